@@ -1,0 +1,130 @@
+"""`backward` and `grad`: the two ways into the engine, with PyTorch's checks and messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.autograd import engine
+from chainrule.autograd import node as node_module
+from chainrule.errors import GradError, ShapeError
+
+
+def _as_tuple(values: Any) -> tuple:
+    if values is None:
+        return ()
+    if isinstance(values, (list, tuple)):
+        return tuple(values)
+    return (values,)
+
+
+def _seed_gradients(outputs: tuple, grad_outputs: tuple, caller: str) -> list:
+    if grad_outputs and len(grad_outputs) != len(outputs):
+        raise GradError(
+            f"{caller}: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs"
+        )
+    seeds = []
+    for index, output in enumerate(outputs):
+        if not output.requires_grad:
+            raise GradError(
+                f"{caller}: element {index} of tensors does not require grad and does not have "
+                "a grad_fn"
+            )
+        grad = grad_outputs[index] if grad_outputs else None
+        if grad is None:
+            if output.numel() != 1:
+                raise GradError(
+                    f"{caller}: grad can be implicitly created only for scalar outputs "
+                    f"(output {index} has shape {tuple(output.shape)}); pass gradient=..."
+                )
+            xp = output._backend.xp
+            grad = node_module.make_tensor(xp.ones(output.shape, output._array.dtype), None, 0, None)
+        elif not hasattr(grad, "_array"):
+            grad = node_module.make_tensor(
+                output._backend.xp.asarray(grad, dtype=output._array.dtype), None, 0, None
+            )
+        if grad.shape != output.shape:
+            raise ShapeError(
+                f"{caller}: Mismatch in shape: grad_output[{index}] has a shape of "
+                f"{tuple(grad.shape)} and output[{index}] has a shape of {tuple(output.shape)}"
+            )
+        seeds.append(grad)
+    return seeds
+
+
+def backward(
+    tensors: Any,
+    grad_tensors: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Any = None,
+) -> None:
+    """Accumulate the gradients of `tensors` into the `.grad` of the leaves (or of `inputs`)."""
+    outputs = _as_tuple(tensors)
+    seeds = _seed_gradients(outputs, _as_tuple(grad_tensors), "backward")
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots = [output._gradient_edge() for output in outputs]
+    targets = _as_tuple(inputs)
+    if not targets:
+        engine.run_backward(roots, seeds, retain_graph, create_graph)
+        return
+    edges = [_input_edge(target, "backward") for target in targets]
+    grads = engine.run_backward(roots, seeds, retain_graph, create_graph, capture=edges)
+    for target, grad in zip(targets, grads):
+        if grad is not None:
+            target._accumulate_grad(grad, create_graph)
+
+
+def _input_edge(tensor: Any, caller: str) -> tuple:
+    if not tensor.requires_grad:
+        raise GradError(f"{caller}: One of the differentiated Tensors does not require grad")
+    return tensor._gradient_edge()
+
+
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    only_inputs: bool = True,
+    allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
+    materialize_grads: bool = False,
+) -> tuple:
+    """The gradients of `outputs` with respect to `inputs`, returned instead of accumulated.
+
+    >>> import chainrule
+    >>> x = chainrule.tensor(3.0, requires_grad=True)
+    >>> (dy,) = chainrule.autograd.grad(x ** 3, x, create_graph=True)
+    >>> chainrule.autograd.grad(dy, x)[0]   # d2/dx2 x^3 = 6x
+    tensor(18.)
+    """
+    if is_grads_batched:
+        raise NotImplementedError("grad: is_grads_batched is not supported yet; use func.vmap")
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    outputs_tuple = _as_tuple(outputs)
+    inputs_tuple = _as_tuple(inputs)
+    seeds = _seed_gradients(outputs_tuple, _as_tuple(grad_outputs), "grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    edges = [_input_edge(tensor, "grad") for tensor in inputs_tuple]
+    roots = [output._gradient_edge() for output in outputs_tuple]
+    grads = engine.run_backward(roots, seeds, retain_graph, create_graph, capture=edges)
+    result = []
+    for tensor, gradient in zip(inputs_tuple, grads):
+        if gradient is None:
+            if not allow_unused:
+                raise GradError(
+                    "grad: One of the differentiated Tensors appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior."
+                )
+            if materialize_grads:
+                xp = tensor._backend.xp
+                gradient = node_module.make_tensor(
+                    xp.zeros(tensor.shape, tensor._array.dtype), None, 0, None
+                )
+        result.append(gradient)
+    return tuple(result)
+

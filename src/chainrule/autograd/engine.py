@@ -1,0 +1,177 @@
+"""The backward engine: reverse topological walk of the recorded graph, without recursion.
+
+1. Sort the nodes reachable from the roots (iterative depth-first search, reverse postorder),
+   so every node comes after all the nodes that consume its outputs.
+2. Seed the roots' cotangents, then visit nodes in that order: run tensor hooks, call the op's
+   vjp under `set_grad_enabled(create_graph)`, check each result against the input it belongs
+   to (blaming the op), and add it into the parent's pending cotangent.
+3. Leaves receive their gradient through their AccumulateGrad node; saved values are freed as
+   each node finishes unless `retain_graph`.
+
+Tensors are handled through their own methods (`+`, `.shape`, `_gradient_edge`), so this file
+knows nothing of Tensor or ops.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from chainrule.autograd.grad_mode import set_grad_enabled
+from chainrule.autograd.node import AccumulateGrad, Node
+from chainrule.errors import GradError
+
+Edge = tuple  # (Node, output_nr)
+
+# Callbacks the profiler and anomaly mode use; each is called as cb(node, grads_in, grads_out).
+node_callbacks: list[Any] = []
+
+
+def topological_order(roots: Sequence[Node]) -> list[Node]:
+    """Nodes reachable from `roots`, each before every node it depends on (its inputs)."""
+    order: list[Node] = []
+    visited: set[int] = set()
+    for root in roots:
+        if id(root) in visited:
+            continue
+        visited.add(id(root))
+        stack = [(root, iter(root.next_edges))]
+        while stack:
+            node, edges = stack[-1]
+            for edge in edges:
+                if edge is not None and id(edge[0]) not in visited:
+                    child = edge[0]
+                    visited.add(id(child))
+                    stack.append((child, iter(child.next_edges)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    order.reverse()
+    return order
+
+
+def _nodes_needed(order: list[Node], targets: set[int]) -> set[int]:
+    """The ids of nodes through which some target is reachable (including the targets)."""
+    needed: set[int] = set()
+    for node in reversed(order):
+        if id(node) in targets or any(
+            edge is not None and id(edge[0]) in needed for edge in node.next_edges
+        ):
+            needed.add(id(node))
+    return needed
+
+
+def _run_pre_hooks(node: Node, grads: list) -> list:
+    for output_nr, hook in node.pre_hooks:
+        if output_nr is None:
+            result = hook(tuple(grads))
+            if result is not None:
+                grads = list(result)
+        elif grads[output_nr] is not None:
+            result = hook(grads[output_nr])
+            if result is not None:
+                grads[output_nr] = result
+    return grads
+
+
+def _check_input_grad(node: Node, index: int, grad: Any) -> Any:
+    """Blame the op for a wrongly shaped gradient; cast a mismatched dtype like PyTorch."""
+    shape, dtype = node.input_meta[index]
+    if grad.shape != shape:
+        raise GradError(
+            f"{node.op.__name__}.vjp returned shape {tuple(grad.shape)} for input {index} of "
+            f"shape {tuple(shape)}"
+        )
+    if grad.dtype is not dtype:
+        grad = grad.to(dtype)
+    return grad
+
+
+def run_backward(
+    roots: Sequence[Edge],
+    root_grads: Sequence[Any],
+    retain_graph: bool,
+    create_graph: bool,
+    capture: Sequence[Edge] | None = None,
+) -> list | None:
+    """Back-propagate `root_grads` from the `roots` edges.
+
+    Without `capture`, gradients accumulate into the leaves' `.grad`. With it (autograd.grad),
+    only the nodes leading to the captured edges run, nothing is accumulated, and the gradient
+    arriving at each captured edge is returned (None where none arrived).
+    """
+    buffers: dict[int, list] = {}
+    root_nodes = []
+    for (node, output_nr), grad in zip(roots, root_grads):
+        pending = buffers.get(id(node))
+        if pending is None:
+            pending = buffers[id(node)] = [None] * max(len(node.output_meta), 1)
+            root_nodes.append(node)
+        current = pending[output_nr]
+        pending[output_nr] = grad if current is None else current + grad
+
+    order = topological_order(root_nodes)
+    captured_at: dict[int, list[tuple[int, int]]] = {}
+    needed = None
+    if capture is not None:
+        for position, (node, output_nr) in enumerate(capture):
+            captured_at.setdefault(id(node), []).append((position, output_nr))
+        needed = _nodes_needed(order, set(captured_at))
+    results: list | None = [None] * len(capture) if capture is not None else None
+
+    with set_grad_enabled(create_graph):
+        for node in order:
+            key = id(node)
+            grads = buffers.pop(key, None)
+            if grads is None or (needed is not None and key not in needed):
+                continue
+            if node.pre_hooks is not None:
+                grads = _run_pre_hooks(node, grads)
+            if node.retained is not None:
+                for output_nr, tensor_ref in node.retained.items():
+                    tensor = tensor_ref()
+                    if tensor is not None and grads[output_nr] is not None:
+                        tensor._retain_grad_from(grads[output_nr], create_graph)
+            if key in captured_at:
+                for position, output_nr in captured_at[key]:
+                    results[position] = grads[output_nr]
+            if type(node) is AccumulateGrad:
+                leaf = node.variable
+                if capture is None and leaf is not None:
+                    leaf._accumulate_grad(grads[0], create_graph)
+                continue
+            if capture is not None and not any(
+                edge is not None and id(edge[0]) in needed for edge in node.next_edges
+            ):
+                continue
+            _apply_node(node, grads, buffers, retain_graph)
+    return results
+
+
+def _apply_node(node: Node, grads: list, buffers: dict, retain_graph: bool) -> None:
+    if len(grads) > 1 or grads[0] is None:
+        grads = node.op.materialize_grads(node, grads)
+    input_grads = node.op.vjp(node, *grads)
+    if type(input_grads) is not tuple:
+        input_grads = (input_grads,)
+    edges = node.next_edges
+    if len(input_grads) != len(edges):
+        raise GradError(
+            f"{node.op.__name__}.vjp returned {len(input_grads)} gradients for "
+            f"{len(edges)} inputs"
+        )
+    for callback in node_callbacks:
+        callback(node, grads, input_grads)
+    if not retain_graph:
+        node.release_saved()
+    for index, edge in enumerate(edges):
+        grad = input_grads[index]
+        if edge is None or grad is None:
+            continue
+        grad = _check_input_grad(node, index, grad)
+        parent, output_nr = edge
+        pending = buffers.get(id(parent))
+        if pending is None:
+            pending = buffers[id(parent)] = [None] * max(len(parent.output_meta), 1)
+        current = pending[output_nr]
+        pending[output_nr] = grad if current is None else current + grad

@@ -1,0 +1,243 @@
+"""autograd.Function: ops whose derivative the user writes by hand.
+
+    class Exp(Function):
+        @staticmethod
+        def forward(ctx, x):
+            out = x.exp()
+            ctx.save_for_backward(out)
+            return out
+
+        @staticmethod
+        def backward(ctx, grad_out):
+            (out,) = ctx.saved_tensors
+            return grad_out * out
+
+forward runs with recording off on Tensors; backward receives and returns Tensors, and runs
+with recording on under `create_graph=True`, so a backward written in chainrule ops is itself
+differentiable.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+from chainrule.autograd import grad_mode
+from chainrule.autograd.node import Node, SavedValue
+from chainrule.errors import GradError
+from chainrule.ops.op import Op, apply
+
+
+class FunctionCtx(Node):
+    """The `ctx` of a custom Function, and the graph node of one of its calls."""
+
+    __slots__ = (
+        "_to_save",
+        "_needs_input_grad",
+        "_non_differentiable",
+        "_dirty",
+        "materialize_grads",
+        "_tensor_positions",
+        "_n_args",
+    )
+
+    def __init__(self, function: type, backend: Any) -> None:
+        super().__init__(function, backend)
+        self._to_save = None
+        self._needs_input_grad = ()
+        self._non_differentiable = ()
+        self._dirty = ()
+        self.materialize_grads = True
+        self._tensor_positions = ()
+        self._n_args = 0
+
+    def save_for_backward(self, *tensors: Any) -> None:
+        self._to_save = tensors
+
+    @property
+    def saved_tensors(self) -> tuple:
+        if self._freed:
+            raise GradError(
+                f"{self.name()}: trying to backward through the graph a second time (or to "
+                "read saved tensors after they were freed); pass retain_graph=True"
+            )
+        saved = self._saved
+        if saved is None:
+            return ()
+        return tuple(self._unpack(f"saved_tensors[{i}]", saved[i]) for i in range(len(saved)))
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        return self._needs_input_grad
+
+    def mark_non_differentiable(self, *tensors: Any) -> None:
+        self._non_differentiable = tensors
+
+    def mark_dirty(self, *tensors: Any) -> None:
+        self._dirty = tensors
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.materialize_grads = value
+
+
+class Function:
+    """Base class for ops with a hand-written backward; call them with `.apply(*args)`."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, *args: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define forward")
+
+    @staticmethod
+    def setup_context(ctx: FunctionCtx, inputs: tuple, output: Any) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grad_outputs: Any) -> Any:
+        raise NotImplementedError("a Function subclass must define backward to be differentiated")
+
+    vjp_rule = None
+
+    @classmethod
+    def node_name(cls) -> str:
+        return f"{cls.__name__}Backward"
+
+    @classmethod
+    def apply(cls, *args: Any) -> Any:
+        from chainrule._tensor import Tensor
+
+        tensor_positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
+        tensors = [args[i] for i in tensor_positions]
+        backend = tensors[0]._backend if tensors else None
+        if backend is None:
+            from chainrule.backend import numpy_backend
+
+            backend = numpy_backend
+        ctx = FunctionCtx(cls, backend)
+        ctx._n_args = len(args)
+        ctx._tensor_positions = tensor_positions
+        ctx._needs_input_grad = tuple(
+            isinstance(a, Tensor) and a.requires_grad for a in args
+        )
+        uses_setup_context = cls.setup_context is not Function.setup_context
+        with grad_mode.no_grad():
+            if uses_setup_context:
+                output = cls.forward(*args)
+                cls.setup_context(ctx, args, output)
+            else:
+                output = cls.forward(ctx, *args)
+        is_tuple = isinstance(output, tuple)
+        outputs = list(output) if is_tuple else [output]
+        record = grad_mode.is_grad_enabled() and any(t.requires_grad for t in tensors)
+        outputs = [_fresh_output(o, tensors, ctx._dirty) for o in outputs]
+        if record:
+            _record(ctx, tensors, outputs)
+        elif ctx._to_save is not None:
+            ctx._saved = None
+        return tuple(outputs) if is_tuple else outputs[0]
+
+    @classmethod
+    def vjp(cls, ctx: FunctionCtx, *grads: Any) -> tuple:
+        result = cls.backward(ctx, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        if len(result) < ctx._n_args or any(r is not None for r in result[ctx._n_args :]):
+            raise GradError(
+                f"function {cls.node_name()} returned an incorrect number of gradients "
+                f"(expected {ctx._n_args}, got {len(result)})"
+            )
+        return tuple(result[i] for i in ctx._tensor_positions)
+
+    @staticmethod
+    def materialize_grads(ctx: FunctionCtx, grads: list) -> list:
+        if not ctx.materialize_grads:
+            return grads
+        from chainrule.ops.op import Op
+
+        return Op.materialize_grads(ctx, grads)
+
+
+def _fresh_output(output: Any, inputs: list, dirty: tuple) -> Any:
+    """An input returned unchanged becomes a new alias, so its own history is untouched."""
+    from chainrule._tensor import Tensor
+
+    if isinstance(output, Tensor) and any(output is t for t in inputs):
+        if any(output is d for d in dirty):
+            output._version_counter.value += 1
+            return output
+        alias = Tensor._wrap(output._array)
+        alias._version_counter = output._version_counter
+        return alias
+    return output
+
+
+def _record(ctx: FunctionCtx, tensors: list, outputs: list) -> None:
+    from chainrule._tensor import Tensor
+
+    ctx.next_edges = tuple(t._gradient_edge() if t.requires_grad else None for t in tensors)
+    ctx.input_meta = tuple((t.shape, t.dtype) for t in tensors)
+    ctx.output_meta = tuple(
+        (o.shape, o.dtype) if isinstance(o, Tensor) else ((), None) for o in outputs
+    )
+    non_differentiable = ctx._non_differentiable
+    for output_nr, output in enumerate(outputs):
+        if not isinstance(output, Tensor) or not output.is_floating_point():
+            continue
+        if any(output is n for n in non_differentiable):
+            continue
+        output._node = ctx
+        output._output_nr = output_nr
+        output._requires_grad = True
+        output._edge = None
+    to_save = ctx._to_save
+    if to_save is None:
+        return
+    saved = []
+    for value in to_save:
+        entry = value
+        if isinstance(value, Tensor):
+            if any(value is t for t in tensors):
+                entry = SavedValue(value, None, value._version_counter)
+            elif value._node is ctx:
+                entry = SavedValue(value._array, value._output_nr, value._version_counter)
+            else:
+                entry = SavedValue(value, None, value._version_counter)
+        saved.append(entry)
+    ctx._saved = saved
+
+
+def once_differentiable(backward: Callable) -> Callable:
+    """Mark a backward that is not itself differentiable: it runs with recording off, and a
+    second differentiation through it raises instead of silently giving zero."""
+
+    @functools.wraps(backward)
+    def wrapper(ctx: FunctionCtx, *grads: Any) -> Any:
+        with grad_mode.no_grad():
+            result = backward(ctx, *grads)
+        grads_in_graph = tuple(g for g in grads if g is not None and g.requires_grad)
+        if not grad_mode.is_grad_enabled() or not grads_in_graph:
+            return result
+        single = not isinstance(result, tuple)
+        results = (result,) if single else result
+        guarded = tuple(
+            apply(_DelayedError, (r, *grads_in_graph), ctx.name()) if r is not None else None
+            for r in results
+        )
+        return guarded[0] if single else guarded
+
+    return wrapper
+
+
+class _DelayedError(Op):
+    """Identity on its first input whose vjp raises: marks a once_differentiable result."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Any, *grads_and_name: Any) -> Any:
+        ctx.function_name = grads_and_name[-1]
+        return x.copy()
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        raise GradError(
+            f"trying to differentiate twice a function that was marked with "
+            f"@once_differentiable ({ctx.function_name})"
+        )

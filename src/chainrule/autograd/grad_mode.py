@@ -1,0 +1,118 @@
+"""Grad modes: whether ops record the graph. Thread-local through a ContextVar.
+
+Each mode is a context manager and a decorator, as in PyTorch. A new thread starts with
+recording enabled, whatever the spawning thread had.
+"""
+
+from __future__ import annotations
+
+import functools
+from contextvars import ContextVar
+from typing import Any, Callable
+
+_grad_enabled: ContextVar[bool] = ContextVar("chainrule_grad_enabled", default=True)
+_inference_mode: ContextVar[bool] = ContextVar("chainrule_inference_mode", default=False)
+
+is_grad_enabled = _grad_enabled.get
+
+
+def is_inference_mode_enabled() -> bool:
+    return _inference_mode.get()
+
+
+class _Mode:
+    """Base for the mode context managers: enter sets, exit restores, calling decorates."""
+
+    def _target(self) -> bool:
+        raise NotImplementedError
+
+    def __new__(cls, *args: Any, **kwargs: Any):
+        # `@no_grad` without parentheses, as modern PyTorch allows.
+        if cls is not set_grad_enabled and len(args) == 1 and callable(args[0]) and not kwargs:
+            return cls()(args[0])
+        return super().__new__(cls)
+
+    def __enter__(self) -> None:
+        if not hasattr(self, "_tokens"):
+            self._tokens = []
+        self._tokens.append(_grad_enabled.set(self._target()))
+
+    def __exit__(self, *exc: object) -> None:
+        _grad_enabled.reset(self._tokens.pop())
+
+    def clone(self) -> _Mode:
+        return type(self)()
+
+    def __call__(self, fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self.clone():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(_Mode):  # noqa: N801 - PyTorch's names
+    """Ops inside record nothing: no graph, outputs that do not require grad."""
+
+    def _target(self) -> bool:
+        return False
+
+
+class enable_grad(_Mode):  # noqa: N801
+    """Turn recording back on inside a `no_grad` block."""
+
+    def _target(self) -> bool:
+        return True
+
+
+class set_grad_enabled(_Mode):  # noqa: N801
+    """Set recording on or off; like PyTorch, takes effect at construction too."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self._previous = _grad_enabled.get()
+        _grad_enabled.set(self.mode)
+
+    def _target(self) -> bool:
+        return self.mode
+
+    def __enter__(self) -> None:
+        self._tokens = getattr(self, "_tokens", [])
+        self._tokens.append(_grad_enabled.set(self.mode))
+
+    def __exit__(self, *exc: object) -> None:
+        _grad_enabled.reset(self._tokens.pop())
+        _grad_enabled.set(self._previous)
+
+    def clone(self) -> set_grad_enabled:
+        previous = _grad_enabled.get()
+        clone = set_grad_enabled(self.mode)
+        _grad_enabled.set(previous)
+        return clone
+
+    def __call__(self, fn: Callable) -> Callable:
+        _grad_enabled.set(self._previous)  # as a decorator it must not change the mode now
+        return super().__call__(fn)
+
+
+class inference_mode(_Mode):  # noqa: N801
+    """Like no_grad, and tensors made inside are marked as inference tensors."""
+
+    def __init__(self, mode: bool = True) -> None:
+        self.mode = bool(mode)
+
+    def _target(self) -> bool:
+        return not self.mode
+
+    def __enter__(self) -> None:
+        super().__enter__()
+        self._inference_tokens = getattr(self, "_inference_tokens", [])
+        self._inference_tokens.append(_inference_mode.set(self.mode))
+
+    def __exit__(self, *exc: object) -> None:
+        _inference_mode.reset(self._inference_tokens.pop())
+        super().__exit__(*exc)
+
+    def clone(self) -> inference_mode:
+        return inference_mode(self.mode)

@@ -1,0 +1,147 @@
+"""gradcheck and gradgradcheck: analytical derivatives against central finite differences.
+
+As in PyTorch, inputs should be float64 tensors with requires_grad=True. The analytical
+Jacobian is built one output element at a time with `autograd.grad`; the numerical one by
+perturbing one input element at a time by +-eps.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from chainrule.autograd import api, grad_mode
+from chainrule.errors import GradError
+
+
+def _as_tuple(values: Any) -> tuple:
+    return tuple(values) if isinstance(values, (tuple, list)) else (values,)
+
+
+def _differentiable_outputs(outputs: Any) -> list:
+    return [o for o in _as_tuple(outputs) if hasattr(o, "_array") and o._array.dtype.kind == "f"]
+
+
+def _numerical_jacobians(func: Callable, inputs: tuple, index: int, eps: float) -> list:
+    """d(output k)/d(input index) for every output, as (numel_out, numel_in) arrays."""
+    tensor = inputs[index]
+    base = tensor._backend.to_numpy(tensor._array).astype(np.float64)
+    columns: list[list] = []
+    for element in range(base.size):
+        values = []
+        for step in (eps, -eps):
+            perturbed = base.copy()
+            perturbed.flat[element] += step
+            replacement = type(tensor)._wrap(tensor._backend.from_numpy(perturbed.astype(base.dtype)))
+            trial = inputs[:index] + (replacement,) + inputs[index + 1 :]
+            with grad_mode.no_grad():
+                outs = _differentiable_outputs(func(*trial))
+            values.append([o._backend.to_numpy(o._array).astype(np.float64).ravel() for o in outs])
+        columns.append([(plus - minus) / (2 * eps) for plus, minus in zip(*values)])
+    n_outputs = len(columns[0]) if columns else 0
+    return [
+        np.stack([column[k] for column in columns], axis=1) if columns else np.zeros((0, 0))
+        for k in range(n_outputs)
+    ]
+
+
+def _analytical_jacobians(outputs: list, inputs: tuple, index: int) -> list:
+    tensor = inputs[index]
+    jacobians = []
+    for output in outputs:
+        rows = []
+        size = int(output._array.size)
+        for element in range(size):
+            seed = np.zeros(size)
+            seed[element] = 1.0
+            seed_array = output._backend.from_numpy(seed.reshape(output.shape).astype(output._array.dtype))
+            grad_output = type(output)._wrap(seed_array)
+            if not output.requires_grad:
+                rows.append(np.zeros(tensor._array.size))
+                continue
+            (grad,) = api.grad(output, tensor, grad_output, retain_graph=True, allow_unused=True)
+            if grad is None:
+                rows.append(np.zeros(tensor._array.size))
+            else:
+                rows.append(grad._backend.to_numpy(grad._array).astype(np.float64).ravel())
+        jacobians.append(np.stack(rows) if rows else np.zeros((0, tensor._array.size)))
+    return jacobians
+
+
+def gradcheck(
+    func: Callable,
+    inputs: Any,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    **unused: Any,
+) -> bool:
+    """Check `func`'s gradients against finite differences (PyTorch's default tolerances).
+
+    >>> import chainrule
+    >>> x = chainrule.tensor([0.5, 1.5], dtype=chainrule.float64, requires_grad=True)
+    >>> chainrule.autograd.gradcheck(chainrule.tanh, (x,))
+    True
+    """
+    inputs = _as_tuple(inputs)
+    outputs = _differentiable_outputs(func(*inputs))
+    for index, tensor in enumerate(inputs):
+        if not (hasattr(tensor, "_array") and tensor.requires_grad):
+            continue
+        numerical = _numerical_jacobians(func, inputs, index, eps)
+        analytical = _analytical_jacobians(outputs, inputs, index)
+        for output_index, (a, n) in enumerate(zip(analytical, numerical)):
+            if a.shape != n.shape or not np.allclose(a, n, rtol=rtol, atol=atol):
+                if not raise_exception:
+                    return False
+                raise GradError(
+                    f"Jacobian mismatch for output {output_index} with respect to input {index},\n"
+                    f"numerical:{n}\nanalytical:{a}\n"
+                )
+    return True
+
+
+def gradgradcheck(
+    func: Callable,
+    inputs: Any,
+    grad_outputs: Sequence[Any] | None = None,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    seed: int = 0,
+    **unused: Any,
+) -> bool:
+    """Check second derivatives: gradcheck of the vjp (x, v) -> v^T J(x) with random v."""
+    inputs = _as_tuple(inputs)
+    outputs = _differentiable_outputs(func(*inputs))
+    if grad_outputs is None:
+        rng = np.random.default_rng(seed)
+        grad_outputs = []
+        for output in outputs:
+            values = rng.standard_normal(output.shape).astype(output._array.dtype)
+            seed_tensor = type(output)._wrap(output._backend.from_numpy(np.asarray(values)))
+            grad_outputs.append(seed_tensor.requires_grad_(True))
+    grad_outputs = tuple(grad_outputs)
+    differentiable = [t for t in inputs if hasattr(t, "_array") and t.requires_grad]
+    n_inputs = len(inputs)
+
+    def vjp_function(*args: Any) -> tuple:
+        primal, cotangents = args[:n_inputs], args[n_inputs:]
+        outs = [o for o in _differentiable_outputs(func(*primal)) if o.requires_grad]
+        wanted = [t for t in primal if hasattr(t, "_array") and t.requires_grad]
+        grads = api.grad(
+            outs, wanted, cotangents[: len(outs)], create_graph=True, allow_unused=True
+        )
+        return tuple(g for g in grads if g is not None)
+
+    if not differentiable:
+        return True
+    return gradcheck(
+        vjp_function, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+        raise_exception=raise_exception,
+    )

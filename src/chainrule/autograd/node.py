@@ -1,0 +1,166 @@
+"""Graph nodes: one per recorded op call, and one per leaf that receives gradients.
+
+A `Node` is also the `ctx` an op's forward and vjp see: forward stores what the vjp needs with
+`ctx.save(...)`, and the vjp reads it back as `ctx.name`. Saved inputs are kept as the input
+Tensors (so higher-order gradients flow through them); saved outputs are kept as raw arrays and
+rebuilt as Tensors whose grad_fn is this node on access, so no Tensor <-> Node cycle keeps a
+graph alive. The autograd core never imports Tensor: `_tensor.py` registers `make_tensor`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from chainrule.errors import GradError
+
+# Set by chainrule._tensor: (array, grad_fn or None, output_nr, version_counter) -> Tensor
+make_tensor: Callable[..., Any] = None  # type: ignore[assignment]
+
+
+class VersionCounter:
+    """Counts in-place writes to a tensor's memory; views share their base's counter."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
+class SavedValue:
+    """One saved entry: a Tensor (an input, or a constant made from an intermediate array), or
+    an output's array with its output_nr, plus the version it must still have at backward."""
+
+    __slots__ = ("value", "output_nr", "counter", "version")
+
+    def __init__(self, value: Any, output_nr: int | None, counter: Any) -> None:
+        self.value = value
+        self.output_nr = output_nr
+        self.counter = counter
+        self.version = counter.value if counter is not None else 0
+
+
+class Node:
+    """A recorded op call: its op, saved values, and edges to the nodes of its inputs.
+
+    `next_edges[i]` is `(node, output_nr)` for input i, or None when input i needs no gradient.
+    """
+
+    __slots__ = (
+        "op",
+        "backend",
+        "xp",
+        "next_edges",
+        "input_meta",
+        "output_meta",
+        "_saved",
+        "_freed",
+        "pre_hooks",
+        "retained",
+        "metadata",
+        "__dict__",
+        "__weakref__",
+    )
+
+    def __init__(self, op: Any, backend: Any) -> None:
+        self.op = op
+        self.backend = backend
+        self.xp = backend.xp
+        self.next_edges = ()
+        self.input_meta = ()
+        self.output_meta = ()
+        self._saved = None
+        self._freed = False
+        self.pre_hooks = None
+        self.retained = None
+
+    # ---- what forward and vjp use -------------------------------------------------------
+    def save(self, **values: Any) -> None:
+        """Keep values for the vjp; inputs and outputs are recognised by identity in `apply`."""
+        if self._saved is None:
+            self._saved = values
+        else:
+            self._saved.update(values)
+
+    def __getattr__(self, name: str) -> Any:
+        saved = self._saved
+        if saved is not None and name in saved:
+            return self._unpack(name, saved[name])
+        if self._freed:
+            raise GradError(
+                f"{self.name()}: trying to backward through the graph a second time (or to "
+                "read saved values after they were freed). Saved values are freed after "
+                "backward(); pass retain_graph=True to the first backward() to keep them."
+            )
+        raise AttributeError(f"{self.name()} has no saved value or attribute {name!r}")
+
+    def _unpack(self, name: str, entry: Any) -> Any:
+        if type(entry) is not SavedValue:
+            return entry  # a plain Python value (a shape, a flag) saved as is
+        counter = entry.counter
+        if counter is not None and counter.value != entry.version:
+            raise GradError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: {self.name()} saved {name!r} at version {entry.version}, "
+                f"and it is now at version {counter.value}. Clone it before modifying it in place."
+            )
+        if entry.output_nr is None:
+            return entry.value
+        return make_tensor(entry.value, self, entry.output_nr, counter)
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        return tuple(edge is not None for edge in self.next_edges)
+
+    # ---- introspection, PyTorch-style ---------------------------------------------------
+    def name(self) -> str:
+        return self.op.node_name()
+
+    @property
+    def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
+        return tuple(edge if edge is not None else (None, 0) for edge in self.next_edges)
+
+    def register_prehook(self, hook: Callable) -> None:
+        """hook(grad_outputs) -> new grad_outputs or None, before this node's vjp runs."""
+        self.add_pre_hook(None, hook)
+
+    def add_pre_hook(self, output_nr: int | None, hook: Callable) -> None:
+        if self.pre_hooks is None:
+            self.pre_hooks = []
+        self.pre_hooks.append((output_nr, hook))
+
+    def release_saved(self) -> None:
+        self._saved = None
+        self._freed = True
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+class AccumulateGrad(Node):
+    """The node for a leaf tensor: where backward deposits that leaf's gradient.
+
+    It holds its leaf weakly (the leaf holds it strongly), so a graph never keeps a leaf alive.
+    """
+
+    __slots__ = ("_variable_ref",)
+
+    def __init__(self, variable_ref: Any) -> None:
+        self.op = None
+        self.backend = None
+        self.xp = None
+        self.next_edges = ()
+        self.input_meta = ()
+        self.output_meta = ()
+        self._saved = None
+        self._freed = False
+        self.pre_hooks = None
+        self.retained = None
+        self._variable_ref = variable_ref
+
+    @property
+    def variable(self) -> Any:
+        """The leaf tensor, or None once it has been garbage-collected."""
+        return self._variable_ref()
+
+    def name(self) -> str:
+        return "AccumulateGrad"

@@ -1,0 +1,163 @@
+"""The backend seam: the only package that names NumPy or CuPy.
+
+Ops receive `ctx.xp`, an array namespace with NumPy's API, and call the few things NumPy and
+CuPy spell differently (scatter-add, host copies, random numbers) as `Backend` methods.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from chainrule.errors import BackendError
+
+Array = Any  # a numpy.ndarray or cupy.ndarray; typed loosely so CuPy stays legal
+
+
+class device:  # noqa: N801 - PyTorch's spelling
+    """Where a tensor's memory lives: `device('cpu')`, `device('cuda', 0)`."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: str | device, index: int | None = None) -> None:  # noqa: A002
+        if isinstance(type, device):
+            self.type, self.index = type.type, type.index
+            return
+        if ":" in type:
+            type, number = type.split(":")
+            index = int(number)
+        if type not in ("cpu", "cuda"):
+            raise BackendError(f"unknown device type {type!r}: expected 'cpu' or 'cuda'")
+        self.type = type
+        self.index = index
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        if not isinstance(other, device):
+            return NotImplemented
+        return self.type == other.type and (self.index or 0) == (other.index or 0)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index or 0))
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self) -> str:
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+
+class Backend:
+    """What an op needs from an array library beyond its NumPy-compatible namespace."""
+
+    __slots__ = ("name", "xp", "device", "array_type")
+
+    def __init__(self, name: str, xp: Any, dev: device, array_type: type) -> None:
+        self.name = name
+        self.xp = xp
+        self.device = dev
+        self.array_type = array_type
+
+    def scatter_add(self, target: Array, index: Any, values: Array) -> None:
+        """target[index] += values, summing repeated indices (unlike plain `+=`)."""
+        np.add.at(target, index, values)
+
+    def to_numpy(self, array: Array) -> np.ndarray:
+        return array
+
+    def from_numpy(self, array: np.ndarray) -> Array:
+        return array
+
+    def rng(self, seed: int | None) -> Any:
+        return np.random.Generator(np.random.PCG64(seed))
+
+    def data_ptr(self, array: Array) -> int:
+        return array.__array_interface__["data"][0]
+
+    def erf(self, array: Array) -> Array:
+        """NumPy has no erf: SciPy's when installed, else math.erf per element (exact, slow)."""
+        try:
+            from scipy.special import erf
+        except ImportError:
+            erf = np.vectorize(math.erf, otypes=[np.float64])
+        return np.asarray(erf(array)).astype(array.dtype, copy=False)
+
+    def __repr__(self) -> str:
+        return f"Backend({self.name}, {self.device})"
+
+
+class CupyBackend(Backend):
+    __slots__ = ()
+
+    def scatter_add(self, target: Array, index: Any, values: Array) -> None:
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)
+
+    def to_numpy(self, array: Array) -> np.ndarray:
+        return self.xp.asnumpy(array)
+
+    def from_numpy(self, array: np.ndarray) -> Array:
+        return self.xp.asarray(array)
+
+    def rng(self, seed: int | None) -> Any:
+        return self.xp.random.Generator(self.xp.random.XORWOW(seed))
+
+    def data_ptr(self, array: Array) -> int:
+        return array.data.ptr
+
+    def erf(self, array: Array) -> Array:
+        from cupyx.scipy.special import erf
+
+        return erf(array)
+
+
+numpy_backend = Backend("numpy", np, device("cpu"), np.ndarray)
+_cupy_backend: CupyBackend | None = None
+
+
+def cupy_backend() -> CupyBackend:
+    """The CuPy backend, imported on first use."""
+    global _cupy_backend
+    if _cupy_backend is None:
+        try:
+            import cupy
+        except ImportError as error:
+            raise BackendError(
+                "device 'cuda' needs CuPy: pip install cupy-cuda12x (or the wheel for your CUDA)"
+            ) from error
+        _cupy_backend = CupyBackend("cupy", cupy, device("cuda", 0), cupy.ndarray)
+    return _cupy_backend
+
+
+def backend_for_device(dev: str | device | None) -> Backend:
+    if dev is None:
+        return numpy_backend
+    dev = device(dev)
+    if dev.type == "cpu":
+        return numpy_backend
+    return cupy_backend()
+
+
+def backend_of_array(array: Array) -> Backend:
+    """The backend owning `array` (NumPy for anything that is not a CuPy array)."""
+    if type(array) is np.ndarray or _cupy_backend is None:
+        return numpy_backend
+    if isinstance(array, _cupy_backend.array_type):
+        return _cupy_backend
+    return numpy_backend
+
+
+def is_array(value: Any) -> bool:
+    if isinstance(value, np.ndarray):
+        return True
+    return _cupy_backend is not None and isinstance(value, _cupy_backend.array_type)
+
+
+def is_numpy_scalar(value: Any) -> bool:
+    return isinstance(value, np.generic)

@@ -1,0 +1,109 @@
+"""chainrule's dtypes and PyTorch's type-promotion rules.
+
+A `dtype` wraps the NumPy dtype that stores it. Promotion follows PyTorch, not NumPy: any
+integer with any float gives that float (NumPy gives float64 for int64 + float16), and Python
+scalars or 0-dim tensors only raise the *category* (bool < integer < floating) of a result.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+BOOL, INTEGER, FLOATING = 0, 1, 2
+
+
+class dtype:  # noqa: N801 - PyTorch's spelling
+    """A tensor element type, printed and compared like `torch.float32`."""
+
+    __slots__ = ("name", "numpy", "category", "itemsize", "is_floating_point", "is_signed")
+
+    def __init__(self, name: str, numpy_dtype: np.dtype, category: int) -> None:
+        self.name = name
+        self.numpy = np.dtype(numpy_dtype)
+        self.category = category
+        self.itemsize = self.numpy.itemsize
+        self.is_floating_point = category == FLOATING
+        self.is_signed = self.numpy.kind in "if"
+
+    def __repr__(self) -> str:
+        return f"chainrule.{self.name}"
+
+    def __reduce__(self):
+        return (from_numpy_dtype, (self.numpy,))
+
+    @property
+    def is_complex(self) -> bool:
+        return False
+
+
+float16 = dtype("float16", np.float16, FLOATING)
+float32 = dtype("float32", np.float32, FLOATING)
+float64 = dtype("float64", np.float64, FLOATING)
+uint8 = dtype("uint8", np.uint8, INTEGER)
+int8 = dtype("int8", np.int8, INTEGER)
+int16 = dtype("int16", np.int16, INTEGER)
+int32 = dtype("int32", np.int32, INTEGER)
+int64 = dtype("int64", np.int64, INTEGER)
+bool_ = dtype("bool", np.bool_, BOOL)
+
+half, float, double = float16, float32, float64  # noqa: A001 - PyTorch's aliases
+short, int, long = int16, int32, int64  # noqa: A001
+
+ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool_)
+_BY_NUMPY = {d.numpy: d for d in ALL}
+_DEFAULT_FOR_CATEGORY = {BOOL: bool_, INTEGER: int64, FLOATING: float32}
+
+
+def from_numpy_dtype(numpy_dtype) -> dtype:
+    """The chainrule dtype stored as `numpy_dtype`; raises for dtypes we do not support."""
+    try:
+        return _BY_NUMPY[numpy_dtype]
+    except KeyError:
+        pass
+    key = np.dtype(numpy_dtype)
+    if key in _BY_NUMPY:
+        return _BY_NUMPY[key]
+    if key.kind == "u":  # uint16/32/64: PyTorch has no arithmetic on them; widen losslessly
+        return int64
+    raise TypeError(f"chainrule does not support the dtype {key} (supported: "
+                    f"{', '.join(d.name for d in ALL)})")
+
+
+def as_dtype(value) -> dtype:
+    """Accept a chainrule dtype, a NumPy dtype or type, or a name like 'float32'."""
+    if type(value) is dtype:
+        return value
+    if value is builtins.float:  # PyTorch maps Python's float to float64, as NumPy does
+        return float64
+    if value is builtins.int:
+        return int64
+    if value is builtins.bool:
+        return bool_
+    return from_numpy_dtype(np.dtype(value))
+
+
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """PyTorch's `promote_types` for the supported dtypes."""
+    if a is b:
+        return a
+    if a.category != b.category:
+        high, low = (a, b) if a.category > b.category else (b, a)
+        if high.category == FLOATING or low.category == BOOL:
+            return high
+    if a.category == FLOATING:
+        return a if a.itemsize >= b.itemsize else b
+    return from_numpy_dtype(np.promote_types(a.numpy, b.numpy))
+
+
+def default_for_category(category: int) -> dtype:
+    return _DEFAULT_FOR_CATEGORY[category]
+
+
+def category_of_scalar(value) -> int:
+    if isinstance(value, builtins.bool):
+        return BOOL
+    if isinstance(value, builtins.int):
+        return INTEGER
+    return FLOATING

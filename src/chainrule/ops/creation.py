@@ -1,0 +1,409 @@
+"""Making tensors: from data, filled, ranges, random; moving between devices; printing.
+
+Random numbers come from a `Generator` (PCG64 on CPU). `manual_seed` makes runs
+reproducible; the streams differ from PyTorch's, so equal seeds do not give equal numbers.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any, Sequence
+
+from chainrule.autograd.node import Node
+from chainrule.backend import Array, backend_for_device, backend_of_array, dtypes, is_array
+from chainrule.backend.dtypes import as_dtype
+from chainrule.errors import ShapeError
+from chainrule.ops import op as _op
+from chainrule.ops.op import Op, apply
+from chainrule.ops.shape import normalize_size
+
+# ---- from data -------------------------------------------------------------------------------
+
+
+def _default_dtype_for(array: Array, from_python: bool) -> Any:
+    """Python floats become float32 (PyTorch's default); NumPy data keeps its dtype."""
+    kind = array.dtype.kind
+    if from_python and kind == "f":
+        return dtypes.float32.numpy
+    if kind == "u" and array.dtype.itemsize > 1:
+        return dtypes.int64.numpy
+    if kind not in "fiub":
+        raise TypeError(f"tensor: can't convert data of dtype {array.dtype} to a tensor")
+    return array.dtype
+
+
+def to_array(data: Any, backend: Any, dtype: Any = None, copy: bool = True) -> Array:
+    """`data` (a Tensor, array, scalar or nested sequence) as a backend array of `dtype`."""
+    xp = backend.xp
+    if isinstance(data, _op.Tensor):
+        array = data._array
+        if data._backend is not backend:
+            array = backend.from_numpy(data._backend.to_numpy(array))
+        from_python = False
+    elif is_array(data):
+        array = data if backend_of_array(data) is backend else backend.from_numpy(
+            backend_of_array(data).to_numpy(data)
+        )
+        from_python = False
+    else:
+        from_python = not hasattr(data, "dtype")
+        if isinstance(data, (list, tuple)) and _contains_tensors(data):
+            data = _tensors_to_lists(data)
+        array = xp.asarray(data)
+    target = _default_dtype_for(array, from_python) if dtype is None else dtype
+    if copy or array.dtype != target:
+        return array.astype(target, copy=True) if copy else array.astype(target)
+    return array
+
+
+def _contains_tensors(data: Sequence) -> bool:
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        for element in item:
+            if isinstance(element, _op.Tensor):
+                return True
+            if isinstance(element, (list, tuple)):
+                stack.append(element)
+    return False
+
+
+def _tensors_to_lists(data: Any) -> Any:
+    if isinstance(data, _op.Tensor):
+        return data.tolist()
+    if isinstance(data, (list, tuple)):
+        return [_tensors_to_lists(item) for item in data]
+    return data
+
+
+def _numpy_dtype(dtype: Any) -> Any:
+    return None if dtype is None else as_dtype(dtype).numpy
+
+
+def _finish(array: Array, requires_grad: bool) -> Any:
+    tensor = _op.Tensor._wrap(array)
+    if requires_grad:
+        tensor.requires_grad_(True)
+    return tensor
+
+
+def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Any:
+    """A new tensor holding a copy of `data`.
+
+    >>> import chainrule
+    >>> chainrule.tensor([[1, 2], [3, 4]]).dtype
+    chainrule.int64
+    """
+    if device is None and isinstance(data, _op.Tensor):
+        device = data.device
+    backend = backend_for_device(device)
+    return _finish(to_array(data, backend, _numpy_dtype(dtype)), requires_grad)
+
+
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Any:
+    """Like `tensor`, but shares memory with `data` when dtype and device already match."""
+    if isinstance(data, _op.Tensor):
+        return data.to(device=device, dtype=dtype) if (dtype or device) else data
+    backend = backend_for_device(device)
+    return _finish(to_array(data, backend, _numpy_dtype(dtype), copy=False), False)
+
+
+asarray = as_tensor
+
+
+def from_numpy(array: Any) -> Any:
+    """A tensor sharing memory with a NumPy array."""
+    if not is_array(array):
+        raise TypeError(f"from_numpy: expected np.ndarray (got {type(array).__name__})")
+    dtypes.from_numpy_dtype(array.dtype)
+    return _op.Tensor._wrap(array)
+
+
+def tensor_from_state(data: Any, dtype_name: str, requires_grad: bool) -> Any:
+    """Rebuild a pickled tensor (see Tensor.__reduce_ex__)."""
+    return tensor(data, dtype=dtype_name, requires_grad=requires_grad)
+
+
+# ---- filled ----------------------------------------------------------------------------------
+
+
+def _filled(kind: str, size: Sequence, fill: Any, dtype: Any, device: Any, requires_grad: bool) -> Any:
+    backend = backend_for_device(device)
+    shape = normalize_size(size)
+    if builtins.any(s < 0 for s in shape):
+        raise ShapeError(f"{kind}: Trying to create tensor with negative dimension: {list(shape)}")
+    target = _numpy_dtype(dtype) or dtypes.float32.numpy
+    xp = backend.xp
+    if kind == "empty":
+        array = xp.empty(shape, dtype=target)
+    elif kind == "full":
+        array = xp.full(shape, fill, dtype=target)
+    else:
+        array = xp.zeros(shape, dtype=target) if fill == 0 else xp.ones(shape, dtype=target)
+    return _finish(array, requires_grad)
+
+
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Any = None) -> Any:
+    return _filled("zeros", size, 0, dtype, device, requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Any = None) -> Any:
+    return _filled("ones", size, 1, dtype, device, requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, **kwargs: Any) -> Any:
+    return _filled("empty", size, None, dtype, device, requires_grad)
+
+
+def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Any:
+    """`size` filled with `fill_value`; the dtype follows the value (float32, int64, bool)."""
+    if dtype is None:
+        dtype = dtypes.default_for_category(dtypes.category_of_scalar(fill_value))
+    return _filled("full", (size,) if isinstance(size, int) else tuple(size), fill_value, dtype, device, requires_grad)
+
+
+def _like(input: Any, dtype: Any, device: Any) -> tuple:  # noqa: A002
+    return (input.shape, dtype or input.dtype, device or input.device)
+
+
+def zeros_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, **kwargs: Any) -> Any:  # noqa: A002
+    shape, dtype, device = _like(input, dtype, device)
+    return zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def ones_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, **kwargs: Any) -> Any:  # noqa: A002
+    shape, dtype, device = _like(input, dtype, device)
+    return ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def empty_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, **kwargs: Any) -> Any:  # noqa: A002
+    shape, dtype, device = _like(input, dtype, device)
+    return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(input: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, **kwargs: Any) -> Any:  # noqa: A002
+    shape, dtype, device = _like(input, dtype, device)
+    return full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+# ---- ranges ----------------------------------------------------------------------------------
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Any:
+    """[start, end) in steps; int64 when every bound is an integer, else float32."""
+    if end is None:
+        start, end = 0, start
+    bounds = (start, end, step)
+    if dtype is None:
+        is_integral = builtins.all(isinstance(_plain(b), int) for b in bounds)
+        dtype = dtypes.int64 if is_integral else dtypes.float32
+    backend = backend_for_device(device)
+    target = as_dtype(dtype).numpy
+    values = backend.xp.arange(_plain(start), _plain(end), _plain(step), dtype="float64" if target.kind == "f" else None)
+    return _finish(values.astype(target), requires_grad)
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, _op.Tensor) else value
+
+
+def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Any:
+    backend = backend_for_device(device)
+    target = _numpy_dtype(dtype) or dtypes.float32.numpy
+    values = backend.xp.linspace(_plain(start), _plain(end), steps).astype(target)
+    return _finish(values, requires_grad)
+
+
+def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Any:
+    backend = backend_for_device(device)
+    target = _numpy_dtype(dtype) or dtypes.float32.numpy
+    values = backend.xp.logspace(start, end, steps, base=base).astype(target)
+    return _finish(values, requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Any:
+    backend = backend_for_device(device)
+    target = _numpy_dtype(dtype) or dtypes.float32.numpy
+    return _finish(backend.xp.eye(n, m, dtype=target), requires_grad)
+
+
+# ---- random ----------------------------------------------------------------------------------
+
+
+class Generator:
+    """A random number generator: `Generator().manual_seed(0)` gives a reproducible stream."""
+
+    def __init__(self, device: Any = "cpu") -> None:
+        self.device = device
+        self._backend = backend_for_device(device)
+        self._seed = 67280421310721  # PyTorch's default seed
+        self._rng = self._backend.rng(self._seed)
+
+    def manual_seed(self, seed: int) -> Generator:
+        self._seed = int(seed)
+        self._rng = self._backend.rng(self._seed)
+        return self
+
+    def seed(self) -> int:
+        import secrets
+
+        return self.manual_seed(secrets.randbits(63))._seed
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> Any:
+        return self._rng.bit_generator.state
+
+    def set_state(self, state: Any) -> Generator:
+        self._rng.bit_generator.state = state
+        return self
+
+    @property
+    def rng(self) -> Any:
+        return self._rng
+
+
+default_generator = Generator()
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the default generator, so every random op after it is reproducible."""
+    return default_generator.manual_seed(seed)
+
+
+def seed() -> int:
+    return default_generator.seed()
+
+
+def initial_seed() -> int:
+    return default_generator.initial_seed()
+
+
+def get_rng_state() -> Any:
+    return default_generator.get_state()
+
+
+def set_rng_state(state: Any) -> None:
+    default_generator.set_state(state)
+
+
+def _rng(generator: Generator | None) -> Any:
+    return (generator or default_generator).rng
+
+
+def _random_float(kind: str, size: Sequence, generator: Any, dtype: Any, requires_grad: bool) -> Any:
+    shape = normalize_size(size)
+    target = _numpy_dtype(dtype) or dtypes.float32.numpy
+    if target.kind != "f":
+        raise TypeError(f"{kind}: expected a floating point dtype, got {target}")
+    rng = _rng(generator)
+    work = target if target.itemsize >= 4 else dtypes.float32.numpy
+    if kind == "rand":
+        array = rng.random(shape, dtype=work)
+    else:
+        array = rng.standard_normal(shape, dtype=work)
+    return _finish(array.astype(target, copy=False), requires_grad)
+
+
+def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Any:
+    """Uniform samples in [0, 1)."""
+    return _random_float("rand", size, generator, dtype, requires_grad)
+
+
+def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Any:
+    """Standard normal samples."""
+    return _random_float("randn", size, generator, dtype, requires_grad)
+
+
+def rand_like(input: Any, *, generator: Any = None, dtype: Any = None, **kwargs: Any) -> Any:  # noqa: A002
+    return rand(input.shape, generator=generator, dtype=dtype or input.dtype)
+
+
+def randn_like(input: Any, *, generator: Any = None, dtype: Any = None, **kwargs: Any) -> Any:  # noqa: A002
+    return randn(input.shape, generator=generator, dtype=dtype or input.dtype)
+
+
+def randint(low: int, high: int | None = None, size: Sequence[int] = (), *, generator: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Any:
+    """Integers in [low, high); `randint(high, size)` starts at 0, as in PyTorch."""
+    if high is None:
+        low, high = 0, low
+    target = _numpy_dtype(dtype) or dtypes.int64.numpy
+    array = _rng(generator).integers(low, high, size=tuple(size)).astype(target)
+    return _finish(array, requires_grad)
+
+
+def randint_like(input: Any, low: int, high: int | None = None, **kwargs: Any) -> Any:  # noqa: A002
+    return randint(low, high, input.shape, dtype=kwargs.get("dtype") or input.dtype)
+
+
+def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Any:
+    target = _numpy_dtype(dtype) or dtypes.int64.numpy
+    return _finish(_rng(generator).permutation(n).astype(target), requires_grad)
+
+
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Sequence[int] | None = None, *, generator: Any = None, dtype: Any = None, **kwargs: Any) -> Any:
+    """Normal samples; mean and std may be tensors (broadcast), as in PyTorch's overloads."""
+    if isinstance(mean, _op.Tensor) or isinstance(std, _op.Tensor):
+        shape = mean.shape if isinstance(mean, _op.Tensor) else std.shape
+        if isinstance(mean, _op.Tensor) and isinstance(std, _op.Tensor):
+            from chainrule.ops.shape import broadcast_shapes
+
+            shape = broadcast_shapes(mean.shape, std.shape)
+        like = mean if isinstance(mean, _op.Tensor) else std
+        noise = randn(shape, generator=generator, dtype=like.dtype)
+        return (noise * std + mean).detach()
+    if size is None:
+        raise TypeError("normal: size is required when mean and std are numbers")
+    return randn(size, generator=generator, dtype=dtype) * std + mean
+
+
+def bernoulli(input: Any, p: float | None = None, *, generator: Any = None) -> Any:  # noqa: A002
+    """1 with probability `input` (elementwise), else 0; same dtype as input."""
+    probability = input._array if p is None else p
+    draws = _rng(generator).random(input.shape)
+    return _op.Tensor._wrap((draws < probability).astype(input._array.dtype))
+
+
+def multinomial(input: Any, num_samples: int, replacement: bool = False, *, generator: Any = None) -> Any:  # noqa: A002
+    """Indices drawn from each row's (unnormalised) probabilities."""
+    rng = _rng(generator)
+    weights = input._backend.to_numpy(input._array).astype("float64")
+    rows = weights.reshape(-1, weights.shape[-1])
+    if not replacement and num_samples > rows.shape[-1]:
+        raise ShapeError(
+            f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
+            f"replacement (n_sample {num_samples}, size {rows.shape[-1]})"
+        )
+    if (rows < 0).any() or not (rows.sum(-1) > 0).all():
+        raise ValueError("multinomial: invalid probability distribution (negative or all zero)")
+    samples = [
+        rng.choice(row.size, size=num_samples, replace=replacement, p=row / row.sum())
+        for row in rows
+    ]
+    result = input._backend.xp.asarray(samples, dtype=dtypes.int64.numpy)
+    shape = weights.shape[:-1] + (num_samples,)
+    return _op.Tensor._wrap(result.reshape(shape))
+
+
+# ---- devices ---------------------------------------------------------------------------------
+
+
+class ToDevice(Op):
+    """x copied to another device. Derivative: the gradient copied back."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, target: Any) -> Array:
+        return target.from_numpy(ctx.backend.to_numpy(x))
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (to_device(g, ctx.backend.device),)
+
+
+def to_device(input: Any, device: Any) -> Any:  # noqa: A002
+    target = backend_for_device(device)
+    if target is input._backend:
+        return input
+    result = apply(ToDevice, (input,), target)
+    return result

@@ -1,0 +1,290 @@
+"""OpSpec and check_op: the one gradient checker every op is tested with, shipped so users can
+test their own ops and Functions the same way.
+
+For each input shape set, `check_op` draws float64 inputs inside the spec's domains and checks:
+  1. the value against a reference (PyTorch, when the spec names a torch function);
+  2. the vjp with a *random* cotangent c against the reference's, and against central finite
+     differences through the inner-product identity <t, vjp(c)> = d/de <f(x + e t), c>;
+  3. the second derivative: d/dx <vjp(x, c), w> against the reference's double backward and
+     against finite differences of the vjp in a random direction;
+  4. the same in float32 (value and dtype), and on non-contiguous (transposed) inputs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+Domain = tuple[float, float]
+
+
+@dataclasses.dataclass
+class OpSpec:
+    """How to test one op. `fn` takes the tensors (then `kwargs`); `torch_fn` the same in torch.
+
+    shapes: one tuple of input shapes per case, e.g. [((2, 3), (3,)), ((), ())].
+    domains: one (low, high) per input; inputs are drawn uniformly inside (default (-2, 2)).
+    make_inputs: optional rng -> tuple of arrays, for inputs that need structure (indices, SPD
+        matrices); arrays of integer or bool dtype are passed but never differentiated.
+    second_order: check second derivatives too (off for ops whose vjp is piecewise constant
+        in a way finite differences cannot see, documented per spec).
+    """
+
+    name: str
+    fn: Callable[..., Any]
+    torch_fn: Callable[..., Any] | None = None
+    shapes: Sequence[tuple] = ((3,),)
+    domains: Sequence[Domain] | None = None
+    kwargs: dict = dataclasses.field(default_factory=dict)
+    make_inputs: Callable[[np.random.Generator], tuple] | None = None
+    second_order: bool = True
+    finite_differences: bool = True
+    noncontiguous: bool = True
+    float32: bool = True
+    atol: float = 1e-6
+    rtol: float = 1e-5
+    fd_atol: float = 1e-5
+    fd_rtol: float = 1e-3
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _draw_inputs(spec: OpSpec, shapes: tuple, rng: np.random.Generator) -> tuple:
+    if spec.make_inputs is not None:
+        return tuple(np.asarray(a) for a in spec.make_inputs(rng))
+    domains = spec.domains or [(-2.0, 2.0)] * len(shapes)
+    return tuple(
+        np.asarray(rng.uniform(low, high, size=shape), dtype=np.float64)
+        for shape, (low, high) in zip(shapes, domains)
+    )
+
+
+def _flatten_outputs(outputs: Any) -> list:
+    if isinstance(outputs, (tuple, list)):
+        flat = []
+        for item in outputs:
+            flat.extend(_flatten_outputs(item))
+        return flat
+    return [outputs]
+
+
+def _float_outputs(outputs: list) -> list:
+    return [o for o in outputs if o is not None and o.dtype.is_floating_point]
+
+
+def _to_numpy(value: Any) -> np.ndarray:
+    if hasattr(value, "detach"):
+        value = value.detach()
+    if hasattr(value, "numpy"):
+        return np.asarray(value.numpy())
+    return np.asarray(value)
+
+
+def _assert_close(name: str, what: str, actual: Any, expected: Any, atol: float, rtol: float) -> None:
+    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if actual.shape != expected.shape:
+        raise AssertionError(f"{name}: {what}: shape {actual.shape} != expected {expected.shape}")
+    if not np.allclose(actual, expected, atol=atol, rtol=rtol, equal_nan=True):
+        worst = np.nanmax(np.abs(actual - expected)) if actual.size else 0.0
+        raise AssertionError(
+            f"{name}: {what} differs (max abs error {worst:.3g})\nactual:\n{actual}\n"
+            f"expected:\n{expected}"
+        )
+
+
+def _chainrule_inputs(arrays: tuple, dtype: str = "float64", transpose: bool = False) -> list:
+    import chainrule
+
+    tensors = []
+    for array in arrays:
+        if array.dtype.kind == "f":
+            array = array.astype(dtype)
+            if transpose and array.ndim >= 2:
+                array = np.ascontiguousarray(np.swapaxes(array, -1, -2)).swapaxes(-1, -2)
+            tensors.append(chainrule.from_numpy(array).requires_grad_(True))
+        else:
+            tensors.append(chainrule.from_numpy(array.copy()))
+    return tensors
+
+
+def _torch_inputs(arrays: tuple, dtype: str = "float64") -> list:
+    import torch
+
+    tensors = []
+    for array in arrays:
+        if array.dtype.kind == "f":
+            tensors.append(torch.from_numpy(array.astype(dtype).copy()).requires_grad_(True))
+        else:
+            tensors.append(torch.from_numpy(array.copy()))
+    return tensors
+
+
+def _vjp(outputs: list, inputs: list, cotangents: list, create_graph: bool) -> list:
+    import chainrule
+
+    wanted = [t for t in inputs if t.requires_grad]
+    pairs = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
+    if not pairs or not wanted:
+        return [None] * len(wanted)
+    grads = chainrule.autograd.grad(
+        [o for o, _ in pairs], wanted, [c for _, c in pairs],
+        create_graph=create_graph, allow_unused=True,
+    )
+    return list(grads)
+
+
+def _torch_vjp(outputs: list, inputs: list, cotangents: list, create_graph: bool) -> list:
+    import torch
+
+    wanted = [t for t in inputs if t.requires_grad]
+    pairs = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
+    if not pairs or not wanted:
+        return [None] * len(wanted)
+    return list(torch.autograd.grad(
+        [o for o, _ in pairs], wanted, [c for _, c in pairs],
+        create_graph=create_graph, allow_unused=True,
+    ))
+
+
+def _inner(values: list, others: list) -> float:
+    total = 0.0
+    for value, other in zip(values, others):
+        if value is not None and other is not None:
+            total += float(np.sum(_to_numpy(value) * _to_numpy(other)))
+    return total
+
+
+def check_op(spec: OpSpec, seed: int = 0) -> None:
+    """Run every check in the module docstring for every shape case; raise AssertionError."""
+    import chainrule
+
+    rng = np.random.default_rng(seed)
+    cases = spec.shapes if spec.make_inputs is None else spec.shapes[:1] or [()]
+    for case in cases:
+        arrays = _draw_inputs(spec, case, rng)
+        label = f"{spec.name}{tuple(a.shape for a in arrays)}"
+        inputs = _chainrule_inputs(arrays)
+        outputs = _float_outputs(_flatten_outputs(spec.fn(*inputs, **spec.kwargs)))
+        all_outputs = _flatten_outputs(spec.fn(*_chainrule_inputs(arrays), **spec.kwargs))
+
+        torch_outputs = torch_inputs = None
+        if spec.torch_fn is not None:
+            torch_inputs = _torch_inputs(arrays)
+            torch_all = _flatten_outputs(spec.torch_fn(*torch_inputs, **spec.kwargs))
+            if len(torch_all) != len(all_outputs):
+                raise AssertionError(f"{label}: {len(all_outputs)} outputs, torch gives {len(torch_all)}")
+            for index, (mine, theirs) in enumerate(zip(all_outputs, torch_all)):
+                _assert_close(label, f"value of output {index}", _to_numpy(mine), _to_numpy(theirs), spec.atol, spec.rtol)
+            torch_outputs = [o for o in torch_all if o.dtype.is_floating_point]
+
+        cotangents_np = [rng.standard_normal(o.shape) for o in outputs]
+        cotangents = [chainrule.from_numpy(c.copy()) for c in cotangents_np]
+        grads = _vjp(outputs, inputs, cotangents, create_graph=spec.second_order)
+        wanted = [t for t in inputs if t.requires_grad]
+
+        if torch_outputs is not None:
+            import torch
+
+            torch_cotangents = [torch.from_numpy(c.copy()) for c in cotangents_np]
+            torch_grads = _torch_vjp(torch_outputs, torch_inputs, torch_cotangents, spec.second_order)
+            for index, (mine, theirs) in enumerate(zip(grads, torch_grads)):
+                if theirs is None and mine is None:
+                    continue
+                expected = _to_numpy(theirs) if theirs is not None else np.zeros(wanted[index].shape)
+                actual = _to_numpy(mine) if mine is not None else np.zeros(wanted[index].shape)
+                _assert_close(label, f"gradient of input {index}", actual, expected, spec.atol, spec.rtol)
+
+        if spec.finite_differences and wanted:
+            directions = [rng.standard_normal(t.shape) for t in wanted]
+            analytic = _inner(grads, directions)
+            numeric = _directional_difference(spec, arrays, directions, cotangents_np)
+            _assert_close(label, "vjp vs finite differences", analytic, numeric, spec.fd_atol, spec.fd_rtol)
+
+        if spec.second_order and wanted:
+            _check_second_order(spec, label, arrays, inputs, grads, rng, torch_inputs, cotangents_np)
+
+        if spec.float32 and spec.torch_fn is not None:
+            _check_float32(spec, label, arrays)
+        if spec.noncontiguous and any(a.ndim >= 2 and a.dtype.kind == "f" for a in arrays):
+            transposed = _chainrule_inputs(arrays, transpose=True)
+            t_outputs = _float_outputs(_flatten_outputs(spec.fn(*transposed, **spec.kwargs)))
+            for mine, reference in zip(t_outputs, outputs):
+                _assert_close(label, "value on non-contiguous input", _to_numpy(mine), _to_numpy(reference), spec.atol, spec.rtol)
+            t_grads = _vjp(t_outputs, transposed, cotangents, create_graph=False)
+            for mine, reference in zip(t_grads, grads):
+                if mine is not None and reference is not None:
+                    _assert_close(label, "gradient on non-contiguous input", _to_numpy(mine), _to_numpy(reference), spec.atol, spec.rtol)
+
+
+def _evaluate(spec: OpSpec, arrays: tuple) -> list:
+    import chainrule
+
+    with chainrule.no_grad():
+        tensors = [chainrule.from_numpy(a.copy()) for a in arrays]
+        return [_to_numpy(o) for o in _float_outputs(_flatten_outputs(spec.fn(*tensors, **spec.kwargs)))]
+
+
+def _shifted(arrays: tuple, directions: list, step: float) -> tuple:
+    shifted, d = [], iter(directions)
+    for array in arrays:
+        shifted.append(np.asarray(array + step * next(d)) if array.dtype.kind == "f" else array)
+    return tuple(shifted)
+
+
+def _directional_difference(spec: OpSpec, arrays: tuple, directions: list, cotangents: list, eps: float = 1e-6) -> float:
+    plus = _evaluate(spec, _shifted(arrays, directions, eps))
+    minus = _evaluate(spec, _shifted(arrays, directions, -eps))
+    return sum(float(np.sum((p - m) / (2 * eps) * c)) for p, m, c in zip(plus, minus, cotangents))
+
+
+def _check_second_order(spec: OpSpec, label: str, arrays: tuple, inputs: list, grads: list, rng: np.random.Generator, torch_inputs: list | None, cotangents_np: list) -> None:
+    import chainrule
+
+    wanted = [t for t in inputs if t.requires_grad]
+    weights_np = [rng.standard_normal(t.shape) for t in wanted]
+    pairs = [(g, chainrule.from_numpy(w.copy())) for g, w in zip(grads, weights_np) if g is not None and g.requires_grad]
+    second = [None] * len(wanted)  # a first derivative outside the graph: a zero second one
+    if pairs:
+        second = chainrule.autograd.grad(
+            [g for g, _ in pairs], wanted, [w for _, w in pairs], allow_unused=True
+        )
+    if torch_inputs is not None:
+        import torch
+
+        torch_wanted = [t for t in torch_inputs if t.requires_grad]
+        torch_outputs = [o for o in _flatten_outputs(spec.torch_fn(*torch_inputs, **spec.kwargs)) if o.dtype.is_floating_point]
+        pairs_t = [(o, torch.from_numpy(c.copy())) for o, c in zip(torch_outputs, cotangents_np) if o.requires_grad]
+        first = torch.autograd.grad([o for o, _ in pairs_t], torch_wanted, [c for _, c in pairs_t], create_graph=True, allow_unused=True)
+        weighted = [(g, torch.from_numpy(w.copy())) for g, w in zip(first, weights_np) if g is not None and g.requires_grad]
+        if weighted:
+            expected = torch.autograd.grad([g for g, _ in weighted], torch_wanted, [w for _, w in weighted], allow_unused=True)
+            for index, (mine, theirs) in enumerate(zip(second, expected)):
+                actual = _to_numpy(mine) if mine is not None else np.zeros(wanted[index].shape)
+                reference = _to_numpy(theirs) if theirs is not None else np.zeros(wanted[index].shape)
+                _assert_close(label, f"second derivative of input {index}", actual, reference, spec.atol * 10, spec.rtol * 10)
+    if spec.finite_differences:
+        directions = [rng.standard_normal(t.shape) for t in wanted]
+        analytic = _inner(list(second), directions)
+        eps = 1e-5
+
+        def weighted_vjp(step: float) -> float:
+            shifted = _chainrule_inputs(_shifted(arrays, directions, step))
+            outs = _float_outputs(_flatten_outputs(spec.fn(*shifted, **spec.kwargs)))
+            cots = [chainrule.from_numpy(c.copy()) for c in cotangents_np]
+            return _inner(_vjp(outs, shifted, cots, create_graph=False), weights_np)
+
+        numeric = (weighted_vjp(eps) - weighted_vjp(-eps)) / (2 * eps)
+        _assert_close(label, "second derivative vs finite differences", analytic, numeric, spec.fd_atol * 10, spec.fd_rtol * 10)
+
+
+def _check_float32(spec: OpSpec, label: str, arrays: tuple) -> None:
+    mine = _flatten_outputs(spec.fn(*_chainrule_inputs(arrays, "float32"), **spec.kwargs))
+    theirs = _flatten_outputs(spec.torch_fn(*_torch_inputs(arrays, "float32"), **spec.kwargs))
+    for index, (a, b) in enumerate(zip(mine, theirs)):
+        expected_dtype = str(b.dtype).replace("torch.", "")
+        if a.dtype.name != expected_dtype:
+            raise AssertionError(f"{label}: float32 output {index} has dtype {a.dtype.name}, torch gives {expected_dtype}")
+        _assert_close(label, f"float32 value of output {index}", _to_numpy(a), _to_numpy(b), 1e-4, 1e-4)

@@ -1,0 +1,11 @@
+"""One OpSpec per op, grouped by family; test_ops.py runs every one through check_op."""
+
+from tests.op_specs import elementwise, indexing, linalg, reduction, shape
+
+SPECS = [
+    *elementwise.SPECS,
+    *reduction.SPECS,
+    *shape.SPECS,
+    *indexing.SPECS,
+    *linalg.SPECS,
+]
