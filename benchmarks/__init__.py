@@ -1,0 +1,1 @@
+"""Benchmarks: chainrule and PyTorch timed side by side; see benchmarks/README.md."""

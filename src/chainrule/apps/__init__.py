@@ -1,0 +1,1 @@
+"""The command-line applications: `chainrule train` and `chainrule evaluate`."""
