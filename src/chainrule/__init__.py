@@ -9,10 +9,20 @@ tensor([2., 4., 6.])
 """
 
 from chainrule import autograd
-from chainrule.autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from chainrule._tensor import Tensor
+from chainrule.autograd import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from chainrule.backend import device
 from chainrule.backend.dtypes import (
     bool_ as bool,  # noqa: A004 - PyTorch's name
+)
+from chainrule.backend.dtypes import (
     double,
     dtype,
     float,  # noqa: A004
@@ -26,9 +36,9 @@ from chainrule.backend.dtypes import (
     int32,
     int64,
     long,
+    promote_types,
     short,
     uint8,
-    promote_types,
 )
 from chainrule.errors import BackendError, ChainruleError, DTypeError, GradError, ShapeError
 from chainrule.ops.creation import (
@@ -67,12 +77,11 @@ from chainrule.ops.creation import (
     zeros_like,
 )
 from chainrule.ops.elementwise import *  # noqa: F403
-from chainrule.ops.elementwise import abs, pow, round, result_type  # noqa: A004
+from chainrule.ops.elementwise import abs, pow, result_type, round  # noqa: A004
 from chainrule.ops.indexing import *  # noqa: F403
 from chainrule.ops.linalg import *  # noqa: F403
 from chainrule.ops.reduction import *  # noqa: F403
 from chainrule.ops.reduction import all, any, max, min, sum  # noqa: A004
 from chainrule.ops.shape import *  # noqa: F403
-from chainrule._tensor import Tensor
 
 __version__ = "0.1.0"

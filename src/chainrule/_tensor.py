@@ -8,7 +8,8 @@ bound as methods, so `x.tanh()` and `chainrule.tanh(x)` are the same code.
 from __future__ import annotations
 
 import weakref
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from chainrule.autograd import grad_mode
 from chainrule.autograd import node as node_module
@@ -27,6 +28,18 @@ from chainrule.ops import shape as _shp
 
 _grad_enabled = grad_mode._grad_enabled.get
 
+_LEGACY_TYPE_NAMES = {
+    "float16": "Half",
+    "float32": "Float",
+    "float64": "Double",
+    "uint8": "Byte",
+    "int8": "Char",
+    "int16": "Short",
+    "int32": "Int",
+    "int64": "Long",
+    "bool": "Bool",
+}
+
 
 class RemovableHandle:
     """Returned by the register_*hook methods; `remove()` unregisters the hook."""
@@ -36,8 +49,10 @@ class RemovableHandle:
         self._entry = entry
 
     def remove(self) -> None:
-        if self._entry in self._hooks:
-            self._hooks.remove(self._entry)
+        for index, entry in enumerate(self._hooks):
+            if entry is self._entry:
+                del self._hooks[index]
+                return
 
     def __enter__(self) -> RemovableHandle:
         return self
@@ -81,7 +96,8 @@ class Tensor:
         if len(args) == 1 and not isinstance(args[0], int):
             array = _cr.to_array(args[0], backend, target)
         else:
-            array = backend.xp.empty(_shp.normalize_size(args), dtype=target)
+            shape = _shp.normalize_size(args) if args else (0,)
+            array = backend.xp.empty(shape, dtype=target)
         self._init(array, backend)
 
     def _init(self, array: Array, backend: Any) -> None:
@@ -186,6 +202,11 @@ class Tensor:
 
     @property
     def mT(self) -> Tensor:  # noqa: N802
+        if self._array.ndim < 2:
+            raise ShapeError(
+                "tensor.mT is only supported on matrices or batches of matrices. Got "
+                f"{self._array.ndim}-D tensor."
+            )
         return _shp.transpose(self, -2, -1)
 
     @property
@@ -274,19 +295,10 @@ class Tensor:
             edge = self._edge = (AccumulateGrad(weakref.ref(self)), 0)
         return edge
 
-    def _leaf_hooks(self) -> list:
-        if self._extra is None:
-            self._extra = {}
-        return self._extra.setdefault("hooks", [])
-
     def _accumulate_grad(self, grad: Tensor, create_graph: bool) -> None:
-        """Add one backward's gradient into `.grad` (called by the engine for leaves)."""
+        """Add one backward's gradient into `.grad` (called by the engine for leaves, after
+        the hooks registered on them, which live on their AccumulateGrad node)."""
         extra = self._extra
-        if extra is not None:
-            for hook in extra.get("hooks", ()):
-                result = hook(grad)
-                if result is not None:
-                    grad = result
         current = self._grad
         if current is None:
             if create_graph:
@@ -310,13 +322,8 @@ class Tensor:
         """hook(grad) runs when this tensor's gradient is computed; it may return a new one."""
         if not self._requires_grad:
             raise GradError("cannot register a hook on a tensor that doesn't require gradient")
-        if self._node is None:
-            hooks = self._leaf_hooks()
-            hooks.append(hook)
-            return RemovableHandle(hooks, hook)
-        node = self._node
-        entry = (self._output_nr, hook)
-        node.add_pre_hook(self._output_nr, hook)
+        node, output_nr = self._gradient_edge()  # a leaf's hooks run on its AccumulateGrad
+        entry = node.add_pre_hook(output_nr, hook)
         return RemovableHandle(node.pre_hooks, entry)
 
     def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> Any:
@@ -370,9 +377,10 @@ class Tensor:
             raise ShapeError(
                 f"item: a Tensor with {self._array.size} elements cannot be converted to Scalar"
             )
-        return self._array.reshape(()).item() if self._backend.name == "numpy" else (
-            self._backend.to_numpy(self._array).reshape(()).item()
+        array = (
+            self._array if self._backend.name == "numpy" else self._backend.to_numpy(self._array)
         )
+        return array.reshape(()).item()
 
     def tolist(self) -> Any:
         return self._backend.to_numpy(self._array).tolist()
@@ -387,7 +395,7 @@ class Tensor:
         return self._backend.to_numpy(self._array)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        array = self._backend.to_numpy(self._array)
+        array = self.numpy()
         if dtype is not None and array.dtype != dtype:
             return array.astype(dtype)
         return array.copy() if copy else array
@@ -420,8 +428,9 @@ class Tensor:
         return result
 
     def type(self, dtype: Any = None) -> Any:
+        """Without an argument, PyTorch's legacy type name ('chainrule.FloatTensor')."""
         if dtype is None:
-            return f"chainrule.{self.dtype.name.capitalize()}Tensor"
+            return f"chainrule.{_LEGACY_TYPE_NAMES[self.dtype.name]}Tensor"
         return self.to(dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
@@ -473,7 +482,7 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self._array.size != 1:
-            raise GradError(
+            raise ShapeError(
                 f"Boolean value of Tensor with more than one value is ambiguous "
                 f"(shape {tuple(self.shape)})"
             )
@@ -552,6 +561,12 @@ class Tensor:
             self._output_nr = result._output_nr
             self._requires_grad = True
             self._edge = None
+        elif recording and self._node is not None:
+            # The new contents depend on nothing that requires grad (fill_, zero_): cut the old
+            # history, so no gradient reaches it through this tensor.
+            self._node = None
+            self._output_nr = 0
+            self._requires_grad = False
         return self
 
     def _snapshot(self) -> Tensor:

@@ -37,7 +37,9 @@ def _seed_gradients(outputs: tuple, grad_outputs: tuple, caller: str) -> list:
                     f"(output {index} has shape {tuple(output.shape)}); pass gradient=..."
                 )
             xp = output._backend.xp
-            grad = node_module.make_tensor(xp.ones(output.shape, output._array.dtype), None, 0, None)
+            grad = node_module.make_tensor(
+                xp.ones(output.shape, output._array.dtype), None, 0, None
+            )
         elif not hasattr(grad, "_array"):
             grad = node_module.make_tensor(
                 output._backend.xp.asarray(grad, dtype=output._array.dtype), None, 0, None
@@ -65,6 +67,8 @@ def backward(
         retain_graph = create_graph
     roots = [output._gradient_edge() for output in outputs]
     targets = _as_tuple(inputs)
+    if inputs is not None and not targets:
+        raise GradError("backward: `inputs` argument to `backward()` cannot be empty.")
     if not targets:
         engine.run_backward(roots, seeds, retain_graph, create_graph)
         return
@@ -102,6 +106,11 @@ def grad(
     """
     if is_grads_batched:
         raise NotImplementedError("grad: is_grads_batched is not supported yet; use func.vmap")
+    if materialize_grads and allow_unused is False:
+        raise GradError(
+            "grad: Expected allow_unused to be True or not passed when materialize_grads=True, "
+            "but got: allow_unused=False."
+        )
     if allow_unused is None:
         allow_unused = materialize_grads
     outputs_tuple = _as_tuple(outputs)
@@ -127,4 +136,3 @@ def grad(
                 )
         result.append(gradient)
     return tuple(result)
-

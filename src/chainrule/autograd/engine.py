@@ -14,7 +14,8 @@ knows nothing of Tensor or ops.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from chainrule.autograd.grad_mode import set_grad_enabled
 from chainrule.autograd.node import AccumulateGrad, Node
@@ -62,7 +63,7 @@ def _nodes_needed(order: list[Node], targets: set[int]) -> set[int]:
 
 
 def _run_pre_hooks(node: Node, grads: list) -> list:
-    for output_nr, hook in node.pre_hooks:
+    for output_nr, hook in tuple(node.pre_hooks):  # a copy: a hook may remove itself
         if output_nr is None:
             result = hook(tuple(grads))
             if result is not None:
@@ -74,12 +75,23 @@ def _run_pre_hooks(node: Node, grads: list) -> list:
     return grads
 
 
+def _rule_label(node: Node) -> str:
+    return f"{node.op.__name__}.{getattr(node.op, 'rule_name', 'vjp')}"
+
+
 def _check_input_grad(node: Node, index: int, grad: Any) -> Any:
     """Blame the op for a wrongly shaped gradient; cast a mismatched dtype like PyTorch."""
     shape, dtype = node.input_meta[index]
-    if grad.shape != shape:
+    try:
+        grad_shape = grad._array.shape
+    except AttributeError:
         raise GradError(
-            f"{node.op.__name__}.vjp returned shape {tuple(grad.shape)} for input {index} of "
+            f"{_rule_label(node)} returned a {type(grad).__name__} for input {index}; expected "
+            "a Tensor or None"
+        ) from None
+    if grad_shape != shape:
+        raise GradError(
+            f"{_rule_label(node)} returned shape {tuple(grad_shape)} for input {index} of "
             f"shape {tuple(shape)}"
         )
     if grad.dtype is not dtype:
@@ -157,8 +169,7 @@ def _apply_node(node: Node, grads: list, buffers: dict, retain_graph: bool) -> N
     edges = node.next_edges
     if len(input_grads) != len(edges):
         raise GradError(
-            f"{node.op.__name__}.vjp returned {len(input_grads)} gradients for "
-            f"{len(edges)} inputs"
+            f"{_rule_label(node)} returned {len(input_grads)} gradients for {len(edges)} inputs"
         )
     for callback in node_callbacks:
         callback(node, grads, input_grads)

@@ -20,11 +20,14 @@ differentiable.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+import inspect
+from collections.abc import Callable
+from typing import Any
 
 from chainrule.autograd import grad_mode
 from chainrule.autograd.node import Node, SavedValue
 from chainrule.errors import GradError
+from chainrule.ops import op as _op
 from chainrule.ops.op import Op, apply
 
 
@@ -96,43 +99,45 @@ class Function:
         raise NotImplementedError("a Function subclass must define backward to be differentiated")
 
     vjp_rule = None
+    rule_name = "backward"  # how the engine names this rule when it blames it
 
     @classmethod
     def node_name(cls) -> str:
         return f"{cls.__name__}Backward"
 
     @classmethod
-    def apply(cls, *args: Any) -> Any:
-        from chainrule._tensor import Tensor
-
-        tensor_positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        """Run forward on `args` and, when grad mode is on and a tensor argument requires grad,
+        record one node. Keyword arguments are bound to forward's positions first, as PyTorch
+        does (so backward returns a gradient for each); with setup_context, defaults are too."""
+        uses_setup_context = cls.setup_context is not Function.setup_context
+        if kwargs or uses_setup_context:
+            args, kwargs = _bind_arguments(cls.forward, args, kwargs, uses_setup_context)
+        tensor_type = _op.Tensor
+        tensor_positions = tuple(i for i, a in enumerate(args) if isinstance(a, tensor_type))
         tensors = [args[i] for i in tensor_positions]
-        backend = tensors[0]._backend if tensors else None
-        if backend is None:
-            from chainrule.backend import numpy_backend
-
-            backend = numpy_backend
+        backend = tensors[0]._backend if tensors else _op.default_backend()
         ctx = FunctionCtx(cls, backend)
         ctx._n_args = len(args)
         ctx._tensor_positions = tensor_positions
-        ctx._needs_input_grad = tuple(
-            isinstance(a, Tensor) and a.requires_grad for a in args
-        )
-        uses_setup_context = cls.setup_context is not Function.setup_context
+        ctx._needs_input_grad = tuple(isinstance(a, tensor_type) and a.requires_grad for a in args)
         with grad_mode.no_grad():
             if uses_setup_context:
-                output = cls.forward(*args)
+                output = cls.forward(*args, **kwargs)
                 cls.setup_context(ctx, args, output)
             else:
-                output = cls.forward(ctx, *args)
+                output = cls.forward(ctx, *args, **kwargs)
         is_tuple = isinstance(output, tuple)
         outputs = list(output) if is_tuple else [output]
         record = grad_mode.is_grad_enabled() and any(t.requires_grad for t in tensors)
         outputs = [_fresh_output(o, tensors, ctx._dirty) for o in outputs]
         if record:
             _record(ctx, tensors, outputs)
-        elif ctx._to_save is not None:
-            ctx._saved = None
+        # What forward handed to ctx may include the outputs: drop it, or every output would
+        # keep its own node alive through a reference cycle.
+        ctx._to_save = None
+        ctx._non_differentiable = ()
+        ctx._dirty = ()
         return tuple(outputs) if is_tuple else outputs[0]
 
     @classmethod
@@ -145,33 +150,59 @@ class Function:
                 f"function {cls.node_name()} returned an incorrect number of gradients "
                 f"(expected {ctx._n_args}, got {len(result)})"
             )
+        if len(ctx._tensor_positions) != ctx._n_args:
+            _check_non_tensor_gradients(cls, ctx, result)
         return tuple(result[i] for i in ctx._tensor_positions)
 
     @staticmethod
     def materialize_grads(ctx: FunctionCtx, grads: list) -> list:
+        """Zeros for the tensor outputs no gradient reached (None stays for non-tensor ones),
+        unless forward called `ctx.set_materialize_grads(False)`."""
         if not ctx.materialize_grads:
             return grads
-        from chainrule.ops.op import Op
+        filled = []
+        for grad, (shape, dtype) in zip(grads, ctx.output_meta):
+            if grad is None and dtype is not None:
+                grad = _op.Tensor._wrap(ctx.xp.zeros(shape, dtype.numpy))
+            filled.append(grad)
+        return filled
 
-        return Op.materialize_grads(ctx, grads)
+
+def _check_non_tensor_gradients(cls: type, ctx: FunctionCtx, result: tuple) -> None:
+    for position in range(ctx._n_args):
+        if result[position] is not None and position not in ctx._tensor_positions:
+            raise GradError(
+                f"function {cls.node_name()} returned a gradient different than None at position "
+                f"{position + 1}, but the corresponding forward input was not a Tensor"
+            )
+
+
+def _bind_arguments(forward: Callable, args: tuple, kwargs: dict, with_defaults: bool) -> tuple:
+    """forward's arguments as (positional, keyword), keywords moved to their positions."""
+    signature = inspect.signature(forward)
+    if with_defaults:
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return bound.args, bound.kwargs
+    bound = signature.bind(None, *args, **kwargs)  # None stands for ctx
+    return bound.args[1:], bound.kwargs
 
 
 def _fresh_output(output: Any, inputs: list, dirty: tuple) -> Any:
     """An input returned unchanged becomes a new alias, so its own history is untouched."""
-    from chainrule._tensor import Tensor
-
-    if isinstance(output, Tensor) and any(output is t for t in inputs):
+    tensor_type = _op.Tensor
+    if isinstance(output, tensor_type) and any(output is t for t in inputs):
         if any(output is d for d in dirty):
             output._version_counter.value += 1
             return output
-        alias = Tensor._wrap(output._array)
+        alias = tensor_type._wrap(output._array)
         alias._version_counter = output._version_counter
         return alias
     return output
 
 
 def _record(ctx: FunctionCtx, tensors: list, outputs: list) -> None:
-    from chainrule._tensor import Tensor
+    Tensor = _op.Tensor  # noqa: N806 - the class, registered by chainrule._tensor
 
     ctx.next_edges = tuple(t._gradient_edge() if t.requires_grad else None for t in tensors)
     ctx.input_meta = tuple((t.shape, t.dtype) for t in tensors)

@@ -7,8 +7,10 @@ recording enabled, whatever the spawning thread had.
 from __future__ import annotations
 
 import functools
+import inspect
+from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any, Callable
+from typing import Any
 
 _grad_enabled: ContextVar[bool] = ContextVar("chainrule_grad_enabled", default=True)
 _inference_mode: ContextVar[bool] = ContextVar("chainrule_inference_mode", default=False)
@@ -44,12 +46,42 @@ class _Mode:
         return type(self)()
 
     def __call__(self, fn: Callable) -> Callable:
+        if inspect.isgeneratorfunction(fn):
+            return self._wrap_generator(fn)
+
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with self.clone():
                 return fn(*args, **kwargs)
 
         return wrapper
+
+    def _wrap_generator(self, fn: Callable) -> Callable:
+        """A generator runs in the mode each time it resumes, not only when it is created."""
+
+        @functools.wraps(fn)
+        def generator(*args: Any, **kwargs: Any) -> Any:
+            gen = fn(*args, **kwargs)
+            try:
+                with self.clone():
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with self.clone():
+                            gen.close()
+                        raise
+                    except BaseException as error:
+                        with self.clone():
+                            response = gen.throw(error)
+                    else:
+                        with self.clone():
+                            response = gen.send(request)
+            except StopIteration as stop:
+                return stop.value
+
+        return generator
 
 
 class no_grad(_Mode):  # noqa: N801 - PyTorch's names

@@ -7,11 +7,12 @@ perturbing one input element at a time by +-eps.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from chainrule.autograd import api, grad_mode
+from chainrule.autograd import api
 from chainrule.errors import GradError
 
 
@@ -24,19 +25,24 @@ def _differentiable_outputs(outputs: Any) -> list:
 
 
 def _numerical_jacobians(func: Callable, inputs: tuple, index: int, eps: float) -> list:
-    """d(output k)/d(input index) for every output, as (numel_out, numel_in) arrays."""
+    """d(output k)/d(input index) for every output, as (numel_out, numel_in) arrays.
+
+    Each perturbed input keeps the dtype and requires_grad of the original, and `func` runs in
+    the caller's grad mode, so a `func` that differentiates inside (gradgradcheck's) still can.
+    """
     tensor = inputs[index]
-    base = tensor._backend.to_numpy(tensor._array).astype(np.float64)
+    host = tensor._backend.to_numpy(tensor._array)
+    base = host.astype(np.float64)
     columns: list[list] = []
     for element in range(base.size):
         values = []
         for step in (eps, -eps):
             perturbed = base.copy()
             perturbed.flat[element] += step
-            replacement = type(tensor)._wrap(tensor._backend.from_numpy(perturbed.astype(base.dtype)))
+            array = tensor._backend.from_numpy(perturbed.astype(host.dtype))
+            replacement = type(tensor)._wrap(array).requires_grad_(tensor.requires_grad)
             trial = inputs[:index] + (replacement,) + inputs[index + 1 :]
-            with grad_mode.no_grad():
-                outs = _differentiable_outputs(func(*trial))
+            outs = _differentiable_outputs(func(*trial))
             values.append([o._backend.to_numpy(o._array).astype(np.float64).ravel() for o in outs])
         columns.append([(plus - minus) / (2 * eps) for plus, minus in zip(*values)])
     n_outputs = len(columns[0]) if columns else 0
@@ -55,7 +61,9 @@ def _analytical_jacobians(outputs: list, inputs: tuple, index: int) -> list:
         for element in range(size):
             seed = np.zeros(size)
             seed[element] = 1.0
-            seed_array = output._backend.from_numpy(seed.reshape(output.shape).astype(output._array.dtype))
+            seed_array = output._backend.from_numpy(
+                seed.reshape(output.shape).astype(output._array.dtype)
+            )
             grad_output = type(output)._wrap(seed_array)
             if not output.requires_grad:
                 rows.append(np.zeros(tensor._array.size))
@@ -142,6 +150,10 @@ def gradgradcheck(
     if not differentiable:
         return True
     return gradcheck(
-        vjp_function, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+        vjp_function,
+        inputs + grad_outputs,
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
         raise_exception=raise_exception,
     )

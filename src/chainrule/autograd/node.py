@@ -9,7 +9,8 @@ graph alive. The autograd core never imports Tensor: `_tensor.py` registers `mak
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chainrule.errors import GradError
 
@@ -123,10 +124,14 @@ class Node:
         """hook(grad_outputs) -> new grad_outputs or None, before this node's vjp runs."""
         self.add_pre_hook(None, hook)
 
-    def add_pre_hook(self, output_nr: int | None, hook: Callable) -> None:
+    def add_pre_hook(self, output_nr: int | None, hook: Callable) -> tuple:
+        """Run hook(grad of output `output_nr`), or hook(all grads) for None, before the vjp;
+        returns the entry, which removing from `pre_hooks` unregisters."""
         if self.pre_hooks is None:
             self.pre_hooks = []
-        self.pre_hooks.append((output_nr, hook))
+        entry = (output_nr, hook)
+        self.pre_hooks.append(entry)
+        return entry
 
     def release_saved(self) -> None:
         self._saved = None

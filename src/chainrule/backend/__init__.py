@@ -25,12 +25,13 @@ class device:  # noqa: N801 - PyTorch's spelling
         if isinstance(type, device):
             self.type, self.index = type.type, type.index
             return
-        if ":" in type:
-            type, number = type.split(":")
+        kind = type
+        if ":" in kind:
+            kind, number = kind.split(":")
             index = int(number)
-        if type not in ("cpu", "cuda"):
-            raise BackendError(f"unknown device type {type!r}: expected 'cpu' or 'cuda'")
-        self.type = type
+        if kind not in ("cpu", "cuda"):
+            raise BackendError(f"unknown device type {kind!r}: expected 'cpu' or 'cuda'")
+        self.type = kind
         self.index = index
 
     def __eq__(self, other: object) -> bool:

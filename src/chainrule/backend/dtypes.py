@@ -67,8 +67,9 @@ def from_numpy_dtype(numpy_dtype) -> dtype:
         return _BY_NUMPY[key]
     if key.kind == "u":  # uint16/32/64: PyTorch has no arithmetic on them; widen losslessly
         return int64
-    raise TypeError(f"chainrule does not support the dtype {key} (supported: "
-                    f"{', '.join(d.name for d in ALL)})")
+    raise TypeError(
+        f"chainrule does not support the dtype {key} (supported: {', '.join(d.name for d in ALL)})"
+    )
 
 
 def as_dtype(value) -> dtype:

@@ -7,12 +7,13 @@ reproducible; the streams differ from PyTorch's, so equal seeds do not give equa
 from __future__ import annotations
 
 import builtins
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, backend_for_device, backend_of_array, dtypes, is_array
 from chainrule.backend.dtypes import as_dtype
-from chainrule.errors import ShapeError
+from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops import op as _op
 from chainrule.ops.op import Op, apply
 from chainrule.ops.shape import normalize_size
@@ -41,13 +42,17 @@ def to_array(data: Any, backend: Any, dtype: Any = None, copy: bool = True) -> A
             array = backend.from_numpy(data._backend.to_numpy(array))
         from_python = False
     elif is_array(data):
-        array = data if backend_of_array(data) is backend else backend.from_numpy(
-            backend_of_array(data).to_numpy(data)
+        array = (
+            data
+            if backend_of_array(data) is backend
+            else backend.from_numpy(backend_of_array(data).to_numpy(data))
         )
         from_python = False
     else:
         from_python = not hasattr(data, "dtype")
         if isinstance(data, (list, tuple)) and _contains_tensors(data):
+            if dtype is None:
+                dtype = _nested_dtype(data).numpy
             data = _tensors_to_lists(data)
         array = xp.asarray(data)
     target = _default_dtype_for(array, from_python) if dtype is None else dtype
@@ -66,6 +71,26 @@ def _contains_tensors(data: Sequence) -> bool:
             if isinstance(element, (list, tuple)):
                 stack.append(element)
     return False
+
+
+def _nested_dtype(data: Sequence) -> Any:
+    """PyTorch's inference for a sequence holding tensors: their dtypes promoted with the
+    default dtype of each Python scalar's category (tensor([t64, 1.5]) is float64)."""
+    result = None
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+            continue
+        if isinstance(item, _op.Tensor):
+            kind = item.dtype
+        elif hasattr(item, "dtype"):
+            kind = dtypes.from_numpy_dtype(item.dtype)
+        else:
+            kind = dtypes.default_for_category(dtypes.category_of_scalar(item))
+        result = kind if result is None else dtypes.promote_types(result, kind)
+    return result if result is not None else dtypes.float32
 
 
 def _tensors_to_lists(data: Any) -> Any:
@@ -87,7 +112,14 @@ def _finish(array: Array, requires_grad: bool) -> Any:
     return tensor
 
 
-def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, pin_memory: bool = False) -> Any:
+def tensor(
+    data: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+) -> Any:
     """A new tensor holding a copy of `data`.
 
     >>> import chainrule
@@ -127,7 +159,9 @@ def tensor_from_state(data: Any, dtype_name: str, requires_grad: bool) -> Any:
 # ---- filled ----------------------------------------------------------------------------------
 
 
-def _filled(kind: str, size: Sequence, fill: Any, dtype: Any, device: Any, requires_grad: bool) -> Any:
+def _filled(
+    kind: str, size: Sequence, fill: Any, dtype: Any, device: Any, requires_grad: bool
+) -> Any:
     backend = backend_for_device(device)
     shape = normalize_size(size)
     if builtins.any(s < 0 for s in shape):
@@ -143,45 +177,94 @@ def _filled(kind: str, size: Sequence, fill: Any, dtype: Any, device: Any, requi
     return _finish(array, requires_grad)
 
 
-def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Any = None) -> Any:
+def zeros(
+    *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Any = None
+) -> Any:
     return _filled("zeros", size, 0, dtype, device, requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Any = None) -> Any:
+def ones(
+    *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Any = None
+) -> Any:
     return _filled("ones", size, 1, dtype, device, requires_grad)
 
 
-def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, **kwargs: Any) -> Any:
+def empty(
+    *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, **kwargs: Any
+) -> Any:
     return _filled("empty", size, None, dtype, device, requires_grad)
 
 
-def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Any:
+def full(
+    size: Sequence[int],
+    fill_value: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Any:
     """`size` filled with `fill_value`; the dtype follows the value (float32, int64, bool)."""
     if dtype is None:
         dtype = dtypes.default_for_category(dtypes.category_of_scalar(fill_value))
-    return _filled("full", (size,) if isinstance(size, int) else tuple(size), fill_value, dtype, device, requires_grad)
+    return _filled(
+        "full",
+        (size,) if isinstance(size, int) else tuple(size),
+        fill_value,
+        dtype,
+        device,
+        requires_grad,
+    )
 
 
 def _like(input: Any, dtype: Any, device: Any) -> tuple:  # noqa: A002
     return (input.shape, dtype or input.dtype, device or input.device)
 
 
-def zeros_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, **kwargs: Any) -> Any:  # noqa: A002
+def zeros_like(
+    input: Any,  # noqa: A002
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    **kwargs: Any,
+) -> Any:
     shape, dtype, device = _like(input, dtype, device)
     return zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def ones_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, **kwargs: Any) -> Any:  # noqa: A002
+def ones_like(
+    input: Any,  # noqa: A002
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    **kwargs: Any,
+) -> Any:
     shape, dtype, device = _like(input, dtype, device)
     return ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def empty_like(input: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, **kwargs: Any) -> Any:  # noqa: A002
+def empty_like(
+    input: Any,  # noqa: A002
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    **kwargs: Any,
+) -> Any:
     shape, dtype, device = _like(input, dtype, device)
     return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def full_like(input: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False, **kwargs: Any) -> Any:  # noqa: A002
+def full_like(
+    input: Any,  # noqa: A002
+    fill_value: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    **kwargs: Any,
+) -> Any:
     shape, dtype, device = _like(input, dtype, device)
     return full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
@@ -189,17 +272,29 @@ def full_like(input: Any, fill_value: Any, *, dtype: Any = None, device: Any = N
 # ---- ranges ----------------------------------------------------------------------------------
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Any:
+def arange(
+    start: Any,
+    end: Any = None,
+    step: Any = 1,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Any:
     """[start, end) in steps; int64 when every bound is an integer, else float32."""
     if end is None:
         start, end = 0, start
+    if _plain(step) == 0:
+        raise ShapeError("arange: step must be nonzero")
     bounds = (start, end, step)
     if dtype is None:
         is_integral = builtins.all(isinstance(_plain(b), int) for b in bounds)
         dtype = dtypes.int64 if is_integral else dtypes.float32
     backend = backend_for_device(device)
     target = as_dtype(dtype).numpy
-    values = backend.xp.arange(_plain(start), _plain(end), _plain(step), dtype="float64" if target.kind == "f" else None)
+    values = backend.xp.arange(
+        _plain(start), _plain(end), _plain(step), dtype="float64" if target.kind == "f" else None
+    )
     return _finish(values.astype(target), requires_grad)
 
 
@@ -207,21 +302,45 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, _op.Tensor) else value
 
 
-def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Any:
+def linspace(
+    start: float,
+    end: float,
+    steps: int,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Any:
     backend = backend_for_device(device)
     target = _numpy_dtype(dtype) or dtypes.float32.numpy
     values = backend.xp.linspace(_plain(start), _plain(end), steps).astype(target)
     return _finish(values, requires_grad)
 
 
-def logspace(start: float, end: float, steps: int, base: float = 10.0, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Any:
+def logspace(
+    start: float,
+    end: float,
+    steps: int,
+    base: float = 10.0,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Any:
     backend = backend_for_device(device)
     target = _numpy_dtype(dtype) or dtypes.float32.numpy
     values = backend.xp.logspace(start, end, steps, base=base).astype(target)
     return _finish(values, requires_grad)
 
 
-def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Any:
+def eye(
+    n: int,
+    m: int | None = None,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Any:
     backend = backend_for_device(device)
     target = _numpy_dtype(dtype) or dtypes.float32.numpy
     return _finish(backend.xp.eye(n, m, dtype=target), requires_grad)
@@ -292,28 +411,53 @@ def _rng(generator: Generator | None) -> Any:
     return (generator or default_generator).rng
 
 
-def _random_float(kind: str, size: Sequence, generator: Any, dtype: Any, requires_grad: bool) -> Any:
+def _random_float(
+    kind: str, size: Sequence, generator: Any, dtype: Any, device: Any, requires_grad: bool
+) -> Any:
     shape = normalize_size(size)
     target = _numpy_dtype(dtype) or dtypes.float32.numpy
     if target.kind != "f":
-        raise TypeError(f"{kind}: expected a floating point dtype, got {target}")
+        raise DTypeError(f"{kind}: expected a floating point dtype, got {target}")
     rng = _rng(generator)
     work = target if target.itemsize >= 4 else dtypes.float32.numpy
     if kind == "rand":
         array = rng.random(shape, dtype=work)
     else:
         array = rng.standard_normal(shape, dtype=work)
-    return _finish(array.astype(target, copy=False), requires_grad)
+    return _finish(_on_device(array.astype(target, copy=False), device), requires_grad)
 
 
-def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Any:
+def _on_device(array: Array, device: Any) -> Array:
+    """`array` (drawn by a generator, on its device) moved to `device` when one is named."""
+    if device is None:
+        return array
+    backend = backend_for_device(device)
+    source = backend_of_array(array)
+    if source is backend:
+        return array
+    return backend.from_numpy(source.to_numpy(array))
+
+
+def rand(
+    *size: Any,
+    generator: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Any:
     """Uniform samples in [0, 1)."""
-    return _random_float("rand", size, generator, dtype, requires_grad)
+    return _random_float("rand", size, generator, dtype, device, requires_grad)
 
 
-def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Any:
+def randn(
+    *size: Any,
+    generator: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Any:
     """Standard normal samples."""
-    return _random_float("randn", size, generator, dtype, requires_grad)
+    return _random_float("randn", size, generator, dtype, device, requires_grad)
 
 
 def rand_like(input: Any, *, generator: Any = None, dtype: Any = None, **kwargs: Any) -> Any:  # noqa: A002
@@ -324,25 +468,55 @@ def randn_like(input: Any, *, generator: Any = None, dtype: Any = None, **kwargs
     return randn(input.shape, generator=generator, dtype=dtype or input.dtype)
 
 
-def randint(low: int, high: int | None = None, size: Sequence[int] = (), *, generator: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Any:
+def randint(
+    low: int,
+    high: int | None = None,
+    size: Sequence[int] = (),
+    *,
+    generator: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Any:
     """Integers in [low, high); `randint(high, size)` starts at 0, as in PyTorch."""
-    if high is None:
+    if isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
+    if low >= high:
+        raise ValueError(
+            f"randint: random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
     target = _numpy_dtype(dtype) or dtypes.int64.numpy
-    array = _rng(generator).integers(low, high, size=tuple(size)).astype(target)
-    return _finish(array, requires_grad)
+    array = _rng(generator).integers(low, high, size=normalize_size((size,))).astype(target)
+    return _finish(_on_device(array, device), requires_grad)
 
 
 def randint_like(input: Any, low: int, high: int | None = None, **kwargs: Any) -> Any:  # noqa: A002
     return randint(low, high, input.shape, dtype=kwargs.get("dtype") or input.dtype)
 
 
-def randperm(n: int, *, generator: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Any:
+def randperm(
+    n: int,
+    *,
+    generator: Any = None,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Any:
     target = _numpy_dtype(dtype) or dtypes.int64.numpy
-    return _finish(_rng(generator).permutation(n).astype(target), requires_grad)
+    return _finish(_on_device(_rng(generator).permutation(n).astype(target), device), requires_grad)
 
 
-def normal(mean: Any = 0.0, std: Any = 1.0, size: Sequence[int] | None = None, *, generator: Any = None, dtype: Any = None, **kwargs: Any) -> Any:
+def normal(
+    mean: Any = 0.0,
+    std: Any = 1.0,
+    size: Sequence[int] | None = None,
+    *,
+    generator: Any = None,
+    dtype: Any = None,
+    **kwargs: Any,
+) -> Any:
     """Normal samples; mean and std may be tensors (broadcast), as in PyTorch's overloads."""
     if isinstance(mean, _op.Tensor) or isinstance(std, _op.Tensor):
         shape = mean.shape if isinstance(mean, _op.Tensor) else std.shape
@@ -365,25 +539,49 @@ def bernoulli(input: Any, p: float | None = None, *, generator: Any = None) -> A
     return _op.Tensor._wrap((draws < probability).astype(input._array.dtype))
 
 
-def multinomial(input: Any, num_samples: int, replacement: bool = False, *, generator: Any = None) -> Any:  # noqa: A002
-    """Indices drawn from each row's (unnormalised) probabilities."""
+def multinomial(
+    input: Any,  # noqa: A002
+    num_samples: int,
+    replacement: bool = False,
+    *,
+    generator: Any = None,
+) -> Any:
+    """Indices drawn from each row's (unnormalised) probabilities.
+
+    Without replacement, categories are taken in the order of the keys p / Exponential(1) (an
+    exponential race, as PyTorch does): a zero-probability category comes only after every
+    positive one has been drawn.
+    """
     rng = _rng(generator)
     weights = input._backend.to_numpy(input._array).astype("float64")
+    if weights.ndim not in (1, 2):
+        raise ShapeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {weights.shape}")
     rows = weights.reshape(-1, weights.shape[-1])
     if not replacement and num_samples > rows.shape[-1]:
         raise ShapeError(
             f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
             f"replacement (n_sample {num_samples}, size {rows.shape[-1]})"
         )
-    if (rows < 0).any() or not (rows.sum(-1) > 0).all():
-        raise ValueError("multinomial: invalid probability distribution (negative or all zero)")
-    samples = [
-        rng.choice(row.size, size=num_samples, replace=replacement, p=row / row.sum())
-        for row in rows
-    ]
-    result = input._backend.xp.asarray(samples, dtype=dtypes.int64.numpy)
+    if not ((rows >= 0) & (rows < float("inf"))).all():
+        raise ValueError("multinomial: probability tensor contains either inf, nan or element < 0")
+    totals = rows.sum(-1, keepdims=True)
+    if not (totals > 0).all():
+        raise ValueError(
+            "multinomial: invalid multinomial distribution (sum of probabilities <= 0)"
+        )
+    if replacement:
+        cumulative = rows.cumsum(-1)
+        draws = rng.random((rows.shape[0], num_samples)) * totals
+        samples = draws.astype(dtypes.int64.numpy)
+        for i in range(rows.shape[0]):  # the first category whose cumulative weight exceeds
+            samples[i] = cumulative[i].searchsorted(draws[i], side="right")
+        samples = samples.clip(0, rows.shape[-1] - 1)  # a draw rounded up to the total
+    else:
+        keys = rows / rng.exponential(size=rows.shape)
+        samples = (-keys).argsort(-1, kind="stable")[:, :num_samples]
     shape = weights.shape[:-1] + (num_samples,)
-    return _op.Tensor._wrap(result.reshape(shape))
+    result = samples.astype(dtypes.int64.numpy).reshape(shape)
+    return _op.Tensor._wrap(input._backend.from_numpy(result))
 
 
 # ---- devices ---------------------------------------------------------------------------------

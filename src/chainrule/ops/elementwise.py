@@ -3,7 +3,8 @@
 Binary ops promote their operands with PyTorch's rules first (`binary_operands`), so each op's
 forward sees two arrays of one dtype, and broadcast in forward; their vjps reduce the gradient
 back to each operand's shape with `unbroadcast`. A unary op's Jacobian is diagonal, so its jvp
-is its vjp applied to the tangent (`unary_elementwise_jvp`).
+is its vjp applied to the tangent (`unary_elementwise_jvp`); a broadcasting op's jvp broadcasts
+its tangent to the output's shape (`_finish_tangent`).
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from chainrule.autograd import grad_mode
 from chainrule.autograd.node import Node
-from chainrule.backend import Array, dtypes, is_array
-from chainrule.backend.dtypes import promote_types
-from chainrule.errors import DTypeError
+from chainrule.backend import Array, dtypes, is_array, is_numpy_scalar
+from chainrule.backend.dtypes import from_numpy_dtype, promote_types
+from chainrule.errors import DTypeError, GradError, ShapeError
 from chainrule.ops import op as _op
+from chainrule.ops import shape as _shape
 from chainrule.ops.op import Op, apply, unbroadcast
 
 # ---- operands and promotion ---------------------------------------------------------------
@@ -53,6 +56,20 @@ def _combine(higher: dtypes.dtype | None, lower: dtypes.dtype | None) -> dtypes.
     return higher
 
 
+def _is_operand(value: Any) -> bool:
+    """Whether `value` can take part in elementwise math: a Tensor, an array, a real number."""
+    if isinstance(value, (_op.Tensor, int, float)) or is_array(value):
+        return True
+    return is_numpy_scalar(value) and value.dtype.kind in "biuf"
+
+
+def _check_operands(name: str, *values: Any) -> None:
+    for value in values:
+        if not _is_operand(value):
+            kinds = ", ".join(type(v).__name__ for v in values)
+            raise DTypeError(f"{name}: unsupported operand types ({kinds})")
+
+
 def as_tensor_operand(value: Any, dtype: dtypes.dtype, like: Any) -> Any:
     """`value` as a Tensor of `dtype` on `like`'s device; Tensors of that dtype pass through."""
     if isinstance(value, _op.Tensor):
@@ -60,10 +77,13 @@ def as_tensor_operand(value: Any, dtype: dtypes.dtype, like: Any) -> Any:
             return value
         return cast(value, dtype)
     xp = like._backend.xp
-    return _op.Tensor._wrap(xp.asarray(value, dtype=dtype.numpy))
+    try:
+        return _op.Tensor._wrap(xp.asarray(value, dtype=dtype.numpy))
+    except OverflowError:  # uint8 tensor + (-1): PyTorch wraps the scalar around, NumPy refuses
+        return _op.Tensor._wrap(xp.asarray(value).astype(dtype.numpy))
 
 
-def binary_operands(x: Any, y: Any) -> tuple[Any, Any]:
+def binary_operands(x: Any, y: Any, name: str = "elementwise op") -> tuple[Any, Any]:
     """Both operands as Tensors of the promoted dtype (fast when they already agree)."""
     x_is_tensor = isinstance(x, _op.Tensor)
     if x_is_tensor and isinstance(y, _op.Tensor):
@@ -71,11 +91,16 @@ def binary_operands(x: Any, y: Any) -> tuple[Any, Any]:
             return x, y
     elif x_is_tensor and type(y) is float and x._array.dtype.kind == "f":
         return x, _op.Tensor._wrap(x._backend.xp.asarray(y, dtype=x._array.dtype))
+    else:
+        _check_operands(name, x, y)
     like = x if x_is_tensor else y
     if not isinstance(like, _op.Tensor):
         like = _op.Tensor._wrap(like) if is_array(like) else None
         if like is None:
-            raise DTypeError(f"expected at least one Tensor operand, got {type(x)} and {type(y)}")
+            raise DTypeError(
+                f"{name}: expected at least one Tensor operand, got {type(x).__name__} and "
+                f"{type(y).__name__}"
+            )
     dtype = result_type(x, y)
     return as_tensor_operand(x, dtype, like), as_tensor_operand(y, dtype, like)
 
@@ -86,6 +111,25 @@ def floating_operand(x: Any) -> Any:
         x = tensor_of(x)
     if x._array.dtype.kind != "f":
         return cast(x, dtypes.float32)
+    return x
+
+
+def _tensor_operand(x: Any) -> Any:
+    return x if isinstance(x, _op.Tensor) else tensor_of(x)
+
+
+def _require_floating(name: str, x: Any) -> Any:
+    """Activations PyTorch implements for floating dtypes only."""
+    x = _tensor_operand(x)
+    if x._array.dtype.kind != "f":
+        raise DTypeError(f"{name}: not implemented for {x.dtype.name} tensors")
+    return x
+
+
+def _refuse_bool(name: str, x: Any) -> Any:
+    x = _tensor_operand(x)
+    if x._array.dtype.kind == "b":
+        raise DTypeError(f"{name}: not implemented for bool tensors")
     return x
 
 
@@ -104,21 +148,99 @@ def elementwise_batch(*args: Any) -> Any:  # vmap rule: elementwise ops batch tr
     raise NotImplementedError
 
 
-# ---- dtype conversion --------------------------------------------------------------------
+def _opmath(x: Array) -> Array:
+    """float16 computed in float32 and rounded once at the end, as PyTorch does, for forwards
+    that chain several operations."""
+    return x.astype("float32") if x.dtype.kind == "f" and x.dtype.itemsize == 2 else x
+
+
+def _output_shape(ctx: Node) -> tuple:
+    """The broadcast shape of an op's inputs, which is its output's shape."""
+    return _shape.broadcast_shapes(*(meta[0] for meta in ctx.input_meta))
+
+
+def _finish_tangent(ctx: Node, t: Any) -> Any:
+    """A tangent built from some inputs only may lack the broadcast dimensions of the others."""
+    if t is None:
+        return None
+    shape = _output_shape(ctx)
+    return t if t.shape == shape else _shape.expand(t, shape)
+
+
+def _sum_tangents(a: Any, b: Any) -> Any:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
+
+
+def _zero_grad(ctx: Node, index: int) -> Any:
+    """The gradient of a piecewise-constant op: zeros of input `index`'s shape, outside the graph
+    (so the second derivative is zero too), as PyTorch's zeros."""
+    shape, dtype = ctx.input_meta[index]
+    return _op.Tensor._wrap(ctx.xp.zeros(shape, dtype.numpy))
+
+
+def _piecewise_constant_vjp(ctx: Node, g: Any) -> tuple:
+    return tuple(
+        None if edge is None else _zero_grad(ctx, index)
+        for index, edge in enumerate(ctx.next_edges)
+    )
+
+
+def _piecewise_constant_jvp(ctx: Node, *tangents: Any) -> Any:
+    shape = _output_shape(ctx)
+    dtype = ctx.input_meta[0][1]
+    return _op.Tensor._wrap(ctx.xp.zeros(shape, dtype.numpy))
+
+
+def _check_integer_divisor(name: str, xp: Any, y: Array) -> None:
+    if y.dtype.kind in "iub" and (y == 0).any():
+        raise ZeroDivisionError(f"{name}: integer division by zero")
+
+
+def _write_out(name: str, result: Any, out: Any) -> Any:
+    """PyTorch's `out=` argument: write the result into `out` (resized when its shape differs).
+    Like PyTorch, refused when autograd would have to record the write."""
+    if not isinstance(out, _op.Tensor):
+        raise TypeError(f"{name}: out must be a Tensor, not {type(out).__name__}")
+    if grad_mode.is_grad_enabled() and (result._requires_grad or out._requires_grad):
+        raise GradError(
+            f"{name}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad."
+        )
+    if result.dtype.category > out.dtype.category:
+        raise DTypeError(
+            f"{name}: result type {result.dtype.name} can't be cast to the desired output type "
+            f"{out.dtype.name}"
+        )
+    if out.shape == result.shape:
+        out._backend.xp.copyto(out._array, result._array, casting="unsafe")
+    else:
+        out._array = result._array.astype(out._array.dtype, copy=True)
+    out._version_counter.value += 1
+    return out
+
+
+# ---- dtype conversion and copies -----------------------------------------------------------
 
 
 class Cast(Op):
-    """x.to(dtype). Derivative: the gradient cast back (the engine casts to the input's dtype)."""
+    """x.to(dtype). Derivative: the gradient cast back to x's dtype (the engine casts)."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, dtype: Any) -> Array:
+        ctx.dtype = dtype
         return x.astype(dtype, copy=False) if x.dtype != dtype else x.copy()
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         return (g,)
 
-    jvp = unary_elementwise_jvp
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return cast(t, from_numpy_dtype(ctx.dtype))
 
 
 def cast(x: Any, dtype: dtypes.dtype) -> Any:
@@ -149,34 +271,62 @@ class CopyFrom(Op):
     """x.copy_(src) as a function: src broadcast to x's shape and cast to x's dtype.
     Derivative: zero for x (overwritten), the reduced gradient for src."""
 
+    label = "copy_"
+
     @staticmethod
     def forward(ctx: Node, x: Array, src: Array) -> Array:
         return ctx.xp.broadcast_to(src, x.shape).astype(x.dtype, copy=True)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        return (None, unbroadcast(g, ctx.input_meta[1][0]))
+        grad_src = None
+        if ctx.next_edges[1] is not None:
+            grad_src = unbroadcast(g, ctx.input_meta[1][0])
+        return (None, grad_src)
+
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, t_src: Any) -> Any:
+        if t_src is None:
+            return None
+        shape, dtype = ctx.input_meta[0]
+        return cast(_shape.expand(t_src, shape), dtype)
 
 
 def copy_from(x: Any, src: Any) -> Any:
     if not isinstance(src, _op.Tensor):
+        _check_operands("copy_", src)
         src = as_tensor_operand(src, x.dtype, x)
     return apply(CopyFrom, (x, src))
 
 
 class FillLike(Op):
-    """A tensor like x filled with a value; x's values do not matter, so no gradient flows."""
+    """A tensor like x filled with a value. x's values do not matter: zero gradient for x, but
+    the result is recorded, so x.fill_() on a graph tensor cuts the gradient, as in PyTorch."""
 
-    differentiable = False
+    label = "fill_"
 
     @staticmethod
     def forward(ctx: Node, x: Array, value: Any) -> Array:
         return ctx.xp.full(x.shape, value, dtype=x.dtype)
 
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (None,)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return None
+
 
 def fill_like(x: Any, value: Any) -> Any:
     if isinstance(value, _op.Tensor):
+        if value._array.ndim:
+            raise ShapeError(
+                f"fill_: only supports 0-dimension value tensor but got tensor with "
+                f"{value._array.ndim} dimensions (shape {tuple(value.shape)})"
+            )
         return copy_from(x, value)
+    _check_operands("fill_", value)
     return apply(FillLike, (x,), value)
 
 
@@ -196,7 +346,7 @@ class Add(Op):
 
     @staticmethod
     def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
-        return _sum_tangents(tx, ty)
+        return _finish_tangent(ctx, _sum_tangents(tx, ty))
 
 
 class Sub(Op):
@@ -208,11 +358,14 @@ class Sub(Op):
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        return (unbroadcast(g, ctx.input_meta[0][0]), unbroadcast(-g, ctx.input_meta[1][0]))
+        grad_y = None
+        if ctx.next_edges[1] is not None:
+            grad_y = unbroadcast(-g, ctx.input_meta[1][0])
+        return (unbroadcast(g, ctx.input_meta[0][0]), grad_y)
 
     @staticmethod
     def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
-        return _sum_tangents(tx, None if ty is None else -ty)
+        return _finish_tangent(ctx, _sum_tangents(tx, None if ty is None else -ty))
 
 
 class Mul(Op):
@@ -232,7 +385,9 @@ class Mul(Op):
 
     @staticmethod
     def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
-        return _sum_tangents(None if tx is None else tx * ctx.y, None if ty is None else ctx.x * ty)
+        dx = None if tx is None else tx * ctx.y
+        dy = None if ty is None else ctx.x * ty
+        return _finish_tangent(ctx, _sum_tangents(dx, dy))
 
 
 class Div(Op):
@@ -246,8 +401,9 @@ class Div(Op):
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         y = ctx.y
-        grad_x = unbroadcast(g / y, ctx.input_meta[0][0]) if ctx.next_edges[0] else None
-        grad_y = None
+        grad_x = grad_y = None
+        if ctx.next_edges[0] is not None:
+            grad_x = unbroadcast(g / y, ctx.input_meta[0][0])
         if ctx.next_edges[1] is not None:
             grad_y = unbroadcast(-g * ctx.x / (y * y), ctx.input_meta[1][0])
         return (grad_x, grad_y)
@@ -255,49 +411,59 @@ class Div(Op):
     @staticmethod
     def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
         y = ctx.y
-        return _sum_tangents(
-            None if tx is None else tx / y, None if ty is None else -ty * ctx.x / (y * y)
-        )
-
-
-def _sum_tangents(a: Any, b: Any) -> Any:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a + b
+        dx = None if tx is None else tx / y
+        dy = None if ty is None else -ty * ctx.x / (y * y)
+        return _finish_tangent(ctx, _sum_tangents(dx, dy))
 
 
 class FloorDivide(Op):
-    """floor(x / y). Piecewise constant: zero derivative, as in PyTorch."""
+    """floor(x / y) as Python's `//` computes it: the exact quotient rounded down, which can be
+    below floor of the rounded true division (0.3 // 0.1 == 2.0), as PyTorch. Piecewise
+    constant: zero derivative (PyTorch's div(rounding_mode='floor'))."""
 
-    differentiable = False
+    label = "floor_divide"
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
+        _check_integer_divisor("floor_divide", ctx.xp, y)
         return ctx.xp.floor_divide(x, y)
+
+    vjp = _piecewise_constant_vjp
+    jvp = _piecewise_constant_jvp
 
 
 class TruncDivide(Op):
-    """trunc(x / y). Piecewise constant: zero derivative."""
+    """trunc(x / y), exact for integers. Piecewise constant: zero derivative."""
 
-    differentiable = False
+    label = "div"
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
-        quotient = x / y
-        if x.dtype.kind in "iu":
-            return ctx.xp.trunc(quotient).astype(x.dtype)
-        return ctx.xp.trunc(quotient)
+        xp = ctx.xp
+        if x.dtype.kind == "f":
+            return xp.trunc(x / y)
+        _check_integer_divisor("div", xp, y)
+        floored = xp.floor_divide(x, y)
+        inexact = (xp.remainder(x, y) != 0) & ((x < 0) != (y < 0))
+        return xp.where(inexact, floored + 1, floored).astype(x.dtype, copy=False)
+
+    vjp = _piecewise_constant_vjp
+    jvp = _piecewise_constant_jvp
 
 
 class Remainder(Op):
-    """x - floor(x / y) * y (sign of the divisor). Derivative: g and -g * floor(x / y)."""
+    """x - floor(x / y) * y (sign of the divisor), computed as PyTorch does: fmod(x, y), plus y
+    when the signs differ. Derivative: g and -g * floor(x / y)."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         ctx.save(x=x, y=y)
-        return ctx.xp.remainder(x, y)
+        xp = ctx.xp
+        if x.dtype.kind != "f":
+            _check_integer_divisor("remainder", xp, y)
+            return xp.remainder(x, y)
+        mod = xp.fmod(x, y)
+        return xp.where((mod != 0) & ((y < 0) != (mod < 0)), mod + y, mod)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -306,6 +472,11 @@ class Remainder(Op):
             grad_y = unbroadcast(-g * floor_divide(ctx.x, ctx.y), ctx.input_meta[1][0])
         return (unbroadcast(g, ctx.input_meta[0][0]), grad_y)
 
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
+        dy = None if ty is None else -ty * floor_divide(ctx.x, ctx.y)
+        return _finish_tangent(ctx, _sum_tangents(tx, dy))
+
 
 class Fmod(Op):
     """x - trunc(x / y) * y (sign of the dividend). Derivative: g and -g * trunc(x / y)."""
@@ -313,6 +484,7 @@ class Fmod(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         ctx.save(x=x, y=y)
+        _check_integer_divisor("fmod", ctx.xp, y)
         return ctx.xp.fmod(x, y)
 
     @staticmethod
@@ -323,45 +495,68 @@ class Fmod(Op):
             grad_y = unbroadcast(-g * quotient, ctx.input_meta[1][0])
         return (unbroadcast(g, ctx.input_meta[0][0]), grad_y)
 
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
+        dy = None if ty is None else -ty * div(ctx.x, ctx.y, rounding_mode="trunc")
+        return _finish_tangent(ctx, _sum_tangents(tx, dy))
+
+
+def _integer_pow(xp: Any, x: Array, y: Array) -> Array:
+    """Integer powers with PyTorch's results for negative exponents (NumPy refuses them):
+    1 for x == 1, +-1 for x == -1, and 0 (the truncated fraction) otherwise."""
+    negative = y < 0
+    if not negative.any():
+        return x**y
+    powers = x ** xp.where(negative, 0, y)
+    odd = (y % 2) != 0
+    fraction = xp.where(x == 1, 1, xp.where(x == -1, xp.where(odd, -1, 1), 0))
+    return xp.where(negative, fraction, powers).astype(x.dtype, copy=False)
+
 
 class Pow(Op):
-    """x ** y. Derivatives: y * x**(y-1) (0 where y == 0) and x**y * log(x) (0 where x == 0
-    and y >= 0), PyTorch's conventions at the kinks."""
+    """x ** y. Derivatives, with PyTorch's conventions at the kinks: y * x**(y-1), 0 where
+    y == 0 (also at x == 0); and x**y * log(x), 0 where x == 0 and y >= 0. The exponent y - 1
+    is replaced by 1 where y == 0, so the discarded branch stays finite and the second
+    derivative at x == 0 is not nan."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
-        out = x**y
+        out = _integer_pow(ctx.xp, x, y) if x.dtype.kind in "iu" else x**y
         ctx.save(x=x, y=y, out=out)
         return out
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        x, y = ctx.x, ctx.y
         grad_x = grad_y = None
         if ctx.next_edges[0] is not None:
-            local = where(y == 0, 0.0, y * x ** (y - 1))
-            grad_x = unbroadcast(g * local, ctx.input_meta[0][0])
+            grad_x = unbroadcast(g * _pow_base_derivative(ctx.x, ctx.y), ctx.input_meta[0][0])
         if ctx.next_edges[1] is not None:
-            at_zero = (x == 0) & (y >= 0)
-            safe_x = where(at_zero, 1.0, x)  # log(0) = -inf would make 0 * -inf = nan
-            grad_y = unbroadcast(where(at_zero, 0.0, g * ctx.out * log(safe_x)), ctx.input_meta[1][0])
+            local = _pow_exponent_derivative(ctx.x, ctx.y, ctx.out)
+            grad_y = unbroadcast(g * local, ctx.input_meta[1][0])
         return (grad_x, grad_y)
 
     @staticmethod
     def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
-        x, y = ctx.x, ctx.y
-        dx = dy = None
-        if tx is not None:
-            dx = tx * where(y == 0, 0.0, y * x ** (y - 1))
-        if ty is not None:
-            at_zero = (x == 0) & (y >= 0)
-            dy = ty * where(at_zero, 0.0, ctx.out * log(where(at_zero, 1.0, x)))
-        return _sum_tangents(dx, dy)
+        dx = None if tx is None else tx * _pow_base_derivative(ctx.x, ctx.y)
+        dy = None if ty is None else ty * _pow_exponent_derivative(ctx.x, ctx.y, ctx.out)
+        return _finish_tangent(ctx, _sum_tangents(dx, dy))
+
+
+def _pow_base_derivative(x: Any, y: Any) -> Any:
+    at_zero_exponent = y == 0
+    safe_exponent = where(at_zero_exponent, 1.0, y - 1)
+    return where(at_zero_exponent, 0.0, y * x**safe_exponent)
+
+
+def _pow_exponent_derivative(x: Any, y: Any, out: Any) -> Any:
+    at_zero = (x == 0) & (y >= 0)
+    safe_x = where(at_zero, 1.0, x)  # log(0) = -inf would make 0 * -inf = nan
+    return where(at_zero, 0.0, out * log(safe_x))
 
 
 class Atan2(Op):
-    """atan2(y, x) for inputs (x=y_coord, y=x_coord) in PyTorch's order atan2(input, other).
-    Derivatives: other / r2 and -input / r2 with r2 = input**2 + other**2."""
+    """atan2(x, y) = the angle of the point (y, x), PyTorch's atan2(input, other).
+    Derivatives: y / r2 and -x / r2 with r2 = x**2 + y**2."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
@@ -372,17 +567,25 @@ class Atan2(Op):
     def vjp(ctx: Node, g: Any) -> tuple:
         x, y = ctx.x, ctx.y
         scale = g / (x * x + y * y)
-        return (unbroadcast(scale * y, ctx.input_meta[0][0]), unbroadcast(-scale * x, ctx.input_meta[1][0]))
+        grad_x = grad_y = None
+        if ctx.next_edges[0] is not None:
+            grad_x = unbroadcast(scale * y, ctx.input_meta[0][0])
+        if ctx.next_edges[1] is not None:
+            grad_y = unbroadcast(-scale * x, ctx.input_meta[1][0])
+        return (grad_x, grad_y)
 
     @staticmethod
     def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
         x, y = ctx.x, ctx.y
         r2 = x * x + y * y
-        return _sum_tangents(None if tx is None else tx * y / r2, None if ty is None else -ty * x / r2)
+        dx = None if tx is None else tx * y / r2
+        dy = None if ty is None else -ty * x / r2
+        return _finish_tangent(ctx, _sum_tangents(dx, dy))
 
 
 class Maximum(Op):
-    """max(x, y) elementwise. Derivative: g to the larger; ties split g / 2 to each."""
+    """max(x, y) elementwise, nan if either is. Derivative: g to the larger; ties split g / 2
+    to each (PyTorch's convention); where a nan is involved, g to both."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
@@ -391,15 +594,18 @@ class Maximum(Op):
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        return _select_vjp(ctx, g, ctx.x, ctx.y)
+        x, y = ctx.x, ctx.y
+        return _tie_split_vjp(ctx, g, x < y, y < x, x == y)
 
     @staticmethod
     def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
-        return _select_jvp(ctx.x, ctx.y, tx, ty)
+        x, y = ctx.x, ctx.y
+        return _tie_split_jvp(ctx, tx, ty, x < y, y < x, x == y)
 
 
 class Minimum(Op):
-    """min(x, y) elementwise. Derivative: g to the smaller; ties split g / 2 to each."""
+    """min(x, y) elementwise, nan if either is. Derivative: g to the smaller; ties split g / 2
+    to each (PyTorch's convention); where a nan is involved, g to both."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
@@ -408,83 +614,179 @@ class Minimum(Op):
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        return _select_vjp(ctx, g, ctx.y, ctx.x)
+        x, y = ctx.x, ctx.y
+        return _tie_split_vjp(ctx, g, x > y, y > x, x == y)
 
     @staticmethod
     def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
-        return _select_jvp(ctx.y, ctx.x, ty, tx)
+        x, y = ctx.x, ctx.y
+        return _tie_split_jvp(ctx, tx, ty, x > y, y > x, x == y)
 
 
-def _select_vjp(ctx: Node, g: Any, winner: Any, loser: Any) -> tuple:
-    """Gradients of an elementwise choice of `winner` where winner > loser, split on ties."""
-    half = where(winner == loser, g / 2, g)
-    grad_winner = where(winner < loser, 0.0, half)
-    grad_loser = where(winner > loser, 0.0, half)
-    if ctx.op is Minimum:
-        grad_winner, grad_loser = grad_loser, grad_winner
-    return (unbroadcast(grad_winner, ctx.input_meta[0][0]), unbroadcast(grad_loser, ctx.input_meta[1][0]))
+def _tie_split_vjp(ctx: Node, g: Any, x_loses: Any, y_loses: Any, ties: Any) -> tuple:
+    """Gradients of an elementwise choice between x and y: none to the loser, half to each on
+    a tie."""
+    half = where(ties, g / 2, g)
+    grad_x = grad_y = None
+    if ctx.next_edges[0] is not None:
+        grad_x = unbroadcast(where(x_loses, 0.0, half), ctx.input_meta[0][0])
+    if ctx.next_edges[1] is not None:
+        grad_y = unbroadcast(where(y_loses, 0.0, half), ctx.input_meta[1][0])
+    return (grad_x, grad_y)
 
 
-def _select_jvp(winner: Any, loser: Any, t_winner: Any, t_loser: Any) -> Any:
-    weight = where(winner > loser, 1.0, where(winner == loser, 0.5, 0.0))
-    parts = []
-    if t_winner is not None:
-        parts.append(t_winner * weight)
-    if t_loser is not None:
-        parts.append(t_loser * (1 - weight))
-    return parts[0] if len(parts) == 1 else parts[0] + parts[1]
+def _tie_split_jvp(ctx: Node, tx: Any, ty: Any, x_loses: Any, y_loses: Any, ties: Any) -> Any:
+    """The transpose of `_tie_split_vjp`: each tangent weighted 0, 1/2 or 1."""
+    dx = dy = None
+    if tx is not None:
+        dx = tx * where(x_loses, 0.0, where(ties, 0.5, 1.0))
+    if ty is not None:
+        dy = ty * where(y_loses, 0.0, where(ties, 0.5, 1.0))
+    return _finish_tangent(ctx, _sum_tangents(dx, dy))
+
+
+class Fmax(Op):
+    """max(x, y) elementwise, ignoring a nan operand. Derivative (PyTorch's): g to x where
+    x >= y or y is nan, else to y; a tie gives everything to x."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, y: Array) -> Array:
+        ctx.save(x=x, y=y)
+        return ctx.xp.fmax(x, y)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x, y = ctx.x, ctx.y
+        return _choice_vjp(ctx, g, (x >= y) | isnan(y))
+
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
+        x, y = ctx.x, ctx.y
+        return _choice_jvp(ctx, tx, ty, (x >= y) | isnan(y))
+
+
+class Fmin(Op):
+    """min(x, y) elementwise, ignoring a nan operand. Derivative (PyTorch's): g to x where
+    x <= y or y is nan, else to y; a tie gives everything to x."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, y: Array) -> Array:
+        ctx.save(x=x, y=y)
+        return ctx.xp.fmin(x, y)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x, y = ctx.x, ctx.y
+        return _choice_vjp(ctx, g, (x <= y) | isnan(y))
+
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
+        x, y = ctx.x, ctx.y
+        return _choice_jvp(ctx, tx, ty, (x <= y) | isnan(y))
+
+
+def _choice_vjp(ctx: Node, g: Any, take_x: Any) -> tuple:
+    grad_x = grad_y = None
+    if ctx.next_edges[0] is not None:
+        grad_x = unbroadcast(where(take_x, g, 0.0), ctx.input_meta[0][0])
+    if ctx.next_edges[1] is not None:
+        grad_y = unbroadcast(where(take_x, 0.0, g), ctx.input_meta[1][0])
+    return (grad_x, grad_y)
+
+
+def _choice_jvp(ctx: Node, tx: Any, ty: Any, take_x: Any) -> Any:
+    dx = None if tx is None else where(take_x, tx, 0.0)
+    dy = None if ty is None else where(take_x, 0.0, ty)
+    return _finish_tangent(ctx, _sum_tangents(dx, dy))
+
+
+def _scaled(name: str, other: Any, alpha: Any, input: Any) -> Any:  # noqa: A002
+    """other * alpha for add/sub, refusing a float alpha with integer operands (PyTorch)."""
+    if alpha == 1:
+        return other
+    if isinstance(alpha, float):
+        integral = [v for v in (input, other) if isinstance(v, _op.Tensor)]
+        if all(t._array.dtype.kind in "iub" for t in integral) and not any(
+            isinstance(v, float) for v in (input, other)
+        ):
+            raise DTypeError(
+                f"{name}: for integral input tensors, argument alpha must not be a floating "
+                "point number"
+            )
+    if isinstance(other, _op.Tensor):
+        return mul(other, alpha)
+    _check_operands(name, other)
+    return other * alpha
 
 
 def add(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Any:  # noqa: A002
-    if alpha != 1:
-        other = mul(other, alpha)
-    x, y = binary_operands(input, other)
-    return apply(Add, (x, y))
+    other = _scaled("add", other, alpha, input)
+    x, y = binary_operands(input, other, "add")
+    result = apply(Add, (x, y))
+    return result if out is None else _write_out("add", result, out)
 
 
 def radd(input: Any, other: Any) -> Any:  # noqa: A002
-    x, y = binary_operands(other, input)
+    x, y = binary_operands(other, input, "add")
     return apply(Add, (x, y))
 
 
 def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Any:  # noqa: A002
-    if alpha != 1:
-        other = mul(other, alpha)
-    x, y = binary_operands(input, other)
-    if x._array.dtype.kind == "b":
-        raise DTypeError("sub: subtraction of bool tensors is not supported; use logical_xor")
-    return apply(Sub, (x, y))
+    for value in (input, other):
+        if isinstance(value, bool) or (
+            isinstance(value, _op.Tensor) and value._array.dtype.kind == "b"
+        ):
+            raise DTypeError(
+                "sub: subtraction, the `-` operator, with a bool tensor is not supported; "
+                "use logical_xor or logical_not"
+            )
+    other = _scaled("sub", other, alpha, input)
+    x, y = binary_operands(input, other, "sub")
+    result = apply(Sub, (x, y))
+    return result if out is None else _write_out("sub", result, out)
 
 
 def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Any:  # noqa: A002
     """other - input * alpha (PyTorch's `rsub` argument order)."""
-    return sub(other, input, alpha=alpha)
+    if alpha != 1:
+        input = _scaled("rsub", input, alpha, other)  # noqa: A001
+    return sub(other, input)
 
 
 def mul(input: Any, other: Any, *, out: Any = None) -> Any:  # noqa: A002
-    x, y = binary_operands(input, other)
-    return apply(Mul, (x, y))
+    x, y = binary_operands(input, other, "mul")
+    result = apply(Mul, (x, y))
+    return result if out is None else _write_out("mul", result, out)
 
 
 def rmul(input: Any, other: Any) -> Any:  # noqa: A002
-    x, y = binary_operands(other, input)
+    x, y = binary_operands(other, input, "mul")
     return apply(Mul, (x, y))
 
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = None) -> Any:  # noqa: A002
-    """True division by default (integers give float32); rounding_mode 'trunc' or 'floor'."""
-    if rounding_mode == "floor":
-        return floor_divide(input, other)
-    x, y = binary_operands(input, other)
-    if rounding_mode == "trunc":
-        if x._array.dtype.kind in "iub":
-            return apply(TruncDivide, (x, y))
-        return trunc(apply(Div, (x, y)))
-    if rounding_mode is not None:
-        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', not {rounding_mode!r}")
-    if x._array.dtype.kind != "f":
-        x, y = cast(x, dtypes.float32), cast(y, dtypes.float32)
-    return apply(Div, (x, y))
+    """True division by default (integers give float32); rounding_mode 'trunc' or 'floor'.
+
+    >>> x = chainrule.tensor([7, -7])
+    >>> x / 2
+    tensor([ 3.5000, -3.5000])
+    >>> chainrule.div(x, 2, rounding_mode="trunc"), chainrule.div(x, 2, rounding_mode="floor")
+    (tensor([ 3, -3]), tensor([ 3, -4]))
+    """
+    if rounding_mode not in (None, "trunc", "floor"):
+        raise ValueError(
+            f"div: rounding_mode must be None, 'trunc' or 'floor', not {rounding_mode!r}"
+        )
+    x, y = binary_operands(input, other, "div")
+    if rounding_mode is None:
+        if x._array.dtype.kind != "f":
+            x, y = cast(x, dtypes.float32), cast(y, dtypes.float32)
+        result = apply(Div, (x, y))
+    else:
+        if x._array.dtype.kind == "b":
+            raise DTypeError(f"div: rounding_mode={rounding_mode!r} is not implemented for bool")
+        result = apply(TruncDivide if rounding_mode == "trunc" else FloorDivide, (x, y))
+    return result if out is None else _write_out("div", result, out)
 
 
 def rdiv(input: Any, other: Any) -> Any:  # noqa: A002
@@ -492,9 +794,14 @@ def rdiv(input: Any, other: Any) -> Any:  # noqa: A002
 
 
 def floor_divide(input: Any, other: Any) -> Any:  # noqa: A002
-    x, y = binary_operands(input, other)
-    if x._array.dtype.kind == "f":
-        return floor(apply(Div, (x, y)))
+    """Python's floor division `//`, exact rather than floor(x / y); zero derivative.
+
+    >>> chainrule.tensor([0.3], dtype=chainrule.float64) // 0.1
+    tensor([2.], dtype=chainrule.float64)
+    """
+    x, y = binary_operands(input, other, "floor_divide")
+    if x._array.dtype.kind == "b":
+        raise DTypeError("floor_divide: not implemented for bool tensors")
     return apply(FloorDivide, (x, y))
 
 
@@ -503,7 +810,9 @@ def rfloordiv(input: Any, other: Any) -> Any:  # noqa: A002
 
 
 def remainder(input: Any, other: Any) -> Any:  # noqa: A002
-    x, y = binary_operands(input, other)
+    x, y = binary_operands(input, other, "remainder")
+    if x._array.dtype.kind == "b":
+        raise DTypeError("remainder: not implemented for bool tensors")
     return apply(Remainder, (x, y))
 
 
@@ -512,13 +821,18 @@ def rremainder(input: Any, other: Any) -> Any:  # noqa: A002
 
 
 def fmod(input: Any, other: Any) -> Any:  # noqa: A002
-    x, y = binary_operands(input, other)
+    x, y = binary_operands(input, other, "fmod")
+    if x._array.dtype.kind == "b":
+        raise DTypeError("fmod: not implemented for bool tensors")
     return apply(Fmod, (x, y))
 
 
 def pow(input: Any, exponent: Any) -> Any:  # noqa: A001, A002
-    x, y = binary_operands(input, exponent)
-    if x._array.dtype.kind in "iu" and not isinstance(exponent, _op.Tensor) and exponent < 0:
+    x, y = binary_operands(input, exponent, "pow")
+    kind = x._array.dtype.kind
+    if kind == "b":
+        raise DTypeError("pow: not implemented for bool tensors")
+    if kind in "iu" and not isinstance(exponent, _op.Tensor) and exponent < 0:
         raise DTypeError("pow: integers to negative integer powers are not allowed")
     return apply(Pow, (x, y))
 
@@ -528,27 +842,36 @@ def rpow(input: Any, other: Any) -> Any:  # noqa: A002
 
 
 def float_power(input: Any, exponent: Any) -> Any:  # noqa: A002
-    x, y = binary_operands(input, exponent)
+    """pow computed in float64, whatever the operands' dtypes."""
+    x, y = binary_operands(input, exponent, "float_power")
     return pow(cast(x, dtypes.float64), cast(y, dtypes.float64))
 
 
 def atan2(input: Any, other: Any) -> Any:  # noqa: A002
-    x, y = binary_operands(floating_operand(input), other)
+    x, y = binary_operands(input, other, "atan2")
+    if x._array.dtype.kind != "f":
+        x, y = cast(x, dtypes.float32), cast(y, dtypes.float32)
     return apply(Atan2, (x, y))
 
 
 def maximum(input: Any, other: Any) -> Any:  # noqa: A002
-    x, y = binary_operands(input, other)
+    x, y = binary_operands(input, other, "maximum")
     return apply(Maximum, (x, y))
 
 
 def minimum(input: Any, other: Any) -> Any:  # noqa: A002
-    x, y = binary_operands(input, other)
+    x, y = binary_operands(input, other, "minimum")
     return apply(Minimum, (x, y))
 
 
-fmax = maximum
-fmin = minimum
+def fmax(input: Any, other: Any) -> Any:  # noqa: A002
+    x, y = binary_operands(input, other, "fmax")
+    return apply(Fmax, (x, y))
+
+
+def fmin(input: Any, other: Any) -> Any:  # noqa: A002
+    x, y = binary_operands(input, other, "fmin")
+    return apply(Fmin, (x, y))
 
 
 # ---- unary math ----------------------------------------------------------------------------
@@ -584,16 +907,17 @@ class Abs(Op):
 
 
 class Sign(Op):
-    """sign(x). Piecewise constant: zero derivative."""
+    """sign(x): -1, 0 or 1, and 0 for nan (PyTorch). Piecewise constant: zero derivative."""
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
-        return ctx.xp.sign(x)
+        xp = ctx.xp
+        out = xp.sign(x)
+        if x.dtype.kind == "f":
+            out = xp.where(xp.isnan(x), 0, out).astype(x.dtype, copy=False)
+        return out
 
-    @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        return (g * 0,)
-
+    vjp = _piecewise_constant_vjp
     jvp = unary_elementwise_jvp
 
 
@@ -726,7 +1050,7 @@ class Rsqrt(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
-        out = 1 / ctx.xp.sqrt(x)
+        out = (1 / ctx.xp.sqrt(_opmath(x))).astype(x.dtype, copy=False)
         ctx.save(out=out)
         return out
 
@@ -930,8 +1254,9 @@ class Erf(Op):
 
 def _sigmoid_array(xp: Any, x: Array) -> Array:
     # exp of a non-positive number never overflows: use exp(-|x|) on both branches.
-    z = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
+    wide = _opmath(x)
+    z = xp.exp(-xp.abs(wide))
+    return xp.where(wide >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
 
 
 class Sigmoid(Op):
@@ -953,22 +1278,24 @@ class Sigmoid(Op):
 
 class Logit(Op):
     """log(x / (1 - x)), with x clamped to [eps, 1 - eps] when eps is given.
-    Derivative: g / (x (1 - x)), 0 outside [eps, 1 - eps] when clamped (PyTorch)."""
+    Derivative: g / (x (1 - x)); with eps, 0 outside [eps, 1 - eps]; without, nan outside
+    [0, 1] (PyTorch's conventions)."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, eps: float | None) -> Array:
         ctx.save(x=x)
         ctx.eps = eps
-        z = x if eps is None else ctx.xp.clip(x, eps, 1 - eps)
-        return ctx.xp.log(z / (1 - z))
+        wide = _opmath(x)
+        z = wide if eps is None else ctx.xp.clip(wide, eps, 1 - eps)
+        return ctx.xp.log(z / (1 - z)).astype(x.dtype, copy=False)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         x = ctx.x
         grad = g / (x * (1 - x))
-        if ctx.eps is not None:
-            grad = where((x < ctx.eps) | (x > 1 - ctx.eps), 0.0, grad)
-        return (grad,)
+        if ctx.eps is None:
+            return (where((x < 0) | (x > 1), math.nan, grad),)
+        return (where((x < ctx.eps) | (x > 1 - ctx.eps), 0.0, grad),)
 
     jvp = unary_elementwise_jvp
 
@@ -980,10 +1307,7 @@ class Floor(Op):
     def forward(ctx: Node, x: Array) -> Array:
         return ctx.xp.floor(x)
 
-    @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        return (g * 0,)
-
+    vjp = _piecewise_constant_vjp
     jvp = unary_elementwise_jvp
 
 
@@ -994,24 +1318,18 @@ class Ceil(Op):
     def forward(ctx: Node, x: Array) -> Array:
         return ctx.xp.ceil(x)
 
-    @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        return (g * 0,)
-
+    vjp = _piecewise_constant_vjp
     jvp = unary_elementwise_jvp
 
 
 class Round(Op):
-    """round half to even, to `decimals` places. Piecewise constant: zero derivative."""
+    """Round half to even, to `decimals` places. Piecewise constant: zero derivative."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, decimals: int) -> Array:
         return ctx.xp.round(x, decimals)
 
-    @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        return (g * 0,)
-
+    vjp = _piecewise_constant_vjp
     jvp = unary_elementwise_jvp
 
 
@@ -1022,10 +1340,7 @@ class Trunc(Op):
     def forward(ctx: Node, x: Array) -> Array:
         return ctx.xp.trunc(x)
 
-    @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        return (g * 0,)
-
+    vjp = _piecewise_constant_vjp
     jvp = unary_elementwise_jvp
 
 
@@ -1054,19 +1369,6 @@ def _unary(op: type) -> Any:
     return function
 
 
-def _unary_keep_dtype(op: type) -> Any:
-    """The public function for a unary op that keeps integer dtypes (neg, abs, sign, ...)."""
-
-    def function(input: Any) -> Any:  # noqa: A002
-        if not isinstance(input, _op.Tensor):
-            input = tensor_of(input)
-        return apply(op, (input,))
-
-    function.__name__ = op.__name__.lower()
-    function.__doc__ = op.__doc__
-    return function
-
-
 exp = _unary(Exp)
 exp2 = _unary(Exp2)
 expm1 = _unary(Expm1)
@@ -1088,29 +1390,59 @@ cosh = _unary(Cosh)
 tanh = _unary(Tanh)
 erf = _unary(Erf)
 sigmoid = _unary(Sigmoid)
-neg = _unary_keep_dtype(Neg)
-abs = _unary_keep_dtype(Abs)  # noqa: A001
-sign = _unary_keep_dtype(Sign)
-square = _unary_keep_dtype(Square)
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+
+
+def neg(input: Any) -> Any:  # noqa: A002
+    """-input; keeps integer dtypes (unsigned ones wrap around), refuses bool like PyTorch."""
+    input = _tensor_operand(input)  # noqa: A001
+    if input._array.dtype.kind == "b":
+        raise DTypeError(
+            "neg: negation, the `-` operator, on a bool tensor is not supported; use `~` or "
+            "logical_not"
+        )
+    return apply(Neg, (input,))
+
+
+def abs(input: Any) -> Any:  # noqa: A001, A002
+    """|input|, keeping integer dtypes."""
+    return apply(Abs, (_refuse_bool("abs", input),))
+
+
+def sign(input: Any) -> Any:  # noqa: A002
+    """-1, 0 or 1 in input's dtype (a bool tensor is its own sign)."""
+    input = _tensor_operand(input)  # noqa: A001
+    if input._array.dtype.kind == "b":
+        return input.clone()
+    return apply(Sign, (input,))
+
+
+def square(input: Any) -> Any:  # noqa: A002
+    """input * input, keeping integer dtypes; bool becomes int64 (PyTorch's pow(x, 2))."""
+    input = _tensor_operand(input)  # noqa: A001
+    if input._array.dtype.kind == "b":
+        input = cast(input, dtypes.int64)  # noqa: A001
+    return apply(Square, (input,))
+
+
 negative, absolute = neg, abs
 
 
 def positive(input: Any) -> Any:  # noqa: A002
-    return input
+    return _refuse_bool("positive", input)
 
 
 def _keep_integers(op: type) -> Any:
-    """floor/ceil/trunc: identity on integer tensors, as PyTorch."""
+    """floor/ceil/trunc: a copy for integer tensors, an error for bool, as in PyTorch."""
+    name = op.__name__.lower()
 
     def function(input: Any) -> Any:  # noqa: A002
-        if not isinstance(input, _op.Tensor):
-            input = tensor_of(input)
+        input = _refuse_bool(name, input)  # noqa: A001
         if input._array.dtype.kind != "f":
             return input.clone()
         return apply(op, (input,))
 
-    function.__name__ = op.__name__.lower()
+    function.__name__ = name
     function.__doc__ = op.__doc__
     return function
 
@@ -1119,13 +1451,21 @@ floor = _keep_integers(Floor)
 ceil = _keep_integers(Ceil)
 trunc = _keep_integers(Trunc)
 fix = trunc
-frac = _unary(Frac)
+
+
+def frac(input: Any) -> Any:  # noqa: A002
+    """input - trunc(input), for floating tensors only (as PyTorch)."""
+    return apply(Frac, (_require_floating("frac", input),))
 
 
 def round(input: Any, *, decimals: int = 0) -> Any:  # noqa: A001, A002
+    """Round half to even; integer tensors are returned as a copy (decimals must then be 0)."""
+    input = _refuse_bool("round", input)  # noqa: A001
     if input._array.dtype.kind != "f":
+        if decimals != 0:
+            raise DTypeError(f"round: decimals is not supported for {input.dtype.name} tensors")
         return input.clone()
-    return apply(Round, (input,), decimals)
+    return apply(Round, (input,), int(decimals))
 
 
 def logit(input: Any, eps: float | None = None) -> Any:  # noqa: A002
@@ -1140,13 +1480,13 @@ class Relu(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
-        out = ctx.xp.maximum(x, 0)
+        out = ctx.xp.maximum(x, 0).astype(x.dtype, copy=False)
         ctx.save(out=out)
         return out
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        return (where(ctx.out > 0, g, 0.0),)
+        return (where(ctx.out <= 0, 0.0, g),)
 
     jvp = unary_elementwise_jvp
 
@@ -1160,11 +1500,12 @@ class Gelu(Op):
         ctx.save(x=x)
         ctx.approximate = approximate
         xp = ctx.xp
+        wide = _opmath(x)
         if approximate == "tanh":
-            inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)
-            return (0.5 * x * (1 + xp.tanh(inner))).astype(x.dtype, copy=False)
-        cdf = 0.5 * (1 + ctx.backend.erf(x / math.sqrt(2.0)))
-        return (x * cdf).astype(x.dtype, copy=False)
+            inner = math.sqrt(2.0 / math.pi) * (wide + 0.044715 * wide * wide * wide)
+            return (0.5 * wide * (1 + xp.tanh(inner))).astype(x.dtype, copy=False)
+        cdf = 0.5 * (1 + ctx.backend.erf(wide / math.sqrt(2.0)))
+        return (wide * cdf).astype(x.dtype, copy=False)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -1188,7 +1529,8 @@ class Silu(Op):
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
         ctx.save(x=x)
-        return x * _sigmoid_array(ctx.xp, x)
+        wide = _opmath(x)
+        return (wide * _sigmoid_array(ctx.xp, wide)).astype(x.dtype, copy=False)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -1208,8 +1550,8 @@ class Softplus(Op):
         ctx.save(x=x)
         ctx.beta, ctx.threshold = beta, threshold
         xp = ctx.xp
-        scaled = x * beta
-        soft = (xp.logaddexp(0, scaled) / beta).astype(x.dtype, copy=False)
+        scaled = _opmath(x) * beta
+        soft = (xp.log1p(xp.exp(scaled)) / beta).astype(x.dtype, copy=False)
         return xp.where(scaled > threshold, x, soft)
 
     @staticmethod
@@ -1222,6 +1564,8 @@ class Softplus(Op):
 
 class LeakyRelu(Op):
     """x if x > 0 else slope * x. Derivative: g or slope * g (slope at x == 0, PyTorch)."""
+
+    label = "leaky_relu"
 
     @staticmethod
     def forward(ctx: Node, x: Array, negative_slope: float) -> Array:
@@ -1237,19 +1581,23 @@ class LeakyRelu(Op):
 
 
 class Elu(Op):
-    """x if x > 0 else alpha (exp(x) - 1). Derivative: g, or g alpha exp(x) for x <= 0."""
+    """x if x > 0 else alpha (exp(x) - 1). Derivative: g, or g alpha exp(x) for x <= 0 (the
+    left branch at x == 0, as PyTorch). Second derivative alpha exp(x) for x < 0 only: 0 at
+    x == 0, again PyTorch's convention."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, alpha: float) -> Array:
         ctx.save(x=x)
         ctx.alpha = alpha
         xp = ctx.xp
-        return xp.where(x > 0, x, alpha * xp.expm1(xp.minimum(x, 0))).astype(x.dtype, copy=False)
+        negative_part = alpha * xp.expm1(xp.minimum(_opmath(x), 0))
+        return xp.where(x > 0, x, negative_part).astype(x.dtype, copy=False)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         x = ctx.x
-        return (where(x > 0, g, g * ctx.alpha * exp(minimum(x, 0.0))),)
+        negative_part = where(x < 0, x, 0.0)  # exp of it never overflows for large x
+        return (where(x <= 0, g * ctx.alpha * exp(negative_part), g),)
 
     jvp = unary_elementwise_jvp
 
@@ -1261,7 +1609,7 @@ class Hardtanh(Op):
     def forward(ctx: Node, x: Array, min_val: float, max_val: float) -> Array:
         ctx.save(x=x)
         ctx.min_val, ctx.max_val = min_val, max_val
-        return ctx.xp.clip(x, min_val, max_val)
+        return ctx.xp.clip(x, min_val, max_val).astype(x.dtype, copy=False)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -1272,34 +1620,45 @@ class Hardtanh(Op):
 
 
 def relu(input: Any, inplace: bool = False) -> Any:  # noqa: A002
-    result = apply(Relu, (input,))
+    result = apply(Relu, (_refuse_bool("relu", input),))
     return _maybe_inplace(input, result, inplace, "relu_")
 
 
 def gelu(input: Any, approximate: str = "none") -> Any:  # noqa: A002
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', not {approximate!r}")
-    return apply(Gelu, (floating_operand(input),), approximate)
+    return apply(Gelu, (_require_floating("gelu", input),), approximate)
 
 
 def silu(input: Any, inplace: bool = False) -> Any:  # noqa: A002
-    return _maybe_inplace(input, apply(Silu, (floating_operand(input),)), inplace, "silu_")
+    result = apply(Silu, (_require_floating("silu", input),))
+    return _maybe_inplace(input, result, inplace, "silu_")
 
 
 def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:  # noqa: A002
-    return apply(Softplus, (floating_operand(input),), beta, threshold)
+    return apply(Softplus, (_require_floating("softplus", input),), beta, threshold)
 
 
 def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Any:  # noqa: A002
-    result = apply(LeakyRelu, (input,), negative_slope)
+    result = apply(LeakyRelu, (_require_floating("leaky_relu", input),), negative_slope)
     return _maybe_inplace(input, result, inplace, "leaky_relu_")
 
 
 def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:  # noqa: A002
-    return _maybe_inplace(input, apply(Elu, (floating_operand(input),), alpha), inplace, "elu_")
+    result = apply(Elu, (_require_floating("elu", input),), alpha)
+    return _maybe_inplace(input, result, inplace, "elu_")
 
 
-def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Any:  # noqa: A002
+def hardtanh(
+    input: Any,  # noqa: A002
+    min_val: float = -1.0,
+    max_val: float = 1.0,
+    inplace: bool = False,
+) -> Any:
+    """clamp to [min_val, max_val]; integer tensors clamp to the bounds truncated to integers."""
+    input = _refuse_bool("hardtanh", input)  # noqa: A001
+    if input._array.dtype.kind != "f":
+        min_val, max_val = int(min_val), int(max_val)
     result = apply(Hardtanh, (input,), min_val, max_val)
     return _maybe_inplace(input, result, inplace, "hardtanh_")
 
@@ -1311,52 +1670,112 @@ def _maybe_inplace(input: Any, result: Any, inplace: bool, name: str) -> Any:  #
     return input._commit_inplace(name, result, recording)
 
 
-# ---- clamp, where, lerp ----------------------------------------------------------------------
+# ---- clamp, where, lerp, nan_to_num ----------------------------------------------------------
 
 
 class Clamp(Op):
-    """min(max(x, lo), hi) with scalar bounds. Derivative: g where lo <= x <= hi (the bounds
-    pass gradient, as PyTorch), else 0."""
+    """min(max(x, lo), hi) with scalar bounds (hi wins when lo > hi). Derivative: g where
+    lo <= x <= hi (the bounds themselves pass gradient, as PyTorch), else 0."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, lo: Any, hi: Any) -> Array:
         ctx.save(x=x)
         ctx.lo, ctx.hi = lo, hi
-        return ctx.xp.clip(x, lo, hi)
+        return ctx.xp.clip(x, lo, hi).astype(x.dtype, copy=False)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        x = ctx.x
-        keep = None
-        if ctx.lo is not None:
-            keep = x >= ctx.lo
-        if ctx.hi is not None:
-            upper = x <= ctx.hi
-            keep = upper if keep is None else keep & upper
-        return (where(keep, g, 0.0),)
+        return (where(_clamp_keeps(ctx.x, ctx.lo, ctx.hi), g, 0.0),)
 
     jvp = unary_elementwise_jvp
 
 
+def _clamp_keeps(x: Any, lo: Any, hi: Any) -> Any:
+    """Where clamp passes x through: lo <= x <= hi, for whichever bounds are given."""
+    if lo is None:
+        return x <= hi
+    if hi is None:
+        return x >= lo
+    return (x >= lo) & (x <= hi)
+
+
+class ClampTensor(Op):
+    """min(max(x, lo), hi) with tensor bounds, broadcast together; either bound may be absent
+    (`names` says which are given). Derivatives, PyTorch's: g to x where lo <= x <= hi; to lo
+    where x < lo < hi (just x < lo without hi); to hi where x > hi or hi < lo (so hi wins
+    crossed bounds); nan in x or a bound gives nan."""
+
+    label = "clamp"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, *bounds_and_names: Any) -> Array:
+        *arrays, names = bounds_and_names
+        ctx.save(x=x, **dict(zip(names, arrays)))
+        ctx.names = names
+        xp = ctx.xp
+        out = x
+        for name, bound in zip(names, arrays):
+            out = xp.maximum(out, bound) if name == "lo" else xp.minimum(out, bound)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x = ctx.x
+        lo = ctx.lo if "lo" in ctx.names else None
+        hi = ctx.hi if "hi" in ctx.names else None
+        grads = []
+        if ctx.next_edges[0] is not None:
+            grads.append(unbroadcast(where(_clamp_keeps(x, lo, hi), g, 0.0), ctx.input_meta[0][0]))
+        else:
+            grads.append(None)
+        for index, name in enumerate(ctx.names, start=1):
+            if ctx.next_edges[index] is None:
+                grads.append(None)
+                continue
+            takes = _bound_takes(name, x, lo, hi)
+            grads.append(unbroadcast(where(takes, g, 0.0), ctx.input_meta[index][0]))
+        return tuple(grads)
+
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, *t_bounds: Any) -> Any:
+        x = ctx.x
+        lo = ctx.lo if "lo" in ctx.names else None
+        hi = ctx.hi if "hi" in ctx.names else None
+        total = None if tx is None else where(_clamp_keeps(x, lo, hi), tx, 0.0)
+        for name, t in zip(ctx.names, t_bounds):
+            if t is not None:
+                total = _sum_tangents(total, where(_bound_takes(name, x, lo, hi), t, 0.0))
+        return _finish_tangent(ctx, total)
+
+
+def _bound_takes(name: str, x: Any, lo: Any, hi: Any) -> Any:
+    """Where the clamp's result is the bound `name` ('lo' or 'hi'): hi wins crossed bounds."""
+    if name == "lo":
+        return x < lo if hi is None else (x < lo) & (lo < hi)
+    return x > hi if lo is None else (x > hi) | (hi < lo)
+
+
 def clamp(input: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A001, A002
-    """Clamp to [min, max]; bounds may be numbers or tensors (then as maximum/minimum)."""
+    """Clamp to [min, max] (max wins if min > max); bounds may be numbers or tensors, which
+    broadcast with input and take part in type promotion.
+
+    >>> chainrule.clamp(chainrule.tensor([-2.0, 0.5, 3.0]), min=chainrule.tensor(0.0), max=1)
+    tensor([0.0000, 0.5000, 1.0000])
+    """
     if min is None and max is None:
         raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
-    if isinstance(min, _op.Tensor) or isinstance(max, _op.Tensor):
-        result = input
-        if min is not None:
-            result = _clamp_bound(result, min, lower=True)
-        if max is not None:
-            result = _clamp_bound(result, max, lower=False)
-        return result
-    return apply(Clamp, (input,), min, max)
-
-
-def _clamp_bound(x: Any, bound: Any, lower: bool) -> Any:
-    """One tensor bound of clamp: where x is past the bound take the bound, else x."""
-    x, bound = binary_operands(x, bound)
-    past = x < bound if lower else x > bound
-    return where(past, bound, x)
+    input = _tensor_operand(input)  # noqa: A001
+    _check_operands("clamp", *(b for b in (min, max) if b is not None))
+    bounds = [b for b in (min, max) if b is not None]
+    dtype = result_type(input, *bounds)
+    if not any(isinstance(b, _op.Tensor) or is_array(b) for b in bounds):
+        return apply(Clamp, (cast(input, dtype),), min, max)
+    names, tensors = [], []
+    for name, bound in (("lo", min), ("hi", max)):
+        if bound is not None:
+            names.append(name)
+            tensors.append(as_tensor_operand(bound, dtype, input))
+    return apply(ClampTensor, (cast(input, dtype), *tensors), tuple(names))
 
 
 clip = clamp
@@ -1382,25 +1801,41 @@ class Where(Op):
 
     @staticmethod
     def jvp(ctx: Node, t_condition: Any, tx: Any, ty: Any) -> Any:
+        if tx is None and ty is None:
+            return None
         condition = ctx.condition
-        if tx is None:
-            return where(condition, 0.0, ty)
-        if ty is None:
-            return where(condition, tx, 0.0)
-        return where(condition, tx, ty)
+        tx = 0.0 if tx is None else tx
+        ty = 0.0 if ty is None else ty
+        return _finish_tangent(ctx, where(condition, tx, ty))
 
 
 def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa: A002
-    """Elementwise choice; `where(condition)` alone gives the indices, like `nonzero`."""
+    """Elementwise choice; `where(condition)` alone gives the indices, like `nonzero`.
+
+    >>> x = chainrule.tensor([-1.0, 2.0])
+    >>> chainrule.where(x > 0, x, 0.0)
+    tensor([0., 2.])
+    """
     if input is None and other is None:
         from chainrule.ops.indexing import nonzero
 
         return nonzero(condition, as_tuple=True)
-    if not isinstance(condition, _op.Tensor):
-        condition = tensor_of(condition)
-    if condition._array.dtype.kind != "b":
+    condition = _tensor_operand(condition)
+    kind = condition._array.dtype.kind
+    if kind != "b":
+        if condition._array.dtype.name != "uint8":  # PyTorch still accepts uint8, deprecated
+            raise DTypeError(
+                f"where: expected condition to be a boolean tensor, but got a tensor with dtype "
+                f"{condition.dtype.name}"
+            )
         condition = cast(condition, dtypes.bool_)
-    x, y = binary_operands(input, other)
+    if isinstance(input, _op.Tensor) or isinstance(other, _op.Tensor):
+        x, y = binary_operands(input, other, "where")
+    else:
+        _check_operands("where", input, other)
+        dtype = result_type(input, other)
+        x = as_tensor_operand(input, dtype, condition)
+        y = as_tensor_operand(other, dtype, condition)
     return apply(Where, (condition, x, y))
 
 
@@ -1410,61 +1845,127 @@ def tensor_where(self: Any, condition: Any, y: Any) -> Any:
 
 
 class Lerp(Op):
-    """start + weight (end - start). Derivatives: g (1 - weight), g weight, g (end - start)."""
+    """start + weight (end - start), computed from the nearer end as PyTorch does.
+    Derivatives: g (1 - weight), g weight, g (end - start)."""
 
     @staticmethod
     def forward(ctx: Node, start: Array, end: Array, weight: Array) -> Array:
         ctx.save(start=start, end=end, weight=weight)
-        return start + weight * (end - start)
+        xp = ctx.xp
+        wide_start, wide_end, wide_weight = _opmath(start), _opmath(end), _opmath(weight)
+        difference = wide_end - wide_start
+        from_start = wide_start + wide_weight * difference
+        from_end = wide_end - difference * (1 - wide_weight)
+        out = xp.where(xp.abs(wide_weight) < 0.5, from_start, from_end)
+        return out.astype(start.dtype, copy=False)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        start, end, weight = ctx.start, ctx.end, ctx.weight
-        meta = ctx.input_meta
-        return (
-            unbroadcast(g * (1 - weight), meta[0][0]),
-            unbroadcast(g * weight, meta[1][0]),
-            unbroadcast(g * (end - start), meta[2][0]),
-        )
+        weight = ctx.weight
+        meta, edges = ctx.input_meta, ctx.next_edges
+        grad_start = grad_end = grad_weight = None
+        if edges[0] is not None:
+            grad_start = unbroadcast(g * (1 - weight), meta[0][0])
+        if edges[1] is not None:
+            grad_end = unbroadcast(g * weight, meta[1][0])
+        if edges[2] is not None:
+            grad_weight = unbroadcast(g * (ctx.end - ctx.start), meta[2][0])
+        return (grad_start, grad_end, grad_weight)
+
+    @staticmethod
+    def jvp(ctx: Node, t_start: Any, t_end: Any, t_weight: Any) -> Any:
+        weight = ctx.weight
+        total = None if t_start is None else t_start * (1 - weight)
+        if t_end is not None:
+            total = _sum_tangents(total, t_end * weight)
+        if t_weight is not None:
+            total = _sum_tangents(total, t_weight * (ctx.end - ctx.start))
+        return _finish_tangent(ctx, total)
 
 
 def lerp(input: Any, end: Any, weight: Any) -> Any:  # noqa: A002
-    start, end = binary_operands(input, end)
-    _, weight = binary_operands(start, weight)
+    """input + weight * (end - input); input and end must share a floating dtype, and a
+    weight tensor must have it too unless it is 0-dim (PyTorch's rules).
+
+    >>> chainrule.lerp(chainrule.tensor([0.0, 10.0]), chainrule.tensor([1.0, 20.0]), 0.25)
+    tensor([ 0.2500, 12.5000])
+    """
+    start = _require_floating("lerp", input)
+    dtype = start.dtype
+    end = _tensor_operand(end)
+    if end.dtype is not dtype:
+        raise DTypeError(f"lerp: expected dtype {dtype.name} for `end` but got {end.dtype.name}")
+    if isinstance(weight, _op.Tensor):
+        if weight.dtype is not dtype:
+            if weight._array.ndim:
+                raise DTypeError(
+                    f"lerp: expected dtype {dtype.name} for `weight` but got {weight.dtype.name}"
+                )
+            weight = cast(weight, dtype)
+    else:
+        _check_operands("lerp", weight)
+        weight = as_tensor_operand(weight, dtype, start)
     return apply(Lerp, (start, end, weight))
 
 
-def nan_to_num(input: Any, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Any:  # noqa: A002
-    finite = isfinite(input)
-    result = where(isnan(input), nan, input)
-    info = input._backend.xp.finfo(input._array.dtype) if input._array.dtype.kind == "f" else None
-    if info is not None:
-        big = info.max if posinf is None else posinf
-        small = info.min if neginf is None else neginf
-        result = where(~finite & (input > 0), big, result)
-        result = where(~finite & (input < 0), small, result)
-    return result
+class NanToNum(Op):
+    """nan, +inf and -inf replaced by given values (by default 0 and the dtype's largest
+    finite values). Derivative: g where x is finite, 0 where it was replaced."""
+
+    label = "nan_to_num"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, nan: float, posinf: Any, neginf: Any) -> Array:
+        ctx.save(x=x)
+        return ctx.xp.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (where(isfinite(ctx.x), g, 0.0),)
+
+    jvp = unary_elementwise_jvp
+
+
+def nan_to_num(
+    input: Any,  # noqa: A002
+    nan: float = 0.0,
+    posinf: float | None = None,
+    neginf: float | None = None,
+) -> Any:
+    input = _tensor_operand(input)  # noqa: A001
+    if input._array.dtype.kind != "f":
+        return input.clone()
+    return apply(NanToNum, (input,), nan, posinf, neginf)
 
 
 # ---- comparisons and logic (not differentiable) -----------------------------------------------
 
 
-def _comparison(name: str, ufunc_name: str) -> tuple[type, Any]:
+def _comparison(name: str, ufunc_name: str, integral_only: bool = False) -> tuple[type, Any]:
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         return getattr(ctx.xp, ufunc_name)(x, y)
 
-    op = type(name.capitalize(), (Op,), {
-        "differentiable": False,
-        "forward": staticmethod(forward),
-        "label": name,
-        "__doc__": f"{name}(x, y) elementwise, as a bool tensor. Not differentiable.",
-    })
+    op = type(
+        "".join(part.capitalize() for part in name.split("_")),
+        (Op,),
+        {
+            "differentiable": False,
+            "forward": staticmethod(forward),
+            "label": name,
+            "__doc__": f"{name}(x, y) elementwise. Not differentiable.",
+        },
+    )
 
     def function(input: Any, other: Any) -> Any:  # noqa: A002
-        x, y = binary_operands(input, other)
+        if not (_is_operand(input) and _is_operand(other)):
+            return NotImplemented  # so `t == None` is False and `t < None` a TypeError
+        x, y = binary_operands(input, other, name)
+        if integral_only and x._array.dtype.kind == "f":
+            raise DTypeError(f"{name}: not implemented for {x.dtype.name} tensors")
         return apply(op, (x, y))
 
     function.__name__ = name
+    function.__doc__ = op.__doc__
     return op, function
 
 
@@ -1477,9 +1978,9 @@ Ge, ge = _comparison("ge", "greater_equal")
 LogicalAnd, logical_and = _comparison("logical_and", "logical_and")
 LogicalOr, logical_or = _comparison("logical_or", "logical_or")
 LogicalXor, logical_xor = _comparison("logical_xor", "logical_xor")
-BitwiseAnd, bitwise_and = _comparison("bitwise_and", "bitwise_and")
-BitwiseOr, bitwise_or = _comparison("bitwise_or", "bitwise_or")
-BitwiseXor, bitwise_xor = _comparison("bitwise_xor", "bitwise_xor")
+BitwiseAnd, bitwise_and = _comparison("bitwise_and", "bitwise_and", integral_only=True)
+BitwiseOr, bitwise_or = _comparison("bitwise_or", "bitwise_or", integral_only=True)
+BitwiseXor, bitwise_xor = _comparison("bitwise_xor", "bitwise_xor", integral_only=True)
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
@@ -1487,19 +1988,22 @@ def _predicate(name: str, ufunc_name: str) -> tuple[type, Any]:
     def forward(ctx: Node, x: Array) -> Array:
         return getattr(ctx.xp, ufunc_name)(x)
 
-    op = type(name.capitalize(), (Op,), {
-        "differentiable": False,
-        "forward": staticmethod(forward),
-        "label": name,
-        "__doc__": f"{name}(x) elementwise. Not differentiable.",
-    })
+    op = type(
+        "".join(part.capitalize() for part in name.split("_")),
+        (Op,),
+        {
+            "differentiable": False,
+            "forward": staticmethod(forward),
+            "label": name,
+            "__doc__": f"{name}(x) elementwise. Not differentiable.",
+        },
+    )
 
     def function(input: Any) -> Any:  # noqa: A002
-        if not isinstance(input, _op.Tensor):
-            input = tensor_of(input)
-        return apply(op, (input,))
+        return apply(op, (_tensor_operand(input),))
 
     function.__name__ = name
+    function.__doc__ = op.__doc__
     return op, function
 
 
@@ -1512,18 +2016,37 @@ Signbit, signbit = _predicate("signbit", "signbit")
 
 
 def bitwise_not(input: Any) -> Any:  # noqa: A002
+    input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind == "f":
         raise DTypeError("bitwise_not: not implemented for floating tensors (use logical_not)")
     return _bitwise_not(input)
 
 
-def isclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Any:  # noqa: A002
-    x, y = binary_operands(input, other)
+def isclose(
+    input: Any,  # noqa: A002
+    other: Any,
+    rtol: float = 1e-05,
+    atol: float = 1e-08,
+    equal_nan: bool = False,
+) -> Any:
+    """|input - other| <= atol + rtol * |other|; tensors must share a dtype (as PyTorch)."""
+    if isinstance(input, _op.Tensor) and isinstance(other, _op.Tensor):
+        if input.dtype is not other.dtype:
+            raise DTypeError(
+                f"isclose: {input.dtype.name} did not match {other.dtype.name} (cast one of them)"
+            )
+    x, y = binary_operands(input, other, "isclose")
     array = x._backend.xp.isclose(x._array, y._array, rtol=rtol, atol=atol, equal_nan=equal_nan)
     return _op.Tensor._wrap(array)
 
 
-def allclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:  # noqa: A002
+def allclose(
+    input: Any,  # noqa: A002
+    other: Any,
+    rtol: float = 1e-05,
+    atol: float = 1e-08,
+    equal_nan: bool = False,
+) -> bool:
     return bool(isclose(input, other, rtol, atol, equal_nan)._array.all())
 
 

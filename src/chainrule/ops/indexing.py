@@ -1,56 +1,185 @@
 """Indexing: slicing, integer and boolean masks, gather/scatter and friends.
 
-Reading with an index (`x[key]`) and adding into zeros at that index (`IndexAdd` of the
-gradient) are each other's transposes, so the vjp of one is the other and gradients
-accumulate over repeated indices.
+Reading at an index and adding into zeros at that index are each other's transposes, so each
+is the other's vjp and gradients accumulate over repeated indices (the backend's scatter_add,
+np.add.at on CPU): Index <-> IndexAddIntoZeros for `x[key]`, Gather <-> ScatterAdd along a
+dimension, IndexSelect <-> IndexAdd for whole slices. Writing at an index (IndexPut, Scatter,
+ScatterFill) sends the gradient at the written positions to the written values and zero to
+what was overwritten.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from warnings import warn as _warn  # private: `chainrule` star-imports this module
 
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes, is_array
-from chainrule.errors import ShapeError
+from chainrule.errors import DTypeError, GradError, ShapeError
 from chainrule.ops import op as _op
-from chainrule.ops.elementwise import as_tensor_operand, binary_operands, where
+from chainrule.ops.elementwise import as_tensor_operand, cast, mul, where
 from chainrule.ops.op import Op, apply, unbroadcast
+from chainrule.ops.shape import (
+    broadcast_shapes,
+    expand,
+    normalize_dim,
+    pad,
+    reshape,
+    sum_to,
+)
 
 # ---- keys ------------------------------------------------------------------------------------
+
+
+def _sequence_as_tuple(key: list) -> bool:
+    """PyTorch (like old NumPy) reads a short list holding tensors, sequences, slices, None or
+    Ellipsis as a tuple of indices: x[[0, slice(None)]] is x[0, :]."""
+    if len(key) >= 32:
+        return False
+    for item in key:
+        if isinstance(item, (_op.Tensor, list, tuple, slice)) or item is None or item is Ellipsis:
+            return True
+        if is_array(item):
+            return True
+    return False
+
+
+def _index_array(part: Any, xp: Any) -> Any:
+    """An index given as a Tensor, array or list, as an array of int32/int64 or bool."""
+    if isinstance(part, _op.Tensor):
+        array = part._array
+    elif isinstance(part, list):
+        array = xp.asarray(part)
+        if array.size == 0:
+            array = array.astype(dtypes.int64.numpy)
+    else:
+        array = part
+    kind = array.dtype.kind
+    if kind == "u" and array.dtype.itemsize == 1:
+        _warn(
+            "indexing with dtype uint8 is deprecated, please use a dtype bool instead",
+            UserWarning,
+            stacklevel=4,
+        )
+        return array.astype(bool)
+    if kind == "b" or (kind == "i" and array.dtype.itemsize in (4, 8)):
+        return array
+    raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
 
 
 def normalize_key(key: Any, xp: Any) -> tuple[Any, bool]:
     """The key with Tensors and lists turned into arrays, and whether it is basic indexing
     (only ints, slices, None and Ellipsis: a view, with no repeated elements)."""
+    if isinstance(key, list) and _sequence_as_tuple(key):
+        _warn(
+            "Using a non-tuple sequence for multidimensional indexing is deprecated (as in "
+            "PyTorch); use x[tuple(seq)] instead of x[seq]",
+            UserWarning,
+            stacklevel=3,
+        )
+        key = tuple(key)
     if not isinstance(key, tuple):
         key = (key,)
     parts = []
     basic = True
     for part in key:
-        if isinstance(part, _op.Tensor):
-            part = part._array
-            if part.ndim == 0 and part.dtype.kind in "iu":
-                part = int(part)
-            else:
-                basic = False
-        elif isinstance(part, (list,)) or is_array(part):
-            part = xp.asarray(part)
-            basic = False
+        if part is None or part is Ellipsis:
+            pass
         elif isinstance(part, bool):
             basic = False
-        elif part is not None and part is not Ellipsis and not isinstance(part, (int, slice)):
-            if hasattr(part, "__index__"):
-                part = part.__index__()
+        elif isinstance(part, int):
+            pass
+        elif isinstance(part, slice):
+            part = _plain_slice(part)
+        elif isinstance(part, (_op.Tensor, list)) or is_array(part):
+            array = _index_array(part, xp)
+            if array.ndim == 0 and array.dtype.kind == "i":
+                part = int(array)
             else:
-                raise TypeError(f"getitem: unsupported index of type {type(part).__name__}")
-        if is_array(part) and part.dtype.kind == "f":
-            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+                part = array
+                basic = False
+        elif hasattr(part, "__index__"):
+            part = part.__index__()
+        else:
+            raise IndexError(
+                f"getitem: only integers, slices (`:`), ellipsis (`...`), None and long or byte "
+                f"Variables are valid indices (got {type(part).__name__})"
+            )
         parts.append(part)
+    if basic and not any(part is Ellipsis for part in parts):
+        parts.append(Ellipsis)  # so an all-int key gives a 0-dim view, not a copied scalar
     return tuple(parts), basic
 
 
+def _plain_slice(part: slice) -> slice:
+    """A slice of plain ints (0-dim tensors allowed as bounds); steps must be positive."""
+    bounds = (part.start, part.stop, part.step)
+    start, stop, step = (None if v is None else v.__index__() for v in bounds)
+    if step is not None and step <= 0:
+        message = "slice step cannot be zero" if step == 0 else "step must be greater than zero"
+        raise ValueError(message)
+    return slice(start, stop, step)
+
+
+def check_key(key: tuple, shape: tuple) -> None:
+    """Raise IndexError, as PyTorch does, for a key that does not fit `shape`."""
+    ndim = len(shape)
+    consumed = 0
+    ellipses = 0
+    for part in key:
+        if part is None or type(part) is bool:
+            continue
+        if part is Ellipsis:
+            ellipses += 1
+        elif is_array(part) and part.dtype.kind == "b":
+            consumed += part.ndim
+        else:
+            consumed += 1
+    if ellipses > 1:
+        raise IndexError("getitem: an index can only have a single ellipsis ('...')")
+    if consumed > ndim:
+        if ndim == 0:
+            raise IndexError(
+                "invalid index of a 0-dim tensor. Use `tensor.item()` in Python to convert a "
+                "0-dim tensor to a number"
+            )
+        raise IndexError(f"too many indices for tensor of dimension {ndim} (shape {shape})")
+    dim = 0
+    for part in key:
+        if part is None or type(part) is bool:
+            continue
+        if part is Ellipsis:
+            dim += ndim - consumed
+        elif isinstance(part, int):
+            _check_bounds(part, part, shape[dim], dim)
+            dim += 1
+        elif isinstance(part, slice):
+            dim += 1
+        elif part.dtype.kind == "b":
+            expected = shape[dim : dim + part.ndim]
+            if part.shape != expected:
+                mismatch = next(i for i, (a, b) in enumerate(zip(part.shape, expected)) if a != b)
+                raise IndexError(
+                    f"The shape of the mask {list(part.shape)} at index {mismatch} does not "
+                    f"match the shape of the indexed tensor {list(shape)} at index {dim + mismatch}"
+                )
+            dim += part.ndim
+        else:
+            if part.size:
+                _check_bounds(int(part.min()), int(part.max()), shape[dim], dim)
+            dim += 1
+
+
+def _check_bounds(low: int, high: int, size: int, dim: int) -> None:
+    """Indices in [-size, size) are valid; report the first offender like PyTorch."""
+    bad = low if low < -size else high if high >= size else None
+    if bad is not None:
+        raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
 class Index(Op):
-    """x[key]. Derivative: g added into zeros of x's shape at `key` (repeats accumulate)."""
+    """x[key] with integer arrays or masks: a copy. Derivative: g added into zeros of x's shape
+    at `key` (repeated indices accumulate)."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, key: tuple, basic: bool) -> Array:
@@ -67,7 +196,7 @@ class Index(Op):
 
 
 class BasicIndex(Index):
-    """x[key] for ints and slices only: a view of x."""
+    """x[key] for ints, slices, None and Ellipsis only: a view of x."""
 
     is_view = True
 
@@ -99,21 +228,37 @@ class IndexAddIntoZeros(Op):
 
 
 def getitem(input: Any, key: Any) -> Any:  # noqa: A002
-    """x[key] with NumPy/PyTorch semantics: slices and ints give views; integer tensors and
-    boolean masks select copies."""
+    """x[key] with PyTorch semantics: ints, slices, None and ... give views; integer tensors
+    (int64/int32, negative counting from the end) and bool masks select copies.
+
+    >>> import chainrule
+    >>> x = chainrule.arange(6).reshape(2, 3)
+    >>> x[1, [0, 2]]
+    tensor([3, 5])
+    """
     normalized, basic = normalize_key(key, input._backend.xp)
+    check_key(normalized, input._array.shape)
     return apply(BasicIndex if basic else Index, (input,), normalized, basic)
 
 
 class IndexPut(Op):
-    """x with x[key] = value (value broadcast). Derivatives: g with g[key] zeroed for x, and
-    g[key] reduced to value's shape for value."""
+    """x with x[key] = value (value broadcast), or x[key] += value with `accumulate`.
+    Derivatives: for x, g with g[key] zeroed (g itself when accumulating); for value, g[key]
+    reduced to value's shape (every written position, also where a repeated index was
+    overwritten, as PyTorch)."""
+
+    label = "index_put"
 
     @staticmethod
-    def forward(ctx: Node, x: Array, value: Array, key: tuple) -> Array:
-        ctx.key = key
+    def forward(ctx: Node, x: Array, value: Array, key: tuple, accumulate: bool) -> Array:
+        ctx.key, ctx.accumulate = key, accumulate
         out = x.copy()
-        out[key] = value
+        while value.ndim and value.shape[0] == 1:  # as PyTorch; never changes broadcasting
+            value = value[0]
+        if accumulate:
+            ctx.backend.scatter_add(out, key, value)
+        else:
+            out[key] = value
         return out
 
     @staticmethod
@@ -121,63 +266,574 @@ class IndexPut(Op):
         key = ctx.key
         grad_x = grad_value = None
         if ctx.next_edges[0] is not None:
-            grad_x = apply(IndexPut, (g, _op.Tensor._wrap(g._backend.xp.zeros((), g._array.dtype))), key)
+            if ctx.accumulate:
+                grad_x = g
+            else:
+                zero = _op.Tensor._wrap(g._backend.xp.zeros((), g._array.dtype))
+                grad_x = apply(IndexPut, (g, zero), key, False)
         if ctx.next_edges[1] is not None:
-            selected = apply(Index, (g,), key, False)
-            grad_value = unbroadcast(selected, ctx.input_meta[1][0])
+            grad_value = _reduce_to(apply(Index, (g,), key, False), ctx.input_meta[1][0])
         return (grad_x, grad_value)
 
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, tvalue: Any) -> Any:
+        tx, tvalue = _zeros_for_missing(ctx, ((0, tx), (1, tvalue)))
+        return apply(IndexPut, (tx, tvalue), ctx.key, ctx.accumulate)
 
-def index_put(input: Any, key: Any, value: Any) -> Any:  # noqa: A002
-    """A copy of x with x[key] = value: the out-of-place form of `x[key] = value`."""
-    normalized, _ = normalize_key(key, input._backend.xp)
-    value = as_tensor_operand(value, input.dtype, input)
-    return apply(IndexPut, (input, value), normalized)
+
+def _reduce_to(grad: Any, shape: tuple) -> Any:
+    """A gradient of the broadcast value reduced to the value's own `shape` (which may carry
+    extra leading size-1 dimensions)."""
+    lead = len(shape) - grad.ndim
+    if lead > 0:
+        return reshape(sum_to(grad, shape[lead:]), shape)
+    return unbroadcast(grad, shape)
+
+
+def index_put(input: Any, indices: Any, values: Any, accumulate: bool = False) -> Any:  # noqa: A002
+    """A copy of `input` with input[indices] = values (the out-of-place form of
+    `x[indices] = values`); with accumulate=True repeated indices add up.
+
+    >>> import chainrule
+    >>> x = chainrule.zeros(3)
+    >>> chainrule.index_put(x, (chainrule.tensor([0, 0]),), chainrule.tensor(1.0), True)
+    tensor([2., 0., 0.])
+    """
+    normalized, _ = normalize_key(indices, input._backend.xp)
+    check_key(normalized, input._array.shape)
+    values = as_tensor_operand(values, input.dtype, input)
+    return apply(IndexPut, (input, values), normalized, bool(accumulate))
 
 
 def masked_fill(input: Any, mask: Any, value: Any) -> Any:  # noqa: A002
-    """x where mask is False, value where True (mask broadcast to x)."""
-    if mask._array.dtype.kind != "b":
-        raise TypeError(f"masked_fill: expected a bool mask, got {mask.dtype}")
-    if isinstance(value, _op.Tensor) and value.ndim != 0:
-        raise ShapeError(
-            f"masked_fill: only supports a 0-dimensional value tensor, got shape {value.shape}"
+    """`input` where mask is False and `value` where True; mask broadcasts, the result keeps
+    input's dtype. A 0-dim tensor value receives the summed gradient of the filled places."""
+    if not isinstance(mask, _op.Tensor) or mask._array.dtype.kind != "b":
+        dtype = mask.dtype.name if isinstance(mask, _op.Tensor) else type(mask).__name__
+        raise DTypeError(
+            f"masked_fill: masked_fill_ only supports boolean masks, but got mask with dtype "
+            f"{dtype}"
         )
-    x, fill = binary_operands(input, value) if isinstance(value, _op.Tensor) else (input, value)
-    if not isinstance(fill, _op.Tensor):
-        fill = as_tensor_operand(fill, x.dtype, x)
-    result = where(mask, fill, x)
-    if result.shape != x.shape:
-        raise ShapeError(f"masked_fill: mask of shape {mask.shape} does not broadcast to {x.shape}")
-    return result
+    if isinstance(value, _op.Tensor):
+        if value.ndim != 0:
+            raise ShapeError(
+                f"masked_fill: only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value.ndim} dimension(s) (shape {value.shape})"
+            )
+        fill = cast(value, input.dtype)
+    else:
+        fill = as_tensor_operand(value, input.dtype, input)
+    broadcast_shapes(input.shape, mask.shape)
+    return where(mask, fill, input)
 
 
 class Nonzero(Op):
-    """Indices of the non-zero elements. Not differentiable."""
+    """Indices of the non-zero elements, one row per element. Not differentiable."""
 
     differentiable = False
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
-        return ctx.xp.stack(ctx.xp.nonzero(x), axis=-1).astype(dtypes.int64.numpy)
+        return ctx.xp.argwhere(x).astype(dtypes.int64.numpy, copy=False)
 
 
 def nonzero(input: Any, *, as_tuple: bool = False) -> Any:  # noqa: A002
+    """An (n, ndim) int64 tensor of the non-zero positions, or with as_tuple one index tensor
+    per dimension (a 0-dim input gives a single one, as PyTorch)."""
     result = apply(Nonzero, (input,))
-    if as_tuple:
-        if input.ndim == 0:
-            return (result.reshape(-1),)
-        return tuple(result[:, i] for i in range(result.shape[1]))
-    return result
+    if not as_tuple:
+        return result
+    if input.ndim == 0:
+        count = result.shape[0]
+        return (_op.Tensor._wrap(input._backend.xp.zeros(count, dtypes.int64.numpy)),)
+    array = result._array
+    return tuple(_op.Tensor._wrap(array[:, i].copy()) for i in range(array.shape[1]))
 
 
-# PLACEHOLDER (being written): functions not implemented yet. Remove each name as it lands.
-def _placeholder(name: str) -> Any:
-    def missing(*args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(name)
-
-    return missing
+def argwhere(input: Any) -> Any:  # noqa: A002
+    return nonzero(input)
 
 
-for _name in ['gather', 'index_add', 'index_select', 'scatter', 'scatter_add', 'take_along_dim']:
-    globals()[_name] = _placeholder(_name)
+# ---- along a dimension: gather, scatter, index_select, index_add -----------------------------
+
+
+def _along_key(xp: Any, index: Array, dim: int) -> tuple:
+    """The advanced-index key that reads x[..., index[i, j, k], ...] at position (i, j, k):
+    `index` in dimension `dim`, broadcast aranges of index's shape in every other one."""
+    ndim = index.ndim
+    key = []
+    for axis, size in enumerate(index.shape):
+        if axis == dim:
+            key.append(index)
+        else:
+            shape = [1] * ndim
+            shape[axis] = size
+            key.append(xp.arange(size).reshape(shape))
+    return tuple(key)
+
+
+def _leading(index_shape: tuple, array: Array) -> Array:
+    """The part of `array` (src) that an index of `index_shape` addresses."""
+    if array.shape == index_shape:
+        return array
+    return array[tuple(slice(0, size) for size in index_shape)]
+
+
+def _pad_to(grad: Any, shape: tuple) -> Any:
+    """A gradient for the addressed part of src, zero-padded to src's whole `shape`."""
+    if grad.shape == tuple(shape):
+        return grad
+    widths: list[int] = []
+    for have, want in zip(reversed(grad.shape), reversed(shape)):
+        widths += [0, want - have]
+    return pad(grad, widths)
+
+
+class Gather(Op):
+    """out[i][j] = x[index[i][j]][j] (for dim 0). Derivative: g scatter-added into zeros at
+    the same places (ScatterAdd), so repeated indices accumulate."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, index: Array, dim: int) -> Array:
+        ctx.dim = dim
+        ctx.save(index=index)
+        return x[_along_key(ctx.xp, index, dim)]
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (apply(ScatterAdd, (_zeros_of_input(ctx, 0), ctx.index, g), ctx.dim), None)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any, t_index: Any) -> Any:
+        return apply(Gather, (t, ctx.index), ctx.dim)
+
+
+class ScatterAdd(Op):
+    """x with src[i][j] added at x[index[i][j]][j] (for dim 0), repeats accumulating.
+    Derivatives: g for x; g gathered at index for src (Gather), zero where src is unused."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, index: Array, src: Array, dim: int) -> Array:
+        ctx.dim = dim
+        ctx.save(index=index)
+        out = x.copy()
+        ctx.backend.scatter_add(out, _along_key(ctx.xp, index, dim), _leading(index.shape, src))
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        grad_src = None
+        if ctx.next_edges[2] is not None:
+            gathered = apply(Gather, (g, ctx.index), ctx.dim)
+            grad_src = _pad_to(gathered, ctx.input_meta[2][0])
+        return (g, None, grad_src)
+
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, t_index: Any, tsrc: Any) -> Any:
+        tx, tsrc = _zeros_for_missing(ctx, ((0, tx), (2, tsrc)))
+        return apply(ScatterAdd, (tx, ctx.index, tsrc), ctx.dim)
+
+
+class Scatter(Op):
+    """x with x[index[i][j]][j] = src[i][j] (for dim 0). Derivatives: for x, g with the
+    written places zeroed (ScatterFill); for src, g gathered at index (as PyTorch, also where
+    a repeated index was overwritten)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, index: Array, src: Array, dim: int) -> Array:
+        ctx.dim = dim
+        ctx.save(index=index)
+        out = x.copy()
+        out[_along_key(ctx.xp, index, dim)] = _leading(index.shape, src)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        grad_x = grad_src = None
+        if ctx.next_edges[0] is not None:
+            grad_x = apply(ScatterFill, (g, ctx.index), ctx.dim, 0)
+        if ctx.next_edges[2] is not None:
+            gathered = apply(Gather, (g, ctx.index), ctx.dim)
+            grad_src = _pad_to(gathered, ctx.input_meta[2][0])
+        return (grad_x, None, grad_src)
+
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, t_index: Any, tsrc: Any) -> Any:
+        tx, tsrc = _zeros_for_missing(ctx, ((0, tx), (2, tsrc)))
+        return apply(Scatter, (tx, ctx.index, tsrc), ctx.dim)
+
+
+class ScatterFill(Op):
+    """x with x[index[i][j]][j] = value (for dim 0). Derivative: g with those places zeroed."""
+
+    label = "scatter"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, index: Array, dim: int, value: Any) -> Array:
+        ctx.dim = dim
+        ctx.save(index=index)
+        out = x.copy()
+        out[_along_key(ctx.xp, index, dim)] = value
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (apply(ScatterFill, (g, ctx.index), ctx.dim, 0), None)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any, t_index: Any) -> Any:
+        return apply(ScatterFill, (t, ctx.index), ctx.dim, 0)
+
+
+class ScatterMultiply(Op):
+    """x with x[index[i][j]][j] *= src[i][j] (scatter's deprecated reduce='multiply').
+    PyTorch defines no derivative for it; neither do we."""
+
+    label = "scatter"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, index: Array, src: Array, dim: int) -> Array:
+        out = x.copy()
+        key = _along_key(ctx.xp, index, dim)
+        ctx.xp.multiply.at(out, key, _leading(index.shape, src))
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        raise GradError("scatter: the derivative for reduce='multiply' is not implemented")
+
+
+def _zeros_of_input(ctx: Node, position: int) -> Any:
+    """A zero Tensor with the shape and dtype input `position` had."""
+    shape, dtype = ctx.input_meta[position]
+    return _op.Tensor._wrap(ctx.xp.zeros(shape, dtype.numpy))
+
+
+def _zeros_for_missing(ctx: Node, pairs: tuple) -> list:
+    """The (position, tangent) pairs' tangents, zeros where an input carried none."""
+    return [_zeros_of_input(ctx, i) if t is None else t for i, t in pairs]
+
+
+def _check_index_dtype(op_name: str, index: Any) -> None:
+    if not isinstance(index, _op.Tensor):
+        raise TypeError(f"{op_name}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    array = index._array
+    if array.dtype.kind != "i" or array.dtype.itemsize not in (4, 8):
+        raise DTypeError(
+            f"{op_name}(): Expected dtype int32/int64 for index, but got {index.dtype.name}"
+        )
+
+
+def _check_range(op_name: str, index: Any, size: int, dim: int) -> None:
+    """Index values along `dim` must lie in [0, size) (no negative counting, as PyTorch)."""
+    array = index._array
+    if array.size:
+        low, high = int(array.min()), int(array.max())
+        bad = low if low < 0 else high if high >= size else None
+        if bad is not None:
+            raise IndexError(
+                f"{op_name}: index {bad} is out of bounds for dimension {dim} with size {size}"
+            )
+
+
+def _as_1d(tensor: Any) -> Any:
+    return reshape(tensor, (1,)) if tensor._array.ndim == 0 else tensor
+
+
+def _gather_like_operands(op_name: str, input: Any, dim: int, index: Any) -> int:  # noqa: A002
+    """Validate dim, index dtype, rank and values for gather and the scatters; return dim."""
+    _check_index_dtype(op_name, index)
+    ndim = input._array.ndim
+    dim = normalize_dim(op_name, dim, ndim)
+    if max(ndim, 1) != max(index._array.ndim, 1):
+        raise ShapeError(
+            f"{op_name}: Index tensor must have the same number of dimensions as input tensor "
+            f"(input shape {input.shape}, index shape {index.shape})"
+        )
+    _check_range(op_name, index, input.shape[dim] if ndim else 1, dim)
+    return dim
+
+
+def gather(input: Any, dim: int, index: Any, *, sparse_grad: bool = False) -> Any:  # noqa: A002
+    """out[i][j][k] = input[index[i][j][k]][j][k] for dim=0 (likewise for other dims); index
+    has input's rank and is no larger in the other dimensions.
+
+    >>> import chainrule
+    >>> x = chainrule.tensor([[1, 2], [3, 4]])
+    >>> chainrule.gather(x, 1, chainrule.tensor([[0, 0], [1, 0]]))
+    tensor([[1, 1],
+            [4, 3]])
+    """
+    dim = _gather_like_operands("gather", input, dim, index)
+    if input._array.ndim == 0 or index._array.ndim == 0:
+        out = gather(_as_1d(input), 0, _as_1d(index))
+        return reshape(out, index.shape)
+    shape, index_shape = input.shape, index.shape
+    for axis, (have, want) in enumerate(zip(shape, index_shape)):
+        if axis != dim and want > have:
+            raise ShapeError(
+                f"gather: Size does not match at dimension {axis} expected index "
+                f"{list(index_shape)} to be no larger than self {list(shape)} apart from "
+                f"dimension {dim}"
+            )
+    return apply(Gather, (input, index), dim)
+
+
+def _scatter_operands(op_name: str, input: Any, dim: int, index: Any, src: Any) -> int:  # noqa: A002
+    dim = _gather_like_operands(op_name, input, dim, index)
+    if src is None:
+        sizes = input.shape
+    else:
+        if src._array.dtype != input._array.dtype:
+            raise DTypeError(
+                f"{op_name}(): Expected self.dtype to be equal to src.dtype (got "
+                f"{input.dtype.name} and {src.dtype.name})"
+            )
+        if max(src._array.ndim, 1) != max(input._array.ndim, 1):
+            raise ShapeError(
+                f"{op_name}: src must have the same number of dimensions as input (input shape "
+                f"{input.shape}, src shape {src.shape})"
+            )
+        sizes = src.shape
+    shape, index_shape = input.shape, index.shape
+    for axis, want in enumerate(index_shape):
+        too_big_for_input = axis != dim and want > shape[axis]
+        if too_big_for_input or (src is not None and want > sizes[axis]):
+            raise ShapeError(
+                f"{op_name}: Expected index {list(index_shape)} to be no larger than self "
+                f"{list(shape)} apart from dimension {dim} and to be no larger size than src "
+                f"{list(sizes)}"
+            )
+    return dim
+
+
+def scatter(
+    input: Any,  # noqa: A002
+    dim: int,
+    index: Any,
+    src: Any = None,
+    *,
+    value: Any = None,
+    reduce: str | None = None,
+) -> Any:
+    """A copy of input with input[index[i][j]][j] = src[i][j] for dim=0 (likewise for other
+    dims); `src` may be a number, or pass `value=`. reduce='add' or 'multiply' combines
+    instead of writing. Which write wins at a repeated index is unspecified, as in PyTorch.
+
+    >>> import chainrule
+    >>> chainrule.zeros(3).scatter(0, chainrule.tensor([2]), 5.0)
+    tensor([0., 0., 5.])
+    """
+    if src is None and value is None:
+        raise TypeError("scatter(): expected a `src` tensor or a `value`")
+    if src is not None and not isinstance(src, _op.Tensor):
+        value, src = src, None
+    if reduce not in (None, "add", "multiply"):
+        raise ValueError(f"scatter: reduce argument must be either add or multiply, got {reduce!r}")
+    dim = _scatter_operands("scatter", input, dim, index, src)
+    if input._array.ndim == 0 or index._array.ndim == 0:
+        out = scatter(
+            _as_1d(input),
+            0,
+            _as_1d(index),
+            None if src is None else _as_1d(src),
+            value=value,
+            reduce=reduce,
+        )
+        return reshape(out, input.shape)
+    if src is None:
+        if reduce is None:
+            return apply(ScatterFill, (input, index), dim, value)
+        src = as_tensor_operand(value, input.dtype, input)
+        src = expand(src, index.shape)
+    if reduce == "add":
+        return apply(ScatterAdd, (input, index, src), dim)
+    if reduce == "multiply":
+        return apply(ScatterMultiply, (input, index, src), dim)
+    return apply(Scatter, (input, index, src), dim)
+
+
+def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Any:  # noqa: A002
+    """A copy of input with src[i][j] added at input[index[i][j]][j] for dim=0 (likewise for
+    other dims); repeated indices accumulate. The transpose of gather.
+
+    >>> import chainrule
+    >>> chainrule.zeros(3).scatter_add(0, chainrule.tensor([0, 0, 2]), chainrule.ones(3))
+    tensor([2., 0., 1.])
+    """
+    dim = _scatter_operands("scatter_add", input, dim, index, src)
+    if input._array.ndim == 0 or index._array.ndim == 0:
+        out = scatter_add(_as_1d(input), 0, _as_1d(index), _as_1d(src))
+        return reshape(out, input.shape)
+    return apply(ScatterAdd, (input, index, src), dim)
+
+
+class IndexSelect(Op):
+    """The slices x[..., index[k], ...] along `dim`. Derivative: g added into zeros at those
+    slices (IndexAdd), so repeated indices accumulate."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, index: Array, dim: int) -> Array:
+        ctx.dim = dim
+        ctx.save(index=index)
+        return ctx.xp.take(x, index, axis=dim)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (apply(IndexAdd, (_zeros_of_input(ctx, 0), ctx.index, g), ctx.dim), None)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any, t_index: Any) -> Any:
+        return apply(IndexSelect, (t, ctx.index), ctx.dim)
+
+
+class IndexAdd(Op):
+    """x with source's slice k added to x's slice index[k] along `dim`, repeats accumulating.
+    Derivatives: g for x; g's slices at index for source (IndexSelect)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, index: Array, source: Array, dim: int) -> Array:
+        ctx.dim = dim
+        ctx.save(index=index)
+        out = x.copy()
+        ctx.backend.scatter_add(out, (slice(None),) * dim + (index,), source)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        grad_source = None
+        if ctx.next_edges[2] is not None:
+            grad_source = apply(IndexSelect, (g, ctx.index), ctx.dim)
+        return (g, None, grad_source)
+
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, t_index: Any, tsource: Any) -> Any:
+        tx, tsource = _zeros_for_missing(ctx, ((0, tx), (2, tsource)))
+        return apply(IndexAdd, (tx, ctx.index, tsource), ctx.dim)
+
+
+def _vector_index(op_name: str, input: Any, dim: int, index: Any) -> tuple[int, Any]:  # noqa: A002
+    """Validate a 1-D (or 0-dim) index along `dim`; return dim and the index as 1-D."""
+    _check_index_dtype(op_name, index)
+    ndim = input._array.ndim
+    dim = normalize_dim(op_name, dim, ndim)
+    if index._array.ndim > 1:
+        raise IndexError(
+            f"{op_name}(): Index is supposed to be a vector (index shape {index.shape})"
+        )
+    _check_range(op_name, index, input.shape[dim] if ndim else 1, dim)
+    return dim, _as_1d(index)
+
+
+def index_select(input: Any, dim: int, index: Any) -> Any:  # noqa: A002
+    """The slices of input at `index` (1-D int tensor) along `dim`, in that order.
+
+    >>> import chainrule
+    >>> chainrule.arange(6).reshape(3, 2).index_select(0, chainrule.tensor([2, 0]))
+    tensor([[4, 5],
+            [0, 1]])
+    """
+    dim, index = _vector_index("index_select", input, dim, index)
+    if input._array.ndim == 0:
+        return reshape(index_select(_as_1d(input), 0, index), ())
+    return apply(IndexSelect, (input, index), dim)
+
+
+def index_add(input: Any, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Any:  # noqa: A002
+    """A copy of input with alpha * source[k] added to the slice index[k] along `dim`;
+    repeated indices accumulate. The transpose of index_select.
+
+    >>> import chainrule
+    >>> chainrule.zeros(3).index_add(0, chainrule.tensor([0, 0]), chainrule.ones(2))
+    tensor([2., 0., 0.])
+    """
+    dim, index = _vector_index("index_add", input, dim, index)
+    if source._array.dtype != input._array.dtype:
+        raise DTypeError(
+            f"index_add(): self ({input.dtype.name}) and source ({source.dtype.name}) must have "
+            f"the same scalar type"
+        )
+    if input._array.ndim == 0:
+        out = index_add(_as_1d(input), 0, index, _as_1d(source), alpha=alpha)
+        return reshape(out, ())
+    shape, source_shape = input.shape, _as_1d(source).shape
+    if len(source_shape) != len(shape) or any(
+        have != want for axis, (have, want) in enumerate(zip(source_shape, shape)) if axis != dim
+    ):
+        raise ShapeError(
+            f"index_add: source tensor shape must match self tensor shape, excluding the "
+            f"specified dimension. Got self.shape = {list(shape)} source.shape = "
+            f"{list(source.shape)}"
+        )
+    if source_shape[dim] != index.shape[0]:
+        raise ShapeError(
+            f"index_add: Number of indices ({index.shape[0]}) should be equal to "
+            f"source.size(dim): ({source_shape[dim]}), for dim: {dim}"
+        )
+    if alpha != 1:
+        source = mul(source, alpha)
+    return apply(IndexAdd, (input, index, _as_1d(source)), dim)
+
+
+def take_along_dim(input: Any, indices: Any, dim: int | None = None) -> Any:  # noqa: A002
+    """Values of input at `indices` along `dim`, input and indices broadcast against each
+    other in the other dimensions; with dim=None, along the flattened input. With a dim,
+    negative indices count from the end (as PyTorch, which rejects them with dim=None).
+
+    >>> import chainrule
+    >>> x = chainrule.tensor([[10, 30, 20], [60, 40, 50]])
+    >>> chainrule.take_along_dim(x, chainrule.tensor([[1], [-3]]), dim=1)
+    tensor([[30],
+            [60]])
+    """
+    _check_index_dtype("take_along_dim", indices)
+    xp = input._backend.xp
+    if dim is None:
+        return gather(reshape(input, (-1,)), 0, reshape(indices, (-1,)))  # no negatives here
+    if input._array.ndim != indices._array.ndim:
+        raise ShapeError(
+            f"take_along_dim: input and indices should have the same number of dimensions, but "
+            f"got {input.ndim} dimensions for input, and {indices.ndim} dimensions for indices"
+        )
+    ndim = input._array.ndim
+    dim = normalize_dim("take_along_dim", dim, ndim)
+    if ndim == 0:
+        return gather(input, 0, _wrapped(xp, indices, 1))
+    input_shape, index_shape = list(input.shape), list(indices.shape)
+    size, count = input_shape[dim], index_shape[dim]
+    input_shape[dim] = index_shape[dim] = 1
+    shape = list(broadcast_shapes(input_shape, index_shape))
+    shape[dim] = size
+    expanded = expand(input, shape)
+    shape[dim] = count
+    index = _wrapped(xp, indices, size)
+    if index.shape != tuple(shape):
+        index = _op.Tensor._wrap(xp.broadcast_to(index._array, shape))
+    return gather(expanded, dim, index)
+
+
+def _wrapped(xp: Any, indices: Any, size: int) -> Any:
+    """indices with negative values counted from the end of a dimension of `size`."""
+    array = indices._array
+    if array.size and int(array.min()) < 0:
+        array = xp.where(array < 0, array + size, array)
+        return _op.Tensor._wrap(array)
+    return indices
+
+
+def take(input: Any, index: Any) -> Any:  # noqa: A002
+    """input.flatten()[index], shaped like index (negative indices count from the end)."""
+    _check_index_dtype("take", index)
+    flat = reshape(input, (-1,))
+    index = _wrapped(input._backend.xp, index, flat.shape[0])
+    return reshape(gather(flat, 0, reshape(index, (-1,))), index.shape)
+
+
+def masked_select(input: Any, mask: Any) -> Any:  # noqa: A002
+    """The elements of input where the (broadcast) bool mask is True, as a 1-D tensor."""
+    if not isinstance(mask, _op.Tensor) or mask._array.dtype.kind != "b":
+        raise DTypeError("masked_select: expected a bool mask")
+    shape = broadcast_shapes(input.shape, mask.shape)
+    if mask.shape != shape:
+        mask = _op.Tensor._wrap(mask._backend.xp.broadcast_to(mask._array, shape))
+    return getitem(expand(input, shape), mask)

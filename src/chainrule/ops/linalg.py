@@ -1,19 +1,117 @@
-"""Linear algebra: matrix products, einsum, inverses, solves and decompositions.
+"""Linear algebra: matrix products, einsum, diagonals, inverses, solves and decompositions.
 
-Matrix-product vjps are matrix products themselves (g @ y^T, x^T @ g), summed over broadcast
-batch dimensions, so they are differentiable again.
+Every contraction (dot, inner, outer, mv, tensordot, trace, einsum) is one `Einsum` op whose
+vjp for an operand is again an einsum of the gradient with the other operands, so all of them
+are differentiable to any order. Matrix-function vjps (inv, det, solve, cholesky) are written
+with matmul, solves and the functions themselves, summed over broadcast batch dimensions.
+
+Functions PyTorch keeps in `torch.linalg` (inv, solve, cholesky, ...) live here too and are
+re-exported by `chainrule.linalg`; `__all__` lists only the names of the top-level namespace.
 """
 
 from __future__ import annotations
 
+import functools
+import math
+import string
+from collections import namedtuple
+from collections.abc import Sequence
 from typing import Any
 
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
-from chainrule.errors import ShapeError
-from chainrule.ops.elementwise import binary_operands
+from chainrule.errors import ChainruleError, DTypeError, ShapeError
+from chainrule.ops import op as _op
+from chainrule.ops.elementwise import binary_operands, cast, clone, where
 from chainrule.ops.op import Op, apply, unbroadcast
-from chainrule.ops.shape import transpose, unsqueeze, squeeze
+from chainrule.ops.shape import (
+    broadcast_shapes,
+    expand,
+    normalize_dim,
+    reshape,
+    squeeze,
+    transpose,
+    unsqueeze,
+)
+
+__all__ = [
+    "addmm",
+    "bmm",
+    "det",
+    "diag",
+    "diag_embed",
+    "diagonal",
+    "dot",
+    "einsum",
+    "ger",
+    "inner",
+    "inverse",
+    "logdet",
+    "matmul",
+    "matrix_power",
+    "mm",
+    "mv",
+    "outer",
+    "slogdet",
+    "tensordot",
+    "trace",
+    "tril",
+    "triu",
+    "vdot",
+]
+
+
+class LinAlgError(ChainruleError, RuntimeError):
+    """A matrix the factorization needs is singular or not positive-definite
+    (PyTorch's `torch.linalg.LinAlgError`, also a RuntimeError)."""
+
+
+# ---- helpers -------------------------------------------------------------------------------
+
+
+def _mT(x: Any) -> Any:  # noqa: N802 - PyTorch's spelling of a batched transpose
+    return transpose(x, -1, -2)
+
+
+def _unsqueeze_matrix(x: Any) -> Any:
+    """x of shape (*) as (*, 1, 1), to scale a batch of matrices by a batch of scalars."""
+    return reshape(x, tuple(x.shape) + (1, 1))
+
+
+def _check_same_dtype(op_name: str, x: Any, y: Any) -> None:
+    if x._array.dtype != y._array.dtype:
+        raise DTypeError(
+            f"{op_name}: expected both operands to have the same dtype, but got "
+            f"{x.dtype.name} and {y.dtype.name}"
+        )
+
+
+def _check_linalg_input(op_name: str, x: Any, name: str = "A") -> None:
+    """A batch of square float32/float64 matrices, as torch.linalg's factorizations need."""
+    if x._array.dtype.kind != "f" or x._array.dtype.itemsize < 4:
+        raise DTypeError(
+            f"{op_name}: expected a float32 or float64 tensor as {name}, got {x.dtype.name}"
+        )
+    if x.ndim < 2:
+        raise ShapeError(
+            f"{op_name}: {name} must have at least 2 dimensions, got shape {tuple(x.shape)}"
+        )
+    if x.shape[-1] != x.shape[-2]:
+        raise ShapeError(
+            f"{op_name}: {name} must be batches of square matrices, but they are "
+            f"{x.shape[-2]} by {x.shape[-1]} matrices (shape {tuple(x.shape)})"
+        )
+
+
+def _linalg_call(ctx: Node, op_name: str, problem: str, function: Any, *arrays: Array) -> Any:
+    """Run a backend linalg routine, turning its singular-matrix error into LinAlgError."""
+    try:
+        return function(*arrays)
+    except ctx.xp.linalg.LinAlgError as error:
+        raise LinAlgError(f"{op_name}: {problem} ({error})") from None
+
+
+# ---- matrix products ------------------------------------------------------------------------
 
 
 class Matmul(Op):
@@ -29,9 +127,9 @@ class Matmul(Op):
     def vjp(ctx: Node, g: Any) -> tuple:
         grad_x = grad_y = None
         if ctx.next_edges[0] is not None:
-            grad_x = unbroadcast(apply(Matmul, (g, transpose(ctx.y, -1, -2))), ctx.input_meta[0][0])
+            grad_x = unbroadcast(apply(Matmul, (g, _mT(ctx.y))), ctx.input_meta[0][0])
         if ctx.next_edges[1] is not None:
-            grad_y = unbroadcast(apply(Matmul, (transpose(ctx.x, -1, -2), g)), ctx.input_meta[1][0])
+            grad_y = unbroadcast(apply(Matmul, (_mT(ctx.x), g)), ctx.input_meta[1][0])
         return (grad_x, grad_y)
 
     @staticmethod
@@ -58,11 +156,18 @@ def _check_matmul(x: Any, y: Any) -> None:
 
 
 def matmul(input: Any, other: Any) -> Any:  # noqa: A002
-    """Matrix product with NumPy/PyTorch semantics for 1-D operands and batch broadcasting."""
+    """Matrix product with NumPy/PyTorch semantics for 1-D operands and batch broadcasting.
+
+    >>> import chainrule
+    >>> chainrule.matmul(chainrule.ones(2, 3), chainrule.ones(3)).shape
+    (2,)
+    """
+    if isinstance(input, _op.Tensor) and isinstance(other, _op.Tensor):
+        _check_same_dtype("matmul", input, other)
     x, y = binary_operands(input, other)
     _check_matmul(x, y)
     if x.ndim == 1 and y.ndim == 1:
-        return squeeze(squeeze(apply(Matmul, (unsqueeze(x, 0), unsqueeze(y, 1))), -1), -1)
+        return apply(Einsum, (x, y), "i,i->")
     if x.ndim == 1:
         return squeeze(apply(Matmul, (unsqueeze(x, 0), y)), -2)
     if y.ndim == 1:
@@ -75,28 +180,1021 @@ def rmatmul(input: Any, other: Any) -> Any:  # noqa: A002
 
 
 def mm(input: Any, mat2: Any) -> Any:  # noqa: A002
+    """Product of two matrices (no broadcasting)."""
     if input.ndim != 2 or mat2.ndim != 2:
         raise ShapeError(f"mm: expected 2-D tensors, got shapes {input.shape} and {mat2.shape}")
     return matmul(input, mat2)
 
 
 def bmm(input: Any, mat2: Any) -> Any:  # noqa: A002
+    """Batched product of two stacks of matrices of equal batch size (no broadcasting)."""
     if input.ndim != 3 or mat2.ndim != 3:
         raise ShapeError(f"bmm: expected 3-D tensors, got shapes {input.shape} and {mat2.shape}")
     if input.shape[0] != mat2.shape[0]:
-        raise ShapeError(
-            f"bmm: batch sizes differ: shapes {input.shape} and {mat2.shape}"
-        )
+        raise ShapeError(f"bmm: batch sizes differ: shapes {input.shape} and {mat2.shape}")
     return matmul(input, mat2)
 
 
-# PLACEHOLDER (being written): functions not implemented yet. Remove each name as it lands.
-def _placeholder(name: str) -> Any:
-    def missing(*args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(name)
+def addmm(input: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
+    """beta * input + alpha * (mat1 @ mat2); with beta == 0, input is ignored (nan included)."""
+    if mat1.ndim != 2 or mat2.ndim != 2:
+        raise ShapeError(
+            f"addmm: mat1 and mat2 must be matrices, got shapes {mat1.shape} and {mat2.shape}"
+        )
+    _check_same_dtype("addmm", mat1, mat2)
+    _check_same_dtype("addmm", input, mat1)
+    target = (mat1.shape[0], mat2.shape[1])
+    if broadcast_shapes(input.shape, target) != target:
+        raise ShapeError(
+            f"addmm: input of shape {input.shape} cannot be broadcast to the product's shape "
+            f"{target} (mat1 {mat1.shape}, mat2 {mat2.shape})"
+        )
+    if input._array.dtype.kind != "f" and (isinstance(alpha, float) or isinstance(beta, float)):
+        raise DTypeError("addmm: for integral input tensors, alpha and beta must not be floats")
+    product = mm(mat1, mat2)
+    if alpha != 1:
+        product = product * alpha
+    if beta == 0:
+        return product
+    scaled = input if beta == 1 else input * beta
+    return scaled + product
 
-    return missing
+
+# ---- einsum ---------------------------------------------------------------------------------
+
+# NumPy's einsum takes the 52 ASCII letters; sublist integers map to them in sorted order.
+_LETTERS = string.ascii_uppercase + string.ascii_lowercase
 
 
-for _name in ['det', 'diagonal', 'dot', 'inv', 'outer', 'trace', 'tril', 'triu']:
-    globals()[_name] = _placeholder(_name)
+def _split_equation(equation: str) -> tuple[list[str], str]:
+    """'ab,bc->ac' (canonical: letters only, explicit output) as (['ab', 'bc'], 'ac')."""
+    inputs, output = equation.split("->")
+    return inputs.split(","), output
+
+
+def _contract(xp: Any, equation: str, arrays: Sequence[Array]) -> Array:
+    """The einsum itself, on arrays; BLAS-backed paths for several or large operands."""
+    optimize = len(arrays) > 2 or any(a.size > 4096 for a in arrays)
+    out = xp.einsum(equation, *arrays, optimize=optimize)
+    if len(arrays) == 1 and xp.may_share_memory(out, arrays[0]):
+        out = out.copy()  # transposes and diagonals come back as views of the input
+    return out
+
+
+class Einsum(Op):
+    """Einstein summation over a canonical equation (letters only, explicit output, no
+    broadcasting left: `einsum` removes broadcast size-1 dimensions first).
+
+    Derivative for operand i: an einsum of g with the other operands onto operand i's labels;
+    labels only operand i has are broadcast back, and a label repeated in operand i (a
+    diagonal such as 'ii->i') puts the gradient on that diagonal, zero elsewhere.
+    """
+
+    @staticmethod
+    def forward(ctx: Node, *args: Any) -> Array:
+        *arrays, equation = args
+        ctx.equation = equation
+        if len(arrays) > 1:
+            ctx.save(**{f"x{i}": array for i, array in enumerate(arrays)})
+        return _contract(ctx.xp, equation, arrays)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        inputs, output = _split_equation(ctx.equation)
+        operands = [getattr(ctx, f"x{i}") for i in range(len(inputs))] if len(inputs) > 1 else []
+        grads = []
+        for i, spec in enumerate(inputs):
+            if ctx.next_edges[i] is None:
+                grads.append(None)
+                continue
+            terms = [output] + inputs[:i] + inputs[i + 1 :]
+            tensors = [g] + operands[:i] + operands[i + 1 :]
+            grads.append(_einsum_operand_grad(ctx, terms, tensors, spec, ctx.input_meta[i][0]))
+        return tuple(grads)
+
+    @staticmethod
+    def jvp(ctx: Node, *tangents: Any) -> Any:
+        count = len(tangents)
+        operands = [getattr(ctx, f"x{i}") for i in range(count)] if count > 1 else []
+        total = None
+        for i, t in enumerate(tangents):
+            if t is None:
+                continue
+            term = apply(Einsum, operands[:i] + [t] + operands[i + 1 :], ctx.equation)
+            total = term if total is None else total + term
+        return total
+
+
+def _einsum_operand_grad(ctx: Node, terms: list, tensors: list, spec: str, shape: tuple) -> Any:
+    """The gradient of one einsum operand with subscripts `spec` and shape `shape`."""
+    unique = "".join(dict.fromkeys(spec))
+    present = set("".join(terms))
+    kept = "".join(c for c in unique if c in present)
+    if len(terms) == 1 and terms[0] == kept:
+        grad = tensors[0]
+    else:
+        grad = apply(Einsum, tensors, ",".join(terms) + "->" + kept)
+    size = {label: shape[spec.index(label)] for label in unique}
+    if kept != unique:  # labels summed inside this operand alone: broadcast the gradient back
+        grad = reshape(grad, tuple(size[c] if c in kept else 1 for c in unique))
+        grad = expand(grad, tuple(size[c] for c in unique))
+    if unique != spec:
+        grad = _embed_diagonals(ctx, grad, unique, spec, size)
+    return grad
+
+
+def _embed_diagonals(ctx: Node, grad: Any, unique: str, spec: str, size: dict) -> Any:
+    """`grad` over the labels `unique` spread onto `spec`, which repeats some of them: each
+    repeat gets a fresh label tied to the first by an identity matrix (a constant)."""
+    free = iter(c for c in _LETTERS if c not in spec)
+    terms, tensors, output, seen = [unique], [grad], [], set()
+    for label in spec:
+        if label in seen:
+            fresh = next(free)
+            identity = ctx.xp.eye(size[label], dtype=grad._array.dtype)
+            terms.append(label + fresh)
+            tensors.append(_op.Tensor._wrap(identity))
+            output.append(fresh)
+        else:
+            seen.add(label)
+            output.append(label)
+    return apply(Einsum, tensors, ",".join(terms) + "->" + "".join(output))
+
+
+def _parse_error(equation: str, message: str) -> ShapeError:
+    return ShapeError(f"einsum(): {message} (equation {equation!r})")
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_einsum(equation: str, ndims: tuple[int, ...]) -> tuple[tuple[str, ...], str]:
+    """NumPy's subscripts in canonical form: each operand's labels, with an ellipsis spelled
+    out as fresh letters (right-aligned, so fewer ellipsis dimensions broadcast), and the
+    output's labels (implicit output: ellipsis, then labels seen once, in ASCII order)."""
+    text = equation.replace(" ", "")
+    if text.count("->") > 1:
+        raise _parse_error(equation, "more than one '->'")
+    lhs, arrow, rhs = text.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != len(ndims):
+        raise _parse_error(
+            equation, f"the equation has {len(terms)} operands but {len(ndims)} were given"
+        )
+    for term in terms + ([rhs] if arrow else []):
+        letters = term.replace("...", "", 1)
+        if any(c not in _LETTERS for c in letters):
+            raise _parse_error(
+                equation, f"invalid subscript in {term!r}: only letters and one '...'"
+            )
+    covered_dims = []
+    for index, (term, ndim) in enumerate(zip(terms, ndims)):
+        letters = len(term.replace("...", ""))
+        covered = ndim - letters if "..." in term else 0
+        if covered < 0 or ("..." not in term and letters != ndim):
+            raise _parse_error(
+                equation,
+                f"operand {index} has {ndim} dimensions but subscripts {term!r} give {letters}",
+            )
+        covered_dims.append(covered)
+    ellipsis_ndim = max(covered_dims, default=0)
+    used = set(text)
+    fresh = "".join(c for c in _LETTERS if c not in used)[:ellipsis_ndim]
+    if len(fresh) < ellipsis_ndim:
+        raise _parse_error(equation, "too many dimensions for the 52 available subscripts")
+    specs = tuple(
+        term.replace("...", fresh[ellipsis_ndim - covered :])
+        for term, covered in zip(terms, covered_dims)
+    )
+    if arrow:
+        output = rhs.replace("...", fresh)  # without '...', torch sums the ellipsis dimensions
+        for label in output:
+            if output.count(label) > 1:
+                raise _parse_error(equation, f"output subscript {label!r} appears more than once")
+            if not any(label in spec for spec in specs):
+                raise _parse_error(equation, f"output subscript {label!r} is not in any input")
+    else:
+        counts: dict[str, int] = {}
+        for label in lhs:
+            if label in _LETTERS:
+                counts[label] = counts.get(label, 0) + 1
+        output = fresh + "".join(sorted(c for c, n in counts.items() if n == 1))
+    return specs, output
+
+
+def _sublist_equation(args: Sequence[Any]) -> tuple[str, tuple]:
+    """einsum(op0, [0, 1], op1, [1, 2], [0, 2]) as ('AB,BC->AC', (op0, op1))."""
+
+    def letters(sublist: Sequence[Any]) -> str:
+        parts = []
+        for item in sublist:
+            if item is Ellipsis:
+                parts.append("...")
+            elif isinstance(item, int) and 0 <= item < len(_LETTERS):
+                parts.append(_LETTERS[item])
+            else:
+                raise ShapeError(f"einsum(): subscripts must be integers in [0, 52), got {item!r}")
+        return "".join(parts)
+
+    count = len(args) // 2
+    operands = tuple(args[0 : 2 * count : 2])
+    equation = ",".join(letters(sublist) for sublist in args[1 : 2 * count : 2])
+    if len(args) % 2:  # a trailing sublist names the output
+        equation += "->" + letters(args[-1])
+    return equation, operands
+
+
+def einsum(*args: Any) -> Any:
+    """Einstein summation, as torch.einsum: any subscripts NumPy accepts (ellipsis, repeated
+    labels for diagonals, implicit output), the sublist form, and broadcasting of size-1
+    dimensions.
+
+    >>> import chainrule
+    >>> chainrule.einsum("ij,jk->ik", chainrule.ones(2, 3), chainrule.ones(3, 4)).shape
+    (2, 4)
+    """
+    if not args:
+        raise ShapeError("einsum(): must specify the equation string and at least one operand")
+    if isinstance(args[0], str):
+        equation, operands = args[0], tuple(args[1:])
+        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+            operands = tuple(operands[0])
+    else:
+        equation, operands = _sublist_equation(args)
+    if not operands:
+        raise ShapeError(f"einsum(): must provide at least one operand (equation {equation!r})")
+    for operand in operands:
+        if not isinstance(operand, _op.Tensor):
+            raise DTypeError(f"einsum(): operands must be Tensors, got {type(operand).__name__}")
+        if operand._array.dtype != operands[0]._array.dtype:
+            dtypes_seen = ", ".join(o.dtype.name for o in operands)
+            raise DTypeError(f"einsum(): operands must all have the same dtype, got {dtypes_seen}")
+    specs, output = _parse_einsum(equation, tuple(o.ndim for o in operands))
+    operands, specs = _remove_broadcast_dims(equation, operands, specs)
+    return apply(Einsum, operands, ",".join(specs) + "->" + output)
+
+
+def _remove_broadcast_dims(equation: str, operands: tuple, specs: tuple) -> tuple[list, list]:
+    """Check every label's size and drop the size-1 dimensions that broadcast against another
+    size elsewhere: a broadcast dimension is the same as that label missing from the operand."""
+    sizes: dict[str, int] = {}
+    for index, (operand, spec) in enumerate(zip(operands, specs)):
+        own: dict[str, int] = {}
+        for label, size in zip(spec, operand.shape):
+            if own.setdefault(label, size) != size:
+                raise ShapeError(
+                    f"einsum(): subscript {label!r} is repeated for operand {index} but the "
+                    f"sizes don't match, {own[label]} != {size} (shape {tuple(operand.shape)}, "
+                    f"equation {equation!r})"
+                )
+        for label, size in own.items():
+            if sizes.get(label, 1) == 1:
+                sizes[label] = size
+            elif size not in (1, sizes[label]):
+                shapes = ", ".join(str(tuple(o.shape)) for o in operands)
+                raise ShapeError(
+                    f"einsum(): subscript {label!r} has size {sizes[label]} in one operand and "
+                    f"{size} in operand {index}; operands of shapes {shapes} do not fit "
+                    f"equation {equation!r}"
+                )
+    new_operands, new_specs = [], []
+    for operand, spec in zip(operands, specs):
+        keep = [i for i, label in enumerate(spec) if operand.shape[i] != 1 or sizes[label] == 1]
+        if len(keep) != len(spec):
+            operand = reshape(operand, tuple(operand.shape[i] for i in keep))
+            spec = "".join(spec[i] for i in keep)
+        new_operands.append(operand)
+        new_specs.append(spec)
+    return new_operands, new_specs
+
+
+def _check_vectors(op_name: str, x: Any, y: Any) -> None:
+    if x.ndim != 1 or y.ndim != 1:
+        raise ShapeError(
+            f"{op_name}: 1D tensors expected, but got shapes {tuple(x.shape)} and {tuple(y.shape)}"
+        )
+
+
+def dot(input: Any, tensor: Any) -> Any:  # noqa: A002
+    """Inner product of two 1-D tensors of one dtype (no broadcasting, as in PyTorch)."""
+    _check_vectors("dot", input, tensor)
+    _check_same_dtype("dot", input, tensor)
+    if input.shape != tensor.shape:
+        raise ShapeError(
+            f"dot: inconsistent tensor size, shapes {tuple(input.shape)} and "
+            f"{tuple(tensor.shape)} have {input.shape[0]} and {tensor.shape[0]} elements"
+        )
+    return apply(Einsum, (input, tensor), "i,i->")
+
+
+def vdot(input: Any, other: Any) -> Any:  # noqa: A002
+    """conj(input) . other; for real tensors the same as `dot`."""
+    return dot(input, other)
+
+
+def outer(input: Any, vec2: Any) -> Any:  # noqa: A002
+    """The outer product of two vectors, out[i, j] = input[i] * vec2[j] (dtypes promote)."""
+    _check_vectors("outer", input, vec2)
+    x, y = binary_operands(input, vec2)
+    return apply(Einsum, (x, y), "i,j->ij")
+
+
+ger = outer
+
+
+def inner(input: Any, other: Any) -> Any:  # noqa: A002
+    """Sum of products over the last dimension of both; a 0-dim operand multiplies instead."""
+    _check_same_dtype("inner", input, other)
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    if input.shape[-1] != other.shape[-1]:
+        raise ShapeError(
+            f"inner: the last dimension must match on both input tensors, but got shapes "
+            f"{tuple(input.shape)} and {tuple(other.shape)}"
+        )
+    x_labels = _LETTERS[: input.ndim - 1]
+    y_labels = _LETTERS[input.ndim - 1 : input.ndim + other.ndim - 2]
+    shared = _LETTERS[input.ndim + other.ndim - 2]
+    equation = f"{x_labels}{shared},{y_labels}{shared}->{x_labels}{y_labels}"
+    return apply(Einsum, (input, other), equation)
+
+
+def mv(input: Any, vec: Any) -> Any:  # noqa: A002
+    """Matrix-vector product (no broadcasting)."""
+    if input.ndim != 2 or vec.ndim != 1:
+        raise ShapeError(
+            f"mv: expected a matrix and a vector, got shapes {tuple(input.shape)} and "
+            f"{tuple(vec.shape)}"
+        )
+    _check_same_dtype("mv", input, vec)
+    if input.shape[1] != vec.shape[0]:
+        raise ShapeError(
+            f"mv: shapes {tuple(input.shape)} and {tuple(vec.shape)} cannot be multiplied "
+            f"({input.shape[1]} != {vec.shape[0]})"
+        )
+    return apply(Einsum, (input, vec), "ij,j->i")
+
+
+def _tensordot_dims(a: Any, b: Any, dims: Any) -> tuple[list[int], list[int]]:
+    if isinstance(dims, _op.Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int):
+        if dims < 0:
+            raise ShapeError(f"tensordot: expects dims >= 0, but got dims={dims}")
+        if dims > min(a.ndim, b.ndim):
+            raise ShapeError(
+                f"tensordot: dims={dims} is more than the dimensions of shapes "
+                f"{tuple(a.shape)} and {tuple(b.shape)}"
+            )
+        return list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    dims_a, dims_b = dims
+    dims_a = [dims_a] if isinstance(dims_a, int) else list(dims_a)
+    dims_b = [dims_b] if isinstance(dims_b, int) else list(dims_b)
+    if len(dims_a) != len(dims_b):
+        raise ShapeError(
+            f"tensordot: both dimension lists should have the same length, got {dims_a} and "
+            f"{dims_b}"
+        )
+    dims_a = [normalize_dim("tensordot", d, a.ndim) for d in dims_a]
+    dims_b = [normalize_dim("tensordot", d, b.ndim) for d in dims_b]
+    return dims_a, dims_b
+
+
+def tensordot(a: Any, b: Any, dims: Any = 2, out: Any = None) -> Any:
+    """Contract `dims` (a count of trailing/leading dimensions, or two lists) of a and b."""
+    _check_same_dtype("tensordot", a, b)
+    dims_a, dims_b = _tensordot_dims(a, b, dims)
+    a_labels = list(_LETTERS[: a.ndim])
+    b_labels = list(_LETTERS[a.ndim : a.ndim + b.ndim])
+    for da, db in zip(dims_a, dims_b):
+        if a.shape[da] != b.shape[db]:
+            raise ShapeError(
+                f"tensordot: contracted dimensions need to match, but first has size "
+                f"{a.shape[da]} in dim {da} and second has size {b.shape[db]} in dim {db} "
+                f"(shapes {tuple(a.shape)} and {tuple(b.shape)})"
+            )
+        b_labels[db] = a_labels[da]
+    output = [c for i, c in enumerate(a_labels) if i not in dims_a]
+    output += [c for i, c in enumerate(b_labels) if i not in dims_b]
+    equation = "".join(a_labels) + "," + "".join(b_labels) + "->" + "".join(output)
+    return apply(Einsum, (a, b), equation)
+
+
+def trace(input: Any) -> Any:  # noqa: A002
+    """Sum of the main diagonal of a matrix; integer matrices sum to int64, as in PyTorch."""
+    if input.ndim != 2:
+        raise ShapeError(f"trace: expected a matrix, but got shape {tuple(input.shape)}")
+    matrix = input
+    if matrix._array.dtype.kind in "biu":
+        from chainrule.backend import dtypes
+
+        matrix = cast(matrix, dtypes.int64)
+    if matrix.shape[0] != matrix.shape[1]:  # a rectangular matrix: its main diagonal's sum
+        return apply(Einsum, (apply(Diagonal, (matrix,), 0, 0, 1),), "i->")
+    return apply(Einsum, (matrix,), "ii->")
+
+
+# ---- diagonals and triangles ----------------------------------------------------------------
+
+
+class Diagonal(Op):
+    """The diagonal (offset, dim1, dim2) as a view, appended as the last dimension.
+    Derivative: g placed on that diagonal of zeros (DiagonalScatter, its transpose)."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, offset: int, dim1: int, dim2: int) -> Array:
+        ctx.offset, ctx.dim1, ctx.dim2 = offset, dim1, dim2
+        out = ctx.xp.diagonal(x, offset, dim1, dim2)
+        if not getattr(out.flags, "writeable", True) and getattr(x.flags, "writeable", False):
+            out.flags.writeable = True  # NumPy hands out read-only diagonals; torch's are views
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        shape = ctx.input_meta[0][0]
+        return (apply(DiagonalScatter, (g,), shape, ctx.offset, ctx.dim1, ctx.dim2),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(Diagonal, (t,), ctx.offset, ctx.dim1, ctx.dim2)
+
+
+class DiagonalScatter(Op):
+    """Zeros of `shape` with x's last dimension on the diagonal (offset, dim1, dim2).
+    Derivative: the diagonal of g (Diagonal, its transpose)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, shape: tuple, offset: int, dim1: int, dim2: int) -> Array:
+        ctx.offset, ctx.dim1, ctx.dim2, ctx.shape = offset, dim1, dim2, shape
+        xp = ctx.xp
+        out = xp.zeros(shape, dtype=x.dtype)
+        matrices = xp.moveaxis(out, (dim1, dim2), (-2, -1))
+        count = x.shape[-1]
+        rows = xp.arange(count) + max(-offset, 0)
+        cols = xp.arange(count) + max(offset, 0)
+        matrices[..., rows, cols] = x
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (apply(Diagonal, (g,), ctx.offset, ctx.dim1, ctx.dim2),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(DiagonalScatter, (t,), ctx.shape, ctx.offset, ctx.dim1, ctx.dim2)
+
+
+def diagonal(input: Any, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Any:  # noqa: A002
+    """A view of the diagonal over dims (dim1, dim2), offset above (>0) or below (<0) the main
+    one, as the last dimension."""
+    ndim = input.ndim
+    first = normalize_dim("diagonal", dim1, ndim)
+    second = normalize_dim("diagonal", dim2, ndim)
+    if first == second:
+        raise ShapeError(f"diagonal: diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return apply(Diagonal, (input,), int(offset), first, second)
+
+
+def linalg_diagonal(A: Any, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Any:  # noqa: N803
+    """torch.linalg.diagonal: `diagonal` over the last two dimensions by default."""
+    return diagonal(A, offset, dim1, dim2)
+
+
+def diag_embed(input: Any, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Any:  # noqa: A002
+    """Matrices (over output dims dim1, dim2) with input's last dimension on their diagonal."""
+    ndim = input.ndim + 1
+    first = normalize_dim("diag_embed", dim1, ndim)
+    second = normalize_dim("diag_embed", dim2, ndim)
+    if first == second:
+        raise ShapeError(f"diag_embed: diagonal dimensions cannot be identical {dim1}, {dim2}")
+    if input.ndim == 0:
+        raise ShapeError("diag_embed: input must have at least 1 dimension, got a 0-dim tensor")
+    size = input.shape[-1] + abs(int(offset))
+    shape = list(input.shape[:-1])
+    for position in sorted((first, second)):
+        shape.insert(position, size)
+    return apply(DiagonalScatter, (input,), tuple(shape), int(offset), first, second)
+
+
+def diag(input: Any, diagonal: int = 0) -> Any:  # noqa: A002
+    """A vector becomes a square matrix with it on diagonal `diagonal`; a matrix gives that
+    diagonal as a new (copied) vector."""
+    if input.ndim == 1:
+        return diag_embed(input, diagonal, 0, 1)
+    if input.ndim == 2:
+        return clone(apply(Diagonal, (input,), int(diagonal), 0, 1))
+    raise ShapeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D (shape {input.shape})")
+
+
+class Tril(Op):
+    """The lower triangle (on and below diagonal k) of the last two dimensions, zeros above.
+    Derivative: the lower triangle of g (a linear projection)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, k: int) -> Array:
+        ctx.k = k
+        return ctx.xp.tril(x, k)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (apply(Tril, (g,), ctx.k),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(Tril, (t,), ctx.k)
+
+
+class Triu(Op):
+    """The upper triangle (on and above diagonal k), zeros below. Derivative: triu of g."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, k: int) -> Array:
+        ctx.k = k
+        return ctx.xp.triu(x, k)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (apply(Triu, (g,), ctx.k),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(Triu, (t,), ctx.k)
+
+
+def _check_triangle(op_name: str, x: Any) -> None:
+    if x.ndim < 2:
+        raise ShapeError(
+            f"{op_name}: input tensor must have at least 2 dimensions, got shape {tuple(x.shape)}"
+        )
+
+
+def tril(input: Any, diagonal: int = 0) -> Any:  # noqa: A002
+    """Lower triangle of each matrix in the batch, on and below `diagonal`."""
+    _check_triangle("tril", input)
+    return apply(Tril, (input,), int(diagonal))
+
+
+def triu(input: Any, diagonal: int = 0) -> Any:  # noqa: A002
+    """Upper triangle of each matrix in the batch, on and above `diagonal`."""
+    _check_triangle("triu", input)
+    return apply(Triu, (input,), int(diagonal))
+
+
+# ---- inverses and determinants --------------------------------------------------------------
+
+
+class Inv(Op):
+    """A^-1 for a batch of square matrices. Derivative: -A^-T g A^-T (from the saved output);
+    tangent -A^-1 t A^-1."""
+
+    label = "linalg.inv"
+
+    @staticmethod
+    def forward(ctx: Node, a: Array) -> Array:
+        out = _linalg_call(ctx, "linalg.inv", "the input matrix is singular", ctx.xp.linalg.inv, a)
+        ctx.save(out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        out_t = _mT(ctx.out)
+        return (-apply(Matmul, (apply(Matmul, (out_t, g)), out_t)),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        out = ctx.out
+        return -apply(Matmul, (apply(Matmul, (out, t)), out))
+
+
+def inv(A: Any) -> Any:  # noqa: N803
+    """The inverse of each square matrix in the batch; LinAlgError when one is singular.
+
+    >>> import chainrule
+    >>> chainrule.linalg.inv(2 * chainrule.eye(2))
+    tensor([[0.5000, 0.0000],
+            [0.0000, 0.5000]])
+    """
+    _check_linalg_input("linalg.inv", A)
+    return apply(Inv, (A,))
+
+
+def inverse(input: Any) -> Any:  # noqa: A002
+    """torch.inverse: the same as linalg.inv."""
+    _check_linalg_input("inverse", input, "input")
+    return apply(Inv, (input,))
+
+
+class Det(Op):
+    """det(A) per matrix. Derivative: g det(A) A^-T (Jacobi's formula), through inv, so a
+    singular matrix has no gradient here (PyTorch falls back to an SVD; see LinAlgError)."""
+
+    label = "linalg.det"
+
+    @staticmethod
+    def forward(ctx: Node, a: Array) -> Array:
+        out = ctx.xp.linalg.det(a)
+        ctx.save(a=a, out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        inverse_t = _mT(_backward_inv("det", ctx.a))
+        return (_unsqueeze_matrix(g * ctx.out) * inverse_t,)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        solved = apply(Matmul, (_backward_inv("det", ctx.a), t))
+        return ctx.out * _batched_trace(solved)
+
+
+def _backward_inv(op_name: str, a: Any) -> Any:
+    try:
+        return apply(Inv, (a,))
+    except LinAlgError:
+        raise LinAlgError(
+            f"{op_name}: the derivative at a singular matrix is not supported by chainrule "
+            f"(shape {tuple(a.shape)})"
+        ) from None
+
+
+def _batched_trace(x: Any) -> Any:
+    return apply(Einsum, (x,), "...ii->...".replace("...", _LETTERS[: x.ndim - 2]))
+
+
+def det(A: Any) -> Any:  # noqa: N803
+    """The determinant of each square matrix in the batch."""
+    _check_linalg_input("linalg.det", A)
+    return apply(Det, (A,))
+
+
+SlogdetResult = namedtuple("slogdet", ["sign", "logabsdet"])
+
+
+class Slogdet(Op):
+    """(sign, log|det A|). Derivative of logabsdet: g A^-T; sign is piecewise constant, so its
+    gradient is zero (its output is float and in the graph, as in PyTorch)."""
+
+    label = "linalg.slogdet"
+
+    @staticmethod
+    def forward(ctx: Node, a: Array) -> tuple:
+        sign, logabsdet = ctx.xp.linalg.slogdet(a)
+        ctx.save(a=a)
+        return (sign, logabsdet)
+
+    @staticmethod
+    def vjp(ctx: Node, g_sign: Any, g_logabsdet: Any) -> tuple:
+        inverse_t = _mT(_backward_inv("slogdet", ctx.a))
+        return (_unsqueeze_matrix(g_logabsdet) * inverse_t,)
+
+
+def slogdet(A: Any) -> Any:  # noqa: N803
+    """(sign, logabsdet) with det(A) = sign * exp(logabsdet), stable where det over/underflows."""
+    _check_linalg_input("linalg.slogdet", A)
+    sign, logabsdet = apply(Slogdet, (A,))
+    return SlogdetResult(sign, logabsdet)
+
+
+def logdet(input: Any) -> Any:  # noqa: A002
+    """log(det(input)): nan where the determinant is negative, -inf where it is zero."""
+    _check_linalg_input("logdet", input, "input")
+    sign, logabsdet = apply(Slogdet, (input,))
+    return where(sign < 0, math.nan, logabsdet)
+
+
+# ---- solves and factorizations --------------------------------------------------------------
+
+
+class Solve(Op):
+    """X = A^-1 B for batches that broadcast. Derivatives: gB = A^-T g, gA = -gB X^T, each
+    summed over its broadcast batch dimensions."""
+
+    label = "linalg.solve"
+
+    @staticmethod
+    def forward(ctx: Node, a: Array, b: Array) -> Array:
+        out = _linalg_call(
+            ctx, "linalg.solve", "the matrix A is singular", ctx.xp.linalg.solve, a, b
+        )
+        ctx.save(a=a, out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        grad_b = apply(Solve, (_mT(ctx.a), g))
+        grad_a = None
+        if ctx.next_edges[0] is not None:
+            grad_a = unbroadcast(-apply(Matmul, (grad_b, _mT(ctx.out))), ctx.input_meta[0][0])
+        return (grad_a, unbroadcast(grad_b, ctx.input_meta[1][0]))
+
+    @staticmethod
+    def jvp(ctx: Node, ta: Any, tb: Any) -> Any:
+        rhs = tb
+        if ta is not None:
+            correction = apply(Matmul, (ta, ctx.out))
+            rhs = -correction if rhs is None else rhs - correction
+        return apply(Solve, (ctx.a, rhs))
+
+
+def _check_solve_operands(op_name: str, A: Any, B: Any) -> None:  # noqa: N803
+    _check_linalg_input(op_name, A)
+    if B._array.dtype != A._array.dtype:
+        raise DTypeError(
+            f"{op_name}: expected A and B to have the same dtype, but got {A.dtype.name} "
+            f"and {B.dtype.name}"
+        )
+
+
+def _solve_batches(op_name: str, A: Any, B: Any) -> None:  # noqa: N803
+    try:
+        broadcast_shapes(A.shape[:-2], B.shape[:-2])
+    except ShapeError:
+        raise ShapeError(
+            f"{op_name}: the batch dimensions of A {tuple(A.shape)} and B {tuple(B.shape)} "
+            "cannot be broadcast together"
+        ) from None
+
+
+def solve(A: Any, B: Any, *, left: bool = True) -> Any:  # noqa: N803
+    """X with A X = B (left) or X A = B (left=False). B is a batch of vectors when it is 1-D
+    or has A's shape without the last dimension, as in PyTorch.
+
+    >>> import chainrule
+    >>> chainrule.linalg.solve(2 * chainrule.eye(2), chainrule.ones(2))
+    tensor([0.5000, 0.5000])
+    """
+    _check_solve_operands("linalg.solve", A, B)
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    matrices = unsqueeze(B, -1) if vector else B
+    if matrices.ndim < 2:
+        raise ShapeError(f"linalg.solve: B must have at least 1 dimension, got shape {B.shape}")
+    n = A.shape[-1]
+    fits = matrices.shape[-2] == n if left else matrices.shape[-1] == n
+    if not fits:
+        equation = "AX = B" if left else "XA = B"
+        raise ShapeError(
+            f"linalg.solve: Incompatible shapes of A and B for the equation {equation} "
+            f"({A.shape[-2]}x{n} and {matrices.shape[-2]}x{matrices.shape[-1]}; "
+            f"A shape {tuple(A.shape)}, B shape {tuple(B.shape)})"
+        )
+    _solve_batches("linalg.solve", A, matrices)
+    if left:
+        out = apply(Solve, (A, matrices))
+    else:
+        out = _mT(apply(Solve, (_mT(A), _mT(matrices))))
+    return squeeze(out, -1) if vector else out
+
+
+class SolveTriangular(Op):
+    """X = A^-1 B (left) or B A^-1 with A triangular: only A's triangle is read (and not its
+    diagonal when unitriangular). By substitution, so a zero on the diagonal gives inf/nan
+    as in PyTorch. Derivatives: gB = the solve with A^T; gA = -gB X^T (left) or -X^T gB,
+    restricted to A's triangle."""
+
+    label = "linalg.solve_triangular"
+
+    @staticmethod
+    def forward(ctx: Node, a: Array, b: Array, upper: bool, left: bool, unit: bool) -> Array:
+        ctx.upper, ctx.left, ctx.unit = upper, left, unit
+        xp = ctx.xp
+        if left:
+            out = _substitute(xp, a, b, upper, unit)
+        else:  # X A = B  <=>  A^T X^T = B^T, whose triangle is the other one
+            a_t, b_t = xp.swapaxes(a, -1, -2), xp.swapaxes(b, -1, -2)
+            out = xp.swapaxes(_substitute(xp, a_t, b_t, not upper, unit), -1, -2)
+        ctx.save(a=a, out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        a, out = ctx.a, ctx.out
+        upper, left, unit = ctx.upper, ctx.left, ctx.unit
+        grad_b = apply(SolveTriangular, (_mT(a), g), not upper, left, unit)
+        grad_a = None
+        if ctx.next_edges[0] is not None:
+            if left:
+                grad_a = -apply(Matmul, (grad_b, _mT(out)))
+            else:
+                grad_a = -apply(Matmul, (_mT(out), grad_b))
+            shift = 1 if unit else 0
+            grad_a = apply(Triu, (grad_a,), shift) if upper else apply(Tril, (grad_a,), -shift)
+            grad_a = unbroadcast(grad_a, ctx.input_meta[0][0])
+        return (grad_a, unbroadcast(grad_b, ctx.input_meta[1][0]))
+
+
+def _substitute(xp: Any, a: Array, b: Array, upper: bool, unit: bool) -> Array:
+    """Forward (lower) or back (upper) substitution for A X = B, one row at a time."""
+    n = a.shape[-1]
+    batch = xp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    dtype = xp.result_type(a, b)
+    out = xp.zeros(batch + b.shape[-2:], dtype=dtype)
+    order = range(n - 1, -1, -1) if upper else range(n)
+    for i in order:
+        done = slice(i + 1, n) if upper else slice(0, i)
+        row = b[..., i, :] - xp.matmul(a[..., i : i + 1, done], out[..., done, :])[..., 0, :]
+        out[..., i, :] = row if unit else row / a[..., i, i : i + 1]
+    return out
+
+
+def solve_triangular(
+    A: Any,  # noqa: N803
+    B: Any,  # noqa: N803
+    *,
+    upper: bool,
+    left: bool = True,
+    unitriangular: bool = False,
+) -> Any:
+    """X with A X = B (or X A = B when left=False) for triangular A; the other triangle of A
+    is never read, nor its diagonal when unitriangular."""
+    _check_solve_operands("linalg.solve_triangular", A, B)
+    if B.ndim < 2:
+        raise ShapeError(
+            f"linalg.solve_triangular: B must have at least 2 dimensions, got shape {B.shape}"
+        )
+    n = A.shape[-1]
+    fits = B.shape[-2] == n if left else B.shape[-1] == n
+    if not fits:
+        equation = "AX = B" if left else "XA = B"
+        raise ShapeError(
+            f"linalg.solve_triangular: Incompatible shapes of A and B for the equation "
+            f"{equation} (A shape {tuple(A.shape)}, B shape {tuple(B.shape)})"
+        )
+    _solve_batches("linalg.solve_triangular", A, B)
+    return apply(SolveTriangular, (A, B), bool(upper), bool(left), bool(unitriangular))
+
+
+class Cholesky(Op):
+    """L with A = L L^T (or U = L^T when upper) for symmetric positive-definite A; only A's
+    lower triangle is read. Derivative (Murray 2016, PyTorch's formula, symmetric):
+    gA = L^-T Phi L^-1 with Phi = sym(tril(L^T gL)), halving the diagonal."""
+
+    label = "linalg.cholesky"
+
+    @staticmethod
+    def forward(ctx: Node, a: Array, upper: bool) -> Array:
+        ctx.upper = upper
+        xp = ctx.xp
+        lower = _linalg_call(
+            ctx, "linalg.cholesky", "the input is not positive-definite", xp.linalg.cholesky, a
+        )
+        out = xp.ascontiguousarray(xp.swapaxes(lower, -1, -2)) if upper else lower
+        ctx.save(out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        lower, g_lower = ctx.out, g
+        if ctx.upper:
+            lower, g_lower = _mT(lower), _mT(g)
+        phi = apply(Tril, (apply(Matmul, (_mT(lower), g_lower)),), 0)
+        phi = 0.5 * (phi + _mT(apply(Tril, (phi,), -1)))
+        grad = apply(SolveTriangular, (_mT(lower), phi), True, True, False)
+        grad = apply(SolveTriangular, (lower, grad), False, False, False)
+        return (grad,)
+
+
+def cholesky(A: Any, *, upper: bool = False) -> Any:  # noqa: N803
+    """The Cholesky factor of each symmetric positive-definite matrix in the batch; raises
+    LinAlgError when one is not positive-definite."""
+    _check_linalg_input("linalg.cholesky", A)
+    return apply(Cholesky, (A,), bool(upper))
+
+
+# ---- norms and other compositions ------------------------------------------------------------
+
+
+def _with_dtype(x: Any, dtype: Any) -> Any:
+    """x cast to `dtype` first, as the norms' dtype= argument asks (None: unchanged)."""
+    if dtype is None:
+        return x
+    from chainrule.backend import dtypes
+
+    return cast(x, dtypes.as_dtype(dtype))
+
+
+def _vector_norm(*args: Any, **kwargs: Any) -> Any:
+    from chainrule.ops import reduction  # lazily: reduction is its own family
+
+    return reduction.vector_norm(*args, **kwargs)
+
+
+def matrix_norm(
+    A: Any,  # noqa: N803
+    ord: Any = "fro",  # noqa: A002
+    dim: tuple[int, int] = (-2, -1),
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+) -> Any:
+    """Matrix norm over the two dimensions `dim`: 'fro', or 1, -1, inf, -inf (max/min column
+    or row sum of |A|). 'nuc', 2 and -2 need singular values, which chainrule lacks."""
+    A = _with_dtype(A, dtype)  # noqa: N806
+    if A._array.dtype.kind != "f":
+        raise DTypeError(f"linalg.matrix_norm: expected a floating point tensor, got {A.dtype}")
+    if A.ndim < 2:
+        raise ShapeError(
+            f"linalg.matrix_norm: the input tensor A must have at least 2 dimensions, got "
+            f"shape {tuple(A.shape)}"
+        )
+    if len(dim) != 2:
+        raise ShapeError(f"linalg.matrix_norm: dim must be a 2-tuple, got {dim}")
+    rows = normalize_dim("linalg.matrix_norm", dim[0], A.ndim)
+    cols = normalize_dim("linalg.matrix_norm", dim[1], A.ndim)
+    if rows == cols:
+        raise ShapeError(f"linalg.matrix_norm: dims must be different, got {dim}")
+    if ord == "fro":
+        return _vector_norm(A, 2, (rows, cols), keepdim)
+    if ord in ("nuc", 2, -2):
+        raise NotImplementedError(
+            f"linalg.matrix_norm: ord={ord!r} needs singular values, which chainrule does not "
+            "compute yet; use ord='fro', 1, -1, inf or -inf"
+        )
+    if ord not in (1, -1, math.inf, -math.inf):
+        raise ValueError(f"linalg.matrix_norm: Order {ord} not supported.")
+    from chainrule.ops import reduction
+
+    summed_dim, extreme_dim = (rows, cols) if abs(ord) == 1 else (cols, rows)
+    sums = reduction.sum(abs(A), summed_dim, True)
+    extreme = reduction.amax if ord > 0 else reduction.amin
+    out = extreme(sums, extreme_dim, True)
+    return out if keepdim else squeeze(out, (rows, cols))
+
+
+def linalg_norm(
+    A: Any,  # noqa: N803
+    ord: Any = None,  # noqa: A002
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+) -> Any:
+    """torch.linalg.norm: a vector norm when `dim` is an int (or ord is None and dim is None,
+    over everything), a matrix norm when `dim` is a pair or the input is 2-D with ord given."""
+    A = _with_dtype(A, dtype)  # noqa: N806
+    if isinstance(dim, int):
+        dim = (dim,)
+    if dim is None:
+        if ord is None:
+            return _vector_norm(A, 2, None, keepdim)
+        if A.ndim not in (1, 2):
+            raise ShapeError(
+                f"linalg.norm: if dim is not given, input must be 1-D or 2-D when ord is "
+                f"given, but got shape {tuple(A.shape)}"
+            )
+        dim = tuple(range(A.ndim))
+    if len(dim) == 1:
+        return _vector_norm(A, 2 if ord is None else ord, dim, keepdim)
+    if len(dim) == 2:
+        return matrix_norm(A, "fro" if ord is None else ord, tuple(dim), keepdim)
+    raise ShapeError(f"linalg.norm: dim must be an int or a 2-tuple, got {dim}")
+
+
+def vecdot(x: Any, y: Any, *, dim: int = -1) -> Any:
+    """Dot products of vectors along `dim`, batched with broadcasting."""
+    from chainrule.ops import reduction
+
+    if x.ndim == 0 or y.ndim == 0:
+        raise ShapeError(
+            f"linalg.vecdot: expected tensors of at least 1 dimension, got shapes "
+            f"{tuple(x.shape)} and {tuple(y.shape)}"
+        )
+    _check_same_dtype("linalg.vecdot", x, y)
+    return reduction.sum(x * y, dim)
+
+
+def multi_dot(tensors: Sequence[Any]) -> Any:
+    """The product of a chain of matrices; the first and last may be vectors."""
+    if len(tensors) < 2:
+        raise ShapeError(f"linalg.multi_dot: expected at least 2 tensors, got {len(tensors)}")
+    for index, tensor in enumerate(tensors):
+        allowed = (1, 2) if index in (0, len(tensors) - 1) else (2,)
+        if tensor.ndim not in allowed:
+            raise ShapeError(
+                f"linalg.multi_dot: tensor {index} must be {' or '.join(map(str, allowed))}-D, "
+                f"got shape {tuple(tensor.shape)}"
+            )
+    result = tensors[0]
+    for tensor in tensors[1:]:
+        result = matmul(result, tensor)
+    return result
+
+
+def matrix_power(A: Any, n: int) -> Any:  # noqa: N803
+    """A^n by repeated squaring; n = 0 gives identities, n < 0 powers of the inverse."""
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise ShapeError(
+            f"linalg.matrix_power: A must be batches of square matrices, got shape {tuple(A.shape)}"
+        )
+    if n == 0:
+        identity = _op.Tensor._wrap(A._backend.xp.eye(A.shape[-1], dtype=A._array.dtype))
+        return expand(identity, tuple(A.shape))
+    base = inv(A) if n < 0 else A
+    result = None
+    power = abs(n)
+    while power:
+        if power & 1:
+            result = base if result is None else apply(Matmul, (result, base))
+        power >>= 1
+        if power:
+            base = apply(Matmul, (base, base))
+    return result

@@ -11,7 +11,8 @@ mask, an index): any other intermediate would be a constant to the second deriva
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from chainrule.autograd import grad_mode
 from chainrule.autograd.node import Node, SavedValue

@@ -3,24 +3,54 @@
 Conventions (PyTorch's): `dim` is an int, a tuple of ints, or None for all dimensions;
 negative dims count from the end; `keepdim` keeps reduced dimensions as size 1. A vjp first
 restores the reduced dimensions (`restore_dims`) and then broadcasts.
+
+Value-selecting reductions (max/min along a dim, sort, topk, kthvalue, median along a dim) find
+their indices with a non-differentiable op, then read the values with `TakeAlongAxis`, whose vjp
+`PutAlongAxis` adds the gradient back at the selected elements. The two are each other's
+transposes, so derivatives of every order flow. Reductions to one extreme value (amax, max(),
+median()) split the gradient evenly between tied elements, as PyTorch does. Among tied
+elements, selected indices are the first occurrence in input order (stable sorting).
 """
 
 from __future__ import annotations
 
+import builtins as _builtins
+import math
+from collections import namedtuple as _namedtuple
+from contextlib import nullcontext as _nullcontext
+from types import SimpleNamespace as _SimpleNamespace
 from typing import Any
 
+from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
-from chainrule.ops.elementwise import cast
+from chainrule.errors import DTypeError, ShapeError
+from chainrule.ops import op as _op
+from chainrule.ops.elementwise import abs as _abs
+from chainrule.ops.elementwise import (
+    cast,
+    exp,
+    isnan,
+    logical_and,
+    logical_or,
+    maximum,
+    minimum,
+    sign,
+    where,
+)
+from chainrule.ops.indexing import getitem
 from chainrule.ops.op import Op, apply
-from chainrule.ops.shape import expand, normalize_dims, reshape
+from chainrule.ops.shape import expand, movedim, normalize_dim, normalize_dims, reshape, unsqueeze
+
+# ---- dimensions ----------------------------------------------------------------------------------
 
 
 def reduced_axes(op_name: str, dim: Any, ndim: int) -> tuple[int, ...]:
     """`dim` as a sorted tuple of non-negative axes; None or () means every axis."""
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return tuple(range(ndim))
-    return tuple(sorted(normalize_dims(op_name, dim, ndim)))
+    axes = normalize_dims(op_name, dim, ndim)
+    return tuple(sorted(axes)) if ndim else ()  # a 0-dim tensor accepts dim 0 and -1
 
 
 def restore_dims(g: Any, input_shape: tuple, axes: tuple, keepdim: bool) -> Any:
@@ -29,6 +59,127 @@ def restore_dims(g: Any, input_shape: tuple, axes: tuple, keepdim: bool) -> Any:
         return g
     shape = tuple(1 if i in axes else size for i, size in enumerate(input_shape))
     return reshape(g, shape)
+
+
+def _wrap(array: Array) -> Any:
+    """A constant Tensor (a mask, an index) around a raw array."""
+    return _op.Tensor._wrap(array)
+
+
+def _positions(xp: Any, size: int, axis: int, ndim: int) -> Array:
+    """0, 1, ..., size - 1 laid along `axis` (size 1 on the other axes), to broadcast."""
+    shape = [1] * ndim
+    shape[axis] = size
+    return xp.arange(size).reshape(shape)
+
+
+def _count(shape: tuple, axes: tuple) -> int:
+    count = 1
+    for axis in axes:
+        count *= shape[axis]
+    return count
+
+
+def _require_nonempty(op_name: str, input: Any, axes: tuple | None) -> None:  # noqa: A002
+    """PyTorch refuses extremes over empty dimensions (they have no identity element)."""
+    shape = input.shape
+    if axes is None:
+        if input._array.size == 0:
+            raise ShapeError(
+                f"{op_name}(): Expected reduction dim to be specified for input.numel() == 0 "
+                f"(input shape {shape}). Specify the reduction dim with the 'dim' argument."
+            )
+        return
+    for axis in axes:
+        if shape and shape[axis] == 0:
+            raise IndexError(
+                f"{op_name}(): Expected reduction dim {axis} to have non-zero size "
+                f"(input shape {shape})."
+            )
+
+
+def _refuse_bool(op_name: str, input: Any) -> None:  # noqa: A002
+    """Selections PyTorch does not implement for bool tensors."""
+    if input._array.dtype.kind == "b":
+        raise DTypeError(f"{op_name}: does not support bool input (shape {input.shape})")
+
+
+def _require_floating(op_name: str, input: Any, message: str) -> None:  # noqa: A002
+    if input._array.dtype.kind != "f":
+        raise DTypeError(f"{op_name}: {message} Got {input.dtype.name} (shape {input.shape})")
+
+
+# ---- reading and writing along one axis ----------------------------------------------------------
+
+
+class TakeAlongAxis(Op):
+    """x read at `index` along `axis` (torch.gather). Derivative: g added into zeros at the same
+    positions (PutAlongAxis). The two ops are each other's transposes."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, index: Array, axis: int) -> Array:
+        ctx.index, ctx.axis = index, axis
+        return ctx.xp.take_along_axis(x, index, axis)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (apply(PutAlongAxis, (g,), ctx.index, ctx.axis, ctx.input_meta[0][0]),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(TakeAlongAxis, (t,), ctx.index, ctx.axis)
+
+
+class PutAlongAxis(Op):
+    """zeros(shape) with g added at `index` along `axis` (repeated positions accumulate).
+    Derivative: the gradient read back at `index` (TakeAlongAxis)."""
+
+    @staticmethod
+    def forward(ctx: Node, g: Array, index: Array, axis: int, shape: tuple) -> Array:
+        ctx.index, ctx.axis = index, axis
+        xp = ctx.xp
+        index = xp.broadcast_to(index, g.shape)
+        key = []
+        for i, size in enumerate(g.shape):
+            if i == axis:
+                key.append(index)
+                continue
+            line = _positions(xp, size, i, g.ndim)
+            if shape[i] != size:  # x had size 1 here and was broadcast: every entry lands on 0
+                line = line * 0
+            key.append(line)
+        out = xp.zeros(shape, dtype=g.dtype)
+        ctx.backend.scatter_add(out, tuple(key), g)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (apply(TakeAlongAxis, (g,), ctx.index, ctx.axis),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(PutAlongAxis, (t,), ctx.index, ctx.axis, ctx.output_meta[0][0])
+
+
+def _take(x: Any, index: Array, axis: int) -> Any:
+    """x read at the constant integer array `index` along `axis` (0-dim x: index 0)."""
+    if x._array.ndim == 0:
+        flat = apply(TakeAlongAxis, (reshape(x, (1,)),), index.reshape(1), 0)
+        return reshape(flat, ())
+    return apply(TakeAlongAxis, (x,), index, axis)
+
+
+def _selected(input: Any, index: Any, axis: int, keepdim: bool) -> tuple[Any, Any]:  # noqa: A002
+    """The values at `index` (an int64 Tensor of size 1 on `axis`) and the indices, with the
+    axis dropped unless `keepdim`: what max/min/kthvalue/median along a dim return."""
+    values = _take(input, index._array, axis)
+    if keepdim or input._array.ndim == 0:
+        return values, index
+    shape = tuple(size for i, size in enumerate(values.shape) if i != axis)
+    return reshape(values, shape), reshape(index, shape)
+
+
+# ---- sum, mean, prod -----------------------------------------------------------------------------
 
 
 class Sum(Op):
@@ -51,12 +202,8 @@ class Sum(Op):
 
 def sum(input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:  # noqa: A001, A002
     """Sum of elements over `dim` (all when None). Integer and bool inputs sum to int64."""
-    if dtype is not None:
-        input = cast(input, dtypes.as_dtype(dtype))
-    elif input._array.dtype.kind in "biu":
-        input = cast(input, dtypes.int64)
-    axes = reduced_axes("sum", dim, input._array.ndim)
-    return apply(Sum, (input,), axes, keepdim)
+    x = _accumulating(input, dtype)
+    return apply(Sum, (x,), reduced_axes("sum", dim, x._array.ndim), keepdim)
 
 
 class Mean(Op):
@@ -82,26 +229,889 @@ class Mean(Op):
 
 def mean(input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:  # noqa: A002
     """Mean over `dim`; like PyTorch, integer inputs are an error unless `dtype` is given."""
-    if dtype is not None:
-        input = cast(input, dtypes.as_dtype(dtype))
-    elif input._array.dtype.kind != "f":
-        from chainrule.errors import DTypeError
-
+    x = input if dtype is None else cast(input, dtypes.as_dtype(dtype))
+    if x._array.dtype.kind != "f":
         raise DTypeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {input.dtype.name.capitalize()}"
+            f"or complex dtype. Got: {x.dtype.name.capitalize()}"
         )
-    axes = reduced_axes("mean", dim, input._array.ndim)
-    return apply(Mean, (input,), axes, keepdim)
+    return apply(Mean, (x,), reduced_axes("mean", dim, x._array.ndim), keepdim)
 
 
-# PLACEHOLDER (being written): functions not implemented yet. Remove each name as it lands.
-def _placeholder(name: str) -> Any:
-    def missing(*args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(name)
+class Prod(Op):
+    """Product over one axis (or all when axis is None). Derivative: g times the product of
+    the other elements: out / x when x has no zero, else products of the elements before and
+    after each one (`_exclusive_products`), exact to every order even with several zeros."""
 
-    return missing
+    @staticmethod
+    def forward(ctx: Node, x: Array, axis: int | None, keepdim: bool) -> Array:
+        out = x.prod(axis=axis, keepdims=keepdim)
+        ctx.save(x=x, out=out)
+        ctx.axis, ctx.keepdim = axis, keepdim
+        ctx.has_zero = bool((x == 0).any())
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        shape = ctx.input_meta[0][0]
+        if not shape:
+            return (g,)
+        axes = tuple(range(len(shape))) if ctx.axis is None else (ctx.axis,)
+        g = restore_dims(g, shape, axes, ctx.keepdim)
+        x = ctx.x
+        if not ctx.has_zero:
+            return (g * (restore_dims(ctx.out, shape, axes, ctx.keepdim) / x),)
+        if ctx.axis is None:
+            others = reshape(_exclusive_products(reshape(x, (-1,)), 0), shape)
+        else:
+            others = _exclusive_products(x, ctx.axis)
+        return (g * others,)
 
 
-for _name in ['all', 'amax', 'amin', 'any', 'argmax', 'argmin', 'argsort', 'count_nonzero', 'cumprod', 'cumsum', 'kthvalue', 'log_softmax', 'logsumexp', 'max', 'median', 'min', 'norm', 'prod', 'softmax', 'sort', 'std', 'topk', 'var']:
-    globals()[_name] = _placeholder(_name)
+def _exclusive_products(x: Any, axis: int) -> Any:
+    """prod_{j != i} x_j along `axis`: the products of the elements before i and after i,
+    each an exclusive cumprod, so zeros need no division (PyTorch's prod_safe_zeros_backward)."""
+    xp = x._backend.xp
+    size = x.shape[axis]
+    position = _positions(xp, size, axis, x._array.ndim)
+    first = _wrap(position == 0)
+    previous = where(first, 1.0, _take(x, xp.maximum(position - 1, 0), axis))  # x[i-1]
+    from_end = where(first, 1.0, _take(x, (size - position) % size, axis))  # x[n-i]
+    before = cumprod(previous, axis)  # prod_{j < i} x_j
+    after = _take(cumprod(from_end, axis), size - 1 - position, axis)  # prod_{j > i} x_j
+    return before * after
+
+
+def prod(input: Any, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Any:  # noqa: A002
+    """Product of all elements, or along one `dim`. Integer and bool inputs give int64.
+
+    >>> x = chainrule.tensor([2.0, 0.0, 3.0], requires_grad=True)
+    >>> chainrule.prod(x).backward()
+    >>> x.grad
+    tensor([0., 6., 0.])
+    """
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
+    x = _accumulating(input, dtype)
+    ndim = x._array.ndim
+    axis = None
+    if dim is not None:
+        axis = normalize_dim("prod", dim, ndim)  # a 0-dim input accepts dim 0 and -1
+        axis = axis if ndim else None
+    return apply(Prod, (x,), axis, keepdim)
+
+
+def _accumulating(input: Any, dtype: Any) -> Any:  # noqa: A002
+    """The input of a sum, product or scan: cast to `dtype`, or integers and bools to int64."""
+    if dtype is not None:
+        return cast(input, dtypes.as_dtype(dtype))
+    if input._array.dtype.kind in "biu":
+        return cast(input, dtypes.int64)
+    return input
+
+
+# ---- extremes ------------------------------------------------------------------------------------
+
+
+class Amax(Op):
+    """Maximum over `axes`. Derivative: g split evenly between the elements equal to the
+    maximum (PyTorch's amax and max() convention). With `nan_aware` (max(), median()), a NaN
+    result sends g to the NaNs; without it, as amax, a NaN result gives NaN gradients."""
+
+    reduce = "max"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool, nan_aware: bool) -> Array:
+        out = getattr(x, ctx.op.reduce)(axis=axes, keepdims=keepdim)
+        ctx.save(x=x, out=out)
+        ctx.axes, ctx.keepdim, ctx.nan_aware = axes, keepdim, nan_aware
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        weights = _tie_weights(ctx.x, ctx.out, ctx.axes, ctx.keepdim, ctx.nan_aware, g.dtype)
+        return (restore_dims(g, ctx.x.shape, ctx.axes, ctx.keepdim) * weights,)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        weights = _tie_weights(ctx.x, ctx.out, ctx.axes, ctx.keepdim, ctx.nan_aware, t.dtype)
+        return sum(t * weights, ctx.axes, ctx.keepdim)
+
+
+class Amin(Amax):
+    """Minimum over `axes`. Derivative: g split evenly between the elements equal to the
+    minimum, as Amax."""
+
+    reduce = "min"
+
+
+def _tie_weights(x: Any, out: Any, axes: tuple, keepdim: bool, nan_aware: bool, dtype: Any) -> Any:
+    """1 / (number of ties) at the elements equal to the reduced value `out`, 0 elsewhere."""
+    value = restore_dims(out, x.shape, axes, keepdim)
+    mask = x == value
+    if nan_aware:
+        mask = logical_or(mask, logical_and(isnan(x), isnan(value)))
+    mask = cast(mask, dtype)
+    return mask / sum(mask, axes, keepdim=True)
+
+
+def amax(input: Any, dim: Any = (), keepdim: bool = False) -> Any:  # noqa: A002
+    """Maximum over `dim` (all when ()); ties share the gradient evenly."""
+    axes = reduced_axes("amax", dim, input._array.ndim)
+    _require_nonempty("amax", input, axes)
+    return apply(Amax, (input,), axes, keepdim, False)
+
+
+def amin(input: Any, dim: Any = (), keepdim: bool = False) -> Any:  # noqa: A002
+    """Minimum over `dim` (all when ()); ties share the gradient evenly."""
+    axes = reduced_axes("amin", dim, input._array.ndim)
+    _require_nonempty("amin", input, axes)
+    return apply(Amin, (input,), axes, keepdim, False)
+
+
+class Argmax(Op):
+    """Index of the first maximum along `axis` (of the flattened input when None); NaN counts
+    as the maximum. Not differentiable."""
+
+    differentiable = False
+    pick = "argmax"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, axis: int | None, keepdim: bool) -> Array:
+        xp = ctx.xp
+        if x.ndim == 0:
+            return xp.zeros((), dtype=dtypes.int64.numpy)
+        pick = getattr(xp, ctx.op.pick)
+        if axis is None:
+            index = pick(x)
+            if keepdim:
+                return xp.full((1,) * x.ndim, index, dtype=dtypes.int64.numpy)
+            return xp.asarray(index, dtype=dtypes.int64.numpy)
+        return pick(x, axis=axis, keepdims=keepdim).astype(dtypes.int64.numpy, copy=False)
+
+
+class Argmin(Argmax):
+    """Index of the first minimum along `axis`; NaN counts as the minimum. Not differentiable."""
+
+    pick = "argmin"
+
+
+def argmax(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002
+    """Index of the first maximal value, in the flattened input when `dim` is None."""
+    return _arg_extreme("argmax", Argmax, input, dim, keepdim)
+
+
+def argmin(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002
+    """Index of the first minimal value, in the flattened input when `dim` is None."""
+    return _arg_extreme("argmin", Argmin, input, dim, keepdim)
+
+
+def _arg_extreme(name: str, op: type, input: Any, dim: Any, keepdim: bool) -> Any:  # noqa: A002
+    _refuse_bool(name, input)
+    if dim is None:
+        _require_nonempty(name, input, None)
+        return apply(op, (input,), None, keepdim)
+    axis = normalize_dim(name, dim, input._array.ndim)
+    _require_nonempty(name, input, (axis,))
+    return apply(op, (input,), axis, keepdim)
+
+
+def max(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001, A002
+    """max(input): the largest element (ties share the gradient evenly);
+    max(input, dim, keepdim=False): (values, indices) along dim, the gradient going to the
+    first maximum only; max(input, other): the elementwise maximum.
+
+    >>> x = chainrule.tensor([[1.0, 5.0, 2.0], [4.0, 0.0, 3.0]])
+    >>> values, indices = chainrule.max(x, 1)
+    >>> values, indices
+    (tensor([5., 4.]), tensor([1, 0]))
+    >>> x = chainrule.tensor([1.0, 3.0, 3.0], requires_grad=True)
+    >>> x.max().backward()
+    >>> x.grad
+    tensor([0.0000, 0.5000, 0.5000])
+    """
+    if other is not None or isinstance(dim, _op.Tensor):
+        return maximum(input, dim if other is None else other)
+    return _extreme("max", Amax, Argmax, input, dim, keepdim)
+
+
+def min(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001, A002
+    """min(input), min(input, dim, keepdim=False) -> (values, indices), min(input, other):
+    as `max`, for the smallest elements."""
+    if other is not None or isinstance(dim, _op.Tensor):
+        return minimum(input, dim if other is None else other)
+    return _extreme("min", Amin, Argmin, input, dim, keepdim)
+
+
+def _extreme(name: str, reduce: type, pick: type, input: Any, dim: Any, keepdim: bool) -> Any:  # noqa: A002
+    ndim = input._array.ndim
+    if dim is None:
+        _require_nonempty(name, input, None)
+        return apply(reduce, (input,), tuple(range(ndim)), False, True)
+    axis = normalize_dim(name, dim, ndim)
+    _require_nonempty(name, input, (axis,))
+    index = apply(pick, (input,), axis, True)
+    values, indices = _selected(input, index, axis, keepdim)
+    return getattr(return_types, name)(values, indices)
+
+
+# ---- statistics ----------------------------------------------------------------------------------
+
+
+def _variance(xp: Any, x: Array, axes: tuple, keepdim: bool, dof: float) -> Array:
+    """Two passes over x shifted by its first element, so equal elements give exactly 0 (as
+    PyTorch's Welford update does) even where their mean is not representable."""
+    if x.size:
+        x = x - x[tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))]
+    centred = x - x.mean(axis=axes, keepdims=True)
+    total = (centred * centred).sum(axis=axes, keepdims=keepdim)
+    with _quiet(xp):
+        return (total / dof).astype(x.dtype, copy=False)  # dof 0: inf or nan, as PyTorch
+
+
+def _quiet(xp: Any) -> Any:
+    """NumPy's errstate around math PyTorch lets yield inf or nan silently (CuPy never warns)."""
+    if hasattr(xp, "errstate"):
+        return xp.errstate(divide="ignore", invalid="ignore")
+    return _nullcontext()
+
+
+def _variance_vjp(x: Any, g: Any, axes: tuple, dof: float) -> Any:
+    """d var / dx for a gradient `g` already broadcastable to x: g 2 (x - mean) / dof."""
+    scale = 2.0 / dof if dof > 0 else math.inf
+    return g * (scale * (x - mean(x, axes, keepdim=True)))
+
+
+class Var(Op):
+    """Variance over `axes`, dividing by dof = max(0, N - correction). Derivative:
+    g 2 (x - mean) / dof (PyTorch's var_backward; inf or nan when dof is 0)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool, dof: float) -> Array:
+        ctx.save(x=x)
+        ctx.axes, ctx.keepdim, ctx.dof = axes, keepdim, dof
+        return _variance(ctx.xp, x, axes, keepdim, dof)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x = ctx.x
+        g = restore_dims(g, x.shape, ctx.axes, ctx.keepdim)
+        return (_variance_vjp(x, g, ctx.axes, ctx.dof),)
+
+
+class Std(Op):
+    """Standard deviation sqrt(var). Derivative: the variance's with g / (2 std), and 0 where
+    std is 0 (PyTorch's std_backward masks it there instead of giving nan)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool, dof: float) -> Array:
+        out = ctx.xp.sqrt(_variance(ctx.xp, x, axes, keepdim, dof))
+        ctx.save(x=x, out=out)
+        ctx.axes, ctx.keepdim, ctx.dof = axes, keepdim, dof
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x = ctx.x
+        out = restore_dims(ctx.out, x.shape, ctx.axes, ctx.keepdim)
+        g = restore_dims(g, x.shape, ctx.axes, ctx.keepdim)
+        zero = out == 0
+        grad_var = where(zero, 0.0, g / (2 * where(zero, 1.0, out)))
+        return (_variance_vjp(x, grad_var, ctx.axes, ctx.dof),)
+
+
+def _statistic(
+    name: str,
+    op: type,
+    input: Any,  # noqa: A002
+    dim: Any,
+    unbiased: Any,
+    keepdim: bool,
+    correction: Any,
+) -> Any:
+    if isinstance(dim, bool):  # var(x, True): the old positional `unbiased`
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise ValueError(f"{name}(): cannot specify both `unbiased` and `correction`")
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    _require_floating(name, input, "std and var only support floating point and complex dtypes.")
+    shape = input.shape
+    axes = reduced_axes(name, dim, len(shape))
+    dof = _builtins.max(0, _count(shape, axes) - correction)
+    return apply(op, (input,), axes, keepdim, dof)
+
+
+def var(
+    input: Any,  # noqa: A002
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> Any:
+    """Variance over `dim` with `correction` (default 1, Bessel's); `unbiased=False` means
+    correction 0, as PyTorch's older signature."""
+    return _statistic("var", Var, input, dim, unbiased, keepdim, correction)
+
+
+def std(
+    input: Any,  # noqa: A002
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> Any:
+    """Standard deviation over `dim`, as `var`; its gradient is 0 where it is 0 (PyTorch)."""
+    return _statistic("std", Std, input, dim, unbiased, keepdim, correction)
+
+
+class VectorNorm(Op):
+    """(sum |x|^ord)^(1/ord) over `axes`; ord inf/-inf: max/min |x|; ord 0: count of nonzeros.
+    Derivatives as PyTorch's norm_backward: ord 2: g x / norm, 0 where norm is 0; ord 1:
+    g sign(x); inf: g sign(x) split between the elements attaining the norm; ord 0: none;
+    other ord: g sign(x) |x|^(ord-1) / norm^(ord-1), 0 at x == 0 for ord < 1."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, ord: float, axes: tuple, keepdim: bool) -> Array:  # noqa: A002
+        ctx.save(x=x)
+        ctx.ord, ctx.axes, ctx.keepdim = ord, axes, keepdim
+        xp = ctx.xp
+        magnitude = xp.abs(x)
+        if ord == 2:
+            out = xp.sqrt((magnitude * magnitude).sum(axis=axes, keepdims=keepdim))
+        elif ord == 1:
+            out = magnitude.sum(axis=axes, keepdims=keepdim)
+        elif ord == math.inf:
+            out = magnitude.max(axis=axes, keepdims=keepdim)
+        elif ord == -math.inf:
+            out = magnitude.min(axis=axes, keepdims=keepdim)
+        elif ord == 0:
+            out = (x != 0).sum(axis=axes, keepdims=keepdim)
+        else:
+            with _quiet(xp):  # |0|^ord is inf for ord < 0, and inf^(1/ord) is 0, as PyTorch
+                out = (magnitude**ord).sum(axis=axes, keepdims=keepdim) ** (1.0 / ord)
+        out = xp.asarray(out).astype(x.dtype, copy=False)
+        ctx.save(out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        order = ctx.ord
+        if order == 0:
+            return (None,)
+        x = ctx.x
+        g = restore_dims(g, x.shape, ctx.axes, ctx.keepdim)
+        if order == 1:
+            return (g * sign(x),)
+        norm = restore_dims(ctx.out, x.shape, ctx.axes, ctx.keepdim)
+        if math.isinf(order):
+            magnitude = _abs(x)
+            mask = cast(logical_or(magnitude == norm, isnan(magnitude)), g.dtype)
+            return (sign(x) * (g / sum(mask, ctx.axes, keepdim=True) * mask),)
+        zero_norm = norm == 0
+        safe_norm = where(zero_norm, 1.0, norm)
+        if order == 2:
+            return (g * where(zero_norm, 0.0, x / safe_norm),)
+        if order < 1:
+            zero = x == 0
+            powered = where(zero, 0.0, where(zero, 1.0, _abs(x)) ** (order - 1))
+            return (sign(x) * powered * g * norm ** (1 - order),)
+        scale = where(zero_norm, 0.0, g / safe_norm ** (order - 1))
+        if order < 2:
+            return (sign(x) * _abs(x) ** (order - 1) * scale,)
+        return (x * _abs(x) ** (order - 2) * scale,)
+
+
+def vector_norm(
+    x: Any,
+    ord: float = 2,  # noqa: A002
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+) -> Any:
+    """The vector `ord`-norm over `dim` (all when None), as torch.linalg.vector_norm.
+
+    >>> chainrule.vector_norm(chainrule.tensor([3.0, -4.0])), chainrule.vector_norm(
+    ...     chainrule.tensor([3.0, -4.0]), ord=1)
+    (tensor(5.), tensor(7.))
+    """
+    if dtype is not None:
+        x = cast(x, dtypes.as_dtype(dtype))
+    _require_floating("linalg.vector_norm", x, "Expected a floating point or complex tensor.")
+    order = float(ord)
+    shape = x.shape
+    axes = reduced_axes("linalg.vector_norm", dim, len(shape))
+    if (order < 0 or order == math.inf) and _count(shape, axes) == 0 and x._array.size == 0:
+        raise ShapeError(
+            f"linalg.vector_norm cannot compute the {ord} norm on an empty tensor (shape "
+            f"{shape}) because the operation does not have an identity"
+        )
+    return apply(VectorNorm, (x,), order, axes, keepdim)
+
+
+def norm(
+    input: Any,  # noqa: A002
+    p: Any = "fro",
+    dim: Any = None,
+    keepdim: bool = False,
+    dtype: Any = None,
+) -> Any:
+    """Tensor.norm: p='fro' (the default) or a number is a vector norm over `dim` (all when
+    None); 'fro' accepts at most two dims, as PyTorch."""
+    if p is None or p == "fro":
+        if dim is not None and not isinstance(dim, int) and len(dim) > 2:
+            raise ShapeError(f"norm: 'fro' norm needs at most 2 dims, got dim={tuple(dim)}")
+        p = 2
+    elif isinstance(p, str):
+        raise NotImplementedError(f"norm: p={p!r} is not supported (only 'fro' and numbers)")
+    return vector_norm(input, p, dim, keepdim, dtype=dtype)
+
+
+class LogSumExp(Op):
+    """log(sum(exp(x))) over `axes`, computed as m + log(sum(exp(x - m))) with m the maximum.
+    Derivative: g exp(x - out) (the softmax)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool) -> Array:
+        xp = ctx.xp
+        ctx.axes, ctx.keepdim = axes, keepdim
+        if x.size == 0:
+            shape = tuple(
+                1 if i in axes else s for i, s in enumerate(x.shape) if keepdim or i not in axes
+            )
+            out = xp.full(shape, -math.inf, dtype=x.dtype)
+        else:
+            shift = x.max(axis=axes, keepdims=True)
+            shift = xp.where(xp.isinf(shift), 0, shift)  # all -inf (or an inf): no shift
+            total = xp.exp(x - shift).sum(axis=axes, keepdims=True)
+            with _quiet(xp):
+                out = xp.log(total) + shift
+            if not keepdim:
+                out = out.reshape(tuple(s for i, s in enumerate(x.shape) if i not in axes))
+        ctx.save(x=x, out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x = ctx.x
+        out = restore_dims(ctx.out, x.shape, ctx.axes, ctx.keepdim)
+        return (restore_dims(g, x.shape, ctx.axes, ctx.keepdim) * exp(x - out),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        x = ctx.x
+        out = restore_dims(ctx.out, x.shape, ctx.axes, ctx.keepdim)
+        return sum(t * exp(x - out), ctx.axes, ctx.keepdim)
+
+
+def logsumexp(input: Any, dim: Any, keepdim: bool = False) -> Any:  # noqa: A002
+    """log(sum(exp(input))) over `dim`, without overflow for large inputs.
+
+    >>> chainrule.logsumexp(chainrule.tensor([1000.0, 1000.0]), 0)
+    tensor(1000.6932)
+    """
+    x = input if input._array.dtype.kind == "f" else cast(input, dtypes.float32)
+    return apply(LogSumExp, (x,), reduced_axes("logsumexp", dim, x._array.ndim), keepdim)
+
+
+# ---- scans ---------------------------------------------------------------------------------------
+
+
+class Cumsum(Op):
+    """Running sum along `axis` (from the end when `reverse`). Derivative: the running sum of
+    g in the other direction."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, axis: int, reverse: bool) -> Array:
+        ctx.axis, ctx.reverse = axis, reverse
+        if x.ndim == 0:
+            return x.copy()
+        xp = ctx.xp
+        if reverse:
+            return xp.flip(xp.cumsum(xp.flip(x, axis), axis=axis, dtype=x.dtype), axis).copy()
+        return xp.cumsum(x, axis=axis, dtype=x.dtype)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (apply(Cumsum, (g,), ctx.axis, not ctx.reverse),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(Cumsum, (t,), ctx.axis, ctx.reverse)
+
+
+def cumsum(input: Any, dim: int, *, dtype: Any = None) -> Any:  # noqa: A002
+    """Running sum along `dim`. Integer and bool inputs give int64 unless `dtype` is given."""
+    x = _accumulating(input, dtype)
+    return apply(Cumsum, (x,), normalize_dim("cumsum", dim, x._array.ndim), False)
+
+
+class Cumprod(Op):
+    """Running product along `axis`. Derivative: grad_i = sum_{k >= i} g_k prod_{j <= k, j != i}
+    x_j; without zeros that is reverse_cumsum(g out) / x. With zeros, as PyTorch: an O(n) masked
+    formula when no graph is built, and an exact O(n^2) one under create_graph."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, axis: int) -> Array:
+        ctx.axis = axis
+        out = x.copy() if x.ndim == 0 else ctx.xp.cumprod(x, axis=axis, dtype=x.dtype)
+        ctx.save(x=x, out=out)
+        ctx.has_zero = bool((x == 0).any())
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        shape, axis = ctx.input_meta[0][0], ctx.axis
+        if not shape or shape[axis] <= 1:
+            return (g,)
+        x = ctx.x
+        if not ctx.has_zero:
+            return (apply(Cumsum, (g * ctx.out,), axis, True) / x,)
+        if is_grad_enabled():
+            return (_cumprod_vjp_exact(x, g, axis),)
+        return (_cumprod_vjp_masked(x, ctx.out, g, axis),)
+
+
+def _cumprod_vjp_masked(x: Any, out: Any, g: Any, axis: int) -> Any:
+    """The cumprod vjp with zeros, in O(n): before the first zero z, reverse_cumsum(g out) / x
+    (later outputs are 0); at z, prod_{j<z} x_j sum_{k>=z} g_k prod_{z<j<=k} x_j; after z, 0."""
+    xp = x._backend.xp
+    size = x.shape[axis]
+    position = _positions(xp, size, axis, x._array.ndim)
+    is_zero = x._array == 0
+    has_zero = is_zero.any(axis=axis, keepdims=True)
+    first = xp.where(has_zero, xp.argmax(is_zero, axis=axis, keepdims=True), size)
+    before, at, after = _wrap(position < first), _wrap(position == first), _wrap(position > first)
+    safe_x = where(before, x, 1.0)
+    grad_before = where(before, apply(Cumsum, (g * out,), axis, True) / safe_x, 0.0)
+    left = where(_wrap(first == 0), 1.0, _take(out, xp.maximum(first - 1, 0), axis))
+    right = cumprod(where(after, x, 1.0), axis)  # prod_{z<j<=k} x_j: 0 from the next zero on
+    tail = sum(where(logical_or(at, after), g * right, 0.0), axis, keepdim=True)
+    return grad_before + where(at, left * tail, 0.0)
+
+
+def _cumprod_vjp_exact(x: Any, g: Any, axis: int) -> Any:
+    """The cumprod vjp as a polynomial in x, so its own derivative is exact: row i of an
+    n x n matrix is x with x_i replaced by 1, whose cumprod gives prod_{j<=k, j!=i} x_j."""
+    xp = x._backend.xp
+    size = x.shape[axis]
+    last_x, last_g = movedim(x, axis, -1), movedim(g, axis, -1)
+    rows = where(_wrap(xp.eye(size, dtype=bool)), 1.0, unsqueeze(last_x, -2))
+    partial = cumprod(rows, -1)  # partial[..., i, k] = prod_{j <= k, j != i} x_j
+    upper = _wrap(xp.triu(xp.ones((size, size), dtype=bool)))  # k >= i
+    grad = sum(where(upper, unsqueeze(last_g, -2) * partial, 0.0), -1)
+    return movedim(grad, -1, axis)
+
+
+def cumprod(input: Any, dim: int, *, dtype: Any = None) -> Any:  # noqa: A002
+    """Running product along `dim`; gradients are exact with zeros, to every order."""
+    x = _accumulating(input, dtype)
+    return apply(Cumprod, (x,), normalize_dim("cumprod", dim, x._array.ndim))
+
+
+# ---- logic ---------------------------------------------------------------------------------------
+
+
+class All(Op):
+    """True where every element over `axes` is nonzero (uint8 stays uint8, as PyTorch).
+    Not differentiable."""
+
+    differentiable = False
+    reduce = "all"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, axes: tuple | None, keepdim: bool) -> Array:
+        out = ctx.xp.asarray(getattr(x, ctx.op.reduce)(axis=axes, keepdims=keepdim))
+        return out.astype(x.dtype) if x.dtype == dtypes.uint8.numpy else out
+
+
+class AnyNonzero(All):
+    """True where any element over `axes` is nonzero. Not differentiable."""
+
+    reduce = "any"
+    label = "any"
+
+
+def _logic_axes(name: str, input: Any, dim: Any) -> tuple | None:  # noqa: A002
+    """None reduces every dimension; unlike sum, dim=() reduces none (PyTorch)."""
+    if dim is None:
+        return None
+    return normalize_dims(name, dim, input._array.ndim)
+
+
+def all(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+    """Whether every element (over `dim`) is nonzero, as a bool tensor."""
+    return apply(All, (input,), _logic_axes("all", input, dim), keepdim)
+
+
+def any(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+    """Whether any element (over `dim`) is nonzero, as a bool tensor."""
+    return apply(AnyNonzero, (input,), _logic_axes("any", input, dim), keepdim)
+
+
+class CountNonzero(Op):
+    """Number of nonzero elements over `axes`, as int64. Not differentiable."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, axes: tuple) -> Array:
+        return ctx.xp.asarray((x != 0).sum(axis=axes), dtype=dtypes.int64.numpy)
+
+
+def count_nonzero(input: Any, dim: Any = None) -> Any:  # noqa: A002
+    """Number of nonzero elements over `dim` (all when None), as int64."""
+    return apply(CountNonzero, (input,), reduced_axes("count_nonzero", dim, input._array.ndim))
+
+
+# ---- order ---------------------------------------------------------------------------------------
+
+
+class Argsort(Op):
+    """Indices that sort x along `axis`, stable (equal elements keep their input order, in both
+    directions); NaN sorts as the largest value, as PyTorch. Not differentiable."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, axis: int, descending: bool) -> Array:
+        xp = ctx.xp
+        if x.ndim == 0:
+            return xp.zeros((), dtype=dtypes.int64.numpy)
+        if not descending:
+            return xp.argsort(x, axis=axis, kind="stable").astype(dtypes.int64.numpy, copy=False)
+        # sort the reversed input ascending, then read that order backwards: the largest first,
+        # and among equal elements the one first in the input first
+        order = xp.argsort(xp.flip(x, axis), axis=axis, kind="stable")
+        return (x.shape[axis] - 1 - xp.flip(order, axis)).astype(dtypes.int64.numpy)
+
+
+class MedianIndex(Op):
+    """Index of the lower median along `axis` (of the first NaN in slices holding one, as
+    PyTorch). Not differentiable."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, axis: int) -> Array:
+        xp = ctx.xp
+        if x.ndim == 0:
+            return xp.zeros((), dtype=dtypes.int64.numpy)
+        middle = (x.shape[axis] - 1) // 2
+        order = xp.argsort(x, axis=axis, kind="stable")
+        index = xp.take(order, [middle], axis=axis)
+        if x.dtype.kind == "f":
+            nan = xp.isnan(x)
+            has_nan = nan.any(axis=axis, keepdims=True)
+            index = xp.where(has_nan, xp.argmax(nan, axis=axis, keepdims=True), index)
+        return index.astype(dtypes.int64.numpy, copy=False)
+
+
+def _entries(index: Any, axis: int, start: int, stop: int) -> Any:
+    """Entries start..stop-1 of an index Tensor along `axis` (a 0-dim index as it is)."""
+    if index._array.ndim == 0:
+        return index
+    return getitem(index, (slice(None),) * axis + (slice(start, stop),))
+
+
+def sort(
+    input: Any,  # noqa: A002
+    dim: int = -1,
+    descending: bool = False,
+    *,
+    stable: bool = False,
+) -> Any:
+    """(values, indices) sorted along `dim`; always stable. Gradients go back to the elements
+    each value came from.
+
+    >>> chainrule.sort(chainrule.tensor([3.0, 1.0, 2.0]), descending=True).indices
+    tensor([0, 2, 1])
+    """
+    axis = normalize_dim("sort", dim, input._array.ndim)
+    index = apply(Argsort, (input,), axis, descending)
+    return return_types.sort(_take(input, index._array, axis), index)
+
+
+def argsort(
+    input: Any,  # noqa: A002
+    dim: int = -1,
+    descending: bool = False,
+    *,
+    stable: bool = False,
+) -> Any:
+    """The indices `sort` returns."""
+    axis = normalize_dim("argsort", dim, input._array.ndim)
+    return apply(Argsort, (input,), axis, descending)
+
+
+def _size_along(input: Any, axis: int) -> int:  # noqa: A002
+    shape = input.shape
+    return shape[axis] if shape else 1
+
+
+def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
+    """(values, indices) of the k largest (or smallest) elements along `dim`, in sorted order
+    (also when sorted=False, which leaves the order unspecified). Among equal elements the
+    first in the input comes first."""
+    _refuse_bool("topk", input)
+    axis = normalize_dim("topk", dim, input._array.ndim)
+    size = _size_along(input, axis)
+    if not 0 <= k <= size:
+        raise IndexError(
+            f"topk: selected index k out of range (k={k}, size {size} along dim {dim}, input "
+            f"shape {input.shape})"
+        )
+    index = _entries(apply(Argsort, (input,), axis, largest), axis, 0, k)
+    return return_types.topk(_take(input, index._array, axis), index)
+
+
+def kthvalue(input: Any, k: int, dim: int = -1, keepdim: bool = False) -> Any:  # noqa: A002
+    """(values, indices) of the k-th smallest element along `dim` (k counts from 1)."""
+    _refuse_bool("kthvalue", input)
+    axis = normalize_dim("kthvalue", dim, input._array.ndim)
+    size = _size_along(input, axis)
+    if not 1 <= k <= size:
+        raise IndexError(
+            f"kthvalue(): selected number k={k} out of range for dimension {dim} of size {size} "
+            f"(input shape {input.shape})"
+        )
+    index = _entries(apply(Argsort, (input,), axis, False), axis, k - 1, k)
+    values, indices = _selected(input, index, axis, keepdim)
+    return return_types.kthvalue(values, indices)
+
+
+class Median(Op):
+    """The lower median of all elements (NaN when any is NaN or x is empty). Derivative: g split
+    evenly between the elements equal to it (PyTorch's convention for median())."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        xp = ctx.xp
+        flat = xp.sort(x.reshape(-1))
+        if flat.size == 0:
+            out = xp.full((), math.nan, dtype=x.dtype)
+        elif x.dtype.kind == "f" and xp.isnan(flat[-1]):  # NaN sorts last
+            out = flat[-1:].reshape(())
+        else:
+            out = flat[(flat.size - 1) // 2 : (flat.size + 1) // 2].reshape(())
+        ctx.save(x=x, out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x = ctx.x
+        axes = tuple(range(x._array.ndim))
+        return (g * _tie_weights(x, ctx.out, axes, False, True, g.dtype),)
+
+
+def median(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002
+    """median(input): the lower median of all elements (ties share the gradient);
+    median(input, dim, keepdim=False): (values, indices) of the lower median along dim.
+
+    >>> chainrule.median(chainrule.tensor([4.0, 1.0, 3.0, 2.0]))
+    tensor(2.)
+    """
+    _refuse_bool("median", input)
+    if dim is None:
+        return apply(Median, (input,))
+    axis = normalize_dim("median", dim, input._array.ndim)
+    _require_nonempty("median", input, (axis,))
+    index = apply(MedianIndex, (input,), axis)
+    values, indices = _selected(input, index, axis, keepdim)
+    return return_types.median(values, indices)
+
+
+# ---- softmax -------------------------------------------------------------------------------------
+
+
+class Softmax(Op):
+    """exp(x - max) / sum(exp(x - max)) along `axis`. Derivative: out (g - sum(g out))."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, axis: int) -> Array:
+        ctx.axis = axis
+        if x.size == 0:
+            out = x.copy()
+        else:
+            e = ctx.xp.exp(x - x.max(axis=axis, keepdims=True))
+            out = e / e.sum(axis=axis, keepdims=True)
+        ctx.save(out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        out = ctx.out
+        return (out * (g - sum(g * out, ctx.axis, keepdim=True)),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        out = ctx.out
+        return out * (t - sum(t * out, ctx.axis, keepdim=True))
+
+
+class LogSoftmax(Op):
+    """x - max - log(sum(exp(x - max))) along `axis`. Derivative: g - exp(out) sum(g)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, axis: int) -> Array:
+        ctx.axis = axis
+        xp = ctx.xp
+        if x.size == 0:
+            out = x.copy()
+        else:
+            shifted = x - x.max(axis=axis, keepdims=True)
+            out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+        ctx.save(out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (g - exp(ctx.out) * sum(g, ctx.axis, keepdim=True),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return t - sum(t * exp(ctx.out), ctx.axis, keepdim=True)
+
+
+def _softmax(name: str, op: type, input: Any, dim: int | None, dtype: Any) -> Any:  # noqa: A002
+    x = input if dtype is None else cast(input, dtypes.as_dtype(dtype))
+    _require_floating(name, x, f'"{name}" is not implemented for integer or bool tensors.')
+    ndim = x._array.ndim
+    if dim is None:  # PyTorch's legacy implicit dim
+        dim = 0 if ndim in (0, 1, 3) else 1
+    axis = normalize_dim(name, dim, ndim)
+    if ndim == 0:
+        return reshape(apply(op, (reshape(x, (1,)),), 0), ())
+    return apply(op, (x,), axis)
+
+
+def softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Any:  # noqa: A002
+    """exp(x) / sum(exp(x)) along `dim`, computed without overflow.
+
+    >>> chainrule.softmax(chainrule.tensor([1000.0, 1000.0]), 0)
+    tensor([0.5000, 0.5000])
+    """
+    return _softmax("softmax", Softmax, input, dim, dtype)
+
+
+def log_softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Any:  # noqa: A002
+    """log(softmax(x)) along `dim`, computed without overflow or log(0)."""
+    return _softmax("log_softmax", LogSoftmax, input, dim, dtype)
+
+
+# ---- named results -------------------------------------------------------------------------------
+
+
+def _return_type(name: str) -> type:
+    """A (values, indices) named tuple like torch.return_types.<name>."""
+    result = _namedtuple(name, ("values", "indices"))
+    result.__qualname__ = f"return_types.{name}"
+    return result
+
+
+return_types = _SimpleNamespace(
+    **{name: _return_type(name) for name in ("max", "min", "sort", "topk", "kthvalue", "median")}
+)

@@ -1,13 +1,23 @@
-"""Shape ops: reshape, broadcast, transpose, join and split. Each vjp is the inverse
-rearrangement of the gradient (reshape back, sum over broadcast, transpose back, slice)."""
+"""Shape ops: reshape, broadcast, transpose, reorder, join, split and pad.
+
+Each vjp is the inverse rearrangement of the gradient, written with the ops of this file so
+higher derivatives come for free: reshape back, sum over broadcast (SumTo <-> Expand), permute
+by the inverse order, flip and roll back, split what was concatenated (Cat <-> Split, Stack <->
+Unbind), crop what was padded (a pad with negated widths). Ops that return views of their input
+(view, reshape where possible, permute, expand, squeeze, slices, split, unbind) share its memory
+and version counter, as in PyTorch.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
 from chainrule.errors import ShapeError
+from chainrule.ops import op as _op
+from chainrule.ops.elementwise import cast, result_type
 from chainrule.ops.op import Op, apply
 
 # ---- argument helpers ----------------------------------------------------------------------
@@ -40,18 +50,30 @@ def normalize_dims(op_name: str, dims: Any, ndim: int) -> tuple[int, ...]:
     return result
 
 
+def require_dims(op_name: str, dim: int, ndim: int) -> int:
+    """Like normalize_dim, for ops that need a real dimension (none exists on a 0-dim tensor)."""
+    if ndim == 0:
+        raise IndexError(f"{op_name}: Dimension specified as {dim} but tensor has no dimensions")
+    return normalize_dim(op_name, dim, ndim)
+
+
 def infer_shape(op_name: str, shape: tuple[int, ...], numel: int, source: tuple) -> tuple:
     """Replace one -1 in `shape` so the element count matches, or raise naming both shapes."""
     unknown = [i for i, s in enumerate(shape) if s == -1]
     if len(unknown) > 1:
         raise ShapeError(f"{op_name}: only one dimension can be inferred, got {shape}")
+    if any(size < -1 for size in shape):
+        raise ShapeError(f"{op_name}: invalid shape dimension in {list(shape)}")
     known = 1
     for size in shape:
         if size != -1:
             known *= size
     if unknown:
         if known == 0 or numel % known:
-            raise ShapeError(f"{op_name}: shape {list(shape)} is invalid for input of size {numel}")
+            raise ShapeError(
+                f"{op_name}: shape {list(shape)} is invalid for input of size {numel} "
+                f"(input shape {source})"
+            )
         shape = shape[: unknown[0]] + (numel // known,) + shape[unknown[0] + 1 :]
     elif known != numel:
         raise ShapeError(
@@ -61,11 +83,40 @@ def infer_shape(op_name: str, shape: tuple[int, ...], numel: int, source: tuple)
     return shape
 
 
+def _dims_argument(args: tuple, dims: Any) -> Any:
+    """`f(x, (0, 1))`, `x.f(0, 1)` and `f(x, dims=(0, 1))` all name the dims (0, 1)."""
+    if dims is not None:
+        return dims
+    if len(args) == 1:
+        return args[0]
+    return args
+
+
+def _mark_views(input: Any, outputs: tuple) -> tuple:  # noqa: A002
+    """Outputs of a multi-output view op share the input's memory and version counter; like
+    PyTorch, writing in place into one of them while recording is refused (they have a base)."""
+    for output in outputs:
+        output._version_counter = input._version_counter
+        output._base = input
+    return outputs
+
+
 # ---- reshape family --------------------------------------------------------------------------
 
 
+def _view_array(x: Array, shape: tuple) -> Array | None:
+    """x with a new shape in the same memory, or None where the strides do not allow it."""
+    out = x.view()
+    try:
+        out.shape = shape
+    except AttributeError:
+        return None
+    return out
+
+
 class Reshape(Op):
-    """x with a new shape, same elements in row-major order. Derivative: g reshaped back."""
+    """x with a new shape, same elements in row-major order, in new memory (used where a view
+    is impossible). Derivative: g reshaped back."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, shape: tuple) -> Array:
@@ -80,6 +131,10 @@ class Reshape(Op):
     def jvp(ctx: Node, t: Any) -> Any:
         return reshape(t, ctx.shape)
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "UnsafeViewBackward0"
+
 
 class View(Reshape):
     """A reshape that shares memory with its input (an error where that is impossible)."""
@@ -90,19 +145,13 @@ class View(Reshape):
     @staticmethod
     def forward(ctx: Node, x: Array, shape: tuple) -> Array:
         ctx.shape = shape
-        out = x.view()
-        try:
-            out.shape = shape
-        except AttributeError as error:
+        out = _view_array(x, shape)
+        if out is None:
             raise ShapeError(
                 f"view: view size is not compatible with input tensor's size and stride "
                 f"(input shape {x.shape}, requested {shape}); use .reshape(...) instead"
-            ) from error
+            )
         return out
-
-    @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        return (reshape(g, ctx.input_meta[0][0]),)
 
     @classmethod
     def node_name(cls) -> str:
@@ -110,16 +159,23 @@ class View(Reshape):
 
 
 def reshape(input: Any, *shape: Any) -> Any:  # noqa: A002
-    target = infer_shape("reshape", normalize_size(shape), input._array.size, input.shape)
-    if target == input._array.shape:
-        return input if not input._requires_grad else apply(Reshape, (input,), target)
+    """The elements of `input` in a new shape (one size may be -1): a view when the strides
+    allow it, else a copy, as in PyTorch.
+
+    >>> import chainrule
+    >>> chainrule.arange(6).reshape(2, -1).shape
+    (2, 3)
+    """
+    array = input._array
+    target = infer_shape("reshape", normalize_size(shape), array.size, array.shape)
+    if array.flags.c_contiguous or _view_array(array, target) is not None:
+        return apply(View, (input,), target)
     return apply(Reshape, (input,), target)
 
 
 def view(input: Any, *shape: Any) -> Any:  # noqa: A002
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
         from chainrule.backend.dtypes import as_dtype
-        from chainrule.ops.elementwise import cast
 
         return cast(input, as_dtype(shape[0]))  # view(dtype): reinterpretation is not supported
     target = infer_shape("view", normalize_size(shape), input._array.size, input.shape)
@@ -135,6 +191,7 @@ def reshape_as(input: Any, other: Any) -> Any:  # noqa: A002
 
 
 def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Any:  # noqa: A002
+    """Dimensions start_dim..end_dim merged into one; the input itself when none are merged."""
     shape = input.shape
     if not shape:
         return reshape(input, (1,))
@@ -149,19 +206,22 @@ def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Any:  # noqa: 
 
 def unflatten(input: Any, dim: int, sizes: Sequence[int]) -> Any:  # noqa: A002
     shape = input.shape
-    dim = normalize_dim("unflatten", dim, len(shape))
-    sizes = infer_shape("unflatten", tuple(sizes), shape[dim], shape)
+    dim = require_dims("unflatten", dim, len(shape))
+    sizes = tuple(int(s) for s in sizes)
+    if not sizes:
+        raise ShapeError("unflatten: sizes must be non-empty")
+    sizes = infer_shape("unflatten", sizes, shape[dim], shape)
     return reshape(input, shape[:dim] + tuple(sizes) + shape[dim + 1 :])
 
 
 def squeeze(input: Any, dim: Any = None) -> Any:  # noqa: A002
+    """A view without the size-1 dimensions (only those in `dim` when given)."""
     shape = input.shape
     if dim is None:
         dims = tuple(i for i, s in enumerate(shape) if s == 1)
     else:
-        dims = tuple(d for d in normalize_dims("squeeze", dim, len(shape)) if shape and shape[d] == 1)
-    if not dims:
-        return input
+        named = normalize_dims("squeeze", dim, len(shape))
+        dims = tuple(d for d in named if shape and shape[d] == 1)
     return view(input, tuple(s for i, s in enumerate(shape) if i not in dims))
 
 
@@ -177,6 +237,43 @@ def contiguous(input: Any, memory_format: Any = None) -> Any:  # noqa: A002
     from chainrule.ops.elementwise import Clone
 
     return apply(Clone, (input,))
+
+
+def atleast_1d(*tensors: Any) -> Any:
+    """Each tensor with at least one dimension (0-dim becomes shape (1,))."""
+    return _at_least(tensors, lambda x: reshape(x, (1,)) if x.ndim == 0 else x)
+
+
+def atleast_2d(*tensors: Any) -> Any:
+    """Each tensor with at least two dimensions: (n,) becomes (1, n)."""
+
+    def lift(x: Any) -> Any:
+        return reshape(x, (1,) * (2 - x.ndim) + x.shape) if x.ndim < 2 else x
+
+    return _at_least(tensors, lift)
+
+
+def atleast_3d(*tensors: Any) -> Any:
+    """Each tensor with at least three dimensions: (n,) becomes (1, n, 1), (m, n) (m, n, 1)."""
+
+    def lift(x: Any) -> Any:
+        if x.ndim == 0:
+            return reshape(x, (1, 1, 1))
+        if x.ndim == 1:
+            return reshape(x, (1, x.shape[0], 1))
+        if x.ndim == 2:
+            return unsqueeze(x, 2)
+        return x
+
+    return _at_least(tensors, lift)
+
+
+def _at_least(tensors: tuple, lift: Any) -> Any:
+    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+        return tuple(lift(t) for t in tensors[0])
+    if len(tensors) == 1:
+        return lift(tensors[0])
+    return tuple(lift(t) for t in tensors)
 
 
 # ---- transposes ------------------------------------------------------------------------------
@@ -216,13 +313,12 @@ def permute(input: Any, *dims: Any) -> Any:  # noqa: A002
 
 
 def transpose(input: Any, dim0: int, dim1: int) -> Any:  # noqa: A002
+    """A view with dim0 and dim1 swapped."""
     ndim = input._array.ndim
-    if ndim == 0:
-        return input
     a = normalize_dim("transpose", dim0, ndim)
     b = normalize_dim("transpose", dim1, ndim)
-    if a == b:
-        return input
+    if ndim == 0:
+        return apply(Permute, (input,), ())
     dims = list(range(ndim))
     dims[a], dims[b] = b, a
     return apply(Permute, (input,), tuple(dims))
@@ -320,6 +416,7 @@ def broadcast_shapes(*shapes: Sequence[int]) -> tuple[int, ...]:
 
 
 def expand(input: Any, *sizes: Any) -> Any:  # noqa: A002
+    """A read-only view broadcast to `sizes` (-1 keeps a dimension; new ones go in front)."""
     sizes = normalize_size(sizes)
     shape = input.shape
     if len(sizes) < len(shape):
@@ -335,6 +432,8 @@ def expand(input: Any, *sizes: Any) -> Any:  # noqa: A002
             if existing is None:
                 raise ShapeError("expand: -1 is not allowed in a leading, non-existing dimension")
             size = existing
+        elif size < 0:
+            raise ShapeError(f"expand: invalid size {size} in {list(sizes)}")
         elif existing is not None and existing != 1 and existing != size:
             raise ShapeError(
                 f"expand: the expanded size of the tensor ({size}) must match the existing size "
@@ -357,18 +456,566 @@ def broadcast_to(input: Any, size: Sequence[int]) -> Any:  # noqa: A002
 
 
 def broadcast_tensors(*tensors: Any) -> tuple:
+    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+        tensors = tuple(tensors[0])
     shape = broadcast_shapes(*(t.shape for t in tensors))
     return tuple(expand(t, shape) for t in tensors)
 
 
-
-# PLACEHOLDER (being written): functions not implemented yet. Remove each name as it lands.
-def _placeholder(name: str) -> Any:
-    def missing(*args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(name)
-
-    return missing
+# ---- reordering: flip, roll, repeat ------------------------------------------------------------
 
 
-for _name in ['chunk', 'flip', 'narrow', 'repeat', 'roll', 'split', 'tile', 'unbind']:
-    globals()[_name] = _placeholder(_name)
+class Flip(Op):
+    """x reversed along `dims`, in new memory as PyTorch. Derivative: g flipped the same way
+    (a flip is its own inverse and transpose)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, dims: tuple) -> Array:
+        ctx.dims = dims
+        return ctx.xp.flip(x, axis=dims).copy()
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (apply(Flip, (g,), ctx.dims),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(Flip, (t,), ctx.dims)
+
+
+def flip(input: Any, *args: Any, dims: Any = None) -> Any:  # noqa: A002
+    """`input` reversed along `dims`: flip(x, (0, 1)), x.flip(0, 1) or flip(x, dims=0).
+
+    >>> import chainrule
+    >>> chainrule.flip(chainrule.arange(3), (0,))
+    tensor([2, 1, 0])
+    """
+    dims = _dims_argument(args, dims)
+    ndim = input._array.ndim
+    dims = normalize_dims("flip", dims, ndim)
+    return apply(Flip, (input,), dims if ndim else ())
+
+
+class Roll(Op):
+    """x shifted circularly by `shifts` along `dims` (the flattened tensor when dims is None).
+    Derivative: g rolled back by the negated shifts."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, shifts: Any, dims: Any) -> Array:
+        ctx.shifts, ctx.dims = shifts, dims
+        if x.size == 0:
+            return x.copy()
+        return ctx.xp.roll(x, shifts, axis=dims)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (apply(Roll, (g,), _negate(ctx.shifts), ctx.dims),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(Roll, (t,), ctx.shifts, ctx.dims)
+
+
+def _negate(shifts: Any) -> Any:
+    return -shifts if isinstance(shifts, int) else tuple(-s for s in shifts)
+
+
+def roll(input: Any, shifts: Any, dims: Any = None) -> Any:  # noqa: A002
+    """Elements shifted circularly by `shifts` along `dims` (repeated dims shift repeatedly);
+    with dims=None, along the flattened tensor, keeping its shape."""
+    if isinstance(shifts, (tuple, list)):
+        shifts = tuple(int(s) for s in shifts)
+    else:
+        shifts = (int(shifts),)
+    ndim = input._array.ndim
+    if dims is None:
+        if len(shifts) != 1:
+            raise ShapeError(
+                f"roll: shifts and dimensions must align. shifts: {len(shifts)}, dims:0"
+            )
+        return apply(Roll, (input,), shifts[0], None)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise ShapeError(
+            f"roll: shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}"
+        )
+    dims = tuple(require_dims("roll", d, ndim) for d in dims)
+    return apply(Roll, (input,), shifts, dims)
+
+
+class Repeat(Op):
+    """x tiled `repeats` times along each dimension (extra leading repeats add dimensions), in
+    new memory. Derivative: g summed over the copies: viewed as (r0, s0, r1, s1, ...) and
+    summed over the r axes."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, repeats: tuple) -> Array:
+        ctx.repeats = repeats
+        return ctx.xp.tile(x, repeats)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        shape = ctx.input_meta[0][0]
+        repeats = ctx.repeats
+        padded = (1,) * (len(repeats) - len(shape)) + tuple(shape)
+        interleaved: tuple = ()
+        summed: tuple = ()
+        for count, size in zip(repeats, padded):
+            interleaved += (count, size)
+            summed += (1, size)
+        return (reshape(sum_to(reshape(g, interleaved), summed), shape),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(Repeat, (t,), ctx.repeats)
+
+
+def repeat(input: Any, *sizes: Any) -> Any:  # noqa: A002
+    """x.repeat(2, 3): `input` tiled 2 times along dim 0 and 3 along dim 1 (a copy); more
+    sizes than dimensions add leading dimensions.
+
+    >>> import chainrule
+    >>> chainrule.tensor([1, 2]).repeat(2)
+    tensor([1, 2, 1, 2])
+    """
+    if not sizes:
+        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
+    repeats = normalize_size(sizes)
+    ndim = input._array.ndim
+    if len(repeats) < ndim:
+        raise ShapeError(
+            f"repeat: Number of dimensions of repeat dims can not be smaller than number of "
+            f"dimensions of tensor (repeats {list(repeats)}, input shape {input.shape})"
+        )
+    if any(r < 0 for r in repeats):
+        raise ShapeError(f"repeat: repeats must be non-negative, got {list(repeats)}")
+    return apply(Repeat, (input,), repeats)
+
+
+def tile(input: Any, *dims: Any) -> Any:  # noqa: A002
+    """`input` repeated along each dimension; fewer dims than the tensor has count from the
+    last dimension (treated as 1 in front), as in torch.tile."""
+    repeats = normalize_size(dims)
+    ndim = input._array.ndim
+    repeats = (1,) * (ndim - len(repeats)) + repeats
+    if any(r < 0 for r in repeats):
+        raise ShapeError(f"tile: repeats must be non-negative, got {list(repeats)}")
+    return apply(Repeat, (input,), repeats)
+
+
+# ---- joining ---------------------------------------------------------------------------------
+
+
+class Cat(Op):
+    """Concatenation along `dim`. Derivative: g split back into the inputs' sizes (Split)."""
+
+    @staticmethod
+    def forward(ctx: Node, *arrays_and_dim: Any) -> Array:
+        dim = arrays_and_dim[-1]
+        ctx.dim = dim
+        return ctx.xp.concatenate(arrays_and_dim[:-1], axis=dim)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        dim = ctx.dim
+        sizes = tuple(shape[dim] for shape, _ in ctx.input_meta)
+        return apply(Split, (g,), sizes, dim)
+
+    @staticmethod
+    def jvp(ctx: Node, *tangents: Any) -> Any:
+        return apply(Cat, _fill_tangents(ctx, tangents), ctx.dim)
+
+
+class Stack(Op):
+    """The inputs stacked along a new dimension `dim`. Derivative: g unbound along it."""
+
+    @staticmethod
+    def forward(ctx: Node, *arrays_and_dim: Any) -> Array:
+        dim = arrays_and_dim[-1]
+        ctx.dim = dim
+        return ctx.xp.stack(arrays_and_dim[:-1], axis=dim)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return apply(Unbind, (g,), ctx.dim)
+
+    @staticmethod
+    def jvp(ctx: Node, *tangents: Any) -> Any:
+        return apply(Stack, _fill_tangents(ctx, tangents), ctx.dim)
+
+
+def _fill_tangents(ctx: Node, tangents: tuple) -> tuple:
+    """Zeros for the inputs that carry no tangent (Op.materialize_grads, for inputs)."""
+    filled = []
+    for tangent, (shape, dtype) in zip(tangents, ctx.input_meta):
+        if tangent is None:
+            tangent = _op.Tensor._wrap(ctx.xp.zeros(shape, dtype.numpy))
+        filled.append(tangent)
+    return tuple(filled)
+
+
+def _join_operands(op_name: str, tensors: Any) -> list:
+    """The tensors of cat/stack as a list, promoted to their common dtype like PyTorch."""
+    if isinstance(tensors, _op.Tensor) or not isinstance(tensors, (tuple, list)):
+        raise TypeError(
+            f"{op_name}(): argument 'tensors' must be a tuple or list of Tensors, not "
+            f"{type(tensors).__name__}"
+        )
+    tensors = list(tensors)
+    if not tensors:
+        raise ShapeError(f"{op_name}(): expected a non-empty list of Tensors")
+    for index, tensor in enumerate(tensors):
+        if not isinstance(tensor, _op.Tensor):
+            raise TypeError(
+                f"{op_name}(): expected Tensor as element {index} in argument 0, but got "
+                f"{type(tensor).__name__}"
+            )
+    first = tensors[0]._array.dtype
+    if any(t._array.dtype != first for t in tensors):
+        dtype = result_type(*tensors)
+        tensors = [cast(t, dtype) for t in tensors]
+    return tensors
+
+
+def cat(tensors: Sequence[Any], dim: int = 0) -> Any:
+    """The tensors joined along an existing dimension `dim`; sizes must agree elsewhere.
+    Dtypes promote like PyTorch; legacy empty 1-D tensors (shape (0,)) are skipped.
+
+    >>> import chainrule
+    >>> chainrule.cat([chainrule.zeros(2, 3), chainrule.ones(1, 3)]).shape
+    (3, 3)
+    """
+    tensors = _join_operands("cat", tensors)
+    kept = [t for t in tensors if t._array.shape != (0,)] or tensors[:1]
+    reference = kept[0]
+    ndim = reference._array.ndim
+    for position, tensor in enumerate(tensors):
+        if tensor._array.ndim == 0:
+            raise ShapeError(
+                f"cat: zero-dimensional tensor (at position {position}) cannot be concatenated"
+            )
+    dim = normalize_dim("cat", dim, ndim)
+    shape = reference._array.shape
+    for position, tensor in enumerate(kept):
+        other = tensor._array.shape
+        if len(other) != ndim:
+            raise ShapeError(
+                f"cat: Tensors must have same number of dimensions: got {ndim} and {len(other)} "
+                f"(shapes {_shapes(tensors)})"
+            )
+        for axis in range(ndim):
+            if axis != dim and other[axis] != shape[axis]:
+                raise ShapeError(
+                    f"cat: Sizes of tensors must match except in dimension {dim}. Expected size "
+                    f"{shape[axis]} but got size {other[axis]} for tensor number {position} in "
+                    f"the list (shapes {_shapes(tensors)})"
+                )
+    return apply(Cat, tuple(kept), dim)
+
+
+concat = cat
+concatenate = cat
+
+
+def _shapes(tensors: Sequence[Any]) -> str:
+    return ", ".join(str(tuple(t.shape)) for t in tensors)
+
+
+def stack(tensors: Sequence[Any], dim: int = 0) -> Any:
+    """The tensors (all of one shape) joined along a new dimension `dim`.
+
+    >>> import chainrule
+    >>> chainrule.stack([chainrule.zeros(2, 3), chainrule.ones(2, 3)], dim=1).shape
+    (2, 2, 3)
+    """
+    if isinstance(tensors, (tuple, list)) and not tensors:
+        raise ShapeError("stack: stack expects a non-empty TensorList")
+    tensors = _join_operands("stack", tensors)
+    shape = tensors[0]._array.shape
+    for position, tensor in enumerate(tensors):
+        if tensor._array.shape != shape:
+            raise ShapeError(
+                f"stack: stack expects each tensor to be equal size, but got {list(shape)} at "
+                f"entry 0 and {list(tensor.shape)} at entry {position}"
+            )
+    dim = normalize_dim("stack", dim, len(shape) + 1)
+    return apply(Stack, tuple(tensors), dim)
+
+
+def hstack(tensors: Sequence[Any]) -> Any:
+    """Join along dim 0 for 1-D tensors, else along dim 1 (0-dim tensors become 1-D)."""
+    tensors = atleast_1d(tuple(_join_operands("hstack", tensors)))
+    return cat(tensors, 0 if tensors[0]._array.ndim == 1 else 1)
+
+
+def vstack(tensors: Sequence[Any]) -> Any:
+    """Join along dim 0 after making every tensor at least 2-D ((n,) becomes (1, n))."""
+    return cat(atleast_2d(tuple(_join_operands("vstack", tensors))), 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors: Sequence[Any]) -> Any:
+    """Join along dim 2 after making every tensor at least 3-D."""
+    return cat(atleast_3d(tuple(_join_operands("dstack", tensors))), 2)
+
+
+# ---- splitting -------------------------------------------------------------------------------
+
+
+class Split(Op):
+    """Consecutive pieces of x along `dim` with the given sizes (views of x).
+    Derivative: the pieces' gradients concatenated (zeros for pieces no gradient reached)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, sizes: tuple, dim: int) -> tuple:
+        ctx.dim = dim
+        lead = (slice(None),) * dim
+        pieces = []
+        start = 0
+        for size in sizes:
+            pieces.append(x[lead + (slice(start, start + size),)])
+            start += size
+        return tuple(pieces)
+
+    @staticmethod
+    def vjp(ctx: Node, *grads: Any) -> tuple:
+        return (apply(Cat, grads, ctx.dim),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        sizes = tuple(shape[ctx.dim] for shape, _ in ctx.output_meta)
+        return apply(Split, (t,), sizes, ctx.dim)
+
+
+class Unbind(Op):
+    """The slices of x along `dim`, with that dimension removed (views of x).
+    Derivative: the slices' gradients stacked along `dim`."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, dim: int) -> tuple:
+        ctx.dim = dim
+        lead = (slice(None),) * dim
+        return tuple(x[lead + (index, Ellipsis)] for index in range(x.shape[dim]))
+
+    @staticmethod
+    def vjp(ctx: Node, *grads: Any) -> tuple:
+        return (apply(Stack, grads, ctx.dim),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(Unbind, (t,), ctx.dim)
+
+
+def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple:
+    """Views of `tensor` along `dim`: pieces of split_size (the last may be smaller), or of
+    the sizes in a list, which must add up to the dimension's size.
+
+    >>> import chainrule
+    >>> [p.shape for p in chainrule.arange(5).split(2)]
+    [(2,), (2,), (1,)]
+    """
+    ndim = tensor._array.ndim
+    if ndim == 0:
+        raise ShapeError("split: split expects at least a 1-dimensional tensor")
+    dim = normalize_dim("split", dim, ndim)
+    length = tensor._array.shape[dim]
+    if isinstance(split_size_or_sections, (tuple, list)):
+        sizes = tuple(int(s) for s in split_size_or_sections)
+        if any(s < 0 for s in sizes):
+            raise ShapeError(
+                f"split: split_with_sizes expects split_sizes have only non-negative entries, "
+                f"but got split_sizes={list(sizes)}"
+            )
+        if sum(sizes) != length:
+            raise ShapeError(
+                f"split: split_with_sizes expects split_sizes to sum exactly to {length} (input "
+                f"tensor's size at dimension {dim}), but got split_sizes={list(sizes)} (input "
+                f"shape {tensor.shape})"
+            )
+    else:
+        size = int(split_size_or_sections)
+        if size < 0:
+            raise ShapeError(f"split: split expects split_size be non-negative, but got {size}")
+        if size == 0 and length != 0:
+            raise ShapeError(
+                f"split: split_size can only be 0 if dimension size is 0, but got dimension "
+                f"size of {length}"
+            )
+        if length == 0:
+            sizes = (0,)
+        else:
+            sizes = (size,) * (length // size) + ((length % size,) if length % size else ())
+    return _mark_views(tensor, apply(Split, (tensor,), sizes, dim))
+
+
+def chunk(input: Any, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
+    """At most `chunks` views of equal size ceil(n / chunks) along `dim` (fewer when they
+    run out, as torch.chunk)."""
+    chunks = int(chunks)
+    if chunks <= 0:
+        raise ShapeError(f"chunk: chunk expects `chunks` to be greater than 0, got: {chunks}")
+    ndim = input._array.ndim
+    if ndim == 0:
+        raise ShapeError("chunk: chunk expects at least a 1-dimensional tensor")
+    dim = normalize_dim("chunk", dim, ndim)
+    length = input._array.shape[dim]
+    if length == 0:
+        return split(input, (0,) * chunks, dim)
+    return split(input, -(-length // chunks), dim)
+
+
+def unbind(input: Any, dim: int = 0) -> tuple:  # noqa: A002
+    """The slices of `input` along `dim`, that dimension removed (views)."""
+    dim = require_dims("unbind", dim, input._array.ndim)
+    return _mark_views(input, apply(Unbind, (input,), dim))
+
+
+def narrow(input: Any, dim: int, start: Any, length: int) -> Any:  # noqa: A002
+    """The view input[..., start:start + length, ...] along `dim` (start may be negative)."""
+    ndim = input._array.ndim
+    if ndim == 0:
+        raise ShapeError("narrow: narrow() cannot be applied to a 0-dim tensor.")
+    dim = normalize_dim("narrow", dim, ndim)
+    size = input._array.shape[dim]
+    start, length = int(start), int(length)
+    if not -size <= start <= size:
+        raise IndexError(
+            f"narrow: start out of range (expected to be in range of [{-size}, {size}], but got "
+            f"{start})"
+        )
+    if start < 0:
+        start += size
+    if length < 0:
+        raise ShapeError("narrow: narrow(): length must be non-negative.")
+    if start + length > size:
+        raise ShapeError(
+            f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size}) "
+            f"(input shape {input.shape})."
+        )
+    from chainrule.ops.indexing import BasicIndex
+
+    key = (slice(None),) * dim + (slice(start, start + length), Ellipsis)
+    return apply(BasicIndex, (input,), key, True)
+
+
+# ---- padding ---------------------------------------------------------------------------------
+
+
+class ConstantPadNd(Op):
+    """x grown by `widths` (before, after) per dimension and filled with `value`; negative
+    widths crop. Derivative: g cropped back, which is the same pad with negated widths."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, widths: tuple, value: Any) -> Array:
+        ctx.widths = widths
+        if not widths:
+            return x.copy()
+        crop = tuple(
+            slice(max(-before, 0), size - max(-after, 0))
+            for (before, after), size in zip(widths, x.shape)
+        )
+        grow = tuple((max(before, 0), max(after, 0)) for before, after in widths)
+        return ctx.xp.pad(x[crop], grow, mode="constant", constant_values=value)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        negated = tuple((-before, -after) for before, after in ctx.widths)
+        return (apply(ConstantPadNd, (g,), negated, 0),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(ConstantPadNd, (t,), ctx.widths, 0)
+
+
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: Any = None) -> Any:  # noqa: A002
+    """torch.nn.functional.pad: `pad` lists (before, after) widths starting from the LAST
+    dimension. 'constant' fills with `value` (negative widths crop); 'reflect' mirrors without
+    repeating the edge, 'replicate' repeats the edge, 'circular' wraps around.
+
+    >>> import chainrule
+    >>> chainrule.pad(chainrule.tensor([1.0, 2.0, 3.0]), (1, 2))
+    tensor([0., 1., 2., 3., 0., 0.])
+    """
+    widths_flat = tuple(int(p) for p in pad)
+    shape = input._array.shape
+    ndim = len(shape)
+    if len(widths_flat) % 2:
+        raise ShapeError(f"pad: Padding length must be divisible by 2, got {list(widths_flat)}")
+    count = len(widths_flat) // 2
+    if count > ndim:
+        raise ShapeError(
+            f"pad: Padding length should be less than or equal to two times the input dimension "
+            f"but got padding length {len(widths_flat)} and input of dimension {ndim} (input "
+            f"shape {shape})"
+        )
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"pad: Unrecognised padding mode {mode}")
+    widths = [(0, 0)] * ndim
+    for i in range(count):
+        widths[ndim - 1 - i] = (widths_flat[2 * i], widths_flat[2 * i + 1])
+    for dim, ((before, after), size) in enumerate(zip(widths, shape)):
+        if size + before + after < 0:
+            raise ShapeError(
+                f"pad: The input size {size}, plus negative padding {before} and {after} "
+                f"resulted in a negative output size, which is invalid. Check dimension {dim} "
+                f"of your input (shape {shape})."
+            )
+    if mode == "constant":
+        return apply(ConstantPadNd, (input,), tuple(widths), 0 if value is None else value)
+    if value is not None and value != 0:
+        raise ValueError(f'pad: Padding mode "{mode}" doesn\'t take in value argument')
+    from chainrule.ops.indexing import index_select
+
+    result = input
+    xp = input._backend.xp
+    for dim in range(ndim - count, ndim):
+        before, after = widths[dim]
+        if before == 0 and after == 0:
+            continue
+        positions = _pad_positions(mode, shape, dim, before, after)
+        index = _op.Tensor._wrap(xp.asarray(positions, dtype=xp.int64))
+        result = index_select(result, dim, index)
+    if result is input:
+        from chainrule.ops.elementwise import clone
+
+        result = clone(input)
+    return result
+
+
+def _pad_positions(mode: str, shape: tuple, dim: int, before: int, after: int) -> list[int]:
+    """Which input position each output position along `dim` copies, for a non-constant pad."""
+    size = shape[dim]
+    if size == 0:
+        raise ShapeError(
+            f"pad: {mode} padding needs a non-empty dimension {dim}, got input shape {shape}"
+        )
+    if mode == "reflect":
+        if before >= size or after >= size:
+            raise ShapeError(
+                f"pad: Padding size should be less than the corresponding input dimension, but "
+                f"got: padding ({before}, {after}) at dimension {dim} of input {list(shape)}"
+            )
+        period = 2 * (size - 1) or 1
+        positions = []
+        for p in range(-before, size + after):
+            p = abs(p) % period
+            positions.append(p if p < size else period - p)
+        return positions
+    if mode == "replicate":
+        return [min(max(p, 0), size - 1) for p in range(-before, size + after)]
+    # circular: crop first (negative widths), then wrap around what is left
+    if before > size or after > size:
+        raise ShapeError(
+            f"pad: Padding value causes wrapping around more than once (padding ({before}, "
+            f"{after}) at dimension {dim} of input {list(shape)})"
+        )
+    kept = list(range(max(-before, 0), size - max(-after, 0)))
+    if not kept:
+        return []
+    grow_before, grow_after = max(before, 0), max(after, 0)
+    return [kept[q % len(kept)] for q in range(-grow_before, len(kept) + grow_after)]

@@ -78,6 +78,8 @@ def _float_outputs(outputs: list) -> list:
 def _to_numpy(value: Any) -> np.ndarray:
     if hasattr(value, "detach"):
         value = value.detach()
+    if type(value).__module__.startswith("torch"):
+        return np.asarray(value.numpy(force=True))  # force: torch's ZeroTensor has no storage
     if hasattr(value, "numpy"):
         return np.asarray(value.numpy())
     return np.asarray(value)

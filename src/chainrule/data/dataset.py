@@ -1,0 +1,161 @@
+"""Datasets: indexable (map-style) and iterable sources of samples, as in torch.utils.data."""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from chainrule._tensor import Tensor
+from chainrule.errors import ShapeError
+from chainrule.ops.creation import Generator, default_generator, randperm
+
+
+class Dataset:
+    """A map-style dataset: subclasses give `__getitem__(index)` and usually `__len__`."""
+
+    def __getitem__(self, index: Any) -> Any:
+        raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
+
+    def __add__(self, other: Dataset) -> ConcatDataset:
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A dataset that is a stream: subclasses give `__iter__` (and optionally `__len__`)."""
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+
+    def __add__(self, other: Any) -> ChainDataset:
+        return ChainDataset([self, other])
+
+
+class TensorDataset(Dataset):
+    """Samples are the rows of tensors that share their first dimension.
+
+    >>> import chainrule
+    >>> from chainrule.data import TensorDataset
+    >>> ds = TensorDataset(chainrule.arange(6).reshape(3, 2), chainrule.tensor([0, 1, 0]))
+    >>> len(ds), ds[1]
+    (3, (tensor([2, 3]), tensor(1)))
+    """
+
+    def __init__(self, *tensors: Tensor) -> None:
+        sizes = tuple(t.shape[0] if t.ndim > 0 else None for t in tensors)
+        if len(set(sizes)) > 1 or None in sizes:
+            raise ShapeError(
+                f"TensorDataset: Size mismatch between tensors: first dimensions {sizes} "
+                "(every tensor needs the same, non-empty first dimension)"
+            )
+        self.tensors = tensors
+
+    def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
+        return tuple(t[index] for t in self.tensors)
+
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
+
+
+class Subset(Dataset):
+    """The samples of `dataset` at `indices`, in that order."""
+
+    def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
+        self.dataset = dataset
+        self.indices = indices
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, list):
+            return [self.dataset[self.indices[i]] for i in index]
+        return self.dataset[self.indices[index]]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+class ConcatDataset(Dataset):
+    """Several map-style datasets one after another."""
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self.datasets = list(datasets)
+        if len(self.datasets) == 0:
+            raise ValueError("datasets should not be an empty iterable")
+        for dataset in self.datasets:
+            if isinstance(dataset, IterableDataset):
+                raise TypeError("ConcatDataset does not support IterableDataset")
+        self.cumulative_sizes = list(itertools.accumulate(len(d) for d in self.datasets))
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int) -> Any:
+        if index < 0:
+            if -index > len(self):
+                raise ValueError("absolute value of index should not exceed dataset length")
+            index = len(self) + index
+        if index >= len(self):
+            raise IndexError(f"index {index} is out of range for a dataset of length {len(self)}")
+        which = bisect.bisect_right(self.cumulative_sizes, index)
+        offset = self.cumulative_sizes[which - 1] if which > 0 else 0
+        return self.datasets[which][index - offset]
+
+
+class ChainDataset(IterableDataset):
+    """Several iterable datasets one after another."""
+
+    def __init__(self, datasets: Iterable[Any]) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Iterator[Any]:
+        for dataset in self.datasets:
+            if not isinstance(dataset, IterableDataset):
+                raise TypeError("ChainDataset only supports IterableDataset")
+            yield from dataset
+
+    def __len__(self) -> int:
+        return sum(len(dataset) for dataset in self.datasets)
+
+
+def random_split(
+    dataset: Dataset,
+    lengths: Sequence[int | float],
+    generator: Generator | None = default_generator,
+) -> list[Subset]:
+    """Split `dataset` into non-overlapping random Subsets of the given lengths.
+
+    Fractions that sum to 1 become floor(fraction * len(dataset)) each, with the remainder
+    handed out one at a time, round robin, as in PyTorch.
+
+    >>> import chainrule
+    >>> from chainrule.data import random_split
+    >>> parts = random_split(range(10), [0.7, 0.3], generator=chainrule.Generator().manual_seed(0))
+    >>> [len(p) for p in parts]
+    [7, 3]
+    """
+    total = len(dataset)
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        counts = []
+        for i, fraction in enumerate(lengths):
+            if fraction < 0 or fraction > 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1")
+            counts.append(math.floor(total * fraction))
+        for i in range(total - sum(counts)):
+            counts[i % len(counts)] += 1
+        for i, count in enumerate(counts):
+            if count == 0:
+                warnings.warn(
+                    f"Length of split at index {i} is 0. This might result in an empty dataset.",
+                    stacklevel=2,
+                )
+        lengths = counts
+    if sum(lengths) != total:
+        raise ValueError(
+            f"Sum of input lengths ({sum(lengths)}) does not equal the length of the input "
+            f"dataset ({total})!"
+        )
+    indices = randperm(sum(lengths), generator=generator).tolist()
+    ends = itertools.accumulate(lengths)
+    return [Subset(dataset, indices[end - length : end]) for end, length in zip(ends, lengths)]

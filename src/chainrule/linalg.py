@@ -1,0 +1,54 @@
+"""chainrule.linalg: PyTorch's `torch.linalg` namespace.
+
+The functions live with the other linear-algebra ops in chainrule.ops.linalg (and vector_norm
+with the reductions); this module only gives them their torch.linalg names.
+
+>>> import chainrule
+>>> import chainrule.linalg
+>>> chainrule.linalg.det(2 * chainrule.eye(3))
+tensor(8.)
+"""
+
+from chainrule.ops.linalg import (
+    LinAlgError,
+    cholesky,
+    det,
+    inv,
+    matmul,
+    matrix_norm,
+    matrix_power,
+    multi_dot,
+    slogdet,
+    solve,
+    solve_triangular,
+    vecdot,
+)
+from chainrule.ops.linalg import linalg_diagonal as diagonal
+from chainrule.ops.linalg import linalg_norm as norm
+
+__all__ = [
+    "LinAlgError",
+    "cholesky",
+    "det",
+    "diagonal",
+    "inv",
+    "matmul",
+    "matrix_norm",
+    "matrix_power",
+    "multi_dot",
+    "norm",
+    "slogdet",
+    "solve",
+    "solve_triangular",
+    "vecdot",
+    "vector_norm",  # noqa: F822 - resolved by __getattr__ below
+]
+
+
+def __getattr__(name: str):  # noqa: ANN202 - PEP 562
+    """vector_norm is the reductions' (chainrule.ops.reduction), resolved on first use."""
+    if name == "vector_norm":
+        from chainrule.ops.reduction import vector_norm
+
+        return vector_norm
+    raise AttributeError(f"module 'chainrule.linalg' has no attribute {name!r}")

@@ -1,0 +1,71 @@
+"""Adadelta: step sizes from the ratio of running RMS of updates to running RMS of gradients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule._tensor import Tensor
+from chainrule.backend import dtypes
+from chainrule.ops.creation import tensor, zeros_like
+from chainrule.optim.optimizer import Optimizer, ParamsT, check_nonnegative
+
+
+class Adadelta(Optimizer):
+    """PyTorch's Adadelta, step for step.
+
+    v <- rho * v + (1 - rho) * g * g; delta = sqrt(u + eps) / sqrt(v + eps) * g;
+    u <- rho * u + (1 - rho) * delta * delta; p <- p - lr * delta.
+    """
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1.0,
+        rho: float = 0.9,
+        eps: float = 1e-6,
+        weight_decay: float = 0,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        check_nonnegative(lr=lr)
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        check_nonnegative(eps=eps, weight_decay=weight_decay)
+        defaults = {
+            "lr": lr,
+            "rho": rho,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
+        lr = group["lr"]
+        rho = group["rho"]
+        eps = group["eps"]
+        weight_decay = group["weight_decay"]
+        xp = params[0]._backend.xp
+        for p in params:
+            state = self.state[p]
+            if len(state) == 0:
+                state["step"] = tensor(0.0, dtype=dtypes.float32)
+                state["square_avg"] = zeros_like(p)
+                state["acc_delta"] = zeros_like(p)
+            param, grad = self._arrays(p, group["maximize"])
+            square_avg = state["square_avg"]._array
+            acc_delta = state["acc_delta"]._array
+            self._increment_step(state)
+
+            if weight_decay != 0:
+                grad = grad + weight_decay * param
+            square_avg *= rho
+            square_avg += (1 - rho) * grad * grad
+            std = xp.sqrt(square_avg + eps)
+            delta = xp.sqrt(acc_delta + eps)
+            delta /= std
+            delta *= grad
+            acc_delta *= rho
+            acc_delta += (1 - rho) * delta * delta
+            param -= lr * delta
+            self._written(p)

@@ -1,0 +1,76 @@
+"""Adagrad: per-coordinate step sizes that shrink with the sum of squared gradients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule._tensor import Tensor
+from chainrule.backend import dtypes
+from chainrule.ops.creation import full_like, tensor
+from chainrule.optim.optimizer import Optimizer, ParamsT, check_nonnegative
+
+
+class Adagrad(Optimizer):
+    """PyTorch's Adagrad, step for step.
+
+    s <- s + g * g (s starts at `initial_accumulator_value`), and
+    p <- p - lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps).
+    """
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-2,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
+        eps: float = 1e-10,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        check_nonnegative(
+            lr=lr,
+            lr_decay=lr_decay,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            eps=eps,
+        )
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+        for group in self.param_groups:  # PyTorch creates Adagrad's state up front
+            for p in group["params"]:
+                self._init_state(self.state[p], p, group)
+
+    @staticmethod
+    def _init_state(state: dict[str, Any], p: Tensor, group: dict[str, Any]) -> None:
+        state["step"] = tensor(0.0, dtype=dtypes.float32)
+        state["sum"] = full_like(p, group["initial_accumulator_value"])
+
+    def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
+        lr = group["lr"]
+        lr_decay = group["lr_decay"]
+        eps = group["eps"]
+        weight_decay = group["weight_decay"]
+        xp = params[0]._backend.xp
+        for p in params:
+            state = self.state[p]
+            if len(state) == 0:  # a parameter added with add_param_group
+                self._init_state(state, p, group)
+            param, grad = self._arrays(p, group["maximize"])
+            state_sum = state["sum"]._array
+            step = self._increment_step(state)
+
+            if weight_decay != 0:
+                grad = grad + weight_decay * param
+            clr = lr / (1 + (step - 1) * lr_decay)
+            state_sum += grad * grad
+            std = xp.sqrt(state_sum) + eps
+            param += -clr * grad / std
+            self._written(p)

@@ -1,0 +1,130 @@
+"""Adam and AdamW: adaptive moment estimation, with L2 or decoupled weight decay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule._tensor import Tensor
+from chainrule.backend import dtypes
+from chainrule.ops.creation import tensor, zeros_like
+from chainrule.optim.optimizer import Optimizer, ParamsT, check_nonnegative, lerp_
+
+
+class Adam(Optimizer):
+    """PyTorch's Adam, step for step.
+
+    With g the gradient (negated when maximizing; plus `weight_decay * p` unless the decay is
+    decoupled, where p <- p * (1 - lr * weight_decay) first):
+    m <- lerp(m, g, 1 - beta1), v <- beta2 * v + (1 - beta2) * g * g,
+    p <- p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps),
+    where amsgrad replaces v in the denominator by its running maximum.
+    """
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        _check_adam_options(lr, betas, eps, weight_decay)
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        super().__init__(params, defaults)
+
+    def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
+        lr = group["lr"]
+        beta1, beta2 = group["betas"]
+        eps = group["eps"]
+        weight_decay = group["weight_decay"]
+        amsgrad = group["amsgrad"]
+        xp = params[0]._backend.xp
+        for p in params:
+            state = self.state[p]
+            if len(state) == 0:
+                state["step"] = tensor(0.0, dtype=dtypes.float32)
+                state["exp_avg"] = zeros_like(p)
+                state["exp_avg_sq"] = zeros_like(p)
+                if amsgrad:
+                    state["max_exp_avg_sq"] = zeros_like(p)
+            param, grad = self._arrays(p, group["maximize"])
+            exp_avg = state["exp_avg"]._array
+            exp_avg_sq = state["exp_avg_sq"]._array
+            step = self._increment_step(state)
+
+            if weight_decay != 0:
+                if group["decoupled_weight_decay"]:
+                    param *= 1 - lr * weight_decay
+                else:
+                    grad = grad + weight_decay * param
+
+            lerp_(exp_avg, grad, 1 - beta1)
+            exp_avg_sq *= beta2
+            exp_avg_sq += (1 - beta2) * grad * grad
+
+            bias_correction1 = 1 - beta1**step
+            bias_correction2 = 1 - beta2**step
+            step_size = lr / bias_correction1
+            bias_correction2_sqrt = bias_correction2**0.5
+            if amsgrad:
+                max_exp_avg_sq = state["max_exp_avg_sq"]._array
+                xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+                second_moment = max_exp_avg_sq
+            else:
+                second_moment = exp_avg_sq
+            denom = xp.sqrt(second_moment) / bias_correction2_sqrt + eps
+            param += -step_size * exp_avg / denom
+            self._written(p)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (default 1e-2): p <- p * (1 - lr * weight_decay)."""
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=True,
+        )
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = True
+
+
+def _check_adam_options(
+    lr: float, betas: tuple[float, float], eps: float, weight_decay: float
+) -> None:
+    check_nonnegative(lr=lr, eps=eps)
+    for index, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
+    check_nonnegative(weight_decay=weight_decay)

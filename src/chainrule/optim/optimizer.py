@@ -1,0 +1,296 @@
+"""Optimizer: the base class every optimizer shares, with PyTorch's `torch.optim.Optimizer` API.
+
+Parameters live in `param_groups` (each a dict of options plus its `params`); per-parameter
+state lives in `state[param]`. Updates run on the raw arrays of parameters, gradients and state
+(the hot path), writing parameters in place so views and references stay valid; every write
+bumps the parameter's version counter, exactly as an in-place op would.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import warnings
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from chainrule._tensor import Tensor
+from chainrule.autograd.grad_mode import enable_grad, no_grad
+from chainrule.backend import Array, dtypes
+from chainrule.ops.creation import as_tensor, tensor
+
+ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
+
+
+class _RequiredParameter:
+    """Marks an option every param group must give (e.g. a `lr` without a default)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+class Optimizer:
+    """Base class: holds param groups and state; subclasses implement `_update_group`.
+
+    >>> import chainrule
+    >>> from chainrule.optim import SGD
+    >>> w = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    >>> opt = SGD([w], lr=0.1)
+    >>> (w * w).sum().backward()
+    >>> opt.step()
+    >>> w
+    tensor([0.8000, 1.6000], requires_grad=True)
+    """
+
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or "
+                f"dicts, but got {type(params).__name__}"
+            )
+        self.defaults = defaults
+        self.state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[dict[str, Any]] = []
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for param_group in param_groups:
+            self.add_param_group(param_group)
+
+    # ---- parameters ----------------------------------------------------------------------
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own options (missing ones take the defaults)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the "
+                "ordering of tensors in sets will change between runs. Please use a list instead."
+            )
+        else:
+            params = list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        params = [p[1] if isinstance(p, tuple) else p for p in params]
+        if names and len(names) != len(params):
+            raise ValueError(
+                "all optimizer params should be with/without names. Some param names are missing"
+            )
+        param_group["params"] = params
+        if names:
+            param_group["param_names"] = names
+        for param in params:
+            if not isinstance(param, Tensor):
+                raise TypeError(
+                    "optimizer can only optimize Tensors, but one of the params is "
+                    f"{type(param).__name__}"
+                )
+            if not (param.is_leaf or param.retains_grad):
+                raise ValueError("can't optimize a non-leaf Tensor")
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError(
+                    "parameter group didn't specify a value of required optimization parameter "
+                    f"{name}"
+                )
+            param_group.setdefault(name, default)
+        ids = [id(p) for p in params]
+        if len(ids) != len(set(ids)):
+            warnings.warn(
+                "optimizer contains a parameter group with duplicate parameters; in future, "
+                "this will cause an error",
+                stacklevel=3,
+            )
+        existing = {id(p) for group in self.param_groups for p in group["params"]}
+        for group in self.param_groups:
+            if ("param_names" in param_group) != ("param_names" in group):
+                which = "with names" if "param_names" in param_group else "without names"
+                raise ValueError(
+                    "all optimizer param groups should be with/without names. cannot add param "
+                    f"group {which} to the optimizer"
+                )
+        if not existing.isdisjoint(ids):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient (None by default, or zeros)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                    continue
+                if p.grad.grad_fn is not None:
+                    p.grad.detach_()
+                else:
+                    p.grad.requires_grad_(False)
+                p.grad.zero_()
+
+    # ---- stepping ------------------------------------------------------------------------
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; `closure` re-evaluates the loss first."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                params = [p for p in group["params"] if p.grad is not None]
+                if params:
+                    self._update_group(group, params)
+        return loss
+
+    def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
+        raise NotImplementedError
+
+    # ---- checkpoints ---------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """{'state': {index: {...}}, 'param_groups': [{..., 'params': [indices]}]}, as torch.
+
+        Indices number the parameters in group order. The tensors are the live state (not
+        copies), as in PyTorch; save or clone them before stepping again if that matters.
+        """
+        index_of: dict[int, int] = {}
+        packed_groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for p in group["params"]:
+                index_of.setdefault(id(p), len(index_of))
+            packed["params"] = [index_of[id(p)] for p in group["params"]]
+            packed_groups.append(packed)
+        packed_state = {
+            (index_of[id(k)] if isinstance(k, Tensor) else k): v for k, v in self.state.items()
+        }
+        return {"state": packed_state, "param_groups": packed_groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore options and state saved by `state_dict` into this optimizer's parameters.
+
+        State tensors are copied (PyTorch may alias them) and cast to their parameter's dtype
+        and device, except the `step` counters.
+        """
+        saved_groups = copy.deepcopy(state_dict["param_groups"])
+        groups = self.param_groups
+        if len(groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        for group, saved in zip(groups, saved_groups):
+            if len(group["params"]) != len(saved["params"]):
+                raise ValueError(
+                    "loaded state dict contains a parameter group that doesn't match the size of "
+                    f"optimizer's group ({len(saved['params'])} saved, {len(group['params'])} here)"
+                )
+        param_of = dict(
+            zip(
+                itertools.chain.from_iterable(g["params"] for g in saved_groups),
+                itertools.chain.from_iterable(g["params"] for g in groups),
+            )
+        )
+        state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
+        for key, value in state_dict["state"].items():
+            param = param_of.get(_as_index(key))
+            if param is None:
+                state[key] = value
+            else:
+                state[param] = _cast_state(param, value)
+        for group, saved in zip(groups, saved_groups):
+            saved["params"] = group["params"]
+            if "param_names" in group and "param_names" not in saved:
+                saved["param_names"] = group["param_names"]
+        self.state = state
+        self.param_groups = saved_groups
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines.extend(f"    {k}: {group[k]}" for k in sorted(group) if k != "params")
+        lines.append(")")
+        return "\n".join(lines)
+
+    # ---- helpers for subclasses ------------------------------------------------------------
+    @staticmethod
+    def _arrays(p: Tensor, maximize: bool = False) -> tuple[Array, Array]:
+        """The parameter's array and its gradient's array (negated when maximizing)."""
+        grad = p.grad._array
+        return p._array, (-grad if maximize else grad)
+
+    @staticmethod
+    def _written(p: Tensor) -> None:
+        """Record an in-place write to p's memory, as an in-place op would."""
+        p._version_counter.value += 1
+
+    @staticmethod
+    def _state_tensor(array: Array, p: Tensor) -> Tensor:
+        """A state tensor around `array` (no copy), on p's device."""
+        return as_tensor(array, device=p.device)
+
+    @staticmethod
+    def _increment_step(state: dict[str, Any]) -> float:
+        """Advance the float32 `step` counter tensor and return its new value."""
+        step = state["step"]
+        step._array += 1
+        return float(step._array)
+
+
+_OPTION_LABELS = {
+    "lr": "learning rate",
+    "eps": "epsilon value",
+    "momentum": "momentum value",
+    "weight_decay": "weight_decay value",
+    "alpha": "alpha value",
+    "lr_decay": "lr_decay value",
+    "initial_accumulator_value": "initial_accumulator_value value",
+}
+
+
+def check_nonnegative(**options: float) -> None:
+    """Raise PyTorch's `Invalid <option>: <value>` ValueError for a negative option."""
+    for name, value in options.items():
+        if not 0.0 <= value:
+            raise ValueError(f"Invalid {_OPTION_LABELS[name]}: {value}")
+
+
+def _as_index(key: Any) -> Any:
+    """State keys are ints; a checkpoint format with string keys ('0') still finds its param."""
+    if isinstance(key, str) and key.isdigit():
+        return int(key)
+    return key
+
+
+def _cast_state(param: Tensor, value: Any, key: Any = None) -> Any:
+    """A deep copy of a state value with tensors on param's device and (if float) its dtype."""
+    if isinstance(value, Tensor):
+        if key == "step":
+            return value.clone()
+        target = param.dtype if param.is_floating_point() and value.is_floating_point() else None
+        return value.to(device=param.device, dtype=target, copy=True).detach()
+    if key == "step" and isinstance(value, (int, float)):
+        return tensor(float(value), dtype=dtypes.float32)
+    if isinstance(value, dict):
+        return {k: _cast_state(param, v, k) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast_state(param, v) for v in value)
+    return value
+
+
+def lerp_(start: Array, end: Array, weight: float) -> None:
+    """start <- lerp(start, end, weight) in place, with PyTorch's two-sided formula.
+
+    Small weights step from `start`, large ones from `end`, so weight 1 lands exactly on `end`;
+    the weight is rounded to the arrays' dtype first, as PyTorch's kernel does.
+    """
+    w = start.dtype.type(weight)
+    if abs(w) < 0.5:
+        start += w * (end - start)
+    else:
+        start[...] = end - (end - start) * (1 - w)

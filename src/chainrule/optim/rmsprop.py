@@ -1,0 +1,85 @@
+"""RMSprop: divide the gradient by a running root mean square of recent gradients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule._tensor import Tensor
+from chainrule.backend import dtypes
+from chainrule.ops.creation import tensor, zeros_like
+from chainrule.optim.optimizer import Optimizer, ParamsT, check_nonnegative, lerp_
+
+
+class RMSprop(Optimizer):
+    """PyTorch's RMSprop, step for step.
+
+    v <- alpha * v + (1 - alpha) * g * g; the scale is sqrt(v) + eps, or, when centered,
+    sqrt(v - m * m) + eps with m <- lerp(m, g, 1 - alpha). Without momentum
+    p <- p - lr * g / scale; with it b <- momentum * b + g / scale and p <- p - lr * b.
+    """
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum: float = 0,
+        centered: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        check_nonnegative(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "alpha": alpha,
+            "eps": eps,
+            "centered": centered,
+            "weight_decay": weight_decay,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
+        lr = group["lr"]
+        alpha = group["alpha"]
+        eps = group["eps"]
+        weight_decay = group["weight_decay"]
+        momentum = group["momentum"]
+        centered = group["centered"]
+        xp = params[0]._backend.xp
+        for p in params:
+            state = self.state[p]
+            if len(state) == 0:
+                state["step"] = tensor(0.0, dtype=dtypes.float32)
+                state["square_avg"] = zeros_like(p)
+                if momentum > 0:
+                    state["momentum_buffer"] = zeros_like(p)
+                if centered:
+                    state["grad_avg"] = zeros_like(p)
+            param, grad = self._arrays(p, group["maximize"])
+            square_avg = state["square_avg"]._array
+            self._increment_step(state)
+
+            if weight_decay != 0:
+                grad = grad + weight_decay * param
+            square_avg *= alpha
+            square_avg += (1 - alpha) * grad * grad
+            if centered:
+                grad_avg = state["grad_avg"]._array
+                lerp_(grad_avg, grad, 1 - alpha)
+                avg = xp.sqrt(square_avg - grad_avg * grad_avg)
+            else:
+                avg = xp.sqrt(square_avg)
+            avg += eps
+
+            if momentum > 0:
+                buf = state["momentum_buffer"]._array
+                buf *= momentum
+                buf += grad / avg
+                param -= lr * buf
+            else:
+                param += -lr * grad / avg
+            self._written(p)

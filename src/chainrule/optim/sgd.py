@@ -1,0 +1,65 @@
+"""SGD: stochastic gradient descent with optional momentum, Nesterov momentum and weight decay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule._tensor import Tensor
+from chainrule.optim.optimizer import Optimizer, ParamsT, check_nonnegative
+
+
+class SGD(Optimizer):
+    """PyTorch's SGD, step for step.
+
+    With g the gradient (negated when maximizing) plus `weight_decay * p`, the momentum buffer is
+    b <- g on the first step and b <- momentum * b + (1 - dampening) * g after; the step
+    direction is b (or g + momentum * b with nesterov), and p <- p - lr * direction.
+    """
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        check_nonnegative(lr=lr, momentum=momentum, weight_decay=weight_decay)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
+        lr = group["lr"]
+        momentum = group["momentum"]
+        dampening = group["dampening"]
+        weight_decay = group["weight_decay"]
+        for p in params:
+            param, grad = self._arrays(p, group["maximize"])
+            if weight_decay != 0:
+                grad = grad + weight_decay * param
+            if momentum != 0:
+                state = self.state[p]
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    buf = state["momentum_buffer"] = self._state_tensor(grad.copy(), p)
+                else:
+                    buf._array *= momentum
+                    buf._array += (1 - dampening) * grad
+                if group["nesterov"]:
+                    grad = grad + momentum * buf._array
+                else:
+                    grad = buf._array
+            param -= lr * grad
+            self._written(p)

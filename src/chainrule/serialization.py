@@ -1,0 +1,257 @@
+"""Checkpoints: `chainrule.save` and `chainrule.load`, in the safetensors format.
+
+A checkpoint is a (nested) dict of tensors and plain values, e.g.
+`{'model': model.state_dict(), 'optimizer': opt.state_dict(), 'epoch': 3}`. Tensors are stored
+as safetensors entries named by their path ('optimizer.state.0.exp_avg'); everything else, and
+the shape of the nesting (dict keys that are ints, lists, tuples), is JSON in the file's
+metadata. Nothing is pickled, so loading a file can never run code from it, and a flat dict of
+tensors is a plain safetensors file that PyTorch reads with `safetensors.torch.load_file`.
+
+Files are written atomically: to a temporary file in the same directory, flushed and fsync'ed,
+then renamed over the target, so a crash leaves either the old file or the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import struct
+from typing import IO, Any
+
+from chainrule._tensor import Tensor
+from chainrule.backend import is_numpy_scalar
+from chainrule.errors import ChainruleError, DTypeError
+from chainrule.ops.creation import tensor
+
+__all__ = ["FileFormatError", "load", "save"]
+
+_STRUCTURE_KEY = "chainrule"  # metadata entry holding the object's structure as JSON
+_LOADABLE_DTYPES = {"F64", "F32", "F16", "I64", "I32", "I16", "I8", "U8", "U16", "U32", "U64"}
+_LOADABLE_DTYPES |= {"BOOL"}
+
+
+class FileFormatError(ChainruleError, ValueError):
+    """A file that is not what it claims to be: truncated, corrupted, or of another format."""
+
+
+def _safetensors_numpy() -> Any:
+    try:
+        import safetensors.numpy
+    except ImportError as error:
+        raise ImportError(
+            "chainrule.save / chainrule.load need the safetensors package: pip install safetensors"
+        ) from error
+    return safetensors.numpy
+
+
+# ---- saving ----------------------------------------------------------------------------------
+
+
+def save(obj: Any, f: str | os.PathLike | IO[bytes]) -> None:
+    """Write `obj` (a tensor, or nested dicts/lists/tuples of tensors, numbers, strings, bools
+    and None) to the path or binary file object `f`.
+
+    >>> import os, tempfile, chainrule
+    >>> from chainrule.serialization import load, save
+    >>> path = os.path.join(tempfile.mkdtemp(), "ckpt.safetensors")
+    >>> save({"w": chainrule.ones(2), "epoch": 3}, path)
+    >>> load(path)
+    {'w': tensor([1., 1.]), 'epoch': 3}
+    """
+    arrays: dict[str, Any] = {}
+    structure = _encode(obj, "", arrays)
+    metadata = {"format": "pt", _STRUCTURE_KEY: json.dumps(structure)}
+    payload = _safetensors_numpy().save(arrays, metadata=metadata)
+    if hasattr(f, "write"):
+        f.write(payload)
+        return
+    _write_atomically(os.fspath(f), payload)
+
+
+def _join(prefix: str, key: Any) -> str:
+    return f"{prefix}.{key}" if prefix else str(key)
+
+
+def _encode(value: Any, path: str, arrays: dict[str, Any]) -> dict[str, Any]:
+    """The JSON node describing `value`; its tensors go into `arrays` under their path."""
+    if isinstance(value, Tensor):
+        key = path or "tensor"
+        if key in arrays:
+            raise ValueError(f"save: two entries are both stored under the name {key!r}")
+        array = value.detach().cpu().numpy()
+        arrays[key] = array if array.flags.c_contiguous else array.copy(order="C")
+        return {"tensor": key}
+    if isinstance(value, dict):
+        items = []
+        for k, v in value.items():
+            if not isinstance(k, (str, int)) or isinstance(k, bool):
+                raise TypeError(
+                    f"save: dict keys must be str or int, got {type(k).__name__} {k!r} at "
+                    f"{path or 'the top level'}"
+                )
+            items.append([k, _encode(v, _join(path, k), arrays)])
+        return {"dict": items}
+    if isinstance(value, (list, tuple)):
+        kind = "tuple" if isinstance(value, tuple) else "list"
+        return {kind: [_encode(v, _join(path, i), arrays) for i, v in enumerate(value)]}
+    if is_numpy_scalar(value):
+        value = value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return {"value": value}
+    raise TypeError(
+        f"save: cannot store a {type(value).__name__} at {path or 'the top level'}; checkpoints "
+        "hold tensors, numbers, strings, bools, None, and dicts/lists/tuples of them"
+    )
+
+
+def _write_payload(handle: IO[bytes], payload: bytes) -> None:
+    handle.write(payload)
+
+
+def _write_atomically(path: str, payload: bytes) -> None:
+    """Replace `path` with `payload` so that a reader (or a crash) sees all or nothing."""
+    directory = os.path.dirname(os.path.abspath(path))
+    temporary = os.path.join(
+        directory, f".{os.path.basename(path)}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    )
+    # O_EXCL: never reuse a file someone else made; mode 0o666 lets the umask apply as usual.
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            _write_payload(handle, payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory: str) -> None:
+    """Make the rename itself durable (POSIX); a no-op where directories cannot be opened."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+# ---- loading ---------------------------------------------------------------------------------
+
+
+def load(
+    f: str | os.PathLike | IO[bytes],
+    map_location: Any = None,
+    weights_only: bool = True,
+    **kwargs: Any,
+) -> Any:
+    """Read what `save` wrote (or any safetensors file, as a flat dict of tensors).
+
+    `map_location` ('cpu', 'cuda', a device) moves every tensor there. `weights_only` and other
+    `torch.load` options are accepted for compatibility: loading never unpickles anything, so
+    it is always weights-only. A file that is truncated, corrupted or not safetensors raises
+    FileFormatError naming the file.
+    """
+    if (
+        map_location is not None
+        and not isinstance(map_location, str)
+        and not hasattr(map_location, "type")
+    ):
+        raise TypeError(
+            f"load: map_location must be None, a device or a device string, got "
+            f"{type(map_location).__name__}"
+        )
+    if hasattr(f, "read"):
+        name = getattr(f, "name", repr(f))
+        data = f.read()
+    else:
+        name = os.fspath(f)
+        with open(f, "rb") as handle:
+            data = handle.read()
+    header = _read_header(data, name)
+    try:
+        arrays = _safetensors_numpy().load(data)
+    except Exception as error:  # the Rust reader's SafetensorError is a bare Exception
+        raise FileFormatError(f"{name}: corrupted safetensors file ({error})") from error
+    tensors = {key: _to_tensor(array, map_location) for key, array in arrays.items()}
+    structure = header.get("__metadata__", {}).get(_STRUCTURE_KEY)
+    if structure is None:
+        return tensors  # a plain safetensors file, e.g. from safetensors.torch.save_file
+    try:
+        return _decode(json.loads(structure), tensors)
+    except (ValueError, KeyError, TypeError, IndexError) as error:
+        raise FileFormatError(
+            f"{name}: corrupted chainrule structure metadata ({error})"
+        ) from error
+
+
+def _read_header(data: bytes, name: str) -> dict[str, Any]:
+    """The safetensors JSON header, after checking the file is long enough to hold it all."""
+    if len(data) < 8:
+        raise FileFormatError(
+            f"{name}: not a safetensors file (only {len(data)} bytes; truncated or empty?)"
+        )
+    (header_size,) = struct.unpack("<Q", data[:8])
+    if header_size > len(data) - 8:
+        raise FileFormatError(
+            f"{name}: not a safetensors file, or truncated (its first 8 bytes announce a "
+            f"{header_size}-byte header, but only {len(data) - 8} bytes follow)"
+        )
+    try:
+        header = json.loads(data[8 : 8 + header_size].decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise FileFormatError(f"{name}: not a safetensors file (header is not JSON)") from error
+    if not isinstance(header, dict):
+        raise FileFormatError(f"{name}: not a safetensors file (header is not a JSON object)")
+    available = len(data) - 8 - header_size
+    for key, entry in header.items():
+        if key == "__metadata__":
+            continue
+        if not isinstance(entry, dict) or "data_offsets" not in entry or "dtype" not in entry:
+            raise FileFormatError(f"{name}: corrupted safetensors header entry {key!r}")
+        end = entry["data_offsets"][1]
+        if not isinstance(end, int) or end > available:
+            raise FileFormatError(
+                f"{name}: truncated safetensors file (tensor {key!r} ends at byte {end} of the "
+                f"data, which has only {available} bytes)"
+            )
+        if entry["dtype"] not in _LOADABLE_DTYPES:
+            raise DTypeError(
+                f"{name}: tensor {key!r} has dtype {entry['dtype']}, which chainrule cannot load "
+                f"(supported: {', '.join(sorted(_LOADABLE_DTYPES))})"
+            )
+    return header
+
+
+def _to_tensor(array: Any, map_location: Any) -> Tensor:
+    result = tensor(array)  # a copy: the reader's arrays are read-only views of the bytes
+    if map_location is not None:
+        result = result.to(map_location)
+    return result
+
+
+def _decode(node: Any, tensors: dict[str, Tensor]) -> Any:
+    if not isinstance(node, dict) or len(node) != 1:
+        raise ValueError(f"malformed node {node!r}")
+    ((kind, content),) = node.items()
+    if kind == "tensor":
+        return tensors[content]
+    if kind == "value":
+        return content
+    if kind == "dict":
+        return {key: _decode(child, tensors) for key, child in content}
+    if kind == "list":
+        return [_decode(child, tensors) for child in content]
+    if kind == "tuple":
+        return tuple(_decode(child, tensors) for child in content)
+    raise ValueError(f"unknown node kind {kind!r}")

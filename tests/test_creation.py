@@ -1,0 +1,269 @@
+"""Factories, specified against PyTorch: dtype inference, filled tensors, ranges, and random
+tensors (whose streams differ from PyTorch's, so only shapes, dtypes, ranges, statistics and
+reproducibility are compared)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from chainrule.errors import DTypeError, ShapeError
+from tests.test_tensor import LIBS, dtype_name, same_tensor
+
+
+def on_both(program) -> None:
+    same_tensor(program(chainrule), program(torch))
+
+
+# ---- tensor(): dtype inference -----------------------------------------------------------------
+
+
+INFERENCE = {
+    "python_floats": lambda lib: [1.5, 2.0],
+    "python_ints": lambda lib: [1, 2],
+    "python_bools": lambda lib: [True, False],
+    "ints_and_floats": lambda lib: [1, 2.5],
+    "bools_and_ints": lambda lib: [True, 2],
+    "float_scalar": lambda lib: 2.5,
+    "int_scalar": lambda lib: 7,
+    "big_int": lambda lib: 2**40,
+    "nested": lambda lib: [[1.0, 2.0], [3.0, 4.0]],
+    "numpy_float64": lambda lib: np.array([1.5, 2.5]),
+    "numpy_float32": lambda lib: np.array([1.5], dtype=np.float32),
+    "numpy_int32": lambda lib: np.array([1, 2], dtype=np.int32),
+    "numpy_uint8": lambda lib: np.array([1, 255], dtype=np.uint8),
+    "numpy_scalar": lambda lib: np.float64(1.25),
+    "list_of_float64_tensors": lambda lib: [lib.tensor(1.0, dtype=lib.float64), lib.tensor(2.0)],
+    "list_of_int_tensors_and_floats": lambda lib: [lib.tensor(1), 2.5],
+    "list_of_int_tensors": lambda lib: [lib.tensor(1), lib.tensor(2)],
+    "empty": lambda lib: [],
+    "empty_nested": lambda lib: [[]],
+}
+
+
+@pytest.mark.parametrize("case", INFERENCE)
+def test_tensor_infers_dtypes_like_torch(case):
+    on_both(lambda lib: lib.tensor(INFERENCE[case](lib)))
+
+
+@LIBS
+def test_tensor_with_explicit_dtype_and_requires_grad(lib):
+    x = lib.tensor([1, 2], dtype=lib.float64, requires_grad=True)
+    assert dtype_name(x.dtype) == "float64" and x.requires_grad and x.is_leaf
+    assert dtype_name(lib.tensor([1, 2], dtype=float).dtype) == "float64"
+    assert dtype_name(lib.tensor([1.7], dtype=lib.int64).dtype) == "int64"
+
+
+@LIBS
+def test_tensor_copies_but_from_numpy_and_as_tensor_share(lib):
+    array = np.array([1.0, 2.0])
+    copied, shared, asarray = lib.tensor(array), lib.from_numpy(array), lib.as_tensor(array)
+    array[0] = 9.0
+    assert copied.tolist() == [1.0, 2.0]
+    assert shared.tolist() == [9.0, 2.0] and asarray.tolist() == [9.0, 2.0]
+
+
+# ---- filled tensors ----------------------------------------------------------------------------
+
+
+FILLED = {
+    "zeros": lambda lib: lib.zeros(2, 3),
+    "zeros_tuple": lambda lib: lib.zeros((2, 3)),
+    "zeros_list_dtype": lambda lib: lib.zeros([2], dtype=lib.int64),
+    "zeros_scalar": lambda lib: lib.zeros(()),
+    "ones": lambda lib: lib.ones(3, dtype=lib.float64),
+    "full_float": lambda lib: lib.full((2,), 1.5),
+    "full_int": lambda lib: lib.full((2, 2), 3),
+    "full_bool": lambda lib: lib.full((2,), True),
+    "full_cast": lambda lib: lib.full((2,), 1.5, dtype=lib.int64),
+    "zeros_like": lambda lib: lib.zeros_like(lib.ones(2, 3, dtype=lib.int32)),
+    "ones_like_dtype": lambda lib: lib.ones_like(lib.ones(2), dtype=lib.float64),
+    "full_like": lambda lib: lib.full_like(lib.ones(2, dtype=lib.int64), 7),
+    "eye": lambda lib: lib.eye(3),
+    "eye_rectangular": lambda lib: lib.eye(2, 4, dtype=lib.int64),
+    "python_float_dtype": lambda lib: lib.zeros(2, dtype=float),
+}
+
+
+@pytest.mark.parametrize("case", FILLED)
+def test_filled_tensors(case):
+    on_both(FILLED[case])
+
+
+@LIBS
+def test_empty_has_the_shape_and_dtype_asked_for(lib):
+    for x in (lib.empty(2, 3), lib.empty_like(lib.ones(2, 3)), lib.empty((4,), dtype=lib.int64)):
+        assert dtype_name(x.dtype) in ("float32", "int64") and x.numel() in (4, 6)
+
+
+@LIBS
+def test_factories_can_make_leaves_that_require_grad(lib):
+    for x in (
+        lib.zeros(2, requires_grad=True),
+        lib.ones(2, requires_grad=True),
+        lib.full((2,), 2.0, requires_grad=True),
+        lib.randn(2, requires_grad=True),
+    ):
+        assert x.requires_grad and x.is_leaf
+
+
+@LIBS
+def test_negative_sizes_raise(lib):
+    with pytest.raises(RuntimeError):
+        lib.zeros(-1)
+
+
+# ---- ranges ------------------------------------------------------------------------------------
+
+
+RANGES = {
+    "arange_int": lambda lib: lib.arange(5),
+    "arange_float": lambda lib: lib.arange(5.0),
+    "arange_start_end": lambda lib: lib.arange(2, 7),
+    "arange_step": lambda lib: lib.arange(1, 4, 0.5),
+    "arange_tenths": lambda lib: lib.arange(0, 1, 0.1),
+    "arange_descending": lambda lib: lib.arange(5, 0, -1),
+    "arange_dtype": lambda lib: lib.arange(3, dtype=lib.float64),
+    "arange_tensor_bound": lambda lib: lib.arange(lib.tensor(3)),
+    "linspace": lambda lib: lib.linspace(0, 1, 5),
+    "linspace_steps_keyword": lambda lib: lib.linspace(-1.0, 1.0, steps=4),
+    "linspace_float64": lambda lib: lib.linspace(0, 1, 3, dtype=lib.float64),
+    "logspace": lambda lib: lib.logspace(0, 2, 3),
+}
+
+
+@pytest.mark.parametrize("case", RANGES)
+def test_ranges(case):
+    on_both(RANGES[case])
+
+
+@LIBS
+def test_arange_with_a_zero_step_raises(lib):
+    with pytest.raises(RuntimeError, match="step must be nonzero"):
+        lib.arange(0, 5, 0)
+
+
+def test_arange_with_a_zero_step_is_a_shape_error():
+    with pytest.raises(ShapeError):
+        chainrule.arange(0, 5, 0)
+
+
+# ---- random tensors ----------------------------------------------------------------------------
+
+
+@LIBS
+def test_random_factories_shapes_and_dtypes(lib):
+    cases = [
+        (lib.rand(2, 3), (2, 3), "float32"),
+        (lib.rand((4,), dtype=lib.float64), (4,), "float64"),
+        (lib.randn(3, dtype=lib.float16), (3,), "float16"),
+        (lib.randint(0, 10, (3,)), (3,), "int64"),
+        (lib.randint(5, (2, 2)), (2, 2), "int64"),
+        (lib.randperm(5), (5,), "int64"),
+        (lib.normal(2.0, 3.0, size=(4,)), (4,), "float32"),
+        (lib.normal(lib.zeros(3, dtype=lib.float64), 1.0), (3,), "float64"),
+        (lib.normal(lib.zeros(2, 1), lib.ones(3)), (2, 3), "float32"),
+        (lib.rand_like(lib.zeros(2, dtype=lib.float64)), (2,), "float64"),
+        (lib.randn_like(lib.zeros(2)), (2,), "float32"),
+        (lib.randint_like(lib.zeros(2, 2), 5), (2, 2), "float32"),
+        (lib.bernoulli(lib.full((3,), 0.5, dtype=lib.float64)), (3,), "float64"),
+        (lib.multinomial(lib.tensor([1.0, 2.0]), 1), (1,), "int64"),
+        (lib.multinomial(lib.tensor([[1.0, 2.0, 3.0]]), 2), (1, 2), "int64"),
+    ]
+    for x, shape, dtype in cases:
+        assert tuple(x.shape) == shape and dtype_name(x.dtype) == dtype
+
+
+@LIBS
+def test_random_values_lie_in_their_ranges(lib):
+    lib.manual_seed(0)
+    uniform = lib.rand(10_000).numpy()
+    integers = lib.randint(3, 10, (10_000,)).numpy()
+    assert uniform.min() >= 0.0 and uniform.max() < 1.0
+    assert set(integers.tolist()) == set(range(3, 10))
+    assert sorted(lib.randperm(6).tolist()) == list(range(6))
+    normal = lib.randn(20_000, dtype=lib.float64).numpy()
+    assert abs(normal.mean()) < 0.05 and abs(normal.std() - 1.0) < 0.05
+    shifted = lib.normal(2.0, 3.0, size=(20_000,)).numpy()
+    assert abs(shifted.mean() - 2.0) < 0.15 and abs(shifted.std() - 3.0) < 0.15
+
+
+@LIBS
+def test_manual_seed_makes_draws_reproducible(lib):
+    def draw():
+        return [
+            lib.rand(3),
+            lib.randn(2, 2),
+            lib.randint(0, 100, (4,)),
+            lib.randperm(5),
+            lib.multinomial(lib.ones(5), 3),
+            lib.bernoulli(lib.full((4,), 0.5)),
+        ]
+
+    lib.manual_seed(1234)
+    first = draw()
+    lib.manual_seed(1234)
+    second = draw()
+    assert all(lib.equal(a, b) for a, b in zip(first, second))
+    assert lib.initial_seed() == 1234
+    state = lib.get_rng_state()
+    after = lib.rand(3)
+    lib.set_rng_state(state)
+    assert lib.equal(lib.rand(3), after)
+
+
+@LIBS
+def test_generator_objects_are_independent_streams(lib):
+    def draw(generator):
+        return lib.randn(4, generator=generator), lib.randint(0, 9, (3,), generator=generator)
+
+    first = draw(lib.Generator().manual_seed(7))
+    lib.manual_seed(0)
+    lib.rand(100)  # advancing the default generator changes nothing below
+    second = draw(lib.Generator().manual_seed(7))
+    assert all(lib.equal(a, b) for a, b in zip(first, second))
+    assert lib.Generator().manual_seed(3).initial_seed() == 3
+
+
+@LIBS
+def test_multinomial(lib):
+    lib.manual_seed(0)
+    with_replacement = lib.multinomial(lib.tensor([1.0, 0.0, 3.0]), 20_000, replacement=True)
+    counts = np.bincount(with_replacement.numpy(), minlength=3) / 20_000
+    assert counts[1] == 0 and abs(counts[2] - 0.75) < 0.02
+    rows = lib.multinomial(lib.tensor([[0.5, 0.5, 0.0], [0.0, 0.0, 1.0]]), 2)
+    assert sorted(rows[0].tolist()) == [0, 1] and rows[1, 0].item() == 2
+    assert sorted(lib.multinomial(lib.tensor([0.0, 0.0, 1.0]), 3).tolist()) == [0, 1, 2]
+    with pytest.raises(RuntimeError, match="without replacement"):
+        lib.multinomial(lib.tensor([1.0, 1.0]), 3)
+    with pytest.raises((RuntimeError, ValueError), match="sum of probabilities"):
+        lib.multinomial(lib.tensor([0.0, 0.0]), 1)  # chainrule: ValueError, as for randint
+
+
+@LIBS
+def test_bernoulli(lib):
+    assert lib.bernoulli(lib.tensor([0.0, 1.0, 1.0])).tolist() == [0.0, 1.0, 1.0]
+    assert lib.bernoulli(lib.tensor([0.0, 1.0, 1.0]), 0.0).tolist() == [0.0, 0.0, 0.0]
+    lib.manual_seed(0)
+    draws = lib.bernoulli(lib.full((20_000,), 0.3)).numpy()
+    assert abs(draws.mean() - 0.3) < 0.02
+
+
+@LIBS
+def test_in_place_random_fills(lib):
+    x = lib.zeros(1000, dtype=lib.float64)
+    x.uniform_(2.0, 3.0)
+    assert dtype_name(x.dtype) == "float64" and 2.0 <= x.min().item() and x.max().item() < 3.0
+    x.normal_(5.0, 0.1)
+    assert abs(x.mean().item() - 5.0) < 0.05
+
+
+def test_random_argument_errors_are_typed():
+    with pytest.raises(DTypeError):
+        chainrule.rand(2, dtype=chainrule.int64)
+    with pytest.raises(ValueError, match="less than"):
+        chainrule.randint(5, 5, (2,))
+    with pytest.raises(ShapeError, match="without replacement"):
+        chainrule.multinomial(chainrule.tensor([1.0, 1.0]), 3)

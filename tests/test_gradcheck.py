@@ -1,0 +1,130 @@
+"""gradcheck and gradgradcheck pass on correct derivatives and catch wrong ones, as PyTorch's do.
+
+Each Function is defined against a module `lib`, so the same wrong backward is shown to be
+caught by torch.autograd.gradcheck too.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import chainrule
+from chainrule.errors import GradError
+
+LIBS = pytest.mark.parametrize("lib", [chainrule, torch], ids=["chainrule", "torch"])
+
+
+def square(lib):
+    class Square(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * g * x
+
+    return Square
+
+
+def wrong_exp(lib):
+    class WrongExp(lib.autograd.Function):
+        """exp whose backward is off by 10%."""
+
+        @staticmethod
+        def forward(ctx, x):
+            out = x.exp()
+            ctx.save_for_backward(out)
+            return out
+
+        @staticmethod
+        def backward(ctx, g):
+            (out,) = ctx.saved_tensors
+            return g * out * 1.1
+
+    return WrongExp
+
+
+def cube_with_constant_derivative(lib):
+    class Cube(lib.autograd.Function):
+        """x**3 whose first derivative is right but is not itself differentiable in x."""
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 3 * g * x.detach() ** 2
+
+    return Cube
+
+
+def inputs(lib):
+    x = lib.tensor([0.3, -0.7, 1.2], dtype=lib.float64, requires_grad=True)
+    y = lib.tensor([[0.5, 1.5], [-0.4, 0.9]], dtype=lib.float64, requires_grad=True)
+    return x, y
+
+
+@LIBS
+def test_gradcheck_passes_on_correct_derivatives(lib):
+    x, y = inputs(lib)
+    check = lib.autograd.gradcheck
+    assert check(square(lib).apply, (x,))
+    assert check(lambda a, b: (a.sin() * a).sum() * b, (x, y))
+    assert check(lambda a: (a.exp(), a * 2), (x,))  # several outputs
+    assert check(lambda a, factor: a * factor, (x, 3.0))  # a non-tensor argument
+    assert check(lambda a, b: a * 2, (x, y))  # an input no output depends on
+
+
+@LIBS
+def test_gradcheck_raises_on_a_wrong_backward(lib):
+    x, _ = inputs(lib)
+    with pytest.raises(
+        RuntimeError, match="Jacobian mismatch for output 0 with respect to input 0"
+    ):
+        lib.autograd.gradcheck(wrong_exp(lib).apply, (x,))
+
+
+@LIBS
+def test_gradcheck_returns_false_when_asked_not_to_raise(lib):
+    x, _ = inputs(lib)
+    assert lib.autograd.gradcheck(wrong_exp(lib).apply, (x,), raise_exception=False) is False
+
+
+def test_gradcheck_raises_a_grad_error():
+    x, _ = inputs(chainrule)
+    with pytest.raises(GradError, match="numerical"):
+        chainrule.autograd.gradcheck(wrong_exp(chainrule).apply, (x,))
+
+
+@LIBS
+def test_gradgradcheck_passes_on_correct_second_derivatives(lib):
+    x, y = inputs(lib)
+    check = lib.autograd.gradgradcheck
+    assert check(square(lib).apply, (x,))
+    assert check(lambda a: a.sin() * a, (x,))
+    assert check(lambda a, b: (a.exp() * a).sum() * b * b, (x, y))
+
+
+@LIBS
+def test_gradgradcheck_catches_a_backward_that_is_not_differentiable(lib):
+    x, _ = inputs(lib)
+    cube = cube_with_constant_derivative(lib).apply
+    assert lib.autograd.gradcheck(cube, (x,))  # the first derivative is right
+    with pytest.raises(RuntimeError, match="Jacobian mismatch"):
+        lib.autograd.gradgradcheck(cube, (x,))
+    assert lib.autograd.gradgradcheck(cube, (x,), raise_exception=False) is False
+
+
+def test_gradcheck_works_in_the_inputs_dtype():
+    # As in PyTorch, float32 inputs are perturbed in float32, where eps=1e-6 is too small for
+    # central differences to be accurate: such a check fails, which is why inputs are float64.
+    x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    assert not chainrule.autograd.gradcheck(lambda a: a * 2, (x,), raise_exception=False)
+    assert chainrule.autograd.gradcheck(lambda a: a * 2, (x.double(),))

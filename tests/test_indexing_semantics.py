@@ -1,0 +1,745 @@
+"""Semantics of the shape and indexing ops beyond what the OpSpecs check: errors (type and
+PyTorch's message), views versus copies, in-place writes and their history, dtype promotion,
+and that each vjp's own vjp is the op it transposes (Gather <-> ScatterAdd and friends).
+Every expectation is checked against PyTorch where PyTorch can run the same program."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+import chainrule
+from chainrule import DTypeError, GradError, ShapeError
+
+
+def _pair(*shape, seed=0, requires_grad=False):
+    """The same float64 values as a chainrule and a torch tensor."""
+    data = np.random.default_rng(seed).uniform(-2.0, 2.0, size=shape)
+    mine = chainrule.tensor(data, dtype=chainrule.float64, requires_grad=requires_grad)
+    theirs = torch.tensor(data, dtype=torch.float64, requires_grad=requires_grad)
+    return mine, theirs
+
+
+def _close(mine, theirs):
+    expected = theirs.detach().numpy() if isinstance(theirs, torch.Tensor) else theirs
+    actual = mine.detach().numpy() if isinstance(mine, chainrule.Tensor) else mine
+    assert actual.shape == np.shape(expected)
+    np.testing.assert_allclose(actual, expected, rtol=1e-10, atol=1e-12)
+
+
+def _index(values, dtype=np.int64):
+    return chainrule.tensor(np.asarray(values, dtype=dtype)), torch.tensor(
+        np.asarray(values, dtype=dtype)
+    )
+
+
+# ---- dimensions out of range: IndexError with PyTorch's message --------------------------------
+
+OUT_OF_RANGE = [
+    ("squeeze", lambda x: x.squeeze(2)),
+    ("unsqueeze", lambda x: x.unsqueeze(3)),
+    ("transpose", lambda x: x.transpose(0, 2)),
+    ("permute", lambda x: x.permute(0, 2)),
+    ("movedim", lambda x: x.movedim(2, 0)),
+    ("flatten", lambda x: x.flatten(0, 2)),
+    ("flip", lambda x: x.flip(2)),
+    ("roll", lambda x: x.roll(1, 2)),
+    ("split", lambda x: x.split(1, 2)),
+    ("chunk", lambda x: x.chunk(2, -3)),
+    ("unbind", lambda x: x.unbind(2)),
+    ("narrow", lambda x: x.narrow(2, 0, 1)),
+    ("cat", lambda x: (chainrule if isinstance(x, chainrule.Tensor) else torch).cat([x, x], 2)),
+    ("stack", lambda x: (chainrule if isinstance(x, chainrule.Tensor) else torch).stack([x], 3)),
+    ("gather", lambda x: x.gather(2, (x > 9).long())),
+    ("index_select", lambda x: x.index_select(-3, (x > 9).long()[0])),
+    ("size", lambda x: x.size(2)),
+]
+
+
+@pytest.mark.parametrize("name, fn", OUT_OF_RANGE, ids=[n for n, _ in OUT_OF_RANGE])
+def test_dimension_out_of_range_is_an_index_error_like_pytorch(name, fn):
+    mine, theirs = _pair(2, 3)
+    with pytest.raises(IndexError) as expected:
+        fn(theirs)
+    with pytest.raises(IndexError) as raised:
+        fn(mine)
+    assert str(expected.value).splitlines()[0] in str(raised.value)
+
+
+@pytest.mark.parametrize("fn", [lambda x: x.unbind(0), lambda x: x.roll(1, 0)])
+def test_a_dimension_of_a_0d_tensor_is_an_index_error(fn):
+    with pytest.raises(IndexError, match="Dimension specified as 0 but tensor has no dimensions"):
+        fn(chainrule.tensor(1.0))
+    with pytest.raises(IndexError):
+        fn(torch.tensor(1.0))
+
+
+# ---- reshape and views -----------------------------------------------------------------------
+
+
+def test_reshape_errors_name_the_shapes():
+    x = chainrule.zeros(2, 3)
+    with pytest.raises(ShapeError, match=r"reshape: shape \[4, 2\] is invalid for input of size 6"):
+        x.reshape(4, 2)
+    with pytest.raises(ShapeError, match="only one dimension can be inferred"):
+        x.reshape(-1, -1)
+    with pytest.raises(ShapeError, match="view size is not compatible"):
+        x.t().view(6)
+    assert chainrule.zeros(0, 3).reshape(-1, 3).shape == (0, 3)
+
+
+def test_reshape_is_a_view_where_possible_and_a_copy_otherwise():
+    x = chainrule.arange(6.0).reshape(2, 3)
+    flat = x.reshape(-1)
+    assert np.shares_memory(flat.numpy(), x.numpy())
+    assert flat._version_counter is x._version_counter
+    copied = x.t().reshape(-1)
+    assert not np.shares_memory(copied.numpy(), x.numpy())
+    assert copied.tolist() == [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]
+    y = chainrule.ones(2, 3, requires_grad=True) * 1
+    assert y.reshape(6).grad_fn.name() == "ViewBackward0"
+    assert y.t().reshape(6).grad_fn.name() == "UnsafeViewBackward0"
+
+
+def test_writing_through_a_reshape_invalidates_saved_values():
+    a = chainrule.ones(2, 3, requires_grad=True)
+    out = a.exp()  # saves its output
+    with chainrule.no_grad():
+        out.reshape(-1).mul_(2)
+    with pytest.raises(GradError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
+def test_squeeze_unsqueeze_flatten_shapes_match_pytorch():
+    mine, theirs = _pair(2, 1, 3, 1)
+    for fn in (
+        lambda x: x.squeeze(),
+        lambda x: x.squeeze((1, 2)),
+        lambda x: x.squeeze(-1),
+        lambda x: x.unsqueeze(-1),
+        lambda x: x.flatten(1),
+        lambda x: x.unflatten(2, (3, 1)),
+        lambda x: x.movedim((0, 2), (3, 0)),
+    ):
+        assert fn(mine).shape == tuple(fn(theirs).shape)
+    assert chainrule.flatten(chainrule.tensor(2.0)).shape == (1,)
+
+
+def test_expand_errors():
+    x = chainrule.zeros(3, 1)
+    with pytest.raises(ShapeError, match="must match the existing size"):
+        x.expand(2, 4)
+    with pytest.raises(ShapeError, match="must be greater or equal"):
+        x.expand(3)
+    with pytest.raises(ShapeError, match="not allowed in a leading"):
+        x.expand(-1, 3, 2)
+    with pytest.raises(ShapeError, match=r"\(2, 3\), \(4,\) cannot be broadcast"):
+        chainrule.broadcast_tensors(chainrule.zeros(2, 3), chainrule.zeros(4))
+
+
+# ---- cat, stack and friends ------------------------------------------------------------------
+
+
+def test_cat_errors_name_op_and_shapes():
+    a, b = chainrule.zeros(2, 3), chainrule.zeros(3, 4)
+    with pytest.raises(ShapeError, match=r"cat: Sizes of tensors must match except in dimension 1"):
+        chainrule.cat([a, b], 1)
+    with pytest.raises(ShapeError, match=r"\(2, 3\), \(3, 4\)"):
+        chainrule.cat([a, b], 1)
+    with pytest.raises(ShapeError, match="same number of dimensions: got 2 and 1"):
+        chainrule.cat([a, chainrule.zeros(3)])
+    with pytest.raises(ShapeError, match="zero-dimensional tensor"):
+        chainrule.cat([chainrule.tensor(1.0), chainrule.tensor(2.0)])
+    with pytest.raises(ShapeError, match="non-empty list"):
+        chainrule.cat([])
+    with pytest.raises(TypeError):
+        chainrule.cat(a)
+
+
+@pytest.mark.parametrize(
+    "dtypes",
+    [("int64", "float32"), ("bool", "int32"), ("float32", "float64"), ("uint8", "int8")],
+)
+def test_cat_and_stack_promote_like_pytorch(dtypes):
+    mine = [chainrule.ones(2, 2, dtype=getattr(chainrule, d)) for d in dtypes]
+    theirs = [torch.ones(2, 2, dtype=getattr(torch, d)) for d in dtypes]
+    assert chainrule.cat(mine).dtype.name == str(torch.cat(theirs).dtype).replace("torch.", "")
+    assert chainrule.stack(mine).dtype.name == str(torch.stack(theirs).dtype).replace("torch.", "")
+
+
+def test_cat_gives_each_input_a_gradient_of_its_own_dtype():
+    x = chainrule.ones(2, dtype=chainrule.float32, requires_grad=True)
+    y = chainrule.ones(3, dtype=chainrule.float64, requires_grad=True)
+    out = chainrule.cat([x, y])
+    assert out.dtype is chainrule.float64
+    out.backward(chainrule.arange(5.0, dtype=chainrule.float64))
+    assert x.grad.dtype is chainrule.float32 and x.grad.tolist() == [0.0, 1.0]
+    assert y.grad.tolist() == [2.0, 3.0, 4.0]
+
+
+def test_cat_skips_legacy_empty_tensors_like_pytorch():
+    out = chainrule.cat([chainrule.ones(2, 3), chainrule.zeros(0, dtype=chainrule.float64)], 1)
+    assert out.shape == (2, 3) and out.dtype is chainrule.float64
+
+
+def test_stack_errors():
+    with pytest.raises(
+        ShapeError,
+        match=r"stack expects each tensor to be equal size, but got "
+        r"\[2, 3\] at entry 0 and \[2, 4\] at entry 1",
+    ):
+        chainrule.stack([chainrule.zeros(2, 3), chainrule.zeros(2, 4)])
+    with pytest.raises(ShapeError, match="non-empty"):
+        chainrule.stack([])
+
+
+def test_hstack_vstack_dstack_shapes_match_pytorch():
+    cases = [[(), (2,)], [(3,), (3,)], [(2, 1), (2, 3)], [(2, 3), (2, 3)], [(1, 2, 3), (1, 2, 1)]]
+    for shapes in cases:
+        for name in ("hstack", "vstack", "dstack"):
+            mine = [chainrule.zeros(*s) for s in shapes]
+            theirs = [torch.zeros(s) for s in shapes]
+            try:
+                expected = getattr(torch, name)(theirs).shape
+            except RuntimeError:
+                with pytest.raises(ShapeError):
+                    getattr(chainrule, name)(mine)
+                continue
+            assert getattr(chainrule, name)(mine).shape == tuple(expected), (name, shapes)
+
+
+# ---- split, chunk, unbind, narrow ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "shape, args",
+    [
+        ((5, 2), (2,)),
+        ((5, 2), (7,)),
+        ((0, 2), (2,)),
+        ((0, 2), (0,)),
+        ((5, 2), ([2, 3],)),
+        ((5, 2), ([5, 0],)),
+        ((2, 6), (4, 1)),
+    ],
+)
+def test_split_pieces_match_pytorch(shape, args):
+    mine = [p.shape for p in chainrule.zeros(*shape).split(*args)]
+    assert mine == [tuple(p.shape) for p in torch.zeros(*shape).split(*args)]
+
+
+@pytest.mark.parametrize(
+    "shape, chunks", [((5, 2), 3), ((6,), 4), ((0, 2), 3), ((1,), 5), ((7,), 7)]
+)
+def test_chunk_pieces_match_pytorch(shape, chunks):
+    mine = [p.shape for p in chainrule.zeros(*shape).chunk(chunks)]
+    assert mine == [tuple(p.shape) for p in torch.zeros(*shape).chunk(chunks)]
+
+
+def test_split_chunk_narrow_errors():
+    x = chainrule.zeros(5, 2)
+    with pytest.raises(
+        ShapeError, match=r"split_sizes to sum exactly to 5 .* split_sizes=\[2, 2\]"
+    ):
+        x.split([2, 2])
+    with pytest.raises(ShapeError, match="non-negative"):
+        x.split([6, -1])
+    with pytest.raises(ShapeError, match="split_size can only be 0"):
+        x.split(0)
+    with pytest.raises(ShapeError, match="at least a 1-dimensional"):
+        chainrule.tensor(1.0).split(1)
+    with pytest.raises(ShapeError, match="greater than 0"):
+        x.chunk(0)
+    with pytest.raises(
+        IndexError, match=r"start out of range \(expected to be in range of \[-5, 5\]"
+    ):
+        x.narrow(0, 6, 0)
+    with pytest.raises(
+        ShapeError, match=r"start \(4\) \+ length \(2\) exceeds dimension size \(5\)"
+    ):
+        x.narrow(0, 4, 2)
+    with pytest.raises(ShapeError, match="length must be non-negative"):
+        x.narrow(0, 1, -1)
+    with pytest.raises(ShapeError, match="0-dim"):
+        chainrule.tensor(1.0).narrow(0, 0, 1)
+    assert x.narrow(0, chainrule.tensor(-2), 2).shape == (2, 2)
+
+
+def test_split_and_unbind_give_views_that_refuse_recorded_inplace_writes():
+    x = chainrule.arange(6.0).reshape(3, 2)
+    first, _ = x.split(2)
+    rows = x.unbind()
+    assert np.shares_memory(first.numpy(), x.numpy()) and np.shares_memory(
+        rows[2].numpy(), x.numpy()
+    )
+    with chainrule.no_grad():
+        rows[2].add_(10)  # an untracked write goes through and bumps the shared version
+    assert x.tolist()[2] == [14.0, 15.0] and x._version == 1
+    y = chainrule.ones(3, 2, requires_grad=True) * 1
+    with pytest.raises(GradError):
+        y.split(2)[0].mul_(2)
+    with pytest.raises(GradError):
+        y.unbind(1)[0].mul_(2)
+
+
+def test_unused_split_pieces_get_zero_gradient():
+    x = chainrule.ones(5, 2, requires_grad=True)
+    pieces = x.split(2)
+    (pieces[1] * 3).sum().backward()
+    assert x.grad.tolist() == [[0.0, 0.0]] * 2 + [[3.0, 3.0]] * 2 + [[0.0, 0.0]]
+
+
+def test_iterating_a_tensor_yields_rows_with_gradients():
+    x = chainrule.ones(3, 2, requires_grad=True)
+    total = sum((row * i).sum() for i, row in enumerate(x))
+    total.backward()
+    assert x.grad.tolist() == [[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]
+
+
+# ---- flip, roll, repeat, tile ----------------------------------------------------------------
+
+
+def test_reorderings_are_copies():
+    x = chainrule.arange(6.0).reshape(2, 3)
+    for out in (x.flip(0), x.roll(1, 1), x.repeat(1, 1), chainrule.tile(x, (1,))):
+        assert not np.shares_memory(out.numpy(), x.numpy())
+
+
+def test_reordering_errors_match_pytorch():
+    x = chainrule.zeros(2, 3)
+    with pytest.raises(ShapeError, match="appears multiple times"):
+        x.flip(0, 0)
+    with pytest.raises(ShapeError, match="shifts and dimensions must align. shifts: 2, dims:1"):
+        x.roll((1, 2), 0)
+    with pytest.raises(ShapeError, match="shifts: 2, dims:0"):
+        x.roll((1, 2))
+    with pytest.raises(ShapeError, match="can not be smaller than number of dimensions"):
+        x.repeat(2)
+    with pytest.raises(ShapeError, match="non-negative"):
+        x.repeat(-1, 2)
+    with pytest.raises(TypeError):
+        x.repeat()
+
+
+def test_roll_and_tile_values_match_pytorch():
+    mine, theirs = _pair(2, 3, 4)
+    _close(mine.roll((1, -5), (0, 2)), theirs.roll((1, -5), (0, 2)))
+    _close(mine.roll(7), theirs.roll(7))
+    _close(mine.roll((1, 2), (1, 1)), theirs.roll((1, 2), (1, 1)))
+    _close(chainrule.tile(mine, (2, 1)), torch.tile(theirs, (2, 1)))
+    _close(mine.tile(()), theirs.tile(()))
+    _close(chainrule.roll(chainrule.zeros(0, 3), 1, 0), torch.roll(torch.zeros(0, 3), 1, 0))
+
+
+# ---- pad ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "pad, mode",
+    [
+        ((1, 2), "reflect"),
+        ((-1, 3), "reflect"),
+        ((2, -2), "reflect"),
+        ((-1, 2), "replicate"),
+        ((-5, 2), "replicate"),
+        ((5, 5), "replicate"),
+        ((-1, 3), "circular"),
+        ((4, 0), "circular"),
+        ((0, 0), "reflect"),
+        ((-4, 0), "constant"),
+        ((1, 1, -1, 2), "constant"),
+    ],
+)
+def test_pad_values_match_pytorch(pad, mode):
+    mine, theirs = _pair(2, 4)
+    _close(chainrule.pad(mine, pad, mode=mode), F.pad(theirs, pad, mode=mode))
+
+
+def test_pad_keeps_the_dtype_and_casts_the_value():
+    mine = chainrule.pad(chainrule.arange(3), (1, 1), value=2.7)
+    theirs = F.pad(torch.arange(3), (1, 1), value=2.7)
+    assert mine.tolist() == theirs.tolist() and mine.dtype is chainrule.int64
+    assert chainrule.pad(chainrule.arange(3.0)[None], [1, 0]).shape == (1, 4)
+    assert chainrule.pad(chainrule.tensor(1.0), ()).shape == ()
+
+
+def test_pad_errors():
+    x = chainrule.zeros(2, 3)
+    with pytest.raises(ShapeError, match="divisible by 2"):
+        chainrule.pad(x, (1,))
+    with pytest.raises(ShapeError, match="padding length 6 and input of dimension 2"):
+        chainrule.pad(x, (1,) * 6)
+    with pytest.raises(ShapeError, match="Padding size should be less than the corresponding"):
+        chainrule.pad(x, (3, 1), mode="reflect")
+    with pytest.raises(ShapeError, match="wrapping around more than once"):
+        chainrule.pad(x, (4, 0), mode="circular")
+    with pytest.raises(ShapeError, match="negative output size"):
+        chainrule.pad(x, (-2, -2))
+    with pytest.raises(ValueError, match="doesn't take in value"):
+        chainrule.pad(x, (1, 1), mode="reflect", value=1.0)
+    with pytest.raises(NotImplementedError, match="Unrecognised padding mode foo"):
+        chainrule.pad(x, (1, 1), mode="foo")
+
+
+# ---- x[key] -------------------------------------------------------------------------------------
+
+BAD_KEYS = [
+    ("int", lambda x, t: x[5]),
+    ("negative_int", lambda x, t: x[-3]),
+    ("second_dim", lambda x, t: x[0, 3]),
+    ("index_tensor", lambda x, t: x[t.tensor([0, 5])]),
+    ("index_tensor_negative", lambda x, t: x[:, t.tensor([-4])]),
+    ("too_many", lambda x, t: x[0, 0, 0]),
+    ("mask_shape", lambda x, t: x[t.tensor([True, False, True])]),
+    ("float_index", lambda x, t: x[t.tensor([0.0])]),
+    ("int16_index", lambda x, t: x[t.tensor([0], dtype=t.int16)]),
+    ("0d", lambda x, t: x[0][0][0]),
+]
+
+
+@pytest.mark.parametrize("name, fn", BAD_KEYS, ids=[n for n, _ in BAD_KEYS])
+def test_bad_keys_raise_index_error_like_pytorch(name, fn):
+    mine, theirs = _pair(2, 3)
+    with pytest.raises(IndexError) as expected:
+        fn(theirs, torch)
+    with pytest.raises(IndexError) as raised:
+        fn(mine, chainrule)
+    first_words = " ".join(str(expected.value).split()[:4])
+    assert first_words in str(raised.value)
+
+
+def test_slice_steps_must_be_positive_like_pytorch():
+    x = chainrule.zeros(3)
+    with pytest.raises(ValueError, match="step must be greater than zero"):
+        x[::-1]
+    with pytest.raises(ValueError, match="slice step cannot be zero"):
+        x[::0]
+
+
+def test_basic_indexing_gives_views_even_of_a_single_element():
+    x = chainrule.zeros(2, 3)
+    element = x[1, 2]
+    assert element.shape == () and np.shares_memory(element.numpy(), x.numpy())
+    element.fill_(5.0)
+    x[0][1] = 7.0
+    assert x.tolist() == [[0.0, 7.0, 0.0], [0.0, 0.0, 5.0]]
+    assert x._version == 2
+
+
+def test_advanced_indexing_copies():
+    x = chainrule.zeros(2, 3)
+    assert not np.shares_memory(x[[0]].numpy(), x.numpy())
+    assert not np.shares_memory(x[x == 0].numpy(), x.numpy())
+
+
+def test_uint8_masks_and_list_of_lists_keys_behave_like_pytorch():
+    mine, theirs = _pair(2, 3)
+    with pytest.warns(UserWarning, match="uint8"):
+        selected = mine[chainrule.tensor([1, 0], dtype=chainrule.uint8)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _close(selected, theirs[torch.tensor([1, 0], dtype=torch.uint8)])
+        expected = theirs[[[0, 1], [1, 0]]]
+    with pytest.warns(UserWarning, match="non-tuple sequence"):
+        _close(mine[[[0, 1], [1, 0]]], expected)
+    _close(mine[[]], theirs[[]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _close(mine[[chainrule.tensor(1)]], theirs[[torch.tensor(1)]])
+
+
+def test_repeated_indices_accumulate_gradients():
+    x = chainrule.zeros(4, requires_grad=True)
+    x[chainrule.tensor([0, 2, 0, 0])].sum().backward()
+    assert x.grad.tolist() == [3.0, 0.0, 1.0, 0.0]
+
+
+# ---- writes --------------------------------------------------------------------------------------
+
+
+def test_setitem_on_a_non_leaf_records_its_history():
+    a_mine, a_theirs = _pair(3, 2, requires_grad=True)
+    v_mine, v_theirs = _pair(2, seed=1, requires_grad=True)
+    results = []
+    for a, v, lib in ((a_mine, v_mine, chainrule), (a_theirs, v_theirs, torch)):
+        b = a * 2
+        b[lib.tensor([2, 0])] = v  # value broadcast over the selected rows
+        b[1, 0] = 4.0
+        (b * b).sum().backward()
+        results.append(b)
+    assert results[0].grad_fn.name() == "IndexPutBackward0"
+    _close(results[0], results[1])
+    _close(a_mine.grad, a_theirs.grad)
+    _close(v_mine.grad, v_theirs.grad)
+
+
+def test_setitem_rules():
+    leaf = chainrule.zeros(3, requires_grad=True)
+    with pytest.raises(GradError, match="leaf Variable that requires grad"):
+        leaf[0] = 1.0
+    with chainrule.no_grad():
+        leaf[0] = 1.0  # allowed outside the graph, as PyTorch
+    assert leaf.tolist() == [1.0, 0.0, 0.0]
+    x = chainrule.zeros(2, 3)
+    with pytest.raises(ShapeError):
+        x[[0, 1]] = chainrule.ones(3, 1)
+    assert x.tolist() == [[0.0] * 3] * 2 and x._version == 0
+    x[:, 1] = chainrule.tensor([1.0, 2.0], dtype=chainrule.float64)  # cast to x's dtype
+    x[x == 0] = -1
+    assert x.dtype is chainrule.float32
+    assert x.tolist() == [[-1.0, 1.0, -1.0], [-1.0, 2.0, -1.0]]
+
+
+def test_overwriting_a_saved_tensor_with_setitem_is_detected():
+    a = chainrule.ones(3, requires_grad=True)
+    b = a * 2
+    c = b * b  # saves b
+    b[0] = 5.0
+    with pytest.raises(GradError, match="modified by an inplace operation"):
+        c.sum().backward()
+
+
+def test_index_put_accumulates_repeats():
+    mine = chainrule.index_put(
+        chainrule.zeros(3), (chainrule.tensor([0, 0, 2]),), chainrule.tensor(1.0), accumulate=True
+    )
+    assert mine.tolist() == [2.0, 0.0, 1.0]
+
+
+def test_masked_fill_semantics_match_pytorch():
+    mask_m, mask_t = chainrule.tensor([True, False, True]), torch.tensor([True, False, True])
+    ints = chainrule.zeros(3, dtype=chainrule.int64).masked_fill(mask_m, chainrule.tensor(1.5))
+    assert ints.dtype is chainrule.int64 and ints.tolist() == [1, 0, 1]
+    wide = chainrule.zeros(3).masked_fill(chainrule.ones(2, 3, dtype=chainrule.bool), 1.0)
+    assert wide.shape == tuple(
+        torch.zeros(3).masked_fill(torch.ones(2, 3, dtype=torch.bool), 1.0).shape
+    )
+    with pytest.raises(DTypeError, match="only supports boolean masks"):
+        chainrule.zeros(3).masked_fill(chainrule.ones(3), 1.0)
+    with pytest.raises(ShapeError, match="0-dimensional value"):
+        chainrule.zeros(3).masked_fill(mask_m, chainrule.ones(3))
+    with pytest.raises(ShapeError):
+        chainrule.zeros(3).masked_fill_(chainrule.ones(2, 3, dtype=chainrule.bool), 1.0)
+    x = chainrule.zeros(3)
+    x.masked_fill_(mask_m, 2.0)
+    assert x.tolist() == torch.zeros(3).masked_fill_(mask_t, 2.0).tolist()
+
+
+def test_nonzero_matches_pytorch_including_0d():
+    for value in ([[1, 0], [0, 3]], [0, 2, 2], 5.0, 0.0, [[False]]):
+        mine, theirs = chainrule.tensor(value), torch.tensor(value)
+        assert chainrule.nonzero(mine).tolist() == torch.nonzero(theirs).tolist()
+        assert chainrule.nonzero(mine).shape == tuple(torch.nonzero(theirs).shape)
+        mine_tuple = chainrule.nonzero(mine, as_tuple=True)
+        theirs_tuple = torch.nonzero(theirs, as_tuple=True)
+        assert [t.tolist() for t in mine_tuple] == [t.tolist() for t in theirs_tuple]
+        assert all(t.dtype is chainrule.int64 for t in mine_tuple)
+    assert [t.tolist() for t in chainrule.where(chainrule.tensor([0, 1, 1]))] == [[1, 2]]
+
+
+# ---- gather, scatter, index_select, index_add, take_along_dim ----------------------------------
+
+
+def test_gather_scatter_errors():
+    x = chainrule.zeros(2, 3)
+    index = chainrule.tensor([[0, 1]])
+    with pytest.raises(DTypeError, match="Expected dtype int32/int64 for index"):
+        x.gather(1, index.float())
+    with pytest.raises(ShapeError, match="same number of dimensions"):
+        x.gather(1, chainrule.tensor([0, 1]))
+    with pytest.raises(
+        ShapeError, match=r"expected index \[3, 2\] to be no larger than self \[2, 3\]"
+    ):
+        x.gather(1, chainrule.zeros(3, 2, dtype=chainrule.int64))
+    with pytest.raises(IndexError, match="index 5 is out of bounds for dimension 1 with size 3"):
+        x.gather(1, chainrule.tensor([[0, 5]]))
+    with pytest.raises(IndexError, match="index -1 is out of bounds"):
+        x.gather(1, chainrule.tensor([[-1]]))
+    with pytest.raises(DTypeError, match="Expected self.dtype to be equal to src.dtype"):
+        x.scatter(1, index, chainrule.ones(1, 2, dtype=chainrule.float64))
+    with pytest.raises(ShapeError, match="no larger size than src"):
+        x.scatter_add(1, index, chainrule.ones(1, 1))
+    with pytest.raises(ValueError, match="add or multiply"):
+        x.scatter(1, index, chainrule.ones(1, 2), reduce="mean")
+
+
+def test_scatter_reduce_multiply_has_pytorchs_value_and_no_derivative():
+    mine, theirs = _pair(2, 3, requires_grad=True)
+    index_m, index_t = _index([[0, 0]])
+    src_m, src_t = (
+        chainrule.full((1, 2), 3.0, dtype=chainrule.float64),
+        torch.full((1, 2), 3.0, dtype=torch.float64),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = torch.scatter(theirs, 1, index_t, src_t, reduce="multiply")
+        added = torch.scatter(theirs, 1, index_t, src_t, reduce="add")
+    out = chainrule.scatter(mine, 1, index_m, src_m, reduce="multiply")
+    _close(out, expected)
+    _close(chainrule.scatter(mine, 1, index_m, src_m, reduce="add"), added)
+    with pytest.raises(GradError, match="not implemented"):
+        out.sum().backward()
+
+
+def test_index_select_and_index_add_errors():
+    x = chainrule.zeros(2, 3)
+    with pytest.raises(IndexError, match="Index is supposed to be a vector"):
+        x.index_select(0, chainrule.tensor([[1]]))
+    with pytest.raises(IndexError, match="index 2 is out of bounds"):
+        x.index_select(0, chainrule.tensor([2]))
+    with pytest.raises(IndexError, match="index -1 is out of bounds"):
+        x.index_select(0, chainrule.tensor([-1]))
+    with pytest.raises(DTypeError, match="int32/int64"):
+        x.index_select(0, chainrule.tensor([True]))
+    with pytest.raises(ShapeError, match=r"Got self.shape = \[2, 3\] source.shape = \[2, 4\]"):
+        x.index_add(0, chainrule.tensor([1, 1]), chainrule.ones(2, 4))
+    with pytest.raises(ShapeError, match=r"Number of indices \(2\) should be equal to source.size"):
+        x.index_add(0, chainrule.tensor([1, 1]), chainrule.ones(3, 3))
+    with pytest.raises(DTypeError, match="must have the same scalar type"):
+        x.index_add(0, chainrule.tensor([1]), chainrule.ones(1, 3, dtype=chainrule.float64))
+    with pytest.raises(ShapeError, match="same number of dimensions"):
+        chainrule.take_along_dim(x, chainrule.tensor([0]), 1)
+
+
+def test_inplace_forms_record_history_on_non_leaves():
+    a_mine, a_theirs = _pair(3, 2, requires_grad=True)
+    s_mine, s_theirs = _pair(2, 2, seed=1, requires_grad=True)
+    i_mine, i_theirs = _index([[2, 0], [2, 2]])
+    j_mine, j_theirs = _index([1, 1])
+    for a, s, i, j in ((a_mine, s_mine, i_mine, j_mine), (a_theirs, s_theirs, i_theirs, j_theirs)):
+        b = a * 1
+        b.scatter_add_(0, i, s)
+        b.index_add_(1, j, s[:1].expand(3, 2), alpha=2)
+        b.scatter_(0, i[:1], s[1:] * 3)
+        (b * b).sum().backward()
+    _close(a_mine.grad, a_theirs.grad)
+    _close(s_mine.grad, s_theirs.grad)
+
+
+def test_zero_sized_indices():
+    x = chainrule.ones(2, 3, requires_grad=True)
+    empty = chainrule.zeros(0, 3, dtype=chainrule.int64)
+    assert x.gather(0, empty).shape == (0, 3)
+    assert x.scatter_add(0, empty, chainrule.ones(0, 3)).tolist() == [[1.0] * 3] * 2
+    assert x.index_select(1, chainrule.zeros(0, dtype=chainrule.int64)).shape == (2, 0)
+    assert x[chainrule.zeros(0, dtype=chainrule.int64)].shape == (0, 3)
+
+
+# ---- each vjp's vjp is the op it transposes ------------------------------------------------------
+
+VJP_OF_VJP = [
+    ("gather", lambda lib, x, i: lib.gather(x, 1, i)),
+    ("scatter_add", lambda lib, x, i: lib.scatter_add(x * 0, 1, i, x[:, [0, 1, 2, 3, 0]])),
+    ("index_select", lambda lib, x, i: lib.index_select(x, 1, i[0])),
+    ("index_add", lambda lib, x, i: lib.index_add(x, 1, i[0], x[:, [0, 1, 2, 3, 0]] * 2)),
+    ("getitem", lambda lib, x, i: x[:, i[0]]),
+    ("take_along_dim", lambda lib, x, i: lib.take_along_dim(x, i, 1)),
+    ("cat", lambda lib, x, i: lib.cat([x, x[:, :2] * 3], 1)),
+    ("stack", lambda lib, x, i: lib.stack([x, x * 2], 1)),
+    ("split", lambda lib, x, i: lib.cat(lib.split(x, [1, 2, 1], 1)[::-1], 1)),
+    ("unbind", lambda lib, x, i: lib.stack(lib.unbind(x, 1)[::-1], 0)),
+    ("repeat", lambda lib, x, i: x.repeat(2, 1, 3)),
+    ("flip_roll", lambda lib, x, i: lib.roll(lib.flip(x, (0,)), 2, 1)),
+    (
+        "pad_reflect",
+        lambda lib, x, i: (lib.pad if lib is chainrule else F.pad)(x, (2, 3), mode="reflect"),
+    ),
+]
+
+
+@pytest.mark.parametrize("name, fn", VJP_OF_VJP, ids=[n for n, _ in VJP_OF_VJP])
+def test_vjp_is_differentiable_in_the_cotangent(name, fn):
+    """d/dv <vjp(v), w> = J w: the vjp of the vjp (here in the cotangent v) is the op again."""
+    grads = []
+    for lib, tensor in ((chainrule, chainrule.tensor), (torch, torch.tensor)):
+        rng = np.random.default_rng(3)
+        x = tensor(rng.uniform(-1, 1, (3, 4)), requires_grad=True)
+        index = tensor(np.array([[3, 0, 3, 1, 3], [0, 0, 2, 1, 3], [2, 2, 2, 2, 0]]))
+        out = fn(lib, x, index)
+        v = tensor(rng.standard_normal(tuple(out.shape)), requires_grad=True)
+        (vjp,) = lib.autograd.grad(out, x, v, create_graph=True)
+        w = tensor(rng.standard_normal((3, 4)))
+        (jvp,) = lib.autograd.grad(vjp, v, w)
+        grads.append(jvp)
+    _close(grads[0], grads[1])
+
+
+def test_grad_fn_names_match_pytorch():
+    x_m, x_t = _pair(4, 3, requires_grad=True)
+    i_m, i_t = _index([[0, 1, 0]])
+    cases = [
+        lambda lib, x, i: lib.cat([x, x]),
+        lambda lib, x, i: lib.stack([x, x]),
+        lambda lib, x, i: lib.split(x * 1, 2)[0],
+        lambda lib, x, i: lib.unbind(x * 1)[0],
+        lambda lib, x, i: lib.flip(x, (0,)),
+        lambda lib, x, i: lib.roll(x, 1),
+        lambda lib, x, i: x.repeat(2, 1),
+        lambda lib, x, i: lib.gather(x, 0, i),
+        lambda lib, x, i: lib.scatter_add(x, 0, i, x),
+        lambda lib, x, i: lib.scatter(x, 0, i, x),
+        lambda lib, x, i: lib.index_select(x, 0, i[0]),
+        lambda lib, x, i: lib.index_add(x, 0, i[0], x[:3]),
+        lambda lib, x, i: (lib.pad if lib is chainrule else F.pad)(x, (1, 1)),
+        lambda lib, x, i: x.reshape(12),
+        lambda lib, x, i: x[i],
+        lambda lib, x, i: x.narrow(0, 1, 2),
+        lambda lib, x, i: x.permute(1, 0),
+        lambda lib, x, i: x.expand(2, 4, 3),
+    ]
+    for case in cases:
+        mine = case(chainrule, x_m, i_m).grad_fn.name()
+        theirs = case(torch, x_t, i_t).grad_fn.name()
+        assert mine == theirs
+
+
+JVPS = [
+    ("flip", lambda x, y: chainrule.flip(x, (0,))),
+    ("roll", lambda x, y: chainrule.roll(x, (1, 2), (0, 1))),
+    ("roll_flat", lambda x, y: chainrule.roll(x, 5)),
+    ("repeat", lambda x, y: x.repeat(2, 1, 2)),
+    ("cat", lambda x, y: chainrule.cat([x, y])),
+    ("stack", lambda x, y: chainrule.stack([x, y], 1)),
+    ("split", lambda x, y: chainrule.split(x, [1, 2])),
+    ("unbind", lambda x, y: chainrule.unbind(x, 1)),
+    ("pad", lambda x, y: chainrule.pad(x, (1, -1, 2, 0))),
+    ("gather", lambda x, y: chainrule.gather(x, 0, chainrule.tensor([[0, 2, 2, 1], [2, 2, 0, 0]]))),
+    ("scatter_add", lambda x, y: chainrule.scatter_add(x, 0, chainrule.tensor([[0, 0, 2, 1]]), y)),
+    ("scatter", lambda x, y: chainrule.scatter(x, 0, chainrule.tensor([[0, 1, 2, 0]]), y)),
+    ("scatter_value", lambda x, y: chainrule.scatter(x, 1, chainrule.tensor([[0, 0]]), 2.0)),
+    ("index_select", lambda x, y: chainrule.index_select(x, 1, chainrule.tensor([3, 3, 0]))),
+    ("index_add", lambda x, y: chainrule.index_add(x, 0, chainrule.tensor([2, 2, 0]), y)),
+    ("getitem", lambda x, y: x[chainrule.tensor([0, 0, 2])]),
+    ("getitem_basic", lambda x, y: x[1:, None, 2]),
+    ("index_put", lambda x, y: chainrule.index_put(x, (chainrule.tensor([0, 2, 1]),), y)),
+    (
+        "index_put_accumulate",
+        lambda x, y: chainrule.index_put(x, (chainrule.tensor([0, 0, 1]),), y, True),
+    ),
+    ("sum_to", lambda x, y: chainrule.sum_to(x, (1, 4))),
+    ("expand", lambda x, y: x.expand(2, 3, 4)),
+    ("permute", lambda x, y: x.permute(1, 0)),
+]
+
+
+@pytest.mark.parametrize("name, fn", JVPS, ids=[n for n, _ in JVPS])
+def test_jvp_agrees_with_vjp(name, fn):
+    """<jvp(t), c> = <t, vjp(c)> for each op's jvp rule, called on its recorded node."""
+    rng = np.random.default_rng(1)
+    x = chainrule.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    y = chainrule.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    out = fn(x, y)
+    outs = out if isinstance(out, tuple) else (out,)
+    node = outs[0].grad_fn
+    leaves = [x, y][: sum(edge is not None for edge in node.next_edges)]
+    tangents = [chainrule.tensor(rng.standard_normal(t.shape)) for t in leaves]
+    supplied = iter(tangents)
+    tangent_out = node.op.jvp(node, *(next(supplied) if e else None for e in node.next_edges))
+    tangent_outs = tangent_out if isinstance(tangent_out, tuple) else (tangent_out,)
+    cotangents = [chainrule.tensor(rng.standard_normal(o.shape)) for o in outs]
+    grads = chainrule.autograd.grad(list(outs), leaves, cotangents)
+    forward = sum(float((t * c).sum()) for t, c in zip(tangent_outs, cotangents))
+    backward = sum(float((g * t).sum()) for g, t in zip(grads, tangents))
+    assert forward == pytest.approx(backward, rel=1e-10, abs=1e-12)

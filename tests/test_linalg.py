@@ -1,0 +1,258 @@
+"""Linear algebra beyond the op specs: errors that name the op and the shapes, LinAlgError on
+singular inputs, view semantics, result types, and each rule's jvp against its vjp."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+import chainrule.linalg
+from chainrule.errors import ChainruleError, DTypeError, ShapeError
+from chainrule.linalg import LinAlgError
+
+
+def tensor(array, requires_grad=False):
+    return chainrule.from_numpy(np.asarray(array, dtype=np.float64)).requires_grad_(requires_grad)
+
+
+def random(*shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+# ---- errors ------------------------------------------------------------------------------------
+
+
+def test_matmul_shape_mismatch_names_both_shapes():
+    with pytest.raises(ShapeError, match=r"matmul.*\(2, 3\).*\(4, 5\)"):
+        chainrule.matmul(chainrule.ones(2, 3), chainrule.ones(4, 5))
+
+
+def test_matmul_of_different_dtypes_is_a_dtype_error_as_in_torch():
+    with pytest.raises(DTypeError, match="matmul.*float32.*float64"):
+        chainrule.matmul(chainrule.ones(2, 3), chainrule.ones(3, 2, dtype=chainrule.float64))
+
+
+def test_solve_shape_mismatch_names_both_shapes():
+    with pytest.raises(ShapeError, match=r"linalg.solve.*AX = B.*\(3, 3\).*\(4, 2\)"):
+        chainrule.linalg.solve(chainrule.eye(3), chainrule.ones(4, 2))
+    with pytest.raises(ShapeError, match=r"XA = B"):
+        chainrule.linalg.solve(chainrule.eye(3), chainrule.ones(3), left=False)
+
+
+def test_solve_batches_that_do_not_broadcast():
+    A = chainrule.eye(3).expand(2, 3, 3)
+    with pytest.raises(ShapeError, match=r"batch dimensions.*\(2, 3, 3\).*\(4, 3, 2\)"):
+        chainrule.linalg.solve(A, chainrule.ones(4, 3, 2))
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: chainrule.linalg.inv(chainrule.ones(2, 3)), r"linalg.inv.*square.*2 by 3"),
+        (lambda: chainrule.linalg.det(chainrule.ones(3)), r"linalg.det.*at least 2 dimensions"),
+        (lambda: chainrule.dot(chainrule.ones(3), chainrule.ones(4)), r"dot.*\(3,\).*\(4,\)"),
+        (lambda: chainrule.dot(chainrule.ones(2, 2), chainrule.ones(4)), r"dot: 1D"),
+        (lambda: chainrule.mv(chainrule.ones(2, 3), chainrule.ones(2)), r"mv.*\(2, 3\).*\(2,\)"),
+        (lambda: chainrule.inner(chainrule.ones(2, 3), chainrule.ones(2)), r"inner.*last dim"),
+        (lambda: chainrule.tensordot(chainrule.ones(2, 3), chainrule.ones(4, 2), 1), "tensordot"),
+        (lambda: chainrule.diagonal(chainrule.ones(3, 3), 0, 1, -1), r"diagonal.*identical"),
+        (lambda: chainrule.tril(chainrule.ones(3)), r"tril.*at least 2 dimensions"),
+        (lambda: chainrule.diag(chainrule.ones(2, 2, 2)), r"diag\(\).*3D"),
+        (
+            lambda: chainrule.addmm(
+                chainrule.ones(2, 2, 3), chainrule.ones(2, 4), chainrule.ones(4, 3)
+            ),
+            r"addmm.*\(2, 2, 3\).*\(2, 3\)",
+        ),
+        (
+            lambda: chainrule.linalg.solve_triangular(
+                chainrule.eye(3), chainrule.ones(2, 3), upper=True
+            ),
+            r"solve_triangular.*\(3, 3\).*\(2, 3\)",
+        ),
+    ],
+)
+def test_shape_errors_name_the_op(call, message):
+    with pytest.raises(ShapeError, match=message):
+        call()
+
+
+def test_linalg_dtype_errors():
+    with pytest.raises(DTypeError, match="linalg.inv.*int64"):
+        chainrule.linalg.inv(chainrule.ones(2, 2, dtype=chainrule.int64))
+    with pytest.raises(DTypeError, match="linalg.solve.*float32.*float64"):
+        chainrule.linalg.solve(chainrule.eye(2), chainrule.ones(2, dtype=chainrule.float64))
+    with pytest.raises(DTypeError, match="dot.*float32.*float64"):
+        chainrule.dot(chainrule.ones(2), chainrule.ones(2, dtype=chainrule.float64))
+    with pytest.raises(DTypeError, match="einsum"):
+        chainrule.einsum("i,i->", chainrule.ones(2), chainrule.ones(2, dtype=chainrule.float64))
+
+
+@pytest.mark.parametrize(
+    "equation, shapes, message",
+    [
+        ("ij,jk->ik", [(2, 3)], "2 operands but 1"),
+        ("ij->ij", [(2, 3, 4)], "3 dimensions"),
+        ("ij,jk->ik", [(2, 3), (4, 5)], r"'j' has size 3.*4"),
+        ("ii->i", [(2, 3)], "repeated for operand 0"),
+        ("ij->ii", [(2, 2)], "more than once"),
+        ("ij->k", [(2, 2)], "not in any input"),
+        ("i1->i", [(2, 2)], "invalid subscript"),
+        ("i->i->i", [(2,)], "more than one"),
+    ],
+)
+def test_einsum_equation_errors(equation, shapes, message):
+    operands = [chainrule.ones(*shape) for shape in shapes]
+    with pytest.raises(ShapeError, match=message):
+        chainrule.einsum(equation, *operands)
+
+
+# ---- singular and non-positive-definite inputs -------------------------------------------------
+
+
+def test_linalg_error_is_torchs_kind_of_error():
+    assert chainrule.linalg.LinAlgError is LinAlgError
+    assert issubclass(LinAlgError, RuntimeError) and issubclass(LinAlgError, ChainruleError)
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda a: chainrule.linalg.inv(a), "linalg.inv"),
+        (lambda a: chainrule.inverse(a), "linalg.inv"),
+        (lambda a: chainrule.linalg.solve(a, chainrule.ones(3, dtype=a.dtype)), "linalg.solve"),
+        (lambda a: chainrule.linalg.cholesky(a), "linalg.cholesky"),
+    ],
+)
+def test_singular_input_raises_linalg_error_naming_the_op(call, name):
+    singular = tensor([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 0.0, 1.0]])
+    with pytest.raises(LinAlgError, match=name):
+        call(singular)
+
+
+def test_cholesky_of_a_non_positive_definite_matrix():
+    with pytest.raises(LinAlgError, match="not positive-definite"):
+        chainrule.linalg.cholesky(-chainrule.eye(3))
+
+
+def test_det_of_a_singular_matrix_is_zero_and_its_gradient_raises():
+    A = tensor([[1.0, 2.0], [2.0, 4.0]], requires_grad=True)
+    out = chainrule.linalg.det(A)
+    assert out.item() == 0.0
+    with pytest.raises(LinAlgError, match="det"):
+        out.backward()
+
+
+def test_solve_triangular_with_a_zero_pivot_gives_inf_and_nan_like_torch():
+    A, B = np.zeros((3, 3)), np.ones((3, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mine = chainrule.linalg.solve_triangular(tensor(A), tensor(B), upper=True).numpy()
+    theirs = torch.linalg.solve_triangular(torch.tensor(A), torch.tensor(B), upper=True).numpy()
+    np.testing.assert_array_equal(mine, theirs)
+
+
+def test_solve_triangular_reads_only_its_triangle():
+    A = random(3, 3) + 3 * np.eye(3)
+    B = random(3, 2, seed=1)
+    full = chainrule.linalg.solve_triangular(tensor(A), tensor(B), upper=False)
+    lower = chainrule.linalg.solve_triangular(tensor(np.tril(A)), tensor(B), upper=False)
+    np.testing.assert_allclose(full.numpy(), lower.numpy())
+    unit = chainrule.linalg.solve_triangular(tensor(A), tensor(B), upper=False, unitriangular=True)
+    unit_a = np.tril(A, -1) + np.eye(3)
+    np.testing.assert_allclose(unit.numpy(), np.linalg.solve(unit_a, B))
+
+
+# ---- semantics ---------------------------------------------------------------------------------
+
+
+def test_diagonal_is_a_view_of_its_input():
+    x = chainrule.zeros(3, 3)
+    x.diagonal().fill_(1.0)
+    np.testing.assert_array_equal(x.numpy(), np.eye(3))
+    assert chainrule.diagonal(x)._base is x
+
+
+def test_diag_of_a_matrix_is_a_copy():
+    x = chainrule.zeros(3, 3)
+    chainrule.diag(x).fill_(1.0)
+    assert x.numpy().sum() == 0
+
+
+def test_slogdet_returns_a_named_pair():
+    A = tensor(np.diag([-2.0, 1.0, 3.0]))
+    result = chainrule.linalg.slogdet(A)
+    sign, logabsdet = result
+    assert result.sign is sign and result.logabsdet is logabsdet
+    assert sign.item() == -1.0
+    assert logabsdet.item() == pytest.approx(np.log(6.0))
+    assert np.isnan(chainrule.logdet(A).item())
+
+
+def test_integer_contractions_keep_integers_and_trace_widens():
+    x = chainrule.arange(6).reshape(2, 3)
+    assert chainrule.einsum("ij,kj->ik", x, x).dtype == chainrule.int64
+    small = chainrule.ones(2, 2, dtype=chainrule.int32)
+    assert chainrule.trace(small).dtype == chainrule.int64
+    assert chainrule.trace(small).item() == 2
+
+
+def test_vector_norm_is_the_reductions():
+    from chainrule.ops.reduction import vector_norm
+
+    assert chainrule.linalg.vector_norm is vector_norm
+
+
+def test_matrix_norms_that_need_singular_values_say_so():
+    with pytest.raises(NotImplementedError, match="nuc"):
+        chainrule.linalg.matrix_norm(chainrule.ones(2, 2), "nuc")
+
+
+def test_einsum_third_derivative_through_a_repeated_index():
+    # f(A) = sum_i A_ii^3 through 'ii->i' and products: d3f/dA_ii^3 = 6 on the diagonal.
+    A = tensor(random(3, 3), requires_grad=True)
+    diagonal = chainrule.einsum("ii->i", A)
+    f = chainrule.einsum("i,i,i->", diagonal, diagonal, diagonal)
+    (g,) = chainrule.autograd.grad(f, A, create_graph=True)
+    (h,) = chainrule.autograd.grad(chainrule.einsum("ii->", g), A, create_graph=True)
+    (t,) = chainrule.autograd.grad(chainrule.einsum("ii->", h), A)
+    np.testing.assert_allclose(t.numpy(), 6 * np.eye(3))
+
+
+# ---- jvp rules agree with vjp rules: <jvp(t), c> == <t, vjp(c)> -------------------------------
+
+
+def _well_conditioned(*shape, seed=0):
+    return random(*shape, seed=seed) + shape[-1] * np.eye(shape[-1])
+
+
+JVP_CASES = [
+    ("matmul", lambda a, b: chainrule.matmul(a, b), [random(2, 3), random(3, 4, seed=1)]),
+    ("einsum", lambda a, b: chainrule.einsum("ij,jk->ik", a, b), [random(2, 3), random(3, 2)]),
+    ("einsum repeated", lambda a: chainrule.einsum("iij->ij", a), [random(2, 2, 3)]),
+    ("diagonal", lambda a: chainrule.diagonal(a, 1, 0, 2), [random(3, 2, 4)]),
+    ("diag_embed", lambda a: chainrule.diag_embed(a, -1), [random(2, 3)]),
+    ("tril", lambda a: chainrule.tril(a, -1), [random(3, 4)]),
+    ("triu", lambda a: chainrule.triu(a, 1), [random(3, 4)]),
+    ("inv", chainrule.linalg.inv, [_well_conditioned(2, 3, 3)]),
+    ("det", chainrule.linalg.det, [_well_conditioned(2, 3, 3)]),
+    ("solve", chainrule.linalg.solve, [_well_conditioned(3, 3), random(3, 2, seed=2)]),
+]
+
+
+@pytest.mark.parametrize("name, fn, arrays", JVP_CASES, ids=[case[0] for case in JVP_CASES])
+def test_jvp_is_the_transpose_of_vjp(name, fn, arrays):
+    rng = np.random.default_rng(3)
+    inputs = [tensor(array, requires_grad=True) for array in arrays]
+    out = fn(*inputs)
+    node = out.grad_fn
+    assert node.op.jvp is not None, f"{name} has no jvp"
+    tangents = [rng.standard_normal(array.shape) for array in arrays]
+    jvp = node.op.jvp(node, *[tensor(t) for t in tangents])
+    cotangent = rng.standard_normal(out.shape)
+    grads = chainrule.autograd.grad(out, inputs, tensor(cotangent))
+    forward = float(np.sum(jvp.detach().numpy() * cotangent))
+    backward = sum(float(np.sum(g.numpy() * t)) for g, t in zip(grads, tangents))
+    assert forward == pytest.approx(backward, rel=1e-9, abs=1e-9)

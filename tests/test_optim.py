@@ -1,0 +1,377 @@
+"""chainrule.optim against torch.optim: the same program, step for step, to float32 rounding."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from chainrule import optim
+
+SHAPES = [(3, 4), (5,), ()]
+RTOL = 1e-6
+ATOL = 1e-7
+
+
+def make_params(seed=0, shapes=SHAPES):
+    rng = np.random.default_rng(seed)
+    arrays = [rng.standard_normal(shape).astype(np.float32) for shape in shapes]
+    ours = [chainrule.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    return ours, theirs
+
+
+def loss_terms(step, shapes=SHAPES):
+    """Per-step coefficients of a quadratic loss sum(c * p**2 / 2 + b * p): fixed, but different
+    every step, so the gradients depend on both the parameters and the step."""
+    rng = np.random.default_rng(100 + step)
+    return [
+        (
+            rng.uniform(0.5, 2.0, shape).astype(np.float32),
+            rng.standard_normal(shape).astype(np.float32),
+        )
+        for shape in shapes
+    ]
+
+
+def backward(lib, params, step):
+    for p, (c, b) in zip(params, loss_terms(step, [tuple(p.shape) for p in params])):
+        (lib.tensor(c) * p * p / 2 + lib.tensor(b) * p).sum().backward()
+
+
+def train_both(opt, topt, ours, theirs, steps, with_grad=slice(None)):
+    """`steps` steps of both optimizers on the same losses; only params[with_grad] get grads."""
+    for step in steps:
+        opt.zero_grad()
+        topt.zero_grad()
+        backward(chainrule, ours[with_grad], step)
+        backward(torch, theirs[with_grad], step)
+        opt.step()
+        topt.step()
+
+
+def assert_close(ours, theirs, rtol=RTOL, atol=ATOL, what=""):
+    for i, (p, q) in enumerate(zip(ours, theirs)):
+        np.testing.assert_allclose(
+            p.detach().numpy(), q.detach().numpy(), rtol=rtol, atol=atol, err_msg=f"{what} {i}"
+        )
+
+
+def run_both(name, kwargs, steps=5):
+    ours, theirs = make_params()
+    opt = getattr(optim, name)(ours, **kwargs)
+    topt = getattr(torch.optim, name)(theirs, **kwargs)
+    for step in range(steps):
+        train_both(opt, topt, ours, theirs, [step])
+        assert_close(ours, theirs, what=f"{name}{kwargs} step {step} param")
+    return opt, topt, ours, theirs
+
+
+CASES = [
+    ("SGD", {"lr": 0.1}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9}),
+    ("SGD", {"lr": 0.05, "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01}),
+    ("SGD", {"lr": 0.1, "momentum": 0.8, "nesterov": True, "weight_decay": 0.1}),
+    ("SGD", {"lr": 0.1, "maximize": True, "weight_decay": 0.1}),
+    ("Adam", {}),
+    ("Adam", {"lr": 0.01, "betas": (0.8, 0.99), "weight_decay": 0.1}),
+    ("Adam", {"lr": 0.1, "amsgrad": True}),
+    ("Adam", {"lr": 0.1, "betas": (0.3, 0.5), "eps": 1e-3, "maximize": True}),
+    ("AdamW", {}),
+    ("AdamW", {"lr": 0.05, "weight_decay": 0.1, "amsgrad": True}),
+    ("RMSprop", {}),
+    ("RMSprop", {"lr": 0.01, "centered": True}),
+    ("RMSprop", {"lr": 0.01, "momentum": 0.9, "alpha": 0.9}),
+    ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5, "weight_decay": 0.1}),
+    ("RMSprop", {"lr": 0.01, "maximize": True}),
+    ("Adagrad", {}),
+    (
+        "Adagrad",
+        {"lr": 0.1, "lr_decay": 0.1, "weight_decay": 0.1, "initial_accumulator_value": 0.5},
+    ),
+    ("Adagrad", {"lr": 0.1, "maximize": True, "eps": 1e-3}),
+    ("Adadelta", {}),
+    ("Adadelta", {"lr": 0.5, "rho": 0.5, "weight_decay": 0.1}),
+    ("Adadelta", {"maximize": True, "eps": 1e-4}),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs"), CASES, ids=lambda v: str(v))
+def test_five_steps_match_torch(name, kwargs):
+    opt, topt, ours, theirs = run_both(name, kwargs)
+    # The state matches too, entry for entry (PyTorch's state_dict layout).
+    state, tstate = opt.state_dict()["state"], topt.state_dict()["state"]
+    assert state.keys() == tstate.keys()
+    for index in tstate:
+        assert state[index].keys() == tstate[index].keys()
+        for key, value in tstate[index].items():
+            np.testing.assert_allclose(
+                np.asarray(state[index][key].numpy()), value.numpy(), rtol=1e-5, atol=1e-7
+            )
+            assert state[index][key].dtype.name == str(value.dtype).removeprefix("torch.")
+
+
+def test_param_groups_use_their_own_options():
+    ours, theirs = make_params()
+    opt = optim.SGD(
+        [{"params": ours[:1]}, {"params": ours[1:], "lr": 0.5, "momentum": 0.9}], lr=0.1
+    )
+    topt = torch.optim.SGD(
+        [{"params": theirs[:1]}, {"params": theirs[1:], "lr": 0.5, "momentum": 0.9}], lr=0.1
+    )
+    train_both(opt, topt, ours, theirs, range(5))
+    assert_close(ours, theirs)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
+    assert opt.param_groups[0]["momentum"] == 0
+
+
+def test_add_param_group_and_packed_state_dict_layout():
+    ours, theirs = make_params()
+    opt = optim.Adam(ours[:2], lr=0.1)
+    opt.add_param_group({"params": ours[2], "lr": 0.01})
+    topt = torch.optim.Adam(theirs[:2], lr=0.1)
+    topt.add_param_group({"params": theirs[2], "lr": 0.01})
+    train_both(opt, topt, ours, theirs, range(3))
+    assert_close(ours, theirs)
+    packed, tpacked = opt.state_dict(), topt.state_dict()
+    assert [g["params"] for g in packed["param_groups"]] == [[0, 1], [2]]
+    assert [g["params"] for g in tpacked["param_groups"]] == [[0, 1], [2]]
+    for group, tgroup in zip(packed["param_groups"], tpacked["param_groups"]):
+        for key, value in group.items():
+            assert tgroup[key] == value, key
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        opt.add_param_group({"params": [ours[0]]})
+
+
+def test_params_without_grad_are_skipped():
+    ours, theirs = make_params()
+    opt = optim.Adam(ours, lr=0.1)
+    topt = torch.optim.Adam(theirs, lr=0.1)
+    before = ours[1].detach().numpy().copy()
+    train_both(opt, topt, ours, theirs, range(3), with_grad=slice(None, None, 2))
+    assert_close(ours, theirs)
+    np.testing.assert_array_equal(ours[1].detach().numpy(), before)
+    assert ours[1] not in opt.state and len(opt.state_dict()["state"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("SGD", {"lr": 0.1, "momentum": 0.9}),
+        ("Adam", {"lr": 0.1, "amsgrad": True}),
+        ("AdamW", {"lr": 0.1}),
+        ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.9}),
+        ("Adagrad", {"lr": 0.1, "lr_decay": 0.01}),
+        ("Adadelta", {}),
+    ],
+)
+def test_state_dict_round_trip_continues_identically(name, kwargs):
+    ours, _ = make_params()
+    opt = getattr(optim, name)(ours, **kwargs)
+    for step in range(3):
+        opt.zero_grad()
+        backward(chainrule, ours, step)
+        opt.step()
+    copies = [p.detach().clone().requires_grad_(True) for p in ours]
+    resumed = getattr(optim, name)(copies, lr=123.0)  # options come back from the state dict
+    resumed.load_state_dict(opt.state_dict())
+    assert resumed.param_groups[0]["lr"] == kwargs.get("lr", 1.0)
+    for step in range(3, 6):
+        for o, params in ((opt, ours), (resumed, copies)):
+            o.zero_grad()
+            backward(chainrule, params, step)
+            o.step()
+    for p, q in zip(ours, copies):
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+
+
+def test_load_state_dict_copies_and_checks_sizes():
+    ours, _ = make_params()
+    opt = optim.SGD(ours, lr=0.1, momentum=0.9)
+    for p in ours:
+        p.grad = chainrule.ones_like(p)
+    opt.step()
+    other = optim.SGD([p.detach().clone().requires_grad_(True) for p in ours], lr=0.1)
+    saved = opt.state_dict()
+    other.load_state_dict(saved)
+    buffer = other.state[other.param_groups[0]["params"][0]]["momentum_buffer"]
+    assert buffer is not saved["state"][0]["momentum_buffer"]
+    with pytest.raises(ValueError, match="doesn't match the size"):
+        optim.SGD(ours[:2], lr=0.1).load_state_dict(saved)
+    with pytest.raises(ValueError, match="different number of parameter groups"):
+        optim.SGD([{"params": ours[:1]}, {"params": ours[1:]}], lr=0.1).load_state_dict(saved)
+
+
+def test_zero_grad_modes_and_step_bumps_version():
+    w = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    opt = optim.SGD([w], lr=0.5)
+    (w * w).sum().backward()
+    version = w._version
+    opt.step()
+    assert w._version == version + 1
+    np.testing.assert_allclose(w.detach().numpy(), [0.0, 0.0])
+    opt.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(w.grad.numpy(), [0.0, 0.0])
+    opt.zero_grad()
+    assert w.grad is None
+
+
+def test_step_returns_the_closure_loss():
+    w = chainrule.tensor([3.0], requires_grad=True)
+    opt = optim.SGD([w], lr=0.25)
+
+    def closure():
+        opt.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        return loss
+
+    loss = opt.step(closure)
+    assert float(loss) == 9.0
+    assert float(w) == 1.5
+
+
+def test_invalid_options_raise_like_torch():
+    w = chainrule.zeros(2, requires_grad=True)
+    with pytest.raises(ValueError, match="Invalid learning rate"):
+        optim.SGD([w], lr=-1)
+    with pytest.raises(ValueError, match="Nesterov"):
+        optim.SGD([w], lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match="beta parameter at index 1"):
+        optim.Adam([w], betas=(0.9, 1.0))
+    with pytest.raises(ValueError, match="empty parameter list"):
+        optim.Adam([])
+    with pytest.raises(TypeError, match="iterable of Tensors"):
+        optim.Adam(w)
+    with pytest.raises(ValueError, match="non-leaf"):
+        optim.Adam([w * 2])
+    with pytest.raises(ValueError, match="LBFGS doesn't support"):
+        optim.LBFGS([{"params": [w]}, {"params": [chainrule.zeros(1, requires_grad=True)]}])
+
+
+def test_float64_params_keep_their_dtype():
+    w = chainrule.tensor([1.0, -2.0], dtype=chainrule.float64, requires_grad=True)
+    tw = torch.tensor([1.0, -2.0], dtype=torch.float64, requires_grad=True)
+    opt, topt = optim.Adam([w], lr=0.1), torch.optim.Adam([tw], lr=0.1)
+    for _ in range(5):
+        for o, p in ((opt, w), (topt, tw)):
+            o.zero_grad()
+            (p**3).sum().backward()
+            o.step()
+    assert w.dtype == chainrule.float64
+    np.testing.assert_allclose(w.detach().numpy(), tw.detach().numpy(), rtol=1e-13)
+
+
+# ---- LBFGS ---------------------------------------------------------------------------------
+
+
+def rosenbrock(x):
+    return (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2
+
+
+def lbfgs_run(lib, start, steps, dtype="float32", **kwargs):
+    x = lib.tensor(start, dtype=getattr(lib, dtype), requires_grad=True)
+    opt = (optim if lib is chainrule else torch.optim).LBFGS([x], **kwargs)
+
+    def closure():
+        opt.zero_grad()
+        loss = rosenbrock(x)
+        loss.backward()
+        return loss
+
+    losses = [float(opt.step(closure).detach()) for _ in range(steps)]
+    state = opt.state[x]
+    counts = (state["n_iter"], state["func_evals"])
+    return losses, float(rosenbrock(x.detach())), x.detach().numpy().copy(), counts
+
+
+LBFGS_CASES = [
+    {"lr": 1, "line_search_fn": "strong_wolfe"},
+    {"lr": 0.5, "history_size": 5, "line_search_fn": "strong_wolfe", "max_iter": 10},
+    {"lr": 0.1, "max_iter": 20},
+    {"lr": 1, "max_eval": 15, "tolerance_change": 1e-6},
+]
+
+
+@pytest.mark.parametrize("kwargs", LBFGS_CASES, ids=str)
+def test_lbfgs_follows_torch_iterate_for_iterate_in_float64(kwargs):
+    """In float64 rounding cannot hide a logic difference: the same iterations, the same
+    function evaluations, the same losses (Rosenbrock amplifies 1e-16 differences over 100+
+    iterations, hence rtol 1e-4 on the later losses)."""
+    losses, final, x, counts = lbfgs_run(chainrule, [-1.5, 2.0], 6, "float64", **kwargs)
+    tlosses, tfinal, tx, tcounts = lbfgs_run(torch, [-1.5, 2.0], 6, "float64", **kwargs)
+    assert counts == tcounts
+    np.testing.assert_allclose(losses[:3], tlosses[:3], rtol=1e-9)
+    np.testing.assert_allclose(losses, tlosses, rtol=1e-4, atol=1e-9)
+    assert abs(final - tfinal) < 1e-5
+
+
+@pytest.mark.parametrize("kwargs", LBFGS_CASES[:2], ids=str)
+def test_lbfgs_on_rosenbrock_reaches_torchs_final_loss_in_float32(kwargs):
+    _, final, x, _ = lbfgs_run(chainrule, [-1.5, 2.0], 8, **kwargs)
+    _, tfinal, tx, _ = lbfgs_run(torch, [-1.5, 2.0], 8, **kwargs)
+    assert abs(final - tfinal) < 1e-5
+    np.testing.assert_allclose(x, tx, atol=1e-3)
+
+
+def test_lbfgs_converges_with_strong_wolfe():
+    _, final, x, _ = lbfgs_run(chainrule, [-1.5, 2.0], 10, lr=1, line_search_fn="strong_wolfe")
+    assert final < 1e-8
+    np.testing.assert_allclose(x, [1.0, 1.0], atol=1e-4)
+
+
+def test_lbfgs_with_several_params_follows_torch():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((4, 4)).astype(np.float32)
+    spd = a @ a.T + 4 * np.eye(4, dtype=np.float32)
+    b = rng.standard_normal(4).astype(np.float32)
+
+    def run(lib):
+        x = lib.zeros(2, requires_grad=True)
+        y = lib.zeros(2, 1, requires_grad=True)
+        opt = (optim if lib is chainrule else torch.optim).LBFGS([x, y], history_size=3)
+        matrix, vector = lib.tensor(spd), lib.tensor(b)
+
+        def closure():
+            opt.zero_grad()
+            loss = quadratic(lib, x, y, matrix, vector)
+            loss.backward()
+            return loss
+
+        for _ in range(3):
+            opt.step(closure)
+        return x.detach().numpy(), y.detach().numpy()
+
+    x, y = run(chainrule)
+    tx, ty = run(torch)
+    np.testing.assert_allclose(x, tx, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(y, ty, rtol=1e-4, atol=1e-5)
+
+
+def quadratic(lib, x, y, matrix, vector):
+    """0.5 z^T A z - b^T z with z = (x, y) written without concatenation."""
+    loss = 0
+    z = [x[0], x[1], y[0, 0], y[1, 0]]
+    for i in range(4):
+        for j in range(4):
+            loss = loss + 0.5 * matrix[i, j] * z[i] * z[j]
+        loss = loss - vector[i] * z[i]
+    return loss
+
+
+def test_lbfgs_returns_immediately_at_a_stationary_point():
+    x = chainrule.tensor([1.0, 1.0], requires_grad=True)
+    opt = optim.LBFGS([x])
+    calls = []
+
+    def closure():
+        calls.append(1)
+        opt.zero_grad()
+        loss = rosenbrock(x)
+        loss.backward()
+        return loss
+
+    assert float(opt.step(closure)) == 0.0
+    assert len(calls) == 1
+    assert math.isclose(float(x[0]), 1.0)

@@ -1,0 +1,464 @@
+"""Reduction semantics the shared op checker does not reach: named results, dtypes, errors,
+NaN and empty inputs, ties where torch's index choice is unspecified, zeros in products,
+numerical stability, and conventions at kinks."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from chainrule.errors import DTypeError, ShapeError
+
+
+def pair(values, dtype=np.float64, requires_grad=True):
+    """The same data as a chainrule and a torch tensor (float ones requiring grad)."""
+    array = np.asarray(values, dtype=dtype)
+    grad = requires_grad and array.dtype.kind == "f"
+    mine = chainrule.from_numpy(array.copy()).requires_grad_(grad)
+    theirs = torch.from_numpy(array.copy()).requires_grad_(grad)
+    return mine, theirs
+
+
+def close(mine, theirs, atol=1e-10):
+    expected = theirs.detach().numpy() if isinstance(theirs, torch.Tensor) else np.asarray(theirs)
+    np.testing.assert_allclose(np.asarray(mine.detach().numpy()), expected, atol=atol, rtol=1e-7)
+
+
+# ---- named results -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, call",
+    [
+        ("max", lambda m, x: m.max(x, 1)),
+        ("min", lambda m, x: m.min(x, 1)),
+        ("sort", lambda m, x: m.sort(x, 1)),
+        ("topk", lambda m, x: m.topk(x, 2)),
+        ("kthvalue", lambda m, x: m.kthvalue(x, 2)),
+        ("median", lambda m, x: m.median(x, 1)),
+    ],
+)
+def test_value_index_results_are_named_tuples(name, call):
+    x, t = pair([[3.0, 1.0, 2.0], [0.5, 4.0, -1.0]])
+    result, expected = call(chainrule, x), call(torch, t)
+    values, indices = result
+    assert type(result).__name__ == name
+    assert result.values is values and result.indices is indices
+    assert result[0] is values and result[1] is indices
+    assert indices.dtype == chainrule.int64
+    close(values, expected.values)
+    close(indices, expected.indices)
+
+
+def test_max_and_min_with_a_tensor_are_elementwise():
+    x, t = pair([1.0, 5.0, 3.0])
+    y, u = pair([2.0, 4.0, 3.0])
+    close(chainrule.max(x, y), torch.max(t, u))
+    close(x.max(y), t.max(u))
+    close(chainrule.max(x, other=y), torch.maximum(t, u))
+    close(chainrule.min(x, y), torch.min(t, u))
+
+
+def test_full_max_is_zero_dim():
+    x, t = pair([[1.0, 7.0], [3.0, 2.0]])
+    assert chainrule.max(x).shape == () and x.max().item() == 7.0
+    assert x.min().item() == 1.0
+
+
+# ---- dtypes --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m, x: m.sum(x),
+        lambda m, x: m.prod(x),
+        lambda m, x: m.prod(x, 0),
+        lambda m, x: m.cumsum(x, 0),
+        lambda m, x: m.cumprod(x, 0),
+        lambda m, x: m.cumsum(x, 0, dtype=m.int32),
+        lambda m, x: m.cumprod(x, 0, dtype=m.float64),
+        lambda m, x: m.all(x),
+        lambda m, x: m.any(x, 0),
+        lambda m, x: m.count_nonzero(x),
+        lambda m, x: m.argmax(x),
+        lambda m, x: m.amax(x),
+        lambda m, x: m.max(x, 0).values,
+        lambda m, x: m.sort(x).values,
+        lambda m, x: m.logsumexp(x, 0),
+        lambda m, x: m.median(x),
+        lambda m, x: m.median(x, 0).values,
+        lambda m, x: m.topk(x, 2).values,
+        lambda m, x: m.kthvalue(x, 2).values,
+        lambda m, x: m.argsort(x),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.bool_, np.uint8])
+def test_result_dtypes_follow_torch(call, dtype):
+    x, t = pair([1, 0, 3, 2], dtype=dtype)
+    try:
+        theirs = call(torch, t)
+    except RuntimeError:
+        with pytest.raises(DTypeError):
+            call(chainrule, x)
+        return
+    mine = call(chainrule, x)
+    assert mine.dtype.name == str(theirs.dtype).replace("torch.", "")
+    close(mine, theirs, atol=1e-6)
+
+
+def test_indices_are_int64_and_not_differentiable():
+    x, _ = pair([[1.0, 2.0], [4.0, 3.0]])
+    for indices in (chainrule.argmax(x, 1), chainrule.max(x, 1).indices, chainrule.argsort(x)):
+        assert indices.dtype == chainrule.int64
+        assert not indices.requires_grad
+
+
+# ---- errors --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda x: chainrule.max(x, 2), IndexError),
+        (lambda x: chainrule.sum(x, (0, -2)), ShapeError),
+        (lambda x: chainrule.softmax(x, -3), IndexError),
+        (lambda x: chainrule.topk(x, 4), IndexError),
+        (lambda x: chainrule.topk(x, -1), IndexError),
+        (lambda x: chainrule.kthvalue(x, 0), IndexError),
+        (lambda x: chainrule.kthvalue(x, 4, 1), IndexError),
+        (lambda x: chainrule.prod(x, (0, 1)), TypeError),
+        (lambda x: chainrule.var(x, 1, True, correction=0), ValueError),
+        (lambda x: chainrule.norm(x, "nuc"), NotImplementedError),
+        (lambda x: chainrule.norm(x, "fro", (0, 1, 0)), ShapeError),
+        (lambda x: chainrule.var(x.to(chainrule.int64)), DTypeError),
+        (lambda x: chainrule.std(x.to(chainrule.int64)), DTypeError),
+        (lambda x: chainrule.softmax(x.to(chainrule.int64), 0), DTypeError),
+        (lambda x: chainrule.vector_norm(x.to(chainrule.int64)), DTypeError),
+    ],
+)
+def test_bad_arguments_raise_typed_errors(call, error):
+    x, _ = pair([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=False)
+    with pytest.raises(error):
+        call(x)
+
+
+def test_extremes_of_empty_inputs_raise():
+    empty = chainrule.zeros(0, 3)
+    with pytest.raises(ShapeError, match="max"):
+        chainrule.max(empty)
+    with pytest.raises(IndexError, match="non-zero size"):
+        chainrule.max(empty, 0)
+    with pytest.raises(IndexError):
+        chainrule.amax(empty, 0)
+    with pytest.raises(ShapeError):
+        chainrule.argmax(empty)
+    with pytest.raises(ShapeError):
+        chainrule.vector_norm(empty, math.inf)
+    assert chainrule.max(empty, 1).values.shape == (0,)
+    assert chainrule.amax(empty, 1).shape == (0,)
+
+
+def test_empty_inputs_follow_torch():
+    x, t = pair(np.zeros((0, 3)))
+    close(chainrule.logsumexp(x, 0), torch.logsumexp(t, 0))
+    close(chainrule.prod(x), torch.prod(t))
+    close(chainrule.sum(x, 0), torch.sum(t, 0))
+    assert math.isnan(chainrule.median(x).item())
+    assert chainrule.softmax(x, 0).shape == (0, 3)
+    assert chainrule.sort(x, 0).values.shape == (0, 3)
+    close(chainrule.vector_norm(x, 2, 0), torch.linalg.vector_norm(t, 2, 0))
+
+
+# ---- ties where torch leaves the index unspecified -----------------------------------------------
+
+
+def _stable_position(data, dim, rank):
+    """Index of the element at `rank` in a stable ascending sort along `dim` (keepdim)."""
+    return np.take(np.argsort(data, axis=dim, kind="stable"), [rank], dim)
+
+
+@pytest.mark.parametrize(
+    "call, dim, reference",
+    [
+        (lambda m, x: m.topk(x, 3, 1), 1, lambda d: np.argsort(-d, 1, kind="stable")[:, :3]),
+        (
+            lambda m, x: m.topk(x, 2, 0, largest=False),
+            0,
+            lambda d: np.argsort(d, 0, kind="stable")[:2],
+        ),
+        (lambda m, x: m.kthvalue(x, 3, 1), 1, lambda d: _stable_position(d, 1, 2)),
+        (lambda m, x: m.median(x, 1), 1, lambda d: _stable_position(d, 1, 2)),
+        (lambda m, x: m.median(x, 0, keepdim=True), 0, lambda d: _stable_position(d, 0, 1)),
+    ],
+)
+def test_ties_select_the_first_equal_element(call, dim, reference):
+    """torch documents the index among equal values as unspecified (its selection algorithm
+    decides); values agree with torch, indices are those of a stable sort (the first equal
+    element in input order), and the gradient goes to exactly those elements."""
+    data = np.random.default_rng(1).integers(0, 3, size=(4, 6)).astype(np.float64)
+    x, t = pair(data)
+    (values, indices), (expected_values, _) = call(chainrule, x), call(torch, t)
+    close(values, expected_values)
+    index = reference(data)
+    np.testing.assert_array_equal(indices.numpy().reshape(index.shape), index)
+    weights = np.arange(values.numel(), dtype=np.float64).reshape(values.shape) + 1
+    (grad,) = chainrule.autograd.grad(values, x, chainrule.from_numpy(weights))
+    expected = np.zeros_like(data)
+    np.put_along_axis(expected, index, weights.reshape(index.shape), dim)
+    np.testing.assert_array_equal(grad.numpy(), expected)
+
+
+def test_sort_is_stable_both_ways_with_nan_largest():
+    data = [2.0, float("nan"), 1.0, 2.0, float("nan"), 1.0]
+    x, t = pair(data)
+    for descending in (False, True):
+        mine = chainrule.sort(x, descending=descending)
+        theirs = torch.sort(t, descending=descending, stable=True)
+        close(mine.values, theirs.values)
+        close(mine.indices, theirs.indices)
+    close(chainrule.argmax(x), torch.argmax(t))
+    close(chainrule.argmin(x), torch.argmin(t))
+
+
+def test_nan_propagates_like_torch():
+    data = [[1.0, float("nan"), 3.0, float("nan")], [2.0, 0.0, 5.0, 1.0]]
+    x, t = pair(data)
+    for call in (
+        lambda m, v: m.max(v, 1),
+        lambda m, v: m.median(v, 1),
+        lambda m, v: m.kthvalue(v, 4, 1),
+    ):
+        mine, theirs = call(chainrule, x), call(torch, t)
+        close(mine.values, theirs.values)
+        close(mine.indices, theirs.indices)
+    close(chainrule.median(x), torch.median(t))
+    close(chainrule.amax(x, 1), torch.amax(t, 1))
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered")
+def test_gradient_at_nan_extremes_follows_torch():
+    data = [1.0, float("nan"), 3.0]
+    for name in ("max", "amax"):
+        x, t = pair(data)
+        getattr(chainrule, name)(x).backward()
+        getattr(torch, name)(t).backward()
+        close(x.grad, t.grad)
+
+
+def test_full_extremes_split_ties_evenly():
+    x, t = pair([[2.0, 5.0, 5.0], [5.0, 1.0, 0.0]])
+    for name in ("max", "amax"):
+        x.grad = None
+        getattr(chainrule, name)(x).backward()
+        np.testing.assert_allclose(x.grad.numpy(), [[0, 1 / 3, 1 / 3], [1 / 3, 0, 0]])
+    x, t = pair([1.0, 2.0, 2.0, 3.0])
+    chainrule.median(x).backward()
+    torch.median(t).backward()
+    close(x.grad, t.grad)  # lower median 2, shared by two elements
+
+
+def test_median_of_an_even_count_is_the_lower_one():
+    x, t = pair([4.0, 1.0, 3.0, 2.0])
+    assert chainrule.median(x).item() == 2.0 == torch.median(t).item()
+    assert chainrule.median(x, 0).values.item() == 2.0
+
+
+# ---- products with zeros -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [[2.0, 0.0, 3.0, -1.5], [0.0, 2.0, 0.0, 4.0], [0.0, 0.0, 0.0, 1.0], [5.0, 0.5, -2.0, 1.0]],
+)
+def test_prod_gradient_is_the_product_of_the_others(data):
+    x, t = pair(data)
+    chainrule.prod(x).backward()
+    torch.prod(t).backward()
+    close(x.grad, t.grad)
+    others = [np.prod([v for j, v in enumerate(data) if j != i]) for i in range(len(data))]
+    np.testing.assert_allclose(x.grad.numpy(), others)
+
+
+def test_prod_second_derivative_with_two_zeros_is_exact():
+    """d2 prod / dx_a dx_b = product of the rest, also when x_a = x_b = 0 (torch's full prod
+    gives 0 there; its prod along a dim agrees with us)."""
+    data = np.array([0.0, 2.0, 0.0, 3.0])
+    x, t = pair(data)
+    (grad,) = chainrule.autograd.grad(chainrule.prod(x), x, create_graph=True)
+    hessian = np.stack(
+        [chainrule.autograd.grad(grad[i], x, retain_graph=True)[0].numpy() for i in range(4)]
+    )
+    expected = np.zeros((4, 4))
+    for a in range(4):
+        for b in range(4):
+            if a != b:
+                expected[a, b] = np.prod([data[j] for j in range(4) if j not in (a, b)])
+    np.testing.assert_allclose(hessian, expected)
+    (grad_t,) = torch.autograd.grad(torch.prod(t.view(1, 4), 1).sum(), t, create_graph=True)
+    hessian_t = np.stack(
+        [torch.autograd.grad(grad_t[i], t, retain_graph=True)[0].numpy() for i in range(4)]
+    )
+    np.testing.assert_allclose(hessian_t, expected)
+
+
+def test_cumprod_gradient_with_zeros_agrees_with_and_without_a_graph():
+    data = np.array([[1.5, 0.0, 2.0, 0.0, -1.0], [0.0, 3.0, 0.5, 2.0, 1.0]])
+    cotangent = np.random.default_rng(0).standard_normal(data.shape)
+    x, t = pair(data)
+    (torch_grad,) = torch.autograd.grad(torch.cumprod(t, 1), t, torch.from_numpy(cotangent))
+    for create_graph in (False, True):
+        (grad,) = chainrule.autograd.grad(
+            chainrule.cumprod(x, 1), x, chainrule.from_numpy(cotangent), create_graph=create_graph
+        )
+        close(grad, torch_grad)
+
+
+# ---- stability and conventions at kinks ----------------------------------------------------------
+
+
+def test_logsumexp_is_stable_for_large_and_infinite_inputs():
+    x, t = pair([[1000.0, 1000.0, 999.0], [-1000.0, -1001.0, -1000.0]])
+    value = chainrule.logsumexp(x, 1)
+    close(value, torch.logsumexp(t, 1))
+    assert np.isfinite(value.detach().numpy()).all()
+    value.sum().backward()
+    torch.logsumexp(t, 1).sum().backward()
+    close(x.grad, t.grad)
+    infinite, t_infinite = pair([-math.inf, -math.inf], requires_grad=False)
+    close(chainrule.logsumexp(infinite, 0), torch.logsumexp(t_infinite, 0))
+
+
+def test_softmax_is_stable_for_large_inputs():
+    x, t = pair([[1000.0, 0.0, -1000.0], [1e4, 1e4, 1e4]])
+    close(chainrule.softmax(x, 1), torch.softmax(t, 1))
+    close(chainrule.log_softmax(x, 1), torch.log_softmax(t, 1))
+    assert np.isfinite(chainrule.log_softmax(x, 1).detach().numpy()).all()
+
+
+def test_softmax_legacy_implicit_dim():
+    x, t = pair(np.arange(6.0).reshape(2, 3))
+    close(chainrule.softmax(x), torch.nn.functional.softmax(t, dim=1))
+
+
+@pytest.mark.parametrize("length", [2, 3, 5, 7, 12])
+@pytest.mark.parametrize("value", [2.0, 0.1, 1 / 3])
+def test_std_gradient_is_zero_at_zero_variance(length, value):
+    """Equal elements have exactly zero variance even where their mean rounds (torch's Welford
+    update gives exact 0), and std's gradient is masked to 0 there."""
+    x, t = pair(np.full((2, length), value))
+    assert (chainrule.var(x, 1).detach().numpy() == 0).all()
+    chainrule.std(x, 1).sum().backward()
+    torch.std(t, 1).sum().backward()
+    close(x.grad, t.grad)
+    assert (x.grad.numpy() == 0).all()
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # torch warns that dof <= 0
+def test_var_with_no_degrees_of_freedom_follows_torch():
+    x, t = pair([1.0, 2.0])
+    close(chainrule.var(x, correction=2), torch.var(t, correction=2))
+    close(chainrule.var(x, correction=3), torch.var(t, correction=3))
+    y, u = pair([3.0])
+    close(chainrule.var(y), torch.var(u))
+
+
+def test_two_norm_of_zero_has_zero_gradient():
+    x, t = pair([0.0, 0.0, 0.0])
+    chainrule.vector_norm(x).backward()
+    torch.linalg.vector_norm(t).backward()
+    close(x.grad, t.grad)
+    x.grad = None
+    (grad,) = chainrule.autograd.grad(chainrule.vector_norm(x), x, create_graph=True)
+    (second,) = chainrule.autograd.grad(grad.sum(), x)
+    assert (second.numpy() == 0).all()  # torch gives nan here; 0 is the useful subgradient
+
+
+@pytest.mark.parametrize("order", [1, 0.5, -1, 3, math.inf])
+def test_norm_gradients_at_zero_elements_follow_torch(order):
+    x, t = pair([0.0, 2.0, -1.0, 0.0])
+    chainrule.vector_norm(x, order).backward()
+    torch.linalg.vector_norm(t, order).backward()
+    close(x.grad, t.grad)
+
+
+def test_zero_norm_has_no_gradient():
+    x, _ = pair([1.0, 0.0, 2.0])
+    chainrule.vector_norm(x, 0).backward()
+    assert x.grad is None
+
+
+def test_var_accepts_torch_calling_conventions():
+    x, t = pair(np.arange(12.0).reshape(3, 4) ** 1.5)
+    for call in (
+        lambda m, v: m.var(v, True),
+        lambda m, v: m.var(v, 1, False),
+        lambda m, v: m.var(v, 1, True, True),
+        lambda m, v: m.var(v, dim=(0, 1), correction=0, keepdim=True),
+        lambda m, v: v.std(0, unbiased=False),
+    ):
+        close(call(chainrule, x), call(torch, t))
+
+
+def test_all_any_on_empty_dim_tuple_reduce_nothing():
+    x, t = pair([[1.0, 0.0], [2.0, 3.0]])
+    close(chainrule.all(x, ()), torch.all(t, ()))
+    close(chainrule.any(x, dim=()), torch.any(t, dim=()))
+    close(chainrule.count_nonzero(x, ()), torch.count_nonzero(t, ()))
+
+
+def test_selection_gradients_have_every_order():
+    """Selections are linear in x: the second derivative is zero, and create_graph works."""
+    x, _ = pair([[3.0, 1.0, 2.0], [0.0, 5.0, 4.0]])
+    values = chainrule.sort(x, 1, descending=True).values
+    (grad,) = chainrule.autograd.grad((values * values).sum(), x, create_graph=True)
+    close(grad, 2 * x.detach())
+    (second,) = chainrule.autograd.grad(grad.sum(), x)
+    np.testing.assert_allclose(second.numpy(), np.full((2, 3), 2.0))
+
+
+def test_logsumexp_hessian_matches_torch():
+    data = np.random.default_rng(3).standard_normal((2, 4))
+    x, t = pair(data)
+    (grad,) = chainrule.autograd.grad(chainrule.logsumexp(x, 1).sum(), x, create_graph=True)
+    (grad_t,) = torch.autograd.grad(torch.logsumexp(t, 1).sum(), t, create_graph=True)
+    weights = np.random.default_rng(4).standard_normal((2, 4))
+    (second,) = chainrule.autograd.grad(grad, x, chainrule.from_numpy(weights))
+    (second_t,) = torch.autograd.grad(grad_t, t, torch.from_numpy(weights))
+    close(second, second_t)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: chainrule.sum(x, (0, 2), keepdim=True),
+        lambda x: chainrule.mean(x, -1),
+        lambda x: chainrule.amax(x, 1),
+        lambda x: chainrule.amin(x, (0, 1), keepdim=True),
+        lambda x: chainrule.max(x),
+        lambda x: chainrule.logsumexp(x, 1),
+        lambda x: chainrule.cumsum(x, -1),
+        lambda x: chainrule.softmax(x, 1),
+        lambda x: chainrule.log_softmax(x, 0),
+        lambda x: chainrule.sort(x, 1, descending=True).values,
+        lambda x: chainrule.topk(x, 2, 0).values,
+    ],
+)
+def test_jvp_is_the_transpose_of_the_vjp(call):
+    """<jvp(t), c> = <t, vjp(c)> for the ops that define a jvp (no forward-mode API yet, so the
+    rule is called on the recorded node directly)."""
+    rng = np.random.default_rng(5)
+    x = chainrule.from_numpy(rng.standard_normal((3, 4, 2))).requires_grad_(True)
+    out = call(x)
+    node = out.grad_fn
+    assert node.op.jvp is not None
+    tangent = rng.standard_normal(x.shape)
+    cotangent = rng.standard_normal(out.shape)
+    with chainrule.no_grad():
+        forward = node.op.jvp(node, chainrule.from_numpy(tangent.copy()))
+    (backward,) = chainrule.autograd.grad(out, x, chainrule.from_numpy(cotangent.copy()))
+    np.testing.assert_allclose(
+        np.sum(forward.numpy() * cotangent), np.sum(tangent * backward.numpy()), rtol=1e-10
+    )

@@ -1,0 +1,273 @@
+"""chainrule.serialization: safetensors checkpoints, PyTorch interchange, safety, atomicity."""
+
+import io
+import math
+import os
+import pickle
+
+import numpy as np
+import pytest
+import safetensors.torch
+import torch
+
+import chainrule
+from chainrule import optim, serialization
+from chainrule.errors import DTypeError
+from chainrule.serialization import FileFormatError, load, save
+
+
+def assert_same(a, b):
+    """Equal structure, types, dtypes and values."""
+    assert type(a) is type(b), (a, b)
+    if isinstance(a, chainrule.Tensor):
+        assert a.dtype == b.dtype and tuple(a.shape) == tuple(b.shape)
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    elif isinstance(a, dict):
+        assert list(a.keys()) == list(b.keys())
+        for key in a:
+            assert_same(a[key], b[key])
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            assert_same(x, y)
+    elif isinstance(a, float) and math.isnan(a):
+        assert math.isnan(b)
+    else:
+        assert a == b
+
+
+def checkpoint():
+    weight = chainrule.arange(12, dtype=chainrule.float32).reshape(3, 4)
+    return {
+        "model": {
+            "layer.weight": weight.T,  # non-contiguous
+            "layer.bias": chainrule.tensor([0.5, -1.0, 2.0], dtype=chainrule.float64),
+            "steps": chainrule.tensor(7),
+            "mask": chainrule.tensor([True, False]),
+            "scalar": chainrule.tensor(3.5),
+            "half": chainrule.tensor([1.0, 2.0], dtype=chainrule.float16),
+            "bytes": chainrule.tensor([1, 255], dtype=chainrule.uint8),
+        },
+        "optimizer": {
+            "state": {0: {"step": chainrule.tensor(3.0), "exp_avg": chainrule.zeros(2)}},
+            "param_groups": [{"lr": 0.01, "betas": (0.9, 0.999), "amsgrad": False, "params": [0]}],
+        },
+        "epoch": 3,
+        "best": float("inf"),
+        "nan": float("nan"),
+        "name": "run-1",
+        "note": None,
+        "history": [1.5, 2, [3, "x"]],
+    }
+
+
+def test_round_trip_keeps_structure_types_and_values(tmp_path):
+    obj = checkpoint()
+    save(obj, tmp_path / "ckpt.safetensors")
+    loaded = load(tmp_path / "ckpt.safetensors")
+    assert_same(loaded, obj)
+    assert list(loaded["optimizer"]["state"]) == [0]  # int keys stay ints
+    loaded["model"]["scalar"] += 1  # loaded tensors own writable memory
+
+
+def test_file_objects_and_load_options(tmp_path):
+    buffer = io.BytesIO()
+    save({"w": chainrule.ones(2, 2)}, buffer)
+    buffer.seek(0)
+    loaded = load(buffer, map_location="cpu", weights_only=False)
+    assert_same(loaded, {"w": chainrule.ones(2, 2)})
+    save(chainrule.arange(3), tmp_path / "t")
+    assert load(tmp_path / "t", map_location=chainrule.device("cpu")).tolist() == [0, 1, 2]
+    with pytest.raises(TypeError, match="map_location"):
+        load(tmp_path / "t", map_location={"cuda:0": "cpu"})
+
+
+def test_unsupported_values_and_key_clashes_are_refused(tmp_path):
+    with pytest.raises(TypeError, match="cannot store a object at a.b"):
+        save({"a": {"b": object()}}, tmp_path / "x")
+    with pytest.raises(TypeError, match="dict keys must be str or int"):
+        save({(1, 2): 3}, tmp_path / "x")
+    with pytest.raises(ValueError, match="both stored under the name 'a.b'"):
+        save({"a.b": chainrule.zeros(1), "a": {"b": chainrule.zeros(1)}}, tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+
+
+# ---- PyTorch interchange -------------------------------------------------------------------
+
+
+def test_pytorch_reads_a_flat_state_dict(tmp_path):
+    state = {
+        "fc.weight": chainrule.randn(4, 3),
+        "fc.bias": chainrule.zeros(4),
+        "count": chainrule.tensor([1, 2], dtype=chainrule.int32),
+    }
+    target = tmp_path / "interop.safetensors"
+    save(state, target)
+    theirs = safetensors.torch.load_file(target)
+    assert set(theirs) == set(state)
+    for key, value in state.items():
+        np.testing.assert_array_equal(theirs[key].numpy(), value.numpy())
+        assert str(theirs[key].dtype) == f"torch.{value.dtype.name}"
+
+
+def test_chainrule_reads_pytorch_safetensors(tmp_path):
+    state = {
+        "w": torch.randn(2, 3),
+        "b": torch.arange(3, dtype=torch.int64),
+        "m": torch.tensor([True, False]),
+        "d": torch.tensor(2.5, dtype=torch.float64),
+    }
+    safetensors.torch.save_file(state, tmp_path / "torch.safetensors")
+    ours = load(tmp_path / "torch.safetensors")
+    assert set(ours) == set(state)
+    for key, value in state.items():
+        np.testing.assert_array_equal(ours[key].numpy(), value.numpy())
+        assert ours[key].dtype.name == str(value.dtype).removeprefix("torch.")
+
+
+def test_pytorch_only_dtypes_fail_clearly(tmp_path):
+    safetensors.torch.save_file({"w": torch.zeros(2, dtype=torch.bfloat16)}, tmp_path / "bf16")
+    with pytest.raises(DTypeError, match="bf16: tensor 'w' has dtype BF16"):
+        load(tmp_path / "bf16")
+
+
+# ---- damaged files -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def good_file(tmp_path):
+    path = tmp_path / "good.safetensors"
+    save({"w": chainrule.ones(64), "epoch": 1}, path)
+    return path
+
+
+def test_truncated_files_raise_naming_the_file(good_file, tmp_path):
+    raw = good_file.read_bytes()
+    for size in (0, 5, 8, 40, len(raw) - 1):
+        cut = tmp_path / f"cut{size}.safetensors"
+        cut.write_bytes(raw[:size])
+        with pytest.raises(FileFormatError, match=f"cut{size}.safetensors"):
+            load(cut)
+
+
+def test_files_that_are_not_safetensors_raise(tmp_path):
+    cases = {
+        "text.txt": b"hello, this is certainly not a checkpoint at all",
+        "json-header": (12).to_bytes(8, "little") + b"not json!!!!",
+        "list-header": (2).to_bytes(8, "little") + b"[]",
+        "bad-entry": (13).to_bytes(8, "little") + b'{"w": "oops"}',
+    }
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(FileFormatError, match=name):
+            load(tmp_path / name)
+
+
+def test_corrupted_structure_metadata_raises(tmp_path):
+    import safetensors.numpy
+
+    payload = safetensors.numpy.save(
+        {"w": np.zeros(2, np.float32)}, metadata={"chainrule": '{"tensor": "missing"}'}
+    )
+    (tmp_path / "meta").write_bytes(payload)
+    with pytest.raises(FileFormatError, match="meta: corrupted chainrule structure"):
+        load(tmp_path / "meta")
+
+
+class Boom:
+    def __reduce__(self):
+        return (os.system, ("echo pwned > /dev/null",))
+
+
+def test_load_never_unpickles(tmp_path):
+    (tmp_path / "evil.pt").write_bytes(pickle.dumps({"x": Boom()}))
+    with pytest.raises(FileFormatError, match="evil.pt"):
+        load(tmp_path / "evil.pt", weights_only=False)
+    torch.save({"w": torch.zeros(2)}, tmp_path / "torch.pt")
+    with pytest.raises(FileFormatError, match="torch.pt"):
+        load(tmp_path / "torch.pt")
+
+
+# ---- atomic writes -----------------------------------------------------------------------------
+
+
+def test_failure_mid_write_keeps_the_old_file(good_file, monkeypatch):
+    original = good_file.read_bytes()
+
+    def write_half_then_fail(handle, payload):
+        handle.write(payload[: len(payload) // 2])
+        raise OSError("disk full")
+
+    monkeypatch.setattr(serialization, "_write_payload", write_half_then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        save({"w": chainrule.zeros(1000)}, good_file)
+    assert good_file.read_bytes() == original
+    assert sorted(os.listdir(good_file.parent)) == ["good.safetensors"]  # no temp file left
+    assert_same(load(good_file), {"w": chainrule.ones(64), "epoch": 1})
+
+
+def test_failure_at_fsync_or_rename_keeps_the_old_file(good_file, monkeypatch):
+    original = good_file.read_bytes()
+    for name in ("fsync", "replace"):
+        with monkeypatch.context() as patch:
+
+            def fail(*args, message=f"{name} failed", **kwargs):
+                raise OSError(message)
+
+            patch.setattr(os, name, fail)
+            with pytest.raises(OSError, match=f"{name} failed"):
+                save({"w": chainrule.zeros(3)}, good_file)
+        assert good_file.read_bytes() == original
+        assert os.listdir(good_file.parent) == ["good.safetensors"]
+
+
+def test_new_file_gets_default_permissions(tmp_path):
+    umask = os.umask(0)
+    os.umask(umask)
+    save({"w": chainrule.zeros(1)}, tmp_path / "new")
+    assert (tmp_path / "new").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+# ---- a training checkpoint ---------------------------------------------------------------------
+
+
+def test_optimizer_checkpoint_resumes_identically(tmp_path):
+    def train(params, opt, steps):
+        for step in range(steps):
+            opt.zero_grad()
+            loss = sum(((p - step) ** 2).sum() for p in params)
+            loss.backward()
+            opt.step()
+
+    params = [chainrule.randn(3, 2, requires_grad=True), chainrule.randn(2, requires_grad=True)]
+    opt = optim.Adam(params, lr=0.1, amsgrad=True)
+    sched = optim.lr_scheduler.MultiStepLR(opt, milestones=[2, 4, 4])
+    train(params, opt, 3)
+    sched.step()
+    save(
+        {
+            "model": {f"p{i}": p for i, p in enumerate(params)},
+            "optimizer": opt.state_dict(),
+            "scheduler": sched.state_dict(),
+            "epoch": 3,
+        },
+        tmp_path / "ckpt.safetensors",
+    )
+    ckpt = load(tmp_path / "ckpt.safetensors")
+    restored = [ckpt["model"][f"p{i}"].requires_grad_(True) for i in range(2)]
+    opt2 = optim.Adam(restored, lr=0.1, amsgrad=True)
+    opt2.load_state_dict(ckpt["optimizer"])
+    sched2 = optim.lr_scheduler.MultiStepLR(opt2, milestones=[1])
+    sched2.load_state_dict(ckpt["scheduler"])
+    assert ckpt["epoch"] == 3 and opt2.param_groups[0]["betas"] == (0.9, 0.999)
+    for _ in range(3):
+        train(params, opt, 1)
+        train(restored, opt2, 1)
+        sched.step()
+        sched2.step()
+    for p, q in zip(params, restored):
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+    assert sched.get_last_lr() == sched2.get_last_lr()
+    assert sched2.milestones == {2: 1, 4: 2}
+    with pytest.warns(UserWarning):
+        sched2.step(5)  # the closed form needs the milestones back as a Counter
