@@ -33,13 +33,18 @@ def measure(workload: str, framework: str) -> dict:
 
 def blas_description() -> str:
     try:
+        import numpy  # noqa: F401 - loads the BLAS threadpoolctl reports
         from threadpoolctl import threadpool_info
 
-        import numpy  # noqa: F401 - loads the BLAS threadpoolctl reports
-
         info = [p for p in threadpool_info() if p.get("user_api") == "blas"]
-        return ", ".join(f"{p['internal_api']} {p.get('version')} ({p.get('architecture')}, "
-                         f"{p['num_threads']} threads)" for p in info) or "unknown"
+        return (
+            ", ".join(
+                f"{p['internal_api']} {p.get('version')} ({p.get('architecture')}, "
+                f"{p['num_threads']} threads)"
+                for p in info
+            )
+            or "unknown"
+        )
     except ImportError:
         return "unknown (threadpoolctl not installed)"
 

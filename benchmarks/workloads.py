@@ -10,7 +10,7 @@ import json
 import statistics
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -81,8 +81,13 @@ def w5(framework: str) -> dict:
         (a @ b).sum().backward()
 
     seconds = _median_seconds(step, repeats=10)
-    return {"value": seconds / floor, "unit": "x 3 NumPy matmuls", "better": "lower",
-            "seconds": seconds, "floor_seconds": floor}
+    return {
+        "value": seconds / floor,
+        "unit": "x 3 NumPy matmuls",
+        "better": "lower",
+        "seconds": seconds,
+        "floor_seconds": floor,
+    }
 
 
 WORKLOADS = {"W1": w1, "W5": w5}

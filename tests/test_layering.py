@@ -57,7 +57,7 @@ def imported_modules(path: Path) -> list[str]:
             for alias in node.names:
                 candidate = f"{node.module}.{alias.name}"
                 found.append(candidate if is_module(candidate) else node.module)
-    return [name[len("chainrule."):] for name in found if name.startswith("chainrule.")]
+    return [name[len("chainrule.") :] for name in found if name.startswith("chainrule.")]
 
 
 def test_imports_point_one_way():
@@ -80,8 +80,11 @@ def test_imports_point_one_way():
 def test_import_chainrule_needs_only_numpy():
     code = (
         "import sys, chainrule\n"
-        "heavy = {'torch', 'scipy', 'safetensors', 'matplotlib', 'tqdm', 'sklearn', 'cupy', 'mpi4py'}\n"
+        "heavy = {'torch', 'scipy', 'safetensors', 'matplotlib', 'tqdm', 'sklearn', 'cupy',"
+        " 'mpi4py'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"

@@ -129,6 +129,22 @@ class Tensor:
         return tensor
 
     @classmethod
+    def _wrap_on(cls, array: Array, backend: Any) -> Tensor:
+        """`_wrap` when the caller already knows the array's backend (the op hot path)."""
+        tensor = object.__new__(Tensor)
+        tensor._array = array
+        tensor._backend = backend
+        tensor._requires_grad = False
+        tensor._grad = None
+        tensor._node = None
+        tensor._output_nr = 0
+        tensor._version_counter = VersionCounter()
+        tensor._base = None
+        tensor._edge = None
+        tensor._extra = None
+        return tensor
+
+    @classmethod
     def _make(cls, array: Array, node: Node, output_nr: int) -> Tensor:
         """An op's output: requires grad, produced by `node`."""
         tensor = object.__new__(Tensor)

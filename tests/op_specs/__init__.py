@@ -1,6 +1,6 @@
 """One OpSpec per op, grouped by family; test_ops.py runs every one through check_op."""
 
-from tests.op_specs import elementwise, indexing, linalg, reduction, shape
+from tests.op_specs import elementwise, indexing, linalg, nn_ops, reduction, shape
 
 SPECS = [
     *elementwise.SPECS,
@@ -8,4 +8,5 @@ SPECS = [
     *shape.SPECS,
     *indexing.SPECS,
     *linalg.SPECS,
+    *nn_ops.SPECS,
 ]

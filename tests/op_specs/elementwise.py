@@ -10,6 +10,8 @@ import torch
 import torch.nn.functional as F
 
 import chainrule
+from chainrule.ops import elementwise
+from chainrule.ops.op import apply
 from chainrule.testing import OpSpec
 
 BINARY_SHAPES = [((2, 3), (2, 3)), ((2, 3), (3,)), ((4, 1), (1, 5)), ((), (2, 3)), ((2, 1), ())]
@@ -587,4 +589,34 @@ KINKS = [
     ),
 ]
 
-SPECS = [*ARITHMETIC, *POW, *UNARY, *ACTIVATIONS, *SELECTION, *CONVERSION, *KINKS]
+# The fused backward rules of tanh and sigmoid are ops of their own (so double backward
+# differentiates them); torch exposes the same functions as aten ops.
+FUSED_BACKWARD = [
+    OpSpec(
+        "tanh_backward",
+        lambda g, out: apply(elementwise.TanhBackward, (g, out)),
+        torch.ops.aten.tanh_backward,
+        shapes=[((2, 3), (2, 3)), ((), ())],
+        domains=[(-2.0, 2.0), (-0.9, 0.9)],
+        float32=False,
+    ),
+    OpSpec(
+        "sigmoid_backward",
+        lambda g, out: apply(elementwise.SigmoidBackward, (g, out)),
+        torch.ops.aten.sigmoid_backward,
+        shapes=[((2, 3), (2, 3)), ((), ())],
+        domains=[(-2.0, 2.0), (0.1, 0.9)],
+        float32=False,
+    ),
+]
+
+SPECS = [
+    *ARITHMETIC,
+    *POW,
+    *UNARY,
+    *ACTIVATIONS,
+    *SELECTION,
+    *CONVERSION,
+    *KINKS,
+    *FUSED_BACKWARD,
+]

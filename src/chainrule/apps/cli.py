@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import chainrule
 from chainrule import datasets, nn, optim
@@ -44,8 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=float, default=None, help="default: 0.1 sgd, 2e-3 adam(w)")
     train.add_argument("--batch-size", type=int, default=32)
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--data", type=Path, default=None,
-                       help="a folder with MNIST-format IDX files (train-*/t10k-*)")
+    train.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="a folder with MNIST-format IDX files (train-*/t10k-*)",
+    )
     train.add_argument("--out", type=Path, default=Path("runs"))
     train.add_argument("--graph", action="store_true", help="also draw the model's graph")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -58,7 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _idx_file(folder: Path, stem: str) -> Path:
-    for name in (stem, stem + ".gz", stem.replace("-idx", ".idx"), stem.replace("-idx", ".idx") + ".gz"):
+    for name in (
+        stem,
+        stem + ".gz",
+        stem.replace("-idx", ".idx"),
+        stem.replace("-idx", ".idx") + ".gz",
+    ):
         if (folder / name).exists():
             return folder / name
     raise UsageError(f"no IDX file {stem}[.gz] in {folder}")
@@ -68,7 +78,10 @@ def load_data(data: Path | None, seed: int) -> tuple[Any, Any, dict]:
     """(train, test) datasets of (N, 1, H, W) float32 images and int64 labels, and a spec
     that lets `evaluate` load the same held-out data again."""
     if data is None:
-        train, test = datasets.load_digits(split="train", seed=seed), datasets.load_digits(split="test", seed=seed)
+        train, test = (
+            datasets.load_digits(split="train", seed=seed),
+            datasets.load_digits(split="test", seed=seed),
+        )
         return train, test, {"source": "digits", "seed": seed}
     if not data.is_dir():
         raise UsageError(f"data path {data} does not exist or is not a folder")
@@ -169,13 +182,20 @@ def train(args: argparse.Namespace) -> dict:
     chainrule.manual_seed(args.seed)
     train_set, test_set, data_spec = load_data(args.data, args.seed)
     image_size = int(train_set[0][0].shape[-1])
-    num_classes = int(max(int(train_set.tensors[1].max().item()), int(test_set.tensors[1].max().item())) + 1)
+    num_classes = int(
+        max(int(train_set.tensors[1].max().item()), int(test_set.tensors[1].max().item())) + 1
+    )
     model = build_model(args.model, image_size, num_classes)
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
     optimizer = build_optimizer(args.optimizer, model.parameters(), lr)
     generator = chainrule.Generator().manual_seed(args.seed)
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, generator=generator)
-    history: dict[str, list[float]] = {"train_loss": [], "train_accuracy": [], "test_loss": [], "test_accuracy": []}
+    history: dict[str, list[float]] = {
+        "train_loss": [],
+        "train_accuracy": [],
+        "test_loss": [],
+        "test_accuracy": [],
+    }
     progress = _progress_factory(args.quiet)
     started = time.perf_counter()
     for epoch in range(1, args.epochs + 1):
@@ -203,18 +223,34 @@ def train(args: argparse.Namespace) -> dict:
 
     out = args.out / args.model
     out.mkdir(parents=True, exist_ok=True)
-    config = {"model": args.model, "image_size": image_size, "num_classes": num_classes,
-              "data": data_spec, "optimizer": args.optimizer, "lr": lr, "epochs": args.epochs,
-              "seed": args.seed}
+    config = {
+        "model": args.model,
+        "image_size": image_size,
+        "num_classes": num_classes,
+        "data": data_spec,
+        "optimizer": args.optimizer,
+        "lr": lr,
+        "epochs": args.epochs,
+        "seed": args.seed,
+    }
     checkpoint = out / "checkpoint.safetensors"
     chainrule.save({"model": model.state_dict(), "config": config, "history": history}, checkpoint)
-    plot = _plot_history(history, out / "curves.png", title=f"{args.model} on {data_spec['source']}")
+    plot = _plot_history(
+        history, out / "curves.png", title=f"{args.model} on {data_spec['source']}"
+    )
     if args.graph:
         _draw_graph(model, test_set, out)
     final = history["test_accuracy"][-1]
-    print(f"test accuracy {final:.4f} ({final * 100:.2f}%) after {args.epochs} epochs in "
-          f"{elapsed:.1f} s; checkpoint {checkpoint}; plot {plot}")
-    return {"test_accuracy": final, "history": history, "checkpoint": checkpoint, "seconds": elapsed}
+    print(
+        f"test accuracy {final:.4f} ({final * 100:.2f}%) after {args.epochs} epochs in "
+        f"{elapsed:.1f} s; checkpoint {checkpoint}; plot {plot}"
+    )
+    return {
+        "test_accuracy": final,
+        "history": history,
+        "checkpoint": checkpoint,
+        "seconds": elapsed,
+    }
 
 
 def _progress_factory(quiet: bool) -> Any:
@@ -276,10 +312,17 @@ def evaluate(args: argparse.Namespace) -> float:
     try:
         model.load_state_dict(state["model"])
     except (KeyError, ValueError, RuntimeError) as error:
-        message = str(error).splitlines()[0]
-        raise UsageError(f"{args.checkpoint} does not fit a {config['model']} model: {message}") from None
+        message = " ".join(str(error).split())  # the whole explanation, on one line
+        if len(message) > 300:
+            message = message[:297] + "..."
+        raise UsageError(
+            f"{args.checkpoint} does not fit a {config['model']} model: {message}"
+        ) from None
     _, accuracy = evaluate_accuracy(model, load_test_data(config["data"]))
-    print(f"test accuracy {accuracy:.4f} ({accuracy * 100:.2f}%) for {config['model']} from {args.checkpoint}")
+    print(
+        f"test accuracy {accuracy:.4f} ({accuracy * 100:.2f}%) for {config['model']} "
+        f"from {args.checkpoint}"
+    )
     return accuracy
 
 

@@ -83,18 +83,18 @@ def _check_input_grad(node: Node, index: int, grad: Any) -> Any:
     """Blame the op for a wrongly shaped gradient; cast a mismatched dtype like PyTorch."""
     shape, dtype = node.input_meta[index]
     try:
-        grad_shape = grad._array.shape
+        array = grad._array
     except AttributeError:
         raise GradError(
             f"{_rule_label(node)} returned a {type(grad).__name__} for input {index}; expected "
             "a Tensor or None"
         ) from None
-    if grad_shape != shape:
+    if array.shape != shape:
         raise GradError(
-            f"{_rule_label(node)} returned shape {tuple(grad_shape)} for input {index} of "
+            f"{_rule_label(node)} returned shape {tuple(array.shape)} for input {index} of "
             f"shape {tuple(shape)}"
         )
-    if grad.dtype is not dtype:
+    if array.dtype != dtype.numpy:
         grad = grad.to(dtype)
     return grad
 
@@ -171,15 +171,20 @@ def _apply_node(node: Node, grads: list, buffers: dict, retain_graph: bool) -> N
         raise GradError(
             f"{_rule_label(node)} returned {len(input_grads)} gradients for {len(edges)} inputs"
         )
-    for callback in node_callbacks:
-        callback(node, grads, input_grads)
+    if node_callbacks:
+        for callback in node_callbacks:
+            callback(node, grads, input_grads)
     if not retain_graph:
         node.release_saved()
+    meta = node.input_meta
     for index, edge in enumerate(edges):
         grad = input_grads[index]
         if edge is None or grad is None:
             continue
-        grad = _check_input_grad(node, index, grad)
+        shape, dtype = meta[index]
+        array = getattr(grad, "_array", None)
+        if array is None or array.shape != shape or array.dtype != dtype.numpy:
+            grad = _check_input_grad(node, index, grad)
         parent, output_nr = edge
         pending = buffers.get(id(parent))
         if pending is None:

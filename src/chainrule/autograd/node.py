@@ -40,6 +40,22 @@ class SavedValue:
         self.version = counter.value if counter is not None else 0
 
 
+class ForwardContext:
+    """The `ctx` of a forward that is not being recorded: it takes what forward stores
+    (`save`, plain attributes) and is dropped with the call, so no Node is built."""
+
+    __slots__ = ("op", "backend", "xp", "_saved", "__dict__")
+
+    def __init__(self, op: Any, backend: Any) -> None:
+        self.op = op
+        self.backend = backend
+        self.xp = backend.xp
+        self._saved = None
+
+    def save(self, **values: Any) -> None:
+        self._saved = values
+
+
 class Node:
     """A recorded op call: its op, saved values, and edges to the nodes of its inputs.
 

@@ -83,14 +83,25 @@ def as_tensor_operand(value: Any, dtype: dtypes.dtype, like: Any) -> Any:
         return _op.Tensor._wrap(xp.asarray(value).astype(dtype.numpy))
 
 
+_PLAIN_NUMBERS = (float, int)
+
+
+def _scalar_like(value: float | int, like: Any) -> Any:
+    """A 0-d tensor holding a Python number in `like`'s dtype and device."""
+    backend = like._backend
+    return _op.Tensor._wrap_on(backend.xp.asarray(value, dtype=like._array.dtype), backend)
+
+
 def binary_operands(x: Any, y: Any, name: str = "elementwise op") -> tuple[Any, Any]:
     """Both operands as Tensors of the promoted dtype (fast when they already agree)."""
     x_is_tensor = isinstance(x, _op.Tensor)
     if x_is_tensor and isinstance(y, _op.Tensor):
         if x._array.dtype == y._array.dtype:
             return x, y
-    elif x_is_tensor and type(y) is float and x._array.dtype.kind == "f":
-        return x, _op.Tensor._wrap(x._backend.xp.asarray(y, dtype=x._array.dtype))
+    elif x_is_tensor and type(y) in _PLAIN_NUMBERS and x._array.dtype.kind == "f":
+        return x, _scalar_like(y, x)  # a Python number never changes a float tensor's dtype
+    elif type(x) in _PLAIN_NUMBERS and isinstance(y, _op.Tensor) and y._array.dtype.kind == "f":
+        return _scalar_like(x, y), y
     else:
         _check_operands(name, x, y)
     like = x if x_is_tensor else y
@@ -1230,10 +1241,35 @@ class Tanh(Op):
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        out = ctx.out
-        return (g * (1 - out * out),)
+        return (apply(TanhBackward, (g, ctx.out)),)
 
     jvp = unary_elementwise_jvp
+
+
+class TanhBackward(Op):
+    """g (1 - out**2), tanh's vjp as one op (PyTorch's tanh_backward), so a backward pass runs
+    one array expression per tanh instead of three ops.
+    Derivatives: 1 - out**2 for g, and -2 g out for out."""
+
+    @staticmethod
+    def forward(ctx: Node, g: Array, out: Array) -> Array:
+        ctx.save(g=g, out=out)
+        return g * (1 - out * out)
+
+    @staticmethod
+    def vjp(ctx: Node, gg: Any) -> tuple:
+        g, out = ctx.g, ctx.out
+        grad_g = gg * (1 - out * out) if ctx.next_edges[0] is not None else None
+        grad_out = -2 * gg * g * out if ctx.next_edges[1] is not None else None
+        return (grad_g, grad_out)
+
+    @staticmethod
+    def jvp(ctx: Node, t_g: Any, t_out: Any) -> Any:
+        g, out = ctx.g, ctx.out
+        return _sum_tangents(
+            None if t_g is None else t_g * (1 - out * out),
+            None if t_out is None else -2 * g * out * t_out,
+        )
 
 
 class Erf(Op):
@@ -1270,10 +1306,34 @@ class Sigmoid(Op):
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        out = ctx.out
-        return (g * out * (1 - out),)
+        return (apply(SigmoidBackward, (g, ctx.out)),)
 
     jvp = unary_elementwise_jvp
+
+
+class SigmoidBackward(Op):
+    """g out (1 - out), sigmoid's vjp as one op (PyTorch's sigmoid_backward).
+    Derivatives: out (1 - out) for g, and g (1 - 2 out) for out."""
+
+    @staticmethod
+    def forward(ctx: Node, g: Array, out: Array) -> Array:
+        ctx.save(g=g, out=out)
+        return g * out * (1 - out)
+
+    @staticmethod
+    def vjp(ctx: Node, gg: Any) -> tuple:
+        g, out = ctx.g, ctx.out
+        grad_g = gg * out * (1 - out) if ctx.next_edges[0] is not None else None
+        grad_out = gg * g * (1 - 2 * out) if ctx.next_edges[1] is not None else None
+        return (grad_g, grad_out)
+
+    @staticmethod
+    def jvp(ctx: Node, t_g: Any, t_out: Any) -> Any:
+        g, out = ctx.g, ctx.out
+        return _sum_tangents(
+            None if t_g is None else t_g * out * (1 - out),
+            None if t_out is None else g * (1 - 2 * out) * t_out,
+        )
 
 
 class Logit(Op):
@@ -2053,3 +2113,102 @@ def allclose(
 def equal(input: Any, other: Any) -> bool:  # noqa: A002
     """True when both have the same shape and elements."""
     return input.shape == other.shape and bool((input._array == other._array).all())
+
+
+# The public names: PyTorch's functions (helpers above stay importable by module path).
+__all__ = [
+    "abs",
+    "absolute",
+    "acos",
+    "add",
+    "allclose",
+    "arccos",
+    "arcsin",
+    "arctan",
+    "arctan2",
+    "asin",
+    "atan",
+    "atan2",
+    "bitwise_and",
+    "bitwise_not",
+    "bitwise_or",
+    "bitwise_xor",
+    "ceil",
+    "clamp",
+    "clip",
+    "clone",
+    "cos",
+    "cosh",
+    "div",
+    "elu",
+    "eq",
+    "equal",
+    "erf",
+    "exp",
+    "exp2",
+    "expm1",
+    "fix",
+    "float_power",
+    "floor",
+    "floor_divide",
+    "fmax",
+    "fmin",
+    "fmod",
+    "frac",
+    "ge",
+    "gelu",
+    "greater",
+    "greater_equal",
+    "gt",
+    "hardtanh",
+    "isclose",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "le",
+    "leaky_relu",
+    "lerp",
+    "less",
+    "less_equal",
+    "log",
+    "log10",
+    "log1p",
+    "log2",
+    "logical_and",
+    "logical_not",
+    "logical_or",
+    "logical_xor",
+    "logit",
+    "lt",
+    "maximum",
+    "minimum",
+    "mul",
+    "nan_to_num",
+    "ne",
+    "neg",
+    "negative",
+    "not_equal",
+    "positive",
+    "pow",
+    "reciprocal",
+    "relu",
+    "remainder",
+    "result_type",
+    "round",
+    "rsqrt",
+    "rsub",
+    "sigmoid",
+    "sign",
+    "signbit",
+    "silu",
+    "sin",
+    "sinh",
+    "softplus",
+    "sqrt",
+    "square",
+    "sub",
+    "tan",
+    "tanh",
+    "trunc",
+    "where",
+]

@@ -837,3 +837,20 @@ def masked_select(input: Any, mask: Any) -> Any:  # noqa: A002
     if mask.shape != shape:
         mask = _op.Tensor._wrap(mask._backend.xp.broadcast_to(mask._array, shape))
     return getitem(expand(input, shape), mask)
+
+
+# The public names: PyTorch's functions (helpers above stay importable by module path).
+__all__ = [
+    "argwhere",
+    "gather",
+    "index_add",
+    "index_put",
+    "index_select",
+    "masked_fill",
+    "masked_select",
+    "nonzero",
+    "scatter",
+    "scatter_add",
+    "take",
+    "take_along_dim",
+]

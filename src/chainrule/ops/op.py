@@ -15,11 +15,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from chainrule.autograd import grad_mode
-from chainrule.autograd.node import Node, SavedValue
+from chainrule.autograd.forward_ad import _current_level, set_tangent, tangent_of
+from chainrule.autograd.node import ForwardContext, Node, SavedValue
 from chainrule.backend import is_numpy_scalar, numpy_backend
+from chainrule.backend.dtypes import from_numpy_dtype
 from chainrule.errors import BackendError, ChainruleError, ShapeError
 
 _grad_enabled = grad_mode._grad_enabled.get
+_dual_level = _current_level.get
+_set_dual_level = _current_level.set
+_reset_dual_level = _current_level.reset
 
 # The Tensor class, registered by chainrule._tensor when it is defined (tensor <-> ops is the one
 # allowed import cycle; registering avoids a function-level import on every op call).
@@ -59,15 +64,6 @@ class Op:
         return filled
 
 
-def _backend_of(op: type, inputs: Sequence[Any]) -> Any:
-    backend = inputs[0]._backend
-    for tensor in inputs:
-        if tensor._backend is not backend:
-            devices = ", ".join(str(t.device) for t in inputs)
-            raise BackendError(f"{op_label(op)}: operands are on different devices: {devices}")
-    return backend
-
-
 def op_label(op: type) -> str:
     return getattr(op, "label", None) or op.__name__.lower()
 
@@ -78,9 +74,20 @@ def _forward_error(op: type, inputs: Sequence[Any], error: Exception) -> Chainru
 
 
 def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
-    """Run `op` on Tensors `inputs`; record a Node when grad mode is on and any input needs one."""
-    backend = inputs[0]._backend if len(inputs) == 1 else _backend_of(op, inputs)
-    ctx = Node(op, backend)
+    """Run `op` on Tensors `inputs`; record a Node when grad mode is on and any input needs one.
+
+    This is the per-op hot path: plain loops and local names, no keyword repacking.
+    """
+    backend = inputs[0]._backend
+    needs_grad = False
+    for tensor in inputs:
+        if tensor._backend is not backend:
+            raise _device_error(op, inputs)
+        if tensor._requires_grad:
+            needs_grad = True
+    record = needs_grad and op.differentiable and _grad_enabled()
+    dual = _dual_level() is not None and _has_tangent(inputs)
+    ctx = Node(op, backend) if record or dual else ForwardContext(op, backend)
     arrays = [tensor._array for tensor in inputs]
     try:
         out = op.forward(ctx, *arrays, *params)
@@ -89,41 +96,104 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
     except (ValueError, IndexError) as error:
         raise _forward_error(op, inputs, error) from None
     array_type = backend.array_type
-    if type(out) is tuple:
+    is_tuple = type(out) is tuple
+    if is_tuple:
         if any(type(a) is not array_type for a in out):
             out = tuple(_as_array(ctx, a) for a in out)
     elif type(out) is not array_type:
         out = _as_array(ctx, out)
 
-    record = op.differentiable and _grad_enabled()
-    if record:
-        for tensor in inputs:
-            if tensor._requires_grad:
-                break
-        else:
-            record = False
     if not record:
-        if type(out) is tuple:
-            return tuple(Tensor._wrap(array) for array in out)
-        result = Tensor._wrap(out)
-        if op.is_view:
-            result._version_counter = inputs[0]._version_counter
-            result._base = inputs[0]
-        return result
+        if is_tuple:
+            results = tuple(Tensor._wrap_on(array, backend) for array in out)
+        else:
+            results = Tensor._wrap_on(out, backend)
+            if op.is_view:
+                results._version_counter = inputs[0]._version_counter
+                results._base = inputs[0]
+        if dual:
+            _forward_mode(ctx, op, inputs, arrays, results, record=False)
+        return results
 
-    ctx.next_edges = tuple(t._gradient_edge() if t._requires_grad else None for t in inputs)
-    ctx.input_meta = tuple((t.shape, t.dtype) for t in inputs)
-    if type(out) is tuple:
+    edges = []
+    meta = []
+    for tensor in inputs:
+        array = tensor._array
+        meta.append((array.shape, from_numpy_dtype(array.dtype)))
+        if not tensor._requires_grad:
+            edges.append(None)
+        elif tensor._node is not None:
+            edges.append((tensor._node, tensor._output_nr))
+        else:
+            edges.append(tensor._gradient_edge())
+    ctx.next_edges = tuple(edges)
+    ctx.input_meta = tuple(meta)
+    if is_tuple:
         outputs = tuple(_wrap_output(array, ctx, nr) for nr, array in enumerate(out))
         ctx.output_meta = tuple((t.shape, t.dtype) for t in outputs)
     else:
-        outputs = (_wrap_output(out, ctx, 0),)
+        result = (
+            Tensor._make(out, ctx, 0) if out.dtype.kind == "f" else Tensor._wrap_on(out, backend)
+        )
         if op.is_view:
-            outputs[0]._version_counter = inputs[0]._version_counter
-            outputs[0]._base = inputs[0]
+            result._version_counter = inputs[0]._version_counter
+            result._base = inputs[0]
+        outputs = (result,)
     if ctx._saved is not None:
         _resolve_saved(ctx, inputs, arrays, outputs)
-    return outputs if type(out) is tuple else outputs[0]
+    results = outputs if is_tuple else outputs[0]
+    if dual:
+        _forward_mode(ctx, op, inputs, arrays, results, record=True)
+    return results
+
+
+def _has_tangent(inputs: Sequence[Any]) -> bool:
+    for tensor in inputs:
+        if tensor._extra is not None and tangent_of(tensor) is not None:
+            return True
+    return False
+
+
+def _forward_mode(
+    ctx: Node, op: type, inputs: Sequence[Any], arrays: list, results: Any, record: bool
+) -> None:
+    """Give the outputs their tangents: the op's jvp applied to the inputs' tangents (zeros for
+    floating inputs without one), computed with the dual level off so it is not itself traced."""
+    if op.jvp is None:
+        raise NotImplementedError(f"{op_label(op)}: forward-mode AD (jvp) is not implemented")
+    outputs = results if type(results) is tuple else (results,)
+    if not record:
+        ctx.input_meta = tuple((a.shape, from_numpy_dtype(a.dtype)) for a in arrays)
+        if type(results) is tuple:
+            ctx.output_meta = tuple((t.shape, t.dtype) for t in outputs)
+        if ctx._saved is not None:
+            _resolve_saved(ctx, inputs, arrays, outputs, outputs_in_graph=False)
+    tangents = []
+    for tensor in inputs:
+        tangent = tangent_of(tensor) if tensor._extra is not None else None
+        if tangent is None and tensor._array.dtype.kind == "f":
+            tangent = Tensor._wrap_on(ctx.xp.zeros_like(tensor._array), tensor._backend)
+        tangents.append(tangent)
+    level = _set_dual_level(None)
+    try:
+        output_tangents = op.jvp(ctx, *tangents)
+    finally:
+        _reset_dual_level(level)
+    if type(results) is not tuple:
+        output_tangents = (output_tangents,)
+    for output, tangent in zip(outputs, output_tangents):
+        if tangent is not None and output._array.dtype.kind == "f":
+            if tangent.shape != output.shape:
+                raise ShapeError(
+                    f"{op.__name__}.jvp returned a tangent of shape {tuple(tangent.shape)} for "
+                    f"an output of shape {tuple(output.shape)}"
+                )
+            set_tangent(output, tangent)
+
+
+def _device_error(op: type, inputs: Sequence[Any]) -> BackendError:
+    devices = ", ".join(str(t.device) for t in inputs)
+    return BackendError(f"{op_label(op)}: operands are on different devices: {devices}")
 
 
 def _as_array(ctx: Node, value: Any) -> Any:
@@ -146,8 +216,11 @@ def _wrap_output(array: Any, ctx: Node, output_nr: int) -> Any:
     return Tensor._wrap(array)
 
 
-def _resolve_saved(ctx: Node, inputs: Sequence[Any], arrays: list, outputs: tuple) -> None:
-    """Turn what forward saved into SavedValues: inputs by Tensor, outputs by array."""
+def _resolve_saved(
+    ctx: Node, inputs: Sequence[Any], arrays: list, outputs: tuple, outputs_in_graph: bool = True
+) -> None:
+    """Turn what forward saved into SavedValues: inputs by Tensor, outputs by array (rebuilt
+    with this node as grad_fn when `outputs_in_graph`, else as constants)."""
     saved = ctx._saved
     for name, value in saved.items():
         for index, array in enumerate(arrays):
@@ -158,7 +231,10 @@ def _resolve_saved(ctx: Node, inputs: Sequence[Any], arrays: list, outputs: tupl
         else:
             for output_nr, output in enumerate(outputs):
                 if value is output._array:
-                    saved[name] = SavedValue(value, output_nr, output._version_counter)
+                    if outputs_in_graph:
+                        saved[name] = SavedValue(value, output_nr, output._version_counter)
+                    else:
+                        saved[name] = SavedValue(output, None, output._version_counter)
                     break
             else:
                 if isinstance(value, ctx.backend.array_type) or is_numpy_scalar(value):

@@ -1115,3 +1115,34 @@ def _return_type(name: str) -> type:
 return_types = _SimpleNamespace(
     **{name: _return_type(name) for name in ("max", "min", "sort", "topk", "kthvalue", "median")}
 )
+
+
+# The public names: PyTorch's functions (helpers above stay importable by module path).
+__all__ = [
+    "all",
+    "amax",
+    "amin",
+    "any",
+    "argmax",
+    "argmin",
+    "argsort",
+    "count_nonzero",
+    "cumprod",
+    "cumsum",
+    "kthvalue",
+    "log_softmax",
+    "logsumexp",
+    "max",
+    "mean",
+    "median",
+    "min",
+    "norm",
+    "prod",
+    "softmax",
+    "sort",
+    "std",
+    "sum",
+    "topk",
+    "var",
+    "vector_norm",
+]

@@ -1019,3 +1019,46 @@ def _pad_positions(mode: str, shape: tuple, dim: int, before: int, after: int) -
         return []
     grow_before, grow_after = max(before, 0), max(after, 0)
     return [kept[q % len(kept)] for q in range(-grow_before, len(kept) + grow_after)]
+
+
+# The public names: PyTorch's functions (helpers above stay importable by module path).
+__all__ = [
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
+    "broadcast_shapes",
+    "broadcast_tensors",
+    "broadcast_to",
+    "cat",
+    "chunk",
+    "concat",
+    "concatenate",
+    "contiguous",
+    "dstack",
+    "expand",
+    "expand_as",
+    "flatten",
+    "flip",
+    "hstack",
+    "movedim",
+    "narrow",
+    "pad",
+    "permute",
+    "repeat",
+    "reshape",
+    "reshape_as",
+    "roll",
+    "row_stack",
+    "split",
+    "squeeze",
+    "stack",
+    "t",
+    "tile",
+    "transpose",
+    "unbind",
+    "unflatten",
+    "unsqueeze",
+    "view",
+    "view_as",
+    "vstack",
+]

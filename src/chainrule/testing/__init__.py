@@ -13,7 +13,8 @@ For each input shape set, `check_op` draws float64 inputs inside the spec's doma
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -85,7 +86,9 @@ def _to_numpy(value: Any) -> np.ndarray:
     return np.asarray(value)
 
 
-def _assert_close(name: str, what: str, actual: Any, expected: Any, atol: float, rtol: float) -> None:
+def _assert_close(
+    name: str, what: str, actual: Any, expected: Any, atol: float, rtol: float
+) -> None:
     actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
     if actual.shape != expected.shape:
         raise AssertionError(f"{name}: {what}: shape {actual.shape} != expected {expected.shape}")
@@ -132,8 +135,11 @@ def _vjp(outputs: list, inputs: list, cotangents: list, create_graph: bool) -> l
     if not pairs or not wanted:
         return [None] * len(wanted)
     grads = chainrule.autograd.grad(
-        [o for o, _ in pairs], wanted, [c for _, c in pairs],
-        create_graph=create_graph, allow_unused=True,
+        [o for o, _ in pairs],
+        wanted,
+        [c for _, c in pairs],
+        create_graph=create_graph,
+        allow_unused=True,
     )
     return list(grads)
 
@@ -145,10 +151,15 @@ def _torch_vjp(outputs: list, inputs: list, cotangents: list, create_graph: bool
     pairs = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
     if not pairs or not wanted:
         return [None] * len(wanted)
-    return list(torch.autograd.grad(
-        [o for o, _ in pairs], wanted, [c for _, c in pairs],
-        create_graph=create_graph, allow_unused=True,
-    ))
+    return list(
+        torch.autograd.grad(
+            [o for o, _ in pairs],
+            wanted,
+            [c for _, c in pairs],
+            create_graph=create_graph,
+            allow_unused=True,
+        )
+    )
 
 
 def _inner(values: list, others: list) -> float:
@@ -177,9 +188,18 @@ def check_op(spec: OpSpec, seed: int = 0) -> None:
             torch_inputs = _torch_inputs(arrays)
             torch_all = _flatten_outputs(spec.torch_fn(*torch_inputs, **spec.kwargs))
             if len(torch_all) != len(all_outputs):
-                raise AssertionError(f"{label}: {len(all_outputs)} outputs, torch gives {len(torch_all)}")
+                raise AssertionError(
+                    f"{label}: {len(all_outputs)} outputs, torch gives {len(torch_all)}"
+                )
             for index, (mine, theirs) in enumerate(zip(all_outputs, torch_all)):
-                _assert_close(label, f"value of output {index}", _to_numpy(mine), _to_numpy(theirs), spec.atol, spec.rtol)
+                _assert_close(
+                    label,
+                    f"value of output {index}",
+                    _to_numpy(mine),
+                    _to_numpy(theirs),
+                    spec.atol,
+                    spec.rtol,
+                )
             torch_outputs = [o for o in torch_all if o.dtype.is_floating_point]
 
         cotangents_np = [rng.standard_normal(o.shape) for o in outputs]
@@ -191,22 +211,32 @@ def check_op(spec: OpSpec, seed: int = 0) -> None:
             import torch
 
             torch_cotangents = [torch.from_numpy(c.copy()) for c in cotangents_np]
-            torch_grads = _torch_vjp(torch_outputs, torch_inputs, torch_cotangents, spec.second_order)
+            torch_grads = _torch_vjp(
+                torch_outputs, torch_inputs, torch_cotangents, spec.second_order
+            )
             for index, (mine, theirs) in enumerate(zip(grads, torch_grads)):
                 if theirs is None and mine is None:
                     continue
-                expected = _to_numpy(theirs) if theirs is not None else np.zeros(wanted[index].shape)
+                expected = (
+                    _to_numpy(theirs) if theirs is not None else np.zeros(wanted[index].shape)
+                )
                 actual = _to_numpy(mine) if mine is not None else np.zeros(wanted[index].shape)
-                _assert_close(label, f"gradient of input {index}", actual, expected, spec.atol, spec.rtol)
+                _assert_close(
+                    label, f"gradient of input {index}", actual, expected, spec.atol, spec.rtol
+                )
 
         if spec.finite_differences and wanted:
             directions = [rng.standard_normal(t.shape) for t in wanted]
             analytic = _inner(grads, directions)
             numeric = _directional_difference(spec, arrays, directions, cotangents_np)
-            _assert_close(label, "vjp vs finite differences", analytic, numeric, spec.fd_atol, spec.fd_rtol)
+            _assert_close(
+                label, "vjp vs finite differences", analytic, numeric, spec.fd_atol, spec.fd_rtol
+            )
 
         if spec.second_order and wanted:
-            _check_second_order(spec, label, arrays, inputs, grads, rng, torch_inputs, cotangents_np)
+            _check_second_order(
+                spec, label, arrays, inputs, grads, rng, torch_inputs, cotangents_np
+            )
 
         if spec.float32 and spec.torch_fn is not None:
             _check_float32(spec, label, arrays)
@@ -214,11 +244,25 @@ def check_op(spec: OpSpec, seed: int = 0) -> None:
             transposed = _chainrule_inputs(arrays, transpose=True)
             t_outputs = _float_outputs(_flatten_outputs(spec.fn(*transposed, **spec.kwargs)))
             for mine, reference in zip(t_outputs, outputs):
-                _assert_close(label, "value on non-contiguous input", _to_numpy(mine), _to_numpy(reference), spec.atol, spec.rtol)
+                _assert_close(
+                    label,
+                    "value on non-contiguous input",
+                    _to_numpy(mine),
+                    _to_numpy(reference),
+                    spec.atol,
+                    spec.rtol,
+                )
             t_grads = _vjp(t_outputs, transposed, cotangents, create_graph=False)
             for mine, reference in zip(t_grads, grads):
                 if mine is not None and reference is not None:
-                    _assert_close(label, "gradient on non-contiguous input", _to_numpy(mine), _to_numpy(reference), spec.atol, spec.rtol)
+                    _assert_close(
+                        label,
+                        "gradient on non-contiguous input",
+                        _to_numpy(mine),
+                        _to_numpy(reference),
+                        spec.atol,
+                        spec.rtol,
+                    )
 
 
 def _evaluate(spec: OpSpec, arrays: tuple) -> list:
@@ -226,7 +270,9 @@ def _evaluate(spec: OpSpec, arrays: tuple) -> list:
 
     with chainrule.no_grad():
         tensors = [chainrule.from_numpy(a.copy()) for a in arrays]
-        return [_to_numpy(o) for o in _float_outputs(_flatten_outputs(spec.fn(*tensors, **spec.kwargs)))]
+        return [
+            _to_numpy(o) for o in _float_outputs(_flatten_outputs(spec.fn(*tensors, **spec.kwargs)))
+        ]
 
 
 def _shifted(arrays: tuple, directions: list, step: float) -> tuple:
@@ -236,18 +282,33 @@ def _shifted(arrays: tuple, directions: list, step: float) -> tuple:
     return tuple(shifted)
 
 
-def _directional_difference(spec: OpSpec, arrays: tuple, directions: list, cotangents: list, eps: float = 1e-6) -> float:
+def _directional_difference(
+    spec: OpSpec, arrays: tuple, directions: list, cotangents: list, eps: float = 1e-6
+) -> float:
     plus = _evaluate(spec, _shifted(arrays, directions, eps))
     minus = _evaluate(spec, _shifted(arrays, directions, -eps))
     return sum(float(np.sum((p - m) / (2 * eps) * c)) for p, m, c in zip(plus, minus, cotangents))
 
 
-def _check_second_order(spec: OpSpec, label: str, arrays: tuple, inputs: list, grads: list, rng: np.random.Generator, torch_inputs: list | None, cotangents_np: list) -> None:
+def _check_second_order(
+    spec: OpSpec,
+    label: str,
+    arrays: tuple,
+    inputs: list,
+    grads: list,
+    rng: np.random.Generator,
+    torch_inputs: list | None,
+    cotangents_np: list,
+) -> None:
     import chainrule
 
     wanted = [t for t in inputs if t.requires_grad]
     weights_np = [rng.standard_normal(t.shape) for t in wanted]
-    pairs = [(g, chainrule.from_numpy(w.copy())) for g, w in zip(grads, weights_np) if g is not None and g.requires_grad]
+    pairs = [
+        (g, chainrule.from_numpy(w.copy()))
+        for g, w in zip(grads, weights_np)
+        if g is not None and g.requires_grad
+    ]
     second = [None] * len(wanted)  # a first derivative outside the graph: a zero second one
     if pairs:
         second = chainrule.autograd.grad(
@@ -257,16 +318,45 @@ def _check_second_order(spec: OpSpec, label: str, arrays: tuple, inputs: list, g
         import torch
 
         torch_wanted = [t for t in torch_inputs if t.requires_grad]
-        torch_outputs = [o for o in _flatten_outputs(spec.torch_fn(*torch_inputs, **spec.kwargs)) if o.dtype.is_floating_point]
-        pairs_t = [(o, torch.from_numpy(c.copy())) for o, c in zip(torch_outputs, cotangents_np) if o.requires_grad]
-        first = torch.autograd.grad([o for o, _ in pairs_t], torch_wanted, [c for _, c in pairs_t], create_graph=True, allow_unused=True)
-        weighted = [(g, torch.from_numpy(w.copy())) for g, w in zip(first, weights_np) if g is not None and g.requires_grad]
+        torch_outputs = [
+            o
+            for o in _flatten_outputs(spec.torch_fn(*torch_inputs, **spec.kwargs))
+            if o.dtype.is_floating_point
+        ]
+        pairs_t = [
+            (o, torch.from_numpy(c.copy()))
+            for o, c in zip(torch_outputs, cotangents_np)
+            if o.requires_grad
+        ]
+        first = torch.autograd.grad(
+            [o for o, _ in pairs_t],
+            torch_wanted,
+            [c for _, c in pairs_t],
+            create_graph=True,
+            allow_unused=True,
+        )
+        weighted = [
+            (g, torch.from_numpy(w.copy()))
+            for g, w in zip(first, weights_np)
+            if g is not None and g.requires_grad
+        ]
         if weighted:
-            expected = torch.autograd.grad([g for g, _ in weighted], torch_wanted, [w for _, w in weighted], allow_unused=True)
+            expected = torch.autograd.grad(
+                [g for g, _ in weighted], torch_wanted, [w for _, w in weighted], allow_unused=True
+            )
             for index, (mine, theirs) in enumerate(zip(second, expected)):
                 actual = _to_numpy(mine) if mine is not None else np.zeros(wanted[index].shape)
-                reference = _to_numpy(theirs) if theirs is not None else np.zeros(wanted[index].shape)
-                _assert_close(label, f"second derivative of input {index}", actual, reference, spec.atol * 10, spec.rtol * 10)
+                reference = (
+                    _to_numpy(theirs) if theirs is not None else np.zeros(wanted[index].shape)
+                )
+                _assert_close(
+                    label,
+                    f"second derivative of input {index}",
+                    actual,
+                    reference,
+                    spec.atol * 10,
+                    spec.rtol * 10,
+                )
     if spec.finite_differences:
         directions = [rng.standard_normal(t.shape) for t in wanted]
         analytic = _inner(list(second), directions)
@@ -279,7 +369,14 @@ def _check_second_order(spec: OpSpec, label: str, arrays: tuple, inputs: list, g
             return _inner(_vjp(outs, shifted, cots, create_graph=False), weights_np)
 
         numeric = (weighted_vjp(eps) - weighted_vjp(-eps)) / (2 * eps)
-        _assert_close(label, "second derivative vs finite differences", analytic, numeric, spec.fd_atol * 10, spec.fd_rtol * 10)
+        _assert_close(
+            label,
+            "second derivative vs finite differences",
+            analytic,
+            numeric,
+            spec.fd_atol * 10,
+            spec.fd_rtol * 10,
+        )
 
 
 def _check_float32(spec: OpSpec, label: str, arrays: tuple) -> None:
@@ -288,5 +385,10 @@ def _check_float32(spec: OpSpec, label: str, arrays: tuple) -> None:
     for index, (a, b) in enumerate(zip(mine, theirs)):
         expected_dtype = str(b.dtype).replace("torch.", "")
         if a.dtype.name != expected_dtype:
-            raise AssertionError(f"{label}: float32 output {index} has dtype {a.dtype.name}, torch gives {expected_dtype}")
-        _assert_close(label, f"float32 value of output {index}", _to_numpy(a), _to_numpy(b), 1e-4, 1e-4)
+            raise AssertionError(
+                f"{label}: float32 output {index} has dtype {a.dtype.name}, "
+                f"torch gives {expected_dtype}"
+            )
+        _assert_close(
+            label, f"float32 value of output {index}", _to_numpy(a), _to_numpy(b), 1e-4, 1e-4
+        )

@@ -1,0 +1,23 @@
+"""Neural-network building blocks with PyTorch's API: `Module`, `Parameter`, the layers,
+`functional`, `init` and `utils`.
+
+>>> import chainrule
+>>> from chainrule import nn
+>>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+>>> sum(p.numel() for p in model.parameters())
+58
+>>> model(chainrule.randn(3, 4)).shape
+(3, 2)
+"""
+
+from chainrule.nn import (
+    functional,  # first: the layers call it
+    init,
+    utils,
+)
+from chainrule.nn.modules import *  # noqa: F403
+from chainrule.nn.modules import __all__ as _modules_all
+from chainrule.nn.modules.module import Module
+from chainrule.nn.parameter import Buffer, Parameter
+
+__all__ = ["Buffer", "Module", "Parameter", "functional", "init", "utils", *_modules_all]

@@ -1,0 +1,329 @@
+"""Convolution layers (Conv1d/2d/3d, ConvTranspose1d/2d/3d) over
+`chainrule.nn.functional`, with PyTorch's parameters, padding modes and initialisation.
+
+>>> import chainrule
+>>> from chainrule import nn
+>>> conv = nn.Conv2d(3, 8, kernel_size=3, padding="same")
+>>> conv(chainrule.ones(2, 3, 5, 5)).shape
+(2, 8, 5, 5)
+>>> conv
+Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1), padding=same)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import chainrule.nn.functional as F
+from chainrule._tensor import Tensor
+from chainrule.nn import init
+from chainrule.nn.modules.module import Module
+from chainrule.nn.parameter import Parameter
+from chainrule.ops import creation
+
+
+def _ntuple(n: int, value: Any) -> tuple:
+    if isinstance(value, (tuple, list)):
+        return tuple(value)
+    return (value,) * n
+
+
+def _reverse_repeat_tuple(values: tuple, n: int) -> tuple:
+    """(a, b) -> (b, b, a, a) for n=2: F.pad's last-dim-first order."""
+    return tuple(x for x in reversed(values) for _ in range(n))
+
+
+_VALID_PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
+
+
+class _ConvNd(Module):
+    """Shared set-up: weight (out, in / groups, *kernel) for convolutions and
+    (in, out / groups, *kernel) for transposed ones, both kaiming_uniform_(a=sqrt(5)); bias
+    ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: tuple,
+        stride: tuple,
+        padding: Any,
+        dilation: tuple,
+        transposed: bool,
+        output_padding: tuple,
+        groups: int,
+        bias: bool,
+        padding_mode: str,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        if groups <= 0:
+            raise ValueError("groups must be a positive integer")
+        if in_channels % groups != 0:
+            raise ValueError("in_channels must be divisible by groups")
+        if out_channels % groups != 0:
+            raise ValueError("out_channels must be divisible by groups")
+        valid_padding_strings = {"same", "valid"}
+        if isinstance(padding, str):
+            if padding not in valid_padding_strings:
+                raise ValueError(
+                    f"Invalid padding string {padding!r}, should be one of {valid_padding_strings}"
+                )
+            if padding == "same" and any(s != 1 for s in stride):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+        if padding_mode not in _VALID_PADDING_MODES:
+            raise ValueError(
+                f"padding_mode must be one of {_VALID_PADDING_MODES}, but got "
+                f"padding_mode='{padding_mode}'"
+            )
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        self.transposed = transposed
+        self.output_padding = output_padding
+        self.groups = groups
+        self.padding_mode = padding_mode
+        if isinstance(padding, str):
+            # 'same': total padding d * (k - 1), the odd pixel on the right, as PyTorch.
+            pads = [0, 0] * len(kernel_size)
+            if padding == "same":
+                for d, k, i in zip(dilation, kernel_size, range(len(kernel_size) - 1, -1, -1)):
+                    total = d * (k - 1)
+                    pads[2 * i] = total // 2
+                    pads[2 * i + 1] = total - total // 2
+            self._reversed_padding_repeated_twice = pads
+        else:
+            self._reversed_padding_repeated_twice = _reverse_repeat_tuple(padding, 2)
+        factory = {"device": device, "dtype": dtype}
+        if transposed:
+            shape = (in_channels, out_channels // groups, *kernel_size)
+        else:
+            shape = (out_channels, in_channels // groups, *kernel_size)
+        self.weight = Parameter(creation.empty(shape, **factory))
+        if bias:
+            self.bias = Parameter(creation.empty(out_channels, **factory))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            if fan_in != 0:
+                bound = 1 / math.sqrt(fan_in)
+                init.uniform_(self.bias, -bound, bound)
+
+    def extra_repr(self) -> str:
+        text = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
+        if self.padding != (0,) * len(self.padding):
+            text += f", padding={self.padding}"
+        if self.dilation != (1,) * len(self.dilation):
+            text += f", dilation={self.dilation}"
+        if self.output_padding != (0,) * len(self.output_padding):
+            text += f", output_padding={self.output_padding}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
+        if self.bias is None:
+            text += ", bias=False"
+        if self.padding_mode != "zeros":
+            text += f", padding_mode={self.padding_mode}"
+        return text
+
+
+class _ConvLayer(_ConvNd):
+    """Conv1d/2d/3d: PyTorch's constructor, with the dimension from `_n`."""
+
+    _n = 2
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        n = self._n
+        super().__init__(
+            in_channels,
+            out_channels,
+            _ntuple(n, kernel_size),
+            _ntuple(n, stride),
+            padding if isinstance(padding, str) else _ntuple(n, padding),
+            _ntuple(n, dilation),
+            False,
+            (0,) * n,
+            groups,
+            bias,
+            padding_mode,
+            device=device,
+            dtype=dtype,
+        )
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        conv = getattr(F, f"conv{self._n}d")
+        if self.padding_mode != "zeros":
+            padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            return conv(
+                padded,
+                self.weight,
+                self.bias,
+                self.stride,
+                (0,) * self._n,
+                self.dilation,
+                self.groups,
+            )
+        return conv(
+            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
+
+
+class Conv1d(_ConvLayer):
+    """1-D convolution (cross-correlation) of (N, C_in, L) or (C_in, L) input."""
+
+    _n = 1
+
+
+class Conv2d(_ConvLayer):
+    """2-D convolution (cross-correlation) of (N, C_in, H, W) or (C_in, H, W) input."""
+
+    _n = 2
+
+
+class Conv3d(_ConvLayer):
+    """3-D convolution (cross-correlation) of (N, C_in, D, H, W) or (C_in, D, H, W) input."""
+
+    _n = 3
+
+
+class _ConvTransposeNd(_ConvNd):
+    """ConvTranspose1d/2d/3d: PyTorch's constructor, with the dimension from `_n`."""
+
+    _n = 2
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        output_padding: Any = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: Any = 1,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        n = self._n
+        super().__init__(
+            in_channels,
+            out_channels,
+            _ntuple(n, kernel_size),
+            _ntuple(n, stride),
+            _ntuple(n, padding),
+            _ntuple(n, dilation),
+            True,
+            _ntuple(n, output_padding),
+            groups,
+            bias,
+            padding_mode,
+            device=device,
+            dtype=dtype,
+        )
+
+    def _output_padding(
+        self,
+        input: Tensor,  # noqa: A002
+        output_size: Any,
+        stride: tuple,
+        padding: tuple,
+        kernel_size: tuple,
+        num_spatial_dims: int,
+        dilation: tuple | None = None,
+    ) -> tuple:
+        """The output_padding that makes the output `output_size` (when given)."""
+        if output_size is None:
+            return self.output_padding
+        has_batch_dim = input.dim() == num_spatial_dims + 2
+        num_non_spatial = 2 if has_batch_dim else 1
+        output_size = list(output_size)
+        if len(output_size) == num_non_spatial + num_spatial_dims:
+            output_size = output_size[num_non_spatial:]
+        if len(output_size) != num_spatial_dims:
+            raise ValueError(
+                f"ConvTranspose{num_spatial_dims}D: for {input.dim()}D input, output_size must "
+                f"have {num_spatial_dims} or {num_non_spatial + num_spatial_dims} elements (got "
+                f"{len(output_size)})"
+            )
+        min_sizes = []
+        max_sizes = []
+        for d in range(num_spatial_dims):
+            size = (
+                (input.size(d + num_non_spatial) - 1) * stride[d]
+                - 2 * padding[d]
+                + (dilation[d] if dilation is not None else 1) * (kernel_size[d] - 1)
+                + 1
+            )
+            min_sizes.append(size)
+            max_sizes.append(size + stride[d] - 1)
+        for size, low, high in zip(output_size, min_sizes, max_sizes):
+            if size < low or size > high:
+                raise ValueError(
+                    f"requested an output size of {output_size}, but valid sizes range from "
+                    f"{min_sizes} to {max_sizes} (for an input of "
+                    f"{tuple(input.shape[num_non_spatial:])})"
+                )
+        return tuple(size - low for size, low in zip(output_size, min_sizes))
+
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:  # noqa: A002
+        if self.padding_mode != "zeros":
+            raise ValueError(f"Only `zeros` padding mode is supported for {type(self).__name__}")
+        n = self._n
+        output_padding = self._output_padding(
+            input, output_size, self.stride, self.padding, self.kernel_size, n, self.dilation
+        )
+        return getattr(F, f"conv_transpose{n}d")(
+            input,
+            self.weight,
+            self.bias,
+            self.stride,
+            self.padding,
+            output_padding,
+            self.groups,
+            self.dilation,
+        )
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """The gradient of Conv1d with respect to its input, as a layer ("deconvolution")."""
+
+    _n = 1
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """The gradient of Conv2d with respect to its input, as a layer ("deconvolution")."""
+
+    _n = 2
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """The gradient of Conv3d with respect to its input, as a layer ("deconvolution")."""
+
+    _n = 3

@@ -1,0 +1,977 @@
+"""Module: the base class of every layer, with PyTorch's registration, state and hook API.
+
+A Module keeps its Parameters, buffers and child Modules in three ordered dicts, filled by
+attribute assignment (`self.weight = Parameter(...)`), so `state_dict()` keys, `parameters()`
+order and `repr(model)` come out exactly as PyTorch's for the same class written the same way.
+
+>>> from chainrule import nn
+>>> model = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+>>> [name for name, _ in model.named_parameters()]
+['0.weight', '0.bias']
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+import weakref
+from collections import OrderedDict, namedtuple
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from chainrule._tensor import Tensor
+from chainrule.autograd import grad_mode
+from chainrule.autograd.function import Function
+from chainrule.backend import device as Device
+from chainrule.backend.dtypes import as_dtype
+from chainrule.errors import ChainruleError, DTypeError, GradError, ShapeError
+from chainrule.nn.parameter import Buffer, Parameter
+from chainrule.ops.creation import as_tensor, zeros
+
+_EXTRA_STATE_KEY_SUFFIX = "_extra_state"
+
+
+class StateDictError(ChainruleError, RuntimeError):
+    """A state dict that does not fit the module: missing or unexpected keys."""
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What `load_state_dict` returns: the keys it could not match, in either direction."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+class RemovableHandle:
+    """Returned by the register_*hook methods; `remove()` unregisters the hook."""
+
+    _next_id = itertools.count()
+
+    def __init__(self, hooks: dict, *extra: dict) -> None:
+        self.hooks_dict_ref = weakref.ref(hooks)
+        self.extra_dict_refs = tuple(weakref.ref(d) for d in extra)
+        self.id = next(RemovableHandle._next_id)
+
+    def remove(self) -> None:
+        for ref in (self.hooks_dict_ref, *self.extra_dict_refs):
+            hooks = ref()
+            if hooks is not None and self.id in hooks:
+                del hooks[self.id]
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+def _addindent(text: str, num_spaces: int) -> str:
+    """Indent every line but the first (the way nested module reprs are laid out)."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    first = lines.pop(0)
+    rest = [(num_spaces * " ") + line if line.strip() else "" for line in lines]
+    return first + "\n" + "\n".join(rest)
+
+
+def _typename(value: Any) -> str:
+    if isinstance(value, Tensor):
+        return "chainrule.Tensor" if type(value) is Tensor else type(value).__name__
+    module = type(value).__module__
+    name = type(value).__qualname__
+    return name if module in ("builtins", None) else f"{module}.{name}"
+
+
+def _check_name(kind: str, name: Any) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name should be a string. Got {_typename(name)}")
+    if "." in name:
+        raise KeyError(f'{kind} name can\'t contain "."')
+    if name == "":
+        raise KeyError(f'{kind} name can\'t be empty string ""')
+
+
+class _BackwardHookFunction(Function):
+    """Identity on a module's input (or output) tensors, so that one graph node sees all of
+    their gradients together: full backward hooks are hooks on this node."""
+
+    @staticmethod
+    def forward(ctx: Any, *tensors: Tensor) -> tuple:
+        outputs = tuple(t.detach() for t in tensors)
+        # Tensors that need no gradient get none through here (hooks see zeros, as PyTorch's).
+        ctx.mark_non_differentiable(*[o for o, t in zip(outputs, tensors) if not t.requires_grad])
+        return outputs
+
+    @staticmethod
+    def backward(ctx: Any, *grads: Any) -> tuple:
+        return grads
+
+
+class _BackwardHook:
+    """Runs a module's full backward (pre-)hooks from the gradients of its outputs and inputs,
+    with PyTorch's semantics: non-Tensor positions are None, and a hook may return replacements.
+    """
+
+    def __init__(self, module: Module, hooks: list, pre_hooks: list) -> None:
+        self.module = module
+        self.hooks = hooks
+        self.pre_hooks = pre_hooks
+        self.grad_outputs: tuple | None = None
+        self.n_inputs = -1
+        self.n_outputs = -1
+        self.input_index: list | None = None
+        self.output_index: list | None = None
+
+    @staticmethod
+    def _pack(indices: list, values: Any, size: int) -> tuple:
+        packed = [None] * size
+        for index, value in zip(indices, values):
+            packed[index] = value
+        return tuple(packed)
+
+    def _wrap(self, values: tuple, hook: Callable) -> tuple[tuple, list | None]:
+        indices = [i for i, v in enumerate(values) if isinstance(v, Tensor)]
+        tensors = [values[i] for i in indices]
+        if not (grad_mode.is_grad_enabled() and any(t.requires_grad for t in tensors)):
+            return values, None
+        wrapped = _BackwardHookFunction.apply(*tensors)
+        node = next(t.grad_fn for t in wrapped if t.grad_fn is not None)
+        node.register_prehook(hook)
+        result = list(values)
+        for index, tensor in zip(indices, wrapped):
+            result[index] = tensor
+        return tuple(result), indices
+
+    def setup_input_hook(self, args: tuple) -> tuple:
+        def hook(grads: tuple) -> Any:
+            if self.grad_outputs is None:
+                return None  # gradient reached the inputs without passing through the outputs
+            # Like PyTorch, a Tensor input that got no gradient is seen as zeros.
+            grads = [
+                zeros(shape, dtype=dtype, device=device) if g is None else g
+                for (shape, dtype, device), g in zip(metas, grads)
+            ]
+            grad_input = self._pack(self.input_index, grads, self.n_inputs)
+            for user_hook in self.hooks:
+                result = user_hook(self.module, grad_input, self.grad_outputs)
+                if result is None:
+                    continue
+                if len(result) != len(grad_input):
+                    raise GradError(
+                        f"Backward hook returned an invalid number of grad_input, got "
+                        f"{len(result)}, but expected {len(grad_input)}"
+                    )
+                grad_input = tuple(result)
+            self.grad_outputs = None
+            return tuple(grad_input[i] for i in self.input_index)
+
+        metas = [(a.shape, a.dtype, a.device) for a in args if isinstance(a, Tensor)]
+        result, self.input_index = self._wrap(args, hook)
+        self.n_inputs = len(args)
+        return result
+
+    def setup_output_hook(self, output: Any) -> Any:
+        def hook(grads: tuple) -> Any:
+            self.grad_outputs = self._pack(self.output_index, grads, self.n_outputs)
+            for pre_hook in self.pre_hooks:
+                result = pre_hook(self.module, self.grad_outputs)
+                if result is None:
+                    continue
+                if len(result) != len(self.grad_outputs):
+                    raise GradError(
+                        f"Backward pre hook returned an invalid number of grad_output, got "
+                        f"{len(result)}, but expected {len(self.grad_outputs)}"
+                    )
+                self.grad_outputs = tuple(result)
+            local = self.grad_outputs
+            if self.input_index is None:
+                # No input requires grad: the hooks fire now, with grad_input all None.
+                grad_input = (None,) * self.n_inputs
+                for user_hook in self.hooks:
+                    result = user_hook(self.module, grad_input, self.grad_outputs)
+                    if result is not None and not all(r is None for r in result):
+                        raise GradError(
+                            "Backward hook for Modules where no input requires gradient should "
+                            "always return None or None for all gradients."
+                        )
+                self.grad_outputs = None
+            return tuple(local[i] for i in self.output_index)
+
+        is_tuple = isinstance(output, tuple)
+        values = output if is_tuple else (output,)
+        result, self.output_index = self._wrap(values, hook)
+        self.n_outputs = len(values)
+        return result if is_tuple else result[0]
+
+
+class Module:
+    """Base class for all neural network modules; subclasses define `forward`.
+
+    >>> import chainrule
+    >>> from chainrule import nn
+    >>> class Affine(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.scale = nn.Parameter(chainrule.ones(1))
+    ...     def forward(self, x):
+    ...         return x * self.scale
+    >>> Affine()(chainrule.tensor([2.0]))
+    tensor([2.], grad_fn=<MulBackward0>)
+    """
+
+    _version: int = 1
+    training: bool
+    dump_patches: bool = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__}.__init__() got an unexpected keyword argument "
+                f"'{next(iter(kwargs))}'"
+            )
+        if args:
+            raise TypeError(
+                f"{type(self).__name__}.__init__() takes 1 positional argument but "
+                f"{len(args) + 1} were given"
+            )
+        setattr_ = super().__setattr__
+        setattr_("training", True)
+        setattr_("_parameters", {})
+        setattr_("_buffers", {})
+        setattr_("_non_persistent_buffers_set", set())
+        setattr_("_backward_pre_hooks", OrderedDict())
+        setattr_("_backward_hooks", OrderedDict())
+        setattr_("_forward_hooks", OrderedDict())
+        setattr_("_forward_hooks_with_kwargs", OrderedDict())
+        setattr_("_forward_hooks_always_called", OrderedDict())
+        setattr_("_forward_pre_hooks", OrderedDict())
+        setattr_("_forward_pre_hooks_with_kwargs", OrderedDict())
+        setattr_("_state_dict_hooks", OrderedDict())
+        setattr_("_load_state_dict_post_hooks", OrderedDict())
+        setattr_("_modules", {})
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(
+            f'Module [{type(self).__name__}] is missing the required "forward" function'
+        )
+
+    # ---- registration --------------------------------------------------------------------
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Add a tensor that is state but not a parameter (e.g. BatchNorm's running_mean);
+        non-persistent buffers are left out of `state_dict()`."""
+        if "_buffers" not in self.__dict__:
+            raise AttributeError("cannot assign buffer before Module.__init__() call")
+        _check_name("buffer", name)
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute '{name}' already exists")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
+                "(chainrule Tensor or None required)"
+            )
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add a parameter (or None, which is kept as a placeholder and skipped everywhere)."""
+        if "_parameters" not in self.__dict__:
+            raise AttributeError("cannot assign parameter before Module.__init__() call")
+        _check_name("parameter", name)
+        if hasattr(self, name) and name not in self._parameters:
+            raise KeyError(f"attribute '{name}' already exists")
+        if param is None:
+            self._parameters[name] = None
+        elif not isinstance(param, Parameter):
+            raise TypeError(
+                f"cannot assign '{_typename(param)}' object to parameter '{name}' "
+                "(chainrule.nn.Parameter or None required)"
+            )
+        elif param.grad_fn is not None:
+            raise ValueError(
+                f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
+                f"created explicitly. To express '{name}' as a function of another Tensor, "
+                "compute the value in the forward() method."
+            )
+        else:
+            self._parameters[name] = param
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Add a child module, reachable as the attribute `name`."""
+        if not isinstance(module, Module) and module is not None:
+            raise TypeError(f"{_typename(module)} is not a Module subclass")
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string. Got {_typename(name)}")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        if "." in name:
+            raise KeyError(f'module name can\'t contain ".", got: {name}')
+        if name == "":
+            raise KeyError('module name can\'t be empty string ""')
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def get_submodule(self, target: str) -> Module:
+        """The submodule at dotted path `target` ('' is self)."""
+        if target == "":
+            return self
+        module = self
+        for item in target.split("."):
+            if not hasattr(module, item):
+                raise AttributeError(module._get_name() + " has no attribute `" + item + "`")
+            module = getattr(module, item)
+            if not isinstance(module, Module):
+                raise AttributeError("`" + item + "` is not an nn.Module")
+        return module
+
+    def _get_attribute(self, target: str) -> tuple[Module, str, Any]:
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(module._get_name() + " has no attribute `" + name + "`")
+        return module, name, getattr(module, name)
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at dotted path `target`, e.g. 'encoder.0.weight'."""
+        _, name, param = self._get_attribute(target)
+        if not isinstance(param, Parameter):
+            raise AttributeError("`" + name + "` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at dotted path `target`, e.g. 'bn.running_mean'."""
+        module, name, buffer = self._get_attribute(target)
+        if name not in module._buffers:
+            raise AttributeError("`" + name + "` is not a buffer")
+        return buffer
+
+    def get_extra_state(self) -> Any:
+        raise RuntimeError(
+            "Reached a code path in Module.get_extra_state() that should never be called."
+        )
+
+    def set_extra_state(self, state: Any) -> None:
+        raise RuntimeError(
+            "Reached a code path in Module.set_extra_state() that should never be called."
+        )
+
+    # ---- attributes ------------------------------------------------------------------------
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails: parameters, buffers and modules live in dicts.
+        state = self.__dict__
+        if "_parameters" in state and name in state["_parameters"]:
+            return state["_parameters"][name]
+        if "_buffers" in state and name in state["_buffers"]:
+            return state["_buffers"][name]
+        if "_modules" in state and name in state["_modules"]:
+            return state["_modules"][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        def remove_from(*containers: Any) -> None:
+            for container in containers:
+                if name in container:
+                    if isinstance(container, dict):
+                        del container[name]
+                    else:
+                        container.discard(name)
+
+        params = self.__dict__.get("_parameters")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            remove_from(
+                self.__dict__, self._buffers, self._modules, self._non_persistent_buffers_set
+            )
+            self.register_parameter(name, value)
+            return
+        if params is not None and name in params:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{_typename(value)}' as parameter '{name}' "
+                    "(chainrule.nn.Parameter or None expected)"
+                )
+            self.register_parameter(name, value)
+            return
+        modules = self.__dict__.get("_modules")
+        if isinstance(value, Module):
+            if modules is None:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            remove_from(
+                self.__dict__, self._parameters, self._buffers, self._non_persistent_buffers_set
+            )
+            modules[name] = value
+            return
+        if modules is not None and name in modules:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{_typename(value)}' as child module '{name}' "
+                    "(chainrule.nn.Module or None expected)"
+                )
+            modules[name] = value
+            return
+        buffers = self.__dict__.get("_buffers")
+        if isinstance(value, Buffer) or (buffers is not None and name in buffers):
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"cannot assign '{_typename(value)}' as buffer '{name}' "
+                    "(chainrule.nn.Buffer, chainrule.Tensor or None expected)"
+                )
+            if isinstance(value, Buffer):
+                persistent = value.persistent
+            else:
+                persistent = name not in self._non_persistent_buffers_set
+            self.register_buffer(name, value, persistent)
+            return
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if name in self._parameters:
+            del self._parameters[name]
+        elif name in self._buffers:
+            del self._buffers[name]
+            self._non_persistent_buffers_set.discard(name)
+        elif name in self._modules:
+            del self._modules[name]
+        else:
+            super().__delattr__(name)
+
+    def __dir__(self) -> list:
+        attrs = list(dir(type(self))) + list(self.__dict__)
+        attrs += list(self._parameters) + list(self._modules) + list(self._buffers)
+        return sorted(a for a in set(attrs) if not a[0].isdigit())
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+
+    # ---- traversal -------------------------------------------------------------------------
+    def named_modules(
+        self, memo: set | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
+        """(name, module) for self and every descendant, depth first, each once by default."""
+        if memo is None:
+            memo = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if remove_duplicate:
+                if module in memo:
+                    continue
+                memo.add(module)
+            yield name, module
+            children = [
+                (name + ("." if name else "") + child_name, child)
+                for child_name, child in module._modules.items()
+                if child is not None
+            ]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator[Module]:
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        seen: set[int] = set()
+        for name, module in self._modules.items():
+            if module is not None and id(module) not in seen:
+                seen.add(id(module))
+                yield name, module
+
+    def children(self) -> Iterator[Module]:
+        for _, module in self.named_children():
+            yield module
+
+    def _named_members(
+        self, members: Callable, prefix: str, recurse: bool, remove_duplicate: bool
+    ) -> Iterator[tuple[str, Any]]:
+        seen: set[int] = set()
+        if recurse:
+            modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+        else:
+            modules = iter([(prefix, self)])
+        for module_prefix, module in modules:
+            for key, value in members(module):
+                if value is None or id(value) in seen:
+                    continue
+                if remove_duplicate:
+                    seen.add(id(value))
+                yield module_prefix + ("." if module_prefix else "") + key, value
+
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
+        """(name, parameter) pairs; a parameter shared by two modules appears once by default."""
+        return self._named_members(
+            lambda module: module._parameters.items(), prefix, recurse, remove_duplicate
+        )
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
+        return self._named_members(
+            lambda module: module._buffers.items(), prefix, recurse, remove_duplicate
+        )
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    # ---- modes and conversion ----------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (dropout active, batch norm uses and updates batch statistics)."""
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
+        self.training = mode
+        for module in self.children():
+            module.train(mode)
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for param in self.parameters():
+            param.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset every parameter's gradient: to None by default, or to zeros in place."""
+        for param in self.parameters():
+            grad = param.grad
+            if grad is None:
+                continue
+            if set_to_none:
+                param.grad = None
+            else:
+                if grad.grad_fn is not None:
+                    grad.detach_()
+                else:
+                    grad.requires_grad_(False)
+                with grad_mode.no_grad():
+                    grad.zero_()
+
+    def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> Module:
+        """Convert every parameter (in place, keeping its identity), gradient and buffer."""
+        if recurse:
+            for module in self.children():
+                module._apply(fn)
+        for param in self._parameters.values():
+            if param is None:
+                continue
+            with grad_mode.no_grad():
+                converted = fn(param)
+            param.data = converted
+            if param.grad is not None:
+                with grad_mode.no_grad():
+                    grad = fn(param.grad)
+                param.grad.data = grad
+        for key, buffer in self._buffers.items():
+            if buffer is not None:
+                self._buffers[key] = fn(buffer)
+        return self
+
+    def apply(self, fn: Callable[[Module], None]) -> Module:
+        """Call fn on every submodule (children first) and then on self, e.g. to initialise."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
+
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """to(dtype), to(device), to(device, dtype), to(tensor): floating parameters and buffers
+        take the dtype; integer ones (e.g. num_batches_tracked) only move."""
+        device = kwargs.get("device")
+        dtype = kwargs.get("dtype")
+        for arg in args:
+            if isinstance(arg, Tensor):
+                device, dtype = arg.device, arg.dtype
+            elif isinstance(arg, (str, Device)):
+                device = arg
+            elif isinstance(arg, bool):
+                continue  # non_blocking
+            elif arg is not None:
+                dtype = arg
+        if dtype is not None:
+            dtype = as_dtype(dtype)
+            if not dtype.is_floating_point:
+                raise DTypeError(
+                    "nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                    f"dtype={dtype}"
+                )
+
+        def convert(tensor: Tensor) -> Tensor:
+            target = dtype if tensor.is_floating_point() else None
+            return tensor.to(device=device, dtype=target)
+
+        return self._apply(convert)
+
+    def float(self) -> Module:
+        return self._apply(lambda t: t.float() if t.is_floating_point() else t)
+
+    def double(self) -> Module:
+        return self._apply(lambda t: t.double() if t.is_floating_point() else t)
+
+    def half(self) -> Module:
+        return self._apply(lambda t: t.half() if t.is_floating_point() else t)
+
+    def type(self, dst_type: Any) -> Module:
+        return self._apply(lambda t: t.to(dst_type))
+
+    def cpu(self) -> Module:
+        return self._apply(lambda t: t.cpu())
+
+    def cuda(self, device: Any = None) -> Module:
+        return self._apply(lambda t: t.cuda(device))
+
+    def share_memory(self) -> Module:
+        return self
+
+    # ---- state dict ------------------------------------------------------------------------
+    def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
+        for name, param in self._parameters.items():
+            if param is not None:
+                destination[prefix + name] = param if keep_vars else param.detach()
+        for name, buffer in self._buffers.items():
+            if buffer is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = buffer if keep_vars else buffer.detach()
+        if type(self).get_extra_state is not Module.get_extra_state:
+            destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
+
+    def state_dict(
+        self, *args: Any, destination: Any = None, prefix: str = "", keep_vars: bool = False
+    ) -> dict:
+        """Parameters and persistent buffers by dotted name; tensors share memory with the
+        module (detached unless keep_vars)."""
+        if args:
+            destination = args[0] if len(args) > 0 else destination
+            prefix = args[1] if len(args) > 1 else prefix
+            keep_vars = args[2] if len(args) > 2 else keep_vars
+        if destination is None:
+            destination = OrderedDict()
+            destination._metadata = OrderedDict()  # type: ignore[attr-defined]
+        local_metadata = {"version": self._version}
+        if hasattr(destination, "_metadata"):
+            destination._metadata[prefix[:-1]] = local_metadata
+        self._save_to_state_dict(destination, prefix, keep_vars)
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(
+                    destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars
+                )
+        for hook in self._state_dict_hooks.values():
+            result = hook(self, destination, prefix, local_metadata)
+            if result is not None:
+                destination = result
+        return destination
+
+    def _load_from_state_dict(
+        self,
+        state_dict: dict,
+        prefix: str,
+        local_metadata: dict,
+        strict: bool,
+        missing_keys: list,
+        unexpected_keys: list,
+        error_msgs: list,
+    ) -> None:
+        """Copy this module's own entries of `state_dict` into its parameters and buffers."""
+        persistent = {
+            k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set
+        }
+        local_state = {
+            k: v
+            for k, v in itertools.chain(self._parameters.items(), persistent.items())
+            if v is not None
+        }
+        assign = local_metadata.get("assign_to_params_buffers", False)
+        for name, param in local_state.items():
+            key = prefix + name
+            if key not in state_dict:
+                if strict:
+                    missing_keys.append(key)
+                continue
+            value = state_dict[key]
+            if not isinstance(value, Tensor):
+                try:
+                    value = as_tensor(value)
+                except (TypeError, ValueError):
+                    error_msgs.append(
+                        f'While copying the parameter named "{key}", expected a Tensor or an '
+                        f"array from checkpoint but received {type(value)}"
+                    )
+                    continue
+            if len(param.shape) == 0 and len(value.shape) == 1 and value.shape[0] == 1:
+                value = value.reshape(())  # old checkpoints stored scalars as shape (1,)
+            if tuple(value.shape) != tuple(param.shape):
+                error_msgs.append(
+                    f"size mismatch for {key}: copying a param with shape "
+                    f"{tuple(value.shape)} from checkpoint, the shape in current model is "
+                    f"{tuple(param.shape)}."
+                )
+                continue
+            with grad_mode.no_grad():
+                if assign:
+                    if isinstance(param, Parameter):
+                        if not isinstance(value, Parameter):
+                            value = Parameter(value, requires_grad=param.requires_grad)
+                        else:
+                            value.requires_grad_(param.requires_grad)
+                    setattr(self, name, value)
+                else:
+                    param.copy_(value)
+        extra_key = prefix + _EXTRA_STATE_KEY_SUFFIX
+        if type(self).set_extra_state is not Module.set_extra_state:
+            if extra_key in state_dict:
+                self.set_extra_state(state_dict[extra_key])
+            elif strict:
+                missing_keys.append(extra_key)
+        elif strict and extra_key in state_dict:
+            unexpected_keys.append(extra_key)
+        if strict:
+            for key in state_dict:
+                if key.startswith(prefix) and key != extra_key:
+                    parts = key[len(prefix) :].split(".", 1)
+                    if len(parts) > 1:
+                        if parts[0] not in self._modules:
+                            unexpected_keys.append(key)
+                    elif parts[0] not in local_state:
+                        unexpected_keys.append(key)
+
+    def load_state_dict(
+        self, state_dict: Mapping, strict: bool = True, assign: bool = False
+    ) -> _IncompatibleKeys:
+        """Copy parameters and buffers from `state_dict` (values may be Tensors or arrays).
+
+        Returns (missing_keys, unexpected_keys). With strict=True either kind of key raises;
+        a shape mismatch always raises, naming the key and both shapes.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
+        missing_keys: list[str] = []
+        unexpected_keys: list[str] = []
+        error_msgs: list[str] = []
+        metadata = getattr(state_dict, "_metadata", None)
+        state_dict = OrderedDict(state_dict)
+        stack = [(self, state_dict, "")]
+        loaded = []
+        while stack:
+            module, local_state, prefix = stack.pop()
+            local_metadata = {} if metadata is None else dict(metadata.get(prefix[:-1], {}))
+            if assign:
+                local_metadata["assign_to_params_buffers"] = assign
+            module._load_from_state_dict(
+                local_state,
+                prefix,
+                local_metadata,
+                True,
+                missing_keys,
+                unexpected_keys,
+                error_msgs,
+            )
+            loaded.append(module)
+            children = []
+            for name, child in module._modules.items():
+                if child is not None:
+                    child_prefix = prefix + name + "."
+                    child_state = {
+                        k: v for k, v in local_state.items() if k.startswith(child_prefix)
+                    }
+                    children.append((child, child_state, child_prefix))
+            stack.extend(reversed(children))
+        incompatible = _IncompatibleKeys(missing_keys, unexpected_keys)
+        for module in loaded:
+            for hook in module._load_state_dict_post_hooks.values():
+                hook(module, incompatible)
+        if strict:
+            if unexpected_keys:
+                keys = ", ".join(f'"{k}"' for k in unexpected_keys)
+                error_msgs.insert(0, f"Unexpected key(s) in state_dict: {keys}. ")
+            if missing_keys:
+                keys = ", ".join(f'"{k}"' for k in missing_keys)
+                error_msgs.insert(0, f"Missing key(s) in state_dict: {keys}. ")
+        if error_msgs:
+            message = "Error(s) in loading state_dict for {}:\n\t{}".format(
+                type(self).__name__, "\n\t".join(error_msgs)
+            )
+            if any(m.startswith("size mismatch") for m in error_msgs):
+                raise ShapeError(message)
+            raise StateDictError(message)
+        return incompatible
+
+    def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(module, state_dict, prefix, local_metadata) after the module saves its entries."""
+        handle = RemovableHandle(self._state_dict_hooks)
+        self._state_dict_hooks[handle.id] = hook
+        return handle
+
+    def register_load_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(module, incompatible_keys) after load_state_dict; it may edit the key lists."""
+        handle = RemovableHandle(self._load_state_dict_post_hooks)
+        self._load_state_dict_post_hooks[handle.id] = hook
+        return handle
+
+    # ---- hooks and calling ---------------------------------------------------------------------
+    @staticmethod
+    def _add_hook(hooks: dict, hook: Callable, prepend: bool, *extra: dict) -> RemovableHandle:
+        handle = RemovableHandle(hooks, *extra)
+        hooks[handle.id] = hook
+        if prepend:
+            hooks.move_to_end(handle.id, last=False)
+        return handle
+
+    def register_forward_pre_hook(
+        self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> RemovableHandle:
+        """hook(module, args) -> new args or None, before forward (with_kwargs: hook(module,
+        args, kwargs) -> (args, kwargs) or None)."""
+        handle = self._add_hook(
+            self._forward_pre_hooks, hook, prepend, self._forward_pre_hooks_with_kwargs
+        )
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs[handle.id] = True
+        return handle
+
+    def register_forward_hook(
+        self,
+        hook: Callable,
+        *,
+        prepend: bool = False,
+        with_kwargs: bool = False,
+        always_call: bool = False,
+    ) -> RemovableHandle:
+        """hook(module, args, output) -> new output or None, after forward."""
+        handle = self._add_hook(
+            self._forward_hooks,
+            hook,
+            prepend,
+            self._forward_hooks_with_kwargs,
+            self._forward_hooks_always_called,
+        )
+        if with_kwargs:
+            self._forward_hooks_with_kwargs[handle.id] = True
+        if always_call:
+            self._forward_hooks_always_called[handle.id] = True
+        return handle
+
+    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+        """hook(module, grad_input, grad_output) -> new grad_input or None, once the gradients
+        with respect to the module's positional Tensor inputs are computed."""
+        return self._add_hook(self._backward_hooks, hook, prepend)
+
+    def register_full_backward_pre_hook(
+        self, hook: Callable, prepend: bool = False
+    ) -> RemovableHandle:
+        """hook(module, grad_output) -> new grad_output or None, before the module's backward."""
+        return self._add_hook(self._backward_pre_hooks, hook, prepend)
+
+    def _call_impl(self, *args: Any, **kwargs: Any) -> Any:
+        if not (
+            self._forward_pre_hooks
+            or self._forward_hooks
+            or self._backward_hooks
+            or self._backward_pre_hooks
+        ):
+            return self.forward(*args, **kwargs)
+        result = None
+        called: set[int] = set()
+        try:
+            for hook_id, hook in self._forward_pre_hooks.items():
+                if hook_id in self._forward_pre_hooks_with_kwargs:
+                    new = hook(self, args, kwargs)
+                    if new is not None:
+                        if not (isinstance(new, tuple) and len(new) == 2):
+                            raise RuntimeError(
+                                "forward pre-hook must return None or a tuple of (new_args, "
+                                f"new_kwargs), but got {new}."
+                            )
+                        args, kwargs = new
+                else:
+                    new = hook(self, args)
+                    if new is not None:
+                        args = new if isinstance(new, tuple) else (new,)
+            backward_hook = None
+            if self._backward_hooks or self._backward_pre_hooks:
+                backward_hook = _BackwardHook(
+                    self,
+                    list(self._backward_hooks.values()),
+                    list(self._backward_pre_hooks.values()),
+                )
+                args = backward_hook.setup_input_hook(args)
+            result = self.forward(*args, **kwargs)
+            for hook_id, hook in self._forward_hooks.items():
+                if hook_id in self._forward_hooks_always_called:
+                    called.add(hook_id)
+                if hook_id in self._forward_hooks_with_kwargs:
+                    new = hook(self, args, kwargs, result)
+                else:
+                    new = hook(self, args, result)
+                if new is not None:
+                    result = new
+            if backward_hook is not None:
+                if not isinstance(result, (Tensor, tuple)):
+                    warnings.warn(
+                        "For backward hooks to be called, module output should be a Tensor or a "
+                        f"tuple of Tensors but received {type(result)}",
+                        stacklevel=2,
+                    )
+                else:
+                    result = backward_hook.setup_output_hook(result)
+            return result
+        except Exception:
+            for hook_id, hook in self._forward_hooks.items():
+                if hook_id in self._forward_hooks_always_called and hook_id not in called:
+                    try:
+                        if hook_id in self._forward_hooks_with_kwargs:
+                            new = hook(self, args, kwargs, result)
+                        else:
+                            new = hook(self, args, result)
+                        if new is not None:
+                            result = new
+                    except Exception as error:  # PyTorch silences these too
+                        warnings.warn(
+                            "module forward hook with ``always_call=True`` raised an exception "
+                            f"that was silenced as another error was raised in forward: {error}",
+                            stacklevel=2,
+                        )
+            raise
+
+    __call__ = _call_impl
+
+    # ---- printing --------------------------------------------------------------------------
+    def _get_name(self) -> str:
+        return type(self).__name__
+
+    def extra_repr(self) -> str:
+        """The text inside the parentheses of this module's repr; layers override it."""
+        return ""
+
+    def __repr__(self) -> str:
+        extra_lines = []
+        extra = self.extra_repr()
+        if extra:
+            extra_lines = extra.split("\n")
+        child_lines = []
+        for key, module in self._modules.items():
+            child_lines.append("(" + key + "): " + _addindent(repr(module), 2))
+        lines = extra_lines + child_lines
+        main = self._get_name() + "("
+        if lines:
+            if len(extra_lines) == 1 and not child_lines:
+                main += extra_lines[0]
+            else:
+                main += "\n  " + "\n  ".join(lines) + "\n"
+        return main + ")"

@@ -1,0 +1,565 @@
+"""Recurrent layers: RNN (tanh / relu), LSTM and GRU, plus their single-step cells.
+
+Parameter names, shapes, gate order and initialisation are PyTorch's, so a torch state_dict
+loads unchanged:
+  weight_ih_l{k}[_reverse] (gates * hidden, input), weight_hh_l{k} (gates * hidden, hidden),
+  bias_ih_l{k}, bias_hh_l{k}, and weight_hr_l{k} (proj_size, hidden) for a projected LSTM;
+  LSTM gates i, f, g, o; GRU gates r, z, n with n = tanh(W_in x + b_in + r * (W_hn h + b_hn)).
+The input projection of a whole sequence is one matmul; the recurrence is a Python loop over
+time steps, each step a few ops, differentiated by the ordinary engine.
+
+>>> import chainrule
+>>> from chainrule import nn
+>>> lstm = nn.LSTM(4, 8, num_layers=2, batch_first=True)
+>>> output, (h_n, c_n) = lstm(chainrule.randn(3, 5, 4))
+>>> output.shape, h_n.shape, c_n.shape
+((3, 5, 8), (2, 3, 8), (2, 3, 8))
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from typing import Any
+
+import chainrule.nn.functional as F
+from chainrule._tensor import Tensor
+from chainrule.errors import DTypeError, ShapeError
+from chainrule.nn import init
+from chainrule.nn.modules.module import Module
+from chainrule.nn.parameter import Parameter
+from chainrule.ops import creation
+from chainrule.ops import elementwise as ew
+from chainrule.ops.shape import cat, stack
+
+_GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
+
+
+def _lstm_step(x_gates: Tensor, state: tuple, w_hh: Tensor, b_hh: Any, w_hr: Any) -> tuple:
+    """One LSTM step from the precomputed input gates: i, f, g, o = split(x W_ih + h W_hh)."""
+    h, c = state
+    gates = x_gates + F.linear(h, w_hh, b_hh)
+    size = c.shape[-1]
+    i = ew.sigmoid(gates[..., 0:size])
+    f = ew.sigmoid(gates[..., size : 2 * size])
+    g = ew.tanh(gates[..., 2 * size : 3 * size])
+    o = ew.sigmoid(gates[..., 3 * size :])
+    c = f * c + i * g
+    h = o * ew.tanh(c)
+    if w_hr is not None:
+        h = F.linear(h, w_hr)
+    return h, (h, c)
+
+
+def _gru_step(x_gates: Tensor, h: Tensor, w_hh: Tensor, b_hh: Any, w_hr: Any) -> tuple:
+    """One GRU step: r, z from x and h; n = tanh(x_n + r * (W_hn h + b_hn))."""
+    h_gates = F.linear(h, w_hh, b_hh)
+    size = h.shape[-1]
+    r = ew.sigmoid(x_gates[..., 0:size] + h_gates[..., 0:size])
+    z = ew.sigmoid(x_gates[..., size : 2 * size] + h_gates[..., size : 2 * size])
+    n = ew.tanh(x_gates[..., 2 * size :] + r * h_gates[..., 2 * size :])
+    h = (1 - z) * n + z * h
+    return h, h
+
+
+def _tanh_step(x_gates: Tensor, h: Tensor, w_hh: Tensor, b_hh: Any, w_hr: Any) -> tuple:
+    h = ew.tanh(x_gates + F.linear(h, w_hh, b_hh))
+    return h, h
+
+
+def _relu_step(x_gates: Tensor, h: Tensor, w_hh: Tensor, b_hh: Any, w_hr: Any) -> tuple:
+    h = ew.relu(x_gates + F.linear(h, w_hh, b_hh))
+    return h, h
+
+
+_STEPS = {"LSTM": _lstm_step, "GRU": _gru_step, "RNN_TANH": _tanh_step, "RNN_RELU": _relu_step}
+
+
+class RNNBase(Module):
+    """The parameters and the layer/direction loop shared by RNN, LSTM and GRU."""
+
+    def __init__(
+        self,
+        mode: str,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        self.mode = mode
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+        self.proj_size = proj_size
+        num_directions = 2 if bidirectional else 1
+        if (
+            not isinstance(dropout, numbers.Number)
+            or isinstance(dropout, bool)
+            or not 0 <= dropout <= 1
+        ):
+            raise ValueError(
+                "dropout should be a number in range [0, 1] representing the probability of an "
+                "element being zeroed"
+            )
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(
+                "dropout option adds dropout after all but last recurrent layer, so non-zero "
+                f"dropout expects num_layers greater than 1, but got dropout={dropout} and "
+                f"num_layers={num_layers}",
+                stacklevel=2,
+            )
+        if not isinstance(bias, bool):
+            raise TypeError(f"bias should be of type bool, got: {type(bias).__name__}")
+        if not isinstance(batch_first, bool):
+            raise TypeError(
+                f"batch_first should be of type bool, got: {type(batch_first).__name__}"
+            )
+        if not isinstance(input_size, int):
+            raise TypeError(f"input_size should be of type int, got: {type(input_size).__name__}")
+        if input_size <= 0:
+            raise ValueError("input_size must be greater than zero")
+        if not isinstance(hidden_size, int):
+            raise TypeError(f"hidden_size should be of type int, got: {type(hidden_size).__name__}")
+        if hidden_size <= 0:
+            raise ValueError("hidden_size must be greater than zero")
+        if num_layers <= 0:
+            raise ValueError("num_layers must be greater than zero")
+        if proj_size < 0:
+            raise ValueError(
+                "proj_size should be a positive integer or zero to disable projections"
+            )
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if mode not in _GATES:
+            raise ValueError("Unrecognized RNN mode: " + mode)
+        gate_size = _GATES[mode] * hidden_size
+        real_hidden_size = proj_size if proj_size > 0 else hidden_size
+        factory = {"device": device, "dtype": dtype}
+        self._flat_weights_names: list[str] = []
+        self._all_weights: list[list[str]] = []
+        for layer in range(num_layers):
+            for direction in range(num_directions):
+                layer_input = input_size if layer == 0 else real_hidden_size * num_directions
+                suffix = "_reverse" if direction == 1 else ""
+                params = [
+                    (f"weight_ih_l{layer}{suffix}", (gate_size, layer_input)),
+                    (f"weight_hh_l{layer}{suffix}", (gate_size, real_hidden_size)),
+                ]
+                if bias:
+                    params.append((f"bias_ih_l{layer}{suffix}", (gate_size,)))
+                    params.append((f"bias_hh_l{layer}{suffix}", (gate_size,)))
+                if proj_size > 0:
+                    params.append((f"weight_hr_l{layer}{suffix}", (proj_size, hidden_size)))
+                for name, shape in params:
+                    setattr(self, name, Parameter(creation.empty(shape, **factory)))
+                names = [name for name, _ in params]
+                self._flat_weights_names.extend(names)
+                self._all_weights.append(names)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Every weight and bias ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    @property
+    def _flat_weights(self) -> list:
+        return [getattr(self, name) for name in self._flat_weights_names]
+
+    @property
+    def all_weights(self) -> list:
+        return [[getattr(self, name) for name in names] for names in self._all_weights]
+
+    def flatten_parameters(self) -> None:
+        """A no-op kept for PyTorch compatibility (cuDNN weight packing)."""
+
+    def extra_repr(self) -> str:
+        text = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            text += f", proj_size={self.proj_size}"
+        if self.num_layers != 1:
+            text += f", num_layers={self.num_layers}"
+        if self.bias is not True:
+            text += f", bias={self.bias}"
+        if self.batch_first is not False:
+            text += f", batch_first={self.batch_first}"
+        if self.dropout != 0:
+            text += f", dropout={self.dropout}"
+        if self.bidirectional is not False:
+            text += f", bidirectional={self.bidirectional}"
+        return text
+
+    # ---- checks ------------------------------------------------------------------------------
+    def _num_directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    def check_input(self, input: Tensor) -> None:  # noqa: A002
+        weight = self._flat_weights[0]
+        if input.dtype is not weight.dtype:
+            raise DTypeError(
+                f"RNN input dtype ({input.dtype}) does not match weight dtype ({weight.dtype}). "
+                f"Convert input: input.to({weight.dtype}), or convert model: "
+                f"model.to({input.dtype})"
+            )
+        if input.dim() != 3:
+            raise ShapeError(f"input must have 3 dimensions, got {input.dim()}")
+        if self.input_size != input.size(-1):
+            raise ShapeError(
+                f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
+                f"{input.size(-1)}"
+            )
+
+    def get_expected_hidden_size(self, input: Tensor) -> tuple[int, int, int]:  # noqa: A002
+        batch = input.size(0) if self.batch_first else input.size(1)
+        size = self.proj_size if self.proj_size > 0 else self.hidden_size
+        return (self.num_layers * self._num_directions(), batch, size)
+
+    @staticmethod
+    def check_hidden_size(
+        hx: Tensor, expected: tuple, msg: str = "Expected hidden size {}, got {}"
+    ) -> None:
+        if tuple(hx.shape) != tuple(expected):
+            raise ShapeError(msg.format(expected, list(hx.shape)))
+
+    # ---- the computation ---------------------------------------------------------------------
+    def _run(self, input: Tensor, states: list) -> tuple[Tensor, list]:  # noqa: A002
+        """input (L, N, F); states: one initial state per (layer, direction), in torch's order
+        (a Tensor, or (h, c) for LSTM). Returns the last layer's output and the final states."""
+        step = _STEPS[self.mode]
+        num_directions = self._num_directions()
+        layer_input = input
+        finals = []
+        for layer in range(self.num_layers):
+            outputs = []
+            for direction in range(num_directions):
+                names = self._all_weights[layer * num_directions + direction]
+                weights = [getattr(self, name) for name in names]
+                w_ih, w_hh = weights[0], weights[1]
+                b_ih, b_hh = (weights[2], weights[3]) if self.bias else (None, None)
+                w_hr = weights[-1] if self.proj_size > 0 else None
+                x_gates = F.linear(layer_input, w_ih, b_ih)  # every time step in one matmul
+                state = states[layer * num_directions + direction]
+                steps = range(layer_input.shape[0])
+                if direction == 1:
+                    steps = reversed(steps)
+                hidden = [None] * layer_input.shape[0]
+                for t in steps:
+                    hidden[t], state = step(x_gates[t], state, w_hh, b_hh, w_hr)
+                outputs.append(stack(hidden, 0))
+                finals.append(state)
+            layer_input = outputs[0] if num_directions == 1 else cat(outputs, 2)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, True)
+        return layer_input, finals
+
+    def _prepare_input(self, input: Tensor, name: str) -> tuple[Tensor, bool]:  # noqa: A002
+        if input.dim() not in (2, 3):
+            raise ShapeError(
+                f"{name}: Expected input to be 2D or 3D, got {input.dim()}D tensor instead"
+            )
+        is_batched = input.dim() == 3
+        if not is_batched:
+            input = input.unsqueeze(0 if self.batch_first else 1)  # noqa: A001
+        return input, is_batched
+
+    def _zeros(self, input: Tensor, size: int) -> Tensor:  # noqa: A002
+        batch = input.size(0) if self.batch_first else input.size(1)
+        shape = (self.num_layers * self._num_directions(), batch, size)
+        return creation.zeros(shape, dtype=input.dtype, device=input.device)
+
+    def _forward_hidden(
+        self,
+        name: str,
+        input: Tensor,  # noqa: A002
+        hx: Tensor | None,
+    ) -> tuple[Tensor, Tensor]:
+        """RNN and GRU forward: one hidden state per layer and direction."""
+        input, is_batched = self._prepare_input(input, name)  # noqa: A001
+        if hx is None:
+            hx = self._zeros(input, self.hidden_size)
+        elif not is_batched:
+            if hx.dim() != 2:
+                raise ShapeError(
+                    f"For unbatched 2-D input, hx should also be 2-D but got {hx.dim()}-D tensor"
+                )
+            hx = hx.unsqueeze(1)
+        elif hx.dim() != 3:
+            raise ShapeError(
+                f"For batched 3-D input, hx should also be 3-D but got {hx.dim()}-D tensor"
+            )
+        self.check_input(input)
+        self.check_hidden_size(hx, self.get_expected_hidden_size(input))
+        sequence = input.transpose(0, 1) if self.batch_first else input
+        output, finals = self._run(sequence, list(hx.unbind(0)))
+        hidden = stack(finals, 0)
+        if not is_batched:
+            hidden = hidden.squeeze(1)
+        return self._finish(output, is_batched), hidden
+
+    def _finish(self, output: Tensor, is_batched: bool) -> Tensor:
+        if self.batch_first:
+            output = output.transpose(0, 1)
+        if not is_batched:
+            output = output.squeeze(0 if self.batch_first else 1)
+        return output
+
+
+class RNN(RNNBase):
+    """Elman RNN: h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) (or relu).
+
+    RNN(input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True,
+    batch_first=False, dropout=0.0, bidirectional=False). forward(input, h_0=None) returns
+    (output, h_n).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if len(args) > 3:
+            self.nonlinearity = args[3]
+            args = args[:3] + args[4:]
+        else:
+            self.nonlinearity = kwargs.pop("nonlinearity", "tanh")
+        if self.nonlinearity == "tanh":
+            mode = "RNN_TANH"
+        elif self.nonlinearity == "relu":
+            mode = "RNN_RELU"
+        else:
+            raise ValueError(
+                f"Unknown nonlinearity '{self.nonlinearity}'. Select from 'tanh' or 'relu'."
+            )
+        super().__init__(mode, *args, **kwargs)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
+        return self._forward_hidden("RNN", input, hx)
+
+
+class LSTM(RNNBase):
+    """Long short-term memory (Hochreiter & Schmidhuber, 1997), with PyTorch's gate order
+    i, f, g, o and optional output projection (proj_size).
+
+    forward(input, (h_0, c_0)=None) returns (output, (h_n, c_n)).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__("LSTM", *args, **kwargs)
+
+    def get_expected_cell_size(self, input: Tensor) -> tuple[int, int, int]:  # noqa: A002
+        batch = input.size(0) if self.batch_first else input.size(1)
+        return (self.num_layers * self._num_directions(), batch, self.hidden_size)
+
+    def forward(self, input: Tensor, hx: tuple | None = None) -> tuple[Tensor, tuple]:  # noqa: A002
+        input, is_batched = self._prepare_input(input, "LSTM")  # noqa: A001
+        real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
+        if hx is None:
+            hx = (self._zeros(input, real_hidden), self._zeros(input, self.hidden_size))
+        elif is_batched:
+            if hx[0].dim() != 3 or hx[1].dim() != 3:
+                raise ShapeError(
+                    "For batched 3-D input, hx and cx should also be 3-D but got "
+                    f"({hx[0].dim()}-D, {hx[1].dim()}-D) tensors"
+                )
+        else:
+            if hx[0].dim() != 2 or hx[1].dim() != 2:
+                raise ShapeError(
+                    "For unbatched 2-D input, hx and cx should also be 2-D but got "
+                    f"({hx[0].dim()}-D, {hx[1].dim()}-D) tensors"
+                )
+            hx = (hx[0].unsqueeze(1), hx[1].unsqueeze(1))
+        self.check_input(input)
+        self.check_hidden_size(
+            hx[0], self.get_expected_hidden_size(input), "Expected hidden[0] size {}, got {}"
+        )
+        self.check_hidden_size(
+            hx[1], self.get_expected_cell_size(input), "Expected hidden[1] size {}, got {}"
+        )
+        sequence = input.transpose(0, 1) if self.batch_first else input
+        states = list(zip(hx[0].unbind(0), hx[1].unbind(0)))
+        output, finals = self._run(sequence, states)
+        h_n = stack([h for h, _ in finals], 0)
+        c_n = stack([c for _, c in finals], 0)
+        if not is_batched:
+            h_n, c_n = h_n.squeeze(1), c_n.squeeze(1)
+        return self._finish(output, is_batched), (h_n, c_n)
+
+
+class GRU(RNNBase):
+    """Gated recurrent unit (Cho et al., 2014), PyTorch's variant: gates r, z, n with
+    n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1 - z) * n + z * h.
+
+    forward(input, h_0=None) returns (output, h_n).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if "proj_size" in kwargs:
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        super().__init__("GRU", *args, **kwargs)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
+        return self._forward_hidden("GRU", input, hx)
+
+
+# ---- cells -------------------------------------------------------------------------------------
+
+
+class RNNCellBase(Module):
+    """weight_ih (chunks * hidden, input), weight_hh (chunks * hidden, hidden), bias_ih,
+    bias_hh, all ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool,
+        num_chunks: int,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        factory = {"device": device, "dtype": dtype}
+        self.weight_ih = Parameter(
+            creation.empty((num_chunks * hidden_size, input_size), **factory)
+        )
+        self.weight_hh = Parameter(
+            creation.empty((num_chunks * hidden_size, hidden_size), **factory)
+        )
+        if bias:
+            self.bias_ih = Parameter(creation.empty(num_chunks * hidden_size, **factory))
+            self.bias_hh = Parameter(creation.empty(num_chunks * hidden_size, **factory))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for weight in self.parameters():
+            init.uniform_(weight, -stdv, stdv)
+
+    def extra_repr(self) -> str:
+        text = f"{self.input_size}, {self.hidden_size}"
+        if "bias" in self.__dict__ and self.bias is not True:
+            text += f", bias={self.bias}"
+        if "nonlinearity" in self.__dict__ and self.nonlinearity != "tanh":
+            text += f", nonlinearity={self.nonlinearity}"
+        return text
+
+    def _batched(self, name: str, input: Tensor, hx: Any) -> tuple[Tensor, bool]:  # noqa: A002
+        if input.dim() not in (1, 2):
+            raise ShapeError(f"{name}: Expected input to be 1D or 2D, got {input.dim()}D instead")
+        is_batched = input.dim() == 2
+        return (input if is_batched else input.unsqueeze(0)), is_batched
+
+    def _zeros(self, input: Tensor) -> Tensor:  # noqa: A002
+        return creation.zeros(
+            (input.size(0), self.hidden_size), dtype=input.dtype, device=input.device
+        )
+
+
+class RNNCell(RNNCellBase):
+    """One Elman RNN step: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu)."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device, dtype=dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
+        if hx is not None and hx.dim() not in (1, 2):
+            raise ShapeError(f"RNNCell: Expected hidden to be 1D or 2D, got {hx.dim()}D instead")
+        input, is_batched = self._batched("RNNCell", input, hx)  # noqa: A001
+        if hx is None:
+            hx = self._zeros(input)
+        elif not is_batched:
+            hx = hx.unsqueeze(0)
+        if self.nonlinearity == "tanh":
+            step = _tanh_step
+        elif self.nonlinearity == "relu":
+            step = _relu_step
+        else:
+            raise ValueError(f"Unknown nonlinearity: {self.nonlinearity}")
+        x_gates = F.linear(input, self.weight_ih, self.bias_ih)
+        h, _ = step(x_gates, hx, self.weight_hh, self.bias_hh, None)
+        return h if is_batched else h.squeeze(0)
+
+
+class LSTMCell(RNNCellBase):
+    """One LSTM step; forward(input, (h, c)=None) returns (h', c')."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device, dtype=dtype)
+
+    def forward(self, input: Tensor, hx: tuple | None = None) -> tuple[Tensor, Tensor]:  # noqa: A002
+        if hx is not None:
+            for index, value in enumerate(hx):
+                if value.dim() not in (1, 2):
+                    raise ShapeError(
+                        f"LSTMCell: Expected hx[{index}] to be 1D or 2D, got {value.dim()}D instead"
+                    )
+        input, is_batched = self._batched("LSTMCell", input, hx)  # noqa: A001
+        if hx is None:
+            zeros = self._zeros(input)
+            hx = (zeros, zeros)
+        elif not is_batched:
+            hx = (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
+        x_gates = F.linear(input, self.weight_ih, self.bias_ih)
+        _, (h, c) = _lstm_step(x_gates, tuple(hx), self.weight_hh, self.bias_hh, None)
+        if not is_batched:
+            h, c = h.squeeze(0), c.squeeze(0)
+        return h, c
+
+
+class GRUCell(RNNCellBase):
+    """One GRU step (PyTorch's gate convention, see GRU)."""
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device, dtype=dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
+        if hx is not None and hx.dim() not in (1, 2):
+            raise ShapeError(f"GRUCell: Expected hidden to be 1D or 2D, got {hx.dim()}D instead")
+        input, is_batched = self._batched("GRUCell", input, hx)  # noqa: A001
+        if hx is None:
+            hx = self._zeros(input)
+        elif not is_batched:
+            hx = hx.unsqueeze(0)
+        x_gates = F.linear(input, self.weight_ih, self.bias_ih)
+        h, _ = _gru_step(x_gates, hx, self.weight_hh, self.bias_hh, None)
+        return h if is_batched else h.squeeze(0)

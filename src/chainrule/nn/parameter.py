@@ -1,0 +1,86 @@
+"""Parameter: a Tensor that a Module registers as one of its learnable weights.
+
+Assigning a Parameter as a Module attribute adds it to `module.parameters()`; assigning a plain
+Tensor does not (it may be a cache, such as an RNN's last hidden state). Ops on Parameters
+return plain Tensors, since every op wraps its result as `Tensor`.
+
+>>> import chainrule
+>>> from chainrule.nn import Parameter
+>>> w = Parameter(chainrule.ones(2))
+>>> w.requires_grad, type(w * 2).__name__
+(True, 'Tensor')
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule._tensor import Tensor
+from chainrule.ops import creation
+
+
+class Parameter(Tensor):
+    """A leaf Tensor sharing `data`'s memory, with requires_grad=True by default.
+
+    Like PyTorch's, the grad mode does not matter: a Parameter made under `no_grad()` still
+    requires grad.
+    """
+
+    def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
+        if data is None:
+            data = creation.empty(0)
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Parameter: expected a Tensor as data, got {type(data).__name__}")
+        self._init(data._array, data._backend)
+        self._version_counter = data._version_counter
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __deepcopy__(self, memo: dict) -> Parameter:
+        if id(self) in memo:
+            return memo[id(self)]
+        result = type(self)(Tensor._wrap(self._array.copy()), self._requires_grad)
+        memo[id(self)] = result
+        return result
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (_rebuild_parameter, (self.detach(), self._requires_grad))
+
+
+def _rebuild_parameter(data: Tensor, requires_grad: bool) -> Parameter:
+    """How a pickled Parameter comes back (see Parameter.__reduce_ex__)."""
+    return Parameter(data, requires_grad)
+
+
+class Buffer(Tensor):
+    """A Tensor that a Module registers as a buffer (state that is not learnt, such as running
+    statistics) when assigned as an attribute; `persistent=False` keeps it out of state_dict.
+
+    >>> import chainrule
+    >>> from chainrule import nn
+    >>> module = nn.Module()
+    >>> module.steps = nn.Buffer(chainrule.zeros(()), persistent=False)
+    >>> [name for name, _ in module.named_buffers()], list(module.state_dict())
+    (['steps'], [])
+    """
+
+    def __init__(self, data: Tensor | None = None, *, persistent: bool = True) -> None:
+        if data is None:
+            data = creation.empty(0)
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Buffer: expected a Tensor as data, got {type(data).__name__}")
+        self._init(data._array, data._backend)
+        self._version_counter = data._version_counter
+        self.persistent = persistent
+        if data.requires_grad:
+            self.requires_grad_(True)
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (_rebuild_buffer, (self.detach(), self.persistent))
+
+
+def _rebuild_buffer(data: Tensor, persistent: bool) -> Buffer:
+    return Buffer(data, persistent=persistent)

@@ -1,0 +1,468 @@
+"""chainrule.nn.functional beyond what the op specs check: randomness (dropout), state
+(running statistics, embedding max_norm), errors that name the op and the shapes, dtypes end
+to end, PyTorch's conventions at ties and masks, and each nn op's jvp rule."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import chainrule
+import chainrule.nn.functional as F
+from chainrule.errors import DTypeError, ShapeError
+
+RNG = np.random.default_rng(0)
+
+
+def mine(array, requires_grad=False):
+    return chainrule.tensor(np.asarray(array), requires_grad=requires_grad)
+
+
+def theirs(array, requires_grad=False):
+    return torch.tensor(np.asarray(array), requires_grad=requires_grad)
+
+
+def close(actual, expected, atol=1e-6):
+    actual = actual.detach().numpy() if hasattr(actual, "detach") else np.asarray(actual)
+    expected = expected.detach().numpy() if hasattr(expected, "detach") else np.asarray(expected)
+    assert actual.shape == expected.shape
+    np.testing.assert_allclose(actual, expected, atol=atol, rtol=1e-5)
+
+
+# ---- dropout -------------------------------------------------------------------------------
+
+
+def test_dropout_zeroes_a_fraction_p_and_scales_the_rest():
+    chainrule.manual_seed(0)
+    x = chainrule.ones(200, 500)
+    out = F.dropout(x, p=0.3).numpy()
+    dropped = np.mean(out == 0)
+    assert abs(dropped - 0.3) < 0.01
+    np.testing.assert_allclose(out[out != 0], 1 / 0.7, rtol=1e-6)
+    assert abs(out.mean() - 1.0) < 0.02  # the scaling keeps the expectation
+
+
+def test_dropout_gradient_is_the_mask():
+    chainrule.manual_seed(1)
+    x = mine(RNG.standard_normal((50, 40)), requires_grad=True)
+    out = F.dropout(x, p=0.5)
+    out.sum().backward()
+    kept = out.detach().numpy() != 0
+    np.testing.assert_allclose(x.grad.numpy(), np.where(kept, 2.0, 0.0))
+
+
+def test_dropout_is_the_identity_in_eval_and_for_p_0():
+    x = mine(RNG.standard_normal((3, 4)))
+    close(F.dropout(x, 0.5, training=False), x)
+    close(F.dropout(x, 0.0), x)
+    np.testing.assert_array_equal(F.dropout(x, 1.0).numpy(), 0.0)
+
+
+def test_dropout_is_reproducible_with_manual_seed_and_works_in_place():
+    x = mine(RNG.standard_normal((4, 5)))
+    chainrule.manual_seed(7)
+    first = F.dropout(x, 0.4)
+    chainrule.manual_seed(7)
+    second = F.dropout(x, 0.4)
+    close(first, second)
+    y = x.clone()
+    chainrule.manual_seed(7)
+    result = F.dropout(y, 0.4, inplace=True)
+    assert result is y
+    close(y, first)
+
+
+def test_dropout2d_zeroes_whole_channels():
+    chainrule.manual_seed(3)
+    out = F.dropout2d(chainrule.ones(8, 16, 3, 3), p=0.5).numpy()
+    per_channel = out.reshape(8, 16, 9)
+    assert np.all((per_channel == 0).all(-1) | (per_channel == 2).all(-1))
+    assert 0 < np.mean(per_channel[..., 0] == 0) < 1
+
+
+def test_alpha_dropout_keeps_mean_and_variance_of_a_standard_normal():
+    chainrule.manual_seed(4)
+    x = mine(RNG.standard_normal(200_000).astype(np.float32))
+    out = F.alpha_dropout(x, 0.2, training=True).numpy()
+    assert abs(out.mean()) < 0.02
+    assert abs(out.std() - 1) < 0.02
+    close(F.alpha_dropout(x, 0.2, training=False), x)
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.5])
+def test_dropout_rejects_a_probability_outside_0_1(p):
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        F.dropout(chainrule.ones(3), p)
+
+
+# ---- running statistics --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5), (2, 3, 4, 4)])
+def test_batch_norm_updates_running_stats_like_torch(shape):
+    running = [np.zeros(3, np.float32), np.ones(3, np.float32)]
+    my_mean, my_var = mine(running[0]), mine(running[1])
+    torch_mean, torch_var = theirs(running[0]), theirs(running[1])
+    for step in range(3):
+        batch = RNG.standard_normal(shape).astype(np.float32) * (step + 1) + step
+        out = F.batch_norm(mine(batch), my_mean, my_var, training=True, momentum=0.2)
+        expected = TF.batch_norm(theirs(batch), torch_mean, torch_var, training=True, momentum=0.2)
+        close(out, expected, atol=1e-5)
+    close(my_mean, torch_mean, atol=1e-5)
+    close(my_var, torch_var, atol=1e-5)
+    assert my_mean.dtype == chainrule.float32 and my_var.dtype == chainrule.float32
+    evaluation = RNG.standard_normal(shape).astype(np.float32)
+    close(
+        F.batch_norm(mine(evaluation), my_mean, my_var, training=False),
+        TF.batch_norm(theirs(evaluation), torch_mean, torch_var, training=False),
+        atol=1e-5,
+    )
+
+
+def test_batch_norm_update_bumps_the_version_and_records_no_graph():
+    running_mean, running_var = chainrule.zeros(3), chainrule.ones(3)
+    x = mine(RNG.standard_normal((4, 3)), requires_grad=True)
+    F.batch_norm(x.float(), running_mean, running_var, training=True)
+    assert running_mean._version == 1 and running_var._version == 1
+    assert running_mean.grad_fn is None and not running_mean.requires_grad
+
+
+def test_instance_norm_updates_running_stats_like_torch():
+    batch = RNG.standard_normal((3, 2, 5, 4))
+    my_mean, my_var = (
+        chainrule.zeros(2, dtype=chainrule.float64),
+        chainrule.ones(2, dtype=chainrule.float64),
+    )
+    torch_mean, torch_var = torch.zeros(2, dtype=torch.float64), torch.ones(2, dtype=torch.float64)
+    out = F.instance_norm(mine(batch), my_mean, my_var, momentum=0.3)
+    expected = TF.instance_norm(theirs(batch), torch_mean, torch_var, momentum=0.3)
+    close(out, expected)
+    close(my_mean, torch_mean)
+    close(my_var, torch_var)
+    frozen = F.instance_norm(mine(batch), my_mean, my_var, use_input_stats=False)
+    close(frozen, TF.instance_norm(theirs(batch), torch_mean, torch_var, use_input_stats=False))
+
+
+def test_batch_norm_training_needs_more_than_one_value_per_channel():
+    with pytest.raises(ShapeError, match=r"batch_norm.*more than 1 value per channel.*\(1, 3\)"):
+        F.batch_norm(chainrule.ones(1, 3), None, None, training=True)
+
+
+def test_embedding_max_norm_renormalizes_rows_in_place_like_torch():
+    weight = RNG.standard_normal((5, 3)) * 3
+    index = np.array([[0, 2], [2, 4]])
+    my_weight, torch_weight = mine(weight), theirs(weight)
+    out = F.embedding(mine(index), my_weight, max_norm=1.5)
+    expected = TF.embedding(theirs(index), torch_weight, max_norm=1.5)
+    close(out, expected)
+    close(my_weight, torch_weight)
+
+
+# ---- errors that name the op and the shapes ------------------------------------------------
+
+
+def test_conv2d_channel_mismatch_names_the_op_and_both_shapes():
+    x, w = chainrule.ones(64, 1, 28, 28), chainrule.ones(16, 3, 5, 5)
+    with pytest.raises(
+        ShapeError, match=r"conv2d.*\(16, 3, 5, 5\).*\(64, 1, 28, 28\).*3 channels.*got 1"
+    ):
+        F.conv2d(x, w)
+    with pytest.raises(ValueError):  # also a ValueError, and a RuntimeError like PyTorch's
+        F.conv2d(x, w)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "pattern"),
+    [
+        (
+            lambda: F.conv2d(chainrule.ones(1, 4, 5, 5), chainrule.ones(3, 2, 3, 3), groups=2),
+            ShapeError,
+            "divisible by 2",
+        ),
+        (
+            lambda: F.conv2d(chainrule.ones(4, 5, 5), chainrule.ones(3, 4, 3)),
+            ShapeError,
+            "4D weight",
+        ),
+        (
+            lambda: F.conv2d(chainrule.ones(5, 5), chainrule.ones(3, 1, 3, 3)),
+            ShapeError,
+            "3D .unbatched. or 4D",
+        ),
+        (
+            lambda: F.conv2d(
+                chainrule.ones(1, 1, 5, 5), chainrule.ones(1, 1, 3, 3), stride=2, padding="same"
+            ),
+            ValueError,
+            "strided",
+        ),
+        (
+            lambda: F.conv2d(chainrule.ones(1, 1, 2, 2), chainrule.ones(1, 1, 3, 3)),
+            ShapeError,
+            r"smaller than the \(dilated\) kernel",
+        ),
+        (
+            lambda: F.conv2d(
+                chainrule.ones(1, 1, 5, 5), chainrule.ones(1, 1, 3, 3, dtype=chainrule.float64)
+            ),
+            DTypeError,
+            "same dtype",
+        ),
+        (
+            lambda: F.conv2d(
+                chainrule.ones(1, 1, 5, 5), chainrule.ones(2, 1, 3, 3), chainrule.ones(3)
+            ),
+            ShapeError,
+            r"bias of shape \(2,\)",
+        ),
+        (
+            lambda: F.conv_transpose2d(chainrule.ones(1, 3, 4, 4), chainrule.ones(2, 2, 3, 3)),
+            ShapeError,
+            "conv_transpose2d",
+        ),
+        (
+            lambda: F.conv_transpose2d(
+                chainrule.ones(1, 2, 4, 4), chainrule.ones(2, 2, 3, 3), output_padding=1
+            ),
+            ValueError,
+            "output padding",
+        ),
+        (
+            lambda: F.max_pool2d(chainrule.ones(1, 1, 5, 5), 2, padding=2),
+            ValueError,
+            "at most half",
+        ),
+        (lambda: F.max_pool2d(chainrule.ones(1, 1, 1, 1), 3), ShapeError, "too small"),
+        (
+            lambda: F.linear(chainrule.ones(2, 3), chainrule.ones(4, 5)),
+            ShapeError,
+            r"linear.*\(2, 3\).*\(4, 5\)",
+        ),
+        (
+            lambda: F.layer_norm(chainrule.ones(2, 3), (4,)),
+            ShapeError,
+            r"normalized_shape=\[4\].*\(2, 3\)",
+        ),
+        (lambda: F.group_norm(chainrule.ones(2, 6, 4), 4), ShapeError, "divisible by num_groups"),
+        (
+            lambda: F.cross_entropy(chainrule.ones(3, 4), chainrule.tensor([0, 7, 1])),
+            IndexError,
+            "Target 7 is out of bounds",
+        ),
+        (
+            lambda: F.cross_entropy(chainrule.ones(3, 4), chainrule.tensor([0, 1])),
+            ShapeError,
+            r"batch_size \(3\).*batch_size \(2\)",
+        ),
+        (
+            lambda: F.cross_entropy(
+                chainrule.ones(3, 4), chainrule.tensor([0, 1, 2]), reduction="avg"
+            ),
+            ValueError,
+            "not a valid value",
+        ),
+        (
+            lambda: F.nll_loss(chainrule.ones(3, 4), chainrule.tensor([0.0, 1.0, 2.0])),
+            DTypeError,
+            "integer index",
+        ),
+        (
+            lambda: F.embedding(chainrule.tensor([0, 5]), chainrule.ones(5, 2)),
+            IndexError,
+            "index out of range",
+        ),
+        (lambda: F.one_hot(chainrule.tensor([0, -1])), ValueError, "non-negative"),
+        (lambda: F.one_hot(chainrule.tensor([0, 3]), 3), ValueError, "smaller than num_classes"),
+        (
+            lambda: F.interpolate(chainrule.ones(1, 1, 4), size=2, scale_factor=2.0),
+            ValueError,
+            "exactly one",
+        ),
+        (
+            lambda: F.interpolate(chainrule.ones(1, 1, 4), size=2, mode="bilinear"),
+            NotImplementedError,
+            "needs 4D",
+        ),
+        (
+            lambda: F.interpolate(chainrule.ones(1, 1, 4, 4), size=2, align_corners=True),
+            ValueError,
+            "align_corners",
+        ),
+        (
+            lambda: F.binary_cross_entropy(
+                chainrule.tensor([0.5, 1.5]), chainrule.tensor([0.0, 1.0])
+            ),
+            ValueError,
+            "between 0 and 1",
+        ),
+        (lambda: F.glu(chainrule.ones(2, 3)), ShapeError, "even"),
+    ],
+)
+def test_errors_name_the_op_and_the_shapes(call, error, pattern):
+    with pytest.raises(error, match=pattern):
+        call()
+
+
+# ---- dtypes, conventions, values -----------------------------------------------------------
+
+
+def test_a_small_cnn_stays_float32_forward_and_backward():
+    x = mine(RNG.standard_normal((4, 1, 8, 8)).astype(np.float32))
+    w1 = mine(RNG.standard_normal((3, 1, 3, 3)).astype(np.float32), requires_grad=True)
+    b1 = mine(np.zeros(3, np.float32), requires_grad=True)
+    w2 = mine(RNG.standard_normal((5, 12)).astype(np.float32), requires_grad=True)
+    gamma = mine(np.ones(3, np.float32), requires_grad=True)
+    hidden = F.conv2d(x, w1, b1, padding=1)
+    hidden = F.batch_norm(hidden, None, None, gamma, None, training=True)
+    hidden = F.max_pool2d(F.relu(hidden), 2)
+    hidden = F.adaptive_avg_pool2d(hidden, 2).flatten(1)
+    loss = F.cross_entropy(
+        F.linear(hidden, w2), chainrule.tensor([0, 1, 2, 3]), label_smoothing=0.1
+    )
+    loss.backward()
+    assert loss.dtype == chainrule.float32
+    for parameter in (w1, b1, w2, gamma):
+        assert parameter.grad.dtype == chainrule.float32
+        assert np.isfinite(parameter.grad.numpy()).all()
+
+
+def test_convolution_nodes_are_named_like_torch():
+    x = mine(np.ones((1, 1, 3, 3)), requires_grad=True)
+    assert F.conv2d(x, mine(np.ones((1, 1, 2, 2)))).grad_fn.name() == "ConvolutionBackward0"
+
+
+def test_max_pool_sends_the_gradient_of_a_tie_to_the_first_maximum_like_torch():
+    values = np.array([[[[1.0, 3.0, 3.0, 0.0], [3.0, 2.0, 1.0, 3.0], [0.0, 0.0, 5.0, 5.0]]]])
+    x, y = mine(values, requires_grad=True), theirs(values, requires_grad=True)
+    out, indices = F.max_pool2d(x, (2, 2), stride=1, return_indices=True)
+    expected, expected_indices = TF.max_pool2d(y, (2, 2), stride=1, return_indices=True)
+    close(indices, expected_indices)
+    out.sum().backward()
+    expected.sum().backward()
+    close(x.grad, y.grad)
+
+
+@pytest.mark.parametrize("shape", [(1, 2, 3), (1, 2, 3, 8), (1, 1, 3, 2, 4)])
+def test_nearest_interpolation_keeps_torchs_values_when_a_scaled_size_stays(shape):
+    x = RNG.standard_normal(shape)
+    close(F.interpolate(mine(x), scale_factor=1.3), TF.interpolate(theirs(x), scale_factor=1.3))
+
+
+def test_one_hot_matches_torch():
+    index = np.array([[0, 3], [2, 1]])
+    out = F.one_hot(mine(index))
+    assert out.dtype == chainrule.int64
+    close(out, TF.one_hot(theirs(index)))
+    close(F.one_hot(mine(index), 6), TF.one_hot(theirs(index), 6))
+
+
+def test_cross_entropy_with_every_target_ignored_is_nan_like_torch():
+    logits = RNG.standard_normal((2, 3))
+    with np.errstate(invalid="ignore"):  # 0 / 0, as in PyTorch
+        out = F.cross_entropy(mine(logits), chainrule.tensor([-100, -100]))
+    assert np.isnan(out.item()) and np.isnan(
+        TF.cross_entropy(theirs(logits), torch.tensor([-100, -100])).item()
+    )
+
+
+def test_attention_rows_with_every_position_masked_give_zero_and_finite_gradients():
+    q = mine(RNG.standard_normal((2, 3, 4)), requires_grad=True)
+    k, v = mine(RNG.standard_normal((2, 5, 4))), mine(RNG.standard_normal((2, 5, 3)))
+    mask = np.ones((3, 5), bool)
+    mask[1] = False
+    out = F.scaled_dot_product_attention(q, k, v, chainrule.tensor(mask))
+    expected = TF.scaled_dot_product_attention(
+        theirs(q.detach().numpy()), theirs(k.numpy()), theirs(v.numpy()), torch.tensor(mask)
+    )
+    close(out, expected)
+    out.sum().backward()
+    assert np.isfinite(q.grad.numpy()).all()
+    np.testing.assert_array_equal(q.grad.numpy()[:, 1], 0.0)
+
+
+def test_softmax_without_dim_uses_torchs_legacy_choice():
+    x = RNG.standard_normal((2, 3))
+    with pytest.warns(UserWarning):
+        expected = TF.softmax(theirs(x))
+    close(F.softmax(mine(x)), expected)
+
+
+def test_functional_names_match_torch():
+    missing = [name for name in F.__all__ if not hasattr(TF, name)]
+    assert not missing, missing
+    for name in F.__all__:
+        assert callable(getattr(F, name))
+
+
+# ---- jvp rules: <jvp(t), c> == <t, vjp(c)> for every nn op ----------------------------------
+
+
+def _jvp_case(name):
+    x4 = RNG.standard_normal((2, 4, 5, 5))
+    w4 = RNG.standard_normal((6, 2, 3, 3))
+    index = np.array([[0, 2, 2], [1, 0, 3]])
+    cases = {
+        "conv2d": (
+            lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1, groups=2),
+            [x4, w4, RNG.standard_normal(6)],
+        ),
+        "conv_transpose2d": (
+            lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=1),
+            [RNG.standard_normal((2, 6, 3, 3)), w4],
+        ),
+        "max_pool2d": (lambda x: F.max_pool2d(x, 2), [x4]),
+        "adaptive_max_pool2d": (lambda x: F.adaptive_max_pool2d(x, 3), [x4]),
+        "linear": (
+            F.linear,
+            [RNG.standard_normal((3, 4)), RNG.standard_normal((2, 4)), RNG.standard_normal(2)],
+        ),
+        "layer_norm": (lambda x: F.layer_norm(x, (5,)), [RNG.standard_normal((3, 5))]),
+        "embedding": (
+            lambda w: F.embedding(chainrule.tensor(index), w),
+            [RNG.standard_normal((4, 3))],
+        ),
+        "selu": (F.selu, [RNG.standard_normal(6)]),
+        "mish": (F.mish, [RNG.standard_normal(6)]),
+        "hardsigmoid": (F.hardsigmoid, [RNG.standard_normal(6) * 4]),
+        "hardswish": (F.hardswish, [RNG.standard_normal(6) * 4]),
+        "logsigmoid": (F.logsigmoid, [RNG.standard_normal(6)]),
+        "cross_entropy": (
+            lambda x: F.cross_entropy(x, chainrule.tensor([1, -100, 0]), reduction="none"),
+            [RNG.standard_normal((3, 4))],
+        ),
+    }
+    return cases[name]
+
+
+JVP_CASES = [
+    "conv2d", "conv_transpose2d", "max_pool2d", "adaptive_max_pool2d", "linear", "layer_norm",
+    "embedding", "selu", "mish", "hardsigmoid", "hardswish", "logsigmoid", "cross_entropy",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", JVP_CASES)
+def test_jvp_rule_is_the_transpose_of_the_vjp(name):
+    function, arrays = _jvp_case(name)
+    inputs = [mine(a, requires_grad=True) for a in arrays]
+    out = function(*inputs)
+    node = out.grad_fn
+    assert node.op.jvp is not None, f"{name}: {node.name()} has no jvp"
+    # one tangent per input of the op (None for integer inputs such as indices)
+    tangents = [
+        RNG.standard_normal(shape) if dtype.is_floating_point else None
+        for shape, dtype in node.input_meta
+    ]
+    cotangent = RNG.standard_normal(out.shape)
+    outputs = [mine(cotangent)]
+    if len(node.output_meta) > 1:  # (values, indices): no cotangent for the indices
+        outputs = node.op.materialize_grads(node, outputs + [None] * (len(node.output_meta) - 1))
+    with chainrule.no_grad():
+        jvp = node.op.jvp(node, *[None if t is None else mine(t) for t in tangents])
+        grads = node.op.vjp(node, *outputs)
+    left = float(np.sum(jvp.numpy() * cotangent))
+    right = sum(
+        float(np.sum(g.numpy() * t))
+        for g, t in zip(grads, tangents)
+        if g is not None and t is not None
+    )
+    assert np.isclose(left, right, rtol=1e-8, atol=1e-8), (left, right)

@@ -1,0 +1,340 @@
+"""The Tensor API, specified against PyTorch: metadata, conversions, Python protocols, repr."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from chainrule.errors import GradError, ShapeError
+
+LIBS = pytest.mark.parametrize("lib", [chainrule, torch], ids=["chainrule", "torch"])
+
+
+def dtype_name(dtype) -> str:
+    return str(dtype).removeprefix("torch.").removeprefix("chainrule.")
+
+
+def same_tensor(ours, theirs) -> None:
+    """A chainrule tensor equal to a torch tensor: shape, dtype, and values (to float32 noise)."""
+    assert isinstance(ours, chainrule.Tensor)
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert dtype_name(ours.dtype) == dtype_name(theirs.dtype)
+    np.testing.assert_allclose(
+        np.asarray(ours.detach().numpy(), dtype=np.float64),
+        theirs.detach().numpy().astype(np.float64),
+        rtol=1e-6,
+        atol=1e-7,
+    )
+
+
+# ---- metadata ----------------------------------------------------------------------------------
+
+
+def test_metadata_matches_torch():
+    data = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    for lib in (chainrule, torch):
+        x = lib.tensor(data)
+        assert tuple(x.shape) == (2, 3) and tuple(x.size()) == (2, 3)
+        assert x.size(1) == 3 and x.size(-1) == 3
+        assert x.ndim == 2 and x.dim() == 2 and x.numel() == 6 and len(x) == 2
+        assert dtype_name(x.dtype) == "float32" and x.is_floating_point()
+        assert str(x.device) == "cpu" and x.device == lib.device("cpu")
+        assert tuple(x.T.shape) == (3, 2) and tuple(x.mT.shape) == (3, 2)
+        assert x.element_size() == 4 and x.stride() == (3, 1) and x.T.stride() == (1, 3)
+        assert x.is_contiguous() and not x.T.is_contiguous() and x.T.contiguous().is_contiguous()
+
+
+@LIBS
+def test_mT_needs_at_least_two_dimensions(lib):
+    with pytest.raises(RuntimeError, match="only supported on matrices"):
+        _ = lib.zeros(3).mT
+
+
+@pytest.mark.filterwarnings("ignore:The use of `x.T` on tensors of dimension other than 2")
+def test_T_and_mT_values():
+    x = np.arange(24.0).reshape(2, 3, 4)
+    same_tensor(chainrule.tensor(x).T, torch.tensor(x).T.contiguous())
+    same_tensor(chainrule.tensor(x).mT, torch.tensor(x).mT)
+
+
+# ---- Python protocols --------------------------------------------------------------------------
+
+
+@LIBS
+def test_scalar_conversions(lib):
+    assert lib.tensor(3.5).item() == 3.5 and type(lib.tensor(3).item()) is int
+    assert type(lib.tensor(True).item()) is bool
+    assert float(lib.tensor([2.5])) == 2.5 and int(lib.tensor(-2.7)) == -2
+    assert bool(lib.tensor(0.0)) is False and bool(lib.tensor([1])) is True
+    assert [10, 20, 30][lib.tensor(1)] == 20
+    assert lib.tensor(2.0, requires_grad=True).item() == 2.0
+    assert f"{lib.tensor(math.pi):.2f}" == "3.14"
+
+
+@LIBS
+def test_conversions_of_several_elements_raise(lib):
+    x = lib.ones(2, 3)
+    with pytest.raises((RuntimeError, ValueError)):
+        x.item()
+    with pytest.raises((RuntimeError, ValueError)):
+        float(x)
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(x)
+    with pytest.raises(TypeError, match="index"):
+        [1, 2][lib.tensor(1.0)]
+
+
+def test_our_conversion_errors_are_typed():
+    with pytest.raises(ShapeError, match="6 elements cannot be converted to Scalar"):
+        chainrule.ones(2, 3).item()
+    with pytest.raises(ShapeError, match="ambiguous"):
+        bool(chainrule.ones(2))
+
+
+@LIBS
+def test_len_and_iteration(lib):
+    x = lib.tensor([[1, 2], [3, 4], [5, 6]])
+    rows = list(x)
+    assert len(x) == 3 and [r.tolist() for r in rows] == [[1, 2], [3, 4], [5, 6]]
+    with pytest.raises(TypeError, match="0-d tensor"):
+        len(lib.tensor(1.0))
+    with pytest.raises(TypeError, match="0-d tensor"):
+        iter(lib.tensor(1.0))
+
+
+def test_iteration_is_differentiable():
+    def program(lib):
+        x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        first, second = x
+        (first * 2 + second * second).sum().backward()
+        return x.grad
+
+    same_tensor(program(chainrule), program(torch))
+
+
+@LIBS
+def test_tolist(lib):
+    assert lib.tensor([[1.0, 2.0], [3.0, 4.0]]).tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert lib.tensor(3).tolist() == 3
+    assert lib.tensor([True, False]).tolist() == [True, False]
+    assert lib.tensor([2.0], requires_grad=True).tolist() == [2.0]
+
+
+@LIBS
+def test_numpy_shares_memory_and_refuses_tensors_that_require_grad(lib):
+    x = lib.tensor([1.0, 2.0])
+    x.numpy()[0] = 100.0
+    assert x.tolist() == [100.0, 2.0]
+    leaf = lib.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="Use tensor.detach\\(\\).numpy\\(\\) instead"):
+        leaf.numpy()
+    with pytest.raises(RuntimeError, match="requires grad"):
+        np.asarray(leaf)
+    leaf.detach().numpy()[0] = 7.0
+    assert leaf.tolist() == [7.0]
+
+
+@LIBS
+def test_array_protocol(lib):
+    x = lib.tensor([[1, 2], [3, 4]], dtype=lib.int32)
+    array = np.asarray(x)
+    assert array.dtype == np.int32 and array.tolist() == [[1, 2], [3, 4]]
+    assert np.asarray(x, dtype=np.float64).dtype == np.float64
+
+
+# ---- dtype and device conversions --------------------------------------------------------------
+
+
+CONVERSIONS = {
+    "float": lambda lib, x: x.float(),
+    "double": lambda lib, x: x.double(),
+    "half": lambda lib, x: x.half(),
+    "long": lambda lib, x: x.long(),
+    "int": lambda lib, x: x.int(),
+    "bool": lambda lib, x: x.bool(),
+    "to_dtype": lambda lib, x: x.to(lib.float64),
+    "to_dtype_keyword": lambda lib, x: x.to(dtype=lib.int32),
+    "to_device_and_dtype": lambda lib, x: x.to("cpu", lib.float16),
+    "to_other": lambda lib, x: x.to(lib.zeros(1, dtype=lib.int64)),
+    "type_as": lambda lib, x: x.type_as(lib.zeros(1, dtype=lib.float64)),
+    "type_dtype": lambda lib, x: x.type(lib.int16),
+}
+
+
+@pytest.mark.parametrize("name", CONVERSIONS)
+def test_dtype_conversions(name):
+    data = [[-1.5, 0.0], [2.25, 3.0]]
+    convert = CONVERSIONS[name]
+    same_tensor(convert(chainrule, chainrule.tensor(data)), convert(torch, torch.tensor(data)))
+
+
+@LIBS
+def test_conversions_to_the_same_dtype_and_device_return_self(lib):
+    x = lib.ones(2)
+    assert x.float() is x and x.to("cpu") is x and x.to(lib.float32) is x
+    assert x.to(lib.float32, copy=True) is not x
+    assert x.contiguous() is x
+
+
+@LIBS
+def test_legacy_type_names(lib):
+    prefix = lib.__name__
+    names = [lib.ones(1, dtype=d).type() for d in (lib.float32, lib.float64, lib.int64, lib.bool)]
+    assert names == [f"{prefix}.{n}Tensor" for n in ("Float", "Double", "Long", "Bool")]
+
+
+def test_conversions_are_differentiable():
+    def program(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        ((x.double() * 3).float() + x.clone() * x.to(lib.float64).float()).sum().backward()
+        return x.grad, x.clone().grad_fn is not None
+
+    ours, theirs = program(chainrule), program(torch)
+    same_tensor(ours[0], theirs[0])
+    assert ours[1] == theirs[1]
+
+
+@LIBS
+def test_clone_copies_memory(lib):
+    x = lib.tensor([1.0, 2.0])
+    y = x.clone()
+    y[0] = -1.0
+    assert x.tolist() == [1.0, 2.0]
+
+
+# ---- the legacy constructor --------------------------------------------------------------------
+
+
+@LIBS
+def test_legacy_constructor(lib):
+    assert dtype_name(lib.Tensor([1, 2]).dtype) == "float32"
+    assert lib.Tensor([1, 2]).tolist() == [1.0, 2.0]
+    assert dtype_name(lib.Tensor(np.array([1.5], dtype=np.float64)).dtype) == "float32"
+    assert (
+        tuple(lib.Tensor(2, 3).shape) == (2, 3) and dtype_name(lib.Tensor(2, 3).dtype) == "float32"
+    )
+    assert tuple(lib.Tensor().shape) == (0,)
+    assert isinstance(lib.tensor([1.0]), lib.Tensor)
+
+
+# ---- comparisons of whole tensors --------------------------------------------------------------
+
+
+@LIBS
+def test_allclose_equal_isclose(lib):
+    x = lib.tensor([1.0, 2.0, float("nan")])
+    assert lib.allclose(x[:2], x[:2] + 1e-9) and not lib.allclose(x[:2], x[:2] + 1e-3)
+    assert not lib.allclose(x, x) and lib.allclose(x, x, equal_nan=True)
+    assert lib.equal(x[:2], x[:2].clone()) and not lib.equal(lib.ones(2), lib.ones(3))
+    assert lib.isclose(x, x + 1e-9).tolist() == [True, True, False]
+    assert lib.isclose(x, x, equal_nan=True).tolist() == [True, True, True]
+    assert x[:2].allclose(x[:2]) and x[:2].equal(x[:2])
+
+
+# ---- repr, in PyTorch's format -----------------------------------------------------------------
+
+
+REPR_CASES = {
+    "floats": ([1.5, 2.0, 300.0], {}),
+    "whole_floats": ([1.0, -2.0, 30.0], {}),
+    "ints": ([[1, 2], [30, 4]], {}),
+    "negative_ints": ([1, -200], {}),
+    "bools": ([[True, False], [False, True]], {}),
+    "scalar": (3.0, {}),
+    "int_scalar": (-7, {}),
+    "bool_scalar": (True, {}),
+    "zero_scalar": (0.0, {}),
+    "zeros": ([0.0, 0.0], {}),
+    "scientific_by_ratio": ([1.0, 2000.0], {}),
+    "scientific_small": ([1e-5, 1.0], {}),
+    "scientific_large": ([1e9, 1.0], {}),
+    "non_finite": ([float("nan"), 1.0, float("-inf")], {}),
+    "decimals": ([-0.5, 1.25, 0.125], {}),
+    "3d": ([[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.5]]], {}),
+    "long_row_wraps": ([x / 7 for x in range(30)], {}),
+    "float64": ([1.5, 2.0], {"dtype": "float64"}),
+    "float16": ([1.5, 2.0], {"dtype": "float16"}),
+    "int32": ([1, 2], {"dtype": "int32"}),
+    "requires_grad": ([1.5, 2.0], {"requires_grad": True}),
+    "float64_requires_grad": ([[1.0, 2.0]], {"dtype": "float64", "requires_grad": True}),
+    "empty": ([], {}),
+    "empty_int": ([], {"dtype": "int64"}),
+}
+
+
+def _make(lib, data, options):
+    options = dict(options)
+    if "dtype" in options:
+        options["dtype"] = getattr(lib, options["dtype"])
+    return lib.tensor(data, **options)
+
+
+@pytest.mark.parametrize("case", REPR_CASES)
+def test_repr_matches_torch(case):
+    data, options = REPR_CASES[case]
+    ours = repr(_make(chainrule, data, options))
+    theirs = repr(_make(torch, data, options))
+    assert ours == theirs.replace("torch.", "chainrule.")
+
+
+@pytest.mark.parametrize(
+    "shape", [(2000,), (40, 40), (3, 500), (2, 3, 400), (0, 3), (2, 0)], ids=str
+)
+def test_repr_of_large_and_empty_tensors_matches_torch(shape):
+    data = np.arange(math.prod(shape), dtype=np.float32).reshape(shape) / 3
+    assert repr(chainrule.tensor(data)) == repr(torch.tensor(data))
+    assert repr(chainrule.tensor(data.astype(np.int64))).replace("chainrule.", "torch.") == repr(
+        torch.tensor(data.astype(np.int64))
+    )
+
+
+def test_repr_of_computed_tensors_shows_grad_fn():
+    def program(lib):
+        x = lib.tensor([[0.25, -1.5], [2.0, 3.0]], dtype=lib.float64, requires_grad=True)
+        return repr(x * 2), repr((x * 2).sum()), repr((x * 2).detach())
+
+    ours, theirs = program(chainrule), program(torch)
+    assert ours == tuple(text.replace("torch.", "chainrule.") for text in theirs)
+
+
+def test_repr_of_random_values_matches_torch():
+    values = torch.randn(6, 7, generator=torch.Generator().manual_seed(0)) * 50
+    ours = chainrule.tensor(values.numpy(), requires_grad=True) * 1
+    assert repr(ours) == repr(values.requires_grad_() * 1)
+
+
+# ---- grad and requires_grad ------------------------------------------------------------------
+
+
+@LIBS
+def test_assigning_grad_checks_its_shape(lib):
+    x = lib.ones(2, requires_grad=True)
+    x.grad = lib.ones(2) * 3
+    assert x.grad.tolist() == [3.0, 3.0]
+    with pytest.raises(RuntimeError):
+        x.grad = lib.ones(3)
+
+
+def test_assigning_a_grad_of_the_wrong_shape_is_a_shape_error():
+    with pytest.raises(ShapeError):
+        chainrule.ones(2, requires_grad=True).grad = chainrule.ones(3)
+
+
+@LIBS
+def test_requires_grad_property(lib):
+    x = lib.ones(2)
+    x.requires_grad = True
+    assert x.requires_grad and x.is_leaf
+    y = x * 2
+    assert y.requires_grad and not y.is_leaf
+    with pytest.raises(RuntimeError):
+        lib.ones(2, dtype=lib.int64).requires_grad = True
+
+
+def test_integer_tensors_refuse_requires_grad_with_a_grad_error():
+    with pytest.raises(GradError, match="floating point"):
+        chainrule.tensor([1, 2], requires_grad=True)
