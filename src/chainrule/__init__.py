@@ -8,7 +8,7 @@
 tensor([2., 4., 6.])
 """
 
-from chainrule import autograd, data, func, linalg, nn, optim, utils  # noqa: E402 - after the core
+from chainrule import autograd, data, func, linalg, nn, optim, utils
 from chainrule._tensor import Tensor
 from chainrule.autograd import (
     enable_grad,
@@ -83,6 +83,6 @@ from chainrule.ops.linalg import *  # noqa: F403
 from chainrule.ops.reduction import *  # noqa: F403
 from chainrule.ops.reduction import all, any, max, min, sum  # noqa: A004
 from chainrule.ops.shape import *  # noqa: F403
-from chainrule.serialization import load, save  # noqa: E402
+from chainrule.serialization import load, save
 
 __version__ = "0.1.0"
