@@ -849,6 +849,55 @@ class Tensor:
     masked_fill = _idx.masked_fill
     take_along_dim = _idx.take_along_dim
     nonzero = _idx.nonzero
+    argwhere = _idx.argwhere
+    take = _idx.take
+    masked_select = _idx.masked_select
+    index_put = _idx.index_put
+
+    fmax = _ew.fmax
+    fmin = _ew.fmin
+    float_power = _ew.float_power
+    signbit = _ew.signbit
+    bitwise_and = _ew.bitwise_and
+    bitwise_or = _ew.bitwise_or
+    bitwise_xor = _ew.bitwise_xor
+    bitwise_not = _ew.bitwise_not
+    greater_equal = _ew.ge
+    less_equal = _ew.le
+    not_equal = _ew.ne
+    positive = _ew.positive
+    fix = _ew.trunc
+
+    addmm = _la.addmm
+    diag = _la.diag
+    diag_embed = _la.diag_embed
+    ger = _la.outer
+    inner = _la.inner
+    mv = _la.mv
+    vdot = _la.vdot
+    logdet = _la.logdet
+    slogdet = _la.slogdet
+    matrix_power = _la.matrix_power
+
+    def multinomial(
+        self, num_samples: int, replacement: bool = False, *, generator: Any = None
+    ) -> Tensor:
+        return _cr.multinomial(self, num_samples, replacement, generator=generator)
+
+    def bernoulli(self, p: Any = None, *, generator: Any = None) -> Tensor:
+        return _cr.bernoulli(self, p, generator=generator)
+
+    def index_put_(self, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
+        return self._inplace("index_put_", _idx.index_put, indices, values, accumulate=accumulate)
+
+    def clamp_min(self, min: Any) -> Tensor:  # noqa: A002
+        return _ew.clamp(self, min=min)
+
+    def clamp_max(self, max: Any) -> Tensor:  # noqa: A002
+        return _ew.clamp(self, max=max)
+
+    def sum_to_size(self, *size: Any) -> Tensor:
+        return _shp.sum_to(self, _shp.normalize_size(size))
 
     def new_tensor(self, data: Any, **kwargs: Any) -> Tensor:
         return _cr.tensor(data, dtype=kwargs.get("dtype", self.dtype), device=self.device)
@@ -876,6 +925,28 @@ class Tensor:
     def bernoulli_(self, p: float = 0.5, generator: Any = None) -> Tensor:
         with grad_mode.no_grad():
             return self.copy_(_cr.rand_like(self, generator=generator) < p)
+
+
+def _inplace_method(name: str, function: Callable) -> Callable:
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return self._inplace(name, function, *args, **kwargs)
+
+    method.__name__ = name
+    method.__qualname__ = f"Tensor.{name}"
+    method.__doc__ = f"In-place `{name[:-1]}`: the result is written into this tensor's memory."
+    return method
+
+
+# `x.exp_()` and friends: the out-of-place op, written back by Tensor._inplace (which checks
+# leaves, views and dtypes, and records history when needed).
+for _name in (
+    "abs absolute acos arccos arcsin arctan arctan2 asin atan atan2 ceil cos cosh cumprod cumsum "
+    "divide eq erf exp exp2 expm1 floor floor_divide fmod frac ge greater gt le lerp less log "
+    "log10 log1p log2 logical_and logical_not logical_or logical_xor logit lt multiply "
+    "nan_to_num ne neg negative reciprocal relu remainder round rsqrt sigmoid sign sin sinh sqrt "
+    "square subtract tan tanh tril triu true_divide trunc clamp_min clamp_max"
+).split():
+    setattr(Tensor, _name + "_", _inplace_method(_name + "_", getattr(Tensor, _name)))
 
 
 def _make_tensor(array: Array, node: Node | None, output_nr: int, counter: Any) -> Tensor:
