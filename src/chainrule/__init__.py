@@ -40,7 +40,16 @@ from chainrule.backend.dtypes import (
     short,
     uint8,
 )
-from chainrule.errors import BackendError, ChainruleError, DTypeError, GradError, ShapeError
+from chainrule.errors import (
+    BackendError,
+    ChainruleError,
+    DTypeError,
+    FileFormatError,
+    GradError,
+    LinAlgError,
+    ShapeError,
+    StateDictError,
+)
 from chainrule.ops.creation import (
     Generator,
     arange,

@@ -22,5 +22,18 @@ class GradError(ChainruleError, RuntimeError):
     that returned the wrong shape."""
 
 
+class LinAlgError(ChainruleError, RuntimeError):
+    """A matrix the factorization needs is singular or not positive-definite
+    (PyTorch's `torch.linalg.LinAlgError`, also a RuntimeError)."""
+
+
+class StateDictError(ChainruleError, RuntimeError):
+    """A state dict that does not fit the module: missing or unexpected keys."""
+
+
+class FileFormatError(ChainruleError, ValueError):
+    """A file that is not what it claims to be: truncated, corrupted, or of another format."""
+
+
 class BackendError(ChainruleError, RuntimeError):
     """Operands on different devices, or a backend that is not installed."""

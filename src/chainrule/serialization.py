@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from chainrule._tensor import Tensor
 from chainrule.backend import is_numpy_scalar
-from chainrule.errors import ChainruleError, DTypeError
+from chainrule.errors import DTypeError, FileFormatError
 from chainrule.ops.creation import tensor
 
 __all__ = ["FileFormatError", "load", "save"]
@@ -29,10 +29,6 @@ __all__ = ["FileFormatError", "load", "save"]
 _STRUCTURE_KEY = "chainrule"  # metadata entry holding the object's structure as JSON
 _LOADABLE_DTYPES = {"F64", "F32", "F16", "I64", "I32", "I16", "I8", "U8", "U16", "U32", "U64"}
 _LOADABLE_DTYPES |= {"BOOL"}
-
-
-class FileFormatError(ChainruleError, ValueError):
-    """A file that is not what it claims to be: truncated, corrupted, or of another format."""
 
 
 def _safetensors_numpy() -> Any:

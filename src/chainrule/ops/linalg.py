@@ -20,7 +20,7 @@ from typing import Any
 
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
-from chainrule.errors import ChainruleError, DTypeError, ShapeError
+from chainrule.errors import DTypeError, LinAlgError, ShapeError
 from chainrule.ops import op as _op
 from chainrule.ops.elementwise import binary_operands, cast, clone, where
 from chainrule.ops.op import Op, apply, unbroadcast
@@ -59,11 +59,6 @@ __all__ = [
     "triu",
     "vdot",
 ]
-
-
-class LinAlgError(ChainruleError, RuntimeError):
-    """A matrix the factorization needs is singular or not positive-definite
-    (PyTorch's `torch.linalg.LinAlgError`, also a RuntimeError)."""
 
 
 # ---- helpers -------------------------------------------------------------------------------

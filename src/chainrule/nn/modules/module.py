@@ -24,15 +24,11 @@ from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Function
 from chainrule.backend import device as Device
 from chainrule.backend.dtypes import as_dtype
-from chainrule.errors import ChainruleError, DTypeError, GradError, ShapeError
+from chainrule.errors import DTypeError, GradError, ShapeError, StateDictError
 from chainrule.nn.parameter import Buffer, Parameter
 from chainrule.ops.creation import as_tensor, zeros
 
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
-
-
-class StateDictError(ChainruleError, RuntimeError):
-    """A state dict that does not fit the module: missing or unexpected keys."""
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
