@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP_BASE := $(VENV)/.installed-base
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean graphviz-binary
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,15 @@ $(STAMP_BASE): pyproject.toml | $(BIN)/python
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test,demo]"
+	@$(MAKE) --no-print-directory graphviz-binary
 	touch $@
+
+# Rendering graph pictures needs Graphviz's `dot`; install Debian's package where we can (root,
+# apt available). Without it everything else works and rendering says how to get it.
+graphviz-binary:
+	@command -v dot >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& (apt-get update -qq && apt-get install -y -qq graphviz >/dev/null) ; } \
+		|| echo "note: Graphviz's dot is not installed; graph pictures cannot be rendered"
 
 demo: $(STAMP_BASE)
 	$(BIN)/python -m chainrule.apps.demo

@@ -8,7 +8,7 @@
 tensor([2., 4., 6.])
 """
 
-from chainrule import autograd, data, func, linalg, nn, optim, utils
+from chainrule import autograd, data, func, linalg, nn, optim, profiler, utils, viz
 from chainrule._tensor import Tensor
 from chainrule.autograd import (
     enable_grad,
@@ -60,6 +60,7 @@ from chainrule.ops.creation import (
     empty,
     empty_like,
     eye,
+    from_dlpack,
     from_numpy,
     full,
     full_like,

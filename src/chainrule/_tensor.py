@@ -11,6 +11,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from chainrule.autograd import forward_ad as _forward_ad
 from chainrule.autograd import grad_mode
 from chainrule.autograd import node as node_module
 from chainrule.autograd.node import AccumulateGrad, Node, VersionCounter
@@ -27,6 +28,7 @@ from chainrule.ops import reduction as _red
 from chainrule.ops import shape as _shp
 
 _grad_enabled = grad_mode._grad_enabled.get
+_dual_level = _forward_ad._current_level.get
 
 _LEGACY_TYPE_NAMES = {
     "float16": "Half",
@@ -417,6 +419,10 @@ class Tensor:
         return array.copy() if copy else array
 
     def __dlpack__(self, **kwargs: Any) -> Any:
+        if self._requires_grad:
+            raise BufferError(
+                "Can't export tensors that require gradient, use tensor.detach()"
+            )
         return self._array.__dlpack__(**kwargs)
 
     def __dlpack_device__(self) -> Any:
@@ -567,6 +573,8 @@ class Tensor:
                 if type(value) is node_module.SavedValue and value.value is self:
                     value.value = self._snapshot()
                     value.counter = None
+        if _dual_level() is not None:
+            _forward_ad.inplace_tangent(self, result)
         self._backend.xp.copyto(self._array, result._array, casting="unsafe")
         self._version_counter.value += 1
         if recording and result._requires_grad:

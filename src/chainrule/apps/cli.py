@@ -291,14 +291,15 @@ def _plot_history(history: dict, path: Path, title: str) -> Path | None:
 
 
 def _draw_graph(model: Any, dataset: Any, out: Path) -> None:
-    try:
-        from chainrule import viz
-    except ImportError:
-        print("graph pictures are not available in this version", file=sys.stderr)
-        return
+    """The model's backward graph as out/graph.png; a note instead when Graphviz is missing."""
+    from chainrule import viz
+
     images, _ = dataset[0:2]
-    picture = viz.graph(model(images).sum(), params=dict(model.named_parameters()))
-    picture.render(str(out / "graph"), format="png", cleanup=True)
+    try:
+        picture = viz.graph(model(images).sum(), params=dict(model.named_parameters()))
+        picture.render(str(out / "graph"), format="png", cleanup=True)
+    except (ImportError, chainrule.BackendError) as error:
+        print(f"no graph picture: {error}", file=sys.stderr)
 
 
 def evaluate(args: argparse.Namespace) -> float:

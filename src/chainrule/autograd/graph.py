@@ -1,0 +1,217 @@
+"""Watching the graph being built and run: observers, and saved-tensor hooks (PyTorch's
+`torch.autograd.graph.saved_tensors_hooks`).
+
+Anomaly mode, saved-tensor hooks, the profiler and `viz.record_gradients` all need to see each op
+call and each backward step. Rather than each adding a check to the hot path, they share one
+ContextVar, `observers`: None in the common case, so `ops.op.apply` and the engine pay a single
+`is None` test; while any of them is active it holds a tuple of `Observer`s, and apply and the
+engine divert to `observed_call` / `observed_backward` below.
+
+    >>> import chainrule
+    >>> from chainrule.autograd.graph import saved_tensors_hooks
+    >>> seen = []
+    >>> def pack(t):
+    ...     seen.append(tuple(t.shape))
+    ...     return t.detach().numpy().copy()        # e.g. offload to host memory
+    >>> def unpack(array):
+    ...     return chainrule.from_numpy(array)
+    >>> x = chainrule.ones(2, 3, requires_grad=True)
+    >>> with saved_tensors_hooks(pack, unpack):
+    ...     y = (x * x).sum()
+    >>> seen
+    [(2, 3), (2, 3)]
+    >>> y.backward()
+    >>> x.grad
+    tensor([[2., 2., 2.],
+            [2., 2., 2.]])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
+from typing import Any
+
+from chainrule.autograd import grad_mode
+from chainrule.autograd.node import HookedValue, Node, SavedValue
+from chainrule.errors import GradError
+
+__all__ = [
+    "Observer",
+    "disable_saved_tensors_hooks",
+    "saved_tensors_hooks",
+]
+
+# None while nothing observes; else the active observers, outermost first.
+observers: ContextVar[tuple | None] = ContextVar("chainrule_observers", default=None)
+# The message to raise when saved_tensors_hooks is entered inside disable_saved_tensors_hooks.
+_hooks_disabled: ContextVar[str | None] = ContextVar("chainrule_saved_hooks_off", default=None)
+
+
+class Observer:
+    """Something that watches op calls and backward steps while it is registered.
+
+    Every method does nothing by default. `forward_begin` returns a state handed back to
+    `forward_end`; likewise for backward. Ops the observers themselves run are not observed.
+    """
+
+    def forward_begin(self, op: type, inputs: Sequence[Any]) -> Any:
+        return None
+
+    def forward_end(
+        self, op: type, inputs: Sequence[Any], outputs: tuple, node: Node | None, state: Any
+    ) -> None:
+        """`node` is the Node recorded for this call, or None when nothing was recorded."""
+
+    def backward_begin(self, node: Node, grads: list) -> Any:
+        return None
+
+    def backward_end(self, node: Node, grads: list, input_grads: Any, state: Any) -> None:
+        """`grads` are the cotangents of node's outputs; `input_grads` what its vjp returned
+        (None for a leaf's AccumulateGrad)."""
+
+    def backward_error(self, node: Node, error: BaseException, state: Any) -> None:
+        """The step of `node` raised `error` (which is re-raised after every observer)."""
+
+
+def add_observer(observer: Observer) -> None:
+    """Register `observer` in the current context (thread); innermost last."""
+    current = observers.get() or ()
+    observers.set((*current, observer))
+
+
+def remove_observer(observer: Observer) -> None:
+    """Unregister `observer` (by identity; a no-op if it is not registered)."""
+    current = observers.get() or ()
+    remaining = tuple(o for o in current if o is not observer)
+    observers.set(remaining or None)
+
+
+def observed_call(
+    active: tuple, op: type, inputs: Sequence[Any], function: Callable, params: tuple
+) -> Any:
+    """`function(op, inputs, *params)` (ops.op.apply) with each observer told of its begin and
+    end. The call itself and the observers' work run with observation off, so they are not seen
+    twice or recursively."""
+    token = observers.set(None)
+    try:
+        states = [observer.forward_begin(op, inputs) for observer in active]
+        results = function(op, inputs, *params)
+        outputs = results if type(results) is tuple else (results,)
+        node = None
+        for output in outputs:
+            node = getattr(output, "_node", None)
+            if node is not None:
+                break
+        for index in range(len(active) - 1, -1, -1):  # innermost first, like nested `with`s
+            active[index].forward_end(op, inputs, outputs, node, states[index])
+    finally:
+        observers.reset(token)
+    return results
+
+
+def observed_backward(active: tuple, node: Node, grads: list, step: Callable, *args: Any) -> Any:
+    """One engine step, `step(*args)`, seen by each observer. Ops inside the step (the vjp's own
+    ops) stay observed: the profiler files them under this node, anomaly mode records them."""
+    states = [observer.backward_begin(node, grads) for observer in active]
+    try:
+        result = step(*args)
+    except BaseException as error:
+        for index in range(len(active) - 1, -1, -1):
+            active[index].backward_error(node, error, states[index])
+        raise
+    raised = None
+    for index in range(len(active) - 1, -1, -1):  # every observer ends, even if one raises
+        try:
+            active[index].backward_end(node, grads, result, states[index])
+        except Exception as error:  # e.g. anomaly mode's NaN check
+            raised = raised or error
+    if raised is not None:
+        raise raised
+    return result
+
+
+# ---- saved-tensor hooks ----------------------------------------------------------------------
+
+
+class saved_tensors_hooks(Observer):  # noqa: N801 - PyTorch's name
+    """Inside, every tensor an op saves for backward goes through `pack_hook(tensor)` when it is
+    saved, and what that returned through `unpack_hook(packed)` when backward needs it, which
+    must give a Tensor of the same shape and values. Use it to offload saved activations to
+    another device or to disk, to compress them, or to inspect what a model keeps alive. When
+    nested, only the innermost pair applies, as in PyTorch.
+
+    Pack runs with grad mode off and must not modify its input in place. Custom
+    `autograd.Function`s are not covered yet: only ops recorded by `ops.op.apply`.
+    """
+
+    def __init__(self, pack_hook: Callable[[Any], Any], unpack_hook: Callable[[Any], Any]) -> None:
+        self.pack_hook = pack_hook
+        self.unpack_hook = unpack_hook
+
+    def __enter__(self) -> saved_tensors_hooks:
+        message = _hooks_disabled.get()
+        if message is not None:
+            raise GradError(message)
+        add_observer(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        remove_observer(self)
+
+    def forward_end(
+        self, op: type, inputs: Sequence[Any], outputs: tuple, node: Node | None, state: Any
+    ) -> None:
+        if node is None or node._saved is None:
+            return
+        saved = node._saved
+        keys = saved.keys() if isinstance(saved, dict) else range(len(saved))
+        for key in list(keys):
+            entry = saved[key]
+            if type(entry) is SavedValue:  # not already packed by an inner pair of hooks
+                saved[key] = self._pack(entry, outputs)
+
+    def _pack(self, entry: SavedValue, outputs: tuple) -> HookedValue:
+        if entry.output_nr is not None:
+            tensor = outputs[entry.output_nr]
+            edge = None  # rebuilt with the saving node as grad_fn (HookedValue.unpack)
+        else:
+            tensor = entry.value
+            edge = tensor._gradient_edge() if tensor._requires_grad else None
+        version = tensor._version_counter.value
+        with grad_mode.no_grad():
+            packed = self.pack_hook(tensor)
+        if tensor._version_counter.value != version:
+            raise GradError(
+                "A saved tensor pack hook is modifying its input in place. Tensors provided as "
+                "input to pack hook cannot be modified by in-place operations."
+            )
+        hooked = HookedValue(
+            packed,
+            self.unpack_hook,
+            tensor.shape,
+            entry.output_nr,
+            edge,
+            entry.counter,
+            entry.version,
+        )
+        hooked.tangent = getattr(entry, "tangent", None)
+        return hooked
+
+
+class disable_saved_tensors_hooks:  # noqa: N801 - PyTorch's name
+    """Inside, entering `saved_tensors_hooks` raises GradError(error_message): for code whose
+    saved values must stay where they are. Like PyTorch, it cannot be entered while hooks are
+    active."""
+
+    def __init__(self, error_message: str) -> None:
+        self.error_message = error_message
+
+    def __enter__(self) -> None:
+        active = observers.get() or ()
+        if any(isinstance(observer, saved_tensors_hooks) for observer in active):
+            raise GradError(self.error_message)
+        self._token = _hooks_disabled.set(self.error_message)
+
+    def __exit__(self, *exc: object) -> None:
+        _hooks_disabled.reset(self._token)

@@ -1,0 +1,178 @@
+"""NumPy's products and matrix structure functions: dot, vdot, inner, outer, matmul,
+tensordot, einsum, kron, trace, diag, diagonal, tril, triu.
+
+`dot` keeps NumPy's meaning for N-D operands (a sum over the last axis of `a` and the
+second-to-last of `b`, every pair of batch indices combined), which is not `matmul`'s batching.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import chainrule.ops.linalg as la
+import chainrule.ops.shape as shp
+from chainrule._tensor import Tensor
+from chainrule.numpy._core import (
+    as_dtype,
+    normalize_axis,
+    promoted,
+    tensor_of,
+    unsupported,
+)
+
+
+def _tensordot(x: Tensor, y: Tensor, axes_x: Sequence[int], axes_y: Sequence[int]) -> Tensor:
+    return la.tensordot(x, y, dims=(list(axes_x), list(axes_y)))
+
+
+def dot(a: Any, b: Any, out: Any = None) -> Tensor:
+    """numpy.dot: a product for 0-d operands, the inner product of vectors, the matrix
+    product of 2-D arrays, and for N-D a sum over a's last axis and b's second-to-last."""
+    unsupported("dot", out=out)
+    x, y = promoted(a, b, name="dot")
+    if x.ndim == 0 or y.ndim == 0:
+        return x * y
+    if x.ndim <= 2 and y.ndim <= 2:
+        return la.matmul(x, y)
+    if y.ndim == 1:
+        return _tensordot(x, y, [x.ndim - 1], [0])
+    return _tensordot(x, y, [x.ndim - 1], [y.ndim - 2])
+
+
+def vdot(a: Any, b: Any) -> Tensor:
+    """numpy.vdot: the dot product of the flattened arrays."""
+    x, y = promoted(a, b, name="vdot")
+    return la.dot(shp.reshape(x, -1), shp.reshape(y, -1))
+
+
+def inner(a: Any, b: Any) -> Tensor:
+    """numpy.inner: a sum over the last axes of both (a product for 0-d operands)."""
+    x, y = promoted(a, b, name="inner")
+    if x.ndim == 0 or y.ndim == 0:
+        return x * y
+    return _tensordot(x, y, [x.ndim - 1], [y.ndim - 1])
+
+
+def outer(a: Any, b: Any, out: Any = None) -> Tensor:
+    """numpy.outer: every product of an element of a and one of b (inputs flattened)."""
+    unsupported("outer", out=out)
+    x, y = promoted(a, b, name="outer")
+    return la.outer(shp.reshape(x, -1), shp.reshape(y, -1))
+
+
+def matmul(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Tensor:
+    """numpy.matmul (the @ operator): matrix products broadcast over leading batch axes."""
+    unsupported("matmul", out=out)
+    x, y = promoted(x1, x2, name="matmul")
+    if x.ndim == 0 or y.ndim == 0:
+        raise ValueError("matmul: Input operand does not have enough dimensions")
+    result = la.matmul(x, y)
+    return result if dtype is None else as_dtype(result, dtype, "matmul")
+
+
+def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
+    """numpy.tensordot: sum over the last `axes` axes of a and first of b, or over the axes
+    listed in the pair `axes`."""
+    x, y = promoted(a, b, name="tensordot")
+    if isinstance(axes, int):
+        return la.tensordot(x, y, dims=axes)
+    axes_x, axes_y = axes
+    axes_x = [axes_x] if isinstance(axes_x, int) else list(axes_x)
+    axes_y = [axes_y] if isinstance(axes_y, int) else list(axes_y)
+    if len(axes_x) != len(axes_y):
+        raise ValueError("tensordot: shape-mismatch for sum")
+    axes_x = [normalize_axis("tensordot", i, x.ndim) for i in axes_x]
+    axes_y = [normalize_axis("tensordot", i, y.ndim) for i in axes_y]
+    return _tensordot(x, y, axes_x, axes_y)
+
+
+def einsum(
+    *operands: Any, out: Any = None, dtype: Any = None, optimize: Any = False, **kwargs: Any
+) -> Tensor:
+    """numpy.einsum, with a subscripts string ('ij,jk->ik', '...' allowed) or in the
+    interleaved form einsum(a, [0, 1], b, [1, 2]). `optimize` is accepted and ignored."""
+    unsupported("einsum", out=out)
+    if isinstance(operands[0], str):
+        tensors = promoted(*operands[1:], name="einsum")
+        result = la.einsum(operands[0], *tensors)
+    else:
+        pairs_end = len(operands) - len(operands) % 2  # an odd count ends with the output
+        arguments = list(operands)
+        arguments[0:pairs_end:2] = promoted(*operands[0:pairs_end:2], name="einsum")
+        result = la.einsum(*arguments)
+    return result if dtype is None else as_dtype(result, dtype, "einsum")
+
+
+def kron(a: Any, b: Any) -> Tensor:
+    """numpy.kron: the Kronecker product (blocks a[i, j] * b), for any number of dimensions."""
+    x, y = promoted(a, b, name="kron")
+    count = max(x.ndim, y.ndim)
+    x = shp.reshape(x, *([1] * (count - x.ndim)), *x.shape)
+    y = shp.reshape(y, *([1] * (count - y.ndim)), *y.shape)
+    x_spread = shp.reshape(x, *[s for size in x.shape for s in (size, 1)])
+    y_spread = shp.reshape(y, *[s for size in y.shape for s in (1, size)])
+    product = x_spread * y_spread
+    return shp.reshape(product, *[p * q for p, q in zip(x.shape, y.shape)])
+
+
+def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+    """numpy.diagonal: the diagonal of the (axis1, axis2) planes, as the last axis."""
+    x = tensor_of(a, "diagonal")
+    if x.ndim < 2:
+        raise ValueError("diagonal requires an array of at least two dimensions")
+    return la.diagonal(x, offset, axis1, axis2)
+
+
+def trace(
+    a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None, out: Any = None
+) -> Tensor:
+    """numpy.trace: the sum along a diagonal (of every (axis1, axis2) plane)."""
+    unsupported("trace", out=out)
+    from chainrule.numpy._reductions import sum as _sum
+
+    return _sum(diagonal(a, offset, axis1, axis2), -1, dtype=dtype)
+
+
+def diag(v: Any, k: int = 0) -> Tensor:
+    """numpy.diag: the k-th diagonal of a 2-D array, or a 2-D array with a 1-D one on it."""
+    x = tensor_of(v, "diag")
+    if x.ndim not in (1, 2):
+        raise ValueError("diag: Input must be 1- or 2-d.")
+    return la.diag(x, k)
+
+
+def _triangle(name: str, function: Any, m: Any, k: int) -> Tensor:
+    x = tensor_of(m, name)
+    if x.ndim == 0:
+        raise ValueError(f"{name}: input must be at least 1-d")
+    if x.ndim == 1:
+        x = shp.broadcast_to(x, (x.shape[0], x.shape[0]))
+    return function(x, k)
+
+
+def tril(m: Any, k: int = 0) -> Tensor:
+    """numpy.tril: zeros above the k-th diagonal (of each matrix in a stack)."""
+    return _triangle("tril", la.tril, m, k)
+
+
+def triu(m: Any, k: int = 0) -> Tensor:
+    """numpy.triu: zeros below the k-th diagonal (of each matrix in a stack)."""
+    return _triangle("triu", la.triu, m, k)
+
+
+__all__ = [
+    "diag",
+    "diagonal",
+    "dot",
+    "einsum",
+    "inner",
+    "kron",
+    "matmul",
+    "outer",
+    "tensordot",
+    "trace",
+    "tril",
+    "triu",
+    "vdot",
+]

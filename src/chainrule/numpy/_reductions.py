@@ -1,0 +1,408 @@
+"""NumPy's reductions, scans, statistics and sorting over chainrule ops.
+
+Arguments are NumPy's: `axis` (None, an int or a tuple; `()` reduces nothing), `keepdims`,
+`ddof` (default 0: the population variance, NumPy's default, not PyTorch's 1), `dtype`.
+Result dtypes are NumPy's: the mean of integers is float64, the sum of int32 is int64.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+from typing import Any
+
+import numpy as np
+
+import chainrule.ops.elementwise as ew
+import chainrule.ops.reduction as red
+import chainrule.ops.shape as shp
+from chainrule._tensor import Tensor
+from chainrule.numpy._core import (
+    NO_VALUE,
+    as_dtype,
+    finish,
+    normalize_axes,
+    normalize_axis,
+    promoted,
+    tensor_of,
+    unsupported,
+)
+from chainrule.ops.creation import full_like
+
+
+@functools.lru_cache(maxsize=256)
+def _reduced_dtype(name: str, dtype: np.dtype) -> np.dtype:
+    """The dtype NumPy's reduction `name` gives for input of `dtype` (asked of NumPy itself)."""
+    with np.errstate(all="ignore"):
+        return getattr(np, name)(np.ones((1,), dtype)).dtype
+
+
+def _input(name: str, a: Any, dtype: Any) -> Tensor:
+    """The operand, in the dtype NumPy's reduction computes in (`dtype=` if given)."""
+    tensor = tensor_of(a, name)
+    if dtype is not None:
+        return as_dtype(tensor, dtype, name)
+    return as_dtype(tensor, _reduced_dtype(name, tensor.dtype.numpy), name)
+
+
+def _kept_shape(shape: tuple, axes: tuple) -> tuple:
+    return tuple(1 if i in axes else size for i, size in enumerate(shape))
+
+
+def _merge_axes(x: Tensor, axes: tuple) -> Tensor:
+    """x with `axes` moved to the end and merged into one last axis."""
+    rest = [i for i in range(x.ndim) if i not in axes]
+    moved = shp.permute(x, *rest, *axes)
+    return shp.reshape(moved, *[x.shape[i] for i in rest], -1)
+
+
+def sum(  # noqa: A001 - NumPy's name
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    keepdims: bool = False,
+    initial: Any = NO_VALUE,
+    where: Any = True,
+) -> Tensor:
+    """numpy.sum: differentiable; integer sums are int64, as NumPy."""
+    unsupported("sum", out=out, where=where)
+    x = _input("sum", a, dtype)
+    axes = normalize_axes("sum", axis, x.ndim)
+    result = red.sum(x, axes, keepdims) if axes else x
+    if initial is not NO_VALUE:
+        result = result + initial
+    return result
+
+
+def mean(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    keepdims: bool = False,
+    *,
+    where: Any = True,
+) -> Tensor:
+    """numpy.mean: float64 for integer input, as NumPy."""
+    unsupported("mean", out=out, where=where)
+    x = _input("mean", a, dtype)
+    axes = normalize_axes("mean", axis, x.ndim)
+    return red.mean(x, axes, keepdims) if axes else x
+
+
+def prod(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    keepdims: bool = False,
+    initial: Any = NO_VALUE,
+    where: Any = True,
+) -> Tensor:
+    """numpy.prod over any axes (several at once too); exact gradients also with zeros."""
+    unsupported("prod", out=out, where=where)
+    x = _input("prod", a, dtype)
+    axes = normalize_axes("prod", axis, x.ndim)
+    if not axes:
+        result = x
+    elif len(axes) == 1:
+        result = red.prod(x, axes[0], keepdims)
+    else:
+        result = red.prod(_merge_axes(x, axes), -1)
+        if keepdims:
+            result = shp.reshape(result, *_kept_shape(tuple(x.shape), axes))
+    if initial is not NO_VALUE:
+        result = result * initial
+    return result
+
+
+def _extreme(
+    name: str, reduce: Any, pick: Any, a: Any, axis: Any, keepdims: bool, initial: Any
+) -> Tensor:
+    x = tensor_of(a, name)
+    axes = normalize_axes(name, axis, x.ndim)
+    result = reduce(x, axes, keepdims) if axes else x
+    if initial is not NO_VALUE:
+        result = pick(result, initial)
+    return result
+
+
+def amax(
+    a: Any,
+    axis: Any = None,
+    out: Any = None,
+    keepdims: bool = False,
+    initial: Any = NO_VALUE,
+    where: Any = True,
+) -> Tensor:
+    """numpy.amax (numpy.max): ties share the gradient equally (PyTorch's amax convention,
+    also HIPS autograd's)."""
+    unsupported("amax", out=out, where=where)
+    from chainrule.numpy._math import maximum
+
+    return _extreme("amax", red.amax, maximum, a, axis, keepdims, initial)
+
+
+def amin(
+    a: Any,
+    axis: Any = None,
+    out: Any = None,
+    keepdims: bool = False,
+    initial: Any = NO_VALUE,
+    where: Any = True,
+) -> Tensor:
+    """numpy.amin (numpy.min): ties share the gradient equally."""
+    unsupported("amin", out=out, where=where)
+    from chainrule.numpy._math import minimum
+
+    return _extreme("amin", red.amin, minimum, a, axis, keepdims, initial)
+
+
+max = amax  # noqa: A001 - NumPy's names
+min = amin  # noqa: A001
+
+
+def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Tensor:
+    """numpy.ptp: max - min ("peak to peak")."""
+    unsupported("ptp", out=out)
+    return amax(a, axis, keepdims=keepdims) - amin(a, axis, keepdims=keepdims)
+
+
+def _arg_extreme(name: str, function: Any, a: Any, axis: Any, keepdims: bool) -> Tensor:
+    x = tensor_of(a, name)
+    if axis is None:
+        index = function(shp.reshape(x, -1), 0)
+        return shp.reshape(index, *([1] * x.ndim)) if keepdims else index
+    return function(x, normalize_axis(name, int(axis), builtins.max(x.ndim, 1)), keepdims)
+
+
+def argmax(a: Any, axis: int | None = None, out: Any = None, *, keepdims: bool = False) -> Tensor:
+    """numpy.argmax: the first index of the largest value (flat when axis is None)."""
+    unsupported("argmax", out=out)
+    return _arg_extreme("argmax", red.argmax, a, axis, keepdims)
+
+
+def argmin(a: Any, axis: int | None = None, out: Any = None, *, keepdims: bool = False) -> Tensor:
+    """numpy.argmin: the first index of the smallest value (flat when axis is None)."""
+    unsupported("argmin", out=out)
+    return _arg_extreme("argmin", red.argmin, a, axis, keepdims)
+
+
+def _statistic(
+    name: str,
+    function: Any,
+    a: Any,
+    axis: Any,
+    dtype: Any,
+    ddof: float,
+    keepdims: bool,
+    correction: Any,
+) -> Tensor:
+    if correction is not NO_VALUE:
+        if ddof != 0:
+            raise ValueError(f"{name}: ddof and correction can't be provided simultaneously.")
+        ddof = correction
+    x = _input(name, a, dtype)
+    axes = normalize_axes(name, axis, x.ndim)
+    if not axes:
+        return x * 0
+    return function(x, axes, keepdim=keepdims, correction=ddof)
+
+
+def var(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    ddof: float = 0,
+    keepdims: bool = False,
+    *,
+    where: Any = True,
+    mean: Any = NO_VALUE,
+    correction: Any = NO_VALUE,
+) -> Tensor:
+    """numpy.var: mean((a - a.mean())**2) * n / (n - ddof), ddof=0 by default (NumPy's, not
+    PyTorch's unbiased default)."""
+    unsupported("var", out=out, where=where, mean=mean)
+    return _statistic("var", red.var, a, axis, dtype, ddof, keepdims, correction)
+
+
+def std(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    ddof: float = 0,
+    keepdims: bool = False,
+    *,
+    where: Any = True,
+    mean: Any = NO_VALUE,
+    correction: Any = NO_VALUE,
+) -> Tensor:
+    """numpy.std: sqrt(var(a, ddof=ddof)); ddof=0 by default, as NumPy."""
+    unsupported("std", out=out, where=where, mean=mean)
+    return _statistic("std", red.std, a, axis, dtype, ddof, keepdims, correction)
+
+
+def _scan(name: str, function: Any, a: Any, axis: Any, dtype: Any) -> Tensor:
+    x = _input(name, a, dtype)
+    if axis is None:
+        x = shp.reshape(x, -1)
+        axis = 0
+    result = function(x, normalize_axis(name, int(axis), builtins.max(x.ndim, 1)))
+    return finish(result, x.dtype.numpy) if dtype is None else result
+
+
+def cumsum(a: Any, axis: int | None = None, dtype: Any = None, out: Any = None) -> Tensor:
+    """numpy.cumsum: running sums along `axis` (over the flattened array when None)."""
+    unsupported("cumsum", out=out)
+    return _scan("cumsum", red.cumsum, a, axis, dtype)
+
+
+def cumprod(a: Any, axis: int | None = None, dtype: Any = None, out: Any = None) -> Tensor:
+    """numpy.cumprod: running products along `axis`; exact gradients also with zeros."""
+    unsupported("cumprod", out=out)
+    return _scan("cumprod", red.cumprod, a, axis, dtype)
+
+
+def _logic(name: str, function: Any, a: Any, axis: Any, keepdims: bool) -> Tensor:
+    x = tensor_of(a, name)
+    axes = normalize_axes(name, axis, x.ndim)
+    if not axes:
+        return ew.ne(x, 0)
+    return function(x, axes, keepdims)
+
+
+def all(  # noqa: A001 - NumPy's name
+    a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, *, where: Any = True
+) -> Tensor:
+    """numpy.all: whether every element along `axis` is nonzero (a bool Tensor)."""
+    unsupported("all", out=out, where=where)
+    return _logic("all", red.all, a, axis, keepdims)
+
+
+def any(  # noqa: A001 - NumPy's name
+    a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, *, where: Any = True
+) -> Tensor:
+    """numpy.any: whether some element along `axis` is nonzero (a bool Tensor)."""
+    unsupported("any", out=out, where=where)
+    return _logic("any", red.any, a, axis, keepdims)
+
+
+def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Tensor:
+    """numpy.count_nonzero: the number of nonzero elements along `axis` (int64)."""
+    x = tensor_of(a, "count_nonzero")
+    return sum(ew.ne(x, 0), axis, keepdims=keepdims)
+
+
+def median(
+    a: Any,
+    axis: Any = None,
+    out: Any = None,
+    overwrite_input: bool = False,
+    keepdims: bool = False,
+) -> Tensor:
+    """numpy.median: the middle value, or the mean of the two middle values for an even count
+    (PyTorch's median takes the lower one); nan if the slice holds a nan. The gradient goes
+    to the element(s) chosen."""
+    unsupported("median", out=out)
+    x = _input("mean", a, None)  # the median's dtype is the mean's: float64 for integers
+    axes = normalize_axes("median", axis, x.ndim)
+    work = _merge_axes(x, axes) if axes else shp.reshape(x, *x.shape, 1)
+    ordered = red.sort(work, -1).values
+    count = work.shape[-1]
+    lower = ordered[..., (count - 1) // 2]
+    upper = ordered[..., count // 2]
+    result = (lower + upper) / 2
+    result = ew.where(red.any(ew.isnan(work), -1), float("nan"), result)
+    if keepdims:
+        result = shp.reshape(result, *_kept_shape(tuple(x.shape), axes))
+    return result
+
+
+def average(
+    a: Any,
+    axis: Any = None,
+    weights: Any = None,
+    returned: bool = False,
+    *,
+    keepdims: bool = False,
+) -> Any:
+    """numpy.average: sum(a * w) / sum(w) along `axis`, differentiable in a and weights;
+    `returned=True` also gives sum(w)."""
+    if weights is None:
+        result = mean(a, axis, keepdims=keepdims)
+        if not returned:
+            return result
+        count = tensor_of(a, "average").numel() // builtins.max(result.numel(), 1)
+        return result, full_like(result, count)
+    x = _input("mean", a, None)
+    x, w = promoted(x, weights, name="average")
+    if w.ndim != x.ndim:
+        if axis is None or w.ndim != 1:
+            raise TypeError("average: axis must be specified when shapes of a and weights differ.")
+        position = normalize_axis("average", int(axis), x.ndim)
+        w = shp.reshape(w, *[-1 if i == position else 1 for i in range(x.ndim)])
+    w = shp.broadcast_to(w, tuple(x.shape))
+    scale = sum(w, axis, keepdims=keepdims)
+    result = sum(x * w, axis, keepdims=keepdims) / scale
+    return (result, scale) if returned else result
+
+
+def sort(
+    a: Any,
+    axis: int | None = -1,
+    kind: Any = None,
+    order: Any = None,
+    *,
+    stable: Any = None,
+) -> Tensor:
+    """numpy.sort: sorted values (stable; the flattened array when axis is None); gradients go
+    back to the element each value came from."""
+    unsupported("sort", order=order)
+    x = tensor_of(a, "sort")
+    if axis is None:
+        x, axis = shp.reshape(x, -1), 0
+    return red.sort(x, normalize_axis("sort", int(axis), builtins.max(x.ndim, 1))).values
+
+
+def argsort(
+    a: Any,
+    axis: int | None = -1,
+    kind: Any = None,
+    order: Any = None,
+    *,
+    stable: Any = None,
+) -> Tensor:
+    """numpy.argsort: the indices that sort `a` (stable: equal values keep their order)."""
+    unsupported("argsort", order=order)
+    x = tensor_of(a, "argsort")
+    if axis is None:
+        x, axis = shp.reshape(x, -1), 0
+    return red.argsort(x, normalize_axis("argsort", int(axis), builtins.max(x.ndim, 1)))
+
+
+__all__ = [
+    "all",
+    "amax",
+    "amin",
+    "any",
+    "argmax",
+    "argmin",
+    "argsort",
+    "average",
+    "count_nonzero",
+    "cumprod",
+    "cumsum",
+    "max",
+    "mean",
+    "median",
+    "min",
+    "prod",
+    "ptp",
+    "sort",
+    "std",
+    "sum",
+    "var",
+]

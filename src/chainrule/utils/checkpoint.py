@@ -1,0 +1,295 @@
+"""Gradient checkpointing: keep a segment's inputs instead of its activations, and recompute
+the activations during backward (PyTorch's torch.utils.checkpoint).
+
+`checkpoint(function, *args)` records a single graph node for the whole call. Its forward runs
+`function` once, reads off which tensors it depends on, and keeps only those: the tensor
+arguments and the leaf tensors (parameters) it read from its scope. Its backward re-runs
+`function` with recording on, with the random-number state of the forward, and back-propagates
+the incoming gradients through that fresh graph. Peak memory for a deep network split into k
+segments is about k segment inputs plus one segment's activations, instead of all activations.
+
+>>> import chainrule
+>>> from chainrule.utils.checkpoint import checkpoint
+>>> x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+>>> y = checkpoint(lambda t: (t.tanh() * 3).sum(), x)
+>>> y.backward()
+>>> x.grad
+tensor([1.2599, 0.2120])
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from chainrule._tensor import Tensor
+from chainrule.autograd import api, grad_mode
+from chainrule.autograd.function import Function, FunctionCtx
+from chainrule.autograd.node import AccumulateGrad
+from chainrule.errors import GradError
+from chainrule.ops.creation import get_rng_state, set_rng_state
+
+__all__ = ["checkpoint", "checkpoint_sequential"]
+
+
+class _Call:
+    """What backward needs to run `function` again: the call, its RNG state, its outputs'
+    layout. Kept on the node; holds no activations."""
+
+    __slots__ = ("function", "args", "kwargs", "rng_state", "n_arg_tensors", "outputs", "meta")
+
+    def __init__(self, function: Callable, args: tuple, kwargs: dict, rng_state: Any) -> None:
+        self.function = function
+        self.args = tuple(None if isinstance(a, Tensor) else a for a in args)  # tensors: saved
+        self.kwargs = kwargs
+        self.rng_state = rng_state
+        self.n_arg_tensors = sum(isinstance(a, Tensor) for a in args)
+        self.outputs: Any = None
+        self.meta: list = []
+
+
+def _leaf_alias(value: Any) -> Any:
+    """A tensor argument cut from the graph (requiring grad as it does), for the first run."""
+    if not isinstance(value, Tensor):
+        return value
+    return value.detach().requires_grad_(value.requires_grad)
+
+
+def _flat(outputs: Any) -> tuple:
+    return tuple(outputs) if isinstance(outputs, (tuple, list)) else (outputs,)
+
+
+def _meta(outputs: tuple) -> list:
+    return [(tuple(o.shape), o.dtype) if isinstance(o, Tensor) else None for o in outputs]
+
+
+def _walk(outputs: tuple, own: set[int]) -> tuple[list[Tensor], list[weakref.ref]]:
+    """The leaf tensors the graph of `outputs` reads besides `own` (the arguments' aliases), and
+    weak references to its interior nodes. Iterative: segments may be deep."""
+    stack = [o.grad_fn for o in outputs if isinstance(o, Tensor) and o.grad_fn is not None]
+    seen: set[int] = set()
+    leaves: list[Tensor] = []
+    interior: list[weakref.ref] = []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if type(node) is AccumulateGrad:
+            variable = node.variable
+            if variable is not None and id(variable) not in own:
+                leaves.append(variable)
+            continue
+        interior.append(weakref.ref(node))
+        stack.extend(edge[0] for edge in node.next_edges if edge is not None)
+    return leaves, interior
+
+
+def _first_run(function: Callable, args: tuple, kwargs: dict) -> tuple[Any, list, list]:
+    """Run `function` recording, on aliases of its arguments; return its outputs cut from that
+    graph (which is dropped with this frame), the leaves it read, and its interior nodes."""
+    aliases = [_leaf_alias(a) for a in args]
+    with grad_mode.enable_grad():
+        outputs = function(*aliases, **kwargs)
+    own = {id(a) for a in aliases if isinstance(a, Tensor)}
+    leaves, interior = _walk(_flat(outputs), own)
+    detached = [o.detach() if isinstance(o, Tensor) else o for o in _flat(outputs)]
+    if isinstance(outputs, (tuple, list)):
+        return type(outputs)(detached), leaves, interior
+    return detached[0], leaves, interior
+
+
+def _check_released(interior: list[weakref.ref]) -> None:
+    """Every interior node of the first run must be gone once its outputs are cut: a survivor
+    belongs to a tensor computed outside `function` (which this node cannot differentiate
+    through) or to an intermediate `function` kept somewhere."""
+    if not any(ref() is not None for ref in interior):
+        return
+    gc.collect()  # a reference cycle may be all that keeps it
+    alive = [ref() for ref in interior if ref() is not None]
+    if alive:
+        names = ", ".join(sorted({node.name() for node in alive})[:5])
+        raise GradError(
+            "checkpoint: `function` reads a tensor that requires grad, is not one of its "
+            f"arguments and is not a leaf (graph nodes {names} outlive the call). Pass such "
+            "tensors as arguments of checkpoint (or do not keep intermediate results)."
+        )
+
+
+@contextlib.contextmanager
+def _random_state(state: Any) -> Iterator[None]:
+    """Run with the default generator at `state`, restoring the current state after."""
+    if state is None:
+        yield
+        return
+    current = get_rng_state()
+    set_rng_state(state)
+    try:
+        yield
+    finally:
+        set_rng_state(current)
+
+
+class CheckpointFunction(Function):
+    """The node of one checkpointed call. Inputs: the call's tensor arguments, then the
+    leaves it read. Backward recomputes and differentiates the call (see the module doc)."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, call: _Call, *tensors: Tensor) -> Any:
+        ctx.call = call
+        ctx.save_for_backward(*tensors)
+        ctx.set_materialize_grads(False)
+        outputs, call.outputs = call.outputs, None  # handed over once; the node keeps no copy
+        return tuple(outputs) if isinstance(outputs, list) else outputs
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grads: Any) -> tuple:
+        call = ctx.call
+        tensors = ctx.saved_tensors
+        arguments, leaves = tensors[: call.n_arg_tensors], tensors[call.n_arg_tensors :]
+        create_graph = grad_mode.is_grad_enabled()
+        with grad_mode.enable_grad():
+            # Aliases joined to the real inputs, so a create_graph result depends on them.
+            aliases = [t.view_as(t) if t.requires_grad else t.detach() for t in arguments]
+            positions = iter(aliases)
+            args = [next(positions) if a is None else a for a in call.args]
+            with _random_state(call.rng_state):
+                outputs = _flat(call.function(*args, **call.kwargs))
+        if call.meta is not None and _meta(outputs) != call.meta:
+            raise GradError(
+                "checkpoint: recomputing `function` in backward gave outputs of other shapes or "
+                "dtypes than the forward did; it must be deterministic given its inputs"
+            )
+        pairs = [
+            (output, grad)
+            for output, grad in zip(outputs, grads)
+            if grad is not None and isinstance(output, Tensor) and output.requires_grad
+        ]
+        wanted = [a for a in aliases if a.requires_grad] + list(leaves)
+        cut = [a.grad_fn for a in aliases if a.requires_grad]
+        found = _differentiate(pairs, wanted, cut, create_graph)
+        results = iter(found)
+        argument_grads = [next(results) if a.requires_grad else None for a in aliases]
+        return (None, *argument_grads, *results)
+
+
+def _differentiate(pairs: list, wanted: list, alias_nodes: list, create_graph: bool) -> tuple:
+    """Gradients of the recomputed outputs for `wanted`. The alias nodes are cut from the outer
+    graph meanwhile, so the walk stays inside the segment and never runs the outer nodes."""
+    if not pairs or not wanted:
+        return (None,) * len(wanted)
+    edges = [node.next_edges for node in alias_nodes]
+    for node in alias_nodes:
+        node.next_edges = (None,) * len(node.next_edges)
+    try:
+        return api.grad(
+            [output for output, _ in pairs],
+            wanted,
+            [grad for _, grad in pairs],
+            create_graph=create_graph,
+            allow_unused=True,
+        )
+    finally:
+        for node, saved in zip(alias_nodes, edges):
+            node.next_edges = saved
+
+
+def checkpoint(
+    function: Callable,
+    *args: Any,
+    use_reentrant: bool | None = None,
+    context_fn: Callable | None = None,
+    determinism_check: str = "default",
+    debug: bool = False,
+    preserve_rng_state: bool = True,
+    **kwargs: Any,
+) -> Any:
+    """Call `function(*args, **kwargs)` without keeping its activations for backward: they are
+    recomputed when the gradient is needed.
+
+    `function` returns a Tensor or a tuple/list of them (other values pass through). Tensors
+    that require grad must reach it as positional arguments, or be leaves such as module
+    parameters. With `preserve_rng_state` (the default) the recomputation sees the same random
+    numbers, so dropout drops the same elements. Works with backward(), autograd.grad and
+    chainrule.func transforms, and with create_graph=True (higher derivatives). The
+    `use_reentrant` flag is accepted for PyTorch compatibility; both settings behave the same.
+    Side effects of `function` (BatchNorm's running statistics) happen again when it is
+    recomputed, as in PyTorch.
+
+    >>> import chainrule
+    >>> from chainrule.utils.checkpoint import checkpoint
+    >>> layer = chainrule.nn.Linear(3, 3)
+    >>> x = chainrule.ones(2, 3, requires_grad=True)
+    >>> checkpoint(layer, x).sum().backward()
+    >>> layer.weight.grad.shape
+    (3, 3)
+    """
+    if context_fn is not None:
+        raise NotImplementedError("checkpoint: context_fn is not supported")
+    if determinism_check not in ("default", "none"):
+        raise ValueError(
+            "checkpoint: determinism_check should be 'default' or 'none', got "
+            f"{determinism_check!r}"
+        )
+    if not grad_mode.is_grad_enabled():
+        return function(*args, **kwargs)
+    rng_state = get_rng_state() if preserve_rng_state else None
+    outputs, leaves, interior = _first_run(function, args, kwargs)
+    _check_released(interior)
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    if not leaves and not any(t.requires_grad for t in tensors):
+        return outputs
+    call = _Call(function, args, kwargs, rng_state)
+    call.outputs = outputs
+    call.meta = _meta(_flat(outputs)) if determinism_check == "default" else None
+    result = CheckpointFunction.apply(call, *tensors, *leaves)
+    return list(result) if isinstance(outputs, list) else result
+
+
+def checkpoint_sequential(
+    functions: Any,
+    segments: int,
+    input: Any,  # noqa: A002 - PyTorch's name
+    use_reentrant: bool | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Run a sequence of functions (or an nn.Sequential) on `input` in `segments` chunks,
+    checkpointing every chunk but the last, as PyTorch's checkpoint_sequential: about
+    `segments` inputs and one chunk's activations are held instead of every activation.
+
+    >>> import chainrule
+    >>> from chainrule import nn
+    >>> from chainrule.utils.checkpoint import checkpoint_sequential
+    >>> model = nn.Sequential(*[nn.Linear(4, 4) for _ in range(6)])
+    >>> out = checkpoint_sequential(model, 3, chainrule.ones(2, 4, requires_grad=True))
+    >>> out.shape
+    (2, 4)
+    """
+    preserve = kwargs.pop("preserve_rng_state", True)
+    if kwargs:
+        raise TypeError(f"checkpoint_sequential: unexpected keyword arguments {sorted(kwargs)}")
+    layers: Sequence[Callable] = (
+        list(functions.children()) if hasattr(functions, "children") else list(functions)
+    )
+    if segments < 1:
+        raise ValueError(f"checkpoint_sequential: segments must be at least 1, got {segments}")
+
+    def run(start: int, end: int) -> Callable:
+        def forward(x: Any) -> Any:
+            for index in range(start, end + 1):
+                x = layers[index](x)
+            return x
+
+        return forward
+
+    segment_size = len(layers) // segments
+    end = -1
+    for start in range(0, segment_size * (segments - 1), segment_size):
+        end = start + segment_size - 1
+        input = checkpoint(  # noqa: A001
+            run(start, end), input, use_reentrant=use_reentrant, preserve_rng_state=preserve
+        )
+    return run(end + 1, len(layers) - 1)(input)

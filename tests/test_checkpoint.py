@@ -1,0 +1,292 @@
+"""chainrule.utils.checkpoint: gradients identical to the plain computation, with fewer arrays
+held by the graph between forward and backward."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import chainrule
+from chainrule import nn
+from chainrule.errors import GradError
+from chainrule.utils.checkpoint import checkpoint, checkpoint_sequential
+
+
+def _mlp(depth: int, width: int, dropout: float = 0.0) -> nn.Sequential:
+    chainrule.manual_seed(0)
+    layers = []
+    for _ in range(depth):
+        layers += [nn.Linear(width, width), nn.Tanh()]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers).double()
+
+
+def _gradients(model: nn.Module, x: chainrule.Tensor, run) -> list[np.ndarray]:
+    """Every parameter's and the input's gradient of sum(run(model, x)**2)."""
+    model.zero_grad()
+    x = x.detach().requires_grad_(True)
+    loss = (run(model, x) ** 2).sum()
+    loss.backward()
+    return [p.grad.numpy().copy() for p in model.parameters()] + [x.grad.numpy().copy()]
+
+
+def _plain(model, x):
+    return model(x)
+
+
+def _each_block(model, x):
+    layers = list(model.children())
+    for index in range(0, len(layers), 2):
+        x = checkpoint(nn.Sequential(*layers[index : index + 2]), x)
+    return x
+
+
+def _sequential(segments):
+    def run(model, x):
+        return checkpoint_sequential(model, segments, x)
+
+    return run
+
+
+def _assert_all_close(actual, expected):
+    assert len(actual) == len(expected)
+    for index, (a, b) in enumerate(zip(actual, expected)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12, err_msg=f"gradient {index}")
+
+
+@pytest.mark.parametrize(
+    "run",
+    [_each_block, _sequential(3), _sequential(1)],
+    ids=["checkpoint-each-block", "sequential-3-segments", "sequential-1-segment"],
+)
+def test_deep_mlp_gradients_equal_the_plain_ones(run):
+    model = _mlp(depth=12, width=8)
+    x = chainrule.randn(5, 8, dtype=chainrule.float64)
+    _assert_all_close(_gradients(model, x, run), _gradients(model, x, _plain))
+
+
+def test_dropout_recomputes_the_same_mask_and_leaves_the_rng_where_plain_code_does():
+    model = _mlp(depth=6, width=8, dropout=0.5)
+    x = chainrule.randn(4, 8, dtype=chainrule.float64)
+    chainrule.manual_seed(7)
+    expected = _gradients(model, x, _plain)
+    after_plain = chainrule.rand(3).numpy()
+    chainrule.manual_seed(7)
+    actual = _gradients(model, x, _sequential(3))
+    after_checkpoint = chainrule.rand(3).numpy()
+    _assert_all_close(actual, expected)
+    np.testing.assert_array_equal(after_checkpoint, after_plain)
+
+
+def test_without_preserve_rng_state_dropout_masks_differ():
+    model = _mlp(depth=2, width=64, dropout=0.5)
+    x = chainrule.randn(4, 64, dtype=chainrule.float64)
+    chainrule.manual_seed(7)
+    expected = _gradients(model, x, _plain)
+    chainrule.manual_seed(7)
+
+    def run(model, x):
+        return checkpoint(model, x, preserve_rng_state=False)
+
+    actual = _gradients(model, x, run)
+    assert not np.allclose(actual[-1], expected[-1])
+
+
+def test_autograd_grad_and_func_grad_reach_parameters_and_inputs():
+    layer = nn.Linear(3, 2).double()
+    x = chainrule.randn(4, 3, dtype=chainrule.float64, requires_grad=True)
+    loss = checkpoint(lambda t: layer(t).tanh().sum(), x)
+    grads = chainrule.autograd.grad(loss, [x, layer.weight, layer.bias])
+    plain = chainrule.autograd.grad(layer(x).tanh().sum(), [x, layer.weight, layer.bias])
+    _assert_all_close([g.numpy() for g in grads], [g.numpy() for g in plain])
+    assert layer.weight.grad is None  # autograd.grad accumulates nothing
+
+    def f(t):
+        return checkpoint(lambda u: (u.sin() * u).sum(), t)
+
+    value = np.array([0.3, -1.2])
+    np.testing.assert_allclose(
+        chainrule.func.grad(f)(value), np.sin(value) + value * np.cos(value), rtol=1e-12
+    )
+
+
+def test_second_derivatives_through_checkpoint_equal_the_plain_ones():
+    weight = chainrule.tensor(
+        [[0.5, -1.0], [2.0, 0.3]], dtype=chainrule.float64, requires_grad=True
+    )
+
+    def block(t):
+        return (t @ weight).tanh() ** 2
+
+    def hessian_vector(run):
+        x = chainrule.tensor([0.4, -0.7], dtype=chainrule.float64, requires_grad=True)
+        inner = 3 * weight.sum() * x  # an argument that itself depends on the parameter
+        loss = run(inner).sum()
+        gx, gw = chainrule.autograd.grad(loss, [x, weight], create_graph=True)
+        vector = chainrule.tensor([1.0, -2.0], dtype=chainrule.float64)
+        second = chainrule.autograd.grad((gx * vector).sum() + gw.sum(), [x, weight])
+        return [g.detach().numpy() for g in (gx, gw, *second)]
+
+    _assert_all_close(hessian_vector(lambda t: checkpoint(block, t)), hessian_vector(block))
+
+
+def test_func_hessian_and_jacrev_through_checkpoint():
+    def plain(t):
+        return (t.sin() * t).sum()
+
+    def checkpointed(t):
+        return checkpoint(plain, t)
+
+    x = chainrule.tensor([0.3, 1.0, -2.0], dtype=chainrule.float64)
+    for transform in (
+        chainrule.func.hessian,
+        lambda f: chainrule.func.jacrev(chainrule.func.grad(f)),
+    ):
+        expected = transform(plain)(x).numpy()
+        np.testing.assert_allclose(transform(checkpointed)(x).numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(
+        np.diag(expected), 2 * np.cos(x.numpy()) - x.numpy() * np.sin(x.numpy())
+    )
+
+
+def test_arguments_outputs_and_keywords_of_any_kind():
+    x = chainrule.tensor([1.0, 2.0], dtype=chainrule.float64, requires_grad=True)
+    y = chainrule.tensor([3.0, 4.0], dtype=chainrule.float64)  # needs no gradient
+
+    def function(a, scale, b, *, shift):
+        return a * b * scale + shift, (a > 1.5), "label"
+
+    value, mask, label = checkpoint(function, x, 2.0, y, shift=1.0)
+    assert label == "label" and mask.dtype == chainrule.bool and not mask.requires_grad
+    np.testing.assert_allclose(value.detach().numpy(), [7.0, 17.0])
+    value.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [6.0, 8.0])
+    as_list = checkpoint(lambda a: [a * 2, a * 3], x)
+    assert isinstance(as_list, list) and as_list[1].requires_grad
+
+
+def test_plain_call_when_nothing_needs_a_gradient():
+    x = chainrule.tensor([1.0, 2.0])
+    out = checkpoint(lambda t: t * 2, x)
+    assert out.grad_fn is None
+    with chainrule.no_grad():
+        out = checkpoint(lambda t: t * 2, x.requires_grad_(True))
+    assert out.grad_fn is None
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = chainrule.tensor([0.5, 1.5], dtype=chainrule.float64, requires_grad=True)
+    loss = checkpoint(lambda t: t.exp().sum(), x)
+    loss.backward(retain_graph=True)
+    loss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp([0.5, 1.5]))
+    again = checkpoint(lambda t: t.exp().sum(), x)
+    again.backward()
+    with pytest.raises(GradError, match="second time"):
+        again.backward()
+
+
+def test_a_computed_tensor_read_from_the_enclosing_scope_is_refused():
+    weight = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    scaled = weight * 3  # not a leaf, not an argument
+    x = chainrule.tensor([1.0, 1.0], requires_grad=True)
+    with pytest.raises(GradError, match="not one of its arguments"):
+        checkpoint(lambda t: t * scaled, x)
+    out = checkpoint(lambda t, s: t * s, x, scaled)  # as an argument it is fine
+    out.sum().backward()
+    np.testing.assert_allclose(weight.grad.numpy(), [3.0, 3.0])
+
+
+def test_inputs_modified_in_place_before_backward_are_detected():
+    x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    out = checkpoint(lambda t: t * t, y)
+    with chainrule.no_grad():
+        y.add_(1.0)
+    with pytest.raises(GradError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
+def test_a_function_that_changes_between_runs_is_detected():
+    calls = []
+
+    def shifty(t):
+        calls.append(1)
+        return t[: len(calls)] * 2
+
+    x = chainrule.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    out = checkpoint(shifty, x)
+    with pytest.raises(GradError, match="deterministic"):
+        out.sum().backward()
+
+
+def test_checkpoint_sequential_arguments():
+    model = _mlp(depth=4, width=3)
+    x = chainrule.randn(2, 3, dtype=chainrule.float64, requires_grad=True)
+    as_list = checkpoint_sequential(list(model.children()), 2, x)
+    np.testing.assert_allclose(as_list.detach().numpy(), model(x).detach().numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match="segments"):
+        checkpoint_sequential(model, 0, x)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        checkpoint_sequential(model, 2, x, foo=1)
+
+
+# ---- memory ------------------------------------------------------------------------------
+
+
+def _saved_bytes(root: chainrule.Tensor, exclude: set[int]) -> int:
+    """The bytes of the arrays the graph of `root` keeps for backward (each node's saved
+    values, walked through next_functions), each array counted once, `exclude` left out."""
+    seen: set[int] = set()
+    arrays: dict[int, int] = {}
+    stack = [root.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        saved = node._saved
+        entries = saved.values() if isinstance(saved, dict) else (saved or ())
+        for entry in entries:
+            value = getattr(entry, "value", entry)
+            array = _base(getattr(value, "_array", value))
+            if isinstance(array, np.ndarray) and id(array) not in exclude:
+                arrays[id(array)] = array.nbytes
+        stack.extend(edge[0] for edge in node.next_functions)
+    return sum(arrays.values())
+
+
+def _base(array):
+    while isinstance(getattr(array, "base", None), np.ndarray):
+        array = array.base
+    return array
+
+
+def _memory(run, model, x, exclude):
+    """(bytes the graph holds after forward, tracemalloc peak of forward, gradients)."""
+    model.zero_grad()
+    tracemalloc.start()
+    try:
+        loss = (run(model, x) ** 2).sum()
+        _, forward_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    held = _saved_bytes(loss, exclude)
+    loss.backward()
+    return held, forward_peak, [p.grad.numpy().copy() for p in model.parameters()]
+
+
+def test_a_deep_stack_holds_several_times_fewer_activations():
+    model = _mlp(depth=50, width=64)
+    x = chainrule.randn(256, 64, dtype=chainrule.float64, requires_grad=True)
+    parameters = {id(_base(p._array)) for p in model.parameters()}
+    held_plain, peak_plain, grads_plain = _memory(_plain, model, x, parameters)
+    held_ckpt, peak_ckpt, grads_ckpt = _memory(_sequential(7), model, x, parameters)
+    activation = 256 * 64 * 8
+    assert held_plain >= 50 * activation  # one saved activation per block at least
+    assert held_plain >= 3 * held_ckpt, (held_plain, held_ckpt)
+    assert peak_plain >= 2.5 * peak_ckpt, (peak_plain, peak_ckpt)
+    _assert_all_close(grads_ckpt, grads_plain)
