@@ -64,7 +64,9 @@ def test_idx_files_on_disk_are_a_data_source(tmp_path, capsys):
         images[np.arange(count), labels * 4, :] = 255  # a learnable stripe per class
         write_idx(folder / f"{prefix}-images-idx3-ubyte", images, 0x08)
         write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels, 0x08, compress=True)
-    code = train(tmp_path, "--model", "cnn", "--epochs", "5", "--data", str(folder), "--batch-size", "8")
+    code = train(
+        tmp_path, "--model", "cnn", "--epochs", "5", "--data", str(folder), "--batch-size", "8"
+    )
     assert code == 0
     assert accuracy_of(last_line(capsys)) >= 0.6
 

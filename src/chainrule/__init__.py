@@ -18,6 +18,7 @@ from chainrule.autograd import (
     no_grad,
     set_grad_enabled,
 )
+from chainrule.autograd import functional as _autograd_functional  # torch.autograd.functional
 from chainrule.backend import device
 from chainrule.backend.dtypes import (
     bool_ as bool,  # noqa: A004 - PyTorch's name

@@ -1,5 +1,12 @@
 """Reverse-mode automatic differentiation: the engine, grad modes and custom Functions."""
 
+from chainrule.autograd import graph
+from chainrule.autograd.anomaly import (
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
 from chainrule.autograd.api import backward, grad
 from chainrule.autograd.function import Function, FunctionCtx, once_differentiable
 from chainrule.autograd.grad_mode import (
@@ -16,14 +23,19 @@ __all__ = [
     "Function",
     "FunctionCtx",
     "backward",
+    "detect_anomaly",
     "enable_grad",
     "grad",
     "gradcheck",
     "gradgradcheck",
+    "graph",
     "inference_mode",
+    "is_anomaly_check_nan_enabled",
+    "is_anomaly_enabled",
     "is_grad_enabled",
     "is_inference_mode_enabled",
     "no_grad",
     "once_differentiable",
+    "set_detect_anomaly",
     "set_grad_enabled",
 ]

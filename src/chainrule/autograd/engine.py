@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chainrule.autograd.grad_mode import set_grad_enabled
+from chainrule.autograd.graph import observed_backward, observers
 from chainrule.autograd.node import AccumulateGrad, Node
 from chainrule.errors import GradError
 
@@ -130,6 +131,8 @@ def run_backward(
             captured_at.setdefault(id(node), []).append((position, output_nr))
         needed = _nodes_needed(order, set(captured_at))
     results: list | None = [None] * len(capture) if capture is not None else None
+    # Anomaly mode, the profiler, viz.record_gradients (autograd/graph.py); usually None.
+    observing = observers.get()
 
     with set_grad_enabled(create_graph):
         for node in order:
@@ -150,17 +153,26 @@ def run_backward(
             if type(node) is AccumulateGrad:
                 leaf = node.variable
                 if capture is None and leaf is not None:
-                    leaf._accumulate_grad(grads[0], create_graph)
+                    if observing is None:
+                        leaf._accumulate_grad(grads[0], create_graph)
+                    else:
+                        step = leaf._accumulate_grad
+                        observed_backward(observing, node, grads, step, grads[0], create_graph)
                 continue
             if capture is not None and not any(
                 edge is not None and id(edge[0]) in needed for edge in node.next_edges
             ):
                 continue
-            _apply_node(node, grads, buffers, retain_graph)
+            if observing is None:
+                _apply_node(node, grads, buffers, retain_graph)
+            else:
+                observed_backward(
+                    observing, node, grads, _apply_node, node, grads, buffers, retain_graph
+                )
     return results
 
 
-def _apply_node(node: Node, grads: list, buffers: dict, retain_graph: bool) -> None:
+def _apply_node(node: Node, grads: list, buffers: dict, retain_graph: bool) -> tuple:
     if len(grads) > 1 or grads[0] is None:
         grads = node.op.materialize_grads(node, grads)
     input_grads = node.op.vjp(node, *grads)
@@ -191,3 +203,4 @@ def _apply_node(node: Node, grads: list, buffers: dict, retain_graph: bool) -> N
             pending = buffers[id(parent)] = [None] * max(len(parent.output_meta), 1)
         current = pending[output_nr]
         pending[output_nr] = grad if current is None else current + grad
+    return input_grads

@@ -20,7 +20,7 @@ import itertools
 from contextvars import ContextVar
 from typing import Any, NamedTuple
 
-from chainrule.errors import GradError, ShapeError
+from chainrule.errors import DTypeError, GradError, ShapeError
 
 # The active dual level's id (None outside `dual_level`). Each entry gets a fresh id, so
 # tangents made under a level that has been exited are never read again.
@@ -28,6 +28,8 @@ _current_level: ContextVar[int | None] = ContextVar("chainrule_dual_level", defa
 _level_ids = itertools.count(1)
 
 current_level = _current_level.get
+# The tokens of the levels entered by `enter_dual_level`, innermost last.
+_entered: list = []
 
 
 class UnpackedDualTensor(NamedTuple):
@@ -35,11 +37,21 @@ class UnpackedDualTensor(NamedTuple):
     tangent: Any
 
 
+def _new_level() -> int:
+    if _current_level.get() is not None:
+        raise GradError(
+            "Nested forward mode AD is not supported: a dual level is already active (as in "
+            "PyTorch); jvp of jvp and jacfwd of jacfwd are not supported either"
+        )
+    return next(_level_ids)
+
+
 class dual_level:  # noqa: N801 - PyTorch's name
-    """Context manager inside which dual tensors carry tangents."""
+    """Context manager inside which dual tensors carry tangents. A tangent belongs to the
+    level it was made in and is dropped when that level exits; levels do not nest (PyTorch)."""
 
     def __enter__(self) -> int:
-        level = next(_level_ids)
+        level = _new_level()
         self._token = _current_level.set(level)
         return level
 
@@ -48,13 +60,21 @@ class dual_level:  # noqa: N801 - PyTorch's name
 
 
 def enter_dual_level() -> int:
-    level = next(_level_ids)
-    _current_level.set(level)
+    """Enter a new dual level without a `with` block (PyTorch's function); pair it with
+    `exit_dual_level`."""
+    level = _new_level()
+    _entered.append(_current_level.set(level))
     return level
 
 
 def exit_dual_level(*, level: int | None = None) -> None:
-    _current_level.set(None)
+    """Leave the level entered last by `enter_dual_level`: its tangents are never read again."""
+    if not _entered or (level is not None and level != _current_level.get()):
+        raise GradError(
+            f"exit_dual_level: level {level} is not the innermost level entered with "
+            "enter_dual_level()"
+        )
+    _current_level.reset(_entered.pop())
 
 
 def tangent_of(tensor: Any) -> Any:
@@ -74,24 +94,63 @@ def set_tangent(tensor: Any, tangent: Any) -> None:
     tensor._extra["tangent"] = (_current_level.get(), tangent)
 
 
+def inplace_tangent(target: Any, result: Any) -> None:
+    """Before `result` is written into `target` in place (x.mul_(2), x[i] = y, x.fill_(0)):
+    `target` takes `result`'s tangent, or zeros when it had one and `result` has none.
+
+    A write into a view of a dual tensor would leave the base's tangent stale (chainrule does
+    not track tangents through views, as it does not record in-place writes to views of graph
+    tensors), so it is refused.
+    """
+    tangent = tangent_of(result)
+    if tangent is None and tangent_of(target) is None:
+        return
+    base = target._base
+    if base is not None and tangent_of(base) is not None:
+        raise GradError(
+            "in-place write into a view of a dual tensor: chainrule does not propagate tangents "
+            "from a view back to its base; write into the base (e.g. by indexing assignment) "
+            f"or clone the view first (view shape {tuple(target.shape)})"
+        )
+    if tangent is None:
+        tangent = target.new_zeros(target.shape)
+    elif tangent.dtype != target.dtype:
+        tangent = tangent.to(target.dtype)
+    set_tangent(target, tangent)
+
+
 def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
-    """A view of `tensor` that carries `tangent` (same shape, floating dtype)."""
-    if _current_level.get() is None:
-        raise GradError("make_dual: no dual level is active; use `with dual_level():`")
+    """A view of `tensor` that carries `tangent` (same shape; both floating, and the tangent is
+    cast to the primal's dtype). Ops applied to it carry tangents to their results."""
+    current = _current_level.get()
+    if current is None:
+        raise GradError(
+            "make_dual: trying to create a dual tensor for forward AD but no level exists; "
+            "use `with dual_level():` first"
+        )
+    if level is not None and level != current:
+        raise GradError(f"make_dual: level {level} is not the current dual level {current}")
     if tuple(tangent.shape) != tuple(tensor.shape):
         raise ShapeError(
             f"make_dual: tangent of shape {tuple(tangent.shape)} for a primal of shape "
             f"{tuple(tensor.shape)}; they must match"
         )
-    if not tensor.is_floating_point() or not tangent.is_floating_point():
-        raise GradError("make_dual: primal and tangent must be floating tensors")
+    if not tensor.is_floating_point():
+        raise DTypeError(
+            f"make_dual: expected the primal to be floating point, but got {tensor.dtype}"
+        )
+    if not tangent.is_floating_point():
+        raise DTypeError(
+            f"make_dual: expected the tangent to be floating point, but got {tangent.dtype}"
+        )
     dual = tensor.view_as(tensor)
     set_tangent(dual, tangent.to(tensor.dtype))
     return dual
 
 
 def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
-    """(primal, tangent): the primal as a view without tangent; tangent None if there is none."""
+    """(primal, tangent): the primal as a view without tangent; tangent None if there is none
+    (at the current level; outside every level, always None)."""
     tangent = tangent_of(tensor)
     if tangent is None:
         return UnpackedDualTensor(tensor, None)

@@ -13,7 +13,7 @@ from typing import Any
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, backend_for_device, backend_of_array, dtypes, is_array
 from chainrule.backend.dtypes import as_dtype
-from chainrule.errors import DTypeError, ShapeError
+from chainrule.errors import BackendError, DTypeError, ShapeError
 from chainrule.ops import op as _op
 from chainrule.ops.op import Op, apply
 from chainrule.ops.shape import normalize_size
@@ -147,6 +147,37 @@ def from_numpy(array: Any) -> Any:
     """A tensor sharing memory with a NumPy array."""
     if not is_array(array):
         raise TypeError(f"from_numpy: expected np.ndarray (got {type(array).__name__})")
+    dtypes.from_numpy_dtype(array.dtype)
+    return _op.Tensor._wrap(array)
+
+
+def from_dlpack(ext_tensor: Any) -> Any:
+    """A tensor sharing memory with `ext_tensor`, any object with `__dlpack__` (a PyTorch, CuPy
+    or JAX array, a NumPy array): a write through either is seen by the other. The way back is
+    `torch.from_dlpack(t)`, which reads chainrule's `Tensor.__dlpack__`.
+
+    >>> import numpy as np, chainrule
+    >>> source = np.zeros(3, dtype=np.float32)
+    >>> t = chainrule.ops.creation.from_dlpack(source)
+    >>> source[0] = 5.0
+    >>> t
+    tensor([5., 0., 0.])
+    """
+    if not hasattr(ext_tensor, "__dlpack__") or not hasattr(ext_tensor, "__dlpack_device__"):
+        raise TypeError(
+            f"from_dlpack: expected an object with __dlpack__ (got {type(ext_tensor).__name__})"
+        )
+    device_type, device_index = ext_tensor.__dlpack_device__()
+    if device_type in (1, 3):  # kDLCPU, kDLCUDAHost
+        backend = backend_for_device("cpu")
+    elif device_type == 2:  # kDLCUDA
+        backend = backend_for_device(f"cuda:{device_index}")
+    else:
+        raise BackendError(f"from_dlpack: DLPack device type {device_type} is not supported")
+    try:
+        array = backend.xp.from_dlpack(ext_tensor)
+    except RuntimeError as error:  # NumPy's word for a dtype it lacks, e.g. bfloat16
+        raise DTypeError(f"from_dlpack: {error}") from None
     dtypes.from_numpy_dtype(array.dtype)
     return _op.Tensor._wrap(array)
 

@@ -155,8 +155,12 @@ def unary_elementwise_jvp(ctx: Node, t: Any) -> Any:
     return ctx.op.vjp(ctx, t)[0]
 
 
-def elementwise_batch(*args: Any) -> Any:  # vmap rule: elementwise ops batch trivially
-    raise NotImplementedError
+def elementwise_batch(b: Any, *args: Any) -> Any:
+    """vmap rule of elementwise ops: batched operands get size-1 dimensions after the batch
+    dimension up to the largest per-example rank, so broadcasting pairs the batch with the
+    batch only; then the op itself, its parameters untouched."""
+    count = len(b.batched)
+    return apply(b.op, tuple(b.align(args[:count])), *args[count:])
 
 
 def _opmath(x: Array) -> Array:
@@ -253,6 +257,8 @@ class Cast(Op):
     def jvp(ctx: Node, t: Any) -> Any:
         return cast(t, from_numpy_dtype(ctx.dtype))
 
+    batch = elementwise_batch
+
 
 def cast(x: Any, dtype: dtypes.dtype) -> Any:
     if x._array.dtype == dtype.numpy:
@@ -272,6 +278,7 @@ class Clone(Op):
         return (g,)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 def clone(input: Any, *, memory_format: Any = None) -> Any:  # noqa: A002
@@ -302,6 +309,13 @@ class CopyFrom(Op):
         shape, dtype = ctx.input_meta[0]
         return cast(_shape.expand(t_src, shape), dtype)
 
+    @staticmethod
+    def batch(b: Any, x: Any, src: Any) -> Any:
+        """vmap: every example of x is written, so x carries the batch (broadcast if shared)."""
+        if not b.batched[0]:
+            x = b.expand(x)
+        return apply(CopyFrom, (x, b.align((x, src), x.ndim - 1)[1]))
+
 
 def copy_from(x: Any, src: Any) -> Any:
     if not isinstance(src, _op.Tensor):
@@ -327,6 +341,8 @@ class FillLike(Op):
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
         return None
+
+    batch = elementwise_batch
 
 
 def fill_like(x: Any, value: Any) -> Any:
@@ -359,6 +375,8 @@ class Add(Op):
     def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
         return _finish_tangent(ctx, _sum_tangents(tx, ty))
 
+    batch = elementwise_batch
+
 
 class Sub(Op):
     """x - y. Derivative: g and -g."""
@@ -377,6 +395,8 @@ class Sub(Op):
     @staticmethod
     def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
         return _finish_tangent(ctx, _sum_tangents(tx, None if ty is None else -ty))
+
+    batch = elementwise_batch
 
 
 class Mul(Op):
@@ -399,6 +419,8 @@ class Mul(Op):
         dx = None if tx is None else tx * ctx.y
         dy = None if ty is None else ctx.x * ty
         return _finish_tangent(ctx, _sum_tangents(dx, dy))
+
+    batch = elementwise_batch
 
 
 class Div(Op):
@@ -426,6 +448,8 @@ class Div(Op):
         dy = None if ty is None else -ty * ctx.x / (y * y)
         return _finish_tangent(ctx, _sum_tangents(dx, dy))
 
+    batch = elementwise_batch
+
 
 class FloorDivide(Op):
     """floor(x / y) as Python's `//` computes it: the exact quotient rounded down, which can be
@@ -441,6 +465,7 @@ class FloorDivide(Op):
 
     vjp = _piecewise_constant_vjp
     jvp = _piecewise_constant_jvp
+    batch = elementwise_batch
 
 
 class TruncDivide(Op):
@@ -460,6 +485,7 @@ class TruncDivide(Op):
 
     vjp = _piecewise_constant_vjp
     jvp = _piecewise_constant_jvp
+    batch = elementwise_batch
 
 
 class Remainder(Op):
@@ -488,6 +514,8 @@ class Remainder(Op):
         dy = None if ty is None else -ty * floor_divide(ctx.x, ctx.y)
         return _finish_tangent(ctx, _sum_tangents(tx, dy))
 
+    batch = elementwise_batch
+
 
 class Fmod(Op):
     """x - trunc(x / y) * y (sign of the dividend). Derivative: g and -g * trunc(x / y)."""
@@ -510,6 +538,8 @@ class Fmod(Op):
     def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
         dy = None if ty is None else -ty * div(ctx.x, ctx.y, rounding_mode="trunc")
         return _finish_tangent(ctx, _sum_tangents(tx, dy))
+
+    batch = elementwise_batch
 
 
 def _integer_pow(xp: Any, x: Array, y: Array) -> Array:
@@ -548,9 +578,18 @@ class Pow(Op):
 
     @staticmethod
     def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
-        dx = None if tx is None else tx * _pow_base_derivative(ctx.x, ctx.y)
-        dy = None if ty is None else ty * _pow_exponent_derivative(ctx.x, ctx.y, ctx.out)
+        # A constant exponent (x ** 2) has no tangent, so no log(x), which is nan for x < 0.
+        y = ctx.y
+        if ty is None and y._array.ndim == 0 and not y._requires_grad and tx is not None:
+            exponent = y._array.item()  # a plain number: 3 ops instead of 7 on the hot path
+            if exponent == 0:
+                return _finish_tangent(ctx, tx * 0.0)
+            return _finish_tangent(ctx, tx * (exponent * ctx.x ** (exponent - 1)))
+        dx = None if tx is None else tx * _pow_base_derivative(ctx.x, y)
+        dy = None if ty is None else ty * _pow_exponent_derivative(ctx.x, y, ctx.out)
         return _finish_tangent(ctx, _sum_tangents(dx, dy))
+
+    batch = elementwise_batch
 
 
 def _pow_base_derivative(x: Any, y: Any) -> Any:
@@ -593,6 +632,8 @@ class Atan2(Op):
         dy = None if ty is None else -ty * x / r2
         return _finish_tangent(ctx, _sum_tangents(dx, dy))
 
+    batch = elementwise_batch
+
 
 class Maximum(Op):
     """max(x, y) elementwise, nan if either is. Derivative: g to the larger; ties split g / 2
@@ -613,6 +654,8 @@ class Maximum(Op):
         x, y = ctx.x, ctx.y
         return _tie_split_jvp(ctx, tx, ty, x < y, y < x, x == y)
 
+    batch = elementwise_batch
+
 
 class Minimum(Op):
     """min(x, y) elementwise, nan if either is. Derivative: g to the smaller; ties split g / 2
@@ -632,6 +675,8 @@ class Minimum(Op):
     def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
         x, y = ctx.x, ctx.y
         return _tie_split_jvp(ctx, tx, ty, x > y, y > x, x == y)
+
+    batch = elementwise_batch
 
 
 def _tie_split_vjp(ctx: Node, g: Any, x_loses: Any, y_loses: Any, ties: Any) -> tuple:
@@ -675,6 +720,8 @@ class Fmax(Op):
         x, y = ctx.x, ctx.y
         return _choice_jvp(ctx, tx, ty, (x >= y) | isnan(y))
 
+    batch = elementwise_batch
+
 
 class Fmin(Op):
     """min(x, y) elementwise, ignoring a nan operand. Derivative (PyTorch's): g to x where
@@ -694,6 +741,8 @@ class Fmin(Op):
     def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
         x, y = ctx.x, ctx.y
         return _choice_jvp(ctx, tx, ty, (x <= y) | isnan(y))
+
+    batch = elementwise_batch
 
 
 def _choice_vjp(ctx: Node, g: Any, take_x: Any) -> tuple:
@@ -900,6 +949,7 @@ class Neg(Op):
         return (-g,)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Abs(Op):
@@ -915,6 +965,7 @@ class Abs(Op):
         return (g * sign(ctx.x),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Sign(Op):
@@ -929,7 +980,8 @@ class Sign(Op):
         return out
 
     vjp = _piecewise_constant_vjp
-    jvp = unary_elementwise_jvp
+    jvp = _piecewise_constant_jvp
+    batch = elementwise_batch
 
 
 class Exp(Op):
@@ -946,6 +998,7 @@ class Exp(Op):
         return (g * ctx.out,)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Exp2(Op):
@@ -962,6 +1015,7 @@ class Exp2(Op):
         return (g * ctx.out * math.log(2.0),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Expm1(Op):
@@ -978,6 +1032,7 @@ class Expm1(Op):
         return (g * (ctx.out + 1),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Log(Op):
@@ -993,6 +1048,7 @@ class Log(Op):
         return (g / ctx.x,)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Log1p(Op):
@@ -1008,6 +1064,7 @@ class Log1p(Op):
         return (g / (ctx.x + 1),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Log2(Op):
@@ -1023,6 +1080,7 @@ class Log2(Op):
         return (g / (ctx.x * math.log(2.0)),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Log10(Op):
@@ -1038,6 +1096,7 @@ class Log10(Op):
         return (g / (ctx.x * math.log(10.0)),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Sqrt(Op):
@@ -1054,6 +1113,7 @@ class Sqrt(Op):
         return (g / (2 * ctx.out),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Rsqrt(Op):
@@ -1071,6 +1131,7 @@ class Rsqrt(Op):
         return (-0.5 * g * out * out * out,)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Square(Op):
@@ -1086,6 +1147,7 @@ class Square(Op):
         return (2 * g * ctx.x,)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Reciprocal(Op):
@@ -1103,6 +1165,7 @@ class Reciprocal(Op):
         return (-g * out * out,)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Sin(Op):
@@ -1118,6 +1181,7 @@ class Sin(Op):
         return (g * cos(ctx.x),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Cos(Op):
@@ -1133,6 +1197,7 @@ class Cos(Op):
         return (-g * sin(ctx.x),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Tan(Op):
@@ -1150,6 +1215,7 @@ class Tan(Op):
         return (g * (1 + out * out),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Asin(Op):
@@ -1166,6 +1232,7 @@ class Asin(Op):
         return (g * rsqrt(1 - x * x),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Acos(Op):
@@ -1182,6 +1249,7 @@ class Acos(Op):
         return (-g * rsqrt(1 - x * x),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Atan(Op):
@@ -1198,6 +1266,7 @@ class Atan(Op):
         return (g / (1 + x * x),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Sinh(Op):
@@ -1213,6 +1282,7 @@ class Sinh(Op):
         return (g * cosh(ctx.x),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Cosh(Op):
@@ -1228,6 +1298,7 @@ class Cosh(Op):
         return (g * sinh(ctx.x),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Tanh(Op):
@@ -1244,6 +1315,7 @@ class Tanh(Op):
         return (apply(TanhBackward, (g, ctx.out)),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class TanhBackward(Op):
@@ -1271,6 +1343,8 @@ class TanhBackward(Op):
             None if t_out is None else -2 * g * out * t_out,
         )
 
+    batch = elementwise_batch
+
 
 class Erf(Op):
     """erf(x). Derivative: g 2/sqrt(pi) exp(-x**2)."""
@@ -1286,6 +1360,7 @@ class Erf(Op):
         return (g * (2.0 / math.sqrt(math.pi)) * exp(-(x * x)),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 def _sigmoid_array(xp: Any, x: Array) -> Array:
@@ -1309,6 +1384,7 @@ class Sigmoid(Op):
         return (apply(SigmoidBackward, (g, ctx.out)),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class SigmoidBackward(Op):
@@ -1335,6 +1411,8 @@ class SigmoidBackward(Op):
             None if t_out is None else g * (1 - 2 * out) * t_out,
         )
 
+    batch = elementwise_batch
+
 
 class Logit(Op):
     """log(x / (1 - x)), with x clamped to [eps, 1 - eps] when eps is given.
@@ -1358,6 +1436,7 @@ class Logit(Op):
         return (where((x < ctx.eps) | (x > 1 - ctx.eps), 0.0, grad),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Floor(Op):
@@ -1368,7 +1447,8 @@ class Floor(Op):
         return ctx.xp.floor(x)
 
     vjp = _piecewise_constant_vjp
-    jvp = unary_elementwise_jvp
+    jvp = _piecewise_constant_jvp
+    batch = elementwise_batch
 
 
 class Ceil(Op):
@@ -1379,7 +1459,8 @@ class Ceil(Op):
         return ctx.xp.ceil(x)
 
     vjp = _piecewise_constant_vjp
-    jvp = unary_elementwise_jvp
+    jvp = _piecewise_constant_jvp
+    batch = elementwise_batch
 
 
 class Round(Op):
@@ -1390,7 +1471,8 @@ class Round(Op):
         return ctx.xp.round(x, decimals)
 
     vjp = _piecewise_constant_vjp
-    jvp = unary_elementwise_jvp
+    jvp = _piecewise_constant_jvp
+    batch = elementwise_batch
 
 
 class Trunc(Op):
@@ -1401,7 +1483,8 @@ class Trunc(Op):
         return ctx.xp.trunc(x)
 
     vjp = _piecewise_constant_vjp
-    jvp = unary_elementwise_jvp
+    jvp = _piecewise_constant_jvp
+    batch = elementwise_batch
 
 
 class Frac(Op):
@@ -1416,6 +1499,7 @@ class Frac(Op):
         return (g,)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 def _unary(op: type) -> Any:
@@ -1549,6 +1633,7 @@ class Relu(Op):
         return (where(ctx.out <= 0, 0.0, g),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Gelu(Op):
@@ -1581,6 +1666,7 @@ class Gelu(Op):
         return (g * (cdf + x * pdf),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Silu(Op):
@@ -1599,6 +1685,7 @@ class Silu(Op):
         return (g * s * (1 + x * (1 - s)),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Softplus(Op):
@@ -1620,6 +1707,7 @@ class Softplus(Op):
         return (where(scaled > ctx.threshold, g, g * sigmoid(scaled)),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class LeakyRelu(Op):
@@ -1638,6 +1726,7 @@ class LeakyRelu(Op):
         return (where(ctx.x > 0, g, g * ctx.negative_slope),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Elu(Op):
@@ -1660,6 +1749,7 @@ class Elu(Op):
         return (where(x <= 0, g * ctx.alpha * exp(negative_part), g),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 class Hardtanh(Op):
@@ -1677,6 +1767,7 @@ class Hardtanh(Op):
         return (where((x <= ctx.min_val) | (x >= ctx.max_val), 0.0, g),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 def relu(input: Any, inplace: bool = False) -> Any:  # noqa: A002
@@ -1748,6 +1839,7 @@ class Clamp(Op):
         return (where(_clamp_keeps(ctx.x, ctx.lo, ctx.hi), g, 0.0),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 def _clamp_keeps(x: Any, lo: Any, hi: Any) -> Any:
@@ -1806,6 +1898,8 @@ class ClampTensor(Op):
             if t is not None:
                 total = _sum_tangents(total, where(_bound_takes(name, x, lo, hi), t, 0.0))
         return _finish_tangent(ctx, total)
+
+    batch = elementwise_batch
 
 
 def _bound_takes(name: str, x: Any, lo: Any, hi: Any) -> Any:
@@ -1867,6 +1961,8 @@ class Where(Op):
         tx = 0.0 if tx is None else tx
         ty = 0.0 if ty is None else ty
         return _finish_tangent(ctx, where(condition, tx, ty))
+
+    batch = elementwise_batch
 
 
 def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa: A002
@@ -1942,6 +2038,8 @@ class Lerp(Op):
             total = _sum_tangents(total, t_weight * (ctx.end - ctx.start))
         return _finish_tangent(ctx, total)
 
+    batch = elementwise_batch
+
 
 def lerp(input: Any, end: Any, weight: Any) -> Any:  # noqa: A002
     """input + weight * (end - input); input and end must share a floating dtype, and a
@@ -1984,6 +2082,7 @@ class NanToNum(Op):
         return (where(isfinite(ctx.x), g, 0.0),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
 
 
 def nan_to_num(
@@ -2013,6 +2112,7 @@ def _comparison(name: str, ufunc_name: str, integral_only: bool = False) -> tupl
             "forward": staticmethod(forward),
             "label": name,
             "__doc__": f"{name}(x, y) elementwise. Not differentiable.",
+            "batch": elementwise_batch,
         },
     )
 
@@ -2056,6 +2156,7 @@ def _predicate(name: str, ufunc_name: str) -> tuple[type, Any]:
             "forward": staticmethod(forward),
             "label": name,
             "__doc__": f"{name}(x) elementwise. Not differentiable.",
+            "batch": elementwise_batch,
         },
     )
 

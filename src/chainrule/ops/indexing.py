@@ -22,6 +22,7 @@ from chainrule.ops.op import Op, apply, unbroadcast
 from chainrule.ops.shape import (
     broadcast_shapes,
     expand,
+    movedim,
     normalize_dim,
     pad,
     reshape,
@@ -177,6 +178,85 @@ def _check_bounds(low: int, high: int, size: int, dim: int) -> None:
         raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
 
 
+# ---- keys under vmap ------------------------------------------------------------------------
+
+
+def _is_advanced(part: Any) -> bool:
+    """Whether a normalized key part is an index array (batched under vmap or not)."""
+    return not (part is None or part is Ellipsis or isinstance(part, (int, slice)))
+
+
+def _batched_key(b: Any, key: tuple, ndim: int) -> tuple[tuple, tuple | None, int]:
+    """vmap: the key for x with the batch first, the (source, destination) dims that move
+    NumPy's result to (batch, example's result) (None when it is already so), and the number of
+    dimensions the index arrays broadcast to. NumPy puts the broadcast dimensions of index
+    arrays (and of ints among them) where the first one is when they are adjacent in the key,
+    else in front; a batched index array is paired with an arange over the batch."""
+    positions = [i for i, part in enumerate(key) if _is_advanced(part) or type(part) is int]
+    arrays = {i: b.param(key[i]) for i in positions if _is_advanced(key[i])}
+    if not arrays:
+        return (slice(None), *key), None, 0
+    adv_ndim = 0
+    for tensor, batched in arrays.values():
+        if tensor._array.dtype.kind == "b":
+            if batched:
+                raise RuntimeError(
+                    "vmap: We do not support batching operators that can support dynamic shape. "
+                    "Attempting to batch over indexing with a boolean mask."
+                )
+            adv_ndim = max(adv_ndim, 1)
+        else:
+            adv_ndim = max(adv_ndim, tensor.ndim - 1 if batched else tensor.ndim)
+    adjacent = positions == list(range(positions[0], positions[-1] + 1))
+    if not any(batched for _, batched in arrays.values()):
+        layout = None if adjacent else ((adv_ndim,), (0,))
+        return (slice(None), *key), layout, adv_ndim
+    size = b.size
+    xp = next(iter(arrays.values()))[0]._backend.xp
+    physical: list = [xp.arange(size).reshape((size,) + (1,) * adv_ndim)]
+    for i, part in enumerate(key):
+        if i in arrays:
+            tensor, batched = arrays[i]
+            if batched:
+                shape = tuple(tensor.shape)
+                padding = (1,) * (adv_ndim - len(shape) + 1)
+                tensor = reshape(tensor, (size, *padding, *shape[1:]))
+            part = tensor._array
+        physical.append(part)
+    first = positions[0]
+    if not adjacent or first == 0:
+        return tuple(physical), None, adv_ndim
+    consumed = 0
+    for i, part in enumerate(key):
+        if i in arrays and arrays[i][0]._array.dtype.kind == "b":
+            consumed += arrays[i][0].ndim
+        elif part is not None and part is not Ellipsis:
+            consumed += 1
+    lead = sum(ndim - consumed if part is Ellipsis else 1 for part in key[:first])
+    moved = tuple(range(1 + adv_ndim, 1 + adv_ndim + lead))
+    return tuple(physical), (moved, tuple(range(1, 1 + lead))), adv_ndim
+
+
+def _key_result_ndim(key: tuple, ndim: int, adv_ndim: int) -> int:
+    """The number of dimensions of x[key] for an x of `ndim` dimensions."""
+    consumed = 0
+    kept = 0
+    ellipsis = False
+    for part in key:
+        if part is Ellipsis:
+            ellipsis = True
+        elif part is None:
+            kept += 1
+        elif isinstance(part, slice):
+            consumed += 1
+            kept += 1
+        elif _is_advanced(part):
+            consumed += part.ndim if part.dtype.kind == "b" else 1
+        else:
+            consumed += 1
+    return kept + adv_ndim + (ndim - consumed if ellipsis else 0)
+
+
 class Index(Op):
     """x[key] with integer arrays or masks: a copy. Derivative: g added into zeros of x's shape
     at `key` (repeated indices accumulate)."""
@@ -194,6 +274,19 @@ class Index(Op):
     def jvp(ctx: Node, t: Any) -> Any:
         return apply(Index, (t,), ctx.key, ctx.basic)
 
+    @staticmethod
+    def batch(b: Any, x: Any, key: tuple, basic: bool) -> Any:
+        """vmap: the key with a full slice for the batch, or with an arange over the batch
+        paired with batched index arrays; NumPy's result moved to have the batch first."""
+        if basic:
+            return apply(BasicIndex, (x,), (slice(None), *key), True)
+        if any(type(part) is bool for part in key):
+            return b.loop(x, key, basic)
+        ndim = x.ndim - 1 if b.batched[0] else x.ndim
+        physical, layout, _ = _batched_key(b, key, ndim)
+        out = apply(Index, (x if b.batched[0] else b.expand(x),), physical, False)
+        return out if layout is None else movedim(out, *layout)
+
 
 class BasicIndex(Index):
     """x[key] for ints, slices, None and Ellipsis only: a view of x."""
@@ -210,7 +303,7 @@ class IndexAddIntoZeros(Op):
 
     @staticmethod
     def forward(ctx: Node, g: Array, key: tuple, basic: bool, shape: tuple) -> Array:
-        ctx.key, ctx.basic = key, basic
+        ctx.key, ctx.basic, ctx.shape = key, basic, shape
         out = ctx.xp.zeros(shape, dtype=g.dtype)
         if basic:
             out[key] = g
@@ -224,7 +317,21 @@ class IndexAddIntoZeros(Op):
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
-        return apply(IndexAddIntoZeros, (t,), ctx.key, ctx.basic, ctx.input_meta[0][0])
+        return apply(IndexAddIntoZeros, (t,), ctx.key, ctx.basic, ctx.shape)
+
+    @staticmethod
+    def batch(b: Any, g: Any, key: tuple, basic: bool, shape: tuple) -> Any:
+        """vmap: as Index, g first laid out as NumPy indexes."""
+        if not b.batched[0]:
+            g = b.expand(g)
+        if basic:
+            return apply(IndexAddIntoZeros, (g,), (slice(None), *key), True, (b.size, *shape))
+        if any(type(part) is bool for part in key):
+            return b.loop(g, key, basic, shape)
+        physical, layout, _ = _batched_key(b, key, len(shape))
+        if layout is not None:
+            g = movedim(g, layout[1], layout[0])
+        return apply(IndexAddIntoZeros, (g,), physical, False, (b.size, *shape))
 
 
 def getitem(input: Any, key: Any) -> Any:  # noqa: A002
@@ -279,6 +386,25 @@ class IndexPut(Op):
     def jvp(ctx: Node, tx: Any, tvalue: Any) -> Any:
         tx, tvalue = _zeros_for_missing(ctx, ((0, tx), (1, tvalue)))
         return apply(IndexPut, (tx, tvalue), ctx.key, ctx.accumulate)
+
+    @staticmethod
+    def batch(b: Any, x: Any, value: Any, key: tuple, accumulate: bool) -> Any:
+        """vmap: as Index; x written per example, value laid out as NumPy indexes."""
+        if any(type(part) is bool for part in key):
+            return b.loop(x, value, key, accumulate)
+        ndim = x.ndim - 1 if b.batched[0] else x.ndim
+        physical, layout, adv_ndim = _batched_key(b, key, ndim)
+        if not b.batched[0]:
+            x = b.expand(x)
+        if b.batched[1] or layout is not None:
+            if not b.batched[1]:
+                value = b.expand(value)
+            rank = _key_result_ndim(key, ndim, adv_ndim)
+            shape = tuple(value.shape)
+            value = reshape(value, (b.size,) + (1,) * (rank - len(shape) + 1) + shape[1:])
+            if layout is not None:
+                value = movedim(value, layout[1], layout[0])
+        return apply(IndexPut, (x, value), physical, accumulate)
 
 
 def _reduce_to(grad: Any, shape: tuple) -> Any:
@@ -336,6 +462,14 @@ class Nonzero(Op):
     def forward(ctx: Node, x: Array) -> Array:
         return ctx.xp.argwhere(x).astype(dtypes.int64.numpy, copy=False)
 
+    @staticmethod
+    def batch(b: Any, x: Any) -> Any:
+        """vmap: refused, as PyTorch does: the result's shape depends on each example."""
+        raise RuntimeError(
+            "vmap: We do not support batching operators that can support dynamic shape. "
+            "Attempting to batch over nonzero."
+        )
+
 
 def nonzero(input: Any, *, as_tuple: bool = False) -> Any:  # noqa: A002
     """An (n, ndim) int64 tensor of the non-zero positions, or with as_tuple one index tensor
@@ -389,6 +523,14 @@ def _pad_to(grad: Any, shape: tuple) -> Any:
     return pad(grad, widths)
 
 
+def gather_batch(b: Any, *args: Any) -> Any:
+    """vmap rule of gather and the scatters: every tensor input with the batch first (shared
+    ones broadcast), the dim (their first parameter) one further right."""
+    count = len(b.batched)
+    dim, *params = args[count:]
+    return apply(b.op, tuple(b.batch_all(args[:count])), dim + 1, *params)
+
+
 class Gather(Op):
     """out[i][j] = x[index[i][j]][j] (for dim 0). Derivative: g scatter-added into zeros at
     the same places (ScatterAdd), so repeated indices accumulate."""
@@ -406,6 +548,8 @@ class Gather(Op):
     @staticmethod
     def jvp(ctx: Node, t: Any, t_index: Any) -> Any:
         return apply(Gather, (t, ctx.index), ctx.dim)
+
+    batch = gather_batch
 
 
 class ScatterAdd(Op):
@@ -432,6 +576,8 @@ class ScatterAdd(Op):
     def jvp(ctx: Node, tx: Any, t_index: Any, tsrc: Any) -> Any:
         tx, tsrc = _zeros_for_missing(ctx, ((0, tx), (2, tsrc)))
         return apply(ScatterAdd, (tx, ctx.index, tsrc), ctx.dim)
+
+    batch = gather_batch
 
 
 class Scatter(Op):
@@ -462,6 +608,8 @@ class Scatter(Op):
         tx, tsrc = _zeros_for_missing(ctx, ((0, tx), (2, tsrc)))
         return apply(Scatter, (tx, ctx.index, tsrc), ctx.dim)
 
+    batch = gather_batch
+
 
 class ScatterFill(Op):
     """x with x[index[i][j]][j] = value (for dim 0). Derivative: g with those places zeroed."""
@@ -484,6 +632,8 @@ class ScatterFill(Op):
     def jvp(ctx: Node, t: Any, t_index: Any) -> Any:
         return apply(ScatterFill, (t, ctx.index), ctx.dim, 0)
 
+    batch = gather_batch
+
 
 class ScatterMultiply(Op):
     """x with x[index[i][j]][j] *= src[i][j] (scatter's deprecated reduce='multiply').
@@ -501,6 +651,12 @@ class ScatterMultiply(Op):
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         raise GradError("scatter: the derivative for reduce='multiply' is not implemented")
+
+    @staticmethod
+    def jvp(ctx: Node, *tangents: Any) -> Any:
+        raise GradError("scatter: the derivative for reduce='multiply' is not implemented")
+
+    batch = gather_batch
 
 
 def _zeros_of_input(ctx: Node, position: int) -> Any:
@@ -686,6 +842,18 @@ class IndexSelect(Op):
     def jvp(ctx: Node, t: Any, t_index: Any) -> Any:
         return apply(IndexSelect, (t, ctx.index), ctx.dim)
 
+    @staticmethod
+    def batch(b: Any, x: Any, index: Any, dim: int) -> Any:
+        """vmap: a shared index selects along dim + 1; a batched one becomes a gather."""
+        if not b.batched[1]:
+            return apply(IndexSelect, (x, index), dim + 1)
+        if not b.batched[0]:
+            x = b.expand(x)
+        shape = list(x.shape)
+        shape[dim + 1] = index.shape[1]
+        view = (b.size,) + (1,) * dim + (index.shape[1],) + (1,) * (len(shape) - dim - 2)
+        return apply(Gather, (x, expand(reshape(index, view), tuple(shape))), dim + 1)
+
 
 class IndexAdd(Op):
     """x with source's slice k added to x's slice index[k] along `dim`, repeats accumulating.
@@ -710,6 +878,15 @@ class IndexAdd(Op):
     def jvp(ctx: Node, tx: Any, t_index: Any, tsource: Any) -> Any:
         tx, tsource = _zeros_for_missing(ctx, ((0, tx), (2, tsource)))
         return apply(IndexAdd, (tx, ctx.index, tsource), ctx.dim)
+
+    @staticmethod
+    def batch(b: Any, x: Any, index: Any, source: Any, dim: int) -> Any:
+        """vmap: with a shared index, x and source batched and dim + 1; else per example."""
+        if b.batched[1]:
+            return b.loop(x, index, source, dim)
+        x = x if b.batched[0] else b.expand(x)
+        source = source if b.batched[2] else b.expand(source)
+        return apply(IndexAdd, (x, index, source), dim + 1)
 
 
 def _vector_index(op_name: str, input: Any, dim: int, index: Any) -> tuple[int, Any]:  # noqa: A002

@@ -22,7 +22,7 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array
 from chainrule.errors import DTypeError, LinAlgError, ShapeError
 from chainrule.ops import op as _op
-from chainrule.ops.elementwise import binary_operands, cast, clone, where
+from chainrule.ops.elementwise import binary_operands, cast, clone, elementwise_batch, where
 from chainrule.ops.op import Op, apply, unbroadcast
 from chainrule.ops.shape import (
     broadcast_shapes,
@@ -135,6 +135,15 @@ class Matmul(Op):
         if ty is not None:
             parts.append(apply(Matmul, (ctx.x, ty)))
         return parts[0] if len(parts) == 1 else parts[0] + parts[1]
+
+    @staticmethod
+    def batch(b: Any, x: Any, y: Any) -> Any:
+        """vmap: batch dimensions broadcast like any leading ones; a batch of matrices times
+        one shared matrix is a single matrix product over all their rows."""
+        if b.batched[0] and not b.batched[1] and x.ndim == 3 and y.ndim == 2:
+            rows = apply(Matmul, (reshape(x, (-1, x.shape[-1])), y))
+            return reshape(rows, (*x.shape[:2], y.shape[-1]))
+        return apply(Matmul, tuple(b.align((x, y))))
 
 
 def _check_matmul(x: Any, y: Any) -> None:
@@ -278,6 +287,15 @@ class Einsum(Op):
             term = apply(Einsum, operands[:i] + [t] + operands[i + 1 :], ctx.equation)
             total = term if total is None else total + term
         return total
+
+    @staticmethod
+    def batch(b: Any, *args: Any) -> Any:
+        """vmap: a fresh label for the batch on the batched operands and the output."""
+        *operands, equation = args
+        inputs, output = _split_equation(equation)
+        label = next(c for c in _LETTERS if c not in equation)
+        terms = [label + term if batched else term for term, batched in zip(inputs, b.batched)]
+        return apply(Einsum, tuple(operands), ",".join(terms) + "->" + label + output)
 
 
 def _einsum_operand_grad(ctx: Node, terms: list, tensors: list, spec: str, shape: tuple) -> Any:
@@ -613,6 +631,11 @@ class Diagonal(Op):
     def jvp(ctx: Node, t: Any) -> Any:
         return apply(Diagonal, (t,), ctx.offset, ctx.dim1, ctx.dim2)
 
+    @staticmethod
+    def batch(b: Any, x: Any, offset: int, dim1: int, dim2: int) -> Any:
+        """vmap: the dims one further right."""
+        return apply(Diagonal, (x,), offset, dim1 + 1, dim2 + 1)
+
 
 class DiagonalScatter(Op):
     """Zeros of `shape` with x's last dimension on the diagonal (offset, dim1, dim2).
@@ -637,6 +660,11 @@ class DiagonalScatter(Op):
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
         return apply(DiagonalScatter, (t,), ctx.shape, ctx.offset, ctx.dim1, ctx.dim2)
+
+    @staticmethod
+    def batch(b: Any, x: Any, shape: tuple, offset: int, dim1: int, dim2: int) -> Any:
+        """vmap: the batch in front of `shape`, the dims one further right."""
+        return apply(DiagonalScatter, (x,), (b.size, *shape), offset, dim1 + 1, dim2 + 1)
 
 
 def diagonal(input: Any, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Any:  # noqa: A002
@@ -698,6 +726,8 @@ class Tril(Op):
     def jvp(ctx: Node, t: Any) -> Any:
         return apply(Tril, (t,), ctx.k)
 
+    batch = elementwise_batch  # matrices in the last two dims broadcast
+
 
 class Triu(Op):
     """The upper triangle (on and above diagonal k), zeros below. Derivative: triu of g."""
@@ -714,6 +744,8 @@ class Triu(Op):
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
         return apply(Triu, (t,), ctx.k)
+
+    batch = elementwise_batch  # matrices in the last two dims broadcast
 
 
 def _check_triangle(op_name: str, x: Any) -> None:
@@ -760,6 +792,8 @@ class Inv(Op):
         out = ctx.out
         return -apply(Matmul, (apply(Matmul, (out, t)), out))
 
+    batch = elementwise_batch  # matrices in the last two dims broadcast
+
 
 def inv(A: Any) -> Any:  # noqa: N803
     """The inverse of each square matrix in the batch; LinAlgError when one is singular.
@@ -801,6 +835,8 @@ class Det(Op):
         solved = apply(Matmul, (_backward_inv("det", ctx.a), t))
         return ctx.out * _batched_trace(solved)
 
+    batch = elementwise_batch  # matrices in the last two dims broadcast
+
 
 def _backward_inv(op_name: str, a: Any) -> Any:
     try:
@@ -841,6 +877,14 @@ class Slogdet(Op):
     def vjp(ctx: Node, g_sign: Any, g_logabsdet: Any) -> tuple:
         inverse_t = _mT(_backward_inv("slogdet", ctx.a))
         return (_unsqueeze_matrix(g_logabsdet) * inverse_t,)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> tuple:
+        """d logabsdet = tr(A^-1 t) = sum(A^-T * t); the sign has no tangent."""
+        inverse_t = _mT(_backward_inv("slogdet", ctx.a))
+        return (None, (inverse_t * t).sum((-2, -1)))
+
+    batch = elementwise_batch  # matrices in the last two dims broadcast
 
 
 def slogdet(A: Any) -> Any:  # noqa: N803
@@ -889,6 +933,8 @@ class Solve(Op):
             correction = apply(Matmul, (ta, ctx.out))
             rhs = -correction if rhs is None else rhs - correction
         return apply(Solve, (ctx.a, rhs))
+
+    batch = elementwise_batch  # matrices in the last two dims broadcast
 
 
 def _check_solve_operands(op_name: str, A: Any, B: Any) -> None:  # noqa: N803
@@ -976,6 +1022,23 @@ class SolveTriangular(Op):
             grad_a = unbroadcast(grad_a, ctx.input_meta[0][0])
         return (grad_a, unbroadcast(grad_b, ctx.input_meta[1][0]))
 
+    @staticmethod
+    def jvp(ctx: Node, ta: Any, tb: Any) -> Any:
+        """dX = A^-1 (dB - dA X) (left) or (dB - X dA) A^-1, dA restricted to A's triangle."""
+        a, out = ctx.a, ctx.out
+        upper, left, unit = ctx.upper, ctx.left, ctx.unit
+        rhs = tb
+        if ta is not None:
+            shift = 1 if unit else 0
+            ta = apply(Triu, (ta,), shift) if upper else apply(Tril, (ta,), -shift)
+            correction = apply(Matmul, (ta, out) if left else (out, ta))
+            rhs = -correction if rhs is None else rhs - correction
+        if rhs.shape != out.shape:
+            rhs = expand(rhs, out.shape)
+        return apply(SolveTriangular, (a, rhs), upper, left, unit)
+
+    batch = elementwise_batch  # matrices in the last two dims broadcast
+
 
 def _substitute(xp: Any, a: Array, b: Array, upper: bool, unit: bool) -> Array:
     """Forward (lower) or back (upper) substitution for A X = B, one row at a time."""
@@ -1046,6 +1109,21 @@ class Cholesky(Op):
         grad = apply(SolveTriangular, (_mT(lower), phi), True, True, False)
         grad = apply(SolveTriangular, (lower, grad), False, False, False)
         return (grad,)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        """dL = L Phi(L^-1 S L^-T), Phi the lower triangle with the diagonal halved, for the
+        symmetric part S of t: the transpose of the (symmetric) vjp, as PyTorch assumes a
+        Hermitian tangent."""
+        lower = _mT(ctx.out) if ctx.upper else ctx.out
+        symmetric = 0.5 * (t + _mT(t))
+        inner = apply(SolveTriangular, (lower, symmetric), False, True, False)  # L^-1 S
+        inner = apply(SolveTriangular, (_mT(lower), inner), True, False, False)  # ... L^-T
+        phi = 0.5 * (apply(Tril, (inner,), 0) + apply(Tril, (inner,), -1))
+        tangent = apply(Matmul, (lower, phi))
+        return _mT(tangent) if ctx.upper else tangent
+
+    batch = elementwise_batch  # matrices in the last two dims broadcast
 
 
 def cholesky(A: Any, *, upper: bool = False) -> Any:  # noqa: N803

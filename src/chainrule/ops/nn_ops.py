@@ -30,6 +30,7 @@ from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops import op as _op
 from chainrule.ops.elementwise import (
+    elementwise_batch,
     exp,
     floating_operand,
     rsqrt,
@@ -38,11 +39,11 @@ from chainrule.ops.elementwise import (
     tanh,
     where,
 )
-from chainrule.ops.linalg import matmul
+from chainrule.ops.linalg import Einsum, matmul
 from chainrule.ops.op import Op, apply
 from chainrule.ops.reduction import log_softmax, mean, softmax
 from chainrule.ops.reduction import sum as reduce_sum
-from chainrule.ops.shape import movedim, reshape, transpose, unsqueeze
+from chainrule.ops.shape import expand, movedim, reshape, transpose, unsqueeze
 
 # ---- argument helpers ----------------------------------------------------------------------
 
@@ -146,6 +147,48 @@ def _prod(values: Sequence[int]) -> int:
     return math.prod(values)
 
 
+def _batch_offsets(size: int, rows: int, like: Any) -> Any:
+    """vmap: each example's start in a table of `size` stacked tables of `rows` rows, shaped to
+    broadcast against `like` (batch first)."""
+    xp = like._backend.xp
+    starts = xp.arange(size, dtype=like._array.dtype) * rows
+    return _constant(starts.reshape((size,) + (1,) * (like.ndim - 1)))
+
+
+def _merge_batch(x: Any) -> Any:
+    """vmap: the batch dimension merged into the (N, ...) sample dimension after it."""
+    return reshape(x, (-1, *x.shape[2:]))
+
+
+def _split_batch(out: Any, size: int) -> Any:
+    """vmap: the batch dimension split back out of the sample dimension."""
+    return reshape(out, (size, -1, *out.shape[1:]))
+
+
+def _convolution_batch(b: Any, x: Any, w: Any, *rest: Any) -> Any:
+    """vmap rule of Convolution and ConvolutionBias: with shared weights, the batch becomes more
+    samples; with a weight per example, the batch becomes more groups (x viewed as (N, B C, ...),
+    w as (B C_out, ...)), one convolution either way."""
+    count = len(b.batched)
+    bias = rest[0] if count == 3 else None
+    stride, padding, dilation, groups = rest[count - 2 :]
+    if not b.batched[1] and not (count == 3 and b.batched[2]):
+        operands = (_merge_batch(x), w) if bias is None else (_merge_batch(x), w, bias)
+        return _split_batch(apply(b.op, operands, stride, padding, dilation, groups), b.size)
+    x = x if b.batched[0] else b.expand(x)
+    w = w if b.batched[1] else b.expand(w)
+    size = b.size
+    planes = movedim(x, 0, 1)
+    planes = reshape(planes, (planes.shape[0], -1, *planes.shape[3:]))
+    kernels = reshape(w, (-1, *w.shape[2:]))
+    operands = (planes, kernels)
+    if bias is not None:
+        operands += (reshape(bias if b.batched[2] else b.expand(bias), (-1,)),)
+    out = apply(b.op, operands, stride, padding, dilation, groups * size)
+    out = reshape(out, (out.shape[0], size, -1, *out.shape[2:]))
+    return movedim(out, 1, 0)
+
+
 class Convolution(Op):
     """Cross-correlation of x (N, C, *spatial) with w (C_out, C/groups, *kernel), as PyTorch's
     convNd. Linear in each operand: the x-gradient is the transposed convolution of g with w,
@@ -192,6 +235,8 @@ class Convolution(Op):
             parts.append(apply(Convolution, (ctx.x, tw), *ctx.geometry))
         return parts[0] if len(parts) == 1 else parts[0] + parts[1]
 
+    batch = _convolution_batch
+
 
 class ConvolutionBias(Convolution):
     """conv(x, w) + b per output channel, the bias added in place. Derivatives: Convolution's
@@ -228,7 +273,12 @@ class ConvolutionBias(Convolution):
         if tb is None:
             return out
         shift = reshape(tb, (-1,) + (1,) * (len(ctx.input_meta[0][0]) - 2))
-        return shift if out is None else out + shift
+        if out is not None:
+            return out + shift
+        (x_shape, _), (w_shape, _) = ctx.input_meta[:2]
+        stride, padding, dilation, _ = ctx.geometry
+        spatial = _conv_out_size(x_shape[2:], w_shape[2:], stride, padding, dilation)
+        return expand(shift, (x_shape[0], w_shape[0], *spatial))
 
 
 class ConvolutionTranspose(Op):
@@ -292,6 +342,13 @@ class ConvolutionTranspose(Op):
         if tw is not None:
             parts.append(apply(ConvolutionTranspose, (ctx.g, tw), *ctx.geometry, in_size))
         return parts[0] if len(parts) == 1 else parts[0] + parts[1]
+
+    @staticmethod
+    def batch(b: Any, g: Any, w: Any, *geometry: Any) -> Any:
+        """vmap: with shared weights the batch becomes more samples; else per example."""
+        if b.batched[1]:
+            return b.loop(g, w, *geometry)
+        return _split_batch(apply(ConvolutionTranspose, (_merge_batch(g), w), *geometry), b.size)
 
 
 class ConvolutionWeight(Op):
@@ -658,6 +715,19 @@ class Take(Op):
     def jvp(ctx: Node, t: Any, t_index: Any) -> Any:
         return apply(Take, (t, ctx.index))
 
+    @staticmethod
+    def batch(b: Any, x: Any, index: Any, padding_idx: Any = None, scale: Any = None) -> Any:
+        """vmap: a shared table reads batched indices directly; a batched table is read flat,
+        each example's indices offset by its start."""
+        if scale is not None or (b.batched[0] and padding_idx is not None):
+            return b.loop(x, index, padding_idx, scale)
+        if not b.batched[0]:
+            return apply(Take, (x, index), padding_idx)
+        rows = x.shape[1]
+        index = index if b.batched[1] else b.expand(index)
+        flat = reshape(x, (-1, *x.shape[2:]))
+        return apply(Take, (flat, index + _batch_offsets(b.size, rows, index)))
+
 
 class TakeAdjoint(Op):
     """zeros(rows, ...) with the rows of g added at `index` (repeats accumulate).
@@ -679,6 +749,15 @@ class TakeAdjoint(Op):
     @staticmethod
     def jvp(ctx: Node, t: Any, t_index: Any) -> Any:
         return apply(TakeAdjoint, (t, ctx.index), ctx.rows)
+
+    @staticmethod
+    def batch(b: Any, g: Any, index: Any, rows: int) -> Any:
+        """vmap: each example's rows scattered into its own block of a (batch * rows) table."""
+        g = g if b.batched[0] else b.expand(g)
+        index = index if b.batched[1] else b.expand(index)
+        offsets = index + _batch_offsets(b.size, rows, index)
+        out = apply(TakeAdjoint, (g, offsets), b.size * rows)
+        return reshape(out, (b.size, rows, *out.shape[1:]))
 
 
 # ---- pooling -------------------------------------------------------------------------------
@@ -775,8 +854,14 @@ class MaxPool(Op):
         return (reshape(apply(TakeAdjoint, (g, ctx.offsets), _prod(shape)), shape),)
 
     @staticmethod
-    def jvp(ctx: Node, t: Any) -> Any:
-        return apply(Take, (reshape(t, (-1,)), ctx.offsets))
+    def jvp(ctx: Node, t: Any) -> tuple:
+        return (apply(Take, (reshape(t, (-1,)), ctx.offsets)), None)  # no tangent for indices
+
+    @staticmethod
+    def batch(b: Any, x: Any, *geometry: Any) -> Any:
+        """vmap: the batch becomes more samples (indices are per plane, so unchanged)."""
+        out, indices = apply(b.op, (_merge_batch(x),), *geometry)
+        return _split_batch(out, b.size), _split_batch(indices, b.size)
 
 
 def _max_pool(
@@ -1144,7 +1229,23 @@ class Linear(Op):
         out = parts[0]
         for part in parts[1:]:
             out = out + part
+        if tx is None and tw is None:  # the bias's tangent alone, broadcast over the rows
+            rows = tuple(ctx.input_meta[0][0][:-1])
+            out = expand(out, rows + tuple(out.shape))
         return out
+
+    @staticmethod
+    def batch(b: Any, x: Any, w: Any, bias: Any = None) -> Any:
+        """vmap: with shared parameters, Linear over the batch as one more leading dimension;
+        with parameters per example, a batched matrix product."""
+        if not any(b.batched[1:]):
+            return apply(Linear, (x, w) if bias is None else (x, w, bias))
+        x, w, *rest = b.batch_all((x, w) if bias is None else (x, w, bias))
+        rows = reshape(x, (b.size, -1, x.shape[-1]))
+        out = apply(Einsum, (rows, w), "bni,boi->bno")  # its vjps beat batched matmuls
+        if rest:
+            out = out + unsqueeze(rest[0], 1)
+        return reshape(out, (*x.shape[:-1], w.shape[1]))
 
 
 def linear(input: Any, weight: Any, bias: Any = None) -> Any:
@@ -1203,6 +1304,11 @@ class Standardize(Op):
         centered = x - mean(x, axes, keepdim=True)
         rstd = rsqrt(mean(centered * centered, axes, keepdim=True) + ctx.eps)
         return rstd * (t - mean(t, axes, keepdim=True) - out * mean(t * out, axes, keepdim=True))
+
+    @staticmethod
+    def batch(b: Any, x: Any, axes: tuple, eps: float) -> Any:
+        """vmap: the axes one further right."""
+        return apply(Standardize, (x,), tuple(axis + 1 for axis in axes), eps)
 
 
 def _check_vector(op_name: str, name: str, tensor: Any, shape: tuple) -> None:
@@ -1578,6 +1684,8 @@ class OneHot(Op):
         xp = ctx.xp
         return (index[..., None] == xp.arange(num_classes)).astype(dtypes.int64.numpy)
 
+    batch = elementwise_batch
+
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Any:
     """One-hot encoding; num_classes=-1 means one more than the largest index.
@@ -1639,6 +1747,8 @@ class ScaledElu(Op):
     def jvp(ctx: Node, t: Any) -> Any:
         return ScaledElu.vjp(ctx, t)[0]
 
+    batch = elementwise_batch
+
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
@@ -1683,6 +1793,8 @@ class Mish(Op):
     def jvp(ctx: Node, t: Any) -> Any:
         return Mish.vjp(ctx, t)[0]
 
+    batch = elementwise_batch
+
 
 def mish(input: Any, inplace: bool = False) -> Any:
     """x * tanh(softplus(x)), the self-regularized activation of Misra (2019)."""
@@ -1706,6 +1818,8 @@ class Hardsigmoid(Op):
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
         return Hardsigmoid.vjp(ctx, t)[0]
+
+    batch = elementwise_batch
 
 
 def hardsigmoid(input: Any, inplace: bool = False) -> Any:
@@ -1732,6 +1846,8 @@ class Hardswish(Op):
     def jvp(ctx: Node, t: Any) -> Any:
         return Hardswish.vjp(ctx, t)[0]
 
+    batch = elementwise_batch
+
 
 def hardswish(input: Any, inplace: bool = False) -> Any:
     """x * relu6(x + 3) / 6 (MobileNetV3)."""
@@ -1756,6 +1872,8 @@ class LogSigmoid(Op):
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
         return LogSigmoid.vjp(ctx, t)[0]
+
+    batch = elementwise_batch
 
 
 def logsigmoid(input: Any) -> Any:
@@ -1803,6 +1921,13 @@ class SoftmaxCrossEntropy(Op):
     def jvp(ctx: Node, t: Any, t_target: Any) -> Any:
         difference, keep = SoftmaxCrossEntropy._parts(ctx)
         return where(keep, reduce_sum(difference * t, 1), 0.0)
+
+    @staticmethod
+    def batch(b: Any, x: Any, target: Any, ignore_index: int) -> Any:
+        """vmap: the batch becomes more samples."""
+        x, target = b.batch_all((x, target))
+        loss = apply(SoftmaxCrossEntropy, (_merge_batch(x), _merge_batch(target)), ignore_index)
+        return _split_batch(loss, b.size)
 
 
 _REDUCTIONS = ("none", "mean", "sum")

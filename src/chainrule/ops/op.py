@@ -16,7 +16,8 @@ from typing import Any
 
 from chainrule.autograd import grad_mode
 from chainrule.autograd.forward_ad import _current_level, set_tangent, tangent_of
-from chainrule.autograd.node import ForwardContext, Node, SavedValue
+from chainrule.autograd.graph import observed_call, observers
+from chainrule.autograd.node import ForwardContext, HookedValue, Node, SavedValue
 from chainrule.backend import is_numpy_scalar, numpy_backend
 from chainrule.backend.dtypes import from_numpy_dtype
 from chainrule.errors import BackendError, ChainruleError, ShapeError
@@ -25,6 +26,7 @@ _grad_enabled = grad_mode._grad_enabled.get
 _dual_level = _current_level.get
 _set_dual_level = _current_level.set
 _reset_dual_level = _current_level.reset
+_observers = observers.get
 
 # The Tensor class, registered by chainrule._tensor when it is defined (tensor <-> ops is the one
 # allowed import cycle; registering avoids a function-level import on every op call).
@@ -78,6 +80,9 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
 
     This is the per-op hot path: plain loops and local names, no keyword repacking.
     """
+    observing = _observers()
+    if observing is not None:  # anomaly mode, saved-tensor hooks, the profiler: autograd/graph.py
+        return observed_call(observing, op, inputs, apply, params)
     backend = inputs[0]._backend
     needs_grad = False
     for tensor in inputs:
@@ -86,7 +91,7 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
         if tensor._requires_grad:
             needs_grad = True
     record = needs_grad and op.differentiable and _grad_enabled()
-    dual = _dual_level() is not None and _has_tangent(inputs)
+    dual = _dual_level() is not None and op.differentiable and _has_tangent(inputs)
     ctx = Node(op, backend) if record or dual else ForwardContext(op, backend)
     arrays = [tensor._array for tensor in inputs]
     try:
@@ -157,8 +162,8 @@ def _has_tangent(inputs: Sequence[Any]) -> bool:
 def _forward_mode(
     ctx: Node, op: type, inputs: Sequence[Any], arrays: list, results: Any, record: bool
 ) -> None:
-    """Give the outputs their tangents: the op's jvp applied to the inputs' tangents (zeros for
-    floating inputs without one), computed with the dual level off so it is not itself traced."""
+    """Give the outputs their tangents: the op's jvp applied to the inputs' tangents (None for
+    an input without one), computed with the dual level off so it is not itself traced."""
     if op.jvp is None:
         raise NotImplementedError(f"{op_label(op)}: forward-mode AD (jvp) is not implemented")
     outputs = results if type(results) is tuple else (results,)
@@ -168,12 +173,9 @@ def _forward_mode(
             ctx.output_meta = tuple((t.shape, t.dtype) for t in outputs)
         if ctx._saved is not None:
             _resolve_saved(ctx, inputs, arrays, outputs, outputs_in_graph=False)
-    tangents = []
-    for tensor in inputs:
-        tangent = tangent_of(tensor) if tensor._extra is not None else None
-        if tangent is None and tensor._array.dtype.kind == "f":
-            tangent = Tensor._wrap_on(ctx.xp.zeros_like(tensor._array), tensor._backend)
-        tangents.append(tangent)
+    # None for an input without a tangent: a symbolic zero, which the rules skip (no zeros
+    # the size of a weight matrix to allocate and multiply for every op of a jvp).
+    tangents = [tangent_of(t) if t._extra is not None else None for t in inputs]
     level = _set_dual_level(None)
     try:
         output_tangents = op.jvp(ctx, *tangents)
@@ -181,7 +183,7 @@ def _forward_mode(
         _reset_dual_level(level)
     if type(results) is not tuple:
         output_tangents = (output_tangents,)
-    for output, tangent in zip(outputs, output_tangents):
+    for output_nr, (output, tangent) in enumerate(zip(outputs, output_tangents)):
         if tangent is not None and output._array.dtype.kind == "f":
             if tangent.shape != output.shape:
                 raise ShapeError(
@@ -189,6 +191,15 @@ def _forward_mode(
                     f"an output of shape {tuple(output.shape)}"
                 )
             set_tangent(output, tangent)
+            if record and ctx._saved is not None:
+                _keep_tangent_of_saved_output(ctx, output_nr, output._extra["tangent"])
+
+
+def _keep_tangent_of_saved_output(ctx: Node, output_nr: int, entry: tuple) -> None:
+    """A saved output is rebuilt as a new Tensor at vjp time: give it this tangent back."""
+    for saved in ctx._saved.values():
+        if type(saved) in (SavedValue, HookedValue) and saved.output_nr == output_nr:
+            saved.tangent = entry
 
 
 def _device_error(op: type, inputs: Sequence[Any]) -> BackendError:

@@ -21,6 +21,7 @@ from contextlib import nullcontext as _nullcontext
 from types import SimpleNamespace as _SimpleNamespace
 from typing import Any
 
+from chainrule.autograd import forward_ad
 from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
@@ -59,6 +60,21 @@ def restore_dims(g: Any, input_shape: tuple, axes: tuple, keepdim: bool) -> Any:
         return g
     shape = tuple(1 if i in axes else size for i, size in enumerate(input_shape))
     return reshape(g, shape)
+
+
+def axes_batch(b: Any, x: Any, axes: tuple, *params: Any) -> Any:
+    """vmap rule of reductions over a tuple of `axes` (their first parameter): the same axes
+    one place further right, past the batch dimension."""
+    return apply(b.op, (x,), tuple(axis + 1 for axis in axes), *params)
+
+
+def axis_batch(b: Any, x: Any, axis: int, *params: Any) -> Any:
+    """vmap rule of ops along one `axis` (their first parameter): the axis one place further
+    right; a 0-dim example is taken as a 1-element vector."""
+    if x.ndim == 1:
+        column = apply(b.op, (reshape(x, (b.size, 1)),), 1, *params)
+        return reshape(column, (b.size,))
+    return apply(b.op, (x,), axis + 1, *params)
 
 
 def _wrap(array: Array) -> Any:
@@ -129,6 +145,16 @@ class TakeAlongAxis(Op):
     def jvp(ctx: Node, t: Any) -> Any:
         return apply(TakeAlongAxis, (t,), ctx.index, ctx.axis)
 
+    @staticmethod
+    def batch(b: Any, x: Any, index: Array, axis: int) -> Any:
+        """vmap: x and the index array both with the batch first (a shared index broadcasts)."""
+        index, index_batched = b.param(index)
+        if not b.batched[0]:
+            x = b.expand(x)
+        if not index_batched:
+            index = unsqueeze(index, 0)
+        return apply(TakeAlongAxis, (x,), index._array, axis + 1)
+
 
 class PutAlongAxis(Op):
     """zeros(shape) with g added at `index` along `axis` (repeated positions accumulate).
@@ -159,6 +185,16 @@ class PutAlongAxis(Op):
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
         return apply(PutAlongAxis, (t,), ctx.index, ctx.axis, ctx.output_meta[0][0])
+
+    @staticmethod
+    def batch(b: Any, g: Any, index: Array, axis: int, shape: tuple) -> Any:
+        """vmap: as TakeAlongAxis, into zeros with the batch in front of `shape`."""
+        index, index_batched = b.param(index)
+        if not b.batched[0]:
+            g = b.expand(g)
+        if not index_batched:
+            index = unsqueeze(index, 0)
+        return apply(PutAlongAxis, (g,), index._array, axis + 1, (b.size, *shape))
 
 
 def _take(x: Any, index: Array, axis: int) -> Any:
@@ -199,6 +235,8 @@ class Sum(Op):
     def jvp(ctx: Node, t: Any) -> Any:
         return apply(Sum, (t,), ctx.axes, ctx.keepdim)
 
+    batch = axes_batch
+
 
 def sum(input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:  # noqa: A001, A002
     """Sum of elements over `dim` (all when None). Integer and bool inputs sum to int64."""
@@ -225,6 +263,8 @@ class Mean(Op):
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
         return apply(Mean, (t,), ctx.axes, ctx.keepdim)
+
+    batch = axes_batch
 
 
 def mean(input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:  # noqa: A002
@@ -266,6 +306,33 @@ class Prod(Op):
         else:
             others = _exclusive_products(x, ctx.axis)
         return (g * others,)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return _reduction_jvp(ctx, t, ctx.axis, ctx.keepdim)
+
+    @staticmethod
+    def batch(b: Any, x: Any, axis: int | None, keepdim: bool) -> Any:
+        """vmap: the axis one further right; all elements (axis None) per example."""
+        if axis is not None:
+            return apply(Prod, (x,), axis + 1, keepdim)
+        out = apply(Prod, (reshape(x, (b.size, -1)),), 1, False)
+        return reshape(out, (b.size,) + (1,) * (x.ndim - 1)) if keepdim else out
+
+
+def _reduction_jvp(ctx: Node, t: Any, axes: Any, keepdim: bool) -> Any:
+    """The jvp of a reduction whose outputs read disjoint groups of x: its vjp with a
+    cotangent of ones is d out / d x_i at each i (one vjp's cost, no transpose), so the
+    tangent is sum(t * that) over the same axes (every axis when `axes` is None)."""
+    shape, dtype = ctx.input_meta[0]
+    axes = tuple(range(len(shape))) if axes is None else axes
+    axes = (axes,) if isinstance(axes, int) else axes
+    kept = tuple(1 if i in axes else size for i, size in enumerate(shape))
+    out_shape = kept if keepdim else tuple(s for i, s in enumerate(shape) if i not in axes)
+    local = ctx.op.vjp(ctx, _wrap(ctx.xp.ones(out_shape, dtype.numpy)))[0]
+    if local is None:
+        return None
+    return sum(t * local, axes, keepdim) if shape else t * local
 
 
 def _exclusive_products(x: Any, axis: int) -> Any:
@@ -337,6 +404,8 @@ class Amax(Op):
         weights = _tie_weights(ctx.x, ctx.out, ctx.axes, ctx.keepdim, ctx.nan_aware, t.dtype)
         return sum(t * weights, ctx.axes, ctx.keepdim)
 
+    batch = axes_batch
+
 
 class Amin(Amax):
     """Minimum over `axes`. Derivative: g split evenly between the elements equal to the
@@ -388,6 +457,14 @@ class Argmax(Op):
                 return xp.full((1,) * x.ndim, index, dtype=dtypes.int64.numpy)
             return xp.asarray(index, dtype=dtypes.int64.numpy)
         return pick(x, axis=axis, keepdims=keepdim).astype(dtypes.int64.numpy, copy=False)
+
+    @staticmethod
+    def batch(b: Any, x: Any, axis: int | None, keepdim: bool) -> Any:
+        """vmap: the axis one further right; the flattened example for axis None."""
+        if axis is not None:
+            return apply(b.op, (x,), axis + 1, keepdim)
+        out = apply(b.op, (reshape(x, (b.size, -1)),), 1, False)
+        return reshape(out, (b.size,) + (1,) * (x.ndim - 1)) if keepdim else out
 
 
 class Argmin(Argmax):
@@ -498,6 +575,12 @@ class Var(Op):
         g = restore_dims(g, x.shape, ctx.axes, ctx.keepdim)
         return (_variance_vjp(x, g, ctx.axes, ctx.dof),)
 
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return _reduction_jvp(ctx, t, ctx.axes, ctx.keepdim)
+
+    batch = axes_batch
+
 
 class Std(Op):
     """Standard deviation sqrt(var). Derivative: the variance's with g / (2 std), and 0 where
@@ -518,6 +601,12 @@ class Std(Op):
         zero = out == 0
         grad_var = where(zero, 0.0, g / (2 * where(zero, 1.0, out)))
         return (_variance_vjp(x, grad_var, ctx.axes, ctx.dof),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return _reduction_jvp(ctx, t, ctx.axes, ctx.keepdim)
+
+    batch = axes_batch
 
 
 def _statistic(
@@ -623,6 +712,15 @@ class VectorNorm(Op):
             return (sign(x) * _abs(x) ** (order - 1) * scale,)
         return (x * _abs(x) ** (order - 2) * scale,)
 
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return _reduction_jvp(ctx, t, ctx.axes, ctx.keepdim)
+
+    @staticmethod
+    def batch(b: Any, x: Any, ord: float, axes: tuple, keepdim: bool) -> Any:  # noqa: A002
+        """vmap: the axes one further right."""
+        return apply(VectorNorm, (x,), ord, tuple(axis + 1 for axis in axes), keepdim)
+
 
 def vector_norm(
     x: Any,
@@ -706,6 +804,8 @@ class LogSumExp(Op):
         out = restore_dims(ctx.out, x.shape, ctx.axes, ctx.keepdim)
         return sum(t * exp(x - out), ctx.axes, ctx.keepdim)
 
+    batch = axes_batch
+
 
 def logsumexp(input: Any, dim: Any, keepdim: bool = False) -> Any:  # noqa: A002
     """log(sum(exp(input))) over `dim`, without overflow for large inputs.
@@ -742,6 +842,8 @@ class Cumsum(Op):
     def jvp(ctx: Node, t: Any) -> Any:
         return apply(Cumsum, (t,), ctx.axis, ctx.reverse)
 
+    batch = axis_batch
+
 
 def cumsum(input: Any, dim: int, *, dtype: Any = None) -> Any:  # noqa: A002
     """Running sum along `dim`. Integer and bool inputs give int64 unless `dtype` is given."""
@@ -770,9 +872,26 @@ class Cumprod(Op):
         x = ctx.x
         if not ctx.has_zero:
             return (apply(Cumsum, (g * ctx.out,), axis, True) / x,)
-        if is_grad_enabled():
+        if is_grad_enabled() or _has_tangent(x, g):  # differentiated again: the exact form
             return (_cumprod_vjp_exact(x, g, axis),)
         return (_cumprod_vjp_masked(x, ctx.out, g, axis),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        """d out_k = sum_{i <= k} t_i prod_{j <= k, j != i} x_j: out cumsum(t / x) without
+        zeros; with zeros, O(n) masks, or the exact O(n^2) form when the tangent is itself
+        differentiated (as the vjp under create_graph)."""
+        shape, axis = ctx.input_meta[0][0], ctx.axis
+        if not shape or shape[axis] <= 1:
+            return t
+        x = ctx.x
+        if not ctx.has_zero:
+            return ctx.out * apply(Cumsum, (t / x,), axis, False)
+        if is_grad_enabled() and (x.requires_grad or t.requires_grad):
+            return _cumprod_jvp_exact(x, t, axis)
+        return _cumprod_jvp_masked(x, ctx.out, t, axis)
+
+    batch = axis_batch
 
 
 def _cumprod_vjp_masked(x: Any, out: Any, g: Any, axis: int) -> Any:
@@ -791,6 +910,45 @@ def _cumprod_vjp_masked(x: Any, out: Any, g: Any, axis: int) -> Any:
     right = cumprod(where(after, x, 1.0), axis)  # prod_{z<j<=k} x_j: 0 from the next zero on
     tail = sum(where(logical_or(at, after), g * right, 0.0), axis, keepdim=True)
     return grad_before + where(at, left * tail, 0.0)
+
+
+def _has_tangent(*tensors: Any) -> bool:
+    """Whether a dual level is on and a tensor carries a tangent (forward over reverse)."""
+    return forward_ad.current_level() is not None and _builtins.any(
+        forward_ad.tangent_of(t) is not None for t in tensors
+    )
+
+
+def _cumprod_jvp_masked(x: Any, out: Any, t: Any, axis: int) -> Any:
+    """The cumprod jvp with zeros, in O(n), z the first zero: before z, out cumsum(t / x);
+    from z on, only the term i = z survives: t_z prod_{j<z} x_j prod_{z<j<=k} x_j."""
+    xp = x._backend.xp
+    size = x.shape[axis]
+    position = _positions(xp, size, axis, x._array.ndim)
+    is_zero = x._array == 0
+    has_zero = is_zero.any(axis=axis, keepdims=True)
+    first = xp.where(has_zero, xp.argmax(is_zero, axis=axis, keepdims=True), size)
+    before, after = _wrap(position < first), _wrap(position > first)
+    safe_x = where(before, x, 1.0)
+    tangent_before = where(before, out * apply(Cumsum, (t / safe_x,), axis, False), 0.0)
+    at_first = xp.minimum(first, size - 1)
+    left = where(_wrap(first == 0), 1.0, _take(out, xp.maximum(first - 1, 0), axis))
+    right = cumprod(where(after, x, 1.0), axis)  # prod_{z<j<=k} x_j: 0 from the next zero on
+    tail = _take(t, at_first, axis) * left * right
+    return tangent_before + where(before, 0.0, tail)
+
+
+def _cumprod_jvp_exact(x: Any, t: Any, axis: int) -> Any:
+    """The cumprod jvp as a polynomial in x (the rows of `_cumprod_vjp_exact`), exact to every
+    order: d out_k = sum_{i <= k} t_i prod_{j <= k, j != i} x_j."""
+    xp = x._backend.xp
+    size = x.shape[axis]
+    last_x, last_t = movedim(x, axis, -1), movedim(t, axis, -1)
+    rows = where(_wrap(xp.eye(size, dtype=bool)), 1.0, unsqueeze(last_x, -2))
+    partial = cumprod(rows, -1)  # partial[..., i, k] = prod_{j <= k, j != i} x_j
+    upper = _wrap(xp.triu(xp.ones((size, size), dtype=bool)))  # k >= i
+    tangent = sum(where(upper, unsqueeze(last_t, -1) * partial, 0.0), -2)
+    return movedim(tangent, -1, axis)
 
 
 def _cumprod_vjp_exact(x: Any, g: Any, axis: int) -> Any:
@@ -827,6 +985,12 @@ class All(Op):
         out = ctx.xp.asarray(getattr(x, ctx.op.reduce)(axis=axes, keepdims=keepdim))
         return out.astype(x.dtype) if x.dtype == dtypes.uint8.numpy else out
 
+    @staticmethod
+    def batch(b: Any, x: Any, axes: tuple | None, keepdim: bool) -> Any:
+        """vmap: the axes one further right (every per-example axis for None)."""
+        shifted = range(1, x.ndim) if axes is None else (axis + 1 for axis in axes)
+        return apply(b.op, (x,), tuple(shifted), keepdim)
+
 
 class AnyNonzero(All):
     """True where any element over `axes` is nonzero. Not differentiable."""
@@ -861,6 +1025,8 @@ class CountNonzero(Op):
     def forward(ctx: Node, x: Array, axes: tuple) -> Array:
         return ctx.xp.asarray((x != 0).sum(axis=axes), dtype=dtypes.int64.numpy)
 
+    batch = axes_batch
+
 
 def count_nonzero(input: Any, dim: Any = None) -> Any:  # noqa: A002
     """Number of nonzero elements over `dim` (all when None), as int64."""
@@ -888,6 +1054,8 @@ class Argsort(Op):
         order = xp.argsort(xp.flip(x, axis), axis=axis, kind="stable")
         return (x.shape[axis] - 1 - xp.flip(order, axis)).astype(dtypes.int64.numpy)
 
+    batch = axis_batch
+
 
 class MedianIndex(Op):
     """Index of the lower median along `axis` (of the first NaN in slices holding one, as
@@ -908,6 +1076,8 @@ class MedianIndex(Op):
             has_nan = nan.any(axis=axis, keepdims=True)
             index = xp.where(has_nan, xp.argmax(nan, axis=axis, keepdims=True), index)
         return index.astype(dtypes.int64.numpy, copy=False)
+
+    batch = axis_batch
 
 
 def _entries(index: Any, axis: int, start: int, stop: int) -> Any:
@@ -1006,6 +1176,10 @@ class Median(Op):
         axes = tuple(range(x._array.ndim))
         return (g * _tie_weights(x, ctx.out, axes, False, True, g.dtype),)
 
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return _reduction_jvp(ctx, t, None, False)
+
 
 def median(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002
     """median(input): the lower median of all elements (ties share the gradient);
@@ -1051,6 +1225,8 @@ class Softmax(Op):
         out = ctx.out
         return out * (t - sum(t * out, ctx.axis, keepdim=True))
 
+    batch = axis_batch
+
 
 class LogSoftmax(Op):
     """x - max - log(sum(exp(x - max))) along `axis`. Derivative: g - exp(out) sum(g)."""
@@ -1074,6 +1250,8 @@ class LogSoftmax(Op):
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
         return t - sum(t * exp(ctx.out), ctx.axis, keepdim=True)
+
+    batch = axis_batch
 
 
 def _softmax(name: str, op: type, input: Any, dim: int | None, dtype: Any) -> Any:  # noqa: A002

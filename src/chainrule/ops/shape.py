@@ -135,6 +135,11 @@ class Reshape(Op):
     def node_name(cls) -> str:
         return "UnsafeViewBackward0"
 
+    @staticmethod
+    def batch(b: Any, x: Any, shape: tuple) -> Any:
+        """vmap: the batch in front of the new shape (a view where the strides allow)."""
+        return reshape(x, (b.size, *shape))
+
 
 class View(Reshape):
     """A reshape that shares memory with its input (an error where that is impossible)."""
@@ -300,6 +305,11 @@ class Permute(Op):
     def jvp(ctx: Node, t: Any) -> Any:
         return apply(Permute, (t,), ctx.dims)
 
+    @staticmethod
+    def batch(b: Any, x: Any, dims: tuple) -> Any:
+        """vmap: the batch dimension stays first."""
+        return apply(Permute, (x,), (0, *(dim + 1 for dim in dims)))
+
 
 def permute(input: Any, *dims: Any) -> Any:  # noqa: A002
     dims = normalize_size(dims) if dims and not isinstance(dims[0], int) else tuple(dims)
@@ -366,6 +376,11 @@ class Expand(Op):
     def jvp(ctx: Node, t: Any) -> Any:
         return expand(t, ctx.shape)
 
+    @staticmethod
+    def batch(b: Any, x: Any, shape: tuple) -> Any:
+        """vmap: new dimensions go after the batch dimension, not in front of it."""
+        return apply(Expand, tuple(b.align((x,), len(shape))), (b.size, *shape))
+
 
 class SumTo(Op):
     """g summed over the dimensions broadcasting added or stretched, down to `shape`.
@@ -388,6 +403,15 @@ class SumTo(Op):
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
         return sum_to(t, ctx.shape)
+
+    @staticmethod
+    def batch(b: Any, x: Any, shape: tuple) -> Any:
+        """vmap: the batch dimension moved last while summing, so the leading dimensions
+        summed away are the example's own."""
+        if not b.batched[0]:
+            x = b.expand(x)
+        summed = apply(SumTo, (movedim(x, 0, -1),), (*shape, b.size))
+        return movedim(summed, -1, 0)
 
 
 def sum_to(input: Any, shape: tuple) -> Any:  # noqa: A002
@@ -482,6 +506,11 @@ class Flip(Op):
     def jvp(ctx: Node, t: Any) -> Any:
         return apply(Flip, (t,), ctx.dims)
 
+    @staticmethod
+    def batch(b: Any, x: Any, dims: tuple) -> Any:
+        """vmap: the dims one further right."""
+        return apply(Flip, (x,), tuple(dim + 1 for dim in dims))
+
 
 def flip(input: Any, *args: Any, dims: Any = None) -> Any:  # noqa: A002
     """`input` reversed along `dims`: flip(x, (0, 1)), x.flip(0, 1) or flip(x, dims=0).
@@ -514,6 +543,14 @@ class Roll(Op):
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
         return apply(Roll, (t,), ctx.shifts, ctx.dims)
+
+    @staticmethod
+    def batch(b: Any, x: Any, shifts: Any, dims: Any) -> Any:
+        """vmap: the dims one further right; with dims None, each example rolled flat."""
+        if dims is None:
+            flat = apply(Roll, (reshape(x, (b.size, -1)),), (shifts,), (1,))
+            return reshape(flat, tuple(x.shape))
+        return apply(Roll, (x,), shifts, tuple(dim + 1 for dim in dims))
 
 
 def _negate(shifts: Any) -> Any:
@@ -568,6 +605,11 @@ class Repeat(Op):
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
         return apply(Repeat, (t,), ctx.repeats)
+
+    @staticmethod
+    def batch(b: Any, x: Any, repeats: tuple) -> Any:
+        """vmap: the example tiled, the batch repeated once."""
+        return apply(Repeat, tuple(b.align((x,), len(repeats))), (1, *repeats))
 
 
 def repeat(input: Any, *sizes: Any) -> Any:  # noqa: A002
@@ -625,6 +667,12 @@ class Cat(Op):
     def jvp(ctx: Node, *tangents: Any) -> Any:
         return apply(Cat, _fill_tangents(ctx, tangents), ctx.dim)
 
+    @staticmethod
+    def batch(b: Any, *tensors_and_dim: Any) -> Any:
+        """vmap: every input with the batch first (shared ones broadcast), dim one right."""
+        tensors = b.batch_all(tensors_and_dim[:-1])
+        return apply(Cat, tuple(tensors), tensors_and_dim[-1] + 1)
+
 
 class Stack(Op):
     """The inputs stacked along a new dimension `dim`. Derivative: g unbound along it."""
@@ -642,6 +690,12 @@ class Stack(Op):
     @staticmethod
     def jvp(ctx: Node, *tangents: Any) -> Any:
         return apply(Stack, _fill_tangents(ctx, tangents), ctx.dim)
+
+    @staticmethod
+    def batch(b: Any, *tensors_and_dim: Any) -> Any:
+        """vmap: every input with the batch first (shared ones broadcast), dim one right."""
+        tensors = b.batch_all(tensors_and_dim[:-1])
+        return apply(Stack, tuple(tensors), tensors_and_dim[-1] + 1)
 
 
 def _fill_tangents(ctx: Node, tangents: tuple) -> tuple:
@@ -788,6 +842,11 @@ class Split(Op):
         sizes = tuple(shape[ctx.dim] for shape, _ in ctx.output_meta)
         return apply(Split, (t,), sizes, ctx.dim)
 
+    @staticmethod
+    def batch(b: Any, x: Any, sizes: tuple, dim: int) -> Any:
+        """vmap: the dim one further right."""
+        return apply(Split, (x,), sizes, dim + 1)
+
 
 class Unbind(Op):
     """The slices of x along `dim`, with that dimension removed (views of x).
@@ -806,6 +865,11 @@ class Unbind(Op):
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
         return apply(Unbind, (t,), ctx.dim)
+
+    @staticmethod
+    def batch(b: Any, x: Any, dim: int) -> Any:
+        """vmap: the dim one further right."""
+        return apply(Unbind, (x,), dim + 1)
 
 
 def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple:
@@ -927,6 +991,11 @@ class ConstantPadNd(Op):
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
         return apply(ConstantPadNd, (t,), ctx.widths, 0)
+
+    @staticmethod
+    def batch(b: Any, x: Any, widths: tuple, value: Any) -> Any:
+        """vmap: no padding along the batch dimension."""
+        return apply(ConstantPadNd, (x,), ((0, 0), *widths), value)
 
 
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")

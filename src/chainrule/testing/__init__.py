@@ -7,7 +7,13 @@ For each input shape set, `check_op` draws float64 inputs inside the spec's doma
      differences through the inner-product identity <t, vjp(c)> = d/de <f(x + e t), c>;
   3. the second derivative: d/dx <vjp(x, c), w> against the reference's double backward and
      against finite differences of the vjp in a random direction;
-  4. the same in float32 (value and dtype), and on non-contiguous (transposed) inputs.
+  4. the same in float32 (value and dtype), and on non-contiguous (transposed) inputs;
+  5. forward mode (unless `forward_mode=False`): with the random directions t of 2 as tangents
+     of dual inputs (chainrule.autograd.forward_ad), the output tangents must satisfy
+     <jvp(t), c> = <t, vjp(c)> with the same c, match the finite difference of <f(x + e t), c>,
+     and match torch.func.jvp elementwise; with and without inputs that require grad (the two
+     paths of `apply`). Where PyTorch's own jvp is not the transpose of its vjp (tie
+     conventions), either of the two conventions is accepted.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ class OpSpec:
         matrices); arrays of integer or bool dtype are passed but never differentiated.
     second_order: check second derivatives too (off for ops whose vjp is piecewise constant
         in a way finite differences cannot see, documented per spec).
+    forward_mode: check the op's jvp (forward-mode AD) too; turn off only with a reason.
     """
 
     name: str
@@ -41,6 +48,7 @@ class OpSpec:
     kwargs: dict = dataclasses.field(default_factory=dict)
     make_inputs: Callable[[np.random.Generator], tuple] | None = None
     second_order: bool = True
+    forward_mode: bool = True
     finite_differences: bool = True
     noncontiguous: bool = True
     float32: bool = True
@@ -176,14 +184,14 @@ def check_op(spec: OpSpec, seed: int = 0) -> None:
 
     rng = np.random.default_rng(seed)
     cases = spec.shapes if spec.make_inputs is None else spec.shapes[:1] or [()]
-    for case in cases:
+    for case_number, case in enumerate(cases):
         arrays = _draw_inputs(spec, case, rng)
         label = f"{spec.name}{tuple(a.shape for a in arrays)}"
         inputs = _chainrule_inputs(arrays)
         outputs = _float_outputs(_flatten_outputs(spec.fn(*inputs, **spec.kwargs)))
         all_outputs = _flatten_outputs(spec.fn(*_chainrule_inputs(arrays), **spec.kwargs))
 
-        torch_outputs = torch_inputs = None
+        torch_outputs = torch_inputs = torch_grads = None
         if spec.torch_fn is not None:
             torch_inputs = _torch_inputs(arrays)
             torch_all = _flatten_outputs(spec.torch_fn(*torch_inputs, **spec.kwargs))
@@ -225,6 +233,7 @@ def check_op(spec: OpSpec, seed: int = 0) -> None:
                     label, f"gradient of input {index}", actual, expected, spec.atol, spec.rtol
                 )
 
+        directions = numeric = None
         if spec.finite_differences and wanted:
             directions = [rng.standard_normal(t.shape) for t in wanted]
             analytic = _inner(grads, directions)
@@ -233,10 +242,23 @@ def check_op(spec: OpSpec, seed: int = 0) -> None:
                 label, "vjp vs finite differences", analytic, numeric, spec.fd_atol, spec.fd_rtol
             )
 
+        second_order = None
         if spec.second_order and wanted:
-            _check_second_order(
+            second_order = _check_second_order(
                 spec, label, arrays, inputs, grads, rng, torch_inputs, cotangents_np
             )
+        if spec.forward_mode and wanted:
+            if directions is None:
+                # A stream of its own, so the later cases draw the inputs they always drew.
+                own = np.random.default_rng([seed, 5, case_number])
+                directions = [own.standard_normal(t.shape) for t in wanted]
+            _check_forward_mode(
+                spec, label, arrays, directions, numeric, grads, cotangents_np, torch_grads
+            )
+            if second_order is not None:
+                _check_forward_over_reverse(
+                    spec, label, arrays, directions, cotangents_np, *second_order
+                )
 
         if spec.float32 and spec.torch_fn is not None:
             _check_float32(spec, label, arrays)
@@ -299,7 +321,8 @@ def _check_second_order(
     rng: np.random.Generator,
     torch_inputs: list | None,
     cotangents_np: list,
-) -> None:
+) -> tuple[list, list]:
+    """Check d/dx <vjp(x, c), w>; return (w, that), for the forward-over-reverse check."""
     import chainrule
 
     wanted = [t for t in inputs if t.requires_grad]
@@ -377,6 +400,193 @@ def _check_second_order(
             spec.fd_atol * 10,
             spec.fd_rtol * 10,
         )
+    return weights_np, list(second)
+
+
+def _check_forward_over_reverse(
+    spec: OpSpec,
+    label: str,
+    arrays: tuple,
+    tangents: list,
+    cotangents_np: list,
+    weights_np: list,
+    second: list,
+) -> None:
+    """The tangent, in direction t, of vjp(x, c) computed on dual inputs (forward over
+    reverse, what hessian and hvp use: the jvp rules of the ops every vjp is made of, and
+    saved outputs keeping their tangents) must agree with reverse over reverse:
+    <d/de vjp(x + e t, c), w> = <t, d/dx <vjp(x, c), w>>."""
+    import chainrule
+    import chainrule.autograd.forward_ad as fwAD
+
+    directions = iter(tangents)
+    with fwAD.dual_level():
+        duals = []
+        for array in arrays:
+            tensor = chainrule.from_numpy(array.copy())
+            if array.dtype.kind == "f":
+                tensor.requires_grad_(True)
+                tangent = chainrule.from_numpy(next(directions).copy())
+                tensor = fwAD.make_dual(tensor, tangent)
+            duals.append(tensor)
+        outputs = _float_outputs(_flatten_outputs(spec.fn(*duals, **spec.kwargs)))
+        cotangents = [chainrule.from_numpy(c.copy()) for c in cotangents_np]
+        grads = _vjp(outputs, duals, cotangents, create_graph=False)
+        grad_tangents = [None if g is None else fwAD.unpack_dual(g).tangent for g in grads]
+    _assert_close(
+        label,
+        "forward over reverse: <jvp(vjp(c))(t), w> vs <t, d/dx <vjp(c), w>>",
+        _inner(grad_tangents, weights_np),
+        _inner(second, tangents),
+        spec.atol * 10,
+        spec.rtol * 10,
+    )
+
+
+def _dual_outputs(spec: OpSpec, arrays: tuple, tangents: list, requires_grad: bool) -> list:
+    """The output tangents (zeros where an output carries none) of spec.fn on dual inputs; a
+    floating input whose tangent is None is passed as a plain tensor."""
+    import chainrule
+    import chainrule.autograd.forward_ad as fwAD
+
+    directions = iter(tangents)
+    with fwAD.dual_level():
+        duals = []
+        for array in arrays:
+            tensor = chainrule.from_numpy(array.copy())
+            if array.dtype.kind == "f":
+                tensor.requires_grad_(requires_grad)
+                tangent = next(directions)
+                if tangent is not None:
+                    tensor = fwAD.make_dual(tensor, chainrule.from_numpy(tangent.copy()))
+            duals.append(tensor)
+        outputs = _float_outputs(_flatten_outputs(spec.fn(*duals, **spec.kwargs)))
+        result = []
+        for output in outputs:
+            tangent = fwAD.unpack_dual(output).tangent
+            result.append(np.zeros(output.shape) if tangent is None else _to_numpy(tangent))
+    return result
+
+
+def _torch_jvp(spec: OpSpec, arrays: tuple, tangents: list) -> list | None:
+    """torch.func.jvp of the reference in the same direction; None where torch has no forward
+    rule for one of its ops (the identity and finite-difference checks still run)."""
+    import torch
+
+    floats = [i for i, a in enumerate(arrays) if a.dtype.kind == "f"]
+
+    def reference(*float_inputs: Any) -> tuple:
+        tensors = [torch.from_numpy(a.copy()) for a in arrays]
+        for index, tensor in zip(floats, float_inputs):
+            tensors[index] = tensor
+        outputs = _flatten_outputs(spec.torch_fn(*tensors, **spec.kwargs))
+        return tuple(o for o in outputs if o.dtype.is_floating_point)
+
+    primals = tuple(torch.from_numpy(arrays[i].copy()) for i in floats)
+    directions = tuple(torch.from_numpy(t.copy()) for t in tangents)
+    try:
+        _, output_tangents = torch.func.jvp(reference, primals, directions)
+    except (NotImplementedError, RuntimeError) as error:
+        if "forward" in str(error).lower() or "jvp" in str(error).lower():
+            return None
+        raise
+    return [_to_numpy(t) for t in output_tangents]
+
+
+def _check_forward_mode(
+    spec: OpSpec,
+    label: str,
+    arrays: tuple,
+    tangents: list,
+    numeric: float | None,
+    grads: list,
+    cotangents_np: list,
+    torch_grads: list | None,
+) -> None:
+    """The jvp in direction `tangents` (the vjp check's random directions, whose finite
+    difference <(f(x + e t) - f(x - e t)) / 2e, c> is `numeric`)."""
+    output_tangents = _dual_outputs(spec, arrays, tangents, requires_grad=False)
+    forward = _inner(output_tangents, cotangents_np)
+    backward = _inner(grads, tangents)
+    transposes = _close(forward, backward, spec.atol * 10, spec.rtol * 10)
+    if numeric is not None:
+        _assert_close(
+            label, "<jvp(t), c> vs finite differences", forward, numeric, spec.fd_atol, spec.fd_rtol
+        )
+    expected = _torch_jvp(spec, arrays, tangents) if spec.torch_fn is not None else None
+    matches = expected is None or all(
+        _close(mine, theirs, spec.atol, spec.rtol)
+        for mine, theirs in zip(output_tangents, expected)
+    )
+    torch_transposes = (
+        expected is None
+        or torch_grads is None
+        or _close(_inner(expected, cotangents_np), _inner(torch_grads, tangents), 1e-5, 1e-4)
+    )
+    if torch_transposes:
+        _assert_close(
+            label, "<jvp(t), c> vs <t, vjp(c)>", forward, backward, spec.atol * 10, spec.rtol * 10
+        )
+        for index, (mine, theirs) in enumerate(zip(output_tangents, expected or [])):
+            _assert_close(
+                label,
+                f"jvp of output {index} vs torch.func.jvp",
+                mine,
+                theirs,
+                spec.atol,
+                spec.rtol,
+            )
+    elif not (transposes or matches):
+        # PyTorch's own jvp is not the transpose of its vjp here (tie conventions, embedding's
+        # padding_idx), so it pins nothing down: either convention is accepted, but exactly.
+        raise AssertionError(
+            f"{label}: the jvp is neither the transpose of the vjp (<jvp(t), c> = {forward:.6g}, "
+            f"<t, vjp(c)> = {backward:.6g}) nor torch.func.jvp"
+        )
+    if len(tangents) > 1:
+        # One input at a time, the others without tangents (None to the rules): the parts
+        # must add up to the whole, and each must be the transpose of its part of the vjp.
+        total = [np.zeros_like(t) for t in output_tangents]
+        for index, tangent in enumerate(tangents):
+            only = [tangent if i == index else None for i in range(len(tangents))]
+            part = _dual_outputs(spec, arrays, only, requires_grad=False)
+            total = [a + b for a, b in zip(total, part)]
+            if transposes:
+                _assert_close(
+                    label,
+                    f"<jvp(t), c> vs <t, vjp(c)> with a tangent on input {index} only",
+                    _inner(part, cotangents_np),
+                    _inner(grads[index : index + 1], [tangent]),
+                    spec.atol * 10,
+                    spec.rtol * 10,
+                )
+        for index, (mine, reference) in enumerate(zip(total, output_tangents)):
+            _assert_close(
+                label,
+                f"jvp of output {index}: the sum over inputs taken one at a time",
+                mine,
+                reference,
+                spec.atol * 10,
+                spec.rtol * 10,
+            )
+    # With inputs that require grad, apply() records a node and takes the other path.
+    recorded = _dual_outputs(spec, arrays, tangents, requires_grad=True)
+    for index, (mine, reference) in enumerate(zip(recorded, output_tangents)):
+        _assert_close(
+            label,
+            f"jvp of output {index} with inputs requiring grad",
+            mine,
+            reference,
+            spec.atol,
+            spec.rtol,
+        )
+
+
+def _close(actual: Any, expected: Any, atol: float, rtol: float) -> bool:
+    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    return actual.shape == expected.shape and bool(
+        np.allclose(actual, expected, atol=atol, rtol=rtol, equal_nan=True)
+    )
 
 
 def _check_float32(spec: OpSpec, label: str, arrays: tuple) -> None:

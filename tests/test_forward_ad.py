@@ -1,0 +1,255 @@
+"""chainrule.autograd.forward_ad against torch.autograd.forward_ad: dual levels, make_dual and
+unpack_dual, what carries a tangent and what does not, in-place writes, and forward mode
+composed with reverse mode in both orders. The per-op jvp rules are checked by check_op."""
+
+import numpy as np
+import pytest
+import torch
+import torch.autograd.forward_ad as tfw
+
+import chainrule
+import chainrule.autograd.forward_ad as fw
+from chainrule.errors import DTypeError, GradError, ShapeError
+
+RNG = np.random.default_rng(0)
+X = RNG.uniform(-1.0, 1.0, size=(3, 4))
+T = RNG.standard_normal((3, 4))
+W = RNG.standard_normal((4, 4))
+V = RNG.standard_normal(4)
+
+
+def mine(array, requires_grad=False):
+    return chainrule.from_numpy(np.array(array)).requires_grad_(requires_grad)
+
+
+def theirs(array, requires_grad=False):
+    return torch.from_numpy(np.array(array)).requires_grad_(requires_grad)
+
+
+def close(a, b):
+    a = a.detach().numpy() if hasattr(a, "detach") else np.asarray(a)
+    b = b.detach().numpy() if hasattr(b, "detach") else np.asarray(b)
+    return a.shape == b.shape and np.allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+# ---- make_dual and unpack_dual -------------------------------------------------------------
+
+
+def test_unpack_gives_the_primal_and_the_tangent_as_torch():
+    with fw.dual_level(), tfw.dual_level():
+        dual, torch_dual = fw.make_dual(mine(X), mine(T)), tfw.make_dual(theirs(X), theirs(T))
+        primal, tangent = fw.unpack_dual(dual)
+        torch_primal, torch_tangent = tfw.unpack_dual(torch_dual)
+        assert close(primal, torch_primal) and close(tangent, torch_tangent)
+        assert tangent.shape == (3, 4) and tangent.dtype == chainrule.float64
+        assert fw.unpack_dual(primal).tangent is None  # the primal is a view without tangent
+        assert type(fw.unpack_dual(dual)).__name__ == "UnpackedDualTensor"
+
+
+def test_the_tangent_given_is_the_tangent_unpacked():
+    tangent = mine(T)
+    with fw.dual_level():
+        assert fw.unpack_dual(fw.make_dual(mine(X), tangent)).tangent is tangent
+
+
+def test_a_tangent_takes_the_primals_dtype():
+    # A deliberate difference: torch keeps a float32 tangent on a float64 primal as float32;
+    # chainrule casts it, so every rule sees one dtype per tensor.
+    with fw.dual_level():
+        dual = fw.make_dual(mine(X), mine(T).float())
+        assert fw.unpack_dual(dual).tangent.dtype == chainrule.float64
+        dual32 = fw.make_dual(mine(X).float(), mine(T))
+        assert fw.unpack_dual(dual32 * 2).tangent.dtype == chainrule.float32
+
+
+def test_a_tangent_of_another_shape_is_refused_as_torch():
+    with fw.dual_level(), tfw.dual_level():
+        with pytest.raises(RuntimeError, match="size"):
+            tfw.make_dual(theirs(X), theirs(T[:2]))
+        with pytest.raises(ShapeError, match=r"\(2, 4\).*\(3, 4\)"):
+            fw.make_dual(mine(X), mine(T[:2]))
+
+
+def test_integer_primals_are_refused():
+    with fw.dual_level(), tfw.dual_level():
+        with pytest.raises(ValueError, match="floating"):
+            tfw.make_dual(torch.ones(3, dtype=torch.int64), torch.ones(3))
+        with pytest.raises(DTypeError, match="floating"):
+            fw.make_dual(chainrule.ones(3, dtype=chainrule.int64), chainrule.ones(3))
+
+
+def test_make_dual_needs_a_level_and_levels_do_not_nest_as_in_torch():
+    with pytest.raises(RuntimeError, match="no level"):
+        tfw.make_dual(theirs(X), theirs(T))
+    with pytest.raises(GradError, match="no level"):
+        fw.make_dual(mine(X), mine(T))
+    with tfw.dual_level(), pytest.raises(RuntimeError, match="Nested"):
+        with tfw.dual_level():
+            pass
+    with fw.dual_level(), pytest.raises(GradError, match="Nested"):
+        with fw.dual_level():
+            pass
+
+
+def test_enter_and_exit_dual_level_as_functions():
+    level = fw.enter_dual_level()
+    try:
+        assert fw.current_level() == level
+        dual = fw.make_dual(mine(X), mine(T))
+        assert fw.unpack_dual(dual.sin()).tangent is not None
+    finally:
+        fw.exit_dual_level()
+    assert fw.current_level() is None
+    assert fw.unpack_dual(dual).tangent is None
+    with pytest.raises(GradError):
+        fw.exit_dual_level()
+
+
+def test_exiting_the_level_drops_every_tangent():
+    with fw.dual_level():
+        dual = fw.make_dual(mine(X), mine(T))
+        out = dual.exp()
+    with tfw.dual_level():
+        torch_out = tfw.make_dual(theirs(X), theirs(T)).exp()
+    assert tfw.unpack_dual(torch_out).tangent is None
+    assert fw.unpack_dual(out).tangent is None and fw.unpack_dual(dual).tangent is None
+    with fw.dual_level():  # a new level does not see the old tangents either
+        assert fw.unpack_dual(out).tangent is None
+        assert fw.unpack_dual(out * 2).tangent is None
+    assert close(out, torch_out)
+
+
+# ---- what carries a tangent ------------------------------------------------------------------
+
+
+def test_tangents_through_a_function_match_torch():
+    def f(lib, x, w):
+        return (lib.tanh(x @ w) ** 2).sum(-1) + x.mean() * x[:, 0]
+
+    with fw.dual_level(), tfw.dual_level():
+        out = f(chainrule, fw.make_dual(mine(X), mine(T)), mine(W))
+        torch_out = f(torch, tfw.make_dual(theirs(X), theirs(T)), theirs(W))
+        assert close(fw.unpack_dual(out).tangent, tfw.unpack_dual(torch_out).tangent)
+        assert close(out, torch_out)
+
+
+def test_ops_without_tangents_give_none_as_torch():
+    with fw.dual_level(), tfw.dual_level():
+        dual, torch_dual = fw.make_dual(mine(X), mine(T)), tfw.make_dual(theirs(X), theirs(T))
+        for op in ("argmax", "sign"):
+            mine_out, torch_out = getattr(dual, op)(), getattr(torch_dual, op)()
+            torch_tangent = tfw.unpack_dual(torch_out).tangent
+            tangent = fw.unpack_dual(mine_out).tangent
+            if torch_tangent is None:
+                assert tangent is None, op
+            else:
+                assert close(tangent, torch_tangent), op
+        assert fw.unpack_dual(dual > 0).tangent is None
+        assert tfw.unpack_dual(torch_dual > 0).tangent is None
+        assert fw.unpack_dual(mine(X) * 3).tangent is None  # no dual input, no tangent
+        assert fw.unpack_dual(dual.detach()).tangent is None
+        assert tfw.unpack_dual(torch_dual.detach()).tangent is None
+
+
+def test_a_plain_operand_counts_as_a_zero_tangent():
+    with fw.dual_level(), tfw.dual_level():
+        out = fw.make_dual(mine(X), mine(T)) * mine(W[:3])
+        torch_out = tfw.make_dual(theirs(X), theirs(T)) * theirs(W[:3])
+        assert close(fw.unpack_dual(out).tangent, tfw.unpack_dual(torch_out).tangent)
+        scalar_power = fw.make_dual(mine(X), mine(T)) ** 2  # no log(x) of negative x: no nan
+        assert np.isfinite(fw.unpack_dual(scalar_power).tangent.numpy()).all()
+
+
+def test_multi_output_ops_give_each_output_its_tangent():
+    with fw.dual_level(), tfw.dual_level():
+        dual, torch_dual = fw.make_dual(mine(X), mine(T)), tfw.make_dual(theirs(X), theirs(T))
+        for piece, torch_piece in zip(dual.split(2, 1), torch_dual.split(2, 1)):
+            assert close(fw.unpack_dual(piece).tangent, tfw.unpack_dual(torch_piece).tangent)
+        values, indices = chainrule.max(dual, 1)
+        torch_values, torch_indices = torch.max(torch_dual, 1)
+        assert close(fw.unpack_dual(values).tangent, tfw.unpack_dual(torch_values).tangent)
+        assert fw.unpack_dual(indices).tangent is None
+        assert tfw.unpack_dual(torch_indices).tangent is None
+
+
+# ---- in-place writes -------------------------------------------------------------------------
+
+
+def test_in_place_writes_update_the_tangent_as_torch():
+    with fw.dual_level(), tfw.dual_level():
+        dual, torch_dual = fw.make_dual(mine(X), mine(T)), tfw.make_dual(theirs(X), theirs(T))
+        dual.mul_(mine(W[:3]))
+        torch_dual.mul_(theirs(W[:3]))
+        assert close(fw.unpack_dual(dual).tangent, tfw.unpack_dual(torch_dual).tangent)
+
+        dual.fill_(2.0)  # new contents independent of every tangent: a zero tangent
+        torch_dual.fill_(2.0)
+        assert close(fw.unpack_dual(dual).tangent, tfw.unpack_dual(torch_dual).tangent)
+
+        plain, torch_plain = chainrule.zeros(3, 4, dtype=chainrule.float64), torch.zeros(3, 4)
+        torch_plain = torch_plain.double()
+        plain[1:] = fw.make_dual(mine(X), mine(T))[1:]
+        torch_plain[1:] = tfw.make_dual(theirs(X), theirs(T))[1:]
+        assert close(fw.unpack_dual(plain).tangent, tfw.unpack_dual(torch_plain).tangent)
+        assert close(plain, torch_plain)
+
+        copied = chainrule.zeros(3, 4, dtype=chainrule.float64)
+        copied.copy_(fw.make_dual(mine(X), mine(T)))
+        assert close(fw.unpack_dual(copied).tangent, T)
+
+
+def test_an_in_place_write_into_a_view_of_a_dual_tensor_is_refused():
+    # torch would update the base's tangent through the view; chainrule does not track
+    # tangents from views back to bases, so it refuses rather than answer wrongly.
+    with fw.dual_level():
+        base = fw.make_dual(mine(X), mine(T)) * 1.0
+        with pytest.raises(GradError, match="view of a dual tensor"):
+            base[0].mul_(2.0)
+
+
+# ---- forward and reverse together -----------------------------------------------------------
+
+
+def test_reverse_over_forward_differentiates_the_tangent():
+    """d/dx <J(x) v, c>: backward through a tangent computation, against torch."""
+    cotangent = RNG.standard_normal(3)
+
+    def f(lib, x, w):
+        return lib.sin(x @ w).sum(-1) * x[:, 1]
+
+    x = mine(X, requires_grad=True)
+    with fw.dual_level():
+        tangent = fw.unpack_dual(f(chainrule, fw.make_dual(x, mine(T)), mine(W))).tangent
+    assert tangent.requires_grad
+    (tangent * mine(cotangent)).sum().backward()
+    torch_x = theirs(X, requires_grad=True)
+    with tfw.dual_level():
+        torch_tangent = tfw.unpack_dual(f(torch, tfw.make_dual(torch_x, theirs(T)), theirs(W)))
+    (torch_tangent.tangent * theirs(cotangent)).sum().backward()
+    assert close(x.grad, torch_x.grad)
+
+
+def test_forward_over_reverse_gives_the_hessian_vector_product():
+    def f(lib, x):
+        return (lib.tanh(lib.from_numpy(W.copy()) @ x) ** 2).sum()
+
+    x = mine(V, requires_grad=True)
+    with fw.dual_level():
+        dual = fw.make_dual(x, mine(V[::-1].copy()))
+        (gradient,) = chainrule.autograd.grad(f(chainrule, dual), dual)
+        hvp = fw.unpack_dual(gradient).tangent
+    torch_x = theirs(V, requires_grad=True)
+    with tfw.dual_level():
+        torch_dual = tfw.make_dual(torch_x, theirs(V[::-1].copy()))
+        (torch_gradient,) = torch.autograd.grad(f(torch, torch_dual), torch_dual)
+        torch_hvp = tfw.unpack_dual(torch_gradient).tangent
+    assert close(hvp, torch_hvp)
+
+
+def test_saved_outputs_keep_their_tangent_for_the_backward():
+    """exp saves its output; the vjp run inside the level must see the output's tangent."""
+    x = mine(V, requires_grad=True)
+    with fw.dual_level():
+        dual = fw.make_dual(x, chainrule.ones(4, dtype=chainrule.float64))
+        (gradient,) = chainrule.autograd.grad(dual.exp().sum(), dual)
+        assert close(fw.unpack_dual(gradient).tangent, np.exp(V))

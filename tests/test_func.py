@@ -1,0 +1,411 @@
+"""chainrule.func against torch.func, the same functions on the same inputs: grad, vjp, jvp,
+jacrev, jacfwd, hessian, linearize, vmap of grad, functional_call, with argnums, has_aux and
+pytrees; transforms composed; NumPy in, NumPy out."""
+
+import numpy as np
+import pytest
+import torch
+import torch.func as tf
+
+import chainrule
+import chainrule.func as cf
+from chainrule.errors import GradError, ShapeError
+
+RNG = np.random.default_rng(0)
+A = RNG.uniform(-1.0, 1.0, size=(3,))
+B = RNG.uniform(-1.0, 1.0, size=(3,))
+M = RNG.uniform(-1.0, 1.0, size=(2, 3))
+U = RNG.standard_normal(3)
+V = RNG.standard_normal(3)
+
+
+def mine(array):
+    return chainrule.from_numpy(np.array(array, dtype=np.float64))
+
+
+def theirs(array):
+    return torch.from_numpy(np.array(array, dtype=np.float64))
+
+
+def as_numpy(value):
+    if hasattr(value, "detach"):
+        value = value.detach()
+    return np.asarray(value.numpy() if hasattr(value, "numpy") else value)
+
+
+def assert_same_tree(actual, expected):
+    """Same nesting (tuples, lists, dicts) and the same values at every leaf."""
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict) and actual.keys() == expected.keys()
+        for key in expected:
+            assert_same_tree(actual[key], expected[key])
+    elif isinstance(expected, (tuple, list)):
+        assert type(actual) is type(expected) and len(actual) == len(expected), (actual, expected)
+        for a, e in zip(actual, expected):
+            assert_same_tree(a, e)
+    else:
+        a, e = as_numpy(actual), as_numpy(expected)
+        assert a.shape == e.shape, (a.shape, e.shape)
+        np.testing.assert_allclose(a, e, rtol=1e-10, atol=1e-12)
+
+
+def scalar_f(lib, x, y):
+    return (lib.sin(x) * y).sum() + (x**2).sum() * y[0]
+
+
+def vector_f(lib, x, y):
+    return lib.tanh(x * y) + x.sum() * y
+
+
+def tree_f(lib, params, x):
+    """A pytree in (a dict of tensors) and out (a dict holding a tuple)."""
+    hidden = lib.tanh(params["w"] @ x + params["b"])
+    return {"out": hidden, "extra": (hidden.sum(), x * params["b"][0])}
+
+
+def both(function):
+    """The same function for chainrule and for torch."""
+    return (lambda *a: function(chainrule, *a)), (lambda *a: function(torch, *a))
+
+
+# ---- grad --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argnums", [0, 1, (0, 1), (1,), -1])
+def test_grad_argnums(argnums):
+    f, g = both(scalar_f)
+    assert_same_tree(
+        cf.grad(f, argnums)(mine(A), mine(B)), tf.grad(g, argnums)(theirs(A), theirs(B))
+    )
+
+
+def test_grad_has_aux_and_grad_and_value():
+    def f(lib, x):
+        return (x**3).sum(), {"mean": x.mean()}
+
+    mine_f, torch_f = both(f)
+    assert_same_tree(
+        cf.grad(mine_f, has_aux=True)(mine(A)), tf.grad(torch_f, has_aux=True)(theirs(A))
+    )
+    assert_same_tree(
+        cf.grad_and_value(mine_f, has_aux=True)(mine(A)),
+        tf.grad_and_value(torch_f, has_aux=True)(theirs(A)),
+    )
+
+
+def test_grad_of_a_pytree_argument():
+    def loss(lib, params, x):
+        return tree_f(lib, params, x)["out"].pow(2).sum()
+
+    params = {"w": M, "b": A[:2]}
+    f, g = both(loss)
+    assert_same_tree(
+        cf.grad(f)({k: mine(v) for k, v in params.items()}, mine(B)),
+        tf.grad(g)({k: theirs(v) for k, v in params.items()}, theirs(B)),
+    )
+
+
+def test_grad_refuses_non_scalar_outputs_and_bad_argnums():
+    with pytest.raises(ShapeError):
+        cf.grad(lambda x: x * 2)(mine(A))
+    with pytest.raises(ValueError):
+        cf.grad(lambda x: x.sum(), argnums=2)(mine(A))
+    with pytest.raises(TypeError):
+        cf.grad(lambda x: x.sum(), has_aux=True)(mine(A))
+
+
+def test_numpy_in_numpy_out():
+    def f(x):
+        return (chainrule.sin(x) ** 2).sum()
+
+    gradient = cf.grad(f)(A)
+    assert isinstance(gradient, np.ndarray)
+    np.testing.assert_allclose(gradient, 2 * np.sin(A) * np.cos(A), rtol=1e-12)
+    for transform in (cf.jacrev, cf.jacfwd):
+        jacobian = transform(chainrule.sin)(A)
+        assert isinstance(jacobian, np.ndarray)
+        np.testing.assert_allclose(jacobian, np.diag(np.cos(A)), rtol=1e-12)
+    curvature = cf.hessian(f)(A)
+    assert isinstance(curvature, np.ndarray)
+    np.testing.assert_allclose(curvature, np.diag(2 * np.cos(2 * A)), rtol=1e-12, atol=1e-15)
+    output, tangent = cf.jvp(chainrule.sin, (A,), (U,))
+    assert isinstance(output, np.ndarray) and isinstance(tangent, np.ndarray)
+    np.testing.assert_allclose(tangent, np.cos(A) * U, rtol=1e-12)
+    output, jvp_fn = cf.linearize(chainrule.sin, A)
+    assert isinstance(output, np.ndarray)
+    np.testing.assert_allclose(jvp_fn(U), np.cos(A) * U, rtol=1e-12)
+    (gradient,) = cf.vjp(chainrule.sin, A)[1](V)
+    assert isinstance(gradient, np.ndarray)
+    assert isinstance(cf.grad(lambda x: x**3)(2.0), float)
+
+
+# ---- vjp and jvp -------------------------------------------------------------------------
+
+
+def test_vjp_of_a_pytree_function_with_aux():
+    def f(lib, params, x):
+        out = tree_f(lib, params, x)
+        return out, out["out"].sum()
+
+    params = {"w": M, "b": A[:2]}
+    mine_f, torch_f = both(f)
+    out, vjp_fn, aux = cf.vjp(
+        mine_f, {k: mine(v) for k, v in params.items()}, mine(B), has_aux=True
+    )
+    t_out, t_vjp_fn, t_aux = tf.vjp(
+        torch_f, {k: theirs(v) for k, v in params.items()}, theirs(B), has_aux=True
+    )
+    assert_same_tree(out, t_out)
+    assert_same_tree(aux, t_aux)
+    mine_cot = {"out": mine(V[:2]), "extra": (mine(1.5), mine(U))}
+    torch_cot = {"out": theirs(V[:2]), "extra": (theirs(1.5), theirs(U))}
+    assert_same_tree(vjp_fn(mine_cot), t_vjp_fn(torch_cot))
+
+
+def test_jvp_of_a_pytree_function_with_aux():
+    def f(lib, params, x):
+        out = tree_f(lib, params, x)
+        return out, x.exp()
+
+    params, tangents = {"w": M, "b": A[:2]}, {"w": M[::-1].copy(), "b": V[:2]}
+    mine_f, torch_f = both(f)
+    result = cf.jvp(
+        mine_f,
+        ({k: mine(v) for k, v in params.items()}, mine(B)),
+        ({k: mine(v) for k, v in tangents.items()}, mine(U)),
+        has_aux=True,
+    )
+    expected = tf.jvp(
+        torch_f,
+        ({k: theirs(v) for k, v in params.items()}, theirs(B)),
+        ({k: theirs(v) for k, v in tangents.items()}, theirs(U)),
+        has_aux=True,
+    )
+    assert len(result) == 3
+    assert_same_tree(result, expected)
+
+
+def test_jvp_checks_its_arguments():
+    with pytest.raises(TypeError, match="tuple"):
+        cf.jvp(chainrule.sin, mine(A), mine(U))
+    with pytest.raises(ShapeError, match="structure"):
+        cf.jvp(chainrule.sin, (mine(A),), (mine(U), mine(V)))
+    with pytest.raises(ShapeError):
+        cf.jvp(chainrule.sin, (mine(A),), (mine(U[:2]),))
+    with pytest.raises(GradError, match="[Nn]ested"):
+        cf.jvp(lambda x: cf.jvp(chainrule.sin, (x,), (x,))[1], (mine(A),), (mine(U),))
+
+
+def test_linearize_matches_jvp_at_the_same_point():
+    mine_f, torch_f = both(vector_f)
+    output, jvp_fn = cf.linearize(mine_f, mine(A), mine(B))
+    t_output, t_jvp_fn = tf.linearize(torch_f, theirs(A), theirs(B))
+    assert_same_tree(output, t_output)
+    for u, v in ((U, V), (V, U)):
+        assert_same_tree(jvp_fn(mine(u), mine(v)), t_jvp_fn(theirs(u), theirs(v)))
+    with pytest.raises(ShapeError):
+        jvp_fn(mine(U))
+
+
+# ---- Jacobians and Hessians ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("transform", ["jacrev", "jacfwd"])
+@pytest.mark.parametrize("argnums", [0, 1, (0, 1)])
+def test_jacobians_match_torch(transform, argnums):
+    f, g = both(vector_f)
+    assert_same_tree(
+        getattr(cf, transform)(f, argnums)(mine(A), mine(B)),
+        getattr(tf, transform)(g, argnums)(theirs(A), theirs(B)),
+    )
+
+
+@pytest.mark.parametrize("transform", ["jacrev", "jacfwd"])
+@pytest.mark.parametrize("argnums", [0, (0, 1)])
+def test_jacobians_of_pytrees_with_aux_match_torch(transform, argnums):
+    def f(lib, params, x):
+        out = tree_f(lib, params, x)
+        return out, out["extra"][0] * 2
+
+    params = {"w": M, "b": A[:2]}
+    mine_f, torch_f = both(f)
+    assert_same_tree(
+        getattr(cf, transform)(mine_f, argnums, has_aux=True)(
+            {k: mine(v) for k, v in params.items()}, mine(B)
+        ),
+        getattr(tf, transform)(torch_f, argnums, has_aux=True)(
+            {k: theirs(v) for k, v in params.items()}, theirs(B)
+        ),
+    )
+
+
+@pytest.mark.parametrize("argnums", [0, 1, (0, 1)])
+def test_hessian_is_forward_over_reverse_and_matches_torch(argnums):
+    f, g = both(scalar_f)
+    assert_same_tree(
+        cf.hessian(f, argnums)(mine(A), mine(B)), tf.hessian(g, argnums)(theirs(A), theirs(B))
+    )
+
+
+def test_hessian_of_a_matrix_argument():
+    def f(lib, w):
+        return lib.logsumexp(w @ lib.from_numpy(B.copy()), 0) + (w**4).sum()
+
+    mine_f, torch_f = both(f)
+    curvature = cf.hessian(mine_f)(mine(M))
+    assert curvature.shape == (2, 3, 2, 3)
+    assert_same_tree(curvature, tf.hessian(torch_f)(theirs(M)))
+
+
+def test_jacobian_of_a_function_of_no_elements():
+    assert cf.jacfwd(lambda x: x * 2)(mine(np.zeros(0))).shape == (0, 0)
+    assert cf.jacrev(lambda x: x.sum())(mine(np.zeros(0))).shape == (0,)
+
+
+# ---- composition -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "compose",
+    [
+        lambda m, f: m.jacfwd(m.jacrev(f)),
+        lambda m, f: m.jacrev(m.jacfwd(f)),
+        lambda m, f: m.jacrev(m.jacrev(f)),
+        lambda m, f: m.jacfwd(m.grad(f)),
+        lambda m, f: m.grad(lambda x: m.grad(f)(x).sum()),
+    ],
+    ids=["jacfwd(jacrev)", "jacrev(jacfwd)", "jacrev(jacrev)", "jacfwd(grad)", "grad(grad)"],
+)
+def test_transforms_compose_as_in_torch(compose):
+    def f(lib, x):
+        return (lib.tanh(x) ** 3).sum() * x[0]
+
+    mine_f, torch_f = both(f)
+    assert_same_tree(compose(cf, mine_f)(mine(A)), compose(tf, torch_f)(theirs(A)))
+
+
+def test_jvp_of_grad_is_the_hessian_vector_product():
+    f, g = both(lambda lib, x: (lib.tanh(x) ** 2).sum() * x.sum())
+    assert_same_tree(
+        cf.jvp(cf.grad(f), (mine(A),), (mine(U),)),
+        tf.jvp(tf.grad(g), (theirs(A),), (theirs(U),)),
+    )
+    assert_same_tree(
+        cf.jvp(cf.grad_and_value(f), (mine(A),), (mine(U),)),
+        tf.jvp(tf.grad_and_value(g), (theirs(A),), (theirs(U),)),
+    )
+
+
+def test_grad_of_a_jvp_differentiates_through_the_tangent():
+    def f(lib, functional, x):
+        return functional.jvp(lib.sin, (x,), (x * x,))[1].sum()
+
+    assert_same_tree(
+        cf.grad(lambda x: f(chainrule, cf, x))(mine(A)),
+        tf.grad(lambda x: f(torch, tf, x))(theirs(A)),
+    )
+
+
+def test_third_order_grad_grad_grad():
+    def f(x):
+        return x**4
+
+    assert_same_tree(
+        cf.grad(cf.grad(cf.grad(f)))(mine(1.5)), tf.grad(tf.grad(tf.grad(f)))(theirs(1.5))
+    )
+
+
+def test_vmap_of_grad_and_of_jacfwd():
+    f, g = both(scalar_f)
+    batch = RNG.standard_normal((4, 3))
+    assert_same_tree(
+        cf.vmap(cf.grad(f), in_dims=(0, None))(mine(batch), mine(B)),
+        tf.vmap(tf.grad(g), in_dims=(0, None))(theirs(batch), theirs(B)),
+    )
+    assert_same_tree(
+        cf.vmap(cf.jacfwd(lambda x: chainrule.sin(x) * x.sum()))(mine(batch)),
+        tf.vmap(tf.jacfwd(lambda x: torch.sin(x) * x.sum()))(theirs(batch)),
+    )
+
+
+# ---- per-sample gradients with functional_call -------------------------------------------------
+
+
+def _mlps():
+    torch.manual_seed(0)
+    torch_model = torch.nn.Sequential(
+        torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 2)
+    ).double()
+    model = chainrule.nn.Sequential(
+        chainrule.nn.Linear(3, 5), chainrule.nn.Tanh(), chainrule.nn.Linear(5, 2)
+    ).double()
+    for name, parameter in torch_model.named_parameters():
+        dict(model.named_parameters())[name].data = mine(parameter.detach().numpy())
+    return model, torch_model
+
+
+def test_functional_call_matches_torch_and_restores_the_module():
+    model, torch_model = _mlps()
+    replaced = {name: mine(RNG.standard_normal(p.shape)) for name, p in model.named_parameters()}
+    torch_replaced = {name: theirs(value.numpy()) for name, value in replaced.items()}
+    x = RNG.standard_normal((4, 3))
+    assert_same_tree(
+        cf.functional_call(model, replaced, (mine(x),)),
+        tf.functional_call(torch_model, torch_replaced, (theirs(x),)),
+    )
+    assert_same_tree(model(mine(x)), torch_model(theirs(x)))  # the originals are back
+    first, second = dict(list(replaced.items())[:2]), dict(list(replaced.items())[2:])
+    assert_same_tree(
+        cf.functional_call(model, (first, second), mine(x)),
+        tf.functional_call(torch_model, (torch_replaced,), theirs(x)),
+    )
+    with pytest.raises(KeyError):
+        cf.functional_call(model, first, (mine(x),), strict=True)
+
+
+def test_per_sample_gradients_of_an_mlp_by_vmap_of_grad():
+    model, torch_model = _mlps()
+    inputs, targets = RNG.standard_normal((6, 3)), RNG.standard_normal((6, 2))
+
+    def loss(functional, lib, module, params, x, y):
+        prediction = functional.functional_call(module, params, (x.unsqueeze(0),))
+        return ((prediction - y.unsqueeze(0)) ** 2).mean()
+
+    params = {name: p.detach() for name, p in model.named_parameters()}
+    torch_params = {name: p.detach() for name, p in torch_model.named_parameters()}
+    per_sample = cf.vmap(
+        cf.grad(lambda p, x, y: loss(cf, chainrule, model, p, x, y)), in_dims=(None, 0, 0)
+    )(params, mine(inputs), mine(targets))
+    expected = tf.vmap(
+        tf.grad(lambda p, x, y: loss(tf, torch, torch_model, p, x, y)), in_dims=(None, 0, 0)
+    )(torch_params, theirs(inputs), theirs(targets))
+    assert_same_tree(per_sample, expected)
+    assert per_sample["0.weight"].shape == (6, 5, 3)
+
+
+def test_functional_call_ties_weights_as_torch():
+    def tied(nn):
+        model = nn.Sequential(nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 3)).double()
+        model[2].weight = model[0].weight
+        return model
+
+    model, torch_model = tied(chainrule.nn), tied(torch.nn)
+    weight = RNG.standard_normal((3, 3))
+    x = RNG.standard_normal((2, 3))
+    for tie in (True, False):
+        params = {
+            "0.weight": weight,
+            "0.bias": A,
+            "2.bias": B,
+        }
+        mine_out = cf.functional_call(
+            model, {k: mine(v) for k, v in params.items()}, (mine(x),), tie_weights=tie
+        )
+        torch_out = tf.functional_call(
+            torch_model, {k: theirs(v) for k, v in params.items()}, (theirs(x),), tie_weights=tie
+        )
+        if tie:
+            assert_same_tree(mine_out, torch_out)
+        else:  # the other name keeps the module's own (random) weight in both libraries
+            expected = np.tanh(x @ weight.T + A) @ model[2].weight.detach().numpy().T + B
+            assert_same_tree(mine_out, expected)
