@@ -24,27 +24,28 @@ from chainrule.errors import GradError
 
 Edge = tuple  # (Node, output_nr)
 
-# Callbacks the profiler and anomaly mode use; each is called as cb(node, grads_in, grads_out).
-node_callbacks: list[Any] = []
-
-
 def topological_order(roots: Sequence[Node]) -> list[Node]:
-    """Nodes reachable from `roots`, each before every node it depends on (its inputs)."""
+    """Nodes reachable from `roots`, each before every node it depends on (its inputs).
+
+    Depth-first with an explicit stack of (node, iterator over its edges); a node is emitted
+    when its last edge is done, and the reversed emission order is topological.
+    """
     order: list[Node] = []
-    visited: set[int] = set()
+    visited: set[Node] = set()  # nodes hash by identity
     for root in roots:
-        if id(root) in visited:
+        if root in visited:
             continue
-        visited.add(id(root))
+        visited.add(root)
         stack = [(root, iter(root.next_edges))]
         while stack:
             node, edges = stack[-1]
             for edge in edges:
-                if edge is not None and id(edge[0]) not in visited:
+                if edge is not None:
                     child = edge[0]
-                    visited.add(id(child))
-                    stack.append((child, iter(child.next_edges)))
-                    break
+                    if child not in visited:
+                        visited.add(child)
+                        stack.append((child, iter(child.next_edges)))
+                        break
             else:
                 stack.pop()
                 order.append(node)
@@ -183,9 +184,6 @@ def _apply_node(node: Node, grads: list, buffers: dict, retain_graph: bool) -> t
         raise GradError(
             f"{_rule_label(node)} returned {len(input_grads)} gradients for {len(edges)} inputs"
         )
-    if node_callbacks:
-        for callback in node_callbacks:
-            callback(node, grads, input_grads)
     if not retain_graph:
         node.release_saved()
     meta = node.input_meta
@@ -195,12 +193,14 @@ def _apply_node(node: Node, grads: list, buffers: dict, retain_graph: bool) -> t
             continue
         shape, dtype = meta[index]
         array = getattr(grad, "_array", None)
-        if array is None or array.shape != shape or array.dtype != dtype.numpy:
+        # Identity is the fast check (NumPy's builtin dtypes are singletons); the full check
+        # compares properly, blames the rule, and casts like PyTorch.
+        if array is None or array.shape != shape or array.dtype is not dtype.numpy:
             grad = _check_input_grad(node, index, grad)
         parent, output_nr = edge
         pending = buffers.get(id(parent))
         if pending is None:
-            pending = buffers[id(parent)] = [None] * max(len(parent.output_meta), 1)
+            pending = buffers[id(parent)] = [None] * (len(parent.output_meta) or 1)
         current = pending[output_nr]
         pending[output_nr] = grad if current is None else current + grad
     return input_grads

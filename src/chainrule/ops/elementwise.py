@@ -369,7 +369,10 @@ class Add(Op):
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        return (unbroadcast(g, ctx.input_meta[0][0]), unbroadcast(g, ctx.input_meta[1][0]))
+        edges, meta = ctx.next_edges, ctx.input_meta
+        grad_x = unbroadcast(g, meta[0][0]) if edges[0] is not None else None
+        grad_y = unbroadcast(g, meta[1][0]) if edges[1] is not None else None
+        return (grad_x, grad_y)
 
     @staticmethod
     def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
@@ -387,10 +390,12 @@ class Sub(Op):
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        grad_y = None
+        grad_x = grad_y = None
+        if ctx.next_edges[0] is not None:
+            grad_x = unbroadcast(g, ctx.input_meta[0][0])
         if ctx.next_edges[1] is not None:
             grad_y = unbroadcast(-g, ctx.input_meta[1][0])
-        return (unbroadcast(g, ctx.input_meta[0][0]), grad_y)
+        return (grad_x, grad_y)
 
     @staticmethod
     def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
