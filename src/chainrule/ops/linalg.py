@@ -116,15 +116,27 @@ class Matmul(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         ctx.save(x=x, y=y)
+        if x.ndim > 2 and y.ndim == 2:
+            # A stack of matrices times one matrix is one product over all rows: one BLAS call
+            # instead of NumPy's per-matrix loop.
+            rows = ctx.xp.matmul(x.reshape(-1, x.shape[-1]), y)
+            return rows.reshape(x.shape[:-1] + (y.shape[-1],))
         return ctx.xp.matmul(x, y)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         grad_x = grad_y = None
+        x_shape, y_shape = ctx.input_meta[0][0], ctx.input_meta[1][0]
         if ctx.next_edges[0] is not None:
-            grad_x = unbroadcast(apply(Matmul, (g, _mT(ctx.y))), ctx.input_meta[0][0])
+            grad_x = unbroadcast(apply(Matmul, (g, _mT(ctx.y))), x_shape)
         if ctx.next_edges[1] is not None:
-            grad_y = unbroadcast(apply(Matmul, (_mT(ctx.x), g)), ctx.input_meta[1][0])
+            if len(y_shape) == 2 and len(x_shape) > 2:
+                # The shared matrix's gradient sums over the stack: one product of all rows.
+                rows_x = reshape(ctx.x, (-1, x_shape[-1]))
+                rows_g = reshape(g, (-1, y_shape[-1]))
+                grad_y = apply(Matmul, (_mT(rows_x), rows_g))
+            else:
+                grad_y = unbroadcast(apply(Matmul, (_mT(ctx.x), g)), y_shape)
         return (grad_x, grad_y)
 
     @staticmethod

@@ -1198,10 +1198,11 @@ class Linear(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, w: Array, b: Array | None = None) -> Array:
         ctx.save(x=x, w=w)
-        out = ctx.xp.matmul(x, w.T)
+        rows = x.reshape(-1, x.shape[-1]) if x.ndim > 2 else x  # one BLAS call for all rows
+        out = ctx.xp.matmul(rows, w.T)
         if b is not None:
             out += b
-        return out
+        return out.reshape(x.shape[:-1] + (w.shape[0],)) if x.ndim > 2 else out
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
