@@ -165,15 +165,17 @@ def run_backward(
             ):
                 continue
             if observing is None:
-                _apply_node(node, grads, buffers, retain_graph)
+                apply_node(node, grads, buffers, retain_graph)
             else:
                 observed_backward(
-                    observing, node, grads, _apply_node, node, grads, buffers, retain_graph
+                    observing, node, grads, apply_node, node, grads, buffers, retain_graph
                 )
     return results
 
 
-def _apply_node(node: Node, grads: list, buffers: dict, retain_graph: bool) -> tuple:
+def apply_node(node: Node, grads: list, buffers: dict, retain_graph: bool) -> tuple:
+    """Run one node's vjp on its output cotangents `grads`, check each result against its input
+    (blaming the rule), and add it into the parent's pending cotangent in `buffers`."""
     if len(grads) > 1 or grads[0] is None:
         grads = node.op.materialize_grads(node, grads)
     input_grads = node.op.vjp(node, *grads)

@@ -55,6 +55,14 @@ class Observer:
     `forward_end`; likewise for backward. Ops the observers themselves run are not observed.
     """
 
+    # An observer that runs op calls itself (a vmap level) sets `intercept` to a method
+    # intercept(op, inputs, params) -> the result, or NotImplemented to let the call go on. It is
+    # asked before the others are told of the call, with observation still on.
+    intercept: Any = None
+
+    def random_draw(self) -> None:
+        """A random number generator is about to be used (vmap's `randomness` checks it)."""
+
     def forward_begin(self, op: type, inputs: Sequence[Any]) -> Any:
         return None
 
@@ -93,6 +101,12 @@ def observed_call(
     """`function(op, inputs, *params)` (ops.op.apply) with each observer told of its begin and
     end. The call itself and the observers' work run with observation off, so they are not seen
     twice or recursively."""
+    for index in range(len(active) - 1, -1, -1):  # innermost first
+        intercept = active[index].intercept
+        if intercept is not None:
+            result = intercept(op, inputs, params)
+            if result is not NotImplemented:
+                return result
     token = observers.set(None)
     try:
         states = [observer.forward_begin(op, inputs) for observer in active]

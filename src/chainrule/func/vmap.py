@@ -40,7 +40,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd import forward_ad as fwAD
 from chainrule.autograd import grad_mode
 from chainrule.autograd import graph as _graph
-from chainrule.autograd.engine import _apply_node
+from chainrule.autograd.engine import apply_node
 from chainrule.autograd.node import AccumulateGrad, Node, VersionCounter
 from chainrule.backend.dtypes import from_numpy_dtype
 from chainrule.errors import DTypeError, GradError, ShapeError
@@ -746,7 +746,7 @@ def _backward(outputs: Sequence[Tensor], grads: Sequence[Tensor], boundary: list
                     results[position] = grads_in[output_nr]
             continue
         if type(node) is not AccumulateGrad:
-            _apply_node(node, grads_in, buffers, True)
+            apply_node(node, grads_in, buffers, True)
     return results
 
 

@@ -10,6 +10,7 @@ import builtins
 from collections.abc import Sequence
 from typing import Any
 
+from chainrule.autograd.graph import observers
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, backend_for_device, backend_of_array, dtypes, is_array
 from chainrule.backend.dtypes import as_dtype
@@ -439,6 +440,10 @@ def set_rng_state(state: Any) -> None:
 
 
 def _rng(generator: Generator | None) -> Any:
+    active = observers.get()
+    if active is not None:  # vmap's randomness modes
+        for observer in active:
+            observer.random_draw()
     return (generator or default_generator).rng
 
 
