@@ -810,6 +810,64 @@ def _pool_geometry(
     return kernel, stride, tuple(padding), dilation, tuple(out_size)
 
 
+def _window_max(
+    xp: Any,
+    padded: Array,
+    kernel: tuple,
+    stride: tuple,
+    dilation: tuple,
+    out_size: tuple,
+    padding: tuple,
+    spatial: tuple,
+) -> tuple[Array, Array]:
+    """The max of every window and where it sits as a flat index into the (unpadded) input
+    plane. One pass per kernel tap over output-sized strided views, branch-free: a window's
+    winning tap only ever moves to a later tap, so `maximum(tap_so_far, better * tap)` tracks
+    it without a masked copy. The first maximum wins ties and NaN wins over numbers, as
+    PyTorch's CPU kernel."""
+    taps = _prod(kernel)
+    tap_dtype = "uint8" if taps < 256 else "int64"
+    best = winner = None
+    for tap in range(taps):
+        offsets = _tap_offsets(tap, kernel)
+        selection = tuple(
+            slice(o * d, o * d + s * (size - 1) + 1, s)
+            for o, d, s, size in zip(offsets, dilation, stride, out_size)
+        )
+        values = padded[(slice(None), slice(None), *selection)]
+        if best is None:
+            best = values.copy()
+            winner = xp.zeros(values.shape, dtype=tap_dtype)
+            continue
+        better = values > best
+        better |= xp.isnan(values) & ~xp.isnan(best)
+        winner = xp.maximum(winner, better.astype(tap_dtype) * xp.asarray(tap, dtype=tap_dtype))
+        best = xp.maximum(best, values)  # NaN propagates, as the index above says
+    # winning tap -> flat index into the input plane, one axis at a time
+    flat = xp.zeros(winner.shape, dtype=dtypes.int64.numpy)
+    n = len(kernel)
+    remainder = winner.astype(dtypes.int64.numpy)
+    inner = taps
+    for axis in range(n):
+        inner //= kernel[axis]
+        tap_axis = remainder // inner
+        remainder = remainder - tap_axis * inner
+        starts = xp.arange(out_size[axis]) * stride[axis] - padding[axis][0]
+        coordinate = starts.reshape((-1,) + (1,) * (n - 1 - axis)) + tap_axis * dilation[axis]
+        flat = flat * spatial[axis] + coordinate
+    return best, flat
+
+
+def _tap_offsets(tap: int, kernel: tuple) -> list:
+    """The kernel coordinates of flat tap number `tap` (row-major)."""
+    offsets, remainder = [], tap
+    for k in reversed(kernel):
+        offsets.append(remainder % k)
+        remainder //= k
+    offsets.reverse()
+    return offsets
+
+
 class MaxPool(Op):
     """Max over each window of x (N, C, *spatial), PyTorch's max_poolNd; returns the values and
     the flat indices into each (n, c) plane. Derivative: g added at the argmax positions (the
@@ -828,19 +886,10 @@ class MaxPool(Op):
         xp = ctx.xp
         n = len(kernel)
         padded = _pad_spatial(xp, x, padding, -xp.inf)
-        view = _window_view(xp, padded, kernel, stride, dilation, out_size)
-        windows = view.reshape(*view.shape[: 2 + n], -1)
-        local = xp.argmax(windows, axis=-1)
-        out = xp.take_along_axis(windows, local[..., None], axis=-1)[..., 0]
-        # window-local index -> flat index into the input plane
-        taps = xp.unravel_index(local, kernel)
-        flat = xp.zeros(local.shape, dtype=dtypes.int64.numpy)
         spatial = x.shape[2:]
-        for axis in range(n):
-            starts = xp.arange(out_size[axis]) * stride[axis] - padding[axis][0]
-            starts = starts.reshape((-1,) + (1,) * (n - 1 - axis))
-            position = starts + taps[axis] * dilation[axis]
-            flat = flat * spatial[axis] + position
+        out, flat = _window_max(
+            xp, padded, kernel, stride, dilation, out_size, padding, spatial
+        )
         plane = _prod(spatial)
         planes = xp.arange(x.shape[0] * x.shape[1], dtype=flat.dtype).reshape(
             x.shape[0], x.shape[1], *(1,) * n
