@@ -593,6 +593,14 @@ KINKS = [
 # differentiates them); torch exposes the same functions as aten ops.
 FUSED_BACKWARD = [
     OpSpec(
+        "threshold_backward",
+        lambda g, out: apply(elementwise.ThresholdBackward, (g, out)),
+        lambda g, out: torch.ops.aten.threshold_backward(g, out, 0.0),
+        shapes=[((2, 3), (2, 3)), ((), ())],
+        domains=[(-2.0, 2.0), (-1.0, 1.0)],
+        float32=False,
+    ),
+    OpSpec(
         "tanh_backward",
         lambda g, out: apply(elementwise.TanhBackward, (g, out)),
         torch.ops.aten.tanh_backward,
