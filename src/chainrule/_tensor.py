@@ -7,6 +7,7 @@ bound as methods, so `x.tanh()` and `chainrule.tanh(x)` are the same code.
 
 from __future__ import annotations
 
+import sys
 import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -321,6 +322,8 @@ class Tensor:
         if current is None:
             if create_graph:
                 self._grad = grad
+            elif _is_sole_owner(grad):
+                self._grad = grad  # nobody else can see this memory: keep it, as PyTorch does
             else:
                 self._grad = Tensor._wrap(grad._array.copy())
         elif create_graph or current._requires_grad:
@@ -955,6 +958,39 @@ for _name in (
     "square subtract tan tanh tril triu true_divide trunc clamp_min clamp_max"
 ).split():
     setattr(Tensor, _name + "_", _inplace_method(_name + "_", getattr(Tensor, _name)))
+
+
+class _RefcountProbe:
+    """Measures, once, the reference counts of a tensor and of its array that only the engine
+    holds, along the same call shape as `run_backward`'s `leaf._accumulate_grad(grads[0], ...)`
+    (counts differ between Python versions, so they are measured, not assumed)."""
+
+    __slots__ = ("_array",)
+
+    def probe(self, value: Any, flag: bool) -> tuple[int, int]:
+        return sys.getrefcount(value), sys.getrefcount(value._array)
+
+
+def _measure_sole_owner_refcounts() -> tuple[int, int]:
+    grads = [_RefcountProbe()]  # referenced by the list alone, like the engine's cotangents
+    grads[0]._array = object()
+    return _RefcountProbe().probe(grads[0], False)
+
+
+_SOLE_TENSOR_REFS, _SOLE_ARRAY_REFS = _measure_sole_owner_refcounts()
+
+
+def _is_sole_owner(grad: Tensor) -> bool:
+    """True when backward's gradient for a leaf is referenced by the engine alone and owns its
+    memory, so `.grad` may take it without a copy. One reference more than the engine's (a
+    second leaf given the same tensor, a user's seed, a view's base) means copy.
+    Called only from `_accumulate_grad`, at the same depth as the probe above."""
+    array = grad._array
+    return (
+        array.base is None
+        and sys.getrefcount(grad) <= _SOLE_TENSOR_REFS + 1
+        and sys.getrefcount(array) <= _SOLE_ARRAY_REFS + 1
+    )
 
 
 def _make_tensor(array: Array, node: Node | None, output_nr: int, counter: Any) -> Tensor:
