@@ -81,12 +81,7 @@ class Backend:
         return array.__array_interface__["data"][0]
 
     def erf(self, array: Array) -> Array:
-        """NumPy has no erf. Half and single precision: a rational approximation (Abramowitz
-        and Stegun 7.1.26, absolute error below 1.5e-7, i.e. float32's resolution) in a few
-        vectorised ops, several times faster than SciPy's. Double precision: SciPy's erf when
-        installed, else math.erf per element (exact, slow)."""
-        if array.dtype.itemsize <= 4:
-            return _erf_single(array)
+        """NumPy has no erf: SciPy's when installed, else math.erf per element (exact, slow)."""
         try:
             from scipy.special import erf
         except ImportError:
@@ -95,30 +90,6 @@ class Backend:
 
     def __repr__(self) -> str:
         return f"Backend({self.name}, {self.device})"
-
-
-_ERF_P = 0.3275911
-_ERF_A = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
-
-
-# Maclaurin series of erf up to x**11, for |x| < 0.5 where 1 - (...) above would cancel.
-_ERF_SERIES = (1.0, -1 / 3, 1 / 10, -1 / 42, 1 / 216, -1 / 1320)
-
-
-def _erf_single(array: Array) -> Array:
-    x = array.astype(np.float32, copy=False)
-    magnitude = np.abs(x)
-    t = 1.0 / (1.0 + np.float32(_ERF_P) * magnitude)
-    polynomial = np.float32(_ERF_A[4])
-    for coefficient in _ERF_A[3::-1]:
-        polynomial = polynomial * t + np.float32(coefficient)
-    tail = np.copysign(1.0 - polynomial * t * np.exp(-magnitude * magnitude), x)
-    square = x * x
-    series = np.float32(_ERF_SERIES[-1])
-    for coefficient in _ERF_SERIES[-2::-1]:
-        series = series * square + np.float32(coefficient)
-    near_zero = np.float32(2 / math.sqrt(math.pi)) * x * series
-    return np.where(magnitude < 0.5, near_zero, tail).astype(array.dtype, copy=False)
 
 
 class CupyBackend(Backend):
