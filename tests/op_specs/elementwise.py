@@ -592,6 +592,16 @@ KINKS = [
 # The fused backward rules of tanh and sigmoid are ops of their own (so double backward
 # differentiates them); torch exposes the same functions as aten ops.
 FUSED_BACKWARD = [
+    *(
+        OpSpec(
+            f"gelu_backward_{mode}",
+            lambda g, x, mode=mode: apply(elementwise.GeluBackward, (g, x), mode, None),
+            lambda g, x, mode=mode: torch.ops.aten.gelu_backward(g, x, approximate=mode),
+            shapes=[((2, 3), (2, 3)), ((), ())],
+            float32=False,
+        )
+        for mode in ("none", "tanh")
+    ),
     OpSpec(
         "threshold_backward",
         lambda g, out: apply(elementwise.ThresholdBackward, (g, out)),

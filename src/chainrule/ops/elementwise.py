@@ -1681,22 +1681,74 @@ class Gelu(Op):
             inner = math.sqrt(2.0 / math.pi) * (wide + 0.044715 * wide * wide * wide)
             return (0.5 * wide * (1 + xp.tanh(inner))).astype(x.dtype, copy=False)
         cdf = 0.5 * (1 + ctx.backend.erf(wide / math.sqrt(2.0)))
+        ctx.save(cdf=cdf)  # a value for GeluBackward's forward only, never differentiated
         return (wide * cdf).astype(x.dtype, copy=False)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        x = ctx.x
-        if ctx.approximate == "tanh":
-            k = math.sqrt(2.0 / math.pi)
-            inner = k * (x + 0.044715 * x * x * x)
-            t = tanh(inner)
-            d_inner = k * (1 + 3 * 0.044715 * x * x)
-            return (g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner),)
-        cdf = 0.5 * (1 + erf(x / math.sqrt(2.0)))
-        pdf = exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
-        return (g * (cdf + x * pdf),)
+        cdf = ctx.cdf._array if ctx.approximate == "none" else None
+        return (apply(GeluBackward, (g, ctx.x), ctx.approximate, cdf),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+_GELU_K = math.sqrt(2.0 / math.pi)
+_GELU_C = 0.044715
+
+
+class GeluBackward(Op):
+    """g gelu'(x), GELU's vjp as one op (PyTorch's gelu_backward): one array expression, and
+    with the exact form the forward's Phi(x) reused instead of a second erf.
+    gelu'(x) = Phi(x) + x phi(x) (exact) or the derivative of the tanh form; the derivatives
+    are gelu'(x) for g and g gelu''(x) for x, written in chainrule ops."""
+
+    @staticmethod
+    def forward(ctx: Node, g: Array, x: Array, approximate: str, cdf: Array | None) -> Array:
+        ctx.save(g=g, x=x)
+        ctx.approximate = approximate
+        wide = _opmath(x)
+        if approximate == "tanh":
+            t = ctx.xp.tanh(_GELU_K * (wide + _GELU_C * wide * wide * wide))
+            d_inner = _GELU_K * (1 + 3 * _GELU_C * wide * wide)
+            slope = 0.5 * (1 + t) + 0.5 * wide * (1 - t * t) * d_inner
+        else:
+            if cdf is None:
+                cdf = 0.5 * (1 + ctx.backend.erf(wide / math.sqrt(2.0)))
+            pdf = ctx.xp.exp(-0.5 * wide * wide) / math.sqrt(2.0 * math.pi)
+            slope = cdf + wide * pdf
+        return (_opmath(g) * slope).astype(g.dtype, copy=False)
+
+    @staticmethod
+    def _slopes(ctx: Node) -> tuple[Any, Any]:
+        """gelu'(x) and gelu''(x) as differentiable tensors."""
+        x = ctx.x
+        if ctx.approximate == "tanh":
+            t = tanh(_GELU_K * (x + _GELU_C * x * x * x))
+            d_inner = _GELU_K * (1 + 3 * _GELU_C * x * x)
+            first = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner
+            dd_inner = 6 * _GELU_K * _GELU_C * x
+            second = (1 - t * t) * (d_inner + 0.5 * x * (dd_inner - 2 * t * d_inner * d_inner))
+            return first, second
+        cdf = 0.5 * (1 + erf(x / math.sqrt(2.0)))
+        pdf = exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+        return cdf + x * pdf, pdf * (2 - x * x)
+
+    @staticmethod
+    def vjp(ctx: Node, gg: Any) -> tuple:
+        first, second = GeluBackward._slopes(ctx)
+        grad_g = gg * first if ctx.next_edges[0] is not None else None
+        grad_x = gg * ctx.g * second if ctx.next_edges[1] is not None else None
+        return (grad_g, grad_x)
+
+    @staticmethod
+    def jvp(ctx: Node, t_g: Any, t_x: Any) -> Any:
+        first, second = GeluBackward._slopes(ctx)
+        return _sum_tangents(
+            None if t_g is None else t_g * first,
+            None if t_x is None else ctx.g * second * t_x,
+        )
+
     batch = elementwise_batch
 
 
