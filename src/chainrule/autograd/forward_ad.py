@@ -143,7 +143,9 @@ def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
         raise DTypeError(
             f"make_dual: expected the tangent to be floating point, but got {tangent.dtype}"
         )
-    dual = tensor.view_as(tensor)
+    # An alias: a view in the graph when the primal is being differentiated, else a plain
+    # alias (no op to record or to give a tangent of its own).
+    dual = tensor.view_as(tensor) if tensor.requires_grad else tensor.detach()
     set_tangent(dual, tangent.to(tensor.dtype))
     return dual
 
@@ -154,6 +156,6 @@ def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
     tangent = tangent_of(tensor)
     if tangent is None:
         return UnpackedDualTensor(tensor, None)
-    primal = tensor.view_as(tensor)
+    primal = tensor.view_as(tensor) if tensor.requires_grad else tensor.detach()
     primal._extra = None
     return UnpackedDualTensor(primal, tangent)
