@@ -423,9 +423,7 @@ class Tensor:
 
     def __dlpack__(self, **kwargs: Any) -> Any:
         if self._requires_grad:
-            raise BufferError(
-                "Can't export tensors that require gradient, use tensor.detach()"
-            )
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
         return self._array.__dlpack__(**kwargs)
 
     def __dlpack_device__(self) -> Any:

@@ -24,6 +24,7 @@ from chainrule.errors import GradError
 
 Edge = tuple  # (Node, output_nr)
 
+
 def topological_order(roots: Sequence[Node]) -> list[Node]:
     """Nodes reachable from `roots`, each before every node it depends on (its inputs).
 

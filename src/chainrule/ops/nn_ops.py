@@ -887,9 +887,7 @@ class MaxPool(Op):
         n = len(kernel)
         padded = _pad_spatial(xp, x, padding, -xp.inf)
         spatial = x.shape[2:]
-        out, flat = _window_max(
-            xp, padded, kernel, stride, dilation, out_size, padding, spatial
-        )
+        out, flat = _window_max(xp, padded, kernel, stride, dilation, out_size, padding, spatial)
         plane = _prod(spatial)
         planes = xp.arange(x.shape[0] * x.shape[1], dtype=flat.dtype).reshape(
             x.shape[0], x.shape[1], *(1,) * n
