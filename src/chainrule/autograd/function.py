@@ -26,6 +26,7 @@ from typing import Any
 
 from chainrule.autograd import grad_mode
 from chainrule.autograd.node import Node, SavedValue
+from chainrule.backend import numpy_backend
 from chainrule.errors import GradError
 from chainrule.ops import op as _op
 from chainrule.ops.op import Op, apply
@@ -116,7 +117,7 @@ class Function:
         tensor_type = _op.Tensor
         tensor_positions = tuple(i for i, a in enumerate(args) if isinstance(a, tensor_type))
         tensors = [args[i] for i in tensor_positions]
-        backend = tensors[0]._backend if tensors else _op.default_backend()
+        backend = tensors[0]._backend if tensors else numpy_backend
         ctx = FunctionCtx(cls, backend)
         ctx._n_args = len(args)
         ctx._tensor_positions = tensor_positions

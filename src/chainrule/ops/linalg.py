@@ -109,6 +109,15 @@ def _linalg_call(ctx: Node, op_name: str, problem: str, function: Any, *arrays: 
 # ---- matrix products ------------------------------------------------------------------------
 
 
+def stacked_matmul(xp: Any, x: Array, y: Array) -> Array:
+    """x @ y; a stack of matrices times one matrix is done as one product over all rows (one
+    BLAS call instead of NumPy's loop over the stack)."""
+    if x.ndim > 2 and y.ndim == 2:
+        rows = xp.matmul(x.reshape(-1, x.shape[-1]), y)
+        return rows.reshape(x.shape[:-1] + (y.shape[-1],))
+    return xp.matmul(x, y)
+
+
 class Matmul(Op):
     """x @ y for operands of at least 2 dimensions (batched, broadcasting).
     Derivatives: g @ y^T and x^T @ g, reduced over broadcast batch dimensions."""
@@ -116,12 +125,7 @@ class Matmul(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         ctx.save(x=x, y=y)
-        if x.ndim > 2 and y.ndim == 2:
-            # A stack of matrices times one matrix is one product over all rows: one BLAS call
-            # instead of NumPy's per-matrix loop.
-            rows = ctx.xp.matmul(x.reshape(-1, x.shape[-1]), y)
-            return rows.reshape(x.shape[:-1] + (y.shape[-1],))
-        return ctx.xp.matmul(x, y)
+        return stacked_matmul(ctx.xp, x, y)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:

@@ -39,7 +39,7 @@ from chainrule.ops.elementwise import (
     tanh,
     where,
 )
-from chainrule.ops.linalg import Einsum, matmul
+from chainrule.ops.linalg import Einsum, matmul, stacked_matmul
 from chainrule.ops.op import Op, apply
 from chainrule.ops.reduction import log_softmax, mean, softmax
 from chainrule.ops.reduction import sum as reduce_sum
@@ -1245,11 +1245,10 @@ class Linear(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, w: Array, b: Array | None = None) -> Array:
         ctx.save(x=x, w=w)
-        rows = x.reshape(-1, x.shape[-1]) if x.ndim > 2 else x  # one BLAS call for all rows
-        out = ctx.xp.matmul(rows, w.T)
+        out = stacked_matmul(ctx.xp, x, w.T)
         if b is not None:
             out += b
-        return out.reshape(x.shape[:-1] + (w.shape[0],)) if x.ndim > 2 else out
+        return out
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:

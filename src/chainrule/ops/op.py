@@ -18,7 +18,7 @@ from chainrule.autograd import grad_mode
 from chainrule.autograd.forward_ad import _current_level, set_tangent, tangent_of
 from chainrule.autograd.graph import observed_call, observers
 from chainrule.autograd.node import ForwardContext, HookedValue, Node, SavedValue
-from chainrule.backend import is_numpy_scalar, numpy_backend
+from chainrule.backend import is_numpy_scalar
 from chainrule.backend.dtypes import from_numpy_dtype
 from chainrule.errors import BackendError, ChainruleError, ShapeError
 
@@ -259,7 +259,3 @@ def unbroadcast(grad: Any, shape: tuple) -> Any:
     from chainrule.ops.shape import sum_to
 
     return sum_to(grad, shape)
-
-
-def default_backend() -> Any:
-    return numpy_backend
