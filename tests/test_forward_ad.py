@@ -210,6 +210,32 @@ def test_an_in_place_write_into_a_view_of_a_dual_tensor_is_refused():
 # ---- forward and reverse together -----------------------------------------------------------
 
 
+@pytest.mark.parametrize("vector_on_the_left", [False, True])
+def test_a_matrix_vector_product_with_a_tangent_on_the_vector_only_matches_torch(
+    vector_on_the_left,
+):
+    """The fused path (value and tangent as one two-column product) gives torch's numbers."""
+
+    def product(matrix, vector):
+        return vector @ matrix if vector_on_the_left else matrix @ vector
+
+    with fw.dual_level(), tfw.dual_level():
+        out = fw.unpack_dual(product(mine(W), fw.make_dual(mine(V), mine(V[::-1]))))
+        expected = tfw.unpack_dual(product(theirs(W), tfw.make_dual(theirs(V), theirs(V[::-1]))))
+        assert close(out.primal, expected.primal)
+        assert close(out.tangent, expected.tangent)
+
+
+def test_a_tangent_that_requires_grad_is_recorded_not_fused():
+    """d/dv of <W v, c> computed as a tangent: the tangent's graph must exist."""
+    tangent_in = mine(V[::-1], requires_grad=True)
+    with fw.dual_level():
+        tangent = fw.unpack_dual(mine(W) @ fw.make_dual(mine(V), tangent_in)).tangent
+    assert tangent.requires_grad
+    tangent.sum().backward()
+    assert close(tangent_in.grad, W.sum(axis=0))
+
+
 def test_reverse_over_forward_differentiates_the_tangent():
     """d/dx <J(x) v, c>: backward through a tangent computation, against torch."""
     cotangent = RNG.standard_normal(3)

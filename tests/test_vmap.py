@@ -203,6 +203,18 @@ CASES = [
     ("matmul_shared_left", lambda lib, nnf, w, x: w @ x, [("f", (2, 3)), F], (None, 0)),
     ("matvec", lambda lib, nnf, x, v: (x @ v, v[:3] @ x), [F, ("f", (B, 4))], 0),
     (
+        "matvec_shared_matrix",
+        lambda lib, nnf, w, v: (w @ v, v[:3] @ w),
+        [F, ("f", (B, 4))],
+        (None, 0),
+    ),
+    (
+        "matvec_shared_vector",
+        lambda lib, nnf, x, v: (x @ v, v[:3] @ x),
+        [F, ("f", (4,))],
+        (0, None),
+    ),
+    (
         "dot_outer",
         lambda lib, nnf, x, y: (lib.dot(x, y), lib.outer(x, y)),
         [("f", (B, 4)), ("f", (4,))],

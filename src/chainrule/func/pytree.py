@@ -27,6 +27,9 @@ def _is_namedtuple(value: Any) -> bool:
 
 def tree_flatten(tree: Any) -> tuple[list, TreeSpec]:
     """The leaves of `tree`, depth first, and its TreeSpec (iterative: no recursion limit)."""
+    flat = _flat_tuple_spec(tree)
+    if flat is not None:  # the common case of every transform call: (x,) or a lone tensor
+        return (list(tree) if flat.kind == "tuple" else [tree]), flat
     leaves: list = []
     # Each frame: (value, list that will receive the child specs, slot index)
     root: list = [None]
@@ -53,6 +56,21 @@ def tree_flatten(tree: Any) -> tuple[list, TreeSpec]:
         for index in range(len(items) - 1, -1, -1):
             stack.append((items[index], children, index))
     return leaves, _freeze(root[0])
+
+
+_CONTAINERS = (tuple, list, dict, type(None))
+
+
+def _flat_tuple_spec(tree: Any) -> TreeSpec | None:
+    """The spec of a lone leaf, or of a plain tuple of leaves; None for anything else."""
+    if not isinstance(tree, _CONTAINERS):
+        return LEAF
+    if type(tree) is not tuple:
+        return None
+    for item in tree:
+        if isinstance(item, _CONTAINERS):
+            return None
+    return TreeSpec("tuple", None, (LEAF,) * len(tree))
 
 
 def _freeze(node: Any) -> TreeSpec:

@@ -110,17 +110,20 @@ def _linalg_call(ctx: Node, op_name: str, problem: str, function: Any, *arrays: 
 
 
 def stacked_matmul(xp: Any, x: Array, y: Array) -> Array:
-    """x @ y; a stack of matrices times one matrix is done as one product over all rows (one
-    BLAS call instead of NumPy's loop over the stack)."""
-    if x.ndim > 2 and y.ndim == 2:
+    """x @ y; a stack of matrices times one matrix (or one vector) is done as one product over
+    all rows (one BLAS call instead of NumPy's loop over the stack)."""
+    if x.ndim > 2 and y.ndim <= 2:
         rows = xp.matmul(x.reshape(-1, x.shape[-1]), y)
-        return rows.reshape(x.shape[:-1] + (y.shape[-1],))
+        return rows.reshape(x.shape[:-1] + y.shape[1:])
     return xp.matmul(x, y)
 
 
 class Matmul(Op):
-    """x @ y for operands of at least 2 dimensions (batched, broadcasting).
-    Derivatives: g @ y^T and x^T @ g, reduced over broadcast batch dimensions."""
+    """x @ y with NumPy's matmul semantics: batched, broadcasting, and a 1-D operand taken as a
+    vector (not promoted to a matrix and back, which would cost two view ops and their rules on
+    every call, forward and backward). Derivatives: g @ y^T and x^T @ g, reduced over broadcast
+    batch dimensions; with a vector operand they are outer products and matrix-vector products.
+    Two vectors are `dot`'s business (an Einsum), not this op's."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
@@ -129,8 +132,12 @@ class Matmul(Op):
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        grad_x = grad_y = None
         x_shape, y_shape = ctx.input_meta[0][0], ctx.input_meta[1][0]
+        if len(y_shape) == 1:
+            return _matrix_vector_vjp(ctx, g, x_shape)
+        if len(x_shape) == 1:
+            return _vector_matrix_vjp(ctx, g, y_shape)
+        grad_x = grad_y = None
         if ctx.next_edges[0] is not None:
             grad_x = unbroadcast(apply(Matmul, (g, _mT(ctx.y))), x_shape)
         if ctx.next_edges[1] is not None:
@@ -153,13 +160,70 @@ class Matmul(Op):
         return parts[0] if len(parts) == 1 else parts[0] + parts[1]
 
     @staticmethod
+    def fused_jvp(xp: Any, arrays: list, tangents: list) -> tuple | None:
+        """A matrix times a vector (either side) where only the vector has a tangent: value
+        and tangent as one product with two columns, which reads the matrix once, as one
+        matrix-vector product does. Forward-mode's extra cost over f is then nearly nothing."""
+        (x, y), (tx, ty) = arrays, tangents
+        if tx is None and ty is not None and x.ndim == 2 and y.ndim == 1:
+            both = xp.matmul(x, xp.stack((y, ty), axis=1))
+        elif ty is None and tx is not None and x.ndim == 1 and y.ndim == 2:
+            both = xp.matmul(y.T, xp.stack((x, tx), axis=1))
+        else:
+            return None
+        return both[:, 0], both[:, 1]
+
+    @staticmethod
     def batch(b: Any, x: Any, y: Any) -> Any:
         """vmap: batch dimensions broadcast like any leading ones; a batch of matrices times
-        one shared matrix is a single matrix product over all their rows."""
+        one shared matrix is a single matrix product over all their rows. A per-example vector
+        becomes a one-row (or one-column) matrix first, since its batch would otherwise make
+        it look like a matrix."""
+        x_vector = x.ndim - b.batched[0] == 1
+        y_vector = y.ndim - b.batched[1] == 1
+        if x_vector:
+            x = unsqueeze(x, -2)
+        if y_vector:
+            y = unsqueeze(y, -1)
         if b.batched[0] and not b.batched[1] and x.ndim == 3 and y.ndim == 2:
             rows = apply(Matmul, (reshape(x, (-1, x.shape[-1])), y))
-            return reshape(rows, (*x.shape[:2], y.shape[-1]))
-        return apply(Matmul, tuple(b.align((x, y))))
+            out = reshape(rows, (*x.shape[:2], y.shape[-1]))
+        else:
+            out = apply(Matmul, tuple(b.align((x, y))))
+        if y_vector:
+            out = squeeze(out, -1)
+        if x_vector:
+            out = squeeze(out, -2)
+        return out
+
+
+def _matrix_vector_vjp(ctx: Node, g: Any, x_shape: tuple) -> tuple:
+    """(..., m, k) @ (k,) -> (..., m): grad_x is the outer product g y^T; grad_y is x^T g,
+    summed over the stack as one product of all rows."""
+    grad_x = grad_y = None
+    if ctx.next_edges[0] is not None:
+        grad_x = unsqueeze(g, -1) * ctx.y
+    if ctx.next_edges[1] is not None:
+        if len(x_shape) == 2:
+            grad_y = apply(Matmul, (g, ctx.x))
+        else:
+            grad_y = apply(Matmul, (reshape(g, (-1,)), reshape(ctx.x, (-1, x_shape[-1]))))
+    return (grad_x, grad_y)
+
+
+def _vector_matrix_vjp(ctx: Node, g: Any, y_shape: tuple) -> tuple:
+    """(k,) @ (..., k, n) -> (..., n): grad_x is y g, summed over the stack; grad_y is the
+    outer product x g^T."""
+    grad_x = grad_y = None
+    if ctx.next_edges[0] is not None:
+        if len(y_shape) == 2:
+            grad_x = apply(Matmul, (ctx.y, g))
+        else:
+            per_matrix = squeeze(apply(Matmul, (ctx.y, unsqueeze(g, -1))), -1)
+            grad_x = unbroadcast(per_matrix, (y_shape[-2],))
+    if ctx.next_edges[1] is not None:
+        grad_y = unsqueeze(ctx.x, -1) * unsqueeze(g, -2)
+    return (grad_x, grad_y)
 
 
 def _check_matmul(x: Any, y: Any) -> None:
@@ -188,10 +252,6 @@ def matmul(input: Any, other: Any) -> Any:  # noqa: A002
     _check_matmul(x, y)
     if x.ndim == 1 and y.ndim == 1:
         return apply(Einsum, (x, y), "i,i->")
-    if x.ndim == 1:
-        return squeeze(apply(Matmul, (unsqueeze(x, 0), y)), -2)
-    if y.ndim == 1:
-        return squeeze(apply(Matmul, (x, unsqueeze(y, 1))), -1)
     return apply(Matmul, (x, y))
 
 
@@ -559,7 +619,7 @@ def mv(input: Any, vec: Any) -> Any:  # noqa: A002
             f"mv: shapes {tuple(input.shape)} and {tuple(vec.shape)} cannot be multiplied "
             f"({input.shape[1]} != {vec.shape[0]})"
         )
-    return apply(Einsum, (input, vec), "ij,j->i")
+    return apply(Matmul, (input, vec))
 
 
 def _tensordot_dims(a: Any, b: Any, dims: Any) -> tuple[list[int], list[int]]:
