@@ -31,3 +31,101 @@ def test_float64_erf_is_exact():
         rtol=1e-14,
         atol=1e-300,
     )
+
+
+# ---- the exact GELU's gate, Phi(x) -------------------------------------------------------------
+
+
+def test_float32_normal_cdf_keeps_float32_accuracy_into_the_tails():
+    from scipy.special import ndtr
+
+    backend = chainrule.backend.numpy_backend
+    grid = np.linspace(-12.0, 12.0, 100_001).astype(np.float32)
+    exact = ndtr(grid.astype(np.float64))
+    approx = backend.normal_cdf(grid)
+    assert approx.dtype == np.float32
+    relative = np.abs(approx - exact) / exact
+    assert relative[np.abs(grid) <= 5].max() < 2e-6
+    assert relative.max() < 1e-5  # relative, also where Phi is ~1e-33
+
+
+def test_normal_cdf_special_values_and_float64():
+    backend = chainrule.backend.numpy_backend
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 40.0, -40.0])
+    expected = [0.5, 0.5, 1.0, 0.0, np.nan, 1.0, 0.0]
+    for dtype in (np.float32, np.float64):
+        got = backend.normal_cdf(special.astype(dtype))
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, np.array(expected, dtype))
+    assert backend.normal_cdf(np.float32(1.0).reshape(())).shape == ()
+    x = np.linspace(-8, 8, 1001)
+    torch_phi = 0.5 * (1 + torch.erf(torch.from_numpy(x) / np.sqrt(2.0))).numpy()
+    np.testing.assert_allclose(backend.normal_cdf(x), torch_phi, rtol=1e-13, atol=0)
+
+
+# ---- scatter-add ------------------------------------------------------------------------------
+
+
+def _scatter_both(target, index, values):
+    ours, expected = target.copy(), target.copy()
+    chainrule.backend.numpy_backend.scatter_add(ours, index, values)
+    np.add.at(expected, index, values)
+    return ours, expected
+
+
+def test_scatter_add_sums_repeated_and_negative_row_indices_as_np_add_at():
+    rng = np.random.default_rng(0)
+    index = rng.integers(-6, 6, size=(4, 9))  # -1 and 5 are the same row
+    values = rng.standard_normal((4, 9, 3))
+    ours, expected = _scatter_both(rng.standard_normal((6, 3)), index, values)
+    np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-12)
+    scalar_index = np.array(2)
+    ours, expected = _scatter_both(np.zeros((4, 2)), scalar_index, np.ones(2))
+    np.testing.assert_array_equal(ours, expected)
+
+
+def test_scatter_add_into_a_strided_target_and_bad_indices_behave_as_np_add_at():
+    rng = np.random.default_rng(1)
+    strided = np.zeros((6, 8))[:, ::2]
+    index = rng.integers(0, 6, size=10)
+    values = rng.standard_normal((10, 4))
+    chainrule.backend.numpy_backend.scatter_add(strided, index, values)
+    expected = np.zeros((6, 4))
+    np.add.at(expected, index, values)
+    np.testing.assert_allclose(strided, expected)
+    for bad in (6, -7):
+        try:
+            chainrule.backend.numpy_backend.scatter_add(
+                np.zeros((6, 4)), np.array([0, bad]), values[:2]
+            )
+        except IndexError:
+            continue
+        raise AssertionError(f"index {bad} into 6 rows was accepted")
+
+
+# ---- the allocator setting ---------------------------------------------------------------------
+
+
+def _tuned_in_fresh_process(environment_value):
+    import os
+    import subprocess
+    import sys
+
+    environment = dict(os.environ)
+    environment.pop("CHAINRULE_MALLOC_TUNING", None)
+    if environment_value is not None:
+        environment["CHAINRULE_MALLOC_TUNING"] = environment_value
+    code = "import chainrule.backend.allocator as a, chainrule; print(a._tuned)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip() == "True"
+
+
+def test_importing_keeps_freed_memory_for_reuse_on_glibc_unless_told_not_to():
+    import os
+    import sys
+
+    on_glibc = sys.platform.startswith("linux") and bool(os.confstr("CS_GNU_LIBC_VERSION"))
+    assert _tuned_in_fresh_process(None) == on_glibc
+    assert _tuned_in_fresh_process("0") is False

@@ -11,7 +11,10 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.backend.allocator import tune_allocator
 from chainrule.errors import BackendError
+
+tune_allocator()  # keep freed activation memory for reuse: see backend/allocator.py
 
 Array = Any  # a numpy.ndarray or cupy.ndarray; typed loosely so CuPy stays legal
 
@@ -66,6 +69,14 @@ class Backend:
 
     def scatter_add(self, target: Array, index: Any, values: Array) -> None:
         """target[index] += values, summing repeated indices (unlike plain `+=`)."""
+        if (
+            type(index) is np.ndarray
+            and index.dtype.kind in "iu"
+            and values.shape == index.shape + target.shape[1:]
+            and index.size > 0
+            and _add_rows(target, index, values)
+        ):
+            return
         np.add.at(target, index, values)
 
     def to_numpy(self, array: Array) -> np.ndarray:
@@ -87,6 +98,15 @@ class Backend:
         except ImportError:
             erf = np.vectorize(math.erf, otypes=[np.float64])
         return np.asarray(erf(array)).astype(array.dtype, copy=False)
+
+    def normal_cdf(self, array: Array) -> Array:
+        """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the exact GELU's gate. float32 takes a
+        vectorised fast path (backend/special.py); other dtypes go through erf."""
+        if array.dtype == np.float32:
+            from chainrule.backend.special import normal_cdf_float32
+
+            return normal_cdf_float32(array)
+        return 0.5 * (1 + self.erf(array / math.sqrt(2.0)))
 
     def __repr__(self) -> str:
         return f"Backend({self.name}, {self.device})"
@@ -116,6 +136,32 @@ class CupyBackend(Backend):
         from cupyx.scipy.special import erf
 
         return erf(array)
+
+    def normal_cdf(self, array: Array) -> Array:
+        from cupyx.scipy.special import ndtr
+
+        return ndtr(array)
+
+
+def _add_rows(target: np.ndarray, index: np.ndarray, values: np.ndarray) -> bool:
+    """target[index] += values for an integer index into the first axis (an embedding's or a
+    gather's gradient): the rows sorted by index and each run of equal indices summed by one
+    reduceat, then added once per distinct row. np.add.at does the same one element at a
+    time, about 7x slower on rows of 128 floats. False (nothing done) where this does not
+    apply: a non-contiguous target, or an index out of range (np.add.at raises for it)."""
+    rows_in = target.shape[0]
+    flat_index = index.reshape(-1)
+    low, high = flat_index.min(), flat_index.max()
+    if not target.flags.c_contiguous or low < -rows_in or high >= rows_in:
+        return False
+    if low < 0:  # -1 and rows-1 are the same row: make them one key
+        flat_index = np.where(flat_index < 0, flat_index + rows_in, flat_index)
+    order = np.argsort(flat_index, kind="stable")
+    sorted_index = flat_index[order]
+    starts = np.flatnonzero(np.concatenate(([True], sorted_index[1:] != sorted_index[:-1])))
+    sums = np.add.reduceat(values.reshape(flat_index.size, -1)[order], starts, axis=0)
+    target.reshape(rows_in, -1)[sorted_index[starts]] += sums
+    return True
 
 
 numpy_backend = Backend("numpy", np, device("cpu"), np.ndarray)

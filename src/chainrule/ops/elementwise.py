@@ -1682,7 +1682,7 @@ class Gelu(Op):
         if approximate == "tanh":
             inner = math.sqrt(2.0 / math.pi) * (wide + 0.044715 * wide * wide * wide)
             return (0.5 * wide * (1 + xp.tanh(inner))).astype(x.dtype, copy=False)
-        cdf = 0.5 * (1 + ctx.backend.erf(wide / math.sqrt(2.0)))
+        cdf = ctx.backend.normal_cdf(wide)
         ctx.save(cdf=cdf)  # a value for GeluBackward's forward only, never differentiated
         return (wide * cdf).astype(x.dtype, copy=False)
 
@@ -1716,10 +1716,22 @@ class GeluBackward(Op):
             slope = 0.5 * (1 + t) + 0.5 * wide * (1 - t * t) * d_inner
         else:
             if cdf is None:
-                cdf = 0.5 * (1 + ctx.backend.erf(wide / math.sqrt(2.0)))
-            pdf = ctx.xp.exp(-0.5 * wide * wide) / math.sqrt(2.0 * math.pi)
-            slope = cdf + wide * pdf
-        return (_opmath(g) * slope).astype(g.dtype, copy=False)
+                cdf = ctx.backend.normal_cdf(wide)
+            # slope = Phi(x) + x phi(x), in place in one buffer (each fresh activation-sized
+            # temporary costs page faults as well as a pass)
+            xp = ctx.xp
+            slope = xp.multiply(wide, wide, out=xp.empty_like(wide))  # an array even at 0-d
+            slope *= -0.5
+            xp.exp(slope, out=slope)
+            slope *= wide
+            slope *= 1.0 / math.sqrt(2.0 * math.pi)
+            slope += cdf
+        wide_g = _opmath(g)
+        if slope.shape == wide_g.shape and slope.dtype == wide_g.dtype:
+            slope *= wide_g
+        else:
+            slope = slope * wide_g
+        return slope.astype(g.dtype, copy=False)
 
     @staticmethod
     def _slopes(ctx: Node) -> tuple[Any, Any]:
