@@ -594,7 +594,11 @@ ATTENTION = [
         "sdpa_causal",
         lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
         lambda q, k, v: TF.scaled_dot_product_attention(q, k, v, is_causal=True),
-        [((1, 2, 4, 3), (1, 2, 4, 3), (1, 2, 4, 2))],
+        [
+            ((1, 2, 4, 3), (1, 2, 4, 3), (1, 2, 4, 2)),
+            ((2, 3, 3), (2, 5, 3), (2, 5, 2)),  # more keys than queries
+            ((2, 5, 3), (2, 3, 3), (2, 3, 2)),  # fewer keys than queries
+        ],
     ),
     _spec(  # PyTorch's flash path has no double backward: the reference spells the math out
         "sdpa_gqa",

@@ -473,9 +473,17 @@ def scaled_dot_product_attention(
     factor = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = matmul(query, transpose(key, -2, -1)) * factor
     xp = query._backend.xp
+    if is_causal and attn_mask is None:
+        # Every row keeps position 0, so no row is dead: one broadcast add of 0 / -inf, no
+        # mask tests or selects over the scores (forward or backward).
+        blocked = xp.triu(xp.full((length, source), -xp.inf, dtype=scores._array.dtype), 1)
+        weights = _softmax(scores + _nn._constant(blocked), -1)
+        if dropout_p > 0:
+            weights = dropout(weights, dropout_p)
+        return matmul(weights, value)
     if is_causal:
         causal = _nn._constant(xp.tril(xp.ones((length, source), dtype=bool)))
-        attn_mask = causal if attn_mask is None else _causal_and(attn_mask, causal)
+        attn_mask = _causal_and(attn_mask, causal)
     if attn_mask is not None:
         if attn_mask.dtype.is_floating_point:
             scores = scores + attn_mask
