@@ -13,12 +13,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# Editable installs compile no bytecode (and PYTHONDONTWRITEBYTECODE may forbid writing it at
+# import): compile it once, as a wheel install does, so `import chainrule` does not recompile.
 $(STAMP_BASE): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[demo]"
+	$(BIN)/python -m compileall -q src/chainrule
 	touch $@
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test,demo]"
+	$(BIN)/python -m compileall -q src/chainrule
 	@$(MAKE) --no-print-directory graphviz-binary
 	touch $@
 

@@ -18,6 +18,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -312,7 +313,14 @@ def w7(framework: str, quick: bool = False) -> dict:
 
 def import_time(framework: str, quick: bool = False) -> dict:
     """Wall time of `import chainrule` / `import torch` in a fresh interpreter (start-up of
-    Python itself excluded)."""
+    Python itself excluded). Both from compiled bytecode, as a pip install leaves them: an
+    editable install under PYTHONDONTWRITEBYTECODE=1 (set on these machines) would otherwise
+    recompile chainrule's source on every import, which torch's installed .pyc files never do."""
+    if framework == "chainrule":
+        import chainrule
+
+        package = str(Path(chainrule.__file__).parent)
+        subprocess.run([sys.executable, "-m", "compileall", "-q", package], check=True)
     code = (
         "import time; start = time.perf_counter(); "
         f"import {framework}; print(time.perf_counter() - start)"

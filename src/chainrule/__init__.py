@@ -8,7 +8,10 @@
 tensor([2., 4., 6.])
 """
 
-from chainrule import autograd, data, func, linalg, nn, optim, profiler, utils, viz
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
+
+from chainrule import autograd
 from chainrule._tensor import Tensor
 from chainrule.autograd import (
     enable_grad,
@@ -18,7 +21,6 @@ from chainrule.autograd import (
     no_grad,
     set_grad_enabled,
 )
-from chainrule.autograd import functional as _autograd_functional  # torch.autograd.functional
 from chainrule.backend import device
 from chainrule.backend.dtypes import (
     bool_ as bool,  # noqa: A004 - PyTorch's name
@@ -94,6 +96,55 @@ from chainrule.ops.linalg import *  # noqa: F403
 from chainrule.ops.reduction import *  # noqa: F403
 from chainrule.ops.reduction import all, any, max, min, sum  # noqa: A004
 from chainrule.ops.shape import *  # noqa: F403
-from chainrule.serialization import load, save
 
 __version__ = "0.1.0"
+
+# The outer layers load on first use (PEP 562), so `import chainrule` costs little more than
+# NumPy: `chainrule.nn`, `from chainrule import optim` and `import chainrule.data` all work.
+_LAZY_MODULES = frozenset(
+    ("data", "func", "linalg", "nn", "optim", "profiler", "serialization", "utils", "viz")
+)
+_LAZY_NAMES = {"load": "chainrule.serialization", "save": "chainrule.serialization"}
+# Reachable as attributes too, but left out of `import *`: `numpy` would shadow NumPy itself.
+_LAZY_EXTRA_MODULES = frozenset(("apps", "datasets", "numpy", "testing"))
+
+if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
+    from chainrule import (
+        apps,
+        data,
+        datasets,
+        func,
+        linalg,
+        nn,
+        numpy,
+        optim,
+        profiler,
+        serialization,
+        testing,
+        utils,
+        viz,
+    )
+    from chainrule.serialization import load, save
+
+
+def __getattr__(name: str) -> _Any:
+    """Import a lazily loaded subpackage or name the first time it is asked for."""
+    import importlib
+
+    if name in _LAZY_MODULES or name in _LAZY_EXTRA_MODULES:
+        return importlib.import_module(f"chainrule.{name}")  # also binds it here
+    if name in _LAZY_NAMES:
+        value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LAZY_MODULES | _LAZY_EXTRA_MODULES | set(_LAZY_NAMES))
+
+
+# `from chainrule import *` gives what it gave when everything loaded eagerly.
+__all__ = sorted(
+    {name for name in globals() if not name.startswith("_")} | _LAZY_MODULES | set(_LAZY_NAMES)
+)

@@ -1,5 +1,7 @@
 """Reverse-mode automatic differentiation: the engine, grad modes and custom Functions."""
 
+from typing import Any
+
 from chainrule.autograd import graph
 from chainrule.autograd.anomaly import (
     detect_anomaly,
@@ -39,3 +41,13 @@ __all__ = [
     "set_detect_anomaly",
     "set_grad_enabled",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """`chainrule.autograd.functional` (torch.autograd.functional) loads on first use: it sits a
+    layer above the autograd core and needs all of chainrule."""
+    if name == "functional":
+        import importlib
+
+        return importlib.import_module("chainrule.autograd.functional")
+    raise AttributeError(f"module 'chainrule.autograd' has no attribute {name!r}")

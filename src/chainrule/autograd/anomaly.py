@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -58,6 +57,8 @@ class AnomalyMode(Observer):
     def forward_end(
         self, op: type, inputs: Sequence[Any], outputs: tuple, node: Node | None, state: Any
     ) -> None:
+        import traceback  # here, not at the top: only anomaly mode needs it
+
         stack = None
         if node is not None:
             stack = traceback.extract_stack(sys._getframe(_OWN_FRAMES))
@@ -73,6 +74,8 @@ class AnomalyMode(Observer):
                 if any(_has_nan(tensor) for tensor in inputs):
                     return  # the NaN came in; the op that made it was blamed (or is not an op)
                 if stack is None:
+                    import traceback
+
                     stack = traceback.extract_stack(sys._getframe(_OWN_FRAMES + 1))
                 name = node.name() if node is not None else op.__name__
                 raise GradError(
@@ -115,6 +118,8 @@ def _stack_of(node: Node) -> Any:
 
 
 def _describe(stack: Any) -> str:
+    import traceback
+
     if stack is None:
         return (
             "No forward trace was recorded for it: its forward ran outside detect_anomaly(), or "

@@ -388,7 +388,7 @@ class Generator:
         self.device = device
         self._backend = backend_for_device(device)
         self._seed = 67280421310721  # PyTorch's default seed
-        self._rng = self._backend.rng(self._seed)
+        self._rng: Any = None  # made on first use: numpy.random is slow to import
 
     def manual_seed(self, seed: int) -> Generator:
         self._seed = int(seed)
@@ -404,14 +404,16 @@ class Generator:
         return self._seed
 
     def get_state(self) -> Any:
-        return self._rng.bit_generator.state
+        return self.rng.bit_generator.state
 
     def set_state(self, state: Any) -> Generator:
-        self._rng.bit_generator.state = state
+        self.rng.bit_generator.state = state
         return self
 
     @property
     def rng(self) -> Any:
+        if self._rng is None:
+            self._rng = self._backend.rng(self._seed)
         return self._rng
 
 
