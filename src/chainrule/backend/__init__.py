@@ -74,6 +74,7 @@ class Backend:
             and index.dtype.kind in "iu"
             and values.shape == index.shape + target.shape[1:]
             and index.size > 0
+            and values.size >= _ROW_SCATTER_MIN_WIDTH * index.size
             and _add_rows(target, index, values)
         ):
             return
@@ -141,6 +142,11 @@ class CupyBackend(Backend):
         from cupyx.scipy.special import ndtr
 
         return ndtr(array)
+
+
+# Sorting pays off for rows of at least this many elements; for single elements NumPy's own
+# 1-D np.add.at loop is ~50x faster than sorting 200,000 indices (max pooling's gradient).
+_ROW_SCATTER_MIN_WIDTH = 32
 
 
 def _add_rows(target: np.ndarray, index: np.ndarray, values: np.ndarray) -> bool:

@@ -10,10 +10,11 @@ PyTorch avoids the same cost with its own caching allocators; NumPy has none for
 So at import, on glibc, chainrule raises two `mallopt` thresholds: blocks below 4 MiB come from
 the heap rather than from their own mmap, and up to 256 MiB of free memory may stay at the top
 of the heap before it is trimmed. From 4 MiB up, NumPy asks the kernel for transparent huge
-pages (one fault per 2 MiB), so those keep their own mappings. The cost is that a process's resident memory falls back more
-slowly after a peak (never above the peak). Set CHAINRULE_MALLOC_TUNING=0 in the environment
-before importing chainrule to keep the C library's defaults. A process-wide setting: it also
-applies to other libraries' allocations in the same process.
+pages (one fault per 2 MiB), so those keep their own mappings. The cost is that a process's
+resident memory falls back more slowly after a peak (never above the peak). Set
+CHAINRULE_MALLOC_TUNING=0 in the environment before importing chainrule to keep the C library's
+defaults. A process-wide setting: it also applies to other libraries' allocations in the same
+process.
 """
 
 from __future__ import annotations
