@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 import chainrule
-from chainrule.ops import elementwise
+from chainrule.ops import elementwise, nn_ops
 from chainrule.ops.op import apply
 from chainrule.testing import OpSpec
 
@@ -592,6 +592,12 @@ KINKS = [
 # The fused backward rules of tanh and sigmoid are ops of their own (so double backward
 # differentiates them); torch exposes the same functions as aten ops.
 FUSED_BACKWARD = [
+    OpSpec(
+        "linear_weight_grad",
+        lambda g, x: apply(nn_ops.LinearWeightGrad, (g, x)),
+        lambda g, x: g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1]),
+        shapes=[((4, 3), (4, 2)), ((2, 3, 4), (2, 3, 5)), ((3,), (2,))],
+    ),
     *(
         OpSpec(
             f"gelu_backward_{mode}",

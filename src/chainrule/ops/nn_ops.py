@@ -39,7 +39,7 @@ from chainrule.ops.elementwise import (
     tanh,
     where,
 )
-from chainrule.ops.linalg import Einsum, matmul, stacked_matmul
+from chainrule.ops.linalg import Einsum, Matmul, matmul, stacked_matmul
 from chainrule.ops.op import Op, apply
 from chainrule.ops.reduction import log_softmax, mean, softmax
 from chainrule.ops.reduction import sum as reduce_sum
@@ -1262,16 +1262,13 @@ class Linear(Op):
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        x, w = ctx.x, ctx.w
-        out_features, in_features = ctx.input_meta[1][0]
         grads = [None, None, None]
         if ctx.next_edges[0] is not None:
-            grads[0] = matmul(g, w)
-        rows = reshape(g, (-1, out_features))
+            grads[0] = apply(Matmul, (g, ctx.w))
         if ctx.next_edges[1] is not None:
-            grads[1] = matmul(transpose(rows, 0, 1), reshape(x, (-1, in_features)))
+            grads[1] = apply(LinearWeightGrad, (g, ctx.x))
         if len(ctx.next_edges) == 3 and ctx.next_edges[2] is not None:
-            grads[2] = reduce_sum(rows, 0)
+            grads[2] = reduce_sum(g, tuple(range(g.ndim - 1))) if g.ndim > 1 else g
         return tuple(grads[: len(ctx.next_edges)])
 
     @staticmethod
@@ -1303,6 +1300,40 @@ class Linear(Op):
         if rest:
             out = out + unsqueeze(rest[0], 1)
         return reshape(out, (*x.shape[:-1], w.shape[1]))
+
+
+class LinearWeightGrad(Op):
+    """g^T x summed over every leading dimension: Linear's weight gradient (out, in) as one
+    matrix product of the rows, instead of reshape, transpose and matmul ops.
+    Derivatives: x c^T for g (a Linear) and g c for x, for a cotangent c of shape (out, in)."""
+
+    @staticmethod
+    def forward(ctx: Node, g: Array, x: Array) -> Array:
+        ctx.save(g=g, x=x)
+        return ctx.xp.matmul(g.reshape(-1, g.shape[-1]).T, x.reshape(-1, x.shape[-1]))
+
+    @staticmethod
+    def vjp(ctx: Node, c: Any) -> tuple:
+        grad_g = apply(Linear, (ctx.x, c)) if ctx.next_edges[0] is not None else None
+        grad_x = apply(Matmul, (ctx.g, c)) if ctx.next_edges[1] is not None else None
+        return (grad_g, grad_x)
+
+    @staticmethod
+    def jvp(ctx: Node, tg: Any, tx: Any) -> Any:
+        parts = []
+        if tg is not None:
+            parts.append(apply(LinearWeightGrad, (tg, ctx.x)))
+        if tx is not None:
+            parts.append(apply(LinearWeightGrad, (ctx.g, tx)))
+        return parts[0] if len(parts) == 1 else parts[0] + parts[1]
+
+    @staticmethod
+    def batch(b: Any, g: Any, x: Any) -> Any:
+        """vmap: each example's rows as one stack, then a batched product."""
+        g, x = b.batch_all((g, x))
+        rows_g = reshape(g, (b.size, -1, g.shape[-1]))
+        rows_x = reshape(x, (b.size, -1, x.shape[-1]))
+        return apply(Matmul, (transpose(rows_g, 1, 2), rows_x))
 
 
 def linear(input: Any, weight: Any, bias: Any = None) -> Any:
