@@ -279,3 +279,19 @@ def test_saved_outputs_keep_their_tangent_for_the_backward():
         dual = fw.make_dual(x, chainrule.ones(4, dtype=chainrule.float64))
         (gradient,) = chainrule.autograd.grad(dual.exp().sum(), dual)
         assert close(fw.unpack_dual(gradient).tangent, np.exp(V))
+
+
+def test_forward_over_reverse_through_a_fused_matrix_vector_product_matches_torch():
+    """The Hessian-vector product of sum(tanh(W x)^2): the fused product runs while the vector
+    requires grad (recorded for the gradient), and the result is torch's."""
+    from torch.func import grad as torch_grad
+    from torch.func import jvp as torch_jvp
+
+    from chainrule.func import grad, jvp
+
+    def f(lib, w):
+        return lambda x: (lib.tanh(w @ x) ** 2).sum()
+
+    mine_hvp = jvp(grad(f(chainrule, mine(W))), (mine(V),), (mine(V[::-1]),))[1]
+    torch_hvp = torch_jvp(torch_grad(f(torch, theirs(W))), (theirs(V),), (theirs(V[::-1]),))[1]
+    assert close(mine_hvp, torch_hvp)

@@ -160,17 +160,20 @@ class Matmul(Op):
         return parts[0] if len(parts) == 1 else parts[0] + parts[1]
 
     @staticmethod
-    def fused_jvp(xp: Any, arrays: list, tangents: list) -> tuple | None:
+    def fused_jvp(ctx: Node, arrays: list, tangents: list, tracked: list) -> tuple | None:
         """A matrix times a vector (either side) where only the vector has a tangent: value
         and tangent as one product with two columns, which reads the matrix once, as one
-        matrix-vector product does. Forward-mode's extra cost over f is then nearly nothing."""
+        matrix-vector product does. Forward-mode's extra cost over f is then nearly nothing.
+        The tangent reads the matrix, so a matrix that requires grad takes the usual path."""
         (x, y), (tx, ty) = arrays, tangents
-        if tx is None and ty is not None and x.ndim == 2 and y.ndim == 1:
+        xp = ctx.xp
+        if tx is None and ty is not None and x.ndim == 2 and y.ndim == 1 and not tracked[0]:
             both = xp.matmul(x, xp.stack((y, ty), axis=1))
-        elif ty is None and tx is not None and x.ndim == 1 and y.ndim == 2:
+        elif ty is None and tx is not None and x.ndim == 1 and y.ndim == 2 and not tracked[1]:
             both = xp.matmul(y.T, xp.stack((x, tx), axis=1))
         else:
             return None
+        ctx.save(x=x, y=y)
         return both[:, 0], both[:, 1]
 
     @staticmethod

@@ -42,10 +42,12 @@ class Op:
     differentiable = True
     jvp = None
     batch = None
-    # Optional: fused_jvp(xp, arrays, tangent_arrays) -> (output, tangent) arrays, or None when
-    # it does not apply. Used in forward mode when no graph is being recorded, for ops whose
-    # value and tangent cost less together than apart (a matrix-vector product reads the
-    # matrix once for both). `jvp` stays the definition; this is only a faster way to run it.
+    # Optional: fused_jvp(ctx, arrays, tangent_arrays, tracked) -> (output, tangent) arrays,
+    # saving what forward saves, or None when it does not apply (tracked[i]: input i requires
+    # grad under grad mode, so a tangent that reads it needs a graph). Used in forward mode,
+    # for ops whose value and tangent cost less together than apart (a matrix-vector product
+    # reads the matrix once for both). `jvp` stays the definition; this is a faster way to run
+    # it.
     fused_jvp = None
 
     @staticmethod
@@ -97,14 +99,16 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
             needs_grad = True
     record = needs_grad and op.differentiable and _grad_enabled()
     dual = _dual_level() is not None and op.differentiable and _has_tangent(inputs)
-    if dual and not record and op.fused_jvp is not None:
-        fused = _fused_forward_mode(op, inputs, backend)
-        if fused is not None:
-            return fused
     ctx = Node(op, backend) if record or dual else ForwardContext(op, backend)
     arrays = [tensor._array for tensor in inputs]
+    fused = None
     try:
-        out = op.forward(ctx, *arrays, *params)
+        if dual and op.fused_jvp is not None:
+            fused = _fused_jvp(ctx, op, inputs, arrays)
+        if fused is None:
+            out = op.forward(ctx, *arrays, *params)
+        else:
+            out, fused = fused
     except ChainruleError:
         raise
     except (ValueError, IndexError) as error:
@@ -125,7 +129,9 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
             if op.is_view:
                 results._version_counter = inputs[0]._version_counter
                 results._base = inputs[0]
-        if dual:
+        if fused is not None:
+            set_tangent(results, Tensor._wrap_on(fused, backend))
+        elif dual:
             _forward_mode(ctx, op, inputs, arrays, results, record=False)
         return results
 
@@ -156,7 +162,11 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
     if ctx._saved is not None:
         _resolve_saved(ctx, inputs, arrays, outputs)
     results = outputs if is_tuple else outputs[0]
-    if dual:
+    if fused is not None:
+        set_tangent(results, Tensor._wrap_on(fused, backend))
+        if ctx._saved is not None:
+            _keep_tangent_of_saved_output(ctx, 0, results._extra["tangent"])
+    elif dual:
         _forward_mode(ctx, op, inputs, arrays, results, record=True)
     return results
 
@@ -204,21 +214,17 @@ def _forward_mode(
                 _keep_tangent_of_saved_output(ctx, output_nr, output._extra["tangent"])
 
 
-def _fused_forward_mode(op: type, inputs: Sequence[Any], backend: Any) -> Any:
-    """The output with its tangent from `op.fused_jvp`, or None to take the usual path. Only
-    when the tangent needs no graph of its own (no tangent requires grad under grad mode),
-    since raw arrays record nothing."""
+def _fused_jvp(ctx: Node, op: type, inputs: Sequence[Any], arrays: list) -> tuple | None:
+    """`op.fused_jvp`'s (output, tangent) arrays, or None to take the usual path. Raw arrays
+    record nothing, so the op is told which inputs require grad under grad mode and declines
+    where its tangent would read one of them; a tangent that requires grad rules it out."""
     tangents = [tangent_of(t) if t._extra is not None else None for t in inputs]
-    if _grad_enabled() and any(t is not None and t._requires_grad for t in tangents):
+    recording = _grad_enabled()
+    if recording and any(t is not None and t._requires_grad for t in tangents):
         return None
+    tracked = [recording and t._requires_grad for t in inputs]
     tangent_arrays = [None if t is None else t._array for t in tangents]
-    fused = op.fused_jvp(backend.xp, [t._array for t in inputs], tangent_arrays)
-    if fused is None:
-        return None
-    out, tangent = fused
-    result = Tensor._wrap_on(out, backend)
-    set_tangent(result, Tensor._wrap_on(tangent, backend))
-    return result
+    return op.fused_jvp(ctx, arrays, tangent_arrays, tracked)
 
 
 def _keep_tangent_of_saved_output(ctx: Node, output_nr: int, entry: tuple) -> None:
