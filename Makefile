@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP_BASE := $(VENV)/.installed-base
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: demo test lint bench clean graphviz-binary
+.PHONY: demo test lint bench profile clean graphviz-binary
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ lint: $(STAMP_TEST)
 
 bench: $(STAMP_TEST)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks.run
+
+profile: $(STAMP_TEST)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks.profile
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

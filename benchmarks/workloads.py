@@ -67,7 +67,14 @@ W1_OPS = 200
 
 def w1(framework: str, quick: bool = False) -> dict:
     """(8,) tensor with grad; 200 ops alternating y*1.0001, y+0.001, tanh(y); sum; backward."""
-    lib = _framework(framework)
+    step = w1_setup(_framework(framework))
+    repeats, warmup = common.budget(200, 20, quick)
+    seconds = median_seconds(step, repeats, warmup)
+    return {"W1": row(seconds / W1_OPS * 1e6, "us/op", "lower")}
+
+
+def w1_setup(lib) -> Callable:
+    """W1's step closure: W1_OPS small ops on an (8,) tensor, then backward."""
     x = lib.ones(8, requires_grad=True)
 
     def step() -> None:
@@ -82,9 +89,7 @@ def w1(framework: str, quick: bool = False) -> dict:
                 y = lib.tanh(y)
         y.sum().backward()
 
-    repeats, warmup = common.budget(200, 20, quick)
-    seconds = median_seconds(step, repeats, warmup)
-    return {"W1": row(seconds / W1_OPS * 1e6, "us/op", "lower")}
+    return step
 
 
 # ---- W2, W3: MLP train steps ---------------------------------------------------------------

@@ -14,6 +14,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import common, numpy_floor, workloads  # noqa: E402
+from benchmarks import profile as benchmark_profile  # noqa: E402
 
 import chainrule  # noqa: E402
 
@@ -106,3 +107,26 @@ def test_w6_computes_what_torch_computes(name):
     ours = workloads.w6_setup("chainrule")[name]()
     theirs = workloads.w6_setup("torch")[name]()
     np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-10)
+
+
+def test_profile_writes_every_section(tmp_path):
+    """The profiler runs (one small workload, three steps) and its report keeps its shape, and
+    every op's forward is put back afterwards."""
+    out = tmp_path / "profiles.md"
+    benchmark_profile.main(["--only", "W2", "--steps", "3", "--top", "5", "--out", str(out)])
+    text = out.read_text()
+    for heading in (
+        "# chainrule profiles",
+        "## W2",
+        "### Top 5 by own time",
+        "### Top 5 chainrule functions by cumulative time",
+        "### Op forwards",
+    ):
+        assert heading in text
+    assert "- CPU: " in text and "BLAS: " in text
+    assert "ms per step**" in text and "**all op forwards**" in text
+    assert "`ops/op.py:apply`" in text
+    assert "## W3" not in text
+    for op in benchmark_profile.op_classes():
+        for attribute in ("forward", "fused_jvp"):
+            assert "ForwardTimer" not in getattr(getattr(op, attribute), "__qualname__", "")
