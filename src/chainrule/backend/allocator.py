@@ -7,14 +7,15 @@ faults and is zeroed on first touch. Measured on the W7 transformer step (arrays
 page-fault traffic cost about a third of the step: 27 against 39 steps/s with memory kept.
 
 PyTorch avoids the same cost with its own caching allocators; NumPy has none for large arrays.
-So at import, on glibc, chainrule raises two `mallopt` thresholds: blocks below 4 MiB come from
-the heap rather than from their own mmap, and up to 256 MiB of free memory may stay at the top
-of the heap before it is trimmed. From 4 MiB up, NumPy asks the kernel for transparent huge
-pages (one fault per 2 MiB), so those keep their own mappings. The cost is that a process's
-resident memory falls back more slowly after a peak (never above the peak). Set
-CHAINRULE_MALLOC_TUNING=0 in the environment before importing chainrule to keep the C library's
-defaults. A process-wide setting: it also applies to other libraries' allocations in the same
-process.
+glibc adapts on its own only halfway: after a large block is freed it serves that size from the
+heap, but it still trims the heap's free top beyond twice that size, so memory churns anyway
+(W7: 29 steps/s). So at import, on glibc, chainrule sets two `mallopt` thresholds: blocks below
+32 MiB (the largest value glibc accepts) come from the heap, and up to 256 MiB of free memory
+may stay at the top of the heap before it is trimmed (W7: 47-49 steps/s; the MLP and matmul
+workloads within noise of the defaults). The cost is that a process's resident memory falls
+back more slowly after a peak (never above the peak). Set CHAINRULE_MALLOC_TUNING=0 in the
+environment before importing chainrule to keep the C library's defaults. A process-wide
+setting: it also applies to other libraries' allocations in the same process.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import sys
 
 M_TRIM_THRESHOLD = -1  # glibc's mallopt parameter numbers (malloc.h)
 M_MMAP_THRESHOLD = -3
-MMAP_THRESHOLD = 4 * 1024 * 1024  # NumPy's huge-page threshold (madvise) for its arrays
+MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's largest accepted value on 64-bit systems
 TRIM_THRESHOLD = 256 * 1024 * 1024
 
 _tuned = False
