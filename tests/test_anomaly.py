@@ -160,3 +160,51 @@ def test_mode_is_per_thread():
         thread.start()
         thread.join()
     assert seen == [False]
+
+
+class _LogOfNegative(chainrule.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.log()
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad / x
+
+
+def test_a_custom_function_that_makes_nan_is_named_with_its_forward_line():
+    x = chainrule.tensor([-1.0, 2.0], requires_grad=True)
+    with detect_anomaly(check_forward=True):
+        with pytest.raises(GradError) as caught, pytest.warns(RuntimeWarning):
+            _LogOfNegative.apply(x)
+        line = inspect.currentframe().f_lineno - 1
+    message = str(caught.value)
+    assert "'_LogOfNegativeBackward' returned nan values in its 0th output during forward" in (
+        message
+    )
+    assert _where(line) in message
+
+
+class _NanGradient(chainrule.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * float("nan")
+
+
+def test_a_custom_backward_that_returns_nan_is_named_with_its_forward_line():
+    x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    with detect_anomaly():
+        out = _NanGradient.apply(x)
+        line = inspect.currentframe().f_lineno - 1
+        with pytest.raises(GradError) as caught:
+            out.sum().backward()
+    message = str(caught.value)
+    assert message.startswith("Function '_NanGradientBackward' returned nan values in its 0th")
+    assert _where(line) in message
+    assert "out = _NanGradient.apply(x)" in message

@@ -165,3 +165,24 @@ def test_profiler_keeps_its_books_when_anomaly_mode_raises():
     rows = {row.key: (row.count, row.backward_count) for row in prof.key_averages()}
     assert rows["mul"] == (2, 2)  # the MulBackward0 that raised was still closed
     assert prof._open == [] and prof._backward_depth == 0
+
+
+class _Square(chainrule.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 2 * grad * x
+
+
+def test_a_custom_function_is_one_row_forward_and_backward():
+    x = chainrule.ones(3, requires_grad=True)
+    with profile() as prof:
+        _Square.apply(x).sum().backward()
+    counts = {row.key: (row.count, row.backward_count) for row in prof.key_averages()}
+    assert counts["_square"] == (1, 1)
+    assert "mul" not in counts or counts["mul"][0] == 0  # its forward's ops are inside the row

@@ -156,3 +156,43 @@ def test_inspection_lists_what_a_model_keeps_alive():
         model(chainrule.ones(5, 4)).sum().backward()
     assert sum(sizes) > 0
     assert model[0].weight.grad is not None
+
+
+class _Cube(chainrule.autograd.Function):
+    """x**3 with a hand-written backward that reads the input it saved."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * 3 * x * x
+
+
+def test_what_a_custom_function_saves_is_packed_and_unpacked_as_torch():
+    class TorchCube(torch.autograd.Function):
+        forward = staticmethod(_Cube.forward)
+        backward = staticmethod(_Cube.backward)
+
+    results = []
+    for lib, cube in ((chainrule, _Cube), (torch, TorchCube)):
+        log = []
+
+        def pack(t, log=log):
+            log.append(("pack", tuple(t.shape)))
+            return t * 1  # a copy: what backward reads must be what unpack returns
+
+        def unpack(t, log=log):
+            log.append(("unpack", tuple(t.shape)))
+            return t
+
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        with lib.autograd.graph.saved_tensors_hooks(pack, unpack):
+            y = cube.apply(x).sum()
+        y.backward()
+        results.append((log, x.grad.tolist()))
+    assert results[0] == results[1]
+    assert results[0][0] == [("pack", (2,)), ("unpack", (2,))]

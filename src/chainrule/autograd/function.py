@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule.autograd import grad_mode
+from chainrule.autograd import graph as _graph
 from chainrule.autograd.node import Node, SavedValue
 from chainrule.backend import numpy_backend
 from chainrule.errors import GradError
@@ -111,6 +112,15 @@ class Function:
         """Run forward on `args` and, when grad mode is on and a tensor argument requires grad,
         record one node. Keyword arguments are bound to forward's positions first, as PyTorch
         does (so backward returns a gradient for each); with setup_context, defaults are too."""
+        active = _graph.observers.get()
+        if active is not None:  # anomaly mode, saved-tensor hooks, the profiler, vmap
+            tensors = [a for a in (*args, *kwargs.values()) if isinstance(a, _op.Tensor)]
+            run = functools.partial(cls._apply, args, kwargs)
+            return _graph.observed_function(active, cls, tensors, run)
+        return cls._apply(args, kwargs)
+
+    @classmethod
+    def _apply(cls, args: tuple, kwargs: dict) -> Any:
         uses_setup_context = cls.setup_context is not Function.setup_context
         if kwargs or uses_setup_context:
             args, kwargs = _bind_arguments(cls.forward, args, kwargs, uses_setup_context)

@@ -124,6 +124,38 @@ def observed_call(
     return results
 
 
+def observed_function(active: tuple, function: type, inputs: Sequence[Any], run: Callable) -> Any:
+    """A custom autograd.Function's call, `run()`, told to each observer as `observed_call`
+    tells an op's: saved-tensor hooks pack what its ctx saved, anomaly mode keeps its forward
+    trace, the profiler times it as one event. Its forward runs unobserved, as an op's does
+    (under no_grad its ops record and save nothing), except by an observer that takes over op
+    calls (vmap), which must see them."""
+    token = observers.set(None)
+    try:
+        states = [observer.forward_begin(function, inputs) for observer in active]
+    finally:
+        observers.reset(token)
+    intercepting = tuple(o for o in active if o.intercept is not None)
+    token = observers.set(intercepting or None)
+    try:
+        results = run()
+    finally:
+        observers.reset(token)
+    outputs = tuple(
+        output
+        for output in (results if type(results) is tuple else (results,))
+        if hasattr(output, "_array")  # Tensors only: a Function may also return other values
+    )
+    node = next((o._node for o in outputs if o._node is not None), None)
+    token = observers.set(None)
+    try:
+        for index in range(len(active) - 1, -1, -1):  # innermost first, like nested `with`s
+            active[index].forward_end(function, inputs, outputs, node, states[index])
+    finally:
+        observers.reset(token)
+    return results
+
+
 def observed_backward(active: tuple, node: Node, grads: list, step: Callable, *args: Any) -> Any:
     """One engine step, `step(*args)`, seen by each observer. Ops inside the step (the vjp's own
     ops) stay observed: the profiler files them under this node, anomaly mode records them."""
@@ -155,8 +187,8 @@ class saved_tensors_hooks(Observer):  # noqa: N801 - PyTorch's name
     another device or to disk, to compress them, or to inspect what a model keeps alive. When
     nested, only the innermost pair applies, as in PyTorch.
 
-    Pack runs with grad mode off and must not modify its input in place. Custom
-    `autograd.Function`s are not covered yet: only ops recorded by `ops.op.apply`.
+    Pack runs with grad mode off and must not modify its input in place. What a custom
+    `autograd.Function` saves with `ctx.save_for_backward` is packed too.
     """
 
     def __init__(self, pack_hook: Callable[[Any], Any], unpack_hook: Callable[[Any], Any]) -> None:
