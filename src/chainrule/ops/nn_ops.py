@@ -1987,8 +1987,14 @@ class SoftmaxCrossEntropy(Op):
         log_total = xp.log(xp.exp(shifted).sum(axis=-1))
         keep = target != ignore_index
         safe = xp.where(keep, target, 0)
-        picked = xp.take_along_axis(shifted, safe[..., None], axis=-1)[..., 0]
-        return xp.where(keep, log_total - picked, 0).astype(x.dtype, copy=False)
+        if shifted.ndim == 2:  # (N, C), the common case: one fancy index, no index arrays built
+            picked = shifted[xp.arange(shifted.shape[0]), safe]
+        else:
+            picked = xp.take_along_axis(shifted, safe[..., None], axis=-1)[..., 0]
+        loss = log_total - picked
+        if not keep.all():
+            loss = xp.where(keep, loss, 0)
+        return loss.astype(x.dtype, copy=False)
 
     @staticmethod
     def _parts(ctx: Node) -> tuple:
@@ -2075,7 +2081,12 @@ def _weighted_reduction(loss: Any, weights: Any, reduction: str) -> Any:
     if reduction == "none":
         return loss
     total = reduce_sum(loss)
-    return total / reduce_sum(weights) if reduction == "mean" else total
+    if reduction != "mean":
+        return total
+    if weights._requires_grad or type(weights._array) is not weights._backend.array_type:
+        return total / reduce_sum(weights)  # differentiable, or batched under vmap
+    count = weights._array.sum()  # a constant: divide by a number, one op fewer
+    return total / float(count) if count != 0 else total / reduce_sum(weights)
 
 
 def _class_batch(op_name: str, input: Any, target: Any) -> tuple[Any, Any, bool]:
