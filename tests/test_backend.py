@@ -130,3 +130,12 @@ def test_importing_keeps_freed_memory_for_reuse_on_glibc_unless_told_not_to():
     on_glibc = sys.platform.startswith("linux") and bool(os.confstr("CS_GNU_LIBC_VERSION"))
     assert _tuned_in_fresh_process(None) == on_glibc
     assert _tuned_in_fresh_process("0") is False
+
+
+def test_scatter_add_with_an_n_dimensional_index_matches_np_add_at():
+    rng = np.random.default_rng(2)
+    index = rng.integers(0, 7, size=(3, 4, 5))  # repeats, as max pooling's overlapping windows
+    for row_shape in ((), (2,)):
+        values = rng.standard_normal(index.shape + row_shape)
+        ours, expected = _scatter_both(np.zeros((7, *row_shape)), index, values)
+        np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-12)

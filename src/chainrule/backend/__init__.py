@@ -73,11 +73,13 @@ class Backend:
             type(index) is np.ndarray
             and index.dtype.kind in "iu"
             and values.shape == index.shape + target.shape[1:]
-            and index.size > 0
-            and values.size >= _ROW_SCATTER_MIN_WIDTH * index.size
-            and _add_rows(target, index, values)
         ):
-            return
+            if index.size > 0 and values.size >= _ROW_SCATTER_MIN_WIDTH * index.size:
+                if _add_rows(target, index, values):
+                    return
+            if index.ndim > 1:  # np.add.at is ~8x slower with an n-d index than a flat one
+                index = index.reshape(-1)
+                values = values.reshape(index.shape + target.shape[1:])
         np.add.at(target, index, values)
 
     def to_numpy(self, array: Array) -> np.ndarray:
