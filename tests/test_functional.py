@@ -342,6 +342,24 @@ def test_max_pool_sends_the_gradient_of_a_tie_to_the_first_maximum_like_torch():
     close(x.grad, y.grad)
 
 
+def test_max_pool_with_nan_takes_the_nan_and_its_index_like_torch():
+    values = RNG.standard_normal((2, 3, 6, 6))
+    values[0, 1, 2, 3] = values[1, 2, 0, 0] = values[1, 2, 5, 4] = np.nan
+    for kwargs in ({"kernel_size": 2}, {"kernel_size": 3, "stride": 1, "padding": 1}):
+        out, indices = F.max_pool2d(mine(values), return_indices=True, **kwargs)
+        expected, expected_indices = TF.max_pool2d(theirs(values), return_indices=True, **kwargs)
+        np.testing.assert_array_equal(indices.numpy(), expected_indices.numpy())
+        np.testing.assert_array_equal(out.numpy(), expected.numpy())  # NaN where torch has it
+
+
+def test_max_pool_indices_with_padding_and_dilation_are_torchs():
+    values = RNG.standard_normal((2, 2, 9, 8))
+    kwargs = {"kernel_size": (3, 2), "stride": (2, 1), "padding": (1, 1), "dilation": (2, 3)}
+    _, indices = F.max_pool2d(mine(values), return_indices=True, **kwargs)
+    _, expected = TF.max_pool2d(theirs(values), return_indices=True, **kwargs)
+    np.testing.assert_array_equal(indices.numpy(), expected.numpy())
+
+
 @pytest.mark.parametrize("shape", [(1, 2, 3), (1, 2, 3, 8), (1, 1, 3, 2, 4)])
 def test_nearest_interpolation_keeps_torchs_values_when_a_scaled_size_stays(shape):
     x = RNG.standard_normal(shape)

@@ -834,7 +834,38 @@ def _window_max(
     plane. One pass per kernel tap over output-sized strided views, branch-free: a window's
     winning tap only ever moves to a later tap, so `maximum(tap_so_far, better * tap)` tracks
     it without a masked copy. The first maximum wins ties and NaN wins over numbers, as
-    PyTorch's CPU kernel."""
+    PyTorch's CPU kernel; NaN costs four more passes per tap, so they are run only when a
+    window's max came out NaN."""
+    best, winner = _window_max_taps(xp, padded, kernel, stride, dilation, out_size, False)
+    if padded.dtype.kind == "f" and xp.isnan(best).any():
+        best, winner = _window_max_taps(xp, padded, kernel, stride, dilation, out_size, True)
+    # winning tap -> flat index into the input plane: each window's start plus its tap's offset
+    n = len(kernel)
+    plane_strides = [_prod(spatial[axis + 1 :]) for axis in range(n)]
+    base = xp.zeros(out_size, dtype=dtypes.int64.numpy)
+    for axis in range(n):
+        starts = xp.arange(out_size[axis]) * stride[axis] - padding[axis][0]
+        base = base + (starts * plane_strides[axis]).reshape((-1,) + (1,) * (n - 1 - axis))
+    tap_offsets = xp.asarray(
+        [
+            sum(o * d * p for o, d, p in zip(_tap_offsets(tap, kernel), dilation, plane_strides))
+            for tap in range(_prod(kernel))
+        ],
+        dtype=dtypes.int64.numpy,
+    )
+    return best, xp.take(tap_offsets, winner) + base
+
+
+def _window_max_taps(
+    xp: Any,
+    padded: Array,
+    kernel: tuple,
+    stride: tuple,
+    dilation: tuple,
+    out_size: tuple,
+    nan_aware: bool,
+) -> tuple[Array, Array]:
+    """(window max, winning tap number): the passes of `_window_max`."""
     taps = _prod(kernel)
     tap_dtype = "uint8" if taps < 256 else "int64"
     best = winner = None
@@ -850,22 +881,11 @@ def _window_max(
             winner = xp.zeros(values.shape, dtype=tap_dtype)
             continue
         better = values > best
-        better |= xp.isnan(values) & ~xp.isnan(best)
+        if nan_aware:
+            better |= xp.isnan(values) & ~xp.isnan(best)
         winner = xp.maximum(winner, better.astype(tap_dtype) * xp.asarray(tap, dtype=tap_dtype))
         best = xp.maximum(best, values)  # NaN propagates, as the index above says
-    # winning tap -> flat index into the input plane, one axis at a time
-    flat = xp.zeros(winner.shape, dtype=dtypes.int64.numpy)
-    n = len(kernel)
-    remainder = winner.astype(dtypes.int64.numpy)
-    inner = taps
-    for axis in range(n):
-        inner //= kernel[axis]
-        tap_axis = remainder // inner
-        remainder = remainder - tap_axis * inner
-        starts = xp.arange(out_size[axis]) * stride[axis] - padding[axis][0]
-        coordinate = starts.reshape((-1,) + (1,) * (n - 1 - axis)) + tap_axis * dilation[axis]
-        flat = flat * spatial[axis] + coordinate
-    return best, flat
+    return best, winner
 
 
 def _tap_offsets(tap: int, kernel: tuple) -> list:
