@@ -575,7 +575,12 @@ class Pow(Op):
     def vjp(ctx: Node, g: Any) -> tuple:
         grad_x = grad_y = None
         if ctx.next_edges[0] is not None:
-            grad_x = unbroadcast(g * _pow_base_derivative(ctx.x, ctx.y), ctx.input_meta[0][0])
+            exponent = _constant_exponent(ctx.y)
+            if exponent is None:
+                local = _pow_base_derivative(ctx.x, ctx.y)
+            else:
+                local = _scalar_pow_derivative(ctx.x, exponent)
+            grad_x = unbroadcast(g * local, ctx.input_meta[0][0])
         if ctx.next_edges[1] is not None:
             local = _pow_exponent_derivative(ctx.x, ctx.y, ctx.out)
             grad_y = unbroadcast(g * local, ctx.input_meta[1][0])
@@ -585,18 +590,31 @@ class Pow(Op):
     def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
         # A constant exponent (x ** 2) has no tangent, so no log(x), which is nan for x < 0.
         y = ctx.y
-        if ty is None and y._array.ndim == 0 and not y._requires_grad and tx is not None:
-            exponent = y._array.item()  # a plain number: 3 ops instead of 7 on the hot path
-            if exponent == 0:
-                return _finish_tangent(ctx, tx * 0.0)
-            if exponent == 2:  # the common square: 2 ops, no x ** 1
-                return _finish_tangent(ctx, tx * (ctx.x * 2.0))
-            return _finish_tangent(ctx, tx * (exponent * ctx.x ** (exponent - 1)))
+        exponent = _constant_exponent(y) if ty is None else None
+        if exponent is not None and tx is not None:
+            return _finish_tangent(ctx, tx * _scalar_pow_derivative(ctx.x, exponent))
         dx = None if tx is None else tx * _pow_base_derivative(ctx.x, y)
         dy = None if ty is None else ty * _pow_exponent_derivative(ctx.x, y, ctx.out)
         return _finish_tangent(ctx, _sum_tangents(dx, dy))
 
     batch = elementwise_batch
+
+
+def _constant_exponent(y: Any) -> float | int | None:
+    """The exponent as a plain number when it is a 0-d constant (x ** 2, x ** 0.5), else None."""
+    if y._array.ndim == 0 and not y._requires_grad:
+        return y._array.item()
+    return None
+
+
+def _scalar_pow_derivative(x: Any, exponent: float | int) -> Any:
+    """d(x ** c)/dx for a number c in 1-2 ops instead of the general rule's 7: c x ** (c - 1),
+    0 for c == 0 (also at x == 0, PyTorch's convention), 2 x for the common square."""
+    if exponent == 0:
+        return x * 0.0
+    if exponent == 2:
+        return x * 2.0
+    return exponent * x ** (exponent - 1)
 
 
 def _pow_base_derivative(x: Any, y: Any) -> Any:
