@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "chainrule"
 AUTOGRAD_CORE = {"grad_mode", "node", "engine", "api", "gradcheck", "anomaly", "graph"}
 LAYERS = [
     ({"errors"}, 0),
-    ({"backend"}, 1),
+    ({"backend", "backends", "cuda"}, 1),
     ({"autograd." + name for name in AUTOGRAD_CORE}, 2),
     ({"_tensor", "ops", "autograd.function", "autograd.forward_ad", "autograd"}, 3),
     ({"func", "numpy", "linalg", "autograd.functional", "testing"}, 4),

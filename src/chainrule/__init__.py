@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
 from chainrule import autograd
-from chainrule._tensor import Tensor
+from chainrule._tensor import Size, Tensor, is_tensor
 from chainrule.autograd import (
     enable_grad,
     inference_mode,
@@ -42,6 +42,14 @@ from chainrule.backend.dtypes import (
     promote_types,
     short,
     uint8,
+)
+from chainrule.backend.runtime import (
+    are_deterministic_algorithms_enabled,
+    compile,  # noqa: A004 - PyTorch's name
+    get_num_threads,
+    is_deterministic_algorithms_warn_only_enabled,
+    set_num_threads,
+    use_deterministic_algorithms,
 )
 from chainrule.errors import (
     BackendError,
@@ -106,11 +114,13 @@ _LAZY_MODULES = frozenset(
 )
 _LAZY_NAMES = {"load": "chainrule.serialization", "save": "chainrule.serialization"}
 # Reachable as attributes too, but left out of `import *`: `numpy` would shadow NumPy itself.
-_LAZY_EXTRA_MODULES = frozenset(("apps", "datasets", "numpy", "testing"))
+_LAZY_EXTRA_MODULES = frozenset(("apps", "backends", "cuda", "datasets", "numpy", "testing"))
 
 if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
     from chainrule import (
         apps,
+        backends,
+        cuda,
         data,
         datasets,
         func,

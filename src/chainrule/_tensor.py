@@ -1002,3 +1002,22 @@ def _make_tensor(array: Array, node: Node | None, output_nr: int, counter: Any) 
 
 node_module.make_tensor = _make_tensor
 _op.Tensor = Tensor
+
+
+def is_tensor(obj: Any) -> bool:
+    """Whether `obj` is a chainrule Tensor (Parameters included), as torch.is_tensor."""
+    return isinstance(obj, Tensor)
+
+
+class Size(tuple):
+    """torch.Size: a tuple of dimension sizes. `Tensor.shape` and `size()` return plain tuples,
+    which compare equal to a Size of the same sizes."""
+
+    def numel(self) -> int:
+        count = 1
+        for size in self:
+            count *= size
+        return count
+
+    def __repr__(self) -> str:
+        return f"chainrule.Size({list(self)})"

@@ -1,0 +1,93 @@
+"""The process-wide calls PyTorch programs make around their model code: device queries, thread
+count, determinism flags, backend flags and `compile`. A script that makes them runs unchanged."""
+
+import importlib.util
+
+import pytest
+import torch
+from threadpoolctl import threadpool_info
+
+import chainrule
+
+
+def _gpu_through_cupy() -> bool:
+    if importlib.util.find_spec("cupy") is None:
+        return False
+    import cupy
+
+    try:
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:
+        return False
+
+
+def test_the_device_choosing_idiom_runs_and_picks_what_is_there():
+    device = chainrule.device("cuda" if chainrule.cuda.is_available() else "cpu")
+    assert chainrule.cuda.is_available() == _gpu_through_cupy()
+    assert device.type == ("cuda" if _gpu_through_cupy() else "cpu")
+    assert chainrule.cuda.device_count() >= int(chainrule.cuda.is_available())
+    chainrule.cuda.manual_seed_all(0)  # silently ignored without a GPU, as in PyTorch
+    chainrule.cuda.synchronize()
+
+
+def test_set_num_threads_sets_blas_threads_and_get_num_threads_reads_them():
+    before = chainrule.get_num_threads()
+    try:
+        chainrule.set_num_threads(1)
+        assert chainrule.get_num_threads() == 1
+        blas = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+        assert blas and set(blas) == {1}
+    finally:
+        chainrule.set_num_threads(before)
+    assert chainrule.get_num_threads() == before
+    with pytest.raises(ValueError, match="set_num_threads"):
+        chainrule.set_num_threads(0)
+
+
+def test_determinism_flags_round_trip_as_torch():
+    try:
+        chainrule.use_deterministic_algorithms(True, warn_only=True)
+        assert chainrule.are_deterministic_algorithms_enabled()
+        assert chainrule.is_deterministic_algorithms_warn_only_enabled()
+    finally:
+        chainrule.use_deterministic_algorithms(False)
+    assert not chainrule.are_deterministic_algorithms_enabled()
+    assert torch.are_deterministic_algorithms_enabled() is False  # the same default
+
+
+def test_backend_flags_can_be_set_and_report_no_cudnn_or_mps():
+    previous = chainrule.backends.cudnn.benchmark
+    chainrule.backends.cudnn.benchmark = True
+    chainrule.backends.cudnn.deterministic = True
+    chainrule.backends.cuda.matmul.allow_tf32 = False
+    assert chainrule.backends.cudnn.benchmark is True
+    chainrule.backends.cudnn.benchmark = previous
+    assert chainrule.backends.mps.is_available() is False
+    assert chainrule.backends.cudnn.is_available() is False
+
+
+def test_compile_returns_the_model_unchanged_in_every_calling_form():
+    model = chainrule.nn.Linear(3, 2)
+    assert chainrule.compile(model) is model
+    assert chainrule.compile(model, mode="reduce-overhead", fullgraph=True) is model
+
+    @chainrule.compile
+    def double(x):
+        return x * 2
+
+    @chainrule.compile(dynamic=True)
+    def triple(x):
+        return x * 3
+
+    assert double(chainrule.ones(2)).tolist() == [2.0, 2.0]
+    assert triple(chainrule.ones(2)).tolist() == [3.0, 3.0]
+
+
+def test_is_tensor_and_size_as_torch():
+    assert chainrule.is_tensor(chainrule.ones(1)) and torch.is_tensor(torch.ones(1))
+    assert chainrule.is_tensor(chainrule.nn.Parameter(chainrule.ones(1)))
+    assert not chainrule.is_tensor([1.0]) and not torch.is_tensor([1.0])
+    size = chainrule.Size([2, 3])
+    assert size == chainrule.ones(2, 3).shape == (2, 3) == torch.Size([2, 3])
+    assert size.numel() == torch.Size([2, 3]).numel() == 6
+    assert isinstance(size, tuple)
