@@ -60,7 +60,13 @@ ARITHMETIC = [
         lambda x, y: chainrule.sub(x, y, alpha=-0.5),
         lambda x, y: torch.sub(x, y, alpha=-0.5),
     ),
+    _binary(
+        "sub_scalar", lambda x: x - 1.5, lambda x: x - 1.5, domains=[WIDE], shapes=UNARY_SHAPES
+    ),
     _binary("rsub_scalar", lambda x: 2 - x, lambda x: 2 - x, domains=[WIDE], shapes=UNARY_SHAPES),
+    _binary(
+        "mul_scalar", lambda x: x * -2.5, lambda x: x * -2.5, domains=[WIDE], shapes=UNARY_SHAPES
+    ),
     _binary("mul", chainrule.mul, torch.mul),
     _binary("rmul_scalar", lambda x: 3 * x, lambda x: 3 * x, domains=[WIDE], shapes=UNARY_SHAPES),
     _binary(

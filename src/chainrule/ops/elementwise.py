@@ -381,6 +381,83 @@ class Add(Op):
     batch = elementwise_batch
 
 
+class AddScalar(Op):
+    """x + c for a Python number c (PyTorch's add.Scalar): one input, nothing saved, so a
+    `y + 0.001` costs one small op forward and none backward. Derivative: g."""
+
+    label = "add"
+    scalar_operands = 1  # for the profiler's input shapes
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "AddBackward0"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, c: float | int) -> Array:
+        return x + c
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (g,)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return t
+
+    @staticmethod
+    def batch(b: Any, x: Any, c: float | int) -> Any:
+        return apply(b.op, (x,), c)
+
+
+class SubScalar(AddScalar):
+    """x - c for a Python number c. Derivative: g."""
+
+    label = "sub"
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "SubBackward0"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, c: float | int) -> Array:
+        return x - c
+
+
+class MulScalar(Op):
+    """x * c for a Python number c (PyTorch's mul.Scalar): one input and nothing saved; the
+    vjp is one more scalar multiply. Derivative: g * c."""
+
+    label = "mul"
+    scalar_operands = 1  # for the profiler's input shapes
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "MulBackward0"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, c: float | int) -> Array:
+        ctx.scalar = c
+        return x * c
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (apply(MulScalar, (g,), ctx.scalar),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(MulScalar, (t,), ctx.scalar)
+
+    @staticmethod
+    def batch(b: Any, x: Any, c: float | int) -> Any:
+        return apply(MulScalar, (x,), c)
+
+
+def _float_and_number(x: Any, c: Any) -> bool:
+    """A floating Tensor and a plain Python number (not bool): the scalar ops apply, and the
+    number never changes the tensor's dtype."""
+    return type(c) in _PLAIN_NUMBERS and isinstance(x, _op.Tensor) and x._array.dtype.kind == "f"
+
+
 class Sub(Op):
     """x - y. Derivative: g and -g."""
 
@@ -805,6 +882,8 @@ def _scaled(name: str, other: Any, alpha: Any, input: Any) -> Any:  # noqa: A002
 
 
 def add(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Any:  # noqa: A002
+    if alpha == 1 and out is None and _float_and_number(input, other):
+        return apply(AddScalar, (input,), other)
     other = _scaled("add", other, alpha, input)
     x, y = binary_operands(input, other, "add")
     result = apply(Add, (x, y))
@@ -812,6 +891,8 @@ def add(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Any:  # n
 
 
 def radd(input: Any, other: Any) -> Any:  # noqa: A002
+    if _float_and_number(input, other):
+        return apply(AddScalar, (input,), other)
     x, y = binary_operands(other, input, "add")
     return apply(Add, (x, y))
 
@@ -825,6 +906,8 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Any:  # n
                 "sub: subtraction, the `-` operator, with a bool tensor is not supported; "
                 "use logical_xor or logical_not"
             )
+    if alpha == 1 and out is None and _float_and_number(input, other):
+        return apply(SubScalar, (input,), other)
     other = _scaled("sub", other, alpha, input)
     x, y = binary_operands(input, other, "sub")
     result = apply(Sub, (x, y))
@@ -839,12 +922,16 @@ def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Any:  # noqa: A002
 
 
 def mul(input: Any, other: Any, *, out: Any = None) -> Any:  # noqa: A002
+    if out is None and _float_and_number(input, other):
+        return apply(MulScalar, (input,), other)
     x, y = binary_operands(input, other, "mul")
     result = apply(Mul, (x, y))
     return result if out is None else _write_out("mul", result, out)
 
 
 def rmul(input: Any, other: Any) -> Any:  # noqa: A002
+    if _float_and_number(input, other):
+        return apply(MulScalar, (input,), other)
     x, y = binary_operands(other, input, "mul")
     return apply(Mul, (x, y))
 

@@ -91,7 +91,11 @@ class profile(Observer):  # noqa: N801 - PyTorch's name
         nbytes = 0
         if not getattr(op, "is_view", False):  # a custom Function has no such flag
             nbytes = sum(output._array.nbytes for output in outputs)
-        shapes = tuple(tuple(t.shape) for t in inputs) if self.record_shapes else None
+        shapes = None
+        if self.record_shapes:
+            # A Python-number operand (x * 2) is listed as shape (), as PyTorch's profiler does.
+            scalars = ((),) * getattr(op, "scalar_operands", 0)
+            shapes = tuple(tuple(t.shape) for t in inputs) + scalars
         label = op_label(op)
         event = FunctionEvent(
             label,
