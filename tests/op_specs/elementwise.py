@@ -81,6 +81,9 @@ ARITHMETIC = [
         shapes=[((2, 3), (3,))],
     ),
     _binary(
+        "div_scalar", lambda x: x / -3.0, lambda x: x / -3.0, domains=[WIDE], shapes=UNARY_SHAPES
+    ),
+    _binary(
         "rdiv_scalar", lambda x: 2 / x, lambda x: 2 / x, domains=[POSITIVE], shapes=UNARY_SHAPES
     ),
     _binary(

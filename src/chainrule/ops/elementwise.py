@@ -452,6 +452,35 @@ class MulScalar(Op):
         return apply(MulScalar, (x,), c)
 
 
+class DivScalar(Op):
+    """x / c for a Python number c (true division, as PyTorch's div.Scalar; not x * (1/c),
+    which rounds differently). Derivative: g / c."""
+
+    label = "div"
+    scalar_operands = 1  # for the profiler's input shapes
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "DivBackward0"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, c: float | int) -> Array:
+        ctx.scalar = c
+        return x / c
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (apply(DivScalar, (g,), ctx.scalar),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(DivScalar, (t,), ctx.scalar)
+
+    @staticmethod
+    def batch(b: Any, x: Any, c: float | int) -> Any:
+        return apply(DivScalar, (x,), c)
+
+
 def _float_and_number(x: Any, c: Any) -> bool:
     """A floating Tensor and a plain Python number (not bool): the scalar ops apply, and the
     number never changes the tensor's dtype."""
@@ -949,6 +978,8 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = 
         raise ValueError(
             f"div: rounding_mode must be None, 'trunc' or 'floor', not {rounding_mode!r}"
         )
+    if rounding_mode is None and out is None and _float_and_number(input, other):
+        return apply(DivScalar, (input,), other)
     x, y = binary_operands(input, other, "div")
     if rounding_mode is None:
         if x._array.dtype.kind != "f":
