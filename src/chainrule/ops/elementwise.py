@@ -1473,17 +1473,18 @@ class TanhBackward(Op):
 
     @staticmethod
     def vjp(ctx: Node, gg: Any) -> tuple:
-        g, out = ctx.g, ctx.out
-        grad_g = gg * (1 - out * out) if ctx.next_edges[0] is not None else None
-        grad_out = -2 * gg * g * out if ctx.next_edges[1] is not None else None
+        out = ctx.out
+        # Linear in g with the same factor: its g-part is this op again (1 op, not 3).
+        grad_g = apply(TanhBackward, (gg, out)) if ctx.next_edges[0] is not None else None
+        grad_out = -2 * gg * ctx.g * out if ctx.next_edges[1] is not None else None
         return (grad_g, grad_out)
 
     @staticmethod
     def jvp(ctx: Node, t_g: Any, t_out: Any) -> Any:
-        g, out = ctx.g, ctx.out
+        out = ctx.out
         return _sum_tangents(
-            None if t_g is None else t_g * (1 - out * out),
-            None if t_out is None else -2 * g * out * t_out,
+            None if t_g is None else apply(TanhBackward, (t_g, out)),
+            None if t_out is None else -2 * ctx.g * out * t_out,
         )
 
     batch = elementwise_batch
@@ -1541,17 +1542,18 @@ class SigmoidBackward(Op):
 
     @staticmethod
     def vjp(ctx: Node, gg: Any) -> tuple:
-        g, out = ctx.g, ctx.out
-        grad_g = gg * out * (1 - out) if ctx.next_edges[0] is not None else None
-        grad_out = gg * g * (1 - 2 * out) if ctx.next_edges[1] is not None else None
+        out = ctx.out
+        # Linear in g with the same factor: its g-part is this op again (1 op, not 3).
+        grad_g = apply(SigmoidBackward, (gg, out)) if ctx.next_edges[0] is not None else None
+        grad_out = gg * ctx.g * (1 - 2 * out) if ctx.next_edges[1] is not None else None
         return (grad_g, grad_out)
 
     @staticmethod
     def jvp(ctx: Node, t_g: Any, t_out: Any) -> Any:
-        g, out = ctx.g, ctx.out
+        out = ctx.out
         return _sum_tangents(
-            None if t_g is None else t_g * out * (1 - out),
-            None if t_out is None else g * (1 - 2 * out) * t_out,
+            None if t_g is None else apply(SigmoidBackward, (t_g, out)),
+            None if t_out is None else ctx.g * (1 - 2 * out) * t_out,
         )
 
     batch = elementwise_batch
