@@ -425,7 +425,7 @@ class SubScalar(AddScalar):
 
 class MulScalar(Op):
     """x * c for a Python number c (PyTorch's mul.Scalar): one input and nothing saved; the
-    vjp is one more scalar multiply. Derivative: g * c."""
+    op is linear in x, so its vjp and jvp are the same op again. Derivative: g * c."""
 
     label = "mul"
     scalar_operands = 1  # for the profiler's input shapes
@@ -441,23 +441,22 @@ class MulScalar(Op):
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        return (apply(MulScalar, (g,), ctx.scalar),)
+        return (apply(ctx.op, (g,), ctx.scalar),)
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
-        return apply(MulScalar, (t,), ctx.scalar)
+        return apply(ctx.op, (t,), ctx.scalar)
 
     @staticmethod
     def batch(b: Any, x: Any, c: float | int) -> Any:
-        return apply(MulScalar, (x,), c)
+        return apply(b.op, (x,), c)
 
 
-class DivScalar(Op):
+class DivScalar(MulScalar):
     """x / c for a Python number c (true division, as PyTorch's div.Scalar; not x * (1/c),
     which rounds differently). Derivative: g / c."""
 
     label = "div"
-    scalar_operands = 1  # for the profiler's input shapes
 
     @classmethod
     def node_name(cls) -> str:
@@ -467,18 +466,6 @@ class DivScalar(Op):
     def forward(ctx: Node, x: Array, c: float | int) -> Array:
         ctx.scalar = c
         return x / c
-
-    @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        return (apply(DivScalar, (g,), ctx.scalar),)
-
-    @staticmethod
-    def jvp(ctx: Node, t: Any) -> Any:
-        return apply(DivScalar, (t,), ctx.scalar)
-
-    @staticmethod
-    def batch(b: Any, x: Any, c: float | int) -> Any:
-        return apply(DivScalar, (x,), c)
 
 
 def _float_and_number(x: Any, c: Any) -> bool:
