@@ -879,3 +879,22 @@ def test_every_differentiable_elementwise_op_has_a_spec():
     assert all(op.jvp is not None for op in _differentiable_ops()), [
         op.__name__ for op in _differentiable_ops() if op.jvp is None
     ]
+
+
+@pytest.mark.parametrize("operation", ["add", "sub", "mul", "div", "radd", "rmul"])
+def test_a_half_tensor_and_a_python_number_round_once_as_torch(operation):
+    """float16 with a Python number gives PyTorch's bits: mul and div compute in float32 and
+    round once (3 * 0.1 is 0.30005, not 0.2998); add and sub round the number first."""
+    values = np.linspace(-4, 4, 41)
+    apply_to = {
+        "add": lambda t: t + 0.1,
+        "sub": lambda t: t - 0.1,
+        "mul": lambda t: t * 0.1,
+        "div": lambda t: t / 0.3,
+        "radd": lambda t: 0.1 + t,
+        "rmul": lambda t: 0.1 * t,
+    }[operation]
+    ours = apply_to(chainrule.tensor(values, dtype=chainrule.float16))
+    theirs = apply_to(torch.tensor(values, dtype=torch.float16))
+    assert ours.dtype == chainrule.float16
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())

@@ -383,7 +383,8 @@ class Add(Op):
 
 class AddScalar(Op):
     """x + c for a Python number c (PyTorch's add.Scalar): one input, nothing saved, so a
-    `y + 0.001` costs one small op forward and none backward. Derivative: g."""
+    `y + 0.001` costs one small op forward and none backward. With float16, c is rounded to
+    float16 first, as PyTorch's add does. Derivative: g."""
 
     label = "add"
     scalar_operands = 1  # for the profiler's input shapes
@@ -425,7 +426,9 @@ class SubScalar(AddScalar):
 
 class MulScalar(Op):
     """x * c for a Python number c (PyTorch's mul.Scalar): one input and nothing saved; the
-    op is linear in x, so its vjp and jvp are the same op again. Derivative: g * c."""
+    op is linear in x, so its vjp and jvp are the same op again. float16 multiplies in float32
+    and rounds once, as PyTorch's mul and div do (3 * 0.1 is 0.30005, not 0.2998).
+    Derivative: g * c."""
 
     label = "mul"
     scalar_operands = 1  # for the profiler's input shapes
@@ -437,7 +440,7 @@ class MulScalar(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, c: float | int) -> Array:
         ctx.scalar = c
-        return x * c
+        return (_opmath(x) * c).astype(x.dtype, copy=False)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -465,7 +468,7 @@ class DivScalar(MulScalar):
     @staticmethod
     def forward(ctx: Node, x: Array, c: float | int) -> Array:
         ctx.scalar = c
-        return x / c
+        return (_opmath(x) / c).astype(x.dtype, copy=False)
 
 
 def _float_and_number(x: Any, c: Any) -> bool:
