@@ -747,6 +747,18 @@ class Tensor:
     atan2 = _ew.atan2
     arctan2 = _ew.atan2
     sinh = _ew.sinh
+    asinh = _ew.asinh
+    arcsinh = _ew.asinh
+    acosh = _ew.acosh
+    arccosh = _ew.acosh
+    atanh = _ew.atanh
+    arctanh = _ew.atanh
+    sinc = _ew.sinc
+    logaddexp = _ew.logaddexp
+    logaddexp2 = _ew.logaddexp2
+    hypot = _ew.hypot
+    deg2rad = _ew.deg2rad
+    rad2deg = _ew.rad2deg
     cosh = _ew.cosh
     tanh = _ew.tanh
     erf = _ew.erf
@@ -949,7 +961,8 @@ def _inplace_method(name: str, function: Callable) -> Callable:
 # `x.exp_()` and friends: the out-of-place op, written back by Tensor._inplace (which checks
 # leaves, views and dtypes, and records history when needed).
 for _name in (
-    "abs absolute acos arccos arcsin arctan arctan2 asin atan atan2 ceil cos cosh cumprod cumsum "
+    "abs absolute acos acosh arccos arccosh arcsin arcsinh arctan arctan2 arctanh asin asinh "
+    "atan atan2 atanh ceil cos cosh cumprod cumsum deg2rad hypot rad2deg sinc "
     "divide eq erf exp exp2 expm1 floor floor_divide fmod frac ge greater gt le lerp less log "
     "log10 log1p log2 logical_and logical_not logical_or logical_xor logit lt multiply "
     "nan_to_num ne neg negative reciprocal relu remainder round rsqrt sigmoid sign sin sinh sqrt "

@@ -106,7 +106,7 @@ maximum = _binary(np.maximum, ew.maximum)
 minimum = _binary(np.minimum, ew.minimum)
 fmax = _binary(np.fmax, ew.fmax)
 fmin = _binary(np.fmin, ew.fmin)
-hypot = _binary(np.hypot, _op(_ops.Hypot))
+hypot = _binary(np.hypot, _op(ew.Hypot))
 real = _unary(np.positive, _identity, "real")
 conj = _unary(np.conjugate, _identity, "conj")
 conjugate = _unary(np.conjugate, _identity, "conjugate")
@@ -120,8 +120,8 @@ log = _unary(np.log, ew.log)
 log2 = _unary(np.log2, ew.log2)
 log10 = _unary(np.log10, ew.log10)
 log1p = _unary(np.log1p, ew.log1p)
-logaddexp = _binary(np.logaddexp, _op(_ops.LogAddExp))
-logaddexp2 = _binary(np.logaddexp2, _op(_ops.LogAddExp2))
+logaddexp = _binary(np.logaddexp, _op(ew.LogAddExp))
+logaddexp2 = _binary(np.logaddexp2, _op(ew.LogAddExp2))
 
 # ---- trigonometric and hyperbolic ------------------------------------------------------------
 
@@ -135,9 +135,9 @@ arctan2 = _binary(np.arctan2, ew.atan2)
 sinh = _unary(np.sinh, ew.sinh)
 cosh = _unary(np.cosh, ew.cosh)
 tanh = _unary(np.tanh, ew.tanh)
-arcsinh = _unary(np.arcsinh, _op(_ops.Arcsinh))
-arccosh = _unary(np.arccosh, _op(_ops.Arccosh))
-arctanh = _unary(np.arctanh, _op(_ops.Arctanh))
+arcsinh = _unary(np.arcsinh, _op(ew.Asinh))
+arccosh = _unary(np.arccosh, _op(ew.Acosh))
+arctanh = _unary(np.arctanh, _op(ew.Atanh))
 deg2rad = _unary(np.deg2rad, _scaled(math.pi / 180))
 radians = _unary(np.radians, _scaled(math.pi / 180))
 rad2deg = _unary(np.rad2deg, _scaled(180 / math.pi))
@@ -175,7 +175,7 @@ def sinc(x: Any) -> Tensor:
     """numpy.sinc: sin(pi x) / (pi x), 1 at 0; integer input gives float64, as NumPy."""
     tensor = tensor_of(x, "sinc")
     (operand,), result = ufunc_operands(np.sin, (tensor,))
-    return finish(apply(_ops.Sinc, (operand,)), result)
+    return finish(apply(ew.Sinc, (operand,)), result)
 
 
 def round(a: Any, decimals: int = 0, out: Any = None) -> Tensor:  # noqa: A001 - NumPy's name

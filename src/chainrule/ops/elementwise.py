@@ -1637,6 +1637,173 @@ class Frac(Op):
     batch = elementwise_batch
 
 
+# ---- inverse hyperbolic, sinc, and the overflow-safe binary functions ----------------------
+
+
+class Asinh(Op):
+    """asinh(x). Derivative: g / sqrt(x**2 + 1)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        ctx.save(x=x)
+        return ctx.xp.arcsinh(x)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x = ctx.x
+        return (g * rsqrt(x * x + 1),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+class Acosh(Op):
+    """acosh(x), nan below 1. Derivative: g / sqrt(x**2 - 1) (inf at 1, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        ctx.save(x=x)
+        with ctx.xp.errstate(invalid="ignore"):
+            return ctx.xp.arccosh(x)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x = ctx.x
+        return (g * rsqrt(x * x - 1),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+class Atanh(Op):
+    """atanh(x), +-inf at +-1. Derivative: g / (1 - x**2)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        ctx.save(x=x)
+        with ctx.xp.errstate(divide="ignore", invalid="ignore"):
+            return ctx.xp.arctanh(x)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x = ctx.x
+        return (g / (1 - x * x),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+class Sinc(Op):
+    """sin(pi x) / (pi x), 1 at 0 (NumPy's normalised sinc, PyTorch's sinc). Derivative:
+    (cos(pi x) - sinc(x)) / x, taken as 0 at x = 0 (PyTorch's convention)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        out = ctx.xp.sinc(x)
+        ctx.save(x=x, out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x, out = ctx.x, ctx.out
+        at_zero = x == 0
+        safe_x = where(at_zero, 1.0, x)  # keeps 0/0 out of the unused branch
+        slope = (cos(math.pi * x) - out) / safe_x
+        return (g * where(at_zero, 0.0, slope),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+class LogAddExp(Op):
+    """log(exp(x) + exp(y)), computed without overflow. Derivatives: exp(x - out) and
+    exp(y - out), the softmax weights of the two operands."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, y: Array) -> Array:
+        out = ctx.xp.logaddexp(x, y)
+        ctx.save(x=x, y=y, out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x, y, out = ctx.x, ctx.y, ctx.out
+        grad_x = grad_y = None
+        if ctx.next_edges[0] is not None:
+            grad_x = unbroadcast(g * exp(x - out), ctx.input_meta[0][0])
+        if ctx.next_edges[1] is not None:
+            grad_y = unbroadcast(g * exp(y - out), ctx.input_meta[1][0])
+        return (grad_x, grad_y)
+
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
+        x, y, out = ctx.x, ctx.y, ctx.out
+        dx = None if tx is None else tx * exp(x - out)
+        dy = None if ty is None else ty * exp(y - out)
+        return _finish_tangent(ctx, _sum_tangents(dx, dy))
+
+    batch = elementwise_batch
+
+
+class LogAddExp2(Op):
+    """log2(2**x + 2**y), computed without overflow. Derivatives: 2**(x - out), 2**(y - out)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, y: Array) -> Array:
+        out = ctx.xp.logaddexp2(x, y)
+        ctx.save(x=x, y=y, out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x, y, out = ctx.x, ctx.y, ctx.out
+        grad_x = grad_y = None
+        if ctx.next_edges[0] is not None:
+            grad_x = unbroadcast(g * exp2(x - out), ctx.input_meta[0][0])
+        if ctx.next_edges[1] is not None:
+            grad_y = unbroadcast(g * exp2(y - out), ctx.input_meta[1][0])
+        return (grad_x, grad_y)
+
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
+        x, y, out = ctx.x, ctx.y, ctx.out
+        dx = None if tx is None else tx * exp2(x - out)
+        dy = None if ty is None else ty * exp2(y - out)
+        return _finish_tangent(ctx, _sum_tangents(dx, dy))
+
+    batch = elementwise_batch
+
+
+class Hypot(Op):
+    """sqrt(x**2 + y**2) without overflow. Derivatives: x / out and y / out (nan at the
+    origin, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, y: Array) -> Array:
+        out = ctx.xp.hypot(x, y)
+        ctx.save(x=x, y=y, out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x, y, out = ctx.x, ctx.y, ctx.out
+        grad_x = grad_y = None
+        if ctx.next_edges[0] is not None:
+            grad_x = unbroadcast(g * x / out, ctx.input_meta[0][0])
+        if ctx.next_edges[1] is not None:
+            grad_y = unbroadcast(g * y / out, ctx.input_meta[1][0])
+        return (grad_x, grad_y)
+
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
+        x, y, out = ctx.x, ctx.y, ctx.out
+        dx = None if tx is None else tx * x / out
+        dy = None if ty is None else ty * y / out
+        return _finish_tangent(ctx, _sum_tangents(dx, dy))
+
+    batch = elementwise_batch
+
+
 def _unary(op: type) -> Any:
     """The public function for a unary op on floating input (integers promote to float32)."""
 
@@ -1670,6 +1837,41 @@ tanh = _unary(Tanh)
 erf = _unary(Erf)
 sigmoid = _unary(Sigmoid)
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+asinh = _unary(Asinh)
+acosh = _unary(Acosh)
+atanh = _unary(Atanh)
+sinc = _unary(Sinc)
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+
+def _floating_binary(op: type, name: str) -> Any:
+    """The public function for a binary op on floating operands (integers promote to float32,
+    as PyTorch's float-only binary ops do)."""
+
+    def function(input: Any, other: Any) -> Any:  # noqa: A002
+        x, y = binary_operands(input, other, name)
+        if x._array.dtype.kind != "f":
+            x, y = cast(x, dtypes.float32), cast(y, dtypes.float32)
+        return apply(op, (x, y))
+
+    function.__name__ = name
+    function.__doc__ = op.__doc__
+    return function
+
+
+logaddexp = _floating_binary(LogAddExp, "logaddexp")
+logaddexp2 = _floating_binary(LogAddExp2, "logaddexp2")
+hypot = _floating_binary(Hypot, "hypot")
+
+
+def deg2rad(input: Any) -> Any:  # noqa: A002
+    """Degrees to radians, x * pi / 180 (integers give float32)."""
+    return floating_operand(input) * (math.pi / 180.0)
+
+
+def rad2deg(input: Any) -> Any:  # noqa: A002
+    """Radians to degrees, x * 180 / pi (integers give float32)."""
+    return floating_operand(input) * (180.0 / math.pi)
 
 
 def neg(input: Any) -> Any:  # noqa: A002
@@ -2443,6 +2645,18 @@ def equal(input: Any, other: Any) -> bool:  # noqa: A002
 
 # The public names: PyTorch's functions (helpers above stay importable by module path).
 __all__ = [
+    "acosh",
+    "arccosh",
+    "arcsinh",
+    "arctanh",
+    "asinh",
+    "atanh",
+    "deg2rad",
+    "hypot",
+    "logaddexp",
+    "logaddexp2",
+    "rad2deg",
+    "sinc",
     "abs",
     "absolute",
     "acos",
