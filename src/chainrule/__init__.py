@@ -26,12 +26,14 @@ from chainrule.backend.dtypes import (
     bool_ as bool,  # noqa: A004 - PyTorch's name
 )
 from chainrule.backend.dtypes import (
+    can_cast,
     double,
     dtype,
     float,  # noqa: A004
     float16,
     float32,
     float64,
+    get_default_dtype,
     half,
     int,  # noqa: A004
     int8,
@@ -40,9 +42,11 @@ from chainrule.backend.dtypes import (
     int64,
     long,
     promote_types,
+    set_default_dtype,
     short,
     uint8,
 )
+from chainrule.backend.printing import set_printoptions
 from chainrule.backend.runtime import (
     are_deterministic_algorithms_enabled,
     compile,  # noqa: A004 - PyTorch's name
@@ -94,6 +98,8 @@ from chainrule.ops.creation import (
     seed,
     set_rng_state,
     tensor,
+    tril_indices,
+    triu_indices,
     zeros,
     zeros_like,
 )
@@ -113,6 +119,21 @@ _LAZY_MODULES = frozenset(
     ("data", "func", "linalg", "nn", "optim", "profiler", "serialization", "utils", "viz")
 )
 _LAZY_NAMES = {"load": "chainrule.serialization", "save": "chainrule.serialization"}
+# PyTorch's top-level aliases of torch.nn.functional functions (which live in a higher layer).
+_LAZY_NAMES.update(
+    dict.fromkeys(
+        (
+            "celu",
+            "cosine_similarity",
+            "dropout",
+            "hardshrink",
+            "pairwise_distance",
+            "selu",
+            "threshold",
+        ),
+        "chainrule.nn.functional",
+    )
+)
 # Reachable as attributes too, but left out of `import *`: `numpy` would shadow NumPy itself.
 _LAZY_EXTRA_MODULES = frozenset(("apps", "backends", "cuda", "datasets", "numpy", "testing"))
 
@@ -133,6 +154,15 @@ if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
         testing,
         utils,
         viz,
+    )
+    from chainrule.nn.functional import (
+        celu,
+        cosine_similarity,
+        dropout,
+        hardshrink,
+        pairwise_distance,
+        selu,
+        threshold,
     )
     from chainrule.serialization import load, save
 

@@ -95,7 +95,7 @@ class Tensor:
         """The legacy constructor: `Tensor([1, 2])` copies data as float32; `Tensor(2, 3)` is
         an uninitialised 2x3 float32 tensor, as in PyTorch."""
         backend = backend_for_device(device)
-        target = as_dtype(dtype).numpy if dtype is not None else dtypes.float32.numpy
+        target = as_dtype(dtype).numpy if dtype is not None else dtypes.get_default_dtype().numpy
         if len(args) == 1 and not isinstance(args[0], int):
             array = _cr.to_array(args[0], backend, target)
         else:
@@ -822,6 +822,17 @@ class Tensor:
     softmax = _red.softmax
     log_softmax = _red.log_softmax
     count_nonzero = _red.count_nonzero
+    nansum = _red.nansum
+    nanmean = _red.nanmean
+    aminmax = _red.aminmax
+    logcumsumexp = _red.logcumsumexp
+    cummax = _red.cummax
+    cummin = _red.cummin
+    msort = _red.msort
+    nanmedian = _red.nanmedian
+    quantile = _red.quantile
+    nanquantile = _red.nanquantile
+    dist = _red.dist
 
     matmul = _la.matmul
     mm = _la.mm
@@ -844,7 +855,7 @@ class Tensor:
     squeeze = _shp.squeeze
     unsqueeze = _shp.unsqueeze
     transpose = _shp.transpose
-    swapaxes = _shp.transpose
+    swapaxes = _shp.swapaxes
     t = _shp.t
     permute = _shp.permute
     movedim = _shp.movedim
@@ -861,6 +872,19 @@ class Tensor:
     unbind = _shp.unbind
     narrow = _shp.narrow
     contiguous = _shp.contiguous
+    ravel = _shp.ravel
+    swapdims = _shp.transpose
+    fliplr = _shp.fliplr
+    flipud = _shp.flipud
+    rot90 = _shp.rot90
+    select = _shp.select
+    tensor_split = _shp.tensor_split
+    hsplit = _shp.hsplit
+    vsplit = _shp.vsplit
+    dsplit = _shp.dsplit
+    repeat_interleave = _shp.repeat_interleave
+    diff = _shp.diff
+    diagflat = _shp.diagflat
 
     gather = _idx.gather
     scatter = _idx.scatter
@@ -874,6 +898,9 @@ class Tensor:
     take = _idx.take
     masked_select = _idx.masked_select
     index_put = _idx.index_put
+    unique = _idx.unique
+    unique_consecutive = _idx.unique_consecutive
+    histc = _idx.histc
 
     fmax = _ew.fmax
     fmin = _ew.fmin
@@ -888,6 +915,17 @@ class Tensor:
     not_equal = _ew.ne
     positive = _ew.positive
     fix = _ew.trunc
+    sgn = _ew.sgn
+    erfc = _ew.erfc
+    xlogy = _ew.xlogy
+    copysign = _ew.copysign
+    ldexp = _ew.ldexp
+    frexp = _ew.frexp
+    heaviside = _ew.heaviside
+    isposinf = _ew.isposinf
+    isneginf = _ew.isneginf
+    isreal = _ew.isreal
+    is_complex = _ew.is_complex
 
     addmm = _la.addmm
     diag = _la.diag
@@ -899,6 +937,14 @@ class Tensor:
     logdet = _la.logdet
     slogdet = _la.slogdet
     matrix_power = _la.matrix_power
+    addcmul = _la.addcmul
+    addcdiv = _la.addcdiv
+    addmv = _la.addmv
+    addr = _la.addr
+    baddbmm = _la.baddbmm
+    addbmm = _la.addbmm
+    kron = _la.kron
+    cross = _la.cross
 
     def multinomial(
         self, num_samples: int, replacement: bool = False, *, generator: Any = None
@@ -966,7 +1012,8 @@ for _name in (
     "divide eq erf exp exp2 expm1 floor floor_divide fmod frac ge greater gt le lerp less log "
     "log10 log1p log2 logical_and logical_not logical_or logical_xor logit lt multiply "
     "nan_to_num ne neg negative reciprocal relu remainder round rsqrt sigmoid sign sin sinh sqrt "
-    "square subtract tan tanh tril triu true_divide trunc clamp_min clamp_max"
+    "square subtract tan tanh tril triu true_divide trunc clamp_min clamp_max "
+    "copysign erfc ldexp sgn xlogy"
 ).split():
     setattr(Tensor, _name + "_", _inplace_method(_name + "_", getattr(Tensor, _name)))
 

@@ -23,12 +23,14 @@ from chainrule.ops.linalg import (
     solve_triangular,
     vecdot,
 )
+from chainrule.ops.linalg import linalg_cross as cross
 from chainrule.ops.linalg import linalg_diagonal as diagonal
 from chainrule.ops.linalg import linalg_norm as norm
 
 __all__ = [
     "LinAlgError",
     "cholesky",
+    "cross",
     "det",
     "diagonal",
     "inv",

@@ -652,6 +652,98 @@ FUSED_BACKWARD = [
     ),
 ]
 
+# ---- torch-namespace additions: erfc, xlogy, copysign, ldexp, frexp, aliases, rrelu -----------
+
+
+def _seeded_rrelu(x):
+    """rrelu in training mode with the same draws on every call (finite differences re-run
+    it); PyTorch's random stream differs, so this one is checked against finite differences."""
+    chainrule.manual_seed(0)
+    return chainrule.rrelu(x, 0.1, 0.4, training=True)
+
+
+def _xlogy_at_zero(rng):
+    """x exactly 0 in places (with y > 0, y == 0 and y < 0): PyTorch's masks apply there."""
+    x = rng.choice(np.asarray([0.0, 0.7, -1.3]), size=(3, 4))
+    y = rng.choice(np.asarray([0.0, 0.5, 1.5]), size=(3, 4))
+    return x, y
+
+
+TORCH_NAMESPACE = [
+    _unary("erfc", chainrule.erfc, torch.erfc),
+    _unary("erfc_tail", chainrule.erfc, torch.erfc, domain=(3.0, 8.0), shapes=[((2, 3),)]),
+    _binary("xlogy", chainrule.xlogy, torch.xlogy, domains=[WIDE, POSITIVE]),
+    _binary(
+        "xlogy_scalar_other",
+        lambda x: chainrule.xlogy(x, 3.0),
+        lambda x: torch.xlogy(x, 3.0),
+        domains=[WIDE],
+        shapes=UNARY_SHAPES,
+    ),
+    OpSpec(
+        "xlogy_zero_x",  # the masks at x == 0: torch only, the derivative is a convention
+        chainrule.xlogy,
+        torch.xlogy,
+        shapes=[((3, 4), (3, 4))],
+        make_inputs=_xlogy_at_zero,
+        finite_differences=False,
+    ),
+    _binary("copysign", chainrule.copysign, torch.copysign, domains=[WIDE, WIDE]),
+    _binary(
+        "copysign_scalar",
+        lambda x: chainrule.copysign(x, -1.0),
+        lambda x: torch.copysign(x, -1.0),
+        domains=[WIDE],
+        shapes=UNARY_SHAPES,
+    ),
+    OpSpec(
+        # 0 gradient where x == 0, as PyTorch; its second derivative there is nan (0 / 0 in
+        # result / self), ours 0, so only first order is compared
+        "copysign_zero_x",
+        chainrule.copysign,
+        torch.copysign,
+        shapes=[((4, 5), (4, 5))],
+        make_inputs=_grid_pair((4, 5), (4, 5)),
+        finite_differences=False,
+        second_order=False,
+    ),
+    _binary("ldexp", chainrule.ldexp, torch.ldexp, domains=[WIDE, (-3.0, 3.0)]),
+    OpSpec(
+        "ldexp_integer_exponent",
+        chainrule.ldexp,
+        torch.ldexp,
+        shapes=[((2, 3), (3,))],
+        make_inputs=lambda rng: (rng.uniform(-2, 2, (2, 3)), rng.integers(-4, 5, (3,))),
+    ),
+    _unary("frexp", chainrule.frexp, torch.frexp, domain=(-20.0, 20.0)),
+    _unary("frexp_method", lambda x: x.frexp().mantissa, lambda x: x.frexp().mantissa),
+    OpSpec(
+        "sgn",
+        chainrule.sgn,
+        torch.sgn,
+        shapes=[((2, 3),)],
+        make_inputs=lambda rng: (_away_from_zero((2, 3), rng),),
+    ),
+    _unary(
+        "clamp_min_function",
+        lambda x: chainrule.clamp_min(x, 0.3),
+        lambda x: torch.clamp_min(x, 0.3),
+    ),
+    _binary(
+        "clamp_max_function_tensor",
+        chainrule.clamp_max,
+        torch.clamp_max,
+        shapes=[((2, 3), (3,))],
+    ),
+    _binary("true_divide", chainrule.true_divide, torch.true_divide, domains=[WIDE, POSITIVE]),
+    _unary(
+        "rrelu_eval",
+        lambda x: chainrule.rrelu(x, 0.1, 0.3),
+        lambda x: torch.rrelu(x, 0.1, 0.3),
+    ),
+    OpSpec("rrelu_training", _seeded_rrelu, shapes=[((4, 5),), ((),)], domains=[WIDE]),
+]
+
 SPECS = [
     *ARITHMETIC,
     *POW,
@@ -661,4 +753,5 @@ SPECS = [
     *CONVERSION,
     *KINKS,
     *FUSED_BACKWARD,
+    *TORCH_NAMESPACE,
 ]

@@ -5,6 +5,7 @@ Matrices that get inverted, solved or factorized are drawn well-conditioned by `
 case, so each batch shape is its own spec.
 """
 
+import warnings
 from functools import partial
 
 import numpy as np
@@ -456,4 +457,226 @@ SPECS += [
         shapes=[((2, 3, 4),)],
         kwargs={"dim": (0, 2)},
     ),
+]
+
+# ---- the addmm family ---------------------------------------------------------------------------
+SCALES = {"beta": 0.5, "alpha": -1.5}
+SPECS += [
+    OpSpec(
+        "addmv",
+        chainrule.addmv,
+        torch.addmv,
+        shapes=[((2,), (2, 3), (3,)), ((1,), (2, 3), (3,)), ((), (4, 3), (3,))],
+        kwargs=SCALES,
+    ),
+    OpSpec("addmv (defaults)", chainrule.addmv, torch.addmv, shapes=[((2,), (2, 3), (3,))]),
+    OpSpec(
+        "addmv (beta=0)",
+        chainrule.addmv,
+        torch.addmv,
+        shapes=[((2,), (2, 3), (3,))],
+        kwargs={"beta": 0},
+    ),
+    OpSpec(
+        "addr",
+        chainrule.addr,
+        torch.addr,
+        shapes=[((2, 3), (2,), (3,)), ((3,), (2,), (3,)), ((2, 1), (2,), (3,))],
+        kwargs=SCALES,
+    ),
+    OpSpec("addr (defaults)", chainrule.addr, torch.addr, shapes=[((2, 3), (2,), (3,))]),
+    OpSpec(
+        "baddbmm",
+        chainrule.baddbmm,
+        torch.baddbmm,
+        shapes=[((2, 3, 4), (2, 3, 5), (2, 5, 4)), ((4,), (2, 3, 5), (2, 5, 4))],
+        kwargs=SCALES,
+    ),
+    OpSpec(
+        "baddbmm (beta=0)",
+        chainrule.baddbmm,
+        torch.baddbmm,
+        shapes=[((2, 3, 4), (2, 3, 5), (2, 5, 4))],
+        kwargs={"beta": 0, "alpha": 2.0},
+    ),
+    OpSpec(
+        "addbmm",
+        chainrule.addbmm,
+        torch.addbmm,
+        shapes=[((3, 4), (2, 3, 5), (2, 5, 4)), ((1, 4), (2, 3, 5), (2, 5, 4))],
+        kwargs=SCALES,
+    ),
+    OpSpec(
+        "addbmm (defaults)", chainrule.addbmm, torch.addbmm, shapes=[((3, 4), (2, 3, 5), (2, 5, 4))]
+    ),
+    OpSpec(
+        "addcmul",
+        chainrule.addcmul,
+        torch.addcmul,
+        shapes=[((2, 3), (2, 3), (2, 3)), ((3,), (2, 1), (2, 3)), ((), (4,), ())],
+        kwargs={"value": 0.5},
+    ),
+    OpSpec("addcmul (defaults)", chainrule.addcmul, torch.addcmul, shapes=[((2, 3), (2, 3), (3,))]),
+    OpSpec(
+        "addcmul (method)",
+        lambda x, y, z: x.addcmul(y, z, value=-2),
+        lambda x, y, z: x.addcmul(y, z, value=-2),
+        shapes=[((2, 3), (2, 3), (2, 3))],
+    ),
+    OpSpec(
+        "addcdiv",
+        chainrule.addcdiv,
+        torch.addcdiv,
+        shapes=[((2, 3), (2, 3), (2, 3)), ((3,), (2, 1), (2, 3))],
+        domains=[(-2.0, 2.0), (-2.0, 2.0), (0.5, 2.0)],  # keep the divisor away from 0
+        kwargs={"value": -0.7},
+    ),
+    OpSpec(
+        "addcdiv (method)",
+        lambda x, y, z: x.addcdiv(y, z),
+        lambda x, y, z: x.addcdiv(y, z),
+        shapes=[((4,), (4,), (4,))],
+        domains=[(-2.0, 2.0), (-2.0, 2.0), (0.5, 2.0)],
+    ),
+]
+
+
+def _without_dim_warning(cross):
+    """cross(x, y) with its default dim, whose deprecation warning (torch's and ours) is muted."""
+
+    def call(x, y):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return cross(x, y)
+
+    return call
+
+
+# ---- Kronecker and cross products, block diagonals, chains ---------------------------------------
+SPECS += [
+    OpSpec(
+        "kron",
+        chainrule.kron,
+        torch.kron,
+        shapes=[((2, 3), (3, 2)), ((3,), (2, 2)), ((2, 1, 2), (3, 2)), ((), (3,))],
+    ),
+    OpSpec("kron (method)", lambda x, y: x.kron(y), lambda x, y: x.kron(y), shapes=[((2,), (3,))]),
+    OpSpec(
+        "linalg.cross",
+        chainrule.linalg.cross,
+        torch.linalg.cross,
+        shapes=[((3,), (3,)), ((4, 3), (4, 3)), ((2, 1, 3), (1, 4, 3))],
+    ),
+    OpSpec(
+        "linalg.cross (dim=0)",
+        chainrule.linalg.cross,
+        torch.linalg.cross,
+        shapes=[((3, 2), (3, 2))],
+        kwargs={"dim": 0},
+    ),
+    OpSpec(
+        "cross (dim)",
+        chainrule.cross,
+        torch.cross,
+        shapes=[((2, 3, 4), (2, 3, 4))],
+        kwargs={"dim": 1},
+    ),
+    OpSpec(
+        "cross (default dim: the first of size 3)",
+        _without_dim_warning(chainrule.cross),
+        _without_dim_warning(torch.cross),
+        shapes=[((4, 3), (4, 3)), ((3, 2), (3, 1)), ((2, 3, 3), (2, 3, 3))],
+    ),
+    OpSpec(
+        "cross (method, negative dim)",
+        lambda x, y: x.cross(y, dim=-1),
+        lambda x, y: x.cross(y, dim=-1),
+        shapes=[((1, 3), (5, 3))],
+    ),
+    OpSpec(
+        "block_diag",
+        chainrule.block_diag,
+        torch.block_diag,
+        shapes=[((2, 3), (3,), ()), ((2, 2),), ((1, 2), (3, 1), (2, 2))],
+    ),
+    OpSpec(
+        "chain_matmul",
+        chainrule.chain_matmul,
+        torch.chain_matmul,
+        shapes=[((2, 3), (3, 4), (4, 2)), ((2, 3),), ((3, 3), (3, 2))],
+    ),
+]
+
+
+# ---- distances ----------------------------------------------------------------------------------
+def _repeated_rows(rng):
+    """x2 shares two rows with x1 (distance 0 there) and coordinates equal in size (|d| ties)."""
+    x1 = rng.uniform(-2.0, 2.0, size=(3, 4))
+    x2 = rng.uniform(-2.0, 2.0, size=(4, 4))
+    x2[0], x2[2] = x1[1], x1[0]
+    x2[3] = x1[2] + np.array([1.0, -1.0, 1.0, 0.25])
+    return x1, x2
+
+
+def _pairwise_norms(x1, x2, p=2.0):
+    """cdist written out in torch (a vector norm of every difference): torch.cdist itself has no
+    double backward, so second derivatives are checked against this."""
+    return torch.linalg.vector_norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), ord=p, dim=-1)
+
+
+CDIST_SHAPES = [
+    ((3, 4), (5, 4)),
+    ((2, 3, 2), (2, 4, 2)),
+    ((2, 1, 3, 2), (4, 2, 2)),
+    ((1, 3), (2, 3)),
+]
+CDIST_ORDERS = (2.0, 1.0, 3.0, 1.5, 0.5, 0.0, float("inf"))
+SPECS += [
+    OpSpec(
+        f"cdist (p={p})",
+        chainrule.cdist,
+        torch.cdist,
+        shapes=CDIST_SHAPES,
+        kwargs={"p": p},
+        second_order=False,  # torch.cdist has no double backward: checked just below
+    )
+    for p in CDIST_ORDERS
+]
+SPECS += [
+    OpSpec(
+        f"cdist (p={p}, second order)",
+        chainrule.cdist,
+        _pairwise_norms,
+        shapes=[((2, 3, 2), (2, 4, 2))],
+        kwargs={"p": p},
+        float32=False,
+        noncontiguous=False,
+    )
+    for p in CDIST_ORDERS
+]
+SPECS += [
+    # more than 25 rows: |a|^2 + |b|^2 - 2 a.b through a matrix product, as torch
+    OpSpec("cdist (by product)", chainrule.cdist, torch.cdist, shapes=[((30, 3), (4, 3))]),
+    OpSpec(
+        "cdist (use_mm_for_euclid_dist)",
+        chainrule.cdist,
+        torch.cdist,
+        shapes=[((2, 3, 2), (2, 4, 2))],
+        kwargs={"compute_mode": "use_mm_for_euclid_dist"},
+    ),
+    # distance 0: the gradient is 0 there (not nan), for every p; p=inf ties get the full
+    # gradient each. Finite differences cannot see a convention at a kink; second derivatives
+    # at a zero distance are nan in torch (0 here).
+    *[
+        OpSpec(
+            f"cdist (p={p}, zero distances and ties)",
+            chainrule.cdist,
+            torch.cdist,
+            make_inputs=_repeated_rows,
+            kwargs={"p": p},
+            finite_differences=False,
+            second_order=False,
+        )
+        for p in (2.0, 1.0, float("inf"), 0.5, 3.0)
+    ],
 ]

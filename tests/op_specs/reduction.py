@@ -386,3 +386,220 @@ for name in ("softmax", "log_softmax"):
             atol=1e-5,
         ),
     ]
+
+# ---- statistics with their mean, NaN-ignoring reductions -----------------------------------------
+for name in ("std_mean", "var_mean"):
+    SPECS += [
+        _both(f"{name}", lambda m, x, n=name: getattr(m, n)(x), shapes=[((2, 3),), ((5,),)]),
+        _both(f"{name}_dim", lambda m, x, n=name: getattr(m, n)(x, 1)),
+        _both(
+            f"{name}_tuple_keepdim_correction0",
+            lambda m, x, n=name: getattr(m, n)(x, (0, -1), keepdim=True, correction=0),
+        ),
+        _both(f"{name}_unbiased_false", lambda m, x, n=name: getattr(m, n)(x, False)),
+        _both(
+            f"{name}_dim_unbiased_keepdim", lambda m, x, n=name: getattr(m, n)(x, -1, True, True)
+        ),
+    ]
+
+
+def _with_nans(shape, positions):
+    """Inputs in (-2, 2) with NaN at `positions` (flat indices)."""
+
+    def make(rng):
+        x = rng.uniform(-2.0, 2.0, size=shape)
+        x.reshape(-1)[list(positions)] = math.nan
+        return (x,)
+
+    return make
+
+
+NANS = _with_nans((3, 4), [1, 4, 5, 6, 7, 11])  # row 1 is all NaN
+SOME_NANS = _with_nans((3, 4), [1, 4, 6, 11])  # every row and column keeps a number
+SPECS += [
+    _both("nansum", lambda m, x: m.nansum(x), make_inputs=NANS),
+    _both("nansum_dim_keepdim", lambda m, x: m.nansum(x, 1, keepdim=True), make_inputs=NANS),
+    _both("nansum_tuple", lambda m, x: m.nansum(x, (0, 1))),
+    _both("nansum_method", lambda m, x: x.nansum(0), make_inputs=NANS),
+    _both("nanmean", lambda m, x: m.nanmean(x), make_inputs=NANS),
+    # an all-NaN slice has a NaN mean; its gradient is 0 here but NaN in torch (0 / 0 there)
+    _both("nanmean_dim", lambda m, x: m.nanmean(x, -1), make_inputs=SOME_NANS),
+    _both("nanmean_dim0_keepdim", lambda m, x: x.nanmean(0, keepdim=True), make_inputs=SOME_NANS),
+    _both("nanmean_no_nans", lambda m, x: m.nanmean(x, (0, 2))),
+]
+
+# ---- aminmax, msort, nanmedian -------------------------------------------------------------------
+SPECS += [
+    _both("aminmax", lambda m, x: m.aminmax(x), shapes=[((2, 3),), ((),)]),
+    _both("aminmax_dim", lambda m, x: m.aminmax(x, dim=1)),
+    _both("aminmax_keepdim", lambda m, x: m.aminmax(x, dim=-1, keepdim=True)),
+    _both("aminmax_all_keepdim", lambda m, x: x.aminmax(keepdim=True)),
+    _both(
+        "aminmax_ties",
+        lambda m, x: m.aminmax(x, dim=0),
+        make_inputs=_ties((4, 3), 2),
+        finite_differences=False,
+    ),
+    _both("msort", lambda m, x: m.msort(x), shapes=[((4, 3),), ((5,),)]),
+    _both("msort_method", lambda m, x: x.msort()),
+    _both("nanmedian", lambda m, x: m.nanmedian(x), make_inputs=_with_nans((3, 4), [1, 6, 7])),
+    _both("nanmedian_no_nans", lambda m, x: m.nanmedian(x), shapes=[((3, 4),), ((5,),), ((),)]),
+    # all NaN: the NaN result's gradient is split between the NaNs (finite differences of a NaN
+    # output say nothing)
+    _both(
+        "nanmedian_all_nan",
+        lambda m, x: m.nanmedian(x),
+        make_inputs=_with_nans((3,), [0, 1, 2]),
+        finite_differences=False,
+    ),
+    _both(
+        "nanmedian_ties",
+        lambda m, x: m.nanmedian(x),
+        make_inputs=_ties((3, 4)),
+        finite_differences=False,
+    ),
+    _both(
+        "nanmedian_dim",
+        lambda m, x: m.nanmedian(x, 1),
+        make_inputs=_with_nans((3, 5), [1, 7, 8, 9]),
+    ),
+    _both("nanmedian_dim_keepdim", lambda m, x: m.nanmedian(x, -1, keepdim=True)),
+    _both("nanmedian_method_dim0", lambda m, x: x.nanmedian(0)),
+]
+
+# ---- quantiles -----------------------------------------------------------------------------------
+
+
+def _quantile_inputs(shape, count):
+    """Inputs and `count` levels q in (0, 1) (a differentiable input too, as in torch)."""
+    return lambda rng: (rng.uniform(-2.0, 2.0, size=shape), rng.uniform(0.02, 0.98, size=count))
+
+
+for name in ("quantile", "nanquantile"):
+    SPECS += [
+        _both(f"{name}", lambda m, x, n=name: getattr(m, n)(x, 0.3), shapes=[((3, 4),), ((5,),)]),
+        _both(f"{name}_dim", lambda m, x, n=name: getattr(m, n)(x, 0.6, 1)),
+        _both(
+            f"{name}_dim_keepdim",
+            lambda m, x, n=name: getattr(m, n)(x, 0.25, dim=-1, keepdim=True),
+        ),
+        _both(
+            f"{name}_q_tensor",
+            lambda m, x, q, n=name: getattr(m, n)(x, q, dim=0),
+            make_inputs=_quantile_inputs((5, 3), 4),
+        ),
+        _both(
+            f"{name}_q_tensor_all_keepdim",
+            lambda m, x, q, n=name: getattr(x, n)(q, keepdim=True),
+            make_inputs=_quantile_inputs((2, 3), 3),
+        ),
+        _both(
+            f"{name}_q_scalar_tensor",
+            lambda m, x, q, n=name: getattr(m, n)(x, q.reshape(()), 1),
+            make_inputs=_quantile_inputs((2, 5), 1),
+        ),
+        _both(
+            f"{name}_ties",
+            lambda m, x, n=name: getattr(m, n)(x, 0.4, 1),
+            make_inputs=_ties((3, 6)),
+            finite_differences=False,
+        ),
+        _both(
+            f"{name}_nans",
+            lambda m, x, n=name: getattr(m, n)(x, 0.7, 1),
+            make_inputs=NANS,
+            finite_differences=False,
+        ),
+    ]
+    for interpolation in ("lower", "higher", "nearest", "midpoint"):
+        SPECS += [
+            _both(
+                f"{name}_{interpolation}",
+                lambda m, x, q, n=name, i=interpolation: getattr(m, n)(x, q, 1, interpolation=i),
+                make_inputs=_quantile_inputs((3, 6), 5),
+            ),
+        ]
+
+# ---- scans: logcumsumexp, cummax, cummin ---------------------------------------------------------
+SPECS += [
+    _both("logcumsumexp", lambda m, x: m.logcumsumexp(x, 1)),
+    _both(
+        "logcumsumexp_negative",
+        lambda m, x: m.logcumsumexp(x, -1),
+        shapes=[((3, 4),), ((5,),), ((),)],
+    ),
+    _both("logcumsumexp_method_dim0", lambda m, x: x.logcumsumexp(0)),
+    _both(
+        "logcumsumexp_spread",
+        lambda m, x: m.logcumsumexp(x, 1),
+        domains=[(-40.0, 40.0)],
+        shapes=[((2, 6),)],
+        fd_atol=1e-4,
+    ),
+    _both("logcumsumexp_large", lambda m, x: m.logcumsumexp(x, 0), domains=[(999.0, 1001.0)]),
+]
+
+
+def _scan_nans(rng):
+    x = rng.uniform(-2.0, 2.0, size=(2, 6))
+    x[0, 2] = x[0, 4] = x[1, 5] = math.nan
+    return (x,)
+
+
+for name in ("cummax", "cummin"):
+    SPECS += [
+        _both(f"{name}", lambda m, x, n=name: getattr(m, n)(x, 1)),
+        _both(
+            f"{name}_negative",
+            lambda m, x, n=name: getattr(m, n)(x, -1),
+            shapes=[((3, 4),), ((5,),), ((),)],
+        ),
+        _both(f"{name}_method_dim0", lambda m, x, n=name: getattr(x, n)(0)),
+        _both(
+            f"{name}_ties",
+            lambda m, x, n=name: getattr(m, n)(x, 1),
+            make_inputs=_ties((3, 6)),
+            finite_differences=False,
+        ),
+        _both(
+            f"{name}_nans",
+            lambda m, x, n=name: getattr(m, n)(x, 1),
+            make_inputs=_scan_nans,
+            finite_differences=False,
+        ),
+    ]
+
+# ---- distances, integration ----------------------------------------------------------------------
+for order in (2, 1, math.inf, 3, 0.5):
+    SPECS += [
+        _both(
+            f"dist_{order}",
+            lambda m, x, y, o=order: m.dist(x, y, o),
+            shapes=[((2, 3), (2, 3)), ((4, 3), (3,)), ((), ())],
+        ),
+    ]
+SPECS += [
+    # p=0 counts the nonzero differences: no derivative. torch.dist's backward raises for p=0,
+    # so the reference is the same norm written out
+    OpSpec(
+        "dist_0",
+        lambda x, y: chainrule.dist(x, y, 0),
+        lambda x, y: torch.linalg.vector_norm(x - y, 0),
+        shapes=[((2, 3), (2, 3)), ((4, 3), (3,))],
+        second_order=False,
+    ),
+]
+SPECS += [
+    _both("dist_default", lambda m, x, y: m.dist(x, y), shapes=[((2, 3), (3,))]),
+    _both("dist_method", lambda m, x, y: x.dist(y, 3), shapes=[((2, 3), (2, 3))]),
+    _both("trapezoid", lambda m, y: m.trapezoid(y), shapes=[((3, 4),), ((5,),), ((1,),)]),
+    _both("trapezoid_dx_dim", lambda m, y: m.trapezoid(y, dx=0.3, dim=1)),
+    _both(
+        "trapezoid_x",
+        lambda m, y, x: m.trapezoid(y, x),
+        shapes=[((3, 4), (4,)), ((3, 4), (3, 4)), ((2, 3, 4), (3, 4)), ((2, 3), (1, 3))],
+    ),
+    _both("trapezoid_x_dim", lambda m, y, x: m.trapezoid(y, x, dim=0), shapes=[((4, 3), (4,))]),
+    _both("trapz", lambda m, y: m.trapz(y, dim=0), shapes=[((3, 4),)]),
+    _both("trapz_x", lambda m, y, x: m.trapz(y, x), shapes=[((3, 4), (4,))]),
+]

@@ -7,6 +7,7 @@ each op's vjp (Split <-> Cat, Unbind <-> Stack, SumTo <-> Expand, IndexSelect <-
 for the non-constant pads).
 """
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -440,6 +441,159 @@ PADDING = [
 ]
 
 
+# ---- torch-namespace additions ---------------------------------------------------------------
+
+
+def _repeat_counts(counts):
+    """Inputs for repeat_interleave with tensor repeats: x of shape (len(counts), 3), counts."""
+    return lambda rng: (rng.uniform(-2, 2, (len(counts), 3)), np.asarray(counts, dtype=np.int64))
+
+
+TORCH_NAMESPACE = [
+    _spec("ravel", chainrule.ravel, torch.ravel, [((2, 3),), ((),), ((4,),)]),
+    _spec("ravel_method_transposed", lambda x: x.t().ravel(), lambda x: x.t().ravel(), [((2, 3),)]),
+    _spec(
+        "moveaxis",
+        lambda x: chainrule.moveaxis(x, 0, -1),
+        lambda x: torch.moveaxis(x, 0, -1),
+        [((2, 3, 4),)],
+    ),
+    _spec(
+        "swapaxes",
+        lambda x: chainrule.swapaxes(x, 0, 2),
+        lambda x: torch.swapaxes(x, 0, 2),
+        [((2, 3, 4),)],
+    ),
+    _spec("swapdims", lambda x: x.swapdims(-1, 0), lambda x: x.swapdims(-1, 0), [((2, 3),)]),
+    _spec("fliplr", chainrule.fliplr, torch.fliplr, [((2, 3),), ((2, 3, 4),)]),
+    _spec("flipud", lambda x: x.flipud(), lambda x: x.flipud(), [((3,),), ((2, 3),)]),
+    *_both("rot90", chainrule.rot90, torch.rot90, [((2, 3),), ((2, 3, 4),)]),
+    *[
+        _spec(
+            f"rot90_k{k}_dims",
+            lambda x, k=k: chainrule.rot90(x, k, (2, -3)),
+            lambda x, k=k: torch.rot90(x, k, (2, -3)),
+            [((2, 3, 4),)],
+        )
+        for k in (0, 2, 3, -1, 6)
+    ],
+    *_both(
+        "select",
+        lambda x: chainrule.select(x, 1, -1),
+        lambda x: torch.select(x, 1, -1),
+        [((2, 3, 4),)],
+    ),
+    _spec(
+        "select_method", lambda x: x.select(0, 1), lambda x: x.select(0, 1), [((3,),), ((2, 3),)]
+    ),
+    _spec(
+        "column_stack",
+        lambda *xs: chainrule.column_stack(xs),
+        lambda *xs: torch.column_stack(xs),
+        [((3,), (3, 2), (3,)), ((), (1, 2)), ((2, 3, 1), (2, 1, 1))],
+    ),
+    *_both(
+        "tensor_split_sections",
+        lambda x: chainrule.tensor_split(x, 3, dim=1),
+        lambda x: torch.tensor_split(x, 3, dim=1),
+        [((2, 7),), ((2, 2),)],
+    ),
+    *_both(
+        "tensor_split_indices",
+        lambda x: chainrule.tensor_split(x, [1, -2, 1, 9]),
+        lambda x: torch.tensor_split(x, [1, -2, 1, 9]),
+        [((5, 2),), ((4,),)],
+    ),
+    _spec(
+        "tensor_split_method",
+        lambda x: x.tensor_split((2,), -1),
+        lambda x: x.tensor_split((2,), -1),
+        [((3, 4),)],
+    ),
+    _spec(
+        "hsplit",
+        lambda x: chainrule.hsplit(x, 2),
+        lambda x: torch.hsplit(x, 2),
+        [((4,),), ((3, 4),)],
+    ),
+    _spec("hsplit_indices", lambda x: x.hsplit([1, 3]), lambda x: x.hsplit([1, 3]), [((2, 4, 2),)]),
+    _spec(
+        "vsplit", lambda x: chainrule.vsplit(x, [1]), lambda x: torch.vsplit(x, [1]), [((3, 2),)]
+    ),
+    _spec("dsplit", lambda x: x.dsplit(2), lambda x: x.dsplit(2), [((2, 1, 4),)]),
+    *_both(
+        "repeat_interleave",
+        lambda x: chainrule.repeat_interleave(x, 2),
+        lambda x: torch.repeat_interleave(x, 2),
+        [((2, 3),), ((),)],
+    ),
+    _spec(
+        "repeat_interleave_dim",
+        lambda x: x.repeat_interleave(3, dim=-1),
+        lambda x: x.repeat_interleave(3, dim=-1),
+        [((2, 3),)],
+    ),
+    _spec(
+        "repeat_interleave_zero",
+        lambda x: chainrule.repeat_interleave(x, 0, dim=0),
+        lambda x: torch.repeat_interleave(x, 0, dim=0),
+        [((2, 3),)],
+    ),
+    *_both(
+        "repeat_interleave_tensor",
+        lambda x, r: chainrule.repeat_interleave(x, r, dim=0),
+        lambda x, r: torch.repeat_interleave(x, r, dim=0),
+        [()],
+        make_inputs=_repeat_counts([2, 0, 3, 1]),
+    ),
+    _spec(
+        "repeat_interleave_tensor_flat",
+        lambda x, r: chainrule.repeat_interleave(x, r, output_size=16),
+        lambda x, r: torch.repeat_interleave(x, r, output_size=16),
+        [()],
+        make_inputs=lambda rng: (rng.uniform(-2, 2, (2, 3)), np.asarray([1, 2, 3, 4, 0, 6])),
+    ),
+    *_both("diff", chainrule.diff, torch.diff, [((5,),), ((2, 4),)]),
+    _spec(
+        "diff_n_dim",
+        lambda x: chainrule.diff(x, n=2, dim=0),
+        lambda x: torch.diff(x, n=2, dim=0),
+        [((4, 3),), ((2, 3),)],
+    ),
+    *_both(
+        "diff_prepend_append",
+        lambda x, p, a: chainrule.diff(x, 2, -1, p, a),
+        lambda x, p, a: torch.diff(x, 2, -1, p, a),
+        [((2, 3), (2, 1), (2, 2))],
+    ),
+    *_both(
+        "meshgrid",
+        lambda *xs: chainrule.meshgrid(*xs, indexing="ij"),
+        lambda *xs: torch.meshgrid(*xs, indexing="ij"),
+        [((2,), (3,)), ((2,), (), (4,))],
+    ),
+    _spec(
+        "meshgrid_xy",
+        lambda *xs: chainrule.meshgrid(xs, indexing="xy"),
+        lambda *xs: torch.meshgrid(xs, indexing="xy"),
+        [((2,), (3,), (4,)), ((3,),)],
+    ),
+    *_both(
+        "cartesian_prod",
+        chainrule.cartesian_prod,
+        torch.cartesian_prod,
+        [((2,), (3,)), ((2,), (2,), (3,)), ((3,),)],
+    ),
+    *_both("diagflat", chainrule.diagflat, torch.diagflat, [((2, 2),), ((3,),), ((),)]),
+    _spec(
+        "diagflat_offset",
+        lambda x: x.diagflat(-1),
+        lambda x: x.diagflat(-1),
+        [((2, 3),)],
+    ),
+]
+
+
 SPECS: list[OpSpec] = [
     *RESHAPE,
     *TRANSPOSES,
@@ -448,6 +602,7 @@ SPECS: list[OpSpec] = [
     *JOINING,
     *SPLITTING,
     *PADDING,
+    *TORCH_NAMESPACE,
 ]
 
 assert len({spec.name for spec in SPECS}) == len(SPECS), "spec names must be unique"

@@ -102,6 +102,15 @@ class Backend:
             erf = np.vectorize(math.erf, otypes=[np.float64])
         return np.asarray(erf(array)).astype(array.dtype, copy=False)
 
+    def erfc(self, array: Array) -> Array:
+        """1 - erf(x) without the cancellation for large x (erfc(10) is 2e-45, not 0): SciPy's
+        when installed, else math.erfc per element."""
+        try:
+            from scipy.special import erfc
+        except ImportError:
+            erfc = np.vectorize(math.erfc, otypes=[np.float64])
+        return np.asarray(erfc(array)).astype(array.dtype, copy=False)
+
     def normal_cdf(self, array: Array) -> Array:
         """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the exact GELU's gate. float32 takes a
         vectorised fast path (backend/special.py); other dtypes go through erf."""
@@ -139,6 +148,11 @@ class CupyBackend(Backend):
         from cupyx.scipy.special import erf
 
         return erf(array)
+
+    def erfc(self, array: Array) -> Array:
+        from cupyx.scipy.special import erfc
+
+        return erfc(array)
 
     def normal_cdf(self, array: Array) -> Array:
         from cupyx.scipy.special import ndtr

@@ -102,6 +102,49 @@ def default_for_category(category: int) -> dtype:
     return _DEFAULT_FOR_CATEGORY[category]
 
 
+def get_default_dtype() -> dtype:
+    """The dtype of float factories (zeros, rand, tensor(1.5)) and of integer math that
+    produces floats (int / int, exp of an int tensor): float32 unless set_default_dtype said
+    otherwise.
+
+    >>> chainrule.get_default_dtype()
+    chainrule.float32
+    """
+    return _DEFAULT_FOR_CATEGORY[FLOATING]
+
+
+def set_default_dtype(d: dtype) -> None:
+    """Make `d` (float16, float32 or float64) the default floating dtype, process-wide, as
+    torch.set_default_dtype: factories, Python floats and int-to-float promotion follow it.
+
+    >>> chainrule.set_default_dtype(chainrule.float64)
+    >>> chainrule.tensor([1.5]).dtype
+    chainrule.float64
+    >>> chainrule.set_default_dtype(chainrule.float32)
+    """
+    if type(d) is not dtype or d.category != FLOATING:
+        raise TypeError(
+            f"set_default_dtype: invalid dtype object {d!r}: only floating-point types are "
+            "supported as the default type"
+        )
+    _DEFAULT_FOR_CATEGORY[FLOATING] = d
+
+
+def can_cast(from_: dtype, to: dtype) -> bool:
+    """Whether PyTorch's casting rules allow from_ -> to: never to a lower category
+    (float -> integer, integer -> bool); any size within a category.
+
+    >>> chainrule.can_cast(chainrule.float64, chainrule.int32)
+    False
+    """
+    for name, value in (("from_", from_), ("to", to)):
+        if type(value) is not dtype:
+            raise TypeError(
+                f"can_cast(): argument '{name}' must be a dtype, not {type(value).__name__}"
+            )
+    return from_.category <= to.category
+
+
 def category_of_scalar(value) -> int:
     if isinstance(value, builtins.bool):
         return BOOL

@@ -12,12 +12,57 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.backend.dtypes import get_default_dtype
+
+# The print options, set by set_printoptions (process-wide, as PyTorch's PRINT_OPTS).
 PRECISION = 4
-THRESHOLD = 1000
+THRESHOLD: float = 1000
 EDGEITEMS = 3
 LINEWIDTH = 80
+SCI_MODE: bool | None = None  # None: chosen per tensor from its values
 
-_DEFAULT_DTYPES = ("float32", "int64", "bool")
+_PROFILES = {
+    "default": (4, 1000, 3, 80),
+    "short": (2, 1000, 2, 80),
+    "full": (4, math.inf, 3, 80),
+}
+
+
+def set_printoptions(
+    precision: int | None = None,
+    threshold: float | None = None,
+    edgeitems: int | None = None,
+    linewidth: int | None = None,
+    profile: str | None = None,
+    sci_mode: bool | None = None,
+) -> None:
+    """PyTorch's print options: digits after the point, the element count above which a tensor
+    prints summarized, the edge items a summary keeps per dimension, the line width, a
+    profile ('default', 'short', 'full') setting the first four, and sci_mode (True or False
+    forces scientific notation on or off; None, the default, chooses per tensor).
+
+    >>> chainrule.set_printoptions(precision=2)
+    >>> chainrule.tensor([1.12345])
+    tensor([1.12])
+    >>> chainrule.set_printoptions(profile="default")
+    """
+    global PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH, SCI_MODE
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(
+                f"set_printoptions: unknown profile {profile!r} (expected one of "
+                f"{', '.join(map(repr, _PROFILES))})"
+            )
+        PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH = _PROFILES[profile]
+    if precision is not None:
+        PRECISION = precision
+    if threshold is not None:
+        THRESHOLD = threshold
+    if edgeitems is not None:
+        EDGEITEMS = edgeitems
+    if linewidth is not None:
+        LINEWIDTH = linewidth
+    SCI_MODE = sci_mode  # as PyTorch: a call without sci_mode goes back to choosing per tensor
 
 
 class _Formatter:
@@ -39,7 +84,12 @@ class _Formatter:
         magnitudes = np.abs(finite)
         smallest, largest = magnitudes.min(), magnitudes.max()
         self.int_mode = bool((finite == np.ceil(finite)).all())
-        self.sci_mode = bool(largest / smallest > 1000.0 or largest > 1.0e8 or smallest < 1.0e-4)
+        if SCI_MODE is None:
+            self.sci_mode = bool(
+                largest / smallest > 1000.0 or largest > 1.0e8 or smallest < 1.0e-4
+            )
+        else:
+            self.sci_mode = bool(SCI_MODE)
         for value in finite.tolist():
             if self.sci_mode:
                 width = len(f"{value:.{PRECISION}e}")
@@ -119,6 +169,7 @@ def format_tensor(t: Any) -> str:
     """repr(tensor) in PyTorch's format: tensor([...], dtype=..., requires_grad=True)."""
     array = t._backend.to_numpy(t._array)
     name = t.dtype.name
+    default_float = get_default_dtype().name
     prefix = "tensor("
     indent = len(prefix)
     suffixes = []
@@ -128,10 +179,10 @@ def format_tensor(t: Any) -> str:
         body = "[]"
         if array.ndim != 1:
             suffixes.append(f"size={tuple(array.shape)}")
-        if name != "float32":
+        if name != default_float:
             suffixes.append(f"dtype=chainrule.{name}")
     else:
-        if name not in _DEFAULT_DTYPES:
+        if name not in (default_float, "int64", "bool"):
             suffixes.append(f"dtype=chainrule.{name}")
         summarize = array.size > THRESHOLD
         formatter = _Formatter(_summarized(array) if summarize else array)

@@ -23,10 +23,11 @@ from chainrule.ops.shape import normalize_size
 
 
 def _default_dtype_for(array: Array, from_python: bool) -> Any:
-    """Python floats become float32 (PyTorch's default); NumPy data keeps its dtype."""
+    """Python floats become the default dtype (float32 unless set_default_dtype changed it);
+    NumPy data keeps its dtype."""
     kind = array.dtype.kind
     if from_python and kind == "f":
-        return dtypes.float32.numpy
+        return dtypes.get_default_dtype().numpy
     if kind == "u" and array.dtype.itemsize > 1:
         return dtypes.int64.numpy
     if kind not in "fiub":
@@ -91,7 +92,7 @@ def _nested_dtype(data: Sequence) -> Any:
         else:
             kind = dtypes.default_for_category(dtypes.category_of_scalar(item))
         result = kind if result is None else dtypes.promote_types(result, kind)
-    return result if result is not None else dtypes.float32
+    return result if result is not None else dtypes.get_default_dtype()
 
 
 def _tensors_to_lists(data: Any) -> Any:
@@ -198,7 +199,7 @@ def _filled(
     shape = normalize_size(size)
     if builtins.any(s < 0 for s in shape):
         raise ShapeError(f"{kind}: Trying to create tensor with negative dimension: {list(shape)}")
-    target = _numpy_dtype(dtype) or dtypes.float32.numpy
+    target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
     xp = backend.xp
     if kind == "empty":
         array = xp.empty(shape, dtype=target)
@@ -235,7 +236,8 @@ def full(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Any:
-    """`size` filled with `fill_value`; the dtype follows the value (float32, int64, bool)."""
+    """`size` filled with `fill_value`; the dtype follows the value (the default float dtype,
+    int64, bool)."""
     if dtype is None:
         dtype = dtypes.default_for_category(dtypes.category_of_scalar(fill_value))
     return _filled(
@@ -313,7 +315,7 @@ def arange(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Any:
-    """[start, end) in steps; int64 when every bound is an integer, else float32."""
+    """[start, end) in steps; int64 when every bound is an integer, else the default dtype."""
     if end is None:
         start, end = 0, start
     if _plain(step) == 0:
@@ -321,7 +323,7 @@ def arange(
     bounds = (start, end, step)
     if dtype is None:
         is_integral = builtins.all(isinstance(_plain(b), int) for b in bounds)
-        dtype = dtypes.int64 if is_integral else dtypes.float32
+        dtype = dtypes.int64 if is_integral else dtypes.get_default_dtype()
     backend = backend_for_device(device)
     target = as_dtype(dtype).numpy
     values = backend.xp.arange(
@@ -344,7 +346,7 @@ def linspace(
     requires_grad: bool = False,
 ) -> Any:
     backend = backend_for_device(device)
-    target = _numpy_dtype(dtype) or dtypes.float32.numpy
+    target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
     values = backend.xp.linspace(_plain(start), _plain(end), steps).astype(target)
     return _finish(values, requires_grad)
 
@@ -360,7 +362,7 @@ def logspace(
     requires_grad: bool = False,
 ) -> Any:
     backend = backend_for_device(device)
-    target = _numpy_dtype(dtype) or dtypes.float32.numpy
+    target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
     values = backend.xp.logspace(start, end, steps, base=base).astype(target)
     return _finish(values, requires_grad)
 
@@ -374,8 +376,57 @@ def eye(
     requires_grad: bool = False,
 ) -> Any:
     backend = backend_for_device(device)
-    target = _numpy_dtype(dtype) or dtypes.float32.numpy
+    target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
     return _finish(backend.xp.eye(n, m, dtype=target), requires_grad)
+
+
+def _triangle_indices(name: str, row: int, col: int, offset: int, dtype: Any, device: Any) -> Any:
+    for label, size in (("row", row), ("col", col)):
+        if size < 0:
+            raise ShapeError(f"{name}: {label} must be non-negative, got {size}")
+    target = as_dtype(dtype)
+    if target.category != dtypes.INTEGER:
+        raise DTypeError(f"{name}: not implemented for {target.name} (expected an integer dtype)")
+    xp = backend_for_device(device).xp
+    rows, cols = getattr(xp, name)(row, offset, col)  # NumPy's names and order of results
+    return _finish(xp.stack((rows, cols)).astype(target.numpy), False)
+
+
+def tril_indices(
+    row: int,
+    col: int,
+    offset: int = 0,
+    *,
+    dtype: Any = dtypes.int64,
+    device: Any = None,
+    layout: Any = None,
+) -> Any:
+    """The (2, N) coordinates of the lower triangle of a row x col matrix, row by row;
+    `offset` moves the diagonal up (> 0) or down (< 0).
+
+    >>> chainrule.tril_indices(3, 3)
+    tensor([[0, 1, 1, 2, 2, 2],
+            [0, 0, 1, 0, 1, 2]])
+    """
+    return _triangle_indices("tril_indices", row, col, offset, dtype, device)
+
+
+def triu_indices(
+    row: int,
+    col: int,
+    offset: int = 0,
+    *,
+    dtype: Any = dtypes.int64,
+    device: Any = None,
+    layout: Any = None,
+) -> Any:
+    """The (2, N) coordinates of the upper triangle of a row x col matrix, row by row.
+
+    >>> chainrule.triu_indices(2, 3, 1)
+    tensor([[0, 0, 1],
+            [1, 2, 2]])
+    """
+    return _triangle_indices("triu_indices", row, col, offset, dtype, device)
 
 
 # ---- random ----------------------------------------------------------------------------------
@@ -453,7 +504,7 @@ def _random_float(
     kind: str, size: Sequence, generator: Any, dtype: Any, device: Any, requires_grad: bool
 ) -> Any:
     shape = normalize_size(size)
-    target = _numpy_dtype(dtype) or dtypes.float32.numpy
+    target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
     if target.kind != "f":
         raise DTypeError(f"{kind}: expected a floating point dtype, got {target}")
     rng = _rng(generator)

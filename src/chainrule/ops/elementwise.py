@@ -10,6 +10,7 @@ its tangent to the output's shape (`_finish_tangent`).
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from typing import Any
 
 from chainrule.autograd import grad_mode
@@ -117,12 +118,18 @@ def binary_operands(x: Any, y: Any, name: str = "elementwise op") -> tuple[Any, 
 
 
 def floating_operand(x: Any) -> Any:
-    """Integer and bool tensors become float32 for ops like exp and sqrt, as in PyTorch."""
+    """Integer and bool tensors become the default dtype (float32) for ops like exp and sqrt,
+    as in PyTorch."""
     if not isinstance(x, _op.Tensor):
         x = tensor_of(x)
     if x._array.dtype.kind != "f":
-        return cast(x, dtypes.float32)
+        return cast(x, dtypes.get_default_dtype())
     return x
+
+
+def _default_float(x: Any) -> Any:
+    """x cast to the default dtype: what integer operands of a float-only op become."""
+    return cast(x, dtypes.get_default_dtype())
 
 
 def _tensor_operand(x: Any) -> Any:
@@ -973,7 +980,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = 
     x, y = binary_operands(input, other, "div")
     if rounding_mode is None:
         if x._array.dtype.kind != "f":
-            x, y = cast(x, dtypes.float32), cast(y, dtypes.float32)
+            x, y = _default_float(x), _default_float(y)
         result = apply(Div, (x, y))
     else:
         if x._array.dtype.kind == "b":
@@ -1043,7 +1050,7 @@ def float_power(input: Any, exponent: Any) -> Any:  # noqa: A002
 def atan2(input: Any, other: Any) -> Any:  # noqa: A002
     x, y = binary_operands(input, other, "atan2")
     if x._array.dtype.kind != "f":
-        x, y = cast(x, dtypes.float32), cast(y, dtypes.float32)
+        x, y = _default_float(x), _default_float(y)
     return apply(Atan2, (x, y))
 
 
@@ -1497,6 +1504,24 @@ class Erf(Op):
     batch = elementwise_batch
 
 
+class Erfc(Op):
+    """1 - erf(x), computed directly so the tail keeps its relative accuracy (erfc(10) is
+    2e-45, where 1 - erf(10) is 0). Derivative: -g 2/sqrt(pi) exp(-x**2)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        ctx.save(x=x)
+        return ctx.backend.erfc(x)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x = ctx.x
+        return (g * (-2.0 / math.sqrt(math.pi)) * exp(-(x * x)),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
 def _sigmoid_array(xp: Any, x: Array) -> Array:
     # exp of a non-positive number never overflows: use exp(-|x|) on both branches.
     wide = _opmath(x)
@@ -1804,6 +1829,79 @@ class Hypot(Op):
     batch = elementwise_batch
 
 
+class XLogY(Op):
+    """x log(y), 0 where x == 0 (unless y is nan), as PyTorch's xlogy. Derivatives, PyTorch's:
+    xlogy(g, y) for x, 0 where x == 0 and y <= 0 (where log(y) is -inf or nan); g x / y for y
+    (nan at x == y == 0)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, y: Array) -> Array:
+        ctx.save(x=x, y=y)
+        xp = ctx.xp
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            product = x * xp.log(y)
+        return xp.where((x == 0) & ~xp.isnan(y), 0, product).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x, y = ctx.x, ctx.y
+        grad_x = grad_y = None
+        if ctx.next_edges[0] is not None:
+            grad_x = unbroadcast(_xlogy_x_part(g, x, y), ctx.input_meta[0][0])
+        if ctx.next_edges[1] is not None:
+            grad_y = unbroadcast(g * x / y, ctx.input_meta[1][0])
+        return (grad_x, grad_y)
+
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
+        x, y = ctx.x, ctx.y
+        dx = None if tx is None else _xlogy_x_part(tx, x, y)
+        dy = None if ty is None else ty * x / y
+        return _finish_tangent(ctx, _sum_tangents(dx, dy))
+
+    batch = elementwise_batch
+
+
+def _xlogy_x_part(g: Any, x: Any, y: Any) -> Any:
+    """g log(y) as xlogy(g, y), zeroed where x == 0 and y <= 0 (PyTorch's mask)."""
+    return where((x == 0) & (y <= 0), 0.0, apply(XLogY, (g, y)))
+
+
+class Copysign(Op):
+    """|x| with the sign (bit) of y. Derivatives, PyTorch's: g out / x for x (+-g), 0 where
+    x == 0; zero for y."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, y: Array) -> Array:
+        out = ctx.xp.copysign(x, y)
+        ctx.save(x=x, out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        grad_x = grad_y = None
+        if ctx.next_edges[0] is not None:
+            grad_x = unbroadcast(g * _copysign_ratio(ctx.x, ctx.out), ctx.input_meta[0][0])
+        if ctx.next_edges[1] is not None:
+            grad_y = _zero_grad(ctx, 1)
+        return (grad_x, grad_y)
+
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
+        if tx is None:
+            return None
+        return _finish_tangent(ctx, tx * _copysign_ratio(ctx.x, ctx.out))
+
+    batch = elementwise_batch
+
+
+def _copysign_ratio(x: Any, out: Any) -> Any:
+    """out / x (+-1), 0 where x == 0."""
+    zero = x == 0
+    safe_x = where(zero, 1.0, x)  # 0 / 0 would warn, though where drops it
+    return where(zero, 0.0, out / safe_x)
+
+
 def _unary(op: type) -> Any:
     """The public function for a unary op on floating input (integers promote to float32)."""
 
@@ -1835,6 +1933,7 @@ sinh = _unary(Sinh)
 cosh = _unary(Cosh)
 tanh = _unary(Tanh)
 erf = _unary(Erf)
+erfc = _unary(Erfc)
 sigmoid = _unary(Sigmoid)
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
 asinh = _unary(Asinh)
@@ -1851,7 +1950,7 @@ def _floating_binary(op: type, name: str) -> Any:
     def function(input: Any, other: Any) -> Any:  # noqa: A002
         x, y = binary_operands(input, other, name)
         if x._array.dtype.kind != "f":
-            x, y = cast(x, dtypes.float32), cast(y, dtypes.float32)
+            x, y = _default_float(x), _default_float(y)
         return apply(op, (x, y))
 
     function.__name__ = name
@@ -1862,6 +1961,97 @@ def _floating_binary(op: type, name: str) -> Any:
 logaddexp = _floating_binary(LogAddExp, "logaddexp")
 logaddexp2 = _floating_binary(LogAddExp2, "logaddexp2")
 hypot = _floating_binary(Hypot, "hypot")
+
+
+def _float_operands(name: str, input: Any, other: Any) -> tuple[Any, Any]:  # noqa: A002
+    """Both operands promoted together, then integers and bool to the default dtype."""
+    x, y = binary_operands(input, other, name)
+    if x._array.dtype.kind != "f":
+        x, y = _default_float(x), _default_float(y)
+    return x, y
+
+
+def xlogy(input: Any, other: Any) -> Any:  # noqa: A002
+    """input * log(other), 0 where input == 0 (unless other is nan); either may be a number.
+
+    >>> chainrule.xlogy(chainrule.tensor([0.0, 2.0]), chainrule.tensor([0.0, 1.0]))
+    tensor([0., 0.])
+    """
+    return apply(XLogY, _float_operands("xlogy", input, other))
+
+
+def copysign(input: Any, other: Any) -> Any:  # noqa: A002
+    """|input| with the sign of other (-0.0 counts as negative); integers give floats.
+
+    >>> chainrule.copysign(chainrule.tensor([1.0, -2.0]), -0.0)
+    tensor([-1., -2.])
+    """
+    return apply(Copysign, _float_operands("copysign", input, other))
+
+
+def ldexp(input: Any, other: Any) -> Any:  # noqa: A002
+    """input * 2**other for tensors of any dtypes (promoted together; integers give floats).
+    Derivatives those of the product: 2**other, and input 2**other ln 2.
+
+    >>> chainrule.ldexp(chainrule.tensor([1.0]), chainrule.tensor([3]))
+    tensor([8.])
+    """
+    for name, value in (("input", input), ("other", other)):
+        if not isinstance(value, _op.Tensor):
+            raise TypeError(
+                f"ldexp(): argument '{name}' must be Tensor, not {type(value).__name__}"
+            )
+    x, y = _float_operands("ldexp", input, other)
+    return x * exp2(y)
+
+
+FrexpResult = namedtuple("frexp", ["mantissa", "exponent"])
+
+
+class FrexpParts(Op):
+    """frexp's exponent e (int32) and the scale 2**-e (float32 for float16 input, whose range
+    the scale of a subnormal exceeds): constants, from which frexp builds the mantissa
+    x * 2**-e. Not differentiable itself."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> tuple:
+        xp = ctx.xp
+        exponent = xp.frexp(x)[1].astype(dtypes.int32.numpy, copy=False)
+        work = xp.float32 if x.dtype == xp.float16 else x.dtype
+        return exponent, xp.ldexp(xp.ones((), work), -exponent)
+
+    batch = elementwise_batch
+
+
+def frexp(input: Any) -> Any:  # noqa: A002
+    """(mantissa, exponent) with input = mantissa * 2**exponent, |mantissa| in [0.5, 1) (0 for
+    0): a named tuple, the exponent int32. The mantissa is input * 2**-exponent, exactly, so
+    its derivative is 2**-exponent.
+
+    >>> chainrule.frexp(chainrule.tensor([8.0, -3.0]))
+    frexp(mantissa=tensor([ 0.5000, -0.7500]), exponent=tensor([4, 2], dtype=chainrule.int32))
+    """
+    input = _tensor_operand(input)  # noqa: A001
+    if input._array.dtype.kind != "f":
+        raise DTypeError("frexp: only supports floating-point dtypes")
+    exponent, scale = apply(FrexpParts, (input,))
+    mantissa = cast(cast(input, scale.dtype) * scale, input.dtype)
+    return FrexpResult(mantissa, exponent)
+
+
+def clamp_min(input: Any, min: Any) -> Any:  # noqa: A001, A002
+    """clamp(input, min=min)."""
+    return clamp(input, min=min)
+
+
+def clamp_max(input: Any, max: Any) -> Any:  # noqa: A001, A002
+    """clamp(input, max=max)."""
+    return clamp(input, max=max)
+
+
+true_divide = div
 
 
 def deg2rad(input: Any) -> Any:  # noqa: A002
@@ -1896,6 +2086,11 @@ def sign(input: Any) -> Any:  # noqa: A002
     if input._array.dtype.kind == "b":
         return input.clone()
     return apply(Sign, (input,))
+
+
+def sgn(input: Any) -> Any:  # noqa: A002
+    """sign(input): for real tensors PyTorch's sgn is sign."""
+    return sign(input)
 
 
 def square(input: Any) -> Any:  # noqa: A002
@@ -2225,6 +2420,30 @@ def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) 
 def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:  # noqa: A002
     result = apply(Elu, (_require_floating("elu", input),), alpha)
     return _maybe_inplace(input, result, inplace, "elu_")
+
+
+def rrelu(
+    input: Any,  # noqa: A002
+    lower: float = 1.0 / 8.0,
+    upper: float = 1.0 / 3.0,
+    training: bool = False,
+    inplace: bool = False,
+) -> Any:
+    """x for x > 0, a x below, with a drawn uniformly from [lower, upper] per element in
+    training and (lower + upper) / 2 otherwise (leaky_relu). Derivative: 1 or a (a at 0).
+
+    >>> chainrule.rrelu(chainrule.tensor([-1.0, 2.0]), 0.1, 0.3)
+    tensor([-0.2000,  2.0000])
+    """
+    x = _require_floating("rrelu", input)
+    if not training:
+        return leaky_relu(x, (lower + upper) / 2.0, inplace)
+    from chainrule.ops.creation import rand
+
+    slopes = rand(x.shape, dtype=x.dtype, device=x.device)._array * (upper - lower) + lower
+    noise = x._backend.xp.where(x._array <= 0, slopes, 1).astype(x._array.dtype, copy=False)
+    result = x * _op.Tensor._wrap_on(noise, x._backend)
+    return _maybe_inplace(input, result, inplace, "rrelu_")
 
 
 def hardtanh(
@@ -2571,9 +2790,15 @@ BitwiseXor, bitwise_xor = _comparison("bitwise_xor", "bitwise_xor", integral_onl
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
-def _predicate(name: str, ufunc_name: str) -> tuple[type, Any]:
-    def forward(ctx: Node, x: Array) -> Array:
-        return getattr(ctx.xp, ufunc_name)(x)
+def _predicate(
+    name: str, ufunc_name: str = "", forward: Any = None, doc: str = ""
+) -> tuple[type, Any]:
+    """A non-differentiable elementwise test: the op and its public function. It applies the
+    NumPy ufunc `ufunc_name`, or `forward` where one is given."""
+    if forward is None:
+
+        def forward(ctx: Node, x: Array) -> Array:
+            return getattr(ctx.xp, ufunc_name)(x)
 
     op = type(
         "".join(part.capitalize() for part in name.split("_")),
@@ -2582,7 +2807,7 @@ def _predicate(name: str, ufunc_name: str) -> tuple[type, Any]:
             "differentiable": False,
             "forward": staticmethod(forward),
             "label": name,
-            "__doc__": f"{name}(x) elementwise. Not differentiable.",
+            "__doc__": doc or f"{name}(x) elementwise. Not differentiable.",
             "batch": elementwise_batch,
         },
     )
@@ -2601,6 +2826,87 @@ Isnan, isnan = _predicate("isnan", "isnan")
 Isinf, isinf = _predicate("isinf", "isinf")
 Isfinite, isfinite = _predicate("isfinite", "isfinite")
 Signbit, signbit = _predicate("signbit", "signbit")
+
+
+def _equals_infinity(sign: float) -> Any:
+    """forward of isposinf / isneginf: x == sign * inf, all False for integers and bool."""
+
+    def forward(ctx: Node, x: Array) -> Array:
+        if x.dtype.kind != "f":
+            return ctx.xp.zeros(x.shape, dtype=bool)
+        return x == sign * math.inf
+
+    return forward
+
+
+Isposinf, isposinf = _predicate(
+    "isposinf",
+    forward=_equals_infinity(1.0),
+    doc="x == +inf elementwise (False for integers). Not differentiable.",
+)
+Isneginf, isneginf = _predicate(
+    "isneginf",
+    forward=_equals_infinity(-1.0),
+    doc="x == -inf elementwise (False for integers). Not differentiable.",
+)
+
+
+def _require_tensor(name: str, input: Any) -> Any:  # noqa: A002
+    if not isinstance(input, _op.Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
+    return input
+
+
+def isreal(input: Any) -> Any:  # noqa: A002
+    """True everywhere: chainrule's dtypes are all real (PyTorch's isreal on a real tensor)."""
+    input = _require_tensor("isreal", input)  # noqa: A001
+    backend = input._backend
+    return _op.Tensor._wrap_on(backend.xp.ones(input.shape, dtype=bool), backend)
+
+
+def is_floating_point(input: Any) -> bool:  # noqa: A002
+    """Whether input's dtype is a floating-point one (float16, float32, float64)."""
+    return _require_tensor("is_floating_point", input)._array.dtype.kind == "f"
+
+
+def is_complex(input: Any) -> bool:  # noqa: A002
+    """False: chainrule has no complex dtypes."""
+    _require_tensor("is_complex", input)
+    return False
+
+
+class Heaviside(Op):
+    """0 where x < 0, `values` where x == 0, 1 where x > 0 (0 for nan, as PyTorch).
+    Not differentiable."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, values: Array) -> Array:
+        xp = ctx.xp
+        return xp.where(x == 0, values, x > 0).astype(x.dtype, copy=False)
+
+    batch = elementwise_batch
+
+
+def heaviside(input: Any, values: Any) -> Any:  # noqa: A002
+    """The Heaviside step function with `values` at 0; both tensors of one dtype.
+
+    >>> chainrule.heaviside(chainrule.tensor([-1.0, 0.0, 2.0]), chainrule.tensor(0.5))
+    tensor([0.0000, 0.5000, 1.0000])
+    """
+    input = _require_tensor("heaviside", input)  # noqa: A001
+    if not isinstance(values, _op.Tensor):
+        raise TypeError(
+            f"heaviside(): argument 'values' must be Tensor, not {type(values).__name__}"
+        )
+    if input.dtype is not values.dtype:
+        raise DTypeError(
+            f"heaviside: is not yet implemented for tensors with different dtypes "
+            f"({input.dtype.name} and {values.dtype.name})"
+        )
+    _shape.broadcast_shapes(input.shape, values.shape)  # raises naming both shapes
+    return apply(Heaviside, (input, values))
 
 
 def bitwise_not(input: Any) -> Any:  # noqa: A002
@@ -2645,6 +2951,22 @@ def equal(input: Any, other: Any) -> bool:  # noqa: A002
 
 # The public names: PyTorch's functions (helpers above stay importable by module path).
 __all__ = [
+    "clamp_max",
+    "clamp_min",
+    "copysign",
+    "erfc",
+    "frexp",
+    "heaviside",
+    "is_complex",
+    "is_floating_point",
+    "isneginf",
+    "isposinf",
+    "isreal",
+    "ldexp",
+    "rrelu",
+    "sgn",
+    "true_divide",
+    "xlogy",
     "acosh",
     "arccosh",
     "arcsinh",

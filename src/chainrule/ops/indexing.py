@@ -10,6 +10,7 @@ what was overwritten.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from warnings import warn as _warn  # private: `chainrule` star-imports this module
 
@@ -17,7 +18,7 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes, is_array
 from chainrule.errors import DTypeError, GradError, ShapeError
 from chainrule.ops import op as _op
-from chainrule.ops.elementwise import as_tensor_operand, cast, mul, where
+from chainrule.ops.elementwise import as_tensor_operand, cast, mul, result_type, where
 from chainrule.ops.op import Op, apply, unbroadcast
 from chainrule.ops.shape import (
     broadcast_shapes,
@@ -25,6 +26,7 @@ from chainrule.ops.shape import (
     movedim,
     normalize_dim,
     pad,
+    require_dims,
     reshape,
     sum_to,
 )
@@ -1016,8 +1018,300 @@ def masked_select(input: Any, mask: Any) -> Any:  # noqa: A002
     return getitem(expand(input, shape), mask)
 
 
+# ---- searching, counting, unique values (not differentiable) ----------------------------------
+# These return indices, masks or counts, which have no derivative: plain arrays wrapped as
+# tensors that do not require grad.
+
+
+def _wrap_like(like: Any, array: Array) -> Any:
+    """`array` as a tensor on `like`'s device."""
+    return _op.Tensor._wrap_on(like._backend.xp.asarray(array), like._backend)
+
+
+def _as_operand(name: str, value: Any, like: Any = None) -> Any:
+    """A tensor argument, or a Python number as a 0-dim tensor (on `like`'s device)."""
+    if isinstance(value, _op.Tensor):
+        return value
+    if isinstance(value, (bool, int, float)):
+        from chainrule.ops.creation import tensor
+
+        return tensor(value, device=None if like is None else like.device)
+    raise TypeError(f"{name}(): expected a Tensor or a number, got {type(value).__name__}")
+
+
+def _common_arrays(name: str, *tensors: Any) -> list:
+    """The tensors' arrays in their promoted dtype (bool refused, as PyTorch's kernels)."""
+    for tensor in tensors:
+        if tensor._array.dtype.kind == "b":
+            raise DTypeError(f"{name}: not implemented for bool tensors")
+    dtype = result_type(*tensors).numpy
+    return [t._array.astype(dtype, copy=False) for t in tensors]
+
+
+def isin(
+    elements: Any,
+    test_elements: Any,
+    *,
+    assume_unique: bool = False,
+    invert: bool = False,
+) -> Any:
+    """Whether each element of `elements` occurs in `test_elements` (either may be a number);
+    bool tensor of elements' shape. Values compare after type promotion; nan is in nothing.
+
+    >>> chainrule.isin(chainrule.tensor([1, 2, 3]), chainrule.tensor([2, 5]))
+    tensor([False,  True, False])
+    """
+    if not isinstance(elements, _op.Tensor) and not isinstance(test_elements, _op.Tensor):
+        raise TypeError("isin(): expected at least one of elements and test_elements a Tensor")
+    like = elements if isinstance(elements, _op.Tensor) else test_elements
+    x = _as_operand("isin", elements, like)
+    y = _as_operand("isin", test_elements, like)
+    x_array, y_array = _common_arrays("isin", x, y)
+    xp = like._backend.xp
+    found = xp.isin(x_array, y_array, assume_unique=assume_unique, invert=invert)
+    return _wrap_like(like, xp.asarray(found).reshape(x_array.shape))
+
+
+def searchsorted(
+    sorted_sequence: Any,
+    input: Any,  # noqa: A002
+    *,
+    out_int32: bool = False,
+    right: bool = False,
+    side: str | None = None,
+    out: Any = None,
+    sorter: Any = None,
+) -> Any:
+    """Where each value of `input` would be inserted to keep `sorted_sequence` sorted along its
+    last dimension: the first such position, or the last with right=True / side='right'. An
+    N-D sequence searches each row for the matching row of input; `sorter` holds the indices
+    that sort an unsorted sequence. int64 indices (int32 with out_int32).
+
+    >>> chainrule.searchsorted(chainrule.tensor([1, 3, 5, 7]), chainrule.tensor([3, 6, 9]))
+    tensor([1, 3, 4])
+    """
+    if side is not None:
+        if side not in ("left", "right"):
+            raise ValueError(f"searchsorted(): side can only be 'left' or 'right' but got {side}")
+        if right and side == "left":
+            raise ValueError(
+                "searchsorted(): side and right can't be set to opposites, got side of left "
+                "while right was True"
+            )
+        right = side == "right"
+    if not isinstance(sorted_sequence, _op.Tensor):
+        raise TypeError(
+            f"searchsorted(): argument 'sorted_sequence' must be Tensor, not "
+            f"{type(sorted_sequence).__name__}"
+        )
+    values = _as_operand("searchsorted", input, sorted_sequence)
+    boundaries, queries = sorted_sequence._array, values._array
+    if boundaries.ndim == 0:
+        raise ShapeError(
+            "searchsorted(): boundaries tensor should have positive dimension, but got 0 dimension"
+        )
+    if boundaries.ndim > 1 and boundaries.shape[:-1] != queries.shape[:-1]:
+        raise ShapeError(
+            f"searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
+            f"dimensions of boundaries tensor and input value tensor must match, but we got "
+            f"boundaries tensor {list(boundaries.shape)} and input value tensor "
+            f"{list(queries.shape)}"
+        )
+    boundaries, queries = _common_arrays("searchsorted", sorted_sequence, values)
+    xp = sorted_sequence._backend.xp
+    if sorter is not None:
+        if sorter._array.shape != boundaries.shape:
+            raise ShapeError(
+                f"searchsorted(): boundary and sorter must have the same size, but got "
+                f"boundary tensor {list(boundaries.shape)} and sorter tensor "
+                f"{list(sorter.shape)}"
+            )
+        boundaries = xp.take_along_axis(boundaries, sorter._array, axis=-1)
+    where_side = "right" if right else "left"
+    if boundaries.ndim == 1:
+        positions = xp.searchsorted(boundaries, queries, side=where_side)
+    else:  # one search per row
+        rows = boundaries.reshape(-1, boundaries.shape[-1])
+        query_rows = queries.reshape(rows.shape[0], -1)
+        positions = xp.stack(
+            [xp.searchsorted(row, q, side=where_side) for row, q in zip(rows, query_rows)]
+        ).reshape(queries.shape)
+    dtype = dtypes.int32 if out_int32 else dtypes.int64
+    return _wrap_like(sorted_sequence, xp.asarray(positions).astype(dtype.numpy))
+
+
+def bucketize(
+    input: Any,  # noqa: A002
+    boundaries: Any,
+    *,
+    out_int32: bool = False,
+    right: bool = False,
+    out: Any = None,
+) -> Any:
+    """The bucket of each value of `input` between the 1-D sorted `boundaries`: i with
+    boundaries[i - 1] < x <= boundaries[i] (< x <= becomes <= x < with right=True).
+
+    >>> chainrule.bucketize(chainrule.tensor([3, 6, 9]), chainrule.tensor([1, 3, 5, 7]))
+    tensor([1, 3, 4])
+    """
+    if not isinstance(boundaries, _op.Tensor) or boundaries._array.ndim != 1:
+        ndim = boundaries.ndim if isinstance(boundaries, _op.Tensor) else 0
+        raise ShapeError(f"bucketize: boundaries tensor must be 1 dimension, but got dim({ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def _unique_result(
+    values: Any, inverse: Any, counts: Any, return_inverse: bool, return_counts: bool
+) -> Any:
+    """unique's result: the values alone, or a tuple with the inverse and counts asked for."""
+    if not (return_inverse or return_counts):
+        return values
+    result = (values,)
+    if return_inverse:
+        result += (inverse,)
+    if return_counts:
+        result += (counts,)
+    return result
+
+
+def _check_unique_dim(name: str, array: Array, dim: int) -> int:
+    dim = require_dims(name, dim, array.ndim)
+    if array.size == 0 and any(size == 0 for axis, size in enumerate(array.shape) if axis != dim):
+        raise ShapeError(
+            f"{name}: There are 0 sized dimensions, and they aren't selected, so unique cannot "
+            f"be applied (input shape {array.shape})"
+        )
+    return dim
+
+
+def unique(
+    input: Any,  # noqa: A002
+    sorted: bool = True,  # noqa: A002
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    dim: int | None = None,
+) -> Any:
+    """The distinct elements (distinct slices along `dim`), sorted, with optionally the
+    inverse (the position in the result of each element or slice) and the counts. Each nan is
+    distinct. The result is always sorted, as PyTorch's on CPU.
+
+    >>> chainrule.unique(chainrule.tensor([3, 1, 3, 2]), return_counts=True)
+    (tensor([1, 2, 3]), tensor([1, 1, 2]))
+    """
+    array = input._array
+    xp = input._backend.xp
+    int64 = dtypes.int64.numpy
+    if dim is None:
+        values, inverse, counts = xp.unique(
+            array.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False
+        )
+        inverse = inverse.reshape(array.shape)
+    else:
+        dim = _check_unique_dim("unique", array, dim)
+        if array.shape[dim] == 0:
+            values, inverse, counts = array, xp.zeros(0, int64), xp.zeros(0, int64)
+        else:
+            values, inverse, counts = xp.unique(
+                array, return_inverse=True, return_counts=True, axis=dim
+            )
+            inverse = inverse.reshape(-1)
+    return _unique_result(
+        _wrap_like(input, values),
+        _wrap_like(input, inverse.astype(int64, copy=False)),
+        _wrap_like(input, counts.astype(int64, copy=False)),
+        return_inverse,
+        return_counts,
+    )
+
+
+def unique_consecutive(
+    input: Any,  # noqa: A002
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    dim: int | None = None,
+) -> Any:
+    """The elements (slices along `dim`) with each run of equal consecutive ones kept once,
+    with optionally the inverse and each run's length.
+
+    >>> chainrule.unique_consecutive(chainrule.tensor([1, 1, 2, 2, 3, 1]))
+    tensor([1, 2, 3, 1])
+    """
+    array = input._array
+    xp = input._backend.xp
+    if dim is None:
+        rows = array.reshape(-1, 1)
+    else:
+        dim = _check_unique_dim("unique_consecutive", array, dim)
+        rows = xp.moveaxis(array, dim, 0)
+        rows = rows.reshape(rows.shape[0], -1)
+    length = rows.shape[0]
+    starts = xp.ones(length, dtype=bool)
+    if length > 1:
+        starts[1:] = (rows[1:] != rows[:-1]).any(axis=1)
+    if dim is None:
+        values = array.reshape(-1)[starts]
+    else:
+        values = xp.compress(starts, array, axis=dim)
+    run_starts = xp.flatnonzero(starts)
+    counts = xp.diff(xp.concatenate((run_starts, xp.asarray([length])))).astype(dtypes.int64.numpy)
+    inverse = (xp.cumsum(starts) - 1).astype(dtypes.int64.numpy)
+    if dim is None:
+        inverse = inverse.reshape(array.shape)
+    return _unique_result(
+        _wrap_like(input, values),
+        _wrap_like(input, inverse),
+        _wrap_like(input, counts),
+        return_inverse,
+        return_counts,
+    )
+
+
+def histc(input: Any, bins: int = 100, min: float = 0, max: float = 0) -> Any:  # noqa: A001, A002
+    """Counts of the elements in `bins` equal-width bins between min and max (the data's own
+    range when both are equal), in input's floating dtype; elements outside (and nan) are
+    not counted, the top edge belongs to the last bin.
+
+    >>> chainrule.histc(chainrule.tensor([1.0, 2.0, 1.0]), bins=4, min=0, max=3)
+    tensor([0., 2., 1., 0.])
+    """
+    array = input._array
+    if array.dtype.kind != "f":
+        raise DTypeError(f"histc: not implemented for {input.dtype.name} tensors")
+    xp = input._backend.xp
+    low, high = float(min), float(max)
+    if low == high and array.size:
+        low, high = float(array.min()), float(array.max())
+    if low == high:
+        low, high = low - 1, high + 1
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError(f"histc: torch.histc: range of [{low}, {high}] is not finite")
+    if not low < high:
+        raise ValueError("histc: torch.histc: max must be larger than min")
+    if bins <= 0:
+        raise ValueError(f"histc: bins must be > 0, but got {bins}")
+    # PyTorch's arithmetic: edges in input's dtype, float16 computed in float32
+    work = xp.dtype("float32") if array.dtype.itemsize == 2 else array.dtype
+    edge_low, edge_high = xp.asarray(low, array.dtype), xp.asarray(high, array.dtype)
+    values = array.reshape(-1).astype(work)
+    inside = values[(values >= edge_low) & (values <= edge_high)]
+    position = (
+        (inside - edge_low.astype(work))
+        * work.type(bins)
+        / (edge_high.astype(work) - edge_low.astype(work))
+    )
+    position = xp.minimum(position.astype(xp.int64), bins - 1)
+    counts = xp.bincount(position, minlength=bins)
+    return _wrap_like(input, counts.astype(array.dtype))
+
+
 # The public names: PyTorch's functions (helpers above stay importable by module path).
 __all__ = [
+    "bucketize",
+    "histc",
+    "isin",
+    "searchsorted",
+    "unique",
+    "unique_consecutive",
     "argwhere",
     "gather",
     "index_add",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import math
 import string
+import warnings
 from collections import namedtuple
 from collections.abc import Sequence
 from typing import Any
@@ -22,21 +23,43 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array
 from chainrule.errors import DTypeError, LinAlgError, ShapeError
 from chainrule.ops import op as _op
-from chainrule.ops.elementwise import binary_operands, cast, clone, elementwise_batch, where
+from chainrule.ops.elementwise import abs as _abs
+from chainrule.ops.elementwise import (
+    binary_operands,
+    cast,
+    clone,
+    elementwise_batch,
+    result_type,
+    sqrt,
+    where,
+)
 from chainrule.ops.op import Op, apply, unbroadcast
 from chainrule.ops.shape import (
     broadcast_shapes,
+    cat,
     expand,
     normalize_dim,
+    pad,
     reshape,
+    roll,
     squeeze,
     transpose,
     unsqueeze,
 )
 
 __all__ = [
+    "addbmm",
+    "addcdiv",
+    "addcmul",
     "addmm",
+    "addmv",
+    "addr",
+    "baddbmm",
+    "block_diag",
     "bmm",
+    "cdist",
+    "chain_matmul",
+    "cross",
     "det",
     "diag",
     "diag_embed",
@@ -46,6 +69,7 @@ __all__ = [
     "ger",
     "inner",
     "inverse",
+    "kron",
     "logdet",
     "matmul",
     "matrix_power",
@@ -287,20 +311,145 @@ def addmm(input: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) ->
     _check_same_dtype("addmm", mat1, mat2)
     _check_same_dtype("addmm", input, mat1)
     target = (mat1.shape[0], mat2.shape[1])
-    if broadcast_shapes(input.shape, target) != target:
+    _check_scaled_input(
+        "addmm", input, target, f"mat1 {mat1.shape}, mat2 {mat2.shape}", beta, alpha
+    )
+    return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
+
+
+def _check_scaled_input(
+    op_name: str,
+    input: Any,  # noqa: A002
+    target: tuple,
+    operands: str,
+    beta: Any,
+    alpha: Any,
+) -> None:
+    """The addmm family's checks: input broadcasts to the product's shape, and integer inputs
+    take integer scales."""
+    try:
+        shape = broadcast_shapes(input.shape, target)
+    except ShapeError:
+        shape = None
+    if shape != target:
         raise ShapeError(
-            f"addmm: input of shape {input.shape} cannot be broadcast to the product's shape "
-            f"{target} (mat1 {mat1.shape}, mat2 {mat2.shape})"
+            f"{op_name}: input of shape {input.shape} cannot be broadcast to the product's shape "
+            f"{target} ({operands})"
         )
     if input._array.dtype.kind != "f" and (isinstance(alpha, float) or isinstance(beta, float)):
-        raise DTypeError("addmm: for integral input tensors, alpha and beta must not be floats")
-    product = mm(mat1, mat2)
+        raise DTypeError(
+            f"{op_name}: for integral input tensors, alpha and beta must not be floats"
+        )
+
+
+def _scaled_sum(input: Any, product: Any, beta: Any, alpha: Any) -> Any:  # noqa: A002
+    """beta * input + alpha * product; with beta == 0, input is ignored, nan included (the
+    addmm family's rule in PyTorch)."""
     if alpha != 1:
         product = product * alpha
     if beta == 0:
         return product
     scaled = input if beta == 1 else input * beta
     return scaled + product
+
+
+def addmv(input: Any, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
+    """beta * input + alpha * (mat @ vec); with beta == 0, input is ignored (nan included)."""
+    if mat.ndim != 2 or vec.ndim != 1:
+        raise ShapeError(
+            f"addmv: expected a matrix and a vector, got shapes {mat.shape} and {vec.shape}"
+        )
+    if mat.shape[1] != vec.shape[0]:
+        raise ShapeError(
+            f"addmv: shapes {mat.shape} and {vec.shape} cannot be multiplied "
+            f"({mat.shape[1]} != {vec.shape[0]})"
+        )
+    _check_same_dtype("addmv", mat, vec)
+    _check_same_dtype("addmv", input, mat)
+    target = (mat.shape[0],)
+    _check_scaled_input("addmv", input, target, f"mat {mat.shape}, vec {vec.shape}", beta, alpha)
+    return _scaled_sum(input, mv(mat, vec), beta, alpha)
+
+
+def addr(input: Any, vec1: Any, vec2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
+    """beta * input + alpha * outer(vec1, vec2) (dtypes promote, as PyTorch's addr); with
+    beta == 0, input is ignored (nan included)."""
+    if vec1.ndim != 1 or vec2.ndim != 1:
+        raise ShapeError(f"addr: expected 1-D vectors, got shapes {vec1.shape} and {vec2.shape}")
+    target = (vec1.shape[0], vec2.shape[0])
+    _check_scaled_input("addr", input, target, f"vec1 {vec1.shape}, vec2 {vec2.shape}", beta, alpha)
+    return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
+
+
+def _check_batches(op_name: str, batch1: Any, batch2: Any) -> None:
+    """Two stacks of matrices of one dtype that can be multiplied pairwise."""
+    if batch1.ndim != 3 or batch2.ndim != 3:
+        raise ShapeError(
+            f"{op_name}: batch1 and batch2 must be 3-D, got shapes {batch1.shape} and "
+            f"{batch2.shape}"
+        )
+    if batch1.shape[0] != batch2.shape[0] or batch1.shape[2] != batch2.shape[1]:
+        raise ShapeError(
+            f"{op_name}: shapes {batch1.shape} and {batch2.shape} cannot be multiplied batch by "
+            f"batch"
+        )
+    _check_same_dtype(op_name, batch1, batch2)
+
+
+def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
+    """beta * input + alpha * bmm(batch1, batch2); with beta == 0, input is ignored."""
+    _check_batches("baddbmm", batch1, batch2)
+    _check_same_dtype("baddbmm", input, batch1)
+    target = (batch1.shape[0], batch1.shape[1], batch2.shape[2])
+    operands = f"batch1 {batch1.shape}, batch2 {batch2.shape}"
+    _check_scaled_input("baddbmm", input, target, operands, beta, alpha)
+    return _scaled_sum(input, apply(Matmul, (batch1, batch2)), beta, alpha)
+
+
+def addbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
+    """beta * input + alpha * (the sum over the batch of batch1[i] @ batch2[i]); with
+    beta == 0, input is ignored."""
+    _check_batches("addbmm", batch1, batch2)
+    _check_same_dtype("addbmm", input, batch1)
+    target = (batch1.shape[1], batch2.shape[2])
+    operands = f"batch1 {batch1.shape}, batch2 {batch2.shape}"
+    _check_scaled_input("addbmm", input, target, operands, beta, alpha)
+    return _scaled_sum(input, apply(Einsum, (batch1, batch2), "bij,bjk->ik"), beta, alpha)
+
+
+def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:  # noqa: A002
+    """input + value * tensor1 * tensor2, the three broadcast together (dtypes promote).
+
+    >>> chainrule.addcmul(chainrule.ones(2), chainrule.tensor([1.0, 2.0]),
+    ...                   chainrule.tensor([3.0, 4.0]), value=0.5)
+    tensor([2.5000, 5.0000])
+    """
+    dtype = result_type(input, tensor1, tensor2)
+    if dtype.numpy.kind == "b":
+        raise DTypeError(
+            f"addcmul: not implemented for bool tensors (shapes {input.shape}, {tensor1.shape}, "
+            f"{tensor2.shape})"
+        )
+    product = tensor1 * tensor2
+    if isinstance(value, _op.Tensor) or value != 1:
+        # PyTorch casts the value to the result's dtype: an integer result truncates it
+        product = product * (value if dtype.numpy.kind == "f" else int(value))
+    return input + product
+
+
+def addcdiv(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:  # noqa: A002
+    """input + value * tensor1 / tensor2, the three broadcast together (true division, so two
+    integer tensors are refused, as PyTorch)."""
+    if all(t._array.dtype.kind in "biu" for t in (tensor1, tensor2)):
+        raise DTypeError(
+            f"addcdiv: integer division with addcdiv is no longer supported; use "
+            f"input + value * trunc(tensor1 / tensor2) for integer inputs (got "
+            f"{tensor1.dtype.name} {tensor1.shape} and {tensor2.dtype.name} {tensor2.shape})"
+        )
+    quotient = tensor1 / tensor2
+    if isinstance(value, _op.Tensor) or value != 1:
+        quotient = quotient * value
+    return input + quotient
 
 
 # ---- einsum ---------------------------------------------------------------------------------
@@ -682,6 +831,101 @@ def trace(input: Any) -> Any:  # noqa: A002
     if matrix.shape[0] != matrix.shape[1]:  # a rectangular matrix: its main diagonal's sum
         return apply(Einsum, (apply(Diagonal, (matrix,), 0, 0, 1),), "i->")
     return apply(Einsum, (matrix,), "ii->")
+
+
+# ---- Kronecker and cross products, block diagonals -------------------------------------------
+
+
+def kron(input: Any, other: Any) -> Any:  # noqa: A002
+    """The Kronecker product: blocks input[i, j, ...] * other, for any number of dimensions
+    (the fewer-dimensional operand gains leading size-1 dimensions); dtypes promote.
+
+    >>> chainrule.kron(chainrule.eye(2), chainrule.tensor([[1.0, 2.0]]))
+    tensor([[1., 2., 0., 0.],
+            [0., 0., 1., 2.]])
+    """
+    count = max(input.ndim, other.ndim)
+    x = reshape(input, (1,) * (count - input.ndim) + tuple(input.shape))
+    y = reshape(other, (1,) * (count - other.ndim) + tuple(other.shape))
+    x_spread = reshape(x, tuple(s for size in x.shape for s in (size, 1)))
+    y_spread = reshape(y, tuple(s for size in y.shape for s in (1, size)))
+    sizes = tuple(p * q for p, q in zip(x.shape, y.shape))
+    return reshape(x_spread * y_spread, sizes)
+
+
+def _cross(op_name: str, input: Any, other: Any, dim: int) -> Any:  # noqa: A002
+    """a x b along `dim` (size 3 in both), batch dimensions broadcast: out_i = a_(i+1) b_(i+2) -
+    a_(i+2) b_(i+1), indices mod 3, each term a roll of the operands."""
+    if input.ndim != other.ndim:
+        raise ShapeError(
+            f"{op_name}: inputs must have the same number of dimensions, got shapes "
+            f"{input.shape} and {other.shape}"
+        )
+    _check_same_dtype(op_name, input, other)
+    axis = normalize_dim(op_name, dim, input.ndim)
+    if input.ndim == 0 or input.shape[axis] != 3 or other.shape[axis] != 3:
+        raise ShapeError(
+            f"{op_name}: inputs dimension {dim} must have length 3, got shapes {input.shape} and "
+            f"{other.shape}"
+        )
+    first = roll(input, -1, axis) * roll(other, -2, axis)
+    return first - roll(input, -2, axis) * roll(other, -1, axis)
+
+
+def cross(input: Any, other: Any, dim: int | None = None) -> Any:  # noqa: A002
+    """The cross product of 3-vectors along `dim`. Without dim, PyTorch's deprecated default:
+    the first dimension of size 3 in input (with its warning); prefer linalg.cross.
+
+    >>> chainrule.cross(chainrule.tensor([1.0, 0.0, 0.0]), chainrule.tensor([0.0, 1.0, 0.0]), 0)
+    tensor([0., 0., 1.])
+    """
+    if dim is None:
+        warnings.warn(
+            "Using cross without specifying the dim arg is deprecated; pass the dim explicitly "
+            "or use chainrule.linalg.cross (whose dim defaults to -1)",
+            UserWarning,
+            stacklevel=2,
+        )
+        sized = [i for i, size in enumerate(input.shape) if size == 3]
+        if not sized:
+            raise ShapeError(f"cross: no dimension of size 3 in input (shape {input.shape})")
+        dim = sized[0]
+    return _cross("cross", input, other, dim)
+
+
+def linalg_cross(input: Any, other: Any, *, dim: int = -1) -> Any:  # noqa: A002
+    """torch.linalg.cross: the cross product of 3-vectors along `dim` (the last by default)."""
+    return _cross("linalg.cross", input, other, dim)
+
+
+def block_diag(*tensors: Any) -> Any:
+    """A matrix with the inputs on its diagonal (0-D as 1 x 1, 1-D as one row) and zeros
+    elsewhere; dtypes promote.
+
+    >>> chainrule.block_diag(chainrule.tensor([[1, 2]]), chainrule.tensor(3))
+    tensor([[1, 2, 0],
+            [0, 0, 3]])
+    """
+    if not tensors:
+        from chainrule.ops.creation import empty
+
+        return empty(1, 0)
+    dtype = result_type(*tensors)
+    blocks = []
+    for index, tensor in enumerate(tensors):
+        if tensor.ndim > 2:
+            raise ShapeError(
+                f"block_diag: input tensors must have 2 or fewer dimensions, but input {index} "
+                f"has shape {tensor.shape}"
+            )
+        matrix = reshape(tensor, (1,) * (2 - tensor.ndim) + tuple(tensor.shape))
+        blocks.append(cast(matrix, dtype))
+    width = sum(block.shape[1] for block in blocks)
+    rows, start = [], 0
+    for block in blocks:
+        rows.append(pad(block, (start, width - start - block.shape[1])))
+        start += block.shape[1]
+    return cat(rows, 0)
 
 
 # ---- diagonals and triangles ----------------------------------------------------------------
@@ -1329,6 +1573,116 @@ def multi_dot(tensors: Sequence[Any]) -> Any:
     for tensor in tensors[1:]:
         result = matmul(result, tensor)
     return result
+
+
+def chain_matmul(*matrices: Any) -> Any:
+    """The product of 2-D tensors, as linalg.multi_dot (deprecated in PyTorch, which warns)."""
+    warnings.warn(
+        "chain_matmul is deprecated and will be removed; use linalg.multi_dot, which accepts a "
+        "list of two or more tensors",
+        UserWarning,
+        stacklevel=2,
+    )
+    if not matrices:
+        raise ShapeError("chain_matmul(): Expected one or more matrices")
+    for index, matrix in enumerate(matrices):
+        if matrix.ndim != 2:
+            raise ShapeError(
+                f"chain_matmul: tensor {index} must be 2-D, got shape {tuple(matrix.shape)}"
+            )
+    if len(matrices) == 1:
+        return clone(matrices[0])
+    for matrix in matrices[1:]:
+        _check_same_dtype("chain_matmul", matrices[0], matrix)
+    return multi_dot(matrices)
+
+
+_CDIST_MODES = (
+    "use_mm_for_euclid_dist_if_necessary",
+    "use_mm_for_euclid_dist",
+    "donot_use_mm_for_euclid_dist",
+)
+
+
+def cdist(
+    x1: Any,
+    x2: Any,
+    p: float = 2.0,
+    compute_mode: str = "use_mm_for_euclid_dist_if_necessary",
+) -> Any:
+    """The p-norm distances between each row of x1 (..., P, M) and each row of x2 (..., R, M),
+    as (..., P, R); batch dimensions broadcast. Derivatives as PyTorch's: 0 where a distance
+    is 0 (p = 2 and p < 1 alike, never nan), sign(x1 - x2) for p = 1, and for p = inf the full
+    gradient to every coordinate attaining the maximum. For p = 2 with more than 25 rows (or
+    compute_mode 'use_mm_for_euclid_dist'), |a|^2 + |b|^2 - 2 a.b through one matrix product,
+    as PyTorch.
+
+    >>> chainrule.cdist(chainrule.tensor([[0.0, 0.0]]), chainrule.tensor([[3.0, 4.0], [0.0, 1.0]]))
+    tensor([[5., 1.]])
+    """
+    for name, x in (("x1", x1), ("x2", x2)):
+        if x.ndim < 2:
+            raise ShapeError(f"cdist only supports at least 2D tensors, {name} has shape {x.shape}")
+        if x._array.dtype.kind != "f":
+            raise DTypeError(
+                f"cdist only supports floating-point dtypes, {name} is {x.dtype.name} (shape "
+                f"{x.shape})"
+            )
+    _check_same_dtype("cdist", x1, x2)
+    if x1.shape[-1] != x2.shape[-1]:
+        raise ShapeError(
+            f"cdist: x1 and x2 must have the same number of columns, got shapes {x1.shape} and "
+            f"{x2.shape}"
+        )
+    if p < 0:
+        raise ValueError(f"cdist only supports non-negative p values, got {p}")
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"cdist: {compute_mode!r} is not a valid compute_mode: {_CDIST_MODES}")
+    try:
+        batch = broadcast_shapes(x1.shape[:-2], x2.shape[:-2])
+    except ShapeError:
+        raise ShapeError(
+            f"cdist: the batch dimensions of shapes {x1.shape} and {x2.shape} do not broadcast"
+        ) from None
+    x1 = expand(x1, batch + tuple(x1.shape[-2:]))
+    x2 = expand(x2, batch + tuple(x2.shape[-2:]))
+    if x1.shape[-1] == 0:  # no coordinates: every distance is 0
+        zeros = x1._backend.xp.zeros(batch + (x1.shape[-2], x2.shape[-2]), x1._array.dtype)
+        return _op.Tensor._wrap(zeros)
+    many_rows = max(x1.shape[-2], x2.shape[-2]) > 25
+    by_product = compute_mode == "use_mm_for_euclid_dist" or (
+        compute_mode == _CDIST_MODES[0] and many_rows
+    )
+    if p == 2 and by_product:
+        return _euclidean_by_product(x1, x2)
+    difference = unsqueeze(x1, -2) - unsqueeze(x2, -3)  # (..., P, R, M)
+    if p == math.inf:
+        return _largest_coordinate(difference)
+    return _vector_norm(difference, p, -1)
+
+
+def _euclidean_by_product(x1: Any, x2: Any) -> Any:
+    """sqrt(max(|a|^2 + |b|^2 - 2 a.b, 0)) for every pair of rows; the square root's gradient
+    is 0 where the distance is 0 (PyTorch's _euclidean_dist_backward), not inf or nan."""
+    from chainrule.ops import reduction
+
+    squares1 = reduction.sum(x1 * x1, -1, keepdim=True)  # (..., P, 1)
+    squares2 = _mT(reduction.sum(x2 * x2, -1, keepdim=True))  # (..., 1, R)
+    squared = squares1 + squares2 - 2 * apply(Matmul, (x1, _mT(x2)))
+    positive = squared > 0
+    return where(positive, sqrt(where(positive, squared, 1.0)), 0.0)
+
+
+def _largest_coordinate(difference: Any) -> Any:
+    """max |difference| over the last dimension, its gradient going in full to every
+    coordinate that attains it (PyTorch's cdist; amax would split it between ties): the
+    maximum as a constant, plus each tied coordinate's (zero) distance from it."""
+    from chainrule.ops import reduction
+
+    magnitude = _abs(difference)
+    peak = reduction.amax(magnitude.detach(), -1, keepdim=True)
+    ties = magnitude == peak
+    return squeeze(peak, -1) + reduction.sum(where(ties, magnitude - peak, 0.0), -1)
 
 
 def matrix_power(A: Any, n: int) -> Any:  # noqa: N803

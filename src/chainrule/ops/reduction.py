@@ -30,18 +30,33 @@ from chainrule.ops import op as _op
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
     cast,
+    ceil,
     exp,
+    floor,
     isnan,
+    lerp,
+    log,
     logical_and,
+    logical_not,
     logical_or,
     maximum,
     minimum,
     sign,
+    sub,
     where,
 )
+from chainrule.ops.elementwise import round as _round
 from chainrule.ops.indexing import getitem
 from chainrule.ops.op import Op, apply
-from chainrule.ops.shape import expand, movedim, normalize_dim, normalize_dims, reshape, unsqueeze
+from chainrule.ops.shape import (
+    expand,
+    movedim,
+    normalize_dim,
+    normalize_dims,
+    require_dims,
+    reshape,
+    unsqueeze,
+)
 
 # ---- dimensions ----------------------------------------------------------------------------------
 
@@ -162,7 +177,7 @@ class PutAlongAxis(Op):
 
     @staticmethod
     def forward(ctx: Node, g: Array, index: Array, axis: int, shape: tuple) -> Array:
-        ctx.index, ctx.axis = index, axis
+        ctx.index, ctx.axis, ctx.shape = index, axis, shape
         xp = ctx.xp
         index = xp.broadcast_to(index, g.shape)
         key = []
@@ -184,7 +199,7 @@ class PutAlongAxis(Op):
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
-        return apply(PutAlongAxis, (t,), ctx.index, ctx.axis, ctx.output_meta[0][0])
+        return apply(PutAlongAxis, (t,), ctx.index, ctx.axis, ctx.shape)
 
     @staticmethod
     def batch(b: Any, g: Any, index: Array, axis: int, shape: tuple) -> Any:
@@ -276,6 +291,37 @@ def mean(input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = Non
             f"or complex dtype. Got: {x.dtype.name.capitalize()}"
         )
     return apply(Mean, (x,), reduced_axes("mean", dim, x._array.ndim), keepdim)
+
+
+def _without_nan(x: Any) -> Any:
+    """x with its NaNs replaced by 0 (and so a zero gradient there); other dtypes as they are."""
+    return where(isnan(x), 0.0, x) if x._array.dtype.kind == "f" else x
+
+
+def nansum(input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:  # noqa: A002
+    """Sum over `dim` treating NaN as 0; the gradient at a NaN is 0, as PyTorch's.
+
+    >>> chainrule.nansum(chainrule.tensor([1.0, float("nan"), 2.0]))
+    tensor(3.)
+    """
+    x = _accumulating(input, dtype)
+    return sum(_without_nan(x), dim, keepdim)
+
+
+def nanmean(input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:  # noqa: A002
+    """Mean over `dim` of the elements that are not NaN (NaN where all are): nansum / count.
+    The gradient is g / count at the other elements and 0 at the NaNs, as PyTorch's; in a slice
+    that is all NaN it is 0 too (PyTorch's is NaN there, from its 0 / 0)."""
+    if input._array.dtype.kind != "f":
+        raise DTypeError(
+            f"nanmean(): expected input to have floating point or complex dtype but got "
+            f"{input.dtype.name} (shape {input.shape})"
+        )
+    x = input if dtype is None else cast(input, dtypes.as_dtype(dtype))
+    count = sum(logical_not(isnan(x)), dim, keepdim)
+    empty = count == 0
+    total = nansum(x, dim, keepdim)
+    return where(empty, math.nan, total / where(empty, 1, count))  # no 0 / 0 warning
 
 
 class Prod(Op):
@@ -436,6 +482,27 @@ def amin(input: Any, dim: Any = (), keepdim: bool = False) -> Any:  # noqa: A002
     axes = reduced_axes("amin", dim, input._array.ndim)
     _require_nonempty("amin", input, axes)
     return apply(Amin, (input,), axes, keepdim, False)
+
+
+def aminmax(input: Any, *, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002
+    """(min, max) over one `dim` (all when None), as `amin` and `amax`: ties share each
+    gradient evenly.
+
+    >>> result = chainrule.aminmax(chainrule.tensor([[1.0, 5.0], [3.0, 2.0]]), dim=1)
+    >>> result.min, result.max
+    (tensor([1., 2.]), tensor([5., 3.]))
+    """
+    if dim is not None and (not isinstance(dim, int) or isinstance(dim, bool)):
+        raise TypeError(f"aminmax(): argument 'dim' must be int, not {type(dim).__name__}")
+    axes = reduced_axes("aminmax", dim, input._array.ndim)
+    if input._array.size == 0 and (dim is None or input.shape[axes[0]] == 0):
+        raise IndexError(
+            f"aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
+            f"identity (input shape {input.shape}, dim {dim})"
+        )
+    low = apply(Amin, (input,), axes, keepdim, False)
+    high = apply(Amax, (input,), axes, keepdim, False)
+    return return_types.aminmax(low, high)
 
 
 class Argmax(Op):
@@ -656,6 +723,40 @@ def std(
     return _statistic("std", Std, input, dim, unbiased, keepdim, correction)
 
 
+def var_mean(
+    input: Any,  # noqa: A002
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> tuple[Any, Any]:
+    """(var, mean) over `dim`, with var's arguments (correction 1 by default).
+
+    >>> chainrule.var_mean(chainrule.tensor([1.0, 2.0, 3.0]))
+    (tensor(1.), tensor(2.))
+    """
+    if isinstance(dim, bool):  # var_mean(x, True): the old positional `unbiased`
+        dim, unbiased = None, dim
+    spread = _statistic("var_mean", Var, input, dim, unbiased, keepdim, correction)
+    return spread, mean(input, dim, keepdim)
+
+
+def std_mean(
+    input: Any,  # noqa: A002
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> tuple[Any, Any]:
+    """(std, mean) over `dim`, with std's arguments (correction 1 by default)."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    spread = _statistic("std_mean", Std, input, dim, unbiased, keepdim, correction)
+    return spread, mean(input, dim, keepdim)
+
+
 class VectorNorm(Op):
     """(sum |x|^ord)^(1/ord) over `axes`; ord inf/-inf: max/min |x|; ord 0: count of nonzeros.
     Derivatives as PyTorch's norm_backward: ord 2: g x / norm, 0 where norm is 0; ord 1:
@@ -766,6 +867,21 @@ def norm(
     elif isinstance(p, str):
         raise NotImplementedError(f"norm: p={p!r} is not supported (only 'fro' and numbers)")
     return vector_norm(input, p, dim, keepdim, dtype=dtype)
+
+
+def dist(input: Any, other: Any, p: float = 2) -> Any:  # noqa: A002
+    """The p-norm of input - other (broadcast), with vector_norm's derivatives.
+
+    >>> chainrule.dist(chainrule.tensor([1.0, 1.0]), chainrule.tensor([4.0, 5.0]))
+    tensor(5.)
+    """
+    for tensor in (input, other):
+        if isinstance(tensor, _op.Tensor) and tensor._array.dtype.kind != "f":
+            raise DTypeError(
+                f"dist: expected floating point tensors, got {input.dtype.name} (shape "
+                f"{input.shape}) and {other.dtype.name} (shape {other.shape})"
+            )
+    return vector_norm(sub(input, other), float(p))
 
 
 class LogSumExp(Op):
@@ -970,6 +1086,129 @@ def cumprod(input: Any, dim: int, *, dtype: Any = None) -> Any:  # noqa: A002
     return apply(Cumprod, (x,), normalize_dim("cumprod", dim, x._array.ndim))
 
 
+def _scan(xp: Any, x: Array, axis: int, combine: Any) -> Array:
+    """The running `combine` (associative: maximum, logaddexp, ...) of x along `axis`, in
+    log2(n) whole-array steps (Hillis-Steele), so every backend can run it."""
+    out = x.copy()
+    size = x.shape[axis]
+    shift = 1
+    while shift < size:
+        later = tuple(slice(shift, None) if i == axis else slice(None) for i in range(x.ndim))
+        earlier = tuple(slice(0, size - shift) if i == axis else slice(None) for i in range(x.ndim))
+        out[later] = combine(out[later], out[earlier])  # the right side is a new array
+        shift *= 2
+    return out
+
+
+class LogCumSumExp(Op):
+    """log(cumsum(exp(x))) along `axis` (from the end when `reverse`), a running logaddexp that
+    neither overflows nor underflows. Derivative, PyTorch's stable form: with g split into its
+    positive and negative parts, grad = exp(x + L(log g+ - out)) - exp(x + L(log g- - out)), L
+    this scan in the other direction; the jvp likewise, from the tangent's two parts."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, axis: int, reverse: bool) -> Array:
+        ctx.axis, ctx.reverse = axis, reverse
+        xp = ctx.xp
+        if x.ndim == 0:
+            out = x.copy()
+        elif reverse:
+            out = xp.flip(_scan(xp, xp.flip(x, axis), axis, xp.logaddexp), axis).copy()
+        else:
+            out = _scan(xp, x, axis, xp.logaddexp)
+        ctx.save(x=x, out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        # grad_i = sum over the outputs k that read x_i of g_k exp(x_i - out_k)
+        return (_signed_log_scan(g, -ctx.out, ctx.x, ctx.axis, not ctx.reverse),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        # tangent_k = sum over the inputs j that out_k reads of t_j exp(x_j - out_k)
+        return _signed_log_scan(t, ctx.x, -ctx.out, ctx.axis, ctx.reverse)
+
+    batch = axis_batch
+
+
+def _signed_log_scan(v: Any, inner: Any, outer: Any, axis: int, reverse: bool) -> Any:
+    """exp(outer) * running sum of v exp(inner), in log space: the positive and negative parts
+    of v each through LogCumSumExp. Where a part is empty it holds the lowest float rather
+    than -inf (whose derivatives would be nan)."""
+    xp = v._backend.xp
+    lowest = float(xp.finfo(v._array.dtype).min)
+    log_magnitude = log(where(v == 0, 1.0, _abs(v)))
+    parts = []
+    for side in (v > 0, v < 0):
+        logs = where(side, log_magnitude + inner, lowest)
+        parts.append(exp(apply(LogCumSumExp, (logs,), axis, reverse) + outer))
+    return parts[0] - parts[1]
+
+
+def logcumsumexp(input: Any, dim: int) -> Any:  # noqa: A002
+    """log(cumsum(exp(input))) along `dim`, without overflow for large inputs.
+
+    >>> chainrule.logcumsumexp(chainrule.tensor([1000.0, 1000.0]), 0)
+    tensor([1000.0000, 1000.6932])
+    """
+    _require_floating("logcumsumexp", input, "not implemented for integer or bool tensors.")
+    axis = normalize_dim("logcumsumexp", dim, input._array.ndim)
+    return apply(LogCumSumExp, (input,), axis, False)
+
+
+class CummaxIndex(Op):
+    """Index of the running maximum along `axis`: the last position where x reached it (an
+    equal element moves it on, as PyTorch), and once a NaN is seen the last NaN. Not
+    differentiable: cummax reads its values at these indices, so gradients flow there."""
+
+    differentiable = False
+    running = "maximum"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, axis: int) -> Array:
+        xp = ctx.xp
+        if x.ndim == 0:
+            return xp.zeros((), dtype=dtypes.int64.numpy)
+        extreme = _scan(xp, x, axis, getattr(xp, ctx.op.running))
+        reached = x >= extreme if ctx.op.running == "maximum" else x <= extreme
+        if x.dtype.kind == "f":
+            nan = xp.isnan(x)
+            reached = xp.where(_scan(xp, nan, axis, xp.logical_or), nan, reached)
+        position = _positions(xp, x.shape[axis], axis, x.ndim)
+        index = _scan(xp, xp.where(reached, position, 0), axis, xp.maximum)
+        return index.astype(dtypes.int64.numpy, copy=False)
+
+    batch = axis_batch
+
+
+class CumminIndex(CummaxIndex):
+    """Index of the running minimum along `axis`, as CummaxIndex. Not differentiable."""
+
+    running = "minimum"
+
+
+def _cumulative_extreme(name: str, op: type, input: Any, dim: int) -> Any:  # noqa: A002
+    axis = normalize_dim(name, dim, input._array.ndim)
+    index = apply(op, (input,), axis)
+    return getattr(return_types, name)(_take(input, index._array, axis), index)
+
+
+def cummax(input: Any, dim: int) -> Any:  # noqa: A002
+    """(values, indices) of the running maximum along `dim`; each value's gradient goes to the
+    element it was read from (the last of equal ones, as PyTorch).
+
+    >>> chainrule.cummax(chainrule.tensor([1.0, 3.0, 2.0, 3.0]), 0).indices
+    tensor([0, 1, 1, 3])
+    """
+    return _cumulative_extreme("cummax", CummaxIndex, input, dim)
+
+
+def cummin(input: Any, dim: int) -> Any:  # noqa: A002
+    """(values, indices) of the running minimum along `dim`, as `cummax`."""
+    return _cumulative_extreme("cummin", CumminIndex, input, dim)
+
+
 # ---- logic ---------------------------------------------------------------------------------------
 
 
@@ -1117,6 +1356,11 @@ def argsort(
     return apply(Argsort, (input,), axis, descending)
 
 
+def msort(input: Any) -> Any:  # noqa: A002
+    """`input` sorted along its first dimension: sort(input, dim=0).values."""
+    return sort(input, 0).values
+
+
 def _size_along(input: Any, axis: int) -> int:  # noqa: A002
     shape = input.shape
     return shape[axis] if shape else 1
@@ -1154,13 +1398,18 @@ def kthvalue(input: Any, k: int, dim: int = -1, keepdim: bool = False) -> Any:  
 
 
 class Median(Op):
-    """The lower median of all elements (NaN when any is NaN or x is empty). Derivative: g split
-    evenly between the elements equal to it (PyTorch's convention for median())."""
+    """The lower median of all elements (NaN when any is NaN or x is empty; subclasses with
+    `ignore_nan` skip NaNs). Derivative: g split evenly between the elements equal to it
+    (PyTorch's convention for median())."""
+
+    ignore_nan = False
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
         xp = ctx.xp
         flat = xp.sort(x.reshape(-1))
+        if ctx.op.ignore_nan and x.dtype.kind == "f":
+            flat = flat[: int((~xp.isnan(flat)).sum())]  # NaN sorts last
         if flat.size == 0:
             out = xp.full((), math.nan, dtype=x.dtype)
         elif x.dtype.kind == "f" and xp.isnan(flat[-1]):  # NaN sorts last
@@ -1188,14 +1437,181 @@ def median(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:  #
     >>> chainrule.median(chainrule.tensor([4.0, 1.0, 3.0, 2.0]))
     tensor(2.)
     """
-    _refuse_bool("median", input)
+    return _median("median", Median, MedianIndex, input, dim, keepdim)
+
+
+def _median(name: str, reduce: type, pick: type, input: Any, dim: Any, keepdim: bool) -> Any:  # noqa: A002
+    """median or nanmedian: `reduce` over all elements, or (values, indices) along `dim` at the
+    index `pick` finds."""
+    _refuse_bool(name, input)
     if dim is None:
-        return apply(Median, (input,))
-    axis = normalize_dim("median", dim, input._array.ndim)
-    _require_nonempty("median", input, (axis,))
-    index = apply(MedianIndex, (input,), axis)
+        return apply(reduce, (input,))
+    axis = normalize_dim(name, dim, input._array.ndim)
+    _require_nonempty(name, input, (axis,))
+    index = apply(pick, (input,), axis)
     values, indices = _selected(input, index, axis, keepdim)
-    return return_types.median(values, indices)
+    return getattr(return_types, name)(values, indices)
+
+
+class NanMedian(Median):
+    """The lower median of the elements that are not NaN (NaN when all are). Derivative: g
+    split evenly between the elements equal to it (between the NaNs when all are NaN), as
+    PyTorch's nanmedian()."""
+
+    ignore_nan = True
+
+
+class NanMedianIndex(Op):
+    """Index of the lower median along `axis` of the elements that are not NaN, the first of
+    equal ones (of the first element when all are NaN; PyTorch leaves which one unspecified).
+    Not differentiable."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, axis: int) -> Array:
+        xp = ctx.xp
+        if x.ndim == 0:
+            return xp.zeros((), dtype=dtypes.int64.numpy)
+        order = xp.argsort(x, axis=axis, kind="stable")  # NaN sorts last
+        if x.dtype.kind == "f":
+            count = (~xp.isnan(x)).sum(axis=axis, keepdims=True)
+        else:
+            count = xp.full((1,) * x.ndim, x.shape[axis])
+        middle = xp.maximum(count - 1, 0) // 2
+        return xp.take_along_axis(order, middle, axis).astype(dtypes.int64.numpy, copy=False)
+
+    batch = axis_batch
+
+
+def nanmedian(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002
+    """`median` ignoring NaNs: nanmedian(input) is the lower median of the other elements (ties
+    share the gradient); nanmedian(input, dim, keepdim=False) gives (values, indices).
+
+    >>> chainrule.nanmedian(chainrule.tensor([4.0, float("nan"), 1.0, 3.0]))
+    tensor(3.)
+    """
+    return _median("nanmedian", NanMedian, NanMedianIndex, input, dim, keepdim)
+
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def quantile(
+    input: Any,  # noqa: A002
+    q: Any,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    interpolation: str = "linear",
+) -> Any:
+    """The q-th quantiles over `dim` (of all elements when None), q a number or a 1-D tensor
+    (whose entries make a new first dimension). 'linear' interpolates between the two sorted
+    values around rank q (n - 1), so the gradient goes to those two elements (and to q, when
+    it is a tensor that requires grad), as PyTorch; NaN in a slice gives NaN.
+
+    >>> chainrule.quantile(chainrule.tensor([0.0, 10.0, 20.0, 30.0]), 0.5)
+    tensor(15.)
+    """
+    return _quantile("quantile", input, q, dim, keepdim, interpolation, False)
+
+
+def nanquantile(
+    input: Any,  # noqa: A002
+    q: Any,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    interpolation: str = "linear",
+) -> Any:
+    """`quantile` of the elements that are not NaN (NaN where all are)."""
+    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, True)
+
+
+def _quantile_level(name: str, input: Any, q: Any) -> Any:  # noqa: A002
+    """q as a 0-dim or 1-D Tensor of the input's dtype, every entry checked to be in [0, 1]."""
+    xp = input._backend.xp
+    if isinstance(q, _op.Tensor):
+        if q._array.ndim > 1:
+            raise ShapeError(f"{name}() q must be a scalar or 1D tensor, got shape {q.shape}")
+        if q._array.dtype != input._array.dtype:
+            raise DTypeError(
+                f"{name}() q tensor must be same dtype as the input tensor, got {q.dtype.name} "
+                f"and {input.dtype.name}"
+            )
+        if not bool(((q._array >= 0) & (q._array <= 1)).all()):
+            raise ValueError(f"{name}() q values must be in the range [0, 1]")
+        return q
+    if not 0 <= q <= 1:
+        raise ValueError(f"{name}() q must be in the range [0, 1] but got {q}")
+    return _wrap(xp.asarray(q, dtype=input._array.dtype))
+
+
+def _quantile(
+    name: str,
+    input: Any,  # noqa: A002
+    q: Any,
+    dim: int | None,
+    keepdim: bool,
+    interpolation: str,
+    ignore_nan: bool,
+) -> Any:
+    """The values at rank q (n - 1) among the sorted elements (n counting only non-NaN ones
+    when `ignore_nan`), read at the two neighbouring ranks and interpolated (PyTorch's
+    quantile). The q dimension is laid last while computing and moved first at the end."""
+    dtype = input._array.dtype
+    if dtype.kind != "f" or dtype.itemsize < 4:
+        raise DTypeError(
+            f"{name}() input tensor must be either float or double dtype, got {input.dtype.name}"
+        )
+    if interpolation not in _INTERPOLATIONS:
+        raise ValueError(
+            f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest. "
+            f"Got {interpolation!r}"
+        )
+    level = _quantile_level(name, input, q)
+    if math.prod(input.shape) == 0:
+        raise ShapeError(f"{name}() input tensor must be non-empty (shape {input.shape})")
+    ndim = input.ndim
+    if dim is None:
+        x = reshape(input, (-1,))
+    else:
+        axis = normalize_dim(name, dim, ndim)
+        x = movedim(input, axis, -1) if ndim else reshape(input, (1,))
+    last = x.ndim - 1
+    size = x.shape[last]
+    nan = isnan(x)
+    levels = reshape(level, (-1,))
+    if ignore_nan:  # all NaN: rank 0, which reads a NaN
+        ranks = levels * cast(sum(logical_not(nan), last, keepdim=True) - 1, x.dtype)
+        ranks = where(ranks < 0, 0.0, ranks)
+    else:  # a NaN: the last rank, where it sorts
+        ranks = where(any(nan, last, keepdim=True), size - 1, levels * (size - 1))
+    if interpolation == "lower":
+        ranks = floor(ranks)
+    elif interpolation == "higher":
+        ranks = ceil(ranks)
+    elif interpolation == "nearest":
+        ranks = _round(ranks)  # half to even, as PyTorch
+    order = apply(Argsort, (x,), last, False)
+    below = floor(ranks)
+    out = _at_ranks(x, order, below, last)
+    if interpolation in ("linear", "midpoint"):
+        above = _at_ranks(x, order, ceil(ranks), last)
+        out = lerp(out, above, ranks - below if interpolation == "linear" else 0.5)
+    out = movedim(out, -1, 0)
+    if keepdim and ndim:
+        if dim is None:
+            out = reshape(out, (out.shape[0],) + (1,) * ndim)
+        else:
+            out = unsqueeze(out, axis + 1)
+    return reshape(out, out.shape[1:]) if level._array.ndim == 0 else out
+
+
+def _at_ranks(x: Any, order: Any, ranks: Any, axis: int) -> Any:
+    """The elements of x at the (whole, float) `ranks` of its sorted `order` along `axis`."""
+    index = apply(TakeAlongAxis, (order,), cast(ranks, dtypes.int64)._array, axis)
+    return apply(TakeAlongAxis, (x,), index._array, axis)
 
 
 # ---- softmax -------------------------------------------------------------------------------------
@@ -1280,18 +1696,66 @@ def log_softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Any:  
     return _softmax("log_softmax", LogSoftmax, input, dim, dtype)
 
 
+# ---- integration ---------------------------------------------------------------------------------
+
+
+def trapezoid(y: Any, x: Any = None, *, dx: Any = None, dim: int = -1) -> Any:
+    """The trapezoidal rule along `dim`: samples `y` at points `x` (1-D along dim, or a tensor
+    broadcasting with y), or spaced `dx` apart (1 by default). Linear in y (and in x's
+    differences); computed with PyTorch's two formulas, so values round as its do.
+
+    >>> chainrule.trapezoid(chainrule.tensor([1.0, 2.0, 3.0]), dx=0.5)
+    tensor(2.)
+    """
+    if x is not None and dx is not None:
+        raise TypeError("trapezoid(): pass either the sample points x or the spacing dx, not both")
+    ndim = y._array.ndim
+    axis = require_dims("trapezoid", dim, ndim)
+    if y._array.dtype.kind == "b" or (x is not None and x._array.dtype.kind == "b"):
+        raise DTypeError(f"trapezoid: bool inputs are not supported (y shape {y.shape})")
+    size = y.shape[axis]
+    if size == 0:  # no samples: 0, as NumPy
+        shape = tuple(s for i, s in enumerate(y.shape) if i != axis)
+        return _wrap(y._backend.xp.zeros(shape, dtype=y._array.dtype))
+    if x is None:  # (sum(y) - (y_0 + y_last) / 2) dx
+        ends = _along(y, axis, 0) + _along(y, axis, size - 1)
+        return (sum(y, axis) - ends * 0.5) * (1 if dx is None else dx)
+    if x._array.ndim == 1:
+        if x.shape[0] != size:
+            raise ShapeError(
+                f"trapezoid: There must be one `x` value for each sample point (x shape "
+                f"{x.shape}, y shape {y.shape}, dim {dim})"
+            )
+        x = reshape(x, tuple(size if i == axis else 1 for i in range(ndim)))
+    elif x._array.ndim < ndim:
+        x = reshape(x, (1,) * (ndim - x._array.ndim) + tuple(x.shape))
+    spacing = _along(x, axis, slice(1, None)) - _along(x, axis, slice(0, -1))
+    pairs = _along(y, axis, slice(1, None)) + _along(y, axis, slice(0, -1))
+    return sum(pairs * spacing, axis) / 2.0
+
+
+def _along(x: Any, axis: int, key: Any) -> Any:
+    """x[..., key, ...] with `key` (an int or a slice) on `axis`."""
+    return getitem(x, (slice(None),) * axis + (key,))
+
+
+trapz = trapezoid
+
+
 # ---- named results -------------------------------------------------------------------------------
 
 
-def _return_type(name: str) -> type:
-    """A (values, indices) named tuple like torch.return_types.<name>."""
-    result = _namedtuple(name, ("values", "indices"))
+def _return_type(name: str, fields: tuple = ("values", "indices")) -> type:
+    """A named tuple like torch.return_types.<name>: (values, indices) unless `fields` differ."""
+    result = _namedtuple(name, fields)
     result.__qualname__ = f"return_types.{name}"
     return result
 
 
+_SELECTIONS = ("max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "cummax", "cummin")
 return_types = _SimpleNamespace(
-    **{name: _return_type(name) for name in ("max", "min", "sort", "topk", "kthvalue", "median")}
+    **{name: _return_type(name) for name in _SELECTIONS},
+    aminmax=_return_type("aminmax", ("min", "max")),
 )
 
 
@@ -1300,27 +1764,42 @@ __all__ = [
     "all",
     "amax",
     "amin",
+    "aminmax",
     "any",
     "argmax",
     "argmin",
     "argsort",
     "count_nonzero",
+    "cummax",
+    "cummin",
     "cumprod",
     "cumsum",
+    "dist",
     "kthvalue",
     "log_softmax",
+    "logcumsumexp",
     "logsumexp",
     "max",
     "mean",
     "median",
     "min",
+    "msort",
+    "nanmean",
+    "nanmedian",
+    "nanquantile",
+    "nansum",
     "norm",
     "prod",
+    "quantile",
     "softmax",
     "sort",
     "std",
+    "std_mean",
     "sum",
     "topk",
+    "trapezoid",
+    "trapz",
     "var",
+    "var_mean",
     "vector_norm",
 ]

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from warnings import warn as _warn  # private: `chainrule` star-imports this module
 
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
-from chainrule.errors import ShapeError
+from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops import op as _op
-from chainrule.ops.elementwise import cast, result_type
+from chainrule.ops.elementwise import cast, clone, logical_xor, result_type
 from chainrule.ops.op import Op, apply
 
 # ---- argument helpers ----------------------------------------------------------------------
@@ -209,6 +210,22 @@ def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Any:  # noqa: 
     return reshape(input, shape[:start] + (-1,) + shape[end + 1 :])
 
 
+def ravel(input: Any) -> Any:  # noqa: A002
+    """The elements in one dimension, row-major: a view when the strides allow, else a copy.
+
+    >>> chainrule.ravel(chainrule.tensor([[1, 2], [3, 4]]))
+    tensor([1, 2, 3, 4])
+    """
+    return reshape(input, (-1,))
+
+
+def numel(input: Any) -> int:  # noqa: A002
+    """The number of elements of `input`."""
+    if not isinstance(input, _op.Tensor):
+        raise TypeError(f"numel(): argument 'input' must be Tensor, not {type(input).__name__}")
+    return int(input._array.size)
+
+
 def unflatten(input: Any, dim: int, sizes: Sequence[int]) -> Any:  # noqa: A002
     shape = input.shape
     dim = require_dims("unflatten", dim, len(shape))
@@ -353,6 +370,15 @@ def movedim(input: Any, source: Any, destination: Any) -> Any:  # noqa: A002
     for dst, src in sorted(zip(destination, source)):
         order.insert(dst, src)
     return apply(Permute, (input,), tuple(order))
+
+
+moveaxis = movedim
+swapdims = transpose
+
+
+def swapaxes(input: Any, axis0: int, axis1: int) -> Any:  # noqa: A002
+    """transpose under NumPy's argument names."""
+    return transpose(input, axis0, axis1)
 
 
 # ---- broadcasting ----------------------------------------------------------------------------
@@ -525,6 +551,49 @@ def flip(input: Any, *args: Any, dims: Any = None) -> Any:  # noqa: A002
     return apply(Flip, (input,), dims if ndim else ())
 
 
+def fliplr(input: Any) -> Any:  # noqa: A002
+    """`input` reversed left to right (along dim 1); needs at least 2 dimensions."""
+    if input._array.ndim < 2:
+        raise ShapeError(f"fliplr: Input must be >= 2-d (input shape {input.shape}).")
+    return apply(Flip, (input,), (1,))
+
+
+def flipud(input: Any) -> Any:  # noqa: A002
+    """`input` reversed upside down (along dim 0); needs at least 1 dimension."""
+    if input._array.ndim < 1:
+        raise ShapeError(f"flipud: Input must be >= 1-d (input shape {input.shape}).")
+    return apply(Flip, (input,), (0,))
+
+
+def rot90(input: Any, k: int = 1, dims: Sequence[int] = (0, 1)) -> Any:  # noqa: A002
+    """`input` rotated k times by 90 degrees in the plane of `dims`, from the first toward the
+    second: a flip and a transpose (a copy, as PyTorch).
+
+    >>> chainrule.rot90(chainrule.tensor([[1, 2], [3, 4]]))
+    tensor([[2, 4],
+            [1, 3]])
+    """
+    dims = tuple(dims)
+    ndim = input._array.ndim
+    if len(dims) != 2:
+        raise ShapeError(f"rot90: expected total rotation dims == 2, but got dims = {len(dims)}")
+    if ndim < 2:
+        raise ShapeError(f"rot90: expected total dims >= 2, but got total dims = {ndim}")
+    first, second = (normalize_dim("rot90", d, ndim) for d in dims)
+    if first == second:
+        raise ShapeError(
+            f"rot90: expected rotation dims to be different, but got dim0 = {dims[0]} and "
+            f"dim1 = {dims[1]}"
+        )
+    k %= 4
+    if k == 0:
+        return clone(input)
+    if k == 2:
+        return apply(Flip, (input,), (first, second))
+    flipped = apply(Flip, (input,), (second,) if k == 1 else (first,))
+    return transpose(flipped, first, second)
+
+
 class Roll(Op):
     """x shifted circularly by `shifts` along `dims` (the flattened tensor when dims is None).
     Derivative: g rolled back by the negated shifts."""
@@ -643,6 +712,90 @@ def tile(input: Any, *dims: Any) -> Any:  # noqa: A002
     if any(r < 0 for r in repeats):
         raise ShapeError(f"tile: repeats must be non-negative, got {list(repeats)}")
     return apply(Repeat, (input,), repeats)
+
+
+def repeat_interleave(
+    input: Any,  # noqa: A002
+    repeats: Any = None,
+    dim: int | None = None,
+    *,
+    output_size: int | None = None,
+) -> Any:
+    """Each element (each slice along `dim`; of the flattened input when dim is None) repeated
+    `repeats` times in place: an int, or an int64 tensor of one count per slice (or a single
+    count). `repeat_interleave(counts)` alone repeats each index i counts[i] times. The
+    gradient sums over the copies.
+
+    >>> chainrule.repeat_interleave(chainrule.tensor([1, 2]), 2)
+    tensor([1, 1, 2, 2])
+    >>> chainrule.tensor([[1, 2], [3, 4]]).repeat_interleave(chainrule.tensor([1, 2]), dim=0)
+    tensor([[1, 2],
+            [3, 4],
+            [3, 4]])
+    """
+    if repeats is None:  # repeat_interleave(counts): the indices, repeated
+        counts = input
+        if counts._array.ndim != 1:
+            raise ShapeError("repeat_interleave: only accept 1D vector as repeat")
+        from chainrule.ops.creation import arange
+
+        indices = arange(counts._array.shape[0], device=counts.device)
+        return repeat_interleave(indices, counts, 0, output_size=output_size)
+    if dim is None:
+        input = reshape(input, (-1,))  # noqa: A001
+        dim = 0
+    elif input._array.ndim == 0:
+        raise IndexError(
+            f"repeat_interleave: Dimension specified as {dim} but tensor has no dimensions"
+        )
+    dim = normalize_dim("repeat_interleave", dim, input._array.ndim)
+    size = input._array.shape[dim]
+    counts = _repeat_counts(repeats, size)
+    xp = input._backend.xp
+    total = counts * size if isinstance(counts, int) else sum(counts)
+    if output_size is not None and output_size != total:
+        raise ShapeError(
+            f"repeat_interleave: Invalid output_size, expected {total} but got {output_size}"
+        )
+    shape = input._array.shape
+    if isinstance(counts, int):  # each slice expanded along a new dimension, then merged
+        stretched = expand(
+            unsqueeze(input, dim + 1), shape[: dim + 1] + (counts,) + shape[dim + 1 :]
+        )
+        return reshape(stretched, shape[:dim] + (total,) + shape[dim + 1 :])
+    from chainrule.ops.indexing import IndexSelect
+
+    index = xp.repeat(xp.arange(size, dtype=xp.int64), counts)
+    return apply(IndexSelect, (input, _op.Tensor._wrap_on(index, input._backend)), dim)
+
+
+def _repeat_counts(repeats: Any, size: int) -> Any:
+    """The repeat counts as an int (the same for every slice) or a list of `size` ints."""
+    if not isinstance(repeats, _op.Tensor):
+        count = int(repeats)
+        if count < 0:
+            raise ShapeError(f"repeat_interleave: Repeats must be non-negative, got {count}")
+        return count
+    if repeats._array.dtype.kind not in "iu":
+        raise DTypeError(
+            f"repeat_interleave: repeats must be an integer tensor, got {repeats.dtype.name}"
+        )
+    if repeats._array.ndim > 1:
+        raise ShapeError(
+            f"repeat_interleave: repeats must be 0-dim or 1-dim tensor (repeats shape "
+            f"{repeats.shape})"
+        )
+    counts = reshape(repeats, (-1,)).tolist()
+    if len(counts) == 1:
+        return _repeat_counts(counts[0], size)
+    if len(counts) != size:
+        raise ShapeError(
+            f"repeat_interleave: repeats must have the same size as input along dim, but got "
+            f"repeats.size(0) = {len(counts)} and input.size(dim) = {size}"
+        )
+    if any(count < 0 for count in counts):
+        raise ShapeError("repeat_interleave: repeats can not be negative")
+    return counts
 
 
 # ---- joining ---------------------------------------------------------------------------------
@@ -815,6 +968,20 @@ def dstack(tensors: Sequence[Any]) -> Any:
     return cat(atleast_3d(tuple(_join_operands("dstack", tensors))), 2)
 
 
+def column_stack(tensors: Sequence[Any]) -> Any:
+    """Join along dim 1 after making 0-dim and 1-D tensors columns ((n,) becomes (n, 1)).
+
+    >>> chainrule.column_stack([chainrule.tensor([1, 2]), chainrule.tensor([3, 4])])
+    tensor([[1, 3],
+            [2, 4]])
+    """
+    if isinstance(tensors, (tuple, list)) and not tensors:
+        raise ShapeError("column_stack: column_stack expects a non-empty TensorList")
+    tensors = _join_operands("column_stack", tensors)
+    columns = [reshape(t, (-1, 1)) if t._array.ndim <= 1 else t for t in tensors]
+    return cat(columns, 1)
+
+
 # ---- splitting -------------------------------------------------------------------------------
 
 
@@ -936,6 +1103,95 @@ def unbind(input: Any, dim: int = 0) -> tuple:  # noqa: A002
     return _mark_views(input, apply(Unbind, (input,), dim))
 
 
+def _sections_or_indices(op_name: str, indices_or_sections: Any) -> int | tuple[int, ...]:
+    """tensor_split's argument as a number of sections (an int, or a 0-dim int64 tensor) or a
+    tuple of indices (a sequence, or a 1-D int64 tensor)."""
+    value = indices_or_sections
+    if isinstance(value, _op.Tensor):
+        if value.dtype.name != "int64":
+            raise DTypeError(
+                f"{op_name}: expected tensor_indices_or_sections to have dtype of long, but "
+                f"got {value.dtype.name}"
+            )
+        if value._array.ndim > 1:
+            raise ShapeError(
+                f"{op_name}: expected tensor_indices_or_sections to be a zero-dimensional or "
+                f"one-dimensional tensor, but got a tensor with {value._array.ndim} dims"
+            )
+        value = value.tolist()
+    if isinstance(value, (tuple, list)):
+        return tuple(int(i) for i in value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(
+            f"{op_name}(): indices_or_sections must be an int, a sequence of ints or an int64 "
+            f"tensor, not {type(value).__name__}"
+        )
+    return value
+
+
+def tensor_split(input: Any, indices_or_sections: Any, dim: int = 0) -> tuple:  # noqa: A002
+    """Views of `input` along `dim`: `n` sections of near-equal size (the first n % size one
+    larger), or the pieces between the given indices (x[:i0], x[i0:i1], ..., sliced as
+    Python slices, so out-of-range or decreasing indices give empty pieces).
+
+    >>> [p.tolist() for p in chainrule.tensor_split(chainrule.arange(7), 3)]
+    [[0, 1, 2], [3, 4], [5, 6]]
+    >>> [p.tolist() for p in chainrule.tensor_split(chainrule.arange(7), [2, 5])]
+    [[0, 1], [2, 3, 4], [5, 6]]
+    """
+    ndim = input._array.ndim
+    if ndim == 0:
+        raise ShapeError(
+            "tensor_split: expected at least a 1-dimensional tensor, but got a tensor with 0 dims"
+        )
+    dim = normalize_dim("tensor_split", dim, ndim)
+    split = _sections_or_indices("tensor_split", indices_or_sections)
+    length = input._array.shape[dim]
+    if isinstance(split, int):
+        if split <= 0:
+            raise ShapeError(f"tensor_split: number of sections must be larger than 0, got {split}")
+        small, larger = divmod(length, split)
+        sizes = (small + 1,) * larger + (small,) * (split - larger)
+        return _mark_views(input, apply(Split, (input,), sizes, dim))
+    bounds = (None, *split, None)
+    return tuple(_along(input, dim, start, stop) for start, stop in zip(bounds[:-1], bounds[1:]))
+
+
+def _split_at(op_name: str, input: Any, indices_or_sections: Any, dim: int, min_ndim: int) -> tuple:  # noqa: A002
+    """hsplit, vsplit and dsplit: tensor_split along `dim`, sections dividing it exactly."""
+    ndim = input._array.ndim
+    if ndim < min_ndim:
+        raise ShapeError(
+            f"{op_name}: torch.{op_name} requires a tensor with at least {min_ndim} dimension, "
+            f"but got a tensor with {ndim} dimensions!"
+        )
+    split = _sections_or_indices(op_name, indices_or_sections)
+    if isinstance(split, int):
+        size = input._array.shape[dim]
+        if split == 0 or size % split:
+            raise ShapeError(
+                f"{op_name}: torch.{op_name} attempted to split along dimension {dim}, but the "
+                f"size of the dimension {size} is not divisible by the split_size {split}!"
+            )
+    return tensor_split(input, split, dim)
+
+
+def hsplit(input: Any, indices_or_sections: Any) -> tuple:  # noqa: A002
+    """tensor_split along dim 1 (dim 0 for 1-D input); sections must divide it exactly."""
+    dim = 0 if input._array.ndim == 1 else 1
+    return _split_at("hsplit", input, indices_or_sections, dim, 1)
+
+
+def vsplit(input: Any, indices_or_sections: Any) -> tuple:  # noqa: A002
+    """tensor_split along dim 0 of an at least 2-D tensor; sections must divide it exactly."""
+    return _split_at("vsplit", input, indices_or_sections, 0, 2)
+
+
+def dsplit(input: Any, indices_or_sections: Any) -> tuple:  # noqa: A002
+    """tensor_split along dim 2 of an at least 3-D tensor; sections must divide it exactly."""
+    return _split_at("dsplit", input, indices_or_sections, 2, 3)
+
+
 def narrow(input: Any, dim: int, start: Any, length: int) -> Any:  # noqa: A002
     """The view input[..., start:start + length, ...] along `dim` (start may be negative)."""
     ndim = input._array.ndim
@@ -962,6 +1218,165 @@ def narrow(input: Any, dim: int, start: Any, length: int) -> Any:  # noqa: A002
 
     key = (slice(None),) * dim + (slice(start, start + length), Ellipsis)
     return apply(BasicIndex, (input,), key, True)
+
+
+def select(input: Any, dim: int, index: int) -> Any:  # noqa: A002
+    """The view input[..., index, ...] along `dim`, that dimension removed (index may be
+    negative).
+
+    >>> chainrule.select(chainrule.tensor([[1, 2], [3, 4]]), 1, -1)
+    tensor([2, 4])
+    """
+    ndim = input._array.ndim
+    if ndim == 0:
+        raise IndexError("select(): select() cannot be applied to a 0-dim tensor.")
+    dim = normalize_dim("select", dim, ndim)
+    size = input._array.shape[dim]
+    index = int(index)
+    if not -size <= index < size:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(input.shape)} at "
+            f"dimension {dim}"
+        )
+    from chainrule.ops.indexing import BasicIndex
+
+    key = (slice(None),) * dim + (index % size, Ellipsis)
+    return apply(BasicIndex, (input,), key, True)
+
+
+# ---- differences, grids, diagonals -------------------------------------------------------------
+
+
+def _along(input: Any, dim: int, start: int | None, stop: int | None) -> Any:  # noqa: A002
+    """The view input[..., start:stop, ...] along `dim`."""
+    from chainrule.ops.indexing import BasicIndex
+
+    key = (slice(None),) * dim + (slice(start, stop), Ellipsis)
+    return apply(BasicIndex, (input,), key, True)
+
+
+def diff(
+    input: Any,  # noqa: A002
+    n: int = 1,
+    dim: int = -1,
+    prepend: Any = None,
+    append: Any = None,
+) -> Any:
+    """The n-th forward difference along `dim`, out[i] = x[i + 1] - x[i] applied n times,
+    after joining `prepend` and `append` (tensors) to the ends; bool tensors give
+    x[i + 1] != x[i]. Each difference shortens the dimension by one, down to 0.
+
+    >>> chainrule.diff(chainrule.tensor([1, 4, 9, 16]))
+    tensor([3, 5, 7])
+    """
+    ndim = input._array.ndim
+    if ndim == 0:
+        raise ShapeError("diff: diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise ShapeError(f"diff: order must be non-negative but got {n}")
+    dim = normalize_dim("diff", dim, ndim)
+    for name, extra in (("prepend", prepend), ("append", append)):
+        if extra is not None and not isinstance(extra, _op.Tensor):
+            raise TypeError(f"diff(): argument '{name}' must be Tensor, not {type(extra).__name__}")
+        if extra is not None and extra._array.ndim != ndim:
+            raise ShapeError(
+                f"diff: diff expects prepend or append to be the same dimension as input (input "
+                f"shape {input.shape}, {name} shape {extra.shape})"
+            )
+    pieces = [t for t in (prepend, input, append) if t is not None]
+    out = cat(pieces, dim) if len(pieces) > 1 else input
+    for _ in range(n):
+        later, earlier = _along(out, dim, 1, None), _along(out, dim, None, -1)
+        out = logical_xor(later, earlier) if out._array.dtype.kind == "b" else later - earlier
+    return out
+
+
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
+    """Coordinate grids of 0-dim or 1-D tensors (of one dtype): grid i holds tensor i's values
+    along dimension i ('ij') or, for the first two, with those two dimensions swapped ('xy',
+    NumPy's default). Views of the inputs, expanded. Without `indexing`, 'ij' and a warning,
+    as PyTorch.
+
+    >>> xs, ys = chainrule.meshgrid(chainrule.tensor([1, 2]), chainrule.tensor([3, 4, 5]),
+    ...                             indexing="ij")
+    >>> xs.shape, ys[0]
+    ((2, 3), tensor([3, 4, 5]))
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+        tensors = tuple(tensors[0])
+    if indexing is None:
+        _warn(
+            "torch.meshgrid: in an upcoming release, it will be required to pass the indexing "
+            "argument.",
+            UserWarning,
+            stacklevel=2,
+        )
+        indexing = "ij"
+    if indexing not in ("ij", "xy"):
+        raise ShapeError(
+            f'meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}'
+        )
+    if not tensors:
+        raise ShapeError("meshgrid: meshgrid expects a non-empty TensorList")
+    for tensor in tensors:
+        if tensor._array.ndim > 1:
+            raise ShapeError(
+                f"meshgrid: Expected 0D or 1D tensor in the tensor list but got shape "
+                f"{tensor.shape}"
+            )
+        if tensor._array.dtype != tensors[0]._array.dtype:
+            raise DTypeError(
+                f"meshgrid: meshgrid expects all tensors to have the same dtype (got "
+                f"{', '.join(t.dtype.name for t in tensors)})"
+            )
+    positions = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) >= 2:
+        positions[0], positions[1] = 1, 0
+    shape = [0] * len(tensors)
+    for position, tensor in zip(positions, tensors):
+        shape[position] = tensor._array.size
+    grids = []
+    for position, tensor in zip(positions, tensors):
+        along = [1] * len(tensors)
+        along[position] = tensor._array.size
+        grids.append(expand(reshape(tensor, tuple(along)), tuple(shape)))
+    return tuple(grids)
+
+
+def cartesian_prod(*tensors: Any) -> Any:
+    """Every combination of one element from each 1-D tensor, one per row, the last tensor
+    varying fastest (itertools.product); one tensor is returned as it is.
+
+    >>> chainrule.cartesian_prod(chainrule.tensor([1, 2]), chainrule.tensor([3, 4]))
+    tensor([[1, 3],
+            [1, 4],
+            [2, 3],
+            [2, 4]])
+    """
+    for tensor in tensors:
+        if tensor._array.ndim != 1:
+            raise ShapeError(
+                f"cartesian_prod: Expect a 1D vector, but got shape {list(tensor.shape)}"
+            )
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([reshape(grid, (-1,)) for grid in grids], 1)
+
+
+def diagflat(input: Any, offset: int = 0) -> Any:  # noqa: A002
+    """A square matrix with the flattened input on diagonal `offset` (above the main one when
+    positive), zeros elsewhere.
+
+    >>> chainrule.diagflat(chainrule.tensor([[1, 2], [3, 4]]))
+    tensor([[1, 0, 0, 0],
+            [0, 2, 0, 0],
+            [0, 0, 3, 0],
+            [0, 0, 0, 4]])
+    """
+    from chainrule.ops.linalg import diag
+
+    return diag(reshape(input, (-1,)), offset)
 
 
 # ---- padding ---------------------------------------------------------------------------------
@@ -1092,6 +1507,25 @@ def _pad_positions(mode: str, shape: tuple, dim: int, before: int, after: int) -
 
 # The public names: PyTorch's functions (helpers above stay importable by module path).
 __all__ = [
+    "cartesian_prod",
+    "column_stack",
+    "diagflat",
+    "diff",
+    "dsplit",
+    "fliplr",
+    "flipud",
+    "hsplit",
+    "meshgrid",
+    "moveaxis",
+    "numel",
+    "ravel",
+    "repeat_interleave",
+    "rot90",
+    "select",
+    "swapaxes",
+    "swapdims",
+    "tensor_split",
+    "vsplit",
     "atleast_1d",
     "atleast_2d",
     "atleast_3d",

@@ -1,0 +1,566 @@
+"""PyTorch's top-level functions that have no derivative (or whose derivative is checked in
+tests/op_specs), specified against torch 2.x: each program runs on both libraries and must give
+the same values, dtypes and shapes, or errors of the same kind (PyTorch's RuntimeError may be
+a ValueError here, as chainrule's ShapeError and DTypeError are both)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from tests.test_tensor import dtype_name
+
+NAN, INF = math.nan, math.inf
+
+
+def run(program, lib):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return program(lib)
+
+
+def assert_same(ours, theirs) -> None:
+    """Equal results: tensors in shape, dtype and values (nan equal to nan), tuples
+    elementwise, dtypes by name, anything else by ==."""
+    if isinstance(theirs, torch.Tensor):
+        assert isinstance(ours, chainrule.Tensor), type(ours)
+        assert tuple(ours.shape) == tuple(theirs.shape), (ours.shape, theirs.shape)
+        assert dtype_name(ours.dtype) == dtype_name(theirs.dtype), (ours.dtype, theirs.dtype)
+        assert ours.requires_grad == theirs.requires_grad or not theirs.is_floating_point()
+        np.testing.assert_allclose(
+            ours.detach().numpy().astype(np.float64),
+            theirs.detach().numpy().astype(np.float64),
+            rtol=1e-6,
+            atol=0,
+        )
+    elif isinstance(theirs, (tuple, list)):
+        assert isinstance(ours, (tuple, list)) and len(ours) == len(theirs), (ours, theirs)
+        for mine, expected in zip(ours, theirs):
+            assert_same(mine, expected)
+    elif isinstance(theirs, torch.dtype):
+        assert dtype_name(ours) == dtype_name(theirs)
+    else:
+        assert ours == theirs, (ours, theirs)
+
+
+def t(lib, data, dtype=None):
+    return lib.tensor(data, dtype=None if dtype is None else getattr(lib, dtype))
+
+
+S = [1.0, 3.0, 5.0, 7.0]  # a sorted sequence
+
+CASES = {
+    # triangle indices
+    "tril_indices": lambda lib: lib.tril_indices(3, 4, 1),
+    "tril_indices_far_below": lambda lib: lib.tril_indices(3, 4, -5),
+    "tril_indices_empty": lambda lib: lib.tril_indices(0, 3),
+    "triu_indices": lambda lib: lib.triu_indices(3, 3),
+    "triu_indices_offset": lambda lib: lib.triu_indices(4, 2, -1),
+    "triu_indices_int32": lambda lib: lib.triu_indices(3, 3, dtype=lib.int32),
+    # isin
+    "isin": lambda lib: lib.isin(t(lib, [1, 2, 3]), t(lib, [2, 5])),
+    "isin_invert": lambda lib: lib.isin(t(lib, [1, 2, 3]), t(lib, [2, 5]), invert=True),
+    "isin_scalar_element": lambda lib: lib.isin(2, t(lib, [2, 5])),
+    "isin_scalar_test": lambda lib: lib.isin(t(lib, [1, 2]), 2),
+    "isin_float_scalar": lambda lib: lib.isin(2.5, t(lib, [2, 3])),
+    "isin_promotes": lambda lib: lib.isin(t(lib, [1.0, 2.5]), t(lib, [2, 1])),
+    "isin_nan": lambda lib: lib.isin(t(lib, [NAN, 1.0]), t(lib, [NAN, 1.0])),
+    "isin_2d": lambda lib: lib.isin(t(lib, [[1, 2], [5, 6]]), t(lib, [[2, 5]])),
+    # unique
+    "unique": lambda lib: lib.unique(t(lib, [3, 1, 3, 2])),
+    "unique_all": lambda lib: lib.unique(
+        t(lib, [[3, 1], [3, 2]]), return_inverse=True, return_counts=True
+    ),
+    "unique_unsorted_is_sorted": lambda lib: lib.unique(t(lib, [3, 1, 3, 2]), sorted=False),
+    "unique_dim0": lambda lib: lib.unique(
+        t(lib, [[3, 1], [3, 1], [2, 0]]), dim=0, return_inverse=True, return_counts=True
+    ),
+    "unique_dim1": lambda lib: lib.unique(
+        t(lib, [[3, 1, 3], [3, 1, 3]]), dim=1, return_inverse=True, return_counts=True
+    ),
+    "unique_negative_dim": lambda lib: lib.unique(
+        t(lib, [[1, 2], [1, 2]]), dim=-1, return_counts=True
+    ),
+    "unique_nan_each_distinct": lambda lib: lib.unique(t(lib, [1.0, NAN, NAN, 0.0])),
+    "unique_0d": lambda lib: lib.unique(t(lib, 3), return_inverse=True),
+    "unique_bool": lambda lib: lib.unique(t(lib, [True, False, True])),
+    "unique_float16": lambda lib: lib.unique(t(lib, [1.0, 1.0], "float16")),
+    "unique_empty": lambda lib: lib.unique(t(lib, []), return_inverse=True, return_counts=True),
+    "unique_empty_dim": lambda lib: lib.unique(
+        lib.zeros(0, 3), dim=0, return_inverse=True, return_counts=True
+    ),
+    "unique_method": lambda lib: t(lib, [2, 2, 1]).unique(return_counts=True),
+    "unique_consecutive": lambda lib: lib.unique_consecutive(
+        t(lib, [1, 1, 2, 2, 3, 1, 1, 2]), return_inverse=True, return_counts=True
+    ),
+    "unique_consecutive_dim": lambda lib: lib.unique_consecutive(
+        t(lib, [[1, 1], [1, 1], [2, 2]]), dim=0, return_inverse=True, return_counts=True
+    ),
+    "unique_consecutive_dim1": lambda lib: lib.unique_consecutive(
+        t(lib, [[1, 1, 2], [3, 3, 2]]), dim=1, return_inverse=True, return_counts=True
+    ),
+    "unique_consecutive_2d_flat": lambda lib: lib.unique_consecutive(
+        t(lib, [[1, 1], [2, 2]]), return_inverse=True
+    ),
+    "unique_consecutive_0d": lambda lib: lib.unique_consecutive(
+        t(lib, 2), return_inverse=True, return_counts=True
+    ),
+    "unique_consecutive_nan": lambda lib: lib.unique_consecutive(t(lib, [NAN, NAN, 1.0])),
+    "unique_consecutive_method": lambda lib: t(lib, [5, 5, 4]).unique_consecutive(),
+    # searchsorted and bucketize
+    "searchsorted": lambda lib: lib.searchsorted(t(lib, S), t(lib, [3.0, 6.0, 9.0, 0.0])),
+    "searchsorted_right": lambda lib: lib.searchsorted(t(lib, S), t(lib, [3.0, 6.0]), right=True),
+    "searchsorted_side": lambda lib: lib.searchsorted(t(lib, S), t(lib, [3.0, 6.0]), side="right"),
+    "searchsorted_side_left": lambda lib: lib.searchsorted(t(lib, S), t(lib, [3.0]), side="left"),
+    "searchsorted_int_scalar": lambda lib: lib.searchsorted(t(lib, S), 3),
+    "searchsorted_float_scalar": lambda lib: lib.searchsorted(t(lib, S), 3.5),
+    "searchsorted_int32": lambda lib: lib.searchsorted(t(lib, S), t(lib, [3.0]), out_int32=True),
+    "searchsorted_promotes": lambda lib: lib.searchsorted(t(lib, [1, 3, 5]), t(lib, [3.5, 3.0])),
+    "searchsorted_rows": lambda lib: lib.searchsorted(
+        t(lib, [[1.0, 3.0], [2.0, 4.0]]), t(lib, [[2.0, 5.0], [3.0, 0.0]])
+    ),
+    "searchsorted_2d_values": lambda lib: lib.searchsorted(t(lib, S), t(lib, [[2.0], [6.0]])),
+    "searchsorted_sorter": lambda lib: lib.searchsorted(
+        t(lib, [5.0, 1.0, 3.0]), t(lib, [2.0, 4.0]), sorter=t(lib, [1, 2, 0])
+    ),
+    "bucketize": lambda lib: lib.bucketize(t(lib, [3.0, 6.0, 9.0]), t(lib, S)),
+    "bucketize_right": lambda lib: lib.bucketize(t(lib, [3.0, 6.0, 9.0]), t(lib, S), right=True),
+    "bucketize_scalar": lambda lib: lib.bucketize(3, t(lib, S)),
+    "bucketize_2d_input_int32": lambda lib: lib.bucketize(
+        t(lib, [[3.0, 0.0]]), t(lib, S), out_int32=True
+    ),
+    # histc
+    "histc": lambda lib: lib.histc(t(lib, [1.0, 2.0, 1.0]), bins=4, min=0, max=3),
+    "histc_data_range": lambda lib: lib.histc(t(lib, [1.0, 2.0, 1.0, 5.0])),
+    "histc_constant_data": lambda lib: lib.histc(t(lib, [1.0, 1.0]), bins=4),
+    "histc_outside_ignored": lambda lib: lib.histc(t(lib, [-1.0, 2.0, 3.0, 4.0]), 3, 0, 3),
+    "histc_edges": lambda lib: lib.histc(t(lib, [0.0, 0.1, 0.2, 0.3, 0.7, 1.0]), 10, 0, 1),
+    "histc_nan_ignored": lambda lib: lib.histc(t(lib, [1.0, NAN]), bins=3, min=0, max=3),
+    "histc_empty": lambda lib: lib.histc(t(lib, []), bins=3),
+    "histc_float64_2d": lambda lib: lib.histc(
+        t(lib, [[0.5, 2.5], [2.9, 1.0]], "float64"), bins=3, min=0, max=3
+    ),
+    "histc_method": lambda lib: t(lib, [0.25, 0.5, 0.75]).histc(2, 0, 1),
+    # predicates and metadata
+    "isposinf": lambda lib: lib.isposinf(t(lib, [1.0, INF, -INF, NAN])),
+    "isneginf": lambda lib: t(lib, [1.0, INF, -INF, NAN]).isneginf(),
+    "isposinf_int": lambda lib: lib.isposinf(t(lib, [1, 2])),
+    "isneginf_bool": lambda lib: lib.isneginf(t(lib, [True])),
+    "isreal": lambda lib: lib.isreal(t(lib, [1.0, NAN])),
+    "isreal_int_method": lambda lib: t(lib, [[1, 2]]).isreal(),
+    "numel": lambda lib: lib.numel(t(lib, [[1.0, 2.0]])),
+    "is_floating_point": lambda lib: (
+        lib.is_floating_point(t(lib, [1])),
+        lib.is_floating_point(t(lib, [1.0], "float16")),
+    ),
+    "is_complex": lambda lib: (lib.is_complex(t(lib, [1.0])), t(lib, [1]).is_complex()),
+    "can_cast": lambda lib: [
+        lib.can_cast(a, b)
+        for a in (lib.bool, lib.uint8, lib.int8, lib.int64, lib.float16, lib.float64)
+        for b in (lib.bool, lib.uint8, lib.int32, lib.float16, lib.float32)
+    ],
+    # heaviside (no derivative)
+    "heaviside": lambda lib: lib.heaviside(t(lib, [-1.0, 0.0, 2.0, NAN, -0.0]), t(lib, 0.5)),
+    "heaviside_int": lambda lib: lib.heaviside(t(lib, [-1, 0, 1]), t(lib, [7])),
+    "heaviside_broadcast_method": lambda lib: t(lib, [[-1.0], [0.0]]).heaviside(
+        t(lib, [0.25, 0.75])
+    ),
+    # sgn, frexp, ldexp, copysign, xlogy, erfc: dtypes and special values
+    "sgn_int": lambda lib: lib.sgn(t(lib, [-2, 0, 3])),
+    "sgn_bool": lambda lib: lib.sgn(t(lib, [True, False])),
+    "frexp": lambda lib: tuple(lib.frexp(t(lib, [8.0, 0.5, -3.0, 0.0, 1e-30]))),
+    "frexp_float16": lambda lib: tuple(lib.frexp(t(lib, [8.0, 6e-8, -3e-5], "float16"))),
+    "frexp_float64_0d": lambda lib: tuple(lib.frexp(t(lib, 6.0, "float64"))),
+    "frexp_fields": lambda lib: (lambda r: (r.mantissa, r.exponent))(lib.frexp(t(lib, [3.0]))),
+    "ldexp_int_int": lambda lib: lib.ldexp(t(lib, [1, 2]), t(lib, [3, 4])),
+    "ldexp_float16": lambda lib: lib.ldexp(t(lib, [1.0], "float16"), t(lib, [-20])),
+    "ldexp_float64_int": lambda lib: lib.ldexp(t(lib, [1.0], "float64"), t(lib, [3])),
+    "ldexp_float_exponent": lambda lib: lib.ldexp(t(lib, [1.0, 2.0]), t(lib, [3.5, 4.0])),
+    "ldexp_0d_float64_exponent": lambda lib: lib.ldexp(
+        t(lib, 1.0, "float16"), t(lib, [3.0], "float64")
+    ),
+    "copysign_int": lambda lib: lib.copysign(t(lib, [1, -2]), t(lib, [-1, 1])),
+    "copysign_negative_zero": lambda lib: lib.copysign(t(lib, [1.0, -2.0]), -0.0),
+    "copysign_int_scalar": lambda lib: lib.copysign(t(lib, [1, -2]), 1),
+    "copysign_float16_float32": lambda lib: lib.copysign(
+        t(lib, [1.0, -2.0], "float16"), t(lib, [1.0])
+    ),
+    "xlogy_special": lambda lib: lib.xlogy(
+        t(lib, [0.0, 0.0, 1.0, 2.0, 0.0]), t(lib, [0.0, NAN, 0.0, 3.0, -1.0])
+    ),
+    "xlogy_int": lambda lib: lib.xlogy(t(lib, [0, 1]), t(lib, [2, 3])),
+    "xlogy_scalar_input": lambda lib: lib.xlogy(2, t(lib, [2.0, 3.0])),
+    "erfc_tail": lambda lib: lib.erfc(t(lib, [0.0, 5.0, 10.0, -10.0, 26.0])),
+    "erfc_float64_tail": lambda lib: lib.erfc(t(lib, [10.0, 20.0, 26.0], "float64")),
+    "erfc_int": lambda lib: lib.erfc(t(lib, [0, 1])),
+    "clamp_min_int": lambda lib: lib.clamp_min(t(lib, [1, 5]), 3),
+    "clamp_min_float_bound": lambda lib: lib.clamp_min(t(lib, [1, 5]), 3.5),
+    "clamp_max_tensor_bound": lambda lib: lib.clamp_max(t(lib, [1, 5]), t(lib, [3.5, 3.0])),
+    "true_divide_int": lambda lib: lib.true_divide(t(lib, [1, 5]), 2),
+    "float_power_int": lambda lib: lib.float_power(t(lib, [2]), 2),
+    # shape functions: integer dtypes, views and edge sizes
+    "tensor_split_empty_indices": lambda lib: lib.tensor_split(lib.arange(4), []),
+    "tensor_split_tensor_sections": lambda lib: lib.tensor_split(lib.arange(10), t(lib, 3)),
+    "tensor_split_tensor_indices": lambda lib: lib.tensor_split(lib.arange(10), t(lib, [3, 4])),
+    "tensor_split_more_sections": lambda lib: lib.tensor_split(lib.arange(2), 4),
+    "repeat_interleave_counts_only": lambda lib: lib.repeat_interleave(t(lib, [1, 0, 3])),
+    "repeat_interleave_single_count": lambda lib: lib.repeat_interleave(
+        t(lib, [[1, 2]]), t(lib, [2]), dim=1
+    ),
+    "repeat_interleave_0d": lambda lib: lib.repeat_interleave(t(lib, 5.0), 3),
+    "diff_bool": lambda lib: lib.diff(t(lib, [True, False, False])),
+    "diff_bool_int_prepend": lambda lib: lib.diff(t(lib, [True, False]), prepend=t(lib, [1])),
+    "diff_int_float_prepend": lambda lib: lib.diff(
+        t(lib, [[1, 2]], "int32"), prepend=t(lib, [[0.5]])
+    ),
+    "diff_order_zero": lambda lib: lib.diff(lib.arange(3), n=0),
+    "diff_order_past_length": lambda lib: lib.diff(lib.arange(3), n=5),
+    "meshgrid_0d": lambda lib: lib.meshgrid(t(lib, 1.0), lib.arange(2.0), indexing="ij"),
+    "meshgrid_xy_int": lambda lib: lib.meshgrid(
+        lib.arange(2), lib.arange(3), lib.arange(4), indexing="xy"
+    ),
+    "cartesian_prod_int": lambda lib: lib.cartesian_prod(lib.arange(2), lib.arange(3)),
+    "diagflat_empty_offset": lambda lib: lib.diagflat(lib.zeros(0), 1),
+    "column_stack_int": lambda lib: lib.column_stack([t(lib, 1), lib.arange(1)]),
+    "rot90_int": lambda lib: lib.rot90(lib.arange(6).reshape(2, 3), -1),
+    "select_negative": lambda lib: lib.select(lib.arange(6).reshape(2, 3), 1, -3),
+    "ravel_int": lambda lib: lib.ravel(lib.arange(6).reshape(2, 3).t()),
+    # nn.functional aliases at the top level
+    "threshold": lambda lib: lib.threshold(t(lib, [1.0, 2.0, 3.0]), 1.5, -1.0),
+    "hardshrink": lambda lib: lib.hardshrink(t(lib, [-1.0, 0.2, 0.7]), 0.5),
+    "selu": lambda lib: lib.selu(t(lib, [-1.0, 2.0])),
+    "celu": lambda lib: lib.celu(t(lib, [-1.0, 2.0]), 0.5),
+    "dropout_eval": lambda lib: lib.dropout(t(lib, [1.0, 2.0]), 0.5, False),
+    "rrelu_eval": lambda lib: lib.rrelu(t(lib, [-1.0, 2.0])),
+    "cosine_similarity": lambda lib: lib.cosine_similarity(
+        t(lib, [[1.0, 2.0], [0.0, 1.0]]), t(lib, [[2.0, 1.0], [0.0, 3.0]])
+    ),
+    "pairwise_distance": lambda lib: lib.pairwise_distance(
+        t(lib, [[1.0, 2.0], [0.0, 1.0]]), t(lib, [[2.0, 1.0], [0.0, 3.0]])
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_matches_torch(case):
+    assert_same(run(CASES[case], chainrule), run(CASES[case], torch))
+
+
+ERRORS = {
+    "tril_indices_negative_row": lambda lib: lib.tril_indices(-1, 3),
+    "triu_indices_float_dtype": lambda lib: lib.triu_indices(3, 3, dtype=lib.float32),
+    "isin_two_numbers": lambda lib: lib.isin(1, 2),
+    "isin_bool": lambda lib: lib.isin(t(lib, [True]), t(lib, [1])),
+    "unique_dim_of_0d": lambda lib: lib.unique(t(lib, 3), dim=0),
+    "unique_unselected_empty_dim": lambda lib: lib.unique(lib.zeros(2, 0), dim=0),
+    "searchsorted_opposite_sides": lambda lib: lib.searchsorted(
+        t(lib, S), t(lib, [3.0]), right=True, side="left"
+    ),
+    "searchsorted_bad_side": lambda lib: lib.searchsorted(t(lib, S), t(lib, [3.0]), side="mid"),
+    "searchsorted_0d_sequence": lambda lib: lib.searchsorted(t(lib, 1.0), t(lib, [2.0])),
+    "searchsorted_rows_mismatch": lambda lib: lib.searchsorted(
+        t(lib, [[1.0, 3.0], [2.0, 4.0]]), t(lib, [[2.0], [3.0], [4.0]])
+    ),
+    "searchsorted_sorter_size": lambda lib: lib.searchsorted(
+        t(lib, [5.0, 1.0, 3.0]), t(lib, [2.0]), sorter=t(lib, [1, 2])
+    ),
+    "searchsorted_bool": lambda lib: lib.searchsorted(t(lib, [False, True]), t(lib, [True])),
+    "bucketize_2d_boundaries": lambda lib: lib.bucketize(t(lib, [3.0]), t(lib, [[1.0, 2.0]])),
+    "histc_int": lambda lib: lib.histc(t(lib, [1, 2]), bins=4, min=0, max=3),
+    "histc_max_below_min": lambda lib: lib.histc(t(lib, [1.0, 2.0]), bins=3, min=3, max=0),
+    "histc_zero_bins": lambda lib: lib.histc(t(lib, [1.0, 2.0]), bins=0),
+    "histc_nan_range": lambda lib: lib.histc(t(lib, [1.0, NAN]), bins=3),
+    "histc_inf_range": lambda lib: lib.histc(t(lib, [1.0, INF]), bins=3),
+    "numel_of_list": lambda lib: lib.numel([1]),
+    "is_floating_point_of_list": lambda lib: lib.is_floating_point([1.0]),
+    "can_cast_number": lambda lib: lib.can_cast(1, lib.int8),
+    "set_default_dtype_int": lambda lib: lib.set_default_dtype(lib.int64),
+    "set_default_dtype_python_float": lambda lib: lib.set_default_dtype(float),
+    "heaviside_mixed_dtypes": lambda lib: lib.heaviside(t(lib, [1]), t(lib, [0.5])),
+    "heaviside_number_values": lambda lib: lib.heaviside(t(lib, [1.0]), 0.5),
+    "frexp_int": lambda lib: lib.frexp(t(lib, [8])),
+    "ldexp_number_exponent": lambda lib: lib.ldexp(t(lib, [1.0]), 3),
+    "rrelu_int": lambda lib: lib.rrelu(t(lib, [-1, 2])),
+    # shape functions
+    "fliplr_1d": lambda lib: lib.fliplr(lib.arange(3)),
+    "flipud_0d": lambda lib: lib.flipud(t(lib, 1.0)),
+    "rot90_1d": lambda lib: lib.rot90(lib.arange(3)),
+    "rot90_three_dims": lambda lib: lib.rot90(lib.zeros(2, 2), 1, [0, 1, 1]),
+    "rot90_same_dims": lambda lib: lib.rot90(lib.zeros(2, 2), 1, [1, 1]),
+    "rot90_dim_out_of_range": lambda lib: lib.rot90(lib.zeros(2, 2), 1, [0, 2]),
+    "select_out_of_range": lambda lib: lib.select(lib.arange(3), 0, 3),
+    "select_0d": lambda lib: lib.select(t(lib, 1.0), 0, 0),
+    "select_bad_dim": lambda lib: lib.select(lib.arange(3), 1, 0),
+    "column_stack_empty": lambda lib: lib.column_stack([]),
+    "tensor_split_zero_sections": lambda lib: lib.tensor_split(lib.arange(3), 0),
+    "tensor_split_0d": lambda lib: lib.tensor_split(t(lib, 1.0), 2),
+    "tensor_split_float_tensor": lambda lib: lib.tensor_split(lib.arange(3), t(lib, [1.0])),
+    "tensor_split_2d_tensor": lambda lib: lib.tensor_split(lib.arange(3), t(lib, [[1]])),
+    "hsplit_indivisible": lambda lib: lib.hsplit(lib.arange(10), 3),
+    "hsplit_zero": lambda lib: lib.hsplit(lib.arange(4), 0),
+    "hsplit_0d": lambda lib: lib.hsplit(t(lib, 1.0), 1),
+    "vsplit_1d": lambda lib: lib.vsplit(lib.arange(4), 2),
+    "dsplit_2d": lambda lib: lib.dsplit(lib.zeros(2, 2), 1),
+    "repeat_interleave_negative": lambda lib: lib.repeat_interleave(lib.arange(2), -1),
+    "repeat_interleave_negative_tensor": lambda lib: lib.repeat_interleave(
+        lib.zeros(2, 3), t(lib, [-1, 2]), dim=0
+    ),
+    "repeat_interleave_wrong_length": lambda lib: lib.repeat_interleave(
+        lib.zeros(2, 3), t(lib, [1, 2, 3]), dim=0
+    ),
+    "repeat_interleave_float_counts": lambda lib: lib.repeat_interleave(
+        lib.zeros(2, 3), t(lib, [1.0, 2.0]), dim=0
+    ),
+    "repeat_interleave_2d_counts": lambda lib: lib.repeat_interleave(
+        lib.zeros(2, 3), t(lib, [[1, 2]]), dim=0
+    ),
+    "repeat_interleave_output_size": lambda lib: lib.repeat_interleave(
+        lib.zeros(2), 2, output_size=5
+    ),
+    "repeat_interleave_0d_with_dim": lambda lib: lib.repeat_interleave(t(lib, 5.0), 3, dim=0),
+    "repeat_interleave_2d_counts_only": lambda lib: lib.repeat_interleave(t(lib, [[1, 2]])),
+    "diff_0d": lambda lib: lib.diff(t(lib, 1.0)),
+    "diff_negative_order": lambda lib: lib.diff(lib.arange(3), n=-1),
+    "diff_number_prepend": lambda lib: lib.diff(lib.arange(3.0), prepend=1.0),
+    "diff_prepend_fewer_dims": lambda lib: lib.diff(lib.zeros(2, 3), dim=0, append=lib.zeros(3)),
+    "diff_prepend_wrong_size": lambda lib: lib.diff(lib.zeros(2, 3), dim=0, append=lib.zeros(1, 2)),
+    "meshgrid_bad_indexing": lambda lib: lib.meshgrid(lib.arange(2), indexing="foo"),
+    "meshgrid_2d": lambda lib: lib.meshgrid(lib.zeros(2, 2), indexing="ij"),
+    "meshgrid_mixed_dtypes": lambda lib: lib.meshgrid(
+        lib.arange(2), lib.arange(2.0), indexing="ij"
+    ),
+    "meshgrid_nothing": lambda lib: lib.meshgrid(indexing="ij"),
+    "cartesian_prod_2d": lambda lib: lib.cartesian_prod(lib.zeros(2, 2)),
+    "cartesian_prod_0d": lambda lib: lib.cartesian_prod(lib.arange(2), t(lib, 3)),
+}
+
+
+def _same_kind(ours: BaseException, theirs: type) -> bool:
+    """PyTorch's RuntimeError is chainrule's ShapeError/DTypeError (both RuntimeErrors) or a
+    ValueError for a bad argument value; NotImplementedError (a dtype a kernel lacks) is
+    DTypeError, also a RuntimeError; IndexError and TypeError are the same."""
+    if theirs is NotImplementedError or theirs is RuntimeError:
+        return isinstance(ours, (RuntimeError, ValueError))
+    return isinstance(ours, theirs)
+
+
+@pytest.mark.parametrize("case", ERRORS)
+def test_errors_match_torch(case):
+    with pytest.raises(Exception) as expected:
+        run(ERRORS[case], torch)
+    with pytest.raises(Exception) as raised:
+        run(ERRORS[case], chainrule)
+    assert _same_kind(raised.value, expected.type), (raised.value, expected.value)
+
+
+# ---- default dtype ------------------------------------------------------------------------------
+
+DEFAULT_DTYPE_PROGRAMS = {
+    "zeros": lambda lib: lib.zeros(2),
+    "ones": lambda lib: lib.ones(1, 2),
+    "full_float": lambda lib: lib.full((2,), 1.5),
+    "full_int": lambda lib: lib.full((2,), 1),
+    "empty": lambda lib: lib.empty(2).zero_(),
+    "tensor_from_floats": lambda lib: lib.tensor([1.5, 2.0]),
+    "tensor_mixed": lambda lib: lib.tensor([1, 2.5]),
+    "tensor_float32_array": lambda lib: lib.tensor(np.ones(2, np.float32)),
+    "legacy_constructor": lambda lib: lib.Tensor([1, 2]),
+    "arange_float": lambda lib: lib.arange(0.0, 2.0),
+    "arange_int": lambda lib: lib.arange(3),
+    "linspace": lambda lib: lib.linspace(0, 1, 3),
+    "logspace": lambda lib: lib.logspace(0, 1, 2),
+    "eye": lambda lib: lib.eye(2),
+    "rand_dtype": lambda lib: lib.zeros_like(lib.rand(2)),
+    "randn_dtype": lambda lib: lib.zeros_like(lib.randn(2)),
+    "int_true_divide": lambda lib: lib.tensor([1, 2]) / 2,
+    "int_times_float": lambda lib: lib.tensor([1, 2]) * 1.5,
+    "exp_of_int": lambda lib: lib.exp(lib.tensor([0, 1])),
+    "sqrt_of_bool": lambda lib: lib.sqrt(lib.tensor([True])),
+    "atan2_of_ints": lambda lib: lib.atan2(lib.tensor([1]), lib.tensor([2])),
+    "float32_tensor_times_float": lambda lib: lib.ones(2, dtype=lib.float32) * 1.5,
+    "mean_of_float32": lambda lib: lib.ones(2, dtype=lib.float32).mean(),
+    "erfc_of_int": lambda lib: lib.erfc(lib.tensor([1])),
+    "xlogy_of_ints": lambda lib: lib.xlogy(lib.tensor([1]), lib.tensor([2])),
+    "repr": lambda lib: [
+        repr(x).replace("torch.", "")
+        for x in (lib.zeros(2), lib.zeros(2, dtype=lib.float32), lib.zeros(0), lib.ones(0, 2))
+    ],
+}
+
+
+@pytest.fixture
+def default_float64():
+    """float64 as both libraries' default dtype for one test, restored after it."""
+    chainrule.set_default_dtype(chainrule.float64)
+    torch.set_default_dtype(torch.float64)
+    try:
+        yield
+    finally:
+        chainrule.set_default_dtype(chainrule.float32)
+        torch.set_default_dtype(torch.float32)
+
+
+@pytest.mark.parametrize("case", DEFAULT_DTYPE_PROGRAMS)
+def test_default_dtype_float64_is_followed_like_torch(case, default_float64):
+    assert dtype_name(chainrule.get_default_dtype()) == "float64"
+    ours, theirs = (
+        run(DEFAULT_DTYPE_PROGRAMS[case], chainrule),
+        run(DEFAULT_DTYPE_PROGRAMS[case], torch),
+    )
+    if case == "repr":
+        assert [text.replace("chainrule.", "") for text in ours] == theirs
+    else:
+        assert_same(ours, theirs)
+
+
+def test_default_dtype_float16_and_back():
+    try:
+        chainrule.set_default_dtype(chainrule.float16)
+        torch.set_default_dtype(torch.float16)
+        assert_same(chainrule.tensor([1.5]), torch.tensor([1.5]))
+        assert_same(chainrule.tensor([1]) / 3, torch.tensor([1]) / 3)
+    finally:
+        chainrule.set_default_dtype(chainrule.float32)
+        torch.set_default_dtype(torch.float32)
+    assert chainrule.get_default_dtype() is chainrule.float32
+    assert chainrule.zeros(1).dtype is chainrule.float32
+
+
+# ---- print options ------------------------------------------------------------------------------
+
+PRINTED = [
+    lambda lib: lib.tensor([1.123456, 2.5]),
+    lambda lib: lib.tensor([1e-9, 1.123]),
+    lambda lib: lib.tensor([1.0, 2.0]),
+    lambda lib: lib.tensor([1.0, 1e5]),
+    lambda lib: lib.zeros(3),
+    lambda lib: lib.arange(30.0).reshape(5, 6) / 7,
+    lambda lib: lib.arange(2000),
+    lambda lib: lib.tensor([[1.5, -2.25], [3.0, 4.0]], requires_grad=True),
+]
+OPTIONS = {
+    "precision_2": {"precision": 2},
+    "precision_7": {"precision": 7},
+    "sci_on": {"sci_mode": True},
+    "sci_off": {"sci_mode": False},
+    "threshold_and_edgeitems": {"threshold": 5, "edgeitems": 2},
+    "linewidth": {"linewidth": 30},
+    "profile_short": {"profile": "short"},
+    "profile_full": {"profile": "full"},
+    "profile_short_precision_3": {"profile": "short", "precision": 3},
+}
+
+
+@pytest.mark.parametrize("options", OPTIONS)
+def test_set_printoptions_prints_like_torch(options):
+    try:
+        chainrule.set_printoptions(**OPTIONS[options])
+        torch.set_printoptions(**OPTIONS[options])
+        for program in PRINTED:
+            assert repr(program(chainrule)) == repr(program(torch)).replace("torch.", "chainrule.")
+    finally:
+        chainrule.set_printoptions(profile="default")
+        torch.set_printoptions(profile="default")
+
+
+def test_set_printoptions_without_sci_mode_goes_back_to_automatic():
+    try:
+        chainrule.set_printoptions(sci_mode=True)
+        chainrule.set_printoptions(precision=4)  # sci_mode=None again, as PyTorch
+        assert repr(chainrule.tensor([1.5])) == "tensor([1.5000])"
+    finally:
+        chainrule.set_printoptions(profile="default")
+
+
+# ---- behaviour beyond values ---------------------------------------------------------------------
+
+
+def test_meshgrid_without_indexing_warns_and_uses_ij():
+    with pytest.warns(UserWarning, match="it will be required to pass the indexing argument"):
+        ours = chainrule.meshgrid(chainrule.arange(2), chainrule.arange(3))
+    with pytest.warns(UserWarning):
+        theirs = torch.meshgrid(torch.arange(2), torch.arange(3))
+    assert_same(ours, theirs)
+
+
+def test_non_differentiable_results_do_not_require_grad():
+    x = chainrule.tensor([3.0, 1.0, 3.0], requires_grad=True)
+    results = [
+        chainrule.unique(x),
+        chainrule.searchsorted(chainrule.tensor([1.0, 2.0]), x),
+        chainrule.histc(x, 3),
+        chainrule.isin(x, x),
+        chainrule.isposinf(x),
+        chainrule.isreal(x),
+        chainrule.heaviside(x, chainrule.tensor(0.5)),
+        chainrule.frexp(x).exponent,
+    ]
+    assert not any(r.requires_grad for r in results)
+
+
+def test_rrelu_training_draws_slopes_between_lower_and_upper():
+    chainrule.manual_seed(0)
+    x = chainrule.full((1000,), -1.0, requires_grad=True)
+    y = chainrule.rrelu(x, 0.1, 0.3, training=True)
+    slopes = -y.detach().numpy()
+    assert 0.1 <= slopes.min() and slopes.max() <= 0.3 and slopes.std() > 0.03
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), slopes)  # the gradient is each element's slope
+    positive = chainrule.rrelu(chainrule.tensor([2.0]), training=True)
+    assert positive.tolist() == [2.0]
+
+
+def test_rrelu_inplace_and_functional_alias():
+    x = chainrule.tensor([-1.0, 2.0])
+    assert chainrule.nn.functional.rrelu(x, 0.2, 0.4, inplace=True) is x
+    assert x.tolist() == pytest.approx([-0.3, 2.0])
+
+
+def test_views_share_memory_like_torch():
+    """select, ravel (of a contiguous tensor), tensor_split, hsplit and meshgrid return views,
+    as PyTorch: they share the base's memory and version counter."""
+    base = chainrule.arange(12.0).reshape(3, 4)
+    views = [
+        chainrule.select(base, 1, 2),
+        chainrule.ravel(base),
+        *chainrule.tensor_split(base, [1, 2]),
+        *chainrule.tensor_split(base, 2, dim=1),
+        *chainrule.hsplit(base, 2),
+    ]
+    assert all(view._version_counter is base._version_counter for view in views)
+    base[0, 2] = 100.0
+    assert views[0][0].item() == 100.0 and views[1][2].item() == 100.0
+    xs = chainrule.arange(3.0)
+    grid = chainrule.meshgrid(xs, chainrule.arange(2.0), indexing="ij")[0]
+    assert grid._version_counter is xs._version_counter
+
+
+def test_erfc_is_accurate_in_the_tail():
+    x = chainrule.tensor([10.0, 20.0], dtype=chainrule.float64)
+    expected = [math.erfc(10.0), math.erfc(20.0)]
+    np.testing.assert_allclose(chainrule.erfc(x).numpy(), expected, rtol=1e-14)
+    assert (1 - chainrule.erf(x)).tolist() == [0.0, 0.0]  # why erfc is its own op
+
+
+def test_new_names_are_public():
+    names = (
+        "ravel moveaxis swapaxes swapdims fliplr flipud rot90 select column_stack tensor_split "
+        "hsplit vsplit dsplit repeat_interleave diff meshgrid cartesian_prod diagflat "
+        "tril_indices triu_indices isin unique unique_consecutive searchsorted bucketize histc "
+        "numel is_floating_point is_complex can_cast get_default_dtype set_default_dtype "
+        "set_printoptions clamp_min clamp_max true_divide copysign xlogy heaviside isposinf "
+        "isneginf isreal sgn erfc frexp ldexp rrelu dropout selu celu threshold hardshrink "
+        "cosine_similarity pairwise_distance"
+    ).split()
+    assert [name for name in names if name not in chainrule.__all__] == []
+    methods = [
+        name
+        for name in names
+        if hasattr(torch.Tensor, name) and not hasattr(chainrule.Tensor, name)
+    ]
+    assert methods == ["hardshrink"]  # nn.functional's; Tensor (ops layer) cannot reach it
