@@ -1740,6 +1740,29 @@ class Sinc(Op):
     batch = elementwise_batch
 
 
+def _partials_vjp(ctx: Node, g: Any) -> tuple:
+    """vjp of a broadcasting binary op from its `partial(ctx, index)`, the local derivative
+    with respect to operand `index` (written in chainrule ops)."""
+    grads = []
+    for index in (0, 1):
+        if ctx.next_edges[index] is None:
+            grads.append(None)
+        else:
+            local = ctx.op.partial(ctx, index)
+            grads.append(unbroadcast(g * local, ctx.input_meta[index][0]))
+    return tuple(grads)
+
+
+def _partials_jvp(ctx: Node, tx: Any, ty: Any) -> Any:
+    """jvp of a broadcasting binary op from its `partial(ctx, index)`."""
+    parts = [None if t is None else t * ctx.op.partial(ctx, i) for i, t in enumerate((tx, ty))]
+    return _finish_tangent(ctx, _sum_tangents(*parts))
+
+
+def _operand(ctx: Node, index: int) -> Any:
+    return ctx.x if index == 0 else ctx.y
+
+
 class LogAddExp(Op):
     """log(exp(x) + exp(y)), computed without overflow. Derivatives: exp(x - out) and
     exp(y - out), the softmax weights of the two operands."""
@@ -1751,23 +1774,10 @@ class LogAddExp(Op):
         return out
 
     @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        x, y, out = ctx.x, ctx.y, ctx.out
-        grad_x = grad_y = None
-        if ctx.next_edges[0] is not None:
-            grad_x = unbroadcast(g * exp(x - out), ctx.input_meta[0][0])
-        if ctx.next_edges[1] is not None:
-            grad_y = unbroadcast(g * exp(y - out), ctx.input_meta[1][0])
-        return (grad_x, grad_y)
+    def partial(ctx: Node, index: int) -> Any:
+        return exp(_operand(ctx, index) - ctx.out)
 
-    @staticmethod
-    def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
-        x, y, out = ctx.x, ctx.y, ctx.out
-        dx = None if tx is None else tx * exp(x - out)
-        dy = None if ty is None else ty * exp(y - out)
-        return _finish_tangent(ctx, _sum_tangents(dx, dy))
-
-    batch = elementwise_batch
+    vjp, jvp, batch = _partials_vjp, _partials_jvp, elementwise_batch
 
 
 class LogAddExp2(Op):
@@ -1780,23 +1790,10 @@ class LogAddExp2(Op):
         return out
 
     @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        x, y, out = ctx.x, ctx.y, ctx.out
-        grad_x = grad_y = None
-        if ctx.next_edges[0] is not None:
-            grad_x = unbroadcast(g * exp2(x - out), ctx.input_meta[0][0])
-        if ctx.next_edges[1] is not None:
-            grad_y = unbroadcast(g * exp2(y - out), ctx.input_meta[1][0])
-        return (grad_x, grad_y)
+    def partial(ctx: Node, index: int) -> Any:
+        return exp2(_operand(ctx, index) - ctx.out)
 
-    @staticmethod
-    def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
-        x, y, out = ctx.x, ctx.y, ctx.out
-        dx = None if tx is None else tx * exp2(x - out)
-        dy = None if ty is None else ty * exp2(y - out)
-        return _finish_tangent(ctx, _sum_tangents(dx, dy))
-
-    batch = elementwise_batch
+    vjp, jvp, batch = _partials_vjp, _partials_jvp, elementwise_batch
 
 
 class Hypot(Op):
@@ -1810,23 +1807,10 @@ class Hypot(Op):
         return out
 
     @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        x, y, out = ctx.x, ctx.y, ctx.out
-        grad_x = grad_y = None
-        if ctx.next_edges[0] is not None:
-            grad_x = unbroadcast(g * x / out, ctx.input_meta[0][0])
-        if ctx.next_edges[1] is not None:
-            grad_y = unbroadcast(g * y / out, ctx.input_meta[1][0])
-        return (grad_x, grad_y)
+    def partial(ctx: Node, index: int) -> Any:
+        return _operand(ctx, index) / ctx.out
 
-    @staticmethod
-    def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
-        x, y, out = ctx.x, ctx.y, ctx.out
-        dx = None if tx is None else tx * x / out
-        dy = None if ty is None else ty * y / out
-        return _finish_tangent(ctx, _sum_tangents(dx, dy))
-
-    batch = elementwise_batch
+    vjp, jvp, batch = _partials_vjp, _partials_jvp, elementwise_batch
 
 
 class XLogY(Op):
