@@ -17,9 +17,13 @@ from hypothesis.extra.numpy import mutually_broadcastable_shapes
 
 import chainrule
 from chainrule.errors import DTypeError, GradError, ShapeError
+from chainrule.ops import conversion
 from chainrule.ops import elementwise as ew
 from chainrule.ops.op import Op
 from tests.op_specs.elementwise import SPECS
+
+# Elementwise ops, with the dtype conversion and copy ops (Cast, Clone) below them.
+ELEMENTWISE_MODULES = (ew.__name__, conversion.__name__)
 
 DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
 HYPOTHESIS = settings(max_examples=25, deadline=None, database=None)
@@ -790,7 +794,7 @@ def _elementwise_nodes(outputs):
         if id(node) in seen:
             continue
         seen.add(id(node))
-        if node.op is not None and node.op.__module__ == ew.__name__:
+        if node.op is not None and node.op.__module__ in ELEMENTWISE_MODULES:
             nodes.append(node)
         stack.extend(edge[0] for edge in node.next_edges if edge is not None)
     return nodes
@@ -845,7 +849,7 @@ def test_jvp_rules_are_the_transpose_of_the_vjp_rules():
             if np.isnan(expected) and np.isnan(actual):
                 continue
             rounding = {2: 1e-2, 4: 1e-5}.get(node.input_meta[0][1].itemsize, 0.0)
-            if node.op is ew.Cast:  # the tangent is rounded to the output's dtype
+            if node.op is conversion.Cast:  # the tangent is rounded to the output's dtype
                 rounding = 1e-2
             tolerance = max(1e-6, rounding)
             assert np.isclose(actual, expected, rtol=tolerance, atol=1e-9), (spec.name, node.name())
@@ -860,11 +864,12 @@ def test_jvp_rules_are_the_transpose_of_the_vjp_rules():
 def _differentiable_ops():
     return [
         value
-        for value in vars(ew).values()
+        for module in (ew, conversion)
+        for value in vars(module).values()
         if isinstance(value, type)
         and issubclass(value, Op)
         and value is not Op
-        and value.__module__ == ew.__name__
+        and value.__module__ == module.__name__
         and value.differentiable
     ]
 

@@ -1,80 +1,306 @@
-"""Imports point one way (STYLE.md): errors -> backend -> autograd core -> tensor/ops/Function
--> func, numpy, linalg -> nn, optim -> data, serialization, viz, profiler -> distributed -> apps.
+"""Imports point one way (docs/how-it-works.md, "Map of the house").
+
+The module graph is read from the source (every `import`, at any depth), so a cycle or an upward
+import fails here before it can fail at import time. Edges are what Python runs:
+- `import chainrule.a.b` and `from chainrule.a import b` (b a module) reach module `a.b`, and
+  the `__init__` of every package above it (`a`) except the root and the importer's own;
+- `import chainrule` and `from chainrule import x` reach the root package, which loads every
+  layer: library code never does that;
+- `from chainrule.a import x` (x a name) reaches `a`.
 """
+
+from __future__ import annotations
 
 import ast
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "chainrule"
 
-AUTOGRAD_CORE = {"grad_mode", "node", "engine", "api", "gradcheck", "anomaly", "graph"}
-LAYERS = [
-    ({"errors"}, 0),
-    ({"backend", "backends", "cuda"}, 1),
-    ({"autograd." + name for name in AUTOGRAD_CORE}, 2),
-    ({"_tensor", "ops", "autograd.function", "autograd.forward_ad", "autograd"}, 3),
-    ({"func", "numpy", "linalg", "autograd.functional", "testing"}, 4),
-    ({"nn", "optim"}, 5),
-    ({"data", "datasets", "serialization", "viz", "profiler", "utils"}, 6),
-    ({"distributed"}, 7),
-    ({"apps", "__main__"}, 8),
+# Lowest first. A module may import its own rank or lower; within a rank the graph must still
+# be acyclic. The op families each have a rank of their own: that order is the file layout's.
+LAYERS: list[tuple[str, set[str]]] = [
+    ("errors", {"errors"}),
+    ("backend", {"backend", "backends", "cuda"}),
+    (
+        "autograd core (knows no Tensor)",
+        {
+            "autograd",
+            "autograd.grad_mode",
+            "autograd.forward_ad",
+            "autograd.node",
+            "autograd.observers",
+            "autograd.engine",
+            "autograd.api",
+            "autograd.anomaly",
+            "autograd.gradcheck",
+        },
+    ),
+    ("sizes and dims", {"ops.arguments"}),
+    ("Tensor", {"_tensor"}),
+    ("saved values and their hooks", {"autograd.saved", "autograd.graph"}),
+    ("ops: the Op base and apply", {"ops.op"}),
+    ("ops: dtype promotion, Cast, Clone", {"ops.conversion"}),
+    ("ops: shape and broadcasting", {"ops.shape"}),
+    ("ops: creation", {"ops.creation"}),
+    ("ops: elementwise", {"ops.elementwise"}),
+    ("ops: indexing", {"ops.indexing"}),
+    ("ops: reduction", {"ops.reduction"}),
+    ("ops: linear algebra", {"ops.linalg"}),
+    ("ops: nn kernels", {"ops.nn_ops"}),
+    ("Tensor's methods; custom Functions", {"ops.tensor_methods", "autograd.function"}),
+    ("transforms and namespaces", {"func", "numpy", "linalg", "testing", "autograd.functional"}),
+    ("nn, optim", {"nn", "optim"}),
+    ("data and tools", {"data", "datasets", "serialization", "viz", "profiler", "utils"}),
+    ("distributed", {"distributed"}),
+    ("the package root, which loads the outer layers on first use", {""}),
+    ("apps", {"apps", "__main__"}),
 ]
 
+# Imported inside functions on purpose. Optional third-party packages load where they are
+# needed, with an error saying how to install them; two standard modules are deferred because
+# only a rare path needs them and `import chainrule` pays for every import (benchmarks: import).
+LAZY_IMPORTS = {
+    "cupy": "optional: the GPU backend",
+    "cupyx": "optional: the GPU backend",
+    "mpi4py": "optional: distributed training",
+    "graphviz": "optional: graph pictures",
+    "matplotlib": "optional: training curves",
+    "tqdm": "optional: progress bars",
+    "sklearn": "optional: the bundled digits data",
+    "safetensors": "optional: checkpoints",
+    "scipy": "optional: float64 erf/erfc",
+    "threadpoolctl": "set_num_threads only",
+    "torch": "testing only: the oracle",
+    "traceback": "anomaly mode only",
+    "secrets": "seeding from entropy only",
+    "ctypes": "the allocator tuning only",
+}
 
-def layer_of(module: str) -> int | None:
-    """The layer of a dotted module path below chainrule, by its longest known prefix."""
-    parts = module.split(".")
-    for length in range(len(parts), 0, -1):
-        prefix = ".".join(parts[:length])
-        for names, layer in LAYERS:
-            if prefix in names:
-                return layer
+# Where NumPy may be named: the backend seam, and three places that are about NumPy itself.
+NUMPY_ALLOWED = {
+    "backend": "the seam: the one place that names NumPy (or CuPy)",
+    "numpy": "chainrule.numpy is NumPy's API; it takes NumPy arrays and dtypes as arguments",
+    "testing": "compares ops with NumPy float64 finite differences on the host",
+    "autograd.gradcheck": "finite differences in float64 on the host, as torch.autograd's",
+}
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    line: int
+
+
+def module_name(path: Path, root: Path) -> str:
+    relative = path.relative_to(root).with_suffix("")
+    return ".".join(p for p in relative.parts if p != "__init__")
+
+
+def _is_package(name: str, root: Path) -> bool:
+    return (root / Path(*name.split("."))).is_dir() if name else True
+
+
+def _exists(name: str, root: Path) -> bool:
+    path = root / Path(*name.split("."))
+    return path.with_suffix(".py").exists() or (path / "__init__.py").exists()
+
+
+def _targets(dotted: str, importer: str, root: Path) -> list[str]:
+    """The modules an import of `dotted` (below the package) runs: it and its packages' inits,
+    except the root's and the importer's own packages' (already running)."""
+    parts = dotted.split(".") if dotted else []
+    own = {".".join(importer.split(".")[:i]) for i in range(len(importer.split(".")) + 1)}
+    found = [dotted]
+    for length in range(1, len(parts)):
+        parent = ".".join(parts[:length])
+        if parent not in own and (root / Path(*parts[:length]) / "__init__.py").exists():
+            found.append(parent)
+    return found
+
+
+def import_edges(root: Path, package: str = "chainrule") -> tuple[list[Edge], dict[str, list]]:
+    """Every edge between modules of the package, and each module's function-level imports."""
+    edges: list[Edge] = []
+    nested: dict[str, list] = {}
+    prefix = package + "."
+    for path in sorted(root.rglob("*.py")):
+        source = module_name(path, root)
+        tree = ast.parse(path.read_text())
+        top_level = {id(node) for node in tree.body}
+        static_only = _type_checking_imports(tree)
+        for node in ast.walk(tree):
+            if id(node) in static_only:
+                continue
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                base = node.module
+                names = []
+                for alias in node.names:
+                    candidate = f"{base}.{alias.name}"
+                    inside = candidate[len(prefix) :] if candidate.startswith(prefix) else None
+                    is_module = inside is not None and _exists(inside, root)
+                    names.append(candidate if is_module else base)
+            else:
+                continue
+            is_nested = not _at_module_level(node, tree, top_level)
+            for name in names:
+                if is_nested:
+                    nested.setdefault(source, []).append((name, node.lineno))
+                if name == package:
+                    edges.append(Edge(source, "", node.lineno))
+                elif name.startswith(prefix):
+                    for target in _targets(name[len(prefix) :], source, root):
+                        if target != source:
+                            edges.append(Edge(source, target, node.lineno))
+    return edges, nested
+
+
+def _type_checking_imports(tree: ast.Module) -> set[int]:
+    """Imports under `if TYPE_CHECKING:`, which only static tools run."""
+    found = set()
+    for node in tree.body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            found.update(id(child) for child in ast.walk(node))
+    return found
+
+
+def _at_module_level(node: ast.AST, tree: ast.Module, top_level: set[int]) -> bool:
+    """Top-level statements, and those inside top-level `if`/`try` blocks (TYPE_CHECKING)."""
+    stack = [n for n in tree.body if isinstance(n, (ast.If, ast.Try))]
+    inside = set(top_level)
+    while stack:
+        block = stack.pop()
+        for child in ast.iter_child_nodes(block):
+            if isinstance(child, ast.stmt):
+                inside.add(id(child))
+                if isinstance(child, (ast.If, ast.Try)):
+                    stack.append(child)
+    return id(node) in inside
+
+
+def find_cycle(edges: list[Edge]) -> list[str] | None:
+    """One import cycle among `edges` (as module names, first repeated last), or None."""
+    graph: dict[str, set[str]] = {}
+    for edge in edges:
+        graph.setdefault(edge.source, set()).add(edge.target)
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for start in sorted(graph):
+        if state.get(start):
+            continue
+        path = [start]
+        iterators = [iter(sorted(graph.get(start, ())))]
+        state[start] = 1
+        while iterators:
+            for child in iterators[-1]:
+                if state.get(child) == 1:
+                    return path[path.index(child) :] + [child]
+                if not state.get(child):
+                    state[child] = 1
+                    path.append(child)
+                    iterators.append(iter(sorted(graph.get(child, ()))))
+                    break
+            else:
+                state[path.pop()] = 2
+                iterators.pop()
     return None
 
 
-def module_name(path: Path) -> str:
-    relative = path.relative_to(PACKAGE).with_suffix("")
-    parts = [p for p in relative.parts if p != "__init__"]
-    return ".".join(parts)
+def rank_of(module: str) -> int | None:
+    """The rank of a module below chainrule: that of its longest listed prefix."""
+    parts = module.split(".") if module else [""]
+    for length in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:length])
+        for rank, (_, names) in enumerate(LAYERS):
+            if prefix in names:
+                return rank
+    return None
 
 
-def is_module(dotted: str) -> bool:
-    if not dotted.startswith("chainrule."):
-        return False
-    relative = Path(*dotted.split(".")[1:])
-    return (PACKAGE / relative).with_suffix(".py").exists() or (PACKAGE / relative).is_dir()
+def _edges() -> tuple[list[Edge], dict[str, list]]:
+    return import_edges(PACKAGE)
 
 
-def imported_modules(path: Path) -> list[str]:
-    tree = ast.parse(path.read_text())
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            for alias in node.names:
-                candidate = f"{node.module}.{alias.name}"
-                found.append(candidate if is_module(candidate) else node.module)
-    return [name[len("chainrule.") :] for name in found if name.startswith("chainrule.")]
+def test_no_import_cycles():
+    edges, _ = _edges()
+    cycle = find_cycle(edges)
+    assert cycle is None, "import cycle: " + " -> ".join(name or "chainrule" for name in cycle)
 
 
-def test_imports_point_one_way():
+def test_imports_point_down_the_layers():
+    edges, _ = _edges()
     violations = []
-    for path in PACKAGE.rglob("*.py"):
-        name = module_name(path)
-        if name == "":  # chainrule/__init__.py re-exports the public names
-            continue
-        own = layer_of(name)
-        assert own is not None, f"{name} has no layer in tests/test_layering.py"
-        for target in imported_modules(path):
-            target_layer = layer_of(target)
-            if target_layer is not None and target_layer > own:
-                violations.append(f"{name} (layer {own}) imports {target} (layer {target_layer})")
-            if name.startswith("optim") and target.startswith("nn"):
-                violations.append(f"{name} imports {target}: optim never imports nn")
+    for edge in edges:
+        own, target = rank_of(edge.source), rank_of(edge.target)
+        assert own is not None, f"{edge.source} has no layer in tests/test_layering.py"
+        assert target is not None, f"{edge.target} has no layer in tests/test_layering.py"
+        if target > own:
+            violations.append(
+                f"{edge.source}:{edge.line} ({LAYERS[own][0]}) imports "
+                f"{edge.target or 'chainrule'} ({LAYERS[target][0]})"
+            )
+        if edge.source.startswith("optim") and edge.target.startswith("nn"):
+            violations.append(f"{edge.source}:{edge.line} imports {edge.target}: optim never imports nn")
     assert not violations, "\n".join(violations)
+
+
+def test_no_imports_inside_functions_but_optional_packages():
+    _, nested = _edges()
+    violations = []
+    for module, imports in nested.items():
+        for name, line in imports:
+            top = name.split(".")[0]
+            if top not in LAZY_IMPORTS:
+                violations.append(f"{module}:{line} imports {name} inside a function")
+    assert not violations, "\n".join(violations)
+
+
+def test_numpy_is_named_only_where_allowed():
+    violations = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        module = module_name(path, PACKAGE)
+        allowed = any(module == name or module.startswith(name + ".") for name in NUMPY_ALLOWED)
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                named = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                named = [node.module]
+            else:
+                continue
+            if any(n == "numpy" or n.startswith("numpy.") for n in named) and not allowed:
+                violations.append(f"{module}:{node.lineno} imports NumPy outside the backend")
+    assert not violations, "\n".join(violations)
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def test_the_checker_finds_a_planted_cycle_through_a_package_init(tmp_path):
+    """The checks above can fail: a.py -> sub/b.py, whose package init imports a.py again."""
+    root = tmp_path / "chainrule"
+    _write(
+        root,
+        {
+            "__init__.py": "",
+            "a.py": "from chainrule.sub.b import f\n",
+            "sub/__init__.py": "from chainrule import a\n",
+            "sub/b.py": "def f():\n    import chainrule.a\n",
+        },
+    )
+    edges, nested = import_edges(root)
+    assert find_cycle(edges) == ["a", "sub", "a"]
+    assert nested == {"sub.b": [("chainrule.a", 2)]}
+    assert Edge("sub", "", 1) not in edges  # `from chainrule import a` reaches a, a module
+    assert Edge("sub", "a", 1) in edges
 
 
 def test_import_chainrule_needs_only_numpy():

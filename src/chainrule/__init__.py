@@ -8,6 +8,7 @@
 tensor([2., 4., 6.])
 """
 
+import importlib as _importlib
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
@@ -110,6 +111,7 @@ from chainrule.ops.linalg import *  # noqa: F403
 from chainrule.ops.reduction import *  # noqa: F403
 from chainrule.ops.reduction import all, any, max, min, sum  # noqa: A004
 from chainrule.ops.shape import *  # noqa: F403
+from chainrule.ops.tensor_methods import TensorMethods as _TensorMethods  # Tensor's methods
 
 __version__ = "0.1.0"
 
@@ -169,12 +171,10 @@ if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
 
 def __getattr__(name: str) -> _Any:
     """Import a lazily loaded subpackage or name the first time it is asked for."""
-    import importlib
-
     if name in _LAZY_MODULES or name in _LAZY_EXTRA_MODULES:
-        return importlib.import_module(f"chainrule.{name}")  # also binds it here
+        return _importlib.import_module(f"chainrule.{name}")  # also binds it here
     if name in _LAZY_NAMES:
-        value = getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+        value = getattr(_importlib.import_module(_LAZY_NAMES[name]), name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'chainrule' has no attribute {name!r}")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import chainrule
-from chainrule import datasets, nn, optim
+from chainrule import datasets, nn, optim, viz
 from chainrule.data import DataLoader
 from chainrule.nn import functional as F
 
@@ -292,7 +292,6 @@ def _plot_history(history: dict, path: Path, title: str) -> Path | None:
 
 def _draw_graph(model: Any, dataset: Any, out: Path) -> None:
     """The model's backward graph as out/graph.png; a note instead when Graphviz is missing."""
-    from chainrule import viz
 
     images, _ = dataset[0:2]
     try:

@@ -1,8 +1,14 @@
-"""Reverse-mode automatic differentiation: the engine, grad modes and custom Functions."""
+"""Reverse-mode automatic differentiation: the engine, grad modes and custom Functions.
 
-from typing import Any
+This package's modules are the autograd core, which knows no Tensor class, plus three that sit
+higher and load on first use (PEP 562), so importing the core never loads them:
+`Function` (autograd/function.py, built on the ops), `graph` (saved-tensor hooks) and
+`functional` (torch.autograd.functional, a transform layer).
+"""
 
-from chainrule.autograd import graph
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from chainrule.autograd.anomaly import (
     detect_anomaly,
     is_anomaly_check_nan_enabled,
@@ -10,7 +16,6 @@ from chainrule.autograd.anomaly import (
     set_detect_anomaly,
 )
 from chainrule.autograd.api import backward, grad
-from chainrule.autograd.function import Function, FunctionCtx, once_differentiable
 from chainrule.autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -21,12 +26,17 @@ from chainrule.autograd.grad_mode import (
 )
 from chainrule.autograd.gradcheck import gradcheck, gradgradcheck
 
+if TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
+    from chainrule.autograd import functional, graph
+    from chainrule.autograd.function import Function, FunctionCtx, once_differentiable
+
 __all__ = [
     "Function",
     "FunctionCtx",
     "backward",
     "detect_anomaly",
     "enable_grad",
+    "functional",
     "grad",
     "gradcheck",
     "gradgradcheck",
@@ -42,12 +52,22 @@ __all__ = [
     "set_grad_enabled",
 ]
 
+_LAZY_MODULES = frozenset(("functional", "graph"))
+_LAZY_NAMES = dict.fromkeys(("Function", "FunctionCtx", "once_differentiable"), "function")
+
 
 def __getattr__(name: str) -> Any:
-    """`chainrule.autograd.functional` (torch.autograd.functional) loads on first use: it sits a
-    layer above the autograd core and needs all of chainrule."""
-    if name == "functional":
-        import importlib
-
-        return importlib.import_module("chainrule.autograd.functional")
+    """Load a higher module of this package, or one of its names, the first time it is asked
+    for."""
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"chainrule.autograd.{name}")  # also binds it here
+    if name in _LAZY_NAMES:
+        module = importlib.import_module(f"chainrule.autograd.{_LAZY_NAMES[name]}")
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'chainrule.autograd' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LAZY_MODULES | set(_LAZY_NAMES))

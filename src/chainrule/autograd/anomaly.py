@@ -31,8 +31,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule.autograd.graph import Observer, add_observer, observers, remove_observer
 from chainrule.autograd.node import Node
+from chainrule.autograd.observers import Observer, add_observer, observers, remove_observer
 from chainrule.errors import GradError
 
 __all__ = [

@@ -1,11 +1,13 @@
-"""`backward` and `grad`: the two ways into the engine, with PyTorch's checks and messages."""
+"""`backward` and `grad`: the two ways into the engine, with PyTorch's checks and messages.
+
+Part of the autograd core, so it knows no Tensor class: the tensors it is given make whatever
+it needs (`output.new_ones(...)` for an implicit seed)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from chainrule.autograd import engine
-from chainrule.autograd import node as node_module
 from chainrule.errors import GradError, ShapeError
 
 
@@ -36,14 +38,9 @@ def _seed_gradients(outputs: tuple, grad_outputs: tuple, caller: str) -> list:
                     f"{caller}: grad can be implicitly created only for scalar outputs "
                     f"(output {index} has shape {tuple(output.shape)}); pass gradient=..."
                 )
-            xp = output._backend.xp
-            grad = node_module.make_tensor(
-                xp.ones(output.shape, output._array.dtype), None, 0, None
-            )
+            grad = output.new_ones(output.shape)
         elif not hasattr(grad, "_array"):
-            grad = node_module.make_tensor(
-                output._backend.xp.asarray(grad, dtype=output._array.dtype), None, 0, None
-            )
+            grad = output.new_tensor(grad)
         if grad.shape != output.shape:
             raise ShapeError(
                 f"{caller}: Mismatch in shape: grad_output[{index}] has a shape of "
@@ -74,9 +71,10 @@ def backward(
         return
     edges = [_input_edge(target, "backward") for target in targets]
     grads = engine.run_backward(roots, seeds, retain_graph, create_graph, capture=edges)
-    for target, grad in zip(targets, grads):
-        if grad is not None:
-            target._accumulate_grad(grad, create_graph)
+    for index, target in enumerate(targets):
+        if grads[index] is not None:
+            owned = not create_graph and engine.engine_owns(grads, index)
+            target._accumulate_grad(grads[index], create_graph, owned)
 
 
 def _input_edge(tensor: Any, caller: str) -> tuple:
@@ -130,9 +128,6 @@ def grad(
                     "the graph. Set allow_unused=True if this is the desired behavior."
                 )
             if materialize_grads:
-                xp = tensor._backend.xp
-                gradient = node_module.make_tensor(
-                    xp.zeros(tensor.shape, tensor._array.dtype), None, 0, None
-                )
+                gradient = tensor.new_zeros(tensor.shape)
         result.append(gradient)
     return tuple(result)

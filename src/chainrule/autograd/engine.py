@@ -14,12 +14,13 @@ knows nothing of Tensor or ops.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
 from chainrule.autograd.grad_mode import set_grad_enabled
-from chainrule.autograd.graph import observed_backward, observers
 from chainrule.autograd.node import AccumulateGrad, Node
+from chainrule.autograd.observers import observed_backward, observers
 from chainrule.errors import GradError
 
 Edge = tuple  # (Node, output_nr)
@@ -155,11 +156,14 @@ def run_backward(
             if type(node) is AccumulateGrad:
                 leaf = node.variable
                 if capture is None and leaf is not None:
+                    owned = not create_graph and engine_owns(grads)
                     if observing is None:
-                        leaf._accumulate_grad(grads[0], create_graph)
+                        leaf._accumulate_grad(grads[0], create_graph, owned)
                     else:
                         step = leaf._accumulate_grad
-                        observed_backward(observing, node, grads, step, grads[0], create_graph)
+                        observed_backward(
+                            observing, node, grads, step, grads[0], create_graph, owned
+                        )
                 continue
             if capture is not None and not any(
                 edge is not None and id(edge[0]) in needed for edge in node.next_edges
@@ -172,6 +176,43 @@ def run_backward(
                     observing, node, grads, apply_node, node, grads, buffers, retain_graph
                 )
     return results
+
+
+class _Probe:
+    __slots__ = ("_array",)
+
+
+def _reference_counts(grads: list, index: int) -> tuple[int, int]:
+    """The reference counts of `grads[index]` and of its array, seen from here."""
+    grad = grads[index]
+    return sys.getrefcount(grad), sys.getrefcount(grad._array)
+
+
+def _counts_when_only_a_list_holds_it() -> tuple[int, int]:
+    probe = _Probe()
+    probe._array = object()
+    grads = [probe]
+    del probe
+    return _reference_counts(grads, 0)
+
+
+# Measured once, through the same function that measures real gradients, so they agree whatever
+# the Python version counts (3.11 and 3.14 count argument references differently).
+_ONLY_THE_ENGINE = _counts_when_only_a_list_holds_it()
+
+
+def engine_owns(grads: list, index: int = 0) -> bool:
+    """Whether the list `grads` (a node's cotangent buffer, or the gradients `run_backward`
+    captured) holds the only reference to gradient `index`, and that
+    gradient is the only owner of its memory (no view of another array), so a leaf's `.grad`
+    may keep it without a copy, as PyTorch's AccumulateGrad does. One reference more (the same
+    tensor also pending for another leaf, a user's seed, a hook's closure) means copy."""
+    tensor_refs, array_refs = _reference_counts(grads, index)
+    return (
+        grads[index]._array.base is None
+        and tensor_refs <= _ONLY_THE_ENGINE[0]
+        and array_refs <= _ONLY_THE_ENGINE[1]
+    )
 
 
 def apply_node(node: Node, grads: list, buffers: dict, retain_graph: bool) -> tuple:

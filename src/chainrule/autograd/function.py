@@ -24,12 +24,13 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from chainrule._tensor import Tensor
 from chainrule.autograd import grad_mode
-from chainrule.autograd import graph as _graph
-from chainrule.autograd.node import Node, SavedValue
+from chainrule.autograd import observers as _observers
+from chainrule.autograd.node import Node
+from chainrule.autograd.saved import SavedValue
 from chainrule.backend import numpy_backend
 from chainrule.errors import GradError
-from chainrule.ops import op as _op
 from chainrule.ops.op import Op, apply
 
 
@@ -112,11 +113,11 @@ class Function:
         """Run forward on `args` and, when grad mode is on and a tensor argument requires grad,
         record one node. Keyword arguments are bound to forward's positions first, as PyTorch
         does (so backward returns a gradient for each); with setup_context, defaults are too."""
-        active = _graph.observers.get()
+        active = _observers.observers.get()
         if active is not None:  # anomaly mode, saved-tensor hooks, the profiler, vmap
-            tensors = [a for a in (*args, *kwargs.values()) if isinstance(a, _op.Tensor)]
+            tensors = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
             run = functools.partial(cls._apply, args, kwargs)
-            return _graph.observed_function(active, cls, tensors, run)
+            return _observers.observed_function(active, cls, tensors, run)
         return cls._apply(args, kwargs)
 
     @classmethod
@@ -124,7 +125,7 @@ class Function:
         uses_setup_context = cls.setup_context is not Function.setup_context
         if kwargs or uses_setup_context:
             args, kwargs = _bind_arguments(cls.forward, args, kwargs, uses_setup_context)
-        tensor_type = _op.Tensor
+        tensor_type = Tensor
         tensor_positions = tuple(i for i, a in enumerate(args) if isinstance(a, tensor_type))
         tensors = [args[i] for i in tensor_positions]
         backend = tensors[0]._backend if tensors else numpy_backend
@@ -174,7 +175,7 @@ class Function:
         filled = []
         for grad, (shape, dtype) in zip(grads, ctx.output_meta):
             if grad is None and dtype is not None:
-                grad = _op.Tensor._wrap(ctx.xp.zeros(shape, dtype.numpy))
+                grad = Tensor._from_array(ctx.xp.zeros(shape, dtype.numpy))
             filled.append(grad)
         return filled
 
@@ -201,20 +202,17 @@ def _bind_arguments(forward: Callable, args: tuple, kwargs: dict, with_defaults:
 
 def _fresh_output(output: Any, inputs: list, dirty: tuple) -> Any:
     """An input returned unchanged becomes a new alias, so its own history is untouched."""
-    tensor_type = _op.Tensor
-    if isinstance(output, tensor_type) and any(output is t for t in inputs):
+    if isinstance(output, Tensor) and any(output is t for t in inputs):
         if any(output is d for d in dirty):
             output._version_counter.value += 1
             return output
-        alias = tensor_type._wrap(output._array)
+        alias = Tensor._from_array(output._array, output._backend)
         alias._version_counter = output._version_counter
         return alias
     return output
 
 
 def _record(ctx: FunctionCtx, tensors: list, outputs: list) -> None:
-    Tensor = _op.Tensor  # noqa: N806 - the class, registered by chainrule._tensor
-
     ctx.next_edges = tuple(t._gradient_edge() if t.requires_grad else None for t in tensors)
     ctx.input_meta = tuple((t.shape, t.dtype) for t in tensors)
     ctx.output_meta = tuple(

@@ -40,7 +40,7 @@ def _numerical_jacobians(func: Callable, inputs: tuple, index: int, eps: float) 
             perturbed = base.copy()
             perturbed.flat[element] += step
             array = tensor._backend.from_numpy(perturbed.astype(host.dtype))
-            replacement = type(tensor)._wrap(array).requires_grad_(tensor.requires_grad)
+            replacement = type(tensor)._from_array(array).requires_grad_(tensor.requires_grad)
             trial = inputs[:index] + (replacement,) + inputs[index + 1 :]
             outs = _differentiable_outputs(func(*trial))
             values.append([o._backend.to_numpy(o._array).astype(np.float64).ravel() for o in outs])
@@ -64,7 +64,7 @@ def _analytical_jacobians(outputs: list, inputs: tuple, index: int) -> list:
             seed_array = output._backend.from_numpy(
                 seed.reshape(output.shape).astype(output._array.dtype)
             )
-            grad_output = type(output)._wrap(seed_array)
+            grad_output = type(output)._from_array(seed_array)
             if not output.requires_grad:
                 rows.append(np.zeros(tensor._array.size))
                 continue
@@ -132,7 +132,7 @@ def gradgradcheck(
         grad_outputs = []
         for output in outputs:
             values = rng.standard_normal(output.shape).astype(output._array.dtype)
-            seed_tensor = type(output)._wrap(output._backend.from_numpy(np.asarray(values)))
+            seed_tensor = type(output)._from_array(output._backend.from_numpy(np.asarray(values)))
             grad_outputs.append(seed_tensor.requires_grad_(True))
     grad_outputs = tuple(grad_outputs)
     differentiable = [t for t in inputs if hasattr(t, "_array") and t.requires_grad]

@@ -4,7 +4,8 @@ A `Node` is also the `ctx` an op's forward and vjp see: forward stores what the 
 `ctx.save(...)`, and the vjp reads it back as `ctx.name`. Saved inputs are kept as the input
 Tensors (so higher-order gradients flow through them); saved outputs are kept as raw arrays and
 rebuilt as Tensors whose grad_fn is this node on access, so no Tensor <-> Node cycle keeps a
-graph alive. The autograd core never imports Tensor: `_tensor.py` registers `make_tensor`.
+graph alive. The autograd core never imports Tensor: saved tensors are `SavedEntry`s, which
+rebuild themselves (autograd/saved.py).
 """
 
 from __future__ import annotations
@@ -13,9 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule.errors import GradError
-
-# Set by chainrule._tensor: (array, grad_fn or None, output_nr, version_counter) -> Tensor
-make_tensor: Callable[..., Any] = None  # type: ignore[assignment]
 
 
 class VersionCounter:
@@ -27,85 +25,15 @@ class VersionCounter:
         self.value = 0
 
 
-class SavedValue:
-    """One saved entry: a Tensor (an input, or a constant made from an intermediate array), or
-    an output's array with its output_nr, plus the version it must still have at backward.
-    An output's `tangent` entry (forward-mode AD) is given back to the rebuilt Tensor, so a vjp
-    run inside a dual level (forward-over-reverse) sees the output's tangent."""
+class SavedEntry:
+    """Base of what `ctx.save` keeps for a tensor (autograd/saved.py): it checks the version it
+    was saved at and rebuilds the Tensor the vjp reads. Plain Python values (a shape, a flag)
+    are saved as they are. The core sees only this interface, so it never names Tensor."""
 
-    __slots__ = ("value", "output_nr", "counter", "version", "tangent")
-
-    def __init__(self, value: Any, output_nr: int | None, counter: Any) -> None:
-        self.value = value
-        self.output_nr = output_nr
-        self.counter = counter
-        self.version = counter.value if counter is not None else 0
-        self.tangent = None
-
-
-class HookedValue:
-    """A saved value that went through a `saved_tensors_hooks` pack hook (autograd/graph.py):
-    what pack returned, the unpack hook, and where the rebuilt tensor sits in the graph (an
-    output of the saving node, the input's own edge, or nowhere for a constant)."""
-
-    __slots__ = (
-        "packed",
-        "unpack_hook",
-        "shape",
-        "output_nr",
-        "edge",
-        "counter",
-        "version",
-        "tangent",
-    )
-
-    def __init__(
-        self,
-        packed: Any,
-        unpack_hook: Callable,
-        shape: tuple,
-        output_nr: int | None,
-        edge: tuple | None,
-        counter: Any,
-        version: int,
-    ) -> None:
-        self.packed = packed
-        self.unpack_hook = unpack_hook
-        self.shape = shape
-        self.output_nr = output_nr
-        self.edge = edge
-        self.counter = counter
-        self.version = version
-        self.tangent = None  # a saved output's forward-mode tangent, as on SavedValue
+    __slots__ = ()
 
     def unpack(self, node: Node, name: str) -> Any:
-        tensor = self.unpack_hook(self.packed)
-        array = getattr(tensor, "_array", None)
-        if array is None:
-            raise TypeError(
-                "Output of saved tensor unpack_hook expected to be a Tensor but got result of "
-                f"type {type(tensor).__name__}"
-            )
-        if tuple(array.shape) != tuple(self.shape):
-            raise GradError(
-                f"{node.name()}: the unpack hook returned shape {tuple(array.shape)} for saved "
-                f"{name!r} of shape {tuple(self.shape)}"
-            )
-        if self.output_nr is not None:
-            output = make_tensor(array, node, self.output_nr, self.counter)
-            if self.tangent is not None:
-                output._extra = {"tangent": self.tangent}
-            return output
-        if self.edge is None:
-            return tensor  # a constant, or an input that needs no gradient
-        parent, output_nr = self.edge  # an input that requires grad: keep its place in the graph
-        if type(parent) is not AccumulateGrad:
-            return make_tensor(array, parent, output_nr, self.counter)
-        leaf = make_tensor(array, None, 0, None)  # a leaf: an alias feeding its accumulator
-        leaf._requires_grad = True
-        leaf._edge = self.edge
-        leaf._version_counter = self.counter
-        return leaf
+        raise NotImplementedError
 
 
 class ForwardContext:
@@ -182,29 +110,16 @@ class Node:
         raise AttributeError(f"{self.name()} has no saved value or attribute {name!r}")
 
     def _unpack(self, name: str, entry: Any) -> Any:
-        if type(entry) is not SavedValue:
-            if type(entry) is HookedValue:  # packed by saved_tensors_hooks (autograd/graph.py)
-                counter = entry.counter
-                if counter is not None and counter.value != entry.version:
-                    raise self._version_error(name, entry)
-                return entry.unpack(self, name)
-            return entry  # a plain Python value (a shape, a flag) saved as is
-        counter = entry.counter
-        if counter is not None and counter.value != entry.version:
-            raise self._version_error(name, entry)
-        if entry.output_nr is None:
-            return entry.value
-        tensor = make_tensor(entry.value, self, entry.output_nr, counter)
-        if entry.tangent is not None:
-            tensor._extra = {"tangent": entry.tangent}
-        return tensor
+        if isinstance(entry, SavedEntry):
+            return entry.unpack(self, name)
+        return entry  # a plain Python value (a shape, a flag) saved as is
 
-    def _version_error(self, name: str, entry: Any) -> GradError:
+    def version_error(self, name: str, saved_at: int, now: int) -> GradError:
+        """The error for saved value `name`, written in place since it was saved."""
         return GradError(
             "one of the variables needed for gradient computation has been modified by an "
-            f"inplace operation: {self.name()} saved {name!r} at version {entry.version}, "
-            f"and it is now at version {entry.counter.value}. Clone it before modifying it in "
-            "place."
+            f"inplace operation: {self.name()} saved {name!r} at version {saved_at}, "
+            f"and it is now at version {now}. Clone it before modifying it in place."
         )
 
     @property

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.backend.allocator import tune_allocator
+from chainrule.backend.special import normal_cdf_float32
 from chainrule.errors import BackendError
 
 tune_allocator()  # keep freed activation memory for reuse: see backend/allocator.py
@@ -115,7 +116,6 @@ class Backend:
         """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the exact GELU's gate. float32 takes a
         vectorised fast path (backend/special.py); other dtypes go through erf."""
         if array.dtype == np.float32:
-            from chainrule.backend.special import normal_cdf_float32
 
             return normal_cdf_float32(array)
         return 0.5 * (1 + self.erf(array / math.sqrt(2.0)))

@@ -41,10 +41,11 @@ from chainrule.autograd import forward_ad as fwAD
 from chainrule.autograd import grad_mode
 from chainrule.autograd import graph as _graph
 from chainrule.autograd.engine import apply_node
-from chainrule.autograd.node import AccumulateGrad, Node, VersionCounter
+from chainrule.autograd.node import AccumulateGrad, Node
 from chainrule.backend.dtypes import from_numpy_dtype
 from chainrule.errors import DTypeError, GradError, ShapeError
 from chainrule.func.pytree import tree_flatten, tree_unflatten
+from chainrule.ops import indexing as _indexing
 from chainrule.ops import shape as _shape
 from chainrule.ops.creation import zeros_like
 from chainrule.ops.op import Op, apply, op_label
@@ -140,7 +141,7 @@ class StandIn:
             ndim = max(ndim, getattr(operand, "ndim", 0))
         physical = [o._physical(ndim) if type(o) is StandIn else o for o in operands]
         out = function(*physical)
-        value = _batched_tensor(out) if type(out) is StandIn else Tensor._wrap(out)
+        value = _batched_tensor(out) if type(out) is StandIn else Tensor._from_array(out)
         return StandIn(value, self.level)
 
     def _binary(function: Callable) -> Callable:  # noqa: N805 - builds the operator methods
@@ -259,7 +260,7 @@ class BatchedTensor(Tensor):
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
         raise _value_error("converting to an array")
 
-    def _accumulate_grad(self, grad: Tensor, create_graph: bool) -> None:
+    def _accumulate_grad(self, grad: Tensor, create_graph: bool, owned: bool = False) -> None:
         self._grad = grad if self._grad is None else self._grad + grad
 
     def _commit_inplace(self, op_name: str, result: Tensor, recording: bool) -> Tensor:
@@ -298,18 +299,7 @@ def _wrap(value: Tensor, level: _Level) -> BatchedTensor:
 
 
 def _batched_tensor(array: StandIn) -> BatchedTensor:
-    tensor = object.__new__(BatchedTensor)
-    tensor._array = array
-    tensor._backend = array.value._backend
-    tensor._requires_grad = False
-    tensor._grad = None
-    tensor._node = None
-    tensor._output_nr = 0
-    tensor._version_counter = VersionCounter()
-    tensor._base = None
-    tensor._edge = None
-    tensor._extra = None
-    return tensor
+    return Tensor._from_array(array, array.value._backend, cls=BatchedTensor)
 
 
 # ---- vmap levels and the op interpreter ---------------------------------------------------------
@@ -419,7 +409,7 @@ class BatchCall:
             if array.level is self.level:
                 return array.value, True
             return _batched_tensor(array), False
-        return Tensor._wrap(array), False
+        return Tensor._from_array(array), False
 
     def loop(self, *args: Any) -> Any:
         """The fallback: the op once per example, the results stacked. Correct for any op, but
@@ -847,7 +837,7 @@ def _vmap_call(
         for start in range(0, size, chunk_size):
             length = min(chunk_size, size - start)
             sliced = [
-                leaf if dim is None else _shape.narrow(leaf, dim, start, length)
+                leaf if dim is None else _indexing.narrow(leaf, dim, start, length)
                 for leaf, dim in zip(leaves, dims)
             ]
             mapped = vmap(func, tree_unflatten(dims, spec), out_dims, randomness)

@@ -36,7 +36,7 @@ from chainrule.ops.elementwise import (
     where,
 )
 from chainrule.ops.elementwise import exp as _exp
-from chainrule.ops.indexing import masked_fill
+from chainrule.ops.indexing import masked_fill, narrow, pad
 from chainrule.ops.linalg import matmul
 from chainrule.ops.nn_ops import (
     adaptive_avg_pool1d,
@@ -86,15 +86,7 @@ from chainrule.ops.reduction import mean as _mean
 from chainrule.ops.reduction import norm
 from chainrule.ops.reduction import softmax as _softmax
 from chainrule.ops.reduction import sum as _sum
-from chainrule.ops.shape import (
-    broadcast_tensors,
-    expand,
-    narrow,
-    pad,
-    reshape,
-    transpose,
-    unsqueeze,
-)
+from chainrule.ops.shape import broadcast_tensors, expand, reshape, transpose, unsqueeze
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",

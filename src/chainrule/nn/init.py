@@ -272,7 +272,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Any = None) -> Tenso
     if rows < cols:
         q = q.T
     with no_grad():
-        tensor.copy_(Tensor._wrap(xp.ascontiguousarray(q)).reshape(tensor.shape))
+        tensor.copy_(Tensor._from_array(xp.ascontiguousarray(q)).reshape(tensor.shape))
         tensor.mul_(gain)
     return tensor
 

@@ -19,6 +19,15 @@ from chainrule._tensor import Tensor
 from chainrule.ops import creation
 
 
+def _data_of(kind: str, data: Tensor | None) -> Tensor:
+    """The tensor whose memory a Parameter or Buffer shares (an empty one by default)."""
+    if data is None:
+        return creation.empty(0)
+    if not isinstance(data, Tensor):
+        raise TypeError(f"{kind}: expected a Tensor as data, got {type(data).__name__}")
+    return data
+
+
 class Parameter(Tensor):
     """A leaf Tensor sharing `data`'s memory, with requires_grad=True by default.
 
@@ -26,15 +35,13 @@ class Parameter(Tensor):
     requires grad.
     """
 
-    def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
-        if data is None:
-            data = creation.empty(0)
-        if not isinstance(data, Tensor):
-            raise TypeError(f"Parameter: expected a Tensor as data, got {type(data).__name__}")
-        self._init(data._array, data._backend)
+    def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> Parameter:
+        data = _data_of("Parameter", data)
+        self = Tensor._from_array(data._array, data._backend, cls=cls)
         self._version_counter = data._version_counter
         if requires_grad:
             self.requires_grad_(True)
+        return self
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
@@ -42,7 +49,7 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo: dict) -> Parameter:
         if id(self) in memo:
             return memo[id(self)]
-        result = type(self)(Tensor._wrap(self._array.copy()), self._requires_grad)
+        result = type(self)(Tensor._from_array(self._array.copy()), self._requires_grad)
         memo[id(self)] = result
         return result
 
@@ -67,16 +74,14 @@ class Buffer(Tensor):
     (['steps'], [])
     """
 
-    def __init__(self, data: Tensor | None = None, *, persistent: bool = True) -> None:
-        if data is None:
-            data = creation.empty(0)
-        if not isinstance(data, Tensor):
-            raise TypeError(f"Buffer: expected a Tensor as data, got {type(data).__name__}")
-        self._init(data._array, data._backend)
+    def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> Buffer:
+        data = _data_of("Buffer", data)
+        self = Tensor._from_array(data._array, data._backend, cls=cls)
         self._version_counter = data._version_counter
         self.persistent = persistent
         if data.requires_grad:
             self.requires_grad_(True)
+        return self
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         return (_rebuild_buffer, (self.detach(), self.persistent))

@@ -23,6 +23,7 @@ from chainrule.numpy._core import (
     tensor_of,
     unsupported,
 )
+from chainrule.ops import elementwise as _elementwise
 
 # ---- reshaping -------------------------------------------------------------------------------
 
@@ -357,7 +358,7 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Te
         raise TypeError(f"pad: unsupported keyword arguments {sorted(kwargs)}")
     widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
     flat = [int(w) for pair in widths[::-1] for w in pair]
-    return shp.pad(x, flat, "constant", value)
+    return idx.pad(x, flat, "constant", value)
 
 
 # ---- indexing helpers ------------------------------------------------------------------------
@@ -403,12 +404,12 @@ def nonzero(a: Any) -> tuple[Tensor, ...]:
     x = tensor_of(a, "nonzero")
     if x.ndim == 0:
         raise ValueError("nonzero: calling nonzero on 0d arrays is not allowed")
-    return tuple(idx.nonzero(x, as_tuple=True))
+    return tuple(_elementwise.nonzero(x, as_tuple=True))
 
 
 def argwhere(a: Any) -> Tensor:
     """numpy.argwhere: the indices of nonzero elements, one row each."""
-    return idx.argwhere(tensor_of(a, "argwhere"))
+    return _elementwise.argwhere(tensor_of(a, "argwhere"))
 
 
 def flatnonzero(a: Any) -> Tensor:

@@ -10,97 +10,17 @@ import builtins
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule.autograd.graph import observers
+from chainrule._tensor import Tensor, to_array
 from chainrule.autograd.node import Node
+from chainrule.autograd.observers import observers
 from chainrule.backend import Array, backend_for_device, backend_of_array, dtypes, is_array
 from chainrule.backend.dtypes import as_dtype
 from chainrule.errors import BackendError, DTypeError, ShapeError
-from chainrule.ops import op as _op
+from chainrule.ops.arguments import normalize_size
 from chainrule.ops.op import Op, apply
-from chainrule.ops.shape import normalize_size
+from chainrule.ops.shape import broadcast_shapes
 
 # ---- from data -------------------------------------------------------------------------------
-
-
-def _default_dtype_for(array: Array, from_python: bool) -> Any:
-    """Python floats become the default dtype (float32 unless set_default_dtype changed it);
-    NumPy data keeps its dtype."""
-    kind = array.dtype.kind
-    if from_python and kind == "f":
-        return dtypes.get_default_dtype().numpy
-    if kind == "u" and array.dtype.itemsize > 1:
-        return dtypes.int64.numpy
-    if kind not in "fiub":
-        raise TypeError(f"tensor: can't convert data of dtype {array.dtype} to a tensor")
-    return array.dtype
-
-
-def to_array(data: Any, backend: Any, dtype: Any = None, copy: bool = True) -> Array:
-    """`data` (a Tensor, array, scalar or nested sequence) as a backend array of `dtype`."""
-    xp = backend.xp
-    if isinstance(data, _op.Tensor):
-        array = data._array
-        if data._backend is not backend:
-            array = backend.from_numpy(data._backend.to_numpy(array))
-        from_python = False
-    elif is_array(data):
-        array = (
-            data
-            if backend_of_array(data) is backend
-            else backend.from_numpy(backend_of_array(data).to_numpy(data))
-        )
-        from_python = False
-    else:
-        from_python = not hasattr(data, "dtype")
-        if isinstance(data, (list, tuple)) and _contains_tensors(data):
-            if dtype is None:
-                dtype = _nested_dtype(data).numpy
-            data = _tensors_to_lists(data)
-        array = xp.asarray(data)
-    target = _default_dtype_for(array, from_python) if dtype is None else dtype
-    if copy or array.dtype != target:
-        return array.astype(target, copy=True) if copy else array.astype(target)
-    return array
-
-
-def _contains_tensors(data: Sequence) -> bool:
-    stack = [data]
-    while stack:
-        item = stack.pop()
-        for element in item:
-            if isinstance(element, _op.Tensor):
-                return True
-            if isinstance(element, (list, tuple)):
-                stack.append(element)
-    return False
-
-
-def _nested_dtype(data: Sequence) -> Any:
-    """PyTorch's inference for a sequence holding tensors: their dtypes promoted with the
-    default dtype of each Python scalar's category (tensor([t64, 1.5]) is float64)."""
-    result = None
-    stack = [data]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, (list, tuple)):
-            stack.extend(item)
-            continue
-        if isinstance(item, _op.Tensor):
-            kind = item.dtype
-        elif hasattr(item, "dtype"):
-            kind = dtypes.from_numpy_dtype(item.dtype)
-        else:
-            kind = dtypes.default_for_category(dtypes.category_of_scalar(item))
-        result = kind if result is None else dtypes.promote_types(result, kind)
-    return result if result is not None else dtypes.get_default_dtype()
-
-
-def _tensors_to_lists(data: Any) -> Any:
-    if isinstance(data, _op.Tensor):
-        return data.tolist()
-    if isinstance(data, (list, tuple)):
-        return [_tensors_to_lists(item) for item in data]
-    return data
 
 
 def _numpy_dtype(dtype: Any) -> Any:
@@ -108,7 +28,7 @@ def _numpy_dtype(dtype: Any) -> Any:
 
 
 def _finish(array: Array, requires_grad: bool) -> Any:
-    tensor = _op.Tensor._wrap(array)
+    tensor = Tensor._from_array(array)
     if requires_grad:
         tensor.requires_grad_(True)
     return tensor
@@ -128,7 +48,7 @@ def tensor(
     >>> chainrule.tensor([[1, 2], [3, 4]]).dtype
     chainrule.int64
     """
-    if device is None and isinstance(data, _op.Tensor):
+    if device is None and isinstance(data, Tensor):
         device = data.device
     backend = backend_for_device(device)
     return _finish(to_array(data, backend, _numpy_dtype(dtype)), requires_grad)
@@ -136,7 +56,7 @@ def tensor(
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Any:
     """Like `tensor`, but shares memory with `data` when dtype and device already match."""
-    if isinstance(data, _op.Tensor):
+    if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype) if (dtype or device) else data
     backend = backend_for_device(device)
     return _finish(to_array(data, backend, _numpy_dtype(dtype), copy=False), False)
@@ -150,7 +70,7 @@ def from_numpy(array: Any) -> Any:
     if not is_array(array):
         raise TypeError(f"from_numpy: expected np.ndarray (got {type(array).__name__})")
     dtypes.from_numpy_dtype(array.dtype)
-    return _op.Tensor._wrap(array)
+    return Tensor._from_array(array)
 
 
 def from_dlpack(ext_tensor: Any) -> Any:
@@ -181,7 +101,7 @@ def from_dlpack(ext_tensor: Any) -> Any:
     except RuntimeError as error:  # NumPy's word for a dtype it lacks, e.g. bfloat16
         raise DTypeError(f"from_dlpack: {error}") from None
     dtypes.from_numpy_dtype(array.dtype)
-    return _op.Tensor._wrap(array)
+    return Tensor._from_array(array)
 
 
 def tensor_from_state(data: Any, dtype_name: str, requires_grad: bool) -> Any:
@@ -333,7 +253,7 @@ def arange(
 
 
 def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, _op.Tensor) else value
+    return value.item() if isinstance(value, Tensor) else value
 
 
 def linspace(
@@ -607,13 +527,11 @@ def normal(
     **kwargs: Any,
 ) -> Any:
     """Normal samples; mean and std may be tensors (broadcast), as in PyTorch's overloads."""
-    if isinstance(mean, _op.Tensor) or isinstance(std, _op.Tensor):
-        shape = mean.shape if isinstance(mean, _op.Tensor) else std.shape
-        if isinstance(mean, _op.Tensor) and isinstance(std, _op.Tensor):
-            from chainrule.ops.shape import broadcast_shapes
-
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        shape = mean.shape if isinstance(mean, Tensor) else std.shape
+        if isinstance(mean, Tensor) and isinstance(std, Tensor):
             shape = broadcast_shapes(mean.shape, std.shape)
-        like = mean if isinstance(mean, _op.Tensor) else std
+        like = mean if isinstance(mean, Tensor) else std
         noise = randn(shape, generator=generator, dtype=like.dtype)
         return (noise * std + mean).detach()
     if size is None:
@@ -625,7 +543,7 @@ def bernoulli(input: Any, p: float | None = None, *, generator: Any = None) -> A
     """1 with probability `input` (elementwise), else 0; same dtype as input."""
     probability = input._array if p is None else p
     draws = _rng(generator).random(input.shape)
-    return _op.Tensor._wrap((draws < probability).astype(input._array.dtype))
+    return Tensor._from_array((draws < probability).astype(input._array.dtype))
 
 
 def multinomial(
@@ -670,7 +588,7 @@ def multinomial(
         samples = (-keys).argsort(-1, kind="stable")[:, :num_samples]
     shape = weights.shape[:-1] + (num_samples,)
     result = samples.astype(dtypes.int64.numpy).reshape(shape)
-    return _op.Tensor._wrap(input._backend.from_numpy(result))
+    return Tensor._from_array(input._backend.from_numpy(result))
 
 
 # ---- devices ---------------------------------------------------------------------------------

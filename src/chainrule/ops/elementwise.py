@@ -13,53 +13,23 @@ import math
 from collections import namedtuple
 from typing import Any
 
+from chainrule._tensor import Tensor
 from chainrule.autograd import grad_mode
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes, is_array, is_numpy_scalar
-from chainrule.backend.dtypes import from_numpy_dtype, promote_types
 from chainrule.errors import DTypeError, GradError, ShapeError
-from chainrule.ops import op as _op
 from chainrule.ops import shape as _shape
-from chainrule.ops.op import Op, apply, unbroadcast
+from chainrule.ops.conversion import cast, clone, result_type
+from chainrule.ops.creation import rand, tensor
+from chainrule.ops.op import Op, apply, elementwise_batch, unary_elementwise_jvp
+from chainrule.ops.shape import unbroadcast
 
 # ---- operands and promotion ---------------------------------------------------------------
 
 
-def _scalar_dtype(value: Any) -> dtypes.dtype:
-    return dtypes.default_for_category(dtypes.category_of_scalar(value))
-
-
-def result_type(*operands: Any) -> dtypes.dtype:
-    """PyTorch's result type: dimensioned tensors, then 0-dim tensors, then Python scalars, each
-    tier only able to raise the category (bool < integer < floating) of the one before."""
-    tiers: list[dtypes.dtype | None] = [None, None, None]
-    for value in operands:
-        if isinstance(value, _op.Tensor):
-            tier, dtype = (0 if value._array.ndim else 1), value.dtype
-        elif is_array(value):
-            tier, dtype = (0 if value.ndim else 1), dtypes.from_numpy_dtype(value.dtype)
-        elif hasattr(value, "dtype") and hasattr(value, "item"):  # a NumPy scalar
-            tier, dtype = 2, _scalar_dtype(value.item())
-        else:
-            tier, dtype = 2, _scalar_dtype(value)
-        current = tiers[tier]
-        tiers[tier] = dtype if current is None else promote_types(current, dtype)
-    return _combine(tiers[0], _combine(tiers[1], tiers[2]))
-
-
-def _combine(higher: dtypes.dtype | None, lower: dtypes.dtype | None) -> dtypes.dtype | None:
-    if higher is None:
-        return lower
-    if lower is None or higher.is_floating_point:
-        return higher
-    if higher.category == dtypes.BOOL or lower.category > higher.category:
-        return promote_types(higher, lower)
-    return higher
-
-
 def _is_operand(value: Any) -> bool:
     """Whether `value` can take part in elementwise math: a Tensor, an array, a real number."""
-    if isinstance(value, (_op.Tensor, int, float)) or is_array(value):
+    if isinstance(value, (Tensor, int, float)) or is_array(value):
         return True
     return is_numpy_scalar(value) and value.dtype.kind in "biuf"
 
@@ -73,15 +43,15 @@ def _check_operands(name: str, *values: Any) -> None:
 
 def as_tensor_operand(value: Any, dtype: dtypes.dtype, like: Any) -> Any:
     """`value` as a Tensor of `dtype` on `like`'s device; Tensors of that dtype pass through."""
-    if isinstance(value, _op.Tensor):
+    if isinstance(value, Tensor):
         if value._array.dtype == dtype.numpy:
             return value
         return cast(value, dtype)
     xp = like._backend.xp
     try:
-        return _op.Tensor._wrap(xp.asarray(value, dtype=dtype.numpy))
+        return Tensor._from_array(xp.asarray(value, dtype=dtype.numpy))
     except OverflowError:  # uint8 tensor + (-1): PyTorch wraps the scalar around, NumPy refuses
-        return _op.Tensor._wrap(xp.asarray(value).astype(dtype.numpy))
+        return Tensor._from_array(xp.asarray(value).astype(dtype.numpy))
 
 
 _PLAIN_NUMBERS = (float, int)
@@ -90,24 +60,24 @@ _PLAIN_NUMBERS = (float, int)
 def _scalar_like(value: float | int, like: Any) -> Any:
     """A 0-d tensor holding a Python number in `like`'s dtype and device."""
     backend = like._backend
-    return _op.Tensor._wrap_on(backend.xp.asarray(value, dtype=like._array.dtype), backend)
+    return Tensor._from_array(backend.xp.asarray(value, dtype=like._array.dtype), backend)
 
 
 def binary_operands(x: Any, y: Any, name: str = "elementwise op") -> tuple[Any, Any]:
     """Both operands as Tensors of the promoted dtype (fast when they already agree)."""
-    x_is_tensor = isinstance(x, _op.Tensor)
-    if x_is_tensor and isinstance(y, _op.Tensor):
+    x_is_tensor = isinstance(x, Tensor)
+    if x_is_tensor and isinstance(y, Tensor):
         if x._array.dtype == y._array.dtype:
             return x, y
     elif x_is_tensor and type(y) in _PLAIN_NUMBERS and x._array.dtype.kind == "f":
         return x, _scalar_like(y, x)  # a Python number never changes a float tensor's dtype
-    elif type(x) in _PLAIN_NUMBERS and isinstance(y, _op.Tensor) and y._array.dtype.kind == "f":
+    elif type(x) in _PLAIN_NUMBERS and isinstance(y, Tensor) and y._array.dtype.kind == "f":
         return _scalar_like(x, y), y
     else:
         _check_operands(name, x, y)
     like = x if x_is_tensor else y
-    if not isinstance(like, _op.Tensor):
-        like = _op.Tensor._wrap(like) if is_array(like) else None
+    if not isinstance(like, Tensor):
+        like = Tensor._from_array(like) if is_array(like) else None
         if like is None:
             raise DTypeError(
                 f"{name}: expected at least one Tensor operand, got {type(x).__name__} and "
@@ -120,7 +90,7 @@ def binary_operands(x: Any, y: Any, name: str = "elementwise op") -> tuple[Any, 
 def floating_operand(x: Any) -> Any:
     """Integer and bool tensors become the default dtype (float32) for ops like exp and sqrt,
     as in PyTorch."""
-    if not isinstance(x, _op.Tensor):
+    if not isinstance(x, Tensor):
         x = tensor_of(x)
     if x._array.dtype.kind != "f":
         return cast(x, dtypes.get_default_dtype())
@@ -133,7 +103,7 @@ def _default_float(x: Any) -> Any:
 
 
 def _tensor_operand(x: Any) -> Any:
-    return x if isinstance(x, _op.Tensor) else tensor_of(x)
+    return x if isinstance(x, Tensor) else tensor_of(x)
 
 
 def _require_floating(name: str, x: Any) -> Any:
@@ -152,22 +122,8 @@ def _refuse_bool(name: str, x: Any) -> Any:
 
 
 def tensor_of(value: Any) -> Any:
-    from chainrule.ops.creation import tensor
 
     return tensor(value)
-
-
-def unary_elementwise_jvp(ctx: Node, t: Any) -> Any:
-    """A diagonal Jacobian is its own transpose: the jvp is the vjp applied to the tangent."""
-    return ctx.op.vjp(ctx, t)[0]
-
-
-def elementwise_batch(b: Any, *args: Any) -> Any:
-    """vmap rule of elementwise ops: batched operands get size-1 dimensions after the batch
-    dimension up to the largest per-example rank, so broadcasting pairs the batch with the
-    batch only; then the op itself, its parameters untouched."""
-    count = len(b.batched)
-    return apply(b.op, tuple(b.align(args[:count])), *args[count:])
 
 
 def _opmath(x: Array) -> Array:
@@ -201,7 +157,7 @@ def _zero_grad(ctx: Node, index: int) -> Any:
     """The gradient of a piecewise-constant op: zeros of input `index`'s shape, outside the graph
     (so the second derivative is zero too), as PyTorch's zeros."""
     shape, dtype = ctx.input_meta[index]
-    return _op.Tensor._wrap(ctx.xp.zeros(shape, dtype.numpy))
+    return Tensor._from_array(ctx.xp.zeros(shape, dtype.numpy))
 
 
 def _piecewise_constant_vjp(ctx: Node, g: Any) -> tuple:
@@ -214,7 +170,7 @@ def _piecewise_constant_vjp(ctx: Node, g: Any) -> tuple:
 def _piecewise_constant_jvp(ctx: Node, *tangents: Any) -> Any:
     shape = _output_shape(ctx)
     dtype = ctx.input_meta[0][1]
-    return _op.Tensor._wrap(ctx.xp.zeros(shape, dtype.numpy))
+    return Tensor._from_array(ctx.xp.zeros(shape, dtype.numpy))
 
 
 def _check_integer_divisor(name: str, xp: Any, y: Array) -> None:
@@ -225,7 +181,7 @@ def _check_integer_divisor(name: str, xp: Any, y: Array) -> None:
 def _write_out(name: str, result: Any, out: Any) -> Any:
     """PyTorch's `out=` argument: write the result into `out` (resized when its shape differs).
     Like PyTorch, refused when autograd would have to record the write."""
-    if not isinstance(out, _op.Tensor):
+    if not isinstance(out, Tensor):
         raise TypeError(f"{name}: out must be a Tensor, not {type(out).__name__}")
     if grad_mode.is_grad_enabled() and (result._requires_grad or out._requires_grad):
         raise GradError(
@@ -246,50 +202,6 @@ def _write_out(name: str, result: Any, out: Any) -> Any:
 
 
 # ---- dtype conversion and copies -----------------------------------------------------------
-
-
-class Cast(Op):
-    """x.to(dtype). Derivative: the gradient cast back to x's dtype (the engine casts)."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Array, dtype: Any) -> Array:
-        ctx.dtype = dtype
-        return x.astype(dtype, copy=False) if x.dtype != dtype else x.copy()
-
-    @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        return (g,)
-
-    @staticmethod
-    def jvp(ctx: Node, t: Any) -> Any:
-        return cast(t, from_numpy_dtype(ctx.dtype))
-
-    batch = elementwise_batch
-
-
-def cast(x: Any, dtype: dtypes.dtype) -> Any:
-    if x._array.dtype == dtype.numpy:
-        return x
-    return apply(Cast, (x,), dtype.numpy)
-
-
-class Clone(Op):
-    """A copy in new memory. Derivative: identity."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Array) -> Array:
-        return x.copy()
-
-    @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        return (g,)
-
-    jvp = unary_elementwise_jvp
-    batch = elementwise_batch
-
-
-def clone(input: Any, *, memory_format: Any = None) -> Any:  # noqa: A002
-    return apply(Clone, (input,))
 
 
 class CopyFrom(Op):
@@ -325,7 +237,7 @@ class CopyFrom(Op):
 
 
 def copy_from(x: Any, src: Any) -> Any:
-    if not isinstance(src, _op.Tensor):
+    if not isinstance(src, Tensor):
         _check_operands("copy_", src)
         src = as_tensor_operand(src, x.dtype, x)
     return apply(CopyFrom, (x, src))
@@ -353,7 +265,7 @@ class FillLike(Op):
 
 
 def fill_like(x: Any, value: Any) -> Any:
-    if isinstance(value, _op.Tensor):
+    if isinstance(value, Tensor):
         if value._array.ndim:
             raise ShapeError(
                 f"fill_: only supports 0-dimension value tensor but got tensor with "
@@ -481,7 +393,7 @@ class DivScalar(MulScalar):
 def _float_and_number(x: Any, c: Any) -> bool:
     """A floating Tensor and a plain Python number (not bool): the scalar ops apply, and the
     number never changes the tensor's dtype."""
-    return type(c) in _PLAIN_NUMBERS and isinstance(x, _op.Tensor) and x._array.dtype.kind == "f"
+    return type(c) in _PLAIN_NUMBERS and isinstance(x, Tensor) and x._array.dtype.kind == "f"
 
 
 class Sub(Op):
@@ -893,7 +805,7 @@ def _scaled(name: str, other: Any, alpha: Any, input: Any) -> Any:  # noqa: A002
     if alpha == 1:
         return other
     if isinstance(alpha, float):
-        integral = [v for v in (input, other) if isinstance(v, _op.Tensor)]
+        integral = [v for v in (input, other) if isinstance(v, Tensor)]
         if all(t._array.dtype.kind in "iub" for t in integral) and not any(
             isinstance(v, float) for v in (input, other)
         ):
@@ -901,7 +813,7 @@ def _scaled(name: str, other: Any, alpha: Any, input: Any) -> Any:  # noqa: A002
                 f"{name}: for integral input tensors, argument alpha must not be a floating "
                 "point number"
             )
-    if isinstance(other, _op.Tensor):
+    if isinstance(other, Tensor):
         return mul(other, alpha)
     _check_operands(name, other)
     return other * alpha
@@ -926,7 +838,7 @@ def radd(input: Any, other: Any) -> Any:  # noqa: A002
 def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Any:  # noqa: A002
     for value in (input, other):
         if isinstance(value, bool) or (
-            isinstance(value, _op.Tensor) and value._array.dtype.kind == "b"
+            isinstance(value, Tensor) and value._array.dtype.kind == "b"
         ):
             raise DTypeError(
                 "sub: subtraction, the `-` operator, with a bool tensor is not supported; "
@@ -1032,7 +944,7 @@ def pow(input: Any, exponent: Any) -> Any:  # noqa: A001, A002
     kind = x._array.dtype.kind
     if kind == "b":
         raise DTypeError("pow: not implemented for bool tensors")
-    if kind in "iu" and not isinstance(exponent, _op.Tensor) and exponent < 0:
+    if kind in "iu" and not isinstance(exponent, Tensor) and exponent < 0:
         raise DTypeError("pow: integers to negative integer powers are not allowed")
     return apply(Pow, (x, y))
 
@@ -1981,7 +1893,7 @@ def ldexp(input: Any, other: Any) -> Any:  # noqa: A002
     tensor([8.])
     """
     for name, value in (("input", input), ("other", other)):
-        if not isinstance(value, _op.Tensor):
+        if not isinstance(value, Tensor):
             raise TypeError(
                 f"ldexp(): argument '{name}' must be Tensor, not {type(value).__name__}"
             )
@@ -2422,11 +2334,10 @@ def rrelu(
     x = _require_floating("rrelu", input)
     if not training:
         return leaky_relu(x, (lower + upper) / 2.0, inplace)
-    from chainrule.ops.creation import rand
 
     slopes = rand(x.shape, dtype=x.dtype, device=x.device)._array * (upper - lower) + lower
     noise = x._backend.xp.where(x._array <= 0, slopes, 1).astype(x._array.dtype, copy=False)
-    result = x * _op.Tensor._wrap_on(noise, x._backend)
+    result = x * Tensor._from_array(noise, x._backend)
     return _maybe_inplace(input, result, inplace, "rrelu_")
 
 
@@ -2552,7 +2463,7 @@ def clamp(input: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A001, A
     _check_operands("clamp", *(b for b in (min, max) if b is not None))
     bounds = [b for b in (min, max) if b is not None]
     dtype = result_type(input, *bounds)
-    if not any(isinstance(b, _op.Tensor) or is_array(b) for b in bounds):
+    if not any(isinstance(b, Tensor) or is_array(b) for b in bounds):
         return apply(Clamp, (cast(input, dtype),), min, max)
     names, tensors = [], []
     for name, bound in (("lo", min), ("hi", max)):
@@ -2595,6 +2506,41 @@ class Where(Op):
     batch = elementwise_batch
 
 
+class Nonzero(Op):
+    """Indices of the non-zero elements, one row per element. Not differentiable."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        return ctx.xp.argwhere(x).astype(dtypes.int64.numpy, copy=False)
+
+    @staticmethod
+    def batch(b: Any, x: Any) -> Any:
+        """vmap: refused, as PyTorch does: the result's shape depends on each example."""
+        raise RuntimeError(
+            "vmap: We do not support batching operators that can support dynamic shape. "
+            "Attempting to batch over nonzero."
+        )
+
+
+def nonzero(input: Any, *, as_tuple: bool = False) -> Any:  # noqa: A002
+    """An (n, ndim) int64 tensor of the non-zero positions, or with as_tuple one index tensor
+    per dimension (a 0-dim input gives a single one, as PyTorch)."""
+    result = apply(Nonzero, (input,))
+    if not as_tuple:
+        return result
+    if input.ndim == 0:
+        count = result.shape[0]
+        return (Tensor._from_array(input._backend.xp.zeros(count, dtypes.int64.numpy)),)
+    array = result._array
+    return tuple(Tensor._from_array(array[:, i].copy()) for i in range(array.shape[1]))
+
+
+def argwhere(input: Any) -> Any:  # noqa: A002
+    return nonzero(input)
+
+
 def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa: A002
     """Elementwise choice; `where(condition)` alone gives the indices, like `nonzero`.
 
@@ -2603,8 +2549,6 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa:
     tensor([0., 2.])
     """
     if input is None and other is None:
-        from chainrule.ops.indexing import nonzero
-
         return nonzero(condition, as_tuple=True)
     condition = _tensor_operand(condition)
     kind = condition._array.dtype.kind
@@ -2615,7 +2559,7 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa:
                 f"{condition.dtype.name}"
             )
         condition = cast(condition, dtypes.bool_)
-    if isinstance(input, _op.Tensor) or isinstance(other, _op.Tensor):
+    if isinstance(input, Tensor) or isinstance(other, Tensor):
         x, y = binary_operands(input, other, "where")
     else:
         _check_operands("where", input, other)
@@ -2683,7 +2627,7 @@ def lerp(input: Any, end: Any, weight: Any) -> Any:  # noqa: A002
     end = _tensor_operand(end)
     if end.dtype is not dtype:
         raise DTypeError(f"lerp: expected dtype {dtype.name} for `end` but got {end.dtype.name}")
-    if isinstance(weight, _op.Tensor):
+    if isinstance(weight, Tensor):
         if weight.dtype is not dtype:
             if weight._array.ndim:
                 raise DTypeError(
@@ -2836,7 +2780,7 @@ Isneginf, isneginf = _predicate(
 
 
 def _require_tensor(name: str, input: Any) -> Any:  # noqa: A002
-    if not isinstance(input, _op.Tensor):
+    if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
     return input
 
@@ -2845,7 +2789,7 @@ def isreal(input: Any) -> Any:  # noqa: A002
     """True everywhere: chainrule's dtypes are all real (PyTorch's isreal on a real tensor)."""
     input = _require_tensor("isreal", input)  # noqa: A001
     backend = input._backend
-    return _op.Tensor._wrap_on(backend.xp.ones(input.shape, dtype=bool), backend)
+    return Tensor._from_array(backend.xp.ones(input.shape, dtype=bool), backend)
 
 
 def is_floating_point(input: Any) -> bool:  # noqa: A002
@@ -2880,7 +2824,7 @@ def heaviside(input: Any, values: Any) -> Any:  # noqa: A002
     tensor([0.0000, 0.5000, 1.0000])
     """
     input = _require_tensor("heaviside", input)  # noqa: A001
-    if not isinstance(values, _op.Tensor):
+    if not isinstance(values, Tensor):
         raise TypeError(
             f"heaviside(): argument 'values' must be Tensor, not {type(values).__name__}"
         )
@@ -2908,14 +2852,14 @@ def isclose(
     equal_nan: bool = False,
 ) -> Any:
     """|input - other| <= atol + rtol * |other|; tensors must share a dtype (as PyTorch)."""
-    if isinstance(input, _op.Tensor) and isinstance(other, _op.Tensor):
+    if isinstance(input, Tensor) and isinstance(other, Tensor):
         if input.dtype is not other.dtype:
             raise DTypeError(
                 f"isclose: {input.dtype.name} did not match {other.dtype.name} (cast one of them)"
             )
     x, y = binary_operands(input, other, "isclose")
     array = x._backend.xp.isclose(x._array, y._array, rtol=rtol, atol=atol, equal_nan=equal_nan)
-    return _op.Tensor._wrap(array)
+    return Tensor._from_array(array)
 
 
 def allclose(
@@ -2935,61 +2879,45 @@ def equal(input: Any, other: Any) -> bool:  # noqa: A002
 
 # The public names: PyTorch's functions (helpers above stay importable by module path).
 __all__ = [
-    "clamp_max",
-    "clamp_min",
-    "copysign",
-    "erfc",
-    "frexp",
-    "heaviside",
-    "is_complex",
-    "is_floating_point",
-    "isneginf",
-    "isposinf",
-    "isreal",
-    "ldexp",
-    "rrelu",
-    "sgn",
-    "true_divide",
-    "xlogy",
-    "acosh",
-    "arccosh",
-    "arcsinh",
-    "arctanh",
-    "asinh",
-    "atanh",
-    "deg2rad",
-    "hypot",
-    "logaddexp",
-    "logaddexp2",
-    "rad2deg",
-    "sinc",
     "abs",
     "absolute",
     "acos",
+    "acosh",
     "add",
     "allclose",
     "arccos",
+    "arccosh",
     "arcsin",
+    "arcsinh",
     "arctan",
     "arctan2",
+    "arctanh",
+    "argwhere",
     "asin",
+    "asinh",
     "atan",
     "atan2",
+    "atanh",
     "bitwise_and",
     "bitwise_not",
     "bitwise_or",
     "bitwise_xor",
     "ceil",
     "clamp",
+    "clamp_max",
+    "clamp_min",
     "clip",
     "clone",
+    "copysign",
     "cos",
     "cosh",
+    "deg2rad",
     "div",
     "elu",
     "eq",
     "equal",
     "erf",
+    "erfc",
     "exp",
     "exp2",
     "expm1",
@@ -3001,16 +2929,25 @@ __all__ = [
     "fmin",
     "fmod",
     "frac",
+    "frexp",
     "ge",
     "gelu",
     "greater",
     "greater_equal",
     "gt",
     "hardtanh",
+    "heaviside",
+    "hypot",
+    "is_complex",
+    "is_floating_point",
     "isclose",
     "isfinite",
     "isinf",
     "isnan",
+    "isneginf",
+    "isposinf",
+    "isreal",
+    "ldexp",
     "le",
     "leaky_relu",
     "lerp",
@@ -3020,6 +2957,8 @@ __all__ = [
     "log10",
     "log1p",
     "log2",
+    "logaddexp",
+    "logaddexp2",
     "logical_and",
     "logical_not",
     "logical_or",
@@ -3033,21 +2972,26 @@ __all__ = [
     "ne",
     "neg",
     "negative",
+    "nonzero",
     "not_equal",
     "positive",
     "pow",
+    "rad2deg",
     "reciprocal",
     "relu",
     "remainder",
     "result_type",
     "round",
+    "rrelu",
     "rsqrt",
     "rsub",
+    "sgn",
     "sigmoid",
     "sign",
     "signbit",
     "silu",
     "sin",
+    "sinc",
     "sinh",
     "softplus",
     "sqrt",
@@ -3055,6 +2999,8 @@ __all__ = [
     "sub",
     "tan",
     "tanh",
+    "true_divide",
     "trunc",
     "where",
+    "xlogy",
 ]

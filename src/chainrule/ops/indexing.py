@@ -11,24 +11,31 @@ what was overwritten.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 from warnings import warn as _warn  # private: `chainrule` star-imports this module
 
+from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes, is_array
 from chainrule.errors import DTypeError, GradError, ShapeError
-from chainrule.ops import op as _op
-from chainrule.ops.elementwise import as_tensor_operand, cast, mul, result_type, where
-from chainrule.ops.op import Op, apply, unbroadcast
+from chainrule.ops import creation
+from chainrule.ops.arguments import normalize_dim, require_dims
+from chainrule.ops.conversion import cast, clone, result_type
+from chainrule.ops.creation import arange
+from chainrule.ops.elementwise import as_tensor_operand, logical_xor, mul, where
+from chainrule.ops.op import Op, apply
 from chainrule.ops.shape import (
+    Split,
     broadcast_shapes,
+    cat,
     expand,
+    mark_views,
     movedim,
-    normalize_dim,
-    pad,
-    require_dims,
     reshape,
     sum_to,
+    unbroadcast,
+    unsqueeze,
 )
 
 # ---- keys ------------------------------------------------------------------------------------
@@ -40,7 +47,7 @@ def _sequence_as_tuple(key: list) -> bool:
     if len(key) >= 32:
         return False
     for item in key:
-        if isinstance(item, (_op.Tensor, list, tuple, slice)) or item is None or item is Ellipsis:
+        if isinstance(item, (Tensor, list, tuple, slice)) or item is None or item is Ellipsis:
             return True
         if is_array(item):
             return True
@@ -49,7 +56,7 @@ def _sequence_as_tuple(key: list) -> bool:
 
 def _index_array(part: Any, xp: Any) -> Any:
     """An index given as a Tensor, array or list, as an array of int32/int64 or bool."""
-    if isinstance(part, _op.Tensor):
+    if isinstance(part, Tensor):
         array = part._array
     elif isinstance(part, list):
         array = xp.asarray(part)
@@ -94,7 +101,7 @@ def normalize_key(key: Any, xp: Any) -> tuple[Any, bool]:
             pass
         elif isinstance(part, slice):
             part = _plain_slice(part)
-        elif isinstance(part, (_op.Tensor, list)) or is_array(part):
+        elif isinstance(part, (Tensor, list)) or is_array(part):
             array = _index_array(part, xp)
             if array.ndim == 0 and array.dtype.kind == "i":
                 part = int(array)
@@ -378,7 +385,7 @@ class IndexPut(Op):
             if ctx.accumulate:
                 grad_x = g
             else:
-                zero = _op.Tensor._wrap(g._backend.xp.zeros((), g._array.dtype))
+                zero = Tensor._from_array(g._backend.xp.zeros((), g._array.dtype))
                 grad_x = apply(IndexPut, (g, zero), key, False)
         if ctx.next_edges[1] is not None:
             grad_value = _reduce_to(apply(Index, (g,), key, False), ctx.input_meta[1][0])
@@ -436,13 +443,13 @@ def index_put(input: Any, indices: Any, values: Any, accumulate: bool = False) -
 def masked_fill(input: Any, mask: Any, value: Any) -> Any:  # noqa: A002
     """`input` where mask is False and `value` where True; mask broadcasts, the result keeps
     input's dtype. A 0-dim tensor value receives the summed gradient of the filled places."""
-    if not isinstance(mask, _op.Tensor) or mask._array.dtype.kind != "b":
-        dtype = mask.dtype.name if isinstance(mask, _op.Tensor) else type(mask).__name__
+    if not isinstance(mask, Tensor) or mask._array.dtype.kind != "b":
+        dtype = mask.dtype.name if isinstance(mask, Tensor) else type(mask).__name__
         raise DTypeError(
             f"masked_fill: masked_fill_ only supports boolean masks, but got mask with dtype "
             f"{dtype}"
         )
-    if isinstance(value, _op.Tensor):
+    if isinstance(value, Tensor):
         if value.ndim != 0:
             raise ShapeError(
                 f"masked_fill: only supports a 0-dimensional value tensor, but got tensor with "
@@ -453,41 +460,6 @@ def masked_fill(input: Any, mask: Any, value: Any) -> Any:  # noqa: A002
         fill = as_tensor_operand(value, input.dtype, input)
     broadcast_shapes(input.shape, mask.shape)
     return where(mask, fill, input)
-
-
-class Nonzero(Op):
-    """Indices of the non-zero elements, one row per element. Not differentiable."""
-
-    differentiable = False
-
-    @staticmethod
-    def forward(ctx: Node, x: Array) -> Array:
-        return ctx.xp.argwhere(x).astype(dtypes.int64.numpy, copy=False)
-
-    @staticmethod
-    def batch(b: Any, x: Any) -> Any:
-        """vmap: refused, as PyTorch does: the result's shape depends on each example."""
-        raise RuntimeError(
-            "vmap: We do not support batching operators that can support dynamic shape. "
-            "Attempting to batch over nonzero."
-        )
-
-
-def nonzero(input: Any, *, as_tuple: bool = False) -> Any:  # noqa: A002
-    """An (n, ndim) int64 tensor of the non-zero positions, or with as_tuple one index tensor
-    per dimension (a 0-dim input gives a single one, as PyTorch)."""
-    result = apply(Nonzero, (input,))
-    if not as_tuple:
-        return result
-    if input.ndim == 0:
-        count = result.shape[0]
-        return (_op.Tensor._wrap(input._backend.xp.zeros(count, dtypes.int64.numpy)),)
-    array = result._array
-    return tuple(_op.Tensor._wrap(array[:, i].copy()) for i in range(array.shape[1]))
-
-
-def argwhere(input: Any) -> Any:  # noqa: A002
-    return nonzero(input)
 
 
 # ---- along a dimension: gather, scatter, index_select, index_add -----------------------------
@@ -664,7 +636,7 @@ class ScatterMultiply(Op):
 def _zeros_of_input(ctx: Node, position: int) -> Any:
     """A zero Tensor with the shape and dtype input `position` had."""
     shape, dtype = ctx.input_meta[position]
-    return _op.Tensor._wrap(ctx.xp.zeros(shape, dtype.numpy))
+    return Tensor._from_array(ctx.xp.zeros(shape, dtype.numpy))
 
 
 def _zeros_for_missing(ctx: Node, pairs: tuple) -> list:
@@ -673,7 +645,7 @@ def _zeros_for_missing(ctx: Node, pairs: tuple) -> list:
 
 
 def _check_index_dtype(op_name: str, index: Any) -> None:
-    if not isinstance(index, _op.Tensor):
+    if not isinstance(index, Tensor):
         raise TypeError(f"{op_name}(): argument 'index' must be Tensor, not {type(index).__name__}")
     array = index._array
     if array.dtype.kind != "i" or array.dtype.itemsize not in (4, 8):
@@ -784,7 +756,7 @@ def scatter(
     """
     if src is None and value is None:
         raise TypeError("scatter(): expected a `src` tensor or a `value`")
-    if src is not None and not isinstance(src, _op.Tensor):
+    if src is not None and not isinstance(src, Tensor):
         value, src = src, None
     if reduce not in (None, "add", "multiply"):
         raise ValueError(f"scatter: reduce argument must be either add or multiply, got {reduce!r}")
@@ -987,7 +959,7 @@ def take_along_dim(input: Any, indices: Any, dim: int | None = None) -> Any:  # 
     shape[dim] = count
     index = _wrapped(xp, indices, size)
     if index.shape != tuple(shape):
-        index = _op.Tensor._wrap(xp.broadcast_to(index._array, shape))
+        index = Tensor._from_array(xp.broadcast_to(index._array, shape))
     return gather(expanded, dim, index)
 
 
@@ -996,7 +968,7 @@ def _wrapped(xp: Any, indices: Any, size: int) -> Any:
     array = indices._array
     if array.size and int(array.min()) < 0:
         array = xp.where(array < 0, array + size, array)
-        return _op.Tensor._wrap(array)
+        return Tensor._from_array(array)
     return indices
 
 
@@ -1010,11 +982,11 @@ def take(input: Any, index: Any) -> Any:  # noqa: A002
 
 def masked_select(input: Any, mask: Any) -> Any:  # noqa: A002
     """The elements of input where the (broadcast) bool mask is True, as a 1-D tensor."""
-    if not isinstance(mask, _op.Tensor) or mask._array.dtype.kind != "b":
+    if not isinstance(mask, Tensor) or mask._array.dtype.kind != "b":
         raise DTypeError("masked_select: expected a bool mask")
     shape = broadcast_shapes(input.shape, mask.shape)
     if mask.shape != shape:
-        mask = _op.Tensor._wrap(mask._backend.xp.broadcast_to(mask._array, shape))
+        mask = Tensor._from_array(mask._backend.xp.broadcast_to(mask._array, shape))
     return getitem(expand(input, shape), mask)
 
 
@@ -1025,17 +997,15 @@ def masked_select(input: Any, mask: Any) -> Any:  # noqa: A002
 
 def _wrap_like(like: Any, array: Array) -> Any:
     """`array` as a tensor on `like`'s device."""
-    return _op.Tensor._wrap_on(like._backend.xp.asarray(array), like._backend)
+    return Tensor._from_array(like._backend.xp.asarray(array), like._backend)
 
 
 def _as_operand(name: str, value: Any, like: Any = None) -> Any:
     """A tensor argument, or a Python number as a 0-dim tensor (on `like`'s device)."""
-    if isinstance(value, _op.Tensor):
+    if isinstance(value, Tensor):
         return value
     if isinstance(value, (bool, int, float)):
-        from chainrule.ops.creation import tensor
-
-        return tensor(value, device=None if like is None else like.device)
+        return creation.tensor(value, device=None if like is None else like.device)
     raise TypeError(f"{name}(): expected a Tensor or a number, got {type(value).__name__}")
 
 
@@ -1061,9 +1031,9 @@ def isin(
     >>> chainrule.isin(chainrule.tensor([1, 2, 3]), chainrule.tensor([2, 5]))
     tensor([False,  True, False])
     """
-    if not isinstance(elements, _op.Tensor) and not isinstance(test_elements, _op.Tensor):
+    if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
         raise TypeError("isin(): expected at least one of elements and test_elements a Tensor")
-    like = elements if isinstance(elements, _op.Tensor) else test_elements
+    like = elements if isinstance(elements, Tensor) else test_elements
     x = _as_operand("isin", elements, like)
     y = _as_operand("isin", test_elements, like)
     x_array, y_array = _common_arrays("isin", x, y)
@@ -1099,7 +1069,7 @@ def searchsorted(
                 "while right was True"
             )
         right = side == "right"
-    if not isinstance(sorted_sequence, _op.Tensor):
+    if not isinstance(sorted_sequence, Tensor):
         raise TypeError(
             f"searchsorted(): argument 'sorted_sequence' must be Tensor, not "
             f"{type(sorted_sequence).__name__}"
@@ -1154,8 +1124,8 @@ def bucketize(
     >>> chainrule.bucketize(chainrule.tensor([3, 6, 9]), chainrule.tensor([1, 3, 5, 7]))
     tensor([1, 3, 4])
     """
-    if not isinstance(boundaries, _op.Tensor) or boundaries._array.ndim != 1:
-        ndim = boundaries.ndim if isinstance(boundaries, _op.Tensor) else 0
+    if not isinstance(boundaries, Tensor) or boundaries._array.ndim != 1:
+        ndim = boundaries.ndim if isinstance(boundaries, Tensor) else 0
         raise ShapeError(f"bucketize: boundaries tensor must be 1 dimension, but got dim({ndim})")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
@@ -1307,21 +1277,412 @@ def histc(input: Any, bins: int = 100, min: float = 0, max: float = 0) -> Any:  
 # The public names: PyTorch's functions (helpers above stay importable by module path).
 __all__ = [
     "bucketize",
-    "histc",
-    "isin",
-    "searchsorted",
-    "unique",
-    "unique_consecutive",
-    "argwhere",
+    "diff",
+    "dsplit",
     "gather",
+    "histc",
+    "hsplit",
     "index_add",
     "index_put",
     "index_select",
+    "isin",
     "masked_fill",
     "masked_select",
-    "nonzero",
+    "narrow",
+    "pad",
+    "repeat_interleave",
     "scatter",
     "scatter_add",
+    "searchsorted",
+    "select",
     "take",
     "take_along_dim",
+    "tensor_split",
+    "unique",
+    "unique_consecutive",
+    "vsplit",
 ]
+
+
+def repeat_interleave(
+    input: Any,  # noqa: A002
+    repeats: Any = None,
+    dim: int | None = None,
+    *,
+    output_size: int | None = None,
+) -> Any:
+    """Each element (each slice along `dim`; of the flattened input when dim is None) repeated
+    `repeats` times in place: an int, or an int64 tensor of one count per slice (or a single
+    count). `repeat_interleave(counts)` alone repeats each index i counts[i] times. The
+    gradient sums over the copies.
+
+    >>> chainrule.repeat_interleave(chainrule.tensor([1, 2]), 2)
+    tensor([1, 1, 2, 2])
+    >>> chainrule.tensor([[1, 2], [3, 4]]).repeat_interleave(chainrule.tensor([1, 2]), dim=0)
+    tensor([[1, 2],
+            [3, 4],
+            [3, 4]])
+    """
+    if repeats is None:  # repeat_interleave(counts): the indices, repeated
+        counts = input
+        if counts._array.ndim != 1:
+            raise ShapeError("repeat_interleave: only accept 1D vector as repeat")
+
+        indices = arange(counts._array.shape[0], device=counts.device)
+        return repeat_interleave(indices, counts, 0, output_size=output_size)
+    if dim is None:
+        input = reshape(input, (-1,))  # noqa: A001
+        dim = 0
+    elif input._array.ndim == 0:
+        raise IndexError(
+            f"repeat_interleave: Dimension specified as {dim} but tensor has no dimensions"
+        )
+    dim = normalize_dim("repeat_interleave", dim, input._array.ndim)
+    size = input._array.shape[dim]
+    counts = _repeat_counts(repeats, size)
+    xp = input._backend.xp
+    total = counts * size if isinstance(counts, int) else sum(counts)
+    if output_size is not None and output_size != total:
+        raise ShapeError(
+            f"repeat_interleave: Invalid output_size, expected {total} but got {output_size}"
+        )
+    shape = input._array.shape
+    if isinstance(counts, int):  # each slice expanded along a new dimension, then merged
+        stretched = expand(
+            unsqueeze(input, dim + 1), shape[: dim + 1] + (counts,) + shape[dim + 1 :]
+        )
+        return reshape(stretched, shape[:dim] + (total,) + shape[dim + 1 :])
+
+    index = xp.repeat(xp.arange(size, dtype=xp.int64), counts)
+    return apply(IndexSelect, (input, Tensor._from_array(index, input._backend)), dim)
+
+
+def _repeat_counts(repeats: Any, size: int) -> Any:
+    """The repeat counts as an int (the same for every slice) or a list of `size` ints."""
+    if not isinstance(repeats, Tensor):
+        count = int(repeats)
+        if count < 0:
+            raise ShapeError(f"repeat_interleave: Repeats must be non-negative, got {count}")
+        return count
+    if repeats._array.dtype.kind not in "iu":
+        raise DTypeError(
+            f"repeat_interleave: repeats must be an integer tensor, got {repeats.dtype.name}"
+        )
+    if repeats._array.ndim > 1:
+        raise ShapeError(
+            f"repeat_interleave: repeats must be 0-dim or 1-dim tensor (repeats shape "
+            f"{repeats.shape})"
+        )
+    counts = reshape(repeats, (-1,)).tolist()
+    if len(counts) == 1:
+        return _repeat_counts(counts[0], size)
+    if len(counts) != size:
+        raise ShapeError(
+            f"repeat_interleave: repeats must have the same size as input along dim, but got "
+            f"repeats.size(0) = {len(counts)} and input.size(dim) = {size}"
+        )
+    if any(count < 0 for count in counts):
+        raise ShapeError("repeat_interleave: repeats can not be negative")
+    return counts
+
+
+def narrow(input: Any, dim: int, start: Any, length: int) -> Any:  # noqa: A002
+    """The view input[..., start:start + length, ...] along `dim` (start may be negative)."""
+    ndim = input._array.ndim
+    if ndim == 0:
+        raise ShapeError("narrow: narrow() cannot be applied to a 0-dim tensor.")
+    dim = normalize_dim("narrow", dim, ndim)
+    size = input._array.shape[dim]
+    start, length = int(start), int(length)
+    if not -size <= start <= size:
+        raise IndexError(
+            f"narrow: start out of range (expected to be in range of [{-size}, {size}], but got "
+            f"{start})"
+        )
+    if start < 0:
+        start += size
+    if length < 0:
+        raise ShapeError("narrow: narrow(): length must be non-negative.")
+    if start + length > size:
+        raise ShapeError(
+            f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size}) "
+            f"(input shape {input.shape})."
+        )
+
+    key = (slice(None),) * dim + (slice(start, start + length), Ellipsis)
+    return apply(BasicIndex, (input,), key, True)
+
+
+def select(input: Any, dim: int, index: int) -> Any:  # noqa: A002
+    """The view input[..., index, ...] along `dim`, that dimension removed (index may be
+    negative).
+
+    >>> chainrule.select(chainrule.tensor([[1, 2], [3, 4]]), 1, -1)
+    tensor([2, 4])
+    """
+    ndim = input._array.ndim
+    if ndim == 0:
+        raise IndexError("select(): select() cannot be applied to a 0-dim tensor.")
+    dim = normalize_dim("select", dim, ndim)
+    size = input._array.shape[dim]
+    index = int(index)
+    if not -size <= index < size:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(input.shape)} at "
+            f"dimension {dim}"
+        )
+
+    key = (slice(None),) * dim + (index % size, Ellipsis)
+    return apply(BasicIndex, (input,), key, True)
+
+
+def _sections_or_indices(op_name: str, indices_or_sections: Any) -> int | tuple[int, ...]:
+    """tensor_split's argument as a number of sections (an int, or a 0-dim int64 tensor) or a
+    tuple of indices (a sequence, or a 1-D int64 tensor)."""
+    value = indices_or_sections
+    if isinstance(value, Tensor):
+        if value.dtype.name != "int64":
+            raise DTypeError(
+                f"{op_name}: expected tensor_indices_or_sections to have dtype of long, but "
+                f"got {value.dtype.name}"
+            )
+        if value._array.ndim > 1:
+            raise ShapeError(
+                f"{op_name}: expected tensor_indices_or_sections to be a zero-dimensional or "
+                f"one-dimensional tensor, but got a tensor with {value._array.ndim} dims"
+            )
+        value = value.tolist()
+    if isinstance(value, (tuple, list)):
+        return tuple(int(i) for i in value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(
+            f"{op_name}(): indices_or_sections must be an int, a sequence of ints or an int64 "
+            f"tensor, not {type(value).__name__}"
+        )
+    return value
+
+
+def tensor_split(input: Any, indices_or_sections: Any, dim: int = 0) -> tuple:  # noqa: A002
+    """Views of `input` along `dim`: `n` sections of near-equal size (the first n % size one
+    larger), or the pieces between the given indices (x[:i0], x[i0:i1], ..., sliced as
+    Python slices, so out-of-range or decreasing indices give empty pieces).
+
+    >>> [p.tolist() for p in chainrule.tensor_split(chainrule.arange(7), 3)]
+    [[0, 1, 2], [3, 4], [5, 6]]
+    >>> [p.tolist() for p in chainrule.tensor_split(chainrule.arange(7), [2, 5])]
+    [[0, 1], [2, 3, 4], [5, 6]]
+    """
+    ndim = input._array.ndim
+    if ndim == 0:
+        raise ShapeError(
+            "tensor_split: expected at least a 1-dimensional tensor, but got a tensor with 0 dims"
+        )
+    dim = normalize_dim("tensor_split", dim, ndim)
+    split = _sections_or_indices("tensor_split", indices_or_sections)
+    length = input._array.shape[dim]
+    if isinstance(split, int):
+        if split <= 0:
+            raise ShapeError(f"tensor_split: number of sections must be larger than 0, got {split}")
+        small, larger = divmod(length, split)
+        sizes = (small + 1,) * larger + (small,) * (split - larger)
+        return mark_views(input, apply(Split, (input,), sizes, dim))
+    bounds = (None, *split, None)
+    return tuple(_along(input, dim, start, stop) for start, stop in zip(bounds[:-1], bounds[1:]))
+
+
+def _split_at(op_name: str, input: Any, indices_or_sections: Any, dim: int, min_ndim: int) -> tuple:  # noqa: A002
+    """hsplit, vsplit and dsplit: tensor_split along `dim`, sections dividing it exactly."""
+    ndim = input._array.ndim
+    if ndim < min_ndim:
+        raise ShapeError(
+            f"{op_name}: torch.{op_name} requires a tensor with at least {min_ndim} dimension, "
+            f"but got a tensor with {ndim} dimensions!"
+        )
+    split = _sections_or_indices(op_name, indices_or_sections)
+    if isinstance(split, int):
+        size = input._array.shape[dim]
+        if split == 0 or size % split:
+            raise ShapeError(
+                f"{op_name}: torch.{op_name} attempted to split along dimension {dim}, but the "
+                f"size of the dimension {size} is not divisible by the split_size {split}!"
+            )
+    return tensor_split(input, split, dim)
+
+
+def hsplit(input: Any, indices_or_sections: Any) -> tuple:  # noqa: A002
+    """tensor_split along dim 1 (dim 0 for 1-D input); sections must divide it exactly."""
+    dim = 0 if input._array.ndim == 1 else 1
+    return _split_at("hsplit", input, indices_or_sections, dim, 1)
+
+
+def vsplit(input: Any, indices_or_sections: Any) -> tuple:  # noqa: A002
+    """tensor_split along dim 0 of an at least 2-D tensor; sections must divide it exactly."""
+    return _split_at("vsplit", input, indices_or_sections, 0, 2)
+
+
+def dsplit(input: Any, indices_or_sections: Any) -> tuple:  # noqa: A002
+    """tensor_split along dim 2 of an at least 3-D tensor; sections must divide it exactly."""
+    return _split_at("dsplit", input, indices_or_sections, 2, 3)
+
+
+def _along(input: Any, dim: int, start: int | None, stop: int | None) -> Any:  # noqa: A002
+    """The view input[..., start:stop, ...] along `dim`."""
+
+    key = (slice(None),) * dim + (slice(start, stop), Ellipsis)
+    return apply(BasicIndex, (input,), key, True)
+
+
+def diff(
+    input: Any,  # noqa: A002
+    n: int = 1,
+    dim: int = -1,
+    prepend: Any = None,
+    append: Any = None,
+) -> Any:
+    """The n-th forward difference along `dim`, out[i] = x[i + 1] - x[i] applied n times,
+    after joining `prepend` and `append` (tensors) to the ends; bool tensors give
+    x[i + 1] != x[i]. Each difference shortens the dimension by one, down to 0.
+
+    >>> chainrule.diff(chainrule.tensor([1, 4, 9, 16]))
+    tensor([3, 5, 7])
+    """
+    ndim = input._array.ndim
+    if ndim == 0:
+        raise ShapeError("diff: diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise ShapeError(f"diff: order must be non-negative but got {n}")
+    dim = normalize_dim("diff", dim, ndim)
+    for name, extra in (("prepend", prepend), ("append", append)):
+        if extra is not None and not isinstance(extra, Tensor):
+            raise TypeError(f"diff(): argument '{name}' must be Tensor, not {type(extra).__name__}")
+        if extra is not None and extra._array.ndim != ndim:
+            raise ShapeError(
+                f"diff: diff expects prepend or append to be the same dimension as input (input "
+                f"shape {input.shape}, {name} shape {extra.shape})"
+            )
+    pieces = [t for t in (prepend, input, append) if t is not None]
+    out = cat(pieces, dim) if len(pieces) > 1 else input
+    for _ in range(n):
+        later, earlier = _along(out, dim, 1, None), _along(out, dim, None, -1)
+        out = logical_xor(later, earlier) if out._array.dtype.kind == "b" else later - earlier
+    return out
+
+
+class ConstantPadNd(Op):
+    """x grown by `widths` (before, after) per dimension and filled with `value`; negative
+    widths crop. Derivative: g cropped back, which is the same pad with negated widths."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, widths: tuple, value: Any) -> Array:
+        ctx.widths = widths
+        if not widths:
+            return x.copy()
+        crop = tuple(
+            slice(max(-before, 0), size - max(-after, 0))
+            for (before, after), size in zip(widths, x.shape)
+        )
+        grow = tuple((max(before, 0), max(after, 0)) for before, after in widths)
+        return ctx.xp.pad(x[crop], grow, mode="constant", constant_values=value)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        negated = tuple((-before, -after) for before, after in ctx.widths)
+        return (apply(ConstantPadNd, (g,), negated, 0),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(ConstantPadNd, (t,), ctx.widths, 0)
+
+    @staticmethod
+    def batch(b: Any, x: Any, widths: tuple, value: Any) -> Any:
+        """vmap: no padding along the batch dimension."""
+        return apply(ConstantPadNd, (x,), ((0, 0), *widths), value)
+
+
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: Any = None) -> Any:  # noqa: A002
+    """torch.nn.functional.pad: `pad` lists (before, after) widths starting from the LAST
+    dimension. 'constant' fills with `value` (negative widths crop); 'reflect' mirrors without
+    repeating the edge, 'replicate' repeats the edge, 'circular' wraps around.
+
+    >>> import chainrule
+    >>> chainrule.pad(chainrule.tensor([1.0, 2.0, 3.0]), (1, 2))
+    tensor([0., 1., 2., 3., 0., 0.])
+    """
+    widths_flat = tuple(int(p) for p in pad)
+    shape = input._array.shape
+    ndim = len(shape)
+    if len(widths_flat) % 2:
+        raise ShapeError(f"pad: Padding length must be divisible by 2, got {list(widths_flat)}")
+    count = len(widths_flat) // 2
+    if count > ndim:
+        raise ShapeError(
+            f"pad: Padding length should be less than or equal to two times the input dimension "
+            f"but got padding length {len(widths_flat)} and input of dimension {ndim} (input "
+            f"shape {shape})"
+        )
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"pad: Unrecognised padding mode {mode}")
+    widths = [(0, 0)] * ndim
+    for i in range(count):
+        widths[ndim - 1 - i] = (widths_flat[2 * i], widths_flat[2 * i + 1])
+    for dim, ((before, after), size) in enumerate(zip(widths, shape)):
+        if size + before + after < 0:
+            raise ShapeError(
+                f"pad: The input size {size}, plus negative padding {before} and {after} "
+                f"resulted in a negative output size, which is invalid. Check dimension {dim} "
+                f"of your input (shape {shape})."
+            )
+    if mode == "constant":
+        return apply(ConstantPadNd, (input,), tuple(widths), 0 if value is None else value)
+    if value is not None and value != 0:
+        raise ValueError(f'pad: Padding mode "{mode}" doesn\'t take in value argument')
+
+    result = input
+    xp = input._backend.xp
+    for dim in range(ndim - count, ndim):
+        before, after = widths[dim]
+        if before == 0 and after == 0:
+            continue
+        positions = _pad_positions(mode, shape, dim, before, after)
+        index = Tensor._from_array(xp.asarray(positions, dtype=xp.int64))
+        result = index_select(result, dim, index)
+    if result is input:
+        result = clone(input)
+    return result
+
+
+def _pad_positions(mode: str, shape: tuple, dim: int, before: int, after: int) -> list[int]:
+    """Which input position each output position along `dim` copies, for a non-constant pad."""
+    size = shape[dim]
+    if size == 0:
+        raise ShapeError(
+            f"pad: {mode} padding needs a non-empty dimension {dim}, got input shape {shape}"
+        )
+    if mode == "reflect":
+        if before >= size or after >= size:
+            raise ShapeError(
+                f"pad: Padding size should be less than the corresponding input dimension, but "
+                f"got: padding ({before}, {after}) at dimension {dim} of input {list(shape)}"
+            )
+        period = 2 * (size - 1) or 1
+        positions = []
+        for p in range(-before, size + after):
+            p = abs(p) % period
+            positions.append(p if p < size else period - p)
+        return positions
+    if mode == "replicate":
+        return [min(max(p, 0), size - 1) for p in range(-before, size + after)]
+    # circular: crop first (negative widths), then wrap around what is left
+    if before > size or after > size:
+        raise ShapeError(
+            f"pad: Padding value causes wrapping around more than once (padding ({before}, "
+            f"{after}) at dimension {dim} of input {list(shape)})"
+        )
+    kept = list(range(max(-before, 0), size - max(-after, 0)))
+    if not kept:
+        return []
+    grow_before, grow_after = max(before, 0), max(after, 0)
+    return [kept[q % len(kept)] for q in range(-grow_before, len(kept) + grow_after)]

@@ -19,10 +19,12 @@ from collections import namedtuple
 from collections.abc import Sequence
 from typing import Any
 
+from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
-from chainrule.backend import Array
+from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, LinAlgError, ShapeError
-from chainrule.ops import op as _op
+from chainrule.ops import reduction
+from chainrule.ops.creation import empty
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
     binary_operands,
@@ -33,17 +35,18 @@ from chainrule.ops.elementwise import (
     sqrt,
     where,
 )
-from chainrule.ops.op import Op, apply, unbroadcast
+from chainrule.ops.indexing import pad
+from chainrule.ops.op import Op, apply
 from chainrule.ops.shape import (
     broadcast_shapes,
     cat,
     expand,
     normalize_dim,
-    pad,
     reshape,
     roll,
     squeeze,
     transpose,
+    unbroadcast,
     unsqueeze,
 )
 
@@ -63,6 +66,7 @@ __all__ = [
     "det",
     "diag",
     "diag_embed",
+    "diagflat",
     "diagonal",
     "dot",
     "einsum",
@@ -273,7 +277,7 @@ def matmul(input: Any, other: Any) -> Any:  # noqa: A002
     >>> chainrule.matmul(chainrule.ones(2, 3), chainrule.ones(3)).shape
     (2,)
     """
-    if isinstance(input, _op.Tensor) and isinstance(other, _op.Tensor):
+    if isinstance(input, Tensor) and isinstance(other, Tensor):
         _check_same_dtype("matmul", input, other)
     x, y = binary_operands(input, other)
     _check_matmul(x, y)
@@ -431,7 +435,7 @@ def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:  
             f"{tensor2.shape})"
         )
     product = tensor1 * tensor2
-    if isinstance(value, _op.Tensor) or value != 1:
+    if isinstance(value, Tensor) or value != 1:
         # PyTorch casts the value to the result's dtype: an integer result truncates it
         product = product * (value if dtype.numpy.kind == "f" else int(value))
     return input + product
@@ -447,7 +451,7 @@ def addcdiv(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:  
             f"{tensor1.dtype.name} {tensor1.shape} and {tensor2.dtype.name} {tensor2.shape})"
         )
     quotient = tensor1 / tensor2
-    if isinstance(value, _op.Tensor) or value != 1:
+    if isinstance(value, Tensor) or value != 1:
         quotient = quotient * value
     return input + quotient
 
@@ -554,7 +558,7 @@ def _embed_diagonals(ctx: Node, grad: Any, unique: str, spec: str, size: dict) -
             fresh = next(free)
             identity = ctx.xp.eye(size[label], dtype=grad._array.dtype)
             terms.append(label + fresh)
-            tensors.append(_op.Tensor._wrap(identity))
+            tensors.append(Tensor._from_array(identity))
             output.append(fresh)
         else:
             seen.add(label)
@@ -663,7 +667,7 @@ def einsum(*args: Any) -> Any:
     if not operands:
         raise ShapeError(f"einsum(): must provide at least one operand (equation {equation!r})")
     for operand in operands:
-        if not isinstance(operand, _op.Tensor):
+        if not isinstance(operand, Tensor):
             raise DTypeError(f"einsum(): operands must be Tensors, got {type(operand).__name__}")
         if operand._array.dtype != operands[0]._array.dtype:
             dtypes_seen = ", ".join(o.dtype.name for o in operands)
@@ -775,7 +779,7 @@ def mv(input: Any, vec: Any) -> Any:  # noqa: A002
 
 
 def _tensordot_dims(a: Any, b: Any, dims: Any) -> tuple[list[int], list[int]]:
-    if isinstance(dims, _op.Tensor):
+    if isinstance(dims, Tensor):
         dims = dims.tolist()
     if isinstance(dims, int):
         if dims < 0:
@@ -825,8 +829,6 @@ def trace(input: Any) -> Any:  # noqa: A002
         raise ShapeError(f"trace: expected a matrix, but got shape {tuple(input.shape)}")
     matrix = input
     if matrix._array.dtype.kind in "biu":
-        from chainrule.backend import dtypes
-
         matrix = cast(matrix, dtypes.int64)
     if matrix.shape[0] != matrix.shape[1]:  # a rectangular matrix: its main diagonal's sum
         return apply(Einsum, (apply(Diagonal, (matrix,), 0, 0, 1),), "i->")
@@ -907,8 +909,6 @@ def block_diag(*tensors: Any) -> Any:
             [0, 0, 3]])
     """
     if not tensors:
-        from chainrule.ops.creation import empty
-
         return empty(1, 0)
     dtype = result_type(*tensors)
     blocks = []
@@ -1463,13 +1463,11 @@ def _with_dtype(x: Any, dtype: Any) -> Any:
     """x cast to `dtype` first, as the norms' dtype= argument asks (None: unchanged)."""
     if dtype is None:
         return x
-    from chainrule.backend import dtypes
 
     return cast(x, dtypes.as_dtype(dtype))
 
 
 def _vector_norm(*args: Any, **kwargs: Any) -> Any:
-    from chainrule.ops import reduction  # lazily: reduction is its own family
 
     return reduction.vector_norm(*args, **kwargs)
 
@@ -1507,7 +1505,6 @@ def matrix_norm(
         )
     if ord not in (1, -1, math.inf, -math.inf):
         raise ValueError(f"linalg.matrix_norm: Order {ord} not supported.")
-    from chainrule.ops import reduction
 
     summed_dim, extreme_dim = (rows, cols) if abs(ord) == 1 else (cols, rows)
     sums = reduction.sum(abs(A), summed_dim, True)
@@ -1547,7 +1544,6 @@ def linalg_norm(
 
 def vecdot(x: Any, y: Any, *, dim: int = -1) -> Any:
     """Dot products of vectors along `dim`, batched with broadcasting."""
-    from chainrule.ops import reduction
 
     if x.ndim == 0 or y.ndim == 0:
         raise ShapeError(
@@ -1648,7 +1644,7 @@ def cdist(
     x2 = expand(x2, batch + tuple(x2.shape[-2:]))
     if x1.shape[-1] == 0:  # no coordinates: every distance is 0
         zeros = x1._backend.xp.zeros(batch + (x1.shape[-2], x2.shape[-2]), x1._array.dtype)
-        return _op.Tensor._wrap(zeros)
+        return Tensor._from_array(zeros)
     many_rows = max(x1.shape[-2], x2.shape[-2]) > 25
     by_product = compute_mode == "use_mm_for_euclid_dist" or (
         compute_mode == _CDIST_MODES[0] and many_rows
@@ -1664,7 +1660,6 @@ def cdist(
 def _euclidean_by_product(x1: Any, x2: Any) -> Any:
     """sqrt(max(|a|^2 + |b|^2 - 2 a.b, 0)) for every pair of rows; the square root's gradient
     is 0 where the distance is 0 (PyTorch's _euclidean_dist_backward), not inf or nan."""
-    from chainrule.ops import reduction
 
     squares1 = reduction.sum(x1 * x1, -1, keepdim=True)  # (..., P, 1)
     squares2 = _mT(reduction.sum(x2 * x2, -1, keepdim=True))  # (..., 1, R)
@@ -1677,7 +1672,6 @@ def _largest_coordinate(difference: Any) -> Any:
     """max |difference| over the last dimension, its gradient going in full to every
     coordinate that attains it (PyTorch's cdist; amax would split it between ties): the
     maximum as a constant, plus each tied coordinate's (zero) distance from it."""
-    from chainrule.ops import reduction
 
     magnitude = _abs(difference)
     peak = reduction.amax(magnitude.detach(), -1, keepdim=True)
@@ -1692,7 +1686,7 @@ def matrix_power(A: Any, n: int) -> Any:  # noqa: N803
             f"linalg.matrix_power: A must be batches of square matrices, got shape {tuple(A.shape)}"
         )
     if n == 0:
-        identity = _op.Tensor._wrap(A._backend.xp.eye(A.shape[-1], dtype=A._array.dtype))
+        identity = Tensor._from_array(A._backend.xp.eye(A.shape[-1], dtype=A._array.dtype))
         return expand(identity, tuple(A.shape))
     base = inv(A) if n < 0 else A
     result = None
@@ -1704,3 +1698,17 @@ def matrix_power(A: Any, n: int) -> Any:  # noqa: N803
         if power:
             base = apply(Matmul, (base, base))
     return result
+
+
+def diagflat(input: Any, offset: int = 0) -> Any:  # noqa: A002
+    """A square matrix with the flattened input on diagonal `offset` (above the main one when
+    positive), zeros elsewhere.
+
+    >>> chainrule.diagflat(chainrule.tensor([[1, 2], [3, 4]]))
+    tensor([[1, 0, 0, 0],
+            [0, 2, 0, 0],
+            [0, 0, 3, 0],
+            [0, 0, 0, 4]])
+    """
+
+    return diag(reshape(input, (-1,)), offset)

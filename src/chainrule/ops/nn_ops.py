@@ -24,11 +24,12 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, ShapeError
-from chainrule.ops import op as _op
+from chainrule.ops.creation import rand
 from chainrule.ops.elementwise import (
     elementwise_batch,
     exp,
@@ -62,7 +63,7 @@ def _ntuple(op_name: str, name: str, value: Any, n: int) -> tuple[int, ...]:
 
 def _constant(array: Array) -> Any:
     """A raw array as a Tensor that needs no gradient (masks, weights, matrices)."""
-    return _op.Tensor._wrap(array)
+    return Tensor._from_array(array)
 
 
 def _check_floating(op_name: str, **tensors: Any) -> None:
@@ -1413,7 +1414,7 @@ class Standardize(Op):
         g, g_rstd = grads
         if g is None:
             shape, dtype = ctx.output_meta[0]
-            g = _op.Tensor._wrap(ctx.xp.zeros(shape, dtype.numpy))
+            g = Tensor._from_array(ctx.xp.zeros(shape, dtype.numpy))
         return [g, g_rstd]
 
     @staticmethod
@@ -1650,7 +1651,6 @@ def rms_norm(
 
 def _dropout_mask(input: Any, p: float, shape: tuple) -> Any:
     """A constant mask of 0 (probability p) and 1 / (1 - p), from the default generator."""
-    from chainrule.ops.creation import rand
 
     xp = input._backend.xp
     if p == 1:
@@ -1684,7 +1684,6 @@ _ALPHA = 1.7580993408473766  # selu's scale * alpha: the value selu saturates to
 def _alpha_dropout(op_name: str, input: Any, p: float, training: bool, shape: tuple) -> Any:
     """Dropout for selu networks: dropped elements become selu's saturation value, then an
     affine map a x + b restores the mean and variance (PyTorch's constants)."""
-    from chainrule.ops.creation import rand
 
     _check_probability(op_name, p)
     if not training or p == 0 or input.numel() == 0:

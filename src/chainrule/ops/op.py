@@ -14,10 +14,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from chainrule._tensor import Tensor
 from chainrule.autograd import grad_mode
 from chainrule.autograd.forward_ad import _current_level, set_tangent, tangent_of
-from chainrule.autograd.graph import observed_call, observers
-from chainrule.autograd.node import ForwardContext, HookedValue, Node, SavedValue
+from chainrule.autograd.node import ForwardContext, Node
+from chainrule.autograd.observers import observed_call, observers
+from chainrule.autograd.saved import HookedValue, SavedValue
 from chainrule.backend import is_numpy_scalar
 from chainrule.backend.dtypes import from_numpy_dtype
 from chainrule.errors import BackendError, ChainruleError, ShapeError
@@ -27,10 +29,6 @@ _dual_level = _current_level.get
 _set_dual_level = _current_level.set
 _reset_dual_level = _current_level.reset
 _observers = observers.get
-
-# The Tensor class, registered by chainrule._tensor when it is defined (tensor <-> ops is the one
-# allowed import cycle; registering avoids a function-level import on every op call).
-Tensor: Any = None
 
 
 class Op:
@@ -42,12 +40,12 @@ class Op:
     differentiable = True
     jvp = None
     batch = None
-    # Optional: fused_jvp(ctx, arrays, tangent_arrays, tracked) -> (output, tangent) arrays,
-    # saving what forward saves, or None when it does not apply (tracked[i]: input i requires
-    # grad under grad mode, so a tangent that reads it needs a graph). Used in forward mode,
-    # for ops whose value and tangent cost less together than apart (a matrix-vector product
-    # reads the matrix once for both). `jvp` stays the definition; this is a faster way to run
-    # it.
+    # Fast-path hook, optional (docs/how-it-works.md, "Fast paths"):
+    # fused_jvp(ctx, arrays, tangent_arrays, tracked) -> (output, tangent) arrays, saving what
+    # forward saves, or None when it does not apply (tracked[i]: input i requires grad under
+    # grad mode, so a tangent that reads it needs a graph). Forward mode calls it instead of
+    # forward + jvp for ops whose value and tangent cost less together than apart (a
+    # matrix-vector product reads the matrix once for both). `jvp` stays the definition.
     fused_jvp = None
 
     @staticmethod
@@ -68,7 +66,7 @@ class Op:
         filled = []
         for grad, (shape, dtype) in zip(grads, ctx.output_meta):
             if grad is None:
-                grad = Tensor._wrap(ctx.xp.zeros(shape, dtype.numpy))
+                grad = Tensor._from_array(ctx.xp.zeros(shape, dtype.numpy), ctx.backend)
             filled.append(grad)
         return filled
 
@@ -85,11 +83,15 @@ def _forward_error(op: type, inputs: Sequence[Any], error: Exception) -> Chainru
 def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
     """Run `op` on Tensors `inputs`; record a Node when grad mode is on and any input needs one.
 
-    This is the per-op hot path: plain loops and local names, no keyword repacking.
+    The six steps of every op call, in order. This is the per-op hot path: plain loops and
+    local names, no keyword repacking; the rare paths (observers, forward mode, the fused jvp
+    hook) are one test each and live in the functions below.
     """
     observing = _observers()
-    if observing is not None:  # anomaly mode, saved-tensor hooks, the profiler: autograd/graph.py
+    if observing is not None:  # anomaly mode, saved-tensor hooks, the profiler: observers.py
         return observed_call(observing, op, inputs, apply, params)
+
+    # 1. Check devices: every operand on one backend; note whether any needs a gradient.
     backend = inputs[0]._backend
     needs_grad = False
     for tensor in inputs:
@@ -97,78 +99,81 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
             raise _device_error(op, inputs)
         if tensor._requires_grad:
             needs_grad = True
+
+    # 2. Decide recording: a Node for reverse mode, and whether tangents flow (forward mode).
     record = needs_grad and op.differentiable and _grad_enabled()
     dual = _dual_level() is not None and op.differentiable and _has_tangent(inputs)
     ctx = Node(op, backend) if record or dual else ForwardContext(op, backend)
+
+    # 3. Run forward on the raw arrays (or the fused value-and-tangent hook, in forward mode).
     arrays = [tensor._array for tensor in inputs]
-    fused = None
+    fused_tangent = None
     try:
         if dual and op.fused_jvp is not None:
-            fused = _fused_jvp(ctx, op, inputs, arrays)
-        if fused is None:
-            out = op.forward(ctx, *arrays, *params)
+            out, fused_tangent = _run_fused_jvp(ctx, op, inputs, arrays, params)
         else:
-            out, fused = fused
+            out = op.forward(ctx, *arrays, *params)
     except ChainruleError:
         raise
     except (ValueError, IndexError) as error:
         raise _forward_error(op, inputs, error) from None
-    array_type = backend.array_type
-    is_tuple = type(out) is tuple
-    if is_tuple:
-        if any(type(a) is not array_type for a in out):
-            out = tuple(_as_array(ctx, a) for a in out)
-    elif type(out) is not array_type:
-        out = _as_array(ctx, out)
 
-    if not record:
-        if is_tuple:
-            results = tuple(Tensor._wrap_on(array, backend) for array in out)
-        else:
-            results = Tensor._wrap_on(out, backend)
-            if op.is_view:
-                results._version_counter = inputs[0]._version_counter
-                results._base = inputs[0]
-        if fused is not None:
-            set_tangent(results, Tensor._wrap_on(fused, backend))
-        elif dual:
-            _forward_mode(ctx, op, inputs, arrays, results, record=False)
-        return results
-
-    edges = []
-    meta = []
-    for tensor in inputs:
-        array = tensor._array
-        meta.append((array.shape, from_numpy_dtype(array.dtype)))
-        if not tensor._requires_grad:
-            edges.append(None)
-        elif tensor._node is not None:
-            edges.append((tensor._node, tensor._output_nr))
-        else:
-            edges.append(tensor._gradient_edge())
-    ctx.next_edges = tuple(edges)
-    ctx.input_meta = tuple(meta)
-    if is_tuple:
-        outputs = tuple(_wrap_output(array, ctx, nr) for nr, array in enumerate(out))
-        ctx.output_meta = tuple((t.shape, t.dtype) for t in outputs)
+    # 4. Wrap the outputs as Tensors; a floating output of a recorded call has ctx as grad_fn.
+    node = ctx if record else None
+    if type(out) is tuple:
+        results = outputs = _wrap_outputs(ctx, out, backend, node)
     else:
-        result = (
-            Tensor._make(out, ctx, 0) if out.dtype.kind == "f" else Tensor._wrap_on(out, backend)
-        )
+        if type(out) is not backend.array_type:
+            out = _as_array(ctx, out)
+        if node is not None and out.dtype.kind == "f":
+            results = Tensor._from_array(out, backend, node, 0)
+        else:
+            results = Tensor._from_array(out, backend)
         if op.is_view:
-            result._version_counter = inputs[0]._version_counter
-            result._base = inputs[0]
-        outputs = (result,)
-    if ctx._saved is not None:
-        _resolve_saved(ctx, inputs, arrays, outputs)
-    results = outputs if is_tuple else outputs[0]
-    if fused is not None:
-        set_tangent(results, Tensor._wrap_on(fused, backend))
+            results._version_counter = inputs[0]._version_counter
+            results._base = inputs[0]
+        outputs = (results,)
+
+    # 5. Record the node: edges to the inputs' nodes, their metadata, what forward saved.
+    if record:
+        edges = []
+        meta = []
+        for tensor in inputs:
+            array = tensor._array
+            meta.append((array.shape, from_numpy_dtype(array.dtype)))
+            if not tensor._requires_grad:
+                edges.append(None)
+            elif tensor._node is not None:
+                edges.append((tensor._node, tensor._output_nr))
+            else:
+                edges.append(tensor._gradient_edge())
+        ctx.next_edges = tuple(edges)
+        ctx.input_meta = tuple(meta)
         if ctx._saved is not None:
-            _keep_tangent_of_saved_output(ctx, 0, results._extra["tangent"])
+            _resolve_saved(ctx, inputs, arrays, outputs)
+
+    # 6. Forward mode: the outputs' tangents, from the op's jvp (or the fused hook's tangent).
+    if fused_tangent is not None:
+        _set_fused_tangent(ctx, results, fused_tangent, record)
     elif dual:
-        _forward_mode(ctx, op, inputs, arrays, results, record=True)
+        _forward_mode(ctx, op, inputs, arrays, results, record)
     return results
+
+
+def _wrap_outputs(ctx: Node, arrays: tuple, backend: Any, node: Node | None) -> tuple:
+    """Several outputs as Tensors, produced by `node` where recorded and floating (integer and
+    bool outputs never require grad). A multi-output node keeps their shapes and dtypes, for
+    the zeros of an output no gradient reaches (`Op.materialize_grads`)."""
+    outputs = []
+    for output_nr, array in enumerate(arrays):
+        if type(array) is not backend.array_type:
+            array = _as_array(ctx, array)
+        if node is not None and array.dtype.kind == "f":
+            outputs.append(Tensor._from_array(array, backend, node, output_nr))
+        else:
+            outputs.append(Tensor._from_array(array, backend))
+    ctx.output_meta = tuple((t._array.shape, t.dtype) for t in outputs)
+    return tuple(outputs)
 
 
 def _has_tangent(inputs: Sequence[Any]) -> bool:
@@ -188,8 +193,6 @@ def _forward_mode(
     outputs = results if type(results) is tuple else (results,)
     if not record:
         ctx.input_meta = tuple((a.shape, from_numpy_dtype(a.dtype)) for a in arrays)
-        if type(results) is tuple:
-            ctx.output_meta = tuple((t.shape, t.dtype) for t in outputs)
         if ctx._saved is not None:
             _resolve_saved(ctx, inputs, arrays, outputs, outputs_in_graph=False)
     # None for an input without a tangent: a symbolic zero, which the rules skip (no zeros
@@ -214,17 +217,28 @@ def _forward_mode(
                 _keep_tangent_of_saved_output(ctx, output_nr, output._extra["tangent"])
 
 
-def _fused_jvp(ctx: Node, op: type, inputs: Sequence[Any], arrays: list) -> tuple | None:
-    """`op.fused_jvp`'s (output, tangent) arrays, or None to take the usual path. Raw arrays
-    record nothing, so the op is told which inputs require grad under grad mode and declines
-    where its tangent would read one of them; a tangent that requires grad rules it out."""
+def _run_fused_jvp(
+    ctx: Node, op: type, inputs: Sequence[Any], arrays: list, params: tuple
+) -> tuple:
+    """The `fused_jvp` hook's (output, tangent) arrays, or forward's output and None where the
+    hook declines. Raw arrays record nothing, so the op is told which inputs require grad under
+    grad mode and declines where its tangent would read one of them; a tangent that requires
+    grad rules it out."""
     tangents = [tangent_of(t) if t._extra is not None else None for t in inputs]
     recording = _grad_enabled()
-    if recording and any(t is not None and t._requires_grad for t in tangents):
-        return None
-    tracked = [recording and t._requires_grad for t in inputs]
-    tangent_arrays = [None if t is None else t._array for t in tangents]
-    return op.fused_jvp(ctx, arrays, tangent_arrays, tracked)
+    if not (recording and any(t is not None and t._requires_grad for t in tangents)):
+        tracked = [recording and t._requires_grad for t in inputs]
+        tangent_arrays = [None if t is None else t._array for t in tangents]
+        fused = op.fused_jvp(ctx, arrays, tangent_arrays, tracked)
+        if fused is not None:
+            return fused
+    return op.forward(ctx, *arrays, *params), None
+
+
+def _set_fused_tangent(ctx: Node, result: Any, tangent: Any, record: bool) -> None:
+    set_tangent(result, Tensor._from_array(tangent, result._backend))
+    if record and ctx._saved is not None:
+        _keep_tangent_of_saved_output(ctx, 0, result._extra["tangent"])
 
 
 def _keep_tangent_of_saved_output(ctx: Node, output_nr: int, entry: tuple) -> None:
@@ -253,12 +267,6 @@ def _as_array(ctx: Node, value: Any) -> Any:
     return array
 
 
-def _wrap_output(array: Any, ctx: Node, output_nr: int) -> Any:
-    if array.dtype.kind == "f":
-        return Tensor._make(array, ctx, output_nr)
-    return Tensor._wrap(array)
-
-
 def _resolve_saved(
     ctx: Node, inputs: Sequence[Any], arrays: list, outputs: tuple, outputs_in_graph: bool = True
 ) -> None:
@@ -281,13 +289,18 @@ def _resolve_saved(
                     break
             else:
                 if isinstance(value, ctx.backend.array_type) or is_numpy_scalar(value):
-                    saved[name] = SavedValue(Tensor._wrap(ctx.xp.asarray(value)), None, None)
+                    constant = Tensor._from_array(ctx.xp.asarray(value), ctx.backend)
+                    saved[name] = SavedValue(constant, None, None)
 
 
-def unbroadcast(grad: Any, shape: tuple) -> Any:
-    """Sum `grad` over the dimensions broadcasting added to an operand of `shape`."""
-    if grad.shape == shape:
-        return grad
-    from chainrule.ops.shape import sum_to
+def unary_elementwise_jvp(ctx: Node, t: Any) -> Any:
+    """A diagonal Jacobian is its own transpose: the jvp is the vjp applied to the tangent."""
+    return ctx.op.vjp(ctx, t)[0]
 
-    return sum_to(grad, shape)
+
+def elementwise_batch(b: Any, *args: Any) -> Any:
+    """vmap rule of elementwise ops: batched operands get size-1 dimensions after the batch
+    dimension up to the largest per-example rank, so broadcasting pairs the batch with the
+    batch only; then the op itself, its parameters untouched."""
+    count = len(b.batched)
+    return apply(b.op, tuple(b.align(args[:count])), *args[count:])

@@ -21,12 +21,12 @@ from contextlib import nullcontext as _nullcontext
 from types import SimpleNamespace as _SimpleNamespace
 from typing import Any
 
+from chainrule._tensor import Tensor
 from chainrule.autograd import forward_ad
 from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, ShapeError
-from chainrule.ops import op as _op
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
     cast,
@@ -94,7 +94,7 @@ def axis_batch(b: Any, x: Any, axis: int, *params: Any) -> Any:
 
 def _wrap(array: Array) -> Any:
     """A constant Tensor (a mask, an index) around a raw array."""
-    return _op.Tensor._wrap(array)
+    return Tensor._from_array(array)
 
 
 def _positions(xp: Any, size: int, axis: int, ndim: int) -> Array:
@@ -574,7 +574,7 @@ def max(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None
     >>> x.grad
     tensor([0.0000, 0.5000, 0.5000])
     """
-    if other is not None or isinstance(dim, _op.Tensor):
+    if other is not None or isinstance(dim, Tensor):
         return maximum(input, dim if other is None else other)
     return _extreme("max", Amax, Argmax, input, dim, keepdim)
 
@@ -582,7 +582,7 @@ def max(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None
 def min(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001, A002
     """min(input), min(input, dim, keepdim=False) -> (values, indices), min(input, other):
     as `max`, for the smallest elements."""
-    if other is not None or isinstance(dim, _op.Tensor):
+    if other is not None or isinstance(dim, Tensor):
         return minimum(input, dim if other is None else other)
     return _extreme("min", Amin, Argmin, input, dim, keepdim)
 
@@ -876,7 +876,7 @@ def dist(input: Any, other: Any, p: float = 2) -> Any:  # noqa: A002
     tensor(5.)
     """
     for tensor in (input, other):
-        if isinstance(tensor, _op.Tensor) and tensor._array.dtype.kind != "f":
+        if isinstance(tensor, Tensor) and tensor._array.dtype.kind != "f":
             raise DTypeError(
                 f"dist: expected floating point tensors, got {input.dtype.name} (shape "
                 f"{input.shape}) and {other.dtype.name} (shape {other.shape})"
@@ -1531,7 +1531,7 @@ def nanquantile(
 def _quantile_level(name: str, input: Any, q: Any) -> Any:  # noqa: A002
     """q as a 0-dim or 1-D Tensor of the input's dtype, every entry checked to be in [0, 1]."""
     xp = input._backend.xp
-    if isinstance(q, _op.Tensor):
+    if isinstance(q, Tensor):
         if q._array.ndim > 1:
             raise ShapeError(f"{name}() q must be a scalar or 1D tensor, got shape {q.shape}")
         if q._array.dtype != input._array.dtype:

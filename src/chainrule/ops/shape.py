@@ -14,48 +14,16 @@ from collections.abc import Sequence
 from typing import Any
 from warnings import warn as _warn  # private: `chainrule` star-imports this module
 
+from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
+from chainrule.backend.dtypes import as_dtype
 from chainrule.errors import DTypeError, ShapeError
-from chainrule.ops import op as _op
-from chainrule.ops.elementwise import cast, clone, logical_xor, result_type
+from chainrule.ops.arguments import normalize_dim, normalize_dims, normalize_size, require_dims
+from chainrule.ops.conversion import Clone, cast, clone, result_type
 from chainrule.ops.op import Op, apply
 
 # ---- argument helpers ----------------------------------------------------------------------
-
-
-def normalize_size(args: Sequence[Any]) -> tuple[int, ...]:
-    """(2, 3), ((2, 3),) and ([2, 3],) all mean the shape (2, 3), as PyTorch's size args."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        args = args[0]
-    return tuple(int(a) for a in args)
-
-
-def normalize_dim(op_name: str, dim: int, ndim: int) -> int:
-    """A dimension in [-ndim, ndim) as a non-negative index (0-dim tensors accept 0 and -1)."""
-    bound = max(ndim, 1)
-    if not -bound <= dim < bound:
-        raise IndexError(
-            f"{op_name}: Dimension out of range (expected to be in range of [{-bound}, "
-            f"{bound - 1}], but got {dim})"
-        )
-    return dim % bound if ndim else 0
-
-
-def normalize_dims(op_name: str, dims: Any, ndim: int) -> tuple[int, ...]:
-    if isinstance(dims, int):
-        dims = (dims,)
-    result = tuple(normalize_dim(op_name, d, ndim) for d in dims)
-    if len(set(result)) != len(result):
-        raise ShapeError(f"{op_name}: dim {tuple(dims)} appears multiple times in the list of dims")
-    return result
-
-
-def require_dims(op_name: str, dim: int, ndim: int) -> int:
-    """Like normalize_dim, for ops that need a real dimension (none exists on a 0-dim tensor)."""
-    if ndim == 0:
-        raise IndexError(f"{op_name}: Dimension specified as {dim} but tensor has no dimensions")
-    return normalize_dim(op_name, dim, ndim)
 
 
 def infer_shape(op_name: str, shape: tuple[int, ...], numel: int, source: tuple) -> tuple:
@@ -93,7 +61,7 @@ def _dims_argument(args: tuple, dims: Any) -> Any:
     return args
 
 
-def _mark_views(input: Any, outputs: tuple) -> tuple:  # noqa: A002
+def mark_views(input: Any, outputs: tuple) -> tuple:  # noqa: A002
     """Outputs of a multi-output view op share the input's memory and version counter; like
     PyTorch, writing in place into one of them while recording is refused (they have a base)."""
     for output in outputs:
@@ -181,8 +149,6 @@ def reshape(input: Any, *shape: Any) -> Any:  # noqa: A002
 
 def view(input: Any, *shape: Any) -> Any:  # noqa: A002
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
-        from chainrule.backend.dtypes import as_dtype
-
         return cast(input, as_dtype(shape[0]))  # view(dtype): reinterpretation is not supported
     target = infer_shape("view", normalize_size(shape), input._array.size, input.shape)
     return apply(View, (input,), target)
@@ -221,7 +187,7 @@ def ravel(input: Any) -> Any:  # noqa: A002
 
 def numel(input: Any) -> int:  # noqa: A002
     """The number of elements of `input`."""
-    if not isinstance(input, _op.Tensor):
+    if not isinstance(input, Tensor):
         raise TypeError(f"numel(): argument 'input' must be Tensor, not {type(input).__name__}")
     return int(input._array.size)
 
@@ -256,7 +222,6 @@ def unsqueeze(input: Any, dim: int) -> Any:  # noqa: A002
 def contiguous(input: Any, memory_format: Any = None) -> Any:  # noqa: A002
     if input._array.flags.c_contiguous:
         return input
-    from chainrule.ops.elementwise import Clone
 
     return apply(Clone, (input,))
 
@@ -445,6 +410,14 @@ def sum_to(input: Any, shape: tuple) -> Any:  # noqa: A002
     if input._array.shape == shape:
         return input
     return apply(SumTo, (input,), shape)
+
+
+def unbroadcast(grad: Any, shape: tuple) -> Any:
+    """Sum `grad` over the dimensions broadcasting added to an operand of `shape`: the vjp of
+    broadcasting, which every binary op applies to its gradients explicitly."""
+    if grad.shape == shape:
+        return grad
+    return sum_to(grad, shape)
 
 
 def broadcast_shapes(*shapes: Sequence[int]) -> tuple[int, ...]:
@@ -714,90 +687,6 @@ def tile(input: Any, *dims: Any) -> Any:  # noqa: A002
     return apply(Repeat, (input,), repeats)
 
 
-def repeat_interleave(
-    input: Any,  # noqa: A002
-    repeats: Any = None,
-    dim: int | None = None,
-    *,
-    output_size: int | None = None,
-) -> Any:
-    """Each element (each slice along `dim`; of the flattened input when dim is None) repeated
-    `repeats` times in place: an int, or an int64 tensor of one count per slice (or a single
-    count). `repeat_interleave(counts)` alone repeats each index i counts[i] times. The
-    gradient sums over the copies.
-
-    >>> chainrule.repeat_interleave(chainrule.tensor([1, 2]), 2)
-    tensor([1, 1, 2, 2])
-    >>> chainrule.tensor([[1, 2], [3, 4]]).repeat_interleave(chainrule.tensor([1, 2]), dim=0)
-    tensor([[1, 2],
-            [3, 4],
-            [3, 4]])
-    """
-    if repeats is None:  # repeat_interleave(counts): the indices, repeated
-        counts = input
-        if counts._array.ndim != 1:
-            raise ShapeError("repeat_interleave: only accept 1D vector as repeat")
-        from chainrule.ops.creation import arange
-
-        indices = arange(counts._array.shape[0], device=counts.device)
-        return repeat_interleave(indices, counts, 0, output_size=output_size)
-    if dim is None:
-        input = reshape(input, (-1,))  # noqa: A001
-        dim = 0
-    elif input._array.ndim == 0:
-        raise IndexError(
-            f"repeat_interleave: Dimension specified as {dim} but tensor has no dimensions"
-        )
-    dim = normalize_dim("repeat_interleave", dim, input._array.ndim)
-    size = input._array.shape[dim]
-    counts = _repeat_counts(repeats, size)
-    xp = input._backend.xp
-    total = counts * size if isinstance(counts, int) else sum(counts)
-    if output_size is not None and output_size != total:
-        raise ShapeError(
-            f"repeat_interleave: Invalid output_size, expected {total} but got {output_size}"
-        )
-    shape = input._array.shape
-    if isinstance(counts, int):  # each slice expanded along a new dimension, then merged
-        stretched = expand(
-            unsqueeze(input, dim + 1), shape[: dim + 1] + (counts,) + shape[dim + 1 :]
-        )
-        return reshape(stretched, shape[:dim] + (total,) + shape[dim + 1 :])
-    from chainrule.ops.indexing import IndexSelect
-
-    index = xp.repeat(xp.arange(size, dtype=xp.int64), counts)
-    return apply(IndexSelect, (input, _op.Tensor._wrap_on(index, input._backend)), dim)
-
-
-def _repeat_counts(repeats: Any, size: int) -> Any:
-    """The repeat counts as an int (the same for every slice) or a list of `size` ints."""
-    if not isinstance(repeats, _op.Tensor):
-        count = int(repeats)
-        if count < 0:
-            raise ShapeError(f"repeat_interleave: Repeats must be non-negative, got {count}")
-        return count
-    if repeats._array.dtype.kind not in "iu":
-        raise DTypeError(
-            f"repeat_interleave: repeats must be an integer tensor, got {repeats.dtype.name}"
-        )
-    if repeats._array.ndim > 1:
-        raise ShapeError(
-            f"repeat_interleave: repeats must be 0-dim or 1-dim tensor (repeats shape "
-            f"{repeats.shape})"
-        )
-    counts = reshape(repeats, (-1,)).tolist()
-    if len(counts) == 1:
-        return _repeat_counts(counts[0], size)
-    if len(counts) != size:
-        raise ShapeError(
-            f"repeat_interleave: repeats must have the same size as input along dim, but got "
-            f"repeats.size(0) = {len(counts)} and input.size(dim) = {size}"
-        )
-    if any(count < 0 for count in counts):
-        raise ShapeError("repeat_interleave: repeats can not be negative")
-    return counts
-
-
 # ---- joining ---------------------------------------------------------------------------------
 
 
@@ -856,14 +745,14 @@ def _fill_tangents(ctx: Node, tangents: tuple) -> tuple:
     filled = []
     for tangent, (shape, dtype) in zip(tangents, ctx.input_meta):
         if tangent is None:
-            tangent = _op.Tensor._wrap(ctx.xp.zeros(shape, dtype.numpy))
+            tangent = Tensor._from_array(ctx.xp.zeros(shape, dtype.numpy))
         filled.append(tangent)
     return tuple(filled)
 
 
 def _join_operands(op_name: str, tensors: Any) -> list:
     """The tensors of cat/stack as a list, promoted to their common dtype like PyTorch."""
-    if isinstance(tensors, _op.Tensor) or not isinstance(tensors, (tuple, list)):
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (tuple, list)):
         raise TypeError(
             f"{op_name}(): argument 'tensors' must be a tuple or list of Tensors, not "
             f"{type(tensors).__name__}"
@@ -872,7 +761,7 @@ def _join_operands(op_name: str, tensors: Any) -> list:
     if not tensors:
         raise ShapeError(f"{op_name}(): expected a non-empty list of Tensors")
     for index, tensor in enumerate(tensors):
-        if not isinstance(tensor, _op.Tensor):
+        if not isinstance(tensor, Tensor):
             raise TypeError(
                 f"{op_name}(): expected Tensor as element {index} in argument 0, but got "
                 f"{type(tensor).__name__}"
@@ -1078,7 +967,7 @@ def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple:
             sizes = (0,)
         else:
             sizes = (size,) * (length // size) + ((length % size,) if length % size else ())
-    return _mark_views(tensor, apply(Split, (tensor,), sizes, dim))
+    return mark_views(tensor, apply(Split, (tensor,), sizes, dim))
 
 
 def chunk(input: Any, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
@@ -1100,195 +989,10 @@ def chunk(input: Any, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
 def unbind(input: Any, dim: int = 0) -> tuple:  # noqa: A002
     """The slices of `input` along `dim`, that dimension removed (views)."""
     dim = require_dims("unbind", dim, input._array.ndim)
-    return _mark_views(input, apply(Unbind, (input,), dim))
-
-
-def _sections_or_indices(op_name: str, indices_or_sections: Any) -> int | tuple[int, ...]:
-    """tensor_split's argument as a number of sections (an int, or a 0-dim int64 tensor) or a
-    tuple of indices (a sequence, or a 1-D int64 tensor)."""
-    value = indices_or_sections
-    if isinstance(value, _op.Tensor):
-        if value.dtype.name != "int64":
-            raise DTypeError(
-                f"{op_name}: expected tensor_indices_or_sections to have dtype of long, but "
-                f"got {value.dtype.name}"
-            )
-        if value._array.ndim > 1:
-            raise ShapeError(
-                f"{op_name}: expected tensor_indices_or_sections to be a zero-dimensional or "
-                f"one-dimensional tensor, but got a tensor with {value._array.ndim} dims"
-            )
-        value = value.tolist()
-    if isinstance(value, (tuple, list)):
-        return tuple(int(i) for i in value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(
-            f"{op_name}(): indices_or_sections must be an int, a sequence of ints or an int64 "
-            f"tensor, not {type(value).__name__}"
-        )
-    return value
-
-
-def tensor_split(input: Any, indices_or_sections: Any, dim: int = 0) -> tuple:  # noqa: A002
-    """Views of `input` along `dim`: `n` sections of near-equal size (the first n % size one
-    larger), or the pieces between the given indices (x[:i0], x[i0:i1], ..., sliced as
-    Python slices, so out-of-range or decreasing indices give empty pieces).
-
-    >>> [p.tolist() for p in chainrule.tensor_split(chainrule.arange(7), 3)]
-    [[0, 1, 2], [3, 4], [5, 6]]
-    >>> [p.tolist() for p in chainrule.tensor_split(chainrule.arange(7), [2, 5])]
-    [[0, 1], [2, 3, 4], [5, 6]]
-    """
-    ndim = input._array.ndim
-    if ndim == 0:
-        raise ShapeError(
-            "tensor_split: expected at least a 1-dimensional tensor, but got a tensor with 0 dims"
-        )
-    dim = normalize_dim("tensor_split", dim, ndim)
-    split = _sections_or_indices("tensor_split", indices_or_sections)
-    length = input._array.shape[dim]
-    if isinstance(split, int):
-        if split <= 0:
-            raise ShapeError(f"tensor_split: number of sections must be larger than 0, got {split}")
-        small, larger = divmod(length, split)
-        sizes = (small + 1,) * larger + (small,) * (split - larger)
-        return _mark_views(input, apply(Split, (input,), sizes, dim))
-    bounds = (None, *split, None)
-    return tuple(_along(input, dim, start, stop) for start, stop in zip(bounds[:-1], bounds[1:]))
-
-
-def _split_at(op_name: str, input: Any, indices_or_sections: Any, dim: int, min_ndim: int) -> tuple:  # noqa: A002
-    """hsplit, vsplit and dsplit: tensor_split along `dim`, sections dividing it exactly."""
-    ndim = input._array.ndim
-    if ndim < min_ndim:
-        raise ShapeError(
-            f"{op_name}: torch.{op_name} requires a tensor with at least {min_ndim} dimension, "
-            f"but got a tensor with {ndim} dimensions!"
-        )
-    split = _sections_or_indices(op_name, indices_or_sections)
-    if isinstance(split, int):
-        size = input._array.shape[dim]
-        if split == 0 or size % split:
-            raise ShapeError(
-                f"{op_name}: torch.{op_name} attempted to split along dimension {dim}, but the "
-                f"size of the dimension {size} is not divisible by the split_size {split}!"
-            )
-    return tensor_split(input, split, dim)
-
-
-def hsplit(input: Any, indices_or_sections: Any) -> tuple:  # noqa: A002
-    """tensor_split along dim 1 (dim 0 for 1-D input); sections must divide it exactly."""
-    dim = 0 if input._array.ndim == 1 else 1
-    return _split_at("hsplit", input, indices_or_sections, dim, 1)
-
-
-def vsplit(input: Any, indices_or_sections: Any) -> tuple:  # noqa: A002
-    """tensor_split along dim 0 of an at least 2-D tensor; sections must divide it exactly."""
-    return _split_at("vsplit", input, indices_or_sections, 0, 2)
-
-
-def dsplit(input: Any, indices_or_sections: Any) -> tuple:  # noqa: A002
-    """tensor_split along dim 2 of an at least 3-D tensor; sections must divide it exactly."""
-    return _split_at("dsplit", input, indices_or_sections, 2, 3)
-
-
-def narrow(input: Any, dim: int, start: Any, length: int) -> Any:  # noqa: A002
-    """The view input[..., start:start + length, ...] along `dim` (start may be negative)."""
-    ndim = input._array.ndim
-    if ndim == 0:
-        raise ShapeError("narrow: narrow() cannot be applied to a 0-dim tensor.")
-    dim = normalize_dim("narrow", dim, ndim)
-    size = input._array.shape[dim]
-    start, length = int(start), int(length)
-    if not -size <= start <= size:
-        raise IndexError(
-            f"narrow: start out of range (expected to be in range of [{-size}, {size}], but got "
-            f"{start})"
-        )
-    if start < 0:
-        start += size
-    if length < 0:
-        raise ShapeError("narrow: narrow(): length must be non-negative.")
-    if start + length > size:
-        raise ShapeError(
-            f"narrow: start ({start}) + length ({length}) exceeds dimension size ({size}) "
-            f"(input shape {input.shape})."
-        )
-    from chainrule.ops.indexing import BasicIndex
-
-    key = (slice(None),) * dim + (slice(start, start + length), Ellipsis)
-    return apply(BasicIndex, (input,), key, True)
-
-
-def select(input: Any, dim: int, index: int) -> Any:  # noqa: A002
-    """The view input[..., index, ...] along `dim`, that dimension removed (index may be
-    negative).
-
-    >>> chainrule.select(chainrule.tensor([[1, 2], [3, 4]]), 1, -1)
-    tensor([2, 4])
-    """
-    ndim = input._array.ndim
-    if ndim == 0:
-        raise IndexError("select(): select() cannot be applied to a 0-dim tensor.")
-    dim = normalize_dim("select", dim, ndim)
-    size = input._array.shape[dim]
-    index = int(index)
-    if not -size <= index < size:
-        raise IndexError(
-            f"select(): index {index} out of range for tensor of size {list(input.shape)} at "
-            f"dimension {dim}"
-        )
-    from chainrule.ops.indexing import BasicIndex
-
-    key = (slice(None),) * dim + (index % size, Ellipsis)
-    return apply(BasicIndex, (input,), key, True)
+    return mark_views(input, apply(Unbind, (input,), dim))
 
 
 # ---- differences, grids, diagonals -------------------------------------------------------------
-
-
-def _along(input: Any, dim: int, start: int | None, stop: int | None) -> Any:  # noqa: A002
-    """The view input[..., start:stop, ...] along `dim`."""
-    from chainrule.ops.indexing import BasicIndex
-
-    key = (slice(None),) * dim + (slice(start, stop), Ellipsis)
-    return apply(BasicIndex, (input,), key, True)
-
-
-def diff(
-    input: Any,  # noqa: A002
-    n: int = 1,
-    dim: int = -1,
-    prepend: Any = None,
-    append: Any = None,
-) -> Any:
-    """The n-th forward difference along `dim`, out[i] = x[i + 1] - x[i] applied n times,
-    after joining `prepend` and `append` (tensors) to the ends; bool tensors give
-    x[i + 1] != x[i]. Each difference shortens the dimension by one, down to 0.
-
-    >>> chainrule.diff(chainrule.tensor([1, 4, 9, 16]))
-    tensor([3, 5, 7])
-    """
-    ndim = input._array.ndim
-    if ndim == 0:
-        raise ShapeError("diff: diff expects input to be at least one-dimensional")
-    if n < 0:
-        raise ShapeError(f"diff: order must be non-negative but got {n}")
-    dim = normalize_dim("diff", dim, ndim)
-    for name, extra in (("prepend", prepend), ("append", append)):
-        if extra is not None and not isinstance(extra, _op.Tensor):
-            raise TypeError(f"diff(): argument '{name}' must be Tensor, not {type(extra).__name__}")
-        if extra is not None and extra._array.ndim != ndim:
-            raise ShapeError(
-                f"diff: diff expects prepend or append to be the same dimension as input (input "
-                f"shape {input.shape}, {name} shape {extra.shape})"
-            )
-    pieces = [t for t in (prepend, input, append) if t is not None]
-    out = cat(pieces, dim) if len(pieces) > 1 else input
-    for _ in range(n):
-        later, earlier = _along(out, dim, 1, None), _along(out, dim, None, -1)
-        out = logical_xor(later, earlier) if out._array.dtype.kind == "b" else later - earlier
-    return out
 
 
 def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
@@ -1364,176 +1068,21 @@ def cartesian_prod(*tensors: Any) -> Any:
     return stack([reshape(grid, (-1,)) for grid in grids], 1)
 
 
-def diagflat(input: Any, offset: int = 0) -> Any:  # noqa: A002
-    """A square matrix with the flattened input on diagonal `offset` (above the main one when
-    positive), zeros elsewhere.
-
-    >>> chainrule.diagflat(chainrule.tensor([[1, 2], [3, 4]]))
-    tensor([[1, 0, 0, 0],
-            [0, 2, 0, 0],
-            [0, 0, 3, 0],
-            [0, 0, 0, 4]])
-    """
-    from chainrule.ops.linalg import diag
-
-    return diag(reshape(input, (-1,)), offset)
-
-
 # ---- padding ---------------------------------------------------------------------------------
-
-
-class ConstantPadNd(Op):
-    """x grown by `widths` (before, after) per dimension and filled with `value`; negative
-    widths crop. Derivative: g cropped back, which is the same pad with negated widths."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Array, widths: tuple, value: Any) -> Array:
-        ctx.widths = widths
-        if not widths:
-            return x.copy()
-        crop = tuple(
-            slice(max(-before, 0), size - max(-after, 0))
-            for (before, after), size in zip(widths, x.shape)
-        )
-        grow = tuple((max(before, 0), max(after, 0)) for before, after in widths)
-        return ctx.xp.pad(x[crop], grow, mode="constant", constant_values=value)
-
-    @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        negated = tuple((-before, -after) for before, after in ctx.widths)
-        return (apply(ConstantPadNd, (g,), negated, 0),)
-
-    @staticmethod
-    def jvp(ctx: Node, t: Any) -> Any:
-        return apply(ConstantPadNd, (t,), ctx.widths, 0)
-
-    @staticmethod
-    def batch(b: Any, x: Any, widths: tuple, value: Any) -> Any:
-        """vmap: no padding along the batch dimension."""
-        return apply(ConstantPadNd, (x,), ((0, 0), *widths), value)
-
-
-_PAD_MODES = ("constant", "reflect", "replicate", "circular")
-
-
-def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: Any = None) -> Any:  # noqa: A002
-    """torch.nn.functional.pad: `pad` lists (before, after) widths starting from the LAST
-    dimension. 'constant' fills with `value` (negative widths crop); 'reflect' mirrors without
-    repeating the edge, 'replicate' repeats the edge, 'circular' wraps around.
-
-    >>> import chainrule
-    >>> chainrule.pad(chainrule.tensor([1.0, 2.0, 3.0]), (1, 2))
-    tensor([0., 1., 2., 3., 0., 0.])
-    """
-    widths_flat = tuple(int(p) for p in pad)
-    shape = input._array.shape
-    ndim = len(shape)
-    if len(widths_flat) % 2:
-        raise ShapeError(f"pad: Padding length must be divisible by 2, got {list(widths_flat)}")
-    count = len(widths_flat) // 2
-    if count > ndim:
-        raise ShapeError(
-            f"pad: Padding length should be less than or equal to two times the input dimension "
-            f"but got padding length {len(widths_flat)} and input of dimension {ndim} (input "
-            f"shape {shape})"
-        )
-    if mode not in _PAD_MODES:
-        raise NotImplementedError(f"pad: Unrecognised padding mode {mode}")
-    widths = [(0, 0)] * ndim
-    for i in range(count):
-        widths[ndim - 1 - i] = (widths_flat[2 * i], widths_flat[2 * i + 1])
-    for dim, ((before, after), size) in enumerate(zip(widths, shape)):
-        if size + before + after < 0:
-            raise ShapeError(
-                f"pad: The input size {size}, plus negative padding {before} and {after} "
-                f"resulted in a negative output size, which is invalid. Check dimension {dim} "
-                f"of your input (shape {shape})."
-            )
-    if mode == "constant":
-        return apply(ConstantPadNd, (input,), tuple(widths), 0 if value is None else value)
-    if value is not None and value != 0:
-        raise ValueError(f'pad: Padding mode "{mode}" doesn\'t take in value argument')
-    from chainrule.ops.indexing import index_select
-
-    result = input
-    xp = input._backend.xp
-    for dim in range(ndim - count, ndim):
-        before, after = widths[dim]
-        if before == 0 and after == 0:
-            continue
-        positions = _pad_positions(mode, shape, dim, before, after)
-        index = _op.Tensor._wrap(xp.asarray(positions, dtype=xp.int64))
-        result = index_select(result, dim, index)
-    if result is input:
-        from chainrule.ops.elementwise import clone
-
-        result = clone(input)
-    return result
-
-
-def _pad_positions(mode: str, shape: tuple, dim: int, before: int, after: int) -> list[int]:
-    """Which input position each output position along `dim` copies, for a non-constant pad."""
-    size = shape[dim]
-    if size == 0:
-        raise ShapeError(
-            f"pad: {mode} padding needs a non-empty dimension {dim}, got input shape {shape}"
-        )
-    if mode == "reflect":
-        if before >= size or after >= size:
-            raise ShapeError(
-                f"pad: Padding size should be less than the corresponding input dimension, but "
-                f"got: padding ({before}, {after}) at dimension {dim} of input {list(shape)}"
-            )
-        period = 2 * (size - 1) or 1
-        positions = []
-        for p in range(-before, size + after):
-            p = abs(p) % period
-            positions.append(p if p < size else period - p)
-        return positions
-    if mode == "replicate":
-        return [min(max(p, 0), size - 1) for p in range(-before, size + after)]
-    # circular: crop first (negative widths), then wrap around what is left
-    if before > size or after > size:
-        raise ShapeError(
-            f"pad: Padding value causes wrapping around more than once (padding ({before}, "
-            f"{after}) at dimension {dim} of input {list(shape)})"
-        )
-    kept = list(range(max(-before, 0), size - max(-after, 0)))
-    if not kept:
-        return []
-    grow_before, grow_after = max(before, 0), max(after, 0)
-    return [kept[q % len(kept)] for q in range(-grow_before, len(kept) + grow_after)]
 
 
 # The public names: PyTorch's functions (helpers above stay importable by module path).
 __all__ = [
-    "cartesian_prod",
-    "column_stack",
-    "diagflat",
-    "diff",
-    "dsplit",
-    "fliplr",
-    "flipud",
-    "hsplit",
-    "meshgrid",
-    "moveaxis",
-    "numel",
-    "ravel",
-    "repeat_interleave",
-    "rot90",
-    "select",
-    "swapaxes",
-    "swapdims",
-    "tensor_split",
-    "vsplit",
     "atleast_1d",
     "atleast_2d",
     "atleast_3d",
     "broadcast_shapes",
     "broadcast_tensors",
     "broadcast_to",
+    "cartesian_prod",
     "cat",
     "chunk",
+    "column_stack",
     "concat",
     "concatenate",
     "contiguous",
@@ -1542,19 +1091,26 @@ __all__ = [
     "expand_as",
     "flatten",
     "flip",
+    "fliplr",
+    "flipud",
     "hstack",
+    "meshgrid",
+    "moveaxis",
     "movedim",
-    "narrow",
-    "pad",
+    "numel",
     "permute",
+    "ravel",
     "repeat",
     "reshape",
     "reshape_as",
     "roll",
+    "rot90",
     "row_stack",
     "split",
     "squeeze",
     "stack",
+    "swapaxes",
+    "swapdims",
     "t",
     "tile",
     "transpose",

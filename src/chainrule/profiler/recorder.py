@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from chainrule.autograd.graph import Observer, add_observer, observers, remove_observer
 from chainrule.autograd.node import Node
+from chainrule.autograd.observers import Observer, add_observer, observers, remove_observer
 from chainrule.ops.op import op_label
 from chainrule.profiler.events import EventList, FunctionEvent, FunctionEventAvg
 

@@ -25,8 +25,9 @@ from contextlib import ContextDecorator
 from typing import Any
 
 from chainrule._tensor import Tensor
-from chainrule.autograd.graph import Observer, add_observer, remove_observer
-from chainrule.autograd.node import AccumulateGrad, HookedValue, Node, SavedValue
+from chainrule.autograd.node import AccumulateGrad, Node
+from chainrule.autograd.observers import Observer, add_observer, remove_observer
+from chainrule.autograd.saved import HookedValue, SavedValue
 from chainrule.errors import BackendError
 
 # Gradient norms at or below VANISHING are dark blue, at or above EXPLODING red; in between,

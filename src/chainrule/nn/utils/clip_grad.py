@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -99,7 +100,6 @@ def clip_grad_value_(
 
 def clip_grad_norm(*args: Any, **kwargs: Any) -> Tensor:
     """Deprecated alias of clip_grad_norm_."""
-    import warnings
 
     warnings.warn(
         "`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "

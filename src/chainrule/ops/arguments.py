@@ -1,0 +1,45 @@
+"""PyTorch's argument conventions for sizes and dimensions, shared by Tensor and every op family:
+`(2, 3)`, `((2, 3),)` and `([2, 3],)` are one size; a dim may count from the end. Plain Python,
+no arrays, so it sits below the Tensor class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from chainrule.errors import ShapeError
+
+
+def normalize_size(args: Sequence[Any]) -> tuple[int, ...]:
+    """(2, 3), ((2, 3),) and ([2, 3],) all mean the shape (2, 3), as PyTorch's size args."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = args[0]
+    return tuple(int(a) for a in args)
+
+
+def normalize_dim(op_name: str, dim: int, ndim: int) -> int:
+    """A dimension in [-ndim, ndim) as a non-negative index (0-dim tensors accept 0 and -1)."""
+    bound = max(ndim, 1)
+    if not -bound <= dim < bound:
+        raise IndexError(
+            f"{op_name}: Dimension out of range (expected to be in range of [{-bound}, "
+            f"{bound - 1}], but got {dim})"
+        )
+    return dim % bound if ndim else 0
+
+
+def normalize_dims(op_name: str, dims: Any, ndim: int) -> tuple[int, ...]:
+    if isinstance(dims, int):
+        dims = (dims,)
+    result = tuple(normalize_dim(op_name, d, ndim) for d in dims)
+    if len(set(result)) != len(result):
+        raise ShapeError(f"{op_name}: dim {tuple(dims)} appears multiple times in the list of dims")
+    return result
+
+
+def require_dims(op_name: str, dim: int, ndim: int) -> int:
+    """Like normalize_dim, for ops that need a real dimension (none exists on a 0-dim tensor)."""
+    if ndim == 0:
+        raise IndexError(f"{op_name}: Dimension specified as {dim} but tensor has no dimensions")
+    return normalize_dim(op_name, dim, ndim)

@@ -1,0 +1,95 @@
+"""Dtypes between ops: PyTorch's type promotion (`result_type`), and the two copies every family
+needs first, `Cast` (`x.to(dtype)`) and `Clone`. They sit right above the Op base, below shape
+and the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule._tensor import Tensor
+from chainrule.autograd.node import Node
+from chainrule.backend import Array, dtypes, is_array
+from chainrule.backend.dtypes import from_numpy_dtype, promote_types
+from chainrule.ops.op import Op, apply, elementwise_batch, unary_elementwise_jvp
+
+# ---- promotion -------------------------------------------------------------------------------
+
+
+def _scalar_dtype(value: Any) -> dtypes.dtype:
+    return dtypes.default_for_category(dtypes.category_of_scalar(value))
+
+
+def result_type(*operands: Any) -> dtypes.dtype:
+    """PyTorch's result type: dimensioned tensors, then 0-dim tensors, then Python scalars, each
+    tier only able to raise the category (bool < integer < floating) of the one before."""
+    tiers: list[dtypes.dtype | None] = [None, None, None]
+    for value in operands:
+        if isinstance(value, Tensor):
+            tier, dtype = (0 if value._array.ndim else 1), value.dtype
+        elif is_array(value):
+            tier, dtype = (0 if value.ndim else 1), dtypes.from_numpy_dtype(value.dtype)
+        elif hasattr(value, "dtype") and hasattr(value, "item"):  # a NumPy scalar
+            tier, dtype = 2, _scalar_dtype(value.item())
+        else:
+            tier, dtype = 2, _scalar_dtype(value)
+        current = tiers[tier]
+        tiers[tier] = dtype if current is None else promote_types(current, dtype)
+    return _combine(tiers[0], _combine(tiers[1], tiers[2]))
+
+
+def _combine(higher: dtypes.dtype | None, lower: dtypes.dtype | None) -> dtypes.dtype | None:
+    if higher is None:
+        return lower
+    if lower is None or higher.is_floating_point:
+        return higher
+    if higher.category == dtypes.BOOL or lower.category > higher.category:
+        return promote_types(higher, lower)
+    return higher
+
+
+# ---- dtype conversion and copies -------------------------------------------------------------
+
+
+class Cast(Op):
+    """x.to(dtype). Derivative: the gradient cast back to x's dtype (the engine casts)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, dtype: Any) -> Array:
+        ctx.dtype = dtype
+        return x.astype(dtype, copy=False) if x.dtype != dtype else x.copy()
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (g,)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return cast(t, from_numpy_dtype(ctx.dtype))
+
+    batch = elementwise_batch
+
+
+def cast(x: Any, dtype: dtypes.dtype) -> Any:
+    if x._array.dtype == dtype.numpy:
+        return x
+    return apply(Cast, (x,), dtype.numpy)
+
+
+class Clone(Op):
+    """A copy in new memory. Derivative: identity."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        return x.copy()
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (g,)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+def clone(input: Any, *, memory_format: Any = None) -> Any:  # noqa: A002
+    return apply(Clone, (input,))

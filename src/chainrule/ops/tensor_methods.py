@@ -1,0 +1,557 @@
+"""Tensor's math methods: the one table that binds the functions of `chainrule.ops` to Tensor.
+
+`Tensor` (chainrule/_tensor.py) sits below the ops, which import it to wrap their results; the
+ops cannot sit below Tensor's methods in turn. So the methods are written here, in the class
+body of `TensorMethods`, as they would be in Tensor's own (`__add__ = elementwise.add`), and
+`attach_methods` copies every one of them onto Tensor once, when chainrule is imported.
+`x.tanh()` and `chainrule.tanh(x)` are the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from chainrule._tensor import Tensor
+from chainrule.autograd import grad_mode
+from chainrule.backend import device, dtypes
+from chainrule.backend.dtypes import as_dtype
+from chainrule.errors import ShapeError
+from chainrule.ops import conversion, creation, elementwise, indexing, linalg, reduction, shape
+from chainrule.ops.arguments import normalize_size
+
+_LEGACY_TYPE_NAMES = {
+    "float16": "Half",
+    "float32": "Float",
+    "float64": "Double",
+    "uint8": "Byte",
+    "int8": "Char",
+    "int16": "Short",
+    "int32": "Int",
+    "int64": "Long",
+    "bool": "Bool",
+}
+
+
+class TensorMethods:
+    """Not a base class: the table of Tensor's methods, copied onto Tensor by `attach_methods`."""
+
+    # ---- views of the layout ------------------------------------------------------------
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        return shape.permute(self, *range(self._array.ndim - 1, -1, -1))
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802
+        if self._array.ndim < 2:
+            raise ShapeError(
+                "tensor.mT is only supported on matrices or batches of matrices. Got "
+                f"{self._array.ndim}-D tensor."
+            )
+        return shape.transpose(self, -2, -1)
+
+    @property
+    def H(self) -> Tensor:  # noqa: N802 - real dtypes only, so the conjugate is a no-op
+        return self.T
+
+    @property
+    def mH(self) -> Tensor:  # noqa: N802
+        return self.mT
+
+    # ---- conversions ----------------------------------------------------------------------
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """to(dtype), to(device), to(device, dtype), to(other): PyTorch's overloads."""
+        target_dtype = kwargs.get("dtype")
+        target_device = kwargs.get("device")
+        copy = kwargs.get("copy", False)
+        for arg in args:
+            if isinstance(arg, Tensor):
+                target_dtype, target_device = arg.dtype, arg.device
+            elif isinstance(arg, (str, device)):
+                target_device = arg
+            elif arg is not None:
+                target_dtype = arg
+        result = self
+        if target_device is not None:
+            result = creation.to_device(result, target_device)
+        if target_dtype is not None:
+            result = conversion.cast(result, as_dtype(target_dtype))
+        if copy and result is self:
+            result = self.clone()
+        return result
+
+    def type(self, dtype: Any = None) -> Any:
+        """Without an argument, PyTorch's legacy type name ('chainrule.FloatTensor')."""
+        if dtype is None:
+            return f"chainrule.{_LEGACY_TYPE_NAMES[self.dtype.name]}Tensor"
+        return self.to(dtype)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    def float(self) -> Tensor:
+        return conversion.cast(self, dtypes.float32)
+
+    def double(self) -> Tensor:
+        return conversion.cast(self, dtypes.float64)
+
+    def half(self) -> Tensor:
+        return conversion.cast(self, dtypes.float16)
+
+    def long(self) -> Tensor:
+        return conversion.cast(self, dtypes.int64)
+
+    def int(self) -> Tensor:
+        return conversion.cast(self, dtypes.int32)
+
+    def short(self) -> Tensor:
+        return conversion.cast(self, dtypes.int16)
+
+    def char(self) -> Tensor:
+        return conversion.cast(self, dtypes.int8)
+
+    def byte(self) -> Tensor:
+        return conversion.cast(self, dtypes.uint8)
+
+    def bool(self) -> Tensor:
+        return conversion.cast(self, dtypes.bool_)
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self, device: Any = None) -> Tensor:
+        return self.to("cuda" if device is None else device)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self._array.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(shape.unbind(self, 0))
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        return (creation.tensor_from_state, (self.tolist(), self.dtype.name, self._requires_grad))
+
+    # ---- in-place ops: the out-of-place op, written back by Tensor._inplace ----------------
+    def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return self._inplace("add_", elementwise.add, other, alpha=alpha)
+
+    def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return self._inplace("sub_", elementwise.sub, other, alpha=alpha)
+
+    def mul_(self, other: Any) -> Tensor:
+        return self._inplace("mul_", elementwise.mul, other)
+
+    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        return self._inplace("div_", elementwise.div, other, rounding_mode=rounding_mode)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        return self._inplace("pow_", elementwise.pow, exponent)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        return self._inplace("clamp_", elementwise.clamp, min, max)
+
+    clip_ = clamp_
+
+    def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
+        return self._inplace("copy_", elementwise.copy_from, src)
+
+    def zero_(self) -> Tensor:
+        return self._inplace("zero_", elementwise.fill_like, 0)
+
+    def fill_(self, value: Any) -> Tensor:
+        return self._inplace("fill_", elementwise.fill_like, value)
+
+    def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
+        return self._inplace("masked_fill_", indexing.masked_fill, mask, value)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._inplace("__setitem__", indexing.index_put, key, value)
+
+    def index_add_(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        return self._inplace("index_add_", indexing.index_add, dim, index, source, alpha=alpha)
+
+    def scatter_(self, dim: int, index: Tensor, src: Any, **kwargs: Any) -> Tensor:
+        return self._inplace("scatter_", indexing.scatter, dim, index, src, **kwargs)
+
+    def scatter_add_(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        return self._inplace("scatter_add_", indexing.scatter_add, dim, index, src)
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self.div_(other)
+
+    def __ipow__(self, other: Any) -> Tensor:
+        return self.pow_(other)
+
+    # ---- math: the functions of chainrule.ops ---------------------------------------------
+    __add__ = elementwise.add
+    __radd__ = elementwise.radd
+    __sub__ = elementwise.sub
+    __rsub__ = elementwise.rsub
+    __mul__ = elementwise.mul
+    __rmul__ = elementwise.rmul
+    __truediv__ = elementwise.div
+    __rtruediv__ = elementwise.rdiv
+    __floordiv__ = elementwise.floor_divide
+    __rfloordiv__ = elementwise.rfloordiv
+    __mod__ = elementwise.remainder
+    __rmod__ = elementwise.rremainder
+    __pow__ = elementwise.pow
+    __rpow__ = elementwise.rpow
+    __neg__ = elementwise.neg
+    __pos__ = elementwise.positive
+    __abs__ = elementwise.abs
+    __matmul__ = linalg.matmul
+    __rmatmul__ = linalg.rmatmul
+    __eq__ = elementwise.eq  # type: ignore[assignment]
+    __ne__ = elementwise.ne  # type: ignore[assignment]
+    __lt__ = elementwise.lt
+    __le__ = elementwise.le
+    __gt__ = elementwise.gt
+    __ge__ = elementwise.ge
+    __and__ = elementwise.bitwise_and
+    __rand__ = elementwise.bitwise_and
+    __or__ = elementwise.bitwise_or
+    __ror__ = elementwise.bitwise_or
+    __xor__ = elementwise.bitwise_xor
+    __rxor__ = elementwise.bitwise_xor
+    __invert__ = elementwise.bitwise_not
+    __getitem__ = indexing.getitem
+
+    add = elementwise.add
+    sub = elementwise.sub
+    subtract = elementwise.sub
+    mul = elementwise.mul
+    multiply = elementwise.mul
+    div = elementwise.div
+    divide = elementwise.div
+    true_divide = elementwise.div
+    floor_divide = elementwise.floor_divide
+    remainder = elementwise.remainder
+    fmod = elementwise.fmod
+    pow = elementwise.pow
+    neg = elementwise.neg
+    negative = elementwise.neg
+    reciprocal = elementwise.reciprocal
+    abs = elementwise.abs
+    absolute = elementwise.abs
+    sign = elementwise.sign
+    exp = elementwise.exp
+    exp2 = elementwise.exp2
+    expm1 = elementwise.expm1
+    log = elementwise.log
+    log1p = elementwise.log1p
+    log2 = elementwise.log2
+    log10 = elementwise.log10
+    sqrt = elementwise.sqrt
+    rsqrt = elementwise.rsqrt
+    square = elementwise.square
+    sin = elementwise.sin
+    cos = elementwise.cos
+    tan = elementwise.tan
+    asin = elementwise.asin
+    arcsin = elementwise.asin
+    acos = elementwise.acos
+    arccos = elementwise.acos
+    atan = elementwise.atan
+    arctan = elementwise.atan
+    atan2 = elementwise.atan2
+    arctan2 = elementwise.atan2
+    sinh = elementwise.sinh
+    asinh = elementwise.asinh
+    arcsinh = elementwise.asinh
+    acosh = elementwise.acosh
+    arccosh = elementwise.acosh
+    atanh = elementwise.atanh
+    arctanh = elementwise.atanh
+    sinc = elementwise.sinc
+    logaddexp = elementwise.logaddexp
+    logaddexp2 = elementwise.logaddexp2
+    hypot = elementwise.hypot
+    deg2rad = elementwise.deg2rad
+    rad2deg = elementwise.rad2deg
+    cosh = elementwise.cosh
+    tanh = elementwise.tanh
+    erf = elementwise.erf
+    sigmoid = elementwise.sigmoid
+    logit = elementwise.logit
+    relu = elementwise.relu
+    clamp = elementwise.clamp
+    clip = elementwise.clamp
+    maximum = elementwise.maximum
+    minimum = elementwise.minimum
+    where = elementwise.tensor_where
+    lerp = elementwise.lerp
+    floor = elementwise.floor
+    ceil = elementwise.ceil
+    round = elementwise.round
+    trunc = elementwise.trunc
+    frac = elementwise.frac
+    eq = elementwise.eq
+    ne = elementwise.ne
+    lt = elementwise.lt
+    le = elementwise.le
+    gt = elementwise.gt
+    ge = elementwise.ge
+    greater = elementwise.gt
+    less = elementwise.lt
+    logical_and = elementwise.logical_and
+    logical_or = elementwise.logical_or
+    logical_not = elementwise.logical_not
+    logical_xor = elementwise.logical_xor
+    isnan = elementwise.isnan
+    isinf = elementwise.isinf
+    isfinite = elementwise.isfinite
+    allclose = elementwise.allclose
+    isclose = elementwise.isclose
+    equal = elementwise.equal
+    clone = conversion.clone
+    nan_to_num = elementwise.nan_to_num
+
+    sum = reduction.sum
+    mean = reduction.mean
+    prod = reduction.prod
+    max = reduction.max
+    min = reduction.min
+    amax = reduction.amax
+    amin = reduction.amin
+    argmax = reduction.argmax
+    argmin = reduction.argmin
+    var = reduction.var
+    std = reduction.std
+    norm = reduction.norm
+    logsumexp = reduction.logsumexp
+    cumsum = reduction.cumsum
+    cumprod = reduction.cumprod
+    all = reduction.all
+    any = reduction.any
+    sort = reduction.sort
+    argsort = reduction.argsort
+    topk = reduction.topk
+    kthvalue = reduction.kthvalue
+    median = reduction.median
+    softmax = reduction.softmax
+    log_softmax = reduction.log_softmax
+    count_nonzero = reduction.count_nonzero
+    nansum = reduction.nansum
+    nanmean = reduction.nanmean
+    aminmax = reduction.aminmax
+    logcumsumexp = reduction.logcumsumexp
+    cummax = reduction.cummax
+    cummin = reduction.cummin
+    msort = reduction.msort
+    nanmedian = reduction.nanmedian
+    quantile = reduction.quantile
+    nanquantile = reduction.nanquantile
+    dist = reduction.dist
+
+    matmul = linalg.matmul
+    mm = linalg.mm
+    bmm = linalg.bmm
+    dot = linalg.dot
+    outer = linalg.outer
+    trace = linalg.trace
+    diagonal = linalg.diagonal
+    tril = linalg.tril
+    triu = linalg.triu
+    det = linalg.det
+    inverse = linalg.inv
+
+    reshape = shape.reshape
+    view = shape.view
+    view_as = shape.view_as
+    reshape_as = shape.reshape_as
+    flatten = shape.flatten
+    unflatten = shape.unflatten
+    squeeze = shape.squeeze
+    unsqueeze = shape.unsqueeze
+    transpose = shape.transpose
+    swapaxes = shape.swapaxes
+    t = shape.t
+    permute = shape.permute
+    movedim = shape.movedim
+    moveaxis = shape.movedim
+    expand = shape.expand
+    expand_as = shape.expand_as
+    broadcast_to = shape.broadcast_to
+    repeat = shape.repeat
+    tile = shape.tile
+    flip = shape.flip
+    roll = shape.roll
+    split = shape.split
+    chunk = shape.chunk
+    unbind = shape.unbind
+    narrow = indexing.narrow
+    contiguous = shape.contiguous
+    ravel = shape.ravel
+    swapdims = shape.transpose
+    fliplr = shape.fliplr
+    flipud = shape.flipud
+    rot90 = shape.rot90
+    select = indexing.select
+    tensor_split = indexing.tensor_split
+    hsplit = indexing.hsplit
+    vsplit = indexing.vsplit
+    dsplit = indexing.dsplit
+    repeat_interleave = indexing.repeat_interleave
+    diff = indexing.diff
+    diagflat = linalg.diagflat
+
+    gather = indexing.gather
+    scatter = indexing.scatter
+    scatter_add = indexing.scatter_add
+    index_select = indexing.index_select
+    index_add = indexing.index_add
+    masked_fill = indexing.masked_fill
+    take_along_dim = indexing.take_along_dim
+    nonzero = elementwise.nonzero
+    argwhere = elementwise.argwhere
+    take = indexing.take
+    masked_select = indexing.masked_select
+    index_put = indexing.index_put
+    unique = indexing.unique
+    unique_consecutive = indexing.unique_consecutive
+    histc = indexing.histc
+
+    fmax = elementwise.fmax
+    fmin = elementwise.fmin
+    float_power = elementwise.float_power
+    signbit = elementwise.signbit
+    bitwise_and = elementwise.bitwise_and
+    bitwise_or = elementwise.bitwise_or
+    bitwise_xor = elementwise.bitwise_xor
+    bitwise_not = elementwise.bitwise_not
+    greater_equal = elementwise.ge
+    less_equal = elementwise.le
+    not_equal = elementwise.ne
+    positive = elementwise.positive
+    fix = elementwise.trunc
+    sgn = elementwise.sgn
+    erfc = elementwise.erfc
+    xlogy = elementwise.xlogy
+    copysign = elementwise.copysign
+    ldexp = elementwise.ldexp
+    frexp = elementwise.frexp
+    heaviside = elementwise.heaviside
+    isposinf = elementwise.isposinf
+    isneginf = elementwise.isneginf
+    isreal = elementwise.isreal
+    is_complex = elementwise.is_complex
+
+    addmm = linalg.addmm
+    diag = linalg.diag
+    diag_embed = linalg.diag_embed
+    ger = linalg.outer
+    inner = linalg.inner
+    mv = linalg.mv
+    vdot = linalg.vdot
+    logdet = linalg.logdet
+    slogdet = linalg.slogdet
+    matrix_power = linalg.matrix_power
+    addcmul = linalg.addcmul
+    addcdiv = linalg.addcdiv
+    addmv = linalg.addmv
+    addr = linalg.addr
+    baddbmm = linalg.baddbmm
+    addbmm = linalg.addbmm
+    kron = linalg.kron
+    cross = linalg.cross
+
+    # ---- the rest of PyTorch's methods ------------------------------------------------------
+    def multinomial(
+        self, num_samples: int, replacement: bool = False, *, generator: Any = None
+    ) -> Tensor:
+        return creation.multinomial(self, num_samples, replacement, generator=generator)
+
+    def bernoulli(self, p: Any = None, *, generator: Any = None) -> Tensor:
+        return creation.bernoulli(self, p, generator=generator)
+
+    def index_put_(self, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
+        return self._inplace(
+            "index_put_", indexing.index_put, indices, values, accumulate=accumulate
+        )
+
+    def clamp_min(self, min: Any) -> Tensor:  # noqa: A002
+        return elementwise.clamp(self, min=min)
+
+    def clamp_max(self, max: Any) -> Tensor:  # noqa: A002
+        return elementwise.clamp(self, max=max)
+
+    def sum_to_size(self, *size: Any) -> Tensor:
+        return shape.sum_to(self, normalize_size(size))
+
+    def new_tensor(self, data: Any, **kwargs: Any) -> Tensor:
+        return creation.tensor(data, dtype=kwargs.get("dtype", self.dtype), device=self.device)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, **kwargs: Any) -> Tensor:
+        return creation.zeros(*size, dtype=dtype or self.dtype, device=self.device)
+
+    def new_ones(self, *size: Any, dtype: Any = None, **kwargs: Any) -> Tensor:
+        return creation.ones(*size, dtype=dtype or self.dtype, device=self.device)
+
+    def new_full(self, size: Any, fill_value: Any, dtype: Any = None, **kwargs: Any) -> Tensor:
+        return creation.full(size, fill_value, dtype=dtype or self.dtype, device=self.device)
+
+    def new_empty(self, *size: Any, dtype: Any = None, **kwargs: Any) -> Tensor:
+        return creation.empty(*size, dtype=dtype or self.dtype, device=self.device)
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
+        with grad_mode.no_grad():
+            return self.copy_(creation.rand_like(self, generator=generator) * (b - a) + a)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
+        with grad_mode.no_grad():
+            return self.copy_(creation.randn_like(self, generator=generator) * std + mean)
+
+    def bernoulli_(self, p: float = 0.5, generator: Any = None) -> Tensor:
+        with grad_mode.no_grad():
+            return self.copy_(creation.rand_like(self, generator=generator) < p)
+
+
+def _inplace_method(name: str, function: Callable) -> Callable:
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return self._inplace(name, function, *args, **kwargs)
+
+    method.__name__ = name
+    method.__qualname__ = f"Tensor.{name}"
+    method.__doc__ = f"In-place `{name[:-1]}`: the result is written into this tensor's memory."
+    return method
+
+
+# `x.exp_()` and friends: the out-of-place op, written back by Tensor._inplace (which checks
+# leaves, views and dtypes, and records history when needed).
+_ELEMENTWISE_INPLACE = (
+    "abs absolute acos acosh arccos arccosh arcsin arcsinh arctan arctan2 arctanh asin asinh "
+    "atan atan2 atanh ceil cos cosh cumprod cumsum deg2rad hypot rad2deg sinc "
+    "divide eq erf exp exp2 expm1 floor floor_divide fmod frac ge greater gt le lerp less log "
+    "log10 log1p log2 logical_and logical_not logical_or logical_xor logit lt multiply "
+    "nan_to_num ne neg negative reciprocal relu remainder round rsqrt sigmoid sign sin sinh sqrt "
+    "square subtract tan tanh tril triu true_divide trunc clamp_min clamp_max "
+    "copysign erfc ldexp sgn xlogy"
+).split()
+
+
+# What Python puts in every class body, not methods. `__hash__` is among them: a class body that
+# defines `__eq__` gets `__hash__ = None`, and Tensor keeps its own identity hash.
+_CLASS_MACHINERY = frozenset(
+    ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__hash__")
+)
+
+
+def attach_methods() -> None:
+    """Copy the table onto Tensor, then add the `name_` in-place forms."""
+    for name, value in vars(TensorMethods).items():
+        if name not in _CLASS_MACHINERY:
+            setattr(Tensor, name, value)
+    for name in _ELEMENTWISE_INPLACE:
+        setattr(Tensor, name + "_", _inplace_method(name + "_", getattr(Tensor, name)))
+
+
+attach_methods()
