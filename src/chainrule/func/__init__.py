@@ -13,6 +13,10 @@ each op's jvp rule running next to its forward. The two compose: `hessian` is
 Inputs may be tensors, NumPy arrays or Python numbers, in nested tuples / lists / dicts.
 Where an input was a NumPy array, the matching result is a NumPy array too, as HIPS autograd
 users expect.
+
+The transforms live in func/transforms.py, vmap in func/vmap.py, functional_call in
+func/stateless.py; func/functional.py holds torch.autograd.functional's API, whose public
+path is chainrule.autograd.functional.
 """
 
 from chainrule.func.pytree import tree_flatten, tree_map, tree_unflatten
