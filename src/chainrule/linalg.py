@@ -26,6 +26,7 @@ from chainrule.ops.linalg import (
 from chainrule.ops.linalg import linalg_cross as cross
 from chainrule.ops.linalg import linalg_diagonal as diagonal
 from chainrule.ops.linalg import linalg_norm as norm
+from chainrule.ops.reduction import vector_norm
 
 __all__ = [
     "LinAlgError",
@@ -43,14 +44,5 @@ __all__ = [
     "solve",
     "solve_triangular",
     "vecdot",
-    "vector_norm",  # noqa: F822 - resolved by __getattr__ below
+    "vector_norm",
 ]
-
-
-def __getattr__(name: str):  # noqa: ANN202 - PEP 562
-    """vector_norm is the reductions' (chainrule.ops.reduction), resolved on first use."""
-    if name == "vector_norm":
-        from chainrule.ops.reduction import vector_norm
-
-        return vector_norm
-    raise AttributeError(f"module 'chainrule.linalg' has no attribute {name!r}")

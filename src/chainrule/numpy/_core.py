@@ -5,6 +5,9 @@ without a copy, Python numbers stay "weak" (they never widen an array's dtype, a
 and the dtype of each result is the one NumPy itself would give: ufuncs ask NumPy's own loop
 resolution (`ufunc.resolve_dtypes`), other functions `numpy.result_type`. NumPy is the
 specification of this namespace, so it is imported here by name.
+
+The modules of the namespace import one way: _core <- _shape <- _math <- _reductions <-
+_products; _creation and linalg use _core only, _constants only NumPy.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+import chainrule.ops.shape as shp
 from chainrule._tensor import Tensor
 from chainrule.backend.dtypes import dtype as _chainrule_dtype
 from chainrule.backend.dtypes import from_numpy_dtype
@@ -80,8 +84,6 @@ def tensor_of(value: Any, name: str = "chainrule.numpy") -> Tensor:
 
 def stack_nested(value: Sequence, name: str) -> Tensor:
     """A nested sequence of Tensors and numbers as one Tensor of NumPy's common dtype."""
-    from chainrule.ops.shape import stack
-
     items = [tensor_of(item, name) for item in value]
     common = result_dtype(*items)
     items = [as_dtype(item, common) for item in items]
@@ -91,7 +93,7 @@ def stack_nested(value: Sequence, name: str) -> Tensor:
             f"{name}: setting an array element with a sequence: the nested sequences have "
             f"inhomogeneous shapes {sorted(shapes)}"
         )
-    return stack(items, 0)
+    return shp.stack(items, 0)
 
 
 def dtype_key(value: Any) -> Any:

@@ -24,6 +24,7 @@ from chainrule.numpy._core import (
     ufunc_operands,
     unsupported,
 )
+from chainrule.numpy._shape import nonzero
 from chainrule.ops.op import apply
 
 
@@ -224,8 +225,6 @@ def where(condition: Any, x: Any = NO_VALUE, y: Any = NO_VALUE) -> Any:
     """numpy.where(condition, x, y): x where condition, else y, differentiable in x and y;
     numpy.where(condition) alone is `nonzero(condition)`."""
     if x is NO_VALUE and y is NO_VALUE:
-        from chainrule.numpy._shape import nonzero
-
         return nonzero(condition)
     if x is NO_VALUE or y is NO_VALUE:
         raise ValueError("where: either both or neither of x and y should be given")

@@ -20,6 +20,7 @@ from chainrule.numpy._core import (
     tensor_of,
     unsupported,
 )
+from chainrule.numpy._reductions import sum as _sum
 
 
 def _tensordot(x: Tensor, y: Tensor, axes_x: Sequence[int], axes_y: Sequence[int]) -> Tensor:
@@ -129,8 +130,6 @@ def trace(
 ) -> Tensor:
     """numpy.trace: the sum along a diagonal (of every (axis1, axis2) plane)."""
     unsupported("trace", out=out)
-    from chainrule.numpy._reductions import sum as _sum
-
     return _sum(diagonal(a, offset, axis1, axis2), -1, dtype=dtype)
 
 

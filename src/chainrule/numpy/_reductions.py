@@ -27,6 +27,7 @@ from chainrule.numpy._core import (
     tensor_of,
     unsupported,
 )
+from chainrule.numpy._math import maximum, minimum
 from chainrule.ops.creation import full_like
 
 
@@ -139,8 +140,6 @@ def amax(
     """numpy.amax (numpy.max): ties share the gradient equally (PyTorch's amax convention,
     also HIPS autograd's)."""
     unsupported("amax", out=out, where=where)
-    from chainrule.numpy._math import maximum
-
     return _extreme("amax", red.amax, maximum, a, axis, keepdims, initial)
 
 
@@ -154,8 +153,6 @@ def amin(
 ) -> Tensor:
     """numpy.amin (numpy.min): ties share the gradient equally."""
     unsupported("amin", out=out, where=where)
-    from chainrule.numpy._math import minimum
-
     return _extreme("amin", red.amin, minimum, a, axis, keepdims, initial)
 
 

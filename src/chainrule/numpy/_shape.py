@@ -17,6 +17,7 @@ import chainrule.ops.indexing as idx
 import chainrule.ops.shape as shp
 from chainrule._tensor import Tensor
 from chainrule.numpy._core import (
+    as_dtype,
     normalize_axes,
     normalize_axis,
     promoted,
@@ -185,8 +186,6 @@ def _joined(name: str, arrays: Sequence[Any], dtype: Any) -> list[Tensor]:
     if not tensors:
         raise ValueError(f"{name}: need at least one array to {name}")
     if dtype is not None:
-        from chainrule.numpy._core import as_dtype
-
         return [as_dtype(t, dtype, name) for t in tensors]
     return promoted(*tensors, name=name)
 

@@ -1,0 +1,84 @@
+"""functional_call: call a module with some of its parameters and buffers replaced, as
+torch.func.functional_call (torch.nn.utils.stateless), so that a loss can be differentiated as
+a function of them.
+
+The module is only used through its methods (named_modules, get_submodule, the _parameters and
+_buffers tables), so this layer does not import chainrule.nn.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.func._inputs import as_tensor
+
+__all__ = ["functional_call"]
+
+
+def _with_tied_names(module: Any, dicts: dict) -> dict:
+    """Tied weights (one tensor under several names): a value given for one of the names
+    replaces the tensor under all of them, as torch.func.functional_call(tie_weights=True)."""
+    owners: dict[int, list[str]] = {}
+    for prefix, submodule in module.named_modules(remove_duplicate=False):
+        for table in (submodule._parameters, submodule._buffers):
+            for attribute, tensor in table.items():
+                if tensor is not None:
+                    name = f"{prefix}.{attribute}" if prefix else attribute
+                    owners.setdefault(id(tensor), []).append(name)
+    result = dict(dicts)
+    for names in owners.values():
+        given = [name for name in names if name in dicts]
+        if given:
+            for name in names:
+                result.setdefault(name, dicts[given[0]])
+    return result
+
+
+def functional_call(
+    module: Any,
+    parameter_and_buffer_dicts: Any,
+    args: Any = None,
+    kwargs: dict | None = None,
+    *,
+    tie_weights: bool = True,
+    strict: bool = False,
+) -> Any:
+    """Call `module` with its parameters and buffers replaced by the given tensors, so a loss
+    can be differentiated as a function of them. The module is restored afterwards."""
+    dicts = parameter_and_buffer_dicts
+    if isinstance(dicts, (tuple, list)):
+        merged: dict = {}
+        for item in dicts:
+            repeated = set(merged) & set(item)
+            if repeated:
+                raise ValueError(
+                    f"functional_call: {sorted(repeated)} appeared in multiple dictionaries"
+                )
+            merged.update(item)
+        dicts = merged
+    if strict:
+        expected = set(dict(module.named_parameters())) | set(dict(module.named_buffers()))
+        missing, unexpected = expected - set(dicts), set(dicts) - expected
+        if missing or unexpected:
+            raise KeyError(
+                f"functional_call: missing keys {sorted(missing)}, unexpected {sorted(unexpected)}"
+            )
+    if tie_weights:
+        dicts = _with_tied_names(module, dicts)
+    saved = []
+    try:
+        for name, value in dicts.items():
+            owner_path, _, attribute = name.rpartition(".")
+            owner = module.get_submodule(owner_path) if owner_path else module
+            table = owner._parameters if attribute in owner._parameters else owner._buffers
+            if attribute not in table:
+                raise KeyError(
+                    f"functional_call: {type(module).__name__} has no parameter or buffer {name!r}"
+                )
+            saved.append((table, attribute, table[attribute]))
+            table[attribute] = as_tensor(value)
+        positional = () if args is None else args if isinstance(args, tuple) else (args,)
+        return module(*positional, **(kwargs or {}))
+    finally:
+        for table, attribute, original in reversed(saved):
+            table[attribute] = original

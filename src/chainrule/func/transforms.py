@@ -1,0 +1,461 @@
+"""torch.func's differentiation transforms: grad, grad_and_value, vjp, jacrev (reverse mode)
+and jvp, linearize, jacfwd, hessian (forward mode).
+
+Reverse transforms run on the same recording engine as `backward()`, differentiating with
+respect to fresh aliases of their inputs; forward transforms push tangents through dual
+tensors (chainrule.autograd.forward_ad), one dual level at a time.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from chainrule._tensor import Tensor
+from chainrule.autograd import api, grad_mode
+from chainrule.autograd import forward_ad as fwAD
+from chainrule.backend import is_array
+from chainrule.errors import GradError, ShapeError
+from chainrule.func._inputs import (
+    argnums_tuple,
+    as_tensor,
+    detached,
+    differentiable_alias,
+    is_traced,
+    keep_graph,
+    output_tensors,
+    restore_kind,
+    restricted_to,
+    split_output,
+)
+from chainrule.func.pytree import tree_flatten, tree_map, tree_unflatten
+from chainrule.ops.creation import zeros, zeros_like
+from chainrule.ops.shape import stack
+
+__all__ = [
+    "grad",
+    "grad_and_value",
+    "hessian",
+    "jacfwd",
+    "jacrev",
+    "jvp",
+    "linearize",
+    "vjp",
+]
+
+
+# ---- reverse mode ----------------------------------------------------------------------------
+
+
+def grad_and_value(
+    func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False
+) -> Callable:
+    """Like `grad`, but the wrapped function returns `(gradient, value)` (or
+    `(gradient, (value, aux))` with has_aux)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        numbers = argnums_tuple(argnums, len(args))
+        originals = [args[n] for n in numbers]
+        flat = [tree_flatten(a) for a in originals]
+        keep = keep_graph([leaf for leaves, _ in flat for leaf in leaves])
+        aliases = [[differentiable_alias(leaf) for leaf in leaves] for leaves, _ in flat]
+        new_args = list(args)
+        for number, leaves, (_, spec) in zip(numbers, aliases, flat):
+            new_args[number] = tree_unflatten(leaves, spec)
+        with grad_mode.enable_grad():
+            output, aux = split_output(func(*new_args, **kwargs), has_aux, "grad")
+            if not isinstance(output, Tensor) or output.numel() != 1:
+                shape = getattr(output, "shape", type(output).__name__)
+                raise ShapeError(f"grad: f must return a scalar tensor, got {shape}")
+            wanted = [leaf for leaves in aliases for leaf in leaves]
+            grads = (
+                api.grad(
+                    output, wanted, create_graph=keep, allow_unused=True, materialize_grads=True
+                )
+                if output.requires_grad
+                else [zeros_like(w) for w in wanted]
+            )
+        results, position = [], 0
+        for leaves, spec in flat:
+            count = len(leaves)
+            chunk = [restore_kind(g, o) for g, o in zip(grads[position : position + count], leaves)]
+            results.append(tree_unflatten(chunk, spec))
+            position += count
+        gradient = results[0] if isinstance(argnums, int) else tuple(results)
+        value = output if keep else detached(output)
+        if has_aux and not keep:
+            aux = tree_map(detached, aux)
+        return (gradient, (value, aux)) if has_aux else (gradient, value)
+
+    return wrapper
+
+
+def grad(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable:
+    """The gradient of a scalar function with respect to argument(s) `argnums`.
+
+    >>> import chainrule
+    >>> from chainrule.func import grad
+    >>> grad(lambda x: (x ** 3).sum())(chainrule.tensor([1.0, 2.0]))
+    tensor([ 3., 12.])
+    >>> grad(grad(lambda x: x ** 3))(chainrule.tensor(2.0))   # 6x
+    tensor(12.)
+    """
+    inner = grad_and_value(func, argnums, has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        gradient, value = inner(*args, **kwargs)
+        return (gradient, value[1]) if has_aux else gradient
+
+    return wrapper
+
+
+def _vjp_tensors(func: Callable, primals: tuple, has_aux: bool) -> tuple:
+    """vjp's work: (output, aux, vjp_fn returning one flat list of Tensors per primal, the
+    primals' flattened leaves and specs, keep)."""
+    flat = [tree_flatten(p) for p in primals]
+    keep = keep_graph([leaf for leaves, _ in flat for leaf in leaves])
+    aliases = [[differentiable_alias(leaf) for leaf in leaves] for leaves, _ in flat]
+    new_primals = [tree_unflatten(leaves, spec) for leaves, (_, spec) in zip(aliases, flat)]
+    with grad_mode.enable_grad():
+        output, aux = split_output(func(*new_primals), has_aux, "vjp")
+    out_leaves, out_spec = tree_flatten(output)
+    output_tensors(out_leaves, "vjp")
+    wanted = [leaf for leaves in aliases for leaf in leaves]
+
+    def vjp_flat(cotangents: Any) -> list:
+        cot_leaves, cot_spec = tree_flatten(cotangents)
+        if cot_spec != out_spec:
+            raise ShapeError("vjp: the cotangents must have the same structure as the output")
+        pairs = []
+        for index, (o, c) in enumerate(zip(out_leaves, cot_leaves)):
+            cotangent = as_tensor(c)
+            if tuple(cotangent.shape) != tuple(o.shape):
+                raise ShapeError(
+                    f"vjp: cotangent {index} has shape {tuple(cotangent.shape)} for an output "
+                    f"of shape {tuple(o.shape)}"
+                )
+            if o.requires_grad:
+                pairs.append((o, cotangent))
+        if not pairs:
+            return [zeros_like(w) for w in wanted]
+        with grad_mode.enable_grad():
+            return list(
+                api.grad(
+                    [o for o, _ in pairs],
+                    wanted,
+                    [c for _, c in pairs],
+                    retain_graph=True,
+                    create_graph=keep or keep_graph(cot_leaves),
+                    allow_unused=True,
+                    materialize_grads=True,
+                )
+            )
+
+    return output, aux, vjp_flat, flat, keep
+
+
+def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
+    """`(output, vjp_fn)` (or `(output, vjp_fn, aux)`); `vjp_fn(cotangents)` gives a tuple with
+    one gradient (pytree) per primal.
+
+    >>> import chainrule
+    >>> from chainrule.func import vjp
+    >>> out, vjp_fn = vjp(lambda x: x ** 2, chainrule.tensor([1.0, 3.0]))
+    >>> vjp_fn(chainrule.ones(2))
+    (tensor([2., 6.]),)
+    """
+    output, aux, vjp_flat, flat, keep = _vjp_tensors(func, primals, has_aux)
+
+    def vjp_fn(cotangents: Any) -> tuple:
+        grads = vjp_flat(cotangents)
+        results, position = [], 0
+        for leaves, spec in flat:
+            chunk = [
+                restore_kind(g, o) for g, o in zip(grads[position : position + len(leaves)], leaves)
+            ]
+            results.append(tree_unflatten(chunk, spec))
+            position += len(leaves)
+        return tuple(results)
+
+    result_output = output if keep else tree_map(detached, output)
+    if has_aux:
+        return result_output, vjp_fn, (aux if keep else tree_map(detached, aux))
+    return result_output, vjp_fn
+
+
+def _jacobian_tree(
+    blocks: list, out_spec: Any, in_flat: list, argnums: int | tuple[int, ...]
+) -> Any:
+    """Arrange blocks[o][i] (output leaf o by input leaf i, input leaves of every argument in
+    order) as torch.func does: the output's structure, each leaf holding the input's
+    structure (a tuple of them, one per argument, when argnums is a tuple)."""
+    per_output = []
+    for row in blocks:
+        pieces, position = [], 0
+        for leaves, spec in in_flat:
+            chunk = [
+                restore_kind(block, original)
+                for block, original in zip(row[position : position + len(leaves)], leaves)
+            ]
+            pieces.append(tree_unflatten(chunk, spec))
+            position += len(leaves)
+        per_output.append(pieces[0] if isinstance(argnums, int) else tuple(pieces))
+    return tree_unflatten(per_output, out_spec)
+
+
+def jacrev(
+    func: Callable,
+    argnums: int | tuple[int, ...] = 0,
+    *,
+    has_aux: bool = False,
+    chunk_size: int | None = None,
+    _preallocate_and_copy: bool = False,
+) -> Callable:
+    """The Jacobian by reverse mode: one vjp per output element. For each output leaf and
+    input leaf its shape is output.shape + input.shape, as in torch.func.
+
+    >>> import chainrule
+    >>> from chainrule.func import jacrev
+    >>> jacrev(lambda x: x ** 2)(chainrule.tensor([1.0, 3.0]))
+    tensor([[2., 0.],
+            [0., 6.]])
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        numbers = argnums_tuple(argnums, len(args))
+        restricted = restricted_to(func, args, kwargs, numbers)
+        output, aux, vjp_flat, in_flat, keep = _vjp_tensors(
+            restricted, tuple(args[n] for n in numbers), has_aux
+        )
+        out_leaves, out_spec = tree_flatten(output)
+        in_leaves = [as_tensor(leaf) for leaves, _ in in_flat for leaf in leaves]
+        blocks = []
+        for index, out in enumerate(out_leaves):
+            rows = []
+            for element in range(out.numel()):
+                cotangents = [zeros_like(o) for o in out_leaves]
+                cotangents[index].view(-1)[element] = 1.0
+                rows.append(vjp_flat(tree_unflatten(cotangents, out_spec)))
+            row_blocks = []
+            for position, leaf in enumerate(in_leaves):
+                shape = tuple(out.shape) + tuple(leaf.shape)
+                if rows:
+                    stacked = stack([row[position] for row in rows])
+                else:
+                    stacked = zeros(shape, dtype=out.dtype)
+                row_blocks.append(stacked.reshape(shape))
+            blocks.append(row_blocks)
+        jacobian = _jacobian_tree(blocks, out_spec, in_flat, argnums)
+        if has_aux:
+            return jacobian, (aux if keep else tree_map(detached, aux))
+        return jacobian
+
+    return wrapper
+
+
+# ---- forward mode ----------------------------------------------------------------------------
+
+
+def _refuse_nested(name: str) -> None:
+    if fwAD.current_level() is not None:
+        raise GradError(
+            f"{name}: nested forward-mode transforms (jvp or jacfwd inside jvp, jacfwd, hessian "
+            "or a dual_level) are not supported; use jacrev for the inner or the outer one"
+        )
+
+
+def _jvp_flat(func: Callable, primals: tuple, tangents: tuple, has_aux: bool, name: str) -> tuple:
+    """(output, output tangent leaves, aux): func at dual inputs, one dual level."""
+    if not isinstance(primals, tuple):
+        raise TypeError(
+            f"{name}(f, primals, tangents): expected primals to be a tuple, e.g. (x,), so "
+            "that f(*primals) is valid"
+        )
+    if not isinstance(tangents, tuple):
+        raise TypeError(f"{name}(f, primals, tangents): expected tangents to be a tuple")
+    primal_leaves, primal_spec = tree_flatten(primals)
+    tangent_leaves, tangent_spec = tree_flatten(tangents)
+    if primal_spec != tangent_spec:
+        raise ShapeError(
+            f"{name}(f, primals, tangents): primals and tangents must have the same structure"
+        )
+    _refuse_nested(name)
+    with fwAD.dual_level():
+        duals = [
+            fwAD.make_dual(as_tensor(p), as_tensor(t))
+            for p, t in zip(primal_leaves, tangent_leaves)
+        ]
+        output, aux = split_output(func(*tree_unflatten(duals, primal_spec)), has_aux, name)
+        out_leaves, out_spec = tree_flatten(output)
+        output_tensors(out_leaves, name)
+        primals_out, tangents_out = [], []
+        for leaf in out_leaves:
+            primal, tangent = fwAD.unpack_dual(leaf)
+            primals_out.append(primal)
+            tangents_out.append(zeros_like(leaf) if tangent is None else tangent)
+        if has_aux:
+            aux = tree_map(_primal_of, aux)
+    return tree_unflatten(primals_out, out_spec), tangents_out, out_spec, aux
+
+
+def _primal_of(value: Any) -> Any:
+    return fwAD.unpack_dual(value).primal if isinstance(value, Tensor) else value
+
+
+def jvp(
+    func: Callable,
+    primals: tuple,
+    tangents: tuple,
+    *,
+    strict: bool = False,
+    has_aux: bool = False,
+) -> tuple:
+    """`(func(*primals), J tangents)` (plus aux with has_aux): the Jacobian-vector product in
+    one forward pass, each op's tangent computed next to its value.
+
+    >>> import chainrule
+    >>> from chainrule.func import jvp
+    >>> jvp(lambda x: x ** 3, (chainrule.tensor([1.0, 2.0]),), (chainrule.ones(2),))
+    (tensor([1., 8.]), tensor([ 3., 12.]))
+    """
+    output, tangent_leaves, out_spec, aux = _jvp_flat(func, primals, tangents, has_aux, "jvp")
+    tangent_out = tree_unflatten(tangent_leaves, out_spec)
+    if _all_numpy(primals):  # NumPy in, NumPy out
+        output, tangent_out = tree_map(_as_numpy, output), tree_map(_as_numpy, tangent_out)
+    return (output, tangent_out, aux) if has_aux else (output, tangent_out)
+
+
+def _all_numpy(tree: Any) -> bool:
+    leaves = tree_flatten(tree)[0]
+    return bool(leaves) and all(is_array(leaf) for leaf in leaves)
+
+
+def _as_numpy(value: Any) -> Any:
+    if isinstance(value, Tensor) and not is_traced(value):
+        return value.numpy()
+    return value
+
+
+def linearize(func: Callable, *primals: Any) -> tuple:
+    """`(func(*primals), jvp_fn)`: jvp_fn(*tangents) is the jvp of func at these primals
+    (torch.func.linearize). Each call runs one forward pass with tangents.
+
+    >>> import chainrule
+    >>> from chainrule.func import linearize
+    >>> out, jvp_fn = linearize(chainrule.sin, chainrule.tensor([0.0, 1.0]))
+    >>> jvp_fn(chainrule.ones(2))
+    tensor([1.0000, 0.5403])
+    """
+    primal_leaves, primal_spec = tree_flatten(primals)
+    output = func(*tree_unflatten([as_tensor(p) for p in primal_leaves], primal_spec))
+    output_tensors(tree_flatten(output)[0], "linearize")
+    if _all_numpy(primals):
+        output = tree_map(_as_numpy, output)
+
+    def jvp_fn(*tangents: Any) -> Any:
+        tangent_leaves, tangent_spec = tree_flatten(tangents)
+        if tangent_spec != primal_spec:
+            raise ShapeError("linearize: jvp_fn expects tangents with the primals' structure")
+        for index, (p, t) in enumerate(zip(primal_leaves, tangent_leaves)):
+            if tuple(as_tensor(t).shape) != tuple(as_tensor(p).shape):
+                raise ShapeError(
+                    f"linearize: tangent {index} has shape {tuple(as_tensor(t).shape)} for a "
+                    f"primal of shape {tuple(as_tensor(p).shape)}"
+                )
+        return jvp(func, primals, tangents)[1]
+
+    return output, jvp_fn
+
+
+def jacfwd(
+    func: Callable,
+    argnums: int | tuple[int, ...] = 0,
+    has_aux: bool = False,
+    *,
+    randomness: str = "error",
+) -> Callable:
+    """The Jacobian by forward mode: one jvp per input element (cheaper than jacrev when the
+    inputs are fewer than the outputs). Shapes and structure as jacrev.
+
+    >>> import chainrule
+    >>> from chainrule.func import jacfwd
+    >>> jacfwd(lambda x: x.sum() * x)(chainrule.tensor([1.0, 2.0]))
+    tensor([[4., 1.],
+            [2., 5.]])
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        numbers = argnums_tuple(argnums, len(args))
+        restricted = restricted_to(func, args, kwargs, numbers)
+        in_flat = [tree_flatten(args[n]) for n in numbers]
+        in_leaves = [as_tensor(leaf) for leaves, _ in in_flat for leaf in leaves]
+        for leaf in in_leaves:
+            if not leaf.is_floating_point():
+                raise TypeError(
+                    f"jacfwd: can only differentiate with respect to floating tensors, got "
+                    f"{leaf.dtype}"
+                )
+        primals = tuple(
+            tree_unflatten(_leaves_of(in_leaves, in_flat, i), spec)
+            for i, (_, spec) in enumerate(in_flat)
+        )
+        zero_tangents = [zeros_like(leaf) for leaf in in_leaves]
+        columns: list[list] = []  # columns[i][e]: the output tangent leaves for element e of i
+        output = aux = out_spec = None
+        for position, leaf in enumerate(in_leaves):
+            columns.append([])
+            for element in range(leaf.numel()):
+                basis = list(zero_tangents)
+                one_hot = zeros(leaf.numel(), dtype=leaf.dtype)
+                one_hot[element] = 1.0
+                basis[position] = one_hot.reshape(leaf.shape)
+                tangents = tuple(
+                    tree_unflatten(_leaves_of(basis, in_flat, i), spec)
+                    for i, (_, spec) in enumerate(in_flat)
+                )
+                output, tangent_leaves, out_spec, aux = _jvp_flat(
+                    restricted, primals, tangents, has_aux, "jacfwd"
+                )
+                columns[-1].append(tangent_leaves)
+        if out_spec is None:  # no input element at all: evaluate once for the output's shape
+            output, aux = split_output(restricted(*primals), has_aux, "jacfwd")
+        out_leaves, out_spec = tree_flatten(output)
+        blocks = []
+        for index, out in enumerate(output_tensors(out_leaves, "jacfwd")):
+            row = []
+            for leaf, column in zip(in_leaves, columns):
+                shape = tuple(out.shape) + tuple(leaf.shape)
+                if column:
+                    stacked = stack([tangents[index] for tangents in column], dim=-1)
+                else:
+                    stacked = zeros(shape, dtype=out.dtype)
+                row.append(stacked.reshape(shape))
+            blocks.append(row)
+        jacobian = _jacobian_tree(blocks, out_spec, in_flat, argnums)
+        return (jacobian, aux) if has_aux else jacobian
+
+    return wrapper
+
+
+def _leaves_of(flat_leaves: list, in_flat: list, argument: int) -> list:
+    """The leaves of argument `argument` within the leaves of every argument, in order."""
+    start = sum(len(leaves) for leaves, _ in in_flat[:argument])
+    return flat_leaves[start : start + len(in_flat[argument][0])]
+
+
+def hessian(func: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
+    """The Hessian of a scalar function: jacfwd(jacrev(func)), forward over reverse, so each
+    column costs about one gradient (as torch.func.hessian).
+
+    >>> import chainrule
+    >>> from chainrule.func import hessian
+    >>> hessian(lambda x: (x ** 3).sum())(chainrule.tensor([1.0, 2.0]))
+    tensor([[ 6.,  0.],
+            [ 0., 12.]])
+    """
+    return jacfwd(jacrev(func, argnums), argnums)

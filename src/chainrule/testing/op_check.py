@@ -1,0 +1,564 @@
+"""check_op: the one gradient checker every op is tested with (chainrule.testing).
+
+For each input shape set, `check_op` draws float64 inputs inside the spec's domains and checks:
+  1. the value against a reference (PyTorch, when the spec names a torch function);
+  2. the vjp with a *random* cotangent c against the reference's, and against central finite
+     differences through the inner-product identity <t, vjp(c)> = d/de <f(x + e t), c>;
+  3. the second derivative: d/dx <vjp(x, c), w> against the reference's double backward and
+     against finite differences of the vjp in a random direction;
+  4. the same in float32 (value and dtype), and on non-contiguous (transposed) inputs;
+  5. forward mode (unless `forward_mode=False`): with the random directions t of 2 as tangents
+     of dual inputs (chainrule.autograd.forward_ad), the output tangents must satisfy
+     <jvp(t), c> = <t, vjp(c)> with the same c, match the finite difference of <f(x + e t), c>,
+     and match torch.func.jvp elementwise; with and without inputs that require grad (the two
+     paths of `apply`). Where PyTorch's own jvp is not the transpose of its vjp (tie
+     conventions), either of the two conventions is accepted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from chainrule.autograd import api
+from chainrule.autograd import forward_ad as fwAD
+from chainrule.autograd.grad_mode import no_grad
+from chainrule.ops.creation import from_numpy
+from chainrule.testing.op_spec import OpSpec
+
+__all__ = ["check_op"]
+
+
+def _torch() -> Any:
+    """PyTorch, the reference the checks compare against: an optional, test-only dependency,
+    loaded only when a spec names a torch function."""
+    try:
+        import torch
+    except ImportError as error:
+        raise ModuleNotFoundError(
+            "chainrule.testing.check_op compares against PyTorch (the spec names a torch_fn): "
+            "pip install torch",
+            name="torch",
+        ) from error
+    return torch
+
+
+def _draw_inputs(spec: OpSpec, shapes: tuple, rng: np.random.Generator) -> tuple:
+    if spec.make_inputs is not None:
+        return tuple(np.asarray(a) for a in spec.make_inputs(rng))
+    domains = spec.domains or [(-2.0, 2.0)] * len(shapes)
+    return tuple(
+        np.asarray(rng.uniform(low, high, size=shape), dtype=np.float64)
+        for shape, (low, high) in zip(shapes, domains)
+    )
+
+
+def _flatten_outputs(outputs: Any) -> list:
+    if isinstance(outputs, (tuple, list)):
+        flat = []
+        for item in outputs:
+            flat.extend(_flatten_outputs(item))
+        return flat
+    return [outputs]
+
+
+def _float_outputs(outputs: list) -> list:
+    return [o for o in outputs if o is not None and o.dtype.is_floating_point]
+
+
+def _to_numpy(value: Any) -> np.ndarray:
+    if hasattr(value, "detach"):
+        value = value.detach()
+    if type(value).__module__.startswith("torch"):
+        return np.asarray(value.numpy(force=True))  # force: torch's ZeroTensor has no storage
+    if hasattr(value, "numpy"):
+        return np.asarray(value.numpy())
+    return np.asarray(value)
+
+
+def _assert_close(
+    name: str, what: str, actual: Any, expected: Any, atol: float, rtol: float
+) -> None:
+    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    if actual.shape != expected.shape:
+        raise AssertionError(f"{name}: {what}: shape {actual.shape} != expected {expected.shape}")
+    if not np.allclose(actual, expected, atol=atol, rtol=rtol, equal_nan=True):
+        worst = np.nanmax(np.abs(actual - expected)) if actual.size else 0.0
+        raise AssertionError(
+            f"{name}: {what} differs (max abs error {worst:.3g})\nactual:\n{actual}\n"
+            f"expected:\n{expected}"
+        )
+
+
+def _chainrule_inputs(arrays: tuple, dtype: str = "float64", transpose: bool = False) -> list:
+    tensors = []
+    for array in arrays:
+        if array.dtype.kind == "f":
+            array = array.astype(dtype)
+            if transpose and array.ndim >= 2:
+                array = np.ascontiguousarray(np.swapaxes(array, -1, -2)).swapaxes(-1, -2)
+            tensors.append(from_numpy(array).requires_grad_(True))
+        else:
+            tensors.append(from_numpy(array.copy()))
+    return tensors
+
+
+def _torch_inputs(arrays: tuple, dtype: str = "float64") -> list:
+    torch = _torch()
+    tensors = []
+    for array in arrays:
+        if array.dtype.kind == "f":
+            tensors.append(torch.from_numpy(array.astype(dtype).copy()).requires_grad_(True))
+        else:
+            tensors.append(torch.from_numpy(array.copy()))
+    return tensors
+
+
+def _vjp(outputs: list, inputs: list, cotangents: list, create_graph: bool) -> list:
+    wanted = [t for t in inputs if t.requires_grad]
+    pairs = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
+    if not pairs or not wanted:
+        return [None] * len(wanted)
+    grads = api.grad(
+        [o for o, _ in pairs],
+        wanted,
+        [c for _, c in pairs],
+        create_graph=create_graph,
+        allow_unused=True,
+    )
+    return list(grads)
+
+
+def _torch_vjp(outputs: list, inputs: list, cotangents: list, create_graph: bool) -> list:
+    torch = _torch()
+    wanted = [t for t in inputs if t.requires_grad]
+    pairs = [(o, c) for o, c in zip(outputs, cotangents) if o.requires_grad]
+    if not pairs or not wanted:
+        return [None] * len(wanted)
+    return list(
+        torch.autograd.grad(
+            [o for o, _ in pairs],
+            wanted,
+            [c for _, c in pairs],
+            create_graph=create_graph,
+            allow_unused=True,
+        )
+    )
+
+
+def _inner(values: list, others: list) -> float:
+    total = 0.0
+    for value, other in zip(values, others):
+        if value is not None and other is not None:
+            total += float(np.sum(_to_numpy(value) * _to_numpy(other)))
+    return total
+
+
+def check_op(spec: OpSpec, seed: int = 0) -> None:
+    """Run every check in the module docstring for every shape case; raise AssertionError."""
+    rng = np.random.default_rng(seed)
+    cases = spec.shapes if spec.make_inputs is None else spec.shapes[:1] or [()]
+    for case_number, case in enumerate(cases):
+        arrays = _draw_inputs(spec, case, rng)
+        label = f"{spec.name}{tuple(a.shape for a in arrays)}"
+        inputs = _chainrule_inputs(arrays)
+        all_outputs = _flatten_outputs(spec.fn(*inputs, **spec.kwargs))
+        outputs = _float_outputs(all_outputs)
+
+        torch_outputs = torch_inputs = torch_grads = None
+        if spec.torch_fn is not None:
+            torch_inputs = _torch_inputs(arrays)
+            torch_all = _flatten_outputs(spec.torch_fn(*torch_inputs, **spec.kwargs))
+            if len(torch_all) != len(all_outputs):
+                raise AssertionError(
+                    f"{label}: {len(all_outputs)} outputs, torch gives {len(torch_all)}"
+                )
+            for index, (mine, theirs) in enumerate(zip(all_outputs, torch_all)):
+                _assert_close(
+                    label,
+                    f"value of output {index}",
+                    _to_numpy(mine),
+                    _to_numpy(theirs),
+                    spec.atol,
+                    spec.rtol,
+                )
+            torch_outputs = [o for o in torch_all if o.dtype.is_floating_point]
+
+        cotangents_np = [rng.standard_normal(o.shape) for o in outputs]
+        cotangents = [from_numpy(c.copy()) for c in cotangents_np]
+        grads = _vjp(outputs, inputs, cotangents, create_graph=spec.second_order)
+        wanted = [t for t in inputs if t.requires_grad]
+
+        if torch_outputs is not None:
+            torch = _torch()
+            torch_cotangents = [torch.from_numpy(c.copy()) for c in cotangents_np]
+            torch_grads = _torch_vjp(
+                torch_outputs, torch_inputs, torch_cotangents, spec.second_order
+            )
+            for index, (mine, theirs) in enumerate(zip(grads, torch_grads)):
+                if theirs is None and mine is None:
+                    continue
+                expected = (
+                    _to_numpy(theirs) if theirs is not None else np.zeros(wanted[index].shape)
+                )
+                actual = _to_numpy(mine) if mine is not None else np.zeros(wanted[index].shape)
+                _assert_close(
+                    label, f"gradient of input {index}", actual, expected, spec.atol, spec.rtol
+                )
+
+        directions = numeric = None
+        if spec.finite_differences and wanted:
+            directions = [rng.standard_normal(t.shape) for t in wanted]
+            analytic = _inner(grads, directions)
+            numeric = _directional_difference(spec, arrays, directions, cotangents_np)
+            _assert_close(
+                label, "vjp vs finite differences", analytic, numeric, spec.fd_atol, spec.fd_rtol
+            )
+
+        second_order = None
+        if spec.second_order and wanted:
+            second_order = _check_second_order(
+                spec, label, arrays, inputs, grads, rng, torch_inputs, cotangents_np
+            )
+        if spec.forward_mode and wanted:
+            if directions is None:
+                # A stream of its own, so the later cases draw the inputs they always drew.
+                own = np.random.default_rng([seed, 5, case_number])
+                directions = [own.standard_normal(t.shape) for t in wanted]
+            _check_forward_mode(
+                spec, label, arrays, directions, numeric, grads, cotangents_np, torch_grads
+            )
+            if second_order is not None:
+                _check_forward_over_reverse(
+                    spec, label, arrays, directions, cotangents_np, *second_order
+                )
+
+        if spec.float32 and spec.torch_fn is not None:
+            _check_float32(spec, label, arrays)
+        if spec.noncontiguous and any(a.ndim >= 2 and a.dtype.kind == "f" for a in arrays):
+            transposed = _chainrule_inputs(arrays, transpose=True)
+            t_outputs = _float_outputs(_flatten_outputs(spec.fn(*transposed, **spec.kwargs)))
+            for mine, reference in zip(t_outputs, outputs):
+                _assert_close(
+                    label,
+                    "value on non-contiguous input",
+                    _to_numpy(mine),
+                    _to_numpy(reference),
+                    spec.atol,
+                    spec.rtol,
+                )
+            t_grads = _vjp(t_outputs, transposed, cotangents, create_graph=False)
+            for mine, reference in zip(t_grads, grads):
+                if mine is not None and reference is not None:
+                    _assert_close(
+                        label,
+                        "gradient on non-contiguous input",
+                        _to_numpy(mine),
+                        _to_numpy(reference),
+                        spec.atol,
+                        spec.rtol,
+                    )
+
+
+def _evaluate(spec: OpSpec, arrays: tuple) -> list:
+    with no_grad():
+        tensors = [from_numpy(a.copy()) for a in arrays]
+        return [
+            _to_numpy(o) for o in _float_outputs(_flatten_outputs(spec.fn(*tensors, **spec.kwargs)))
+        ]
+
+
+def _shifted(arrays: tuple, directions: list, step: float) -> tuple:
+    shifted, d = [], iter(directions)
+    for array in arrays:
+        shifted.append(np.asarray(array + step * next(d)) if array.dtype.kind == "f" else array)
+    return tuple(shifted)
+
+
+def _directional_difference(
+    spec: OpSpec, arrays: tuple, directions: list, cotangents: list, eps: float = 1e-6
+) -> float:
+    plus = _evaluate(spec, _shifted(arrays, directions, eps))
+    minus = _evaluate(spec, _shifted(arrays, directions, -eps))
+    return sum(float(np.sum((p - m) / (2 * eps) * c)) for p, m, c in zip(plus, minus, cotangents))
+
+
+def _check_second_order(
+    spec: OpSpec,
+    label: str,
+    arrays: tuple,
+    inputs: list,
+    grads: list,
+    rng: np.random.Generator,
+    torch_inputs: list | None,
+    cotangents_np: list,
+) -> tuple[list, list]:
+    """Check d/dx <vjp(x, c), w>; return (w, that), for the forward-over-reverse check."""
+    wanted = [t for t in inputs if t.requires_grad]
+    weights_np = [rng.standard_normal(t.shape) for t in wanted]
+    pairs = [
+        (g, from_numpy(w.copy()))
+        for g, w in zip(grads, weights_np)
+        if g is not None and g.requires_grad
+    ]
+    second = [None] * len(wanted)  # a first derivative outside the graph: a zero second one
+    if pairs:
+        second = api.grad([g for g, _ in pairs], wanted, [w for _, w in pairs], allow_unused=True)
+    if torch_inputs is not None:
+        torch = _torch()
+        torch_wanted = [t for t in torch_inputs if t.requires_grad]
+        torch_outputs = [
+            o
+            for o in _flatten_outputs(spec.torch_fn(*torch_inputs, **spec.kwargs))
+            if o.dtype.is_floating_point
+        ]
+        pairs_t = [
+            (o, torch.from_numpy(c.copy()))
+            for o, c in zip(torch_outputs, cotangents_np)
+            if o.requires_grad
+        ]
+        first = torch.autograd.grad(
+            [o for o, _ in pairs_t],
+            torch_wanted,
+            [c for _, c in pairs_t],
+            create_graph=True,
+            allow_unused=True,
+        )
+        weighted = [
+            (g, torch.from_numpy(w.copy()))
+            for g, w in zip(first, weights_np)
+            if g is not None and g.requires_grad
+        ]
+        if weighted:
+            expected = torch.autograd.grad(
+                [g for g, _ in weighted], torch_wanted, [w for _, w in weighted], allow_unused=True
+            )
+            for index, (mine, theirs) in enumerate(zip(second, expected)):
+                actual = _to_numpy(mine) if mine is not None else np.zeros(wanted[index].shape)
+                reference = (
+                    _to_numpy(theirs) if theirs is not None else np.zeros(wanted[index].shape)
+                )
+                _assert_close(
+                    label,
+                    f"second derivative of input {index}",
+                    actual,
+                    reference,
+                    spec.atol * 10,
+                    spec.rtol * 10,
+                )
+    if spec.finite_differences:
+        directions = [rng.standard_normal(t.shape) for t in wanted]
+        analytic = _inner(list(second), directions)
+        eps = 1e-5
+
+        def weighted_vjp(step: float) -> float:
+            shifted = _chainrule_inputs(_shifted(arrays, directions, step))
+            outs = _float_outputs(_flatten_outputs(spec.fn(*shifted, **spec.kwargs)))
+            cots = [from_numpy(c.copy()) for c in cotangents_np]
+            return _inner(_vjp(outs, shifted, cots, create_graph=False), weights_np)
+
+        numeric = (weighted_vjp(eps) - weighted_vjp(-eps)) / (2 * eps)
+        _assert_close(
+            label,
+            "second derivative vs finite differences",
+            analytic,
+            numeric,
+            spec.fd_atol * 10,
+            spec.fd_rtol * 10,
+        )
+    return weights_np, list(second)
+
+
+def _check_forward_over_reverse(
+    spec: OpSpec,
+    label: str,
+    arrays: tuple,
+    tangents: list,
+    cotangents_np: list,
+    weights_np: list,
+    second: list,
+) -> None:
+    """The tangent, in direction t, of vjp(x, c) computed on dual inputs (forward over
+    reverse, what hessian and hvp use: the jvp rules of the ops every vjp is made of, and
+    saved outputs keeping their tangents) must agree with reverse over reverse:
+    <d/de vjp(x + e t, c), w> = <t, d/dx <vjp(x, c), w>>."""
+    directions = iter(tangents)
+    with fwAD.dual_level():
+        duals = []
+        for array in arrays:
+            tensor = from_numpy(array.copy())
+            if array.dtype.kind == "f":
+                tensor.requires_grad_(True)
+                tangent = from_numpy(next(directions).copy())
+                tensor = fwAD.make_dual(tensor, tangent)
+            duals.append(tensor)
+        outputs = _float_outputs(_flatten_outputs(spec.fn(*duals, **spec.kwargs)))
+        cotangents = [from_numpy(c.copy()) for c in cotangents_np]
+        grads = _vjp(outputs, duals, cotangents, create_graph=False)
+        grad_tangents = [None if g is None else fwAD.unpack_dual(g).tangent for g in grads]
+    _assert_close(
+        label,
+        "forward over reverse: <jvp(vjp(c))(t), w> vs <t, d/dx <vjp(c), w>>",
+        _inner(grad_tangents, weights_np),
+        _inner(second, tangents),
+        spec.atol * 10,
+        spec.rtol * 10,
+    )
+
+
+def _dual_outputs(spec: OpSpec, arrays: tuple, tangents: list, requires_grad: bool) -> list:
+    """The output tangents (zeros where an output carries none) of spec.fn on dual inputs; a
+    floating input whose tangent is None is passed as a plain tensor."""
+    directions = iter(tangents)
+    with fwAD.dual_level():
+        duals = []
+        for array in arrays:
+            tensor = from_numpy(array.copy())
+            if array.dtype.kind == "f":
+                tensor.requires_grad_(requires_grad)
+                tangent = next(directions)
+                if tangent is not None:
+                    tensor = fwAD.make_dual(tensor, from_numpy(tangent.copy()))
+            duals.append(tensor)
+        outputs = _float_outputs(_flatten_outputs(spec.fn(*duals, **spec.kwargs)))
+        result = []
+        for output in outputs:
+            tangent = fwAD.unpack_dual(output).tangent
+            result.append(np.zeros(output.shape) if tangent is None else _to_numpy(tangent))
+    return result
+
+
+def _torch_jvp(spec: OpSpec, arrays: tuple, tangents: list) -> list | None:
+    """torch.func.jvp of the reference in the same direction; None where torch has no forward
+    rule for one of its ops (the identity and finite-difference checks still run)."""
+    torch = _torch()
+    floats = [i for i, a in enumerate(arrays) if a.dtype.kind == "f"]
+
+    def reference(*float_inputs: Any) -> tuple:
+        tensors = [torch.from_numpy(a.copy()) for a in arrays]
+        for index, tensor in zip(floats, float_inputs):
+            tensors[index] = tensor
+        outputs = _flatten_outputs(spec.torch_fn(*tensors, **spec.kwargs))
+        return tuple(o for o in outputs if o.dtype.is_floating_point)
+
+    primals = tuple(torch.from_numpy(arrays[i].copy()) for i in floats)
+    directions = tuple(torch.from_numpy(t.copy()) for t in tangents)
+    try:
+        _, output_tangents = torch.func.jvp(reference, primals, directions)
+    except (NotImplementedError, RuntimeError) as error:
+        if "forward" in str(error).lower() or "jvp" in str(error).lower():
+            return None
+        raise
+    return [_to_numpy(t) for t in output_tangents]
+
+
+def _check_forward_mode(
+    spec: OpSpec,
+    label: str,
+    arrays: tuple,
+    tangents: list,
+    numeric: float | None,
+    grads: list,
+    cotangents_np: list,
+    torch_grads: list | None,
+) -> None:
+    """The jvp in direction `tangents` (the vjp check's random directions, whose finite
+    difference <(f(x + e t) - f(x - e t)) / 2e, c> is `numeric`)."""
+    output_tangents = _dual_outputs(spec, arrays, tangents, requires_grad=False)
+    forward = _inner(output_tangents, cotangents_np)
+    backward = _inner(grads, tangents)
+    transposes = _close(forward, backward, spec.atol * 10, spec.rtol * 10)
+    if numeric is not None:
+        _assert_close(
+            label, "<jvp(t), c> vs finite differences", forward, numeric, spec.fd_atol, spec.fd_rtol
+        )
+    expected = _torch_jvp(spec, arrays, tangents) if spec.torch_fn is not None else None
+    matches = expected is None or all(
+        _close(mine, theirs, spec.atol, spec.rtol)
+        for mine, theirs in zip(output_tangents, expected)
+    )
+    torch_transposes = (
+        expected is None
+        or torch_grads is None
+        or _close(_inner(expected, cotangents_np), _inner(torch_grads, tangents), 1e-5, 1e-4)
+    )
+    if torch_transposes:
+        _assert_close(
+            label, "<jvp(t), c> vs <t, vjp(c)>", forward, backward, spec.atol * 10, spec.rtol * 10
+        )
+        for index, (mine, theirs) in enumerate(zip(output_tangents, expected or [])):
+            _assert_close(
+                label,
+                f"jvp of output {index} vs torch.func.jvp",
+                mine,
+                theirs,
+                spec.atol,
+                spec.rtol,
+            )
+    elif not (transposes or matches):
+        # PyTorch's own jvp is not the transpose of its vjp here (tie conventions, embedding's
+        # padding_idx), so it pins nothing down: either convention is accepted, but exactly.
+        raise AssertionError(
+            f"{label}: the jvp is neither the transpose of the vjp (<jvp(t), c> = {forward:.6g}, "
+            f"<t, vjp(c)> = {backward:.6g}) nor torch.func.jvp"
+        )
+    if len(tangents) > 1:
+        # One input at a time, the others without tangents (None to the rules): the parts
+        # must add up to the whole, and each must be the transpose of its part of the vjp.
+        total = [np.zeros_like(t) for t in output_tangents]
+        for index, tangent in enumerate(tangents):
+            only = [tangent if i == index else None for i in range(len(tangents))]
+            part = _dual_outputs(spec, arrays, only, requires_grad=False)
+            total = [a + b for a, b in zip(total, part)]
+            if transposes:
+                _assert_close(
+                    label,
+                    f"<jvp(t), c> vs <t, vjp(c)> with a tangent on input {index} only",
+                    _inner(part, cotangents_np),
+                    _inner(grads[index : index + 1], [tangent]),
+                    spec.atol * 10,
+                    spec.rtol * 10,
+                )
+        for index, (mine, reference) in enumerate(zip(total, output_tangents)):
+            _assert_close(
+                label,
+                f"jvp of output {index}: the sum over inputs taken one at a time",
+                mine,
+                reference,
+                spec.atol * 10,
+                spec.rtol * 10,
+            )
+    # With inputs that require grad, apply() records a node and takes the other path.
+    recorded = _dual_outputs(spec, arrays, tangents, requires_grad=True)
+    for index, (mine, reference) in enumerate(zip(recorded, output_tangents)):
+        _assert_close(
+            label,
+            f"jvp of output {index} with inputs requiring grad",
+            mine,
+            reference,
+            spec.atol,
+            spec.rtol,
+        )
+
+
+def _close(actual: Any, expected: Any, atol: float, rtol: float) -> bool:
+    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    return actual.shape == expected.shape and bool(
+        np.allclose(actual, expected, atol=atol, rtol=rtol, equal_nan=True)
+    )
+
+
+def _check_float32(spec: OpSpec, label: str, arrays: tuple) -> None:
+    mine = _flatten_outputs(spec.fn(*_chainrule_inputs(arrays, "float32"), **spec.kwargs))
+    theirs = _flatten_outputs(spec.torch_fn(*_torch_inputs(arrays, "float32"), **spec.kwargs))
+    for index, (a, b) in enumerate(zip(mine, theirs)):
+        expected_dtype = str(b.dtype).replace("torch.", "")
+        if a.dtype.name != expected_dtype:
+            raise AssertionError(
+                f"{label}: float32 output {index} has dtype {a.dtype.name}, "
+                f"torch gives {expected_dtype}"
+            )
+        _assert_close(
+            label, f"float32 value of output {index}", _to_numpy(a), _to_numpy(b), 1e-4, 1e-4
+        )
