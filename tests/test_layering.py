@@ -244,7 +244,9 @@ def test_imports_point_down_the_layers():
                 f"{edge.target or 'chainrule'} ({LAYERS[target][0]})"
             )
         if edge.source.startswith("optim") and edge.target.startswith("nn"):
-            violations.append(f"{edge.source}:{edge.line} imports {edge.target}: optim never imports nn")
+            violations.append(
+                f"{edge.source}:{edge.line} imports {edge.target}: optim never imports nn"
+            )
     assert not violations, "\n".join(violations)
 
 

@@ -116,7 +116,6 @@ class Backend:
         """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the exact GELU's gate. float32 takes a
         vectorised fast path (backend/special.py); other dtypes go through erf."""
         if array.dtype == np.float32:
-
             return normal_cdf_float32(array)
         return 0.5 * (1 + self.erf(array / math.sqrt(2.0)))
 
