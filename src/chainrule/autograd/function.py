@@ -27,7 +27,7 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.autograd import grad_mode
 from chainrule.autograd import observers as _observers
-from chainrule.autograd.node import Node
+from chainrule.autograd.node import Node, SavedEntry
 from chainrule.autograd.saved import SavedValue
 from chainrule.backend import numpy_backend
 from chainrule.errors import GradError
@@ -70,7 +70,10 @@ class FunctionCtx(Node):
         saved = self._saved
         if saved is None:
             return ()
-        return tuple(self._unpack(f"saved_tensors[{i}]", saved[i]) for i in range(len(saved)))
+        return tuple(
+            entry.unpack(self, f"saved_tensors[{i}]") if isinstance(entry, SavedEntry) else entry
+            for i, entry in enumerate(saved)
+        )
 
     @property
     def needs_input_grad(self) -> tuple:

@@ -37,10 +37,10 @@ class SavedEntry:
 
 
 class ForwardContext:
-    """The `ctx` of a forward that is not being recorded: it takes what forward stores
-    (`save`, plain attributes) and is dropped with the call, so no Node is built."""
+    """The `ctx` of a forward that is not being recorded and carries no tangents: no vjp or
+    jvp will read what forward saves, so `save` keeps nothing and no Node is built."""
 
-    __slots__ = ("op", "backend", "xp", "_saved", "__dict__")
+    __slots__ = ("op", "backend", "xp", "_saved")
 
     def __init__(self, op: Any, backend: Any) -> None:
         self.op = op
@@ -49,7 +49,7 @@ class ForwardContext:
         self._saved = None
 
     def save(self, **values: Any) -> None:
-        self._saved = values
+        pass
 
 
 class Node:
@@ -88,7 +88,10 @@ class Node:
 
     # ---- what forward and vjp use -------------------------------------------------------
     def save(self, **values: Any) -> None:
-        """Keep values for the vjp; inputs and outputs are recognised by identity in `apply`."""
+        """Keep values for the vjp and jvp, read back as `ctx.name`: the one way an op keeps
+        state. Arrays that are inputs or outputs are recognised by identity in `apply` and come
+        back as Tensors in the graph; other arrays as constants; plain values (a dim, a shape,
+        a flag) as they are."""
         if self._saved is None:
             self._saved = values
         else:
@@ -97,7 +100,10 @@ class Node:
     def __getattr__(self, name: str) -> Any:
         saved = self._saved
         if saved is not None and name in saved:
-            return self._unpack(name, saved[name])
+            entry = saved[name]
+            if isinstance(entry, SavedEntry):
+                return entry.unpack(self, name)
+            return entry  # a plain Python value saved as it is
         if name == "metadata":  # made on first use, off the per-op path (anomaly mode, viz)
             self.metadata = {}
             return self.metadata
@@ -108,11 +114,6 @@ class Node:
                 "backward(); pass retain_graph=True to the first backward() to keep them."
             )
         raise AttributeError(f"{self.name()} has no saved value or attribute {name!r}")
-
-    def _unpack(self, name: str, entry: Any) -> Any:
-        if isinstance(entry, SavedEntry):
-            return entry.unpack(self, name)
-        return entry  # a plain Python value (a shape, a flag) saved as is
 
     def version_error(self, name: str, saved_at: int, now: int) -> GradError:
         """The error for saved value `name`, written in place since it was saved."""

@@ -56,7 +56,7 @@ class Cast(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, dtype: Any) -> Array:
-        ctx.dtype = dtype
+        ctx.save(dtype=dtype)
         return x.astype(dtype, copy=False) if x.dtype != dtype else x.copy()
 
     @staticmethod

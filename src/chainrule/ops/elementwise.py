@@ -358,7 +358,7 @@ class MulScalar(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, c: float | int) -> Array:
-        ctx.scalar = c
+        ctx.save(scalar=c)
         return (_opmath(x) * c).astype(x.dtype, copy=False)
 
     @staticmethod
@@ -386,7 +386,7 @@ class DivScalar(MulScalar):
 
     @staticmethod
     def forward(ctx: Node, x: Array, c: float | int) -> Array:
-        ctx.scalar = c
+        ctx.save(scalar=c)
         return (_opmath(x) / c).astype(x.dtype, copy=False)
 
 
@@ -1493,8 +1493,7 @@ class Logit(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, eps: float | None) -> Array:
-        ctx.save(x=x)
-        ctx.eps = eps
+        ctx.save(x=x, eps=eps)
         wide = _opmath(x)
         z = wide if eps is None else ctx.xp.clip(wide, eps, 1 - eps)
         return ctx.xp.log(z / (1 - z)).astype(x.dtype, copy=False)
@@ -2096,8 +2095,7 @@ class Gelu(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, approximate: str) -> Array:
-        ctx.save(x=x)
-        ctx.approximate = approximate
+        ctx.save(x=x, approximate=approximate)
         xp = ctx.xp
         wide = _opmath(x)
         if approximate == "tanh":
@@ -2128,8 +2126,7 @@ class GeluBackward(Op):
 
     @staticmethod
     def forward(ctx: Node, g: Array, x: Array, approximate: str, cdf: Array | None) -> Array:
-        ctx.save(g=g, x=x)
-        ctx.approximate = approximate
+        ctx.save(g=g, x=x, approximate=approximate)
         wide = _opmath(x)
         if approximate == "tanh":
             t = ctx.xp.tanh(_GELU_K * (wide + _GELU_C * wide * wide * wide))
@@ -2212,8 +2209,7 @@ class Softplus(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, beta: float, threshold: float) -> Array:
-        ctx.save(x=x)
-        ctx.beta, ctx.threshold = beta, threshold
+        ctx.save(x=x, beta=beta, threshold=threshold)
         xp = ctx.xp
         scaled = _opmath(x) * beta
         soft = (xp.log1p(xp.exp(scaled)) / beta).astype(x.dtype, copy=False)
@@ -2235,8 +2231,7 @@ class LeakyRelu(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, negative_slope: float) -> Array:
-        ctx.save(x=x)
-        ctx.negative_slope = negative_slope
+        ctx.save(x=x, negative_slope=negative_slope)
         return ctx.xp.where(x > 0, x, x * negative_slope)
 
     @staticmethod
@@ -2254,8 +2249,7 @@ class Elu(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, alpha: float) -> Array:
-        ctx.save(x=x)
-        ctx.alpha = alpha
+        ctx.save(x=x, alpha=alpha)
         xp = ctx.xp
         negative_part = alpha * xp.expm1(xp.minimum(_opmath(x), 0))
         return xp.where(x > 0, x, negative_part).astype(x.dtype, copy=False)
@@ -2275,8 +2269,7 @@ class Hardtanh(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, min_val: float, max_val: float) -> Array:
-        ctx.save(x=x)
-        ctx.min_val, ctx.max_val = min_val, max_val
+        ctx.save(x=x, min_val=min_val, max_val=max_val)
         return ctx.xp.clip(x, min_val, max_val).astype(x.dtype, copy=False)
 
     @staticmethod
@@ -2371,8 +2364,7 @@ class Clamp(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, lo: Any, hi: Any) -> Array:
-        ctx.save(x=x)
-        ctx.lo, ctx.hi = lo, hi
+        ctx.save(x=x, lo=lo, hi=hi)
         return ctx.xp.clip(x, lo, hi).astype(x.dtype, copy=False)
 
     @staticmethod
@@ -2403,8 +2395,7 @@ class ClampTensor(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, *bounds_and_names: Any) -> Array:
         *arrays, names = bounds_and_names
-        ctx.save(x=x, **dict(zip(names, arrays)))
-        ctx.names = names
+        ctx.save(x=x, **dict(zip(names, arrays)), names=names)
         xp = ctx.xp
         out = x
         for name, bound in zip(names, arrays):

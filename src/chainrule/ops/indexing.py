@@ -272,7 +272,7 @@ class Index(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, key: tuple, basic: bool) -> Array:
-        ctx.key, ctx.basic = key, basic
+        ctx.save(key=key, basic=basic)
         return x[key]
 
     @staticmethod
@@ -312,7 +312,7 @@ class IndexAddIntoZeros(Op):
 
     @staticmethod
     def forward(ctx: Node, g: Array, key: tuple, basic: bool, shape: tuple) -> Array:
-        ctx.key, ctx.basic, ctx.shape = key, basic, shape
+        ctx.save(key=key, basic=basic, shape=shape)
         out = ctx.xp.zeros(shape, dtype=g.dtype)
         if basic:
             out[key] = g
@@ -367,7 +367,7 @@ class IndexPut(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, value: Array, key: tuple, accumulate: bool) -> Array:
-        ctx.key, ctx.accumulate = key, accumulate
+        ctx.save(key=key, accumulate=accumulate)
         out = x.copy()
         while value.ndim and value.shape[0] == 1:  # as PyTorch; never changes broadcasting
             value = value[0]
@@ -511,8 +511,7 @@ class Gather(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, index: Array, dim: int) -> Array:
-        ctx.dim = dim
-        ctx.save(index=index)
+        ctx.save(dim=dim, index=index)
         return x[_along_key(ctx.xp, index, dim)]
 
     @staticmethod
@@ -532,8 +531,7 @@ class ScatterAdd(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, index: Array, src: Array, dim: int) -> Array:
-        ctx.dim = dim
-        ctx.save(index=index)
+        ctx.save(dim=dim, index=index)
         out = x.copy()
         ctx.backend.scatter_add(out, _along_key(ctx.xp, index, dim), _leading(index.shape, src))
         return out
@@ -561,8 +559,7 @@ class Scatter(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, index: Array, src: Array, dim: int) -> Array:
-        ctx.dim = dim
-        ctx.save(index=index)
+        ctx.save(dim=dim, index=index)
         out = x.copy()
         out[_along_key(ctx.xp, index, dim)] = _leading(index.shape, src)
         return out
@@ -592,8 +589,7 @@ class ScatterFill(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, index: Array, dim: int, value: Any) -> Array:
-        ctx.dim = dim
-        ctx.save(index=index)
+        ctx.save(dim=dim, index=index)
         out = x.copy()
         out[_along_key(ctx.xp, index, dim)] = value
         return out
@@ -804,8 +800,7 @@ class IndexSelect(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, index: Array, dim: int) -> Array:
-        ctx.dim = dim
-        ctx.save(index=index)
+        ctx.save(dim=dim, index=index)
         return ctx.xp.take(x, index, axis=dim)
 
     @staticmethod
@@ -835,8 +830,7 @@ class IndexAdd(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, index: Array, source: Array, dim: int) -> Array:
-        ctx.dim = dim
-        ctx.save(index=index)
+        ctx.save(dim=dim, index=index)
         out = x.copy()
         ctx.backend.scatter_add(out, (slice(None),) * dim + (index,), source)
         return out
@@ -1574,7 +1568,7 @@ class ConstantPadNd(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, widths: tuple, value: Any) -> Array:
-        ctx.widths = widths
+        ctx.save(widths=widths)
         if not widths:
             return x.copy()
         crop = tuple(

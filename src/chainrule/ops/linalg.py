@@ -489,7 +489,7 @@ class Einsum(Op):
     @staticmethod
     def forward(ctx: Node, *args: Any) -> Array:
         *arrays, equation = args
-        ctx.equation = equation
+        ctx.save(equation=equation)
         if len(arrays) > 1:
             ctx.save(**{f"x{i}": array for i, array in enumerate(arrays)})
         return _contract(ctx.xp, equation, arrays)
@@ -939,7 +939,7 @@ class Diagonal(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, offset: int, dim1: int, dim2: int) -> Array:
-        ctx.offset, ctx.dim1, ctx.dim2 = offset, dim1, dim2
+        ctx.save(offset=offset, dim1=dim1, dim2=dim2)
         out = ctx.xp.diagonal(x, offset, dim1, dim2)
         if not getattr(out.flags, "writeable", True) and getattr(x.flags, "writeable", False):
             out.flags.writeable = True  # NumPy hands out read-only diagonals; torch's are views
@@ -966,7 +966,7 @@ class DiagonalScatter(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, shape: tuple, offset: int, dim1: int, dim2: int) -> Array:
-        ctx.offset, ctx.dim1, ctx.dim2, ctx.shape = offset, dim1, dim2, shape
+        ctx.save(offset=offset, dim1=dim1, dim2=dim2, shape=shape)
         xp = ctx.xp
         out = xp.zeros(shape, dtype=x.dtype)
         matrices = xp.moveaxis(out, (dim1, dim2), (-2, -1))
@@ -1038,7 +1038,7 @@ class Tril(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, k: int) -> Array:
-        ctx.k = k
+        ctx.save(k=k)
         return ctx.xp.tril(x, k)
 
     @staticmethod
@@ -1057,7 +1057,7 @@ class Triu(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, k: int) -> Array:
-        ctx.k = k
+        ctx.save(k=k)
         return ctx.xp.triu(x, k)
 
     @staticmethod
@@ -1319,7 +1319,7 @@ class SolveTriangular(Op):
 
     @staticmethod
     def forward(ctx: Node, a: Array, b: Array, upper: bool, left: bool, unit: bool) -> Array:
-        ctx.upper, ctx.left, ctx.unit = upper, left, unit
+        ctx.save(upper=upper, left=left, unit=unit)
         xp = ctx.xp
         if left:
             out = _substitute(xp, a, b, upper, unit)
@@ -1413,7 +1413,7 @@ class Cholesky(Op):
 
     @staticmethod
     def forward(ctx: Node, a: Array, upper: bool) -> Array:
-        ctx.upper = upper
+        ctx.save(upper=upper)
         xp = ctx.xp
         lower = _linalg_call(
             ctx, "linalg.cholesky", "the input is not positive-definite", xp.linalg.cholesky, a

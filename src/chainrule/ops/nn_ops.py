@@ -204,8 +204,9 @@ class Convolution(Op):
         ctx: Node, x: Array, w: Array, stride: tuple, padding: tuple, dilation: tuple, groups: int
     ) -> Array:
         ctx.save(x=x, w=w)
-        ctx.geometry = (stride, padding, dilation, groups)
-        return Convolution.compute(ctx.xp, x, w, ctx.geometry)
+        geometry = (stride, padding, dilation, groups)
+        ctx.save(geometry=geometry)
+        return Convolution.compute(ctx.xp, x, w, geometry)
 
     @staticmethod
     def compute(xp: Any, x: Array, w: Array, geometry: tuple) -> Array:
@@ -255,8 +256,9 @@ class ConvolutionBias(Convolution):
         groups: int,
     ) -> Array:
         ctx.save(x=x, w=w)
-        ctx.geometry = (stride, padding, dilation, groups)
-        out = Convolution.compute(ctx.xp, x, w, ctx.geometry)
+        geometry = (stride, padding, dilation, groups)
+        ctx.save(geometry=geometry)
+        out = Convolution.compute(ctx.xp, x, w, geometry)
         out += b.reshape((-1,) + (1,) * (out.ndim - 2))
         return out
 
@@ -328,10 +330,9 @@ class ConvolutionTranspose(Op):
         groups: int,
         in_size: tuple,
     ) -> Array:
-        ctx.save(g=g, w=w)
-        ctx.geometry = (stride, padding, dilation, groups)
-        ctx.in_size = in_size
-        return _transposed_convolution(ctx.xp, g, w, ctx.geometry, in_size)
+        geometry = (stride, padding, dilation, groups)
+        ctx.save(g=g, w=w, geometry=geometry, in_size=in_size)
+        return _transposed_convolution(ctx.xp, g, w, geometry, in_size)
 
     @staticmethod
     def vjp(ctx: Node, a: Any) -> tuple:
@@ -378,9 +379,8 @@ class ConvolutionWeight(Op):
         groups: int,
         kernel: tuple,
     ) -> Array:
-        ctx.save(x=x, g=g)
-        ctx.geometry = (stride, padding, dilation, groups)
-        ctx.kernel = kernel
+        geometry = (stride, padding, dilation, groups)
+        ctx.save(x=x, g=g, geometry=geometry, kernel=kernel)
         xp = ctx.xp
         batch, out_channels = g.shape[:2]
         group_out = out_channels // groups
@@ -389,11 +389,11 @@ class ConvolutionWeight(Op):
         grads = g.reshape(batch, groups, group_out, -1)  # (N, G, C_out/G, P)
         if batch * out_channels * size <= x.size * _prod(kernel):
             # one product per sample, summed: the per-sample results are smaller than the columns
-            columns, _ = _columns(xp, x, kernel, ctx.geometry)
+            columns, _ = _columns(xp, x, kernel, geometry)
             out = xp.matmul(grads, columns.transpose(0, 1, 3, 2)).sum(axis=0)
         else:  # one product with the samples folded into the inner dimension
             n = len(kernel)
-            view, _ = _grouped_windows(xp, x, kernel, ctx.geometry)
+            view, _ = _grouped_windows(xp, x, kernel, geometry)
             order = (1, 0, *range(3, 3 + n), 2, *range(3 + n, 3 + 2 * n))
             columns = view.transpose(order).reshape(groups, -1, size)  # (G, N * P, C/G * K)
             folded = grads.transpose(1, 2, 0, 3).reshape(groups, group_out, -1)
@@ -704,11 +704,10 @@ class Take(Op):
         padding_idx: int | None = None,
         scale: Array | None = None,
     ) -> Array:
-        ctx.save(index=index)
-        ctx.padding_idx = padding_idx
+        ctx.save(index=index, padding_idx=padding_idx)
         if scale is not None:
             ctx.save(scale=scale)
-        ctx.scaled = scale is not None
+        ctx.save(scaled=scale is not None)
         return ctx.xp.take(x, index, axis=0)
 
     @staticmethod
@@ -746,8 +745,7 @@ class TakeAdjoint(Op):
 
     @staticmethod
     def forward(ctx: Node, g: Array, index: Array, rows: int) -> Array:
-        ctx.save(index=index)
-        ctx.rows = rows
+        ctx.save(index=index, rows=rows)
         xp = ctx.xp
         out = xp.zeros((rows, *g.shape[index.ndim :]), dtype=g.dtype)
         ctx.backend.scatter_add(out, index, g)
@@ -1400,7 +1398,7 @@ class Standardize(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, eps: float) -> tuple:
-        ctx.axes, ctx.eps = axes, eps
+        ctx.save(axes=axes, eps=eps)
         centered = x - x.mean(axis=axes, keepdims=True)
         variance = (centered * centered).mean(axis=axes, keepdims=True)
         rstd = 1 / ctx.xp.sqrt(variance + eps)
@@ -1862,8 +1860,7 @@ class ScaledElu(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, alpha: float, scale: float, input_scale: float) -> Array:
-        ctx.save(x=x)
-        ctx.alpha, ctx.scale, ctx.input_scale = alpha, scale, input_scale
+        ctx.save(x=x, alpha=alpha, scale=scale, input_scale=input_scale)
         xp = ctx.xp
         negative = alpha * xp.expm1(xp.minimum(x, 0) * input_scale)
         return (scale * xp.where(x > 0, x, negative)).astype(x.dtype, copy=False)
@@ -2026,8 +2023,7 @@ class SoftmaxCrossEntropy(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, target: Array, ignore_index: int) -> Array:
-        ctx.save(x=x, target=target)
-        ctx.ignore_index = ignore_index
+        ctx.save(x=x, target=target, ignore_index=ignore_index)
         xp = ctx.xp
         logits = xp.moveaxis(x, 1, -1)
         shifted = logits - logits.max(axis=-1, keepdims=True)

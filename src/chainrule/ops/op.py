@@ -172,7 +172,8 @@ def _wrap_outputs(ctx: Node, arrays: tuple, backend: Any, node: Node | None) -> 
             outputs.append(Tensor._from_array(array, backend, node, output_nr))
         else:
             outputs.append(Tensor._from_array(array, backend))
-    ctx.output_meta = tuple((t._array.shape, t.dtype) for t in outputs)
+    if type(ctx) is not ForwardContext:  # recorded, or carrying tangents
+        ctx.output_meta = tuple((t._array.shape, t.dtype) for t in outputs)
     return tuple(outputs)
 
 
@@ -270,10 +271,18 @@ def _as_array(ctx: Node, value: Any) -> Any:
 def _resolve_saved(
     ctx: Node, inputs: Sequence[Any], arrays: list, outputs: tuple, outputs_in_graph: bool = True
 ) -> None:
-    """Turn what forward saved into SavedValues: inputs by Tensor, outputs by array (rebuilt
-    with this node as grad_fn when `outputs_in_graph`, else as constants)."""
+    """Turn the arrays forward saved into SavedValues: inputs by Tensor, outputs by array
+    (rebuilt with this node as grad_fn when `outputs_in_graph`, else as constants), any other
+    array as a constant Tensor. Plain Python values stay as they are."""
     saved = ctx._saved
+    array_type = ctx.backend.array_type
+    plain = None
     for name, value in saved.items():
+        if not isinstance(value, array_type) and not is_numpy_scalar(value):
+            if plain is None:
+                plain = []
+            plain.append(name)  # a dim, a shape, a flag
+            continue
         for index, array in enumerate(arrays):
             if value is array:
                 tensor = inputs[index]
@@ -288,9 +297,12 @@ def _resolve_saved(
                         saved[name] = SavedValue(output, None, output._version_counter)
                     break
             else:
-                if isinstance(value, ctx.backend.array_type) or is_numpy_scalar(value):
-                    constant = Tensor._from_array(ctx.xp.asarray(value), ctx.backend)
-                    saved[name] = SavedValue(constant, None, None)
+                constant = Tensor._from_array(ctx.xp.asarray(value), ctx.backend)
+                saved[name] = SavedValue(constant, None, None)
+    if plain is not None:  # read back as plain attributes: no lookup through Node.__getattr__
+        attributes = ctx.__dict__
+        for name in plain:
+            attributes[name] = saved.pop(name)
 
 
 def unary_elementwise_jvp(ctx: Node, t: Any) -> Any:

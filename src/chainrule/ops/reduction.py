@@ -149,16 +149,17 @@ class TakeAlongAxis(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, index: Array, axis: int) -> Array:
-        ctx.index, ctx.axis = index, axis
+        ctx.save(index=index, axis=axis)
         return ctx.xp.take_along_axis(x, index, axis)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        return (apply(PutAlongAxis, (g,), ctx.index, ctx.axis, ctx.input_meta[0][0]),)
+        # the index comes back as a constant Tensor; the op takes its array as a parameter
+        return (apply(PutAlongAxis, (g,), ctx.index._array, ctx.axis, ctx.input_meta[0][0]),)
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
-        return apply(TakeAlongAxis, (t,), ctx.index, ctx.axis)
+        return apply(TakeAlongAxis, (t,), ctx.index._array, ctx.axis)
 
     @staticmethod
     def batch(b: Any, x: Any, index: Array, axis: int) -> Any:
@@ -177,7 +178,7 @@ class PutAlongAxis(Op):
 
     @staticmethod
     def forward(ctx: Node, g: Array, index: Array, axis: int, shape: tuple) -> Array:
-        ctx.index, ctx.axis, ctx.shape = index, axis, shape
+        ctx.save(index=index, axis=axis, shape=shape)
         xp = ctx.xp
         index = xp.broadcast_to(index, g.shape)
         key = []
@@ -195,11 +196,11 @@ class PutAlongAxis(Op):
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        return (apply(TakeAlongAxis, (g,), ctx.index, ctx.axis),)
+        return (apply(TakeAlongAxis, (g,), ctx.index._array, ctx.axis),)
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
-        return apply(PutAlongAxis, (t,), ctx.index, ctx.axis, ctx.shape)
+        return apply(PutAlongAxis, (t,), ctx.index._array, ctx.axis, ctx.shape)
 
     @staticmethod
     def batch(b: Any, g: Any, index: Array, axis: int, shape: tuple) -> Any:
@@ -238,7 +239,7 @@ class Sum(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool) -> Array:
-        ctx.axes, ctx.keepdim = axes, keepdim
+        ctx.save(axes=axes, keepdim=keepdim)
         return x.sum(axis=axes, keepdims=keepdim)
 
     @staticmethod
@@ -264,7 +265,7 @@ class Mean(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool) -> Array:
-        ctx.axes, ctx.keepdim = axes, keepdim
+        ctx.save(axes=axes, keepdim=keepdim)
         return x.mean(axis=axes, keepdims=keepdim)
 
     @staticmethod
@@ -332,9 +333,7 @@ class Prod(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, axis: int | None, keepdim: bool) -> Array:
         out = x.prod(axis=axis, keepdims=keepdim)
-        ctx.save(x=x, out=out)
-        ctx.axis, ctx.keepdim = axis, keepdim
-        ctx.has_zero = bool((x == 0).any())
+        ctx.save(x=x, out=out, axis=axis, keepdim=keepdim, has_zero=bool((x == 0).any()))
         return out
 
     @staticmethod
@@ -436,8 +435,7 @@ class Amax(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool, nan_aware: bool) -> Array:
         out = getattr(x, ctx.op.reduce)(axis=axes, keepdims=keepdim)
-        ctx.save(x=x, out=out)
-        ctx.axes, ctx.keepdim, ctx.nan_aware = axes, keepdim, nan_aware
+        ctx.save(x=x, out=out, axes=axes, keepdim=keepdim, nan_aware=nan_aware)
         return out
 
     @staticmethod
@@ -632,8 +630,7 @@ class Var(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool, dof: float) -> Array:
-        ctx.save(x=x)
-        ctx.axes, ctx.keepdim, ctx.dof = axes, keepdim, dof
+        ctx.save(x=x, axes=axes, keepdim=keepdim, dof=dof)
         return _variance(ctx.xp, x, axes, keepdim, dof)
 
     @staticmethod
@@ -656,8 +653,7 @@ class Std(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool, dof: float) -> Array:
         out = ctx.xp.sqrt(_variance(ctx.xp, x, axes, keepdim, dof))
-        ctx.save(x=x, out=out)
-        ctx.axes, ctx.keepdim, ctx.dof = axes, keepdim, dof
+        ctx.save(x=x, out=out, axes=axes, keepdim=keepdim, dof=dof)
         return out
 
     @staticmethod
@@ -765,8 +761,7 @@ class VectorNorm(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, ord: float, axes: tuple, keepdim: bool) -> Array:  # noqa: A002
-        ctx.save(x=x)
-        ctx.ord, ctx.axes, ctx.keepdim = ord, axes, keepdim
+        ctx.save(x=x, ord=ord, axes=axes, keepdim=keepdim)
         xp = ctx.xp
         magnitude = xp.abs(x)
         if ord == 2:
@@ -891,7 +886,7 @@ class LogSumExp(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool) -> Array:
         xp = ctx.xp
-        ctx.axes, ctx.keepdim = axes, keepdim
+        ctx.save(axes=axes, keepdim=keepdim)
         if x.size == 0:
             shape = tuple(
                 1 if i in axes else s for i, s in enumerate(x.shape) if keepdim or i not in axes
@@ -942,7 +937,7 @@ class Cumsum(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, axis: int, reverse: bool) -> Array:
-        ctx.axis, ctx.reverse = axis, reverse
+        ctx.save(axis=axis, reverse=reverse)
         if x.ndim == 0:
             return x.copy()
         xp = ctx.xp
@@ -974,10 +969,9 @@ class Cumprod(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, axis: int) -> Array:
-        ctx.axis = axis
+        ctx.save(axis=axis)
         out = x.copy() if x.ndim == 0 else ctx.xp.cumprod(x, axis=axis, dtype=x.dtype)
-        ctx.save(x=x, out=out)
-        ctx.has_zero = bool((x == 0).any())
+        ctx.save(x=x, out=out, has_zero=bool((x == 0).any()))
         return out
 
     @staticmethod
@@ -1108,7 +1102,7 @@ class LogCumSumExp(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, axis: int, reverse: bool) -> Array:
-        ctx.axis, ctx.reverse = axis, reverse
+        ctx.save(axis=axis, reverse=reverse)
         xp = ctx.xp
         if x.ndim == 0:
             out = x.copy()
@@ -1622,7 +1616,7 @@ class Softmax(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, axis: int) -> Array:
-        ctx.axis = axis
+        ctx.save(axis=axis)
         if x.size == 0:
             out = x.copy()
         else:
@@ -1649,7 +1643,7 @@ class LogSoftmax(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, axis: int) -> Array:
-        ctx.axis = axis
+        ctx.save(axis=axis)
         xp = ctx.xp
         if x.size == 0:
             out = x.copy()

@@ -89,7 +89,7 @@ class Reshape(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, shape: tuple) -> Array:
-        ctx.shape = shape
+        ctx.save(shape=shape)
         return x.reshape(shape)
 
     @staticmethod
@@ -118,7 +118,7 @@ class View(Reshape):
 
     @staticmethod
     def forward(ctx: Node, x: Array, shape: tuple) -> Array:
-        ctx.shape = shape
+        ctx.save(shape=shape)
         out = _view_array(x, shape)
         if out is None:
             raise ShapeError(
@@ -273,7 +273,7 @@ class Permute(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, dims: tuple) -> Array:
-        ctx.dims = dims
+        ctx.save(dims=dims)
         return x.transpose(dims)
 
     @staticmethod
@@ -356,7 +356,7 @@ class Expand(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, shape: tuple) -> Array:
-        ctx.shape = shape
+        ctx.save(shape=shape)
         return ctx.xp.broadcast_to(x, shape)
 
     @staticmethod
@@ -379,7 +379,7 @@ class SumTo(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, shape: tuple) -> Array:
-        ctx.shape = shape
+        ctx.save(shape=shape)
         lead = x.ndim - len(shape)
         axes = tuple(range(lead)) + tuple(
             lead + i for i, size in enumerate(shape) if size == 1 and x.shape[lead + i] != 1
@@ -494,7 +494,7 @@ class Flip(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, dims: tuple) -> Array:
-        ctx.dims = dims
+        ctx.save(dims=dims)
         return ctx.xp.flip(x, axis=dims).copy()
 
     @staticmethod
@@ -573,7 +573,7 @@ class Roll(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, shifts: Any, dims: Any) -> Array:
-        ctx.shifts, ctx.dims = shifts, dims
+        ctx.save(shifts=shifts, dims=dims)
         if x.size == 0:
             return x.copy()
         return ctx.xp.roll(x, shifts, axis=dims)
@@ -629,7 +629,7 @@ class Repeat(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, repeats: tuple) -> Array:
-        ctx.repeats = repeats
+        ctx.save(repeats=repeats)
         return ctx.xp.tile(x, repeats)
 
     @staticmethod
@@ -696,7 +696,7 @@ class Cat(Op):
     @staticmethod
     def forward(ctx: Node, *arrays_and_dim: Any) -> Array:
         dim = arrays_and_dim[-1]
-        ctx.dim = dim
+        ctx.save(dim=dim)
         return ctx.xp.concatenate(arrays_and_dim[:-1], axis=dim)
 
     @staticmethod
@@ -722,7 +722,7 @@ class Stack(Op):
     @staticmethod
     def forward(ctx: Node, *arrays_and_dim: Any) -> Array:
         dim = arrays_and_dim[-1]
-        ctx.dim = dim
+        ctx.save(dim=dim)
         return ctx.xp.stack(arrays_and_dim[:-1], axis=dim)
 
     @staticmethod
@@ -880,7 +880,7 @@ class Split(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, sizes: tuple, dim: int) -> tuple:
-        ctx.dim = dim
+        ctx.save(dim=dim)
         lead = (slice(None),) * dim
         pieces = []
         start = 0
@@ -910,7 +910,7 @@ class Unbind(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, dim: int) -> tuple:
-        ctx.dim = dim
+        ctx.save(dim=dim)
         lead = (slice(None),) * dim
         return tuple(x[lead + (index, Ellipsis)] for index in range(x.shape[dim]))
 
