@@ -64,6 +64,9 @@ def _facts(cls: type) -> str:
         facts.append("not differentiable")
     if cls.is_view:
         facts.append("a view of its input")
+    if cls.fast_vjp is not None or cls.fused_jvp is not None:
+        hooks = [name for name in ("fast_vjp", "fused_jvp") if getattr(cls, name) is not None]
+        facts.append("fast path: " + ", ".join(f"`{name}`" for name in hooks))
     return " · ".join(facts)
 
 

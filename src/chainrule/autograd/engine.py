@@ -80,7 +80,10 @@ def _run_pre_hooks(node: Node, grads: list) -> list:
 
 
 def _rule_label(node: Node) -> str:
-    return f"{node.op.__name__}.{getattr(node.op, 'rule_name', 'vjp')}"
+    """The rule the engine ran for `node`, as errors name it: `Tanh.fast_vjp`, `Sum.vjp`."""
+    op = node.op
+    rule = "fast_vjp" if op.fast_vjp is not None else getattr(op, "rule_name", "vjp")
+    return f"{op.__name__}.{rule}"
 
 
 def _check_input_grad(node: Node, index: int, grad: Any) -> Any:
@@ -220,7 +223,8 @@ def apply_node(node: Node, grads: list, buffers: dict, retain_graph: bool) -> tu
     (blaming the rule), and add it into the parent's pending cotangent in `buffers`."""
     if len(grads) > 1 or grads[0] is None:
         grads = node.op.materialize_grads(node, grads)
-    input_grads = node.op.vjp(node, *grads)
+    op = node.op
+    input_grads = (op.fast_vjp or op.vjp)(node, *grads)  # an op's faster form, if it has one
     if type(input_grads) is not tuple:
         input_grads = (input_grads,)
     edges = node.next_edges

@@ -104,7 +104,7 @@ class Function:
     def backward(ctx: FunctionCtx, *grad_outputs: Any) -> Any:
         raise NotImplementedError("a Function subclass must define backward to be differentiated")
 
-    vjp_rule = None
+    fast_vjp = None  # the engine's optional fast-path hook (ops/op.py): a Function has none
     rule_name = "backward"  # how the engine names this rule when it blames it
 
     @classmethod
@@ -128,14 +128,13 @@ class Function:
         uses_setup_context = cls.setup_context is not Function.setup_context
         if kwargs or uses_setup_context:
             args, kwargs = _bind_arguments(cls.forward, args, kwargs, uses_setup_context)
-        tensor_type = Tensor
-        tensor_positions = tuple(i for i, a in enumerate(args) if isinstance(a, tensor_type))
+        tensor_positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
         tensors = [args[i] for i in tensor_positions]
         backend = tensors[0]._backend if tensors else numpy_backend
         ctx = FunctionCtx(cls, backend)
         ctx._n_args = len(args)
         ctx._tensor_positions = tensor_positions
-        ctx._needs_input_grad = tuple(isinstance(a, tensor_type) and a.requires_grad for a in args)
+        ctx._needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         with grad_mode.no_grad():
             if uses_setup_context:
                 output = cls.forward(*args, **kwargs)

@@ -47,6 +47,10 @@ class Op:
     # forward + jvp for ops whose value and tangent cost less together than apart (a
     # matrix-vector product reads the matrix once for both). `jvp` stays the definition.
     fused_jvp = None
+    # Fast-path hook, optional: fast_vjp(ctx, *grads) -> what `vjp` returns, computed faster (by
+    # a fused op whose own rules are exact, such as TanhBackward). The engine and elementwise
+    # jvps run it when present; `vjp` stays the definition, and the op tests check both agree.
+    fast_vjp = None
 
     @staticmethod
     def forward(ctx: Node, *args: Any) -> Any:
@@ -307,7 +311,8 @@ def _resolve_saved(
 
 def unary_elementwise_jvp(ctx: Node, t: Any) -> Any:
     """A diagonal Jacobian is its own transpose: the jvp is the vjp applied to the tangent."""
-    return ctx.op.vjp(ctx, t)[0]
+    op = ctx.op
+    return (op.fast_vjp or op.vjp)(ctx, t)[0]
 
 
 def elementwise_batch(b: Any, *args: Any) -> Any:

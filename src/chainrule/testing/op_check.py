@@ -12,7 +12,10 @@ For each input shape set, `check_op` draws float64 inputs inside the spec's doma
      <jvp(t), c> = <t, vjp(c)> with the same c, match the finite difference of <f(x + e t), c>,
      and match torch.func.jvp elementwise; with and without inputs that require grad (the two
      paths of `apply`). Where PyTorch's own jvp is not the transpose of its vjp (tie
-     conventions), either of the two conventions is accepted.
+     conventions), either of the two conventions is accepted;
+  6. fast paths: for every recorded op with a `fast_vjp` hook (the form the engine runs), the
+     plain `vjp` (the definition) gives the same gradients, and the same second derivatives
+     with respect to the cotangent and every input.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ import numpy as np
 
 from chainrule.autograd import api
 from chainrule.autograd import forward_ad as fwAD
-from chainrule.autograd.grad_mode import no_grad
+from chainrule.autograd.grad_mode import enable_grad, no_grad
+from chainrule.autograd.observers import Observer, add_observer, remove_observer
 from chainrule.ops.creation import from_numpy
 from chainrule.testing.op_spec import OpSpec
 
@@ -234,6 +238,7 @@ def check_op(spec: OpSpec, seed: int = 0) -> None:
                     spec, label, arrays, directions, cotangents_np, *second_order
                 )
 
+        _check_fast_paths(spec, label, arrays, rng)
         if spec.float32 and spec.torch_fn is not None:
             _check_float32(spec, label, arrays)
         if spec.noncontiguous and any(a.ndim >= 2 and a.dtype.kind == "f" for a in arrays):
@@ -547,6 +552,74 @@ def _close(actual: Any, expected: Any, atol: float, rtol: float) -> bool:
     return actual.shape == expected.shape and bool(
         np.allclose(actual, expected, atol=atol, rtol=rtol, equal_nan=True)
     )
+
+
+class _FastPathCalls(Observer):
+    """Collects each recorded call of an op that has a `fast_vjp`: its node and outputs."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, tuple]] = []
+
+    def forward_end(self, op: type, inputs: Any, outputs: tuple, node: Any, state: Any) -> None:
+        if node is not None and getattr(op, "fast_vjp", None) is not None:
+            self.calls.append((node, outputs))
+
+
+def _check_fast_paths(spec: OpSpec, label: str, arrays: tuple, rng: np.random.Generator) -> None:
+    """Step 6: each fast_vjp against its op's plain vjp, to first and second order."""
+    watcher = _FastPathCalls()
+    add_observer(watcher)
+    try:
+        inputs = _chainrule_inputs(arrays)
+        spec.fn(*inputs, **spec.kwargs)
+    finally:
+        remove_observer(watcher)
+    leaves = [t for t in inputs if t.requires_grad]
+    for node, outputs in watcher.calls:
+        what = f"{node.op.__name__}.fast_vjp against its vjp:"
+        grads = [
+            from_numpy(rng.standard_normal(o.shape)).requires_grad_(True)
+            for o in outputs
+            if o.is_floating_point()
+        ]
+        with enable_grad():
+            plain = node.op.vjp(node, *grads)
+            fast = node.op.fast_vjp(node, *grads)
+        weights = []
+        for index, (mine, reference) in enumerate(zip(fast, plain)):
+            if (mine is None) != (reference is None):
+                raise AssertionError(f"{label}: {what} None and not None for input {index}")
+            if mine is not None:
+                _assert_close(
+                    label,
+                    f"{what} gradient of input {index}",
+                    _to_numpy(mine),
+                    _to_numpy(reference),
+                    spec.atol,
+                    spec.rtol,
+                )
+                weights.append(from_numpy(rng.standard_normal(mine.shape)))
+        pairs = [(m, r, w) for m, r, w in zip(fast, plain, iter(weights)) if m is not None]
+        if not spec.second_order or not pairs:
+            continue
+        targets = grads + leaves
+        second = []
+        for results in ((p[0] for p in pairs), (p[1] for p in pairs)):
+            total = sum((r * w).sum() for r, w in zip(results, (p[2] for p in pairs)))
+            second.append(
+                api.grad(
+                    total, targets, retain_graph=True, allow_unused=True, materialize_grads=True
+                )
+            )
+        for index, (mine, reference) in enumerate(zip(*second)):
+            _assert_close(
+                label,
+                f"{what} second derivative (target {index})",
+                _to_numpy(mine),
+                _to_numpy(reference),
+                spec.atol,
+                spec.rtol,
+            )
 
 
 def _check_float32(spec: OpSpec, label: str, arrays: tuple) -> None:
