@@ -2,6 +2,8 @@
 count, determinism flags, backend flags and `compile`. A script that makes them runs unchanged."""
 
 import importlib.util
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -55,15 +57,28 @@ def test_determinism_flags_round_trip_as_torch():
     assert torch.are_deterministic_algorithms_enabled() is False  # the same default
 
 
-def test_backend_flags_can_be_set_and_report_no_cudnn_or_mps():
-    previous = chainrule.backends.cudnn.benchmark
-    chainrule.backends.cudnn.benchmark = True
-    chainrule.backends.cudnn.deterministic = True
-    chainrule.backends.cuda.matmul.allow_tf32 = False
-    assert chainrule.backends.cudnn.benchmark is True
-    chainrule.backends.cudnn.benchmark = previous
-    assert chainrule.backends.mps.is_available() is False
-    assert chainrule.backends.cudnn.is_available() is False
+def test_backend_flags_start_at_torchs_defaults_and_report_no_cudnn_or_mps():
+    for name in ("enabled", "benchmark", "deterministic", "allow_tf32"):
+        assert getattr(chainrule.backends.cudnn, name) == getattr(torch.backends.cudnn, name), name
+    assert chainrule.backends.cuda.matmul.allow_tf32 == torch.backends.cuda.matmul.allow_tf32
+    for flags in ("cudnn", "mps"):  # the CPU build of torch says the same
+        mine, theirs = getattr(chainrule.backends, flags), getattr(torch.backends, flags)
+        assert mine.is_available() is theirs.is_available() is False, flags
+    assert chainrule.backends.mps.is_built() is torch.backends.mps.is_built() is False
+
+
+def test_a_script_setting_backend_flags_runs_unchanged():
+    script = (
+        "import chainrule as torch\n"
+        "torch.backends.cudnn.benchmark = True\n"
+        "torch.backends.cudnn.deterministic = True\n"
+        "torch.backends.cuda.matmul.allow_tf32 = False\n"
+        "device = 'mps' if torch.backends.mps.is_available() else 'cpu'\n"
+        "print(device, torch.backends.cudnn.benchmark)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["cpu", "True"]
 
 
 def test_compile_returns_the_model_unchanged_in_every_calling_form():

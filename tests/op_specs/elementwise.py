@@ -207,6 +207,13 @@ UNARY = [
     _unary("log10", chainrule.log10, torch.log10, domain=POSITIVE),
     _unary("sqrt", chainrule.sqrt, torch.sqrt, domain=POSITIVE),
     _unary("rsqrt", chainrule.rsqrt, torch.rsqrt, domain=POSITIVE),
+    OpSpec(  # NumPy's cbrt; torch has none: the real cube root written in torch ops
+        "cbrt",
+        lambda x: apply(elementwise.Cbrt, (x,)),
+        lambda x: torch.sign(x) * torch.abs(x) ** (1 / 3),
+        shapes=UNARY_SHAPES,
+        make_inputs=lambda rng: (_away_from_zero((2, 3), rng),),
+    ),
     _unary("square", chainrule.square, torch.square),
     _unary("sin", chainrule.sin, torch.sin, domain=(-4.0, 4.0)),
     _unary("cos", chainrule.cos, torch.cos, domain=(-4.0, 4.0)),

@@ -15,7 +15,6 @@ import numpy as np
 
 import chainrule.ops.elementwise as ew
 from chainrule._tensor import Tensor
-from chainrule.numpy import _ops
 from chainrule.numpy._core import (
     NO_VALUE,
     finish,
@@ -102,7 +101,7 @@ sign = _unary(np.sign, ew.sign)
 square = _unary(np.square, ew.square)
 reciprocal = _unary(np.reciprocal, ew.reciprocal)
 sqrt = _unary(np.sqrt, ew.sqrt)
-cbrt = _unary(np.cbrt, _op(_ops.Cbrt))
+cbrt = _unary(np.cbrt, _op(ew.Cbrt))
 maximum = _binary(np.maximum, ew.maximum)
 minimum = _binary(np.minimum, ew.minimum)
 fmax = _binary(np.fmax, ew.fmax)

@@ -1186,6 +1186,25 @@ class Rsqrt(Op):
     batch = elementwise_batch
 
 
+class Cbrt(Op):
+    """The real cube root (NumPy's cbrt; PyTorch has none, so only chainrule.numpy.cbrt calls
+    it). Derivative: g / (3 out**2), from the saved output (inf at 0)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        out = ctx.xp.cbrt(x)
+        ctx.save(out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        out = ctx.out
+        return (g / (3 * out * out),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
 class Square(Op):
     """x**2. Derivative: 2 x g."""
 

@@ -1,6 +1,7 @@
-"""`chainrule.backends`: the flags PyTorch programs set on its backends. chainrule has no cuDNN
-and no MPS, so the flags are kept (a script that sets `backends.cudnn.benchmark = True` runs)
-and the availability queries answer False."""
+"""`chainrule.backends` (PyTorch's `torch.backends`): the flags PyTorch programs set on its
+backends. Not the array seam, which is `chainrule/backend/` (NumPy, CuPy). chainrule has no
+cuDNN and no MPS, so the flags are kept (a script that sets `backends.cudnn.benchmark = True`
+runs) and the availability queries answer False."""
 
 from types import SimpleNamespace
 
