@@ -47,6 +47,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ops: creation", {"ops.creation"}),
     ("ops: elementwise", {"ops.elementwise"}),
     ("ops: indexing", {"ops.indexing"}),
+    ("ops: activations", {"ops.activation"}),
     ("ops: reduction", {"ops.reduction"}),
     ("ops: linear algebra", {"ops.linalg"}),
     ("ops: nn kernels", {"ops.nn_ops"}),

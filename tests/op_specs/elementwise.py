@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 import chainrule
-from chainrule.ops import elementwise, nn_ops
+from chainrule.ops import activation, elementwise, nn_ops
 from chainrule.ops.op import apply
 from chainrule.testing import OpSpec
 
@@ -619,7 +619,7 @@ FUSED_BACKWARD = [
     *(
         OpSpec(
             f"gelu_backward_{mode}",
-            lambda g, x, mode=mode: apply(elementwise.GeluBackward, (g, x), mode, None),
+            lambda g, x, mode=mode: apply(activation.GeluBackward, (g, x), mode, None),
             lambda g, x, mode=mode: torch.ops.aten.gelu_backward(g, x, approximate=mode),
             shapes=[((2, 3), (2, 3)), ((), ())],
             float32=False,
@@ -628,7 +628,7 @@ FUSED_BACKWARD = [
     ),
     OpSpec(
         "threshold_backward",
-        lambda g, out: apply(elementwise.ThresholdBackward, (g, out)),
+        lambda g, out: apply(activation.ThresholdBackward, (g, out)),
         lambda g, out: torch.ops.aten.threshold_backward(g, out, 0.0),
         shapes=[((2, 3), (2, 3)), ((), ())],
         domains=[(-2.0, 2.0), (-1.0, 1.0)],

@@ -18,25 +18,35 @@ from typing import Any
 
 from chainrule.errors import ShapeError
 from chainrule.ops import nn_ops as _nn
-from chainrule.ops.elementwise import abs as _abs
-from chainrule.ops.elementwise import clamp as _clamp
-from chainrule.ops.elementwise import (
+from chainrule.ops.activation import (
+    celu,
     elu,
     gelu,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
     hardtanh,
     leaky_relu,
-    log,
+    logsigmoid,
+    mish,
+    prelu,
     relu,
+    relu6,
     rrelu,
-    sigmoid,
+    selu,
     silu,
     softplus,
-    sqrt,
-    tanh,
-    where,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
 )
+from chainrule.ops.elementwise import abs as _abs
+from chainrule.ops.elementwise import clamp as _clamp
 from chainrule.ops.elementwise import exp as _exp
-from chainrule.ops.indexing import masked_fill, narrow, pad
+from chainrule.ops.elementwise import log, sigmoid, sqrt, tanh, where
+from chainrule.ops.indexing import masked_fill, pad
 from chainrule.ops.linalg import matmul
 from chainrule.ops.nn_ops import (
     adaptive_avg_pool1d,
@@ -50,7 +60,6 @@ from chainrule.ops.nn_ops import (
     avg_pool2d,
     avg_pool3d,
     batch_norm,
-    celu,
     conv1d,
     conv2d,
     conv3d,
@@ -65,21 +74,16 @@ from chainrule.ops.nn_ops import (
     embedding,
     feature_alpha_dropout,
     group_norm,
-    hardsigmoid,
-    hardswish,
     instance_norm,
     interpolate,
     layer_norm,
     linear,
-    logsigmoid,
     max_pool1d,
     max_pool2d,
     max_pool3d,
-    mish,
     nll_loss,
     one_hot,
     rms_norm,
-    selu,
 )
 from chainrule.ops.reduction import log_softmax as _log_softmax
 from chainrule.ops.reduction import mean as _mean
@@ -105,58 +109,7 @@ __all__ = [
 ]  # fmt: skip
 
 
-# ---- activations ---------------------------------------------------------------------------
-
-
-def relu6(input: Any, inplace: bool = False) -> Any:
-    """min(max(x, 0), 6) (hardtanh on [0, 6]; no gradient at the edges, as PyTorch)."""
-    return hardtanh(input, 0.0, 6.0, inplace)
-
-
-def softsign(input: Any) -> Any:
-    """x / (1 + |x|)."""
-    return input / (_abs(input) + 1)
-
-
-def tanhshrink(input: Any) -> Any:
-    """x - tanh(x)."""
-    return input - tanh(input)
-
-
-def softshrink(input: Any, lambd: float = 0.5) -> Any:
-    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
-    if lambd < 0:
-        raise ValueError(
-            f"softshrink: lambda must be greater or equal to 0, but found to be {lambd}"
-        )
-    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0.0))
-
-
-def hardshrink(input: Any, lambd: float = 0.5) -> Any:
-    """x where |x| > lambd, else 0."""
-    return where((input > lambd) | (input < -lambd), input, 0.0)
-
-
-def threshold(input: Any, threshold: float, value: float, inplace: bool = False) -> Any:
-    """x where x > threshold, else value."""
-    result = where(input > threshold, input, value)
-    return input.copy_(result) if inplace else result
-
-
-def prelu(input: Any, weight: Any) -> Any:
-    """x where x > 0, else weight * x, with one weight per channel (dim 1) or one in all."""
-    channels = input.shape[1] if input.ndim >= 2 else 1
-    if weight.numel() not in (1, channels):
-        raise ShapeError(
-            f"prelu: mismatch of parameter numbers and input channel size: weight of shape "
-            f"{tuple(weight.shape)} for input of shape {tuple(input.shape)}"
-        )
-    slope = weight
-    if weight.numel() != 1 and input.ndim >= 2:
-        slope = reshape(weight, (channels,) + (1,) * (input.ndim - 2))
-    elif weight.numel() == 1:
-        slope = reshape(weight, ())
-    return where(input > 0, input, slope * input)
+# ---- softmax, log_softmax, softmin ---------------------------------------------------------
 
 
 def _softmax_dim(ndim: int) -> int:
@@ -177,17 +130,6 @@ def log_softmax(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype:
 def softmin(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
     """softmax(-x) along dim."""
     return _softmax(-input, _softmax_dim(input.ndim) if dim is None else dim, dtype=dtype)
-
-
-def glu(input: Any, dim: int = -1) -> Any:
-    """a * sigmoid(b), with a and b the two halves of input along dim."""
-    if input.ndim == 0:
-        raise ShapeError("glu: does not support scalars because halving size must be even")
-    size = input.shape[dim]
-    if size % 2:
-        raise ShapeError(f"glu: halving dimension must be even, but dimension {dim} is size {size}")
-    half = size // 2
-    return narrow(input, dim, 0, half) * sigmoid(narrow(input, dim, half, half))
 
 
 # ---- linear layers -------------------------------------------------------------------------
