@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 import chainrule
-from chainrule.ops import activation, elementwise, nn_ops
+from chainrule.ops import activation, elementwise, linear
 from chainrule.ops.op import apply
 from chainrule.testing import OpSpec
 
@@ -612,7 +612,7 @@ KINKS = [
 FUSED_BACKWARD = [
     OpSpec(
         "linear_weight_grad",
-        lambda g, x: apply(nn_ops.LinearWeightGrad, (g, x)),
+        lambda g, x: apply(linear.LinearWeightGrad, (g, x)),
         lambda g, x: g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1]),
         shapes=[((4, 3), (4, 2)), ((2, 3, 4), (2, 3, 5)), ((3,), (2,))],
     ),

@@ -1,9 +1,10 @@
 # ruff: noqa: A002 - `input` is PyTorch's argument name throughout
 """chainrule.nn.functional: PyTorch's torch.nn.functional, imported as `F`.
 
-The heavy ops (convolution, pooling, normalization, embedding, the fused cross entropy,
-interpolation) are Op classes in `chainrule.ops.nn_ops`; the rest are compositions of
-differentiable chainrule ops here, so every function has exact higher derivatives.
+The heavy ops are Op classes in the nn kernel files of `chainrule.ops` (activation,
+convolution, pooling, normalization, embedding, linear, dropout, losses, interpolation); the
+rest are compositions of differentiable chainrule ops here, so every function has exact higher
+derivatives.
 
 >>> import chainrule
 >>> import chainrule.nn.functional as F
@@ -17,7 +18,6 @@ import math
 from typing import Any
 
 from chainrule.errors import ShapeError
-from chainrule.ops import nn_ops as _nn
 from chainrule.ops.activation import (
     celu,
     elu,
@@ -42,48 +42,65 @@ from chainrule.ops.activation import (
     tanhshrink,
     threshold,
 )
-from chainrule.ops.elementwise import abs as _abs
-from chainrule.ops.elementwise import clamp as _clamp
-from chainrule.ops.elementwise import exp as _exp
-from chainrule.ops.elementwise import log, sigmoid, sqrt, tanh, where
-from chainrule.ops.indexing import masked_fill, pad
-from chainrule.ops.linalg import matmul
-from chainrule.ops.nn_ops import (
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    adaptive_avg_pool3d,
-    adaptive_max_pool1d,
-    adaptive_max_pool2d,
-    adaptive_max_pool3d,
-    alpha_dropout,
-    avg_pool1d,
-    avg_pool2d,
-    avg_pool3d,
-    batch_norm,
+from chainrule.ops.convolution import (
     conv1d,
     conv2d,
     conv3d,
     conv_transpose1d,
     conv_transpose2d,
     conv_transpose3d,
-    cross_entropy,
+)
+from chainrule.ops.dropout import (
+    alpha_dropout,
     dropout,
     dropout1d,
     dropout2d,
     dropout3d,
-    embedding,
     feature_alpha_dropout,
+)
+from chainrule.ops.elementwise import abs as _abs
+from chainrule.ops.elementwise import clamp as _clamp
+from chainrule.ops.elementwise import exp as _exp
+from chainrule.ops.elementwise import log, sigmoid, sqrt, tanh, where
+from chainrule.ops.embedding import (
+    embedding,
+    one_hot,
+)
+from chainrule.ops.indexing import masked_fill, pad
+from chainrule.ops.interpolation import (
+    interpolate,
+)
+from chainrule.ops.linalg import matmul
+from chainrule.ops.linear import (
+    linear,
+)
+from chainrule.ops.losses import check_reduction as _check_reduction
+from chainrule.ops.losses import (
+    cross_entropy,
+    nll_loss,
+)
+from chainrule.ops.losses import legacy_reduction as _legacy_reduction
+from chainrule.ops.nn_common import constant as _constant
+from chainrule.ops.normalization import (
+    batch_norm,
     group_norm,
     instance_norm,
-    interpolate,
     layer_norm,
-    linear,
+    rms_norm,
+)
+from chainrule.ops.pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    adaptive_max_pool3d,
+    avg_pool1d,
+    avg_pool2d,
+    avg_pool3d,
     max_pool1d,
     max_pool2d,
     max_pool3d,
-    nll_loss,
-    one_hot,
-    rms_norm,
 )
 from chainrule.ops.reduction import log_softmax as _log_softmax
 from chainrule.ops.reduction import mean as _mean
@@ -196,7 +213,7 @@ def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out:
 
 
 def _reduce(op_name: str, loss: Any, reduction: str) -> Any:
-    _nn.check_reduction(op_name, reduction)
+    _check_reduction(op_name, reduction)
     if reduction == "mean":
         return _mean(loss)
     if reduction == "sum":
@@ -229,7 +246,7 @@ def mse_loss(
     weight: Any = None,
 ) -> Any:
     """(input - target)**2, reduced."""
-    reduction = _nn.legacy_reduction(size_average, reduce, reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     difference = input - target
     return _weighted("mse_loss", difference * difference, weight, reduction, True)
 
@@ -243,7 +260,7 @@ def l1_loss(
     weight: Any = None,
 ) -> Any:
     """|input - target|, reduced (gradient 0 where they are equal, as PyTorch)."""
-    reduction = _nn.legacy_reduction(size_average, reduce, reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     return _weighted("l1_loss", _abs(input - target), weight, reduction, True)
 
 
@@ -256,7 +273,7 @@ def smooth_l1_loss(
     beta: float = 1.0,
 ) -> Any:
     """0.5 d**2 / beta where |d| < beta, else |d| - 0.5 beta (l1 for beta = 0)."""
-    reduction = _nn.legacy_reduction(size_average, reduce, reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     distance = _abs(input - target)
@@ -295,7 +312,7 @@ def binary_cross_entropy(
 ) -> Any:
     """-(t log x + (1 - t) log(1 - x)) for probabilities x, each log clamped at -100 as
     PyTorch."""
-    reduction = _nn.legacy_reduction(size_average, reduce, reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _same_shape("binary_cross_entropy", input, target)
     values = input._array
     if values.size and (bool((values < 0).any()) or bool((values > 1).any())):
@@ -319,7 +336,7 @@ def binary_cross_entropy_with_logits(
 ) -> Any:
     """binary_cross_entropy(sigmoid(x), t) computed stably as
     (1 - t) x - (1 + (pos_weight - 1) t) log_sigmoid(x)."""
-    reduction = _nn.legacy_reduction(size_average, reduce, reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _same_shape("binary_cross_entropy_with_logits", input, target)
     log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
     loss = (1 - target) * input - log_weight * logsigmoid(input)
@@ -338,8 +355,8 @@ def kl_div(
 ) -> Any:
     """target * (log(target) - input) for log-probabilities `input` (0 where target == 0);
     'batchmean' divides the sum by the batch size (the mathematical KL divergence)."""
-    reduction = _nn.legacy_reduction(size_average, reduce, reduction)
-    _nn.check_reduction("kl_div", reduction, ("batchmean",))
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("kl_div", reduction, ("batchmean",))
     if log_target:
         loss = _exp(target) * (target - input)
     else:
@@ -362,7 +379,7 @@ def cosine_embedding_loss(
     reduction: str = "mean",
 ) -> Any:
     """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1."""
-    reduction = _nn.legacy_reduction(size_average, reduce, reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if input1.ndim not in (1, 2) or tuple(input1.shape) != tuple(input2.shape):
         raise ShapeError(
             f"cosine_embedding_loss: expected 1-D or 2-D inputs of one shape, got "
@@ -412,19 +429,19 @@ def scaled_dot_product_attention(
         # Every row keeps position 0, so no row is dead: one broadcast add of 0 / -inf, no
         # mask tests or selects over the scores (forward or backward).
         blocked = xp.triu(xp.full((length, source), -xp.inf, dtype=scores._array.dtype), 1)
-        weights = _softmax(scores + _nn._constant(blocked), -1)
+        weights = _softmax(scores + _constant(blocked), -1)
         if dropout_p > 0:
             weights = dropout(weights, dropout_p)
         return matmul(weights, value)
     if is_causal:
-        causal = _nn._constant(xp.tril(xp.ones((length, source), dtype=bool)))
+        causal = _constant(xp.tril(xp.ones((length, source), dtype=bool)))
         attn_mask = _causal_and(attn_mask, causal)
     if attn_mask is not None:
         if attn_mask.dtype.is_floating_point:
             scores = scores + attn_mask
         else:
             scores = masked_fill(scores, ~expand(attn_mask, tuple(scores.shape)), float("-inf"))
-    dead = _nn._constant(xp.all(xp.isneginf(scores._array), axis=-1, keepdims=True))
+    dead = _constant(xp.all(xp.isneginf(scores._array), axis=-1, keepdims=True))
     weights = _softmax(where(dead, 0.0, scores), -1)
     weights = where(dead, 0.0, weights)
     if dropout_p > 0:
