@@ -7,7 +7,9 @@ so any order of derivative works:
   ConvolutionTranspose(g, w)  -> x-like vjp: Convolution(a, w),           ConvolutionWeight(a, g)
   ConvolutionWeight(x, g)     -> w-like vjp: ConvolutionTranspose(g, b),  Convolution(x, b)
 
-(three views of one trilinear form <conv(x, w), g>).
+(three views of one trilinear form <conv(x, w), g>). PyTorch's arguments (ints or tuples,
+padding strings, unbatched input) are read by `chainrule.nn.functional`, which calls the
+kernel entries at the end of this file with tuples.
 """
 
 from __future__ import annotations
@@ -19,15 +21,7 @@ from typing import Any
 
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
-from chainrule.errors import ShapeError
-from chainrule.ops.nn_common import (
-    batched,
-    check_floating,
-    check_vector,
-    merge_batch,
-    ntuple,
-    split_batch,
-)
+from chainrule.ops.nn_common import merge_batch, split_batch
 from chainrule.ops.op import Op, apply
 from chainrule.ops.reduction import sum as reduce_sum
 from chainrule.ops.shape import expand, movedim, reshape
@@ -337,267 +331,35 @@ class ConvolutionWeight(Op):
         return parts[0] if len(parts) == 1 else parts[0] + parts[1]
 
 
-def _add_channel_bias(op_name: str, out: Any, bias: Any, channels: int) -> Any:
-    if bias is None:
-        return out
-    if tuple(bias.shape) != (channels,):
-        raise ShapeError(
-            f"{op_name}: expected bias of shape ({channels},), got {tuple(bias.shape)}"
-        )
-    return out + reshape(bias, (channels,) + (1,) * (out.ndim - 2))
+# ---- kernel entries ------------------------------------------------------------------------
 
 
-def _conv_padding(
-    op_name: str, padding: Any, n: int, kernel: tuple, stride: tuple, dilation: tuple
-) -> tuple:
-    """PyTorch's padding argument as ((lo, hi), ...) per spatial dimension."""
-    if isinstance(padding, str):
-        if padding == "valid":
-            return ((0, 0),) * n
-        if padding != "same":
-            raise ValueError(
-                f"{op_name}: invalid padding string {padding!r}, should be one of "
-                "{'valid', 'same'}"
-            )
-        if any(s != 1 for s in stride):
-            raise ValueError(f"{op_name}: padding='same' is not supported for strided convolutions")
-        total = tuple(d * (k - 1) for k, d in zip(kernel, dilation))
-        return tuple((t // 2, t - t // 2) for t in total)
-    pads = ntuple(op_name, "padding", padding, n)
-    if any(p < 0 for p in pads):
-        raise ValueError(f"{op_name}: negative padding is not supported, got {padding}")
-    return tuple((p, p) for p in pads)
-
-
-def _check_conv(op_name: str, x: Any, w: Any, groups: int, n: int, transposed: bool) -> None:
-    check_floating(op_name, input=x, weight=w)
-    if w.ndim != n + 2:
-        raise ShapeError(
-            f"{op_name}: expected {n + 2}D weight, got weight of shape {tuple(w.shape)}"
-        )
-    if groups < 1:
-        raise ValueError(f"{op_name}: non-positive groups is not supported, got {groups}")
-    channels = x.shape[1]
-    if transposed:
-        if channels != w.shape[0]:
-            raise ShapeError(
-                f"{op_name}: given weight of shape {tuple(w.shape)}, expected input of shape "
-                f"{tuple(x.shape)} to have {w.shape[0]} channels, but got {channels} channels"
-            )
-        if w.shape[0] % groups:
-            raise ShapeError(
-                f"{op_name}: weight of shape {tuple(w.shape)}: {w.shape[0]} input channels "
-                f"not divisible by groups={groups}"
-            )
-        return
-    if w.shape[0] % groups:
-        raise ShapeError(
-            f"{op_name}: given groups={groups}, expected weight of shape {tuple(w.shape)} to be "
-            f"divisible by {groups} at dimension 0"
-        )
-    if channels != w.shape[1] * groups:
-        raise ShapeError(
-            f"{op_name}: given groups={groups}, weight of shape {tuple(w.shape)} expects input of "
-            f"shape {tuple(x.shape)} to have {w.shape[1] * groups} channels, but got {channels} "
-            "channels instead"
-        )
-
-
-def _convolution(
-    op_name: str,
-    n: int,
-    input: Any,
+def convolution(
+    x: Any,
     weight: Any,
     bias: Any,
-    stride: Any,
-    padding: Any,
-    dilation: Any,
+    stride: tuple,
+    padding: tuple,
+    dilation: tuple,
     groups: int,
 ) -> Any:
-    x, unbatched = batched(op_name, input, n)
-    _check_conv(op_name, x, weight, groups, n, transposed=False)
-    kernel = tuple(weight.shape[2:])
-    stride = ntuple(op_name, "stride", stride, n)
-    dilation = ntuple(op_name, "dilation", dilation, n)
-    if any(s < 1 for s in stride) or any(d < 1 for d in dilation):
-        raise ValueError(
-            f"{op_name}: stride and dilation must be positive, got {stride} and {dilation}"
-        )
-    pads = _conv_padding(op_name, padding, n, kernel, stride, dilation)
-    padded = tuple(size + lo + hi for size, (lo, hi) in zip(x.shape[2:], pads))
-    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    if any(s > p for s, p in zip(span, padded)):
-        raise ShapeError(
-            f"{op_name}: padded input size per channel {padded} is smaller than the (dilated) "
-            f"kernel size {span} (input shape {tuple(input.shape)}, weight shape "
-            f"{tuple(weight.shape)})"
-        )
+    """The cross-correlation of x (N, C, *spatial) with weight, plus bias (or None) per output
+    channel, with padding as ((lo, hi), ...): what conv1d/2d/3d run once their arguments are
+    read (chainrule.nn.functional)."""
     if bias is None:
-        out = apply(Convolution, (x, weight), stride, pads, dilation, groups)
-    else:
-        check_vector(op_name, "bias", bias, (weight.shape[0],))
-        check_floating(op_name, input=x, bias=bias)
-        out = apply(ConvolutionBias, (x, weight, bias), stride, pads, dilation, groups)
-    return out[0] if unbatched else out
+        return apply(Convolution, (x, weight), stride, padding, dilation, groups)
+    return apply(ConvolutionBias, (x, weight, bias), stride, padding, dilation, groups)
 
 
-def conv1d(
-    input: Any,
+def convolution_transpose(
+    x: Any,
     weight: Any,
-    bias: Any = None,
-    stride: Any = 1,
-    padding: Any = 0,
-    dilation: Any = 1,
-    groups: int = 1,
-) -> Any:
-    """1-D cross-correlation over (N, C, L) input with a (C_out, C/groups, k) weight."""
-    return _convolution("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
-
-
-def conv2d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
-    stride: Any = 1,
-    padding: Any = 0,
-    dilation: Any = 1,
-    groups: int = 1,
-) -> Any:
-    """2-D cross-correlation over (N, C, H, W) input with a (C_out, C/groups, kh, kw) weight.
-
-    >>> import chainrule
-    >>> x = chainrule.ones(1, 1, 3, 3)
-    >>> conv2d(x, chainrule.ones(1, 1, 2, 2)).shape
-    (1, 1, 2, 2)
-    """
-    return _convolution("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
-
-
-def conv3d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
-    stride: Any = 1,
-    padding: Any = 0,
-    dilation: Any = 1,
-    groups: int = 1,
-) -> Any:
-    """3-D cross-correlation over (N, C, D, H, W) input."""
-    return _convolution("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
-
-
-def _convolution_transpose(
-    op_name: str,
-    n: int,
-    input: Any,
-    weight: Any,
-    bias: Any,
-    stride: Any,
-    padding: Any,
-    output_padding: Any,
+    stride: tuple,
+    padding: tuple,
+    dilation: tuple,
     groups: int,
-    dilation: Any,
+    out_size: tuple,
 ) -> Any:
-    x, unbatched = batched(op_name, input, n)
-    _check_conv(op_name, x, weight, groups, n, transposed=True)
-    kernel = tuple(weight.shape[2:])
-    stride = ntuple(op_name, "stride", stride, n)
-    dilation = ntuple(op_name, "dilation", dilation, n)
-    if isinstance(padding, str):
-        raise ValueError(f"{op_name}: padding must be an int or a tuple of ints, got {padding!r}")
-    pads = ntuple(op_name, "padding", padding, n)
-    extra = ntuple(op_name, "output_padding", output_padding, n)
-    for e, s, d in zip(extra, stride, dilation):
-        if e >= s and e >= d:
-            raise ValueError(
-                f"{op_name}: output padding must be smaller than either stride or dilation, "
-                f"got output_padding={extra}, stride={stride}, dilation={dilation}"
-            )
-    in_size = tuple(
-        (size - 1) * s - 2 * p + d * (k - 1) + e + 1
-        for size, s, p, d, k, e in zip(x.shape[2:], stride, pads, dilation, kernel, extra)
-    )
-    if any(size <= 0 for size in in_size):
-        raise ShapeError(
-            f"{op_name}: input of shape {tuple(input.shape)} gives a non-positive output "
-            f"size {in_size}"
-        )
-    geometry = (stride, tuple((p, p) for p in pads), dilation, groups)
-    out = apply(ConvolutionTranspose, (x, weight), *geometry, in_size)
-    out = _add_channel_bias(op_name, out, bias, weight.shape[1] * groups)
-    return out[0] if unbatched else out
-
-
-def conv_transpose1d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
-    stride: Any = 1,
-    padding: Any = 0,
-    output_padding: Any = 0,
-    groups: int = 1,
-    dilation: Any = 1,
-) -> Any:
-    """Transposed 1-D convolution (the gradient of conv1d with respect to its input)."""
-    return _convolution_transpose(
-        "conv_transpose1d",
-        1,
-        input,
-        weight,
-        bias,
-        stride,
-        padding,
-        output_padding,
-        groups,
-        dilation,
-    )
-
-
-def conv_transpose2d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
-    stride: Any = 1,
-    padding: Any = 0,
-    output_padding: Any = 0,
-    groups: int = 1,
-    dilation: Any = 1,
-) -> Any:
-    """Transposed 2-D convolution; weight (C_in, C_out/groups, kh, kw) as in PyTorch."""
-    return _convolution_transpose(
-        "conv_transpose2d",
-        2,
-        input,
-        weight,
-        bias,
-        stride,
-        padding,
-        output_padding,
-        groups,
-        dilation,
-    )
-
-
-def conv_transpose3d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
-    stride: Any = 1,
-    padding: Any = 0,
-    output_padding: Any = 0,
-    groups: int = 1,
-    dilation: Any = 1,
-) -> Any:
-    """Transposed 3-D convolution."""
-    return _convolution_transpose(
-        "conv_transpose3d",
-        3,
-        input,
-        weight,
-        bias,
-        stride,
-        padding,
-        output_padding,
-        groups,
-        dilation,
-    )
+    """The transposed convolution of x with weight, to spatial size `out_size`: what
+    conv_transpose1d/2d/3d run once their arguments are read."""
+    return apply(ConvolutionTranspose, (x, weight), stride, padding, dilation, groups, out_size)

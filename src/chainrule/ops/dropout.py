@@ -10,9 +10,7 @@ from typing import Any
 
 from chainrule.errors import ShapeError
 from chainrule.ops.creation import rand
-from chainrule.ops.nn_common import (
-    constant,
-)
+from chainrule.ops.nn_common import constant
 
 
 def _dropout_mask(input: Any, p: float, shape: tuple) -> Any:

@@ -16,10 +16,7 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops.elementwise import elementwise_batch, where
-from chainrule.ops.nn_common import (
-    check_indices,
-    constant,
-)
+from chainrule.ops.nn_common import check_indices, constant
 from chainrule.ops.op import Op, apply
 from chainrule.ops.shape import reshape
 

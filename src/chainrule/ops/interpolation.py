@@ -1,22 +1,18 @@
 # ruff: noqa: A002 - `input` is PyTorch's argument name throughout
-"""Interpolation (PyTorch's F.interpolate): a product with a constant resampling matrix along
-each spatial dimension, built with PyTorch's source-index rules; 'area' is adaptive average
-pooling.
+"""Interpolation's kernel: a product with a constant resampling matrix along each spatial
+dimension, built with PyTorch's source-index rules. `chainrule.nn.functional.interpolate` reads
+the arguments and runs 'area' as adaptive average pooling.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from chainrule.backend import Array
-from chainrule.errors import ShapeError
-from chainrule.ops.nn_common import (
-    check_floating,
-    constant,
-    ntuple,
-)
-from chainrule.ops.pooling import _adaptive_avg_pool, along_spatial_dims
+from chainrule.ops.nn_common import constant
+from chainrule.ops.pooling import along_spatial_dims
+
+LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}  # and their spatial dims
 
 
 def _nearest_source(xp: Any, size: int, out: int, mode: str, scale: Any, precision: Any) -> Array:
@@ -58,67 +54,12 @@ def _interpolation_matrix(
     return matrix
 
 
-_LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}
-
-
-def interpolate(
-    input: Any,
-    size: Any = None,
-    scale_factor: Any = None,
-    mode: str = "nearest",
-    align_corners: bool | None = None,
-    recompute_scale_factor: bool | None = None,
-    antialias: bool = False,
-) -> Any:
-    """Resize the spatial dimensions of (N, C, *spatial) input to `size` or by `scale_factor`,
-    with mode 'nearest', 'nearest-exact', 'linear', 'bilinear', 'trilinear' or 'area'."""
-    n = input.ndim - 2
-    if n < 1:
-        raise ShapeError(
-            "interpolate: expected input with at least 3 dimensions (N, C, ...), got shape "
-            f"{tuple(input.shape)}"
-        )
-    check_floating("interpolate", input=input)
-    if mode not in ("nearest", "nearest-exact", "area", *_LINEAR_MODES):
-        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported")
-    if mode in _LINEAR_MODES and _LINEAR_MODES[mode] != n:
-        raise NotImplementedError(
-            f"interpolate: got {n + 2}D input, but {mode} mode needs "
-            f"{_LINEAR_MODES[mode] + 2}D input"
-        )
-    if align_corners is not None and mode not in _LINEAR_MODES:
-        raise ValueError(
-            "interpolate: align_corners option can only be set with the interpolating modes: "
-            "linear | bilinear | trilinear"
-        )
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported")
-    if (size is None) == (scale_factor is None):
-        raise ValueError("interpolate: exactly one of size or scale_factor must be given")
+def resample(input: Any, out_size: tuple, scales: tuple, mode: str, align_corners: bool) -> Any:
+    """input (N, C, *spatial) resized to `out_size` in a non-area mode of F.interpolate, which
+    reads the arguments; `scales` holds the scale factors PyTorch's source indices use (None
+    where the size was given)."""
+    n = len(out_size)
     shape = tuple(input.shape[2:])
-    scales: tuple = (None,) * n
-    if size is not None:
-        out_size = ntuple("interpolate", "size", size, n)
-    else:
-        factors = (
-            (float(scale_factor),) * n
-            if isinstance(scale_factor, (int, float))
-            else tuple(float(f) for f in scale_factor)
-        )
-        if len(factors) != n:
-            raise ValueError(
-                f"interpolate: scale_factor must have {n} elements, got {scale_factor}"
-            )
-        out_size = tuple(int(math.floor(s * f)) for s, f in zip(shape, factors))
-        if not recompute_scale_factor:
-            scales = factors
-    if any(o < 1 for o in out_size):
-        raise ShapeError(
-            f"interpolate: output size {out_size} must be positive (input shape "
-            f"{tuple(input.shape)})"
-        )
-    if mode == "area":
-        return _adaptive_avg_pool("interpolate", n, input, out_size)
     xp = input._backend.xp
     dtype = input._array.dtype
     matrices = []
@@ -126,7 +67,7 @@ def interpolate(
         # linear modes copy a dimension whose size stays, nearest ones unless scaled; PyTorch's
         # 2-D nearest kernel copies it always, and doubles by i // 2, in float32 arithmetic
         planar = mode == "nearest" and n == 2
-        if out == size and (mode in _LINEAR_MODES or scale is None or planar):
+        if out == size and (mode in LINEAR_MODES or scale is None or planar):
             matrices.append(None)
             continue
         if planar:
@@ -137,6 +78,6 @@ def interpolate(
             else:
                 matrix[rows, _nearest_source(xp, size, out, mode, scale, xp.dtype(xp.float32))] = 1
         else:
-            matrix = _interpolation_matrix(xp, size, out, mode, bool(align_corners), scale, dtype)
+            matrix = _interpolation_matrix(xp, size, out, mode, align_corners, scale, dtype)
         matrices.append(constant(matrix))
     return along_spatial_dims(input, matrices)

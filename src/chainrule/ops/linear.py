@@ -12,9 +12,7 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array
 from chainrule.errors import ShapeError
 from chainrule.ops.linalg import Einsum, Matmul, matmul, stacked_matmul
-from chainrule.ops.nn_common import (
-    check_floating,
-)
+from chainrule.ops.nn_common import check_floating
 from chainrule.ops.op import Op, apply
 from chainrule.ops.reduction import sum as reduce_sum
 from chainrule.ops.shape import expand, reshape, transpose, unsqueeze

@@ -10,19 +10,7 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, ShapeError
-from chainrule.ops.shape import reshape, unsqueeze
-
-
-def ntuple(op_name: str, name: str, value: Any, n: int) -> tuple[int, ...]:
-    """An int or a sequence of ints as a tuple of `n` ints (a 1-sequence is repeated)."""
-    if isinstance(value, int):
-        return (value,) * n
-    values = tuple(int(v) for v in value)
-    if len(values) == 1:
-        return values * n
-    if len(values) != n:
-        raise ValueError(f"{op_name}: {name} must be an int or a tuple of {n} ints, got {value}")
-    return values
+from chainrule.ops.shape import reshape
 
 
 def constant(array: Array) -> Any:
@@ -43,18 +31,6 @@ def check_floating(op_name: str, **tensors: Any) -> None:
         elif tensor.dtype != dtype:
             names = ", ".join(f"{n} {t.dtype}" for n, t in tensors.items() if t is not None)
             raise DTypeError(f"{op_name}: operands must have the same dtype, got {names}")
-
-
-def batched(op_name: str, input: Any, n: int) -> tuple[Any, bool]:
-    """(N, C, *spatial) input, adding the batch dimension to an unbatched (C, *spatial) one."""
-    if input.ndim == n + 2:
-        return input, False
-    if input.ndim == n + 1:
-        return unsqueeze(input, 0), True
-    raise ShapeError(
-        f"{op_name}: expected {n + 1}D (unbatched) or {n + 2}D (batched) input, but got input "
-        f"of shape {tuple(input.shape)}"
-    )
 
 
 def check_vector(op_name: str, name: str, tensor: Any, shape: tuple) -> None:

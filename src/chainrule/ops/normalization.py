@@ -15,10 +15,7 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array
 from chainrule.errors import ShapeError
 from chainrule.ops.elementwise import rsqrt
-from chainrule.ops.nn_common import (
-    check_floating,
-    check_vector,
-)
+from chainrule.ops.nn_common import check_floating, check_vector
 from chainrule.ops.op import Op, apply
 from chainrule.ops.reduction import mean
 from chainrule.ops.reduction import sum as reduce_sum

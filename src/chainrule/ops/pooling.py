@@ -2,7 +2,8 @@
 """Pooling. Max-pooling (MaxPool, AdaptiveMaxPool) keeps the argmax positions; its vjp
 scatters into them (TakeAdjoint), whose vjp gathers them again (Take). Average pooling is a
 convolution with a kernel of ones; adaptive average pooling a product with a constant matrix
-along each spatial dimension.
+along each spatial dimension. `chainrule.nn.functional` reads PyTorch's arguments (kernel_size,
+stride, padding, ceil_mode, output_size) and calls the kernel entries at the end of this file.
 """
 
 from __future__ import annotations
@@ -13,67 +14,12 @@ from typing import Any
 
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
-from chainrule.errors import ShapeError
 from chainrule.ops.convolution import Convolution, pad_spatial
 from chainrule.ops.embedding import Take, TakeAdjoint
 from chainrule.ops.linalg import matmul
-from chainrule.ops.nn_common import (
-    batched,
-    check_floating,
-    constant,
-    merge_batch,
-    ntuple,
-    split_batch,
-)
+from chainrule.ops.nn_common import constant, merge_batch, split_batch
 from chainrule.ops.op import Op, apply
 from chainrule.ops.shape import movedim, reshape, transpose
-
-
-def _pool_geometry(
-    op_name: str,
-    n: int,
-    shape: tuple,
-    kernel_size: Any,
-    stride: Any,
-    padding: Any,
-    dilation: Any,
-    ceil_mode: bool,
-) -> tuple:
-    """kernel, stride, ((lo, hi), ...) padding, dilation and output size of a pooling window,
-    with PyTorch's rule that in ceil mode the last window must start inside the input."""
-    kernel = ntuple(op_name, "kernel_size", kernel_size, n)
-    stride = (
-        kernel
-        if stride is None or stride == [] or stride == ()
-        else ntuple(op_name, "stride", stride, n)
-    )
-    pads = ntuple(op_name, "padding", padding, n)
-    dilation = ntuple(op_name, "dilation", dilation, n)
-    if any(k < 1 for k in kernel) or any(s < 1 for s in stride) or any(d < 1 for d in dilation):
-        raise ValueError(
-            f"{op_name}: kernel_size, stride and dilation must be positive, got {kernel}, "
-            f"{stride}, {dilation}"
-        )
-    if any(p < 0 or p > k // 2 for p, k in zip(pads, kernel)):
-        raise ValueError(
-            f"{op_name}: pad should be at most half of kernel size, but got pad={pads} and "
-            f"kernel_size={kernel}"
-        )
-    out_size, padding = [], []
-    for size, k, s, p, d in zip(shape, kernel, stride, pads, dilation):
-        span = d * (k - 1) + 1
-        room = size + 2 * p - span
-        count = (-(-room // s) if ceil_mode else room // s) + 1
-        if ceil_mode and (count - 1) * s >= size + p:
-            count -= 1
-        if count < 1:
-            raise ShapeError(
-                f"{op_name}: input of spatial size {tuple(shape)} is too small for kernel "
-                f"{kernel} (output size would be {count})"
-            )
-        out_size.append(count)
-        padding.append((p, max(p, (count - 1) * s + span - size - p)))
-    return kernel, stride, tuple(padding), dilation, tuple(out_size)
 
 
 def _window_max(
@@ -197,74 +143,6 @@ class MaxPool(Op):
         return split_batch(out, b.size), split_batch(indices, b.size)
 
 
-def _max_pool(
-    op_name: str,
-    n: int,
-    input: Any,
-    kernel_size: Any,
-    stride: Any,
-    padding: Any,
-    dilation: Any,
-    ceil_mode: bool,
-    return_indices: bool,
-) -> Any:
-    x, unbatched = batched(op_name, input, n)
-    check_floating(op_name, input=x)
-    geometry = _pool_geometry(
-        op_name, n, tuple(x.shape[2:]), kernel_size, stride, padding, dilation, ceil_mode
-    )
-    out, indices = apply(MaxPool, (x,), *geometry)
-    if unbatched:
-        out, indices = out[0], indices[0]
-    return (out, indices) if return_indices else out
-
-
-def max_pool1d(
-    input: Any,
-    kernel_size: Any,
-    stride: Any = None,
-    padding: Any = 0,
-    dilation: Any = 1,
-    ceil_mode: bool = False,
-    return_indices: bool = False,
-) -> Any:
-    """Max over sliding windows of (N, C, L) input."""
-    return _max_pool(
-        "max_pool1d", 1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
-    )
-
-
-def max_pool2d(
-    input: Any,
-    kernel_size: Any,
-    stride: Any = None,
-    padding: Any = 0,
-    dilation: Any = 1,
-    ceil_mode: bool = False,
-    return_indices: bool = False,
-) -> Any:
-    """Max over sliding windows of (N, C, H, W) input; `return_indices` also gives the flat
-    argmax positions in each plane (as max_unpool2d expects)."""
-    return _max_pool(
-        "max_pool2d", 2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
-    )
-
-
-def max_pool3d(
-    input: Any,
-    kernel_size: Any,
-    stride: Any = None,
-    padding: Any = 0,
-    dilation: Any = 1,
-    ceil_mode: bool = False,
-    return_indices: bool = False,
-) -> Any:
-    """Max over sliding windows of (N, C, D, H, W) input."""
-    return _max_pool(
-        "max_pool3d", 3, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices
-    )
-
-
 class AdaptiveMaxPool(MaxPool):
     """Max over the adaptive bins of x (N, C, *spatial): bin i of a dimension covers
     [floor(i size / out), ceil((i+1) size / out)). The bins are gathered at once (short bins
@@ -303,50 +181,6 @@ class AdaptiveMaxPool(MaxPool):
         return out, flat
 
 
-def _adaptive_size(op_name: str, n: int, shape: tuple, output_size: Any) -> tuple:
-    """output_size as n ints; None keeps that input size."""
-    if isinstance(output_size, int) or output_size is None:
-        output_size = (output_size,) * n
-    output_size = tuple(output_size)
-    if len(output_size) == 1:
-        output_size = output_size * n
-    if len(output_size) != n:
-        raise ValueError(f"{op_name}: output_size must have {n} elements, got {output_size}")
-    sizes = tuple(size if o is None else int(o) for o, size in zip(output_size, shape))
-    if any(o < 1 for o in sizes) or any(size < 1 for size in shape):
-        raise ShapeError(
-            f"{op_name}: invalid output_size {sizes} for input of spatial size {shape}"
-        )
-    return sizes
-
-
-def _adaptive_max_pool(
-    op_name: str, n: int, input: Any, output_size: Any, return_indices: bool
-) -> Any:
-    x, unbatched = batched(op_name, input, n)
-    check_floating(op_name, input=x)
-    sizes = _adaptive_size(op_name, n, tuple(x.shape[2:]), output_size)
-    out, indices = apply(AdaptiveMaxPool, (x,), sizes)
-    if unbatched:
-        out, indices = out[0], indices[0]
-    return (out, indices) if return_indices else out
-
-
-def adaptive_max_pool1d(input: Any, output_size: Any, return_indices: bool = False) -> Any:
-    """Max over `output_size` bins that split L as evenly as possible."""
-    return _adaptive_max_pool("adaptive_max_pool1d", 1, input, output_size, return_indices)
-
-
-def adaptive_max_pool2d(input: Any, output_size: Any, return_indices: bool = False) -> Any:
-    """Max over bins that split H and W as evenly as possible (None keeps a size)."""
-    return _adaptive_max_pool("adaptive_max_pool2d", 2, input, output_size, return_indices)
-
-
-def adaptive_max_pool3d(input: Any, output_size: Any, return_indices: bool = False) -> Any:
-    """Max over bins that split D, H and W as evenly as possible."""
-    return _adaptive_max_pool("adaptive_max_pool3d", 3, input, output_size, return_indices)
-
-
 def _window_divisor(
     xp: Any,
     n: int,
@@ -373,101 +207,6 @@ def _window_divisor(
     return divisor
 
 
-def _avg_pool(
-    op_name: str,
-    n: int,
-    input: Any,
-    kernel_size: Any,
-    stride: Any,
-    padding: Any,
-    ceil_mode: bool,
-    count_include_pad: bool,
-    divisor_override: Any,
-) -> Any:
-    """A sum over each window (a convolution of every plane with a kernel of ones), divided
-    by the window's element count."""
-    x, unbatched = batched(op_name, input, n)
-    check_floating(op_name, input=x)
-    shape = tuple(x.shape[2:])
-    kernel, stride, pads, dilation, out_size = _pool_geometry(
-        op_name, n, shape, kernel_size, stride, padding, 1, ceil_mode
-    )
-    xp = x._backend.xp
-    batch, channels = x.shape[:2]
-    planes = reshape(x, (batch * channels, 1, *shape))
-    ones = constant(xp.ones((1, 1, *kernel), dtype=x._array.dtype))
-    sums = apply(Convolution, (planes, ones), stride, pads, dilation, 1)
-    sums = reshape(sums, (batch, channels, *out_size))
-    if divisor_override:
-        out = sums / float(divisor_override)
-    else:
-        divisor = _window_divisor(
-            xp, n, shape, kernel, stride, pads, out_size, count_include_pad, x._array.dtype
-        )
-        out = sums / constant(divisor)
-    return out[0] if unbatched else out
-
-
-def avg_pool1d(
-    input: Any,
-    kernel_size: Any,
-    stride: Any = None,
-    padding: Any = 0,
-    ceil_mode: bool = False,
-    count_include_pad: bool = True,
-) -> Any:
-    """Average over sliding windows of (N, C, L) input."""
-    return _avg_pool(
-        "avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None
-    )
-
-
-def avg_pool2d(
-    input: Any,
-    kernel_size: Any,
-    stride: Any = None,
-    padding: Any = 0,
-    ceil_mode: bool = False,
-    count_include_pad: bool = True,
-    divisor_override: Any = None,
-) -> Any:
-    """Average over sliding windows of (N, C, H, W) input."""
-    return _avg_pool(
-        "avg_pool2d",
-        2,
-        input,
-        kernel_size,
-        stride,
-        padding,
-        ceil_mode,
-        count_include_pad,
-        divisor_override,
-    )
-
-
-def avg_pool3d(
-    input: Any,
-    kernel_size: Any,
-    stride: Any = None,
-    padding: Any = 0,
-    ceil_mode: bool = False,
-    count_include_pad: bool = True,
-    divisor_override: Any = None,
-) -> Any:
-    """Average over sliding windows of (N, C, D, H, W) input."""
-    return _avg_pool(
-        "avg_pool3d",
-        3,
-        input,
-        kernel_size,
-        stride,
-        padding,
-        ceil_mode,
-        count_include_pad,
-        divisor_override,
-    )
-
-
 def along_spatial_dims(x: Any, matrices: Sequence[Any]) -> Any:
     """x with spatial dimension i (from dim 2) replaced by matrices[i] @ it: a separable linear
     map (adaptive pooling, interpolation), one matrix product per dimension."""
@@ -492,30 +231,54 @@ def _adaptive_matrix(xp: Any, size: int, out: int, dtype: Any) -> Array:
     return (inside / (end - start)[:, None]).astype(dtype)
 
 
-def _adaptive_avg_pool(op_name: str, n: int, input: Any, output_size: Any) -> Any:
-    x, unbatched = batched(op_name, input, n)
-    check_floating(op_name, input=x)
+# ---- kernel entries: what the pools of chainrule.nn.functional run once their arguments are read
+
+
+def max_pool(
+    x: Any, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple, out_size: tuple
+) -> tuple:
+    """(max over each window, its flat index in the plane), padding as ((lo, hi), ...)."""
+    return apply(MaxPool, (x,), kernel, stride, padding, dilation, out_size)
+
+
+def adaptive_max_pool(x: Any, out_size: tuple) -> tuple:
+    """(max over each adaptive bin, its flat index in the plane)."""
+    return apply(AdaptiveMaxPool, (x,), out_size)
+
+
+def avg_pool(
+    x: Any,
+    kernel: tuple,
+    stride: tuple,
+    padding: tuple,
+    out_size: tuple,
+    count_include_pad: bool,
+    divisor_override: Any,
+) -> Any:
+    """A sum over each window (a convolution of every plane with a kernel of ones), divided
+    by the window's element count, or by divisor_override."""
+    n = len(kernel)
     shape = tuple(x.shape[2:])
-    sizes = _adaptive_size(op_name, n, shape, output_size)
+    xp = x._backend.xp
+    batch, channels = x.shape[:2]
+    planes = reshape(x, (batch * channels, 1, *shape))
+    ones = constant(xp.ones((1, 1, *kernel), dtype=x._array.dtype))
+    sums = apply(Convolution, (planes, ones), stride, padding, (1,) * n, 1)
+    sums = reshape(sums, (batch, channels, *out_size))
+    if divisor_override:
+        return sums / float(divisor_override)
+    divisor = _window_divisor(
+        xp, n, shape, kernel, stride, padding, out_size, count_include_pad, x._array.dtype
+    )
+    return sums / constant(divisor)
+
+
+def adaptive_avg_pool(x: Any, out_size: tuple) -> Any:
+    """The average over each adaptive bin: one constant matrix per resized dimension."""
+    shape = tuple(x.shape[2:])
     xp = x._backend.xp
     matrices = [
         None if o == size else constant(_adaptive_matrix(xp, size, o, x._array.dtype))
-        for size, o in zip(shape, sizes)
+        for size, o in zip(shape, out_size)
     ]
-    out = along_spatial_dims(x, matrices)
-    return out[0] if unbatched else out
-
-
-def adaptive_avg_pool1d(input: Any, output_size: Any) -> Any:
-    """Average over `output_size` bins that split L as evenly as possible."""
-    return _adaptive_avg_pool("adaptive_avg_pool1d", 1, input, output_size)
-
-
-def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
-    """Average over bins that split H and W as evenly as possible (None keeps a size)."""
-    return _adaptive_avg_pool("adaptive_avg_pool2d", 2, input, output_size)
-
-
-def adaptive_avg_pool3d(input: Any, output_size: Any) -> Any:
-    """Average over bins that split D, H and W as evenly as possible."""
-    return _adaptive_avg_pool("adaptive_avg_pool3d", 3, input, output_size)
+    return along_spatial_dims(x, matrices)
