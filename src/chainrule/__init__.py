@@ -66,6 +66,7 @@ from chainrule.errors import (
     ShapeError,
     StateDictError,
 )
+from chainrule.ops.activation import *  # noqa: F403
 from chainrule.ops.creation import (
     Generator,
     arange,

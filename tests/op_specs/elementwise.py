@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 import chainrule
-from chainrule.ops import elementwise, nn_ops
+from chainrule.ops import activation, elementwise, linear
 from chainrule.ops.op import apply
 from chainrule.testing import OpSpec
 
@@ -619,14 +619,14 @@ KINKS = [
 FUSED_BACKWARD = [
     OpSpec(
         "linear_weight_grad",
-        lambda g, x: apply(nn_ops.LinearWeightGrad, (g, x)),
+        lambda g, x: apply(linear.LinearWeightGrad, (g, x)),
         lambda g, x: g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1]),
         shapes=[((4, 3), (4, 2)), ((2, 3, 4), (2, 3, 5)), ((3,), (2,))],
     ),
     *(
         OpSpec(
             f"gelu_backward_{mode}",
-            lambda g, x, mode=mode: apply(elementwise.GeluBackward, (g, x), mode, None),
+            lambda g, x, mode=mode: apply(activation.GeluBackward, (g, x), mode, None),
             lambda g, x, mode=mode: torch.ops.aten.gelu_backward(g, x, approximate=mode),
             shapes=[((2, 3), (2, 3)), ((), ())],
             float32=False,
@@ -635,7 +635,7 @@ FUSED_BACKWARD = [
     ),
     OpSpec(
         "threshold_backward",
-        lambda g, out: apply(elementwise.ThresholdBackward, (g, out)),
+        lambda g, out: apply(activation.ThresholdBackward, (g, out)),
         lambda g, out: torch.ops.aten.threshold_backward(g, out, 0.0),
         shapes=[((2, 3), (2, 3)), ((), ())],
         domains=[(-2.0, 2.0), (-1.0, 1.0)],

@@ -1,4 +1,5 @@
-"""Specs for chainrule.ops.nn_ops and chainrule.nn.functional, each against torch.nn.functional.
+"""Specs for the nn kernel ops (chainrule.ops.convolution, pooling, normalization, losses, ...)
+and chainrule.nn.functional, each against torch.nn.functional.
 
 Constant operands (class weights, running statistics, masks) are bound in closures and take
 the input's dtype, so the checker's float32 pass sees one dtype as PyTorch requires. Random

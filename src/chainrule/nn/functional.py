@@ -1,9 +1,11 @@
 # ruff: noqa: A002 - `input` is PyTorch's argument name throughout
 """chainrule.nn.functional: PyTorch's torch.nn.functional, imported as `F`.
 
-The heavy ops (convolution, pooling, normalization, embedding, the fused cross entropy,
-interpolation) are Op classes in `chainrule.ops.nn_ops`; the rest are compositions of
-differentiable chainrule ops here, so every function has exact higher derivatives.
+The heavy ops are Op classes in the nn kernel files of `chainrule.ops` (activation,
+convolution, pooling, normalization, embedding, linear, dropout, losses, interpolation); the
+rest are compositions of differentiable chainrule ops here, so every function has exact higher
+derivatives. Convolution, pooling and interpolation read PyTorch's arguments here, once for
+their 1-d, 2-d and 3-d variants, and hand the kernels tuples.
 
 >>> import chainrule
 >>> import chainrule.nn.functional as F
@@ -17,70 +19,57 @@ import math
 from typing import Any
 
 from chainrule.errors import ShapeError
-from chainrule.ops import nn_ops as _nn
-from chainrule.ops.elementwise import abs as _abs
-from chainrule.ops.elementwise import clamp as _clamp
-from chainrule.ops.elementwise import (
+from chainrule.ops import convolution as _conv_ops
+from chainrule.ops import interpolation as _interpolation_ops
+from chainrule.ops import pooling as _pool_ops
+from chainrule.ops.activation import (
+    celu,
     elu,
     gelu,
+    glu,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
     hardtanh,
     leaky_relu,
-    log,
+    logsigmoid,
+    mish,
+    prelu,
     relu,
+    relu6,
     rrelu,
-    sigmoid,
+    selu,
     silu,
     softplus,
-    sqrt,
-    tanh,
-    where,
+    softshrink,
+    softsign,
+    tanhshrink,
+    threshold,
 )
-from chainrule.ops.elementwise import exp as _exp
-from chainrule.ops.indexing import masked_fill, narrow, pad
-from chainrule.ops.linalg import matmul
-from chainrule.ops.nn_ops import (
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    adaptive_avg_pool3d,
-    adaptive_max_pool1d,
-    adaptive_max_pool2d,
-    adaptive_max_pool3d,
+from chainrule.ops.dropout import (
     alpha_dropout,
-    avg_pool1d,
-    avg_pool2d,
-    avg_pool3d,
-    batch_norm,
-    celu,
-    conv1d,
-    conv2d,
-    conv3d,
-    conv_transpose1d,
-    conv_transpose2d,
-    conv_transpose3d,
-    cross_entropy,
     dropout,
     dropout1d,
     dropout2d,
     dropout3d,
-    embedding,
     feature_alpha_dropout,
-    group_norm,
-    hardsigmoid,
-    hardswish,
-    instance_norm,
-    interpolate,
-    layer_norm,
-    linear,
-    logsigmoid,
-    max_pool1d,
-    max_pool2d,
-    max_pool3d,
-    mish,
-    nll_loss,
-    one_hot,
-    rms_norm,
-    selu,
 )
+from chainrule.ops.elementwise import abs as _abs
+from chainrule.ops.elementwise import clamp as _clamp
+from chainrule.ops.elementwise import exp as _exp
+from chainrule.ops.elementwise import log, sigmoid, sqrt, tanh, where
+from chainrule.ops.embedding import embedding, one_hot
+from chainrule.ops.indexing import masked_fill, pad
+from chainrule.ops.interpolation import LINEAR_MODES as _LINEAR_MODES
+from chainrule.ops.linalg import matmul
+from chainrule.ops.linear import linear
+from chainrule.ops.losses import check_reduction as _check_reduction
+from chainrule.ops.losses import cross_entropy, nll_loss
+from chainrule.ops.losses import legacy_reduction as _legacy_reduction
+from chainrule.ops.nn_common import check_floating as _check_floating
+from chainrule.ops.nn_common import check_vector as _check_vector
+from chainrule.ops.nn_common import constant as _constant
+from chainrule.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
 from chainrule.ops.reduction import log_softmax as _log_softmax
 from chainrule.ops.reduction import mean as _mean
 from chainrule.ops.reduction import norm
@@ -105,58 +94,7 @@ __all__ = [
 ]  # fmt: skip
 
 
-# ---- activations ---------------------------------------------------------------------------
-
-
-def relu6(input: Any, inplace: bool = False) -> Any:
-    """min(max(x, 0), 6) (hardtanh on [0, 6]; no gradient at the edges, as PyTorch)."""
-    return hardtanh(input, 0.0, 6.0, inplace)
-
-
-def softsign(input: Any) -> Any:
-    """x / (1 + |x|)."""
-    return input / (_abs(input) + 1)
-
-
-def tanhshrink(input: Any) -> Any:
-    """x - tanh(x)."""
-    return input - tanh(input)
-
-
-def softshrink(input: Any, lambd: float = 0.5) -> Any:
-    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
-    if lambd < 0:
-        raise ValueError(
-            f"softshrink: lambda must be greater or equal to 0, but found to be {lambd}"
-        )
-    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0.0))
-
-
-def hardshrink(input: Any, lambd: float = 0.5) -> Any:
-    """x where |x| > lambd, else 0."""
-    return where((input > lambd) | (input < -lambd), input, 0.0)
-
-
-def threshold(input: Any, threshold: float, value: float, inplace: bool = False) -> Any:
-    """x where x > threshold, else value."""
-    result = where(input > threshold, input, value)
-    return input.copy_(result) if inplace else result
-
-
-def prelu(input: Any, weight: Any) -> Any:
-    """x where x > 0, else weight * x, with one weight per channel (dim 1) or one in all."""
-    channels = input.shape[1] if input.ndim >= 2 else 1
-    if weight.numel() not in (1, channels):
-        raise ShapeError(
-            f"prelu: mismatch of parameter numbers and input channel size: weight of shape "
-            f"{tuple(weight.shape)} for input of shape {tuple(input.shape)}"
-        )
-    slope = weight
-    if weight.numel() != 1 and input.ndim >= 2:
-        slope = reshape(weight, (channels,) + (1,) * (input.ndim - 2))
-    elif weight.numel() == 1:
-        slope = reshape(weight, ())
-    return where(input > 0, input, slope * input)
+# ---- softmax, log_softmax, softmin ---------------------------------------------------------
 
 
 def _softmax_dim(ndim: int) -> int:
@@ -177,17 +115,6 @@ def log_softmax(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype:
 def softmin(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
     """softmax(-x) along dim."""
     return _softmax(-input, _softmax_dim(input.ndim) if dim is None else dim, dtype=dtype)
-
-
-def glu(input: Any, dim: int = -1) -> Any:
-    """a * sigmoid(b), with a and b the two halves of input along dim."""
-    if input.ndim == 0:
-        raise ShapeError("glu: does not support scalars because halving size must be even")
-    size = input.shape[dim]
-    if size % 2:
-        raise ShapeError(f"glu: halving dimension must be even, but dimension {dim} is size {size}")
-    half = size // 2
-    return narrow(input, dim, 0, half) * sigmoid(narrow(input, dim, half, half))
 
 
 # ---- linear layers -------------------------------------------------------------------------
@@ -217,6 +144,572 @@ def bilinear(input1: Any, input2: Any, weight: Any, bias: Any = None) -> Any:
     mixed = reshape(mixed, (-1, out_features, in2)) * unsqueeze(reshape(input2, (-1, in2)), 1)
     out = reshape(_sum(mixed, -1), lead + (out_features,))
     return out if bias is None else out + bias
+
+
+# ---- convolution, pooling, interpolation: PyTorch's arguments, read once -------------------
+# conv1d/2d/3d, conv_transpose1d/2d/3d and the pools are thin wrappers that name the function
+# and its number of spatial dimensions; the helpers below read PyTorch's arguments (an int or a
+# tuple per dimension, padding strings, ceil_mode, output_size) once for every variant, so the
+# kernels in chainrule.ops.convolution, pooling and interpolation get tuples.
+
+
+def _ntuple(name: str, argument: str, value: Any, dims: int) -> tuple[int, ...]:
+    """An int or a sequence of ints as a tuple of `dims` ints (a 1-sequence is repeated)."""
+    if isinstance(value, int):
+        return (value,) * dims
+    values = tuple(int(v) for v in value)
+    if len(values) == 1:
+        return values * dims
+    if len(values) != dims:
+        raise ValueError(
+            f"{name}: {argument} must be an int or a tuple of {dims} ints, got {value}"
+        )
+    return values
+
+
+def _spatial_input(name: str, input: Any, dims: int) -> tuple[Any, bool]:
+    """A floating (N, C, *spatial) input, the batch dimension added to an unbatched
+    (C, *spatial) one; and whether it was added (the result drops it again)."""
+    if input.ndim == dims + 2:
+        x, unbatched = input, False
+    elif input.ndim == dims + 1:
+        x, unbatched = unsqueeze(input, 0), True
+    else:
+        raise ShapeError(
+            f"{name}: expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input, but got "
+            f"input of shape {tuple(input.shape)}"
+        )
+    _check_floating(name, input=x)
+    return x, unbatched
+
+
+def _conv_padding(
+    name: str, padding: Any, dims: int, kernel: tuple, stride: tuple, dilation: tuple
+) -> tuple:
+    """PyTorch's padding argument ('valid', 'same', an int or ints) as ((lo, hi), ...)."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * dims
+        if padding != "same":
+            raise ValueError(
+                f"{name}: invalid padding string {padding!r}, should be one of {{'valid', 'same'}}"
+            )
+        if any(s != 1 for s in stride):
+            raise ValueError(f"{name}: padding='same' is not supported for strided convolutions")
+        total = tuple(d * (k - 1) for k, d in zip(kernel, dilation))
+        return tuple((t // 2, t - t // 2) for t in total)
+    pads = _ntuple(name, "padding", padding, dims)
+    if any(p < 0 for p in pads):
+        raise ValueError(f"{name}: negative padding is not supported, got {padding}")
+    return tuple((p, p) for p in pads)
+
+
+def _check_conv(name: str, x: Any, w: Any, groups: int, dims: int, transposed: bool) -> None:
+    _check_floating(name, input=x, weight=w)
+    if w.ndim != dims + 2:
+        raise ShapeError(
+            f"{name}: expected {dims + 2}D weight, got weight of shape {tuple(w.shape)}"
+        )
+    if groups < 1:
+        raise ValueError(f"{name}: non-positive groups is not supported, got {groups}")
+    channels = x.shape[1]
+    if transposed:
+        if channels != w.shape[0]:
+            raise ShapeError(
+                f"{name}: given weight of shape {tuple(w.shape)}, expected input of shape "
+                f"{tuple(x.shape)} to have {w.shape[0]} channels, but got {channels} channels"
+            )
+        if w.shape[0] % groups:
+            raise ShapeError(
+                f"{name}: weight of shape {tuple(w.shape)}: {w.shape[0]} input channels "
+                f"not divisible by groups={groups}"
+            )
+        return
+    if w.shape[0] % groups:
+        raise ShapeError(
+            f"{name}: given groups={groups}, expected weight of shape {tuple(w.shape)} to be "
+            f"divisible by {groups} at dimension 0"
+        )
+    if channels != w.shape[1] * groups:
+        raise ShapeError(
+            f"{name}: given groups={groups}, weight of shape {tuple(w.shape)} expects input of "
+            f"shape {tuple(x.shape)} to have {w.shape[1] * groups} channels, but got {channels} "
+            "channels instead"
+        )
+
+
+def _convolution(
+    input: Any,
+    weight: Any,
+    bias: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    groups: int,
+    dims: int,
+    name: str,
+) -> Any:
+    """convNd's arguments checked and read for the Convolution kernel."""
+    x, unbatched = _spatial_input(name, input, dims)
+    _check_conv(name, x, weight, groups, dims, transposed=False)
+    kernel = tuple(weight.shape[2:])
+    stride = _ntuple(name, "stride", stride, dims)
+    dilation = _ntuple(name, "dilation", dilation, dims)
+    if any(s < 1 for s in stride) or any(d < 1 for d in dilation):
+        raise ValueError(
+            f"{name}: stride and dilation must be positive, got {stride} and {dilation}"
+        )
+    pads = _conv_padding(name, padding, dims, kernel, stride, dilation)
+    padded = tuple(size + lo + hi for size, (lo, hi) in zip(x.shape[2:], pads))
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if any(s > p for s, p in zip(span, padded)):
+        raise ShapeError(
+            f"{name}: padded input size per channel {padded} is smaller than the (dilated) "
+            f"kernel size {span} (input shape {tuple(input.shape)}, weight shape "
+            f"{tuple(weight.shape)})"
+        )
+    if bias is not None:
+        _check_vector(name, "bias", bias, (weight.shape[0],))
+        _check_floating(name, input=x, bias=bias)
+    out = _conv_ops.convolution(x, weight, bias, stride, pads, dilation, groups)
+    return out[0] if unbatched else out
+
+
+def conv1d(
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Any:
+    """1-D cross-correlation over (N, C, L) input with a (C_out, C/groups, k) weight."""
+    return _convolution(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv2d(
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Any:
+    """2-D cross-correlation over (N, C, H, W) input with a (C_out, C/groups, kh, kw) weight.
+
+    >>> import chainrule
+    >>> import chainrule.nn.functional as F
+    >>> x = chainrule.ones(1, 1, 3, 3)
+    >>> F.conv2d(x, chainrule.ones(1, 1, 2, 2)).shape
+    (1, 1, 2, 2)
+    """
+    return _convolution(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def conv3d(
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Any:
+    """3-D cross-correlation over (N, C, D, H, W) input."""
+    return _convolution(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
+
+
+def _convolution_transpose(
+    input: Any,
+    weight: Any,
+    bias: Any,
+    stride: Any,
+    padding: Any,
+    output_padding: Any,
+    groups: int,
+    dilation: Any,
+    dims: int,
+    name: str,
+) -> Any:
+    """conv_transposeNd's arguments checked and read for the ConvolutionTranspose kernel."""
+    x, unbatched = _spatial_input(name, input, dims)
+    _check_conv(name, x, weight, groups, dims, transposed=True)
+    kernel = tuple(weight.shape[2:])
+    stride = _ntuple(name, "stride", stride, dims)
+    dilation = _ntuple(name, "dilation", dilation, dims)
+    if isinstance(padding, str):
+        raise ValueError(f"{name}: padding must be an int or a tuple of ints, got {padding!r}")
+    pads = _ntuple(name, "padding", padding, dims)
+    extra = _ntuple(name, "output_padding", output_padding, dims)
+    for e, s, d in zip(extra, stride, dilation):
+        if e >= s and e >= d:
+            raise ValueError(
+                f"{name}: output padding must be smaller than either stride or dilation, "
+                f"got output_padding={extra}, stride={stride}, dilation={dilation}"
+            )
+    out_size = tuple(
+        (size - 1) * s - 2 * p + d * (k - 1) + e + 1
+        for size, s, p, d, k, e in zip(x.shape[2:], stride, pads, dilation, kernel, extra)
+    )
+    if any(size <= 0 for size in out_size):
+        raise ShapeError(
+            f"{name}: input of shape {tuple(input.shape)} gives a non-positive output "
+            f"size {out_size}"
+        )
+    channels = weight.shape[1] * groups
+    if bias is not None and tuple(bias.shape) != (channels,):
+        raise ShapeError(f"{name}: expected bias of shape ({channels},), got {tuple(bias.shape)}")
+    padding_pairs = tuple((p, p) for p in pads)
+    out = _conv_ops.convolution_transpose(
+        x, weight, stride, padding_pairs, dilation, groups, out_size
+    )
+    if bias is not None:
+        out = out + reshape(bias, (channels,) + (1,) * (out.ndim - 2))
+    return out[0] if unbatched else out
+
+
+def conv_transpose1d(
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Any:
+    """Transposed 1-D convolution (the gradient of conv1d with respect to its input)."""
+    arguments = (stride, padding, output_padding, groups, dilation)
+    return _convolution_transpose(input, weight, bias, *arguments, 1, "conv_transpose1d")
+
+
+def conv_transpose2d(
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Any:
+    """Transposed 2-D convolution; weight (C_in, C_out/groups, kh, kw) as in PyTorch."""
+    arguments = (stride, padding, output_padding, groups, dilation)
+    return _convolution_transpose(input, weight, bias, *arguments, 2, "conv_transpose2d")
+
+
+def conv_transpose3d(
+    input: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Any:
+    """Transposed 3-D convolution."""
+    arguments = (stride, padding, output_padding, groups, dilation)
+    return _convolution_transpose(input, weight, bias, *arguments, 3, "conv_transpose3d")
+
+
+def _pool_geometry(
+    name: str,
+    dims: int,
+    shape: tuple,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    ceil_mode: bool,
+) -> tuple:
+    """kernel, stride, ((lo, hi), ...) padding, dilation and output size of a pooling window,
+    with PyTorch's rule that in ceil mode the last window must start inside the input."""
+    kernel = _ntuple(name, "kernel_size", kernel_size, dims)
+    stride = (
+        kernel
+        if stride is None or stride == [] or stride == ()
+        else _ntuple(name, "stride", stride, dims)
+    )
+    pads = _ntuple(name, "padding", padding, dims)
+    dilation = _ntuple(name, "dilation", dilation, dims)
+    if any(k < 1 for k in kernel) or any(s < 1 for s in stride) or any(d < 1 for d in dilation):
+        raise ValueError(
+            f"{name}: kernel_size, stride and dilation must be positive, got {kernel}, "
+            f"{stride}, {dilation}"
+        )
+    if any(p < 0 or p > k // 2 for p, k in zip(pads, kernel)):
+        raise ValueError(
+            f"{name}: pad should be at most half of kernel size, but got pad={pads} and "
+            f"kernel_size={kernel}"
+        )
+    out_size, padding = [], []
+    for size, k, s, p, d in zip(shape, kernel, stride, pads, dilation):
+        span = d * (k - 1) + 1
+        room = size + 2 * p - span
+        count = (-(-room // s) if ceil_mode else room // s) + 1
+        if ceil_mode and (count - 1) * s >= size + p:
+            count -= 1
+        if count < 1:
+            raise ShapeError(
+                f"{name}: input of spatial size {tuple(shape)} is too small for kernel "
+                f"{kernel} (output size would be {count})"
+            )
+        out_size.append(count)
+        padding.append((p, max(p, (count - 1) * s + span - size - p)))
+    return kernel, stride, tuple(padding), dilation, tuple(out_size)
+
+
+def _adaptive_size(name: str, dims: int, shape: tuple, output_size: Any) -> tuple:
+    """output_size as `dims` ints; None keeps that input size."""
+    if isinstance(output_size, int) or output_size is None:
+        output_size = (output_size,) * dims
+    output_size = tuple(output_size)
+    if len(output_size) == 1:
+        output_size = output_size * dims
+    if len(output_size) != dims:
+        raise ValueError(f"{name}: output_size must have {dims} elements, got {output_size}")
+    sizes = tuple(size if o is None else int(o) for o, size in zip(output_size, shape))
+    if any(o < 1 for o in sizes) or any(size < 1 for size in shape):
+        raise ShapeError(f"{name}: invalid output_size {sizes} for input of spatial size {shape}")
+    return sizes
+
+
+def _max_result(out: Any, indices: Any, unbatched: bool, return_indices: bool) -> Any:
+    if unbatched:
+        out, indices = out[0], indices[0]
+    return (out, indices) if return_indices else out
+
+
+def _max_pool(
+    input: Any,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    ceil_mode: bool,
+    return_indices: bool,
+    dims: int,
+    name: str,
+) -> Any:
+    x, unbatched = _spatial_input(name, input, dims)
+    shape = tuple(x.shape[2:])
+    geometry = _pool_geometry(name, dims, shape, kernel_size, stride, padding, dilation, ceil_mode)
+    out, indices = _pool_ops.max_pool(x, *geometry)
+    return _max_result(out, indices, unbatched, return_indices)
+
+
+def max_pool1d(
+    input: Any,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    """Max over sliding windows of (N, C, L) input."""
+    window = (kernel_size, stride, padding, dilation, ceil_mode)
+    return _max_pool(input, *window, return_indices, 1, "max_pool1d")
+
+
+def max_pool2d(
+    input: Any,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    """Max over sliding windows of (N, C, H, W) input; `return_indices` also gives the flat
+    argmax positions in each plane (as max_unpool2d expects)."""
+    window = (kernel_size, stride, padding, dilation, ceil_mode)
+    return _max_pool(input, *window, return_indices, 2, "max_pool2d")
+
+
+def max_pool3d(
+    input: Any,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Any:
+    """Max over sliding windows of (N, C, D, H, W) input."""
+    window = (kernel_size, stride, padding, dilation, ceil_mode)
+    return _max_pool(input, *window, return_indices, 3, "max_pool3d")
+
+
+def _adaptive_max_pool(
+    input: Any, output_size: Any, return_indices: bool, dims: int, name: str
+) -> Any:
+    x, unbatched = _spatial_input(name, input, dims)
+    sizes = _adaptive_size(name, dims, tuple(x.shape[2:]), output_size)
+    out, indices = _pool_ops.adaptive_max_pool(x, sizes)
+    return _max_result(out, indices, unbatched, return_indices)
+
+
+def adaptive_max_pool1d(input: Any, output_size: Any, return_indices: bool = False) -> Any:
+    """Max over `output_size` bins that split L as evenly as possible."""
+    return _adaptive_max_pool(input, output_size, return_indices, 1, "adaptive_max_pool1d")
+
+
+def adaptive_max_pool2d(input: Any, output_size: Any, return_indices: bool = False) -> Any:
+    """Max over bins that split H and W as evenly as possible (None keeps a size)."""
+    return _adaptive_max_pool(input, output_size, return_indices, 2, "adaptive_max_pool2d")
+
+
+def adaptive_max_pool3d(input: Any, output_size: Any, return_indices: bool = False) -> Any:
+    """Max over bins that split D, H and W as evenly as possible."""
+    return _adaptive_max_pool(input, output_size, return_indices, 3, "adaptive_max_pool3d")
+
+
+def _avg_pool(
+    input: Any,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: Any,
+    dims: int,
+    name: str,
+) -> Any:
+    x, unbatched = _spatial_input(name, input, dims)
+    shape = tuple(x.shape[2:])
+    kernel, stride, pads, _, out_size = _pool_geometry(
+        name, dims, shape, kernel_size, stride, padding, 1, ceil_mode
+    )
+    out = _pool_ops.avg_pool(x, kernel, stride, pads, out_size, count_include_pad, divisor_override)
+    return out[0] if unbatched else out
+
+
+def avg_pool1d(
+    input: Any,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Any:
+    """Average over sliding windows of (N, C, L) input."""
+    window = (kernel_size, stride, padding, ceil_mode, count_include_pad)
+    return _avg_pool(input, *window, None, 1, "avg_pool1d")
+
+
+def avg_pool2d(
+    input: Any,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: Any = None,
+) -> Any:
+    """Average over sliding windows of (N, C, H, W) input."""
+    window = (kernel_size, stride, padding, ceil_mode, count_include_pad)
+    return _avg_pool(input, *window, divisor_override, 2, "avg_pool2d")
+
+
+def avg_pool3d(
+    input: Any,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: Any = None,
+) -> Any:
+    """Average over sliding windows of (N, C, D, H, W) input."""
+    window = (kernel_size, stride, padding, ceil_mode, count_include_pad)
+    return _avg_pool(input, *window, divisor_override, 3, "avg_pool3d")
+
+
+def _adaptive_avg_pool(input: Any, output_size: Any, dims: int, name: str) -> Any:
+    x, unbatched = _spatial_input(name, input, dims)
+    sizes = _adaptive_size(name, dims, tuple(x.shape[2:]), output_size)
+    out = _pool_ops.adaptive_avg_pool(x, sizes)
+    return out[0] if unbatched else out
+
+
+def adaptive_avg_pool1d(input: Any, output_size: Any) -> Any:
+    """Average over `output_size` bins that split L as evenly as possible."""
+    return _adaptive_avg_pool(input, output_size, 1, "adaptive_avg_pool1d")
+
+
+def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
+    """Average over bins that split H and W as evenly as possible (None keeps a size)."""
+    return _adaptive_avg_pool(input, output_size, 2, "adaptive_avg_pool2d")
+
+
+def adaptive_avg_pool3d(input: Any, output_size: Any) -> Any:
+    """Average over bins that split D, H and W as evenly as possible."""
+    return _adaptive_avg_pool(input, output_size, 3, "adaptive_avg_pool3d")
+
+
+def interpolate(
+    input: Any,
+    size: Any = None,
+    scale_factor: Any = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+    recompute_scale_factor: bool | None = None,
+    antialias: bool = False,
+) -> Any:
+    """Resize the spatial dimensions of (N, C, *spatial) input to `size` or by `scale_factor`,
+    with mode 'nearest', 'nearest-exact', 'linear', 'bilinear', 'trilinear' or 'area'."""
+    n = input.ndim - 2
+    if n < 1:
+        raise ShapeError(
+            "interpolate: expected input with at least 3 dimensions (N, C, ...), got shape "
+            f"{tuple(input.shape)}"
+        )
+    _check_floating("interpolate", input=input)
+    if mode not in ("nearest", "nearest-exact", "area", *_LINEAR_MODES):
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported")
+    if mode in _LINEAR_MODES and _LINEAR_MODES[mode] != n:
+        raise NotImplementedError(
+            f"interpolate: got {n + 2}D input, but {mode} mode needs "
+            f"{_LINEAR_MODES[mode] + 2}D input"
+        )
+    if align_corners is not None and mode not in _LINEAR_MODES:
+        raise ValueError(
+            "interpolate: align_corners option can only be set with the interpolating modes: "
+            "linear | bilinear | trilinear"
+        )
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: exactly one of size or scale_factor must be given")
+    shape = tuple(input.shape[2:])
+    scales: tuple = (None,) * n
+    if size is not None:
+        out_size = _ntuple("interpolate", "size", size, n)
+    else:
+        factors = (
+            (float(scale_factor),) * n
+            if isinstance(scale_factor, (int, float))
+            else tuple(float(f) for f in scale_factor)
+        )
+        if len(factors) != n:
+            raise ValueError(
+                f"interpolate: scale_factor must have {n} elements, got {scale_factor}"
+            )
+        out_size = tuple(int(math.floor(s * f)) for s, f in zip(shape, factors))
+        if not recompute_scale_factor:
+            scales = factors
+    if any(o < 1 for o in out_size):
+        raise ShapeError(
+            f"interpolate: output size {out_size} must be positive (input shape "
+            f"{tuple(input.shape)})"
+        )
+    if mode == "area":
+        return _adaptive_avg_pool(input, out_size, n, "interpolate")
+    return _interpolation_ops.resample(input, out_size, scales, mode, bool(align_corners))
 
 
 # ---- distances -----------------------------------------------------------------------------
@@ -254,7 +747,7 @@ def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out:
 
 
 def _reduce(op_name: str, loss: Any, reduction: str) -> Any:
-    _nn.check_reduction(op_name, reduction)
+    _check_reduction(op_name, reduction)
     if reduction == "mean":
         return _mean(loss)
     if reduction == "sum":
@@ -287,7 +780,7 @@ def mse_loss(
     weight: Any = None,
 ) -> Any:
     """(input - target)**2, reduced."""
-    reduction = _nn.legacy_reduction(size_average, reduce, reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     difference = input - target
     return _weighted("mse_loss", difference * difference, weight, reduction, True)
 
@@ -301,7 +794,7 @@ def l1_loss(
     weight: Any = None,
 ) -> Any:
     """|input - target|, reduced (gradient 0 where they are equal, as PyTorch)."""
-    reduction = _nn.legacy_reduction(size_average, reduce, reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     return _weighted("l1_loss", _abs(input - target), weight, reduction, True)
 
 
@@ -314,7 +807,7 @@ def smooth_l1_loss(
     beta: float = 1.0,
 ) -> Any:
     """0.5 d**2 / beta where |d| < beta, else |d| - 0.5 beta (l1 for beta = 0)."""
-    reduction = _nn.legacy_reduction(size_average, reduce, reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     distance = _abs(input - target)
@@ -353,7 +846,7 @@ def binary_cross_entropy(
 ) -> Any:
     """-(t log x + (1 - t) log(1 - x)) for probabilities x, each log clamped at -100 as
     PyTorch."""
-    reduction = _nn.legacy_reduction(size_average, reduce, reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _same_shape("binary_cross_entropy", input, target)
     values = input._array
     if values.size and (bool((values < 0).any()) or bool((values > 1).any())):
@@ -377,7 +870,7 @@ def binary_cross_entropy_with_logits(
 ) -> Any:
     """binary_cross_entropy(sigmoid(x), t) computed stably as
     (1 - t) x - (1 + (pos_weight - 1) t) log_sigmoid(x)."""
-    reduction = _nn.legacy_reduction(size_average, reduce, reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     _same_shape("binary_cross_entropy_with_logits", input, target)
     log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
     loss = (1 - target) * input - log_weight * logsigmoid(input)
@@ -396,8 +889,8 @@ def kl_div(
 ) -> Any:
     """target * (log(target) - input) for log-probabilities `input` (0 where target == 0);
     'batchmean' divides the sum by the batch size (the mathematical KL divergence)."""
-    reduction = _nn.legacy_reduction(size_average, reduce, reduction)
-    _nn.check_reduction("kl_div", reduction, ("batchmean",))
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("kl_div", reduction, ("batchmean",))
     if log_target:
         loss = _exp(target) * (target - input)
     else:
@@ -420,7 +913,7 @@ def cosine_embedding_loss(
     reduction: str = "mean",
 ) -> Any:
     """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1."""
-    reduction = _nn.legacy_reduction(size_average, reduce, reduction)
+    reduction = _legacy_reduction(size_average, reduce, reduction)
     if input1.ndim not in (1, 2) or tuple(input1.shape) != tuple(input2.shape):
         raise ShapeError(
             f"cosine_embedding_loss: expected 1-D or 2-D inputs of one shape, got "
@@ -470,19 +963,19 @@ def scaled_dot_product_attention(
         # Every row keeps position 0, so no row is dead: one broadcast add of 0 / -inf, no
         # mask tests or selects over the scores (forward or backward).
         blocked = xp.triu(xp.full((length, source), -xp.inf, dtype=scores._array.dtype), 1)
-        weights = _softmax(scores + _nn._constant(blocked), -1)
+        weights = _softmax(scores + _constant(blocked), -1)
         if dropout_p > 0:
             weights = dropout(weights, dropout_p)
         return matmul(weights, value)
     if is_causal:
-        causal = _nn._constant(xp.tril(xp.ones((length, source), dtype=bool)))
+        causal = _constant(xp.tril(xp.ones((length, source), dtype=bool)))
         attn_mask = _causal_and(attn_mask, causal)
     if attn_mask is not None:
         if attn_mask.dtype.is_floating_point:
             scores = scores + attn_mask
         else:
             scores = masked_fill(scores, ~expand(attn_mask, tuple(scores.shape)), float("-inf"))
-    dead = _nn._constant(xp.all(xp.isneginf(scores._array), axis=-1, keepdims=True))
+    dead = _constant(xp.all(xp.isneginf(scores._array), axis=-1, keepdims=True))
     weights = _softmax(where(dead, 0.0, scores), -1)
     weights = where(dead, 0.0, weights)
     if dropout_p > 0:

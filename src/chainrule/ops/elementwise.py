@@ -1,4 +1,6 @@
-"""Elementwise ops: arithmetic, transcendental functions, activations, comparisons.
+"""Elementwise ops: arithmetic, transcendental functions, clamp and where, comparisons.
+
+The activations (relu, gelu, ...) are in `chainrule.ops.activation`.
 
 Binary ops promote their operands with PyTorch's rules first (`binary_operands`), so each op's
 forward sees two arrays of one dtype, and broadcast in forward; their vjps reduce the gradient
@@ -20,7 +22,7 @@ from chainrule.backend import Array, dtypes, is_array, is_numpy_scalar
 from chainrule.errors import DTypeError, GradError, ShapeError
 from chainrule.ops import shape as _shape
 from chainrule.ops.conversion import cast, clone, result_type
-from chainrule.ops.creation import rand, tensor
+from chainrule.ops.creation import tensor
 from chainrule.ops.op import Op, apply, elementwise_batch, unary_elementwise_jvp
 from chainrule.ops.shape import unbroadcast
 
@@ -2074,318 +2076,6 @@ def logit(input: Any, eps: float | None = None) -> Any:  # noqa: A002
     return apply(Logit, (floating_operand(input),), eps)
 
 
-# ---- activations ---------------------------------------------------------------------------
-
-
-class Relu(Op):
-    """max(x, 0). Derivative: g where out > 0, else 0 (0 at x == 0, as PyTorch)."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Array) -> Array:
-        out = ctx.xp.maximum(x, 0).astype(x.dtype, copy=False)
-        ctx.save(out=out)
-        return out
-
-    @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        return (apply(ThresholdBackward, (g, ctx.out)),)
-
-    jvp = unary_elementwise_jvp
-    batch = elementwise_batch
-
-
-class ThresholdBackward(Op):
-    """g where out > 0, else 0: relu's vjp as one op (PyTorch's threshold_backward), computed
-    as g times the mask, which is an order of magnitude faster than a branchy `where`.
-    Derivatives: the same mask for g; zero for out (the mask is piecewise constant)."""
-
-    @staticmethod
-    def forward(ctx: Node, g: Array, out: Array) -> Array:
-        keep = out > 0
-        ctx.save(keep=keep)
-        result = g * keep
-        if ctx.xp.isnan(g).any():  # 0 where masked even when g is nan, as PyTorch
-            result[~keep] = 0
-        return result.astype(g.dtype, copy=False)
-
-    @staticmethod
-    def vjp(ctx: Node, gg: Any) -> tuple:
-        grad_g = apply(ThresholdBackward, (gg, ctx.keep)) if ctx.next_edges[0] else None
-        return (grad_g, None)
-
-    @staticmethod
-    def jvp(ctx: Node, t_g: Any, t_out: Any) -> Any:
-        return None if t_g is None else apply(ThresholdBackward, (t_g, ctx.keep))
-
-    batch = elementwise_batch
-
-
-class Gelu(Op):
-    """x * Phi(x) ('none') or its tanh approximation ('tanh').
-    Derivative: Phi(x) + x phi(x), or the derivative of the tanh form."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Array, approximate: str) -> Array:
-        ctx.save(x=x, approximate=approximate)
-        xp = ctx.xp
-        wide = _opmath(x)
-        if approximate == "tanh":
-            inner = math.sqrt(2.0 / math.pi) * (wide + 0.044715 * wide * wide * wide)
-            return (0.5 * wide * (1 + xp.tanh(inner))).astype(x.dtype, copy=False)
-        cdf = ctx.backend.normal_cdf(wide)
-        ctx.save(cdf=cdf)  # a value for GeluBackward's forward only, never differentiated
-        return (wide * cdf).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        cdf = ctx.cdf._array if ctx.approximate == "none" else None
-        return (apply(GeluBackward, (g, ctx.x), ctx.approximate, cdf),)
-
-    jvp = unary_elementwise_jvp
-    batch = elementwise_batch
-
-
-_GELU_K = math.sqrt(2.0 / math.pi)
-_GELU_C = 0.044715
-
-
-class GeluBackward(Op):
-    """g gelu'(x), GELU's vjp as one op (PyTorch's gelu_backward): one array expression, and
-    with the exact form the forward's Phi(x) reused instead of a second erf.
-    gelu'(x) = Phi(x) + x phi(x) (exact) or the derivative of the tanh form; the derivatives
-    are gelu'(x) for g and g gelu''(x) for x, written in chainrule ops."""
-
-    @staticmethod
-    def forward(ctx: Node, g: Array, x: Array, approximate: str, cdf: Array | None) -> Array:
-        ctx.save(g=g, x=x, approximate=approximate)
-        wide = _opmath(x)
-        if approximate == "tanh":
-            t = ctx.xp.tanh(_GELU_K * (wide + _GELU_C * wide * wide * wide))
-            d_inner = _GELU_K * (1 + 3 * _GELU_C * wide * wide)
-            slope = 0.5 * (1 + t) + 0.5 * wide * (1 - t * t) * d_inner
-        else:
-            if cdf is None:
-                cdf = ctx.backend.normal_cdf(wide)
-            # slope = Phi(x) + x phi(x), in place in one buffer (each fresh activation-sized
-            # temporary costs page faults as well as a pass)
-            xp = ctx.xp
-            slope = xp.multiply(wide, wide, out=xp.empty_like(wide))  # an array even at 0-d
-            slope *= -0.5
-            xp.exp(slope, out=slope)
-            slope *= wide
-            slope *= 1.0 / math.sqrt(2.0 * math.pi)
-            slope += cdf
-        wide_g = _opmath(g)
-        if slope.shape == wide_g.shape and slope.dtype == wide_g.dtype:
-            slope *= wide_g
-        else:
-            slope = slope * wide_g
-        return slope.astype(g.dtype, copy=False)
-
-    @staticmethod
-    def _slopes(ctx: Node) -> tuple[Any, Any]:
-        """gelu'(x) and gelu''(x) as differentiable tensors."""
-        x = ctx.x
-        if ctx.approximate == "tanh":
-            t = tanh(_GELU_K * (x + _GELU_C * x * x * x))
-            d_inner = _GELU_K * (1 + 3 * _GELU_C * x * x)
-            first = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner
-            dd_inner = 6 * _GELU_K * _GELU_C * x
-            second = (1 - t * t) * (d_inner + 0.5 * x * (dd_inner - 2 * t * d_inner * d_inner))
-            return first, second
-        cdf = 0.5 * (1 + erf(x / math.sqrt(2.0)))
-        pdf = exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
-        return cdf + x * pdf, pdf * (2 - x * x)
-
-    @staticmethod
-    def vjp(ctx: Node, gg: Any) -> tuple:
-        first, second = GeluBackward._slopes(ctx)
-        grad_g = gg * first if ctx.next_edges[0] is not None else None
-        grad_x = gg * ctx.g * second if ctx.next_edges[1] is not None else None
-        return (grad_g, grad_x)
-
-    @staticmethod
-    def jvp(ctx: Node, t_g: Any, t_x: Any) -> Any:
-        first, second = GeluBackward._slopes(ctx)
-        return _sum_tangents(
-            None if t_g is None else t_g * first,
-            None if t_x is None else ctx.g * second * t_x,
-        )
-
-    batch = elementwise_batch
-
-
-class Silu(Op):
-    """x * sigmoid(x). Derivative: g s (1 + x (1 - s)) with s = sigmoid(x)."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Array) -> Array:
-        ctx.save(x=x)
-        wide = _opmath(x)
-        return (wide * _sigmoid_array(ctx.xp, wide)).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        x = ctx.x
-        s = sigmoid(x)
-        return (g * s * (1 + x * (1 - s)),)
-
-    jvp = unary_elementwise_jvp
-    batch = elementwise_batch
-
-
-class Softplus(Op):
-    """log(1 + exp(beta x)) / beta, linear where beta x > threshold.
-    Derivative: g sigmoid(beta x), or g in the linear region."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Array, beta: float, threshold: float) -> Array:
-        ctx.save(x=x, beta=beta, threshold=threshold)
-        xp = ctx.xp
-        scaled = _opmath(x) * beta
-        soft = (xp.log1p(xp.exp(scaled)) / beta).astype(x.dtype, copy=False)
-        return xp.where(scaled > threshold, x, soft)
-
-    @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        scaled = ctx.x * ctx.beta
-        return (where(scaled > ctx.threshold, g, g * sigmoid(scaled)),)
-
-    jvp = unary_elementwise_jvp
-    batch = elementwise_batch
-
-
-class LeakyRelu(Op):
-    """x if x > 0 else slope * x. Derivative: g or slope * g (slope at x == 0, PyTorch)."""
-
-    label = "leaky_relu"
-
-    @staticmethod
-    def forward(ctx: Node, x: Array, negative_slope: float) -> Array:
-        ctx.save(x=x, negative_slope=negative_slope)
-        return ctx.xp.where(x > 0, x, x * negative_slope)
-
-    @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        return (where(ctx.x > 0, g, g * ctx.negative_slope),)
-
-    jvp = unary_elementwise_jvp
-    batch = elementwise_batch
-
-
-class Elu(Op):
-    """x if x > 0 else alpha (exp(x) - 1). Derivative: g, or g alpha exp(x) for x <= 0 (the
-    left branch at x == 0, as PyTorch). Second derivative alpha exp(x) for x < 0 only: 0 at
-    x == 0, again PyTorch's convention."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Array, alpha: float) -> Array:
-        ctx.save(x=x, alpha=alpha)
-        xp = ctx.xp
-        negative_part = alpha * xp.expm1(xp.minimum(_opmath(x), 0))
-        return xp.where(x > 0, x, negative_part).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        x = ctx.x
-        negative_part = where(x < 0, x, 0.0)  # exp of it never overflows for large x
-        return (where(x <= 0, g * ctx.alpha * exp(negative_part), g),)
-
-    jvp = unary_elementwise_jvp
-    batch = elementwise_batch
-
-
-class Hardtanh(Op):
-    """clamp(x, min_val, max_val). Derivative: g strictly inside, 0 at and beyond the edges."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Array, min_val: float, max_val: float) -> Array:
-        ctx.save(x=x, min_val=min_val, max_val=max_val)
-        return ctx.xp.clip(x, min_val, max_val).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        x = ctx.x
-        return (where((x <= ctx.min_val) | (x >= ctx.max_val), 0.0, g),)
-
-    jvp = unary_elementwise_jvp
-    batch = elementwise_batch
-
-
-def relu(input: Any, inplace: bool = False) -> Any:  # noqa: A002
-    result = apply(Relu, (_refuse_bool("relu", input),))
-    return _maybe_inplace(input, result, inplace, "relu_")
-
-
-def gelu(input: Any, approximate: str = "none") -> Any:  # noqa: A002
-    if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', not {approximate!r}")
-    return apply(Gelu, (_require_floating("gelu", input),), approximate)
-
-
-def silu(input: Any, inplace: bool = False) -> Any:  # noqa: A002
-    result = apply(Silu, (_require_floating("silu", input),))
-    return _maybe_inplace(input, result, inplace, "silu_")
-
-
-def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:  # noqa: A002
-    return apply(Softplus, (_require_floating("softplus", input),), beta, threshold)
-
-
-def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Any:  # noqa: A002
-    result = apply(LeakyRelu, (_require_floating("leaky_relu", input),), negative_slope)
-    return _maybe_inplace(input, result, inplace, "leaky_relu_")
-
-
-def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:  # noqa: A002
-    result = apply(Elu, (_require_floating("elu", input),), alpha)
-    return _maybe_inplace(input, result, inplace, "elu_")
-
-
-def rrelu(
-    input: Any,  # noqa: A002
-    lower: float = 1.0 / 8.0,
-    upper: float = 1.0 / 3.0,
-    training: bool = False,
-    inplace: bool = False,
-) -> Any:
-    """x for x > 0, a x below, with a drawn uniformly from [lower, upper] per element in
-    training and (lower + upper) / 2 otherwise (leaky_relu). Derivative: 1 or a (a at 0).
-
-    >>> chainrule.rrelu(chainrule.tensor([-1.0, 2.0]), 0.1, 0.3)
-    tensor([-0.2000,  2.0000])
-    """
-    x = _require_floating("rrelu", input)
-    if not training:
-        return leaky_relu(x, (lower + upper) / 2.0, inplace)
-
-    slopes = rand(x.shape, dtype=x.dtype, device=x.device)._array * (upper - lower) + lower
-    noise = x._backend.xp.where(x._array <= 0, slopes, 1).astype(x._array.dtype, copy=False)
-    result = x * Tensor._from_array(noise, x._backend)
-    return _maybe_inplace(input, result, inplace, "rrelu_")
-
-
-def hardtanh(
-    input: Any,  # noqa: A002
-    min_val: float = -1.0,
-    max_val: float = 1.0,
-    inplace: bool = False,
-) -> Any:
-    """clamp to [min_val, max_val]; integer tensors clamp to the bounds truncated to integers."""
-    input = _refuse_bool("hardtanh", input)  # noqa: A001
-    if input._array.dtype.kind != "f":
-        min_val, max_val = int(min_val), int(max_val)
-    result = apply(Hardtanh, (input,), min_val, max_val)
-    return _maybe_inplace(input, result, inplace, "hardtanh_")
-
-
-def _maybe_inplace(input: Any, result: Any, inplace: bool, name: str) -> Any:  # noqa: A002
-    if not inplace:
-        return result
-    recording = input._check_inplace(name)
-    return input._commit_inplace(name, result, recording)
-
-
 # ---- clamp, where, lerp, nan_to_num ----------------------------------------------------------
 
 
@@ -2935,7 +2625,6 @@ __all__ = [
     "cosh",
     "deg2rad",
     "div",
-    "elu",
     "eq",
     "equal",
     "erf",
@@ -2953,11 +2642,9 @@ __all__ = [
     "frac",
     "frexp",
     "ge",
-    "gelu",
     "greater",
     "greater_equal",
     "gt",
-    "hardtanh",
     "heaviside",
     "hypot",
     "is_complex",
@@ -2971,7 +2658,6 @@ __all__ = [
     "isreal",
     "ldexp",
     "le",
-    "leaky_relu",
     "lerp",
     "less",
     "less_equal",
@@ -3000,22 +2686,18 @@ __all__ = [
     "pow",
     "rad2deg",
     "reciprocal",
-    "relu",
     "remainder",
     "result_type",
     "round",
-    "rrelu",
     "rsqrt",
     "rsub",
     "sgn",
     "sigmoid",
     "sign",
     "signbit",
-    "silu",
     "sin",
     "sinc",
     "sinh",
-    "softplus",
     "sqrt",
     "square",
     "sub",

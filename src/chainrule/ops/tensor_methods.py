@@ -17,7 +17,16 @@ from chainrule.autograd import grad_mode
 from chainrule.backend import device, dtypes
 from chainrule.backend.dtypes import as_dtype
 from chainrule.errors import ShapeError
-from chainrule.ops import conversion, creation, elementwise, indexing, linalg, reduction, shape
+from chainrule.ops import (
+    activation,
+    conversion,
+    creation,
+    elementwise,
+    indexing,
+    linalg,
+    reduction,
+    shape,
+)
 from chainrule.ops.arguments import normalize_size
 
 _LEGACY_TYPE_NAMES = {
@@ -282,7 +291,7 @@ class TensorMethods:
     erf = elementwise.erf
     sigmoid = elementwise.sigmoid
     logit = elementwise.logit
-    relu = elementwise.relu
+    relu = activation.relu
     clamp = elementwise.clamp
     clip = elementwise.clamp
     maximum = elementwise.maximum

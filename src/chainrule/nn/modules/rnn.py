@@ -69,7 +69,7 @@ def _tanh_step(x_gates: Tensor, h: Tensor, w_hh: Tensor, b_hh: Any, w_hr: Any) -
 
 
 def _relu_step(x_gates: Tensor, h: Tensor, w_hh: Tensor, b_hh: Any, w_hr: Any) -> tuple:
-    h = ew.relu(x_gates + F.linear(h, w_hh, b_hh))
+    h = F.relu(x_gates + F.linear(h, w_hh, b_hh))
     return h, h
 
 

@@ -1,0 +1,576 @@
+# ruff: noqa: A002 - `input` is PyTorch's argument name throughout
+"""Activations: every nonlinearity of torch.nn.functional's activation family, in one place.
+
+Ops with a rule of their own (ReLU, GELU, SiLU, softplus, leaky ReLU, ELU and its scaled forms
+selu and celu, mish, hardtanh, hardsigmoid, hardswish, logsigmoid) are classes here; ReLU's and
+GELU's vjps are fused backward ops (ThresholdBackward, GeluBackward), as PyTorch's. The rest
+(relu6, softsign, tanhshrink, the shrinks, threshold, prelu, glu) are compositions of
+differentiable ops. The math functions they build on (tanh, sigmoid, erf, ...) stay in
+`chainrule.ops.elementwise`. `chainrule.relu` and friends come from here (`__all__`), and
+`chainrule.nn.functional` re-exports every function under PyTorch's names.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from chainrule._tensor import Tensor
+from chainrule.autograd.node import Node
+from chainrule.backend import Array
+from chainrule.errors import ShapeError
+from chainrule.ops.creation import rand
+from chainrule.ops.elementwise import (
+    _opmath,
+    _refuse_bool,
+    _require_floating,
+    _sigmoid_array,
+    _sum_tangents,
+    erf,
+    exp,
+    floating_operand,
+    sigmoid,
+    tanh,
+    where,
+)
+from chainrule.ops.elementwise import abs as _abs
+from chainrule.ops.indexing import narrow
+from chainrule.ops.op import Op, apply, elementwise_batch, unary_elementwise_jvp
+from chainrule.ops.shape import reshape
+
+# ---- ReLU, GELU and their fused backward ops -----------------------------------------------
+
+
+class Relu(Op):
+    """max(x, 0). Derivative: g where out > 0, else 0 (0 at x == 0, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        out = ctx.xp.maximum(x, 0).astype(x.dtype, copy=False)
+        ctx.save(out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (apply(ThresholdBackward, (g, ctx.out)),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+class ThresholdBackward(Op):
+    """g where out > 0, else 0: relu's vjp as one op (PyTorch's threshold_backward), computed
+    as g times the mask, which is an order of magnitude faster than a branchy `where`.
+    Derivatives: the same mask for g; zero for out (the mask is piecewise constant)."""
+
+    @staticmethod
+    def forward(ctx: Node, g: Array, out: Array) -> Array:
+        keep = out > 0
+        ctx.save(keep=keep)
+        result = g * keep
+        if ctx.xp.isnan(g).any():  # 0 where masked even when g is nan, as PyTorch
+            result[~keep] = 0
+        return result.astype(g.dtype, copy=False)
+
+    @staticmethod
+    def vjp(ctx: Node, gg: Any) -> tuple:
+        grad_g = apply(ThresholdBackward, (gg, ctx.keep)) if ctx.next_edges[0] else None
+        return (grad_g, None)
+
+    @staticmethod
+    def jvp(ctx: Node, t_g: Any, t_out: Any) -> Any:
+        return None if t_g is None else apply(ThresholdBackward, (t_g, ctx.keep))
+
+    batch = elementwise_batch
+
+
+class Gelu(Op):
+    """x * Phi(x) ('none') or its tanh approximation ('tanh').
+    Derivative: Phi(x) + x phi(x), or the derivative of the tanh form."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, approximate: str) -> Array:
+        ctx.save(x=x, approximate=approximate)
+        xp = ctx.xp
+        wide = _opmath(x)
+        if approximate == "tanh":
+            inner = math.sqrt(2.0 / math.pi) * (wide + 0.044715 * wide * wide * wide)
+            return (0.5 * wide * (1 + xp.tanh(inner))).astype(x.dtype, copy=False)
+        cdf = ctx.backend.normal_cdf(wide)
+        ctx.save(cdf=cdf)  # a value for GeluBackward's forward only, never differentiated
+        return (wide * cdf).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        cdf = ctx.cdf._array if ctx.approximate == "none" else None
+        return (apply(GeluBackward, (g, ctx.x), ctx.approximate, cdf),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+_GELU_K = math.sqrt(2.0 / math.pi)
+_GELU_C = 0.044715
+
+
+class GeluBackward(Op):
+    """g gelu'(x), GELU's vjp as one op (PyTorch's gelu_backward): one array expression, and
+    with the exact form the forward's Phi(x) reused instead of a second erf.
+    gelu'(x) = Phi(x) + x phi(x) (exact) or the derivative of the tanh form; the derivatives
+    are gelu'(x) for g and g gelu''(x) for x, written in chainrule ops."""
+
+    @staticmethod
+    def forward(ctx: Node, g: Array, x: Array, approximate: str, cdf: Array | None) -> Array:
+        ctx.save(g=g, x=x, approximate=approximate)
+        wide = _opmath(x)
+        if approximate == "tanh":
+            t = ctx.xp.tanh(_GELU_K * (wide + _GELU_C * wide * wide * wide))
+            d_inner = _GELU_K * (1 + 3 * _GELU_C * wide * wide)
+            slope = 0.5 * (1 + t) + 0.5 * wide * (1 - t * t) * d_inner
+        else:
+            if cdf is None:
+                cdf = ctx.backend.normal_cdf(wide)
+            # slope = Phi(x) + x phi(x), in place in one buffer (each fresh activation-sized
+            # temporary costs page faults as well as a pass)
+            xp = ctx.xp
+            slope = xp.multiply(wide, wide, out=xp.empty_like(wide))  # an array even at 0-d
+            slope *= -0.5
+            xp.exp(slope, out=slope)
+            slope *= wide
+            slope *= 1.0 / math.sqrt(2.0 * math.pi)
+            slope += cdf
+        wide_g = _opmath(g)
+        if slope.shape == wide_g.shape and slope.dtype == wide_g.dtype:
+            slope *= wide_g
+        else:
+            slope = slope * wide_g
+        return slope.astype(g.dtype, copy=False)
+
+    @staticmethod
+    def _slopes(ctx: Node) -> tuple[Any, Any]:
+        """gelu'(x) and gelu''(x) as differentiable tensors."""
+        x = ctx.x
+        if ctx.approximate == "tanh":
+            t = tanh(_GELU_K * (x + _GELU_C * x * x * x))
+            d_inner = _GELU_K * (1 + 3 * _GELU_C * x * x)
+            first = 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner
+            dd_inner = 6 * _GELU_K * _GELU_C * x
+            second = (1 - t * t) * (d_inner + 0.5 * x * (dd_inner - 2 * t * d_inner * d_inner))
+            return first, second
+        cdf = 0.5 * (1 + erf(x / math.sqrt(2.0)))
+        pdf = exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+        return cdf + x * pdf, pdf * (2 - x * x)
+
+    @staticmethod
+    def vjp(ctx: Node, gg: Any) -> tuple:
+        first, second = GeluBackward._slopes(ctx)
+        grad_g = gg * first if ctx.next_edges[0] is not None else None
+        grad_x = gg * ctx.g * second if ctx.next_edges[1] is not None else None
+        return (grad_g, grad_x)
+
+    @staticmethod
+    def jvp(ctx: Node, t_g: Any, t_x: Any) -> Any:
+        first, second = GeluBackward._slopes(ctx)
+        return _sum_tangents(
+            None if t_g is None else t_g * first,
+            None if t_x is None else ctx.g * second * t_x,
+        )
+
+    batch = elementwise_batch
+
+
+class Silu(Op):
+    """x * sigmoid(x). Derivative: g s (1 + x (1 - s)) with s = sigmoid(x)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        ctx.save(x=x)
+        wide = _opmath(x)
+        return (wide * _sigmoid_array(ctx.xp, wide)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x = ctx.x
+        s = sigmoid(x)
+        return (g * s * (1 + x * (1 - s)),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+class Softplus(Op):
+    """log(1 + exp(beta x)) / beta, linear where beta x > threshold.
+    Derivative: g sigmoid(beta x), or g in the linear region."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, beta: float, threshold: float) -> Array:
+        ctx.save(x=x, beta=beta, threshold=threshold)
+        xp = ctx.xp
+        scaled = _opmath(x) * beta
+        soft = (xp.log1p(xp.exp(scaled)) / beta).astype(x.dtype, copy=False)
+        return xp.where(scaled > threshold, x, soft)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        scaled = ctx.x * ctx.beta
+        return (where(scaled > ctx.threshold, g, g * sigmoid(scaled)),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+class LeakyRelu(Op):
+    """x if x > 0 else slope * x. Derivative: g or slope * g (slope at x == 0, PyTorch)."""
+
+    label = "leaky_relu"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, negative_slope: float) -> Array:
+        ctx.save(x=x, negative_slope=negative_slope)
+        return ctx.xp.where(x > 0, x, x * negative_slope)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (where(ctx.x > 0, g, g * ctx.negative_slope),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+class Elu(Op):
+    """x if x > 0 else alpha (exp(x) - 1). Derivative: g, or g alpha exp(x) for x <= 0 (the
+    left branch at x == 0, as PyTorch). Second derivative alpha exp(x) for x < 0 only: 0 at
+    x == 0, again PyTorch's convention."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, alpha: float) -> Array:
+        ctx.save(x=x, alpha=alpha)
+        xp = ctx.xp
+        negative_part = alpha * xp.expm1(xp.minimum(_opmath(x), 0))
+        return xp.where(x > 0, x, negative_part).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x = ctx.x
+        negative_part = where(x < 0, x, 0.0)  # exp of it never overflows for large x
+        return (where(x <= 0, g * ctx.alpha * exp(negative_part), g),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+class Hardtanh(Op):
+    """clamp(x, min_val, max_val). Derivative: g strictly inside, 0 at and beyond the edges."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, min_val: float, max_val: float) -> Array:
+        ctx.save(x=x, min_val=min_val, max_val=max_val)
+        return ctx.xp.clip(x, min_val, max_val).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x = ctx.x
+        return (where((x <= ctx.min_val) | (x >= ctx.max_val), 0.0, g),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+def relu(input: Any, inplace: bool = False) -> Any:
+    result = apply(Relu, (_refuse_bool("relu", input),))
+    return _maybe_inplace(input, result, inplace, "relu_")
+
+
+def gelu(input: Any, approximate: str = "none") -> Any:
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', not {approximate!r}")
+    return apply(Gelu, (_require_floating("gelu", input),), approximate)
+
+
+def silu(input: Any, inplace: bool = False) -> Any:
+    result = apply(Silu, (_require_floating("silu", input),))
+    return _maybe_inplace(input, result, inplace, "silu_")
+
+
+def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
+    return apply(Softplus, (_require_floating("softplus", input),), beta, threshold)
+
+
+def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Any:
+    result = apply(LeakyRelu, (_require_floating("leaky_relu", input),), negative_slope)
+    return _maybe_inplace(input, result, inplace, "leaky_relu_")
+
+
+def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
+    result = apply(Elu, (_require_floating("elu", input),), alpha)
+    return _maybe_inplace(input, result, inplace, "elu_")
+
+
+def rrelu(
+    input: Any,
+    lower: float = 1.0 / 8.0,
+    upper: float = 1.0 / 3.0,
+    training: bool = False,
+    inplace: bool = False,
+) -> Any:
+    """x for x > 0, a x below, with a drawn uniformly from [lower, upper] per element in
+    training and (lower + upper) / 2 otherwise (leaky_relu). Derivative: 1 or a (a at 0).
+
+    >>> chainrule.rrelu(chainrule.tensor([-1.0, 2.0]), 0.1, 0.3)
+    tensor([-0.2000,  2.0000])
+    """
+    x = _require_floating("rrelu", input)
+    if not training:
+        return leaky_relu(x, (lower + upper) / 2.0, inplace)
+
+    slopes = rand(x.shape, dtype=x.dtype, device=x.device)._array * (upper - lower) + lower
+    noise = x._backend.xp.where(x._array <= 0, slopes, 1).astype(x._array.dtype, copy=False)
+    result = x * Tensor._from_array(noise, x._backend)
+    return _maybe_inplace(input, result, inplace, "rrelu_")
+
+
+def hardtanh(
+    input: Any,
+    min_val: float = -1.0,
+    max_val: float = 1.0,
+    inplace: bool = False,
+) -> Any:
+    """clamp to [min_val, max_val]; integer tensors clamp to the bounds truncated to integers."""
+    input = _refuse_bool("hardtanh", input)  # noqa: A001
+    if input._array.dtype.kind != "f":
+        min_val, max_val = int(min_val), int(max_val)
+    result = apply(Hardtanh, (input,), min_val, max_val)
+    return _maybe_inplace(input, result, inplace, "hardtanh_")
+
+
+def _maybe_inplace(input: Any, result: Any, inplace: bool, name: str) -> Any:
+    if not inplace:
+        return result
+    recording = input._check_inplace(name)
+    return input._commit_inplace(name, result, recording)
+
+
+# ---- scaled ELUs, mish, the hard and log sigmoids ------------------------------------------
+
+
+class ScaledElu(Op):
+    """scale * (x if x > 0 else alpha (exp(input_scale x) - 1)): selu and celu, as PyTorch's elu
+    with scale and input_scale. Derivative: g scale, or g scale alpha input_scale
+    exp(input_scale x) for x <= 0 (the negative branch at 0, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, alpha: float, scale: float, input_scale: float) -> Array:
+        ctx.save(x=x, alpha=alpha, scale=scale, input_scale=input_scale)
+        xp = ctx.xp
+        negative = alpha * xp.expm1(xp.minimum(x, 0) * input_scale)
+        return (scale * xp.where(x > 0, x, negative)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x = ctx.x
+        negative = (
+            g
+            * (ctx.scale * ctx.alpha * ctx.input_scale)
+            * exp(where(x > 0, 0.0, x) * ctx.input_scale)
+        )
+        return (where(x > 0, g * ctx.scale, negative),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return ScaledElu.vjp(ctx, t)[0]
+
+    batch = elementwise_batch
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input: Any, inplace: bool = False) -> Any:
+    """scale * elu(x, alpha) with the self-normalizing constants of Klambauer et al."""
+    result = apply(ScaledElu, (floating_operand(input),), _SELU_ALPHA, _SELU_SCALE, 1.0)
+    return _maybe_inplace(input, result, inplace, "selu_")
+
+
+def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
+    """max(0, x) + min(0, alpha (exp(x / alpha) - 1))."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0")
+    result = apply(ScaledElu, (floating_operand(input),), alpha, 1.0, 1.0 / alpha)
+    return _maybe_inplace(input, result, inplace, "celu_")
+
+
+class Mish(Op):
+    """x tanh(softplus(x)).
+    Derivative: g (t + x sigmoid(x) (1 - t^2)) with t = tanh(softplus(x))."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        ctx.save(x=x)
+        xp = ctx.xp
+        return (x * xp.tanh(xp.logaddexp(0, x))).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x = ctx.x
+        t = tanh(softplus(x))
+        return (g * (t + x * sigmoid(x) * (1 - t * t)),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return Mish.vjp(ctx, t)[0]
+
+    batch = elementwise_batch
+
+
+def mish(input: Any, inplace: bool = False) -> Any:
+    """x * tanh(softplus(x)), the self-regularized activation of Misra (2019)."""
+    result = apply(Mish, (floating_operand(input),))
+    return _maybe_inplace(input, result, inplace, "mish_")
+
+
+class Hardsigmoid(Op):
+    """clamp(x / 6 + 1/2, 0, 1). Derivative: g / 6 strictly inside (-3, 3), else 0 (PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        ctx.save(x=x)
+        return ctx.xp.clip(x / 6 + 0.5, 0, 1).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x = ctx.x
+        return (where((x > -3) & (x < 3), g / 6, 0.0),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return Hardsigmoid.vjp(ctx, t)[0]
+
+    batch = elementwise_batch
+
+
+def hardsigmoid(input: Any, inplace: bool = False) -> Any:
+    """relu6(x + 3) / 6, a piecewise-linear sigmoid."""
+    result = apply(Hardsigmoid, (floating_operand(input),))
+    return _maybe_inplace(input, result, inplace, "hardsigmoid_")
+
+
+class Hardswish(Op):
+    """x relu6(x + 3) / 6. Derivative: 0 below -3, g (x / 3 + 1/2) on [-3, 3], g above
+    (PyTorch's conventions at the kinks)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        ctx.save(x=x)
+        return (x * ctx.xp.clip(x + 3, 0, 6) / 6).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x = ctx.x
+        return (where(x < -3, 0.0, where(x <= 3, g * (x / 3 + 0.5), g)),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return Hardswish.vjp(ctx, t)[0]
+
+    batch = elementwise_batch
+
+
+def hardswish(input: Any, inplace: bool = False) -> Any:
+    """x * relu6(x + 3) / 6 (MobileNetV3)."""
+    result = apply(Hardswish, (floating_operand(input),))
+    return _maybe_inplace(input, result, inplace, "hardswish_")
+
+
+class LogSigmoid(Op):
+    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), without overflow.
+    Derivative: g sigmoid(-x)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        ctx.save(x=x)
+        xp = ctx.xp
+        return (xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (g * sigmoid(-ctx.x),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return LogSigmoid.vjp(ctx, t)[0]
+
+    batch = elementwise_batch
+
+
+def logsigmoid(input: Any) -> Any:
+    """log(1 / (1 + exp(-x))), stable for large |x|."""
+    return apply(LogSigmoid, (floating_operand(input),))
+
+
+# ---- compositions --------------------------------------------------------------------------
+
+
+def relu6(input: Any, inplace: bool = False) -> Any:
+    """min(max(x, 0), 6) (hardtanh on [0, 6]; no gradient at the edges, as PyTorch)."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def softsign(input: Any) -> Any:
+    """x / (1 + |x|)."""
+    return input / (_abs(input) + 1)
+
+
+def tanhshrink(input: Any) -> Any:
+    """x - tanh(x)."""
+    return input - tanh(input)
+
+
+def softshrink(input: Any, lambd: float = 0.5) -> Any:
+    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    if lambd < 0:
+        raise ValueError(
+            f"softshrink: lambda must be greater or equal to 0, but found to be {lambd}"
+        )
+    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0.0))
+
+
+def hardshrink(input: Any, lambd: float = 0.5) -> Any:
+    """x where |x| > lambd, else 0."""
+    return where((input > lambd) | (input < -lambd), input, 0.0)
+
+
+def threshold(input: Any, threshold: float, value: float, inplace: bool = False) -> Any:
+    """x where x > threshold, else value."""
+    result = where(input > threshold, input, value)
+    return input.copy_(result) if inplace else result
+
+
+def prelu(input: Any, weight: Any) -> Any:
+    """x where x > 0, else weight * x, with one weight per channel (dim 1) or one in all."""
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    if weight.numel() not in (1, channels):
+        raise ShapeError(
+            f"prelu: mismatch of parameter numbers and input channel size: weight of shape "
+            f"{tuple(weight.shape)} for input of shape {tuple(input.shape)}"
+        )
+    slope = weight
+    if weight.numel() != 1 and input.ndim >= 2:
+        slope = reshape(weight, (channels,) + (1,) * (input.ndim - 2))
+    elif weight.numel() == 1:
+        slope = reshape(weight, ())
+    return where(input > 0, input, slope * input)
+
+
+def glu(input: Any, dim: int = -1) -> Any:
+    """a * sigmoid(b), with a and b the two halves of input along dim."""
+    if input.ndim == 0:
+        raise ShapeError("glu: does not support scalars because halving size must be even")
+    size = input.shape[dim]
+    if size % 2:
+        raise ShapeError(f"glu: halving dimension must be even, but dimension {dim} is size {size}")
+    half = size // 2
+    return narrow(input, dim, 0, half) * sigmoid(narrow(input, dim, half, half))
+
+
+__all__ = ["elu", "gelu", "hardtanh", "leaky_relu", "relu", "rrelu", "silu", "softplus"]

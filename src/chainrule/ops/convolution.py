@@ -1,0 +1,365 @@
+# ruff: noqa: A002 - `input` is PyTorch's argument name throughout
+"""Convolution on whole arrays: a strided view of every window (`sliding_window_view`), copied
+once into columns, and one matrix product per layer. The derivatives are ops of the same family,
+so any order of derivative works:
+
+  Convolution(x, w)           -> y      vjp: ConvolutionTranspose(g, w), ConvolutionWeight(x, g)
+  ConvolutionTranspose(g, w)  -> x-like vjp: Convolution(a, w),           ConvolutionWeight(a, g)
+  ConvolutionWeight(x, g)     -> w-like vjp: ConvolutionTranspose(g, b),  Convolution(x, b)
+
+(three views of one trilinear form <conv(x, w), g>). PyTorch's arguments (ints or tuples,
+padding strings, unbatched input) are read by `chainrule.nn.functional`, which calls the
+kernel entries at the end of this file with tuples.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from chainrule.autograd.node import Node
+from chainrule.backend import Array
+from chainrule.ops.nn_common import merge_batch, split_batch
+from chainrule.ops.op import Op, apply
+from chainrule.ops.reduction import sum as reduce_sum
+from chainrule.ops.shape import expand, movedim, reshape
+
+# ---- windows and columns -------------------------------------------------------------------
+
+
+def pad_spatial(xp: Any, x: Array, padding: Sequence[tuple[int, int]], value: float = 0.0) -> Array:
+    if all(lo == 0 and hi == 0 for lo, hi in padding):
+        return x
+    return xp.pad(x, ((0, 0), (0, 0), *padding), constant_values=value)
+
+
+def _window_view(
+    xp: Any, padded: Array, kernel: tuple, stride: tuple, dilation: tuple, out_size: tuple
+) -> Array:
+    """A strided view (N, C, *out_size, *kernel) of every window of `padded`; no copy."""
+    n = len(kernel)
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    view = xp.lib.stride_tricks.sliding_window_view(padded, span, axis=tuple(range(2, 2 + n)))
+    starts = tuple(slice(0, s * (o - 1) + 1, s) for s, o in zip(stride, out_size))
+    taps = tuple(slice(None, None, d) for d in dilation)
+    return view[(slice(None), slice(None), *starts, *taps)]
+
+
+def _conv_out_size(
+    in_size: tuple, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple
+) -> tuple:
+    return tuple(
+        (size + lo + hi - d * (k - 1) - 1) // s + 1
+        for size, k, s, (lo, hi), d in zip(in_size, kernel, stride, padding, dilation)
+    )
+
+
+def _grouped_windows(xp: Any, x: Array, kernel: tuple, geometry: tuple) -> tuple[Array, tuple]:
+    """The window view of x split by group: (N, G, C/G, *out, *kernel), and the output size."""
+    stride, padding, dilation, groups = geometry
+    out_size = _conv_out_size(x.shape[2:], kernel, stride, padding, dilation)
+    view = _window_view(xp, pad_spatial(xp, x, padding), kernel, stride, dilation, out_size)
+    batch, channels = x.shape[:2]
+    return view.reshape((batch, groups, channels // groups, *out_size, *kernel)), out_size
+
+
+def _columns(xp: Any, x: Array, kernel: tuple, geometry: tuple) -> tuple[Array, tuple]:
+    """Every window of x copied once into columns (N, G, C/G * K, P), and the output size."""
+    view, out_size = _grouped_windows(xp, x, kernel, geometry)
+    n = len(kernel)
+    batch, groups, group_channels = view.shape[:3]
+    order = (0, 1, 2, *range(3 + n, 3 + 2 * n), *range(3, 3 + n))
+    columns = view.transpose(order).reshape(batch, groups, group_channels * math.prod(kernel), -1)
+    return columns, out_size
+
+
+def _convolution_batch(b: Any, x: Any, w: Any, *rest: Any) -> Any:
+    """vmap rule of Convolution and ConvolutionBias: with shared weights, the batch becomes more
+    samples; with a weight per example, the batch becomes more groups (x viewed as (N, B C, ...),
+    w as (B C_out, ...)), one convolution either way."""
+    count = len(b.batched)
+    bias = rest[0] if count == 3 else None
+    stride, padding, dilation, groups = rest[count - 2 :]
+    if not b.batched[1] and not (count == 3 and b.batched[2]):
+        operands = (merge_batch(x), w) if bias is None else (merge_batch(x), w, bias)
+        return split_batch(apply(b.op, operands, stride, padding, dilation, groups), b.size)
+    x = x if b.batched[0] else b.expand(x)
+    w = w if b.batched[1] else b.expand(w)
+    size = b.size
+    planes = movedim(x, 0, 1)
+    planes = reshape(planes, (planes.shape[0], -1, *planes.shape[3:]))
+    kernels = reshape(w, (-1, *w.shape[2:]))
+    operands = (planes, kernels)
+    if bias is not None:
+        operands += (reshape(bias if b.batched[2] else b.expand(bias), (-1,)),)
+    out = apply(b.op, operands, stride, padding, dilation, groups * size)
+    out = reshape(out, (out.shape[0], size, -1, *out.shape[2:]))
+    return movedim(out, 1, 0)
+
+
+class Convolution(Op):
+    """Cross-correlation of x (N, C, *spatial) with w (C_out, C/groups, *kernel), as PyTorch's
+    convNd. Linear in each operand: the x-gradient is the transposed convolution of g with w,
+    the w-gradient the correlation of x with g (ConvolutionWeight)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "ConvolutionBackward0"
+
+    @staticmethod
+    def forward(
+        ctx: Node, x: Array, w: Array, stride: tuple, padding: tuple, dilation: tuple, groups: int
+    ) -> Array:
+        ctx.save(x=x, w=w)
+        geometry = (stride, padding, dilation, groups)
+        ctx.save(geometry=geometry)
+        return Convolution.compute(ctx.xp, x, w, geometry)
+
+    @staticmethod
+    def compute(xp: Any, x: Array, w: Array, geometry: tuple) -> Array:
+        """The convolution as (N, G, C_out/G, P) products: one matrix product per layer."""
+        groups = geometry[3]
+        columns, out_size = _columns(xp, x, w.shape[2:], geometry)
+        weights = w.reshape(groups, w.shape[0] // groups, -1)
+        return xp.matmul(weights, columns).reshape(x.shape[0], w.shape[0], *out_size)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x, w = ctx.x, ctx.w
+        grad_x = grad_w = None
+        if ctx.next_edges[0] is not None:
+            in_size = tuple(ctx.input_meta[0][0][2:])
+            grad_x = apply(ConvolutionTranspose, (g, w), *ctx.geometry, in_size)
+        if ctx.next_edges[1] is not None:
+            kernel = tuple(ctx.input_meta[1][0][2:])
+            grad_w = apply(ConvolutionWeight, (x, g), *ctx.geometry, kernel)
+        return (grad_x, grad_w)
+
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, tw: Any) -> Any:
+        parts = []
+        if tx is not None:
+            parts.append(apply(Convolution, (tx, ctx.w), *ctx.geometry))
+        if tw is not None:
+            parts.append(apply(Convolution, (ctx.x, tw), *ctx.geometry))
+        return parts[0] if len(parts) == 1 else parts[0] + parts[1]
+
+    batch = _convolution_batch
+
+
+class ConvolutionBias(Convolution):
+    """conv(x, w) + b per output channel, the bias added in place. Derivatives: Convolution's
+    for x and w, g summed over all but the channel dimension for b."""
+
+    @staticmethod
+    def forward(
+        ctx: Node,
+        x: Array,
+        w: Array,
+        b: Array,
+        stride: tuple,
+        padding: tuple,
+        dilation: tuple,
+        groups: int,
+    ) -> Array:
+        ctx.save(x=x, w=w)
+        geometry = (stride, padding, dilation, groups)
+        ctx.save(geometry=geometry)
+        out = Convolution.compute(ctx.xp, x, w, geometry)
+        out += b.reshape((-1,) + (1,) * (out.ndim - 2))
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        grad_x, grad_w = Convolution.vjp(ctx, g)
+        grad_b = None
+        if ctx.next_edges[2] is not None:
+            grad_b = reduce_sum(g, (0, *range(2, g.ndim)))
+        return (grad_x, grad_w, grad_b)
+
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, tw: Any, tb: Any) -> Any:
+        out = None if tx is None and tw is None else Convolution.jvp(ctx, tx, tw)
+        if tb is None:
+            return out
+        shift = reshape(tb, (-1,) + (1,) * (len(ctx.input_meta[0][0]) - 2))
+        if out is not None:
+            return out + shift
+        (x_shape, _), (w_shape, _) = ctx.input_meta[:2]
+        stride, padding, dilation, _ = ctx.geometry
+        spatial = _conv_out_size(x_shape[2:], w_shape[2:], stride, padding, dilation)
+        return expand(shift, (x_shape[0], w_shape[0], *spatial))
+
+
+def _transposed_convolution(xp: Any, g: Array, w: Array, geometry: tuple, in_size: tuple) -> Array:
+    """col2im, channels last, one kernel tap at a time: the tap's contribution (N, *out, C) is
+    one product of g's rows with the tap's (C_out/G, C/G) weights, added into a padded
+    (N, *in, C) image. With channels innermost each strided add moves rows of out_width * C
+    contiguous numbers rather than out_width (2x faster for LeNet's sizes), and one tap-sized
+    buffer is reused instead of materializing all K taps' columns (20 MiB for LeNet's conv2)."""
+    stride, padding, dilation, groups = geometry
+    kernel = w.shape[2:]
+    batch, out_channels = g.shape[:2]
+    out_size = g.shape[2:]
+    group_out, group_channels = out_channels // groups, w.shape[1]
+    channels = group_channels * groups
+    # g's rows as (G, N * P, C_out/G); the weights as (K, G, C_out/G, C/G)
+    rows = xp.moveaxis(g, 1, -1).reshape(-1, groups, group_out).transpose(1, 0, 2)
+    taps = w.reshape(groups, group_out, group_channels, -1).transpose(3, 0, 1, 2)
+    piece = xp.empty((groups, rows.shape[1], group_channels), dtype=xp.result_type(g, w))
+    padded_size = tuple(size + lo + hi for size, (lo, hi) in zip(in_size, padding))
+    padded = xp.zeros((batch, *padded_size, channels), dtype=piece.dtype)
+    for tap, offset in enumerate(itertools.product(*(range(k) for k in kernel))):
+        target = tuple(
+            slice(i * d, i * d + s * (o - 1) + 1, s)
+            for i, d, s, o in zip(offset, dilation, stride, out_size)
+        )
+        xp.matmul(rows, taps[tap], out=piece)
+        pixels = piece[0] if groups == 1 else piece.transpose(1, 0, 2)
+        padded[(slice(None), *target)] += pixels.reshape(batch, *out_size, channels)
+    crop = tuple(slice(lo, lo + size) for (lo, _), size in zip(padding, in_size))
+    return xp.ascontiguousarray(xp.moveaxis(padded[(slice(None), *crop)], -1, 1))
+
+
+class ConvolutionTranspose(Op):
+    """The adjoint of x -> conv(x, w): g (N, C_out, *out) to x's shape (N, C, *in_size), as
+    PyTorch's conv_transposeNd (whose weight layout is exactly conv's). Linear in each operand:
+    the g-gradient is conv(a, w), the w-gradient ConvolutionWeight(a, g)."""
+
+    @staticmethod
+    def forward(
+        ctx: Node,
+        g: Array,
+        w: Array,
+        stride: tuple,
+        padding: tuple,
+        dilation: tuple,
+        groups: int,
+        in_size: tuple,
+    ) -> Array:
+        geometry = (stride, padding, dilation, groups)
+        ctx.save(g=g, w=w, geometry=geometry, in_size=in_size)
+        return _transposed_convolution(ctx.xp, g, w, geometry, in_size)
+
+    @staticmethod
+    def vjp(ctx: Node, a: Any) -> tuple:
+        g, w = ctx.g, ctx.w
+        grad_g = grad_w = None
+        if ctx.next_edges[0] is not None:
+            grad_g = apply(Convolution, (a, w), *ctx.geometry)
+        if ctx.next_edges[1] is not None:
+            kernel = tuple(ctx.input_meta[1][0][2:])
+            grad_w = apply(ConvolutionWeight, (a, g), *ctx.geometry, kernel)
+        return (grad_g, grad_w)
+
+    @staticmethod
+    def jvp(ctx: Node, tg: Any, tw: Any) -> Any:
+        in_size = ctx.in_size
+        parts = []
+        if tg is not None:
+            parts.append(apply(ConvolutionTranspose, (tg, ctx.w), *ctx.geometry, in_size))
+        if tw is not None:
+            parts.append(apply(ConvolutionTranspose, (ctx.g, tw), *ctx.geometry, in_size))
+        return parts[0] if len(parts) == 1 else parts[0] + parts[1]
+
+    @staticmethod
+    def batch(b: Any, g: Any, w: Any, *geometry: Any) -> Any:
+        """vmap: with shared weights the batch becomes more samples; else per example."""
+        if b.batched[1]:
+            return b.loop(g, w, *geometry)
+        return split_batch(apply(ConvolutionTranspose, (merge_batch(g), w), *geometry), b.size)
+
+
+class ConvolutionWeight(Op):
+    """The adjoint of w -> conv(x, w): the correlation of x with g, of w's shape
+    (C_out, C/groups, *kernel). Linear in each operand: the x-gradient is
+    ConvolutionTranspose(g, b), the g-gradient conv(x, b)."""
+
+    @staticmethod
+    def forward(
+        ctx: Node,
+        x: Array,
+        g: Array,
+        stride: tuple,
+        padding: tuple,
+        dilation: tuple,
+        groups: int,
+        kernel: tuple,
+    ) -> Array:
+        geometry = (stride, padding, dilation, groups)
+        ctx.save(x=x, g=g, geometry=geometry, kernel=kernel)
+        xp = ctx.xp
+        batch, out_channels = g.shape[:2]
+        group_out = out_channels // groups
+        group_channels = x.shape[1] // groups
+        size = group_channels * math.prod(kernel)
+        grads = g.reshape(batch, groups, group_out, -1)  # (N, G, C_out/G, P)
+        if batch * out_channels * size <= x.size * math.prod(kernel):
+            # one product per sample, summed: the per-sample results are smaller than the columns
+            columns, _ = _columns(xp, x, kernel, geometry)
+            out = xp.matmul(grads, columns.transpose(0, 1, 3, 2)).sum(axis=0)
+        else:  # one product with the samples folded into the inner dimension
+            n = len(kernel)
+            view, _ = _grouped_windows(xp, x, kernel, geometry)
+            order = (1, 0, *range(3, 3 + n), 2, *range(3 + n, 3 + 2 * n))
+            columns = view.transpose(order).reshape(groups, -1, size)  # (G, N * P, C/G * K)
+            folded = grads.transpose(1, 2, 0, 3).reshape(groups, group_out, -1)
+            out = xp.matmul(folded, columns)
+        return out.reshape(out_channels, group_channels, *kernel)
+
+    @staticmethod
+    def vjp(ctx: Node, b: Any) -> tuple:
+        x, g = ctx.x, ctx.g
+        grad_x = grad_g = None
+        if ctx.next_edges[0] is not None:
+            in_size = tuple(ctx.input_meta[0][0][2:])
+            grad_x = apply(ConvolutionTranspose, (g, b), *ctx.geometry, in_size)
+        if ctx.next_edges[1] is not None:
+            grad_g = apply(Convolution, (x, b), *ctx.geometry)
+        return (grad_x, grad_g)
+
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, tg: Any) -> Any:
+        kernel = ctx.kernel
+        parts = []
+        if tx is not None:
+            parts.append(apply(ConvolutionWeight, (tx, ctx.g), *ctx.geometry, kernel))
+        if tg is not None:
+            parts.append(apply(ConvolutionWeight, (ctx.x, tg), *ctx.geometry, kernel))
+        return parts[0] if len(parts) == 1 else parts[0] + parts[1]
+
+
+# ---- kernel entries ------------------------------------------------------------------------
+
+
+def convolution(
+    x: Any,
+    weight: Any,
+    bias: Any,
+    stride: tuple,
+    padding: tuple,
+    dilation: tuple,
+    groups: int,
+) -> Any:
+    """The cross-correlation of x (N, C, *spatial) with weight, plus bias (or None) per output
+    channel, with padding as ((lo, hi), ...): what conv1d/2d/3d run once their arguments are
+    read (chainrule.nn.functional)."""
+    if bias is None:
+        return apply(Convolution, (x, weight), stride, padding, dilation, groups)
+    return apply(ConvolutionBias, (x, weight, bias), stride, padding, dilation, groups)
+
+
+def convolution_transpose(
+    x: Any,
+    weight: Any,
+    stride: tuple,
+    padding: tuple,
+    dilation: tuple,
+    groups: int,
+    out_size: tuple,
+) -> Any:
+    """The transposed convolution of x with weight, to spatial size `out_size`: what
+    conv_transpose1d/2d/3d run once their arguments are read."""
+    return apply(ConvolutionTranspose, (x, weight), stride, padding, dilation, groups, out_size)

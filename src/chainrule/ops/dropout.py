@@ -1,0 +1,112 @@
+# ruff: noqa: A002 - `input` is PyTorch's argument name throughout
+"""Dropout: a constant random mask from the default generator, multiplied in; alpha dropout
+for selu networks and the whole-channel (feature) variants.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from chainrule.errors import ShapeError
+from chainrule.ops.creation import rand
+from chainrule.ops.nn_common import constant
+
+
+def _dropout_mask(input: Any, p: float, shape: tuple) -> Any:
+    """A constant mask of 0 (probability p) and 1 / (1 - p), from the default generator."""
+
+    xp = input._backend.xp
+    if p == 1:
+        return constant(xp.zeros(shape, dtype=input._array.dtype))
+    keep = rand(shape, dtype=input.dtype)._array < 1 - p
+    return constant(xp.where(keep, 1 / (1 - p), 0).astype(input._array.dtype))
+
+
+def _check_probability(op_name: str, p: float) -> None:
+    if not 0 <= p <= 1:
+        raise ValueError(f"{op_name}: dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _apply_mask(input: Any, mask: Any, inplace: bool) -> Any:
+    if inplace:
+        return input.mul_(mask)
+    return input * mask
+
+
+def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
+    """Zero each element with probability p and scale the rest by 1 / (1 - p) (training only)."""
+    _check_probability("dropout", p)
+    if not training or p == 0:
+        return input
+    return _apply_mask(input, _dropout_mask(input, p, tuple(input.shape)), inplace)
+
+
+_ALPHA = 1.7580993408473766  # selu's scale * alpha: the value selu saturates to is -_ALPHA
+
+
+def _alpha_dropout(op_name: str, input: Any, p: float, training: bool, shape: tuple) -> Any:
+    """Dropout for selu networks: dropped elements become selu's saturation value, then an
+    affine map a x + b restores the mean and variance (PyTorch's constants)."""
+
+    _check_probability(op_name, p)
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    if p == 1:
+        return input * 0
+    xp = input._backend.xp
+    keep = (rand(shape, dtype=input.dtype)._array < 1 - p).astype(input._array.dtype)
+    a = 1.0 / math.sqrt((_ALPHA * _ALPHA * p + 1) * (1 - p))
+    shift = (keep - 1) * (_ALPHA * a) + _ALPHA * a * p
+    return input * constant(xp.asarray(keep * a)) + constant(xp.asarray(shift))
+
+
+def alpha_dropout(input: Any, p: float = 0.5, training: bool = False, inplace: bool = False) -> Any:
+    """Alpha dropout (Klambauer et al.): keeps a selu network's mean and variance."""
+    result = _alpha_dropout("alpha_dropout", input, p, training, tuple(input.shape))
+    return input.copy_(result) if inplace and result is not input else result
+
+
+def feature_alpha_dropout(
+    input: Any, p: float = 0.5, training: bool = False, inplace: bool = False
+) -> Any:
+    """Alpha dropout of whole channels (dim 1) of (N, C, ...) input."""
+    if input.ndim < 2:
+        raise ShapeError(
+            "feature_alpha_dropout: expected input with at least 2 dimensions, got shape "
+            f"{tuple(input.shape)}"
+        )
+    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    result = _alpha_dropout("feature_alpha_dropout", input, p, training, shape)
+    return input.copy_(result) if inplace and result is not input else result
+
+
+def _feature_dropout(
+    op_name: str, n: int, input: Any, p: float, training: bool, inplace: bool
+) -> Any:
+    _check_probability(op_name, p)
+    if input.ndim not in (n + 1, n + 2):
+        raise ShapeError(
+            f"{op_name}: expected {n + 1}D (unbatched) or {n + 2}D (batched) input, but got "
+            f"input of shape {tuple(input.shape)}"
+        )
+    if not training or p == 0:
+        return input
+    lead = input.ndim - n
+    shape = tuple(input.shape[:lead]) + (1,) * n
+    return _apply_mask(input, _dropout_mask(input, p, shape), inplace)
+
+
+def dropout1d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
+    """Zero whole channels of (N, C, L) input with probability p, scaling the rest."""
+    return _feature_dropout("dropout1d", 1, input, p, training, inplace)
+
+
+def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
+    """Zero whole channels of (N, C, H, W) input with probability p, scaling the rest."""
+    return _feature_dropout("dropout2d", 2, input, p, training, inplace)
+
+
+def dropout3d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
+    """Zero whole channels of (N, C, D, H, W) input with probability p, scaling the rest."""
+    return _feature_dropout("dropout3d", 3, input, p, training, inplace)

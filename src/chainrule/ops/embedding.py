@@ -1,0 +1,207 @@
+# ruff: noqa: A002 - `input` is PyTorch's argument name throughout
+"""Rows gathered and scattered: Take (x[index] along dimension 0) and its adjoint
+TakeAdjoint (rows added at an index), the kernels of embedding, of max-pooling's derivative and
+of nll_loss; and one_hot.
+
+  Take(x, index)           vjp: TakeAdjoint(g, index)
+  TakeAdjoint(g, index)    vjp: Take(gg, index)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.autograd.grad_mode import no_grad
+from chainrule.autograd.node import Node
+from chainrule.backend import Array, dtypes
+from chainrule.errors import DTypeError, ShapeError
+from chainrule.ops.elementwise import elementwise_batch, where
+from chainrule.ops.nn_common import check_indices, constant
+from chainrule.ops.op import Op, apply
+from chainrule.ops.shape import reshape
+
+
+def _batch_offsets(size: int, rows: int, like: Any) -> Any:
+    """vmap: each example's start in a table of `size` stacked tables of `rows` rows, shaped to
+    broadcast against `like` (batch first)."""
+    xp = like._backend.xp
+    starts = xp.arange(size, dtype=like._array.dtype) * rows
+    return constant(starts.reshape((size,) + (1,) * (like.ndim - 1)))
+
+
+# ---- gather and scatter of rows ------------------------------------------------------------
+
+
+class Take(Op):
+    """x[index] along dimension 0 (rows). Derivative: g added into zeros at the rows
+    (TakeAdjoint; repeats accumulate). With `padding_idx`, that row gets no gradient, and with
+    `scale` (a constant per index) each gradient row is scaled first (embedding's options)."""
+
+    @staticmethod
+    def forward(
+        ctx: Node,
+        x: Array,
+        index: Array,
+        padding_idx: int | None = None,
+        scale: Array | None = None,
+    ) -> Array:
+        ctx.save(index=index, padding_idx=padding_idx)
+        if scale is not None:
+            ctx.save(scale=scale)
+        ctx.save(scaled=scale is not None)
+        return ctx.xp.take(x, index, axis=0)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        index = ctx.index
+        trailing = g.ndim - index.ndim
+        if ctx.scaled:
+            g = g * reshape(ctx.scale, tuple(index.shape) + (1,) * trailing)
+        if ctx.padding_idx is not None:
+            keep = reshape(index != ctx.padding_idx, tuple(index.shape) + (1,) * trailing)
+            g = where(keep, g, 0.0)
+        return (apply(TakeAdjoint, (g, index), ctx.input_meta[0][0][0]), None)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any, t_index: Any) -> Any:
+        return apply(Take, (t, ctx.index))
+
+    @staticmethod
+    def batch(b: Any, x: Any, index: Any, padding_idx: Any = None, scale: Any = None) -> Any:
+        """vmap: a shared table reads batched indices directly; a batched table is read flat,
+        each example's indices offset by its start."""
+        if scale is not None or (b.batched[0] and padding_idx is not None):
+            return b.loop(x, index, padding_idx, scale)
+        if not b.batched[0]:
+            return apply(Take, (x, index), padding_idx)
+        rows = x.shape[1]
+        index = index if b.batched[1] else b.expand(index)
+        flat = reshape(x, (-1, *x.shape[2:]))
+        return apply(Take, (flat, index + _batch_offsets(b.size, rows, index)))
+
+
+class TakeAdjoint(Op):
+    """zeros(rows, ...) with the rows of g added at `index` (repeats accumulate).
+    Derivative: the gradient's rows read at `index` (Take)."""
+
+    @staticmethod
+    def forward(ctx: Node, g: Array, index: Array, rows: int) -> Array:
+        ctx.save(index=index, rows=rows)
+        xp = ctx.xp
+        out = xp.zeros((rows, *g.shape[index.ndim :]), dtype=g.dtype)
+        ctx.backend.scatter_add(out, index, g)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, gg: Any) -> tuple:
+        return (apply(Take, (gg, ctx.index)), None)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any, t_index: Any) -> Any:
+        return apply(TakeAdjoint, (t, ctx.index), ctx.rows)
+
+    @staticmethod
+    def batch(b: Any, g: Any, index: Any, rows: int) -> Any:
+        """vmap: each example's rows scattered into its own block of a (batch * rows) table."""
+        g = g if b.batched[0] else b.expand(g)
+        index = index if b.batched[1] else b.expand(index)
+        offsets = index + _batch_offsets(b.size, rows, index)
+        out = apply(TakeAdjoint, (g, offsets), b.size * rows)
+        return reshape(out, (b.size, rows, *out.shape[1:]))
+
+
+# ---- embedding and one_hot -----------------------------------------------------------------
+
+
+def embedding(
+    input: Any,
+    weight: Any,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Any:
+    """Rows of weight (num_embeddings, dim) at the integer indices `input`. The row at
+    padding_idx gets no gradient; max_norm renormalizes the looked-up rows in place (as
+    PyTorch); scale_grad_by_freq divides each gradient by the index's count in the batch.
+    `sparse` is accepted for compatibility; gradients are always dense."""
+    check_indices("embedding", input)
+    if weight.ndim != 2:
+        raise ShapeError(
+            f"embedding: expected a 2-D weight, got weight of shape {tuple(weight.shape)}"
+        )
+    rows = weight.shape[0]
+    index = input._array
+    if index.size and (int(index.min()) < 0 or int(index.max()) >= rows):
+        raise IndexError(
+            f"embedding: index out of range in self (indices must be in [0, {rows}), got values "
+            f"in [{int(index.min())}, {int(index.max())}])"
+        )
+    if padding_idx is not None:
+        if not -rows <= padding_idx < rows:
+            raise ValueError(
+                f"embedding: padding_idx must be within num_embeddings ({rows}), got {padding_idx}"
+            )
+        padding_idx = padding_idx % rows
+    xp = input._backend.xp
+    if max_norm is not None:
+        _renorm_rows(weight, xp.unique(index), max_norm, norm_type)
+    scale = None
+    if scale_grad_by_freq:
+        counts = xp.bincount(index.ravel(), minlength=rows)
+        scale = (1.0 / counts[index]).astype(weight._array.dtype)
+    return apply(Take, (weight, input), padding_idx, scale)
+
+
+def _renorm_rows(weight: Any, rows: Array, max_norm: float, norm_type: float) -> None:
+    """Scale the given rows of weight in place so their norm_type-norm is at most max_norm."""
+    xp = weight._backend.xp
+    with no_grad():
+        selected = weight._array[rows]
+        norms = (xp.abs(selected) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
+        scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(selected.dtype)
+        weight[constant(rows)] = constant(selected * scale[:, None])
+
+
+class OneHot(Op):
+    """The class indices as one-hot int64 vectors along a new last dimension. Not differentiable."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, index: Array, num_classes: int) -> Array:
+        xp = ctx.xp
+        return (index[..., None] == xp.arange(num_classes)).astype(dtypes.int64.numpy)
+
+    batch = elementwise_batch
+
+
+def one_hot(tensor: Any, num_classes: int = -1) -> Any:
+    """One-hot encoding; num_classes=-1 means one more than the largest index.
+
+    >>> import chainrule
+    >>> one_hot(chainrule.tensor([0, 2]), 3)
+    tensor([[1, 0, 0],
+            [0, 0, 1]])
+    """
+    if tensor.dtype != dtypes.int64:
+        raise DTypeError(
+            f"one_hot: is only applicable to index tensors of type int64, got {tensor.dtype}"
+        )
+    index = tensor._array
+    if num_classes == -1:
+        if index.size == 0:
+            raise ValueError(
+                "one_hot: can not infer the total number of classes from an empty tensor"
+            )
+        num_classes = int(index.max()) + 1
+    if index.size:
+        if int(index.min()) < 0:
+            raise ValueError(f"one_hot: class values must be non-negative, got {int(index.min())}")
+        if int(index.max()) >= num_classes:
+            raise ValueError(
+                f"one_hot: class values must be smaller than num_classes ({num_classes}), got "
+                f"{int(index.max())}"
+            )
+    return apply(OneHot, (tensor,), num_classes)

@@ -1,0 +1,83 @@
+# ruff: noqa: A002 - `input` is PyTorch's argument name throughout
+"""Interpolation's kernel: a product with a constant resampling matrix along each spatial
+dimension, built with PyTorch's source-index rules. `chainrule.nn.functional.interpolate` reads
+the arguments and runs 'area' as adaptive average pooling.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.backend import Array
+from chainrule.ops.nn_common import constant
+from chainrule.ops.pooling import along_spatial_dims
+
+LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}  # and their spatial dims
+
+
+def _nearest_source(xp: Any, size: int, out: int, mode: str, scale: Any, precision: Any) -> Array:
+    """PyTorch's nearest source index: floor(ratio * i) (i + 1/2 for nearest-exact), computed
+    in `precision` and rounded to float32 before the floor, as its CPU kernels do."""
+    rows = xp.arange(out)
+    ratio = precision.type(1.0 / scale) if scale else precision.type(size) / precision.type(out)
+    position = rows.astype(precision) + (precision.type(0.5) if mode == "nearest-exact" else 0)
+    real = (position * ratio).astype(xp.float32)
+    return xp.minimum(xp.floor(real).astype(rows.dtype), size - 1)
+
+
+def _interpolation_matrix(
+    xp: Any, size: int, out: int, mode: str, align_corners: bool, scale: float | None, dtype: Any
+) -> Array:
+    """The (out, size) matrix that resamples one dimension, with PyTorch's source-index rules."""
+    matrix = xp.zeros((out, size), dtype=dtype)
+    rows = xp.arange(out)
+    if mode in ("nearest", "nearest-exact"):
+        precision = xp.dtype(xp.float32) if dtype == xp.float32 else xp.dtype(xp.float64)
+        matrix[rows, _nearest_source(xp, size, out, mode, scale, precision)] = 1
+        return matrix
+    if out == size:
+        matrix[rows, rows] = 1
+        return matrix
+    if align_corners:
+        ratio = (size - 1) / (out - 1) if out > 1 else 0.0
+        real = rows.astype(dtype) * dtype.type(ratio)
+    else:
+        ratio = 1.0 / scale if scale else size / out
+        real = xp.maximum(
+            (rows.astype(dtype) + dtype.type(0.5)) * dtype.type(ratio) - dtype.type(0.5), 0
+        )
+    low = xp.minimum(xp.floor(real).astype(rows.dtype), size - 1)
+    weight_high = xp.clip(real - low, 0, 1).astype(dtype)
+    high = low + (low < size - 1)
+    matrix[rows, low] = 1 - weight_high
+    matrix[rows, high] += weight_high  # one entry per row, so no index repeats
+    return matrix
+
+
+def resample(input: Any, out_size: tuple, scales: tuple, mode: str, align_corners: bool) -> Any:
+    """input (N, C, *spatial) resized to `out_size` in a non-area mode of F.interpolate, which
+    reads the arguments; `scales` holds the scale factors PyTorch's source indices use (None
+    where the size was given)."""
+    n = len(out_size)
+    shape = tuple(input.shape[2:])
+    xp = input._backend.xp
+    dtype = input._array.dtype
+    matrices = []
+    for size, out, scale in zip(shape, out_size, scales):
+        # linear modes copy a dimension whose size stays, nearest ones unless scaled; PyTorch's
+        # 2-D nearest kernel copies it always, and doubles by i // 2, in float32 arithmetic
+        planar = mode == "nearest" and n == 2
+        if out == size and (mode in LINEAR_MODES or scale is None or planar):
+            matrices.append(None)
+            continue
+        if planar:
+            matrix = xp.zeros((out, size), dtype=dtype)
+            rows = xp.arange(out)
+            if out == 2 * size:
+                matrix[rows, rows // 2] = 1
+            else:
+                matrix[rows, _nearest_source(xp, size, out, mode, scale, xp.dtype(xp.float32))] = 1
+        else:
+            matrix = _interpolation_matrix(xp, size, out, mode, align_corners, scale, dtype)
+        matrices.append(constant(matrix))
+    return along_spatial_dims(input, matrices)

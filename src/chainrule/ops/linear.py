@@ -1,0 +1,135 @@
+# ruff: noqa: A002 - `input` is PyTorch's argument name throughout
+"""The fully connected layer: Linear (x @ w^T + b over the last dimension) and its weight
+gradient LinearWeightGrad (g^T x summed over every leading dimension, one matrix product), each
+the other's derivative, so any order of derivative works.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.autograd.node import Node
+from chainrule.backend import Array
+from chainrule.errors import ShapeError
+from chainrule.ops.linalg import Einsum, Matmul, matmul, stacked_matmul
+from chainrule.ops.nn_common import check_floating
+from chainrule.ops.op import Op, apply
+from chainrule.ops.reduction import sum as reduce_sum
+from chainrule.ops.shape import expand, reshape, transpose, unsqueeze
+
+
+class Linear(Op):
+    """x @ w^T (+ b) over the last dimension of x. Derivatives: g @ w for x, g^T x summed over
+    every leading dimension for w, g summed over them for b."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, w: Array, b: Array | None = None) -> Array:
+        ctx.save(x=x, w=w)
+        out = stacked_matmul(ctx.xp, x, w.T)
+        if b is not None:
+            out += b
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        grads = [None, None, None]
+        if ctx.next_edges[0] is not None:
+            grads[0] = apply(Matmul, (g, ctx.w))
+        if ctx.next_edges[1] is not None:
+            grads[1] = apply(LinearWeightGrad, (g, ctx.x))
+        if len(ctx.next_edges) == 3 and ctx.next_edges[2] is not None:
+            grads[2] = reduce_sum(g, tuple(range(g.ndim - 1))) if g.ndim > 1 else g
+        return tuple(grads[: len(ctx.next_edges)])
+
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, tw: Any, tb: Any = None) -> Any:
+        parts = []
+        if tx is not None:
+            parts.append(matmul(tx, transpose(ctx.w, 0, 1)))
+        if tw is not None:
+            parts.append(matmul(ctx.x, transpose(tw, 0, 1)))
+        if tb is not None:
+            parts.append(tb)
+        out = parts[0]
+        for part in parts[1:]:
+            out = out + part
+        if tx is None and tw is None:  # the bias's tangent alone, broadcast over the rows
+            rows = tuple(ctx.input_meta[0][0][:-1])
+            out = expand(out, rows + tuple(out.shape))
+        return out
+
+    @staticmethod
+    def batch(b: Any, x: Any, w: Any, bias: Any = None) -> Any:
+        """vmap: with shared parameters, Linear over the batch as one more leading dimension;
+        with parameters per example, a batched matrix product."""
+        if not any(b.batched[1:]):
+            return apply(Linear, (x, w) if bias is None else (x, w, bias))
+        x, w, *rest = b.batch_all((x, w) if bias is None else (x, w, bias))
+        rows = reshape(x, (b.size, -1, x.shape[-1]))
+        out = apply(Einsum, (rows, w), "bni,boi->bno")  # its vjps beat batched matmuls
+        if rest:
+            out = out + unsqueeze(rest[0], 1)
+        return reshape(out, (*x.shape[:-1], w.shape[1]))
+
+
+class LinearWeightGrad(Op):
+    """g^T x summed over every leading dimension: Linear's weight gradient (out, in) as one
+    matrix product of the rows, instead of reshape, transpose and matmul ops.
+    Derivatives: x c^T for g (a Linear) and g c for x, for a cotangent c of shape (out, in)."""
+
+    @staticmethod
+    def forward(ctx: Node, g: Array, x: Array) -> Array:
+        ctx.save(g=g, x=x)
+        return ctx.xp.matmul(g.reshape(-1, g.shape[-1]).T, x.reshape(-1, x.shape[-1]))
+
+    @staticmethod
+    def vjp(ctx: Node, c: Any) -> tuple:
+        grad_g = apply(Linear, (ctx.x, c)) if ctx.next_edges[0] is not None else None
+        grad_x = apply(Matmul, (ctx.g, c)) if ctx.next_edges[1] is not None else None
+        return (grad_g, grad_x)
+
+    @staticmethod
+    def jvp(ctx: Node, tg: Any, tx: Any) -> Any:
+        parts = []
+        if tg is not None:
+            parts.append(apply(LinearWeightGrad, (tg, ctx.x)))
+        if tx is not None:
+            parts.append(apply(LinearWeightGrad, (ctx.g, tx)))
+        return parts[0] if len(parts) == 1 else parts[0] + parts[1]
+
+    @staticmethod
+    def batch(b: Any, g: Any, x: Any) -> Any:
+        """vmap: each example's rows as one stack, then a batched product."""
+        g, x = b.batch_all((g, x))
+        rows_g = reshape(g, (b.size, -1, g.shape[-1]))
+        rows_x = reshape(x, (b.size, -1, x.shape[-1]))
+        return apply(Matmul, (transpose(rows_g, 1, 2), rows_x))
+
+
+def linear(input: Any, weight: Any, bias: Any = None) -> Any:
+    """input @ weight^T + bias: weight is (out_features, in_features), bias (out_features,).
+
+    >>> import chainrule
+    >>> linear(chainrule.ones(2, 3), chainrule.ones(4, 3), chainrule.zeros(4)).shape
+    (2, 4)
+    """
+    check_floating("linear", input=input, weight=weight, bias=bias)
+    if weight.ndim != 2:
+        raise ShapeError(
+            f"linear: expected a 2-D weight, got weight of shape {tuple(weight.shape)}"
+        )
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise ShapeError(
+            f"linear: input of shape {tuple(input.shape)} and weight of shape "
+            f"{tuple(weight.shape)} cannot be multiplied ({input.shape[-1] if input.ndim else 0} "
+            f"!= {weight.shape[1]})"
+        )
+    if bias is None:
+        return apply(Linear, (input, weight))
+    if tuple(bias.shape) not in ((weight.shape[0],), (1,), ()):
+        raise ShapeError(
+            f"linear: expected bias of shape ({weight.shape[0]},), got {tuple(bias.shape)}"
+        )
+    if tuple(bias.shape) != (weight.shape[0],):
+        return apply(Linear, (input, weight)) + bias
+    return apply(Linear, (input, weight, bias))

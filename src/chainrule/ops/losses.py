@@ -1,0 +1,244 @@
+# ruff: noqa: A002 - `input` is PyTorch's argument name throughout
+"""Losses over classes: SoftmaxCrossEntropy (fused, so no log-probability array is kept),
+cross_entropy and nll_loss with PyTorch's weight, ignore_index, label_smoothing and reduction
+arguments; and the reduction helpers nn.functional's other losses use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.autograd.node import Node
+from chainrule.backend import Array
+from chainrule.errors import ShapeError
+from chainrule.ops.elementwise import where
+from chainrule.ops.embedding import Take
+from chainrule.ops.nn_common import (
+    check_floating,
+    check_indices,
+    check_vector,
+    constant,
+    merge_batch,
+    split_batch,
+)
+from chainrule.ops.op import Op, apply
+from chainrule.ops.reduction import log_softmax, softmax
+from chainrule.ops.reduction import sum as reduce_sum
+from chainrule.ops.shape import movedim, reshape, unsqueeze
+
+
+class SoftmaxCrossEntropy(Op):
+    """-log_softmax(x)[target] at every position, x (N, C, *d) with integer targets (N, *d);
+    0 where target == ignore_index. Fused so no log-probability array is kept.
+    Derivative: g (softmax(x) - onehot(target)) along the class dimension, 0 where ignored."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, target: Array, ignore_index: int) -> Array:
+        ctx.save(x=x, target=target, ignore_index=ignore_index)
+        xp = ctx.xp
+        logits = xp.moveaxis(x, 1, -1)
+        shifted = logits - logits.max(axis=-1, keepdims=True)
+        log_total = xp.log(xp.exp(shifted).sum(axis=-1))
+        keep = target != ignore_index
+        safe = xp.where(keep, target, 0)
+        if shifted.ndim == 2:  # (N, C), the common case: one fancy index, no index arrays built
+            picked = shifted[xp.arange(shifted.shape[0]), safe]
+        else:
+            picked = xp.take_along_axis(shifted, safe[..., None], axis=-1)[..., 0]
+        loss = log_total - picked
+        if not keep.all():
+            loss = xp.where(keep, loss, 0)
+        return loss.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def _parts(ctx: Node) -> tuple:
+        x, target = ctx.x, ctx.target
+        xp = ctx.xp
+        classes = x.shape[1]
+        keep = target._array != ctx.ignore_index
+        positions = xp.arange(classes).reshape((1, classes) + (1,) * (x.ndim - 2))
+        hot = (positions == xp.expand_dims(target._array, 1)) & xp.expand_dims(keep, 1)
+        return softmax(x, 1) - constant(hot.astype(x._array.dtype)), constant(keep)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        difference, keep = SoftmaxCrossEntropy._parts(ctx)
+        return (difference * unsqueeze(where(keep, g, 0.0), 1), None)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any, t_target: Any) -> Any:
+        difference, keep = SoftmaxCrossEntropy._parts(ctx)
+        return where(keep, reduce_sum(difference * t, 1), 0.0)
+
+    @staticmethod
+    def batch(b: Any, x: Any, target: Any, ignore_index: int) -> Any:
+        """vmap: the batch becomes more samples."""
+        x, target = b.batch_all((x, target))
+        loss = apply(SoftmaxCrossEntropy, (merge_batch(x), merge_batch(target)), ignore_index)
+        return split_batch(loss, b.size)
+
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
+    """PyTorch's deprecated size_average / reduce flags, turned into a reduction string."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
+def check_reduction(op_name: str, reduction: str, extra: tuple = ()) -> None:
+    if reduction not in _REDUCTIONS + extra:
+        raise ValueError(f"{op_name}: {reduction!r} is not a valid value for reduction")
+
+
+def _check_class_targets(op_name: str, x: Any, target: Any, ignore_index: int) -> None:
+    """Integer targets (N, *d) for input (N, C, *d), each in [0, C) or ignore_index."""
+    check_indices(op_name, target)
+    expected = (x.shape[0], *x.shape[2:])
+    if tuple(target.shape) != expected:
+        if target.ndim == 1 and x.ndim == 2:
+            raise ShapeError(
+                f"{op_name}: expected input batch_size ({x.shape[0]}) to match target "
+                f"batch_size ({target.shape[0]})"
+            )
+        raise ShapeError(
+            f"{op_name}: expected target of shape {expected} for input of shape "
+            f"{tuple(x.shape)}, got {tuple(target.shape)}"
+        )
+    values = target._array
+    classes = x.shape[1]
+    bad = (values != ignore_index) & ((values < 0) | (values >= classes))
+    if bad.any():
+        raise IndexError(
+            f"{op_name}: Target {int(values[bad].ravel()[0])} is out of bounds (input of shape "
+            f"{tuple(x.shape)} has {classes} classes)"
+        )
+
+
+def _class_weights(x: Any, target: Any, weight: Any, ignore_index: int) -> Any:
+    """Each position's class weight (0 where ignored): weight[target], differentiable in weight."""
+    xp = x._backend.xp
+    keep = target._array != ignore_index
+    if weight is None:
+        return constant(keep.astype(x._array.dtype))
+    safe = constant(xp.where(keep, target._array, 0))
+    return apply(Take, (weight, safe)) * constant(keep.astype(weight._array.dtype))
+
+
+def _weighted_reduction(loss: Any, weights: Any, reduction: str) -> Any:
+    if reduction == "none":
+        return loss
+    total = reduce_sum(loss)
+    if reduction != "mean":
+        return total
+    if weights._requires_grad or type(weights._array) is not weights._backend.array_type:
+        return total / reduce_sum(weights)  # differentiable, or batched under vmap
+    count = weights._array.sum()  # a constant: divide by a number, one op fewer
+    return total / float(count) if count != 0 else total / reduce_sum(weights)
+
+
+def _class_batch(op_name: str, input: Any, target: Any) -> tuple[Any, Any, bool]:
+    """Input (C,) with a 0-d target becomes a batch of one; (N, C, *d) passes."""
+    if input.ndim == 0:
+        raise ShapeError(f"{op_name}: expected input with at least 1 dimension, got shape ()")
+    if input.ndim == 1:
+        return unsqueeze(input, 0), unsqueeze(target, 0), True
+    return input, target, False
+
+
+def cross_entropy(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    size_average: Any = None,
+    ignore_index: int = -100,
+    reduce: Any = None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Any:
+    """Cross entropy between logits (N, C, *d) and class indices (N, *d) or class
+    probabilities (N, C, *d), with PyTorch's weight, ignore_index and label_smoothing.
+
+    >>> import chainrule
+    >>> logits = chainrule.tensor([[2.0, 0.0], [0.0, 2.0]])
+    >>> round(cross_entropy(logits, chainrule.tensor([0, 1])).item(), 4)
+    0.1269
+    """
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    check_reduction("cross_entropy", reduction)
+    check_floating("cross_entropy", input=input, weight=weight)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(
+            f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
+        )
+    x, labels, unbatched = _class_batch("cross_entropy", input, target)
+    classes = x.shape[1]
+    check_vector("cross_entropy", "weight", weight, (classes,))
+    class_shape = (1, classes) + (1,) * (x.ndim - 2)
+    if labels.dtype.is_floating_point:
+        if tuple(labels.shape) != tuple(x.shape):
+            raise ShapeError(
+                f"cross_entropy: class-probability targets must have the input's shape "
+                f"{tuple(input.shape)}, got {tuple(target.shape)}"
+            )
+        if label_smoothing > 0:
+            labels = labels * (1 - label_smoothing) + label_smoothing / classes
+        products = log_softmax(x, 1) * labels
+        if weight is not None:
+            products = products * reshape(weight, class_shape)
+        loss = -reduce_sum(products, 1)
+        if reduction == "mean":
+            return reduce_sum(loss) / (x.numel() // max(classes, 1))
+        if reduction == "sum":
+            return reduce_sum(loss)
+        return loss[0] if unbatched else loss
+    _check_class_targets("cross_entropy", x, labels, ignore_index)
+    weights = _class_weights(x, labels, weight, ignore_index)
+    loss = apply(SoftmaxCrossEntropy, (x, labels), ignore_index)
+    if weight is not None:
+        loss = loss * weights
+    result = _weighted_reduction(loss, weights, reduction)
+    if label_smoothing > 0:
+        log_probabilities = log_softmax(x, 1)
+        if weight is not None:
+            log_probabilities = log_probabilities * reshape(weight, class_shape)
+        keep = constant(labels._array != ignore_index)
+        smooth = where(keep, -reduce_sum(log_probabilities, 1), 0.0)
+        smooth = _weighted_reduction(smooth, weights, reduction)
+        result = result * (1 - label_smoothing) + smooth * (label_smoothing / classes)
+    return result[0] if unbatched and reduction == "none" else result
+
+
+def nll_loss(
+    input: Any,
+    target: Any,
+    weight: Any = None,
+    size_average: Any = None,
+    ignore_index: int = -100,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Any:
+    """Negative log likelihood: -input[n, target[n]] (times the class weight), for
+    log-probabilities (N, C, *d) and class indices (N, *d)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    check_reduction("nll_loss", reduction)
+    check_floating("nll_loss", input=input, weight=weight)
+    x, labels, unbatched = _class_batch("nll_loss", input, target)
+    classes = x.shape[1]
+    check_vector("nll_loss", "weight", weight, (classes,))
+    _check_class_targets("nll_loss", x, labels, ignore_index)
+    xp = x._backend.xp
+    safe = xp.where(labels._array != ignore_index, labels._array, 0)
+    offsets = xp.arange(safe.size).reshape(safe.shape) * classes + safe
+    flat = reshape(movedim(x, 1, -1), (-1,))
+    picked = apply(Take, (flat, constant(offsets)))
+    weights = _class_weights(x, labels, weight, ignore_index)
+    loss = -picked * weights
+    result = _weighted_reduction(loss, weights, reduction)
+    return result[0] if unbatched and reduction == "none" else result

@@ -1,0 +1,57 @@
+# ruff: noqa: A002 - `input` is PyTorch's argument name throughout
+"""What the nn kernel files share: operand checks that name the op and every operand, raw
+arrays wrapped as constants, and the vmap rules' folding of the batch into the samples.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule._tensor import Tensor
+from chainrule.backend import Array, dtypes
+from chainrule.errors import DTypeError, ShapeError
+from chainrule.ops.shape import reshape
+
+
+def constant(array: Array) -> Any:
+    """A raw array as a Tensor that needs no gradient (masks, weights, matrices)."""
+    return Tensor._from_array(array)
+
+
+def check_floating(op_name: str, **tensors: Any) -> None:
+    """PyTorch's nn ops want floating inputs of one dtype; say which operand is off."""
+    dtype = None
+    for name, tensor in tensors.items():
+        if tensor is None:
+            continue
+        if not tensor.dtype.is_floating_point:
+            raise DTypeError(f"{op_name}: expected a floating point {name}, got {tensor.dtype}")
+        if dtype is None:
+            dtype = tensor.dtype
+        elif tensor.dtype != dtype:
+            names = ", ".join(f"{n} {t.dtype}" for n, t in tensors.items() if t is not None)
+            raise DTypeError(f"{op_name}: operands must have the same dtype, got {names}")
+
+
+def check_vector(op_name: str, name: str, tensor: Any, shape: tuple) -> None:
+    if tensor is not None and tuple(tensor.shape) != tuple(shape):
+        raise ShapeError(
+            f"{op_name}: expected {name} of shape {tuple(shape)}, got {tuple(tensor.shape)}"
+        )
+
+
+def check_indices(op_name: str, index: Any) -> None:
+    if index.dtype.is_floating_point or index.dtype == dtypes.bool_:
+        raise DTypeError(
+            f"{op_name}: expected an integer index tensor (Long or Int), got {index.dtype}"
+        )
+
+
+def merge_batch(x: Any) -> Any:
+    """vmap: the batch dimension merged into the (N, ...) sample dimension after it."""
+    return reshape(x, (-1, *x.shape[2:]))
+
+
+def split_batch(out: Any, size: int) -> Any:
+    """vmap: the batch dimension split back out of the sample dimension."""
+    return reshape(out, (size, -1, *out.shape[1:]))

@@ -1,0 +1,284 @@
+# ruff: noqa: A002 - `input` is PyTorch's argument name throughout
+"""Pooling. Max-pooling (MaxPool, AdaptiveMaxPool) keeps the argmax positions; its vjp
+scatters into them (TakeAdjoint), whose vjp gathers them again (Take). Average pooling is a
+convolution with a kernel of ones; adaptive average pooling a product with a constant matrix
+along each spatial dimension. `chainrule.nn.functional` reads PyTorch's arguments (kernel_size,
+stride, padding, ceil_mode, output_size) and calls the kernel entries at the end of this file.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from chainrule.autograd.node import Node
+from chainrule.backend import Array, dtypes
+from chainrule.ops.convolution import Convolution, pad_spatial
+from chainrule.ops.embedding import Take, TakeAdjoint
+from chainrule.ops.linalg import matmul
+from chainrule.ops.nn_common import constant, merge_batch, split_batch
+from chainrule.ops.op import Op, apply
+from chainrule.ops.shape import movedim, reshape, transpose
+
+
+def _window_max(
+    xp: Any,
+    padded: Array,
+    kernel: tuple,
+    stride: tuple,
+    dilation: tuple,
+    out_size: tuple,
+    padding: tuple,
+    spatial: tuple,
+) -> tuple[Array, Array]:
+    """The max of every window and where it sits as a flat index into the (unpadded) input
+    plane. One pass per kernel tap over output-sized strided views, branch-free: a window's
+    winning tap only ever moves to a later tap, so `maximum(tap_so_far, better * tap)` tracks
+    it without a masked copy. The first maximum wins ties and NaN wins over numbers, as
+    PyTorch's CPU kernel; NaN costs four more passes per tap, so they are run only when a
+    window's max came out NaN."""
+    best, winner = _window_max_taps(xp, padded, kernel, stride, dilation, out_size, False)
+    if padded.dtype.kind == "f" and xp.isnan(best).any():
+        best, winner = _window_max_taps(xp, padded, kernel, stride, dilation, out_size, True)
+    # winning tap -> flat index into the input plane: each window's start plus its tap's offset
+    n = len(kernel)
+    plane_strides = [math.prod(spatial[axis + 1 :]) for axis in range(n)]
+    base = xp.zeros(out_size, dtype=dtypes.int64.numpy)
+    for axis in range(n):
+        starts = xp.arange(out_size[axis]) * stride[axis] - padding[axis][0]
+        base = base + (starts * plane_strides[axis]).reshape((-1,) + (1,) * (n - 1 - axis))
+    tap_offsets = xp.asarray(
+        [
+            sum(o * d * p for o, d, p in zip(_tap_offsets(tap, kernel), dilation, plane_strides))
+            for tap in range(math.prod(kernel))
+        ],
+        dtype=dtypes.int64.numpy,
+    )
+    return best, xp.take(tap_offsets, winner) + base
+
+
+def _window_max_taps(
+    xp: Any,
+    padded: Array,
+    kernel: tuple,
+    stride: tuple,
+    dilation: tuple,
+    out_size: tuple,
+    nan_aware: bool,
+) -> tuple[Array, Array]:
+    """(window max, winning tap number): the passes of `_window_max`."""
+    taps = math.prod(kernel)
+    tap_dtype = "uint8" if taps < 256 else "int64"
+    best = winner = None
+    for tap in range(taps):
+        offsets = _tap_offsets(tap, kernel)
+        selection = tuple(
+            slice(o * d, o * d + s * (size - 1) + 1, s)
+            for o, d, s, size in zip(offsets, dilation, stride, out_size)
+        )
+        values = padded[(slice(None), slice(None), *selection)]
+        if best is None:
+            best = values.copy()
+            winner = xp.zeros(values.shape, dtype=tap_dtype)
+            continue
+        better = values > best
+        if nan_aware:
+            better |= xp.isnan(values) & ~xp.isnan(best)
+        winner = xp.maximum(winner, better.astype(tap_dtype) * xp.asarray(tap, dtype=tap_dtype))
+        best = xp.maximum(best, values)  # NaN propagates, as the index above says
+    return best, winner
+
+
+def _tap_offsets(tap: int, kernel: tuple) -> list:
+    """The kernel coordinates of flat tap number `tap` (row-major)."""
+    offsets, remainder = [], tap
+    for k in reversed(kernel):
+        offsets.append(remainder % k)
+        remainder //= k
+    offsets.reverse()
+    return offsets
+
+
+class MaxPool(Op):
+    """Max over each window of x (N, C, *spatial), PyTorch's max_poolNd; returns the values and
+    the flat indices into each (n, c) plane. Derivative: g added at the argmax positions (the
+    first maximum in the window wins ties, as PyTorch's CPU kernel); NaN propagates."""
+
+    @staticmethod
+    def forward(
+        ctx: Node,
+        x: Array,
+        kernel: tuple,
+        stride: tuple,
+        padding: tuple,
+        dilation: tuple,
+        out_size: tuple,
+    ) -> tuple:
+        xp = ctx.xp
+        n = len(kernel)
+        padded = pad_spatial(xp, x, padding, -xp.inf)
+        spatial = x.shape[2:]
+        out, flat = _window_max(xp, padded, kernel, stride, dilation, out_size, padding, spatial)
+        plane = math.prod(spatial)
+        planes = xp.arange(x.shape[0] * x.shape[1], dtype=flat.dtype).reshape(
+            x.shape[0], x.shape[1], *(1,) * n
+        )
+        ctx.save(offsets=flat + planes * plane)
+        return out, flat
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any, g_indices: Any = None) -> tuple:
+        shape = ctx.input_meta[0][0]
+        return (reshape(apply(TakeAdjoint, (g, ctx.offsets), math.prod(shape)), shape),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> tuple:
+        return (apply(Take, (reshape(t, (-1,)), ctx.offsets)), None)  # no tangent for indices
+
+    @staticmethod
+    def batch(b: Any, x: Any, *geometry: Any) -> Any:
+        """vmap: the batch becomes more samples (indices are per plane, so unchanged)."""
+        out, indices = apply(b.op, (merge_batch(x),), *geometry)
+        return split_batch(out, b.size), split_batch(indices, b.size)
+
+
+class AdaptiveMaxPool(MaxPool):
+    """Max over the adaptive bins of x (N, C, *spatial): bin i of a dimension covers
+    [floor(i size / out), ceil((i+1) size / out)). The bins are gathered at once (short bins
+    repeat their last element, which changes neither the max nor the first argmax).
+    Derivative: MaxPool's, g added at the argmax positions."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, out_size: tuple) -> tuple:
+        xp = ctx.xp
+        n = len(out_size)
+        spatial = x.shape[2:]
+        windows = x
+        sources = []
+        for axis, (size, out) in enumerate(zip(spatial, out_size)):
+            index = xp.arange(out)
+            start = (index * size) // out
+            end = -((-(index + 1) * size) // out)
+            taps = xp.arange(int((end - start).max()))
+            source = xp.minimum(start[:, None] + taps[None, :], end[:, None] - 1)  # (out, k)
+            sources.append(source)
+            windows = xp.take(windows, source, axis=2 + 2 * axis)  # that axis -> (out, k)
+        # (N, C, o1, k1, o2, k2, ...) -> (N, C, o1, o2, ..., k1 * k2 * ...)
+        order = (0, 1, *range(2, 2 + 2 * n, 2), *range(3, 3 + 2 * n, 2))
+        windows = windows.transpose(order)
+        windows = windows.reshape(*windows.shape[: 2 + n], -1)
+        local = xp.argmax(windows, axis=-1)
+        out = xp.take_along_axis(windows, local[..., None], axis=-1)[..., 0]
+        taps = xp.unravel_index(local, tuple(source.shape[1] for source in sources))
+        flat = xp.zeros(local.shape, dtype=dtypes.int64.numpy)
+        for axis in range(n):
+            rows = xp.arange(out_size[axis]).reshape((-1,) + (1,) * (n - 1 - axis))
+            flat = flat * spatial[axis] + sources[axis][rows, taps[axis]]
+        plane = math.prod(spatial)
+        planes = xp.arange(x.shape[0] * x.shape[1], dtype=flat.dtype)
+        ctx.save(offsets=flat + planes.reshape(x.shape[0], x.shape[1], *(1,) * n) * plane)
+        return out, flat
+
+
+def _window_divisor(
+    xp: Any,
+    n: int,
+    shape: tuple,
+    kernel: tuple,
+    stride: tuple,
+    padding: tuple,
+    out_size: tuple,
+    count_include_pad: bool,
+    dtype: Any,
+) -> Array:
+    """How many elements each average-pooling window divides by, shaped (*out_size):
+    the window clipped to the padded input, or to the input itself without count_include_pad."""
+    divisor = xp.ones(out_size, dtype=dtype)
+    for axis in range(n):
+        size, k, s, (lo, _) = shape[axis], kernel[axis], stride[axis], padding[axis]
+        start = xp.arange(out_size[axis]) * s - lo
+        end = xp.minimum(start + k, size + lo)
+        if count_include_pad:
+            count = end - start
+        else:
+            count = xp.minimum(end, size) - xp.maximum(start, 0)
+        divisor = divisor * count.reshape((-1,) + (1,) * (n - 1 - axis)).astype(dtype)
+    return divisor
+
+
+def along_spatial_dims(x: Any, matrices: Sequence[Any]) -> Any:
+    """x with spatial dimension i (from dim 2) replaced by matrices[i] @ it: a separable linear
+    map (adaptive pooling, interpolation), one matrix product per dimension."""
+    n = len(matrices)
+    for axis, matrix in enumerate(matrices):
+        if matrix is None:
+            continue
+        dim = 2 + axis
+        moved = movedim(x, dim, -1) if dim != x.ndim - 1 else x
+        moved = matmul(moved, transpose(matrix, 0, 1))
+        x = movedim(moved, -1, dim) if dim != 2 + n - 1 else moved
+    return x
+
+
+def _adaptive_matrix(xp: Any, size: int, out: int, dtype: Any) -> Array:
+    """Averaging weights (out, size): bin i covers [floor(i size / out), ceil((i+1) size / out))."""
+    index = xp.arange(out)
+    start = (index * size) // out
+    end = -((-(index + 1) * size) // out)
+    positions = xp.arange(size)
+    inside = (positions[None, :] >= start[:, None]) & (positions[None, :] < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+# ---- kernel entries: what the pools of chainrule.nn.functional run once their arguments are read
+
+
+def max_pool(
+    x: Any, kernel: tuple, stride: tuple, padding: tuple, dilation: tuple, out_size: tuple
+) -> tuple:
+    """(max over each window, its flat index in the plane), padding as ((lo, hi), ...)."""
+    return apply(MaxPool, (x,), kernel, stride, padding, dilation, out_size)
+
+
+def adaptive_max_pool(x: Any, out_size: tuple) -> tuple:
+    """(max over each adaptive bin, its flat index in the plane)."""
+    return apply(AdaptiveMaxPool, (x,), out_size)
+
+
+def avg_pool(
+    x: Any,
+    kernel: tuple,
+    stride: tuple,
+    padding: tuple,
+    out_size: tuple,
+    count_include_pad: bool,
+    divisor_override: Any,
+) -> Any:
+    """A sum over each window (a convolution of every plane with a kernel of ones), divided
+    by the window's element count, or by divisor_override."""
+    n = len(kernel)
+    shape = tuple(x.shape[2:])
+    xp = x._backend.xp
+    batch, channels = x.shape[:2]
+    planes = reshape(x, (batch * channels, 1, *shape))
+    ones = constant(xp.ones((1, 1, *kernel), dtype=x._array.dtype))
+    sums = apply(Convolution, (planes, ones), stride, padding, (1,) * n, 1)
+    sums = reshape(sums, (batch, channels, *out_size))
+    if divisor_override:
+        return sums / float(divisor_override)
+    divisor = _window_divisor(
+        xp, n, shape, kernel, stride, padding, out_size, count_include_pad, x._array.dtype
+    )
+    return sums / constant(divisor)
+
+
+def adaptive_avg_pool(x: Any, out_size: tuple) -> Any:
+    """The average over each adaptive bin: one constant matrix per resized dimension."""
+    shape = tuple(x.shape[2:])
+    xp = x._backend.xp
+    matrices = [
+        None if o == size else constant(_adaptive_matrix(xp, size, o, x._array.dtype))
+        for size, o in zip(shape, out_size)
+    ]
+    return along_spatial_dims(x, matrices)
