@@ -38,7 +38,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "autograd.gradcheck",
         },
     ),
-    ("sizes and dims", {"ops.arguments"}),
+    ("sizes and dims; the ops package's docstring", {"ops.arguments", "ops"}),
     ("Tensor", {"_tensor"}),
     ("saved values and their hooks", {"autograd.saved", "autograd.graph"}),
     ("ops: the Op base and apply", {"ops.op"}),
@@ -224,6 +224,8 @@ def rank_of(module: str) -> int | None:
     parts = module.split(".") if module else [""]
     for length in range(len(parts), 0, -1):
         prefix = ".".join(parts[:length])
+        if prefix == "ops" and module != "ops":
+            break  # every op family is listed by name: a new one must be given its rank
         for rank, (_, names) in enumerate(LAYERS):
             if prefix in names:
                 return rank

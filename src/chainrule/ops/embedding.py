@@ -180,8 +180,8 @@ class OneHot(Op):
 def one_hot(tensor: Any, num_classes: int = -1) -> Any:
     """One-hot encoding; num_classes=-1 means one more than the largest index.
 
-    >>> import chainrule
-    >>> one_hot(chainrule.tensor([0, 2]), 3)
+    >>> import chainrule.nn.functional as F
+    >>> F.one_hot(chainrule.tensor([0, 2]), 3)
     tensor([[1, 0, 0],
             [0, 0, 1]])
     """

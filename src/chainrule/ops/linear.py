@@ -109,8 +109,8 @@ class LinearWeightGrad(Op):
 def linear(input: Any, weight: Any, bias: Any = None) -> Any:
     """input @ weight^T + bias: weight is (out_features, in_features), bias (out_features,).
 
-    >>> import chainrule
-    >>> linear(chainrule.ones(2, 3), chainrule.ones(4, 3), chainrule.zeros(4)).shape
+    >>> import chainrule.nn.functional as F
+    >>> F.linear(chainrule.ones(2, 3), chainrule.ones(4, 3), chainrule.zeros(4)).shape
     (2, 4)
     """
     check_floating("linear", input=input, weight=weight, bias=bias)

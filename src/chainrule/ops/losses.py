@@ -165,9 +165,9 @@ def cross_entropy(
     """Cross entropy between logits (N, C, *d) and class indices (N, *d) or class
     probabilities (N, C, *d), with PyTorch's weight, ignore_index and label_smoothing.
 
-    >>> import chainrule
+    >>> import chainrule.nn.functional as F
     >>> logits = chainrule.tensor([[2.0, 0.0], [0.0, 2.0]])
-    >>> round(cross_entropy(logits, chainrule.tensor([0, 1])).item(), 4)
+    >>> round(F.cross_entropy(logits, chainrule.tensor([0, 1])).item(), 4)
     0.1269
     """
     reduction = legacy_reduction(size_average, reduce, reduction)

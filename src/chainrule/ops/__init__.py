@@ -1,0 +1,20 @@
+"""The ops: one class per op, its forward, vjp, jvp and batch rule side by side (ops/op.py says
+how an op call runs). The families import each other in one direction, lowest first:
+
+    arguments     sizes and dims as PyTorch reads them (plain Python, below Tensor)
+    op            the Op base, `apply`, and the common rule helpers
+    conversion    dtype promotion (result_type), Cast, Clone
+    shape         views, broadcasting (Expand, SumTo, unbroadcast), joining and splitting
+    creation      tensors from data, filled, ranges, random
+    elementwise   arithmetic and math, comparisons, where, clamp
+    indexing      getitem/setitem, gather/scatter, index_*, slices by position, pad
+    activation    every activation of torch.nn.functional
+    reduction     sums, means, norms, extremes, sorting, scans, softmax
+    linalg        matrix products, einsum, decompositions, solves
+    nn kernels    nn_common, embedding, linear, convolution, pooling, interpolation,
+                  normalization, dropout, losses
+    tensor_methods  Tensor's methods: the table binding these functions to Tensor
+
+A new op goes in the lowest family whose ops its rules need; tests/test_layering.py holds the
+order. This package file imports nothing, so importing one family loads only what it needs.
+"""
