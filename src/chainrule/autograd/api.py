@@ -1,7 +1,7 @@
 """`backward` and `grad`: the two ways into the engine, with PyTorch's checks and messages.
 
 Part of the autograd core, so it knows no Tensor class: the tensors it is given make whatever
-it needs (`output.new_ones(...)` for an implicit seed)."""
+it needs (`output._from_array(ones)` for an implicit seed)."""
 
 from __future__ import annotations
 
@@ -38,9 +38,11 @@ def _seed_gradients(outputs: tuple, grad_outputs: tuple, caller: str) -> list:
                     f"{caller}: grad can be implicitly created only for scalar outputs "
                     f"(output {index} has shape {tuple(output.shape)}); pass gradient=..."
                 )
-            grad = output.new_ones(output.shape)
+            xp = output._backend.xp
+            grad = output._from_array(xp.ones(output.shape, output._array.dtype), output._backend)
         elif not hasattr(grad, "_array"):
-            grad = output.new_tensor(grad)
+            array = output._backend.xp.asarray(grad, dtype=output._array.dtype)
+            grad = output._from_array(array, output._backend)
         if grad.shape != output.shape:
             raise ShapeError(
                 f"{caller}: Mismatch in shape: grad_output[{index}] has a shape of "
@@ -128,6 +130,7 @@ def grad(
                     "the graph. Set allow_unused=True if this is the desired behavior."
                 )
             if materialize_grads:
-                gradient = tensor.new_zeros(tensor.shape)
+                zeros = tensor._backend.xp.zeros(tensor.shape, tensor._array.dtype)
+                gradient = tensor._from_array(zeros, tensor._backend)
         result.append(gradient)
     return tuple(result)

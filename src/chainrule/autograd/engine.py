@@ -186,7 +186,8 @@ class _Probe:
 
 
 def _reference_counts(grads: list, index: int) -> tuple[int, int]:
-    """The reference counts of `grads[index]` and of its array, seen from here."""
+    """The reference counts of `grads[index]` and of its array, as `engine_owns` sees them: the
+    same statements in a frame of the same shape (the list, one local)."""
     grad = grads[index]
     return sys.getrefcount(grad), sys.getrefcount(grad._array)
 
@@ -199,22 +200,23 @@ def _counts_when_only_a_list_holds_it() -> tuple[int, int]:
     return _reference_counts(grads, 0)
 
 
-# Measured once, through the same function that measures real gradients, so they agree whatever
-# the Python version counts (3.11 and 3.14 count argument references differently).
-_ONLY_THE_ENGINE = _counts_when_only_a_list_holds_it()
+# Measured once, not assumed: Python versions count argument references differently.
+_ONLY_A_LIST, _ONLY_A_TENSOR = _counts_when_only_a_list_holds_it()
 
 
 def engine_owns(grads: list, index: int = 0) -> bool:
     """Whether the list `grads` (a node's cotangent buffer, or the gradients `run_backward`
-    captured) holds the only reference to gradient `index`, and that
-    gradient is the only owner of its memory (no view of another array), so a leaf's `.grad`
-    may keep it without a copy, as PyTorch's AccumulateGrad does. One reference more (the same
-    tensor also pending for another leaf, a user's seed, a hook's closure) means copy."""
-    tensor_refs, array_refs = _reference_counts(grads, index)
+    captured) holds the only reference to gradient `index`, and that gradient is the only owner
+    of its memory (no view of another array), so a leaf's `.grad` may keep it without a copy,
+    as PyTorch's AccumulateGrad does. One reference more (the same tensor also pending for
+    another leaf, a user's seed, a hook's closure) means copy. Its counting lines are those of
+    `_reference_counts`, which measured the baseline: the caller's depth does not matter, only
+    that the list is all it holds."""
+    grad = grads[index]
     return (
-        grads[index]._array.base is None
-        and tensor_refs <= _ONLY_THE_ENGINE[0]
-        and array_refs <= _ONLY_THE_ENGINE[1]
+        sys.getrefcount(grad) <= _ONLY_A_LIST
+        and sys.getrefcount(grad._array) <= _ONLY_A_TENSOR
+        and grad._array.base is None
     )
 
 

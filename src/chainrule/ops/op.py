@@ -272,41 +272,49 @@ def _as_array(ctx: Node, value: Any) -> Any:
     return array
 
 
+# What ops save that is certainly not an array: skipped without a function call.
+_PLAIN_TYPES = frozenset((int, float, bool, str, tuple, list, type(None)))
+
+
 def _resolve_saved(
     ctx: Node, inputs: Sequence[Any], arrays: list, outputs: tuple, outputs_in_graph: bool = True
 ) -> None:
     """Turn the arrays forward saved into SavedValues: inputs by Tensor, outputs by array
     (rebuilt with this node as grad_fn when `outputs_in_graph`, else as constants), any other
-    array as a constant Tensor. Plain Python values stay as they are."""
+    array as a constant Tensor. Plain values (a dim, a shape, a flag) become plain attributes
+    of the node, read back without going through Node.__getattr__."""
     saved = ctx._saved
     array_type = ctx.backend.array_type
-    plain = None
+    resolved = {}
+    plain = False
     for name, value in saved.items():
-        if not isinstance(value, array_type) and not is_numpy_scalar(value):
-            if plain is None:
-                plain = []
-            plain.append(name)  # a dim, a shape, a flag
+        if type(value) in _PLAIN_TYPES or not (
+            isinstance(value, array_type) or is_numpy_scalar(value)
+        ):
+            plain = True  # a dim, a shape, a flag, a dtype
             continue
         for index, array in enumerate(arrays):
             if value is array:
                 tensor = inputs[index]
-                saved[name] = SavedValue(tensor, None, tensor._version_counter)
+                resolved[name] = SavedValue(tensor, None, tensor._version_counter)
                 break
         else:
             for output_nr, output in enumerate(outputs):
                 if value is output._array:
                     if outputs_in_graph:
-                        saved[name] = SavedValue(value, output_nr, output._version_counter)
+                        resolved[name] = SavedValue(value, output_nr, output._version_counter)
                     else:
-                        saved[name] = SavedValue(output, None, output._version_counter)
+                        resolved[name] = SavedValue(output, None, output._version_counter)
                     break
             else:
                 constant = Tensor._from_array(ctx.xp.asarray(value), ctx.backend)
-                saved[name] = SavedValue(constant, None, None)
-    if plain is not None:  # read back as plain attributes: no lookup through Node.__getattr__
+                resolved[name] = SavedValue(constant, None, None)
+    if plain:
         attributes = ctx.__dict__
-        for name in plain:
-            attributes[name] = saved.pop(name)
+        for name, value in saved.items():
+            if name not in resolved:
+                attributes[name] = value
+    ctx._saved = resolved or None
 
 
 def unary_elementwise_jvp(ctx: Node, t: Any) -> Any:
