@@ -137,7 +137,7 @@ def run_backward(
             captured_at.setdefault(id(node), []).append((position, output_nr))
         needed = _nodes_needed(order, set(captured_at))
     results: list | None = [None] * len(capture) if capture is not None else None
-    # Anomaly mode, the profiler, viz.record_gradients (autograd/graph.py); usually None.
+    # Anomaly mode, the profiler, viz.record_gradients (autograd/observers.py); usually None.
     observing = observers.get()
 
     with set_grad_enabled(create_graph):

@@ -6,7 +6,7 @@ Inside `vmap(f)(x)`, f sees a `BatchedTensor`: a Tensor whose shape is one examp
 The batched tensor's `_array` is a `StandIn` carrying the logical shape and dtype, so the public
 op functions validate and normalize their arguments per example (`dim=-1` is the example's last
 dimension) exactly as outside vmap; any attempt to read its values raises. Every op call reaches
-`ops.op.apply`, whose observers (autograd/graph.py) hand it to the active vmap level: the op's
+`ops.op.apply`, whose observers (autograd/observers.py) hand it to the active vmap level: the op's
 `batch` rule, written next to its forward and vjp, computes the batched result from the
 physical tensors with ordinary ops, and the result is wrapped again. An op without a rule runs
 once per example, with a warning naming it.
@@ -39,7 +39,7 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.autograd import forward_ad as fwAD
 from chainrule.autograd import grad_mode
-from chainrule.autograd import graph as _graph
+from chainrule.autograd import observers as _observers
 from chainrule.autograd.engine import apply_node
 from chainrule.autograd.node import AccumulateGrad, Node
 from chainrule.backend.dtypes import from_numpy_dtype
@@ -305,7 +305,7 @@ def _batched_tensor(array: StandIn) -> BatchedTensor:
 # ---- vmap levels and the op interpreter ---------------------------------------------------------
 
 
-class _Level(_graph.Observer):
+class _Level(_observers.Observer):
     """One active vmap call: its batch size and randomness mode. While registered as an
     observer, it takes over every op call that involves a tensor batched at this level."""
 
@@ -843,10 +843,8 @@ def _vmap_call(
             mapped = vmap(func, tree_unflatten(dims, spec), out_dims, randomness)
             pieces.append(mapped(*tree_unflatten(sliced, spec), **kwargs))
         return _join(name, out_dims, pieces, _shape.cat)
-    if getattr(_graph.Observer, "intercept", _MISSING) is _MISSING:
-        return _per_example(func, out_dims, leaves, dims, spec, kwargs, size)
     level = _Level(size, randomness)
-    _graph.add_observer(level)
+    _observers.add_observer(level)
     try:
         batched = [
             leaf if dim is None else _wrap_input(leaf, dim, level)
@@ -854,7 +852,7 @@ def _vmap_call(
         ]
         output = func(*tree_unflatten(batched, spec), **kwargs)
     finally:
-        _graph.remove_observer(level)
+        _observers.remove_observer(level)
     out_leaves, out_spec = tree_flatten(output)
     flat_out_dims = _flat_out_dims(name, out_dims, output, out_leaves)
     results = [
@@ -862,8 +860,6 @@ def _vmap_call(
     ]
     return tree_unflatten(results, out_spec)
 
-
-_MISSING = object()
 
 
 def _wrap_input(leaf: Tensor, dim: int, level: _Level) -> BatchedTensor:
@@ -1003,24 +999,6 @@ def _broadcast_prefix(prefix: Any, tree: Any) -> list | None:
             return None
         flat.extend(part)
     return flat
-
-
-def _select(tensor: Tensor, dim: int, index: int) -> Tensor:
-    return tensor[(slice(None),) * (dim % tensor.ndim) + (index,)]
-
-
-def _per_example(
-    func: Callable, out_dims: Any, leaves: list, dims: list, spec: Any, kwargs: dict, size: int
-) -> Any:
-    """Until autograd/graph.py lets an observer take over op calls (Observer.intercept), vmap
-    evaluates `func` once per example and stacks the results."""
-    outputs = []
-    for index in range(size):
-        sliced = [
-            leaf if dim is None else _select(leaf, dim, index) for leaf, dim in zip(leaves, dims)
-        ]
-        outputs.append(func(*tree_unflatten(sliced, spec), **kwargs))
-    return _join(_name(func), out_dims, outputs, _shape.stack)
 
 
 def _join(name: str, out_dims: Any, pieces: list, join: Callable) -> Any:

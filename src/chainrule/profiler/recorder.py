@@ -1,6 +1,6 @@
 """`profile` and `record_function`: time each op call and backward step while active.
 
-The profiler is an autograd observer (autograd/graph.py): while it is on, `ops.op.apply` and the
+The profiler is an autograd observer (autograd/observers.py): while it is on, `ops.op.apply` and the
 engine report every op call and every backward step to it; while it is off they pay one
 `is None` check. It watches the thread (context) that started it.
 """

@@ -1,0 +1,227 @@
+"""The array backends: `Backend` (NumPy, the base) and `CupyBackend`; `device`, PyTorch's name
+for where memory lives; and how an array or a device finds its backend. Ops reach the backend
+as `ctx.backend` and `ctx.xp`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from chainrule.backend.special import normal_cdf_float32
+from chainrule.errors import BackendError
+
+Array = Any  # a numpy.ndarray or cupy.ndarray; typed loosely so CuPy stays legal
+
+
+class device:  # noqa: N801 - PyTorch's spelling
+    """Where a tensor's memory lives: `device('cpu')`, `device('cuda', 0)`."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: str | device, index: int | None = None) -> None:  # noqa: A002
+        if isinstance(type, device):
+            self.type, self.index = type.type, type.index
+            return
+        kind = type
+        if ":" in kind:
+            kind, number = kind.split(":")
+            index = int(number)
+        if kind not in ("cpu", "cuda"):
+            raise BackendError(f"unknown device type {kind!r}: expected 'cpu' or 'cuda'")
+        self.type = kind
+        self.index = index
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        if not isinstance(other, device):
+            return NotImplemented
+        return self.type == other.type and (self.index or 0) == (other.index or 0)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index or 0))
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self) -> str:
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+
+class Backend:
+    """What an op needs from an array library beyond its NumPy-compatible namespace."""
+
+    __slots__ = ("name", "xp", "device", "array_type")
+
+    def __init__(self, name: str, xp: Any, dev: device, array_type: type) -> None:
+        self.name = name
+        self.xp = xp
+        self.device = dev
+        self.array_type = array_type
+
+    def scatter_add(self, target: Array, index: Any, values: Array) -> None:
+        """target[index] += values, summing repeated indices (unlike plain `+=`)."""
+        if (
+            type(index) is np.ndarray
+            and index.dtype.kind in "iu"
+            and values.shape == index.shape + target.shape[1:]
+        ):
+            if index.size > 0 and values.size >= _ROW_SCATTER_MIN_WIDTH * index.size:
+                if _add_rows(target, index, values):
+                    return
+            if index.ndim > 1:  # np.add.at is ~8x slower with an n-d index than a flat one
+                index = index.reshape(-1)
+                values = values.reshape(index.shape + target.shape[1:])
+        np.add.at(target, index, values)
+
+    def to_numpy(self, array: Array) -> np.ndarray:
+        return array
+
+    def from_numpy(self, array: np.ndarray) -> Array:
+        return array
+
+    def rng(self, seed: int | None) -> Any:
+        return np.random.Generator(np.random.PCG64(seed))
+
+    def data_ptr(self, array: Array) -> int:
+        return array.__array_interface__["data"][0]
+
+    def erf(self, array: Array) -> Array:
+        """NumPy has no erf: SciPy's when installed, else math.erf per element (exact, slow)."""
+        try:
+            from scipy.special import erf
+        except ImportError:
+            erf = np.vectorize(math.erf, otypes=[np.float64])
+        return np.asarray(erf(array)).astype(array.dtype, copy=False)
+
+    def erfc(self, array: Array) -> Array:
+        """1 - erf(x) without the cancellation for large x (erfc(10) is 2e-45, not 0): SciPy's
+        when installed, else math.erfc per element."""
+        try:
+            from scipy.special import erfc
+        except ImportError:
+            erfc = np.vectorize(math.erfc, otypes=[np.float64])
+        return np.asarray(erfc(array)).astype(array.dtype, copy=False)
+
+    def normal_cdf(self, array: Array) -> Array:
+        """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the exact GELU's gate. float32 takes a
+        vectorised fast path (backend/special.py); other dtypes go through erf."""
+        if array.dtype == np.float32:
+            return normal_cdf_float32(array)
+        return 0.5 * (1 + self.erf(array / math.sqrt(2.0)))
+
+    def __repr__(self) -> str:
+        return f"Backend({self.name}, {self.device})"
+
+
+class CupyBackend(Backend):
+    __slots__ = ()
+
+    def scatter_add(self, target: Array, index: Any, values: Array) -> None:
+        import cupyx
+
+        cupyx.scatter_add(target, index, values)
+
+    def to_numpy(self, array: Array) -> np.ndarray:
+        return self.xp.asnumpy(array)
+
+    def from_numpy(self, array: np.ndarray) -> Array:
+        return self.xp.asarray(array)
+
+    def rng(self, seed: int | None) -> Any:
+        return self.xp.random.Generator(self.xp.random.XORWOW(seed))
+
+    def data_ptr(self, array: Array) -> int:
+        return array.data.ptr
+
+    def erf(self, array: Array) -> Array:
+        from cupyx.scipy.special import erf
+
+        return erf(array)
+
+    def erfc(self, array: Array) -> Array:
+        from cupyx.scipy.special import erfc
+
+        return erfc(array)
+
+    def normal_cdf(self, array: Array) -> Array:
+        from cupyx.scipy.special import ndtr
+
+        return ndtr(array)
+
+
+# Sorting pays off for rows of at least this many elements; for single elements NumPy's own
+# 1-D np.add.at loop is ~50x faster than sorting 200,000 indices (max pooling's gradient).
+_ROW_SCATTER_MIN_WIDTH = 32
+
+
+def _add_rows(target: np.ndarray, index: np.ndarray, values: np.ndarray) -> bool:
+    """target[index] += values for an integer index into the first axis (an embedding's or a
+    gather's gradient): the rows sorted by index and each run of equal indices summed by one
+    reduceat, then added once per distinct row. np.add.at does the same one element at a
+    time, about 7x slower on rows of 128 floats. False (nothing done) where this does not
+    apply: a non-contiguous target, or an index out of range (np.add.at raises for it)."""
+    rows_in = target.shape[0]
+    flat_index = index.reshape(-1)
+    low, high = flat_index.min(), flat_index.max()
+    if not target.flags.c_contiguous or low < -rows_in or high >= rows_in:
+        return False
+    if low < 0:  # -1 and rows-1 are the same row: make them one key
+        flat_index = np.where(flat_index < 0, flat_index + rows_in, flat_index)
+    order = np.argsort(flat_index, kind="stable")
+    sorted_index = flat_index[order]
+    starts = np.flatnonzero(np.concatenate(([True], sorted_index[1:] != sorted_index[:-1])))
+    sums = np.add.reduceat(values.reshape(flat_index.size, -1)[order], starts, axis=0)
+    target.reshape(rows_in, -1)[sorted_index[starts]] += sums
+    return True
+
+
+numpy_backend = Backend("numpy", np, device("cpu"), np.ndarray)
+_cupy_backend: CupyBackend | None = None
+
+
+def cupy_backend() -> CupyBackend:
+    """The CuPy backend, imported on first use."""
+    global _cupy_backend
+    if _cupy_backend is None:
+        try:
+            import cupy
+        except ImportError as error:
+            raise BackendError(
+                "device 'cuda' needs CuPy: pip install cupy-cuda12x (or the wheel for your CUDA)"
+            ) from error
+        _cupy_backend = CupyBackend("cupy", cupy, device("cuda", 0), cupy.ndarray)
+    return _cupy_backend
+
+
+def backend_for_device(dev: str | device | None) -> Backend:
+    if dev is None:
+        return numpy_backend
+    dev = device(dev)
+    if dev.type == "cpu":
+        return numpy_backend
+    return cupy_backend()
+
+
+def backend_of_array(array: Array) -> Backend:
+    """The backend owning `array` (NumPy for anything that is not a CuPy array)."""
+    if type(array) is np.ndarray or _cupy_backend is None:
+        return numpy_backend
+    if isinstance(array, _cupy_backend.array_type):
+        return _cupy_backend
+    return numpy_backend
+
+
+def is_array(value: Any) -> bool:
+    if isinstance(value, np.ndarray):
+        return True
+    return _cupy_backend is not None and isinstance(value, _cupy_backend.array_type)
+
+
+def is_numpy_scalar(value: Any) -> bool:
+    return isinstance(value, np.generic)
