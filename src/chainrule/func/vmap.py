@@ -861,7 +861,6 @@ def _vmap_call(
     return tree_unflatten(results, out_spec)
 
 
-
 def _wrap_input(leaf: Tensor, dim: int, level: _Level) -> BatchedTensor:
     value = leaf if dim % leaf.ndim == 0 else _shape.movedim(leaf, dim, 0)
     tensor = _wrap(value, level)
