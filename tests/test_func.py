@@ -409,3 +409,26 @@ def test_functional_call_ties_weights_as_torch():
         else:  # the other name keeps the module's own (random) weight in both libraries
             expected = np.tanh(x @ weight.T + A) @ model[2].weight.detach().numpy().T + B
             assert_same_tree(mine_out, expected)
+
+
+@pytest.mark.parametrize(
+    "name, f",
+    [
+        ("z * c", lambda lib, z, c: (z * c).sum()),
+        ("z * c * z", lambda lib, z, c: (z * c * z).sum()),
+        ("c * z", lambda lib, z, c: (c * z).sum()),
+        ("addcmul(z, c, z)", lambda lib, z, c: lib.addcmul(z, c, z).sum()),
+        ("where(c > 1, z, c) ** 3", lambda lib, z, c: (lib.where(c > 1, z, c) ** 3).sum()),
+    ],
+)
+def test_a_constant_sharing_the_points_memory_is_a_constant(name, f):
+    """c = x.detach() shares x's memory; it must not be differentiated as if it were z (issue:
+    the saved value was matched to the input by its array, so it took z's tangent)."""
+    x = chainrule.tensor([1.0, 2.0, 3.0], dtype=chainrule.float64)
+    c = x.detach()
+    mine = cf.hessian(lambda z: f(chainrule, z, c))(x)
+    x_t = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64)
+    c_t = x_t.detach()
+    theirs = tf.hessian(lambda z: f(torch, z, c_t))(x_t)
+    np.testing.assert_allclose(mine.numpy(), theirs.numpy(), err_msg=name)
+    np.testing.assert_allclose(cf.jacrev(cf.grad(lambda z: f(chainrule, z, c)))(x).numpy(), theirs)

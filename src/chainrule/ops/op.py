@@ -111,6 +111,13 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
 
     # 3. Run forward on the raw arrays (or the fused value-and-tangent hook, in forward mode).
     arrays = [tensor._array for tensor in inputs]
+    if record or dual:  # what forward saves is matched to inputs by array: one array each
+        count = len(arrays)
+        if count == 2:
+            if arrays[0] is arrays[1] and inputs[0] is not inputs[1]:
+                arrays[1] = arrays[1].view()  # x and x.detach(): see _distinguish_shared_arrays
+        elif count > 2:
+            _distinguish_shared_arrays(inputs, arrays)
     fused_tangent = None
     try:
         if dual and op.fused_jvp is not None:
@@ -162,6 +169,18 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
     elif dual:
         _forward_mode(ctx, op, inputs, arrays, results, record)
     return results
+
+
+def _distinguish_shared_arrays(inputs: Sequence[Any], arrays: list) -> None:
+    """Give each distinct input Tensor an array object of its own (a view where two share one,
+    as `x` and `x.detach()` do): what forward saves is matched to its input by the identity of
+    the array, and a constant must not be taken for the input it aliases (its tangent and its
+    place in the graph would follow it)."""
+    for later in range(1, len(arrays)):
+        for earlier in range(later):
+            if arrays[later] is arrays[earlier] and inputs[later] is not inputs[earlier]:
+                arrays[later] = arrays[later].view()
+                break
 
 
 def _wrap_outputs(ctx: Node, arrays: tuple, backend: Any, node: Node | None) -> tuple:
