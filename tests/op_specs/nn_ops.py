@@ -643,12 +643,44 @@ RESAMPLING = [
     _interpolate("interpolate_area", (1, 2, 6, 5), size=(3, 2), mode="area"),
 ]
 
+def _at_kinks(name, points, reference=None, **kwargs):
+    """An activation on exactly its kink points (and a neighbour each side), against torch's
+    gradient there: a convention, so no finite differences; second order where torch has it."""
+    torch_fn = reference or getattr(TF, name)
+    values = np.array(sorted({p + d for p in points for d in (-0.25, 0.0, 0.25)}))
+    return OpSpec(
+        f"{name}_kinks",
+        lambda x: getattr(F, name)(x, **kwargs),
+        lambda x: torch_fn(x, **kwargs),
+        shapes=[()],
+        make_inputs=lambda rng: (values,),
+        finite_differences=False,
+    )
+
+
+# Every activation with a kink, on the kink (issue 17: hardswish's derivative at -3 and 3 was
+# -0.5 and 1.5 where PyTorch 2.13 has 0 and 1).
+ACTIVATION_KINKS = [
+    _at_kinks("hardswish", (-3.0, 3.0)),
+    _at_kinks("hardsigmoid", (-3.0, 3.0), reference=lambda x: TF.relu6(x + 3) / 6),
+    _at_kinks("relu6", (0.0, 6.0)),
+    _at_kinks("hardtanh", (-1.0, 1.0)),
+    _at_kinks("relu", (0.0,)),
+    _at_kinks("leaky_relu", (0.0,), negative_slope=0.2),
+    _at_kinks("elu", (0.0,)),
+    _at_kinks("hardshrink", (-0.5, 0.5)),
+    _at_kinks("softshrink", (-0.5, 0.5)),
+    _at_kinks("threshold", (0.5,), threshold=0.5, value=2.0),
+]
+
+
 SPECS = [
     *CONVOLUTION,
     *POOLING,
     *LINEAR,
     *NORMALIZATION,
     *ACTIVATIONS,
+    *ACTIVATION_KINKS,
     *EMBEDDING,
     *LOSSES,
     *ATTENTION,

@@ -469,8 +469,8 @@ def hardsigmoid(input: Any, inplace: bool = False) -> Any:
 
 
 class Hardswish(Op):
-    """x relu6(x + 3) / 6. Derivative: 0 below -3, g (x / 3 + 1/2) on [-3, 3], g above
-    (PyTorch's conventions at the kinks)."""
+    """x relu6(x + 3) / 6. Derivative: 0 up to -3, g (x / 3 + 1/2) strictly between -3 and
+    3, g from 3 on (PyTorch 2.13's conventions at the kinks: 0 at -3 and 1 at 3)."""
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
@@ -480,7 +480,7 @@ class Hardswish(Op):
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         x = ctx.x
-        return (where(x < -3, 0.0, where(x <= 3, g * (x / 3 + 0.5), g)),)
+        return (where(x <= -3, 0.0, where(x < 3, g * (x / 3 + 0.5), g)),)
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
