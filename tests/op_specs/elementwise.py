@@ -207,6 +207,12 @@ UNARY = [
     _unary("log10", chainrule.log10, torch.log10, domain=POSITIVE),
     _unary("sqrt", chainrule.sqrt, torch.sqrt, domain=POSITIVE),
     _unary("rsqrt", chainrule.rsqrt, torch.rsqrt, domain=POSITIVE),
+    OpSpec(  # value, joined to x's graph at zero derivative (piecewise-linear vjps end in it)
+        "connected",
+        lambda value, x: apply(elementwise.ConnectedTo, (value, x)),
+        lambda value, x: value + 0 * x,
+        shapes=[((2, 3), (2, 3)), ((), ())],
+    ),
     OpSpec(  # NumPy's cbrt; torch has none: the real cube root written in torch ops
         "cbrt",
         lambda x: apply(elementwise.Cbrt, (x,)),

@@ -27,6 +27,8 @@ from chainrule.ops.elementwise import (
     _require_floating,
     _sigmoid_array,
     _sum_tangents,
+    _zero_grad,
+    connected,
     erf,
     exp,
     floating_operand,
@@ -53,7 +55,8 @@ class Relu(Op):
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        return (where(ctx.out > 0, g, 0.0),)
+        out = ctx.out
+        return (connected(where(out > 0, g, 0.0), out),)
 
     @staticmethod
     def fast_vjp(ctx: Node, g: Any) -> tuple:
@@ -82,7 +85,8 @@ class ThresholdBackward(Op):
     @staticmethod
     def vjp(ctx: Node, gg: Any) -> tuple:
         grad_g = apply(ThresholdBackward, (gg, ctx.keep)) if ctx.next_edges[0] else None
-        return (grad_g, None)
+        grad_out = _zero_grad(ctx, 1) if ctx.next_edges[1] is not None else None
+        return (grad_g, grad_out)
 
     @staticmethod
     def jvp(ctx: Node, t_g: Any, t_out: Any) -> Any:
@@ -244,7 +248,8 @@ class LeakyRelu(Op):
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        return (where(ctx.x > 0, g, g * ctx.negative_slope),)
+        x = ctx.x
+        return (connected(where(x > 0, g, g * ctx.negative_slope), x),)
 
     jvp = unary_elementwise_jvp
     batch = elementwise_batch
@@ -283,7 +288,7 @@ class Hardtanh(Op):
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         x = ctx.x
-        return (where((x <= ctx.min_val) | (x >= ctx.max_val), 0.0, g),)
+        return (connected(where((x <= ctx.min_val) | (x >= ctx.max_val), 0.0, g), x),)
 
     jvp = unary_elementwise_jvp
     batch = elementwise_batch

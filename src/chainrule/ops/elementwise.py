@@ -162,6 +162,38 @@ def _zero_grad(ctx: Node, index: int) -> Any:
     return Tensor._from_array(ctx.xp.zeros(shape, dtype.numpy))
 
 
+class ConnectedTo(Op):
+    """`value` unchanged, recorded as depending on `x` with a zero derivative. PyTorch writes
+    the backward of a piecewise-linear op (threshold_backward, hardtanh_backward, max pooling's)
+    as a function of the op's input that is constant in it, so a second derivative through it
+    is a zero tensor, not an unused input. Those ops' vjps end in `connected(grad, x)` to give
+    the same answer. Derivatives: g for value, zeros for x."""
+
+    label = "connected"
+
+    @staticmethod
+    def forward(ctx: Node, value: Array, x: Array) -> Array:
+        return value.view()
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (g, _zero_grad(ctx, 1) if ctx.next_edges[1] is not None else None)
+
+    @staticmethod
+    def jvp(ctx: Node, t_value: Any, t_x: Any) -> Any:
+        return t_value
+
+    batch = elementwise_batch
+
+
+def connected(value: Any, x: Any) -> Any:
+    """`value` (a gradient the vjp of a piecewise-linear op made from x's mask), joined to x's
+    graph at zero derivative while a graph is being recorded (create_graph); else `value`."""
+    if x._requires_grad and grad_mode.is_grad_enabled():
+        return apply(ConnectedTo, (value, x))
+    return value
+
+
 def _piecewise_constant_vjp(ctx: Node, g: Any) -> tuple:
     return tuple(
         None if edge is None else _zero_grad(ctx, index)

@@ -15,6 +15,7 @@ from typing import Any
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.ops.convolution import Convolution, pad_spatial
+from chainrule.ops.elementwise import connected
 from chainrule.ops.embedding import Take, TakeAdjoint
 from chainrule.ops.linalg import matmul
 from chainrule.ops.nn_common import constant, merge_batch, split_batch
@@ -124,13 +125,14 @@ class MaxPool(Op):
         planes = xp.arange(x.shape[0] * x.shape[1], dtype=flat.dtype).reshape(
             x.shape[0], x.shape[1], *(1,) * n
         )
-        ctx.save(offsets=flat + planes * plane)
+        ctx.save(x=x, offsets=flat + planes * plane)
         return out, flat
 
     @staticmethod
     def vjp(ctx: Node, g: Any, g_indices: Any = None) -> tuple:
         shape = ctx.input_meta[0][0]
-        return (reshape(apply(TakeAdjoint, (g, ctx.offsets), math.prod(shape)), shape),)
+        grad = reshape(apply(TakeAdjoint, (g, ctx.offsets), math.prod(shape)), shape)
+        return (connected(grad, ctx.x),)  # zero in x, as PyTorch's: see ConnectedTo
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> tuple:
@@ -177,7 +179,7 @@ class AdaptiveMaxPool(MaxPool):
             flat = flat * spatial[axis] + sources[axis][rows, taps[axis]]
         plane = math.prod(spatial)
         planes = xp.arange(x.shape[0] * x.shape[1], dtype=flat.dtype)
-        ctx.save(offsets=flat + planes.reshape(x.shape[0], x.shape[1], *(1,) * n) * plane)
+        ctx.save(x=x, offsets=flat + planes.reshape(x.shape[0], x.shape[1], *(1,) * n) * plane)
         return out, flat
 
 
