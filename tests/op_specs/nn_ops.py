@@ -643,6 +643,7 @@ RESAMPLING = [
     _interpolate("interpolate_area", (1, 2, 6, 5), size=(3, 2), mode="area"),
 ]
 
+
 def _at_kinks(name, points, reference=None, **kwargs):
     """An activation on exactly its kink points (and a neighbour each side), against torch's
     gradient there: a convention, so no finite differences; second order where torch has it."""
