@@ -26,6 +26,10 @@ CONNECTED = {
     "max_pool2d": lambda lib, h: _functional(lib).max_pool2d(h.reshape(1, 1, 3, 4), 2),
     "adaptive_max_pool1d": lambda lib, h: _functional(lib).adaptive_max_pool1d(h.unsqueeze(0), 2),
     "abs": lambda lib, h: h.abs(),
+    "hardshrink": lambda lib, h: _functional(lib).hardshrink(h, 0.3),
+    "softshrink": lambda lib, h: _functional(lib).softshrink(h, 0.3),
+    "threshold": lambda lib, h: _functional(lib).threshold(h, 0.1, 2.0),
+    "prelu": lambda lib, h: _functional(lib).prelu(h, lib.tensor([0.25], dtype=lib.float64)),
 }
 REFUSED = {
     "clamp": lambda lib, h: h.clamp(-0.5, 0.5),

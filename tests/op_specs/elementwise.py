@@ -207,12 +207,6 @@ UNARY = [
     _unary("log10", chainrule.log10, torch.log10, domain=POSITIVE),
     _unary("sqrt", chainrule.sqrt, torch.sqrt, domain=POSITIVE),
     _unary("rsqrt", chainrule.rsqrt, torch.rsqrt, domain=POSITIVE),
-    OpSpec(  # value, joined to x's graph at zero derivative (piecewise-linear vjps end in it)
-        "connected",
-        lambda value, x: apply(elementwise.ConnectedTo, (value, x)),
-        lambda value, x: value + 0 * x,
-        shapes=[((2, 3), (2, 3)), ((), ())],
-    ),
     OpSpec(  # NumPy's cbrt; torch has none: the real cube root written in torch ops
         "cbrt",
         lambda x: apply(elementwise.Cbrt, (x,)),
@@ -757,6 +751,23 @@ TORCH_NAMESPACE = [
     OpSpec("rrelu_training", _seeded_rrelu, shapes=[((4, 5),), ((),)], domains=[WIDE]),
 ]
 
+# The ops piecewise-linear vjps use to stay connected to their input (issue 11, item 4); last,
+# so the specs above draw the inputs they always drew.
+CONNECTING = [
+    OpSpec(  # value, joined to x's graph at zero derivative (piecewise-linear vjps end in it)
+        "connected",
+        lambda value, x: apply(elementwise.ConnectedTo, (value, x)),
+        lambda value, x: value + 0 * x,
+        shapes=[((2, 3), (2, 3)), ((), ())],
+    ),
+    OpSpec(  # identity whose vjp joins the gradient to x (hardshrink, threshold, prelu)
+        "piecewise_input",
+        lambda x: apply(elementwise.PiecewiseInput, (x,)),
+        lambda x: x * 1,
+        shapes=UNARY_SHAPES,
+    ),
+]
+
 SPECS = [
     *ARITHMETIC,
     *POW,
@@ -767,4 +778,5 @@ SPECS = [
     *KINKS,
     *FUSED_BACKWARD,
     *TORCH_NAMESPACE,
+    *CONNECTING,
 ]

@@ -32,6 +32,7 @@ from chainrule.ops.elementwise import (
     erf,
     exp,
     floating_operand,
+    piecewise_input,
     sigmoid,
     tanh,
     where,
@@ -550,17 +551,20 @@ def softshrink(input: Any, lambd: float = 0.5) -> Any:
         raise ValueError(
             f"softshrink: lambda must be greater or equal to 0, but found to be {lambd}"
         )
-    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0.0))
+    x = piecewise_input(input)
+    return where(x > lambd, x - lambd, where(x < -lambd, x + lambd, 0.0))
 
 
 def hardshrink(input: Any, lambd: float = 0.5) -> Any:
     """x where |x| > lambd, else 0."""
-    return where((input > lambd) | (input < -lambd), input, 0.0)
+    x = piecewise_input(input)
+    return where((x > lambd) | (x < -lambd), x, 0.0)
 
 
 def threshold(input: Any, threshold: float, value: float, inplace: bool = False) -> Any:
     """x where x > threshold, else value."""
-    result = where(input > threshold, input, value)
+    x = piecewise_input(input)
+    result = where(x > threshold, x, value)
     return input.copy_(result) if inplace else result
 
 
@@ -577,7 +581,8 @@ def prelu(input: Any, weight: Any) -> Any:
         slope = reshape(weight, (channels,) + (1,) * (input.ndim - 2))
     elif weight.numel() == 1:
         slope = reshape(weight, ())
-    return where(input > 0, input, slope * input)
+    x = piecewise_input(input)
+    return where(x > 0, x, slope * x)
 
 
 def glu(input: Any, dim: int = -1) -> Any:

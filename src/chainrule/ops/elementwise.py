@@ -194,6 +194,37 @@ def connected(value: Any, x: Any) -> Any:
     return value
 
 
+class PiecewiseInput(Op):
+    """x unchanged, as the input of a piecewise-linear composition (hardshrink, softshrink,
+    threshold, prelu): its vjp joins the incoming gradient to x at zero derivative
+    (`connected`), as the native backward of those functions in PyTorch depends on x, so their
+    second derivative is a zero tensor rather than an unused input. Derivative: identity."""
+
+    label = "piecewise_input"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        ctx.save(x=x)
+        return x.view()
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (connected(g, ctx.x),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return t
+
+    batch = elementwise_batch
+
+
+def piecewise_input(x: Any) -> Any:
+    """x, through PiecewiseInput when it is being differentiated; else x itself."""
+    if x._requires_grad and grad_mode.is_grad_enabled():
+        return apply(PiecewiseInput, (x,))
+    return x
+
+
 def _piecewise_constant_vjp(ctx: Node, g: Any) -> tuple:
     return tuple(
         None if edge is None else _zero_grad(ctx, index)
