@@ -338,3 +338,37 @@ def test_requires_grad_property(lib):
 def test_integer_tensors_refuse_requires_grad_with_a_grad_error():
     with pytest.raises(GradError, match="floating point"):
         chainrule.tensor([1, 2], requires_grad=True)
+
+
+def test_view_dtype_reinterprets_the_bits_as_torch():
+
+    cases = [
+        (np.array([1.0, -2.0], np.float32), "int32"),
+        (np.array([1.0, -2.0], np.float32), "int16"),
+        (np.array([[1.0, 2.0], [3.0, 4.0]], np.float32), "float64"),
+        (np.array([[1.0, 2.0], [3.0, 4.0]], np.float32), "uint8"),
+        (np.array([7, 300], np.int64), "float64"),
+        (np.array([1, 0, 2], np.uint8), "bool"),
+    ]
+    for array, name in cases:
+        mine = chainrule.from_numpy(array.copy()).view(getattr(chainrule, name))
+        theirs = torch.from_numpy(array.copy()).view(getattr(torch, name))
+        assert mine.dtype.name == name and tuple(mine.shape) == tuple(theirs.shape)
+        np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+
+
+def test_view_dtype_shares_memory_is_not_differentiable_and_refuses_as_torch():
+    x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    same = x.view(chainrule.float32)
+    assert not same.requires_grad and same.grad_fn is None  # as torch's view(dtype)
+    y = chainrule.tensor([1.0, -2.0])
+    bits = y.view(chainrule.int32)
+    bits[0] = 0
+    assert y.tolist() == [0.0, -2.0] and y._version == 1
+    for tensor, message in [
+        (chainrule.tensor([1.0, 2.0, 3.0]), "size.-1. must be divisible by 2"),
+        (chainrule.tensor(1.0), "dim.. cannot be 0"),
+        (chainrule.tensor([[1.0, 2.0], [3.0, 4.0]]).t(), "stride.-1. must be 1"),
+    ]:
+        with pytest.raises(ShapeError, match=message):
+            tensor.view(chainrule.float64)

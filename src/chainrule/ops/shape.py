@@ -17,7 +17,7 @@ from warnings import warn as _warn  # private: `chainrule` star-imports this mod
 from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
-from chainrule.backend.dtypes import as_dtype
+from chainrule.backend.dtypes import as_dtype, from_numpy_dtype
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops.arguments import normalize_dim, normalize_dims, normalize_size, require_dims
 from chainrule.ops.conversion import Clone, cast, clone, result_type
@@ -132,6 +132,35 @@ class View(Reshape):
         return "ViewBackward0"
 
 
+class ViewDtype(Op):
+    """x.view(dtype): the same memory read as another dtype, bit for bit (PyTorch's view.dtype).
+    With a different element size the last dimension is rescaled, so it must be contiguous and
+    its byte size divisible by the new element size. Not differentiable, as in PyTorch."""
+
+    is_view = True
+    differentiable = False
+    label = "view"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, dtype: Any) -> Array:
+        old, new = x.dtype.itemsize, dtype.itemsize
+        if old != new:
+            names = f"{from_numpy_dtype(x.dtype).name} as {from_numpy_dtype(dtype).name}"
+            condition = f"to view {names} (different element sizes)"
+            if x.ndim == 0:
+                raise ShapeError(f"view: self.dim() cannot be 0 {condition}")
+            if x.strides[-1] != old and x.shape[-1] != 1:
+                raise ShapeError(
+                    f"view: self.stride(-1) must be 1 {condition}, but got {x.strides[-1] // old}"
+                )
+            if new > old and x.shape[-1] % (new // old):
+                raise ShapeError(
+                    f"view: self.size(-1) must be divisible by {new // old} {condition}, but "
+                    f"got {x.shape[-1]}"
+                )
+        return x.view(dtype)
+
+
 def reshape(input: Any, *shape: Any) -> Any:  # noqa: A002
     """The elements of `input` in a new shape (one size may be -1): a view when the strides
     allow it, else a copy, as in PyTorch.
@@ -149,7 +178,7 @@ def reshape(input: Any, *shape: Any) -> Any:  # noqa: A002
 
 def view(input: Any, *shape: Any) -> Any:  # noqa: A002
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
-        return cast(input, as_dtype(shape[0]))  # view(dtype): reinterpretation is not supported
+        return apply(ViewDtype, (input,), as_dtype(shape[0]).numpy)
     target = infer_shape("view", normalize_size(shape), input._array.size, input.shape)
     return apply(View, (input,), target)
 
