@@ -25,6 +25,10 @@ class VersionCounter:
         self.value = 0
 
 
+# What `ctx.save` keeps as it is: certainly not an array, so nothing for apply to resolve.
+PLAIN_TYPES = frozenset((int, float, bool, str, tuple, list, type(None)))
+
+
 class SavedEntry:
     """Base of what `ctx.save` keeps for a tensor (autograd/saved.py): it checks the version it
     was saved at and rebuilds the Tensor the vjp reads. Plain Python values (a shape, a flag)
@@ -91,11 +95,15 @@ class Node:
         """Keep values for the vjp and jvp, read back as `ctx.name`: the one way an op keeps
         state. Arrays that are inputs or outputs are recognised by identity in `apply` and come
         back as Tensors in the graph; other arrays as constants; plain values (a dim, a shape,
-        a flag) as they are."""
-        if self._saved is None:
-            self._saved = values
-        else:
-            self._saved.update(values)
+        a flag) as they are, kept as plain attributes (read without Node.__getattr__)."""
+        saved = self._saved
+        for name, value in values.items():
+            if type(value) in PLAIN_TYPES:
+                self.__dict__[name] = value
+            elif saved is None:
+                saved = self._saved = {name: value}
+            else:
+                saved[name] = value
 
     def __getattr__(self, name: str) -> Any:
         saved = self._saved

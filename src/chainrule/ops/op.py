@@ -291,10 +291,6 @@ def _as_array(ctx: Node, value: Any) -> Any:
     return array
 
 
-# What ops save that is certainly not an array: skipped without a function call.
-_PLAIN_TYPES = frozenset((int, float, bool, str, tuple, list, type(None)))
-
-
 def _resolve_saved(
     ctx: Node, inputs: Sequence[Any], arrays: list, outputs: tuple, outputs_in_graph: bool = True
 ) -> None:
@@ -307,10 +303,8 @@ def _resolve_saved(
     resolved = {}
     plain = False
     for name, value in saved.items():
-        if type(value) in _PLAIN_TYPES or not (
-            isinstance(value, array_type) or is_numpy_scalar(value)
-        ):
-            plain = True  # a dim, a shape, a flag, a dtype
+        if not isinstance(value, array_type) and not is_numpy_scalar(value):
+            plain = True  # a dtype, a slice: plain too (Node.save kept numbers and tuples)
             continue
         for index, array in enumerate(arrays):
             if value is array:
