@@ -8,9 +8,11 @@ import warnings
 import numpy as np
 import pytest
 import torch
+import torch.func as tf
 import torch.nn.functional as F
 
 import chainrule
+import chainrule.func as cf
 from chainrule import DTypeError, GradError, ShapeError
 
 
@@ -743,3 +745,59 @@ def test_jvp_agrees_with_vjp(name, fn):
     forward = sum(float((t * c).sum()) for t, c in zip(tangent_outs, cotangents))
     backward = sum(float((g * t).sum()) for g, t in zip(grads, tangents))
     assert forward == pytest.approx(backward, rel=1e-10, abs=1e-12)
+
+
+_A = np.arange(18.0).reshape(2, 3, 3)
+_B = np.arange(144.0).reshape(6, 2, 3, 4)
+MIXED_KEYS = [  # integers with advanced indices: PyTorch applies the integers first (issue 11)
+    (_A, (0, slice(None), [0, 1, 2])),
+    (_A, (0, slice(None), [0, 1])),
+    (_A, (slice(None), 0, [0, 1])),
+    (_A, (0, [0, 1], slice(None))),
+    (_A, (0, [0, 1], [1, 2])),
+    (_A, (0, [0, 0], [1, 1])),
+    (_A, (0, None, slice(None), [0, 1])),
+    (_A, (1, [True, False, True])),
+    (_A, (0, True, [0, 2])),
+    (_A, (Ellipsis, 0, [0, 1])),
+    (_B, (slice(None), [0, 1], 0, [1, 2])),
+    (_B, ([0, 1], 0, [1, 2])),
+    (_B, (Ellipsis, [0, 1], 2)),
+    (_B, (0, slice(None), 1, [[0, 1], [2, 3]])),
+]
+
+
+@pytest.mark.parametrize(
+    "array, key", MIXED_KEYS, ids=lambda v: str(v) if isinstance(v, tuple) else ""
+)
+def test_integers_mixed_with_advanced_indices_follow_torch(array, key):
+    rng = np.random.default_rng(0)
+    x_t = torch.tensor(array, requires_grad=True)
+    x_c = chainrule.tensor(array, requires_grad=True)
+    y_t, y_c = x_t[key], x_c[key]
+    assert tuple(y_c.shape) == tuple(y_t.shape)
+    np.testing.assert_array_equal(y_c.detach().numpy(), y_t.detach().numpy())
+    cotangent = rng.standard_normal(tuple(y_t.shape))
+    (y_t * torch.tensor(cotangent)).sum().backward()
+    (y_c * chainrule.tensor(cotangent)).sum().backward()
+    np.testing.assert_allclose(x_c.grad.numpy(), x_t.grad.numpy())
+
+    values = rng.standard_normal(tuple(y_t.shape))
+    v_t = torch.tensor(values, requires_grad=True)
+    v_c = chainrule.tensor(values, requires_grad=True)
+    z_t, z_c = torch.tensor(array), chainrule.tensor(array)
+    z_t[key] = v_t * 2
+    z_c[key] = v_c * 2
+    np.testing.assert_allclose(z_c.detach().numpy(), z_t.detach().numpy())
+    (z_t * torch.tensor(array)).sum().backward()
+    (z_c * chainrule.tensor(array)).sum().backward()
+    np.testing.assert_allclose(v_c.grad.numpy(), v_t.grad.numpy())
+
+
+def test_mixed_keys_under_vmap_follow_torch():
+
+    batch = np.arange(72.0).reshape(4, 2, 3, 3)
+    for f in (lambda x: x[0, :, [0, 1]], lambda x: x[:, 0, [0, 2]], lambda x: x[1, [0, 1], [1, 2]]):
+        expected = tf.vmap(f)(torch.tensor(batch))
+        actual = cf.vmap(f)(chainrule.tensor(batch))
+        np.testing.assert_array_equal(actual.numpy(), expected.numpy())

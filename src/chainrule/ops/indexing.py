@@ -354,7 +354,32 @@ def getitem(input: Any, key: Any) -> Any:  # noqa: A002
     """
     normalized, basic = normalize_key(key, input._backend.xp)
     check_key(normalized, input._array.shape)
+    if not basic:
+        selects, rest = split_integer_selects(normalized)
+        if selects is not None:  # PyTorch applies the integers first, as selects
+            input = apply(BasicIndex, (input,), selects, True)  # noqa: A001
+            normalized = rest
     return apply(BasicIndex if basic else Index, (input,), normalized, basic)
+
+
+def split_integer_selects(key: tuple) -> tuple[tuple | None, tuple]:
+    """PyTorch's order for a key mixing integers with advanced indices: the integers are
+    plain selects, applied first, so they never take part in where the advanced dimensions
+    go (NumPy treats them as advanced: x[0, :, [0, 1]] would come out transposed). Returns
+    (the selects as a basic key, the rest of the key), or (None, key) when nothing to split."""
+    if not any(type(part) is int for part in key):
+        return None, key
+    selects = []
+    for part in key:
+        if type(part) is int or part is Ellipsis:
+            selects.append(part)
+        elif isinstance(part, slice):
+            selects.append(slice(None))
+        elif part is not None and type(part) is not bool:  # an index array consumes dims
+            selects.extend([slice(None)] * (part.ndim if part.dtype.kind == "b" else 1))
+    if Ellipsis not in selects:
+        selects.append(Ellipsis)
+    return tuple(selects), tuple(part for part in key if type(part) is not int)
 
 
 class IndexPut(Op):
@@ -434,9 +459,15 @@ def index_put(input: Any, indices: Any, values: Any, accumulate: bool = False) -
     >>> chainrule.index_put(x, (chainrule.tensor([0, 0]),), chainrule.tensor(1.0), True)
     tensor([2., 0., 0.])
     """
-    normalized, _ = normalize_key(indices, input._backend.xp)
+    normalized, basic = normalize_key(indices, input._backend.xp)
     check_key(normalized, input._array.shape)
     values = as_tensor_operand(values, input.dtype, input)
+    if not basic:
+        selects, rest = split_integer_selects(normalized)
+        if selects is not None:  # write into the selected part, then that part back
+            part = apply(BasicIndex, (input,), selects, True)
+            updated = apply(IndexPut, (part, values), rest, bool(accumulate))
+            return apply(IndexPut, (input, updated), selects, False)
     return apply(IndexPut, (input, values), normalized, bool(accumulate))
 
 
