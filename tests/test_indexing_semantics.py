@@ -764,6 +764,7 @@ MIXED_KEYS = [  # integers with advanced indices: PyTorch applies the integers f
     (_B, ([0, 1], 0, [1, 2])),
     (_B, (Ellipsis, [0, 1], 2)),
     (_B, (0, slice(None), 1, [[0, 1], [2, 3]])),
+    (_B, (slice(None, 2), -2, [True, True, False], Ellipsis, [True, False, False, True])),
 ]
 
 
@@ -801,3 +802,64 @@ def test_mixed_keys_under_vmap_follow_torch():
         expected = tf.vmap(f)(torch.tensor(batch))
         actual = cf.vmap(f)(chainrule.tensor(batch))
         np.testing.assert_array_equal(actual.numpy(), expected.numpy())
+
+
+def _random_key(rng: np.random.Generator, shape: tuple, lib) -> tuple:
+    """A key of ints (either sign), slices, None, lists, index tensors and bool masks, with
+    an Ellipsis one time in five, for an array of `shape`."""
+    key, dim = [], 0
+    for _ in range(rng.integers(1, 5)):
+        if dim >= len(shape):
+            break
+        size = int(shape[dim])
+        kind = rng.choice(["int", "negative", "slice", "list", "tensor", "mask", "none"])
+        if kind == "none":
+            key.append(None)
+            continue
+        dim += 1
+        if kind == "int":
+            key.append(int(rng.integers(size)))
+        elif kind == "negative":
+            key.append(-int(rng.integers(1, size + 1)))
+        elif kind == "slice":
+            key.append(slice([None, 0, 1][rng.integers(3)], [None, size, 2][rng.integers(3)]))
+        elif kind == "list":
+            key.append([int(i) for i in rng.integers(size, size=2)])
+        elif kind == "tensor":
+            key.append(lib.tensor(rng.integers(size, size=2).tolist()))
+        else:
+            key.append(lib.tensor((rng.random(size) < 0.6).tolist()))
+    if rng.random() < 0.2:
+        key.insert(int(rng.integers(len(key) + 1)), Ellipsis)
+    return tuple(key)
+
+
+def test_random_mixed_keys_get_set_and_differentiate_as_torch():
+    """300 random keys mixing every kind of index: value, gradient and assignment match."""
+    shape = (4, 3, 5, 2)
+    array = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
+    checked = 0
+    for seed in range(300):
+        key_t = _random_key(np.random.default_rng(seed), shape, torch)
+        key_c = _random_key(np.random.default_rng(seed), shape, chainrule)
+        x_t = torch.tensor(array, requires_grad=True)
+        try:
+            y_t = x_t[key_t]
+        except IndexError:  # e.g. two masks that select different counts: refused alike
+            with pytest.raises(IndexError):
+                chainrule.tensor(array)[key_c]
+            continue
+        x_c = chainrule.tensor(array, requires_grad=True)
+        y_c = x_c[key_c]
+        assert tuple(y_c.shape) == tuple(y_t.shape), key_t
+        np.testing.assert_array_equal(y_c.detach().numpy(), y_t.detach().numpy())
+        values = np.random.default_rng(seed).standard_normal(tuple(y_t.shape))
+        (y_t * torch.tensor(values)).sum().backward()
+        (y_c * chainrule.tensor(values)).sum().backward()
+        np.testing.assert_allclose(x_c.grad.numpy(), x_t.grad.numpy())
+        z_t, z_c = torch.tensor(array), chainrule.tensor(array)
+        z_t[key_t] = torch.tensor(values)
+        z_c[key_c] = chainrule.tensor(values)
+        np.testing.assert_array_equal(z_c.numpy(), z_t.numpy())
+        checked += 1
+    assert checked > 200

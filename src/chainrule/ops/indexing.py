@@ -178,6 +178,25 @@ def check_key(key: tuple, shape: tuple) -> None:
             if part.size:
                 _check_bounds(int(part.min()), int(part.max()), shape[dim], dim)
             dim += 1
+    _check_index_shapes(key)
+
+
+def _check_index_shapes(key: tuple) -> None:
+    """The index arrays must broadcast together (a mask counts as its number of True
+    elements), else IndexError with PyTorch's message, before NumPy's ValueError."""
+    shapes = []
+    for part in key:
+        if is_array(part):
+            shapes.append((int(part.sum()),) if part.dtype.kind == "b" else part.shape)
+    if len(shapes) < 2:
+        return
+    try:
+        broadcast_shapes(*shapes)
+    except ShapeError:
+        listed = ", ".join(str(list(shape)) for shape in shapes)
+        raise IndexError(
+            "shape mismatch: indexing tensors could not be broadcast together with shapes " + listed
+        ) from None
 
 
 def _check_bounds(low: int, high: int, size: int, dim: int) -> None:
@@ -355,11 +374,27 @@ def getitem(input: Any, key: Any) -> Any:  # noqa: A002
     normalized, basic = normalize_key(key, input._backend.xp)
     check_key(normalized, input._array.shape)
     if not basic:
+        normalized = expand_ellipsis(normalized, input._array.ndim)
         selects, rest = split_integer_selects(normalized)
         if selects is not None:  # PyTorch applies the integers first, as selects
             input = apply(BasicIndex, (input,), selects, True)  # noqa: A001
             normalized = rest
     return apply(BasicIndex if basic else Index, (input,), normalized, basic)
+
+
+def expand_ellipsis(key: tuple, ndim: int) -> tuple:
+    """An advanced key with its `...` written out as the slices it stands for. PyTorch places
+    the advanced dimensions by the indices' adjacency once `...` is expanded (an empty `...`
+    between two masks leaves them adjacent); NumPy counts any `...` as a separation."""
+    at = next((i for i, part in enumerate(key) if part is Ellipsis), None)
+    if at is None:
+        return key
+    consumed = 0
+    for part in key:
+        if part is None or part is Ellipsis or type(part) is bool:
+            continue
+        consumed += part.ndim if is_array(part) and part.dtype.kind == "b" else 1
+    return key[:at] + (slice(None),) * (ndim - consumed) + key[at + 1 :]
 
 
 def split_integer_selects(key: tuple) -> tuple[tuple | None, tuple]:
@@ -377,7 +412,7 @@ def split_integer_selects(key: tuple) -> tuple[tuple | None, tuple]:
             selects.append(slice(None))
         elif part is not None and type(part) is not bool:  # an index array consumes dims
             selects.extend([slice(None)] * (part.ndim if part.dtype.kind == "b" else 1))
-    if Ellipsis not in selects:
+    if not any(part is Ellipsis for part in selects):
         selects.append(Ellipsis)
     return tuple(selects), tuple(part for part in key if type(part) is not int)
 
@@ -463,6 +498,7 @@ def index_put(input: Any, indices: Any, values: Any, accumulate: bool = False) -
     check_key(normalized, input._array.shape)
     values = as_tensor_operand(values, input.dtype, input)
     if not basic:
+        normalized = expand_ellipsis(normalized, input._array.ndim)
         selects, rest = split_integer_selects(normalized)
         if selects is not None:  # write into the selected part, then that part back
             part = apply(BasicIndex, (input,), selects, True)
