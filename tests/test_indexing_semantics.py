@@ -805,14 +805,15 @@ def test_mixed_keys_under_vmap_follow_torch():
 
 
 def _random_key(rng: np.random.Generator, shape: tuple, lib) -> tuple:
-    """A key of ints (either sign), slices, None, lists, index tensors and bool masks, with
-    an Ellipsis one time in five, for an array of `shape`."""
+    """A key of ints (either sign), slices, None, lists, tuples, ranges, index tensors and bool
+    masks, with an Ellipsis one time in five, for an array of `shape`."""
     key, dim = [], 0
     for _ in range(rng.integers(1, 5)):
         if dim >= len(shape):
             break
         size = int(shape[dim])
-        kind = rng.choice(["int", "negative", "slice", "list", "tensor", "mask", "none"])
+        kinds = ["int", "negative", "slice", "list", "tuple", "range", "tensor", "mask", "none"]
+        kind = rng.choice(kinds)
         if kind == "none":
             key.append(None)
             continue
@@ -825,6 +826,11 @@ def _random_key(rng: np.random.Generator, shape: tuple, lib) -> tuple:
             key.append(slice([None, 0, 1][rng.integers(3)], [None, size, 2][rng.integers(3)]))
         elif kind == "list":
             key.append([int(i) for i in rng.integers(size, size=2)])
+        elif kind == "tuple":  # a tuple inside the key is a list of indices, as in PyTorch
+            key.append(tuple(int(i) for i in rng.integers(size, size=2)))
+        elif kind == "range":
+            start = int(rng.integers(size - 1))
+            key.append(range(start, start + 2))
         elif kind == "tensor":
             key.append(lib.tensor(rng.integers(size, size=2).tolist()))
         else:
@@ -836,6 +842,7 @@ def _random_key(rng: np.random.Generator, shape: tuple, lib) -> tuple:
 
 def test_random_mixed_keys_get_set_and_differentiate_as_torch():
     """300 random keys mixing every kind of index: value, gradient and assignment match."""
+    assert chainrule.arange(6.0)[range(2, 4)].tolist() == [2.0, 3.0]  # a bare range, as torch
     shape = (4, 3, 5, 2)
     array = np.arange(np.prod(shape), dtype=np.float64).reshape(shape)
     checked = 0

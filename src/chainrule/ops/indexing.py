@@ -55,11 +55,12 @@ def _sequence_as_tuple(key: list) -> bool:
 
 
 def _index_array(part: Any, xp: Any) -> Any:
-    """An index given as a Tensor, array or list, as an array of int32/int64 or bool."""
+    """An index given as a Tensor, array, list, tuple or range (inside the key, PyTorch reads
+    a tuple or range as a list), as an array of int32/int64 or bool."""
     if isinstance(part, Tensor):
         array = part._array
-    elif isinstance(part, list):
-        array = xp.asarray(part)
+    elif isinstance(part, (list, tuple, range)):
+        array = xp.asarray(list(part))
         if array.size == 0:
             array = array.astype(dtypes.int64.numpy)
     else:
@@ -88,6 +89,8 @@ def normalize_key(key: Any, xp: Any) -> tuple[Any, bool]:
             stacklevel=3,
         )
         key = tuple(key)
+    if isinstance(key, range):
+        key = list(key)
     if not isinstance(key, tuple):
         key = (key,)
     parts = []
@@ -101,7 +104,7 @@ def normalize_key(key: Any, xp: Any) -> tuple[Any, bool]:
             pass
         elif isinstance(part, slice):
             part = _plain_slice(part)
-        elif isinstance(part, (Tensor, list)) or is_array(part):
+        elif isinstance(part, (Tensor, list, tuple, range)) or is_array(part):
             array = _index_array(part, xp)
             if array.ndim == 0 and array.dtype.kind == "i":
                 part = int(array)
