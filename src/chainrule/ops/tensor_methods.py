@@ -547,17 +547,12 @@ _ELEMENTWISE_INPLACE = (
 ).split()
 
 
-# What Python puts in every class body, not methods. `__hash__` is among them: a class body that
-# defines `__eq__` gets `__hash__ = None`, and Tensor keeps its own identity hash.
-_CLASS_MACHINERY = frozenset(
-    ("__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__hash__")
-)
-
-
 def attach_methods() -> None:
-    """Copy the table onto Tensor, then add the `name_` in-place forms."""
+    """Copy the table's methods and properties onto Tensor, then add the `name_` in-place
+    forms. What Python itself puts in a class body (`__module__`, `__doc__`, and `__hash__ =
+    None` because the table defines `__eq__`) is neither, so Tensor keeps its own."""
     for name, value in vars(TensorMethods).items():
-        if name not in _CLASS_MACHINERY:
+        if callable(value) or isinstance(value, property):
             setattr(Tensor, name, value)
     for name in _ELEMENTWISE_INPLACE:
         setattr(Tensor, name + "_", _inplace_method(name + "_", getattr(Tensor, name)))
