@@ -564,3 +564,71 @@ def test_new_names_are_public():
         if hasattr(torch.Tensor, name) and not hasattr(chainrule.Tensor, name)
     ]
     assert methods == ["hardshrink"]  # nn.functional's; Tensor (ops layer) cannot reach it
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8", "uint8"])
+def test_shifts_match_torch(dtype):
+    values, counts = [8, -8, 5, 1, 0], [1, 2, 3, 0, 4]
+    t_x, t_s = (torch.tensor(v).to(getattr(torch, dtype)) for v in (values, counts))
+    c_x, c_s = (chainrule.tensor(v).to(getattr(chainrule, dtype)) for v in (values, counts))
+    pairs = [
+        (t_x << t_s, c_x << c_s),
+        (t_x >> t_s, c_x >> c_s),
+        (t_x << 2, c_x << 2),
+        (1 << t_s, 1 << c_s),
+        (torch.bitwise_right_shift(t_x, 1), chainrule.bitwise_right_shift(c_x, 1)),
+        (t_x.bitwise_left_shift(t_s), c_x.bitwise_left_shift(c_s)),
+    ]
+    for theirs, mine in pairs:
+        assert mine.tolist() == theirs.tolist() and mine.dtype.name == str(theirs.dtype)[6:]
+    c_x <<= 1
+    assert c_x.tolist() == (t_x << 1).tolist()
+    with pytest.raises(TypeError):  # floats: torch raises NotImplementedError, both refuse
+        chainrule.tensor([1.0]) << 1
+
+
+def test_finfo_and_iinfo_match_torch():
+    for name in ("float16", "float32", "float64"):
+        theirs, mine = torch.finfo(getattr(torch, name)), chainrule.finfo(getattr(chainrule, name))
+        for field in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution"):
+            assert getattr(mine, field) == getattr(theirs, field), (name, field)
+        assert mine.dtype == theirs.dtype and repr(mine) == repr(theirs)
+    assert chainrule.finfo().dtype == torch.finfo().dtype == "float32"
+    for name in ("uint8", "int8", "int16", "int32", "int64"):
+        theirs, mine = torch.iinfo(getattr(torch, name)), chainrule.iinfo(getattr(chainrule, name))
+        assert (mine.bits, mine.min, mine.max, mine.dtype) == (
+            theirs.bits,
+            theirs.min,
+            theirs.max,
+            theirs.dtype,
+        )
+        assert repr(mine) == repr(theirs)
+    with pytest.raises(TypeError):
+        chainrule.iinfo(chainrule.float32)
+    with pytest.raises(TypeError):
+        chainrule.finfo(chainrule.int32)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "FloatTensor",
+        "DoubleTensor",
+        "HalfTensor",
+        "ByteTensor",
+        "CharTensor",
+        "ShortTensor",
+        "IntTensor",
+        "LongTensor",
+        "BoolTensor",
+    ],
+)
+def test_legacy_typed_constructors_match_torch(name):
+    theirs, mine = getattr(torch, name)([1, 0, 2]), getattr(chainrule, name)([1, 0, 2])
+    assert mine.tolist() == theirs.tolist() and mine.dtype.name == str(theirs.dtype)[6:]
+    assert tuple(getattr(chainrule, name)(2, 3).shape) == (2, 3)
+    assert tuple(getattr(chainrule, name)().shape) == (0,)
+    assert isinstance(mine, getattr(chainrule, name)) and isinstance(mine, chainrule.Tensor)
+    assert mine.type() == f"chainrule.{name}"
+    other = "LongTensor" if name != "LongTensor" else "FloatTensor"
+    assert not isinstance(mine, getattr(chainrule, other))

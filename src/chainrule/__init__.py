@@ -13,7 +13,20 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
 from chainrule import autograd
-from chainrule._tensor import Size, Tensor, is_tensor
+from chainrule._tensor import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+    Size,
+    Tensor,
+    is_tensor,
+)
 from chainrule.autograd import (
     enable_grad,
     inference_mode,
@@ -30,12 +43,14 @@ from chainrule.backend.dtypes import (
     can_cast,
     double,
     dtype,
+    finfo,
     float,  # noqa: A004
     float16,
     float32,
     float64,
     get_default_dtype,
     half,
+    iinfo,
     int,  # noqa: A004
     int8,
     int16,

@@ -554,6 +554,33 @@ def _tensors_to_lists(data: Any) -> Any:
     return data
 
 
+class _LegacyTensorType(type):
+    """The type of chainrule.FloatTensor and friends: calling one makes a Tensor of its dtype
+    (the legacy constructor, `LongTensor([1, 2])`, `FloatTensor(2, 3)`), and `isinstance`
+    asks for that dtype, as in PyTorch."""
+
+    def __call__(cls, *args: Any, device: Any = None) -> Tensor:
+        return Tensor(*args, dtype=cls.dtype_name, device=device)
+
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return isinstance(instance, Tensor) and instance.dtype.name == cls.dtype_name
+
+
+def _legacy_tensor_type(name: str, dtype_name: str) -> type:
+    return _LegacyTensorType(name, (), {"dtype_name": dtype_name, "__module__": "chainrule"})
+
+
+FloatTensor = _legacy_tensor_type("FloatTensor", "float32")
+DoubleTensor = _legacy_tensor_type("DoubleTensor", "float64")
+HalfTensor = _legacy_tensor_type("HalfTensor", "float16")
+ByteTensor = _legacy_tensor_type("ByteTensor", "uint8")
+CharTensor = _legacy_tensor_type("CharTensor", "int8")
+ShortTensor = _legacy_tensor_type("ShortTensor", "int16")
+IntTensor = _legacy_tensor_type("IntTensor", "int32")
+LongTensor = _legacy_tensor_type("LongTensor", "int64")
+BoolTensor = _legacy_tensor_type("BoolTensor", "bool")
+
+
 def is_tensor(obj: Any) -> bool:
     """Whether `obj` is a chainrule Tensor (Parameters included), as torch.is_tensor."""
     return isinstance(obj, Tensor)

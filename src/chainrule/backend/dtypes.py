@@ -8,6 +8,7 @@ scalars or 0-dim tensors only raise the *category* (bool < integer < floating) o
 from __future__ import annotations
 
 import builtins
+from typing import Any
 
 import numpy as np
 
@@ -151,3 +152,52 @@ def category_of_scalar(value) -> int:
     if isinstance(value, builtins.int):
         return INTEGER
     return FLOATING
+
+
+class finfo:  # noqa: N801 - PyTorch's name (in this module `int` and `float` are dtypes)
+    """The limits of a floating dtype (torch.finfo): bits, eps, max, min, tiny (the smallest
+    normal number, also `smallest_normal`), resolution and the dtype's name; the default dtype
+    without an argument."""
+
+    __slots__ = ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype")
+
+    def __init__(self, type: Any = None) -> None:  # noqa: A002 - PyTorch's argument name
+        kind = get_default_dtype() if type is None else as_dtype(type)
+        if not kind.is_floating_point:
+            raise TypeError(
+                "finfo() requires a floating point input type. Use iinfo to handle 'iinfo'"
+            )
+        info = np.finfo(kind.numpy)
+        self.bits = builtins.int(info.bits)
+        self.eps = builtins.float(info.eps)
+        self.max = builtins.float(info.max)
+        self.min = builtins.float(info.min)
+        self.tiny = self.smallest_normal = builtins.float(info.smallest_normal)
+        self.resolution = 10.0 ** -builtins.int(info.precision)  # exact, as torch's (not rounded)
+        self.dtype = kind.name
+
+    def __repr__(self) -> str:
+        return (
+            f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+            f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g}, "
+            f"dtype={self.dtype})"
+        )
+
+
+class iinfo:  # noqa: N801 - PyTorch's name
+    """The limits of an integer dtype (torch.iinfo): bits, max, min and the dtype's name."""
+
+    __slots__ = ("bits", "max", "min", "dtype")
+
+    def __init__(self, type: Any) -> None:  # noqa: A002 - PyTorch's argument name
+        kind = as_dtype(type)
+        if kind.is_floating_point:
+            raise TypeError("iinfo() requires an integer input type. Use finfo to handle 'finfo'")
+        info = np.iinfo(kind.numpy)
+        self.bits = builtins.int(info.bits)
+        self.max = builtins.int(info.max)
+        self.min = builtins.int(info.min)
+        self.dtype = kind.name
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

@@ -2490,6 +2490,12 @@ LogicalXor, logical_xor = _comparison("logical_xor", "logical_xor")
 BitwiseAnd, bitwise_and = _comparison("bitwise_and", "bitwise_and", integral_only=True)
 BitwiseOr, bitwise_or = _comparison("bitwise_or", "bitwise_or", integral_only=True)
 BitwiseXor, bitwise_xor = _comparison("bitwise_xor", "bitwise_xor", integral_only=True)
+BitwiseLeftShift, bitwise_left_shift = _comparison(
+    "bitwise_left_shift", "left_shift", integral_only=True
+)
+BitwiseRightShift, bitwise_right_shift = _comparison(
+    "bitwise_right_shift", "right_shift", integral_only=True
+)
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
@@ -2674,6 +2680,8 @@ __all__ = [
     "atan2",
     "atanh",
     "bitwise_and",
+    "bitwise_left_shift",
+    "bitwise_right_shift",
     "bitwise_not",
     "bitwise_or",
     "bitwise_xor",

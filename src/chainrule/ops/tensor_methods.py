@@ -232,6 +232,21 @@ class TensorMethods:
     __xor__ = elementwise.bitwise_xor
     __rxor__ = elementwise.bitwise_xor
     __invert__ = elementwise.bitwise_not
+    __lshift__ = elementwise.bitwise_left_shift
+    __rshift__ = elementwise.bitwise_right_shift
+
+    def __rlshift__(self, other: Any) -> Tensor:
+        return elementwise.bitwise_left_shift(other, self)
+
+    def __rrshift__(self, other: Any) -> Tensor:
+        return elementwise.bitwise_right_shift(other, self)
+
+    def __ilshift__(self, other: Any) -> Tensor:
+        return self._inplace("__ilshift__", elementwise.bitwise_left_shift, other)
+
+    def __irshift__(self, other: Any) -> Tensor:
+        return self._inplace("__irshift__", elementwise.bitwise_right_shift, other)
+
     __getitem__ = indexing.getitem
 
     add = elementwise.add
@@ -436,6 +451,8 @@ class TensorMethods:
     bitwise_and = elementwise.bitwise_and
     bitwise_or = elementwise.bitwise_or
     bitwise_xor = elementwise.bitwise_xor
+    bitwise_left_shift = elementwise.bitwise_left_shift
+    bitwise_right_shift = elementwise.bitwise_right_shift
     bitwise_not = elementwise.bitwise_not
     greater_equal = elementwise.ge
     less_equal = elementwise.le
