@@ -461,6 +461,17 @@ INDEX_SELECT = [
 ]
 
 
-SPECS: list[OpSpec] = [*BASIC, *ADVANCED, *WRITES, *GATHER, *INDEX_SELECT]
+# Tensor.unfold: windows along a dimension (overlapping, disjoint, with gaps), as torch's.
+UNFOLD = [
+    OpSpec(
+        f"unfold_{dimension}_{size}_{step}",
+        lambda x, d=dimension, n=size, k=step: x.unfold(d, n, k),
+        lambda x, d=dimension, n=size, k=step: x.unfold(d, n, k),
+        shapes=[((3, 7),)],
+    )
+    for dimension, size, step in ((1, 3, 1), (1, 2, 2), (-1, 2, 3), (0, 3, 1))
+]
+
+SPECS: list[OpSpec] = [*BASIC, *ADVANCED, *WRITES, *GATHER, *INDEX_SELECT, *UNFOLD]
 
 assert len({spec.name for spec in SPECS}) == len(SPECS), "spec names must be unique"

@@ -1368,6 +1368,31 @@ __all__ = [
 ]
 
 
+def unfold(input: Any, dimension: int, size: int, step: int) -> Any:  # noqa: A002
+    """Tensor.unfold: every window of `size` along `dimension`, `step` apart, as a new last
+    dimension. Made of index_select and a reshape, so its derivative adds each window's
+    gradient back in place (overlapping windows add up). PyTorch returns a view; this is a
+    copy, so writing into the result does not write into the input."""
+    ndim = input._array.ndim
+    dim = normalize_dim("unfold", dimension, ndim)
+    length = input._array.shape[dim] if ndim else 1
+    if size > length:
+        raise ShapeError(
+            f"unfold: maximum size for tensor at dimension {dim} is {length} but size is {size}"
+        )
+    if step <= 0:
+        raise ShapeError(f"unfold: step is {step} but must be > 0")
+    if ndim == 0:
+        return reshape(input, (1,))
+    count = (length - size) // step + 1
+    starts = arange(count, dtype=dtypes.int64) * step
+    positions = reshape(reshape(starts, (count, 1)) + arange(size, dtype=dtypes.int64), (-1,))
+    windows = index_select(input, dim, positions)
+    shape = input._array.shape
+    windows = reshape(windows, (*shape[:dim], count, size, *shape[dim + 1 :]))
+    return movedim(windows, dim + 1, -1)
+
+
 def repeat_interleave(
     input: Any,  # noqa: A002
     repeats: Any = None,

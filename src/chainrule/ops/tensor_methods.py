@@ -425,6 +425,7 @@ class TensorMethods:
     vsplit = indexing.vsplit
     dsplit = indexing.dsplit
     repeat_interleave = indexing.repeat_interleave
+    unfold = indexing.unfold
     diff = indexing.diff
     diagflat = linalg.diagflat
 
