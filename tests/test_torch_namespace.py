@@ -632,3 +632,33 @@ def test_legacy_typed_constructors_match_torch(name):
     assert mine.type() == f"chainrule.{name}"
     other = "LongTensor" if name != "LongTensor" else "FloatTensor"
     assert not isinstance(mine, getattr(chainrule, other))
+
+
+def test_testing_assert_close_passes_and_fails_where_torchs_does():
+    from chainrule.testing import assert_close
+
+    cases = [
+        ([1.0, 2.0, 3.0], [1.0, 2.0 + 1e-6, 3.0], "float32", {}),
+        ([1.0, 2.0, 3.0], [1.0, 2.0 + 1e-4, 3.0], "float32", {}),
+        ([1.0, 2.0], [1.0, 2.0 + 1e-9], "float64", {}),
+        ([1.0, 2.0], [1.0, 2.0 + 1e-6], "float64", {}),
+        ([1, 2], [1, 3], "int64", {}),
+        ([1.0, 2.0], [1.0, 2.1], "float32", {"rtol": 0.1, "atol": 0.0}),
+        ([float("nan")], [float("nan")], "float32", {}),
+        ([float("nan")], [float("nan")], "float32", {"equal_nan": True}),
+        ([1.0, 2.0], [1.0, 2.0, 3.0], "float32", {}),
+    ]
+    for mine, theirs, dtype, options in cases:
+        outcomes = []
+        for lib, check in ((torch, torch.testing.assert_close), (chainrule, assert_close)):
+            try:
+                kind = getattr(lib, dtype)
+                check(lib.tensor(mine, dtype=kind), lib.tensor(theirs, dtype=kind), **options)
+                outcomes.append("close")
+            except AssertionError as error:
+                outcomes.append(str(error).splitlines()[0].replace("chainrule", "torch"))
+        assert outcomes[0] == outcomes[1], (mine, theirs, dtype, options)
+    with pytest.raises(AssertionError, match="attribute 'dtype'"):
+        assert_close(chainrule.tensor([1.0]), chainrule.tensor([1.0], dtype=chainrule.float64))
+    assert_close({"w": [chainrule.tensor(1.0)]}, {"w": [chainrule.tensor(1.0)]})
+    assert_close(1.0, 1.0 + 1e-9)
