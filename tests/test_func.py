@@ -432,3 +432,34 @@ def test_a_constant_sharing_the_points_memory_is_a_constant(name, f):
     theirs = tf.hessian(lambda z: f(torch, z, c_t))(x_t)
     np.testing.assert_allclose(mine.numpy(), theirs.numpy(), err_msg=name)
     np.testing.assert_allclose(cf.jacrev(cf.grad(lambda z: f(chainrule, z, c)))(x).numpy(), theirs)
+
+
+def test_stack_module_state_and_an_ensemble_through_vmap_match_torch():
+    rng = np.random.default_rng(0)
+    weights = [(rng.standard_normal((2, 3)), rng.standard_normal(2)) for _ in range(4)]
+
+    def models(lib):
+        built = []
+        for w, b in weights:
+            layer = lib.nn.Linear(3, 2)
+            with lib.no_grad():
+                layer.weight.copy_(lib.tensor(w, dtype=lib.float32))
+                layer.bias.copy_(lib.tensor(b, dtype=lib.float32))
+            built.append(layer)
+        return built
+
+    x = rng.standard_normal((5, 3)).astype(np.float32)
+    outputs = []
+    for lib, func in ((torch, tf), (chainrule, cf)):
+        ensemble = models(lib)
+        params, buffers = func.stack_module_state(ensemble)
+        assert params["weight"].is_leaf and params["weight"].requires_grad
+        assert tuple(params["weight"].shape) == (4, 2, 3) and not buffers
+
+        def run(p, b, inputs, base=ensemble[0], func=func):
+            return func.functional_call(base, (p, b), (inputs,))
+
+        outputs.append(func.vmap(run, in_dims=(0, 0, None))(params, buffers, lib.tensor(x)))
+    np.testing.assert_allclose(outputs[1].detach().numpy(), outputs[0].detach().numpy(), rtol=1e-6)
+    with pytest.raises(GradError, match="at least one model"):
+        cf.stack_module_state([])

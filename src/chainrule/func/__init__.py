@@ -20,7 +20,7 @@ path is chainrule.autograd.functional.
 """
 
 from chainrule.func.pytree import tree_flatten, tree_map, tree_unflatten
-from chainrule.func.stateless import functional_call
+from chainrule.func.stateless import functional_call, stack_module_state
 from chainrule.func.transforms import (
     grad,
     grad_and_value,
@@ -42,6 +42,7 @@ __all__ = [
     "jacrev",
     "jvp",
     "linearize",
+    "stack_module_state",
     "tree_flatten",
     "tree_map",
     "tree_unflatten",

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule.autograd.grad_mode import no_grad
+from chainrule.errors import GradError
 from chainrule.func._inputs import as_tensor
+from chainrule.ops.shape import stack
 
-__all__ = ["functional_call"]
+__all__ = ["functional_call", "stack_module_state"]
 
 
 def _with_tied_names(module: Any, dicts: dict) -> dict:
@@ -82,3 +85,34 @@ def functional_call(
     finally:
         for table, attribute, original in reversed(saved):
             table[attribute] = original
+
+
+def stack_module_state(models: Any) -> tuple[dict, dict]:
+    """torch.func.stack_module_state: the parameters and buffers of `models` (same structure)
+    stacked along a new first dimension, for `vmap` over an ensemble with `functional_call`.
+    The stacked parameters are new leaves that require grad as the originals do (which must
+    agree); the buffers never require grad.
+
+    >>> import chainrule
+    >>> from chainrule import nn
+    >>> from chainrule.func import stack_module_state
+    >>> params, buffers = stack_module_state([nn.Linear(3, 2) for _ in range(4)])
+    >>> tuple(params["weight"].shape), params["weight"].is_leaf
+    ((4, 2, 3), True)
+    """
+    models = list(models)
+    if not models:
+        raise GradError("stack_module_state: Expected at least one model, got 0.")
+    params = {}
+    for name, first in models[0].named_parameters():
+        tensors = [dict(model.named_parameters())[name] for model in models]
+        if any(t.requires_grad != first.requires_grad for t in tensors):
+            raise GradError(f"Expected {name} from each model to have the same .requires_grad")
+        with no_grad():
+            stacked = stack([t.detach() for t in tensors])
+        params[name] = stacked.requires_grad_(first.requires_grad)
+    buffers = {}
+    for name, _ in models[0].named_buffers():
+        with no_grad():
+            buffers[name] = stack([dict(model.named_buffers())[name].detach() for model in models])
+    return params, buffers
