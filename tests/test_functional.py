@@ -485,3 +485,44 @@ def test_jvp_rule_is_the_transpose_of_the_vjp(name):
         if g is not None and t is not None
     )
     assert np.isclose(left, right, rtol=1e-8, atol=1e-8), (left, right)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "int16"])
+def test_max_pooling_takes_integers_where_torch_does(dtype):
+    rng = np.random.default_rng(0)
+    for name, shape in (
+        ("max_pool1d", (1, 2, 6)),
+        ("max_pool2d", (1, 2, 5, 5)),
+        ("max_pool3d", (1, 1, 4, 4, 4)),
+    ):
+        values = rng.integers(0, 120, size=shape)
+        for return_indices in (False, True):
+            outcomes = []
+            for lib, functional in ((torch, TF), (chainrule, F)):
+                x = lib.tensor(values).to(getattr(lib, dtype))
+                try:
+                    result = getattr(functional, name)(
+                        x, 2, padding=1, return_indices=return_indices
+                    )
+                except (RuntimeError, TypeError):  # torch refuses max_pool1d without indices
+                    outcomes.append("refused")
+                    continue
+                out = result[0] if return_indices else result
+                outcomes.append((str(out.dtype).split(".")[-1], out.numpy().tolist()))
+            assert outcomes[0] == outcomes[1], (name, return_indices)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "nearest-exact"])
+def test_interpolate_resizes_uint8_images_by_nearest_as_torch(mode):
+    rng = np.random.default_rng(1)
+    for shape, options in (
+        ((2, 3, 7, 9), {"scale_factor": 2}),
+        ((2, 3, 7, 9), {"size": (13, 17)}),
+        ((2, 3, 7), {"scale_factor": 1.7}),
+        ((1, 2, 3, 4, 5), {"size": (2, 7, 3)}),
+    ):
+        image = rng.integers(0, 256, size=shape).astype(np.uint8)
+        expected = TF.interpolate(torch.tensor(image), mode=mode, **options)
+        actual = F.interpolate(chainrule.tensor(image), mode=mode, **options)
+        assert actual.dtype.name == "uint8"
+        np.testing.assert_array_equal(actual.numpy(), expected.numpy())

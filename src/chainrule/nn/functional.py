@@ -167,9 +167,10 @@ def _ntuple(name: str, argument: str, value: Any, dims: int) -> tuple[int, ...]:
     return values
 
 
-def _spatial_input(name: str, input: Any, dims: int) -> tuple[Any, bool]:
-    """A floating (N, C, *spatial) input, the batch dimension added to an unbatched
-    (C, *spatial) one; and whether it was added (the result drops it again)."""
+def _spatial_input(name: str, input: Any, dims: int, integers: bool = False) -> tuple[Any, bool]:
+    """A floating (N, C, *spatial) input (or an integer one, where `integers`: max pooling, as
+    PyTorch), the batch dimension added to an unbatched (C, *spatial) one; and whether it was
+    added (the result drops it again)."""
     if input.ndim == dims + 2:
         x, unbatched = input, False
     elif input.ndim == dims + 1:
@@ -179,7 +180,9 @@ def _spatial_input(name: str, input: Any, dims: int) -> tuple[Any, bool]:
             f"{name}: expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input, but got "
             f"input of shape {tuple(input.shape)}"
         )
-    _check_floating(name, input=x)
+    kind = x._array.dtype.kind
+    if not (integers and kind in "iu"):
+        _check_floating(name, input=x)
     return x, unbatched
 
 
@@ -494,7 +497,9 @@ def _max_pool(
     dims: int,
     name: str,
 ) -> Any:
-    x, unbatched = _spatial_input(name, input, dims)
+    # Integer input as PyTorch takes it: everywhere but max_pool1d without indices.
+    integers = dims > 1 or return_indices
+    x, unbatched = _spatial_input(name, input, dims, integers)
     shape = tuple(x.shape[2:])
     geometry = _pool_geometry(name, dims, shape, kernel_size, stride, padding, dilation, ceil_mode)
     out, indices = _pool_ops.max_pool(x, *geometry)
@@ -668,6 +673,9 @@ def interpolate(
             "interpolate: expected input with at least 3 dimensions (N, C, ...), got shape "
             f"{tuple(input.shape)}"
         )
+    bytes_in = input._array.dtype.kind == "u" and mode in ("nearest", "nearest-exact")
+    if bytes_in:  # uint8 images, as PyTorch resizes them: nearest copies values, exact in float
+        input = input.float()  # noqa: A001
     _check_floating("interpolate", input=input)
     if mode not in ("nearest", "nearest-exact", "area", *_LINEAR_MODES):
         raise NotImplementedError(f"interpolate: mode {mode!r} is not supported")
@@ -709,7 +717,8 @@ def interpolate(
         )
     if mode == "area":
         return _adaptive_avg_pool(input, out_size, n, "interpolate")
-    return _interpolation_ops.resample(input, out_size, scales, mode, bool(align_corners))
+    result = _interpolation_ops.resample(input, out_size, scales, mode, bool(align_corners))
+    return result.byte() if bytes_in else result
 
 
 # ---- distances -----------------------------------------------------------------------------

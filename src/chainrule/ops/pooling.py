@@ -118,7 +118,8 @@ class MaxPool(Op):
     ) -> tuple:
         xp = ctx.xp
         n = len(kernel)
-        padded = pad_spatial(xp, x, padding, -xp.inf)
+        lowest = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min  # never a max
+        padded = pad_spatial(xp, x, padding, lowest)
         spatial = x.shape[2:]
         out, flat = _window_max(xp, padded, kernel, stride, dilation, out_size, padding, spatial)
         plane = math.prod(spatial)
