@@ -526,3 +526,38 @@ def test_interpolate_resizes_uint8_images_by_nearest_as_torch(mode):
         actual = F.interpolate(chainrule.tensor(image), mode=mode, **options)
         assert actual.dtype.name == "uint8"
         np.testing.assert_array_equal(actual.numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize(
+    "dims, shape", [(1, (2, 3, 8)), (2, (2, 3, 6, 6)), (2, (3, 4, 4)), (3, (1, 2, 4, 4, 4))]
+)
+def test_max_unpool_undoes_max_pool_as_torch(dims, shape):
+    rng = np.random.default_rng(0)
+    values = rng.standard_normal(shape)
+    for options in ({}, {"stride": 1}, {"padding": 1}):
+        results = []
+        for lib, functional in ((torch, TF), (chainrule, F)):
+            pooled, indices = getattr(functional, f"max_pool{dims}d")(
+                lib.tensor(values), 2, return_indices=True, **options
+            )
+            pooled.requires_grad_(True)
+            out = getattr(functional, f"max_unpool{dims}d")(pooled, indices, 2, **options)
+            cotangent = np.random.default_rng(1).standard_normal(tuple(out.shape))
+            (out * lib.tensor(cotangent)).sum().backward()
+            results.append((out.detach().numpy(), pooled.grad.numpy()))
+        np.testing.assert_allclose(results[1][0], results[0][0])
+        np.testing.assert_allclose(results[1][1], results[0][1])
+
+
+def test_max_unpool_output_size_and_module_as_torch():
+    x = np.random.default_rng(2).standard_normal((1, 2, 4, 4))
+    p_t, i_t = TF.max_pool2d(torch.tensor(x), 2, return_indices=True)
+    p_c, i_c = F.max_pool2d(chainrule.tensor(x), 2, return_indices=True)
+    np.testing.assert_allclose(
+        F.max_unpool2d(p_c, i_c, 2, output_size=(5, 5)).numpy(),
+        TF.max_unpool2d(p_t, i_t, 2, output_size=(5, 5)).numpy(),
+    )
+    with pytest.raises(ValueError, match="must be between 2 and 6"):
+        F.max_unpool2d(p_c, i_c, 2, output_size=(9, 9))
+    module = chainrule.nn.MaxUnpool2d(2)
+    np.testing.assert_allclose(module(p_c, i_c).numpy(), torch.nn.MaxUnpool2d(2)(p_t, i_t).numpy())

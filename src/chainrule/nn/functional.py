@@ -59,7 +59,7 @@ from chainrule.ops.elementwise import clamp as _clamp
 from chainrule.ops.elementwise import exp as _exp
 from chainrule.ops.elementwise import log, sigmoid, sqrt, tanh, where
 from chainrule.ops.embedding import embedding, one_hot
-from chainrule.ops.indexing import masked_fill, pad
+from chainrule.ops.indexing import masked_fill, pad, scatter
 from chainrule.ops.interpolation import LINEAR_MODES as _LINEAR_MODES
 from chainrule.ops.linalg import matmul
 from chainrule.ops.linear import linear
@@ -87,7 +87,8 @@ __all__ = [
     "feature_alpha_dropout", "gelu", "glu", "group_norm", "hardshrink", "hardsigmoid", "hardswish",
     "hardtanh", "huber_loss", "instance_norm", "interpolate", "kl_div", "l1_loss", "layer_norm",
     "leaky_relu", "linear", "log_softmax", "logsigmoid", "max_pool1d", "max_pool2d", "max_pool3d",
-    "mish", "mse_loss", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance", "prelu",
+    "max_unpool1d", "max_unpool2d", "max_unpool3d", "mish", "mse_loss", "nll_loss", "normalize",
+    "one_hot", "pad", "pairwise_distance", "prelu",
     "relu", "relu6", "rms_norm", "rrelu", "scaled_dot_product_attention", "selu", "sigmoid", "silu",
     "smooth_l1_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
     "tanhshrink", "threshold",
@@ -547,6 +548,66 @@ def max_pool3d(
     """Max over sliding windows of (N, C, D, H, W) input."""
     window = (kernel_size, stride, padding, dilation, ceil_mode)
     return _max_pool(input, *window, return_indices, 3, "max_pool3d")
+
+
+def _max_unpool(
+    input: Any,  # noqa: A002
+    indices: Any,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    output_size: Any,
+    dims: int,
+    name: str,
+) -> Any:
+    """The inverse of max pooling: zeros with each value written back at its flat index into
+    its (n, c) plane. Derivative: the gradient read at those indices (scatter's)."""
+    kernel = _ntuple(name, "kernel_size", kernel_size, dims)
+    steps = kernel if stride is None else _ntuple(name, "stride", stride, dims)
+    pads = _ntuple(name, "padding", padding, dims)
+    x, unbatched = _spatial_input(name, input, dims)
+    spatial = tuple(x.shape[2:])
+    default = tuple((i - 1) * s - 2 * p + k for i, s, p, k in zip(spatial, steps, pads, kernel))
+    size = default
+    if output_size is not None:
+        size = tuple(int(v) for v in tuple(output_size)[-dims:])
+        for d, (wanted, usual, step) in enumerate(zip(size, default, steps)):
+            if not usual - step <= wanted <= usual + step:
+                raise ValueError(
+                    f'invalid output_size "{tuple(output_size)}" (dim {d} must be between '
+                    f"{usual - step} and {usual + step})"
+                )
+    batch, channels = x.shape[:2]
+    places = reshape(indices if not unbatched else unsqueeze(indices, 0), (batch, channels, -1))
+    planes = x.new_zeros(batch, channels, math.prod(size))
+    out = reshape(
+        scatter(planes, 2, places, reshape(x, (batch, channels, -1))), (batch, channels, *size)
+    )
+    return out[0] if unbatched else out
+
+
+def max_unpool1d(
+    input: Any, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+    output_size: Any = None,
+) -> Any:  # fmt: skip
+    """Max pooling undone on (N, C, L): each value back at its index, zeros elsewhere."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1, "max_unpool1d")
+
+
+def max_unpool2d(
+    input: Any, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+    output_size: Any = None,
+) -> Any:  # fmt: skip
+    """Max pooling undone on (N, C, H, W): each value back at its index, zeros elsewhere."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2, "max_unpool2d")
+
+
+def max_unpool3d(
+    input: Any, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+    output_size: Any = None,
+) -> Any:  # fmt: skip
+    """Max pooling undone on (N, C, D, H, W): each value back at its index, zeros elsewhere."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3, "max_unpool3d")
 
 
 def _adaptive_max_pool(

@@ -208,3 +208,35 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     """Max pooling to a fixed output size."""
 
     _n = 2
+
+
+class _MaxUnpoolNd(Module):
+    """Max pooling undone: `forward(input, indices, output_size=None)` puts each value back at
+    the index its max pooling gave, zeros elsewhere (F.max_unpool1d/2d/3d)."""
+
+    dims = 2
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+
+    def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:  # noqa: A002
+        unpool = (F.max_unpool1d, F.max_unpool2d, F.max_unpool3d)[self.dims - 1]
+        return unpool(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpoolNd):
+    dims = 1
+
+
+class MaxUnpool2d(_MaxUnpoolNd):
+    dims = 2
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    dims = 3
