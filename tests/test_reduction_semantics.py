@@ -462,3 +462,36 @@ def test_jvp_is_the_transpose_of_the_vjp(call):
     np.testing.assert_allclose(
         np.sum(forward.numpy() * cotangent), np.sum(tangent * backward.numpy()), rtol=1e-10
     )
+
+
+NUMPY_NAMED = [
+    "sum", "mean", "prod", "amax", "amin", "max", "min", "argmax", "argmin", "std", "var",
+    "logsumexp", "cumsum", "cumprod", "softmax", "log_softmax", "all", "any", "median", "norm",
+    "nansum", "nanmean", "count_nonzero", "sort", "argsort", "std_mean", "var_mean", "cummax",
+    "cummin", "logcumsumexp", "nanmedian",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", NUMPY_NAMED)
+def test_numpy_names_axis_and_keepdims_are_accepted_where_torch_accepts_them(name):
+    """PyTorch takes NumPy's `axis=` and `keepdims=` for `dim=` and `keepdim=`."""
+    values = np.random.default_rng(0).random((3, 4)).astype(np.float32)
+    for options in ({"axis": 1}, {"axis": 0, "keepdims": True}):
+        outcomes = []
+        for lib in (torch, chainrule):
+            try:
+                result = getattr(lib, name)(lib.tensor(values), **options)
+            except (TypeError, RuntimeError):
+                outcomes.append(None)
+                continue
+            parts = result if isinstance(result, tuple) else (result,)
+            outcomes.append([np.asarray(part.numpy(), dtype=float) for part in parts])
+        assert (outcomes[0] is None) == (outcomes[1] is None), (name, options)
+        for theirs, mine in zip(outcomes[0] or (), outcomes[1] or ()):
+            np.testing.assert_allclose(mine, theirs, rtol=1e-6, err_msg=f"{name} {options}")
+    if hasattr(torch.Tensor, name) and outcomes[0] is not None:  # the method too
+        method = getattr(chainrule.tensor(values), name)(axis=0)
+        expected = getattr(torch.tensor(values), name)(axis=0)
+        first = method[0] if isinstance(method, tuple) else method
+        reference = expected[0] if isinstance(expected, tuple) else expected
+        np.testing.assert_allclose(first.numpy(), reference.numpy(), rtol=1e-6)

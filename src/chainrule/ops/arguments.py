@@ -43,3 +43,15 @@ def require_dims(op_name: str, dim: int, ndim: int) -> int:
     if ndim == 0:
         raise IndexError(f"{op_name}: Dimension specified as {dim} but tensor has no dimensions")
     return normalize_dim(op_name, dim, ndim)
+
+
+def numpy_keywords(
+    op_name: str, dim: Any, keepdim: Any, axis: Any, keepdims: Any
+) -> tuple[Any, Any]:
+    """NumPy's spellings, which PyTorch accepts too: `axis=` for `dim=`, `keepdims=` for
+    `keepdim=` (the alias wins over a default). Called only when one of them was given."""
+    if axis is not None:
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    return dim, keepdim

@@ -1,3 +1,4 @@
+# ruff: noqa: A001, A002 - PyTorch's names (`input`, `sum`, `max`, `all`, ...) throughout
 """Reductions over dimensions: sums, means, extremes, statistics, scans, sorting, softmax.
 
 Conventions (PyTorch's): `dim` is an int, a tuple of ints, or None for all dimensions;
@@ -27,6 +28,7 @@ from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, ShapeError
+from chainrule.ops.arguments import numpy_keywords
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
     cast,
@@ -111,7 +113,7 @@ def _count(shape: tuple, axes: tuple) -> int:
     return count
 
 
-def _require_nonempty(op_name: str, input: Any, axes: tuple | None) -> None:  # noqa: A002
+def _require_nonempty(op_name: str, input: Any, axes: tuple | None) -> None:
     """PyTorch refuses extremes over empty dimensions (they have no identity element)."""
     shape = input.shape
     if axes is None:
@@ -129,13 +131,13 @@ def _require_nonempty(op_name: str, input: Any, axes: tuple | None) -> None:  # 
             )
 
 
-def _refuse_bool(op_name: str, input: Any) -> None:  # noqa: A002
+def _refuse_bool(op_name: str, input: Any) -> None:
     """Selections PyTorch does not implement for bool tensors."""
     if input._array.dtype.kind == "b":
         raise DTypeError(f"{op_name}: does not support bool input (shape {input.shape})")
 
 
-def _require_floating(op_name: str, input: Any, message: str) -> None:  # noqa: A002
+def _require_floating(op_name: str, input: Any, message: str) -> None:
     if input._array.dtype.kind != "f":
         raise DTypeError(f"{op_name}: {message} Got {input.dtype.name} (shape {input.shape})")
 
@@ -221,7 +223,7 @@ def _take(x: Any, index: Array, axis: int) -> Any:
     return apply(TakeAlongAxis, (x,), index, axis)
 
 
-def _selected(input: Any, index: Any, axis: int, keepdim: bool) -> tuple[Any, Any]:  # noqa: A002
+def _selected(input: Any, index: Any, axis: int, keepdim: bool) -> tuple[Any, Any]:
     """The values at `index` (an int64 Tensor of size 1 on `axis`) and the indices, with the
     axis dropped unless `keepdim`: what max/min/kthvalue/median along a dim return."""
     values = _take(input, index._array, axis)
@@ -254,8 +256,18 @@ class Sum(Op):
     batch = axes_batch
 
 
-def sum(input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:  # noqa: A001, A002
+def sum(
+    input: Any,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+    axis: Any = None,
+    keepdims: Any = None,
+) -> Any:
     """Sum of elements over `dim` (all when None). Integer and bool inputs sum to int64."""
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("sum", dim, keepdim, axis, keepdims)
     x = _accumulating(input, dtype)
     return apply(Sum, (x,), reduced_axes("sum", dim, x._array.ndim), keepdim)
 
@@ -283,8 +295,18 @@ class Mean(Op):
     batch = axes_batch
 
 
-def mean(input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:  # noqa: A002
+def mean(
+    input: Any,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+    axis: Any = None,
+    keepdims: Any = None,
+) -> Any:
     """Mean over `dim`; like PyTorch, integer inputs are an error unless `dtype` is given."""
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("mean", dim, keepdim, axis, keepdims)
     x = input if dtype is None else cast(input, dtypes.as_dtype(dtype))
     if x._array.dtype.kind != "f":
         raise DTypeError(
@@ -299,20 +321,40 @@ def _without_nan(x: Any) -> Any:
     return where(isnan(x), 0.0, x) if x._array.dtype.kind == "f" else x
 
 
-def nansum(input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:  # noqa: A002
+def nansum(
+    input: Any,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+    axis: Any = None,
+    keepdims: Any = None,
+) -> Any:
     """Sum over `dim` treating NaN as 0; the gradient at a NaN is 0, as PyTorch's.
 
     >>> chainrule.nansum(chainrule.tensor([1.0, float("nan"), 2.0]))
     tensor(3.)
     """
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("nansum", dim, keepdim, axis, keepdims)
     x = _accumulating(input, dtype)
     return sum(_without_nan(x), dim, keepdim)
 
 
-def nanmean(input: Any, dim: Any = None, keepdim: bool = False, *, dtype: Any = None) -> Any:  # noqa: A002
+def nanmean(
+    input: Any,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+    axis: Any = None,
+    keepdims: Any = None,
+) -> Any:
     """Mean over `dim` of the elements that are not NaN (NaN where all are): nansum / count.
     The gradient is g / count at the other elements and 0 at the NaNs, as PyTorch's; in a slice
     that is all NaN it is 0 too (PyTorch's is NaN there, from its 0 / 0)."""
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("nanmean", dim, keepdim, axis, keepdims)
     if input._array.dtype.kind != "f":
         raise DTypeError(
             f"nanmean(): expected input to have floating point or complex dtype but got "
@@ -394,7 +436,15 @@ def _exclusive_products(x: Any, axis: int) -> Any:
     return before * after
 
 
-def prod(input: Any, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None) -> Any:  # noqa: A002
+def prod(
+    input: Any,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+    axis: Any = None,
+    keepdims: Any = None,
+) -> Any:
     """Product of all elements, or along one `dim`. Integer and bool inputs give int64.
 
     >>> x = chainrule.tensor([2.0, 0.0, 3.0], requires_grad=True)
@@ -402,6 +452,8 @@ def prod(input: Any, dim: int | None = None, keepdim: bool = False, *, dtype: An
     >>> x.grad
     tensor([0., 6., 0.])
     """
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("prod", dim, keepdim, axis, keepdims)
     if isinstance(dim, (tuple, list)):
         raise TypeError(f"prod(): argument 'dim' must be int, not {type(dim).__name__}")
     x = _accumulating(input, dtype)
@@ -413,7 +465,7 @@ def prod(input: Any, dim: int | None = None, keepdim: bool = False, *, dtype: An
     return apply(Prod, (x,), axis, keepdim)
 
 
-def _accumulating(input: Any, dtype: Any) -> Any:  # noqa: A002
+def _accumulating(input: Any, dtype: Any) -> Any:
     """The input of a sum, product or scan: cast to `dtype`, or integers and bools to int64."""
     if dtype is not None:
         return cast(input, dtypes.as_dtype(dtype))
@@ -468,21 +520,36 @@ def _tie_weights(x: Any, out: Any, axes: tuple, keepdim: bool, nan_aware: bool, 
     return mask / sum(mask, axes, keepdim=True)
 
 
-def amax(input: Any, dim: Any = (), keepdim: bool = False) -> Any:  # noqa: A002
+def amax(
+    input: Any, dim: Any = (), keepdim: bool = False, *, axis: Any = None, keepdims: Any = None
+) -> Any:
     """Maximum over `dim` (all when ()); ties share the gradient evenly."""
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("amax", dim, keepdim, axis, keepdims)
     axes = reduced_axes("amax", dim, input._array.ndim)
     _require_nonempty("amax", input, axes)
     return apply(Amax, (input,), axes, keepdim, False)
 
 
-def amin(input: Any, dim: Any = (), keepdim: bool = False) -> Any:  # noqa: A002
+def amin(
+    input: Any, dim: Any = (), keepdim: bool = False, *, axis: Any = None, keepdims: Any = None
+) -> Any:
     """Minimum over `dim` (all when ()); ties share the gradient evenly."""
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("amin", dim, keepdim, axis, keepdims)
     axes = reduced_axes("amin", dim, input._array.ndim)
     _require_nonempty("amin", input, axes)
     return apply(Amin, (input,), axes, keepdim, False)
 
 
-def aminmax(input: Any, *, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002
+def aminmax(
+    input: Any,
+    *,
+    dim: int | None = None,
+    keepdim: bool = False,
+    axis: Any = None,
+    keepdims: Any = None,
+) -> Any:
     """(min, max) over one `dim` (all when None), as `amin` and `amax`: ties share each
     gradient evenly.
 
@@ -490,6 +557,8 @@ def aminmax(input: Any, *, dim: int | None = None, keepdim: bool = False) -> Any
     >>> result.min, result.max
     (tensor([1., 2.]), tensor([5., 3.]))
     """
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("aminmax", dim, keepdim, axis, keepdims)
     if dim is not None and (not isinstance(dim, int) or isinstance(dim, bool)):
         raise TypeError(f"aminmax(): argument 'dim' must be int, not {type(dim).__name__}")
     axes = reduced_axes("aminmax", dim, input._array.ndim)
@@ -538,17 +607,35 @@ class Argmin(Argmax):
     pick = "argmin"
 
 
-def argmax(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002
+def argmax(
+    input: Any,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    axis: Any = None,
+    keepdims: Any = None,
+) -> Any:
     """Index of the first maximal value, in the flattened input when `dim` is None."""
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("argmax", dim, keepdim, axis, keepdims)
     return _arg_extreme("argmax", Argmax, input, dim, keepdim)
 
 
-def argmin(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002
+def argmin(
+    input: Any,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    axis: Any = None,
+    keepdims: Any = None,
+) -> Any:
     """Index of the first minimal value, in the flattened input when `dim` is None."""
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("argmin", dim, keepdim, axis, keepdims)
     return _arg_extreme("argmin", Argmin, input, dim, keepdim)
 
 
-def _arg_extreme(name: str, op: type, input: Any, dim: Any, keepdim: bool) -> Any:  # noqa: A002
+def _arg_extreme(name: str, op: type, input: Any, dim: Any, keepdim: bool) -> Any:
     _refuse_bool(name, input)
     if dim is None:
         _require_nonempty(name, input, None)
@@ -558,7 +645,15 @@ def _arg_extreme(name: str, op: type, input: Any, dim: Any, keepdim: bool) -> An
     return apply(op, (input,), axis, keepdim)
 
 
-def max(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001, A002
+def max(
+    input: Any,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    other: Any = None,
+    axis: Any = None,
+    keepdims: Any = None,
+) -> Any:
     """max(input): the largest element (ties share the gradient evenly);
     max(input, dim, keepdim=False): (values, indices) along dim, the gradient going to the
     first maximum only; max(input, other): the elementwise maximum.
@@ -572,20 +667,32 @@ def max(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None
     >>> x.grad
     tensor([0.0000, 0.5000, 0.5000])
     """
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("max", dim, keepdim, axis, keepdims)
     if other is not None or isinstance(dim, Tensor):
         return maximum(input, dim if other is None else other)
     return _extreme("max", Amax, Argmax, input, dim, keepdim)
 
 
-def min(input: Any, dim: Any = None, keepdim: bool = False, *, other: Any = None) -> Any:  # noqa: A001, A002
+def min(
+    input: Any,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    other: Any = None,
+    axis: Any = None,
+    keepdims: Any = None,
+) -> Any:
     """min(input), min(input, dim, keepdim=False) -> (values, indices), min(input, other):
     as `max`, for the smallest elements."""
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("min", dim, keepdim, axis, keepdims)
     if other is not None or isinstance(dim, Tensor):
         return minimum(input, dim if other is None else other)
     return _extreme("min", Amin, Argmin, input, dim, keepdim)
 
 
-def _extreme(name: str, reduce: type, pick: type, input: Any, dim: Any, keepdim: bool) -> Any:  # noqa: A002
+def _extreme(name: str, reduce: type, pick: type, input: Any, dim: Any, keepdim: bool) -> Any:
     ndim = input._array.ndim
     if dim is None:
         _require_nonempty(name, input, None)
@@ -675,7 +782,7 @@ class Std(Op):
 def _statistic(
     name: str,
     op: type,
-    input: Any,  # noqa: A002
+    input: Any,
     dim: Any,
     unbiased: Any,
     keepdim: bool,
@@ -695,43 +802,55 @@ def _statistic(
 
 
 def var(
-    input: Any,  # noqa: A002
+    input: Any,
     dim: Any = None,
     unbiased: bool | None = None,
     keepdim: bool = False,
     *,
     correction: float | None = None,
+    axis: Any = None,
+    keepdims: Any = None,
 ) -> Any:
     """Variance over `dim` with `correction` (default 1, Bessel's); `unbiased=False` means
     correction 0, as PyTorch's older signature."""
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("var", dim, keepdim, axis, keepdims)
     return _statistic("var", Var, input, dim, unbiased, keepdim, correction)
 
 
 def std(
-    input: Any,  # noqa: A002
+    input: Any,
     dim: Any = None,
     unbiased: bool | None = None,
     keepdim: bool = False,
     *,
     correction: float | None = None,
+    axis: Any = None,
+    keepdims: Any = None,
 ) -> Any:
     """Standard deviation over `dim`, as `var`; its gradient is 0 where it is 0 (PyTorch)."""
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("std", dim, keepdim, axis, keepdims)
     return _statistic("std", Std, input, dim, unbiased, keepdim, correction)
 
 
 def var_mean(
-    input: Any,  # noqa: A002
+    input: Any,
     dim: Any = None,
     unbiased: bool | None = None,
     keepdim: bool = False,
     *,
     correction: float | None = None,
+    axis: Any = None,
+    keepdims: Any = None,
 ) -> tuple[Any, Any]:
     """(var, mean) over `dim`, with var's arguments (correction 1 by default).
 
     >>> chainrule.var_mean(chainrule.tensor([1.0, 2.0, 3.0]))
     (tensor(1.), tensor(2.))
     """
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("var_mean", dim, keepdim, axis, keepdims)
     if isinstance(dim, bool):  # var_mean(x, True): the old positional `unbiased`
         dim, unbiased = None, dim
     spread = _statistic("var_mean", Var, input, dim, unbiased, keepdim, correction)
@@ -739,14 +858,18 @@ def var_mean(
 
 
 def std_mean(
-    input: Any,  # noqa: A002
+    input: Any,
     dim: Any = None,
     unbiased: bool | None = None,
     keepdim: bool = False,
     *,
     correction: float | None = None,
+    axis: Any = None,
+    keepdims: Any = None,
 ) -> tuple[Any, Any]:
     """(std, mean) over `dim`, with std's arguments (correction 1 by default)."""
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("std_mean", dim, keepdim, axis, keepdims)
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     spread = _statistic("std_mean", Std, input, dim, unbiased, keepdim, correction)
@@ -760,7 +883,7 @@ class VectorNorm(Op):
     other ord: g sign(x) |x|^(ord-1) / norm^(ord-1), 0 at x == 0 for ord < 1."""
 
     @staticmethod
-    def forward(ctx: Node, x: Array, ord: float, axes: tuple, keepdim: bool) -> Array:  # noqa: A002
+    def forward(ctx: Node, x: Array, ord: float, axes: tuple, keepdim: bool) -> Array:
         ctx.save(x=x, ord=ord, axes=axes, keepdim=keepdim)
         xp = ctx.xp
         magnitude = xp.abs(x)
@@ -813,18 +936,20 @@ class VectorNorm(Op):
         return _reduction_jvp(ctx, t, ctx.axes, ctx.keepdim)
 
     @staticmethod
-    def batch(b: Any, x: Any, ord: float, axes: tuple, keepdim: bool) -> Any:  # noqa: A002
+    def batch(b: Any, x: Any, ord: float, axes: tuple, keepdim: bool) -> Any:
         """vmap: the axes one further right."""
         return apply(VectorNorm, (x,), ord, tuple(axis + 1 for axis in axes), keepdim)
 
 
 def vector_norm(
     x: Any,
-    ord: float = 2,  # noqa: A002
+    ord: float = 2,
     dim: Any = None,
     keepdim: bool = False,
     *,
     dtype: Any = None,
+    axis: Any = None,
+    keepdims: Any = None,
 ) -> Any:
     """The vector `ord`-norm over `dim` (all when None), as torch.linalg.vector_norm.
 
@@ -832,6 +957,8 @@ def vector_norm(
     ...     chainrule.tensor([3.0, -4.0]), ord=1)
     (tensor(5.), tensor(7.))
     """
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("vector_norm", dim, keepdim, axis, keepdims)
     if dtype is not None:
         x = cast(x, dtypes.as_dtype(dtype))
     _require_floating("linalg.vector_norm", x, "Expected a floating point or complex tensor.")
@@ -847,7 +974,7 @@ def vector_norm(
 
 
 def norm(
-    input: Any,  # noqa: A002
+    input: Any,
     p: Any = "fro",
     dim: Any = None,
     keepdim: bool = False,
@@ -864,7 +991,7 @@ def norm(
     return vector_norm(input, p, dim, keepdim, dtype=dtype)
 
 
-def dist(input: Any, other: Any, p: float = 2) -> Any:  # noqa: A002
+def dist(input: Any, other: Any, p: float = 2) -> Any:
     """The p-norm of input - other (broadcast), with vector_norm's derivatives.
 
     >>> chainrule.dist(chainrule.tensor([1.0, 1.0]), chainrule.tensor([4.0, 5.0]))
@@ -918,12 +1045,18 @@ class LogSumExp(Op):
     batch = axes_batch
 
 
-def logsumexp(input: Any, dim: Any, keepdim: bool = False) -> Any:  # noqa: A002
+def logsumexp(
+    input: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None
+) -> Any:
     """log(sum(exp(input))) over `dim`, without overflow for large inputs.
 
     >>> chainrule.logsumexp(chainrule.tensor([1000.0, 1000.0]), 0)
     tensor(1000.6932)
     """
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("logsumexp", dim, keepdim, axis, keepdims)
+    if dim is None:
+        raise TypeError("logsumexp() missing 1 required positional argument: 'dim'")
     x = input if input._array.dtype.kind == "f" else cast(input, dtypes.float32)
     return apply(LogSumExp, (x,), reduced_axes("logsumexp", dim, x._array.ndim), keepdim)
 
@@ -956,8 +1089,12 @@ class Cumsum(Op):
     batch = axis_batch
 
 
-def cumsum(input: Any, dim: int, *, dtype: Any = None) -> Any:  # noqa: A002
+def cumsum(input: Any, dim: int | None = None, *, dtype: Any = None, axis: Any = None) -> Any:
     """Running sum along `dim`. Integer and bool inputs give int64 unless `dtype` is given."""
+    if axis is not None:  # NumPy's name, as PyTorch
+        dim, _ = numpy_keywords("cumsum", dim, None, axis, None)
+    if dim is None:
+        raise TypeError("cumsum() missing 1 required positional argument: 'dim'")
     x = _accumulating(input, dtype)
     return apply(Cumsum, (x,), normalize_dim("cumsum", dim, x._array.ndim), False)
 
@@ -1074,8 +1211,12 @@ def _cumprod_vjp_exact(x: Any, g: Any, axis: int) -> Any:
     return movedim(grad, -1, axis)
 
 
-def cumprod(input: Any, dim: int, *, dtype: Any = None) -> Any:  # noqa: A002
+def cumprod(input: Any, dim: int | None = None, *, dtype: Any = None, axis: Any = None) -> Any:
     """Running product along `dim`; gradients are exact with zeros, to every order."""
+    if axis is not None:  # NumPy's name, as PyTorch
+        dim, _ = numpy_keywords("cumprod", dim, None, axis, None)
+    if dim is None:
+        raise TypeError("cumprod() missing 1 required positional argument: 'dim'")
     x = _accumulating(input, dtype)
     return apply(Cumprod, (x,), normalize_dim("cumprod", dim, x._array.ndim))
 
@@ -1140,12 +1281,16 @@ def _signed_log_scan(v: Any, inner: Any, outer: Any, axis: int, reverse: bool) -
     return parts[0] - parts[1]
 
 
-def logcumsumexp(input: Any, dim: int) -> Any:  # noqa: A002
+def logcumsumexp(input: Any, dim: int | None = None, *, axis: Any = None) -> Any:
     """log(cumsum(exp(input))) along `dim`, without overflow for large inputs.
 
     >>> chainrule.logcumsumexp(chainrule.tensor([1000.0, 1000.0]), 0)
     tensor([1000.0000, 1000.6932])
     """
+    if axis is not None:  # NumPy's name, as PyTorch
+        dim, _ = numpy_keywords("logcumsumexp", dim, None, axis, None)
+    if dim is None:
+        raise TypeError("logcumsumexp() missing 1 required positional argument: 'dim'")
     _require_floating("logcumsumexp", input, "not implemented for integer or bool tensors.")
     axis = normalize_dim("logcumsumexp", dim, input._array.ndim)
     return apply(LogCumSumExp, (input,), axis, False)
@@ -1182,24 +1327,32 @@ class CumminIndex(CummaxIndex):
     running = "minimum"
 
 
-def _cumulative_extreme(name: str, op: type, input: Any, dim: int) -> Any:  # noqa: A002
+def _cumulative_extreme(name: str, op: type, input: Any, dim: int) -> Any:
     axis = normalize_dim(name, dim, input._array.ndim)
     index = apply(op, (input,), axis)
     return getattr(return_types, name)(_take(input, index._array, axis), index)
 
 
-def cummax(input: Any, dim: int) -> Any:  # noqa: A002
+def cummax(input: Any, dim: int | None = None, *, axis: Any = None) -> Any:
     """(values, indices) of the running maximum along `dim`; each value's gradient goes to the
     element it was read from (the last of equal ones, as PyTorch).
 
     >>> chainrule.cummax(chainrule.tensor([1.0, 3.0, 2.0, 3.0]), 0).indices
     tensor([0, 1, 1, 3])
     """
+    if axis is not None:  # NumPy's name, as PyTorch
+        dim, _ = numpy_keywords("cummax", dim, None, axis, None)
+    if dim is None:
+        raise TypeError("cummax() missing 1 required positional argument: 'dim'")
     return _cumulative_extreme("cummax", CummaxIndex, input, dim)
 
 
-def cummin(input: Any, dim: int) -> Any:  # noqa: A002
+def cummin(input: Any, dim: int | None = None, *, axis: Any = None) -> Any:
     """(values, indices) of the running minimum along `dim`, as `cummax`."""
+    if axis is not None:  # NumPy's name, as PyTorch
+        dim, _ = numpy_keywords("cummin", dim, None, axis, None)
+    if dim is None:
+        raise TypeError("cummin() missing 1 required positional argument: 'dim'")
     return _cumulative_extreme("cummin", CumminIndex, input, dim)
 
 
@@ -1232,20 +1385,28 @@ class AnyNonzero(All):
     label = "any"
 
 
-def _logic_axes(name: str, input: Any, dim: Any) -> tuple | None:  # noqa: A002
+def _logic_axes(name: str, input: Any, dim: Any) -> tuple | None:
     """None reduces every dimension; unlike sum, dim=() reduces none (PyTorch)."""
     if dim is None:
         return None
     return normalize_dims(name, dim, input._array.ndim)
 
 
-def all(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+def all(
+    input: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None
+) -> Any:
     """Whether every element (over `dim`) is nonzero, as a bool tensor."""
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("all", dim, keepdim, axis, keepdims)
     return apply(All, (input,), _logic_axes("all", input, dim), keepdim)
 
 
-def any(input: Any, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001, A002
+def any(
+    input: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None
+) -> Any:
     """Whether any element (over `dim`) is nonzero, as a bool tensor."""
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("any", dim, keepdim, axis, keepdims)
     return apply(AnyNonzero, (input,), _logic_axes("any", input, dim), keepdim)
 
 
@@ -1261,8 +1422,10 @@ class CountNonzero(Op):
     batch = axes_batch
 
 
-def count_nonzero(input: Any, dim: Any = None) -> Any:  # noqa: A002
+def count_nonzero(input: Any, dim: Any = None, *, axis: Any = None) -> Any:
     """Number of nonzero elements over `dim` (all when None), as int64."""
+    if axis is not None:  # NumPy's name, as PyTorch
+        dim, _ = numpy_keywords("count_nonzero", dim, None, axis, None)
     return apply(CountNonzero, (input,), reduced_axes("count_nonzero", dim, input._array.ndim))
 
 
@@ -1321,11 +1484,12 @@ def _entries(index: Any, axis: int, start: int, stop: int) -> Any:
 
 
 def sort(
-    input: Any,  # noqa: A002
+    input: Any,
     dim: int = -1,
     descending: bool = False,
     *,
     stable: bool = False,
+    axis: Any = None,
 ) -> Any:
     """(values, indices) sorted along `dim`; always stable. Gradients go back to the elements
     each value came from.
@@ -1333,37 +1497,52 @@ def sort(
     >>> chainrule.sort(chainrule.tensor([3.0, 1.0, 2.0]), descending=True).indices
     tensor([0, 2, 1])
     """
+    if axis is not None:  # NumPy's name, as PyTorch
+        dim, _ = numpy_keywords("sort", dim, None, axis, None)
     axis = normalize_dim("sort", dim, input._array.ndim)
     index = apply(Argsort, (input,), axis, descending)
     return return_types.sort(_take(input, index._array, axis), index)
 
 
 def argsort(
-    input: Any,  # noqa: A002
+    input: Any,
     dim: int = -1,
     descending: bool = False,
     *,
     stable: bool = False,
+    axis: Any = None,
 ) -> Any:
     """The indices `sort` returns."""
+    if axis is not None:  # NumPy's name, as PyTorch
+        dim, _ = numpy_keywords("argsort", dim, None, axis, None)
     axis = normalize_dim("argsort", dim, input._array.ndim)
     return apply(Argsort, (input,), axis, descending)
 
 
-def msort(input: Any) -> Any:  # noqa: A002
+def msort(input: Any) -> Any:
     """`input` sorted along its first dimension: sort(input, dim=0).values."""
     return sort(input, 0).values
 
 
-def _size_along(input: Any, axis: int) -> int:  # noqa: A002
+def _size_along(input: Any, axis: int) -> int:
     shape = input.shape
     return shape[axis] if shape else 1
 
 
-def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
+def topk(
+    input: Any,
+    k: int,
+    dim: int = -1,
+    largest: bool = True,
+    sorted: bool = True,
+    *,
+    axis: Any = None,
+) -> Any:
     """(values, indices) of the k largest (or smallest) elements along `dim`, in sorted order
     (also when sorted=False, which leaves the order unspecified). Among equal elements the
     first in the input comes first."""
+    if axis is not None:  # NumPy's name, as PyTorch
+        dim, _ = numpy_keywords("topk", dim, None, axis, None)
     _refuse_bool("topk", input)
     axis = normalize_dim("topk", dim, input._array.ndim)
     size = _size_along(input, axis)
@@ -1376,8 +1555,18 @@ def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool =
     return return_types.topk(_take(input, index._array, axis), index)
 
 
-def kthvalue(input: Any, k: int, dim: int = -1, keepdim: bool = False) -> Any:  # noqa: A002
+def kthvalue(
+    input: Any,
+    k: int,
+    dim: int = -1,
+    keepdim: bool = False,
+    *,
+    axis: Any = None,
+    keepdims: Any = None,
+) -> Any:
     """(values, indices) of the k-th smallest element along `dim` (k counts from 1)."""
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("kthvalue", dim, keepdim, axis, keepdims)
     _refuse_bool("kthvalue", input)
     axis = normalize_dim("kthvalue", dim, input._array.ndim)
     size = _size_along(input, axis)
@@ -1424,17 +1613,26 @@ class Median(Op):
         return _reduction_jvp(ctx, t, None, False)
 
 
-def median(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002
+def median(
+    input: Any,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    axis: Any = None,
+    keepdims: Any = None,
+) -> Any:
     """median(input): the lower median of all elements (ties share the gradient);
     median(input, dim, keepdim=False): (values, indices) of the lower median along dim.
 
     >>> chainrule.median(chainrule.tensor([4.0, 1.0, 3.0, 2.0]))
     tensor(2.)
     """
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("median", dim, keepdim, axis, keepdims)
     return _median("median", Median, MedianIndex, input, dim, keepdim)
 
 
-def _median(name: str, reduce: type, pick: type, input: Any, dim: Any, keepdim: bool) -> Any:  # noqa: A002
+def _median(name: str, reduce: type, pick: type, input: Any, dim: Any, keepdim: bool) -> Any:
     """median or nanmedian: `reduce` over all elements, or (values, indices) along `dim` at the
     index `pick` finds."""
     _refuse_bool(name, input)
@@ -1478,13 +1676,22 @@ class NanMedianIndex(Op):
     batch = axis_batch
 
 
-def nanmedian(input: Any, dim: int | None = None, keepdim: bool = False) -> Any:  # noqa: A002
+def nanmedian(
+    input: Any,
+    dim: int | None = None,
+    keepdim: bool = False,
+    *,
+    axis: Any = None,
+    keepdims: Any = None,
+) -> Any:
     """`median` ignoring NaNs: nanmedian(input) is the lower median of the other elements (ties
     share the gradient); nanmedian(input, dim, keepdim=False) gives (values, indices).
 
     >>> chainrule.nanmedian(chainrule.tensor([4.0, float("nan"), 1.0, 3.0]))
     tensor(3.)
     """
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("nanmedian", dim, keepdim, axis, keepdims)
     return _median("nanmedian", NanMedian, NanMedianIndex, input, dim, keepdim)
 
 
@@ -1492,12 +1699,14 @@ _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
 def quantile(
-    input: Any,  # noqa: A002
+    input: Any,
     q: Any,
     dim: int | None = None,
     keepdim: bool = False,
     *,
     interpolation: str = "linear",
+    axis: Any = None,
+    keepdims: Any = None,
 ) -> Any:
     """The q-th quantiles over `dim` (of all elements when None), q a number or a 1-D tensor
     (whose entries make a new first dimension). 'linear' interpolates between the two sorted
@@ -1507,22 +1716,28 @@ def quantile(
     >>> chainrule.quantile(chainrule.tensor([0.0, 10.0, 20.0, 30.0]), 0.5)
     tensor(15.)
     """
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("quantile", dim, keepdim, axis, keepdims)
     return _quantile("quantile", input, q, dim, keepdim, interpolation, False)
 
 
 def nanquantile(
-    input: Any,  # noqa: A002
+    input: Any,
     q: Any,
     dim: int | None = None,
     keepdim: bool = False,
     *,
     interpolation: str = "linear",
+    axis: Any = None,
+    keepdims: Any = None,
 ) -> Any:
     """`quantile` of the elements that are not NaN (NaN where all are)."""
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("nanquantile", dim, keepdim, axis, keepdims)
     return _quantile("nanquantile", input, q, dim, keepdim, interpolation, True)
 
 
-def _quantile_level(name: str, input: Any, q: Any) -> Any:  # noqa: A002
+def _quantile_level(name: str, input: Any, q: Any) -> Any:
     """q as a 0-dim or 1-D Tensor of the input's dtype, every entry checked to be in [0, 1]."""
     xp = input._backend.xp
     if isinstance(q, Tensor):
@@ -1543,7 +1758,7 @@ def _quantile_level(name: str, input: Any, q: Any) -> Any:  # noqa: A002
 
 def _quantile(
     name: str,
-    input: Any,  # noqa: A002
+    input: Any,
     q: Any,
     dim: int | None,
     keepdim: bool,
@@ -1664,7 +1879,7 @@ class LogSoftmax(Op):
     batch = axis_batch
 
 
-def _softmax(name: str, op: type, input: Any, dim: int | None, dtype: Any) -> Any:  # noqa: A002
+def _softmax(name: str, op: type, input: Any, dim: int | None, dtype: Any) -> Any:
     x = input if dtype is None else cast(input, dtypes.as_dtype(dtype))
     _require_floating(name, x, f'"{name}" is not implemented for integer or bool tensors.')
     ndim = x._array.ndim
@@ -1676,24 +1891,28 @@ def _softmax(name: str, op: type, input: Any, dim: int | None, dtype: Any) -> An
     return apply(op, (x,), axis)
 
 
-def softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Any:  # noqa: A002
+def softmax(input: Any, dim: int | None = None, dtype: Any = None, *, axis: Any = None) -> Any:
     """exp(x) / sum(exp(x)) along `dim`, computed without overflow.
 
     >>> chainrule.softmax(chainrule.tensor([1000.0, 1000.0]), 0)
     tensor([0.5000, 0.5000])
     """
+    if axis is not None:  # NumPy's name, as PyTorch
+        dim, _ = numpy_keywords("softmax", dim, None, axis, None)
     return _softmax("softmax", Softmax, input, dim, dtype)
 
 
-def log_softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Any:  # noqa: A002
+def log_softmax(input: Any, dim: int | None = None, dtype: Any = None, *, axis: Any = None) -> Any:
     """log(softmax(x)) along `dim`, computed without overflow or log(0)."""
+    if axis is not None:  # NumPy's name, as PyTorch
+        dim, _ = numpy_keywords("log_softmax", dim, None, axis, None)
     return _softmax("log_softmax", LogSoftmax, input, dim, dtype)
 
 
 # ---- integration ---------------------------------------------------------------------------------
 
 
-def trapezoid(y: Any, x: Any = None, *, dx: Any = None, dim: int = -1) -> Any:
+def trapezoid(y: Any, x: Any = None, *, dx: Any = None, dim: int = -1, axis: Any = None) -> Any:
     """The trapezoidal rule along `dim`: samples `y` at points `x` (1-D along dim, or a tensor
     broadcasting with y), or spaced `dx` apart (1 by default). Linear in y (and in x's
     differences); computed with PyTorch's two formulas, so values round as its do.
@@ -1701,6 +1920,8 @@ def trapezoid(y: Any, x: Any = None, *, dx: Any = None, dim: int = -1) -> Any:
     >>> chainrule.trapezoid(chainrule.tensor([1.0, 2.0, 3.0]), dx=0.5)
     tensor(2.)
     """
+    if axis is not None:  # NumPy's name, as PyTorch
+        dim, _ = numpy_keywords("trapezoid", dim, None, axis, None)
     if x is not None and dx is not None:
         raise TypeError("trapezoid(): pass either the sample points x or the spacing dx, not both")
     ndim = y._array.ndim
