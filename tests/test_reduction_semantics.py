@@ -495,3 +495,37 @@ def test_numpy_names_axis_and_keepdims_are_accepted_where_torch_accepts_them(nam
         first = method[0] if isinstance(method, tuple) else method
         reference = expected[0] if isinstance(expected, tuple) else expected
         np.testing.assert_allclose(first.numpy(), reference.numpy(), rtol=1e-6)
+
+
+AXIS_ELSEWHERE = {
+    "squeeze": lambda lib, t: lib.squeeze(t, axis=1),
+    "unsqueeze": lambda lib, t: lib.unsqueeze(t, axis=0),
+    "cat": lambda lib, t: lib.cat([t, t], axis=2),
+    "stack": lambda lib, t: lib.stack([t, t], axis=1),
+    "chunk": lambda lib, t: lib.chunk(t, 2, axis=2),
+    "unbind": lambda lib, t: lib.unbind(t, axis=0),
+    "diff": lambda lib, t: lib.diff(t, axis=2),
+    "tensor_split": lambda lib, t: lib.tensor_split(t, 2, axis=2),
+    "repeat_interleave": lambda lib, t: lib.repeat_interleave(t, 2, axis=0),
+    "take_along_dim": lambda lib, t: lib.take_along_dim(t, lib.tensor([[[0]]]), axis=2),
+    "squeeze (method)": lambda lib, t: t.squeeze(axis=1),
+    "split (refused by torch)": lambda lib, t: lib.split(t, 2, axis=2),
+    "unique (refused by torch)": lambda lib, t: lib.unique(lib.tensor([[1, 2], [1, 2]]), axis=0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(AXIS_ELSEWHERE))
+def test_axis_alias_outside_reductions_follows_torch(name):
+    values = np.random.default_rng(0).random((3, 1, 4)).astype(np.float32)
+    outcomes = []
+    for lib in (torch, chainrule):
+        try:
+            result = AXIS_ELSEWHERE[name](lib, lib.tensor(values))
+        except TypeError:
+            outcomes.append(None)
+            continue
+        parts = result if isinstance(result, (tuple, list)) else (result,)
+        outcomes.append([np.asarray(part.numpy()) for part in parts])
+    assert (outcomes[0] is None) == (outcomes[1] is None)
+    for theirs, mine in zip(outcomes[0] or (), outcomes[1] or ()):
+        np.testing.assert_allclose(mine, theirs)

@@ -20,7 +20,7 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes, is_array
 from chainrule.errors import DTypeError, GradError, ShapeError
 from chainrule.ops import creation
-from chainrule.ops.arguments import normalize_dim, require_dims
+from chainrule.ops.arguments import normalize_dim, numpy_keywords, require_dims
 from chainrule.ops.conversion import cast, clone, result_type
 from chainrule.ops.creation import arange
 from chainrule.ops.elementwise import as_tensor_operand, logical_xor, mul, where
@@ -990,7 +990,7 @@ def index_add(input: Any, dim: int, index: Any, source: Any, *, alpha: Any = 1) 
     return apply(IndexAdd, (input, index, _as_1d(source)), dim)
 
 
-def take_along_dim(input: Any, indices: Any, dim: int | None = None) -> Any:  # noqa: A002
+def take_along_dim(input: Any, indices: Any, dim: int | None = None, *, axis: Any = None) -> Any:  # noqa: A002
     """Values of input at `indices` along `dim`, input and indices broadcast against each
     other in the other dimensions; with dim=None, along the flattened input. With a dim,
     negative indices count from the end (as PyTorch, which rejects them with dim=None).
@@ -1001,6 +1001,8 @@ def take_along_dim(input: Any, indices: Any, dim: int | None = None) -> Any:  # 
     tensor([[30],
             [60]])
     """
+    if axis is not None:  # NumPy's name, as PyTorch
+        dim, _ = numpy_keywords("take_along_dim", dim, None, axis, None)
     _check_index_dtype("take_along_dim", indices)
     xp = input._backend.xp
     if dim is None:
@@ -1399,6 +1401,7 @@ def repeat_interleave(
     dim: int | None = None,
     *,
     output_size: int | None = None,
+    axis: Any = None,
 ) -> Any:
     """Each element (each slice along `dim`; of the flattened input when dim is None) repeated
     `repeats` times in place: an int, or an int64 tensor of one count per slice (or a single
@@ -1412,6 +1415,8 @@ def repeat_interleave(
             [3, 4],
             [3, 4]])
     """
+    if axis is not None:  # NumPy's name, as PyTorch
+        dim, _ = numpy_keywords("repeat_interleave", dim, None, axis, None)
     if repeats is None:  # repeat_interleave(counts): the indices, repeated
         counts = input
         if counts._array.ndim != 1:
@@ -1551,7 +1556,7 @@ def _sections_or_indices(op_name: str, indices_or_sections: Any) -> int | tuple[
     return value
 
 
-def tensor_split(input: Any, indices_or_sections: Any, dim: int = 0) -> tuple:  # noqa: A002
+def tensor_split(input: Any, indices_or_sections: Any, dim: int = 0, *, axis: Any = None) -> tuple:  # noqa: A002
     """Views of `input` along `dim`: `n` sections of near-equal size (the first n % size one
     larger), or the pieces between the given indices (x[:i0], x[i0:i1], ..., sliced as
     Python slices, so out-of-range or decreasing indices give empty pieces).
@@ -1561,6 +1566,8 @@ def tensor_split(input: Any, indices_or_sections: Any, dim: int = 0) -> tuple:  
     >>> [p.tolist() for p in chainrule.tensor_split(chainrule.arange(7), [2, 5])]
     [[0, 1], [2, 3, 4], [5, 6]]
     """
+    if axis is not None:  # NumPy's name, as PyTorch
+        dim, _ = numpy_keywords("tensor_split", dim, None, axis, None)
     ndim = input._array.ndim
     if ndim == 0:
         raise ShapeError(
@@ -1627,6 +1634,8 @@ def diff(
     dim: int = -1,
     prepend: Any = None,
     append: Any = None,
+    *,
+    axis: Any = None,
 ) -> Any:
     """The n-th forward difference along `dim`, out[i] = x[i + 1] - x[i] applied n times,
     after joining `prepend` and `append` (tensors) to the ends; bool tensors give
@@ -1635,6 +1644,8 @@ def diff(
     >>> chainrule.diff(chainrule.tensor([1, 4, 9, 16]))
     tensor([3, 5, 7])
     """
+    if axis is not None:  # NumPy's name, as PyTorch
+        dim, _ = numpy_keywords("diff", dim, None, axis, None)
     ndim = input._array.ndim
     if ndim == 0:
         raise ShapeError("diff: diff expects input to be at least one-dimensional")

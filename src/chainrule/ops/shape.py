@@ -19,7 +19,13 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array
 from chainrule.backend.dtypes import as_dtype, from_numpy_dtype
 from chainrule.errors import DTypeError, ShapeError
-from chainrule.ops.arguments import normalize_dim, normalize_dims, normalize_size, require_dims
+from chainrule.ops.arguments import (
+    normalize_dim,
+    normalize_dims,
+    normalize_size,
+    numpy_keywords,
+    require_dims,
+)
 from chainrule.ops.conversion import Clone, cast, clone, result_type
 from chainrule.ops.op import Op, apply
 
@@ -231,8 +237,10 @@ def unflatten(input: Any, dim: int, sizes: Sequence[int]) -> Any:  # noqa: A002
     return reshape(input, shape[:dim] + tuple(sizes) + shape[dim + 1 :])
 
 
-def squeeze(input: Any, dim: Any = None) -> Any:  # noqa: A002
+def squeeze(input: Any, dim: Any = None, *, axis: Any = None) -> Any:  # noqa: A002
     """A view without the size-1 dimensions (only those in `dim` when given)."""
+    if axis is not None:  # NumPy's name, as PyTorch
+        dim, _ = numpy_keywords("squeeze", dim, None, axis, None)
     shape = input.shape
     if dim is None:
         dims = tuple(i for i, s in enumerate(shape) if s == 1)
@@ -242,7 +250,11 @@ def squeeze(input: Any, dim: Any = None) -> Any:  # noqa: A002
     return view(input, tuple(s for i, s in enumerate(shape) if i not in dims))
 
 
-def unsqueeze(input: Any, dim: int) -> Any:  # noqa: A002
+def unsqueeze(input: Any, dim: int = None, *, axis: Any = None) -> Any:  # noqa: A002
+    if axis is not None:  # NumPy's name, as PyTorch
+        dim, _ = numpy_keywords("unsqueeze", dim, None, axis, None)
+    if dim is None:
+        raise TypeError("unsqueeze() missing 1 required positional argument: 'dim'")
     shape = input.shape
     dim = normalize_dim("unsqueeze", dim, len(shape) + 1)
     return view(input, shape[:dim] + (1,) + shape[dim:])
@@ -802,7 +814,7 @@ def _join_operands(op_name: str, tensors: Any) -> list:
     return tensors
 
 
-def cat(tensors: Sequence[Any], dim: int = 0) -> Any:
+def cat(tensors: Sequence[Any], dim: int = 0, *, axis: Any = None) -> Any:
     """The tensors joined along an existing dimension `dim`; sizes must agree elsewhere.
     Dtypes promote like PyTorch; legacy empty 1-D tensors (shape (0,)) are skipped.
 
@@ -810,6 +822,8 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Any:
     >>> chainrule.cat([chainrule.zeros(2, 3), chainrule.ones(1, 3)]).shape
     (3, 3)
     """
+    if axis is not None:  # NumPy's name, as PyTorch
+        dim, _ = numpy_keywords("cat", dim, None, axis, None)
     tensors = _join_operands("cat", tensors)
     kept = [t for t in tensors if t._array.shape != (0,)] or tensors[:1]
     reference = kept[0]
@@ -846,13 +860,15 @@ def _shapes(tensors: Sequence[Any]) -> str:
     return ", ".join(str(tuple(t.shape)) for t in tensors)
 
 
-def stack(tensors: Sequence[Any], dim: int = 0) -> Any:
+def stack(tensors: Sequence[Any], dim: int = 0, *, axis: Any = None) -> Any:
     """The tensors (all of one shape) joined along a new dimension `dim`.
 
     >>> import chainrule
     >>> chainrule.stack([chainrule.zeros(2, 3), chainrule.ones(2, 3)], dim=1).shape
     (2, 2, 3)
     """
+    if axis is not None:  # NumPy's name, as PyTorch
+        dim, _ = numpy_keywords("stack", dim, None, axis, None)
     if isinstance(tensors, (tuple, list)) and not tensors:
         raise ShapeError("stack: stack expects a non-empty TensorList")
     tensors = _join_operands("stack", tensors)
@@ -999,9 +1015,11 @@ def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple:
     return mark_views(tensor, apply(Split, (tensor,), sizes, dim))
 
 
-def chunk(input: Any, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
+def chunk(input: Any, chunks: int, dim: int = 0, *, axis: Any = None) -> tuple:  # noqa: A002
     """At most `chunks` views of equal size ceil(n / chunks) along `dim` (fewer when they
     run out, as torch.chunk)."""
+    if axis is not None:  # NumPy's name, as PyTorch
+        dim, _ = numpy_keywords("chunk", dim, None, axis, None)
     chunks = int(chunks)
     if chunks <= 0:
         raise ShapeError(f"chunk: chunk expects `chunks` to be greater than 0, got: {chunks}")
@@ -1015,8 +1033,10 @@ def chunk(input: Any, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
     return split(input, -(-length // chunks), dim)
 
 
-def unbind(input: Any, dim: int = 0) -> tuple:  # noqa: A002
+def unbind(input: Any, dim: int = 0, *, axis: Any = None) -> tuple:  # noqa: A002
     """The slices of `input` along `dim`, that dimension removed (views)."""
+    if axis is not None:  # NumPy's name, as PyTorch
+        dim, _ = numpy_keywords("unbind", dim, None, axis, None)
     dim = require_dims("unbind", dim, input._array.ndim)
     return mark_views(input, apply(Unbind, (input,), dim))
 
