@@ -65,7 +65,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("data and tools", {"data", "datasets", "serialization", "viz", "profiler", "utils"}),
     ("distributed", {"distributed"}),
     ("the package root, which loads the outer layers on first use", {""}),
-    ("apps", {"apps", "__main__"}),
+    ("apps", {"apps", "__main__", "as_torch"}),
 ]
 
 # Imported inside functions on purpose. Optional third-party packages load where they are

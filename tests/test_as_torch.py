@@ -1,0 +1,86 @@
+"""`python -m chainrule.as_torch script.py`: an unmodified PyTorch program runs on chainrule."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch  # noqa: F401 - real PyTorch is imported in this process: install() must refuse
+
+import chainrule.as_torch
+
+SCRIPT = """
+import sys
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.optim.lr_scheduler import StepLR
+from torch.utils.data import DataLoader, TensorDataset
+
+torch.manual_seed(0)
+device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(4, 16)
+        self.fc2 = nn.Linear(16, 3)
+
+    def forward(self, x):
+        return self.fc2(F.relu(self.fc1(x)))
+
+
+x = torch.randn(96, 4)
+y = (x[:, 0] > 0).long() + (x[:, 1] > 0).long()
+loader = DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True)
+model = Net().to(device)
+optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+scheduler = StepLR(optimizer, step_size=5, gamma=0.5)
+for epoch in range(15):
+    for inputs, targets in loader:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(model(inputs), targets)
+        loss.backward()
+        optimizer.step()
+    scheduler.step()
+with torch.no_grad():
+    accuracy = (model(x).argmax(1) == y).float().mean().item()
+torch.save(model.state_dict(), sys.argv[1])
+again = Net()
+again.load_state_dict(torch.load(sys.argv[1]))
+print(torch.__name__, accuracy > 0.9, bool(torch.equal(again(x), model(x))), sys.argv[2])
+"""
+
+
+def _run(tmp_path, source, *args):
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent(source))
+    command = [sys.executable, "-m", "chainrule.as_torch", str(script), *args]
+    return subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+
+
+def test_a_pytorch_training_script_runs_unmodified(tmp_path):
+    result = _run(tmp_path, SCRIPT, str(tmp_path / "model.pt"), "--flag")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["chainrule", "True", "True", "--flag"]
+
+
+def test_a_torch_module_chainrule_lacks_is_refused_by_name(tmp_path):
+    result = _run(tmp_path, "import torch\nimport torch.distributions\n")
+    assert result.returncode != 0
+    assert "torch.distributions has no chainrule counterpart" in result.stderr
+    assert "ModuleNotFoundError" in result.stderr
+
+
+def test_install_refuses_once_real_pytorch_is_imported():
+    with pytest.raises(ImportError, match="already imported"):
+        chainrule.as_torch.install()
+    assert sys.modules["torch"].__name__ == "torch"  # nothing was changed
+
+
+def test_usage_without_a_script(tmp_path):
+    command = [sys.executable, "-m", "chainrule.as_torch"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "usage" in result.stderr
