@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections.abc
 import copy
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -96,7 +97,8 @@ class DataLoader:
 
     `shuffle=True` visits a new random order every epoch, drawn from `generator` (or from the
     default generator, so `chainrule.manual_seed` makes it reproducible). `batch_size=None`
-    turns batching off. Worker processes are not supported: `num_workers` must be 0.
+    turns batching off. There are no worker processes: `num_workers > 0` loads in the main
+    process (the same batches) with a warning, rather than failing a valid PyTorch argument.
 
     >>> import chainrule
     >>> from chainrule.data import DataLoader, TensorDataset
@@ -124,20 +126,27 @@ class DataLoader:
         prefetch_factor: int | None = None,
         persistent_workers: bool = False,
     ) -> None:
-        if num_workers != 0:
+        if num_workers < 0:
             raise ValueError(
-                f"DataLoader: num_workers={num_workers} is not supported; chainrule loads data "
-                "in the main process (use num_workers=0)"
+                "num_workers option should be non-negative; use num_workers=0 to disable "
+                "multiprocessing."
+            )
+        if num_workers > 0:
+            warnings.warn(
+                f"DataLoader: num_workers={num_workers} loads in the main process: chainrule has "
+                "no worker processes (the batches are the same; worker_init_fn is not called)",
+                UserWarning,
+                stacklevel=2,
             )
         if timeout < 0:
             raise ValueError("timeout option should be non-negative")
-        if prefetch_factor is not None or persistent_workers:
+        if num_workers == 0 and (prefetch_factor is not None or persistent_workers):
             raise ValueError(
                 "prefetch_factor and persistent_workers option could only be specified in "
                 "multiprocessing. let num_workers > 0 to enable multiprocessing."
             )
         self.dataset = dataset
-        self.num_workers = 0
+        self.num_workers = num_workers
         self.pin_memory = pin_memory
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
