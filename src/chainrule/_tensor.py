@@ -579,6 +579,20 @@ ShortTensor = _legacy_tensor_type("ShortTensor", "int16")
 IntTensor = _legacy_tensor_type("IntTensor", "int32")
 LongTensor = _legacy_tensor_type("LongTensor", "int64")
 BoolTensor = _legacy_tensor_type("BoolTensor", "bool")
+LEGACY_TYPE_BY_DTYPE = {
+    kind.dtype_name: kind
+    for kind in (
+        FloatTensor,
+        DoubleTensor,
+        HalfTensor,
+        ByteTensor,
+        CharTensor,
+        ShortTensor,
+        IntTensor,
+        LongTensor,
+        BoolTensor,
+    )
+}
 
 
 def is_tensor(obj: Any) -> bool:

@@ -29,24 +29,13 @@ from typing import Any
 
 from chainrule.autograd import grad_mode
 from chainrule.autograd.node import Node
-from chainrule.autograd.observers import (
-    Observer,
-    add_observer,
-    observed_backward,
-    observed_call,
-    observed_function,
-    observers,
-    remove_observer,
-)
+from chainrule.autograd.observers import Observer, add_observer, observers, remove_observer
 from chainrule.autograd.saved import HookedValue, SavedValue
 from chainrule.errors import GradError
 
 __all__ = [
     "Observer",
     "add_observer",
-    "observed_backward",
-    "observed_call",
-    "observed_function",
     "observers",
     "remove_observer",
     "disable_saved_tensors_hooks",

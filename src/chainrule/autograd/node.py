@@ -35,9 +35,17 @@ class SavedEntry:
     are saved as they are. The core sees only this interface, so it never names Tensor."""
 
     __slots__ = ()
+    counter: VersionCounter | None  # set by the subclasses: the memory's counter when saved
+    version: int  # and its value then
 
     def unpack(self, node: Node, name: str) -> Any:
         raise NotImplementedError
+
+    def check_version(self, node: Node, name: str) -> None:
+        """Refuse a value written in place since it was saved, naming the node and the value."""
+        counter = self.counter
+        if counter is not None and counter.value != self.version:
+            raise node.version_error(name, self.version, counter.value)
 
 
 class ForwardContext:

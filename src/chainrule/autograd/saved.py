@@ -34,7 +34,7 @@ class SavedValue(SavedEntry):
         self.tangent = None
 
     def unpack(self, node: Node, name: str) -> Any:
-        counter = self.counter
+        counter = self.counter  # check_version, inline: every saved read in backward is here
         if counter is not None and counter.value != self.version:
             raise node.version_error(name, self.version, counter.value)
         if self.output_nr is None:
@@ -82,9 +82,8 @@ class HookedValue(SavedEntry):
         self.tangent = None  # a saved output's forward-mode tangent, as on SavedValue
 
     def unpack(self, node: Node, name: str) -> Any:
+        self.check_version(node, name)
         counter = self.counter
-        if counter is not None and counter.value != self.version:
-            raise node.version_error(name, self.version, counter.value)
         tensor = self.unpack_hook(self.packed)
         if not isinstance(tensor, Tensor):
             raise TypeError(

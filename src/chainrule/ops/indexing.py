@@ -134,8 +134,9 @@ def _plain_slice(part: slice) -> slice:
     return slice(start, stop, step)
 
 
-def check_key(key: tuple, shape: tuple) -> None:
-    """Raise IndexError, as PyTorch does, for a key that does not fit `shape`."""
+def check_key(key: tuple, shape: tuple) -> int:
+    """Raise IndexError, as PyTorch does, for a key that does not fit `shape`; else return how
+    many of its dimensions the key's parts consume (`...` aside)."""
     ndim = len(shape)
     consumed = 0
     ellipses = 0
@@ -182,6 +183,7 @@ def check_key(key: tuple, shape: tuple) -> None:
                 _check_bounds(int(part.min()), int(part.max()), shape[dim], dim)
             dim += 1
     _check_index_shapes(key)
+    return consumed
 
 
 def _check_index_shapes(key: tuple) -> None:
@@ -375,9 +377,9 @@ def getitem(input: Any, key: Any) -> Any:  # noqa: A002
     tensor([3, 5])
     """
     normalized, basic = normalize_key(key, input._backend.xp)
-    check_key(normalized, input._array.shape)
+    consumed = check_key(normalized, input._array.shape)
     if not basic:
-        normalized = expand_ellipsis(normalized, input._array.ndim)
+        normalized = expand_ellipsis(normalized, input._array.ndim, consumed)
         selects, rest = split_integer_selects(normalized)
         if selects is not None:  # PyTorch applies the integers first, as selects
             input = apply(BasicIndex, (input,), selects, True)  # noqa: A001
@@ -385,18 +387,14 @@ def getitem(input: Any, key: Any) -> Any:  # noqa: A002
     return apply(BasicIndex if basic else Index, (input,), normalized, basic)
 
 
-def expand_ellipsis(key: tuple, ndim: int) -> tuple:
-    """An advanced key with its `...` written out as the slices it stands for. PyTorch places
-    the advanced dimensions by the indices' adjacency once `...` is expanded (an empty `...`
-    between two masks leaves them adjacent); NumPy counts any `...` as a separation."""
+def expand_ellipsis(key: tuple, ndim: int, consumed: int) -> tuple:
+    """An advanced key with its `...` written out as the slices it stands for (`consumed`: the
+    dimensions the other parts take, from check_key). PyTorch places the advanced dimensions
+    by the indices' adjacency once `...` is expanded (an empty `...` between two masks leaves
+    them adjacent); NumPy counts any `...` as a separation."""
     at = next((i for i, part in enumerate(key) if part is Ellipsis), None)
     if at is None:
         return key
-    consumed = 0
-    for part in key:
-        if part is None or part is Ellipsis or type(part) is bool:
-            continue
-        consumed += part.ndim if is_array(part) and part.dtype.kind == "b" else 1
     return key[:at] + (slice(None),) * (ndim - consumed) + key[at + 1 :]
 
 
@@ -498,10 +496,10 @@ def index_put(input: Any, indices: Any, values: Any, accumulate: bool = False) -
     tensor([2., 0., 0.])
     """
     normalized, basic = normalize_key(indices, input._backend.xp)
-    check_key(normalized, input._array.shape)
+    consumed = check_key(normalized, input._array.shape)
     values = as_tensor_operand(values, input.dtype, input)
     if not basic:
-        normalized = expand_ellipsis(normalized, input._array.ndim)
+        normalized = expand_ellipsis(normalized, input._array.ndim, consumed)
         selects, rest = split_integer_selects(normalized)
         if selects is not None:  # write into the selected part, then that part back
             part = apply(BasicIndex, (input,), selects, True)

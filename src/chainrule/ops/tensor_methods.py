@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from chainrule._tensor import Tensor
+from chainrule._tensor import LEGACY_TYPE_BY_DTYPE, Tensor
 from chainrule.autograd import grad_mode
 from chainrule.backend import device, dtypes
 from chainrule.backend.dtypes import as_dtype
@@ -28,18 +28,6 @@ from chainrule.ops import (
     shape,
 )
 from chainrule.ops.arguments import normalize_size
-
-_LEGACY_TYPE_NAMES = {
-    "float16": "Half",
-    "float32": "Float",
-    "float64": "Double",
-    "uint8": "Byte",
-    "int8": "Char",
-    "int16": "Short",
-    "int32": "Int",
-    "int64": "Long",
-    "bool": "Bool",
-}
 
 
 class TensorMethods:
@@ -92,7 +80,7 @@ class TensorMethods:
     def type(self, dtype: Any = None) -> Any:
         """Without an argument, PyTorch's legacy type name ('chainrule.FloatTensor')."""
         if dtype is None:
-            return f"chainrule.{_LEGACY_TYPE_NAMES[self.dtype.name]}Tensor"
+            return f"chainrule.{LEGACY_TYPE_BY_DTYPE[self.dtype.name].__name__}"
         return self.to(dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
