@@ -51,8 +51,7 @@ def test_message_matches_torch():
 def test_nan_from_a_derivative_is_blamed_on_that_node():
     x = chainrule.tensor([0.0, 1.0], requires_grad=True)
     with detect_anomaly(), pytest.raises(GradError, match="'SqrtBackward0' returned nan"):
-        with pytest.warns(RuntimeWarning):  # NumPy: 0 / 0
-            (x.sqrt() * 0.0).sum().backward()
+        (x.sqrt() * 0.0).sum().backward()  # 0 / 0, silently (no NumPy warning), as PyTorch
 
 
 def test_without_anomaly_mode_nan_flows_silently():
@@ -71,11 +70,10 @@ def test_check_nan_false_does_not_raise():
 def test_forward_check_is_opt_in_and_blames_the_op_that_made_the_nan():
     x = chainrule.tensor([-1.0, 4.0], requires_grad=True)
     with detect_anomaly():  # PyTorch's behaviour: the where trap is fine
-        with pytest.warns(RuntimeWarning):
-            safe = chainrule.where(x > 0, x.log(), chainrule.zeros(2))
+        safe = chainrule.where(x > 0, x.log(), chainrule.zeros(2))
         safe.sum().backward()
     with detect_anomaly(check_forward=True):
-        with pytest.raises(GradError) as caught, pytest.warns(RuntimeWarning):
+        with pytest.raises(GradError) as caught:
             x.log()
         line = inspect.currentframe().f_lineno - 1
     message = str(caught.value)
@@ -177,7 +175,7 @@ class _LogOfNegative(chainrule.autograd.Function):
 def test_a_custom_function_that_makes_nan_is_named_with_its_forward_line():
     x = chainrule.tensor([-1.0, 2.0], requires_grad=True)
     with detect_anomaly(check_forward=True):
-        with pytest.raises(GradError) as caught, pytest.warns(RuntimeWarning):
+        with pytest.raises(GradError) as caught:
             _LogOfNegative.apply(x)
         line = inspect.currentframe().f_lineno - 1
     message = str(caught.value)

@@ -915,3 +915,19 @@ def test_a_half_tensor_and_a_python_number_round_once_as_torch(operation):
     theirs = apply_to(torch.tensor(values, dtype=torch.float16))
     assert ours.dtype == chainrule.float16
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_inf_and_nan_come_without_numpy_warnings_as_in_torch():
+    """PyTorch yields inf and nan silently; NumPy would warn from inside chainrule's files."""
+    x = chainrule.tensor([0.0, -1.0, 1000.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        values = [x.log(), x.sqrt(), x.exp(), 1 / x, x / x, x.log() * 0]
+        sum(v.sum() for v in values).backward()
+        optimizer = chainrule.optim.SGD([x], lr=float("inf"))
+        optimizer.step()
+    assert chainrule.isinf(values[0][0]).item() and chainrule.isnan(values[1][1]).item()
+    with chainrule.no_grad():  # torch agrees on every value
+        t = torch.tensor([0.0, -1.0, 1000.0])
+        for mine, theirs in zip(values, [t.log(), t.sqrt(), t.exp(), 1 / t, t / t, t.log() * 0]):
+            np.testing.assert_allclose(mine.detach().numpy(), theirs.numpy(), rtol=1e-6)

@@ -22,7 +22,15 @@ from chainrule.autograd.forward_ad import inplace_tangent
 from chainrule.autograd.grad_mode import is_grad_enabled as _grad_enabled
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.autograd.node import AccumulateGrad, Node, VersionCounter
-from chainrule.backend import Array, backend_for_device, backend_of_array, device, dtypes, is_array
+from chainrule.backend import (
+    Array,
+    backend_for_device,
+    backend_of_array,
+    device,
+    dtypes,
+    is_array,
+    numpy_backend,
+)
 from chainrule.backend.dtypes import as_dtype, from_numpy_dtype
 from chainrule.backend.printing import format_tensor
 from chainrule.errors import DTypeError, GradError, ShapeError
@@ -325,10 +333,7 @@ class Tensor:
             raise ShapeError(
                 f"item: a Tensor with {self._array.size} elements cannot be converted to Scalar"
             )
-        array = (
-            self._array if self._backend.name == "numpy" else self._backend.to_numpy(self._array)
-        )
-        return array.reshape(()).item()
+        return self._array.reshape(()).item()
 
     def tolist(self) -> Any:
         return self._backend.to_numpy(self._array).tolist()
@@ -339,6 +344,11 @@ class Tensor:
             raise GradError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."
+            )
+        if self._backend is not numpy_backend and not force:
+            raise TypeError(
+                f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
+                f"copy the tensor to host memory first."
             )
         return self._backend.to_numpy(self._array)
 

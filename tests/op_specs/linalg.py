@@ -51,7 +51,7 @@ def _cholesky_of_gram(x, *, upper=False):
     gram = x @ x.transpose(-1, -2)
     if isinstance(x, torch.Tensor):
         return torch.linalg.cholesky(gram + n * torch.eye(n, dtype=x.dtype), upper=upper)
-    eye = chainrule.eye(n, dtype=x.dtype)
+    eye = chainrule.eye(n, dtype=x.dtype, device=x.device)
     return chainrule.linalg.cholesky(gram + n * eye, upper=upper)
 
 

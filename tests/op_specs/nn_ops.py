@@ -31,7 +31,7 @@ BOOL_MASK = np.array(
 
 
 def _mine(array, like):
-    return chainrule.tensor(array, dtype=like.dtype)
+    return chainrule.tensor(array, dtype=like.dtype, device=like.device)
 
 
 def _theirs(array, like):
@@ -587,7 +587,9 @@ ATTENTION = [
     ),
     _spec(
         "sdpa_bool_mask",
-        lambda q, k, v: F.scaled_dot_product_attention(q, k, v, chainrule.tensor(BOOL_MASK)),
+        lambda q, k, v: F.scaled_dot_product_attention(
+            q, k, v, chainrule.tensor(BOOL_MASK, device=q.device)
+        ),
         lambda q, k, v: TF.scaled_dot_product_attention(q, k, v, torch.tensor(BOOL_MASK)),
         [((2, 3, 4), (2, 5, 4), (2, 5, 3))],
     ),

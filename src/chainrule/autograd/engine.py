@@ -21,6 +21,7 @@ from typing import Any
 from chainrule.autograd.grad_mode import set_grad_enabled
 from chainrule.autograd.node import AccumulateGrad, Node
 from chainrule.autograd.observers import observed_backward, observers
+from chainrule.backend.float_errors import quiet_float_errors
 from chainrule.errors import GradError
 
 Edge = tuple  # (Node, output_nr)
@@ -140,7 +141,7 @@ def run_backward(
     # Anomaly mode, the profiler, viz.record_gradients (autograd/observers.py); usually None.
     observing = observers.get()
 
-    with set_grad_enabled(create_graph):
+    with set_grad_enabled(create_graph), quiet_float_errors():  # one switch for every op
         for node in order:
             key = id(node)
             grads = buffers.pop(key, None)

@@ -1,4 +1,5 @@
-"""The array backends: `Backend` (NumPy, the base) and `CupyBackend`; `device`, PyTorch's name
+"""The array backends: the `Backend` interface and its implementations, `NumpyBackend`,
+`CupyBackend` and `FakeBackend` (CuPy's behaviour on the CPU, for tests); `device`, PyTorch's name
 for where memory lives; and how an array or a device finds its backend. Ops reach the backend
 as `ctx.backend` and `ctx.xp`.
 """
@@ -6,14 +7,31 @@ as `ctx.backend` and `ctx.xp`.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import numpy as np
 
+from chainrule.backend.fake import (
+    FakeArray,
+    fake_data,
+    fake_from_numpy,
+    fake_numpy,
+    fake_rng,
+    fake_to_numpy,
+    unwrap,
+    wrap,
+)
+from chainrule.backend.float_errors import quiet_float_errors
 from chainrule.backend.special import normal_cdf_float32
 from chainrule.errors import BackendError
 
 Array = Any  # a numpy.ndarray or cupy.ndarray; typed loosely so CuPy stays legal
+
+
+# 'fake' is CuPy's behaviour on the CPU, for testing the seam (backend/fake.py).
+DEVICE_TYPES = ("cpu", "cuda", "fake")
 
 
 class device:  # noqa: N801 - PyTorch's spelling
@@ -29,8 +47,10 @@ class device:  # noqa: N801 - PyTorch's spelling
         if ":" in kind:
             kind, number = kind.split(":")
             index = int(number)
-        if kind not in ("cpu", "cuda"):
-            raise BackendError(f"unknown device type {kind!r}: expected 'cpu' or 'cuda'")
+        if kind not in DEVICE_TYPES:
+            raise BackendError(
+                f"unknown device type {kind!r}: expected one of {', '.join(DEVICE_TYPES)}"
+            )
         self.type = kind
         self.index = index
 
@@ -53,8 +73,12 @@ class device:  # noqa: N801 - PyTorch's spelling
         return f"device(type='{self.type}', index={self.index})"
 
 
-class Backend:
-    """What an op needs from an array library beyond its NumPy-compatible namespace."""
+class Backend(ABC):
+    """What an op needs from an array library beyond its NumPy-compatible namespace `xp`.
+
+    Each backend implements every method here: nothing is inherited from another backend by
+    accident (a NumPy call reaching a CuPy array would fail at run time, on a GPU only).
+    """
 
     __slots__ = ("name", "xp", "device", "array_type")
 
@@ -64,8 +88,53 @@ class Backend:
         self.device = dev
         self.array_type = array_type
 
+    @abstractmethod
     def scatter_add(self, target: Array, index: Any, values: Array) -> None:
         """target[index] += values, summing repeated indices (unlike plain `+=`)."""
+
+    @abstractmethod
+    def to_numpy(self, array: Array) -> np.ndarray:
+        """A host (NumPy) array with the data: the array itself on the CPU, a copy elsewhere."""
+
+    @abstractmethod
+    def from_numpy(self, array: np.ndarray) -> Array:
+        """The host array's data on this backend's device (the array itself on the CPU)."""
+
+    @abstractmethod
+    def rng(self, seed: int | None) -> Any:
+        """A random Generator drawing arrays on this device."""
+
+    @abstractmethod
+    def data_ptr(self, array: Array) -> int:
+        """The address of the array's first element."""
+
+    @abstractmethod
+    def erf(self, array: Array) -> Array:
+        """The error function, elementwise."""
+
+    @abstractmethod
+    def erfc(self, array: Array) -> Array:
+        """1 - erf(x), without the cancellation for large x (erfc(10) is 2e-45, not 0)."""
+
+    @abstractmethod
+    def normal_cdf(self, array: Array) -> Array:
+        """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the exact GELU's gate."""
+
+    @abstractmethod
+    def quiet_float_errors(self) -> AbstractContextManager:
+        """A context in which inf and nan results raise no warning: PyTorch's behaviour
+        (log(0) is -inf, silently). NumPy warns unless told not to; CuPy never warns."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.device})"
+
+
+class NumpyBackend(Backend):
+    """NumPy arrays in host memory: device 'cpu'."""
+
+    __slots__ = ()
+
+    def scatter_add(self, target: Array, index: Any, values: Array) -> None:
         if (
             type(index) is np.ndarray
             and index.dtype.kind in "iu"
@@ -92,34 +161,24 @@ class Backend:
         return array.__array_interface__["data"][0]
 
     def erf(self, array: Array) -> Array:
-        """NumPy has no erf: SciPy's when installed, else math.erf per element (exact, slow)."""
-        try:
-            from scipy.special import erf
-        except ImportError:
-            erf = np.vectorize(math.erf, otypes=[np.float64])
-        return np.asarray(erf(array)).astype(array.dtype, copy=False)
+        return host_erf(array)
 
     def erfc(self, array: Array) -> Array:
-        """1 - erf(x) without the cancellation for large x (erfc(10) is 2e-45, not 0): SciPy's
-        when installed, else math.erfc per element."""
-        try:
-            from scipy.special import erfc
-        except ImportError:
-            erfc = np.vectorize(math.erfc, otypes=[np.float64])
-        return np.asarray(erfc(array)).astype(array.dtype, copy=False)
+        return host_erfc(array)
 
     def normal_cdf(self, array: Array) -> Array:
-        """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the exact GELU's gate. float32 takes a
-        vectorised fast path (backend/special.py); other dtypes go through erf."""
+        """float32 takes a vectorised fast path (backend/special.py); others go through erf."""
         if array.dtype == np.float32:
             return normal_cdf_float32(array)
-        return 0.5 * (1 + self.erf(array / math.sqrt(2.0)))
+        return 0.5 * (1 + host_erf(array / math.sqrt(2.0)))
 
-    def __repr__(self) -> str:
-        return f"Backend({self.name}, {self.device})"
+    def quiet_float_errors(self) -> AbstractContextManager:
+        return quiet_float_errors()
 
 
 class CupyBackend(Backend):
+    """CuPy arrays in GPU memory: device 'cuda'. Imported on first use."""
+
     __slots__ = ()
 
     def scatter_add(self, target: Array, index: Any, values: Array) -> None:
@@ -154,6 +213,63 @@ class CupyBackend(Backend):
 
         return ndtr(array)
 
+    def quiet_float_errors(self) -> AbstractContextManager:
+        return nullcontext()
+
+
+class FakeBackend(Backend):
+    """NumPy memory behind CuPy's refusals: device 'fake', for testing the seam on a CPU
+    (backend/fake.py). Each method does what CupyBackend's does, on the wrapped data."""
+
+    __slots__ = ()
+
+    def scatter_add(self, target: Array, index: Any, values: Array) -> None:
+        numpy_backend.scatter_add(
+            fake_data(target), unwrap(index, "scatter_add"), fake_data(values)
+        )
+
+    def to_numpy(self, array: Array) -> np.ndarray:
+        return fake_to_numpy(array)
+
+    def from_numpy(self, array: np.ndarray) -> Array:
+        return fake_from_numpy(array)
+
+    def rng(self, seed: int | None) -> Any:
+        return fake_rng(seed)
+
+    def data_ptr(self, array: Array) -> int:
+        return numpy_backend.data_ptr(fake_data(array))
+
+    def erf(self, array: Array) -> Array:
+        return wrap(host_erf(fake_data(array)))
+
+    def erfc(self, array: Array) -> Array:
+        return wrap(host_erfc(fake_data(array)))
+
+    def normal_cdf(self, array: Array) -> Array:
+        return wrap(numpy_backend.normal_cdf(fake_data(array)))
+
+    def quiet_float_errors(self) -> AbstractContextManager:
+        return quiet_float_errors()  # the data is NumPy's; CuPy itself never warns
+
+
+def host_erf(array: np.ndarray) -> np.ndarray:
+    """NumPy has no erf: SciPy's when installed, else math.erf per element (exact, slow)."""
+    try:
+        from scipy.special import erf
+    except ImportError:
+        erf = np.vectorize(math.erf, otypes=[np.float64])
+    return np.asarray(erf(array)).astype(array.dtype, copy=False)
+
+
+def host_erfc(array: np.ndarray) -> np.ndarray:
+    """SciPy's erfc when installed, else math.erfc per element."""
+    try:
+        from scipy.special import erfc
+    except ImportError:
+        erfc = np.vectorize(math.erfc, otypes=[np.float64])
+    return np.asarray(erfc(array)).astype(array.dtype, copy=False)
+
 
 # Sorting pays off for rows of at least this many elements; for single elements NumPy's own
 # 1-D np.add.at loop is ~50x faster than sorting 200,000 indices (max pooling's gradient).
@@ -181,7 +297,8 @@ def _add_rows(target: np.ndarray, index: np.ndarray, values: np.ndarray) -> bool
     return True
 
 
-numpy_backend = Backend("numpy", np, device("cpu"), np.ndarray)
+numpy_backend = NumpyBackend("numpy", np, device("cpu"), np.ndarray)
+fake_backend = FakeBackend("fake", fake_numpy, device("fake"), FakeArray)
 _cupy_backend: CupyBackend | None = None
 
 
@@ -205,20 +322,25 @@ def backend_for_device(dev: str | device | None) -> Backend:
     dev = device(dev)
     if dev.type == "cpu":
         return numpy_backend
+    if dev.type == "fake":
+        return fake_backend
     return cupy_backend()
 
 
 def backend_of_array(array: Array) -> Backend:
-    """The backend owning `array` (NumPy for anything that is not a CuPy array)."""
-    if type(array) is np.ndarray or _cupy_backend is None:
+    """The backend owning `array` (NumPy for anything that is not a device array)."""
+    kind = type(array)
+    if kind is np.ndarray:
         return numpy_backend
-    if isinstance(array, _cupy_backend.array_type):
+    if kind is FakeArray:
+        return fake_backend
+    if _cupy_backend is not None and isinstance(array, _cupy_backend.array_type):
         return _cupy_backend
     return numpy_backend
 
 
 def is_array(value: Any) -> bool:
-    if isinstance(value, np.ndarray):
+    if isinstance(value, (np.ndarray, FakeArray)):
         return True
     return _cupy_backend is not None and isinstance(value, _cupy_backend.array_type)
 

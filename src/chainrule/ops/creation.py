@@ -11,13 +11,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from chainrule._tensor import Tensor, to_array
-from chainrule.autograd.node import Node
 from chainrule.autograd.observers import observers
 from chainrule.backend import Array, backend_for_device, backend_of_array, dtypes, is_array
 from chainrule.backend.dtypes import as_dtype
 from chainrule.errors import BackendError, DTypeError, ShapeError
 from chainrule.ops.arguments import normalize_size
-from chainrule.ops.op import Op, apply
+from chainrule.ops.op import ToDevice, apply
 from chainrule.ops.shape import broadcast_shapes
 
 # ---- from data -------------------------------------------------------------------------------
@@ -389,10 +388,29 @@ class Generator:
 
 
 default_generator = Generator()
+# Each other device type draws from a default generator of its own, on the device (as CUDA has
+# its own in PyTorch), made on first use with the seed manual_seed gave last.
+_device_generators: dict[str, Generator] = {}
+_last_seed = [default_generator.initial_seed()]
+
+
+def device_generator(backend: Any) -> Generator:
+    """The default generator of `backend`'s device."""
+    if backend is default_generator._backend:
+        return default_generator
+    kind = backend.device.type
+    generator = _device_generators.get(kind)
+    if generator is None:
+        generator = _device_generators[kind] = Generator(kind).manual_seed(_last_seed[0])
+    return generator
 
 
 def manual_seed(seed: int) -> Generator:
-    """Seed the default generator, so every random op after it is reproducible."""
+    """Seed the default generator of every device, so every random op after it is
+    reproducible (PyTorch's torch.manual_seed seeds CUDA's too)."""
+    _last_seed[0] = int(seed)
+    for generator in _device_generators.values():
+        generator.manual_seed(seed)
     return default_generator.manual_seed(seed)
 
 
@@ -412,12 +430,19 @@ def set_rng_state(state: Any) -> None:
     default_generator.set_state(state)
 
 
-def _rng(generator: Generator | None) -> Any:
+def _rng(generator: Generator | None, device: Any = None) -> Any:
+    """The stream to draw from: `generator`, else the default one of `device` (a device
+    name or object, or a backend)."""
     active = observers.get()
     if active is not None:  # vmap's randomness modes
         for observer in active:
             observer.random_draw()
-    return (generator or default_generator).rng
+    if generator is not None:
+        return generator.rng
+    if device is None:
+        return default_generator.rng
+    backend = device if hasattr(device, "array_type") else backend_for_device(device)
+    return device_generator(backend).rng
 
 
 def _random_float(
@@ -427,7 +452,7 @@ def _random_float(
     target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
     if target.kind != "f":
         raise DTypeError(f"{kind}: expected a floating point dtype, got {target}")
-    rng = _rng(generator)
+    rng = _rng(generator, device)
     work = target if target.itemsize >= 4 else dtypes.float32.numpy
     if kind == "rand":
         array = rng.random(shape, dtype=work)
@@ -470,11 +495,13 @@ def randn(
 
 
 def rand_like(input: Any, *, generator: Any = None, dtype: Any = None, **kwargs: Any) -> Any:  # noqa: A002
-    return rand(input.shape, generator=generator, dtype=dtype or input.dtype)
+    device = kwargs.get("device") or input.device
+    return rand(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
 
 
 def randn_like(input: Any, *, generator: Any = None, dtype: Any = None, **kwargs: Any) -> Any:  # noqa: A002
-    return randn(input.shape, generator=generator, dtype=dtype or input.dtype)
+    device = kwargs.get("device") or input.device
+    return randn(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
 
 
 def randint(
@@ -497,12 +524,13 @@ def randint(
             f"randint: random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
     target = _numpy_dtype(dtype) or dtypes.int64.numpy
-    array = _rng(generator).integers(low, high, size=normalize_size((size,))).astype(target)
+    array = _rng(generator, device).integers(low, high, size=normalize_size((size,))).astype(target)
     return _finish(_on_device(array, device), requires_grad)
 
 
 def randint_like(input: Any, low: int, high: int | None = None, **kwargs: Any) -> Any:  # noqa: A002
-    return randint(low, high, input.shape, dtype=kwargs.get("dtype") or input.dtype)
+    dtype = kwargs.get("dtype") or input.dtype
+    return randint(low, high, input.shape, dtype=dtype, device=kwargs.get("device") or input.device)
 
 
 def randperm(
@@ -514,7 +542,8 @@ def randperm(
     requires_grad: bool = False,
 ) -> Any:
     target = _numpy_dtype(dtype) or dtypes.int64.numpy
-    return _finish(_on_device(_rng(generator).permutation(n).astype(target), device), requires_grad)
+    order = _rng(generator, device).permutation(n).astype(target)
+    return _finish(_on_device(order, device), requires_grad)
 
 
 def normal(
@@ -542,7 +571,7 @@ def normal(
 def bernoulli(input: Any, p: float | None = None, *, generator: Any = None) -> Any:  # noqa: A002
     """1 with probability `input` (elementwise), else 0; same dtype as input."""
     probability = input._array if p is None else p
-    draws = _rng(generator).random(input.shape)
+    draws = _rng(generator, input._backend).random(input.shape)
     return Tensor._from_array((draws < probability).astype(input._array.dtype))
 
 
@@ -559,7 +588,7 @@ def multinomial(
     exponential race, as PyTorch does): a zero-probability category comes only after every
     positive one has been drawn.
     """
-    rng = _rng(generator)
+    rng = _rng(generator)  # drawn on the host, where the categories are chosen
     weights = input._backend.to_numpy(input._array).astype("float64")
     if weights.ndim not in (1, 2):
         raise ShapeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {weights.shape}")
@@ -594,21 +623,8 @@ def multinomial(
 # ---- devices ---------------------------------------------------------------------------------
 
 
-class ToDevice(Op):
-    """x copied to another device. Derivative: the gradient copied back."""
-
-    @staticmethod
-    def forward(ctx: Node, x: Array, target: Any) -> Array:
-        return target.from_numpy(ctx.backend.to_numpy(x))
-
-    @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        return (to_device(g, ctx.backend.device),)
-
-
 def to_device(input: Any, device: Any) -> Any:  # noqa: A002
     target = backend_for_device(device)
     if target is input._backend:
         return input
-    result = apply(ToDevice, (input,), target)
-    return result
+    return apply(ToDevice, (input,), target)

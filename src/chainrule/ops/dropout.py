@@ -19,7 +19,7 @@ def _dropout_mask(input: Any, p: float, shape: tuple) -> Any:
     xp = input._backend.xp
     if p == 1:
         return constant(xp.zeros(shape, dtype=input._array.dtype))
-    keep = rand(shape, dtype=input.dtype)._array < 1 - p
+    keep = rand(shape, dtype=input.dtype, device=input.device)._array < 1 - p
     return constant(xp.where(keep, 1 / (1 - p), 0).astype(input._array.dtype))
 
 
@@ -55,7 +55,8 @@ def _alpha_dropout(op_name: str, input: Any, p: float, training: bool, shape: tu
     if p == 1:
         return input * 0
     xp = input._backend.xp
-    keep = (rand(shape, dtype=input.dtype)._array < 1 - p).astype(input._array.dtype)
+    draws = rand(shape, dtype=input.dtype, device=input.device)._array
+    keep = (draws < 1 - p).astype(input._array.dtype)
     a = 1.0 / math.sqrt((_ALPHA * _ALPHA * p + 1) * (1 - p))
     shift = (keep - 1) * (_ALPHA * a) + _ALPHA * a * p
     return input * constant(xp.asarray(keep * a)) + constant(xp.asarray(shift))

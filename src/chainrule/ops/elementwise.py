@@ -1695,8 +1695,7 @@ class Acosh(Op):
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
         ctx.save(x=x)
-        with ctx.xp.errstate(invalid="ignore"):
-            return ctx.xp.arccosh(x)
+        return ctx.xp.arccosh(x)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -1713,8 +1712,7 @@ class Atanh(Op):
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
         ctx.save(x=x)
-        with ctx.xp.errstate(divide="ignore", invalid="ignore"):
-            return ctx.xp.arctanh(x)
+        return ctx.xp.arctanh(x)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -1829,8 +1827,7 @@ class XLogY(Op):
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         ctx.save(x=x, y=y)
         xp = ctx.xp
-        with xp.errstate(divide="ignore", invalid="ignore"):
-            product = x * xp.log(y)
+        product = x * xp.log(y)
         return xp.where((x == 0) & ~xp.isnan(y), 0, product).astype(x.dtype, copy=False)
 
     @staticmethod

@@ -1385,8 +1385,10 @@ def unfold(input: Any, dimension: int, size: int, step: int) -> Any:  # noqa: A0
     if ndim == 0:
         return reshape(input, (1,))
     count = (length - size) // step + 1
-    starts = arange(count, dtype=dtypes.int64) * step
-    positions = reshape(reshape(starts, (count, 1)) + arange(size, dtype=dtypes.int64), (-1,))
+    device = input.device
+    starts = arange(count, dtype=dtypes.int64, device=device) * step
+    offsets = arange(size, dtype=dtypes.int64, device=device)
+    positions = reshape(reshape(starts, (count, 1)) + offsets, (-1,))
     windows = index_select(input, dim, positions)
     shape = input._array.shape
     windows = reshape(windows, (*shape[:dim], count, size, *shape[dim + 1 :]))

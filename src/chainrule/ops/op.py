@@ -20,8 +20,9 @@ from chainrule.autograd.forward_ad import _current_level, set_tangent, tangent_o
 from chainrule.autograd.node import ForwardContext, Node
 from chainrule.autograd.observers import observed_call, observers
 from chainrule.autograd.saved import HookedValue, SavedValue
-from chainrule.backend import is_numpy_scalar
+from chainrule.backend import Array, backend_of_array, is_array, is_numpy_scalar, numpy_backend
 from chainrule.backend.dtypes import from_numpy_dtype
+from chainrule.backend.float_errors import FLOAT_ERRORS, QUIET
 from chainrule.errors import BackendError, ChainruleError, ShapeError
 
 _grad_enabled = grad_mode._grad_enabled.get
@@ -100,7 +101,8 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
     needs_grad = False
     for tensor in inputs:
         if tensor._backend is not backend:
-            raise _device_error(op, inputs)
+            backend, inputs = _on_one_device(op, inputs)
+            return apply(op, inputs, *params)
         if tensor._requires_grad:
             needs_grad = True
 
@@ -119,6 +121,9 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
         elif count > 2:
             _distinguish_shared_arrays(inputs, arrays)
     fused_tangent = None
+    quiet = None
+    if FLOAT_ERRORS.get() is not QUIET:  # inf and nan without warnings, as PyTorch
+        quiet = FLOAT_ERRORS.set(QUIET)
     try:
         if dual and op.fused_jvp is not None:
             out, fused_tangent = _run_fused_jvp(ctx, op, inputs, arrays, params)
@@ -128,18 +133,22 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
         raise
     except (ValueError, IndexError) as error:
         raise _forward_error(op, inputs, error) from None
+    finally:
+        if quiet is not None:
+            FLOAT_ERRORS.reset(quiet)
 
     # 4. Wrap the outputs as Tensors; a floating output of a recorded call has ctx as grad_fn.
     node = ctx if record else None
     if type(out) is tuple:
         results = outputs = _wrap_outputs(ctx, out, backend, node)
     else:
+        out_backend = backend
         if type(out) is not backend.array_type:
-            out = _as_array(ctx, out)
+            out, out_backend = _as_array(ctx, out)
         if node is not None and out.dtype.kind == "f":
-            results = Tensor._from_array(out, backend, node, 0)
+            results = Tensor._from_array(out, out_backend, node, 0)
         else:
-            results = Tensor._from_array(out, backend)
+            results = Tensor._from_array(out, out_backend)
         if op.is_view:
             results._version_counter = inputs[0]._version_counter
             results._base = inputs[0]
@@ -189,12 +198,13 @@ def _wrap_outputs(ctx: Node, arrays: tuple, backend: Any, node: Node | None) -> 
     the zeros of an output no gradient reaches (`Op.materialize_grads`)."""
     outputs = []
     for output_nr, array in enumerate(arrays):
+        out_backend = backend
         if type(array) is not backend.array_type:
-            array = _as_array(ctx, array)
+            array, out_backend = _as_array(ctx, array)
         if node is not None and array.dtype.kind == "f":
-            outputs.append(Tensor._from_array(array, backend, node, output_nr))
+            outputs.append(Tensor._from_array(array, out_backend, node, output_nr))
         else:
-            outputs.append(Tensor._from_array(array, backend))
+            outputs.append(Tensor._from_array(array, out_backend))
     if type(ctx) is not ForwardContext:  # recorded, or carrying tangents
         ctx.output_meta = tuple((t._array.shape, t.dtype) for t in outputs)
     return tuple(outputs)
@@ -272,23 +282,58 @@ def _keep_tangent_of_saved_output(ctx: Node, output_nr: int, entry: tuple) -> No
             saved.tangent = entry
 
 
-def _device_error(op: type, inputs: Sequence[Any]) -> BackendError:
-    devices = ", ".join(str(t.device) for t in inputs)
-    return BackendError(f"{op_label(op)}: operands are on different devices: {devices}")
+def _on_one_device(op: type, inputs: Sequence[Any]) -> tuple[Any, list]:
+    """Operands on two devices: PyTorch lets a 0-d CPU tensor join tensors on another device
+    (it is taken as a number there, as a Python scalar is), copied over differentiably; any
+    other mix is an error naming the op and the devices."""
+    devices = [t for t in inputs if not (t._backend is numpy_backend and t._array.ndim == 0)]
+    target = devices[0]._backend if devices else inputs[0]._backend
+    moved = []
+    for tensor in inputs:
+        if tensor._backend is not target:
+            if tensor._backend is not numpy_backend or tensor._array.ndim != 0:
+                names = ", ".join(str(t.device) for t in inputs)
+                raise BackendError(
+                    f"{op_label(op)}: expected all tensors to be on the same device, but found "
+                    f"at least two devices: {names}"
+                )
+            tensor = apply(ToDevice, (tensor,), target)
+        moved.append(tensor)
+    return target, moved
 
 
-def _as_array(ctx: Node, value: Any) -> Any:
-    """NumPy returns scalars from 0-d math: make them 0-d arrays, also where forward saved them,
-    so a saved output is still recognised as the output."""
-    if type(value) is ctx.backend.array_type:
-        return value
+class ToDevice(Op):
+    """x copied to another device (`Tensor.to`, and 0-d CPU operands of ops on another device).
+    Derivative: the gradient copied back."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, target: Any) -> Array:
+        ctx.save(target=target)
+        return target.from_numpy(ctx.backend.to_numpy(x))
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (apply(ToDevice, (g,), ctx.backend),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(ToDevice, (t,), ctx.target)
+
+
+def _as_array(ctx: Node, value: Any) -> tuple[Any, Any]:
+    """An output that is not an array of the op's backend, and the backend it is on. NumPy
+    returns scalars from 0-d math: make them 0-d arrays, also where forward saved them, so a
+    saved output is still recognised as the output. An array of another backend is a copy
+    to another device (ToDevice), and stays there."""
+    if is_array(value):
+        return value, backend_of_array(value)
     array = ctx.xp.asarray(value)
     saved = ctx._saved
     if saved is not None:
         for name, entry in saved.items():
             if entry is value:
                 saved[name] = array
-    return array
+    return array, ctx.backend
 
 
 def _resolve_saved(

@@ -18,7 +18,6 @@ from __future__ import annotations
 import builtins as _builtins
 import math
 from collections import namedtuple as _namedtuple
-from contextlib import nullcontext as _nullcontext
 from types import SimpleNamespace as _SimpleNamespace
 from typing import Any
 
@@ -714,15 +713,7 @@ def _variance(xp: Any, x: Array, axes: tuple, keepdim: bool, dof: float) -> Arra
         x = x - x[tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))]
     centred = x - x.mean(axis=axes, keepdims=True)
     total = (centred * centred).sum(axis=axes, keepdims=keepdim)
-    with _quiet(xp):
-        return (total / dof).astype(x.dtype, copy=False)  # dof 0: inf or nan, as PyTorch
-
-
-def _quiet(xp: Any) -> Any:
-    """NumPy's errstate around math PyTorch lets yield inf or nan silently (CuPy never warns)."""
-    if hasattr(xp, "errstate"):
-        return xp.errstate(divide="ignore", invalid="ignore")
-    return _nullcontext()
+    return (total / dof).astype(x.dtype, copy=False)  # dof 0: inf or nan, as PyTorch
 
 
 def _variance_vjp(x: Any, g: Any, axes: tuple, dof: float) -> Any:
@@ -898,8 +889,8 @@ class VectorNorm(Op):
         elif ord == 0:
             out = (x != 0).sum(axis=axes, keepdims=keepdim)
         else:
-            with _quiet(xp):  # |0|^ord is inf for ord < 0, and inf^(1/ord) is 0, as PyTorch
-                out = (magnitude**ord).sum(axis=axes, keepdims=keepdim) ** (1.0 / ord)
+            # |0|^ord is inf for ord < 0, and inf^(1/ord) is 0, as PyTorch
+            out = (magnitude**ord).sum(axis=axes, keepdims=keepdim) ** (1.0 / ord)
         out = xp.asarray(out).astype(x.dtype, copy=False)
         ctx.save(out=out)
         return out
@@ -1023,8 +1014,7 @@ class LogSumExp(Op):
             shift = x.max(axis=axes, keepdims=True)
             shift = xp.where(xp.isinf(shift), 0, shift)  # all -inf (or an inf): no shift
             total = xp.exp(x - shift).sum(axis=axes, keepdims=True)
-            with _quiet(xp):
-                out = xp.log(total) + shift
+            out = xp.log(total) + shift
             if not keepdim:
                 out = out.reshape(tuple(s for i, s in enumerate(x.shape) if i not in axes))
         ctx.save(x=x, out=out)

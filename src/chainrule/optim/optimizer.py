@@ -18,6 +18,7 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import enable_grad, no_grad
 from chainrule.backend import Array, dtypes
+from chainrule.backend.float_errors import quiet_float_errors
 from chainrule.ops.creation import as_tensor, tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
@@ -143,7 +144,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        with no_grad():
+        with no_grad(), quiet_float_errors():  # a diverging update gives inf, silently
             for group in self.param_groups:
                 params = [p for p in group["params"] if p.grad is not None]
                 if params:

@@ -20,6 +20,7 @@ For each input shape set, `check_op` draws float64 inputs inside the spec's doma
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,16 @@ from chainrule.ops.creation import from_numpy
 from chainrule.testing.op_spec import OpSpec
 
 __all__ = ["check_op"]
+
+# The device check_op's tensors are made on, for the run of one check_op call.
+_device: ContextVar[str] = ContextVar("check_op_device", default="cpu")
+
+
+def _tensor(array: np.ndarray) -> Any:
+    """A chainrule tensor of the host array on the device under test."""
+    tensor = from_numpy(array)
+    device = _device.get()
+    return tensor if device == "cpu" else tensor.to(device)
 
 
 def _torch() -> Any:
@@ -77,7 +88,7 @@ def _to_numpy(value: Any) -> np.ndarray:
     if type(value).__module__.startswith("torch"):
         return np.asarray(value.numpy(force=True))  # force: torch's ZeroTensor has no storage
     if hasattr(value, "numpy"):
-        return np.asarray(value.numpy())
+        return np.asarray(value.cpu().numpy())
     return np.asarray(value)
 
 
@@ -102,9 +113,9 @@ def _chainrule_inputs(arrays: tuple, dtype: str = "float64", transpose: bool = F
             array = array.astype(dtype)
             if transpose and array.ndim >= 2:
                 array = np.ascontiguousarray(np.swapaxes(array, -1, -2)).swapaxes(-1, -2)
-            tensors.append(from_numpy(array).requires_grad_(True))
+            tensors.append(_tensor(array).requires_grad_(True))
         else:
-            tensors.append(from_numpy(array.copy()))
+            tensors.append(_tensor(array.copy()))
     return tensors
 
 
@@ -159,8 +170,19 @@ def _inner(values: list, others: list) -> float:
     return total
 
 
-def check_op(spec: OpSpec, seed: int = 0) -> None:
-    """Run every check in the module docstring for every shape case; raise AssertionError."""
+def check_op(spec: OpSpec, seed: int = 0, device: str = "cpu") -> None:
+    """Run every check in the module docstring for every shape case; raise AssertionError.
+
+    `device` runs the op on another device ('cuda', or 'fake': CuPy's behaviour on the CPU)
+    against the same host references."""
+    token = _device.set(device)
+    try:
+        _check_op(spec, seed)
+    finally:
+        _device.reset(token)
+
+
+def _check_op(spec: OpSpec, seed: int) -> None:
     rng = np.random.default_rng(seed)
     cases = spec.shapes if spec.make_inputs is None else spec.shapes[:1] or [()]
     for case_number, case in enumerate(cases):
@@ -190,7 +212,7 @@ def check_op(spec: OpSpec, seed: int = 0) -> None:
             torch_outputs = [o for o in torch_all if o.dtype.is_floating_point]
 
         cotangents_np = [rng.standard_normal(o.shape) for o in outputs]
-        cotangents = [from_numpy(c.copy()) for c in cotangents_np]
+        cotangents = [_tensor(c.copy()) for c in cotangents_np]
         grads = _vjp(outputs, inputs, cotangents, create_graph=spec.second_order)
         wanted = [t for t in inputs if t.requires_grad]
 
@@ -268,7 +290,7 @@ def check_op(spec: OpSpec, seed: int = 0) -> None:
 
 def _evaluate(spec: OpSpec, arrays: tuple) -> list:
     with no_grad():
-        tensors = [from_numpy(a.copy()) for a in arrays]
+        tensors = [_tensor(a.copy()) for a in arrays]
         return [
             _to_numpy(o) for o in _float_outputs(_flatten_outputs(spec.fn(*tensors, **spec.kwargs)))
         ]
@@ -303,7 +325,7 @@ def _check_second_order(
     wanted = [t for t in inputs if t.requires_grad]
     weights_np = [rng.standard_normal(t.shape) for t in wanted]
     pairs = [
-        (g, from_numpy(w.copy()))
+        (g, _tensor(w.copy()))
         for g, w in zip(grads, weights_np)
         if g is not None and g.requires_grad
     ]
@@ -360,7 +382,7 @@ def _check_second_order(
         def weighted_vjp(step: float) -> float:
             shifted = _chainrule_inputs(_shifted(arrays, directions, step))
             outs = _float_outputs(_flatten_outputs(spec.fn(*shifted, **spec.kwargs)))
-            cots = [from_numpy(c.copy()) for c in cotangents_np]
+            cots = [_tensor(c.copy()) for c in cotangents_np]
             return _inner(_vjp(outs, shifted, cots, create_graph=False), weights_np)
 
         numeric = (weighted_vjp(eps) - weighted_vjp(-eps)) / (2 * eps)
@@ -392,14 +414,14 @@ def _check_forward_over_reverse(
     with fwAD.dual_level():
         duals = []
         for array in arrays:
-            tensor = from_numpy(array.copy())
+            tensor = _tensor(array.copy())
             if array.dtype.kind == "f":
                 tensor.requires_grad_(True)
-                tangent = from_numpy(next(directions).copy())
+                tangent = _tensor(next(directions).copy())
                 tensor = fwAD.make_dual(tensor, tangent)
             duals.append(tensor)
         outputs = _float_outputs(_flatten_outputs(spec.fn(*duals, **spec.kwargs)))
-        cotangents = [from_numpy(c.copy()) for c in cotangents_np]
+        cotangents = [_tensor(c.copy()) for c in cotangents_np]
         grads = _vjp(outputs, duals, cotangents, create_graph=False)
         grad_tangents = [None if g is None else fwAD.unpack_dual(g).tangent for g in grads]
     _assert_close(
@@ -419,12 +441,12 @@ def _dual_outputs(spec: OpSpec, arrays: tuple, tangents: list, requires_grad: bo
     with fwAD.dual_level():
         duals = []
         for array in arrays:
-            tensor = from_numpy(array.copy())
+            tensor = _tensor(array.copy())
             if array.dtype.kind == "f":
                 tensor.requires_grad_(requires_grad)
                 tangent = next(directions)
                 if tangent is not None:
-                    tensor = fwAD.make_dual(tensor, from_numpy(tangent.copy()))
+                    tensor = fwAD.make_dual(tensor, _tensor(tangent.copy()))
             duals.append(tensor)
         outputs = _float_outputs(_flatten_outputs(spec.fn(*duals, **spec.kwargs)))
         result = []
@@ -578,7 +600,7 @@ def _check_fast_paths(spec: OpSpec, label: str, arrays: tuple, rng: np.random.Ge
     for node, outputs in watcher.calls:
         what = f"{node.op.__name__}.fast_vjp against its vjp:"
         grads = [
-            from_numpy(rng.standard_normal(o.shape)).requires_grad_(True)
+            _tensor(rng.standard_normal(o.shape)).requires_grad_(True)
             for o in outputs
             if o.is_floating_point()
         ]
@@ -598,7 +620,7 @@ def _check_fast_paths(spec: OpSpec, label: str, arrays: tuple, rng: np.random.Ge
                     spec.atol,
                     spec.rtol,
                 )
-                weights.append(from_numpy(rng.standard_normal(mine.shape)))
+                weights.append(_tensor(rng.standard_normal(mine.shape)))
         pairs = [(m, r, w) for m, r, w in zip(fast, plain, iter(weights)) if m is not None]
         if not spec.second_order or not pairs:
             continue
