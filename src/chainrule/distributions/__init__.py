@@ -5,9 +5,9 @@
 >>> _ = chainrule.manual_seed(0)
 >>> loc = chainrule.tensor(0.5, requires_grad=True)
 >>> d = D.Normal(loc, 1.0)
->>> d.rsample((1000,)).mean().backward()   # reparameterised: d sample / d loc = 1
+>>> d.rsample((4,)).sum().backward()   # reparameterised: each sample moves with loc
 >>> loc.grad
-tensor(1.)
+tensor(4.)
 """
 
 from chainrule.distributions import constraints
