@@ -31,7 +31,7 @@ from chainrule.ops.shape import broadcast_tensors
 __all__ = ["Bernoulli", "Categorical", "OneHotCategorical"]
 
 
-def _probs_or_logits(name: str, probs: Any, logits: Any) -> None:
+def _probs_or_logits(probs: Any, logits: Any) -> None:
     if (probs is None) == (logits is None):
         raise ValueError("Either `probs` or `logits` must be specified, but not both.")
 
@@ -46,7 +46,7 @@ class Bernoulli(Distribution):
     def __init__(
         self, probs: Any = None, logits: Any = None, validate_args: bool | None = None
     ) -> None:
-        _probs_or_logits("Bernoulli", probs, logits)
+        _probs_or_logits(probs, logits)
         if probs is not None:
             is_scalar = isinstance(probs, Number)
             (self.probs,) = broadcast_all(probs)
@@ -64,9 +64,7 @@ class Bernoulli(Distribution):
                 expanded = self.__dict__[name].expand(tuple(batch_shape))
                 new.__dict__[name] = expanded
                 new._param = expanded
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._finish_expand(new, batch_shape)
 
     @lazy_property
     def logits(self) -> Tensor:
@@ -133,7 +131,7 @@ class Categorical(Distribution):
     def __init__(
         self, probs: Any = None, logits: Any = None, validate_args: bool | None = None
     ) -> None:
-        _probs_or_logits("Categorical", probs, logits)
+        _probs_or_logits(probs, logits)
         if probs is not None:
             if probs.dim() < 1:
                 raise ValueError("`probs` parameter must be at least one-dimensional.")
@@ -156,9 +154,7 @@ class Categorical(Distribution):
                 new.__dict__[name] = expanded
                 new._param = expanded
         new._num_events = self._num_events
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._finish_expand(new, batch_shape)
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self) -> constraints.Constraint:
@@ -240,9 +236,7 @@ class OneHotCategorical(Distribution):
     def expand(self, batch_shape: Any, _instance: Any = None) -> OneHotCategorical:
         new = type(self).__new__(type(self))
         new._categorical = self._categorical.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, self._event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._finish_expand(new, batch_shape)
 
     @property
     def _param(self) -> Tensor:

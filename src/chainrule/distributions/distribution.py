@@ -84,6 +84,10 @@ class Distribution:
             if name in self.__dict__:
                 value = self.__dict__[name]
                 new.__dict__[name] = value.expand(batch_shape + tuple(value.shape[batch_dims:]))
+        return self._finish_expand(new, batch_shape)
+
+    def _finish_expand(self, new: Distribution, batch_shape: Any) -> Distribution:
+        """`new`, its parameters already expanded, given the shapes and the validation flag."""
         Distribution.__init__(new, batch_shape, self._event_shape, validate_args=False)
         new._validate_args = self._validate_args
         return new

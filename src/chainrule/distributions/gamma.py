@@ -164,9 +164,7 @@ class Beta(Distribution):
     def expand(self, batch_shape: Any, _instance: Any = None) -> Beta:
         new = type(self).__new__(type(self))
         new._dirichlet = self._dirichlet.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._finish_expand(new, batch_shape)
 
     @property
     def concentration1(self) -> Tensor:
