@@ -68,9 +68,9 @@ def test_a_pytorch_training_script_runs_unmodified(tmp_path):
 
 
 def test_a_torch_module_chainrule_lacks_is_refused_by_name(tmp_path):
-    result = _run(tmp_path, "import torch\nimport torch.distributions\n")
+    result = _run(tmp_path, "import torch\nimport torch.onnx\n")
     assert result.returncode != 0
-    assert "torch.distributions has no chainrule counterpart" in result.stderr
+    assert "torch.onnx has no chainrule counterpart" in result.stderr
     assert "ModuleNotFoundError" in result.stderr
 
 
@@ -84,3 +84,15 @@ def test_usage_without_a_script(tmp_path):
     command = [sys.executable, "-m", "chainrule.as_torch"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "usage" in result.stderr
+
+
+def test_torch_special_and_distributions_resolve_to_chainrules(tmp_path):
+    script = (
+        "import torch\n"
+        "from torch.distributions import Normal, kl_divergence\n"
+        "print(type(torch.special.expit(torch.zeros(1))).__module__.split('.')[0])\n"
+        "print(float(kl_divergence(Normal(0.0, 1.0), Normal(1.0, 1.0))))\n"
+    )
+    result = _run(tmp_path, script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["chainrule", "0.5"]

@@ -49,6 +49,9 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ops: indexing", {"ops.indexing"}),
     ("ops: activations", {"ops.activation"}),
     ("ops: reduction", {"ops.reduction"}),
+    # Built on elementwise ops (its kernels are SciPy's, through backend/special.py); above the
+    # reductions so a special function may use them, below everything that may want lgamma.
+    ("ops: special functions", {"ops.special"}),
     ("ops: linear algebra", {"ops.linalg"}),
     ("ops: nn kernels' shared checks", {"ops.nn_common"}),
     ("ops: gather and scatter of rows, embedding", {"ops.embedding"}),
@@ -60,7 +63,12 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ops: dropout", {"ops.dropout"}),
     ("ops: losses", {"ops.losses"}),
     ("Tensor's methods; custom Functions", {"ops.tensor_methods", "autograd.function"}),
-    ("transforms and namespaces", {"func", "numpy", "linalg", "testing", "autograd.functional"}),
+    (
+        "transforms and namespaces",
+        {"func", "numpy", "linalg", "special", "testing", "autograd.functional"},
+    ),
+    # Probability distributions: Tensor math, ops.special and ops.linalg; never nn or optim.
+    ("distributions", {"distributions"}),
     ("nn, optim", {"nn", "optim"}),
     ("data and tools", {"data", "datasets", "serialization", "viz", "profiler", "utils"}),
     ("distributed", {"distributed"}),
@@ -80,7 +88,7 @@ LAZY_IMPORTS = {
     "tqdm": "optional: progress bars",
     "sklearn": "optional: the bundled digits data",
     "safetensors": "optional: checkpoints",
-    "scipy": "optional: float64 erf/erfc",
+    "scipy": "optional: float64 erf/erfc, chainrule.special's kernels (backend/special.py)",
     "threadpoolctl": "set_num_threads only",
     "torch": "testing only: the oracle",
     "traceback": "anomaly mode only",

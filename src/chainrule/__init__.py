@@ -127,6 +127,9 @@ from chainrule.ops.linalg import *  # noqa: F403
 from chainrule.ops.reduction import *  # noqa: F403
 from chainrule.ops.reduction import all, any, max, min, sum  # noqa: A004
 from chainrule.ops.shape import *  # noqa: F403
+from chainrule.ops.special import digamma, erfinv, i0, lgamma, mvlgamma, polygamma
+from chainrule.ops.special import gammainc as igamma
+from chainrule.ops.special import gammaincc as igammac
 from chainrule.ops.tensor_methods import TensorMethods as _TensorMethods  # Tensor's methods
 
 __version__ = "0.1.0"
@@ -134,7 +137,19 @@ __version__ = "0.1.0"
 # The outer layers load on first use (PEP 562), so `import chainrule` costs little more than
 # NumPy: `chainrule.nn`, `from chainrule import optim` and `import chainrule.data` all work.
 _LAZY_MODULES = frozenset(
-    ("data", "func", "linalg", "nn", "optim", "profiler", "serialization", "utils", "viz")
+    (
+        "data",
+        "distributions",
+        "func",
+        "linalg",
+        "nn",
+        "optim",
+        "profiler",
+        "serialization",
+        "special",
+        "utils",
+        "viz",
+    )
 )
 _LAZY_NAMES = {"load": "chainrule.serialization", "save": "chainrule.serialization"}
 # PyTorch's top-level aliases of torch.nn.functional functions (which live in a higher layer).
@@ -162,6 +177,7 @@ if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
         cuda,
         data,
         datasets,
+        distributions,
         func,
         linalg,
         nn,
@@ -169,6 +185,7 @@ if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
         optim,
         profiler,
         serialization,
+        special,
         testing,
         utils,
         viz,

@@ -8,7 +8,11 @@ about 5x faster, at float32 accuracy.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+Array = Any  # a numpy.ndarray or cupy.ndarray (backend/arrays.py imports this module)
 
 # Chebyshev fit of erfc (Press et al., Numerical Recipes, "erfcc"): for z >= 0,
 # erfc(z) = t exp(-z^2 + P(t)) with t = 1 / (1 + z/2); relative error below 1.2e-7 for every z,
@@ -61,3 +65,68 @@ def normal_cdf_float32(x: np.ndarray) -> np.ndarray:
     t *= upper
     t += tail
     return t
+
+
+# ---- SciPy's special functions (chainrule.special) -------------------------------------------
+#
+# NumPy has no gamma, Bessel or inverse-error functions; SciPy (`scipy.special`) and CuPy
+# (`cupyx.scipy.special`) have them all as ufuncs. SciPy is an optional dependency
+# (`pip install chainrule[special]`): it loads on the first call below, never at
+# `import chainrule`, so a NumPy-only install keeps working for everything else.
+
+
+def scipy_special(xp: Any) -> Any:
+    """The special-function module for the array namespace `xp`: `scipy.special` for NumPy,
+    `cupyx.scipy.special` for CuPy; a ModuleNotFoundError saying how to install it if absent."""
+    if xp is not np:
+        import cupyx.scipy.special
+
+        return cupyx.scipy.special
+    try:
+        import scipy.special
+    except ImportError as error:
+        raise ModuleNotFoundError(
+            "chainrule.special (gamma, Bessel, inverse-error functions) and the distributions "
+            "built on them need SciPy: pip install scipy (or chainrule[special])",
+            name="scipy",
+        ) from error
+    return scipy.special
+
+
+def special_function(xp: Any, name: str, *arrays: Array, dtype: Any = None) -> Array:
+    """`scipy.special.<name>(*arrays)` (or CuPy's) as an array of `dtype` (by default the last
+    operand's; SciPy's loops return float64 for float16 operands, and scalars at 0-d)."""
+    function = getattr(scipy_special(xp), name)
+    out = function(*arrays)
+    target = arrays[-1].dtype if dtype is None else dtype
+    return xp.asarray(out).astype(target, copy=False)
+
+
+def standard_gamma_grad(xp: Any, alpha: Array, x: Array) -> Array:
+    """d x / d alpha for a Gamma(alpha, 1) sample x, holding its CDF P(alpha, x) fixed
+    (implicit reparameterisation): -(dP/dalpha) / p(x), p the Gamma density.
+
+    dP/dalpha has no closed form; it is a central difference of SciPy's regularised incomplete
+    gamma in float64, Richardson-extrapolated (error O(h^4), h = 1e-3 alpha): relative error
+    about 1e-9 against the exact derivative, against about 1e-3 for PyTorch's rational
+    approximation (_standard_gamma_grad). The smaller tail is differenced (P below the mean,
+    Q = 1 - P above it), so neither loses its digits to 1 - P cancellation."""
+    special = scipy_special(xp)
+    a = alpha.astype("float64")
+    t = x.astype("float64")
+    upper = t > a
+    step = 1e-3 * a
+
+    def tail(shift: Array) -> Array:
+        lower_tail = special.gammainc(a + shift, t)
+        upper_tail = special.gammaincc(a + shift, t)
+        return xp.where(upper, -upper_tail, lower_tail)
+
+    def difference(h: Array) -> Array:
+        return (tail(h) - tail(-h)) / (2 * h)
+
+    d_cdf = (4 * difference(step / 2) - difference(step)) / 3
+    with np.errstate(divide="ignore"):
+        log_density = (a - 1) * xp.log(t) - t - special.gammaln(a)
+    out = -d_cdf * xp.exp(-log_density)
+    return xp.asarray(out).astype(x.dtype, copy=False)

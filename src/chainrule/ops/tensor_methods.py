@@ -26,6 +26,7 @@ from chainrule.ops import (
     linalg,
     reduction,
     shape,
+    special,
 )
 from chainrule.ops.arguments import normalize_size
 
@@ -459,6 +460,16 @@ class TensorMethods:
     isneginf = elementwise.isneginf
     isreal = elementwise.isreal
     is_complex = elementwise.is_complex
+    lgamma = special.lgamma
+    digamma = special.digamma
+    erfinv = special.erfinv
+    i0 = special.i0
+    mvlgamma = special.mvlgamma
+    igamma = special.gammainc
+    igammac = special.gammaincc
+
+    def polygamma(self, n: int) -> Tensor:
+        return special.polygamma(n, self)
 
     addmm = linalg.addmm
     diag = linalg.diag
@@ -549,7 +560,7 @@ _ELEMENTWISE_INPLACE = (
     "log10 log1p log2 logical_and logical_not logical_or logical_xor logit lt multiply "
     "nan_to_num ne neg negative reciprocal relu remainder round rsqrt sigmoid sign sin sinh sqrt "
     "square subtract tan tanh tril triu true_divide trunc clamp_min clamp_max "
-    "copysign erfc ldexp sgn xlogy"
+    "copysign erfc ldexp sgn xlogy lgamma digamma polygamma erfinv i0 mvlgamma igamma igammac"
 ).split()
 
 

@@ -1,0 +1,40 @@
+"""chainrule.distributions: PyTorch's `torch.distributions` for the common families.
+
+>>> import chainrule
+>>> import chainrule.distributions as D
+>>> _ = chainrule.manual_seed(0)
+>>> loc = chainrule.tensor(0.5, requires_grad=True)
+>>> d = D.Normal(loc, 1.0)
+>>> d.rsample((4,)).sum().backward()   # reparameterised: each sample moves with loc
+>>> loc.grad
+tensor(4.)
+"""
+
+from chainrule.distributions import constraints
+from chainrule.distributions.continuous import Exponential, Laplace, LogNormal, Normal, Uniform
+from chainrule.distributions.discrete import Bernoulli, Categorical, OneHotCategorical
+from chainrule.distributions.distribution import Distribution
+from chainrule.distributions.gamma import Beta, Dirichlet, Gamma
+from chainrule.distributions.independent import Independent
+from chainrule.distributions.kl import kl_divergence, register_kl
+from chainrule.distributions.multivariate_normal import MultivariateNormal
+
+__all__ = [
+    "Bernoulli",
+    "Beta",
+    "Categorical",
+    "Dirichlet",
+    "Gamma",
+    "Independent",
+    "OneHotCategorical",
+    "Distribution",
+    "Exponential",
+    "Laplace",
+    "LogNormal",
+    "MultivariateNormal",
+    "Normal",
+    "Uniform",
+    "constraints",
+    "kl_divergence",
+    "register_kl",
+]

@@ -1,0 +1,316 @@
+"""Continuous univariate families: Normal, LogNormal, Uniform, Exponential, Laplace.
+
+Each samples by reparameterisation (`rsample`: a standard draw moved by the parameters, so
+gradients reach them) and gives log_prob, cdf, icdf, entropy, mean, mode and variance with
+PyTorch's formulas.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Number
+from typing import Any
+
+from chainrule._tensor import Tensor
+from chainrule.backend import dtypes
+from chainrule.distributions import constraints
+from chainrule.distributions.distribution import Distribution
+from chainrule.distributions.utils import broadcast_all
+from chainrule.ops.creation import rand, randn
+from chainrule.ops.elementwise import (
+    abs,  # noqa: A004
+    erf,
+    exp,
+    expm1,
+    log,
+    log1p,
+    sign,
+)
+from chainrule.ops.special import erfinv
+
+__all__ = ["Exponential", "Laplace", "LogNormal", "Normal", "Uniform"]
+
+_LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
+
+
+def _scalar_params(*values: Any) -> bool:
+    return all(isinstance(v, Number) for v in values)
+
+
+class Normal(Distribution):
+    """The normal distribution N(loc, scale**2).
+
+    >>> d = chainrule.distributions.Normal(chainrule.tensor([0.0]), chainrule.tensor([2.0]))
+    >>> d.log_prob(chainrule.tensor([0.0]))
+    tensor([-1.6121])
+    """
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+    _expand_names = ("loc", "scale")
+
+    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
+        self.loc, self.scale = broadcast_all(loc, scale)
+        batch_shape = () if _scalar_params(loc, scale) else self.loc.shape
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def stddev(self) -> Tensor:
+        return self.scale
+
+    @property
+    def variance(self) -> Tensor:
+        return self.stddev.pow(2)
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        eps = randn(shape, dtype=self.loc.dtype, device=self.loc.device)
+        return self.loc + eps * self.scale
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        var = self.scale**2
+        return -((value - self.loc) ** 2) / (2 * var) - log(self.scale) - _LOG_SQRT_2PI
+
+    def cdf(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return 0.5 * (1 + erf((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)))
+
+    def icdf(self, value: Tensor) -> Tensor:
+        return self.loc + self.scale * erfinv(2 * value - 1) * math.sqrt(2)
+
+    def entropy(self) -> Tensor:
+        return 0.5 + 0.5 * math.log(2 * math.pi) + log(self.scale)
+
+
+class LogNormal(Distribution):
+    """exp(X) for X ~ N(loc, scale**2) (PyTorch builds it as a transformed Normal; the same
+    formulas here, written out)."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.positive
+    has_rsample = True
+    _expand_names = ("loc", "scale")
+
+    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
+        self.loc, self.scale = broadcast_all(loc, scale)
+        batch_shape = () if _scalar_params(loc, scale) else self.loc.shape
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    @property
+    def _normal(self) -> Normal:
+        return Normal(self.loc, self.scale, validate_args=False)
+
+    @property
+    def mean(self) -> Tensor:
+        return exp(self.loc + self.scale.pow(2) / 2)
+
+    @property
+    def mode(self) -> Tensor:
+        return exp(self.loc - self.scale.pow(2))
+
+    @property
+    def variance(self) -> Tensor:
+        scale_sq = self.scale.pow(2)
+        return expm1(scale_sq) * exp(2 * self.loc + scale_sq)
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        return exp(self._normal.rsample(sample_shape))
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        x = log(value)
+        return self._normal.log_prob(x) - x  # the Jacobian of exp: log|dy/dx| = x
+
+    def cdf(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return self._normal.cdf(log(value))
+
+    def icdf(self, value: Tensor) -> Tensor:
+        return exp(self._normal.icdf(value))
+
+    def entropy(self) -> Tensor:
+        return self._normal.entropy() + self.loc
+
+
+class Uniform(Distribution):
+    """The uniform distribution on the half-open interval [low, high)."""
+
+    has_rsample = True
+    _expand_names = ("low", "high")
+
+    @property
+    def arg_constraints(self) -> dict[str, constraints.Constraint]:
+        return {
+            "low": constraints.less_than(self.high),
+            "high": constraints.greater_than(self.low),
+        }
+
+    def __init__(self, low: Any, high: Any, validate_args: bool | None = None) -> None:
+        self.low, self.high = broadcast_all(low, high)
+        batch_shape = () if _scalar_params(low, high) else self.low.shape
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    def support(self) -> constraints.Constraint:
+        return constraints.interval(self.low, self.high)
+
+    @property
+    def mean(self) -> Tensor:
+        return (self.high + self.low) / 2
+
+    @property
+    def mode(self) -> Tensor:
+        return math.nan * self.high
+
+    @property
+    def stddev(self) -> Tensor:
+        return (self.high - self.low) / 12**0.5
+
+    @property
+    def variance(self) -> Tensor:
+        return (self.high - self.low).pow(2) / 12
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        draws = rand(shape, dtype=self.low.dtype, device=self.low.device)
+        return self.low + draws * (self.high - self.low)
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        lower = (self.low <= value).type_as(self.low)
+        upper = (self.high > value).type_as(self.low)
+        return log(lower * upper) - log(self.high - self.low)
+
+    def cdf(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        result = (value - self.low) / (self.high - self.low)
+        return result.clamp(min=0, max=1)
+
+    def icdf(self, value: Tensor) -> Tensor:
+        return value * (self.high - self.low) + self.low
+
+    def entropy(self) -> Tensor:
+        return log(self.high - self.low)
+
+
+class Exponential(Distribution):
+    """The exponential distribution with `rate` (mean 1 / rate)."""
+
+    arg_constraints = {"rate": constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = True
+    _expand_names = ("rate",)
+
+    def __init__(self, rate: Any, validate_args: bool | None = None) -> None:
+        (self.rate,) = broadcast_all(rate)
+        batch_shape = () if isinstance(rate, Number) else self.rate.shape
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.rate.reciprocal()
+
+    @property
+    def mode(self) -> Tensor:
+        return self.rate * 0
+
+    @property
+    def stddev(self) -> Tensor:
+        return self.rate.reciprocal()
+
+    @property
+    def variance(self) -> Tensor:
+        return self.rate.pow(-2)
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        draws = rand(shape, dtype=self.rate.dtype, device=self.rate.device)
+        return -log1p(-draws) / self.rate  # Exponential(1) by inversion, u in [0, 1)
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return log(self.rate) - self.rate * value
+
+    def cdf(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return 1 - exp(-self.rate * value)
+
+    def icdf(self, value: Tensor) -> Tensor:
+        return -log1p(-value) / self.rate
+
+    def entropy(self) -> Tensor:
+        return 1.0 - log(self.rate)
+
+
+class Laplace(Distribution):
+    """The Laplace distribution with location `loc` and scale `scale`."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+    _expand_names = ("loc", "scale")
+
+    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
+        self.loc, self.scale = broadcast_all(loc, scale)
+        batch_shape = () if _scalar_params(loc, scale) else self.loc.shape
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def variance(self) -> Tensor:
+        return 2 * self.scale.pow(2)
+
+    @property
+    def stddev(self) -> Tensor:
+        return (2**0.5) * self.scale
+
+    def rsample(self, sample_shape: Any = ()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        eps = dtypes.finfo(self.loc.dtype).eps
+        uniform = rand(shape, dtype=self.loc.dtype, device=self.loc.device) * (2 - eps) + (
+            eps - 1
+        )  # in [eps - 1, 1), as PyTorch's uniform_(eps - 1, 1)
+        return self.loc - self.scale * sign(uniform) * log1p(-abs(uniform))
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return -log(2 * self.scale) - abs(value - self.loc) / self.scale
+
+    def cdf(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        centred = value - self.loc
+        return 0.5 - 0.5 * sign(centred) * expm1(-abs(centred) / self.scale)
+
+    def icdf(self, value: Tensor) -> Tensor:
+        term = value - 0.5
+        return self.loc - self.scale * sign(term) * log1p(-2 * abs(term))
+
+    def entropy(self) -> Tensor:
+        return 1 + log(2 * self.scale)

@@ -1,0 +1,291 @@
+"""Discrete families: Bernoulli, Categorical, OneHotCategorical.
+
+Each takes `probs` or `logits` (exactly one) and derives the other lazily, as PyTorch; samples
+carry no gradient (there is no reparameterisation of a discrete draw).
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Number
+from typing import Any
+
+from chainrule._tensor import Tensor
+from chainrule.autograd.grad_mode import no_grad
+from chainrule.backend import dtypes
+from chainrule.distributions import constraints
+from chainrule.distributions.distribution import Distribution
+from chainrule.distributions.utils import (
+    broadcast_all,
+    lazy_property,
+    logits_to_probs,
+    probs_to_logits,
+)
+from chainrule.ops import reduction
+from chainrule.ops.activation import softplus
+from chainrule.ops.creation import arange, bernoulli, multinomial
+from chainrule.ops.elementwise import where
+from chainrule.ops.embedding import one_hot
+from chainrule.ops.shape import broadcast_tensors
+
+__all__ = ["Bernoulli", "Categorical", "OneHotCategorical"]
+
+
+def _probs_or_logits(probs: Any, logits: Any) -> None:
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+
+
+class Bernoulli(Distribution):
+    """1 with probability `probs` (or sigmoid(`logits`)), else 0."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.boolean
+    has_enumerate_support = True
+
+    def __init__(
+        self, probs: Any = None, logits: Any = None, validate_args: bool | None = None
+    ) -> None:
+        _probs_or_logits(probs, logits)
+        if probs is not None:
+            is_scalar = isinstance(probs, Number)
+            (self.probs,) = broadcast_all(probs)
+        else:
+            is_scalar = isinstance(logits, Number)
+            (self.logits,) = broadcast_all(logits)
+        self._param = self.probs if probs is not None else self.logits
+        batch_shape = () if is_scalar else self._param.shape
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Bernoulli:
+        new = type(self).__new__(type(self))
+        for name in ("probs", "logits"):
+            if name in self.__dict__:
+                expanded = self.__dict__[name].expand(tuple(batch_shape))
+                new.__dict__[name] = expanded
+                new._param = expanded
+        return self._finish_expand(new, batch_shape)
+
+    @lazy_property
+    def logits(self) -> Tensor:
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self) -> Tensor:
+        return logits_to_probs(self.logits, is_binary=True)
+
+    @property
+    def param_shape(self) -> tuple:
+        return self._param.shape
+
+    @property
+    def mean(self) -> Tensor:
+        return self.probs
+
+    @property
+    def mode(self) -> Tensor:
+        mode = (self.probs >= 0.5).to(self.probs.dtype)
+        return where(self.probs == 0.5, math.nan, mode)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        with no_grad():
+            return bernoulli(self.probs.expand(shape))
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        logits, value = broadcast_all(self.logits, value)
+        return -_bce_with_logits(logits, value)
+
+    def entropy(self) -> Tensor:
+        return _bce_with_logits(self.logits, self.probs)
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        values = arange(2, dtype=self._param.dtype, device=self._param.device)
+        values = values.view((-1,) + (1,) * len(self._batch_shape))
+        if expand:
+            values = values.expand((-1,) + self._batch_shape)
+        return values
+
+
+def _bce_with_logits(logits: Tensor, target: Tensor) -> Tensor:
+    """-(target log sigmoid(logits) + (1 - target) log(1 - sigmoid(logits))), stably:
+    softplus(logits) - target * logits."""
+    return softplus(logits) - target * logits
+
+
+class Categorical(Distribution):
+    """One of K categories (the last dimension of `probs` or `logits`); samples are indices."""
+
+    arg_constraints = {
+        "probs": constraints.simplex,
+        "logits": constraints.independent(constraints.real, 1),
+    }
+    has_enumerate_support = True
+
+    def __init__(
+        self, probs: Any = None, logits: Any = None, validate_args: bool | None = None
+    ) -> None:
+        _probs_or_logits(probs, logits)
+        if probs is not None:
+            if probs.dim() < 1:
+                raise ValueError("`probs` parameter must be at least one-dimensional.")
+            self.probs = probs / probs.sum(-1, keepdim=True)
+        else:
+            if logits.dim() < 1:
+                raise ValueError("`logits` parameter must be at least one-dimensional.")
+            self.logits = logits - reduction.logsumexp(logits, -1, keepdim=True)
+        self._param = self.probs if probs is not None else self.logits
+        self._num_events = self._param.shape[-1]
+        batch_shape = self._param.shape[:-1] if self._param.dim() > 1 else ()
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> Categorical:
+        new = type(self).__new__(type(self)) if _instance is None else _instance
+        param_shape = tuple(batch_shape) + (self._num_events,)
+        for name in ("probs", "logits"):
+            if name in self.__dict__:
+                expanded = self.__dict__[name].expand(param_shape)
+                new.__dict__[name] = expanded
+                new._param = expanded
+        new._num_events = self._num_events
+        return self._finish_expand(new, batch_shape)
+
+    @constraints.dependent_property(is_discrete=True, event_dim=0)
+    def support(self) -> constraints.Constraint:
+        return constraints.integer_interval(0, self._num_events - 1)
+
+    @lazy_property
+    def logits(self) -> Tensor:
+        return probs_to_logits(self.probs)
+
+    @lazy_property
+    def probs(self) -> Tensor:
+        return logits_to_probs(self.logits)
+
+    @property
+    def param_shape(self) -> tuple:
+        return self._param.shape
+
+    @property
+    def mean(self) -> Tensor:
+        return self.probs.new_full(self._extended_shape(), math.nan)
+
+    @property
+    def mode(self) -> Tensor:
+        return self.probs.argmax(-1)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.probs.new_full(self._extended_shape(), math.nan)
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        if not isinstance(sample_shape, (tuple, list)):
+            sample_shape = (sample_shape,)
+        count = math.prod(sample_shape)
+        with no_grad():
+            probs_2d = self.probs.reshape(-1, self._num_events)
+            samples_2d = multinomial(probs_2d, count, True).T
+        return samples_2d.reshape(self._extended_shape(sample_shape))
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        value = value.long().unsqueeze(-1)
+        value, log_pmf = broadcast_tensors(value, self.logits)
+        value = value[..., :1]
+        return log_pmf.gather(-1, value).squeeze(-1)
+
+    def entropy(self) -> Tensor:
+        min_real = dtypes.finfo(self.logits.dtype).min
+        logits = self.logits.clamp(min=min_real)
+        p_log_p = logits * self.probs
+        return -p_log_p.sum(-1)
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        values = arange(self._num_events, device=self._param.device)
+        values = values.view((-1,) + (1,) * len(self._batch_shape))
+        if expand:
+            values = values.expand((-1,) + self._batch_shape)
+        return values
+
+
+class OneHotCategorical(Distribution):
+    """A Categorical whose samples are one-hot vectors of length K (event_shape (K,))."""
+
+    arg_constraints = {
+        "probs": constraints.simplex,
+        "logits": constraints.independent(constraints.real, 1),
+    }
+    support = constraints.one_hot
+    has_enumerate_support = True
+
+    def __init__(
+        self, probs: Any = None, logits: Any = None, validate_args: bool | None = None
+    ) -> None:
+        self._categorical = Categorical(probs, logits)
+        batch_shape = self._categorical.batch_shape
+        event_shape = self._categorical.param_shape[-1:]
+        super().__init__(batch_shape, event_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape: Any, _instance: Any = None) -> OneHotCategorical:
+        new = type(self).__new__(type(self))
+        new._categorical = self._categorical.expand(batch_shape)
+        return self._finish_expand(new, batch_shape)
+
+    @property
+    def _param(self) -> Tensor:
+        return self._categorical._param
+
+    @property
+    def probs(self) -> Tensor:
+        return self._categorical.probs
+
+    @property
+    def logits(self) -> Tensor:
+        return self._categorical.logits
+
+    @property
+    def param_shape(self) -> tuple:
+        return self._categorical.param_shape
+
+    @property
+    def mean(self) -> Tensor:
+        return self._categorical.probs
+
+    @property
+    def mode(self) -> Tensor:
+        probs = self._categorical.probs
+        return one_hot(probs.argmax(-1), probs.shape[-1]).to(probs.dtype)
+
+    @property
+    def variance(self) -> Tensor:
+        probs = self._categorical.probs
+        return probs * (1 - probs)
+
+    def sample(self, sample_shape: Any = ()) -> Tensor:
+        probs = self._categorical.probs
+        indices = self._categorical.sample(sample_shape)
+        return one_hot(indices, self._categorical._num_events).to(probs.dtype)
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        indices = value.max(-1)[1]
+        return self._categorical.log_prob(indices)
+
+    def entropy(self) -> Tensor:
+        return self._categorical.entropy()
+
+    def enumerate_support(self, expand: bool = True) -> Tensor:
+        n = self._event_shape[0]
+        values = one_hot(arange(n), n).to(self._param.dtype)
+        values = values.view((n,) + (1,) * len(self._batch_shape) + (n,))
+        if expand:
+            values = values.expand((n,) + self._batch_shape + (n,))
+        return values

@@ -1,0 +1,562 @@
+"""Special functions (PyTorch's torch.special): gamma and its logarithmic derivatives, Bessel
+functions, inverse error functions, the normal CDF and its inverse, Hurwitz zeta, incomplete
+gamma; and the Gamma sampler with its implicit reparameterisation gradient.
+
+Forwards call SciPy's ufuncs (CuPy's on the GPU) through `backend/special.py`; SciPy is an
+optional dependency that loads on first use. Every derivative is written in chainrule ops
+(digamma' = polygamma(1, .), polygamma(n)' = polygamma(n + 1, .), i0' = i1, ...), so higher
+derivatives come free. Where PyTorch has no derivative (zeta and gammainc with respect to their
+first argument), the vjp raises NotImplementedError with PyTorch's message; PyTorch raises
+only when that gradient is asked for, chainrule whenever the argument requires grad (the engine
+does not tell an op which of its inputs a `grad()` call wants).
+
+The functions already in chainrule (erf, erfc, expm1, log1p, logit, sigmoid, sinc, xlogy,
+softmax, logsumexp, ...) are reused; `chainrule.special` gives them their torch.special names.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from chainrule.autograd.node import Node
+from chainrule.backend import Array
+from chainrule.backend.special import special_function, standard_gamma_grad
+from chainrule.ops.creation import Generator, _rng
+from chainrule.ops.elementwise import (
+    _float_operands,
+    _partials_jvp,
+    _partials_vjp,
+    _require_floating,
+    exp,
+    floating_operand,
+    log,
+    log1p,
+    sign,
+    where,
+)
+from chainrule.ops.op import Op, apply, elementwise_batch, unary_elementwise_jvp
+
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+_HALF_SQRT_PI = math.sqrt(math.pi) / 2.0
+
+
+def _not_implemented(name: str) -> NotImplementedError:
+    return NotImplementedError(f"the derivative for '{name}' is not implemented.")
+
+
+# ---- the gamma function and its logarithmic derivatives ----------------------------------------
+
+
+class Lgamma(Op):
+    """log|Gamma(x)|; +inf at -inf, as PyTorch (SciPy says -inf). Derivative: g digamma(x)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        ctx.save(x=x)
+        out = special_function(ctx.xp, "gammaln", x)
+        return ctx.xp.where(x == -math.inf, math.inf, out).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (g * digamma(ctx.x),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+class Digamma(Op):
+    """psi(x) = Gamma'(x) / Gamma(x); -inf at 0 and nan at the negative integers, as PyTorch.
+    Derivative: g polygamma(1, x)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        ctx.save(x=x)
+        out = special_function(ctx.xp, "psi", x)
+        return ctx.xp.where(x == 0, -math.inf, out).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (g * polygamma(1, ctx.x),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+class Polygamma(Op):
+    """The n-th derivative of digamma (n >= 1; n = 0 is digamma). Derivative:
+    g polygamma(n + 1, x)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, n: int) -> Array:
+        ctx.save(x=x, n=n)
+        return special_function(ctx.xp, "polygamma", ctx.xp.asarray(n), x)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (g * polygamma(ctx.n + 1, ctx.x),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+# ---- error functions ---------------------------------------------------------------------------
+
+
+class Erfinv(Op):
+    """The inverse of erf on (-1, 1); +-inf at +-1, nan outside. Derivative:
+    g sqrt(pi)/2 exp(out**2), from the saved output."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        out = special_function(ctx.xp, "erfinv", x)
+        ctx.save(out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        out = ctx.out
+        return (g * _HALF_SQRT_PI * exp(out * out),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+class Erfcx(Op):
+    """The scaled complementary error function exp(x**2) erfc(x), finite where erfc underflows.
+    Derivative: g (2 x out - 2/sqrt(pi))."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        out = special_function(ctx.xp, "erfcx", x)
+        ctx.save(x=x, out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (g * (2 * ctx.x * ctx.out - 1 / _HALF_SQRT_PI),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+class Ndtr(Op):
+    """The standard normal CDF Phi(x). Derivative: g exp(-x**2/2) / sqrt(2 pi)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        ctx.save(x=x)
+        return special_function(ctx.xp, "ndtr", x)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x = ctx.x
+        return (g * exp(-0.5 * x * x) / _SQRT_2PI,)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+class Ndtri(Op):
+    """The inverse of the standard normal CDF (the probit); +-inf at 0 and 1. Derivative:
+    g sqrt(2 pi) exp(out**2 / 2), from the saved output."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        out = special_function(ctx.xp, "ndtri", x)
+        ctx.save(out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        out = ctx.out
+        return (g * _SQRT_2PI * exp(0.5 * out * out),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+class LogNdtr(Op):
+    """log Phi(x), accurate far into the lower tail (log_ndtr(-40) = -804.6, where Phi
+    underflows). Derivative: g exp(-x**2/2 - out) / sqrt(2 pi), the exponent formed before
+    exponentiating so neither the density nor Phi underflows (about -x for x << 0)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        out = special_function(ctx.xp, "log_ndtr", x)
+        ctx.save(x=x, out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x = ctx.x
+        return (g * exp(-0.5 * x * x - ctx.out) / _SQRT_2PI,)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+# ---- modified Bessel functions -----------------------------------------------------------------
+
+
+class I0(Op):
+    """The modified Bessel function of the first kind, order 0. Derivative: g i1(x)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        ctx.save(x=x)
+        return special_function(ctx.xp, "i0", x)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (g * i1(ctx.x),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+class I0e(Op):
+    """exp(-|x|) i0(x), finite for large |x|. Derivative: g (i1e(x) - sign(x) out)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        out = special_function(ctx.xp, "i0e", x)
+        ctx.save(x=x, out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x = ctx.x
+        return (g * (i1e(x) - sign(x) * ctx.out),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+def _reciprocal_away_from_zero(x: Any) -> tuple[Any, Any]:
+    """(x == 0, 1/x with 1 where x == 0): keeps 1/0 out of a branch `where` drops."""
+    at_zero = x == 0
+    return at_zero, 1 / where(at_zero, 1.0, x)
+
+
+class I1(Op):
+    """The modified Bessel function of the first kind, order 1. Derivative:
+    g (i0(x) - i1(x)/x), with its limit 1/2 at x = 0 (PyTorch's)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        out = special_function(ctx.xp, "i1", x)
+        ctx.save(x=x, out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x = ctx.x
+        at_zero, inverse = _reciprocal_away_from_zero(x)
+        slope = i0(x) - ctx.out * inverse
+        return (g * where(at_zero, 0.5, slope),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+class I1e(Op):
+    """exp(-|x|) i1(x). Derivative: g (i0e(x) - out (sign(x) + 1/x)), with its limit 1/2 at
+    x = 0 (PyTorch's)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        out = special_function(ctx.xp, "i1e", x)
+        ctx.save(x=x, out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        x = ctx.x
+        at_zero, inverse = _reciprocal_away_from_zero(x)
+        slope = i0e(x) - ctx.out * (sign(x) + inverse)
+        return (g * where(at_zero, 0.5, slope),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+# ---- entropy terms -----------------------------------------------------------------------------
+
+
+class Entr(Op):
+    """-x log(x) elementwise: 0 at 0, -inf for x < 0 (PyTorch's). Derivative: -g (1 + log x)
+    (+inf at 0, nan below)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        ctx.save(x=x)
+        xp = ctx.xp
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            product = -x * xp.log(x)
+        out = xp.where(x == 0, 0, xp.where(x < 0, -math.inf, product))
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (-g * (1 + log(ctx.x)),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
+class XLog1pY(Op):
+    """x log1p(y), 0 where x == 0 (unless y is nan), as PyTorch's special.xlog1py.
+    Derivatives, PyTorch's: g log1p(y) for x, 0 where x == 0 and y <= -1; g x / (1 + y) for y."""
+
+    label = "xlog1py"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, y: Array) -> Array:
+        ctx.save(x=x, y=y)
+        xp = ctx.xp
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            product = x * xp.log1p(y)
+        return xp.where((x == 0) & ~xp.isnan(y), 0, product).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def partial(ctx: Node, index: int) -> Any:
+        x, y = ctx.x, ctx.y
+        if index == 0:
+            return where((x == 0) & (y <= -1), 0.0, log1p(y))
+        return x / (1 + y)
+
+    vjp, jvp, batch = _partials_vjp, _partials_jvp, elementwise_batch
+
+
+# ---- functions of two arguments: zeta, incomplete gamma ----------------------------------------
+
+
+class Zeta(Op):
+    """The Hurwitz zeta function sum_k (k + q)**-x. Derivative with respect to q:
+    -g x zeta(x + 1, q); with respect to x PyTorch has none, and neither has this op."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, q: Array) -> Array:
+        ctx.save(x=x, q=q)
+        return special_function(ctx.xp, "zeta", x, q)
+
+    @staticmethod
+    def partial(ctx: Node, index: int) -> Any:
+        if index == 0:
+            raise _not_implemented("zeta")
+        x = ctx.x
+        return -x * apply(Zeta, (x + 1, ctx.q))
+
+    vjp, jvp, batch = _partials_vjp, _partials_jvp, elementwise_batch
+
+
+def _gamma_density(a: Any, x: Any) -> Any:
+    """x**(a - 1) exp(-x) / Gamma(a), formed in log space."""
+    return exp((a - 1) * log(x) - x - lgamma(a))
+
+
+class Gammainc(Op):
+    """The regularised lower incomplete gamma function P(a, x). Derivative with respect to x:
+    g x**(a-1) exp(-x) / Gamma(a); with respect to a PyTorch has none, and neither has this op."""
+
+    @staticmethod
+    def forward(ctx: Node, a: Array, x: Array) -> Array:
+        ctx.save(a=a, x=x)
+        return special_function(ctx.xp, "gammainc", a, x)
+
+    @staticmethod
+    def partial(ctx: Node, index: int) -> Any:
+        if index == 0:
+            raise _not_implemented("igamma: input")
+        return _gamma_density(ctx.a, ctx.x)
+
+    vjp, jvp, batch = _partials_vjp, _partials_jvp, elementwise_batch
+
+
+class Gammaincc(Op):
+    """The regularised upper incomplete gamma function Q(a, x) = 1 - P(a, x). Derivative with
+    respect to x: -g x**(a-1) exp(-x) / Gamma(a); none with respect to a (as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Node, a: Array, x: Array) -> Array:
+        ctx.save(a=a, x=x)
+        return special_function(ctx.xp, "gammaincc", a, x)
+
+    @staticmethod
+    def partial(ctx: Node, index: int) -> Any:
+        if index == 0:
+            raise _not_implemented("igammac: input")
+        return -_gamma_density(ctx.a, ctx.x)
+
+    vjp, jvp, batch = _partials_vjp, _partials_jvp, elementwise_batch
+
+
+# ---- the Gamma sampler -------------------------------------------------------------------------
+
+
+class StandardGamma(Op):
+    """Samples of Gamma(alpha, 1), one per element of alpha, drawn with the generator's
+    `standard_gamma` (PyTorch's torch._standard_gamma). Derivative, the implicit
+    reparameterisation gradient: g dx/dalpha with dx/dalpha = -(dP/dalpha) / p(x) holding the
+    CDF P(alpha, x) fixed (standard_gamma_grad below), as PyTorch's _standard_gamma_grad."""
+
+    label = "_standard_gamma"
+
+    @staticmethod
+    def forward(ctx: Node, alpha: Array, rng: Any) -> Array:
+        work = alpha if alpha.dtype.itemsize >= 4 else alpha.astype("float32")
+        out = rng.standard_gamma(work, dtype=work.dtype).astype(alpha.dtype, copy=False)
+        out = ctx.xp.asarray(out)
+        ctx.save(alpha=alpha, out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (g * apply(StandardGammaGrad, (ctx.alpha, ctx.out)),)
+
+    jvp = unary_elementwise_jvp
+
+
+class StandardGammaGrad(Op):
+    """d x / d alpha for Gamma(alpha, 1) samples x (implicit reparameterisation), computed in
+    float64 from SciPy's incomplete gamma (backend/special.py: relative error about 1e-9).
+    PyTorch gives this function no derivative; neither does chainrule (second derivatives of
+    a Gamma sample raise NotImplementedError)."""
+
+    label = "_standard_gamma_grad"
+
+    @staticmethod
+    def forward(ctx: Node, alpha: Array, x: Array) -> Array:
+        return standard_gamma_grad(ctx.xp, alpha, x)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        raise _not_implemented("_standard_gamma_grad")
+
+    @staticmethod
+    def jvp(ctx: Node, t_alpha: Any, t_x: Any) -> Any:
+        raise _not_implemented("_standard_gamma_grad")
+
+
+# ---- public functions --------------------------------------------------------------------------
+
+
+def _special_unary(op: type, name: str) -> Any:
+    """The public function of a unary special function (integers promote to float32)."""
+
+    def function(input: Any) -> Any:  # noqa: A002
+        return apply(op, (floating_operand(input),))
+
+    function.__name__ = name
+    function.__doc__ = op.__doc__
+    return function
+
+
+lgamma = _special_unary(Lgamma, "lgamma")
+digamma = _special_unary(Digamma, "digamma")
+erfinv = _special_unary(Erfinv, "erfinv")
+erfcx = _special_unary(Erfcx, "erfcx")
+ndtr = _special_unary(Ndtr, "ndtr")
+ndtri = _special_unary(Ndtri, "ndtri")
+log_ndtr = _special_unary(LogNdtr, "log_ndtr")
+i0 = _special_unary(I0, "i0")
+i0e = _special_unary(I0e, "i0e")
+i1 = _special_unary(I1, "i1")
+i1e = _special_unary(I1e, "i1e")
+entr = _special_unary(Entr, "entr")
+
+
+def polygamma(n: int, input: Any) -> Any:  # noqa: A002
+    """The n-th derivative of digamma: polygamma(0, x) is digamma(x).
+
+    >>> chainrule.polygamma(1, chainrule.tensor([1.0]))  # pi**2 / 6
+    tensor([1.6449])
+    """
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"polygamma: n must be a non-negative integer, got {n!r}")
+    x = floating_operand(input)
+    if n == 0:
+        return apply(Digamma, (x,))
+    return apply(Polygamma, (x,), n)
+
+
+def mvlgamma(input: Any, p: int) -> Any:  # noqa: A002
+    """The multivariate log-gamma function of dimension p: p(p-1)/4 log(pi) +
+    sum_{j<p} lgamma(x - j/2). Its gradient is the sum of the digammas.
+
+    >>> chainrule.mvlgamma(chainrule.tensor([2.5]), 3)
+    tensor([1.8810])
+    """
+    if not isinstance(p, int) or p < 1:
+        raise ValueError(f"mvlgamma: p has to be greater than or equal to 1, got {p!r}")
+    x = floating_operand(input)
+    out = lgamma(x)
+    for j in range(1, p):
+        out = out + lgamma(x - j / 2)
+    return out + p * (p - 1) / 4 * math.log(math.pi)
+
+
+def xlog1py(input: Any, other: Any) -> Any:  # noqa: A002
+    """input * log1p(other), 0 where input == 0 (unless other is nan); either may be a number.
+
+    >>> chainrule.special.xlog1py(chainrule.tensor([0.0, 2.0]), chainrule.tensor([-1.0, 0.0]))
+    tensor([0., 0.])
+    """
+    x, y = _float_operands("xlog1py", input, other)
+    return apply(XLog1pY, (x, y))
+
+
+def zeta(input: Any, other: Any) -> Any:  # noqa: A002
+    """The Hurwitz zeta function sum_k (k + other)**-input; zeta(x, 1) is Riemann's.
+
+    >>> chainrule.special.zeta(chainrule.tensor([2.0]), 1.0)  # pi**2 / 6
+    tensor([1.6449])
+    """
+    x, q = _float_operands("zeta", input, other)
+    return apply(Zeta, (x, q))
+
+
+def gammainc(input: Any, other: Any) -> Any:  # noqa: A002
+    """The regularised lower incomplete gamma function P(input, other)."""
+    a, x = _float_operands("gammainc", input, other)
+    return apply(Gammainc, (a, x))
+
+
+def gammaincc(input: Any, other: Any) -> Any:  # noqa: A002
+    """The regularised upper incomplete gamma function Q(input, other) = 1 - P(input, other)."""
+    a, x = _float_operands("gammaincc", input, other)
+    return apply(Gammaincc, (a, x))
+
+
+def standard_gamma(alpha: Any, generator: Generator | None = None) -> Any:
+    """Gamma(alpha, 1) samples shaped as alpha, differentiable in alpha (torch._standard_gamma).
+
+    >>> _ = chainrule.manual_seed(0)
+    >>> chainrule.ops.special.standard_gamma(chainrule.full((3,), 2.0)).shape
+    (3,)
+    """
+    alpha = _require_floating("_standard_gamma", alpha)
+    return apply(StandardGamma, (alpha,), _rng(generator))
+
+
+__all__ = [
+    "digamma",
+    "erfcx",
+    "erfinv",
+    "entr",
+    "gammainc",
+    "gammaincc",
+    "i0",
+    "i0e",
+    "i1",
+    "i1e",
+    "lgamma",
+    "log_ndtr",
+    "mvlgamma",
+    "ndtr",
+    "ndtri",
+    "polygamma",
+    "xlog1py",
+    "zeta",
+]

@@ -1,0 +1,82 @@
+"""chainrule.special: PyTorch's `torch.special` namespace.
+
+The functions live with the ops (chainrule.ops.special for the gamma, Bessel, inverse-error and
+zeta functions; elementwise and reduction ops for the rest); this module only gives them their
+torch.special names. The SciPy-backed ones need SciPy (`pip install scipy`), loaded on first
+use.
+
+>>> import chainrule
+>>> import chainrule.special
+>>> chainrule.special.gammaln(chainrule.tensor([4.0]))  # log(3!)
+tensor([1.7918])
+"""
+
+from chainrule.ops.elementwise import (
+    erf,
+    erfc,
+    exp2,
+    expm1,
+    log1p,
+    logit,
+    round,  # noqa: A004
+    sinc,
+    xlogy,
+)
+from chainrule.ops.elementwise import sigmoid as expit
+from chainrule.ops.reduction import log_softmax, logsumexp, softmax
+from chainrule.ops.special import (
+    digamma,
+    entr,
+    erfcx,
+    erfinv,
+    gammainc,
+    gammaincc,
+    i0,
+    i0e,
+    i1,
+    i1e,
+    log_ndtr,
+    ndtr,
+    ndtri,
+    polygamma,
+    xlog1py,
+    zeta,
+)
+from chainrule.ops.special import digamma as psi
+from chainrule.ops.special import lgamma as gammaln
+from chainrule.ops.special import mvlgamma as multigammaln
+
+__all__ = [
+    "digamma",
+    "entr",
+    "erf",
+    "erfc",
+    "erfcx",
+    "erfinv",
+    "exp2",
+    "expit",
+    "expm1",
+    "gammainc",
+    "gammaincc",
+    "gammaln",
+    "i0",
+    "i0e",
+    "i1",
+    "i1e",
+    "log1p",
+    "log_ndtr",
+    "log_softmax",
+    "logit",
+    "logsumexp",
+    "multigammaln",
+    "ndtr",
+    "ndtri",
+    "polygamma",
+    "psi",
+    "round",
+    "sinc",
+    "softmax",
+    "xlog1py",
+    "xlogy",
+    "zeta",
+]

@@ -1,0 +1,539 @@
+"""chainrule.distributions against torch.distributions on the same parameters: log_prob, cdf,
+icdf, entropy, mean, mode, variance and kl_divergence, with their gradients with respect to the
+parameters; sample shapes and statistics (chainrule's random stream is not PyTorch's, so samples
+are checked by their moments with a fixed seed); reparameterised gradients; and validation
+errors with PyTorch's messages."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+import chainrule.distributions as D
+
+TD = torch.distributions
+RNG = np.random.default_rng(0)
+
+
+def _spd(n, batch=()):
+    a = RNG.standard_normal(batch + (n, n))
+    return a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
+
+
+def _simplex(shape):
+    p = RNG.uniform(0.1, 1.0, size=shape)
+    return p / p.sum(-1, keepdims=True)
+
+
+# name -> (family name, parameters (positional or keyword), values inside the support)
+CASES = {
+    "normal": (
+        "Normal",
+        {"loc": RNG.normal(size=(2, 3)), "scale": RNG.uniform(0.5, 2, (3,))},
+        RNG.normal(size=(4, 2, 3)),
+    ),
+    "lognormal": (
+        "LogNormal",
+        {"loc": RNG.normal(size=(3,)), "scale": RNG.uniform(0.2, 0.6, (3,))},
+        RNG.uniform(0.1, 3, (4, 3)),
+    ),
+    "uniform": (
+        "Uniform",
+        {"low": RNG.uniform(-2, -1, (3,)), "high": RNG.uniform(1, 2, (3,))},
+        RNG.uniform(-0.9, 0.9, (4, 3)),
+    ),
+    "exponential": (
+        "Exponential",
+        {"rate": RNG.uniform(0.5, 2, (3,))},
+        RNG.uniform(0.1, 3, (4, 3)),
+    ),
+    "laplace": (
+        "Laplace",
+        {"loc": RNG.normal(size=(3,)), "scale": RNG.uniform(0.5, 2, (3,))},
+        RNG.normal(size=(4, 3)),
+    ),
+    "gamma": (
+        "Gamma",
+        {"concentration": RNG.uniform(0.5, 3, (3,)), "rate": RNG.uniform(0.5, 2, (3,))},
+        RNG.uniform(0.1, 3, (4, 3)),
+    ),
+    "beta": (
+        "Beta",
+        {"concentration1": RNG.uniform(0.5, 3, (3,)), "concentration0": RNG.uniform(0.5, 3, (3,))},
+        RNG.uniform(0.05, 0.95, (4, 3)),
+    ),
+    "dirichlet": ("Dirichlet", {"concentration": RNG.uniform(0.5, 3, (2, 4))}, _simplex((5, 2, 4))),
+    "bernoulli_probs": (
+        "Bernoulli",
+        {"probs": RNG.uniform(0.1, 0.9, (3,))},
+        RNG.integers(0, 2, (4, 3)).astype(float),
+    ),
+    "bernoulli_logits": (
+        "Bernoulli",
+        {"logits": RNG.normal(size=(3,))},
+        RNG.integers(0, 2, (4, 3)).astype(float),
+    ),
+    "categorical_probs": ("Categorical", {"probs": _simplex((2, 4))}, RNG.integers(0, 4, (5, 2))),
+    "categorical_logits": (
+        "Categorical",
+        {"logits": RNG.normal(size=(2, 4))},
+        RNG.integers(0, 4, (5, 2)),
+    ),
+    "onehot_categorical": (
+        "OneHotCategorical",
+        {"logits": RNG.normal(size=(2, 4))},
+        np.eye(4)[RNG.integers(0, 4, (5, 2))],
+    ),
+    "mvn_covariance": (
+        "MultivariateNormal",
+        {"loc": RNG.normal(size=(2, 3)), "covariance_matrix": _spd(3)},
+        RNG.normal(size=(4, 2, 3)),
+    ),
+    "mvn_precision": (
+        "MultivariateNormal",
+        {"loc": RNG.normal(size=(3,)), "precision_matrix": _spd(3, (2,))},
+        RNG.normal(size=(4, 2, 3)),
+    ),
+    "mvn_scale_tril": (
+        "MultivariateNormal",
+        {"loc": RNG.normal(size=(3,)), "scale_tril": np.linalg.cholesky(_spd(3))},
+        RNG.normal(size=(4, 3)),
+    ),
+}
+# cdf and icdf where torch.distributions defines them (its Gamma has cdf only).
+CDF = {"normal", "lognormal", "uniform", "exponential", "laplace", "gamma"}
+ICDF = {"normal", "lognormal", "uniform", "exponential", "laplace"}
+
+
+def _make(case, library, wrt=None):
+    family, params, _ = CASES[case]
+    tensors = {}
+    for name, value in params.items():
+        requires_grad = wrt is None or name in wrt
+        if library is torch:
+            tensors[name] = torch.tensor(value, requires_grad=requires_grad)
+        else:
+            tensors[name] = chainrule.tensor(value, requires_grad=requires_grad)
+    module = TD if library is torch else D
+    return getattr(module, family)(**tensors), tensors
+
+
+def _value(case, library):
+    value = CASES[case][2]
+    if library is torch:
+        return torch.tensor(value)
+    return chainrule.tensor(value)
+
+
+def _compare(case, what, wrt=None):
+    """what(dist, value) in both libraries: values, and gradients of a random weighting of the
+    result with respect to every parameter (those named in `wrt` only, when given)."""
+    ours, our_params = _make(case, chainrule, wrt)
+    theirs, their_params = _make(case, torch, wrt)
+    expected = what(theirs, _value(case, torch))
+    actual = what(ours, _value(case, chainrule))
+    assert tuple(actual.shape) == tuple(expected.shape)
+    np.testing.assert_allclose(
+        actual.detach().numpy(), expected.detach().numpy(), rtol=1e-9, atol=1e-12
+    )
+    if not expected.requires_grad:
+        return
+    weights = RNG.standard_normal(tuple(expected.shape))
+    names = [n for n in their_params if their_params[n].requires_grad]
+    their_grads = torch.autograd.grad(
+        (expected * torch.tensor(weights)).sum(),
+        [their_params[n] for n in names],
+        allow_unused=True,
+    )
+    our_grads = chainrule.autograd.grad(
+        (actual * chainrule.tensor(weights)).sum(),
+        [our_params[n] for n in names],
+        allow_unused=True,
+    )
+    for name, mine, reference in zip(names, our_grads, their_grads):
+        if reference is None:
+            continue
+        np.testing.assert_allclose(
+            mine.numpy(), reference.numpy(), rtol=1e-8, atol=1e-10, err_msg=f"d/d{name}"
+        )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_log_prob_and_its_gradients_match_torch(case):
+    _compare(case, lambda d, v: d.log_prob(v))
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_entropy_and_its_gradients_match_torch(case):
+    _compare(case, lambda d, v: d.entropy())
+
+
+@pytest.mark.parametrize("case", sorted(CDF))
+def test_cdf_matches_torch(case):
+    # Gamma's cdf is gammainc, which torch (and chainrule) cannot differentiate in the shape.
+    wrt = ("rate",) if case == "gamma" else None
+    _compare(case, lambda d, v: d.cdf(v), wrt)
+
+
+@pytest.mark.parametrize("case", sorted(ICDF))
+def test_icdf_matches_torch(case):
+    _compare(case, lambda d, v: d.icdf(d.cdf(v)))
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("moment", ["mean", "mode", "variance", "stddev"])
+def test_moments_match_torch(case, moment):
+    theirs, _ = _make(case, torch)
+    try:
+        getattr(theirs, moment)
+    except NotImplementedError:
+        pytest.skip(f"torch's {CASES[case][0]} has no {moment}")
+    _compare(case, lambda d, v: getattr(d, moment) * 1.0)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_shapes_match_torch(case):
+    ours, _ = _make(case, chainrule)
+    theirs, _ = _make(case, torch)
+    assert ours.batch_shape == tuple(theirs.batch_shape)
+    assert ours.event_shape == tuple(theirs.event_shape)
+    assert ours.has_rsample == theirs.has_rsample
+    chainrule.manual_seed(0)
+    sample = ours.sample((5, 2))
+    assert sample.shape == tuple(theirs.sample((5, 2)).shape)
+    assert not sample.requires_grad
+    assert bool(ours.support.check(sample).all())
+    expanded = ours.expand((6,) + tuple(ours.batch_shape))
+    assert expanded.batch_shape == tuple(theirs.expand((6,) + theirs.batch_shape).batch_shape)
+    assert expanded.sample().shape == (6,) + tuple(ours.batch_shape) + tuple(ours.event_shape)
+    one = _value(case, chainrule)[0]  # batch_shape + event_shape
+    rows = expanded.log_prob(one).detach().numpy()
+    assert rows.shape == (6,) + tuple(ours.batch_shape)
+    np.testing.assert_allclose(
+        rows, np.broadcast_to(ours.log_prob(one).detach().numpy(), rows.shape)
+    )
+
+
+# ---- samples: statistics and reparameterised gradients ------------------------------------------
+
+SAMPLES = 40000
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_sample_moments_are_the_distributions(case):
+    """Mean and variance over 40,000 draws (fixed seed) within 5 standard errors of the
+    distribution's own (checked against torch above)."""
+    ours, _ = _make(case, chainrule)
+    chainrule.manual_seed(0)
+    draws = ours.sample((SAMPLES,)).double().numpy()
+    mean = ours.mean.detach().numpy()
+    variance = ours.variance.detach().numpy()
+    if CASES[case][0] == "Categorical":  # indices: compare the frequencies with the probs
+        probs = ours.probs.detach().numpy()
+        frequencies = (draws[..., None] == np.arange(probs.shape[-1])).mean(0)
+        standard_error = np.sqrt(probs * (1 - probs) / SAMPLES)
+        assert np.all(np.abs(frequencies - probs) < 5 * standard_error)
+        return
+    standard_error = np.sqrt(variance / SAMPLES)
+    assert np.all(np.abs(draws.mean(0) - mean) < 5 * standard_error), (draws.mean(0), mean)
+    np.testing.assert_allclose(draws.var(0), variance, rtol=0.1)
+
+
+RSAMPLE_CASES = [
+    c for c in CASES if CASES[c][0] not in ("Bernoulli", "Categorical", "OneHotCategorical")
+]
+
+
+@pytest.mark.parametrize("case", RSAMPLE_CASES)
+def test_rsample_gradients_are_unbiased(case):
+    """The mean of the pathwise gradients d x / d theta over many draws is d E[x] / d theta,
+    the gradient of the distribution's mean (Gamma, Beta and Dirichlet through the implicit
+    reparameterisation gradient)."""
+    ours, params = _make(case, chainrule)
+    weights = chainrule.tensor(RNG.standard_normal(tuple(ours.mean.shape)))
+    chainrule.manual_seed(1)
+    draws = ours.rsample((SAMPLES,))
+    assert draws.requires_grad
+    names = list(params)
+    estimated = chainrule.autograd.grad(
+        (draws.mean(0) * weights).sum(), [params[n] for n in names], allow_unused=True
+    )
+    exact = chainrule.autograd.grad(
+        (ours.mean * weights).sum(), [params[n] for n in names], allow_unused=True
+    )
+    for name, estimate, value in zip(names, estimated, exact):
+        value = np.zeros(params[name].shape) if value is None else value.numpy()
+        scale = np.abs(weights.numpy()).sum() * max(1.0, float(np.abs(value).max()))
+        np.testing.assert_allclose(estimate.numpy(), value, atol=0.04 * scale, err_msg=name)
+
+
+def test_normal_rsample_is_loc_plus_scale_times_noise():
+    loc = chainrule.tensor([0.5, -1.0], requires_grad=True)
+    scale = chainrule.tensor([2.0, 0.5], requires_grad=True)
+    x = D.Normal(loc, scale).rsample((3,))
+    grad_loc, grad_scale = chainrule.autograd.grad(x.sum(), [loc, scale])
+    np.testing.assert_allclose(grad_loc.numpy(), [3.0, 3.0])
+    noise = (x.detach() - loc.detach()) / scale.detach()
+    np.testing.assert_allclose(grad_scale.numpy(), noise.sum(0).numpy(), rtol=1e-6)
+
+
+def test_gamma_rsample_gradient_is_torchs_at_the_same_sample():
+    concentration = chainrule.tensor([0.3, 1.0, 4.0], dtype=chainrule.float64, requires_grad=True)
+    rate = chainrule.tensor([2.0, 1.0, 0.5], dtype=chainrule.float64, requires_grad=True)
+    chainrule.manual_seed(2)
+    x = D.Gamma(concentration, rate).rsample((100,))
+    grad_c, grad_rate = chainrule.autograd.grad(x.sum(), [concentration, rate])
+    standard = torch.tensor((x * rate).detach().numpy())  # the Gamma(c, 1) draws
+    alpha = torch.tensor(concentration.detach().numpy()).expand(100, 3)
+    expected = torch._standard_gamma_grad(alpha, standard) / torch.tensor(rate.detach().numpy())
+    np.testing.assert_allclose(grad_c.numpy(), expected.sum(0).numpy(), rtol=2e-3)
+    np.testing.assert_allclose(grad_rate.numpy(), (-x / rate).detach().sum(0).numpy(), rtol=1e-9)
+
+
+def test_samples_are_reproducible_with_manual_seed():
+    d = D.Dirichlet(chainrule.tensor([0.5, 1.0, 2.0]))
+    chainrule.manual_seed(7)
+    first = d.sample((4,))
+    chainrule.manual_seed(7)
+    np.testing.assert_array_equal(first.numpy(), d.sample((4,)).numpy())
+
+
+# ---- kl_divergence ------------------------------------------------------------------------------
+
+KL_PAIRS = [
+    ("normal", "normal"),
+    ("lognormal", "lognormal"),
+    ("bernoulli_probs", "bernoulli_logits"),
+    ("categorical_probs", "categorical_logits"),
+    ("onehot_categorical", "onehot_categorical"),
+    ("exponential", "exponential"),
+    ("gamma", "gamma"),
+    ("beta", "beta"),
+    ("dirichlet", "dirichlet"),
+    ("uniform", "uniform"),
+    ("laplace", "laplace"),
+    ("mvn_covariance", "mvn_precision"),
+    ("mvn_scale_tril", "mvn_covariance"),
+]
+
+
+def _other(case, library):
+    """A second distribution of the same family with other parameter values."""
+    family, params, _ = CASES[case]
+    shifted = {}
+    for name, value in params.items():
+        if name in ("covariance_matrix", "precision_matrix"):
+            shifted[name] = value + np.eye(value.shape[-1])
+        elif name == "scale_tril":
+            shifted[name] = value * 1.3
+        elif name in ("probs",):
+            shifted[name] = _simplex(value.shape) if family != "Bernoulli" else value[::-1].copy()
+        elif name in ("low",):
+            shifted[name] = value - 0.5
+        elif name in ("high",):
+            shifted[name] = value + 0.5
+        elif name in ("loc", "logits"):
+            shifted[name] = value[..., ::-1].copy()
+        else:
+            shifted[name] = value[..., ::-1] * 1.5
+    module, tensor = (TD, torch.tensor) if library is torch else (D, chainrule.tensor)
+    tensors = {n: tensor(v, requires_grad=True) for n, v in shifted.items()}
+    return getattr(module, family)(**tensors), tensors
+
+
+@pytest.mark.parametrize("pair", KL_PAIRS, ids="-".join)
+def test_kl_divergence_and_its_gradients_match_torch(pair):
+    p_case, q_case = pair
+    results = {}
+    for library in (chainrule, torch):
+        p, p_params = _make(p_case, library)
+        q, q_params = _other(q_case, library) if p_case == q_case else _make(q_case, library)
+        module = TD if library is torch else D
+        kl = module.kl_divergence(p, q)
+        leaves = list(p_params.values()) + list(q_params.values())
+        weights = np.linspace(0.5, 1.5, int(np.prod(tuple(kl.shape))) or 1).reshape(tuple(kl.shape))
+        weighted = kl * (torch.tensor(weights) if library is torch else chainrule.tensor(weights))
+        grads = (torch.autograd.grad if library is torch else chainrule.autograd.grad)(
+            weighted.sum(), leaves, allow_unused=True
+        )
+        results[library] = (kl, grads)
+    (ours, our_grads), (theirs, their_grads) = results[chainrule], results[torch]
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-9)
+    for mine, reference in zip(our_grads, their_grads):
+        if reference is None:
+            assert mine is None or not np.any(mine.numpy())
+            continue
+        np.testing.assert_allclose(mine.numpy(), reference.numpy(), rtol=1e-8, atol=1e-10)
+
+
+def test_kl_is_infinite_where_q_misses_mass_as_torch():
+    for ours, theirs in [
+        (
+            D.kl_divergence(D.Uniform(0.0, 2.0), D.Uniform(0.5, 3.0)),
+            TD.kl_divergence(TD.Uniform(0.0, 2.0), TD.Uniform(0.5, 3.0)),
+        ),
+        (
+            D.kl_divergence(
+                D.Bernoulli(chainrule.tensor([0.0, 0.5, 1.0])),
+                D.Bernoulli(chainrule.tensor([0.5, 0.0, 1.0])),
+            ),
+            TD.kl_divergence(
+                TD.Bernoulli(torch.tensor([0.0, 0.5, 1.0])),
+                TD.Bernoulli(torch.tensor([0.5, 0.0, 1.0])),
+            ),
+        ),
+        (
+            D.kl_divergence(
+                D.Categorical(chainrule.tensor([0.5, 0.5, 0.0])),
+                D.Categorical(chainrule.tensor([0.0, 0.5, 0.5])),
+            ),
+            TD.kl_divergence(
+                TD.Categorical(torch.tensor([0.5, 0.5, 0.0])),
+                TD.Categorical(torch.tensor([0.0, 0.5, 0.5])),
+            ),
+        ),
+    ]:
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+
+
+def test_independent_kl_sums_the_reinterpreted_dimensions():
+    p = D.Independent(D.Normal(chainrule.zeros(2, 3), 1.0), 1)
+    q = D.Independent(D.Normal(chainrule.ones(2, 3), 2.0), 1)
+    kl = D.kl_divergence(p, q)
+    assert kl.shape == (2,)
+    expected = D.kl_divergence(p.base_dist, q.base_dist).sum(-1)
+    np.testing.assert_allclose(kl.numpy(), expected.numpy())
+    with pytest.raises(NotImplementedError):
+        D.kl_divergence(p, D.Independent(D.Normal(chainrule.zeros(2, 3), 1.0), 2))
+
+
+def test_kl_of_an_unregistered_pair_raises_as_torch():
+    with pytest.raises(
+        NotImplementedError,
+        match="No KL\\(p \\|\\| q\\) is implemented for p type Normal and q type Laplace",
+    ):
+        D.kl_divergence(D.Normal(0.0, 1.0), D.Laplace(0.0, 1.0))
+
+
+def test_register_kl_dispatches_to_the_most_derived_pair():
+    class Wide(D.Normal):
+        pass
+
+    @D.register_kl(Wide, D.Normal)
+    def _kl_wide_normal(p, q):
+        return p.loc * 0 + 42.0
+
+    assert float(D.kl_divergence(Wide(0.0, 1.0), D.Normal(0.0, 1.0))) == 42.0
+    assert float(D.kl_divergence(D.Normal(0.0, 1.0), Wide(0.0, 1.0))) == 0.0  # Normal-Normal
+    with pytest.raises(TypeError):
+        D.register_kl(int, D.Normal)
+
+
+# ---- validation: PyTorch's errors ---------------------------------------------------------------
+
+
+def _message(build, library):
+    with pytest.raises(ValueError) as error:
+        build(library, TD if library is torch else D)
+    return str(error.value).replace("torch.Size", "chainrule.Size")
+
+
+INVALID = {
+    "negative_scale": lambda lib, m: m.Normal(lib.tensor([0.0, 1.0]), lib.tensor([1.0, -1.0])),
+    "probs_above_one": lambda lib, m: m.Bernoulli(lib.tensor([0.5, 1.5])),
+    "probs_and_logits": lambda lib, m: m.Bernoulli(lib.tensor([0.5]), lib.tensor([0.0])),
+    "neither": lambda lib, m: m.Categorical(),
+    "not_a_simplex": lambda lib, m: m.Categorical(lib.tensor([0.5, -0.5])),
+    "low_not_below_high": lambda lib, m: m.Uniform(lib.tensor([0.0, 2.0]), lib.tensor([1.0, 1.0])),
+    "negative_concentration": lambda lib, m: m.Dirichlet(lib.tensor([1.0, -1.0])),
+    "scalar_concentration": lambda lib, m: m.Dirichlet(lib.tensor(1.0)),
+    "not_positive_definite": lambda lib, m: m.MultivariateNormal(
+        lib.zeros(2), lib.tensor([[1.0, 2.0], [2.0, 1.0]])
+    ),
+    "two_matrices": lambda lib, m: m.MultivariateNormal(
+        lib.zeros(2), lib.eye(2), scale_tril=lib.eye(2)
+    ),
+    "scalar_loc": lambda lib, m: m.MultivariateNormal(lib.tensor(0.0), lib.eye(2)),
+    "too_many_dims": lambda lib, m: m.Independent(m.Normal(lib.zeros(3), 1.0), 2),
+    "value_outside_support": lambda lib, m: m.Exponential(lib.tensor([1.0])).log_prob(
+        lib.tensor([-1.0])
+    ),
+    "value_wrong_event_shape": lambda lib, m: m.Dirichlet(lib.ones(3)).log_prob(lib.ones(2) / 2),
+    "value_not_broadcastable": lambda lib, m: m.Normal(lib.zeros(3), 1.0).log_prob(lib.zeros(2)),
+    "value_not_a_tensor": lambda lib, m: m.Normal(0.0, 1.0).log_prob(0.5),
+    "category_out_of_range": lambda lib, m: m.Categorical(lib.ones(3) / 3).log_prob(lib.tensor(3)),
+}
+
+
+@pytest.mark.parametrize("name", INVALID)
+def test_invalid_arguments_raise_torchs_value_error(name):
+    assert _message(INVALID[name], chainrule) == _message(INVALID[name], torch)
+
+
+def test_validation_can_be_turned_off_as_in_torch():
+    d = D.Normal(0.0, -1.0, validate_args=False)
+    assert math.isnan(float(d.log_prob(chainrule.tensor(0.0))))
+    D.Distribution.set_default_validate_args(False)
+    try:
+        assert D.Exponential(-1.0).rate.item() == -1.0
+    finally:
+        D.Distribution.set_default_validate_args(True)
+    with pytest.raises(ValueError):
+        D.Exponential(-1.0)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "real",
+        "positive",
+        "nonnegative",
+        "unit_interval",
+        "simplex",
+        "boolean",
+        "lower_cholesky",
+        "positive_definite",
+        "real_vector",
+        "one_hot",
+    ],
+)
+def test_constraints_check_and_repr_as_torch(name):
+    ours, theirs = getattr(D.constraints, name), getattr(TD.constraints, name)
+    assert repr(ours) == repr(theirs)
+    assert ours.event_dim == theirs.event_dim and ours.is_discrete == theirs.is_discrete
+    values = [
+        np.array([[0.2, 0.8], [0.5, 0.5]]),
+        np.array([[1.0, 0.0], [0.3, 2.0]]),
+        np.array([[2.0, 1.0], [1.0, 2.0]]),
+        np.array([[-1.0, np.nan], [0.0, 1.0]]),
+        np.array([[0.0, 1.0], [1.0, 0.0]]),
+    ]
+    for value in values:
+        np.testing.assert_array_equal(
+            ours.check(chainrule.tensor(value)).numpy(), theirs.check(torch.tensor(value)).numpy()
+        )
+
+
+def test_enumerate_support_matches_torch():
+    for family, params in [
+        ("Bernoulli", [0.3, 0.6]),
+        ("Categorical", [[0.2, 0.8], [0.5, 0.5]]),
+        ("OneHotCategorical", [[0.2, 0.8], [0.5, 0.5]]),
+    ]:
+        ours = getattr(D, family)(chainrule.tensor(params)).enumerate_support()
+        theirs = getattr(TD, family)(torch.tensor(params)).enumerate_support()
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+        assert ours.dtype.name == str(theirs.dtype).replace("torch.", "")
+
+
+def test_repr_as_torch():
+    for build in [
+        lambda lib, m: m.Normal(0.0, 1.0),
+        lambda lib, m: m.Gamma(lib.ones(3), lib.ones(3)),
+        lambda lib, m: m.Independent(m.Normal(lib.zeros(2, 3), lib.ones(2, 3)), 1),
+    ]:
+        ours, theirs = build(chainrule, D), build(torch, TD)
+        assert repr(ours) == repr(theirs).replace("torch.Size", "chainrule.Size")
