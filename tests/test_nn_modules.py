@@ -37,7 +37,7 @@ def to_chainrule(value: torch.Tensor) -> chainrule.Tensor:
 
 
 def to_numpy(value: Any) -> np.ndarray:
-    return np.asarray(value.detach().numpy())
+    return np.asarray(value.detach().cpu().numpy())
 
 
 def copy_state(mine: nn.Module, theirs: torch.nn.Module) -> None:
@@ -80,7 +80,9 @@ class Case:
         return self.name
 
 
-def check_case(case: Case, dtype: str = "float32", seed: int = 0) -> None:
+def check_case(case: Case, dtype: str = "float32", seed: int = 0, device: str = "cpu") -> None:
+    """`device`: where the chainrule layer runs (tests/test_devices.py runs every case on the
+    device under test); torch stays on the CPU as the reference."""
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     theirs = case.make(torch.nn)
@@ -91,6 +93,7 @@ def check_case(case: Case, dtype: str = "float32", seed: int = 0) -> None:
     theirs.train(case.train)
     mine.train(case.train)
     copy_state(mine, theirs)
+    mine = mine.to(device)
     arrays = case.inputs(rng)
     grad_inputs = case.grad_inputs
     if grad_inputs is None:
@@ -101,7 +104,7 @@ def check_case(case: Case, dtype: str = "float32", seed: int = 0) -> None:
         if array.dtype.kind == "f":
             array = array.astype(dtype)
         needs_grad = index in grad_inputs
-        my_inputs.append(chainrule.tensor(array, requires_grad=needs_grad))
+        my_inputs.append(chainrule.tensor(array, requires_grad=needs_grad, device=device))
         their_inputs.append(torch.tensor(array, requires_grad=needs_grad))
     call = case.call or (lambda module, *xs: module(*xs))
     my_outputs = flatten(call(mine, *my_inputs))
@@ -119,7 +122,7 @@ def check_case(case: Case, dtype: str = "float32", seed: int = 0) -> None:
     for a, b in zip(my_outputs, their_outputs):
         if a is not None and b.requires_grad:
             cotangent = rng.standard_normal(b.shape).astype(dtype)
-            my_loss = my_loss + (a * chainrule.tensor(cotangent)).sum()
+            my_loss = my_loss + (a * chainrule.tensor(cotangent, device=device)).sum()
             their_loss = their_loss + (b * torch.tensor(cotangent)).sum()
     if isinstance(their_loss, torch.Tensor):
         my_loss.backward()

@@ -82,6 +82,11 @@ class Backend(ABC):
 
     __slots__ = ("name", "xp", "device", "array_type")
 
+    # Host memory: a data-dependent branch (`if mask.any():`) costs nothing here, so ops may
+    # take a fast path when the data allows. On a device each one is a synchronisation that
+    # stalls the queue, so ops there take the branch-free path instead.
+    host_memory = False
+
     def __init__(self, name: str, xp: Any, dev: device, array_type: type) -> None:
         self.name = name
         self.xp = xp
@@ -133,6 +138,7 @@ class NumpyBackend(Backend):
     """NumPy arrays in host memory: device 'cpu'."""
 
     __slots__ = ()
+    host_memory = True
 
     def scatter_add(self, target: Array, index: Any, values: Array) -> None:
         if (

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.backend.fake import FakeNamespace
+
 Array = Any  # a numpy.ndarray or cupy.ndarray (backend/arrays.py imports this module)
 
 # Chebyshev fit of erfc (Press et al., Numerical Recipes, "erfcc"): for z >= 0,
@@ -77,8 +79,11 @@ def normal_cdf_float32(x: np.ndarray) -> np.ndarray:
 
 def scipy_special(xp: Any) -> Any:
     """The special-function module for the array namespace `xp`: `scipy.special` for NumPy,
-    `cupyx.scipy.special` for CuPy; a ModuleNotFoundError saying how to install it if absent."""
-    if xp is not np:
+    `cupyx.scipy.special` for CuPy; a ModuleNotFoundError saying how to install it if absent.
+    """
+    if isinstance(xp, FakeNamespace):  # the fake device: SciPy on the data behind its arrays
+        return FakeNamespace(scipy_special(np), "scipy.special")
+    if xp.__name__ == "cupy":
         import cupyx.scipy.special
 
         return cupyx.scipy.special

@@ -46,7 +46,7 @@ class SoftmaxCrossEntropy(Op):
         else:
             picked = xp.take_along_axis(shifted, safe[..., None], axis=-1)[..., 0]
         loss = log_total - picked
-        if not keep.all():
+        if not ctx.backend.host_memory or not keep.all():
             loss = xp.where(keep, loss, 0)
         return loss.astype(x.dtype, copy=False)
 
@@ -137,8 +137,11 @@ def _weighted_reduction(loss: Any, weights: Any, reduction: str) -> Any:
     total = reduce_sum(loss)
     if reduction != "mean":
         return total
-    if weights._requires_grad or type(weights._array) is not weights._backend.array_type:
+    backend = weights._backend
+    if weights._requires_grad or type(weights._array) is not backend.array_type:
         return total / reduce_sum(weights)  # differentiable, or batched under vmap
+    if not backend.host_memory:
+        return total / reduce_sum(weights)  # the count stays on the device: no host copy
     count = weights._array.sum()  # a constant: divide by a number, one op fewer
     return total / float(count) if count != 0 else total / reduce_sum(weights)
 

@@ -32,6 +32,7 @@ def _window_max(
     out_size: tuple,
     padding: tuple,
     spatial: tuple,
+    host_memory: bool,
 ) -> tuple[Array, Array]:
     """The max of every window and where it sits as a flat index into the (unpadded) input
     plane. One pass per kernel tap over output-sized strided views, branch-free: a window's
@@ -40,7 +41,8 @@ def _window_max(
     PyTorch's CPU kernel; NaN costs four more passes per tap, so they are run only when a
     window's max came out NaN."""
     best, winner = _window_max_taps(xp, padded, kernel, stride, dilation, out_size, False)
-    if padded.dtype.kind == "f" and xp.isnan(best).any():
+    # (On a device, where testing for NaN would synchronise, the NaN-aware passes always run.)
+    if padded.dtype.kind == "f" and (not host_memory or xp.isnan(best).any()):
         best, winner = _window_max_taps(xp, padded, kernel, stride, dilation, out_size, True)
     # winning tap -> flat index into the input plane: each window's start plus its tap's offset
     n = len(kernel)
@@ -121,7 +123,17 @@ class MaxPool(Op):
         lowest = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min  # never a max
         padded = pad_spatial(xp, x, padding, lowest)
         spatial = x.shape[2:]
-        out, flat = _window_max(xp, padded, kernel, stride, dilation, out_size, padding, spatial)
+        out, flat = _window_max(
+            xp,
+            padded,
+            kernel,
+            stride,
+            dilation,
+            out_size,
+            padding,
+            spatial,
+            ctx.backend.host_memory,
+        )
         plane = math.prod(spatial)
         planes = xp.arange(x.shape[0] * x.shape[1], dtype=flat.dtype).reshape(
             x.shape[0], x.shape[1], *(1,) * n
