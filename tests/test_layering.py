@@ -50,6 +50,10 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ops: activations", {"ops.activation"}),
     ("ops: reduction", {"ops.reduction"}),
     ("ops: linear algebra", {"ops.linalg"}),
+    (
+        "ops: decompositions (svd, eigh, qr, LU, matrix_exp) and what builds on them",
+        {"ops.decompositions"},
+    ),
     ("ops: nn kernels' shared checks", {"ops.nn_common"}),
     ("ops: gather and scatter of rows, embedding", {"ops.embedding"}),
     ("ops: linear layer", {"ops.linear"}),

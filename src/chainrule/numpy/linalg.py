@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+import chainrule.ops.decompositions as dec
 import chainrule.ops.linalg as la
 import chainrule.ops.shape as shp
 from chainrule._tensor import Tensor
@@ -73,7 +74,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
     tensor = _floating("norm", x)
     if isinstance(axis, (list, tuple)):
         axis = tuple(int(a) for a in axis)
-    return la.linalg_norm(tensor, ord, axis, keepdims)
+    return dec.norm(tensor, ord, axis, keepdims)
 
 
 def matrix_power(a: Any, n: int) -> Tensor:
