@@ -798,7 +798,7 @@ class LuFactor(Op):
     """The packed LU factorization with partial pivoting, P^T A = L U (L unit lower triangular
     below LU's diagonal, U on and above). Derivative for square A (PyTorch's
     linalg_lu_backward): gA = P L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T with gL, gU the
-    strictly lower and upper parts of gLU; tangent L^-1 P^T dA U^-1 = X, dLU = tril(L X, -1)
+    strictly lower and upper parts of gLU; tangent L^-1 P^T dA U^-1 = X, dLU = L tril(X, -1)
     + triu(X) U, split the same way."""
 
     label = "linalg.lu_factor"
@@ -821,7 +821,7 @@ class LuFactor(Op):
         lower = apply(Tril, (lu,), -1) + _eye(lu, n)
         upper = apply(Triu, (lu,), 0)
         permutation = Tensor._from_array(
-            _permutation(ctx.xp, ctx.pivots, m, lu._array.dtype), ctx.backend
+            _permutation(ctx.xp, ctx.pivots._array, m, lu._array.dtype), ctx.backend
         )
         return permutation, lower, upper
 
@@ -840,8 +840,8 @@ class LuFactor(Op):
         permutation, lower, upper = LuFactor._factors(ctx)
         x = apply(SolveTriangular, (lower, _mm(_mT(permutation), t)), False, True, True)
         x = apply(SolveTriangular, (upper, x), True, False, False)  # L^-1 P^T dA U^-1
-        d_lower = apply(Tril, (_mm(lower, x),), -1)
-        d_upper = apply(Triu, (_mm(apply(Triu, (x,), 0), upper),), 0)
+        d_lower = _mm(lower, apply(Tril, (x,), -1))  # strictly lower, as L is unit lower
+        d_upper = _mm(apply(Triu, (x,), 0), upper)
         return d_lower + d_upper, None, None
 
     batch = elementwise_batch  # matrices in the last two dims
