@@ -448,7 +448,9 @@ def _expm(xp: Any, a: Array) -> Array:
     """exp(a) for a batch of matrices: each scaled by 2^-s to a 1-norm below theta_13, the
     [13/13] Padé approximant, then squared s times (its own s per matrix)."""
     n = a.shape[-1]
-    norm = xp.abs(a).sum(axis=-2).max(axis=-1, initial=0.0)
+    if n == 0 or a.size == 0:
+        return a.copy()
+    norm = xp.abs(a).sum(axis=-2).max(axis=-1)
     finite = xp.isfinite(norm)
     ratio = xp.where(finite, norm, 0.0) / _THETA_13
     squarings = xp.ceil(xp.log2(xp.maximum(ratio, 1.0))).astype(xp.int64)
@@ -464,7 +466,7 @@ def _expm(xp: Any, a: Array) -> Array:
     even_high = xp.matmul(x6, b[12] * x6 + b[10] * x4 + b[8] * x2)
     even = even_high + b[6] * x6 + b[4] * x4 + b[2] * x2 + b[0] * eye
     out = xp.linalg.solve(even - odd, even + odd)
-    for step in range(int(squarings.max(initial=0))):
+    for step in range(int(squarings.max())):
         squared = xp.matmul(out, out)
         out = xp.where((step < squarings)[..., None, None], squared, out)
     return out
@@ -524,7 +526,10 @@ def _tolerance_arrays(xp: Any, values: Array, atol: Any, rtol: Any, size: int) -
     """max(atol, rtol * largest |value|) per matrix, with PyTorch's defaults: rtol is
     eps * max(m, n) unless only a positive atol is given (then 0)."""
     eps = xp.finfo(values.dtype).eps
-    largest = xp.abs(values).max(axis=-1, initial=0.0) if values.shape[-1] else values.sum(-1)
+    if values.shape[-1] == 0:
+        largest = xp.zeros(values.shape[:-1], dtype=values.dtype)
+    else:
+        largest = xp.abs(values).max(axis=-1)
     atol_array = 0.0 if atol is None else _as_param_array(xp, atol)
     if rtol is None:
         default = eps * size
@@ -782,16 +787,15 @@ def _lu_arrays(xp: Any, a: Array, pivot: bool) -> tuple:
 
 def _permutation(xp: Any, pivots: Array, m: int, dtype: Any) -> Array:
     """P with A = P L U, from LAPACK's sequential row swaps (1-based pivots)."""
-    batch = pivots.shape[:-1]
-    order = xp.broadcast_to(xp.arange(m), batch + (m,)).copy()
+    positions = xp.arange(m)
+    order = xp.broadcast_to(positions, pivots.shape[:-1] + (m,))
     for j in range(pivots.shape[-1]):
-        target = (pivots[..., j] - 1).astype(xp.int64)
-        current = order[..., j].copy()
-        swapped = xp.take_along_axis(order, target[..., None], axis=-1)[..., 0]
-        order[..., j] = swapped
-        xp.put_along_axis(order, target[..., None], current[..., None], axis=-1)
+        target = (pivots[..., j, None] - 1).astype(xp.int64)
+        at_target = xp.take_along_axis(order, target, axis=-1)
+        at_j = order[..., j, None]
+        order = xp.where(positions == j, at_target, xp.where(positions == target, at_j, order))
     # P^T A = A[order]: row i of P^T is e_order[i], so P[order[i], i] = 1.
-    return xp.swapaxes((order[..., :, None] == xp.arange(m)).astype(dtype), -1, -2)
+    return xp.swapaxes((order[..., :, None] == positions).astype(dtype), -1, -2)
 
 
 class LuFactor(Op):
