@@ -1035,6 +1035,18 @@ SPECS += [
     ),
     OpSpec("linalg.lu", chainrule.linalg.lu, torch.linalg.lu, shapes=[((3, 3),), ((2, 4, 4),)]),
     OpSpec(
+        "linalg.lu_factor (wide and tall)",
+        chainrule.linalg.lu_factor,
+        torch.linalg.lu_factor,
+        shapes=[((3, 5),), ((2, 5, 3),)],
+    ),
+    OpSpec(
+        "linalg.lu (wide and tall)",
+        chainrule.linalg.lu,
+        torch.linalg.lu,
+        shapes=[((2, 3, 4),), ((4, 2),)],
+    ),
+    OpSpec(
         "linalg.lu_solve (of lu_factor)",
         _lu_solve_of,
         _lu_solve_of,

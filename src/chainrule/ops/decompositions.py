@@ -798,12 +798,40 @@ def _permutation(xp: Any, pivots: Array, m: int, dtype: Any) -> Array:
     return xp.swapaxes((order[..., :, None] == positions).astype(dtype), -1, -2)
 
 
+def _tril(x: Any, diagonal: int = 0) -> Any:
+    return apply(Tril, (x,), diagonal)
+
+
+def _triu(x: Any, diagonal: int = 0) -> Any:
+    return apply(Triu, (x,), diagonal)
+
+
+def _solve(a: Any, b: Any, upper: bool, left: bool, unit: bool = False) -> Any:
+    """A^-1 B (left) or B A^-1 for triangular A: SolveTriangular, differentiable."""
+    return apply(SolveTriangular, (a, b), upper, left, unit)
+
+
+def _unpack(lu: Any, pivots: Any) -> tuple:
+    """P, L, U from a packed LU (L m x k unit lower, U k x n upper), differentiable in LU."""
+    m, n = lu.shape[-2], lu.shape[-1]
+    k = min(m, n)
+    lower = _tril(lu[..., :, :k], -1) + _eye(lu, m, k)
+    upper = _triu(lu[..., :k, :])
+    xp = lu._backend.xp
+    permutation = Tensor._from_array(
+        _permutation(xp, pivots._array, m, lu._array.dtype), lu._backend
+    )
+    return permutation, lower, upper
+
+
 class LuFactor(Op):
-    """The packed LU factorization with partial pivoting, P^T A = L U (L unit lower triangular
-    below LU's diagonal, U on and above). Derivative for square A (PyTorch's
-    linalg_lu_backward): gA = P L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T with gL, gU the
-    strictly lower and upper parts of gLU; tangent L^-1 P^T dA U^-1 = X, dLU = L tril(X, -1)
-    + triu(X) U, split the same way."""
+    """The packed LU factorization with partial pivoting, A = P L U (L unit lower triangular
+    below LU's diagonal, U on and above). Derivative (PyTorch's linalg_lu_backward), with gL,
+    gU the strictly lower and upper parts of gLU: for square A,
+    gA = P L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T; a wide A = P L [U1 U2] adds
+    -gU2 U2^T inside the tril and gA2 = P L^-T gU2; a tall P^T A = [L1; L2] U adds
+    -L2^T gL2 inside the triu and gA2 = P gL2 U^-T. Tangent: X = L1^-1 (P^T dA)1 U1^-1 on
+    the square block, dL1 = L1 tril(X, -1), dU1 = triu(X) U1, and the rest by substitution."""
 
     label = "linalg.lu_factor"
 
@@ -814,39 +842,51 @@ class LuFactor(Op):
         return lu, pivots, info
 
     @staticmethod
-    def _factors(ctx: Node) -> tuple:
-        lu = ctx.out
-        m, n = lu.shape[-2], lu.shape[-1]
-        if m != n:
-            raise NotImplementedError(
-                f"linalg.lu_factor: the derivative is implemented for square matrices only, "
-                f"got {m} by {n} (shape {tuple(lu.shape)})"
-            )
-        lower = apply(Tril, (lu,), -1) + _eye(lu, n)
-        upper = apply(Triu, (lu,), 0)
-        permutation = Tensor._from_array(
-            _permutation(ctx.xp, ctx.pivots._array, m, lu._array.dtype), ctx.backend
-        )
-        return permutation, lower, upper
-
-    @staticmethod
     def vjp(ctx: Node, g: Any, g_pivots: Any = None, g_info: Any = None) -> tuple:
-        permutation, lower, upper = LuFactor._factors(ctx)
-        phi_l = apply(Tril, (_mm(_mT(lower), g),), -1)
-        phi_u = apply(Triu, (_mm(g, _mT(upper)),), 0)
-        phi = phi_l + phi_u
-        right = apply(SolveTriangular, (_mT(upper), phi), False, False, False)  # phi U^-T
-        left = apply(SolveTriangular, (_mT(lower), right), True, True, True)  # L^-T ...
-        return (_mm(permutation, left),)
+        permutation, lower, upper = _unpack(ctx.out, ctx.pivots)
+        m, n = g.shape[-2], g.shape[-1]
+        k = min(m, n)
+        if m <= n:  # A = P L [U1 U2]
+            u1, u2 = upper[..., :k], upper[..., k:]
+            g1, g2 = g[..., :k], g[..., k:]
+            inner = _mm(_mT(lower), _tril(g1, -1))
+            if m < n:
+                inner = inner - _mm(g2, _mT(u2))
+            phi = _tril(inner, -1) + _triu(_mm(_triu(g1), _mT(u1)))
+            grad = _solve(_mT(u1), phi, False, False)  # phi U1^-T
+            if m < n:
+                grad = cat([grad, g2], -1)
+            grad = _solve(_mT(lower), grad, True, True, True)  # L^-T ...
+        else:  # P^T A = [L1; L2] U
+            l1, l2 = lower[..., :k, :], lower[..., k:, :]
+            g1, g2 = g[..., :k, :], g[..., k:, :]
+            inner = _mm(_triu(g1), _mT(upper)) - _mm(_mT(l2), g2)
+            phi = _tril(_mm(_mT(l1), _tril(g1, -1)), -1) + _triu(inner)
+            grad = cat([_solve(_mT(l1), phi, True, True, True), g2], -2)  # [L1^-T phi; gL2]
+            grad = _solve(_mT(upper), grad, False, False)  # ... U^-T
+        return (_mm(permutation, grad),)
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> tuple:
-        permutation, lower, upper = LuFactor._factors(ctx)
-        x = apply(SolveTriangular, (lower, _mm(_mT(permutation), t)), False, True, True)
-        x = apply(SolveTriangular, (upper, x), True, False, False)  # L^-1 P^T dA U^-1
-        d_lower = _mm(lower, apply(Tril, (x,), -1))  # strictly lower, as L is unit lower
-        d_upper = _mm(apply(Triu, (x,), 0), upper)
-        return d_lower + d_upper, None, None
+        permutation, lower, upper = _unpack(ctx.out, ctx.pivots)
+        m, n = t.shape[-2], t.shape[-1]
+        k = min(m, n)
+        permuted = _mm(_mT(permutation), t)
+        if m <= n:
+            u1, u2 = upper[..., :k], upper[..., k:]
+            x = _solve(u1, _solve(lower, permuted[..., :k], False, True, True), True, False)
+            d_lower = _mm(lower, _tril(x, -1))  # strictly lower, as L is unit lower
+            packed = d_lower + _mm(_triu(x), u1)
+            if m < n:
+                rest = permuted[..., k:] - _mm(d_lower, u2)
+                packed = cat([packed, _solve(lower, rest, False, True, True)], -1)
+        else:
+            l1, l2 = lower[..., :k, :], lower[..., k:, :]
+            x = _solve(upper, _solve(l1, permuted[..., :k, :], False, True, True), True, False)
+            d_upper = _mm(_triu(x), upper)
+            d_l2 = _solve(upper, permuted[..., k:, :] - _mm(l2, d_upper), True, False)
+            packed = cat([_mm(l1, _tril(x, -1)) + d_upper, d_l2], -2)
+        return packed, None, None
 
     batch = elementwise_batch  # matrices in the last two dims
 
@@ -862,13 +902,13 @@ def lu_factor_ex(A: Any, *, pivot: bool = True, check_errors: bool = False) -> A
 
 
 def _raise_for_info(op_name: str, info: Any, problem: str) -> None:
-    failed = info._array.reshape(-1)
-    bad = [i for i, value in enumerate(failed.tolist()) if value > 0]
-    if bad:
-        raise LinAlgError(
-            f"{op_name}: {problem} (info = {int(failed[bad[0]])} for the matrix at flat batch "
-            f"index {bad[0]})"
-        )
+    """LinAlgError when any matrix's info is positive; reads only the batch's maximum, which
+    vmap's batched values allow."""
+    if info.numel() == 0:
+        return
+    worst = int(info._array.max())
+    if worst > 0:
+        raise LinAlgError(f"{op_name}: {problem} (info = {worst})")
 
 
 def lu_factor(A: Any, *, pivot: bool = True) -> Any:  # noqa: N803
@@ -887,19 +927,6 @@ def lu_factor(A: Any, *, pivot: bool = True) -> Any:  # noqa: N803
         "The factorization could not be completed because the input is not invertible",
     )
     return LuFactorResult(lu, pivots)
-
-
-def _unpack(lu: Any, pivots: Any) -> tuple:
-    """P, L, U from a packed LU (L m x k unit lower, U k x n upper), differentiable in LU."""
-    m, n = lu.shape[-2], lu.shape[-1]
-    k = min(m, n)
-    lower = apply(Tril, (lu[..., :, :k],), -1) + _eye(lu, m, k)
-    upper = apply(Triu, (lu[..., :k, :],), 0)
-    xp = lu._backend.xp
-    permutation = Tensor._from_array(
-        _permutation(xp, pivots._array, m, lu._array.dtype), lu._backend
-    )
-    return permutation, lower, upper
 
 
 def lu(A: Any, *, pivot: bool = True) -> Any:  # noqa: N803
@@ -938,11 +965,9 @@ def lu_solve(
     if not left:  # X A = B  <=>  A^T X^T = B^T
         return _mT(lu_solve(LU, pivots, _mT(B), left=True, adjoint=not adjoint))
     if adjoint:  # A^T = U^T L^T P^T: X = P L^-T U^-T B
-        y = apply(SolveTriangular, (_mT(upper), B), False, True, False)
-        y = apply(SolveTriangular, (_mT(lower), y), True, True, True)
+        y = _solve(_mT(lower), _solve(_mT(upper), B, False, True), True, True, True)
         return _mm(permutation, y)
-    y = apply(SolveTriangular, (lower, _mm(_mT(permutation), B)), False, True, True)
-    return apply(SolveTriangular, (upper, y), True, True, False)
+    return _solve(upper, _solve(lower, _mm(_mT(permutation), B), False, True, True), True, True)
 
 
 # ---- inverses and Cholesky that report instead of raising ----------------------------------
