@@ -73,9 +73,17 @@ def _eye(like: Any, n: int, m: int | None = None) -> Tensor:
     return Tensor._from_array(backend.xp.eye(n, m, dtype=like._array.dtype), backend)
 
 
-def _solve_right_upper(w: Any, r: Any) -> Any:
-    """W R^-T for upper triangular R: the Z with Z R^T = W (R^T is lower)."""
-    return apply(SolveTriangular, (_mT(r), w), False, False, False)
+def _tril(x: Any, diagonal: int = 0) -> Any:
+    return apply(Tril, (x,), diagonal)
+
+
+def _triu(x: Any, diagonal: int = 0) -> Any:
+    return apply(Triu, (x,), diagonal)
+
+
+def _solve(a: Any, b: Any, upper: bool, left: bool, unit: bool = False) -> Any:
+    """A^-1 B (left) or B A^-1 for triangular A: SolveTriangular, differentiable."""
+    return apply(SolveTriangular, (a, b), upper, left, unit)
 
 
 def _inverse_differences(values: Any) -> Any:
@@ -315,10 +323,11 @@ class Qr(Op):
 
     @staticmethod
     def forward(ctx: Node, a: Array, mode: str) -> tuple:
-        q, r = ctx.xp.linalg.qr(a, mode="complete" if mode == "complete" else "reduced")
-        ctx.save(q=q, r=r, mode=mode)
-        if mode == "r":
-            return (ctx.xp.zeros((0,), dtype=a.dtype), r)
+        ctx.save(mode=mode)
+        if mode == "r":  # no Q, and so no derivative: nothing to save
+            return ctx.xp.zeros((0,), dtype=a.dtype), ctx.xp.linalg.qr(a, mode="r")
+        q, r = ctx.xp.linalg.qr(a, mode=mode)
+        ctx.save(q=q, r=r)
         return q, r
 
     @staticmethod
@@ -328,13 +337,13 @@ class Qr(Op):
 
     @staticmethod
     def _check_differentiable(ctx: Node) -> None:
-        q, r = ctx.q, ctx.r
         if ctx.mode == "r":
             raise GradError(
                 "linalg.qr: The derivative of linalg.qr depends on Q, which is not computed "
                 "when mode='r'. Please use linalg.qr(A, mode='reduced') if you are going to "
                 "differentiate through linalg.qr."
             )
+        q, r = ctx.q, ctx.r
         if ctx.mode == "complete" and q.shape[-2] > r.shape[-1]:
             raise GradError(
                 "linalg.qr: The QR decomposition is not differentiable when mode='complete' "
@@ -378,25 +387,25 @@ class Qr(Op):
 
 def _qr_square_backward(g_q: Any, g_r: Any, q: Any, r: Any) -> Any:
     """gA = (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q, for m >= n (see Qr)."""
-    m = 0
+    core = 0
     if g_r is not None:
-        m = _mm(r, _mT(g_r))
+        core = _mm(r, _mT(g_r))
     if g_q is not None:
-        m = m - _mm(_mT(g_q), q)
-    lower = apply(Tril, (m,), -1)
-    copied = lower + _mT(lower) + diag_embed(diagonal(m, 0, -2, -1))
+        core = core - _mm(_mT(g_q), q)
+    lower = _tril(core, -1)
+    copied = lower + _mT(lower) + diag_embed(diagonal(core, 0, -2, -1))
     b = _mm(q, copied)
     if g_q is not None:
         b = b + g_q
-    return _solve_right_upper(b, r)
+    return _solve(_mT(r), b, False, False)  # b R^-T
 
 
 def _qr_square_jvp(t: Any, q: Any, r: Any) -> tuple:
     """dA R^-1 = dQ + Q dR R^-1 with Q^T dQ skew and dR R^-1 upper triangular: with
     B = Q^T dA R^-1, Q^T dQ = tril(B, -1) - tril(B, -1)^T and dR = (B - Q^T dQ) R."""
-    t_rinv = apply(SolveTriangular, (r, t), True, False, False)  # dA R^-1
+    t_rinv = _solve(r, t, True, False)  # dA R^-1
     b = _mm(_mT(q), t_rinv)
-    lower = apply(Tril, (b,), -1)
+    lower = _tril(b, -1)
     omega = lower - _mT(lower)
     d_r = _mm(b - omega, r)
     d_q = t_rinv - _mm(q, b) + _mm(q, omega)
@@ -499,8 +508,6 @@ class MatrixExp(Op):
 def _exp_differential(a: Any, e: Any) -> Any:
     """The Fréchet derivative of exp at a in direction e: exp([[a, e], [0, a]])[:n, n:]."""
     n = a.shape[-1]
-    if tuple(e.shape) != tuple(a.shape):  # a batch the cotangent does not share
-        a = a.expand(tuple(e.shape))
     top = cat([a, e], -1)
     bottom = cat([0 * a, a], -1)
     block = apply(MatrixExp, (cat([top, bottom], -2),))
@@ -640,6 +647,26 @@ def pinv(
     return apply(Pinv, (A,), atol, rtol, bool(hermitian))
 
 
+class MatrixRank(Op):
+    """The number of singular values (|eigenvalues| when hermitian) above the tolerance, as
+    int64. Not differentiable."""
+
+    label = "linalg.matrix_rank"
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, a: Array, atol: Any, rtol: Any, hermitian: bool) -> Array:
+        xp = ctx.xp
+        if hermitian:
+            values = xp.abs(xp.linalg.eigvalsh(a))
+        else:
+            values = xp.linalg.svd(a, compute_uv=False)
+        tolerance = _tolerance_arrays(xp, values, atol, rtol, max(a.shape[-2], a.shape[-1]))
+        return xp.asarray((values > tolerance[..., None]).sum(axis=-1).astype(xp.int64))
+
+    batch = elementwise_batch  # matrices in the last two dims
+
+
 def matrix_rank(
     A: Any,  # noqa: N803
     *,
@@ -654,17 +681,7 @@ def matrix_rank(
         _check_linalg_input("linalg.matrix_rank", A)
     atol = _tolerance_param("linalg.matrix_rank", atol)
     rtol = _tolerance_param("linalg.matrix_rank", rtol)
-    backend = A._backend
-    xp = backend.xp
-    array = A._array
-    if hermitian:
-        values = xp.abs(xp.linalg.eigvalsh(array))
-    else:
-        values = xp.linalg.svd(array, compute_uv=False)
-    size = max(array.shape[-2], array.shape[-1])
-    tolerance = _tolerance_arrays(xp, values, atol, rtol, size)
-    rank = (values > tolerance[..., None]).sum(axis=-1).astype(xp.int64)
-    return Tensor._from_array(xp.asarray(rank), backend)
+    return apply(MatrixRank, (A,), atol, rtol, bool(hermitian))
 
 
 _LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
@@ -796,19 +813,6 @@ def _permutation(xp: Any, pivots: Array, m: int, dtype: Any) -> Array:
         order = xp.where(positions == j, at_target, xp.where(positions == target, at_j, order))
     # P^T A = A[order]: row i of P^T is e_order[i], so P[order[i], i] = 1.
     return xp.swapaxes((order[..., :, None] == positions).astype(dtype), -1, -2)
-
-
-def _tril(x: Any, diagonal: int = 0) -> Any:
-    return apply(Tril, (x,), diagonal)
-
-
-def _triu(x: Any, diagonal: int = 0) -> Any:
-    return apply(Triu, (x,), diagonal)
-
-
-def _solve(a: Any, b: Any, upper: bool, left: bool, unit: bool = False) -> Any:
-    """A^-1 B (left) or B A^-1 for triangular A: SolveTriangular, differentiable."""
-    return apply(SolveTriangular, (a, b), upper, left, unit)
 
 
 def _unpack(lu: Any, pivots: Any) -> tuple:
