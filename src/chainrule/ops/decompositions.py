@@ -216,6 +216,8 @@ def svd(A: Any, full_matrices: bool = True, *, driver: str | None = None) -> Any
     """U, S, Vh with A = U diag(S) Vh (batched), S descending; U is m x m and Vh n x n with
     full_matrices, m x k and k x n otherwise (k = min(m, n)). Singular vectors are unique only
     up to sign: differentiate functions that do not depend on it (see Svd for the derivative).
+    `driver` is accepted and ignored: each backend has one SVD routine (PyTorch takes it on
+    CUDA only and refuses it on CPU).
 
     >>> import chainrule
     >>> U, S, Vh = chainrule.linalg.svd(chainrule.tensor([[3.0, 0.0], [0.0, -2.0]]))
@@ -901,18 +903,21 @@ def lu_factor_ex(A: Any, *, pivot: bool = True, check_errors: bool = False) -> A
     _check_float_matrix("linalg.lu_factor_ex", A)
     lu, pivots, info = apply(LuFactor, (A,), bool(pivot))
     if check_errors:
-        _raise_for_info("linalg.lu_factor_ex", info, "The factorization could not be completed")
+        _raise_for_info("linalg.lu_factor_ex", info, _SINGULAR_U)
     return LuFactorExResult(lu, pivots, info)
 
 
+_SINGULAR_U = "U[{info},{info}] is zero and using it on lu_solve would result in a division by zero"
+
+
 def _raise_for_info(op_name: str, info: Any, problem: str) -> None:
-    """LinAlgError when any matrix's info is positive; reads only the batch's maximum, which
-    vmap's batched values allow."""
+    """LinAlgError when any matrix's info is positive, `problem` formatted with the largest
+    info; reads only the batch's maximum, which vmap's batched values allow."""
     if info.numel() == 0:
         return
     worst = int(info._array.max())
     if worst > 0:
-        raise LinAlgError(f"{op_name}: {problem} (info = {worst})")
+        raise LinAlgError(f"{op_name}: " + problem.format(info=worst))
 
 
 def lu_factor(A: Any, *, pivot: bool = True) -> Any:  # noqa: N803
@@ -928,14 +933,16 @@ def lu_factor(A: Any, *, pivot: bool = True) -> Any:  # noqa: N803
     _raise_for_info(
         "linalg.lu_factor",
         info,
-        "The factorization could not be completed because the input is not invertible",
+        _SINGULAR_U + ". If you still want to perform the factorization, consider calling "
+        "linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)",
     )
     return LuFactorResult(lu, pivots)
 
 
 def lu(A: Any, *, pivot: bool = True) -> Any:  # noqa: N803
     """(P, L, U) with A = P L U, L unit lower triangular (m x k), U upper (k x n); the
-    derivative is lu_factor's (P is a constant)."""
+    derivative is lu_factor's (P is a constant). pivot=False factorizes without row swaps (P
+    is the identity) on every device; PyTorch allows it on CUDA only."""
     _check_float_matrix("linalg.lu", A)
     packed, pivots, _ = apply(LuFactor, (A,), bool(pivot))
     return LuResult(*_unpack(packed, pivots))
@@ -1035,7 +1042,12 @@ def cholesky_ex(A: Any, *, upper: bool = False, check_errors: bool = False) -> A
     _check_linalg_input("linalg.cholesky_ex", A)
     out, info = apply(CholeskyEx, (A,), bool(upper))
     if check_errors:
-        _raise_for_info("linalg.cholesky_ex", info, "The factorization could not be completed")
+        _raise_for_info(
+            "linalg.cholesky_ex",
+            info,
+            "The factorization could not be completed because the input is not "
+            "positive-definite (the leading minor of order {info} is not positive-definite).",
+        )
     return CholeskyExResult(out, info)
 
 
@@ -1097,8 +1109,8 @@ def inv_ex(A: Any, *, check_errors: bool = False) -> Any:  # noqa: N803
         _raise_for_info(
             "linalg.inv_ex",
             info,
-            "The diagonal element is zero, the inversion "
-            "could not be completed because the input matrix is singular",
+            "The diagonal element {info} is zero, the inversion could not be completed "
+            "because the input matrix is singular.",
         )
     return InvExResult(out, info)
 
