@@ -805,10 +805,17 @@ def _packed_lu(rng):
     return lu, pivots, rng.uniform(-2.0, 2.0, size=(2, 3, 2))
 
 
+def _cholesky_ex_of_gram(x, *, upper=False):
+    """cholesky_ex(X X^T + n I) (see _cholesky_of_gram)."""
+    n = x.shape[-1]
+    gram = x @ x.transpose(-1, -2) + n * _lib(x).eye(n, dtype=x.dtype)
+    return _lib(x).linalg.cholesky_ex(gram, upper=upper)
+
+
 SPECS += [
     OpSpec(
         "linalg.svd (reduced)",
-        partial(_svd_squares),
+        _svd_squares,
         _svd_squares,
         make_inputs=_inputs(_separated(4, 3)),
     ),
@@ -1086,8 +1093,8 @@ SPECS += [
     ),
     OpSpec(
         "linalg.cholesky_ex (upper, of X X^T + n I)",
-        lambda x: _cholesky_ex_of_gram(x, upper=True),
-        lambda x: _cholesky_ex_of_gram(x, upper=True),
+        partial(_cholesky_ex_of_gram, upper=True),
+        partial(_cholesky_ex_of_gram, upper=True),
         shapes=[((3, 3),)],
     ),
     OpSpec(
@@ -1154,10 +1161,3 @@ SPECS += [
         kwargs={"ord": "nuc", "dim": (0, 2)},
     ),
 ]
-
-
-def _cholesky_ex_of_gram(x, *, upper=False):
-    """cholesky_ex(X X^T + n I) (see _cholesky_of_gram)."""
-    n = x.shape[-1]
-    gram = x @ x.transpose(-1, -2) + n * _lib(x).eye(n, dtype=x.dtype)
-    return _lib(x).linalg.cholesky_ex(gram, upper=upper)
