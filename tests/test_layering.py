@@ -53,6 +53,10 @@ LAYERS: list[tuple[str, set[str]]] = [
     # reductions so a special function may use them, below everything that may want lgamma.
     ("ops: special functions", {"ops.special"}),
     ("ops: linear algebra", {"ops.linalg"}),
+    (
+        "ops: decompositions (svd, eigh, qr, LU, matrix_exp) and what builds on them",
+        {"ops.decompositions"},
+    ),
     ("ops: nn kernels' shared checks", {"ops.nn_common"}),
     ("ops: gather and scatter of rows, embedding", {"ops.embedding"}),
     ("ops: linear layer", {"ops.linear"}),

@@ -377,6 +377,35 @@ LINALG_CASES = [
     ("matrix_power", (SQUARE, 3), {}),
     ("matrix_power", (SQUARE, -2), {}),
     ("multi_dot", ([F64, F64.T, SQUARE],), {}),
+    # decompositions: NumPy's own LAPACK routines underneath, so even the vectors' signs agree
+    ("norm", (F64,), {"ord": "nuc"}),
+    ("norm", (F64,), {"ord": 2}),
+    ("norm", (np.stack([F64, 2 * F64]),), {"ord": -2, "axis": (2, 1)}),
+    ("matrix_norm", (np.stack([F64, F64]),), {"ord": "nuc", "keepdims": True}),
+    ("svd", (F64,), {}),
+    ("svd", (np.stack([F64.T, F64.T]),), {"full_matrices": False}),
+    ("svd", (INT,), {"compute_uv": False}),
+    ("svdvals", (F64,), {}),
+    ("eigh", (SPD,), {}),
+    ("eigh", (SQUARE,), {"UPLO": "U"}),
+    ("eigvalsh", (np.stack([SPD, SQUARE]),), {}),
+    ("qr", (F64,), {}),
+    ("qr", (F64.T,), {"mode": "complete"}),
+    ("qr", (F64.T,), {"mode": "r"}),
+    ("pinv", (F64,), {}),
+    ("pinv", (np.diag([2.0, 1e-3, 0.0]),), {"rcond": 1e-2}),
+    ("pinv", (SPD,), {"hermitian": True}),
+    ("lstsq", (F64.T, VEC), {}),
+    ("lstsq", (F64.T, F64.T[:, :2]), {}),
+    ("lstsq", (F64, F64[:, :2]), {}),
+    ("lstsq", (np.diag([2.0, 1e-3, 0.0]), np.ones(3)), {"rcond": 1e-2}),
+    ("matrix_rank", (F64,), {}),
+    ("matrix_rank", (np.diag([2.0, 1e-3, 0.0]),), {"tol": 1e-2}),
+    ("matrix_rank", (np.stack([SPD, np.zeros((3, 3))]),), {"hermitian": True}),
+    ("matrix_rank", (VEC,), {}),
+    ("cond", (SQUARE,), {}),
+    ("cond", (SQUARE,), {"p": "fro"}),
+    ("cond", (F64,), {"p": -2}),
 ]
 
 
@@ -760,7 +789,36 @@ SPECS = [
         lambda x: torch.linalg.matrix_power(x, 3),
         shapes=[((3, 3),)],
     ),
+    OpSpec(
+        "linalg.svd (compute_uv=False)",
+        lambda x: cnp.linalg.svd(x, compute_uv=False),
+        torch.linalg.svdvals,
+        shapes=[((3, 4),)],
+    ),
+    OpSpec(
+        "linalg.svd (U diag(S) Vh)",
+        lambda x: _reconstructed(*cnp.linalg.svd(x, full_matrices=False)),
+        lambda x: _reconstructed(*torch.linalg.svd(x, full_matrices=False)),
+        shapes=[((4, 3),)],
+    ),
+    OpSpec(
+        "linalg.lstsq",
+        lambda a, b: cnp.linalg.lstsq(a, b)[:2],
+        lambda a, b: torch.linalg.lstsq(a, b, driver="gelsd")[:2],
+        shapes=[((4, 3), (4, 2))],
+    ),
+    OpSpec("linalg.pinv", cnp.linalg.pinv, torch.linalg.pinv, shapes=[((3, 4),)]),
+    OpSpec(
+        "linalg.norm nuc",
+        lambda x: cnp.linalg.norm(x, "nuc"),
+        lambda x: torch.linalg.matrix_norm(x, "nuc"),
+        shapes=[((3, 4),)],
+    ),
 ]
+
+
+def _reconstructed(u, s, vh):
+    return (u * s) @ vh
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=str)

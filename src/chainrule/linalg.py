@@ -1,7 +1,10 @@
 """chainrule.linalg: PyTorch's `torch.linalg` namespace.
 
-The functions live with the other linear-algebra ops in chainrule.ops.linalg (and vector_norm
-with the reductions); this module only gives them their torch.linalg names.
+The functions live with the other linear-algebra ops in chainrule.ops.linalg, the
+decompositions (and what is built on them: pinv, lstsq, the norms) in
+chainrule.ops.decompositions, vector_norm with the reductions; this module only gives them
+their torch.linalg names. eig and eigvals are missing: they return complex tensors, and
+chainrule has no complex dtypes yet.
 
 >>> import chainrule
 >>> import chainrule.linalg
@@ -9,13 +12,32 @@ with the reductions); this module only gives them their torch.linalg names.
 tensor(8.)
 """
 
+from chainrule.ops.decompositions import (
+    cholesky_ex,
+    cond,
+    eigh,
+    eigvalsh,
+    inv_ex,
+    lstsq,
+    lu,
+    lu_factor,
+    lu_factor_ex,
+    lu_solve,
+    matrix_exp,
+    matrix_norm,
+    matrix_rank,
+    norm,
+    pinv,
+    qr,
+    svd,
+    svdvals,
+)
 from chainrule.ops.linalg import (
     LinAlgError,
     cholesky,
     det,
     inv,
     matmul,
-    matrix_norm,
     matrix_power,
     multi_dot,
     slogdet,
@@ -25,24 +47,39 @@ from chainrule.ops.linalg import (
 )
 from chainrule.ops.linalg import linalg_cross as cross
 from chainrule.ops.linalg import linalg_diagonal as diagonal
-from chainrule.ops.linalg import linalg_norm as norm
 from chainrule.ops.reduction import vector_norm
 
 __all__ = [
     "LinAlgError",
     "cholesky",
+    "cholesky_ex",
+    "cond",
     "cross",
     "det",
     "diagonal",
+    "eigh",
+    "eigvalsh",
     "inv",
+    "inv_ex",
+    "lstsq",
+    "lu",
+    "lu_factor",
+    "lu_factor_ex",
+    "lu_solve",
     "matmul",
+    "matrix_exp",
     "matrix_norm",
     "matrix_power",
+    "matrix_rank",
     "multi_dot",
     "norm",
+    "pinv",
+    "qr",
     "slogdet",
     "solve",
     "solve_triangular",
+    "svd",
+    "svdvals",
     "vecdot",
     "vector_norm",
 ]

@@ -680,3 +680,484 @@ SPECS += [
         for p in (2.0, 1.0, float("inf"), 0.5, 3.0)
     ],
 ]
+
+
+# ---- decompositions -----------------------------------------------------------------------------
+# Singular vectors and eigenvectors are unique only up to sign, so their specs check functions that
+# do not depend on it: the squares of their entries (and the values, and products such as
+# U diag(w) Vh). Matrices are drawn with well-separated singular values (eigenvalues), where the
+# derivatives exist; what happens where they coincide is in tests/test_linalg.py.
+
+
+def _separated(*shape: int, symmetric: bool = False):
+    """A draw Q1 diag(s) Q2 (Q diag(s) Q^T when symmetric) with s spread over [1, 3] (and signs
+    for the symmetric case): singular values (eigenvalues) well apart and away from zero."""
+    m, n = shape[-2], shape[-1]
+    k = min(m, n)
+
+    def draw(rng):
+        q1, _ = np.linalg.qr(rng.standard_normal(shape[:-2] + (m, m)))
+        q2, _ = np.linalg.qr(rng.standard_normal(shape[:-2] + (n, n)))
+        s = np.linspace(3.0, 1.0, k) + rng.uniform(-0.2, 0.2, size=shape[:-2] + (k,))
+        if symmetric:
+            s = s * np.where(np.arange(k) % 2, -1.0, 1.0) + 0.5 * np.arange(k)
+            return (q1 * s[..., None, :]) @ np.swapaxes(q1, -1, -2)
+        return (q1[..., :, :k] * s[..., None, :]) @ q2[..., :k, :]
+
+    return draw
+
+
+def _lib(x):
+    return torch if isinstance(x, torch.Tensor) else chainrule
+
+
+def _svd_squares(x, full_matrices=False):
+    """(U**2, S, Vh**2), whose value does not depend on the singular vectors' signs."""
+    u, s, vh = _lib(x).linalg.svd(x, full_matrices=full_matrices)
+    k = s.shape[-1]
+    return u[..., :k] ** 2, s, vh[..., :k, :] ** 2
+
+
+def _svd_weighted(x, full_matrices=False):
+    """U diag(w) Vh for fixed weights w (not S): every pair u_i v_i^T is sign-free."""
+    u, s, vh = _lib(x).linalg.svd(x, full_matrices=full_matrices)
+    k = s.shape[-1]
+    weights = _lib(x).arange(1, k + 1, dtype=x.dtype) ** 2
+    return (u[..., :k] * weights) @ vh[..., :k, :]
+
+
+def _svd_left_projector(x):
+    """U diag(w) U^T: only U is differentiated (the vjp's gU-only branch)."""
+    u, s, _ = _lib(x).linalg.svd(x, full_matrices=False)
+    weights = _lib(x).arange(1, s.shape[-1] + 1, dtype=x.dtype)
+    return (u * weights) @ u.transpose(-1, -2)
+
+
+def _svd_right_projector(x):
+    """Vh^T diag(w) Vh: only Vh is differentiated (the vjp's gVh-only branch)."""
+    _, s, vh = _lib(x).linalg.svd(x, full_matrices=False)
+    weights = _lib(x).arange(1, s.shape[-1] + 1, dtype=x.dtype)
+    return vh.transpose(-1, -2) @ (vh * weights[..., None])
+
+
+def _symmetrized(function):
+    """function(X + X^T): a perturbation of X perturbs the symmetric input symmetrically, so finite
+    differences see the symmetric gradient that eigh-like ops return."""
+
+    def call(x, *args, **kwargs):
+        return function(x + x.transpose(-1, -2), *args, **kwargs)
+
+    return call
+
+
+def _eigh_squares(x, UPLO="L"):  # noqa: N803
+    """(eigenvalues, eigenvectors**2): free of the eigenvectors' signs."""
+    w, v = _lib(x).linalg.eigh(x, UPLO=UPLO)
+    return w, v**2
+
+
+def _eigh_projector(x):
+    """V diag(w) V^T for fixed weights: only V is differentiated."""
+    _, v = _lib(x).linalg.eigh(x)
+    weights = _lib(x).arange(1, v.shape[-1] + 1, dtype=x.dtype)
+    return (v * weights) @ v.transpose(-1, -2)
+
+
+def _cond_by_norms(a, p):
+    """||A||_p ||A^-1||_p: PyTorch 2.13 cannot differentiate its own cond for these p (it writes
+    into inv_ex's output in place), so its derivative is checked against this composition."""
+    inverse = torch.linalg.inv(a)
+    return torch.linalg.matrix_norm(a, p) * torch.linalg.matrix_norm(inverse, p)
+
+
+def _lstsq_differentiable(a, b, **kwargs):
+    """lstsq's solution, residuals and rank: singular_values carries no gradient (in PyTorch
+    either), which finite differences of every output could not see."""
+    solution, residuals, rank, _ = _lib(a).linalg.lstsq(a, b, **kwargs)
+    return solution, residuals, rank
+
+
+def _cond_by_norms(a, p):
+    """||A||_p ||A^-1||_p: PyTorch 2.13 cannot differentiate its own cond for these p (it writes
+    into inv_ex's output in place), so its derivative is checked against this composition."""
+    inverse = torch.linalg.inv(a)
+    return torch.linalg.matrix_norm(a, p) * torch.linalg.matrix_norm(inverse, p)
+
+
+def _lstsq_differentiable(a, b, **kwargs):
+    """lstsq's solution, residuals and rank: singular_values carries no gradient (in PyTorch
+    either), which finite differences of every output could not see."""
+    solution, residuals, rank, _ = _lib(a).linalg.lstsq(a, b, **kwargs)
+    return solution, residuals, rank
+
+
+def _lu_solve_of(a, b, **kwargs):
+    """lu_solve(*lu_factor(A), B): the derivative through both."""
+    lu, pivots = _lib(a).linalg.lu_factor(a)
+    return _lib(a).linalg.lu_solve(lu, pivots, b, **kwargs)
+
+
+def _packed_lu(rng):
+    """A packed LU (unit L below the diagonal, U with a diagonal away from 0) and valid pivots."""
+    lu = rng.uniform(-1.0, 1.0, size=(2, 3, 3))
+    lu[..., range(3), range(3)] = rng.uniform(1.5, 2.5, size=(2, 3))
+    pivots = np.array([[2, 3, 3], [1, 3, 3]], dtype=np.int32)
+    return lu, pivots, rng.uniform(-2.0, 2.0, size=(2, 3, 2))
+
+
+def _cholesky_ex_of_gram(x, *, upper=False):
+    """cholesky_ex(X X^T + n I) (see _cholesky_of_gram)."""
+    n = x.shape[-1]
+    gram = x @ x.transpose(-1, -2) + n * _lib(x).eye(n, dtype=x.dtype)
+    return _lib(x).linalg.cholesky_ex(gram, upper=upper)
+
+
+SPECS += [
+    OpSpec(
+        "linalg.svd (reduced)",
+        _svd_squares,
+        _svd_squares,
+        make_inputs=_inputs(_separated(4, 3)),
+    ),
+    OpSpec(
+        "linalg.svd (reduced, wide, batch)",
+        _svd_squares,
+        _svd_squares,
+        make_inputs=_inputs(_separated(2, 3, 4)),
+    ),
+    OpSpec(
+        "linalg.svd (full_matrices, tall)",
+        partial(_svd_squares, full_matrices=True),
+        partial(_svd_squares, full_matrices=True),
+        make_inputs=_inputs(_separated(4, 2)),
+    ),
+    OpSpec(
+        "linalg.svd (full_matrices, wide)",
+        partial(_svd_squares, full_matrices=True),
+        partial(_svd_squares, full_matrices=True),
+        make_inputs=_inputs(_separated(2, 4)),
+    ),
+    OpSpec(
+        "linalg.svd (square, batch)",
+        _svd_squares,
+        _svd_squares,
+        make_inputs=_inputs(_separated(2, 3, 3)),
+    ),
+    OpSpec(
+        "linalg.svd (U diag(w) Vh)",
+        _svd_weighted,
+        _svd_weighted,
+        make_inputs=_inputs(_separated(4, 3)),
+    ),
+    OpSpec(
+        "linalg.svd (U diag(w) Vh, full_matrices, wide)",
+        partial(_svd_weighted, full_matrices=True),
+        partial(_svd_weighted, full_matrices=True),
+        make_inputs=_inputs(_separated(3, 5)),
+    ),
+    OpSpec(
+        "linalg.svd (U only)",
+        _svd_left_projector,
+        _svd_left_projector,
+        make_inputs=_inputs(_separated(4, 3)),
+    ),
+    OpSpec(
+        "linalg.svd (U only, wide)",
+        _svd_left_projector,
+        _svd_left_projector,
+        make_inputs=_inputs(_separated(3, 4)),
+    ),
+    OpSpec(
+        "linalg.svd (Vh only)",
+        _svd_right_projector,
+        _svd_right_projector,
+        make_inputs=_inputs(_separated(3, 4)),
+    ),
+    OpSpec(
+        "linalg.svd (Vh only, tall)",
+        _svd_right_projector,
+        _svd_right_projector,
+        make_inputs=_inputs(_separated(4, 3)),
+    ),
+    OpSpec(
+        "linalg.svdvals",
+        chainrule.linalg.svdvals,
+        torch.linalg.svdvals,
+        shapes=[((4, 3),), ((2, 3, 5),), ((3, 3),)],
+    ),
+    # eigh reads one triangle but returns PyTorch's symmetric gradient: against torch directly,
+    # against finite differences through X + X^T.
+    OpSpec(
+        "linalg.eigh",
+        _eigh_squares,
+        _eigh_squares,
+        make_inputs=_inputs(_separated(3, 3, symmetric=True)),
+        finite_differences=False,
+    ),
+    OpSpec(
+        "linalg.eigh (UPLO='U', batch)",
+        partial(_eigh_squares, UPLO="U"),
+        partial(_eigh_squares, UPLO="U"),
+        make_inputs=_inputs(_separated(2, 4, 4, symmetric=True)),
+        finite_differences=False,
+    ),
+    OpSpec(
+        "linalg.eigh (of X + X^T)",
+        _symmetrized(_eigh_squares),
+        _symmetrized(_eigh_squares),
+        make_inputs=_inputs(_separated(3, 3, symmetric=True)),
+    ),
+    OpSpec(
+        "linalg.eigh (V only, of X + X^T)",
+        _symmetrized(_eigh_projector),
+        _symmetrized(_eigh_projector),
+        make_inputs=_inputs(_separated(2, 3, 3, symmetric=True)),
+    ),
+    OpSpec(
+        "linalg.eigvalsh",
+        chainrule.linalg.eigvalsh,
+        torch.linalg.eigvalsh,
+        make_inputs=_inputs(_separated(2, 3, 3, symmetric=True)),
+        finite_differences=False,
+    ),
+    OpSpec(
+        "linalg.eigvalsh (of X + X^T)",
+        _symmetrized(chainrule.linalg.eigvalsh),
+        _symmetrized(torch.linalg.eigvalsh),
+        shapes=[((3, 3),), ((2, 4, 4),)],
+    ),
+    OpSpec(
+        "linalg.qr (reduced, tall)",
+        chainrule.linalg.qr,
+        torch.linalg.qr,
+        make_inputs=_inputs(_separated(4, 3)),
+    ),
+    OpSpec(
+        "linalg.qr (square, batch)",
+        chainrule.linalg.qr,
+        torch.linalg.qr,
+        make_inputs=_inputs(_separated(2, 3, 3)),
+    ),
+    OpSpec(
+        "linalg.qr (wide)",
+        chainrule.linalg.qr,
+        torch.linalg.qr,
+        make_inputs=_inputs(_separated(3, 5)),
+    ),
+    OpSpec(
+        "linalg.qr (complete, wide)",
+        chainrule.linalg.qr,
+        torch.linalg.qr,
+        make_inputs=_inputs(_separated(2, 4)),
+        kwargs={"mode": "complete"},
+    ),
+    OpSpec(
+        "linalg.qr (R only used)",
+        lambda x: _lib(x).linalg.qr(x).R,
+        lambda x: torch.linalg.qr(x).R,
+        make_inputs=_inputs(_separated(4, 3)),
+    ),
+    OpSpec(
+        "linalg.qr (Q only used, wide)",
+        lambda x: _lib(x).linalg.qr(x).Q,
+        lambda x: torch.linalg.qr(x).Q,
+        make_inputs=_inputs(_separated(3, 4)),
+    ),
+    OpSpec(
+        "linalg.matrix_exp",
+        chainrule.linalg.matrix_exp,
+        torch.linalg.matrix_exp,
+        shapes=[((3, 3),), ((2, 4, 4),), ((1, 1),)],
+    ),
+    OpSpec(
+        "linalg.matrix_exp (large norm: squarings)",
+        chainrule.linalg.matrix_exp,
+        torch.linalg.matrix_exp,
+        shapes=[((3, 3),)],
+        domains=[(-4.0, 4.0)],
+    ),
+    OpSpec(
+        "linalg.pinv",
+        chainrule.linalg.pinv,
+        torch.linalg.pinv,
+        make_inputs=_inputs(_separated(4, 3)),
+    ),
+    OpSpec(
+        "linalg.pinv (wide, batch)",
+        chainrule.linalg.pinv,
+        torch.linalg.pinv,
+        make_inputs=_inputs(_separated(2, 3, 4)),
+    ),
+    OpSpec(
+        "linalg.pinv (hermitian)",
+        chainrule.linalg.pinv,
+        torch.linalg.pinv,
+        make_inputs=_inputs(_separated(3, 3, symmetric=True)),
+        kwargs={"hermitian": True},
+        finite_differences=False,
+    ),
+    OpSpec(
+        "linalg.pinv (hermitian, of X + X^T)",
+        _symmetrized(partial(chainrule.linalg.pinv, hermitian=True)),
+        _symmetrized(partial(torch.linalg.pinv, hermitian=True)),
+        make_inputs=_inputs(_separated(3, 3, symmetric=True)),
+    ),
+    OpSpec(
+        "linalg.lstsq",
+        chainrule.linalg.lstsq,
+        torch.linalg.lstsq,
+        make_inputs=_inputs(_separated(4, 3), (4, 2)),
+    ),
+    OpSpec(
+        "linalg.lstsq (gelsd: residuals; batch)",
+        _lstsq_differentiable,
+        _lstsq_differentiable,
+        make_inputs=_inputs(_separated(2, 5, 3), (2, 5, 2)),
+        kwargs={"driver": "gelsd"},
+    ),
+    OpSpec(
+        "linalg.lstsq (vector B, gels)",
+        chainrule.linalg.lstsq,
+        torch.linalg.lstsq,
+        make_inputs=_inputs(_separated(4, 3), (4,)),
+        kwargs={"driver": "gels"},
+    ),
+    OpSpec(
+        "linalg.lstsq (wide: minimum norm)",
+        chainrule.linalg.lstsq,
+        torch.linalg.lstsq,
+        make_inputs=_inputs(_separated(2, 4), (2, 3)),
+    ),
+    OpSpec(
+        "linalg.lu_factor",
+        chainrule.linalg.lu_factor,
+        torch.linalg.lu_factor,
+        make_inputs=_inputs(_well_conditioned(3, 3)),
+    ),
+    OpSpec(
+        "linalg.lu_factor_ex (batch)",
+        chainrule.linalg.lu_factor_ex,
+        torch.linalg.lu_factor_ex,
+        shapes=[((2, 4, 4),)],
+    ),
+    OpSpec("linalg.lu", chainrule.linalg.lu, torch.linalg.lu, shapes=[((3, 3),), ((2, 4, 4),)]),
+    OpSpec(
+        "linalg.lu_factor (wide and tall)",
+        chainrule.linalg.lu_factor,
+        torch.linalg.lu_factor,
+        shapes=[((3, 5),), ((2, 5, 3),)],
+    ),
+    OpSpec(
+        "linalg.lu (wide and tall)",
+        chainrule.linalg.lu,
+        torch.linalg.lu,
+        shapes=[((2, 3, 4),), ((4, 2),)],
+    ),
+    OpSpec(
+        "linalg.lu_solve (of lu_factor)",
+        _lu_solve_of,
+        _lu_solve_of,
+        make_inputs=_inputs(_well_conditioned(2, 3, 3), (2, 3, 2)),
+    ),
+    OpSpec(
+        "linalg.lu_solve (adjoint, of lu_factor)",
+        partial(_lu_solve_of, adjoint=True),
+        partial(_lu_solve_of, adjoint=True),
+        make_inputs=_inputs(_well_conditioned(3, 3), (3, 2)),
+    ),
+    OpSpec(
+        "linalg.lu_solve (right, of lu_factor)",
+        partial(_lu_solve_of, left=False),
+        partial(_lu_solve_of, left=False),
+        make_inputs=_inputs(_well_conditioned(3, 3), (2, 3)),
+    ),
+    OpSpec(
+        "linalg.lu_solve (packed LU and pivots given)",
+        chainrule.linalg.lu_solve,
+        torch.linalg.lu_solve,
+        make_inputs=_packed_lu,
+    ),
+    OpSpec(
+        "linalg.lu_solve (right, adjoint, packed LU given)",
+        chainrule.linalg.lu_solve,
+        torch.linalg.lu_solve,
+        make_inputs=lambda rng: (*_packed_lu(rng)[:2], rng.uniform(-2, 2, size=(2, 4, 3))),
+        kwargs={"left": False, "adjoint": True},
+    ),
+    OpSpec(
+        "linalg.cholesky_ex",
+        chainrule.linalg.cholesky_ex,
+        torch.linalg.cholesky_ex,
+        make_inputs=_inputs(_spd(2, 3, 3)),
+        finite_differences=False,
+    ),
+    OpSpec(
+        "linalg.cholesky_ex (upper, of X X^T + n I)",
+        partial(_cholesky_ex_of_gram, upper=True),
+        partial(_cholesky_ex_of_gram, upper=True),
+        shapes=[((3, 3),)],
+    ),
+    OpSpec(
+        "linalg.inv_ex",
+        chainrule.linalg.inv_ex,
+        torch.linalg.inv_ex,
+        make_inputs=_inputs(_well_conditioned(2, 3, 3)),
+    ),
+    *[
+        OpSpec(
+            f"linalg.cond (p={p})",
+            chainrule.linalg.cond,
+            torch.linalg.cond,
+            make_inputs=_inputs(_separated(2, 3, 3)),
+            kwargs={"p": p},
+        )
+        for p in (None, 2, -2)
+    ],
+    *[
+        OpSpec(
+            f"linalg.cond (p={p})",
+            chainrule.linalg.cond,
+            _cond_by_norms,
+            make_inputs=_inputs(_separated(2, 3, 3)),
+            kwargs={"p": p},
+        )
+        for p in ("fro", "nuc", 1, -1, float("inf"), -float("inf"))
+    ],
+    OpSpec(
+        "linalg.cond (tall)",
+        chainrule.linalg.cond,
+        torch.linalg.cond,
+        make_inputs=_inputs(_separated(4, 3)),
+    ),
+    *[
+        OpSpec(
+            f"linalg.matrix_norm (ord={o})",
+            chainrule.linalg.matrix_norm,
+            torch.linalg.matrix_norm,
+            make_inputs=_inputs(_separated(2, 3, 4)),
+            kwargs={"ord": o},
+        )
+        for o in ("nuc", 2, -2)
+    ],
+    OpSpec(
+        "linalg.matrix_norm (ord='nuc', dims, keepdim)",
+        chainrule.linalg.matrix_norm,
+        torch.linalg.matrix_norm,
+        shapes=[((3, 2, 4),)],
+        kwargs={"ord": "nuc", "dim": (2, 0), "keepdim": True},
+    ),
+    OpSpec(
+        "linalg.norm (ord=2, matrix)",
+        chainrule.linalg.norm,
+        torch.linalg.norm,
+        make_inputs=_inputs(_separated(3, 4)),
+        kwargs={"ord": 2},
+    ),
+    OpSpec(
+        "linalg.norm (ord='nuc', dim pair)",
+        chainrule.linalg.norm,
+        torch.linalg.norm,
+        shapes=[((2, 3, 4),)],
+        kwargs={"ord": "nuc", "dim": (0, 2)},
+    ),
+]

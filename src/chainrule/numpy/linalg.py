@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+import chainrule.ops.decompositions as dec
 import chainrule.ops.linalg as la
 import chainrule.ops.shape as shp
 from chainrule._tensor import Tensor
@@ -68,12 +69,92 @@ def cholesky(a: Any, /, *, upper: bool = False) -> Tensor:
 
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A002
     """numpy.linalg.norm: the 2-norm of the flattened array by default; a vector norm along an
-    int `axis`; a matrix norm ('fro', 1, -1, inf, -inf) over a pair of axes. Gradient of the
-    2-norm at zero: 0 (PyTorch's convention)."""
+    int `axis`; a matrix norm ('fro', 'nuc', 1, -1, 2, -2, inf, -inf) over a pair of axes.
+    Gradient of the 2-norm at zero: 0 (PyTorch's convention)."""
     tensor = _floating("norm", x)
     if isinstance(axis, (list, tuple)):
         axis = tuple(int(a) for a in axis)
-    return la.linalg_norm(tensor, ord, axis, keepdims)
+    return dec.norm(tensor, ord, axis, keepdims)
+
+
+def svd(
+    a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
+) -> Any:
+    """numpy.linalg.svd: (U, S, Vh) with a = U @ diag(S) @ Vh (S only when compute_uv=False).
+    hermitian=True computes the ordinary SVD (the same S; vectors may differ in sign from
+    NumPy's, which are only defined up to sign anyway). Gradient: see chainrule.linalg.svd."""
+    tensor = _floating("svd", a)
+    if not compute_uv:
+        return dec.svdvals(tensor)
+    return dec.svd(tensor, full_matrices=full_matrices)
+
+
+def svdvals(x: Any, /) -> Tensor:
+    """numpy.linalg.svdvals: the singular values, descending."""
+    return dec.svdvals(_floating("svdvals", x))
+
+
+def eigh(a: Any, UPLO: str = "L") -> Any:  # noqa: N803
+    """numpy.linalg.eigh: (eigenvalues, eigenvectors) of a symmetric matrix, ascending; only
+    the UPLO triangle is read."""
+    return dec.eigh(_floating("eigh", a), UPLO=UPLO)
+
+
+def eigvalsh(a: Any, UPLO: str = "L") -> Tensor:  # noqa: N803
+    """numpy.linalg.eigvalsh: the eigenvalues of a symmetric matrix, ascending."""
+    return dec.eigvalsh(_floating("eigvalsh", a), UPLO=UPLO)
+
+
+def qr(a: Any, mode: str = "reduced") -> Any:
+    """numpy.linalg.qr: (Q, R) for mode 'reduced' or 'complete'; R alone for mode='r', as
+    NumPy ('raw' is not supported)."""
+    if mode not in ("reduced", "complete", "r"):
+        raise ValueError(f"linalg.qr: Unrecognized mode {mode!r} (chainrule has no 'raw')")
+    result = dec.qr(_floating("qr", a), mode=mode)
+    return result.R if mode == "r" else result
+
+
+def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Tensor:
+    """numpy.linalg.pinv: singular values at or below rcond (or rtol) times the largest count
+    as zero; the default is eps * max(M, N), as NumPy 2."""
+    if rcond is not None and rtol is not None:
+        raise ValueError("linalg.pinv: `rtol` and `rcond` can't be both set.")
+    tolerance = rtol if rcond is None else rcond
+    return dec.pinv(_floating("pinv", a), rtol=tolerance, hermitian=hermitian)
+
+
+def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple:
+    """numpy.linalg.lstsq: (x, residuals, rank, s) for one matrix a: residuals the squared
+    residual of each column of b (empty unless a is tall and of full rank), rank (int32), s the
+    singular values. rcond defaults to eps * max(M, N), as NumPy 2."""
+    x, y = promoted(_floating("lstsq", a), b, name="linalg.lstsq")
+    if x.ndim != 2:
+        raise LinAlgError(
+            f"linalg.lstsq: {x.ndim}-dimensional array given. Array must be two-dimensional"
+        )
+    result = dec.lstsq(x, y, rcond, driver="gelsd")
+    rank = as_dtype(result.rank, np.int32, "linalg.lstsq")  # NumPy's rank is an int32
+    return result.solution, result.residuals, rank, result.singular_values
+
+
+def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Tensor:  # noqa: N803
+    """numpy.linalg.matrix_rank: the number of singular values above tol (absolute), or rtol
+    times the largest (default eps * max(M, N)); a vector's rank is 1 unless it is all zero."""
+    tensor = _floating("matrix_rank", A)
+    if tensor.ndim < 2:
+        return (tensor != 0).any().long()
+    return dec.matrix_rank(tensor, atol=tol, rtol=rtol, hermitian=hermitian)
+
+
+def cond(x: Any, p: Any = None) -> Tensor:
+    """numpy.linalg.cond: the condition number in the matrix norm p (None: 2-norm)."""
+    return dec.cond(_floating("cond", x), p)
+
+
+def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Tensor:  # noqa: A002
+    """numpy.linalg.matrix_norm: every matrix norm ('fro', 'nuc', 1, -1, 2, -2, inf, -inf)
+    over the last two axes."""
+    return dec.matrix_norm(_floating("matrix_norm", x), ord, (-2, -1), keepdims)
 
 
 def matrix_power(a: Any, n: int) -> Tensor:
@@ -89,11 +170,21 @@ def multi_dot(arrays: Sequence[Any], *, out: Any = None) -> Tensor:
 __all__ = [
     "LinAlgError",
     "cholesky",
+    "cond",
     "det",
+    "eigh",
+    "eigvalsh",
     "inv",
+    "lstsq",
+    "matrix_norm",
     "matrix_power",
+    "matrix_rank",
     "multi_dot",
     "norm",
+    "pinv",
+    "qr",
     "slogdet",
     "solve",
+    "svd",
+    "svdvals",
 ]

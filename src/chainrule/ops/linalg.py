@@ -1456,90 +1456,11 @@ def cholesky(A: Any, *, upper: bool = False) -> Any:  # noqa: N803
     return apply(Cholesky, (A,), bool(upper))
 
 
-# ---- norms and other compositions ------------------------------------------------------------
-
-
-def _with_dtype(x: Any, dtype: Any) -> Any:
-    """x cast to `dtype` first, as the norms' dtype= argument asks (None: unchanged)."""
-    if dtype is None:
-        return x
-
-    return cast(x, dtypes.as_dtype(dtype))
+# ---- other compositions -------------------------------------------------------------------
 
 
 def _vector_norm(*args: Any, **kwargs: Any) -> Any:
-
     return reduction.vector_norm(*args, **kwargs)
-
-
-def matrix_norm(
-    A: Any,  # noqa: N803
-    ord: Any = "fro",  # noqa: A002
-    dim: tuple[int, int] = (-2, -1),
-    keepdim: bool = False,
-    *,
-    dtype: Any = None,
-) -> Any:
-    """Matrix norm over the two dimensions `dim`: 'fro', or 1, -1, inf, -inf (max/min column
-    or row sum of |A|). 'nuc', 2 and -2 need singular values, which chainrule lacks."""
-    A = _with_dtype(A, dtype)  # noqa: N806
-    if A._array.dtype.kind != "f":
-        raise DTypeError(f"linalg.matrix_norm: expected a floating point tensor, got {A.dtype}")
-    if A.ndim < 2:
-        raise ShapeError(
-            f"linalg.matrix_norm: the input tensor A must have at least 2 dimensions, got "
-            f"shape {tuple(A.shape)}"
-        )
-    if len(dim) != 2:
-        raise ShapeError(f"linalg.matrix_norm: dim must be a 2-tuple, got {dim}")
-    rows = normalize_dim("linalg.matrix_norm", dim[0], A.ndim)
-    cols = normalize_dim("linalg.matrix_norm", dim[1], A.ndim)
-    if rows == cols:
-        raise ShapeError(f"linalg.matrix_norm: dims must be different, got {dim}")
-    if ord == "fro":
-        return _vector_norm(A, 2, (rows, cols), keepdim)
-    if ord in ("nuc", 2, -2):
-        raise NotImplementedError(
-            f"linalg.matrix_norm: ord={ord!r} needs singular values, which chainrule does not "
-            "compute yet; use ord='fro', 1, -1, inf or -inf"
-        )
-    if ord not in (1, -1, math.inf, -math.inf):
-        raise ValueError(f"linalg.matrix_norm: Order {ord} not supported.")
-
-    summed_dim, extreme_dim = (rows, cols) if abs(ord) == 1 else (cols, rows)
-    sums = reduction.sum(abs(A), summed_dim, True)
-    extreme = reduction.amax if ord > 0 else reduction.amin
-    out = extreme(sums, extreme_dim, True)
-    return out if keepdim else squeeze(out, (rows, cols))
-
-
-def linalg_norm(
-    A: Any,  # noqa: N803
-    ord: Any = None,  # noqa: A002
-    dim: Any = None,
-    keepdim: bool = False,
-    *,
-    dtype: Any = None,
-) -> Any:
-    """torch.linalg.norm: a vector norm when `dim` is an int (or ord is None and dim is None,
-    over everything), a matrix norm when `dim` is a pair or the input is 2-D with ord given."""
-    A = _with_dtype(A, dtype)  # noqa: N806
-    if isinstance(dim, int):
-        dim = (dim,)
-    if dim is None:
-        if ord is None:
-            return _vector_norm(A, 2, None, keepdim)
-        if A.ndim not in (1, 2):
-            raise ShapeError(
-                f"linalg.norm: if dim is not given, input must be 1-D or 2-D when ord is "
-                f"given, but got shape {tuple(A.shape)}"
-            )
-        dim = tuple(range(A.ndim))
-    if len(dim) == 1:
-        return _vector_norm(A, 2 if ord is None else ord, dim, keepdim)
-    if len(dim) == 2:
-        return matrix_norm(A, "fro" if ord is None else ord, tuple(dim), keepdim)
-    raise ShapeError(f"linalg.norm: dim must be an int or a 2-tuple, got {dim}")
 
 
 def vecdot(x: Any, y: Any, *, dim: int = -1) -> Any:

@@ -1,0 +1,1200 @@
+"""Matrix decompositions and what PyTorch builds on them: svd, eigh, qr, matrix_exp, LU,
+pinv, lstsq, matrix_rank, cond and the matrix norms that need singular values.
+
+Each decomposition is one op whose vjp and jvp are PyTorch's formulas written in
+differentiable chainrule ops (matmul, triangular solves, the decomposition's own saved
+outputs), so second and higher derivatives come free. The derivative formulas divide by
+differences of singular values (or eigenvalues): where two of them coincide the derivative of
+the singular vectors does not exist, and the result holds inf/nan exactly as PyTorch's does,
+unless only the values are differentiated (svdvals, eigvalsh, the norms), which never divides.
+
+The real-valued routines are NumPy's and CuPy's `linalg` (svd, eigh, qr, solve, inv,
+cholesky); NumPy has no matrix exponential and no LU factorization, so both are written here
+in array operations (Higham's scaling and squaring with the [13/13] Padé approximant; LU with
+partial pivoting, column by column over the whole batch).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections import namedtuple
+from typing import Any
+
+from chainrule._tensor import Tensor
+from chainrule.autograd.node import Node
+from chainrule.backend import Array, dtypes
+from chainrule.errors import DTypeError, GradError, LinAlgError, ShapeError
+from chainrule.ops import reduction
+from chainrule.ops.elementwise import abs as _abs
+from chainrule.ops.elementwise import cast, elementwise_batch, where
+from chainrule.ops.linalg import (
+    Cholesky,
+    Inv,
+    Matmul,
+    SolveTriangular,
+    Tril,
+    Triu,
+    _check_linalg_input,
+    _linalg_call,
+    diag_embed,
+    diagonal,
+)
+from chainrule.ops.op import Op, apply
+from chainrule.ops.shape import cat, normalize_dim, squeeze, transpose, unsqueeze
+
+__all__: list[str] = []  # torch.linalg names only: chainrule.linalg re-exports them
+
+SvdResult = namedtuple("linalg_svd", ["U", "S", "Vh"])
+EighResult = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+QrResult = namedtuple("linalg_qr", ["Q", "R"])
+LstsqResult = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+LuFactorResult = namedtuple("linalg_lu_factor", ["LU", "pivots"])
+LuFactorExResult = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+LuResult = namedtuple("linalg_lu", ["P", "L", "U"])
+CholeskyExResult = namedtuple("linalg_cholesky_ex", ["L", "info"])
+InvExResult = namedtuple("linalg_inv_ex", ["inverse", "info"])
+
+
+# ---- helpers -------------------------------------------------------------------------------
+
+
+def _mT(x: Any) -> Any:  # noqa: N802 - PyTorch's spelling of a batched transpose
+    return transpose(x, -1, -2)
+
+
+def _mm(x: Any, y: Any) -> Any:
+    return apply(Matmul, (x, y))
+
+
+def _eye(like: Any, n: int, m: int | None = None) -> Tensor:
+    """The identity (n x m) in `like`'s dtype and on its device, outside any graph."""
+    backend = like._backend
+    return Tensor._from_array(backend.xp.eye(n, m, dtype=like._array.dtype), backend)
+
+
+def _tril(x: Any, diagonal: int = 0) -> Any:
+    return apply(Tril, (x,), diagonal)
+
+
+def _triu(x: Any, diagonal: int = 0) -> Any:
+    return apply(Triu, (x,), diagonal)
+
+
+def _solve(a: Any, b: Any, upper: bool, left: bool, unit: bool = False) -> Any:
+    """A^-1 B (left) or B A^-1 for triangular A: SolveTriangular, differentiable."""
+    return apply(SolveTriangular, (a, b), upper, left, unit)
+
+
+def _inverse_differences(values: Any) -> Any:
+    """F with F_ij = 1 / (values_j - values_i) off the diagonal and 0 on it: inf where two
+    values coincide, as in PyTorch."""
+    differences = unsqueeze(values, -2) - unsqueeze(values, -1)
+    n = values.shape[-1]
+    eye = _eye(values, n)
+    return (1 - eye) / (differences + eye)
+
+
+def _check_float_matrix(op_name: str, x: Any, name: str = "A") -> None:
+    """A batch of (not necessarily square) float32/float64 matrices."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op_name}: expected a Tensor as {name}, got {type(x).__name__}")
+    if x._array.dtype.kind != "f" or x._array.dtype.itemsize < 4:
+        raise DTypeError(
+            f"{op_name}: expected a float32 or float64 tensor as {name}, got {x.dtype.name}"
+        )
+    if x.ndim < 2:
+        raise ShapeError(
+            f"{op_name}: {name} must have at least 2 dimensions, got shape {tuple(x.shape)}"
+        )
+
+
+def _empty(like: Any, dtype: Any = None) -> Tensor:
+    """A 1-D tensor of size 0, as PyTorch returns for an output it does not compute."""
+    backend = like._backend
+    return Tensor._from_array(backend.xp.zeros((0,), dtype=dtype or like._array.dtype), backend)
+
+
+# ---- singular value decomposition ----------------------------------------------------------
+
+
+class Svd(Op):
+    """A = U diag(S) Vh, singular values descending. Derivative: PyTorch's svd_backward
+    (Townsend 2016): with E_ij = S_j^2 - S_i^2 (1 on the diagonal),
+    gA = U [(skew(U^T gU) S + S skew(V^T gV)) / E + diag(gS)] Vh plus, for a tall (wide) A,
+    the part of gU (gVh) outside the span of U (V): (I - U U^T) gU S^-1 Vh. With only gS,
+    gA = U diag(gS) Vh, which never divides. Repeated singular values give inf/nan in the
+    derivative of U and V, as in PyTorch (the loss must then be gauge-invariant). With
+    full_matrices=True and m != n, the extra columns of U (rows of Vh) have no derivative:
+    their cotangent is ignored and their tangent is zero, as in PyTorch."""
+
+    label = "linalg.svd"
+
+    @staticmethod
+    def forward(ctx: Node, a: Array, full_matrices: bool) -> tuple:
+        def svd(x: Array) -> tuple:
+            return ctx.xp.linalg.svd(x, full_matrices=full_matrices)
+
+        u, s, vh = _linalg_call(ctx, "linalg.svd", "the SVD did not converge", svd, a)
+        ctx.save(u=u, s=s, vh=vh, full_matrices=full_matrices)
+        return u, s, vh
+
+    @staticmethod
+    def materialize_grads(ctx: Node, grads: list) -> list:
+        """No zeros for U and V: without their cotangents the vjp never divides."""
+        return grads
+
+    @staticmethod
+    def vjp(ctx: Node, g_u: Any, g_s: Any, g_vh: Any) -> tuple:
+        u, s, vh = ctx.u, ctx.s, ctx.vh
+        k = s.shape[-1]
+        if ctx.full_matrices:
+            u, vh = u[..., :k], vh[..., :k, :]
+            g_u = None if g_u is None else g_u[..., :k]
+            g_vh = None if g_vh is None else g_vh[..., :k, :]
+        return (_svd_backward(g_u, g_s, g_vh, u, s, vh),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> tuple:
+        u, s, vh = ctx.u, ctx.s, ctx.vh
+        m, n, k = u.shape[-2], vh.shape[-1], s.shape[-1]
+        if ctx.full_matrices:
+            u, vh = u[..., :k], vh[..., :k, :]
+        v = _mT(vh)
+        t_v = _mm(t, v)
+        d_p = _mm(_mT(u), t_v)  # U^T dA V
+        d_s = diagonal(d_p, 0, -2, -1)
+        f = _inverse_differences(s * s)
+        s_row = unsqueeze(s, -2)
+        s_col = unsqueeze(s, -1)
+        d_u = _mm(u, f * (d_p * s_row + s_col * _mT(d_p)))
+        d_v = _mm(v, f * (s_col * d_p + _mT(d_p) * s_row))
+        if m > n:
+            d_u = d_u + (t_v - _mm(u, d_p)) / s_row
+        if n > m:
+            t_u = _mm(_mT(t), u)
+            d_v = d_v + (t_u - _mm(v, _mT(d_p))) / s_row
+        d_vh = _mT(d_v)
+        if ctx.full_matrices and m != n:  # the completing columns have a zero tangent
+            if m > n:
+                d_u = cat([d_u, 0 * ctx.u[..., k:]], -1)
+            else:
+                d_vh = cat([d_vh, 0 * ctx.vh[..., k:, :]], -2)
+        return d_u, d_s, d_vh
+
+    batch = elementwise_batch  # matrices in the last two dims
+
+
+def _svd_backward(g_u: Any, g_s: Any, g_vh: Any, u: Any, s: Any, vh: Any) -> Any:
+    """PyTorch's svd_backward for the reduced factors (see Svd)."""
+    m, n = u.shape[-2], vh.shape[-1]
+    if g_u is None and g_vh is None:
+        return _mm(u * unsqueeze(g_s, -2), vh)
+    s_row, s_col = unsqueeze(s, -2), unsqueeze(s, -1)
+    f = _inverse_differences(s * s)
+    core = 0
+    if g_u is not None:
+        u_g = _mm(_mT(u), g_u)
+        core = core + (u_g - _mT(u_g)) * f * s_row
+    if g_vh is not None:
+        v_g = _mm(vh, _mT(g_vh))
+        core = core + s_col * ((v_g - _mT(v_g)) * f)
+    if g_s is not None:
+        core = core + diag_embed(g_s)
+    if m > n and g_u is not None:
+        scaled = g_u / s_row
+        outside = scaled - _mm(u, _mm(_mT(u), scaled))
+        return _mm(_mm(u, core) + outside, vh)
+    if m < n and g_vh is not None:
+        scaled = g_vh / s_col
+        outside = scaled - _mm(_mm(scaled, _mT(vh)), vh)
+        return _mm(u, _mm(core, vh) + outside)
+    return _mm(_mm(u, core), vh)
+
+
+def svd(A: Any, full_matrices: bool = True, *, driver: str | None = None) -> Any:  # noqa: N803
+    """U, S, Vh with A = U diag(S) Vh (batched), S descending; U is m x m and Vh n x n with
+    full_matrices, m x k and k x n otherwise (k = min(m, n)). Singular vectors are unique only
+    up to sign: differentiate functions that do not depend on it (see Svd for the derivative).
+    `driver` is accepted and ignored: each backend has one SVD routine (PyTorch takes it on
+    CUDA only and refuses it on CPU).
+
+    >>> import chainrule
+    >>> U, S, Vh = chainrule.linalg.svd(chainrule.tensor([[3.0, 0.0], [0.0, -2.0]]))
+    >>> S
+    tensor([3., 2.])
+    """
+    _check_float_matrix("linalg.svd", A)
+    u, s, vh = apply(Svd, (A,), bool(full_matrices))
+    return SvdResult(u, s, vh)
+
+
+def svdvals(A: Any, *, driver: str | None = None) -> Any:  # noqa: N803
+    """The singular values of each matrix, descending. Derivative: U diag(g) Vh (defined even
+    where singular values repeat)."""
+    _check_float_matrix("linalg.svdvals", A)
+    return apply(Svd, (A,), False)[1]
+
+
+# ---- symmetric eigendecomposition ----------------------------------------------------------
+
+
+class Eigh(Op):
+    """A = V diag(L) V^T for symmetric A, eigenvalues ascending; only the triangle UPLO names
+    is read. Derivative (PyTorch's linalg_eig_backward, hermitian case), symmetric:
+    gA = V (skew(V^T gV) / 2 / E + diag(gL)) V^T with E_ij = L_j - L_i; with only gL,
+    V diag(gL) V^T. Repeated eigenvalues give inf/nan in the derivative of V, as in PyTorch.
+    Tangent: of the symmetric part S of t (the transpose of the vjp): dL = diag(V^T S V),
+    dV = V ((V^T S V) / E, zero diagonal)."""
+
+    label = "linalg.eigh"
+
+    @staticmethod
+    def forward(ctx: Node, a: Array, uplo: str) -> tuple:
+        def eigh(x: Array) -> tuple:
+            return ctx.xp.linalg.eigh(x, UPLO=uplo)
+
+        w, v = _linalg_call(ctx, "linalg.eigh", "the algorithm did not converge", eigh, a)
+        ctx.save(w=w, v=v)
+        return w, v
+
+    @staticmethod
+    def materialize_grads(ctx: Node, grads: list) -> list:
+        """No zeros for V: without its cotangent the vjp never divides."""
+        return grads
+
+    @staticmethod
+    def vjp(ctx: Node, g_w: Any, g_v: Any) -> tuple:
+        w, v = ctx.w, ctx.v
+        if g_v is None:
+            return (_mm(v * unsqueeze(g_w, -2), _mT(v)),)
+        v_g = _mm(_mT(v), g_v)
+        core = 0.5 * (v_g - _mT(v_g)) * _inverse_differences(w)
+        if g_w is not None:
+            core = core + diag_embed(g_w)
+        return (_mm(_mm(v, core), _mT(v)),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> tuple:
+        w, v = ctx.w, ctx.v
+        d_p = _mm(_mm(_mT(v), 0.5 * (t + _mT(t))), v)
+        d_w = diagonal(d_p, 0, -2, -1)
+        d_v = _mm(v, d_p * _inverse_differences(w))
+        return d_w, d_v
+
+    batch = elementwise_batch  # matrices in the last two dims
+
+
+def _check_uplo(op_name: str, uplo: str) -> str:
+    if uplo not in ("L", "U", "l", "u"):
+        raise ValueError(f"{op_name}: Expected UPLO argument to be 'L' or 'U', but got {uplo}")
+    return uplo.upper()
+
+
+def eigh(A: Any, UPLO: str = "L") -> Any:  # noqa: N803
+    """(eigenvalues, eigenvectors) of each symmetric matrix, eigenvalues ascending; only the
+    lower (UPLO='L') or upper triangle is read. Eigenvectors are unique only up to sign.
+
+    >>> import chainrule
+    >>> chainrule.linalg.eigh(chainrule.tensor([[2.0, 1.0], [1.0, 2.0]])).eigenvalues
+    tensor([1., 3.])
+    """
+    _check_linalg_input("linalg.eigh", A)
+    w, v = apply(Eigh, (A,), _check_uplo("linalg.eigh", UPLO))
+    return EighResult(w, v)
+
+
+def eigvalsh(A: Any, UPLO: str = "L") -> Any:  # noqa: N803
+    """The eigenvalues of each symmetric matrix, ascending. Derivative: V diag(g) V^T."""
+    _check_linalg_input("linalg.eigvalsh", A)
+    return apply(Eigh, (A,), _check_uplo("linalg.eigvalsh", UPLO))[0]
+
+
+# ---- QR ------------------------------------------------------------------------------------
+
+
+class Qr(Op):
+    """A = Q R, Q with orthonormal columns, R upper triangular (LAPACK's signs: R's diagonal
+    may be negative, as in PyTorch). Derivative for m >= n (PyTorch's, Walter and Lehmann):
+    M = R gR^T - gQ^T Q, gA = (gQ + Q copyltu(M)) R^-T with copyltu(M) the symmetric matrix
+    with M's lower triangle; for m < n, A = Q [R1 R2] is split into its square part X = Q R1
+    and Y = Q R2: gY = Q gR2 and gX the square formula with gQ + Y gR2^T. Not differentiable,
+    as in PyTorch, for mode='r' (no Q) and for mode='complete' with m > n."""
+
+    label = "linalg.qr"
+
+    @staticmethod
+    def forward(ctx: Node, a: Array, mode: str) -> tuple:
+        ctx.save(mode=mode)
+        if mode == "r":  # no Q, and so no derivative: nothing to save
+            return ctx.xp.zeros((0,), dtype=a.dtype), ctx.xp.linalg.qr(a, mode="r")
+        q, r = ctx.xp.linalg.qr(a, mode=mode)
+        ctx.save(q=q, r=r)
+        return q, r
+
+    @staticmethod
+    def materialize_grads(ctx: Node, grads: list) -> list:
+        """Only what reached the op: the formula has a term per cotangent."""
+        return grads
+
+    @staticmethod
+    def _check_differentiable(ctx: Node) -> None:
+        if ctx.mode == "r":
+            raise GradError(
+                "linalg.qr: The derivative of linalg.qr depends on Q, which is not computed "
+                "when mode='r'. Please use linalg.qr(A, mode='reduced') if you are going to "
+                "differentiate through linalg.qr."
+            )
+        q, r = ctx.q, ctx.r
+        if ctx.mode == "complete" and q.shape[-2] > r.shape[-1]:
+            raise GradError(
+                "linalg.qr: The QR decomposition is not differentiable when mode='complete' "
+                f"and nrows > ncols (Q {tuple(q.shape)}, R {tuple(r.shape)})."
+            )
+
+    @staticmethod
+    def vjp(ctx: Node, g_q: Any, g_r: Any) -> tuple:
+        Qr._check_differentiable(ctx)
+        q, r = ctx.q, ctx.r
+        m, n = q.shape[-2], r.shape[-1]
+        if m >= n:
+            return (_qr_square_backward(g_q, g_r, q, r),)
+        r1, r2 = r[..., :m], r[..., m:]
+        g_r1 = None if g_r is None else g_r[..., :m]
+        y = _mm(q, r2)
+        if g_r is not None:
+            g_r2 = g_r[..., m:]
+            correction = _mm(y, _mT(g_r2))
+            g_q = correction if g_q is None else g_q + correction
+            g_y = _mm(q, g_r2)
+        else:
+            g_y = 0 * y
+        g_x = _qr_square_backward(g_q, g_r1, q, r1)
+        return (cat([g_x, g_y], -1),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> tuple:
+        Qr._check_differentiable(ctx)
+        q, r = ctx.q, ctx.r
+        m, n = q.shape[-2], r.shape[-1]
+        if m >= n:
+            return _qr_square_jvp(t, q, r)
+        r1, r2 = r[..., :m], r[..., m:]
+        d_q, d_r1 = _qr_square_jvp(t[..., :m], q, r1)
+        d_r2 = _mm(_mT(q), t[..., m:] - _mm(d_q, r2))
+        return d_q, cat([d_r1, d_r2], -1)
+
+    batch = elementwise_batch  # matrices in the last two dims
+
+
+def _qr_square_backward(g_q: Any, g_r: Any, q: Any, r: Any) -> Any:
+    """gA = (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q, for m >= n (see Qr)."""
+    core = 0
+    if g_r is not None:
+        core = _mm(r, _mT(g_r))
+    if g_q is not None:
+        core = core - _mm(_mT(g_q), q)
+    lower = _tril(core, -1)
+    copied = lower + _mT(lower) + diag_embed(diagonal(core, 0, -2, -1))
+    b = _mm(q, copied)
+    if g_q is not None:
+        b = b + g_q
+    return _solve(_mT(r), b, False, False)  # b R^-T
+
+
+def _qr_square_jvp(t: Any, q: Any, r: Any) -> tuple:
+    """dA R^-1 = dQ + Q dR R^-1 with Q^T dQ skew and dR R^-1 upper triangular: with
+    B = Q^T dA R^-1, Q^T dQ = tril(B, -1) - tril(B, -1)^T and dR = (B - Q^T dQ) R."""
+    t_rinv = _solve(r, t, True, False)  # dA R^-1
+    b = _mm(_mT(q), t_rinv)
+    lower = _tril(b, -1)
+    omega = lower - _mT(lower)
+    d_r = _mm(b - omega, r)
+    d_q = t_rinv - _mm(q, b) + _mm(q, omega)
+    return d_q, d_r
+
+
+def qr(A: Any, mode: str = "reduced") -> Any:  # noqa: N803
+    """(Q, R) with A = Q R: mode 'reduced' (Q m x k, R k x n), 'complete' (Q m x m) or 'r'
+    (R only; Q is an empty tensor, and there is no derivative, as in PyTorch).
+
+    >>> import chainrule
+    >>> chainrule.linalg.qr(chainrule.tensor([[3.0], [4.0]])).R
+    tensor([[-5.]])
+    """
+    _check_float_matrix("linalg.qr", A)
+    if mode not in ("reduced", "complete", "r"):
+        raise ValueError(
+            f"linalg.qr: qr received unrecognized mode '{mode}' but expected one of "
+            "'reduced' (default), 'r', or 'complete'"
+        )
+    q, r = apply(Qr, (A,), mode)
+    return QrResult(q, r)
+
+
+# ---- matrix exponential --------------------------------------------------------------------
+
+# Higham (2005), "The scaling and squaring method for the matrix exponential revisited":
+# the [13/13] Padé coefficients and the largest 1-norm for which it is accurate in float64.
+_PADE_13 = (
+    64764752532480000.0,
+    32382376266240000.0,
+    7771770303897600.0,
+    1187353796428800.0,
+    129060195264000.0,
+    10559470521600.0,
+    670442572800.0,
+    33522128640.0,
+    1323241920.0,
+    40840800.0,
+    960960.0,
+    16380.0,
+    182.0,
+    1.0,
+)
+_THETA_13 = 5.371920351148152
+
+
+def _expm(xp: Any, a: Array) -> Array:
+    """exp(a) for a batch of matrices: each scaled by 2^-s to a 1-norm below theta_13, the
+    [13/13] Padé approximant, then squared s times (its own s per matrix)."""
+    n = a.shape[-1]
+    if n == 0 or a.size == 0:
+        return a.copy()
+    norm = xp.abs(a).sum(axis=-2).max(axis=-1)
+    finite = xp.isfinite(norm)
+    ratio = xp.where(finite, norm, 0.0) / _THETA_13
+    squarings = xp.ceil(xp.log2(xp.maximum(ratio, 1.0))).astype(xp.int64)
+    scale = xp.ldexp(xp.ones_like(norm), -squarings).astype(a.dtype)
+    x = a * scale[..., None, None]
+    b = _PADE_13
+    eye = xp.eye(n, dtype=a.dtype)
+    x2 = xp.matmul(x, x)
+    x4 = xp.matmul(x2, x2)
+    x6 = xp.matmul(x4, x2)
+    odd_high = xp.matmul(x6, b[13] * x6 + b[11] * x4 + b[9] * x2)
+    odd = xp.matmul(x, odd_high + b[7] * x6 + b[5] * x4 + b[3] * x2 + b[1] * eye)
+    even_high = xp.matmul(x6, b[12] * x6 + b[10] * x4 + b[8] * x2)
+    even = even_high + b[6] * x6 + b[4] * x4 + b[2] * x2 + b[0] * eye
+    out = xp.linalg.solve(even - odd, even + odd)
+    for step in range(int(squarings.max())):
+        squared = xp.matmul(out, out)
+        out = xp.where((step < squarings)[..., None, None], squared, out)
+    return out
+
+
+class MatrixExp(Op):
+    """exp(A) = sum A^k / k!. Derivative: the Fréchet derivative, read off the exponential of
+    a block matrix (Mathias 1996, as PyTorch): gA = exp([[A^T, g], [0, A^T]])[:n, n:], and the
+    tangent exp([[A, t], [0, A]])[:n, n:]; being matrix_exp again, it differentiates to any
+    order."""
+
+    label = "linalg.matrix_exp"
+
+    @staticmethod
+    def forward(ctx: Node, a: Array) -> Array:
+        ctx.save(a=a)
+        return _expm(ctx.xp, a)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (_exp_differential(_mT(ctx.a), g),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return _exp_differential(ctx.a, t)
+
+    batch = elementwise_batch  # matrices in the last two dims
+
+
+def _exp_differential(a: Any, e: Any) -> Any:
+    """The Fréchet derivative of exp at a in direction e: exp([[a, e], [0, a]])[:n, n:]."""
+    n = a.shape[-1]
+    top = cat([a, e], -1)
+    bottom = cat([0 * a, a], -1)
+    block = apply(MatrixExp, (cat([top, bottom], -2),))
+    return block[..., :n, n:]
+
+
+def matrix_exp(A: Any) -> Any:  # noqa: N803
+    """The matrix exponential of each square matrix (scaling and squaring, Padé [13/13]).
+
+    >>> import chainrule
+    >>> chainrule.linalg.matrix_exp(chainrule.zeros(2, 2))
+    tensor([[1., 0.],
+            [0., 1.]])
+    """
+    _check_linalg_input("linalg.matrix_exp", A)
+    return apply(MatrixExp, (A,))
+
+
+# ---- pseudoinverse, least squares, rank, condition number ----------------------------------
+
+
+def _tolerance_arrays(xp: Any, values: Array, atol: Any, rtol: Any, size: int) -> Array:
+    """max(atol, rtol * largest |value|) per matrix, with PyTorch's defaults: rtol is
+    eps * max(m, n) unless only a positive atol is given (then 0)."""
+    eps = xp.finfo(values.dtype).eps
+    if values.shape[-1] == 0:
+        largest = xp.zeros(values.shape[:-1], dtype=values.dtype)
+    else:
+        largest = xp.abs(values).max(axis=-1)
+    atol_array = 0.0 if atol is None else _as_param_array(xp, atol)
+    if rtol is None:
+        default = eps * size
+        rtol_array = default if atol is None else xp.where(atol_array > 0, 0.0, default)
+    else:
+        rtol_array = _as_param_array(xp, rtol)
+    return xp.maximum(atol_array, rtol_array * largest)
+
+
+def _as_param_array(xp: Any, value: Any) -> Any:
+    return value._array if isinstance(value, Tensor) else xp.asarray(value)
+
+
+class Pinv(Op):
+    """The Moore-Penrose pseudoinverse A^+, from the SVD (or, hermitian, the eigendecomposition
+    of the lower triangle), singular values at or below max(atol, rtol * largest) dropped.
+    Derivative (PyTorch's pinv_backward, exact where the rank is locally constant):
+    d(A^+) = -A^+ dA A^+ + A^+ A^+^T dA^T (I - A A^+) + (I - A^+ A) dA^T A^+^T A^+."""
+
+    label = "linalg.pinv"
+
+    @staticmethod
+    def forward(ctx: Node, a: Array, atol: Any, rtol: Any, hermitian: bool) -> Array:
+        xp = ctx.xp
+        size = max(a.shape[-2], a.shape[-1])
+        if hermitian:
+            w, v = _linalg_call(ctx, "linalg.pinv", "eigh did not converge", xp.linalg.eigh, a)
+            tolerance = _tolerance_arrays(xp, w, atol, rtol, size)
+            keep = xp.abs(w) > tolerance[..., None]
+            inverse_w = xp.where(keep, 1 / xp.where(keep, w, 1), 0).astype(a.dtype)
+            out = xp.matmul(v * inverse_w[..., None, :], xp.swapaxes(v, -1, -2))
+        else:
+
+            def svd(x: Array) -> tuple:
+                return xp.linalg.svd(x, full_matrices=False)
+
+            u, s, vh = _linalg_call(ctx, "linalg.pinv", "the SVD did not converge", svd, a)
+            tolerance = _tolerance_arrays(xp, s, atol, rtol, size)
+            keep = s > tolerance[..., None]
+            inverse_s = xp.where(keep, 1 / xp.where(keep, s, 1), 0).astype(a.dtype)
+            out = xp.matmul(
+                xp.swapaxes(vh, -1, -2) * inverse_s[..., None, :], xp.swapaxes(u, -1, -2)
+            )
+        ctx.save(a=a, out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        a, p = ctx.a, ctx.out
+        m, n = a.shape[-2], a.shape[-1]
+        p_t, g_t = _mT(p), _mT(g)
+        if m <= n:
+            k = _mm(g_t, p)
+            k_p_t = _mm(k, p_t)
+            grad = (
+                -_mT(_mm(p, k)) + k_p_t - _mm(_mm(a, p), k_p_t) + _mm(_mm(p_t, p), g_t - _mm(k, a))
+            )
+        else:
+            k = _mm(p, g_t)
+            p_t_k = _mm(p_t, k)
+            grad = (
+                -_mT(_mm(k, p)) + _mm(_mm(g_t - _mm(a, k), p), p_t) + p_t_k - _mm(_mm(p_t_k, p), a)
+            )
+        return (grad,)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        a, p = ctx.a, ctx.out
+        t_t, p_t = _mT(t), _mT(p)
+        first = -_mm(_mm(p, t), p)
+        second = _mm(_mm(p, p_t), t_t - _mm(t_t, _mm(a, p)))
+        third = _mm(t_t - _mm(_mm(p, a), t_t), _mm(p_t, p))
+        return first + second + third
+
+    batch = elementwise_batch  # matrices in the last two dims
+
+
+def _tolerance_param(op_name: str, value: Any) -> Any:
+    """atol/rtol as a float (or a Tensor's array, constant to the derivative)."""
+    if value is None or isinstance(value, Tensor):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{op_name}: atol and rtol must be floats or Tensors, got {value!r}")
+    return float(value)
+
+
+def pinv(
+    A: Any,  # noqa: N803
+    *,
+    atol: Any = None,
+    rtol: Any = None,
+    hermitian: bool = False,
+) -> Any:
+    """The pseudoinverse of each matrix; singular values at or below max(atol, rtol * the
+    largest) count as zero (rtol defaults to eps * max(m, n), or 0 when only atol > 0 is given).
+
+    >>> import chainrule
+    >>> chainrule.linalg.pinv(chainrule.tensor([[2.0, 0.0], [0.0, 0.0]]))
+    tensor([[0.5000, 0.0000],
+            [0.0000, 0.0000]])
+    """
+    if hermitian:
+        _check_linalg_input("linalg.pinv", A)
+    else:
+        _check_float_matrix("linalg.pinv", A)
+    atol = _tolerance_param("linalg.pinv", atol)
+    rtol = _tolerance_param("linalg.pinv", rtol)
+    return apply(Pinv, (A,), atol, rtol, bool(hermitian))
+
+
+class MatrixRank(Op):
+    """The number of singular values (|eigenvalues| when hermitian) above the tolerance, as
+    int64. Not differentiable."""
+
+    label = "linalg.matrix_rank"
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, a: Array, atol: Any, rtol: Any, hermitian: bool) -> Array:
+        xp = ctx.xp
+        if hermitian:
+            values = xp.abs(xp.linalg.eigvalsh(a))
+        else:
+            values = xp.linalg.svd(a, compute_uv=False)
+        tolerance = _tolerance_arrays(xp, values, atol, rtol, max(a.shape[-2], a.shape[-1]))
+        return xp.asarray((values > tolerance[..., None]).sum(axis=-1).astype(xp.int64))
+
+    batch = elementwise_batch  # matrices in the last two dims
+
+
+def matrix_rank(
+    A: Any,  # noqa: N803
+    *,
+    atol: Any = None,
+    rtol: Any = None,
+    hermitian: bool = False,
+) -> Any:
+    """The number of singular values (|eigenvalues| when hermitian) above
+    max(atol, rtol * the largest), as int64, with pinv's defaults."""
+    _check_float_matrix("linalg.matrix_rank", A)
+    if hermitian:
+        _check_linalg_input("linalg.matrix_rank", A)
+    atol = _tolerance_param("linalg.matrix_rank", atol)
+    rtol = _tolerance_param("linalg.matrix_rank", rtol)
+    return apply(MatrixRank, (A,), atol, rtol, bool(hermitian))
+
+
+_LSTSQ_DRIVERS = ("gels", "gelsy", "gelsd", "gelss")
+
+
+def _is_vector_rhs(A: Any, B: Any) -> bool:  # noqa: N803
+    return B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+
+
+def lstsq(
+    A: Any,  # noqa: N803
+    B: Any,  # noqa: N803
+    rcond: float | None = None,
+    *,
+    driver: str | None = None,
+) -> Any:
+    """The least-squares solution X of min ||A X - B||_F (minimum norm when A is rank
+    deficient), with PyTorch's four fields for its CPU drivers: `residuals` (the squared
+    residual of each column, when m > n, every A has full rank and the driver is not 'gelsy'),
+    `rank` (int64; empty for 'gels') and `singular_values` (for 'gelsd' and 'gelss'); the
+    default driver is 'gelsy'. The solution is pinv(A, rtol=rcond) @ B, and so is its
+    derivative, as PyTorch's (rcond defaults to eps * max(m, n)).
+
+    >>> import chainrule
+    >>> A = chainrule.tensor([[1.0, 0.0], [0.0, 2.0], [0.0, 0.0]])
+    >>> chainrule.linalg.lstsq(A, chainrule.tensor([[1.0], [4.0], [5.0]])).solution
+    tensor([[1.],
+            [2.]])
+    """
+    _check_float_matrix("linalg.lstsq", A)
+    if not isinstance(B, Tensor):
+        raise TypeError(f"linalg.lstsq: expected a Tensor as B, got {type(B).__name__}")
+    if B._array.dtype != A._array.dtype:
+        raise DTypeError(
+            f"linalg.lstsq: expected A and B to have the same dtype, but got {A.dtype.name} "
+            f"and {B.dtype.name}"
+        )
+    driver = "gelsy" if driver is None else driver
+    if driver not in _LSTSQ_DRIVERS:
+        raise RuntimeError(
+            f"linalg.lstsq: parameter `driver` should be one of {_LSTSQ_DRIVERS}, got {driver!r}"
+        )
+    vector = _is_vector_rhs(A, B)
+    rhs = unsqueeze(B, -1) if vector else B
+    m, n = A.shape[-2], A.shape[-1]
+    if rhs.shape[-2] != m:
+        raise ShapeError(
+            f"linalg.lstsq: input.size(-2) should match other.size(-2) (A shape "
+            f"{tuple(A.shape)}, B shape {tuple(B.shape)})"
+        )
+    if rcond is not None:
+        rcond = float(rcond)
+    pseudo = pinv(A, rtol=rcond)
+    solution = _mm(pseudo, rhs)
+    rank = matrix_rank(A, rtol=rcond) if rcond is not None else matrix_rank(A)
+    residuals = _empty(A)
+    full_rank = bool((rank._array == n).all())
+    if driver != "gelsy" and m > n and (driver == "gels" or full_rank):
+        residuals = reduction.sum((_mm(A, solution) - rhs) ** 2, -2)
+    if driver == "gels":
+        rank = _empty(A, A._backend.xp.int64)
+    singular_values = _empty(A)
+    if driver in ("gelsd", "gelss"):
+        singular_values = svdvals(A.detach())
+    if vector:
+        solution = squeeze(solution, -1)
+    return LstsqResult(solution, residuals, rank, singular_values)
+
+
+def cond(A: Any, p: Any = None) -> Any:  # noqa: N803
+    """The condition number of each matrix in the matrix norm p: for None, 2 and -2 the ratio
+    of extreme singular values (any shape); otherwise ||A||_p ||A^-1||_p for square A, inf
+    where A is singular (no error), as in PyTorch."""
+    _check_float_matrix("linalg.cond", A)
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        largest, smallest = s[..., 0], s[..., -1]
+        return smallest / largest if p == -2 else largest / smallest
+    if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf):
+        raise ValueError(f"linalg.cond got an invalid norm type: {p}")
+    _check_linalg_input(f"linalg.cond(ord={p})", A)
+    inverse, info = inv_ex(A)
+    product = matrix_norm(A, p) * matrix_norm(inverse, p)
+    return where(info > 0, math.inf, product)
+
+
+# ---- LU ------------------------------------------------------------------------------------
+
+
+def _lu_arrays(xp: Any, a: Array, pivot: bool) -> tuple:
+    """Packed LU of a batch (L unit lower below the diagonal, U on and above), LAPACK's
+    1-based int32 pivots and getrf's info (the 1-based index of the first zero pivot)."""
+    m, n = a.shape[-2], a.shape[-1]
+    k = min(m, n)
+    lu = a.copy()
+    batch = a.shape[:-2]
+    pivots = xp.zeros(batch + (k,), dtype=xp.int32)
+    info = xp.zeros(batch, dtype=xp.int32)
+    rows = xp.arange(m)
+    for j in range(k):
+        if pivot:
+            best = j + xp.argmax(xp.abs(lu[..., j:, j]), axis=-1)
+            chosen = rows[None, :] if batch else rows
+            take = xp.where(
+                chosen == j, best[..., None], xp.where(chosen == best[..., None], j, chosen)
+            )
+            lu = xp.take_along_axis(lu, take[..., :, None], axis=-2)
+        else:
+            best = xp.full(batch, j)
+        pivots[..., j] = best + 1
+        diagonal_value = lu[..., j, j]
+        zero = diagonal_value == 0
+        info = xp.where((info == 0) & zero, j + 1, info).astype(xp.int32)
+        safe = xp.where(zero, 1, diagonal_value)
+        multipliers = xp.where(zero[..., None], 0, lu[..., j + 1 :, j] / safe[..., None])
+        lu[..., j + 1 :, j] = multipliers
+        lu[..., j + 1 :, j + 1 :] -= multipliers[..., :, None] * lu[..., j, None, j + 1 :]
+    return lu, pivots, info
+
+
+def _permutation(xp: Any, pivots: Array, m: int, dtype: Any) -> Array:
+    """P with A = P L U, from LAPACK's sequential row swaps (1-based pivots)."""
+    positions = xp.arange(m)
+    order = xp.broadcast_to(positions, pivots.shape[:-1] + (m,))
+    for j in range(pivots.shape[-1]):
+        target = (pivots[..., j, None] - 1).astype(xp.int64)
+        at_target = xp.take_along_axis(order, target, axis=-1)
+        at_j = order[..., j, None]
+        order = xp.where(positions == j, at_target, xp.where(positions == target, at_j, order))
+    # P^T A = A[order]: row i of P^T is e_order[i], so P[order[i], i] = 1.
+    return xp.swapaxes((order[..., :, None] == positions).astype(dtype), -1, -2)
+
+
+def _unpack(lu: Any, pivots: Any) -> tuple:
+    """P, L, U from a packed LU (L m x k unit lower, U k x n upper), differentiable in LU."""
+    m, n = lu.shape[-2], lu.shape[-1]
+    k = min(m, n)
+    lower = _tril(lu[..., :, :k], -1) + _eye(lu, m, k)
+    upper = _triu(lu[..., :k, :])
+    xp = lu._backend.xp
+    permutation = Tensor._from_array(
+        _permutation(xp, pivots._array, m, lu._array.dtype), lu._backend
+    )
+    return permutation, lower, upper
+
+
+class LuFactor(Op):
+    """The packed LU factorization with partial pivoting, A = P L U (L unit lower triangular
+    below LU's diagonal, U on and above). Derivative (PyTorch's linalg_lu_backward), with gL,
+    gU the strictly lower and upper parts of gLU: for square A,
+    gA = P L^-T (tril(L^T gL, -1) + triu(gU U^T)) U^-T; a wide A = P L [U1 U2] adds
+    -gU2 U2^T inside the tril and gA2 = P L^-T gU2; a tall P^T A = [L1; L2] U adds
+    -L2^T gL2 inside the triu and gA2 = P gL2 U^-T. Tangent: X = L1^-1 (P^T dA)1 U1^-1 on
+    the square block, dL1 = L1 tril(X, -1), dU1 = triu(X) U1, and the rest by substitution."""
+
+    label = "linalg.lu_factor"
+
+    @staticmethod
+    def forward(ctx: Node, a: Array, pivot: bool) -> tuple:
+        lu, pivots, info = _lu_arrays(ctx.xp, a, pivot)
+        ctx.save(out=lu, pivots=pivots)
+        return lu, pivots, info
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any, g_pivots: Any = None, g_info: Any = None) -> tuple:
+        permutation, lower, upper = _unpack(ctx.out, ctx.pivots)
+        m, n = g.shape[-2], g.shape[-1]
+        k = min(m, n)
+        if m <= n:  # A = P L [U1 U2]
+            u1, u2 = upper[..., :k], upper[..., k:]
+            g1, g2 = g[..., :k], g[..., k:]
+            inner = _mm(_mT(lower), _tril(g1, -1))
+            if m < n:
+                inner = inner - _mm(g2, _mT(u2))
+            phi = _tril(inner, -1) + _triu(_mm(_triu(g1), _mT(u1)))
+            grad = _solve(_mT(u1), phi, False, False)  # phi U1^-T
+            if m < n:
+                grad = cat([grad, g2], -1)
+            grad = _solve(_mT(lower), grad, True, True, True)  # L^-T ...
+        else:  # P^T A = [L1; L2] U
+            l1, l2 = lower[..., :k, :], lower[..., k:, :]
+            g1, g2 = g[..., :k, :], g[..., k:, :]
+            inner = _mm(_triu(g1), _mT(upper)) - _mm(_mT(l2), g2)
+            phi = _tril(_mm(_mT(l1), _tril(g1, -1)), -1) + _triu(inner)
+            grad = cat([_solve(_mT(l1), phi, True, True, True), g2], -2)  # [L1^-T phi; gL2]
+            grad = _solve(_mT(upper), grad, False, False)  # ... U^-T
+        return (_mm(permutation, grad),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> tuple:
+        permutation, lower, upper = _unpack(ctx.out, ctx.pivots)
+        m, n = t.shape[-2], t.shape[-1]
+        k = min(m, n)
+        permuted = _mm(_mT(permutation), t)
+        if m <= n:
+            u1, u2 = upper[..., :k], upper[..., k:]
+            x = _solve(u1, _solve(lower, permuted[..., :k], False, True, True), True, False)
+            d_lower = _mm(lower, _tril(x, -1))  # strictly lower, as L is unit lower
+            packed = d_lower + _mm(_triu(x), u1)
+            if m < n:
+                rest = permuted[..., k:] - _mm(d_lower, u2)
+                packed = cat([packed, _solve(lower, rest, False, True, True)], -1)
+        else:
+            l1, l2 = lower[..., :k, :], lower[..., k:, :]
+            x = _solve(upper, _solve(l1, permuted[..., :k, :], False, True, True), True, False)
+            d_upper = _mm(_triu(x), upper)
+            d_l2 = _solve(upper, permuted[..., k:, :] - _mm(l2, d_upper), True, False)
+            packed = cat([_mm(l1, _tril(x, -1)) + d_upper, d_l2], -2)
+        return packed, None, None
+
+    batch = elementwise_batch  # matrices in the last two dims
+
+
+def lu_factor_ex(A: Any, *, pivot: bool = True, check_errors: bool = False) -> Any:  # noqa: N803
+    """(LU, pivots, info): lu_factor plus getrf's info per matrix (0, or the 1-based index of
+    the first zero pivot of a singular matrix), raising only when check_errors."""
+    _check_float_matrix("linalg.lu_factor_ex", A)
+    lu, pivots, info = apply(LuFactor, (A,), bool(pivot))
+    if check_errors:
+        _raise_for_info("linalg.lu_factor_ex", info, _SINGULAR_U)
+    return LuFactorExResult(lu, pivots, info)
+
+
+_SINGULAR_U = "U[{info},{info}] is zero and using it on lu_solve would result in a division by zero"
+
+
+def _raise_for_info(op_name: str, info: Any, problem: str) -> None:
+    """LinAlgError when any matrix's info is positive, `problem` formatted with the largest
+    info; reads only the batch's maximum, which vmap's batched values allow."""
+    if info.numel() == 0:
+        return
+    worst = int(info._array.max())
+    if worst > 0:
+        raise LinAlgError(f"{op_name}: " + problem.format(info=worst))
+
+
+def lu_factor(A: Any, *, pivot: bool = True) -> Any:  # noqa: N803
+    """(LU, pivots): the packed LU factorization with partial pivoting of each matrix, pivots
+    1-based int32 as LAPACK's. Raises LinAlgError for a singular matrix, as PyTorch.
+
+    >>> import chainrule
+    >>> chainrule.linalg.lu_factor(chainrule.tensor([[1.0, 2.0], [3.0, 4.0]])).pivots
+    tensor([2, 2], dtype=chainrule.int32)
+    """
+    _check_float_matrix("linalg.lu_factor", A)
+    lu, pivots, info = apply(LuFactor, (A,), bool(pivot))
+    _raise_for_info(
+        "linalg.lu_factor",
+        info,
+        _SINGULAR_U + ". If you still want to perform the factorization, consider calling "
+        "linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)",
+    )
+    return LuFactorResult(lu, pivots)
+
+
+def lu(A: Any, *, pivot: bool = True) -> Any:  # noqa: N803
+    """(P, L, U) with A = P L U, L unit lower triangular (m x k), U upper (k x n); the
+    derivative is lu_factor's (P is a constant). pivot=False factorizes without row swaps (P
+    is the identity) on every device; PyTorch allows it on CUDA only."""
+    _check_float_matrix("linalg.lu", A)
+    packed, pivots, _ = apply(LuFactor, (A,), bool(pivot))
+    return LuResult(*_unpack(packed, pivots))
+
+
+def lu_solve(
+    LU: Any,  # noqa: N803
+    pivots: Any,
+    B: Any,  # noqa: N803
+    *,
+    left: bool = True,
+    adjoint: bool = False,
+) -> Any:
+    """X with A X = B (A^T X = B when adjoint; X A = B or X A^T = B when not left) for
+    A = P L U given packed by lu_factor; differentiable in LU and B, through two triangular
+    solves and the constant permutation."""
+    _check_linalg_input("linalg.lu_solve", LU, "LU")
+    if B._array.dtype != LU._array.dtype:
+        raise DTypeError(
+            f"linalg.lu_solve: expected LU and B to have the same dtype, but got "
+            f"{LU.dtype.name} and {B.dtype.name}"
+        )
+    n = LU.shape[-1]
+    if B.ndim < 2 or (B.shape[-2] if left else B.shape[-1]) != n:
+        raise ShapeError(
+            f"linalg.lu_solve: Incompatible shapes of A and B for the equation "
+            f"{'AX = B' if left else 'XA = B'} (LU shape {tuple(LU.shape)}, B shape "
+            f"{tuple(B.shape)})"
+        )
+    permutation, lower, upper = _unpack(LU, pivots)
+    if not left:  # X A = B  <=>  A^T X^T = B^T
+        return _mT(lu_solve(LU, pivots, _mT(B), left=True, adjoint=not adjoint))
+    if adjoint:  # A^T = U^T L^T P^T: X = P L^-T U^-T B
+        y = _solve(_mT(lower), _solve(_mT(upper), B, False, True), True, True, True)
+        return _mm(permutation, y)
+    return _solve(upper, _solve(lower, _mm(_mT(permutation), B), False, True, True), True, True)
+
+
+# ---- inverses and Cholesky that report instead of raising ----------------------------------
+
+
+class CholeskyEx(Cholesky):
+    """(L, info): Cholesky's factor and derivative, and LAPACK potrf's info per matrix (0, or
+    the order of the leading minor that is not positive-definite) instead of an error."""
+
+    label = "linalg.cholesky_ex"
+
+    @staticmethod
+    def forward(ctx: Node, a: Array, upper: bool) -> tuple:
+        xp = ctx.xp
+        ctx.save(upper=upper)
+        try:
+            lower = xp.linalg.cholesky(a)
+            info = xp.zeros(a.shape[:-2], dtype=xp.int32)
+        except xp.linalg.LinAlgError:
+            lower, info = _cholesky_arrays(xp, a)
+        out = xp.ascontiguousarray(xp.swapaxes(lower, -1, -2)) if upper else lower
+        ctx.save(out=out)
+        return out, info
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any, g_info: Any = None) -> tuple:
+        return Cholesky.vjp(ctx, g)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> tuple:
+        return Cholesky.jvp(ctx, t), None
+
+
+def _cholesky_arrays(xp: Any, a: Array) -> tuple:
+    """Cholesky column by column over the batch; a matrix stops (its factor left zero from
+    there on) at its first non-positive pivot, whose 1-based order is its info."""
+    n = a.shape[-1]
+    lower = xp.zeros_like(a)
+    info = xp.zeros(a.shape[:-2], dtype=xp.int32)
+    for j in range(n):
+        row = lower[..., j, :j]
+        pivot = a[..., j, j] - (row * row).sum(axis=-1)
+        failed = (info == 0) & ~(pivot > 0)
+        info = xp.where(failed, j + 1, info).astype(xp.int32)
+        ok = info == 0
+        root = xp.sqrt(xp.where(ok, pivot, 1.0))
+        lower[..., j, j] = xp.where(ok, root, 0.0)
+        below = a[..., j + 1 :, j] - (lower[..., j + 1 :, :j] * row[..., None, :]).sum(axis=-1)
+        lower[..., j + 1 :, j] = xp.where(ok[..., None], below / root[..., None], 0.0)
+    return lower, info
+
+
+def cholesky_ex(A: Any, *, upper: bool = False, check_errors: bool = False) -> Any:  # noqa: N803
+    """(L, info) with A = L L^T where info == 0; info > 0 marks a matrix that is not
+    positive-definite (its factor is then not meaningful), raising only when check_errors.
+
+    >>> import chainrule
+    >>> chainrule.linalg.cholesky_ex(-chainrule.eye(2)).info
+    tensor(1, dtype=chainrule.int32)
+    """
+    _check_linalg_input("linalg.cholesky_ex", A)
+    out, info = apply(CholeskyEx, (A,), bool(upper))
+    if check_errors:
+        _raise_for_info(
+            "linalg.cholesky_ex",
+            info,
+            "The factorization could not be completed because the input is not "
+            "positive-definite (the leading minor of order {info} is not positive-definite).",
+        )
+    return CholeskyExResult(out, info)
+
+
+class InvEx(Inv):
+    """(inverse, info): Inv's value and derivative, and getrf's info per matrix (0, or the
+    1-based index of the first zero pivot of a singular matrix, whose inverse then holds
+    inf/nan) instead of an error."""
+
+    label = "linalg.inv_ex"
+
+    @staticmethod
+    def forward(ctx: Node, a: Array) -> tuple:
+        xp = ctx.xp
+        try:
+            out = xp.linalg.inv(a)
+            info = xp.zeros(a.shape[:-2], dtype=xp.int32)
+        except xp.linalg.LinAlgError:
+            lu, pivots, info = _lu_arrays(xp, a, True)
+            out = _lu_inverse(xp, lu, pivots)
+        ctx.save(out=out)
+        return out, info
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any, g_info: Any = None) -> tuple:
+        return Inv.vjp(ctx, g)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> tuple:
+        return Inv.jvp(ctx, t), None
+
+
+def _lu_inverse(xp: Any, lu: Array, pivots: Array) -> Array:
+    """A^-1 = U^-1 L^-1 P^T by substitution; a zero pivot gives inf/nan, without warnings."""
+    n = lu.shape[-1]
+    permutation = _permutation(xp, pivots, n, lu.dtype)
+    x = xp.swapaxes(permutation, -1, -2).copy()
+    with _quiet(xp):
+        for i in range(n):  # L y = P^T (unit lower)
+            x[..., i, :] -= xp.matmul(lu[..., i : i + 1, :i], x[..., :i, :])[..., 0, :]
+        for i in range(n - 1, -1, -1):  # U x = y
+            row = (
+                x[..., i, :] - xp.matmul(lu[..., i : i + 1, i + 1 :], x[..., i + 1 :, :])[..., 0, :]
+            )
+            x[..., i, :] = row / lu[..., i, i : i + 1]
+    return x
+
+
+def _quiet(xp: Any) -> Any:
+    """errstate(all='ignore') where the backend has it (CuPy never warns)."""
+    return xp.errstate(all="ignore") if hasattr(xp, "errstate") else contextlib.nullcontext()
+
+
+def inv_ex(A: Any, *, check_errors: bool = False) -> Any:  # noqa: N803
+    """(inverse, info): the inverse of each matrix, and info > 0 for a singular one (whose
+    inverse holds inf/nan) instead of an error, unless check_errors."""
+    _check_linalg_input("linalg.inv_ex", A)
+    out, info = apply(InvEx, (A,))
+    if check_errors:
+        _raise_for_info(
+            "linalg.inv_ex",
+            info,
+            "The diagonal element {info} is zero, the inversion could not be completed "
+            "because the input matrix is singular.",
+        )
+    return InvExResult(out, info)
+
+
+# ---- norms ---------------------------------------------------------------------------------
+
+
+def _with_dtype(x: Any, dtype: Any) -> Any:
+    """x cast to `dtype` first, as the norms' dtype= argument asks (None: unchanged)."""
+    return x if dtype is None else cast(x, dtypes.as_dtype(dtype))
+
+
+def matrix_norm(
+    A: Any,  # noqa: N803
+    ord: Any = "fro",  # noqa: A002
+    dim: tuple[int, int] = (-2, -1),
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+) -> Any:
+    """Matrix norm over the two dimensions `dim`: 'fro'; 'nuc' (the sum of the singular
+    values), 2 and -2 (the largest and smallest); 1, -1, inf, -inf (the max/min column or
+    row sum of |A|). Singular-value norms differentiate through svdvals (ties of 2 and -2
+    share the gradient evenly, as PyTorch's amax and amin)."""
+    A = _with_dtype(A, dtype)  # noqa: N806
+    if A._array.dtype.kind != "f":
+        raise DTypeError(f"linalg.matrix_norm: expected a floating point tensor, got {A.dtype}")
+    if A.ndim < 2:
+        raise ShapeError(
+            f"linalg.matrix_norm: the input tensor A must have at least 2 dimensions, got "
+            f"shape {tuple(A.shape)}"
+        )
+    if len(dim) != 2:
+        raise ShapeError(f"linalg.matrix_norm: dim must be a 2-tuple, got {dim}")
+    rows = normalize_dim("linalg.matrix_norm", dim[0], A.ndim)
+    cols = normalize_dim("linalg.matrix_norm", dim[1], A.ndim)
+    if rows == cols:
+        raise ShapeError(f"linalg.matrix_norm: dims must be different, got {dim}")
+    if ord == "fro":
+        return reduction.vector_norm(A, 2, (rows, cols), keepdim)
+    if ord in ("nuc", 2, -2):
+        moved = A.movedim((rows, cols), (-2, -1))
+        values = svdvals(moved)
+        if ord == "nuc":
+            out = reduction.sum(values, -1)
+        else:
+            out = (reduction.amax if ord == 2 else reduction.amin)(values, -1)
+        if keepdim:
+            out = unsqueeze(unsqueeze(out, min(rows, cols)), max(rows, cols))
+        return out
+    if ord not in (1, -1, math.inf, -math.inf):
+        raise ValueError(f"linalg.matrix_norm: Order {ord} not supported.")
+    summed_dim, extreme_dim = (rows, cols) if abs(ord) == 1 else (cols, rows)
+    sums = reduction.sum(_abs(A), summed_dim, True)
+    extreme = reduction.amax if ord > 0 else reduction.amin
+    out = extreme(sums, extreme_dim, True)
+    return out if keepdim else squeeze(out, (rows, cols))
+
+
+def norm(
+    A: Any,  # noqa: N803
+    ord: Any = None,  # noqa: A002
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+) -> Any:
+    """torch.linalg.norm: a vector norm when `dim` is an int (or ord is None and dim is None,
+    over everything), a matrix norm (every order of matrix_norm) when `dim` is a pair or the
+    input is 2-D with ord given."""
+    A = _with_dtype(A, dtype)  # noqa: N806
+    if isinstance(dim, int):
+        dim = (dim,)
+    if dim is None:
+        if ord is None:
+            return reduction.vector_norm(A, 2, None, keepdim)
+        if A.ndim not in (1, 2):
+            raise ShapeError(
+                f"linalg.norm: if dim is not given, input must be 1-D or 2-D when ord is "
+                f"given, but got shape {tuple(A.shape)}"
+            )
+        dim = tuple(range(A.ndim))
+    if len(dim) == 1:
+        return reduction.vector_norm(A, 2 if ord is None else ord, dim, keepdim)
+    if len(dim) == 2:
+        return matrix_norm(A, "fro" if ord is None else ord, tuple(dim), keepdim)
+    raise ShapeError(f"linalg.norm: dim must be an int or a 2-tuple, got {dim}")

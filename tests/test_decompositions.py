@@ -1,0 +1,336 @@
+"""Decompositions beyond the op specs (tests/op_specs/linalg.py): values against PyTorch up to
+the sign freedom of singular vectors and eigenvectors, PyTorch's result types and conventions at
+degenerate inputs, the fields lstsq returns per driver, and the info outputs of the _ex
+functions."""
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+import chainrule.linalg
+from chainrule.errors import GradError
+from chainrule.linalg import LinAlgError
+
+
+def tensor(array, requires_grad=False):
+    return chainrule.from_numpy(np.asarray(array, dtype=np.float64)).requires_grad_(requires_grad)
+
+
+def random(*shape, seed=0):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def grad_of(function, array):
+    """The gradient of function(A) at `array`, in chainrule and in torch."""
+    mine = tensor(array, requires_grad=True)
+    function(mine).backward()
+    theirs = torch.tensor(array, requires_grad=True)
+    function(theirs).backward()
+    return mine.grad.numpy(), theirs.grad.numpy()
+
+
+def _lib(a):
+    return torch if isinstance(a, torch.Tensor) else chainrule
+
+
+def _signs_free(mine, theirs, axis):
+    """mine with each vector (a column when axis=-2) flipped to agree in sign with theirs."""
+    dot = np.sum(mine * theirs, axis=axis, keepdims=True)
+    return mine * np.where(dot < 0, -1.0, 1.0)
+
+
+# ---- values against torch, up to the vectors' signs --------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 5), (2, 3, 3), (2, 1, 4, 2)])
+@pytest.mark.parametrize("full_matrices", [True, False])
+def test_svd_matches_torch_up_to_the_sign_of_each_singular_pair(shape, full_matrices):
+    A = random(*shape)
+    U, S, Vh = chainrule.linalg.svd(tensor(A), full_matrices=full_matrices)
+    tU, tS, tVh = torch.linalg.svd(torch.tensor(A), full_matrices=full_matrices)
+    assert U.shape == tU.shape and S.shape == tS.shape and Vh.shape == tVh.shape
+    k = S.shape[-1]
+    np.testing.assert_allclose(S.numpy(), tS.numpy(), atol=1e-12)
+    u, tu = U.numpy()[..., :k], tU.numpy()[..., :k]
+    vh, tvh = Vh.numpy()[..., :k, :], tVh.numpy()[..., :k, :]
+    np.testing.assert_allclose(_signs_free(u, tu, -2), tu, atol=1e-10)
+    np.testing.assert_allclose(_signs_free(vh, tvh, -1), tvh, atol=1e-10)
+    np.testing.assert_allclose((u * S.numpy()[..., None, :]) @ vh, A, atol=1e-12)
+    orthogonal = np.swapaxes(U.numpy(), -1, -2) @ U.numpy()
+    np.testing.assert_allclose(
+        orthogonal, np.broadcast_to(np.eye(U.shape[-1]), orthogonal.shape), atol=1e-12
+    )
+
+
+def test_eigh_matches_torch_up_to_the_sign_of_each_eigenvector():
+    X = random(2, 4, 4)
+    A = X + np.swapaxes(X, -1, -2)
+    w, V = chainrule.linalg.eigh(tensor(A))
+    tw, tV = torch.linalg.eigh(torch.tensor(A))
+    np.testing.assert_allclose(w.numpy(), tw.numpy(), atol=1e-12)
+    np.testing.assert_allclose(_signs_free(V.numpy(), tV.numpy(), -2), tV.numpy(), atol=1e-10)
+    np.testing.assert_allclose(
+        chainrule.linalg.eigvalsh(tensor(A), UPLO="U").numpy(), tw.numpy(), atol=1e-12
+    )
+
+
+def test_eigh_reads_only_the_triangle_uplo_names():
+    A = random(3, 3)
+    lower = np.tril(A) + np.tril(A, -1).T
+    upper = np.triu(A) + np.triu(A, 1).T
+    np.testing.assert_allclose(
+        chainrule.linalg.eigvalsh(tensor(A)).numpy(), np.linalg.eigvalsh(lower), atol=1e-12
+    )
+    np.testing.assert_allclose(
+        chainrule.linalg.eigvalsh(tensor(A), UPLO="U").numpy(),
+        np.linalg.eigvalsh(upper),
+        atol=1e-12,
+    )
+    with pytest.raises(ValueError, match="UPLO"):
+        chainrule.linalg.eigh(tensor(A), UPLO="X")
+
+
+@pytest.mark.parametrize("mode", ["reduced", "complete", "r"])
+@pytest.mark.parametrize("shape", [(4, 3), (3, 4), (2, 3, 3)])
+def test_qr_matches_torch_exactly_signs_included(mode, shape):
+    A = random(*shape)
+    Q, R = chainrule.linalg.qr(tensor(A), mode=mode)
+    tQ, tR = torch.linalg.qr(torch.tensor(A), mode=mode)
+    assert Q.shape == tQ.shape and R.shape == tR.shape
+    np.testing.assert_allclose(Q.numpy(), tQ.numpy(), atol=1e-12)
+    np.testing.assert_allclose(R.numpy(), tR.numpy(), atol=1e-12)
+
+
+def test_result_types_are_named_like_torchs():
+    A = tensor(random(3, 3))
+    S = A @ A.mT + 3 * chainrule.eye(3, dtype=A.dtype)
+    pairs = [
+        (chainrule.linalg.svd(A), torch.linalg.svd(torch.tensor(A.numpy()))),
+        (chainrule.linalg.eigh(S), torch.linalg.eigh(torch.tensor(S.numpy()))),
+        (chainrule.linalg.qr(A), torch.linalg.qr(torch.tensor(A.numpy()))),
+        (
+            chainrule.linalg.lstsq(A, A),
+            torch.linalg.lstsq(torch.tensor(A.numpy()), torch.eye(3, dtype=torch.float64)),
+        ),
+        (chainrule.linalg.lu_factor(A), torch.linalg.lu_factor(torch.tensor(A.numpy()))),
+        (chainrule.linalg.lu_factor_ex(A), torch.linalg.lu_factor_ex(torch.tensor(A.numpy()))),
+        (chainrule.linalg.lu(A), torch.linalg.lu(torch.tensor(A.numpy()))),
+        (chainrule.linalg.cholesky_ex(S), torch.linalg.cholesky_ex(torch.tensor(S.numpy()))),
+        (chainrule.linalg.inv_ex(A), torch.linalg.inv_ex(torch.tensor(A.numpy()))),
+    ]
+    for mine, theirs in pairs:
+        assert type(mine).__name__ == type(theirs).__name__
+        for field in mine._fields:
+            assert getattr(theirs, field) is not None
+        assert len(mine) == len(theirs)
+    U, S_, Vh = chainrule.linalg.svd(A)
+    assert U is not None and S_.shape == (3,) and Vh.shape == (3, 3)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_matrix_exp_squares_each_matrix_of_a_batch_as_often_as_it_needs(dtype):
+    # a tiny, a moderate and a large matrix in one batch: each gets its own number of squarings
+    A = np.stack([1e-3 * random(3, 3), random(3, 3, seed=1), 12 * random(3, 3, seed=2)])
+    A = A.astype(dtype)
+    mine = chainrule.linalg.matrix_exp(chainrule.from_numpy(A))
+    theirs = torch.linalg.matrix_exp(torch.from_numpy(A)).numpy()
+    assert mine.dtype == getattr(chainrule, np.dtype(dtype).name)
+    np.testing.assert_allclose(mine.numpy(), theirs, rtol=1e-10 if dtype == np.float64 else 1e-4)
+
+
+def test_matrix_exp_of_a_diagonal_and_of_a_rotation_generator():
+    d = np.array([0.5, -1.0, 2.0])
+    np.testing.assert_allclose(
+        chainrule.linalg.matrix_exp(tensor(np.diag(d))).numpy(), np.diag(np.exp(d)), rtol=1e-14
+    )
+    theta = 0.7
+    generator = tensor([[0.0, -theta], [theta, 0.0]])
+    rotation = [[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]]
+    np.testing.assert_allclose(chainrule.linalg.matrix_exp(generator).numpy(), rotation, atol=1e-15)
+
+
+# ---- PyTorch's conventions at degenerate inputs -----------------------------------------------
+
+
+def test_singular_values_of_the_identity_have_a_finite_gradient():
+    # svdvals never divides by S_i^2 - S_j^2, so repeated values are fine (as in torch)
+    mine, theirs = grad_of(lambda a: _lib(a).linalg.svdvals(a).sum(), np.eye(3))
+    np.testing.assert_allclose(mine, theirs)
+    np.testing.assert_allclose(mine, np.eye(3))
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+def test_repeated_singular_values_make_the_singular_vectors_gradient_non_finite_like_torch():
+    A = np.diag([2.0, 2.0, 1.0])
+    mine, theirs = grad_of(lambda a: (_lib(a).linalg.svd(a).U ** 3).sum(), A)
+    assert not np.isfinite(theirs).all()
+    np.testing.assert_array_equal(np.isfinite(mine), np.isfinite(theirs))
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
+def test_repeated_eigenvalues_give_a_finite_gradient_to_eigvalsh_and_not_to_eigenvectors():
+    A = np.diag([1.0, 1.0, 3.0])
+    mine, theirs = grad_of(lambda a: _lib(a).linalg.eigvalsh(a)[-1] * 2, A)
+    np.testing.assert_allclose(mine, theirs)
+    mine, theirs = grad_of(lambda a: (_lib(a).linalg.eigh(a).eigenvectors ** 3).sum(), A)
+    np.testing.assert_array_equal(np.isfinite(mine), np.isfinite(theirs))
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5)])
+def test_full_matrices_ignores_the_completing_vectors_in_the_gradient_like_torch(shape):
+    # The loss reads every column of U (m x m) and row of Vh (n x n), squared (sign-free): the
+    # columns beyond min(m, n) are arbitrary, and PyTorch drops their cotangent.
+    m, n = shape
+    A = random(m, n)
+    u_weights, vh_weights, s_weights = random(m, m, seed=3), random(n, n, seed=4), random(min(m, n))
+
+    def loss(a):
+        as_tensor = torch.tensor if isinstance(a, torch.Tensor) else tensor
+        u, s, vh = _lib(a).linalg.svd(a, full_matrices=True)
+        terms = (u**2) * as_tensor(u_weights), (vh**2) * as_tensor(vh_weights)
+        return terms[0].sum() + terms[1].sum() + (s * as_tensor(s_weights)).sum()
+
+    mine, theirs = grad_of(loss, A)
+    np.testing.assert_allclose(mine, theirs, atol=1e-10)
+
+
+def test_qr_has_no_derivative_without_q_or_when_complete_and_tall_as_in_torch():
+    A = tensor(random(4, 3), requires_grad=True)
+    with pytest.raises(GradError, match="mode='r'"):
+        chainrule.linalg.qr(A, mode="r").R.sum().backward()
+    with pytest.raises(GradError, match="complete"):
+        chainrule.linalg.qr(A, mode="complete").R.sum().backward()
+    with pytest.raises(RuntimeError, match="mode='r'"):
+        t = torch.tensor(random(4, 3), requires_grad=True)
+        torch.linalg.qr(t, mode="r").R.sum().backward()
+
+
+# ---- lstsq, pinv, rank, cond -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("driver", [None, "gels", "gelsy", "gelsd", "gelss"])
+@pytest.mark.parametrize("shapes", [((4, 3), (4, 2)), ((2, 5, 3), (2, 5, 1)), ((4, 3), (4,))])
+def test_lstsq_returns_torchs_fields_for_each_driver(driver, shapes):
+    A, B = random(*shapes[0]), random(*shapes[1], seed=1)
+    mine = chainrule.linalg.lstsq(tensor(A), tensor(B), driver=driver)
+    theirs = torch.linalg.lstsq(torch.tensor(A), torch.tensor(B), driver=driver)
+    for field in ("solution", "residuals", "rank", "singular_values"):
+        m, t = getattr(mine, field), getattr(theirs, field)
+        assert tuple(m.shape) == tuple(t.shape), field
+        assert m.dtype.name == str(t.dtype).removeprefix("torch."), field
+        np.testing.assert_allclose(m.numpy(), t.numpy(), atol=1e-10, err_msg=field)
+    assert not mine.singular_values.requires_grad
+
+
+def test_lstsq_of_a_rank_deficient_matrix_is_the_minimum_norm_solution():
+    A = np.array([[1.0, 0.0], [0.0, 1e-3], [0.0, 0.0]])
+    B = np.ones((3, 1))
+    for driver in ("gelsy", "gelsd"):
+        mine = chainrule.linalg.lstsq(tensor(A), tensor(B), rcond=1e-2, driver=driver)
+        theirs = torch.linalg.lstsq(torch.tensor(A), torch.tensor(B), rcond=1e-2, driver=driver)
+        np.testing.assert_allclose(mine.solution.numpy(), theirs.solution.numpy(), atol=1e-12)
+        assert mine.rank.item() == theirs.rank.item() == 1
+        assert mine.residuals.shape == theirs.residuals.shape == (0,)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"atol": 1e-2}, {"rtol": 1e-2}, {"atol": 0.5, "rtol": 1e-2}, {"hermitian": True}],
+)
+def test_matrix_rank_and_pinv_tolerances_match_torch(kwargs):
+    base = np.diag([3.0, 1.0, 1e-3, 0.0])
+    q, _ = np.linalg.qr(random(4, 4))
+    A = q @ base @ q.T if kwargs.get("hermitian") else q @ base
+    A = np.stack([A, 2 * A])
+    rank = chainrule.linalg.matrix_rank(tensor(A), **kwargs)
+    expected = torch.linalg.matrix_rank(torch.tensor(A), **kwargs)
+    assert rank.dtype == chainrule.int64
+    np.testing.assert_array_equal(rank.numpy(), expected.numpy())
+    pinv = chainrule.linalg.pinv(tensor(A), **kwargs)
+    np.testing.assert_allclose(
+        pinv.numpy(), torch.linalg.pinv(torch.tensor(A), **kwargs).numpy(), atol=1e-8
+    )
+
+
+def test_cond_of_a_singular_matrix_is_inf_without_an_error():
+    A = np.array([[1.0, 2.0], [2.0, 4.0]])
+    for p in (1, "fro", float("inf")):
+        assert (
+            chainrule.linalg.cond(tensor(A), p).item()
+            == torch.linalg.cond(torch.tensor(A), p).item()
+            == float("inf")
+        )
+    with pytest.raises(ValueError, match="invalid norm type"):
+        chainrule.linalg.cond(tensor(A), 3)
+
+
+def test_nuclear_and_spectral_norms_are_sums_and_extremes_of_singular_values():
+    A = random(2, 3, 4)
+    for ord in ("nuc", 2, -2):
+        np.testing.assert_allclose(
+            chainrule.linalg.matrix_norm(tensor(A), ord).numpy(),
+            torch.linalg.matrix_norm(torch.tensor(A), ord).numpy(),
+            atol=1e-12,
+        )
+    assert chainrule.linalg.norm(tensor(A[0]), "nuc").item() == pytest.approx(
+        np.linalg.norm(A[0], "nuc")
+    )
+
+
+# ---- LU and the _ex functions ------------------------------------------------------------------
+
+
+def test_lu_factor_of_a_singular_matrix_raises_and_lu_factor_ex_reports_info_like_torch():
+    A = np.stack([random(3, 3), np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 1.0, 1.0]])])
+    with pytest.raises(LinAlgError, match="lu_factor"):
+        chainrule.linalg.lu_factor(tensor(A))
+    mine = chainrule.linalg.lu_factor_ex(tensor(A))
+    theirs = torch.linalg.lu_factor_ex(torch.tensor(A))
+    np.testing.assert_array_equal(mine.info.numpy(), theirs.info.numpy())
+    np.testing.assert_array_equal(mine.pivots.numpy(), theirs.pivots.numpy())
+    np.testing.assert_allclose(mine.LU.numpy(), theirs.LU.numpy(), atol=1e-12)
+
+
+def test_lu_rebuilds_the_matrix_for_tall_and_wide_inputs_like_torch():
+    for shape in [(4, 3), (3, 5), (2, 3, 3)]:
+        A = random(*shape)
+        P, L, U = chainrule.linalg.lu(tensor(A))
+        tP, tL, tU = torch.linalg.lu(torch.tensor(A))
+        for mine, theirs in ((P, tP), (L, tL), (U, tU)):
+            np.testing.assert_allclose(mine.numpy(), theirs.numpy(), atol=1e-12)
+        np.testing.assert_allclose((P @ L @ U).numpy(), A, atol=1e-12)
+
+
+def test_cholesky_ex_and_inv_ex_report_failures_per_matrix_instead_of_raising():
+    spd = np.array([[4.0, 2.0], [2.0, 3.0]])
+    indefinite = np.array([[4.0, 2.0], [2.0, -3.0]])
+    A = np.stack([spd, indefinite, -np.eye(2)])
+    mine = chainrule.linalg.cholesky_ex(tensor(A))
+    theirs = torch.linalg.cholesky_ex(torch.tensor(A))
+    np.testing.assert_array_equal(mine.info.numpy(), theirs.info.numpy())
+    np.testing.assert_allclose(mine.L.numpy()[0], theirs.L.numpy()[0])
+    with pytest.raises(LinAlgError, match="cholesky_ex"):
+        chainrule.linalg.cholesky_ex(tensor(A), check_errors=True)
+
+    singular = np.stack([spd, np.array([[1.0, 2.0], [2.0, 4.0]])])
+    mine = chainrule.linalg.inv_ex(tensor(singular))
+    theirs = torch.linalg.inv_ex(torch.tensor(singular))
+    np.testing.assert_array_equal(mine.info.numpy(), theirs.info.numpy())
+    np.testing.assert_allclose(mine.inverse.numpy()[0], theirs.inverse.numpy()[0])
+    assert not np.isfinite(mine.inverse.numpy()[1]).all()
+    with pytest.raises(LinAlgError, match="inv_ex"):
+        chainrule.linalg.inv_ex(tensor(singular), check_errors=True)
+
+
+def test_decompositions_refuse_integer_and_vector_inputs_naming_the_op():
+    with pytest.raises(TypeError, match="linalg.svd"):
+        chainrule.linalg.svd(chainrule.ones(2, 2, dtype=chainrule.int64))
+    with pytest.raises(ValueError, match="linalg.qr"):
+        chainrule.linalg.qr(chainrule.ones(3))
+    with pytest.raises(ValueError, match="linalg.eigh.*square"):
+        chainrule.linalg.eigh(chainrule.ones(2, 3))
+    with pytest.raises(ValueError, match="mode"):
+        chainrule.linalg.qr(chainrule.ones(2, 2), mode="full")
