@@ -722,21 +722,21 @@ def _svd_weighted(x, full_matrices=False):
     """U diag(w) Vh for fixed weights w (not S): every pair u_i v_i^T is sign-free."""
     u, s, vh = _lib(x).linalg.svd(x, full_matrices=full_matrices)
     k = s.shape[-1]
-    weights = _lib(x).arange(1, k + 1, dtype=x.dtype) ** 2
+    weights = _lib(x).arange(1, k + 1, dtype=x.dtype, device=x.device) ** 2
     return (u[..., :k] * weights) @ vh[..., :k, :]
 
 
 def _svd_left_projector(x):
     """U diag(w) U^T: only U is differentiated (the vjp's gU-only branch)."""
     u, s, _ = _lib(x).linalg.svd(x, full_matrices=False)
-    weights = _lib(x).arange(1, s.shape[-1] + 1, dtype=x.dtype)
+    weights = _lib(x).arange(1, s.shape[-1] + 1, dtype=x.dtype, device=x.device)
     return (u * weights) @ u.transpose(-1, -2)
 
 
 def _svd_right_projector(x):
     """Vh^T diag(w) Vh: only Vh is differentiated (the vjp's gVh-only branch)."""
     _, s, vh = _lib(x).linalg.svd(x, full_matrices=False)
-    weights = _lib(x).arange(1, s.shape[-1] + 1, dtype=x.dtype)
+    weights = _lib(x).arange(1, s.shape[-1] + 1, dtype=x.dtype, device=x.device)
     return vh.transpose(-1, -2) @ (vh * weights[..., None])
 
 
@@ -759,7 +759,7 @@ def _eigh_squares(x, UPLO="L"):  # noqa: N803
 def _eigh_projector(x):
     """V diag(w) V^T for fixed weights: only V is differentiated."""
     _, v = _lib(x).linalg.eigh(x)
-    weights = _lib(x).arange(1, v.shape[-1] + 1, dtype=x.dtype)
+    weights = _lib(x).arange(1, v.shape[-1] + 1, dtype=x.dtype, device=x.device)
     return (v * weights) @ v.transpose(-1, -2)
 
 
@@ -808,7 +808,7 @@ def _packed_lu(rng):
 def _cholesky_ex_of_gram(x, *, upper=False):
     """cholesky_ex(X X^T + n I) (see _cholesky_of_gram)."""
     n = x.shape[-1]
-    gram = x @ x.transpose(-1, -2) + n * _lib(x).eye(n, dtype=x.dtype)
+    gram = x @ x.transpose(-1, -2) + n * _lib(x).eye(n, dtype=x.dtype, device=x.device)
     return _lib(x).linalg.cholesky_ex(gram, upper=upper)
 
 

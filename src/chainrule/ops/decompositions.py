@@ -16,7 +16,6 @@ partial pivoting, column by column over the whole batch).
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections import namedtuple
 from typing import Any
@@ -1080,24 +1079,17 @@ class InvEx(Inv):
 
 
 def _lu_inverse(xp: Any, lu: Array, pivots: Array) -> Array:
-    """A^-1 = U^-1 L^-1 P^T by substitution; a zero pivot gives inf/nan, without warnings."""
+    """A^-1 = U^-1 L^-1 P^T by substitution; a zero pivot gives inf/nan (silently: forward runs
+    with NumPy's warnings off)."""
     n = lu.shape[-1]
     permutation = _permutation(xp, pivots, n, lu.dtype)
     x = xp.swapaxes(permutation, -1, -2).copy()
-    with _quiet(xp):
-        for i in range(n):  # L y = P^T (unit lower)
-            x[..., i, :] -= xp.matmul(lu[..., i : i + 1, :i], x[..., :i, :])[..., 0, :]
-        for i in range(n - 1, -1, -1):  # U x = y
-            row = (
-                x[..., i, :] - xp.matmul(lu[..., i : i + 1, i + 1 :], x[..., i + 1 :, :])[..., 0, :]
-            )
-            x[..., i, :] = row / lu[..., i, i : i + 1]
+    for i in range(n):  # L y = P^T (unit lower)
+        x[..., i, :] -= xp.matmul(lu[..., i : i + 1, :i], x[..., :i, :])[..., 0, :]
+    for i in range(n - 1, -1, -1):  # U x = y
+        row = x[..., i, :] - xp.matmul(lu[..., i : i + 1, i + 1 :], x[..., i + 1 :, :])[..., 0, :]
+        x[..., i, :] = row / lu[..., i, i : i + 1]
     return x
-
-
-def _quiet(xp: Any) -> Any:
-    """errstate(all='ignore') where the backend has it (CuPy never warns)."""
-    return xp.errstate(all="ignore") if hasattr(xp, "errstate") else contextlib.nullcontext()
 
 
 def inv_ex(A: Any, *, check_errors: bool = False) -> Any:  # noqa: N803
