@@ -250,3 +250,24 @@ def test_fake_backend_implements_the_whole_interface():
     values = fake_numpy.asarray(np.array([-1.0, 0.0, 1.0]))
     assert type(fake_backend.erf(values)) is FakeArray
     assert type(fake_backend.normal_cdf(values.astype("float32"))) is FakeArray
+
+
+def test_scatter_multiply_multiplies_repeated_positions_in_turn_on_the_device():
+    """CuPy has no multiply.at: the backend's sort-and-rounds form (run on the fake device)
+    must give PyTorch's value where several sources land on one position."""
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0.5, 2.0, (3, 4))
+    index = np.array([[0, 0, 2, 0], [1, 0, 0, 0], [0, 2, 2, 1]])
+    src = rng.uniform(0.5, 2.0, (3, 4))
+    with pytest.warns(UserWarning):  # torch: reduce= is deprecated for scatter
+        expected = torch.scatter(
+            torch.tensor(x), 0, torch.tensor(index), torch.tensor(src), reduce="multiply"
+        )
+    mine = chainrule.scatter(
+        chainrule.tensor(x, device=DEVICE),
+        0,
+        chainrule.tensor(index, device=DEVICE),
+        chainrule.tensor(src, device=DEVICE),
+        reduce="multiply",
+    )
+    np.testing.assert_allclose(mine.cpu().numpy(), expected.numpy(), rtol=1e-12)

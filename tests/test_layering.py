@@ -23,7 +23,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "chainrule"
 # be acyclic. The op families each have a rank of their own: that order is the file layout's.
 LAYERS: list[tuple[str, set[str]]] = [
     ("errors", {"errors"}),
-    ("backend", {"backend", "backends", "cuda"}),
+    ("backend", {"backend", "backends"}),
     (
         "autograd core (knows no Tensor)",
         {
@@ -69,7 +69,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("Tensor's methods; custom Functions", {"ops.tensor_methods", "autograd.function"}),
     (
         "transforms and namespaces",
-        {"func", "numpy", "linalg", "special", "testing", "autograd.functional"},
+        {"func", "numpy", "linalg", "special", "testing", "autograd.functional", "cuda"},
     ),
     # Probability distributions: Tensor math, ops.special and ops.linalg; never nn or optim.
     ("distributions", {"distributions"}),

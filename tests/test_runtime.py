@@ -10,6 +10,7 @@ import torch
 from threadpoolctl import threadpool_info
 
 import chainrule
+from chainrule.errors import BackendError
 
 
 def _gpu_through_cupy() -> bool:
@@ -106,3 +107,16 @@ def test_is_tensor_and_size_as_torch():
     assert size == chainrule.ones(2, 3).shape == (2, 3) == torch.Size([2, 3])
     assert size.numel() == torch.Size([2, 3]).numel() == 6
     assert isinstance(size, tuple)
+
+
+def test_cuda_queries_without_a_gpu_answer_as_pytorch_does():
+    if chainrule.cuda.is_available():
+        pytest.skip("a GPU is present: benchmarks/gpu.sh covers this machine")
+    assert chainrule.cuda.memory_allocated() == 0 and chainrule.cuda.memory_reserved() == 0
+    assert not chainrule.cuda.is_initialized()
+    chainrule.cuda.empty_cache()  # nothing to free
+    for ask in (chainrule.cuda.current_device, chainrule.cuda.get_device_name):
+        with pytest.raises(BackendError, match="no CUDA GPU is available"):
+            ask()
+    with pytest.raises(BackendError, match="no CUDA GPU is available"):
+        chainrule.cuda.set_device(0)

@@ -1,11 +1,56 @@
-"""`chainrule.cuda`: the queries PyTorch programs make before choosing a device
-(`torch.cuda.is_available()`), answered through CuPy. Without CuPy or a GPU they say so:
-is_available() is False and seeding is silently ignored, as in PyTorch."""
+"""`chainrule.cuda`: what PyTorch programs ask of `torch.cuda`, answered through CuPy.
 
+Without CuPy or a GPU: `is_available()` is False, `device_count()` 0, memory figures 0 and
+seeding silently ignored, as in PyTorch; asking for a device (`current_device`,
+`set_device`, `get_device_name`) raises BackendError. `manual_seed` seeds the default
+generator chainrule draws CUDA tensors from (`chainrule.manual_seed` seeds it too).
+Tensors live on the current device: `set_device(n)` chooses it, and 'cuda' means it.
+"""
+
+from __future__ import annotations
+
+from chainrule.backend import cupy_backend
+from chainrule.backend.runtime import cuda_current_device as current_device
 from chainrule.backend.runtime import cuda_device_count as device_count
+from chainrule.backend.runtime import cuda_empty_cache as empty_cache
+from chainrule.backend.runtime import cuda_get_device_name as get_device_name
 from chainrule.backend.runtime import cuda_is_available as is_available
-from chainrule.backend.runtime import cuda_manual_seed as manual_seed
-from chainrule.backend.runtime import cuda_manual_seed as manual_seed_all
+from chainrule.backend.runtime import cuda_memory_allocated as memory_allocated
+from chainrule.backend.runtime import cuda_memory_reserved as memory_reserved
+from chainrule.backend.runtime import cuda_set_device as set_device
 from chainrule.backend.runtime import cuda_synchronize as synchronize
+from chainrule.ops.creation import device_generator
 
-__all__ = ["device_count", "is_available", "manual_seed", "manual_seed_all", "synchronize"]
+
+def manual_seed(seed: int) -> None:
+    """Seed the CUDA default generator; silently ignored without CUDA, as PyTorch does."""
+    if is_available():
+        device_generator(cupy_backend()).manual_seed(seed)
+
+
+manual_seed_all = manual_seed  # one current device: the same generator
+
+
+def initial_seed() -> int:
+    return device_generator(cupy_backend()).initial_seed()
+
+
+def is_initialized() -> bool:
+    return is_available()
+
+
+__all__ = [
+    "current_device",
+    "device_count",
+    "empty_cache",
+    "get_device_name",
+    "initial_seed",
+    "is_available",
+    "is_initialized",
+    "manual_seed",
+    "manual_seed_all",
+    "memory_allocated",
+    "memory_reserved",
+    "set_device",
+    "synchronize",
+]

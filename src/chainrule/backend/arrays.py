@@ -98,6 +98,11 @@ class Backend(ABC):
         """target[index] += values, summing repeated indices (unlike plain `+=`)."""
 
     @abstractmethod
+    def scatter_multiply(self, target: Array, key: tuple, values: Array) -> None:
+        """target[key] *= values for an advanced-index `key` (a tuple of integer arrays that
+        broadcast together), multiplying repeated positions in turn."""
+
+    @abstractmethod
     def to_numpy(self, array: Array) -> np.ndarray:
         """A host (NumPy) array with the data: the array itself on the CPU, a copy elsewhere."""
 
@@ -154,6 +159,9 @@ class NumpyBackend(Backend):
                 values = values.reshape(index.shape + target.shape[1:])
         np.add.at(target, index, values)
 
+    def scatter_multiply(self, target: Array, key: tuple, values: Array) -> None:
+        np.multiply.at(target, key, values)
+
     def to_numpy(self, array: Array) -> np.ndarray:
         return array
 
@@ -191,6 +199,9 @@ class CupyBackend(Backend):
         import cupyx
 
         cupyx.scatter_add(target, index, values)
+
+    def scatter_multiply(self, target: Array, key: tuple, values: Array) -> None:
+        multiply_in_rounds(self.xp, target, key, values)  # cupyx has no scatter_multiply
 
     def to_numpy(self, array: Array) -> np.ndarray:
         return self.xp.asnumpy(array)
@@ -234,6 +245,9 @@ class FakeBackend(Backend):
             fake_data(target), unwrap(index, "scatter_add"), fake_data(values)
         )
 
+    def scatter_multiply(self, target: Array, key: tuple, values: Array) -> None:
+        multiply_in_rounds(self.xp, target, key, values)  # CuPy's path, run here to test it
+
     def to_numpy(self, array: Array) -> np.ndarray:
         return fake_to_numpy(array)
 
@@ -257,6 +271,23 @@ class FakeBackend(Backend):
 
     def quiet_float_errors(self) -> AbstractContextManager:
         return quiet_float_errors()  # the data is NumPy's; CuPy itself never warns
+
+
+def multiply_in_rounds(xp: Any, target: Array, key: tuple, values: Array) -> None:
+    """target[key] *= values with repeated positions multiplied in turn, for array libraries
+    without `multiply.at`: the positions sorted, each element ranked within its run of equal
+    positions, then one fancy-indexed multiply per rank (as many rounds as the most repeated
+    position has entries; the positions of one round are distinct)."""
+    key = xp.broadcast_arrays(*key)
+    flat = xp.ravel_multi_index(tuple(key), target.shape).reshape(-1)
+    factors = xp.broadcast_to(values, key[0].shape).reshape(-1)
+    order = xp.argsort(flat)
+    flat, factors = flat[order], factors[order]
+    rank = xp.arange(flat.size) - xp.searchsorted(flat, flat, side="left")
+    cells = target.reshape(-1)  # a view: target is contiguous (a fresh copy)
+    for round_number in range(int(rank.max()) + 1 if flat.size else 0):
+        chosen = rank == round_number
+        cells[flat[chosen]] *= factors[chosen]
 
 
 def host_erf(array: np.ndarray) -> np.ndarray:

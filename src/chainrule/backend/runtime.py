@@ -7,6 +7,8 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from chainrule.errors import BackendError
+
 _deterministic = {"mode": False, "warn_only": False}
 
 
@@ -93,7 +95,44 @@ def cuda_synchronize() -> None:
         _cupy().cuda.Device().synchronize()
 
 
-def cuda_manual_seed(seed: int) -> None:
-    """Seed CuPy's generator; silently ignored without CUDA, as PyTorch does."""
+def _require_cuda(what: str) -> Any:
+    """CuPy, where a GPU is there to ask; else the error PyTorch gives without CUDA."""
+    if not cuda_is_available():
+        raise BackendError(f"cuda.{what}: no CUDA GPU is available (CuPy and a driver are needed)")
+    return _cupy()
+
+
+def cuda_current_device() -> int:
+    return int(_require_cuda("current_device").cuda.Device().id)
+
+
+def cuda_set_device(index: int) -> None:
+    """Make GPU `index` current: where CuPy allocates and runs from now on."""
+    if int(index) >= 0:  # PyTorch ignores a negative index
+        _require_cuda("set_device").cuda.Device(int(index)).use()
+
+
+def cuda_get_device_name(index: int | None = None) -> str:
+    cupy = _require_cuda("get_device_name")
+    number = cupy.cuda.Device().id if index is None else int(index)
+    name = cupy.cuda.runtime.getDeviceProperties(number)["name"]
+    return name.decode() if isinstance(name, bytes) else str(name)
+
+
+def cuda_memory_allocated() -> int:
+    """Bytes held by live arrays in CuPy's memory pool (PyTorch: by live tensors); 0 without
+    a GPU, as PyTorch returns."""
+    cupy = _cupy()
+    return int(cupy.get_default_memory_pool().used_bytes()) if cuda_is_available() else 0
+
+
+def cuda_memory_reserved() -> int:
+    """Bytes CuPy's pool holds from the driver, used or cached for reuse."""
+    cupy = _cupy()
+    return int(cupy.get_default_memory_pool().total_bytes()) if cuda_is_available() else 0
+
+
+def cuda_empty_cache() -> None:
+    """Return the pool's cached, unused blocks to the driver."""
     if cuda_is_available():
-        _cupy().random.seed(int(seed))
+        _cupy().get_default_memory_pool().free_all_blocks()

@@ -683,7 +683,7 @@ class ScatterMultiply(Op):
     def forward(ctx: Node, x: Array, index: Array, src: Array, dim: int) -> Array:
         out = x.copy()
         key = _along_key(ctx.xp, index, dim)
-        ctx.xp.multiply.at(out, key, _leading(index.shape, src))
+        ctx.backend.scatter_multiply(out, key, _leading(index.shape, src))
         return out
 
     @staticmethod
