@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from threadpoolctl import threadpool_limits
+
 import chainrule
 from chainrule import viz
 from chainrule.apps.data import Data, load_data, load_test_data
@@ -171,9 +173,9 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
     try:
         state = chainrule.load(path)
     except (FileFormatError, DTypeError) as error:
-        raise UsageError(" ".join(str(error).split())) from None
+        raise UsageError(" ".join(str(error).split())) from error
     except OSError as error:
-        raise UsageError(f"cannot read {path}: {error.strerror or error}") from None
+        raise UsageError(f"cannot read {path}: {error.strerror or error}") from error
     not_ours = f"{path} is not a checkpoint written by `chainrule train`"
     if not isinstance(state, dict) or not isinstance(state.get("model"), dict):
         raise UsageError(f"{not_ours} (no model weights)")
@@ -202,7 +204,7 @@ def _fit_model(state: dict[str, Any], path: Path) -> Any:
         message = " ".join(str(error).split())  # the whole explanation, on one line
         if len(message) > 300:
             message = message[:297] + "..."
-        raise UsageError(f"{path} does not fit a {config['model']} model: {message}") from None
+        raise UsageError(f"{path} does not fit a {config['model']} model: {message}") from error
     return model
 
 
@@ -243,7 +245,7 @@ def _make_run_folder(out: Path, name: str | None, model: str) -> Path:
                         f"continue it with --resume {folder}"
                     ) from None
     except OSError as error:
-        raise UsageError(f"cannot create a run folder in {out}: {error.strerror}") from None
+        raise UsageError(f"cannot create a run folder in {out}: {error.strerror}") from error
     raise UsageError(f"too many runs named {stem} in {out}")
 
 
@@ -259,7 +261,7 @@ def _header(trainer: Trainer, data: Data, threads: int, resumed: bool) -> str:
         f"  run        {trainer.folder}",
     ]
     if resumed:
-        lines.append(f"  resuming   from {trainer.saved_at} (step {trainer.progress.step})")
+        lines.append(f"  resuming   from {trainer.saved_at}")
     return "\n".join(lines)
 
 
@@ -324,15 +326,13 @@ def _resumed_run(args: argparse.Namespace, argv: Sequence[str]) -> tuple[Trainer
 
 def train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     trainer, resumed = _resumed_run(args, argv) if args.resume else _new_run(args)
-    chainrule.set_num_threads(args.threads)
     print(_header(trainer, trainer.data, args.threads, resumed), flush=True)
-    started = time.perf_counter()
-    status = trainer.fit()
-    if status == EXIT_INTERRUPTED:
-        return status
-    elapsed = time.perf_counter() - started
-    print(trainer.summary())
-    print(f"trained in {elapsed:.1f} s; see `chainrule evaluate {trainer.folder}`")
+    with threadpool_limits(limits=args.threads, user_api="blas"):  # restored on return
+        started = time.perf_counter()
+        status = trainer.fit()
+        if status == EXIT_INTERRUPTED:
+            return status
+        print(trainer.summary(time.perf_counter() - started))
     if args.graph:
         _draw_graph(trainer.model, trainer.data.test, trainer.folder)
     return status

@@ -67,7 +67,7 @@ def _read_split(source: dict[str, Any], split: str, seed: int) -> Any:
     try:
         return datasets.load_idx_dataset(images, labels)
     except (FileFormatError, ShapeError, OSError) as error:
-        raise UsageError(str(error)) from None
+        raise UsageError(str(error)) from error
 
 
 def _check_images(dataset: Any, what: str) -> int:
@@ -192,7 +192,7 @@ class ResumableRandomSampler(Sampler):
 
     def resume(self, position: dict[str, Any]) -> None:
         self.generator.set_state(position["generator"])
-        self._skip = int(position["used"])
+        self._skip = min(int(position["used"]), len(self.data_source))  # a short last batch
 
 
 def build_loaders(

@@ -195,7 +195,7 @@ class Trainer:
         p = self.progress
         if p.batches:
             return f"epoch {p.epoch + 1}, step {p.step}"
-        return f"the end of epoch {p.epoch}" if p.epoch else "the start"
+        return f"the end of epoch {p.epoch}" if p.epoch else "the start of training"
 
     # ---- the loop -------------------------------------------------------------------------
 
@@ -303,8 +303,9 @@ class Trainer:
             title += f", test accuracy {test_accuracy:.2%}"
         return plot_history(self.progress.history, self.folder / "curves.png", title)
 
-    def summary(self) -> str:
-        """The table of epochs, and the test accuracy of the best and the last checkpoints."""
+    def summary(self, seconds: float) -> str:
+        """The table of epochs, the test accuracy of the best and the last checkpoints, and
+        the time `seconds` the training took."""
         p = self.progress
         _, last_accuracy = evaluate_accuracy(self.model, self.data.test)
         best_model = build_model(self.config["model"], self.data.image_size, self.data.num_classes)
@@ -318,6 +319,9 @@ class Trainer:
         ]
         if plot is not None:
             lines.append(f"plot  {plot}")
+        lines.append(
+            f"time  {seconds:.1f} s; evaluate again with: chainrule evaluate {self.folder}"
+        )
         lines.append(
             f"test accuracy {best_accuracy:.4f} ({best_accuracy:.2%}) with the best checkpoint "
             f"(epoch {p.best_epoch} of {p.epoch}, by validation accuracy)"
