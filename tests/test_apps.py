@@ -1,7 +1,9 @@
 """The main job: `chainrule train` and `chainrule evaluate`, run as a user runs them."""
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -165,3 +167,13 @@ def test_console_entry_points_run():
     assert result.returncode == 2
     assert result.stderr.strip().startswith("chainrule: error:")
     assert "Traceback" not in result.stderr
+
+
+def test_the_readme_main_job_examples_each_run_alone(tmp_path, monkeypatch, capsys):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## The main job: `chainrule train`")[1].split("\n## ")[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.DOTALL)
+    assert blocks
+    monkeypatch.chdir(tmp_path)
+    for number, block in enumerate(blocks, start=1):
+        exec(compile(block, f"README main job block {number}", "exec"), {})  # a fresh namespace

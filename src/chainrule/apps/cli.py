@@ -76,7 +76,7 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows each option's default, except where there is none to show."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default in (None, False) or action.default is argparse.SUPPRESS:
+        if action.default is None or action.default is False:
             return action.help
         return super()._get_help_string(action)
 
@@ -104,48 +104,56 @@ num_classes = _number(int, lambda v: v >= 2, "a whole number >= 2")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    paragraphs = __doc__.split("\n\n")
     parser = _Parser(
         prog="chainrule",
-        description=__doc__.split("\n\n")[1],
+        description=paragraphs[1],
+        epilog=paragraphs[2],
         formatter_class=_HelpFormatter,
         allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"chainrule {chainrule.__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    common = {"formatter_class": _HelpFormatter, "allow_abbrev": False}
+    common = {"formatter_class": _HelpFormatter, "allow_abbrev": False, "epilog": paragraphs[2]}
 
     train = commands.add_parser("train", help="train a model on digits or IDX files", **common)
-    train.add_argument("--model", choices=MODELS, default="cnn", help="the network")
-    train.add_argument("--optimizer", choices=OPTIMIZERS, default="adam", help="the optimizer")
+    option = train.add_argument
+    option("--model", choices=MODELS, default="cnn", help="the network")
+    option("--optimizer", choices=OPTIMIZERS, default="adam", help="the optimizer")
     lrs = ", ".join(f"{lr:g} for {name}" for name, lr in DEFAULT_LR.items())
-    train.add_argument("--lr", type=learning_rate, help=f"learning rate (default: {lrs})")
-    train.add_argument(
-        "--scheduler", choices=SCHEDULERS, default="none", help="learning-rate schedule"
-    )
-    train.add_argument("--epochs", type=positive_int, default=20, help="passes over the data")
-    train.add_argument("--batch-size", type=positive_int, default=32, help="images per step")
-    train.add_argument("--seed", type=seed, default=0, help="seed of every random stream")
-    train.add_argument(
+    option("--lr", type=learning_rate, metavar="LR", help=f"learning rate (default: {lrs})")
+    option("--scheduler", choices=SCHEDULERS, default="none", help="learning-rate schedule")
+    option("--epochs", type=positive_int, default=20, metavar="N", help="passes over the data")
+    option("--batch-size", type=positive_int, default=32, metavar="N", help="images per step")
+    option("--seed", type=seed, default=0, metavar="N", help="seed of every random stream")
+    option(
         "--data",
         type=Path,
-        help="a folder of MNIST-format IDX files, train-* and t10k-* (default: the digits)",
+        metavar="FOLDER",
+        help="MNIST-format IDX files, train-* and t10k-* (default: scikit-learn's digits)",
     )
-    train.add_argument(
+    option(
         "--val-fraction",
         type=fraction,
         default=0.1,
+        metavar="F",
         help="share of the training images held out to pick best.safetensors",
     )
-    train.add_argument(
-        "--num-classes", type=num_classes, help="(default: one more than the largest label)"
+    option(
+        "--num-classes",
+        type=num_classes,
+        metavar="N",
+        help="number of classes (default: one more than the largest training label)",
     )
-    train.add_argument("--out", type=Path, default=Path("runs"), help="where run folders go")
-    train.add_argument("--name", help="the run folder's name (default: MODEL-DATE-TIME)")
-    train.add_argument("--resume", type=Path, metavar="RUN", help="continue the run in this folder")
-    train.add_argument("--threads", type=positive_int, default=DEFAULT_THREADS, help="BLAS threads")
-    train.add_argument("--graph", action="store_true", help="also draw the model's graph")
-    train.add_argument("--quiet", action="store_true", help="no progress bars")
-    train.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    option("--out", type=Path, default=Path("runs"), metavar="FOLDER", help="run folders go here")
+    option("--name", help="the run folder's name (default: MODEL-DATE-TIME)")
+    option("--resume", type=Path, metavar="RUN", help="continue the run in this folder")
+    option(
+        "--threads", type=positive_int, default=DEFAULT_THREADS, metavar="N", help="BLAS threads"
+    )
+    option("--graph", action="store_true", help="also draw the model's graph")
+    option("--quiet", action="store_true", help="no progress bars")
+    option("--debug", action="store_true", help="show tracebacks of errors")
 
     evaluate = commands.add_parser("evaluate", help="report a checkpoint's test accuracy", **common)
     evaluate.add_argument("checkpoint", type=Path, help="a run folder or a .safetensors file")
@@ -187,12 +195,35 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
             raise UsageError(f"{not_ours} (its config lacks {key!r})")
     if config["model"] not in MODELS:
         raise UsageError(f"{path}: unknown model {config['model']!r} in its config")
+    if config["image_size"] < 4 or config["num_classes"] < 1:
+        raise UsageError(
+            f"{not_ours} (its config has image_size {config['image_size']} and num_classes "
+            f"{config['num_classes']})"
+        )
     data = config["data"]
     if data.get("source") == "idx" and isinstance(data.get("path"), str):
         return state
     if data.get("source") == "digits" and isinstance(data.get("seed", 0), int):
         return state
     raise UsageError(f"{not_ours} (its config's data entry is {data!r})")
+
+
+def _check_resumable(state: dict[str, Any], path: Path) -> None:
+    """The entries `Trainer.restore` reads, so that a damaged file is one line, not a KeyError."""
+    if state.get("format") != CHECKPOINT_FORMAT:
+        raise UsageError(f"{path} holds no training state to resume (only a model)")
+    needed = {
+        "": ("optimizer", "rng", "progress", "history"),
+        "config": ("optimizer", "lr", "scheduler", "epochs", "batch_size", "seed", "val_fraction"),
+        "rng": ("default", "data_order"),
+        "progress": ("epoch", "step", "batches", "seen", "loss_sum", "correct", "best_epoch"),
+    }
+    for part, keys in needed.items():
+        entry = state.get(part) if part else state
+        for key in keys:
+            if not isinstance(entry, dict) or key not in entry:
+                where = f"{part}.{key}" if part else key
+                raise UsageError(f"{path} cannot be resumed: it lacks {where!r}")
 
 
 def _fit_model(state: dict[str, Any], path: Path) -> Any:
@@ -311,8 +342,7 @@ def _resumed_run(args: argparse.Namespace, argv: Sequence[str]) -> tuple[Trainer
     if not path.exists():
         raise UsageError(f"--resume {folder}: no {LAST} there")
     state = read_checkpoint(path)
-    if state.get("format") != CHECKPOINT_FORMAT:
-        raise UsageError(f"{path} holds no training state to resume (only a model)")
+    _check_resumable(state, path)
     config = state["config"]
     if int(state["progress"]["epoch"]) >= int(config["epochs"]):
         raise UsageError(f"{folder} has finished all its {config['epochs']} epochs")
@@ -391,7 +421,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DivergedError as error:
         return _fail(error, EXIT_DIVERGED, debug)
     except KeyboardInterrupt:
-        print("chainrule: stopped at once; the last checkpoint written is kept", file=sys.stderr)
+        print("chainrule: stopped at once (checkpoints written before are kept)", file=sys.stderr)
         return EXIT_INTERRUPTED
 
 

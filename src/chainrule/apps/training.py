@@ -33,6 +33,7 @@ BEST = "best.safetensors"
 # Tests only: "SIGINT:37" makes the process send itself SIGINT in the middle of step 37 (after
 # the forward pass), so the real signal handling is tested at a step known in advance.
 SIGNAL_AT_STEP = "CHAINRULE_TEST_SIGNAL_AT_STEP"
+UNSTABLE_FALL = 0.2  # a fall of validation accuracy from its best worth a note
 
 
 class StopRequest:
@@ -300,7 +301,7 @@ class Trainer:
         c = self.config
         title = f"{c['model']} on {self.data.spec['source']}: {c['optimizer']}, lr {c['lr']:g}"
         if test_accuracy is not None:
-            title += f", test accuracy {test_accuracy:.2%}"
+            title += f", test accuracy {test_accuracy:.2%} (best, epoch {self.progress.best_epoch})"
         return plot_history(self.progress.history, self.folder / "curves.png", title)
 
     def summary(self, seconds: float) -> str:
@@ -319,6 +320,13 @@ class Trainer:
         ]
         if plot is not None:
             lines.append(f"plot  {plot}")
+        fall = p.best_val_accuracy - p.history["val_accuracy"][-1]
+        if fall > UNSTABLE_FALL:
+            lines.append(
+                f"note  validation accuracy fell by {fall:.0%} after epoch {p.best_epoch}: "
+                f"training became unstable (best.safetensors keeps epoch {p.best_epoch}); "
+                f"a lower --lr than {self.config['lr']:g} may help"
+            )
         lines.append(
             f"time  {seconds:.1f} s; evaluate again with: chainrule evaluate {self.folder}"
         )
