@@ -395,8 +395,11 @@ def evaluate(args: argparse.Namespace) -> float:
     state = read_checkpoint(path)
     model = _fit_model(state, path)
     _, accuracy = evaluate_accuracy(model, load_test_data(state["config"]["data"]))
+    progress = state.get("progress")
+    epoch = f" after epoch {progress['epoch']}" if isinstance(progress, dict) else ""
     print(
-        f"test accuracy {accuracy:.4f} ({accuracy:.2%}) for {state['config']['model']} from {path}"
+        f"test accuracy {accuracy:.4f} ({accuracy:.2%}) for {state['config']['model']}{epoch} "
+        f"from {path}"
     )
     return accuracy
 

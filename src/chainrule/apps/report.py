@@ -53,7 +53,10 @@ def plot_history(history: dict[str, list[float]], path: Path, title: str) -> Pat
         axes.plot(epochs, history[f"train_{name}"], marker="o", markersize=3, label="train")
         axes.plot(epochs, history[f"val_{name}"], marker="o", markersize=3, label="validation")
         axes.set(xlabel="epoch", ylabel=label, title=name)
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if len(epochs) <= 12:
+            axes.set_xticks(epochs)
+        else:
+            axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         if len(epochs) == 1:
             axes.set_xlim(0.5, 1.5)
         axes.legend()
