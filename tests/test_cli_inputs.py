@@ -156,6 +156,11 @@ CASES = [
     ("resume with lr", lambda t, r: ["train", "--resume", str(r), "--lr", "1"], "--lr cannot"),
     ("resume finished", lambda t, r: ["train", "--resume", str(r)], "finished all its 1 epochs"),
     ("resume empty folder", lambda t, r: ["train", "--resume", str(t)], "no last.safetensors"),
+    (
+        "resume a mismatched checkpoint",
+        lambda t, r: ["train", "--resume", str(mismatched_run(r, t / "m"))],
+        "cannot be resumed",
+    ),
     ("evaluate missing", lambda t, r: ["evaluate", str(t / "none")], "does not exist"),
     (
         "evaluate a text file",
@@ -180,6 +185,15 @@ CASES = [
         "not a checkpoint written by `chainrule train`",
     ),
 ]
+
+
+def mismatched_run(run, folder):
+    """A run folder whose checkpoint says cnn (unfinished) but holds an MLP's weights."""
+    state = chainrule.load(run / "last.safetensors")
+    state["config"].update(model="cnn", epochs=5)
+    folder.mkdir()
+    save(folder / "last.safetensors", state)
+    return folder
 
 
 def write(path, payload):

@@ -350,7 +350,11 @@ def _resumed_run(args: argparse.Namespace, argv: Sequence[str]) -> tuple[Trainer
         args.threads = int(config.get("threads", args.threads))
     data = load_data(config["data"], config["seed"], config["val_fraction"], config["num_classes"])
     trainer = Trainer(config, data, folder, quiet=args.quiet, is_main=True)
-    trainer.restore(state)
+    try:
+        trainer.restore(state)
+    except (KeyError, ValueError, RuntimeError, TypeError) as error:
+        message = " ".join(str(error).split())[:300]
+        raise UsageError(f"{path} cannot be resumed: {message}") from error
     return trainer, True
 
 

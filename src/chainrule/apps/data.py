@@ -197,10 +197,8 @@ class ResumableRandomSampler(Sampler):
 
 def build_loaders(
     data: Data, batch_size: int, seed: int
-) -> tuple[DataLoader, ResumableRandomSampler, DataLoader]:
-    """(train loader, its sampler, validation loader). The one place that decides who sees
-    which images: a distributed run swaps in a sampler that gives each process its share."""
+) -> tuple[DataLoader, ResumableRandomSampler]:
+    """(train loader, its sampler): the one place that decides who sees which training images.
+    A distributed run swaps in a sampler that gives each process its share (and resumes it)."""
     sampler = ResumableRandomSampler(data.train, chainrule.Generator().manual_seed(seed))
-    train_loader = DataLoader(data.train, batch_size=batch_size, sampler=sampler)
-    validation_loader = DataLoader(data.validation, batch_size=256)
-    return train_loader, sampler, validation_loader
+    return DataLoader(data.train, batch_size=batch_size, sampler=sampler), sampler

@@ -130,9 +130,7 @@ class Trainer:
         self.model = build_model(config["model"], data.image_size, data.num_classes)
         self.optimizer = build_optimizer(config["optimizer"], self.model.parameters(), config["lr"])
         self.scheduler = build_scheduler(config["scheduler"], self.optimizer, config["epochs"])
-        self.loader, self.sampler, self.validation_loader = build_loaders(
-            data, config["batch_size"], config["seed"]
-        )
+        self.loader, self.sampler = build_loaders(data, config["batch_size"], config["seed"])
         self.progress = Progress()
         self.saved_at: str | None = None  # what the last checkpoint written holds
 
