@@ -91,7 +91,6 @@ LAZY_IMPORTS = {
     "matplotlib": "optional: training curves",
     "tqdm": "optional: progress bars",
     "sklearn": "optional: the bundled digits data",
-    "safetensors": "optional: checkpoints",
     "scipy": "optional: float64 erf/erfc, chainrule.special's kernels (backend/special.py)",
     "threadpoolctl": "set_num_threads only",
     "torch": "testing only: the oracle",

@@ -19,6 +19,8 @@ import secrets
 import struct
 from typing import IO, Any
 
+import safetensors.numpy
+
 from chainrule._tensor import Tensor
 from chainrule.backend import is_numpy_scalar
 from chainrule.errors import DTypeError, FileFormatError
@@ -29,16 +31,6 @@ __all__ = ["FileFormatError", "load", "save"]
 _STRUCTURE_KEY = "chainrule"  # metadata entry holding the object's structure as JSON
 _LOADABLE_DTYPES = {"F64", "F32", "F16", "I64", "I32", "I16", "I8", "U8", "U16", "U32", "U64"}
 _LOADABLE_DTYPES |= {"BOOL"}
-
-
-def _safetensors_numpy() -> Any:
-    try:
-        import safetensors.numpy
-    except ImportError as error:
-        raise ImportError(
-            "chainrule.save / chainrule.load need the safetensors package: pip install safetensors"
-        ) from error
-    return safetensors.numpy
 
 
 # ---- saving ----------------------------------------------------------------------------------
@@ -58,7 +50,7 @@ def save(obj: Any, f: str | os.PathLike | IO[bytes]) -> None:
     arrays: dict[str, Any] = {}
     structure = _encode(obj, "", arrays)
     metadata = {"format": "pt", _STRUCTURE_KEY: json.dumps(structure)}
-    payload = _safetensors_numpy().save(arrays, metadata=metadata)
+    payload = safetensors.numpy.save(arrays, metadata=metadata)
     if hasattr(f, "write"):
         f.write(payload)
         return
@@ -176,7 +168,7 @@ def load(
             data = handle.read()
     header = _read_header(data, name)
     try:
-        arrays = _safetensors_numpy().load(data)
+        arrays = safetensors.numpy.load(data)
     except Exception as error:  # the Rust reader's SafetensorError is a bare Exception
         raise FileFormatError(f"{name}: corrupted safetensors file ({error})") from error
     tensors = {key: _to_tensor(array, map_location) for key, array in arrays.items()}

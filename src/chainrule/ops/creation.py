@@ -361,7 +361,10 @@ class Generator:
         self._rng: Any = None  # made on first use: numpy.random is slow to import
 
     def manual_seed(self, seed: int) -> Generator:
-        self._seed = int(seed)
+        seed = int(seed)
+        if not -(2**63) <= seed < 2**64:
+            raise ValueError(f"manual_seed: seed must be in [-2**63, 2**64), got {seed}")
+        self._seed = seed % 2**64  # a negative seed wraps around as a uint64, as in PyTorch
         self._rng = self._backend.rng(self._seed)
         return self
 
