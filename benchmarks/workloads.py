@@ -43,10 +43,13 @@ def _load_initial_parameters(lib, model) -> None:
     model.load_state_dict({name: lib.from_numpy(array) for name, array in arrays.items()})
 
 
-def _train_step(lib, model, optimizer, inputs: np.ndarray, labels: np.ndarray) -> Callable:
-    """One zero_grad / forward / cross-entropy / backward / optimizer step; returns the loss."""
-    x = lib.from_numpy(inputs)
-    y = lib.from_numpy(labels)
+def _train_step(
+    lib, model, optimizer, inputs: np.ndarray, labels: np.ndarray, device: str = "cpu"
+) -> Callable:
+    """One zero_grad / forward / cross-entropy / backward / optimizer step; returns the loss.
+    The model and its optimizer are already on `device`; the data is copied there once."""
+    x = lib.from_numpy(inputs).to(device)
+    y = lib.from_numpy(labels).to(device)
     cross_entropy = lib.nn.functional.cross_entropy
 
     def step():
@@ -95,16 +98,17 @@ def w1_setup(lib) -> Callable:
 # ---- W2, W3: MLP train steps ---------------------------------------------------------------
 
 
-def mlp_setup(lib, batch: int, sizes: tuple[int, ...]) -> Callable:
+def mlp_setup(lib, batch: int, sizes: tuple[int, ...], device: str = "cpu") -> Callable:
     """Linear-ReLU-...-Linear, cross-entropy, SGD(lr=0.01): the train step closure."""
     layers = []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
         layers += [lib.nn.Linear(fan_in, fan_out), lib.nn.ReLU()]
     model = lib.nn.Sequential(*layers[:-1])
     _load_initial_parameters(lib, model)
+    model = model.to(device)
     optimizer = lib.optim.SGD(model.parameters(), lr=common.LEARNING_RATE)
     inputs, labels = common.classification_data(batch, sizes[:1], sizes[-1])
-    return _train_step(lib, model, optimizer, inputs, labels)
+    return _train_step(lib, model, optimizer, inputs, labels, device)
 
 
 def w2(framework: str, quick: bool = False) -> dict:
@@ -262,12 +266,19 @@ def w6(framework: str, quick: bool = False) -> dict:
 # ---- W7: transformer block train step ------------------------------------------------------
 
 
-def transformer_setup(lib) -> Callable:
+def transformer_setup(
+    lib,
+    batch: int = common.W7_BATCH,
+    seq: int = common.W7_SEQ,
+    d: int = common.W7_MODEL,
+    device: str = "cpu",
+) -> Callable:
     """Embedding(65, 128) -> pre-norm block (causal 4-head attention, GELU MLP 4x) -> LayerNorm
-    -> Linear(128, 65); cross-entropy on batch 16 x 64 tokens, Adam: the train step closure."""
+    -> Linear(128, 65); cross-entropy on batch 16 x 64 tokens, Adam: the train step closure
+    (other sizes for the GPU runs, benchmarks/gpu.py)."""
     nn = lib.nn
     functional = lib.nn.functional
-    d, heads, vocab = common.W7_MODEL, common.W7_HEADS, common.W7_VOCAB
+    heads, vocab = common.W7_HEADS, common.W7_VOCAB
 
     class Block(nn.Module):
         def __init__(self) -> None:
@@ -299,12 +310,13 @@ def transformer_setup(lib) -> Callable:
 
     model = Block()
     _load_initial_parameters(lib, model)
+    model = model.to(device)
     optimizer = lib.optim.Adam(model.parameters(), lr=1e-3)
     rng = np.random.default_rng(0)
-    shape = (common.W7_BATCH, common.W7_SEQ)
+    shape = (batch, seq)
     tokens = rng.integers(0, vocab, size=shape).astype(np.int64)
     targets = rng.integers(0, vocab, size=shape).astype(np.int64)
-    return _train_step(lib, model, optimizer, tokens, targets)
+    return _train_step(lib, model, optimizer, tokens, targets, device)
 
 
 def w7(framework: str, quick: bool = False) -> dict:

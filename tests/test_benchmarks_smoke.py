@@ -130,3 +130,13 @@ def test_profile_writes_every_section(tmp_path):
     for op in benchmark_profile.op_classes():
         for attribute in ("forward", "fused_jvp"):
             assert "ForwardTimer" not in getattr(getattr(op, attribute), "__qualname__", "")
+
+
+def test_gpu_benchmark_runs_on_the_fake_device(capsys):
+    """benchmarks/gpu.py is what gpu.sh runs on a GPU; here it runs at tiny sizes on the fake
+    device, so the script is known to work before a GPU machine is lent."""
+    from benchmarks import gpu
+
+    gpu.main(["--device", "fake", "--passes", "1", "--repeats", "1"])
+    table = capsys.readouterr().out
+    assert "| W3 " in table and "| W7 " in table

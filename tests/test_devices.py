@@ -16,6 +16,7 @@ import torch
 
 import chainrule
 from chainrule import nn, optim
+from chainrule.apps.cli import main
 from chainrule.backend import fake_backend
 from chainrule.backend.fake import FAKE_HOST_SYNCS, FakeArray, fake_numpy
 from chainrule.errors import BackendError
@@ -271,3 +272,22 @@ def test_scatter_multiply_multiplies_repeated_positions_in_turn_on_the_device():
         reduce="multiply",
     )
     np.testing.assert_allclose(mine.cpu().numpy(), expected.numpy(), rtol=1e-12)
+
+
+@device_test
+def test_chainrule_train_on_the_device_matches_the_cpu_run(tmp_path, capsys):
+    """The main job end to end: `chainrule train --device` and `evaluate --device`. The fake
+    device runs the same NumPy math in the same order, so its weights are the CPU run's bit
+    for bit; a GPU's differ by float rounding."""
+    common = ["train", "--model", "cnn", "--epochs", "2", "--quiet", "--out", str(tmp_path)]
+    assert main([*common, "--name", "cpu"]) == 0
+    assert main([*common, "--name", "device", "--device", DEVICE]) == 0
+    assert main(["evaluate", str(tmp_path / "device"), "--device", DEVICE]) == 0
+    assert f"device {chainrule.device(DEVICE)} (--device)" in capsys.readouterr().out
+    on_cpu = chainrule.load(tmp_path / "cpu" / "last.safetensors")["model"]
+    on_device = chainrule.load(tmp_path / "device" / "last.safetensors")["model"]
+    for name, value in on_cpu.items():
+        if DEVICE == "fake":
+            assert chainrule.equal(value, on_device[name]), name
+        else:
+            assert chainrule.allclose(value, on_device[name], rtol=1e-4, atol=1e-5), name

@@ -103,6 +103,22 @@ seed = _number(int, lambda v: -(2**63) <= v < 2**64, "an integer in [-2**63, 2**
 num_classes = _number(int, lambda v: v >= 2, "a whole number >= 2")
 
 
+DEVICE_HELP = "where to compute: cpu, cuda (through CuPy), or fake (CuPy's rules on the CPU)"
+
+
+def device_name(text: str) -> str:
+    """A device chainrule can compute on here: 'cuda' needs CuPy and a GPU."""
+    try:
+        where = chainrule.device(text)
+    except chainrule.BackendError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if where.type == "cuda" and not chainrule.cuda.is_available():
+        raise argparse.ArgumentTypeError(
+            f"{text}: no CUDA GPU is available (CuPy and a driver are needed)"
+        )
+    return str(where)
+
+
 def build_parser() -> argparse.ArgumentParser:
     paragraphs = __doc__.split("\n\n")
     parser = _Parser(
@@ -151,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     option(
         "--threads", type=positive_int, default=DEFAULT_THREADS, metavar="N", help="BLAS threads"
     )
+    option("--device", type=device_name, default="cpu", help=DEVICE_HELP)
     option("--graph", action="store_true", help="also draw the model's graph")
     option("--quiet", action="store_true", help="no progress bars")
     option("--debug", action="store_true", help="show tracebacks of errors")
@@ -160,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--which", choices=("best", "last"), default="best", help="checkpoint of a run folder"
     )
+    evaluate.add_argument("--device", type=device_name, default="cpu", help=DEVICE_HELP)
     evaluate.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     return parser
 
@@ -288,7 +306,8 @@ def _header(trainer: Trainer, data: Data, threads: int, resumed: bool) -> str:
         f"  data       {data.describe()}",
         f"  optimizer  {c['optimizer']}, lr {c['lr']:g} ({schedule}), batch size "
         f"{c['batch_size']}, {c['epochs']} epochs, seed {c['seed']}",
-        f"  compute    {threads} BLAS thread{'s' if threads > 1 else ''} (--threads), device cpu",
+        f"  compute    {threads} BLAS thread{'s' if threads > 1 else ''} (--threads), "
+        f"device {trainer.device} (--device)",
         f"  run        {trainer.folder}",
     ]
     if resumed:
@@ -321,6 +340,7 @@ def _new_run(args: argparse.Namespace) -> tuple[Trainer, bool]:
         "seed": args.seed,
         "val_fraction": args.val_fraction,
         "threads": args.threads,
+        "device": args.device,
     }
     folder = _make_run_folder(args.out, args.name, args.model)  # the first thing written
     trainer = Trainer(config, data, folder, quiet=args.quiet, is_main=True)
@@ -333,7 +353,7 @@ def _resumed_run(args: argparse.Namespace, argv: Sequence[str]) -> tuple[Trainer
     if given:
         raise UsageError(
             f"--resume continues a run as it was configured: {', '.join(given)} cannot be "
-            "given with it (only --threads, --graph, --quiet, --debug)"
+            "given with it (only --threads, --device, --graph, --quiet, --debug)"
         )
     folder = args.resume
     if not folder.is_dir():
@@ -348,6 +368,8 @@ def _resumed_run(args: argparse.Namespace, argv: Sequence[str]) -> tuple[Trainer
         raise UsageError(f"{folder} has finished all its {config['epochs']} epochs")
     if not _given(argv, ("--threads",)):
         args.threads = int(config.get("threads", args.threads))
+    if _given(argv, ("--device",)):
+        config["device"] = args.device  # the same run continues elsewhere
     data = load_data(config["data"], config["seed"], config["val_fraction"], config["num_classes"])
     trainer = Trainer(config, data, folder, quiet=args.quiet, is_main=True)
     try:
@@ -397,8 +419,9 @@ def evaluate(args: argparse.Namespace) -> float:
             raise UsageError(f"no {chosen.name} in {path}{hint}")
         path = chosen
     state = read_checkpoint(path)
-    model = _fit_model(state, path)
-    _, accuracy = evaluate_accuracy(model, load_test_data(state["config"]["data"]))
+    model = _fit_model(state, path).to(args.device)
+    test_data = load_test_data(state["config"]["data"])
+    _, accuracy = evaluate_accuracy(model, test_data, device=args.device)
     progress = state.get("progress")
     epoch = f" after epoch {progress['epoch']}" if isinstance(progress, dict) else ""
     print(

@@ -79,12 +79,16 @@ def _signal_at_step() -> tuple[int, int] | None:
     return int(step), int(signal.Signals[name])
 
 
-def evaluate_accuracy(model: Any, dataset: Any, batch_size: int = 256) -> tuple[float, float]:
-    """(mean cross-entropy, accuracy) of `model` on `dataset`, in eval mode without grad."""
+def evaluate_accuracy(
+    model: Any, dataset: Any, batch_size: int = 256, device: str = "cpu"
+) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy) of `model` on `dataset`, in eval mode without grad;
+    each batch is copied to `device`, where the model is."""
     model.eval()
     total_loss, correct, count = 0.0, 0, 0
     with chainrule.no_grad():
         for images, labels in DataLoader(dataset, batch_size=batch_size):
+            images, labels = images.to(device), labels.to(device)
             logits = model(images)
             total_loss += F.cross_entropy(logits, labels, reduction="sum").item()
             correct += int((logits.argmax(dim=1) == labels).sum().item())
@@ -126,8 +130,10 @@ class Trainer:
         self.folder = folder
         self.quiet = quiet
         self.is_main = is_main
+        self.device = config.get("device", "cpu")
         chainrule.manual_seed(config["seed"])
-        self.model = build_model(config["model"], data.image_size, data.num_classes)
+        model = build_model(config["model"], data.image_size, data.num_classes)
+        self.model = model.to(self.device)  # built on the CPU: the same weights everywhere
         self.optimizer = build_optimizer(config["optimizer"], self.model.parameters(), config["lr"])
         self.scheduler = build_scheduler(config["scheduler"], self.optimizer, config["epochs"])
         self.loader, self.sampler = build_loaders(data, config["batch_size"], config["seed"])
@@ -229,6 +235,7 @@ class Trainer:
         )
         try:
             for images, labels in batches:
+                images, labels = images.to(self.device), labels.to(self.device)
                 logits = self.model(images)
                 loss = F.cross_entropy(logits, labels)
                 value = loss.item()
@@ -258,7 +265,9 @@ class Trainer:
 
     def _end_epoch(self) -> None:
         p = self.progress
-        val_loss, val_accuracy = evaluate_accuracy(self.model, self.data.validation)
+        val_loss, val_accuracy = evaluate_accuracy(
+            self.model, self.data.validation, device=self.device
+        )
         p.history["train_loss"].append(p.loss_sum / p.seen)
         p.history["train_accuracy"].append(p.correct / p.seen)
         p.history["val_loss"].append(val_loss)
@@ -309,10 +318,11 @@ class Trainer:
         """The table of epochs, the test accuracy of the best and the last checkpoints, and
         the time `seconds` the training took."""
         p = self.progress
-        _, last_accuracy = evaluate_accuracy(self.model, self.data.test)
+        _, last_accuracy = evaluate_accuracy(self.model, self.data.test, device=self.device)
         best_model = build_model(self.config["model"], self.data.image_size, self.data.num_classes)
         best_model.load_state_dict(chainrule.load(self.folder / BEST)["model"])
-        _, best_accuracy = evaluate_accuracy(best_model, self.data.test)
+        best_model = best_model.to(self.device)
+        _, best_accuracy = evaluate_accuracy(best_model, self.data.test, device=self.device)
         plot = self.plot(best_accuracy)
         lines = [
             summary_table(p.history, p.best_epoch),
