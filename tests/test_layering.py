@@ -74,7 +74,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     # Probability distributions: Tensor math, ops.special and ops.linalg; never nn or optim.
     ("distributions", {"distributions"}),
     ("nn, optim", {"nn", "optim"}),
-    ("data and tools", {"data", "datasets", "serialization", "viz", "profiler", "utils"}),
+    ("data and tools", {"data", "datasets", "serialization", "torch_format", "viz", "profiler", "utils"}),
     ("distributed", {"distributed"}),
     ("the package root, which loads the outer layers on first use", {""}),
     ("apps", {"apps", "__main__", "as_torch"}),

@@ -183,9 +183,8 @@ def test_load_never_unpickles(tmp_path):
     (tmp_path / "evil.pt").write_bytes(pickle.dumps({"x": Boom()}))
     with pytest.raises(FileFormatError, match="evil.pt"):
         load(tmp_path / "evil.pt", weights_only=False)
-    torch.save({"w": torch.zeros(2)}, tmp_path / "torch.pt")
-    with pytest.raises(FileFormatError, match="torch.pt"):
-        load(tmp_path / "torch.pt")
+    torch.save({"w": torch.zeros(2)}, tmp_path / "torch.pt")  # read by a restricted unpickler
+    assert chainrule.equal(load(tmp_path / "torch.pt")["w"], chainrule.zeros(2))
 
 
 # ---- atomic writes -----------------------------------------------------------------------------

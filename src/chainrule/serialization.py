@@ -25,6 +25,7 @@ from chainrule._tensor import Tensor
 from chainrule.backend import is_numpy_scalar
 from chainrule.errors import DTypeError, FileFormatError
 from chainrule.ops.creation import tensor
+from chainrule.torch_format import is_torch_file, load_torch_file
 
 __all__ = ["FileFormatError", "load", "save"]
 
@@ -143,12 +144,13 @@ def load(
     weights_only: bool = True,
     **kwargs: Any,
 ) -> Any:
-    """Read what `save` wrote (or any safetensors file, as a flat dict of tensors).
+    """Read what `save` wrote, any safetensors file (as a flat dict of tensors), or a file
+    `torch.save` wrote (chainrule/torch_format.py: its pickle read by a restricted unpickler
+    that builds tensors and containers and refuses anything else, so no code runs).
 
     `map_location` ('cpu', 'cuda', a device) moves every tensor there. `weights_only` and other
-    `torch.load` options are accepted for compatibility: loading never unpickles anything, so
-    it is always weights-only. A file that is truncated, corrupted or not safetensors raises
-    FileFormatError naming the file.
+    `torch.load` options are accepted for compatibility: loading is always weights-only. A file
+    that is truncated, corrupted or neither format raises FileFormatError naming the file.
     """
     if (
         map_location is not None
@@ -166,6 +168,8 @@ def load(
         name = os.fspath(f)
         with open(f, "rb") as handle:
             data = handle.read()
+    if is_torch_file(data):  # torch.save's pickles, read without running code
+        return _moved(load_torch_file(data, name), map_location)
     header = _read_header(data, name)
     try:
         arrays = safetensors.numpy.load(data)
@@ -219,6 +223,19 @@ def _read_header(data: bytes, name: str) -> dict[str, Any]:
                 f"(supported: {', '.join(sorted(_LOADABLE_DTYPES))})"
             )
     return header
+
+
+def _moved(value: Any, map_location: Any) -> Any:
+    """`value` with every tensor in its containers moved to `map_location` (if given)."""
+    if map_location is None:
+        return value
+    if isinstance(value, Tensor):
+        return value.to(map_location)
+    if isinstance(value, dict):
+        return type(value)((key, _moved(item, map_location)) for key, item in value.items())
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return type(value)(_moved(item, map_location) for item in value)
+    return value
 
 
 def _to_tensor(array: Any, map_location: Any) -> Tensor:
