@@ -61,9 +61,11 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ops: losses", {"ops.losses"}),
     ("Tensor's methods; custom Functions", {"ops.tensor_methods", "autograd.function"}),
     ("transforms and namespaces", {"func", "numpy", "linalg", "testing", "autograd.functional"}),
+    # The collectives need only Tensor and the backend's host copies, and what is built on
+    # them sits higher: nn.parallel's DistributedDataParallel, data's DistributedSampler.
+    ("distributed", {"distributed"}),
     ("nn, optim", {"nn", "optim"}),
     ("data and tools", {"data", "datasets", "serialization", "viz", "profiler", "utils"}),
-    ("distributed", {"distributed"}),
     ("the package root, which loads the outer layers on first use", {""}),
     ("apps", {"apps", "__main__", "as_torch"}),
 ]
