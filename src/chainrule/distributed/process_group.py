@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from chainrule.distributed.transport import (
+    Joining,
     LocalTransport,
     MPITransport,
     import_mpi,
@@ -96,8 +97,8 @@ class ProcessGroup:
                     self.wait_seconds += now - start
                     raise DistBackendError(
                         f"{label}: rank {self._world.rank} timed out after "
-                        f"{now - start:.3g} s waiting for the other ranks of "
-                        f"{self!r} (some rank did not call the same collective)"
+                        f"{now - start:.3g} s waiting for the other ranks of {self!r} (some "
+                        f"rank did not call {label}, or called another collective)"
                     )
                 if spins > 4096:
                     time.sleep(50e-6)  # a long wait: leave the core to the other ranks
@@ -149,6 +150,7 @@ class _State:
         self.default: ProcessGroup | None = None
         self.groups: list[ProcessGroup] = []
         self.previous_excepthook: Callable | None = None
+        self.failing: Any = None  # the world transport, while the excepthook may abort it
 
 
 _state = _State()
@@ -242,22 +244,24 @@ def init_process_group(
         transport: Any = LocalTransport()
     else:
         mpi = import_mpi(timeout_s)
-        transport = MPITransport(mpi, mpi.COMM_WORLD)
-        if world_size != -1 and world_size != transport.size:
-            transport.free()
+        joining = Joining(mpi.COMM_WORLD)
+        if world_size not in (-1, joining.size) or rank not in (-1, joining.rank):
             raise ValueError(
-                f"init_process_group: world_size={world_size}, but MPI started {transport.size}"
+                f"init_process_group: world_size={world_size}, rank={rank}, but MPI started "
+                f"this process as rank {joining.rank} of {joining.size}"
             )
-        if rank != -1 and rank != transport.rank:
-            transport.free()
-            raise ValueError(f"init_process_group: rank={rank}, but MPI says {transport.rank}")
+        if joining.size > 1:  # from here on, a rank that fails takes the job down with it
+            _state.failing = joining
+            _state.previous_excepthook = sys.excepthook
+            sys.excepthook = _abort_on_uncaught_exception
+        arrival = ProcessGroup(joining, range(joining.size), timeout_s, joining, debug)
+        arrival.wait([joining.barrier()], "init_process_group")  # every rank has joined
+        transport = MPITransport(mpi, mpi.COMM_WORLD)
+        if joining.size > 1:
+            _state.failing = transport
     world = ProcessGroup(transport, range(transport.size), timeout_s, transport, debug)
-    world.wait([transport.barrier()], "init_process_group")  # every rank has joined
     _state.default = world
     GroupMember.WORLD = world
-    if transport.size > 1:
-        _state.previous_excepthook = sys.excepthook
-        sys.excepthook = _abort_on_uncaught_exception
 
 
 def _abort_on_uncaught_exception(kind: type, error: BaseException, traceback: Any) -> None:
@@ -265,18 +269,17 @@ def _abort_on_uncaught_exception(kind: type, error: BaseException, traceback: An
     without this the other ranks would wait forever in their next collective."""
     previous = _state.previous_excepthook or sys.__excepthook__
     previous(kind, error, traceback)
-    world = _state.default
-    if world is None:
+    transport = _state.failing
+    if transport is None:
         return
-    transport = world._world
     sys.stderr.write(
         f"chainrule.distributed: rank {transport.rank} of {transport.size} stopped on "
         f"{kind.__name__}; aborting every rank of the job\n"
     )
     sys.stderr.flush()
     if not isinstance(error, PeerFailedError):  # the first to fail tells the others, once
-        transport.notify_failure(f"{kind.__name__}: {error}")
-        time.sleep(_FAULT_GRACE_S)
+        if transport.notify_failure(f"{kind.__name__}: {error}"):
+            time.sleep(_FAULT_GRACE_S)
     transport.abort(1)
 
 
@@ -376,11 +379,15 @@ def destroy_process_group(group: Any = None) -> None:
             group.transport.free()
         return
     world = _default_group("destroy_process_group")
+    failure = world._world.poll_failure()
+    if failure is not None:  # a peer failed after this rank's last collective
+        raise PeerFailedError("destroy_process_group", failure[0], failure[1], world._world.rank)
     for made in _state.groups:
         made.transport.free()
     _state.groups.clear()
-    if world.transport.size > 1:
+    if _state.failing is not None:
         sys.excepthook = _state.previous_excepthook or sys.__excepthook__
+        _state.failing = None
     world.transport.free()
     _state.default = None
     GroupMember.WORLD = None

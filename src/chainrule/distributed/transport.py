@@ -95,8 +95,8 @@ class LocalTransport:
     def split(self, member: bool) -> LocalTransport | None:
         return self if member else None
 
-    def notify_failure(self, message: str) -> None:
-        pass
+    def notify_failure(self, message: str) -> bool:
+        return False  # nobody to tell
 
     def poll_failure(self) -> tuple[int, str] | None:
         return None
@@ -143,6 +143,31 @@ def _init_timed_out(timeout_s: float) -> None:
     )
     sys.stderr.flush()
     os._exit(1)
+
+
+class Joining:
+    """MPI's world communicator while the ranks join: making chainrule's own communicators is
+    collective (it blocks until every rank arrives), so first a barrier the caller can wait for
+    with a timeout, and the ability to abort."""
+
+    name = "mpi"
+
+    def __init__(self, comm: Any) -> None:
+        self.comm = comm
+        self.rank = comm.Get_rank()
+        self.size = comm.Get_size()
+
+    def barrier(self) -> Any:
+        return self.comm.Ibarrier()
+
+    def notify_failure(self, message: str) -> bool:
+        return False  # nobody to tell
+
+    def poll_failure(self) -> tuple[int, str] | None:
+        return None
+
+    def abort(self, code: int) -> None:
+        self.comm.Abort(code)
 
 
 class MPITransport:
@@ -215,12 +240,13 @@ class MPITransport:
         comm.Free()
         return transport
 
-    def notify_failure(self, message: str) -> None:
+    def notify_failure(self, message: str) -> bool:
         """Tell every other rank that this one failed (fire and forget: it is about to abort)."""
         payload = message.encode()[:4000]
         for peer in range(self.size):
             if peer != self.rank:
                 self.faults.Isend([payload, self.mpi.BYTE], dest=peer, tag=_FAULT_TAG)
+        return True
 
     def poll_failure(self) -> tuple[int, str] | None:
         """(rank, message) of a peer that announced its failure, if one did."""

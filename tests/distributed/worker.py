@@ -1,0 +1,391 @@
+"""One rank of a distributed test, run by tests/test_distributed_mpi.py as
+`mpiexec -n N python worker.py SCENARIO`.
+
+Each scenario checks what it can on every rank (an `AssertionError` fails the whole job: the
+rank's traceback is printed and every rank aborts) and prints `rank R: ...` lines that the test
+reads. Nothing here imports torch: the references are computed locally with chainrule, from
+inputs every rank can regenerate (each rank's inputs come from a generator seeded by its rank).
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import os
+import sys
+import time
+
+import chainrule
+import chainrule.distributed as dist
+from chainrule import nn
+from chainrule.data import DataLoader, TensorDataset
+from chainrule.data.distributed import DistributedSampler
+from chainrule.nn.parallel import DistributedDataParallel
+
+DTYPES = [
+    chainrule.float16,
+    chainrule.float32,
+    chainrule.float64,
+    chainrule.uint8,
+    chainrule.int8,
+    chainrule.int16,
+    chainrule.int32,
+    chainrule.int64,
+    chainrule.bool,
+]
+
+
+def say(text: str) -> None:
+    """One line, in one write: the launcher interleaves the ranks' output."""
+    sys.stdout.write(f"rank {dist.get_rank()}: {text}\n")
+    sys.stdout.flush()
+
+
+def inputs_of(rank: int, dtype: chainrule.dtype, shape: tuple, salt: int = 0) -> chainrule.Tensor:
+    """Rank `rank`'s input: small integers (so every reduction is exact in any order)."""
+    generator = chainrule.Generator().manual_seed(1000 * rank + 17 * DTYPES.index(dtype) + salt)
+    low = 0 if dtype in (chainrule.uint8, chainrule.bool) else -3
+    high = 2 if dtype is chainrule.bool else 4
+    return chainrule.randint(low, high, shape, generator=generator).to(dtype)
+
+
+def expected_reduction(op: dist.ReduceOp, values: list, dtype: chainrule.dtype) -> chainrule.Tensor:
+    """The reduction of every rank's input, done locally."""
+    stacked = chainrule.stack(values)
+    if dtype is chainrule.bool:
+        logical = {
+            dist.ReduceOp.SUM: stacked.any(0),
+            dist.ReduceOp.MAX: stacked.any(0),
+            dist.ReduceOp.BOR: stacked.any(0),
+            dist.ReduceOp.PRODUCT: stacked.all(0),
+            dist.ReduceOp.MIN: stacked.all(0),
+            dist.ReduceOp.BAND: stacked.all(0),
+            dist.ReduceOp.BXOR: functools.reduce(lambda a, b: a ^ b, values),
+        }
+        return logical[op]
+    if op is dist.ReduceOp.SUM:
+        return stacked.sum(0).to(dtype)
+    if op is dist.ReduceOp.AVG:
+        return (stacked.sum(0) / len(values)).to(dtype)
+    if op is dist.ReduceOp.PRODUCT:
+        return stacked.prod(0).to(dtype)
+    if op is dist.ReduceOp.MIN:
+        return stacked.amin(0)
+    if op is dist.ReduceOp.MAX:
+        return stacked.amax(0)
+    bitwise = {dist.ReduceOp.BAND: "__and__", dist.ReduceOp.BOR: "__or__"}
+    name = bitwise.get(op, "__xor__")
+    return functools.reduce(lambda a, b: getattr(a, name)(b), values)
+
+
+def ops_for(dtype: chainrule.dtype) -> list:
+    ops = [dist.ReduceOp.SUM, dist.ReduceOp.PRODUCT, dist.ReduceOp.MIN, dist.ReduceOp.MAX]
+    if dtype.is_floating_point:
+        return [*ops, dist.ReduceOp.AVG]
+    return [*ops, dist.ReduceOp.BAND, dist.ReduceOp.BOR, dist.ReduceOp.BXOR]
+
+
+def same(ours: chainrule.Tensor, expected: chainrule.Tensor, what: str) -> None:
+    assert ours.dtype is expected.dtype, f"{what}: dtype {ours.dtype} != {expected.dtype}"
+    assert chainrule.equal(ours, expected), f"{what}: {ours} != {expected}"
+
+
+def scenario_collectives() -> None:
+    rank, size = dist.get_rank(), dist.get_world_size()
+    checks = 0
+    shape = (2, 3)
+    for dtype in DTYPES:
+        everyone = [inputs_of(r, dtype, shape) for r in range(size)]
+        for op in ops_for(dtype):
+            tensor = everyone[rank].clone()
+            dist.all_reduce(tensor, op=op)
+            same(tensor, expected_reduction(op, everyone, dtype), f"all_reduce {op} {dtype}")
+            work = dist.all_reduce(everyone[rank].clone(), op=op, async_op=True)
+            assert work.wait() and work.is_completed()
+            checks += 2
+        # A non-contiguous tensor is staged through a copy and written back in place.
+        wide = chainrule.zeros(3, 4, dtype=dtype)
+        view = wide.t()[1:3]  # (2, 3), strided
+        view.copy_(everyone[rank])
+        dist.all_reduce(view, op=dist.ReduceOp.MAX)
+        same(view, expected_reduction(dist.ReduceOp.MAX, everyone, dtype), f"strided {dtype}")
+        same(wide.t()[0], chainrule.zeros(3, dtype=dtype), f"strided {dtype}: rest untouched")
+        for src in range(size):
+            tensor = everyone[rank].clone()
+            dist.broadcast(tensor, src=src)
+            same(tensor, everyone[src], f"broadcast from {src} {dtype}")
+        gathered = [chainrule.zeros(shape, dtype=dtype) for _ in range(size)]
+        dist.all_gather(gathered, everyone[rank])
+        for r in range(size):
+            same(gathered[r], everyone[r], f"all_gather {dtype}")
+        concatenated = chainrule.zeros(size * shape[0], shape[1], dtype=dtype)
+        dist.all_gather_into_tensor(concatenated, everyone[rank])
+        same(concatenated, chainrule.cat(everyone), f"all_gather_into_tensor cat {dtype}")
+        stacked = chainrule.zeros(size, *shape, dtype=dtype)
+        dist.all_gather_into_tensor(stacked, everyone[rank])
+        same(stacked, chainrule.stack(everyone), f"all_gather_into_tensor stack {dtype}")
+        wholes = [inputs_of(r, dtype, (size * 2, 3), salt=1) for r in range(size)]
+        for op in (dist.ReduceOp.SUM, dist.ReduceOp.MAX):
+            mine = chainrule.zeros(2, 3, dtype=dtype)
+            dist.reduce_scatter_tensor(mine, wholes[rank], op=op)
+            whole = expected_reduction(op, wholes, dtype)
+            same(mine, whole[2 * rank : 2 * rank + 2], f"reduce_scatter_tensor {op} {dtype}")
+        checks += size + 3 + size + 2
+    objects = [None] * size
+    dist.all_gather_object(objects, {"rank": rank, "name": f"r{rank}"})
+    assert objects == [{"rank": r, "name": f"r{r}"} for r in range(size)], objects
+    listed = ["from zero", 1.5, None] if rank == 0 else [None, None, None]
+    dist.broadcast_object_list(listed, src=0)
+    assert listed == ["from zero", 1.5, None], listed
+    pair = dist.new_group([size - 1, 0])
+    value = chainrule.tensor([float(rank + 1)])
+    result = dist.all_reduce(value, group=pair)
+    if rank in (0, size - 1):
+        assert dist.get_rank(pair) == (0 if rank == 0 else 1)
+        assert dist.get_process_group_ranks(pair) == [0, size - 1]
+        same(value, chainrule.tensor([float(1 + size)]), "all_reduce in new_group")
+    else:
+        assert pair is dist.GroupMember.NON_GROUP_MEMBER and dist.get_rank(pair) == -1
+        assert result is None
+        same(value, chainrule.tensor([float(rank + 1)]), "non-member's tensor")
+    dist.barrier()
+    say(f"{checks} tensor collectives checked")
+
+
+def make_regressor(seed: int, dtype: chainrule.dtype = chainrule.float64) -> nn.Module:
+    chainrule.manual_seed(seed)
+    return nn.Sequential(
+        nn.Linear(6, 16), nn.Tanh(), nn.Linear(16, 8), nn.Tanh(), nn.Linear(8, 3)
+    ).to(dtype)
+
+
+class TwoDtypes(nn.Module):
+    """Parameters of two dtypes, so gradients travel in one bucket per dtype."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wide = nn.Linear(6, 3).double()
+        self.narrow = nn.Linear(6, 3)
+
+    def forward(self, x: chainrule.Tensor) -> chainrule.Tensor:
+        return self.wide(x) + self.narrow(x.float()).double()
+
+
+def two_dtype_model() -> nn.Module:
+    chainrule.manual_seed(4)
+    return TwoDtypes()
+
+
+def flat_parameters(model: nn.Module) -> chainrule.Tensor:
+    return chainrule.cat([p.detach().double().reshape(-1) for p in model.parameters()])
+
+
+def identical_across_ranks(model: nn.Module) -> bool:
+    mine = flat_parameters(model)
+    everyone = chainrule.zeros(dist.get_world_size(), mine.numel(), dtype=mine.dtype)
+    dist.all_gather_into_tensor(everyone, mine)
+    return all(chainrule.equal(everyone[r], everyone[0]) for r in range(len(everyone)))
+
+
+def train_both(build, bucket_cap_mb, buckets: int, steps: int = 5) -> float:
+    """`steps` of SGD on 2 ranks, each on its half of the batch, against one process (this one,
+    without communication) on the whole batch. Returns the largest parameter difference."""
+    rank, size = dist.get_rank(), dist.get_world_size()
+    generator = chainrule.Generator().manual_seed(7)
+    inputs = chainrule.randn(8 * size, 6, generator=generator, dtype=chainrule.float64)
+    targets = chainrule.randn(8 * size, 3, generator=generator, dtype=chainrule.float64)
+    reference = build()
+    replica = build()
+    if rank == 1:  # a different start: DDP must take rank 0's parameters
+        with chainrule.no_grad():
+            for param in replica.parameters():
+                param.add_(1.0)
+    ddp = DistributedDataParallel(replica, bucket_cap_mb=bucket_cap_mb)
+    assert len(ddp._buckets) == buckets, len(ddp._buckets)
+    reference_opt = chainrule.optim.SGD(reference.parameters(), lr=0.1, momentum=0.9)
+    ddp_opt = chainrule.optim.SGD(ddp.parameters(), lr=0.1, momentum=0.9)
+    mine = slice(8 * rank, 8 * (rank + 1))
+    worst = 0.0
+    for _ in range(steps):
+        reference_opt.zero_grad()
+        nn.functional.mse_loss(reference(inputs), targets).backward()
+        reference_opt.step()
+        ddp_opt.zero_grad()
+        nn.functional.mse_loss(ddp(inputs[mine]), targets[mine]).backward()
+        ddp_opt.step()
+        assert identical_across_ranks(replica), "parameters differ across ranks"
+        gap = (flat_parameters(replica) - flat_parameters(reference)).abs().max().item()
+        worst = max(worst, gap)
+    return worst
+
+
+def scenario_ddp() -> None:
+    many_buckets = train_both(lambda: make_regressor(0), 0.0002, buckets=3)
+    assert many_buckets < 1e-6, many_buckets
+    one_bucket = train_both(lambda: make_regressor(0), None, buckets=1)
+    assert one_bucket < 1e-6, one_bucket
+    two_dtypes = train_both(two_dtype_model, 0.00005, buckets=2)
+    assert two_dtypes < 1e-5, two_dtypes  # float32 parameters
+    say(
+        f"DDP matches one process: {many_buckets:.1e} (many buckets), {one_bucket:.1e} (one), "
+        f"{two_dtypes:.1e} (float64 and float32 buckets); parameters bit-identical across ranks"
+    )
+
+
+def scenario_no_sync() -> None:
+    """Two micro-batches per rank, the first under no_sync: the averaged result equals one
+    process's gradient on the whole batch; inside no_sync the ranks' gradients differ."""
+    rank, size = dist.get_rank(), dist.get_world_size()
+    generator = chainrule.Generator().manual_seed(3)
+    inputs = chainrule.randn(4 * size, 6, generator=generator, dtype=chainrule.float64)
+    targets = chainrule.randn(4 * size, 3, generator=generator, dtype=chainrule.float64)
+    reference = make_regressor(1)
+    nn.functional.mse_loss(reference(inputs), targets).backward()
+    ddp = DistributedDataParallel(make_regressor(1))
+    first, second = slice(4 * rank, 4 * rank + 2), slice(4 * rank + 2, 4 * rank + 4)
+    with ddp.no_sync():
+        (nn.functional.mse_loss(ddp(inputs[first]), targets[first]) / 2).backward()
+    local = chainrule.cat([p.grad.reshape(-1) for p in ddp.parameters()])
+    everyone = chainrule.zeros(size, local.numel(), dtype=local.dtype)
+    dist.all_gather_into_tensor(everyone, local)
+    assert not chainrule.equal(everyone[0], everyone[1]), "no_sync communicated"
+    (nn.functional.mse_loss(ddp(inputs[second]), targets[second]) / 2).backward()
+    worst = max(
+        (ours.grad - theirs.grad).abs().max().item()
+        for ours, theirs in zip(ddp.parameters(), reference.parameters())
+    )
+    assert worst < 1e-12, worst
+    say(f"no_sync accumulation equals one big batch ({worst:.1e})")
+
+
+def scenario_batchnorm() -> None:
+    """Buffers are rank 0's at construction and before every forward (then each rank updates
+    them with its own batch); with broadcast_buffers=False each rank keeps its own."""
+    rank, size = dist.get_rank(), dist.get_world_size()
+    for sync in (True, False):
+        chainrule.manual_seed(5)
+        model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 1))
+        norm = model[1]
+        with chainrule.no_grad():
+            norm.running_mean.fill_(float(rank))  # rank 0's zeros must win at construction
+        ddp = DistributedDataParallel(model, forward_sync_buffers=sync)
+        assert chainrule.equal(norm.running_mean, chainrule.zeros(8)), "construction sync"
+        for step in range(3):
+            generator = chainrule.Generator().manual_seed(100 * step + rank)
+            batch = chainrule.randn(6, 4, generator=generator) + rank
+            before = [chainrule.zeros(8) for _ in range(size)]
+            dist.all_gather(before, norm.running_mean.clone())
+            with chainrule.no_grad():
+                batch_mean = model[0](batch).mean(0)
+            ddp(batch).sum().backward()
+            start = before[0] if sync else before[rank]
+            expected = 0.9 * start + 0.1 * batch_mean
+            gap = (norm.running_mean - expected).abs().max().item()
+            assert gap < 1e-5, (sync, step, gap)
+            assert int(norm.num_batches_tracked) == step + 1
+        everyone = [chainrule.zeros(8) for _ in range(size)]
+        dist.all_gather(everyone, norm.running_mean.clone())
+        differ = not chainrule.equal(everyone[0], everyone[1])
+        assert differ, "each rank's last forward updates its own statistics"
+    say("BatchNorm buffers follow rank 0 before each forward, as PyTorch's")
+
+
+class Branches(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.trunk = nn.Linear(4, 4).double()
+        self.sometimes = nn.Linear(4, 1).double()  # used on rank 1 only
+        self.never = nn.Linear(4, 1).double()
+
+    def forward(self, x: chainrule.Tensor, use_branch: bool) -> chainrule.Tensor:
+        out = self.trunk(x).sum(1, keepdim=True)
+        return out + self.sometimes(x) if use_branch else out
+
+
+def scenario_unused() -> None:
+    rank = dist.get_rank()
+    chainrule.manual_seed(2)
+    model = Branches()
+    ddp = DistributedDataParallel(model, find_unused_parameters=True, bucket_cap_mb=0.0001)
+    x = chainrule.ones(3, 4, dtype=chainrule.float64) * (rank + 1)
+    ddp(x, use_branch=rank == 1).sum().backward()
+    # Rank 1's gradient of `sometimes` (its x is all 2s), averaged with rank 0's zeros.
+    expected = chainrule.full((4,), 2.0 * 3, dtype=chainrule.float64) / 2
+    assert model.sometimes.weight.grad is not None
+    same(model.sometimes.weight.grad[0], expected, "gradient of a branch only rank 1 used")
+    assert model.never.weight.grad is None, "unused everywhere: .grad stays None"
+    say("find_unused_parameters: partly used parameters averaged, unused ones left alone")
+
+
+def scenario_sampler() -> None:
+    rank, size = dist.get_rank(), dist.get_world_size()
+    for shuffle in (False, True):
+        for drop_last in (False, True):
+            sampler = DistributedSampler(range(10), shuffle=shuffle, drop_last=drop_last, seed=4)
+            sampler.set_epoch(2)
+            everyone: list = [None] * size
+            dist.all_gather_object(everyone, list(sampler))
+            shares = [len(share) for share in everyone]
+            union = sorted(i for share in everyone for i in share)
+            if drop_last:
+                assert shares == [3] * size and len(set(union)) == 9, everyone
+            else:
+                assert shares == [4] * size and set(union) == set(range(10)), everyone
+            if not shuffle and not drop_last and rank == 0:
+                assert everyone == [[0, 3, 6, 9], [1, 4, 7, 0], [2, 5, 8, 1]], everyone
+    dataset = TensorDataset(chainrule.arange(10.0))
+    loader = DataLoader(dataset, batch_size=2, sampler=DistributedSampler(dataset, shuffle=False))
+    seen = [batch[0].tolist() for batch in loader]
+    assert seen == [[rank, rank + 3], [rank + 6, (rank + 9) % 10]], seen
+    say("DistributedSampler shares and pads 10 samples over 3 ranks as PyTorch")
+
+
+def scenario_fault() -> None:
+    if dist.get_rank() == 1:
+        raise ValueError("rank one gives up")
+    dist.all_reduce(chainrule.ones(3))  # waits for rank 1, which never comes
+    say("not reached")
+
+
+def scenario_mismatch() -> None:
+    rank = dist.get_rank()
+    try:
+        dist.all_reduce(chainrule.ones(3 + rank))
+    except dist.DistError as error:
+        say(f"caught: {error}")
+    if rank == 0:
+        dist.all_reduce(chainrule.ones(2, dtype=chainrule.float64))
+    else:
+        dist.broadcast(chainrule.ones(2, dtype=chainrule.float32), src=0)
+    say("not reached")
+
+
+def scenario_timeout() -> None:
+    """Rank 1 never joins the collective: rank 0 times out instead of hanging."""
+    if dist.get_rank() == 0:
+        dist.all_reduce(chainrule.ones(2))
+    time.sleep(30)
+
+
+def main() -> None:
+    scenario = sys.argv[1]
+    if scenario == "init_timeout":  # rank 1 starts MPI late: rank 0's MPI_Init waits
+        if os.environ.get("PMI_RANK") == "1":
+            time.sleep(3)
+        dist.init_process_group(timeout=datetime.timedelta(seconds=1))
+        return
+    if scenario == "join_timeout":  # MPI is up everywhere, but rank 1 joins the group late
+        from mpi4py import MPI
+
+        if MPI.COMM_WORLD.Get_rank() == 1:
+            time.sleep(3)
+        dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=1))
+        return
+    timeout = datetime.timedelta(seconds=float(os.environ.get("WORKER_TIMEOUT", "60")))
+    dist.init_process_group(timeout=timeout)
+    globals()[f"scenario_{scenario}"]()
+    dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
