@@ -287,7 +287,12 @@ class DistributedDataParallel(Module):
             if missing and not self.find_unused_parameters:
                 for bucket in self._buckets[: self._next_bucket]:
                     bucket.work.wait()
-                names = ", ".join(self._name_of(b.params[s]) for b, s in missing)
+                unready = {id(bucket.params[slot]) for bucket, slot in missing}
+                names = ", ".join(
+                    _PREFIX + name
+                    for name, param in self.module.named_parameters()
+                    if id(param) in unready
+                )
                 raise DistError(
                     f"DistributedDataParallel: parameters {names} received no gradient in this "
                     "backward. This error indicates that your module has parameters that were "
