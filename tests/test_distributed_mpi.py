@@ -41,7 +41,12 @@ pytestmark = pytest.mark.skipif(
 
 
 def launch(scenario: str, ranks: int = 2, timeout: float = 60, **env: str) -> tuple[int, str]:
-    """Run the scenario on `ranks` processes; (exit code, stdout and stderr together)."""
+    """Run the worker's scenario on `ranks` processes; (exit code, stdout and stderr)."""
+    return run_on(ranks, [str(WORKER), scenario], timeout, **env)
+
+
+def run_on(ranks: int, arguments: list[str], timeout: float = 60, **env: str) -> tuple[int, str]:
+    """`mpiexec -n ranks python *arguments`; (exit code, stdout and stderr together)."""
     environment = dict(os.environ)
     environment.pop("CHAINRULE_DISTRIBUTED_DEBUG", None)
     environment["PYTHONPATH"] = os.pathsep.join(
@@ -52,7 +57,7 @@ def launch(scenario: str, ranks: int = 2, timeout: float = 60, **env: str) -> tu
     environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
     environment["OMP_NUM_THREADS"] = environment["OPENBLAS_NUM_THREADS"] = "1"
     environment.update(env)
-    command = [MPIEXEC, "-n", str(ranks), sys.executable, str(WORKER), scenario]
+    command = [MPIEXEC, "-n", str(ranks), sys.executable, *arguments]
     result = subprocess.run(
         command, capture_output=True, text=True, timeout=timeout, env=environment
     )
@@ -155,3 +160,14 @@ def test_init_process_group_times_out_when_a_rank_joins_late():
     code, output = launch("join_timeout", timeout=30)
     assert code != 0
     assert "DistBackendError: init_process_group: rank 0 timed out after 1" in output, output
+
+
+def test_an_unmodified_pytorch_ddp_script_trains_under_as_torch():
+    """torch.distributed, DistributedDataParallel and DistributedSampler resolve to chainrule's
+    (backend="gloo" is taken as MPI, with a warning)."""
+    script = str(Path(__file__).parent / "distributed" / "torch_script.py")
+    code, output = run_on(2, ["-m", "chainrule.as_torch", script])
+    assert code == 0, output
+    loss = float(re.search(r"rank 0: final loss (\S+),", output).group(1))
+    assert loss < 1e-2, output
+    assert "same weights on all ranks: True" in output

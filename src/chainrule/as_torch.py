@@ -29,11 +29,13 @@ ALIASES = {
     "torch.autograd.graph": "chainrule.autograd.graph",
     "torch.backends": "chainrule.backends",
     "torch.cuda": "chainrule.cuda",
+    "torch.distributed": "chainrule.distributed",
     "torch.func": "chainrule.func",
     "torch.linalg": "chainrule.linalg",
     "torch.nn": "chainrule.nn",
     "torch.nn.functional": "chainrule.nn.functional",
     "torch.nn.init": "chainrule.nn.init",
+    "torch.nn.parallel": "chainrule.nn.parallel",
     "torch.nn.parameter": "chainrule.nn.parameter",
     "torch.nn.utils": "chainrule.nn.utils",
     "torch.optim": "chainrule.optim",
@@ -43,6 +45,7 @@ ALIASES = {
     "torch.utils": "chainrule.utils",
     "torch.utils.checkpoint": "chainrule.utils.checkpoint",
     "torch.utils.data": "chainrule.data",
+    "torch.utils.data.distributed": "chainrule.data.distributed",
 }
 
 
