@@ -95,6 +95,15 @@ def test_ddp_on_two_ranks_trains_as_one_process_on_the_whole_batch():
         assert "parameters bit-identical across ranks" in text
 
 
+def test_batch_share_splits_global_batches_so_ddp_equals_one_process():
+    code, output = launch("batch_share")
+    assert code == 0, output
+    said = reports(output, 2)
+    assert said[0].startswith("batch_share [4, 4, 3]") and said[1].startswith(
+        "batch_share [4, 4, 2]"
+    )
+
+
 def test_no_sync_accumulates_locally_then_averages_the_sum():
     code, output = launch("no_sync")
     assert code == 0, output

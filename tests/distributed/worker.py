@@ -232,6 +232,32 @@ def scenario_ddp() -> None:
     )
 
 
+def scenario_batch_share() -> None:
+    """Global batches of 8, 8 and 5 rows (the last uneven), each rank training on its share
+    with a summed, scaled loss: the same parameters as one process on the whole batches."""
+    generator = chainrule.Generator().manual_seed(9)
+    inputs = chainrule.randn(21, 6, generator=generator, dtype=chainrule.float64)
+    targets = chainrule.randn(21, 3, generator=generator, dtype=chainrule.float64)
+    reference = make_regressor(3)
+    ddp = DistributedDataParallel(make_regressor(3))
+    reference_opt = chainrule.optim.SGD(reference.parameters(), lr=0.1)
+    ddp_opt = chainrule.optim.SGD(ddp.parameters(), lr=0.1)
+    shares = []
+    for start, stop in ((0, 8), (8, 16), (16, 21)):
+        x, y = inputs[start:stop], targets[start:stop]
+        reference_opt.zero_grad()
+        (nn.functional.mse_loss(reference(x), y, reduction="sum") / (stop - start)).backward()
+        reference_opt.step()
+        rows, scale = dist.batch_share(stop - start)
+        shares.append(rows.stop - rows.start)
+        ddp_opt.zero_grad()
+        (nn.functional.mse_loss(ddp(x[rows]), y[rows], reduction="sum") * scale).backward()
+        ddp_opt.step()
+    worst = (flat_parameters(ddp.module) - flat_parameters(reference)).abs().max().item()
+    assert worst < 1e-6, worst
+    say(f"batch_share {shares}: DDP equals one process to {worst:.1e}")
+
+
 def scenario_no_sync() -> None:
     """Two micro-batches per rank, the first under no_sync: the averaged result equals one
     process's gradient on the whole batch; inside no_sync the ranks' gradients differ."""

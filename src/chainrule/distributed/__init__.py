@@ -14,6 +14,7 @@ See docs/distributed.md.
 >>> dist.destroy_process_group()
 """
 
+from chainrule.distributed.batches import batch_share
 from chainrule.distributed.collectives import (
     ReduceOp,
     Work,
@@ -59,6 +60,7 @@ __all__ = [
     "all_gather_object",
     "all_reduce",
     "barrier",
+    "batch_share",
     "broadcast",
     "broadcast_object_list",
     "destroy_process_group",
