@@ -10,6 +10,7 @@ MPICH's PyPI wheel puts it beside the interpreter (`pip install 'chainrule[mpi]'
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -180,3 +181,19 @@ def test_an_unmodified_pytorch_ddp_script_trains_under_as_torch():
     loss = float(re.search(r"rank 0: final loss (\S+),", output).group(1))
     assert loss < 1e-2, output
     assert "same weights on all ranks: True" in output
+
+
+def test_the_scaling_benchmark_runs():
+    """benchmarks/distributed.py end to end, one step per run (its figures mean nothing)."""
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.distributed", "--quick"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["scaling efficiency"]["value"] > 0
+    assert len(figures["comm wait per step, 2 ranks"]["value"]) == 2

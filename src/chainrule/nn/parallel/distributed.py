@@ -253,6 +253,8 @@ class DistributedDataParallel(Module):
             )
         self._copy_in(bucket, slot)
         self._start_full_buckets()
+        for started in self._buckets[: self._next_bucket]:
+            started.work.is_completed()  # MPI progresses only when called: let it move on
 
     def _copy_in(self, bucket: _Bucket, slot: int) -> None:
         start, stop = bucket.slots[slot]
