@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule._tensor import Tensor
-from chainrule.distributed.process_group import ProcessGroup, resolve_group
+from chainrule.distributed.process_group import ProcessGroup, as_seconds, resolve_group
 from chainrule.errors import DTypeError, ShapeError
 
 
@@ -106,9 +106,7 @@ class Work:
 
     def wait(self, timeout: datetime.timedelta | float | None = None) -> bool:
         if self._finish is not None:
-            seconds = timeout.total_seconds() if isinstance(timeout, datetime.timedelta) else None
-            if seconds is None and timeout is not None:
-                seconds = float(timeout)
+            seconds = None if timeout is None else as_seconds(timeout)  # None: the group's
             self._group.wait(self._requests, self._label, seconds)
             self._complete()
         return True

@@ -169,7 +169,7 @@ def is_initialized() -> bool:
     return _state.default is not None
 
 
-def _seconds(timeout: datetime.timedelta | float | None) -> float:
+def as_seconds(timeout: datetime.timedelta | float | None) -> float:
     if timeout is None:
         return DEFAULT_TIMEOUT.total_seconds()
     if isinstance(timeout, datetime.timedelta):
@@ -232,7 +232,7 @@ def init_process_group(
             "the processes",
             stacklevel=2,
         )
-    timeout_s = _seconds(timeout)
+    timeout_s = as_seconds(timeout)
     chosen = _choose_backend(backend, world_size)
     debug = os.environ.get(DEBUG_VARIABLE, "0").upper() not in ("", "0", "OFF")
     if chosen == "single":
@@ -364,7 +364,7 @@ def new_group(
     transport = world.transport.split(world.rank() in members)
     if transport is None:
         return GroupMember.NON_GROUP_MEMBER
-    timeout_s = world.timeout_s if timeout is None else _seconds(timeout)
+    timeout_s = world.timeout_s if timeout is None else as_seconds(timeout)
     made = ProcessGroup(transport, members, timeout_s, world._world, world.debug)
     _state.groups.append(made)
     return made

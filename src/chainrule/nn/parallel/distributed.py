@@ -36,7 +36,6 @@ from chainrule.distributed import (
     all_gather_object,
     all_reduce,
     broadcast,
-    get_world_size,
 )
 from chainrule.distributed.process_group import resolve_group
 from chainrule.nn.modules.module import Module
@@ -179,13 +178,12 @@ class DistributedDataParallel(Module):
         all_gather_object(everyone, mine, group=self.process_group)
         for rank, theirs in enumerate(everyone):
             if theirs != everyone[0]:
-                first = next(
-                    (a, b) for a, b in zip(everyone[0] + [None], theirs + [None]) if a != b
-                )
+                padded = everyone[0] + [None] * len(theirs), theirs + [None] * len(everyone[0])
+                first, other = next((a, b) for a, b in zip(*padded) if a != b)
                 raise DistError(
                     f"DistributedDataParallel: the ranks wrap different models: rank "
-                    f"{self.process_group.ranks[0]} has parameter {first[0]}, rank "
-                    f"{self.process_group.ranks[rank]} has {first[1]}"
+                    f"{self.process_group.ranks[0]} has parameter {first}, rank "
+                    f"{self.process_group.ranks[rank]} has {other}"
                 )
 
     def _buffers_to_sync(self, wanted: bool) -> list[Tensor]:
@@ -201,7 +199,7 @@ class DistributedDataParallel(Module):
     def _sync_buffers(self) -> None:
         """Rank 0's buffers to every rank before a forward (BatchNorm's running statistics),
         keeping their version counters (this is not a change autograd needs to see)."""
-        buffers = self._buffers_to_sync(True)
+        buffers = self._buffers_to_sync(True)  # looked up anew: a buffer may be reassigned
         versions = [b._version_counter.value for b in buffers]
         self._broadcast(buffers)
         for buffer, version in zip(buffers, versions):
@@ -216,8 +214,7 @@ class DistributedDataParallel(Module):
                 bucket.reset()
         syncing = is_grad_enabled() and self.require_backward_grad_sync
         if self.require_forward_param_sync and self.forward_sync_buffers:
-            if any(True for _ in self.module.buffers()):
-                self._sync_buffers()
+            self._sync_buffers()
         output = self.module(*inputs, **kwargs)
         self.require_forward_param_sync = syncing
         self._expect_hooks = syncing
@@ -356,9 +353,6 @@ class DistributedDataParallel(Module):
         if state_dict and not any(str(key).startswith(_PREFIX) for key in state_dict):
             state_dict = {_PREFIX + key: value for key, value in state_dict.items()}
         return super().load_state_dict(state_dict, strict=strict, assign=assign)
-
-    def extra_repr(self) -> str:
-        return f"world_size={get_world_size(self.process_group)}"
 
 
 def _gradient_ready_hook(owner: weakref.ref) -> Any:
