@@ -11,11 +11,13 @@ Object collectives (`all_gather_object`, `broadcast_object_list`) pickle small P
 
 from __future__ import annotations
 
-import datetime
 import enum
 import pickle
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only: importing datetime costs every `import chainrule.nn`
+    import datetime
 
 from chainrule._tensor import Tensor
 from chainrule.distributed.process_group import ProcessGroup, as_seconds, resolve_group

@@ -13,14 +13,16 @@ per-process global, like PyTorch's default process group.
 
 from __future__ import annotations
 
-import datetime
 import importlib.util
 import os
 import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # annotations only: importing datetime costs every `import chainrule.nn`
+    import datetime
 
 from chainrule.distributed.transport import (
     Joining,
@@ -32,7 +34,7 @@ from chainrule.distributed.transport import (
 from chainrule.errors import ChainruleError
 
 DEBUG_VARIABLE = "CHAINRULE_DISTRIBUTED_DEBUG"
-DEFAULT_TIMEOUT = datetime.timedelta(minutes=30)  # PyTorch's default_pg_timeout
+DEFAULT_TIMEOUT_S = 30 * 60.0  # PyTorch's default_pg_timeout, 30 minutes
 _NOT_INITIALIZED = (
     "Default process group has not been initialized, please make sure to call init_process_group."
 )
@@ -170,11 +172,11 @@ def is_initialized() -> bool:
 
 
 def as_seconds(timeout: datetime.timedelta | float | None) -> float:
+    """A timeout given as a datetime.timedelta (PyTorch's way) or in seconds."""
     if timeout is None:
-        return DEFAULT_TIMEOUT.total_seconds()
-    if isinstance(timeout, datetime.timedelta):
-        return timeout.total_seconds()
-    return float(timeout)
+        return DEFAULT_TIMEOUT_S
+    total_seconds = getattr(timeout, "total_seconds", None)
+    return float(total_seconds() if total_seconds is not None else timeout)
 
 
 def _choose_backend(backend: str | None, world_size: int) -> str:
