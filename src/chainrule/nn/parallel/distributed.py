@@ -6,8 +6,8 @@ How it works, as PyTorch's reducer does:
 - The parameters that need gradients are cut into buckets of one dtype each, in reverse
   registration order (roughly the order backward produces their gradients), the first about
   1 MiB and the others `bucket_cap_mb` (25 MiB): each bucket is one flat array.
-- A post-accumulate-grad hook on every parameter copies its fresh gradient into its bucket;
-  when a bucket is full it is divided by the world size and its all-reduce starts, without
+- A post-accumulate-grad hook on every parameter copies its fresh gradient, divided by the
+  world size, into its bucket; when a bucket is full its all-reduce (a sum) starts, without
   waiting (MPI_Iallreduce), while backward goes on computing the other gradients. Buckets
   start in the same order on every rank (MPI requires it), so a bucket that fills early waits
   for the ones before it.
@@ -256,10 +256,12 @@ class DistributedDataParallel(Module):
     def _copy_in(self, bucket: _Bucket, slot: int) -> None:
         start, stop = bucket.slots[slot]
         grad = bucket.params[slot].grad
+        part = bucket.flat._array[start:stop]
         if grad is None:
-            bucket.flat._array[start:stop] = 0
-        else:
-            bucket.flat._array[start:stop] = grad._array.reshape(-1)
+            part[...] = 0
+        else:  # divided by the world size on the way in: the all-reduce sums to the average
+            xp = bucket.flat._backend.xp
+            xp.multiply(grad._array.reshape(-1), 1 / self.process_group.size(), out=part)
         bucket.ready[slot] = True
         bucket.pending -= 1
 
@@ -267,7 +269,6 @@ class DistributedDataParallel(Module):
         buckets = self._buckets
         while self._next_bucket < len(buckets) and buckets[self._next_bucket].pending == 0:
             bucket = buckets[self._next_bucket]
-            bucket.flat._array /= self.process_group.size()
             bucket.work = all_reduce(bucket.flat, group=self.process_group, async_op=True)
             self._next_bucket += 1
 
