@@ -154,6 +154,16 @@ def test_mismatched_collectives_are_reported_in_debug_mode():
     assert "not reached" not in output
 
 
+def test_a_rank_that_exits_early_fails_the_ranks_waiting_for_it():
+    code, output = launch("early_exit", timeout=30)  # the group's timeout is 60 s
+    assert code != 0
+    expected = (
+        "all_reduce: rank 1 left the job (destroy_process_group, or its script ended) while "
+        "rank 0 waits for it in all_reduce"
+    )
+    assert expected in output, output
+
+
 def test_a_collective_that_another_rank_never_calls_times_out():
     code, output = launch("timeout", timeout=30, WORKER_TIMEOUT="1")
     assert code != 0

@@ -386,6 +386,14 @@ def scenario_mismatch() -> None:
     say("not reached")
 
 
+def scenario_early_exit() -> None:
+    """Rank 1 ends its script (sys.exit) without the collective rank 0 waits in."""
+    if dist.get_rank() == 1:
+        sys.exit(0)
+    dist.all_reduce(chainrule.ones(2))
+    say("not reached")
+
+
 def scenario_timeout() -> None:
     """Rank 1 never joins the collective: rank 0 times out instead of hanging."""
     if dist.get_rank() == 0:

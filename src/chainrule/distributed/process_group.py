@@ -13,6 +13,7 @@ per-process global, like PyTorch's default process group.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import sys
@@ -41,6 +42,9 @@ _NOT_INITIALIZED = (
 # How long a failing rank waits, after telling the others, before it aborts the job: enough for
 # a rank blocked in a collective to print which rank failed.
 _FAULT_GRACE_S = 1.0
+# How long a rank waiting on a collective keeps waiting after a member announced it left: its
+# last messages may still be on their way.
+_DEPARTED_GRACE_S = 2.0
 
 
 class DistError(ChainruleError, RuntimeError):
@@ -90,10 +94,7 @@ class ProcessGroup:
             pending = [request for request in pending if not request.Test()]
             spins += 1
             if pending and spins % 64 == 0:
-                failure = self._world.poll_failure()
-                if failure is not None:
-                    self.wait_seconds += time.perf_counter() - start
-                    raise PeerFailedError(label, failure[0], failure[1], self._world.rank)
+                self._check_peers(label, start)
                 now = time.perf_counter()
                 if now > deadline:
                     self.wait_seconds += now - start
@@ -105,6 +106,29 @@ class ProcessGroup:
                 if spins > 4096:
                     time.sleep(50e-6)  # a long wait: leave the core to the other ranks
         self.wait_seconds += time.perf_counter() - start
+
+    def _check_peers(self, label: str, start: float) -> None:
+        """Raise if another rank failed, or if a member left the job and what this rank waits
+        for has not arrived within a grace period (its last messages may still be in flight)."""
+        world = self._world
+        world.poll_notices()
+        if world.failure is not None:
+            self.wait_seconds += time.perf_counter() - start
+            rank, message = world.failure
+            raise PeerFailedError(
+                f"{label}: rank {rank} failed ({message}); rank {world.rank} stops too", rank
+            )
+        if world.departed:
+            now = time.monotonic()
+            for rank in self.ranks:
+                noticed = world.departed.get(rank)
+                if noticed is not None and now - noticed > _DEPARTED_GRACE_S:
+                    self.wait_seconds += time.perf_counter() - start
+                    raise PeerFailedError(
+                        f"{label}: rank {rank} left the job (destroy_process_group, or its "
+                        f"script ended) while rank {world.rank} waits for it in {label}",
+                        rank,
+                    )
 
     def check_same_call(self, label: str, description: str) -> None:
         """In debug mode, make sure every rank called the same collective on the same shapes
@@ -122,10 +146,10 @@ class ProcessGroup:
 
 
 class PeerFailedError(DistBackendError):
-    """Another rank failed while this one waited for it."""
+    """Another rank failed, or left, while this one waited for it."""
 
-    def __init__(self, label: str, rank: int, message: str, own_rank: int) -> None:
-        super().__init__(f"{label}: rank {rank} failed ({message}); rank {own_rank} stops too")
+    def __init__(self, message: str, rank: int) -> None:
+        super().__init__(message)
         self.rank = rank
 
 
@@ -153,6 +177,7 @@ class _State:
         self.groups: list[ProcessGroup] = []
         self.previous_excepthook: Callable | None = None
         self.failing: Any = None  # the world transport, while the excepthook may abort it
+        self.exit_announced = False  # the atexit hook is registered (once a process)
 
 
 _state = _State()
@@ -261,9 +286,20 @@ def init_process_group(
         transport = MPITransport(mpi, mpi.COMM_WORLD)
         if joining.size > 1:
             _state.failing = transport
+            if not _state.exit_announced:  # runs before mpi4py's MPI_Finalize (registered first)
+                atexit.register(_announce_exit)
+                _state.exit_announced = True
     world = ProcessGroup(transport, range(transport.size), timeout_s, transport, debug)
     _state.default = world
     GroupMember.WORLD = world
+
+
+def _announce_exit() -> None:
+    """At exit, tell the other ranks this one takes part in no more collectives, so one still
+    waiting for it fails with a message instead of waiting out its timeout."""
+    world = _state.default
+    if world is not None and world._world.size > 1:
+        world._world.notify("left", "exit")
 
 
 def _abort_on_uncaught_exception(kind: type, error: BaseException, traceback: Any) -> None:
@@ -280,7 +316,7 @@ def _abort_on_uncaught_exception(kind: type, error: BaseException, traceback: An
     )
     sys.stderr.flush()
     if not isinstance(error, PeerFailedError):  # the first to fail tells the others, once
-        if transport.notify_failure(f"{kind.__name__}: {error}"):
+        if transport.notify("failed", f"{kind.__name__}: {error}"):
             time.sleep(_FAULT_GRACE_S)
     transport.abort(1)
 
@@ -381,9 +417,12 @@ def destroy_process_group(group: Any = None) -> None:
             group.transport.free()
         return
     world = _default_group("destroy_process_group")
-    failure = world._world.poll_failure()
-    if failure is not None:  # a peer failed after this rank's last collective
-        raise PeerFailedError("destroy_process_group", failure[0], failure[1], world._world.rank)
+    transport = world._world
+    transport.poll_notices()
+    if transport.failure is not None:  # a peer failed after this rank's last collective
+        rank, message = transport.failure
+        raise PeerFailedError(f"destroy_process_group: rank {rank} failed ({message})", rank)
+    transport.notify("left", "destroy_process_group")
     for made in _state.groups:
         made.transport.free()
     _state.groups.clear()

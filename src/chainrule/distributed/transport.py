@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from array import array
 from collections.abc import Callable
 from typing import Any
@@ -95,11 +96,14 @@ class LocalTransport:
     def split(self, member: bool) -> LocalTransport | None:
         return self if member else None
 
-    def notify_failure(self, message: str) -> bool:
+    failure = None
+    departed: dict[int, float] = {}  # noqa: RUF012 - never written: nobody else to leave
+
+    def notify(self, kind: str, message: str) -> bool:
         return False  # nobody to tell
 
-    def poll_failure(self) -> tuple[int, str] | None:
-        return None
+    def poll_notices(self) -> None:
+        pass
 
     def abort(self, code: int) -> None:
         os._exit(code)
@@ -160,11 +164,14 @@ class Joining:
     def barrier(self) -> Any:
         return self.comm.Ibarrier()
 
-    def notify_failure(self, message: str) -> bool:
-        return False  # nobody to tell
+    failure = None
+    departed: dict[int, float] = {}  # noqa: RUF012 - never written: no channel yet
 
-    def poll_failure(self) -> tuple[int, str] | None:
-        return None
+    def notify(self, kind: str, message: str) -> bool:
+        return False  # no channel yet
+
+    def poll_notices(self) -> None:
+        pass
 
     def abort(self, code: int) -> None:
         self.comm.Abort(code)
@@ -183,6 +190,8 @@ class MPITransport:
         self.faults = comm.Dup()
         self.rank = self.comm.Get_rank()
         self.size = self.comm.Get_size()
+        self.failure: tuple[int, str] | None = None
+        self.departed: dict[int, float] = {}
         self._ops = {
             "sum": mpi.SUM,
             "prod": mpi.PROD,
@@ -240,27 +249,33 @@ class MPITransport:
         comm.Free()
         return transport
 
-    def notify_failure(self, message: str) -> bool:
-        """Tell every other rank that this one failed (fire and forget: it is about to abort)."""
-        payload = message.encode()[:4000]
+    def notify(self, kind: str, message: str) -> bool:
+        """Tell every other rank that this one "failed" (it is about to abort the job) or
+        "left" (it will take part in no more collectives). Fire and forget."""
+        payload = f"{kind}\n{message}".encode()[:4000]
         for peer in range(self.size):
             if peer != self.rank:
                 self.faults.Isend([payload, self.mpi.BYTE], dest=peer, tag=_FAULT_TAG)
         return True
 
-    def poll_failure(self) -> tuple[int, str] | None:
-        """(rank, message) of a peer that announced its failure, if one did."""
+    def poll_notices(self) -> None:
+        """Take in the notices other ranks sent: the first failure (rank, message) into
+        `failure`, departures into `departed` (rank: when it was noticed)."""
         status = self.mpi.Status()
-        if not self.faults.Iprobe(self.mpi.ANY_SOURCE, _FAULT_TAG, status):
-            return None
-        source = status.Get_source()
-        buffer = bytearray(status.Get_count(self.mpi.BYTE))
-        self.faults.Recv([buffer, self.mpi.BYTE], source=source, tag=_FAULT_TAG)
-        return source, buffer.decode(errors="replace")
+        while self.faults.Iprobe(self.mpi.ANY_SOURCE, _FAULT_TAG, status):
+            source = status.Get_source()
+            buffer = bytearray(status.Get_count(self.mpi.BYTE))
+            self.faults.Recv([buffer, self.mpi.BYTE], source=source, tag=_FAULT_TAG)
+            kind, _, message = buffer.decode(errors="replace").partition("\n")
+            if kind == "failed" and self.failure is None:
+                self.failure = (source, message)
+            elif kind == "left":
+                self.departed.setdefault(source, time.monotonic())
 
     def abort(self, code: int) -> None:
         self.comm.Abort(code)
 
     def free(self) -> None:
+        """Free the collectives' communicator. The notices' one stays to MPI_Finalize: a notice
+        may still arrive, and freeing a communicator with unreceived messages is an error."""
         self.comm.Free()
-        self.faults.Free()
