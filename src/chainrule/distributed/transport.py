@@ -4,7 +4,7 @@ This is the only module that imports mpi4py (lazily: `import chainrule` never lo
 transport moves *host* buffers (objects with the buffer protocol: NumPy arrays from the backend's
 host copy, `bytearray`, `array.array`) and never pickles a tensor; the collectives above it
 decide which buffer, and write the result back into the tensor. Every operation is non-blocking
-and returns a request with `Test()`, so the one wait loop (collectives.wait_all) can keep a
+and returns a request with `Test()`, so the one wait loop (ProcessGroup.wait) can keep a
 timeout and notice a failed peer instead of hanging in a blocking MPI call.
 """
 
@@ -69,6 +69,8 @@ class LocalTransport:
     name = "single"
     rank = 0
     size = 1
+    failure = None  # no other rank to fail or leave (read only)
+    departed: dict[int, float] = {}
 
     def allreduce(self, buffer: Any, op: str) -> DoneRequest:
         return DONE
@@ -95,9 +97,6 @@ class LocalTransport:
 
     def split(self, member: bool) -> LocalTransport | None:
         return self if member else None
-
-    failure = None
-    departed: dict[int, float] = {}  # noqa: RUF012 - never written: nobody else to leave
 
     def notify(self, kind: str, message: str) -> bool:
         return False  # nobody to tell
@@ -155,6 +154,8 @@ class Joining:
     with a timeout, and the ability to abort."""
 
     name = "mpi"
+    failure = None  # no notice channel yet (read only)
+    departed: dict[int, float] = {}
 
     def __init__(self, comm: Any) -> None:
         self.comm = comm
@@ -163,9 +164,6 @@ class Joining:
 
     def barrier(self) -> Any:
         return self.comm.Ibarrier()
-
-    failure = None
-    departed: dict[int, float] = {}  # noqa: RUF012 - never written: no channel yet
 
     def notify(self, kind: str, message: str) -> bool:
         return False  # no channel yet
@@ -179,15 +177,16 @@ class Joining:
 
 class MPITransport:
     """Collectives on an MPI communicator (a duplicate of the caller's, so chainrule's traffic
-    never matches a user's own MPI messages), plus a second duplicate that carries only the
-    notice a failing rank sends before it aborts the job."""
+    never matches a user's own MPI messages). The world's transport (`notices=True`) has a
+    second duplicate that carries only the notices a rank sends when it fails or leaves."""
 
     name = "mpi"
 
-    def __init__(self, mpi: Any, comm: Any) -> None:
+    def __init__(self, mpi: Any, comm: Any, notices: bool = True) -> None:
         self.mpi = mpi
         self.comm = comm.Dup()
-        self.faults = comm.Dup()
+        self.faults = comm.Dup() if notices else None
+        self._sent: list = []  # the notices' requests, kept until MPI_Finalize completes them
         self.rank = self.comm.Get_rank()
         self.size = self.comm.Get_size()
         self.failure: tuple[int, str] | None = None
@@ -245,22 +244,27 @@ class MPITransport:
         comm = self.comm.Split(color, self.rank)
         if comm == self.mpi.COMM_NULL:
             return None
-        transport = MPITransport(self.mpi, comm)
+        transport = MPITransport(self.mpi, comm, notices=False)  # groups use the world's
         comm.Free()
         return transport
 
     def notify(self, kind: str, message: str) -> bool:
         """Tell every other rank that this one "failed" (it is about to abort the job) or
         "left" (it will take part in no more collectives). Fire and forget."""
+        if self.faults is None:
+            return False
         payload = f"{kind}\n{message}".encode()[:4000]
         for peer in range(self.size):
             if peer != self.rank:
-                self.faults.Isend([payload, self.mpi.BYTE], dest=peer, tag=_FAULT_TAG)
+                request = self.faults.Isend([payload, self.mpi.BYTE], dest=peer, tag=_FAULT_TAG)
+                self._sent.append(request)
         return True
 
     def poll_notices(self) -> None:
         """Take in the notices other ranks sent: the first failure (rank, message) into
         `failure`, departures into `departed` (rank: when it was noticed)."""
+        if self.faults is None:
+            return
         status = self.mpi.Status()
         while self.faults.Iprobe(self.mpi.ANY_SOURCE, _FAULT_TAG, status):
             source = status.Get_source()
