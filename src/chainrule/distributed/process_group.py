@@ -205,9 +205,9 @@ def as_seconds(timeout: datetime.timedelta | float | None) -> float:
 
 
 def _choose_backend(backend: str | None, world_size: int) -> str:
-    """ "mpi" under an MPI launcher, "single" otherwise. PyTorch's "gloo" and "nccl" name
-    transports chainrule does not have: a ported script gets MPI (or one process) and a warning.
-    """
+    """The backend to use: "mpi" under an MPI launcher, "single" otherwise. PyTorch's "gloo"
+    and "nccl" name transports chainrule lacks: a ported script gets MPI (or one process) and a
+    warning."""
     if backend is None:
         return "mpi" if launched_by_mpi() or world_size > 1 else "single"
     name = str(backend).lower()
@@ -286,7 +286,7 @@ def init_process_group(
         transport = MPITransport(mpi, mpi.COMM_WORLD)
         if joining.size > 1:
             _state.failing = transport
-            if not _state.exit_announced:  # runs before mpi4py's MPI_Finalize (registered first)
+            if not _state.exit_announced:  # atexit runs it before mpi4py's MPI_Finalize
                 atexit.register(_announce_exit)
                 _state.exit_announced = True
     world = ProcessGroup(transport, range(transport.size), timeout_s, transport, debug)
