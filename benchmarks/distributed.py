@@ -7,10 +7,10 @@ prints one JSON line: steps/s on 1 and 2 ranks, the scaling efficiency
 (steps/s on 2 ranks / (2 x steps/s on 1 rank), 1.0 being perfect), the time each rank of the
 2-rank run spent per step waiting on communication (the all-reduces backward could not hide),
 and the machine's load average around the runs (the ranks share the machine's cores with
-whatever else runs). On a busy machine the wall-clock figure measures the contention; the
-CPU-time efficiency (CPU seconds per step on 1 rank / (2 x the slower rank's on 2 ranks),
-spin-waiting for the other rank included) is what the ranks would reach on cores of their own,
-short of memory-bandwidth contention. Each run is
+whatever else runs). On a busy machine the wall-clock figure mostly measures the contention;
+the CPU-time efficiency (CPU seconds per step on 1 rank / (2 x the slower rank's on 2 ranks))
+is less sensitive to it, though a rank spinning while its peer is descheduled still counts.
+Each run is
 `mpiexec -n N python -m benchmarks.distributed --worker` and reports the median over its timed
 steps, after warm-up steps; the figures are the medians over the passes.
 """
