@@ -41,6 +41,9 @@ _NOT_INITIALIZED = (
 )
 # How long a failing rank waits, after telling the others, before it aborts the job: enough for
 # a rank blocked in a collective to print which rank failed.
+# A wait polls MPI this many times before it starts sleeping 50 us between polls: spinning
+# longer burns a core the other ranks (or other jobs) could use, for no gain on long waits.
+_SPINS = 256
 _FAULT_GRACE_S = 1.0
 # How long a rank waiting on a collective keeps waiting after a member announced it left: its
 # last messages may still be on their way.
@@ -90,10 +93,12 @@ class ProcessGroup:
         start = time.perf_counter()
         deadline = start + (self.timeout_s if timeout_s is None else timeout_s)
         spins = 0
-        while pending:
+        while True:
             pending = [request for request in pending if not request.Test()]
+            if not pending:
+                break
             spins += 1
-            if pending and spins % 64 == 0:
+            if spins % 64 == 0:
                 self._check_peers(label, start)
                 now = time.perf_counter()
                 if now > deadline:
@@ -103,8 +108,8 @@ class ProcessGroup:
                         f"{now - start:.3g} s waiting for the other ranks of {self!r} (some "
                         f"rank did not call {label}, or called another collective)"
                     )
-                if spins > 4096:
-                    time.sleep(50e-6)  # a long wait: leave the core to the other ranks
+            if spins > _SPINS:
+                time.sleep(50e-6)  # a long wait: leave the core to the other ranks
         self.wait_seconds += time.perf_counter() - start
 
     def _check_peers(self, label: str, start: float) -> None:
