@@ -94,8 +94,36 @@ def test_collective_argument_errors_name_the_call(single):
         dist.broadcast(chainrule.zeros(2), src=1)
     with pytest.raises(TypeError, match="expected parameter `tensor` of type Tensor"):
         dist.all_reduce([1.0, 2.0])
-    with pytest.raises(ValueError, match="tensor_list has 2 tensors for 1 ranks"):
+    with pytest.raises(
+        ValueError, match=r"tensor_list must hold 1 tensors \(one per rank\), got 2"
+    ):
         dist.all_gather([chainrule.zeros(2), chainrule.zeros(2)], chainrule.zeros(2))
+
+
+def test_point_to_point_needs_another_rank(single):
+    with pytest.raises(ValueError, match="Invalid dst rank: should not be the same"):
+        dist.send(chainrule.zeros(2), dst=0)
+    with pytest.raises(ValueError, match="no other rank to receive from"):
+        dist.recv(chainrule.zeros(2))
+
+
+def test_rooted_collectives_of_one_process(single):
+    t = chainrule.tensor([1.0, 2.0])
+    dist.reduce(t, dst=0, op=dist.ReduceOp.AVG)
+    assert chainrule.equal(t, chainrule.tensor([1.0, 2.0]))
+    gathered = [chainrule.zeros(2)]
+    dist.gather(t * 2, gathered, dst=0)
+    assert chainrule.equal(gathered[0], t * 2)
+    mine = chainrule.zeros(2)
+    dist.scatter(mine, [t * 3], src=0)
+    assert chainrule.equal(mine, t * 3)
+    out = chainrule.zeros(2)
+    dist.all_to_all_single(out, t)
+    assert chainrule.equal(out, t)
+    with pytest.raises(ValueError, match="give exactly one of dst and group_dst"):
+        dist.reduce(t)
+    with pytest.raises(ShapeError, match=r"input_split_sizes \[1\] must give 1 parts summing"):
+        dist.all_to_all_single(out, t, input_split_sizes=[1])
 
 
 def test_new_group_ranks_and_non_members(single):

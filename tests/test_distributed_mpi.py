@@ -78,8 +78,9 @@ def reports(output: str, ranks: int) -> dict[int, str]:
 @pytest.mark.parametrize("ranks", [2, 3])
 def test_every_collective_equals_the_local_reduction_of_all_ranks_inputs(ranks):
     """all_reduce (each op, sync and async, strided), broadcast from each rank, all_gather,
-    all_gather_into_tensor (cat and stack), reduce_scatter_tensor, for every dtype; object
-    collectives, new_group and barrier."""
+    all_gather_into_tensor (cat and stack), reduce_scatter_tensor, reduce, gather and scatter,
+    for every dtype; a send/recv ring and recv from any rank; all_to_all_single with equal and
+    uneven parts; object collectives, new_group and barrier."""
     code, output = launch("collectives", ranks)
     assert code == 0, output
     said = reports(output, ranks)

@@ -130,7 +130,23 @@ def scenario_collectives() -> None:
             dist.reduce_scatter_tensor(mine, wholes[rank], op=op)
             whole = expected_reduction(op, wholes, dtype)
             same(mine, whole[2 * rank : 2 * rank + 2], f"reduce_scatter_tensor {op} {dtype}")
-        checks += size + 3 + size + 2
+        last = size - 1
+        for op in (dist.ReduceOp.SUM, dist.ReduceOp.MAX):
+            tensor = everyone[rank].clone()
+            dist.reduce(tensor, dst=last, op=op)
+            expected = expected_reduction(op, everyone, dtype) if rank == last else everyone[rank]
+            same(tensor, expected, f"reduce {op} {dtype} on rank {rank}")
+        gathered = [chainrule.zeros(shape, dtype=dtype) for _ in range(size)] if rank == 0 else None
+        dist.gather(everyone[rank], gathered, dst=0)
+        if rank == 0:
+            for r in range(size):
+                same(gathered[r], everyone[r], f"gather {dtype}")
+        parts = [inputs_of(last, dtype, shape, salt=2 + r) for r in range(size)]
+        mine = chainrule.zeros(shape, dtype=dtype)
+        dist.scatter(mine, parts if rank == last else None, src=last)
+        same(mine, parts[rank], f"scatter {dtype}")
+        checks += size + 3 + size + 2 + 2 + 2
+    checks += point_to_point_and_all_to_all()
     objects = [None] * size
     dist.all_gather_object(objects, {"rank": rank, "name": f"r{rank}"})
     assert objects == [{"rank": r, "name": f"r{r}"} for r in range(size)], objects
@@ -150,6 +166,45 @@ def scenario_collectives() -> None:
         same(value, chainrule.tensor([float(rank + 1)]), "non-member's tensor")
     dist.barrier()
     say(f"{checks} tensor collectives checked")
+
+
+def point_to_point_and_all_to_all() -> int:
+    """A ring of isend/irecv, a recv from any rank, and all_to_all_single with equal and with
+    uneven parts (each row holds 100 x sender + part)."""
+    rank, size = dist.get_rank(), dist.get_world_size()
+    after, before = (rank + 1) % size, (rank - 1) % size
+    outgoing = chainrule.full((3,), float(rank), dtype=chainrule.float64)
+    incoming = chainrule.zeros(3, dtype=chainrule.float64)
+    works = [dist.isend(outgoing, dst=after), dist.irecv(incoming, src=before)]
+    for work in works:
+        work.wait()
+    same(incoming, chainrule.full((3,), float(before), dtype=chainrule.float64), "ring")
+    if rank == 0:
+        senders = set()
+        for _ in range(size - 1):
+            sender = dist.recv(incoming, tag=5)
+            senders.add(sender)
+            same(incoming, chainrule.full((3,), float(sender), dtype=chainrule.float64), "recv")
+        assert senders == set(range(1, size)), senders
+    else:
+        dist.send(outgoing, dst=0, tag=5)
+    split = [[(r + j) % 2 + 1 for j in range(size)] for r in range(size)]  # rows r sends to j
+    for splits in (None, split):
+        sizes = [1] * size if splits is None else splits[rank]
+        rows = [float(100 * rank + j) for j in range(size) for _ in range(sizes[j])]
+        source = chainrule.tensor(rows, dtype=chainrule.float64)[:, None].expand(-1, 2).clone()
+        received = [1] * size if splits is None else [splits[i][rank] for i in range(size)]
+        output = chainrule.zeros(sum(received), 2, dtype=chainrule.float64)
+        dist.all_to_all_single(
+            output,
+            source,
+            output_split_sizes=None if splits is None else received,
+            input_split_sizes=None if splits is None else sizes,
+        )
+        expected = [float(100 * i + rank) for i in range(size) for _ in range(received[i])]
+        same(output[:, 0], chainrule.tensor(expected, dtype=chainrule.float64), "all_to_all")
+    dist.barrier()
+    return 5
 
 
 def make_regressor(seed: int, dtype: chainrule.dtype = chainrule.float64) -> nn.Module:

@@ -178,17 +178,19 @@ def all_reduce(
     return _start(found, label, [request], finish, async_op)
 
 
-def _root(label: str, found: ProcessGroup, src: int | None, group_src: int | None) -> int:
-    """The group rank of the source, given as a global rank `src` or a group rank."""
-    if (src is None) == (group_src is None):
-        raise ValueError(f"{label}: give exactly one of src and group_src")
-    if group_src is not None:
-        if not 0 <= group_src < found.size():
-            raise ValueError(f"{label}: group_src {group_src} is out of range for {found!r}")
-        return group_src
-    if src not in found.ranks:
-        raise ValueError(f"{label}: rank {src} is not part of {found!r}")
-    return found.ranks.index(src)
+def _root(
+    label: str, found: ProcessGroup, rank: int | None, group_rank: int | None, name: str = "src"
+) -> int:
+    """The group rank of a source or destination, given as a global rank or a group rank."""
+    if (rank is None) == (group_rank is None):
+        raise ValueError(f"{label}: give exactly one of {name} and group_{name}")
+    if group_rank is not None:
+        if not 0 <= group_rank < found.size():
+            raise ValueError(f"{label}: group_{name} {group_rank} is out of range for {found!r}")
+        return group_rank
+    if rank not in found.ranks:
+        raise ValueError(f"{label}: rank {rank} is not part of {found!r}")
+    return found.ranks.index(rank)
 
 
 def broadcast(
@@ -284,27 +286,275 @@ def all_gather(
     found = resolve_group(group, label)
     if found is None:
         return None
-    if len(tensor_list) != found.size():
-        raise ValueError(
-            f"{label}: tensor_list has {len(tensor_list)} tensors for {found.size()} ranks"
-        )
-    for index, item in enumerate(tensor_list):
-        _check_tensor(label, f"tensor_list[{index}]", item)
-        _check_sizes(label, item, tensor, 1, f"tensor_list[{index}]", "tensor")
+    _check_list(label, "tensor_list", tensor_list, tensor, found.size())
     found.check_same_call(label, _describe(tensor))
     source = _Host(tensor)
-    xp = tensor._backend.xp
-    gathered = xp.empty((found.size(), *tensor.shape), dtype=tensor._array.dtype)
-    target = _Host(Tensor._from_array(gathered, tensor._backend))
+    gathered = _stacked_like(tensor, found.size())
+    target = _Host(gathered)
     request = found.transport.allgather(source.buffer, target.buffer)
 
     def finish() -> None:
         target.store()
-        for index, item in enumerate(tensor_list):
-            item._array[...] = gathered[index].reshape(item.shape)
-            item._version_counter.value += 1
+        _unstack_into(gathered, tensor_list)
 
     return _start(found, label, [request], finish, async_op)
+
+
+def reduce(
+    tensor: Tensor,
+    dst: int | None = None,
+    op: ReduceOp = ReduceOp.SUM,
+    group: Any = None,
+    async_op: bool = False,
+    group_dst: int | None = None,
+) -> Work | None:
+    """Combine `tensor` over the ranks with `op` into `tensor` on rank `dst` only (the other
+    ranks' tensors are left as they were)."""
+    label = "reduce"
+    _check_tensor(label, "tensor", tensor)
+    found = resolve_group(group, label)
+    if found is None:
+        return None
+    root = _root(label, found, dst, group_dst, "dst")
+    reduction = _reduction(label, op, tensor)
+    found.check_same_call(label, f"{_describe(tensor)}, op={op.name}, dst={found.ranks[root]}")
+    host = _Host(tensor)
+    request = found.transport.reduce(host.buffer, reduction, root)
+    is_root = found.rank() == root
+
+    def finish() -> None:
+        if is_root:
+            if op is ReduceOp.AVG:
+                host.buffer /= found.size()
+            host.store()
+
+    return _start(found, label, [request], finish, async_op)
+
+
+def gather(
+    tensor: Tensor,
+    gather_list: list[Tensor] | None = None,
+    dst: int | None = None,
+    group: Any = None,
+    async_op: bool = False,
+    group_dst: int | None = None,
+) -> Work | None:
+    """Every rank's `tensor` into `gather_list[rank]` on rank `dst` (None on the others)."""
+    label = "gather"
+    _check_tensor(label, "tensor", tensor)
+    found = resolve_group(group, label)
+    if found is None:
+        return None
+    root = _root(label, found, dst, group_dst, "dst")
+    is_root = found.rank() == root
+    if is_root:
+        _check_list(label, "gather_list", gather_list, tensor, found.size())
+    elif gather_list:
+        raise ValueError(f"{label}: gather_list must be given on the destination rank only")
+    found.check_same_call(label, f"{_describe(tensor)}, dst={found.ranks[root]}")
+    source = _Host(tensor)
+    gathered = _stacked_like(tensor, found.size()) if is_root else None
+    target = _Host(gathered) if gathered is not None else None
+    request = found.transport.gather(source.buffer, target and target.buffer, root)
+
+    def finish() -> None:
+        if target is not None:
+            target.store()
+            _unstack_into(gathered, gather_list)
+
+    return _start(found, label, [request], finish, async_op)
+
+
+def scatter(
+    tensor: Tensor,
+    scatter_list: list[Tensor] | None = None,
+    src: int | None = None,
+    group: Any = None,
+    async_op: bool = False,
+    group_src: int | None = None,
+) -> Work | None:
+    """`scatter_list[rank]` of rank `src` into `tensor` on every rank."""
+    label = "scatter"
+    _check_tensor(label, "tensor", tensor)
+    found = resolve_group(group, label)
+    if found is None:
+        return None
+    root = _root(label, found, src, group_src)
+    is_root = found.rank() == root
+    if is_root:
+        _check_list(label, "scatter_list", scatter_list, tensor, found.size())
+    elif scatter_list:
+        raise ValueError(f"{label}: scatter_list must be given on the source rank only")
+    found.check_same_call(label, f"{_describe(tensor)}, src={found.ranks[root]}")
+    source = None
+    if is_root:
+        xp = tensor._backend.xp
+        stacked = xp.stack([item._array.reshape(tensor.shape) for item in scatter_list])
+        source = _Host(Tensor._from_array(stacked, tensor._backend))
+    target = _Host(tensor)
+    request = found.transport.scatter(source and source.buffer, target.buffer, root)
+    return _start(found, label, [request], target.store, async_op)
+
+
+def all_to_all_single(
+    output: Tensor,
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    output_split_sizes: list[int] | None = None,
+    input_split_sizes: list[int] | None = None,
+    group: Any = None,
+    async_op: bool = False,
+) -> Work | None:
+    """Cut `input` along dim 0 into one part per rank (equal parts, or `input_split_sizes`
+    rows), send part j to rank j, and put what rank i sent into part i of `output`."""
+    label = "all_to_all_single"
+    _check_tensor(label, "output", output)
+    _check_tensor(label, "input", input)
+    found = resolve_group(group, label)
+    if found is None:
+        return None
+    if output.dtype is not input.dtype:
+        raise DTypeError(f"{label}: output and input must have the same dtype")
+    size = found.size()
+    send_counts = _split_counts(label, "input", input, input_split_sizes, size)
+    receive_counts = _split_counts(label, "output", output, output_split_sizes, size)
+    found.check_same_call(label, f"dtype={input.dtype}")
+    source = _Host(input)
+    target = _Host(output)
+    request = found.transport.all_to_all(source.buffer, send_counts, target.buffer, receive_counts)
+    return _start(found, label, [request], target.store, async_op)
+
+
+def _split_counts(
+    label: str, name: str, tensor: Tensor, splits: list[int] | None, size: int
+) -> list[int]:
+    """Elements per rank of `tensor` cut along dim 0 into `splits` rows (equal if None)."""
+    rows = tensor.shape[0] if tensor.ndim else 1
+    row_size = tensor.numel() // rows if rows else 0
+    if splits is None:
+        if rows % size:
+            raise ShapeError(
+                f"{label}: {name} of shape {tuple(tensor.shape)} does not split into {size} "
+                "equal parts along dim 0"
+            )
+        splits = [rows // size] * size
+    if len(splits) != size or sum(splits) != rows:
+        raise ShapeError(
+            f"{label}: {name}_split_sizes {list(splits)} must give {size} parts summing to "
+            f"{rows} rows"
+        )
+    return [int(split) * row_size for split in splits]
+
+
+def _check_list(label: str, name: str, items: Any, tensor: Tensor, size: int) -> None:
+    if items is None or len(items) != size:
+        given = "none" if items is None else len(items)
+        raise ValueError(f"{label}: {name} must hold {size} tensors (one per rank), got {given}")
+    for index, item in enumerate(items):
+        _check_tensor(label, f"{name}[{index}]", item)
+        _check_sizes(label, item, tensor, 1, f"{name}[{index}]", "tensor")
+
+
+def _stacked_like(tensor: Tensor, count: int) -> Tensor:
+    """An uninitialised (count, *tensor.shape) tensor of its dtype and device."""
+    xp = tensor._backend.xp
+    array = xp.empty((count, *tensor.shape), dtype=tensor._array.dtype)
+    return Tensor._from_array(array, tensor._backend)
+
+
+def _unstack_into(stacked: Tensor, items: list[Tensor]) -> None:
+    for index, item in enumerate(items):
+        item._array[...] = stacked._array[index].reshape(item.shape)
+        item._version_counter.value += 1
+
+
+def _peer(label: str, found: ProcessGroup, rank: int | None, group_rank: int | None, name: str):
+    root = _root(label, found, rank, group_rank, name)
+    if root == found.rank():
+        raise ValueError(
+            f"{label}: Invalid {name} rank: should not be the same as the rank of the current "
+            "process."
+        )
+    return root
+
+
+def isend(
+    tensor: Tensor,
+    dst: int | None = None,
+    group: Any = None,
+    tag: int = 0,
+    group_dst: int | None = None,
+) -> Work | None:
+    """Start sending `tensor` to rank `dst`; `wait()` on the result before changing it."""
+    label = "isend"
+    _check_tensor(label, "tensor", tensor)
+    found = resolve_group(group, label)
+    if found is None:
+        return None
+    peer = _peer(label, found, dst, group_dst, "dst")
+    source = _Host(tensor)
+    request = found.transport.send(source.buffer, peer, tag)
+    return Work(found, label, [request], _nothing)
+
+
+def _start_receive(
+    label: str, tensor: Tensor, src: int | None, group: Any, tag: int, group_src: int | None
+) -> tuple[Work, Any, ProcessGroup] | None:
+    _check_tensor(label, "tensor", tensor)
+    found = resolve_group(group, label)
+    if found is None:
+        return None
+    if src is None and group_src is None:  # from whichever rank sends first
+        if found.size() == 1:
+            raise ValueError(f"{label}: there is no other rank to receive from in {found!r}")
+        peer = None
+    else:
+        peer = _peer(label, found, src, group_src, "src")
+    target = _Host(tensor)
+    request = found.transport.receive(target.buffer, peer, tag)
+    return Work(found, label, [request], target.store), request, found
+
+
+def irecv(
+    tensor: Tensor,
+    src: int | None = None,
+    group: Any = None,
+    tag: int = 0,
+    group_src: int | None = None,
+) -> Work | None:
+    """Start receiving into `tensor` from rank `src` (from any rank if neither src nor
+    group_src is given); `wait()` before reading it."""
+    started = _start_receive("irecv", tensor, src, group, tag, group_src)
+    return None if started is None else started[0]
+
+
+def send(
+    tensor: Tensor,
+    dst: int | None = None,
+    group: Any = None,
+    tag: int = 0,
+    group_dst: int | None = None,
+) -> None:
+    """Send `tensor` to rank `dst`, waiting until it has left."""
+    work = isend(tensor, dst, group, tag, group_dst)
+    if work is not None:
+        work.wait()
+
+
+def recv(
+    tensor: Tensor,
+    src: int | None = None,
+    group: Any = None,
+    tag: int = 0,
+    group_src: int | None = None,
+) -> int:
+    """Receive into `tensor` from rank `src` (from any rank if None); returns the sender's
+    global rank (-1 on a rank outside `group`)."""
+    started = _start_receive("recv", tensor, src, group, tag, group_src)
+    if started is None:
+        return -1
+    work, request, found = started
+    work.wait()
+    return found.ranks[request.source]
 
 
 def barrier(group: Any = None, async_op: bool = False, device_ids: Any = None) -> Work | None:
@@ -372,9 +622,17 @@ __all__ = [
     "all_gather_into_tensor",
     "all_gather_object",
     "all_reduce",
+    "all_to_all_single",
     "barrier",
     "broadcast",
     "broadcast_object_list",
+    "gather",
+    "irecv",
+    "isend",
+    "recv",
+    "reduce",
     "reduce_scatter_tensor",
+    "scatter",
+    "send",
     "wait_seconds",
 ]

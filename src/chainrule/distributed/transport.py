@@ -89,6 +89,21 @@ class LocalTransport:
     def barrier(self) -> DoneRequest:
         return DONE
 
+    def reduce(self, buffer: Any, op: str, root: int) -> DoneRequest:
+        return DONE
+
+    def gather(self, send: Any, receive: Any, root: int) -> DoneRequest:
+        receive[...] = send.reshape(receive.shape)
+        return DONE
+
+    def scatter(self, send: Any, receive: Any, root: int) -> DoneRequest:
+        receive[...] = send.reshape(receive.shape)
+        return DONE
+
+    def all_to_all(self, send: Any, send_counts: list, receive: Any, receive_counts: list) -> Any:
+        receive[...] = send.reshape(receive.shape)
+        return DONE
+
     def allgather_bytes(self, payload: bytes, wait: Callable[[list], None]) -> list[bytes]:
         return [payload]
 
@@ -146,6 +161,32 @@ def _init_timed_out(timeout_s: float) -> None:
     )
     sys.stderr.flush()
     os._exit(1)
+
+
+class Receive:
+    """A point-to-point receive as one request: from any rank, it first probes for a message,
+    then receives from the rank that sent it (so `source` is known when it completes)."""
+
+    def __init__(self, transport: MPITransport, buffer: Any, source: int | None, tag: int) -> None:
+        self._transport = transport
+        self._buffer = buffer
+        self._tag = tag
+        self._status = transport.mpi.Status()
+        self.source = source
+        self._request = None if source is None else self._post()
+
+    def _post(self) -> Any:
+        comm = self._transport.comm
+        return comm.Irecv(self._buffer, source=self.source, tag=self._tag)
+
+    def Test(self) -> bool:  # noqa: N802 - mpi4py's spelling
+        if self._request is None:
+            mpi = self._transport.mpi
+            if not self._transport.comm.Iprobe(mpi.ANY_SOURCE, self._tag, self._status):
+                return False
+            self.source = self._status.Get_source()
+            self._request = self._post()
+        return self._request.Test()
 
 
 class Joining:
@@ -218,6 +259,36 @@ class MPITransport:
 
     def barrier(self) -> Any:
         return self.comm.Ibarrier()
+
+    def reduce(self, buffer: Any, op: str, root: int) -> Any:
+        """`buffer` combined over the ranks into the root's `buffer` (the others' unchanged)."""
+        if self.rank == root:
+            return self.comm.Ireduce(self.mpi.IN_PLACE, buffer, op=self._ops[op], root=root)
+        return self.comm.Ireduce(buffer, None, op=self._ops[op], root=root)
+
+    def gather(self, send: Any, receive: Any, root: int) -> Any:
+        """Every rank's `send`, in rank order, into the root's `receive` (None elsewhere)."""
+        return self.comm.Igather(send, receive if self.rank == root else None, root=root)
+
+    def scatter(self, send: Any, receive: Any, root: int) -> Any:
+        """The root's `send` cut in rank order, one part into each rank's `receive`."""
+        return self.comm.Iscatter(send if self.rank == root else None, receive, root=root)
+
+    def all_to_all(self, send: Any, send_counts: list, receive: Any, receive_counts: list) -> Any:
+        """Rank i's part j (of send_counts[j] elements) to rank j's part i."""
+        send_offsets = [sum(send_counts[:i]) for i in range(self.size)]
+        receive_offsets = [sum(receive_counts[:i]) for i in range(self.size)]
+        return self.comm.Ialltoallv(
+            [send, (send_counts, send_offsets)], [receive, (receive_counts, receive_offsets)]
+        )
+
+    def send(self, buffer: Any, dest: int, tag: int) -> Any:
+        return self.comm.Isend(buffer, dest=dest, tag=tag)
+
+    def receive(self, buffer: Any, source: int | None, tag: int) -> Receive:
+        """A receive into `buffer` from `source`, or from whichever rank sends first if None;
+        its `source` says which, once it has completed."""
+        return Receive(self, buffer, source, tag)
 
     def allgather_bytes(self, payload: bytes, wait: Callable[[list], None]) -> list[bytes]:
         """Every rank's `payload`, in rank order. The lengths travel first (one int64 a rank);
