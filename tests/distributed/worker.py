@@ -242,9 +242,12 @@ def identical_across_ranks(model: nn.Module) -> bool:
     return all(chainrule.equal(everyone[r], everyone[0]) for r in range(len(everyone)))
 
 
-def train_both(build, bucket_cap_mb, buckets: int, steps: int = 5) -> float:
+def train_both(
+    build, bucket_cap_mb, buckets: int, steps: int = 5, as_view: bool = False, to_none=True
+) -> float:
     """`steps` of SGD on 2 ranks, each on its half of the batch, against one process (this one,
-    without communication) on the whole batch. Returns the largest parameter difference."""
+    without communication) on the whole batch. Returns the largest parameter difference.
+    `as_view`: gradient_as_bucket_view; `to_none`: zero_grad's set_to_none."""
     rank, size = dist.get_rank(), dist.get_world_size()
     generator = chainrule.Generator().manual_seed(7)
     inputs = chainrule.randn(8 * size, 6, generator=generator, dtype=chainrule.float64)
@@ -255,7 +258,9 @@ def train_both(build, bucket_cap_mb, buckets: int, steps: int = 5) -> float:
         with chainrule.no_grad():
             for param in replica.parameters():
                 param.add_(1.0)
-    ddp = DistributedDataParallel(replica, bucket_cap_mb=bucket_cap_mb)
+    ddp = DistributedDataParallel(
+        replica, bucket_cap_mb=bucket_cap_mb, gradient_as_bucket_view=as_view
+    )
     assert len(ddp._buckets) == buckets, len(ddp._buckets)
     reference_opt = chainrule.optim.SGD(reference.parameters(), lr=0.1, momentum=0.9)
     ddp_opt = chainrule.optim.SGD(ddp.parameters(), lr=0.1, momentum=0.9)
@@ -265,9 +270,12 @@ def train_both(build, bucket_cap_mb, buckets: int, steps: int = 5) -> float:
         reference_opt.zero_grad()
         nn.functional.mse_loss(reference(inputs), targets).backward()
         reference_opt.step()
-        ddp_opt.zero_grad()
+        ddp_opt.zero_grad(set_to_none=to_none)
         nn.functional.mse_loss(ddp(inputs[mine]), targets[mine]).backward()
         ddp_opt.step()
+        if as_view:  # the gradients are the buckets' memory, as PyTorch's
+            views = [v for bucket in ddp._buckets for v in bucket.views]
+            assert all(any(p.grad is v for v in views) for p in replica.parameters())
         assert identical_across_ranks(replica), "parameters differ across ranks"
         gap = (flat_parameters(replica) - flat_parameters(reference)).abs().max().item()
         worst = max(worst, gap)
@@ -281,9 +289,15 @@ def scenario_ddp() -> None:
     assert one_bucket < 1e-6, one_bucket
     two_dtypes = train_both(two_dtype_model, 0.00005, buckets=2)
     assert two_dtypes < 1e-5, two_dtypes  # float32 parameters
+    views = max(
+        train_both(lambda: make_regressor(0), 0.0002, buckets=3, as_view=True, to_none=to_none)
+        for to_none in (True, False)
+    )
+    assert views < 1e-6, views
     say(
         f"DDP matches one process: {many_buckets:.1e} (many buckets), {one_bucket:.1e} (one), "
-        f"{two_dtypes:.1e} (float64 and float32 buckets); parameters bit-identical across ranks"
+        f"{two_dtypes:.1e} (float64 and float32 buckets), {views:.1e} (gradients as bucket "
+        "views); parameters bit-identical across ranks"
     )
 
 
@@ -322,19 +336,28 @@ def scenario_no_sync() -> None:
     targets = chainrule.randn(4 * size, 3, generator=generator, dtype=chainrule.float64)
     reference = make_regressor(1)
     nn.functional.mse_loss(reference(inputs), targets).backward()
-    ddp = DistributedDataParallel(make_regressor(1))
     first, second = slice(4 * rank, 4 * rank + 2), slice(4 * rank + 2, 4 * rank + 4)
-    with ddp.no_sync():
-        (nn.functional.mse_loss(ddp(inputs[first]), targets[first]) / 2).backward()
-    local = chainrule.cat([p.grad.reshape(-1) for p in ddp.parameters()])
-    everyone = chainrule.zeros(size, local.numel(), dtype=local.dtype)
-    dist.all_gather_into_tensor(everyone, local)
-    assert not chainrule.equal(everyone[0], everyone[1]), "no_sync communicated"
-    (nn.functional.mse_loss(ddp(inputs[second]), targets[second]) / 2).backward()
-    worst = max(
-        (ours.grad - theirs.grad).abs().max().item()
-        for ours, theirs in zip(ddp.parameters(), reference.parameters())
-    )
+    worst = 0.0
+    for as_view in (False, True):
+        ddp = DistributedDataParallel(make_regressor(1), gradient_as_bucket_view=as_view)
+        if as_view:  # a synchronised step first, so that the gradients are bucket views
+            nn.functional.mse_loss(ddp(inputs[first]), targets[first]).backward()
+            for param in ddp.parameters():
+                param.grad.zero_()
+        with ddp.no_sync():
+            (nn.functional.mse_loss(ddp(inputs[first]), targets[first]) / 2).backward()
+        local = chainrule.cat([p.grad.reshape(-1) for p in ddp.parameters()])
+        everyone = chainrule.zeros(size, local.numel(), dtype=local.dtype)
+        dist.all_gather_into_tensor(everyone, local)
+        assert not chainrule.equal(everyone[0], everyone[1]), "no_sync communicated"
+        (nn.functional.mse_loss(ddp(inputs[second]), targets[second]) / 2).backward()
+        worst = max(
+            worst,
+            *(
+                (ours.grad - theirs.grad).abs().max().item()
+                for ours, theirs in zip(ddp.parameters(), reference.parameters())
+            ),
+        )
     assert worst < 1e-12, worst
     say(f"no_sync accumulation equals one big batch ({worst:.1e})")
 

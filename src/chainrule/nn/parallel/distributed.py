@@ -50,7 +50,7 @@ _PREFIX = "module."
 class _Bucket:
     """Parameters of one dtype whose gradients travel together in one flat array."""
 
-    __slots__ = ("params", "slots", "flat", "pending", "ready", "work")
+    __slots__ = ("params", "slots", "flat", "views", "pending", "ready", "work")
 
     def __init__(self, params: list[Parameter]) -> None:
         self.params = params
@@ -62,6 +62,11 @@ class _Bucket:
         first = params[0]
         array = first._backend.xp.zeros(start, dtype=first._array.dtype)
         self.flat = Tensor._from_array(array, first._backend)
+        # Each parameter's part of `flat`, in its shape: its .grad with gradient_as_bucket_view.
+        self.views = [
+            Tensor._from_array(array[a:b].reshape(p.shape), first._backend)
+            for p, (a, b) in zip(params, self.slots)
+        ]
         self.pending = len(params)
         self.ready = [False] * len(params)
         self.work: Any = None
@@ -255,13 +260,16 @@ class DistributedDataParallel(Module):
 
     def _copy_in(self, bucket: _Bucket, slot: int) -> None:
         start, stop = bucket.slots[slot]
-        grad = bucket.params[slot].grad
+        param = bucket.params[slot]
+        grad = param.grad
         part = bucket.flat._array[start:stop]
         if grad is None:
             part[...] = 0
         else:  # divided by the world size on the way in: the all-reduce sums to the average
             xp = bucket.flat._backend.xp
             xp.multiply(grad._array.reshape(-1), 1 / self.process_group.size(), out=part)
+            if self.gradient_as_bucket_view and grad is not bucket.views[slot]:
+                param.grad = bucket.views[slot]  # from now on backward accumulates in place
         bucket.ready[slot] = True
         bucket.pending -= 1
 
@@ -329,15 +337,18 @@ class DistributedDataParallel(Module):
         return {id(p) for p, count in zip(flags, used._array.tolist()) if count > 0}
 
     def _copy_out(self, bucket: _Bucket, used_everywhere: set[int] | None) -> None:
-        flat = bucket.flat._array
-        for param, (start, stop) in zip(bucket.params, bucket.slots):
+        for slot, param in enumerate(bucket.params):
             if used_everywhere is not None and id(param) not in used_everywhere:
                 continue  # unused on every rank: PyTorch leaves its .grad alone
-            average = flat[start:stop].reshape(param.shape)
-            if param.grad is None:
-                param.grad = Tensor._from_array(average.copy(), param._backend)
+            view = bucket.views[slot]
+            if param.grad is view:
+                continue  # the average is already there
+            if self.gradient_as_bucket_view:
+                param.grad = view
+            elif param.grad is None:
+                param.grad = Tensor._from_array(view._array.copy(), param._backend)
             else:
-                param.grad._array[...] = average
+                param.grad._array[...] = view._array
 
     def _name_of(self, param: Parameter) -> str:
         for name, candidate in self.module.named_parameters():
