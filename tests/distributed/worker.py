@@ -473,9 +473,10 @@ def scenario_early_exit() -> None:
 
 
 def scenario_timeout() -> None:
-    """Rank 1 never joins the collective: rank 0 times out instead of hanging."""
+    """Rank 1 never joins the collective: rank 0 times out instead of hanging (the wait's own
+    timeout here; a collective without async_op uses the group's)."""
     if dist.get_rank() == 0:
-        dist.all_reduce(chainrule.ones(2))
+        dist.all_reduce(chainrule.ones(2), async_op=True).wait(datetime.timedelta(seconds=1))
     time.sleep(30)
 
 
@@ -493,8 +494,7 @@ def main() -> None:
             time.sleep(3)
         dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=1))
         return
-    timeout = datetime.timedelta(seconds=float(os.environ.get("WORKER_TIMEOUT", "60")))
-    dist.init_process_group(timeout=timeout)
+    dist.init_process_group(timeout=datetime.timedelta(seconds=60))
     globals()[f"scenario_{scenario}"]()
     dist.destroy_process_group()
 
