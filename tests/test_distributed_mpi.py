@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -59,10 +60,22 @@ def run_on(ranks: int, arguments: list[str], timeout: float = 60, **env: str) ->
     environment["OMP_NUM_THREADS"] = environment["OPENBLAS_NUM_THREADS"] = "1"
     environment.update(env)
     command = [MPIEXEC, "-n", str(ranks), sys.executable, *arguments]
-    result = subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, env=environment
+    # A session of its own, so that a job that overruns is ended whole (launcher and ranks).
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=environment,
+        start_new_session=True,
     )
-    return result.returncode, result.stdout + result.stderr
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        pytest.fail(f"mpiexec {' '.join(arguments)} did not end within {timeout} s:\n{output}")
+    return process.returncode, output
 
 
 def reports(output: str, ranks: int) -> dict[int, str]:
