@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine with Python 3 and make:
 #   make demo   create .venv, install chainrule, run the main job on bundled data
-#   make test   create .venv, install the test extras, run the whole suite
+#   make test   create .venv, install the test extras (with MPI), run the whole suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -21,7 +21,7 @@ $(STAMP_BASE): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test,demo]"
+	$(BIN)/python -m pip install --quiet -e ".[test,demo,mpi]"
 	$(BIN)/python -m compileall -q src/chainrule
 	@$(MAKE) --no-print-directory graphviz-binary
 	touch $@
@@ -44,6 +44,7 @@ lint: $(STAMP_TEST)
 
 bench: $(STAMP_TEST)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks.run
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks.distributed
 
 profile: $(STAMP_TEST)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks.profile

@@ -467,6 +467,46 @@ def test_post_accumulate_grad_hook_sees_the_updated_grad():
     on_both(program)
 
 
+def _queue_callback(lib):
+    """The engine's end-of-backward callback queue: PyTorch keeps it on Variable's engine."""
+    if lib is torch:
+        return torch.autograd.Variable._execution_engine.queue_callback
+    return chainrule.autograd.engine.queue_callback
+
+
+def test_a_queued_callback_runs_after_every_gradient_has_accumulated():
+    def program(lib):
+        queue = _queue_callback(lib)
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = lib.tensor([3.0], requires_grad=True)
+        seen = []
+
+        def at_end():
+            seen.append(("end", a.grad.clone(), b.grad.clone()))
+            queue(lambda: seen.append("queued by a callback"))
+
+        def hook(tensor):
+            seen.append("hook")
+            if len(seen) == 1:
+                queue(at_end)
+
+        a.register_post_accumulate_grad_hook(hook)
+        b.register_post_accumulate_grad_hook(hook)
+        ((a * b).sum() * 2).backward()
+        b.register_hook(lambda g: queue(lambda: seen.append("after grad")))
+        lib.autograd.grad((a * b).sum(), b)
+        return seen
+
+    on_both(program)
+
+
+def test_queue_callback_outside_a_backward_raises():
+    def program(lib):
+        _queue_callback(lib)(print)
+
+    raises_on_both(program, GradError, "only be installed during backward pass")
+
+
 def test_hooks_on_tensors_that_cannot_have_them_raise():
     def no_grad_hook(lib):
         lib.tensor([1.0]).register_hook(lambda g: g)

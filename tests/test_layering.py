@@ -73,9 +73,14 @@ LAYERS: list[tuple[str, set[str]]] = [
     ),
     # Probability distributions: Tensor math, ops.special and ops.linalg; never nn or optim.
     ("distributions", {"distributions"}),
-    ("nn, optim", {"nn", "optim"}),
-    ("data and tools", {"data", "datasets", "serialization", "torch_format", "viz", "profiler", "utils"}),
+    # The collectives need only Tensor and the backend's host copies, and what is built on
+    # them sits higher: nn.parallel's DistributedDataParallel, data's DistributedSampler.
     ("distributed", {"distributed"}),
+    ("nn, optim", {"nn", "optim"}),
+    (
+        "data and tools",
+        {"data", "datasets", "serialization", "torch_format", "viz", "profiler", "utils"},
+    ),
     ("the package root, which loads the outer layers on first use", {""}),
     ("apps", {"apps", "__main__", "as_torch"}),
 ]

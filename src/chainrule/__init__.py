@@ -168,7 +168,9 @@ _LAZY_NAMES.update(
     )
 )
 # Reachable as attributes too, but left out of `import *`: `numpy` would shadow NumPy itself.
-_LAZY_EXTRA_MODULES = frozenset(("apps", "backends", "cuda", "datasets", "numpy", "testing"))
+_LAZY_EXTRA_MODULES = frozenset(
+    ("apps", "backends", "cuda", "datasets", "distributed", "numpy", "testing")
+)
 
 if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
     from chainrule import (
@@ -177,6 +179,7 @@ if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
         cuda,
         data,
         datasets,
+        distributed,
         distributions,
         func,
         linalg,

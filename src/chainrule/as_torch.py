@@ -29,6 +29,7 @@ ALIASES = {
     "torch.autograd.graph": "chainrule.autograd.graph",
     "torch.backends": "chainrule.backends",
     "torch.cuda": "chainrule.cuda",
+    "torch.distributed": "chainrule.distributed",
     "torch.distributions": "chainrule.distributions",
     "torch.distributions.constraints": "chainrule.distributions.constraints",
     "torch.distributions.kl": "chainrule.distributions.kl",
@@ -37,6 +38,7 @@ ALIASES = {
     "torch.nn": "chainrule.nn",
     "torch.nn.functional": "chainrule.nn.functional",
     "torch.nn.init": "chainrule.nn.init",
+    "torch.nn.parallel": "chainrule.nn.parallel",
     "torch.nn.parameter": "chainrule.nn.parameter",
     "torch.nn.utils": "chainrule.nn.utils",
     "torch.optim": "chainrule.optim",
@@ -47,6 +49,7 @@ ALIASES = {
     "torch.utils": "chainrule.utils",
     "torch.utils.checkpoint": "chainrule.utils.checkpoint",
     "torch.utils.data": "chainrule.data",
+    "torch.utils.data.distributed": "chainrule.data.distributed",
 }
 
 

@@ -69,9 +69,20 @@ def backward(
     if inputs is not None and not targets:
         raise GradError("backward: `inputs` argument to `backward()` cannot be empty.")
     if not targets:
-        engine.run_backward(roots, seeds, retain_graph, create_graph)
+        engine.with_final_callbacks(
+            lambda: engine.run_backward(roots, seeds, retain_graph, create_graph)
+        )
         return
     edges = [_input_edge(target, "backward") for target in targets]
+    engine.with_final_callbacks(
+        lambda: _accumulate_into(targets, roots, seeds, retain_graph, create_graph, edges)
+    )
+
+
+def _accumulate_into(
+    targets: tuple, roots: list, seeds: list, retain_graph: bool, create_graph: bool, edges: list
+) -> None:
+    """backward(inputs=...): the gradients at `edges`, accumulated into those `targets`."""
     grads = engine.run_backward(roots, seeds, retain_graph, create_graph, capture=edges)
     for index, target in enumerate(targets):
         if grads[index] is not None:
@@ -120,7 +131,9 @@ def grad(
         retain_graph = create_graph
     edges = [_input_edge(tensor, "grad") for tensor in inputs_tuple]
     roots = [output._gradient_edge() for output in outputs_tuple]
-    grads = engine.run_backward(roots, seeds, retain_graph, create_graph, capture=edges)
+    grads = engine.with_final_callbacks(
+        lambda: engine.run_backward(roots, seeds, retain_graph, create_graph, capture=edges)
+    )
     result = []
     for tensor, gradient in zip(inputs_tuple, grads):
         if gradient is None:

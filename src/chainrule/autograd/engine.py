@@ -15,8 +15,9 @@ knows nothing of Tensor or ops.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from chainrule.autograd.grad_mode import set_grad_enabled
 from chainrule.autograd.node import AccumulateGrad, Node
@@ -25,6 +26,37 @@ from chainrule.backend.float_errors import quiet_float_errors
 from chainrule.errors import GradError
 
 Edge = tuple  # (Node, output_nr)
+Result = TypeVar("Result")
+
+# The callbacks queued (`queue_callback`) during the backward now running, run once it has
+# finished; None outside a backward. A ContextVar: a backward inside a hook has its own list.
+_final_callbacks: ContextVar[list | None] = ContextVar("chainrule_final_callbacks", default=None)
+
+
+def queue_callback(callback: Callable[[], None]) -> None:
+    """Run `callback()` once the backward now running has finished and accumulated every
+    gradient, as PyTorch's `Variable._execution_engine.queue_callback` (DistributedDataParallel
+    waits for its gradient all-reduces so). Callable only during a backward, from a hook."""
+    callbacks = _final_callbacks.get()
+    if callbacks is None:
+        raise GradError("Final callbacks can only be installed during backward pass.")
+    callbacks.append(callback)
+
+
+def with_final_callbacks(run: Callable[[], Result]) -> Result:
+    """`run()` (one backward or grad call), then the callbacks it queued, in order; a callback
+    may queue more. If `run` raises, the queued callbacks are dropped."""
+    token = _final_callbacks.set([])
+    try:
+        result = run()
+        callbacks = _final_callbacks.get()
+        index = 0
+        while index < len(callbacks):
+            callbacks[index]()
+            index += 1
+    finally:
+        _final_callbacks.reset(token)
+    return result
 
 
 def topological_order(roots: Sequence[Node]) -> list[Node]:

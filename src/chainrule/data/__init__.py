@@ -1,5 +1,7 @@
-"""Datasets, samplers and the DataLoader, with `torch.utils.data`'s names and semantics."""
+"""Datasets, samplers and the DataLoader, with `torch.utils.data`'s names and semantics;
+`data.distributed.DistributedSampler` shares a dataset out among the ranks of a job."""
 
+from chainrule.data import distributed
 from chainrule.data.dataloader import DataLoader, default_collate, default_convert
 from chainrule.data.dataset import (
     ChainDataset,
@@ -33,5 +35,6 @@ __all__ = [
     "TensorDataset",
     "default_collate",
     "default_convert",
+    "distributed",
     "random_split",
 ]

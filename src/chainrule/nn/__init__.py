@@ -13,6 +13,7 @@
 from chainrule.nn import (
     functional,  # first: the layers call it
     init,
+    parallel,
     utils,
 )
 from chainrule.nn.modules import *  # noqa: F403
@@ -20,4 +21,13 @@ from chainrule.nn.modules import __all__ as _modules_all
 from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Buffer, Parameter
 
-__all__ = ["Buffer", "Module", "Parameter", "functional", "init", "utils", *_modules_all]
+__all__ = [
+    "Buffer",
+    "Module",
+    "Parameter",
+    "functional",
+    "init",
+    "parallel",
+    "utils",
+    *_modules_all,
+]

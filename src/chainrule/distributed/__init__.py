@@ -1,0 +1,97 @@
+"""Data-parallel training across processes and machines over MPI, with torch.distributed's
+names: launch `mpiexec -n 2 python train.py` and call `init_process_group()` in the script.
+
+The collectives hand MPI the tensors' own memory (no pickling, no copies when contiguous); GPU
+tensors are staged through host memory. With the "single" backend (the default when no MPI
+launcher started the process) the same script runs as one process, without MPI installed.
+`nn.parallel.DistributedDataParallel` and `data.distributed.DistributedSampler` build on this.
+See docs/distributed.md.
+
+>>> import chainrule, chainrule.distributed as dist
+>>> dist.init_process_group()          # "single" here; "mpi" under mpiexec
+>>> dist.get_world_size()
+1
+>>> dist.destroy_process_group()
+"""
+
+from chainrule.distributed.batches import batch_share
+from chainrule.distributed.collectives import (
+    ReduceOp,
+    Work,
+    all_gather,
+    all_gather_into_tensor,
+    all_gather_object,
+    all_reduce,
+    all_to_all_single,
+    barrier,
+    broadcast,
+    broadcast_object_list,
+    gather,
+    irecv,
+    isend,
+    recv,
+    reduce,
+    reduce_scatter_tensor,
+    scatter,
+    send,
+    wait_seconds,
+)
+from chainrule.distributed.process_group import (
+    DistBackendError,
+    DistError,
+    GroupMember,
+    ProcessGroup,
+    destroy_process_group,
+    get_backend,
+    get_global_rank,
+    get_group_rank,
+    get_process_group_ranks,
+    get_rank,
+    get_world_size,
+    group,
+    init_process_group,
+    is_available,
+    is_initialized,
+    is_mpi_available,
+    new_group,
+)
+
+__all__ = [
+    "DistBackendError",
+    "DistError",
+    "GroupMember",
+    "ProcessGroup",
+    "ReduceOp",
+    "Work",
+    "all_gather",
+    "all_gather_into_tensor",
+    "all_gather_object",
+    "all_reduce",
+    "all_to_all_single",
+    "barrier",
+    "batch_share",
+    "broadcast",
+    "broadcast_object_list",
+    "destroy_process_group",
+    "gather",
+    "get_backend",
+    "get_global_rank",
+    "get_group_rank",
+    "get_process_group_ranks",
+    "get_rank",
+    "get_world_size",
+    "group",
+    "init_process_group",
+    "irecv",
+    "is_available",
+    "is_initialized",
+    "is_mpi_available",
+    "isend",
+    "new_group",
+    "recv",
+    "reduce",
+    "reduce_scatter_tensor",
+    "scatter",
+    "send",
+    "wait_seconds",
+]

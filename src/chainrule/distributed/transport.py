@@ -1,0 +1,356 @@
+"""How bytes move between processes: MPI through mpi4py, or nowhere at all for one process.
+
+This is the only module that imports mpi4py (lazily: `import chainrule` never loads it). A
+transport moves *host* buffers (objects with the buffer protocol: NumPy arrays from the backend's
+host copy, `bytearray`, `array.array`) and never pickles a tensor; the collectives above it
+decide which buffer, and write the result back into the tensor. Every operation is non-blocking
+and returns a request with `Test()`, so the one wait loop (ProcessGroup.wait) can keep a
+timeout and notice a failed peer instead of hanging in a blocking MPI call.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from array import array
+from collections.abc import Callable
+from typing import Any
+
+# The variables a launcher sets in each process it starts: MPICH's Hydra and Slurm's PMI-2
+# (`srun --mpi=pmi2`) set PMI_*, Open MPI sets OMPI_COMM_WORLD_*, PMIx launchers PMIX_RANK.
+_RANK_VARIABLES = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "MV2_COMM_WORLD_RANK")
+_SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
+
+INSTALL_HINT = (
+    "chainrule.distributed needs mpi4py and an MPI library: pip install 'chainrule[mpi]' "
+    "(mpi4py and MPICH's wheel, which brings mpiexec)"
+)
+
+_FAULT_TAG = 7  # on the fault communicator, which carries nothing else
+
+
+def launched_by_mpi() -> bool:
+    """Whether an MPI launcher (mpiexec, srun --mpi=pmi2) started this process."""
+    return any(name in os.environ for name in _RANK_VARIABLES + ("PMI_FD", "PMIX_NAMESPACE"))
+
+
+def launcher_rank() -> str:
+    """This process's rank as the launcher announced it (for messages before MPI is up)."""
+    for name in _RANK_VARIABLES:
+        if name in os.environ:
+            return os.environ[name]
+    return "?"
+
+
+def launcher_size() -> str:
+    for name in _SIZE_VARIABLES:
+        if name in os.environ:
+            return os.environ[name]
+    return "?"
+
+
+class DoneRequest:
+    """A request that completed when it was made (every request of the one-process transport)."""
+
+    __slots__ = ()
+
+    def Test(self) -> bool:  # noqa: N802 - mpi4py's spelling, so both kinds wait alike
+        return True
+
+
+DONE = DoneRequest()
+
+
+class LocalTransport:
+    """World size 1, no MPI: every collective is already complete (gathers copy)."""
+
+    name = "single"
+    rank = 0
+    size = 1
+    failure = None  # no other rank to fail or leave (read only)
+    departed: dict[int, float] = {}
+
+    def allreduce(self, buffer: Any, op: str) -> DoneRequest:
+        return DONE
+
+    def broadcast(self, buffer: Any, root: int) -> DoneRequest:
+        return DONE
+
+    def allgather(self, send: Any, receive: Any) -> DoneRequest:
+        receive[...] = send.reshape(receive.shape)
+        return DONE
+
+    def reduce_scatter(self, send: Any, receive: Any, op: str) -> DoneRequest:
+        receive[...] = send.reshape(receive.shape)
+        return DONE
+
+    def barrier(self) -> DoneRequest:
+        return DONE
+
+    def reduce(self, buffer: Any, op: str, root: int) -> DoneRequest:
+        return DONE
+
+    def gather(self, send: Any, receive: Any, root: int) -> DoneRequest:
+        receive[...] = send.reshape(receive.shape)
+        return DONE
+
+    def scatter(self, send: Any, receive: Any, root: int) -> DoneRequest:
+        receive[...] = send.reshape(receive.shape)
+        return DONE
+
+    def all_to_all(self, send: Any, send_counts: list, receive: Any, receive_counts: list) -> Any:
+        receive[...] = send.reshape(receive.shape)
+        return DONE
+
+    def allgather_bytes(self, payload: bytes, wait: Callable[[list], None]) -> list[bytes]:
+        return [payload]
+
+    def broadcast_bytes(self, payload: bytes | None, root: int, wait: Callable) -> bytes:
+        return payload or b""
+
+    def split(self, member: bool) -> LocalTransport | None:
+        return self if member else None
+
+    def notify(self, kind: str, message: str) -> bool:
+        return False  # nobody to tell
+
+    def poll_notices(self) -> None:
+        pass
+
+    def abort(self, code: int) -> None:
+        os._exit(code)
+
+    def free(self) -> None:
+        pass
+
+
+def import_mpi(timeout_s: float) -> Any:
+    """mpi4py's MPI module, initialising MPI if this process has not yet.
+
+    MPI_Init waits until every rank of the job has started it, and nothing can interrupt it
+    from Python; so a watchdog thread ends the process with a message naming the rank if it
+    takes longer than `timeout_s` (the launcher then ends the others)."""
+    already = sys.modules.get("mpi4py.MPI")
+    if already is not None:
+        return already
+    try:
+        import mpi4py
+    except ImportError as error:
+        raise ImportError(INSTALL_HINT) from error
+    # chainrule calls MPI from one thread at a time: no need for MPI_THREAD_MULTIPLE's locks.
+    mpi4py.rc.thread_level = "serialized"
+    watchdog = threading.Timer(timeout_s, _init_timed_out, args=(timeout_s,))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        from mpi4py import MPI
+    except ImportError as error:
+        raise ImportError(INSTALL_HINT) from error
+    finally:
+        watchdog.cancel()
+    return MPI
+
+
+def _init_timed_out(timeout_s: float) -> None:
+    sys.stderr.write(
+        f"chainrule.distributed: init_process_group timed out after {timeout_s:g} s on rank "
+        f"{launcher_rank()} of {launcher_size()}: MPI_Init waits for every rank of the job to "
+        "start, and some did not; ending this process\n"
+    )
+    sys.stderr.flush()
+    os._exit(1)
+
+
+class Receive:
+    """A point-to-point receive as one request: from any rank, it first probes for a message,
+    then receives from the rank that sent it (so `source` is known when it completes)."""
+
+    def __init__(self, transport: MPITransport, buffer: Any, source: int | None, tag: int) -> None:
+        self._transport = transport
+        self._buffer = buffer
+        self._tag = tag
+        self._status = transport.mpi.Status()
+        self.source = source
+        self._request = None if source is None else self._post()
+
+    def _post(self) -> Any:
+        comm = self._transport.comm
+        return comm.Irecv(self._buffer, source=self.source, tag=self._tag)
+
+    def Test(self) -> bool:  # noqa: N802 - mpi4py's spelling
+        if self._request is None:
+            mpi = self._transport.mpi
+            if not self._transport.comm.Iprobe(mpi.ANY_SOURCE, self._tag, self._status):
+                return False
+            self.source = self._status.Get_source()
+            self._request = self._post()
+        return self._request.Test()
+
+
+class Joining:
+    """MPI's world communicator while the ranks join: making chainrule's own communicators is
+    collective (it blocks until every rank arrives), so first a barrier the caller can wait for
+    with a timeout, and the ability to abort."""
+
+    name = "mpi"
+    failure = None  # no notice channel yet (read only)
+    departed: dict[int, float] = {}
+
+    def __init__(self, comm: Any) -> None:
+        self.comm = comm
+        self.rank = comm.Get_rank()
+        self.size = comm.Get_size()
+
+    def barrier(self) -> Any:
+        return self.comm.Ibarrier()
+
+    def notify(self, kind: str, message: str) -> bool:
+        return False  # no channel yet
+
+    def poll_notices(self) -> None:
+        pass
+
+    def abort(self, code: int) -> None:
+        self.comm.Abort(code)
+
+
+class MPITransport:
+    """Collectives on an MPI communicator (a duplicate of the caller's, so chainrule's traffic
+    never matches a user's own MPI messages). The world's transport (`notices=True`) has a
+    second duplicate that carries only the notices a rank sends when it fails or leaves."""
+
+    name = "mpi"
+
+    def __init__(self, mpi: Any, comm: Any, notices: bool = True) -> None:
+        self.mpi = mpi
+        self.comm = comm.Dup()
+        self.faults = comm.Dup() if notices else None
+        self._sent: list = []  # the notices' requests, kept until MPI_Finalize completes them
+        self.rank = self.comm.Get_rank()
+        self.size = self.comm.Get_size()
+        self.failure: tuple[int, str] | None = None
+        self.departed: dict[int, float] = {}
+        self._ops = {
+            "sum": mpi.SUM,
+            "prod": mpi.PROD,
+            "max": mpi.MAX,
+            "min": mpi.MIN,
+            "band": mpi.BAND,
+            "bor": mpi.BOR,
+            "bxor": mpi.BXOR,
+            "land": mpi.LAND,
+            "lor": mpi.LOR,
+            "lxor": mpi.LXOR,
+        }
+
+    def allreduce(self, buffer: Any, op: str) -> Any:
+        return self.comm.Iallreduce(self.mpi.IN_PLACE, buffer, op=self._ops[op])
+
+    def broadcast(self, buffer: Any, root: int) -> Any:
+        return self.comm.Ibcast(buffer, root=root)
+
+    def allgather(self, send: Any, receive: Any) -> Any:
+        return self.comm.Iallgather(send, receive)
+
+    def reduce_scatter(self, send: Any, receive: Any, op: str) -> Any:
+        return self.comm.Ireduce_scatter_block(send, receive, op=self._ops[op])
+
+    def barrier(self) -> Any:
+        return self.comm.Ibarrier()
+
+    def reduce(self, buffer: Any, op: str, root: int) -> Any:
+        """`buffer` combined over the ranks into the root's `buffer` (the others' unchanged)."""
+        if self.rank == root:
+            return self.comm.Ireduce(self.mpi.IN_PLACE, buffer, op=self._ops[op], root=root)
+        return self.comm.Ireduce(buffer, None, op=self._ops[op], root=root)
+
+    def gather(self, send: Any, receive: Any, root: int) -> Any:
+        """Every rank's `send`, in rank order, into the root's `receive` (None elsewhere)."""
+        return self.comm.Igather(send, receive if self.rank == root else None, root=root)
+
+    def scatter(self, send: Any, receive: Any, root: int) -> Any:
+        """The root's `send` cut in rank order, one part into each rank's `receive`."""
+        return self.comm.Iscatter(send if self.rank == root else None, receive, root=root)
+
+    def all_to_all(self, send: Any, send_counts: list, receive: Any, receive_counts: list) -> Any:
+        """Rank i's part j (of send_counts[j] elements) to rank j's part i."""
+        send_offsets = [sum(send_counts[:i]) for i in range(self.size)]
+        receive_offsets = [sum(receive_counts[:i]) for i in range(self.size)]
+        return self.comm.Ialltoallv(
+            [send, (send_counts, send_offsets)], [receive, (receive_counts, receive_offsets)]
+        )
+
+    def send(self, buffer: Any, dest: int, tag: int) -> Any:
+        return self.comm.Isend(buffer, dest=dest, tag=tag)
+
+    def receive(self, buffer: Any, source: int | None, tag: int) -> Receive:
+        """A receive into `buffer` from `source`, or from whichever rank sends first if None;
+        its `source` says which, once it has completed."""
+        return Receive(self, buffer, source, tag)
+
+    def allgather_bytes(self, payload: bytes, wait: Callable[[list], None]) -> list[bytes]:
+        """Every rank's `payload`, in rank order. The lengths travel first (one int64 a rank);
+        `wait(requests)` is the caller's wait loop, so neither step can hang."""
+        lengths = array("q", [0]) * self.size
+        wait([self.comm.Iallgather(array("q", [len(payload)]), lengths)])
+        offsets = [sum(lengths[:index]) for index in range(self.size)]
+        receive = bytearray(sum(lengths))
+        spec = [receive, list(lengths), offsets, self.mpi.BYTE]
+        wait([self.comm.Iallgatherv([payload, self.mpi.BYTE], spec)])
+        return [bytes(receive[start : start + n]) for start, n in zip(offsets, lengths)]
+
+    def broadcast_bytes(self, payload: bytes | None, root: int, wait: Callable) -> bytes:
+        """`payload` of rank `root` on every rank (the others pass None)."""
+        length = array("q", [len(payload) if payload is not None else 0])
+        wait([self.comm.Ibcast(length, root=root)])
+        buffer = bytearray(payload) if self.rank == root else bytearray(length[0])
+        wait([self.comm.Ibcast([buffer, self.mpi.BYTE], root=root)])
+        return bytes(buffer)
+
+    def split(self, member: bool) -> MPITransport | None:
+        """The members' own communicator (collective over all of this one's ranks)."""
+        color = 0 if member else self.mpi.UNDEFINED
+        comm = self.comm.Split(color, self.rank)
+        if comm == self.mpi.COMM_NULL:
+            return None
+        transport = MPITransport(self.mpi, comm, notices=False)  # groups use the world's
+        comm.Free()
+        return transport
+
+    def notify(self, kind: str, message: str) -> bool:
+        """Tell every other rank that this one "failed" (it is about to abort the job) or
+        "left" (it will take part in no more collectives). Fire and forget."""
+        if self.faults is None:
+            return False
+        payload = f"{kind}\n{message}".encode()[:4000]
+        for peer in range(self.size):
+            if peer != self.rank:
+                request = self.faults.Isend([payload, self.mpi.BYTE], dest=peer, tag=_FAULT_TAG)
+                self._sent.append(request)
+        return True
+
+    def poll_notices(self) -> None:
+        """Take in the notices other ranks sent: the first failure (rank, message) into
+        `failure`, departures into `departed` (rank: when it was noticed)."""
+        if self.faults is None:
+            return
+        status = self.mpi.Status()
+        while self.faults.Iprobe(self.mpi.ANY_SOURCE, _FAULT_TAG, status):
+            source = status.Get_source()
+            buffer = bytearray(status.Get_count(self.mpi.BYTE))
+            self.faults.Recv([buffer, self.mpi.BYTE], source=source, tag=_FAULT_TAG)
+            kind, _, message = buffer.decode(errors="replace").partition("\n")
+            if kind == "failed" and self.failure is None:
+                self.failure = (source, message)
+            elif kind == "left":
+                self.departed.setdefault(source, time.monotonic())
+
+    def abort(self, code: int) -> None:
+        self.comm.Abort(code)
+
+    def free(self) -> None:
+        """Free the collectives' communicator. The notices' one stays to MPI_Finalize: a notice
+        may still arrive, and freeing a communicator with unreceived messages is an error."""
+        self.comm.Free()

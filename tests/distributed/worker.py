@@ -1,0 +1,503 @@
+"""One rank of a distributed test, run by tests/test_distributed_mpi.py as
+`mpiexec -n N python worker.py SCENARIO`.
+
+Each scenario checks what it can on every rank (an `AssertionError` fails the whole job: the
+rank's traceback is printed and every rank aborts) and prints `rank R: ...` lines that the test
+reads. Nothing here imports torch: the references are computed locally with chainrule, from
+inputs every rank can regenerate (each rank's inputs come from a generator seeded by its rank).
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import os
+import sys
+import time
+
+import chainrule
+import chainrule.distributed as dist
+from chainrule import nn
+from chainrule.data import DataLoader, TensorDataset
+from chainrule.data.distributed import DistributedSampler
+from chainrule.nn.parallel import DistributedDataParallel
+
+DTYPES = [
+    chainrule.float16,
+    chainrule.float32,
+    chainrule.float64,
+    chainrule.uint8,
+    chainrule.int8,
+    chainrule.int16,
+    chainrule.int32,
+    chainrule.int64,
+    chainrule.bool,
+]
+
+
+def say(text: str) -> None:
+    """One line, in one write: the launcher interleaves the ranks' output."""
+    sys.stdout.write(f"rank {dist.get_rank()}: {text}\n")
+    sys.stdout.flush()
+
+
+def inputs_of(rank: int, dtype: chainrule.dtype, shape: tuple, salt: int = 0) -> chainrule.Tensor:
+    """Rank `rank`'s input: small integers (so every reduction is exact in any order)."""
+    generator = chainrule.Generator().manual_seed(1000 * rank + 17 * DTYPES.index(dtype) + salt)
+    low = 0 if dtype in (chainrule.uint8, chainrule.bool) else -3
+    high = 2 if dtype is chainrule.bool else 4
+    return chainrule.randint(low, high, shape, generator=generator).to(dtype)
+
+
+def expected_reduction(op: dist.ReduceOp, values: list, dtype: chainrule.dtype) -> chainrule.Tensor:
+    """The reduction of every rank's input, done locally."""
+    stacked = chainrule.stack(values)
+    if dtype is chainrule.bool:
+        logical = {
+            dist.ReduceOp.SUM: stacked.any(0),
+            dist.ReduceOp.MAX: stacked.any(0),
+            dist.ReduceOp.BOR: stacked.any(0),
+            dist.ReduceOp.PRODUCT: stacked.all(0),
+            dist.ReduceOp.MIN: stacked.all(0),
+            dist.ReduceOp.BAND: stacked.all(0),
+            dist.ReduceOp.BXOR: functools.reduce(lambda a, b: a ^ b, values),
+        }
+        return logical[op]
+    if op is dist.ReduceOp.SUM:
+        return stacked.sum(0).to(dtype)
+    if op is dist.ReduceOp.AVG:
+        return (stacked.sum(0) / len(values)).to(dtype)
+    if op is dist.ReduceOp.PRODUCT:
+        return stacked.prod(0).to(dtype)
+    if op is dist.ReduceOp.MIN:
+        return stacked.amin(0)
+    if op is dist.ReduceOp.MAX:
+        return stacked.amax(0)
+    bitwise = {dist.ReduceOp.BAND: "__and__", dist.ReduceOp.BOR: "__or__"}
+    name = bitwise.get(op, "__xor__")
+    return functools.reduce(lambda a, b: getattr(a, name)(b), values)
+
+
+def ops_for(dtype: chainrule.dtype) -> list:
+    ops = [dist.ReduceOp.SUM, dist.ReduceOp.PRODUCT, dist.ReduceOp.MIN, dist.ReduceOp.MAX]
+    if dtype.is_floating_point:
+        return [*ops, dist.ReduceOp.AVG]
+    return [*ops, dist.ReduceOp.BAND, dist.ReduceOp.BOR, dist.ReduceOp.BXOR]
+
+
+def same(ours: chainrule.Tensor, expected: chainrule.Tensor, what: str) -> None:
+    assert ours.dtype is expected.dtype, f"{what}: dtype {ours.dtype} != {expected.dtype}"
+    assert chainrule.equal(ours, expected), f"{what}: {ours} != {expected}"
+
+
+def scenario_collectives() -> None:
+    rank, size = dist.get_rank(), dist.get_world_size()
+    checks = 0
+    shape = (2, 3)
+    for dtype in DTYPES:
+        everyone = [inputs_of(r, dtype, shape) for r in range(size)]
+        for op in ops_for(dtype):
+            tensor = everyone[rank].clone()
+            dist.all_reduce(tensor, op=op)
+            same(tensor, expected_reduction(op, everyone, dtype), f"all_reduce {op} {dtype}")
+            work = dist.all_reduce(everyone[rank].clone(), op=op, async_op=True)
+            assert work.wait() and work.is_completed()
+            checks += 2
+        # A non-contiguous tensor is staged through a copy and written back in place.
+        wide = chainrule.zeros(3, 4, dtype=dtype)
+        view = wide.t()[1:3]  # (2, 3), strided
+        view.copy_(everyone[rank])
+        dist.all_reduce(view, op=dist.ReduceOp.MAX)
+        same(view, expected_reduction(dist.ReduceOp.MAX, everyone, dtype), f"strided {dtype}")
+        same(wide.t()[0], chainrule.zeros(3, dtype=dtype), f"strided {dtype}: rest untouched")
+        for src in range(size):
+            tensor = everyone[rank].clone()
+            dist.broadcast(tensor, src=src)
+            same(tensor, everyone[src], f"broadcast from {src} {dtype}")
+        gathered = [chainrule.zeros(shape, dtype=dtype) for _ in range(size)]
+        dist.all_gather(gathered, everyone[rank])
+        for r in range(size):
+            same(gathered[r], everyone[r], f"all_gather {dtype}")
+        concatenated = chainrule.zeros(size * shape[0], shape[1], dtype=dtype)
+        dist.all_gather_into_tensor(concatenated, everyone[rank])
+        same(concatenated, chainrule.cat(everyone), f"all_gather_into_tensor cat {dtype}")
+        stacked = chainrule.zeros(size, *shape, dtype=dtype)
+        dist.all_gather_into_tensor(stacked, everyone[rank])
+        same(stacked, chainrule.stack(everyone), f"all_gather_into_tensor stack {dtype}")
+        wholes = [inputs_of(r, dtype, (size * 2, 3), salt=1) for r in range(size)]
+        for op in (dist.ReduceOp.SUM, dist.ReduceOp.MAX):
+            mine = chainrule.zeros(2, 3, dtype=dtype)
+            dist.reduce_scatter_tensor(mine, wholes[rank], op=op)
+            whole = expected_reduction(op, wholes, dtype)
+            same(mine, whole[2 * rank : 2 * rank + 2], f"reduce_scatter_tensor {op} {dtype}")
+        last = size - 1
+        for op in (dist.ReduceOp.SUM, dist.ReduceOp.MAX):
+            tensor = everyone[rank].clone()
+            dist.reduce(tensor, dst=last, op=op)
+            expected = expected_reduction(op, everyone, dtype) if rank == last else everyone[rank]
+            same(tensor, expected, f"reduce {op} {dtype} on rank {rank}")
+        gathered = [chainrule.zeros(shape, dtype=dtype) for _ in range(size)] if rank == 0 else None
+        dist.gather(everyone[rank], gathered, dst=0)
+        if rank == 0:
+            for r in range(size):
+                same(gathered[r], everyone[r], f"gather {dtype}")
+        parts = [inputs_of(last, dtype, shape, salt=2 + r) for r in range(size)]
+        mine = chainrule.zeros(shape, dtype=dtype)
+        dist.scatter(mine, parts if rank == last else None, src=last)
+        same(mine, parts[rank], f"scatter {dtype}")
+        checks += size + 3 + size + 2 + 2 + 2
+    checks += point_to_point_and_all_to_all()
+    objects = [None] * size
+    dist.all_gather_object(objects, {"rank": rank, "name": f"r{rank}"})
+    assert objects == [{"rank": r, "name": f"r{r}"} for r in range(size)], objects
+    listed = ["from zero", 1.5, None] if rank == 0 else [None, None, None]
+    dist.broadcast_object_list(listed, src=0)
+    assert listed == ["from zero", 1.5, None], listed
+    pair = dist.new_group([size - 1, 0])
+    value = chainrule.tensor([float(rank + 1)])
+    result = dist.all_reduce(value, group=pair)
+    if rank in (0, size - 1):
+        assert dist.get_rank(pair) == (0 if rank == 0 else 1)
+        assert dist.get_process_group_ranks(pair) == [0, size - 1]
+        same(value, chainrule.tensor([float(1 + size)]), "all_reduce in new_group")
+    else:
+        assert pair is dist.GroupMember.NON_GROUP_MEMBER and dist.get_rank(pair) == -1
+        assert result is None
+        same(value, chainrule.tensor([float(rank + 1)]), "non-member's tensor")
+    dist.barrier()
+    say(f"{checks} tensor collectives checked")
+
+
+def point_to_point_and_all_to_all() -> int:
+    """A ring of isend/irecv, a recv from any rank, and all_to_all_single with equal and with
+    uneven parts (each row holds 100 x sender + part)."""
+    rank, size = dist.get_rank(), dist.get_world_size()
+    after, before = (rank + 1) % size, (rank - 1) % size
+    outgoing = chainrule.full((3,), float(rank), dtype=chainrule.float64)
+    incoming = chainrule.zeros(3, dtype=chainrule.float64)
+    works = [dist.isend(outgoing, dst=after), dist.irecv(incoming, src=before)]
+    for work in works:
+        work.wait()
+    same(incoming, chainrule.full((3,), float(before), dtype=chainrule.float64), "ring")
+    if rank == 0:
+        senders = set()
+        for _ in range(size - 1):
+            sender = dist.recv(incoming, tag=5)
+            senders.add(sender)
+            same(incoming, chainrule.full((3,), float(sender), dtype=chainrule.float64), "recv")
+        assert senders == set(range(1, size)), senders
+    else:
+        dist.send(outgoing, dst=0, tag=5)
+    split = [[(r + j) % 2 + 1 for j in range(size)] for r in range(size)]  # rows r sends to j
+    for splits in (None, split):
+        sizes = [1] * size if splits is None else splits[rank]
+        rows = [float(100 * rank + j) for j in range(size) for _ in range(sizes[j])]
+        source = chainrule.tensor(rows, dtype=chainrule.float64)[:, None].expand(-1, 2).clone()
+        received = [1] * size if splits is None else [splits[i][rank] for i in range(size)]
+        output = chainrule.zeros(sum(received), 2, dtype=chainrule.float64)
+        dist.all_to_all_single(
+            output,
+            source,
+            output_split_sizes=None if splits is None else received,
+            input_split_sizes=None if splits is None else sizes,
+        )
+        expected = [float(100 * i + rank) for i in range(size) for _ in range(received[i])]
+        same(output[:, 0], chainrule.tensor(expected, dtype=chainrule.float64), "all_to_all")
+    dist.barrier()
+    return 5
+
+
+def make_regressor(seed: int, dtype: chainrule.dtype = chainrule.float64) -> nn.Module:
+    chainrule.manual_seed(seed)
+    return nn.Sequential(
+        nn.Linear(6, 16), nn.Tanh(), nn.Linear(16, 8), nn.Tanh(), nn.Linear(8, 3)
+    ).to(dtype)
+
+
+class TwoDtypes(nn.Module):
+    """Parameters of two dtypes, so gradients travel in one bucket per dtype."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wide = nn.Linear(6, 3).double()
+        self.narrow = nn.Linear(6, 3)
+
+    def forward(self, x: chainrule.Tensor) -> chainrule.Tensor:
+        return self.wide(x) + self.narrow(x.float()).double()
+
+
+def two_dtype_model() -> nn.Module:
+    chainrule.manual_seed(4)
+    return TwoDtypes()
+
+
+def flat_parameters(model: nn.Module) -> chainrule.Tensor:
+    return chainrule.cat([p.detach().double().reshape(-1) for p in model.parameters()])
+
+
+def identical_across_ranks(model: nn.Module) -> bool:
+    mine = flat_parameters(model)
+    everyone = chainrule.zeros(dist.get_world_size(), mine.numel(), dtype=mine.dtype)
+    dist.all_gather_into_tensor(everyone, mine)
+    return all(chainrule.equal(everyone[r], everyone[0]) for r in range(len(everyone)))
+
+
+def train_both(
+    build, bucket_cap_mb, buckets: int, steps: int = 5, as_view: bool = False, to_none=True
+) -> float:
+    """`steps` of SGD on 2 ranks, each on its half of the batch, against one process (this one,
+    without communication) on the whole batch. Returns the largest parameter difference.
+    `as_view`: gradient_as_bucket_view; `to_none`: zero_grad's set_to_none."""
+    rank, size = dist.get_rank(), dist.get_world_size()
+    generator = chainrule.Generator().manual_seed(7)
+    inputs = chainrule.randn(8 * size, 6, generator=generator, dtype=chainrule.float64)
+    targets = chainrule.randn(8 * size, 3, generator=generator, dtype=chainrule.float64)
+    reference = build()
+    replica = build()
+    if rank == 1:  # a different start: DDP must take rank 0's parameters
+        with chainrule.no_grad():
+            for param in replica.parameters():
+                param.add_(1.0)
+    ddp = DistributedDataParallel(
+        replica, bucket_cap_mb=bucket_cap_mb, gradient_as_bucket_view=as_view
+    )
+    assert len(ddp._buckets) == buckets, len(ddp._buckets)
+    reference_opt = chainrule.optim.SGD(reference.parameters(), lr=0.1, momentum=0.9)
+    ddp_opt = chainrule.optim.SGD(ddp.parameters(), lr=0.1, momentum=0.9)
+    mine = slice(8 * rank, 8 * (rank + 1))
+    worst = 0.0
+    for _ in range(steps):
+        reference_opt.zero_grad()
+        nn.functional.mse_loss(reference(inputs), targets).backward()
+        reference_opt.step()
+        ddp_opt.zero_grad(set_to_none=to_none)
+        nn.functional.mse_loss(ddp(inputs[mine]), targets[mine]).backward()
+        ddp_opt.step()
+        if as_view:  # the gradients are the buckets' memory, as PyTorch's
+            views = [v for bucket in ddp._buckets for v in bucket.views]
+            assert all(any(p.grad is v for v in views) for p in replica.parameters())
+        assert identical_across_ranks(replica), "parameters differ across ranks"
+        gap = (flat_parameters(replica) - flat_parameters(reference)).abs().max().item()
+        worst = max(worst, gap)
+    return worst
+
+
+def scenario_ddp() -> None:
+    many_buckets = train_both(lambda: make_regressor(0), 0.0002, buckets=3)
+    assert many_buckets < 1e-6, many_buckets
+    one_bucket = train_both(lambda: make_regressor(0), None, buckets=1)
+    assert one_bucket < 1e-6, one_bucket
+    two_dtypes = train_both(two_dtype_model, 0.00005, buckets=2)
+    assert two_dtypes < 1e-5, two_dtypes  # float32 parameters
+    views = max(
+        train_both(lambda: make_regressor(0), 0.0002, buckets=3, as_view=True, to_none=to_none)
+        for to_none in (True, False)
+    )
+    assert views < 1e-6, views
+    say(
+        f"DDP matches one process: {many_buckets:.1e} (many buckets), {one_bucket:.1e} (one), "
+        f"{two_dtypes:.1e} (float64 and float32 buckets), {views:.1e} (gradients as bucket "
+        "views); parameters bit-identical across ranks"
+    )
+
+
+def scenario_batch_share() -> None:
+    """Global batches of 8, 8 and 5 rows (the last uneven), each rank training on its share
+    with a summed, scaled loss: the same parameters as one process on the whole batches."""
+    generator = chainrule.Generator().manual_seed(9)
+    inputs = chainrule.randn(21, 6, generator=generator, dtype=chainrule.float64)
+    targets = chainrule.randn(21, 3, generator=generator, dtype=chainrule.float64)
+    reference = make_regressor(3)
+    ddp = DistributedDataParallel(make_regressor(3))
+    reference_opt = chainrule.optim.SGD(reference.parameters(), lr=0.1)
+    ddp_opt = chainrule.optim.SGD(ddp.parameters(), lr=0.1)
+    shares = []
+    for start, stop in ((0, 8), (8, 16), (16, 21)):
+        x, y = inputs[start:stop], targets[start:stop]
+        reference_opt.zero_grad()
+        (nn.functional.mse_loss(reference(x), y, reduction="sum") / (stop - start)).backward()
+        reference_opt.step()
+        rows, scale = dist.batch_share(stop - start)
+        shares.append(rows.stop - rows.start)
+        ddp_opt.zero_grad()
+        (nn.functional.mse_loss(ddp(x[rows]), y[rows], reduction="sum") * scale).backward()
+        ddp_opt.step()
+    worst = (flat_parameters(ddp.module) - flat_parameters(reference)).abs().max().item()
+    assert worst < 1e-6, worst
+    say(f"batch_share {shares}: DDP equals one process to {worst:.1e}")
+
+
+def scenario_no_sync() -> None:
+    """Two micro-batches per rank, the first under no_sync: the averaged result equals one
+    process's gradient on the whole batch; inside no_sync the ranks' gradients differ."""
+    rank, size = dist.get_rank(), dist.get_world_size()
+    generator = chainrule.Generator().manual_seed(3)
+    inputs = chainrule.randn(4 * size, 6, generator=generator, dtype=chainrule.float64)
+    targets = chainrule.randn(4 * size, 3, generator=generator, dtype=chainrule.float64)
+    reference = make_regressor(1)
+    nn.functional.mse_loss(reference(inputs), targets).backward()
+    first, second = slice(4 * rank, 4 * rank + 2), slice(4 * rank + 2, 4 * rank + 4)
+    worst = 0.0
+    for as_view in (False, True):
+        ddp = DistributedDataParallel(make_regressor(1), gradient_as_bucket_view=as_view)
+        if as_view:  # a synchronised step first, so that the gradients are bucket views
+            nn.functional.mse_loss(ddp(inputs[first]), targets[first]).backward()
+            for param in ddp.parameters():
+                param.grad.zero_()
+        with ddp.no_sync():
+            (nn.functional.mse_loss(ddp(inputs[first]), targets[first]) / 2).backward()
+        local = chainrule.cat([p.grad.reshape(-1) for p in ddp.parameters()])
+        everyone = chainrule.zeros(size, local.numel(), dtype=local.dtype)
+        dist.all_gather_into_tensor(everyone, local)
+        assert not chainrule.equal(everyone[0], everyone[1]), "no_sync communicated"
+        (nn.functional.mse_loss(ddp(inputs[second]), targets[second]) / 2).backward()
+        worst = max(
+            worst,
+            *(
+                (ours.grad - theirs.grad).abs().max().item()
+                for ours, theirs in zip(ddp.parameters(), reference.parameters())
+            ),
+        )
+    assert worst < 1e-12, worst
+    say(f"no_sync accumulation equals one big batch ({worst:.1e})")
+
+
+def scenario_batchnorm() -> None:
+    """Buffers are rank 0's at construction and before every forward (then each rank updates
+    them with its own batch); with broadcast_buffers=False each rank keeps its own."""
+    rank, size = dist.get_rank(), dist.get_world_size()
+    for sync in (True, False):
+        chainrule.manual_seed(5)
+        model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 1))
+        norm = model[1]
+        with chainrule.no_grad():
+            norm.running_mean.fill_(float(rank))  # rank 0's zeros must win at construction
+        ddp = DistributedDataParallel(model, forward_sync_buffers=sync)
+        assert chainrule.equal(norm.running_mean, chainrule.zeros(8)), "construction sync"
+        for step in range(3):
+            generator = chainrule.Generator().manual_seed(100 * step + rank)
+            batch = chainrule.randn(6, 4, generator=generator) + rank
+            before = [chainrule.zeros(8) for _ in range(size)]
+            dist.all_gather(before, norm.running_mean.clone())
+            with chainrule.no_grad():
+                batch_mean = model[0](batch).mean(0)
+            ddp(batch).sum().backward()
+            start = before[0] if sync else before[rank]
+            expected = 0.9 * start + 0.1 * batch_mean
+            gap = (norm.running_mean - expected).abs().max().item()
+            assert gap < 1e-5, (sync, step, gap)
+            assert int(norm.num_batches_tracked) == step + 1
+        everyone = [chainrule.zeros(8) for _ in range(size)]
+        dist.all_gather(everyone, norm.running_mean.clone())
+        differ = not chainrule.equal(everyone[0], everyone[1])
+        assert differ, "each rank's last forward updates its own statistics"
+    say("BatchNorm buffers follow rank 0 before each forward, as PyTorch's")
+
+
+class Branches(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.trunk = nn.Linear(4, 4).double()
+        self.sometimes = nn.Linear(4, 1).double()  # used on rank 1 only
+        self.never = nn.Linear(4, 1).double()
+
+    def forward(self, x: chainrule.Tensor, use_branch: bool) -> chainrule.Tensor:
+        out = self.trunk(x).sum(1, keepdim=True)
+        return out + self.sometimes(x) if use_branch else out
+
+
+def scenario_unused() -> None:
+    rank = dist.get_rank()
+    chainrule.manual_seed(2)
+    model = Branches()
+    ddp = DistributedDataParallel(model, find_unused_parameters=True, bucket_cap_mb=0.0001)
+    x = chainrule.ones(3, 4, dtype=chainrule.float64) * (rank + 1)
+    ddp(x, use_branch=rank == 1).sum().backward()
+    # Rank 1's gradient of `sometimes` (its x is all 2s), averaged with rank 0's zeros.
+    expected = chainrule.full((4,), 2.0 * 3, dtype=chainrule.float64) / 2
+    assert model.sometimes.weight.grad is not None
+    same(model.sometimes.weight.grad[0], expected, "gradient of a branch only rank 1 used")
+    assert model.never.weight.grad is None, "unused everywhere: .grad stays None"
+    say("find_unused_parameters: partly used parameters averaged, unused ones left alone")
+
+
+def scenario_sampler() -> None:
+    rank, size = dist.get_rank(), dist.get_world_size()
+    for shuffle in (False, True):
+        for drop_last in (False, True):
+            sampler = DistributedSampler(range(10), shuffle=shuffle, drop_last=drop_last, seed=4)
+            sampler.set_epoch(2)
+            everyone: list = [None] * size
+            dist.all_gather_object(everyone, list(sampler))
+            shares = [len(share) for share in everyone]
+            union = sorted(i for share in everyone for i in share)
+            if drop_last:
+                assert shares == [3] * size and len(set(union)) == 9, everyone
+            else:
+                assert shares == [4] * size and set(union) == set(range(10)), everyone
+            if not shuffle and not drop_last and rank == 0:
+                assert everyone == [[0, 3, 6, 9], [1, 4, 7, 0], [2, 5, 8, 1]], everyone
+    dataset = TensorDataset(chainrule.arange(10.0))
+    loader = DataLoader(dataset, batch_size=2, sampler=DistributedSampler(dataset, shuffle=False))
+    seen = [batch[0].tolist() for batch in loader]
+    assert seen == [[rank, rank + 3], [rank + 6, (rank + 9) % 10]], seen
+    say("DistributedSampler shares and pads 10 samples over 3 ranks as PyTorch")
+
+
+def scenario_fault() -> None:
+    if dist.get_rank() == 1:
+        raise ValueError("rank one gives up")
+    dist.all_reduce(chainrule.ones(3))  # waits for rank 1, which never comes
+    say("not reached")
+
+
+def scenario_mismatch() -> None:
+    rank = dist.get_rank()
+    try:
+        dist.all_reduce(chainrule.ones(3 + rank))
+    except dist.DistError as error:
+        say(f"caught: {error}")
+    if rank == 0:
+        dist.all_reduce(chainrule.ones(2, dtype=chainrule.float64))
+    else:
+        dist.broadcast(chainrule.ones(2, dtype=chainrule.float32), src=0)
+    say("not reached")
+
+
+def scenario_early_exit() -> None:
+    """Rank 1 ends its script (sys.exit) without the collective rank 0 waits in."""
+    if dist.get_rank() == 1:
+        sys.exit(0)
+    dist.all_reduce(chainrule.ones(2))
+    say("not reached")
+
+
+def scenario_timeout() -> None:
+    """Rank 1 never joins the collective: rank 0 times out instead of hanging (the wait's own
+    timeout here; a collective without async_op uses the group's)."""
+    if dist.get_rank() == 0:
+        dist.all_reduce(chainrule.ones(2), async_op=True).wait(datetime.timedelta(seconds=1))
+    time.sleep(30)
+
+
+def main() -> None:
+    scenario = sys.argv[1]
+    if scenario == "init_timeout":  # rank 1 starts MPI late: rank 0's MPI_Init waits
+        if os.environ.get("PMI_RANK") == "1":
+            time.sleep(3)
+        dist.init_process_group(timeout=datetime.timedelta(seconds=1))
+        return
+    if scenario == "join_timeout":  # MPI is up everywhere, but rank 1 joins the group late
+        from mpi4py import MPI
+
+        if MPI.COMM_WORLD.Get_rank() == 1:
+            time.sleep(3)
+        dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=1))
+        return
+    dist.init_process_group(timeout=datetime.timedelta(seconds=60))
+    globals()[f"scenario_{scenario}"]()
+    dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,223 @@
+"""chainrule.distributed for real: each test launches `mpiexec -n N` on
+tests/distributed/worker.py (one scenario per test) and reads what the ranks print.
+
+The worker checks every rank's results itself (a failed check aborts the job, so the exit code
+says it); these tests then assert on the ranks' reports and, for the fault cases, on the error
+messages and on the job ending instead of hanging (each run has a timeout). They need mpiexec:
+MPICH's PyPI wheel puts it beside the interpreter (`pip install 'chainrule[mpi]'`, which
+`make test` does); they skip only where neither that nor one on PATH exists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import chainrule
+
+WORKER = Path(__file__).parent / "distributed" / "worker.py"
+SOURCE = Path(chainrule.__file__).resolve().parents[1]
+
+
+def _find_mpiexec() -> str | None:
+    beside = Path(sys.executable).parent / "mpiexec"
+    if beside.exists():
+        return str(beside)
+    return shutil.which("mpiexec")
+
+
+MPIEXEC = _find_mpiexec()
+HAVE_MPI4PY = chainrule.distributed.is_mpi_available()
+pytestmark = pytest.mark.skipif(
+    MPIEXEC is None or not HAVE_MPI4PY,
+    reason="needs mpiexec and mpi4py: pip install 'chainrule[mpi]'",
+)
+
+
+def launch(scenario: str, ranks: int = 2, timeout: float = 60, **env: str) -> tuple[int, str]:
+    """Run the worker's scenario on `ranks` processes; (exit code, stdout and stderr)."""
+    return run_on(ranks, [str(WORKER), scenario], timeout, **env)
+
+
+def run_on(ranks: int, arguments: list[str], timeout: float = 60, **env: str) -> tuple[int, str]:
+    """`mpiexec -n ranks python *arguments`; (exit code, stdout and stderr together)."""
+    environment = dict(os.environ)
+    environment.pop("CHAINRULE_DISTRIBUTED_DEBUG", None)
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [str(SOURCE), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
+    # Open MPI refuses root and more ranks than cores unless told; MPICH ignores these.
+    environment.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
+    environment["OMP_NUM_THREADS"] = environment["OPENBLAS_NUM_THREADS"] = "1"
+    environment.update(env)
+    command = [MPIEXEC, "-n", str(ranks), sys.executable, *arguments]
+    # A session of its own, so that a job that overruns is ended whole (launcher and ranks).
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=environment,
+        start_new_session=True,
+    )
+    try:
+        output, _ = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        pytest.fail(f"mpiexec {' '.join(arguments)} did not end within {timeout} s:\n{output}")
+    return process.returncode, output
+
+
+def reports(output: str, ranks: int) -> dict[int, str]:
+    """What each rank said (`rank R: ...` lines), by rank; every rank must have reported."""
+    said = {
+        int(rank): text
+        for rank, text in re.findall(r"rank (\d+): ([^\n]*?)(?=rank \d+:|\n|$)", output)
+    }
+    assert sorted(said) == list(range(ranks)), output
+    return said
+
+
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_every_collective_equals_the_local_reduction_of_all_ranks_inputs(ranks):
+    """all_reduce (each op, sync and async, strided), broadcast from each rank, all_gather,
+    all_gather_into_tensor (cat and stack), reduce_scatter_tensor, reduce, gather and scatter,
+    for every dtype; a send/recv ring and recv from any rank; all_to_all_single with equal and
+    uneven parts; object collectives, new_group and barrier."""
+    code, output = launch("collectives", ranks)
+    assert code == 0, output
+    said = reports(output, ranks)
+    counts = {re.match(r"(\d+) tensor collectives checked", said[r]).group(1) for r in said}
+    assert len(counts) == 1, said
+
+
+def test_ddp_on_two_ranks_trains_as_one_process_on_the_whole_batch():
+    """5 SGD steps, each rank on half the batch: parameters within 1e-6 (float64) of one
+    process's, bit-identical across ranks after every step; one bucket, several, two dtypes."""
+    code, output = launch("ddp")
+    assert code == 0, output
+    for text in reports(output, 2).values():
+        assert "parameters bit-identical across ranks" in text
+
+
+def test_batch_share_splits_global_batches_so_ddp_equals_one_process():
+    code, output = launch("batch_share")
+    assert code == 0, output
+    said = reports(output, 2)
+    assert said[0].startswith("batch_share [4, 4, 3]") and said[1].startswith(
+        "batch_share [4, 4, 2]"
+    )
+
+
+def test_no_sync_accumulates_locally_then_averages_the_sum():
+    code, output = launch("no_sync")
+    assert code == 0, output
+    assert all("equals one big batch" in t for t in reports(output, 2).values())
+
+
+def test_batchnorm_buffers_are_broadcast_from_rank_0_before_each_forward():
+    code, output = launch("batchnorm")
+    assert code == 0, output
+    assert all("follow rank 0" in t for t in reports(output, 2).values())
+
+
+def test_find_unused_parameters_averages_partly_used_and_leaves_unused_alone():
+    code, output = launch("unused")
+    assert code == 0, output
+    assert all("left alone" in t for t in reports(output, 2).values())
+
+
+def test_distributed_sampler_pads_uneven_shards_over_three_ranks():
+    code, output = launch("sampler", 3)
+    assert code == 0, output
+    assert all("as PyTorch" in t for t in reports(output, 3).values())
+
+
+def test_a_rank_that_raises_stops_every_rank_with_an_error_naming_it():
+    code, output = launch("fault", timeout=30)
+    assert code != 0
+    assert "ValueError: rank one gives up" in output  # rank 1's own traceback
+    assert "all_reduce: rank 1 failed (ValueError: rank one gives up); rank 0 stops too" in output
+    assert "not reached" not in output
+
+
+def test_mismatched_collectives_are_reported_in_debug_mode():
+    code, output = launch("mismatch", timeout=30, CHAINRULE_DISTRIBUTED_DEBUG="1")
+    assert code != 0
+    shapes = (
+        "all_reduce: the ranks called mismatched collectives (CHAINRULE_DISTRIBUTED_DEBUG=1): "
+        "rank 0 called all_reduce(shape=(3,), dtype=chainrule.float32, op=SUM); "
+        "rank 1 called all_reduce(shape=(4,), dtype=chainrule.float32, op=SUM)"
+    )
+    assert output.count("caught: " + shapes) == 2, output  # on both ranks
+    kinds = (
+        "rank 0 called all_reduce(shape=(2,), dtype=chainrule.float64, op=SUM); "
+        "rank 1 called broadcast(shape=(2,), dtype=chainrule.float32, src=0)"
+    )
+    assert kinds in output
+    assert "not reached" not in output
+
+
+def test_a_rank_that_exits_early_fails_the_ranks_waiting_for_it():
+    code, output = launch("early_exit", timeout=30)  # the group's timeout is 60 s
+    assert code != 0
+    expected = (
+        "all_reduce: rank 1 left the job (destroy_process_group, or its script ended) while "
+        "rank 0 waits for it in all_reduce"
+    )
+    assert expected in output, output
+
+
+def test_a_collective_that_another_rank_never_calls_times_out():
+    code, output = launch("timeout", timeout=30)
+    assert code != 0
+    assert "all_reduce: rank 0 timed out after 1" in output, output
+
+
+def test_init_process_group_times_out_when_a_rank_does_not_start():
+    code, output = launch("init_timeout", timeout=30)
+    assert code != 0
+    assert "init_process_group timed out after 1 s on rank 0 of 2" in output, output
+
+
+def test_init_process_group_times_out_when_a_rank_joins_late():
+    code, output = launch("join_timeout", timeout=30)
+    assert code != 0
+    assert "DistBackendError: init_process_group: rank 0 timed out after 1" in output, output
+
+
+def test_an_unmodified_pytorch_ddp_script_trains_under_as_torch():
+    """torch.distributed, DistributedDataParallel and DistributedSampler resolve to chainrule's
+    (backend="gloo" is taken as MPI, with a warning)."""
+    script = str(Path(__file__).parent / "distributed" / "torch_script.py")
+    code, output = run_on(2, ["-m", "chainrule.as_torch", script])
+    assert code == 0, output
+    loss = float(re.search(r"rank 0: final loss (\S+),", output).group(1))
+    assert loss < 1e-2, output
+    assert "same weights on all ranks: True" in output
+
+
+def test_the_scaling_benchmark_runs():
+    """benchmarks/distributed.py end to end, one step per run (its figures mean nothing)."""
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.distributed", "--quick"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["scaling efficiency"]["value"] > 0
+    assert len(figures["comm wait per step, 2 ranks"]["value"]) == 2
