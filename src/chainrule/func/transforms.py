@@ -3,7 +3,8 @@ and jvp, linearize, jacfwd, hessian (forward mode).
 
 Reverse transforms run on the same recording engine as `backward()`, differentiating with
 respect to fresh aliases of their inputs; forward transforms push tangents through dual
-tensors (chainrule.autograd.forward_ad), one dual level at a time.
+tensors (chainrule.autograd.forward_ad), each in a dual level of its own, so forward transforms
+nest (jacfwd(jacfwd(f)), jvp of jvp) as reverse ones do.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd import api, grad_mode
 from chainrule.autograd import forward_ad as fwAD
 from chainrule.backend import is_array
-from chainrule.errors import GradError, ShapeError
+from chainrule.errors import ShapeError
 from chainrule.func._inputs import (
     argnums_tuple,
     as_tensor,
@@ -260,16 +261,10 @@ def jacrev(
 # ---- forward mode ----------------------------------------------------------------------------
 
 
-def _refuse_nested(name: str) -> None:
-    if fwAD.current_level() is not None:
-        raise GradError(
-            f"{name}: nested forward-mode transforms (jvp or jacfwd inside jvp, jacfwd, hessian "
-            "or a dual_level) are not supported; use jacrev for the inner or the outer one"
-        )
-
-
 def _jvp_flat(func: Callable, primals: tuple, tangents: tuple, has_aux: bool, name: str) -> tuple:
-    """(output, output tangent leaves, aux): func at dual inputs, one dual level."""
+    """(output, output tangent leaves, aux): func at dual inputs, in a dual level of its own
+    (inside any enclosing one: the primals and tangents may carry the outer levels' tangents,
+    and the results keep them, so jvp of jvp and jacfwd of jacfwd are exact)."""
     if not isinstance(primals, tuple):
         raise TypeError(
             f"{name}(f, primals, tangents): expected primals to be a tuple, e.g. (x,), so "
@@ -283,7 +278,6 @@ def _jvp_flat(func: Callable, primals: tuple, tangents: tuple, has_aux: bool, na
         raise ShapeError(
             f"{name}(f, primals, tangents): primals and tangents must have the same structure"
         )
-    _refuse_nested(name)
     with fwAD.dual_level():
         duals = [
             fwAD.make_dual(as_tensor(p), as_tensor(t))
