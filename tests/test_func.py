@@ -476,6 +476,42 @@ def test_forward_over_forward_inside_and_around_vmap_matches_torch(compose):
     assert_same_tree(compose(cf, mine_f)(mine(batch)), compose(tf, torch_f)(theirs(batch)))
 
 
+def test_jet_gives_the_derivatives_along_a_path_as_jax_documents():
+    """JAX's example: for x(s) = x + t1 s + t2 s**2 / 2, f2 = f''(x) t1**2 + f'(x) t2."""
+    x, t1, t2 = 1.5, 2.0, -0.5
+    value, (f1, f2) = cf.jet(lambda z: z**3, (mine(x),), ((mine(t1), mine(t2)),))
+    assert value.item() == x**3
+    assert np.isclose(f1.item(), 3 * x**2 * t1, rtol=1e-14)
+    assert np.isclose(f2.item(), 6 * x * t1**2 + 3 * x**2 * t2, rtol=1e-14)
+    _, terms = cf.jet(chainrule.sin, (np.array(0.3),), ((np.array(1.0), 0.0, 0.0, 0.0),))
+    assert all(isinstance(term, np.ndarray) for term in terms)  # NumPy in, NumPy out
+    np.testing.assert_allclose(terms, [np.cos(0.3), -np.sin(0.3), -np.cos(0.3), np.sin(0.3)])
+
+
+def test_jet_matches_nested_jvps_in_torch():
+    """With x_1 = v and no other term, y_k is the k-th directional derivative."""
+    f, g = both(lambda lib, x: lib.tanh(x) * lib.exp(x.sum()))
+    zero = np.zeros(3)
+    _, terms = cf.jet(f, (mine(A),), ((mine(U), mine(zero), mine(zero)),))
+    direction = theirs(U)
+
+    def along(function):
+        return lambda x: tf.jvp(function, (x,), (direction,))[1]
+
+    expected = [along(g), along(along(g)), along(along(along(g)))]
+    for term, derivative in zip(terms, expected):
+        assert_same_tree(term, derivative(theirs(A)))
+
+
+def test_jet_checks_its_arguments():
+    with pytest.raises(TypeError, match="tuple"):
+        cf.jet(chainrule.sin, mine(A), (mine(U),))
+    with pytest.raises(ShapeError, match="series"):
+        cf.jet(chainrule.mul, (mine(A), mine(B)), ((mine(U),),))
+    with pytest.raises(ShapeError, match="same number"):
+        cf.jet(chainrule.mul, (mine(A), mine(B)), ((mine(U),), (mine(U), mine(V))))
+
+
 # ---- per-sample gradients with functional_call -------------------------------------------------
 
 
