@@ -90,7 +90,9 @@ def enter_dual_level() -> int:
 
 def exit_dual_level(*, level: int | None = None) -> None:
     """Leave the level entered last by `enter_dual_level`: its tangents are never read again."""
-    if not _entered or (level is not None and level != current_level()):
+    if not _entered:
+        raise GradError("exit_dual_level: no dual level was entered with enter_dual_level()")
+    if level is not None and level != current_level():
         raise GradError(
             f"exit_dual_level: trying to exit a forward AD level ({level}) that was not the last "
             "one entered with enter_dual_level(); this is not supported"
