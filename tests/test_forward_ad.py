@@ -78,17 +78,11 @@ def test_integer_primals_are_refused():
             fw.make_dual(chainrule.ones(3, dtype=chainrule.int64), chainrule.ones(3))
 
 
-def test_make_dual_needs_a_level_and_levels_do_not_nest_as_in_torch():
+def test_make_dual_needs_a_level_as_in_torch():
     with pytest.raises(RuntimeError, match="no level"):
         tfw.make_dual(theirs(X), theirs(T))
     with pytest.raises(GradError, match="no level"):
         fw.make_dual(mine(X), mine(T))
-    with tfw.dual_level(), pytest.raises(RuntimeError, match="Nested"):
-        with tfw.dual_level():
-            pass
-    with fw.dual_level(), pytest.raises(GradError, match="Nested"):
-        with fw.dual_level():
-            pass
 
 
 def test_enter_and_exit_dual_level_as_functions():
@@ -117,6 +111,135 @@ def test_exiting_the_level_drops_every_tangent():
         assert fw.unpack_dual(out).tangent is None
         assert fw.unpack_dual(out * 2).tangent is None
     assert close(out, torch_out)
+
+
+# ---- nested levels ---------------------------------------------------------------------------
+# torch.autograd.forward_ad refuses a second level; torch.func.jvp nests, and chainrule's
+# levels nest the way its transforms do: torch.func is the reference for the values.
+
+
+def test_levels_nest_and_each_tangent_belongs_to_its_level():
+    with fw.dual_level() as outer:
+        x1 = fw.make_dual(mine(X), mine(T))
+        with fw.dual_level() as inner:
+            assert (outer, inner) == (0, 1) and fw.current_level() == 1
+            x2 = fw.make_dual(x1, mine(W[:3]))  # the innermost level by default
+            assert close(fw.unpack_dual(x2).tangent, W[:3])
+            assert close(fw.unpack_dual(x2, level=0).tangent, T)
+            primal, _ = fw.unpack_dual(x2)  # the inner primal keeps the outer tangent
+            assert fw.unpack_dual(primal).tangent is None
+            assert close(fw.unpack_dual(primal, level=0).tangent, T)
+            both = fw.make_dual(mine(X), mine(T), level=0)
+            assert fw.unpack_dual(both).tangent is None
+            assert close(fw.unpack_dual(both, level=0).tangent, T)
+        assert fw.current_level() == 0
+        assert close(fw.unpack_dual(x2).tangent, T)  # the inner level is gone, the outer stays
+    assert fw.current_level() is None
+
+
+def test_an_inner_tangent_carries_its_outer_tangent_as_torch_func():
+    """tanh(x)**3 * x: the inner tangent's outer tangent is the mixed second derivative."""
+
+    def f(lib, x):
+        return lib.tanh(x) ** 3 * x
+
+    with fw.dual_level():
+        x1 = fw.make_dual(mine(X), mine(T))
+        with fw.dual_level():
+            out = f(chainrule, fw.make_dual(x1, mine(W[:3])))
+            primal, tangent = fw.unpack_dual(out)
+        second = fw.unpack_dual(tangent).tangent
+        first_outer = fw.unpack_dual(primal).tangent
+
+    direction = theirs(W[:3])
+
+    def inner(x):
+        return torch.func.jvp(lambda z: f(torch, z), (x,), (direction,))[1]
+
+    _, torch_second = torch.func.jvp(inner, (theirs(X),), (theirs(T),))
+    _, torch_first = torch.func.jvp(lambda z: f(torch, z), (theirs(X),), (theirs(T),))
+    assert close(second, torch_second) and close(first_outer, torch_first)
+
+
+def test_nested_levels_with_inputs_requiring_grad_keep_saved_outputs_tangents():
+    """exp saves its output: both rules read it, the inner one with its outer tangent; and
+    backward through the mixed tangent gives the third derivative."""
+    x = mine(V, requires_grad=True)
+    with fw.dual_level():
+        x1 = fw.make_dual(x, mine(V[::-1].copy()))
+        with fw.dual_level():
+            tangent = fw.unpack_dual(
+                fw.make_dual(x1, chainrule.ones(4, dtype=chainrule.float64)).exp()
+            ).tangent
+        mixed = fw.unpack_dual(tangent).tangent
+    assert close(mixed, np.exp(V) * V[::-1])
+    mixed.sum().backward()
+    assert close(x.grad, np.exp(V) * V[::-1])
+
+
+def test_in_place_writes_update_the_tangents_of_every_level():
+    def write(x):
+        y = x * 1.0
+        y.mul_(y)
+        return y
+
+    with fw.dual_level():
+        x1 = fw.make_dual(mine(X), mine(T))
+        with fw.dual_level():
+            tangent = fw.unpack_dual(write(fw.make_dual(x1, mine(W[:3])))).tangent
+        mixed = fw.unpack_dual(tangent).tangent
+    assert close(tangent, 2 * X * W[:3]) and close(mixed, 2 * T * W[:3])
+
+
+def test_a_level_that_does_not_exist_is_refused_as_torch():
+    with tfw.dual_level(), pytest.raises(RuntimeError, match="Invalid level"):
+        tfw.unpack_dual(tfw.make_dual(theirs(X), theirs(T)), level=1)
+    with tfw.dual_level(), pytest.raises(RuntimeError, match="Invalid level"):
+        tfw.make_dual(theirs(X), theirs(T), level=1)
+    with pytest.raises(RuntimeError, match="invalid index"):
+        tfw.make_dual(theirs(X), theirs(T), level=0)
+    with fw.dual_level(), pytest.raises(GradError, match="invalid level 1"):
+        fw.unpack_dual(fw.make_dual(mine(X), mine(T)), level=1)
+    with fw.dual_level(), pytest.raises(GradError, match="invalid level 1"):
+        fw.make_dual(mine(X), mine(T), level=1)
+    with pytest.raises(GradError, match="invalid index"):
+        fw.make_dual(mine(X), mine(T), level=0)
+    # Outside every level, unpacking at any level gives no tangent, in both.
+    assert tfw.unpack_dual(theirs(X), level=3).tangent is None
+    assert fw.unpack_dual(mine(X), level=3).tangent is None
+
+
+def test_levels_exit_innermost_first_as_torch():
+    outer = fw.enter_dual_level()
+    inner = fw.enter_dual_level()
+    try:
+        with pytest.raises(GradError, match="not the last"):
+            fw.exit_dual_level(level=outer)
+    finally:
+        fw.exit_dual_level(level=inner)
+        fw.exit_dual_level(level=outer)
+    assert fw.current_level() is None
+    level = tfw.enter_dual_level()
+    with pytest.raises(RuntimeError, match="not the last"):
+        tfw.exit_dual_level(level=level + 1)
+    tfw.exit_dual_level(level=level)
+
+
+def test_a_dual_of_a_closed_level_is_a_plain_tensor_as_torch():
+    with fw.dual_level():
+        x1 = fw.make_dual(mine(X), mine(T))
+        with fw.dual_level():
+            x2 = fw.make_dual(x1, mine(W[:3]))
+        out = x2.sin()  # the inner tangent is gone: only the outer one is carried
+        assert close(fw.unpack_dual(out).tangent, np.cos(X) * T)
+        with fw.dual_level():  # a new inner level does not see the old inner tangent
+            assert fw.unpack_dual(x2).tangent is None
+            assert close(fw.unpack_dual(x2, level=0).tangent, T)
+    with tfw.dual_level():
+        torch_dual = tfw.make_dual(theirs(X), theirs(T))
+    assert tfw.unpack_dual(torch_dual.sin()).tangent is None
+    assert fw.unpack_dual(out.sin()).tangent is None
+    assert close(out.sin(), torch_dual.sin().sin())
 
 
 # ---- what carries a tangent ------------------------------------------------------------------

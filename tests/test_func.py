@@ -192,8 +192,6 @@ def test_jvp_checks_its_arguments():
         cf.jvp(chainrule.sin, (mine(A),), (mine(U), mine(V)))
     with pytest.raises(ShapeError):
         cf.jvp(chainrule.sin, (mine(A),), (mine(U[:2]),))
-    with pytest.raises(GradError, match="[Nn]ested"):
-        cf.jvp(lambda x: cf.jvp(chainrule.sin, (x,), (x,))[1], (mine(A),), (mine(U),))
 
 
 def test_linearize_matches_jvp_at_the_same_point():
@@ -326,6 +324,192 @@ def test_vmap_of_grad_and_of_jacfwd():
         cf.vmap(cf.jacfwd(lambda x: chainrule.sin(x) * x.sum()))(mine(batch)),
         tf.vmap(tf.jacfwd(lambda x: torch.sin(x) * x.sum()))(theirs(batch)),
     )
+
+
+# ---- forward over forward ------------------------------------------------------------------
+
+W1 = RNG.standard_normal((3, 3))
+W2 = RNG.standard_normal((2, 3))
+KERNEL = RNG.standard_normal((2, 1, 2))
+
+
+def nested_cases():
+    """Vector functions of a (3,) input, chainrule and torch spelled alike."""
+
+    def polynomial(lib, x):
+        return x**3 * x[0] - 2.0 * x**2 + x[1] * x[2]
+
+    def tanh_exp_log(lib, x):
+        return lib.log(1.0 + lib.exp(lib.tanh(x) * x)) * lib.exp(-x)
+
+    def matmul(lib, x):
+        return lib.from_numpy(W2.copy()) @ lib.tanh(lib.from_numpy(W1.copy()) @ x)
+
+    def softmax(lib, x):
+        return lib.softmax(x * x[0], 0)
+
+    def norms(lib, x):
+        return x / lib.linalg.vector_norm(x) + lib.linalg.vector_norm(x, 3) * x
+
+    def conv(lib, x):
+        image = lib.tanh(x).reshape(1, 1, 3)
+        return lib.nn.functional.conv1d(image, lib.from_numpy(KERNEL.copy())).reshape(-1) ** 2
+
+    return [polynomial, tanh_exp_log, matmul, softmax, norms, conv]
+
+
+NESTED = nested_cases()
+
+
+@pytest.mark.parametrize("function", NESTED, ids=[f.__name__ for f in NESTED])
+def test_jvp_of_jvp_matches_torch(function):
+    """The second directional derivative D^2 f(x)[u, v]: a jvp (in v) inside a jvp (in u)."""
+    f, g = both(function)
+
+    def inner(functional, f, direction):
+        return lambda x: functional.jvp(f, (x,), (direction,))[1]
+
+    assert_same_tree(
+        cf.jvp(inner(cf, f, mine(V)), (mine(A),), (mine(U),)),
+        tf.jvp(inner(tf, g, theirs(V)), (theirs(A),), (theirs(U),)),
+    )
+
+
+@pytest.mark.parametrize("function", NESTED, ids=[f.__name__ for f in NESTED])
+def test_jacfwd_of_jacfwd_matches_torch_and_reverse_over_reverse(function):
+    f, g = both(function)
+    second = cf.jacfwd(cf.jacfwd(f))(mine(A))
+    assert second.shape == tuple(f(mine(A)).shape) + (3, 3)
+    assert_same_tree(second, tf.jacfwd(tf.jacfwd(g))(theirs(A)))
+    assert_same_tree(second, cf.jacrev(cf.jacrev(f))(mine(A)))
+    assert_same_tree(cf.jacrev(cf.jacfwd(f))(mine(A)), second)  # reverse over forward
+
+
+@pytest.mark.parametrize("function", NESTED, ids=[f.__name__ for f in NESTED])
+def test_hessian_matches_torch_and_forward_over_forward(function):
+    f, g = both(lambda lib, x: (function(lib, x) ** 2).sum())
+    curvature = cf.hessian(f)(mine(A))
+    assert_same_tree(curvature, tf.hessian(g)(theirs(A)))
+    assert_same_tree(curvature, cf.jacfwd(cf.jacfwd(f))(mine(A)))
+
+
+def test_forward_over_forward_is_exact():
+    """A polynomial's derivatives, to the third, are the exact numbers (no rounding to see)."""
+    x = mine([1.0, 2.0, -3.0])
+
+    def f(x):
+        return (x**3).sum() + x[0] * x[1] * x[2]
+
+    hessian = cf.jacfwd(cf.jacfwd(f))(x)
+    expected = np.diag([6.0, 12.0, -18.0]) + np.array([[0, -3, 2], [-3, 0, 1], [2, 1, 0]])
+    np.testing.assert_array_equal(hessian.numpy(), expected)
+    third = cf.jacfwd(cf.jacfwd(cf.jacfwd(f)))(x).numpy()
+    expected_third = np.zeros((3, 3, 3))
+    for i in range(3):
+        expected_third[i, i, i] = 6.0
+    for i, j, k in ((0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)):
+        expected_third[i, j, k] = 1.0
+    np.testing.assert_array_equal(third, expected_third)
+    _, second = cf.jvp(lambda x: cf.jvp(f, (x,), (mine([1.0, 0, 0]),))[1], (x,), (x,))
+    assert second.item() == 6.0 * 1.0 + 0 * 1.0 + (-3.0) * 2.0 + 2.0 * -3.0  # e0^T H x
+
+
+def test_nested_jvps_do_not_confuse_their_perturbations():
+    """d/dx [x * d/dy (x + y)] = 1, not 2 (Siskind and Pearlmutter): the inner jvp's tangent
+    belongs to its own level, x's outer tangent does not leak into it."""
+
+    def f(x):
+        return x * cf.jvp(lambda y: x + y, (mine(1.0),), (mine(1.0),))[1]
+
+    assert cf.jvp(f, (mine(2.0),), (mine(1.0),))[1].item() == 1.0
+    assert (
+        tf.jvp(
+            lambda x: x * tf.jvp(lambda y: x + y, (theirs(1.0),), (theirs(1.0),))[1],
+            (theirs(2.0),),
+            (theirs(1.0),),
+        )[1].item()
+        == 1.0
+    )
+
+
+def test_an_inner_tangent_that_carries_an_outer_tangent():
+    """jvp(sin, (x,), (x,)) inside a jvp in x: the inner tangent x is itself dual."""
+
+    def f(lib, functional, x):
+        return functional.jvp(lib.sin, (x,), (x,))[1]
+
+    assert_same_tree(
+        cf.jvp(lambda x: f(chainrule, cf, x), (mine(A),), (mine(U),)),
+        tf.jvp(lambda x: f(torch, tf, x), (theirs(A),), (theirs(U),)),
+    )
+
+
+def test_third_order_mixes_forward_and_reverse():
+    def f(lib, x):
+        return (lib.tanh(x) ** 2).sum() * x[0]
+
+    mine_f, torch_f = both(f)
+    assert_same_tree(
+        cf.jacfwd(cf.jacfwd(cf.grad(mine_f)))(mine(A)),
+        tf.jacfwd(tf.jacfwd(tf.grad(torch_f)))(theirs(A)),
+    )
+    assert_same_tree(
+        cf.jacrev(cf.hessian(mine_f))(mine(A)), tf.jacrev(tf.hessian(torch_f))(theirs(A))
+    )
+
+
+@pytest.mark.parametrize(
+    "compose",
+    [
+        lambda m, f: m.vmap(m.jacfwd(m.jacfwd(f))),
+        lambda m, f: m.jacfwd(m.vmap(m.jacfwd(f))),
+        lambda m, f: m.vmap(lambda x: m.jvp(lambda y: m.jvp(f, (y,), (y,))[1], (x,), (x * x,))[1]),
+    ],
+    ids=["vmap(jacfwd(jacfwd))", "jacfwd(vmap(jacfwd))", "vmap(jvp(jvp))"],
+)
+def test_forward_over_forward_inside_and_around_vmap_matches_torch(compose):
+    def f(lib, x):
+        return lib.sin(x) * x.sum()
+
+    batch = RNG.standard_normal((4, 3))
+    mine_f, torch_f = both(f)
+    assert_same_tree(compose(cf, mine_f)(mine(batch)), compose(tf, torch_f)(theirs(batch)))
+
+
+def test_jet_gives_the_derivatives_along_a_path_as_jax_documents():
+    """JAX's example: for x(s) = x + t1 s + t2 s**2 / 2, f2 = f''(x) t1**2 + f'(x) t2."""
+    x, t1, t2 = 1.5, 2.0, -0.5
+    value, (f1, f2) = cf.jet(lambda z: z**3, (mine(x),), ((mine(t1), mine(t2)),))
+    assert value.item() == x**3
+    assert np.isclose(f1.item(), 3 * x**2 * t1, rtol=1e-14)
+    assert np.isclose(f2.item(), 6 * x * t1**2 + 3 * x**2 * t2, rtol=1e-14)
+    _, terms = cf.jet(chainrule.sin, (np.array(0.3),), ((np.array(1.0), 0.0, 0.0, 0.0),))
+    assert all(isinstance(term, np.ndarray) for term in terms)  # NumPy in, NumPy out
+    np.testing.assert_allclose(terms, [np.cos(0.3), -np.sin(0.3), -np.cos(0.3), np.sin(0.3)])
+
+
+def test_jet_matches_nested_jvps_in_torch():
+    """With x_1 = v and no other term, y_k is the k-th directional derivative."""
+    f, g = both(lambda lib, x: lib.tanh(x) * lib.exp(x.sum()))
+    zero = np.zeros(3)
+    _, terms = cf.jet(f, (mine(A),), ((mine(U), mine(zero), mine(zero)),))
+    direction = theirs(U)
+
+    def along(function):
+        return lambda x: tf.jvp(function, (x,), (direction,))[1]
+
+    expected = [along(g), along(along(g)), along(along(along(g)))]
+    for term, derivative in zip(terms, expected):
+        assert_same_tree(term, derivative(theirs(A)))
+
+
+def test_jet_checks_its_arguments():
+    with pytest.raises(TypeError, match="tuple"):
+        cf.jet(chainrule.sin, mine(A), (mine(U),))
+    with pytest.raises(ShapeError, match="series"):
+        cf.jet(chainrule.mul, (mine(A), mine(B)), ((mine(U),),))
+    with pytest.raises(ShapeError, match="same number"):
+        cf.jet(chainrule.mul, (mine(A), mine(B)), ((mine(U),), (mine(U), mine(V))))
 
 
 # ---- per-sample gradients with functional_call -------------------------------------------------

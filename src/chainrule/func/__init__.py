@@ -7,8 +7,9 @@ enclosing transform (or the caller) may differentiate the result again. Forward 
 (jvp, jacfwd, linearize) push tangents through dual tensors (chainrule.autograd.forward_ad),
 each op's jvp rule running next to its forward. The two compose: `hessian` is
 `jacfwd(jacrev(f))` (forward over reverse, as torch.func), and `grad(grad(f))`,
-`jacrev(jacfwd(f))`, `vmap(grad(f))` work. Forward over forward (`jacfwd(jacfwd(f))`,
-`jvp` inside `jvp`) is not supported: one dual level at a time, as torch.autograd.forward_ad.
+`jacrev(jacfwd(f))`, `vmap(grad(f))` work, and so does forward over forward
+(`jacfwd(jacfwd(f))`, `jvp` inside `jvp`): each forward transform opens a dual level of its
+own inside the enclosing ones, as torch.func's jvp does.
 
 Inputs may be tensors, NumPy arrays or Python numbers, in nested tuples / lists / dicts.
 Where an input was a NumPy array, the matching result is a NumPy array too, as HIPS autograd
@@ -27,6 +28,7 @@ from chainrule.func.transforms import (
     hessian,
     jacfwd,
     jacrev,
+    jet,
     jvp,
     linearize,
     vjp,
@@ -40,6 +42,7 @@ __all__ = [
     "hessian",
     "jacfwd",
     "jacrev",
+    "jet",
     "jvp",
     "linearize",
     "stack_module_state",

@@ -30,12 +30,9 @@ def as_tensor(value: Any) -> Tensor:
 
 
 def with_tangent_of(source: Tensor, alias: Tensor) -> Tensor:
-    """`alias` (the same values as `source`) given `source`'s tangent, so a reverse transform
-    run inside a forward one (jvp of grad) still sees the tangent its inputs carry."""
-    tangent = fwAD.tangent_of(source)
-    if tangent is not None:
-        fwAD.set_tangent(alias, tangent)
-    return alias
+    """`alias` (the same values as `source`) given `source`'s tangents, so a reverse transform
+    run inside a forward one (jvp of grad) still sees the tangents its inputs carry."""
+    return fwAD.copy_tangents(source, alias)
 
 
 def differentiable_alias(value: Any) -> Tensor:
@@ -71,7 +68,7 @@ def restore_kind(result: Any, original: Any) -> Any:
 
 
 def is_traced(tensor: Tensor) -> bool:
-    return tensor.requires_grad or fwAD.tangent_of(tensor) is not None
+    return tensor.requires_grad or fwAD.has_tangent(tensor)
 
 
 def argnums_tuple(argnums: int | tuple[int, ...], n_args: int) -> tuple[int, ...]:

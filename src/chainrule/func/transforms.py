@@ -3,12 +3,15 @@ and jvp, linearize, jacfwd, hessian (forward mode).
 
 Reverse transforms run on the same recording engine as `backward()`, differentiating with
 respect to fresh aliases of their inputs; forward transforms push tangents through dual
-tensors (chainrule.autograd.forward_ad), one dual level at a time.
+tensors (chainrule.autograd.forward_ad), each in a dual level of its own, so forward transforms
+nest (jacfwd(jacfwd(f)), jvp of jvp) as reverse ones do.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +19,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd import api, grad_mode
 from chainrule.autograd import forward_ad as fwAD
 from chainrule.backend import is_array
-from chainrule.errors import GradError, ShapeError
+from chainrule.errors import ShapeError
 from chainrule.func._inputs import (
     argnums_tuple,
     as_tensor,
@@ -39,6 +42,7 @@ __all__ = [
     "hessian",
     "jacfwd",
     "jacrev",
+    "jet",
     "jvp",
     "linearize",
     "vjp",
@@ -260,16 +264,10 @@ def jacrev(
 # ---- forward mode ----------------------------------------------------------------------------
 
 
-def _refuse_nested(name: str) -> None:
-    if fwAD.current_level() is not None:
-        raise GradError(
-            f"{name}: nested forward-mode transforms (jvp or jacfwd inside jvp, jacfwd, hessian "
-            "or a dual_level) are not supported; use jacrev for the inner or the outer one"
-        )
-
-
 def _jvp_flat(func: Callable, primals: tuple, tangents: tuple, has_aux: bool, name: str) -> tuple:
-    """(output, output tangent leaves, aux): func at dual inputs, one dual level."""
+    """(output, output tangent leaves, aux): func at dual inputs, in a dual level of its own
+    (inside any enclosing one: the primals and tangents may carry the outer levels' tangents,
+    and the results keep them, so jvp of jvp and jacfwd of jacfwd are exact)."""
     if not isinstance(primals, tuple):
         raise TypeError(
             f"{name}(f, primals, tangents): expected primals to be a tuple, e.g. (x,), so "
@@ -283,7 +281,6 @@ def _jvp_flat(func: Callable, primals: tuple, tangents: tuple, has_aux: bool, na
         raise ShapeError(
             f"{name}(f, primals, tangents): primals and tangents must have the same structure"
         )
-    _refuse_nested(name)
     with fwAD.dual_level():
         duals = [
             fwAD.make_dual(as_tensor(p), as_tensor(t))
@@ -459,3 +456,83 @@ def hessian(func: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
             [ 0., 12.]])
     """
     return jacfwd(jacrev(func, argnums), argnums)
+
+
+def jet(func: Callable, primals: tuple, series: tuple) -> tuple:
+    """Taylor mode, with the API of JAX's `jax.experimental.jet.jet`: `series` gives, for each
+    primal, the derivatives x_1, ..., x_K of a path x(s) = x_0 + sum_k x_k s**k / k! through
+    it; the result is `(func(*primals), [y_1, ..., y_K])`, the derivatives of y(s) =
+    func(x(s)) at s = 0 (for a pytree output, each leaf holds its list). With x_1 = v and the
+    other terms zero, y_k is the k-th directional derivative D^k f(x)[v, ..., v].
+
+    Computed by nesting K dual levels along the scalar s, each op's jvp differentiated at the
+    outer levels (exact, as every forward-over-forward): the cost grows as 2**K evaluations
+    of func, where JAX's Taylor-mode rules grow as K**2, so it suits the small K it is used
+    with.
+
+    >>> import chainrule
+    >>> from chainrule.func import jet
+    >>> x = chainrule.tensor(0.5, dtype=chainrule.float64)
+    >>> value, (d1, d2, d3) = jet(chainrule.sin, (x,), ((chainrule.ones_like(x), 0.0, 0.0),))
+    >>> [round(float(d), 6) for d in (d1, d2, d3)]      # cos, -sin, -cos at 0.5
+    [0.877583, -0.479426, -0.877583]
+    """
+    if not isinstance(primals, tuple) or not isinstance(series, tuple):
+        raise TypeError(
+            "jet(f, primals, series): expected primals and series to be tuples, one series of "
+            "derivatives per primal, e.g. jet(f, (x,), ((v, 0.0),))"
+        )
+    primal_leaves, primal_spec = tree_flatten(primals)
+    if len(series) != len(primals):
+        raise ShapeError(
+            f"jet: {len(primals)} primals but {len(series)} series; give one series each"
+        )
+    terms: list[list] = []
+    for primal, terms_of in zip(primals, series):
+        flat = [tree_flatten(term)[0] for term in terms_of]
+        if any(len(leaves) != len(tree_flatten(primal)[0]) for leaves in flat):
+            raise ShapeError("jet: every term of a series must have its primal's structure")
+        terms.append(flat)
+    order = len(terms[0]) if terms else 0
+    if any(len(flat) != order for flat in terms):
+        raise ShapeError("jet: every series must have the same number of terms")
+    leaf_terms = [  # leaf_terms[i][k - 1]: the k-th derivative of primal leaf i
+        list(column) for flat in terms for column in zip(*flat)
+    ] or [[] for _ in primal_leaves]
+    inputs = [as_tensor(p) for p in primal_leaves]
+    dtype = inputs[0].dtype if inputs else None
+    with contextlib.ExitStack() as levels:
+        s = zeros((), dtype=dtype)
+        for _ in range(order):
+            levels.enter_context(fwAD.dual_level())
+            s = fwAD.make_dual(s, zeros((), dtype=dtype) + 1.0)
+        path = []
+        for x, derivatives in zip(inputs, leaf_terms):
+            point, power = x, None
+            for k, term in enumerate(derivatives, start=1):
+                power = s if power is None else power * s  # s**k by products: exact at 0
+                point = point + as_tensor(term) * (power / math.factorial(k))
+            path.append(point)
+        output = func(*tree_unflatten(path, primal_spec))
+        out_leaves, out_spec = tree_flatten(output)
+        output_tensors(out_leaves, "jet")
+        values, coefficients = [], []
+        for leaf in out_leaves:
+            values.append(leaf.detach())
+            coefficients.append([_derivative(leaf, k, order) for k in range(1, order + 1)])
+    if _all_numpy(primals):
+        values = [v.numpy() for v in values]
+        coefficients = [[c.numpy() for c in row] for row in coefficients]
+    return tree_unflatten(values, out_spec), tree_unflatten(coefficients, out_spec)
+
+
+def _derivative(leaf: Tensor, k: int, order: int) -> Tensor:
+    """The k-th derivative along s of `leaf`, dual along s at `order` nested levels: its
+    tangent at the innermost level, that tangent's at the next one out, k times."""
+    value = leaf
+    for level in range(order - 1, order - 1 - k, -1):
+        tangent = fwAD.unpack_dual(value, level=level).tangent
+        if tangent is None:
+            return zeros_like(leaf.detach())
+        value = tangent
+    return value.detach()

@@ -522,35 +522,56 @@ def _physical_inputs(level: _Level, inputs: Sequence[Any]) -> tuple[list, list]:
 # ---- forward mode: tangents travel with the physical tensors ------------------------------------
 
 
-def _tangent(tensor: Tensor) -> Tensor | None:
-    return None if tensor._extra is None else fwAD.tangent_of(tensor)
-
-
 def _any_tangent(tensors: Sequence[Any]) -> bool:
-    return any(_tangent(t) is not None for t in tensors)
+    return any(t._extra is not None and fwAD.has_tangent(t) for t in tensors)
 
 
 def _attach_tangents(level: _Level, inputs: Sequence[Any], values: list, flags: list) -> None:
-    """Give the physical inputs the (physical) tangents of the logical ones, so the batched
-    computation carries them forward; a shared input with a batched tangent is broadcast."""
-    for index, tensor in enumerate(inputs):
-        tangent = _tangent(tensor)
-        if tangent is None:
-            continue
-        array = tangent._array
-        if not flags[index]:
-            if not (type(array) is StandIn and array.level is level):
-                continue  # shared, with a shared tangent: it carries it itself
-            values[index] = level.expand(values[index])
-            flags[index] = True
-        values[index] = fwAD.make_dual(values[index], level.physical(tangent))
+    """Give the physical inputs the (physical) tangents of the logical ones at every active
+    dual level, so the batched computation carries them forward; a shared input with a batched
+    tangent is broadcast."""
+    for depth, level_id in enumerate(_dual_level()):
+        for index, tensor in enumerate(inputs):
+            tangent = fwAD.tangent_at(tensor, level_id)
+            if tangent is None:
+                continue
+            array = tangent._array
+            if not flags[index]:
+                if not (type(array) is StandIn and array.level is level):
+                    continue  # shared, with a shared tangent: it carries it itself
+                values[index] = level.expand(values[index])
+                flags[index] = True
+            values[index] = fwAD.make_dual(
+                values[index], _physical_dual(level, tangent), level=depth
+            )
+
+
+def _physical_dual(level: _Level, tensor: Tensor) -> Tensor:
+    """`tensor`'s batch at this level, carrying physically the tangents it carries logically
+    (a tangent made dual inside vmap carries the outer levels' tangents only logically)."""
+    values = [level.physical(tensor)]
+    if tensor._extra is not None and fwAD.has_tangent(tensor):
+        _attach_tangents(level, (tensor,), values, [True])
+    return values[0]
 
 
 def _transfer_tangents(level: _Level, physical: Sequence[Tensor], outputs: Sequence[Any]) -> None:
     for value, output in zip(physical, outputs):
-        tangent = _tangent(value)
-        if tangent is not None:
-            fwAD.set_tangent(output, _wrap(tangent, level))
+        _mirror_tangents(value, output, level)
+
+
+def _mirror_tangents(value: Tensor, tensor: Tensor, level: _Level) -> Tensor:
+    """`tensor` (logical, over the physical `value`) given the physical tangents of `value` at
+    the active dual levels, wrapped, and theirs in turn (an inner level's tangent carries the
+    outer levels' ones: nested forward mode)."""
+    levels = _dual_level()
+    if levels is not None and value._extra is not None:
+        for level_id in levels:
+            tangent = fwAD.tangent_at(value, level_id)
+            if tangent is not None:
+                logical = _mirror_tangents(tangent, _wrap(tangent, level), level)
+                fwAD.set_tangent(tensor, logical, level_id)
+    return tensor
 
 
 # ---- the logical graph: per-example differentiation ---------------------------------------------
@@ -649,10 +670,13 @@ class _VjpCompute:
 
 
 def _grad_alias(value: Tensor) -> Tensor:
-    """A leaf requiring grad with `value`'s values (and tangent, if it carries one)."""
+    """A leaf requiring grad with `value`'s values (and tangents, if it carries any)."""
     alias = value.detach().requires_grad_(True)
-    tangent = _tangent(value) if _dual_level() is not None else None
-    return alias if tangent is None else fwAD.make_dual(alias, tangent)
+    for depth, level_id in enumerate(_dual_level() or ()):
+        tangent = fwAD.tangent_at(value, level_id)
+        if tangent is not None:
+            alias = fwAD.make_dual(alias, tangent, level=depth)
+    return alias
 
 
 _logical_ops: dict[tuple[type, bool], type] = {}
@@ -863,7 +887,7 @@ def _vmap_call(
 
 def _wrap_input(leaf: Tensor, dim: int, level: _Level) -> BatchedTensor:
     value = leaf if dim % leaf.ndim == 0 else _shape.movedim(leaf, dim, 0)
-    tensor = _wrap(value, level)
+    tensor = _mirror_tangents(value, _wrap(value, level), level)  # a dual made outside vmap
     tensor._requires_grad = value._requires_grad  # differentiable inside too (MAML-style)
     return tensor
 

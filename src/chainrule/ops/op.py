@@ -16,7 +16,7 @@ from typing import Any
 
 from chainrule._tensor import Tensor
 from chainrule.autograd import grad_mode
-from chainrule.autograd.forward_ad import _current_level, set_tangent, tangent_of
+from chainrule.autograd.forward_ad import _current_level, set_tangent, tangent_at
 from chainrule.autograd.node import ForwardContext, Node
 from chainrule.autograd.observers import observed_call, observers
 from chainrule.autograd.saved import HookedValue, SavedValue
@@ -211,17 +211,28 @@ def _wrap_outputs(ctx: Node, arrays: tuple, backend: Any, node: Node | None) -> 
 
 
 def _has_tangent(inputs: Sequence[Any]) -> bool:
+    """Whether an input carries a tangent at an active dual level."""
+    levels = _dual_level()
     for tensor in inputs:
-        if tensor._extra is not None and tangent_of(tensor) is not None:
-            return True
+        extra = tensor._extra
+        if extra is not None:
+            entry = extra.get("tangent")
+            if entry:
+                for level in levels:
+                    if level in entry:
+                        return True
     return False
 
 
 def _forward_mode(
     ctx: Node, op: type, inputs: Sequence[Any], arrays: list, results: Any, record: bool
 ) -> None:
-    """Give the outputs their tangents: the op's jvp applied to the inputs' tangents (None for
-    an input without one), computed with the dual level off so it is not itself traced."""
+    """Give the outputs their tangents at each active level, outermost first: the op's jvp
+    applied to the inputs' tangents at that level (None for an input without one), computed
+    with that level and the ones inside it closed. The rule's own ops then carry the outer
+    levels' tangents only (so it is not traced at its own level), and the tangent it returns
+    carries its derivative at the outer levels: forward over forward, exactly. Outer levels
+    go first, so a rule reading a saved output sees the output's outer tangents."""
     if op.jvp is None:
         raise NotImplementedError(f"{op_label(op)}: forward-mode AD (jvp) is not implemented")
     outputs = results if type(results) is tuple else (results,)
@@ -229,26 +240,31 @@ def _forward_mode(
         ctx.input_meta = tuple((a.shape, from_numpy_dtype(a.dtype)) for a in arrays)
         if ctx._saved is not None:
             _resolve_saved(ctx, inputs, arrays, outputs, outputs_in_graph=False)
-    # None for an input without a tangent: a symbolic zero, which the rules skip (no zeros
-    # the size of a weight matrix to allocate and multiply for every op of a jvp).
-    tangents = [tangent_of(t) if t._extra is not None else None for t in inputs]
-    level = _set_dual_level(None)
-    try:
-        output_tangents = op.jvp(ctx, *tangents)
-    finally:
-        _reset_dual_level(level)
-    if type(results) is not tuple:
-        output_tangents = (output_tangents,)
-    for output_nr, (output, tangent) in enumerate(zip(outputs, output_tangents)):
-        if tangent is not None and output._array.dtype.kind == "f":
-            if tangent.shape != output.shape:
-                raise ShapeError(
-                    f"{op.__name__}.jvp returned a tangent of shape {tuple(tangent.shape)} for "
-                    f"an output of shape {tuple(output.shape)}"
-                )
-            set_tangent(output, tangent)
-            if record and ctx._saved is not None:
-                _keep_tangent_of_saved_output(ctx, output_nr, output._extra["tangent"])
+    levels = _dual_level()
+    nested = len(levels) > 1
+    for depth, level in enumerate(levels):
+        # None for an input without a tangent: a symbolic zero, which the rules skip (no
+        # zeros the size of a weight matrix to allocate and multiply for every op of a jvp).
+        tangents = [tangent_at(t, level) if t._extra is not None else None for t in inputs]
+        if nested and all(t is None for t in tangents):
+            continue
+        token = _set_dual_level(levels[:depth] or None)
+        try:
+            output_tangents = op.jvp(ctx, *tangents)
+        finally:
+            _reset_dual_level(token)
+        if type(results) is not tuple:
+            output_tangents = (output_tangents,)
+        for output_nr, (output, tangent) in enumerate(zip(outputs, output_tangents)):
+            if tangent is not None and output._array.dtype.kind == "f":
+                if tangent.shape != output.shape:
+                    raise ShapeError(
+                        f"{op.__name__}.jvp returned a tangent of shape {tuple(tangent.shape)} "
+                        f"for an output of shape {tuple(output.shape)}"
+                    )
+                set_tangent(output, tangent, level)
+                if record and ctx._saved is not None:
+                    _keep_tangent_of_saved_output(ctx, output_nr, output._extra["tangent"])
 
 
 def _run_fused_jvp(
@@ -257,15 +273,19 @@ def _run_fused_jvp(
     """The `fused_jvp` hook's (output, tangent) arrays, or forward's output and None where the
     hook declines. Raw arrays record nothing, so the op is told which inputs require grad under
     grad mode and declines where its tangent would read one of them; a tangent that requires
-    grad rules it out."""
-    tangents = [tangent_of(t) if t._extra is not None else None for t in inputs]
-    recording = _grad_enabled()
-    if not (recording and any(t is not None and t._requires_grad for t in tangents)):
-        tracked = [recording and t._requires_grad for t in inputs]
-        tangent_arrays = [None if t is None else t._array for t in tangents]
-        fused = op.fused_jvp(ctx, arrays, tangent_arrays, tracked)
-        if fused is not None:
-            return fused
+    grad rules it out, and so do nested dual levels (a raw tangent carries no tangent of its
+    own: the plain jvp computes the outer levels' ones)."""
+    levels = _dual_level()
+    if len(levels) == 1:
+        level = levels[0]
+        tangents = [tangent_at(t, level) if t._extra is not None else None for t in inputs]
+        recording = _grad_enabled()
+        if not (recording and any(t is not None and t._requires_grad for t in tangents)):
+            tracked = [recording and t._requires_grad for t in inputs]
+            tangent_arrays = [None if t is None else t._array for t in tangents]
+            fused = op.fused_jvp(ctx, arrays, tangent_arrays, tracked)
+            if fused is not None:
+                return fused
     return op.forward(ctx, *arrays, *params), None
 
 
@@ -275,8 +295,8 @@ def _set_fused_tangent(ctx: Node, result: Any, tangent: Any, record: bool) -> No
         _keep_tangent_of_saved_output(ctx, 0, result._extra["tangent"])
 
 
-def _keep_tangent_of_saved_output(ctx: Node, output_nr: int, entry: tuple) -> None:
-    """A saved output is rebuilt as a new Tensor at vjp time: give it this tangent back."""
+def _keep_tangent_of_saved_output(ctx: Node, output_nr: int, entry: dict) -> None:
+    """A saved output is rebuilt as a new Tensor at vjp time: give it these tangents back."""
     for saved in ctx._saved.values():
         if type(saved) in (SavedValue, HookedValue) and saved.output_nr == output_nr:
             saved.tangent = entry

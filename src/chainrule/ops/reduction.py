@@ -1117,14 +1117,14 @@ class Cumprod(Op):
     def jvp(ctx: Node, t: Any) -> Any:
         """d out_k = sum_{i <= k} t_i prod_{j <= k, j != i} x_j: out cumsum(t / x) without
         zeros; with zeros, O(n) masks, or the exact O(n^2) form when the tangent is itself
-        differentiated (as the vjp under create_graph)."""
+        differentiated (as the vjp under create_graph, or at an outer dual level)."""
         shape, axis = ctx.input_meta[0][0], ctx.axis
         if not shape or shape[axis] <= 1:
             return t
         x = ctx.x
         if not ctx.has_zero:
             return ctx.out * apply(Cumsum, (t / x,), axis, False)
-        if is_grad_enabled() and (x.requires_grad or t.requires_grad):
+        if (is_grad_enabled() and (x.requires_grad or t.requires_grad)) or _has_tangent(x, t):
             return _cumprod_jvp_exact(x, t, axis)
         return _cumprod_jvp_masked(x, ctx.out, t, axis)
 
@@ -1151,9 +1151,7 @@ def _cumprod_vjp_masked(x: Any, out: Any, g: Any, axis: int) -> Any:
 
 def _has_tangent(*tensors: Any) -> bool:
     """Whether a dual level is on and a tensor carries a tangent (forward over reverse)."""
-    return forward_ad.current_level() is not None and _builtins.any(
-        forward_ad.tangent_of(t) is not None for t in tensors
-    )
+    return _builtins.any(forward_ad.has_tangent(t) for t in tensors)
 
 
 def _cumprod_jvp_masked(x: Any, out: Any, t: Any, axis: int) -> Any:

@@ -15,7 +15,10 @@ For each input shape set, `check_op` draws float64 inputs inside the spec's doma
      conventions), either of the two conventions is accepted;
   6. fast paths: for every recorded op with a `fast_vjp` hook (the form the engine runs), the
      plain `vjp` (the definition) gives the same gradients, and the same second derivatives
-     with respect to the cotangent and every input.
+     with respect to the cotangent and every input;
+  7. with 3 and 5: forward over reverse (the tangent of the vjp on dual inputs) and forward
+     over forward (the tangent at an outer dual level of the tangent at an inner one, nested
+     jvps) against reverse over reverse, the second derivative of 3.
 """
 
 from __future__ import annotations
@@ -252,13 +255,19 @@ def _check_op(spec: OpSpec, seed: int) -> None:
                 # A stream of its own, so the later cases draw the inputs they always drew.
                 own = np.random.default_rng([seed, 5, case_number])
                 directions = [own.standard_normal(t.shape) for t in wanted]
-            _check_forward_mode(
+            first = _check_forward_mode(
                 spec, label, arrays, directions, numeric, grads, cotangents_np, torch_grads
             )
             if second_order is not None:
                 _check_forward_over_reverse(
                     spec, label, arrays, directions, cotangents_np, *second_order
                 )
+            else:  # outer tangents of its own, for the nested check's first-order part
+                own = np.random.default_rng([seed, 7, case_number])
+                second_order = ([own.standard_normal(t.shape) for t in wanted], None)
+            _check_forward_over_forward(
+                spec, label, arrays, directions, first, cotangents_np, *second_order
+            )
 
         _check_fast_paths(spec, label, arrays, rng)
         if spec.float32 and spec.torch_fn is not None:
@@ -434,6 +443,75 @@ def _check_forward_over_reverse(
     )
 
 
+def _check_forward_over_forward(
+    spec: OpSpec,
+    label: str,
+    arrays: tuple,
+    tangents: list,
+    first: list,
+    cotangents_np: list,
+    weights_np: list,
+    second: list | None,
+) -> None:
+    """Nested jvps: the inputs carry w = `weights_np` at an outer dual level and t = `tangents`
+    at an inner one. The inner output tangent must be the plain jvp D f(x)[t] (`first`), and
+    differentiated at the outer level it is D^2 f(x)[w, t], so (the second derivative being
+    symmetric) <D^2 f(x)[w, t], c> = <t, d/dx <vjp(x, c), w>>, reverse over reverse (`second`,
+    where the spec checks second order). Each op's jvp rule runs on tensors carrying the
+    outer tangents: every rule must be differentiable in forward mode, fused hooks included.
+    With and without inputs that require grad (the two paths of `apply`)."""
+    for requires_grad in (False, True):
+        inner_tangents, mixed = _nested_dual_outputs(
+            spec, arrays, weights_np, tangents, requires_grad
+        )
+        what = " with inputs requiring grad" if requires_grad else ""
+        for index, (mine, reference) in enumerate(zip(inner_tangents, first)):
+            _assert_close(
+                label,
+                f"jvp of output {index} at an inner dual level vs the plain jvp{what}",
+                mine,
+                reference,
+                spec.atol,
+                spec.rtol,
+            )
+        if second is not None:
+            _assert_close(
+                label,
+                f"forward over forward: <D^2 f(x)[w, t], c> vs <t, d/dx <vjp(c), w>>{what}",
+                _inner(mixed, cotangents_np),
+                _inner(second, tangents),
+                spec.atol * 10,
+                spec.rtol * 10,
+            )
+
+
+def _nested_dual_outputs(
+    spec: OpSpec, arrays: tuple, outer_tangents: list, inner_tangents: list, requires_grad: bool
+) -> tuple[list, list]:
+    """spec.fn on inputs dual at two nested levels: the output tangents at the inner level
+    (zeros where none) and their tangents at the outer one (None where none)."""
+    outer = iter(outer_tangents)
+    inner = iter(inner_tangents)
+    with fwAD.dual_level():
+        duals = []
+        for array in arrays:
+            tensor = _tensor(array.copy())
+            if array.dtype.kind == "f":
+                tensor.requires_grad_(requires_grad)
+                tensor = fwAD.make_dual(tensor, _tensor(next(outer).copy()))
+            duals.append(tensor)
+        with fwAD.dual_level():
+            duals = [
+                fwAD.make_dual(t, _tensor(next(inner).copy())) if a.dtype.kind == "f" else t
+                for t, a in zip(duals, arrays)
+            ]
+            outputs = _float_outputs(_flatten_outputs(spec.fn(*duals, **spec.kwargs)))
+            tangents = [fwAD.unpack_dual(o).tangent for o in outputs]
+        mixed = [None if t is None else fwAD.unpack_dual(t).tangent for t in tangents]
+    values = [np.zeros(o.shape) if t is None else _to_numpy(t) for o, t in zip(outputs, tangents)]
+    return values, mixed
+
+
 def _dual_outputs(spec: OpSpec, arrays: tuple, tangents: list, requires_grad: bool) -> list:
     """The output tangents (zeros where an output carries none) of spec.fn on dual inputs; a
     floating input whose tangent is None is passed as a plain tensor."""
@@ -489,9 +567,9 @@ def _check_forward_mode(
     grads: list,
     cotangents_np: list,
     torch_grads: list | None,
-) -> None:
+) -> list:
     """The jvp in direction `tangents` (the vjp check's random directions, whose finite
-    difference <(f(x + e t) - f(x - e t)) / 2e, c> is `numeric`)."""
+    difference <(f(x + e t) - f(x - e t)) / 2e, c> is `numeric`); returns the output tangents."""
     output_tangents = _dual_outputs(spec, arrays, tangents, requires_grad=False)
     forward = _inner(output_tangents, cotangents_np)
     backward = _inner(grads, tangents)
@@ -567,6 +645,7 @@ def _check_forward_mode(
             spec.atol,
             spec.rtol,
         )
+    return output_tangents
 
 
 def _close(actual: Any, expected: Any, atol: float, rtol: float) -> bool:
