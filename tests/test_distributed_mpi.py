@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 import chainrule
+from chainrule.apps.cli import main
 
 WORKER = Path(__file__).parent / "distributed" / "worker.py"
 SOURCE = Path(chainrule.__file__).resolve().parents[1]
@@ -221,3 +222,24 @@ def test_the_scaling_benchmark_runs():
     figures = json.loads(result.stdout)
     assert figures["scaling efficiency"]["value"] > 0
     assert len(figures["comm wait per step, 2 ranks"]["value"]) == 2
+
+
+def test_chainrule_train_distributed_follows_the_one_process_run(tmp_path):
+    """`mpiexec -n 2 chainrule train --distributed`: each process takes half of every batch,
+    only rank 0 prints and writes, and the run follows the one-process run (same history,
+    weights equal to float rounding: the batch's loss is summed in two parts)."""
+    common = ["train", "--model", "mlp", "--epochs", "2", "--quiet", "--out", str(tmp_path)]
+    code, output = run_on(
+        2, ["-m", "chainrule.apps.cli", *common, "--name", "two", "--distributed"]
+    )
+    assert code == 0, output
+    assert output.count("chainrule train: mlp") == 1  # the header, from rank 0 only
+    assert "2 processes (--distributed" in output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["two"]
+    assert main([*common, "--name", "one"]) == 0
+    two = chainrule.load(tmp_path / "two" / "last.safetensors")
+    one = chainrule.load(tmp_path / "one" / "last.safetensors")
+    for name, value in one["model"].items():
+        assert chainrule.allclose(two["model"][name], value, rtol=1e-4, atol=1e-6), name
+    for key, values in one["history"].items():
+        assert values == pytest.approx(two["history"][key], rel=1e-4, abs=1e-6), key

@@ -24,6 +24,7 @@ from typing import Any
 from threadpoolctl import threadpool_limits
 
 import chainrule
+import chainrule.distributed as dist
 from chainrule import viz
 from chainrule.apps.data import Data, load_data, load_test_data
 from chainrule.apps.errors import (
@@ -168,6 +169,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads", type=positive_int, default=DEFAULT_THREADS, metavar="N", help="BLAS threads"
     )
     option("--device", type=device_name, default="cpu", help=DEVICE_HELP)
+    option(
+        "--distributed",
+        action="store_true",
+        help="data-parallel over the processes of `mpiexec -n N chainrule train ...`: each "
+        "takes its share of every batch (the same run as one process)",
+    )
     option("--graph", action="store_true", help="also draw the model's graph")
     option("--quiet", action="store_true", help="no progress bars")
     option("--debug", action="store_true", help="show tracebacks of errors")
@@ -298,6 +305,12 @@ def _make_run_folder(out: Path, name: str | None, model: str) -> Path:
     raise UsageError(f"too many runs named {stem} in {out}")
 
 
+def _processes() -> str:
+    if not dist.is_initialized():
+        return ""
+    return f", {dist.get_world_size()} processes (--distributed, each a share of every batch)"
+
+
 def _header(trainer: Trainer, data: Data, threads: int, resumed: bool) -> str:
     c = trainer.config
     schedule = "constant" if c["scheduler"] == "none" else c["scheduler"]
@@ -307,7 +320,7 @@ def _header(trainer: Trainer, data: Data, threads: int, resumed: bool) -> str:
         f"  optimizer  {c['optimizer']}, lr {c['lr']:g} ({schedule}), batch size "
         f"{c['batch_size']}, {c['epochs']} epochs, seed {c['seed']}",
         f"  compute    {threads} BLAS thread{'s' if threads > 1 else ''} (--threads), "
-        f"device {trainer.device} (--device)",
+        f"device {trainer.device} (--device){_processes()}",
         f"  run        {trainer.folder}",
     ]
     if resumed:
@@ -342,10 +355,34 @@ def _new_run(args: argparse.Namespace) -> tuple[Trainer, bool]:
         "threads": args.threads,
         "device": args.device,
     }
-    folder = _make_run_folder(args.out, args.name, args.model)  # the first thing written
-    trainer = Trainer(config, data, folder, quiet=args.quiet, is_main=True)
+    folder = _shared_run_folder(args)  # the first thing written
+    trainer = Trainer(
+        config, data, folder, quiet=args.quiet, is_main=_is_main(), distributed=args.distributed
+    )
     trainer.save(LAST)  # the initial state: a run is resumable from its first step
     return trainer, False
+
+
+def _is_main() -> bool:
+    """Rank 0 prints and writes files; in one process, that process."""
+    return not dist.is_initialized() or dist.get_rank() == 0
+
+
+def _shared_run_folder(args: argparse.Namespace) -> Path:
+    """The new run's folder, made by rank 0 and told to the others (so a timestamped name is
+    the same everywhere); a failure there is every rank's UsageError."""
+    if not dist.is_initialized():
+        return _make_run_folder(args.out, args.name, args.model)
+    made: list[Any] = [None]
+    if dist.get_rank() == 0:
+        try:
+            made[0] = str(_make_run_folder(args.out, args.name, args.model))
+        except UsageError as error:
+            made[0] = UsageError.__name__ + ": " + str(error)
+    dist.broadcast_object_list(made, src=0)
+    if made[0].startswith(UsageError.__name__ + ": "):
+        raise UsageError(made[0].split(": ", 1)[1])
+    return Path(made[0])
 
 
 def _resumed_run(args: argparse.Namespace, argv: Sequence[str]) -> tuple[Trainer, bool]:
@@ -353,7 +390,7 @@ def _resumed_run(args: argparse.Namespace, argv: Sequence[str]) -> tuple[Trainer
     if given:
         raise UsageError(
             f"--resume continues a run as it was configured: {', '.join(given)} cannot be "
-            "given with it (only --threads, --device, --graph, --quiet, --debug)"
+            "given with it (only --threads, --device, --distributed, --graph, --quiet, --debug)"
         )
     folder = args.resume
     if not folder.is_dir():
@@ -371,7 +408,9 @@ def _resumed_run(args: argparse.Namespace, argv: Sequence[str]) -> tuple[Trainer
     if _given(argv, ("--device",)):
         config["device"] = args.device  # the same run continues elsewhere
     data = load_data(config["data"], config["seed"], config["val_fraction"], config["num_classes"])
-    trainer = Trainer(config, data, folder, quiet=args.quiet, is_main=True)
+    trainer = Trainer(
+        config, data, folder, quiet=args.quiet, is_main=_is_main(), distributed=args.distributed
+    )
     try:
         trainer.restore(state)
     except (KeyError, ValueError, RuntimeError, TypeError) as error:
@@ -381,15 +420,29 @@ def _resumed_run(args: argparse.Namespace, argv: Sequence[str]) -> tuple[Trainer
 
 
 def train(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    if not args.distributed:
+        return _train(args, argv)
+    dist.init_process_group()  # MPI under mpiexec; one process ("single") without it
+    try:
+        return _train(args, argv)
+    finally:
+        dist.destroy_process_group()
+
+
+def _train(args: argparse.Namespace, argv: Sequence[str]) -> int:
     trainer, resumed = _resumed_run(args, argv) if args.resume else _new_run(args)
-    print(_header(trainer, trainer.data, args.threads, resumed), flush=True)
+    main_process = _is_main()
+    if main_process:
+        print(_header(trainer, trainer.data, args.threads, resumed), flush=True)
     with threadpool_limits(limits=args.threads, user_api="blas"):  # restored on return
         started = time.perf_counter()
         status = trainer.fit()
         if status == EXIT_INTERRUPTED:
             return status
-        print(trainer.summary(time.perf_counter() - started))
-    if args.graph:
+        summary = trainer.summary(time.perf_counter() - started)
+        if main_process:
+            print(summary)
+    if args.graph and main_process:
         _draw_graph(trainer.model, trainer.data.test, trainer.folder)
     return status
 

@@ -21,12 +21,14 @@ from types import FrameType
 from typing import Any
 
 import chainrule
+import chainrule.distributed as dist
 from chainrule.apps.data import Data, build_loaders
 from chainrule.apps.errors import EXIT_INTERRUPTED, EXIT_OK, DivergedError
 from chainrule.apps.models import build_model, build_optimizer, build_scheduler
 from chainrule.apps.report import HISTORY_KEYS, plot_history, progress, summary_table
 from chainrule.data import DataLoader
 from chainrule.nn import functional as F
+from chainrule.nn.parallel import DistributedDataParallel
 
 CHECKPOINT_FORMAT = "chainrule-train/1"
 LAST = "last.safetensors"
@@ -123,9 +125,17 @@ class Trainer:
     """
 
     def __init__(
-        self, config: dict[str, Any], data: Data, folder: Path, *, quiet: bool, is_main: bool
+        self,
+        config: dict[str, Any],
+        data: Data,
+        folder: Path,
+        *,
+        quiet: bool,
+        is_main: bool,
+        distributed: bool = False,
     ) -> None:
         self.config = config
+        self.distributed = distributed and dist.is_initialized()
         self.data = data
         self.folder = folder
         self.quiet = quiet
@@ -135,6 +145,9 @@ class Trainer:
         model = build_model(config["model"], data.image_size, data.num_classes)
         self.model = model.to(self.device)  # built on the CPU: the same weights everywhere
         self.optimizer = build_optimizer(config["optimizer"], self.model.parameters(), config["lr"])
+        # What trains: the model, or its DistributedDataParallel wrapper (which averages the
+        # gradients over the processes). Evaluation and checkpoints use the bare model.
+        self.net = DistributedDataParallel(self.model) if self.distributed else self.model
         self.scheduler = build_scheduler(config["scheduler"], self.optimizer, config["epochs"])
         self.loader, self.sampler = build_loaders(data, config["batch_size"], config["seed"])
         self.progress = Progress()
@@ -236,9 +249,7 @@ class Trainer:
         try:
             for images, labels in batches:
                 images, labels = images.to(self.device), labels.to(self.device)
-                logits = self.model(images)
-                loss = F.cross_entropy(logits, labels)
-                value = loss.item()
+                loss, value, correct = self._forward(images, labels)
                 if signal_at is not None and signal_at[0] == p.step + 1:
                     os.kill(os.getpid(), signal_at[1])
                 if not math.isfinite(value):
@@ -251,17 +262,44 @@ class Trainer:
                 p.batches += 1
                 p.seen += batch
                 p.loss_sum += value * batch
-                p.correct += int((logits.argmax(dim=1) == labels).sum().item())
+                p.correct += correct
                 if hasattr(batches, "set_postfix"):
                     batches.set_postfix(
                         loss=f"{p.loss_sum / p.seen:.4f}", acc=f"{p.correct / p.seen:.3f}"
                     )
-                if stop.requested:
+                if self._stop_agreed(stop):
                     return False
         finally:
             if hasattr(batches, "close"):
                 batches.close()
         return True
+
+    def _forward(self, images: Any, labels: Any) -> tuple[Any, float, int]:
+        """(the loss to differentiate, the batch's mean loss, its correct predictions). In a
+        distributed run each process takes its share of the batch and the figures are summed
+        over all of them, so every process sees the same numbers (and stops on the same ones)."""
+        if not self.distributed:
+            logits = self.net(images)
+            loss = F.cross_entropy(logits, labels)
+            return loss, loss.item(), int((logits.argmax(dim=1) == labels).sum().item())
+        rows, scale = dist.batch_share(labels.shape[0])
+        logits = self.net(images[rows])
+        summed = F.cross_entropy(logits, labels[rows], reduction="sum")
+        correct = (logits.argmax(dim=1) == labels[rows]).sum()
+        totals = chainrule.stack([summed.detach(), correct]).to(chainrule.float64)
+        dist.all_reduce(totals)
+        return summed * scale, totals[0].item() / labels.shape[0], int(totals[1].item())
+
+    def _stop_agreed(self, stop: StopRequest) -> bool:
+        """Whether to stop after this step: in a distributed run, when any process was asked
+        (a signal reaches the processes at slightly different moments), so all stop together."""
+        if not self.distributed:
+            return stop.requested
+        flag = chainrule.tensor([1.0 if stop.requested else 0.0], dtype=chainrule.float64)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        if flag.item() and not stop.requested:
+            stop.signal_name = "a signal to another process"
+        return bool(flag.item())
 
     def _end_epoch(self) -> None:
         p = self.progress
