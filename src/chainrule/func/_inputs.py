@@ -59,14 +59,16 @@ def detached(value: Any) -> Any:
 
 
 def restore_kind(result: Any, original: Any) -> Any:
-    """NumPy in, NumPy out: a result for an ndarray input is returned as an ndarray (and a
-    float for a float), unless an enclosing transform still differentiates it."""
+    """NumPy in, NumPy out: a result for an ndarray input is returned as an ndarray, and one
+    for a Python float as a float when it is a scalar and an ndarray otherwise (a Jacobian of
+    a vector function of a float, as HIPS autograd returns), unless an enclosing transform
+    still differentiates it."""
     if result is None or not isinstance(result, Tensor) or is_traced(result):
         return result
     if is_array(original):
         return result.numpy()
     if isinstance(original, float):
-        return result.item()
+        return result.item() if result.ndim == 0 else result.numpy()
     return result
 
 

@@ -66,9 +66,7 @@ def grad_and_value(
             new_args[number] = tree_unflatten(leaves, spec)
         with grad_mode.enable_grad():
             output, aux = split_output(func(*new_args, **kwargs), has_aux, "grad")
-            if not isinstance(output, Tensor) or output.numel() != 1:
-                shape = getattr(output, "shape", type(output).__name__)
-                raise ShapeError(f"grad: f must return a scalar tensor, got {shape}")
+            scalar_output(output)
             wanted = [leaf for leaves in aliases for leaf in leaves]
             grads = (
                 api.grad(
@@ -90,6 +88,21 @@ def grad_and_value(
         return (gradient, (value, aux)) if has_aux else (gradient, value)
 
     return wrapper
+
+
+def scalar_output(output: Any) -> None:
+    """Refuse what `grad` cannot differentiate: a value that is not a Tensor (a Python bool,
+    as `cnp.allclose` returns, is a TypeError, as in JAX and HIPS autograd) or a Tensor with
+    more than one element (a ShapeError)."""
+    if not isinstance(output, Tensor):
+        kind = type(output).__name__
+        raise TypeError(
+            f"grad: f must return a scalar Tensor (a floating-point value to differentiate), "
+            f"got a {kind}"
+            + (" (a comparison has no derivative)" if isinstance(output, bool) else "")
+        )
+    if output.numel() != 1:
+        raise ShapeError(f"grad: f must return a scalar tensor, got {tuple(output.shape)}")
 
 
 def grad(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable:
