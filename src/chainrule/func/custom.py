@@ -144,7 +144,8 @@ class custom_vjp:  # noqa: N801 - JAX's name
     `jax.custom_vjp`: `fwd(*args)` returns `(output, residuals)` and `bwd(*nondiff_args,
     residuals, cotangent)` returns a tuple with one cotangent per differentiable argument
     (None for zero). Arguments listed in `nondiff_argnums` are passed to `bwd` first and get
-    no gradient. Forward mode through it is refused, as in JAX.
+    no gradient. Forward mode alone (`jvp`, `jacfwd`) is refused, as in JAX; forward over
+    reverse (`hessian`, `jacfwd(grad(f))`) pushes the tangents through `fwd` and `bwd`.
 
     >>> import chainrule
     >>> from chainrule.func import custom_vjp, grad
@@ -180,11 +181,12 @@ class custom_vjp:  # noqa: N801 - JAX's name
         diff_args = [a for i, a in enumerate(args) if i not in nondiff]
         arg_leaves = [tree_flatten(a)[0] for a in diff_args]
         leaves = [leaf for each in arg_leaves for leaf in each]
-        if has_tangents(leaves):
+        reverse = differentiated(leaves)
+        if has_tangents(leaves) and not reverse:
             raise TypeError(
                 f"can't apply forward-mode autodiff (jvp) to a custom_vjp function ({name})."
             )
-        if not differentiated(leaves):
+        if not reverse:
             return self.fun(*args)
         output, residuals = self.fwd(*args)
         out_leaves, out_spec = _output_leaves(output, name)
@@ -198,6 +200,11 @@ class custom_vjp:  # noqa: N801 - JAX's name
 
         tensors = [leaf for leaf in leaves if isinstance(leaf, Tensor)]
         outputs = RuleCall(out_leaves, vjp, name).record(tensors)
+        # Forward over reverse (jacfwd of grad): the tangents fwd's own ops gave the output.
+        for index, leaf in enumerate(out_leaves):
+            tangent = fwAD.tangent_of(leaf) if fwAD.current_level() is not None else None
+            if tangent is not None:
+                outputs[index] = fwAD.make_dual(outputs[index], tangent)
         return tree_unflatten(outputs, out_spec)
 
 
