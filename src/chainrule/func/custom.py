@@ -359,4 +359,3 @@ def _rebuild(flat: list, arg_leaves: list, specs: list) -> list:
         arguments.append(tree_unflatten(flat[position : position + len(leaves)], spec))
         position += len(leaves)
     return arguments
-

@@ -23,6 +23,8 @@ from chainrule.numpy._creation import __all__ as _creation_names
 from chainrule.numpy._math import *  # noqa: F403
 from chainrule.numpy._math import __all__ as _math_names
 from chainrule.numpy._math import abs, round  # noqa: A004, F401 - NumPy's names
+from chainrule.numpy._numeric import *  # noqa: F403
+from chainrule.numpy._numeric import __all__ as _numeric_names
 from chainrule.numpy._primitive import *  # noqa: F403
 from chainrule.numpy._primitive import __all__ as _primitive_names
 from chainrule.numpy._products import *  # noqa: F403
@@ -38,6 +40,7 @@ __all__ = sorted(
         *_constant_names,
         *_creation_names,
         *_math_names,
+        *_numeric_names,
         *_primitive_names,
         *_product_names,
         *_reduction_names,

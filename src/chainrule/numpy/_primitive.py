@@ -17,8 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule._tensor import Tensor
-from chainrule.autograd import grad_mode
 from chainrule.autograd import forward_ad as fwAD
+from chainrule.autograd import grad_mode
 from chainrule.func.custom import RuleCall, differentiated, has_tangents
 from chainrule.numpy._core import as_dtype, tensor_of
 
