@@ -2,7 +2,8 @@
 saves residuals and a backward rule) and `custom_jvp` (a rule giving the output's tangent).
 
 Both are built on `chainrule.autograd.Function`, so the engine needs nothing new: a call that
-is being differentiated records one node (`RuleCall`) whose backward asks the user's rule.
+is being differentiated records one node (autograd/custom_rule.py's `RuleCall`) whose backward
+asks the user's rule.
 Rules written in chainrule ops are themselves differentiable, so derivatives of any order
 follow: the residuals of `custom_vjp` are computed in the graph, and the reverse mode of a
 `custom_jvp` function is the transpose of its (linear) tangent rule, taken by differentiating
@@ -19,64 +20,12 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.autograd import api, grad_mode
 from chainrule.autograd import forward_ad as fwAD
-from chainrule.autograd.function import Function
+from chainrule.autograd.custom_rule import RuleCall, differentiated, has_tangents
 from chainrule.errors import ShapeError
 from chainrule.func.pytree import tree_flatten, tree_unflatten
 from chainrule.ops.creation import zeros_like
 
-__all__ = ["RuleCall", "custom_jvp", "custom_vjp", "differentiated", "has_tangents"]
-
-
-class RuleCall:
-    """One differentiated call of a hand-written rule: the outputs it computed, and `vjp`, a
-    function from the output cotangents (one Tensor per output) to one gradient (or None) per
-    input Tensor."""
-
-    __slots__ = ("outputs", "vjp", "name")
-
-    def __init__(self, outputs: list, vjp: Callable, name: str) -> None:
-        self.outputs = outputs
-        self.vjp = vjp
-        self.name = name
-
-    def record(self, inputs: Sequence[Tensor]) -> list:
-        """The outputs, as the results of one graph node over `inputs`."""
-        outputs = _RuleNode.apply(self, *inputs)
-        self.outputs = None  # the node holds this object: no cycle through its outputs
-        return list(outputs)
-
-
-class _RuleNode(Function):
-    """The graph node of a RuleCall: forward hands back the outputs the rule computed (as new
-    Tensors), backward calls the rule's vjp."""
-
-    @staticmethod
-    def forward(ctx: Any, call: RuleCall, *inputs: Tensor) -> tuple:
-        ctx.save_for_backward(call)
-        return tuple(output.detach() for output in call.outputs)
-
-    @staticmethod
-    def backward(ctx: Any, *grads: Tensor) -> tuple:
-        (call,) = ctx.saved_tensors
-        return (None, *call.vjp(list(grads)))
-
-    @classmethod
-    def node_name(cls) -> str:
-        return "CustomRuleBackward"
-
-
-def differentiated(leaves: Sequence[Any]) -> bool:
-    """Whether reverse mode records a call on these leaves."""
-    return grad_mode.is_grad_enabled() and any(
-        isinstance(leaf, Tensor) and leaf.requires_grad for leaf in leaves
-    )
-
-
-def has_tangents(leaves: Sequence[Any]) -> bool:
-    """Whether forward mode pushes a tangent through a call on these leaves."""
-    return fwAD.current_level() is not None and any(
-        isinstance(leaf, Tensor) and fwAD.tangent_of(leaf) is not None for leaf in leaves
-    )
+__all__ = ["custom_jvp", "custom_vjp"]
 
 
 def _bound(fun: Callable, args: tuple, kwargs: dict) -> tuple:

@@ -22,9 +22,11 @@ from chainrule.func._inputs import (
     as_tensor,
     detached,
     differentiable_alias,
+    in_kind,
     is_traced,
     keep_graph,
     output_tensors,
+    plain_tensor,
     restore_kind,
     restricted_to,
     split_output,
@@ -62,8 +64,9 @@ def grad_and_value(
         keep = keep_graph([leaf for leaves, _ in flat for leaf in leaves])
         aliases = [[differentiable_alias(leaf) for leaf in leaves] for leaves, _ in flat]
         new_args = list(args)
-        for number, leaves, (_, spec) in zip(numbers, aliases, flat):
-            new_args[number] = tree_unflatten(leaves, spec)
+        for number, leaves, (originals_, spec) in zip(numbers, aliases, flat):
+            seen = [in_kind(alias, original) for alias, original in zip(leaves, originals_)]
+            new_args[number] = tree_unflatten(seen, spec)
         with grad_mode.enable_grad():
             output, aux = split_output(func(*new_args, **kwargs), has_aux, "grad")
             scalar_output(output)
@@ -131,7 +134,10 @@ def _vjp_tensors(func: Callable, primals: tuple, has_aux: bool) -> tuple:
     flat = [tree_flatten(p) for p in primals]
     keep = keep_graph([leaf for leaves, _ in flat for leaf in leaves])
     aliases = [[differentiable_alias(leaf) for leaf in leaves] for leaves, _ in flat]
-    new_primals = [tree_unflatten(leaves, spec) for leaves, (_, spec) in zip(aliases, flat)]
+    new_primals = [
+        tree_unflatten([in_kind(a, o) for a, o in zip(leaves, originals)], spec)
+        for leaves, (originals, spec) in zip(aliases, flat)
+    ]
     with grad_mode.enable_grad():
         output, aux = split_output(func(*new_primals), has_aux, "vjp")
     out_leaves, out_spec = tree_flatten(output)
@@ -299,7 +305,7 @@ def _jvp_flat(func: Callable, primals: tuple, tangents: tuple, has_aux: bool, na
     _refuse_nested(name)
     with fwAD.dual_level():
         duals = [
-            fwAD.make_dual(as_tensor(p), as_tensor(t))
+            in_kind(fwAD.make_dual(plain_tensor(p), as_tensor(t)), p)
             for p, t in zip(primal_leaves, tangent_leaves)
         ]
         output, aux = split_output(func(*tree_unflatten(duals, primal_spec)), has_aux, name)
@@ -406,7 +412,7 @@ def jacfwd(
         numbers = argnums_tuple(argnums, len(args))
         restricted = restricted_to(func, args, kwargs, numbers)
         in_flat = [tree_flatten(args[n]) for n in numbers]
-        in_leaves = [as_tensor(leaf) for leaves, _ in in_flat for leaf in leaves]
+        in_leaves = [in_kind(as_tensor(leaf), leaf) for leaves, _ in in_flat for leaf in leaves]
         for leaf in in_leaves:
             if not leaf.is_floating_point():
                 raise TypeError(

@@ -19,8 +19,9 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.autograd import forward_ad as fwAD
 from chainrule.autograd import grad_mode
-from chainrule.func.custom import RuleCall, differentiated, has_tangents
-from chainrule.numpy._core import as_dtype, tensor_of
+from chainrule.autograd.custom_rule import RuleCall, differentiated, has_tangents
+from chainrule.numpy._core import as_dtype, plain, tensor_of
+from chainrule.numpy._ndarray import numpy_results
 
 
 def primitive(f_raw: Callable) -> Callable:
@@ -44,6 +45,7 @@ def primitive(f_raw: Callable) -> Callable:
         positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         if not positions:
             return f_raw(*args, **kwargs)
+        args = tuple(plain(a) for a in args)
         tensors = [args[i] for i in positions]
         values = list(args)
         for i in positions:
@@ -56,7 +58,7 @@ def primitive(f_raw: Callable) -> Callable:
             answer = _recorded(f_wrapped, answer, args, kwargs, positions)
         if has_tangents(tensors):
             answer = fwAD.make_dual(answer, _tangent(f_wrapped, answer, args, kwargs, positions))
-        return answer
+        return numpy_results(answer)
 
     f_wrapped.fun = f_raw  # type: ignore[attr-defined]
     f_wrapped.vjps = {}  # type: ignore[attr-defined] - argnum -> vjpmaker(argnum, ans, ...)
