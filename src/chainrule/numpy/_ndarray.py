@@ -29,7 +29,6 @@ import numpy as np
 
 import chainrule.ops.shape as shp
 from chainrule._tensor import Tensor
-from chainrule.errors import DTypeError
 from chainrule.numpy import _creation, _math, _products, _reductions, _shape
 from chainrule.numpy._core import NUMPY_BEHAVING, alias_as, as_dtype, plain, tensor_of
 from chainrule.ops.tensor_methods import _ELEMENTWISE_INPLACE, TensorMethods
@@ -165,9 +164,8 @@ class ndarray(Tensor):  # noqa: N801 - NumPy's name (JAX's jnp.ndarray is its ar
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         function = _NAMESPACE.get(ufunc.__name__)
         if method != "__call__" or function is None:
-            return _on_numpy_values(
-                getattr(ufunc, method), f"numpy.{ufunc.__name__}", inputs, kwargs
-            )
+            name = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+            return _on_numpy_values(getattr(ufunc, method), name, inputs, kwargs)
         return function(*inputs, **kwargs)
 
     def __array_function__(self, func: Callable, types: Any, args: tuple, kwargs: dict) -> Any:
@@ -193,7 +191,6 @@ def register_for_dispatch(namespace: dict[str, Callable], linalg: dict[str, Call
 def _on_numpy_values(function: Callable, name: str, args: Any, kwargs: dict) -> Any:
     """A NumPy function chainrule.numpy does not have: run on plain NumPy values, which is
     only possible when nothing is being differentiated."""
-    leaves = []
 
     def host(value: Any) -> Any:
         if isinstance(value, Tensor):
@@ -202,7 +199,6 @@ def _on_numpy_values(function: Callable, name: str, args: Any, kwargs: dict) -> 
                     f"{name} is not in chainrule.numpy, so it cannot be differentiated; called "
                     "on an array that requires grad"
                 )
-            leaves.append(value)
             return value.numpy(force=True)
         if isinstance(value, (list, tuple)):
             return type(value)(host(v) for v in value)
@@ -387,8 +383,8 @@ def _operator(function: Callable, reflected: bool = False) -> Callable:
     def method(self: ndarray, other: Any) -> Any:
         try:
             result = function(other, self) if reflected else function(self, other)
-        except DTypeError:
-            return NotImplemented  # an operand NumPy would not take as an array (None, ...)
+        except TypeError:  # DTypeError included: an operand that is not numeric data (None)
+            return NotImplemented
         return numpy_results(result)
 
     return method
