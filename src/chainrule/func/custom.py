@@ -12,6 +12,7 @@ the rule with respect to the tangents.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
 from collections.abc import Callable, Sequence
@@ -22,10 +23,17 @@ from chainrule.autograd import api, grad_mode
 from chainrule.autograd import forward_ad as fwAD
 from chainrule.autograd.custom_rule import RuleCall, differentiated, has_tangents
 from chainrule.errors import ShapeError
+from chainrule.func._inputs import in_kind
 from chainrule.func.pytree import tree_flatten, tree_unflatten
+from chainrule.numpy._core import plain
 from chainrule.ops.creation import zeros_like
 
 __all__ = ["custom_jvp", "custom_vjp"]
+
+
+# The custom_vjp functions whose fwd is running: a call of one inside its own fwd (as JAX's
+# examples write `return f(x), residuals`) is just the function.
+_IN_FWD: contextvars.ContextVar[frozenset] = contextvars.ContextVar("in_fwd", default=frozenset())
 
 
 def _bound(fun: Callable, args: tuple, kwargs: dict) -> tuple:
@@ -135,9 +143,14 @@ class custom_vjp:  # noqa: N801 - JAX's name
             raise TypeError(
                 f"can't apply forward-mode autodiff (jvp) to a custom_vjp function ({name})."
             )
-        if not reverse:
+        running = _IN_FWD.get()
+        if not reverse or id(self) in running:
             return self.fun(*args)
-        output, residuals = self.fwd(*args)
+        token = _IN_FWD.set(running | {id(self)})
+        try:
+            output, residuals = self.fwd(*args)
+        finally:
+            _IN_FWD.reset(token)
         out_leaves, out_spec = _output_leaves(output, name)
         nondiff_args = [args[i] for i in nondiff]
         bwd = self.bwd
@@ -147,13 +160,15 @@ class custom_vjp:  # noqa: N801 - JAX's name
             result = bwd(*nondiff_args, residuals, cotangent)
             return _gradients_for(result, diff_args, arg_leaves, name)
 
-        tensors = [leaf for leaf in leaves if isinstance(leaf, Tensor)]
-        outputs = RuleCall(out_leaves, vjp, name).record(tensors)
+        tensors = [plain(leaf) for leaf in leaves if isinstance(leaf, Tensor)]
+        outputs = _recorded_in_kind(
+            RuleCall([plain(o) for o in out_leaves], vjp, name), tensors, out_leaves
+        )
         # Forward over reverse (jacfwd of grad): the tangents fwd's own ops gave the output.
         for index, leaf in enumerate(out_leaves):
             tangent = fwAD.tangent_of(leaf) if fwAD.current_level() is not None else None
             if tangent is not None:
-                outputs[index] = fwAD.make_dual(outputs[index], tangent)
+                outputs[index] = in_kind(fwAD.make_dual(plain(outputs[index]), tangent), leaf)
         return tree_unflatten(outputs, out_spec)
 
 
@@ -242,7 +257,10 @@ class custom_jvp:  # noqa: N801 - JAX's name
         rule_output, tangent_out = self._rule(nondiff_args, primals, tangents, name)
         out_leaves, out_spec = _output_leaves(output if reverse else rule_output, name)
         tangent_out_leaves = tree_flatten(tangent_out)[0]
-        duals = [fwAD.make_dual(o, t) for o, t in zip(out_leaves, tangent_out_leaves)]
+        duals = [
+            in_kind(fwAD.make_dual(plain(o), plain(t)), o)
+            for o, t in zip(out_leaves, tangent_out_leaves)
+        ]
         return tree_unflatten(duals, out_spec)
 
     def _recorded(
@@ -256,7 +274,7 @@ class custom_jvp:  # noqa: N801 - JAX's name
         with grad_mode.no_grad():
             output = self._call_fun(nondiff_args, primals)
         out_leaves, out_spec = _output_leaves(output, name)
-        tensors = [leaf for leaf in leaves if isinstance(leaf, Tensor)]
+        tensors = [plain(leaf) for leaf in leaves if isinstance(leaf, Tensor)]
 
         def vjp(grads: list) -> list:
             tangents = [
@@ -282,8 +300,8 @@ class custom_jvp:  # noqa: N801 - JAX's name
                     )
                 )
 
-        outputs = RuleCall(out_leaves, vjp, name).record(tensors)
-        return tree_unflatten(outputs, out_spec)
+        call = RuleCall([plain(o) for o in out_leaves], vjp, name)
+        return tree_unflatten(_recorded_in_kind(call, tensors, out_leaves), out_spec)
 
     def _call_fun(self, nondiff_args: list, primals: list) -> Any:
         count = len(primals) + len(nondiff_args)
@@ -291,6 +309,13 @@ class custom_jvp:  # noqa: N801 - JAX's name
         diff, nondiff = iter(primals), iter(nondiff_args)
         args = [next(nondiff) if i in positions else next(diff) for i in range(count)]
         return self.fun(*args)
+
+
+def _recorded_in_kind(call: RuleCall, tensors: list, out_leaves: list) -> list:
+    """The call's outputs as one graph node (plain Tensors for the engine), each given back
+    in the kind the user's function returned (a chainrule.numpy.ndarray stays one)."""
+    outputs = call.record(tensors)
+    return [in_kind(output, leaf) for output, leaf in zip(outputs, out_leaves)]
 
 
 def _unpack(leaf: Any) -> tuple[Any, Any]:

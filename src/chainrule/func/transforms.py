@@ -370,7 +370,7 @@ def linearize(func: Callable, *primals: Any) -> tuple:
     tensor([1.0000, 0.5403])
     """
     primal_leaves, primal_spec = tree_flatten(primals)
-    output = func(*tree_unflatten([as_tensor(p) for p in primal_leaves], primal_spec))
+    output = func(*tree_unflatten([in_kind(as_tensor(p), p) for p in primal_leaves], primal_spec))
     output_tensors(tree_flatten(output)[0], "linearize")
     if _all_numpy(primals):
         output = tree_map(_as_numpy, output)
