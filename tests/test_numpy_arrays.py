@@ -229,3 +229,19 @@ def test_tensor_methods_without_a_numpy_meaning_still_work():
     np.testing.assert_allclose(x.exp().numpy(), np.exp(DATA))
     layer = chainrule.nn.Linear(4, 2).double()
     assert layer(x.as_tensor()).shape == (3, 2)
+
+
+def test_a_custom_function_takes_an_ndarray():
+    class Cube(chainrule.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 3 * x * x * g
+
+    values = np.array([0.5, -2.0])
+    np.testing.assert_allclose(grad(lambda x: Cube.apply(x).sum())(values), 3 * values**2)

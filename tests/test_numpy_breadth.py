@@ -335,3 +335,29 @@ def test_defjvp_same_for_a_linear_primitive_and_argnum_forms():
     np.testing.assert_allclose(grad(double_sum)(VEC), 2.0 * np.ones_like(VEC))
     with pytest.raises(TypeError, match="not a primitive"):
         cnp.defvjp(lambda x: x, None)
+
+
+DEVICE_CASES = {
+    "diff": lambda a, b: cnp.diff(a, n=2),
+    "gradient": lambda a, b: cnp.gradient(a, edge_order=2),
+    "convolve": lambda a, b: cnp.convolve(a, b, "same"),
+    "correlate": lambda a, b: cnp.correlate(a, b, "full"),
+    "interp": lambda a, b: cnp.interp(a, cnp.sort(b), b),
+    "polyval": lambda a, b: cnp.polyval(b, a),
+    "unique": lambda a, b: cnp.unique(cnp.round(a, 1)),
+    "trapezoid": lambda a, b: cnp.trapezoid(a),
+    "nanmax": lambda a, b: cnp.nanmax(a),
+    "r_": lambda a, b: cnp.r_[a, b, 0:2],
+    "reversed": lambda a, b: cnp.asarray(a)[::-2],
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEVICE_CASES))
+def test_new_functions_stay_on_the_device(name):
+    """CuPy's behaviour on the CPU (the fake device): nothing mixes a host array in."""
+    function = DEVICE_CASES[name]
+    host = [chainrule.tensor(a, dtype=chainrule.float64) for a in (VEC, SHORT)]
+    device = [t.to("fake") for t in host]
+    result = function(*device)
+    assert result.device.type == "fake"
+    np.testing.assert_allclose(result.cpu().numpy(), function(*host).numpy(), rtol=1e-12)

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+import chainrule.ops.creation as creation
 import chainrule.ops.elementwise as ew
 import chainrule.ops.indexing as idx
 import chainrule.ops.shape as shp
@@ -24,7 +25,6 @@ from chainrule.numpy._core import (
     NO_VALUE,
     normalize_axis,
     promoted,
-    result_dtype,
     tensor_of,
 )
 from chainrule.numpy._creation import arange, linspace, zeros_like
@@ -42,6 +42,12 @@ from chainrule.numpy._shape import (
     transpose,
     vstack,
 )
+
+
+def _on_device(indices: np.ndarray, like: Tensor) -> Tensor:
+    """Host-computed indices as a Tensor on `like`'s device."""
+    return creation.tensor(indices, device=like.device)
+
 
 # ---- differences and numerical derivatives ---------------------------------------------------
 
@@ -192,10 +198,11 @@ def interp(
 def polyval(p: Any, x: Any) -> Tensor:
     """numpy.polyval: p[0] x**(N-1) + ... + p[N-1] by Horner's rule, differentiable in the
     coefficients and in x."""
-    coefficients = tensor_of(p, "polyval")
-    point = tensor_of(x, "polyval")
-    result = zeros_like(point, dtype=result_dtype(coefficients, point))
-    for index in range(coefficients.shape[0]):
+    coefficients, point = promoted(p, x, name="polyval")
+    if coefficients.shape[0] == 0:
+        return zeros_like(point)
+    result = shp.broadcast_to(coefficients[0], tuple(point.shape))
+    for index in range(1, coefficients.shape[0]):
         result = result * point + coefficients[index]
     return result
 
@@ -203,7 +210,7 @@ def polyval(p: Any, x: Any) -> Tensor:
 def _full_convolution(a: Tensor, v: Tensor) -> Tensor:
     n, m = a.shape[0], v.shape[0]
     padded = idx.pad(a, [m - 1, m - 1], "constant", 0)
-    windows = np.arange(n + m - 1)[:, None] + np.arange(m)[None, :]
+    windows = _on_device(np.arange(n + m - 1)[:, None] + np.arange(m)[None, :], a)
     return dot(padded[windows], flip(v))
 
 
@@ -476,7 +483,7 @@ def unique(
         axis=axis,
         equal_nan=equal_nan,
     )
-    first = found[1]
+    first = _on_device(found[1], x)
     if axis is None:
         values = ravel(x)[first]
     else:
@@ -484,11 +491,11 @@ def unique(
         values = x[(slice(None),) * axis + (first,)]
     extras = []
     if return_index:
-        extras.append(tensor_of(first))
+        extras.append(first)
     if return_inverse:
-        extras.append(tensor_of(found[2]))
+        extras.append(_on_device(found[2], x))
     if return_counts:
-        extras.append(tensor_of(found[-1]))
+        extras.append(_on_device(found[-1], x))
     return (values, *extras) if extras else values
 
 
@@ -725,6 +732,9 @@ class _AxisConcatenator:
             pieces.append(self._shaped(piece, ndmin, trans1d))
         if not pieces:
             return tensor_of(np.array([]))
+        devices = [item.device for item in items if isinstance(item, Tensor)]
+        if devices:  # the ranges, made on the host, join the arrays' device
+            pieces = [piece.to(devices[0]) for piece in pieces]
         return concatenate(pieces, axis=axis)
 
     @staticmethod
