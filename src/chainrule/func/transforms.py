@@ -50,6 +50,21 @@ __all__ = [
 # ---- reverse mode ----------------------------------------------------------------------------
 
 
+def _scalar_output(output: Any) -> None:
+    """Refuse what `grad` cannot differentiate: a value that is not a Tensor (a Python bool,
+    as `cnp.allclose` returns, is a TypeError, as in JAX and HIPS autograd) or a Tensor with
+    more than one element (a ShapeError)."""
+    if not isinstance(output, Tensor):
+        kind = type(output).__name__
+        raise TypeError(
+            f"grad: f must return a scalar Tensor (a floating-point value to differentiate), "
+            f"got a {kind}"
+            + (" (a comparison has no derivative)" if isinstance(output, bool) else "")
+        )
+    if output.numel() != 1:
+        raise ShapeError(f"grad: f must return a scalar tensor, got {tuple(output.shape)}")
+
+
 def grad_and_value(
     func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False
 ) -> Callable:
@@ -64,12 +79,12 @@ def grad_and_value(
         keep = keep_graph([leaf for leaves, _ in flat for leaf in leaves])
         aliases = [[differentiable_alias(leaf) for leaf in leaves] for leaves, _ in flat]
         new_args = list(args)
-        for number, leaves, (originals_, spec) in zip(numbers, aliases, flat):
-            seen = [in_kind(alias, original) for alias, original in zip(leaves, originals_)]
+        for number, leaves, (given, spec) in zip(numbers, aliases, flat):
+            seen = [in_kind(alias, original) for alias, original in zip(leaves, given)]
             new_args[number] = tree_unflatten(seen, spec)
         with grad_mode.enable_grad():
             output, aux = split_output(func(*new_args, **kwargs), has_aux, "grad")
-            scalar_output(output)
+            _scalar_output(output)
             wanted = [leaf for leaves in aliases for leaf in leaves]
             grads = (
                 api.grad(
@@ -91,21 +106,6 @@ def grad_and_value(
         return (gradient, (value, aux)) if has_aux else (gradient, value)
 
     return wrapper
-
-
-def scalar_output(output: Any) -> None:
-    """Refuse what `grad` cannot differentiate: a value that is not a Tensor (a Python bool,
-    as `cnp.allclose` returns, is a TypeError, as in JAX and HIPS autograd) or a Tensor with
-    more than one element (a ShapeError)."""
-    if not isinstance(output, Tensor):
-        kind = type(output).__name__
-        raise TypeError(
-            f"grad: f must return a scalar Tensor (a floating-point value to differentiate), "
-            f"got a {kind}"
-            + (" (a comparison has no derivative)" if isinstance(output, bool) else "")
-        )
-    if output.numel() != 1:
-        raise ShapeError(f"grad: f must return a scalar tensor, got {tuple(output.shape)}")
 
 
 def grad(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable:

@@ -29,7 +29,7 @@ from chainrule.numpy._core import (
 )
 from chainrule.numpy._creation import arange, linspace, zeros_like
 from chainrule.numpy._math import arctan2, isnan, where
-from chainrule.numpy._products import diagonal, dot, outer
+from chainrule.numpy._products import diag, diagonal, dot, outer
 from chainrule.numpy._reductions import amax, amin, argsort, mean, prod, sort, sum  # noqa: A004
 from chainrule.numpy._shape import (
     atleast_1d,
@@ -272,6 +272,11 @@ def cross(
     x_part, y_part, z = shp.broadcast_tensors(*promoted(x_part, y_part, z, name="cross"))
     result = shp.stack([x_part, y_part, z], -1)
     return moveaxis(result, -1, axisc)
+
+
+def diagflat(v: Any, k: int = 0) -> Tensor:
+    """numpy.diagflat: the flattened input on the k-th diagonal of a square array."""
+    return diag(ravel(v), k)
 
 
 def vander(x: Any, N: int | None = None, increasing: bool = False) -> Tensor:  # noqa: N803
@@ -775,6 +780,7 @@ __all__ = [
     "cov",
     "cross",
     "diag_indices",
+    "diagflat",
     "diag_indices_from",
     "diff",
     "digitize",
