@@ -66,7 +66,10 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ops: normalization", {"ops.normalization"}),
     ("ops: dropout", {"ops.dropout"}),
     ("ops: losses", {"ops.losses"}),
-    ("Tensor's methods; custom Functions", {"ops.tensor_methods", "autograd.function"}),
+    (
+        "Tensor's methods; custom Functions (and hand-written rules' nodes, on Function)",
+        {"ops.tensor_methods", "autograd.function", "autograd.custom_rule"},
+    ),
     (
         "transforms and namespaces",
         {"func", "numpy", "linalg", "special", "testing", "autograd.functional", "cuda"},

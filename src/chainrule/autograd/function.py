@@ -30,6 +30,7 @@ from chainrule.autograd import observers as _observers
 from chainrule.autograd.node import Node, SavedEntry
 from chainrule.autograd.saved import SavedValue
 from chainrule.backend import numpy_backend
+from chainrule.backend.dtypes import from_numpy_dtype
 from chainrule.errors import GradError
 from chainrule.ops.op import Op, apply
 
@@ -216,9 +217,12 @@ def _fresh_output(output: Any, inputs: list, dirty: tuple) -> Any:
 
 def _record(ctx: FunctionCtx, tensors: list, outputs: list) -> None:
     ctx.next_edges = tuple(t._gradient_edge() if t.requires_grad else None for t in tensors)
-    ctx.input_meta = tuple((t.shape, t.dtype) for t in tensors)
+    # dtypes read from the arrays: a Tensor subclass may give `dtype` another meaning
+    # (chainrule.numpy.ndarray's is NumPy's), the engine wants chainrule's.
+    ctx.input_meta = tuple((t.shape, from_numpy_dtype(t._array.dtype)) for t in tensors)
     ctx.output_meta = tuple(
-        (o.shape, o.dtype) if isinstance(o, Tensor) else ((), None) for o in outputs
+        (o.shape, from_numpy_dtype(o._array.dtype)) if isinstance(o, Tensor) else ((), None)
+        for o in outputs
     )
     non_differentiable = ctx._non_differentiable
     for output_nr, output in enumerate(outputs):

@@ -15,11 +15,14 @@ Inputs may be tensors, NumPy arrays or Python numbers, in nested tuples / lists 
 Where an input was a NumPy array, the matching result is a NumPy array too, as HIPS autograd
 users expect.
 
+`custom_vjp` and `custom_jvp` (JAX's names) declare a function's derivative by hand.
+
 The transforms live in func/transforms.py, vmap in func/vmap.py, functional_call in
 func/stateless.py; func/functional.py holds torch.autograd.functional's API, whose public
 path is chainrule.autograd.functional.
 """
 
+from chainrule.func.custom import custom_jvp, custom_vjp
 from chainrule.func.pytree import tree_flatten, tree_map, tree_unflatten
 from chainrule.func.stateless import functional_call, stack_module_state
 from chainrule.func.transforms import (
@@ -36,6 +39,8 @@ from chainrule.func.transforms import (
 from chainrule.func.vmap import vmap
 
 __all__ = [
+    "custom_jvp",
+    "custom_vjp",
     "functional_call",
     "grad",
     "grad_and_value",

@@ -1,7 +1,10 @@
 """The inputs and results of the function transforms (chainrule.func).
 
 Inputs may be tensors, NumPy arrays or Python numbers: `as_tensor` makes each a Tensor, and
-`restore_kind` gives a result back in its input's kind (NumPy in, NumPy out). A reverse
+`restore_kind` gives a result back in its input's kind (NumPy in, NumPy out). NumPy data (an
+ndarray, a Python float, or a chainrule.numpy.ndarray) reaches the function as a
+chainrule.numpy.ndarray, so the code inside sees NumPy's behaviour (`x[::-1]`, `x.size`);
+a Tensor reaches it as a Tensor (PyTorch's behaviour, as torch.func). A reverse
 transform differentiates with respect to a `differentiable_alias` of each input, and keeps the
 graph of its result (`keep_graph`) when an enclosing transform may differentiate it again.
 """
@@ -16,6 +19,8 @@ from chainrule.autograd import forward_ad as fwAD
 from chainrule.autograd import grad_mode
 from chainrule.backend import is_array
 from chainrule.backend.dtypes import float64
+from chainrule.numpy._core import alias_as, is_numpy_behaving
+from chainrule.numpy._ndarray import ndarray
 from chainrule.ops.creation import from_numpy, tensor
 
 
@@ -27,6 +32,24 @@ def as_tensor(value: Any) -> Tensor:
     if is_array(value):
         return from_numpy(value) if value.dtype.kind == "f" else tensor(value)
     return tensor(value, dtype=float64 if isinstance(value, float) else None)
+
+
+def plain_tensor(value: Any) -> Tensor:
+    """A transform's input as a Tensor with PyTorch's behaviour (a cnp.ndarray's alias)."""
+    source = as_tensor(value)
+    return alias_as(source, Tensor) if is_numpy_behaving(source) else source
+
+
+def is_numpy_data(value: Any) -> bool:
+    """Whether `value` belongs to the NumPy world: an ndarray, a float, a cnp.ndarray."""
+    return is_array(value) or isinstance(value, float) or is_numpy_behaving(value)
+
+
+def in_kind(tensor: Any, original: Any) -> Any:
+    """`tensor` as the function should see it: a chainrule.numpy.ndarray for NumPy data."""
+    if isinstance(tensor, Tensor) and type(tensor) is Tensor and is_numpy_data(original):
+        return alias_as(tensor, ndarray)
+    return tensor
 
 
 def with_tangent_of(source: Tensor, alias: Tensor) -> Tensor:
@@ -43,6 +66,8 @@ def differentiable_alias(value: Any) -> Tensor:
         raise TypeError(
             f"can only differentiate with respect to floating tensors, got {source.dtype}"
         )
+    if is_numpy_behaving(source):
+        source = alias_as(source, Tensor)
     if source.requires_grad:
         return source.view_as(source)
     return with_tangent_of(source, source.detach().requires_grad_(True))
@@ -52,18 +77,23 @@ def detached(value: Any) -> Any:
     """`value` cut from the graph, keeping its tangent (if any) for an enclosing jvp."""
     if not isinstance(value, Tensor):
         return value
-    return with_tangent_of(value, value.detach())
+    result = with_tangent_of(value, value.detach())
+    return in_kind(result, value)
 
 
 def restore_kind(result: Any, original: Any) -> Any:
-    """NumPy in, NumPy out: a result for an ndarray input is returned as an ndarray (and a
-    float for a float), unless an enclosing transform still differentiates it."""
-    if result is None or not isinstance(result, Tensor) or is_traced(result):
+    """NumPy in, NumPy out: a result for an ndarray input is returned as an ndarray, and one
+    for a Python float as a float when it is a scalar and an ndarray otherwise (a Jacobian of
+    a vector function of a float, as HIPS autograd returns), unless an enclosing transform
+    still differentiates it."""
+    if result is None or not isinstance(result, Tensor):
         return result
+    if is_traced(result) or is_numpy_behaving(original):
+        return in_kind(result, original)
     if is_array(original):
         return result.numpy()
     if isinstance(original, float):
-        return result.item()
+        return result.item() if result.ndim == 0 else result.numpy()
     return result
 
 

@@ -25,9 +25,11 @@ from chainrule.func._inputs import (
     as_tensor,
     detached,
     differentiable_alias,
+    in_kind,
     is_traced,
     keep_graph,
     output_tensors,
+    plain_tensor,
     restore_kind,
     restricted_to,
     split_output,
@@ -52,6 +54,21 @@ __all__ = [
 # ---- reverse mode ----------------------------------------------------------------------------
 
 
+def _scalar_output(output: Any) -> None:
+    """Refuse what `grad` cannot differentiate: a value that is not a Tensor (a Python bool,
+    as `cnp.allclose` returns, is a TypeError, as in JAX and HIPS autograd) or a Tensor with
+    more than one element (a ShapeError)."""
+    if not isinstance(output, Tensor):
+        kind = type(output).__name__
+        raise TypeError(
+            f"grad: f must return a scalar Tensor (a floating-point value to differentiate), "
+            f"got a {kind}"
+            + (" (a comparison has no derivative)" if isinstance(output, bool) else "")
+        )
+    if output.numel() != 1:
+        raise ShapeError(f"grad: f must return a scalar tensor, got {tuple(output.shape)}")
+
+
 def grad_and_value(
     func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False
 ) -> Callable:
@@ -66,13 +83,12 @@ def grad_and_value(
         keep = keep_graph([leaf for leaves, _ in flat for leaf in leaves])
         aliases = [[differentiable_alias(leaf) for leaf in leaves] for leaves, _ in flat]
         new_args = list(args)
-        for number, leaves, (_, spec) in zip(numbers, aliases, flat):
-            new_args[number] = tree_unflatten(leaves, spec)
+        for number, leaves, (given, spec) in zip(numbers, aliases, flat):
+            seen = [in_kind(alias, original) for alias, original in zip(leaves, given)]
+            new_args[number] = tree_unflatten(seen, spec)
         with grad_mode.enable_grad():
             output, aux = split_output(func(*new_args, **kwargs), has_aux, "grad")
-            if not isinstance(output, Tensor) or output.numel() != 1:
-                shape = getattr(output, "shape", type(output).__name__)
-                raise ShapeError(f"grad: f must return a scalar tensor, got {shape}")
+            _scalar_output(output)
             wanted = [leaf for leaves in aliases for leaf in leaves]
             grads = (
                 api.grad(
@@ -122,7 +138,10 @@ def _vjp_tensors(func: Callable, primals: tuple, has_aux: bool) -> tuple:
     flat = [tree_flatten(p) for p in primals]
     keep = keep_graph([leaf for leaves, _ in flat for leaf in leaves])
     aliases = [[differentiable_alias(leaf) for leaf in leaves] for leaves, _ in flat]
-    new_primals = [tree_unflatten(leaves, spec) for leaves, (_, spec) in zip(aliases, flat)]
+    new_primals = [
+        tree_unflatten([in_kind(a, o) for a, o in zip(leaves, originals)], spec)
+        for leaves, (originals, spec) in zip(aliases, flat)
+    ]
     with grad_mode.enable_grad():
         output, aux = split_output(func(*new_primals), has_aux, "vjp")
     out_leaves, out_spec = tree_flatten(output)
@@ -283,7 +302,7 @@ def _jvp_flat(func: Callable, primals: tuple, tangents: tuple, has_aux: bool, na
         )
     with fwAD.dual_level():
         duals = [
-            fwAD.make_dual(as_tensor(p), as_tensor(t))
+            in_kind(fwAD.make_dual(plain_tensor(p), as_tensor(t)), p)
             for p, t in zip(primal_leaves, tangent_leaves)
         ]
         output, aux = split_output(func(*tree_unflatten(duals, primal_spec)), has_aux, name)
@@ -348,7 +367,7 @@ def linearize(func: Callable, *primals: Any) -> tuple:
     tensor([1.0000, 0.5403])
     """
     primal_leaves, primal_spec = tree_flatten(primals)
-    output = func(*tree_unflatten([as_tensor(p) for p in primal_leaves], primal_spec))
+    output = func(*tree_unflatten([in_kind(as_tensor(p), p) for p in primal_leaves], primal_spec))
     output_tensors(tree_flatten(output)[0], "linearize")
     if _all_numpy(primals):
         output = tree_map(_as_numpy, output)
@@ -390,7 +409,7 @@ def jacfwd(
         numbers = argnums_tuple(argnums, len(args))
         restricted = restricted_to(func, args, kwargs, numbers)
         in_flat = [tree_flatten(args[n]) for n in numbers]
-        in_leaves = [as_tensor(leaf) for leaves, _ in in_flat for leaf in leaves]
+        in_leaves = [in_kind(as_tensor(leaf), leaf) for leaves, _ in in_flat for leaf in leaves]
         for leaf in in_leaves:
             if not leaf.is_floating_point():
                 raise TypeError(

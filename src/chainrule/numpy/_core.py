@@ -39,6 +39,44 @@ class _NoValueType:
 NO_VALUE = _NoValueType()
 
 
+# ---- NumPy-behaving Tensors (chainrule.numpy.ndarray, in _ndarray.py) ------------------------
+
+NUMPY_BEHAVING = "numpy"  # the `_numpy_behaving` class attribute that marks ndarray
+
+
+def alias_as(tensor: Tensor, cls: type) -> Tensor:
+    """A new Tensor object of class `cls` for `tensor`'s memory and place in the graph: the
+    same array, version counter, node and tangent; a leaf's alias sends its gradient to the
+    leaf (they share its gradient edge)."""
+    alias = object.__new__(cls)
+    alias._array = tensor._array
+    alias._backend = tensor._backend
+    alias._requires_grad = tensor._requires_grad
+    alias._grad = None
+    alias._node = tensor._node
+    alias._output_nr = tensor._output_nr
+    alias._version_counter = tensor._version_counter
+    alias._base = tensor._base
+    alias._extra = tensor._extra
+    leaf_in_graph = tensor._node is None and tensor._requires_grad
+    alias._edge = tensor._gradient_edge() if leaf_in_graph else None
+    return alias
+
+
+def is_numpy_behaving(value: Any) -> bool:
+    return type(value) is not Tensor and getattr(type(value), "_numpy_behaving", None) == (
+        NUMPY_BEHAVING
+    )
+
+
+def plain(value: Any) -> Any:
+    """An ndarray as a plain Tensor (PyTorch's semantics, for chainrule's ops); anything else
+    unchanged."""
+    if is_numpy_behaving(value):
+        return alias_as(value, Tensor)
+    return value
+
+
 def numpy_dtype(dtype: Any) -> np.dtype | None:
     """A NumPy dtype from anything NumPy accepts, or from a chainrule dtype; None stays None."""
     if dtype is None:
@@ -76,7 +114,7 @@ def tensor_of(value: Any, name: str = "chainrule.numpy") -> Tensor:
     and nested lists with NumPy's default dtypes (float64, int64). Lists holding Tensors are
     stacked, so `array([x, y])` stays differentiable in x and y."""
     if isinstance(value, Tensor):
-        return value
+        return plain(value)
     if isinstance(value, (list, tuple)) and _contains_tensor(value):
         return stack_nested(value, name)
     return _wrap_array(np.asarray(value), name)
@@ -100,7 +138,7 @@ def dtype_key(value: Any) -> Any:
     """What NumPy's dtype resolution sees for `value`: a dtype, or `int`/`float` for a weak
     Python number."""
     if isinstance(value, Tensor):
-        return value.dtype.numpy
+        return value._array.dtype
     if isinstance(value, bool):
         return np.dtype(np.bool_)
     if type(value) in _WEAK_SCALARS:
@@ -122,6 +160,7 @@ def as_dtype(value: Any, dtype: Any, name: str = "chainrule.numpy") -> Tensor:
     """`value` as a Tensor of NumPy dtype `dtype` (a differentiable cast for Tensors)."""
     target = numpy_dtype(dtype)
     if isinstance(value, Tensor):
+        value = plain(value)
         if value.dtype.numpy == target:
             return value
         return cast(value, from_numpy_dtype(_storable(target)))

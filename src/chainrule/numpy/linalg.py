@@ -25,6 +25,7 @@ import chainrule.ops.shape as shp
 from chainrule._tensor import Tensor
 from chainrule.errors import LinAlgError
 from chainrule.numpy._core import as_dtype, promoted, tensor_of
+from chainrule.numpy._ndarray import returns_ndarrays
 
 
 def _floating(name: str, a: Any) -> Tensor:
@@ -35,22 +36,26 @@ def _floating(name: str, a: Any) -> Tensor:
     return x
 
 
+@returns_ndarrays
 def inv(a: Any) -> Tensor:
     """numpy.linalg.inv: the inverse of each matrix; LinAlgError when one is singular.
     Gradient: -inv(a).T @ g @ inv(a).T."""
     return la.inv(_floating("inv", a))
 
 
+@returns_ndarrays
 def det(a: Any) -> Tensor:
     """numpy.linalg.det. Gradient: det(a) * inv(a).T."""
     return la.det(_floating("det", a))
 
 
+@returns_ndarrays
 def slogdet(a: Any) -> Any:
     """numpy.linalg.slogdet: (sign, logabsdet), differentiable in logabsdet."""
     return la.slogdet(_floating("slogdet", a))
 
 
+@returns_ndarrays
 def solve(a: Any, b: Any) -> Tensor:
     """numpy.linalg.solve: x with a @ x = b (b a vector only when 1-D, as in NumPy 2)."""
     x, y = promoted(_floating("solve", a), b, name="linalg.solve")
@@ -62,11 +67,13 @@ def solve(a: Any, b: Any) -> Tensor:
     return la.solve(x, y)
 
 
+@returns_ndarrays
 def cholesky(a: Any, /, *, upper: bool = False) -> Tensor:
     """numpy.linalg.cholesky: the lower (or upper) triangular factor L with a = L @ L.T."""
     return la.cholesky(_floating("cholesky", a), upper=upper)
 
 
+@returns_ndarrays
 def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A002
     """numpy.linalg.norm: the 2-norm of the flattened array by default; a vector norm along an
     int `axis`; a matrix norm ('fro', 'nuc', 1, -1, 2, -2, inf, -inf) over a pair of axes.
@@ -77,6 +84,7 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
     return dec.norm(tensor, ord, axis, keepdims)
 
 
+@returns_ndarrays
 def svd(
     a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
 ) -> Any:
@@ -89,22 +97,26 @@ def svd(
     return dec.svd(tensor, full_matrices=full_matrices)
 
 
+@returns_ndarrays
 def svdvals(x: Any, /) -> Tensor:
     """numpy.linalg.svdvals: the singular values, descending."""
     return dec.svdvals(_floating("svdvals", x))
 
 
+@returns_ndarrays
 def eigh(a: Any, UPLO: str = "L") -> Any:  # noqa: N803
     """numpy.linalg.eigh: (eigenvalues, eigenvectors) of a symmetric matrix, ascending; only
     the UPLO triangle is read."""
     return dec.eigh(_floating("eigh", a), UPLO=UPLO)
 
 
+@returns_ndarrays
 def eigvalsh(a: Any, UPLO: str = "L") -> Tensor:  # noqa: N803
     """numpy.linalg.eigvalsh: the eigenvalues of a symmetric matrix, ascending."""
     return dec.eigvalsh(_floating("eigvalsh", a), UPLO=UPLO)
 
 
+@returns_ndarrays
 def qr(a: Any, mode: str = "reduced") -> Any:
     """numpy.linalg.qr: (Q, R) for mode 'reduced' or 'complete'; R alone for mode='r', as
     NumPy ('raw' is not supported)."""
@@ -114,6 +126,7 @@ def qr(a: Any, mode: str = "reduced") -> Any:
     return result.R if mode == "r" else result
 
 
+@returns_ndarrays
 def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Tensor:
     """numpy.linalg.pinv: singular values at or below rcond (or rtol) times the largest count
     as zero; the default is eps * max(M, N), as NumPy 2."""
@@ -123,6 +136,7 @@ def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = None
     return dec.pinv(_floating("pinv", a), rtol=tolerance, hermitian=hermitian)
 
 
+@returns_ndarrays
 def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple:
     """numpy.linalg.lstsq: (x, residuals, rank, s) for one matrix a: residuals the squared
     residual of each column of b (empty unless a is tall and of full rank), rank (int32), s the
@@ -137,6 +151,7 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple:
     return result.solution, result.residuals, rank, result.singular_values
 
 
+@returns_ndarrays
 def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Tensor:  # noqa: N803
     """numpy.linalg.matrix_rank: the number of singular values above tol (absolute), or rtol
     times the largest (default eps * max(M, N)); a vector's rank is 1 unless it is all zero."""
@@ -146,22 +161,26 @@ def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *, rtol: Any =
     return dec.matrix_rank(tensor, atol=tol, rtol=rtol, hermitian=hermitian)
 
 
+@returns_ndarrays
 def cond(x: Any, p: Any = None) -> Tensor:
     """numpy.linalg.cond: the condition number in the matrix norm p (None: 2-norm)."""
     return dec.cond(_floating("cond", x), p)
 
 
+@returns_ndarrays
 def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Tensor:  # noqa: A002
     """numpy.linalg.matrix_norm: every matrix norm ('fro', 'nuc', 1, -1, 2, -2, inf, -inf)
     over the last two axes."""
     return dec.matrix_norm(_floating("matrix_norm", x), ord, (-2, -1), keepdims)
 
 
+@returns_ndarrays
 def matrix_power(a: Any, n: int) -> Tensor:
     """numpy.linalg.matrix_power: a @ a @ ... (n times; inverse powers for n < 0)."""
     return la.matrix_power(tensor_of(a, "linalg.matrix_power"), n)
 
 
+@returns_ndarrays
 def multi_dot(arrays: Sequence[Any], *, out: Any = None) -> Tensor:
     """numpy.linalg.multi_dot: the product of a chain of matrices."""
     return la.multi_dot(promoted(*arrays, name="linalg.multi_dot"))

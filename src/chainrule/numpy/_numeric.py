@@ -1,0 +1,825 @@
+"""More of NumPy's names, composed from the rest of the namespace: differences and numerical
+gradients, interpolation and polynomials, convolution, nan-aware reductions, the index
+helpers (`r_`, `c_`, `tril_indices`, ...) and the complex-number queries on real data.
+
+Each is written in differentiable functions of the namespace, so gradients of any order come
+from theirs. Index computations (search, binning, unique, histogram) are not differentiable;
+their results are integer Tensors or constants, as NumPy computes them.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+import chainrule.ops.creation as creation
+import chainrule.ops.elementwise as ew
+import chainrule.ops.indexing as idx
+import chainrule.ops.shape as shp
+from chainrule._tensor import Tensor
+from chainrule.numpy._core import (
+    NO_VALUE,
+    normalize_axis,
+    promoted,
+    tensor_of,
+)
+from chainrule.numpy._creation import arange, linspace, zeros_like
+from chainrule.numpy._math import arctan2, isnan, where
+from chainrule.numpy._products import diag, diagonal, dot, outer
+from chainrule.numpy._reductions import amax, amin, argsort, mean, prod, sort, sum  # noqa: A004
+from chainrule.numpy._shape import (
+    atleast_1d,
+    concatenate,
+    flip,
+    moveaxis,
+    ravel,
+    reshape,
+    split,
+    transpose,
+    vstack,
+)
+
+
+def _on_device(indices: np.ndarray, like: Tensor) -> Tensor:
+    """Host-computed indices as a Tensor on `like`'s device."""
+    return creation.tensor(indices, device=like.device)
+
+
+# ---- differences and numerical derivatives ---------------------------------------------------
+
+
+def _along(x: Tensor, axis: int, start: int | None, stop: int | None) -> Tensor:
+    return x[(slice(None),) * axis + (slice(start, stop),)]
+
+
+def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = NO_VALUE, append: Any = NO_VALUE):
+    """numpy.diff: the n-th discrete difference along `axis` (`!=` for booleans, as NumPy)."""
+    x = tensor_of(a, "diff")
+    if n < 0:
+        raise ValueError(f"diff: order must be non-negative but got {n!r}")
+    if x.ndim == 0:
+        raise ValueError("diff requires input that is at least one dimensional")
+    axis = normalize_axis("diff", axis, x.ndim)
+    pieces = []
+    for extra, place in ((prepend, 0), (append, 1)):
+        if extra is NO_VALUE:
+            continue
+        value = tensor_of(extra, "diff")
+        if value.ndim == 0:
+            shape = list(x.shape)
+            shape[axis] = 1
+            value = shp.broadcast_to(value, tuple(shape))
+        pieces.append((place, value))
+    if pieces:
+        before = [v for place, v in pieces if place == 0]
+        after = [v for place, v in pieces if place == 1]
+        x = concatenate([*before, x, *after], axis=axis)
+    for _ in range(n):
+        upper, lower = _along(x, axis, 1, None), _along(x, axis, None, -1)
+        x = ew.ne(upper, lower) if x.dtype.numpy == np.bool_ else upper - lower
+    return x
+
+
+def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Tensor:
+    """numpy.ediff1d: differences of the flattened array, with values added at either end."""
+    x = diff(ravel(ary))
+    pieces = [ravel(to_begin)] if to_begin is not None else []
+    pieces.append(x)
+    if to_end is not None:
+        pieces.append(ravel(to_end))
+    return concatenate(pieces) if len(pieces) > 1 else x
+
+
+def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
+    """numpy.gradient: central differences inside, one-sided ones (first or second order,
+    `edge_order`) at the boundaries, for uniform spacings (a scalar per axis, default 1).
+    A tuple for several axes, one Tensor for one, as NumPy."""
+    x = tensor_of(f, "gradient")
+    if not x.dtype.is_floating_point:
+        x = x.double()
+    axes = list(range(x.ndim)) if axis is None else [axis] if isinstance(axis, int) else axis
+    axes = [normalize_axis("gradient", a, x.ndim) for a in axes]
+    if len(varargs) == 0:
+        spacings = [1.0] * len(axes)
+    elif len(varargs) == 1 and np.ndim(varargs[0]) == 0:
+        spacings = [varargs[0]] * len(axes)
+    elif len(varargs) == len(axes) and all(np.ndim(v) == 0 for v in varargs):
+        spacings = list(varargs)
+    else:
+        raise NotImplementedError(
+            "gradient: only scalar spacings are supported (not coordinate arrays)"
+        )
+    if edge_order not in (1, 2):
+        raise ValueError("gradient: 'edge_order' greater than 2 not supported")
+    results = []
+    for ax, h in zip(axes, spacings):
+        length = x.shape[ax]
+        if length < edge_order + 1:
+            raise ValueError(
+                "Shape of array too small to calculate a numerical gradient, at least "
+                "(edge_order + 1) elements are required."
+            )
+        inner = (_along(x, ax, 2, None) - _along(x, ax, None, -2)) / (2.0 * h)
+        if edge_order == 1:
+            first = (_along(x, ax, 1, 2) - _along(x, ax, 0, 1)) / h
+            last = (_along(x, ax, -1, None) - _along(x, ax, -2, -1)) / h
+        else:
+            first = (
+                -1.5 * _along(x, ax, 0, 1) + 2.0 * _along(x, ax, 1, 2) - 0.5 * _along(x, ax, 2, 3)
+            ) / h
+            last = (
+                0.5 * _along(x, ax, -3, -2)
+                - 2.0 * _along(x, ax, -2, -1)
+                + 1.5 * _along(x, ax, -1, None)
+            ) / h
+        results.append(shp.cat([first, inner, last], ax))
+    return results[0] if len(results) == 1 else tuple(results)
+
+
+def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> Tensor:
+    """numpy.trapezoid: the integral of y by the trapezoidal rule (spacing `dx`, or sample
+    points `x`), differentiable in both."""
+    values = tensor_of(y, "trapezoid")
+    axis = normalize_axis("trapezoid", axis, values.ndim)
+    if x is None:
+        widths: Any = dx
+    else:
+        points = tensor_of(x, "trapezoid")
+        widths = diff(points, axis=axis if points.ndim > 1 else 0)
+        if points.ndim == 1 and values.ndim > 1:
+            shape = [1] * values.ndim
+            shape[axis] = widths.shape[0]
+            widths = reshape(widths, shape)
+    heights = _along(values, axis, 1, None) + _along(values, axis, None, -1)
+    return sum(widths * heights / 2.0, axis=axis)
+
+
+trapz = trapezoid
+
+
+# ---- interpolation, polynomials, convolution -------------------------------------------------
+
+
+def interp(
+    x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period: Any = None
+) -> Tensor:
+    """numpy.interp: piecewise-linear interpolation of the points (xp, fp) at x, `left` and
+    `right` (default fp[0] and fp[-1]) outside. Differentiable in x, xp and fp; at a knot the
+    gradient in x is the right-hand slope."""
+    if period is not None:
+        raise NotImplementedError("interp: period= is not supported")
+    points, values, query = promoted(xp, fp, x, name="interp")
+    if not query.dtype.is_floating_point:
+        points, values, query = points.double(), values.double(), query.double()
+    if points.ndim != 1 or values.ndim != 1 or points.shape[0] != values.shape[0]:
+        raise ValueError("interp: fp and xp are not of the same length")
+    count = points.shape[0]
+    if count == 1:
+        below = values[0] if left is None else left
+        above = values[0] if right is None else right
+        inside = shp.broadcast_to(values[0], tuple(query.shape))
+    else:
+        position = idx.searchsorted(points.detach(), query.detach(), right=True) - 1
+        position = ew.clamp(position, 0, count - 2)
+        x0, x1 = points[position], points[position + 1]
+        y0, y1 = values[position], values[position + 1]
+        inside = y0 + (y1 - y0) / (x1 - x0) * (query - x0)
+        inside = where(ew.eq(query, points[-1]), values[-1], inside)
+        below = values[0] if left is None else left
+        above = values[-1] if right is None else right
+    result = where(ew.lt(query, points[0]), below, inside)
+    return where(ew.gt(query, points[-1]), above, result)
+
+
+def polyval(p: Any, x: Any) -> Tensor:
+    """numpy.polyval: p[0] x**(N-1) + ... + p[N-1] by Horner's rule, differentiable in the
+    coefficients and in x."""
+    coefficients, point = promoted(p, x, name="polyval")
+    if coefficients.shape[0] == 0:
+        return zeros_like(point)
+    result = shp.broadcast_to(coefficients[0], tuple(point.shape))
+    for index in range(1, coefficients.shape[0]):
+        result = result * point + coefficients[index]
+    return result
+
+
+def _full_convolution(a: Tensor, v: Tensor) -> Tensor:
+    n, m = a.shape[0], v.shape[0]
+    padded = idx.pad(a, [m - 1, m - 1], "constant", 0)
+    windows = _on_device(np.arange(n + m - 1)[:, None] + np.arange(m)[None, :], a)
+    return dot(padded[windows], flip(v))
+
+
+def convolve(a: Any, v: Any, mode: str = "full") -> Tensor:
+    """numpy.convolve of two 1-D sequences (modes 'full', 'same', 'valid'), differentiable
+    in both."""
+    first, second = promoted(a, v, name="convolve")
+    if first.ndim != 1 or second.ndim != 1:
+        raise ValueError("convolve: object too deep for desired array (1-D inputs only)")
+    n, m = first.shape[0], second.shape[0]
+    if n == 0 or m == 0:
+        raise ValueError("convolve: v cannot be empty" if m == 0 else "a cannot be empty")
+    full = _full_convolution(first, second)
+    longest, shortest = builtins.max(n, m), builtins.min(n, m)
+    if mode == "full":
+        return full
+    if mode == "same":
+        start = (shortest - 1) // 2
+        return full[start : start + longest]
+    if mode == "valid":
+        return full[shortest - 1 : longest]
+    raise ValueError(f"convolve: mode must be one of 'valid', 'same', or 'full' (got {mode!r})")
+
+
+def correlate(a: Any, v: Any, mode: str = "valid") -> Tensor:
+    """numpy.correlate of two 1-D sequences: c[k] = sum_n a[n + k] v[n] (real data)."""
+    first, second = tensor_of(a, "correlate"), tensor_of(v, "correlate")
+    if first.ndim != 1 or second.ndim != 1:
+        raise ValueError("correlate: object too deep for desired array (1-D inputs only)")
+    if second.shape[0] > first.shape[0]:
+        return flip(convolve(second, flip(first), mode))
+    return convolve(first, flip(second), mode)
+
+
+def cross(
+    a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: int | None = None
+) -> Tensor:
+    """numpy.cross of 3-vectors (or 2-vectors, whose cross product is the scalar z
+    component) along the given axes, broadcasting the others; differentiable in both."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    first, second = promoted(a, b, name="cross")
+    first = moveaxis(first, axisa, -1)
+    second = moveaxis(second, axisb, -1)
+    sizes = (first.shape[-1], second.shape[-1])
+    if builtins.any(size not in (2, 3) for size in sizes):
+        raise ValueError("incompatible dimensions for cross product\n(dimension must be 2 or 3)")
+    a0, a1 = first[..., 0], first[..., 1]
+    b0, b1 = second[..., 0], second[..., 1]
+    a2 = first[..., 2] if sizes[0] == 3 else None
+    b2 = second[..., 2] if sizes[1] == 3 else None
+    z = a0 * b1 - a1 * b0
+    if a2 is None and b2 is None:
+        return z
+    a2 = a2 if a2 is not None else 0.0
+    b2 = b2 if b2 is not None else 0.0
+    x_part = a1 * b2 - a2 * b1
+    y_part = a2 * b0 - a0 * b2
+    x_part, y_part, z = shp.broadcast_tensors(*promoted(x_part, y_part, z, name="cross"))
+    result = shp.stack([x_part, y_part, z], -1)
+    return moveaxis(result, -1, axisc)
+
+
+def diagflat(v: Any, k: int = 0) -> Tensor:
+    """numpy.diagflat: the flattened input on the k-th diagonal of a square array."""
+    return diag(ravel(v), k)
+
+
+def vander(x: Any, N: int | None = None, increasing: bool = False) -> Tensor:  # noqa: N803
+    """numpy.vander: columns x**(N-1), ..., x, 1 (reversed with increasing=True)."""
+    points = tensor_of(x, "vander")
+    if points.ndim != 1:
+        raise ValueError("x must be a one-dimensional array or sequence.")
+    count = points.shape[0] if N is None else N
+    powers = np.arange(count) if increasing else np.arange(count - 1, -1, -1)
+    columns = [points**0 if p == 0 else points ** int(p) for p in powers]
+    if not columns:
+        return reshape(points, (points.shape[0], 0))
+    return shp.stack(columns, 1)
+
+
+# ---- statistics ------------------------------------------------------------------------------
+
+
+def cov(
+    m: Any,
+    y: Any = None,
+    rowvar: bool = True,
+    bias: bool = False,
+    ddof: int | None = None,
+) -> Tensor:
+    """numpy.cov: the covariance matrix of the variables (rows, or columns with
+    rowvar=False), normalised by N - 1 (N with bias=True, or N - ddof)."""
+    data = tensor_of(m, "cov")
+    if data.ndim > 2:
+        raise ValueError("m has more than 2 dimensions")
+    data = shp.atleast_2d(data)
+    if not rowvar and data.shape[0] != 1:
+        data = transpose(data)
+    if y is not None:
+        other = shp.atleast_2d(tensor_of(y, "cov"))
+        if not rowvar and other.shape[0] != 1:
+            other = transpose(other)
+        data = vstack([data, other])
+    if not data.dtype.is_floating_point:
+        data = data.double()
+    if ddof is None:
+        ddof = 0 if bias else 1
+    count = data.shape[1]
+    centred = data - mean(data, axis=1, keepdims=True)
+    result = dot(centred, transpose(centred)) / (count - ddof)
+    return (
+        shp.reshape(result, *[s for s in result.shape if s != 1]) if 1 in result.shape else result
+    )
+
+
+def corrcoef(x: Any, y: Any = None, rowvar: bool = True) -> Tensor:
+    """numpy.corrcoef: the correlation coefficients, cov / sqrt(outer(var, var))."""
+    covariance = cov(x, y, rowvar)
+    if covariance.ndim == 0:
+        return covariance / covariance
+    deviations = ew.sqrt(diagonal(covariance))
+    return ew.clamp(covariance / outer(deviations, deviations), -1.0, 1.0)
+
+
+def _nan_filled(name: str, a: Any, fill: float) -> Tensor:
+    x = tensor_of(a, name)
+    if not x.dtype.is_floating_point:
+        return x
+    return where(isnan(x), fill, x)
+
+
+def nansum(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Tensor:
+    """numpy.nansum: the sum with nan counted as zero (gradient zero at the nans)."""
+    return sum(_nan_filled("nansum", a, 0.0), axis=axis, dtype=dtype, keepdims=keepdims)
+
+
+def nanprod(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Tensor:
+    """numpy.nanprod: the product with nan counted as one."""
+    return prod(_nan_filled("nanprod", a, 1.0), axis=axis, dtype=dtype, keepdims=keepdims)
+
+
+def nanmean(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Tensor:
+    """numpy.nanmean: the mean of the elements that are not nan (nan where all are)."""
+    x = tensor_of(a, "nanmean")
+    if not x.dtype.is_floating_point:
+        return mean(x, axis=axis, dtype=dtype, keepdims=keepdims)
+    present = ew.logical_not(isnan(x))
+    count = sum(present, axis=axis, keepdims=keepdims)
+    total = nansum(x, axis=axis, dtype=dtype, keepdims=keepdims)
+    return total / count
+
+
+def _nan_extreme(name: str, reduce: Any, fill: float, a: Any, axis: Any, keepdims: bool):
+    x = tensor_of(a, name)
+    if not x.dtype.is_floating_point:
+        return reduce(x, axis=axis, keepdims=keepdims)
+    missing = isnan(x)
+    result = reduce(where(missing, fill, x), axis=axis, keepdims=keepdims)
+    all_missing = ew.logical_not(sum(ew.logical_not(missing), axis=axis, keepdims=keepdims) > 0)
+    return where(all_missing, math.nan, result)
+
+
+def nanmax(a: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """numpy.nanmax: the maximum ignoring nans (nan where all are)."""
+    return _nan_extreme("nanmax", amax, -math.inf, a, axis, keepdims)
+
+
+def nanmin(a: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+    """numpy.nanmin: the minimum ignoring nans (nan where all are)."""
+    return _nan_extreme("nanmin", amin, math.inf, a, axis, keepdims)
+
+
+def nan_to_num(
+    x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None, neginf: Any = None
+) -> Tensor:
+    """numpy.nan_to_num: nan, inf and -inf replaced by `nan`, `posinf` and `neginf` (default
+    the dtype's largest and smallest finite values); gradient 1 at the finite elements."""
+    tensor = tensor_of(x, "nan_to_num")
+    if not tensor.dtype.is_floating_point:
+        return tensor
+    info = np.finfo(tensor.dtype.numpy)
+    high = float(info.max) if posinf is None else posinf
+    low = float(info.min) if neginf is None else neginf
+    result = where(isnan(tensor), nan, tensor)
+    result = where(ew.logical_and(ew.isinf(tensor), tensor > 0), high, result)
+    return where(ew.logical_and(ew.isinf(tensor), tensor < 0), low, result)
+
+
+# ---- selection, sorting, searching -----------------------------------------------------------
+
+
+def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0) -> Tensor:
+    """numpy.select: from the first true condition's choice, `default` where none is true;
+    differentiable in the choices."""
+    if len(condlist) != len(choicelist):
+        raise ValueError("list of cases must be same length as list of conditions")
+    if len(condlist) == 0:
+        raise ValueError("select with an empty condition list is not possible")
+    choices = promoted(*choicelist, default, name="select")
+    result = choices[-1]
+    for condition, choice in zip(reversed(condlist), reversed(choices[:-1])):
+        mask = tensor_of(condition, "select")
+        if mask.dtype.numpy != np.bool_:
+            raise TypeError(
+                f"invalid entry in condlist: should be boolean ndarray (got {mask.dtype.numpy})"
+            )
+        result = ew.where(mask, choice, result)
+    return result
+
+
+def partition(a: Any, kth: Any, axis: int = -1, kind: str = "introselect", order: Any = None):
+    """numpy.partition: the k-th element in its sorted place, smaller ones before it and
+    larger after. chainrule returns the fully sorted array, which satisfies that contract
+    (the order within each side is unspecified in NumPy too); gradients as `sort`."""
+    x = tensor_of(a, "partition")
+    if axis is None:
+        x, axis = ravel(x), 0
+    return sort(x, axis=axis)
+
+
+def argpartition(a: Any, kth: Any, axis: int = -1, kind: str = "introselect", order: Any = None):
+    """numpy.argpartition: the indices that partition `a` (those of a stable sort)."""
+    x = tensor_of(a, "argpartition")
+    if axis is None:
+        x, axis = ravel(x), 0
+    return argsort(x, axis=axis)
+
+
+def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None) -> Tensor:
+    """numpy.searchsorted: where each value of `v` would be inserted into the sorted 1-D `a`
+    (the first such place, or the last with side='right'); int64, not differentiable."""
+    sequence, values = promoted(a, v, name="searchsorted")
+    if sequence.ndim != 1:
+        raise ValueError("searchsorted: a must be 1-D")
+    order = None if sorter is None else tensor_of(sorter, "searchsorted")
+    if values.ndim == 0:
+        found = idx.searchsorted(sequence, values.reshape(1), side=side, sorter=order)
+        return found.reshape(())
+    return idx.searchsorted(sequence, values, side=side, sorter=order)
+
+
+def digitize(x: Any, bins: Any, right: bool = False) -> Tensor:
+    """numpy.digitize: the index of the bin of each value (bins increasing or decreasing)."""
+    edges = tensor_of(bins, "digitize")
+    if edges.ndim != 1:
+        raise ValueError("object too deep for desired array")
+    side = "left" if right else "right"
+    deltas = np.diff(edges.detach().numpy(force=True))
+    if np.all(deltas >= 0):
+        return searchsorted(edges, x, side=side)
+    if np.all(deltas <= 0):
+        return edges.shape[0] - searchsorted(flip(edges), x, side=side)
+    raise ValueError("bins must be monotonically increasing or decreasing")
+
+
+def unique(
+    ar: Any,
+    return_index: bool = False,
+    return_inverse: bool = False,
+    return_counts: bool = False,
+    axis: int | None = None,
+    *,
+    equal_nan: bool = True,
+) -> Any:
+    """numpy.unique: the sorted distinct values (differentiable: each is its first
+    occurrence), with the indices, inverse and counts NumPy returns on request."""
+    x = tensor_of(ar, "unique")
+    host = x.detach().numpy(force=True)
+    found = np.unique(
+        host,
+        return_index=True,
+        return_inverse=return_inverse,
+        return_counts=return_counts,
+        axis=axis,
+        equal_nan=equal_nan,
+    )
+    first = _on_device(found[1], x)
+    if axis is None:
+        values = ravel(x)[first]
+    else:
+        axis = normalize_axis("unique", axis, x.ndim)
+        values = x[(slice(None),) * axis + (first,)]
+    extras = []
+    if return_index:
+        extras.append(first)
+    if return_inverse:
+        extras.append(_on_device(found[2], x))
+    if return_counts:
+        extras.append(_on_device(found[-1], x))
+    return (values, *extras) if extras else values
+
+
+def histogram(
+    a: Any,
+    bins: Any = 10,
+    range: Any = None,  # noqa: A002 - NumPy's name
+    density: Any = None,
+    weights: Any = None,
+) -> tuple[Tensor, Tensor]:
+    """numpy.histogram: (counts, bin edges), computed by NumPy; not differentiable."""
+    host = tensor_of(a, "histogram").detach().numpy(force=True)
+    if isinstance(bins, Tensor):
+        bins = bins.detach().numpy(force=True)
+    if isinstance(weights, Tensor):
+        weights = weights.detach().numpy(force=True)
+    counts, edges = np.histogram(host, bins=bins, range=range, density=density, weights=weights)
+    return tensor_of(counts), tensor_of(edges)
+
+
+# ---- shapes ----------------------------------------------------------------------------------
+
+
+def append(arr: Any, values: Any, axis: int | None = None) -> Tensor:
+    """numpy.append: `values` after `arr` (both flattened when axis is None)."""
+    if axis is None:
+        return concatenate([ravel(arr), ravel(values)])
+    return concatenate([arr, values], axis=axis)
+
+
+row_stack = vstack
+
+
+def dsplit(ary: Any, indices_or_sections: Any) -> list[Tensor]:
+    """numpy.dsplit: split along axis 2 (arrays of at least 3 dimensions)."""
+    x = tensor_of(ary, "dsplit")
+    if x.ndim < 3:
+        raise ValueError("dsplit only works on arrays of 3 or more dimensions")
+    return split(x, indices_or_sections, 2)
+
+
+def rollaxis(a: Any, axis: int, start: int = 0) -> Tensor:
+    """numpy.rollaxis: move `axis` to just before position `start`."""
+    x = tensor_of(a, "rollaxis")
+    n = x.ndim
+    axis = normalize_axis("rollaxis", axis, n)
+    if start < 0:
+        start += n
+    if not 0 <= start < n + 1:
+        raise np.exceptions.AxisError(
+            f"'start' arg requires {-n} <= start < {n + 1}, but {start} was passed in"
+        )
+    if axis < start:
+        start -= 1
+    if axis == start:
+        return x
+    return moveaxis(x, axis, start)
+
+
+def rot90(m: Any, k: int = 1, axes: tuple[int, int] = (0, 1)) -> Tensor:
+    """numpy.rot90: rotate by 90 degrees k times in the plane of `axes` (from the first
+    axis towards the second)."""
+    x = tensor_of(m, "rot90")
+    if len(axes) != 2:
+        raise ValueError("len(axes) must be 2.")
+    first = normalize_axis("rot90", axes[0], x.ndim)
+    second = normalize_axis("rot90", axes[1], x.ndim)
+    if first == second:
+        raise ValueError("Axes must be different.")
+    k %= 4
+    if k == 0:
+        return x
+    if k == 2:
+        return flip(flip(x, first), second)
+    order = list(range(x.ndim))
+    order[first], order[second] = order[second], order[first]
+    if k == 1:
+        return transpose(flip(x, second), order)
+    return flip(transpose(x, order), second)
+
+
+# ---- complex-number queries on real data -----------------------------------------------------
+
+
+def imag(val: Any) -> Tensor:
+    """numpy.imag: zeros of the input's dtype for real data (gradient zero)."""
+    return zeros_like(tensor_of(val, "imag"))
+
+
+def real_if_close(a: Any, tol: float = 100) -> Tensor:
+    """numpy.real_if_close: real data is returned as it is."""
+    return tensor_of(a, "real_if_close")
+
+
+def angle(z: Any, deg: bool = False) -> Tensor:
+    """numpy.angle of real data: 0 for non-negative values, pi for negative ones (and -0.0),
+    180 with deg=True; nan stays nan. A constant (gradient zero), as the angle of a real
+    number cannot move continuously."""
+    x = tensor_of(z, "angle")
+    result = arctan2(zeros_like(x), x.detach())
+    return result * (180.0 / math.pi) if deg else result
+
+
+def iscomplex(x: Any) -> Tensor:
+    """numpy.iscomplex: False everywhere for real data."""
+    return zeros_like(tensor_of(x, "iscomplex"), dtype=np.bool_)
+
+
+def isreal(x: Any) -> Tensor:
+    """numpy.isreal: True everywhere for real data."""
+    return ew.logical_not(iscomplex(x))
+
+
+def iscomplexobj(x: Any) -> bool:
+    """numpy.iscomplexobj: False (chainrule.numpy's data is real)."""
+    tensor_of(x, "iscomplexobj")
+    return False
+
+
+def isrealobj(x: Any) -> bool:
+    """numpy.isrealobj: True (chainrule.numpy's data is real)."""
+    tensor_of(x, "isrealobj")
+    return True
+
+
+def isscalar(element: Any) -> bool:
+    """numpy.isscalar: Python and NumPy scalars (not 0-d arrays or Tensors)."""
+    return bool(np.isscalar(element))
+
+
+# ---- index helpers (constants) ---------------------------------------------------------------
+
+
+def _index_tensors(arrays: Any) -> Any:
+    if isinstance(arrays, tuple):
+        return tuple(tensor_of(a) for a in arrays)
+    return tensor_of(arrays)
+
+
+def tril_indices(n: int, k: int = 0, m: int | None = None) -> tuple[Tensor, Tensor]:
+    """numpy.tril_indices: the row and column indices of the lower triangle."""
+    return _index_tensors(np.tril_indices(n, k, m))
+
+
+def triu_indices(n: int, k: int = 0, m: int | None = None) -> tuple[Tensor, Tensor]:
+    """numpy.triu_indices: the row and column indices of the upper triangle."""
+    return _index_tensors(np.triu_indices(n, k, m))
+
+
+def tril_indices_from(arr: Any, k: int = 0) -> tuple[Tensor, Tensor]:
+    """numpy.tril_indices_from: tril_indices for the shape of a 2-D array."""
+    shape = tuple(tensor_of(arr, "tril_indices_from").shape)
+    if len(shape) != 2:
+        raise ValueError("input array must be 2-d")
+    return tril_indices(shape[-2], k, shape[-1])
+
+
+def triu_indices_from(arr: Any, k: int = 0) -> tuple[Tensor, Tensor]:
+    """numpy.triu_indices_from: triu_indices for the shape of a 2-D array."""
+    shape = tuple(tensor_of(arr, "triu_indices_from").shape)
+    if len(shape) != 2:
+        raise ValueError("input array must be 2-d")
+    return triu_indices(shape[-2], k, shape[-1])
+
+
+def diag_indices(n: int, ndim: int = 2) -> tuple[Tensor, ...]:
+    """numpy.diag_indices: the indices of the main diagonal of an n x ... x n array."""
+    return _index_tensors(np.diag_indices(n, ndim))
+
+
+def diag_indices_from(arr: Any) -> tuple[Tensor, ...]:
+    """numpy.diag_indices_from: diag_indices for an array with equal sides."""
+    shape = tuple(tensor_of(arr, "diag_indices_from").shape)
+    if len(shape) < 2 or len(set(shape)) != 1:
+        raise ValueError("All dimensions of input must be of equal length")
+    return diag_indices(shape[0], len(shape))
+
+
+def indices(dimensions: Sequence[int], dtype: Any = int, sparse: bool = False) -> Any:
+    """numpy.indices: the index grid of an array of shape `dimensions`."""
+    return _index_tensors(np.indices(dimensions, dtype, sparse))
+
+
+def unravel_index(indices: Any, shape: Sequence[int], order: str = "C") -> tuple[Tensor, ...]:
+    """numpy.unravel_index: flat indices as a tuple of coordinate arrays."""
+    flat = tensor_of(indices, "unravel_index").numpy(force=True)
+    return _index_tensors(np.unravel_index(flat, shape, order))
+
+
+def ravel_multi_index(multi_index: Any, dims: Sequence[int], mode: str = "raise", order="C"):
+    """numpy.ravel_multi_index: coordinate arrays as flat indices."""
+    coordinates = tuple(tensor_of(i, "ravel_multi_index").numpy(force=True) for i in multi_index)
+    return tensor_of(np.ravel_multi_index(coordinates, dims, mode, order))
+
+
+def ix_(*args: Any) -> tuple[Tensor, ...]:
+    """numpy.ix_: open-mesh index arrays for selecting a cross product of indices."""
+    hosts = [tensor_of(a, "ix_").numpy(force=True) for a in args]
+    return _index_tensors(np.ix_(*hosts))
+
+
+class _AxisConcatenator:
+    """numpy.r_ and numpy.c_: `r_[a, b, 1:4, 5]` joins arrays, scalars and ranges (a slice
+    `start:stop:step`, or `start:stop:Nj` for N points) along an axis; a leading string
+    'axis', 'axis,ndmin' or 'axis,ndmin,trans1d' sets how, as NumPy's. Differentiable in the
+    arrays."""
+
+    def __init__(self, axis: int, ndmin: int, trans1d: int) -> None:
+        self.axis, self.ndmin, self.trans1d = axis, ndmin, trans1d
+
+    def __getitem__(self, key: Any) -> Tensor:
+        items = key if isinstance(key, tuple) else (key,)
+        axis, ndmin, trans1d = self.axis, self.ndmin, self.trans1d
+        pieces = []
+        for position, item in enumerate(items):
+            if isinstance(item, str):
+                if position != 0:
+                    raise ValueError("r_/c_: a string directive is only allowed first")
+                if item in ("r", "c"):
+                    raise NotImplementedError(
+                        "r_/c_: matrix directives 'r' and 'c' are not supported"
+                    )
+                numbers = [int(part) for part in item.split(",")]
+                axis = numbers[0]
+                if len(numbers) > 1:
+                    ndmin = numbers[1]
+                if len(numbers) > 2:
+                    trans1d = numbers[2]
+                continue
+            if isinstance(item, slice):
+                piece = self._range(item)
+            else:
+                piece = tensor_of(item, "r_")
+            pieces.append(self._shaped(piece, ndmin, trans1d))
+        if not pieces:
+            return tensor_of(np.array([]))
+        devices = [item.device for item in items if isinstance(item, Tensor)]
+        if devices:  # the ranges, made on the host, join the arrays' device
+            pieces = [piece.to(devices[0]) for piece in pieces]
+        return concatenate(pieces, axis=axis)
+
+    @staticmethod
+    def _range(item: slice) -> Tensor:
+        start = 0 if item.start is None else item.start
+        step = 1 if item.step is None else item.step
+        if isinstance(step, complex):
+            return linspace(start, item.stop, int(abs(step)))
+        return arange(start, item.stop, step)
+
+    @staticmethod
+    def _shaped(piece: Tensor, ndmin: int, trans1d: int) -> Tensor:
+        original = piece.ndim
+        if original >= ndmin:
+            return atleast_1d(piece)
+        piece = shp.reshape(piece, *((1,) * (ndmin - original)), *piece.shape)
+        if trans1d != -1:
+            k2 = ndmin - original
+            k1 = trans1d if trans1d >= 0 else trans1d + k2 + 1
+            default = list(range(ndmin))
+            order = default[:k1] + default[k2:] + default[k1:k2]
+            piece = transpose(piece, order)
+        return piece
+
+
+r_ = _AxisConcatenator(0, 1, -1)
+c_ = _AxisConcatenator(-1, 2, 0)
+
+
+__all__ = [
+    "angle",
+    "append",
+    "argpartition",
+    "c_",
+    "convolve",
+    "corrcoef",
+    "correlate",
+    "cov",
+    "cross",
+    "diag_indices",
+    "diagflat",
+    "diag_indices_from",
+    "diff",
+    "digitize",
+    "dsplit",
+    "ediff1d",
+    "gradient",
+    "histogram",
+    "imag",
+    "indices",
+    "interp",
+    "iscomplex",
+    "iscomplexobj",
+    "isreal",
+    "isrealobj",
+    "isscalar",
+    "ix_",
+    "nan_to_num",
+    "nanmax",
+    "nanmean",
+    "nanmin",
+    "nanprod",
+    "nansum",
+    "partition",
+    "polyval",
+    "r_",
+    "ravel_multi_index",
+    "real_if_close",
+    "rollaxis",
+    "rot90",
+    "row_stack",
+    "searchsorted",
+    "select",
+    "trapezoid",
+    "trapz",
+    "tril_indices",
+    "tril_indices_from",
+    "triu_indices",
+    "triu_indices_from",
+    "unique",
+    "unravel_index",
+    "vander",
+]
