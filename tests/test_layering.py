@@ -43,6 +43,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("saved values and their hooks", {"autograd.saved", "autograd.graph"}),
     ("ops: the Op base and apply", {"ops.op"}),
     ("ops: dtype promotion, Cast, Clone", {"ops.conversion"}),
+    # conj, real, imag and the holomorphic variants every family's complex operands run.
+    ("ops: complex numbers", {"ops.complex"}),
     ("ops: shape and broadcasting", {"ops.shape"}),
     ("ops: creation", {"ops.creation"}),
     ("ops: elementwise", {"ops.elementwise"}),

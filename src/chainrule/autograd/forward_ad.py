@@ -135,13 +135,15 @@ def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
             f"make_dual: tangent of shape {tuple(tangent.shape)} for a primal of shape "
             f"{tuple(tensor.shape)}; they must match"
         )
-    if not tensor.is_floating_point():
+    if not (tensor.is_floating_point() or tensor.is_complex()):
         raise DTypeError(
-            f"make_dual: expected the primal to be floating point, but got {tensor.dtype}"
+            f"make_dual: expected the primal to be floating point or complex, but got "
+            f"{tensor.dtype}"
         )
-    if not tangent.is_floating_point():
+    if not (tangent.is_floating_point() or tangent.is_complex()):
         raise DTypeError(
-            f"make_dual: expected the tangent to be floating point, but got {tangent.dtype}"
+            f"make_dual: expected the tangent to be floating point or complex, but got "
+            f"{tangent.dtype}"
         )
     # An alias: a view in the graph when the primal is being differentiated, else a plain
     # alias (no op to record or to give a tangent of its own).

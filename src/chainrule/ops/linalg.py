@@ -24,6 +24,7 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, LinAlgError, ShapeError
 from chainrule.ops import reduction
+from chainrule.ops.complex import complex_variant, conj, holomorphic
 from chainrule.ops.creation import empty
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
@@ -146,6 +147,7 @@ def stacked_matmul(xp: Any, x: Array, y: Array) -> Array:
     return xp.matmul(x, y)
 
 
+@holomorphic
 class Matmul(Op):
     """x @ y with NumPy's matmul semantics: batched, broadcasting, and a 1-D operand taken as a
     vector (not promoted to a matrix and back, which would cost two view ops and their rules on
@@ -167,24 +169,24 @@ class Matmul(Op):
             return _vector_matrix_vjp(ctx, g, y_shape)
         grad_x = grad_y = None
         if ctx.next_edges[0] is not None:
-            grad_x = unbroadcast(apply(Matmul, (g, _mT(ctx.y))), x_shape)
+            grad_x = unbroadcast(_product(Matmul, (g, _mT(ctx.y))), x_shape)
         if ctx.next_edges[1] is not None:
             if len(y_shape) == 2 and len(x_shape) > 2:
                 # The shared matrix's gradient sums over the stack: one product of all rows.
                 rows_x = reshape(ctx.x, (-1, x_shape[-1]))
                 rows_g = reshape(g, (-1, y_shape[-1]))
-                grad_y = apply(Matmul, (_mT(rows_x), rows_g))
+                grad_y = _product(Matmul, (_mT(rows_x), rows_g))
             else:
-                grad_y = unbroadcast(apply(Matmul, (_mT(ctx.x), g)), y_shape)
+                grad_y = unbroadcast(_product(Matmul, (_mT(ctx.x), g)), y_shape)
         return (grad_x, grad_y)
 
     @staticmethod
     def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
         parts = []
         if tx is not None:
-            parts.append(apply(Matmul, (tx, ctx.y)))
+            parts.append(_product(Matmul, (tx, ctx.y)))
         if ty is not None:
-            parts.append(apply(Matmul, (ctx.x, ty)))
+            parts.append(_product(Matmul, (ctx.x, ty)))
         return parts[0] if len(parts) == 1 else parts[0] + parts[1]
 
     @staticmethod
@@ -217,10 +219,10 @@ class Matmul(Op):
         if y_vector:
             y = unsqueeze(y, -1)
         if b.batched[0] and not b.batched[1] and x.ndim == 3 and y.ndim == 2:
-            rows = apply(Matmul, (reshape(x, (-1, x.shape[-1])), y))
+            rows = _product(Matmul, (reshape(x, (-1, x.shape[-1])), y))
             out = reshape(rows, (*x.shape[:2], y.shape[-1]))
         else:
-            out = apply(Matmul, tuple(b.align((x, y))))
+            out = _product(Matmul, tuple(b.align((x, y))))
         if y_vector:
             out = squeeze(out, -1)
         if x_vector:
@@ -236,9 +238,9 @@ def _matrix_vector_vjp(ctx: Node, g: Any, x_shape: tuple) -> tuple:
         grad_x = unsqueeze(g, -1) * ctx.y
     if ctx.next_edges[1] is not None:
         if len(x_shape) == 2:
-            grad_y = apply(Matmul, (g, ctx.x))
+            grad_y = _product(Matmul, (g, ctx.x))
         else:
-            grad_y = apply(Matmul, (reshape(g, (-1,)), reshape(ctx.x, (-1, x_shape[-1]))))
+            grad_y = _product(Matmul, (reshape(g, (-1,)), reshape(ctx.x, (-1, x_shape[-1]))))
     return (grad_x, grad_y)
 
 
@@ -248,13 +250,21 @@ def _vector_matrix_vjp(ctx: Node, g: Any, y_shape: tuple) -> tuple:
     grad_x = grad_y = None
     if ctx.next_edges[0] is not None:
         if len(y_shape) == 2:
-            grad_x = apply(Matmul, (ctx.y, g))
+            grad_x = _product(Matmul, (ctx.y, g))
         else:
-            per_matrix = squeeze(apply(Matmul, (ctx.y, unsqueeze(g, -1))), -1)
+            per_matrix = squeeze(_product(Matmul, (ctx.y, unsqueeze(g, -1))), -1)
             grad_x = unbroadcast(per_matrix, (y_shape[-2],))
     if ctx.next_edges[1] is not None:
         grad_y = unsqueeze(ctx.x, -1) * unsqueeze(g, -2)
     return (grad_x, grad_y)
+
+
+def _product(op: type, operands: tuple, *params: Any) -> Any:
+    """apply for Matmul and Einsum, bilinear and so holomorphic: complex operands run the
+    complex variant (ops/complex.py), whose vjp conjugates (g @ y.mH, not g @ y.mT)."""
+    if operands[0]._array.dtype.kind == "c":
+        op = complex_variant(op)
+    return apply(op, operands, *params)
 
 
 def _check_matmul(x: Any, y: Any) -> None:
@@ -282,8 +292,8 @@ def matmul(input: Any, other: Any) -> Any:  # noqa: A002
     x, y = binary_operands(input, other)
     _check_matmul(x, y)
     if x.ndim == 1 and y.ndim == 1:
-        return apply(Einsum, (x, y), "i,i->")
-    return apply(Matmul, (x, y))
+        return _product(Einsum, (x, y), "i,i->")
+    return _product(Matmul, (x, y))
 
 
 def rmatmul(input: Any, other: Any) -> Any:  # noqa: A002
@@ -407,7 +417,7 @@ def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any =
     target = (batch1.shape[0], batch1.shape[1], batch2.shape[2])
     operands = f"batch1 {batch1.shape}, batch2 {batch2.shape}"
     _check_scaled_input("baddbmm", input, target, operands, beta, alpha)
-    return _scaled_sum(input, apply(Matmul, (batch1, batch2)), beta, alpha)
+    return _scaled_sum(input, _product(Matmul, (batch1, batch2)), beta, alpha)
 
 
 def addbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
@@ -418,7 +428,7 @@ def addbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 
     target = (batch1.shape[1], batch2.shape[2])
     operands = f"batch1 {batch1.shape}, batch2 {batch2.shape}"
     _check_scaled_input("addbmm", input, target, operands, beta, alpha)
-    return _scaled_sum(input, apply(Einsum, (batch1, batch2), "bij,bjk->ik"), beta, alpha)
+    return _scaled_sum(input, _product(Einsum, (batch1, batch2), "bij,bjk->ik"), beta, alpha)
 
 
 def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:  # noqa: A002
@@ -477,6 +487,7 @@ def _contract(xp: Any, equation: str, arrays: Sequence[Array]) -> Array:
     return out
 
 
+@holomorphic
 class Einsum(Op):
     """Einstein summation over a canonical equation (letters only, explicit output, no
     broadcasting left: `einsum` removes broadcast size-1 dimensions first).
@@ -516,7 +527,7 @@ class Einsum(Op):
         for i, t in enumerate(tangents):
             if t is None:
                 continue
-            term = apply(Einsum, operands[:i] + [t] + operands[i + 1 :], ctx.equation)
+            term = _product(Einsum, operands[:i] + [t] + operands[i + 1 :], ctx.equation)
             total = term if total is None else total + term
         return total
 
@@ -527,7 +538,7 @@ class Einsum(Op):
         inputs, output = _split_equation(equation)
         label = next(c for c in _LETTERS if c not in equation)
         terms = [label + term if batched else term for term, batched in zip(inputs, b.batched)]
-        return apply(Einsum, tuple(operands), ",".join(terms) + "->" + label + output)
+        return _product(Einsum, tuple(operands), ",".join(terms) + "->" + label + output)
 
 
 def _einsum_operand_grad(ctx: Node, terms: list, tensors: list, spec: str, shape: tuple) -> Any:
@@ -538,7 +549,7 @@ def _einsum_operand_grad(ctx: Node, terms: list, tensors: list, spec: str, shape
     if len(terms) == 1 and terms[0] == kept:
         grad = tensors[0]
     else:
-        grad = apply(Einsum, tensors, ",".join(terms) + "->" + kept)
+        grad = _product(Einsum, tensors, ",".join(terms) + "->" + kept)
     size = {label: shape[spec.index(label)] for label in unique}
     if kept != unique:  # labels summed inside this operand alone: broadcast the gradient back
         grad = reshape(grad, tuple(size[c] if c in kept else 1 for c in unique))
@@ -563,7 +574,7 @@ def _embed_diagonals(ctx: Node, grad: Any, unique: str, spec: str, size: dict) -
         else:
             seen.add(label)
             output.append(label)
-    return apply(Einsum, tensors, ",".join(terms) + "->" + "".join(output))
+    return _product(Einsum, tensors, ",".join(terms) + "->" + "".join(output))
 
 
 def _parse_error(equation: str, message: str) -> ShapeError:
@@ -674,7 +685,7 @@ def einsum(*args: Any) -> Any:
             raise DTypeError(f"einsum(): operands must all have the same dtype, got {dtypes_seen}")
     specs, output = _parse_einsum(equation, tuple(o.ndim for o in operands))
     operands, specs = _remove_broadcast_dims(equation, operands, specs)
-    return apply(Einsum, operands, ",".join(specs) + "->" + output)
+    return _product(Einsum, operands, ",".join(specs) + "->" + output)
 
 
 def _remove_broadcast_dims(equation: str, operands: tuple, specs: tuple) -> tuple[list, list]:
@@ -727,19 +738,19 @@ def dot(input: Any, tensor: Any) -> Any:  # noqa: A002
             f"dot: inconsistent tensor size, shapes {tuple(input.shape)} and "
             f"{tuple(tensor.shape)} have {input.shape[0]} and {tensor.shape[0]} elements"
         )
-    return apply(Einsum, (input, tensor), "i,i->")
+    return _product(Einsum, (input, tensor), "i,i->")
 
 
 def vdot(input: Any, other: Any) -> Any:  # noqa: A002
     """conj(input) . other; for real tensors the same as `dot`."""
-    return dot(input, other)
+    return dot(conj(input), other)
 
 
 def outer(input: Any, vec2: Any) -> Any:  # noqa: A002
     """The outer product of two vectors, out[i, j] = input[i] * vec2[j] (dtypes promote)."""
     _check_vectors("outer", input, vec2)
     x, y = binary_operands(input, vec2)
-    return apply(Einsum, (x, y), "i,j->ij")
+    return _product(Einsum, (x, y), "i,j->ij")
 
 
 ger = outer
@@ -759,7 +770,7 @@ def inner(input: Any, other: Any) -> Any:  # noqa: A002
     y_labels = _LETTERS[input.ndim - 1 : input.ndim + other.ndim - 2]
     shared = _LETTERS[input.ndim + other.ndim - 2]
     equation = f"{x_labels}{shared},{y_labels}{shared}->{x_labels}{y_labels}"
-    return apply(Einsum, (input, other), equation)
+    return _product(Einsum, (input, other), equation)
 
 
 def mv(input: Any, vec: Any) -> Any:  # noqa: A002
@@ -775,7 +786,7 @@ def mv(input: Any, vec: Any) -> Any:  # noqa: A002
             f"mv: shapes {tuple(input.shape)} and {tuple(vec.shape)} cannot be multiplied "
             f"({input.shape[1]} != {vec.shape[0]})"
         )
-    return apply(Matmul, (input, vec))
+    return _product(Matmul, (input, vec))
 
 
 def _tensordot_dims(a: Any, b: Any, dims: Any) -> tuple[list[int], list[int]]:
@@ -820,7 +831,7 @@ def tensordot(a: Any, b: Any, dims: Any = 2, out: Any = None) -> Any:
     output = [c for i, c in enumerate(a_labels) if i not in dims_a]
     output += [c for i, c in enumerate(b_labels) if i not in dims_b]
     equation = "".join(a_labels) + "," + "".join(b_labels) + "->" + "".join(output)
-    return apply(Einsum, (a, b), equation)
+    return _product(Einsum, (a, b), equation)
 
 
 def trace(input: Any) -> Any:  # noqa: A002
@@ -831,8 +842,8 @@ def trace(input: Any) -> Any:  # noqa: A002
     if matrix._array.dtype.kind in "biu":
         matrix = cast(matrix, dtypes.int64)
     if matrix.shape[0] != matrix.shape[1]:  # a rectangular matrix: its main diagonal's sum
-        return apply(Einsum, (apply(Diagonal, (matrix,), 0, 0, 1),), "i->")
-    return apply(Einsum, (matrix,), "ii->")
+        return _product(Einsum, (apply(Diagonal, (matrix,), 0, 0, 1),), "i->")
+    return _product(Einsum, (matrix,), "ii->")
 
 
 # ---- Kronecker and cross products, block diagonals -------------------------------------------
@@ -1108,12 +1119,12 @@ class Inv(Op):
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         out_t = _mT(ctx.out)
-        return (-apply(Matmul, (apply(Matmul, (out_t, g)), out_t)),)
+        return (-_product(Matmul, (_product(Matmul, (out_t, g)), out_t)),)
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
         out = ctx.out
-        return -apply(Matmul, (apply(Matmul, (out, t)), out))
+        return -_product(Matmul, (_product(Matmul, (out, t)), out))
 
     batch = elementwise_batch  # matrices in the last two dims broadcast
 
@@ -1155,7 +1166,7 @@ class Det(Op):
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
-        solved = apply(Matmul, (_backward_inv("det", ctx.a), t))
+        solved = _product(Matmul, (_backward_inv("det", ctx.a), t))
         return ctx.out * _batched_trace(solved)
 
     batch = elementwise_batch  # matrices in the last two dims broadcast
@@ -1172,7 +1183,7 @@ def _backward_inv(op_name: str, a: Any) -> Any:
 
 
 def _batched_trace(x: Any) -> Any:
-    return apply(Einsum, (x,), "...ii->...".replace("...", _LETTERS[: x.ndim - 2]))
+    return _product(Einsum, (x,), "...ii->...".replace("...", _LETTERS[: x.ndim - 2]))
 
 
 def det(A: Any) -> Any:  # noqa: N803
@@ -1246,14 +1257,14 @@ class Solve(Op):
         grad_b = apply(Solve, (_mT(ctx.a), g))
         grad_a = None
         if ctx.next_edges[0] is not None:
-            grad_a = unbroadcast(-apply(Matmul, (grad_b, _mT(ctx.out))), ctx.input_meta[0][0])
+            grad_a = unbroadcast(-_product(Matmul, (grad_b, _mT(ctx.out))), ctx.input_meta[0][0])
         return (grad_a, unbroadcast(grad_b, ctx.input_meta[1][0]))
 
     @staticmethod
     def jvp(ctx: Node, ta: Any, tb: Any) -> Any:
         rhs = tb
         if ta is not None:
-            correction = apply(Matmul, (ta, ctx.out))
+            correction = _product(Matmul, (ta, ctx.out))
             rhs = -correction if rhs is None else rhs - correction
         return apply(Solve, (ctx.a, rhs))
 
@@ -1337,9 +1348,9 @@ class SolveTriangular(Op):
         grad_a = None
         if ctx.next_edges[0] is not None:
             if left:
-                grad_a = -apply(Matmul, (grad_b, _mT(out)))
+                grad_a = -_product(Matmul, (grad_b, _mT(out)))
             else:
-                grad_a = -apply(Matmul, (_mT(out), grad_b))
+                grad_a = -_product(Matmul, (_mT(out), grad_b))
             shift = 1 if unit else 0
             grad_a = apply(Triu, (grad_a,), shift) if upper else apply(Tril, (grad_a,), -shift)
             grad_a = unbroadcast(grad_a, ctx.input_meta[0][0])
@@ -1354,7 +1365,7 @@ class SolveTriangular(Op):
         if ta is not None:
             shift = 1 if unit else 0
             ta = apply(Triu, (ta,), shift) if upper else apply(Tril, (ta,), -shift)
-            correction = apply(Matmul, (ta, out) if left else (out, ta))
+            correction = _product(Matmul, (ta, out) if left else (out, ta))
             rhs = -correction if rhs is None else rhs - correction
         if rhs.shape != out.shape:
             rhs = expand(rhs, out.shape)
@@ -1427,7 +1438,7 @@ class Cholesky(Op):
         lower, g_lower = ctx.out, g
         if ctx.upper:
             lower, g_lower = _mT(lower), _mT(g)
-        phi = apply(Tril, (apply(Matmul, (_mT(lower), g_lower)),), 0)
+        phi = apply(Tril, (_product(Matmul, (_mT(lower), g_lower)),), 0)
         phi = 0.5 * (phi + _mT(apply(Tril, (phi,), -1)))
         grad = apply(SolveTriangular, (_mT(lower), phi), True, True, False)
         grad = apply(SolveTriangular, (lower, grad), False, False, False)
@@ -1443,7 +1454,7 @@ class Cholesky(Op):
         inner = apply(SolveTriangular, (lower, symmetric), False, True, False)  # L^-1 S
         inner = apply(SolveTriangular, (_mT(lower), inner), True, False, False)  # ... L^-T
         phi = 0.5 * (apply(Tril, (inner,), 0) + apply(Tril, (inner,), -1))
-        tangent = apply(Matmul, (lower, phi))
+        tangent = _product(Matmul, (lower, phi))
         return _mT(tangent) if ctx.upper else tangent
 
     batch = elementwise_batch  # matrices in the last two dims broadcast
@@ -1464,7 +1475,8 @@ def _vector_norm(*args: Any, **kwargs: Any) -> Any:
 
 
 def vecdot(x: Any, y: Any, *, dim: int = -1) -> Any:
-    """Dot products of vectors along `dim`, batched with broadcasting."""
+    """Dot products of vectors along `dim`, batched with broadcasting: sum(conj(x) * y), as
+    torch.linalg.vecdot."""
 
     if x.ndim == 0 or y.ndim == 0:
         raise ShapeError(
@@ -1472,7 +1484,7 @@ def vecdot(x: Any, y: Any, *, dim: int = -1) -> Any:
             f"{tuple(x.shape)} and {tuple(y.shape)}"
         )
     _check_same_dtype("linalg.vecdot", x, y)
-    return reduction.sum(x * y, dim)
+    return reduction.sum(conj(x) * y, dim)
 
 
 def multi_dot(tensors: Sequence[Any]) -> Any:
@@ -1584,7 +1596,7 @@ def _euclidean_by_product(x1: Any, x2: Any) -> Any:
 
     squares1 = reduction.sum(x1 * x1, -1, keepdim=True)  # (..., P, 1)
     squares2 = _mT(reduction.sum(x2 * x2, -1, keepdim=True))  # (..., 1, R)
-    squared = squares1 + squares2 - 2 * apply(Matmul, (x1, _mT(x2)))
+    squared = squares1 + squares2 - 2 * _product(Matmul, (x1, _mT(x2)))
     positive = squared > 0
     return where(positive, sqrt(where(positive, squared, 1.0)), 0.0)
 
@@ -1614,10 +1626,10 @@ def matrix_power(A: Any, n: int) -> Any:  # noqa: N803
     power = abs(n)
     while power:
         if power & 1:
-            result = base if result is None else apply(Matmul, (result, base))
+            result = base if result is None else _product(Matmul, (result, base))
         power >>= 1
         if power:
-            base = apply(Matmul, (base, base))
+            base = _product(Matmul, (base, base))
     return result
 
 

@@ -28,6 +28,7 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops.arguments import numpy_keywords
+from chainrule.ops.complex import complex_variant, conj, holomorphic, refuse_complex
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
     cast,
@@ -307,7 +308,7 @@ def mean(
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("mean", dim, keepdim, axis, keepdims)
     x = input if dtype is None else cast(input, dtypes.as_dtype(dtype))
-    if x._array.dtype.kind != "f":
+    if x._array.dtype.kind not in "fc":
         raise DTypeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {x.dtype.name.capitalize()}"
@@ -366,6 +367,7 @@ def nanmean(
     return where(empty, math.nan, total / where(empty, 1, count))  # no 0 / 0 warning
 
 
+@holomorphic
 class Prod(Op):
     """Product over one axis (or all when axis is None). Derivative: g times the product of
     the other elements: out / x when x has no zero, else products of the elements before and
@@ -418,6 +420,8 @@ def _reduction_jvp(ctx: Node, t: Any, axes: Any, keepdim: bool) -> Any:
     local = ctx.op.vjp(ctx, _wrap(ctx.xp.ones(out_shape, dtype.numpy)))[0]
     if local is None:
         return None
+    if dtype.is_complex:  # a complex variant's vjp gives conj(d out / d x): ops/complex.py
+        local = conj(local)
     return sum(t * local, axes, keepdim) if shape else t * local
 
 
@@ -461,7 +465,7 @@ def prod(
     if dim is not None:
         axis = normalize_dim("prod", dim, ndim)  # a 0-dim input accepts dim 0 and -1
         axis = axis if ndim else None
-    return apply(Prod, (x,), axis, keepdim)
+    return apply(Prod if x._array.dtype.kind != "c" else complex_variant(Prod), (x,), axis, keepdim)
 
 
 def _accumulating(input: Any, dtype: Any) -> Any:
@@ -523,6 +527,7 @@ def amax(
     input: Any, dim: Any = (), keepdim: bool = False, *, axis: Any = None, keepdims: Any = None
 ) -> Any:
     """Maximum over `dim` (all when ()); ties share the gradient evenly."""
+    refuse_complex("amax", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("amax", dim, keepdim, axis, keepdims)
     axes = reduced_axes("amax", dim, input._array.ndim)
@@ -534,6 +539,7 @@ def amin(
     input: Any, dim: Any = (), keepdim: bool = False, *, axis: Any = None, keepdims: Any = None
 ) -> Any:
     """Minimum over `dim` (all when ()); ties share the gradient evenly."""
+    refuse_complex("amin", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("amin", dim, keepdim, axis, keepdims)
     axes = reduced_axes("amin", dim, input._array.ndim)
@@ -556,6 +562,7 @@ def aminmax(
     >>> result.min, result.max
     (tensor([1., 2.]), tensor([5., 3.]))
     """
+    refuse_complex("aminmax", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("aminmax", dim, keepdim, axis, keepdims)
     if dim is not None and (not isinstance(dim, int) or isinstance(dim, bool)):
@@ -615,6 +622,7 @@ def argmax(
     keepdims: Any = None,
 ) -> Any:
     """Index of the first maximal value, in the flattened input when `dim` is None."""
+    refuse_complex("argmax", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("argmax", dim, keepdim, axis, keepdims)
     return _arg_extreme("argmax", Argmax, input, dim, keepdim)
@@ -629,6 +637,7 @@ def argmin(
     keepdims: Any = None,
 ) -> Any:
     """Index of the first minimal value, in the flattened input when `dim` is None."""
+    refuse_complex("argmin", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("argmin", dim, keepdim, axis, keepdims)
     return _arg_extreme("argmin", Argmin, input, dim, keepdim)
@@ -666,6 +675,7 @@ def max(
     >>> x.grad
     tensor([0.0000, 0.5000, 0.5000])
     """
+    refuse_complex("max", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("max", dim, keepdim, axis, keepdims)
     if other is not None or isinstance(dim, Tensor):
@@ -684,6 +694,7 @@ def min(
 ) -> Any:
     """min(input), min(input, dim, keepdim=False) -> (values, indices), min(input, other):
     as `max`, for the smallest elements."""
+    refuse_complex("min", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("min", dim, keepdim, axis, keepdims)
     if other is not None or isinstance(dim, Tensor):
@@ -952,6 +963,8 @@ def vector_norm(
         dim, keepdim = numpy_keywords("vector_norm", dim, keepdim, axis, keepdims)
     if dtype is not None:
         x = cast(x, dtypes.as_dtype(dtype))
+    if x._array.dtype.kind == "c":
+        x = _abs(x)  # the norm of the moduli, real; abs's vjp gives PyTorch's complex gradient
     _require_floating("linalg.vector_norm", x, "Expected a floating point or complex tensor.")
     order = float(ord)
     shape = x.shape
@@ -1043,6 +1056,7 @@ def logsumexp(
     >>> chainrule.logsumexp(chainrule.tensor([1000.0, 1000.0]), 0)
     tensor(1000.6932)
     """
+    refuse_complex("logsumexp", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("logsumexp", dim, keepdim, axis, keepdims)
     if dim is None:
@@ -1330,6 +1344,7 @@ def cummax(input: Any, dim: int | None = None, *, axis: Any = None) -> Any:
     >>> chainrule.cummax(chainrule.tensor([1.0, 3.0, 2.0, 3.0]), 0).indices
     tensor([0, 1, 1, 3])
     """
+    refuse_complex("cummax", input)
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("cummax", dim, None, axis, None)
     if dim is None:
@@ -1339,6 +1354,7 @@ def cummax(input: Any, dim: int | None = None, *, axis: Any = None) -> Any:
 
 def cummin(input: Any, dim: int | None = None, *, axis: Any = None) -> Any:
     """(values, indices) of the running minimum along `dim`, as `cummax`."""
+    refuse_complex("cummin", input)
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("cummin", dim, None, axis, None)
     if dim is None:
@@ -1487,6 +1503,7 @@ def sort(
     >>> chainrule.sort(chainrule.tensor([3.0, 1.0, 2.0]), descending=True).indices
     tensor([0, 2, 1])
     """
+    refuse_complex("sort", input)
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("sort", dim, None, axis, None)
     axis = normalize_dim("sort", dim, input._array.ndim)
@@ -1503,6 +1520,7 @@ def argsort(
     axis: Any = None,
 ) -> Any:
     """The indices `sort` returns."""
+    refuse_complex("argsort", input)
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("argsort", dim, None, axis, None)
     axis = normalize_dim("argsort", dim, input._array.ndim)
@@ -1511,6 +1529,7 @@ def argsort(
 
 def msort(input: Any) -> Any:
     """`input` sorted along its first dimension: sort(input, dim=0).values."""
+    refuse_complex("msort", input)
     return sort(input, 0).values
 
 
@@ -1531,6 +1550,7 @@ def topk(
     """(values, indices) of the k largest (or smallest) elements along `dim`, in sorted order
     (also when sorted=False, which leaves the order unspecified). Among equal elements the
     first in the input comes first."""
+    refuse_complex("topk", input)
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("topk", dim, None, axis, None)
     _refuse_bool("topk", input)
@@ -1555,6 +1575,7 @@ def kthvalue(
     keepdims: Any = None,
 ) -> Any:
     """(values, indices) of the k-th smallest element along `dim` (k counts from 1)."""
+    refuse_complex("kthvalue", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("kthvalue", dim, keepdim, axis, keepdims)
     _refuse_bool("kthvalue", input)
@@ -1617,6 +1638,7 @@ def median(
     >>> chainrule.median(chainrule.tensor([4.0, 1.0, 3.0, 2.0]))
     tensor(2.)
     """
+    refuse_complex("median", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("median", dim, keepdim, axis, keepdims)
     return _median("median", Median, MedianIndex, input, dim, keepdim)
@@ -1680,6 +1702,7 @@ def nanmedian(
     >>> chainrule.nanmedian(chainrule.tensor([4.0, float("nan"), 1.0, 3.0]))
     tensor(3.)
     """
+    refuse_complex("nanmedian", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("nanmedian", dim, keepdim, axis, keepdims)
     return _median("nanmedian", NanMedian, NanMedianIndex, input, dim, keepdim)
