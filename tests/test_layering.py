@@ -59,6 +59,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         "ops: decompositions (svd, eigh, qr, LU, matrix_exp) and what builds on them",
         {"ops.decompositions"},
     ),
+    ("ops: discrete Fourier transforms", {"ops.fft"}),
     ("ops: nn kernels' shared checks", {"ops.nn_common"}),
     ("ops: gather and scatter of rows, embedding", {"ops.embedding"}),
     ("ops: linear layer", {"ops.linear"}),
@@ -71,7 +72,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("Tensor's methods; custom Functions", {"ops.tensor_methods", "autograd.function"}),
     (
         "transforms and namespaces",
-        {"func", "numpy", "linalg", "special", "testing", "autograd.functional"},
+        {"func", "numpy", "linalg", "fft", "special", "testing", "autograd.functional"},
     ),
     # Probability distributions: Tensor math, ops.special and ops.linalg; never nn or optim.
     ("distributions", {"distributions"}),

@@ -146,6 +146,7 @@ _LAZY_MODULES = frozenset(
     (
         "data",
         "distributions",
+        "fft",
         "func",
         "linalg",
         "nn",
@@ -184,6 +185,7 @@ if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
         data,
         datasets,
         distributions,
+        fft,
         func,
         linalg,
         nn,

@@ -2,6 +2,7 @@
 
 from tests.op_specs import elementwise, indexing, linalg, nn_ops, reduction, shape, special
 from tests.op_specs.complex import SPECS as COMPLEX_SPECS
+from tests.op_specs.fft import SPECS as FFT_SPECS
 
 SPECS = [
     *elementwise.SPECS,
@@ -12,4 +13,5 @@ SPECS = [
     *nn_ops.SPECS,
     *special.SPECS,
     *COMPLEX_SPECS,
+    *FFT_SPECS,
 ]

@@ -182,7 +182,7 @@ SHAPE = [
     ),  # fmt: skip
     _binary(
         "where",
-        lambda a, b: chainrule.where(chainrule.tensor([True, False, True]), a, b),
+        lambda a, b: chainrule.where(chainrule.tensor([True, False, True], device=a.device), a, b),
         lambda a, b: torch.where(torch.tensor([True, False, True]), a, b),
         shapes=[((2, 3), (2, 3))],
     ),
