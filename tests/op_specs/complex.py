@@ -9,6 +9,7 @@ finite difference must not straddle).
 
 import math
 
+import numpy as np
 import torch
 
 import chainrule
@@ -125,12 +126,28 @@ REDUCTIONS = [
     _unary("mean", chainrule.mean, torch.mean),
     _unary("mean_dim", lambda z: z.mean(0), lambda z: z.mean(0), shapes=[((2, 3),)]),
     _unary("prod", lambda z: z.prod(1), lambda z: z.prod(1), shapes=[((2, 3),)]),
+    _unary("cumprod", lambda z: z.cumprod(1), lambda z: z.cumprod(1), shapes=[((2, 3),)]),
+    _unary("cumsum", lambda z: z.cumsum(0), lambda z: z.cumsum(0), shapes=[((2, 3),)]),
+    _unary("var", chainrule.var, torch.var, shapes=[((2, 3),)]),
+    _unary("std_dim", lambda z: z.std(1), lambda z: z.std(1), shapes=[((2, 3),)]),
     _unary(
         "vector_norm",
         lambda z: chainrule.linalg.vector_norm(z),
         lambda z: torch.linalg.vector_norm(z),
     ),
     _unary("norm", lambda z: z.norm(), lambda z: z.norm()),
+    _unary(
+        "matrix_norm_fro",
+        lambda z: chainrule.linalg.matrix_norm(z),
+        lambda z: torch.linalg.matrix_norm(z),
+        shapes=[((2, 3),)],
+    ),
+    _unary(
+        "matrix_norm_inf",
+        lambda z: chainrule.linalg.matrix_norm(z, float("inf")),
+        lambda z: torch.linalg.matrix_norm(z, float("inf")),
+        shapes=[((2, 3),)],
+    ),
 ]
 
 PRODUCTS = [
@@ -156,6 +173,35 @@ PRODUCTS = [
         shapes=[((3,), (3,))],
     ),
     _binary("outer", chainrule.outer, torch.outer, shapes=[((3,), (2,))]),
+]
+
+
+def _well_conditioned(rng):
+    """A complex matrix near 3 I (comfortably invertible) and a right-hand side."""
+    noise = rng.uniform(-0.5, 0.5, (2, 3, 3)) + 1j * rng.uniform(-0.5, 0.5, (2, 3, 3))
+    rhs = rng.uniform(-2, 2, (2, 3, 2)) + 1j * rng.uniform(-2, 2, (2, 3, 2))
+    return noise + 3 * np.eye(3), rhs
+
+
+LINALG = [
+    OpSpec(
+        "complex_linalg.inv",
+        chainrule.linalg.inv,
+        torch.linalg.inv,
+        make_inputs=lambda rng: _well_conditioned(rng)[:1],
+    ),
+    OpSpec(
+        "complex_linalg.det",
+        chainrule.linalg.det,
+        torch.linalg.det,
+        make_inputs=lambda rng: _well_conditioned(rng)[:1],
+    ),
+    OpSpec(
+        "complex_linalg.solve",
+        chainrule.linalg.solve,
+        torch.linalg.solve,
+        make_inputs=_well_conditioned,
+    ),
 ]
 
 SHAPE = [
@@ -188,4 +234,4 @@ SHAPE = [
     ),
 ]
 
-SPECS = [*ARITHMETIC, *HOLOMORPHIC, *PARTS, *REDUCTIONS, *PRODUCTS, *SHAPE]
+SPECS = [*ARITHMETIC, *HOLOMORPHIC, *PARTS, *REDUCTIONS, *PRODUCTS, *LINALG, *SHAPE]

@@ -24,7 +24,7 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, LinAlgError, ShapeError
 from chainrule.ops import reduction
-from chainrule.ops.complex import complex_variant, conj, holomorphic
+from chainrule.ops.complex import complex_variant, conj, holomorphic, refuse_complex
 from chainrule.ops.creation import empty
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
@@ -110,12 +110,17 @@ def _check_same_dtype(op_name: str, x: Any, y: Any) -> None:
         )
 
 
-def _check_linalg_input(op_name: str, x: Any, name: str = "A") -> None:
-    """A batch of square float32/float64 matrices, as torch.linalg's factorizations need."""
-    if x._array.dtype.kind != "f" or x._array.dtype.itemsize < 4:
-        raise DTypeError(
-            f"{op_name}: expected a float32 or float64 tensor as {name}, got {x.dtype.name}"
+def _check_linalg_input(op_name: str, x: Any, name: str = "A", complex_ok: bool = False) -> None:
+    """A batch of square float32/float64 matrices, as torch.linalg's factorizations need
+    (complex64/complex128 too where `complex_ok`: the ops with complex variants)."""
+    kind = x._array.dtype.kind
+    if not (kind == "f" or (complex_ok and kind == "c")) or x._array.dtype.itemsize < 4:
+        kinds = (
+            "a float32, float64, complex64 or complex128"
+            if complex_ok
+            else ("a float32 or float64")
         )
+        raise DTypeError(f"{op_name}: expected {kinds} tensor as {name}, got {x.dtype.name}")
     if x.ndim < 2:
         raise ShapeError(
             f"{op_name}: {name} must have at least 2 dimensions, got shape {tuple(x.shape)}"
@@ -260,8 +265,9 @@ def _vector_matrix_vjp(ctx: Node, g: Any, y_shape: tuple) -> tuple:
 
 
 def _product(op: type, operands: tuple, *params: Any) -> Any:
-    """apply for Matmul and Einsum, bilinear and so holomorphic: complex operands run the
-    complex variant (ops/complex.py), whose vjp conjugates (g @ y.mH, not g @ y.mT)."""
+    """apply for the holomorphic ops of this file (Matmul, Einsum, Inv, Det, Solve): complex
+    operands run the complex variant (ops/complex.py), whose vjp conjugates (g @ y.mH, not
+    g @ y.mT)."""
     if operands[0]._array.dtype.kind == "c":
         op = complex_variant(op)
     return apply(op, operands, *params)
@@ -1104,6 +1110,7 @@ def triu(input: Any, diagonal: int = 0) -> Any:  # noqa: A002
 # ---- inverses and determinants --------------------------------------------------------------
 
 
+@holomorphic
 class Inv(Op):
     """A^-1 for a batch of square matrices. Derivative: -A^-T g A^-T (from the saved output);
     tangent -A^-1 t A^-1."""
@@ -1137,16 +1144,17 @@ def inv(A: Any) -> Any:  # noqa: N803
     tensor([[0.5000, 0.0000],
             [0.0000, 0.5000]])
     """
-    _check_linalg_input("linalg.inv", A)
-    return apply(Inv, (A,))
+    _check_linalg_input("linalg.inv", A, complex_ok=True)
+    return _product(Inv, (A,))
 
 
 def inverse(input: Any) -> Any:  # noqa: A002
     """torch.inverse: the same as linalg.inv."""
-    _check_linalg_input("inverse", input, "input")
-    return apply(Inv, (input,))
+    _check_linalg_input("inverse", input, "input", complex_ok=True)
+    return _product(Inv, (input,))
 
 
+@holomorphic
 class Det(Op):
     """det(A) per matrix. Derivative: g det(A) A^-T (Jacobi's formula), through inv, so a
     singular matrix has no gradient here (PyTorch falls back to an SVD; see LinAlgError)."""
@@ -1174,7 +1182,7 @@ class Det(Op):
 
 def _backward_inv(op_name: str, a: Any) -> Any:
     try:
-        return apply(Inv, (a,))
+        return _product(Inv, (a,))
     except LinAlgError:
         raise LinAlgError(
             f"{op_name}: the derivative at a singular matrix is not supported by chainrule "
@@ -1188,8 +1196,8 @@ def _batched_trace(x: Any) -> Any:
 
 def det(A: Any) -> Any:  # noqa: N803
     """The determinant of each square matrix in the batch."""
-    _check_linalg_input("linalg.det", A)
-    return apply(Det, (A,))
+    _check_linalg_input("linalg.det", A, complex_ok=True)
+    return _product(Det, (A,))
 
 
 SlogdetResult = namedtuple("slogdet", ["sign", "logabsdet"])
@@ -1238,6 +1246,7 @@ def logdet(input: Any) -> Any:  # noqa: A002
 # ---- solves and factorizations --------------------------------------------------------------
 
 
+@holomorphic
 class Solve(Op):
     """X = A^-1 B for batches that broadcast. Derivatives: gB = A^-T g, gA = -gB X^T, each
     summed over its broadcast batch dimensions."""
@@ -1254,7 +1263,7 @@ class Solve(Op):
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        grad_b = apply(Solve, (_mT(ctx.a), g))
+        grad_b = _product(Solve, (_mT(ctx.a), g))
         grad_a = None
         if ctx.next_edges[0] is not None:
             grad_a = unbroadcast(-_product(Matmul, (grad_b, _mT(ctx.out))), ctx.input_meta[0][0])
@@ -1266,13 +1275,13 @@ class Solve(Op):
         if ta is not None:
             correction = _product(Matmul, (ta, ctx.out))
             rhs = -correction if rhs is None else rhs - correction
-        return apply(Solve, (ctx.a, rhs))
+        return _product(Solve, (ctx.a, rhs))
 
     batch = elementwise_batch  # matrices in the last two dims broadcast
 
 
 def _check_solve_operands(op_name: str, A: Any, B: Any) -> None:  # noqa: N803
-    _check_linalg_input(op_name, A)
+    _check_linalg_input(op_name, A, complex_ok=True)
     if B._array.dtype != A._array.dtype:
         raise DTypeError(
             f"{op_name}: expected A and B to have the same dtype, but got {A.dtype.name} "
@@ -1314,9 +1323,9 @@ def solve(A: Any, B: Any, *, left: bool = True) -> Any:  # noqa: N803
         )
     _solve_batches("linalg.solve", A, matrices)
     if left:
-        out = apply(Solve, (A, matrices))
+        out = _product(Solve, (A, matrices))
     else:
-        out = _mT(apply(Solve, (_mT(A), _mT(matrices))))
+        out = _mT(_product(Solve, (_mT(A), _mT(matrices))))
     return squeeze(out, -1) if vector else out
 
 
@@ -1398,6 +1407,7 @@ def solve_triangular(
 ) -> Any:
     """X with A X = B (or X A = B when left=False) for triangular A; the other triangle of A
     is never read, nor its diagonal when unitriangular."""
+    refuse_complex("linalg.solve_triangular", A)
     _check_solve_operands("linalg.solve_triangular", A, B)
     if B.ndim < 2:
         raise ShapeError(

@@ -28,7 +28,7 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops.arguments import numpy_keywords
-from chainrule.ops.complex import complex_variant, conj, holomorphic, refuse_complex
+from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
     cast,
@@ -337,6 +337,7 @@ def nansum(
     """
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("nansum", dim, keepdim, axis, keepdims)
+    refuse_complex("nansum", input)
     x = _accumulating(input, dtype)
     return sum(_without_nan(x), dim, keepdim)
 
@@ -796,10 +797,14 @@ def _statistic(
         raise ValueError(f"{name}(): cannot specify both `unbiased` and `correction`")
     if correction is None:
         correction = 0 if unbiased is False else 1
-    _require_floating(name, input, "std and var only support floating point and complex dtypes.")
     shape = input.shape
     axes = reduced_axes(name, dim, len(shape))
     dof = _builtins.max(0, _count(shape, axes) - correction)
+    if input._array.dtype.kind == "c":  # real: the spreads of the two parts add up
+        parts = [apply(Var, (part,), axes, keepdim, dof) for part in (real(input), imag(input))]
+        spread = parts[0] + parts[1]
+        return spread if op is Var else spread.sqrt()
+    _require_floating(name, input, "std and var only support floating point and complex dtypes.")
     return apply(op, (input,), axes, keepdim, dof)
 
 
@@ -1103,6 +1108,7 @@ def cumsum(input: Any, dim: int | None = None, *, dtype: Any = None, axis: Any =
     return apply(Cumsum, (x,), normalize_dim("cumsum", dim, x._array.ndim), False)
 
 
+@holomorphic
 class Cumprod(Op):
     """Running product along `axis`. Derivative: grad_i = sum_{k >= i} g_k prod_{j <= k, j != i}
     x_j; without zeros that is reverse_cumsum(g out) / x. With zeros, as PyTorch: an O(n) masked
@@ -1222,7 +1228,8 @@ def cumprod(input: Any, dim: int | None = None, *, dtype: Any = None, axis: Any 
     if dim is None:
         raise TypeError("cumprod() missing 1 required positional argument: 'dim'")
     x = _accumulating(input, dtype)
-    return apply(Cumprod, (x,), normalize_dim("cumprod", dim, x._array.ndim))
+    op = Cumprod if x._array.dtype.kind != "c" else complex_variant(Cumprod)
+    return apply(op, (x,), normalize_dim("cumprod", dim, x._array.ndim))
 
 
 def _scan(xp: Any, x: Array, axis: int, combine: Any) -> Array:
