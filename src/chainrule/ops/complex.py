@@ -59,13 +59,16 @@ def holomorphic(op: type) -> type:
             return op.vjp(ctx, *tangents)[0]
         return base_jvp(ctx, *tangents)
 
+    # Private (a leading underscore) and generated here: the op stays `op` in the docs and in
+    # each family's op lists; its label and backward node's name are op's.
     variant = type(
-        op.__name__,
+        f"_Complex{op.__name__}",
         (op,),
         {
             "__doc__": op.__doc__,
-            "__module__": __name__,  # generated here; not an op class of op's own module
-            "__qualname__": f"{op.__qualname__}[complex]",
+            "__module__": __name__,
+            "label": op_label(op),
+            "node_name": classmethod(lambda cls: op.node_name()),
             "vjp": staticmethod(vjp),
             "jvp": staticmethod(jvp) if base_jvp is not None else None,
             "fast_vjp": None,
