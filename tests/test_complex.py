@@ -125,3 +125,27 @@ def test_equality_is_defined_for_complex():
     z = chainrule.tensor([1 + 2j, 3j])
     assert (z == chainrule.tensor([1 + 2j, 3])).tolist() == [True, False]
     assert chainrule.isreal(chainrule.tensor([1 + 0j, 1j])).tolist() == [True, False]
+
+
+def test_function_transforms_take_complex_inputs_as_torch_func():
+    values = [1 + 2j, 3 - 1j]
+    z = chainrule.tensor(values, dtype=chainrule.complex128)
+    w = torch.tensor(values, dtype=torch.complex128)
+
+    def loss(m):
+        return lambda x: (m.exp(x) * x).abs().sum()
+
+    def curve(m):
+        return lambda x: m.sin(x) * x
+
+    mine = chainrule.func.grad(loss(chainrule))(z)
+    np.testing.assert_allclose(mine.numpy(), torch.func.grad(loss(torch))(w).numpy(), rtol=1e-12)
+    tangent = chainrule.tensor([0.5 - 1j, 2j], dtype=chainrule.complex128)
+    _, pushed = chainrule.func.jvp(curve(chainrule), (z,), (tangent,))
+    _, expected = torch.func.jvp(curve(torch), (w,), (torch.tensor(tangent.numpy()),))
+    np.testing.assert_allclose(pushed.numpy(), expected.numpy(), rtol=1e-12)
+    _, pull = chainrule.func.vjp(curve(chainrule), z)
+    _, pull_torch = torch.func.vjp(curve(torch), w)
+    np.testing.assert_allclose(
+        pull(tangent)[0].numpy(), pull_torch(torch.tensor(tangent.numpy()))[0].numpy(), rtol=1e-12
+    )
