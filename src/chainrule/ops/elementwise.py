@@ -104,15 +104,6 @@ def floating_operand(x: Any, name: str = "this op") -> Any:
     return x
 
 
-def floating_or_complex_operand(x: Any) -> Any:
-    """floating_operand for ops defined on complex numbers too: complex tensors pass."""
-    if not isinstance(x, Tensor):
-        x = tensor_of(x)
-    if x._array.dtype.kind not in "fc":
-        return cast(x, dtypes.get_default_dtype())
-    return x
-
-
 def _default_float(x: Any) -> Any:
     """x cast to the default dtype: what integer operands of a float-only op become."""
     return cast(x, dtypes.get_default_dtype())
@@ -1935,10 +1926,13 @@ def _unary(op: type) -> Any:
     """The public function for a unary op on floating input (integers promote to float32)."""
 
     def function(input: Any) -> Any:  # noqa: A002
-        x = floating_or_complex_operand(input)
-        if x._array.dtype.kind == "c":
+        x = input if isinstance(input, Tensor) else tensor_of(input)
+        kind = x._array.dtype.kind
+        if kind == "f":  # the common case first: one dtype test, as before complex existed
+            return apply(op, (x,))
+        if kind == "c":
             return apply(complex_variant(op), (x,))
-        return apply(op, (x,))
+        return apply(op, (cast(x, dtypes.get_default_dtype()),))
 
     function.__name__ = op.__name__.lower()
     function.__doc__ = op.__doc__
