@@ -149,3 +149,14 @@ def test_function_transforms_take_complex_inputs_as_torch_func():
     np.testing.assert_allclose(
         pull(tangent)[0].numpy(), pull_torch(torch.tensor(tangent.numpy()))[0].numpy(), rtol=1e-12
     )
+
+
+def test_random_complex_tensors_are_drawn_as_torchs():
+    chainrule.manual_seed(0)
+    z = chainrule.randn(20000, dtype=chainrule.complex64)
+    assert z.dtype is chainrule.complex64
+    assert abs(float((z.abs() ** 2).mean()) - 1.0) < 0.05  # E|z|^2 = 1: each part N(0, 1/2)
+    assert abs(float(z.real.var()) - 0.5) < 0.05
+    u = chainrule.rand(1000, dtype=chainrule.complex128)
+    assert u.dtype is chainrule.complex128
+    assert 0 <= float(u.real.min()) and float(u.imag.max()) < 1
