@@ -53,6 +53,18 @@ ARITHMETIC = [
     _unary("add_python_complex", lambda z: 2j + z, lambda z: 2j + z),
     _unary("mul_python_float", lambda z: z * 2.5, lambda z: z * 2.5),
     _unary("real_times_1j", lambda x: x * 1j, lambda x: x * 1j, complex=False),
+    OpSpec(
+        "complex_lerp",
+        chainrule.lerp,
+        torch.lerp,
+        shapes=[((2, 3), (2, 3), (2, 3)), ((3,), (3,), ())],
+        complex=True,
+    ),
+    _unary(
+        "lerp_scalar_weight",
+        lambda z: chainrule.lerp(z, z * 2j, 0.3),
+        lambda z: torch.lerp(z, z * 2j, 0.3),
+    ),  # fmt: skip
     _unary("neg", chainrule.neg, torch.neg),
     _unary("square", chainrule.square, torch.square),
     _unary("reciprocal", chainrule.reciprocal, torch.reciprocal, domain=RIGHT),

@@ -2495,6 +2495,9 @@ class Lerp(Op):
     batch = elementwise_batch
 
 
+holomorphic(Lerp)  # a polynomial in its operands: holomorphic in each
+
+
 def lerp(input: Any, end: Any, weight: Any) -> Any:  # noqa: A002
     """input + weight * (end - input); input and end must share a floating dtype, and a
     weight tensor must have it too unless it is 0-dim (PyTorch's rules).
@@ -2502,7 +2505,9 @@ def lerp(input: Any, end: Any, weight: Any) -> Any:  # noqa: A002
     >>> chainrule.lerp(chainrule.tensor([0.0, 10.0]), chainrule.tensor([1.0, 20.0]), 0.25)
     tensor([ 0.2500, 12.5000])
     """
-    start = _require_floating("lerp", input)
+    start = _tensor_operand(input)
+    if start._array.dtype.kind not in "fc":
+        raise DTypeError(f"lerp: not implemented for {start.dtype.name} tensors")
     dtype = start.dtype
     end = _tensor_operand(end)
     if end.dtype is not dtype:
@@ -2517,7 +2522,9 @@ def lerp(input: Any, end: Any, weight: Any) -> Any:  # noqa: A002
     else:
         _check_operands("lerp", weight)
         weight = as_tensor_operand(weight, dtype, start)
-    return apply(Lerp, (start, end, weight))
+    return apply(
+        Lerp if dtype.category != dtypes.COMPLEX else complex_variant(Lerp), (start, end, weight)
+    )
 
 
 class NanToNum(Op):
