@@ -111,6 +111,7 @@ PARTS = [
     _unary("abs", chainrule.abs, torch.abs),
     _unary("sgn", chainrule.sgn, torch.sgn),
     _unary("angle", chainrule.angle, torch.angle),
+    _unary("angle_of_real", chainrule.angle, torch.angle, complex=False),
     _unary("view_as_real", chainrule.view_as_real, torch.view_as_real),
     OpSpec(
         "view_as_complex",

@@ -2149,7 +2149,9 @@ def angle(input: Any) -> Any:  # noqa: A002
     if input._array.dtype.kind == "c":
         return atan2(imag(input), real(input))
     x = floating_operand(input, "angle")
-    return where(x < 0, math.pi, where(isnan(x), x, 0.0)) + x * 0.0
+    constant = x.detach()
+    out = where(constant < 0, math.pi, where(isnan(constant), constant, 0.0))
+    return connected(out, x)  # in x's graph, at zero derivative
 
 
 def polar(abs: Any, angle: Any) -> Any:  # noqa: A002

@@ -406,9 +406,7 @@ def _shift(name: str, x: Any, dim: Any, inverse: bool) -> Any:
     dims = tuple(normalize_dim(name, d, x.ndim) for d in dims)
     if not dims:
         return x
-    shifts = tuple((x.shape[d] + (1 if inverse else 0)) // 2 for d in dims)
-    if inverse:
-        shifts = tuple(-(x.shape[d] // 2) for d in dims)
+    shifts = tuple(-(x.shape[d] // 2) if inverse else x.shape[d] // 2 for d in dims)
     return roll(x, shifts, dims)
 
 
