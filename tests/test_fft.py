@@ -1,6 +1,8 @@
 """chainrule.fft as torch.fft: output dtypes, argument errors and frequencies. Values and
 derivatives of every transform are checked by the specs in tests/op_specs/fft.py."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -59,3 +61,17 @@ def test_a_round_trip_is_the_identity_and_its_gradient_too():
     np.testing.assert_allclose(y.detach().numpy(), x.detach().numpy(), atol=1e-12)
     (y * chainrule.arange(5.0, dtype=chainrule.float64)).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), np.arange(5.0), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [cfft.fft, cfft.rfft, lambda t: cfft.fft2(t.reshape(2, 2)), lambda t: cfft.irfftn(t * 1j)],
+    ids=["fft", "rfft", "fft2", "irfftn"],
+)
+def test_vmap_batches_the_transforms_without_a_per_example_loop(transform):
+    x = chainrule.randn(3, 4, dtype=chainrule.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # vmap warns where an op has no batching rule
+        batched = chainrule.func.vmap(transform)(x)
+    expected = chainrule.stack([transform(row) for row in x])
+    np.testing.assert_allclose(batched.numpy(), expected.numpy(), atol=1e-12)

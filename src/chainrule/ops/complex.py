@@ -290,6 +290,11 @@ class ViewAsReal(Op):
     def jvp(ctx: Node, t: Any) -> Any:
         return apply(ViewAsReal, (t,))
 
+    @staticmethod
+    def batch(b: Any, x: Any) -> Any:
+        """vmap: the parts dimension is last, whatever leads."""
+        return apply(ViewAsReal, (x,))
+
 
 class ViewAsComplex(Op):
     """x of shape (..., 2) as complex numbers x[..., 0] + i x[..., 1] (a copy; PyTorch's is a
@@ -312,6 +317,10 @@ class ViewAsComplex(Op):
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
         return apply(ViewAsComplex, (t,))
+
+    @staticmethod
+    def batch(b: Any, x: Any) -> Any:
+        return apply(ViewAsComplex, (x,))
 
 
 def view_as_real(input: Any) -> Any:  # noqa: A002

@@ -104,6 +104,11 @@ class Fft(Op):
     def jvp(ctx: Node, t: Any) -> Any:
         return apply(Fft, (t,), ctx.axes, ctx.norm, ctx.inverse)
 
+    @staticmethod
+    def batch(b: Any, x: Any, axes: tuple, norm: str, inverse: bool) -> Any:
+        """vmap: the same transform, each axis one further right (past the batch)."""
+        return apply(Fft, (x,), tuple(axis + 1 for axis in axes), norm, inverse)
+
 
 class Rfft(Op):
     """The first n // 2 + 1 terms of the DFT of a real x along `axis` (n = x's size there).
@@ -131,6 +136,10 @@ class Rfft(Op):
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
         return apply(Rfft, (t,), ctx.axis, ctx.norm, ctx.n)
+
+    @staticmethod
+    def batch(b: Any, x: Any, axis: int, norm: str, n: int) -> Any:
+        return apply(Rfft, (x,), axis + 1, norm, n)
 
 
 class Irfft(Op):
@@ -160,6 +169,10 @@ class Irfft(Op):
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
         return apply(Irfft, (t,), ctx.axis, ctx.norm, ctx.n)
+
+    @staticmethod
+    def batch(b: Any, x: Any, axis: int, norm: str, n: int) -> Any:
+        return apply(Irfft, (x,), axis + 1, norm, n)
 
 
 def _hermitian_weights(ctx: Node, spectrum: Any) -> Any:
