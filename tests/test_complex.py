@@ -160,3 +160,27 @@ def test_random_complex_tensors_are_drawn_as_torchs():
     u = chainrule.rand(1000, dtype=chainrule.complex128)
     assert u.dtype is chainrule.complex128
     assert 0 <= float(u.real.min()) and float(u.imag.max()) < 1
+
+
+def test_complex64_tensors_save_and_load(tmp_path):
+    z = chainrule.tensor([1 + 2j, -3j])
+    chainrule.save({"z": z}, tmp_path / "z.safetensors")
+    loaded = chainrule.load(tmp_path / "z.safetensors")["z"]
+    assert loaded.dtype is chainrule.complex64 and loaded.tolist() == z.tolist()
+    with pytest.raises(DTypeError, match="complex128"):
+        chainrule.save({"z": z.to(chainrule.complex128)}, tmp_path / "w.safetensors")
+
+
+def test_a_complex_parameter_descends_with_sgd():
+    weight = chainrule.nn.Parameter(chainrule.tensor([1 + 1j, -2 + 0.5j]))
+    optimizer = chainrule.optim.SGD([weight], lr=0.25)
+    (weight.abs() ** 2).sum().backward()  # grad = 2 z: the step halves z
+    optimizer.step()
+    assert chainrule.allclose(weight.detach(), chainrule.tensor([0.5 + 0.5j, -1 + 0.25j]))
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "LBFGS"])
+def test_adaptive_optimizers_refuse_complex_parameters(name):
+    weight = chainrule.nn.Parameter(chainrule.tensor([1 + 1j]))
+    with pytest.raises(DTypeError, match="complex parameters"):
+        getattr(chainrule.optim, name)([weight])
