@@ -87,10 +87,6 @@ def complex_variant(op: type) -> type:
     return variant
 
 
-def is_complex_tensor(x: Any) -> bool:
-    return isinstance(x, Tensor) and x._array.dtype.kind == "c"
-
-
 def refuse_complex(name: str, *values: Any) -> None:
     """PyTorch's refusal of ops that have no complex kernel (ordering, rounding, relu...)."""
     for value in values:
