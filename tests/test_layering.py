@@ -43,6 +43,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("saved values and their hooks", {"autograd.saved", "autograd.graph"}),
     ("ops: the Op base and apply", {"ops.op"}),
     ("ops: dtype promotion, Cast, Clone", {"ops.conversion"}),
+    # conj, real, imag and the holomorphic variants every family's complex operands run.
+    ("ops: complex numbers", {"ops.complex"}),
     ("ops: shape and broadcasting", {"ops.shape"}),
     ("ops: creation", {"ops.creation"}),
     ("ops: elementwise", {"ops.elementwise"}),
@@ -57,6 +59,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         "ops: decompositions (svd, eigh, qr, LU, matrix_exp) and what builds on them",
         {"ops.decompositions"},
     ),
+    ("ops: discrete Fourier transforms", {"ops.fft"}),
     ("ops: nn kernels' shared checks", {"ops.nn_common"}),
     ("ops: gather and scatter of rows, embedding", {"ops.embedding"}),
     ("ops: linear layer", {"ops.linear"}),
@@ -72,7 +75,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ),
     (
         "transforms and namespaces",
-        {"func", "numpy", "linalg", "special", "testing", "autograd.functional", "cuda"},
+        {"func", "numpy", "linalg", "fft", "special", "testing", "autograd.functional", "cuda"},
     ),
     # Probability distributions: Tensor math, ops.special and ops.linalg; never nn or optim.
     ("distributions", {"distributions"}),

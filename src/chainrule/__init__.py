@@ -41,6 +41,10 @@ from chainrule.backend.dtypes import (
 )
 from chainrule.backend.dtypes import (
     can_cast,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
     double,
     dtype,
     finfo,
@@ -82,6 +86,8 @@ from chainrule.errors import (
     StateDictError,
 )
 from chainrule.ops.activation import *  # noqa: F403
+from chainrule.ops.complex import *  # noqa: F403
+from chainrule.ops.complex import complex  # noqa: A004 - PyTorch's name
 from chainrule.ops.creation import (
     Generator,
     arange,
@@ -140,6 +146,7 @@ _LAZY_MODULES = frozenset(
     (
         "data",
         "distributions",
+        "fft",
         "func",
         "linalg",
         "nn",
@@ -181,6 +188,7 @@ if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
         datasets,
         distributed,
         distributions,
+        fft,
         func,
         linalg,
         nn,

@@ -163,6 +163,9 @@ class Tensor:
     def is_floating_point(self) -> bool:
         return self._array.dtype.kind == "f"
 
+    def is_complex(self) -> bool:
+        return self._array.dtype.kind == "c"
+
     def is_contiguous(self) -> bool:
         return bool(self._array.flags.c_contiguous)
 
@@ -191,9 +194,10 @@ class Tensor:
                 "a computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach()."
             )
-        if requires_grad and self._array.dtype.kind != "f":
+        if requires_grad and self._array.dtype.kind not in "fc":
             raise GradError(
-                f"only Tensors of floating point dtype can require gradients (got {self.dtype})"
+                "only Tensors of floating point and complex dtype can require gradients (got "
+                f"{self.dtype})"
             )
         self._requires_grad = bool(requires_grad)
         return self
@@ -372,6 +376,9 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.item())
 
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
     def __index__(self) -> int:
         if self._array.dtype.kind not in "iub" or self._array.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
@@ -484,14 +491,17 @@ class Tensor:
 
 
 def _default_dtype_for(array: Array, from_python: bool) -> Any:
-    """Python floats become the default dtype (float32 unless set_default_dtype changed it);
-    NumPy data keeps its dtype."""
+    """Python floats become the default dtype (float32 unless set_default_dtype changed it),
+    Python complex numbers the default complex dtype (complex64, or complex128 when the
+    default is float64); NumPy data keeps its dtype."""
     kind = array.dtype.kind
     if from_python and kind == "f":
         return dtypes.get_default_dtype().numpy
+    if from_python and kind == "c":
+        return dtypes.default_for_category(dtypes.COMPLEX).numpy
     if kind == "u" and array.dtype.itemsize > 1:
         return dtypes.int64.numpy
-    if kind not in "fiub":
+    if kind not in "fiubc":
         raise TypeError(f"tensor: can't convert data of dtype {array.dtype} to a tensor")
     return array.dtype
 

@@ -3,8 +3,9 @@
 The functions live with the other linear-algebra ops in chainrule.ops.linalg, the
 decompositions (and what is built on them: pinv, lstsq, the norms) in
 chainrule.ops.decompositions, vector_norm with the reductions; this module only gives them
-their torch.linalg names. eig and eigvals are missing: they return complex tensors, and
-chainrule has no complex dtypes yet.
+their torch.linalg names. eig and eigvals are missing: their complex outputs need
+complex decompositions, which chainrule does not have yet (inv, det and solve take complex
+matrices).
 
 >>> import chainrule
 >>> import chainrule.linalg

@@ -31,7 +31,7 @@ __all__ = ["FileFormatError", "load", "save"]
 
 _STRUCTURE_KEY = "chainrule"  # metadata entry holding the object's structure as JSON
 _LOADABLE_DTYPES = {"F64", "F32", "F16", "I64", "I32", "I16", "I8", "U8", "U16", "U32", "U64"}
-_LOADABLE_DTYPES |= {"BOOL"}
+_LOADABLE_DTYPES |= {"BOOL", "C64"}
 
 
 # ---- saving ----------------------------------------------------------------------------------
@@ -68,6 +68,11 @@ def _encode(value: Any, path: str, arrays: dict[str, Any]) -> dict[str, Any]:
         key = path or "tensor"
         if key in arrays:
             raise ValueError(f"save: two entries are both stored under the name {key!r}")
+        if value.dtype.name == "complex128":  # safetensors stores complex64 only
+            raise DTypeError(
+                f"save: {key!r} is complex128, which the safetensors format cannot store; save "
+                "view_as_real(t) (float64) or t.to(chainrule.complex64)"
+            )
         array = value.detach().cpu().numpy()
         arrays[key] = array if array.flags.c_contiguous else array.copy(order="C")
         return {"tensor": key}

@@ -1,6 +1,8 @@
 """One OpSpec per op, grouped by family; test_ops.py runs every one through check_op."""
 
 from tests.op_specs import elementwise, indexing, linalg, nn_ops, reduction, shape, special
+from tests.op_specs.complex import SPECS as COMPLEX_SPECS
+from tests.op_specs.fft import SPECS as FFT_SPECS
 
 SPECS = [
     *elementwise.SPECS,
@@ -10,4 +12,6 @@ SPECS = [
     *linalg.SPECS,
     *nn_ops.SPECS,
     *special.SPECS,
+    *COMPLEX_SPECS,
+    *FFT_SPECS,
 ]

@@ -230,13 +230,15 @@ def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
             f"make_dual: tangent of shape {tuple(tangent.shape)} for a primal of shape "
             f"{tuple(tensor.shape)}; they must match"
         )
-    if not tensor.is_floating_point():
+    if not (tensor.is_floating_point() or tensor.is_complex()):
         raise DTypeError(
-            f"make_dual: expected the primal to be floating point, but got {tensor.dtype}"
+            f"make_dual: expected the primal to be floating point or complex, but got "
+            f"{tensor.dtype}"
         )
-    if not tangent.is_floating_point():
+    if not (tangent.is_floating_point() or tangent.is_complex()):
         raise DTypeError(
-            f"make_dual: expected the tangent to be floating point, but got {tangent.dtype}"
+            f"make_dual: expected the tangent to be floating point or complex, but got "
+            f"{tangent.dtype}"
         )
     dual = _alias(tensor, level_id)  # a tangent it had at this level is replaced
     set_tangent(dual, tangent.to(tensor.dtype), level_id)

@@ -2,7 +2,10 @@
 
 A `dtype` wraps the NumPy dtype that stores it. Promotion follows PyTorch, not NumPy: any
 integer with any float gives that float (NumPy gives float64 for int64 + float16), and Python
-scalars or 0-dim tensors only raise the *category* (bool < integer < floating) of a result.
+scalars or 0-dim tensors only raise the *category* (bool < integer < floating < complex) of a
+result. Complex dtypes (complex64, complex128) sit above the floating ones: a float with a complex
+gives the complex dtype wide enough for both (float64 + complex64 is complex128), and the default
+complex dtype follows the default float dtype (complex64 for float32, complex128 for float64).
 """
 
 from __future__ import annotations
@@ -12,13 +15,21 @@ from typing import Any
 
 import numpy as np
 
-BOOL, INTEGER, FLOATING = 0, 1, 2
+BOOL, INTEGER, FLOATING, COMPLEX = 0, 1, 2, 3
 
 
 class dtype:  # noqa: N801 - PyTorch's spelling
     """A tensor element type, printed and compared like `torch.float32`."""
 
-    __slots__ = ("name", "numpy", "category", "itemsize", "is_floating_point", "is_signed")
+    __slots__ = (
+        "name",
+        "numpy",
+        "category",
+        "itemsize",
+        "is_floating_point",
+        "is_complex",
+        "is_signed",
+    )
 
     def __init__(self, name: str, numpy_dtype: np.dtype, category: int) -> None:
         self.name = name
@@ -26,17 +37,14 @@ class dtype:  # noqa: N801 - PyTorch's spelling
         self.category = category
         self.itemsize = self.numpy.itemsize
         self.is_floating_point = category == FLOATING
-        self.is_signed = self.numpy.kind in "if"
+        self.is_complex = category == COMPLEX
+        self.is_signed = self.numpy.kind in "ifc"
 
     def __repr__(self) -> str:
         return f"chainrule.{self.name}"
 
     def __reduce__(self):
         return (from_numpy_dtype, (self.numpy,))
-
-    @property
-    def is_complex(self) -> bool:
-        return False
 
 
 float16 = dtype("float16", np.float16, FLOATING)
@@ -48,13 +56,21 @@ int16 = dtype("int16", np.int16, INTEGER)
 int32 = dtype("int32", np.int32, INTEGER)
 int64 = dtype("int64", np.int64, INTEGER)
 bool_ = dtype("bool", np.bool_, BOOL)
+complex64 = dtype("complex64", np.complex64, COMPLEX)
+complex128 = dtype("complex128", np.complex128, COMPLEX)
 
 half, float, double = float16, float32, float64  # noqa: A001 - PyTorch's aliases
 short, int, long = int16, int32, int64  # noqa: A001
+cfloat, cdouble = complex64, complex128
 
-ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool_)
+
+ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool_, complex64, complex128)
 _BY_NUMPY = {d.numpy: d for d in ALL}
 _DEFAULT_FOR_CATEGORY = {BOOL: bool_, INTEGER: int64, FLOATING: float32}
+# A complex dtype's real and imaginary parts, and the complex dtype of a float (PyTorch has no
+# complex32 arithmetic on the CPU: float16 goes to complex64).
+_REAL_OF = {complex64: float32, complex128: float64}
+_COMPLEX_OF = {float16: complex64, float32: complex64, float64: complex128}
 
 
 def from_numpy_dtype(numpy_dtype) -> dtype:
@@ -83,6 +99,8 @@ def as_dtype(value) -> dtype:
         return int64
     if value is builtins.bool:
         return bool_
+    if value is builtins.complex:
+        return complex128
     return from_numpy_dtype(np.dtype(value))
 
 
@@ -90,6 +108,12 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     """PyTorch's `promote_types` for the supported dtypes."""
     if a is b:
         return a
+    if a.category == COMPLEX or b.category == COMPLEX:
+        # The complex dtype whose parts hold both: float64 + complex64 is complex128.
+        parts = [real_of(d) if d.category == COMPLEX else d for d in (a, b)]
+        floats = [d for d in parts if d.category == FLOATING]
+        widest = floats[0] if len(floats) == 1 else promote_types(*floats)
+        return complex_of(widest)
     if a.category != b.category:
         high, low = (a, b) if a.category > b.category else (b, a)
         if high.category == FLOATING or low.category == BOOL:
@@ -99,7 +123,25 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     return from_numpy_dtype(np.promote_types(a.numpy, b.numpy))
 
 
+def real_of(d: dtype) -> dtype:
+    """The dtype of a complex dtype's real and imaginary parts (complex64 -> float32); other
+    dtypes are their own."""
+    return _REAL_OF.get(d, d)
+
+
+def complex_of(d: dtype) -> dtype:
+    """The complex dtype with parts of floating dtype `d` (float64 -> complex128); complex
+    dtypes are their own, and integers and bool give the default complex dtype."""
+    if d.category == COMPLEX:
+        return d
+    if d.category == FLOATING:
+        return _COMPLEX_OF[d]
+    return default_for_category(COMPLEX)
+
+
 def default_for_category(category: int) -> dtype:
+    if category == COMPLEX:  # follows the default float dtype, as PyTorch's
+        return _COMPLEX_OF[_DEFAULT_FOR_CATEGORY[FLOATING]]
     return _DEFAULT_FOR_CATEGORY[category]
 
 
@@ -151,6 +193,8 @@ def category_of_scalar(value) -> int:
         return BOOL
     if isinstance(value, builtins.int):
         return INTEGER
+    if isinstance(value, builtins.complex):
+        return COMPLEX
     return FLOATING
 
 
@@ -162,7 +206,7 @@ class finfo:  # noqa: N801 - PyTorch's name (in this module `int` and `float` ar
     __slots__ = ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype")
 
     def __init__(self, type: Any = None) -> None:  # noqa: A002 - PyTorch's argument name
-        kind = get_default_dtype() if type is None else as_dtype(type)
+        kind = get_default_dtype() if type is None else real_of(as_dtype(type))
         if not kind.is_floating_point:
             raise TypeError(
                 "finfo() requires a floating point input type. Use iinfo to handle 'iinfo'"
@@ -191,7 +235,7 @@ class iinfo:  # noqa: N801 - PyTorch's name
 
     def __init__(self, type: Any) -> None:  # noqa: A002 - PyTorch's argument name
         kind = as_dtype(type)
-        if kind.is_floating_point:
+        if kind.category >= FLOATING:
             raise TypeError("iinfo() requires an integer input type. Use finfo to handle 'finfo'")
         info = np.iinfo(kind.numpy)
         self.bits = builtins.int(info.bits)

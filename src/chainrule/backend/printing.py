@@ -113,6 +113,26 @@ class _Formatter:
         return (self.max_width - len(text)) * " " + text
 
 
+class _ComplexFormatter:
+    """PyTorch's complex layout: the real parts share one formatter and the imaginary parts
+    another; each element is its real part, padded, then the imaginary part with its sign
+    and a `j` (`1.0000+2.0000j`)."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.real = _Formatter(values.real)
+        self.imag = _Formatter(values.imag)
+        self.max_width = self.real.max_width + self.imag.max_width + 1
+
+    def format(self, value: Any) -> str:
+        real = self.real.format(value.real)
+        imag = (self.imag.format(value.imag) + "j").lstrip()
+        return real + imag if imag[0] in "+-" else real + "+" + imag
+
+
+def _formatter(values: np.ndarray) -> Any:
+    return _ComplexFormatter(values) if values.dtype.kind == "c" else _Formatter(values)
+
+
 def _summarized(array: np.ndarray) -> np.ndarray:
     """Only the edge items along every dimension: the values a summarized print shows."""
     for axis in range(array.ndim):
@@ -170,6 +190,7 @@ def format_tensor(t: Any) -> str:
     array = t._backend.to_numpy(t._array)
     name = t.dtype.name
     default_float = get_default_dtype().name
+    default_complex = "complex128" if default_float == "float64" else "complex64"
     prefix = "tensor("
     indent = len(prefix)
     suffixes = []
@@ -182,10 +203,10 @@ def format_tensor(t: Any) -> str:
         if name != default_float:
             suffixes.append(f"dtype=chainrule.{name}")
     else:
-        if name not in (default_float, "int64", "bool"):
+        if name not in (default_float, default_complex, "int64", "bool"):
             suffixes.append(f"dtype=chainrule.{name}")
         summarize = array.size > THRESHOLD
-        formatter = _Formatter(_summarized(array) if summarize else array)
+        formatter = _formatter(_summarized(array) if summarize else array)
         body = _body(array, indent, summarize, formatter)
     if t._node is not None:
         suffixes.append(f"grad_fn=<{t._node.name()}>")

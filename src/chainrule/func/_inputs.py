@@ -30,7 +30,7 @@ def as_tensor(value: Any) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if is_array(value):
-        return from_numpy(value) if value.dtype.kind == "f" else tensor(value)
+        return from_numpy(value) if value.dtype.kind in "fc" else tensor(value)
     return tensor(value, dtype=float64 if isinstance(value, float) else None)
 
 
@@ -62,9 +62,10 @@ def differentiable_alias(value: Any) -> Tensor:
     """A tensor to differentiate with respect to: connected to `value`'s graph when `value`
     is already being differentiated by an enclosing transform, a fresh leaf otherwise."""
     source = as_tensor(value)
-    if not source.is_floating_point():
+    if not (source.is_floating_point() or source.is_complex()):
         raise TypeError(
-            f"can only differentiate with respect to floating tensors, got {source.dtype}"
+            f"can only differentiate with respect to floating or complex tensors, got "
+            f"{source.dtype}"
         )
     if is_numpy_behaving(source):
         source = alias_as(source, Tensor)

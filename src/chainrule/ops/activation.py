@@ -20,6 +20,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
 from chainrule.errors import ShapeError
+from chainrule.ops.complex import refuse_complex
 from chainrule.ops.creation import rand
 from chainrule.ops.elementwise import (
     _opmath,
@@ -298,7 +299,9 @@ class Hardtanh(Op):
 
 
 def relu(input: Any, inplace: bool = False) -> Any:
-    result = apply(Relu, (_refuse_bool("relu", input),))
+    input = _refuse_bool("relu", input)  # noqa: A001
+    refuse_complex("relu", input)
+    result = apply(Relu, (input,))
     return _maybe_inplace(input, result, inplace, "relu_")
 
 
@@ -358,6 +361,7 @@ def hardtanh(
 ) -> Any:
     """clamp to [min_val, max_val]; integer tensors clamp to the bounds truncated to integers."""
     input = _refuse_bool("hardtanh", input)  # noqa: A001
+    refuse_complex("hardtanh", input)
     if input._array.dtype.kind != "f":
         min_val, max_val = int(min_val), int(max_val)
     result = apply(Hardtanh, (input,), min_val, max_val)
@@ -409,7 +413,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 def selu(input: Any, inplace: bool = False) -> Any:
     """scale * elu(x, alpha) with the self-normalizing constants of Klambauer et al."""
-    result = apply(ScaledElu, (floating_operand(input),), _SELU_ALPHA, _SELU_SCALE, 1.0)
+    result = apply(ScaledElu, (floating_operand(input, "selu"),), _SELU_ALPHA, _SELU_SCALE, 1.0)
     return _maybe_inplace(input, result, inplace, "selu_")
 
 
@@ -417,7 +421,7 @@ def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
     """max(0, x) + min(0, alpha (exp(x / alpha) - 1))."""
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0")
-    result = apply(ScaledElu, (floating_operand(input),), alpha, 1.0, 1.0 / alpha)
+    result = apply(ScaledElu, (floating_operand(input, "celu"),), alpha, 1.0, 1.0 / alpha)
     return _maybe_inplace(input, result, inplace, "celu_")
 
 
@@ -446,7 +450,7 @@ class Mish(Op):
 
 def mish(input: Any, inplace: bool = False) -> Any:
     """x * tanh(softplus(x)), the self-regularized activation of Misra (2019)."""
-    result = apply(Mish, (floating_operand(input),))
+    result = apply(Mish, (floating_operand(input, "mish"),))
     return _maybe_inplace(input, result, inplace, "mish_")
 
 
@@ -472,7 +476,7 @@ class Hardsigmoid(Op):
 
 def hardsigmoid(input: Any, inplace: bool = False) -> Any:
     """relu6(x + 3) / 6, a piecewise-linear sigmoid."""
-    result = apply(Hardsigmoid, (floating_operand(input),))
+    result = apply(Hardsigmoid, (floating_operand(input, "hardsigmoid"),))
     return _maybe_inplace(input, result, inplace, "hardsigmoid_")
 
 
@@ -499,7 +503,7 @@ class Hardswish(Op):
 
 def hardswish(input: Any, inplace: bool = False) -> Any:
     """x * relu6(x + 3) / 6 (MobileNetV3)."""
-    result = apply(Hardswish, (floating_operand(input),))
+    result = apply(Hardswish, (floating_operand(input, "hardswish"),))
     return _maybe_inplace(input, result, inplace, "hardswish_")
 
 
@@ -526,7 +530,7 @@ class LogSigmoid(Op):
 
 def logsigmoid(input: Any) -> Any:
     """log(1 / (1 + exp(-x))), stable for large |x|."""
-    return apply(LogSigmoid, (floating_operand(input),))
+    return apply(LogSigmoid, (floating_operand(input, "logsigmoid"),))
 
 
 # ---- compositions --------------------------------------------------------------------------

@@ -22,7 +22,8 @@ def _scalar_dtype(value: Any) -> dtypes.dtype:
 
 def result_type(*operands: Any) -> dtypes.dtype:
     """PyTorch's result type: dimensioned tensors, then 0-dim tensors, then Python scalars, each
-    tier only able to raise the category (bool < integer < floating) of the one before."""
+    tier only able to raise the category (bool < integer < floating < complex) of the one
+    before."""
     tiers: list[dtypes.dtype | None] = [None, None, None]
     for value in operands:
         if isinstance(value, Tensor):
@@ -41,7 +42,11 @@ def result_type(*operands: Any) -> dtypes.dtype:
 def _combine(higher: dtypes.dtype | None, lower: dtypes.dtype | None) -> dtypes.dtype | None:
     if higher is None:
         return lower
-    if lower is None or higher.is_floating_point:
+    if lower is None:
+        return higher
+    if lower.category == dtypes.COMPLEX and higher.category == dtypes.FLOATING:
+        return dtypes.complex_of(higher)  # float32 tensor * 1j: complex64, whatever the default
+    if higher.category >= dtypes.FLOATING:
         return higher
     if higher.category == dtypes.BOOL or lower.category > higher.category:
         return promote_types(higher, lower)
@@ -52,12 +57,18 @@ def _combine(higher: dtypes.dtype | None, lower: dtypes.dtype | None) -> dtypes.
 
 
 class Cast(Op):
-    """x.to(dtype). Derivative: the gradient cast back to x's dtype (the engine casts)."""
+    """x.to(dtype); complex to real keeps the real part, as PyTorch (which warns). Derivative:
+    the gradient cast back to x's dtype (the engine casts): the real part of a complex gradient
+    for a real x."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, dtype: Any) -> Array:
         ctx.save(dtype=dtype)
-        return x.astype(dtype, copy=False) if x.dtype != dtype else x.copy()
+        if x.dtype == dtype:
+            return x.copy()
+        if x.dtype.kind == "c" and dtype.kind != "c":
+            x = x.real
+        return x.astype(dtype, copy=False)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:

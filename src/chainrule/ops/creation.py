@@ -453,8 +453,15 @@ def _random_float(
 ) -> Any:
     shape = normalize_size(size)
     target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
-    if target.kind != "f":
-        raise DTypeError(f"{kind}: expected a floating point dtype, got {target}")
+    if target.kind not in "fc":
+        raise DTypeError(f"{kind}: expected a floating point or complex dtype, got {target}")
+    if target.kind == "c":  # PyTorch's: each part drawn so that E|z|^2 is 1 (randn), or U[0, 1)
+        parts = dtypes.real_of(dtypes.from_numpy_dtype(target))
+        real = _random_float(kind, shape, generator, parts, device, False)._array
+        imag = _random_float(kind, shape, generator, parts, device, False)._array
+        scale = 1.0 if kind == "rand" else 0.5**0.5
+        array = (real * scale + 1j * (imag * scale)).astype(target, copy=False)
+        return _finish(array, requires_grad)
     rng = _rng(generator, device)
     work = target if target.itemsize >= 4 else dtypes.float32.numpy
     if kind == "rand":

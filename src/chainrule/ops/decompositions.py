@@ -1128,6 +1128,8 @@ def matrix_norm(
     row sum of |A|). Singular-value norms differentiate through svdvals (ties of 2 and -2
     share the gradient evenly, as PyTorch's amax and amin)."""
     A = _with_dtype(A, dtype)  # noqa: N806
+    if A._array.dtype.kind == "c" and ord not in ("nuc", 2, -2):
+        A = _abs(A)  # noqa: N806 - these norms read only the moduli |a_ij|
     if A._array.dtype.kind != "f":
         raise DTypeError(f"linalg.matrix_norm: expected a floating point tensor, got {A.dtype}")
     if A.ndim < 2:

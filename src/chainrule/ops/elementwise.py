@@ -20,7 +20,9 @@ from chainrule.autograd import grad_mode
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes, is_array, is_numpy_scalar
 from chainrule.errors import DTypeError, GradError, ShapeError
+from chainrule.ops import complex as complex_ops
 from chainrule.ops import shape as _shape
+from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
 from chainrule.ops.conversion import cast, clone, result_type
 from chainrule.ops.creation import tensor
 from chainrule.ops.op import Op, apply, elementwise_batch, unary_elementwise_jvp
@@ -30,10 +32,10 @@ from chainrule.ops.shape import unbroadcast
 
 
 def _is_operand(value: Any) -> bool:
-    """Whether `value` can take part in elementwise math: a Tensor, an array, a real number."""
-    if isinstance(value, (Tensor, int, float)) or is_array(value):
+    """Whether `value` can take part in elementwise math: a Tensor, an array, a number."""
+    if isinstance(value, (Tensor, int, float, complex)) or is_array(value):
         return True
-    return is_numpy_scalar(value) and value.dtype.kind in "biuf"
+    return is_numpy_scalar(value) and value.dtype.kind in "biufc"
 
 
 def _check_operands(name: str, *values: Any) -> None:
@@ -89,12 +91,15 @@ def binary_operands(x: Any, y: Any, name: str = "elementwise op") -> tuple[Any, 
     return as_tensor_operand(x, dtype, like), as_tensor_operand(y, dtype, like)
 
 
-def floating_operand(x: Any) -> Any:
+def floating_operand(x: Any, name: str = "this op") -> Any:
     """Integer and bool tensors become the default dtype (float32) for ops like exp and sqrt,
-    as in PyTorch."""
+    as in PyTorch; complex tensors are refused (ops for real numbers only, such as erf)."""
     if not isinstance(x, Tensor):
         x = tensor_of(x)
-    if x._array.dtype.kind != "f":
+    kind = x._array.dtype.kind
+    if kind != "f":
+        if kind == "c":
+            raise DTypeError(f"{name}: not implemented for complex tensors ({x.dtype.name})")
         return cast(x, dtypes.get_default_dtype())
     return x
 
@@ -704,7 +709,7 @@ def _pow_base_derivative(x: Any, y: Any) -> Any:
 
 
 def _pow_exponent_derivative(x: Any, y: Any, out: Any) -> Any:
-    at_zero = (x == 0) & (y >= 0)
+    at_zero = (x == 0) & (real(y) >= 0)
     safe_x = where(at_zero, 1.0, x)  # log(0) = -inf would make 0 * -inf = nan
     return where(at_zero, 0.0, out * log(safe_x))
 
@@ -928,7 +933,7 @@ def mul(input: Any, other: Any, *, out: Any = None) -> Any:  # noqa: A002
     if out is None and _float_and_number(input, other):
         return apply(MulScalar, (input,), other)
     x, y = binary_operands(input, other, "mul")
-    result = apply(Mul, (x, y))
+    result = apply(Mul if x._array.dtype.kind != "c" else _COMPLEX_MUL, (x, y))
     return result if out is None else _write_out("mul", result, out)
 
 
@@ -936,7 +941,7 @@ def rmul(input: Any, other: Any) -> Any:  # noqa: A002
     if _float_and_number(input, other):
         return apply(MulScalar, (input,), other)
     x, y = binary_operands(other, input, "mul")
-    return apply(Mul, (x, y))
+    return apply(Mul if x._array.dtype.kind != "c" else _COMPLEX_MUL, (x, y))
 
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = None) -> Any:  # noqa: A002
@@ -956,10 +961,15 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = 
         return apply(DivScalar, (input,), other)
     x, y = binary_operands(input, other, "div")
     if rounding_mode is None:
-        if x._array.dtype.kind != "f":
-            x, y = _default_float(x), _default_float(y)
-        result = apply(Div, (x, y))
+        kind = x._array.dtype.kind
+        if kind == "c":
+            result = apply(complex_variant(Div), (x, y))
+        else:
+            if kind != "f":
+                x, y = _default_float(x), _default_float(y)
+            result = apply(Div, (x, y))
     else:
+        refuse_complex("div", x)
         if x._array.dtype.kind == "b":
             raise DTypeError(f"div: rounding_mode={rounding_mode!r} is not implemented for bool")
         result = apply(TruncDivide if rounding_mode == "trunc" else FloorDivide, (x, y))
@@ -977,6 +987,7 @@ def floor_divide(input: Any, other: Any) -> Any:  # noqa: A002
     tensor([2.], dtype=chainrule.float64)
     """
     x, y = binary_operands(input, other, "floor_divide")
+    refuse_complex("floor_divide", x)
     if x._array.dtype.kind == "b":
         raise DTypeError("floor_divide: not implemented for bool tensors")
     return apply(FloorDivide, (x, y))
@@ -988,6 +999,7 @@ def rfloordiv(input: Any, other: Any) -> Any:  # noqa: A002
 
 def remainder(input: Any, other: Any) -> Any:  # noqa: A002
     x, y = binary_operands(input, other, "remainder")
+    refuse_complex("remainder", x)
     if x._array.dtype.kind == "b":
         raise DTypeError("remainder: not implemented for bool tensors")
     return apply(Remainder, (x, y))
@@ -999,6 +1011,7 @@ def rremainder(input: Any, other: Any) -> Any:  # noqa: A002
 
 def fmod(input: Any, other: Any) -> Any:  # noqa: A002
     x, y = binary_operands(input, other, "fmod")
+    refuse_complex("fmod", x)
     if x._array.dtype.kind == "b":
         raise DTypeError("fmod: not implemented for bool tensors")
     return apply(Fmod, (x, y))
@@ -1011,6 +1024,8 @@ def pow(input: Any, exponent: Any) -> Any:  # noqa: A001, A002
         raise DTypeError("pow: not implemented for bool tensors")
     if kind in "iu" and not isinstance(exponent, Tensor) and exponent < 0:
         raise DTypeError("pow: integers to negative integer powers are not allowed")
+    if kind == "c":
+        return apply(complex_variant(Pow), (x, y))
     return apply(Pow, (x, y))
 
 
@@ -1026,6 +1041,7 @@ def float_power(input: Any, exponent: Any) -> Any:  # noqa: A002
 
 def atan2(input: Any, other: Any) -> Any:  # noqa: A002
     x, y = binary_operands(input, other, "atan2")
+    refuse_complex("atan2", x)
     if x._array.dtype.kind != "f":
         x, y = _default_float(x), _default_float(y)
     return apply(Atan2, (x, y))
@@ -1033,21 +1049,25 @@ def atan2(input: Any, other: Any) -> Any:  # noqa: A002
 
 def maximum(input: Any, other: Any) -> Any:  # noqa: A002
     x, y = binary_operands(input, other, "maximum")
+    refuse_complex("maximum", x)
     return apply(Maximum, (x, y))
 
 
 def minimum(input: Any, other: Any) -> Any:  # noqa: A002
     x, y = binary_operands(input, other, "minimum")
+    refuse_complex("minimum", x)
     return apply(Minimum, (x, y))
 
 
 def fmax(input: Any, other: Any) -> Any:  # noqa: A002
     x, y = binary_operands(input, other, "fmax")
+    refuse_complex("fmax", x)
     return apply(Fmax, (x, y))
 
 
 def fmin(input: Any, other: Any) -> Any:  # noqa: A002
     x, y = binary_operands(input, other, "fmin")
+    refuse_complex("fmin", x)
     return apply(Fmin, (x, y))
 
 
@@ -1525,6 +1545,8 @@ class Erfc(Op):
 
 
 def _sigmoid_array(xp: Any, x: Array) -> Array:
+    if x.dtype.kind == "c":
+        return 1 / (1 + xp.exp(-x))
     # exp of a non-positive number never overflows: use exp(-|x|) on both branches.
     wide = _opmath(x)
     z = xp.exp(-xp.abs(wide))
@@ -1890,11 +1912,27 @@ def _copysign_ratio(x: Any, out: Any) -> Any:
     return where(zero, 0.0, out / safe_x)
 
 
+# The ops whose derivative formulas hold for complex z as written (holomorphic functions, and
+# the bilinear mul): their complex variants (ops/complex.py) conjugate the cotangent.
+for _op in (
+    Mul, Div, Pow, Exp, Exp2, Expm1, Log, Log1p, Log2, Log10, Sqrt, Rsqrt, Square, Reciprocal,
+    Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh, Tanh, Sigmoid, Asinh, Acosh, Atanh, Sinc,
+):  # fmt: skip
+    holomorphic(_op)
+_COMPLEX_MUL = complex_variant(Mul)
+
+
 def _unary(op: type) -> Any:
     """The public function for a unary op on floating input (integers promote to float32)."""
 
     def function(input: Any) -> Any:  # noqa: A002
-        return apply(op, (floating_operand(input),))
+        x = input if isinstance(input, Tensor) else tensor_of(input)
+        kind = x._array.dtype.kind
+        if kind == "f":  # the common case first: one dtype test, as before complex existed
+            return apply(op, (x,))
+        if kind == "c":
+            return apply(complex_variant(op), (x,))
+        return apply(op, (cast(x, dtypes.get_default_dtype()),))
 
     function.__name__ = op.__name__.lower()
     function.__doc__ = op.__doc__
@@ -1937,6 +1975,7 @@ def _floating_binary(op: type, name: str) -> Any:
 
     def function(input: Any, other: Any) -> Any:  # noqa: A002
         x, y = binary_operands(input, other, name)
+        refuse_complex(name, x)
         if x._array.dtype.kind != "f":
             x, y = _default_float(x), _default_float(y)
         return apply(op, (x, y))
@@ -1954,6 +1993,7 @@ hypot = _floating_binary(Hypot, "hypot")
 def _float_operands(name: str, input: Any, other: Any) -> tuple[Any, Any]:  # noqa: A002
     """Both operands promoted together, then integers and bool to the default dtype."""
     x, y = binary_operands(input, other, name)
+    refuse_complex(name, x)
     if x._array.dtype.kind != "f":
         x, y = _default_float(x), _default_float(y)
     return x, y
@@ -2064,21 +2104,88 @@ def neg(input: Any) -> Any:  # noqa: A002
 
 
 def abs(input: Any) -> Any:  # noqa: A001, A002
-    """|input|, keeping integer dtypes."""
-    return apply(Abs, (_refuse_bool("abs", input),))
+    """|input|, keeping integer dtypes; the modulus, a real tensor, for complex input."""
+    input = _refuse_bool("abs", input)  # noqa: A001
+    if input._array.dtype.kind == "c":
+        return apply(ComplexAbs, (input,))
+    return apply(Abs, (input,))
+
+
+class ComplexAbs(Op):
+    """|z| of a complex z, real. Derivative: g * z / |z| backward (0 at z = 0, PyTorch's
+    sgn), Re(conj(z) t) / |z| forward."""
+
+    label = "abs"
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "AbsBackward0"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        ctx.save(x=x)
+        return ctx.xp.abs(x)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (g * sgn(ctx.x),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return real(conj(sgn(ctx.x)) * t)
+
+    batch = elementwise_batch
+
+
+def angle(input: Any) -> Any:  # noqa: A002
+    """The argument of each element in radians: atan2(imag, real) for complex input (real
+    output), 0 or pi for real input (nan stays nan). Derivative: that of atan2 for complex
+    input, 0 for real input (PyTorch's).
+
+    >>> chainrule.angle(chainrule.tensor([1j, -1.0 + 0j]))
+    tensor([1.5708, 3.1416])
+    """
+    input = _tensor_operand(input)  # noqa: A001
+    if input._array.dtype.kind == "c":
+        return atan2(imag(input), real(input))
+    x = floating_operand(input, "angle")
+    constant = x.detach()
+    out = where(constant < 0, math.pi, where(isnan(constant), constant, 0.0))
+    return connected(out, x)  # in x's graph, at zero derivative
+
+
+def polar(abs: Any, angle: Any) -> Any:  # noqa: A002
+    """abs * (cos(angle) + i sin(angle)) from two real tensors of one dtype, as torch.polar.
+
+    >>> chainrule.polar(chainrule.tensor([2.0]), chainrule.tensor([0.0]))
+    tensor([2.+0.j])
+    """
+    return complex_ops.complex(abs * cos(angle), abs * sin(angle))
 
 
 def sign(input: Any) -> Any:  # noqa: A002
-    """-1, 0 or 1 in input's dtype (a bool tensor is its own sign)."""
+    """-1, 0 or 1 in input's dtype (a bool tensor is its own sign); complex tensors are
+    refused, as PyTorch's (sgn is their sign)."""
     input = _tensor_operand(input)  # noqa: A001
+    if input._array.dtype.kind == "c":
+        raise DTypeError(
+            "sign: Unlike NumPy, torch.sign is not intended to support complex numbers. "
+            "Please use sgn instead."
+        )
     if input._array.dtype.kind == "b":
         return input.clone()
     return apply(Sign, (input,))
 
 
 def sgn(input: Any) -> Any:  # noqa: A002
-    """sign(input): for real tensors PyTorch's sgn is sign."""
-    return sign(input)
+    """z / |z| for complex tensors (0 at 0), sign(input) for real ones, as PyTorch's sgn.
+    Derivative: that of the composition, 0 at 0."""
+    input = _tensor_operand(input)  # noqa: A001
+    if input._array.dtype.kind != "c":
+        return sign(input)
+    magnitude = abs(input)
+    at_zero = magnitude == 0
+    return where(at_zero, 0.0, input / where(at_zero, 1.0, magnitude))
 
 
 def square(input: Any) -> Any:  # noqa: A002
@@ -2086,7 +2193,7 @@ def square(input: Any) -> Any:  # noqa: A002
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind == "b":
         input = cast(input, dtypes.int64)  # noqa: A001
-    return apply(Square, (input,))
+    return apply(Square if input._array.dtype.kind != "c" else complex_variant(Square), (input,))
 
 
 negative, absolute = neg, abs
@@ -2102,6 +2209,7 @@ def _keep_integers(op: type) -> Any:
 
     def function(input: Any) -> Any:  # noqa: A002
         input = _refuse_bool(name, input)  # noqa: A001
+        refuse_complex(name, input)
         if input._array.dtype.kind != "f":
             return input.clone()
         return apply(op, (input,))
@@ -2125,6 +2233,7 @@ def frac(input: Any) -> Any:  # noqa: A002
 def round(input: Any, *, decimals: int = 0) -> Any:  # noqa: A001, A002
     """Round half to even; integer tensors are returned as a copy (decimals must then be 0)."""
     input = _refuse_bool("round", input)  # noqa: A001
+    refuse_complex("round", input)
     if input._array.dtype.kind != "f":
         if decimals != 0:
             raise DTypeError(f"round: decimals is not supported for {input.dtype.name} tensors")
@@ -2133,7 +2242,7 @@ def round(input: Any, *, decimals: int = 0) -> Any:  # noqa: A001, A002
 
 
 def logit(input: Any, eps: float | None = None) -> Any:  # noqa: A002
-    return apply(Logit, (floating_operand(input),), eps)
+    return apply(Logit, (floating_operand(input, "logit"),), eps)
 
 
 # ---- clamp, where, lerp, nan_to_num ----------------------------------------------------------
@@ -2232,6 +2341,7 @@ def clamp(input: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A001, A
     if min is None and max is None:
         raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
     input = _tensor_operand(input)  # noqa: A001
+    refuse_complex("clamp", input, min, max)
     _check_operands("clamp", *(b for b in (min, max) if b is not None))
     bounds = [b for b in (min, max) if b is not None]
     dtype = result_type(input, *bounds)
@@ -2387,6 +2497,9 @@ class Lerp(Op):
     batch = elementwise_batch
 
 
+holomorphic(Lerp)  # a polynomial in its operands: holomorphic in each
+
+
 def lerp(input: Any, end: Any, weight: Any) -> Any:  # noqa: A002
     """input + weight * (end - input); input and end must share a floating dtype, and a
     weight tensor must have it too unless it is 0-dim (PyTorch's rules).
@@ -2394,7 +2507,9 @@ def lerp(input: Any, end: Any, weight: Any) -> Any:  # noqa: A002
     >>> chainrule.lerp(chainrule.tensor([0.0, 10.0]), chainrule.tensor([1.0, 20.0]), 0.25)
     tensor([ 0.2500, 12.5000])
     """
-    start = _require_floating("lerp", input)
+    start = _tensor_operand(input)
+    if start._array.dtype.kind not in "fc":
+        raise DTypeError(f"lerp: not implemented for {start.dtype.name} tensors")
     dtype = start.dtype
     end = _tensor_operand(end)
     if end.dtype is not dtype:
@@ -2409,7 +2524,9 @@ def lerp(input: Any, end: Any, weight: Any) -> Any:  # noqa: A002
     else:
         _check_operands("lerp", weight)
         weight = as_tensor_operand(weight, dtype, start)
-    return apply(Lerp, (start, end, weight))
+    return apply(
+        Lerp if dtype.category != dtypes.COMPLEX else complex_variant(Lerp), (start, end, weight)
+    )
 
 
 class NanToNum(Op):
@@ -2446,7 +2563,9 @@ def nan_to_num(
 # ---- comparisons and logic (not differentiable) -----------------------------------------------
 
 
-def _comparison(name: str, ufunc_name: str, integral_only: bool = False) -> tuple[type, Any]:
+def _comparison(
+    name: str, ufunc_name: str, integral_only: bool = False, ordered: bool = False
+) -> tuple[type, Any]:
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         return getattr(ctx.xp, ufunc_name)(x, y)
 
@@ -2466,7 +2585,8 @@ def _comparison(name: str, ufunc_name: str, integral_only: bool = False) -> tupl
         if not (_is_operand(input) and _is_operand(other)):
             return NotImplemented  # so `t == None` is False and `t < None` a TypeError
         x, y = binary_operands(input, other, name)
-        if integral_only and x._array.dtype.kind == "f":
+        kind = x._array.dtype.kind
+        if (integral_only and kind in "fc") or (ordered and kind == "c"):
             raise DTypeError(f"{name}: not implemented for {x.dtype.name} tensors")
         return apply(op, (x, y))
 
@@ -2477,10 +2597,10 @@ def _comparison(name: str, ufunc_name: str, integral_only: bool = False) -> tupl
 
 Eq, eq = _comparison("eq", "equal")
 Ne, ne = _comparison("ne", "not_equal")
-Lt, lt = _comparison("lt", "less")
-Le, le = _comparison("le", "less_equal")
-Gt, gt = _comparison("gt", "greater")
-Ge, ge = _comparison("ge", "greater_equal")
+Lt, lt = _comparison("lt", "less", ordered=True)
+Le, le = _comparison("le", "less_equal", ordered=True)
+Gt, gt = _comparison("gt", "greater", ordered=True)
+Ge, ge = _comparison("ge", "greater_equal", ordered=True)
 LogicalAnd, logical_and = _comparison("logical_and", "logical_and")
 LogicalOr, logical_or = _comparison("logical_or", "logical_or")
 LogicalXor, logical_xor = _comparison("logical_xor", "logical_xor")
@@ -2564,9 +2684,11 @@ def _require_tensor(name: str, input: Any) -> Any:  # noqa: A002
 
 
 def isreal(input: Any) -> Any:  # noqa: A002
-    """True everywhere: chainrule's dtypes are all real (PyTorch's isreal on a real tensor)."""
+    """Where the imaginary part is 0 (True everywhere for real dtypes), as PyTorch's isreal."""
     input = _require_tensor("isreal", input)  # noqa: A001
     backend = input._backend
+    if input._array.dtype.kind == "c":
+        return Tensor._from_array(input._array.imag == 0, backend)
     return Tensor._from_array(backend.xp.ones(input.shape, dtype=bool), backend)
 
 
@@ -2576,9 +2698,8 @@ def is_floating_point(input: Any) -> bool:  # noqa: A002
 
 
 def is_complex(input: Any) -> bool:  # noqa: A002
-    """False: chainrule has no complex dtypes."""
-    _require_tensor("is_complex", input)
-    return False
+    """Whether input's dtype is a complex one (complex64, complex128)."""
+    return _require_tensor("is_complex", input)._array.dtype.kind == "c"
 
 
 class Heaviside(Op):
@@ -2658,6 +2779,8 @@ def equal(input: Any, other: Any) -> bool:  # noqa: A002
 # The public names: PyTorch's functions (helpers above stay importable by module path).
 __all__ = [
     "abs",
+    "angle",
+    "polar",
     "absolute",
     "acos",
     "acosh",

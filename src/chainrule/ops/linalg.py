@@ -24,6 +24,7 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, LinAlgError, ShapeError
 from chainrule.ops import reduction
+from chainrule.ops.complex import complex_variant, conj, holomorphic, refuse_complex
 from chainrule.ops.creation import empty
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
@@ -109,12 +110,17 @@ def _check_same_dtype(op_name: str, x: Any, y: Any) -> None:
         )
 
 
-def _check_linalg_input(op_name: str, x: Any, name: str = "A") -> None:
-    """A batch of square float32/float64 matrices, as torch.linalg's factorizations need."""
-    if x._array.dtype.kind != "f" or x._array.dtype.itemsize < 4:
-        raise DTypeError(
-            f"{op_name}: expected a float32 or float64 tensor as {name}, got {x.dtype.name}"
+def _check_linalg_input(op_name: str, x: Any, name: str = "A", complex_ok: bool = False) -> None:
+    """A batch of square float32/float64 matrices, as torch.linalg's factorizations need
+    (complex64/complex128 too where `complex_ok`: the ops with complex variants)."""
+    kind = x._array.dtype.kind
+    if not (kind == "f" or (complex_ok and kind == "c")) or x._array.dtype.itemsize < 4:
+        kinds = (
+            "a float32, float64, complex64 or complex128"
+            if complex_ok
+            else ("a float32 or float64")
         )
+        raise DTypeError(f"{op_name}: expected {kinds} tensor as {name}, got {x.dtype.name}")
     if x.ndim < 2:
         raise ShapeError(
             f"{op_name}: {name} must have at least 2 dimensions, got shape {tuple(x.shape)}"
@@ -146,6 +152,7 @@ def stacked_matmul(xp: Any, x: Array, y: Array) -> Array:
     return xp.matmul(x, y)
 
 
+@holomorphic
 class Matmul(Op):
     """x @ y with NumPy's matmul semantics: batched, broadcasting, and a 1-D operand taken as a
     vector (not promoted to a matrix and back, which would cost two view ops and their rules on
@@ -167,24 +174,24 @@ class Matmul(Op):
             return _vector_matrix_vjp(ctx, g, y_shape)
         grad_x = grad_y = None
         if ctx.next_edges[0] is not None:
-            grad_x = unbroadcast(apply(Matmul, (g, _mT(ctx.y))), x_shape)
+            grad_x = unbroadcast(_product(Matmul, (g, _mT(ctx.y))), x_shape)
         if ctx.next_edges[1] is not None:
             if len(y_shape) == 2 and len(x_shape) > 2:
                 # The shared matrix's gradient sums over the stack: one product of all rows.
                 rows_x = reshape(ctx.x, (-1, x_shape[-1]))
                 rows_g = reshape(g, (-1, y_shape[-1]))
-                grad_y = apply(Matmul, (_mT(rows_x), rows_g))
+                grad_y = _product(Matmul, (_mT(rows_x), rows_g))
             else:
-                grad_y = unbroadcast(apply(Matmul, (_mT(ctx.x), g)), y_shape)
+                grad_y = unbroadcast(_product(Matmul, (_mT(ctx.x), g)), y_shape)
         return (grad_x, grad_y)
 
     @staticmethod
     def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
         parts = []
         if tx is not None:
-            parts.append(apply(Matmul, (tx, ctx.y)))
+            parts.append(_product(Matmul, (tx, ctx.y)))
         if ty is not None:
-            parts.append(apply(Matmul, (ctx.x, ty)))
+            parts.append(_product(Matmul, (ctx.x, ty)))
         return parts[0] if len(parts) == 1 else parts[0] + parts[1]
 
     @staticmethod
@@ -217,10 +224,10 @@ class Matmul(Op):
         if y_vector:
             y = unsqueeze(y, -1)
         if b.batched[0] and not b.batched[1] and x.ndim == 3 and y.ndim == 2:
-            rows = apply(Matmul, (reshape(x, (-1, x.shape[-1])), y))
+            rows = _product(Matmul, (reshape(x, (-1, x.shape[-1])), y))
             out = reshape(rows, (*x.shape[:2], y.shape[-1]))
         else:
-            out = apply(Matmul, tuple(b.align((x, y))))
+            out = _product(Matmul, tuple(b.align((x, y))))
         if y_vector:
             out = squeeze(out, -1)
         if x_vector:
@@ -236,9 +243,9 @@ def _matrix_vector_vjp(ctx: Node, g: Any, x_shape: tuple) -> tuple:
         grad_x = unsqueeze(g, -1) * ctx.y
     if ctx.next_edges[1] is not None:
         if len(x_shape) == 2:
-            grad_y = apply(Matmul, (g, ctx.x))
+            grad_y = _product(Matmul, (g, ctx.x))
         else:
-            grad_y = apply(Matmul, (reshape(g, (-1,)), reshape(ctx.x, (-1, x_shape[-1]))))
+            grad_y = _product(Matmul, (reshape(g, (-1,)), reshape(ctx.x, (-1, x_shape[-1]))))
     return (grad_x, grad_y)
 
 
@@ -248,13 +255,22 @@ def _vector_matrix_vjp(ctx: Node, g: Any, y_shape: tuple) -> tuple:
     grad_x = grad_y = None
     if ctx.next_edges[0] is not None:
         if len(y_shape) == 2:
-            grad_x = apply(Matmul, (ctx.y, g))
+            grad_x = _product(Matmul, (ctx.y, g))
         else:
-            per_matrix = squeeze(apply(Matmul, (ctx.y, unsqueeze(g, -1))), -1)
+            per_matrix = squeeze(_product(Matmul, (ctx.y, unsqueeze(g, -1))), -1)
             grad_x = unbroadcast(per_matrix, (y_shape[-2],))
     if ctx.next_edges[1] is not None:
         grad_y = unsqueeze(ctx.x, -1) * unsqueeze(g, -2)
     return (grad_x, grad_y)
+
+
+def _product(op: type, operands: tuple, *params: Any) -> Any:
+    """apply for the holomorphic ops of this file (Matmul, Einsum, Inv, Det, Solve): complex
+    operands run the complex variant (ops/complex.py), whose vjp conjugates (g @ y.mH, not
+    g @ y.mT)."""
+    if operands[0]._array.dtype.kind == "c":
+        op = complex_variant(op)
+    return apply(op, operands, *params)
 
 
 def _check_matmul(x: Any, y: Any) -> None:
@@ -282,8 +298,8 @@ def matmul(input: Any, other: Any) -> Any:  # noqa: A002
     x, y = binary_operands(input, other)
     _check_matmul(x, y)
     if x.ndim == 1 and y.ndim == 1:
-        return apply(Einsum, (x, y), "i,i->")
-    return apply(Matmul, (x, y))
+        return _product(Einsum, (x, y), "i,i->")
+    return _product(Matmul, (x, y))
 
 
 def rmatmul(input: Any, other: Any) -> Any:  # noqa: A002
@@ -407,7 +423,7 @@ def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any =
     target = (batch1.shape[0], batch1.shape[1], batch2.shape[2])
     operands = f"batch1 {batch1.shape}, batch2 {batch2.shape}"
     _check_scaled_input("baddbmm", input, target, operands, beta, alpha)
-    return _scaled_sum(input, apply(Matmul, (batch1, batch2)), beta, alpha)
+    return _scaled_sum(input, _product(Matmul, (batch1, batch2)), beta, alpha)
 
 
 def addbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
@@ -418,7 +434,7 @@ def addbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 
     target = (batch1.shape[1], batch2.shape[2])
     operands = f"batch1 {batch1.shape}, batch2 {batch2.shape}"
     _check_scaled_input("addbmm", input, target, operands, beta, alpha)
-    return _scaled_sum(input, apply(Einsum, (batch1, batch2), "bij,bjk->ik"), beta, alpha)
+    return _scaled_sum(input, _product(Einsum, (batch1, batch2), "bij,bjk->ik"), beta, alpha)
 
 
 def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:  # noqa: A002
@@ -477,6 +493,7 @@ def _contract(xp: Any, equation: str, arrays: Sequence[Array]) -> Array:
     return out
 
 
+@holomorphic
 class Einsum(Op):
     """Einstein summation over a canonical equation (letters only, explicit output, no
     broadcasting left: `einsum` removes broadcast size-1 dimensions first).
@@ -516,7 +533,7 @@ class Einsum(Op):
         for i, t in enumerate(tangents):
             if t is None:
                 continue
-            term = apply(Einsum, operands[:i] + [t] + operands[i + 1 :], ctx.equation)
+            term = _product(Einsum, operands[:i] + [t] + operands[i + 1 :], ctx.equation)
             total = term if total is None else total + term
         return total
 
@@ -527,7 +544,7 @@ class Einsum(Op):
         inputs, output = _split_equation(equation)
         label = next(c for c in _LETTERS if c not in equation)
         terms = [label + term if batched else term for term, batched in zip(inputs, b.batched)]
-        return apply(Einsum, tuple(operands), ",".join(terms) + "->" + label + output)
+        return _product(Einsum, tuple(operands), ",".join(terms) + "->" + label + output)
 
 
 def _einsum_operand_grad(ctx: Node, terms: list, tensors: list, spec: str, shape: tuple) -> Any:
@@ -538,7 +555,7 @@ def _einsum_operand_grad(ctx: Node, terms: list, tensors: list, spec: str, shape
     if len(terms) == 1 and terms[0] == kept:
         grad = tensors[0]
     else:
-        grad = apply(Einsum, tensors, ",".join(terms) + "->" + kept)
+        grad = _product(Einsum, tensors, ",".join(terms) + "->" + kept)
     size = {label: shape[spec.index(label)] for label in unique}
     if kept != unique:  # labels summed inside this operand alone: broadcast the gradient back
         grad = reshape(grad, tuple(size[c] if c in kept else 1 for c in unique))
@@ -563,7 +580,7 @@ def _embed_diagonals(ctx: Node, grad: Any, unique: str, spec: str, size: dict) -
         else:
             seen.add(label)
             output.append(label)
-    return apply(Einsum, tensors, ",".join(terms) + "->" + "".join(output))
+    return _product(Einsum, tensors, ",".join(terms) + "->" + "".join(output))
 
 
 def _parse_error(equation: str, message: str) -> ShapeError:
@@ -674,7 +691,7 @@ def einsum(*args: Any) -> Any:
             raise DTypeError(f"einsum(): operands must all have the same dtype, got {dtypes_seen}")
     specs, output = _parse_einsum(equation, tuple(o.ndim for o in operands))
     operands, specs = _remove_broadcast_dims(equation, operands, specs)
-    return apply(Einsum, operands, ",".join(specs) + "->" + output)
+    return _product(Einsum, operands, ",".join(specs) + "->" + output)
 
 
 def _remove_broadcast_dims(equation: str, operands: tuple, specs: tuple) -> tuple[list, list]:
@@ -727,19 +744,19 @@ def dot(input: Any, tensor: Any) -> Any:  # noqa: A002
             f"dot: inconsistent tensor size, shapes {tuple(input.shape)} and "
             f"{tuple(tensor.shape)} have {input.shape[0]} and {tensor.shape[0]} elements"
         )
-    return apply(Einsum, (input, tensor), "i,i->")
+    return _product(Einsum, (input, tensor), "i,i->")
 
 
 def vdot(input: Any, other: Any) -> Any:  # noqa: A002
     """conj(input) . other; for real tensors the same as `dot`."""
-    return dot(input, other)
+    return dot(conj(input), other)
 
 
 def outer(input: Any, vec2: Any) -> Any:  # noqa: A002
     """The outer product of two vectors, out[i, j] = input[i] * vec2[j] (dtypes promote)."""
     _check_vectors("outer", input, vec2)
     x, y = binary_operands(input, vec2)
-    return apply(Einsum, (x, y), "i,j->ij")
+    return _product(Einsum, (x, y), "i,j->ij")
 
 
 ger = outer
@@ -759,7 +776,7 @@ def inner(input: Any, other: Any) -> Any:  # noqa: A002
     y_labels = _LETTERS[input.ndim - 1 : input.ndim + other.ndim - 2]
     shared = _LETTERS[input.ndim + other.ndim - 2]
     equation = f"{x_labels}{shared},{y_labels}{shared}->{x_labels}{y_labels}"
-    return apply(Einsum, (input, other), equation)
+    return _product(Einsum, (input, other), equation)
 
 
 def mv(input: Any, vec: Any) -> Any:  # noqa: A002
@@ -775,7 +792,7 @@ def mv(input: Any, vec: Any) -> Any:  # noqa: A002
             f"mv: shapes {tuple(input.shape)} and {tuple(vec.shape)} cannot be multiplied "
             f"({input.shape[1]} != {vec.shape[0]})"
         )
-    return apply(Matmul, (input, vec))
+    return _product(Matmul, (input, vec))
 
 
 def _tensordot_dims(a: Any, b: Any, dims: Any) -> tuple[list[int], list[int]]:
@@ -820,7 +837,7 @@ def tensordot(a: Any, b: Any, dims: Any = 2, out: Any = None) -> Any:
     output = [c for i, c in enumerate(a_labels) if i not in dims_a]
     output += [c for i, c in enumerate(b_labels) if i not in dims_b]
     equation = "".join(a_labels) + "," + "".join(b_labels) + "->" + "".join(output)
-    return apply(Einsum, (a, b), equation)
+    return _product(Einsum, (a, b), equation)
 
 
 def trace(input: Any) -> Any:  # noqa: A002
@@ -831,8 +848,8 @@ def trace(input: Any) -> Any:  # noqa: A002
     if matrix._array.dtype.kind in "biu":
         matrix = cast(matrix, dtypes.int64)
     if matrix.shape[0] != matrix.shape[1]:  # a rectangular matrix: its main diagonal's sum
-        return apply(Einsum, (apply(Diagonal, (matrix,), 0, 0, 1),), "i->")
-    return apply(Einsum, (matrix,), "ii->")
+        return _product(Einsum, (apply(Diagonal, (matrix,), 0, 0, 1),), "i->")
+    return _product(Einsum, (matrix,), "ii->")
 
 
 # ---- Kronecker and cross products, block diagonals -------------------------------------------
@@ -1093,6 +1110,7 @@ def triu(input: Any, diagonal: int = 0) -> Any:  # noqa: A002
 # ---- inverses and determinants --------------------------------------------------------------
 
 
+@holomorphic
 class Inv(Op):
     """A^-1 for a batch of square matrices. Derivative: -A^-T g A^-T (from the saved output);
     tangent -A^-1 t A^-1."""
@@ -1108,12 +1126,12 @@ class Inv(Op):
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         out_t = _mT(ctx.out)
-        return (-apply(Matmul, (apply(Matmul, (out_t, g)), out_t)),)
+        return (-_product(Matmul, (_product(Matmul, (out_t, g)), out_t)),)
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
         out = ctx.out
-        return -apply(Matmul, (apply(Matmul, (out, t)), out))
+        return -_product(Matmul, (_product(Matmul, (out, t)), out))
 
     batch = elementwise_batch  # matrices in the last two dims broadcast
 
@@ -1126,16 +1144,17 @@ def inv(A: Any) -> Any:  # noqa: N803
     tensor([[0.5000, 0.0000],
             [0.0000, 0.5000]])
     """
-    _check_linalg_input("linalg.inv", A)
-    return apply(Inv, (A,))
+    _check_linalg_input("linalg.inv", A, complex_ok=True)
+    return _product(Inv, (A,))
 
 
 def inverse(input: Any) -> Any:  # noqa: A002
     """torch.inverse: the same as linalg.inv."""
-    _check_linalg_input("inverse", input, "input")
-    return apply(Inv, (input,))
+    _check_linalg_input("inverse", input, "input", complex_ok=True)
+    return _product(Inv, (input,))
 
 
+@holomorphic
 class Det(Op):
     """det(A) per matrix. Derivative: g det(A) A^-T (Jacobi's formula), through inv, so a
     singular matrix has no gradient here (PyTorch falls back to an SVD; see LinAlgError)."""
@@ -1155,7 +1174,7 @@ class Det(Op):
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
-        solved = apply(Matmul, (_backward_inv("det", ctx.a), t))
+        solved = _product(Matmul, (_backward_inv("det", ctx.a), t))
         return ctx.out * _batched_trace(solved)
 
     batch = elementwise_batch  # matrices in the last two dims broadcast
@@ -1163,7 +1182,7 @@ class Det(Op):
 
 def _backward_inv(op_name: str, a: Any) -> Any:
     try:
-        return apply(Inv, (a,))
+        return _product(Inv, (a,))
     except LinAlgError:
         raise LinAlgError(
             f"{op_name}: the derivative at a singular matrix is not supported by chainrule "
@@ -1172,13 +1191,13 @@ def _backward_inv(op_name: str, a: Any) -> Any:
 
 
 def _batched_trace(x: Any) -> Any:
-    return apply(Einsum, (x,), "...ii->...".replace("...", _LETTERS[: x.ndim - 2]))
+    return _product(Einsum, (x,), "...ii->...".replace("...", _LETTERS[: x.ndim - 2]))
 
 
 def det(A: Any) -> Any:  # noqa: N803
     """The determinant of each square matrix in the batch."""
-    _check_linalg_input("linalg.det", A)
-    return apply(Det, (A,))
+    _check_linalg_input("linalg.det", A, complex_ok=True)
+    return _product(Det, (A,))
 
 
 SlogdetResult = namedtuple("slogdet", ["sign", "logabsdet"])
@@ -1227,6 +1246,7 @@ def logdet(input: Any) -> Any:  # noqa: A002
 # ---- solves and factorizations --------------------------------------------------------------
 
 
+@holomorphic
 class Solve(Op):
     """X = A^-1 B for batches that broadcast. Derivatives: gB = A^-T g, gA = -gB X^T, each
     summed over its broadcast batch dimensions."""
@@ -1243,25 +1263,25 @@ class Solve(Op):
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        grad_b = apply(Solve, (_mT(ctx.a), g))
+        grad_b = _product(Solve, (_mT(ctx.a), g))
         grad_a = None
         if ctx.next_edges[0] is not None:
-            grad_a = unbroadcast(-apply(Matmul, (grad_b, _mT(ctx.out))), ctx.input_meta[0][0])
+            grad_a = unbroadcast(-_product(Matmul, (grad_b, _mT(ctx.out))), ctx.input_meta[0][0])
         return (grad_a, unbroadcast(grad_b, ctx.input_meta[1][0]))
 
     @staticmethod
     def jvp(ctx: Node, ta: Any, tb: Any) -> Any:
         rhs = tb
         if ta is not None:
-            correction = apply(Matmul, (ta, ctx.out))
+            correction = _product(Matmul, (ta, ctx.out))
             rhs = -correction if rhs is None else rhs - correction
-        return apply(Solve, (ctx.a, rhs))
+        return _product(Solve, (ctx.a, rhs))
 
     batch = elementwise_batch  # matrices in the last two dims broadcast
 
 
 def _check_solve_operands(op_name: str, A: Any, B: Any) -> None:  # noqa: N803
-    _check_linalg_input(op_name, A)
+    _check_linalg_input(op_name, A, complex_ok=True)
     if B._array.dtype != A._array.dtype:
         raise DTypeError(
             f"{op_name}: expected A and B to have the same dtype, but got {A.dtype.name} "
@@ -1303,9 +1323,9 @@ def solve(A: Any, B: Any, *, left: bool = True) -> Any:  # noqa: N803
         )
     _solve_batches("linalg.solve", A, matrices)
     if left:
-        out = apply(Solve, (A, matrices))
+        out = _product(Solve, (A, matrices))
     else:
-        out = _mT(apply(Solve, (_mT(A), _mT(matrices))))
+        out = _mT(_product(Solve, (_mT(A), _mT(matrices))))
     return squeeze(out, -1) if vector else out
 
 
@@ -1337,9 +1357,9 @@ class SolveTriangular(Op):
         grad_a = None
         if ctx.next_edges[0] is not None:
             if left:
-                grad_a = -apply(Matmul, (grad_b, _mT(out)))
+                grad_a = -_product(Matmul, (grad_b, _mT(out)))
             else:
-                grad_a = -apply(Matmul, (_mT(out), grad_b))
+                grad_a = -_product(Matmul, (_mT(out), grad_b))
             shift = 1 if unit else 0
             grad_a = apply(Triu, (grad_a,), shift) if upper else apply(Tril, (grad_a,), -shift)
             grad_a = unbroadcast(grad_a, ctx.input_meta[0][0])
@@ -1354,7 +1374,7 @@ class SolveTriangular(Op):
         if ta is not None:
             shift = 1 if unit else 0
             ta = apply(Triu, (ta,), shift) if upper else apply(Tril, (ta,), -shift)
-            correction = apply(Matmul, (ta, out) if left else (out, ta))
+            correction = _product(Matmul, (ta, out) if left else (out, ta))
             rhs = -correction if rhs is None else rhs - correction
         if rhs.shape != out.shape:
             rhs = expand(rhs, out.shape)
@@ -1387,6 +1407,7 @@ def solve_triangular(
 ) -> Any:
     """X with A X = B (or X A = B when left=False) for triangular A; the other triangle of A
     is never read, nor its diagonal when unitriangular."""
+    refuse_complex("linalg.solve_triangular", A)
     _check_solve_operands("linalg.solve_triangular", A, B)
     if B.ndim < 2:
         raise ShapeError(
@@ -1427,7 +1448,7 @@ class Cholesky(Op):
         lower, g_lower = ctx.out, g
         if ctx.upper:
             lower, g_lower = _mT(lower), _mT(g)
-        phi = apply(Tril, (apply(Matmul, (_mT(lower), g_lower)),), 0)
+        phi = apply(Tril, (_product(Matmul, (_mT(lower), g_lower)),), 0)
         phi = 0.5 * (phi + _mT(apply(Tril, (phi,), -1)))
         grad = apply(SolveTriangular, (_mT(lower), phi), True, True, False)
         grad = apply(SolveTriangular, (lower, grad), False, False, False)
@@ -1443,7 +1464,7 @@ class Cholesky(Op):
         inner = apply(SolveTriangular, (lower, symmetric), False, True, False)  # L^-1 S
         inner = apply(SolveTriangular, (_mT(lower), inner), True, False, False)  # ... L^-T
         phi = 0.5 * (apply(Tril, (inner,), 0) + apply(Tril, (inner,), -1))
-        tangent = apply(Matmul, (lower, phi))
+        tangent = _product(Matmul, (lower, phi))
         return _mT(tangent) if ctx.upper else tangent
 
     batch = elementwise_batch  # matrices in the last two dims broadcast
@@ -1464,7 +1485,8 @@ def _vector_norm(*args: Any, **kwargs: Any) -> Any:
 
 
 def vecdot(x: Any, y: Any, *, dim: int = -1) -> Any:
-    """Dot products of vectors along `dim`, batched with broadcasting."""
+    """Dot products of vectors along `dim`, batched with broadcasting: sum(conj(x) * y), as
+    torch.linalg.vecdot."""
 
     if x.ndim == 0 or y.ndim == 0:
         raise ShapeError(
@@ -1472,7 +1494,7 @@ def vecdot(x: Any, y: Any, *, dim: int = -1) -> Any:
             f"{tuple(x.shape)} and {tuple(y.shape)}"
         )
     _check_same_dtype("linalg.vecdot", x, y)
-    return reduction.sum(x * y, dim)
+    return reduction.sum(conj(x) * y, dim)
 
 
 def multi_dot(tensors: Sequence[Any]) -> Any:
@@ -1584,7 +1606,7 @@ def _euclidean_by_product(x1: Any, x2: Any) -> Any:
 
     squares1 = reduction.sum(x1 * x1, -1, keepdim=True)  # (..., P, 1)
     squares2 = _mT(reduction.sum(x2 * x2, -1, keepdim=True))  # (..., 1, R)
-    squared = squares1 + squares2 - 2 * apply(Matmul, (x1, _mT(x2)))
+    squared = squares1 + squares2 - 2 * _product(Matmul, (x1, _mT(x2)))
     positive = squared > 0
     return where(positive, sqrt(where(positive, squared, 1.0)), 0.0)
 
@@ -1614,10 +1636,10 @@ def matrix_power(A: Any, n: int) -> Any:  # noqa: N803
     power = abs(n)
     while power:
         if power & 1:
-            result = base if result is None else apply(Matmul, (result, base))
+            result = base if result is None else _product(Matmul, (result, base))
         power >>= 1
         if power:
-            base = apply(Matmul, (base, base))
+            base = _product(Matmul, (base, base))
     return result
 
 

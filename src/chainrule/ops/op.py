@@ -137,7 +137,8 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
         if quiet is not None:
             FLOAT_ERRORS.reset(quiet)
 
-    # 4. Wrap the outputs as Tensors; a floating output of a recorded call has ctx as grad_fn.
+    # 4. Wrap the outputs as Tensors; a floating or complex output of a recorded call has ctx
+    # as grad_fn.
     node = ctx if record else None
     if type(out) is tuple:
         results = outputs = _wrap_outputs(ctx, out, backend, node)
@@ -145,7 +146,7 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
         out_backend = backend
         if type(out) is not backend.array_type:
             out, out_backend = _as_array(ctx, out)
-        if node is not None and out.dtype.kind == "f":
+        if node is not None and out.dtype.kind in "fc":
             results = Tensor._from_array(out, out_backend, node, 0)
         else:
             results = Tensor._from_array(out, out_backend)
@@ -201,7 +202,7 @@ def _wrap_outputs(ctx: Node, arrays: tuple, backend: Any, node: Node | None) -> 
         out_backend = backend
         if type(array) is not backend.array_type:
             array, out_backend = _as_array(ctx, array)
-        if node is not None and array.dtype.kind == "f":
+        if node is not None and array.dtype.kind in "fc":
             outputs.append(Tensor._from_array(array, out_backend, node, output_nr))
         else:
             outputs.append(Tensor._from_array(array, out_backend))
@@ -256,7 +257,7 @@ def _forward_mode(
         if type(results) is not tuple:
             output_tangents = (output_tangents,)
         for output_nr, (output, tangent) in enumerate(zip(outputs, output_tangents)):
-            if tangent is not None and output._array.dtype.kind == "f":
+            if tangent is not None and output._array.dtype.kind in "fc":
                 if tangent.shape != output.shape:
                     raise ShapeError(
                         f"{op.__name__}.jvp returned a tangent of shape {tuple(tangent.shape)} "
@@ -396,7 +397,8 @@ def _resolve_saved(
 
 
 def unary_elementwise_jvp(ctx: Node, t: Any) -> Any:
-    """A diagonal Jacobian is its own transpose: the jvp is the vjp applied to the tangent."""
+    """A diagonal Jacobian is its own transpose: the jvp is the vjp applied to the tangent
+    (for real dtypes; complex operands run the op's holomorphic variant, ops/complex.py)."""
     op = ctx.op
     return (op.fast_vjp or op.vjp)(ctx, t)[0]
 

@@ -28,6 +28,7 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops.arguments import numpy_keywords
+from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
     cast,
@@ -307,7 +308,7 @@ def mean(
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("mean", dim, keepdim, axis, keepdims)
     x = input if dtype is None else cast(input, dtypes.as_dtype(dtype))
-    if x._array.dtype.kind != "f":
+    if x._array.dtype.kind not in "fc":
         raise DTypeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {x.dtype.name.capitalize()}"
@@ -336,6 +337,7 @@ def nansum(
     """
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("nansum", dim, keepdim, axis, keepdims)
+    refuse_complex("nansum", input)
     x = _accumulating(input, dtype)
     return sum(_without_nan(x), dim, keepdim)
 
@@ -366,6 +368,7 @@ def nanmean(
     return where(empty, math.nan, total / where(empty, 1, count))  # no 0 / 0 warning
 
 
+@holomorphic
 class Prod(Op):
     """Product over one axis (or all when axis is None). Derivative: g times the product of
     the other elements: out / x when x has no zero, else products of the elements before and
@@ -418,6 +421,8 @@ def _reduction_jvp(ctx: Node, t: Any, axes: Any, keepdim: bool) -> Any:
     local = ctx.op.vjp(ctx, _wrap(ctx.xp.ones(out_shape, dtype.numpy)))[0]
     if local is None:
         return None
+    if dtype.is_complex:  # a complex variant's vjp gives conj(d out / d x): ops/complex.py
+        local = conj(local)
     return sum(t * local, axes, keepdim) if shape else t * local
 
 
@@ -461,7 +466,7 @@ def prod(
     if dim is not None:
         axis = normalize_dim("prod", dim, ndim)  # a 0-dim input accepts dim 0 and -1
         axis = axis if ndim else None
-    return apply(Prod, (x,), axis, keepdim)
+    return apply(Prod if x._array.dtype.kind != "c" else complex_variant(Prod), (x,), axis, keepdim)
 
 
 def _accumulating(input: Any, dtype: Any) -> Any:
@@ -523,6 +528,7 @@ def amax(
     input: Any, dim: Any = (), keepdim: bool = False, *, axis: Any = None, keepdims: Any = None
 ) -> Any:
     """Maximum over `dim` (all when ()); ties share the gradient evenly."""
+    refuse_complex("amax", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("amax", dim, keepdim, axis, keepdims)
     axes = reduced_axes("amax", dim, input._array.ndim)
@@ -534,6 +540,7 @@ def amin(
     input: Any, dim: Any = (), keepdim: bool = False, *, axis: Any = None, keepdims: Any = None
 ) -> Any:
     """Minimum over `dim` (all when ()); ties share the gradient evenly."""
+    refuse_complex("amin", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("amin", dim, keepdim, axis, keepdims)
     axes = reduced_axes("amin", dim, input._array.ndim)
@@ -556,6 +563,7 @@ def aminmax(
     >>> result.min, result.max
     (tensor([1., 2.]), tensor([5., 3.]))
     """
+    refuse_complex("aminmax", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("aminmax", dim, keepdim, axis, keepdims)
     if dim is not None and (not isinstance(dim, int) or isinstance(dim, bool)):
@@ -615,6 +623,7 @@ def argmax(
     keepdims: Any = None,
 ) -> Any:
     """Index of the first maximal value, in the flattened input when `dim` is None."""
+    refuse_complex("argmax", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("argmax", dim, keepdim, axis, keepdims)
     return _arg_extreme("argmax", Argmax, input, dim, keepdim)
@@ -629,6 +638,7 @@ def argmin(
     keepdims: Any = None,
 ) -> Any:
     """Index of the first minimal value, in the flattened input when `dim` is None."""
+    refuse_complex("argmin", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("argmin", dim, keepdim, axis, keepdims)
     return _arg_extreme("argmin", Argmin, input, dim, keepdim)
@@ -666,6 +676,7 @@ def max(
     >>> x.grad
     tensor([0.0000, 0.5000, 0.5000])
     """
+    refuse_complex("max", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("max", dim, keepdim, axis, keepdims)
     if other is not None or isinstance(dim, Tensor):
@@ -684,6 +695,7 @@ def min(
 ) -> Any:
     """min(input), min(input, dim, keepdim=False) -> (values, indices), min(input, other):
     as `max`, for the smallest elements."""
+    refuse_complex("min", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("min", dim, keepdim, axis, keepdims)
     if other is not None or isinstance(dim, Tensor):
@@ -785,10 +797,14 @@ def _statistic(
         raise ValueError(f"{name}(): cannot specify both `unbiased` and `correction`")
     if correction is None:
         correction = 0 if unbiased is False else 1
-    _require_floating(name, input, "std and var only support floating point and complex dtypes.")
     shape = input.shape
     axes = reduced_axes(name, dim, len(shape))
     dof = _builtins.max(0, _count(shape, axes) - correction)
+    if input._array.dtype.kind == "c":  # real: the spreads of the two parts add up
+        parts = [apply(Var, (part,), axes, keepdim, dof) for part in (real(input), imag(input))]
+        spread = parts[0] + parts[1]
+        return spread if op is Var else spread.sqrt()
+    _require_floating(name, input, "std and var only support floating point and complex dtypes.")
     return apply(op, (input,), axes, keepdim, dof)
 
 
@@ -952,6 +968,8 @@ def vector_norm(
         dim, keepdim = numpy_keywords("vector_norm", dim, keepdim, axis, keepdims)
     if dtype is not None:
         x = cast(x, dtypes.as_dtype(dtype))
+    if x._array.dtype.kind == "c":
+        x = _abs(x)  # the norm of the moduli, real; abs's vjp gives PyTorch's complex gradient
     _require_floating("linalg.vector_norm", x, "Expected a floating point or complex tensor.")
     order = float(ord)
     shape = x.shape
@@ -1043,6 +1061,7 @@ def logsumexp(
     >>> chainrule.logsumexp(chainrule.tensor([1000.0, 1000.0]), 0)
     tensor(1000.6932)
     """
+    refuse_complex("logsumexp", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("logsumexp", dim, keepdim, axis, keepdims)
     if dim is None:
@@ -1089,6 +1108,7 @@ def cumsum(input: Any, dim: int | None = None, *, dtype: Any = None, axis: Any =
     return apply(Cumsum, (x,), normalize_dim("cumsum", dim, x._array.ndim), False)
 
 
+@holomorphic
 class Cumprod(Op):
     """Running product along `axis`. Derivative: grad_i = sum_{k >= i} g_k prod_{j <= k, j != i}
     x_j; without zeros that is reverse_cumsum(g out) / x. With zeros, as PyTorch: an O(n) masked
@@ -1206,7 +1226,8 @@ def cumprod(input: Any, dim: int | None = None, *, dtype: Any = None, axis: Any 
     if dim is None:
         raise TypeError("cumprod() missing 1 required positional argument: 'dim'")
     x = _accumulating(input, dtype)
-    return apply(Cumprod, (x,), normalize_dim("cumprod", dim, x._array.ndim))
+    op = Cumprod if x._array.dtype.kind != "c" else complex_variant(Cumprod)
+    return apply(op, (x,), normalize_dim("cumprod", dim, x._array.ndim))
 
 
 def _scan(xp: Any, x: Array, axis: int, combine: Any) -> Array:
@@ -1328,6 +1349,7 @@ def cummax(input: Any, dim: int | None = None, *, axis: Any = None) -> Any:
     >>> chainrule.cummax(chainrule.tensor([1.0, 3.0, 2.0, 3.0]), 0).indices
     tensor([0, 1, 1, 3])
     """
+    refuse_complex("cummax", input)
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("cummax", dim, None, axis, None)
     if dim is None:
@@ -1337,6 +1359,7 @@ def cummax(input: Any, dim: int | None = None, *, axis: Any = None) -> Any:
 
 def cummin(input: Any, dim: int | None = None, *, axis: Any = None) -> Any:
     """(values, indices) of the running minimum along `dim`, as `cummax`."""
+    refuse_complex("cummin", input)
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("cummin", dim, None, axis, None)
     if dim is None:
@@ -1485,6 +1508,7 @@ def sort(
     >>> chainrule.sort(chainrule.tensor([3.0, 1.0, 2.0]), descending=True).indices
     tensor([0, 2, 1])
     """
+    refuse_complex("sort", input)
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("sort", dim, None, axis, None)
     axis = normalize_dim("sort", dim, input._array.ndim)
@@ -1501,6 +1525,7 @@ def argsort(
     axis: Any = None,
 ) -> Any:
     """The indices `sort` returns."""
+    refuse_complex("argsort", input)
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("argsort", dim, None, axis, None)
     axis = normalize_dim("argsort", dim, input._array.ndim)
@@ -1509,6 +1534,7 @@ def argsort(
 
 def msort(input: Any) -> Any:
     """`input` sorted along its first dimension: sort(input, dim=0).values."""
+    refuse_complex("msort", input)
     return sort(input, 0).values
 
 
@@ -1529,6 +1555,7 @@ def topk(
     """(values, indices) of the k largest (or smallest) elements along `dim`, in sorted order
     (also when sorted=False, which leaves the order unspecified). Among equal elements the
     first in the input comes first."""
+    refuse_complex("topk", input)
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("topk", dim, None, axis, None)
     _refuse_bool("topk", input)
@@ -1553,6 +1580,7 @@ def kthvalue(
     keepdims: Any = None,
 ) -> Any:
     """(values, indices) of the k-th smallest element along `dim` (k counts from 1)."""
+    refuse_complex("kthvalue", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("kthvalue", dim, keepdim, axis, keepdims)
     _refuse_bool("kthvalue", input)
@@ -1615,6 +1643,7 @@ def median(
     >>> chainrule.median(chainrule.tensor([4.0, 1.0, 3.0, 2.0]))
     tensor(2.)
     """
+    refuse_complex("median", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("median", dim, keepdim, axis, keepdims)
     return _median("median", Median, MedianIndex, input, dim, keepdim)
@@ -1678,6 +1707,7 @@ def nanmedian(
     >>> chainrule.nanmedian(chainrule.tensor([4.0, float("nan"), 1.0, 3.0]))
     tensor(3.)
     """
+    refuse_complex("nanmedian", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("nanmedian", dim, keepdim, axis, keepdims)
     return _median("nanmedian", NanMedian, NanMedianIndex, input, dim, keepdim)

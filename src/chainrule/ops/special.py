@@ -444,7 +444,7 @@ def _special_unary(op: type, name: str) -> Any:
     """The public function of a unary special function (integers promote to float32)."""
 
     def function(input: Any) -> Any:  # noqa: A002
-        return apply(op, (floating_operand(input),))
+        return apply(op, (floating_operand(input, name),))
 
     function.__name__ = name
     function.__doc__ = op.__doc__
@@ -473,7 +473,7 @@ def polygamma(n: int, input: Any) -> Any:  # noqa: A002
     """
     if not isinstance(n, int) or isinstance(n, bool) or n < 0:
         raise ValueError(f"polygamma: n must be a non-negative integer, got {n!r}")
-    x = floating_operand(input)
+    x = floating_operand(input, "polygamma")
     if n == 0:
         return apply(Digamma, (x,))
     return apply(Polygamma, (x,), n)
@@ -488,7 +488,7 @@ def mvlgamma(input: Any, p: int) -> Any:  # noqa: A002
     """
     if not isinstance(p, int) or p < 1:
         raise ValueError(f"mvlgamma: p has to be greater than or equal to 1, got {p!r}")
-    x = floating_operand(input)
+    x = floating_operand(input, "mvlgamma")
     out = lgamma(x)
     for j in range(1, p):
         out = out + lgamma(x - j / 2)

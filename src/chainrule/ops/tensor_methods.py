@@ -28,6 +28,7 @@ from chainrule.ops import (
     shape,
     special,
 )
+from chainrule.ops import complex as complex_ops
 from chainrule.ops.arguments import normalize_size
 
 
@@ -49,12 +50,24 @@ class TensorMethods:
         return shape.transpose(self, -2, -1)
 
     @property
-    def H(self) -> Tensor:  # noqa: N802 - real dtypes only, so the conjugate is a no-op
-        return self.T
+    def H(self) -> Tensor:  # noqa: N802 - the conjugate transpose (of a matrix)
+        return complex_ops.conj(self.T)
 
     @property
     def mH(self) -> Tensor:  # noqa: N802
-        return self.mT
+        return complex_ops.conj(self.mT)
+
+    adjoint = mH.fget
+
+    # ---- complex numbers ----------------------------------------------------------------
+    real = property(complex_ops.real)
+    imag = property(complex_ops.imag)
+    conj = complex_ops.conj
+    conj_physical = complex_ops.conj_physical
+    resolve_conj = complex_ops.resolve_conj
+    resolve_neg = complex_ops.resolve_neg
+    is_conj = complex_ops.is_conj
+    angle = elementwise.angle
 
     # ---- conversions ----------------------------------------------------------------------
     def to(self, *args: Any, **kwargs: Any) -> Tensor:

@@ -19,6 +19,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import enable_grad, no_grad
 from chainrule.backend import Array, dtypes
 from chainrule.backend.float_errors import quiet_float_errors
+from chainrule.errors import DTypeError
 from chainrule.ops.creation import as_tensor, tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
@@ -46,6 +47,10 @@ class Optimizer:
     >>> w
     tensor([0.8000, 1.6000], requires_grad=True)
     """
+
+    # Whether the update is right for complex parameters as written (linear in the gradient,
+    # as SGD's); the adaptive ones need PyTorch's real view of each complex number first.
+    complex_params = False
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         if isinstance(params, Tensor):
@@ -96,6 +101,11 @@ class Optimizer:
                 )
             if not (param.is_leaf or param.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
+            if param.is_complex() and not self.complex_params:
+                raise DTypeError(
+                    f"{type(self).__name__}: complex parameters are not supported yet (SGD "
+                    "takes them); optimize view_as_real(p) as a real parameter instead"
+                )
         for name, default in self.defaults.items():
             if default is required and name not in param_group:
                 raise ValueError(

@@ -16,6 +16,8 @@ class SGD(Optimizer):
     direction is b (or g + momentum * b with nesterov), and p <- p - lr * direction.
     """
 
+    complex_params = True  # every step is linear in the gradient
+
     def __init__(
         self,
         params: ParamsT,

@@ -19,6 +19,10 @@ For each input shape set, `check_op` draws float64 inputs inside the spec's doma
   7. with 3 and 5: forward over reverse (the tangent of the vjp on dual inputs) and forward
      over forward (the tangent at an outer dual level of the tangent at an inner one, nested
      jvps) against reverse over reverse, the second derivative of 3.
+Complex inputs (`OpSpec.complex`) and outputs take complex directions, cotangents and
+weights, and every inner product is the real one, Re <a, b> = Re sum(a * conj(b)), under which
+PyTorch's complex vjp (grad = dL/da + i dL/db for z = a + ib) is the adjoint of the jvp; the
+finite-difference checks run once along real and once along imaginary directions.
 """
 
 from __future__ import annotations
@@ -66,10 +70,35 @@ def _draw_inputs(spec: OpSpec, shapes: tuple, rng: np.random.Generator) -> tuple
     if spec.make_inputs is not None:
         return tuple(np.asarray(a) for a in spec.make_inputs(rng))
     domains = spec.domains or [(-2.0, 2.0)] * len(shapes)
-    return tuple(
-        np.asarray(rng.uniform(low, high, size=shape), dtype=np.float64)
-        for shape, (low, high) in zip(shapes, domains)
-    )
+    flags = spec.complex
+    if isinstance(flags, bool):
+        flags = [flags] * len(shapes)
+    arrays = []
+    for shape, (low, high), is_complex in zip(shapes, domains, flags):
+        array = np.asarray(rng.uniform(low, high, size=shape), dtype=np.float64)
+        if is_complex:
+            array = array + 1j * rng.uniform(low, high, size=shape)
+        arrays.append(np.asarray(array))
+    return tuple(arrays)
+
+
+def _differentiable(array: np.ndarray) -> bool:
+    return array.dtype.kind in "fc"
+
+
+def _precision(array: np.ndarray, dtype: str) -> np.ndarray:
+    """A floating or complex array in precision `dtype` ('float64' or 'float32')."""
+    if array.dtype.kind == "c":
+        return array.astype("complex128" if dtype == "float64" else "complex64")
+    return array.astype(dtype)
+
+
+def _random(rng: np.random.Generator, shape: tuple, is_complex: bool) -> np.ndarray:
+    """A standard normal draw; complex (both parts standard normal) where `is_complex`."""
+    value = rng.standard_normal(shape)
+    if is_complex:
+        value = value + 1j * rng.standard_normal(shape)
+    return np.asarray(value)
 
 
 def _flatten_outputs(outputs: Any) -> list:
@@ -82,7 +111,10 @@ def _flatten_outputs(outputs: Any) -> list:
 
 
 def _float_outputs(outputs: list) -> list:
-    return [o for o in outputs if o is not None and o.dtype.is_floating_point]
+    """The outputs a gradient flows through: floating and complex ones."""
+    return [
+        o for o in outputs if o is not None and (o.dtype.is_floating_point or o.dtype.is_complex)
+    ]
 
 
 def _to_numpy(value: Any) -> np.ndarray:
@@ -98,7 +130,7 @@ def _to_numpy(value: Any) -> np.ndarray:
 def _assert_close(
     name: str, what: str, actual: Any, expected: Any, atol: float, rtol: float
 ) -> None:
-    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    actual, expected = _as_compared(actual), _as_compared(expected)
     if actual.shape != expected.shape:
         raise AssertionError(f"{name}: {what}: shape {actual.shape} != expected {expected.shape}")
     if not np.allclose(actual, expected, atol=atol, rtol=rtol, equal_nan=True):
@@ -109,11 +141,17 @@ def _assert_close(
         )
 
 
+def _as_compared(value: Any) -> np.ndarray:
+    """float64, or complex128 for complex values (their imaginary parts compared too)."""
+    value = np.asarray(value)
+    return value.astype(np.complex128 if value.dtype.kind == "c" else np.float64)
+
+
 def _chainrule_inputs(arrays: tuple, dtype: str = "float64", transpose: bool = False) -> list:
     tensors = []
     for array in arrays:
-        if array.dtype.kind == "f":
-            array = array.astype(dtype)
+        if _differentiable(array):
+            array = _precision(array, dtype)
             if transpose and array.ndim >= 2:
                 array = np.ascontiguousarray(np.swapaxes(array, -1, -2)).swapaxes(-1, -2)
             tensors.append(_tensor(array).requires_grad_(True))
@@ -126,8 +164,8 @@ def _torch_inputs(arrays: tuple, dtype: str = "float64") -> list:
     torch = _torch()
     tensors = []
     for array in arrays:
-        if array.dtype.kind == "f":
-            tensors.append(torch.from_numpy(array.astype(dtype).copy()).requires_grad_(True))
+        if _differentiable(array):
+            tensors.append(torch.from_numpy(_precision(array, dtype).copy()).requires_grad_(True))
         else:
             tensors.append(torch.from_numpy(array.copy()))
     return tensors
@@ -166,11 +204,16 @@ def _torch_vjp(outputs: list, inputs: list, cotangents: list, create_graph: bool
 
 
 def _inner(values: list, others: list) -> float:
+    """The real inner product Re sum(a * conj(b)), summed over the pairs."""
     total = 0.0
     for value, other in zip(values, others):
         if value is not None and other is not None:
-            total += float(np.sum(_to_numpy(value) * _to_numpy(other)))
+            total += _real_inner(_to_numpy(value), _to_numpy(other))
     return total
+
+
+def _real_inner(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.real(np.sum(a * np.conj(b))))
 
 
 def check_op(spec: OpSpec, seed: int = 0, device: str = "cpu") -> None:
@@ -212,9 +255,9 @@ def _check_op(spec: OpSpec, seed: int) -> None:
                     spec.atol,
                     spec.rtol,
                 )
-            torch_outputs = [o for o in torch_all if o.dtype.is_floating_point]
+            torch_outputs = _float_outputs(torch_all)
 
-        cotangents_np = [rng.standard_normal(o.shape) for o in outputs]
+        cotangents_np = [_random(rng, o.shape, o.dtype.is_complex) for o in outputs]
         cotangents = [_tensor(c.copy()) for c in cotangents_np]
         grads = _vjp(outputs, inputs, cotangents, create_graph=spec.second_order)
         wanted = [t for t in inputs if t.requires_grad]
@@ -244,6 +287,23 @@ def _check_op(spec: OpSpec, seed: int) -> None:
             _assert_close(
                 label, "vjp vs finite differences", analytic, numeric, spec.fd_atol, spec.fd_rtol
             )
+            if any(t.is_complex() for t in wanted):
+                # The real directions above moved the real parts; now the imaginary parts.
+                imaginary = [
+                    1j * rng.standard_normal(t.shape) if t.is_complex() else np.zeros(t.shape)
+                    for t in wanted
+                ]
+                _assert_close(
+                    label,
+                    "vjp vs finite differences along the imaginary parts",
+                    _inner(grads, imaginary),
+                    _directional_difference(spec, arrays, imaginary, cotangents_np),
+                    spec.fd_atol,
+                    spec.fd_rtol,
+                )
+                # Both at once, for the checks below.
+                directions = [np.asarray(d + i) for d, i in zip(directions, imaginary)]
+                numeric = _directional_difference(spec, arrays, directions, cotangents_np)
 
         second_order = None
         if spec.second_order and wanted:
@@ -254,7 +314,7 @@ def _check_op(spec: OpSpec, seed: int) -> None:
             if directions is None:
                 # A stream of its own, so the later cases draw the inputs they always drew.
                 own = np.random.default_rng([seed, 5, case_number])
-                directions = [own.standard_normal(t.shape) for t in wanted]
+                directions = [_random(own, t.shape, t.is_complex()) for t in wanted]
             first = _check_forward_mode(
                 spec, label, arrays, directions, numeric, grads, cotangents_np, torch_grads
             )
@@ -272,7 +332,7 @@ def _check_op(spec: OpSpec, seed: int) -> None:
         _check_fast_paths(spec, label, arrays, rng)
         if spec.float32 and spec.torch_fn is not None:
             _check_float32(spec, label, arrays)
-        if spec.noncontiguous and any(a.ndim >= 2 and a.dtype.kind == "f" for a in arrays):
+        if spec.noncontiguous and any(a.ndim >= 2 and _differentiable(a) for a in arrays):
             transposed = _chainrule_inputs(arrays, transpose=True)
             t_outputs = _float_outputs(_flatten_outputs(spec.fn(*transposed, **spec.kwargs)))
             for mine, reference in zip(t_outputs, outputs):
@@ -308,7 +368,7 @@ def _evaluate(spec: OpSpec, arrays: tuple) -> list:
 def _shifted(arrays: tuple, directions: list, step: float) -> tuple:
     shifted, d = [], iter(directions)
     for array in arrays:
-        shifted.append(np.asarray(array + step * next(d)) if array.dtype.kind == "f" else array)
+        shifted.append(np.asarray(array + step * next(d)) if _differentiable(array) else array)
     return tuple(shifted)
 
 
@@ -317,7 +377,7 @@ def _directional_difference(
 ) -> float:
     plus = _evaluate(spec, _shifted(arrays, directions, eps))
     minus = _evaluate(spec, _shifted(arrays, directions, -eps))
-    return sum(float(np.sum((p - m) / (2 * eps) * c)) for p, m, c in zip(plus, minus, cotangents))
+    return sum(_real_inner((p - m) / (2 * eps), c) for p, m, c in zip(plus, minus, cotangents))
 
 
 def _check_second_order(
@@ -332,7 +392,7 @@ def _check_second_order(
 ) -> tuple[list, list]:
     """Check d/dx <vjp(x, c), w>; return (w, that), for the forward-over-reverse check."""
     wanted = [t for t in inputs if t.requires_grad]
-    weights_np = [rng.standard_normal(t.shape) for t in wanted]
+    weights_np = [_random(rng, t.shape, t.is_complex()) for t in wanted]
     pairs = [
         (g, _tensor(w.copy()))
         for g, w in zip(grads, weights_np)
@@ -344,11 +404,8 @@ def _check_second_order(
     if torch_inputs is not None:
         torch = _torch()
         torch_wanted = [t for t in torch_inputs if t.requires_grad]
-        torch_outputs = [
-            o
-            for o in _flatten_outputs(spec.torch_fn(*torch_inputs, **spec.kwargs))
-            if o.dtype.is_floating_point
-        ]
+        torch_all = _flatten_outputs(spec.torch_fn(*torch_inputs, **spec.kwargs))
+        torch_outputs = _float_outputs(torch_all)
         pairs_t = [
             (o, torch.from_numpy(c.copy()))
             for o, c in zip(torch_outputs, cotangents_np)
@@ -384,7 +441,7 @@ def _check_second_order(
                     spec.rtol * 10,
                 )
     if spec.finite_differences:
-        directions = [rng.standard_normal(t.shape) for t in wanted]
+        directions = [_random(rng, t.shape, t.is_complex()) for t in wanted]
         analytic = _inner(list(second), directions)
         eps = 1e-5
 
@@ -424,7 +481,7 @@ def _check_forward_over_reverse(
         duals = []
         for array in arrays:
             tensor = _tensor(array.copy())
-            if array.dtype.kind == "f":
+            if _differentiable(array):
                 tensor.requires_grad_(True)
                 tangent = _tensor(next(directions).copy())
                 tensor = fwAD.make_dual(tensor, tangent)
@@ -496,13 +553,13 @@ def _nested_dual_outputs(
         duals = []
         for array in arrays:
             tensor = _tensor(array.copy())
-            if array.dtype.kind == "f":
+            if _differentiable(array):
                 tensor.requires_grad_(requires_grad)
                 tensor = fwAD.make_dual(tensor, _tensor(next(outer).copy()))
             duals.append(tensor)
         with fwAD.dual_level():
             duals = [
-                fwAD.make_dual(t, _tensor(next(inner).copy())) if a.dtype.kind == "f" else t
+                fwAD.make_dual(t, _tensor(next(inner).copy())) if _differentiable(a) else t
                 for t, a in zip(duals, arrays)
             ]
             outputs = _float_outputs(_flatten_outputs(spec.fn(*duals, **spec.kwargs)))
@@ -520,7 +577,7 @@ def _dual_outputs(spec: OpSpec, arrays: tuple, tangents: list, requires_grad: bo
         duals = []
         for array in arrays:
             tensor = _tensor(array.copy())
-            if array.dtype.kind == "f":
+            if _differentiable(array):
                 tensor.requires_grad_(requires_grad)
                 tangent = next(directions)
                 if tangent is not None:
@@ -538,14 +595,14 @@ def _torch_jvp(spec: OpSpec, arrays: tuple, tangents: list) -> list | None:
     """torch.func.jvp of the reference in the same direction; None where torch has no forward
     rule for one of its ops (the identity and finite-difference checks still run)."""
     torch = _torch()
-    floats = [i for i, a in enumerate(arrays) if a.dtype.kind == "f"]
+    floats = [i for i, a in enumerate(arrays) if _differentiable(a)]
 
     def reference(*float_inputs: Any) -> tuple:
         tensors = [torch.from_numpy(a.copy()) for a in arrays]
         for index, tensor in zip(floats, float_inputs):
             tensors[index] = tensor
         outputs = _flatten_outputs(spec.torch_fn(*tensors, **spec.kwargs))
-        return tuple(o for o in outputs if o.dtype.is_floating_point)
+        return tuple(_float_outputs(outputs))
 
     primals = tuple(torch.from_numpy(arrays[i].copy()) for i in floats)
     directions = tuple(torch.from_numpy(t.copy()) for t in tangents)
@@ -649,7 +706,7 @@ def _check_forward_mode(
 
 
 def _close(actual: Any, expected: Any, atol: float, rtol: float) -> bool:
-    actual, expected = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    actual, expected = _as_compared(actual), _as_compared(expected)
     return actual.shape == expected.shape and bool(
         np.allclose(actual, expected, atol=atol, rtol=rtol, equal_nan=True)
     )

@@ -24,6 +24,10 @@ class OpSpec:
     second_order: check second derivatives too (off for ops whose vjp is piecewise constant
         in a way finite differences cannot see, documented per spec).
     forward_mode: check the op's jvp (forward-mode AD) too; turn off only with a reason.
+    complex: draw complex inputs (real and imaginary parts each uniform in the domain): True
+        for every floating input, or one bool per input (mul of a real and a complex tensor).
+        Values and gradients are compared with PyTorch's (its convention: grad = dL/da +
+        i dL/db), and finite differences perturb the real and the imaginary parts separately.
     """
 
     name: str
@@ -38,6 +42,7 @@ class OpSpec:
     finite_differences: bool = True
     noncontiguous: bool = True
     float32: bool = True
+    complex: bool | Sequence[bool] = False
     atol: float = 1e-6
     rtol: float = 1e-5
     fd_atol: float = 1e-5

@@ -1,0 +1,345 @@
+"""Complex numbers: conj, real, imag, complex, view_as_real, view_as_complex, and the one rule
+that makes a real op's derivative formula serve complex inputs (`holomorphic`).
+
+PyTorch's convention: for a real loss L of a complex z = a + ib, `z.grad` is
+dL/da + i dL/db (the conjugate Wirtinger derivative, times 2). A vjp is then the adjoint of the
+op's real-linear Jacobian under the real inner product Re<u, v> = Re sum(u * conj(v)): for a
+holomorphic f, vjp(g) = g * conj(f'(z)) while the jvp pushes the tangent forward, f'(z) * t.
+A real op's vjp formula `g * f'(z)` becomes the complex one by conjugating the cotangent in and
+the result out: conj(conj(g) * f'(z)) = g * conj(f'(z)), exactly, to every order, because conj
+is itself an op with rules. `holomorphic(Op)` builds that variant once per op class; the public
+functions pick it for complex operands, so real dtypes run the very same code as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule._tensor import Tensor
+from chainrule.autograd.node import Node
+from chainrule.backend import Array, dtypes
+from chainrule.backend.dtypes import from_numpy_dtype
+from chainrule.errors import DTypeError, ShapeError
+from chainrule.ops.conversion import cast
+from chainrule.ops.op import Op, apply, elementwise_batch, op_label, unary_elementwise_jvp
+
+__all__ = [
+    "conj",
+    "conj_physical",
+    "resolve_conj",
+    "resolve_neg",
+    "is_conj",
+    "real",
+    "imag",
+    "complex",
+    "view_as_real",
+    "view_as_complex",
+]
+
+# ---- holomorphic variants of real ops ------------------------------------------------------
+
+_VARIANTS: dict[type, type] = {}
+
+
+def holomorphic(op: type) -> type:
+    """Register `op` (a class decorator) as holomorphic in each input: its vjp formula, read
+    with complex numbers, is g * f'(z) and its jvp f'(z) * t. `complex_variant(op)` is then the
+    class for complex operands: vjp(g) = conj(vjp_formula(conj(g))), the jvp unchanged (for a
+    diagonal op, the vjp formula applied to the tangent), no fast path (fused backward kernels
+    are real-only)."""
+    base_jvp = op.jvp
+    diagonal = base_jvp is unary_elementwise_jvp
+
+    def vjp(ctx: Node, *grads: Any) -> tuple:
+        grads = tuple(conj(g) for g in grads)
+        return tuple(None if r is None else conj(r) for r in op.vjp(ctx, *grads))
+
+    def jvp(ctx: Node, *tangents: Any) -> Any:
+        if diagonal:
+            return op.vjp(ctx, *tangents)[0]
+        return base_jvp(ctx, *tangents)
+
+    # Private (a leading underscore) and generated here: the op stays `op` in the docs and in
+    # each family's op lists; its label and backward node's name are op's.
+    variant = type(
+        f"_Complex{op.__name__}",
+        (op,),
+        {
+            "__doc__": op.__doc__,
+            "__module__": __name__,
+            "label": op_label(op),
+            "node_name": classmethod(lambda cls: op.node_name()),
+            "vjp": staticmethod(vjp),
+            "jvp": staticmethod(jvp) if base_jvp is not None else None,
+            "fast_vjp": None,
+        },
+    )
+    _VARIANTS[op] = variant
+    return op
+
+
+def complex_variant(op: type) -> type:
+    """The class that runs `op` on complex operands (see `holomorphic`); a DTypeError naming
+    the op where it has none, as PyTorch refuses ops without a complex kernel."""
+    variant = _VARIANTS.get(op)
+    if variant is None:
+        raise DTypeError(f"{op_label(op)}: not implemented for complex tensors")
+    return variant
+
+
+def refuse_complex(name: str, *values: Any) -> None:
+    """PyTorch's refusal of ops that have no complex kernel (ordering, rounding, relu...)."""
+    for value in values:
+        if isinstance(value, Tensor) and value._array.dtype.kind == "c":
+            raise DTypeError(f"{name}: not implemented for complex tensors ({value.dtype.name})")
+
+
+def _zeros_like(x: Any) -> Any:
+    return Tensor._from_array(x._backend.xp.zeros_like(x._array), x._backend)
+
+
+# ---- conj, real, imag, complex -------------------------------------------------------------
+
+
+class Conj(Op):
+    """conj(z) = a - ib. Derivatives: conj(g) backward, conj(t) forward (PyTorch's)."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        return ctx.xp.conj(x)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (conj(g),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return conj(t)
+
+    batch = elementwise_batch
+
+
+def conj(input: Any) -> Any:  # noqa: A002
+    """The complex conjugate; a real tensor is its own (returned as is, as PyTorch's).
+
+    >>> chainrule.conj(chainrule.tensor([1 + 2j]))
+    tensor([1.-2.j])
+    """
+    if input._array.dtype.kind != "c":
+        return input
+    return apply(Conj, (input,))
+
+
+def conj_physical(input: Any) -> Any:  # noqa: A002
+    """conj, materialised (chainrule has no lazy conjugate bit: the same as conj)."""
+    return conj(input)
+
+
+def resolve_conj(input: Any) -> Any:  # noqa: A002
+    """input itself: chainrule's conj is never lazy, so there is no bit to resolve."""
+    return input
+
+
+resolve_neg = resolve_conj
+
+
+def is_conj(input: Any) -> bool:  # noqa: A002
+    """False: chainrule's conj is never lazy (PyTorch's is_conj of a materialised tensor)."""
+    return False
+
+
+class Real(Op):
+    """The real part a of z = a + ib (a copy; PyTorch's is a view). Derivative: g + 0i
+    backward, real(t) forward."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        return x.real.copy()
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (cast(g, ctx.input_meta[0][1]),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return real(t)
+
+    batch = elementwise_batch
+
+
+class Imag(Op):
+    """The imaginary part b of z = a + ib (a copy; PyTorch's is a view). Derivative: i g
+    backward, imag(t) forward."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        return x.imag.copy()
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (apply(Complex, (_zeros_like(g), g)),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return imag(t)
+
+    batch = elementwise_batch
+
+
+def real(input: Any) -> Any:  # noqa: A002
+    """The real part of a complex tensor (a real dtype); a real tensor is returned as is.
+
+    >>> chainrule.real(chainrule.tensor([1 + 2j]))
+    tensor([1.])
+    """
+    if input._array.dtype.kind != "c":
+        return input
+    return apply(Real, (input,))
+
+
+def imag(input: Any) -> Any:  # noqa: A002
+    """The imaginary part of a complex tensor; refused for real tensors, as PyTorch."""
+    if input._array.dtype.kind != "c":
+        raise DTypeError("imag: imag is not implemented for tensors with non-complex dtypes.")
+    return apply(Imag, (input,))
+
+
+class Complex(Op):
+    """real + i imag from two real tensors of one dtype (broadcast). Derivatives: real(g) and
+    imag(g), summed over broadcast dimensions; the tangent real(t) + i imag(t)."""
+
+    label = "complex"
+
+    @staticmethod
+    def forward(ctx: Node, re: Array, im: Array) -> Array:
+        re, im = ctx.xp.broadcast_arrays(re, im)
+        out = ctx.xp.empty(re.shape, dtype=dtypes.complex_of(from_numpy_dtype(re.dtype)).numpy)
+        out.real[...] = re
+        out.imag[...] = im
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        from_meta = ctx.input_meta
+        grad_re = grad_im = None
+        if ctx.next_edges[0] is not None:
+            grad_re = _sum_to(real(g), from_meta[0][0])
+        if ctx.next_edges[1] is not None:
+            grad_im = _sum_to(imag(g), from_meta[1][0])
+        return (grad_re, grad_im)
+
+    @staticmethod
+    def jvp(ctx: Node, t_re: Any, t_im: Any) -> Any:
+        (re_shape, re_dtype), (im_shape, _) = ctx.input_meta
+        if t_re is None:
+            t_re = Tensor._from_array(ctx.xp.zeros(re_shape, re_dtype.numpy), ctx.backend)
+        if t_im is None:
+            t_im = Tensor._from_array(ctx.xp.zeros(im_shape, re_dtype.numpy), ctx.backend)
+        return apply(Complex, (t_re, t_im))
+
+    batch = elementwise_batch
+
+
+def _sum_to(x: Any, shape: tuple) -> Any:
+    """x summed over the broadcast dimensions that `shape` lacks (sum_to_size, in Tensor
+    methods, so this module stays below the shape ops)."""
+    return x if tuple(x.shape) == tuple(shape) else x.sum_to_size(shape)
+
+
+def complex(real: Any, imag: Any) -> Any:  # noqa: A001
+    """real + i imag from two real tensors of the same floating dtype (float32 gives
+    complex64), broadcast together, as torch.complex.
+
+    >>> chainrule.complex(chainrule.tensor([1.0]), chainrule.tensor([2.0]))
+    tensor([1.+2.j])
+    """
+    for name, value in (("real", real), ("imag", imag)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"complex(): argument '{name}' must be Tensor, not {type(value)}")
+    kinds = (real._array.dtype, imag._array.dtype)
+    if kinds[0] != kinds[1] or kinds[0].kind != "f" or kinds[0].itemsize < 4:
+        raise DTypeError(
+            f"complex: expected both inputs to be float or double tensors of one dtype, got "
+            f"{real.dtype.name} and {imag.dtype.name}"
+        )
+    return apply(Complex, (real, imag))
+
+
+# ---- view_as_real, view_as_complex ---------------------------------------------------------
+
+
+class ViewAsReal(Op):
+    """z of shape (..., ) as its parts, shape (..., 2) (a copy; PyTorch's is a view).
+    Derivative: view_as_complex(g) backward, view_as_real(t) forward."""
+
+    label = "view_as_real"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        return ctx.xp.stack([x.real, x.imag], axis=-1)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (apply(ViewAsComplex, (g,)),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(ViewAsReal, (t,))
+
+    @staticmethod
+    def batch(b: Any, x: Any) -> Any:
+        """vmap: the parts dimension is last, whatever leads."""
+        return apply(ViewAsReal, (x,))
+
+
+class ViewAsComplex(Op):
+    """x of shape (..., 2) as complex numbers x[..., 0] + i x[..., 1] (a copy; PyTorch's is a
+    view). Derivative: view_as_real(g) backward, view_as_complex(t) forward."""
+
+    label = "view_as_complex"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        kind = dtypes.complex_of(from_numpy_dtype(x.dtype)).numpy
+        out = ctx.xp.empty(x.shape[:-1], dtype=kind)
+        out.real[...] = x[..., 0]
+        out.imag[...] = x[..., 1]
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (apply(ViewAsReal, (g,)),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(ViewAsComplex, (t,))
+
+    @staticmethod
+    def batch(b: Any, x: Any) -> Any:
+        return apply(ViewAsComplex, (x,))
+
+
+def view_as_real(input: Any) -> Any:  # noqa: A002
+    """A complex tensor's real and imaginary parts in a last dimension of size 2.
+
+    >>> chainrule.view_as_real(chainrule.tensor([1 + 2j]))
+    tensor([[1., 2.]])
+    """
+    if input._array.dtype.kind != "c":
+        raise DTypeError("view_as_real is only supported for complex tensors")
+    return apply(ViewAsReal, (input,))
+
+
+def view_as_complex(input: Any) -> Any:  # noqa: A002
+    """A float or double tensor whose last dimension has size 2 as complex numbers."""
+    if input._array.dtype.kind != "f" or input._array.itemsize < 4:
+        raise DTypeError(
+            f"view_as_complex is only supported for float and double tensors, but got a tensor "
+            f"of scalar type: {input.dtype.name}"
+        )
+    if input.ndim == 0 or input.shape[-1] != 2:
+        raise ShapeError(
+            f"view_as_complex: Tensor must have a last dimension of size 2, got shape "
+            f"{tuple(input.shape)}"
+        )
+    return apply(ViewAsComplex, (input,))

@@ -1,0 +1,483 @@
+"""Discrete Fourier transforms (torch.fft), through the backend's `xp.fft` (NumPy's or CuPy's).
+
+Three ops, each linear, so each vjp is another transform of the cotangent:
+  Fft   complex -> complex over some dims: vjp is the inverse transform with the conjugate
+        normalisation ('backward' <-> 'forward', 'ortho' stays), because the DFT matrix F is
+        symmetric and F^H = conj(F);
+  Rfft  real -> half spectrum along one dim (the first n // 2 + 1 outputs of the full
+        transform): vjp is the real part of the conjugate inverse of the cotangent padded with
+        zeros back to n;
+  Irfft half spectrum -> real along one dim (the Hermitian extension, imaginary parts of the
+        zero and Nyquist terms ignored): vjp is rfft of the cotangent with the conjugate
+        normalisation, times PyTorch's Hermitian weights (1 for the zero and Nyquist terms, 2
+        for the others, each appearing twice in the full spectrum).
+The n-dimensional transforms compose them (rfftn = fftn over the leading dims of rfft over the
+last), `n=`/`s=` resize the input first (zero-padding or cropping, differentiably), and hfft
+and ihfft are irfft and rfft of the conjugate. Output dtypes are PyTorch's: float32 and
+complex64 give complex64 (NumPy's transforms may compute in double: the result is cast).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from chainrule._tensor import Tensor
+from chainrule.autograd.node import Node
+from chainrule.backend import Array, backend_for_device, dtypes
+from chainrule.backend.dtypes import from_numpy_dtype
+from chainrule.errors import DTypeError, ShapeError
+from chainrule.ops.arguments import normalize_dim
+from chainrule.ops.complex import conj, real
+from chainrule.ops.conversion import cast
+from chainrule.ops.indexing import pad
+from chainrule.ops.op import Op, apply
+from chainrule.ops.shape import roll
+
+__all__ = [
+    "fft",
+    "ifft",
+    "rfft",
+    "irfft",
+    "fft2",
+    "ifft2",
+    "rfft2",
+    "irfft2",
+    "fftn",
+    "ifftn",
+    "rfftn",
+    "irfftn",
+    "hfft",
+    "ihfft",
+    "fftshift",
+    "ifftshift",
+    "fftfreq",
+    "rfftfreq",
+]
+
+_NORMS = ("backward", "ortho", "forward")
+_CONJUGATE_NORM = {"backward": "forward", "ortho": "ortho", "forward": "backward"}
+
+
+def _norm(norm: str | None) -> str:
+    if norm is None:
+        return "backward"
+    if norm not in _NORMS:
+        raise ValueError(f'Invalid normalization mode: "{norm}"')
+    return norm
+
+
+def _complex_dtype_of(array: Array) -> Any:
+    return dtypes.complex_of(from_numpy_dtype(array.dtype)).numpy
+
+
+def _real_dtype_of(array: Array) -> Any:
+    return dtypes.real_of(from_numpy_dtype(array.dtype)).numpy
+
+
+# ---- the three transforms --------------------------------------------------------------------
+
+
+class Fft(Op):
+    """The complex DFT over `axes` (`inverse`: the inverse DFT), scaled by `norm`. Linear:
+    the vjp is the opposite transform of g with the conjugate normalisation (F^H = conj(F)),
+    the jvp the same transform of t."""
+
+    label = "fft"
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "FftC2CBackward0"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, axes: tuple, norm: str, inverse: bool) -> Array:
+        ctx.save(axes=axes, norm=norm, inverse=inverse)
+        transform = ctx.xp.fft.ifftn if inverse else ctx.xp.fft.fftn
+        out = transform(x, axes=axes, norm=norm)
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (apply(Fft, (g,), ctx.axes, _CONJUGATE_NORM[ctx.norm], not ctx.inverse),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(Fft, (t,), ctx.axes, ctx.norm, ctx.inverse)
+
+    @staticmethod
+    def batch(b: Any, x: Any, axes: tuple, norm: str, inverse: bool) -> Any:
+        """vmap: the same transform, each axis one further right (past the batch)."""
+        return apply(Fft, (x,), tuple(axis + 1 for axis in axes), norm, inverse)
+
+
+class Rfft(Op):
+    """The first n // 2 + 1 terms of the DFT of a real x along `axis` (n = x's size there).
+    Derivative: Re(conj(F) [g, 0]) scaled by the conjugate normalisation (g padded with zeros
+    to n, then the inverse transform); the jvp is rfft of t."""
+
+    label = "rfft"
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "FftR2CBackward0"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, axis: int, norm: str, n: int) -> Array:
+        ctx.save(axis=axis, norm=norm, n=n)
+        out = ctx.xp.fft.rfft(x, axis=axis, norm=norm)
+        return out.astype(_complex_dtype_of(x), copy=False)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        full = _resize(g, ctx.axis, ctx.n)
+        back = apply(Fft, (full,), (ctx.axis,), _CONJUGATE_NORM[ctx.norm], True)
+        return (real(back),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(Rfft, (t,), ctx.axis, ctx.norm, ctx.n)
+
+    @staticmethod
+    def batch(b: Any, x: Any, axis: int, norm: str, n: int) -> Any:
+        return apply(Rfft, (x,), axis + 1, norm, n)
+
+
+class Irfft(Op):
+    """The real signal of length n whose DFT's first n // 2 + 1 terms are x along `axis` (x's
+    size there must be n // 2 + 1; the imaginary parts of the zero and Nyquist terms are
+    ignored). Derivative: rfft(g) with the conjugate normalisation, times the Hermitian
+    weights w (1 at the zero and Nyquist terms, 2 elsewhere), as PyTorch's; the jvp is
+    irfft of t."""
+
+    label = "irfft"
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "FftC2RBackward0"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, axis: int, norm: str, n: int) -> Array:
+        ctx.save(axis=axis, norm=norm, n=n)
+        out = ctx.xp.fft.irfft(x, n=n, axis=axis, norm=norm)
+        return out.astype(_real_dtype_of(x), copy=False)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        spectrum = apply(Rfft, (g,), ctx.axis, _CONJUGATE_NORM[ctx.norm], ctx.n)
+        return (spectrum * _hermitian_weights(ctx, spectrum),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(Irfft, (t,), ctx.axis, ctx.norm, ctx.n)
+
+    @staticmethod
+    def batch(b: Any, x: Any, axis: int, norm: str, n: int) -> Any:
+        return apply(Irfft, (x,), axis + 1, norm, n)
+
+
+def _hermitian_weights(ctx: Node, spectrum: Any) -> Any:
+    """2 for the terms that stand for two of the full spectrum, 1 for the zero term and (for
+    an even length) the Nyquist term, shaped to broadcast along `ctx.axis`."""
+    xp = ctx.xp
+    size = spectrum.shape[ctx.axis]
+    weights = xp.full(size, 2.0, dtype=_real_dtype_of(spectrum._array))
+    weights[0] = 1.0
+    if ctx.n % 2 == 0:
+        weights[-1] = 1.0
+    shape = [1] * spectrum.ndim
+    shape[ctx.axis] = size
+    return Tensor._from_array(weights.reshape(shape), ctx.backend)
+
+
+# ---- argument handling -----------------------------------------------------------------------
+
+
+def _resize(x: Any, axis: int, size: int) -> Any:
+    """x zero-padded or cropped at the end of `axis` to `size` (torch.fft's n=, s=)."""
+    current = x.shape[axis]
+    if current == size:
+        return x
+    widths = [0] * (2 * (x.ndim - axis))
+    widths[-1] = size - current  # pad lists (before, after) from the last dimension
+    return pad(x, tuple(widths), value=0.0)
+
+
+def _check_size(name: str, size: int) -> int:
+    if size < 1:
+        raise ShapeError(f"{name}: Invalid number of data points ({size}) specified")
+    return int(size)
+
+
+def _as_complex(name: str, x: Any) -> Any:
+    """x as the complex dtype of its precision: integers and bool go through the default float
+    dtype, float32 to complex64, float64 to complex128 (float16 refused, as PyTorch's CPU)."""
+    x = _require_tensor(name, x)
+    kind = x._array.dtype.kind
+    if kind == "c":
+        return x
+    if kind != "f":
+        x = cast(x, dtypes.get_default_dtype())
+    _refuse_half(name, x)
+    return cast(x, dtypes.complex_of(x.dtype))
+
+
+def _as_real(name: str, x: Any) -> Any:
+    x = _require_tensor(name, x)
+    kind = x._array.dtype.kind
+    if kind == "c":
+        raise DTypeError(f"{name} expects a real input tensor, but got {x.dtype.name}")
+    if kind != "f":
+        x = cast(x, dtypes.get_default_dtype())
+    _refuse_half(name, x)
+    return x
+
+
+def _require_tensor(name: str, x: Any) -> Any:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(x).__name__}")
+    return x
+
+
+def _refuse_half(name: str, x: Any) -> None:
+    if x._array.dtype.itemsize == 2:
+        raise DTypeError(f"{name}: Unsupported dtype Half")
+
+
+def _dims_and_sizes(name: str, x: Any, s: Any, dim: Any) -> tuple[tuple, tuple | None]:
+    """torch.fft's (s, dim) rules: dim None means the last len(s) dims (every dim when s is
+    None too); s entries of -1 keep the input's size."""
+    ndim = x.ndim
+    if dim is None:
+        dims = tuple(range(ndim)) if s is None else tuple(range(ndim - len(s), ndim))
+    elif isinstance(dim, int):
+        dims = (dim,)
+    else:
+        dims = tuple(dim)
+    dims = tuple(normalize_dim(name, d, ndim) for d in dims)
+    if len(set(dims)) != len(dims):
+        raise ShapeError(f"{name}: dims must be unique, got {tuple(dim)}")
+    if s is None:
+        return dims, None
+    s = (s,) if isinstance(s, int) else tuple(s)
+    if len(s) != len(dims):
+        raise ShapeError(
+            f"{name}: When given, dim and shape arguments must have the same length, got "
+            f"s={s} and dim={dims}"
+        )
+    return dims, s
+
+
+# ---- public functions: complex transforms ----------------------------------------------------
+
+
+def _c2c(name: str, x: Any, s: Any, dim: Any, norm: Any, inverse: bool) -> Any:
+    norm = _norm(norm)
+    x = _as_complex(name, x)
+    dims, sizes = _dims_and_sizes(name, x, s, dim)
+    if sizes is not None:
+        for axis, size in zip(dims, sizes):
+            if size != -1:
+                x = _resize(x, axis, _check_size(name, size))
+    if not dims:
+        return x
+    return apply(Fft, (x,), dims, norm, inverse)
+
+
+def fft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None) -> Any:  # noqa: A002
+    """The 1-D discrete Fourier transform along `dim`, as torch.fft.fft: `n` zero-pads or
+    crops the input first; norm 'backward' (no scaling, the default), 'ortho' (1/sqrt(n)) or
+    'forward' (1/n). Real input gives the complex dtype of its precision.
+
+    >>> chainrule.fft.fft(chainrule.tensor([1.0, 2.0, 3.0, 4.0]))
+    tensor([10.+0.j, -2.+2.j, -2.+0.j, -2.-2.j])
+    """
+    return _c2c("fft", input, None if n is None else (n,), (dim,), norm, False)
+
+
+def ifft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None) -> Any:  # noqa: A002
+    """The inverse of fft along `dim` (scaled by 1/n with the default norm 'backward')."""
+    return _c2c("ifft", input, None if n is None else (n,), (dim,), norm, True)
+
+
+def fft2(input: Any, s: Any = None, dim: Any = (-2, -1), norm: str | None = None) -> Any:  # noqa: A002
+    """fftn over the last two dims."""
+    return _c2c("fft2", input, s, dim, norm, False)
+
+
+def ifft2(input: Any, s: Any = None, dim: Any = (-2, -1), norm: str | None = None) -> Any:  # noqa: A002
+    """ifftn over the last two dims."""
+    return _c2c("ifft2", input, s, dim, norm, True)
+
+
+def fftn(input: Any, s: Any = None, dim: Any = None, norm: str | None = None) -> Any:  # noqa: A002
+    """The n-dimensional DFT over `dim` (every dim, or the last len(s)), `s` the sizes."""
+    return _c2c("fftn", input, s, dim, norm, False)
+
+
+def ifftn(input: Any, s: Any = None, dim: Any = None, norm: str | None = None) -> Any:  # noqa: A002
+    """The inverse of fftn."""
+    return _c2c("ifftn", input, s, dim, norm, True)
+
+
+# ---- public functions: real transforms -------------------------------------------------------
+
+
+def _r2c(name: str, x: Any, s: Any, dim: Any, norm: Any) -> Any:
+    norm = _norm(norm)
+    x = _as_real(name, x)
+    dims, sizes = _dims_and_sizes(name, x, s, dim)
+    if not dims:
+        raise ShapeError(f"{name}: must transform at least one axis")
+    if sizes is not None:
+        for axis, size in zip(dims, sizes):
+            if size != -1:
+                x = _resize(x, axis, _check_size(name, size))
+    last = dims[-1]
+    out = apply(Rfft, (x,), last, norm, x.shape[last])
+    if len(dims) > 1:
+        out = apply(Fft, (out,), dims[:-1], norm, False)
+    return out
+
+
+def _c2r(name: str, x: Any, s: Any, dim: Any, norm: Any) -> Any:
+    norm = _norm(norm)
+    x = _as_complex(name, x)
+    dims, sizes = _dims_and_sizes(name, x, s, dim)
+    if not dims:
+        raise ShapeError(f"{name}: must transform at least one axis")
+    last = dims[-1]
+    if sizes is None or sizes[-1] == -1:
+        n = 2 * (x.shape[last] - 1)
+    else:
+        n = sizes[-1]
+    n = _check_size(name, n)
+    if sizes is not None:
+        for axis, size in zip(dims[:-1], sizes[:-1]):
+            if size != -1:
+                x = _resize(x, axis, _check_size(name, size))
+    if len(dims) > 1:
+        x = apply(Fft, (x,), dims[:-1], norm, True)
+    x = _resize(x, last, n // 2 + 1)
+    return apply(Irfft, (x,), last, norm, n)
+
+
+def rfft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None) -> Any:  # noqa: A002
+    """The DFT of a real signal along `dim`, its n // 2 + 1 non-redundant terms.
+
+    >>> chainrule.fft.rfft(chainrule.tensor([1.0, 2.0, 3.0, 4.0]))
+    tensor([10.+0.j, -2.+2.j, -2.+0.j])
+    """
+    return _r2c("rfft", input, None if n is None else (n,), (dim,), norm)
+
+
+def irfft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None) -> Any:  # noqa: A002
+    """The real signal of length n (default 2 * (size - 1)) whose rfft is `input`."""
+    return _c2r("irfft", input, None if n is None else (n,), (dim,), norm)
+
+
+def rfft2(input: Any, s: Any = None, dim: Any = (-2, -1), norm: str | None = None) -> Any:  # noqa: A002
+    """rfftn over the last two dims."""
+    return _r2c("rfft2", input, s, dim, norm)
+
+
+def irfft2(input: Any, s: Any = None, dim: Any = (-2, -1), norm: str | None = None) -> Any:  # noqa: A002
+    """irfftn over the last two dims."""
+    return _c2r("irfft2", input, s, dim, norm)
+
+
+def rfftn(input: Any, s: Any = None, dim: Any = None, norm: str | None = None) -> Any:  # noqa: A002
+    """rfft over the last of `dim`, then fftn over the others."""
+    return _r2c("rfftn", input, s, dim, norm)
+
+
+def irfftn(input: Any, s: Any = None, dim: Any = None, norm: str | None = None) -> Any:  # noqa: A002
+    """The inverse of rfftn: ifftn over the leading dims, then irfft over the last."""
+    return _c2r("irfftn", input, s, dim, norm)
+
+
+def hfft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None) -> Any:  # noqa: A002
+    """The real DFT of a Hermitian-symmetric signal given by its first half:
+    irfft(conj(input)) with the conjugate normalisation, as torch.fft.hfft."""
+    norm = _CONJUGATE_NORM[_norm(norm)]
+    x = _as_complex("hfft", input)
+    return _c2r("hfft", conj(x), None if n is None else (n,), (dim,), norm)
+
+
+def ihfft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None) -> Any:  # noqa: A002
+    """The inverse of hfft: conj(rfft(input)) with the conjugate normalisation."""
+    norm = _CONJUGATE_NORM[_norm(norm)]
+    x = _as_real("ihfft", input)
+    return conj(_r2c("ihfft", x, None if n is None else (n,), (dim,), norm))
+
+
+# ---- shifts and frequencies ------------------------------------------------------------------
+
+
+def _shift(name: str, x: Any, dim: Any, inverse: bool) -> Any:
+    x = _require_tensor(name, x)
+    dims = tuple(range(x.ndim)) if dim is None else ((dim,) if isinstance(dim, int) else dim)
+    dims = tuple(normalize_dim(name, d, x.ndim) for d in dims)
+    if not dims:
+        return x
+    shifts = tuple(-(x.shape[d] // 2) if inverse else x.shape[d] // 2 for d in dims)
+    return roll(x, shifts, dims)
+
+
+def fftshift(input: Any, dim: Any = None) -> Any:  # noqa: A002
+    """The zero-frequency term moved to the centre of `dim` (every dim by default): a roll.
+
+    >>> chainrule.fft.fftshift(chainrule.fft.fftfreq(4))
+    tensor([-0.5000, -0.2500,  0.0000,  0.2500])
+    """
+    return _shift("fftshift", input, dim, False)
+
+
+def ifftshift(input: Any, dim: Any = None) -> Any:  # noqa: A002
+    """The inverse of fftshift."""
+    return _shift("ifftshift", input, dim, True)
+
+
+def _frequencies(
+    values: Sequence[float], scale: float, dtype: Any, device: Any, requires_grad: bool
+) -> Any:
+    backend = backend_for_device(device)
+    kind = dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
+    array = backend.xp.asarray(values, dtype="float64") * scale
+    out = Tensor._from_array(array.astype(kind.numpy), backend)
+    return out.requires_grad_(requires_grad) if requires_grad else out
+
+
+def fftfreq(
+    n: int,
+    d: float = 1.0,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Any:
+    """The sample frequencies of fft for a signal of n samples spaced d apart:
+    [0, 1, ..., (n - 1) // 2, -(n // 2), ..., -1] / (d n).
+
+    >>> chainrule.fft.fftfreq(5)
+    tensor([ 0.0000,  0.2000,  0.4000, -0.4000, -0.2000])
+    """
+    n = _check_size("fftfreq", n)
+    values = [k if k <= (n - 1) // 2 else k - n for k in range(n)]
+    return _frequencies(values, 1.0 / (d * n), dtype, device, requires_grad)
+
+
+def rfftfreq(
+    n: int,
+    d: float = 1.0,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Any:
+    """The sample frequencies of rfft: [0, 1, ..., n // 2] / (d n).
+
+    >>> chainrule.fft.rfftfreq(6, d=0.5)
+    tensor([0.0000, 0.3333, 0.6667, 1.0000])
+    """
+    n = _check_size("rfftfreq", n)
+    return _frequencies(list(range(n // 2 + 1)), 1.0 / (d * n), dtype, device, requires_grad)

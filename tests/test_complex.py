@@ -1,0 +1,186 @@
+"""Complex dtypes as PyTorch's: names, promotion, construction, printing, gradients of a real
+loss, and the refusal of ops PyTorch has no complex kernel for. The ops' values and
+derivatives are checked by the complex op specs (tests/op_specs/complex.py)."""
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from chainrule.errors import DTypeError
+
+DTYPE_NAMES = ["float16", "float32", "float64", "int64", "bool", "complex64", "complex128"]
+
+
+def test_dtype_names_and_aliases_are_torchs():
+    assert chainrule.cfloat is chainrule.complex64
+    assert chainrule.cdouble is chainrule.complex128
+    assert chainrule.complex64.is_complex and not chainrule.complex64.is_floating_point
+    assert not chainrule.float32.is_complex
+    assert chainrule.complex128.itemsize == torch.complex128.itemsize
+    assert chainrule.complex64.is_signed
+
+
+@pytest.mark.parametrize("a", DTYPE_NAMES)
+@pytest.mark.parametrize("b", ["complex64", "complex128"])
+def test_promote_types_matches_torch(a, b):
+    mine = chainrule.promote_types(getattr(chainrule, a), getattr(chainrule, b))
+    theirs = torch.promote_types(getattr(torch, a), getattr(torch, b))
+    assert mine.name == str(theirs).replace("torch.", "")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "complex64", "complex128"])
+@pytest.mark.parametrize("scalar", [1j, 2.5, 3])
+def test_python_scalars_promote_as_torch(dtype, scalar):
+    mine = chainrule.ones(2, dtype=getattr(chainrule, dtype)) * scalar
+    theirs = torch.ones(2, dtype=getattr(torch, dtype)) * scalar
+    assert mine.dtype.name == str(theirs.dtype).replace("torch.", "")
+
+
+def test_a_zero_dim_complex_tensor_only_raises_the_category():
+    mine = chainrule.ones(2) * chainrule.tensor(1j, dtype=chainrule.complex128)
+    theirs = torch.ones(2) * torch.tensor(1j, dtype=torch.complex128)
+    assert mine.dtype.name == str(theirs.dtype).replace("torch.", "") == "complex64"
+
+
+def test_the_default_complex_dtype_follows_the_default_float_dtype():
+    assert chainrule.tensor([1 + 2j]).dtype is chainrule.complex64
+    chainrule.set_default_dtype(chainrule.float64)
+    try:
+        assert chainrule.tensor([1 + 2j]).dtype is chainrule.complex128
+        assert (chainrule.ones(2, dtype=chainrule.float32) * 1j).dtype is chainrule.complex64
+    finally:
+        chainrule.set_default_dtype(chainrule.float32)
+
+
+def test_is_complex_and_is_floating_point():
+    z = chainrule.tensor([1 + 2j])
+    assert z.is_complex() and chainrule.is_complex(z)
+    assert not z.is_floating_point()
+    assert not chainrule.tensor([1.0]).is_complex()
+    assert complex(chainrule.tensor(1 + 2j)) == 1 + 2j
+
+
+@pytest.mark.parametrize(
+    "data",
+    [[1 + 2j, -0.5 + 3.25j, 100], 1.5 + 2j, [[1 + 1j, 2], [3j, 4.5]], [1e-5 + 2j, 1e5], [1 - 2j]],
+)
+@pytest.mark.parametrize("dtype", ["complex64", "complex128"])
+def test_printing_matches_torch(data, dtype):
+    mine = repr(chainrule.tensor(data, dtype=getattr(chainrule, dtype)))
+    theirs = repr(torch.tensor(data, dtype=getattr(torch, dtype)))
+    assert mine == theirs.replace("torch.", "chainrule.")
+
+
+def test_grad_of_a_real_loss_is_torchs_conjugate_wirtinger_convention():
+    values = [1 + 2j, -0.5 + 3j, 0.25 - 1j]
+    z = chainrule.tensor(values, dtype=chainrule.complex128, requires_grad=True)
+    w = torch.tensor(values, dtype=torch.complex128, requires_grad=True)
+    (chainrule.exp(z) * z.conj()).abs().pow(2).sum().backward()
+    (torch.exp(w) * w.conj()).abs().pow(2).sum().backward()
+    np.testing.assert_allclose(z.grad.numpy(), w.grad.numpy(), rtol=1e-12)
+
+
+def test_grad_of_a_real_input_through_complex_math_is_real():
+    x = chainrule.tensor([0.5, -1.0], dtype=chainrule.float64, requires_grad=True)
+    y = torch.tensor([0.5, -1.0], dtype=torch.float64, requires_grad=True)
+    (x * (1 + 2j)).exp().abs().sum().backward()
+    (y * (1 + 2j)).exp().abs().sum().backward()
+    assert x.grad.dtype is chainrule.float64
+    np.testing.assert_allclose(x.grad.numpy(), y.grad.numpy(), rtol=1e-12)
+
+
+def test_casting_complex_to_real_keeps_the_real_part():
+    z = chainrule.tensor([1 + 2j, -3 - 4j])
+    assert z.to(chainrule.float32).tolist() == [1.0, -3.0]
+    assert z.real.tolist() == [1.0, -3.0]
+    assert z.imag.tolist() == [2.0, -4.0]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda z: chainrule.relu(z),
+        lambda z: chainrule.maximum(z, z),
+        lambda z: z < z,
+        lambda z: z >= 1,
+        lambda z: chainrule.clamp(z, min=0),
+        lambda z: chainrule.sign(z),
+        lambda z: chainrule.floor(z),
+        lambda z: chainrule.atan2(z, z),
+        lambda z: chainrule.remainder(z, 2),
+        lambda z: chainrule.erf(z),
+        lambda z: chainrule.max(z),
+        lambda z: chainrule.sort(z),
+        lambda z: chainrule.imag(z.real),
+    ],
+)
+def test_ops_without_a_complex_kernel_refuse_complex_tensors(call):
+    z = chainrule.tensor([1 + 2j, -1 + 0.5j])
+    with pytest.raises(DTypeError):
+        call(z)
+
+
+def test_equality_is_defined_for_complex():
+    z = chainrule.tensor([1 + 2j, 3j])
+    assert (z == chainrule.tensor([1 + 2j, 3])).tolist() == [True, False]
+    assert chainrule.isreal(chainrule.tensor([1 + 0j, 1j])).tolist() == [True, False]
+
+
+def test_function_transforms_take_complex_inputs_as_torch_func():
+    values = [1 + 2j, 3 - 1j]
+    z = chainrule.tensor(values, dtype=chainrule.complex128)
+    w = torch.tensor(values, dtype=torch.complex128)
+
+    def loss(m):
+        return lambda x: (m.exp(x) * x).abs().sum()
+
+    def curve(m):
+        return lambda x: m.sin(x) * x
+
+    mine = chainrule.func.grad(loss(chainrule))(z)
+    np.testing.assert_allclose(mine.numpy(), torch.func.grad(loss(torch))(w).numpy(), rtol=1e-12)
+    tangent = chainrule.tensor([0.5 - 1j, 2j], dtype=chainrule.complex128)
+    _, pushed = chainrule.func.jvp(curve(chainrule), (z,), (tangent,))
+    _, expected = torch.func.jvp(curve(torch), (w,), (torch.tensor(tangent.numpy()),))
+    np.testing.assert_allclose(pushed.numpy(), expected.numpy(), rtol=1e-12)
+    _, pull = chainrule.func.vjp(curve(chainrule), z)
+    _, pull_torch = torch.func.vjp(curve(torch), w)
+    np.testing.assert_allclose(
+        pull(tangent)[0].numpy(), pull_torch(torch.tensor(tangent.numpy()))[0].numpy(), rtol=1e-12
+    )
+
+
+def test_random_complex_tensors_are_drawn_as_torchs():
+    chainrule.manual_seed(0)
+    z = chainrule.randn(20000, dtype=chainrule.complex64)
+    assert z.dtype is chainrule.complex64
+    assert abs(float((z.abs() ** 2).mean()) - 1.0) < 0.05  # E|z|^2 = 1: each part N(0, 1/2)
+    assert abs(float(z.real.var()) - 0.5) < 0.05
+    u = chainrule.rand(1000, dtype=chainrule.complex128)
+    assert u.dtype is chainrule.complex128
+    assert 0 <= float(u.real.min()) and float(u.imag.max()) < 1
+
+
+def test_complex64_tensors_save_and_load(tmp_path):
+    z = chainrule.tensor([1 + 2j, -3j])
+    chainrule.save({"z": z}, tmp_path / "z.safetensors")
+    loaded = chainrule.load(tmp_path / "z.safetensors")["z"]
+    assert loaded.dtype is chainrule.complex64 and loaded.tolist() == z.tolist()
+    with pytest.raises(DTypeError, match="complex128"):
+        chainrule.save({"z": z.to(chainrule.complex128)}, tmp_path / "w.safetensors")
+
+
+def test_a_complex_parameter_descends_with_sgd():
+    weight = chainrule.nn.Parameter(chainrule.tensor([1 + 1j, -2 + 0.5j]))
+    optimizer = chainrule.optim.SGD([weight], lr=0.25)
+    (weight.abs() ** 2).sum().backward()  # grad = 2 z: the step halves z
+    optimizer.step()
+    assert chainrule.allclose(weight.detach(), chainrule.tensor([0.5 + 0.5j, -1 + 0.25j]))
+
+
+@pytest.mark.parametrize("name", ["Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "LBFGS"])
+def test_adaptive_optimizers_refuse_complex_parameters(name):
+    weight = chainrule.nn.Parameter(chainrule.tensor([1 + 1j]))
+    with pytest.raises(DTypeError, match="complex parameters"):
+        getattr(chainrule.optim, name)([weight])

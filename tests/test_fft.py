@@ -1,0 +1,77 @@
+"""chainrule.fft as torch.fft: output dtypes, argument errors and frequencies. Values and
+derivatives of every transform are checked by the specs in tests/op_specs/fft.py."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+import chainrule.fft as cfft
+from chainrule.errors import DTypeError, ShapeError
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "complex64", "complex128"])
+@pytest.mark.parametrize("name", ["fft", "ifft", "fftn", "hfft"])
+def test_complex_transforms_output_dtypes_as_torch(name, dtype):
+    data = np.arange(4)
+    mine = getattr(cfft, name)(chainrule.tensor(data, dtype=getattr(chainrule, dtype)))
+    theirs = getattr(torch.fft, name)(torch.tensor(data, dtype=getattr(torch, dtype)))
+    assert mine.dtype.name == str(theirs.dtype).replace("torch.", "")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64"])
+def test_real_transforms_output_dtypes_as_torch(dtype):
+    mine = cfft.rfft(chainrule.arange(6).to(getattr(chainrule, dtype)))
+    theirs = torch.fft.rfft(torch.arange(6).to(getattr(torch, dtype)))
+    assert mine.dtype.name == str(theirs.dtype).removeprefix("torch.")
+    assert cfft.irfft(mine).dtype.name == str(torch.fft.irfft(theirs).dtype).removeprefix("torch.")
+
+
+def test_errors_as_torch():
+    x = chainrule.tensor([1.0, 2.0, 3.0, 4.0])
+    with pytest.raises(ValueError, match="Invalid normalization mode"):
+        cfft.fft(x, norm="bad")
+    with pytest.raises(ShapeError, match="Invalid number of data points"):
+        cfft.fft(x, n=0)
+    with pytest.raises(DTypeError, match="rfft expects a real input tensor"):
+        cfft.rfft(x * 1j)
+    with pytest.raises(DTypeError, match="ihfft expects a real input tensor"):
+        cfft.ihfft(x * 1j)
+    with pytest.raises(DTypeError, match="Half"):
+        cfft.fft(x.half())
+
+
+@pytest.mark.parametrize("n", [1, 4, 5])
+@pytest.mark.parametrize("d", [1.0, 0.25])
+def test_frequencies_and_shifts_match_torch(n, d):
+    np.testing.assert_allclose(cfft.fftfreq(n, d).numpy(), torch.fft.fftfreq(n, d).numpy())
+    np.testing.assert_allclose(cfft.rfftfreq(n, d).numpy(), torch.fft.rfftfreq(n, d).numpy())
+    freqs = cfft.fftfreq(n, d, dtype=chainrule.float64)
+    assert freqs.dtype is chainrule.float64
+    expected = torch.fft.fftshift(torch.fft.fftfreq(n, d, dtype=torch.float64))
+    np.testing.assert_allclose(cfft.fftshift(freqs).numpy(), expected.numpy())
+    np.testing.assert_allclose(cfft.ifftshift(cfft.fftshift(freqs)).numpy(), freqs.numpy())
+
+
+def test_a_round_trip_is_the_identity_and_its_gradient_too():
+    x = chainrule.tensor([0.5, -1.0, 2.0, 0.25, 3.0], dtype=chainrule.float64, requires_grad=True)
+    y = cfft.irfft(cfft.rfft(x), n=5)
+    np.testing.assert_allclose(y.detach().numpy(), x.detach().numpy(), atol=1e-12)
+    (y * chainrule.arange(5.0, dtype=chainrule.float64)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.arange(5.0), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [cfft.fft, cfft.rfft, lambda t: cfft.fft2(t.reshape(2, 2)), lambda t: cfft.irfftn(t * 1j)],
+    ids=["fft", "rfft", "fft2", "irfftn"],
+)
+def test_vmap_batches_the_transforms_without_a_per_example_loop(transform):
+    x = chainrule.randn(3, 4, dtype=chainrule.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # vmap warns where an op has no batching rule
+        batched = chainrule.func.vmap(transform)(x)
+    expected = chainrule.stack([transform(row) for row in x])
+    np.testing.assert_allclose(batched.numpy(), expected.numpy(), atol=1e-12)
