@@ -1,5 +1,5 @@
 """`make docs` works: the site builds in strict mode (a broken reference, a docstring Markdown
-misreads, or a public callable without a docstring fails it), with no network."""
+misreads, or a public callable without a docstring fails it), with nothing fetched."""
 
 import os
 import subprocess
@@ -19,13 +19,9 @@ def test_site_builds_strict_with_every_namespace_page(tmp_path):
     assert result.returncode == 0, result.stderr[-4000:]
     home = (site / "index.html").read_text()
     assert "chainrule train" in home  # the README is the home page
+    for host in ("fonts.googleapis.com", "googletagmanager.com"):  # nothing fetched when viewed
+        assert host not in home
     linear = (site / "api" / "chainrule.nn.html").read_text()
     assert 'id="chainrule.nn.Linear"' in linear
     assert (site / "tutorial.html").exists()
 
-
-def test_site_fetches_nothing(tmp_path):
-    """No web fonts, no analytics: the pages name no host outside the site."""
-    config = (ROOT / "mkdocs.yml").read_text()
-    assert "font: false" in config
-    assert "analytics" not in config
