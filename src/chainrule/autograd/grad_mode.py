@@ -19,6 +19,13 @@ is_grad_enabled = _grad_enabled.get
 
 
 def is_inference_mode_enabled() -> bool:
+    """Whether an `inference_mode()` block is active in this context.
+
+    >>> import chainrule
+    >>> with chainrule.inference_mode():
+    ...     chainrule.is_inference_mode_enabled()
+    True
+    """
     return _inference_mode.get()
 
 

@@ -141,15 +141,24 @@ def trunc_normal_(
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill `tensor` with `val` in place, outside autograd; returns `tensor`.
+
+    >>> import chainrule
+    >>> from chainrule import nn
+    >>> nn.init.constant_(chainrule.empty(2), 0.5)
+    tensor([0.5000, 0.5000])
+    """
     with no_grad():
         return tensor.fill_(val)
 
 
 def ones_(tensor: Tensor) -> Tensor:
+    """Fill `tensor` with ones in place, outside autograd; returns `tensor`."""
     return constant_(tensor, 1.0)
 
 
 def zeros_(tensor: Tensor) -> Tensor:
+    """Fill `tensor` with zeros in place, outside autograd; returns `tensor`."""
     with no_grad():
         return tensor.zero_()
 
