@@ -131,19 +131,62 @@ def _filled(
 
 def zeros(
     *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Any = None
-) -> Any:
+) -> Tensor:
+    """A tensor of zeros of the given shape.
+
+    Args:
+        size (int...): the shape, as separate ints or one sequence (`zeros(2, 3)` or
+            `zeros((2, 3))`).
+        dtype (dtype, optional): default `get_default_dtype()` (float32).
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.zeros(2, 3)
+        tensor([[0., 0., 0.],
+                [0., 0., 0.]])
+    """
     return _filled("zeros", size, 0, dtype, device, requires_grad)
 
 
 def ones(
     *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Any = None
-) -> Any:
+) -> Tensor:
+    """A tensor of ones of the given shape.
+
+    Args:
+        size (int...): the shape, as separate ints or one sequence (`zeros(2, 3)` or
+            `zeros((2, 3))`).
+        dtype (dtype, optional): default `get_default_dtype()` (float32).
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.ones(2, dtype=chainrule.int64)
+        tensor([1, 1])
+    """
     return _filled("ones", size, 1, dtype, device, requires_grad)
 
 
 def empty(
     *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, **kwargs: Any
-) -> Any:
+) -> Tensor:
+    """A tensor of the given shape whose values are unspecified (write them before reading).
+
+    Args:
+        size (int...): the shape, as separate ints or one sequence (`zeros(2, 3)` or
+            `zeros((2, 3))`).
+        dtype (dtype, optional): default `get_default_dtype()` (float32).
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.empty(2, 3).shape
+        (2, 3)
+    """
     return _filled("empty", size, None, dtype, device, requires_grad)
 
 
@@ -174,50 +217,86 @@ def _like(input: Any, dtype: Any, device: Any) -> tuple:  # noqa: A002
 
 
 def zeros_like(
-    input: Any,  # noqa: A002
+    input: Tensor,  # noqa: A002
     *,
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
     **kwargs: Any,
-) -> Any:
+) -> Tensor:
+    """Zeros with the shape (and by default the dtype and device) of `input`.
+
+    Args:
+        input (Tensor): the tensor whose shape, dtype and device are copied (each may be
+            overridden by the keyword of that name).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.zeros_like(chainrule.tensor([1, 2]))
+        tensor([0, 0])
+    """
     shape, dtype, device = _like(input, dtype, device)
     return zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def ones_like(
-    input: Any,  # noqa: A002
+    input: Tensor,  # noqa: A002
     *,
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
     **kwargs: Any,
-) -> Any:
+) -> Tensor:
+    """Ones with the shape (and by default the dtype and device) of `input`.
+
+    Args:
+        input (Tensor): the tensor whose shape, dtype and device are copied (each may be
+            overridden by the keyword of that name).
+    """
     shape, dtype, device = _like(input, dtype, device)
     return ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def empty_like(
-    input: Any,  # noqa: A002
+    input: Tensor,  # noqa: A002
     *,
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
     **kwargs: Any,
-) -> Any:
+) -> Tensor:
+    """An uninitialised tensor with the shape (and by default the dtype and device) of `input`.
+
+    Args:
+        input (Tensor): the tensor whose shape, dtype and device are copied (each may be
+            overridden by the keyword of that name).
+    """
     shape, dtype, device = _like(input, dtype, device)
     return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def full_like(
-    input: Any,  # noqa: A002
+    input: Tensor,  # noqa: A002
     fill_value: Any,
     *,
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
     **kwargs: Any,
-) -> Any:
+) -> Tensor:
+    """A tensor filled with `fill_value`, with the shape (and by default the dtype and device) of
+    `input`.
+
+    Args:
+        input (Tensor): the tensor whose shape, dtype and device are copied (each may be
+            overridden by the keyword of that name).
+        fill_value (number): the value of every element.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.full_like(chainrule.zeros(2), 7.0)
+        tensor([7., 7.])
+    """
     shape, dtype, device = _like(input, dtype, device)
     return full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
@@ -263,7 +342,14 @@ def linspace(
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
-) -> Any:
+) -> Tensor:
+    """`steps` evenly spaced values from `start` to `end`, both included.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.linspace(0, 1, steps=5)
+        tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    """
     backend = backend_for_device(device)
     target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
     values = backend.xp.linspace(_plain(start), _plain(end), steps).astype(target)
@@ -279,7 +365,14 @@ def logspace(
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
-) -> Any:
+) -> Tensor:
+    """`steps` values base ** t, t evenly spaced from `start` to `end` (both included).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.logspace(0, 2, steps=3)
+        tensor([  1.,  10., 100.])
+    """
     backend = backend_for_device(device)
     target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
     values = backend.xp.logspace(start, end, steps, base=base).astype(target)
@@ -293,7 +386,15 @@ def eye(
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
-) -> Any:
+) -> Tensor:
+    """The n x m identity matrix (m defaults to n): ones on the diagonal, zeros elsewhere.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.eye(2, 3)
+        tensor([[1., 0., 0.],
+                [0., 1., 0.]])
+    """
     backend = backend_for_device(device)
     target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
     return _finish(backend.xp.eye(n, m, dtype=target), requires_grad)
@@ -418,18 +519,31 @@ def manual_seed(seed: int) -> Generator:
 
 
 def seed() -> int:
+    """Seed the default generator from a non-deterministic source; returns the seed used."""
     return default_generator.seed()
 
 
 def initial_seed() -> int:
+    """The seed the default generator was last seeded with (by `manual_seed` or `seed`)."""
     return default_generator.initial_seed()
 
 
 def get_rng_state() -> Any:
+    """The default generator's state, to restore with `set_rng_state` (so a run can be replayed).
+
+    Example:
+        >>> import chainrule
+        >>> state = chainrule.get_rng_state()
+        >>> a = chainrule.rand(2)
+        >>> chainrule.set_rng_state(state)
+        >>> bool((chainrule.rand(2) == a).all())
+        True
+    """
     return default_generator.get_state()
 
 
 def set_rng_state(state: Any) -> None:
+    """Restore the default generator to a state from `get_rng_state`."""
     default_generator.set_state(state)
 
 
@@ -497,12 +611,14 @@ def randn(
     return _random_float("randn", size, generator, dtype, device, requires_grad)
 
 
-def rand_like(input: Any, *, generator: Any = None, dtype: Any = None, **kwargs: Any) -> Any:  # noqa: A002
+def rand_like(input: Tensor, *, generator: Any = None, dtype: Any = None, **kwargs: Any) -> Tensor:  # noqa: A002
+    """Uniform samples on [0, 1) with the shape (and by default the dtype and device) of `input`."""
     device = kwargs.get("device") or input.device
     return rand(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
 
 
-def randn_like(input: Any, *, generator: Any = None, dtype: Any = None, **kwargs: Any) -> Any:  # noqa: A002
+def randn_like(input: Tensor, *, generator: Any = None, dtype: Any = None, **kwargs: Any) -> Tensor:  # noqa: A002
+    """Standard normal samples with the shape (and by default the dtype and device) of `input`."""
     device = kwargs.get("device") or input.device
     return randn(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
 
@@ -531,7 +647,10 @@ def randint(
     return _finish(_on_device(array, device), requires_grad)
 
 
-def randint_like(input: Any, low: int, high: int | None = None, **kwargs: Any) -> Any:  # noqa: A002
+def randint_like(input: Tensor, low: int, high: int | None = None, **kwargs: Any) -> Tensor:  # noqa: A002
+    """Random integers in [low, high) (in [0, low) when `high` is None) with the shape, dtype and
+    device of `input`.
+    """
     dtype = kwargs.get("dtype") or input.dtype
     return randint(low, high, input.shape, dtype=dtype, device=kwargs.get("device") or input.device)
 
@@ -543,7 +662,15 @@ def randperm(
     dtype: Any = None,
     device: Any = None,
     requires_grad: bool = False,
-) -> Any:
+) -> Tensor:
+    """A random permutation of 0, ..., n - 1 (int64 by default), drawn from `generator` or the
+    default generator.
+
+    Example:
+        >>> import chainrule
+        >>> sorted(chainrule.randperm(4).tolist())
+        [0, 1, 2, 3]
+    """
     target = _numpy_dtype(dtype) or dtypes.int64.numpy
     order = _rng(generator, device).permutation(n).astype(target)
     return _finish(_on_device(order, device), requires_grad)
