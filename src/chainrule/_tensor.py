@@ -577,7 +577,12 @@ class _LegacyTensorType(type):
 
 
 def _legacy_tensor_type(name: str, dtype_name: str) -> type:
-    return _LegacyTensorType(name, (), {"dtype_name": dtype_name, "__module__": "chainrule"})
+    doc = (
+        f"The legacy {dtype_name} tensor type: `{name}(data)` or `{name}(*size)` makes a "
+        f"Tensor of dtype {dtype_name}, and `isinstance(x, {name})` asks whether x has that dtype."
+    )
+    namespace = {"dtype_name": dtype_name, "__module__": "chainrule", "__doc__": doc}
+    return _LegacyTensorType(name, (), namespace)
 
 
 FloatTensor = _legacy_tensor_type("FloatTensor", "float32")

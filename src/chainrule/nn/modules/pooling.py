@@ -231,12 +231,68 @@ class _MaxUnpoolNd(Module):
 
 
 class MaxUnpool1d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool1d: each value goes back to the position its max pooling
+    took it from (the `indices` of `MaxPool1d(return_indices=True)`), zeros elsewhere.
+
+    Args:
+        kernel_size (int | tuple[int, ...]): the pooling window's size.
+        stride (int | tuple[int, ...], optional): default `kernel_size`.
+        padding (int | tuple[int, ...]): the pooling's implicit padding.
+
+    Shape:
+        - Input: (N, C, L_in) or (C, L_in), and `indices` of the same shape
+        - Output: (N, C, L_out) or (C, L_out), where
+          L_out = (L_in - 1) * stride - 2 * padding + kernel_size, or `output_size`
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> pool, unpool = nn.MaxPool1d(2, return_indices=True), nn.MaxUnpool1d(2)
+        >>> out, indices = pool(chainrule.tensor([[[1.0, 3.0, 2.0, 0.0]]]))
+        >>> unpool(out, indices)
+        tensor([[[0., 3., 2., 0.]]])
+    """
+
     dims = 1
 
 
 class MaxUnpool2d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool2d: each value goes back to the position its max pooling
+    took it from (the `indices` of `MaxPool2d(return_indices=True)`), zeros elsewhere.
+
+    Args:
+        kernel_size (int | tuple[int, ...]): the pooling window's size.
+        stride (int | tuple[int, ...], optional): default `kernel_size`.
+        padding (int | tuple[int, ...]): the pooling's implicit padding.
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in), and `indices` of the same shape
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out), each as in MaxUnpool1d
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> pool, unpool = nn.MaxPool2d(2, return_indices=True), nn.MaxUnpool2d(2)
+        >>> out, indices = pool(chainrule.rand(1, 1, 4, 4))
+        >>> unpool(out, indices).shape
+        (1, 1, 4, 4)
+    """
+
     dims = 2
 
 
 class MaxUnpool3d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool3d: each value goes back to the position its max pooling
+    took it from (the `indices` of `MaxPool3d(return_indices=True)`), zeros elsewhere.
+
+    Args:
+        kernel_size (int | tuple[int, ...]): the pooling window's size.
+        stride (int | tuple[int, ...], optional): default `kernel_size`.
+        padding (int | tuple[int, ...]): the pooling's implicit padding.
+
+    Shape:
+        - Input: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in), and `indices` of the same shape
+        - Output: (N, C, D_out, H_out, W_out) or (C, D_out, H_out, W_out), each as in MaxUnpool1d
+    """
+
     dims = 3
