@@ -15,8 +15,8 @@ tensor([0., 2.])
 
 from __future__ import annotations
 
-import math
-from typing import Any
+import math as _math
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from chainrule.errors import ShapeError
 from chainrule.ops import convolution as _conv_ops
@@ -76,6 +76,9 @@ from chainrule.ops.reduction import norm
 from chainrule.ops.reduction import softmax as _softmax
 from chainrule.ops.reduction import sum as _sum
 from chainrule.ops.shape import broadcast_tensors, expand, reshape, transpose, unsqueeze
+
+if _TYPE_CHECKING:  # annotations only (they are strings at run time): not public names
+    from typing import Any
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
@@ -579,7 +582,7 @@ def _max_unpool(
                 )
     batch, channels = x.shape[:2]
     places = reshape(indices if not unbatched else unsqueeze(indices, 0), (batch, channels, -1))
-    planes = x.new_zeros(batch, channels, math.prod(size))
+    planes = x.new_zeros(batch, channels, _math.prod(size))
     out = reshape(
         scatter(planes, 2, places, reshape(x, (batch, channels, -1))), (batch, channels, *size)
     )
@@ -768,7 +771,7 @@ def interpolate(
             raise ValueError(
                 f"interpolate: scale_factor must have {n} elements, got {scale_factor}"
             )
-        out_size = tuple(int(math.floor(s * f)) for s, f in zip(shape, factors))
+        out_size = tuple(int(_math.floor(s * f)) for s, f in zip(shape, factors))
         if not recompute_scale_factor:
             scales = factors
     if any(o < 1 for o in out_size):
@@ -1026,7 +1029,7 @@ def scaled_dot_product_attention(
         )
     if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
-    factor = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
+    factor = 1 / _math.sqrt(query.shape[-1]) if scale is None else scale
     scores = matmul(query, transpose(key, -2, -1)) * factor
     xp = query._backend.xp
     if is_causal and attn_mask is None:
