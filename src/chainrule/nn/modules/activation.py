@@ -47,7 +47,22 @@ class Threshold(Module):
 
 
 class ReLU(Module):
-    """max(0, x)."""
+    """max(x, 0) elementwise (`F.relu`); the gradient is 1 where x > 0 and 0 elsewhere, x = 0
+    included.
+
+    Args:
+        inplace (bool): overwrite the input.
+
+    Shape:
+        - Input: any shape
+        - Output: the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.ReLU()(chainrule.tensor([-1.0, 0.5]))
+        tensor([0.0000, 0.5000])
+    """
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()

@@ -54,9 +54,20 @@ def _pairs(kind: str, items: Iterable) -> Iterator[tuple]:
 
 
 class Sequential(Module):
-    """Modules applied in order, each to the previous one's output.
+    """Modules applied in order, each to the previous one's output: a model written as a list.
 
-    Built from modules (keys '0', '1', ...) or from an OrderedDict of named modules.
+    Built from modules (named '0', '1', ...) or from an OrderedDict of named modules. It
+    indexes, slices (a slice is a Sequential), iterates, and supports `append`, `insert`,
+    `extend` and `del`.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        >>> model(chainrule.randn(3, 4)).shape
+        (3, 2)
+        >>> model[0]
+        Linear(in_features=4, out_features=8, bias=True)
     """
 
     def __init__(self, *args: Any) -> None:

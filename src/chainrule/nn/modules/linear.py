@@ -33,10 +33,33 @@ class Identity(Module):
 
 
 class Linear(Module):
-    """y = x W^T + b, W of shape (out_features, in_features).
+    """A fully connected layer: y = x W^T + b, applied to the last dimension of the input.
 
-    W ~ U(-1/sqrt(in_features), 1/sqrt(in_features)) (kaiming_uniform_ with a=sqrt(5)), and
-    b likewise, as in PyTorch.
+    W has shape (out_features, in_features) and b shape (out_features,); both start as
+    U(-k, k) with k = 1 / sqrt(in_features) (kaiming_uniform_ with a = sqrt(5)), as in PyTorch,
+    so a model initialised with the same seed starts from the same weights' distribution.
+
+    Args:
+        in_features (int): the size of each input's last dimension.
+        out_features (int): the size of each output's last dimension.
+        bias (bool): learn an additive bias b; without it y = x W^T.
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Shape:
+        - Input: (*, in_features), any number of leading dimensions
+        - Output: (*, out_features)
+
+    Attributes:
+        weight (Parameter): W, of shape (out_features, in_features).
+        bias (Parameter | None): b, of shape (out_features,).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> layer = nn.Linear(20, 30)
+        >>> layer(chainrule.randn(128, 20)).shape
+        (128, 30)
     """
 
     def __init__(

@@ -24,10 +24,10 @@ class _MaxPoolNd(Module):
 
     def __init__(
         self,
-        kernel_size: Any,
-        stride: Any = None,
-        padding: Any = 0,
-        dilation: Any = 1,
+        kernel_size: int | tuple[int, ...],
+        stride: int | tuple[int, ...] | None = None,
+        padding: int | tuple[int, ...] = 0,
+        dilation: int | tuple[int, ...] = 1,
         return_indices: bool = False,
         ceil_mode: bool = False,
     ) -> None:
@@ -64,7 +64,31 @@ class MaxPool1d(_MaxPoolNd):
 
 
 class MaxPool2d(_MaxPoolNd):
-    """Maximum over sliding windows of (N, C, H, W) or (C, H, W) input."""
+    """The maximum over sliding windows of an (N, C, H, W) or (C, H, W) input, each channel on its
+    own. The gradient goes to the position of each window's maximum (the first one at a tie, as
+    in PyTorch).
+
+    Args:
+        kernel_size (int | tuple[int, int]): the window's size.
+        stride (int | tuple[int, int], optional): the step between windows (default
+            kernel_size: windows that do not overlap).
+        padding (int | tuple[int, int]): implicit -inf padding of each side (at most half the
+            window).
+        dilation (int | tuple[int, int]): the spacing between a window's elements.
+        return_indices (bool): also return where each maximum came from (for MaxUnpool2d).
+        ceil_mode (bool): round the output size up instead of down.
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out), each spatial size
+          floor((size_in + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.MaxPool2d(2)(chainrule.tensor([[[1.0, 2.0], [4.0, 3.0]]]))
+        tensor([[[4.]]])
+    """
 
     _n = 2
 
@@ -80,9 +104,9 @@ class AvgPool1d(Module):
 
     def __init__(
         self,
-        kernel_size: Any,
-        stride: Any = None,
-        padding: Any = 0,
+        kernel_size: int | tuple[int, ...],
+        stride: int | tuple[int, ...] | None = None,
+        padding: int | tuple[int, ...] = 0,
         ceil_mode: bool = False,
         count_include_pad: bool = True,
     ) -> None:
@@ -114,9 +138,9 @@ class _AvgPoolNd(Module):
 
     def __init__(
         self,
-        kernel_size: Any,
-        stride: Any = None,
-        padding: Any = 0,
+        kernel_size: int | tuple[int, ...],
+        stride: int | tuple[int, ...] | None = None,
+        padding: int | tuple[int, ...] = 0,
         ceil_mode: bool = False,
         count_include_pad: bool = True,
         divisor_override: int | None = None,
@@ -216,7 +240,12 @@ class _MaxUnpoolNd(Module):
 
     dims = 2
 
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, ...],
+        stride: int | tuple[int, ...] | None = None,
+        padding: int | tuple[int, ...] = 0,
+    ) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
