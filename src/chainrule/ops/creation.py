@@ -13,6 +13,7 @@ from typing import Any
 from chainrule._tensor import Tensor, to_array
 from chainrule.autograd.observers import observers
 from chainrule.backend import Array, backend_for_device, backend_of_array, dtypes, is_array
+from chainrule.backend import device as Device
 from chainrule.backend.dtypes import as_dtype
 from chainrule.errors import BackendError, DTypeError, ShapeError
 from chainrule.ops.arguments import normalize_size
@@ -36,8 +37,8 @@ def _finish(array: Array, requires_grad: bool) -> Any:
 def tensor(
     data: Any,
     *,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
     pin_memory: bool = False,
 ) -> Any:
@@ -53,7 +54,9 @@ def tensor(
     return _finish(to_array(data, backend, _numpy_dtype(dtype)), requires_grad)
 
 
-def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Any:
+def as_tensor(
+    data: Any, dtype: dtypes.dtype | None = None, device: Device | str | None = None
+) -> Any:
     """Like `tensor`, but shares memory with `data` when dtype and device already match."""
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype) if (dtype or device) else data
@@ -130,7 +133,11 @@ def _filled(
 
 
 def zeros(
-    *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Any = None
+    *size: Any,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+    out: Any = None,
 ) -> Tensor:
     """A tensor of zeros of the given shape.
 
@@ -151,7 +158,11 @@ def zeros(
 
 
 def ones(
-    *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Any = None
+    *size: Any,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+    out: Any = None,
 ) -> Tensor:
     """A tensor of ones of the given shape.
 
@@ -171,7 +182,11 @@ def ones(
 
 
 def empty(
-    *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, **kwargs: Any
+    *size: Any,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+    **kwargs: Any,
 ) -> Tensor:
     """A tensor of the given shape whose values are unspecified (write them before reading).
 
@@ -194,8 +209,8 @@ def full(
     size: Sequence[int],
     fill_value: Any,
     *,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
 ) -> Any:
     """`size` filled with `fill_value`; the dtype follows the value (the default float dtype,
@@ -219,8 +234,8 @@ def _like(input: Any, dtype: Any, device: Any) -> tuple:  # noqa: A002
 def zeros_like(
     input: Tensor,  # noqa: A002
     *,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
     **kwargs: Any,
 ) -> Tensor:
@@ -242,8 +257,8 @@ def zeros_like(
 def ones_like(
     input: Tensor,  # noqa: A002
     *,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
     **kwargs: Any,
 ) -> Tensor:
@@ -260,8 +275,8 @@ def ones_like(
 def empty_like(
     input: Tensor,  # noqa: A002
     *,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
     **kwargs: Any,
 ) -> Tensor:
@@ -279,8 +294,8 @@ def full_like(
     input: Tensor,  # noqa: A002
     fill_value: Any,
     *,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
     **kwargs: Any,
 ) -> Tensor:
@@ -309,8 +324,8 @@ def arange(
     end: Any = None,
     step: Any = 1,
     *,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
 ) -> Any:
     """[start, end) in steps; int64 when every bound is an integer, else the default dtype."""
@@ -339,8 +354,8 @@ def linspace(
     end: float,
     steps: int,
     *,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
     """`steps` evenly spaced values from `start` to `end`, both included.
@@ -362,8 +377,8 @@ def logspace(
     steps: int,
     base: float = 10.0,
     *,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
     """`steps` values base ** t, t evenly spaced from `start` to `end` (both included).
@@ -383,8 +398,8 @@ def eye(
     n: int,
     m: int | None = None,
     *,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
     """The n x m identity matrix (m defaults to n): ones on the diagonal, zeros elsewhere.
@@ -418,7 +433,7 @@ def tril_indices(
     offset: int = 0,
     *,
     dtype: Any = dtypes.int64,
-    device: Any = None,
+    device: Device | str | None = None,
     layout: Any = None,
 ) -> Any:
     """The (2, N) coordinates of the lower triangle of a row x col matrix, row by row;
@@ -437,7 +452,7 @@ def triu_indices(
     offset: int = 0,
     *,
     dtype: Any = dtypes.int64,
-    device: Any = None,
+    device: Device | str | None = None,
     layout: Any = None,
 ) -> Any:
     """The (2, N) coordinates of the upper triangle of a row x col matrix, row by row.
@@ -547,7 +562,7 @@ def set_rng_state(state: Any) -> None:
     default_generator.set_state(state)
 
 
-def _rng(generator: Generator | None, device: Any = None) -> Any:
+def _rng(generator: Generator | None, device: Device | str | None = None) -> Any:
     """The stream to draw from: `generator`, else the default one of `device` (a device
     name or object, or a backend)."""
     active = observers.get()
@@ -592,8 +607,8 @@ def _on_device(array: Array, device: Any) -> Array:
 def rand(
     *size: Any,
     generator: Any = None,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
 ) -> Any:
     """Uniform samples in [0, 1)."""
@@ -603,21 +618,33 @@ def rand(
 def randn(
     *size: Any,
     generator: Any = None,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
 ) -> Any:
     """Standard normal samples."""
     return _random_float("randn", size, generator, dtype, device, requires_grad)
 
 
-def rand_like(input: Tensor, *, generator: Any = None, dtype: Any = None, **kwargs: Any) -> Tensor:  # noqa: A002
+def rand_like(
+    input: Tensor,  # noqa: A002
+    *,
+    generator: Any = None,
+    dtype: dtypes.dtype | None = None,
+    **kwargs: Any,
+) -> Tensor:
     """Uniform samples on [0, 1) with the shape (and by default the dtype and device) of `input`."""
     device = kwargs.get("device") or input.device
     return rand(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
 
 
-def randn_like(input: Tensor, *, generator: Any = None, dtype: Any = None, **kwargs: Any) -> Tensor:  # noqa: A002
+def randn_like(
+    input: Tensor,  # noqa: A002
+    *,
+    generator: Any = None,
+    dtype: dtypes.dtype | None = None,
+    **kwargs: Any,
+) -> Tensor:
     """Standard normal samples with the shape (and by default the dtype and device) of `input`."""
     device = kwargs.get("device") or input.device
     return randn(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
@@ -629,8 +656,8 @@ def randint(
     size: Sequence[int] = (),
     *,
     generator: Any = None,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
 ) -> Any:
     """Integers in [low, high); `randint(high, size)` starts at 0, as in PyTorch."""
@@ -659,8 +686,8 @@ def randperm(
     n: int,
     *,
     generator: Any = None,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
     """A random permutation of 0, ..., n - 1 (int64 by default), drawn from `generator` or the
@@ -682,7 +709,7 @@ def normal(
     size: Sequence[int] | None = None,
     *,
     generator: Any = None,
-    dtype: Any = None,
+    dtype: dtypes.dtype | None = None,
     **kwargs: Any,
 ) -> Any:
     """Normal samples; mean and std may be tensors (broadcast), as in PyTorch's overloads."""

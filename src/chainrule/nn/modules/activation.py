@@ -15,6 +15,8 @@ from typing import Any
 
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
+from chainrule.backend import device as Device
+from chainrule.backend.dtypes import dtype as DType
 from chainrule.errors import ShapeError
 from chainrule.nn import init
 from chainrule.nn.modules.linear import NonDynamicallyQuantizableLinear
@@ -329,7 +331,11 @@ class PReLU(Module):
     """x if x >= 0 else a * x, with a learnt slope per channel (or one shared)."""
 
     def __init__(
-        self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None
+        self,
+        num_parameters: int = 1,
+        init: float = 0.25,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
     ) -> None:
         self.num_parameters = num_parameters
         super().__init__()
@@ -677,8 +683,8 @@ class MultiheadAttention(Module):
         kdim: int | None = None,
         vdim: int | None = None,
         batch_first: bool = False,
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
     ) -> None:
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(

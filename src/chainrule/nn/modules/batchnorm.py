@@ -8,12 +8,12 @@ the running estimates are used.
 
 from __future__ import annotations
 
-from typing import Any
-
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
+from chainrule.backend import device as Device
 from chainrule.backend import dtypes
+from chainrule.backend.dtypes import dtype as DType
 from chainrule.errors import ShapeError
 from chainrule.nn.modules.module import Module
 from chainrule.nn.modules.normalization import _register_affine, _reset_affine
@@ -32,8 +32,8 @@ class _NormBase(Module):
         momentum: float | None = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
         *,
         bias: bool = True,
     ) -> None:

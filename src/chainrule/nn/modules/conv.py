@@ -17,6 +17,8 @@ from typing import Any
 
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
+from chainrule.backend import device as Device
+from chainrule.backend.dtypes import dtype as DType
 from chainrule.nn import init
 from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
@@ -55,8 +57,8 @@ class _ConvNd(Module):
         groups: int,
         bias: bool,
         padding_mode: str,
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
     ) -> None:
         super().__init__()
         if groups <= 0:
@@ -155,8 +157,8 @@ class _ConvLayer(_ConvNd):
         groups: int = 1,
         bias: bool = True,
         padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
     ) -> None:
         n = self._n
         super().__init__(
@@ -289,8 +291,8 @@ class _ConvTransposeNd(_ConvNd):
         bias: bool = True,
         dilation: int | tuple[int, ...] = 1,
         padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
     ) -> None:
         n = self._n
         super().__init__(

@@ -11,11 +11,11 @@ True
 
 from __future__ import annotations
 
-from typing import Any
-
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
+from chainrule.backend import device as Device
+from chainrule.backend.dtypes import dtype as DType
 from chainrule.errors import ShapeError
 from chainrule.nn import init
 from chainrule.nn.modules.module import Module
@@ -38,8 +38,8 @@ class Embedding(Module):
         sparse: bool = False,
         _weight: Tensor | None = None,
         _freeze: bool = False,
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
     ) -> None:
         super().__init__()
         self.num_embeddings = num_embeddings
