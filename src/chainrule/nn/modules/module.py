@@ -630,7 +630,7 @@ class Module:
     def cpu(self) -> Module:
         return self._apply(lambda t: t.cpu())
 
-    def cuda(self, device: Device | str | None = None) -> Module:
+    def cuda(self, device: Device | str | int | None = None) -> Module:
         return self._apply(lambda t: t.cuda(device))
 
     def share_memory(self) -> Module:
