@@ -477,6 +477,7 @@ class Generator:
         self._rng: Any = None  # made on first use: numpy.random is slow to import
 
     def manual_seed(self, seed: int) -> Generator:
+        """Seed this generator (an int in [-2**63, 2**64), as PyTorch); returns it."""
         seed = int(seed)
         if not -(2**63) <= seed < 2**64:
             raise ValueError(f"manual_seed: seed must be in [-2**63, 2**64), got {seed}")
@@ -485,17 +486,21 @@ class Generator:
         return self
 
     def seed(self) -> int:
+        """Seed from a non-deterministic source; returns the seed used."""
         import secrets
 
         return self.manual_seed(secrets.randbits(63))._seed
 
     def initial_seed(self) -> int:
+        """The seed this generator was last seeded with."""
         return self._seed
 
     def get_state(self) -> Any:
+        """The full state, to restore with `set_state` and replay the same numbers."""
         return self.rng.bit_generator.state
 
     def set_state(self, state: Any) -> Generator:
+        """Restore a state from `get_state`; returns this generator."""
         self.rng.bit_generator.state = state
         return self
 
