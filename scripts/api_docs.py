@@ -77,6 +77,22 @@ def undocumented(module: types.ModuleType) -> list[str]:
     return missing
 
 
+def undocumented_methods(module: types.ModuleType) -> list[str]:
+    """`Class.method` for each public method an exported class defines without a docstring
+    (an override inherits its base method's, as `help()` shows it)."""
+    missing = []
+    for name in exported(module):
+        cls = getattr(module, name)
+        if not inspect.isclass(cls) or not cls.__module__.startswith("chainrule"):
+            continue
+        for attribute, value in vars(cls).items():
+            if attribute.startswith("_") or not callable(value):
+                continue
+            if not (inspect.getdoc(getattr(cls, attribute)) or "").strip():
+                missing.append(f"{name}.{attribute}")
+    return missing
+
+
 def leaked(module: types.ModuleType) -> list[str]:
     """Public-looking names of `module` outside `__all__` that are not chainrule's own: a
     standard-library module or a typing helper imported without an underscore."""

@@ -25,7 +25,7 @@ def on_config(config):
     gaps = {
         module.__name__: missing
         for module in api_docs.available_namespaces()
-        if (missing := api_docs.undocumented(module))
+        if (missing := api_docs.undocumented(module) + api_docs.undocumented_methods(module))
     }
     if gaps:
         lines = [f"  {name}: {', '.join(missing)}" for name, missing in gaps.items()]

@@ -24,4 +24,3 @@ def test_site_builds_strict_with_every_namespace_page(tmp_path):
     linear = (site / "api" / "chainrule.nn.html").read_text()
     assert 'id="chainrule.nn.Linear"' in linear
     assert (site / "tutorial.html").exists()
-

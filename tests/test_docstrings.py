@@ -39,6 +39,12 @@ def test_every_exported_callable_has_a_docstring(module):
 
 
 @pytest.mark.parametrize("module", NAMESPACES, ids=lambda m: m.__name__)
+def test_every_public_method_of_an_exported_class_has_a_docstring(module):
+    missing = api_docs.undocumented_methods(module)
+    assert not missing, f"{module.__name__}: no docstring for {', '.join(missing)}"
+
+
+@pytest.mark.parametrize("module", NAMESPACES, ids=lambda m: m.__name__)
 def test_namespace_leaks_no_imported_helper(module):
     """What `dir()` and completion show is the API: no `Any`, `math` or `importlib` beside it
     (chainrule's own submodules and names may be reachable; they are documented)."""

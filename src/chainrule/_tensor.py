@@ -642,6 +642,7 @@ class Size(tuple):
     which compare equal to a Size of the same sizes."""
 
     def numel(self) -> int:
+        """The number of elements of a tensor of this shape: the product of the sizes."""
         count = 1
         for size in self:
             count *= size

@@ -141,6 +141,7 @@ class LRScheduler:
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore this scheduler from what `state_dict()` returned (not its optimizer)."""
         self.__dict__.update(state_dict)
 
 
@@ -178,6 +179,7 @@ class _LambdaScheduler(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore this scheduler from what `state_dict()` returned (not its optimizer)."""
         state_dict = dict(state_dict)
         lr_lambdas = state_dict.pop("lr_lambdas")
         self.__dict__.update(state_dict)
@@ -249,6 +251,7 @@ class MultiStepLR(LRScheduler):
         return [group["lr"] * factor for group in self.optimizer.param_groups]
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore this scheduler from what `state_dict()` returned (not its optimizer)."""
         super().load_state_dict(state_dict)
         self.milestones = _Counter(self.milestones)  # a checkpoint may hold a plain dict
 
@@ -621,6 +624,7 @@ class _SchedulerListStateMixin:
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore this scheduler from what `state_dict()` returned (not its optimizer)."""
         state_dict = dict(state_dict)
         schedulers = state_dict.pop("_schedulers")
         self.__dict__.update(state_dict)
@@ -835,5 +839,6 @@ class ReduceLROnPlateau(LRScheduler):
         self.threshold_mode = threshold_mode
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore this scheduler from what `state_dict()` returned (not its optimizer)."""
         self.__dict__.update(state_dict)
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)

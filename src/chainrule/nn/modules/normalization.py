@@ -61,6 +61,7 @@ class LayerNorm(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Re-draw the parameters from their initial distribution, as the constructor does."""
         _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
@@ -101,6 +102,7 @@ class GroupNorm(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Re-draw the parameters from their initial distribution, as the constructor does."""
         _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
@@ -139,6 +141,7 @@ class RMSNorm(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Re-draw the parameters from their initial distribution, as the constructor does."""
         if self.weight is not None:
             init.ones_(self.weight)
 

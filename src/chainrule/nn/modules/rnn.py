@@ -209,6 +209,7 @@ class RNNBase(Module):
         return 2 if self.bidirectional else 1
 
     def check_input(self, input: Tensor) -> None:  # noqa: A002
+        """Raise if `input` has the wrong rank, dtype or feature size for this layer."""
         weight = self._flat_weights[0]
         if input.dtype is not weight.dtype:
             raise DTypeError(
@@ -225,6 +226,7 @@ class RNNBase(Module):
             )
 
     def get_expected_hidden_size(self, input: Tensor) -> tuple[int, int, int]:  # noqa: A002
+        """The shape (layers * directions, batch, hidden) the hidden state must have for `input`."""
         batch = input.size(0) if self.batch_first else input.size(1)
         size = self.proj_size if self.proj_size > 0 else self.hidden_size
         return (self.num_layers * self._num_directions(), batch, size)
@@ -233,6 +235,7 @@ class RNNBase(Module):
     def check_hidden_size(
         hx: Tensor, expected: tuple, msg: str = "Expected hidden size {}, got {}"
     ) -> None:
+        """Raise if a given hidden state's shape differs from the expected one."""
         if tuple(hx.shape) != tuple(expected):
             raise ShapeError(msg.format(expected, list(hx.shape)))
 
@@ -360,6 +363,7 @@ class LSTM(RNNBase):
         super().__init__("LSTM", *args, **kwargs)
 
     def get_expected_cell_size(self, input: Tensor) -> tuple[int, int, int]:  # noqa: A002
+        """The shape (layers * directions, batch, hidden_size) of the cell state for `input`."""
         batch = input.size(0) if self.batch_first else input.size(1)
         return (self.num_layers * self._num_directions(), batch, self.hidden_size)
 

@@ -69,6 +69,7 @@ class Embedding(Module):
         self.sparse = sparse
 
     def reset_parameters(self) -> None:
+        """Re-draw the parameters from their initial distribution, as the constructor does."""
         init.normal_(self.weight)
         self._fill_padding_idx_with_zero()
 
