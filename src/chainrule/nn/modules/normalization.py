@@ -40,7 +40,30 @@ def _reset_affine(module: Module) -> None:
 
 
 class LayerNorm(Module):
-    """(x - mean) / sqrt(var + eps) * weight + bias over the trailing `normalized_shape` dims."""
+    """Layer normalisation (Ba et al., 2016): each sample normalised over its trailing
+    `normalized_shape` dimensions, (x - mean) / sqrt(var + eps) * weight + bias, with the
+    biased variance. Unlike BatchNorm it does not depend on the batch, and is the same in
+    training and eval mode; the normalisation of transformers.
+
+    Args:
+        normalized_shape (int | tuple[int, ...]): the trailing shape normalised over.
+        eps (float): added to the variance before the square root.
+        elementwise_affine (bool): learn weight (starting at 1) and bias (starting at 0) of
+            shape `normalized_shape`.
+        bias (bool): learn the bias (with elementwise_affine).
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Shape:
+        - Input: (N, *, normalized_shape)
+        - Output: the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.LayerNorm(4)(chainrule.tensor([[1.0, 2.0, 3.0, 4.0]]))
+        tensor([[-1.3416, -0.4472,  0.4472,  1.3416]], grad_fn=<...>)
+    """
 
     def __init__(
         self,

@@ -353,10 +353,34 @@ class RNN(RNNBase):
 
 
 class LSTM(RNNBase):
-    """Long short-term memory (Hochreiter & Schmidhuber, 1997), with PyTorch's gate order
-    i, f, g, o and optional output projection (proj_size).
+    """A multi-layer long short-term memory network (Hochreiter and Schmidhuber, 1997), with
+    PyTorch's gate order i, f, g, o and weight layout, so a state_dict moves between the two.
+    Each layer runs c_t = f * c_{t-1} + i * g and h_t = o * tanh(c_t) over the sequence.
 
-    forward(input, (h_0, c_0)=None) returns (output, (h_n, c_n)).
+    Args:
+        input_size (int): the number of features of each input step.
+        hidden_size (int): the number of features of the hidden state.
+        num_layers (int): stacked layers, each fed the previous layer's outputs.
+        bias (bool): learn the biases b_ih and b_hh.
+        batch_first (bool): input and output are (N, L, H) instead of (L, N, H).
+        dropout (float): dropout on the outputs of every layer but the last (training only).
+        bidirectional (bool): also run each layer backwards and concatenate the two.
+        proj_size (int): project h_t to this size (0: no projection).
+
+    Shape:
+        - Input: (L, N, input_size), or (N, L, input_size) with batch_first, or
+          (L, input_size) unbatched; optionally (h_0, c_0) of shape
+          (num_layers * directions, N, hidden_size) (zeros when omitted)
+        - Output: (output, (h_n, c_n)): output (L, N, directions * hidden_size) holds h_t of
+          the last layer for every t; h_n and c_n the final states of every layer
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> lstm = nn.LSTM(10, 20, num_layers=2)
+        >>> output, (h_n, c_n) = lstm(chainrule.randn(5, 3, 10))
+        >>> output.shape, h_n.shape
+        ((5, 3, 20), (2, 3, 20))
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

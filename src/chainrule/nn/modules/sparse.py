@@ -24,8 +24,33 @@ from chainrule.ops import creation
 
 
 class Embedding(Module):
-    """weight[input]: weight (num_embeddings, embedding_dim) ~ N(0, 1), with the padding_idx
-    row zeroed (and never receiving gradient)."""
+    """A lookup table: row i of `weight` is the vector of index i, so `embedding(input)` is
+    `weight[input]`. The weights start as N(0, 1); the gradient of a row is the sum of the
+    gradients of its uses.
+
+    Args:
+        num_embeddings (int): the number of rows (the vocabulary size).
+        embedding_dim (int): the size of each vector.
+        padding_idx (int, optional): this row starts at zero and never receives a gradient.
+        max_norm (float, optional): rows looked up are first renormalised in place to at most
+            this norm.
+        norm_type (float): the p of the max_norm's p-norm.
+        scale_grad_by_freq (bool): divide each row's gradient by its count in the batch.
+        sparse (bool): accepted for PyTorch programs; the gradient is dense.
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Shape:
+        - Input: integer indices of any shape (*)
+        - Output: (*, embedding_dim)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> embedding = nn.Embedding(10, 3, padding_idx=0)
+        >>> embedding(chainrule.tensor([[0, 2], [4, 0]])).shape
+        (2, 2, 3)
+    """
 
     def __init__(
         self,
