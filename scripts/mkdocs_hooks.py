@@ -1,8 +1,8 @@
 """MkDocs hooks for the chainrule site (mkdocs.yml names this file).
 
 - The home page is the README, its `docs/...` links made relative to the site.
-- One API reference page per public namespace (scripts/api_docs.py), generated at build time,
-  so a new public name appears without editing a page list.
+- One API reference page per public namespace (scripts/api_docs.py), generated at build time
+  and listed in the nav, so a new public name or namespace appears without editing a list.
 - A public callable without a docstring fails the build, as a broken reference does in strict
   mode.
 """
@@ -30,6 +30,12 @@ def on_config(config):
     if gaps:
         lines = [f"  {name}: {', '.join(missing)}" for name, missing in gaps.items()]
         raise PluginError("public callables without a docstring:\n" + "\n".join(lines))
+    pages = [
+        {module.__name__: f"api/{module.__name__}.md"} for module in api_docs.available_namespaces()
+    ]
+    for entry in config["nav"]:
+        if isinstance(entry, dict) and "API reference" in entry:
+            entry["API reference"] = pages
     return config
 
 
