@@ -1,13 +1,14 @@
 # Two commands do all the set-up on a fresh machine with Python 3 and make:
 #   make demo   create .venv, install chainrule, run the main job on bundled data
 #   make test   create .venv, install the test extras (with MPI), run the whole suite
+#   make docs   build the browsable site (guides and API reference) into site/
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP_BASE := $(VENV)/.installed-base
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: demo test lint bench profile clean graphviz-binary
+.PHONY: demo test docs lint bench profile clean graphviz-binary
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +22,7 @@ $(STAMP_BASE): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test,demo,mpi]"
+	$(BIN)/python -m pip install --quiet -e ".[test,demo,mpi,docs]"
 	$(BIN)/python -m compileall -q src/chainrule
 	@$(MAKE) --no-print-directory graphviz-binary
 	touch $@
@@ -39,6 +40,11 @@ demo: $(STAMP_BASE)
 test: $(STAMP_TEST)
 	$(BIN)/python -m pytest
 
+# Strict: a broken reference or a public callable without a docstring fails the build.
+docs: $(STAMP_TEST)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+	@echo "the site is in site/: open site/index.html"
+
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check src tests benchmarks
 
@@ -50,4 +56,4 @@ profile: $(STAMP_TEST)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks.profile
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache site

@@ -4,4 +4,5 @@ import sys
 
 from chainrule.apps.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # importing the module (as doc tools do) runs nothing
+    sys.exit(main())

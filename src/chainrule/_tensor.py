@@ -127,6 +127,7 @@ class Tensor:
         return self._array.shape
 
     def size(self, dim: int | None = None) -> Any:
+        """The shape as a tuple, or the size of dimension `dim` (negative counts from the end)."""
         if dim is None:
             return self._array.shape
         return self._array.shape[normalize_dim("size", dim, self._array.ndim)]
@@ -140,16 +141,19 @@ class Tensor:
         return self._array.ndim
 
     def dim(self) -> int:
+        """The number of dimensions (`ndimension` is the same)."""
         return self._array.ndim
 
     ndimension = dim
 
     def numel(self) -> int:
+        """The number of elements: the product of the shape (`nelement` is the same)."""
         return int(self._array.size)
 
     nelement = numel
 
     def element_size(self) -> int:
+        """The size of one element in bytes (4 for float32)."""
         return self._array.itemsize
 
     @property
@@ -161,19 +165,23 @@ class Tensor:
         return self._backend.device.type == "cuda"
 
     def is_floating_point(self) -> bool:
+        """Whether the dtype is a floating-point one (float16, float32, float64)."""
         return self._array.dtype.kind == "f"
 
     def is_complex(self) -> bool:
         return self._array.dtype.kind == "c"
 
     def is_contiguous(self) -> bool:
+        """Whether the elements lie in memory in row-major order with no gaps."""
         return bool(self._array.flags.c_contiguous)
 
     def stride(self, dim: int | None = None) -> Any:
+        """The step in elements between neighbours along each dimension (or along `dim`)."""
         strides = tuple(s // self._array.itemsize for s in self._array.strides)
         return strides if dim is None else strides[dim]
 
     def data_ptr(self) -> int:
+        """The address of the first element (for telling whether two tensors share memory)."""
         return self._backend.data_ptr(self._array)
 
     # ---- autograd state ----------------------------------------------------------------
@@ -186,6 +194,7 @@ class Tensor:
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set whether autograd records operations on this leaf tensor; returns it."""
         if self._node is not None:
             if requires_grad:
                 return self
@@ -326,6 +335,7 @@ class Tensor:
         return result
 
     def detach_(self) -> Tensor:
+        """Detach this tensor from the graph in place: it becomes a leaf without grad."""
         self._node = None
         self._output_nr = 0
         self._requires_grad = False
@@ -333,6 +343,12 @@ class Tensor:
 
     # ---- conversion --------------------------------------------------------------------
     def item(self) -> Any:
+        """The value of a one-element tensor as a Python number (copied to the host from a device).
+
+        >>> import chainrule
+        >>> chainrule.tensor([2.5]).item()
+        2.5
+        """
         if self._array.size != 1:
             raise ShapeError(
                 f"item: a Tensor with {self._array.size} elements cannot be converted to Scalar"
@@ -340,6 +356,12 @@ class Tensor:
         return self._array.reshape(()).item()
 
     def tolist(self) -> Any:
+        """The values as nested Python lists (a Python number for a 0-d tensor).
+
+        >>> import chainrule
+        >>> chainrule.tensor([[1, 2], [3, 4]]).tolist()
+        [[1, 2], [3, 4]]
+        """
         return self._backend.to_numpy(self._array).tolist()
 
     def numpy(self, *, force: bool = False) -> Any:
@@ -587,7 +609,12 @@ class _LegacyTensorType(type):
 
 
 def _legacy_tensor_type(name: str, dtype_name: str) -> type:
-    return _LegacyTensorType(name, (), {"dtype_name": dtype_name, "__module__": "chainrule"})
+    doc = (
+        f"The legacy {dtype_name} tensor type: `{name}(data)` or `{name}(*size)` makes a "
+        f"Tensor of dtype {dtype_name}, and `isinstance(x, {name})` asks whether x has that dtype."
+    )
+    namespace = {"dtype_name": dtype_name, "__module__": "chainrule", "__doc__": doc}
+    return _LegacyTensorType(name, (), namespace)
 
 
 FloatTensor = _legacy_tensor_type("FloatTensor", "float32")
@@ -625,6 +652,7 @@ class Size(tuple):
     which compare equal to a Size of the same sizes."""
 
     def numel(self) -> int:
+        """The number of elements of a tensor of this shape: the product of the sizes."""
         count = 1
         for size in self:
             count *= size

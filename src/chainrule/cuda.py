@@ -32,10 +32,12 @@ manual_seed_all = manual_seed  # one current device: the same generator
 
 
 def initial_seed() -> int:
+    """The seed of the current GPU's random generator (set by `manual_seed` or at first use)."""
     return device_generator(cupy_backend()).initial_seed()
 
 
 def is_initialized() -> bool:
+    """Whether CUDA can be used: chainrule initialises it on first use, so `is_available()`."""
     return is_available()
 
 

@@ -6,8 +6,9 @@ higher and load on first use (PEP 562), so importing the core never loads them:
 `functional` (torch.autograd.functional, a transform layer).
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from chainrule.autograd.anomaly import (
     detect_anomaly,
@@ -26,7 +27,7 @@ from chainrule.autograd.grad_mode import (
 )
 from chainrule.autograd.gradcheck import gradcheck, gradgradcheck
 
-if TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
+if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
     from chainrule.autograd import functional, graph
     from chainrule.autograd.function import Function, FunctionCtx, once_differentiable
 
@@ -56,13 +57,13 @@ _LAZY_MODULES = frozenset(("functional", "graph"))
 _LAZY_NAMES = dict.fromkeys(("Function", "FunctionCtx", "once_differentiable"), "function")
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     """Load a higher module of this package, or one of its names, the first time it is asked
     for."""
     if name in _LAZY_MODULES:
-        return importlib.import_module(f"chainrule.autograd.{name}")  # also binds it here
+        return _importlib.import_module(f"chainrule.autograd.{name}")  # also binds it here
     if name in _LAZY_NAMES:
-        module = importlib.import_module(f"chainrule.autograd.{_LAZY_NAMES[name]}")
+        module = _importlib.import_module(f"chainrule.autograd.{_LAZY_NAMES[name]}")
         value = getattr(module, name)
         globals()[name] = value
         return value

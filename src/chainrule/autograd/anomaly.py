@@ -147,10 +147,12 @@ def _install(mode: AnomalyMode | None) -> None:
 
 
 def is_anomaly_enabled() -> bool:
+    """Whether a `detect_anomaly` context (or `set_detect_anomaly(True)`) is active here."""
     return _current() is not None
 
 
 def is_anomaly_check_nan_enabled() -> bool:
+    """Whether the active anomaly mode also checks every backward result for NaN."""
     mode = _current()
     return mode is not None and mode.check_nan
 

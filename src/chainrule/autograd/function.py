@@ -59,6 +59,7 @@ class FunctionCtx(Node):
         self._n_args = 0
 
     def save_for_backward(self, *tensors: Any) -> None:
+        """Keep these tensors (inputs or outputs) for backward, as `ctx.saved_tensors`."""
         self._to_save = tensors
 
     @property
@@ -81,12 +82,15 @@ class FunctionCtx(Node):
         return self._needs_input_grad
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
+        """Declare outputs that have no gradient (indices, masks): backward gets zeros for them."""
         self._non_differentiable = tensors
 
     def mark_dirty(self, *tensors: Any) -> None:
+        """Declare inputs that forward modified in place."""
         self._dirty = tensors
 
     def set_materialize_grads(self, value: bool) -> None:
+        """With False, backward receives None instead of zeros for outputs that got no gradient."""
         self.materialize_grads = value
 
 
@@ -95,14 +99,23 @@ class Function:
 
     @staticmethod
     def forward(ctx: FunctionCtx, *args: Any) -> Any:
+        """The computation, on Tensors (operations inside are not recorded). Either take `ctx` first
+        and save what backward needs with `ctx.save_for_backward`, or take only the inputs and
+        define `setup_context`.
+        """
         raise NotImplementedError("a Function subclass must define forward")
 
     @staticmethod
     def setup_context(ctx: FunctionCtx, inputs: tuple, output: Any) -> None:
+        """Optional: fill `ctx` from the inputs and output when `forward` takes no ctx."""
         raise NotImplementedError
 
     @staticmethod
     def backward(ctx: FunctionCtx, *grad_outputs: Any) -> Any:
+        """The vector-Jacobian product: given the gradient of each output, return the gradient of
+        each input of forward (None for inputs that need none). Written in chainrule ops, it is
+        itself differentiable.
+        """
         raise NotImplementedError("a Function subclass must define backward to be differentiated")
 
     fast_vjp = None  # the engine's optional fast-path hook (ops/op.py): a Function has none

@@ -19,6 +19,13 @@ is_grad_enabled = _grad_enabled.get
 
 
 def is_inference_mode_enabled() -> bool:
+    """Whether an `inference_mode()` block is active in this context.
+
+    >>> import chainrule
+    >>> with chainrule.inference_mode():
+    ...     chainrule.is_inference_mode_enabled()
+    True
+    """
     return _inference_mode.get()
 
 
@@ -43,6 +50,7 @@ class _Mode:
         _grad_enabled.reset(self._tokens.pop())
 
     def clone(self) -> _Mode:
+        """A fresh copy of this context manager (what a decorator uses for each call)."""
         return type(self)()
 
     def __call__(self, fn: Callable) -> Callable:
@@ -118,6 +126,7 @@ class set_grad_enabled(_Mode):  # noqa: N801
         _grad_enabled.set(self._previous)
 
     def clone(self) -> set_grad_enabled:
+        """A fresh copy of this context manager (what a decorator uses for each call)."""
         previous = _grad_enabled.get()
         clone = set_grad_enabled(self.mode)
         _grad_enabled.set(previous)
@@ -147,4 +156,5 @@ class inference_mode(_Mode):  # noqa: N801
         super().__exit__(*exc)
 
     def clone(self) -> inference_mode:
+        """A fresh copy of this context manager (what a decorator uses for each call)."""
         return inference_mode(self.mode)

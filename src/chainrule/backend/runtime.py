@@ -44,10 +44,12 @@ def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None
 
 
 def are_deterministic_algorithms_enabled() -> bool:
+    """Whether `use_deterministic_algorithms(True)` is in force."""
     return _deterministic["mode"]
 
 
 def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    """Whether deterministic mode was set with `warn_only=True`."""
     return _deterministic["warn_only"]
 
 
@@ -86,6 +88,9 @@ def cuda_device_count() -> int:
 
 
 def cuda_is_available() -> bool:
+    """Whether a CUDA GPU can be used: CuPy imports and the driver reports at least one device.
+    False, not an error, when either is missing.
+    """
     return cuda_device_count() > 0
 
 
@@ -103,6 +108,7 @@ def _require_cuda(what: str) -> Any:
 
 
 def cuda_current_device() -> int:
+    """The index of the current GPU (where new CUDA tensors go); an error without a GPU."""
     return int(_require_cuda("current_device").cuda.Device().id)
 
 
@@ -113,6 +119,7 @@ def cuda_set_device(index: int) -> None:
 
 
 def cuda_get_device_name(index: int | None = None) -> str:
+    """The name of GPU `index` (the current one when None), e.g. 'NVIDIA H100 80GB HBM3'."""
     cupy = _require_cuda("get_device_name")
     number = cupy.cuda.Device().id if index is None else int(index)
     name = cupy.cuda.runtime.getDeviceProperties(number)["name"]

@@ -166,6 +166,7 @@ class Uniform(Distribution):
 
     @constraints.dependent_property(is_discrete=False, event_dim=0)
     def support(self) -> constraints.Constraint:
+        """The interval [low, high) that samples lie in."""
         return constraints.interval(self.low, self.high)
 
     @property

@@ -158,6 +158,7 @@ class Categorical(Distribution):
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self) -> constraints.Constraint:
+        """The set of values with non-zero probability: 0, ..., K - 1."""
         return constraints.integer_interval(0, self._num_events - 1)
 
     @lazy_property

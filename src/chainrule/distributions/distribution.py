@@ -130,27 +130,36 @@ class Distribution:
             return self.rsample(sample_shape)
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
+        """A reparameterised sample (gradients flow to the parameters), of shape
+        sample_shape + batch_shape + event_shape."""
         raise NotImplementedError
 
     def sample_n(self, n: int) -> Tensor:
+        """`sample((n,))`: n samples."""
         return self.sample((n,))
 
     def log_prob(self, value: Tensor) -> Tensor:
+        """The log density (or log mass) of `value` under this distribution."""
         raise NotImplementedError
 
     def cdf(self, value: Tensor) -> Tensor:
+        """The cumulative distribution function at `value`."""
         raise NotImplementedError
 
     def icdf(self, value: Tensor) -> Tensor:
+        """The inverse cumulative distribution function (the quantile) at probability `value`."""
         raise NotImplementedError
 
     def enumerate_support(self, expand: bool = True) -> Tensor:
+        """Every value of a discrete distribution's support, along a new first dimension."""
         raise NotImplementedError
 
     def entropy(self) -> Tensor:
+        """The entropy, one per batch element."""
         raise NotImplementedError
 
     def perplexity(self) -> Tensor:
+        """exp(entropy())."""
         return exp(self.entropy())
 
     def _extended_shape(self, sample_shape: Any = ()) -> Size:

@@ -115,5 +115,12 @@ def tree_unflatten(leaves: list, spec: TreeSpec) -> Any:
 
 
 def tree_map(function: Callable[[Any], Any], tree: Any) -> Any:
+    """A tree of the same structure with `function` applied to every leaf (lists, tuples,
+    namedtuples and dicts are nodes; everything else is a leaf), as torch.utils._pytree.tree_map.
+
+    >>> from chainrule.func import tree_map
+    >>> tree_map(lambda v: v * 10, {"a": 1, "b": (2, [3])})
+    {'a': 10, 'b': (20, [30])}
+    """
     leaves, spec = tree_flatten(tree)
     return tree_unflatten([function(leaf) for leaf in leaves], spec)

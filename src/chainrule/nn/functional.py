@@ -15,8 +15,8 @@ tensor([0., 2.])
 
 from __future__ import annotations
 
-import math
-from typing import Any
+import math as _math
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from chainrule.errors import ShapeError
 from chainrule.ops import convolution as _conv_ops
@@ -77,6 +77,11 @@ from chainrule.ops.reduction import softmax as _softmax
 from chainrule.ops.reduction import sum as _sum
 from chainrule.ops.shape import broadcast_tensors, expand, reshape, transpose, unsqueeze
 
+if _TYPE_CHECKING:  # annotations only (they are strings at run time): not public names
+    from typing import Any
+
+    from chainrule._tensor import Tensor
+
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
     "adaptive_max_pool2d", "adaptive_max_pool3d", "alpha_dropout", "avg_pool1d", "avg_pool2d",
@@ -103,17 +108,42 @@ def _softmax_dim(ndim: int) -> int:
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def softmax(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
-    """exp(x) / sum(exp(x)) along dim."""
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
+    """exp(x) / sum(exp(x)) along `dim`: each slice becomes a probability distribution. Computed
+    with the maximum subtracted first, so large inputs do not overflow.
+
+    Args:
+        input (Tensor): floating point, any shape.
+        dim (int): the dimension that sums to 1. None picks PyTorch's legacy implicit one
+            (0 for 0-D, 1-D and 3-D input, else 1): pass it explicitly.
+        dtype (dtype, optional): convert the input to this dtype first.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.softmax(chainrule.tensor([[1.0, 1.0], [0.0, 1000.0]]), dim=1)
+        tensor([[0.5000, 0.5000],
+                [0.0000, 1.0000]])
+    """
     return _softmax(input, _softmax_dim(input.ndim) if dim is None else dim, dtype=dtype)
 
 
-def log_softmax(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
-    """x - logsumexp(x) along dim."""
+def log_softmax(
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
+) -> Any:
+    """x - logsumexp(x) along `dim`: the log of softmax, computed stably (pair it with `nll_loss`,
+    or use `cross_entropy`, which does both).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.log_softmax(chainrule.tensor([0.0, 0.0]), dim=0)
+        tensor([-0.6931, -0.6931])
+    """
     return _log_softmax(input, _softmax_dim(input.ndim) if dim is None else dim, dtype=dtype)
 
 
-def softmin(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
     """softmax(-x) along dim."""
     return _softmax(-input, _softmax_dim(input.ndim) if dim is None else dim, dtype=dtype)
 
@@ -121,7 +151,7 @@ def softmin(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype: Any
 # ---- linear layers -------------------------------------------------------------------------
 
 
-def bilinear(input1: Any, input2: Any, weight: Any, bias: Any = None) -> Any:
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y[..., o] = x1 W[o] x2 + b[o] for weight (out, in1, in2): one matrix product, then a
     product with x2 summed over in2."""
     if (
@@ -168,7 +198,7 @@ def _ntuple(name: str, argument: str, value: Any, dims: int) -> tuple[int, ...]:
     return values
 
 
-def _spatial_input(name: str, input: Any, dims: int, integers: bool = False) -> tuple[Any, bool]:
+def _spatial_input(name: str, input: Tensor, dims: int, integers: bool = False) -> tuple[Any, bool]:
     """A floating (N, C, *spatial) input (or an integer one, where `integers`: max pooling, as
     PyTorch), the batch dimension added to an unbatched (C, *spatial) one; and whether it was
     added (the result drops it again)."""
@@ -243,8 +273,8 @@ def _check_conv(name: str, x: Any, w: Any, groups: int, dims: int, transposed: b
 
 
 def _convolution(
-    input: Any,
-    weight: Any,
+    input: Tensor,
+    weight: Tensor,
     bias: Any,
     stride: Any,
     padding: Any,
@@ -280,9 +310,9 @@ def _convolution(
 
 
 def conv1d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
     stride: Any = 1,
     padding: Any = 0,
     dilation: Any = 1,
@@ -293,9 +323,9 @@ def conv1d(
 
 
 def conv2d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
     stride: Any = 1,
     padding: Any = 0,
     dilation: Any = 1,
@@ -313,9 +343,9 @@ def conv2d(
 
 
 def conv3d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
     stride: Any = 1,
     padding: Any = 0,
     dilation: Any = 1,
@@ -326,8 +356,8 @@ def conv3d(
 
 
 def _convolution_transpose(
-    input: Any,
-    weight: Any,
+    input: Tensor,
+    weight: Tensor,
     bias: Any,
     stride: Any,
     padding: Any,
@@ -375,9 +405,9 @@ def _convolution_transpose(
 
 
 def conv_transpose1d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
     stride: Any = 1,
     padding: Any = 0,
     output_padding: Any = 0,
@@ -390,9 +420,9 @@ def conv_transpose1d(
 
 
 def conv_transpose2d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
     stride: Any = 1,
     padding: Any = 0,
     output_padding: Any = 0,
@@ -405,9 +435,9 @@ def conv_transpose2d(
 
 
 def conv_transpose3d(
-    input: Any,
-    weight: Any,
-    bias: Any = None,
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
     stride: Any = 1,
     padding: Any = 0,
     output_padding: Any = 0,
@@ -488,7 +518,7 @@ def _max_result(out: Any, indices: Any, unbatched: bool, return_indices: bool) -
 
 
 def _max_pool(
-    input: Any,
+    input: Tensor,
     kernel_size: Any,
     stride: Any,
     padding: Any,
@@ -508,7 +538,7 @@ def _max_pool(
 
 
 def max_pool1d(
-    input: Any,
+    input: Tensor,
     kernel_size: Any,
     stride: Any = None,
     padding: Any = 0,
@@ -522,7 +552,7 @@ def max_pool1d(
 
 
 def max_pool2d(
-    input: Any,
+    input: Tensor,
     kernel_size: Any,
     stride: Any = None,
     padding: Any = 0,
@@ -537,7 +567,7 @@ def max_pool2d(
 
 
 def max_pool3d(
-    input: Any,
+    input: Tensor,
     kernel_size: Any,
     stride: Any = None,
     padding: Any = 0,
@@ -551,7 +581,7 @@ def max_pool3d(
 
 
 def _max_unpool(
-    input: Any,  # noqa: A002
+    input: Tensor,  # noqa: A002
     indices: Any,
     kernel_size: Any,
     stride: Any,
@@ -579,7 +609,7 @@ def _max_unpool(
                 )
     batch, channels = x.shape[:2]
     places = reshape(indices if not unbatched else unsqueeze(indices, 0), (batch, channels, -1))
-    planes = x.new_zeros(batch, channels, math.prod(size))
+    planes = x.new_zeros(batch, channels, _math.prod(size))
     out = reshape(
         scatter(planes, 2, places, reshape(x, (batch, channels, -1))), (batch, channels, *size)
     )
@@ -587,7 +617,7 @@ def _max_unpool(
 
 
 def max_unpool1d(
-    input: Any, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+    input: Tensor, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
     output_size: Any = None,
 ) -> Any:  # fmt: skip
     """Max pooling undone on (N, C, L): each value back at its index, zeros elsewhere."""
@@ -595,7 +625,7 @@ def max_unpool1d(
 
 
 def max_unpool2d(
-    input: Any, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+    input: Tensor, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
     output_size: Any = None,
 ) -> Any:  # fmt: skip
     """Max pooling undone on (N, C, H, W): each value back at its index, zeros elsewhere."""
@@ -603,7 +633,7 @@ def max_unpool2d(
 
 
 def max_unpool3d(
-    input: Any, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+    input: Tensor, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
     output_size: Any = None,
 ) -> Any:  # fmt: skip
     """Max pooling undone on (N, C, D, H, W): each value back at its index, zeros elsewhere."""
@@ -611,7 +641,7 @@ def max_unpool3d(
 
 
 def _adaptive_max_pool(
-    input: Any, output_size: Any, return_indices: bool, dims: int, name: str
+    input: Tensor, output_size: Any, return_indices: bool, dims: int, name: str
 ) -> Any:
     x, unbatched = _spatial_input(name, input, dims)
     sizes = _adaptive_size(name, dims, tuple(x.shape[2:]), output_size)
@@ -619,23 +649,23 @@ def _adaptive_max_pool(
     return _max_result(out, indices, unbatched, return_indices)
 
 
-def adaptive_max_pool1d(input: Any, output_size: Any, return_indices: bool = False) -> Any:
+def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """Max over `output_size` bins that split L as evenly as possible."""
     return _adaptive_max_pool(input, output_size, return_indices, 1, "adaptive_max_pool1d")
 
 
-def adaptive_max_pool2d(input: Any, output_size: Any, return_indices: bool = False) -> Any:
+def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """Max over bins that split H and W as evenly as possible (None keeps a size)."""
     return _adaptive_max_pool(input, output_size, return_indices, 2, "adaptive_max_pool2d")
 
 
-def adaptive_max_pool3d(input: Any, output_size: Any, return_indices: bool = False) -> Any:
+def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
     """Max over bins that split D, H and W as evenly as possible."""
     return _adaptive_max_pool(input, output_size, return_indices, 3, "adaptive_max_pool3d")
 
 
 def _avg_pool(
-    input: Any,
+    input: Tensor,
     kernel_size: Any,
     stride: Any,
     padding: Any,
@@ -655,7 +685,7 @@ def _avg_pool(
 
 
 def avg_pool1d(
-    input: Any,
+    input: Tensor,
     kernel_size: Any,
     stride: Any = None,
     padding: Any = 0,
@@ -668,7 +698,7 @@ def avg_pool1d(
 
 
 def avg_pool2d(
-    input: Any,
+    input: Tensor,
     kernel_size: Any,
     stride: Any = None,
     padding: Any = 0,
@@ -682,7 +712,7 @@ def avg_pool2d(
 
 
 def avg_pool3d(
-    input: Any,
+    input: Tensor,
     kernel_size: Any,
     stride: Any = None,
     padding: Any = 0,
@@ -695,30 +725,30 @@ def avg_pool3d(
     return _avg_pool(input, *window, divisor_override, 3, "avg_pool3d")
 
 
-def _adaptive_avg_pool(input: Any, output_size: Any, dims: int, name: str) -> Any:
+def _adaptive_avg_pool(input: Tensor, output_size: Any, dims: int, name: str) -> Any:
     x, unbatched = _spatial_input(name, input, dims)
     sizes = _adaptive_size(name, dims, tuple(x.shape[2:]), output_size)
     out = _pool_ops.adaptive_avg_pool(x, sizes)
     return out[0] if unbatched else out
 
 
-def adaptive_avg_pool1d(input: Any, output_size: Any) -> Any:
+def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Any:
     """Average over `output_size` bins that split L as evenly as possible."""
     return _adaptive_avg_pool(input, output_size, 1, "adaptive_avg_pool1d")
 
 
-def adaptive_avg_pool2d(input: Any, output_size: Any) -> Any:
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Any:
     """Average over bins that split H and W as evenly as possible (None keeps a size)."""
     return _adaptive_avg_pool(input, output_size, 2, "adaptive_avg_pool2d")
 
 
-def adaptive_avg_pool3d(input: Any, output_size: Any) -> Any:
+def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Any:
     """Average over bins that split D, H and W as evenly as possible."""
     return _adaptive_avg_pool(input, output_size, 3, "adaptive_avg_pool3d")
 
 
 def interpolate(
-    input: Any,
+    input: Tensor,
     size: Any = None,
     scale_factor: Any = None,
     mode: str = "nearest",
@@ -768,7 +798,7 @@ def interpolate(
             raise ValueError(
                 f"interpolate: scale_factor must have {n} elements, got {scale_factor}"
             )
-        out_size = tuple(int(math.floor(s * f)) for s, f in zip(shape, factors))
+        out_size = tuple(int(_math.floor(s * f)) for s, f in zip(shape, factors))
         if not recompute_scale_factor:
             scales = factors
     if any(o < 1 for o in out_size):
@@ -785,7 +815,7 @@ def interpolate(
 # ---- distances -----------------------------------------------------------------------------
 
 
-def _clamped_norm(input: Any, dim: int, eps: float) -> Any:
+def _clamped_norm(input: Tensor, dim: int, eps: float) -> Any:
     """The 2-norm along dim (kept), its value clamped below at eps but its gradient the
     norm's, as PyTorch's cosine_similarity (which clamps under no_grad)."""
     value = norm(input, 2, dim, keepdim=True)
@@ -807,7 +837,9 @@ def pairwise_distance(
     return norm(difference, p, -1 if difference.ndim else None, keepdim=keepdim)
 
 
-def normalize(input: Any, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Any = None) -> Any:
+def normalize(
+    input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Any = None
+) -> Any:
     """input / max(|input|_p, eps) along dim."""
     denominator = _clamp(norm(input, p, dim, keepdim=True), min=eps)
     return input / expand(denominator, tuple(input.shape))
@@ -842,26 +874,34 @@ def _weighted(op_name: str, loss: Any, weight: Any, reduction: str, mean_by_weig
 
 
 def mse_loss(
-    input: Any,
-    target: Any,
+    input: Tensor,
+    target: Tensor,
     size_average: Any = None,
     reduce: Any = None,
     reduction: str = "mean",
-    weight: Any = None,
+    weight: Tensor | None = None,
 ) -> Any:
-    """(input - target)**2, reduced."""
+    """The squared error (input - target)**2, averaged ('mean'), summed ('sum') or kept per
+    element ('none').
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.mse_loss(chainrule.tensor([1.0, 2.0]), chainrule.tensor([0.0, 4.0]))
+        tensor(2.5000)
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     difference = input - target
     return _weighted("mse_loss", difference * difference, weight, reduction, True)
 
 
 def l1_loss(
-    input: Any,
-    target: Any,
+    input: Tensor,
+    target: Tensor,
     size_average: Any = None,
     reduce: Any = None,
     reduction: str = "mean",
-    weight: Any = None,
+    weight: Tensor | None = None,
 ) -> Any:
     """|input - target|, reduced (gradient 0 where they are equal, as PyTorch)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
@@ -869,8 +909,8 @@ def l1_loss(
 
 
 def smooth_l1_loss(
-    input: Any,
-    target: Any,
+    input: Tensor,
+    target: Tensor,
     size_average: Any = None,
     reduce: Any = None,
     reduction: str = "mean",
@@ -888,7 +928,11 @@ def smooth_l1_loss(
 
 
 def huber_loss(
-    input: Any, target: Any, reduction: str = "mean", delta: float = 1.0, weight: Any = None
+    input: Tensor,
+    target: Tensor,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Tensor | None = None,
 ) -> Any:
     """0.5 d**2 where |d| < delta, else delta (|d| - 0.5 delta)."""
     if delta <= 0:
@@ -898,7 +942,7 @@ def huber_loss(
     return _weighted("huber_loss", loss, weight, reduction, False)
 
 
-def _same_shape(op_name: str, input: Any, target: Any) -> None:
+def _same_shape(op_name: str, input: Tensor, target: Tensor) -> None:
     if tuple(input.shape) != tuple(target.shape):
         raise ShapeError(
             f"{op_name}: target size {tuple(target.shape)} must be the same as input size "
@@ -907,9 +951,9 @@ def _same_shape(op_name: str, input: Any, target: Any) -> None:
 
 
 def binary_cross_entropy(
-    input: Any,
-    target: Any,
-    weight: Any = None,
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
     size_average: Any = None,
     reduce: Any = None,
     reduction: str = "mean",
@@ -930,9 +974,9 @@ def binary_cross_entropy(
 
 
 def binary_cross_entropy_with_logits(
-    input: Any,
-    target: Any,
-    weight: Any = None,
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
     size_average: Any = None,
     reduce: Any = None,
     reduction: str = "mean",
@@ -950,8 +994,8 @@ def binary_cross_entropy_with_logits(
 
 
 def kl_div(
-    input: Any,
-    target: Any,
+    input: Tensor,
+    target: Tensor,
     size_average: Any = None,
     reduce: Any = None,
     reduction: str = "mean",
@@ -976,7 +1020,7 @@ def kl_div(
 def cosine_embedding_loss(
     input1: Any,
     input2: Any,
-    target: Any,
+    target: Tensor,
     margin: float = 0,
     size_average: Any = None,
     reduce: Any = None,
@@ -1026,7 +1070,7 @@ def scaled_dot_product_attention(
         )
     if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
-    factor = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
+    factor = 1 / _math.sqrt(query.shape[-1]) if scale is None else scale
     scores = matmul(query, transpose(key, -2, -1)) * factor
     xp = query._backend.xp
     if is_causal and attn_mask is None:

@@ -140,6 +140,7 @@ class ndarray(Tensor):  # noqa: N801 - NumPy's name (JAX's jnp.ndarray is its ar
         return numpy_results(_creation.copy(_shape.ravel(self, order)))
 
     def copy(self, order: str = "C") -> ndarray:
+        """ndarray.copy: new memory, still differentiable, as np.copy (Tensor.clone)."""
         return numpy_results(_creation.copy(self))
 
     def sort(self, axis: int = -1, kind: Any = None, order: Any = None) -> None:  # type: ignore[override]
@@ -343,7 +344,13 @@ def _inplace_delegate(name: str) -> Callable:
         return self
 
     method.__name__ = name
+    method.__doc__ = _tensor_doc(name)
     return method
+
+
+def _tensor_doc(name: str) -> str:
+    """The docstring of an ndarray method that delegates to the Tensor method `name`."""
+    return f"`Tensor.{name}`, run on the plain Tensor (its arguments and result are Tensor's)."
 
 
 def _augmented(function: Callable) -> Callable:
@@ -361,6 +368,7 @@ def _delegate(name: str) -> Callable:
         return getattr(plain(self), name)(*args, **kwargs)
 
     method.__name__ = name
+    method.__doc__ = _tensor_doc(name)
     return method
 
 

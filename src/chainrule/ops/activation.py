@@ -298,34 +298,93 @@ class Hardtanh(Op):
     batch = elementwise_batch
 
 
-def relu(input: Any, inplace: bool = False) -> Any:
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0) elementwise, as `torch.relu` / `F.relu`. Its derivative is 1 where x > 0 and 0
+    elsewhere, including at x = 0 (PyTorch's choice at the kink).
+
+    Args:
+        input (Tensor): any shape; bool is refused.
+        inplace (bool): overwrite `input` (a leaf that requires grad cannot be).
+
+    Returns:
+        Tensor: the same shape and dtype as `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.relu(chainrule.tensor([-1.0, 0.0, 2.0]))
+        tensor([0., 0., 2.])
+    """
     input = _refuse_bool("relu", input)  # noqa: A001
     refuse_complex("relu", input)
     result = apply(Relu, (input,))
     return _maybe_inplace(input, result, inplace, "relu_")
 
 
-def gelu(input: Any, approximate: str = "none") -> Any:
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x), Phi the standard normal CDF (Hendrycks and Gimpel's GELU), as `F.gelu`.
+
+    Args:
+        input (Tensor): floating point, any shape.
+        approximate (str): 'none' for the exact erf form, 'tanh' for
+            0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.nn.functional.gelu(chainrule.tensor([-1.0, 0.0, 1.0]))
+        tensor([-0.1587,  0.0000,  0.8413])
+    """
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', not {approximate!r}")
     return apply(Gelu, (_require_floating("gelu", input),), approximate)
 
 
-def silu(input: Any, inplace: bool = False) -> Any:
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x) (the "swish" activation), as `F.silu`; derivative
+    sigmoid(x) (1 + x (1 - sigmoid(x))).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.nn.functional.silu(chainrule.tensor([0.0, 1.0]))
+        tensor([0.0000, 0.7311])
+    """
     result = apply(Silu, (_require_floating("silu", input),))
     return _maybe_inplace(input, result, inplace, "silu_")
 
 
-def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta * x)) / beta, a smooth relu, as `F.softplus`. Where beta * x > threshold
+    it returns x itself (the two agree to float precision there and exp would overflow).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.nn.functional.softplus(chainrule.tensor([0.0, 30.0]))
+        tensor([ 0.6931, 30.0000])
+    """
     return apply(Softplus, (_require_floating("softplus", input),), beta, threshold)
 
 
-def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Any:
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x where x > 0, else negative_slope * x, as `F.leaky_relu`; the slope at 0 is
+    negative_slope, as in PyTorch.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.nn.functional.leaky_relu(chainrule.tensor([-2.0, 3.0]), 0.1)
+        tensor([-0.2000,  3.0000])
+    """
     result = apply(LeakyRelu, (_require_floating("leaky_relu", input),), negative_slope)
     return _maybe_inplace(input, result, inplace, "leaky_relu_")
 
 
-def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x where x > 0, else alpha * (exp(x) - 1), as `F.elu`: smooth for alpha = 1, with negative
+    outputs that push mean activations toward zero.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.nn.functional.elu(chainrule.tensor([-1.0, 2.0]))
+        tensor([-0.6321,  2.0000])
+    """
     result = apply(Elu, (_require_floating("elu", input),), alpha)
     return _maybe_inplace(input, result, inplace, "elu_")
 

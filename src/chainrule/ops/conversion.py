@@ -102,5 +102,16 @@ class Clone(Op):
     batch = elementwise_batch
 
 
-def clone(input: Any, *, memory_format: Any = None) -> Any:  # noqa: A002
+def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:  # noqa: A002
+    """A copy of `input` with its own memory that stays in the graph: the gradient flows back to
+    `input` unchanged (`detach().clone()` gives a copy outside it).
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = chainrule.clone(x)
+        >>> y.sum().backward()
+        >>> x.grad
+        tensor([1., 1.])
+    """
     return apply(Clone, (input,))

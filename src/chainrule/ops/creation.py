@@ -13,6 +13,7 @@ from typing import Any
 from chainrule._tensor import Tensor, to_array
 from chainrule.autograd.observers import observers
 from chainrule.backend import Array, backend_for_device, backend_of_array, dtypes, is_array
+from chainrule.backend import device as Device
 from chainrule.backend.dtypes import as_dtype
 from chainrule.errors import BackendError, DTypeError, ShapeError
 from chainrule.ops.arguments import normalize_size
@@ -36,8 +37,8 @@ def _finish(array: Array, requires_grad: bool) -> Any:
 def tensor(
     data: Any,
     *,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
     pin_memory: bool = False,
 ) -> Any:
@@ -53,7 +54,9 @@ def tensor(
     return _finish(to_array(data, backend, _numpy_dtype(dtype)), requires_grad)
 
 
-def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Any:
+def as_tensor(
+    data: Any, dtype: dtypes.dtype | None = None, device: Device | str | None = None
+) -> Any:
     """Like `tensor`, but shares memory with `data` when dtype and device already match."""
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype) if (dtype or device) else data
@@ -130,20 +133,75 @@ def _filled(
 
 
 def zeros(
-    *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Any = None
-) -> Any:
+    *size: Any,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+    out: Any = None,
+) -> Tensor:
+    """A tensor of zeros of the given shape.
+
+    Args:
+        size (int...): the shape, as separate ints or one sequence (`zeros(2, 3)` or
+            `zeros((2, 3))`).
+        dtype (dtype, optional): default `get_default_dtype()` (float32).
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.zeros(2, 3)
+        tensor([[0., 0., 0.],
+                [0., 0., 0.]])
+    """
     return _filled("zeros", size, 0, dtype, device, requires_grad)
 
 
 def ones(
-    *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, out: Any = None
-) -> Any:
+    *size: Any,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+    out: Any = None,
+) -> Tensor:
+    """A tensor of ones of the given shape.
+
+    Args:
+        size (int...): the shape, as separate ints or one sequence (`zeros(2, 3)` or
+            `zeros((2, 3))`).
+        dtype (dtype, optional): default `get_default_dtype()` (float32).
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.ones(2, dtype=chainrule.int64)
+        tensor([1, 1])
+    """
     return _filled("ones", size, 1, dtype, device, requires_grad)
 
 
 def empty(
-    *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False, **kwargs: Any
-) -> Any:
+    *size: Any,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+    **kwargs: Any,
+) -> Tensor:
+    """A tensor of the given shape whose values are unspecified (write them before reading).
+
+    Args:
+        size (int...): the shape, as separate ints or one sequence (`zeros(2, 3)` or
+            `zeros((2, 3))`).
+        dtype (dtype, optional): default `get_default_dtype()` (float32).
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.empty(2, 3).shape
+        (2, 3)
+    """
     return _filled("empty", size, None, dtype, device, requires_grad)
 
 
@@ -151,8 +209,8 @@ def full(
     size: Sequence[int],
     fill_value: Any,
     *,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
 ) -> Any:
     """`size` filled with `fill_value`; the dtype follows the value (the default float dtype,
@@ -174,50 +232,86 @@ def _like(input: Any, dtype: Any, device: Any) -> tuple:  # noqa: A002
 
 
 def zeros_like(
-    input: Any,  # noqa: A002
+    input: Tensor,  # noqa: A002
     *,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
     **kwargs: Any,
-) -> Any:
+) -> Tensor:
+    """Zeros with the shape (and by default the dtype and device) of `input`.
+
+    Args:
+        input (Tensor): the tensor whose shape, dtype and device are copied (each may be
+            overridden by the keyword of that name).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.zeros_like(chainrule.tensor([1, 2]))
+        tensor([0, 0])
+    """
     shape, dtype, device = _like(input, dtype, device)
     return zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def ones_like(
-    input: Any,  # noqa: A002
+    input: Tensor,  # noqa: A002
     *,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
     **kwargs: Any,
-) -> Any:
+) -> Tensor:
+    """Ones with the shape (and by default the dtype and device) of `input`.
+
+    Args:
+        input (Tensor): the tensor whose shape, dtype and device are copied (each may be
+            overridden by the keyword of that name).
+    """
     shape, dtype, device = _like(input, dtype, device)
     return ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def empty_like(
-    input: Any,  # noqa: A002
+    input: Tensor,  # noqa: A002
     *,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
     **kwargs: Any,
-) -> Any:
+) -> Tensor:
+    """An uninitialised tensor with the shape (and by default the dtype and device) of `input`.
+
+    Args:
+        input (Tensor): the tensor whose shape, dtype and device are copied (each may be
+            overridden by the keyword of that name).
+    """
     shape, dtype, device = _like(input, dtype, device)
     return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def full_like(
-    input: Any,  # noqa: A002
+    input: Tensor,  # noqa: A002
     fill_value: Any,
     *,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
     **kwargs: Any,
-) -> Any:
+) -> Tensor:
+    """A tensor filled with `fill_value`, with the shape (and by default the dtype and device) of
+    `input`.
+
+    Args:
+        input (Tensor): the tensor whose shape, dtype and device are copied (each may be
+            overridden by the keyword of that name).
+        fill_value (number): the value of every element.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.full_like(chainrule.zeros(2), 7.0)
+        tensor([7., 7.])
+    """
     shape, dtype, device = _like(input, dtype, device)
     return full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
@@ -230,8 +324,8 @@ def arange(
     end: Any = None,
     step: Any = 1,
     *,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
 ) -> Any:
     """[start, end) in steps; int64 when every bound is an integer, else the default dtype."""
@@ -260,10 +354,17 @@ def linspace(
     end: float,
     steps: int,
     *,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
-) -> Any:
+) -> Tensor:
+    """`steps` evenly spaced values from `start` to `end`, both included.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.linspace(0, 1, steps=5)
+        tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    """
     backend = backend_for_device(device)
     target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
     values = backend.xp.linspace(_plain(start), _plain(end), steps).astype(target)
@@ -276,10 +377,17 @@ def logspace(
     steps: int,
     base: float = 10.0,
     *,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
-) -> Any:
+) -> Tensor:
+    """`steps` values base ** t, t evenly spaced from `start` to `end` (both included).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.logspace(0, 2, steps=3)
+        tensor([  1.,  10., 100.])
+    """
     backend = backend_for_device(device)
     target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
     values = backend.xp.logspace(start, end, steps, base=base).astype(target)
@@ -290,10 +398,18 @@ def eye(
     n: int,
     m: int | None = None,
     *,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
-) -> Any:
+) -> Tensor:
+    """The n x m identity matrix (m defaults to n): ones on the diagonal, zeros elsewhere.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.eye(2, 3)
+        tensor([[1., 0., 0.],
+                [0., 1., 0.]])
+    """
     backend = backend_for_device(device)
     target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
     return _finish(backend.xp.eye(n, m, dtype=target), requires_grad)
@@ -317,7 +433,7 @@ def tril_indices(
     offset: int = 0,
     *,
     dtype: Any = dtypes.int64,
-    device: Any = None,
+    device: Device | str | None = None,
     layout: Any = None,
 ) -> Any:
     """The (2, N) coordinates of the lower triangle of a row x col matrix, row by row;
@@ -336,7 +452,7 @@ def triu_indices(
     offset: int = 0,
     *,
     dtype: Any = dtypes.int64,
-    device: Any = None,
+    device: Device | str | None = None,
     layout: Any = None,
 ) -> Any:
     """The (2, N) coordinates of the upper triangle of a row x col matrix, row by row.
@@ -361,6 +477,7 @@ class Generator:
         self._rng: Any = None  # made on first use: numpy.random is slow to import
 
     def manual_seed(self, seed: int) -> Generator:
+        """Seed this generator (an int in [-2**63, 2**64), as PyTorch); returns it."""
         seed = int(seed)
         if not -(2**63) <= seed < 2**64:
             raise ValueError(f"manual_seed: seed must be in [-2**63, 2**64), got {seed}")
@@ -369,17 +486,21 @@ class Generator:
         return self
 
     def seed(self) -> int:
+        """Seed from a non-deterministic source; returns the seed used."""
         import secrets
 
         return self.manual_seed(secrets.randbits(63))._seed
 
     def initial_seed(self) -> int:
+        """The seed this generator was last seeded with."""
         return self._seed
 
     def get_state(self) -> Any:
+        """The full state, to restore with `set_state` and replay the same numbers."""
         return self.rng.bit_generator.state
 
     def set_state(self, state: Any) -> Generator:
+        """Restore a state from `get_state`; returns this generator."""
         self.rng.bit_generator.state = state
         return self
 
@@ -418,22 +539,35 @@ def manual_seed(seed: int) -> Generator:
 
 
 def seed() -> int:
+    """Seed the default generator from a non-deterministic source; returns the seed used."""
     return default_generator.seed()
 
 
 def initial_seed() -> int:
+    """The seed the default generator was last seeded with (by `manual_seed` or `seed`)."""
     return default_generator.initial_seed()
 
 
 def get_rng_state() -> Any:
+    """The default generator's state, to restore with `set_rng_state` (so a run can be replayed).
+
+    Example:
+        >>> import chainrule
+        >>> state = chainrule.get_rng_state()
+        >>> a = chainrule.rand(2)
+        >>> chainrule.set_rng_state(state)
+        >>> bool((chainrule.rand(2) == a).all())
+        True
+    """
     return default_generator.get_state()
 
 
 def set_rng_state(state: Any) -> None:
+    """Restore the default generator to a state from `get_rng_state`."""
     default_generator.set_state(state)
 
 
-def _rng(generator: Generator | None, device: Any = None) -> Any:
+def _rng(generator: Generator | None, device: Device | str | None = None) -> Any:
     """The stream to draw from: `generator`, else the default one of `device` (a device
     name or object, or a backend)."""
     active = observers.get()
@@ -485,8 +619,8 @@ def _on_device(array: Array, device: Any) -> Array:
 def rand(
     *size: Any,
     generator: Any = None,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
 ) -> Any:
     """Uniform samples in [0, 1)."""
@@ -496,20 +630,34 @@ def rand(
 def randn(
     *size: Any,
     generator: Any = None,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
 ) -> Any:
     """Standard normal samples."""
     return _random_float("randn", size, generator, dtype, device, requires_grad)
 
 
-def rand_like(input: Any, *, generator: Any = None, dtype: Any = None, **kwargs: Any) -> Any:  # noqa: A002
+def rand_like(
+    input: Tensor,  # noqa: A002
+    *,
+    generator: Any = None,
+    dtype: dtypes.dtype | None = None,
+    **kwargs: Any,
+) -> Tensor:
+    """Uniform samples on [0, 1) with the shape (and by default the dtype and device) of `input`."""
     device = kwargs.get("device") or input.device
     return rand(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
 
 
-def randn_like(input: Any, *, generator: Any = None, dtype: Any = None, **kwargs: Any) -> Any:  # noqa: A002
+def randn_like(
+    input: Tensor,  # noqa: A002
+    *,
+    generator: Any = None,
+    dtype: dtypes.dtype | None = None,
+    **kwargs: Any,
+) -> Tensor:
+    """Standard normal samples with the shape (and by default the dtype and device) of `input`."""
     device = kwargs.get("device") or input.device
     return randn(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
 
@@ -520,8 +668,8 @@ def randint(
     size: Sequence[int] = (),
     *,
     generator: Any = None,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
 ) -> Any:
     """Integers in [low, high); `randint(high, size)` starts at 0, as in PyTorch."""
@@ -538,7 +686,10 @@ def randint(
     return _finish(_on_device(array, device), requires_grad)
 
 
-def randint_like(input: Any, low: int, high: int | None = None, **kwargs: Any) -> Any:  # noqa: A002
+def randint_like(input: Tensor, low: int, high: int | None = None, **kwargs: Any) -> Tensor:  # noqa: A002
+    """Random integers in [low, high) (in [0, low) when `high` is None) with the shape, dtype and
+    device of `input`.
+    """
     dtype = kwargs.get("dtype") or input.dtype
     return randint(low, high, input.shape, dtype=dtype, device=kwargs.get("device") or input.device)
 
@@ -547,10 +698,18 @@ def randperm(
     n: int,
     *,
     generator: Any = None,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
-) -> Any:
+) -> Tensor:
+    """A random permutation of 0, ..., n - 1 (int64 by default), drawn from `generator` or the
+    default generator.
+
+    Example:
+        >>> import chainrule
+        >>> sorted(chainrule.randperm(4).tolist())
+        [0, 1, 2, 3]
+    """
     target = _numpy_dtype(dtype) or dtypes.int64.numpy
     order = _rng(generator, device).permutation(n).astype(target)
     return _finish(_on_device(order, device), requires_grad)
@@ -562,7 +721,7 @@ def normal(
     size: Sequence[int] | None = None,
     *,
     generator: Any = None,
-    dtype: Any = None,
+    dtype: dtypes.dtype | None = None,
     **kwargs: Any,
 ) -> Any:
     """Normal samples; mean and std may be tensors (broadcast), as in PyTorch's overloads."""

@@ -890,6 +890,29 @@ def _scaled(name: str, other: Any, alpha: Any, input: Any) -> Any:  # noqa: A002
 
 
 def add(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Any:  # noqa: A002
+    """input + alpha * other, elementwise with broadcasting, as `torch.add`. The gradient of each
+    operand is the incoming gradient (times alpha for `other`) summed over the dimensions it was
+    broadcast along.
+
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second operand; the two broadcast against each other
+            and promote to a common dtype as in PyTorch (a Python number does not widen a
+            tensor's floating dtype).
+        alpha (number): the multiplier of `other`.
+        out (Tensor, optional): write the result here.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.add(chainrule.tensor([1.0, 2.0]), chainrule.tensor([[10.0], [20.0]]))
+        tensor([[11., 12.],
+                [21., 22.]])
+        >>> chainrule.add(chainrule.tensor([1, 2]), 3, alpha=2)
+        tensor([7, 8])
+    """
     if alpha == 1 and out is None and _float_and_number(input, other):
         return apply(AddScalar, (input,), other)
     other = _scaled("add", other, alpha, input)
@@ -906,6 +929,22 @@ def radd(input: Any, other: Any) -> Any:  # noqa: A002
 
 
 def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Any:  # noqa: A002
+    """input - alpha * other, elementwise with broadcasting, as `torch.sub`. Bool operands are
+    refused, as in PyTorch.
+
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second operand; the two broadcast against each other
+            and promote to a common dtype as in PyTorch (a Python number does not widen a
+            tensor's floating dtype).
+        alpha (number): the multiplier of `other`.
+        out (Tensor, optional): write the result here.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.sub(chainrule.tensor([5.0, 7.0]), 2.0)
+        tensor([3., 5.])
+    """
     for value in (input, other):
         if isinstance(value, bool) or (
             isinstance(value, Tensor) and value._array.dtype.kind == "b"
@@ -930,6 +969,21 @@ def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Any:  # noqa: A002
 
 
 def mul(input: Any, other: Any, *, out: Any = None) -> Any:  # noqa: A002
+    """input * other, elementwise with broadcasting, as `torch.mul`; d/dinput = other and
+    d/dother = input.
+
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second operand; the two broadcast against each other
+            and promote to a common dtype as in PyTorch (a Python number does not widen a
+            tensor's floating dtype).
+        out (Tensor, optional): write the result here.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.mul(chainrule.tensor([1.0, 2.0, 3.0]), 2)
+        tensor([2., 4., 6.])
+    """
     if out is None and _float_and_number(input, other):
         return apply(MulScalar, (input,), other)
     x, y = binary_operands(input, other, "mul")
@@ -998,6 +1052,14 @@ def rfloordiv(input: Any, other: Any) -> Any:  # noqa: A002
 
 
 def remainder(input: Any, other: Any) -> Any:  # noqa: A002
+    """The remainder of input / other with the sign of the divisor (Python's `%`), as
+    `torch.remainder`; `fmod` keeps the sign of the dividend instead.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.remainder(chainrule.tensor([-3, 3]), 2)
+        tensor([1, 1])
+    """
     x, y = binary_operands(input, other, "remainder")
     refuse_complex("remainder", x)
     if x._array.dtype.kind == "b":
@@ -1010,6 +1072,13 @@ def rremainder(input: Any, other: Any) -> Any:  # noqa: A002
 
 
 def fmod(input: Any, other: Any) -> Any:  # noqa: A002
+    """The remainder of input / other with the sign of the dividend (C's fmod), as `torch.fmod`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.fmod(chainrule.tensor([-3, 3]), 2)
+        tensor([-1,  1])
+    """
     x, y = binary_operands(input, other, "fmod")
     refuse_complex("fmod", x)
     if x._array.dtype.kind == "b":
@@ -1018,6 +1087,16 @@ def fmod(input: Any, other: Any) -> Any:  # noqa: A002
 
 
 def pow(input: Any, exponent: Any) -> Any:  # noqa: A001, A002
+    """input ** exponent, elementwise with broadcasting, as `torch.pow`. Integer tensors raised to
+    integer powers stay integers (a negative integer exponent is an error, as in PyTorch). The
+    exponent's derivative, out * log(input), is taken as 0 where input is 0 and the exponent
+    is not negative (PyTorch's convention; log(0) would make it nan).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.pow(chainrule.tensor([1.0, 2.0, 3.0]), 2)
+        tensor([1., 4., 9.])
+    """
     x, y = binary_operands(input, exponent, "pow")
     kind = x._array.dtype.kind
     if kind == "b":
@@ -1040,6 +1119,14 @@ def float_power(input: Any, exponent: Any) -> Any:  # noqa: A002
 
 
 def atan2(input: Any, other: Any) -> Any:  # noqa: A002
+    """The angle of the point (other, input), atan(input / other) in the right quadrant, in
+    (-pi, pi]; `arctan2` is the same function.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.atan2(chainrule.tensor([1.0]), chainrule.tensor([-1.0]))
+        tensor([2.3562])
+    """
     x, y = binary_operands(input, other, "atan2")
     refuse_complex("atan2", x)
     if x._array.dtype.kind != "f":
@@ -1048,24 +1135,44 @@ def atan2(input: Any, other: Any) -> Any:  # noqa: A002
 
 
 def maximum(input: Any, other: Any) -> Any:  # noqa: A002
+    """The elementwise larger of input and other, NaN if either is NaN, as `torch.maximum`. At a
+    tie the gradient is split evenly between the two, as in PyTorch.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.maximum(chainrule.tensor([1.0, 5.0]), chainrule.tensor([3.0, 2.0]))
+        tensor([3., 5.])
+    """
     x, y = binary_operands(input, other, "maximum")
     refuse_complex("maximum", x)
     return apply(Maximum, (x, y))
 
 
 def minimum(input: Any, other: Any) -> Any:  # noqa: A002
+    """The elementwise smaller of input and other, NaN if either is NaN, as `torch.minimum`; at a
+    tie the gradient is split evenly between the two.
+    """
     x, y = binary_operands(input, other, "minimum")
     refuse_complex("minimum", x)
     return apply(Minimum, (x, y))
 
 
 def fmax(input: Any, other: Any) -> Any:  # noqa: A002
+    """The elementwise larger of input and other, ignoring a NaN when the other value is a number
+    (NumPy's fmax), as `torch.fmax`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.fmax(chainrule.tensor([float("nan"), 1.0]), chainrule.tensor([2.0, 0.0]))
+        tensor([2., 1.])
+    """
     x, y = binary_operands(input, other, "fmax")
     refuse_complex("fmax", x)
     return apply(Fmax, (x, y))
 
 
 def fmin(input: Any, other: Any) -> Any:  # noqa: A002
+    """The elementwise smaller of input and other, ignoring a NaN when the other is a number."""
     x, y = binary_operands(input, other, "fmin")
     refuse_complex("fmin", x)
     return apply(Fmin, (x, y))
@@ -2200,6 +2307,7 @@ negative, absolute = neg, abs
 
 
 def positive(input: Any) -> Any:  # noqa: A002
+    """`input` itself (unary plus); bool tensors are refused, as in PyTorch."""
     return _refuse_bool("positive", input)
 
 
@@ -2242,6 +2350,14 @@ def round(input: Any, *, decimals: int = 0) -> Any:  # noqa: A001, A002
 
 
 def logit(input: Any, eps: float | None = None) -> Any:  # noqa: A002
+    """log(p / (1 - p)), the inverse of sigmoid. With `eps`, p is first clamped to
+    [eps, 1 - eps] (the gradient is zero where the clamp acts), else 0 and 1 give -inf and inf.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.logit(chainrule.tensor([0.5, 0.75]))
+        tensor([0.0000, 1.0986])
+    """
     return apply(Logit, (floating_operand(input, "logit"),), eps)
 
 
@@ -2420,6 +2536,15 @@ def nonzero(input: Any, *, as_tuple: bool = False) -> Any:  # noqa: A002
 
 
 def argwhere(input: Any) -> Any:  # noqa: A002
+    """The indices of the nonzero elements of `input`, one row per element (shape
+    (count, input.ndim)), in row-major order: `nonzero(input)`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.argwhere(chainrule.tensor([[0, 1], [1, 0]]))
+        tensor([[0, 1],
+                [1, 0]])
+    """
     return nonzero(input)
 
 
@@ -2554,6 +2679,15 @@ def nan_to_num(
     posinf: float | None = None,
     neginf: float | None = None,
 ) -> Any:
+    """`input` with NaN replaced by `nan` (0 by default), +inf by `posinf` and -inf by `neginf`
+    (the dtype's largest and smallest finite values by default). The gradient passes through
+    where the value is kept and is zero where it was replaced.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.nan_to_num(chainrule.tensor([float("nan"), 1.0]))
+        tensor([0., 1.])
+    """
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind != "f":
         return input.clone()
@@ -2737,6 +2871,13 @@ def heaviside(input: Any, values: Any) -> Any:  # noqa: A002
 
 
 def bitwise_not(input: Any) -> Any:  # noqa: A002
+    """~input: the bitwise complement of an integer tensor, logical not of a bool one.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.bitwise_not(chainrule.tensor([True, False]))
+        tensor([False,  True])
+    """
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind == "f":
         raise DTypeError("bitwise_not: not implemented for floating tensors (use logical_not)")
@@ -2768,6 +2909,14 @@ def allclose(
     atol: float = 1e-08,
     equal_nan: bool = False,
 ) -> bool:
+    """Whether every |input - other| <= atol + rtol * |other| (broadcasting), NaNs equal only with
+    `equal_nan`. Returns a Python bool.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.allclose(chainrule.tensor([1.0, 2.0]), chainrule.tensor([1.0, 2.0 + 1e-9]))
+        True
+    """
     return bool(isclose(input, other, rtol, atol, equal_nan)._array.all())
 
 

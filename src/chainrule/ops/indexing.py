@@ -749,7 +749,7 @@ def _gather_like_operands(op_name: str, input: Any, dim: int, index: Any) -> int
 
 
 def gather(input: Any, dim: int, index: Any, *, sparse_grad: bool = False) -> Any:  # noqa: A002
-    """out[i][j][k] = input[index[i][j][k]][j][k] for dim=0 (likewise for other dims); index
+    """`out[i][j][k] = input[index[i][j][k]][j][k]` for dim=0 (likewise for other dims); index
     has input's rank and is no larger in the other dimensions.
 
     >>> import chainrule
@@ -810,7 +810,7 @@ def scatter(
     value: Any = None,
     reduce: str | None = None,
 ) -> Any:
-    """A copy of input with input[index[i][j]][j] = src[i][j] for dim=0 (likewise for other
+    """A copy of input with `input[index[i][j]][j] = src[i][j]` for dim=0 (likewise for other
     dims); `src` may be a number, or pass `value=`. reduce='add' or 'multiply' combines
     instead of writing. Which write wins at a repeated index is unspecified, as in PyTorch.
 
@@ -848,7 +848,7 @@ def scatter(
 
 
 def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Any:  # noqa: A002
-    """A copy of input with src[i][j] added at input[index[i][j]][j] for dim=0 (likewise for
+    """A copy of input with `src[i][j]` added at `input[index[i][j]][j]` for dim=0 (likewise for
     other dims); repeated indices accumulate. The transpose of gather.
 
     >>> import chainrule

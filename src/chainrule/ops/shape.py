@@ -182,18 +182,29 @@ def reshape(input: Any, *shape: Any) -> Any:  # noqa: A002
     return apply(Reshape, (input,), target)
 
 
-def view(input: Any, *shape: Any) -> Any:  # noqa: A002
+def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
+    """`input` with a new shape sharing its memory (one entry may be -1, inferred); with a dtype
+    instead, its bytes reinterpreted as that dtype. `reshape` copies when a view is impossible.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.arange(6).view(2, 3)
+        tensor([[0, 1, 2],
+                [3, 4, 5]])
+    """
     if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)):
         return apply(ViewDtype, (input,), as_dtype(shape[0]).numpy)
     target = infer_shape("view", normalize_size(shape), input._array.size, input.shape)
     return apply(View, (input,), target)
 
 
-def view_as(input: Any, other: Any) -> Any:  # noqa: A002
+def view_as(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    """`input` viewed with `other`'s shape: `input.view(other.shape)`."""
     return view(input, other.shape)
 
 
-def reshape_as(input: Any, other: Any) -> Any:  # noqa: A002
+def reshape_as(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    """`input` reshaped to `other`'s shape: `input.reshape(other.shape)`."""
     return reshape(input, other.shape)
 
 
@@ -227,7 +238,15 @@ def numel(input: Any) -> int:  # noqa: A002
     return int(input._array.size)
 
 
-def unflatten(input: Any, dim: int, sizes: Sequence[int]) -> Any:  # noqa: A002
+def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:  # noqa: A002
+    """Split dimension `dim` into `sizes` (one entry may be -1, inferred): the inverse of
+    `flatten`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.unflatten(chainrule.zeros(2, 6), 1, (3, 2)).shape
+        (2, 3, 2)
+    """
     shape = input.shape
     dim = require_dims("unflatten", dim, len(shape))
     sizes = tuple(int(s) for s in sizes)
@@ -250,7 +269,14 @@ def squeeze(input: Any, dim: Any = None, *, axis: Any = None) -> Any:  # noqa: A
     return view(input, tuple(s for i, s in enumerate(shape) if i not in dims))
 
 
-def unsqueeze(input: Any, dim: int = None, *, axis: Any = None) -> Any:  # noqa: A002
+def unsqueeze(input: Tensor, dim: int = None, *, axis: Any = None) -> Tensor:  # noqa: A002
+    """A view with a new dimension of size 1 at `dim` (negative counts from the end of the result).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.unsqueeze(chainrule.tensor([1, 2]), 0)
+        tensor([[1, 2]])
+    """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("unsqueeze", dim, None, axis, None)
     if dim is None:
@@ -260,7 +286,8 @@ def unsqueeze(input: Any, dim: int = None, *, axis: Any = None) -> Any:  # noqa:
     return view(input, shape[:dim] + (1,) + shape[dim:])
 
 
-def contiguous(input: Any, memory_format: Any = None) -> Any:  # noqa: A002
+def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:  # noqa: A002
+    """`input` itself when its memory is C-contiguous, else a contiguous copy in the graph."""
     if input._array.flags.c_contiguous:
         return input
 
@@ -334,7 +361,15 @@ class Permute(Op):
         return apply(Permute, (x,), (0, *(dim + 1 for dim in dims)))
 
 
-def permute(input: Any, *dims: Any) -> Any:  # noqa: A002
+def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
+    """A view of `input` with its dimensions reordered: dimension i of the result is dimension
+    `dims[i]` of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.permute(chainrule.zeros(2, 3, 4), (2, 0, 1)).shape
+        (4, 2, 3)
+    """
     dims = normalize_size(dims) if dims and not isinstance(dims[0], int) else tuple(dims)
     ndim = input._array.ndim
     if len(dims) != ndim:
@@ -357,13 +392,28 @@ def transpose(input: Any, dim0: int, dim1: int) -> Any:  # noqa: A002
     return apply(Permute, (input,), tuple(dims))
 
 
-def t(input: Any) -> Any:  # noqa: A002
+def t(input: Tensor) -> Tensor:  # noqa: A002
+    """The transpose of a matrix (a view); 0-D and 1-D tensors are returned as they are.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.t(chainrule.tensor([[1, 2, 3]])).shape
+        (3, 1)
+    """
     if input._array.ndim > 2:
         raise ShapeError(f"t: expects a tensor with <= 2 dimensions, but got {input.shape}")
     return transpose(input, 0, 1) if input._array.ndim == 2 else input
 
 
-def movedim(input: Any, source: Any, destination: Any) -> Any:  # noqa: A002
+def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:  # noqa: A002
+    """A view of `input` with the dimensions at `source` moved to `destination` (ints or
+    sequences), the others keeping their order. `moveaxis` is the same function.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.movedim(chainrule.zeros(2, 3, 4), 0, -1).shape
+        (3, 4, 2)
+    """
     ndim = input._array.ndim
     source = normalize_dims("movedim", source, ndim)
     destination = normalize_dims("movedim", destination, ndim)
@@ -511,15 +561,33 @@ def expand(input: Any, *sizes: Any) -> Any:  # noqa: A002
     return apply(Expand, (input,), target)
 
 
-def expand_as(input: Any, other: Any) -> Any:  # noqa: A002
+def expand_as(input: Tensor, other: Any) -> Tensor:  # noqa: A002
+    """`input` expanded (a broadcast view) to `other`'s shape: `input.expand(other.size())`."""
     return expand(input, other.shape)
 
 
-def broadcast_to(input: Any, size: Sequence[int]) -> Any:  # noqa: A002
+def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:  # noqa: A002
+    """`input` viewed with shape `size` by broadcasting (as `expand`); the gradient sums over the
+    broadcast dimensions.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.broadcast_to(chainrule.tensor([1, 2]), (2, 2))
+        tensor([[1, 2],
+                [1, 2]])
+    """
     return expand(input, tuple(size))
 
 
 def broadcast_tensors(*tensors: Any) -> tuple:
+    """The tensors expanded (as views, no copy) to their common broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> a, b = chainrule.broadcast_tensors(chainrule.zeros(3, 1), chainrule.zeros(4))
+        >>> a.shape, b.shape
+        ((3, 4), (3, 4))
+    """
     if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
         tensors = tuple(tensors[0])
     shape = broadcast_shapes(*(t.shape for t in tensors))

@@ -51,13 +51,17 @@ class TensorMethods:
 
     @property
     def H(self) -> Tensor:  # noqa: N802 - the conjugate transpose (of a matrix)
+        """The conjugate transpose of a matrix (the transpose, for real dtypes)."""
         return complex_ops.conj(self.T)
 
     @property
     def mH(self) -> Tensor:  # noqa: N802
+        """The conjugate transpose of the last two dimensions (a batch of matrices)."""
         return complex_ops.conj(self.mT)
 
-    adjoint = mH.fget
+    def adjoint(self) -> Tensor:
+        """The conjugate transpose of the last two dimensions, as `Tensor.mH`."""
+        return complex_ops.conj(self.mT)
 
     # ---- complex numbers ----------------------------------------------------------------
     real = property(complex_ops.real)
@@ -98,39 +102,51 @@ class TensorMethods:
         return self.to(dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
+        """This tensor converted to `other`'s dtype."""
         return self.to(other.dtype)
 
     def float(self) -> Tensor:
+        """This tensor converted to float32: `self.to(chainrule.float32)`."""
         return conversion.cast(self, dtypes.float32)
 
     def double(self) -> Tensor:
+        """This tensor converted to float64: `self.to(chainrule.float64)`."""
         return conversion.cast(self, dtypes.float64)
 
     def half(self) -> Tensor:
+        """This tensor converted to float16: `self.to(chainrule.float16)`."""
         return conversion.cast(self, dtypes.float16)
 
     def long(self) -> Tensor:
+        """This tensor converted to int64: `self.to(chainrule.int64)`."""
         return conversion.cast(self, dtypes.int64)
 
     def int(self) -> Tensor:
+        """This tensor converted to int32: `self.to(chainrule.int32)`."""
         return conversion.cast(self, dtypes.int32)
 
     def short(self) -> Tensor:
+        """This tensor converted to int16: `self.to(chainrule.int16)`."""
         return conversion.cast(self, dtypes.int16)
 
     def char(self) -> Tensor:
+        """This tensor converted to int8: `self.to(chainrule.int8)`."""
         return conversion.cast(self, dtypes.int8)
 
     def byte(self) -> Tensor:
+        """This tensor converted to uint8: `self.to(chainrule.uint8)`."""
         return conversion.cast(self, dtypes.uint8)
 
     def bool(self) -> Tensor:
+        """This tensor converted to bool: `self.to(chainrule.bool)`."""
         return conversion.cast(self, dtypes.bool_)
 
     def cpu(self) -> Tensor:
+        """This tensor on the CPU: a differentiable copy from a device, else `self`."""
         return self.to("cpu")
 
     def cuda(self, device: Any = None) -> Tensor:
+        """This tensor on a CUDA GPU (the current one, or `device`): a differentiable copy."""
         return self.to("cuda" if device is None else device)
 
     def __iter__(self) -> Iterator[Tensor]:
@@ -143,47 +159,60 @@ class TensorMethods:
 
     # ---- in-place ops: the out-of-place op, written back by Tensor._inplace ----------------
     def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """In place: self += alpha * other. Returns self."""
         return self._inplace("add_", elementwise.add, other, alpha=alpha)
 
     def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """In place: self -= alpha * other. Returns self."""
         return self._inplace("sub_", elementwise.sub, other, alpha=alpha)
 
     def mul_(self, other: Any) -> Tensor:
+        """In place: self *= other. Returns self."""
         return self._inplace("mul_", elementwise.mul, other)
 
     def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """In place: self /= other (rounded as `rounding_mode` says). Returns self."""
         return self._inplace("div_", elementwise.div, other, rounding_mode=rounding_mode)
 
     def pow_(self, exponent: Any) -> Tensor:
+        """In place: self = self ** exponent. Returns self."""
         return self._inplace("pow_", elementwise.pow, exponent)
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        """In place: clamp to [min, max] (`clip_` is the same). Returns self."""
         return self._inplace("clamp_", elementwise.clamp, min, max)
 
     clip_ = clamp_
 
     def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
+        """In place: copy `src`'s values (broadcast, converted to this dtype and device)."""
         return self._inplace("copy_", elementwise.copy_from, src)
 
     def zero_(self) -> Tensor:
+        """In place: fill with zeros. Returns self."""
         return self._inplace("zero_", elementwise.fill_like, 0)
 
     def fill_(self, value: Any) -> Tensor:
+        """In place: fill every element with `value`. Returns self."""
         return self._inplace("fill_", elementwise.fill_like, value)
 
     def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
+        """In place: set the elements where `mask` is True to `value`. Returns self."""
         return self._inplace("masked_fill_", indexing.masked_fill, mask, value)
 
     def __setitem__(self, key: Any, value: Any) -> None:
         self._inplace("__setitem__", indexing.index_put, key, value)
 
     def index_add_(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+        """In place: add alpha * source's slices at `index` along `dim` (repeats add up)."""
         return self._inplace("index_add_", indexing.index_add, dim, index, source, alpha=alpha)
 
     def scatter_(self, dim: int, index: Tensor, src: Any, **kwargs: Any) -> Tensor:
+        """In place: `scatter(dim, index, src)` written into this tensor. Returns self."""
         return self._inplace("scatter_", indexing.scatter, dim, index, src, **kwargs)
 
     def scatter_add_(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+        """In place: `scatter_add(dim, index, src)` written into this tensor. Returns self."""
         return self._inplace("scatter_add_", indexing.scatter_add, dim, index, src)
 
     def __iadd__(self, other: Any) -> Tensor:
@@ -482,6 +511,7 @@ class TensorMethods:
     igammac = special.gammaincc
 
     def polygamma(self, n: int) -> Tensor:
+        """The n-th derivative of the digamma function at each element."""
         return special.polygamma(n, self)
 
     addmm = linalg.addmm
@@ -507,49 +537,63 @@ class TensorMethods:
     def multinomial(
         self, num_samples: int, replacement: bool = False, *, generator: Any = None
     ) -> Tensor:
+        """Sample `num_samples` category indices per row, with chances proportional to the row."""
         return creation.multinomial(self, num_samples, replacement, generator=generator)
 
     def bernoulli(self, p: Any = None, *, generator: Any = None) -> Tensor:
+        """Sample 1 with probability `p` (default: this tensor's values), else 0."""
         return creation.bernoulli(self, p, generator=generator)
 
     def index_put_(self, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
+        """In place: `self[indices] = values` (or `+=` with accumulate=True). Returns self."""
         return self._inplace(
             "index_put_", indexing.index_put, indices, values, accumulate=accumulate
         )
 
     def clamp_min(self, min: Any) -> Tensor:  # noqa: A002
+        """`clamp(self, min=min)`: every element at least `min`."""
         return elementwise.clamp(self, min=min)
 
     def clamp_max(self, max: Any) -> Tensor:  # noqa: A002
+        """`clamp(self, max=max)`: every element at most `max`."""
         return elementwise.clamp(self, max=max)
 
     def sum_to_size(self, *size: Any) -> Tensor:
+        """Sum over the broadcast dimensions down to `size` (the transpose of `expand`)."""
         return shape.sum_to(self, normalize_size(size))
 
     def new_tensor(self, data: Any, **kwargs: Any) -> Tensor:
+        """A new tensor from `data`, with this tensor's dtype and device by default."""
         return creation.tensor(data, dtype=kwargs.get("dtype", self.dtype), device=self.device)
 
     def new_zeros(self, *size: Any, dtype: Any = None, **kwargs: Any) -> Tensor:
+        """Zeros of shape `size`, with this tensor's dtype and device by default."""
         return creation.zeros(*size, dtype=dtype or self.dtype, device=self.device)
 
     def new_ones(self, *size: Any, dtype: Any = None, **kwargs: Any) -> Tensor:
+        """Ones of shape `size`, with this tensor's dtype and device by default."""
         return creation.ones(*size, dtype=dtype or self.dtype, device=self.device)
 
     def new_full(self, size: Any, fill_value: Any, dtype: Any = None, **kwargs: Any) -> Tensor:
+        """A tensor of shape `size` filled with `fill_value`, of this dtype and device."""
         return creation.full(size, fill_value, dtype=dtype or self.dtype, device=self.device)
 
     def new_empty(self, *size: Any, dtype: Any = None, **kwargs: Any) -> Tensor:
+        """An uninitialised tensor of shape `size`, with this tensor's dtype and device."""
         return creation.empty(*size, dtype=dtype or self.dtype, device=self.device)
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
+        """In place: fill with samples from U(a, b), outside autograd. Returns self."""
         with grad_mode.no_grad():
             return self.copy_(creation.rand_like(self, generator=generator) * (b - a) + a)
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
+        """In place: fill with samples from N(mean, std**2), outside autograd. Returns self."""
         with grad_mode.no_grad():
             return self.copy_(creation.randn_like(self, generator=generator) * std + mean)
 
     def bernoulli_(self, p: float = 0.5, generator: Any = None) -> Tensor:
+        """In place: fill with 1 with probability p, else 0, outside autograd. Returns self."""
         with grad_mode.no_grad():
             return self.copy_(creation.rand_like(self, generator=generator) < p)
 

@@ -11,13 +11,36 @@ from chainrule.optim.optimizer import Optimizer, ParamsT, check_nonnegative, ler
 
 
 class Adam(Optimizer):
-    """PyTorch's Adam, step for step.
+    """Adam (Kingma and Ba, 2015): steps scaled per parameter by running estimates of the
+    gradient's first and second moments; PyTorch's Adam, step for step.
 
     With g the gradient (negated when maximizing; plus `weight_decay * p` unless the decay is
     decoupled, where p <- p * (1 - lr * weight_decay) first):
     m <- lerp(m, g, 1 - beta1), v <- beta2 * v + (1 - beta2) * g * g,
     p <- p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps),
     where amsgrad replaces v in the denominator by its running maximum.
+
+    Args:
+        params (iterable): the tensors to optimise (`model.parameters()`), or dicts of
+            parameter groups, each with its own options (`[{"params": ..., "lr": ...}]`).
+        lr (float): the learning rate.
+        betas (tuple[float, float]): the decay rates of the first and second moment estimates.
+        eps (float): added to the denominator for numerical stability.
+        weight_decay (float): L2 penalty factor (coupled to the gradient, as in PyTorch's Adam).
+        amsgrad (bool): use the running maximum of v (Reddi et al., 2018).
+        maximize (bool): ascend the objective instead of descending.
+        decoupled_weight_decay (bool): decay the weights directly, as AdamW.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn, optim
+        >>> model = nn.Linear(3, 1)
+        >>> optimizer = optim.Adam(model.parameters(), lr=1e-3)
+        >>> for _ in range(3):
+        ...     loss = model(chainrule.randn(8, 3)).pow(2).mean()
+        ...     optimizer.zero_grad()
+        ...     loss.backward()
+        ...     optimizer.step()
     """
 
     def __init__(

@@ -19,15 +19,18 @@ exactly), so several schedulers can act on one optimizer; `step(epoch)` uses the
 
 from __future__ import annotations
 
-import math
-import types
-import warnings
-from bisect import bisect_right
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+import math as _math
+import types as _types
+import warnings as _warnings
+from bisect import bisect_right as _bisect_right
+from collections import Counter as _Counter
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from chainrule.optim.optimizer import Optimizer
+
+if _TYPE_CHECKING:  # annotations only (they are strings at run time): not public names
+    from collections.abc import Callable, Iterable, Sequence
+    from typing import Any
 
 __all__ = [
     "ChainedScheduler",
@@ -118,7 +121,7 @@ class LRScheduler:
         """Advance one epoch (or jump to `epoch`, deprecated) and write the new rates."""
         self._step_count += 1
         if epoch is not None:
-            warnings.warn(_EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+            _warnings.warn(_EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
         self._update_lr(epoch)
 
     def _update_lr(self, epoch: int | None = None) -> None:
@@ -138,6 +141,7 @@ class LRScheduler:
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore this scheduler from what `state_dict()` returned (not its optimizer)."""
         self.__dict__.update(state_dict)
 
 
@@ -169,12 +173,13 @@ class _LambdaScheduler(LRScheduler):
     def state_dict(self) -> dict[str, Any]:
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
         state["lr_lambdas"] = [
-            None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
+            None if isinstance(fn, _types.FunctionType) else fn.__dict__.copy()
             for fn in self.lr_lambdas
         ]
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore this scheduler from what `state_dict()` returned (not its optimizer)."""
         state_dict = dict(state_dict)
         lr_lambdas = state_dict.pop("lr_lambdas")
         self.__dict__.update(state_dict)
@@ -235,7 +240,7 @@ class MultiStepLR(LRScheduler):
         gamma: float = 0.1,
         last_epoch: int = -1,
     ) -> None:
-        self.milestones = Counter(milestones)
+        self.milestones = _Counter(milestones)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -246,12 +251,13 @@ class MultiStepLR(LRScheduler):
         return [group["lr"] * factor for group in self.optimizer.param_groups]
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore this scheduler from what `state_dict()` returned (not its optimizer)."""
         super().load_state_dict(state_dict)
-        self.milestones = Counter(self.milestones)  # a checkpoint may hold a plain dict
+        self.milestones = _Counter(self.milestones)  # a checkpoint may hold a plain dict
 
     def _get_closed_form_lr(self) -> list[float]:
         milestones = sorted(self.milestones.elements())
-        exponent = bisect_right(milestones, self.last_epoch)
+        exponent = _bisect_right(milestones, self.last_epoch)
         return [base_lr * self.gamma**exponent for base_lr in self.base_lrs]
 
 
@@ -394,21 +400,21 @@ class CosineAnnealingLR(LRScheduler):
             return _group_values(self.optimizer, "lr")
         if self._step_count == 1 and epoch > 0:  # resumed: use the closed form once
             return [
-                eta_min + (base_lr - eta_min) * (1 + math.cos(epoch * math.pi / t_max)) / 2
+                eta_min + (base_lr - eta_min) * (1 + _math.cos(epoch * _math.pi / t_max)) / 2
                 for base_lr in self.base_lrs
             ]
         if (epoch - 1 - t_max) % (2 * t_max) == 0:  # at the bottom: start climbing
             return [
-                group["lr"] + (base_lr - eta_min) * (1 - math.cos(math.pi / t_max)) / 2
+                group["lr"] + (base_lr - eta_min) * (1 - _math.cos(_math.pi / t_max)) / 2
                 for base_lr, group in zip(self.base_lrs, self.optimizer.param_groups)
             ]
-        ratio = (1 + math.cos(math.pi * epoch / t_max)) / (
-            1 + math.cos(math.pi * (epoch - 1) / t_max)
+        ratio = (1 + _math.cos(_math.pi * epoch / t_max)) / (
+            1 + _math.cos(_math.pi * (epoch - 1) / t_max)
         )
         return [ratio * (group["lr"] - eta_min) + eta_min for group in self.optimizer.param_groups]
 
     def _get_closed_form_lr(self) -> list[float]:
-        cosine = 1 + math.cos(math.pi * self.last_epoch / self.T_max)
+        cosine = 1 + _math.cos(_math.pi * self.last_epoch / self.T_max)
         return [self.eta_min + (base_lr - self.eta_min) * cosine / 2 for base_lr in self.base_lrs]
 
 
@@ -435,7 +441,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
-        cosine = 1 + math.cos(math.pi * self.T_cur / self.T_i)
+        cosine = 1 + _math.cos(_math.pi * self.T_cur / self.T_i)
         return [self.eta_min + (base_lr - self.eta_min) * cosine / 2 for base_lr in self.base_lrs]
 
     def step(self, epoch: float | None = None) -> None:
@@ -454,13 +460,13 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             if self.T_mult == 1:
                 self.T_cur = epoch % self.T_0
             else:
-                n = int(math.log((epoch / self.T_0 * (self.T_mult - 1) + 1), self.T_mult))
+                n = int(_math.log((epoch / self.T_0 * (self.T_mult - 1) + 1), self.T_mult))
                 self.T_cur = epoch - self.T_0 * (self.T_mult**n - 1) / (self.T_mult - 1)
                 self.T_i = self.T_0 * self.T_mult**n
         else:
             self.T_i = self.T_0
             self.T_cur = epoch
-        self.last_epoch = math.floor(epoch)
+        self.last_epoch = _math.floor(epoch)
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
             group["lr"] = lr
         self._last_lr = _group_values(self.optimizer, "lr")
@@ -567,7 +573,7 @@ class OneCycleLR(LRScheduler):
 
     def _anneal(self, start: float, end: float, pct: float) -> float:
         if self._anneal_func_type == "cos":
-            cos_out = math.cos(math.pi * pct) + 1
+            cos_out = _math.cos(_math.pi * pct) + 1
             return end + (start - end) / 2.0 * cos_out
         return (end - start) * pct + start
 
@@ -618,6 +624,7 @@ class _SchedulerListStateMixin:
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore this scheduler from what `state_dict()` returned (not its optimizer)."""
         state_dict = dict(state_dict)
         schedulers = state_dict.pop("_schedulers")
         self.__dict__.update(state_dict)
@@ -655,7 +662,7 @@ class SequentialLR(_SchedulerListStateMixin, LRScheduler):
         for group in optimizer.param_groups:
             group["lr"] = group["initial_lr"]
         self._undo_initial_steps(self)
-        first = self._schedulers[bisect_right(self._milestones, 0)]
+        first = self._schedulers[_bisect_right(self._milestones, 0)]
         first._initial_step()
         self._last_lr = first.get_last_lr()
 
@@ -670,7 +677,7 @@ class SequentialLR(_SchedulerListStateMixin, LRScheduler):
 
     def step(self) -> None:  # type: ignore[override]
         self.last_epoch += 1
-        index = bisect_right(self._milestones, self.last_epoch)
+        index = _bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[index]
         if index > 0 and self._milestones[index - 1] == self.last_epoch:
             scheduler._update_lr(0)  # a new phase starts from its scheduler's epoch 0
@@ -775,7 +782,7 @@ class ReduceLROnPlateau(LRScheduler):
         if epoch is None:
             epoch = self.last_epoch + 1
         else:
-            warnings.warn(_EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+            _warnings.warn(_EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
         self.last_epoch = epoch
         if self._is_better(current, self.best):
             self.best = current
@@ -826,11 +833,12 @@ class ReduceLROnPlateau(LRScheduler):
             raise ValueError(f"mode {mode} is unknown!")
         if threshold_mode not in ("rel", "abs"):
             raise ValueError(f"threshold mode {threshold_mode} is unknown!")
-        self.mode_worse = math.inf if mode == "min" else -math.inf
+        self.mode_worse = _math.inf if mode == "min" else -_math.inf
         self.mode = mode
         self.threshold = threshold
         self.threshold_mode = threshold_mode
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore this scheduler from what `state_dict()` returned (not its optimizer)."""
         self.__dict__.update(state_dict)
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)

@@ -9,11 +9,32 @@ from chainrule.optim.optimizer import Optimizer, ParamsT, check_nonnegative
 
 
 class SGD(Optimizer):
-    """PyTorch's SGD, step for step.
+    """Stochastic gradient descent, with optional momentum, Nesterov momentum and weight decay;
+    PyTorch's SGD, step for step.
 
     With g the gradient (negated when maximizing) plus `weight_decay * p`, the momentum buffer is
     b <- g on the first step and b <- momentum * b + (1 - dampening) * g after; the step
     direction is b (or g + momentum * b with nesterov), and p <- p - lr * direction.
+
+    Args:
+        params (iterable): the tensors to optimise (`model.parameters()`), or dicts of
+            parameter groups, each with its own options (`[{"params": ..., "lr": ...}]`).
+        lr (float): the learning rate.
+        momentum (float): the momentum factor (0: plain gradient descent).
+        dampening (float): how much of the new gradient the momentum buffer lets in.
+        weight_decay (float): L2 penalty factor added to the gradient.
+        nesterov (bool): Nesterov momentum (needs momentum > 0 and dampening 0).
+        maximize (bool): ascend the objective instead of descending.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn, optim
+        >>> model = nn.Linear(3, 1)
+        >>> optimizer = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        >>> loss = model(chainrule.randn(8, 3)).pow(2).mean()
+        >>> optimizer.zero_grad()
+        >>> loss.backward()
+        >>> optimizer.step()
     """
 
     complex_params = True  # every step is linear in the gradient

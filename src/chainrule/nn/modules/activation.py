@@ -15,6 +15,8 @@ from typing import Any
 
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
+from chainrule.backend import device as Device
+from chainrule.backend.dtypes import dtype as DType
 from chainrule.errors import ShapeError
 from chainrule.nn import init
 from chainrule.nn.modules.linear import NonDynamicallyQuantizableLinear
@@ -47,7 +49,22 @@ class Threshold(Module):
 
 
 class ReLU(Module):
-    """max(0, x)."""
+    """max(x, 0) elementwise (`F.relu`); the gradient is 1 where x > 0 and 0 elsewhere, x = 0
+    included.
+
+    Args:
+        inplace (bool): overwrite the input.
+
+    Shape:
+        - Input: any shape
+        - Output: the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.ReLU()(chainrule.tensor([-1.0, 0.5]))
+        tensor([0.0000, 0.5000])
+    """
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -314,7 +331,11 @@ class PReLU(Module):
     """x if x >= 0 else a * x, with a learnt slope per channel (or one shared)."""
 
     def __init__(
-        self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None
+        self,
+        num_parameters: int = 1,
+        init: float = 0.25,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
     ) -> None:
         self.num_parameters = num_parameters
         super().__init__()
@@ -323,6 +344,7 @@ class PReLU(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Re-draw the parameters from their initial distribution, as the constructor does."""
         init.constant_(self.weight, self.init)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
@@ -662,8 +684,8 @@ class MultiheadAttention(Module):
         kdim: int | None = None,
         vdim: int | None = None,
         batch_first: bool = False,
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
     ) -> None:
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(

@@ -8,12 +8,12 @@ the running estimates are used.
 
 from __future__ import annotations
 
-from typing import Any
-
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
+from chainrule.backend import device as Device
 from chainrule.backend import dtypes
+from chainrule.backend.dtypes import dtype as DType
 from chainrule.errors import ShapeError
 from chainrule.nn.modules.module import Module
 from chainrule.nn.modules.normalization import _register_affine, _reset_affine
@@ -32,8 +32,8 @@ class _NormBase(Module):
         momentum: float | None = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
         *,
         bias: bool = True,
     ) -> None:
@@ -130,7 +130,38 @@ class _BatchNorm(_NormBase):
 
 
 class BatchNorm1d(_BatchNorm):
-    """Batch normalisation of (N, C) or (N, C, L) input over all dims but C."""
+    """Batch normalisation (Ioffe and Szegedy, 2015) of (N, C) or (N, C, L) input: each channel is
+    normalised to mean 0 and variance 1 over the batch (and L), then scaled and shifted. In
+    training mode it uses the batch's statistics (the biased variance) and updates running
+    averages (the unbiased variance); in eval mode it uses the running averages.
+
+    Args:
+        num_features (int): C, the number of channels.
+        eps (float): added to the variance before the square root.
+        momentum (float | None): the weight of the new batch in the running averages
+            (running = (1 - momentum) * running + momentum * batch); None averages all
+            batches equally.
+        affine (bool): learn a per-channel scale (weight, starting at 1) and shift (bias,
+            starting at 0).
+        track_running_stats (bool): keep running_mean and running_var for eval mode; without
+            them eval mode normalises with the batch's statistics too.
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Shape:
+        - Input: (N, C) or (N, C, L)
+        - Output: the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> bn = nn.BatchNorm1d(2)
+        >>> bn(chainrule.tensor([[1.0, 10.0], [3.0, 20.0]]))
+        tensor([[-1.0000, -1.0000],
+                [ 1.0000,  1.0000]], grad_fn=<...>)
+        >>> bn.running_mean
+        tensor([0.2000, 1.5000])
+    """
 
     def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
         if input.dim() != 2 and input.dim() != 3:
@@ -138,7 +169,33 @@ class BatchNorm1d(_BatchNorm):
 
 
 class BatchNorm2d(_BatchNorm):
-    """Batch normalisation of (N, C, H, W) input over all dims but C."""
+    """Batch normalisation of (N, C, H, W) input: each channel normalised over the batch and the
+    image, then scaled and shifted (see BatchNorm1d for training and eval modes). The usual
+    companion of Conv2d.
+
+    Args:
+        num_features (int): C, the number of channels.
+        eps (float): added to the variance before the square root.
+        momentum (float | None): the weight of the new batch in the running averages
+            (running = (1 - momentum) * running + momentum * batch); None averages all
+            batches equally.
+        affine (bool): learn a per-channel scale (weight, starting at 1) and shift (bias,
+            starting at 0).
+        track_running_stats (bool): keep running_mean and running_var for eval mode; without
+            them eval mode normalises with the batch's statistics too.
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Shape:
+        - Input: (N, C, H, W)
+        - Output: the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.BatchNorm2d(3)(chainrule.randn(4, 3, 5, 5)).shape
+        (4, 3, 5, 5)
+    """
 
     def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
         if input.dim() != 4:
@@ -146,7 +203,26 @@ class BatchNorm2d(_BatchNorm):
 
 
 class BatchNorm3d(_BatchNorm):
-    """Batch normalisation of (N, C, D, H, W) input over all dims but C."""
+    """Batch normalisation of (N, C, D, H, W) input: each channel normalised over the batch and
+    the volume, then scaled and shifted (see BatchNorm1d).
+
+    Args:
+        num_features (int): C, the number of channels.
+        eps (float): added to the variance before the square root.
+        momentum (float | None): the weight of the new batch in the running averages
+            (running = (1 - momentum) * running + momentum * batch); None averages all
+            batches equally.
+        affine (bool): learn a per-channel scale (weight, starting at 1) and shift (bias,
+            starting at 0).
+        track_running_stats (bool): keep running_mean and running_var for eval mode; without
+            them eval mode normalises with the batch's statistics too.
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Shape:
+        - Input: (N, C, D, H, W)
+        - Output: the input's shape
+    """
 
     def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
         if input.dim() != 5:

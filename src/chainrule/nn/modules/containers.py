@@ -54,9 +54,20 @@ def _pairs(kind: str, items: Iterable) -> Iterator[tuple]:
 
 
 class Sequential(Module):
-    """Modules applied in order, each to the previous one's output.
+    """Modules applied in order, each to the previous one's output: a model written as a list.
 
-    Built from modules (keys '0', '1', ...) or from an OrderedDict of named modules.
+    Built from modules (named '0', '1', ...) or from an OrderedDict of named modules. It
+    indexes, slices (a slice is a Sequential), iterates, and supports `append`, `insert`,
+    `extend` and `del`.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+        >>> model(chainrule.randn(3, 4)).shape
+        (3, 2)
+        >>> model[0]
+        Linear(in_features=4, out_features=8, bias=True)
     """
 
     def __init__(self, *args: Any) -> None:
@@ -151,15 +162,18 @@ class Sequential(Module):
         return [key for key in super().__dir__() if not key.isdigit()]
 
     def pop(self, key: int | slice) -> Any:
+        """Remove and return the module at `key`."""
         value = self[key]
         del self[key]
         return value
 
     def append(self, module: Module) -> Sequential:
+        """Add `module` at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
     def insert(self, index: int, module: Module) -> Sequential:
+        """Insert `module` before position `index`; returns self."""
         if not isinstance(module, Module):
             raise TypeError(f"module should be of type: {Module}")
         n = len(self._modules)
@@ -173,6 +187,7 @@ class Sequential(Module):
         return self
 
     def extend(self, sequential: Iterable[Module]) -> Sequential:
+        """Append every module of `sequential`; returns self."""
         for layer in sequential:
             self.append(layer)
         return self
@@ -251,20 +266,24 @@ class ModuleList(Module):
         return [key for key in super().__dir__() if not key.isdigit()]
 
     def insert(self, index: int, module: Module) -> None:
+        """Insert `module` before position `index`."""
         for i in range(len(self._modules), index, -1):
             self._modules[str(i)] = self._modules[str(i - 1)]
         self._modules[str(index)] = module
 
     def append(self, module: Module) -> ModuleList:
+        """Add `module` at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
     def pop(self, key: int | slice) -> Any:
+        """Remove and return the module at `key`."""
         value = self[key]
         del self[key]
         return value
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Append every module of `modules`; returns self."""
         if not isinstance(modules, container_abcs.Iterable):
             raise TypeError(
                 "ModuleList.extend should be called with an iterable, but got "
@@ -303,23 +322,29 @@ class ModuleDict(Module):
         return key in self._modules
 
     def clear(self) -> None:
+        """Remove every module."""
         self._modules.clear()
 
     def pop(self, key: str) -> Module:
+        """Remove and return the module named `key`."""
         value = self[key]
         del self[key]
         return value
 
     def keys(self) -> Any:
+        """The module names, in insertion order."""
         return self._modules.keys()
 
     def items(self) -> Any:
+        """(name, module) pairs, in insertion order."""
         return self._modules.items()
 
     def values(self) -> Any:
+        """The modules, in insertion order."""
         return self._modules.values()
 
     def update(self, modules: Any) -> None:
+        """Add or replace modules from a mapping or from (name, module) pairs."""
         if not isinstance(modules, container_abcs.Iterable):
             raise TypeError(
                 "ModuleDict.update should be called with an iterable of key/value pairs, but got "
@@ -382,12 +407,14 @@ class ParameterList(Module):
         return [key for key in super().__dir__() if not key.isdigit()]
 
     def append(self, value: Any) -> ParameterList:
+        """Add `value` (made a Parameter if it is a plain tensor) at the end; returns self."""
         index = len(self)
         self._size += 1
         self[index] = value
         return self
 
     def extend(self, values: Iterable[Any]) -> ParameterList:
+        """Append every value of `values`; returns self."""
         if not isinstance(values, container_abcs.Iterable) or isinstance(values, Tensor):
             raise TypeError(
                 "ParameterList.extend should be called with an iterable, but got "
@@ -451,23 +478,28 @@ class ParameterDict(Module):
         return key in self._keys
 
     def copy(self) -> ParameterDict:
+        """A shallow copy: a new ParameterDict holding the same parameters."""
         return ParameterDict(OrderedDict((k, self[k]) for k in self._keys))
 
     def setdefault(self, key: str, default: Any = None) -> Any:
+        """The parameter named `key`, set to `default` first if absent."""
         if key not in self:
             self[key] = default
         return self[key]
 
     def clear(self) -> None:
+        """Remove every parameter."""
         for key in self._keys.copy():
             del self[key]
 
     def pop(self, key: str) -> Any:
+        """Remove and return the parameter named `key`."""
         value = self[key]
         del self[key]
         return value
 
     def popitem(self) -> tuple[str, Any]:
+        """Remove and return the last (name, parameter) pair added."""
         key, _ = self._keys.popitem()
         self._keys[key] = None
         value = self[key]
@@ -475,21 +507,27 @@ class ParameterDict(Module):
         return key, value
 
     def get(self, key: str, default: Any = None) -> Any:
+        """The parameter named `key`, or `default` if absent."""
         return self[key] if key in self else default
 
     def fromkeys(self, keys: Iterable[str], default: Any = None) -> ParameterDict:
+        """A new ParameterDict with each of `keys` set to `default`."""
         return ParameterDict((k, default) for k in keys)
 
     def keys(self) -> Any:
+        """The names, in insertion order."""
         return self._keys.keys()
 
     def items(self) -> Iterator[tuple[str, Any]]:
+        """(name, parameter) pairs, in insertion order."""
         return ((k, self[k]) for k in self._keys)
 
     def values(self) -> Iterator[Any]:
+        """The parameters, in insertion order."""
         return (self[k] for k in self._keys)
 
     def update(self, parameters: Any) -> None:
+        """Add or replace parameters from a mapping or from (name, value) pairs."""
         if not isinstance(parameters, container_abcs.Iterable):
             raise TypeError(
                 "ParametersDict.update should be called with an iterable of key/value pairs, but "

@@ -17,6 +17,8 @@ from typing import Any
 
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
+from chainrule.backend import device as Device
+from chainrule.backend.dtypes import dtype as DType
 from chainrule.nn import init
 from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
@@ -55,8 +57,8 @@ class _ConvNd(Module):
         groups: int,
         bias: bool,
         padding_mode: str,
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
     ) -> None:
         super().__init__()
         if groups <= 0:
@@ -148,15 +150,15 @@ class _ConvLayer(_ConvNd):
         self,
         in_channels: int,
         out_channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        dilation: Any = 1,
+        kernel_size: int | tuple[int, ...],
+        stride: int | tuple[int, ...] = 1,
+        padding: int | tuple[int, ...] | str = 0,
+        dilation: int | tuple[int, ...] = 1,
         groups: int = 1,
         bias: bool = True,
         padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
     ) -> None:
         n = self._n
         super().__init__(
@@ -194,13 +196,74 @@ class _ConvLayer(_ConvNd):
 
 
 class Conv1d(_ConvLayer):
-    """1-D convolution (cross-correlation) of (N, C_in, L) or (C_in, L) input."""
+    """A 1-D convolution (a cross-correlation, as in every deep learning library) over an input of
+    shape (N, C_in, L) or (C_in, L): each output channel is a learned filter slid along L.
+
+    Args:
+        in_channels (int): channels of the input.
+        out_channels (int): channels of the output (the number of filters).
+        kernel_size (int | tuple[int, ...]): the filter's spatial size.
+        stride (int | tuple[int, ...]): the step between windows.
+        padding (int | tuple[int, ...] | str): implicit padding of each side, or 'valid' (none)
+            or 'same' (the output as large as the input; stride 1 only).
+        dilation (int | tuple[int, ...]): the spacing between a filter's taps.
+        groups (int): split the channels into this many independent groups (in_channels and
+            out_channels must both divide by it; groups = in_channels is a depthwise
+            convolution).
+        bias (bool): add a learned bias per output channel.
+        padding_mode (str): 'zeros', 'reflect', 'replicate' or 'circular'.
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Shape:
+        - Input: (N, C_in, L_in) or (C_in, L_in)
+        - Output: (N, C_out, L_out) or (C_out, L_out), where
+          L_out = floor((L_in + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.Conv1d(16, 33, 3, stride=2)(chainrule.randn(20, 16, 50)).shape
+        (20, 33, 24)
+    """
 
     _n = 1
 
 
 class Conv2d(_ConvLayer):
-    """2-D convolution (cross-correlation) of (N, C_in, H, W) or (C_in, H, W) input."""
+    """A 2-D convolution (a cross-correlation, as in every deep learning library) over an input of
+    shape (N, C_in, H, W) or (C_in, H, W): each output channel is a learned filter of shape
+    (C_in / groups, kH, kW) slid over the image. Weights and bias start as U(-k, k),
+    k = 1 / sqrt(C_in / groups * kH * kW), as in PyTorch.
+
+    Args:
+        in_channels (int): channels of the input.
+        out_channels (int): channels of the output (the number of filters).
+        kernel_size (int | tuple[int, ...]): the filter's spatial size.
+        stride (int | tuple[int, ...]): the step between windows.
+        padding (int | tuple[int, ...] | str): implicit padding of each side, or 'valid' (none)
+            or 'same' (the output as large as the input; stride 1 only).
+        dilation (int | tuple[int, ...]): the spacing between a filter's taps.
+        groups (int): split the channels into this many independent groups (in_channels and
+            out_channels must both divide by it; groups = in_channels is a depthwise
+            convolution).
+        bias (bool): add a learned bias per output channel.
+        padding_mode (str): 'zeros', 'reflect', 'replicate' or 'circular'.
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Shape:
+        - Input: (N, C_in, H_in, W_in) or (C_in, H_in, W_in)
+        - Output: (N, C_out, H_out, W_out) or (C_out, H_out, W_out), each spatial size
+          floor((size_in + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> conv = nn.Conv2d(1, 4, kernel_size=3)
+        >>> conv(chainrule.zeros(8, 1, 28, 28)).shape
+        (8, 4, 26, 26)
+    """
 
     _n = 2
 
@@ -220,16 +283,16 @@ class _ConvTransposeNd(_ConvNd):
         self,
         in_channels: int,
         out_channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        output_padding: Any = 0,
+        kernel_size: int | tuple[int, ...],
+        stride: int | tuple[int, ...] = 1,
+        padding: int | tuple[int, ...] | str = 0,
+        output_padding: int | tuple[int, ...] | str = 0,
         groups: int = 1,
         bias: bool = True,
-        dilation: Any = 1,
+        dilation: int | tuple[int, ...] = 1,
         padding_mode: str = "zeros",
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
     ) -> None:
         n = self._n
         super().__init__(

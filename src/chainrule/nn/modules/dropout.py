@@ -20,7 +20,28 @@ class _DropoutNd(Module):
 
 
 class Dropout(_DropoutNd):
-    """Zero each element with probability p and scale the rest by 1 / (1 - p) (training only)."""
+    """In training mode, zeroes each element with probability p and scales the others by
+    1 / (1 - p), so the expected value is unchanged; in eval mode (`model.eval()`), the
+    identity. A regulariser: units cannot rely on each other being there.
+
+    Args:
+        p (float): the probability of zeroing an element, in [0, 1].
+        inplace (bool): overwrite the input.
+
+    Shape:
+        - Input: any shape
+        - Output: the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> drop = nn.Dropout(0.5)
+        >>> out = drop(chainrule.ones(1000))
+        >>> sorted(set(out.tolist()))
+        [0.0, 2.0]
+        >>> drop.eval()(chainrule.ones(3))
+        tensor([1., 1., 1.])
+    """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.dropout(input, self.p, self.training, self.inplace)

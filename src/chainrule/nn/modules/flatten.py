@@ -9,7 +9,23 @@ from chainrule.nn.modules.module import Module
 
 
 class Flatten(Module):
-    """Flatten dims start_dim..end_dim into one (by default all but the batch dim)."""
+    """Flattens dimensions start_dim..end_dim into one: by default every dimension but the first
+    (the batch), as a convolutional stack hands its features to a Linear layer.
+
+    Args:
+        start_dim (int): the first dimension flattened.
+        end_dim (int): the last dimension flattened.
+
+    Shape:
+        - Input: (*, S_start, ..., S_end, *)
+        - Output: (*, S_start * ... * S_end, *)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.Flatten()(chainrule.zeros(32, 1, 5, 5)).shape
+        (32, 25)
+    """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()

@@ -16,6 +16,8 @@ from typing import Any
 
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
+from chainrule.backend import device as Device
+from chainrule.backend.dtypes import dtype as DType
 from chainrule.nn import init
 from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
@@ -33,10 +35,33 @@ class Identity(Module):
 
 
 class Linear(Module):
-    """y = x W^T + b, W of shape (out_features, in_features).
+    """A fully connected layer: y = x W^T + b, applied to the last dimension of the input.
 
-    W ~ U(-1/sqrt(in_features), 1/sqrt(in_features)) (kaiming_uniform_ with a=sqrt(5)), and
-    b likewise, as in PyTorch.
+    W has shape (out_features, in_features) and b shape (out_features,); both start as
+    U(-k, k) with k = 1 / sqrt(in_features) (kaiming_uniform_ with a = sqrt(5)), as in PyTorch,
+    so a model initialised with the same seed starts from the same weights' distribution.
+
+    Args:
+        in_features (int): the size of each input's last dimension.
+        out_features (int): the size of each output's last dimension.
+        bias (bool): learn an additive bias b; without it y = x W^T.
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Shape:
+        - Input: (*, in_features), any number of leading dimensions
+        - Output: (*, out_features)
+
+    Attributes:
+        weight (Parameter): W, of shape (out_features, in_features).
+        bias (Parameter | None): b, of shape (out_features,).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> layer = nn.Linear(20, 30)
+        >>> layer(chainrule.randn(128, 20)).shape
+        (128, 30)
     """
 
     def __init__(
@@ -44,8 +69,8 @@ class Linear(Module):
         in_features: int,
         out_features: int,
         bias: bool = True,
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
     ) -> None:
         super().__init__()
         self.in_features = in_features
@@ -60,6 +85,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Re-draw the parameters from their initial distribution, as the constructor does."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
@@ -93,8 +119,8 @@ class Bilinear(Module):
         in2_features: int,
         out_features: int,
         bias: bool = True,
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
     ) -> None:
         super().__init__()
         self.in1_features = in1_features
@@ -110,6 +136,7 @@ class Bilinear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Re-draw the parameters from their initial distribution, as the constructor does."""
         bound = 1 / math.sqrt(self.weight.size(1))
         init.uniform_(self.weight, -bound, bound)
         if self.bias is not None:

@@ -67,7 +67,24 @@ class L1Loss(_Loss):
 
 
 class MSELoss(_Loss):
-    """Mean (or sum) squared error."""
+    """The mean squared error (input - target)^2 over all elements (or their sum, or each one).
+
+    Args:
+        size_average (bool, optional): deprecated; use `reduction`.
+        reduce (bool, optional): deprecated; use `reduction`.
+        reduction (str): 'mean', 'sum' or 'none'.
+
+    Shape:
+        - Input: any shape
+        - Target: the input's shape
+        - Output: a scalar, or the input's shape with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.MSELoss()(chainrule.tensor([1.0, 2.0]), chainrule.tensor([0.0, 4.0]))
+        tensor(2.5000)
+    """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
         return F.mse_loss(input, target, reduction=self.reduction)
@@ -126,7 +143,35 @@ class NLLLoss(_WeightedLoss):
 
 
 class CrossEntropyLoss(_WeightedLoss):
-    """log_softmax then NLL; targets are class indices or class probabilities."""
+    """The cross entropy between raw scores (logits) and targets: log_softmax over the class
+    dimension, then the negative log likelihood of the target. The standard classification
+    loss; computing it from logits in one op is more stable than softmax then log.
+
+    Args:
+        weight (Tensor, optional): a rescaling weight per class, of shape (C,).
+        size_average (bool, optional): deprecated; use `reduction`.
+        ignore_index (int): a class-index target with this value adds nothing to the loss or
+            the mean's count.
+        reduce (bool, optional): deprecated; use `reduction`.
+        reduction (str): 'mean' (weighted mean over the batch), 'sum' or 'none'.
+        label_smoothing (float): in [0, 1]; mixes the target with the uniform distribution.
+
+    Shape:
+        - Input: (N, C), (C,) or (N, C, d1, ..., dK)
+        - Target: class indices of shape (N,), () or (N, d1, ..., dK), or class
+          probabilities of the input's shape
+        - Output: a scalar, or with reduction='none' the target's shape without C
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> loss = nn.CrossEntropyLoss()
+        >>> logits = chainrule.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 3.0]], requires_grad=True)
+        >>> out = loss(logits, chainrule.tensor([0, 2]))
+        >>> out
+        tensor(0.1672, grad_fn=<...>)
+        >>> out.backward()
+    """
 
     def __init__(
         self,

@@ -254,6 +254,9 @@ class Module:
         setattr_("_modules", {})
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The computation of this module: override it in every subclass. Call the module itself
+        (`module(x)`), not `forward`, so that hooks run.
+        """
         raise NotImplementedError(
             f'Module [{type(self).__name__}] is missing the required "forward" function'
         )
@@ -352,11 +355,13 @@ class Module:
         return buffer
 
     def get_extra_state(self) -> Any:
+        """Override, with `set_extra_state`, to put more than tensors into `state_dict`."""
         raise RuntimeError(
             "Reached a code path in Module.get_extra_state() that should never be called."
         )
 
     def set_extra_state(self, state: Any) -> None:
+        """Restore what `get_extra_state` returned, from a loaded `state_dict`."""
         raise RuntimeError(
             "Reached a code path in Module.set_extra_state() that should never be called."
         )
@@ -473,10 +478,12 @@ class Module:
             stack.extend(reversed(children))
 
     def modules(self) -> Iterator[Module]:
+        """This module and every submodule, depth first, each once."""
         for _, module in self.named_modules():
             yield module
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, module) for each direct submodule."""
         seen: set[int] = set()
         for name, module in self._modules.items():
             if module is not None and id(module) not in seen:
@@ -484,6 +491,7 @@ class Module:
                 yield name, module
 
     def children(self) -> Iterator[Module]:
+        """Each direct submodule."""
         for _, module in self.named_children():
             yield module
 
@@ -512,17 +520,26 @@ class Module:
         )
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        """Every parameter of this module (and of its submodules when `recurse`), each once: what
+        an optimizer is given.
+
+        >>> from chainrule import nn
+        >>> [tuple(p.shape) for p in nn.Linear(3, 2).parameters()]
+        [(2, 3), (2,)]
+        """
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
     def named_buffers(
         self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Tensor]]:
+        """(qualified name, buffer) for every buffer, e.g. ('bn.running_mean', tensor)."""
         return self._named_members(
             lambda module: module._buffers.items(), prefix, recurse, remove_duplicate
         )
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every buffer (state that is saved but not trained, like BatchNorm's running mean)."""
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
@@ -537,9 +554,11 @@ class Module:
         return self
 
     def eval(self) -> Module:
+        """Evaluation mode (`train(False)`): Dropout off, BatchNorm uses its running statistics."""
         return self.train(False)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set `requires_grad` on every parameter (False freezes the module). Returns self."""
         for param in self.parameters():
             param.requires_grad_(requires_grad)
         return self
@@ -616,24 +635,31 @@ class Module:
         return self._apply(convert)
 
     def float(self) -> Module:
+        """Convert floating-point parameters and buffers to float32 in place. Returns self."""
         return self._apply(lambda t: t.float() if t.is_floating_point() else t)
 
     def double(self) -> Module:
+        """Convert floating-point parameters and buffers to float64 in place. Returns self."""
         return self._apply(lambda t: t.double() if t.is_floating_point() else t)
 
     def half(self) -> Module:
+        """Convert floating-point parameters and buffers to float16 in place. Returns self."""
         return self._apply(lambda t: t.half() if t.is_floating_point() else t)
 
     def type(self, dst_type: Any) -> Module:
+        """Convert every parameter and buffer to `dst_type`. Returns self."""
         return self._apply(lambda t: t.to(dst_type))
 
     def cpu(self) -> Module:
+        """Move every parameter and buffer to the CPU. Returns self."""
         return self._apply(lambda t: t.cpu())
 
-    def cuda(self, device: Any = None) -> Module:
+    def cuda(self, device: Device | str | int | None = None) -> Module:
+        """Move every parameter and buffer to a CUDA GPU (the current one, or `device`)."""
         return self._apply(lambda t: t.cuda(device))
 
     def share_memory(self) -> Module:
+        """Returns self: kept for PyTorch programs (chainrule shares no memory across processes)."""
         return self
 
     # ---- state dict ------------------------------------------------------------------------

@@ -7,6 +7,8 @@ from typing import Any
 
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
+from chainrule.backend import device as Device
+from chainrule.backend.dtypes import dtype as DType
 from chainrule.nn import init
 from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
@@ -38,7 +40,30 @@ def _reset_affine(module: Module) -> None:
 
 
 class LayerNorm(Module):
-    """(x - mean) / sqrt(var + eps) * weight + bias over the trailing `normalized_shape` dims."""
+    """Layer normalisation (Ba et al., 2016): each sample normalised over its trailing
+    `normalized_shape` dimensions, (x - mean) / sqrt(var + eps) * weight + bias, with the
+    biased variance. Unlike BatchNorm it does not depend on the batch, and is the same in
+    training and eval mode; the normalisation of transformers.
+
+    Args:
+        normalized_shape (int | tuple[int, ...]): the trailing shape normalised over.
+        eps (float): added to the variance before the square root.
+        elementwise_affine (bool): learn weight (starting at 1) and bias (starting at 0) of
+            shape `normalized_shape`.
+        bias (bool): learn the bias (with elementwise_affine).
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Shape:
+        - Input: (N, *, normalized_shape)
+        - Output: the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.LayerNorm(4)(chainrule.tensor([[1.0, 2.0, 3.0, 4.0]]))
+        tensor([[-1.3416, -0.4472,  0.4472,  1.3416]], grad_fn=<...>)
+    """
 
     def __init__(
         self,
@@ -46,8 +71,8 @@ class LayerNorm(Module):
         eps: float = 1e-5,
         elementwise_affine: bool = True,
         bias: bool = True,
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
     ) -> None:
         super().__init__()
         if isinstance(normalized_shape, numbers.Integral):
@@ -59,6 +84,7 @@ class LayerNorm(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Re-draw the parameters from their initial distribution, as the constructor does."""
         _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
@@ -81,8 +107,8 @@ class GroupNorm(Module):
         num_channels: int,
         eps: float = 1e-5,
         affine: bool = True,
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
         *,
         bias: bool = True,
     ) -> None:
@@ -99,6 +125,7 @@ class GroupNorm(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Re-draw the parameters from their initial distribution, as the constructor does."""
         _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
@@ -119,8 +146,8 @@ class RMSNorm(Module):
         normalized_shape: Any,
         eps: float | None = None,
         elementwise_affine: bool = True,
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
     ) -> None:
         super().__init__()
         if isinstance(normalized_shape, numbers.Integral):
@@ -137,6 +164,7 @@ class RMSNorm(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Re-draw the parameters from their initial distribution, as the constructor does."""
         if self.weight is not None:
             init.ones_(self.weight)
 

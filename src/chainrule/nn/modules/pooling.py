@@ -24,10 +24,10 @@ class _MaxPoolNd(Module):
 
     def __init__(
         self,
-        kernel_size: Any,
-        stride: Any = None,
-        padding: Any = 0,
-        dilation: Any = 1,
+        kernel_size: int | tuple[int, ...],
+        stride: int | tuple[int, ...] | None = None,
+        padding: int | tuple[int, ...] = 0,
+        dilation: int | tuple[int, ...] = 1,
         return_indices: bool = False,
         ceil_mode: bool = False,
     ) -> None:
@@ -64,7 +64,31 @@ class MaxPool1d(_MaxPoolNd):
 
 
 class MaxPool2d(_MaxPoolNd):
-    """Maximum over sliding windows of (N, C, H, W) or (C, H, W) input."""
+    """The maximum over sliding windows of an (N, C, H, W) or (C, H, W) input, each channel on its
+    own. The gradient goes to the position of each window's maximum (the first one at a tie, as
+    in PyTorch).
+
+    Args:
+        kernel_size (int | tuple[int, int]): the window's size.
+        stride (int | tuple[int, int], optional): the step between windows (default
+            kernel_size: windows that do not overlap).
+        padding (int | tuple[int, int]): implicit -inf padding of each side (at most half the
+            window).
+        dilation (int | tuple[int, int]): the spacing between a window's elements.
+        return_indices (bool): also return where each maximum came from (for MaxUnpool2d).
+        ceil_mode (bool): round the output size up instead of down.
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out), each spatial size
+          floor((size_in + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.MaxPool2d(2)(chainrule.tensor([[[1.0, 2.0], [4.0, 3.0]]]))
+        tensor([[[4.]]])
+    """
 
     _n = 2
 
@@ -80,9 +104,9 @@ class AvgPool1d(Module):
 
     def __init__(
         self,
-        kernel_size: Any,
-        stride: Any = None,
-        padding: Any = 0,
+        kernel_size: int | tuple[int, ...],
+        stride: int | tuple[int, ...] | None = None,
+        padding: int | tuple[int, ...] = 0,
         ceil_mode: bool = False,
         count_include_pad: bool = True,
     ) -> None:
@@ -114,9 +138,9 @@ class _AvgPoolNd(Module):
 
     def __init__(
         self,
-        kernel_size: Any,
-        stride: Any = None,
-        padding: Any = 0,
+        kernel_size: int | tuple[int, ...],
+        stride: int | tuple[int, ...] | None = None,
+        padding: int | tuple[int, ...] = 0,
         ceil_mode: bool = False,
         count_include_pad: bool = True,
         divisor_override: int | None = None,
@@ -216,7 +240,12 @@ class _MaxUnpoolNd(Module):
 
     dims = 2
 
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, ...],
+        stride: int | tuple[int, ...] | None = None,
+        padding: int | tuple[int, ...] = 0,
+    ) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
@@ -231,12 +260,68 @@ class _MaxUnpoolNd(Module):
 
 
 class MaxUnpool1d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool1d: each value goes back to the position its max pooling
+    took it from (the `indices` of `MaxPool1d(return_indices=True)`), zeros elsewhere.
+
+    Args:
+        kernel_size (int | tuple[int, ...]): the pooling window's size.
+        stride (int | tuple[int, ...], optional): default `kernel_size`.
+        padding (int | tuple[int, ...]): the pooling's implicit padding.
+
+    Shape:
+        - Input: (N, C, L_in) or (C, L_in), and `indices` of the same shape
+        - Output: (N, C, L_out) or (C, L_out), where
+          L_out = (L_in - 1) * stride - 2 * padding + kernel_size, or `output_size`
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> pool, unpool = nn.MaxPool1d(2, return_indices=True), nn.MaxUnpool1d(2)
+        >>> out, indices = pool(chainrule.tensor([[[1.0, 3.0, 2.0, 0.0]]]))
+        >>> unpool(out, indices)
+        tensor([[[0., 3., 2., 0.]]])
+    """
+
     dims = 1
 
 
 class MaxUnpool2d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool2d: each value goes back to the position its max pooling
+    took it from (the `indices` of `MaxPool2d(return_indices=True)`), zeros elsewhere.
+
+    Args:
+        kernel_size (int | tuple[int, ...]): the pooling window's size.
+        stride (int | tuple[int, ...], optional): default `kernel_size`.
+        padding (int | tuple[int, ...]): the pooling's implicit padding.
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in), and `indices` of the same shape
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out), each as in MaxUnpool1d
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> pool, unpool = nn.MaxPool2d(2, return_indices=True), nn.MaxUnpool2d(2)
+        >>> out, indices = pool(chainrule.rand(1, 1, 4, 4))
+        >>> unpool(out, indices).shape
+        (1, 1, 4, 4)
+    """
+
     dims = 2
 
 
 class MaxUnpool3d(_MaxUnpoolNd):
+    """The partial inverse of MaxPool3d: each value goes back to the position its max pooling
+    took it from (the `indices` of `MaxPool3d(return_indices=True)`), zeros elsewhere.
+
+    Args:
+        kernel_size (int | tuple[int, ...]): the pooling window's size.
+        stride (int | tuple[int, ...], optional): default `kernel_size`.
+        padding (int | tuple[int, ...]): the pooling's implicit padding.
+
+    Shape:
+        - Input: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in), and `indices` of the same shape
+        - Output: (N, C, D_out, H_out, W_out) or (C, D_out, H_out, W_out), each as in MaxUnpool1d
+    """
+
     dims = 3

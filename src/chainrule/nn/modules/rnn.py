@@ -25,6 +25,8 @@ from typing import Any
 
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
+from chainrule.backend import device as Device
+from chainrule.backend.dtypes import dtype as DType
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.nn import init
 from chainrule.nn.modules.module import Module
@@ -90,8 +92,8 @@ class RNNBase(Module):
         dropout: float = 0.0,
         bidirectional: bool = False,
         proj_size: int = 0,
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
     ) -> None:
         super().__init__()
         self.mode = mode
@@ -207,6 +209,7 @@ class RNNBase(Module):
         return 2 if self.bidirectional else 1
 
     def check_input(self, input: Tensor) -> None:  # noqa: A002
+        """Raise if `input` has the wrong rank, dtype or feature size for this layer."""
         weight = self._flat_weights[0]
         if input.dtype is not weight.dtype:
             raise DTypeError(
@@ -223,6 +226,7 @@ class RNNBase(Module):
             )
 
     def get_expected_hidden_size(self, input: Tensor) -> tuple[int, int, int]:  # noqa: A002
+        """The shape (layers * directions, batch, hidden) the hidden state must have for `input`."""
         batch = input.size(0) if self.batch_first else input.size(1)
         size = self.proj_size if self.proj_size > 0 else self.hidden_size
         return (self.num_layers * self._num_directions(), batch, size)
@@ -231,6 +235,7 @@ class RNNBase(Module):
     def check_hidden_size(
         hx: Tensor, expected: tuple, msg: str = "Expected hidden size {}, got {}"
     ) -> None:
+        """Raise if a given hidden state's shape differs from the expected one."""
         if tuple(hx.shape) != tuple(expected):
             raise ShapeError(msg.format(expected, list(hx.shape)))
 
@@ -348,16 +353,65 @@ class RNN(RNNBase):
 
 
 class LSTM(RNNBase):
-    """Long short-term memory (Hochreiter & Schmidhuber, 1997), with PyTorch's gate order
-    i, f, g, o and optional output projection (proj_size).
+    """A multi-layer long short-term memory network (Hochreiter and Schmidhuber, 1997), with
+    PyTorch's gate order i, f, g, o and weight layout, so a state_dict moves between the two.
+    Each layer runs c_t = f * c_{t-1} + i * g and h_t = o * tanh(c_t) over the sequence.
 
-    forward(input, (h_0, c_0)=None) returns (output, (h_n, c_n)).
+    Args:
+        input_size (int): the number of features of each input step.
+        hidden_size (int): the number of features of the hidden state.
+        num_layers (int): stacked layers, each fed the previous layer's outputs.
+        bias (bool): learn the biases b_ih and b_hh.
+        batch_first (bool): input and output are (N, L, H) instead of (L, N, H).
+        dropout (float): dropout on the outputs of every layer but the last (training only).
+        bidirectional (bool): also run each layer backwards and concatenate the two.
+        proj_size (int): project h_t to this size (0: no projection).
+
+    Shape:
+        - Input: (L, N, input_size), or (N, L, input_size) with batch_first, or
+          (L, input_size) unbatched; optionally (h_0, c_0) of shape
+          (num_layers * directions, N, hidden_size) (zeros when omitted)
+        - Output: (output, (h_n, c_n)): output (L, N, directions * hidden_size) holds h_t of
+          the last layer for every t; h_n and c_n the final states of every layer
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> lstm = nn.LSTM(10, 20, num_layers=2)
+        >>> output, (h_n, c_n) = lstm(chainrule.randn(5, 3, 10))
+        >>> output.shape, h_n.shape
+        ((5, 3, 20), (2, 3, 20))
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__("LSTM", *args, **kwargs)
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
+    ) -> None:
+        super().__init__(
+            "LSTM",
+            input_size,
+            hidden_size,
+            num_layers,
+            bias,
+            batch_first,
+            dropout,
+            bidirectional,
+            proj_size,
+            device,
+            dtype,
+        )
 
     def get_expected_cell_size(self, input: Tensor) -> tuple[int, int, int]:  # noqa: A002
+        """The shape (layers * directions, batch, hidden_size) of the cell state for `input`."""
         batch = input.size(0) if self.batch_first else input.size(1)
         return (self.num_layers * self._num_directions(), batch, self.hidden_size)
 
@@ -425,8 +479,8 @@ class RNNCellBase(Module):
         hidden_size: int,
         bias: bool,
         num_chunks: int,
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
     ) -> None:
         super().__init__()
         self.input_size = input_size
@@ -481,8 +535,8 @@ class RNNCell(RNNCellBase):
         hidden_size: int,
         bias: bool = True,
         nonlinearity: str = "tanh",
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
     ) -> None:
         super().__init__(input_size, hidden_size, bias, num_chunks=1, device=device, dtype=dtype)
         self.nonlinearity = nonlinearity
@@ -514,8 +568,8 @@ class LSTMCell(RNNCellBase):
         input_size: int,
         hidden_size: int,
         bias: bool = True,
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
     ) -> None:
         super().__init__(input_size, hidden_size, bias, num_chunks=4, device=device, dtype=dtype)
 
@@ -547,8 +601,8 @@ class GRUCell(RNNCellBase):
         input_size: int,
         hidden_size: int,
         bias: bool = True,
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
     ) -> None:
         super().__init__(input_size, hidden_size, bias, num_chunks=3, device=device, dtype=dtype)
 

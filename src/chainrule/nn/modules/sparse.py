@@ -11,11 +11,11 @@ True
 
 from __future__ import annotations
 
-from typing import Any
-
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
+from chainrule.backend import device as Device
+from chainrule.backend.dtypes import dtype as DType
 from chainrule.errors import ShapeError
 from chainrule.nn import init
 from chainrule.nn.modules.module import Module
@@ -24,8 +24,33 @@ from chainrule.ops import creation
 
 
 class Embedding(Module):
-    """weight[input]: weight (num_embeddings, embedding_dim) ~ N(0, 1), with the padding_idx
-    row zeroed (and never receiving gradient)."""
+    """A lookup table: row i of `weight` is the vector of index i, so `embedding(input)` is
+    `weight[input]`. The weights start as N(0, 1); the gradient of a row is the sum of the
+    gradients of its uses.
+
+    Args:
+        num_embeddings (int): the number of rows (the vocabulary size).
+        embedding_dim (int): the size of each vector.
+        padding_idx (int, optional): this row starts at zero and never receives a gradient.
+        max_norm (float, optional): rows looked up are first renormalised in place to at most
+            this norm.
+        norm_type (float): the p of the max_norm's p-norm.
+        scale_grad_by_freq (bool): divide each row's gradient by its count in the batch.
+        sparse (bool): accepted for PyTorch programs; the gradient is dense.
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Shape:
+        - Input: integer indices of any shape (*)
+        - Output: (*, embedding_dim)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> embedding = nn.Embedding(10, 3, padding_idx=0)
+        >>> embedding(chainrule.tensor([[0, 2], [4, 0]])).shape
+        (2, 2, 3)
+    """
 
     def __init__(
         self,
@@ -38,8 +63,8 @@ class Embedding(Module):
         sparse: bool = False,
         _weight: Tensor | None = None,
         _freeze: bool = False,
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
     ) -> None:
         super().__init__()
         self.num_embeddings = num_embeddings
@@ -69,6 +94,7 @@ class Embedding(Module):
         self.sparse = sparse
 
     def reset_parameters(self) -> None:
+        """Re-draw the parameters from their initial distribution, as the constructor does."""
         init.normal_(self.weight)
         self._fill_padding_idx_with_zero()
 

@@ -18,6 +18,8 @@ from typing import Any
 
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
+from chainrule.backend import device as Device
+from chainrule.backend.dtypes import dtype as DType
 from chainrule.errors import ShapeError
 from chainrule.nn import init
 from chainrule.nn.modules.activation import GELU, MultiheadAttention, ReLU, _canonical_mask
@@ -30,7 +32,9 @@ from chainrule.ops import creation
 from chainrule.ops.linalg import triu
 
 
-def _generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = None) -> Tensor:
+def _generate_square_subsequent_mask(
+    sz: int, device: Device | str | None = None, dtype: DType | None = None
+) -> Tensor:
     """(sz, sz) additive causal mask: -inf above the diagonal, 0 on and below it."""
     return triu(creation.full((sz, sz), float("-inf"), dtype=dtype, device=device), diagonal=1)
 
@@ -85,8 +89,8 @@ class TransformerEncoderLayer(Module):
         batch_first: bool = False,
         norm_first: bool = False,
         bias: bool = True,
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
     ) -> None:
         factory = {"device": device, "dtype": dtype}
         super().__init__()
@@ -209,8 +213,8 @@ class TransformerDecoderLayer(Module):
         batch_first: bool = False,
         norm_first: bool = False,
         bias: bool = True,
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
     ) -> None:
         factory = {"device": device, "dtype": dtype}
         super().__init__()
@@ -348,8 +352,8 @@ class Transformer(Module):
         batch_first: bool = False,
         norm_first: bool = False,
         bias: bool = True,
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
     ) -> None:
         factory = {"device": device, "dtype": dtype}
         super().__init__()
@@ -433,7 +437,9 @@ class Transformer(Module):
         )
 
     @staticmethod
-    def generate_square_subsequent_mask(sz: int, device: Any = None, dtype: Any = None) -> Tensor:
+    def generate_square_subsequent_mask(
+        sz: int, device: Device | str | None = None, dtype: DType | None = None
+    ) -> Tensor:
         """The causal mask: -inf where a position would attend to a later one, else 0."""
         return _generate_square_subsequent_mask(sz, device=device, dtype=dtype)
 

@@ -1,0 +1,124 @@
+"""The public API as the docs see it: which namespaces are public, which names each exports, and
+which of them lack a docstring. Shared by the site build (scripts/mkdocs_hooks.py, which fails
+the strict build on a gap) and tests/test_docstrings.py (which fails the suite on one).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import types
+from collections.abc import Iterator
+
+# The namespaces a user imports, in the order the reference lists them. An optional one that is
+# not there (an extra not merged yet) is skipped, not an error.
+NAMESPACES = (
+    "chainrule",
+    "chainrule.nn",
+    "chainrule.nn.functional",
+    "chainrule.nn.init",
+    "chainrule.nn.utils",
+    "chainrule.optim",
+    "chainrule.optim.lr_scheduler",
+    "chainrule.func",
+    "chainrule.autograd",
+    "chainrule.autograd.functional",
+    "chainrule.linalg",
+    "chainrule.special",
+    "chainrule.distributions",
+    "chainrule.fft",
+    "chainrule.data",
+    "chainrule.utils",
+    "chainrule.testing",
+    "chainrule.cuda",
+    "chainrule.numpy",
+)
+
+# Public names still without a docstring, each with the reason it may wait. Empty is the goal.
+KNOWN_GAPS: frozenset[tuple[str, str]] = frozenset()
+
+
+def available_namespaces() -> Iterator[types.ModuleType]:
+    """Import each public namespace that exists in this checkout."""
+    for name in NAMESPACES:
+        try:
+            yield importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+
+
+def exported(module: types.ModuleType) -> list[str]:
+    """The names `module` exports: its `__all__`, less the subpackages (they get pages of their
+    own)."""
+    names = getattr(module, "__all__", None)
+    if names is None:
+        raise AssertionError(f"{module.__name__} defines no __all__")
+    return [name for name in names if not isinstance(getattr(module, name), types.ModuleType)]
+
+
+def needs_docstring(value: object) -> bool:
+    """Functions, classes and other callables need one; constants (dtypes, `pi`) do not."""
+    if inspect.isclass(value) or inspect.isroutine(value):
+        return True
+    return callable(value) and not isinstance(value, type)
+
+
+def undocumented(module: types.ModuleType) -> list[str]:
+    """The exported callables of `module` whose docstring is missing or empty."""
+    missing = []
+    for name in exported(module):
+        value = getattr(module, name)
+        if not needs_docstring(value):
+            continue
+        own = value.__doc__ if inspect.isclass(value) else inspect.getdoc(value)
+        if not (own or "").strip() and (module.__name__, name) not in KNOWN_GAPS:
+            missing.append(name)
+    return missing
+
+
+def undocumented_methods(module: types.ModuleType) -> list[str]:
+    """`Class.method` for each public method an exported class defines without a docstring
+    (an override inherits its base method's, as `help()` shows it)."""
+    missing = []
+    for name in exported(module):
+        cls = getattr(module, name)
+        if not inspect.isclass(cls) or not cls.__module__.startswith("chainrule"):
+            continue
+        for attribute, value in vars(cls).items():
+            if attribute.startswith("_") or not callable(value):
+                continue
+            if not (inspect.getdoc(getattr(cls, attribute)) or "").strip():
+                missing.append(f"{name}.{attribute}")
+    return missing
+
+
+def leaked(module: types.ModuleType) -> list[str]:
+    """Public-looking names of `module` outside `__all__` that are not chainrule's own: a
+    standard-library module or a typing helper imported without an underscore."""
+    names = set(getattr(module, "__all__", ()))
+    leaks = []
+    for name in dir(module):
+        if name.startswith("_") or name in names or name == "annotations":
+            continue
+        value = getattr(module, name)
+        if isinstance(value, types.ModuleType):
+            owner = value.__name__
+        else:
+            owner = getattr(value, "__module__", None) or type(value).__module__
+        if not owner.startswith("chainrule"):
+            leaks.append(name)
+    return leaks
+
+
+def page(module: types.ModuleType) -> str:
+    """The Markdown of one reference page: a mkdocstrings block listing `__all__`."""
+    members = "\n".join(f"        - {name}" for name in sorted(exported(module), key=str.lower))
+    return (
+        f"# `{module.__name__}`\n\n"
+        f"::: {module.__name__}\n"
+        "    options:\n"
+        "      show_submodules: false\n"
+        "      members:\n"
+        f"{members}\n"
+    )
