@@ -73,6 +73,9 @@ LAYERS: list[tuple[str, set[str]]] = [
     ),
     # Probability distributions: Tensor math, ops.special and ops.linalg; never nn or optim.
     ("distributions", {"distributions"}),
+    # Capture and replay: the tracer watches ops, the engine and optimizers through observers,
+    # and knows modules by their methods, so nn and optim may offer compile (Module.compile).
+    ("compile", {"compiler"}),
     ("nn, optim", {"nn", "optim"}),
     ("data and tools", {"data", "datasets", "serialization", "viz", "profiler", "utils"}),
     ("distributed", {"distributed"}),

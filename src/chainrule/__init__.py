@@ -65,12 +65,12 @@ from chainrule.backend.dtypes import (
 from chainrule.backend.printing import set_printoptions
 from chainrule.backend.runtime import (
     are_deterministic_algorithms_enabled,
-    compile,  # noqa: A004 - PyTorch's name
     get_num_threads,
     is_deterministic_algorithms_warn_only_enabled,
     set_num_threads,
     use_deterministic_algorithms,
 )
+from chainrule.compiler import compile  # noqa: A004 - PyTorch's name
 from chainrule.errors import (
     BackendError,
     ChainruleError,
