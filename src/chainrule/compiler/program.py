@@ -48,23 +48,40 @@ class Instruction:
     effect  `owner.<name>()`, a call updating arrays outside ops (an optimizer's step)
     """
 
-    __slots__ = ("kind", "op", "params", "inputs", "outputs", "saved", "saved_slots", "target")
+    __slots__ = (
+        "kind",
+        "op",
+        "params",
+        "param_slots",
+        "inputs",
+        "outputs",
+        "saved",
+        "saved_slots",
+        "target",
+    )
 
     def __init__(self, kind: str, inputs: list, outputs: list, op: Any = None) -> None:
         self.kind = kind
         self.op = op
         self.params: tuple = ()
+        self.param_slots: dict[int, int] = {}  # an array parameter (a saved mask): its slot
         self.inputs = inputs
         self.outputs = outputs
         self.saved: list[str] = []
         self.saved_slots: list[int] = []
         self.target: Any = None
 
+    def reads(self) -> list[int]:
+        return [*self.inputs, *self.param_slots.values()]
+
     def describe(self) -> str:
         ins = ", ".join(_slot_name(slot) for slot in self.inputs)
         outs = ", ".join(_slot_name(slot) for slot in self.outputs + self.saved_slots)
         if self.kind == "op":
-            params = "".join(f", {_short(p)}" for p in self.params)
+            params = "".join(
+                f", {_slot_name(self.param_slots[i]) if i in self.param_slots else _short(p)}"
+                for i, p in enumerate(self.params)
+            )
             return f"{outs} = {self.op.__name__}({ins}{params})"
         if self.kind == "acc":
             return f"{outs} = accumulate_grad({self.target.describe()}, {ins})"
@@ -184,6 +201,9 @@ class Program:
             namespace[context] = maker(step.op, self.backend)
             args = [context, *ins]
             for index, param in enumerate(step.params):
+                if index in step.param_slots:
+                    args.append(f"s{step.param_slots[index]}")
+                    continue
                 name = f"p{number}_{index}"
                 namespace[name] = param
                 args.append(name)
@@ -225,7 +245,7 @@ class Program:
         last: dict[int, int] = {}
         kept = {slot for slot in self.output_slots if type(slot) is int}
         for number, step in enumerate(self.instructions):
-            for slot in (*step.inputs, *step.outputs, *step.saved_slots):
+            for slot in (*step.reads(), *step.outputs, *step.saved_slots):
                 last[slot] = number
         for slot in self.sources:
             last.setdefault(slot, -1)

@@ -124,6 +124,13 @@ class Tracer(Observer):
             return result
         step = Instruction("op", [self._slot(t) for t in inputs], [], op)
         step.params = params
+        for index, param in enumerate(params):
+            if isinstance(param, backend.array_type):  # a fast rule passing a saved array
+                slot = self.slot_of.get(id(param))
+                if slot is None:
+                    self.graph_break(f"{op.__name__}: an array parameter made outside ops")
+                    return result
+                step.param_slots[index] = slot
         outputs = result if type(result) is tuple else (result,)
         step.outputs = [self._new_slot(output._array) for output in outputs]
         node = None
@@ -281,7 +288,7 @@ class Tracer(Observer):
             elif step.kind == "clone" and step.outputs[0] not in needed:
                 continue
             live.append(step)
-            needed.update(step.inputs)
+            needed.update(step.reads())
         live.reverse()
         sources = {slot: s for slot, s in self.sources.items() if slot in needed}
         return live, sources

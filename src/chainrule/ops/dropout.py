@@ -10,7 +10,7 @@ from typing import Any
 
 from chainrule.errors import ShapeError
 from chainrule.ops.creation import rand
-from chainrule.ops.nn_common import constant
+from chainrule.ops.nn_common import constant, shape_constant
 
 
 def _dropout_mask(input: Any, p: float, shape: tuple) -> Any:
@@ -18,7 +18,7 @@ def _dropout_mask(input: Any, p: float, shape: tuple) -> Any:
 
     xp = input._backend.xp
     if p == 1:
-        return constant(xp.zeros(shape, dtype=input._array.dtype))
+        return shape_constant(xp.zeros(shape, dtype=input._array.dtype))
     keep = rand(shape, dtype=input.dtype, device=input.device)._array < 1 - p
     return constant(xp.where(keep, 1 / (1 - p), 0).astype(input._array.dtype))
 

@@ -24,6 +24,12 @@ def constant(array: Array) -> Any:
     return Tensor._from_array(array)
 
 
+def shape_constant(array: Array) -> Any:
+    """A constant made from sizes and Python values only, never from a tensor's values (a
+    causal mask, an interpolation matrix): `chainrule.compile` keeps it as it is."""
+    return Tensor._from_array(array)
+
+
 def check_floating(op_name: str, **tensors: Any) -> None:
     """PyTorch's nn ops want floating inputs of one dtype; say which operand is off."""
     dtype = None
