@@ -144,9 +144,7 @@ class CompiledFunction:
         for child in modules:
             if child._forward_hooks or child._forward_pre_hooks or child._backward_hooks:
                 return ("hooks", id(child))
-        tensors = tuple(id(t) for t in module.parameters()) + tuple(
-            id(t) for t in module.buffers()
-        )
+        tensors = tuple(id(t) for t in module.parameters()) + tuple(id(t) for t in module.buffers())
         return (tensors, tuple(child.training for child in modules))
 
     def _capture(self, guard: tuple, tensors: list, args: tuple, kwargs: dict) -> Any:
@@ -161,9 +159,6 @@ class CompiledFunction:
             self._warn("hooks", "the module has forward or backward hooks, so it runs eagerly")
             self._cache[guard] = _EAGER
             return self._orig_fn(*args, **kwargs)
-        if self._cache:
-            self._warn("retrace", "the guards changed (a new shape, dtype, flag or argument); "
-                       "capturing again")
         tracer = Tracer(tensors, self.fullgraph)
         token = observers.set((tracer,))
         try:

@@ -58,6 +58,7 @@ class Instruction:
         "saved",
         "saved_slots",
         "target",
+        "multi",
     )
 
     def __init__(self, kind: str, inputs: list, outputs: list, op: Any = None) -> None:
@@ -70,6 +71,7 @@ class Instruction:
         self.saved: list[str] = []
         self.saved_slots: list[int] = []
         self.target: Any = None
+        self.multi = False  # the op returns a tuple (of one output or more)
 
     def reads(self) -> list[int]:
         return [*self.inputs, *self.param_slots.values()]
@@ -208,7 +210,7 @@ class Program:
                 namespace[name] = param
                 args.append(name)
             outs = [f"s{slot}" for slot in step.outputs]
-            target = outs[0] if len(outs) == 1 else "(" + ", ".join(outs) + ",)"
+            target = "(" + ", ".join(outs) + ",)" if step.multi else outs[0]
             lines = [f"    {target} = {forward}({', '.join(args)})"]
             for slot in step.outputs:
                 if slot in self.zero_dim:  # NumPy gives scalars from 0-d math

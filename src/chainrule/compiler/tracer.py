@@ -39,6 +39,18 @@ def user_line() -> str:
     return "<unknown>"
 
 
+def _holds_array(values: Any, array_type: type) -> bool:
+    """Whether a tuple or list parameter holds an array, at any depth (an index tuple)."""
+    stack = [values]
+    while stack:
+        for value in stack.pop():
+            if isinstance(value, array_type):
+                return True
+            if type(value) in (tuple, list):
+                stack.append(value)
+    return False
+
+
 class Tracer(Observer):
     """Records the array work of one call; `finish` turns it into a Program (or says why not).
 
@@ -46,6 +58,8 @@ class Tracer(Observer):
     an input of the program; any other array not made by a recorded step is read live from the
     tensor it was found in (a parameter, a buffer, a constant).
     """
+
+    records_random_ops = True  # dropout draws its mask in an op, replayed with fresh numbers
 
     def __init__(self, tensors: list, fullgraph: bool) -> None:
         self.arg_of_tensor = {id(t): i for i, t in enumerate(tensors)}
@@ -76,6 +90,9 @@ class Tracer(Observer):
         slot = self.slot_of.get(id(array))
         if slot is not None:
             return slot
+        base = getattr(array, "base", None)
+        if base is not None and id(base) in self.slot_of:
+            self.graph_break("a view of a program's array made outside ops (raw indexing)")
         slot = self._new_slot(array)
         index = self.arg_of_array.get(id(array))
         self.sources[slot] = Source(index, tensor if index is None else None)
@@ -124,6 +141,7 @@ class Tracer(Observer):
             return result
         step = Instruction("op", [self._slot(t) for t in inputs], [], op)
         step.params = params
+        step.multi = type(result) is tuple
         for index, param in enumerate(params):
             if isinstance(param, backend.array_type):  # a fast rule passing a saved array
                 slot = self.slot_of.get(id(param))
@@ -131,6 +149,9 @@ class Tracer(Observer):
                     self.graph_break(f"{op.__name__}: an array parameter made outside ops")
                     return result
                 step.param_slots[index] = slot
+            elif type(param) in (tuple, list) and _holds_array(param, backend.array_type):
+                self.graph_break(f"{op.__name__}: arrays (indices) made outside ops")
+                return result
         outputs = result if type(result) is tuple else (result,)
         step.outputs = [self._new_slot(output._array) for output in outputs]
         node = None

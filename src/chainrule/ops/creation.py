@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chainrule._tensor import Tensor, to_array
-from chainrule.autograd.observers import observers
+from chainrule.autograd.observers import observed_effect, observers
 from chainrule.backend import Array, backend_for_device, backend_of_array, dtypes, is_array
 from chainrule.backend.dtypes import as_dtype
 from chainrule.errors import BackendError, DTypeError, ShapeError
@@ -361,6 +361,9 @@ class Generator:
         self._rng: Any = None  # made on first use: numpy.random is slow to import
 
     def manual_seed(self, seed: int) -> Generator:
+        active = observers.get()
+        if active is not None:  # chainrule.compile replays the reseeding
+            return observed_effect(active, self, "manual_seed", seed)
         seed = int(seed)
         if not -(2**63) <= seed < 2**64:
             raise ValueError(f"manual_seed: seed must be in [-2**63, 2**64), got {seed}")
