@@ -1,5 +1,6 @@
-"""Process-wide settings PyTorch programs reach for: thread count, determinism, CUDA queries.
-(`compile` lives in chainrule.compiler.) Each does what it says on this backend, or says why it cannot."""
+"""Process-wide settings PyTorch programs reach for: thread count, determinism, CUDA queries
+(`compile` lives in chainrule.compiler). Each does what it says on this backend, or says why
+it cannot."""
 
 from __future__ import annotations
 
