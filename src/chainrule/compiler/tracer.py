@@ -290,10 +290,36 @@ class Tracer(Observer):
             else:
                 outputs.append(slot)
         steps, sources = self._live_steps(outputs)
+        self._own_gradients(steps, outputs)
         if self.backend is None:  # nothing ran through ops
             return None, "the function runs no tensor ops"
         program = Program(steps, sources, outputs, spec, self.backend, self.zero_dim)
         return program, ""
+
+    def _own_gradients(self, steps: list[Instruction], outputs: list) -> None:
+        """A gradient an op made, that nothing else reads and that views no other array,
+        becomes `.grad` without a copy (the engine's `owned` case; while tracing, the tracer's
+        own references made the engine copy)."""
+        readers: dict[int, int] = {}
+        made = set()
+        for step in steps:
+            for slot in step.reads():
+                readers[slot] = readers.get(slot, 0) + 1
+            if step.kind == "op":
+                made.update(step.outputs)
+        for slot in outputs:
+            if type(slot) is int:
+                readers[slot] = readers.get(slot, 0) + 1
+        slots_of_array: dict[int, int] = {}  # an op may return its input array itself
+        for array in self.arrays:
+            slots_of_array[id(array)] = slots_of_array.get(id(array), 0) + 1
+        for step in steps:
+            if step.kind == "acc":
+                slot = step.inputs[0]
+                array = self.arrays[slot]
+                alone = readers[slot] == 1 and slots_of_array[id(array)] == 1
+                if alone and slot in made and array.base is None:
+                    step.params = (False,)
 
     def _live_steps(self, outputs: list) -> tuple[list[Instruction], dict[int, Source]]:
         """Dead code removed: steps whose results nothing needs (no output, no effect)."""
