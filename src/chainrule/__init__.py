@@ -70,7 +70,6 @@ from chainrule.backend.runtime import (
     set_num_threads,
     use_deterministic_algorithms,
 )
-from chainrule.compiler import compile  # noqa: A004 - PyTorch's name
 from chainrule.errors import (
     BackendError,
     ChainruleError,
@@ -152,6 +151,7 @@ _LAZY_MODULES = frozenset(
     )
 )
 _LAZY_NAMES = {"load": "chainrule.serialization", "save": "chainrule.serialization"}
+_LAZY_NAMES["compile"] = "chainrule.compiler"  # PyTorch's name: capture and replay
 # PyTorch's top-level aliases of torch.nn.functional functions (which live in a higher layer).
 _LAZY_NAMES.update(
     dict.fromkeys(
@@ -199,6 +199,7 @@ if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
         selu,
         threshold,
     )
+    from chainrule.compiler import compile  # noqa: A004 - PyTorch's name
     from chainrule.serialization import load, save
 
 
