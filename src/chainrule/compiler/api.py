@@ -117,7 +117,10 @@ class CompiledFunction:
                 "active, so the call runs eagerly",
             )
             return self._orig_fn(*args, **kwargs)
-        leaves, spec = tree_flatten((args, kwargs))
+        if not kwargs and all(type(a) is Tensor or type(a) in _SCALARS for a in args):
+            leaves, spec = args, len(args)  # the common call: no tree to walk
+        else:
+            leaves, spec = tree_flatten((args, kwargs))
         tensors = []
         key: list = [spec, is_grad_enabled()]
         for leaf in leaves:

@@ -16,7 +16,7 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.autograd.node import ForwardContext
 from chainrule.backend.float_errors import FLOAT_ERRORS, QUIET
-from chainrule.func.pytree import tree_unflatten
+from chainrule.func.pytree import LEAF, tree_unflatten
 
 
 class Source:
@@ -276,6 +276,8 @@ class Program:
                 leaves.append(tensors[slot[1]])
             else:
                 leaves.append(slot[1])
+        if self.output_spec is LEAF:
+            return leaves[0]
         return tree_unflatten(leaves, self.output_spec)
 
     def __str__(self) -> str:
