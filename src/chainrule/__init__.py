@@ -190,6 +190,7 @@ if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
         utils,
         viz,
     )
+    from chainrule.compiler import compile  # noqa: A004 - PyTorch's name
     from chainrule.nn.functional import (
         celu,
         cosine_similarity,
@@ -199,7 +200,6 @@ if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
         selu,
         threshold,
     )
-    from chainrule.compiler import compile  # noqa: A004 - PyTorch's name
     from chainrule.serialization import load, save
 
 
