@@ -1,5 +1,6 @@
 """The process-wide calls PyTorch programs make around their model code: device queries, thread
-count, determinism flags, backend flags and `compile`'s calling forms. A script that makes them runs unchanged."""
+count, determinism flags, backend flags and `compile`'s calling forms. A script that makes them
+runs unchanged."""
 
 import importlib.util
 import subprocess
