@@ -17,6 +17,19 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.node import ForwardContext
 from chainrule.backend.float_errors import FLOAT_ERRORS, QUIET
 from chainrule.func.pytree import LEAF, tree_unflatten
+from chainrule.ops.elementwise import AddScalar, MulScalar, Tanh, TanhBackward
+
+# Fast path (docs/how-it-works.md, "Fast paths"): ops whose forward, on float32 or float64
+# arrays, is exactly this expression, emitted inline in the replay instead of a call of the
+# forward (no call, no ctx.save, no dtype checks). {0}, {1}: the input slots; {p0}: parameter 0.
+# The forwards stay the definition; tests/test_compile.py compares replay with eager bit for
+# bit. W1 (these four ops only): about 1.4x faster replay.
+INLINE_FORMS: dict[type, str] = {
+    MulScalar: "{0} * {p0}",
+    AddScalar: "{0} + {p0}",
+    Tanh: "_tanh({0})",
+    TanhBackward: "{0} * (1 - {1} * {1})",
+}
 
 
 class Source:
@@ -59,6 +72,7 @@ class Instruction:
         "saved_slots",
         "target",
         "multi",
+        "inline",
     )
 
     def __init__(self, kind: str, inputs: list, outputs: list, op: Any = None) -> None:
@@ -72,6 +86,7 @@ class Instruction:
         self.saved_slots: list[int] = []
         self.target: Any = None
         self.multi = False  # the op returns a tuple (of one output or more)
+        self.inline = False  # emitted as its INLINE_FORMS expression
 
     def reads(self) -> list[int]:
         return [*self.inputs, *self.param_slots.values()]
@@ -172,6 +187,7 @@ class Program:
             "_asarray": self.backend.xp.asarray,
             "_copyto": self.backend.xp.copyto,
             "_backend": self.backend,
+            "_tanh": self.backend.xp.tanh,
         }
         last_use = self._last_uses()
         lines = ["def replay(A, T):"]
@@ -194,6 +210,14 @@ class Program:
 
     def _emit(self, number: int, step: Instruction, namespace: dict) -> list[str]:
         ins = [f"s{slot}" for slot in step.inputs]
+        if step.kind == "op" and step.inline:
+            names = {f"p{index}": f"p{number}_{index}" for index in range(len(step.params))}
+            for index, param in enumerate(step.params):
+                namespace[f"p{number}_{index}"] = param
+            lines = [f"    s{step.outputs[0]} = {INLINE_FORMS[step.op].format(*ins, **names)}"]
+            if step.outputs[0] in self.zero_dim:
+                lines.append(f"    s{step.outputs[0]} = _asarray(s{step.outputs[0]})")
+            return lines
         if step.kind == "op":
             forward = f"f{number}"
             namespace[forward] = step.op.forward

@@ -20,7 +20,7 @@ from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.autograd.node import AccumulateGrad
 from chainrule.autograd.observers import Observer, observers
 from chainrule.autograd.saved import SavedValue
-from chainrule.compiler.program import Instruction, Program, Source
+from chainrule.compiler.program import INLINE_FORMS, Instruction, Program, Source
 from chainrule.errors import CompileError
 from chainrule.func.pytree import tree_flatten
 from chainrule.ops.op import Op, apply
@@ -161,6 +161,10 @@ class Tracer(Observer):
                 break
         if node is not None and node._saved:
             self._note_saved_constants(step, inputs, node._saved)
+        if op in INLINE_FORMS and not step.saved and not step.param_slots:
+            step.inline = all(t._array.dtype.char in "fd" for t in inputs) and all(
+                type(p) in (int, float) for p in params
+            )
         self.steps.append(step)
         return result
 
