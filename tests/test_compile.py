@@ -296,6 +296,20 @@ def test_decorator_with_and_without_options():
     assert _same(g(g(x)), x + 2)
 
 
+def test_a_compiled_method_binds_its_instance():
+    class Scaler:
+        def __init__(self, factor):
+            self.factor = factor
+
+        @chainrule.compile
+        def scale(self, x):
+            return x * self.factor
+
+    x = chainrule.ones(2)
+    assert _same(Scaler(2.0).scale(x), x * 2.0)
+    assert _same(Scaler(3.0).scale(x), x * 3.0)  # another instance: captured again
+
+
 def test_an_unknown_mode_is_refused():
     with pytest.raises(RuntimeError, match="Unrecognized mode"):
         chainrule.compile(lambda x: x, mode="fastest")

@@ -104,6 +104,12 @@ class CompiledFunction:
         self.captures = 0  # first captures and re-traces, as benchmarks report them
         functools.update_wrapper(self, function)
 
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        """A compiled method: bound to its instance (which the guards take by identity)."""
+        if instance is None:
+            return self
+        return functools.partial(self, instance)
+
     @property
     def program(self) -> Program | None:
         """The program captured last (None before the first capture or after a break)."""
