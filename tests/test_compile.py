@@ -306,8 +306,11 @@ def test_a_compiled_method_binds_its_instance():
             return x * self.factor
 
     x = chainrule.ones(2)
-    assert _same(Scaler(2.0).scale(x), x * 2.0)
-    assert _same(Scaler(3.0).scale(x), x * 3.0)  # another instance: captured again
+    double, triple = Scaler(2.0), Scaler(3.0)
+    assert _same(double.scale(x), x * 2.0)
+    assert _same(triple.scale(x), x * 3.0)  # another instance: captured again
+    assert _same(double.scale(x), x * 2.0)
+    assert Scaler.scale.captures == 2
 
 
 def test_an_unknown_mode_is_refused():

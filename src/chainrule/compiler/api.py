@@ -83,11 +83,14 @@ def _is_module(value: Any) -> bool:
     return hasattr(value, "named_parameters") and hasattr(value, "_call_impl")
 
 
-def _guard_value(value: Any) -> Any:
+def _guard_value(value: Any, objects: list) -> Any:
     """What a non-tensor argument contributes to the guard key: its value if a plain scalar,
-    else its identity (an object is taken as it was at capture)."""
+    else its identity (an object is taken as it was at capture: attributes read then are not
+    guarded). `objects` collects them: a capture keeps them alive, so no other object takes
+    their id while the program lives."""
     if type(value) in _SCALARS:
         return (type(value), value)
+    objects.append(value)
     return ("id", id(value))
 
 
@@ -100,6 +103,7 @@ class CompiledFunction:
         self._module = module
         self._cache: dict[tuple, Program | None] = {}
         self._warned: set[str] = set()
+        self._kept: list = []  # objects guarded by identity (see _guard_value)
         self._last: Program | None = None
         self.captures = 0  # first captures and re-traces, as benchmarks report them
         functools.update_wrapper(self, function)
@@ -128,6 +132,7 @@ class CompiledFunction:
         else:
             leaves, spec = tree_flatten((args, kwargs))
         tensors = []
+        objects: list = []
         key: list = [spec, is_grad_enabled()]
         for leaf in leaves:
             if isinstance(leaf, Tensor):
@@ -135,12 +140,13 @@ class CompiledFunction:
                 array = leaf._array
                 key.append((array.shape, array.dtype, leaf._backend, leaf._requires_grad))
             else:
-                key.append(_guard_value(leaf))
+                key.append(_guard_value(leaf, objects))
         if self._module is not None:
             key.append(self._module_key())
         guard = tuple(key)
         program = self._cache.get(guard, self)
         if program is self:  # a miss
+            self._kept.extend(objects)
             return self._capture(guard, tensors, args, kwargs)
         if program is _EAGER:
             return self._orig_fn(*args, **kwargs)
