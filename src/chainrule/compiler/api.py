@@ -146,7 +146,8 @@ class CompiledFunction:
         guard = tuple(key)
         program = self._cache.get(guard, self)
         if program is self:  # a miss
-            self._kept.extend(objects)
+            if len(self._cache) < CACHE_LIMIT:
+                self._kept.extend(objects)
             return self._capture(guard, tensors, args, kwargs)
         if program is _EAGER:
             return self._orig_fn(*args, **kwargs)
