@@ -1,6 +1,7 @@
-"""Run every workload for chainrule and PyTorch (and the NumPy floor where there is one), each
-measurement in a fresh process, alternating the frameworks over several passes; report the
-median of each figure and the ratio chainrule / PyTorch.
+"""Run every workload for chainrule and PyTorch (and the NumPy floor where there is one, and
+chainrule.compile where it applies), each measurement in a fresh process, alternating the
+frameworks over several passes; report the median of each figure, its spread (min-max over the
+passes), and the ratios chainrule / PyTorch and compiled / PyTorch.
 
     python -m benchmarks.run [--only W2,W4] [--passes 5] [--quick]
 
@@ -22,10 +23,12 @@ import sys
 from pathlib import Path
 
 from benchmarks.numpy_floor import FLOORS
-from benchmarks.workloads import WORKLOADS
+from benchmarks.workloads import COMPILED, WORKLOADS
 
 HERE = Path(__file__).resolve().parent
 FRAMEWORKS = ("chainrule", "torch")
+# The workloads whose step chainrule.compile captures (a "compiled" column and first-call rows).
+COMPILED_WORKLOADS = ("W1", "W2", "W3", "W4", "W7")
 ENVIRONMENT = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 # The issue's target for each ratio chainrule / PyTorch, by figure name, as text ("<= 3",
@@ -44,6 +47,18 @@ TARGETS: dict[str, str] = {
     "W6 jvp / f": "chainrule figure <= 3 (func)",
     "W7": ">= 0.4 (nn); >= 0.8 (speed)",
     "import": "<= 0.1 (speed)",
+}
+
+# The compile issue's targets for compiled / PyTorch eager (W1 is time per op: 8x faster).
+COMPILED_TARGETS: dict[str, str] = {
+    "W1": "<= 0.125",
+    "W2": ">= 1.5",
+    "W3": ">= 1.0",
+    "W3 peak RSS": "<= 0.5",
+    "W4": ">= 0.8",
+    "W4 peak RSS": "<= 0.5",
+    "W7": ">= 1.2",
+    "W7 first call": "compiled figure < 2 s",
 }
 
 RATIO_CONVENTION = (
@@ -80,6 +95,8 @@ def collect(names: list[str], passes: int, quick: bool) -> tuple[dict, list[str]
             order = FRAMEWORKS if number % 2 == 0 else FRAMEWORKS[::-1]
             if name in FLOORS:
                 order = (*order, "numpy")
+            if name in COMPILED_WORKLOADS:
+                order = (*order, COMPILED)
             for framework in order:
                 print(f"pass {number + 1}/{passes}: {name} {framework}", file=sys.stderr)
                 result = measure(name, framework, quick)
@@ -150,6 +167,14 @@ def _format(value: float | None) -> str:
     return "failed" if value is None else f"{value:.3g}"
 
 
+def _spread(entries: list[dict] | None) -> str:
+    """min-max over the passes, where there are several."""
+    if not entries or len(entries) < 2:
+        return ""
+    values = [e["value"] for e in entries]
+    return f" ({min(values):.3g}-{max(values):.3g})"
+
+
 def _api_note(entries: list[dict]) -> str:
     """The API a workload chose at run time (W6), flagged when the passes disagree."""
     apis = sorted({e["api"] for e in entries if "api" in e})
@@ -165,6 +190,7 @@ def summarize(figures: dict[str, dict[str, list[dict]]]) -> list[dict]:
         mine = _median(by_framework.get("chainrule"))
         theirs = _median(by_framework.get("torch"))
         ratio = mine / theirs if mine is not None and theirs else None
+        compiled = _median(by_framework.get(COMPILED))
         rows.append(
             {
                 "figure": figure,
@@ -175,6 +201,10 @@ def summarize(figures: dict[str, dict[str, list[dict]]]) -> list[dict]:
                 "better": first["better"],
                 "ratio": ratio,
                 "target": TARGETS.get(figure, "-"),
+                "compiled": compiled,
+                "compiled_ratio": compiled / theirs if compiled is not None and theirs else None,
+                "compiled_target": COMPILED_TARGETS.get(figure, "-"),
+                "spreads": {k: _spread(v) for k, v in by_framework.items()},
                 "chainrule_api": _api_note(by_framework.get("chainrule", [])),
             }
         )
@@ -183,16 +213,24 @@ def summarize(figures: dict[str, dict[str, list[dict]]]) -> list[dict]:
 
 def table(rows: list[dict]) -> list[str]:
     lines = [
-        "| figure | chainrule | PyTorch | NumPy floor | unit | better | "
-        "ratio chainrule / PyTorch | target |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| figure | chainrule | PyTorch | NumPy floor | compiled | unit | better | "
+        "ratio chainrule / PyTorch | target | ratio compiled / PyTorch | compiled target |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
+        spreads = r.get("spreads", {})
         floor = "" if r["floor"] is None else f"{r['floor']:.3g}"
         ratio = "-" if r["ratio"] is None else f"{r['ratio']:.3g}"
+        compiled = "" if r.get("compiled") is None else f"{r['compiled']:.3g}"
+        compiled += spreads.get(COMPILED, "")
+        compiled_ratio = "-" if r.get("compiled_ratio") is None else f"{r['compiled_ratio']:.3g}"
+        mine = "" if r["chainrule"] is None and compiled else _format(r["chainrule"])
+        theirs = "" if r["torch"] is None and compiled else _format(r["torch"])
         lines.append(
-            f"| {r['figure']} | {_format(r['chainrule'])} | {_format(r['torch'])} | {floor} | "
-            f"{r['unit']} | {r['better']} | {ratio} | {r['target']} |"
+            f"| {r['figure']} | {mine}{spreads.get('chainrule', '')} | "
+            f"{theirs}{spreads.get('torch', '')} | {floor} | {compiled} | {r['unit']} | "
+            f"{r['better']} | {ratio} | {r['target']} | {compiled_ratio} | "
+            f"{r.get('compiled_target', '-')} |"
         )
     return lines
 

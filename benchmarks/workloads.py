@@ -1,11 +1,13 @@
 """The workloads, each written once and run on either framework, timed in the process that
 runs them.
 
-    python -m benchmarks.workloads W3 chainrule|torch|numpy [--quick]
+    python -m benchmarks.workloads W3 chainrule|compiled|torch|numpy [--quick]
 
 prints one JSON line: {"W3": {"value": ..., "unit": "steps/s", "better": "higher"}, ...}, one
 entry per figure (W3 also reports "W3 peak RSS"). `numpy` runs the hand-written floor of
-benchmarks/numpy_floor.py (W3 and W4 only). Every time is the median of several timed
+benchmarks/numpy_floor.py (W3 and W4 only); `compiled` runs chainrule with the step wrapped in
+`chainrule.compile` (W1-W4, W7), and also reports the first call (the capture) in seconds as
+"<W> first call". Every time is the median of several timed
 repeats after a warm-up; `--quick` cuts them to a smoke run whose figures mean nothing.
 
 The models are the same code for both libraries (`lib` is `chainrule` or `torch`), get the
@@ -17,6 +19,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,6 +37,25 @@ def _framework(name: str):
     import chainrule
 
     return chainrule
+
+
+COMPILED = "compiled"  # the framework name of chainrule with chainrule.compile
+
+
+def _compiled(framework: str, name: str, step: Callable) -> tuple[Callable, dict]:
+    """`step` itself, or for "compiled" the compiled step after its first call (the capture),
+    timed, with that figure."""
+    if framework != COMPILED:
+        return step, {}
+    import chainrule
+
+    compiled = chainrule.compile(step)
+    start = time.perf_counter()
+    compiled()
+    seconds = time.perf_counter() - start
+    if compiled.program is None:
+        raise RuntimeError(f"{name}: chainrule.compile could not capture the step")
+    return compiled, {f"{name} first call": row(seconds, "s", "lower")}
 
 
 def _load_initial_parameters(lib, model) -> None:
@@ -70,10 +92,10 @@ W1_OPS = 200
 
 def w1(framework: str, quick: bool = False) -> dict:
     """(8,) tensor with grad; 200 ops alternating y*1.0001, y+0.001, tanh(y); sum; backward."""
-    step = w1_setup(_framework(framework))
+    step, first = _compiled(framework, "W1", w1_setup(_framework(framework)))
     repeats, warmup = common.budget(200, 20, quick)
     seconds = median_seconds(step, repeats, warmup)
-    return {"W1": row(seconds / W1_OPS * 1e6, "us/op", "lower")}
+    return {"W1": row(seconds / W1_OPS * 1e6, "us/op", "lower"), **first}
 
 
 def w1_setup(lib) -> Callable:
@@ -114,13 +136,15 @@ def mlp_setup(lib, batch: int, sizes: tuple[int, ...], device: str = "cpu") -> C
 def w2(framework: str, quick: bool = False) -> dict:
     """Batch 128, 64-256-256-10 MLP train step: steps/s (small: overhead-bound)."""
     step = mlp_setup(_framework(framework), common.W2_BATCH, common.W2_SIZES)
-    return common.train_figures("W2", step, 200, 10, quick, memory=False)
+    step, first = _compiled(framework, "W2", step)
+    return {**common.train_figures("W2", step, 200, 10, quick, memory=False), **first}
 
 
 def w3(framework: str, quick: bool = False) -> dict:
     """Batch 256, 784-1024-1024-10 MLP train step: steps/s (matmul-bound), and peak RSS."""
     step = mlp_setup(_framework(framework), common.W3_BATCH, common.W3_SIZES)
-    return common.train_figures("W3", step, 30, 3, quick, memory=True)
+    step, first = _compiled(framework, "W3", step)
+    return {**common.train_figures("W3", step, 30, 3, quick, memory=True), **first}
 
 
 # ---- W4: CNN train step --------------------------------------------------------------------
@@ -150,8 +174,8 @@ def cnn_setup(lib) -> Callable:
 
 def w4(framework: str, quick: bool = False) -> dict:
     """Batch 64 of 1x28x28, the two-conv CNN train step: steps/s, and peak RSS."""
-    step = cnn_setup(_framework(framework))
-    return common.train_figures("W4", step, 20, 3, quick, memory=True)
+    step, first = _compiled(framework, "W4", cnn_setup(_framework(framework)))
+    return {**common.train_figures("W4", step, 20, 3, quick, memory=True), **first}
 
 
 # ---- W5: matmul gradient over the NumPy floor ----------------------------------------------
@@ -321,8 +345,8 @@ def transformer_setup(
 
 def w7(framework: str, quick: bool = False) -> dict:
     """Transformer block train step (batch 16, seq 64, d_model 128, 4 heads): steps/s."""
-    step = transformer_setup(_framework(framework))
-    return common.train_figures("W7", step, 20, 3, quick, memory=False)
+    step, first = _compiled(framework, "W7", transformer_setup(_framework(framework)))
+    return {**common.train_figures("W7", step, 20, 3, quick, memory=False), **first}
 
 
 # ---- import time ---------------------------------------------------------------------------

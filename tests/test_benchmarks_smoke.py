@@ -41,6 +41,14 @@ def test_workload_runs_on_chainrule(name):
         assert figure["unit"]
 
 
+@pytest.mark.parametrize("name", ["W1", "W2", "W3", "W4", "W7"])
+def test_workload_runs_compiled(name):
+    """The step is captured (no graph break) and its first call is reported."""
+    figures = workloads.run(name, workloads.COMPILED, quick=True)
+    assert figures[name]["value"] > 0
+    assert figures[f"{name} first call"]["unit"] == "s"
+
+
 @pytest.mark.parametrize("name", sorted(numpy_floor.FLOORS))
 def test_numpy_floor_runs(name):
     figures = workloads.run(name, "numpy", quick=True)

@@ -79,6 +79,9 @@ LAYERS: list[tuple[str, set[str]]] = [
     ),
     # Probability distributions: Tensor math, ops.special and ops.linalg; never nn or optim.
     ("distributions", {"distributions"}),
+    # Capture and replay: the tracer watches ops, the engine and optimizers through observers,
+    # and knows modules by their methods, so nn and optim may offer compile (Module.compile).
+    ("compile", {"compiler"}),
     # The collectives need only Tensor and the backend's host copies, and what is built on
     # them sits higher: nn.parallel's DistributedDataParallel, data's DistributedSampler.
     ("distributed", {"distributed"}),

@@ -1,5 +1,6 @@
 """The process-wide calls PyTorch programs make around their model code: device queries, thread
-count, determinism flags, backend flags and `compile`. A script that makes them runs unchanged."""
+count, determinism flags, backend flags and `compile`'s calling forms. A script that makes them
+runs unchanged."""
 
 import importlib.util
 import subprocess
@@ -82,10 +83,18 @@ def test_a_script_setting_backend_flags_runs_unchanged():
     assert result.stdout.split() == ["cpu", "True"]
 
 
-def test_compile_returns_the_model_unchanged_in_every_calling_form():
+def test_compile_accepts_every_calling_form():
+    """More in tests/test_compile.py: a compiled module computes what the module does."""
     model = chainrule.nn.Linear(3, 2)
-    assert chainrule.compile(model) is model
-    assert chainrule.compile(model, mode="reduce-overhead", fullgraph=True) is model
+    x = chainrule.ones(4, 3)
+    for compiled in (
+        chainrule.compile(model),
+        chainrule.compile(model, mode="reduce-overhead", fullgraph=True),
+    ):
+        with chainrule.no_grad():
+            assert compiled(x).tolist() == model(x).tolist()
+        assert compiled.weight is model.weight  # attributes are the module's
+    assert chainrule.compile(model, disable=True) is model
 
     @chainrule.compile
     def double(x):

@@ -69,7 +69,6 @@ from chainrule.backend.dtypes import (
 from chainrule.backend.printing import set_printoptions
 from chainrule.backend.runtime import (
     are_deterministic_algorithms_enabled,
-    compile,  # noqa: A004 - PyTorch's name
     get_num_threads,
     is_deterministic_algorithms_warn_only_enabled,
     set_num_threads,
@@ -159,6 +158,7 @@ _LAZY_MODULES = frozenset(
     )
 )
 _LAZY_NAMES = {"load": "chainrule.serialization", "save": "chainrule.serialization"}
+_LAZY_NAMES["compile"] = "chainrule.compiler"  # PyTorch's name: capture and replay
 # PyTorch's top-level aliases of torch.nn.functional functions (which live in a higher layer).
 _LAZY_NAMES.update(
     dict.fromkeys(
@@ -201,6 +201,7 @@ if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
         utils,
         viz,
     )
+    from chainrule.compiler import compile  # noqa: A004 - PyTorch's name
     from chainrule.nn.functional import (
         celu,
         cosine_similarity,

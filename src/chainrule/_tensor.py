@@ -22,6 +22,7 @@ from chainrule.autograd.forward_ad import inplace_tangent
 from chainrule.autograd.grad_mode import is_grad_enabled as _grad_enabled
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.autograd.node import AccumulateGrad, Node, VersionCounter
+from chainrule.autograd.observers import observers, tell
 from chainrule.backend import (
     Array,
     backend_for_device,
@@ -35,6 +36,8 @@ from chainrule.backend.dtypes import as_dtype, from_numpy_dtype
 from chainrule.backend.printing import format_tensor
 from chainrule.errors import DTypeError, GradError, ShapeError
 from chainrule.ops.arguments import normalize_dim, normalize_size
+
+_observers = observers.get  # compile's tracer watches reads and writes outside ops
 
 
 class RemovableHandle:
@@ -225,6 +228,8 @@ class Tensor:
                     f"assigned grad has data of a different size: {tuple(value.shape)} for a "
                     f"tensor of shape {tuple(self.shape)}"
                 )
+        if _observers() is not None:
+            tell(_observers(), "grad_set", self, value)
         self._grad = value
 
     @property
@@ -349,6 +354,8 @@ class Tensor:
         >>> chainrule.tensor([2.5]).item()
         2.5
         """
+        if _observers() is not None:
+            tell(_observers(), "host_read", self, "item")
         if self._array.size != 1:
             raise ShapeError(
                 f"item: a Tensor with {self._array.size} elements cannot be converted to Scalar"
@@ -362,6 +369,8 @@ class Tensor:
         >>> chainrule.tensor([[1, 2], [3, 4]]).tolist()
         [[1, 2], [3, 4]]
         """
+        if _observers() is not None:
+            tell(_observers(), "host_read", self, "tolist")
         return self._backend.to_numpy(self._array).tolist()
 
     def numpy(self, *, force: bool = False) -> Any:
@@ -376,6 +385,8 @@ class Tensor:
                 f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
                 f"copy the tensor to host memory first."
             )
+        if _observers() is not None:
+            tell(_observers(), "host_read", self, "numpy")
         return self._backend.to_numpy(self._array)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
@@ -423,6 +434,8 @@ class Tensor:
         return id(self)
 
     def __repr__(self) -> str:
+        if _observers() is not None:
+            tell(_observers(), "host_read", self, "print")
         return format_tensor(self)
 
     def __format__(self, spec: str) -> str:
@@ -471,6 +484,8 @@ class Tensor:
                     entry.counter = None
         if _dual_level() is not None:
             inplace_tangent(self, result)
+        if _observers() is not None:
+            tell(_observers(), "inplace_write", self, result)
         self._backend.xp.copyto(self._array, result._array, casting="unsafe")
         self._version_counter.value += 1
         if recording and result._requires_grad:

@@ -22,6 +22,11 @@ class GradError(ChainruleError, RuntimeError):
     that returned the wrong shape."""
 
 
+class CompileError(ChainruleError, RuntimeError):
+    """`chainrule.compile` cannot capture a function as asked (a graph break under
+    `fullgraph=True`), as torch._dynamo's Unsupported."""
+
+
 class LinAlgError(ChainruleError, RuntimeError):
     """A matrix the factorization needs is singular or not positive-definite
     (PyTorch's `torch.linalg.LinAlgError`, also a RuntimeError)."""

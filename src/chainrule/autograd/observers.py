@@ -30,6 +30,9 @@ class Observer:
     # intercept(op, inputs, params) -> the result, or NotImplemented to let the call go on. It is
     # asked before the others are told of the call, with observation still on.
     intercept: Any = None
+    # An observer that records op calls to replay them (compile's tracer) sets this: random
+    # numbers are then drawn inside an op (dropout's DropoutMask), where it can see them.
+    records_random_ops = False
 
     def random_draw(self) -> None:
         """A random number generator is about to be used (vmap's `randomness` checks it)."""
@@ -51,6 +54,24 @@ class Observer:
 
     def backward_error(self, node: Node, error: BaseException, state: Any) -> None:
         """The step of `node` raised `error` (which is re-raised after every observer)."""
+
+    # What happens to tensors outside op calls, for `chainrule.compile`'s tracer: it replays
+    # array work without running the Python around it, so it must see every write and read.
+    def host_read(self, tensor: Any, what: str) -> None:
+        """Python is about to read `tensor`'s values (`item`, `tolist`, `numpy`, printing)."""
+
+    def host_constant(self, array: Any) -> None:
+        """A constant tensor is being made from a raw array computed outside ops (a mask)."""
+
+    def inplace_write(self, target: Any, source: Any) -> None:
+        """An in-place op is about to copy `source`'s values into `target`'s memory."""
+
+    def grad_set(self, tensor: Any, value: Any) -> None:
+        """`tensor.grad` is about to be assigned `value` (a Tensor or None)."""
+
+    def effect(self, owner: Any, name: str, args: tuple) -> None:
+        """`owner.<name>(*args)` is about to update arrays or `.grad`s outside ops (an
+        optimizer's step, zero_grad); it then runs unobserved (see `observed_effect`)."""
 
 
 def add_observer(observer: Observer) -> None:
@@ -125,6 +146,23 @@ def observed_function(active: tuple, function: type, inputs: Sequence[Any], run:
     finally:
         observers.reset(token)
     return results
+
+
+def tell(active: tuple, method: str, *args: Any) -> None:
+    """Call `method(*args)` of each active observer (`host_read`, `inplace_write`, ...)."""
+    for observer in active:
+        getattr(observer, method)(*args)
+
+
+def observed_effect(active: tuple, owner: Any, name: str, *args: Any) -> Any:
+    """`owner.<name>(*args)`, a call that updates raw arrays outside ops (`Optimizer.step`),
+    told to each observer first and run with observation off (so it runs plainly)."""
+    tell(active, "effect", owner, name, args)
+    token = observers.set(None)
+    try:
+        return getattr(owner, name)(*args)
+    finally:
+        observers.reset(token)
 
 
 def observed_backward(active: tuple, node: Node, grads: list, step: Callable, *args: Any) -> Any:

@@ -1,10 +1,10 @@
-"""Process-wide settings PyTorch programs reach for: thread count, determinism, CUDA queries,
-and `compile`. Each does what it says on this backend, or says why it cannot."""
+"""Process-wide settings PyTorch programs reach for: thread count, determinism, CUDA queries
+(`compile` lives in chainrule.compiler). Each does what it says on this backend, or says why
+it cannot."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import Any
 
 from chainrule.errors import BackendError
@@ -51,18 +51,6 @@ def are_deterministic_algorithms_enabled() -> bool:
 def is_deterministic_algorithms_warn_only_enabled() -> bool:
     """Whether deterministic mode was set with `warn_only=True`."""
     return _deterministic["warn_only"]
-
-
-# ---- compile ------------------------------------------------------------------------------------
-
-
-def compile(model: Callable | None = None, **options: Any) -> Any:  # noqa: A001 - PyTorch's name
-    """torch.compile's signature; chainrule has no compiler, so the model or function comes back
-    unchanged (compiling never changes results, only speed). Usable as a decorator, with or
-    without options."""
-    if model is None:
-        return lambda function: function
-    return model
 
 
 # ---- CUDA, through CuPy -------------------------------------------------------------------------

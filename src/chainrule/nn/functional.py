@@ -69,6 +69,7 @@ from chainrule.ops.losses import legacy_reduction as _legacy_reduction
 from chainrule.ops.nn_common import check_floating as _check_floating
 from chainrule.ops.nn_common import check_vector as _check_vector
 from chainrule.ops.nn_common import constant as _constant
+from chainrule.ops.nn_common import shape_constant as _shape_constant
 from chainrule.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
 from chainrule.ops.reduction import log_softmax as _log_softmax
 from chainrule.ops.reduction import mean as _mean
@@ -1077,12 +1078,12 @@ def scaled_dot_product_attention(
         # Every row keeps position 0, so no row is dead: one broadcast add of 0 / -inf, no
         # mask tests or selects over the scores (forward or backward).
         blocked = xp.triu(xp.full((length, source), -xp.inf, dtype=scores._array.dtype), 1)
-        weights = _softmax(scores + _constant(blocked), -1)
+        weights = _softmax(scores + _shape_constant(blocked), -1)
         if dropout_p > 0:
             weights = dropout(weights, dropout_p)
         return matmul(weights, value)
     if is_causal:
-        causal = _constant(xp.tril(xp.ones((length, source), dtype=bool)))
+        causal = _shape_constant(xp.tril(xp.ones((length, source), dtype=bool)))
         attn_mask = _causal_and(attn_mask, causal)
     if attn_mask is not None:
         if attn_mask.dtype.is_floating_point:

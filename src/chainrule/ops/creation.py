@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chainrule._tensor import Tensor, to_array
-from chainrule.autograd.observers import observers
+from chainrule.autograd.observers import observed_effect, observers
 from chainrule.backend import Array, backend_for_device, backend_of_array, dtypes, is_array
 from chainrule.backend import device as Device
 from chainrule.backend.dtypes import as_dtype
@@ -478,6 +478,9 @@ class Generator:
 
     def manual_seed(self, seed: int) -> Generator:
         """Seed this generator (an int in [-2**63, 2**64), as PyTorch); returns it."""
+        active = observers.get()
+        if active is not None:  # chainrule.compile replays the reseeding
+            return observed_effect(active, self, "manual_seed", seed)
         seed = int(seed)
         if not -(2**63) <= seed < 2**64:
             raise ValueError(f"manual_seed: seed must be in [-2**63, 2**64), got {seed}")

@@ -22,6 +22,7 @@ from typing import Any
 
 from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
+from chainrule.autograd.observers import observers, tell
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, GradError, LinAlgError, ShapeError
 from chainrule.ops import reduction
@@ -823,6 +824,8 @@ def _unpack(lu: Any, pivots: Any) -> tuple:
     lower = _tril(lu[..., :, :k], -1) + _eye(lu, m, k)
     upper = _triu(lu[..., :k, :])
     xp = lu._backend.xp
+    if observers.get() is not None:  # made from pivots' values outside ops
+        tell(observers.get(), "host_constant", pivots._array)
     permutation = Tensor._from_array(
         _permutation(xp, pivots._array, m, lu._array.dtype), lu._backend
     )

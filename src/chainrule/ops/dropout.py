@@ -8,17 +8,36 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from chainrule.autograd.observers import observers
+from chainrule.backend import Array
 from chainrule.errors import ShapeError
 from chainrule.ops.creation import rand
-from chainrule.ops.nn_common import constant
+from chainrule.ops.nn_common import constant, shape_constant
+from chainrule.ops.op import Op, apply
+
+
+class DropoutMask(Op):
+    """A mask of 0 (probability p) and 1 / (1 - p) of `shape`, drawn from the default generator
+    of x's device, as `_dropout_mask` draws it: the form `chainrule.compile` records, so that
+    a replay draws fresh numbers from the same stream. No gradient."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Any, x: Array, p: float, shape: tuple, dtype: Any, device: Any) -> Array:
+        keep = rand(shape, dtype=dtype, device=device)._array < 1 - p
+        return ctx.xp.where(keep, 1 / (1 - p), 0).astype(x.dtype)
 
 
 def _dropout_mask(input: Any, p: float, shape: tuple) -> Any:
     """A constant mask of 0 (probability p) and 1 / (1 - p), from the default generator."""
 
     xp = input._backend.xp
+    active = observers.get()
+    if p != 1 and active is not None and any(o.records_random_ops for o in active):
+        return apply(DropoutMask, (input,), p, shape, input.dtype, input.device)
     if p == 1:
-        return constant(xp.zeros(shape, dtype=input._array.dtype))
+        return shape_constant(xp.zeros(shape, dtype=input._array.dtype))
     keep = rand(shape, dtype=input.dtype, device=input.device)._array < 1 - p
     return constant(xp.where(keep, 1 / (1 - p), 0).astype(input._array.dtype))
 

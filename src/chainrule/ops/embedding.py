@@ -16,7 +16,7 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops.elementwise import elementwise_batch, where
-from chainrule.ops.nn_common import check_indices, constant
+from chainrule.ops.nn_common import check_indices, constant, shape_constant
 from chainrule.ops.op import Op, apply
 from chainrule.ops.shape import reshape
 
@@ -26,7 +26,7 @@ def _batch_offsets(size: int, rows: int, like: Any) -> Any:
     broadcast against `like` (batch first)."""
     xp = like._backend.xp
     starts = xp.arange(size, dtype=like._array.dtype) * rows
-    return constant(starts.reshape((size,) + (1,) * (like.ndim - 1)))
+    return shape_constant(starts.reshape((size,) + (1,) * (like.ndim - 1)))
 
 
 # ---- gather and scatter of rows ------------------------------------------------------------

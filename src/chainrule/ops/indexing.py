@@ -17,6 +17,7 @@ from warnings import warn as _warn  # private: `chainrule` star-imports this mod
 
 from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
+from chainrule.autograd.observers import observers, tell
 from chainrule.backend import Array, dtypes, is_array
 from chainrule.errors import DTypeError, GradError, ShapeError
 from chainrule.ops import creation
@@ -1030,6 +1031,8 @@ def take_along_dim(input: Any, indices: Any, dim: int | None = None, *, axis: An
 def _wrapped(xp: Any, indices: Any, size: int) -> Any:
     """indices with negative values counted from the end of a dimension of `size`."""
     array = indices._array
+    if observers.get() is not None:  # a branch on the indices' values
+        tell(observers.get(), "host_read", indices, "negative-index check")
     if array.size and int(array.min()) < 0:
         array = xp.where(array < 0, array + size, array)
         return Tensor._from_array(array)

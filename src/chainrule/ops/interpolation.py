@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.backend import Array
-from chainrule.ops.nn_common import constant
+from chainrule.ops.nn_common import shape_constant
 from chainrule.ops.pooling import along_spatial_dims
 
 LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}  # and their spatial dims
@@ -79,5 +79,5 @@ def resample(input: Any, out_size: tuple, scales: tuple, mode: str, align_corner
                 matrix[rows, _nearest_source(xp, size, out, mode, scale, xp.dtype(xp.float32))] = 1
         else:
             matrix = _interpolation_matrix(xp, size, out, mode, align_corners, scale, dtype)
-        matrices.append(constant(matrix))
+        matrices.append(shape_constant(matrix))
     return along_spatial_dims(input, matrices)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.autograd.node import Node
+from chainrule.autograd.observers import observers
 from chainrule.backend import Array
 from chainrule.errors import ShapeError
 from chainrule.ops.elementwise import where
@@ -21,7 +22,7 @@ from chainrule.ops.nn_common import (
     merge_batch,
     split_batch,
 )
-from chainrule.ops.op import Op, apply
+from chainrule.ops.op import Op, apply, elementwise_batch
 from chainrule.ops.reduction import log_softmax, softmax
 from chainrule.ops.reduction import sum as reduce_sum
 from chainrule.ops.shape import movedim, reshape, unsqueeze
@@ -52,13 +53,11 @@ class SoftmaxCrossEntropy(Op):
 
     @staticmethod
     def _parts(ctx: Node) -> tuple:
-        x, target = ctx.x, ctx.target
-        xp = ctx.xp
-        classes = x.shape[1]
-        keep = target._array != ctx.ignore_index
-        positions = xp.arange(classes).reshape((1, classes) + (1,) * (x.ndim - 2))
-        hot = (positions == xp.expand_dims(target._array, 1)) & xp.expand_dims(keep, 1)
-        return softmax(x, 1) - constant(hot.astype(x._array.dtype)), constant(keep)
+        x = ctx.x
+        hot, keep = apply(
+            TargetMask, (ctx.target,), x.shape[1], ctx.ignore_index, x.ndim, x._array.dtype
+        )
+        return softmax(x, 1) - hot, keep
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -76,6 +75,44 @@ class SoftmaxCrossEntropy(Op):
         x, target = b.batch_all((x, target))
         loss = apply(SoftmaxCrossEntropy, (merge_batch(x), merge_batch(target)), ignore_index)
         return split_batch(loss, b.size)
+
+
+class TargetMask(Op):
+    """onehot(target) over `classes` classes along dim 1 (zero where target == ignore_index),
+    in `dtype`, and the mask target != ignore_index: SoftmaxCrossEntropy's rules read them.
+    An op rather than raw arrays in the rule, so `chainrule.compile` records it. No gradient."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(
+        ctx: Node, target: Array, classes: int, ignore_index: int, ndim: int, dtype: Any
+    ) -> tuple:
+        xp = ctx.xp
+        keep = target != ignore_index
+        positions = xp.arange(classes).reshape((1, classes) + (1,) * (ndim - 2))
+        hot = (positions == xp.expand_dims(target, 1)) & xp.expand_dims(keep, 1)
+        return hot.astype(dtype), keep
+
+    @staticmethod
+    def batch(b: Any, target: Any, classes: int, ignore_index: int, ndim: int, dtype: Any) -> Any:
+        """vmap: the batch becomes more samples."""
+        (target,) = b.batch_all((target,))
+        hot, keep = apply(TargetMask, (merge_batch(target),), classes, ignore_index, ndim, dtype)
+        return split_batch(hot, b.size), split_batch(keep, b.size)
+
+
+class KeepMask(Op):
+    """1 where target != ignore_index, else 0, in `dtype`: each position's weight in a loss
+    without class weights. An op, so `chainrule.compile` records it. No gradient."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, target: Array, ignore_index: int, dtype: Any) -> Array:
+        return (target != ignore_index).astype(dtype)
+
+    batch = elementwise_batch
 
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -123,10 +160,10 @@ def _check_class_targets(op_name: str, x: Any, target: Any, ignore_index: int) -
 
 def _class_weights(x: Any, target: Any, weight: Any, ignore_index: int) -> Any:
     """Each position's class weight (0 where ignored): weight[target], differentiable in weight."""
+    if weight is None:  # through an op, so chainrule.compile replays it on new targets
+        return apply(KeepMask, (target,), ignore_index, x._array.dtype)
     xp = x._backend.xp
     keep = target._array != ignore_index
-    if weight is None:
-        return constant(keep.astype(x._array.dtype))
     safe = constant(xp.where(keep, target._array, 0))
     return apply(Take, (weight, safe)) * constant(keep.astype(weight._array.dtype))
 
@@ -140,8 +177,9 @@ def _weighted_reduction(loss: Any, weights: Any, reduction: str) -> Any:
     backend = weights._backend
     if weights._requires_grad or type(weights._array) is not backend.array_type:
         return total / reduce_sum(weights)  # differentiable, or batched under vmap
-    if not backend.host_memory:
-        return total / reduce_sum(weights)  # the count stays on the device: no host copy
+    if not backend.host_memory or observers.get() is not None:
+        # the count stays on the device (no host copy), or is replayed by chainrule.compile
+        return total / reduce_sum(weights)
     count = weights._array.sum()  # a constant: divide by a number, one op fewer
     return total / float(count) if count != 0 else total / reduce_sum(weights)
 

@@ -8,13 +8,25 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule._tensor import Tensor
+from chainrule.autograd.observers import observers, tell
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops.shape import reshape
 
 
 def constant(array: Array) -> Any:
-    """A raw array as a Tensor that needs no gradient (masks, weights, matrices)."""
+    """A raw array as a Tensor that needs no gradient (masks, weights, matrices). Made from
+    raw arrays outside ops, so `chainrule.compile` cannot replay how: it is told (a graph
+    break)."""
+    active = observers.get()
+    if active is not None:
+        tell(active, "host_constant", array)
+    return Tensor._from_array(array)
+
+
+def shape_constant(array: Array) -> Any:
+    """A constant made from sizes and Python values only, never from a tensor's values (a
+    causal mask, an interpolation matrix): `chainrule.compile` keeps it as it is."""
     return Tensor._from_array(array)
 
 

@@ -18,7 +18,7 @@ from chainrule.ops.convolution import Convolution, pad_spatial
 from chainrule.ops.elementwise import connected
 from chainrule.ops.embedding import Take, TakeAdjoint
 from chainrule.ops.linalg import matmul
-from chainrule.ops.nn_common import constant, merge_batch, split_batch
+from chainrule.ops.nn_common import merge_batch, shape_constant, split_batch
 from chainrule.ops.op import Op, apply
 from chainrule.ops.shape import movedim, reshape, transpose
 
@@ -277,7 +277,7 @@ def avg_pool(
     xp = x._backend.xp
     batch, channels = x.shape[:2]
     planes = reshape(x, (batch * channels, 1, *shape))
-    ones = constant(xp.ones((1, 1, *kernel), dtype=x._array.dtype))
+    ones = shape_constant(xp.ones((1, 1, *kernel), dtype=x._array.dtype))
     sums = apply(Convolution, (planes, ones), stride, padding, (1,) * n, 1)
     sums = reshape(sums, (batch, channels, *out_size))
     if divisor_override:
@@ -285,7 +285,7 @@ def avg_pool(
     divisor = _window_divisor(
         xp, n, shape, kernel, stride, padding, out_size, count_include_pad, x._array.dtype
     )
-    return sums / constant(divisor)
+    return sums / shape_constant(divisor)
 
 
 def adaptive_avg_pool(x: Any, out_size: tuple) -> Any:
@@ -293,7 +293,7 @@ def adaptive_avg_pool(x: Any, out_size: tuple) -> Any:
     shape = tuple(x.shape[2:])
     xp = x._backend.xp
     matrices = [
-        None if o == size else constant(_adaptive_matrix(xp, size, o, x._array.dtype))
+        None if o == size else shape_constant(_adaptive_matrix(xp, size, o, x._array.dtype))
         for size, o in zip(shape, out_size)
     ]
     return along_spatial_dims(x, matrices)

@@ -17,6 +17,7 @@ from typing import Any
 
 from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import enable_grad, no_grad
+from chainrule.autograd.observers import observed_effect, observers
 from chainrule.backend import Array, dtypes
 from chainrule.backend.float_errors import quiet_float_errors
 from chainrule.errors import DTypeError
@@ -134,6 +135,10 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient (None by default, or zeros)."""
+        active = observers.get()
+        if active is not None:  # chainrule.compile records the call
+            observed_effect(active, self, "zero_grad", set_to_none)
+            return
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -150,6 +155,9 @@ class Optimizer:
     # ---- stepping ------------------------------------------------------------------------
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; `closure` re-evaluates the loss first."""
+        active = observers.get()
+        if active is not None and closure is None:  # chainrule.compile records the call
+            return observed_effect(active, self, "step")
         loss = None
         if closure is not None:
             with enable_grad():

@@ -24,6 +24,7 @@ from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Function
 from chainrule.backend import device as Device
 from chainrule.backend.dtypes import as_dtype
+from chainrule.compiler import compile as compile_function
 from chainrule.errors import DTypeError, GradError, ShapeError, StateDictError
 from chainrule.nn.parameter import Buffer, Parameter
 from chainrule.ops.creation import as_tensor, zeros
@@ -971,7 +972,18 @@ class Module:
                         )
             raise
 
-    __call__ = _call_impl
+    # Set by `compile()`: calls go through the captured programs.
+    _compiled_call_impl: Callable | None = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        compiled = self._compiled_call_impl
+        if compiled is not None:
+            return compiled(*args, **kwargs)
+        return self._call_impl(*args, **kwargs)
+
+    def compile(self, *args: Any, **kwargs: Any) -> None:
+        """Compile this module's calls with `chainrule.compile` (same options), in place."""
+        object.__setattr__(self, "_compiled_call_impl", compile_function(self, *args, **kwargs))
 
     # ---- printing --------------------------------------------------------------------------
     def _get_name(self) -> str:

@@ -1,0 +1,7 @@
+"""chainrule.compile: capture a function's array work once (forward, backward, optimizer
+steps) and replay it without per-op Python. See docs/how-it-works.md, "Capture and replay"."""
+
+from chainrule.compiler.api import CompiledFunction, CompiledModule, compile  # noqa: A004
+from chainrule.compiler.program import Program
+
+__all__ = ["CompiledFunction", "CompiledModule", "Program", "compile"]
