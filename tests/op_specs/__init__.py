@@ -1,6 +1,6 @@
 """One OpSpec per op, grouped by family; test_ops.py runs every one through check_op."""
 
-from tests.op_specs import elementwise, indexing, linalg, nn_ops, reduction, shape, special
+from tests.op_specs import coverage, elementwise, indexing, linalg, nn_ops, reduction, shape, special
 
 SPECS = [
     *elementwise.SPECS,
@@ -10,4 +10,5 @@ SPECS = [
     *linalg.SPECS,
     *nn_ops.SPECS,
     *special.SPECS,
+    *coverage.SPECS,
 ]
