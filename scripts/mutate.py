@@ -246,7 +246,7 @@ def _test_command(package: str, module: str | None = None) -> str:
     for test in selected:
         if test.startswith("specs:"):
             tests.extend(_spec_cases(test.removeprefix("specs:")))
-        elif (ROOT / test).exists():
+        elif Path(test).exists():  # in the scratch copy (the cwd)
             tests.append(test)
     python = sys.executable
     return f"{python} -m pytest -x -q -p no:cacheprovider --no-header " + " ".join(
