@@ -1,0 +1,181 @@
+"""Behaviours that only a surviving mutant showed were untested (`make mutate`, issue 17;
+docs/mutation.md names the mutant each test kills). Each is compared with PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch.optim.lbfgs import _cubic_interpolate as torch_cubic
+from torch.optim.lbfgs import _strong_wolfe as torch_strong_wolfe
+
+import chainrule
+from chainrule import data, optim
+from chainrule.optim import lr_scheduler
+from chainrule.optim.lbfgs import _cubic_interpolate, _strong_wolfe
+
+# ---- autograd: a root passed twice ------------------------------------------------------------
+
+
+def test_grad_of_the_same_root_twice_sums_its_seeds():
+    """grad([y, y], x, [g1, g2]) differentiates y once with g1 + g2, as PyTorch does."""
+    x = chainrule.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    tx = torch.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    y, ty = x * x, tx * tx
+    seeds = ([0.5, 1.0, -1.0], [2.0, -3.0, 0.25])
+    (ours,) = chainrule.autograd.grad([y, y], x, [chainrule.tensor(s) for s in seeds])
+    (theirs,) = torch.autograd.grad([ty, ty], tx, [torch.tensor(s) for s in seeds])
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+
+
+def test_backward_of_the_same_root_twice_sums_its_seeds():
+    x = chainrule.tensor([1.0, -2.0], requires_grad=True)
+    tx = torch.tensor([1.0, -2.0], requires_grad=True)
+    y, ty = x.exp(), tx.exp()
+    chainrule.autograd.backward([y, y], [chainrule.tensor([1.0, 2.0]), chainrule.ones(2)])
+    torch.autograd.backward([ty, ty], [torch.tensor([1.0, 2.0]), torch.ones(2)])
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+
+
+# ---- optim --------------------------------------------------------------------------------------
+
+
+def test_adam_accepts_zero_betas_and_refuses_one():
+    """0 <= beta < 1, as torch.optim.Adam checks: beta 0 is plain RMS scaling, allowed."""
+    optim.Adam([chainrule.zeros(2, requires_grad=True)], betas=(0.0, 0.0))
+    optim.AdamW([chainrule.zeros(2, requires_grad=True)], betas=(0.0, 0.5))
+    torch.optim.Adam([torch.zeros(2, requires_grad=True)], betas=(0.0, 0.0))
+    for betas in ((1.0, 0.9), (0.9, 1.0), (-0.1, 0.9)):
+        with pytest.raises(ValueError, match="Invalid beta parameter") as ours:
+            optim.Adam([chainrule.zeros(2, requires_grad=True)], betas=betas)
+        with pytest.raises(ValueError, match="Invalid beta parameter") as theirs:
+            torch.optim.Adam([torch.zeros(2, requires_grad=True)], betas=betas)
+        assert str(ours.value) == str(theirs.value)
+
+
+def test_warm_restarts_with_explicit_epochs_match_torch():
+    """CosineAnnealingWarmRestarts.step(epoch) with T_mult > 1 past the first restart: the
+    closed form for the cycle an epoch falls in (T_cur = epoch - T_0 (T_mult^n - 1) /
+    (T_mult - 1))."""
+    ours_opt = optim.SGD([chainrule.zeros(1, requires_grad=True)], lr=1.0)
+    theirs_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    ours = lr_scheduler.CosineAnnealingWarmRestarts(ours_opt, T_0=3, T_mult=2, eta_min=0.1)
+    theirs = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+        theirs_opt, T_0=3, T_mult=2, eta_min=0.1
+    )
+    for epoch in (0.5, 3, 4.5, 8, 9, 10.25, 21, 30):
+        ours.step(epoch)
+        theirs.step(epoch)
+        assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), abs=1e-12), epoch
+        assert ours.T_cur == pytest.approx(theirs.T_cur) and ours.T_i == theirs.T_i
+
+
+# ---- data ---------------------------------------------------------------------------------------
+
+
+def test_batch_sampler_excludes_a_sampler_without_shuffle():
+    """batch_sampler is mutually exclusive with batch_size, shuffle, sampler and drop_last:
+    each one alone is refused, as in torch.utils.data."""
+    ours_data = data.TensorDataset(chainrule.arange(4))
+    theirs_data = torch.utils.data.TensorDataset(torch.arange(4))
+    for option in (
+        {"sampler": [0, 1]},
+        {"drop_last": True},
+        {"shuffle": True},
+        {"batch_size": 2},
+    ):
+        with pytest.raises(ValueError, match="mutually exclusive"):
+            data.DataLoader(ours_data, batch_sampler=[[0, 1]], **option)
+        with pytest.raises(ValueError, match="mutually exclusive"):
+            torch.utils.data.DataLoader(theirs_data, batch_sampler=[[0, 1]], **option)
+
+
+# ---- optim: L-BFGS's strong-Wolfe line search in its zoom phase ------------------------------
+
+
+def _lbfgs_path(lib, function, start, **options):
+    x = lib.tensor(start, dtype=lib.float64, requires_grad=True)
+    opt = (optim if lib is chainrule else torch.optim).LBFGS([x], **options)
+
+    def closure():
+        opt.zero_grad()
+        loss = function(lib, x)
+        loss.backward()
+        return loss
+
+    path = []
+    for _ in range(4):
+        opt.step(closure)
+        path.append(x.detach().numpy().copy())
+    return np.array(path), opt.state[x]["func_evals"]
+
+
+def _sharp_valley(lib, x):
+    """Steep walls and a curved floor, so a first step of lr 1 overshoots far and the line
+    search must zoom (bracket reversed, interpolation near an end of the bracket)."""
+    return (x[0] ** 2 - x[1]) ** 2 * 50 + (x[0] - 1) ** 4 + lib.exp(x[1] * 0.5) * 0.1
+
+
+def _oscillating(lib, x):
+    return (x * x).sum() + lib.sin(x * 3).sum() * 2 + (x[0] * x[1]) ** 2
+
+
+@pytest.mark.parametrize(
+    "function, start",
+    [(_sharp_valley, [-2.0, 3.0]), (_oscillating, [2.5, -1.7]), (_sharp_valley, [3.0, -1.0])],
+    ids=["sharp_valley", "oscillating", "sharp_valley_far"],
+)
+def test_lbfgs_strong_wolfe_zoom_follows_torch(function, start):
+    options = {"lr": 1, "line_search_fn": "strong_wolfe", "max_iter": 8, "history_size": 4}
+    ours, ours_evals = _lbfgs_path(chainrule, function, start, **options)
+    theirs, theirs_evals = _lbfgs_path(torch, function, start, **options)
+    assert ours_evals == theirs_evals
+    np.testing.assert_allclose(ours, theirs, rtol=1e-7, atol=1e-9)
+
+
+def _line(lib, shape):
+    """A 1-d objective along d = 1 from 0, as each library's line search calls it."""
+
+    def obj_func(x, t, d):
+        s = lib.tensor(float(t), dtype=lib.float64, requires_grad=True)
+        value = shape(lib, s)
+        value.backward()
+        grad = s.grad.reshape(1)
+        return float(value), (grad.numpy() if lib is chainrule else grad)
+
+    return obj_func
+
+
+LINES = {
+    "minimum_near_start": lambda lib, s: (s - 0.03) ** 2,
+    "minimum_near_end": lambda lib, s: (s - 0.95) ** 2 + (s - 0.95) ** 4,
+    "overshoot_far": lambda lib, s: (s - 0.004) ** 2 * 10 + s**4,
+    "wiggly": lambda lib, s: (s - 0.3) ** 2 + lib.sin(s * 20) * 0.05,
+}
+
+
+@pytest.mark.parametrize("name", LINES)
+def test_strong_wolfe_line_search_matches_torch(name):
+    """The line search alone (its zoom phase keeps t off the bracket's ends unless progress
+    stalls), on 1-d objectives whose minimizers sit near either end of the first bracket."""
+    shape = LINES[name]
+    ours_f, ours_g = _line(chainrule, shape)(None, 0.0, None)
+    theirs_f, theirs_g = _line(torch, shape)(None, 0.0, None)
+    d, td = np.array([1.0]), torch.tensor([1.0], dtype=torch.float64)
+    ours = _strong_wolfe(_line(chainrule, shape), None, 1.0, d, ours_f, ours_g, ours_g @ d)
+    theirs = torch_strong_wolfe(
+        _line(torch, shape), None, 1.0, td, theirs_f, theirs_g, theirs_g.dot(td)
+    )
+    assert ours[3] == theirs[3]  # evaluations
+    assert float(ours[2]) == pytest.approx(float(theirs[2]), rel=1e-12)  # the step t
+    assert ours[0] == pytest.approx(theirs[0], rel=1e-12)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_cubic_interpolation_matches_torch_for_either_order(reverse):
+    points = [(0.0, 1.0, -2.0), (1.5, 0.8, 1.2)]
+    if reverse:
+        points.reverse()
+    arguments = [value for point in points for value in point]
+    theirs = torch_cubic(*(torch.tensor(value, dtype=torch.float64) for value in arguments))
+    assert _cubic_interpolate(*arguments) == pytest.approx(float(theirs), rel=1e-12)
