@@ -30,9 +30,9 @@ import shutil
 import sys
 import tempfile
 import time
-import tomllib
 from pathlib import Path
 
+import toml  # Cosmic Ray's own dependency
 from cosmic_ray.commands.init import init as cosmic_ray_init
 from cosmic_ray.mutating import mutate_and_test
 from cosmic_ray.testing import run_tests
@@ -309,7 +309,7 @@ def _load_results() -> dict:
 
 
 def _write_report(results: dict) -> None:
-    notes = tomllib.loads(NOTES.read_text()) if NOTES.exists() else {}
+    notes = toml.loads(NOTES.read_text()) if NOTES.exists() else {}
     lines = [
         "# Mutation testing",
         "",

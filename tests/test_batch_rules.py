@@ -191,7 +191,7 @@ def _recorded(function, recorder: _Batched):
 
 
 def _cases_through_test_vmap(recorder: _Batched) -> None:
-    for _name_, function, specs, in_dims in test_vmap.CASES:
+    for _, function, specs, in_dims in test_vmap.CASES:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             test_vmap._run_both(_recorded(function, recorder), specs, in_dims)
@@ -211,7 +211,7 @@ def test_every_batch_rule_is_reached():
         if str(spec) not in VMAP_GAPS:
             _run_spec(spec, recorder)
     _cases_through_test_vmap(recorder)
-    for _name_, function, specs, in_dims in EXTRA:
+    for _, function, specs, in_dims in EXTRA:
         test_vmap._run_both(_recorded(function, recorder), specs, in_dims)
     _reached_by_nonzero(recorder)
     with_rule = {op for op in _library_ops() if op.batch is not None}
@@ -266,9 +266,7 @@ EXTRA = [
 ]
 
 
-@pytest.mark.parametrize(
-    "name, function, specs, in_dims", EXTRA, ids=[case[0] for case in EXTRA]
-)
+@pytest.mark.parametrize("name, function, specs, in_dims", EXTRA, ids=[case[0] for case in EXTRA])
 def test_extra_batch_rules_match_torch_vmap(name, function, specs, in_dims):
     ours, theirs = test_vmap._run_both(function, specs, in_dims)
     test_vmap._compare(ours, theirs)

@@ -84,9 +84,7 @@ def _ops_reached_by_specs() -> set[type]:
 
 def test_every_op_has_a_spec():
     reached = _ops_reached_by_specs()
-    missing = sorted(
-        _name(op) for op in _library_ops() - reached if _name(op) not in EXEMPT
-    )
+    missing = sorted(_name(op) for op in _library_ops() - reached if _name(op) not in EXEMPT)
     assert not missing, f"ops that no spec in tests/op_specs reaches: {missing}"
 
 

@@ -1,6 +1,15 @@
 """One OpSpec per op, grouped by family; test_ops.py runs every one through check_op."""
 
-from tests.op_specs import coverage, elementwise, indexing, linalg, nn_ops, reduction, shape, special
+from tests.op_specs import (
+    coverage,
+    elementwise,
+    indexing,
+    linalg,
+    nn_ops,
+    reduction,
+    shape,
+    special,
+)
 
 SPECS = [
     *elementwise.SPECS,

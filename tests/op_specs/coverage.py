@@ -28,6 +28,9 @@ def _scatter_inputs(rng):
     return base, src, index
 
 
+_AT_ZERO = [0.5, 0.25, 0.0, 2.0]  # heaviside's value where x == 0, per column
+
+
 def _values(name, fn, torch_fn, make_inputs):
     """A spec of values only: nothing here has a derivative to compare."""
     return OpSpec(
@@ -44,8 +47,8 @@ SPECS = [
     ),
     _values(
         "heaviside",
-        lambda x: chainrule.heaviside(x.detach(), chainrule.tensor([0.5, 0.25, 0.0, 2.0], dtype=x.dtype)),
-        lambda x: torch.heaviside(x.detach(), torch.tensor([0.5, 0.25, 0.0, 2.0], dtype=x.dtype)),
+        lambda x: chainrule.heaviside(x.detach(), chainrule.tensor(_AT_ZERO, dtype=x.dtype)),
+        lambda x: torch.heaviside(x.detach(), torch.tensor(_AT_ZERO, dtype=x.dtype)),
         _special_values,
     ),
     _values(
