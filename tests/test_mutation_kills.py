@@ -3,6 +3,10 @@ docs/mutation.md names the mutant each test kills). Each is compared with PyTorc
 
 from __future__ import annotations
 
+import gc
+import json
+import weakref
+
 import numpy as np
 import pytest
 import torch
@@ -11,6 +15,7 @@ from torch.optim.lbfgs import _strong_wolfe as torch_strong_wolfe
 
 import chainrule
 from chainrule import data, optim
+from chainrule.errors import FileFormatError
 from chainrule.optim import lr_scheduler
 from chainrule.optim.lbfgs import _cubic_interpolate, _strong_wolfe
 
@@ -179,3 +184,59 @@ def test_cubic_interpolation_matches_torch_for_either_order(reverse):
     arguments = [value for point in points for value in point]
     theirs = torch_cubic(*(torch.tensor(value, dtype=torch.float64) for value in arguments))
     assert _cubic_interpolate(*arguments) == pytest.approx(float(theirs), rel=1e-12)
+
+
+# ---- autograd.Function: saving its own output --------------------------------------------------
+
+
+class _Exp(chainrule.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = x.exp()
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * out
+
+
+def test_function_saving_its_output_makes_no_reference_cycle():
+    """An output saved for backward is kept as its array, not as the tensor (which refers to
+    the node that saves it): dropping the last reference frees it at once, without the cycle
+    collector, as PyTorch's SavedVariable does; and backward still sees the output."""
+    x = chainrule.tensor([0.5, -1.0], requires_grad=True)
+    y = _Exp.apply(x)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([0.5, -1.0]))
+    z = _Exp.apply(x)
+    alive = weakref.ref(z)
+    gc.disable()
+    try:
+        del z
+        assert alive() is None
+    finally:
+        gc.enable()
+
+
+# ---- serialization ------------------------------------------------------------------------------
+
+
+def test_save_names_where_a_bad_key_is(tmp_path):
+    x = chainrule.zeros(2)
+    with pytest.raises(TypeError, match=r"got float 1\.5 at the top level"):
+        chainrule.save({1.5: x}, tmp_path / "a.pt")
+    with pytest.raises(TypeError, match=r"got tuple \(1, 2\) at outer"):
+        chainrule.save({"outer": {(1, 2): x}}, tmp_path / "b.pt")
+
+
+@pytest.mark.parametrize(
+    "entry", [5, {"dtype": "F32", "shape": [1]}, {"data_offsets": [0, 4], "shape": [1]}]
+)
+def test_a_header_entry_without_its_fields_is_corrupted(tmp_path, entry):
+    header = json.dumps({"x": entry}).encode()
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes(len(header).to_bytes(8, "little") + header + bytes(4))
+    with pytest.raises(FileFormatError, match="corrupted safetensors header entry 'x'"):
+        chainrule.load(path)
