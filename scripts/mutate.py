@@ -79,7 +79,12 @@ PACKAGES: dict[str, tuple[list[str], list[str], int]] = {
     ),
     "func": (
         ["func"],
-        ["tests/test_func.py", "tests/test_vmap.py", "tests/test_batch_rules.py"],
+        [
+            "tests/test_func.py",
+            "tests/test_vmap.py",
+            "tests/test_batch_rules.py",
+            "tests/test_autograd_functional.py",
+        ],
         6,
     ),
     "nn": (
