@@ -52,7 +52,6 @@ PACKAGES: dict[str, tuple[list[str], list[str], int]] = {
         ["ops"],
         [
             "tests/test_ops.py",
-            "tests/test_kinks.py",
             "tests/test_batch_rules.py",
             "tests/test_elementwise_semantics.py",
             "tests/test_reduction_semantics.py",
@@ -84,6 +83,7 @@ PACKAGES: dict[str, tuple[list[str], list[str], int]] = {
             "tests/test_vmap.py",
             "tests/test_batch_rules.py",
             "tests/test_autograd_functional.py",
+            "tests/test_mutation_kills.py",
         ],
         6,
     ),
@@ -112,7 +112,7 @@ PACKAGES: dict[str, tuple[list[str], list[str], int]] = {
 
 # Finer maps where a package's tests are slow: module prefix -> test files (longest prefix wins).
 # "specs:FAMILY" stands for test_ops.py's cases of the specs in tests/op_specs/FAMILY.py.
-_OPS_COMMON = ["tests/test_kinks.py", "tests/test_batch_rules.py"]
+_OPS_COMMON = ["specs:edges", "specs:coverage", "tests/test_batch_rules.py"]
 MODULE_TESTS: dict[str, list[str]] = {
     "chainrule/ops/elementwise.py": [
         "specs:elementwise",

@@ -240,3 +240,19 @@ def test_a_header_entry_without_its_fields_is_corrupted(tmp_path, entry):
     path.write_bytes(len(header).to_bytes(8, "little") + header + bytes(4))
     with pytest.raises(FileFormatError, match="corrupted safetensors header entry 'x'"):
         chainrule.load(path)
+
+
+# ---- func.vmap -----------------------------------------------------------------------------------
+
+
+def test_vmap_in_dims_structure_error_shows_both_structures():
+    """The message shows the inputs' structure (a TreeSpec), not the input tensors, as torch's."""
+    messages = []
+    for vmap, x in ((chainrule.func.vmap, chainrule.zeros(2, 3)), (torch.vmap, torch.zeros(2, 3))):
+        with pytest.raises(ValueError, match="in_dims is not compatible") as error:
+            vmap(lambda a, b: a, in_dims=((0, 0), 0))(x, x)
+        messages.append(str(error.value))
+    ours, theirs = messages
+    assert ours.split("TreeSpec(")[0] == theirs.split("TreeSpec(")[0]
+    for message in messages:
+        assert "but inputs has structure TreeSpec(" in message

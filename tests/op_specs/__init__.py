@@ -2,6 +2,7 @@
 
 from tests.op_specs import (
     coverage,
+    edges,
     elementwise,
     indexing,
     linalg,
@@ -20,4 +21,5 @@ SPECS = [
     *nn_ops.SPECS,
     *special.SPECS,
     *coverage.SPECS,
+    *edges.SPECS,
 ]
