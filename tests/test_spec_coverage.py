@@ -4,11 +4,13 @@ its reason. A new op without a spec fails this test by name."""
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
 
 import chainrule
+import chainrule.func.vmap  # noqa: F401  (its Op subclasses are part of the library)
 from chainrule.autograd.observers import Observer, add_observer, remove_observer
 from chainrule.ops.op import Op
 from chainrule.testing.op_check import _chainrule_inputs, _draw_inputs
@@ -19,6 +21,10 @@ EXEMPT = {
     "chainrule.autograd.function._DelayedError": (
         "not an op of the library: the placeholder a custom Function's once_differentiable "
         "backward leaves in the graph (tests/test_function.py raises through it)"
+    ),
+    "chainrule.func.vmap._Batched": (
+        "not an op of the library: the base of the logical ops vmap makes per batched op, "
+        "tested by tests/test_vmap.py's per-example gradients"
     ),
     "chainrule.ops.op.ToDevice": (
         "a copy between devices; a spec runs on one device (tests/test_devices.py moves "
@@ -43,7 +49,13 @@ def _library_ops() -> set[type]:
             if subclass not in found:
                 found.add(subclass)
                 stack.append(subclass)
-    return {op for op in found if op.__module__.startswith("chainrule.")}
+    return {op for op in found if op.__module__.startswith("chainrule.") and _declared(op)}
+
+
+def _declared(op: type) -> bool:
+    """Whether `op` is a class its module defines by name: not one made at run time (vmap
+    wraps each op it batches in a logical op of its own)."""
+    return getattr(sys.modules[op.__module__], op.__qualname__, None) is op
 
 
 def _name(op: type) -> str:
