@@ -256,3 +256,18 @@ def test_vmap_in_dims_structure_error_shows_both_structures():
     assert ours.split("TreeSpec(")[0] == theirs.split("TreeSpec(")[0]
     for message in messages:
         assert "but inputs has structure TreeSpec(" in message
+
+
+# ---- nn.functional -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "softmin"])
+@pytest.mark.parametrize("shape", [(4,), (2, 3), (2, 3, 4), (2, 3, 4, 2)])
+def test_softmax_without_dim_takes_torchs_implicit_dim(name, shape):
+    """PyTorch's legacy implicit dim: 0 for 0-, 1- and 3-d inputs, else 1 (with a warning)."""
+    x = np.random.default_rng(0).standard_normal(shape)
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        ours = getattr(chainrule.nn.functional, name)(chainrule.tensor(x))
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        theirs = getattr(torch.nn.functional, name)(torch.tensor(x))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)

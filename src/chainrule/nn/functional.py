@@ -16,6 +16,7 @@ tensor([0., 2.])
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 from chainrule.errors import ShapeError
@@ -98,24 +99,36 @@ __all__ = [
 # ---- softmax, log_softmax, softmin ---------------------------------------------------------
 
 
-def _softmax_dim(ndim: int) -> int:
-    """PyTorch's legacy implicit dim for softmax-like functions called without one."""
+def _softmax_dim(name: str, ndim: int) -> int:
+    """PyTorch's legacy implicit dim for softmax-like functions called without one (with its
+    deprecation warning)."""
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+        "dim=X as an argument.",
+        stacklevel=3,
+    )
     return 0 if ndim in (0, 1, 3) else 1
 
 
 def softmax(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
     """exp(x) / sum(exp(x)) along dim."""
-    return _softmax(input, _softmax_dim(input.ndim) if dim is None else dim, dtype=dtype)
+    if dim is None:
+        dim = _softmax_dim("softmax", input.ndim)
+    return _softmax(input, dim, dtype=dtype)
 
 
 def log_softmax(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
     """x - logsumexp(x) along dim."""
-    return _log_softmax(input, _softmax_dim(input.ndim) if dim is None else dim, dtype=dtype)
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.ndim)
+    return _log_softmax(input, dim, dtype=dtype)
 
 
 def softmin(input: Any, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
     """softmax(-x) along dim."""
-    return _softmax(-input, _softmax_dim(input.ndim) if dim is None else dim, dtype=dtype)
+    if dim is None:
+        dim = _softmax_dim("softmin", input.ndim)
+    return _softmax(-input, dim, dtype=dtype)
 
 
 # ---- linear layers -------------------------------------------------------------------------
