@@ -89,7 +89,12 @@ PACKAGES: dict[str, tuple[list[str], list[str], int]] = {
     ),
     "nn": (
         ["nn"],
-        ["tests/test_nn_modules.py", "tests/test_functional.py", "tests/test_nn_init.py"],
+        [
+            "tests/test_nn_modules.py",
+            "tests/test_functional.py",
+            "tests/test_nn_init.py",
+            "tests/test_mutation_kills.py",
+        ],
         5,
     ),
     "optim": (
@@ -158,7 +163,11 @@ MODULE_TESTS: dict[str, list[str]] = {
     "chainrule/nn/modules/": ["tests/test_nn_modules.py"],
     "chainrule/nn/utils/": ["tests/test_nn_modules.py"],
     "chainrule/nn/init.py": ["tests/test_nn_init.py", "tests/test_nn_modules.py"],
-    "chainrule/nn/functional.py": ["tests/test_functional.py", "tests/test_nn_modules.py"],
+    "chainrule/nn/functional.py": [
+        "tests/test_functional.py",
+        "tests/test_nn_modules.py",
+        "tests/test_mutation_kills.py",
+    ],
     "chainrule/apps/cli.py": ["tests/test_cli_inputs.py", "tests/test_apps.py"],
     "chainrule/apps/training.py": ["tests/test_cli_resume.py", "tests/test_apps.py"],
 }
@@ -263,6 +272,7 @@ def _run_package(
     package: str, scratch: Path, results: dict, survivors_only: bool, size: int | None
 ) -> None:
     items, population = _sample(package, scratch, size or PACKAGES[package][2])
+    started = time.monotonic()
     baselines: dict[str, float] = {}  # test command -> seconds without a mutant
     print(f"{package}: {len(items)} of {population} mutants", flush=True)
     for item in items:
@@ -274,11 +284,11 @@ def _run_package(
         (mutation,) = item.mutations
         command = _test_command(package, key.split(":")[0])
         if command not in baselines:
-            started = time.monotonic()
+            before = time.monotonic()
             outcome, output = run_tests(command, timeout=1200)
             if outcome != TestOutcome.SURVIVED:
                 raise SystemExit(f"{key}: the tests fail without a mutant:\n{output[-3000:]}")
-            baselines[command] = time.monotonic() - started
+            baselines[command] = time.monotonic() - before
         timeout = max(60.0, 3 * baselines[command])
         result = mutate_and_test(item.mutations, command, timeout)
         if result.worker_outcome == WorkerOutcome.NO_TEST:
@@ -303,6 +313,7 @@ def _run_package(
         _save(results)
     results[f"_population:{package}"] = {"package": package, "population": population}
     _save(results)
+    print(f"{package}: done in {time.monotonic() - started:.0f} s", flush=True)
 
 
 def _save(results: dict) -> None:
