@@ -335,8 +335,11 @@ def _write_report(results: dict) -> None:
         "its note from docs/mutation-notes.toml: the test that now kills it, or why it cannot be",
         "killed (an equivalent mutant: the same behaviour by another route).",
         "",
-        "| package | mutants | sampled | killed | survived | equivalent | score |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "`first run` is the score before the tests written for its survivors; `score` is the",
+        "score now (the survivors rerun with `--survivors`).",
+        "",
+        "| package | mutants | sampled | killed | survived | equivalent | first run | score |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     survivors = []
     for package in PACKAGES:
@@ -349,11 +352,14 @@ def _write_report(results: dict) -> None:
         killed = sum(v["outcome"] == "killed" for v in entries.values())
         alive = {k: v for k, v in entries.items() if v["outcome"] == "survived"}
         equivalent = sum(notes.get(k, {}).get("equivalent", False) for k in alive)
-        considered = len(entries) - equivalent
+        incompetent = sum(v["outcome"] == "incompetent" for v in entries.values())
+        considered = len(entries) - equivalent - incompetent  # a mutant that never ran: out
         score = 100.0 * killed / considered if considered else 100.0
+        first = sum(v.get("history", [v["outcome"]])[0] == "killed" for v in entries.values())
+        first_score = 100.0 * first / considered if considered else 100.0
         lines.append(
             f"| {package} | {population} | {len(entries)} | {killed} | "
-            f"{len(alive) - equivalent} | {equivalent} | {score:.0f}% |"
+            f"{len(alive) - equivalent} | {equivalent} | {first_score:.0f}% | {score:.0f}% |"
         )
         survivors.extend(
             (k, v) for k, v in sorted(entries.items()) if "survived" in v.get("history", [])
