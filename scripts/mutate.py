@@ -134,6 +134,7 @@ MODULE_TESTS: dict[str, list[str]] = {
         "specs:indexing",
         "tests/test_indexing_semantics.py",
         *_OPS_COMMON,
+        "tests/test_mutation_kills.py",
     ],
     "chainrule/ops/embedding.py": ["specs:nn_ops", "specs:indexing", *_OPS_COMMON],
     "chainrule/ops/linalg.py": ["specs:linalg", "tests/test_linalg.py", *_OPS_COMMON],

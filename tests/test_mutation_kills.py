@@ -18,6 +18,7 @@ from chainrule import data, optim
 from chainrule.errors import FileFormatError
 from chainrule.optim import lr_scheduler
 from chainrule.optim.lbfgs import _cubic_interpolate, _strong_wolfe
+from tests import test_vmap
 
 # ---- autograd: a root passed twice ------------------------------------------------------------
 
@@ -271,3 +272,35 @@ def test_softmax_without_dim_takes_torchs_implicit_dim(name, shape):
     with pytest.warns(UserWarning, match="Implicit dimension choice"):
         theirs = getattr(torch.nn.functional, name)(torch.tensor(x))
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+
+
+# ---- ops: indexing ------------------------------------------------------------------------------
+
+
+def test_tensor_split_takes_numpys_axis_keyword():
+    x = np.arange(24.0).reshape(2, 3, 4)
+    ours = chainrule.tensor_split(chainrule.tensor(x), 2, axis=2)
+    theirs = torch.tensor_split(torch.tensor(x), 2, axis=2)
+    assert [p.shape for p in ours] == [tuple(p.shape) for p in theirs]
+    for mine, expected in zip(ours, theirs):
+        np.testing.assert_array_equal(mine.numpy(), expected.numpy())
+
+
+def _write_after_ellipsis(lib, nnf, x, value, index):
+    out = x.clone()
+    out[..., index] = value
+    return out
+
+
+@pytest.mark.parametrize(
+    "specs, in_dims",
+    [
+        ([("f", (3, 2, 4)), ("f", (3, 2, 2)), ("i", (2,), 4)], (0, 0, None)),
+        ([("f", (3, 2, 4)), ("f", (2,)), ("i", (2,), 4)], (0, None, None)),
+    ],
+    ids=["both_batched", "shared_value"],
+)
+def test_index_put_after_an_ellipsis_under_vmap_matches_torch(specs, in_dims):
+    """IndexPut's batch rule lays a batched value out for a key with an ellipsis."""
+    ours, theirs = test_vmap._run_both(_write_after_ellipsis, specs, in_dims)
+    test_vmap._compare(ours, theirs)
