@@ -245,12 +245,12 @@ def _sample(package: str, scratch: Path, size: int) -> list:
 
 
 def _spec_cases(family: str) -> list[str]:
-    """test_ops.py's node ids for the specs of one tests/op_specs family (unique names only:
-    pytest numbers repeated ids)."""
-    module = importlib.import_module(f"tests.op_specs.{family}")
-    names = [str(spec) for spec in module.SPECS]
+    """test_ops.py's node ids for the specs of one tests/op_specs family (names unique among
+    all specs only: pytest numbers repeated ids)."""
+    every = [str(spec) for spec in importlib.import_module("tests.op_specs").SPECS]
+    names = [str(spec) for spec in importlib.import_module(f"tests.op_specs.{family}").SPECS]
     test = "tests/test_ops.py::test_op_matches_torch_and_finite_differences"
-    return [f"{test}[{name}]" for name in names if names.count(name) == 1]
+    return [f"{test}[{name}]" for name in names if every.count(name) == 1]
 
 
 def _test_command(package: str, module: str | None = None) -> str:
