@@ -117,7 +117,12 @@ PACKAGES: dict[str, tuple[list[str], list[str], int]] = {
 
 # Finer maps where a package's tests are slow: module prefix -> test files (longest prefix wins).
 # "specs:FAMILY" stands for test_ops.py's cases of the specs in tests/op_specs/FAMILY.py.
-_OPS_COMMON = ["specs:edges", "specs:coverage", "tests/test_batch_rules.py"]
+_OPS_COMMON = [
+    "specs:edges",
+    "specs:coverage",
+    "tests/test_mutation_kills.py",
+    "tests/test_batch_rules.py",
+]
 MODULE_TESTS: dict[str, list[str]] = {
     "chainrule/ops/elementwise.py": [
         "specs:elementwise",
@@ -134,7 +139,6 @@ MODULE_TESTS: dict[str, list[str]] = {
         "specs:indexing",
         "tests/test_indexing_semantics.py",
         *_OPS_COMMON,
-        "tests/test_mutation_kills.py",
     ],
     "chainrule/ops/embedding.py": ["specs:nn_ops", "specs:indexing", *_OPS_COMMON],
     "chainrule/ops/linalg.py": ["specs:linalg", "tests/test_linalg.py", *_OPS_COMMON],

@@ -304,3 +304,29 @@ def test_index_put_after_an_ellipsis_under_vmap_matches_torch(specs, in_dims):
     """IndexPut's batch rule lays a batched value out for a key with an ellipsis."""
     ours, theirs = test_vmap._run_both(_write_after_ellipsis, specs, in_dims)
     test_vmap._compare(ours, theirs)
+
+
+# ---- ops: linalg --------------------------------------------------------------------------------
+
+
+def test_addcdiv_value_is_keyword_only_and_operands_take_keywords():
+    ones, tones = chainrule.ones(2), torch.ones(2)
+    ours = chainrule.addcdiv(input=ones, tensor1=ones * 3, tensor2=ones * 2, value=2)
+    theirs = torch.addcdiv(input=tones, tensor1=tones * 3, tensor2=tones * 2, value=2)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+    for addcdiv, x in ((chainrule.addcdiv, ones), (torch.addcdiv, tones)):
+        with pytest.raises(TypeError, match="3 positional arguments but 4 were given"):
+            addcdiv(x, x, x, 2)
+
+
+def test_cdist_by_matrix_product_is_zero_between_equal_rows():
+    """|a|^2 + |b|^2 - 2 a.b is exactly 0 for equal rows of small integers: the distance is 0
+    there (and its gradient 0), as torch's use_mm_for_euclid_dist path gives."""
+    rows = np.array([[1.0, 2.0, 3.0], [0.0, 1.0, 5.0], [1.0, 2.0, 3.0]])
+    ours = chainrule.cdist(
+        chainrule.tensor(rows), chainrule.tensor(rows), compute_mode="use_mm_for_euclid_dist"
+    )
+    theirs = torch.cdist(
+        torch.tensor(rows), torch.tensor(rows), compute_mode="use_mm_for_euclid_dist"
+    )
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
