@@ -47,7 +47,9 @@ SPECS = [
     ),
     _values(
         "heaviside",
-        lambda x: chainrule.heaviside(x.detach(), chainrule.tensor(_AT_ZERO, dtype=x.dtype)),
+        lambda x: chainrule.heaviside(
+            x.detach(), chainrule.tensor(_AT_ZERO, dtype=x.dtype, device=x.device)
+        ),
         lambda x: torch.heaviside(x.detach(), torch.tensor(_AT_ZERO, dtype=x.dtype)),
         _special_values,
     ),
@@ -83,12 +85,13 @@ SPECS = [
         make_inputs=lambda rng: (rng.standard_normal((2, 3)),),
         noncontiguous=False,  # a view as a smaller dtype needs unit stride (torch: the same)
     ),
-    # Neither library differentiates scatter(reduce='multiply') (scatter_reduce 'prod' is the
-    # differentiable form), so only its value is compared.
+    # Neither library differentiates scatter(reduce='multiply'), so only its value is compared,
+    # with torch's scatter_reduce 'prod' (the same products; torch's scatter(reduce=) warns once
+    # per process, which test_devices.py expects to see).
     _values(
         "scatter_multiply",
         lambda base, src, index: base.detach().scatter(0, index, src.detach(), reduce="multiply"),
-        lambda base, src, index: base.detach().scatter(0, index, src.detach(), reduce="multiply"),
+        lambda base, src, index: base.detach().scatter_reduce(0, index, src.detach(), "prod"),
         _scatter_inputs,
     ),
 ]
