@@ -330,3 +330,19 @@ def test_cdist_by_matrix_product_is_zero_between_equal_rows():
         torch.tensor(rows), torch.tensor(rows), compute_mode="use_mm_for_euclid_dist"
     )
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+
+
+# ---- ops: reductions ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["amin", "amax"])
+@pytest.mark.parametrize("dim", [(), 1])
+def test_amin_amax_gradient_with_nan_matches_torch(name, dim):
+    """A nan minimum or maximum: torch's gradient there is nan everywhere it reduces (the
+    nan-aware tie rule belongs to nanmin-like ops, not to amin/amax)."""
+    x = np.array([[1.0, np.nan, 3.0, np.nan], [2.0, 0.5, 0.5, 4.0]])
+    ours = chainrule.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    getattr(ours, name)(dim).sum().backward()
+    getattr(theirs, name)(dim).sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), equal_nan=True)
