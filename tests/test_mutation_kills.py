@@ -267,8 +267,9 @@ def test_vmap_in_dims_structure_error_shows_both_structures():
 def test_softmax_without_dim_takes_torchs_implicit_dim(name, shape):
     """PyTorch's legacy implicit dim: 0 for 0-, 1- and 3-d inputs, else 1 (with a warning)."""
     x = np.random.default_rng(0).standard_normal(shape)
-    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+    with pytest.warns(UserWarning, match="Implicit dimension choice") as record:
         ours = getattr(chainrule.nn.functional, name)(chainrule.tensor(x))
+    assert record[0].filename == __file__  # the warning points at the caller
     with pytest.warns(UserWarning, match="Implicit dimension choice"):
         theirs = getattr(torch.nn.functional, name)(torch.tensor(x))
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
