@@ -110,7 +110,12 @@ PACKAGES: dict[str, tuple[list[str], list[str], int]] = {
     ),
     "apps": (
         ["apps"],
-        ["tests/test_apps.py", "tests/test_cli_inputs.py", "tests/test_cli_resume.py"],
+        [
+            "tests/test_mutation_kills.py",
+            "tests/test_apps.py",
+            "tests/test_cli_inputs.py",
+            "tests/test_cli_resume.py",
+        ],
         3,
     ),
 }

@@ -15,6 +15,7 @@ from torch.optim.lbfgs import _strong_wolfe as torch_strong_wolfe
 
 import chainrule
 from chainrule import data, optim
+from chainrule.apps.cli import main
 from chainrule.errors import FileFormatError
 from chainrule.optim import lr_scheduler
 from chainrule.optim.lbfgs import _cubic_interpolate, _strong_wolfe
@@ -347,3 +348,14 @@ def test_amin_amax_gradient_with_nan_matches_torch(name, dim):
     getattr(ours, name)(dim).sum().backward()
     getattr(theirs, name)(dim).sum().backward()
     np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), equal_nan=True)
+
+
+# ---- apps ---------------------------------------------------------------------------------------
+
+
+def test_train_help_states_each_optimizers_default_learning_rate(capsys):
+    """AdamW starts from Adam's 0.002 (its weight decay aside, the same step sizes suit it);
+    the help says so for each optimizer."""
+    assert main(["train", "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "0.05 for sgd, 0.002 for adam, 0.002 for adamw" in help_text
