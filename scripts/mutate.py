@@ -349,7 +349,7 @@ def _write_report(results: dict) -> None:
         "score now (the survivors rerun with `--survivors`). The samples are small (PACKAGES",
         "in scripts/mutate.py: 3 to 10 mutants a package, to fit about 30 minutes on a shared",
         "2-core machine), so a score says these slips are caught, not that 95% of a package's",
-        "mutants would be: `--sample N` draws more (a larger sample extends the smaller one).",
+        "mutants would be: `--sample N` draws more (in a large package, a superset).",
         "A mutant's id counts its operator's occurrences in the module, so an edit above it can",
         "move the id onto another mutant (the sample is drawn again from the edited code).",
         "",
