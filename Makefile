@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP_BASE := $(VENV)/.installed-base
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: demo test docs lint bench profile clean graphviz-binary
+.PHONY: demo test docs lint bench profile mutate clean graphviz-binary
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,12 @@ bench: $(STAMP_TEST)
 
 profile: $(STAMP_TEST)
 	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(BIN)/python -m benchmarks.profile
+
+# Mutation testing (issue 17): a deterministic sample of each package's mutants against that
+# package's tests, reported in docs/mutation.md; not part of `make test` (about 30 minutes).
+mutate: $(STAMP_TEST)
+	$(BIN)/python -m pip install --quiet -e ".[test,demo,mutate]"
+	nice -n 10 $(BIN)/python scripts/mutate.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache site

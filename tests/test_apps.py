@@ -49,7 +49,7 @@ def test_the_run_header_says_what_is_trained_and_how(tmp_path, capsys):
     assert header[0] == "chainrule train: mlp, 26,122 parameters"
     assert "1,293 train / 144 validation / 360 test images, 8x8, 10 classes" in header[1]
     assert "sgd, lr 0.05" in header[2]
-    assert "1 BLAS thread" in header[3] and "device cpu" in header[3]
+    assert "1 BLAS thread (--threads)" in header[3] and "device cpu" in header[3]
     assert str(tmp_path) in header[4]
 
 

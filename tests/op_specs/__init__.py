@@ -1,6 +1,16 @@
 """One OpSpec per op, grouped by family; test_ops.py runs every one through check_op."""
 
-from tests.op_specs import elementwise, indexing, linalg, nn_ops, reduction, shape, special
+from tests.op_specs import (
+    coverage,
+    edges,
+    elementwise,
+    indexing,
+    linalg,
+    nn_ops,
+    reduction,
+    shape,
+    special,
+)
 from tests.op_specs.complex import SPECS as COMPLEX_SPECS
 from tests.op_specs.fft import SPECS as FFT_SPECS
 
@@ -14,4 +24,6 @@ SPECS = [
     *special.SPECS,
     *COMPLEX_SPECS,
     *FFT_SPECS,
+    *coverage.SPECS,
+    *edges.SPECS,
 ]

@@ -16,6 +16,7 @@ tensor([0., 2.])
 from __future__ import annotations
 
 import math as _math
+import warnings as _warnings
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from chainrule.errors import ShapeError
@@ -104,8 +105,14 @@ __all__ = [
 # ---- softmax, log_softmax, softmin ---------------------------------------------------------
 
 
-def _softmax_dim(ndim: int) -> int:
-    """PyTorch's legacy implicit dim for softmax-like functions called without one."""
+def _softmax_dim(name: str, ndim: int) -> int:
+    """PyTorch's legacy implicit dim for softmax-like functions called without one (with its
+    deprecation warning)."""
+    _warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
+        "dim=X as an argument.",
+        stacklevel=3,
+    )
     return 0 if ndim in (0, 1, 3) else 1
 
 
@@ -126,7 +133,9 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
         tensor([[0.5000, 0.5000],
                 [0.0000, 1.0000]])
     """
-    return _softmax(input, _softmax_dim(input.ndim) if dim is None else dim, dtype=dtype)
+    if dim is None:
+        dim = _softmax_dim("softmax", input.ndim)
+    return _softmax(input, dim, dtype=dtype)
 
 
 def log_softmax(
@@ -141,12 +150,16 @@ def log_softmax(
         >>> F.log_softmax(chainrule.tensor([0.0, 0.0]), dim=0)
         tensor([-0.6931, -0.6931])
     """
-    return _log_softmax(input, _softmax_dim(input.ndim) if dim is None else dim, dtype=dtype)
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.ndim)
+    return _log_softmax(input, dim, dtype=dtype)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
     """softmax(-x) along dim."""
-    return _softmax(-input, _softmax_dim(input.ndim) if dim is None else dim, dtype=dtype)
+    if dim is None:
+        dim = _softmax_dim("softmin", input.ndim)
+    return _softmax(-input, dim, dtype=dtype)
 
 
 # ---- linear layers -------------------------------------------------------------------------
