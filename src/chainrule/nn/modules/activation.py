@@ -33,7 +33,26 @@ def _inplace_suffix(inplace: bool) -> str:
 
 
 class Threshold(Module):
-    """y = x if x > threshold else value."""
+    """Replaces every element not above a cutoff by a fixed value.
+
+    y = x where x > threshold, and y = value elsewhere (x equal to the threshold is replaced).
+    The gradient is 1 where x is kept and 0 where it is replaced.
+
+    Args:
+        threshold (float): the cutoff an element must exceed to be kept.
+        value (float): what an element at or below the cutoff becomes.
+        inplace (bool): overwrite the input with the result (default: False).
+
+    Shape:
+        - Input: (*), any shape
+        - Output: (*), the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.Threshold(0.5, -1.0)(chainrule.tensor([0.0, 0.5, 2.0]))
+        tensor([-1., -1.,  2.])
+    """
 
     def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
         super().__init__()
@@ -78,7 +97,28 @@ class ReLU(Module):
 
 
 class Hardtanh(Module):
-    """x clamped to [min_val, max_val]."""
+    """Clamps every element to the interval [min_val, max_val].
+
+    A piecewise-linear stand-in for tanh: y = min(max(x, min_val), max_val). The gradient is 1
+    strictly inside the interval and 0 outside it; at the two kinks (x equal to a bound) it is 1.
+
+    Args:
+        min_val (float): the lower bound (default: -1).
+        max_val (float): the upper bound (default: 1); must be greater than min_val.
+        inplace (bool): overwrite the input with the result (default: False).
+        min_value (float, optional): deprecated spelling of min_val (warns a FutureWarning).
+        max_value (float, optional): deprecated spelling of max_val (warns a FutureWarning).
+
+    Shape:
+        - Input: (*), any shape
+        - Output: (*), the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.Hardtanh(-0.5, 0.5)(chainrule.tensor([-2.0, 0.25, 3.0]))
+        tensor([-0.5000,  0.2500,  0.5000])
+    """
 
     def __init__(
         self,
@@ -117,7 +157,24 @@ class Hardtanh(Module):
 
 
 class ReLU6(Hardtanh):
-    """min(max(0, x), 6)."""
+    """ReLU capped at 6: y = min(max(x, 0), 6), i.e. Hardtanh(0, 6).
+
+    Its bounded range suits low-precision arithmetic (it is used by MobileNet). The gradient is 1
+    for 0 < x < 6 and 0 elsewhere.
+
+    Args:
+        inplace (bool): overwrite the input with the result (default: False).
+
+    Shape:
+        - Input: (*), any shape
+        - Output: (*), the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.ReLU6()(chainrule.tensor([-1.0, 3.0, 9.0]))
+        tensor([0., 3., 6.])
+    """
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__(0.0, 6.0, inplace)
@@ -127,21 +184,65 @@ class ReLU6(Hardtanh):
 
 
 class Sigmoid(Module):
-    """1 / (1 + exp(-x))."""
+    """The logistic function, y = 1 / (1 + exp(-x)), squashing every element into (0, 1).
+
+    Its gradient is y (1 - y). To feed a binary cross-entropy, prefer BCEWithLogitsLoss on the raw
+    scores, which is more accurate than Sigmoid followed by BCELoss.
+
+    Shape:
+        - Input: (*), any shape
+        - Output: (*), the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.Sigmoid()(chainrule.tensor([0.0]))
+        tensor([0.5000])
+    """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return ew.sigmoid(input)
 
 
 class Tanh(Module):
-    """tanh(x)."""
+    """The hyperbolic tangent, y = tanh(x), squashing every element into (-1, 1).
+
+    Its gradient is 1 - y**2.
+
+    Shape:
+        - Input: (*), any shape
+        - Output: (*), the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.Tanh()(chainrule.tensor([0.0, 100.0]))
+        tensor([0., 1.])
+    """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return ew.tanh(input)
 
 
 class Hardsigmoid(Module):
-    """relu6(x + 3) / 6."""
+    """A piecewise-linear approximation of the sigmoid: y = min(max(x + 3, 0), 6) / 6.
+
+    It is 0 for x <= -3, 1 for x >= 3 and x / 6 + 1 / 2 in between; the gradient is 1 / 6 strictly
+    inside (-3, 3) and 0 elsewhere.
+
+    Args:
+        inplace (bool): overwrite the input with the result (default: False).
+
+    Shape:
+        - Input: (*), any shape
+        - Output: (*), the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.Hardsigmoid()(chainrule.tensor([-4.0, 0.0, 4.0]))
+        tensor([0.0000, 0.5000, 1.0000])
+    """
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -152,7 +253,23 @@ class Hardsigmoid(Module):
 
 
 class Hardswish(Module):
-    """x * relu6(x + 3) / 6."""
+    """The cheap swish of MobileNetV3: y = x * min(max(x + 3, 0), 6) / 6.
+
+    It is 0 for x <= -3 and x for x >= 3, with a quadratic piece in between.
+
+    Args:
+        inplace (bool): overwrite the input with the result (default: False).
+
+    Shape:
+        - Input: (*), any shape
+        - Output: (*), the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.Hardswish()(chainrule.tensor([-4.0, 0.0, 4.0]))
+        tensor([-0., 0., 4.])
+    """
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -163,7 +280,24 @@ class Hardswish(Module):
 
 
 class SiLU(Module):
-    """x * sigmoid(x) (swish)."""
+    """The sigmoid-weighted linear unit (also called swish): y = x * sigmoid(x).
+
+    Smooth and non-monotonic, it is close to 0 for large negative x and close to x for large
+    positive x.
+
+    Args:
+        inplace (bool): overwrite the input with the result (default: False).
+
+    Shape:
+        - Input: (*), any shape
+        - Output: (*), the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.SiLU()(chainrule.tensor([0.0, 2.0]))
+        tensor([0.0000, 1.7616])
+    """
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -177,7 +311,23 @@ class SiLU(Module):
 
 
 class Mish(Module):
-    """x * tanh(softplus(x))."""
+    """The Mish activation: y = x * tanh(softplus(x)).
+
+    A smooth, non-monotonic unit like SiLU, bounded below (about -0.31) and unbounded above.
+
+    Args:
+        inplace (bool): overwrite the input with the result (default: False).
+
+    Shape:
+        - Input: (*), any shape
+        - Output: (*), the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.Mish()(chainrule.tensor([0.0, 1.0]))
+        tensor([0.0000, 0.8651])
+    """
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -191,7 +341,25 @@ class Mish(Module):
 
 
 class ELU(Module):
-    """x if x > 0 else alpha * (exp(x) - 1)."""
+    """The exponential linear unit: y = x for x > 0 and alpha * (exp(x) - 1) otherwise.
+
+    Negative inputs saturate smoothly towards -alpha, which keeps the mean activation closer to
+    zero than ReLU does. With alpha = 1 the function is continuously differentiable.
+
+    Args:
+        alpha (float): the value the negative side tends to, as -alpha (default: 1).
+        inplace (bool): overwrite the input with the result (default: False).
+
+    Shape:
+        - Input: (*), any shape
+        - Output: (*), the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.ELU()(chainrule.tensor([-100.0, 0.0, 2.0]))
+        tensor([-1.,  0.,  2.])
+    """
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
@@ -206,7 +374,26 @@ class ELU(Module):
 
 
 class CELU(Module):
-    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+    """The continuously differentiable ELU: y = max(0, x) + min(0, alpha * (exp(x / alpha) - 1)).
+
+    Dividing by alpha inside the exponential makes the slope 1 on both sides of 0 for every
+    alpha, unlike ELU where that holds only for alpha = 1.
+
+    Args:
+        alpha (float): the scale of the negative side, which tends to -alpha (default: 1); must
+            not be 0.
+        inplace (bool): overwrite the input with the result (default: False).
+
+    Shape:
+        - Input: (*), any shape
+        - Output: (*), the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.CELU(2.0)(chainrule.tensor([-100.0, 3.0]))
+        tensor([-2.,  3.])
+    """
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
@@ -221,7 +408,25 @@ class CELU(Module):
 
 
 class SELU(Module):
-    """scale * elu(x, alpha) with the self-normalising constants."""
+    """The scaled ELU of self-normalising networks: y = scale * elu(x, alpha).
+
+    The constants are fixed (alpha ~ 1.6733, scale ~ 1.0507) so that, with LeCun-normal weights
+    (`init.kaiming_normal_(w, nonlinearity='linear')`) and AlphaDropout, activations keep roughly
+    zero mean and unit variance from layer to layer.
+
+    Args:
+        inplace (bool): overwrite the input with the result (default: False).
+
+    Shape:
+        - Input: (*), any shape
+        - Output: (*), the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.SELU()(chainrule.tensor([0.0, 1.0]))
+        tensor([0.0000, 1.0507])
+    """
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -235,7 +440,21 @@ class SELU(Module):
 
 
 class GLU(Module):
-    """a * sigmoid(b), where a and b are the halves of the input along `dim`."""
+    """The gated linear unit: with a, b the two halves of the input along `dim`, y = a * sigmoid(b).
+
+    Args:
+        dim (int): the dimension that is split; its size must be even (default: -1).
+
+    Shape:
+        - Input: (*1, M, *2), with M = 2 K along `dim`
+        - Output: (*1, K, *2)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.GLU()(chainrule.ones(4, 6)).shape
+        (4, 3)
+    """
 
     def __init__(self, dim: int = -1) -> None:
         super().__init__()
@@ -249,7 +468,25 @@ class GLU(Module):
 
 
 class GELU(Module):
-    """x * Phi(x); approximate='tanh' uses the tanh approximation."""
+    """The Gaussian error linear unit: y = x * Phi(x), Phi being the standard normal CDF.
+
+    With approximate='tanh', Phi(x) is replaced by
+    0.5 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x**3))), the approximation used by GPT-2 and
+    BERT's original code; the default computes Phi exactly with erf.
+
+    Args:
+        approximate (str): 'none' (exact, the default) or 'tanh'.
+
+    Shape:
+        - Input: (*), any shape
+        - Output: (*), the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.GELU()(chainrule.tensor([0.0, 1.0]))
+        tensor([0.0000, 0.8413])
+    """
 
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
@@ -263,7 +500,21 @@ class GELU(Module):
 
 
 class Hardshrink(Module):
-    """x where |x| > lambd, else 0."""
+    """Zeroes the elements of small magnitude: y = x where |x| > lambd, and 0 elsewhere.
+
+    Args:
+        lambd (float): the magnitude an element must exceed to be kept (default: 0.5).
+
+    Shape:
+        - Input: (*), any shape
+        - Output: (*), the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.Hardshrink()(chainrule.tensor([-1.0, 0.25, 0.5, 2.0]))
+        tensor([-1.,  0.,  0.,  2.])
+    """
 
     def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
@@ -277,7 +528,24 @@ class Hardshrink(Module):
 
 
 class LeakyReLU(Module):
-    """x if x >= 0 else negative_slope * x."""
+    """ReLU with a small slope for negative inputs: y = x if x >= 0, else negative_slope * x.
+
+    The non-zero slope keeps a gradient flowing through units whose input is negative.
+
+    Args:
+        negative_slope (float): the slope for x < 0 (default: 0.01).
+        inplace (bool): overwrite the input with the result (default: False).
+
+    Shape:
+        - Input: (*), any shape
+        - Output: (*), the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.LeakyReLU(0.1)(chainrule.tensor([-2.0, 3.0]))
+        tensor([-0.2000,  3.0000])
+    """
 
     def __init__(self, negative_slope: float = 1e-2, inplace: bool = False) -> None:
         super().__init__()
@@ -292,14 +560,46 @@ class LeakyReLU(Module):
 
 
 class LogSigmoid(Module):
-    """log(sigmoid(x)), computed stably."""
+    """The log of the logistic function, y = log(1 / (1 + exp(-x))) = -softplus(-x).
+
+    It is computed without forming the sigmoid, so it stays finite and accurate for large
+    negative x.
+
+    Shape:
+        - Input: (*), any shape
+        - Output: (*), the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.LogSigmoid()(chainrule.tensor([-200.0, 0.0]))
+        tensor([-200.0000,   -0.6931])
+    """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.logsigmoid(input)
 
 
 class Softplus(Module):
-    """log(1 + exp(beta x)) / beta, linear above `threshold`."""
+    """A smooth approximation of ReLU: y = log(1 + exp(beta * x)) / beta.
+
+    For numerical stability the function is taken as the identity where beta * x > threshold
+    (the two agree there to float precision). Larger beta brings it closer to ReLU.
+
+    Args:
+        beta (float): the sharpness of the curve (default: 1).
+        threshold (float): above this value of beta * x the output is x itself (default: 20).
+
+    Shape:
+        - Input: (*), any shape
+        - Output: (*), the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.Softplus()(chainrule.tensor([0.0, 30.0]))
+        tensor([ 0.6931, 30.0000])
+    """
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
@@ -314,7 +614,24 @@ class Softplus(Module):
 
 
 class Softshrink(Module):
-    """x - lambd if x > lambd, x + lambd if x < -lambd, else 0."""
+    """Shrinks every element towards zero by lambd (soft thresholding).
+
+    y = x - lambd for x > lambd, x + lambd for x < -lambd, and 0 in between: the proximal
+    operator of the L1 norm.
+
+    Args:
+        lambd (float): the amount of shrinkage, at least 0 (default: 0.5).
+
+    Shape:
+        - Input: (*), any shape
+        - Output: (*), the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.Softshrink(1.0)(chainrule.tensor([-3.0, 0.5, 2.0]))
+        tensor([-2.,  0.,  1.])
+    """
 
     def __init__(self, lambd: float = 0.5) -> None:
         super().__init__()
@@ -328,7 +645,31 @@ class Softshrink(Module):
 
 
 class PReLU(Module):
-    """x if x >= 0 else a * x, with a learnt slope per channel (or one shared)."""
+    """LeakyReLU with a learnt slope: y = x for x >= 0 and a * x otherwise.
+
+    `a` is a parameter, shared by every channel (num_parameters=1) or one per channel, the
+    channels being dimension 1 of the input (dimension 0 for a 1-D input). Weight decay is
+    usually left off `a`.
+
+    Args:
+        num_parameters (int): how many slopes to learn: 1, or the number of channels (default: 1).
+        init (float): the initial value of every slope (default: 0.25).
+        device (str or device, optional): where the parameter lives.
+        dtype (dtype, optional): the parameter's dtype (default: the default dtype).
+
+    Shape:
+        - Input: (*), any shape; with num_parameters > 1, (N, C, *) or (C,)
+        - Output: the input's shape
+
+    Attributes:
+        weight (Parameter): the slopes, of shape (num_parameters,).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.PReLU()(chainrule.tensor([-4.0, 2.0]))
+        tensor([-1.,  2.], grad_fn=<...>)
+    """
 
     def __init__(
         self,
@@ -355,21 +696,60 @@ class PReLU(Module):
 
 
 class Softsign(Module):
-    """x / (1 + |x|)."""
+    """y = x / (1 + |x|), a cheaper, slower-saturating relative of tanh with range (-1, 1).
+
+    Shape:
+        - Input: (*), any shape
+        - Output: (*), the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.Softsign()(chainrule.tensor([-3.0, 1.0]))
+        tensor([-0.7500,  0.5000])
+    """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.softsign(input)
 
 
 class Tanhshrink(Module):
-    """x - tanh(x)."""
+    """y = x - tanh(x): close to 0 near the origin and to x - sign(x) far from it.
+
+    Shape:
+        - Input: (*), any shape
+        - Output: (*), the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.Tanhshrink()(chainrule.tensor([0.0]))
+        tensor([0.])
+    """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.tanhshrink(input)
 
 
 class Softmin(Module):
-    """softmax(-x) along `dim`."""
+    """Softmax of the negated input along `dim`: y_i = exp(-x_i) / sum_j exp(-x_j).
+
+    The smallest entries get the largest weights; each slice along `dim` sums to 1.
+
+    Args:
+        dim (int, optional): the dimension normalised over. None picks one implicitly, as
+            PyTorch does, with a deprecation warning: pass it explicitly.
+
+    Shape:
+        - Input: (*), any shape
+        - Output: the input's shape, values in [0, 1]
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.Softmin(dim=0)(chainrule.tensor([0.0, 0.0]))
+        tensor([0.5000, 0.5000])
+    """
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
@@ -383,7 +763,26 @@ class Softmin(Module):
 
 
 class Softmax(Module):
-    """exp(x) / sum(exp(x)) along `dim`."""
+    """Normalises exponentials along `dim`: y_i = exp(x_i) / sum_j exp(x_j).
+
+    Each slice along `dim` becomes a probability vector (non-negative, summing to 1). The
+    maximum is subtracted first, so large inputs do not overflow. For a loss, prefer LogSoftmax
+    with NLLLoss (or CrossEntropyLoss on the raw scores), which is more accurate than log(softmax).
+
+    Args:
+        dim (int, optional): the dimension normalised over. None picks one implicitly, as
+            PyTorch does, with a deprecation warning: pass it explicitly.
+
+    Shape:
+        - Input: (*), any shape
+        - Output: the input's shape, values in [0, 1]
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.Softmax(dim=-1)(chainrule.tensor([[1.0, 1.0, 1.0, 1.0]]))
+        tensor([[0.2500, 0.2500, 0.2500, 0.2500]])
+    """
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
@@ -397,7 +796,21 @@ class Softmax(Module):
 
 
 class Softmax2d(Module):
-    """Softmax over the channel dimension of (N, C, H, W) or (C, H, W) input."""
+    """Softmax over the channels at every spatial position of an image batch.
+
+    For each (n, h, w) the C values x[n, :, h, w] are normalised to sum to 1; it is
+    Softmax(dim=-3).
+
+    Shape:
+        - Input: (N, C, H, W) or (C, H, W)
+        - Output: the input's shape, values in [0, 1]
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.Softmax2d()(chainrule.zeros(1, 4, 2, 2))[0, :, 0, 0]
+        tensor([0.2500, 0.2500, 0.2500, 0.2500])
+    """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         if input.dim() not in (3, 4):
@@ -408,7 +821,25 @@ class Softmax2d(Module):
 
 
 class LogSoftmax(Module):
-    """log(softmax(x)) along `dim`, computed stably."""
+    """The log of the softmax along `dim`: y_i = x_i - log(sum_j exp(x_j)).
+
+    Computed with the log-sum-exp trick, so it is accurate where log(softmax(x)) would underflow
+    to -inf. Its output is what NLLLoss expects.
+
+    Args:
+        dim (int, optional): the dimension normalised over. None picks one implicitly, as
+            PyTorch does, with a deprecation warning: pass it explicitly.
+
+    Shape:
+        - Input: (*), any shape
+        - Output: the input's shape, values in (-inf, 0]
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.LogSoftmax(dim=1)(chainrule.zeros(3, 5)).shape
+        (3, 5)
+    """
 
     def __init__(self, dim: int | None = None) -> None:
         super().__init__()
