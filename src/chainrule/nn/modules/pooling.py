@@ -58,7 +58,33 @@ class _MaxPoolNd(Module):
 
 
 class MaxPool1d(_MaxPoolNd):
-    """Maximum over sliding windows of (N, C, L) or (C, L) input."""
+    """The maximum over sliding windows, each channel on its own.
+
+    The input is (N, C, L_in) or (C, L_in). The gradient goes to the position of each window's
+    maximum (the first one at a tie, as in PyTorch). Padding counts as -inf, so it is never chosen.
+
+    Args:
+        kernel_size (int | tuple[int]): the window's size.
+        stride (int | tuple[int], optional): the step between windows (default
+            kernel_size: windows that do not overlap).
+        padding (int | tuple[int]): implicit -inf padding of each side (at most half the
+            window).
+        dilation (int | tuple[int]): the spacing between a window's elements.
+        return_indices (bool): also return where each maximum came from (for MaxUnpool1d).
+        ceil_mode (bool): round the output size up instead of down, so a partial window at the
+            end still yields an output.
+
+    Shape:
+        - Input: (N, C, L_in) or (C, L_in)
+        - Output: (N, C, L_out) or (C, L_out), each spatial size
+          floor((size_in + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.MaxPool1d(2)(chainrule.tensor([[[1.0, 3.0, 2.0, 5.0]]]))
+        tensor([[[3., 5.]]])
+    """
 
     _n = 1
 
@@ -94,13 +120,66 @@ class MaxPool2d(_MaxPoolNd):
 
 
 class MaxPool3d(_MaxPoolNd):
-    """Maximum over sliding windows of (N, C, D, H, W) or (C, D, H, W) input."""
+    """The maximum over sliding windows, each channel on its own.
+
+    The input is (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in). The gradient goes to the
+    position of each window's maximum (the first one at a tie, as in PyTorch). Padding counts as
+    -inf, so it is never chosen.
+
+    Args:
+        kernel_size (int | tuple[int, int, int]): the window's size.
+        stride (int | tuple[int, int, int], optional): the step between windows (default
+            kernel_size: windows that do not overlap).
+        padding (int | tuple[int, int, int]): implicit -inf padding of each side (at most half the
+            window).
+        dilation (int | tuple[int, int, int]): the spacing between a window's elements.
+        return_indices (bool): also return where each maximum came from (for MaxUnpool3d).
+        ceil_mode (bool): round the output size up instead of down, so a partial window at the
+            end still yields an output.
+
+    Shape:
+        - Input: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in)
+        - Output: (N, C, D_out, H_out, W_out) or (C, D_out, H_out, W_out), each spatial size
+          floor((size_in + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.MaxPool3d(2)(chainrule.zeros(1, 3, 4, 6, 8)).shape
+        (1, 3, 2, 3, 4)
+    """
 
     _n = 3
 
 
 class AvgPool1d(Module):
-    """Mean over sliding windows of (N, C, L) or (C, L) input."""
+    """The mean over sliding windows, each channel on its own.
+
+    The input is (N, C, L_in) or (C, L_in). Every element of a window gets an equal share, 1 /
+    (number of elements averaged), of the output's gradient.
+
+    Args:
+        kernel_size (int | tuple[int]): the window's size.
+        stride (int | tuple[int], optional): the step between windows (default
+            kernel_size: windows that do not overlap).
+        padding (int | tuple[int]): implicit zero padding of each side (at most half the
+            window).
+        ceil_mode (bool): round the output size up instead of down, so a partial window at the
+            end still yields an output.
+        count_include_pad (bool): count the padded zeros in each window's divisor (default:
+            True); with False, a window is averaged over its real elements only.
+
+    Shape:
+        - Input: (N, C, L_in) or (C, L_in)
+        - Output: (N, C, L_out) or (C, L_out), each spatial size
+          floor((size_in + 2 * padding - kernel_size) / stride + 1)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.AvgPool1d(2)(chainrule.tensor([[[1.0, 3.0, 2.0, 5.0]]]))
+        tensor([[[2.0000, 3.5000]]])
+    """
 
     def __init__(
         self,
@@ -169,13 +248,69 @@ class _AvgPoolNd(Module):
 
 
 class AvgPool2d(_AvgPoolNd):
-    """Mean over sliding windows of (N, C, H, W) or (C, H, W) input."""
+    """The mean over sliding windows, each channel on its own.
+
+    The input is (N, C, H_in, W_in) or (C, H_in, W_in). Every element of a window gets an equal
+    share, 1 / (number of elements averaged), of the output's gradient.
+
+    Args:
+        kernel_size (int | tuple[int, int]): the window's size.
+        stride (int | tuple[int, int], optional): the step between windows (default
+            kernel_size: windows that do not overlap).
+        padding (int | tuple[int, int]): implicit zero padding of each side (at most half the
+            window).
+        ceil_mode (bool): round the output size up instead of down, so a partial window at the
+            end still yields an output.
+        count_include_pad (bool): count the padded zeros in each window's divisor (default:
+            True); with False, a window is averaged over its real elements only.
+        divisor_override (int, optional): divide every window's sum by this number instead
+            of the window's size.
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out), each spatial size
+          floor((size_in + 2 * padding - kernel_size) / stride + 1)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.AvgPool2d(2)(chainrule.tensor([[[1.0, 2.0], [4.0, 3.0]]]))
+        tensor([[[2.5000]]])
+    """
 
     _n = 2
 
 
 class AvgPool3d(_AvgPoolNd):
-    """Mean over sliding windows of (N, C, D, H, W) or (C, D, H, W) input."""
+    """The mean over sliding windows, each channel on its own.
+
+    The input is (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in). Every element of a window gets
+    an equal share, 1 / (number of elements averaged), of the output's gradient.
+
+    Args:
+        kernel_size (int | tuple[int, int, int]): the window's size.
+        stride (int | tuple[int, int, int], optional): the step between windows (default
+            kernel_size: windows that do not overlap).
+        padding (int | tuple[int, int, int]): implicit zero padding of each side (at most half the
+            window).
+        ceil_mode (bool): round the output size up instead of down, so a partial window at the
+            end still yields an output.
+        count_include_pad (bool): count the padded zeros in each window's divisor (default:
+            True); with False, a window is averaged over its real elements only.
+        divisor_override (int, optional): divide every window's sum by this number instead
+            of the window's size.
+
+    Shape:
+        - Input: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in)
+        - Output: (N, C, D_out, H_out, W_out) or (C, D_out, H_out, W_out), each spatial size
+          floor((size_in + 2 * padding - kernel_size) / stride + 1)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.AvgPool3d(2, stride=1)(chainrule.ones(2, 1, 3, 3, 3)).shape
+        (2, 1, 2, 2, 2)
+    """
 
     _n = 3
 
@@ -195,19 +330,77 @@ class _AdaptivePoolNd(Module):
 
 
 class AdaptiveAvgPool1d(_AdaptivePoolNd):
-    """Mean pooling of (N, C, L) input to a fixed output length (PyTorch's windows)."""
+    """Average pooling to a fixed output size, whatever the input's size.
+
+    The input is (N, C, L_in) or (C, L_in). The windows are chosen for you: output position i along
+    a dimension of input size L and output size S takes the mean of input positions floor(i * L / S)
+    up to ceil((i + 1) * L / S) - 1, so neighbouring windows overlap when S does not divide L.
+
+    Args:
+        output_size (int): the output length.
+
+    Shape:
+        - Input: (N, C, L_in) or (C, L_in)
+        - Output: (N, C, output_size) or (C, output_size)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.AdaptiveAvgPool1d(2)(chainrule.tensor([[1.0, 3.0, 2.0, 6.0]]))
+        tensor([[2., 4.]])
+    """
 
     _n = 1
 
 
 class AdaptiveAvgPool2d(_AdaptivePoolNd):
-    """Mean pooling to a fixed output size (None keeps that dim's input size)."""
+    """Average pooling to a fixed output size, whatever the input's size.
+
+    The input is (N, C, H_in, W_in) or (C, H_in, W_in). The windows are chosen for you: output
+    position i along a dimension of input size L and output size S takes the mean of input positions
+    floor(i * L / S) up to ceil((i + 1) * L / S) - 1, so neighbouring windows overlap when S does
+    not divide L.
+
+    Args:
+        output_size (int | tuple): (H_out, W_out), or one int for a square output; None for a
+            dimension keeps its input size. AdaptiveAvgPool2d(1) is global average pooling.
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.AdaptiveAvgPool2d((5, None))(chainrule.zeros(1, 64, 8, 9)).shape
+        (1, 64, 5, 9)
+    """
 
     _n = 2
 
 
 class AdaptiveAvgPool3d(_AdaptivePoolNd):
-    """Mean pooling of (N, C, D, H, W) input to a fixed output size."""
+    """Average pooling to a fixed output size, whatever the input's size.
+
+    The input is (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in). The windows are chosen for you:
+    output position i along a dimension of input size L and output size S takes the mean of input
+    positions floor(i * L / S) up to ceil((i + 1) * L / S) - 1, so neighbouring windows overlap when
+    S does not divide L.
+
+    Args:
+        output_size (int | tuple): (D_out, H_out, W_out), or one int for a cubic output; None
+            for a dimension keeps its input size.
+
+    Shape:
+        - Input: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in)
+        - Output: (N, C, D_out, H_out, W_out) or (C, D_out, H_out, W_out)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.AdaptiveAvgPool3d(1)(chainrule.ones(2, 3, 4, 5, 6)).shape
+        (2, 3, 1, 1, 1)
+    """
 
     _n = 3
 
@@ -223,13 +416,53 @@ class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
 
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
-    """Max pooling of (N, C, L) input to a fixed output length."""
+    """Max pooling to a fixed output size, whatever the input's size.
+
+    The input is (N, C, L_in) or (C, L_in). The windows are chosen for you: output position i along
+    a dimension of input size L and output size S takes the maximum of input positions floor(i * L /
+    S) up to ceil((i + 1) * L / S) - 1, so neighbouring windows overlap when S does not divide L.
+
+    Args:
+        output_size (int): the output length.
+        return_indices (bool): also return where each maximum came from (default: False).
+
+    Shape:
+        - Input: (N, C, L_in) or (C, L_in)
+        - Output: (N, C, output_size) or (C, output_size)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.AdaptiveMaxPool1d(2)(chainrule.tensor([[1.0, 3.0, 2.0, 6.0]]))
+        tensor([[3., 6.]])
+    """
 
     _n = 1
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
-    """Max pooling to a fixed output size."""
+    """Max pooling to a fixed output size, whatever the input's size.
+
+    The input is (N, C, H_in, W_in) or (C, H_in, W_in). The windows are chosen for you: output
+    position i along a dimension of input size L and output size S takes the maximum of input
+    positions floor(i * L / S) up to ceil((i + 1) * L / S) - 1, so neighbouring windows overlap when
+    S does not divide L.
+
+    Args:
+        output_size (int | tuple): (H_out, W_out), or one int for a square output; None for a
+            dimension keeps its input size.
+        return_indices (bool): also return where each maximum came from (default: False).
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.AdaptiveMaxPool2d(1)(chainrule.tensor([[[1.0, 2.0], [4.0, 3.0]]]))
+        tensor([[[4.]]])
+    """
 
     _n = 2
 
