@@ -269,7 +269,39 @@ class Conv2d(_ConvLayer):
 
 
 class Conv3d(_ConvLayer):
-    """3-D convolution (cross-correlation) of (N, C_in, D, H, W) or (C_in, D, H, W) input."""
+    """A 3-D convolution (a cross-correlation, as in every deep learning library) over volumes.
+
+    The input has shape (N, C_in, D, H, W) or (C_in, D, H, W) (a video clip or a 3-D scan); each
+    output channel is a learned filter of shape (C_in / groups, kD, kH, kW) slid over the volume.
+    Weights and bias start as U(-k, k), k = 1 / sqrt(C_in / groups * kD * kH * kW), as in PyTorch.
+
+    Args:
+        in_channels (int): channels of the input.
+        out_channels (int): channels of the output (the number of filters).
+        kernel_size (int | tuple[int, ...]): the filter's spatial size.
+        stride (int | tuple[int, ...]): the step between windows (default: 1).
+        padding (int | tuple[int, ...] | str): implicit padding of each side, or 'valid' (none)
+            or 'same' (the output as large as the input; stride 1 only) (default: 0).
+        dilation (int | tuple[int, ...]): the spacing between a filter's taps (default: 1).
+        groups (int): split the channels into this many independent groups (in_channels and
+            out_channels must both divide by it) (default: 1).
+        bias (bool): add a learned bias per output channel (default: True).
+        padding_mode (str): 'zeros' (the default), 'reflect', 'replicate' or 'circular'.
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Shape:
+        - Input: (N, C_in, D_in, H_in, W_in) or (C_in, D_in, H_in, W_in)
+        - Output: (N, C_out, D_out, H_out, W_out) or (C_out, D_out, H_out, W_out), each spatial
+          size floor((size_in + 2 * padding - dilation * (kernel_size - 1) - 1) / stride + 1)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> conv = nn.Conv3d(2, 4, kernel_size=3, padding=1)
+        >>> conv(chainrule.zeros(1, 2, 5, 6, 7)).shape
+        (1, 4, 5, 6, 7)
+    """
 
     _n = 3
 
@@ -375,18 +407,135 @@ class _ConvTransposeNd(_ConvNd):
 
 
 class ConvTranspose1d(_ConvTransposeNd):
-    """The gradient of Conv1d with respect to its input, as a layer ("deconvolution")."""
+    """A 1-D transposed convolution: Conv1d's input-gradient map, used as a layer.
+
+    Where Conv1d shrinks a 1-D signal by its stride, this layer grows it by the same factor (it is
+    sometimes called a fractionally strided convolution, or loosely a deconvolution): every input
+    element scatters a copy of the filter, scaled by its value, into the output. The weight has
+    shape (C_in, C_out / groups, *kernel_size) and starts, with the bias, as U(-k, k), k = 1 /
+    sqrt(C_out / groups * prod(kernel_size)), as in PyTorch.
+
+    Args:
+        in_channels (int): channels of the input.
+        out_channels (int): channels of the output.
+        kernel_size (int | tuple[int, ...]): the filter's spatial size.
+        stride (int | tuple[int, ...]): the upsampling factor: the step, in the output, between
+            the places two neighbouring inputs write to (default: 1).
+        padding (int | tuple[int, ...] | str): how much is cropped from each side of the full
+            output; give the `padding` of the Conv1d whose shapes this layer inverts (default: 0).
+        output_padding (int | tuple[int, ...] | str): extra size added to one side of each
+            output dimension, to pick among the output sizes that a strided Conv1d maps to the
+            same input size; must be smaller than stride or dilation (default: 0). Passing
+            `output_size` to forward computes it for you.
+        groups (int): split the channels into this many independent groups (default: 1).
+        bias (bool): add a learned bias per output channel (default: True).
+        dilation (int | tuple[int, ...]): the spacing between a filter's taps (default: 1).
+        padding_mode (str): only 'zeros' is supported, as in PyTorch.
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Shape:
+        - Input: (N, C_in, L_in) or (C_in, L_in)
+        - Output: (N, C_out, L_out) or (C_out, L_out), each spatial size
+          (size_in - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> up = nn.ConvTranspose1d(4, 2, kernel_size=2, stride=2)
+        >>> up(chainrule.zeros(1, 4, 10)).shape
+        (1, 2, 20)
+    """
 
     _n = 1
 
 
 class ConvTranspose2d(_ConvTransposeNd):
-    """The gradient of Conv2d with respect to its input, as a layer ("deconvolution")."""
+    """A 2-D transposed convolution: Conv2d's input-gradient map, used as a layer.
+
+    Where Conv2d shrinks a 2-D signal by its stride, this layer grows it by the same factor (it is
+    sometimes called a fractionally strided convolution, or loosely a deconvolution): every input
+    element scatters a copy of the filter, scaled by its value, into the output. The weight has
+    shape (C_in, C_out / groups, *kernel_size) and starts, with the bias, as U(-k, k), k = 1 /
+    sqrt(C_out / groups * prod(kernel_size)), as in PyTorch.
+
+    Args:
+        in_channels (int): channels of the input.
+        out_channels (int): channels of the output.
+        kernel_size (int | tuple[int, ...]): the filter's spatial size.
+        stride (int | tuple[int, ...]): the upsampling factor: the step, in the output, between
+            the places two neighbouring inputs write to (default: 1).
+        padding (int | tuple[int, ...] | str): how much is cropped from each side of the full
+            output; give the `padding` of the Conv2d whose shapes this layer inverts (default: 0).
+        output_padding (int | tuple[int, ...] | str): extra size added to one side of each
+            output dimension, to pick among the output sizes that a strided Conv2d maps to the
+            same input size; must be smaller than stride or dilation (default: 0). Passing
+            `output_size` to forward computes it for you.
+        groups (int): split the channels into this many independent groups (default: 1).
+        bias (bool): add a learned bias per output channel (default: True).
+        dilation (int | tuple[int, ...]): the spacing between a filter's taps (default: 1).
+        padding_mode (str): only 'zeros' is supported, as in PyTorch.
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Shape:
+        - Input: (N, C_in, H_in, W_in) or (C_in, H_in, W_in)
+        - Output: (N, C_out, H_out, W_out) or (C_out, H_out, W_out), each spatial size
+          (size_in - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> up = nn.ConvTranspose2d(8, 3, kernel_size=3, stride=2, padding=1)
+        >>> x = chainrule.zeros(1, 8, 12, 12)
+        >>> up(x).shape
+        (1, 3, 23, 23)
+        >>> up(x, output_size=(24, 24)).shape
+        (1, 3, 24, 24)
+    """
 
     _n = 2
 
 
 class ConvTranspose3d(_ConvTransposeNd):
-    """The gradient of Conv3d with respect to its input, as a layer ("deconvolution")."""
+    """A 3-D transposed convolution: Conv3d's input-gradient map, used as a layer.
+
+    Where Conv3d shrinks a 3-D signal by its stride, this layer grows it by the same factor (it is
+    sometimes called a fractionally strided convolution, or loosely a deconvolution): every input
+    element scatters a copy of the filter, scaled by its value, into the output. The weight has
+    shape (C_in, C_out / groups, *kernel_size) and starts, with the bias, as U(-k, k), k = 1 /
+    sqrt(C_out / groups * prod(kernel_size)), as in PyTorch.
+
+    Args:
+        in_channels (int): channels of the input.
+        out_channels (int): channels of the output.
+        kernel_size (int | tuple[int, ...]): the filter's spatial size.
+        stride (int | tuple[int, ...]): the upsampling factor: the step, in the output, between
+            the places two neighbouring inputs write to (default: 1).
+        padding (int | tuple[int, ...] | str): how much is cropped from each side of the full
+            output; give the `padding` of the Conv3d whose shapes this layer inverts (default: 0).
+        output_padding (int | tuple[int, ...] | str): extra size added to one side of each
+            output dimension, to pick among the output sizes that a strided Conv3d maps to the
+            same input size; must be smaller than stride or dilation (default: 0). Passing
+            `output_size` to forward computes it for you.
+        groups (int): split the channels into this many independent groups (default: 1).
+        bias (bool): add a learned bias per output channel (default: True).
+        dilation (int | tuple[int, ...]): the spacing between a filter's taps (default: 1).
+        padding_mode (str): only 'zeros' is supported, as in PyTorch.
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Shape:
+        - Input: (N, C_in, D_in, H_in, W_in) or (C_in, D_in, H_in, W_in)
+        - Output: (N, C_out, D_out, H_out, W_out) or (C_out, D_out, H_out, W_out), each spatial size
+          (size_in - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> up = nn.ConvTranspose3d(4, 2, kernel_size=2, stride=2)
+        >>> up(chainrule.zeros(1, 4, 2, 3, 4)).shape
+        (1, 2, 4, 6, 8)
+    """
 
     _n = 3
