@@ -60,7 +60,28 @@ class _WeightedLoss(_Loss):
 
 
 class L1Loss(_Loss):
-    """Mean (or sum) absolute error."""
+    """The mean absolute error: |input - target| per element, then averaged (or summed).
+
+    Less sensitive to outliers than MSELoss, since the gradient's size does not grow with the error:
+    it is sign(input - target), and 0 where the two are equal.
+
+    Args:
+        size_average (bool, optional): deprecated; use `reduction`.
+        reduce (bool, optional): deprecated; use `reduction`.
+        reduction (str): 'mean' (the default) averages the per-element losses, 'sum' adds them,
+            'none' returns them all.
+
+    Shape:
+        - Input: (*), any shape
+        - Target: the input's shape
+        - Output: a scalar, or the input's shape with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.L1Loss()(chainrule.tensor([1.0, 2.0]), chainrule.tensor([0.0, 4.0]))
+        tensor(1.5000)
+    """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
         return F.l1_loss(input, target, reduction=self.reduction)
@@ -91,7 +112,31 @@ class MSELoss(_Loss):
 
 
 class SmoothL1Loss(_Loss):
-    """Squared error / (2 beta) below |error| = beta, absolute error - beta / 2 above."""
+    """An L1 loss made quadratic near zero: 0.5 d**2 / beta for |d| < beta, |d| - 0.5 beta above.
+
+    d = input - target. The quadratic piece removes L1's kink at 0, the linear piece keeps L1's
+    robustness to outliers; the two meet with equal value and slope at |d| = beta. With beta = 0 it
+    is L1Loss. It equals HuberLoss(delta=beta) divided by beta (Fast R-CNN's box loss).
+
+    Args:
+        size_average (bool, optional): deprecated; use `reduction`.
+        reduce (bool, optional): deprecated; use `reduction`.
+        reduction (str): 'mean' (the default) averages the per-element losses, 'sum' adds them,
+            'none' returns them all.
+        beta (float): where the loss changes from quadratic to linear, at least 0 (default: 1).
+
+    Shape:
+        - Input: (*), any shape
+        - Target: the input's shape
+        - Output: a scalar, or the input's shape with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> loss = nn.SmoothL1Loss(reduction='none')
+        >>> loss(chainrule.tensor([0.5, 3.0]), chainrule.tensor([0.0, 0.0]))
+        tensor([0.1250, 2.5000])
+    """
 
     def __init__(
         self,
@@ -108,7 +153,29 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
-    """Squared error / 2 below |error| = delta, delta * (|error| - delta / 2) above."""
+    """The Huber loss: 0.5 d**2 for |d| <= delta and delta * (|d| - 0.5 delta) above.
+
+    d = input - target. Quadratic for small errors and linear for large ones, so outliers pull on
+    the fit with a bounded gradient (at most delta in size). It equals delta *
+    SmoothL1Loss(beta=delta).
+
+    Args:
+        reduction (str): 'mean' (the default) averages the per-element losses, 'sum' adds them,
+            'none' returns them all.
+        delta (float): where the loss changes from quadratic to linear, above 0 (default: 1).
+
+    Shape:
+        - Input: (*), any shape
+        - Target: the input's shape
+        - Output: a scalar, or the input's shape with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> loss = nn.HuberLoss(reduction='none', delta=2.0)
+        >>> loss(chainrule.tensor([1.0, 4.0]), chainrule.tensor([0.0, 0.0]))
+        tensor([0.5000, 6.0000])
+    """
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
@@ -119,7 +186,35 @@ class HuberLoss(_Loss):
 
 
 class NLLLoss(_WeightedLoss):
-    """-input[target] (log-probabilities in, class indices as targets), optionally weighted."""
+    """The negative log-likelihood of class indices, given log-probabilities.
+
+    For a sample with log-probabilities x (one per class, e.g. from LogSoftmax) and target class y,
+    the loss is -weight[y] * x[y]. With reduction='mean' the sum is divided by the sum of the
+    weights of the targets counted, not by their number. LogSoftmax followed by NLLLoss is
+    CrossEntropyLoss.
+
+    Args:
+        weight (Tensor, optional): a rescaling weight per class, of shape (C,) (default: all 1),
+            e.g. to counter unbalanced classes.
+        size_average (bool, optional): deprecated; use `reduction`.
+        reduce (bool, optional): deprecated; use `reduction`.
+        ignore_index (int): a target value that is skipped: it adds nothing to the loss or the
+            gradient, nor to the mean's denominator (default: -100).
+        reduction (str): 'mean' (the default) averages the per-element losses, 'sum' adds them,
+            'none' returns them all.
+
+    Shape:
+        - Input: (N, C) or (C,), or (N, C, d1, ..., dK) for a loss per position (e.g. per pixel)
+        - Target: (N,) or (), or (N, d1, ..., dK), integer class indices in [0, C)
+        - Output: a scalar, or the target's shape with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> log_probs = chainrule.tensor([[-0.5, -1.0], [-2.0, -0.25]])
+        >>> nn.NLLLoss()(log_probs, chainrule.tensor([0, 1]))
+        tensor(0.3750)
+    """
 
     def __init__(
         self,
@@ -198,15 +293,66 @@ class CrossEntropyLoss(_WeightedLoss):
 
 
 class BCELoss(_WeightedLoss):
-    """Binary cross-entropy of probabilities."""
+    """The binary cross-entropy between predicted probabilities and targets in [0, 1].
+
+    Per element, -w * (y log(x) + (1 - y) log(1 - x)) for a prediction x and a target y. As in
+    PyTorch each log is clamped to at least -100, so a prediction of exactly 0 or 1 gives a large
+    but finite loss. To start from raw scores, prefer BCEWithLogitsLoss: it folds the sigmoid in and
+    is more accurate.
+
+    Args:
+        weight (Tensor, optional): a rescaling weight w, broadcast against the input (default:
+            none).
+        size_average (bool, optional): deprecated; use `reduction`.
+        reduce (bool, optional): deprecated; use `reduction`.
+        reduction (str): 'mean' (the default) averages the per-element losses, 'sum' adds them,
+            'none' returns them all.
+
+    Shape:
+        - Input: (*), any shape, values in [0, 1]
+        - Target: the input's shape, values in [0, 1]
+        - Output: a scalar, or the input's shape with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.BCELoss()(chainrule.tensor([0.5, 0.5]), chainrule.tensor([1.0, 0.0]))
+        tensor(0.6931)
+    """
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
         return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy of logits (sigmoid folded in, stably); pos_weight scales the
-    positive term per class."""
+    """A sigmoid and a binary cross-entropy in one, stable for any logit.
+
+    Per element, -w * (p * y * log(sigmoid(x)) + (1 - y) * log(1 - sigmoid(x))) for a logit x and a
+    target y, computed through log-sum-exp so that it neither overflows nor loses precision for
+    large |x|. `pos_weight` p weighs the positive term: p > 1 raises recall, p < 1 precision (for a
+    class with P positives and N negatives, p = N / P balances them).
+
+    Args:
+        weight (Tensor, optional): a rescaling weight w, broadcast against the input (default:
+            none).
+        size_average (bool, optional): deprecated; use `reduction`.
+        reduce (bool, optional): deprecated; use `reduction`.
+        reduction (str): 'mean' (the default) averages the per-element losses, 'sum' adds them,
+            'none' returns them all.
+        pos_weight (Tensor, optional): the weight p of the positive examples, broadcast along the
+            last (class) dimension, e.g. of shape (C,) (default: 1).
+
+    Shape:
+        - Input: (*), any shape, raw scores
+        - Target: the input's shape, values in [0, 1]
+        - Output: a scalar, or the input's shape with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.BCEWithLogitsLoss()(chainrule.tensor([0.0, 0.0]), chainrule.tensor([1.0, 0.0]))
+        tensor(0.6931)
+    """
 
     def __init__(
         self,
@@ -231,7 +377,33 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class KLDivLoss(_Loss):
-    """KL(target || input) with `input` as log-probabilities ('batchmean' for the true KL)."""
+    """The Kullback-Leibler divergence KL(target || prediction), from log-probabilities.
+
+    Per element, target * (log(target) - input) with `input` the log of the predicted probabilities
+    (e.g. from LogSoftmax); elements where the target is 0 contribute 0. With log_target=True the
+    target is given as log-probabilities too. Only reduction='batchmean' (sum divided by the batch
+    size) gives the mathematical KL divergence per sample; 'mean' divides by the number of elements
+    instead.
+
+    Args:
+        size_average (bool, optional): deprecated; use `reduction`.
+        reduce (bool, optional): deprecated; use `reduction`.
+        reduction (str): 'mean' (the default), 'batchmean', 'sum' or 'none'.
+        log_target (bool): the target holds log-probabilities (default: False).
+
+    Shape:
+        - Input: (*), any shape, log-probabilities
+        - Target: the input's shape
+        - Output: a scalar, or the input's shape with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> import math
+        >>> kl = nn.KLDivLoss(reduction='batchmean')
+        >>> kl(chainrule.tensor([[math.log(0.5), math.log(0.5)]]), chainrule.tensor([[0.5, 0.5]]))
+        tensor(0.)
+    """
 
     def __init__(
         self,
@@ -248,7 +420,35 @@ class KLDivLoss(_Loss):
 
 
 class CosineEmbeddingLoss(_Loss):
-    """1 - cos(x1, x2) for target 1, max(0, cos(x1, x2) - margin) for target -1."""
+    """Pulls pairs of vectors together or pushes them apart by their cosine similarity.
+
+    For a pair x1, x2 with label y, the loss is 1 - cos(x1, x2) when y = 1 (the pair should point
+    the same way) and max(0, cos(x1, x2) - margin) when y = -1 (the pair should be at most `margin`
+    similar). Used to learn embeddings, e.g. for semi-supervised similarity.
+
+    Args:
+        margin (float): the similarity above which a dissimilar pair is penalised, in [-1, 1];
+            0 to 0.5 is usual (default: 0).
+        size_average (bool, optional): deprecated; use `reduction`.
+        reduce (bool, optional): deprecated; use `reduction`.
+        reduction (str): 'mean' (the default) averages the per-element losses, 'sum' adds them,
+            'none' returns them all.
+
+    Shape:
+        - Input1: (N, D) or (D,)
+        - Input2: the shape of Input1
+        - Target: (N,) or (), values 1 or -1
+        - Output: a scalar, or (N,) with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> loss = nn.CosineEmbeddingLoss(reduction='none')
+        >>> x1 = chainrule.tensor([[1.0, 0.0], [1.0, 0.0]])
+        >>> x2 = chainrule.tensor([[0.0, 1.0], [1.0, 1.0]])
+        >>> loss(x1, x2, chainrule.tensor([1, -1]))
+        tensor([1.0000, 0.7071])
+    """
 
     def __init__(
         self,
