@@ -71,21 +71,117 @@ class _InstanceNorm(_NormBase):
 
 
 class InstanceNorm1d(_InstanceNorm):
-    """Instance normalisation of (N, C, L) or (C, L) input."""
+    """Instance normalisation: each channel of each sample normalised over its own 1-D extent.
+
+    Every (n, c) slice of the input is shifted and scaled to zero mean and unit variance over its
+    spatial positions (biased variance, eps added inside the square root), then, with affine, a
+    learned per-channel affine map is applied. Used for style transfer, where each image's own
+    contrast should be removed. Unlike BatchNorm, by default it has no parameters and keeps no
+    running statistics, so it computes the statistics from each input in eval mode too.
+
+    Args:
+        num_features (int): C, the number of channels (only checked, and only needed, with
+            affine or track_running_stats).
+        eps (float): added to the variance for numerical stability (default: 1e-5).
+        momentum (float): the weight of each new batch in the running statistics' moving
+            average, with track_running_stats (default: 0.1).
+        affine (bool): learn a per-channel weight (initially 1) and bias (initially 0)
+            (default: False).
+        track_running_stats (bool): keep running means and variances during training and use
+            them in eval mode (default: False).
+        device (str or device, optional): where the parameters and buffers live.
+        dtype (dtype, optional): their dtype (default: the default dtype).
+        bias (bool): with affine, learn the additive bias too (default: True).
+
+    Shape:
+        - Input: (N, C, L) or (C, L)
+        - Output: the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> norm = nn.InstanceNorm1d(3)
+        >>> norm(chainrule.zeros(2, 3, 4)).shape
+        (2, 3, 4)
+    """
 
     _no_batch_dim = 2
     _dims = (2, 3)
 
 
 class InstanceNorm2d(_InstanceNorm):
-    """Instance normalisation of (N, C, H, W) or (C, H, W) input."""
+    """Instance normalisation: each channel of each sample normalised over its own 2-D extent.
+
+    Every (n, c) slice of the input is shifted and scaled to zero mean and unit variance over its
+    spatial positions (biased variance, eps added inside the square root), then, with affine, a
+    learned per-channel affine map is applied. Used for style transfer, where each image's own
+    contrast should be removed. Unlike BatchNorm, by default it has no parameters and keeps no
+    running statistics, so it computes the statistics from each input in eval mode too.
+
+    Args:
+        num_features (int): C, the number of channels (only checked, and only needed, with
+            affine or track_running_stats).
+        eps (float): added to the variance for numerical stability (default: 1e-5).
+        momentum (float): the weight of each new batch in the running statistics' moving
+            average, with track_running_stats (default: 0.1).
+        affine (bool): learn a per-channel weight (initially 1) and bias (initially 0)
+            (default: False).
+        track_running_stats (bool): keep running means and variances during training and use
+            them in eval mode (default: False).
+        device (str or device, optional): where the parameters and buffers live.
+        dtype (dtype, optional): their dtype (default: the default dtype).
+        bias (bool): with affine, learn the additive bias too (default: True).
+
+    Shape:
+        - Input: (N, C, H, W) or (C, H, W)
+        - Output: the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> norm = nn.InstanceNorm2d(3)
+        >>> norm(chainrule.zeros(2, 3, 4, 4)).shape
+        (2, 3, 4, 4)
+    """
 
     _no_batch_dim = 3
     _dims = (3, 4)
 
 
 class InstanceNorm3d(_InstanceNorm):
-    """Instance normalisation of (N, C, D, H, W) or (C, D, H, W) input."""
+    """Instance normalisation: each channel of each sample normalised over its own 3-D extent.
+
+    Every (n, c) slice of the input is shifted and scaled to zero mean and unit variance over its
+    spatial positions (biased variance, eps added inside the square root), then, with affine, a
+    learned per-channel affine map is applied. Used for style transfer, where each image's own
+    contrast should be removed. Unlike BatchNorm, by default it has no parameters and keeps no
+    running statistics, so it computes the statistics from each input in eval mode too.
+
+    Args:
+        num_features (int): C, the number of channels (only checked, and only needed, with
+            affine or track_running_stats).
+        eps (float): added to the variance for numerical stability (default: 1e-5).
+        momentum (float): the weight of each new batch in the running statistics' moving
+            average, with track_running_stats (default: 0.1).
+        affine (bool): learn a per-channel weight (initially 1) and bias (initially 0)
+            (default: False).
+        track_running_stats (bool): keep running means and variances during training and use
+            them in eval mode (default: False).
+        device (str or device, optional): where the parameters and buffers live.
+        dtype (dtype, optional): their dtype (default: the default dtype).
+        bias (bool): with affine, learn the additive bias too (default: True).
+
+    Shape:
+        - Input: (N, C, D, H, W) or (C, D, H, W)
+        - Output: the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> norm = nn.InstanceNorm3d(3)
+        >>> norm(chainrule.zeros(2, 3, 4, 4, 4)).shape
+        (2, 3, 4, 4, 4)
+    """
 
     _no_batch_dim = 4
     _dims = (4, 5)

@@ -98,8 +98,43 @@ class LayerNorm(Module):
 
 
 class GroupNorm(Module):
-    """Normalise each of `num_groups` channel groups of (N, C, *) input, then a per-channel
-    affine map."""
+    """Group normalisation (Wu and He, 2018): channels normalised in groups, per sample.
+
+    The C channels are split into num_groups groups of C / num_groups consecutive channels; each
+    sample's group is shifted and scaled to zero mean and unit variance over its channels and
+    spatial positions (biased variance, eps added inside the square root), then a learned
+    per-channel affine map y = x_hat * weight + bias is applied. Unlike BatchNorm it does not depend
+    on the batch (the same in training and eval, fine with batch size 1). num_groups = 1 normalises
+    like LayerNorm over (C, *), num_groups = C like InstanceNorm.
+
+    Args:
+        num_groups (int): the number of groups; must divide num_channels.
+        num_channels (int): C, the number of channels expected in the input.
+        eps (float): added to the variance for numerical stability (default: 1e-5).
+        affine (bool): learn a per-channel weight (initially 1) and bias (initially 0)
+            (default: True).
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+        bias (bool): with affine, learn the additive bias too (default: True).
+
+    Shape:
+        - Input: (N, C, *)
+        - Output: the input's shape
+
+    Attributes:
+        weight (Parameter | None): the per-channel scale, of shape (C,).
+        bias (Parameter | None): the per-channel shift, of shape (C,).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> norm = nn.GroupNorm(2, 4)
+        >>> out = norm(chainrule.arange(16.0).reshape(1, 4, 2, 2))
+        >>> out.shape
+        (1, 4, 2, 2)
+        >>> out.mean().abs().item() < 1e-6
+        True
+    """
 
     def __init__(
         self,
@@ -139,7 +174,35 @@ class GroupNorm(Module):
 
 
 class RMSNorm(Module):
-    """x / sqrt(mean(x**2) + eps) * weight over the trailing `normalized_shape` dims."""
+    """Root-mean-square normalisation (Zhang and Sennrich, 2019), as in LLaMA-style transformers.
+
+    Over the trailing `normalized_shape` dimensions, y = x / sqrt(mean(x**2) + eps) * weight. Unlike
+    LayerNorm it neither subtracts the mean nor adds a bias: only the scale is normalised, which is
+    cheaper and works as well in practice.
+
+    Args:
+        normalized_shape (int | tuple[int, ...]): the shape of the trailing dimensions that are
+            normalised together (an int for the last dimension alone).
+        eps (float, optional): added to the mean square; None (the default) uses the machine
+            epsilon of the input's dtype, as PyTorch does.
+        elementwise_affine (bool): learn a weight of shape normalized_shape, initially 1
+            (default: True).
+        device (str or device, optional): where the parameter lives ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameter's dtype (default: the default dtype).
+
+    Shape:
+        - Input: (*, normalized_shape)
+        - Output: the input's shape
+
+    Attributes:
+        weight (Parameter | None): the learned scale, of shape normalized_shape.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.RMSNorm(2, eps=0.0)(chainrule.tensor([[3.0, 4.0]]))
+        tensor([[0.8485, 1.1314]], grad_fn=<...>)
+    """
 
     def __init__(
         self,
