@@ -79,7 +79,29 @@ _STEPS = {"LSTM": _lstm_step, "GRU": _gru_step, "RNN_TANH": _tanh_step, "RNN_REL
 
 
 class RNNBase(Module):
-    """The parameters and the layer/direction loop shared by RNN, LSTM and GRU."""
+    """The machinery shared by RNN, LSTM and GRU: parameters, layers and directions.
+
+    It creates, for each layer and direction, the weights weight_ih_l{k}, weight_hh_l{k} (and biases
+    bias_ih_l{k}, bias_hh_l{k}; a `_reverse` suffix for the backward direction) in PyTorch's names
+    and layouts, all initialised U(-k, k) with k = 1 / sqrt(hidden_size), and runs the
+    layer/direction loop. Use one of its subclasses rather than this class.
+
+    Args:
+        mode (str): the cell: 'RNN_TANH', 'RNN_RELU', 'LSTM' or 'GRU'.
+        input_size (int): the number of features of each input step.
+        hidden_size (int): the number of features of the hidden state.
+        num_layers (int): stacked layers, each fed the previous layer's outputs (default: 1).
+        bias (bool): learn the biases b_ih and b_hh (default: True).
+        batch_first (bool): input and output are (N, L, H) instead of (L, N, H); the hidden
+            state keeps its (layers, N, H) layout (default: False).
+        dropout (float): dropout on the outputs of every layer but the last, in training mode
+            only (default: 0).
+        bidirectional (bool): also run each layer backwards over the sequence and concatenate
+            the two directions' outputs (default: False).
+        proj_size (int): LSTM only: project h_t to this size (default: 0, no projection).
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+    """
 
     def __init__(
         self,
@@ -323,11 +345,37 @@ class RNNBase(Module):
 
 
 class RNN(RNNBase):
-    """Elman RNN: h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) (or relu).
+    """A multi-layer Elman recurrent network with a tanh or ReLU nonlinearity.
 
-    RNN(input_size, hidden_size, num_layers=1, nonlinearity='tanh', bias=True,
-    batch_first=False, dropout=0.0, bidirectional=False). forward(input, h_0=None) returns
-    (output, h_n).
+    Each layer runs h_t = act(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh) over the sequence, act
+    being tanh or relu; the weights and their layout are PyTorch's, so a state_dict moves between
+    the two. The constructor takes PyTorch's arguments, positionally in the order input_size,
+    hidden_size, num_layers, nonlinearity, bias, batch_first, dropout, bidirectional, or by name:
+    input_size (int), hidden_size (int), num_layers (int, default 1), nonlinearity ('tanh', the
+    default, or 'relu'), bias (bool, default True), batch_first (bool, default False: input is (L,
+    N, H)), dropout (float, default 0: dropout between layers, in training), bidirectional (bool,
+    default False), device and dtype.
+
+    Args:
+        *args (Any): the arguments above, by position.
+        **kwargs (Any): the arguments above, by name (proj_size is refused: LSTM only).
+
+    Shape:
+        - Input: (L, N, input_size), or (N, L, input_size) with batch_first, or
+          (L, input_size) unbatched; optionally h_0 of shape
+          (num_layers * directions, N, hidden_size), or (num_layers * directions, hidden_size)
+          unbatched (zeros when omitted)
+        - Output: (output, h_n): output (L, N, directions * hidden_size) holds the last layer's
+          h_t for every t (batch-first or unbatched like the input); h_n, shaped like h_0, the
+          final hidden state of every layer and direction
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> rnn = nn.RNN(10, 20, num_layers=2, batch_first=True)
+        >>> output, h_n = rnn(chainrule.zeros(3, 5, 10))
+        >>> output.shape, h_n.shape
+        ((3, 5, 20), (2, 3, 20))
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -451,10 +499,35 @@ class LSTM(RNNBase):
 
 
 class GRU(RNNBase):
-    """Gated recurrent unit (Cho et al., 2014), PyTorch's variant: gates r, z, n with
-    n = tanh(W_in x + b_in + r * (W_hn h + b_hn)), h' = (1 - z) * n + z * h.
+    """A multi-layer gated recurrent unit network (Cho et al., 2014), in PyTorch's variant.
 
-    forward(input, h_0=None) returns (output, h_n).
+    Each layer updates its hidden state h from the input x with a reset gate r, an update gate z and
+    a candidate n: r = sigmoid(W_ir x + b_ir + W_hr h + b_hr), z = sigmoid(W_iz x + b_iz + W_hz h +
+    b_hz), n = tanh(W_in x + b_in + r * (W_hn h + b_hn)) and h' = (1 - z) * n + z * h (note that r
+    multiplies W_hn h + b_hn, after the matrix product, as in PyTorch). The constructor takes
+    input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device and
+    dtype, by position in that order or by name, with the meanings and defaults of LSTM's.
+
+    Args:
+        *args (Any): the arguments above, by position.
+        **kwargs (Any): the arguments above, by name (proj_size is refused: LSTM only).
+
+    Shape:
+        - Input: (L, N, input_size), or (N, L, input_size) with batch_first, or
+          (L, input_size) unbatched; optionally h_0 of shape
+          (num_layers * directions, N, hidden_size), or (num_layers * directions, hidden_size)
+          unbatched (zeros when omitted)
+        - Output: (output, h_n): output (L, N, directions * hidden_size) holds the last layer's
+          h_t for every t (batch-first or unbatched like the input); h_n, shaped like h_0, the
+          final hidden state of every layer and direction
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> gru = nn.GRU(8, 16, bidirectional=True)
+        >>> output, h_n = gru(chainrule.zeros(7, 2, 8))
+        >>> output.shape, h_n.shape
+        ((7, 2, 32), (2, 2, 16))
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -527,7 +600,36 @@ class RNNCellBase(Module):
 
 
 class RNNCell(RNNCellBase):
-    """One Elman RNN step: h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu)."""
+    """One step of an Elman RNN: h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh).
+
+    Use it to write the loop over time yourself (e.g. to feed each output back as the next input);
+    nn.RNN runs the whole sequence. The parameters weight_ih (hidden_size, input_size), weight_hh
+    (hidden_size, hidden_size), bias_ih and bias_hh (hidden_size,) start as U(-k, k), k = 1 /
+    sqrt(hidden_size).
+
+    Args:
+        input_size (int): the number of features of the input.
+        hidden_size (int): the number of features of the hidden state.
+        bias (bool): learn the biases b_ih and b_hh (default: True).
+        nonlinearity (str): act, 'tanh' (the default) or 'relu'.
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Shape:
+        - Input: (N, input_size) or (input_size,), and optionally h of shape (N, hidden_size)
+          or (hidden_size,) (zeros when omitted)
+        - Output: h', of shape (N, hidden_size) or (hidden_size,)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> cell = nn.RNNCell(10, 20)
+        >>> h = None
+        >>> for x in chainrule.zeros(6, 3, 10):  # six steps of a batch of 3
+        ...     h = cell(x, h)
+        >>> h.shape
+        (3, 20)
+    """
 
     def __init__(
         self,
@@ -561,7 +663,35 @@ class RNNCell(RNNCellBase):
 
 
 class LSTMCell(RNNCellBase):
-    """One LSTM step; forward(input, (h, c)=None) returns (h', c')."""
+    """One step of an LSTM: forward(x, (h, c)) returns (h', c').
+
+    With i, f, g, o = the four chunks of x W_ih^T + b_ih + h W_hh^T + b_hh (input, forget, cell and
+    output gates, in PyTorch's order), i, f and o go through a sigmoid and g through tanh; then c' =
+    f * c + i * g and h' = o * tanh(c'). nn.LSTM runs a whole sequence; the cell is for writing the
+    loop yourself. weight_ih has shape (4 hidden_size, input_size), weight_hh (4 hidden_size,
+    hidden_size), and everything starts as U(-k, k), k = 1 / sqrt(hidden_size).
+
+    Args:
+        input_size (int): the number of features of the input.
+        hidden_size (int): the number of features of h and c.
+        bias (bool): learn the biases b_ih and b_hh (default: True).
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Shape:
+        - Input: (N, input_size) or (input_size,), and optionally (h, c), each (N, hidden_size)
+          or (hidden_size,) (zeros when omitted)
+        - Output: (h', c'), each shaped like h
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> cell = nn.LSTMCell(10, 20)
+        >>> h, c = cell(chainrule.zeros(3, 10))
+        >>> h, c = cell(chainrule.zeros(3, 10), (h, c))
+        >>> h.shape, c.shape
+        ((3, 20), (3, 20))
+    """
 
     def __init__(
         self,
@@ -594,7 +724,31 @@ class LSTMCell(RNNCellBase):
 
 
 class GRUCell(RNNCellBase):
-    """One GRU step (PyTorch's gate convention, see GRU)."""
+    """One step of a GRU, with the gates and conventions of nn.GRU.
+
+    r = sigmoid(W_ir x + b_ir + W_hr h + b_hr), z = sigmoid(W_iz x + b_iz + W_hz h + b_hz), n =
+    tanh(W_in x + b_in + r * (W_hn h + b_hn)) and h' = (1 - z) * n + z * h. weight_ih has shape (3
+    hidden_size, input_size) and weight_hh (3 hidden_size, hidden_size), the chunks in the order r,
+    z, n; everything starts as U(-k, k), k = 1 / sqrt(hidden_size).
+
+    Args:
+        input_size (int): the number of features of the input.
+        hidden_size (int): the number of features of the hidden state.
+        bias (bool): learn the biases b_ih and b_hh (default: True).
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Shape:
+        - Input: (N, input_size) or (input_size,), and optionally h of shape (N, hidden_size)
+          or (hidden_size,) (zeros when omitted)
+        - Output: h', of shape (N, hidden_size) or (hidden_size,)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.GRUCell(4, 8)(chainrule.zeros(4)).shape
+        (8,)
+    """
 
     def __init__(
         self,
