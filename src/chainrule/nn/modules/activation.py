@@ -1097,11 +1097,49 @@ def _multi_head_attention(
 
 
 class MultiheadAttention(Module):
-    """Attention with `num_heads` heads over embed_dim features (Vaswani et al., 2017).
+    """Multi-head scaled dot-product attention (Vaswani et al., 2017).
 
-    Parameters as PyTorch's: in_proj_weight (3E, E) and in_proj_bias (3E) when key and value
-    have embed_dim features, else q_proj_weight, k_proj_weight, v_proj_weight; out_proj is a
-    Linear. forward returns (output, attention weights averaged over heads, or None).
+    The query, key and value are projected to embed_dim features, split into num_heads heads of
+    head_dim = embed_dim / num_heads features each; every head computes softmax(q k^T /
+    sqrt(head_dim) + mask) v, and the heads' outputs are concatenated and projected by out_proj. The
+    parameters are PyTorch's: in_proj_weight (3 E, E) and in_proj_bias (3 E,) when key and value
+    have embed_dim features, else separate q_proj_weight, k_proj_weight and v_proj_weight; out_proj
+    is a Linear. forward(query, key, value, key_padding_mask=None, need_weights=True,
+    attn_mask=None, average_attn_weights=True, is_causal=False) returns (output, the attention
+    weights, averaged over heads unless average_attn_weights=False, or None without need_weights).
+    In the masks, True (bool) or -inf (float) marks a position that may not be attended to.
+
+    Args:
+        embed_dim (int): E, the number of features of the query and of the output.
+        num_heads (int): the number of heads; must divide embed_dim.
+        dropout (float): dropout on the attention weights, in training mode (default: 0).
+        bias (bool): learn the input and output projections' biases (default: True).
+        add_bias_kv (bool): learn one extra key and value, appended to every sequence
+            (default: False).
+        add_zero_attn (bool): append a zero key and value to every sequence, so a query can
+            attend to nothing (default: False).
+        kdim (int, optional): the number of features of the key (default: embed_dim).
+        vdim (int, optional): the number of features of the value (default: embed_dim).
+        batch_first (bool): operands are (N, L, E) instead of (L, N, E) (default: False).
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Shape:
+        - Input: query (L, N, E), key (S, N, kdim), value (S, N, vdim), or (N, L, E) ... with
+          batch_first, or (L, E), (S, kdim), (S, vdim) unbatched; key_padding_mask (N, S);
+          attn_mask (L, S) or (N * num_heads, L, S)
+        - Output: (attn_output, attn_weights): attn_output shaped like the query (with E
+          features); attn_weights (N, L, S), or (N, num_heads, L, S) with
+          average_attn_weights=False
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> attention = nn.MultiheadAttention(embed_dim=16, num_heads=4, batch_first=True)
+        >>> x = chainrule.zeros(2, 5, 16)
+        >>> output, weights = attention(x, x, x)
+        >>> output.shape, weights.shape
+        ((2, 5, 16), (2, 5, 5))
     """
 
     def __init__(

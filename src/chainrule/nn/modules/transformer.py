@@ -75,8 +75,43 @@ def _float_mask(mask: Tensor | None, name: str, like: Tensor) -> Tensor | None:
 
 
 class TransformerEncoderLayer(Module):
-    """Self-attention then a feed-forward block, each with a residual connection and
-    LayerNorm (after each block, or before it with norm_first=True)."""
+    """One Transformer encoder block: self-attention, then a position-wise feed-forward network.
+
+    Each of the two sub-blocks is wrapped in a residual connection and a LayerNorm, after it
+    (post-norm, x = norm(x + block(x))) or, with norm_first=True, before it (x = x +
+    block(norm(x))). The feed-forward block is linear2(dropout(activation(linear1(x)))).
+    forward(src, src_mask=None, src_key_padding_mask=None, is_causal=False): src_mask is an (S, S)
+    attention mask and src_key_padding_mask an (N, S) mask of padding tokens, True (bool) or -inf
+    (float) marking what is masked out.
+
+    Args:
+        d_model (int): E, the number of features of each token.
+        nhead (int): the number of attention heads; must divide d_model.
+        dim_feedforward (int): the hidden width of the feed-forward block (default: 2048).
+        dropout (float): the dropout probability, applied to the attention weights, inside the
+            feed-forward block and before each residual addition (default: 0.1).
+        activation (str | Callable): the feed-forward block's nonlinearity, 'relu' (the
+            default, as F.relu), 'gelu', or any unary callable.
+        layer_norm_eps (float): the LayerNorms' eps (default: 1e-5).
+        batch_first (bool): tokens are (N, S, E) instead of (S, N, E) (default: False).
+        norm_first (bool): pre-norm: apply each LayerNorm before its block, inside the residual
+            branch, instead of after the residual addition (post-norm, the default and the
+            original paper's). Pre-norm is usually easier to train deep.
+        bias (bool): learn the biases of the Linear and LayerNorm layers (default: True).
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Shape:
+        - Input: src (S, N, E), or (N, S, E) with batch_first, or (S, E) unbatched
+        - Output: the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> layer = nn.TransformerEncoderLayer(d_model=16, nhead=4, dim_feedforward=32)
+        >>> layer(chainrule.zeros(10, 2, 16)).shape
+        (10, 2, 16)
+    """
 
     def __init__(
         self,
@@ -157,7 +192,33 @@ class TransformerEncoderLayer(Module):
 
 
 class TransformerEncoder(Module):
-    """`num_layers` deep copies of `encoder_layer`, then an optional final norm."""
+    """A stack of `num_layers` encoder layers, each a deep copy of `encoder_layer`.
+
+    The input goes through the copies in turn (each with its own parameters, all starting from the
+    given layer's values), then through `norm` if one is given (usual with pre-norm layers).
+    forward(src, mask=None, src_key_padding_mask=None, is_causal=None) passes the masks to every
+    layer; is_causal=None detects a causal `mask` by itself.
+
+    Args:
+        encoder_layer (TransformerEncoderLayer): the layer to copy.
+        num_layers (int): the number of copies.
+        norm (Module, optional): a final normalisation, e.g. LayerNorm(d_model) (default: none).
+        enable_nested_tensor (bool): accepted for PyTorch compatibility; chainrule has no nested
+            tensors, so padding is always handled by masking (default: True).
+        mask_check (bool): accepted for PyTorch compatibility (default: True).
+
+    Shape:
+        - Input: src (S, N, E), or (N, S, E) with batch_first layers, or (S, E) unbatched
+        - Output: the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> layer = nn.TransformerEncoderLayer(16, 4, dim_feedforward=32, batch_first=True)
+        >>> encoder = nn.TransformerEncoder(layer, num_layers=2)
+        >>> encoder(chainrule.zeros(2, 10, 16)).shape
+        (2, 10, 16)
+    """
 
     def __init__(
         self,
@@ -200,7 +261,43 @@ class TransformerEncoder(Module):
 
 
 class TransformerDecoderLayer(Module):
-    """Self-attention, attention over the encoder's memory, then a feed-forward block."""
+    """One Transformer decoder block: self-attention, attention to the memory, feed-forward.
+
+    Each of the three sub-blocks is wrapped in a residual connection and a LayerNorm, after it
+    (post-norm) or, with norm_first=True, before it (pre-norm). forward(tgt, memory, tgt_mask,
+    memory_mask, tgt_key_padding_mask, memory_key_padding_mask, tgt_is_causal=False,
+    memory_is_causal=False): tgt_mask (T, T) is usually the causal mask of
+    Transformer.generate_square_subsequent_mask, so a position cannot attend to later ones.
+
+    Args:
+        d_model (int): E, the number of features of each token.
+        nhead (int): the number of attention heads; must divide d_model.
+        dim_feedforward (int): the hidden width of the feed-forward block (default: 2048).
+        dropout (float): the dropout probability, applied to the attention weights, inside the
+            feed-forward block and before each residual addition (default: 0.1).
+        activation (str | Callable): the feed-forward block's nonlinearity, 'relu' (the
+            default, as F.relu), 'gelu', or any unary callable.
+        layer_norm_eps (float): the LayerNorms' eps (default: 1e-5).
+        batch_first (bool): tokens are (N, S, E) instead of (S, N, E) (default: False).
+        norm_first (bool): pre-norm: apply each LayerNorm before its block, inside the residual
+            branch, instead of after the residual addition (post-norm, the default and the
+            original paper's). Pre-norm is usually easier to train deep.
+        bias (bool): learn the biases of the Linear and LayerNorm layers (default: True).
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Shape:
+        - Input: tgt (T, N, E) and memory (S, N, E), or (N, T, E) and (N, S, E) with
+          batch_first, or (T, E) and (S, E) unbatched
+        - Output: tgt's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> layer = nn.TransformerDecoderLayer(d_model=16, nhead=4, dim_feedforward=32)
+        >>> layer(chainrule.zeros(7, 2, 16), chainrule.zeros(10, 2, 16)).shape
+        (7, 2, 16)
+    """
 
     def __init__(
         self,
@@ -292,7 +389,31 @@ class TransformerDecoderLayer(Module):
 
 
 class TransformerDecoder(Module):
-    """`num_layers` deep copies of `decoder_layer`, then an optional final norm."""
+    """A stack of `num_layers` decoder layers, each a deep copy of `decoder_layer`.
+
+    The target goes through the copies in turn, every one attending to the same `memory`, then
+    through `norm` if one is given. forward(tgt, memory, tgt_mask=None, memory_mask=None,
+    tgt_key_padding_mask=None, memory_key_padding_mask=None, tgt_is_causal=None,
+    memory_is_causal=False) passes the masks to every layer.
+
+    Args:
+        decoder_layer (TransformerDecoderLayer): the layer to copy.
+        num_layers (int): the number of copies.
+        norm (Module, optional): a final normalisation, e.g. LayerNorm(d_model) (default: none).
+
+    Shape:
+        - Input: tgt (T, N, E) and memory (S, N, E), or batch-first or unbatched like the
+          layers
+        - Output: tgt's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> layer = nn.TransformerDecoderLayer(16, 4, dim_feedforward=32)
+        >>> decoder = nn.TransformerDecoder(layer, num_layers=2)
+        >>> decoder(chainrule.zeros(7, 2, 16), chainrule.zeros(10, 2, 16)).shape
+        (7, 2, 16)
+    """
 
     def __init__(
         self, decoder_layer: TransformerDecoderLayer, num_layers: int, norm: Module | None = None
@@ -335,7 +456,48 @@ class TransformerDecoder(Module):
 
 
 class Transformer(Module):
-    """An encoder-decoder Transformer; matrices (dim > 1) are xavier_uniform_ initialised."""
+    """The encoder-decoder Transformer of "Attention Is All You Need" (Vaswani et al., 2017).
+
+    An encoder (num_encoder_layers TransformerEncoderLayers and a final LayerNorm) reads the source
+    sequence into a memory; a decoder (num_decoder_layers TransformerDecoderLayers and a final
+    LayerNorm) produces one output per target token, attending to that memory. Token embeddings,
+    positional encodings and the output projection are not included. Every weight matrix (dimension
+    > 1) starts xavier_uniform_. forward(src, tgt, src_mask, tgt_mask, memory_mask,
+    src_key_padding_mask, tgt_key_padding_mask, memory_key_padding_mask, ...) takes the masks of the
+    layers.
+
+    Args:
+        d_model (int): E, the number of features of each token (default: 512).
+        nhead (int): the number of attention heads; must divide d_model (default: 8).
+        num_encoder_layers (int): the encoder's depth (default: 6).
+        num_decoder_layers (int): the decoder's depth (default: 6).
+        dim_feedforward (int): the hidden width of the feed-forward blocks (default: 2048).
+        dropout (float): the dropout probability in every layer (default: 0.1).
+        activation (str | Callable): the feed-forward nonlinearity, 'relu' (the default),
+            'gelu' or any unary callable.
+        custom_encoder (Module, optional): used instead of the built-in encoder.
+        custom_decoder (Module, optional): used instead of the built-in decoder.
+        layer_norm_eps (float): the LayerNorms' eps (default: 1e-5).
+        batch_first (bool): sequences are (N, S, E) instead of (S, N, E) (default: False).
+        norm_first (bool): pre-norm layers instead of post-norm ones (default: False).
+        bias (bool): learn the biases of the Linear and LayerNorm layers (default: True).
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Shape:
+        - Input: src (S, N, E) and tgt (T, N, E), or (N, S, E) and (N, T, E) with batch_first,
+          or (S, E) and (T, E) unbatched
+        - Output: tgt's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> model = nn.Transformer(d_model=16, nhead=2, num_encoder_layers=1,
+        ...                        num_decoder_layers=1, dim_feedforward=32)
+        >>> tgt_mask = nn.Transformer.generate_square_subsequent_mask(7)
+        >>> model(chainrule.zeros(10, 2, 16), chainrule.zeros(7, 2, 16), tgt_mask=tgt_mask).shape
+        (7, 2, 16)
+    """
 
     def __init__(
         self,
