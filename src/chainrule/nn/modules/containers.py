@@ -54,11 +54,19 @@ def _pairs(kind: str, items: Iterable) -> Iterator[tuple]:
 
 
 class Sequential(Module):
-    """Modules applied in order, each to the previous one's output: a model written as a list.
+    """A chain of modules, each applied to the previous one's output: a model written as a list.
 
-    Built from modules (named '0', '1', ...) or from an OrderedDict of named modules. It
-    indexes, slices (a slice is a Sequential), iterates, and supports `append`, `insert`,
-    `extend` and `del`.
+    Built from modules given in order (registered under the names '0', '1', ...) or from one
+    OrderedDict of named modules. forward(x) feeds x through every module in turn, so each must take
+    a single input. It indexes, slices (a slice is a new Sequential sharing the modules), iterates,
+    and supports `append`, `insert`, `extend` and `del`.
+
+    Args:
+        *args (Any): the modules, in order, or a single OrderedDict mapping names to modules.
+
+    Shape:
+        - Input: what the first module takes
+        - Output: what the last module returns
 
     Example:
         >>> import chainrule
@@ -199,7 +207,23 @@ class Sequential(Module):
 
 
 class ModuleList(Module):
-    """A list of modules, registered so that parameters() and state_dict() see them."""
+    """A list of submodules, registered so that the parent module sees them.
+
+    A plain Python list of modules is invisible to parameters(), state_dict(), to() and train(): put
+    the modules in a ModuleList instead. It indexes, slices, iterates and supports `append`,
+    `extend`, `insert`, `+=` and `del` like a list. It has no forward: the owning module decides how
+    the modules are called.
+
+    Args:
+        modules (Iterable[Module], optional): the initial modules (default: none).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
+        >>> len(layers), len(list(layers.parameters()))
+        (3, 6)
+    """
 
     def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
@@ -296,7 +320,23 @@ class ModuleList(Module):
 
 
 class ModuleDict(Module):
-    """An ordered dict of modules, registered under their keys."""
+    """A dict of submodules, registered under their keys so that the parent module sees them.
+
+    Like a Python dict, insertion-ordered, with `keys`, `values`, `items`, `update`, `pop` and
+    `clear`; each module is registered as a submodule named by its key, so parameters(),
+    state_dict() and to() reach it. Keys must be strings. It has no forward.
+
+    Args:
+        modules (Mapping[str, Module], optional): the initial modules, a mapping or an iterable
+            of (key, module) pairs (default: none).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> heads = nn.ModuleDict({'fc': nn.Linear(2, 3), 'act': nn.ReLU()})
+        >>> list(heads.keys()), sum(p.numel() for p in heads.parameters())
+        (['fc', 'act'], 9)
+    """
 
     def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
         super().__init__()
@@ -368,7 +408,22 @@ def _describe_entry(key: Any, value: Any, dtype_text: str) -> str:
 
 
 class ParameterList(Module):
-    """A list of parameters; plain Tensors put in it become Parameters."""
+    """A list of parameters, registered so that the parent module sees them.
+
+    A plain Python list of Parameters is invisible to parameters() and state_dict(); a ParameterList
+    registers each entry (under the names '0', '1', ...). A plain Tensor put in it becomes a
+    Parameter. It indexes, iterates and supports `append` and `extend`.
+
+    Args:
+        values (Iterable[Any], optional): the initial parameters or tensors (default: none).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> weights = nn.ParameterList([chainrule.zeros(2), nn.Parameter(chainrule.ones(3))])
+        >>> type(weights[0]).__name__, len(weights)
+        ('Parameter', 2)
+    """
 
     def __init__(self, values: Iterable[Any] | None = None) -> None:
         super().__init__()
@@ -435,7 +490,22 @@ class ParameterList(Module):
 
 
 class ParameterDict(Module):
-    """An ordered dict of parameters (string keys); plain Tensors become Parameters."""
+    """A dict of parameters, registered under their string keys.
+
+    Insertion-ordered, with `keys`, `values`, `items`, `update`, `get`, `pop` and `clear`. A plain
+    Tensor stored in it becomes a Parameter; other values are kept as they are.
+
+    Args:
+        parameters (Any): the initial entries, a mapping or an iterable of (key, value) pairs
+            (default: none).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> params = nn.ParameterDict({'scale': chainrule.ones(2)})
+        >>> type(params['scale']).__name__, list(params.keys())
+        ('Parameter', ['scale'])
+    """
 
     def __init__(self, parameters: Any = None) -> None:
         super().__init__()

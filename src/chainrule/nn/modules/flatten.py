@@ -40,7 +40,27 @@ class Flatten(Module):
 
 
 class Unflatten(Module):
-    """Expand dimension `dim` into `unflattened_size` (a tuple or list of sizes)."""
+    """Splits one dimension into several: the inverse of Flatten.
+
+    The dimension `dim` of size S is reshaped into `unflattened_size`, whose product must be S (one
+    entry may be -1, inferred). Typically used after a Linear layer to turn a flat feature vector
+    back into an image-shaped tensor.
+
+    Args:
+        dim (int | str): the dimension to unflatten (negative counts from the end). A str names
+            a dimension, as PyTorch allows for named tensors.
+        unflattened_size (Any): the new sizes, a tuple or list of ints.
+
+    Shape:
+        - Input: (*1, S, *2), S at `dim`
+        - Output: (*1, *unflattened_size, *2)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.Unflatten(1, (2, 5))(chainrule.zeros(3, 10)).shape
+        (3, 2, 5)
+    """
 
     def __init__(self, dim: int | str, unflattened_size: Any) -> None:
         super().__init__()

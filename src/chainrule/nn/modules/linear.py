@@ -25,7 +25,25 @@ from chainrule.ops import creation
 
 
 class Identity(Module):
-    """Returns its input; accepts and ignores any constructor arguments."""
+    """A placeholder layer that returns its input unchanged.
+
+    Useful to switch a part of a model off without changing its structure, e.g. replacing a
+    classifier head to read out features: model.fc = nn.Identity().
+
+    Args:
+        *args (Any): ignored, so it can stand in for any layer's constructor call.
+        **kwargs (Any): ignored, likewise.
+
+    Shape:
+        - Input: (*), any shape
+        - Output: the input itself
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.Identity(54, unused='argument')(chainrule.tensor([1.0, 2.0]))
+        tensor([1., 2.])
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
@@ -108,9 +126,35 @@ class NonDynamicallyQuantizableLinear(Linear):
 
 
 class Bilinear(Module):
-    """y = x1^T A x2 + b, A of shape (out_features, in1_features, in2_features).
+    """A bilinear layer: y_k = x1^T A_k x2 + b_k for each output feature k.
 
-    A and b ~ U(-1/sqrt(in1_features), 1/sqrt(in1_features)).
+    Every output feature is a learned bilinear form of the two inputs, which lets the layer model
+    multiplicative interactions between them. A has shape (out_features, in1_features, in2_features)
+    and b shape (out_features,); both start as U(-k, k), k = 1 / sqrt(in1_features), as in PyTorch.
+
+    Args:
+        in1_features (int): the size of the first input's last dimension.
+        in2_features (int): the size of the second input's last dimension.
+        out_features (int): the size of the output's last dimension.
+        bias (bool): learn the additive bias b (default: True).
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Shape:
+        - Input1: (*, in1_features)
+        - Input2: (*, in2_features), the same leading dimensions
+        - Output: (*, out_features)
+
+    Attributes:
+        weight (Parameter): A, of shape (out_features, in1_features, in2_features).
+        bias (Parameter | None): b, of shape (out_features,).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> layer = nn.Bilinear(3, 4, 5)
+        >>> layer(chainrule.zeros(8, 3), chainrule.zeros(8, 4)).shape
+        (8, 5)
     """
 
     def __init__(

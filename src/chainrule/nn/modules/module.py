@@ -209,18 +209,29 @@ class _BackwardHook:
 
 
 class Module:
-    """Base class for all neural network modules; subclasses define `forward`.
+    """The base class of every layer and model: subclass it and define `forward`.
 
-    >>> import chainrule
-    >>> from chainrule import nn
-    >>> class Affine(nn.Module):
-    ...     def __init__(self):
-    ...         super().__init__()
-    ...         self.scale = nn.Parameter(chainrule.ones(1))
-    ...     def forward(self, x):
-    ...         return x * self.scale
-    >>> Affine()(chainrule.tensor([2.0]))
-    tensor([2.], grad_fn=<MulBackward0>)
+    Parameters and Modules assigned as attributes, and buffers added with register_buffer, are
+    registered, so parameters(), named_modules(), state_dict()/load_state_dict(), to(),
+    train()/eval() and zero_grad() reach everything in the tree of submodules. Calling the module
+    runs forward through __call__, with its forward pre-hooks and hooks. A subclass must call
+    super().__init__() before assigning attributes.
+
+    Args:
+        *args (Any): none are accepted; any raises TypeError, as in PyTorch.
+        **kwargs (Any): none are accepted; any raises TypeError, as in PyTorch.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> class Affine(nn.Module):
+        ...     def __init__(self):
+        ...         super().__init__()
+        ...         self.scale = nn.Parameter(chainrule.ones(1))
+        ...     def forward(self, x):
+        ...         return x * self.scale
+        >>> Affine()(chainrule.tensor([2.0]))
+        tensor([2.], grad_fn=<MulBackward0>)
     """
 
     _version: int = 1
