@@ -100,7 +100,7 @@ class Hardtanh(Module):
     """Clamps every element to the interval [min_val, max_val].
 
     A piecewise-linear stand-in for tanh: y = min(max(x, min_val), max_val). The gradient is 1
-    strictly inside the interval and 0 outside it; at the two kinks (x equal to a bound) it is 1.
+    strictly inside the interval and 0 elsewhere, the two kinks (x equal to a bound) included.
 
     Args:
         min_val (float): the lower bound (default: -1).

@@ -45,14 +45,15 @@ class PairwiseDistance(Module):
 
 
 class CosineSimilarity(Module):
-    """The cosine of the angle between x1 and x2 along `dim`: x1 . x2 / max(||x1|| ||x2||, eps).
+    """The cosine of the angle between x1 and x2 along `dim`.
 
-    The result lies in [-1, 1]: 1 for vectors pointing the same way, 0 for orthogonal ones, -1 for
-    opposite ones. eps keeps the division finite for (near-)zero vectors.
+    y = x1 . x2 / (max(||x1||, eps) * max(||x2||, eps)), after broadcasting x1 and x2. The result
+    lies in [-1, 1]: 1 for vectors pointing the same way, 0 for orthogonal ones, -1 for opposite
+    ones. Clamping each norm below at eps keeps the division finite for (near-)zero vectors.
 
     Args:
         dim (int): the dimension holding the vectors' components (default: 1).
-        eps (float): the smallest value the product of norms is divided by (default: 1e-8).
+        eps (float): the lower bound of each norm in the denominator (default: 1e-8).
 
     Shape:
         - Input1: (*1, D, *2), D along `dim`
