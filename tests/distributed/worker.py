@@ -490,8 +490,8 @@ def main() -> None:
     if scenario == "join_timeout":  # MPI is up everywhere, but rank 1 joins the group late
         from mpi4py import MPI
 
-        if MPI.COMM_WORLD.Get_rank() == 1:
-            time.sleep(3)
+        if MPI.COMM_WORLD.Get_rank() == 1:  # late by far more than rank 0's timeout, even when
+            time.sleep(8)  # rank 0 starts seconds after it on a loaded machine
         dist.init_process_group("mpi", timeout=datetime.timedelta(seconds=1))
         return
     dist.init_process_group(timeout=datetime.timedelta(seconds=60))
