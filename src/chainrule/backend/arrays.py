@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import numpy as np
@@ -23,7 +22,6 @@ from chainrule.backend.fake import (
     unwrap,
     wrap,
 )
-from chainrule.backend.float_errors import quiet_float_errors
 from chainrule.backend.special import normal_cdf_float32
 from chainrule.errors import BackendError
 
@@ -130,11 +128,6 @@ class Backend(ABC):
     def normal_cdf(self, array: Array) -> Array:
         """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the exact GELU's gate."""
 
-    @abstractmethod
-    def quiet_float_errors(self) -> AbstractContextManager:
-        """A context in which inf and nan results raise no warning: PyTorch's behaviour
-        (log(0) is -inf, silently). NumPy warns unless told not to; CuPy never warns."""
-
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.device})"
 
@@ -186,9 +179,6 @@ class NumpyBackend(Backend):
             return normal_cdf_float32(array)
         return 0.5 * (1 + host_erf(array / math.sqrt(2.0)))
 
-    def quiet_float_errors(self) -> AbstractContextManager:
-        return quiet_float_errors()
-
 
 class CupyBackend(Backend):
     """CuPy arrays in GPU memory: device 'cuda'. Imported on first use."""
@@ -230,9 +220,6 @@ class CupyBackend(Backend):
 
         return ndtr(array)
 
-    def quiet_float_errors(self) -> AbstractContextManager:
-        return nullcontext()
-
 
 class FakeBackend(Backend):
     """NumPy memory behind CuPy's refusals: device 'fake', for testing the seam on a CPU
@@ -268,9 +255,6 @@ class FakeBackend(Backend):
 
     def normal_cdf(self, array: Array) -> Array:
         return wrap(numpy_backend.normal_cdf(fake_data(array)))
-
-    def quiet_float_errors(self) -> AbstractContextManager:
-        return quiet_float_errors()  # the data is NumPy's; CuPy itself never warns
 
 
 def multiply_in_rounds(xp: Any, target: Array, key: tuple, values: Array) -> None:

@@ -101,8 +101,7 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
     needs_grad = False
     for tensor in inputs:
         if tensor._backend is not backend:
-            backend, inputs = _on_one_device(op, inputs)
-            return apply(op, inputs, *params)
+            return apply(op, _on_one_device(op, inputs), *params)
         if tensor._requires_grad:
             needs_grad = True
 
@@ -303,7 +302,7 @@ def _keep_tangent_of_saved_output(ctx: Node, output_nr: int, entry: dict) -> Non
             saved.tangent = entry
 
 
-def _on_one_device(op: type, inputs: Sequence[Any]) -> tuple[Any, list]:
+def _on_one_device(op: type, inputs: Sequence[Any]) -> list:
     """Operands on two devices: PyTorch lets a 0-d CPU tensor join tensors on another device
     (it is taken as a number there, as a Python scalar is), copied over differentiably; any
     other mix is an error naming the op and the devices."""
@@ -320,7 +319,7 @@ def _on_one_device(op: type, inputs: Sequence[Any]) -> tuple[Any, list]:
                 )
             tensor = apply(ToDevice, (tensor,), target)
         moved.append(tensor)
-    return target, moved
+    return moved
 
 
 class ToDevice(Op):
