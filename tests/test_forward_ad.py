@@ -321,13 +321,22 @@ def test_in_place_writes_update_the_tangent_as_torch():
         assert close(fw.unpack_dual(copied).tangent, T)
 
 
-def test_an_in_place_write_into_a_view_of_a_dual_tensor_is_refused():
-    # torch would update the base's tangent through the view; chainrule does not track
-    # tangents from views back to bases, so it refuses rather than answer wrongly.
-    with fw.dual_level():
-        base = fw.make_dual(mine(X), mine(T)) * 1.0
-        with pytest.raises(GradError, match="view of a dual tensor"):
+def test_in_place_writes_through_views_carry_tangents_to_the_base_as_torch():
+    """A write into a view changes the base's tangent at the view's elements, and a view taken
+    before the write re-reads its tangent from the base."""
+
+    def program(library, forward_ad, make):
+        with forward_ad.dual_level():
+            base = forward_ad.make_dual(make(X), make(T)) * 1.0
+            earlier = base[:, 1:3]
             base[0].mul_(2.0)
+            base.t()[2].add_(forward_ad.make_dual(make(X[0, :3]), make(T[1, :3])))
+            base[1:, ::2].zero_()
+            later = earlier * 1.0
+            return [forward_ad.unpack_dual(t).tangent for t in (base, later)]
+
+    for ours, theirs_ in zip(program(chainrule, fw, mine), program(torch, tfw, theirs)):
+        assert close(ours, theirs_)
 
 
 # ---- forward and reverse together -----------------------------------------------------------

@@ -49,6 +49,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ops: creation", {"ops.creation"}),
     ("ops: elementwise", {"ops.elementwise"}),
     ("ops: indexing", {"ops.indexing"}),
+    ("ops: in-place writes through views (CopySlices)", {"ops.views"}),
     ("ops: activations", {"ops.activation"}),
     ("ops: reduction", {"ops.reduction"}),
     # Built on elementwise ops (its kernels are SciPy's, through backend/special.py); above the

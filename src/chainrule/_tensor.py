@@ -39,6 +39,14 @@ from chainrule.ops.arguments import normalize_dim, normalize_size
 
 _observers = observers.get  # compile's tracer watches reads and writes outside ops
 
+# How a view was made (`Tensor._view_kind`), which decides what an in-place write into it may
+# do (ops/views.py): a plain view takes the write into its base's history; one of several views
+# returned together (split, unbind) or one made in no_grad mode of a tensor that requires grad
+# refuses a recorded write, as in PyTorch.
+VIEW_PLAIN = 0
+VIEW_MULTI_OUTPUT = 1
+VIEW_NO_GRAD = 2
+
 
 class RemovableHandle:
     """Returned by the register_*hook methods; `remove()` unregisters the hook."""
@@ -79,6 +87,8 @@ class Tensor:
         "_output_nr",
         "_version_counter",
         "_base",
+        "_view_version",
+        "_view_kind",
         "_edge",
         "_extra",
         "__weakref__",
@@ -190,6 +200,8 @@ class Tensor:
     # ---- autograd state ----------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
+        if self._base is not None and self._view_version != self._version_counter.value:
+            self._refresh_view()
         return self._requires_grad
 
     @requires_grad.setter
@@ -234,10 +246,14 @@ class Tensor:
 
     @property
     def grad_fn(self) -> Node | None:
+        if self._base is not None and self._view_version != self._version_counter.value:
+            self._refresh_view()
         return self._node
 
     @property
     def is_leaf(self) -> bool:
+        if self._base is not None and self._view_version != self._version_counter.value:
+            self._refresh_view()
         return self._node is None
 
     @property
@@ -331,6 +347,8 @@ class Tensor:
         inputs: Any = None,
     ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (see autograd.backward)."""
+        if self._base is not None and self._view_version != self._version_counter.value:
+            self._refresh_view()
         _backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def detach(self) -> Tensor:
@@ -443,11 +461,29 @@ class Tensor:
             return self.item().__format__(spec)
         return repr(self)
 
+    # ---- views -----------------------------------------------------------------------------
+    def _become_view_of(self, source: Tensor, kind: int = VIEW_PLAIN) -> None:
+        """Share `source`'s memory bookkeeping: its base (the tensor that owns the memory, as
+        PyTorch's `_base`) and version counter. Op.apply does the same inline for view ops."""
+        base = source._base if source._base is not None else source
+        self._base = base
+        self._version_counter = base._version_counter
+        self._view_version = base._version_counter.value
+        if kind == VIEW_PLAIN and not _grad_enabled():
+            kind = VIEW_NO_GRAD
+        self._view_kind = kind
+
     # ---- in-place machinery --------------------------------------------------------------
     def _check_inplace(self, op_name: str, others: tuple = ()) -> bool:
         """Refuse in-place writes PyTorch refuses; True when the write must be recorded."""
+        if self._base is not None:
+            self._check_overlap(op_name)
+            if self._view_version != self._version_counter.value:
+                self._refresh_view()
         recording = _grad_enabled() and (
-            self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
+            self._requires_grad
+            or any(isinstance(o, Tensor) and o._requires_grad for o in others)
+            or (self._base is not None and self._base._requires_grad)  # a no_grad-made view
         )
         if recording and self._node is None and self._requires_grad:
             raise GradError(
@@ -455,11 +491,7 @@ class Tensor:
                 "operation."
             )
         if recording and self._base is not None:
-            raise GradError(
-                f"{op_name}: in-place writes to a view of a tensor that is part of the graph are "
-                "not supported by chainrule; write to the base tensor (e.g. with indexing "
-                "assignment) or clone the view first."
-            )
+            self._check_view_write(op_name)
         return recording
 
     def _commit_inplace(self, op_name: str, result: Tensor, recording: bool) -> Tensor:
@@ -483,12 +515,19 @@ class Tensor:
                     entry.value = self._snapshot()
                     entry.counter = None
         if _dual_level() is not None:
-            inplace_tangent(self, result)
+            if self._base is not None:
+                self._write_view_tangents(result)
+            else:
+                inplace_tangent(self, result)
         if _observers() is not None:
             tell(_observers(), "inplace_write", self, result)
         self._backend.xp.copyto(self._array, result._array, casting="unsafe")
         self._version_counter.value += 1
-        if recording and result._requires_grad:
+        if recording and self._base is not None:  # the base's history takes the write
+            if result._requires_grad and result.dtype is not self.dtype:
+                result = result.to(self.dtype)
+            self._rebase_view(result)
+        elif recording and result._requires_grad:
             if result.dtype is not self.dtype:
                 result = result.to(self.dtype)
                 node = result._node
@@ -505,11 +544,15 @@ class Tensor:
         return self
 
     def _snapshot(self) -> Tensor:
-        """This tensor's current value and graph position, in memory of its own."""
+        """This tensor's current value, graph position and forward-mode tangents, in memory of
+        its own."""
         copy = Tensor._from_array(self._array.copy(), self._backend)
         copy._requires_grad = self._requires_grad
         copy._node = self._node
         copy._output_nr = self._output_nr
+        tangents = None if self._extra is None else self._extra.get("tangent")
+        if tangents is not None:
+            copy._extra = {"tangent": tangents}  # replaced, never changed in place
         if self._node is None and self._requires_grad:
             copy._edge = self._gradient_edge()
         return copy

@@ -183,6 +183,35 @@ def _setitem(key):
     return fn
 
 
+def _scale_in_place(x, w):
+    """mul_ saves the old value of y for its vjp: a snapshot, tangents included."""
+    y = x * 1
+    y.mul_(w)
+    return y
+
+
+def _scale_rows_in_place(x, w):
+    """A write into a slice of a non-leaf: the base's history becomes CopySlices."""
+    y = x * 1
+    y[1:3].mul_(w)
+    return y
+
+
+def _add_into_plain_in_place(x, w):
+    """`d[i] += v` into a tensor that does not require grad makes it part of the graph."""
+    d = x.new_zeros(x.shape)
+    d.t()[1:3] += (x[:, 1:3] * w[:3, None]).t()
+    return d
+
+
+def _earlier_view_after_write(x, w):
+    """A view taken before a write into its base reads the written values (AsStrided)."""
+    y = x * 1
+    column = y[:, 1]
+    y[1].mul_(w)
+    return column * 1
+
+
 WRITES = [
     _spec(
         "index_put",
@@ -229,6 +258,30 @@ WRITES = [
             _values(rng, 3),
             np.array([[True, False, True], [False, True, False]]),
         ),
+    ),
+    *_both(
+        "in_place_mul_of_a_non_leaf_it_saved",
+        _scale_in_place,
+        _scale_in_place,
+        [((4, 3), (4, 3))],
+    ),
+    *_both(
+        "view_write_scales_rows_of_a_non_leaf",
+        _scale_rows_in_place,
+        _scale_rows_in_place,
+        [((4, 3), (2, 3))],
+    ),
+    *_both(
+        "view_write_into_a_plain_tensor",
+        _add_into_plain_in_place,
+        _add_into_plain_in_place,
+        [((3, 4), (4,))],
+    ),
+    *_both(
+        "view_write_seen_by_an_earlier_view",
+        _earlier_view_after_write,
+        _earlier_view_after_write,
+        [((3, 4), (4,))],
     ),
     _spec(
         "setitem_value_used_twice",

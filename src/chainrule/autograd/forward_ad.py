@@ -169,11 +169,7 @@ def copy_tangents(source: Any, alias: Any, skip: int | None = None) -> Any:
 def inplace_tangent(target: Any, result: Any) -> None:
     """Before `result` is written into `target` in place (x.mul_(2), x[i] = y, x.fill_(0)):
     at each active level, `target` takes `result`'s tangent, or zeros when it had one and
-    `result` has none.
-
-    A write into a view of a dual tensor would leave the base's tangent stale (chainrule does
-    not track tangents through views, as it does not record in-place writes to views of graph
-    tensors), so it is refused.
+    `result` has none. (A write into a view also updates its base's tangent: ops/views.py.)
     """
     levels = _current_level.get()
     changes = []
@@ -181,13 +177,6 @@ def inplace_tangent(target: Any, result: Any) -> None:
         tangent = tangent_at(result, level)
         if tangent is None and tangent_at(target, level) is None:
             continue
-        base = target._base
-        if base is not None and tangent_at(base, level) is not None:
-            raise GradError(
-                "in-place write into a view of a dual tensor: chainrule does not propagate "
-                "tangents from a view back to its base; write into the base (e.g. by indexing "
-                f"assignment) or clone the view first (view shape {tuple(target.shape)})"
-            )
         changes.append((level, tangent))
     for level, tangent in changes:
         if tangent is None:

@@ -229,6 +229,9 @@ class Tracer(Observer):
     def inplace_write(self, target: Any, source: Any) -> None:
         if self.broken is not None:
             return
+        if target._base is not None:  # the replay's slots do not alias as views do
+            self.graph_break("an in-place write into a view")
+            return
         if self.resync:
             self._sync()
         node = source._node

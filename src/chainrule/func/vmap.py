@@ -491,8 +491,7 @@ def _call(level: _Level, op: type, inputs: Sequence[Any], params: tuple) -> Any:
     physical = result if is_tuple else (result,)
     outputs = tuple(_wrap(value, level) for value in physical)
     if op.is_view:
-        outputs[0]._version_counter = inputs[0]._version_counter
-        outputs[0]._base = inputs[0]
+        outputs[0]._become_view_of(inputs[0])
     if dual:
         _transfer_tangents(level, physical, outputs)
     if record:

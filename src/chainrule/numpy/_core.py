@@ -57,6 +57,9 @@ def alias_as(tensor: Tensor, cls: type) -> Tensor:
     alias._output_nr = tensor._output_nr
     alias._version_counter = tensor._version_counter
     alias._base = tensor._base
+    if tensor._base is not None:
+        alias._view_version = tensor._view_version
+        alias._view_kind = tensor._view_kind
     alias._extra = tensor._extra
     leaf_in_graph = tensor._node is None and tensor._requires_grad
     alias._edge = tensor._gradient_edge() if leaf_in_graph else None

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule._tensor import Tensor
+from chainrule._tensor import VIEW_NO_GRAD, VIEW_PLAIN, Tensor
 from chainrule.autograd import grad_mode
 from chainrule.autograd.forward_ad import _current_level, set_tangent, tangent_at
 from chainrule.autograd.node import ForwardContext, Node
@@ -102,6 +102,8 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
     for tensor in inputs:
         if tensor._backend is not backend:
             return apply(op, _on_one_device(op, inputs), *params)
+        if tensor._base is not None and tensor._view_version != tensor._version_counter.value:
+            tensor._refresh_view()  # its base was written in place since: ops/views.py
         if tensor._requires_grad:
             needs_grad = True
 
@@ -149,9 +151,12 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
             results = Tensor._from_array(out, out_backend, node, 0)
         else:
             results = Tensor._from_array(out, out_backend)
-        if op.is_view:
-            results._version_counter = inputs[0]._version_counter
-            results._base = inputs[0]
+        if op.is_view:  # inline Tensor._become_view_of: views are common
+            base = inputs[0] if inputs[0]._base is None else inputs[0]._base
+            results._base = base
+            results._version_counter = counter = base._version_counter
+            results._view_version = counter.value
+            results._view_kind = VIEW_PLAIN if _grad_enabled() else VIEW_NO_GRAD
         outputs = (results,)
 
     # 5. Record the node: edges to the inputs' nodes, their metadata, what forward saved.

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 from warnings import warn as _warn  # private: `chainrule` star-imports this module
 
-from chainrule._tensor import Tensor
+from chainrule._tensor import VIEW_MULTI_OUTPUT, Tensor
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
 from chainrule.backend.dtypes import as_dtype, from_numpy_dtype
@@ -69,10 +69,9 @@ def _dims_argument(args: tuple, dims: Any) -> Any:
 
 def mark_views(input: Any, outputs: tuple) -> tuple:  # noqa: A002
     """Outputs of a multi-output view op share the input's memory and version counter; like
-    PyTorch, writing in place into one of them while recording is refused (they have a base)."""
+    PyTorch, writing in place into one of them while recording is refused (ops/views.py)."""
     for output in outputs:
-        output._version_counter = input._version_counter
-        output._base = input
+        output._become_view_of(input, VIEW_MULTI_OUTPUT)
     return outputs
 
 

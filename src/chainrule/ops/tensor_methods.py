@@ -27,6 +27,7 @@ from chainrule.ops import (
     reduction,
     shape,
     special,
+    views,
 )
 from chainrule.ops import complex as complex_ops
 from chainrule.ops.arguments import normalize_size
@@ -156,6 +157,13 @@ class TensorMethods:
 
     def __reduce_ex__(self, protocol: Any) -> Any:
         return (creation.tensor_from_state, (self.tolist(), self.dtype.name, self._requires_grad))
+
+    # ---- views under in-place writes (ops/views.py), called from Tensor's in-place code ----
+    _refresh_view = views.refresh_view
+    _rebase_view = views.rebase_view
+    _check_view_write = views.check_view_write
+    _check_overlap = views.check_overlap
+    _write_view_tangents = views.write_view_tangents
 
     # ---- in-place ops: the out-of-place op, written back by Tensor._inplace ----------------
     def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:

@@ -1,0 +1,282 @@
+"""The history of views under in-place writes: PyTorch's CopySlices and view rebasing.
+
+A view (`x[0]`, `x.t()`, `x.view(3, 2)`) shares its base's memory, so an in-place write into
+it changes the base too, and a write into the base changes every view of it. The graph must
+follow the memory:
+
+- After a recorded write into a view, the base's history is `CopySlices`: the old base with
+  the view's elements replaced by the written values. The view's own history becomes a region
+  of that new base (`AsStridedBackward0`), so `d[i] += w` makes `d` depend on `w` even when
+  `d` was a plain tensor, as in PyTorch.
+- Any other view of the same base is stale after the write (its version no longer matches
+  the shared version counter). It is brought up to date lazily, when next used by an op or
+  asked for its `grad_fn`: it becomes a region of the base's current history.
+- Forward mode follows the same memory: a write into a view gives the base's tangent the
+  written values' tangent at the view's elements, and a stale view re-reads its tangent from
+  the base's.
+
+Both ops address elements by their flat, row-major position in the base, computed from the
+view's strides and offset in the base's memory; their derivatives are a gather and a scatter
+of those positions, in differentiable ops, so higher derivatives come for free.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule._tensor import VIEW_MULTI_OUTPUT, VIEW_NO_GRAD, Tensor
+from chainrule.autograd import grad_mode
+from chainrule.autograd.forward_ad import _current_level, set_tangent, tangent_at
+from chainrule.autograd.node import Node
+from chainrule.backend import Array
+from chainrule.errors import GradError, ShapeError
+from chainrule.ops.indexing import IndexAdd, IndexSelect, masked_fill
+from chainrule.ops.op import Op, apply
+from chainrule.ops.shape import reshape
+
+
+def element_positions(view: Tensor, base: Tensor) -> Array:
+    """The flat row-major index in `base` of each element of `view`, which lies in base's
+    memory: from the view's offset and strides (in elements) within the base."""
+    backend = base._backend
+    xp = backend.xp
+    base_array, view_array = base._array, view._array
+    itemsize = base_array.dtype.itemsize
+    if view_array.dtype.itemsize != itemsize:
+        raise GradError(
+            f"in-place write into a view of dtype {view.dtype} of a tensor of dtype "
+            f"{base.dtype}: the elements do not line up"
+        )
+    offset = (backend.data_ptr(view_array) - backend.data_ptr(base_array)) // itemsize
+    addresses = _addresses(xp, view_array.shape, view_array.strides, itemsize, offset)
+    if base_array.flags.c_contiguous:  # a position is then its address
+        return addresses
+    base_addresses = _addresses(xp, base_array.shape, base_array.strides, itemsize, 0)
+    flat = base_addresses.reshape(-1)
+    order = xp.argsort(flat)
+    return order[xp.searchsorted(flat[order], addresses)]
+
+
+def _addresses(xp: Any, shape: tuple, strides: tuple, itemsize: int, offset: int) -> Array:
+    """offset + sum_k i_k * stride_k for every index (i_0, i_1, ...) of `shape`, in elements."""
+    addresses = xp.full(shape, offset, dtype=xp.int64)
+    for dim, (size, stride) in enumerate(zip(shape, strides)):
+        steps = xp.arange(size, dtype=xp.int64) * (stride // itemsize)
+        addresses += steps.reshape((size,) + (1,) * (len(shape) - dim - 1))
+    return addresses
+
+
+class CopySlices(Op):
+    """The base after an in-place write into one of its views: `base` with the elements at
+    `positions` replaced by `values`. The write has already happened in memory; forward only
+    names its result. Derivatives: g with those elements zeroed for the base, g's elements at
+    the positions for the values."""
+
+    @staticmethod
+    def forward(ctx: Node, base: Array, values: Array, positions: Array) -> Array:
+        ctx.save(
+            positions=positions.reshape(-1), written=_written_mask(ctx.xp, base.shape, positions)
+        )
+        return base
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        grad_values = None
+        if ctx.next_edges[1] is not None:
+            grad_values = _gather(g, ctx.positions, ctx.input_meta[1][0])
+        return masked_fill(g, ctx.written, 0), grad_values
+
+    @staticmethod
+    def jvp(ctx: Node, t_base: Any, t_values: Any) -> Any:
+        shape, dtype = ctx.input_meta[0]
+        if t_base is None:
+            t_base = Tensor._from_array(ctx.xp.zeros(shape, dtype.numpy), ctx.backend)
+        if t_values is None:
+            return masked_fill(t_base, ctx.written, 0)
+        return _replace_region(t_base, t_values, ctx.positions, ctx.written)
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "CopySlices"
+
+
+class ViewRegion(Op):
+    """A view's values as the elements at `positions` of its base: the view's history after
+    its base was written in place. Derivatives: a scatter of g into zeros of the base's shape
+    (repeated positions add up), and a gather of the base's tangent."""
+
+    @staticmethod
+    def forward(ctx: Node, base: Array, positions: Array) -> Array:
+        ctx.save(positions=positions.reshape(-1), shape=positions.shape)
+        return ctx.xp.take(base, positions)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (_scatter(g, ctx.positions, ctx.input_meta[0][0]),)
+
+    @staticmethod
+    def jvp(ctx: Node, t_base: Any) -> Any:
+        return _gather(t_base, ctx.positions, ctx.shape)
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "AsStridedBackward0"
+
+
+def _written_mask(xp: Any, shape: tuple, positions: Array) -> Array:
+    """True at the elements of a base of `shape` that a view at `positions` covers."""
+    written = xp.zeros(shape, dtype=bool)
+    written.reshape(-1)[positions.reshape(-1)] = True
+    return written
+
+
+def _replace_region(base: Any, values: Any, positions: Tensor, written: Tensor) -> Any:
+    """`base` with `values` at the flat `positions` (`written` marks them), differentiably."""
+    return masked_fill(base, written, 0) + _scatter(values, positions, tuple(base.shape))
+
+
+def _gather(source: Any, positions: Tensor, shape: tuple) -> Any:
+    """source's elements at the flat `positions` (a saved constant), shaped `shape`."""
+    return reshape(apply(IndexSelect, (reshape(source, (-1,)), positions), 0), shape)
+
+
+def _scatter(values: Any, positions: Tensor, shape: tuple) -> Any:
+    """Zeros of `shape` with `values` added at the flat `positions` (a saved constant)."""
+    size = 1
+    for extent in shape:
+        size *= extent
+    xp = values._backend.xp
+    zeros = Tensor._from_array(xp.zeros(size, dtype=values._array.dtype), values._backend)
+    return reshape(apply(IndexAdd, (zeros, positions, reshape(values, (-1,))), 0), shape)
+
+
+def _take_history(target: Tensor, source: Tensor) -> None:
+    target._node = source._node
+    target._output_nr = source._output_nr
+    target._requires_grad = source._requires_grad
+    target._edge = None
+
+
+def _as_before(base: Tensor) -> Tensor:
+    """A tensor for the base's memory with its current place in the graph (an input for the
+    node that replaces that place)."""
+    before = Tensor._from_array(base._array, base._backend)
+    _take_history(before, base)
+    return before
+
+
+def rebase_view(view: Tensor, values: Tensor) -> None:
+    """After `values` were written into `view` in place while recording: the base's history
+    becomes CopySlices of the write, and the view's a region of the new base."""
+    base = view._base
+    positions = element_positions(view, base)
+    written = apply(CopySlices, (_as_before(base), values), positions)
+    if written._requires_grad:
+        _take_history(base, written)
+        _take_history(view, apply(ViewRegion, (base,), positions))
+    view._view_version = view._version_counter.value
+
+
+def write_view_tangents(view: Tensor, values: Tensor) -> None:
+    """Forward mode, before `values` are written into `view`: at each active level, the
+    base's tangent takes values' tangent (zeros where it has none) at the view's elements,
+    and the view's tangent becomes that region."""
+    base = view._base
+    positions = written = None
+    for level in _current_level.get() or ():
+        t_values = tangent_at(values, level)
+        t_base = tangent_at(base, level)
+        if t_values is None and t_base is None:
+            continue
+        if positions is None:
+            found = element_positions(view, base)
+            mask = _written_mask(base._backend.xp, base._array.shape, found)
+            written = Tensor._from_array(mask, base._backend)
+            positions = Tensor._from_array(found.reshape(-1), base._backend)
+        if t_base is None:
+            t_base = base.new_zeros(base.shape)
+        t_values = view.new_zeros(view.shape) if t_values is None else t_values.to(base.dtype)
+        set_tangent(base, _replace_region(t_base, t_values, positions, written), level)
+        set_tangent(view, t_values, level)
+
+
+def _refresh_tangents(view: Tensor, levels: tuple) -> None:
+    base = view._base
+    positions = None
+    for level in levels:
+        t_base = tangent_at(base, level)
+        if t_base is None:
+            continue
+        if positions is None:
+            positions = element_positions(view, base)
+        flat = Tensor._from_array(positions.reshape(-1), base._backend)
+        set_tangent(view, _gather(t_base, flat, view.shape), level)
+
+
+def refresh_view(view: Tensor) -> None:
+    """Bring a stale view's history up to date (its base, or a view of it, was written in
+    place since the view last took its history): it becomes a region of the base's current
+    history, and under forward mode it re-reads its tangents from the base's. Without grad
+    mode there is no history to record, and the view stays stale."""
+    base = view._base
+    levels = _current_level.get()
+    if levels:
+        _refresh_tangents(view, levels)
+    if not grad_mode.is_grad_enabled():
+        return
+    if view._view_kind == VIEW_NO_GRAD and base._requires_grad:
+        raise GradError(
+            "A view was created in no_grad mode and its base or another view of its base has "
+            "been modified inplace with grad mode enabled. Given that this use case is "
+            "ambiguous and error-prone, it is forbidden. You can clarify your code by moving "
+            "both the view and the inplace either both inside the no_grad block (if you don't "
+            "want the inplace to be tracked) or both outside (if you want the inplace to be "
+            "tracked)."
+        )
+    if base._requires_grad:
+        _take_history(view, apply(ViewRegion, (base,), element_positions(view, base)))
+    view._view_version = view._version_counter.value
+
+
+def check_view_write(view: Tensor, op_name: str) -> None:
+    """Refuse, as PyTorch does, a recorded in-place write into a view that cannot be rebased:
+    a view of a leaf that requires grad, one of several views returned together, one made in
+    no_grad mode of a tensor that requires grad (check_overlap refuses overlapping ones)."""
+    base = view._base
+    kind = view._view_kind
+    if kind == VIEW_MULTI_OUTPUT:
+        name = view._node.name() if view._node is not None else "a multi-output view op"
+        raise GradError(
+            f"{op_name}: Output {view._output_nr} of {name} is a view and is being modified "
+            "inplace. This view is the output of a function that returns multiple views. "
+            "Such functions do not allow the output views to be modified inplace. You should "
+            "replace the inplace operation by an out-of-place one."
+        )
+    if kind == VIEW_NO_GRAD and base._requires_grad:
+        raise GradError(
+            f"{op_name}: A view was created in no_grad mode and is being modified inplace with "
+            "grad mode enabled. Given that this use case is ambiguous and error-prone, it is "
+            "forbidden. You can clarify your code by moving both the view and the inplace "
+            "either both inside the no_grad block (if you don't want the inplace to be "
+            "tracked) or both outside (if you want the inplace to be tracked)."
+        )
+    if base._node is None and base._requires_grad:
+        raise GradError(
+            f"{op_name}: a view of a leaf Variable that requires grad is being used in an "
+            "in-place operation."
+        )
+
+
+def check_overlap(view: Tensor, op_name: str) -> None:
+    """An in-place write where two elements share one memory location (an expanded view)
+    is ambiguous: refused, as in PyTorch."""
+    array = view._array
+    if type(array) is not view._backend.array_type:  # vmap's per-example view: no strides
+        return
+    for size, stride in zip(array.shape, array.strides):
+        if stride == 0 and size > 1:
+            raise ShapeError(
+                f"{op_name}: unsupported operation: more than one element of the written-to "
+                "tensor refers to a single memory location. Please clone() the tensor before "
+                "performing the operation."
+            )
