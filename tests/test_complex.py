@@ -190,17 +190,19 @@ OPTIMIZERS_ON_COMPLEX = [
 ]
 
 
+@pytest.mark.parametrize("device", ["cpu", "fake"])
 @pytest.mark.parametrize(("name", "options"), OPTIMIZERS_ON_COMPLEX, ids=str)
-def test_adaptive_optimizers_step_complex_parameters_as_torch(name, options):
+def test_adaptive_optimizers_step_complex_parameters_as_torch(name, options, device):
     """PyTorch steps a complex parameter as its view_as_real pair of real numbers: each part
-    has its own second moment, and the state tensors stay complex."""
+    has its own second moment, and the state tensors stay complex (on every device)."""
     rng = np.random.default_rng(0)
     start = rng.standard_normal((3, 2)) + 1j * rng.standard_normal((3, 2))
     target = rng.standard_normal((3, 2)) + 1j * rng.standard_normal((3, 2))
     runs = []
     for lib in (chainrule, torch):
-        weight = lib.tensor(start, requires_grad=True)
-        goal = lib.tensor(target)
+        place = {"device": device} if lib is chainrule else {}
+        weight = lib.tensor(start, requires_grad=True, **place)
+        goal = lib.tensor(target, **place)
         optimizer = getattr(lib.optim, name)([weight], lr=0.1, **options)
 
         def closure(weight=weight, goal=goal, optimizer=optimizer):
@@ -213,8 +215,8 @@ def test_adaptive_optimizers_step_complex_parameters_as_torch(name, options):
             optimizer.step(closure)
         runs.append((weight, optimizer.state[weight]))
     (mine, my_state), (theirs, their_state) = runs
-    np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(mine.detach().cpu().numpy(), theirs.detach().numpy(), rtol=1e-10)
     for key, value in their_state.items():
         if isinstance(value, torch.Tensor) and value.is_complex():
             assert my_state[key].dtype is chainrule.complex128
-            np.testing.assert_allclose(my_state[key].numpy(), value.numpy(), rtol=1e-10)
+            np.testing.assert_allclose(my_state[key].cpu().numpy(), value.numpy(), rtol=1e-10)

@@ -206,13 +206,14 @@ class LBFGS(Optimizer):
             if abs(loss - prev_loss) < tolerance_change:  # the loss barely moves
                 break
 
-        state["d"] = as_tensor(d)
+        device = self._params[0].device  # the state stays on the parameters' device
+        state["d"] = as_tensor(d, device=device)
         state["t"] = float(t)
-        state["old_dirs"] = [as_tensor(y) for y in old_dirs]
-        state["old_stps"] = [as_tensor(s) for s in old_stps]
+        state["old_dirs"] = [as_tensor(y, device=device) for y in old_dirs]
+        state["old_stps"] = [as_tensor(s, device=device) for s in old_stps]
         state["ro"] = [float(r) for r in ro]
         state["H_diag"] = float(h_diag)
-        state["prev_flat_grad"] = as_tensor(prev_flat_grad)
+        state["prev_flat_grad"] = as_tensor(prev_flat_grad, device=device)
         state["prev_loss"] = prev_loss
         return orig_loss
 
