@@ -1349,7 +1349,7 @@ class SolveTriangular(Op):
     """X = A^-1 B (left) or B A^-1 with A triangular: only A's triangle is read (and not its
     diagonal when unitriangular). By substitution, so a zero on the diagonal gives inf/nan
     as in PyTorch. Derivatives: gB = the solve with A^T; gA = -gB X^T (left) or -X^T gB,
-    restricted to A's triangle."""
+    restricted to A's triangle (holomorphic: conjugate transposes for complex operands)."""
 
     label = "linalg.solve_triangular"
 
