@@ -439,6 +439,12 @@ DECOMPOSITIONS = [
         make_inputs=_draws(_near_identity(2, 3, 3)),
     ),
     _decomposition(
+        "logdet",
+        chainrule.logdet,
+        torch.logdet,
+        make_inputs=_draws(_near_identity(2, 3, 3)),
+    ),
+    _decomposition(
         "inv_ex",
         chainrule.linalg.inv_ex,
         torch.linalg.inv_ex,

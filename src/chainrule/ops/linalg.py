@@ -33,6 +33,7 @@ from chainrule.ops.elementwise import (
     cast,
     clone,
     elementwise_batch,
+    log,
     result_type,
     sqrt,
     where,
@@ -1252,9 +1253,12 @@ def slogdet(A: Any) -> Any:  # noqa: N803
 
 
 def logdet(input: Any) -> Any:  # noqa: A002
-    """log(det(input)): nan where the determinant is negative, -inf where it is zero."""
-    _check_linalg_input("logdet", input, "input")
+    """log(det(input)): nan where the determinant is negative, -inf where it is zero; for a
+    complex input the principal complex logarithm, logabsdet + log(sign), as PyTorch."""
+    _check_linalg_input("logdet", input, "input", complex_ok=True)
     sign, logabsdet = apply(Slogdet, (input,))
+    if input.is_complex():
+        return logabsdet + log(sign)
     return where(sign < 0, math.nan, logabsdet)
 
 
