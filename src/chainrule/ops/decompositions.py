@@ -1,15 +1,18 @@
-"""Matrix decompositions and what PyTorch builds on them: svd, eigh, qr, matrix_exp, LU,
+"""Matrix decompositions and what PyTorch builds on them: svd, eigh, eig, qr, matrix_exp, LU,
 pinv, lstsq, matrix_rank, cond and the matrix norms that need singular values.
 
 Each decomposition is one op whose vjp and jvp are PyTorch's formulas written in
 differentiable chainrule ops (matmul, triangular solves, the decomposition's own saved
-outputs), so second and higher derivatives come free. The derivative formulas divide by
+outputs), so second and higher derivatives come free. The formulas are PyTorch's complex ones,
+written with the conjugate transpose `_mH` (the transpose for a real matrix, where conj is the
+identity): one code path serves real and complex matrices, and complex products go through
+Matmul's and SolveTriangular's complex variants. The derivative formulas divide by
 differences of singular values (or eigenvalues): where two of them coincide the derivative of
 the singular vectors does not exist, and the result holds inf/nan exactly as PyTorch's does,
 unless only the values are differentiated (svdvals, eigvalsh, the norms), which never divides.
 
-The real-valued routines are NumPy's and CuPy's `linalg` (svd, eigh, qr, solve, inv,
-cholesky); NumPy has no matrix exponential and no LU factorization, so both are written here
+The routines are NumPy's and CuPy's `linalg` (svd, eigh, eig, qr, solve, inv, cholesky);
+NumPy has no matrix exponential and no LU factorization, so both are written here
 in array operations (Higham's scaling and squaring with the [13/13] Padé approximant; LU with
 partial pivoting, column by column over the whole batch).
 """
