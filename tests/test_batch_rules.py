@@ -73,6 +73,9 @@ VMAP_GAPS = {
             "linalg.lu_solve (right, of lu_factor)",
             "linalg.lu_solve (packed LU and pivots given)",
             "linalg.lu_solve (right, adjoint, packed LU given)",
+            "complex_linalg.lu (wide)",
+            "complex_linalg.lu_solve (adjoint, of lu_factor)",
+            "complex_linalg.lu_solve (right, of lu_factor)",
         )
     },
     **{

@@ -3,9 +3,8 @@
 The functions live with the other linear-algebra ops in chainrule.ops.linalg, the
 decompositions (and what is built on them: pinv, lstsq, the norms) in
 chainrule.ops.decompositions, vector_norm with the reductions; this module only gives them
-their torch.linalg names. eig and eigvals are missing: their complex outputs need
-complex decompositions, which chainrule does not have yet (inv, det and solve take complex
-matrices).
+their torch.linalg names. Every function takes complex matrices where PyTorch does; eig
+and eigvals return complex eigenvalues and eigenvectors for real input too.
 
 >>> import chainrule
 >>> import chainrule.linalg
@@ -16,7 +15,9 @@ tensor(8.)
 from chainrule.ops.decompositions import (
     cholesky_ex,
     cond,
+    eig,
     eigh,
+    eigvals,
     eigvalsh,
     inv_ex,
     lstsq,
@@ -58,7 +59,9 @@ __all__ = [
     "cross",
     "det",
     "diagonal",
+    "eig",
     "eigh",
+    "eigvals",
     "eigvalsh",
     "inv",
     "inv_ex",

@@ -8,6 +8,7 @@ finite difference must not straddle).
 """
 
 import math
+from functools import partial
 
 import numpy as np
 import torch
@@ -217,6 +218,314 @@ LINALG = [
     ),
 ]
 
+# ---- decompositions -----------------------------------------------------------------------------
+# Complex singular vectors and eigenvectors are unique only up to a phase each, so their specs
+# check functions that do not depend on it (|U|^2, U diag(w) Vh, V diag(w) V^H); matrices are
+# drawn with well-separated singular values (eigenvalues), where the derivatives exist.
+
+
+def _normal(rng, shape):
+    return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+
+
+def _unitary(rng, shape):
+    q, _ = np.linalg.qr(_normal(rng, shape))
+    return q
+
+
+def _separated(*shape, hermitian=False):
+    """Q1 diag(s) Q2 with complex unitary Q1, Q2 (Q diag(s) Q^H when hermitian) and s spread
+    over [1, 3] (with signs, hermitian): values well apart and away from zero."""
+    m, n = shape[-2], shape[-1]
+    k = min(m, n)
+
+    def draw(rng):
+        q1, q2 = _unitary(rng, shape[:-2] + (m, m)), _unitary(rng, shape[:-2] + (n, n))
+        s = np.linspace(3.0, 1.0, k) + rng.uniform(-0.2, 0.2, size=shape[:-2] + (k,))
+        if hermitian:
+            s = s * np.where(np.arange(k) % 2, -1.0, 1.0) + 0.5 * np.arange(k)
+            return (q1 * s[..., None, :]) @ np.conj(np.swapaxes(q1, -1, -2))
+        return (q1[..., :, :k] * s[..., None, :]) @ q2[..., :k, :]
+
+    return draw
+
+
+def _near_identity(*shape):
+    """A complex matrix (batch) near 3 I: invertible, eigenvalues apart from each other."""
+    n = shape[-1]
+    return lambda rng: 0.5 * _normal(rng, shape) + 3 * np.eye(n) + np.diag(np.arange(n))
+
+
+def _draws(*draws):
+    """make_inputs from one draw per input: a shape (complex normal) or a function of rng."""
+    return lambda rng: tuple(d(rng) if callable(d) else _normal(rng, d) for d in draws)
+
+
+def _lib(x):
+    return torch if isinstance(x, torch.Tensor) else chainrule
+
+
+def _abs2(z):
+    return (z * z.conj()).real
+
+
+def _svd_invariants(x, full_matrices=False):
+    """(|U|^2, S, |Vh|^2): free of the singular vectors' phases."""
+    u, s, vh = _lib(x).linalg.svd(x, full_matrices=full_matrices)
+    k = s.shape[-1]
+    return _abs2(u[..., :k]), s, _abs2(vh[..., :k, :])
+
+
+def _svd_weighted(x):
+    """U diag(w) Vh for fixed w: each u_i v_i^H is phase-free (gU and gVh both reach svd)."""
+    u, s, vh = _lib(x).linalg.svd(x, full_matrices=False)
+    weights = _lib(x).arange(1, s.shape[-1] + 1, dtype=s.dtype, device=x.device) ** 2
+    return (u * weights) @ vh
+
+
+def _svd_left_projector(x):
+    """U diag(w) U^H: only U is differentiated."""
+    u, s, _ = _lib(x).linalg.svd(x, full_matrices=False)
+    weights = _lib(x).arange(1, s.shape[-1] + 1, dtype=s.dtype, device=x.device)
+    return (u * weights) @ u.mH
+
+
+def _hermitian_part(function):
+    """function(X + X^H): finite differences of X then see the Hermitian gradient that
+    eigh-like ops return."""
+    return lambda x, *args, **kwargs: function(x + x.mH, *args, **kwargs)
+
+
+def _eigh_invariants(x):
+    w, v = _lib(x).linalg.eigh(x)
+    return w, _abs2(v)
+
+
+def _eigh_projector(x):
+    """V diag(w) V^H for fixed w: only V is differentiated."""
+    _, v = _lib(x).linalg.eigh(x)
+    weights = _lib(x).arange(1, v.shape[-1] + 1, dtype=x.real.dtype, device=x.device)
+    return (v * weights) @ v.mH
+
+
+def _eig_invariants(x):
+    """(L, |V|^2): free of each eigenvector's phase."""
+    w, v = _lib(x).linalg.eig(x)
+    return w, _abs2(v)
+
+
+def _eig_projector(x):
+    """V diag(w) V^H for fixed w: phase-free, and only V is differentiated."""
+    _, v = _lib(x).linalg.eig(x)
+    weights = _lib(x).arange(1, v.shape[-1] + 1, dtype=x.real.dtype, device=x.device)
+    return (v * weights) @ v.mH
+
+
+def _cholesky_of_gram(x, upper=False):
+    """cholesky(X X^H + n I): finite differences of X perturb the input Hermitian."""
+    n = x.shape[-1]
+    gram = x @ x.mH + n * _lib(x).eye(n, dtype=x.dtype, device=x.device)
+    return _lib(x).linalg.cholesky(gram, upper=upper)
+
+
+def _cholesky_ex_of_gram(x):
+    n = x.shape[-1]
+    gram = x @ x.mH + n * _lib(x).eye(n, dtype=x.dtype, device=x.device)
+    return _lib(x).linalg.cholesky_ex(gram)
+
+
+def _lu_solve_of(a, b, **kwargs):
+    lu, pivots = _lib(a).linalg.lu_factor(a)
+    return _lib(a).linalg.lu_solve(lu, pivots, b, **kwargs)
+
+
+def _lstsq_differentiable(a, b, **kwargs):
+    solution, residuals, rank, _ = _lib(a).linalg.lstsq(a, b, **kwargs)
+    return solution, residuals, rank
+
+
+def _decomposition(name, fn, torch_fn=None, **options):
+    return OpSpec(f"complex_linalg.{name}", fn, torch_fn or fn, **options)
+
+
+# NumPy computes complex64 eigenvalues in double precision, PyTorch with LAPACK's cgeev: the
+# values agree, their order may not, so eig's specs compare complex128 only.
+_EIG_OPTIONS = {"float32": False}
+
+
+DECOMPOSITIONS = [
+    _decomposition(
+        "svd (|U|^2, S, |Vh|^2; tall)", _svd_invariants, make_inputs=_draws(_separated(4, 3))
+    ),
+    _decomposition(
+        "svd (|U|^2, S, |Vh|^2; wide, batch)",
+        _svd_invariants,
+        make_inputs=_draws(_separated(2, 3, 4)),
+    ),
+    _decomposition(
+        "svd (full_matrices, tall)",
+        partial(_svd_invariants, full_matrices=True),
+        make_inputs=_draws(_separated(4, 2)),
+    ),
+    _decomposition("svd (U diag(w) Vh)", _svd_weighted, make_inputs=_draws(_separated(3, 3))),
+    _decomposition("svd (U diag(w) Vh, wide)", _svd_weighted, make_inputs=_draws(_separated(3, 5))),
+    _decomposition(
+        "svd (U diag(w) U^H, tall)", _svd_left_projector, make_inputs=_draws(_separated(4, 3))
+    ),
+    _decomposition(
+        "svdvals",
+        chainrule.linalg.svdvals,
+        torch.linalg.svdvals,
+        make_inputs=_draws(_separated(2, 3, 4)),
+    ),
+    _decomposition(
+        "eigh",
+        _eigh_invariants,
+        make_inputs=_draws(_separated(3, 3, hermitian=True)),
+        finite_differences=False,  # one triangle read, a Hermitian gradient returned
+    ),
+    _decomposition(
+        "eigh (of X + X^H)",
+        _hermitian_part(_eigh_invariants),
+        make_inputs=_draws(_separated(2, 3, 3, hermitian=True)),
+    ),
+    _decomposition(
+        "eigh (V only, of X + X^H)",
+        _hermitian_part(_eigh_projector),
+        make_inputs=_draws(_separated(3, 3, hermitian=True)),
+    ),
+    _decomposition(
+        "eigvalsh (UPLO='U', of X + X^H)",
+        _hermitian_part(partial(chainrule.linalg.eigvalsh, UPLO="U")),
+        _hermitian_part(partial(torch.linalg.eigvalsh, UPLO="U")),
+        make_inputs=_draws(_separated(3, 3, hermitian=True)),
+    ),
+    _decomposition(
+        "eig (L, |V|^2)", _eig_invariants, make_inputs=_draws(_near_identity(3, 3)), **_EIG_OPTIONS
+    ),
+    _decomposition(
+        "eig (V diag(w) V^H, batch)",
+        _eig_projector,
+        make_inputs=_draws(_near_identity(2, 3, 3)),
+        **_EIG_OPTIONS,
+    ),
+    _decomposition(
+        "eigvals",
+        chainrule.linalg.eigvals,
+        torch.linalg.eigvals,
+        make_inputs=_draws(_near_identity(2, 3, 3)),
+        **_EIG_OPTIONS,
+    ),
+    _decomposition(
+        "qr (tall)", chainrule.linalg.qr, torch.linalg.qr, make_inputs=_draws(_separated(4, 3))
+    ),
+    _decomposition(
+        "qr (wide, batch)",
+        chainrule.linalg.qr,
+        torch.linalg.qr,
+        make_inputs=_draws(_separated(2, 3, 4)),
+    ),
+    _decomposition("cholesky (of X X^H + n I)", _cholesky_of_gram, shapes=[((3, 3),)]),
+    _decomposition(
+        "cholesky (upper, of X X^H + n I)",
+        partial(_cholesky_of_gram, upper=True),
+        shapes=[((2, 3, 3),)],
+    ),
+    _decomposition("cholesky_ex (of X X^H + n I)", _cholesky_ex_of_gram, shapes=[((3, 3),)]),
+    _decomposition(
+        "slogdet",
+        chainrule.linalg.slogdet,
+        torch.linalg.slogdet,
+        make_inputs=_draws(_near_identity(2, 3, 3)),
+    ),
+    _decomposition(
+        "logdet",
+        chainrule.logdet,
+        torch.logdet,
+        make_inputs=_draws(_near_identity(2, 3, 3)),
+    ),
+    _decomposition(
+        "inv_ex",
+        chainrule.linalg.inv_ex,
+        torch.linalg.inv_ex,
+        make_inputs=_draws(_near_identity(3, 3)),
+    ),
+    _decomposition(
+        "solve_triangular (upper)",
+        partial(chainrule.linalg.solve_triangular, upper=True),
+        partial(torch.linalg.solve_triangular, upper=True),
+        make_inputs=_draws(_near_identity(3, 3), (3, 2)),
+    ),
+    _decomposition(
+        "solve_triangular (right, lower, unitriangular)",
+        partial(chainrule.linalg.solve_triangular, upper=False, left=False, unitriangular=True),
+        partial(torch.linalg.solve_triangular, upper=False, left=False, unitriangular=True),
+        make_inputs=_draws(_near_identity(2, 3, 3), (2, 2, 3)),
+    ),
+    _decomposition(
+        "lu_factor",
+        chainrule.linalg.lu_factor,
+        torch.linalg.lu_factor,
+        make_inputs=_draws(_near_identity(2, 3, 3)),
+    ),
+    _decomposition("lu (wide)", chainrule.linalg.lu, torch.linalg.lu, make_inputs=_draws((3, 4))),
+    _decomposition(
+        "lu_solve (adjoint, of lu_factor)",
+        partial(_lu_solve_of, adjoint=True),
+        make_inputs=_draws(_near_identity(3, 3), (3, 2)),
+    ),
+    _decomposition(
+        "lu_solve (right, of lu_factor)",
+        partial(_lu_solve_of, left=False),
+        make_inputs=_draws(_near_identity(3, 3), (2, 3)),
+    ),
+    _decomposition(
+        "pinv (tall)",
+        chainrule.linalg.pinv,
+        torch.linalg.pinv,
+        make_inputs=_draws(_separated(4, 3)),
+    ),
+    _decomposition(
+        "pinv (hermitian, of X + X^H)",
+        _hermitian_part(partial(chainrule.linalg.pinv, hermitian=True)),
+        _hermitian_part(partial(torch.linalg.pinv, hermitian=True)),
+        make_inputs=_draws(_separated(3, 3, hermitian=True)),
+    ),
+    _decomposition(
+        "lstsq (gelsd: residuals)",
+        partial(_lstsq_differentiable, driver="gelsd"),
+        make_inputs=_draws(_separated(4, 3), (4, 2)),
+    ),
+    _decomposition(
+        "lstsq (wide)",
+        chainrule.linalg.lstsq,
+        torch.linalg.lstsq,
+        make_inputs=_draws(_separated(2, 4), (2, 3)),
+    ),
+    _decomposition(
+        "matrix_exp",
+        chainrule.linalg.matrix_exp,
+        torch.linalg.matrix_exp,
+        make_inputs=_draws((2, 3, 3)),
+    ),
+    *[
+        _decomposition(
+            f"matrix_norm (ord={o})",
+            partial(chainrule.linalg.matrix_norm, ord=o),
+            partial(torch.linalg.matrix_norm, ord=o),
+            make_inputs=_draws(_separated(2, 3, 4)),
+        )
+        for o in ("nuc", 2, -2)
+    ],
+    _decomposition(
+        "cond",
+        chainrule.linalg.cond,
+        torch.linalg.cond,
+        make_inputs=_draws(_separated(3, 3)),
+    ),
+]
+
+
 SHAPE = [
     _unary("reshape", lambda z: z.reshape(3, 2), lambda z: z.reshape(3, 2), shapes=[((2, 3),)]),
     _unary(
@@ -247,4 +556,13 @@ SHAPE = [
     ),
 ]
 
-SPECS = [*ARITHMETIC, *HOLOMORPHIC, *PARTS, *REDUCTIONS, *PRODUCTS, *LINALG, *SHAPE]
+SPECS = [
+    *ARITHMETIC,
+    *HOLOMORPHIC,
+    *PARTS,
+    *REDUCTIONS,
+    *PRODUCTS,
+    *LINALG,
+    *DECOMPOSITIONS,
+    *SHAPE,
+]

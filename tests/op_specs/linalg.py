@@ -791,6 +791,19 @@ def _lstsq_differentiable(a, b, **kwargs):
     return solution, residuals, rank
 
 
+def _eig_invariants(x):
+    """(L, |V|^2) of a real matrix: complex outputs free of each eigenvector's phase."""
+    w, v = _lib(x).linalg.eig(x)
+    return w, (v * v.conj()).real
+
+
+def _eig_projector(x):
+    """Re(V diag(w) V^H) for fixed w: only V is differentiated, phase-free."""
+    _, v = _lib(x).linalg.eig(x)
+    weights = _lib(x).arange(1, v.shape[-1] + 1, dtype=x.dtype, device=x.device)
+    return ((v * weights) @ v.mH).real
+
+
 def _lu_solve_of(a, b, **kwargs):
     """lu_solve(*lu_factor(A), B): the derivative through both."""
     lu, pivots = _lib(a).linalg.lu_factor(a)
@@ -925,6 +938,27 @@ SPECS += [
         _symmetrized(chainrule.linalg.eigvalsh),
         _symmetrized(torch.linalg.eigvalsh),
         shapes=[((3, 3),), ((2, 4, 4),)],
+    ),
+    OpSpec(
+        "linalg.eig (real A: L, |V|^2)",
+        _eig_invariants,
+        _eig_invariants,
+        make_inputs=_inputs(_well_conditioned(3, 3)),
+        float32=False,  # complex64 eigenvalues: NumPy's order may differ from cgeev's
+    ),
+    OpSpec(
+        "linalg.eig (real A: V only, batch)",
+        _eig_projector,
+        _eig_projector,
+        make_inputs=_inputs(_well_conditioned(2, 3, 3)),
+        float32=False,
+    ),
+    OpSpec(
+        "linalg.eigvals (real A)",
+        chainrule.linalg.eigvals,
+        torch.linalg.eigvals,
+        make_inputs=_inputs(_well_conditioned(2, 4, 4)),
+        float32=False,
     ),
     OpSpec(
         "linalg.qr (reduced, tall)",

@@ -1,15 +1,18 @@
-"""Matrix decompositions and what PyTorch builds on them: svd, eigh, qr, matrix_exp, LU,
+"""Matrix decompositions and what PyTorch builds on them: svd, eigh, eig, qr, matrix_exp, LU,
 pinv, lstsq, matrix_rank, cond and the matrix norms that need singular values.
 
 Each decomposition is one op whose vjp and jvp are PyTorch's formulas written in
 differentiable chainrule ops (matmul, triangular solves, the decomposition's own saved
-outputs), so second and higher derivatives come free. The derivative formulas divide by
+outputs), so second and higher derivatives come free. The formulas are PyTorch's complex ones,
+written with the conjugate transpose `_mH` (the transpose for a real matrix, where conj is the
+identity): one code path serves real and complex matrices, and complex products go through
+Matmul's and SolveTriangular's complex variants. The derivative formulas divide by
 differences of singular values (or eigenvalues): where two of them coincide the derivative of
 the singular vectors does not exist, and the result holds inf/nan exactly as PyTorch's does,
 unless only the values are differentiated (svdvals, eigvalsh, the norms), which never divides.
 
-The real-valued routines are NumPy's and CuPy's `linalg` (svd, eigh, qr, solve, inv,
-cholesky); NumPy has no matrix exponential and no LU factorization, so both are written here
+The routines are NumPy's and CuPy's `linalg` (svd, eigh, eig, qr, solve, inv, cholesky);
+NumPy has no matrix exponential and no LU factorization, so both are written here
 in array operations (Higham's scaling and squaring with the [13/13] Padé approximant; LU with
 partial pivoting, column by column over the whole batch).
 """
@@ -26,6 +29,7 @@ from chainrule.autograd.observers import observers, tell
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, GradError, LinAlgError, ShapeError
 from chainrule.ops import reduction
+from chainrule.ops.complex import conj, real
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import cast, elementwise_batch, where
 from chainrule.ops.linalg import (
@@ -37,8 +41,10 @@ from chainrule.ops.linalg import (
     Triu,
     _check_linalg_input,
     _linalg_call,
+    _product,
     diag_embed,
     diagonal,
+    solve,
 )
 from chainrule.ops.op import Op, apply
 from chainrule.ops.shape import cat, normalize_dim, squeeze, transpose, unsqueeze
@@ -47,6 +53,7 @@ __all__: list[str] = []  # torch.linalg names only: chainrule.linalg re-exports 
 
 SvdResult = namedtuple("linalg_svd", ["U", "S", "Vh"])
 EighResult = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+EigResult = namedtuple("linalg_eig", ["eigenvalues", "eigenvectors"])
 QrResult = namedtuple("linalg_qr", ["Q", "R"])
 LstsqResult = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
 LuFactorResult = namedtuple("linalg_lu_factor", ["LU", "pivots"])
@@ -63,8 +70,14 @@ def _mT(x: Any) -> Any:  # noqa: N802 - PyTorch's spelling of a batched transpos
     return transpose(x, -1, -2)
 
 
+def _mH(x: Any) -> Any:  # noqa: N802 - PyTorch's spelling of a batched conjugate transpose
+    """The conjugate transpose; for a real matrix the transpose (conj returns it as is)."""
+    return conj(transpose(x, -1, -2))
+
+
 def _mm(x: Any, y: Any) -> Any:
-    return apply(Matmul, (x, y))
+    """x @ y, complex operands through Matmul's complex variant (its vjp conjugates)."""
+    return _product(Matmul, (x, y))
 
 
 def _eye(like: Any, n: int, m: int | None = None) -> Tensor:
@@ -83,7 +96,7 @@ def _triu(x: Any, diagonal: int = 0) -> Any:
 
 def _solve(a: Any, b: Any, upper: bool, left: bool, unit: bool = False) -> Any:
     """A^-1 B (left) or B A^-1 for triangular A: SolveTriangular, differentiable."""
-    return apply(SolveTriangular, (a, b), upper, left, unit)
+    return _product(SolveTriangular, (a, b), upper, left, unit)
 
 
 def _inverse_differences(values: Any) -> Any:
@@ -96,12 +109,13 @@ def _inverse_differences(values: Any) -> Any:
 
 
 def _check_float_matrix(op_name: str, x: Any, name: str = "A") -> None:
-    """A batch of (not necessarily square) float32/float64 matrices."""
+    """A batch of (not necessarily square) float32/float64/complex64/complex128 matrices."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{op_name}: expected a Tensor as {name}, got {type(x).__name__}")
-    if x._array.dtype.kind != "f" or x._array.dtype.itemsize < 4:
+    if x._array.dtype.kind not in "fc" or x._array.dtype.itemsize < 4:
         raise DTypeError(
-            f"{op_name}: expected a float32 or float64 tensor as {name}, got {x.dtype.name}"
+            f"{op_name}: expected a float32, float64, complex64 or complex128 tensor as {name}, "
+            f"got {x.dtype.name}"
         )
     if x.ndim < 2:
         raise ShapeError(
@@ -120,13 +134,17 @@ def _empty(like: Any, dtype: Any = None) -> Tensor:
 
 class Svd(Op):
     """A = U diag(S) Vh, singular values descending. Derivative: PyTorch's svd_backward
-    (Townsend 2016): with E_ij = S_j^2 - S_i^2 (1 on the diagonal),
-    gA = U [(skew(U^T gU) S + S skew(V^T gV)) / E + diag(gS)] Vh plus, for a tall (wide) A,
-    the part of gU (gVh) outside the span of U (V): (I - U U^T) gU S^-1 Vh. With only gS,
-    gA = U diag(gS) Vh, which never divides. Repeated singular values give inf/nan in the
-    derivative of U and V, as in PyTorch (the loss must then be gauge-invariant). With
-    full_matrices=True and m != n, the extra columns of U (rows of Vh) have no derivative:
-    their cotangent is ignored and their tangent is zero, as in PyTorch."""
+    (Townsend 2016), for real and complex A alike: with E_ij = S_j^2 - S_i^2 (1 on the
+    diagonal) and skew(X) = X - X^H,
+    gA = U [(skew(U^H gU) S + S skew(V^H gV)) / E + diag(gS)] Vh plus, for a tall (wide) A,
+    the part of gU (gVh) outside the span of U (V): (I - U U^H) gU S^-1 Vh; complex A adds
+    diag(skew(U^H gU)) / 2S on the diagonal. With only gS, gA = U diag(gS) Vh, which never
+    divides. Repeated singular values give inf/nan in the derivative of U and V, as in PyTorch
+    (the loss must then be gauge-invariant). Complex singular vectors are unique only up to a
+    phase e^{i phi} per pair: a loss that depends on it (Im diag(U^H gU) != -Im diag(V^H gV),
+    PyTorch's check, rtol = atol = 1e-2) raises GradError. With full_matrices=True and
+    m != n, the extra columns of U (rows of Vh) have no derivative: their cotangent is
+    ignored and their tangent is zero, as in PyTorch."""
 
     label = "linalg.svd"
 
@@ -156,25 +174,32 @@ class Svd(Op):
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> tuple:
+        """dP = U^H dA V; dS = Re diag(dP); dU = U (dP S + S dP^H) / E, dV = V (S dP + dP^H S)
+        / E, plus +-i Im diag(dP) / 2S for complex A and the parts outside U's (V's) span."""
         u, s, vh = ctx.u, ctx.s, ctx.vh
         m, n, k = u.shape[-2], vh.shape[-1], s.shape[-1]
         if ctx.full_matrices:
             u, vh = u[..., :k], vh[..., :k, :]
-        v = _mT(vh)
+        v = _mH(vh)
         t_v = _mm(t, v)
-        d_p = _mm(_mT(u), t_v)  # U^T dA V
-        d_s = diagonal(d_p, 0, -2, -1)
+        d_p = _mm(_mH(u), t_v)  # U^H dA V
+        d_p_diagonal = diagonal(d_p, 0, -2, -1)
+        d_s = real(d_p_diagonal)
         f = _inverse_differences(s * s)
         s_row = unsqueeze(s, -2)
         s_col = unsqueeze(s, -1)
-        d_u = _mm(u, f * (d_p * s_row + s_col * _mT(d_p)))
-        d_v = _mm(v, f * (s_col * d_p + _mT(d_p) * s_row))
+        d_u = _mm(u, f * (d_p * s_row + s_col * _mH(d_p)))
+        d_v = _mm(v, f * (s_col * d_p + _mH(d_p) * s_row))
+        if d_p.is_complex():  # the phase: i Im diag(dP) / 2S, split between U and V
+            phase = diag_embed((d_p_diagonal - d_s) / (2 * s))
+            d_u = d_u + _mm(u, phase)
+            d_v = d_v - _mm(v, phase)
         if m > n:
             d_u = d_u + (t_v - _mm(u, d_p)) / s_row
         if n > m:
-            t_u = _mm(_mT(t), u)
-            d_v = d_v + (t_u - _mm(v, _mT(d_p))) / s_row
-        d_vh = _mT(d_v)
+            t_u = _mm(_mH(t), u)
+            d_v = d_v + (t_u - _mm(v, _mH(d_p))) / s_row
+        d_vh = _mH(d_v)
         if ctx.full_matrices and m != n:  # the completing columns have a zero tangent
             if m > n:
                 d_u = cat([d_u, 0 * ctx.u[..., k:]], -1)
@@ -185,6 +210,31 @@ class Svd(Op):
     batch = elementwise_batch  # matrices in the last two dims
 
 
+_SVD_PHASE = (
+    "svd_backward: The singular vectors in the complex case are specified up to "
+    "multiplication by e^{i phi}. The specified loss function depends on this phase term, "
+    "making it ill-defined."
+)
+_EIG_PHASE = (
+    "{name}: The eigenvectors in the complex case are specified up to multiplication by "
+    "e^{{i phi}}. The specified loss function depends on this quantity, so it is ill-defined."
+)
+
+
+def _check_phase(message: str, first: Any, second: Any = None) -> None:
+    """PyTorch's gauge check for complex singular vectors and eigenvectors: GradError unless
+    allclose(Im first, -Im second, rtol=1e-2, atol=1e-2) (second None: zeros). It reads the
+    values, as PyTorch's does (one device -> host sync per backward)."""
+    xp = first._backend.xp
+    im_first = xp.imag(first._array)
+    im_second = xp.zeros_like(im_first) if second is None else -xp.imag(second._array)
+    close = xp.abs(im_first - im_second) <= 1e-2 + 1e-2 * xp.abs(im_second)
+    if observers.get() is not None:  # a value read outside ops
+        tell(observers.get(), "host_constant", close)
+    if not bool(close.all()):
+        raise GradError(message)
+
+
 def _svd_backward(g_u: Any, g_s: Any, g_vh: Any, u: Any, s: Any, vh: Any) -> Any:
     """PyTorch's svd_backward for the reduced factors (see Svd)."""
     m, n = u.shape[-2], vh.shape[-1]
@@ -192,22 +242,32 @@ def _svd_backward(g_u: Any, g_s: Any, g_vh: Any, u: Any, s: Any, vh: Any) -> Any
         return _mm(u * unsqueeze(g_s, -2), vh)
     s_row, s_col = unsqueeze(s, -2), unsqueeze(s, -1)
     f = _inverse_differences(s * s)
-    core = 0
+    u_skew = v_skew = None
     if g_u is not None:
-        u_g = _mm(_mT(u), g_u)
-        core = core + (u_g - _mT(u_g)) * f * s_row
+        u_g = _mm(_mH(u), g_u)
+        u_skew = u_g - _mH(u_g)
     if g_vh is not None:
-        v_g = _mm(vh, _mT(g_vh))
-        core = core + s_col * ((v_g - _mT(v_g)) * f)
+        v_g = _mm(vh, _mH(g_vh))
+        v_skew = v_g - _mH(v_g)
+    if u.is_complex():
+        skews = [diagonal(x, 0, -2, -1) for x in (u_skew, v_skew) if x is not None]
+        _check_phase(_SVD_PHASE, *skews)
+    core = 0
+    if u_skew is not None:
+        core = core + u_skew * f * s_row
+    if v_skew is not None:
+        core = core + s_col * (v_skew * f)
     if g_s is not None:
         core = core + diag_embed(g_s)
+    if u.is_complex() and u_skew is not None and v_skew is not None:
+        core = core + diag_embed(diagonal(u_skew, 0, -2, -1) / (2 * s))
     if m > n and g_u is not None:
         scaled = g_u / s_row
-        outside = scaled - _mm(u, _mm(_mT(u), scaled))
+        outside = scaled - _mm(u, _mm(_mH(u), scaled))
         return _mm(_mm(u, core) + outside, vh)
     if m < n and g_vh is not None:
         scaled = g_vh / s_col
-        outside = scaled - _mm(_mm(scaled, _mT(vh)), vh)
+        outside = scaled - _mm(_mm(scaled, _mH(vh)), vh)
         return _mm(u, _mm(core, vh) + outside)
     return _mm(_mm(u, core), vh)
 
@@ -240,12 +300,14 @@ def svdvals(A: Any, *, driver: str | None = None) -> Any:  # noqa: N803
 
 
 class Eigh(Op):
-    """A = V diag(L) V^T for symmetric A, eigenvalues ascending; only the triangle UPLO names
-    is read. Derivative (PyTorch's linalg_eig_backward, hermitian case), symmetric:
-    gA = V (skew(V^T gV) / 2 / E + diag(gL)) V^T with E_ij = L_j - L_i; with only gL,
-    V diag(gL) V^T. Repeated eigenvalues give inf/nan in the derivative of V, as in PyTorch.
-    Tangent: of the symmetric part S of t (the transpose of the vjp): dL = diag(V^T S V),
-    dV = V ((V^T S V) / E, zero diagonal)."""
+    """A = V diag(L) V^H for Hermitian (real symmetric) A, eigenvalues ascending and real; only
+    the triangle UPLO names is read. Derivative (PyTorch's linalg_eig_backward, Hermitian case),
+    Hermitian: gA = V (skew(V^H gV) / 2 / E + diag(gL)) V^H with E_ij = L_j - L_i; with only gL,
+    V diag(gL) V^H. Repeated eigenvalues give inf/nan in the derivative of V, as in PyTorch.
+    Complex eigenvectors are unique only up to a phase each: a loss that depends on it
+    (Im diag(V^H gV) != 0, PyTorch's check) raises GradError. Tangent: of the Hermitian part S
+    of t (the adjoint of the vjp): dL = Re diag(V^H S V), dV = V ((V^H S V) / E, zero
+    diagonal)."""
 
     label = "linalg.eigh"
 
@@ -267,18 +329,23 @@ class Eigh(Op):
     def vjp(ctx: Node, g_w: Any, g_v: Any) -> tuple:
         w, v = ctx.w, ctx.v
         if g_v is None:
-            return (_mm(v * unsqueeze(g_w, -2), _mT(v)),)
-        v_g = _mm(_mT(v), g_v)
-        core = 0.5 * (v_g - _mT(v_g)) * _inverse_differences(w)
+            return (_mm(v * unsqueeze(g_w, -2), _mH(v)),)
+        v_g = _mm(_mH(v), g_v)
+        if v.is_complex():
+            _check_phase(_EIG_PHASE.format(name="linalg_eigh_backward"), diagonal(v_g, 0, -2, -1))
+        skew = 0.5 * (v_g - _mH(v_g))
+        core = skew * _inverse_differences(w)
         if g_w is not None:
             core = core + diag_embed(g_w)
-        return (_mm(_mm(v, core), _mT(v)),)
+        elif v.is_complex():  # PyTorch keeps skew's (imaginary, near zero) diagonal
+            core = core + diag_embed(diagonal(skew, 0, -2, -1))
+        return (_mm(_mm(v, core), _mH(v)),)
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> tuple:
         w, v = ctx.w, ctx.v
-        d_p = _mm(_mm(_mT(v), 0.5 * (t + _mT(t))), v)
-        d_w = diagonal(d_p, 0, -2, -1)
+        d_p = _mm(_mm(_mH(v), 0.5 * (t + _mH(t))), v)
+        d_w = real(diagonal(d_p, 0, -2, -1))
         d_v = _mm(v, d_p * _inverse_differences(w))
         return d_w, d_v
 
@@ -292,33 +359,127 @@ def _check_uplo(op_name: str, uplo: str) -> str:
 
 
 def eigh(A: Any, UPLO: str = "L") -> Any:  # noqa: N803
-    """(eigenvalues, eigenvectors) of each symmetric matrix, eigenvalues ascending; only the
-    lower (UPLO='L') or upper triangle is read. Eigenvectors are unique only up to sign.
+    """(eigenvalues, eigenvectors) of each symmetric (complex: Hermitian) matrix, eigenvalues
+    real and ascending; only the lower (UPLO='L') or upper triangle is read. Eigenvectors are
+    unique only up to sign (complex: a phase).
 
     >>> import chainrule
     >>> chainrule.linalg.eigh(chainrule.tensor([[2.0, 1.0], [1.0, 2.0]])).eigenvalues
     tensor([1., 3.])
     """
-    _check_linalg_input("linalg.eigh", A)
+    _check_linalg_input("linalg.eigh", A, complex_ok=True)
     w, v = apply(Eigh, (A,), _check_uplo("linalg.eigh", UPLO))
     return EighResult(w, v)
 
 
 def eigvalsh(A: Any, UPLO: str = "L") -> Any:  # noqa: N803
-    """The eigenvalues of each symmetric matrix, ascending. Derivative: V diag(g) V^T."""
-    _check_linalg_input("linalg.eigvalsh", A)
+    """The (real) eigenvalues of each symmetric or Hermitian matrix, ascending. Derivative:
+    V diag(g) V^H."""
+    _check_linalg_input("linalg.eigvalsh", A, complex_ok=True)
     return apply(Eigh, (A,), _check_uplo("linalg.eigvalsh", UPLO))[0]
+
+
+# ---- general eigendecomposition ------------------------------------------------------------
+
+
+class Eig(Op):
+    """A V = V diag(L) for a square (real or complex) A, eigenvalues and unit-norm eigenvectors
+    always complex, in LAPACK geev's order (PyTorch's). Derivative (PyTorch's
+    linalg_eig_backward): with E_ij = L_j - L_i and the projection
+    P = V^H gV - V^H V diag(Re diag(V^H gV)) (eigenvectors have unit norm),
+    gA = V^-H (P / conj(E) off the diagonal + diag(gL)) V^H; with only gL, V^-H diag(gL) V^H;
+    real A takes the real part. Each eigenvector is unique only up to a phase: a loss that
+    depends on it (Im diag(V^H gV) != 0, PyTorch's check, rtol = atol = 1e-2) raises GradError.
+    Repeated eigenvalues give inf/nan in the derivative of V, as in PyTorch. Tangent:
+    dP = V^-1 dA V, dL = diag(dP), dX = V (dP / E, zero diagonal),
+    dV = dX - V diag(Re diag(V^H dX))."""
+
+    label = "linalg.eig"
+
+    @staticmethod
+    def forward(ctx: Node, a: Array) -> tuple:
+        xp = ctx.xp
+        w, v = _linalg_call(ctx, "linalg.eig", "the algorithm did not converge", xp.linalg.eig, a)
+        # NumPy returns real arrays when every eigenvalue of a real matrix is real.
+        out_dtype = dtypes.complex_of(dtypes.from_numpy_dtype(a.dtype)).numpy
+        w, v = w.astype(out_dtype, copy=False), v.astype(out_dtype, copy=False)
+        ctx.save(w=w, v=v)
+        return w, v
+
+    @staticmethod
+    def materialize_grads(ctx: Node, grads: list) -> list:
+        """No zeros for V: without its cotangent the vjp never divides."""
+        return grads
+
+    @staticmethod
+    def vjp(ctx: Node, g_w: Any, g_v: Any) -> tuple:
+        w, v = ctx.w, ctx.v
+        v_h = _mH(v)
+        if g_v is None:
+            grad = solve(v_h, unsqueeze(g_w, -1) * v_h)
+        else:
+            v_g = _mm(v_h, g_v)
+            v_g_diagonal = diagonal(v_g, 0, -2, -1)
+            _check_phase(_EIG_PHASE.format(name="linalg_eig_backward"), v_g_diagonal)
+            projected = v_g - _mm(v_h, v * unsqueeze(real(v_g_diagonal), -2))
+            core = projected * conj(_inverse_differences(w))
+            if g_w is None:
+                core = core + diag_embed(diagonal(projected, 0, -2, -1))
+            else:
+                core = core + diag_embed(g_w)
+            grad = solve(v_h, _mm(core, v_h))
+        if not ctx.input_meta[0][1].is_complex:
+            grad = real(grad)
+        return (grad,)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> tuple:
+        w, v = ctx.w, ctx.v
+        d_p = solve(v, _mm(cast(t, v.dtype), v))
+        d_w = diagonal(d_p, 0, -2, -1)
+        d_x = _mm(v, d_p * _inverse_differences(w))
+        correction = real(diagonal(_mm(_mH(v), d_x), 0, -2, -1))
+        return d_w, d_x - v * unsqueeze(correction, -2)
+
+    batch = elementwise_batch  # matrices in the last two dims
+
+
+def eig(A: Any) -> Any:  # noqa: N803
+    """(eigenvalues, eigenvectors) of each square matrix, both complex (complex64 for float32
+    and complex64 input, complex128 otherwise); eigenvectors have unit norm and are unique
+    only up to a complex phase each, so differentiate functions that do not depend on it.
+
+    >>> import chainrule
+    >>> chainrule.linalg.eig(chainrule.tensor([[0.0, -1.0], [1.0, 0.0]])).eigenvalues
+    tensor([0.+1.j, 0.-1.j])
+    """
+    _check_linalg_input("linalg.eig", A, complex_ok=True)
+    w, v = apply(Eig, (A,))
+    return EigResult(w, v)
+
+
+def eigvals(A: Any) -> Any:  # noqa: N803
+    """The eigenvalues of each square matrix (complex). Derivative: V^-H diag(g) V^H (the
+    real part for a real A).
+
+    >>> import chainrule
+    >>> chainrule.linalg.eigvals(chainrule.tensor([[2.0, 0.0], [0.0, 3.0]]))
+    tensor([2.+0.j, 3.+0.j])
+    """
+    _check_linalg_input("linalg.eigvals", A, complex_ok=True)
+    return apply(Eig, (A,))[0]
 
 
 # ---- QR ------------------------------------------------------------------------------------
 
 
 class Qr(Op):
-    """A = Q R, Q with orthonormal columns, R upper triangular (LAPACK's signs: R's diagonal
-    may be negative, as in PyTorch). Derivative for m >= n (PyTorch's, Walter and Lehmann):
-    M = R gR^T - gQ^T Q, gA = (gQ + Q copyltu(M)) R^-T with copyltu(M) the symmetric matrix
-    with M's lower triangle; for m < n, A = Q [R1 R2] is split into its square part X = Q R1
-    and Y = Q R2: gY = Q gR2 and gX the square formula with gQ + Y gR2^T. Not differentiable,
+    """A = Q R, Q with orthonormal columns, R upper triangular with a real diagonal (LAPACK's
+    signs: it may be negative, as in PyTorch). Derivative for m >= n (PyTorch's, Walter and
+    Lehmann): M = R gR^H - gQ^H Q, gA = (gQ + Q copyltu(M)) R^-H with copyltu(M) the
+    Hermitian matrix with M's strictly lower triangle and Re diag(M); for m < n, A = Q [R1 R2]
+    is split into its square part X = Q R1 and Y = Q R2: gY = Q gR2 and gX the square formula
+    with gQ + Y gR2^H. Not differentiable,
     as in PyTorch, for mode='r' (no Q) and for mode='complete' with m > n."""
 
     label = "linalg.qr"
@@ -364,7 +525,7 @@ class Qr(Op):
         y = _mm(q, r2)
         if g_r is not None:
             g_r2 = g_r[..., m:]
-            correction = _mm(y, _mT(g_r2))
+            correction = _mm(y, _mH(g_r2))
             g_q = correction if g_q is None else g_q + correction
             g_y = _mm(q, g_r2)
         else:
@@ -381,34 +542,38 @@ class Qr(Op):
             return _qr_square_jvp(t, q, r)
         r1, r2 = r[..., :m], r[..., m:]
         d_q, d_r1 = _qr_square_jvp(t[..., :m], q, r1)
-        d_r2 = _mm(_mT(q), t[..., m:] - _mm(d_q, r2))
+        d_r2 = _mm(_mH(q), t[..., m:] - _mm(d_q, r2))
         return d_q, cat([d_r1, d_r2], -1)
 
     batch = elementwise_batch  # matrices in the last two dims
 
 
 def _qr_square_backward(g_q: Any, g_r: Any, q: Any, r: Any) -> Any:
-    """gA = (gQ + Q copyltu(M)) R^-T, M = R gR^T - gQ^T Q, for m >= n (see Qr)."""
+    """gA = (gQ + Q copyltu(M)) R^-H, M = R gR^H - gQ^H Q, for m >= n (see Qr)."""
     core = 0
     if g_r is not None:
-        core = _mm(r, _mT(g_r))
+        core = _mm(r, _mH(g_r))
     if g_q is not None:
-        core = core - _mm(_mT(g_q), q)
+        core = core - _mm(_mH(g_q), q)
     lower = _tril(core, -1)
-    copied = lower + _mT(lower) + diag_embed(diagonal(core, 0, -2, -1))
+    copied = lower + _mH(lower) + diag_embed(real(diagonal(core, 0, -2, -1)))
     b = _mm(q, copied)
     if g_q is not None:
         b = b + g_q
-    return _solve(_mT(r), b, False, False)  # b R^-T
+    return _solve(_mH(r), b, False, False)  # b R^-H
 
 
 def _qr_square_jvp(t: Any, q: Any, r: Any) -> tuple:
-    """dA R^-1 = dQ + Q dR R^-1 with Q^T dQ skew and dR R^-1 upper triangular: with
-    B = Q^T dA R^-1, Q^T dQ = tril(B, -1) - tril(B, -1)^T and dR = (B - Q^T dQ) R."""
+    """dA R^-1 = dQ + Q dR R^-1 with Q^H dQ skew-Hermitian and dR R^-1 upper triangular with
+    a real diagonal: with B = Q^H dA R^-1, Q^H dQ = tril(B, -1) - tril(B, -1)^H + i Im diag(B)
+    and dR = (B - Q^H dQ) R."""
     t_rinv = _solve(r, t, True, False)  # dA R^-1
-    b = _mm(_mT(q), t_rinv)
+    b = _mm(_mH(q), t_rinv)
     lower = _tril(b, -1)
-    omega = lower - _mT(lower)
+    omega = lower - _mH(lower)
+    if b.is_complex():
+        b_diagonal = diagonal(b, 0, -2, -1)
+        omega = omega + diag_embed(b_diagonal - real(b_diagonal))
     d_r = _mm(b - omega, r)
     d_q = t_rinv - _mm(q, b) + _mm(q, omega)
     return d_q, d_r
@@ -485,7 +650,7 @@ def _expm(xp: Any, a: Array) -> Array:
 
 class MatrixExp(Op):
     """exp(A) = sum A^k / k!. Derivative: the Fréchet derivative, read off the exponential of
-    a block matrix (Mathias 1996, as PyTorch): gA = exp([[A^T, g], [0, A^T]])[:n, n:], and the
+    a block matrix (Mathias 1996, as PyTorch): gA = exp([[A^H, g], [0, A^H]])[:n, n:], and the
     tangent exp([[A, t], [0, A]])[:n, n:]; being matrix_exp again, it differentiates to any
     order."""
 
@@ -498,7 +663,7 @@ class MatrixExp(Op):
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        return (_exp_differential(_mT(ctx.a), g),)
+        return (_exp_differential(_mH(ctx.a), g),)
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
@@ -524,7 +689,7 @@ def matrix_exp(A: Any) -> Any:  # noqa: N803
     tensor([[1., 0.],
             [0., 1.]])
     """
-    _check_linalg_input("linalg.matrix_exp", A)
+    _check_linalg_input("linalg.matrix_exp", A, complex_ok=True)
     return apply(MatrixExp, (A,))
 
 
@@ -556,7 +721,7 @@ class Pinv(Op):
     """The Moore-Penrose pseudoinverse A^+, from the SVD (or, hermitian, the eigendecomposition
     of the lower triangle), singular values at or below max(atol, rtol * largest) dropped.
     Derivative (PyTorch's pinv_backward, exact where the rank is locally constant):
-    d(A^+) = -A^+ dA A^+ + A^+ A^+^T dA^T (I - A A^+) + (I - A^+ A) dA^T A^+^T A^+."""
+    d(A^+) = -A^+ dA A^+ + A^+ A^+^H dA^H (I - A A^+) + (I - A^+ A) dA^H A^+^H A^+."""
 
     label = "linalg.pinv"
 
@@ -569,7 +734,7 @@ class Pinv(Op):
             tolerance = _tolerance_arrays(xp, w, atol, rtol, size)
             keep = xp.abs(w) > tolerance[..., None]
             inverse_w = xp.where(keep, 1 / xp.where(keep, w, 1), 0).astype(a.dtype)
-            out = xp.matmul(v * inverse_w[..., None, :], xp.swapaxes(v, -1, -2))
+            out = xp.matmul(v * inverse_w[..., None, :], xp.conj(xp.swapaxes(v, -1, -2)))
         else:
 
             def svd(x: Array) -> tuple:
@@ -579,9 +744,8 @@ class Pinv(Op):
             tolerance = _tolerance_arrays(xp, s, atol, rtol, size)
             keep = s > tolerance[..., None]
             inverse_s = xp.where(keep, 1 / xp.where(keep, s, 1), 0).astype(a.dtype)
-            out = xp.matmul(
-                xp.swapaxes(vh, -1, -2) * inverse_s[..., None, :], xp.swapaxes(u, -1, -2)
-            )
+            v = xp.conj(xp.swapaxes(vh, -1, -2))
+            out = xp.matmul(v * inverse_s[..., None, :], xp.conj(xp.swapaxes(u, -1, -2)))
         ctx.save(a=a, out=out)
         return out
 
@@ -589,25 +753,25 @@ class Pinv(Op):
     def vjp(ctx: Node, g: Any) -> tuple:
         a, p = ctx.a, ctx.out
         m, n = a.shape[-2], a.shape[-1]
-        p_t, g_t = _mT(p), _mT(g)
+        p_t, g_t = _mH(p), _mH(g)
         if m <= n:
             k = _mm(g_t, p)
             k_p_t = _mm(k, p_t)
             grad = (
-                -_mT(_mm(p, k)) + k_p_t - _mm(_mm(a, p), k_p_t) + _mm(_mm(p_t, p), g_t - _mm(k, a))
+                -_mH(_mm(p, k)) + k_p_t - _mm(_mm(a, p), k_p_t) + _mm(_mm(p_t, p), g_t - _mm(k, a))
             )
         else:
             k = _mm(p, g_t)
             p_t_k = _mm(p_t, k)
             grad = (
-                -_mT(_mm(k, p)) + _mm(_mm(g_t - _mm(a, k), p), p_t) + p_t_k - _mm(_mm(p_t_k, p), a)
+                -_mH(_mm(k, p)) + _mm(_mm(g_t - _mm(a, k), p), p_t) + p_t_k - _mm(_mm(p_t_k, p), a)
             )
         return (grad,)
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
         a, p = ctx.a, ctx.out
-        t_t, p_t = _mT(t), _mT(p)
+        t_t, p_t = _mH(t), _mH(p)
         first = -_mm(_mm(p, t), p)
         second = _mm(_mm(p, p_t), t_t - _mm(t_t, _mm(a, p)))
         third = _mm(t_t - _mm(_mm(p, a), t_t), _mm(p_t, p))
@@ -641,7 +805,7 @@ def pinv(
             [0.0000, 0.0000]])
     """
     if hermitian:
-        _check_linalg_input("linalg.pinv", A)
+        _check_linalg_input("linalg.pinv", A, complex_ok=True)
     else:
         _check_float_matrix("linalg.pinv", A)
     atol = _tolerance_param("linalg.pinv", atol)
@@ -680,7 +844,7 @@ def matrix_rank(
     max(atol, rtol * the largest), as int64, with pinv's defaults."""
     _check_float_matrix("linalg.matrix_rank", A)
     if hermitian:
-        _check_linalg_input("linalg.matrix_rank", A)
+        _check_linalg_input("linalg.matrix_rank", A, complex_ok=True)
     atol = _tolerance_param("linalg.matrix_rank", atol)
     rtol = _tolerance_param("linalg.matrix_rank", rtol)
     return apply(MatrixRank, (A,), atol, rtol, bool(hermitian))
@@ -739,13 +903,15 @@ def lstsq(
     pseudo = pinv(A, rtol=rcond)
     solution = _mm(pseudo, rhs)
     rank = matrix_rank(A, rtol=rcond) if rcond is not None else matrix_rank(A)
-    residuals = _empty(A)
     full_rank = bool((rank._array == n).all())
+    real_dtype = dtypes.real_of(A.dtype).numpy
+    residuals = _empty(A, real_dtype)
     if driver != "gelsy" and m > n and (driver == "gels" or full_rank):
-        residuals = reduction.sum((_mm(A, solution) - rhs) ** 2, -2)
+        difference = _mm(A, solution) - rhs
+        residuals = reduction.sum(real(difference * conj(difference)), -2)
     if driver == "gels":
         rank = _empty(A, A._backend.xp.int64)
-    singular_values = _empty(A)
+    singular_values = _empty(A, real_dtype)
     if driver in ("gelsd", "gelss"):
         singular_values = svdvals(A.detach())
     if vector:
@@ -764,7 +930,7 @@ def cond(A: Any, p: Any = None) -> Any:  # noqa: N803
         return smallest / largest if p == -2 else largest / smallest
     if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf):
         raise ValueError(f"linalg.cond got an invalid norm type: {p}")
-    _check_linalg_input(f"linalg.cond(ord={p})", A)
+    _check_linalg_input(f"linalg.cond(ord={p})", A, complex_ok=True)
     inverse, info = inv_ex(A)
     product = matrix_norm(A, p) * matrix_norm(inverse, p)
     return where(info > 0, math.inf, product)
@@ -785,7 +951,13 @@ def _lu_arrays(xp: Any, a: Array, pivot: bool) -> tuple:
     rows = xp.arange(m)
     for j in range(k):
         if pivot:
-            best = j + xp.argmax(xp.abs(lu[..., j:, j]), axis=-1)
+            column = lu[..., j:, j]
+            if column.dtype.kind == "c":  # LAPACK's izamax compares |Re| + |Im|
+                column = column.real
+                magnitude = xp.abs(column) + xp.abs(lu[..., j:, j].imag)
+            else:
+                magnitude = xp.abs(column)
+            best = j + xp.argmax(magnitude, axis=-1)
             chosen = rows[None, :] if batch else rows
             take = xp.where(
                 chosen == j, best[..., None], xp.where(chosen == best[..., None], j, chosen)
@@ -857,21 +1029,21 @@ class LuFactor(Op):
         if m <= n:  # A = P L [U1 U2]
             u1, u2 = upper[..., :k], upper[..., k:]
             g1, g2 = g[..., :k], g[..., k:]
-            inner = _mm(_mT(lower), _tril(g1, -1))
+            inner = _mm(_mH(lower), _tril(g1, -1))
             if m < n:
-                inner = inner - _mm(g2, _mT(u2))
-            phi = _tril(inner, -1) + _triu(_mm(_triu(g1), _mT(u1)))
-            grad = _solve(_mT(u1), phi, False, False)  # phi U1^-T
+                inner = inner - _mm(g2, _mH(u2))
+            phi = _tril(inner, -1) + _triu(_mm(_triu(g1), _mH(u1)))
+            grad = _solve(_mH(u1), phi, False, False)  # phi U1^-T
             if m < n:
                 grad = cat([grad, g2], -1)
-            grad = _solve(_mT(lower), grad, True, True, True)  # L^-T ...
+            grad = _solve(_mH(lower), grad, True, True, True)  # L^-T ...
         else:  # P^T A = [L1; L2] U
             l1, l2 = lower[..., :k, :], lower[..., k:, :]
             g1, g2 = g[..., :k, :], g[..., k:, :]
-            inner = _mm(_triu(g1), _mT(upper)) - _mm(_mT(l2), g2)
-            phi = _tril(_mm(_mT(l1), _tril(g1, -1)), -1) + _triu(inner)
-            grad = cat([_solve(_mT(l1), phi, True, True, True), g2], -2)  # [L1^-T phi; gL2]
-            grad = _solve(_mT(upper), grad, False, False)  # ... U^-T
+            inner = _mm(_triu(g1), _mH(upper)) - _mm(_mH(l2), g2)
+            phi = _tril(_mm(_mH(l1), _tril(g1, -1)), -1) + _triu(inner)
+            grad = cat([_solve(_mH(l1), phi, True, True, True), g2], -2)  # [L1^-T phi; gL2]
+            grad = _solve(_mH(upper), grad, False, False)  # ... U^-T
         return (_mm(permutation, grad),)
 
     @staticmethod
@@ -958,10 +1130,10 @@ def lu_solve(
     left: bool = True,
     adjoint: bool = False,
 ) -> Any:
-    """X with A X = B (A^T X = B when adjoint; X A = B or X A^T = B when not left) for
+    """X with A X = B (A^H X = B when adjoint; X A = B or X A^H = B when not left) for
     A = P L U given packed by lu_factor; differentiable in LU and B, through two triangular
     solves and the constant permutation."""
-    _check_linalg_input("linalg.lu_solve", LU, "LU")
+    _check_linalg_input("linalg.lu_solve", LU, "LU", complex_ok=True)
     if B._array.dtype != LU._array.dtype:
         raise DTypeError(
             f"linalg.lu_solve: expected LU and B to have the same dtype, but got "
@@ -975,10 +1147,10 @@ def lu_solve(
             f"{tuple(B.shape)})"
         )
     permutation, lower, upper = _unpack(LU, pivots)
-    if not left:  # X A = B  <=>  A^T X^T = B^T
-        return _mT(lu_solve(LU, pivots, _mT(B), left=True, adjoint=not adjoint))
-    if adjoint:  # A^T = U^T L^T P^T: X = P L^-T U^-T B
-        y = _solve(_mT(lower), _solve(_mT(upper), B, False, True), True, True, True)
+    if not left:  # X A = B  <=>  A^H X^H = B^H
+        return _mH(lu_solve(LU, pivots, _mH(B), left=True, adjoint=not adjoint))
+    if adjoint:  # A^H = U^H L^H P^T: X = P L^-H U^-H B
+        y = _solve(_mH(lower), _solve(_mH(upper), B, False, True), True, True, True)
         return _mm(permutation, y)
     return _solve(upper, _solve(lower, _mm(_mT(permutation), B), False, True, True), True, True)
 
@@ -1001,7 +1173,7 @@ class CholeskyEx(Cholesky):
             info = xp.zeros(a.shape[:-2], dtype=xp.int32)
         except xp.linalg.LinAlgError:
             lower, info = _cholesky_arrays(xp, a)
-        out = xp.ascontiguousarray(xp.swapaxes(lower, -1, -2)) if upper else lower
+        out = xp.ascontiguousarray(xp.conj(xp.swapaxes(lower, -1, -2))) if upper else lower
         ctx.save(out=out)
         return out, info
 
@@ -1022,13 +1194,14 @@ def _cholesky_arrays(xp: Any, a: Array) -> tuple:
     info = xp.zeros(a.shape[:-2], dtype=xp.int32)
     for j in range(n):
         row = lower[..., j, :j]
-        pivot = a[..., j, j] - (row * row).sum(axis=-1)
+        row_conj = xp.conj(row)
+        pivot = (a[..., j, j] - (row * row_conj).sum(axis=-1)).real
         failed = (info == 0) & ~(pivot > 0)
         info = xp.where(failed, j + 1, info).astype(xp.int32)
         ok = info == 0
         root = xp.sqrt(xp.where(ok, pivot, 1.0))
         lower[..., j, j] = xp.where(ok, root, 0.0)
-        below = a[..., j + 1 :, j] - (lower[..., j + 1 :, :j] * row[..., None, :]).sum(axis=-1)
+        below = a[..., j + 1 :, j] - (lower[..., j + 1 :, :j] * row_conj[..., None, :]).sum(-1)
         lower[..., j + 1 :, j] = xp.where(ok[..., None], below / root[..., None], 0.0)
     return lower, info
 
@@ -1041,7 +1214,7 @@ def cholesky_ex(A: Any, *, upper: bool = False, check_errors: bool = False) -> A
     >>> chainrule.linalg.cholesky_ex(-chainrule.eye(2)).info
     tensor(1, dtype=chainrule.int32)
     """
-    _check_linalg_input("linalg.cholesky_ex", A)
+    _check_linalg_input("linalg.cholesky_ex", A, complex_ok=True)
     out, info = apply(CholeskyEx, (A,), bool(upper))
     if check_errors:
         _raise_for_info(
@@ -1074,11 +1247,13 @@ class InvEx(Inv):
 
     @staticmethod
     def vjp(ctx: Node, g: Any, g_info: Any = None) -> tuple:
-        return Inv.vjp(ctx, g)
+        """-A^-H g A^-H: Inv's, written with the conjugate transpose (no complex variant)."""
+        out_h = _mH(ctx.out)
+        return (-_mm(_mm(out_h, g), out_h),)
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> tuple:
-        return Inv.jvp(ctx, t), None
+        return -_mm(_mm(ctx.out, t), ctx.out), None
 
 
 def _lu_inverse(xp: Any, lu: Array, pivots: Array) -> Array:
@@ -1098,7 +1273,7 @@ def _lu_inverse(xp: Any, lu: Array, pivots: Array) -> Array:
 def inv_ex(A: Any, *, check_errors: bool = False) -> Any:  # noqa: N803
     """(inverse, info): the inverse of each matrix, and info > 0 for a singular one (whose
     inverse holds inf/nan) instead of an error, unless check_errors."""
-    _check_linalg_input("linalg.inv_ex", A)
+    _check_linalg_input("linalg.inv_ex", A, complex_ok=True)
     out, info = apply(InvEx, (A,))
     if check_errors:
         _raise_for_info(
@@ -1133,7 +1308,7 @@ def matrix_norm(
     A = _with_dtype(A, dtype)  # noqa: N806
     if A._array.dtype.kind == "c" and ord not in ("nuc", 2, -2):
         A = _abs(A)  # noqa: N806 - these norms read only the moduli |a_ij|
-    if A._array.dtype.kind != "f":
+    if A._array.dtype.kind not in "fc":
         raise DTypeError(f"linalg.matrix_norm: expected a floating point tensor, got {A.dtype}")
     if A.ndim < 2:
         raise ShapeError(

@@ -24,7 +24,8 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, LinAlgError, ShapeError
 from chainrule.ops import reduction
-from chainrule.ops.complex import complex_variant, conj, holomorphic, refuse_complex
+from chainrule.ops.complex import complex as make_complex
+from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real
 from chainrule.ops.creation import empty
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
@@ -32,6 +33,7 @@ from chainrule.ops.elementwise import (
     cast,
     clone,
     elementwise_batch,
+    log,
     result_type,
     sqrt,
     where,
@@ -95,6 +97,10 @@ __all__ = [
 
 def _mT(x: Any) -> Any:  # noqa: N802 - PyTorch's spelling of a batched transpose
     return transpose(x, -1, -2)
+
+
+def _mH(x: Any) -> Any:  # noqa: N802 - PyTorch's spelling of a batched conjugate transpose
+    return conj(transpose(x, -1, -2))
 
 
 def _unsqueeze_matrix(x: Any) -> Any:
@@ -1204,42 +1210,55 @@ SlogdetResult = namedtuple("slogdet", ["sign", "logabsdet"])
 
 
 class Slogdet(Op):
-    """(sign, log|det A|). Derivative of logabsdet: g A^-T; sign is piecewise constant, so its
-    gradient is zero (its output is float and in the graph, as in PyTorch)."""
+    """(sign, log|det A|), sign = det / |det| (complex for complex A). Derivative: with
+    c = g_logabsdet + i Im(g_sign conj(sign)), gA = c A^-H (PyTorch's); for real A the sign is
+    piecewise constant and c = g_logabsdet (its output is float and in the graph, as in
+    PyTorch). Tangent: l = tr(A^-1 t), d logabsdet = Re l, d sign = i Im(l) sign."""
 
     label = "linalg.slogdet"
 
     @staticmethod
     def forward(ctx: Node, a: Array) -> tuple:
         sign, logabsdet = ctx.xp.linalg.slogdet(a)
-        ctx.save(a=a)
+        ctx.save(a=a, sign=sign)
         return (sign, logabsdet)
 
     @staticmethod
     def vjp(ctx: Node, g_sign: Any, g_logabsdet: Any) -> tuple:
-        inverse_t = _mT(_backward_inv("slogdet", ctx.a))
-        return (_unsqueeze_matrix(g_logabsdet) * inverse_t,)
+        inverse_h = _mH(_backward_inv("slogdet", ctx.a))
+        if ctx.a.is_complex():
+            g_logabsdet = make_complex(g_logabsdet, imag(g_sign * conj(ctx.sign)))
+        return (_unsqueeze_matrix(g_logabsdet) * inverse_h,)
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> tuple:
-        """d logabsdet = tr(A^-1 t) = sum(A^-T * t); the sign has no tangent."""
+        """d log det = tr(A^-1 t) = sum(A^-T * t): its real part for logabsdet, and for a
+        complex A, i Im(...) times the sign; a real sign has no tangent."""
         inverse_t = _mT(_backward_inv("slogdet", ctx.a))
-        return (None, (inverse_t * t).sum((-2, -1)))
+        d_logdet = (inverse_t * t).sum((-2, -1))
+        if not ctx.a.is_complex():
+            return (None, d_logdet)
+        d_logabsdet = real(d_logdet)
+        return (ctx.sign * (d_logdet - d_logabsdet), d_logabsdet)
 
     batch = elementwise_batch  # matrices in the last two dims broadcast
 
 
 def slogdet(A: Any) -> Any:  # noqa: N803
-    """(sign, logabsdet) with det(A) = sign * exp(logabsdet), stable where det over/underflows."""
-    _check_linalg_input("linalg.slogdet", A)
+    """(sign, logabsdet) with det(A) = sign * exp(logabsdet), stable where det over/underflows;
+    for a complex A the sign is the complex number det / |det|."""
+    _check_linalg_input("linalg.slogdet", A, complex_ok=True)
     sign, logabsdet = apply(Slogdet, (A,))
     return SlogdetResult(sign, logabsdet)
 
 
 def logdet(input: Any) -> Any:  # noqa: A002
-    """log(det(input)): nan where the determinant is negative, -inf where it is zero."""
-    _check_linalg_input("logdet", input, "input")
+    """log(det(input)): nan where the determinant is negative, -inf where it is zero; for a
+    complex input the principal complex logarithm, logabsdet + log(sign), as PyTorch."""
+    _check_linalg_input("logdet", input, "input", complex_ok=True)
     sign, logabsdet = apply(Slogdet, (input,))
+    if input.is_complex():
+        return logabsdet + log(sign)
     return where(sign < 0, math.nan, logabsdet)
 
 
@@ -1329,11 +1348,12 @@ def solve(A: Any, B: Any, *, left: bool = True) -> Any:  # noqa: N803
     return squeeze(out, -1) if vector else out
 
 
+@holomorphic
 class SolveTriangular(Op):
     """X = A^-1 B (left) or B A^-1 with A triangular: only A's triangle is read (and not its
     diagonal when unitriangular). By substitution, so a zero on the diagonal gives inf/nan
     as in PyTorch. Derivatives: gB = the solve with A^T; gA = -gB X^T (left) or -X^T gB,
-    restricted to A's triangle."""
+    restricted to A's triangle (holomorphic: conjugate transposes for complex operands)."""
 
     label = "linalg.solve_triangular"
 
@@ -1353,7 +1373,7 @@ class SolveTriangular(Op):
     def vjp(ctx: Node, g: Any) -> tuple:
         a, out = ctx.a, ctx.out
         upper, left, unit = ctx.upper, ctx.left, ctx.unit
-        grad_b = apply(SolveTriangular, (_mT(a), g), not upper, left, unit)
+        grad_b = _product(SolveTriangular, (_mT(a), g), not upper, left, unit)
         grad_a = None
         if ctx.next_edges[0] is not None:
             if left:
@@ -1378,7 +1398,7 @@ class SolveTriangular(Op):
             rhs = -correction if rhs is None else rhs - correction
         if rhs.shape != out.shape:
             rhs = expand(rhs, out.shape)
-        return apply(SolveTriangular, (a, rhs), upper, left, unit)
+        return _product(SolveTriangular, (a, rhs), upper, left, unit)
 
     batch = elementwise_batch  # matrices in the last two dims broadcast
 
@@ -1407,7 +1427,6 @@ def solve_triangular(
 ) -> Any:
     """X with A X = B (or X A = B when left=False) for triangular A; the other triangle of A
     is never read, nor its diagonal when unitriangular."""
-    refuse_complex("linalg.solve_triangular", A)
     _check_solve_operands("linalg.solve_triangular", A, B)
     if B.ndim < 2:
         raise ShapeError(
@@ -1422,13 +1441,14 @@ def solve_triangular(
             f"{equation} (A shape {tuple(A.shape)}, B shape {tuple(B.shape)})"
         )
     _solve_batches("linalg.solve_triangular", A, B)
-    return apply(SolveTriangular, (A, B), bool(upper), bool(left), bool(unitriangular))
+    return _product(SolveTriangular, (A, B), bool(upper), bool(left), bool(unitriangular))
 
 
 class Cholesky(Op):
-    """L with A = L L^T (or U = L^T when upper) for symmetric positive-definite A; only A's
-    lower triangle is read. Derivative (Murray 2016, PyTorch's formula, symmetric):
-    gA = L^-T Phi L^-1 with Phi = sym(tril(L^T gL)), halving the diagonal."""
+    """L with A = L L^H (or U = L^H when upper) for Hermitian (real: symmetric)
+    positive-definite A; only A's lower triangle is read. Derivative (Murray 2016, PyTorch's
+    formula, Hermitian): gA = L^-H Phi L^-1 with Phi = tril(L^H gL) made Hermitian from its
+    strictly lower part, its diagonal halved."""
 
     label = "linalg.cholesky"
 
@@ -1439,7 +1459,7 @@ class Cholesky(Op):
         lower = _linalg_call(
             ctx, "linalg.cholesky", "the input is not positive-definite", xp.linalg.cholesky, a
         )
-        out = xp.ascontiguousarray(xp.swapaxes(lower, -1, -2)) if upper else lower
+        out = xp.ascontiguousarray(xp.conj(xp.swapaxes(lower, -1, -2))) if upper else lower
         ctx.save(out=out)
         return out
 
@@ -1447,33 +1467,33 @@ class Cholesky(Op):
     def vjp(ctx: Node, g: Any) -> tuple:
         lower, g_lower = ctx.out, g
         if ctx.upper:
-            lower, g_lower = _mT(lower), _mT(g)
-        phi = apply(Tril, (_product(Matmul, (_mT(lower), g_lower)),), 0)
-        phi = 0.5 * (phi + _mT(apply(Tril, (phi,), -1)))
-        grad = apply(SolveTriangular, (_mT(lower), phi), True, True, False)
-        grad = apply(SolveTriangular, (lower, grad), False, False, False)
+            lower, g_lower = _mH(lower), _mH(g)
+        phi = apply(Tril, (_product(Matmul, (_mH(lower), g_lower)),), 0)
+        phi = 0.5 * (phi + _mH(apply(Tril, (phi,), -1)))
+        grad = _product(SolveTriangular, (_mH(lower), phi), True, True, False)
+        grad = _product(SolveTriangular, (lower, grad), False, False, False)
         return (grad,)
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
-        """dL = L Phi(L^-1 S L^-T), Phi the lower triangle with the diagonal halved, for the
-        symmetric part S of t: the transpose of the (symmetric) vjp, as PyTorch assumes a
+        """dL = L Phi(L^-1 S L^-H), Phi the lower triangle with the diagonal halved, for the
+        Hermitian part S of t: the adjoint of the (Hermitian) vjp, as PyTorch assumes a
         Hermitian tangent."""
-        lower = _mT(ctx.out) if ctx.upper else ctx.out
-        symmetric = 0.5 * (t + _mT(t))
-        inner = apply(SolveTriangular, (lower, symmetric), False, True, False)  # L^-1 S
-        inner = apply(SolveTriangular, (_mT(lower), inner), True, False, False)  # ... L^-T
+        lower = _mH(ctx.out) if ctx.upper else ctx.out
+        hermitian = 0.5 * (t + _mH(t))
+        inner = _product(SolveTriangular, (lower, hermitian), False, True, False)  # L^-1 S
+        inner = _product(SolveTriangular, (_mH(lower), inner), True, False, False)  # ... L^-H
         phi = 0.5 * (apply(Tril, (inner,), 0) + apply(Tril, (inner,), -1))
         tangent = _product(Matmul, (lower, phi))
-        return _mT(tangent) if ctx.upper else tangent
+        return _mH(tangent) if ctx.upper else tangent
 
     batch = elementwise_batch  # matrices in the last two dims broadcast
 
 
 def cholesky(A: Any, *, upper: bool = False) -> Any:  # noqa: N803
-    """The Cholesky factor of each symmetric positive-definite matrix in the batch; raises
-    LinAlgError when one is not positive-definite."""
-    _check_linalg_input("linalg.cholesky", A)
+    """The Cholesky factor of each Hermitian (real: symmetric) positive-definite matrix in the
+    batch; raises LinAlgError when one is not positive-definite."""
+    _check_linalg_input("linalg.cholesky", A, complex_ok=True)
     return apply(Cholesky, (A,), bool(upper))
 
 

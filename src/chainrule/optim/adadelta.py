@@ -7,7 +7,7 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.backend import dtypes
 from chainrule.ops.creation import tensor, zeros_like
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_nonnegative
+from chainrule.optim.optimizer import Optimizer, ParamsT, as_real, check_nonnegative
 
 
 class Adadelta(Optimizer):
@@ -40,6 +40,8 @@ class Adadelta(Optimizer):
         }
         super().__init__(params, defaults)
 
+    complex_params = True  # stepped through view_as_real, as PyTorch
+
     def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
         lr = group["lr"]
         rho = group["rho"]
@@ -52,9 +54,9 @@ class Adadelta(Optimizer):
                 state["step"] = tensor(0.0, dtype=dtypes.float32)
                 state["square_avg"] = zeros_like(p)
                 state["acc_delta"] = zeros_like(p)
-            param, grad = self._arrays(p, group["maximize"])
-            square_avg = state["square_avg"]._array
-            acc_delta = state["acc_delta"]._array
+            param, grad = self._real_arrays(p, group["maximize"])
+            square_avg = as_real(state["square_avg"]._array)
+            acc_delta = as_real(state["acc_delta"]._array)
             self._increment_step(state)
 
             if weight_decay != 0:

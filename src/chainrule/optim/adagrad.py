@@ -7,7 +7,7 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.backend import dtypes
 from chainrule.ops.creation import full_like, tensor
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_nonnegative
+from chainrule.optim.optimizer import Optimizer, ParamsT, as_real, check_nonnegative
 
 
 class Adagrad(Optimizer):
@@ -48,10 +48,15 @@ class Adagrad(Optimizer):
             for p in group["params"]:
                 self._init_state(self.state[p], p, group)
 
+    complex_params = True  # stepped through view_as_real, as PyTorch
+
     @staticmethod
     def _init_state(state: dict[str, Any], p: Tensor, group: dict[str, Any]) -> None:
         state["step"] = tensor(0.0, dtype=dtypes.float32)
-        state["sum"] = full_like(p, group["initial_accumulator_value"])
+        value = group["initial_accumulator_value"]
+        if p.is_complex():  # each real part of view_as_real(p) starts at the value
+            value = complex(value, value)
+        state["sum"] = full_like(p, value)
 
     def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
         lr = group["lr"]
@@ -63,8 +68,8 @@ class Adagrad(Optimizer):
             state = self.state[p]
             if len(state) == 0:  # a parameter added with add_param_group
                 self._init_state(state, p, group)
-            param, grad = self._arrays(p, group["maximize"])
-            state_sum = state["sum"]._array
+            param, grad = self._real_arrays(p, group["maximize"])
+            state_sum = as_real(state["sum"]._array)
             step = self._increment_step(state)
 
             if weight_decay != 0:

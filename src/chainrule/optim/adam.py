@@ -7,7 +7,7 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.backend import dtypes
 from chainrule.ops.creation import tensor, zeros_like
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_nonnegative, lerp_
+from chainrule.optim.optimizer import Optimizer, ParamsT, as_real, check_nonnegative, lerp_
 
 
 class Adam(Optimizer):
@@ -18,7 +18,8 @@ class Adam(Optimizer):
     decoupled, where p <- p * (1 - lr * weight_decay) first):
     m <- lerp(m, g, 1 - beta1), v <- beta2 * v + (1 - beta2) * g * g,
     p <- p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps),
-    where amsgrad replaces v in the denominator by its running maximum.
+    where amsgrad replaces v in the denominator by its running maximum. A complex parameter
+    is stepped as its pair of real parts (view_as_real), as in PyTorch.
 
     Args:
         params (iterable): the tensors to optimise (`model.parameters()`), or dicts of
@@ -67,6 +68,8 @@ class Adam(Optimizer):
         }
         super().__init__(params, defaults)
 
+    complex_params = True  # stepped through view_as_real, as PyTorch
+
     def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
         lr = group["lr"]
         beta1, beta2 = group["betas"]
@@ -82,9 +85,9 @@ class Adam(Optimizer):
                 state["exp_avg_sq"] = zeros_like(p)
                 if amsgrad:
                     state["max_exp_avg_sq"] = zeros_like(p)
-            param, grad = self._arrays(p, group["maximize"])
-            exp_avg = state["exp_avg"]._array
-            exp_avg_sq = state["exp_avg_sq"]._array
+            param, grad = self._real_arrays(p, group["maximize"])
+            exp_avg = as_real(state["exp_avg"]._array)
+            exp_avg_sq = as_real(state["exp_avg_sq"]._array)
             step = self._increment_step(state)
 
             if weight_decay != 0:
@@ -102,7 +105,7 @@ class Adam(Optimizer):
             step_size = lr / bias_correction1
             bias_correction2_sqrt = bias_correction2**0.5
             if amsgrad:
-                max_exp_avg_sq = state["max_exp_avg_sq"]._array
+                max_exp_avg_sq = as_real(state["max_exp_avg_sq"]._array)
                 xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
                 second_moment = max_exp_avg_sq
             else:

@@ -14,15 +14,18 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import enable_grad, no_grad
 from chainrule.backend import Array
 from chainrule.ops.creation import as_tensor
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_nonnegative
+from chainrule.optim.optimizer import Optimizer, ParamsT, as_real, check_nonnegative
 
 
 class LBFGS(Optimizer):
     """PyTorch's L-BFGS. `step(closure)` runs up to `max_iter` iterations; the closure must
     zero the gradients, compute the loss, call backward and return the loss.
 
-    Only one parameter group is supported, as in PyTorch.
+    Only one parameter group is supported, as in PyTorch. Complex parameters enter the flat
+    vector as their real and imaginary parts (view_as_real), as in PyTorch.
     """
+
+    complex_params = True
 
     def __init__(
         self,
@@ -57,21 +60,23 @@ class LBFGS(Optimizer):
 
     # ---- the parameters as one flat vector -------------------------------------------------
     def _gather_flat_grad(self) -> Array:
+        """Every gradient as one real vector (a complex one as its view_as_real, as PyTorch)."""
         xp = self._xp
         pieces = [
-            p.grad._array.reshape(-1)
+            as_real(p.grad._array).reshape(-1)
             if p.grad is not None
-            else xp.zeros(p.numel(), dtype=p._array.dtype)
+            else xp.zeros(_real_numel(p), dtype=as_real(p._array).dtype)
             for p in self._params
         ]
         return xp.concatenate(pieces)
 
     def _add_grad(self, step_size: Any, update: Array) -> None:
-        """p <- p + step_size * update, with `update` cut into each parameter's shape."""
+        """p <- p + step_size * update, with `update` cut into each parameter's (real) shape."""
         offset = 0
         for p in self._params:
-            numel = p.numel()
-            p._array += step_size * update[offset : offset + numel].reshape(p.shape)
+            param = as_real(p._array)
+            numel = param.size
+            param += step_size * update[offset : offset + numel].reshape(param.shape)
             self._written(p)
             offset += numel
 
@@ -201,13 +206,14 @@ class LBFGS(Optimizer):
             if abs(loss - prev_loss) < tolerance_change:  # the loss barely moves
                 break
 
-        state["d"] = as_tensor(d)
+        device = self._params[0].device  # the state stays on the parameters' device
+        state["d"] = as_tensor(d, device=device)
         state["t"] = float(t)
-        state["old_dirs"] = [as_tensor(y) for y in old_dirs]
-        state["old_stps"] = [as_tensor(s) for s in old_stps]
+        state["old_dirs"] = [as_tensor(y, device=device) for y in old_dirs]
+        state["old_stps"] = [as_tensor(s, device=device) for s in old_stps]
         state["ro"] = [float(r) for r in ro]
         state["H_diag"] = float(h_diag)
-        state["prev_flat_grad"] = as_tensor(prev_flat_grad)
+        state["prev_flat_grad"] = as_tensor(prev_flat_grad, device=device)
         state["prev_loss"] = prev_loss
         return orig_loss
 
@@ -364,3 +370,8 @@ def _strong_wolfe(
             bracket_gtd[low_pos] = gtd_new
 
     return bracket_f[low_pos], bracket_g[low_pos], bracket[low_pos], ls_func_evals
+
+
+def _real_numel(p: Any) -> int:
+    """The number of real numbers in p: two per complex element."""
+    return 2 * p.numel() if p.is_complex() else p.numel()

@@ -49,8 +49,9 @@ class Optimizer:
     tensor([0.8000, 1.6000], requires_grad=True)
     """
 
-    # Whether the update is right for complex parameters as written (linear in the gradient,
-    # as SGD's); the adaptive ones need PyTorch's real view of each complex number first.
+    # Whether the optimizer takes complex parameters: SGD's update is linear in the gradient
+    # and runs on them as they are; the adaptive ones run on PyTorch's real view of each
+    # complex number (`_real_arrays`, `as_real`).
     complex_params = False
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
@@ -104,8 +105,9 @@ class Optimizer:
                 raise ValueError("can't optimize a non-leaf Tensor")
             if param.is_complex() and not self.complex_params:
                 raise DTypeError(
-                    f"{type(self).__name__}: complex parameters are not supported yet (SGD "
-                    "takes them); optimize view_as_real(p) as a real parameter instead"
+                    f"{type(self).__name__}: complex parameters are not supported by this "
+                    "optimizer (it does not set complex_params = True); optimize "
+                    "view_as_real(p) as a real parameter instead"
                 )
         for name, default in self.defaults.items():
             if default is required and name not in param_group:
@@ -244,6 +246,13 @@ class Optimizer:
         return p._array, (-grad if maximize else grad)
 
     @staticmethod
+    def _real_arrays(p: Tensor, maximize: bool = False) -> tuple[Array, Array]:
+        """`_arrays` as real views: a complex parameter and its gradient as pairs of real
+        numbers (torch.view_as_real), which PyTorch's adaptive optimizers step."""
+        param, grad = Optimizer._arrays(p, maximize)
+        return as_real(param), as_real(grad)
+
+    @staticmethod
     def _written(p: Tensor) -> None:
         """Record an in-place write to p's memory, as an in-place op would."""
         p._version_counter.value += 1
@@ -300,6 +309,16 @@ def _cast_state(param: Tensor, value: Any, key: Any = None) -> Any:
     if isinstance(value, (list, tuple)):
         return type(value)(_cast_state(param, v) for v in value)
     return value
+
+
+def as_real(array: Array) -> Array:
+    """A complex array as a view of its real and imaginary parts, shape (..., 2), as
+    torch.view_as_real (writes go through to the complex array); a real array as it is. The
+    adaptive optimizers update complex parameters and their state through it, so each part
+    gets its own second moment, as in PyTorch."""
+    if array.dtype.kind != "c":
+        return array
+    return array[..., None].view(array.real.dtype)
 
 
 def lerp_(start: Array, end: Array, weight: float) -> None:

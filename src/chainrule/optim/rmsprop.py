@@ -7,7 +7,7 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.backend import dtypes
 from chainrule.ops.creation import tensor, zeros_like
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_nonnegative, lerp_
+from chainrule.optim.optimizer import Optimizer, ParamsT, as_real, check_nonnegative, lerp_
 
 
 class RMSprop(Optimizer):
@@ -42,6 +42,8 @@ class RMSprop(Optimizer):
         }
         super().__init__(params, defaults)
 
+    complex_params = True  # stepped through view_as_real, as PyTorch
+
     def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
         lr = group["lr"]
         alpha = group["alpha"]
@@ -59,8 +61,8 @@ class RMSprop(Optimizer):
                     state["momentum_buffer"] = zeros_like(p)
                 if centered:
                     state["grad_avg"] = zeros_like(p)
-            param, grad = self._arrays(p, group["maximize"])
-            square_avg = state["square_avg"]._array
+            param, grad = self._real_arrays(p, group["maximize"])
+            square_avg = as_real(state["square_avg"]._array)
             self._increment_step(state)
 
             if weight_decay != 0:
@@ -68,7 +70,7 @@ class RMSprop(Optimizer):
             square_avg *= alpha
             square_avg += (1 - alpha) * grad * grad
             if centered:
-                grad_avg = state["grad_avg"]._array
+                grad_avg = as_real(state["grad_avg"]._array)
                 lerp_(grad_avg, grad, 1 - alpha)
                 avg = xp.sqrt(square_avg - grad_avg * grad_avg)
             else:
@@ -76,7 +78,7 @@ class RMSprop(Optimizer):
             avg += eps
 
             if momentum > 0:
-                buf = state["momentum_buffer"]._array
+                buf = as_real(state["momentum_buffer"]._array)
                 buf *= momentum
                 buf += grad / avg
                 param -= lr * buf
