@@ -40,6 +40,7 @@ from chainrule.backend.dtypes import (
     bool_ as bool,  # noqa: A004 - PyTorch's name
 )
 from chainrule.backend.dtypes import (
+    bfloat16,
     can_cast,
     cdouble,
     cfloat,

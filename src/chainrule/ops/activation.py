@@ -421,7 +421,7 @@ def hardtanh(
     """clamp to [min_val, max_val]; integer tensors clamp to the bounds truncated to integers."""
     input = _refuse_bool("hardtanh", input)  # noqa: A001
     refuse_complex("hardtanh", input)
-    if input._array.dtype.kind != "f":
+    if input._array.dtype.kind not in "fV":
         min_val, max_val = int(min_val), int(max_val)
     result = apply(Hardtanh, (input,), min_val, max_val)
     return _maybe_inplace(input, result, inplace, "hardtanh_")

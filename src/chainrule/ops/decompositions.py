@@ -99,7 +99,7 @@ def _check_float_matrix(op_name: str, x: Any, name: str = "A") -> None:
     """A batch of (not necessarily square) float32/float64 matrices."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{op_name}: expected a Tensor as {name}, got {type(x).__name__}")
-    if x._array.dtype.kind != "f" or x._array.dtype.itemsize < 4:
+    if x._array.dtype.kind not in "fV" or x._array.dtype.itemsize < 4:
         raise DTypeError(
             f"{op_name}: expected a float32 or float64 tensor as {name}, got {x.dtype.name}"
         )
@@ -1133,7 +1133,7 @@ def matrix_norm(
     A = _with_dtype(A, dtype)  # noqa: N806
     if A._array.dtype.kind == "c" and ord not in ("nuc", 2, -2):
         A = _abs(A)  # noqa: N806 - these norms read only the moduli |a_ij|
-    if A._array.dtype.kind != "f":
+    if A._array.dtype.kind not in "fV":
         raise DTypeError(f"linalg.matrix_norm: expected a floating point tensor, got {A.dtype}")
     if A.ndim < 2:
         raise ShapeError(

@@ -114,7 +114,7 @@ def _check_linalg_input(op_name: str, x: Any, name: str = "A", complex_ok: bool 
     """A batch of square float32/float64 matrices, as torch.linalg's factorizations need
     (complex64/complex128 too where `complex_ok`: the ops with complex variants)."""
     kind = x._array.dtype.kind
-    if not (kind == "f" or (complex_ok and kind == "c")) or x._array.dtype.itemsize < 4:
+    if not (kind in "fV" or (complex_ok and kind == "c")) or x._array.dtype.itemsize < 4:
         kinds = (
             "a float32, float64, complex64 or complex128"
             if complex_ok
@@ -356,7 +356,9 @@ def _check_scaled_input(
             f"{op_name}: input of shape {input.shape} cannot be broadcast to the product's shape "
             f"{target} ({operands})"
         )
-    if input._array.dtype.kind != "f" and (isinstance(alpha, float) or isinstance(beta, float)):
+    if input._array.dtype.kind not in "fV" and (
+        isinstance(alpha, float) or isinstance(beta, float)
+    ):
         raise DTypeError(
             f"{op_name}: for integral input tensors, alpha and beta must not be floats"
         )
@@ -453,7 +455,7 @@ def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:  
     product = tensor1 * tensor2
     if isinstance(value, Tensor) or value != 1:
         # PyTorch casts the value to the result's dtype: an integer result truncates it
-        product = product * (value if dtype.numpy.kind == "f" else int(value))
+        product = product * (value if dtype.numpy.kind in "fV" else int(value))
     return input + product
 
 
@@ -1562,7 +1564,7 @@ def cdist(
     for name, x in (("x1", x1), ("x2", x2)):
         if x.ndim < 2:
             raise ShapeError(f"cdist only supports at least 2D tensors, {name} has shape {x.shape}")
-        if x._array.dtype.kind != "f":
+        if x._array.dtype.kind not in "fV":
             raise DTypeError(
                 f"cdist only supports floating-point dtypes, {name} is {x.dtype.name} (shape "
                 f"{x.shape})"
