@@ -37,9 +37,6 @@ from chainrule.autograd import (
 )
 from chainrule.backend import device
 from chainrule.backend.dtypes import (
-    bool_ as bool,  # noqa: A004 - PyTorch's name
-)
-from chainrule.backend.dtypes import (
     bfloat16,
     can_cast,
     cdouble,
@@ -66,6 +63,9 @@ from chainrule.backend.dtypes import (
     set_default_dtype,
     short,
     uint8,
+)
+from chainrule.backend.dtypes import (
+    bool_ as bool,  # noqa: A004 - PyTorch's name
 )
 from chainrule.backend.printing import set_printoptions
 from chainrule.backend.runtime import (
