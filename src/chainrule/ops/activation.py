@@ -20,6 +20,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
 from chainrule.errors import ShapeError
+from chainrule.ops.autocast import LOWER, autocast_policy
 from chainrule.ops.complex import refuse_complex
 from chainrule.ops.creation import rand
 from chainrule.ops.elementwise import (
@@ -633,6 +634,7 @@ def threshold(input: Any, threshold: float, value: float, inplace: bool = False)
     return input.copy_(result) if inplace else result
 
 
+@autocast_policy(LOWER)
 def prelu(input: Any, weight: Any) -> Any:
     """x where x > 0, else weight * x, with one weight per channel (dim 1) or one in all."""
     channels = input.shape[1] if input.ndim >= 2 else 1

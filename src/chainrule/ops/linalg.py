@@ -24,6 +24,7 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, LinAlgError, ShapeError
 from chainrule.ops import reduction
+from chainrule.ops.autocast import LOWER, autocast_active, autocast_operands, autocast_policy
 from chainrule.ops.complex import complex_variant, conj, holomorphic, refuse_complex
 from chainrule.ops.creation import empty
 from chainrule.ops.elementwise import abs as _abs
@@ -293,6 +294,8 @@ def matmul(input: Any, other: Any) -> Any:  # noqa: A002
     >>> chainrule.matmul(chainrule.ones(2, 3), chainrule.ones(3)).shape
     (2,)
     """
+    if autocast_active() is not None:
+        input, other = autocast_operands(LOWER, input, other)  # noqa: A001
     if isinstance(input, Tensor) and isinstance(other, Tensor):
         _check_same_dtype("matmul", input, other)
     x, y = binary_operands(input, other)
@@ -322,6 +325,7 @@ def bmm(input: Any, mat2: Any) -> Any:  # noqa: A002
     return matmul(input, mat2)
 
 
+@autocast_policy(LOWER)
 def addmm(input: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
     """beta * input + alpha * (mat1 @ mat2); with beta == 0, input is ignored (nan included)."""
     if mat1.ndim != 2 or mat2.ndim != 2:
@@ -418,6 +422,7 @@ def _check_batches(op_name: str, batch1: Any, batch2: Any) -> None:
     _check_same_dtype(op_name, batch1, batch2)
 
 
+@autocast_policy(LOWER)
 def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
     """beta * input + alpha * bmm(batch1, batch2); with beta == 0, input is ignored."""
     _check_batches("baddbmm", batch1, batch2)
@@ -428,6 +433,7 @@ def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any =
     return _scaled_sum(input, _product(Matmul, (batch1, batch2)), beta, alpha)
 
 
+@autocast_policy(LOWER)
 def addbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
     """beta * input + alpha * (the sum over the batch of batch1[i] @ batch2[i]); with
     beta == 0, input is ignored."""
@@ -666,6 +672,7 @@ def _sublist_equation(args: Sequence[Any]) -> tuple[str, tuple]:
     return equation, operands
 
 
+@autocast_policy(LOWER)
 def einsum(*args: Any) -> Any:
     """Einstein summation, as torch.einsum: any subscripts NumPy accepts (ellipsis, repeated
     labels for diagonals, implicit output), the sublist form, and broadcasting of size-1

@@ -28,6 +28,7 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops.arguments import numpy_keywords
+from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
@@ -440,6 +441,7 @@ def _exclusive_products(x: Any, axis: int) -> Any:
     return before * after
 
 
+@autocast_policy(FLOAT32)
 def prod(
     input: Any,
     dim: int | None = None,
