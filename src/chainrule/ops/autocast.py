@@ -109,7 +109,7 @@ class autocast:  # noqa: N801 - PyTorch's name
     >>> x, w = chainrule.ones(2, 3), chainrule.ones(4, 3)
     >>> with chainrule.autocast(device_type="cpu", dtype=chainrule.bfloat16):
     ...     y = chainrule.nn.functional.linear(x, w)
-    ...     z = y + x.sum()
+    ...     z = y + chainrule.ones(4)  # not listed: promotes as usual
     >>> y.dtype, z.dtype
     (chainrule.bfloat16, chainrule.float32)
     """
