@@ -8,12 +8,15 @@ composed of several rounded ops on both sides, to a few.
 
 from __future__ import annotations
 
+import os
+
 import ml_dtypes
 import numpy as np
 import pytest
 import torch
 
 import chainrule
+from chainrule.nn.functional import cross_entropy as F_cross_entropy
 from chainrule.testing.op_check import _draw_inputs
 from tests.op_specs import elementwise, indexing, nn_ops, reduction, shape
 
@@ -245,3 +248,29 @@ def _check_gradients(name, label, mine, theirs, mine_in, theirs_in, rng):
             atol=atol,
             err_msg=f"{label}: gradient of input {index}",
         )
+
+
+# ---- devices --------------------------------------------------------------------------------
+
+DEVICE = os.environ.get("CHAINRULE_TEST_DEVICE", "fake")
+
+
+@pytest.mark.device
+def test_bfloat16_training_step_on_the_device_matches_the_cpu():
+    # the float32 round trip in Op.apply runs through the device's own arrays (astype), so a
+    # bfloat16 step there gives the CPU's bits
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(ml_dtypes.bfloat16) for s in ((4, 6), (3, 6), (3,))]
+    results = {}
+    for device in ("cpu", DEVICE):
+        x, w, b = (chainrule.tensor(a, device=device) for a in arrays)
+        w.requires_grad_(True)
+        loss = F_cross_entropy(
+            chainrule.tanh(x @ w.t() + b), chainrule.tensor([0, 2, 1, 1], device=device)
+        )
+        loss.backward()
+        assert loss.dtype is bf16 and w.grad.dtype is bf16
+        assert w.grad.device == chainrule.device(device)
+        results[device] = (loss.float().item(), w.grad.float().cpu().numpy())
+    assert results["cpu"][0] == results[DEVICE][0]
+    np.testing.assert_array_equal(results["cpu"][1], results[DEVICE][1])
