@@ -6,6 +6,11 @@ scalars or 0-dim tensors only raise the *category* (bool < integer < floating < 
 result. Complex dtypes (complex64, complex128) sit above the floating ones: a float with a complex
 gives the complex dtype wide enough for both (float64 + complex64 is complex128), and the default
 complex dtype follows the default float dtype (complex64 for float32, complex128 for float64).
+
+bfloat16 is stored as `ml_dtypes.bfloat16` (the NumPy dtype JAX uses). NumPy gives it the kind
+'V' (a user-registered dtype), not 'f': code that asks whether an array is floating tests
+`dtype.kind in "fV"` (or "fcV" with complex), which is exact because chainrule holds no other
+'V' dtype. bfloat16 with float16 promotes to float32, as PyTorch's (neither holds the other).
 """
 
 from __future__ import annotations
@@ -17,8 +22,6 @@ import ml_dtypes
 import numpy as np
 
 BOOL, INTEGER, FLOATING, COMPLEX = 0, 1, 2, 3
-# NumPy's kinds of floating arrays: 'f', and 'V' for bfloat16 (see the module docstring).
-FLOATING_KINDS = "fV"
 
 
 class dtype:  # noqa: N801 - PyTorch's spelling
