@@ -43,6 +43,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("saved values and their hooks", {"autograd.saved", "autograd.graph"}),
     ("ops: the Op base and apply", {"ops.op"}),
     ("ops: dtype promotion, Cast, Clone", {"ops.conversion"}),
+    # autocast's state and the casts the listed ops (matmul, linear, conv, losses) ask of it.
+    ("ops: autocast", {"ops.autocast"}),
     # conj, real, imag and the holomorphic variants every family's complex operands run.
     ("ops: complex numbers", {"ops.complex"}),
     ("ops: shape and broadcasting", {"ops.shape"}),
@@ -76,7 +78,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     ),
     (
         "transforms and namespaces",
-        {"func", "numpy", "linalg", "fft", "special", "testing", "autograd.functional", "cuda"},
+        {"func", "numpy", "linalg", "fft", "special", "testing", "autograd.functional", "cuda"}
+        | {"amp", "cpu"},  # amp: autocast (ops.autocast) and GradScaler; cpu, cuda: amp's aliases
     ),
     # Probability distributions: Tensor math, ops.special and ops.linalg; never nn or optim.
     ("distributions", {"distributions"}),

@@ -126,9 +126,25 @@ def test_chainrule_reads_pytorch_safetensors(tmp_path):
 
 
 def test_pytorch_only_dtypes_fail_clearly(tmp_path):
-    safetensors.torch.save_file({"w": torch.zeros(2, dtype=torch.bfloat16)}, tmp_path / "bf16")
-    with pytest.raises(DTypeError, match="bf16: tensor 'w' has dtype BF16"):
-        load(tmp_path / "bf16")
+    w = torch.zeros(2, dtype=torch.float8_e4m3fn)
+    safetensors.torch.save_file({"w": w}, tmp_path / "f8")
+    with pytest.raises(DTypeError, match="f8: tensor 'w' has dtype F8_E4M3"):
+        load(tmp_path / "f8")
+
+
+def test_bfloat16_safetensors_load_and_save_as_bf16(tmp_path):
+    # most published weights are BF16 safetensors: they load as bfloat16, bit for bit
+    values = torch.tensor([[1.5, -2.0], [3.140625, 1e30]], dtype=torch.bfloat16)
+    safetensors.torch.save_file({"w": values}, tmp_path / "torch.safetensors")
+    loaded = load(tmp_path / "torch.safetensors")["w"]
+    assert loaded.dtype is chainrule.bfloat16
+    np.testing.assert_array_equal(loaded.float().numpy(), values.float().numpy())
+    # and chainrule writes BF16 entries, which PyTorch reads as torch.bfloat16
+    save({"w": loaded}, tmp_path / "ours.safetensors")
+    theirs = safetensors.torch.load_file(tmp_path / "ours.safetensors")["w"]
+    assert theirs.dtype == torch.bfloat16
+    assert torch.equal(theirs, values)
+    assert load(tmp_path / "ours.safetensors")["w"].dtype is chainrule.bfloat16
 
 
 # ---- damaged files -----------------------------------------------------------------------------

@@ -96,12 +96,20 @@ def test_a_torch_state_dict_loads_into_the_same_chainrule_model(tmp_path):
     )
 
 
-def test_bfloat16_is_widened_to_float32_exactly(tmp_path):
-    values = torch.tensor([1.5, -2.0, 3.140625, 1e30], dtype=torch.bfloat16)
-    torch.save({"w": values}, tmp_path / "bf16.pt")
-    loaded = chainrule.load(tmp_path / "bf16.pt")["w"]
-    assert loaded.dtype == chainrule.float32
-    np.testing.assert_array_equal(loaded.numpy(), values.float().numpy())
+@pytest.mark.parametrize("zip_format", [True, False], ids=["zip", "legacy"])
+def test_bfloat16_loads_as_bfloat16_bit_for_bit(tmp_path, zip_format):
+    values = torch.tensor([1.5, -2.0, 3.140625, 1e30, float("inf")], dtype=torch.bfloat16)
+    strided = torch.arange(12.0, dtype=torch.bfloat16).reshape(3, 4).t()
+    path = tmp_path / "bf16.pt"
+    torch.save({"w": values, "t": strided}, path, _use_new_zipfile_serialization=zip_format)
+    loaded = chainrule.load(path)
+    for key, expected in (("w", values), ("t", strided)):
+        assert loaded[key].dtype is chainrule.bfloat16
+        assert tuple(loaded[key].shape) == tuple(expected.shape)
+        bits = loaded[key].numpy().view(np.uint16)
+        np.testing.assert_array_equal(
+            bits, expected.contiguous().view(torch.int16).numpy().view(np.uint16)
+        )
 
 
 def test_map_location_moves_every_tensor(tmp_path):

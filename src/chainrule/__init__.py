@@ -37,9 +37,7 @@ from chainrule.autograd import (
 )
 from chainrule.backend import device
 from chainrule.backend.dtypes import (
-    bool_ as bool,  # noqa: A004 - PyTorch's name
-)
-from chainrule.backend.dtypes import (
+    bfloat16,
     can_cast,
     cdouble,
     cfloat,
@@ -66,6 +64,9 @@ from chainrule.backend.dtypes import (
     short,
     uint8,
 )
+from chainrule.backend.dtypes import (
+    bool_ as bool,  # noqa: A004 - PyTorch's name
+)
 from chainrule.backend.printing import set_printoptions
 from chainrule.backend.runtime import (
     are_deterministic_algorithms_enabled,
@@ -85,6 +86,7 @@ from chainrule.errors import (
     StateDictError,
 )
 from chainrule.ops.activation import *  # noqa: F403
+from chainrule.ops.autocast import autocast, get_autocast_dtype, is_autocast_enabled
 from chainrule.ops.complex import *  # noqa: F403
 from chainrule.ops.complex import complex  # noqa: A004 - PyTorch's name
 from chainrule.ops.creation import (
@@ -176,13 +178,15 @@ _LAZY_NAMES.update(
 )
 # Reachable as attributes too, but left out of `import *`: `numpy` would shadow NumPy itself.
 _LAZY_EXTRA_MODULES = frozenset(
-    ("apps", "backends", "cuda", "datasets", "distributed", "numpy", "testing")
+    ("amp", "apps", "backends", "cpu", "cuda", "datasets", "distributed", "numpy", "testing")
 )
 
 if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
     from chainrule import (
+        amp,
         apps,
         backends,
+        cpu,
         cuda,
         data,
         datasets,

@@ -179,7 +179,7 @@ class Tensor:
 
     def is_floating_point(self) -> bool:
         """Whether the dtype is a floating-point one (float16, float32, float64)."""
-        return self._array.dtype.kind == "f"
+        return self._array.dtype.kind in "fV"
 
     def is_complex(self) -> bool:
         return self._array.dtype.kind == "c"
@@ -218,7 +218,7 @@ class Tensor:
                 "a computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach()."
             )
-        if requires_grad and self._array.dtype.kind not in "fc":
+        if requires_grad and self._array.dtype.kind not in "fcV":
             raise GradError(
                 "only Tensors of floating point and complex dtype can require gradients (got "
                 f"{self.dtype})"
@@ -575,13 +575,13 @@ def _default_dtype_for(array: Array, from_python: bool) -> Any:
     Python complex numbers the default complex dtype (complex64, or complex128 when the
     default is float64); NumPy data keeps its dtype."""
     kind = array.dtype.kind
-    if from_python and kind == "f":
+    if from_python and kind in "fV":
         return dtypes.get_default_dtype().numpy
     if from_python and kind == "c":
         return dtypes.default_for_category(dtypes.COMPLEX).numpy
     if kind == "u" and array.dtype.itemsize > 1:
         return dtypes.int64.numpy
-    if kind not in "fiubc":
+    if kind not in "fiubcV":
         raise TypeError(f"tensor: can't convert data of dtype {array.dtype} to a tensor")
     return array.dtype
 

@@ -23,12 +23,16 @@ __all__ = ["ALIASES", "install", "main"]
 # PyTorch's module names and the chainrule modules that stand for them.
 ALIASES = {
     "torch": "chainrule",
+    "torch.amp": "chainrule.amp",
     "torch.autograd": "chainrule.autograd",
     "torch.autograd.forward_ad": "chainrule.autograd.forward_ad",
     "torch.autograd.functional": "chainrule.autograd.functional",
     "torch.autograd.graph": "chainrule.autograd.graph",
     "torch.backends": "chainrule.backends",
+    "torch.cpu": "chainrule.cpu",
+    "torch.cpu.amp": "chainrule.amp.cpu",
     "torch.cuda": "chainrule.cuda",
+    "torch.cuda.amp": "chainrule.amp.cuda",
     "torch.distributed": "chainrule.distributed",
     "torch.distributions": "chainrule.distributions",
     "torch.distributions.constraints": "chainrule.distributions.constraints",

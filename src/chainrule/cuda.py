@@ -9,6 +9,7 @@ Tensors live on the current device: `set_device(n)` chooses it, and 'cuda' means
 
 from __future__ import annotations
 
+from chainrule.amp import cuda as amp
 from chainrule.backend import cupy_backend
 from chainrule.backend.runtime import cuda_current_device as current_device
 from chainrule.backend.runtime import cuda_device_count as device_count
@@ -42,6 +43,7 @@ def is_initialized() -> bool:
 
 
 __all__ = [
+    "amp",
     "current_device",
     "device_count",
     "empty_cache",

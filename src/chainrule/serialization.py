@@ -6,6 +6,8 @@ as safetensors entries named by their path ('optimizer.state.0.exp_avg'); everyt
 the shape of the nesting (dict keys that are ints, lists, tuples), is JSON in the file's
 metadata. Nothing is pickled, so loading a file can never run code from it, and a flat dict of
 tensors is a plain safetensors file that PyTorch reads with `safetensors.torch.load_file`.
+bfloat16 tensors are stored as BF16 entries, and BF16 entries load as chainrule.bfloat16 (the
+safetensors package's NumPy reader has no BF16, so entries are decoded here).
 
 Files are written atomically: to a temporary file in the same directory, flushed and fsync'ed,
 then renamed over the target, so a crash leaves either the old file or the new one.
@@ -19,10 +21,11 @@ import secrets
 import struct
 from typing import IO, Any
 
+import safetensors
 import safetensors.numpy
 
 from chainrule._tensor import Tensor
-from chainrule.backend import is_numpy_scalar
+from chainrule.backend import dtypes, is_numpy_scalar, numpy_backend
 from chainrule.errors import DTypeError, FileFormatError
 from chainrule.ops.creation import tensor
 from chainrule.torch_format import is_torch_file, load_torch_file
@@ -30,8 +33,24 @@ from chainrule.torch_format import is_torch_file, load_torch_file
 __all__ = ["FileFormatError", "load", "save"]
 
 _STRUCTURE_KEY = "chainrule"  # metadata entry holding the object's structure as JSON
-_LOADABLE_DTYPES = {"F64", "F32", "F16", "I64", "I32", "I16", "I8", "U8", "U16", "U32", "U64"}
-_LOADABLE_DTYPES |= {"BOOL", "C64"}
+# safetensors' dtype names -> the element dtypes (little-endian, as the format stores them).
+_ELEMENT_DTYPES = {
+    "F64": "<f8",
+    "F32": "<f4",
+    "F16": "<f2",
+    "BF16": dtypes.bfloat16.numpy,
+    "I64": "<i8",
+    "I32": "<i4",
+    "I16": "<i2",
+    "I8": "i1",
+    "U8": "u1",
+    "U16": "<u2",
+    "U32": "<u4",
+    "U64": "<u8",
+    "BOOL": "?",
+    "C64": "<c8",
+}
+_LOADABLE_DTYPES = set(_ELEMENT_DTYPES)
 
 
 # ---- saving ----------------------------------------------------------------------------------
@@ -177,10 +196,10 @@ def load(
         return _moved(load_torch_file(data, name), map_location)
     header = _read_header(data, name)
     try:
-        arrays = safetensors.numpy.load(data)
+        entries = safetensors.deserialize(data)
     except Exception as error:  # the Rust reader's SafetensorError is a bare Exception
         raise FileFormatError(f"{name}: corrupted safetensors file ({error})") from error
-    tensors = {key: _to_tensor(array, map_location) for key, array in arrays.items()}
+    tensors = {key: _to_tensor(_entry_array(entry), map_location) for key, entry in entries}
     structure = header.get("__metadata__", {}).get(_STRUCTURE_KEY)
     if structure is None:
         return tensors  # a plain safetensors file, e.g. from safetensors.torch.save_file
@@ -241,6 +260,15 @@ def _moved(value: Any, map_location: Any) -> Any:
     if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
         return type(value)(_moved(item, map_location) for item in value)
     return value
+
+
+def _entry_array(entry: dict) -> Any:
+    """One deserialized safetensors entry as an array of its dtype and shape."""
+    element = numpy_backend.xp.dtype(_ELEMENT_DTYPES[entry["dtype"]])
+    if element.kind == "V":  # bfloat16: ml_dtypes' dtype has no byte order; read the words
+        words = numpy_backend.xp.frombuffer(entry["data"], dtype="<u2").astype("=u2", copy=False)
+        return words.view(element).reshape(entry["shape"])
+    return numpy_backend.xp.frombuffer(entry["data"], dtype=element).reshape(entry["shape"])
 
 
 def _to_tensor(array: Any, map_location: Any) -> Tensor:

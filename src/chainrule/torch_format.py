@@ -9,8 +9,7 @@ to run at load time, so it is read with a restricted unpickler that resolves onl
 with FileFormatError before anything is built.
 
 Storages become NumPy arrays of their bytes, and each tensor a strided view of its storage,
-copied into a chainrule tensor. bfloat16 (which chainrule does not have yet) is widened to
-float32 exactly (a bfloat16 is the top half of a float32).
+copied into a chainrule tensor (bfloat16 ones as chainrule.bfloat16, ml_dtypes' bfloat16).
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ _LEGACY_MAGIC = 0x1950A86A20F9469CFC6C  # the first object of a legacy torch.sav
 _ZIP_MAGIC = b"PK\x03\x04"
 _np = numpy_backend.xp
 
-# torch.<Name>Storage -> the NumPy dtype of its elements ("bfloat16": read as uint16 bits).
+# torch.<Name>Storage -> the NumPy dtype of its elements ("bfloat16" is ml_dtypes').
 _STORAGE_DTYPES = {
     "DoubleStorage": "float64",
     "FloatStorage": "float32",
@@ -54,7 +53,7 @@ _TORCH_DTYPES = {
     "float": dtypes.float32,
     "float16": dtypes.float16,
     "half": dtypes.float16,
-    "bfloat16": dtypes.float32,  # widened, as the storages are
+    "bfloat16": dtypes.bfloat16,
     "int64": dtypes.int64,
     "long": dtypes.int64,
     "int32": dtypes.int32,
@@ -81,17 +80,16 @@ class _StorageType:
 
 
 class _Storage:
-    """A storage's elements as a 1-d NumPy array (bfloat16 already widened to float32)."""
+    """A storage's elements as a 1-d NumPy array."""
 
     def __init__(self, raw: bytes, dtype: str, name: str) -> None:
-        if dtype == "bfloat16":
-            bits = _np.frombuffer(raw, dtype="<u2").astype("<u4") << 16
-            self.array = bits.view("<f4")
+        if len(raw) % _np.dtype(dtype).itemsize:
+            raise FileFormatError(f"{name}: a storage of {len(raw)} bytes is truncated")
+        if dtype == "bfloat16":  # little-endian 16-bit words, read as ml_dtypes' bfloat16
+            words = _np.frombuffer(raw, dtype="<u2").astype("=u2", copy=False)
+            self.array = words.view(dtypes.bfloat16.numpy)
         else:
-            item = _np.dtype(dtype).newbyteorder("<")
-            if len(raw) % item.itemsize:
-                raise FileFormatError(f"{name}: a storage of {len(raw)} bytes is truncated")
-            self.array = _np.frombuffer(raw, dtype=item)
+            self.array = _np.frombuffer(raw, dtype=_np.dtype(dtype).newbyteorder("<"))
 
 
 def _rebuild_tensor(
@@ -233,7 +231,7 @@ def _load_legacy(data: bytes, name: str) -> Any:
         storage_type, key = _storage_key(pid, name)
         types[key] = storage_type
         count = int(pid[4]) if len(pid) > 4 else 0
-        itemsize = 2 if storage_type.dtype == "bfloat16" else _np.dtype(storage_type.dtype).itemsize
+        itemsize = _np.dtype(storage_type.dtype).itemsize
         return _Storage(bytes(count * itemsize), storage_type.dtype, name)
 
     object_start = stream.tell()
@@ -245,7 +243,7 @@ def _load_legacy(data: bytes, name: str) -> Any:
             raise FileFormatError(f"{name}: storage {key} is not used by the checkpoint")
         dtype = types[key].dtype
         (count,) = _np.frombuffer(stream.read(8), dtype="<i8")
-        itemsize = 2 if dtype == "bfloat16" else _np.dtype(dtype).itemsize
+        itemsize = _np.dtype(dtype).itemsize
         raw = stream.read(int(count) * itemsize)
         if len(raw) != int(count) * itemsize:
             raise FileFormatError(f"{name}: truncated PyTorch checkpoint (storage {key})")

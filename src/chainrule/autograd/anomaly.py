@@ -108,7 +108,7 @@ class AnomalyMode(Observer):
 
 def _has_nan(tensor: Any) -> bool:
     array = tensor._array
-    if array.dtype.kind not in "fc":
+    if array.dtype.kind not in "fcV":
         return False
     return bool(tensor._backend.xp.isnan(array).any())
 

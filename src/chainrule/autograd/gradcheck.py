@@ -21,7 +21,7 @@ def _as_tuple(values: Any) -> tuple:
 
 
 def _differentiable_outputs(outputs: Any) -> list:
-    return [o for o in _as_tuple(outputs) if hasattr(o, "_array") and o._array.dtype.kind == "f"]
+    return [o for o in _as_tuple(outputs) if hasattr(o, "_array") and o._array.dtype.kind in "fV"]
 
 
 def _numerical_jacobians(func: Callable, inputs: tuple, index: int, eps: float) -> list:

@@ -6,6 +6,11 @@ scalars or 0-dim tensors only raise the *category* (bool < integer < floating < 
 result. Complex dtypes (complex64, complex128) sit above the floating ones: a float with a complex
 gives the complex dtype wide enough for both (float64 + complex64 is complex128), and the default
 complex dtype follows the default float dtype (complex64 for float32, complex128 for float64).
+
+bfloat16 is stored as `ml_dtypes.bfloat16` (the NumPy dtype JAX uses). NumPy gives it the kind
+'V' (a user-registered dtype), not 'f': code that asks whether an array is floating tests
+`dtype.kind in "fV"` (or "fcV" with complex), which is exact because chainrule holds no other
+'V' dtype. bfloat16 with float16 promotes to float32, as PyTorch's (neither holds the other).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import builtins
 from typing import Any
 
+import ml_dtypes
 import numpy as np
 
 BOOL, INTEGER, FLOATING, COMPLEX = 0, 1, 2, 3
@@ -38,7 +44,7 @@ class dtype:  # noqa: N801 - PyTorch's spelling
         self.itemsize = self.numpy.itemsize
         self.is_floating_point = category == FLOATING
         self.is_complex = category == COMPLEX
-        self.is_signed = self.numpy.kind in "ifc"
+        self.is_signed = self.numpy.kind in "ifc" or category == FLOATING
 
     def __repr__(self) -> str:
         return f"chainrule.{self.name}"
@@ -48,6 +54,7 @@ class dtype:  # noqa: N801 - PyTorch's spelling
 
 
 float16 = dtype("float16", np.float16, FLOATING)
+bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, FLOATING)
 float32 = dtype("float32", np.float32, FLOATING)
 float64 = dtype("float64", np.float64, FLOATING)
 uint8 = dtype("uint8", np.uint8, INTEGER)
@@ -64,13 +71,26 @@ short, int, long = int16, int32, int64  # noqa: A001
 cfloat, cdouble = complex64, complex128
 
 
-ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool_, complex64, complex128)
+ALL = (
+    float16,
+    bfloat16,
+    float32,
+    float64,
+    uint8,
+    int8,
+    int16,
+    int32,
+    int64,
+    bool_,
+    complex64,
+    complex128,
+)
 _BY_NUMPY = {d.numpy: d for d in ALL}
 _DEFAULT_FOR_CATEGORY = {BOOL: bool_, INTEGER: int64, FLOATING: float32}
 # A complex dtype's real and imaginary parts, and the complex dtype of a float (PyTorch has no
 # complex32 arithmetic on the CPU: float16 goes to complex64).
 _REAL_OF = {complex64: float32, complex128: float64}
-_COMPLEX_OF = {float16: complex64, float32: complex64, float64: complex128}
+_COMPLEX_OF = {float16: complex64, bfloat16: complex64, float32: complex64, float64: complex128}
 
 
 def from_numpy_dtype(numpy_dtype) -> dtype:
@@ -119,7 +139,9 @@ def promote_types(a: dtype, b: dtype) -> dtype:
         if high.category == FLOATING or low.category == BOOL:
             return high
     if a.category == FLOATING:
-        return a if a.itemsize >= b.itemsize else b
+        if a.itemsize == b.itemsize:  # float16 and bfloat16: neither holds the other
+            return float32
+        return a if a.itemsize > b.itemsize else b
     return from_numpy_dtype(np.promote_types(a.numpy, b.numpy))
 
 

@@ -69,7 +69,7 @@ class _Formatter:
     """Chooses one notation and width for all the (possibly summarized) values of a tensor."""
 
     def __init__(self, values: np.ndarray) -> None:
-        self.floating = values.dtype.kind == "f"
+        self.floating = values.dtype.kind in "fV"
         self.int_mode = True
         self.sci_mode = False
         self.max_width = 1

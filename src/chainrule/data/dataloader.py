@@ -43,7 +43,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
         return stack([as_tensor(item) for item in batch])
     if isinstance(elem, (str, bytes)):  # before numbers: NumPy's str_ is a str
         return batch
-    if is_numpy_scalar(elem) and elem.dtype.kind in "biuf":  # before float: float64 is a float
+    if is_numpy_scalar(elem) and elem.dtype.kind in "biufV":  # before float: float64 is a float
         return stack([as_tensor(item) for item in batch])
     if isinstance(elem, float):
         return tensor(batch, dtype=dtypes.float64)

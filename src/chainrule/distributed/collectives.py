@@ -59,10 +59,10 @@ def _reduction(label: str, op: Any, tensor: Tensor) -> str:
             raise DTypeError(f"{label}: {op} needs a floating tensor, got {tensor.dtype}")
         return _ON_BOOL[op]
     if op is ReduceOp.AVG:
-        if kind != "f":
+        if kind not in "fV":
             raise DTypeError(f"{label}: {op} needs a floating tensor, got {tensor.dtype}")
         return "sum"
-    if op in (ReduceOp.BAND, ReduceOp.BOR, ReduceOp.BXOR) and kind == "f":
+    if op in (ReduceOp.BAND, ReduceOp.BOR, ReduceOp.BXOR) and kind in "fV":
         raise DTypeError(f"{label}: {op} needs an integer or bool tensor, got {tensor.dtype}")
     return op.value
 

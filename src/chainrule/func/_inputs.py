@@ -30,7 +30,7 @@ def as_tensor(value: Any) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if is_array(value):
-        return from_numpy(value) if value.dtype.kind in "fc" else tensor(value)
+        return from_numpy(value) if value.dtype.kind in "fcV" else tensor(value)
     return tensor(value, dtype=float64 if isinstance(value, float) else None)
 
 

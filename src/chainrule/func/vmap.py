@@ -715,7 +715,7 @@ def _attach(node: Node, outputs: tuple) -> None:
     """`node` becomes the grad_fn of the floating outputs."""
     node.output_meta = tuple((o._array.shape, from_numpy_dtype(o._array.dtype)) for o in outputs)
     for output_nr, output in enumerate(outputs):
-        if output._array.dtype.kind == "f":
+        if output._array.dtype.kind in "fV":
             output._requires_grad = True
             output._node = node
             output._output_nr = output_nr

@@ -47,6 +47,11 @@ from chainrule.ops.activation import (
     tanhshrink,
     threshold,
 )
+from chainrule.ops.autocast import FLOAT32 as _FLOAT32
+from chainrule.ops.autocast import LOWER as _LOWER
+from chainrule.ops.autocast import autocast_active as _autocast_active
+from chainrule.ops.autocast import autocast_operands as _autocast_operands
+from chainrule.ops.autocast import autocast_policy as _autocast_policy
 from chainrule.ops.dropout import (
     alpha_dropout,
     dropout,
@@ -298,6 +303,8 @@ def _convolution(
     name: str,
 ) -> Any:
     """convNd's arguments checked and read for the Convolution kernel."""
+    if _autocast_active() is not None:
+        input, weight, bias = _autocast_operands(_LOWER, input, weight, bias)  # noqa: A001
     x, unbatched = _spatial_input(name, input, dims)
     _check_conv(name, x, weight, groups, dims, transposed=False)
     kernel = tuple(weight.shape[2:])
@@ -382,6 +389,8 @@ def _convolution_transpose(
     name: str,
 ) -> Any:
     """conv_transposeNd's arguments checked and read for the ConvolutionTranspose kernel."""
+    if _autocast_active() is not None:
+        input, weight, bias = _autocast_operands(_LOWER, input, weight, bias)  # noqa: A001
     x, unbatched = _spatial_input(name, input, dims)
     _check_conv(name, x, weight, groups, dims, transposed=True)
     kernel = tuple(weight.shape[2:])
@@ -887,6 +896,7 @@ def _weighted(op_name: str, loss: Any, weight: Any, reduction: str, mean_by_weig
     return _reduce(op_name, loss, reduction)
 
 
+@_autocast_policy(_FLOAT32)
 def mse_loss(
     input: Tensor,
     target: Tensor,
@@ -909,6 +919,7 @@ def mse_loss(
     return _weighted("mse_loss", difference * difference, weight, reduction, True)
 
 
+@_autocast_policy(_FLOAT32)
 def l1_loss(
     input: Tensor,
     target: Tensor,
@@ -922,6 +933,7 @@ def l1_loss(
     return _weighted("l1_loss", _abs(input - target), weight, reduction, True)
 
 
+@_autocast_policy(_FLOAT32)
 def smooth_l1_loss(
     input: Tensor,
     target: Tensor,
@@ -941,6 +953,7 @@ def smooth_l1_loss(
     return _reduce("smooth_l1_loss", loss, reduction)
 
 
+@_autocast_policy(_FLOAT32)
 def huber_loss(
     input: Tensor,
     target: Tensor,
@@ -964,6 +977,7 @@ def _same_shape(op_name: str, input: Tensor, target: Tensor) -> None:
         )
 
 
+@_autocast_policy(_FLOAT32)
 def binary_cross_entropy(
     input: Tensor,
     target: Tensor,
@@ -987,6 +1001,7 @@ def binary_cross_entropy(
     return _reduce("binary_cross_entropy", loss, reduction)
 
 
+@_autocast_policy(_FLOAT32)
 def binary_cross_entropy_with_logits(
     input: Tensor,
     target: Tensor,
@@ -1007,6 +1022,7 @@ def binary_cross_entropy_with_logits(
     return _reduce("binary_cross_entropy_with_logits", loss, reduction)
 
 
+@_autocast_policy(_FLOAT32)
 def kl_div(
     input: Tensor,
     target: Tensor,
@@ -1031,6 +1047,7 @@ def kl_div(
     return _reduce("kl_div", loss, reduction)
 
 
+@_autocast_policy(_FLOAT32)
 def cosine_embedding_loss(
     input1: Any,
     input2: Any,
@@ -1061,6 +1078,7 @@ def cosine_embedding_loss(
 # ---- attention -----------------------------------------------------------------------------
 
 
+@_autocast_policy(_LOWER)
 def scaled_dot_product_attention(
     query: Any,
     key: Any,

@@ -93,7 +93,7 @@ def _wrap_array(array: np.ndarray, name: str) -> Tensor:
     kind = array.dtype.kind
     if kind == "u" and array.dtype != np.uint8:
         array = array.astype(np.int64)  # chainrule has no uint16/32/64; widen losslessly
-    elif kind not in "biuf":
+    elif kind not in "biufV":
         raise DTypeError(
             f"{name}: chainrule.numpy handles real arrays (bool, integer, floating), got dtype "
             f"{array.dtype}"

@@ -20,6 +20,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
 from chainrule.errors import ShapeError
+from chainrule.ops.autocast import LOWER, autocast_policy
 from chainrule.ops.complex import refuse_complex
 from chainrule.ops.creation import rand
 from chainrule.ops.elementwise import (
@@ -421,7 +422,7 @@ def hardtanh(
     """clamp to [min_val, max_val]; integer tensors clamp to the bounds truncated to integers."""
     input = _refuse_bool("hardtanh", input)  # noqa: A001
     refuse_complex("hardtanh", input)
-    if input._array.dtype.kind != "f":
+    if input._array.dtype.kind not in "fV":
         min_val, max_val = int(min_val), int(max_val)
     result = apply(Hardtanh, (input,), min_val, max_val)
     return _maybe_inplace(input, result, inplace, "hardtanh_")
@@ -633,6 +634,7 @@ def threshold(input: Any, threshold: float, value: float, inplace: bool = False)
     return input.copy_(result) if inplace else result
 
 
+@autocast_policy(LOWER)
 def prelu(input: Any, weight: Any) -> Any:
     """x where x > 0, else weight * x, with one weight per channel (dim 1) or one in all."""
     channels = input.shape[1] if input.ndim >= 2 else 1

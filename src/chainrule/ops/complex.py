@@ -257,7 +257,7 @@ def complex(real: Any, imag: Any) -> Any:  # noqa: A001
         if not isinstance(value, Tensor):
             raise TypeError(f"complex(): argument '{name}' must be Tensor, not {type(value)}")
     kinds = (real._array.dtype, imag._array.dtype)
-    if kinds[0] != kinds[1] or kinds[0].kind != "f" or kinds[0].itemsize < 4:
+    if kinds[0] != kinds[1] or kinds[0].kind not in "fV" or kinds[0].itemsize < 4:
         raise DTypeError(
             f"complex: expected both inputs to be float or double tensors of one dtype, got "
             f"{real.dtype.name} and {imag.dtype.name}"
@@ -332,7 +332,7 @@ def view_as_real(input: Any) -> Any:  # noqa: A002
 
 def view_as_complex(input: Any) -> Any:  # noqa: A002
     """A float or double tensor whose last dimension has size 2 as complex numbers."""
-    if input._array.dtype.kind != "f" or input._array.itemsize < 4:
+    if input._array.dtype.kind not in "fV" or input._array.itemsize < 4:
         raise DTypeError(
             f"view_as_complex is only supported for float and double tensors, but got a tensor "
             f"of scalar type: {input.dtype.name}"

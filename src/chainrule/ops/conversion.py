@@ -61,6 +61,8 @@ class Cast(Op):
     the gradient cast back to x's dtype (the engine casts): the real part of a complex gradient
     for a real x."""
 
+    bfloat16_native = True  # the target dtype is the point
+
     @staticmethod
     def forward(ctx: Node, x: Array, dtype: Any) -> Array:
         ctx.save(dtype=dtype)

@@ -340,7 +340,7 @@ def arange(
     backend = backend_for_device(device)
     target = as_dtype(dtype).numpy
     values = backend.xp.arange(
-        _plain(start), _plain(end), _plain(step), dtype="float64" if target.kind == "f" else None
+        _plain(start), _plain(end), _plain(step), dtype="float64" if target.kind in "fV" else None
     )
     return _finish(values.astype(target), requires_grad)
 
@@ -590,7 +590,7 @@ def _random_float(
 ) -> Any:
     shape = normalize_size(size)
     target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
-    if target.kind not in "fc":
+    if target.kind not in "fcV":
         raise DTypeError(f"{kind}: expected a floating point or complex dtype, got {target}")
     if target.kind == "c":  # PyTorch's: each part drawn so that E|z|^2 is 1 (randn), or U[0, 1)
         parts = dtypes.real_of(dtypes.from_numpy_dtype(target))

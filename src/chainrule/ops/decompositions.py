@@ -1308,7 +1308,7 @@ def matrix_norm(
     A = _with_dtype(A, dtype)  # noqa: N806
     if A._array.dtype.kind == "c" and ord not in ("nuc", 2, -2):
         A = _abs(A)  # noqa: N806 - these norms read only the moduli |a_ij|
-    if A._array.dtype.kind not in "fc":
+    if A._array.dtype.kind not in "fcV":
         raise DTypeError(f"linalg.matrix_norm: expected a floating point tensor, got {A.dtype}")
     if A.ndim < 2:
         raise ShapeError(

@@ -35,7 +35,7 @@ def _is_operand(value: Any) -> bool:
     """Whether `value` can take part in elementwise math: a Tensor, an array, a number."""
     if isinstance(value, (Tensor, int, float, complex)) or is_array(value):
         return True
-    return is_numpy_scalar(value) and value.dtype.kind in "biufc"
+    return is_numpy_scalar(value) and value.dtype.kind in "biufcV"
 
 
 def _check_operands(name: str, *values: Any) -> None:
@@ -73,9 +73,9 @@ def binary_operands(x: Any, y: Any, name: str = "elementwise op") -> tuple[Any, 
     if x_is_tensor and isinstance(y, Tensor):
         if x._array.dtype == y._array.dtype:
             return x, y
-    elif x_is_tensor and type(y) in _PLAIN_NUMBERS and x._array.dtype.kind == "f":
+    elif x_is_tensor and type(y) in _PLAIN_NUMBERS and x._array.dtype.kind in "fV":
         return x, _scalar_like(y, x)  # a Python number never changes a float tensor's dtype
-    elif type(x) in _PLAIN_NUMBERS and isinstance(y, Tensor) and y._array.dtype.kind == "f":
+    elif type(x) in _PLAIN_NUMBERS and isinstance(y, Tensor) and y._array.dtype.kind in "fV":
         return _scalar_like(x, y), y
     else:
         _check_operands(name, x, y)
@@ -97,7 +97,7 @@ def floating_operand(x: Any, name: str = "this op") -> Any:
     if not isinstance(x, Tensor):
         x = tensor_of(x)
     kind = x._array.dtype.kind
-    if kind != "f":
+    if kind not in "fV":
         if kind == "c":
             raise DTypeError(f"{name}: not implemented for complex tensors ({x.dtype.name})")
         return cast(x, dtypes.get_default_dtype())
@@ -116,7 +116,7 @@ def _tensor_operand(x: Any) -> Any:
 def _require_floating(name: str, x: Any) -> Any:
     """Activations PyTorch implements for floating dtypes only."""
     x = _tensor_operand(x)
-    if x._array.dtype.kind != "f":
+    if x._array.dtype.kind not in "fV":
         raise DTypeError(f"{name}: not implemented for {x.dtype.name} tensors")
     return x
 
@@ -136,7 +136,7 @@ def tensor_of(value: Any) -> Any:
 def _opmath(x: Array) -> Array:
     """float16 computed in float32 and rounded once at the end, as PyTorch does, for forwards
     that chain several operations."""
-    return x.astype("float32") if x.dtype.kind == "f" and x.dtype.itemsize == 2 else x
+    return x.astype("float32") if x.dtype.kind in "fV" and x.dtype.itemsize == 2 else x
 
 
 def _output_shape(ctx: Node) -> tuple:
@@ -463,7 +463,7 @@ class DivScalar(MulScalar):
 def _float_and_number(x: Any, c: Any) -> bool:
     """A floating Tensor and a plain Python number (not bool): the scalar ops apply, and the
     number never changes the tensor's dtype."""
-    return type(c) in _PLAIN_NUMBERS and isinstance(x, Tensor) and x._array.dtype.kind == "f"
+    return type(c) in _PLAIN_NUMBERS and isinstance(x, Tensor) and x._array.dtype.kind in "fV"
 
 
 class Sub(Op):
@@ -566,7 +566,7 @@ class TruncDivide(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         xp = ctx.xp
-        if x.dtype.kind == "f":
+        if x.dtype.kind in "fV":
             return xp.trunc(x / y)
         _check_integer_divisor("div", xp, y)
         floored = xp.floor_divide(x, y)
@@ -586,7 +586,7 @@ class Remainder(Op):
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         ctx.save(x=x, y=y)
         xp = ctx.xp
-        if x.dtype.kind != "f":
+        if x.dtype.kind not in "fV":
             _check_integer_divisor("remainder", xp, y)
             return xp.remainder(x, y)
         mod = xp.fmod(x, y)
@@ -1019,7 +1019,7 @@ def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = 
         if kind == "c":
             result = apply(complex_variant(Div), (x, y))
         else:
-            if kind != "f":
+            if kind not in "fV":
                 x, y = _default_float(x), _default_float(y)
             result = apply(Div, (x, y))
     else:
@@ -1129,7 +1129,7 @@ def atan2(input: Any, other: Any) -> Any:  # noqa: A002
     """
     x, y = binary_operands(input, other, "atan2")
     refuse_complex("atan2", x)
-    if x._array.dtype.kind != "f":
+    if x._array.dtype.kind not in "fV":
         x, y = _default_float(x), _default_float(y)
     return apply(Atan2, (x, y))
 
@@ -1219,7 +1219,7 @@ class Sign(Op):
     def forward(ctx: Node, x: Array) -> Array:
         xp = ctx.xp
         out = xp.sign(x)
-        if x.dtype.kind == "f":
+        if x.dtype.kind in "fV":
             out = xp.where(xp.isnan(x), 0, out).astype(x.dtype, copy=False)
         return out
 
@@ -2035,7 +2035,7 @@ def _unary(op: type) -> Any:
     def function(input: Any) -> Any:  # noqa: A002
         x = input if isinstance(input, Tensor) else tensor_of(input)
         kind = x._array.dtype.kind
-        if kind == "f":  # the common case first: one dtype test, as before complex existed
+        if kind in "fV":  # the common case first: one dtype test, as before complex existed
             return apply(op, (x,))
         if kind == "c":
             return apply(complex_variant(op), (x,))
@@ -2083,7 +2083,7 @@ def _floating_binary(op: type, name: str) -> Any:
     def function(input: Any, other: Any) -> Any:  # noqa: A002
         x, y = binary_operands(input, other, name)
         refuse_complex(name, x)
-        if x._array.dtype.kind != "f":
+        if x._array.dtype.kind not in "fV":
             x, y = _default_float(x), _default_float(y)
         return apply(op, (x, y))
 
@@ -2101,7 +2101,7 @@ def _float_operands(name: str, input: Any, other: Any) -> tuple[Any, Any]:  # no
     """Both operands promoted together, then integers and bool to the default dtype."""
     x, y = binary_operands(input, other, name)
     refuse_complex(name, x)
-    if x._array.dtype.kind != "f":
+    if x._array.dtype.kind not in "fV":
         x, y = _default_float(x), _default_float(y)
     return x, y
 
@@ -2169,7 +2169,7 @@ def frexp(input: Any) -> Any:  # noqa: A002
     frexp(mantissa=tensor([ 0.5000, -0.7500]), exponent=tensor([4, 2], dtype=chainrule.int32))
     """
     input = _tensor_operand(input)  # noqa: A001
-    if input._array.dtype.kind != "f":
+    if input._array.dtype.kind not in "fV":
         raise DTypeError("frexp: only supports floating-point dtypes")
     exponent, scale = apply(FrexpParts, (input,))
     mantissa = cast(cast(input, scale.dtype) * scale, input.dtype)
@@ -2318,7 +2318,7 @@ def _keep_integers(op: type) -> Any:
     def function(input: Any) -> Any:  # noqa: A002
         input = _refuse_bool(name, input)  # noqa: A001
         refuse_complex(name, input)
-        if input._array.dtype.kind != "f":
+        if input._array.dtype.kind not in "fV":
             return input.clone()
         return apply(op, (input,))
 
@@ -2342,7 +2342,7 @@ def round(input: Any, *, decimals: int = 0) -> Any:  # noqa: A001, A002
     """Round half to even; integer tensors are returned as a copy (decimals must then be 0)."""
     input = _refuse_bool("round", input)  # noqa: A001
     refuse_complex("round", input)
-    if input._array.dtype.kind != "f":
+    if input._array.dtype.kind not in "fV":
         if decimals != 0:
             raise DTypeError(f"round: decimals is not supported for {input.dtype.name} tensors")
         return input.clone()
@@ -2633,7 +2633,7 @@ def lerp(input: Any, end: Any, weight: Any) -> Any:  # noqa: A002
     tensor([ 0.2500, 12.5000])
     """
     start = _tensor_operand(input)
-    if start._array.dtype.kind not in "fc":
+    if start._array.dtype.kind not in "fcV":
         raise DTypeError(f"lerp: not implemented for {start.dtype.name} tensors")
     dtype = start.dtype
     end = _tensor_operand(end)
@@ -2689,7 +2689,7 @@ def nan_to_num(
         tensor([0., 1.])
     """
     input = _tensor_operand(input)  # noqa: A001
-    if input._array.dtype.kind != "f":
+    if input._array.dtype.kind not in "fV":
         return input.clone()
     return apply(NanToNum, (input,), nan, posinf, neginf)
 
@@ -2720,7 +2720,7 @@ def _comparison(
             return NotImplemented  # so `t == None` is False and `t < None` a TypeError
         x, y = binary_operands(input, other, name)
         kind = x._array.dtype.kind
-        if (integral_only and kind in "fc") or (ordered and kind == "c"):
+        if (integral_only and kind in "fcV") or (ordered and kind == "c"):
             raise DTypeError(f"{name}: not implemented for {x.dtype.name} tensors")
         return apply(op, (x, y))
 
@@ -2792,7 +2792,7 @@ def _equals_infinity(sign: float) -> Any:
     """forward of isposinf / isneginf: x == sign * inf, all False for integers and bool."""
 
     def forward(ctx: Node, x: Array) -> Array:
-        if x.dtype.kind != "f":
+        if x.dtype.kind not in "fV":
             return ctx.xp.zeros(x.shape, dtype=bool)
         return x == sign * math.inf
 
@@ -2828,7 +2828,7 @@ def isreal(input: Any) -> Any:  # noqa: A002
 
 def is_floating_point(input: Any) -> bool:  # noqa: A002
     """Whether input's dtype is a floating-point one (float16, float32, float64)."""
-    return _require_tensor("is_floating_point", input)._array.dtype.kind == "f"
+    return _require_tensor("is_floating_point", input)._array.dtype.kind in "fV"
 
 
 def is_complex(input: Any) -> bool:  # noqa: A002
@@ -2879,7 +2879,7 @@ def bitwise_not(input: Any) -> Any:  # noqa: A002
         tensor([False,  True])
     """
     input = _tensor_operand(input)  # noqa: A001
-    if input._array.dtype.kind == "f":
+    if input._array.dtype.kind in "fV":
         raise DTypeError("bitwise_not: not implemented for floating tensors (use logical_not)")
     return _bitwise_not(input)
 

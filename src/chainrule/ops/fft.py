@@ -215,7 +215,7 @@ def _as_complex(name: str, x: Any) -> Any:
     kind = x._array.dtype.kind
     if kind == "c":
         return x
-    if kind != "f":
+    if kind not in "fV":
         x = cast(x, dtypes.get_default_dtype())
     _refuse_half(name, x)
     return cast(x, dtypes.complex_of(x.dtype))
@@ -226,7 +226,7 @@ def _as_real(name: str, x: Any) -> Any:
     kind = x._array.dtype.kind
     if kind == "c":
         raise DTypeError(f"{name} expects a real input tensor, but got {x.dtype.name}")
-    if kind != "f":
+    if kind not in "fV":
         x = cast(x, dtypes.get_default_dtype())
     _refuse_half(name, x)
     return x

@@ -1312,7 +1312,7 @@ def histc(input: Any, bins: int = 100, min: float = 0, max: float = 0) -> Any:  
     tensor([0., 2., 1., 0.])
     """
     array = input._array
-    if array.dtype.kind != "f":
+    if array.dtype.kind not in "fV":
         raise DTypeError(f"histc: not implemented for {input.dtype.name} tensors")
     xp = input._backend.xp
     low, high = float(min), float(max)

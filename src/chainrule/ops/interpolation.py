@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chainrule.backend import Array
+from chainrule.backend import Array, dtypes
+from chainrule.ops.conversion import cast
 from chainrule.ops.nn_common import shape_constant
 from chainrule.ops.pooling import along_spatial_dims
 
@@ -57,7 +58,11 @@ def _interpolation_matrix(
 def resample(input: Any, out_size: tuple, scales: tuple, mode: str, align_corners: bool) -> Any:
     """input (N, C, *spatial) resized to `out_size` in a non-area mode of F.interpolate, which
     reads the arguments; `scales` holds the scale factors PyTorch's source indices use (None
-    where the size was given)."""
+    where the size was given). bfloat16 is resampled in float32 and rounded once, as PyTorch's
+    kernel does (weights and the pass along each axis rounded to bfloat16 lose 2-4 units)."""
+    if input.dtype is dtypes.bfloat16:
+        wide = resample(cast(input, dtypes.float32), out_size, scales, mode, align_corners)
+        return cast(wide, dtypes.bfloat16)
     n = len(out_size)
     shape = tuple(input.shape[2:])
     xp = input._backend.xp

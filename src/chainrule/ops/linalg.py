@@ -24,6 +24,7 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, LinAlgError, ShapeError
 from chainrule.ops import reduction
+from chainrule.ops.autocast import LOWER, autocast_active, autocast_operands, autocast_policy
 from chainrule.ops.complex import complex as make_complex
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real
 from chainrule.ops.creation import empty
@@ -120,7 +121,7 @@ def _check_linalg_input(op_name: str, x: Any, name: str = "A", complex_ok: bool 
     """A batch of square float32/float64 matrices, as torch.linalg's factorizations need
     (complex64/complex128 too where `complex_ok`: the ops with complex variants)."""
     kind = x._array.dtype.kind
-    if not (kind == "f" or (complex_ok and kind == "c")) or x._array.dtype.itemsize < 4:
+    if not (kind in "fV" or (complex_ok and kind == "c")) or x._array.dtype.itemsize < 4:
         kinds = (
             "a float32, float64, complex64 or complex128"
             if complex_ok
@@ -299,6 +300,8 @@ def matmul(input: Any, other: Any) -> Any:  # noqa: A002
     >>> chainrule.matmul(chainrule.ones(2, 3), chainrule.ones(3)).shape
     (2,)
     """
+    if autocast_active() is not None:
+        input, other = autocast_operands(LOWER, input, other)  # noqa: A001
     if isinstance(input, Tensor) and isinstance(other, Tensor):
         _check_same_dtype("matmul", input, other)
     x, y = binary_operands(input, other)
@@ -328,6 +331,7 @@ def bmm(input: Any, mat2: Any) -> Any:  # noqa: A002
     return matmul(input, mat2)
 
 
+@autocast_policy(LOWER)
 def addmm(input: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
     """beta * input + alpha * (mat1 @ mat2); with beta == 0, input is ignored (nan included)."""
     if mat1.ndim != 2 or mat2.ndim != 2:
@@ -362,7 +366,9 @@ def _check_scaled_input(
             f"{op_name}: input of shape {input.shape} cannot be broadcast to the product's shape "
             f"{target} ({operands})"
         )
-    if input._array.dtype.kind != "f" and (isinstance(alpha, float) or isinstance(beta, float)):
+    if input._array.dtype.kind not in "fV" and (
+        isinstance(alpha, float) or isinstance(beta, float)
+    ):
         raise DTypeError(
             f"{op_name}: for integral input tensors, alpha and beta must not be floats"
         )
@@ -422,6 +428,7 @@ def _check_batches(op_name: str, batch1: Any, batch2: Any) -> None:
     _check_same_dtype(op_name, batch1, batch2)
 
 
+@autocast_policy(LOWER)
 def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
     """beta * input + alpha * bmm(batch1, batch2); with beta == 0, input is ignored."""
     _check_batches("baddbmm", batch1, batch2)
@@ -432,6 +439,7 @@ def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any =
     return _scaled_sum(input, _product(Matmul, (batch1, batch2)), beta, alpha)
 
 
+@autocast_policy(LOWER)
 def addbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
     """beta * input + alpha * (the sum over the batch of batch1[i] @ batch2[i]); with
     beta == 0, input is ignored."""
@@ -459,7 +467,7 @@ def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:  
     product = tensor1 * tensor2
     if isinstance(value, Tensor) or value != 1:
         # PyTorch casts the value to the result's dtype: an integer result truncates it
-        product = product * (value if dtype.numpy.kind == "f" else int(value))
+        product = product * (value if dtype.numpy.kind in "fV" else int(value))
     return input + product
 
 
@@ -670,6 +678,7 @@ def _sublist_equation(args: Sequence[Any]) -> tuple[str, tuple]:
     return equation, operands
 
 
+@autocast_policy(LOWER)
 def einsum(*args: Any) -> Any:
     """Einstein summation, as torch.einsum: any subscripts NumPy accepts (ellipsis, repeated
     labels for diagonals, implicit output), the sublist form, and broadcasting of size-1
@@ -1582,7 +1591,7 @@ def cdist(
     for name, x in (("x1", x1), ("x2", x2)):
         if x.ndim < 2:
             raise ShapeError(f"cdist only supports at least 2D tensors, {name} has shape {x.shape}")
-        if x._array.dtype.kind != "f":
+        if x._array.dtype.kind not in "fV":
             raise DTypeError(
                 f"cdist only supports floating-point dtypes, {name} is {x.dtype.name} (shape "
                 f"{x.shape})"

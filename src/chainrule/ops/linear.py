@@ -11,6 +11,7 @@ from typing import Any
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
 from chainrule.errors import ShapeError
+from chainrule.ops.autocast import LOWER, autocast_active, autocast_operands
 from chainrule.ops.linalg import Einsum, Matmul, matmul, stacked_matmul
 from chainrule.ops.nn_common import check_floating
 from chainrule.ops.op import Op, apply
@@ -113,6 +114,8 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Any:
     >>> F.linear(chainrule.ones(2, 3), chainrule.ones(4, 3), chainrule.zeros(4)).shape
     (2, 4)
     """
+    if autocast_active() is not None:
+        input, weight, bias = autocast_operands(LOWER, input, weight, bias)  # noqa: A001
     check_floating("linear", input=input, weight=weight, bias=bias)
     if weight.ndim != 2:
         raise ShapeError(

@@ -12,6 +12,7 @@ from chainrule.autograd.node import Node
 from chainrule.autograd.observers import observers
 from chainrule.backend import Array
 from chainrule.errors import ShapeError
+from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.elementwise import where
 from chainrule.ops.embedding import Take
 from chainrule.ops.nn_common import (
@@ -193,6 +194,7 @@ def _class_batch(op_name: str, input: Any, target: Any) -> tuple[Any, Any, bool]
     return input, target, False
 
 
+@autocast_policy(FLOAT32)
 def cross_entropy(
     input: Any,
     target: Any,
@@ -256,6 +258,7 @@ def cross_entropy(
     return result[0] if unbatched and reduction == "none" else result
 
 
+@autocast_policy(FLOAT32)
 def nll_loss(
     input: Any,
     target: Any,

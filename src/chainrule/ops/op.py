@@ -21,7 +21,7 @@ from chainrule.autograd.node import ForwardContext, Node
 from chainrule.autograd.observers import observed_call, observers
 from chainrule.autograd.saved import HookedValue, SavedValue
 from chainrule.backend import Array, backend_of_array, is_array, is_numpy_scalar, numpy_backend
-from chainrule.backend.dtypes import from_numpy_dtype
+from chainrule.backend.dtypes import bfloat16, float32, from_numpy_dtype
 from chainrule.backend.float_errors import FLOAT_ERRORS, QUIET
 from chainrule.errors import BackendError, ChainruleError, ShapeError
 
@@ -30,6 +30,8 @@ _dual_level = _current_level.get
 _set_dual_level = _current_level.set
 _reset_dual_level = _current_level.reset
 _observers = observers.get
+_BFLOAT16 = bfloat16.numpy
+_FLOAT32 = float32.numpy
 
 
 class Op:
@@ -48,6 +50,10 @@ class Op:
     # forward + jvp for ops whose value and tangent cost less together than apart (a
     # matrix-vector product reads the matrix once for both). `jvp` stays the definition.
     fused_jvp = None
+    # bfloat16 operands reach forward as float32 and its floating outputs are rounded back
+    # once (`_forward_in_float32`), unless the op moves bits without arithmetic and keeps the
+    # dtype itself (views, casts, device copies): those set this True.
+    bfloat16_native = False
     # Fast-path hook, optional: fast_vjp(ctx, *grads) -> what `vjp` returns, computed faster (by
     # a fused op whose own rules are exact, such as TanhBackward). The engine and elementwise
     # jvps run it when present; `vjp` stays the definition, and the op tests check both agree.
@@ -99,6 +105,7 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
     # 1. Check devices: every operand on one backend; note whether any needs a gradient.
     backend = inputs[0]._backend
     needs_grad = False
+    bfloat16_operand = False
     for tensor in inputs:
         if tensor._backend is not backend:
             return apply(op, _on_one_device(op, inputs), *params)
@@ -106,6 +113,8 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
             tensor._refresh_view()  # its base was written in place since: ops/views.py
         if tensor._requires_grad:
             needs_grad = True
+        if tensor._array.dtype is _BFLOAT16:
+            bfloat16_operand = True
 
     # 2. Decide recording: a Node for reverse mode, and whether tangents flow (forward mode).
     record = needs_grad and op.differentiable and _grad_enabled()
@@ -126,7 +135,9 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
     if FLOAT_ERRORS.get() is not QUIET:  # inf and nan without warnings, as PyTorch
         quiet = FLOAT_ERRORS.set(QUIET)
     try:
-        if dual and op.fused_jvp is not None:
+        if bfloat16_operand and not (op.bfloat16_native or op.is_view):
+            out = _forward_in_float32(ctx, op, arrays, params)
+        elif dual and op.fused_jvp is not None:
             out, fused_tangent = _run_fused_jvp(ctx, op, inputs, arrays, params)
         else:
             out = op.forward(ctx, *arrays, *params)
@@ -147,7 +158,7 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
         out_backend = backend
         if type(out) is not backend.array_type:
             out, out_backend = _as_array(ctx, out)
-        if node is not None and out.dtype.kind in "fc":
+        if node is not None and out.dtype.kind in "fcV":
             results = Tensor._from_array(out, out_backend, node, 0)
         else:
             results = Tensor._from_array(out, out_backend)
@@ -185,6 +196,47 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
     return results
 
 
+def _forward_in_float32(ctx: Node, op: type, arrays: list, params: tuple) -> Any:
+    """forward with its bfloat16 operands widened to float32 (exactly) and its floating outputs
+    rounded back to bfloat16 once, where every floating operand was bfloat16: PyTorch's CPU
+    kernels compute bfloat16 so (matmul and convolution accumulate in float32; an elementwise
+    chain such as sigmoid rounds once), and NumPy has neither BLAS nor many ufunc loops for
+    ml_dtypes' bfloat16. A mixed call (bfloat16 with float32 or float16) keeps its wider
+    result, as promotion says. `arrays` is updated in place, so what forward saves is still
+    matched to its input by identity; saved outputs follow their rounded output, and other
+    saved floating arrays are rounded too, so the vjp computes in bfloat16 as PyTorch's."""
+    lower = True
+    for index, array in enumerate(arrays):
+        if array.dtype is _BFLOAT16:
+            arrays[index] = array.astype(_FLOAT32)
+        elif array.dtype.kind in "fc":
+            lower = False
+    out = op.forward(ctx, *arrays, *params)
+    if not lower:
+        return out
+    outputs = out if type(out) is tuple else (out,)
+    rounded = tuple(_to_bfloat16(value) for value in outputs)
+    saved = ctx._saved
+    if saved:
+        for name, value in saved.items():
+            for wide, narrow in zip(outputs, rounded):
+                if value is wide:
+                    saved[name] = narrow
+                    break
+            else:
+                if not any(value is array for array in arrays):
+                    saved[name] = _to_bfloat16(value)
+    return rounded if type(out) is tuple else rounded[0]
+
+
+def _to_bfloat16(value: Any) -> Any:
+    """A floating array (or NumPy scalar) rounded to bfloat16; anything else as it is."""
+    dtype = getattr(value, "dtype", None)
+    if dtype is not None and dtype.kind == "f" and (is_array(value) or is_numpy_scalar(value)):
+        return value.astype(_BFLOAT16)
+    return value
+
+
 def _distinguish_shared_arrays(inputs: Sequence[Any], arrays: list) -> None:
     """Give each distinct input Tensor an array object of its own (a view where two share one,
     as `x` and `x.detach()` do): what forward saves is matched to its input by the identity of
@@ -206,7 +258,7 @@ def _wrap_outputs(ctx: Node, arrays: tuple, backend: Any, node: Node | None) -> 
         out_backend = backend
         if type(array) is not backend.array_type:
             array, out_backend = _as_array(ctx, array)
-        if node is not None and array.dtype.kind in "fc":
+        if node is not None and array.dtype.kind in "fcV":
             outputs.append(Tensor._from_array(array, out_backend, node, output_nr))
         else:
             outputs.append(Tensor._from_array(array, out_backend))
@@ -261,7 +313,7 @@ def _forward_mode(
         if type(results) is not tuple:
             output_tangents = (output_tangents,)
         for output_nr, (output, tangent) in enumerate(zip(outputs, output_tangents)):
-            if tangent is not None and output._array.dtype.kind in "fc":
+            if tangent is not None and output._array.dtype.kind in "fcV":
                 if tangent.shape != output.shape:
                     raise ShapeError(
                         f"{op.__name__}.jvp returned a tangent of shape {tuple(tangent.shape)} "
@@ -330,6 +382,8 @@ def _on_one_device(op: type, inputs: Sequence[Any]) -> list:
 class ToDevice(Op):
     """x copied to another device (`Tensor.to`, and 0-d CPU operands of ops on another device).
     Derivative: the gradient copied back."""
+
+    bfloat16_native = True
 
     @staticmethod
     def forward(ctx: Node, x: Array, target: Any) -> Array:

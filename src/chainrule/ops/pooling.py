@@ -42,7 +42,7 @@ def _window_max(
     window's max came out NaN."""
     best, winner = _window_max_taps(xp, padded, kernel, stride, dilation, out_size, False)
     # (On a device, where testing for NaN would synchronise, the NaN-aware passes always run.)
-    if padded.dtype.kind == "f" and (not host_memory or xp.isnan(best).any()):
+    if padded.dtype.kind in "fV" and (not host_memory or xp.isnan(best).any()):
         best, winner = _window_max_taps(xp, padded, kernel, stride, dilation, out_size, True)
     # winning tap -> flat index into the input plane: each window's start plus its tap's offset
     n = len(kernel)
@@ -120,7 +120,7 @@ class MaxPool(Op):
     ) -> tuple:
         xp = ctx.xp
         n = len(kernel)
-        lowest = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min  # never a max
+        lowest = -xp.inf if x.dtype.kind in "fV" else xp.iinfo(x.dtype).min  # never a max
         padded = pad_spatial(xp, x, padding, lowest)
         spatial = x.shape[2:]
         out, flat = _window_max(

@@ -28,6 +28,7 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops.arguments import numpy_keywords
+from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
@@ -138,7 +139,7 @@ def _refuse_bool(op_name: str, input: Any) -> None:
 
 
 def _require_floating(op_name: str, input: Any, message: str) -> None:
-    if input._array.dtype.kind != "f":
+    if input._array.dtype.kind not in "fV":
         raise DTypeError(f"{op_name}: {message} Got {input.dtype.name} (shape {input.shape})")
 
 
@@ -308,7 +309,7 @@ def mean(
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("mean", dim, keepdim, axis, keepdims)
     x = input if dtype is None else cast(input, dtypes.as_dtype(dtype))
-    if x._array.dtype.kind not in "fc":
+    if x._array.dtype.kind not in "fcV":
         raise DTypeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {x.dtype.name.capitalize()}"
@@ -318,7 +319,7 @@ def mean(
 
 def _without_nan(x: Any) -> Any:
     """x with its NaNs replaced by 0 (and so a zero gradient there); other dtypes as they are."""
-    return where(isnan(x), 0.0, x) if x._array.dtype.kind == "f" else x
+    return where(isnan(x), 0.0, x) if x._array.dtype.kind in "fV" else x
 
 
 def nansum(
@@ -356,7 +357,7 @@ def nanmean(
     that is all NaN it is 0 too (PyTorch's is NaN there, from its 0 / 0)."""
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("nanmean", dim, keepdim, axis, keepdims)
-    if input._array.dtype.kind != "f":
+    if input._array.dtype.kind not in "fV":
         raise DTypeError(
             f"nanmean(): expected input to have floating point or complex dtype but got "
             f"{input.dtype.name} (shape {input.shape})"
@@ -440,6 +441,7 @@ def _exclusive_products(x: Any, axis: int) -> Any:
     return before * after
 
 
+@autocast_policy(FLOAT32)
 def prod(
     input: Any,
     dim: int | None = None,
@@ -1007,7 +1009,7 @@ def dist(input: Any, other: Any, p: float = 2) -> Any:
     tensor(5.)
     """
     for tensor in (input, other):
-        if isinstance(tensor, Tensor) and tensor._array.dtype.kind != "f":
+        if isinstance(tensor, Tensor) and tensor._array.dtype.kind not in "fV":
             raise DTypeError(
                 f"dist: expected floating point tensors, got {input.dtype.name} (shape "
                 f"{input.shape}) and {other.dtype.name} (shape {other.shape})"
@@ -1066,7 +1068,7 @@ def logsumexp(
         dim, keepdim = numpy_keywords("logsumexp", dim, keepdim, axis, keepdims)
     if dim is None:
         raise TypeError("logsumexp() missing 1 required positional argument: 'dim'")
-    x = input if input._array.dtype.kind == "f" else cast(input, dtypes.float32)
+    x = input if input._array.dtype.kind in "fV" else cast(input, dtypes.float32)
     return apply(LogSumExp, (x,), reduced_axes("logsumexp", dim, x._array.ndim), keepdim)
 
 
@@ -1320,7 +1322,7 @@ class CummaxIndex(Op):
             return xp.zeros((), dtype=dtypes.int64.numpy)
         extreme = _scan(xp, x, axis, getattr(xp, ctx.op.running))
         reached = x >= extreme if ctx.op.running == "maximum" else x <= extreme
-        if x.dtype.kind == "f":
+        if x.dtype.kind in "fV":
             nan = xp.isnan(x)
             reached = xp.where(_scan(xp, nan, axis, xp.logical_or), nan, reached)
         position = _positions(xp, x.shape[axis], axis, x.ndim)
@@ -1478,7 +1480,7 @@ class MedianIndex(Op):
         middle = (x.shape[axis] - 1) // 2
         order = xp.argsort(x, axis=axis, kind="stable")
         index = xp.take(order, [middle], axis=axis)
-        if x.dtype.kind == "f":
+        if x.dtype.kind in "fV":
             nan = xp.isnan(x)
             has_nan = nan.any(axis=axis, keepdims=True)
             index = xp.where(has_nan, xp.argmax(nan, axis=axis, keepdims=True), index)
@@ -1607,11 +1609,11 @@ class Median(Op):
     def forward(ctx: Node, x: Array) -> Array:
         xp = ctx.xp
         flat = xp.sort(x.reshape(-1))
-        if ctx.op.ignore_nan and x.dtype.kind == "f":
+        if ctx.op.ignore_nan and x.dtype.kind in "fV":
             flat = flat[: int((~xp.isnan(flat)).sum())]  # NaN sorts last
         if flat.size == 0:
             out = xp.full((), math.nan, dtype=x.dtype)
-        elif x.dtype.kind == "f" and xp.isnan(flat[-1]):  # NaN sorts last
+        elif x.dtype.kind in "fV" and xp.isnan(flat[-1]):  # NaN sorts last
             out = flat[-1:].reshape(())
         else:
             out = flat[(flat.size - 1) // 2 : (flat.size + 1) // 2].reshape(())
@@ -1683,7 +1685,7 @@ class NanMedianIndex(Op):
         if x.ndim == 0:
             return xp.zeros((), dtype=dtypes.int64.numpy)
         order = xp.argsort(x, axis=axis, kind="stable")  # NaN sorts last
-        if x.dtype.kind == "f":
+        if x.dtype.kind in "fV":
             count = (~xp.isnan(x)).sum(axis=axis, keepdims=True)
         else:
             count = xp.full((1,) * x.ndim, x.shape[axis])
@@ -1787,7 +1789,7 @@ def _quantile(
     when `ignore_nan`), read at the two neighbouring ranks and interpolated (PyTorch's
     quantile). The q dimension is laid last while computing and moved first at the end."""
     dtype = input._array.dtype
-    if dtype.kind != "f" or dtype.itemsize < 4:
+    if dtype.kind not in "fV" or dtype.itemsize < 4:
         raise DTypeError(
             f"{name}() input tensor must be either float or double dtype, got {input.dtype.name}"
         )

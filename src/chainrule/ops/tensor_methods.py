@@ -118,6 +118,10 @@ class TensorMethods:
         """This tensor converted to float16: `self.to(chainrule.float16)`."""
         return conversion.cast(self, dtypes.float16)
 
+    def bfloat16(self) -> Tensor:
+        """This tensor converted to bfloat16: `self.to(chainrule.bfloat16)`."""
+        return conversion.cast(self, dtypes.bfloat16)
+
     def long(self) -> Tensor:
         """This tensor converted to int64: `self.to(chainrule.int64)`."""
         return conversion.cast(self, dtypes.int64)

@@ -83,7 +83,7 @@ def _draw_inputs(spec: OpSpec, shapes: tuple, rng: np.random.Generator) -> tuple
 
 
 def _differentiable(array: np.ndarray) -> bool:
-    return array.dtype.kind in "fc"
+    return array.dtype.kind in "fcV"
 
 
 def _precision(array: np.ndarray, dtype: str) -> np.ndarray:

@@ -643,6 +643,7 @@ def _tensor_typename(value: Any) -> str:
 
 _LEGACY_TYPE_NAMES = {
     "float16": "HalfTensor",
+    "bfloat16": "BFloat16Tensor",
     "float32": "FloatTensor",
     "float64": "DoubleTensor",
     "uint8": "ByteTensor",

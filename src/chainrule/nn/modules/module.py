@@ -658,6 +658,10 @@ class Module:
         """Convert floating-point parameters and buffers to float16 in place. Returns self."""
         return self._apply(lambda t: t.half() if t.is_floating_point() else t)
 
+    def bfloat16(self) -> Module:
+        """Convert floating-point parameters and buffers to bfloat16 in place. Returns self."""
+        return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
+
     def type(self, dst_type: Any) -> Module:
         """Convert every parameter and buffer to `dst_type`. Returns self."""
         return self._apply(lambda t: t.to(dst_type))
