@@ -198,19 +198,6 @@ def test_custom_sampler_batch_sampler_and_collate_fn():
         data.DataLoader(ds, num_workers=-1)
 
 
-def test_worker_processes_are_asked_for_and_the_main_process_loads_the_same_batches():
-    ds = digit_like(10)
-    chainrule.manual_seed(3)
-    plain = [y.tolist() for _, y in data.DataLoader(ds, batch_size=3, shuffle=True)]
-    with pytest.warns(UserWarning, match="num_workers=2 loads in the main process"):
-        loader = data.DataLoader(
-            ds, batch_size=3, shuffle=True, num_workers=2, persistent_workers=True,
-            prefetch_factor=4,
-        )  # fmt: skip
-    chainrule.manual_seed(3)
-    assert [y.tolist() for _, y in loader] == plain and loader.num_workers == 2
-
-
 def test_fast_row_gather_equals_collating_samples():
     ds = digit_like(12)
     subset = data.Subset(ds, [11, 3, 5, 0, 7])

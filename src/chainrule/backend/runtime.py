@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import numpy as np
+
 from chainrule.errors import BackendError
 
 _deterministic = {"mode": False, "warn_only": False}
@@ -31,6 +33,15 @@ def get_num_threads() -> int:
 
     counts = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
     return max(counts) if counts else (os.cpu_count() or 1)
+
+
+# ---- NumPy's global random state ----------------------------------------------------------------
+
+
+def seed_numpy_global(state: list[int]) -> None:
+    """Seed NumPy's global random state (`np.random.seed`) with 32-bit words: what a PyTorch
+    DataLoader worker does at start, so NumPy-based augmentation differs between workers."""
+    np.random.seed(state)
 
 
 # ---- determinism --------------------------------------------------------------------------------

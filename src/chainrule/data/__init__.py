@@ -19,6 +19,7 @@ from chainrule.data.sampler import (
     SequentialSampler,
     SubsetRandomSampler,
 )
+from chainrule.data.worker import WorkerInfo, get_worker_info
 
 __all__ = [
     "BatchSampler",
@@ -33,8 +34,10 @@ __all__ = [
     "Subset",
     "SubsetRandomSampler",
     "TensorDataset",
+    "WorkerInfo",
     "default_collate",
     "default_convert",
     "distributed",
+    "get_worker_info",
     "random_split",
 ]
