@@ -1,8 +1,10 @@
 """`python -m chainrule.as_torch script.py`: an unmodified PyTorch program runs on chainrule."""
 
+import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 import torch  # noqa: F401 - real PyTorch is imported in this process: install() must refuse
@@ -96,3 +98,45 @@ def test_torch_special_and_distributions_resolve_to_chainrules(tmp_path):
     result = _run(tmp_path, script)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["chainrule", "0.5"]
+
+
+# ---- whole PyTorch programs, run by both libraries -----------------------------------------------
+
+PROGRAMS = sorted((Path(__file__).parent / "as_torch_programs").glob("*.py"))
+
+
+def _run_program(program, tmp_path, *, library, deterministic):
+    """Run `program` under real PyTorch or under `python -m chainrule.as_torch`; its JSON."""
+    launcher = ["-m", "chainrule.as_torch"] if library == "chainrule" else []
+    checkpoint = tmp_path / f"{library}-{deterministic}.pt"
+    flags = ["--deterministic"] if deterministic else []
+    command = [sys.executable, *launcher, str(program), str(checkpoint), *flags]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, f"{program.name} under {library}:\n{result.stderr}"
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report.pop("library") == library
+    return report
+
+
+def _close(ours, theirs):
+    """The same JSON, numbers equal up to float32 training noise."""
+    if isinstance(theirs, dict):
+        return ours.keys() == theirs.keys() and all(_close(ours[k], theirs[k]) for k in theirs)
+    if isinstance(theirs, list):
+        return len(ours) == len(theirs) and all(map(_close, ours, theirs))
+    if isinstance(theirs, float):
+        return ours == pytest.approx(theirs, rel=1e-4, abs=1e-6)
+    return ours == theirs
+
+
+@pytest.mark.parametrize("program", PROGRAMS, ids=[p.stem for p in PROGRAMS])
+def test_a_pytorch_program_runs_unmodified_and_matches_pytorch(program, tmp_path):
+    """Each program in tests/as_torch_programs is plain PyTorch (a model, a DataLoader with
+    worker processes, an optimizer and a scheduler, torch.save / torch.load of its state).
+    With --deterministic nothing random enters its losses, so chainrule's must be PyTorch's;
+    without it (shuffled data, random init) it must still run and learn."""
+    theirs = _run_program(program, tmp_path, library="torch", deterministic=True)
+    ours = _run_program(program, tmp_path, library="chainrule", deterministic=True)
+    assert _close(ours, theirs), f"chainrule: {ours}\ntorch:     {theirs}"
+    shuffled = _run_program(program, tmp_path, library="chainrule", deterministic=False)
+    assert shuffled.keys() == theirs.keys() and shuffled["losses"][-1] < shuffled["losses"][0]
