@@ -140,3 +140,41 @@ def test_a_pytorch_program_runs_unmodified_and_matches_pytorch(program, tmp_path
     assert _close(ours, theirs), f"chainrule: {ours}\ntorch:     {theirs}"
     shuffled = _run_program(program, tmp_path, library="chainrule", deterministic=False)
     assert shuffled.keys() == theirs.keys() and shuffled["losses"][-1] < shuffled["losses"][0]
+
+
+def test_a_script_imports_the_modules_beside_it_as_under_python(tmp_path):
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "models.py").write_text("import torch.nn as nn\nNet = nn.Linear\n")
+    script = "from models import Net\nprint(type(Net(2, 1).weight).__module__, __name__)\n"
+    (tmp_path / "project" / "train.py").write_text(script)
+    command = [sys.executable, "-m", "chainrule.as_torch", "project/train.py"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["chainrule.nn.parameter", "__main__"]
+
+
+SPAWNED_WORKERS = """
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+
+class Where(Dataset):
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        return type(torch.zeros(1)).__module__.split(".")[0]
+
+
+if __name__ == "__main__":
+    loader = DataLoader(Where(), batch_size=None, num_workers=1, multiprocessing_context="spawn")
+    print(*loader)
+"""
+
+
+def test_workers_started_by_spawn_see_chainrule_as_torch_too(tmp_path):
+    """A spawned child runs the script again (as __mp_main__): its `import torch` must be
+    chainrule's as well, or the script's Dataset would build real PyTorch tensors."""
+    result = _run(tmp_path, SPAWNED_WORKERS)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["chainrule", "chainrule"]
