@@ -198,6 +198,29 @@ def test_custom_sampler_batch_sampler_and_collate_fn():
         data.DataLoader(ds, num_workers=-1)
 
 
+def test_weighted_random_sampler_draws_by_weight_as_torch():
+    weights = [0.0, 2.0, 0.0, 1.0, 1.0]
+    drawn = list(data.WeightedRandomSampler(weights, 50))
+    assert len(drawn) == 50 and set(drawn) <= {1, 3, 4} and drawn.count(1) > drawn.count(3)
+    gen = chainrule.Generator().manual_seed(0)
+    without = list(data.WeightedRandomSampler(weights, 3, replacement=False, generator=gen))
+    assert sorted(without) == [1, 3, 4]
+    sampler = data.WeightedRandomSampler(chainrule.tensor(weights), 7)
+    assert len(sampler) == 7 and sampler.weights.dtype == chainrule.float64
+    for args, message in [
+        (([1.0], 0), "num_samples should be a positive integer value"),
+        (([1.0], True), "num_samples should be a positive integer value"),
+        (([1.0], 2, 1), "replacement should be a boolean value"),
+        (
+            ([[1.0, 2.0]], 2),
+            r"weights should be a 1d sequence but given weights have shape \(1, 2\)",
+        ),
+    ]:
+        for library in (data, tdata):
+            with pytest.raises(ValueError, match=message):
+                library.WeightedRandomSampler(*args)
+
+
 def test_fast_row_gather_equals_collating_samples():
     ds = digit_like(12)
     subset = data.Subset(ds, [11, 3, 5, 0, 7])

@@ -330,6 +330,8 @@ def test_invalid_options_are_refused_as_torch_refuses_them():
             data.DataLoader(ds, **kwargs)
         with pytest.raises(error, match=message):
             tdata.DataLoader(ds, **kwargs)
+    with pytest.raises(ValueError, match="prefetch_factor must be greater than 0"):
+        iter(data.DataLoader(ds, num_workers=1, prefetch_factor=0))  # torch: an AssertionError
     too_many = len(os.sched_getaffinity(0)) + 1 if hasattr(os, "sched_getaffinity") else 512
     with pytest.warns(UserWarning, match=f"will create {too_many} worker processes"):
         data.DataLoader(ds, num_workers=too_many)

@@ -51,7 +51,10 @@ ALIASES = {
     "torch.utils": "chainrule.utils",
     "torch.utils.checkpoint": "chainrule.utils.checkpoint",
     "torch.utils.data": "chainrule.data",
+    "torch.utils.data.dataloader": "chainrule.data.dataloader",
+    "torch.utils.data.dataset": "chainrule.data.dataset",
     "torch.utils.data.distributed": "chainrule.data.distributed",
+    "torch.utils.data.sampler": "chainrule.data.sampler",
 }
 
 

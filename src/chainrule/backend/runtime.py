@@ -5,6 +5,7 @@ it cannot."""
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -62,6 +63,29 @@ def are_deterministic_algorithms_enabled() -> bool:
 def is_deterministic_algorithms_warn_only_enabled() -> bool:
     """Whether deterministic mode was set with `warn_only=True`."""
     return _deterministic["warn_only"]
+
+
+_matmul_precision = {"float32": "highest"}
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """Recorded for `get_float32_matmul_precision`: NumPy's float32 matmuls are always full
+    float32 ("highest"), so "high" and "medium" (TF32 or bfloat16 passes in PyTorch) change
+    nothing. An unknown name warns and is ignored, as in PyTorch."""
+    if precision not in ("highest", "high", "medium"):
+        warnings.warn(
+            f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
+            "setFloat32MatmulPrecision call has no effect.",
+            UserWarning,
+            stacklevel=2,
+        )
+        return
+    _matmul_precision["float32"] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    """What `set_float32_matmul_precision` last set ("highest" by default)."""
+    return _matmul_precision["float32"]
 
 
 # ---- CUDA, through CuPy -------------------------------------------------------------------------

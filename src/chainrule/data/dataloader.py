@@ -387,6 +387,8 @@ class _MultiProcessIter(_LoaderIter):
     _shutdown = True  # until there are workers to shut down
 
     def __init__(self, loader: DataLoader) -> None:
+        if loader.prefetch_factor <= 0:
+            raise ValueError("prefetch_factor must be greater than 0 to load with workers")
         super().__init__(loader)
         self._workers: list[Any] = []
         self._num_workers = loader.num_workers

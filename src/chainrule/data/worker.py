@@ -143,39 +143,42 @@ class _TensorArray:
         return (_TensorArray, (self.array, self.requires_grad))
 
 
-def pack(data: Any) -> Any:
-    """`data` with every CPU tensor in its lists, tuples, namedtuples and dicts replaced by its
-    array (anything else is pickled as it is)."""
-    if isinstance(data, Tensor):
-        if data.device.type != "cpu":
-            return data
-        return _TensorArray(data.detach().numpy(), data.requires_grad)
+def _map_leaves(data: Any, convert: Any) -> Any:
+    """`data` with `convert` applied to everything in its lists, tuples, namedtuples and dicts
+    (found by exact type: other containers are leaves, pickled whole)."""
     kind = type(data)
     if kind is list:
-        return [pack(item) for item in data]
+        return [_map_leaves(item, convert) for item in data]
     if kind is tuple:
-        return tuple(pack(item) for item in data)
+        return tuple(_map_leaves(item, convert) for item in data)
     if isinstance(data, tuple) and hasattr(data, "_fields"):
-        return kind(*(pack(item) for item in data))
+        return kind(*(_map_leaves(item, convert) for item in data))
     if kind is dict:
-        return {key: pack(value) for key, value in data.items()}
-    return data
+        return {key: _map_leaves(value, convert) for key, value in data.items()}
+    return convert(data)
+
+
+def _tensor_to_array(leaf: Any) -> Any:
+    if isinstance(leaf, Tensor) and leaf.device.type == "cpu":
+        return _TensorArray(leaf.detach().numpy(), leaf.requires_grad)
+    return leaf
+
+
+def _array_to_tensor(leaf: Any) -> Any:
+    if isinstance(leaf, _TensorArray):
+        return from_numpy(leaf.array).requires_grad_(leaf.requires_grad)
+    return leaf
+
+
+def pack(data: Any) -> Any:
+    """`data` with every CPU tensor in its lists, tuples, namedtuples and dicts replaced by its
+    array, for the trip to the main process (a tensor's own pickle is a nested list)."""
+    return _map_leaves(data, _tensor_to_array)
 
 
 def unpack(data: Any) -> Any:
     """The inverse of `pack`: tensors rebuilt on the arrays that arrived."""
-    if isinstance(data, _TensorArray):
-        return from_numpy(data.array).requires_grad_(data.requires_grad)
-    kind = type(data)
-    if kind is list:
-        return [unpack(item) for item in data]
-    if kind is tuple:
-        return tuple(unpack(item) for item in data)
-    if isinstance(data, tuple) and hasattr(data, "_fields"):
-        return kind(*(unpack(item) for item in data))
-    if kind is dict:
-        return {key: unpack(value) for key, value in data.items()}
-    return data
+    return _map_leaves(data, _array_to_tensor)
 
 
 # ---- the worker's loop --------------------------------------------------------------------------
