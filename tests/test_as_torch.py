@@ -1,8 +1,11 @@
 """`python -m chainrule.as_torch script.py`: an unmodified PyTorch program runs on chainrule."""
 
+import json
+import math
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 import torch  # noqa: F401 - real PyTorch is imported in this process: install() must refuse
@@ -96,3 +99,83 @@ def test_torch_special_and_distributions_resolve_to_chainrules(tmp_path):
     result = _run(tmp_path, script)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["chainrule", "0.5"]
+
+
+# ---- whole PyTorch programs, run by both libraries -----------------------------------------------
+
+PROGRAMS = sorted((Path(__file__).parent / "as_torch_programs").glob("*.py"))
+
+
+def _run_program(program, tmp_path, *, library, deterministic):
+    """Run `program` under real PyTorch or under `python -m chainrule.as_torch`; its JSON."""
+    launcher = ["-m", "chainrule.as_torch"] if library == "chainrule" else []
+    checkpoint = tmp_path / f"{library}-{deterministic}.pt"
+    flags = ["--deterministic"] if deterministic else []
+    command = [sys.executable, *launcher, str(program), str(checkpoint), *flags]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, f"{program.name} under {library}:\n{result.stderr}"
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report.pop("library") == library
+    return report
+
+
+def _close(ours, theirs):
+    """The same JSON, numbers equal up to float32 training noise."""
+    if isinstance(theirs, dict):
+        return ours.keys() == theirs.keys() and all(_close(ours[k], theirs[k]) for k in theirs)
+    if isinstance(theirs, list):
+        return len(ours) == len(theirs) and all(map(_close, ours, theirs))
+    if isinstance(theirs, float):
+        return ours == pytest.approx(theirs, rel=1e-4, abs=1e-6)
+    return ours == theirs
+
+
+@pytest.mark.parametrize("program", PROGRAMS, ids=[p.stem for p in PROGRAMS])
+def test_a_pytorch_program_runs_unmodified_and_matches_pytorch(program, tmp_path):
+    """Each program in tests/as_torch_programs is plain PyTorch (a model, a DataLoader with
+    worker processes, an optimizer and a scheduler, torch.save / torch.load of its state).
+    With --deterministic nothing random enters its losses, so chainrule's must be PyTorch's;
+    without it (shuffled data, random init, dropout) it must still run."""
+    theirs = _run_program(program, tmp_path, library="torch", deterministic=True)
+    ours = _run_program(program, tmp_path, library="chainrule", deterministic=True)
+    assert _close(ours, theirs), f"chainrule: {ours}\ntorch:     {theirs}"
+    shuffled = _run_program(program, tmp_path, library="chainrule", deterministic=False)
+    assert shuffled.keys() == theirs.keys() and all(map(math.isfinite, shuffled["losses"]))
+
+
+def test_a_script_imports_the_modules_beside_it_as_under_python(tmp_path):
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "models.py").write_text("import torch.nn as nn\nNet = nn.Linear\n")
+    script = "from models import Net\nprint(type(Net(2, 1).weight).__module__, __name__)\n"
+    (tmp_path / "project" / "train.py").write_text(script)
+    command = [sys.executable, "-m", "chainrule.as_torch", "project/train.py"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["chainrule.nn.parameter", "__main__"]
+
+
+SPAWNED_WORKERS = """
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+
+class Where(Dataset):
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        return type(torch.zeros(1)).__module__.split(".")[0]
+
+
+if __name__ == "__main__":
+    loader = DataLoader(Where(), batch_size=None, num_workers=1, multiprocessing_context="spawn")
+    print(*loader)
+"""
+
+
+def test_workers_started_by_spawn_see_chainrule_as_torch_too(tmp_path):
+    """A spawned child runs the script again (as __mp_main__): its `import torch` must be
+    chainrule's as well, or the script's Dataset would build real PyTorch tensors."""
+    result = _run(tmp_path, SPAWNED_WORKERS)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["chainrule", "chainrule"]

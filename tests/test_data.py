@@ -198,17 +198,27 @@ def test_custom_sampler_batch_sampler_and_collate_fn():
         data.DataLoader(ds, num_workers=-1)
 
 
-def test_worker_processes_are_asked_for_and_the_main_process_loads_the_same_batches():
-    ds = digit_like(10)
-    chainrule.manual_seed(3)
-    plain = [y.tolist() for _, y in data.DataLoader(ds, batch_size=3, shuffle=True)]
-    with pytest.warns(UserWarning, match="num_workers=2 loads in the main process"):
-        loader = data.DataLoader(
-            ds, batch_size=3, shuffle=True, num_workers=2, persistent_workers=True,
-            prefetch_factor=4,
-        )  # fmt: skip
-    chainrule.manual_seed(3)
-    assert [y.tolist() for _, y in loader] == plain and loader.num_workers == 2
+def test_weighted_random_sampler_draws_by_weight_as_torch():
+    weights = [0.0, 2.0, 0.0, 1.0, 1.0]
+    drawn = list(data.WeightedRandomSampler(weights, 50))
+    assert len(drawn) == 50 and set(drawn) <= {1, 3, 4} and drawn.count(1) > drawn.count(3)
+    gen = chainrule.Generator().manual_seed(0)
+    without = list(data.WeightedRandomSampler(weights, 3, replacement=False, generator=gen))
+    assert sorted(without) == [1, 3, 4]
+    sampler = data.WeightedRandomSampler(chainrule.tensor(weights), 7)
+    assert len(sampler) == 7 and sampler.weights.dtype == chainrule.float64
+    for args, message in [
+        (([1.0], 0), "num_samples should be a positive integer value"),
+        (([1.0], True), "num_samples should be a positive integer value"),
+        (([1.0], 2, 1), "replacement should be a boolean value"),
+        (
+            ([[1.0, 2.0]], 2),
+            r"weights should be a 1d sequence but given weights have shape \(1, 2\)",
+        ),
+    ]:
+        for library in (data, tdata):
+            with pytest.raises(ValueError, match=message):
+                library.WeightedRandomSampler(*args)
 
 
 def test_fast_row_gather_equals_collating_samples():

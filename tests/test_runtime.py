@@ -59,6 +59,20 @@ def test_determinism_flags_round_trip_as_torch():
     assert torch.are_deterministic_algorithms_enabled() is False  # the same default
 
 
+def test_float32_matmul_precision_round_trips_as_torch():
+    assert chainrule.get_float32_matmul_precision() == torch.get_float32_matmul_precision()
+    try:
+        for library in (chainrule, torch):
+            library.set_float32_matmul_precision("high")
+            assert library.get_float32_matmul_precision() == "high"
+            with pytest.warns(UserWarning, match="is not one of 'highest', 'high', or 'medium'"):
+                library.set_float32_matmul_precision("fastest")
+            assert library.get_float32_matmul_precision() == "high"
+    finally:
+        chainrule.set_float32_matmul_precision("highest")
+        torch.set_float32_matmul_precision("highest")
+
+
 def test_backend_flags_start_at_torchs_defaults_and_report_no_cudnn_or_mps():
     for name in ("enabled", "benchmark", "deterministic", "allow_tf32"):
         assert getattr(chainrule.backends.cudnn, name) == getattr(torch.backends.cudnn, name), name

@@ -70,8 +70,10 @@ from chainrule.backend.dtypes import (
 from chainrule.backend.printing import set_printoptions
 from chainrule.backend.runtime import (
     are_deterministic_algorithms_enabled,
+    get_float32_matmul_precision,
     get_num_threads,
     is_deterministic_algorithms_warn_only_enabled,
+    set_float32_matmul_precision,
     set_num_threads,
     use_deterministic_algorithms,
 )

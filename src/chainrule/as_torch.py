@@ -12,13 +12,15 @@ it, even where real PyTorch is installed too, so a program never mixes the two l
 
 from __future__ import annotations
 
+import builtins
 import importlib
-import runpy
+import os
 import sys
+import types
 from importlib.abc import MetaPathFinder
 from typing import Any
 
-__all__ = ["ALIASES", "install", "main"]
+__all__ = ["ALIASES", "install", "main", "run_script"]
 
 # PyTorch's module names and the chainrule modules that stand for them.
 ALIASES = {
@@ -53,8 +55,15 @@ ALIASES = {
     "torch.utils": "chainrule.utils",
     "torch.utils.checkpoint": "chainrule.utils.checkpoint",
     "torch.utils.data": "chainrule.data",
+    "torch.utils.data.dataloader": "chainrule.data.dataloader",
+    "torch.utils.data.dataset": "chainrule.data.dataset",
     "torch.utils.data.distributed": "chainrule.data.distributed",
+    "torch.utils.data.sampler": "chainrule.data.sampler",
 }
+
+
+# The script main() runs, for the spawned children that must run it again.
+_SCRIPT = "CHAINRULE_AS_TORCH_SCRIPT"
 
 
 class _NoOtherTorch(MetaPathFinder):
@@ -85,6 +94,34 @@ def install() -> None:
         sys.meta_path.insert(0, _NoOtherTorch())
 
 
+def run_script(path: str, run_name: str = "__main__") -> dict[str, Any]:
+    """Run the Python file at `path` as module `run_name`, as `python path` would (its folder
+    first on sys.path); returns its globals.
+
+    The module's `__spec__` names chainrule.as_torch, as for `python -m chainrule.as_torch`
+    itself, so a child process started by spawn or forkserver (a DataLoader worker on macOS,
+    Windows or Python 3.14's Linux) re-enters through this module, which installs the aliases
+    before it runs the script again as `__mp_main__`: the child's `import torch` is chainrule
+    too, and the script's classes unpickle there."""
+    path = os.path.abspath(path)
+    with open(path, "rb") as source:
+        code = compile(source.read(), path, "exec")
+    sys.path[0] = os.path.dirname(path)
+    module = types.ModuleType(run_name)
+    module.__file__ = path
+    module.__spec__ = __spec__  # chainrule.as_torch's, however this module was run
+    module.__loader__ = None
+    module.__builtins__ = builtins
+    previous = sys.modules.get(run_name)
+    sys.modules[run_name] = module
+    try:
+        exec(code, module.__dict__)
+    finally:
+        if previous is not None and run_name == "__main__":
+            sys.modules[run_name] = previous
+    return module.__dict__
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m chainrule.as_torch script.py [args]`: run the script as `__main__`, with
     `torch` resolving to chainrule and sys.argv as the script would see it."""
@@ -94,9 +131,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if args else 2
     install()
     sys.argv = args
-    runpy.run_path(args[0], run_name="__main__")
+    os.environ[_SCRIPT] = os.path.abspath(args[0])  # for spawned children: see run_script
+    run_script(args[0])
     return 0
 
 
 if __name__ == "__main__":
     sys.exit(main())
+elif __name__ == "__mp_main__":
+    # A spawn or forkserver child of a program run by main(): multiprocessing runs this module
+    # as the child's main module (see run_script). sys.argv[0] is this file meanwhile, so the
+    # script's path comes from the environment main() set.
+    install()
+    globals().update(run_script(os.environ[_SCRIPT], "__mp_main__"))

@@ -201,4 +201,8 @@ def build_loaders(
     """(train loader, its sampler): the one place that decides who sees which training images.
     A distributed run swaps in a sampler that gives each process its share (and resumes it)."""
     sampler = ResumableRandomSampler(data.train, chainrule.Generator().manual_seed(seed))
-    return DataLoader(data.train, batch_size=batch_size, sampler=sampler), sampler
+    # The loader's own generator: each epoch draws its worker seed from it (as PyTorch's does
+    # from the default one), which must advance neither stream a checkpoint holds.
+    loader_seeds = chainrule.Generator().manual_seed(seed)
+    loader = DataLoader(data.train, batch_size=batch_size, sampler=sampler, generator=loader_seeds)
+    return loader, sampler

@@ -89,7 +89,10 @@ def evaluate_accuracy(
     model.eval()
     total_loss, correct, count = 0.0, 0, 0
     with chainrule.no_grad():
-        for images, labels in DataLoader(dataset, batch_size=batch_size):
+        # A generator of its own: each pass draws a worker seed from it, as in PyTorch, and must
+        # not advance the default stream that the checkpoints hold.
+        loader = DataLoader(dataset, batch_size=batch_size, generator=chainrule.Generator())
+        for images, labels in loader:
             images, labels = images.to(device), labels.to(device)
             logits = model(images)
             total_loss += F.cross_entropy(logits, labels, reduction="sum").item()

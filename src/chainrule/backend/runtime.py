@@ -5,7 +5,10 @@ it cannot."""
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
+
+import numpy as np
 
 from chainrule.errors import BackendError
 
@@ -33,6 +36,15 @@ def get_num_threads() -> int:
     return max(counts) if counts else (os.cpu_count() or 1)
 
 
+# ---- NumPy's global random state ----------------------------------------------------------------
+
+
+def seed_numpy_global(state: list[int]) -> None:
+    """Seed NumPy's global random state (`np.random.seed`) with 32-bit words: what a PyTorch
+    DataLoader worker does at start, so NumPy-based augmentation differs between workers."""
+    np.random.seed(state)
+
+
 # ---- determinism --------------------------------------------------------------------------------
 
 
@@ -51,6 +63,29 @@ def are_deterministic_algorithms_enabled() -> bool:
 def is_deterministic_algorithms_warn_only_enabled() -> bool:
     """Whether deterministic mode was set with `warn_only=True`."""
     return _deterministic["warn_only"]
+
+
+_matmul_precision = {"float32": "highest"}
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """Recorded for `get_float32_matmul_precision`: NumPy's float32 matmuls are always full
+    float32 ("highest"), so "high" and "medium" (TF32 or bfloat16 passes in PyTorch) change
+    nothing. An unknown name warns and is ignored, as in PyTorch."""
+    if precision not in ("highest", "high", "medium"):
+        warnings.warn(
+            f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
+            "setFloat32MatmulPrecision call has no effect.",
+            UserWarning,
+            stacklevel=2,
+        )
+        return
+    _matmul_precision["float32"] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    """What `set_float32_matmul_precision` last set ("highest" by default)."""
+    return _matmul_precision["float32"]
 
 
 # ---- CUDA, through CuPy -------------------------------------------------------------------------

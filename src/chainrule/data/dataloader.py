@@ -4,16 +4,32 @@ from __future__ import annotations
 
 import collections.abc
 import copy
+import itertools
+import multiprocessing
+import multiprocessing.context
+import os
+import queue
+import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from chainrule._tensor import Tensor
-from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.backend import dtypes, is_array, is_numpy_scalar
-from chainrule.data.dataset import IterableDataset, Subset, TensorDataset
+from chainrule.backend.runtime import cuda_is_available
+from chainrule.data.dataset import IterableDataset
+from chainrule.data.fetch import IterableFetcher, MapFetcher
 from chainrule.data.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
-from chainrule.ops.creation import Generator, as_tensor, tensor
+from chainrule.data.worker import (
+    STATUS_CHECK_INTERVAL,
+    IterableEnd,
+    Resume,
+    WorkerError,
+    WorkerSpec,
+    unpack,
+    worker_loop,
+)
+from chainrule.ops.creation import Generator, as_tensor, randint, tensor
 from chainrule.ops.shape import stack
 
 _COLLATE_ERROR = (
@@ -92,13 +108,25 @@ def default_convert(data: Any) -> Any:
     return data
 
 
+def _draw_base_seed(generator: Generator | None) -> int:
+    """The seed of one epoch's workers, drawn (even without workers, as PyTorch does, so the
+    random stream is the same with and without them) from `generator` or the default one."""
+    return int(randint(0, 2**63, (), dtype=dtypes.int64, generator=generator))
+
+
 class DataLoader:
-    """Iterate over `dataset` in batches, as `torch.utils.data.DataLoader` (in-process only).
+    """Iterate over `dataset` in batches, as `torch.utils.data.DataLoader`.
 
     `shuffle=True` visits a new random order every epoch, drawn from `generator` (or from the
     default generator, so `chainrule.manual_seed` makes it reproducible). `batch_size=None`
-    turns batching off. There are no worker processes: `num_workers > 0` loads in the main
-    process (the same batches) with a warning, rather than failing a valid PyTorch argument.
+    turns batching off. `num_workers > 0` loads batches in that many worker processes
+    (`multiprocessing`, with the platform's default start method unless
+    `multiprocessing_context` names one): the sampler runs in the main process and the batches
+    come back in its order (`in_order=False`: as they are ready), at most `prefetch_factor`
+    per worker ahead; an IterableDataset is replicated in every worker (each reads its share
+    through `get_worker_info()`). Workers are seeded as PyTorch's (chainrule.data.worker) and
+    live for one epoch, or as long as the loader with `persistent_workers=True`. `pin_memory`
+    is accepted and does nothing: there is no pinned host memory to copy from.
 
     >>> import chainrule
     >>> from chainrule.data import DataLoader, TensorDataset
@@ -120,38 +148,47 @@ class DataLoader:
         pin_memory: bool = False,
         drop_last: bool = False,
         timeout: float = 0,
-        worker_init_fn: Callable | None = None,
-        *,
+        worker_init_fn: Callable[[int], None] | None = None,
+        multiprocessing_context: str | multiprocessing.context.BaseContext | None = None,
         generator: Generator | None = None,
+        *,
         prefetch_factor: int | None = None,
         persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        in_order: bool = True,
     ) -> None:
         if num_workers < 0:
             raise ValueError(
                 "num_workers option should be non-negative; use num_workers=0 to disable "
                 "multiprocessing."
             )
-        if num_workers > 0:
-            warnings.warn(
-                f"DataLoader: num_workers={num_workers} loads in the main process: chainrule has "
-                "no worker processes (the batches are the same; worker_init_fn is not called)",
-                UserWarning,
-                stacklevel=2,
-            )
         if timeout < 0:
             raise ValueError("timeout option should be non-negative")
-        if num_workers == 0 and (prefetch_factor is not None or persistent_workers):
+        if num_workers == 0 and prefetch_factor is not None:
             raise ValueError(
-                "prefetch_factor and persistent_workers option could only be specified in "
-                "multiprocessing. let num_workers > 0 to enable multiprocessing."
+                "prefetch_factor option could only be specified in multiprocessing.let "
+                "num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to "
+                "None."
             )
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
+        elif prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("prefetch_factor option should be non-negative")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
         self.dataset = dataset
         self.num_workers = num_workers
+        self.prefetch_factor = prefetch_factor
         self.pin_memory = pin_memory
+        self.pin_memory_device = pin_memory_device
         self.timeout = timeout
         self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self.in_order = in_order
         self.generator = generator
+        self.persistent_workers = persistent_workers
         self._is_iterable = isinstance(dataset, IterableDataset)
+        self._iterator: _MultiProcessIter | None = None
 
         if self._is_iterable:
             if shuffle not in (None, False):
@@ -203,51 +240,85 @@ class DataLoader:
             collate_fn = default_collate if auto_collation else default_convert
         self.collate_fn = collate_fn
         self._auto_collation = auto_collation
+        self._warn_if_too_many_workers()
+
+    @property
+    def multiprocessing_context(self) -> multiprocessing.context.BaseContext | None:
+        """The multiprocessing context workers start from (None: the platform's default)."""
+        return self._multiprocessing_context
+
+    @multiprocessing_context.setter
+    def multiprocessing_context(self, context: Any) -> None:
+        if context is not None:
+            if self.num_workers == 0:
+                raise ValueError(
+                    "multiprocessing_context can only be used with multi-process loading "
+                    f"(num_workers > 0), but got num_workers={self.num_workers}"
+                )
+            if isinstance(context, str):
+                methods = multiprocessing.get_all_start_methods()
+                if context not in methods:
+                    raise ValueError(
+                        "multiprocessing_context option should specify a valid start method in "
+                        f"{methods!r}, but got multiprocessing_context={context!r}"
+                    )
+                context = multiprocessing.get_context(context)
+            if not isinstance(context, multiprocessing.context.BaseContext):
+                raise TypeError(
+                    "multiprocessing_context option should be a valid context object or a "
+                    "string specifying the start method, but got "
+                    f"multiprocessing_context={context}"
+                )
+        self._multiprocessing_context = context
+
+    def _warn_if_too_many_workers(self) -> None:
+        """PyTorch's warning when more workers are asked for than this process has CPUs."""
+        if self.num_workers == 0:
+            return
+        if hasattr(os, "sched_getaffinity"):
+            cpus = len(os.sched_getaffinity(0))
+        else:
+            cpus = os.cpu_count()
+        if cpus is None or self.num_workers > cpus:
+            warnings.warn(
+                f"This DataLoader will create {self.num_workers} worker processes in total. Our "
+                f"suggested max number of worker in current system is {cpus}, which is smaller "
+                "than what this DataLoader is going to create. Please be aware that excessive "
+                "worker creation might get DataLoader running slow or even freeze, lower the "
+                "worker number to avoid potential slowness/freeze if necessary.",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def __iter__(self) -> Iterator[Any]:
+        if self.num_workers == 0:
+            return _SingleProcessIter(self)
+        if not self.persistent_workers:
+            return _MultiProcessIter(self)
+        if self._iterator is None:
+            self._iterator = _MultiProcessIter(self)
+        else:
+            self._iterator.reset(self)
+        return self._iterator
+
+    def _index_iterator(self) -> Iterator[Any]:
+        """What the main process hands out per batch: index lists from the batch sampler,
+        single indices from the sampler, or None for an IterableDataset (each worker reads its
+        own replica)."""
         if self._is_iterable:
-            return self._iterate_stream()
-        if self.batch_sampler is not None:
-            return (self._fetch(indices) for indices in self.batch_sampler)
-        return (self.collate_fn(self.dataset[index]) for index in self.sampler)
+            return itertools.repeat(None)
+        return iter(self._index_sampler())
 
-    def _fetch(self, indices: list[int]) -> Any:
-        source = self._row_source(indices)
-        if source is not None:
-            # One gather per tensor instead of a stack of single rows: the same batch, faster.
-            tensors, rows = source
-            index = tensor(rows, dtype=dtypes.int64)
-            return [t[index] for t in tensors]
-        return self.collate_fn([self.dataset[i] for i in indices])
+    def _index_sampler(self) -> Any:
+        return self.batch_sampler if self._auto_collation else self.sampler
 
-    def _row_source(self, indices: list[int]) -> tuple[tuple[Tensor, ...], list[int]] | None:
-        """(tensors, rows) when the batch is just rows of a TensorDataset (possibly through
-        Subsets) under default_collate, else None."""
-        if self.collate_fn is not default_collate:
-            return None
-        dataset = self.dataset
-        while type(dataset) is Subset:
-            indices = [dataset.indices[i] for i in indices]
-            dataset = dataset.dataset
-        if type(dataset) is not TensorDataset:
-            return None
-        if is_grad_enabled() and any(t.requires_grad for t in dataset.tensors):
-            return None
-        return dataset.tensors, indices
-
-    def _iterate_stream(self) -> Iterator[Any]:
-        if not self._auto_collation:
-            for sample in self.dataset:
-                yield self.collate_fn(sample)
-            return
-        batch = []
-        for sample in self.dataset:
-            batch.append(sample)
-            if len(batch) == self.batch_size:
-                yield self.collate_fn(batch)
-                batch = []
-        if batch and not self.drop_last:
-            yield self.collate_fn(batch)
+    def _fetcher(self) -> MapFetcher | IterableFetcher:
+        if self._is_iterable:
+            return IterableFetcher(
+                self.dataset, self._auto_collation, self.collate_fn, self.batch_size, self.drop_last
+            )
+        fast_rows = self.collate_fn is default_collate
+        return MapFetcher(self.dataset, self._auto_collation, self.collate_fn, fast_rows)
 
     def __len__(self) -> int:
         if self._is_iterable:
@@ -266,3 +337,232 @@ class DataLoader:
             f"DataLoader(dataset={type(self.dataset).__name__}, batch_size={self.batch_size}, "
             f"drop_last={self.drop_last}, sampler={type(self.sampler).__name__})"
         )
+
+
+class _LoaderIter:
+    """One pass over a DataLoader; the base seed of its workers is drawn when it starts."""
+
+    def __init__(self, loader: DataLoader) -> None:
+        self._indices = loader._index_iterator()
+        self._base_seed = _draw_base_seed(loader.generator)
+        self._index_sampler = None if loader._is_iterable else loader._index_sampler()
+        if loader.pin_memory and not cuda_is_available():
+            warnings.warn(
+                "'pin_memory' argument is set as true but no accelerator is found, then device "
+                "pinned memory won't be used.",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    def __iter__(self) -> _LoaderIter:
+        return self
+
+    def __len__(self) -> int:
+        if self._index_sampler is None:
+            raise TypeError("the iterator of a DataLoader over an IterableDataset has no len()")
+        return len(self._index_sampler)
+
+
+class _SingleProcessIter(_LoaderIter):
+    """Batches loaded in the main process (num_workers=0)."""
+
+    def __init__(self, loader: DataLoader) -> None:
+        super().__init__(loader)
+        self._fetch = loader._fetcher().fetch
+
+    def __next__(self) -> Any:
+        return self._fetch(next(self._indices))  # StopIteration from either ends the pass
+
+
+class _MultiProcessIter(_LoaderIter):
+    """Batches loaded by worker processes; PyTorch's _MultiProcessingDataLoaderIter protocol.
+
+    Task `k` (the k-th index list) goes to the next active worker in turn, at most
+    `prefetch_factor * num_workers` outstanding; answers arrive on one result queue and are
+    held until their turn (`in_order`). A worker's exception comes back as a WorkerError and
+    is raised here. Workers stop at the end of the pass, unless persistent, and in any case
+    when the iterator is deleted (a `break`, an exception): `__del__` shuts them down.
+    """
+
+    _shutdown = True  # until there are workers to shut down
+
+    def __init__(self, loader: DataLoader) -> None:
+        if loader.prefetch_factor <= 0:
+            raise ValueError("prefetch_factor must be greater than 0 to load with workers")
+        super().__init__(loader)
+        self._workers: list[Any] = []
+        self._num_workers = loader.num_workers
+        self._max_tasks = loader.prefetch_factor * loader.num_workers
+        self._in_order = loader.in_order
+        self._persistent = loader.persistent_workers
+        self._timeout = loader.timeout
+        context = loader.multiprocessing_context or multiprocessing.get_context()
+        spec = WorkerSpec(
+            dataset=loader.dataset,
+            is_iterable=loader._is_iterable,
+            auto_collation=loader._auto_collation,
+            collate_fn=loader.collate_fn,
+            fast_rows=loader.collate_fn is default_collate,
+            batch_size=loader.batch_size,
+            drop_last=loader.drop_last,
+            base_seed=self._base_seed,
+            worker_init_fn=loader.worker_init_fn,
+            num_workers=loader.num_workers,
+        )
+        self._result_queue = context.Queue()
+        self._done_event = context.Event()
+        self._index_queues = []
+        self._shutdown = False
+        try:
+            for worker_id in range(self._num_workers):
+                index_queue = context.Queue()
+                index_queue.cancel_join_thread()
+                args = (spec, worker_id, index_queue, self._result_queue, self._done_event)
+                worker = context.Process(target=worker_loop, args=args, daemon=True)
+                worker.start()
+                self._index_queues.append(index_queue)
+                self._workers.append(worker)
+        except BaseException:  # a worker that cannot start (unpicklable dataset under spawn)
+            self._shutdown_workers()
+            raise
+        self.reset(loader, first=True)
+
+    def reset(self, loader: DataLoader, first: bool = False) -> None:
+        """Start a pass: for persistent workers after the first, a new sampler pass and a
+        Resume to every worker (answers still queued from an abandoned pass are dropped)."""
+        self._send_idx = 0  # the next task to send
+        self._rcvd_idx = 0  # the next task to return
+        self._task_info: dict[int, tuple] = {}  # task -> (worker,) or (worker, answer)
+        self._outstanding = 0
+        self._active = [True] * self._num_workers
+        self._tasks_per_worker = [0] * self._num_workers
+        self._worker_cycle = itertools.cycle(range(self._num_workers))
+        if not first:
+            self._indices = loader._index_iterator()
+            for index_queue in self._index_queues:
+                index_queue.put(Resume())
+            waiting = self._num_workers
+            while waiting > 0:
+                task, _ = self._get_data()
+                if isinstance(task, Resume):
+                    waiting -= 1
+        for _ in range(self._max_tasks):
+            self._try_put_index()
+
+    def __next__(self) -> Any:
+        while True:
+            while self._rcvd_idx < self._send_idx:
+                info = self._task_info.get(self._rcvd_idx)
+                if info:
+                    worker_id = info[0]
+                    if len(info) == 2 or self._active[worker_id]:
+                        break  # answered, or its worker may still answer
+                    del self._task_info[self._rcvd_idx]
+                self._rcvd_idx += 1
+            else:
+                if not self._persistent:
+                    self._shutdown_workers()
+                raise StopIteration
+            if len(self._task_info[self._rcvd_idx]) == 2:  # arrived earlier, out of turn
+                worker_id, data = self._task_info.pop(self._rcvd_idx)
+                self._rcvd_idx += 1
+                return self._process(data, worker_id)
+            task, data = self._get_data()
+            self._outstanding -= 1
+            if isinstance(data, IterableEnd):
+                self._active[data.worker_id] = False
+                if not self._persistent:
+                    self._index_queues[data.worker_id].put(None)
+                self._try_put_index()
+                continue
+            if task != self._rcvd_idx:
+                if not self._in_order:
+                    worker_id = self._task_info.pop(task)[0]
+                    return self._process(data, worker_id)
+                self._task_info[task] += (data,)
+            else:
+                worker_id = self._task_info.pop(task)[0]
+                self._rcvd_idx += 1
+                return self._process(data, worker_id)
+
+    def _try_put_index(self) -> None:
+        try:
+            index = next(self._indices)
+        except StopIteration:
+            return
+        active = [w for w in range(self._num_workers) if self._active[w]]
+        if not active:
+            return
+        for _ in range(self._num_workers):  # the next active worker in turn
+            worker_id = next(self._worker_cycle)
+            if not self._active[worker_id]:
+                continue
+            share = self._max_tasks // len(active)
+            if self._in_order or self._tasks_per_worker[worker_id] < share:
+                break
+        else:  # out of order, every worker at its share: the least busy one
+            worker_id = min(active, key=self._tasks_per_worker.__getitem__)
+        self._index_queues[worker_id].put((self._send_idx, index))
+        self._task_info[self._send_idx] = (worker_id,)
+        self._tasks_per_worker[worker_id] += 1
+        self._outstanding += 1
+        self._send_idx += 1
+
+    def _process(self, data: Any, worker_id: int) -> Any:
+        self._tasks_per_worker[worker_id] -= 1
+        self._try_put_index()
+        if isinstance(data, WorkerError):
+            data.reraise()
+        return unpack(data)
+
+    def _get_data(self) -> Any:
+        if self._timeout > 0:
+            found, data = self._try_get_data(self._timeout)
+            if not found:
+                raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
+            return data
+        while True:
+            found, data = self._try_get_data(STATUS_CHECK_INTERVAL)
+            if found:
+                return data
+
+    def _try_get_data(self, timeout: float) -> tuple[bool, Any]:
+        try:
+            return True, self._result_queue.get(timeout=timeout)
+        except queue.Empty:
+            dead = [
+                worker
+                for worker_id, worker in enumerate(self._workers)
+                if self._active[worker_id] and not worker.is_alive()
+            ]
+            if dead:
+                for worker in dead:
+                    self._active[self._workers.index(worker)] = False
+                pids = ", ".join(str(worker.pid) for worker in dead)
+                error = f"DataLoader worker (pid(s) {pids}) exited unexpectedly"
+                raise RuntimeError(error) from None
+            return False, None
+
+    def _shutdown_workers(self) -> None:
+        """Tell every worker to stop, wait for it a moment, then terminate what is left."""
+        if self._shutdown:
+            return
+        self._shutdown = True
+        try:
+            self._done_event.set()
+            for index_queue in self._index_queues:
+                index_queue.put(None)
+            for worker in self._workers:
+                worker.join(timeout=STATUS_CHECK_INTERVAL)
+            for index_queue in self._index_queues:
+                index_queue.cancel_join_thread()
+                index_queue.close()
+        finally:
+            for worker in self._workers:
+                if worker.is_alive():
+                    worker.terminate()
+                    worker.join(timeout=STATUS_CHECK_INTERVAL)
+
+    def __del__(self) -> None:
+        if not sys.is_finalizing():  # at exit, multiprocessing ends its daemon processes
+            self._shutdown_workers()
