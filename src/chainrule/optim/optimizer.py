@@ -51,8 +51,9 @@ class Optimizer:
 
     # Whether the optimizer takes complex parameters: SGD's update is linear in the gradient
     # and runs on them as they are; the adaptive ones run on PyTorch's real view of each
-    # complex number (`_real_arrays`, `as_real`).
-    complex_params = False
+    # complex number (`_real_arrays`, `as_real`). A user's subclass takes them, as PyTorch's
+    # base class does; one that cannot step them sets False and refuses them clearly.
+    complex_params = True
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         if isinstance(params, Tensor):
