@@ -107,11 +107,23 @@ class LinearWeightGrad(Op):
 
 
 def linear(input: Any, weight: Any, bias: Any = None) -> Any:
-    """input @ weight^T + bias: weight is (out_features, in_features), bias (out_features,).
+    """input @ weight^T + bias, the affine map of `nn.Linear`.
 
-    >>> import chainrule.nn.functional as F
-    >>> F.linear(chainrule.ones(2, 3), chainrule.ones(4, 3), chainrule.zeros(4)).shape
-    (2, 4)
+    Args:
+        input (Tensor): (*, in_features).
+        weight (Tensor): (out_features, in_features).
+        bias (Tensor, optional): (out_features,).
+
+    Returns:
+        Tensor: (*, out_features).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.linear(chainrule.ones(2, 3), chainrule.ones(4, 3), chainrule.zeros(4)).shape
+        (2, 4)
+        >>> F.linear(chainrule.tensor([1.0, 2.0]), chainrule.tensor([[1.0, 1.0]]), chainrule.tensor([0.5]))
+        tensor([3.5000])
     """
     check_floating("linear", input=input, weight=weight, bias=bias)
     if weight.ndim != 2:
