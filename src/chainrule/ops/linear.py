@@ -122,7 +122,8 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Any:
         >>> import chainrule.nn.functional as F
         >>> F.linear(chainrule.ones(2, 3), chainrule.ones(4, 3), chainrule.zeros(4)).shape
         (2, 4)
-        >>> F.linear(chainrule.tensor([1.0, 2.0]), chainrule.tensor([[1.0, 1.0]]), chainrule.tensor([0.5]))
+        >>> w, b = chainrule.tensor([[1.0, 1.0]]), chainrule.tensor([0.5])
+        >>> F.linear(chainrule.tensor([1.0, 2.0]), w, b)
         tensor([3.5000])
     """
     check_floating("linear", input=input, weight=weight, bias=bias)
