@@ -144,6 +144,15 @@ def log_softmax(
     """x - logsumexp(x) along `dim`: the log of softmax, computed stably (pair it with `nll_loss`,
     or use `cross_entropy`, which does both).
 
+    Args:
+        input (Tensor): floating point, any shape.
+        dim (int): the dimension normalized over. None picks PyTorch's legacy implicit one
+            (0 for 0-D, 1-D and 3-D input, else 1) with a warning: pass it explicitly.
+        dtype (dtype, optional): convert the input to this dtype first.
+
+    Returns:
+        Tensor: the shape of `input`; exp of each slice along `dim` sums to 1.
+
     Example:
         >>> import chainrule
         >>> import chainrule.nn.functional as F
@@ -156,7 +165,23 @@ def log_softmax(
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
-    """softmax(-x) along dim."""
+    """softmax(-x) along `dim`: the smallest values get the largest probabilities.
+
+    Args:
+        input (Tensor): floating point, any shape.
+        dim (int): the dimension that sums to 1 (None: PyTorch's legacy implicit choice, with a
+            warning).
+        dtype (dtype, optional): convert the input to this dtype first.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.softmin(chainrule.tensor([0.0, 1.0]), dim=0)
+        tensor([0.7311, 0.2689])
+    """
     if dim is None:
         dim = _softmax_dim("softmin", input.ndim)
     return _softmax(-input, dim, dtype=dtype)
@@ -166,8 +191,26 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """y[..., o] = x1 W[o] x2 + b[o] for weight (out, in1, in2): one matrix product, then a
-    product with x2 summed over in2."""
+    """y[..., o] = x1 W[o] x2 + b[o], the bilinear form of `nn.Bilinear`.
+
+    Args:
+        input1 (Tensor): (*, in1_features).
+        input2 (Tensor): (*, in2_features), the same leading shape as `input1`.
+        weight (Tensor): (out_features, in1_features, in2_features).
+        bias (Tensor, optional): (out_features,).
+
+    Returns:
+        Tensor: (*, out_features).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x1, x2 = chainrule.tensor([[1.0, 2.0]]), chainrule.tensor([[3.0]])
+        >>> F.bilinear(x1, x2, chainrule.ones(4, 2, 1)).shape
+        (1, 4)
+        >>> F.bilinear(x1, x2, chainrule.ones(1, 2, 1), chainrule.tensor([1.0]))
+        tensor([[10.]])
+    """
     if (
         weight.ndim != 3
         or input1.shape[-1] != weight.shape[1]
@@ -332,7 +375,36 @@ def conv1d(
     dilation: Any = 1,
     groups: int = 1,
 ) -> Any:
-    """1-D cross-correlation over (N, C, L) input with a (C_out, C/groups, k) weight."""
+    """1-D convolution (cross-correlation, as every deep-learning library computes it) of
+    (N, C_in, L) input with a (C_out, C_in / groups, kL) weight.
+
+    Args:
+        input (Tensor): floating point (N, C_in, L) or unbatched (C_in, L).
+        weight (Tensor): (C_out, C_in / groups, kL).
+        bias (Tensor, optional): (C_out,).
+        stride (int or tuple): the step between windows (an int applies to every dimension).
+        padding (int, tuple or str): zeros added on both sides of each spatial dimension, or
+            'valid' (none) or 'same' (the output keeps the input's size; stride 1 only).
+        dilation (int or tuple): the spacing between kernel elements.
+        groups (int): split the channels into this many independent groups (divides C_in and
+            C_out).
+
+    Shape:
+        output: (N, C_out, *out) with out = floor((in + 2 padding - dilation (k - 1) - 1) /
+        stride) + 1 per spatial dimension.
+
+    Returns:
+        Tensor: as Shape says (unbatched input gives unbatched output).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x, w = chainrule.ones(1, 2, 5), chainrule.ones(4, 2, 3)
+        >>> F.conv1d(x, w).shape
+        (1, 4, 3)
+        >>> F.conv1d(x, w, padding="same").shape
+        (1, 4, 5)
+    """
     return _convolution(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
 
 
@@ -345,13 +417,35 @@ def conv2d(
     dilation: Any = 1,
     groups: int = 1,
 ) -> Any:
-    """2-D cross-correlation over (N, C, H, W) input with a (C_out, C/groups, kh, kw) weight.
+    """2-D convolution (cross-correlation, as every deep-learning library computes it) of
+    (N, C_in, H, W) input with a (C_out, C_in / groups, kH, kW) weight.
 
-    >>> import chainrule
-    >>> import chainrule.nn.functional as F
-    >>> x = chainrule.ones(1, 1, 3, 3)
-    >>> F.conv2d(x, chainrule.ones(1, 1, 2, 2)).shape
-    (1, 1, 2, 2)
+    Args:
+        input (Tensor): floating point (N, C_in, H, W) or unbatched (C_in, H, W).
+        weight (Tensor): (C_out, C_in / groups, kH, kW).
+        bias (Tensor, optional): (C_out,).
+        stride (int or tuple): the step between windows (an int applies to every dimension).
+        padding (int, tuple or str): zeros added on both sides of each spatial dimension, or
+            'valid' (none) or 'same' (the output keeps the input's size; stride 1 only).
+        dilation (int or tuple): the spacing between kernel elements.
+        groups (int): split the channels into this many independent groups (divides C_in and
+            C_out).
+
+    Shape:
+        output: (N, C_out, *out) with out = floor((in + 2 padding - dilation (k - 1) - 1) /
+        stride) + 1 per spatial dimension.
+
+    Returns:
+        Tensor: as Shape says (unbatched input gives unbatched output).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x, w = chainrule.ones(1, 2, 5, 5), chainrule.ones(4, 2, 3, 3)
+        >>> F.conv2d(x, w).shape
+        (1, 4, 3, 3)
+        >>> F.conv2d(x, w, padding="same").shape
+        (1, 4, 5, 5)
     """
     return _convolution(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
@@ -365,7 +459,36 @@ def conv3d(
     dilation: Any = 1,
     groups: int = 1,
 ) -> Any:
-    """3-D cross-correlation over (N, C, D, H, W) input."""
+    """3-D convolution (cross-correlation, as every deep-learning library computes it) of
+    (N, C_in, D, H, W) input with a (C_out, C_in / groups, kD, kH, kW) weight.
+
+    Args:
+        input (Tensor): floating point (N, C_in, D, H, W) or unbatched (C_in, D, H, W).
+        weight (Tensor): (C_out, C_in / groups, kD, kH, kW).
+        bias (Tensor, optional): (C_out,).
+        stride (int or tuple): the step between windows (an int applies to every dimension).
+        padding (int, tuple or str): zeros added on both sides of each spatial dimension, or
+            'valid' (none) or 'same' (the output keeps the input's size; stride 1 only).
+        dilation (int or tuple): the spacing between kernel elements.
+        groups (int): split the channels into this many independent groups (divides C_in and
+            C_out).
+
+    Shape:
+        output: (N, C_out, *out) with out = floor((in + 2 padding - dilation (k - 1) - 1) /
+        stride) + 1 per spatial dimension.
+
+    Returns:
+        Tensor: as Shape says (unbatched input gives unbatched output).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x, w = chainrule.ones(1, 2, 5, 5, 5), chainrule.ones(4, 2, 3, 3, 3)
+        >>> F.conv3d(x, w).shape
+        (1, 4, 3, 3, 3)
+        >>> F.conv3d(x, w, padding="same").shape
+        (1, 4, 5, 5, 5)
+    """
     return _convolution(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
 
 
@@ -428,7 +551,34 @@ def conv_transpose1d(
     groups: int = 1,
     dilation: Any = 1,
 ) -> Any:
-    """Transposed 1-D convolution (the gradient of conv1d with respect to its input)."""
+    """Transposed 1-D convolution (the gradient of conv1d with respect to its input, sometimes
+    called deconvolution): it maps (N, C_in, L) to a larger (N, C_out, ...).
+
+    Args:
+        input (Tensor): floating point (N, C_in, L) or unbatched (C_in, L).
+        weight (Tensor): (C_in, C_out / groups, kL), laid out as PyTorch's.
+        bias (Tensor, optional): (C_out,).
+        stride (int or tuple): the step between windows of the matching convolution.
+        padding (int or tuple): dilation (k - 1) - padding zeros are added on both sides.
+        output_padding (int or tuple): extra size added on one side of the output (smaller than
+            stride or dilation), to pick among the input sizes a strided convolution maps alike.
+        groups (int): split the channels into this many independent groups.
+        dilation (int or tuple): the spacing between kernel elements.
+
+    Shape:
+        output: (N, C_out, *out) with out = (in - 1) stride - 2 padding + dilation (k - 1) +
+        output_padding + 1 per spatial dimension.
+
+    Returns:
+        Tensor: as Shape says (unbatched input gives unbatched output).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x, w = chainrule.ones(1, 2, 3), chainrule.ones(2, 4, 3)
+        >>> F.conv_transpose1d(x, w).shape
+        (1, 4, 5)
+    """
     arguments = (stride, padding, output_padding, groups, dilation)
     return _convolution_transpose(input, weight, bias, *arguments, 1, "conv_transpose1d")
 
@@ -443,7 +593,34 @@ def conv_transpose2d(
     groups: int = 1,
     dilation: Any = 1,
 ) -> Any:
-    """Transposed 2-D convolution; weight (C_in, C_out/groups, kh, kw) as in PyTorch."""
+    """Transposed 2-D convolution (the gradient of conv2d with respect to its input, sometimes
+    called deconvolution): it maps (N, C_in, H, W) to a larger (N, C_out, ...).
+
+    Args:
+        input (Tensor): floating point (N, C_in, H, W) or unbatched (C_in, H, W).
+        weight (Tensor): (C_in, C_out / groups, kH, kW), laid out as PyTorch's.
+        bias (Tensor, optional): (C_out,).
+        stride (int or tuple): the step between windows of the matching convolution.
+        padding (int or tuple): dilation (k - 1) - padding zeros are added on both sides.
+        output_padding (int or tuple): extra size added on one side of the output (smaller than
+            stride or dilation), to pick among the input sizes a strided convolution maps alike.
+        groups (int): split the channels into this many independent groups.
+        dilation (int or tuple): the spacing between kernel elements.
+
+    Shape:
+        output: (N, C_out, *out) with out = (in - 1) stride - 2 padding + dilation (k - 1) +
+        output_padding + 1 per spatial dimension.
+
+    Returns:
+        Tensor: as Shape says (unbatched input gives unbatched output).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x, w = chainrule.ones(1, 2, 3, 3), chainrule.ones(2, 4, 3, 3)
+        >>> F.conv_transpose2d(x, w).shape
+        (1, 4, 5, 5)
+    """
     arguments = (stride, padding, output_padding, groups, dilation)
     return _convolution_transpose(input, weight, bias, *arguments, 2, "conv_transpose2d")
 
@@ -458,7 +635,34 @@ def conv_transpose3d(
     groups: int = 1,
     dilation: Any = 1,
 ) -> Any:
-    """Transposed 3-D convolution."""
+    """Transposed 3-D convolution (the gradient of conv3d with respect to its input, sometimes
+    called deconvolution): it maps (N, C_in, D, H, W) to a larger (N, C_out, ...).
+
+    Args:
+        input (Tensor): floating point (N, C_in, D, H, W) or unbatched (C_in, D, H, W).
+        weight (Tensor): (C_in, C_out / groups, kD, kH, kW), laid out as PyTorch's.
+        bias (Tensor, optional): (C_out,).
+        stride (int or tuple): the step between windows of the matching convolution.
+        padding (int or tuple): dilation (k - 1) - padding zeros are added on both sides.
+        output_padding (int or tuple): extra size added on one side of the output (smaller than
+            stride or dilation), to pick among the input sizes a strided convolution maps alike.
+        groups (int): split the channels into this many independent groups.
+        dilation (int or tuple): the spacing between kernel elements.
+
+    Shape:
+        output: (N, C_out, *out) with out = (in - 1) stride - 2 padding + dilation (k - 1) +
+        output_padding + 1 per spatial dimension.
+
+    Returns:
+        Tensor: as Shape says (unbatched input gives unbatched output).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x, w = chainrule.ones(1, 2, 3, 3, 3), chainrule.ones(2, 4, 3, 3, 3)
+        >>> F.conv_transpose3d(x, w).shape
+        (1, 4, 5, 5, 5)
+    """
     arguments = (stride, padding, output_padding, groups, dilation)
     return _convolution_transpose(input, weight, bias, *arguments, 3, "conv_transpose3d")
 
@@ -560,7 +764,33 @@ def max_pool1d(
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> Any:
-    """Max over sliding windows of (N, C, L) input."""
+    """The maximum over sliding windows of (N, C, L) input, each channel on its own.
+    Padding is -inf, so it is never picked; the gradient goes to the (first) maximum of each window.
+
+    Args:
+        input (Tensor): (N, C, L) or unbatched (C, L).
+        kernel_size (int or tuple): the window size.
+        stride (int or tuple, optional): the step between windows; default `kernel_size`.
+        padding (int or tuple): at most half the kernel size on both sides.
+        dilation (int or tuple): the spacing between window elements.
+        ceil_mode (bool): round the output size up (a last window may hang over the edge if it
+            starts inside the input or left padding).
+        return_indices (bool): also return the flat index of each maximum in its plane (what
+            max_unpool1d takes).
+
+    Shape:
+        output: (N, C, *out) with out = floor((in + 2 padding - dilation (k - 1) - 1) /
+        stride) + 1 (ceil in ceil_mode).
+
+    Returns:
+        Tensor, or (Tensor, Tensor) with `return_indices`: the maxima and their int64 indices.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.max_pool1d(chainrule.ones(1, 2, 5), 2).shape
+        (1, 2, 2)
+    """
     window = (kernel_size, stride, padding, dilation, ceil_mode)
     return _max_pool(input, *window, return_indices, 1, "max_pool1d")
 
@@ -574,8 +804,33 @@ def max_pool2d(
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> Any:
-    """Max over sliding windows of (N, C, H, W) input; `return_indices` also gives the flat
-    argmax positions in each plane (as max_unpool2d expects)."""
+    """The maximum over sliding windows of (N, C, H, W) input, each channel on its own.
+    Padding is -inf, so it is never picked; the gradient goes to the (first) maximum of each window.
+
+    Args:
+        input (Tensor): (N, C, H, W) or unbatched (C, H, W).
+        kernel_size (int or tuple): the window size.
+        stride (int or tuple, optional): the step between windows; default `kernel_size`.
+        padding (int or tuple): at most half the kernel size on both sides.
+        dilation (int or tuple): the spacing between window elements.
+        ceil_mode (bool): round the output size up (a last window may hang over the edge if it
+            starts inside the input or left padding).
+        return_indices (bool): also return the flat index of each maximum in its plane (what
+            max_unpool2d takes).
+
+    Shape:
+        output: (N, C, *out) with out = floor((in + 2 padding - dilation (k - 1) - 1) /
+        stride) + 1 (ceil in ceil_mode).
+
+    Returns:
+        Tensor, or (Tensor, Tensor) with `return_indices`: the maxima and their int64 indices.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.max_pool2d(chainrule.ones(1, 2, 5, 5), 2).shape
+        (1, 2, 2, 2)
+    """
     window = (kernel_size, stride, padding, dilation, ceil_mode)
     return _max_pool(input, *window, return_indices, 2, "max_pool2d")
 
@@ -589,7 +844,33 @@ def max_pool3d(
     ceil_mode: bool = False,
     return_indices: bool = False,
 ) -> Any:
-    """Max over sliding windows of (N, C, D, H, W) input."""
+    """The maximum over sliding windows of (N, C, D, H, W) input, each channel on its own.
+    Padding is -inf, so it is never picked; the gradient goes to the (first) maximum of each window.
+
+    Args:
+        input (Tensor): (N, C, D, H, W) or unbatched (C, D, H, W).
+        kernel_size (int or tuple): the window size.
+        stride (int or tuple, optional): the step between windows; default `kernel_size`.
+        padding (int or tuple): at most half the kernel size on both sides.
+        dilation (int or tuple): the spacing between window elements.
+        ceil_mode (bool): round the output size up (a last window may hang over the edge if it
+            starts inside the input or left padding).
+        return_indices (bool): also return the flat index of each maximum in its plane (what
+            max_unpool3d takes).
+
+    Shape:
+        output: (N, C, *out) with out = floor((in + 2 padding - dilation (k - 1) - 1) /
+        stride) + 1 (ceil in ceil_mode).
+
+    Returns:
+        Tensor, or (Tensor, Tensor) with `return_indices`: the maxima and their int64 indices.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.max_pool3d(chainrule.ones(1, 2, 5, 5, 5), 2).shape
+        (1, 2, 2, 2, 2)
+    """
     window = (kernel_size, stride, padding, dilation, ceil_mode)
     return _max_pool(input, *window, return_indices, 3, "max_pool3d")
 
@@ -634,7 +915,33 @@ def max_unpool1d(
     input: Tensor, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
     output_size: Any = None,
 ) -> Any:  # fmt: skip
-    """Max pooling undone on (N, C, L): each value back at its index, zeros elsewhere."""
+    """Undo max_pool1d: a zero tensor with each value of `input` written back at its index (the
+    indices max_pool1d returned), so only the maxima survive.
+
+    Args:
+        input (Tensor): floating point (N, C, L), the pooled values.
+        indices (Tensor): int64, the shape of `input`: flat positions in each output plane.
+        kernel_size (int or tuple): the pooling window size.
+        stride (int or tuple, optional): the pooling step; default `kernel_size`.
+        padding (int or tuple): the pooling padding.
+        output_size (sequence of ints, optional): the exact output size, to pick among the
+            sizes a strided pooling maps alike.
+
+    Shape:
+        output: (N, C, *out) with out = (in - 1) stride - 2 padding + kernel_size, or
+        `output_size`.
+
+    Returns:
+        Tensor: as Shape says.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.tensor([[[1.0, 3.0, 2.0, 0.0]]])
+        >>> pooled, indices = F.max_pool1d(x, 2, return_indices=True)
+        >>> F.max_unpool1d(pooled, indices, 2)
+        tensor([[[0., 3., 2., 0.]]])
+    """
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1, "max_unpool1d")
 
 
@@ -642,7 +949,33 @@ def max_unpool2d(
     input: Tensor, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
     output_size: Any = None,
 ) -> Any:  # fmt: skip
-    """Max pooling undone on (N, C, H, W): each value back at its index, zeros elsewhere."""
+    """Undo max_pool2d: a zero tensor with each value of `input` written back at its index (the
+    indices max_pool2d returned), so only the maxima survive.
+
+    Args:
+        input (Tensor): floating point (N, C, H, W), the pooled values.
+        indices (Tensor): int64, the shape of `input`: flat positions in each output plane.
+        kernel_size (int or tuple): the pooling window size.
+        stride (int or tuple, optional): the pooling step; default `kernel_size`.
+        padding (int or tuple): the pooling padding.
+        output_size (sequence of ints, optional): the exact output size, to pick among the
+            sizes a strided pooling maps alike.
+
+    Shape:
+        output: (N, C, *out) with out = (in - 1) stride - 2 padding + kernel_size, or
+        `output_size`.
+
+    Returns:
+        Tensor: as Shape says.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.tensor([[[[1.0, 3.0, 2.0, 0.0]]]])
+        >>> pooled, indices = F.max_pool2d(x, (1, 2), return_indices=True)
+        >>> F.max_unpool2d(pooled, indices, (1, 2))
+        tensor([[[[0., 3., 2., 0.]]]])
+    """
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2, "max_unpool2d")
 
 
@@ -650,7 +983,33 @@ def max_unpool3d(
     input: Tensor, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
     output_size: Any = None,
 ) -> Any:  # fmt: skip
-    """Max pooling undone on (N, C, D, H, W): each value back at its index, zeros elsewhere."""
+    """Undo max_pool3d: a zero tensor with each value of `input` written back at its index (the
+    indices max_pool3d returned), so only the maxima survive.
+
+    Args:
+        input (Tensor): floating point (N, C, D, H, W), the pooled values.
+        indices (Tensor): int64, the shape of `input`: flat positions in each output plane.
+        kernel_size (int or tuple): the pooling window size.
+        stride (int or tuple, optional): the pooling step; default `kernel_size`.
+        padding (int or tuple): the pooling padding.
+        output_size (sequence of ints, optional): the exact output size, to pick among the
+            sizes a strided pooling maps alike.
+
+    Shape:
+        output: (N, C, *out) with out = (in - 1) stride - 2 padding + kernel_size, or
+        `output_size`.
+
+    Returns:
+        Tensor: as Shape says.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.tensor([[[[[1.0, 3.0, 2.0, 0.0]]]]])
+        >>> pooled, indices = F.max_pool3d(x, (1, 1, 2), return_indices=True)
+        >>> F.max_unpool3d(pooled, indices, (1, 1, 2))
+        tensor([[[[[0., 3., 2., 0.]]]]])
+    """
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3, "max_unpool3d")
 
 
@@ -664,17 +1023,67 @@ def _adaptive_max_pool(
 
 
 def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
-    """Max over `output_size` bins that split L as evenly as possible."""
+    """The maximum over `output_size` bins that split each spatial dimension as evenly as possible
+    (bin i covers floor(i in / out) to ceil((i + 1) in / out)).
+
+    Args:
+        input (Tensor): floating point (N, C, L) or unbatched (C, L).
+        output_size (int or tuple): the output's spatial size.
+        return_indices (bool): also return the flat index of each maximum in its plane.
+
+    Returns:
+        Tensor, or (Tensor, Tensor) with `return_indices`: (N, C, *output_size).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.adaptive_max_pool1d(chainrule.ones(1, 2, 5), 1).shape
+        (1, 2, 1)
+    """
     return _adaptive_max_pool(input, output_size, return_indices, 1, "adaptive_max_pool1d")
 
 
 def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
-    """Max over bins that split H and W as evenly as possible (None keeps a size)."""
+    """The maximum over `output_size` bins that split each spatial dimension as evenly as possible
+    (bin i covers floor(i in / out) to ceil((i + 1) in / out)).
+
+    Args:
+        input (Tensor): floating point (N, C, H, W) or unbatched (C, H, W).
+        output_size (int or tuple): the output's spatial size (None in a tuple
+            keeps that input size).
+        return_indices (bool): also return the flat index of each maximum in its plane.
+
+    Returns:
+        Tensor, or (Tensor, Tensor) with `return_indices`: (N, C, *output_size).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.adaptive_max_pool2d(chainrule.ones(1, 2, 5, 5), 1).shape
+        (1, 2, 1, 1)
+    """
     return _adaptive_max_pool(input, output_size, return_indices, 2, "adaptive_max_pool2d")
 
 
 def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
-    """Max over bins that split D, H and W as evenly as possible."""
+    """The maximum over `output_size` bins that split each spatial dimension as evenly as possible
+    (bin i covers floor(i in / out) to ceil((i + 1) in / out)).
+
+    Args:
+        input (Tensor): floating point (N, C, D, H, W) or unbatched (C, D, H, W).
+        output_size (int or tuple): the output's spatial size (None in a tuple
+            keeps that input size).
+        return_indices (bool): also return the flat index of each maximum in its plane.
+
+    Returns:
+        Tensor, or (Tensor, Tensor) with `return_indices`: (N, C, *output_size).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.adaptive_max_pool3d(chainrule.ones(1, 2, 5, 5, 5), 1).shape
+        (1, 2, 1, 1, 1)
+    """
     return _adaptive_max_pool(input, output_size, return_indices, 3, "adaptive_max_pool3d")
 
 
@@ -706,7 +1115,29 @@ def avg_pool1d(
     ceil_mode: bool = False,
     count_include_pad: bool = True,
 ) -> Any:
-    """Average over sliding windows of (N, C, L) input."""
+    """The mean over sliding kL windows of (N, C, L) input, each channel on its own.
+
+    Args:
+        input (Tensor): floating point (N, C, L) or unbatched (C, L).
+        kernel_size (int or tuple): the window size.
+        stride (int or tuple, optional): the step between windows; default `kernel_size`.
+        padding (int or tuple): zeros added on both sides, at most half the kernel size.
+        ceil_mode (bool): round the output size up.
+        count_include_pad (bool): count the padding zeros in each window's divisor.
+
+    Shape:
+        output: (N, C, *out) with out = floor((in + 2 padding - k) / stride) + 1 (ceil in
+        ceil_mode).
+
+    Returns:
+        Tensor: as Shape says.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.avg_pool1d(chainrule.arange(4.0).reshape(1, 1, 4), 2)
+        tensor([[[0.5000, 2.5000]]])
+    """
     window = (kernel_size, stride, padding, ceil_mode, count_include_pad)
     return _avg_pool(input, *window, None, 1, "avg_pool1d")
 
@@ -720,7 +1151,30 @@ def avg_pool2d(
     count_include_pad: bool = True,
     divisor_override: Any = None,
 ) -> Any:
-    """Average over sliding windows of (N, C, H, W) input."""
+    """The mean over sliding kH, kW windows of (N, C, H, W) input, each channel on its own.
+
+    Args:
+        input (Tensor): floating point (N, C, H, W) or unbatched (C, H, W).
+        kernel_size (int or tuple): the window size.
+        stride (int or tuple, optional): the step between windows; default `kernel_size`.
+        padding (int or tuple): zeros added on both sides, at most half the kernel size.
+        ceil_mode (bool): round the output size up.
+        count_include_pad (bool): count the padding zeros in each window's divisor.
+        divisor_override (int, optional): divide every window's sum by this instead.
+
+    Shape:
+        output: (N, C, *out) with out = floor((in + 2 padding - k) / stride) + 1 (ceil in
+        ceil_mode).
+
+    Returns:
+        Tensor: as Shape says.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.avg_pool2d(chainrule.arange(4.0).reshape(1, 1, 1, 4), (1, 2))
+        tensor([[[[0.5000, 2.5000]]]])
+    """
     window = (kernel_size, stride, padding, ceil_mode, count_include_pad)
     return _avg_pool(input, *window, divisor_override, 2, "avg_pool2d")
 
@@ -734,7 +1188,30 @@ def avg_pool3d(
     count_include_pad: bool = True,
     divisor_override: Any = None,
 ) -> Any:
-    """Average over sliding windows of (N, C, D, H, W) input."""
+    """The mean over sliding kD, kH, kW windows of (N, C, D, H, W) input, each channel on its own.
+
+    Args:
+        input (Tensor): floating point (N, C, D, H, W) or unbatched (C, D, H, W).
+        kernel_size (int or tuple): the window size.
+        stride (int or tuple, optional): the step between windows; default `kernel_size`.
+        padding (int or tuple): zeros added on both sides, at most half the kernel size.
+        ceil_mode (bool): round the output size up.
+        count_include_pad (bool): count the padding zeros in each window's divisor.
+        divisor_override (int, optional): divide every window's sum by this instead.
+
+    Shape:
+        output: (N, C, *out) with out = floor((in + 2 padding - k) / stride) + 1 (ceil in
+        ceil_mode).
+
+    Returns:
+        Tensor: as Shape says.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.avg_pool3d(chainrule.arange(4.0).reshape(1, 1, 1, 1, 4), (1, 1, 2))
+        tensor([[[[[0.5000, 2.5000]]]]])
+    """
     window = (kernel_size, stride, padding, ceil_mode, count_include_pad)
     return _avg_pool(input, *window, divisor_override, 3, "avg_pool3d")
 
@@ -747,17 +1224,67 @@ def _adaptive_avg_pool(input: Tensor, output_size: Any, dims: int, name: str) ->
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Any:
-    """Average over `output_size` bins that split L as evenly as possible."""
+    """The mean over `output_size` bins that split each spatial dimension as evenly as possible
+    (bin i covers floor(i in / out) to ceil((i + 1) in / out)): a fixed output size whatever
+    the input's.
+
+    Args:
+        input (Tensor): floating point (N, C, L) or unbatched (C, L).
+        output_size (int or tuple): the output's spatial size.
+
+    Returns:
+        Tensor: (N, C, *output_size).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.adaptive_avg_pool1d(chainrule.ones(1, 2, 5), 1).shape
+        (1, 2, 1)
+    """
     return _adaptive_avg_pool(input, output_size, 1, "adaptive_avg_pool1d")
 
 
 def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Any:
-    """Average over bins that split H and W as evenly as possible (None keeps a size)."""
+    """The mean over `output_size` bins that split each spatial dimension as evenly as possible
+    (bin i covers floor(i in / out) to ceil((i + 1) in / out)): a fixed output size whatever
+    the input's.
+
+    Args:
+        input (Tensor): floating point (N, C, H, W) or unbatched (C, H, W).
+        output_size (int or tuple): the output's spatial size (None in a tuple
+            keeps that input size).
+
+    Returns:
+        Tensor: (N, C, *output_size).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.adaptive_avg_pool2d(chainrule.ones(1, 2, 5, 5), 1).shape
+        (1, 2, 1, 1)
+    """
     return _adaptive_avg_pool(input, output_size, 2, "adaptive_avg_pool2d")
 
 
 def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Any:
-    """Average over bins that split D, H and W as evenly as possible."""
+    """The mean over `output_size` bins that split each spatial dimension as evenly as possible
+    (bin i covers floor(i in / out) to ceil((i + 1) in / out)): a fixed output size whatever
+    the input's.
+
+    Args:
+        input (Tensor): floating point (N, C, D, H, W) or unbatched (C, D, H, W).
+        output_size (int or tuple): the output's spatial size (None in a tuple
+            keeps that input size).
+
+    Returns:
+        Tensor: (N, C, *output_size).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.adaptive_avg_pool3d(chainrule.ones(1, 2, 5, 5, 5), 1).shape
+        (1, 2, 1, 1, 1)
+    """
     return _adaptive_avg_pool(input, output_size, 3, "adaptive_avg_pool3d")
 
 
@@ -770,8 +1297,34 @@ def interpolate(
     recompute_scale_factor: bool | None = None,
     antialias: bool = False,
 ) -> Any:
-    """Resize the spatial dimensions of (N, C, *spatial) input to `size` or by `scale_factor`,
-    with mode 'nearest', 'nearest-exact', 'linear', 'bilinear', 'trilinear' or 'area'."""
+    """Resize the spatial dimensions of (N, C, *spatial) input to `size` or by `scale_factor`
+    (give exactly one).
+
+    Args:
+        input (Tensor): floating point (or uint8 for the nearest modes) (N, C, *spatial), with
+            1 to 3 spatial dimensions.
+        size (int or tuple, optional): the output's spatial size.
+        scale_factor (float or tuple, optional): multiplies each spatial size (rounded down).
+        mode (str): 'nearest' (default), 'nearest-exact', 'linear' (3-D input), 'bilinear'
+            (4-D), 'trilinear' (5-D) or 'area' (adaptive average pooling).
+        align_corners (bool, optional): linear modes only; True maps the corner pixels' centers
+            onto each other, False (default) their outer edges.
+        recompute_scale_factor (bool, optional): compute the sampling scale from the output
+            size instead of using `scale_factor` as given.
+        antialias (bool): not supported (False only).
+
+    Returns:
+        Tensor: (N, C, *size).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.tensor([[[1.0, 2.0]]])
+        >>> F.interpolate(x, scale_factor=2)
+        tensor([[[1., 1., 2., 2.]]])
+        >>> F.interpolate(x, size=3, mode="linear", align_corners=True)
+        tensor([[[1.0000, 1.5000, 2.0000]]])
+    """
     n = input.ndim - 2
     if n < 1:
         raise ShapeError(
@@ -837,8 +1390,25 @@ def _clamped_norm(input: Tensor, dim: int, eps: float) -> Any:
 
 
 def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Any:
-    """sum(x1 / |x1| * x2 / |x2|) along dim (after broadcasting), each norm clamped below
-    at eps."""
+    """The cosine of the angle between x1 and x2 along `dim`: sum(x1 x2) / (|x1| |x2|) after
+    broadcasting, each norm clamped below at eps.
+
+    Args:
+        x1 (Tensor): floating point.
+        x2 (Tensor): broadcastable with `x1`.
+        dim (int): the dimension of the vectors.
+        eps (float): the smallest norm divided by.
+
+    Returns:
+        Tensor: the broadcast shape without `dim`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x1 = chainrule.tensor([[1.0, 0.0], [1.0, 1.0]])
+        >>> F.cosine_similarity(x1, chainrule.tensor([[1.0, 0.0]]))
+        tensor([1.0000, 0.7071])
+    """
     x1, x2 = broadcast_tensors(x1, x2)
     return _sum((x1 / _clamped_norm(x1, dim, eps)) * (x2 / _clamped_norm(x2, dim, eps)), dim)
 
@@ -846,7 +1416,26 @@ def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Any:
 def pairwise_distance(
     x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
 ) -> Any:
-    """The p-norm of x1 - x2 + eps along the last dimension."""
+    """The p-norm of x1 - x2 + eps along the last dimension (eps keeps the gradient finite when the
+    points coincide).
+
+    Args:
+        x1 (Tensor): floating point (N, D) or (D,).
+        x2 (Tensor): broadcastable with `x1`.
+        p (float): the norm's order.
+        eps (float): added to the difference.
+        keepdim (bool): keep the last dimension with size 1.
+
+    Returns:
+        Tensor: (N,) (or (N, 1) with keepdim).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x1, x2 = chainrule.tensor([[0.0, 0.0]]), chainrule.tensor([[3.0, 4.0]])
+        >>> F.pairwise_distance(x1, x2, eps=0.0)
+        tensor([5.])
+    """
     difference = x1 - x2 + eps
     return norm(difference, p, -1 if difference.ndim else None, keepdim=keepdim)
 
@@ -854,7 +1443,25 @@ def pairwise_distance(
 def normalize(
     input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Any = None
 ) -> Any:
-    """input / max(|input|_p, eps) along dim."""
+    """input / max(|input|_p, eps) along `dim`: each vector scaled to unit p-norm.
+
+    Args:
+        input (Tensor): floating point, any shape.
+        p (float): the norm's order.
+        dim (int): the dimension of the vectors.
+        eps (float): the smallest norm divided by (zero vectors stay zero).
+        out (Tensor, optional): accepted for compatibility and ignored.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.normalize(chainrule.tensor([[3.0, 4.0], [0.0, 0.0]]))
+        tensor([[0.6000, 0.8000],
+                [0.0000, 0.0000]])
+    """
     denominator = _clamp(norm(input, p, dim, keepdim=True), min=eps)
     return input / expand(denominator, tuple(input.shape))
 
@@ -898,6 +1505,18 @@ def mse_loss(
     """The squared error (input - target)**2, averaged ('mean'), summed ('sum') or kept per
     element ('none').
 
+    Args:
+        input (Tensor): floating point, any shape.
+        target (Tensor): broadcastable with `input`.
+        size_average (bool, optional): deprecated, use `reduction`.
+        reduce (bool, optional): deprecated, use `reduction`.
+        reduction (str): 'mean' (default), 'sum' or 'none' (the elementwise losses).
+        weight (Tensor, optional): the shape of `input`, a weight per element.
+            With 'mean' the weighted sum is divided by the weights' sum.
+
+    Returns:
+        Tensor: a scalar, or the broadcast shape for 'none'.
+
     Example:
         >>> import chainrule
         >>> import chainrule.nn.functional as F
@@ -917,7 +1536,26 @@ def l1_loss(
     reduction: str = "mean",
     weight: Tensor | None = None,
 ) -> Any:
-    """|input - target|, reduced (gradient 0 where they are equal, as PyTorch)."""
+    """The absolute error |input - target| (gradient 0 where they are equal, as PyTorch), reduced.
+
+    Args:
+        input (Tensor): floating point, any shape.
+        target (Tensor): broadcastable with `input`.
+        size_average (bool, optional): deprecated, use `reduction`.
+        reduce (bool, optional): deprecated, use `reduction`.
+        reduction (str): 'mean' (default), 'sum' or 'none' (the elementwise losses).
+        weight (Tensor, optional): the shape of `input`, a weight per element.
+            With 'mean' the weighted sum is divided by the weights' sum.
+
+    Returns:
+        Tensor: a scalar, or the broadcast shape for 'none'.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.l1_loss(chainrule.tensor([1.0, 2.0]), chainrule.tensor([0.0, 4.0]))
+        tensor(1.5000)
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     return _weighted("l1_loss", _abs(input - target), weight, reduction, True)
 
@@ -930,7 +1568,26 @@ def smooth_l1_loss(
     reduction: str = "mean",
     beta: float = 1.0,
 ) -> Any:
-    """0.5 d**2 / beta where |d| < beta, else |d| - 0.5 beta (l1 for beta = 0)."""
+    """With d = |input - target|: 0.5 d**2 / beta where d < beta, else d - 0.5 beta (quadratic
+    near zero, linear beyond; l1 for beta = 0). `huber_loss` is this times beta.
+
+    Args:
+        input (Tensor): floating point, any shape.
+        target (Tensor): broadcastable with `input`.
+        size_average (bool, optional): deprecated, use `reduction`.
+        reduce (bool, optional): deprecated, use `reduction`.
+        reduction (str): 'mean' (default), 'sum' or 'none' (the elementwise losses).
+        beta (float): where the quadratic part ends (not negative).
+
+    Returns:
+        Tensor: a scalar, or the broadcast shape for 'none'.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.smooth_l1_loss(chainrule.tensor([0.5, 3.0]), chainrule.zeros(2), reduction="none")
+        tensor([0.1250, 2.5000])
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
@@ -948,7 +1605,26 @@ def huber_loss(
     delta: float = 1.0,
     weight: Tensor | None = None,
 ) -> Any:
-    """0.5 d**2 where |d| < delta, else delta (|d| - 0.5 delta)."""
+    """With d = |input - target|: 0.5 d**2 where d < delta, else delta (d - 0.5 delta).
+
+    Args:
+        input (Tensor): floating point, any shape.
+        target (Tensor): broadcastable with `input`.
+        reduction (str): 'mean' (default), 'sum' or 'none' (the elementwise losses).
+        delta (float): where the quadratic part ends (positive).
+        weight (Tensor, optional): the shape of `input`, a weight per element.
+            With 'mean' the weighted sum is divided by the element count.
+
+    Returns:
+        Tensor: a scalar, or the broadcast shape for 'none'.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.tensor([0.5, 3.0])
+        >>> F.huber_loss(x, chainrule.zeros(2), reduction="none", delta=2.0)
+        tensor([0.1250, 4.0000])
+    """
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     distance = _abs(input - target)
@@ -972,8 +1648,26 @@ def binary_cross_entropy(
     reduce: Any = None,
     reduction: str = "mean",
 ) -> Any:
-    """-(t log x + (1 - t) log(1 - x)) for probabilities x, each log clamped at -100 as
-    PyTorch."""
+    """-(t log x + (1 - t) log(1 - x)) for probabilities x (each log clamped at -100, as PyTorch, so
+    x = 0 or 1 gives a finite loss). From logits, `binary_cross_entropy_with_logits` is stabler.
+
+    Args:
+        input (Tensor): probabilities in [0, 1], any shape.
+        target (Tensor): the shape of `input`, values in [0, 1].
+        weight (Tensor, optional): broadcastable with `input`, multiplies each element's loss.
+        size_average (bool, optional): deprecated, use `reduction`.
+        reduce (bool, optional): deprecated, use `reduction`.
+        reduction (str): 'mean' (default), 'sum' or 'none' (the elementwise losses).
+
+    Returns:
+        Tensor: a scalar, or the shape of `input` for 'none'.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.binary_cross_entropy(chainrule.tensor([0.9, 0.2]), chainrule.tensor([1.0, 0.0]))
+        tensor(0.1643)
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _same_shape("binary_cross_entropy", input, target)
     values = input._array
@@ -996,8 +1690,29 @@ def binary_cross_entropy_with_logits(
     reduction: str = "mean",
     pos_weight: Any = None,
 ) -> Any:
-    """binary_cross_entropy(sigmoid(x), t) computed stably as
-    (1 - t) x - (1 + (pos_weight - 1) t) log_sigmoid(x)."""
+    """binary_cross_entropy(sigmoid(x), t) computed stably from logits x as
+    (1 - t) x - (1 + (pos_weight - 1) t) logsigmoid(x).
+
+    Args:
+        input (Tensor): floating point logits, any shape.
+        target (Tensor): the shape of `input`, values in [0, 1].
+        weight (Tensor, optional): broadcastable with `input`, multiplies each element's loss.
+        size_average (bool, optional): deprecated, use `reduction`.
+        reduce (bool, optional): deprecated, use `reduction`.
+        reduction (str): 'mean' (default), 'sum' or 'none' (the elementwise losses).
+        pos_weight (Tensor, optional): a weight for the positive term, broadcast over the last
+            dimension (one per class), to trade recall against precision.
+
+    Returns:
+        Tensor: a scalar, or the shape of `input` for 'none'.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> logits, target = chainrule.tensor([2.0, -1.0]), chainrule.tensor([1.0, 0.0])
+        >>> F.binary_cross_entropy_with_logits(logits, target)
+        tensor(0.2201)
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _same_shape("binary_cross_entropy_with_logits", input, target)
     log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
@@ -1015,8 +1730,30 @@ def kl_div(
     reduction: str = "mean",
     log_target: bool = False,
 ) -> Any:
-    """target * (log(target) - input) for log-probabilities `input` (0 where target == 0);
-    'batchmean' divides the sum by the batch size (the mathematical KL divergence)."""
+    """The Kullback-Leibler divergence terms target * (log(target) - input), for log-probabilities
+    `input` (0 where target == 0).
+
+    Args:
+        input (Tensor): floating point log-probabilities, any shape.
+        target (Tensor): probabilities (or log-probabilities with `log_target`), the shape of
+            `input`.
+        size_average (bool, optional): deprecated, use `reduction`.
+        reduce (bool, optional): deprecated, use `reduction`.
+        reduction (str): 'mean' (default: over every element, which is not the divergence),
+            'batchmean' (the sum divided by the batch size: the mathematical KL divergence),
+            'sum' or 'none'.
+        log_target (bool): `target` is given as log-probabilities.
+
+    Returns:
+        Tensor: a scalar, or the shape of `input` for 'none'.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> p = chainrule.tensor([[0.5, 0.5]])
+        >>> F.kl_div(chainrule.tensor([[0.25, 0.75]]).log(), p, reduction="batchmean")
+        tensor(0.1438)
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("kl_div", reduction, ("batchmean",))
     if log_target:
@@ -1040,7 +1777,29 @@ def cosine_embedding_loss(
     reduce: Any = None,
     reduction: str = "mean",
 ) -> Any:
-    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1."""
+    """1 - cos(x1, x2) where target is 1 (pull together), max(0, cos(x1, x2) - margin) where it is
+    -1 (push apart), with the cosine taken along the last dimension.
+
+    Args:
+        input1 (Tensor): floating point (N, D) or (D,).
+        input2 (Tensor): the shape of `input1`.
+        target (Tensor): (N,) or (), of 1 and -1.
+        margin (float): how dissimilar a -1 pair must be to cost nothing, in [-1, 1].
+        size_average (bool, optional): deprecated, use `reduction`.
+        reduce (bool, optional): deprecated, use `reduction`.
+        reduction (str): 'mean' (default), 'sum' or 'none' (the elementwise losses).
+
+    Returns:
+        Tensor: a scalar, or (N,) for 'none'.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x1 = chainrule.tensor([[1.0, 0.0], [1.0, 0.0]])
+        >>> x2 = chainrule.tensor([[0.0, 1.0], [1.0, 1.0]])
+        >>> F.cosine_embedding_loss(x1, x2, chainrule.tensor([1, -1]), reduction="none")
+        tensor([1.0000, 0.7071])
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if input1.ndim not in (1, 2) or tuple(input1.shape) != tuple(input2.shape):
         raise ShapeError(
@@ -1071,9 +1830,35 @@ def scaled_dot_product_attention(
     scale: float | None = None,
     enable_gqa: bool = False,
 ) -> Any:
-    """softmax(q k^T * scale + mask) v over the last two dimensions. A bool mask marks the
-    positions that take part, a float mask is added; is_causal keeps j <= i (combined with a
-    mask, as PyTorch on CPU). Rows with no position left give 0, as PyTorch."""
+    """Attention: softmax(query key^T * scale + mask) value over the last two dimensions (the
+    leading ones are batch and heads). A bool mask marks the positions that take part, a float
+    mask is added to the scores; rows left with no position give 0, as PyTorch.
+
+    Args:
+        query (Tensor): (*, L, E).
+        key (Tensor): (*, S, E).
+        value (Tensor): (*, S, Ev).
+        attn_mask (Tensor, optional): bool or floating point, broadcastable to (*, L, S).
+        dropout_p (float): dropout on the attention weights (pass 0 in evaluation).
+        is_causal (bool): query i attends to key positions j <= i only (combined with
+            `attn_mask` when both are given, as PyTorch on the CPU).
+        scale (float, optional): default 1 / sqrt(E).
+        enable_gqa (bool): grouped-query attention: key and value may have fewer heads (dim -3)
+            than query, each shared by a group of query heads.
+
+    Returns:
+        Tensor: (*, L, Ev).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> q = k = chainrule.zeros(1, 2, 3, 4)  # batch, heads, length, embedding
+        >>> v = chainrule.arange(3.0).reshape(1, 1, 3, 1).expand(1, 2, 3, 1)
+        >>> F.scaled_dot_product_attention(q, k, v, is_causal=True)[0, 0]
+        tensor([[0.0000],
+                [0.5000],
+                [1.0000]])
+    """
     if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
         raise ShapeError("scaled_dot_product_attention: query, key and value need at least 2 dims")
     length, source = query.shape[-2], key.shape[-2]
