@@ -100,3 +100,53 @@ def test_the_package_ships_py_typed():
 
     assert (Path(chainrule.__file__).parent / "py.typed").exists()
     assert 'chainrule = ["py.typed"]' in (ROOT / "pyproject.toml").read_text()
+
+
+@pytest.mark.parametrize("name", api_docs.SECTIONED)
+def test_every_function_documents_its_arguments_and_an_example(name):
+    """What `help(F.cross_entropy)` shows a PyTorch user: each argument with its meaning, and
+    an example that runs (tests/test_docs.py executes it)."""
+    gaps = api_docs.unsectioned(importlib.import_module(name))
+    assert not gaps, f"{name}: docstrings without PyTorch's sections: {'; '.join(gaps)}"
+
+
+def test_every_waiver_names_a_real_function_and_a_reason():
+    for (namespace, name), reason in api_docs.SECTIONS_WAIVED.items():
+        assert namespace in api_docs.SECTIONED and name in importlib.import_module(namespace).__all__
+        assert len(reason.split()) >= 5, f"{namespace}.{name}: say why it may wait"
+
+
+def test_section_check_catches_a_missing_args_section_and_an_unnamed_argument():
+    def bare(input, dim=0):
+        """Sums.
+
+        >>> 1
+        1
+        """
+
+    def partial(input, dim=0, _stacklevel=3):
+        """Sums.
+
+        Args:
+            input (Tensor): any shape.
+
+        Returns:
+            Tensor: the sum.
+        """
+
+    def complete(input, *size, dim=0):
+        """Sums.
+
+        Args:
+            input (Tensor): any shape.
+            size (int...): the shape.
+            dim (int): where.
+
+        Example:
+            >>> 1
+            1
+        """
+
+    assert api_docs.missing_sections(bare) == ["Args"]
+    assert api_docs.missing_sections(partial) == ["dim", "Example"]
+    assert api_docs.missing_sections(complete) == []

@@ -11,8 +11,10 @@ its tangent to the output's shape (`_finish_tangent`).
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections import namedtuple
+from collections.abc import Callable
 from typing import Any
 
 from chainrule._tensor import Tensor
@@ -2029,10 +2031,28 @@ for _op in (
 _COMPLEX_MUL = complex_variant(Mul)
 
 
-def _unary(op: type) -> Any:
-    """The public function for a unary op on floating input (integers promote to float32)."""
+_UNARY_SECTIONS = """
 
-    def function(input: Any) -> Any:  # noqa: A002
+Args:
+    input (Tensor or number): floating point or complex, any shape; integer and bool input
+        is computed in the default dtype (float32).
+
+Returns:
+    Tensor: the shape of `input`.
+
+Example:
+    >>> import chainrule
+    >>> chainrule.{name}(chainrule.tensor({example}))
+    {result}
+"""
+
+
+def _unary(op: type, example: str, result: str) -> Callable[[Tensor | complex], Tensor]:
+    """The public function for a unary op on floating input (integers promote to float32). Its
+    docstring is the op's (the formula and derivative) with PyTorch's sections, the example
+    calling it on `example` and printing `result` (tests/test_docs.py runs it)."""
+
+    def function(input: Tensor | complex) -> Tensor:  # noqa: A002
         x = input if isinstance(input, Tensor) else tensor_of(input)
         kind = x._array.dtype.kind
         if kind == "f":  # the common case first: one dtype test, as before complex existed
@@ -2041,38 +2061,40 @@ def _unary(op: type) -> Any:
             return apply(complex_variant(op), (x,))
         return apply(op, (cast(x, dtypes.get_default_dtype()),))
 
-    function.__name__ = op.__name__.lower()
-    function.__doc__ = op.__doc__
+    function.__name__ = name = op.__name__.lower()
+    function.__doc__ = inspect.cleandoc(op.__doc__) + _UNARY_SECTIONS.format(
+        name=name, example=example, result=result
+    )
     return function
 
 
-exp = _unary(Exp)
-exp2 = _unary(Exp2)
-expm1 = _unary(Expm1)
-log = _unary(Log)
-log1p = _unary(Log1p)
-log2 = _unary(Log2)
-log10 = _unary(Log10)
-sqrt = _unary(Sqrt)
-rsqrt = _unary(Rsqrt)
-reciprocal = _unary(Reciprocal)
-sin = _unary(Sin)
-cos = _unary(Cos)
-tan = _unary(Tan)
-asin = _unary(Asin)
-acos = _unary(Acos)
-atan = _unary(Atan)
-sinh = _unary(Sinh)
-cosh = _unary(Cosh)
-tanh = _unary(Tanh)
-erf = _unary(Erf)
-erfc = _unary(Erfc)
-sigmoid = _unary(Sigmoid)
+exp = _unary(Exp, "[0.0, 1.0]", "tensor([1.0000, 2.7183])")
+exp2 = _unary(Exp2, "[0.0, 3.0]", "tensor([1., 8.])")
+expm1 = _unary(Expm1, "[0.0, 1.0]", "tensor([0.0000, 1.7183])")
+log = _unary(Log, "[1.0, 2.718281828]", "tensor([0., 1.])")
+log1p = _unary(Log1p, "[0.0, 1.0]", "tensor([0.0000, 0.6931])")
+log2 = _unary(Log2, "[1.0, 8.0]", "tensor([0., 3.])")
+log10 = _unary(Log10, "[1.0, 1000.0]", "tensor([0.0000, 3.0000])")
+sqrt = _unary(Sqrt, "[4.0, 2.0]", "tensor([2.0000, 1.4142])")
+rsqrt = _unary(Rsqrt, "[4.0, 0.25]", "tensor([0.5000, 2.0000])")
+reciprocal = _unary(Reciprocal, "[2.0, -4.0]", "tensor([ 0.5000, -0.2500])")
+sin = _unary(Sin, "[0.0, 1.5707963]", "tensor([0., 1.])")
+cos = _unary(Cos, "[0.0, 3.1415927]", "tensor([ 1., -1.])")
+tan = _unary(Tan, "[0.0, 0.7853982]", "tensor([0., 1.])")
+asin = _unary(Asin, "[0.0, 1.0]", "tensor([0.0000, 1.5708])")
+acos = _unary(Acos, "[1.0, 0.0]", "tensor([0.0000, 1.5708])")
+atan = _unary(Atan, "[0.0, 1.0]", "tensor([0.0000, 0.7854])")
+sinh = _unary(Sinh, "[0.0, 1.0]", "tensor([0.0000, 1.1752])")
+cosh = _unary(Cosh, "[0.0, 1.0]", "tensor([1.0000, 1.5431])")
+tanh = _unary(Tanh, "[0.0, 1.0]", "tensor([0.0000, 0.7616])")
+erf = _unary(Erf, "[0.0, 1.0]", "tensor([0.0000, 0.8427])")
+erfc = _unary(Erfc, "[0.0, 1.0]", "tensor([1.0000, 0.1573])")
+sigmoid = _unary(Sigmoid, "[0.0, 2.0]", "tensor([0.5000, 0.8808])")
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
-asinh = _unary(Asinh)
-acosh = _unary(Acosh)
-atanh = _unary(Atanh)
-sinc = _unary(Sinc)
+asinh = _unary(Asinh, "[0.0, 1.0]", "tensor([0.0000, 0.8814])")
+acosh = _unary(Acosh, "[1.0, 2.0]", "tensor([0.0000, 1.3170])")
+atanh = _unary(Atanh, "[0.0, 0.5]", "tensor([0.0000, 0.5493])")
+sinc = _unary(Sinc, "[0.0, 0.5]", "tensor([1.0000, 0.6366])")
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 
