@@ -80,9 +80,11 @@ from chainrule.ops.reduction import sum as _sum
 from chainrule.ops.shape import broadcast_tensors, expand, reshape, transpose, unsqueeze
 
 if _TYPE_CHECKING:  # annotations only (they are strings at run time): not public names
-    from typing import Any
+    from collections.abc import Sequence
+    from typing import Literal
 
     from chainrule._tensor import Tensor
+    from chainrule.backend import dtypes
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
@@ -116,7 +118,9 @@ def _softmax_dim(name: str, ndim: int) -> int:
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
+def softmax(
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: dtypes.dtype | None = None
+) -> Tensor:
     """exp(x) / sum(exp(x)) along `dim`: each slice becomes a probability distribution. Computed
     with the maximum subtracted first, so large inputs do not overflow.
 
@@ -139,8 +143,8 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
 
 
 def log_softmax(
-    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
-) -> Any:
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: dtypes.dtype | None = None
+) -> Tensor:
     """x - logsumexp(x) along `dim`: the log of softmax, computed stably (pair it with `nll_loss`,
     or use `cross_entropy`, which does both).
 
@@ -164,7 +168,9 @@ def log_softmax(
     return _log_softmax(input, dim, dtype=dtype)
 
 
-def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
+def softmin(
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: dtypes.dtype | None = None
+) -> Tensor:
     """softmax(-x) along `dim`: the smallest values get the largest probabilities.
 
     Args:
@@ -241,7 +247,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 # kernels in chainrule.ops.convolution, pooling and interpolation get tuples.
 
 
-def _ntuple(name: str, argument: str, value: Any, dims: int) -> tuple[int, ...]:
+def _ntuple(name: str, argument: str, value: int | Sequence[int], dims: int) -> tuple[int, ...]:
     """An int or a sequence of ints as a tuple of `dims` ints (a 1-sequence is repeated)."""
     if isinstance(value, int):
         return (value,) * dims
@@ -255,7 +261,9 @@ def _ntuple(name: str, argument: str, value: Any, dims: int) -> tuple[int, ...]:
     return values
 
 
-def _spatial_input(name: str, input: Tensor, dims: int, integers: bool = False) -> tuple[Any, bool]:
+def _spatial_input(
+    name: str, input: Tensor, dims: int, integers: bool = False
+) -> tuple[Tensor, bool]:
     """A floating (N, C, *spatial) input (or an integer one, where `integers`: max pooling, as
     PyTorch), the batch dimension added to an unbatched (C, *spatial) one; and whether it was
     added (the result drops it again)."""
@@ -275,7 +283,12 @@ def _spatial_input(name: str, input: Tensor, dims: int, integers: bool = False) 
 
 
 def _conv_padding(
-    name: str, padding: Any, dims: int, kernel: tuple, stride: tuple, dilation: tuple
+    name: str,
+    padding: int | Sequence[int] | str,
+    dims: int,
+    kernel: tuple,
+    stride: tuple,
+    dilation: tuple,
 ) -> tuple:
     """PyTorch's padding argument ('valid', 'same', an int or ints) as ((lo, hi), ...)."""
     if isinstance(padding, str):
@@ -295,7 +308,7 @@ def _conv_padding(
     return tuple((p, p) for p in pads)
 
 
-def _check_conv(name: str, x: Any, w: Any, groups: int, dims: int, transposed: bool) -> None:
+def _check_conv(name: str, x: Tensor, w: Tensor, groups: int, dims: int, transposed: bool) -> None:
     _check_floating(name, input=x, weight=w)
     if w.ndim != dims + 2:
         raise ShapeError(
@@ -332,14 +345,14 @@ def _check_conv(name: str, x: Any, w: Any, groups: int, dims: int, transposed: b
 def _convolution(
     input: Tensor,
     weight: Tensor,
-    bias: Any,
-    stride: Any,
-    padding: Any,
-    dilation: Any,
+    bias: Tensor | None,
+    stride: int | Sequence[int],
+    padding: int | Sequence[int] | str,
+    dilation: int | Sequence[int],
     groups: int,
     dims: int,
     name: str,
-) -> Any:
+) -> Tensor:
     """convNd's arguments checked and read for the Convolution kernel."""
     x, unbatched = _spatial_input(name, input, dims)
     _check_conv(name, x, weight, groups, dims, transposed=False)
@@ -370,11 +383,11 @@ def conv1d(
     input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
-    stride: Any = 1,
-    padding: Any = 0,
-    dilation: Any = 1,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] | str = 0,
+    dilation: int | Sequence[int] = 1,
     groups: int = 1,
-) -> Any:
+) -> Tensor:
     """1-D convolution (cross-correlation, as every deep-learning library computes it) of
     (N, C_in, L) input with a (C_out, C_in / groups, kL) weight.
 
@@ -412,11 +425,11 @@ def conv2d(
     input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
-    stride: Any = 1,
-    padding: Any = 0,
-    dilation: Any = 1,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] | str = 0,
+    dilation: int | Sequence[int] = 1,
     groups: int = 1,
-) -> Any:
+) -> Tensor:
     """2-D convolution (cross-correlation, as every deep-learning library computes it) of
     (N, C_in, H, W) input with a (C_out, C_in / groups, kH, kW) weight.
 
@@ -454,11 +467,11 @@ def conv3d(
     input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
-    stride: Any = 1,
-    padding: Any = 0,
-    dilation: Any = 1,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] | str = 0,
+    dilation: int | Sequence[int] = 1,
     groups: int = 1,
-) -> Any:
+) -> Tensor:
     """3-D convolution (cross-correlation, as every deep-learning library computes it) of
     (N, C_in, D, H, W) input with a (C_out, C_in / groups, kD, kH, kW) weight.
 
@@ -495,15 +508,15 @@ def conv3d(
 def _convolution_transpose(
     input: Tensor,
     weight: Tensor,
-    bias: Any,
-    stride: Any,
-    padding: Any,
-    output_padding: Any,
+    bias: Tensor | None,
+    stride: int | Sequence[int],
+    padding: int | Sequence[int],
+    output_padding: int | Sequence[int],
     groups: int,
-    dilation: Any,
+    dilation: int | Sequence[int],
     dims: int,
     name: str,
-) -> Any:
+) -> Tensor:
     """conv_transposeNd's arguments checked and read for the ConvolutionTranspose kernel."""
     x, unbatched = _spatial_input(name, input, dims)
     _check_conv(name, x, weight, groups, dims, transposed=True)
@@ -545,12 +558,12 @@ def conv_transpose1d(
     input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
-    stride: Any = 1,
-    padding: Any = 0,
-    output_padding: Any = 0,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    output_padding: int | Sequence[int] = 0,
     groups: int = 1,
-    dilation: Any = 1,
-) -> Any:
+    dilation: int | Sequence[int] = 1,
+) -> Tensor:
     """Transposed 1-D convolution (the gradient of conv1d with respect to its input, sometimes
     called deconvolution): it maps (N, C_in, L) to a larger (N, C_out, ...).
 
@@ -587,12 +600,12 @@ def conv_transpose2d(
     input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
-    stride: Any = 1,
-    padding: Any = 0,
-    output_padding: Any = 0,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    output_padding: int | Sequence[int] = 0,
     groups: int = 1,
-    dilation: Any = 1,
-) -> Any:
+    dilation: int | Sequence[int] = 1,
+) -> Tensor:
     """Transposed 2-D convolution (the gradient of conv2d with respect to its input, sometimes
     called deconvolution): it maps (N, C_in, H, W) to a larger (N, C_out, ...).
 
@@ -629,12 +642,12 @@ def conv_transpose3d(
     input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
-    stride: Any = 1,
-    padding: Any = 0,
-    output_padding: Any = 0,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    output_padding: int | Sequence[int] = 0,
     groups: int = 1,
-    dilation: Any = 1,
-) -> Any:
+    dilation: int | Sequence[int] = 1,
+) -> Tensor:
     """Transposed 3-D convolution (the gradient of conv3d with respect to its input, sometimes
     called deconvolution): it maps (N, C_in, D, H, W) to a larger (N, C_out, ...).
 
@@ -671,10 +684,10 @@ def _pool_geometry(
     name: str,
     dims: int,
     shape: tuple,
-    kernel_size: Any,
-    stride: Any,
-    padding: Any,
-    dilation: Any,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None,
+    padding: int | Sequence[int],
+    dilation: int | Sequence[int],
     ceil_mode: bool,
 ) -> tuple:
     """kernel, stride, ((lo, hi), ...) padding, dilation and output size of a pooling window,
@@ -697,7 +710,8 @@ def _pool_geometry(
             f"{name}: pad should be at most half of kernel size, but got pad={pads} and "
             f"kernel_size={kernel}"
         )
-    out_size, padding = [], []
+    out_size: list[int] = []
+    pairs: list[tuple[int, int]] = []
     for size, k, s, p, d in zip(shape, kernel, stride, pads, dilation):
         span = d * (k - 1) + 1
         room = size + 2 * p - span
@@ -710,11 +724,13 @@ def _pool_geometry(
                 f"{kernel} (output size would be {count})"
             )
         out_size.append(count)
-        padding.append((p, max(p, (count - 1) * s + span - size - p)))
-    return kernel, stride, tuple(padding), dilation, tuple(out_size)
+        pairs.append((p, max(p, (count - 1) * s + span - size - p)))
+    return kernel, stride, tuple(pairs), dilation, tuple(out_size)
 
 
-def _adaptive_size(name: str, dims: int, shape: tuple, output_size: Any) -> tuple:
+def _adaptive_size(
+    name: str, dims: int, shape: tuple, output_size: int | None | Sequence[int | None]
+) -> tuple:
     """output_size as `dims` ints; None keeps that input size."""
     if isinstance(output_size, int) or output_size is None:
         output_size = (output_size,) * dims
@@ -729,7 +745,9 @@ def _adaptive_size(name: str, dims: int, shape: tuple, output_size: Any) -> tupl
     return sizes
 
 
-def _max_result(out: Any, indices: Any, unbatched: bool, return_indices: bool) -> Any:
+def _max_result(
+    out: Tensor, indices: Tensor, unbatched: bool, return_indices: bool
+) -> Tensor | tuple[Tensor, Tensor]:
     if unbatched:
         out, indices = out[0], indices[0]
     return (out, indices) if return_indices else out
@@ -737,15 +755,15 @@ def _max_result(out: Any, indices: Any, unbatched: bool, return_indices: bool) -
 
 def _max_pool(
     input: Tensor,
-    kernel_size: Any,
-    stride: Any,
-    padding: Any,
-    dilation: Any,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None,
+    padding: int | Sequence[int],
+    dilation: int | Sequence[int],
     ceil_mode: bool,
     return_indices: bool,
     dims: int,
     name: str,
-) -> Any:
+) -> Tensor | tuple[Tensor, Tensor]:
     # Integer input as PyTorch takes it: everywhere but max_pool1d without indices.
     integers = dims > 1 or return_indices
     x, unbatched = _spatial_input(name, input, dims, integers)
@@ -757,13 +775,13 @@ def _max_pool(
 
 def max_pool1d(
     input: Tensor,
-    kernel_size: Any,
-    stride: Any = None,
-    padding: Any = 0,
-    dilation: Any = 1,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
     ceil_mode: bool = False,
     return_indices: bool = False,
-) -> Any:
+) -> Tensor | tuple[Tensor, Tensor]:
     """The maximum over sliding windows of (N, C, L) input, each channel on its own.
     Padding is -inf, so it is never picked; the gradient goes to the (first) maximum of each window.
 
@@ -797,13 +815,13 @@ def max_pool1d(
 
 def max_pool2d(
     input: Tensor,
-    kernel_size: Any,
-    stride: Any = None,
-    padding: Any = 0,
-    dilation: Any = 1,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
     ceil_mode: bool = False,
     return_indices: bool = False,
-) -> Any:
+) -> Tensor | tuple[Tensor, Tensor]:
     """The maximum over sliding windows of (N, C, H, W) input, each channel on its own.
     Padding is -inf, so it is never picked; the gradient goes to the (first) maximum of each window.
 
@@ -837,13 +855,13 @@ def max_pool2d(
 
 def max_pool3d(
     input: Tensor,
-    kernel_size: Any,
-    stride: Any = None,
-    padding: Any = 0,
-    dilation: Any = 1,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
     ceil_mode: bool = False,
     return_indices: bool = False,
-) -> Any:
+) -> Tensor | tuple[Tensor, Tensor]:
     """The maximum over sliding windows of (N, C, D, H, W) input, each channel on its own.
     Padding is -inf, so it is never picked; the gradient goes to the (first) maximum of each window.
 
@@ -877,14 +895,14 @@ def max_pool3d(
 
 def _max_unpool(
     input: Tensor,  # noqa: A002
-    indices: Any,
-    kernel_size: Any,
-    stride: Any,
-    padding: Any,
-    output_size: Any,
+    indices: Tensor,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None,
+    padding: int | Sequence[int],
+    output_size: Sequence[int] | None,
     dims: int,
     name: str,
-) -> Any:
+) -> Tensor:
     """The inverse of max pooling: zeros with each value written back at its flat index into
     its (n, c) plane. Derivative: the gradient read at those indices (scatter's)."""
     kernel = _ntuple(name, "kernel_size", kernel_size, dims)
@@ -912,9 +930,13 @@ def _max_unpool(
 
 
 def max_unpool1d(
-    input: Tensor, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-    output_size: Any = None,
-) -> Any:  # fmt: skip
+    input: Tensor,
+    indices: Tensor,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    output_size: Sequence[int] | None = None,
+) -> Tensor:
     """Undo max_pool1d: a zero tensor with each value of `input` written back at its index (the
     indices max_pool1d returned), so only the maxima survive.
 
@@ -946,9 +968,13 @@ def max_unpool1d(
 
 
 def max_unpool2d(
-    input: Tensor, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-    output_size: Any = None,
-) -> Any:  # fmt: skip
+    input: Tensor,
+    indices: Tensor,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    output_size: Sequence[int] | None = None,
+) -> Tensor:
     """Undo max_pool2d: a zero tensor with each value of `input` written back at its index (the
     indices max_pool2d returned), so only the maxima survive.
 
@@ -980,9 +1006,13 @@ def max_unpool2d(
 
 
 def max_unpool3d(
-    input: Tensor, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-    output_size: Any = None,
-) -> Any:  # fmt: skip
+    input: Tensor,
+    indices: Tensor,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    output_size: Sequence[int] | None = None,
+) -> Tensor:
     """Undo max_pool3d: a zero tensor with each value of `input` written back at its index (the
     indices max_pool3d returned), so only the maxima survive.
 
@@ -1014,15 +1044,21 @@ def max_unpool3d(
 
 
 def _adaptive_max_pool(
-    input: Tensor, output_size: Any, return_indices: bool, dims: int, name: str
-) -> Any:
+    input: Tensor,
+    output_size: int | None | Sequence[int | None],
+    return_indices: bool,
+    dims: int,
+    name: str,
+) -> Tensor | tuple[Tensor, Tensor]:
     x, unbatched = _spatial_input(name, input, dims)
     sizes = _adaptive_size(name, dims, tuple(x.shape[2:]), output_size)
     out, indices = _pool_ops.adaptive_max_pool(x, sizes)
     return _max_result(out, indices, unbatched, return_indices)
 
 
-def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+def adaptive_max_pool1d(
+    input: Tensor, output_size: int | None | Sequence[int | None], return_indices: bool = False
+) -> Tensor | tuple[Tensor, Tensor]:
     """The maximum over `output_size` bins that split each spatial dimension as evenly as possible
     (bin i covers floor(i in / out) to ceil((i + 1) in / out)).
 
@@ -1043,7 +1079,9 @@ def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = 
     return _adaptive_max_pool(input, output_size, return_indices, 1, "adaptive_max_pool1d")
 
 
-def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+def adaptive_max_pool2d(
+    input: Tensor, output_size: int | None | Sequence[int | None], return_indices: bool = False
+) -> Tensor | tuple[Tensor, Tensor]:
     """The maximum over `output_size` bins that split each spatial dimension as evenly as possible
     (bin i covers floor(i in / out) to ceil((i + 1) in / out)).
 
@@ -1065,7 +1103,9 @@ def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = 
     return _adaptive_max_pool(input, output_size, return_indices, 2, "adaptive_max_pool2d")
 
 
-def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+def adaptive_max_pool3d(
+    input: Tensor, output_size: int | None | Sequence[int | None], return_indices: bool = False
+) -> Tensor | tuple[Tensor, Tensor]:
     """The maximum over `output_size` bins that split each spatial dimension as evenly as possible
     (bin i covers floor(i in / out) to ceil((i + 1) in / out)).
 
@@ -1089,32 +1129,32 @@ def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = 
 
 def _avg_pool(
     input: Tensor,
-    kernel_size: Any,
-    stride: Any,
-    padding: Any,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None,
+    padding: int | Sequence[int],
     ceil_mode: bool,
     count_include_pad: bool,
-    divisor_override: Any,
+    divisor_override: int | None,
     dims: int,
     name: str,
-) -> Any:
+) -> Tensor:
     x, unbatched = _spatial_input(name, input, dims)
     shape = tuple(x.shape[2:])
-    kernel, stride, pads, _, out_size = _pool_geometry(
+    kernel, steps, pads, _, out_size = _pool_geometry(
         name, dims, shape, kernel_size, stride, padding, 1, ceil_mode
     )
-    out = _pool_ops.avg_pool(x, kernel, stride, pads, out_size, count_include_pad, divisor_override)
+    out = _pool_ops.avg_pool(x, kernel, steps, pads, out_size, count_include_pad, divisor_override)
     return out[0] if unbatched else out
 
 
 def avg_pool1d(
     input: Tensor,
-    kernel_size: Any,
-    stride: Any = None,
-    padding: Any = 0,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
-) -> Any:
+) -> Tensor:
     """The mean over sliding kL windows of (N, C, L) input, each channel on its own.
 
     Args:
@@ -1144,13 +1184,13 @@ def avg_pool1d(
 
 def avg_pool2d(
     input: Tensor,
-    kernel_size: Any,
-    stride: Any = None,
-    padding: Any = 0,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
-    divisor_override: Any = None,
-) -> Any:
+    divisor_override: int | None = None,
+) -> Tensor:
     """The mean over sliding kH, kW windows of (N, C, H, W) input, each channel on its own.
 
     Args:
@@ -1181,13 +1221,13 @@ def avg_pool2d(
 
 def avg_pool3d(
     input: Tensor,
-    kernel_size: Any,
-    stride: Any = None,
-    padding: Any = 0,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
-    divisor_override: Any = None,
-) -> Any:
+    divisor_override: int | None = None,
+) -> Tensor:
     """The mean over sliding kD, kH, kW windows of (N, C, D, H, W) input, each channel on its own.
 
     Args:
@@ -1216,14 +1256,16 @@ def avg_pool3d(
     return _avg_pool(input, *window, divisor_override, 3, "avg_pool3d")
 
 
-def _adaptive_avg_pool(input: Tensor, output_size: Any, dims: int, name: str) -> Any:
+def _adaptive_avg_pool(
+    input: Tensor, output_size: int | None | Sequence[int | None], dims: int, name: str
+) -> Tensor:
     x, unbatched = _spatial_input(name, input, dims)
     sizes = _adaptive_size(name, dims, tuple(x.shape[2:]), output_size)
     out = _pool_ops.adaptive_avg_pool(x, sizes)
     return out[0] if unbatched else out
 
 
-def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Any:
+def adaptive_avg_pool1d(input: Tensor, output_size: int | None | Sequence[int | None]) -> Tensor:
     """The mean over `output_size` bins that split each spatial dimension as evenly as possible
     (bin i covers floor(i in / out) to ceil((i + 1) in / out)): a fixed output size whatever
     the input's.
@@ -1244,7 +1286,7 @@ def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Any:
     return _adaptive_avg_pool(input, output_size, 1, "adaptive_avg_pool1d")
 
 
-def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Any:
+def adaptive_avg_pool2d(input: Tensor, output_size: int | None | Sequence[int | None]) -> Tensor:
     """The mean over `output_size` bins that split each spatial dimension as evenly as possible
     (bin i covers floor(i in / out) to ceil((i + 1) in / out)): a fixed output size whatever
     the input's.
@@ -1266,7 +1308,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Any:
     return _adaptive_avg_pool(input, output_size, 2, "adaptive_avg_pool2d")
 
 
-def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Any:
+def adaptive_avg_pool3d(input: Tensor, output_size: int | None | Sequence[int | None]) -> Tensor:
     """The mean over `output_size` bins that split each spatial dimension as evenly as possible
     (bin i covers floor(i in / out) to ceil((i + 1) in / out)): a fixed output size whatever
     the input's.
@@ -1290,13 +1332,15 @@ def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Any:
 
 def interpolate(
     input: Tensor,
-    size: Any = None,
-    scale_factor: Any = None,
-    mode: str = "nearest",
+    size: int | Sequence[int] | None = None,
+    scale_factor: float | Sequence[float] | None = None,
+    mode: Literal[
+        "nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area"
+    ] = "nearest",
     align_corners: bool | None = None,
     recompute_scale_factor: bool | None = None,
     antialias: bool = False,
-) -> Any:
+) -> Tensor:
     """Resize the spatial dimensions of (N, C, *spatial) input to `size` or by `scale_factor`
     (give exactly one).
 
@@ -1382,14 +1426,14 @@ def interpolate(
 # ---- distances -----------------------------------------------------------------------------
 
 
-def _clamped_norm(input: Tensor, dim: int, eps: float) -> Any:
+def _clamped_norm(input: Tensor, dim: int, eps: float) -> Tensor:
     """The 2-norm along dim (kept), its value clamped below at eps but its gradient the
     norm's, as PyTorch's cosine_similarity (which clamps under no_grad)."""
     value = norm(input, 2, dim, keepdim=True)
     return value + (_clamp(value, min=eps) - value).detach()
 
 
-def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Any:
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """The cosine of the angle between x1 and x2 along `dim`: sum(x1 x2) / (|x1| |x2|) after
     broadcasting, each norm clamped below at eps.
 
@@ -1414,8 +1458,8 @@ def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Any:
 
 
 def pairwise_distance(
-    x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
-) -> Any:
+    x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
+) -> Tensor:
     """The p-norm of x1 - x2 + eps along the last dimension (eps keeps the gradient finite when the
     points coincide).
 
@@ -1441,8 +1485,8 @@ def pairwise_distance(
 
 
 def normalize(
-    input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Any = None
-) -> Any:
+    input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None
+) -> Tensor:
     """input / max(|input|_p, eps) along `dim`: each vector scaled to unit p-norm.
 
     Args:
@@ -1469,7 +1513,7 @@ def normalize(
 # ---- losses --------------------------------------------------------------------------------
 
 
-def _reduce(op_name: str, loss: Any, reduction: str) -> Any:
+def _reduce(op_name: str, loss: Tensor, reduction: str) -> Tensor:
     _check_reduction(op_name, reduction)
     if reduction == "mean":
         return _mean(loss)
@@ -1478,7 +1522,9 @@ def _reduce(op_name: str, loss: Any, reduction: str) -> Any:
     return loss
 
 
-def _weighted(op_name: str, loss: Any, weight: Any, reduction: str, mean_by_weight: bool) -> Any:
+def _weighted(
+    op_name: str, loss: Tensor, weight: Tensor | None, reduction: str, mean_by_weight: bool
+) -> Tensor:
     """PyTorch's elementwise-weighted losses: mse and l1 divide by the weights' sum for
     'mean', huber by the element count."""
     if weight is None:
@@ -1497,11 +1543,11 @@ def _weighted(op_name: str, loss: Any, weight: Any, reduction: str, mean_by_weig
 def mse_loss(
     input: Tensor,
     target: Tensor,
-    size_average: Any = None,
-    reduce: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
     weight: Tensor | None = None,
-) -> Any:
+) -> Tensor:
     """The squared error (input - target)**2, averaged ('mean'), summed ('sum') or kept per
     element ('none').
 
@@ -1531,11 +1577,11 @@ def mse_loss(
 def l1_loss(
     input: Tensor,
     target: Tensor,
-    size_average: Any = None,
-    reduce: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
     weight: Tensor | None = None,
-) -> Any:
+) -> Tensor:
     """The absolute error |input - target| (gradient 0 where they are equal, as PyTorch), reduced.
 
     Args:
@@ -1563,11 +1609,11 @@ def l1_loss(
 def smooth_l1_loss(
     input: Tensor,
     target: Tensor,
-    size_average: Any = None,
-    reduce: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
     beta: float = 1.0,
-) -> Any:
+) -> Tensor:
     """With d = |input - target|: 0.5 d**2 / beta where d < beta, else d - 0.5 beta (quadratic
     near zero, linear beyond; l1 for beta = 0). `huber_loss` is this times beta.
 
@@ -1604,7 +1650,7 @@ def huber_loss(
     reduction: str = "mean",
     delta: float = 1.0,
     weight: Tensor | None = None,
-) -> Any:
+) -> Tensor:
     """With d = |input - target|: 0.5 d**2 where d < delta, else delta (d - 0.5 delta).
 
     Args:
@@ -1644,10 +1690,10 @@ def binary_cross_entropy(
     input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
-    size_average: Any = None,
-    reduce: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
-) -> Any:
+) -> Tensor:
     """-(t log x + (1 - t) log(1 - x)) for probabilities x (each log clamped at -100, as PyTorch, so
     x = 0 or 1 gives a finite loss). From logits, `binary_cross_entropy_with_logits` is stabler.
 
@@ -1685,11 +1731,11 @@ def binary_cross_entropy_with_logits(
     input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
-    size_average: Any = None,
-    reduce: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
-    pos_weight: Any = None,
-) -> Any:
+    pos_weight: Tensor | None = None,
+) -> Tensor:
     """binary_cross_entropy(sigmoid(x), t) computed stably from logits x as
     (1 - t) x - (1 + (pos_weight - 1) t) logsigmoid(x).
 
@@ -1725,11 +1771,11 @@ def binary_cross_entropy_with_logits(
 def kl_div(
     input: Tensor,
     target: Tensor,
-    size_average: Any = None,
-    reduce: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
     log_target: bool = False,
-) -> Any:
+) -> Tensor:
     """The Kullback-Leibler divergence terms target * (log(target) - input), for log-probabilities
     `input` (0 where target == 0).
 
@@ -1769,14 +1815,14 @@ def kl_div(
 
 
 def cosine_embedding_loss(
-    input1: Any,
-    input2: Any,
+    input1: Tensor,
+    input2: Tensor,
     target: Tensor,
     margin: float = 0,
-    size_average: Any = None,
-    reduce: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
-) -> Any:
+) -> Tensor:
     """1 - cos(x1, x2) where target is 1 (pull together), max(0, cos(x1, x2) - margin) where it is
     -1 (push apart), with the cosine taken along the last dimension.
 
@@ -1821,15 +1867,15 @@ def cosine_embedding_loss(
 
 
 def scaled_dot_product_attention(
-    query: Any,
-    key: Any,
-    value: Any,
-    attn_mask: Any = None,
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None = None,
     dropout_p: float = 0.0,
     is_causal: bool = False,
     scale: float | None = None,
     enable_gqa: bool = False,
-) -> Any:
+) -> Tensor:
     """Attention: softmax(query key^T * scale + mask) value over the last two dimensions (the
     leading ones are batch and heads). A bool mask marks the positions that take part, a float
     mask is added to the scores; rows left with no position give 0, as PyTorch.
@@ -1896,13 +1942,13 @@ def scaled_dot_product_attention(
     return matmul(weights, value)
 
 
-def _causal_and(mask: Any, causal: Any) -> Any:
+def _causal_and(mask: Tensor, causal: Tensor) -> Tensor:
     if mask.dtype.is_floating_point:
         return where(causal, mask, float("-inf"))
     return mask & causal
 
 
-def _repeat_heads(tensor: Any, heads: int) -> Any:
+def _repeat_heads(tensor: Tensor, heads: int) -> Tensor:
     """(..., H_kv, S, E) -> (..., heads, S, E), each key/value head repeated for its group."""
     kv_heads = tensor.shape[-3]
     if heads % kv_heads:
