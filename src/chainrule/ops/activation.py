@@ -421,12 +421,12 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 
 def rrelu(
-    input: Any,
+    input: Tensor,
     lower: float = 1.0 / 8.0,
     upper: float = 1.0 / 3.0,
     training: bool = False,
     inplace: bool = False,
-) -> Any:
+) -> Tensor:
     """Randomized leaky relu: x for x > 0, a x below, with a drawn uniformly from [lower, upper]
     per element in training and (lower + upper) / 2 otherwise (leaky_relu). Derivative: 1 or a
     (a at 0).
@@ -457,11 +457,11 @@ def rrelu(
 
 
 def hardtanh(
-    input: Any,
+    input: Tensor,
     min_val: float = -1.0,
     max_val: float = 1.0,
     inplace: bool = False,
-) -> Any:
+) -> Tensor:
     """x clamped to [min_val, max_val]; the gradient is 1 strictly inside and 0 at and beyond the
     bounds. Integer tensors clamp to the bounds truncated to integers.
 
@@ -531,7 +531,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def selu(input: Any, inplace: bool = False) -> Any:
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale * elu(x, alpha) with the self-normalizing constants of Klambauer et al.
     (alpha = 1.6733, scale = 1.0507).
 
@@ -552,7 +552,7 @@ def selu(input: Any, inplace: bool = False) -> Any:
     return _maybe_inplace(input, result, inplace, "selu_")
 
 
-def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """max(0, x) + min(0, alpha (exp(x / alpha) - 1)): elu with its negative side scaled so the
     derivative is continuous at 0 for every alpha.
 
@@ -599,7 +599,7 @@ class Mish(Op):
     batch = elementwise_batch
 
 
-def mish(input: Any, inplace: bool = False) -> Any:
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * tanh(softplus(x)), the self-regularized activation of Misra (2019).
 
     Args:
@@ -639,7 +639,7 @@ class Hardsigmoid(Op):
     batch = elementwise_batch
 
 
-def hardsigmoid(input: Any, inplace: bool = False) -> Any:
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
     """relu6(x + 3) / 6, a piecewise-linear sigmoid: 0 below -3, 1 above 3.
 
     Args:
@@ -680,7 +680,7 @@ class Hardswish(Op):
     batch = elementwise_batch
 
 
-def hardswish(input: Any, inplace: bool = False) -> Any:
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x * relu6(x + 3) / 6, the piecewise swish of MobileNetV3.
 
     Args:
@@ -721,7 +721,7 @@ class LogSigmoid(Op):
     batch = elementwise_batch
 
 
-def logsigmoid(input: Any) -> Any:
+def logsigmoid(input: Tensor) -> Tensor:
     """log(1 / (1 + exp(-x))), computed as min(x, 0) - log1p(exp(-|x|)) so that large |x|
     neither overflows nor loses precision.
 
@@ -743,7 +743,7 @@ def logsigmoid(input: Any) -> Any:
 # ---- compositions --------------------------------------------------------------------------
 
 
-def relu6(input: Any, inplace: bool = False) -> Any:
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
     """min(max(x, 0), 6) (hardtanh on [0, 6]; no gradient at the edges, as PyTorch).
 
     Args:
@@ -762,7 +762,7 @@ def relu6(input: Any, inplace: bool = False) -> Any:
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
-def softsign(input: Any) -> Any:
+def softsign(input: Tensor) -> Tensor:
     """x / (1 + |x|), a sigmoid-shaped map onto (-1, 1).
 
     Args:
@@ -780,7 +780,7 @@ def softsign(input: Any) -> Any:
     return input / (_abs(input) + 1)
 
 
-def tanhshrink(input: Any) -> Any:
+def tanhshrink(input: Tensor) -> Tensor:
     """x - tanh(x).
 
     Args:
@@ -798,7 +798,7 @@ def tanhshrink(input: Any) -> Any:
     return input - tanh(input)
 
 
-def softshrink(input: Any, lambd: float = 0.5) -> Any:
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x - lambd above lambd, x + lambd below -lambd, 0 between.
 
     Args:
@@ -822,7 +822,7 @@ def softshrink(input: Any, lambd: float = 0.5) -> Any:
     return where(x > lambd, x - lambd, where(x < -lambd, x + lambd, 0.0))
 
 
-def hardshrink(input: Any, lambd: float = 0.5) -> Any:
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """x where |x| > lambd, else 0.
 
     Args:
@@ -842,7 +842,7 @@ def hardshrink(input: Any, lambd: float = 0.5) -> Any:
     return where((x > lambd) | (x < -lambd), x, 0.0)
 
 
-def threshold(input: Any, threshold: float, value: float, inplace: bool = False) -> Any:
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x where x > threshold, else value.
 
     Args:
@@ -865,7 +865,7 @@ def threshold(input: Any, threshold: float, value: float, inplace: bool = False)
     return input.copy_(result) if inplace else result
 
 
-def prelu(input: Any, weight: Any) -> Any:
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """x where x > 0, else weight * x: leaky relu with a learned slope, one per channel (dim 1)
     or one for all.
 
@@ -897,7 +897,7 @@ def prelu(input: Any, weight: Any) -> Any:
     return where(x > 0, x, slope * x)
 
 
-def glu(input: Any, dim: int = -1) -> Any:
+def glu(input: Tensor, dim: int = -1) -> Tensor:
     """The gated linear unit a * sigmoid(b), with a and b the first and second halves of input
     along dim.
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from chainrule._tensor import Tensor
 from chainrule.autograd.observers import observers
 from chainrule.backend import Array
 from chainrule.errors import ShapeError
@@ -53,7 +54,7 @@ def _apply_mask(input: Any, mask: Any, inplace: bool) -> Any:
     return input * mask
 
 
-def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero each element independently with probability p and scale the rest by 1 / (1 - p), so
     the expected value is unchanged; the identity when `training` is False.
 
@@ -102,7 +103,9 @@ def _alpha_dropout(op_name: str, input: Any, p: float, training: bool, shape: tu
     return input * constant(xp.asarray(keep * a)) + constant(xp.asarray(shift))
 
 
-def alpha_dropout(input: Any, p: float = 0.5, training: bool = False, inplace: bool = False) -> Any:
+def alpha_dropout(
+    input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
+) -> Tensor:
     """Alpha dropout (Klambauer et al.) for selu networks: dropped elements take selu's negative
     saturation value, then an affine map restores the input's mean and variance.
 
@@ -127,8 +130,8 @@ def alpha_dropout(input: Any, p: float = 0.5, training: bool = False, inplace: b
 
 
 def feature_alpha_dropout(
-    input: Any, p: float = 0.5, training: bool = False, inplace: bool = False
-) -> Any:
+    input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
+) -> Tensor:
     """Alpha dropout of whole channels: each (sample, channel) slice of (N, C, ...) input is
     dropped or kept together.
 
@@ -173,7 +176,9 @@ def _feature_dropout(
     return _apply_mask(input, _dropout_mask(input, p, shape), inplace)
 
 
-def dropout1d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
+def dropout1d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
     """Zero whole channels (each 1-d feature map) with probability p and scale the rest by
     1 / (1 - p): neighbouring values in a map are correlated, so dropping them one by one
     would regularize little.
@@ -198,7 +203,9 @@ def dropout1d(input: Any, p: float = 0.5, training: bool = True, inplace: bool =
     return _feature_dropout("dropout1d", 1, input, p, training, inplace)
 
 
-def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
+def dropout2d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
     """Zero whole channels (each 2-d feature map) with probability p and scale the rest by
     1 / (1 - p): neighbouring values in a map are correlated, so dropping them one by one
     would regularize little.
@@ -223,7 +230,9 @@ def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool =
     return _feature_dropout("dropout2d", 2, input, p, training, inplace)
 
 
-def dropout3d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
+def dropout3d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
     """Zero whole channels (each 3-d feature map) with probability p and scale the rest by
     1 / (1 - p): neighbouring values in a map are correlated, so dropping them one by one
     would regularize little.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
@@ -114,14 +115,14 @@ class TakeAdjoint(Op):
 
 
 def embedding(
-    input: Any,
-    weight: Any,
+    input: Tensor,
+    weight: Tensor,
     padding_idx: int | None = None,
     max_norm: float | None = None,
     norm_type: float = 2.0,
     scale_grad_by_freq: bool = False,
     sparse: bool = False,
-) -> Any:
+) -> Tensor:
     """Rows of `weight` at the integer indices `input`: a lookup table. The row at padding_idx
     gets no gradient; max_norm renormalizes the looked-up rows of `weight` in place (as
     PyTorch); scale_grad_by_freq divides each row's gradient by its index's count in `input`.
@@ -197,7 +198,7 @@ class OneHot(Op):
     batch = elementwise_batch
 
 
-def one_hot(tensor: Any, num_classes: int = -1) -> Any:
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """One-hot encoding: a new last dimension with a 1 at each index and 0 elsewhere (int64, not
     differentiable).
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
 from chainrule.errors import ShapeError
@@ -106,7 +107,7 @@ class LinearWeightGrad(Op):
         return apply(Matmul, (transpose(rows_g, 1, 2), rows_x))
 
 
-def linear(input: Any, weight: Any, bias: Any = None) -> Any:
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight^T + bias, the affine map of `nn.Linear`.
 
     Args:

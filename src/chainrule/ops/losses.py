@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.autograd.observers import observers
 from chainrule.backend import Array
@@ -118,7 +119,7 @@ class KeepMask(Op):
 _REDUCTIONS = ("none", "mean", "sum")
 
 
-def legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
+def legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
     """PyTorch's deprecated size_average / reduce flags, turned into a reduction string."""
     if size_average is None and reduce is None:
         return reduction
@@ -194,15 +195,15 @@ def _class_batch(op_name: str, input: Any, target: Any) -> tuple[Any, Any, bool]
 
 
 def cross_entropy(
-    input: Any,
-    target: Any,
-    weight: Any = None,
-    size_average: Any = None,
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
     ignore_index: int = -100,
-    reduce: Any = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
-) -> Any:
+) -> Tensor:
     """Cross entropy between logits and a target: -log_softmax(input)[target] per sample for class
     indices, -sum(target * log_softmax(input)) for class probabilities; softmax and log are fused
     for stability.
@@ -277,14 +278,14 @@ def cross_entropy(
 
 
 def nll_loss(
-    input: Any,
-    target: Any,
-    weight: Any = None,
-    size_average: Any = None,
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
     ignore_index: int = -100,
-    reduce: Any = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
-) -> Any:
+) -> Tensor:
     """Negative log likelihood: -input[n, target[n]] (times the class weight), for
     log-probabilities, as `log_softmax` gives them (the two together are `cross_entropy`).
 

@@ -7,6 +7,7 @@ that choose its axes and apply the affine parameters, and rms_norm.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from chainrule._tensor import Tensor
@@ -118,15 +119,15 @@ def _update_running_stats(
 
 
 def batch_norm(
-    input: Any,
-    running_mean: Any,
-    running_var: Any,
-    weight: Any = None,
-    bias: Any = None,
+    input: Tensor,
+    running_mean: Tensor,
+    running_var: Tensor,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
     training: bool = False,
     momentum: float = 0.1,
     eps: float = 1e-5,
-) -> Any:
+) -> Tensor:
     """Normalize each channel (dim 1) to zero mean and unit variance, then scale by `weight` and
     shift by `bias`. Training uses the batch's statistics (over every dimension but 1) and
     updates `running_mean` and `running_var` in place by
@@ -190,15 +191,15 @@ def batch_norm(
 
 
 def instance_norm(
-    input: Any,
-    running_mean: Any = None,
-    running_var: Any = None,
-    weight: Any = None,
-    bias: Any = None,
+    input: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
     use_input_stats: bool = True,
     momentum: float = 0.1,
     eps: float = 1e-5,
-) -> Any:
+) -> Tensor:
     """Normalize each (sample, channel) plane over its spatial dimensions, then scale and shift per
     channel. Running statistics, when given, track the batch average of the per-instance
     statistics; `use_input_stats=False` normalizes by them instead.
@@ -254,8 +255,12 @@ def instance_norm(
 
 
 def layer_norm(
-    input: Any, normalized_shape: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5
-) -> Any:
+    input: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalize over the last len(normalized_shape) dimensions (each sample on its own, the same in
     training and evaluation), then scale and shift elementwise by weight and bias.
 
@@ -293,8 +298,12 @@ def layer_norm(
 
 
 def group_norm(
-    input: Any, num_groups: int, weight: Any = None, bias: Any = None, eps: float = 1e-5
-) -> Any:
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalize each group of channels of each sample together (C / num_groups channels and all
     their spatial positions), then scale and shift per channel.
 
@@ -333,8 +342,11 @@ def group_norm(
 
 
 def rms_norm(
-    input: Any, normalized_shape: Any, weight: Any = None, eps: float | None = None
-) -> Any:
+    input: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    eps: float | None = None,
+) -> Tensor:
     """x / sqrt(mean(x**2) + eps) over the last len(normalized_shape) dimensions, times weight
     (no mean is subtracted and there is no bias).
 
