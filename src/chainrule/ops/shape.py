@@ -337,11 +337,11 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:  # noqa:
 
 
 def squeeze(
-    input: Tensor,
+    input: Tensor,  # noqa: A002
     dim: int | Sequence[int] | None = None,
     *,
     axis: int | Sequence[int] | None = None,
-) -> Tensor:  # noqa: A002
+) -> Tensor:
     """A view without the size-1 dimensions (only those in `dim` when given; a listed dimension
     whose size is not 1 is kept).
 
@@ -894,8 +894,10 @@ class Flip(Op):
 
 
 def flip(
-    input: Tensor, *args: int | Sequence[int], dims: int | Sequence[int] | None = None
-) -> Tensor:  # noqa: A002
+    input: Tensor,  # noqa: A002
+    *args: int | Sequence[int],
+    dims: int | Sequence[int] | None = None,
+) -> Tensor:
     """`input` reversed along `dims` (a copy, as PyTorch): flip(x, (0, 1)), x.flip(0, 1) or
     flip(x, dims=0).
 
@@ -1029,8 +1031,10 @@ def _negate(shifts: Any) -> Any:
 
 
 def roll(
-    input: Tensor, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None
-) -> Tensor:  # noqa: A002
+    input: Tensor,  # noqa: A002
+    shifts: int | Sequence[int],
+    dims: int | Sequence[int] | None = None,
+) -> Tensor:
     """Elements shifted circularly by `shifts` along `dims` (those pushed off one end come back at
     the other); with dims=None, along the flattened tensor, keeping its shape.
 
