@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import textwrap
 from collections import namedtuple
 from collections.abc import Callable
 from typing import Any
@@ -2031,20 +2032,29 @@ for _op in (
 _COMPLEX_MUL = complex_variant(Mul)
 
 
-_UNARY_SECTIONS = """
+# The Args sections shared by the generated functions' docstrings (see `with_sections`).
+BINARY_ARGS = (
+    "    input (Tensor or number): the first operand.\n"
+    "    other (Tensor or number): the second; the two broadcast together and promote to a\n"
+    "        common dtype, as PyTorch."
+)
+UNARY_FLOAT_ARGS = (
+    "    input (Tensor or number): floating point or complex, any shape; integer and bool input\n"
+    "        is computed in the default dtype (float32)."
+)
 
-Args:
-    input (Tensor or number): floating point or complex, any shape; integer and bool input
-        is computed in the default dtype (float32).
 
-Returns:
-    Tensor: the shape of `input`.
-
-Example:
-    >>> import chainrule
-    >>> chainrule.{name}(chainrule.tensor({example}))
-    {result}
-"""
+def with_sections(doc: str, args: str, returns: str, call: str, result: str) -> str:
+    """A public function's docstring: `doc` (its op's: the formula and derivative) followed by
+    PyTorch's sections. The example runs `chainrule.<call>` and prints `result`;
+    tests/test_docs.py executes it, so the text cannot drift from the code."""
+    example = f"    >>> import chainrule\n    >>> chainrule.{call}\n" + textwrap.indent(
+        result, "    "
+    )
+    return (
+        f"{inspect.cleandoc(doc)}\n\nArgs:\n{args}\n\nReturns:\n    {returns}\n\n"
+        f"Example:\n{example}\n"
+    )
 
 
 def _unary(op: type, example: str, result: str) -> Callable[[Tensor | complex], Tensor]:
@@ -2062,8 +2072,9 @@ def _unary(op: type, example: str, result: str) -> Callable[[Tensor | complex], 
         return apply(op, (cast(x, dtypes.get_default_dtype()),))
 
     function.__name__ = name = op.__name__.lower()
-    function.__doc__ = inspect.cleandoc(op.__doc__) + _UNARY_SECTIONS.format(
-        name=name, example=example, result=result
+    call = f"{name}(chainrule.tensor({example}))"
+    function.__doc__ = with_sections(
+        op.__doc__, UNARY_FLOAT_ARGS, "Tensor: the shape of `input`.", call, result
     )
     return function
 
@@ -2098,11 +2109,13 @@ sinc = _unary(Sinc, "[0.0, 0.5]", "tensor([1.0000, 0.6366])")
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 
-def _floating_binary(op: type, name: str) -> Any:
+def _floating_binary(
+    op: type, name: str, call: str, result: str
+) -> Callable[[Tensor | float, Tensor | float], Tensor]:
     """The public function for a binary op on floating operands (integers promote to float32,
-    as PyTorch's float-only binary ops do)."""
+    as PyTorch's float-only binary ops do), documented with an example `call` -> `result`."""
 
-    def function(input: Any, other: Any) -> Any:  # noqa: A002
+    def function(input: Tensor | float, other: Tensor | float) -> Tensor:  # noqa: A002
         x, y = binary_operands(input, other, name)
         refuse_complex(name, x)
         if x._array.dtype.kind != "f":
@@ -2110,13 +2123,26 @@ def _floating_binary(op: type, name: str) -> Any:
         return apply(op, (x, y))
 
     function.__name__ = name
-    function.__doc__ = op.__doc__
+    returns = "Tensor: floating point, of the broadcast shape."
+    function.__doc__ = with_sections(op.__doc__, BINARY_ARGS, returns, call, result)
     return function
 
 
-logaddexp = _floating_binary(LogAddExp, "logaddexp")
-logaddexp2 = _floating_binary(LogAddExp2, "logaddexp2")
-hypot = _floating_binary(Hypot, "hypot")
+logaddexp = _floating_binary(
+    LogAddExp,
+    "logaddexp",
+    "logaddexp(chainrule.tensor([0.0, 100.0]), chainrule.tensor([0.0, 100.0]))",
+    "tensor([  0.6931, 100.6931])",
+)
+logaddexp2 = _floating_binary(
+    LogAddExp2,
+    "logaddexp2",
+    "logaddexp2(chainrule.tensor([1.0, 3.0]), chainrule.tensor([1.0, 3.0]))",
+    "tensor([2., 4.])",
+)
+hypot = _floating_binary(
+    Hypot, "hypot", "hypot(chainrule.tensor([3.0, 5.0]), 4.0)", "tensor([5.0000, 6.4031])"
+)
 
 
 def _float_operands(name: str, input: Any, other: Any) -> tuple[Any, Any]:  # noqa: A002
@@ -2333,11 +2359,12 @@ def positive(input: Any) -> Any:  # noqa: A002
     return _refuse_bool("positive", input)
 
 
-def _keep_integers(op: type) -> Any:
-    """floor/ceil/trunc: a copy for integer tensors, an error for bool, as in PyTorch."""
+def _keep_integers(op: type, result: str) -> Callable[[Tensor], Tensor]:
+    """floor/ceil/trunc: a copy for integer tensors, an error for bool, as in PyTorch; the
+    example applies it to [-1.5, 0.5, 2.0] and prints `result`."""
     name = op.__name__.lower()
 
-    def function(input: Any) -> Any:  # noqa: A002
+    def function(input: Tensor) -> Tensor:  # noqa: A002
         input = _refuse_bool(name, input)  # noqa: A001
         refuse_complex(name, input)
         if input._array.dtype.kind != "f":
@@ -2345,13 +2372,19 @@ def _keep_integers(op: type) -> Any:
         return apply(op, (input,))
 
     function.__name__ = name
-    function.__doc__ = op.__doc__
+    function.__doc__ = with_sections(
+        op.__doc__,
+        "    input (Tensor): any real dtype but bool; integer input is returned as a copy.",
+        "Tensor: the shape and dtype of `input`.",
+        f"{name}(chainrule.tensor([-1.5, 0.5, 2.0]))",
+        result,
+    )
     return function
 
 
-floor = _keep_integers(Floor)
-ceil = _keep_integers(Ceil)
-trunc = _keep_integers(Trunc)
+floor = _keep_integers(Floor, "tensor([-2.,  0.,  2.])")
+ceil = _keep_integers(Ceil, "tensor([-1.,  1.,  2.])")
+trunc = _keep_integers(Trunc, "tensor([-1.,  0.,  2.])")
 fix = trunc
 
 
@@ -2720,8 +2753,16 @@ def nan_to_num(
 
 
 def _comparison(
-    name: str, ufunc_name: str, integral_only: bool = False, ordered: bool = False
+    name: str,
+    ufunc_name: str,
+    meaning: str,
+    example: tuple[str, str],
+    integral_only: bool = False,
+    ordered: bool = False,
 ) -> tuple[type, Any]:
+    """The op and public function of an elementwise comparison, logical or bitwise op; the
+    function's docstring says `meaning` and runs `example` (a call and its printed result)."""
+
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         return getattr(ctx.xp, ufunc_name)(x, y)
 
@@ -2747,36 +2788,131 @@ def _comparison(
         return apply(op, (x, y))
 
     function.__name__ = name
-    function.__doc__ = op.__doc__
+    kind = "of the promoted integer (or bool) dtype" if integral_only else "bool"
+    function.__doc__ = with_sections(
+        f"{meaning}, elementwise with broadcasting. Not differentiable.",
+        BINARY_ARGS,
+        f"Tensor: {kind}, of the broadcast shape.",
+        *example,
+    )
     return op, function
 
 
-Eq, eq = _comparison("eq", "equal")
-Ne, ne = _comparison("ne", "not_equal")
-Lt, lt = _comparison("lt", "less", ordered=True)
-Le, le = _comparison("le", "less_equal", ordered=True)
-Gt, gt = _comparison("gt", "greater", ordered=True)
-Ge, ge = _comparison("ge", "greater_equal", ordered=True)
-LogicalAnd, logical_and = _comparison("logical_and", "logical_and")
-LogicalOr, logical_or = _comparison("logical_or", "logical_or")
-LogicalXor, logical_xor = _comparison("logical_xor", "logical_xor")
-BitwiseAnd, bitwise_and = _comparison("bitwise_and", "bitwise_and", integral_only=True)
-BitwiseOr, bitwise_or = _comparison("bitwise_or", "bitwise_or", integral_only=True)
-BitwiseXor, bitwise_xor = _comparison("bitwise_xor", "bitwise_xor", integral_only=True)
+Eq, eq = _comparison(
+    "eq",
+    "equal",
+    "input == other",
+    ("eq(chainrule.tensor([1, 2]), chainrule.tensor([1, 3]))", "tensor([ True, False])"),
+)
+Ne, ne = _comparison(
+    "ne",
+    "not_equal",
+    "input != other",
+    ("ne(chainrule.tensor([1, 2]), 2)", "tensor([ True, False])"),
+)
+Lt, lt = _comparison(
+    "lt",
+    "less",
+    "input < other (real dtypes)",
+    ("lt(chainrule.tensor([1.0, 2.0]), 2.0)", "tensor([ True, False])"),
+    ordered=True,
+)
+Le, le = _comparison(
+    "le",
+    "less_equal",
+    "input <= other (real dtypes)",
+    ("le(chainrule.tensor([1.0, 2.0]), 1.5)", "tensor([ True, False])"),
+    ordered=True,
+)
+Gt, gt = _comparison(
+    "gt",
+    "greater",
+    "input > other (real dtypes)",
+    ("gt(chainrule.tensor([1.0, 2.0]), 1.5)", "tensor([False,  True])"),
+    ordered=True,
+)
+Ge, ge = _comparison(
+    "ge",
+    "greater_equal",
+    "input >= other (real dtypes)",
+    ("ge(chainrule.tensor([1.0, 2.0]), 2.0)", "tensor([False,  True])"),
+    ordered=True,
+)
+LogicalAnd, logical_and = _comparison(
+    "logical_and",
+    "logical_and",
+    "Whether both are nonzero",
+    (
+        "logical_and(chainrule.tensor([0, 1, 2]), chainrule.tensor([1, 1, 0]))",
+        "tensor([False,  True, False])",
+    ),
+)
+LogicalOr, logical_or = _comparison(
+    "logical_or",
+    "logical_or",
+    "Whether either is nonzero",
+    (
+        "logical_or(chainrule.tensor([0, 1, 0]), chainrule.tensor([0, 0, 3]))",
+        "tensor([False,  True,  True])",
+    ),
+)
+LogicalXor, logical_xor = _comparison(
+    "logical_xor",
+    "logical_xor",
+    "Whether exactly one is nonzero",
+    (
+        "logical_xor(chainrule.tensor([0, 1, 2]), chainrule.tensor([1, 1, 0]))",
+        "tensor([ True, False,  True])",
+    ),
+)
+BitwiseAnd, bitwise_and = _comparison(
+    "bitwise_and",
+    "bitwise_and",
+    "input & other for integer and bool tensors",
+    ("bitwise_and(chainrule.tensor([12, 10]), 6)", "tensor([4, 2])"),
+    integral_only=True,
+)
+BitwiseOr, bitwise_or = _comparison(
+    "bitwise_or",
+    "bitwise_or",
+    "input | other for integer and bool tensors",
+    ("bitwise_or(chainrule.tensor([12, 10]), 6)", "tensor([14, 14])"),
+    integral_only=True,
+)
+BitwiseXor, bitwise_xor = _comparison(
+    "bitwise_xor",
+    "bitwise_xor",
+    "input ^ other for integer and bool tensors",
+    ("bitwise_xor(chainrule.tensor([12, 10]), 6)", "tensor([10, 12])"),
+    integral_only=True,
+)
 BitwiseLeftShift, bitwise_left_shift = _comparison(
-    "bitwise_left_shift", "left_shift", integral_only=True
+    "bitwise_left_shift",
+    "left_shift",
+    "input << other (integer tensors)",
+    ("bitwise_left_shift(chainrule.tensor([1, 3]), 2)", "tensor([ 4, 12])"),
+    integral_only=True,
 )
 BitwiseRightShift, bitwise_right_shift = _comparison(
-    "bitwise_right_shift", "right_shift", integral_only=True
+    "bitwise_right_shift",
+    "right_shift",
+    "input >> other (integer tensors)",
+    ("bitwise_right_shift(chainrule.tensor([8, 13]), 2)", "tensor([2, 3])"),
+    integral_only=True,
 )
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
 def _predicate(
-    name: str, ufunc_name: str = "", forward: Any = None, doc: str = ""
+    name: str,
+    ufunc_name: str = "",
+    forward: Any = None,
+    doc: str = "",
+    example: tuple[str, str] | None = None,
 ) -> tuple[type, Any]:
     """A non-differentiable elementwise test: the op and its public function. It applies the
-    NumPy ufunc `ufunc_name`, or `forward` where one is given."""
+    NumPy ufunc `ufunc_name`, or `forward` where one is given; a public function's docstring
+    runs `example` (a call and its printed result)."""
     if forward is None:
 
         def forward(ctx: Node, x: Array) -> Array:
@@ -2799,15 +2935,42 @@ def _predicate(
 
     function.__name__ = name
     function.__doc__ = op.__doc__
+    if example is not None:
+        returns = "Tensor: bool, the shape of `input`."
+        args = "    input (Tensor or number): any shape."
+        function.__doc__ = with_sections(op.__doc__, args, returns, *example)
     return op, function
 
 
-LogicalNot, logical_not = _predicate("logical_not", "logical_not")
+LogicalNot, logical_not = _predicate(
+    "logical_not",
+    "logical_not",
+    example=("logical_not(chainrule.tensor([0, 1, 2]))", "tensor([ True, False, False])"),
+)
 BitwiseNot, _bitwise_not = _predicate("bitwise_not", "invert")
-Isnan, isnan = _predicate("isnan", "isnan")
-Isinf, isinf = _predicate("isinf", "isinf")
-Isfinite, isfinite = _predicate("isfinite", "isfinite")
-Signbit, signbit = _predicate("signbit", "signbit")
+Isnan, isnan = _predicate(
+    "isnan",
+    "isnan",
+    example=('isnan(chainrule.tensor([1.0, float("nan")]))', "tensor([False,  True])"),
+)
+Isinf, isinf = _predicate(
+    "isinf",
+    "isinf",
+    example=('isinf(chainrule.tensor([1.0, float("-inf")]))', "tensor([False,  True])"),
+)
+Isfinite, isfinite = _predicate(
+    "isfinite",
+    "isfinite",
+    example=(
+        'isfinite(chainrule.tensor([1.0, float("inf"), float("nan")]))',
+        "tensor([ True, False, False])",
+    ),
+)
+Signbit, signbit = _predicate(
+    "signbit",
+    "signbit",
+    example=("signbit(chainrule.tensor([-1.0, -0.0, 2.0]))", "tensor([ True,  True, False])"),
+)
 
 
 def _equals_infinity(sign: float) -> Any:
@@ -2825,11 +2988,19 @@ Isposinf, isposinf = _predicate(
     "isposinf",
     forward=_equals_infinity(1.0),
     doc="x == +inf elementwise (False for integers). Not differentiable.",
+    example=(
+        'isposinf(chainrule.tensor([float("inf"), float("-inf"), 1.0]))',
+        "tensor([ True, False, False])",
+    ),
 )
 Isneginf, isneginf = _predicate(
     "isneginf",
     forward=_equals_infinity(-1.0),
     doc="x == -inf elementwise (False for integers). Not differentiable.",
+    example=(
+        'isneginf(chainrule.tensor([float("inf"), float("-inf"), 1.0]))',
+        "tensor([False,  True, False])",
+    ),
 )
 
 
