@@ -965,7 +965,22 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Any:  # n
 
 
 def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Any:  # noqa: A002
-    """other - input * alpha (PyTorch's `rsub` argument order)."""
+    """other - alpha * input (PyTorch's `rsub` argument order: `input` is subtracted).
+
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second; the two broadcast together and promote to a common
+            dtype.
+        alpha (number): the multiplier of `input`.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.rsub(chainrule.tensor([1.0, 2.0]), 10.0)
+        tensor([9., 8.])
+    """
     if alpha != 1:
         input = _scaled("rsub", input, alpha, other)  # noqa: A001
     return sub(other, input)
@@ -1002,13 +1017,26 @@ def rmul(input: Any, other: Any) -> Any:  # noqa: A002
 
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = None) -> Any:  # noqa: A002
-    """True division by default (integers give float32); rounding_mode 'trunc' or 'floor'.
+    """input / other. True division by default (integers give float32); rounding_mode 'trunc' rounds
+    the quotient toward zero and 'floor' down, keeping integer dtypes.
 
-    >>> x = chainrule.tensor([7, -7])
-    >>> x / 2
-    tensor([ 3.5000, -3.5000])
-    >>> chainrule.div(x, 2, rounding_mode="trunc"), chainrule.div(x, 2, rounding_mode="floor")
-    (tensor([ 3, -3]), tensor([ 3, -4]))
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second; the two broadcast together and promote to a common
+            dtype.
+        rounding_mode (str, optional): None, 'trunc' or 'floor'.
+        out (Tensor, optional): write the result here.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([7, -7])
+        >>> x / 2
+        tensor([ 3.5000, -3.5000])
+        >>> chainrule.div(x, 2, rounding_mode="trunc"), chainrule.div(x, 2, rounding_mode="floor")
+        (tensor([ 3, -3]), tensor([ 3, -4]))
     """
     if rounding_mode not in (None, "trunc", "floor"):
         raise ValueError(
@@ -1040,8 +1068,20 @@ def rdiv(input: Any, other: Any) -> Any:  # noqa: A002
 def floor_divide(input: Any, other: Any) -> Any:  # noqa: A002
     """Python's floor division `//`, exact rather than floor(x / y); zero derivative.
 
-    >>> chainrule.tensor([0.3], dtype=chainrule.float64) // 0.1
-    tensor([2.], dtype=chainrule.float64)
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second; the two broadcast together and promote to a common
+            dtype.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.floor_divide(chainrule.tensor([7, -7]), 2)
+        tensor([ 3, -4])
+        >>> chainrule.tensor([0.3], dtype=chainrule.float64) // 0.1
+        tensor([2.], dtype=chainrule.float64)
     """
     x, y = binary_operands(input, other, "floor_divide")
     refuse_complex("floor_divide", x)
@@ -1057,6 +1097,14 @@ def rfloordiv(input: Any, other: Any) -> Any:  # noqa: A002
 def remainder(input: Any, other: Any) -> Any:  # noqa: A002
     """The remainder of input / other with the sign of the divisor (Python's `%`), as
     `torch.remainder`; `fmod` keeps the sign of the dividend instead.
+
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second; the two broadcast together and promote to a common
+            dtype.
+
+    Returns:
+        Tensor: of the broadcast shape.
 
     Example:
         >>> import chainrule
@@ -1077,6 +1125,14 @@ def rremainder(input: Any, other: Any) -> Any:  # noqa: A002
 def fmod(input: Any, other: Any) -> Any:  # noqa: A002
     """The remainder of input / other with the sign of the dividend (C's fmod), as `torch.fmod`.
 
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second; the two broadcast together and promote to a common
+            dtype.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
     Example:
         >>> import chainrule
         >>> chainrule.fmod(chainrule.tensor([-3, 3]), 2)
@@ -1095,10 +1151,19 @@ def pow(input: Any, exponent: Any) -> Any:  # noqa: A001, A002
     exponent's derivative, out * log(input), is taken as 0 where input is 0 and the exponent
     is not negative (PyTorch's convention; log(0) would make it nan).
 
+    Args:
+        input (Tensor or number): the base.
+        exponent (Tensor or number): the power; broadcasts with `input`.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
     Example:
         >>> import chainrule
         >>> chainrule.pow(chainrule.tensor([1.0, 2.0, 3.0]), 2)
         tensor([1., 4., 9.])
+        >>> chainrule.pow(2, chainrule.tensor([1, 3]))
+        tensor([2, 8])
     """
     x, y = binary_operands(input, exponent, "pow")
     kind = x._array.dtype.kind
@@ -1116,7 +1181,20 @@ def rpow(input: Any, other: Any) -> Any:  # noqa: A002
 
 
 def float_power(input: Any, exponent: Any) -> Any:  # noqa: A002
-    """pow computed in float64, whatever the operands' dtypes."""
+    """`pow` computed in float64, whatever the dtypes of the (real) operands.
+
+    Args:
+        input (Tensor or number): the base.
+        exponent (Tensor or number): the power; broadcasts with `input`.
+
+    Returns:
+        Tensor: float64, of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.float_power(chainrule.tensor([2, 3]), 2)
+        tensor([4., 9.], dtype=chainrule.float64)
+    """
     x, y = binary_operands(input, exponent, "float_power")
     return pow(cast(x, dtypes.float64), cast(y, dtypes.float64))
 
@@ -1124,6 +1202,13 @@ def float_power(input: Any, exponent: Any) -> Any:  # noqa: A002
 def atan2(input: Any, other: Any) -> Any:  # noqa: A002
     """The angle of the point (other, input), atan(input / other) in the right quadrant, in
     (-pi, pi]; `arctan2` is the same function.
+
+    Args:
+        input (Tensor or number): the y coordinates.
+        other (Tensor or number): the x coordinates; broadcasts with `input`.
+
+    Returns:
+        Tensor: of the broadcast shape.
 
     Example:
         >>> import chainrule
@@ -1141,6 +1226,14 @@ def maximum(input: Any, other: Any) -> Any:  # noqa: A002
     """The elementwise larger of input and other, NaN if either is NaN, as `torch.maximum`. At a
     tie the gradient is split evenly between the two, as in PyTorch.
 
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second; the two broadcast together and promote to a common
+            dtype.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
     Example:
         >>> import chainrule
         >>> chainrule.maximum(chainrule.tensor([1.0, 5.0]), chainrule.tensor([3.0, 2.0]))
@@ -1154,6 +1247,19 @@ def maximum(input: Any, other: Any) -> Any:  # noqa: A002
 def minimum(input: Any, other: Any) -> Any:  # noqa: A002
     """The elementwise smaller of input and other, NaN if either is NaN, as `torch.minimum`; at a
     tie the gradient is split evenly between the two.
+
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second; the two broadcast together and promote to a common
+            dtype.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.minimum(chainrule.tensor([1.0, 5.0]), chainrule.tensor([3.0, 2.0]))
+        tensor([1., 2.])
     """
     x, y = binary_operands(input, other, "minimum")
     refuse_complex("minimum", x)
@@ -1163,6 +1269,14 @@ def minimum(input: Any, other: Any) -> Any:  # noqa: A002
 def fmax(input: Any, other: Any) -> Any:  # noqa: A002
     """The elementwise larger of input and other, ignoring a NaN when the other value is a number
     (NumPy's fmax), as `torch.fmax`.
+
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second; the two broadcast together and promote to a common
+            dtype.
+
+    Returns:
+        Tensor: of the broadcast shape.
 
     Example:
         >>> import chainrule
@@ -1175,7 +1289,21 @@ def fmax(input: Any, other: Any) -> Any:  # noqa: A002
 
 
 def fmin(input: Any, other: Any) -> Any:  # noqa: A002
-    """The elementwise smaller of input and other, ignoring a NaN when the other is a number."""
+    """The elementwise smaller of input and other, ignoring a NaN when the other is a number.
+
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second; the two broadcast together and promote to a common
+            dtype.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.fmin(chainrule.tensor([float("nan"), 1.0]), chainrule.tensor([2.0, 0.0]))
+        tensor([2., 0.])
+    """
     x, y = binary_operands(input, other, "fmin")
     refuse_complex("fmin", x)
     return apply(Fmin, (x, y))
@@ -2157,8 +2285,19 @@ def _float_operands(name: str, input: Any, other: Any) -> tuple[Any, Any]:  # no
 def xlogy(input: Any, other: Any) -> Any:  # noqa: A002
     """input * log(other), 0 where input == 0 (unless other is nan); either may be a number.
 
-    >>> chainrule.xlogy(chainrule.tensor([0.0, 2.0]), chainrule.tensor([0.0, 1.0]))
-    tensor([0., 0.])
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second; the two broadcast together and promote to a common
+            dtype.
+            Integers give the default float dtype.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.xlogy(chainrule.tensor([0.0, 2.0]), chainrule.tensor([0.0, 1.0]))
+        tensor([0., 0.])
     """
     return apply(XLogY, _float_operands("xlogy", input, other))
 
@@ -2166,8 +2305,18 @@ def xlogy(input: Any, other: Any) -> Any:  # noqa: A002
 def copysign(input: Any, other: Any) -> Any:  # noqa: A002
     """|input| with the sign of other (-0.0 counts as negative); integers give floats.
 
-    >>> chainrule.copysign(chainrule.tensor([1.0, -2.0]), -0.0)
-    tensor([-1., -2.])
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second; the two broadcast together and promote to a common
+            dtype.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.copysign(chainrule.tensor([1.0, -2.0]), -0.0)
+        tensor([-1., -2.])
     """
     return apply(Copysign, _float_operands("copysign", input, other))
 
@@ -2176,8 +2325,17 @@ def ldexp(input: Any, other: Any) -> Any:  # noqa: A002
     """input * 2**other for tensors of any dtypes (promoted together; integers give floats).
     Derivatives those of the product: 2**other, and input 2**other ln 2.
 
-    >>> chainrule.ldexp(chainrule.tensor([1.0]), chainrule.tensor([3]))
-    tensor([8.])
+    Args:
+        input (Tensor): the mantissas.
+        other (Tensor): the exponents; broadcasts with `input`.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.ldexp(chainrule.tensor([1.0]), chainrule.tensor([3]))
+        tensor([8.])
     """
     for name, value in (("input", input), ("other", other)):
         if not isinstance(value, Tensor):
@@ -2213,8 +2371,16 @@ def frexp(input: Any) -> Any:  # noqa: A002
     0): a named tuple, the exponent int32. The mantissa is input * 2**-exponent, exactly, so
     its derivative is 2**-exponent.
 
-    >>> chainrule.frexp(chainrule.tensor([8.0, -3.0]))
-    frexp(mantissa=tensor([ 0.5000, -0.7500]), exponent=tensor([4, 2], dtype=chainrule.int32))
+    Args:
+        input (Tensor): floating point, any shape.
+
+    Returns:
+        (Tensor, Tensor): a named tuple (mantissa, exponent), each the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.frexp(chainrule.tensor([8.0, -3.0]))
+        frexp(mantissa=tensor([ 0.5000, -0.7500]), exponent=tensor([4, 2], dtype=chainrule.int32))
     """
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind != "f":
@@ -2225,12 +2391,38 @@ def frexp(input: Any) -> Any:  # noqa: A002
 
 
 def clamp_min(input: Any, min: Any) -> Any:  # noqa: A001, A002
-    """clamp(input, min=min)."""
+    """clamp(input, min=min): every value below `min` raised to it.
+
+    Args:
+        input (Tensor): any shape.
+        min (number or Tensor): the lower bound (a tensor broadcasts with `input`).
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.clamp_min(chainrule.tensor([-1.0, 2.0]), 0.0)
+        tensor([0., 2.])
+    """
     return clamp(input, min=min)
 
 
 def clamp_max(input: Any, max: Any) -> Any:  # noqa: A001, A002
-    """clamp(input, max=max)."""
+    """clamp(input, max=max): every value above `max` lowered to it.
+
+    Args:
+        input (Tensor): any shape.
+        max (number or Tensor): the upper bound (a tensor broadcasts with `input`).
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.clamp_max(chainrule.tensor([-1.0, 2.0]), 1.0)
+        tensor([-1.,  1.])
+    """
     return clamp(input, max=max)
 
 
@@ -2238,17 +2430,54 @@ true_divide = div
 
 
 def deg2rad(input: Any) -> Any:  # noqa: A002
-    """Degrees to radians, x * pi / 180 (integers give float32)."""
+    """Degrees to radians, x * pi / 180 (integers give float32).
+
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.deg2rad(chainrule.tensor([180.0, 90.0]))
+        tensor([3.1416, 1.5708])
+    """
     return floating_operand(input) * (math.pi / 180.0)
 
 
 def rad2deg(input: Any) -> Any:  # noqa: A002
-    """Radians to degrees, x * 180 / pi (integers give float32)."""
+    """Radians to degrees, x * 180 / pi (integers give float32).
+
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.rad2deg(chainrule.tensor([3.1415927]))
+        tensor([180.])
+    """
     return floating_operand(input) * (180.0 / math.pi)
 
 
 def neg(input: Any) -> Any:  # noqa: A002
-    """-input; keeps integer dtypes (unsigned ones wrap around), refuses bool like PyTorch."""
+    """-input; keeps integer dtypes (unsigned ones wrap around), refuses bool like PyTorch.
+    `negative` is the same function.
+
+    Args:
+        input (Tensor or number): any dtype but bool.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.neg(chainrule.tensor([1, -2]))
+        tensor([-1,  2])
+    """
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind == "b":
         raise DTypeError(
@@ -2259,7 +2488,22 @@ def neg(input: Any) -> Any:  # noqa: A002
 
 
 def abs(input: Any) -> Any:  # noqa: A001, A002
-    """|input|, keeping integer dtypes; the modulus, a real tensor, for complex input."""
+    """|input|, keeping integer dtypes; the modulus, a real tensor, for complex input. The
+    derivative at 0 is 0 (PyTorch's). `absolute` is the same function.
+
+    Args:
+        input (Tensor or number): any shape.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.abs(chainrule.tensor([-1.5, 2.0]))
+        tensor([1.5000, 2.0000])
+        >>> chainrule.abs(chainrule.tensor([3 + 4j]))
+        tensor([5.])
+    """
     input = _refuse_bool("abs", input)  # noqa: A001
     if input._array.dtype.kind == "c":
         return apply(ComplexAbs, (input,))
@@ -2297,8 +2541,16 @@ def angle(input: Any) -> Any:  # noqa: A002
     output), 0 or pi for real input (nan stays nan). Derivative: that of atan2 for complex
     input, 0 for real input (PyTorch's).
 
-    >>> chainrule.angle(chainrule.tensor([1j, -1.0 + 0j]))
-    tensor([1.5708, 3.1416])
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        Tensor: real, the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.angle(chainrule.tensor([1j, -1.0 + 0j]))
+        tensor([1.5708, 3.1416])
     """
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind == "c":
@@ -2312,15 +2564,36 @@ def angle(input: Any) -> Any:  # noqa: A002
 def polar(abs: Any, angle: Any) -> Any:  # noqa: A002
     """abs * (cos(angle) + i sin(angle)) from two real tensors of one dtype, as torch.polar.
 
-    >>> chainrule.polar(chainrule.tensor([2.0]), chainrule.tensor([0.0]))
-    tensor([2.+0.j])
+    Args:
+        abs (Tensor): the moduli, float32 or float64.
+        angle (Tensor): the arguments in radians, of the dtype of `abs`.
+
+    Returns:
+        Tensor: complex, of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.polar(chainrule.tensor([2.0]), chainrule.tensor([0.0]))
+        tensor([2.+0.j])
     """
     return complex_ops.complex(abs * cos(angle), abs * sin(angle))
 
 
 def sign(input: Any) -> Any:  # noqa: A002
-    """-1, 0 or 1 in input's dtype (a bool tensor is its own sign); complex tensors are
-    refused, as PyTorch's (sgn is their sign)."""
+    """-1, 0 or 1 in input's dtype (a bool tensor is its own sign); complex tensors are refused,
+    as PyTorch's (`sgn` is their sign). Zero derivative.
+
+    Args:
+        input (Tensor): real, any shape.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.sign(chainrule.tensor([-2.0, 0.0, 3.0]))
+        tensor([-1.,  0.,  1.])
+    """
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind == "c":
         raise DTypeError(
@@ -2334,7 +2607,19 @@ def sign(input: Any) -> Any:  # noqa: A002
 
 def sgn(input: Any) -> Any:  # noqa: A002
     """z / |z| for complex tensors (0 at 0), sign(input) for real ones, as PyTorch's sgn.
-    Derivative: that of the composition, 0 at 0."""
+    Derivative: that of the composition, 0 at 0.
+
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.sgn(chainrule.tensor([3 + 4j, 0j]))
+        tensor([0.6000+0.8000j, 0.0000+0.0000j])
+    """
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind != "c":
         return sign(input)
@@ -2344,7 +2629,19 @@ def sgn(input: Any) -> Any:  # noqa: A002
 
 
 def square(input: Any) -> Any:  # noqa: A002
-    """input * input, keeping integer dtypes; bool becomes int64 (PyTorch's pow(x, 2))."""
+    """input * input, keeping integer dtypes; bool becomes int64 (PyTorch's pow(x, 2)).
+
+    Args:
+        input (Tensor or number): any shape.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.square(chainrule.tensor([-2, 3]))
+        tensor([4, 9])
+    """
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind == "b":
         input = cast(input, dtypes.int64)  # noqa: A001
@@ -2355,7 +2652,19 @@ negative, absolute = neg, abs
 
 
 def positive(input: Any) -> Any:  # noqa: A002
-    """`input` itself (unary plus); bool tensors are refused, as in PyTorch."""
+    """`input` itself (unary plus); bool tensors are refused, as in PyTorch.
+
+    Args:
+        input (Tensor): any dtype but bool.
+
+    Returns:
+        Tensor: `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.positive(chainrule.tensor([-1.0]))
+        tensor([-1.])
+    """
     return _refuse_bool("positive", input)
 
 
@@ -2389,12 +2698,41 @@ fix = trunc
 
 
 def frac(input: Any) -> Any:  # noqa: A002
-    """input - trunc(input), for floating tensors only (as PyTorch)."""
+    """input - trunc(input), the fractional part with the sign of `input`, for floating tensors
+    only (as PyTorch).
+
+    Args:
+        input (Tensor): floating point.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.frac(chainrule.tensor([1.25, -1.25]))
+        tensor([ 0.2500, -0.2500])
+    """
     return apply(Frac, (_require_floating("frac", input),))
 
 
 def round(input: Any, *, decimals: int = 0) -> Any:  # noqa: A001, A002
-    """Round half to even; integer tensors are returned as a copy (decimals must then be 0)."""
+    """Round half to even (2.5 to 2, 3.5 to 4), or to `decimals` decimal places; integer tensors
+    are returned as a copy (decimals must then be 0). Zero derivative.
+
+    Args:
+        input (Tensor): any shape.
+        decimals (int): the number of decimal places (negative rounds to tens, hundreds...).
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.round(chainrule.tensor([0.5, 1.5, 2.5]))
+        tensor([0., 2., 2.])
+        >>> chainrule.round(chainrule.tensor([1.2345]), decimals=2)
+        tensor([1.2300])
+    """
     input = _refuse_bool("round", input)  # noqa: A001
     refuse_complex("round", input)
     if input._array.dtype.kind != "f":
@@ -2407,6 +2745,13 @@ def round(input: Any, *, decimals: int = 0) -> Any:  # noqa: A001, A002
 def logit(input: Any, eps: float | None = None) -> Any:  # noqa: A002
     """log(p / (1 - p)), the inverse of sigmoid. With `eps`, p is first clamped to
     [eps, 1 - eps] (the gradient is zero where the clamp acts), else 0 and 1 give -inf and inf.
+
+    Args:
+        input (Tensor): probabilities, any shape (integers give the default float dtype).
+        eps (float, optional): the clamp margin.
+
+    Returns:
+        Tensor: the shape of `input`.
 
     Example:
         >>> import chainrule
@@ -2504,10 +2849,21 @@ def _bound_takes(name: str, x: Any, lo: Any, hi: Any) -> Any:
 
 def clamp(input: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A001, A002
     """Clamp to [min, max] (max wins if min > max); bounds may be numbers or tensors, which
-    broadcast with input and take part in type promotion.
+    broadcast with input and take part in type promotion. The gradient is 1 inside the bounds
+    and flows to a tensor bound where it acts. `clip` is the same function.
 
-    >>> chainrule.clamp(chainrule.tensor([-2.0, 0.5, 3.0]), min=chainrule.tensor(0.0), max=1)
-    tensor([0.0000, 0.5000, 1.0000])
+    Args:
+        input (Tensor): any shape.
+        min (number or Tensor, optional): the lower bound.
+        max (number or Tensor, optional): the upper bound (at least one of the two).
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.clamp(chainrule.tensor([-2.0, 0.5, 3.0]), min=chainrule.tensor(0.0), max=1)
+        tensor([0.0000, 0.5000, 1.0000])
     """
     if min is None and max is None:
         raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
@@ -2578,8 +2934,26 @@ class Nonzero(Op):
 
 
 def nonzero(input: Any, *, as_tuple: bool = False) -> Any:  # noqa: A002
-    """An (n, ndim) int64 tensor of the non-zero positions, or with as_tuple one index tensor
-    per dimension (a 0-dim input gives a single one, as PyTorch)."""
+    """The positions of the nonzero elements, in row-major order: an (n, ndim) int64 tensor, or
+    with as_tuple one index tensor per dimension (a 0-dim input gives a single one, as PyTorch).
+    Not differentiable.
+
+    Args:
+        input (Tensor): any shape.
+        as_tuple (bool): return one 1-D index tensor per dimension (usable as an index).
+
+    Returns:
+        Tensor, or a tuple of Tensors with `as_tuple`.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([[0, 1], [1, 0]])
+        >>> chainrule.nonzero(x)
+        tensor([[0, 1],
+                [1, 0]])
+        >>> chainrule.nonzero(x, as_tuple=True)
+        (tensor([0, 1]), tensor([1, 0]))
+    """
     result = apply(Nonzero, (input,))
     if not as_tuple:
         return result
@@ -2594,6 +2968,12 @@ def argwhere(input: Any) -> Any:  # noqa: A002
     """The indices of the nonzero elements of `input`, one row per element (shape
     (count, input.ndim)), in row-major order: `nonzero(input)`.
 
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        Tensor: int64 (count, input.ndim).
+
     Example:
         >>> import chainrule
         >>> chainrule.argwhere(chainrule.tensor([[0, 1], [1, 0]]))
@@ -2604,11 +2984,23 @@ def argwhere(input: Any) -> Any:  # noqa: A002
 
 
 def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa: A002
-    """Elementwise choice; `where(condition)` alone gives the indices, like `nonzero`.
+    """input where condition is True, else other, elementwise with broadcasting; the gradient of
+    each goes to the positions it was chosen at. `where(condition)` alone gives the indices, as
+    `nonzero(condition, as_tuple=True)`.
 
-    >>> x = chainrule.tensor([-1.0, 2.0])
-    >>> chainrule.where(x > 0, x, 0.0)
-    tensor([0., 2.])
+    Args:
+        condition (Tensor): bool.
+        input (Tensor or number, optional): the values where `condition` holds.
+        other (Tensor or number, optional): the values elsewhere.
+
+    Returns:
+        Tensor: of the broadcast shape (a tuple of index tensors for `where(condition)`).
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([-1.0, 2.0])
+        >>> chainrule.where(x > 0, x, 0.0)
+        tensor([0., 2.])
     """
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
@@ -2681,11 +3073,21 @@ holomorphic(Lerp)  # a polynomial in its operands: holomorphic in each
 
 
 def lerp(input: Any, end: Any, weight: Any) -> Any:  # noqa: A002
-    """input + weight * (end - input); input and end must share a floating dtype, and a
-    weight tensor must have it too unless it is 0-dim (PyTorch's rules).
+    """Linear interpolation input + weight * (end - input); input and end must share a floating
+    dtype, and a weight tensor must have it too unless it is 0-dim (PyTorch's rules).
 
-    >>> chainrule.lerp(chainrule.tensor([0.0, 10.0]), chainrule.tensor([1.0, 20.0]), 0.25)
-    tensor([ 0.2500, 12.5000])
+    Args:
+        input (Tensor): the start points.
+        end (Tensor): the end points; broadcasts with `input`.
+        weight (float or Tensor): 0 gives `input`, 1 gives `end`.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.lerp(chainrule.tensor([0.0, 10.0]), chainrule.tensor([1.0, 20.0]), 0.25)
+        tensor([ 0.2500, 12.5000])
     """
     start = _tensor_operand(input)
     if start._array.dtype.kind not in "fc":
@@ -2738,10 +3140,19 @@ def nan_to_num(
     (the dtype's largest and smallest finite values by default). The gradient passes through
     where the value is kept and is zero where it was replaced.
 
+    Args:
+        input (Tensor): any shape.
+        nan (float): the value for NaN.
+        posinf (float, optional): the value for +inf.
+        neginf (float, optional): the value for -inf.
+
+    Returns:
+        Tensor: the shape of `input`.
+
     Example:
         >>> import chainrule
-        >>> chainrule.nan_to_num(chainrule.tensor([float("nan"), 1.0]))
-        tensor([0., 1.])
+        >>> chainrule.nan_to_num(chainrule.tensor([float("nan"), 1.0, float("inf")]), posinf=9.0)
+        tensor([0., 1., 9.])
     """
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind != "f":
@@ -3011,7 +3422,19 @@ def _require_tensor(name: str, input: Any) -> Any:  # noqa: A002
 
 
 def isreal(input: Any) -> Any:  # noqa: A002
-    """Where the imaginary part is 0 (True everywhere for real dtypes), as PyTorch's isreal."""
+    """Where the imaginary part is 0 (True everywhere for real dtypes), as PyTorch's isreal.
+
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        Tensor: bool, the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.isreal(chainrule.tensor([1 + 0j, 1j]))
+        tensor([ True, False])
+    """
     input = _require_tensor("isreal", input)  # noqa: A001
     backend = input._backend
     if input._array.dtype.kind == "c":
@@ -3020,12 +3443,40 @@ def isreal(input: Any) -> Any:  # noqa: A002
 
 
 def is_floating_point(input: Any) -> bool:  # noqa: A002
-    """Whether input's dtype is a floating-point one (float16, float32, float64)."""
+    """Whether input's dtype is a floating-point one (float16, float32, float64).
+
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        bool
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.is_floating_point(chainrule.tensor([1.0]))
+        True
+        >>> chainrule.is_floating_point(chainrule.tensor([1]))
+        False
+    """
     return _require_tensor("is_floating_point", input)._array.dtype.kind == "f"
 
 
 def is_complex(input: Any) -> bool:  # noqa: A002
-    """Whether input's dtype is a complex one (complex64, complex128)."""
+    """Whether input's dtype is a complex one (complex64, complex128).
+
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        bool
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.is_complex(chainrule.tensor([1j]))
+        True
+        >>> chainrule.is_complex(chainrule.tensor([1.0]))
+        False
+    """
     return _require_tensor("is_complex", input)._array.dtype.kind == "c"
 
 
@@ -3044,10 +3495,20 @@ class Heaviside(Op):
 
 
 def heaviside(input: Any, values: Any) -> Any:  # noqa: A002
-    """The Heaviside step function with `values` at 0; both tensors of one dtype.
+    """The Heaviside step function: 0 below 0, 1 above, `values` at 0; both tensors of one dtype.
+    Not differentiable.
 
-    >>> chainrule.heaviside(chainrule.tensor([-1.0, 0.0, 2.0]), chainrule.tensor(0.5))
-    tensor([0.0000, 0.5000, 1.0000])
+    Args:
+        input (Tensor): real, any shape.
+        values (Tensor): the value at 0; broadcasts with `input`.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.heaviside(chainrule.tensor([-1.0, 0.0, 2.0]), chainrule.tensor(0.5))
+        tensor([0.0000, 0.5000, 1.0000])
     """
     input = _require_tensor("heaviside", input)  # noqa: A001
     if not isinstance(values, Tensor):
@@ -3066,10 +3527,18 @@ def heaviside(input: Any, values: Any) -> Any:  # noqa: A002
 def bitwise_not(input: Any) -> Any:  # noqa: A002
     """~input: the bitwise complement of an integer tensor, logical not of a bool one.
 
+    Args:
+        input (Tensor): integer or bool.
+
+    Returns:
+        Tensor: the shape of `input`.
+
     Example:
         >>> import chainrule
         >>> chainrule.bitwise_not(chainrule.tensor([True, False]))
         tensor([False,  True])
+        >>> chainrule.bitwise_not(chainrule.tensor([0, 5]))
+        tensor([-1, -6])
     """
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind == "f":
@@ -3084,7 +3553,24 @@ def isclose(
     atol: float = 1e-08,
     equal_nan: bool = False,
 ) -> Any:
-    """|input - other| <= atol + rtol * |other|; tensors must share a dtype (as PyTorch)."""
+    """|input - other| <= atol + rtol * |other| elementwise (equal infinities are close); tensors
+    must share a dtype (as PyTorch).
+
+    Args:
+        input (Tensor): any shape.
+        other (Tensor): broadcastable with `input`, of its dtype.
+        rtol (float): the relative tolerance.
+        atol (float): the absolute tolerance.
+        equal_nan (bool): count two NaNs as close.
+
+    Returns:
+        Tensor: bool, of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.isclose(chainrule.tensor([1.0, 2.0]), chainrule.tensor([1.0 + 1e-9, 2.1]))
+        tensor([ True, False])
+    """
     if isinstance(input, Tensor) and isinstance(other, Tensor):
         if input.dtype is not other.dtype:
             raise DTypeError(
@@ -3103,7 +3589,17 @@ def allclose(
     equal_nan: bool = False,
 ) -> bool:
     """Whether every |input - other| <= atol + rtol * |other| (broadcasting), NaNs equal only with
-    `equal_nan`. Returns a Python bool.
+    `equal_nan`.
+
+    Args:
+        input (Tensor): any shape.
+        other (Tensor): broadcastable with `input`, of its dtype.
+        rtol (float): the relative tolerance.
+        atol (float): the absolute tolerance.
+        equal_nan (bool): count two NaNs as close.
+
+    Returns:
+        bool
 
     Example:
         >>> import chainrule
@@ -3114,7 +3610,22 @@ def allclose(
 
 
 def equal(input: Any, other: Any) -> bool:  # noqa: A002
-    """True when both have the same shape and elements."""
+    """True when both have the same shape and the same elements.
+
+    Args:
+        input (Tensor): any shape.
+        other (Tensor): any shape.
+
+    Returns:
+        bool
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.equal(chainrule.tensor([1, 2]), chainrule.tensor([1, 2]))
+        True
+        >>> chainrule.equal(chainrule.tensor([1, 2]), chainrule.tensor([[1, 2]]))
+        False
+    """
     return input.shape == other.shape and bool((input._array == other._array).all())
 
 
