@@ -25,6 +25,7 @@ from chainrule.backend import Array, dtypes, is_array, is_numpy_scalar
 from chainrule.errors import DTypeError, GradError, ShapeError
 from chainrule.ops import complex as complex_ops
 from chainrule.ops import shape as _shape
+from chainrule.ops.arguments import Number
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
 from chainrule.ops.conversion import cast, clone, result_type
 from chainrule.ops.creation import tensor
@@ -892,7 +893,13 @@ def _scaled(name: str, other: Any, alpha: Any, input: Any) -> Any:  # noqa: A002
     return other * alpha
 
 
-def add(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Any:  # noqa: A002
+def add(
+    input: Tensor | Number,  # noqa: A002
+    other: Tensor | Number,
+    *,
+    alpha: Number = 1,
+    out: Tensor | None = None,
+) -> Tensor:
     """input + alpha * other, elementwise with broadcasting, as `torch.add`. The gradient of each
     operand is the incoming gradient (times alpha for `other`) summed over the dimensions it was
     broadcast along.
@@ -931,7 +938,13 @@ def radd(input: Any, other: Any) -> Any:  # noqa: A002
     return apply(Add, (x, y))
 
 
-def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Any:  # noqa: A002
+def sub(
+    input: Tensor | Number,  # noqa: A002
+    other: Tensor | Number,
+    *,
+    alpha: Number = 1,
+    out: Tensor | None = None,
+) -> Tensor:
     """input - alpha * other, elementwise with broadcasting, as `torch.sub`. Bool operands are
     refused, as in PyTorch.
 
@@ -964,7 +977,7 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Any:  # n
     return result if out is None else _write_out("sub", result, out)
 
 
-def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Any:  # noqa: A002
+def rsub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1) -> Tensor:  # noqa: A002
     """other - alpha * input (PyTorch's `rsub` argument order: `input` is subtracted).
 
     Args:
@@ -986,7 +999,7 @@ def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Any:  # noqa: A002
     return sub(other, input)
 
 
-def mul(input: Any, other: Any, *, out: Any = None) -> Any:  # noqa: A002
+def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """input * other, elementwise with broadcasting, as `torch.mul`; d/dinput = other and
     d/dother = input.
 
@@ -1016,7 +1029,13 @@ def rmul(input: Any, other: Any) -> Any:  # noqa: A002
     return apply(Mul if x._array.dtype.kind != "c" else _COMPLEX_MUL, (x, y))
 
 
-def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = None) -> Any:  # noqa: A002
+def div(
+    input: Tensor | Number,  # noqa: A002
+    other: Tensor | Number,
+    *,
+    rounding_mode: str | None = None,
+    out: Tensor | None = None,
+) -> Tensor:
     """input / other. True division by default (integers give float32); rounding_mode 'trunc' rounds
     the quotient toward zero and 'floor' down, keeping integer dtypes.
 
@@ -1065,7 +1084,7 @@ def rdiv(input: Any, other: Any) -> Any:  # noqa: A002
     return div(other, input)
 
 
-def floor_divide(input: Any, other: Any) -> Any:  # noqa: A002
+def floor_divide(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
     """Python's floor division `//`, exact rather than floor(x / y); zero derivative.
 
     Args:
@@ -1094,7 +1113,7 @@ def rfloordiv(input: Any, other: Any) -> Any:  # noqa: A002
     return floor_divide(other, input)
 
 
-def remainder(input: Any, other: Any) -> Any:  # noqa: A002
+def remainder(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
     """The remainder of input / other with the sign of the divisor (Python's `%`), as
     `torch.remainder`; `fmod` keeps the sign of the dividend instead.
 
@@ -1122,7 +1141,7 @@ def rremainder(input: Any, other: Any) -> Any:  # noqa: A002
     return remainder(other, input)
 
 
-def fmod(input: Any, other: Any) -> Any:  # noqa: A002
+def fmod(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
     """The remainder of input / other with the sign of the dividend (C's fmod), as `torch.fmod`.
 
     Args:
@@ -1145,7 +1164,7 @@ def fmod(input: Any, other: Any) -> Any:  # noqa: A002
     return apply(Fmod, (x, y))
 
 
-def pow(input: Any, exponent: Any) -> Any:  # noqa: A001, A002
+def pow(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  # noqa: A001, A002
     """input ** exponent, elementwise with broadcasting, as `torch.pow`. Integer tensors raised to
     integer powers stay integers (a negative integer exponent is an error, as in PyTorch). The
     exponent's derivative, out * log(input), is taken as 0 where input is 0 and the exponent
@@ -1180,7 +1199,7 @@ def rpow(input: Any, other: Any) -> Any:  # noqa: A002
     return pow(other, input)
 
 
-def float_power(input: Any, exponent: Any) -> Any:  # noqa: A002
+def float_power(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  # noqa: A002
     """`pow` computed in float64, whatever the dtypes of the (real) operands.
 
     Args:
@@ -1199,7 +1218,7 @@ def float_power(input: Any, exponent: Any) -> Any:  # noqa: A002
     return pow(cast(x, dtypes.float64), cast(y, dtypes.float64))
 
 
-def atan2(input: Any, other: Any) -> Any:  # noqa: A002
+def atan2(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
     """The angle of the point (other, input), atan(input / other) in the right quadrant, in
     (-pi, pi]; `arctan2` is the same function.
 
@@ -1222,7 +1241,7 @@ def atan2(input: Any, other: Any) -> Any:  # noqa: A002
     return apply(Atan2, (x, y))
 
 
-def maximum(input: Any, other: Any) -> Any:  # noqa: A002
+def maximum(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
     """The elementwise larger of input and other, NaN if either is NaN, as `torch.maximum`. At a
     tie the gradient is split evenly between the two, as in PyTorch.
 
@@ -1244,7 +1263,7 @@ def maximum(input: Any, other: Any) -> Any:  # noqa: A002
     return apply(Maximum, (x, y))
 
 
-def minimum(input: Any, other: Any) -> Any:  # noqa: A002
+def minimum(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
     """The elementwise smaller of input and other, NaN if either is NaN, as `torch.minimum`; at a
     tie the gradient is split evenly between the two.
 
@@ -1266,7 +1285,7 @@ def minimum(input: Any, other: Any) -> Any:  # noqa: A002
     return apply(Minimum, (x, y))
 
 
-def fmax(input: Any, other: Any) -> Any:  # noqa: A002
+def fmax(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
     """The elementwise larger of input and other, ignoring a NaN when the other value is a number
     (NumPy's fmax), as `torch.fmax`.
 
@@ -1288,7 +1307,7 @@ def fmax(input: Any, other: Any) -> Any:  # noqa: A002
     return apply(Fmax, (x, y))
 
 
-def fmin(input: Any, other: Any) -> Any:  # noqa: A002
+def fmin(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
     """The elementwise smaller of input and other, ignoring a NaN when the other is a number.
 
     Args:
@@ -2185,12 +2204,12 @@ def with_sections(doc: str, args: str, returns: str, call: str, result: str) -> 
     )
 
 
-def _unary(op: type, example: str, result: str) -> Callable[[Tensor | complex], Tensor]:
+def _unary(op: type, example: str, result: str) -> Callable[[Tensor | Number], Tensor]:
     """The public function for a unary op on floating input (integers promote to float32). Its
     docstring is the op's (the formula and derivative) with PyTorch's sections, the example
     calling it on `example` and printing `result` (tests/test_docs.py runs it)."""
 
-    def function(input: Tensor | complex) -> Tensor:  # noqa: A002
+    def function(input: Tensor | Number) -> Tensor:  # noqa: A002
         x = input if isinstance(input, Tensor) else tensor_of(input)
         kind = x._array.dtype.kind
         if kind == "f":  # the common case first: one dtype test, as before complex existed
@@ -2239,11 +2258,11 @@ arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 def _floating_binary(
     op: type, name: str, call: str, result: str
-) -> Callable[[Tensor | float, Tensor | float], Tensor]:
+) -> Callable[[Tensor | Number, Tensor | Number], Tensor]:
     """The public function for a binary op on floating operands (integers promote to float32,
     as PyTorch's float-only binary ops do), documented with an example `call` -> `result`."""
 
-    def function(input: Tensor | float, other: Tensor | float) -> Tensor:  # noqa: A002
+    def function(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
         x, y = binary_operands(input, other, name)
         refuse_complex(name, x)
         if x._array.dtype.kind != "f":
@@ -2282,7 +2301,7 @@ def _float_operands(name: str, input: Any, other: Any) -> tuple[Any, Any]:  # no
     return x, y
 
 
-def xlogy(input: Any, other: Any) -> Any:  # noqa: A002
+def xlogy(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
     """input * log(other), 0 where input == 0 (unless other is nan); either may be a number.
 
     Args:
@@ -2302,7 +2321,7 @@ def xlogy(input: Any, other: Any) -> Any:  # noqa: A002
     return apply(XLogY, _float_operands("xlogy", input, other))
 
 
-def copysign(input: Any, other: Any) -> Any:  # noqa: A002
+def copysign(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
     """|input| with the sign of other (-0.0 counts as negative); integers give floats.
 
     Args:
@@ -2321,7 +2340,7 @@ def copysign(input: Any, other: Any) -> Any:  # noqa: A002
     return apply(Copysign, _float_operands("copysign", input, other))
 
 
-def ldexp(input: Any, other: Any) -> Any:  # noqa: A002
+def ldexp(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """input * 2**other for tensors of any dtypes (promoted together; integers give floats).
     Derivatives those of the product: 2**other, and input 2**other ln 2.
 
@@ -2366,7 +2385,7 @@ class FrexpParts(Op):
     batch = elementwise_batch
 
 
-def frexp(input: Any) -> Any:  # noqa: A002
+def frexp(input: Tensor) -> Any:  # noqa: A002
     """(mantissa, exponent) with input = mantissa * 2**exponent, |mantissa| in [0.5, 1) (0 for
     0): a named tuple, the exponent int32. The mantissa is input * 2**-exponent, exactly, so
     its derivative is 2**-exponent.
@@ -2390,7 +2409,7 @@ def frexp(input: Any) -> Any:  # noqa: A002
     return FrexpResult(mantissa, exponent)
 
 
-def clamp_min(input: Any, min: Any) -> Any:  # noqa: A001, A002
+def clamp_min(input: Tensor, min: Number | Tensor) -> Tensor:  # noqa: A001, A002
     """clamp(input, min=min): every value below `min` raised to it.
 
     Args:
@@ -2408,7 +2427,7 @@ def clamp_min(input: Any, min: Any) -> Any:  # noqa: A001, A002
     return clamp(input, min=min)
 
 
-def clamp_max(input: Any, max: Any) -> Any:  # noqa: A001, A002
+def clamp_max(input: Tensor, max: Number | Tensor) -> Tensor:  # noqa: A001, A002
     """clamp(input, max=max): every value above `max` lowered to it.
 
     Args:
@@ -2429,7 +2448,7 @@ def clamp_max(input: Any, max: Any) -> Any:  # noqa: A001, A002
 true_divide = div
 
 
-def deg2rad(input: Any) -> Any:  # noqa: A002
+def deg2rad(input: Tensor) -> Tensor:  # noqa: A002
     """Degrees to radians, x * pi / 180 (integers give float32).
 
     Args:
@@ -2446,7 +2465,7 @@ def deg2rad(input: Any) -> Any:  # noqa: A002
     return floating_operand(input) * (math.pi / 180.0)
 
 
-def rad2deg(input: Any) -> Any:  # noqa: A002
+def rad2deg(input: Tensor) -> Tensor:  # noqa: A002
     """Radians to degrees, x * 180 / pi (integers give float32).
 
     Args:
@@ -2463,7 +2482,7 @@ def rad2deg(input: Any) -> Any:  # noqa: A002
     return floating_operand(input) * (180.0 / math.pi)
 
 
-def neg(input: Any) -> Any:  # noqa: A002
+def neg(input: Tensor | Number) -> Tensor:  # noqa: A002
     """-input; keeps integer dtypes (unsigned ones wrap around), refuses bool like PyTorch.
     `negative` is the same function.
 
@@ -2487,7 +2506,7 @@ def neg(input: Any) -> Any:  # noqa: A002
     return apply(Neg, (input,))
 
 
-def abs(input: Any) -> Any:  # noqa: A001, A002
+def abs(input: Tensor | Number) -> Tensor:  # noqa: A001, A002
     """|input|, keeping integer dtypes; the modulus, a real tensor, for complex input. The
     derivative at 0 is 0 (PyTorch's). `absolute` is the same function.
 
@@ -2536,7 +2555,7 @@ class ComplexAbs(Op):
     batch = elementwise_batch
 
 
-def angle(input: Any) -> Any:  # noqa: A002
+def angle(input: Tensor) -> Tensor:  # noqa: A002
     """The argument of each element in radians: atan2(imag, real) for complex input (real
     output), 0 or pi for real input (nan stays nan). Derivative: that of atan2 for complex
     input, 0 for real input (PyTorch's).
@@ -2561,7 +2580,7 @@ def angle(input: Any) -> Any:  # noqa: A002
     return connected(out, x)  # in x's graph, at zero derivative
 
 
-def polar(abs: Any, angle: Any) -> Any:  # noqa: A002
+def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002
     """abs * (cos(angle) + i sin(angle)) from two real tensors of one dtype, as torch.polar.
 
     Args:
@@ -2579,7 +2598,7 @@ def polar(abs: Any, angle: Any) -> Any:  # noqa: A002
     return complex_ops.complex(abs * cos(angle), abs * sin(angle))
 
 
-def sign(input: Any) -> Any:  # noqa: A002
+def sign(input: Tensor) -> Tensor:  # noqa: A002
     """-1, 0 or 1 in input's dtype (a bool tensor is its own sign); complex tensors are refused,
     as PyTorch's (`sgn` is their sign). Zero derivative.
 
@@ -2605,7 +2624,7 @@ def sign(input: Any) -> Any:  # noqa: A002
     return apply(Sign, (input,))
 
 
-def sgn(input: Any) -> Any:  # noqa: A002
+def sgn(input: Tensor) -> Tensor:  # noqa: A002
     """z / |z| for complex tensors (0 at 0), sign(input) for real ones, as PyTorch's sgn.
     Derivative: that of the composition, 0 at 0.
 
@@ -2628,7 +2647,7 @@ def sgn(input: Any) -> Any:  # noqa: A002
     return where(at_zero, 0.0, input / where(at_zero, 1.0, magnitude))
 
 
-def square(input: Any) -> Any:  # noqa: A002
+def square(input: Tensor | Number) -> Tensor:  # noqa: A002
     """input * input, keeping integer dtypes; bool becomes int64 (PyTorch's pow(x, 2)).
 
     Args:
@@ -2651,7 +2670,7 @@ def square(input: Any) -> Any:  # noqa: A002
 negative, absolute = neg, abs
 
 
-def positive(input: Any) -> Any:  # noqa: A002
+def positive(input: Tensor) -> Tensor:  # noqa: A002
     """`input` itself (unary plus); bool tensors are refused, as in PyTorch.
 
     Args:
@@ -2697,7 +2716,7 @@ trunc = _keep_integers(Trunc, "tensor([-1.,  0.,  2.])")
 fix = trunc
 
 
-def frac(input: Any) -> Any:  # noqa: A002
+def frac(input: Tensor) -> Tensor:  # noqa: A002
     """input - trunc(input), the fractional part with the sign of `input`, for floating tensors
     only (as PyTorch).
 
@@ -2715,7 +2734,7 @@ def frac(input: Any) -> Any:  # noqa: A002
     return apply(Frac, (_require_floating("frac", input),))
 
 
-def round(input: Any, *, decimals: int = 0) -> Any:  # noqa: A001, A002
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001, A002
     """Round half to even (2.5 to 2, 3.5 to 4), or to `decimals` decimal places; integer tensors
     are returned as a copy (decimals must then be 0). Zero derivative.
 
@@ -2742,7 +2761,7 @@ def round(input: Any, *, decimals: int = 0) -> Any:  # noqa: A001, A002
     return apply(Round, (input,), int(decimals))
 
 
-def logit(input: Any, eps: float | None = None) -> Any:  # noqa: A002
+def logit(input: Tensor, eps: float | None = None) -> Tensor:  # noqa: A002
     """log(p / (1 - p)), the inverse of sigmoid. With `eps`, p is first clamped to
     [eps, 1 - eps] (the gradient is zero where the clamp acts), else 0 and 1 give -inf and inf.
 
@@ -2847,7 +2866,11 @@ def _bound_takes(name: str, x: Any, lo: Any, hi: Any) -> Any:
     return x > hi if lo is None else (x > hi) | (hi < lo)
 
 
-def clamp(input: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A001, A002
+def clamp(
+    input: Tensor,  # noqa: A002
+    min: Number | Tensor | None = None,  # noqa: A002
+    max: Number | Tensor | None = None,  # noqa: A002
+) -> Tensor:
     """Clamp to [min, max] (max wins if min > max); bounds may be numbers or tensors, which
     broadcast with input and take part in type promotion. The gradient is 1 inside the bounds
     and flows to a tensor bound where it acts. `clip` is the same function.
@@ -2933,7 +2956,7 @@ class Nonzero(Op):
         )
 
 
-def nonzero(input: Any, *, as_tuple: bool = False) -> Any:  # noqa: A002
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
     """The positions of the nonzero elements, in row-major order: an (n, ndim) int64 tensor, or
     with as_tuple one index tensor per dimension (a 0-dim input gives a single one, as PyTorch).
     Not differentiable.
@@ -2964,7 +2987,7 @@ def nonzero(input: Any, *, as_tuple: bool = False) -> Any:  # noqa: A002
     return tuple(Tensor._from_array(array[:, i].copy()) for i in range(array.shape[1]))
 
 
-def argwhere(input: Any) -> Any:  # noqa: A002
+def argwhere(input: Tensor) -> Tensor:  # noqa: A002
     """The indices of the nonzero elements of `input`, one row per element (shape
     (count, input.ndim)), in row-major order: `nonzero(input)`.
 
@@ -2983,7 +3006,7 @@ def argwhere(input: Any) -> Any:  # noqa: A002
     return nonzero(input)
 
 
-def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa: A002
+def where(condition: Tensor, input: Tensor | Number = None, other: Tensor | Number = None) -> Any:  # noqa: A002
     """input where condition is True, else other, elementwise with broadcasting; the gradient of
     each goes to the positions it was chosen at. `where(condition)` alone gives the indices, as
     `nonzero(condition, as_tuple=True)`.
@@ -3072,7 +3095,7 @@ class Lerp(Op):
 holomorphic(Lerp)  # a polynomial in its operands: holomorphic in each
 
 
-def lerp(input: Any, end: Any, weight: Any) -> Any:  # noqa: A002
+def lerp(input: Tensor, end: Tensor, weight: float | Tensor) -> Tensor:  # noqa: A002
     """Linear interpolation input + weight * (end - input); input and end must share a floating
     dtype, and a weight tensor must have it too unless it is 0-dim (PyTorch's rules).
 
@@ -3131,11 +3154,11 @@ class NanToNum(Op):
 
 
 def nan_to_num(
-    input: Any,  # noqa: A002
+    input: Tensor,  # noqa: A002
     nan: float = 0.0,
     posinf: float | None = None,
     neginf: float | None = None,
-) -> Any:
+) -> Tensor:
     """`input` with NaN replaced by `nan` (0 by default), +inf by `posinf` and -inf by `neginf`
     (the dtype's largest and smallest finite values by default). The gradient passes through
     where the value is kept and is zero where it was replaced.
@@ -3421,7 +3444,7 @@ def _require_tensor(name: str, input: Any) -> Any:  # noqa: A002
     return input
 
 
-def isreal(input: Any) -> Any:  # noqa: A002
+def isreal(input: Tensor) -> Tensor:  # noqa: A002
     """Where the imaginary part is 0 (True everywhere for real dtypes), as PyTorch's isreal.
 
     Args:
@@ -3442,7 +3465,7 @@ def isreal(input: Any) -> Any:  # noqa: A002
     return Tensor._from_array(backend.xp.ones(input.shape, dtype=bool), backend)
 
 
-def is_floating_point(input: Any) -> bool:  # noqa: A002
+def is_floating_point(input: Tensor) -> bool:  # noqa: A002
     """Whether input's dtype is a floating-point one (float16, float32, float64).
 
     Args:
@@ -3461,7 +3484,7 @@ def is_floating_point(input: Any) -> bool:  # noqa: A002
     return _require_tensor("is_floating_point", input)._array.dtype.kind == "f"
 
 
-def is_complex(input: Any) -> bool:  # noqa: A002
+def is_complex(input: Tensor) -> bool:  # noqa: A002
     """Whether input's dtype is a complex one (complex64, complex128).
 
     Args:
@@ -3494,7 +3517,7 @@ class Heaviside(Op):
     batch = elementwise_batch
 
 
-def heaviside(input: Any, values: Any) -> Any:  # noqa: A002
+def heaviside(input: Tensor, values: Tensor) -> Tensor:  # noqa: A002
     """The Heaviside step function: 0 below 0, 1 above, `values` at 0; both tensors of one dtype.
     Not differentiable.
 
@@ -3524,7 +3547,7 @@ def heaviside(input: Any, values: Any) -> Any:  # noqa: A002
     return apply(Heaviside, (input, values))
 
 
-def bitwise_not(input: Any) -> Any:  # noqa: A002
+def bitwise_not(input: Tensor) -> Tensor:  # noqa: A002
     """~input: the bitwise complement of an integer tensor, logical not of a bool one.
 
     Args:
@@ -3547,12 +3570,12 @@ def bitwise_not(input: Any) -> Any:  # noqa: A002
 
 
 def isclose(
-    input: Any,  # noqa: A002
-    other: Any,
+    input: Tensor,  # noqa: A002
+    other: Tensor,
     rtol: float = 1e-05,
     atol: float = 1e-08,
     equal_nan: bool = False,
-) -> Any:
+) -> Tensor:
     """|input - other| <= atol + rtol * |other| elementwise (equal infinities are close); tensors
     must share a dtype (as PyTorch).
 
@@ -3582,8 +3605,8 @@ def isclose(
 
 
 def allclose(
-    input: Any,  # noqa: A002
-    other: Any,
+    input: Tensor,  # noqa: A002
+    other: Tensor,
     rtol: float = 1e-05,
     atol: float = 1e-08,
     equal_nan: bool = False,
@@ -3609,7 +3632,7 @@ def allclose(
     return bool(isclose(input, other, rtol, atol, equal_nan)._array.all())
 
 
-def equal(input: Any, other: Any) -> bool:  # noqa: A002
+def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
     """True when both have the same shape and the same elements.
 
     Args:
