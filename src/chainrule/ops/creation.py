@@ -202,6 +202,8 @@ def zeros(
         dtype (dtype, optional): default `get_default_dtype()` (float32).
         device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
         requires_grad (bool): make the result a leaf that records operations.
+        out (Tensor, optional): accepted for compatibility and ignored (a new tensor is
+            returned).
 
     Example:
         >>> import chainrule
@@ -227,6 +229,8 @@ def ones(
         dtype (dtype, optional): default `get_default_dtype()` (float32).
         device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
         requires_grad (bool): make the result a leaf that records operations.
+        out (Tensor, optional): accepted for compatibility and ignored (a new tensor is
+            returned).
 
     Example:
         >>> import chainrule
@@ -251,6 +255,8 @@ def empty(
         dtype (dtype, optional): default `get_default_dtype()` (float32).
         device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
         requires_grad (bool): make the result a leaf that records operations.
+        **kwargs: PyTorch's `out`, `layout`, `memory_format` and `pin_memory`, accepted and
+            ignored.
 
     Example:
         >>> import chainrule
@@ -315,8 +321,11 @@ def zeros_like(
     """Zeros with the shape (and by default the dtype and device) of `input`.
 
     Args:
-        input (Tensor): the tensor whose shape, dtype and device are copied (each may be
-            overridden by the keyword of that name).
+        input (Tensor): the tensor whose shape, dtype and device are copied.
+        dtype (dtype, optional): override `input`'s dtype.
+        device (device or str, optional): override `input`'s device.
+        requires_grad (bool): make the result a leaf that records operations.
+        **kwargs: PyTorch's `layout`, `memory_format` and `pin_memory`, accepted and ignored.
 
     Example:
         >>> import chainrule
@@ -399,9 +408,12 @@ def full_like(
     `input`.
 
     Args:
-        input (Tensor): the tensor whose shape, dtype and device are copied (each may be
-            overridden by the keyword of that name).
+        input (Tensor): the tensor whose shape, dtype and device are copied.
         fill_value (number): the value of every element.
+        dtype (dtype, optional): override `input`'s dtype.
+        device (device or str, optional): override `input`'s device.
+        requires_grad (bool): make the result a leaf that records operations.
+        **kwargs: PyTorch's `layout`, `memory_format` and `pin_memory`, accepted and ignored.
 
     Example:
         >>> import chainrule

@@ -322,6 +322,14 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:  # noqa:
     """Split dimension `dim` into `sizes` (one entry may be -1, inferred): the inverse of
     `flatten`.
 
+    Args:
+        input (Tensor): any shape.
+        dim (int): the dimension split.
+        sizes (sequence of ints): the new sizes; their product is input.shape[dim].
+
+    Returns:
+        Tensor: with len(sizes) - 1 more dimensions (a view when the strides allow it).
+
     Example:
         >>> import chainrule
         >>> chainrule.unflatten(chainrule.zeros(2, 6), 1, (3, 2)).shape
