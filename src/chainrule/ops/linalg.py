@@ -287,11 +287,23 @@ def _check_matmul(x: Any, y: Any) -> None:
 
 
 def matmul(input: Any, other: Any) -> Any:  # noqa: A002
-    """Matrix product with NumPy/PyTorch semantics for 1-D operands and batch broadcasting.
+    """The matrix product with NumPy's and PyTorch's rules: 1-D operands are a row or a column
+    vector (the added dimension removed again), and the batch dimensions of N-D operands
+    broadcast. `@` calls it.
 
-    >>> import chainrule
-    >>> chainrule.matmul(chainrule.ones(2, 3), chainrule.ones(3)).shape
-    (2,)
+    Args:
+        input (Tensor): (n,), (n, k) or (*, n, k).
+        other (Tensor): (k,), (k, m) or (*, k, m).
+
+    Returns:
+        Tensor: the product, (*, n, m) with the vector dimensions dropped.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.matmul(chainrule.ones(2, 3), chainrule.ones(3)).shape
+        (2,)
+        >>> chainrule.matmul(chainrule.ones(5, 2, 3), chainrule.ones(3, 4)).shape
+        (5, 2, 4)
     """
     if isinstance(input, Tensor) and isinstance(other, Tensor):
         _check_same_dtype("matmul", input, other)
@@ -307,14 +319,42 @@ def rmatmul(input: Any, other: Any) -> Any:  # noqa: A002
 
 
 def mm(input: Any, mat2: Any) -> Any:  # noqa: A002
-    """Product of two matrices (no broadcasting)."""
+    """The product of two matrices (no broadcasting; `matmul` broadcasts).
+
+    Args:
+        input (Tensor): (n, k).
+        mat2 (Tensor): (k, m).
+
+    Returns:
+        Tensor: (n, m).
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+        >>> chainrule.mm(A, chainrule.eye(2))
+        tensor([[2., 1.],
+                [1., 3.]])
+    """
     if input.ndim != 2 or mat2.ndim != 2:
         raise ShapeError(f"mm: expected 2-D tensors, got shapes {input.shape} and {mat2.shape}")
     return matmul(input, mat2)
 
 
 def bmm(input: Any, mat2: Any) -> Any:  # noqa: A002
-    """Batched product of two stacks of matrices of equal batch size (no broadcasting)."""
+    """The batched product of two stacks of matrices of equal batch size (no broadcasting).
+
+    Args:
+        input (Tensor): (b, n, k).
+        mat2 (Tensor): (b, k, m).
+
+    Returns:
+        Tensor: (b, n, m).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.bmm(chainrule.ones(2, 1, 3), chainrule.ones(2, 3, 4)).shape
+        (2, 1, 4)
+    """
     if input.ndim != 3 or mat2.ndim != 3:
         raise ShapeError(f"bmm: expected 3-D tensors, got shapes {input.shape} and {mat2.shape}")
     if input.shape[0] != mat2.shape[0]:
@@ -323,7 +363,25 @@ def bmm(input: Any, mat2: Any) -> Any:  # noqa: A002
 
 
 def addmm(input: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
-    """beta * input + alpha * (mat1 @ mat2); with beta == 0, input is ignored (nan included)."""
+    """beta * input + alpha * (mat1 @ mat2); with beta == 0, input is ignored (nan included).
+
+    Args:
+        input (Tensor): broadcastable to (n, m).
+        mat1 (Tensor): (n, k).
+        mat2 (Tensor): (k, m).
+        beta (number): the multiplier of `input`.
+        alpha (number): the multiplier of the product.
+
+    Returns:
+        Tensor: (n, m).
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+        >>> chainrule.addmm(chainrule.ones(2, 2), A, chainrule.eye(2), beta=0.5)
+        tensor([[2.5000, 1.5000],
+                [1.5000, 3.5000]])
+    """
     if mat1.ndim != 2 or mat2.ndim != 2:
         raise ShapeError(
             f"addmm: mat1 and mat2 must be matrices, got shapes {mat1.shape} and {mat2.shape}"
@@ -374,7 +432,24 @@ def _scaled_sum(input: Any, product: Any, beta: Any, alpha: Any) -> Any:  # noqa
 
 
 def addmv(input: Any, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
-    """beta * input + alpha * (mat @ vec); with beta == 0, input is ignored (nan included)."""
+    """beta * input + alpha * (mat @ vec); with beta == 0, input is ignored (nan included).
+
+    Args:
+        input (Tensor): broadcastable to (n,).
+        mat (Tensor): (n, m).
+        vec (Tensor): (m,).
+        beta (number): the multiplier of `input`.
+        alpha (number): the multiplier of the product.
+
+    Returns:
+        Tensor: (n,).
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+        >>> chainrule.addmv(chainrule.zeros(2), A, chainrule.ones(2))
+        tensor([3., 4.])
+    """
     if mat.ndim != 2 or vec.ndim != 1:
         raise ShapeError(
             f"addmv: expected a matrix and a vector, got shapes {mat.shape} and {vec.shape}"
@@ -393,7 +468,25 @@ def addmv(input: Any, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> A
 
 def addr(input: Any, vec1: Any, vec2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
     """beta * input + alpha * outer(vec1, vec2) (dtypes promote, as PyTorch's addr); with
-    beta == 0, input is ignored (nan included)."""
+    beta == 0, input is ignored (nan included).
+
+    Args:
+        input (Tensor): broadcastable to (n, m).
+        vec1 (Tensor): (n,).
+        vec2 (Tensor): (m,).
+        beta (number): the multiplier of `input`.
+        alpha (number): the multiplier of the product.
+
+    Returns:
+        Tensor: (n, m).
+
+    Example:
+        >>> import chainrule
+        >>> u, v = chainrule.tensor([1.0, 2.0]), chainrule.tensor([3.0, 4.0])
+        >>> chainrule.addr(chainrule.zeros(2, 2), u, v)
+        tensor([[3., 4.],
+                [6., 8.]])
+    """
     if vec1.ndim != 1 or vec2.ndim != 1:
         raise ShapeError(f"addr: expected 1-D vectors, got shapes {vec1.shape} and {vec2.shape}")
     target = (vec1.shape[0], vec2.shape[0])
@@ -417,7 +510,24 @@ def _check_batches(op_name: str, batch1: Any, batch2: Any) -> None:
 
 
 def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
-    """beta * input + alpha * bmm(batch1, batch2); with beta == 0, input is ignored."""
+    """beta * input + alpha * bmm(batch1, batch2); with beta == 0, input is ignored.
+
+    Args:
+        input (Tensor): broadcastable to (b, n, m).
+        batch1 (Tensor): (b, n, k).
+        batch2 (Tensor): (b, k, m).
+        beta (number): the multiplier of `input`.
+        alpha (number): the multiplier of the product.
+
+    Returns:
+        Tensor: (b, n, m).
+
+    Example:
+        >>> import chainrule
+        >>> b1, b2 = chainrule.ones(2, 1, 3), chainrule.ones(2, 3, 1)
+        >>> chainrule.baddbmm(chainrule.zeros(2, 1, 1), b1, b2).shape
+        (2, 1, 1)
+    """
     _check_batches("baddbmm", batch1, batch2)
     _check_same_dtype("baddbmm", input, batch1)
     target = (batch1.shape[0], batch1.shape[1], batch2.shape[2])
@@ -428,7 +538,24 @@ def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any =
 
 def addbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
     """beta * input + alpha * (the sum over the batch of batch1[i] @ batch2[i]); with
-    beta == 0, input is ignored."""
+    beta == 0, input is ignored.
+
+    Args:
+        input (Tensor): broadcastable to (n, m).
+        batch1 (Tensor): (b, n, k).
+        batch2 (Tensor): (b, k, m).
+        beta (number): the multiplier of `input`.
+        alpha (number): the multiplier of the product.
+
+    Returns:
+        Tensor: (n, m).
+
+    Example:
+        >>> import chainrule
+        >>> b1, b2 = chainrule.ones(2, 1, 3), chainrule.ones(2, 3, 1)
+        >>> chainrule.addbmm(chainrule.zeros(1, 1), b1, b2)
+        tensor([[6.]])
+    """
     _check_batches("addbmm", batch1, batch2)
     _check_same_dtype("addbmm", input, batch1)
     target = (batch1.shape[1], batch2.shape[2])
@@ -440,9 +567,20 @@ def addbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 
 def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:  # noqa: A002
     """input + value * tensor1 * tensor2, the three broadcast together (dtypes promote).
 
-    >>> chainrule.addcmul(chainrule.ones(2), chainrule.tensor([1.0, 2.0]),
-    ...                   chainrule.tensor([3.0, 4.0]), value=0.5)
-    tensor([2.5000, 5.0000])
+    Args:
+        input (Tensor): the addend.
+        tensor1 (Tensor): the first factor.
+        tensor2 (Tensor): the second factor.
+        value (number): the multiplier of the product.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> x, y = chainrule.tensor([1.0, 2.0]), chainrule.tensor([3.0, 4.0])
+        >>> chainrule.addcmul(chainrule.ones(2), x, y, value=0.5)
+        tensor([2.5000, 5.0000])
     """
     dtype = result_type(input, tensor1, tensor2)
     if dtype.numpy.kind == "b":
@@ -459,7 +597,23 @@ def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:  
 
 def addcdiv(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:  # noqa: A002
     """input + value * tensor1 / tensor2, the three broadcast together (true division, so two
-    integer tensors are refused, as PyTorch)."""
+    integer tensors are refused, as PyTorch).
+
+    Args:
+        input (Tensor): the addend.
+        tensor1 (Tensor): the numerator.
+        tensor2 (Tensor): the denominator.
+        value (number): the multiplier of the quotient.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> x, y = chainrule.tensor([1.0, 2.0]), chainrule.tensor([4.0, 4.0])
+        >>> chainrule.addcdiv(chainrule.zeros(2), x, y, value=2)
+        tensor([0.5000, 1.0000])
+    """
     if all(t._array.dtype.kind in "biu" for t in (tensor1, tensor2)):
         raise DTypeError(
             f"addcdiv: integer division with addcdiv is no longer supported; use "
@@ -667,11 +821,21 @@ def _sublist_equation(args: Sequence[Any]) -> tuple[str, tuple]:
 def einsum(*args: Any) -> Any:
     """Einstein summation, as torch.einsum: any subscripts NumPy accepts (ellipsis, repeated
     labels for diagonals, implicit output), the sublist form, and broadcasting of size-1
-    dimensions.
+    dimensions. Differentiable in every operand, to every order.
 
-    >>> import chainrule
-    >>> chainrule.einsum("ij,jk->ik", chainrule.ones(2, 3), chainrule.ones(3, 4)).shape
-    (2, 4)
+    Args:
+        args: the equation then the operands (`einsum("ij,jk->ik", a, b)`), the operands as one
+            list after the equation, or the sublist form (`einsum(a, [0, 1], b, [1, 2])`).
+
+    Returns:
+        Tensor: as the equation's output subscripts say.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.einsum("ij,jk->ik", chainrule.ones(2, 3), chainrule.ones(3, 4)).shape
+        (2, 4)
+        >>> chainrule.einsum("ii", chainrule.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        tensor(5.)
     """
     if not args:
         raise ShapeError("einsum(): must specify the equation string and at least one operand")
@@ -736,7 +900,20 @@ def _check_vectors(op_name: str, x: Any, y: Any) -> None:
 
 
 def dot(input: Any, tensor: Any) -> Any:  # noqa: A002
-    """Inner product of two 1-D tensors of one dtype (no broadcasting, as in PyTorch)."""
+    """The inner product of two 1-D tensors of one dtype (no broadcasting, as in PyTorch).
+
+    Args:
+        input (Tensor): (n,).
+        tensor (Tensor): (n,), of the dtype of `input`.
+
+    Returns:
+        Tensor: a scalar.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.dot(chainrule.tensor([1.0, 2.0]), chainrule.tensor([3.0, 4.0]))
+        tensor(11.)
+    """
     _check_vectors("dot", input, tensor)
     _check_same_dtype("dot", input, tensor)
     if input.shape != tensor.shape:
@@ -748,12 +925,40 @@ def dot(input: Any, tensor: Any) -> Any:  # noqa: A002
 
 
 def vdot(input: Any, other: Any) -> Any:  # noqa: A002
-    """conj(input) . other; for real tensors the same as `dot`."""
+    """conj(input) . other; for real tensors the same as `dot`.
+
+    Args:
+        input (Tensor): (n,), conjugated.
+        other (Tensor): (n,).
+
+    Returns:
+        Tensor: a scalar.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.vdot(chainrule.tensor([1j]), chainrule.tensor([1j]))
+        tensor(1.+0.j)
+    """
     return dot(conj(input), other)
 
 
 def outer(input: Any, vec2: Any) -> Any:  # noqa: A002
-    """The outer product of two vectors, out[i, j] = input[i] * vec2[j] (dtypes promote)."""
+    """The outer product of two vectors, out[i, j] = input[i] * vec2[j] (dtypes promote); `ger`
+    is the same function.
+
+    Args:
+        input (Tensor): (n,).
+        vec2 (Tensor): (m,).
+
+    Returns:
+        Tensor: (n, m).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.outer(chainrule.tensor([1, 2]), chainrule.tensor([3, 4]))
+        tensor([[3, 4],
+                [6, 8]])
+    """
     _check_vectors("outer", input, vec2)
     x, y = binary_operands(input, vec2)
     return _product(Einsum, (x, y), "i,j->ij")
@@ -763,7 +968,20 @@ ger = outer
 
 
 def inner(input: Any, other: Any) -> Any:  # noqa: A002
-    """Sum of products over the last dimension of both; a 0-dim operand multiplies instead."""
+    """The sum of products over the last dimension of both; a 0-dim operand multiplies instead.
+
+    Args:
+        input (Tensor): (*a, n).
+        other (Tensor): (*b, n).
+
+    Returns:
+        Tensor: (*a, *b).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.inner(chainrule.tensor([[1.0, 2.0]]), chainrule.tensor([[3.0, 4.0]]))
+        tensor([[11.]])
+    """
     _check_same_dtype("inner", input, other)
     if input.ndim == 0 or other.ndim == 0:
         return input * other
@@ -780,7 +998,21 @@ def inner(input: Any, other: Any) -> Any:  # noqa: A002
 
 
 def mv(input: Any, vec: Any) -> Any:  # noqa: A002
-    """Matrix-vector product (no broadcasting)."""
+    """The matrix-vector product (no broadcasting).
+
+    Args:
+        input (Tensor): (n, m).
+        vec (Tensor): (m,).
+
+    Returns:
+        Tensor: (n,).
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+        >>> chainrule.mv(A, chainrule.ones(2))
+        tensor([3., 4.])
+    """
     if input.ndim != 2 or vec.ndim != 1:
         raise ShapeError(
             f"mv: expected a matrix and a vector, got shapes {tuple(input.shape)} and "
@@ -821,7 +1053,25 @@ def _tensordot_dims(a: Any, b: Any, dims: Any) -> tuple[list[int], list[int]]:
 
 
 def tensordot(a: Any, b: Any, dims: Any = 2, out: Any = None) -> Any:
-    """Contract `dims` (a count of trailing/leading dimensions, or two lists) of a and b."""
+    """The contraction of `dims` dimensions of a and b: the last `dims` of a with the first `dims`
+    of b, or the dimensions in two lists.
+
+    Args:
+        a (Tensor): the left operand.
+        b (Tensor): the right operand.
+        dims (int or pair of sequences of ints): a count, or (dims of a, dims of b).
+        out (Tensor, optional): accepted for compatibility and ignored.
+
+    Returns:
+        Tensor: a's free dimensions, then b's.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.tensordot(chainrule.ones(2, 3), chainrule.ones(3, 4), 1).shape
+        (2, 4)
+        >>> chainrule.tensordot(chainrule.ones(2, 3), chainrule.ones(3, 2), ([1], [0])).shape
+        (2, 2)
+    """
     _check_same_dtype("tensordot", a, b)
     dims_a, dims_b = _tensordot_dims(a, b, dims)
     a_labels = list(_LETTERS[: a.ndim])
@@ -841,7 +1091,20 @@ def tensordot(a: Any, b: Any, dims: Any = 2, out: Any = None) -> Any:
 
 
 def trace(input: Any) -> Any:  # noqa: A002
-    """Sum of the main diagonal of a matrix; integer matrices sum to int64, as in PyTorch."""
+    """The sum of the main diagonal of a matrix; integer matrices sum to int64, as in PyTorch.
+
+    Args:
+        input (Tensor): 2-D.
+
+    Returns:
+        Tensor: a scalar.
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+        >>> chainrule.trace(A)
+        tensor(5.)
+    """
     if input.ndim != 2:
         raise ShapeError(f"trace: expected a matrix, but got shape {tuple(input.shape)}")
     matrix = input
@@ -859,9 +1122,18 @@ def kron(input: Any, other: Any) -> Any:  # noqa: A002
     """The Kronecker product: blocks input[i, j, ...] * other, for any number of dimensions
     (the fewer-dimensional operand gains leading size-1 dimensions); dtypes promote.
 
-    >>> chainrule.kron(chainrule.eye(2), chainrule.tensor([[1.0, 2.0]]))
-    tensor([[1., 2., 0., 0.],
-            [0., 0., 1., 2.]])
+    Args:
+        input (Tensor): the outer blocks.
+        other (Tensor): the inner block.
+
+    Returns:
+        Tensor: each dimension the product of the operands' sizes.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.kron(chainrule.eye(2), chainrule.tensor([[1.0, 2.0]]))
+        tensor([[1., 2., 0., 0.],
+                [0., 0., 1., 2.]])
     """
     count = max(input.ndim, other.ndim)
     x = reshape(input, (1,) * (count - input.ndim) + tuple(input.shape))
@@ -895,8 +1167,18 @@ def cross(input: Any, other: Any, dim: int | None = None) -> Any:  # noqa: A002
     """The cross product of 3-vectors along `dim`. Without dim, PyTorch's deprecated default:
     the first dimension of size 3 in input (with its warning); prefer linalg.cross.
 
-    >>> chainrule.cross(chainrule.tensor([1.0, 0.0, 0.0]), chainrule.tensor([0.0, 1.0, 0.0]), 0)
-    tensor([0., 0., 1.])
+    Args:
+        input (Tensor): size 3 along `dim`.
+        other (Tensor): broadcastable with `input`.
+        dim (int, optional): the dimension of the vectors.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.cross(chainrule.tensor([1.0, 0.0, 0.0]), chainrule.tensor([0.0, 1.0, 0.0]), 0)
+        tensor([0., 0., 1.])
     """
     if dim is None:
         warnings.warn(
@@ -921,9 +1203,17 @@ def block_diag(*tensors: Any) -> Any:
     """A matrix with the inputs on its diagonal (0-D as 1 x 1, 1-D as one row) and zeros
     elsewhere; dtypes promote.
 
-    >>> chainrule.block_diag(chainrule.tensor([[1, 2]]), chainrule.tensor(3))
-    tensor([[1, 2, 0],
-            [0, 0, 3]])
+    Args:
+        tensors (Tensor...): at most 2-D each.
+
+    Returns:
+        Tensor: (sum of rows, sum of columns).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.block_diag(chainrule.tensor([[1, 2]]), chainrule.tensor(3))
+        tensor([[1, 2, 0],
+                [0, 0, 3]])
     """
     if not tensors:
         return empty(1, 0)
@@ -1008,8 +1298,24 @@ class DiagonalScatter(Op):
 
 
 def diagonal(input: Any, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Any:  # noqa: A002
-    """A view of the diagonal over dims (dim1, dim2), offset above (>0) or below (<0) the main
-    one, as the last dimension."""
+    """A view of the diagonal over dims (dim1, dim2), offset above (> 0) or below (< 0) the main
+    one, as the last dimension.
+
+    Args:
+        input (Tensor): at least 2-D.
+        offset (int): which diagonal.
+        dim1 (int): the rows' dimension.
+        dim2 (int): the columns' dimension.
+
+    Returns:
+        Tensor: a view, the other dimensions then the diagonal.
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+        >>> chainrule.diagonal(A), chainrule.diagonal(A, offset=1)
+        (tensor([2., 3.]), tensor([1.]))
+    """
     ndim = input.ndim
     first = normalize_dim("diagonal", dim1, ndim)
     second = normalize_dim("diagonal", dim2, ndim)
@@ -1024,7 +1330,23 @@ def linalg_diagonal(A: Any, *, offset: int = 0, dim1: int = -2, dim2: int = -1) 
 
 
 def diag_embed(input: Any, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Any:  # noqa: A002
-    """Matrices (over output dims dim1, dim2) with input's last dimension on their diagonal."""
+    """Matrices (over output dims dim1, dim2) with input's last dimension on their diagonal.
+
+    Args:
+        input (Tensor): (*, n).
+        offset (int): which diagonal.
+        dim1 (int): the rows' dimension of the output.
+        dim2 (int): the columns' dimension of the output.
+
+    Returns:
+        Tensor: (*, n + |offset|, n + |offset|) for the default dims.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.diag_embed(chainrule.tensor([1.0, 2.0]))
+        tensor([[1., 0.],
+                [0., 2.]])
+    """
     ndim = input.ndim + 1
     first = normalize_dim("diag_embed", dim1, ndim)
     second = normalize_dim("diag_embed", dim2, ndim)
@@ -1041,7 +1363,23 @@ def diag_embed(input: Any, offset: int = 0, dim1: int = -2, dim2: int = -1) -> A
 
 def diag(input: Any, diagonal: int = 0) -> Any:  # noqa: A002
     """A vector becomes a square matrix with it on diagonal `diagonal`; a matrix gives that
-    diagonal as a new (copied) vector."""
+    diagonal as a new (copied) vector.
+
+    Args:
+        input (Tensor): 1-D or 2-D.
+        diagonal (int): which diagonal (above the main one when positive).
+
+    Returns:
+        Tensor: 2-D for a vector, 1-D for a matrix.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.diag(chainrule.tensor([1, 2]))
+        tensor([[1, 0],
+                [0, 2]])
+        >>> chainrule.diag(chainrule.tensor([[1, 2], [3, 4]]))
+        tensor([1, 4])
+    """
     if input.ndim == 1:
         return diag_embed(input, diagonal, 0, 1)
     if input.ndim == 2:
@@ -1096,13 +1434,41 @@ def _check_triangle(op_name: str, x: Any) -> None:
 
 
 def tril(input: Any, diagonal: int = 0) -> Any:  # noqa: A002
-    """Lower triangle of each matrix in the batch, on and below `diagonal`."""
+    """The lower triangle of each matrix in the batch, on and below `diagonal`; zeros above.
+
+    Args:
+        input (Tensor): (*, n, m).
+        diagonal (int): the last diagonal kept (above the main one when positive).
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.tril(chainrule.ones(2, 2))
+        tensor([[1., 0.],
+                [1., 1.]])
+    """
     _check_triangle("tril", input)
     return apply(Tril, (input,), int(diagonal))
 
 
 def triu(input: Any, diagonal: int = 0) -> Any:  # noqa: A002
-    """Upper triangle of each matrix in the batch, on and above `diagonal`."""
+    """The upper triangle of each matrix in the batch, on and above `diagonal`; zeros below.
+
+    Args:
+        input (Tensor): (*, n, m).
+        diagonal (int): the first diagonal kept (above the main one when positive).
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.triu(chainrule.ones(2, 2), 1)
+        tensor([[0., 1.],
+                [0., 0.]])
+    """
     _check_triangle("triu", input)
     return apply(Triu, (input,), int(diagonal))
 
@@ -1139,17 +1505,38 @@ class Inv(Op):
 def inv(A: Any) -> Any:  # noqa: N803
     """The inverse of each square matrix in the batch; LinAlgError when one is singular.
 
-    >>> import chainrule
-    >>> chainrule.linalg.inv(2 * chainrule.eye(2))
-    tensor([[0.5000, 0.0000],
-            [0.0000, 0.5000]])
+    Args:
+        A (Tensor): floating point (*, n, n), a batch of square matrices.
+
+    Returns:
+        Tensor: the shape of `A`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.linalg.inv(2 * chainrule.eye(2))
+        tensor([[0.5000, 0.0000],
+                [0.0000, 0.5000]])
     """
     _check_linalg_input("linalg.inv", A, complex_ok=True)
     return _product(Inv, (A,))
 
 
 def inverse(input: Any) -> Any:  # noqa: A002
-    """torch.inverse: the same as linalg.inv."""
+    """torch.inverse: the same as linalg.inv.
+
+    Args:
+        input (Tensor): floating point (*, n, n).
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+        >>> chainrule.inverse(A)
+        tensor([[ 0.6000, -0.2000],
+                [-0.2000,  0.4000]])
+    """
     _check_linalg_input("inverse", input, "input", complex_ok=True)
     return _product(Inv, (input,))
 
@@ -1195,7 +1582,20 @@ def _batched_trace(x: Any) -> Any:
 
 
 def det(A: Any) -> Any:  # noqa: N803
-    """The determinant of each square matrix in the batch."""
+    """The determinant of each square matrix in the batch.
+
+    Args:
+        A (Tensor): floating point (*, n, n), a batch of square matrices.
+
+    Returns:
+        Tensor: (*,).
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+        >>> chainrule.det(A)
+        tensor(5.)
+    """
     _check_linalg_input("linalg.det", A, complex_ok=True)
     return _product(Det, (A,))
 
@@ -1230,14 +1630,40 @@ class Slogdet(Op):
 
 
 def slogdet(A: Any) -> Any:  # noqa: N803
-    """(sign, logabsdet) with det(A) = sign * exp(logabsdet), stable where det over/underflows."""
+    """(sign, logabsdet) with det(A) = sign * exp(logabsdet), stable where det over/underflows.
+
+    Args:
+        A (Tensor): floating point (*, n, n), a batch of square matrices.
+
+    Returns:
+        (Tensor, Tensor): a named tuple (sign, logabsdet), each (*,).
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+        >>> chainrule.slogdet(A)
+        slogdet(sign=tensor(1.), logabsdet=tensor(1.6094))
+    """
     _check_linalg_input("linalg.slogdet", A)
     sign, logabsdet = apply(Slogdet, (A,))
     return SlogdetResult(sign, logabsdet)
 
 
 def logdet(input: Any) -> Any:  # noqa: A002
-    """log(det(input)): nan where the determinant is negative, -inf where it is zero."""
+    """log(det(input)): nan where the determinant is negative, -inf where it is zero.
+
+    Args:
+        input (Tensor): floating point (*, n, n).
+
+    Returns:
+        Tensor: (*,).
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+        >>> chainrule.logdet(A)
+        tensor(1.6094)
+    """
     _check_linalg_input("logdet", input, "input")
     sign, logabsdet = apply(Slogdet, (input,))
     return where(sign < 0, math.nan, logabsdet)
@@ -1303,9 +1729,18 @@ def solve(A: Any, B: Any, *, left: bool = True) -> Any:  # noqa: N803
     """X with A X = B (left) or X A = B (left=False). B is a batch of vectors when it is 1-D
     or has A's shape without the last dimension, as in PyTorch.
 
-    >>> import chainrule
-    >>> chainrule.linalg.solve(2 * chainrule.eye(2), chainrule.ones(2))
-    tensor([0.5000, 0.5000])
+    Args:
+        A (Tensor): floating point (*, n, n), a batch of square matrices.
+        B (Tensor): (*, n, k) or (*, n).
+        left (bool): solve A X = B (True) or X A = B.
+
+    Returns:
+        Tensor: the shape of `B` (broadcast).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.linalg.solve(2 * chainrule.eye(2), chainrule.ones(2))
+        tensor([0.5000, 0.5000])
     """
     _check_solve_operands("linalg.solve", A, B)
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
@@ -1406,7 +1841,25 @@ def solve_triangular(
     unitriangular: bool = False,
 ) -> Any:
     """X with A X = B (or X A = B when left=False) for triangular A; the other triangle of A
-    is never read, nor its diagonal when unitriangular."""
+    is never read, nor its diagonal when unitriangular.
+
+    Args:
+        A (Tensor): (*, n, n), triangular.
+        B (Tensor): (*, n, k) (or (*, k, n) with left=False).
+        upper (bool): A is upper (True) or lower triangular; required.
+        left (bool): solve A X = B (True) or X A = B.
+        unitriangular (bool): take A's diagonal as ones.
+
+    Returns:
+        Tensor: the shape of `B`.
+
+    Example:
+        >>> import chainrule
+        >>> L = chainrule.tensor([[2.0, 0.0], [1.0, 1.0]])
+        >>> chainrule.linalg.solve_triangular(L, chainrule.tensor([[2.0], [3.0]]), upper=False)
+        tensor([[1.],
+                [2.]])
+    """
     refuse_complex("linalg.solve_triangular", A)
     _check_solve_operands("linalg.solve_triangular", A, B)
     if B.ndim < 2:
@@ -1471,8 +1924,22 @@ class Cholesky(Op):
 
 
 def cholesky(A: Any, *, upper: bool = False) -> Any:  # noqa: N803
-    """The Cholesky factor of each symmetric positive-definite matrix in the batch; raises
-    LinAlgError when one is not positive-definite."""
+    """The Cholesky factor of each symmetric positive-definite matrix in the batch: L with
+    A = L L^H; raises LinAlgError when one is not positive-definite.
+
+    Args:
+        A (Tensor): floating point (*, n, n), symmetric (Hermitian) positive-definite.
+        upper (bool): return the upper factor U = L^H instead.
+
+    Returns:
+        Tensor: the shape of `A`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.linalg.cholesky(chainrule.tensor([[4.0, 2.0], [2.0, 2.0]]))
+        tensor([[2., 0.],
+                [1., 1.]])
+    """
     _check_linalg_input("linalg.cholesky", A)
     return apply(Cholesky, (A,), bool(upper))
 
@@ -1486,7 +1953,21 @@ def _vector_norm(*args: Any, **kwargs: Any) -> Any:
 
 def vecdot(x: Any, y: Any, *, dim: int = -1) -> Any:
     """Dot products of vectors along `dim`, batched with broadcasting: sum(conj(x) * y), as
-    torch.linalg.vecdot."""
+    torch.linalg.vecdot.
+
+    Args:
+        x (Tensor): the first vectors (conjugated).
+        y (Tensor): the second; broadcasts with `x`.
+        dim (int): the dimension of the vectors.
+
+    Returns:
+        Tensor: the broadcast shape without `dim`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.linalg.vecdot(chainrule.tensor([[1.0, 2.0]]), chainrule.tensor([[3.0, 4.0]]))
+        tensor([11.])
+    """
 
     if x.ndim == 0 or y.ndim == 0:
         raise ShapeError(
@@ -1498,7 +1979,20 @@ def vecdot(x: Any, y: Any, *, dim: int = -1) -> Any:
 
 
 def multi_dot(tensors: Sequence[Any]) -> Any:
-    """The product of a chain of matrices; the first and last may be vectors."""
+    """The product of a chain of matrices; the first and last may be vectors.
+
+    Args:
+        tensors (sequence of Tensors): two or more, 2-D except perhaps the first and last.
+
+    Returns:
+        Tensor: the product (vector ends dropped, as `matmul`).
+
+    Example:
+        >>> import chainrule
+        >>> chain = [chainrule.ones(2, 3), chainrule.ones(3, 4), chainrule.ones(4)]
+        >>> chainrule.linalg.multi_dot(chain).shape
+        (2,)
+    """
     if len(tensors) < 2:
         raise ShapeError(f"linalg.multi_dot: expected at least 2 tensors, got {len(tensors)}")
     for index, tensor in enumerate(tensors):
@@ -1515,7 +2009,23 @@ def multi_dot(tensors: Sequence[Any]) -> Any:
 
 
 def chain_matmul(*matrices: Any) -> Any:
-    """The product of 2-D tensors, as linalg.multi_dot (deprecated in PyTorch, which warns)."""
+    """The product of 2-D tensors, as linalg.multi_dot (deprecated in PyTorch, which warns).
+
+    Args:
+        matrices (Tensor...): 2-D tensors whose inner sizes agree.
+
+    Returns:
+        Tensor: the product.
+
+    Example:
+        >>> import chainrule
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     product = chainrule.chain_matmul(chainrule.eye(2), chainrule.ones(2, 3))
+        >>> product.shape
+        (2, 3)
+    """
     warnings.warn(
         "chain_matmul is deprecated and will be removed; use linalg.multi_dot, which accepts a "
         "list of two or more tensors",
@@ -1556,8 +2066,21 @@ def cdist(
     compute_mode 'use_mm_for_euclid_dist'), |a|^2 + |b|^2 - 2 a.b through one matrix product,
     as PyTorch.
 
-    >>> chainrule.cdist(chainrule.tensor([[0.0, 0.0]]), chainrule.tensor([[3.0, 4.0], [0.0, 1.0]]))
-    tensor([[5., 1.]])
+    Args:
+        x1 (Tensor): floating point (*, P, M).
+        x2 (Tensor): (*, R, M), of the dtype of `x1`.
+        p (float): the norm's order, not negative (inf allowed).
+        compute_mode (str): 'use_mm_for_euclid_dist_if_necessary', 'use_mm_for_euclid_dist' or
+            'donot_use_mm_for_euclid_dist'.
+
+    Returns:
+        Tensor: (*, P, R).
+
+    Example:
+        >>> import chainrule
+        >>> points = chainrule.tensor([[3.0, 4.0], [0.0, 1.0]])
+        >>> chainrule.cdist(chainrule.tensor([[0.0, 0.0]]), points)
+        tensor([[5., 1.]])
     """
     for name, x in (("x1", x1), ("x2", x2)):
         if x.ndim < 2:
@@ -1623,7 +2146,22 @@ def _largest_coordinate(difference: Any) -> Any:
 
 
 def matrix_power(A: Any, n: int) -> Any:  # noqa: N803
-    """A^n by repeated squaring; n = 0 gives identities, n < 0 powers of the inverse."""
+    """A^n by repeated squaring; n = 0 gives identities, n < 0 powers of the inverse.
+
+    Args:
+        A (Tensor): (*, n, n).
+        n (int): the power.
+
+    Returns:
+        Tensor: the shape of `A`.
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+        >>> chainrule.matrix_power(A, 2)
+        tensor([[ 5.,  5.],
+                [ 5., 10.]])
+    """
     if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
         raise ShapeError(
             f"linalg.matrix_power: A must be batches of square matrices, got shape {tuple(A.shape)}"
@@ -1647,11 +2185,20 @@ def diagflat(input: Any, offset: int = 0) -> Any:  # noqa: A002
     """A square matrix with the flattened input on diagonal `offset` (above the main one when
     positive), zeros elsewhere.
 
-    >>> chainrule.diagflat(chainrule.tensor([[1, 2], [3, 4]]))
-    tensor([[1, 0, 0, 0],
-            [0, 2, 0, 0],
-            [0, 0, 3, 0],
-            [0, 0, 0, 4]])
+    Args:
+        input (Tensor): any shape, flattened.
+        offset (int): which diagonal.
+
+    Returns:
+        Tensor: (n + |offset|, n + |offset|), n = input.numel().
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.diagflat(chainrule.tensor([[1, 2], [3, 4]]))
+        tensor([[1, 0, 0, 0],
+                [0, 2, 0, 0],
+                [0, 0, 3, 0],
+                [0, 0, 0, 4]])
     """
 
     return diag(reshape(input, (-1,)), offset)
