@@ -24,6 +24,7 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, LinAlgError, ShapeError
 from chainrule.ops import reduction
+from chainrule.ops.arguments import Number
 from chainrule.ops.complex import complex_variant, conj, holomorphic, refuse_complex
 from chainrule.ops.creation import empty
 from chainrule.ops.elementwise import abs as _abs
@@ -286,7 +287,7 @@ def _check_matmul(x: Any, y: Any) -> None:
         )
 
 
-def matmul(input: Any, other: Any) -> Any:  # noqa: A002
+def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """The matrix product with NumPy's and PyTorch's rules: 1-D operands are a row or a column
     vector (the added dimension removed again), and the batch dimensions of N-D operands
     broadcast. `@` calls it.
@@ -318,7 +319,7 @@ def rmatmul(input: Any, other: Any) -> Any:  # noqa: A002
     return matmul(other, input)
 
 
-def mm(input: Any, mat2: Any) -> Any:  # noqa: A002
+def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     """The product of two matrices (no broadcasting; `matmul` broadcasts).
 
     Args:
@@ -340,7 +341,7 @@ def mm(input: Any, mat2: Any) -> Any:  # noqa: A002
     return matmul(input, mat2)
 
 
-def bmm(input: Any, mat2: Any) -> Any:  # noqa: A002
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     """The batched product of two stacks of matrices of equal batch size (no broadcasting).
 
     Args:
@@ -362,7 +363,14 @@ def bmm(input: Any, mat2: Any) -> Any:  # noqa: A002
     return matmul(input, mat2)
 
 
-def addmm(input: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
+def addmm(
+    input: Tensor,  # noqa: A002
+    mat1: Tensor,
+    mat2: Tensor,
+    *,
+    beta: Number = 1,
+    alpha: Number = 1,
+) -> Tensor:
     """beta * input + alpha * (mat1 @ mat2); with beta == 0, input is ignored (nan included).
 
     Args:
@@ -431,7 +439,14 @@ def _scaled_sum(input: Any, product: Any, beta: Any, alpha: Any) -> Any:  # noqa
     return scaled + product
 
 
-def addmv(input: Any, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
+def addmv(
+    input: Tensor,  # noqa: A002
+    mat: Tensor,
+    vec: Tensor,
+    *,
+    beta: Number = 1,
+    alpha: Number = 1,
+) -> Tensor:
     """beta * input + alpha * (mat @ vec); with beta == 0, input is ignored (nan included).
 
     Args:
@@ -466,7 +481,14 @@ def addmv(input: Any, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> A
     return _scaled_sum(input, mv(mat, vec), beta, alpha)
 
 
-def addr(input: Any, vec1: Any, vec2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
+def addr(
+    input: Tensor,  # noqa: A002
+    vec1: Tensor,
+    vec2: Tensor,
+    *,
+    beta: Number = 1,
+    alpha: Number = 1,
+) -> Tensor:
     """beta * input + alpha * outer(vec1, vec2) (dtypes promote, as PyTorch's addr); with
     beta == 0, input is ignored (nan included).
 
@@ -509,7 +531,14 @@ def _check_batches(op_name: str, batch1: Any, batch2: Any) -> None:
     _check_same_dtype(op_name, batch1, batch2)
 
 
-def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
+def baddbmm(
+    input: Tensor,  # noqa: A002
+    batch1: Tensor,
+    batch2: Tensor,
+    *,
+    beta: Number = 1,
+    alpha: Number = 1,
+) -> Tensor:
     """beta * input + alpha * bmm(batch1, batch2); with beta == 0, input is ignored.
 
     Args:
@@ -536,7 +565,14 @@ def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any =
     return _scaled_sum(input, _product(Matmul, (batch1, batch2)), beta, alpha)
 
 
-def addbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
+def addbmm(
+    input: Tensor,  # noqa: A002
+    batch1: Tensor,
+    batch2: Tensor,
+    *,
+    beta: Number = 1,
+    alpha: Number = 1,
+) -> Tensor:
     """beta * input + alpha * (the sum over the batch of batch1[i] @ batch2[i]); with
     beta == 0, input is ignored.
 
@@ -564,7 +600,7 @@ def addbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 
     return _scaled_sum(input, _product(Einsum, (batch1, batch2), "bij,bjk->ik"), beta, alpha)
 
 
-def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:  # noqa: A002
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:  # noqa: A002
     """input + value * tensor1 * tensor2, the three broadcast together (dtypes promote).
 
     Args:
@@ -595,7 +631,7 @@ def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:  
     return input + product
 
 
-def addcdiv(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:  # noqa: A002
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:  # noqa: A002
     """input + value * tensor1 / tensor2, the three broadcast together (true division, so two
     integer tensors are refused, as PyTorch).
 
@@ -818,7 +854,7 @@ def _sublist_equation(args: Sequence[Any]) -> tuple[str, tuple]:
     return equation, operands
 
 
-def einsum(*args: Any) -> Any:
+def einsum(*args: Any) -> Tensor:
     """Einstein summation, as torch.einsum: any subscripts NumPy accepts (ellipsis, repeated
     labels for diagonals, implicit output), the sublist form, and broadcasting of size-1
     dimensions. Differentiable in every operand, to every order.
@@ -899,7 +935,7 @@ def _check_vectors(op_name: str, x: Any, y: Any) -> None:
         )
 
 
-def dot(input: Any, tensor: Any) -> Any:  # noqa: A002
+def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
     """The inner product of two 1-D tensors of one dtype (no broadcasting, as in PyTorch).
 
     Args:
@@ -924,7 +960,7 @@ def dot(input: Any, tensor: Any) -> Any:  # noqa: A002
     return _product(Einsum, (input, tensor), "i,i->")
 
 
-def vdot(input: Any, other: Any) -> Any:  # noqa: A002
+def vdot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """conj(input) . other; for real tensors the same as `dot`.
 
     Args:
@@ -942,7 +978,7 @@ def vdot(input: Any, other: Any) -> Any:  # noqa: A002
     return dot(conj(input), other)
 
 
-def outer(input: Any, vec2: Any) -> Any:  # noqa: A002
+def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
     """The outer product of two vectors, out[i, j] = input[i] * vec2[j] (dtypes promote); `ger`
     is the same function.
 
@@ -967,7 +1003,7 @@ def outer(input: Any, vec2: Any) -> Any:  # noqa: A002
 ger = outer
 
 
-def inner(input: Any, other: Any) -> Any:  # noqa: A002
+def inner(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """The sum of products over the last dimension of both; a 0-dim operand multiplies instead.
 
     Args:
@@ -997,7 +1033,7 @@ def inner(input: Any, other: Any) -> Any:  # noqa: A002
     return _product(Einsum, (input, other), equation)
 
 
-def mv(input: Any, vec: Any) -> Any:  # noqa: A002
+def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
     """The matrix-vector product (no broadcasting).
 
     Args:
@@ -1052,7 +1088,12 @@ def _tensordot_dims(a: Any, b: Any, dims: Any) -> tuple[list[int], list[int]]:
     return dims_a, dims_b
 
 
-def tensordot(a: Any, b: Any, dims: Any = 2, out: Any = None) -> Any:
+def tensordot(
+    a: Tensor,
+    b: Tensor,
+    dims: int | tuple[Sequence[int], Sequence[int]] = 2,
+    out: Tensor | None = None,
+) -> Tensor:
     """The contraction of `dims` dimensions of a and b: the last `dims` of a with the first `dims`
     of b, or the dimensions in two lists.
 
@@ -1090,7 +1131,7 @@ def tensordot(a: Any, b: Any, dims: Any = 2, out: Any = None) -> Any:
     return _product(Einsum, (a, b), equation)
 
 
-def trace(input: Any) -> Any:  # noqa: A002
+def trace(input: Tensor) -> Tensor:  # noqa: A002
     """The sum of the main diagonal of a matrix; integer matrices sum to int64, as in PyTorch.
 
     Args:
@@ -1118,7 +1159,7 @@ def trace(input: Any) -> Any:  # noqa: A002
 # ---- Kronecker and cross products, block diagonals -------------------------------------------
 
 
-def kron(input: Any, other: Any) -> Any:  # noqa: A002
+def kron(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """The Kronecker product: blocks input[i, j, ...] * other, for any number of dimensions
     (the fewer-dimensional operand gains leading size-1 dimensions); dtypes promote.
 
@@ -1163,7 +1204,7 @@ def _cross(op_name: str, input: Any, other: Any, dim: int) -> Any:  # noqa: A002
     return first - roll(input, -2, axis) * roll(other, -1, axis)
 
 
-def cross(input: Any, other: Any, dim: int | None = None) -> Any:  # noqa: A002
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
     """The cross product of 3-vectors along `dim`. Without dim, PyTorch's deprecated default:
     the first dimension of size 3 in input (with its warning); prefer linalg.cross.
 
@@ -1199,7 +1240,7 @@ def linalg_cross(input: Any, other: Any, *, dim: int = -1) -> Any:  # noqa: A002
     return _cross("linalg.cross", input, other, dim)
 
 
-def block_diag(*tensors: Any) -> Any:
+def block_diag(*tensors: Tensor) -> Tensor:
     """A matrix with the inputs on its diagonal (0-D as 1 x 1, 1-D as one row) and zeros
     elsewhere; dtypes promote.
 
@@ -1297,7 +1338,7 @@ class DiagonalScatter(Op):
         return apply(DiagonalScatter, (x,), (b.size, *shape), offset, dim1 + 1, dim2 + 1)
 
 
-def diagonal(input: Any, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Any:  # noqa: A002
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:  # noqa: A002
     """A view of the diagonal over dims (dim1, dim2), offset above (> 0) or below (< 0) the main
     one, as the last dimension.
 
@@ -1329,7 +1370,7 @@ def linalg_diagonal(A: Any, *, offset: int = 0, dim1: int = -2, dim2: int = -1) 
     return diagonal(A, offset, dim1, dim2)
 
 
-def diag_embed(input: Any, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Any:  # noqa: A002
+def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:  # noqa: A002
     """Matrices (over output dims dim1, dim2) with input's last dimension on their diagonal.
 
     Args:
@@ -1361,7 +1402,7 @@ def diag_embed(input: Any, offset: int = 0, dim1: int = -2, dim2: int = -1) -> A
     return apply(DiagonalScatter, (input,), tuple(shape), int(offset), first, second)
 
 
-def diag(input: Any, diagonal: int = 0) -> Any:  # noqa: A002
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     """A vector becomes a square matrix with it on diagonal `diagonal`; a matrix gives that
     diagonal as a new (copied) vector.
 
@@ -1433,7 +1474,7 @@ def _check_triangle(op_name: str, x: Any) -> None:
         )
 
 
-def tril(input: Any, diagonal: int = 0) -> Any:  # noqa: A002
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     """The lower triangle of each matrix in the batch, on and below `diagonal`; zeros above.
 
     Args:
@@ -1453,7 +1494,7 @@ def tril(input: Any, diagonal: int = 0) -> Any:  # noqa: A002
     return apply(Tril, (input,), int(diagonal))
 
 
-def triu(input: Any, diagonal: int = 0) -> Any:  # noqa: A002
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     """The upper triangle of each matrix in the batch, on and above `diagonal`; zeros below.
 
     Args:
@@ -1502,7 +1543,7 @@ class Inv(Op):
     batch = elementwise_batch  # matrices in the last two dims broadcast
 
 
-def inv(A: Any) -> Any:  # noqa: N803
+def inv(A: Tensor) -> Tensor:  # noqa: N803
     """The inverse of each square matrix in the batch; LinAlgError when one is singular.
 
     Args:
@@ -1521,7 +1562,7 @@ def inv(A: Any) -> Any:  # noqa: N803
     return _product(Inv, (A,))
 
 
-def inverse(input: Any) -> Any:  # noqa: A002
+def inverse(input: Tensor) -> Tensor:  # noqa: A002
     """torch.inverse: the same as linalg.inv.
 
     Args:
@@ -1581,7 +1622,7 @@ def _batched_trace(x: Any) -> Any:
     return _product(Einsum, (x,), "...ii->...".replace("...", _LETTERS[: x.ndim - 2]))
 
 
-def det(A: Any) -> Any:  # noqa: N803
+def det(A: Tensor) -> Tensor:  # noqa: N803
     """The determinant of each square matrix in the batch.
 
     Args:
@@ -1629,7 +1670,7 @@ class Slogdet(Op):
     batch = elementwise_batch  # matrices in the last two dims broadcast
 
 
-def slogdet(A: Any) -> Any:  # noqa: N803
+def slogdet(A: Tensor) -> Any:  # noqa: N803
     """(sign, logabsdet) with det(A) = sign * exp(logabsdet), stable where det over/underflows.
 
     Args:
@@ -1649,7 +1690,7 @@ def slogdet(A: Any) -> Any:  # noqa: N803
     return SlogdetResult(sign, logabsdet)
 
 
-def logdet(input: Any) -> Any:  # noqa: A002
+def logdet(input: Tensor) -> Tensor:  # noqa: A002
     """log(det(input)): nan where the determinant is negative, -inf where it is zero.
 
     Args:
@@ -1725,7 +1766,7 @@ def _solve_batches(op_name: str, A: Any, B: Any) -> None:  # noqa: N803
         ) from None
 
 
-def solve(A: Any, B: Any, *, left: bool = True) -> Any:  # noqa: N803
+def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
     """X with A X = B (left) or X A = B (left=False). B is a batch of vectors when it is 1-D
     or has A's shape without the last dimension, as in PyTorch.
 
@@ -1833,13 +1874,13 @@ def _substitute(xp: Any, a: Array, b: Array, upper: bool, unit: bool) -> Array:
 
 
 def solve_triangular(
-    A: Any,  # noqa: N803
-    B: Any,  # noqa: N803
+    A: Tensor,  # noqa: N803
+    B: Tensor,  # noqa: N803
     *,
     upper: bool,
     left: bool = True,
     unitriangular: bool = False,
-) -> Any:
+) -> Tensor:
     """X with A X = B (or X A = B when left=False) for triangular A; the other triangle of A
     is never read, nor its diagonal when unitriangular.
 
@@ -1923,7 +1964,7 @@ class Cholesky(Op):
     batch = elementwise_batch  # matrices in the last two dims broadcast
 
 
-def cholesky(A: Any, *, upper: bool = False) -> Any:  # noqa: N803
+def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:  # noqa: N803
     """The Cholesky factor of each symmetric positive-definite matrix in the batch: L with
     A = L L^H; raises LinAlgError when one is not positive-definite.
 
@@ -1951,7 +1992,7 @@ def _vector_norm(*args: Any, **kwargs: Any) -> Any:
     return reduction.vector_norm(*args, **kwargs)
 
 
-def vecdot(x: Any, y: Any, *, dim: int = -1) -> Any:
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     """Dot products of vectors along `dim`, batched with broadcasting: sum(conj(x) * y), as
     torch.linalg.vecdot.
 
@@ -1978,7 +2019,7 @@ def vecdot(x: Any, y: Any, *, dim: int = -1) -> Any:
     return reduction.sum(conj(x) * y, dim)
 
 
-def multi_dot(tensors: Sequence[Any]) -> Any:
+def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
     """The product of a chain of matrices; the first and last may be vectors.
 
     Args:
@@ -2008,7 +2049,7 @@ def multi_dot(tensors: Sequence[Any]) -> Any:
     return result
 
 
-def chain_matmul(*matrices: Any) -> Any:
+def chain_matmul(*matrices: Tensor) -> Tensor:
     """The product of 2-D tensors, as linalg.multi_dot (deprecated in PyTorch, which warns).
 
     Args:
@@ -2054,11 +2095,11 @@ _CDIST_MODES = (
 
 
 def cdist(
-    x1: Any,
-    x2: Any,
+    x1: Tensor,
+    x2: Tensor,
     p: float = 2.0,
     compute_mode: str = "use_mm_for_euclid_dist_if_necessary",
-) -> Any:
+) -> Tensor:
     """The p-norm distances between each row of x1 (..., P, M) and each row of x2 (..., R, M),
     as (..., P, R); batch dimensions broadcast. Derivatives as PyTorch's: 0 where a distance
     is 0 (p = 2 and p < 1 alike, never nan), sign(x1 - x2) for p = 1, and for p = inf the full
@@ -2145,7 +2186,7 @@ def _largest_coordinate(difference: Any) -> Any:
     return squeeze(peak, -1) + reduction.sum(where(ties, magnitude - peak, 0.0), -1)
 
 
-def matrix_power(A: Any, n: int) -> Any:  # noqa: N803
+def matrix_power(A: Tensor, n: int) -> Tensor:  # noqa: N803
     """A^n by repeated squaring; n = 0 gives identities, n < 0 powers of the inverse.
 
     Args:
@@ -2181,7 +2222,7 @@ def matrix_power(A: Any, n: int) -> Any:  # noqa: N803
     return result
 
 
-def diagflat(input: Any, offset: int = 0) -> Any:  # noqa: A002
+def diagflat(input: Tensor, offset: int = 0) -> Tensor:  # noqa: A002
     """A square matrix with the flattened input on diagonal `offset` (above the main one when
     positive), zeros elsewhere.
 
