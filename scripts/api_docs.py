@@ -94,12 +94,27 @@ def undocumented_methods(module: types.ModuleType) -> list[str]:
     return missing
 
 
-# Namespaces whose every exported function documents itself PyTorch's way: an Args section
-# naming each parameter and a runnable `>>>` example (tests/test_docstrings.py holds them to
-# it). A namespace joins when its functions are finished.
+# Where PyTorch's sections are required: every exported function of these namespaces, and every
+# function these modules define wherever it is exported (`chainrule.sum` is ops.reduction's),
+# must have an Args section naming each parameter and a runnable `>>>` example
+# (tests/test_docstrings.py holds them to it). A module joins when its functions are finished.
 SECTIONED = ("chainrule.nn.functional",)
+SECTIONED_SOURCES = (
+    "chainrule.nn.functional",
+    "chainrule.ops.activation",
+    "chainrule.ops.creation",
+    "chainrule.ops.dropout",
+    "chainrule.ops.elementwise",
+    "chainrule.ops.embedding",
+    "chainrule.ops.linalg",
+    "chainrule.ops.linear",
+    "chainrule.ops.losses",
+    "chainrule.ops.normalization",
+    "chainrule.ops.reduction",
+    "chainrule.ops.shape",
+)
 
-# Functions of a SECTIONED namespace that may lack the sections for now, each with its reason.
+# Functions that may lack the sections for now, each with its reason.
 SECTIONS_WAIVED: dict[tuple[str, str], str] = {
     ("chainrule.nn.functional", "pad"): (
         "its docstring lives in ops/indexing.py, which another branch is rewriting; it has an "
@@ -147,14 +162,18 @@ def missing_sections(function: object) -> list[str]:
 
 
 def unsectioned(module: types.ModuleType) -> list[str]:
-    """`name (what is missing)` for each exported function of `module` whose docstring lacks
-    PyTorch's sections (classes are checked by the nn tests), less SECTIONS_WAIVED."""
+    """`name (what is missing)` for each exported function of `module` that must have PyTorch's
+    sections (the module is SECTIONED, or the function comes from a SECTIONED_SOURCES module)
+    and lacks them, less SECTIONS_WAIVED. Classes are checked by the nn tests."""
     gaps = []
     for name in exported(module):
         value = getattr(module, name)
         if inspect.isclass(value) or not callable(value):
             continue
-        if (module.__name__, name) in SECTIONS_WAIVED:
+        required = module.__name__ in SECTIONED or (
+            getattr(value, "__module__", None) in SECTIONED_SOURCES
+        )
+        if not required or (module.__name__, name) in SECTIONS_WAIVED:
             continue
         if missing := missing_sections(value):
             gaps.append(f"{name} ({', '.join(missing)})")

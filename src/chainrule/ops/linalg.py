@@ -1235,8 +1235,23 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # no
     return _cross("cross", input, other, dim)
 
 
-def linalg_cross(input: Any, other: Any, *, dim: int = -1) -> Any:  # noqa: A002
-    """torch.linalg.cross: the cross product of 3-vectors along `dim` (the last by default)."""
+def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A002
+    """torch.linalg.cross: the cross product of 3-vectors along `dim` (the last by default).
+
+    Args:
+        input (Tensor): size 3 along `dim`.
+        other (Tensor): broadcastable with `input`.
+        dim (int): the dimension of the vectors.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> x, y = chainrule.tensor([[1.0, 0.0, 0.0]]), chainrule.tensor([[0.0, 1.0, 0.0]])
+        >>> chainrule.linalg.cross(x, y)
+        tensor([[0., 0., 1.]])
+    """
     return _cross("linalg.cross", input, other, dim)
 
 
@@ -1365,8 +1380,23 @@ def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Te
     return apply(Diagonal, (input,), int(offset), first, second)
 
 
-def linalg_diagonal(A: Any, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Any:  # noqa: N803
-    """torch.linalg.diagonal: `diagonal` over the last two dimensions by default."""
+def linalg_diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:  # noqa: N803
+    """torch.linalg.diagonal: `diagonal` over the last two dimensions by default (a view).
+
+    Args:
+        A (Tensor): at least 2-D.
+        offset (int): which diagonal (above the main one when positive).
+        dim1 (int): the rows' dimension.
+        dim2 (int): the columns' dimension.
+
+    Returns:
+        Tensor: a view, the other dimensions then the diagonal.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.linalg.diagonal(chainrule.ones(5, 2, 3)).shape
+        (5, 2)
+    """
     return diagonal(A, offset, dim1, dim2)
 
 
