@@ -103,6 +103,7 @@ SECTIONED_SOURCES = (
     "chainrule.nn.functional",
     "chainrule.ops.activation",
     "chainrule.ops.creation",
+    "chainrule.ops.decompositions",
     "chainrule.ops.dropout",
     "chainrule.ops.elementwise",
     "chainrule.ops.embedding",
