@@ -98,10 +98,12 @@ def undocumented_methods(module: types.ModuleType) -> list[str]:
 # function these modules define wherever it is exported (`chainrule.sum` is ops.reduction's),
 # must have an Args section naming each parameter and a runnable `>>>` example
 # (tests/test_docstrings.py holds them to it). A module joins when its functions are finished.
-SECTIONED = ("chainrule.nn.functional",)
+SECTIONED = ("chainrule.nn.functional", "chainrule.linalg")
 SECTIONED_SOURCES = (
     "chainrule.nn.functional",
     "chainrule.ops.activation",
+    "chainrule.ops.complex",
+    "chainrule.ops.conversion",
     "chainrule.ops.creation",
     "chainrule.ops.decompositions",
     "chainrule.ops.dropout",
