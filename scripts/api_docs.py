@@ -98,7 +98,7 @@ def undocumented_methods(module: types.ModuleType) -> list[str]:
 # function these modules define wherever it is exported (`chainrule.sum` is ops.reduction's),
 # must have an Args section naming each parameter and a runnable `>>>` example
 # (tests/test_docstrings.py holds them to it). A module joins when its functions are finished.
-SECTIONED = ("chainrule.nn.functional", "chainrule.linalg")
+SECTIONED = ("chainrule.nn.functional", "chainrule.linalg", "chainrule.special")
 SECTIONED_SOURCES = (
     "chainrule.nn.functional",
     "chainrule.ops.activation",
@@ -115,6 +115,7 @@ SECTIONED_SOURCES = (
     "chainrule.ops.normalization",
     "chainrule.ops.reduction",
     "chainrule.ops.shape",
+    "chainrule.ops.special",
 )
 
 # Functions that may lack the sections for now, each with its reason.
