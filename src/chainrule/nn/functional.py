@@ -81,7 +81,6 @@ from chainrule.ops.shape import broadcast_tensors, expand, reshape, transpose, u
 
 if _TYPE_CHECKING:  # annotations only (they are strings at run time): not public names
     from collections.abc import Sequence
-    from typing import Literal
 
     from chainrule._tensor import Tensor
     from chainrule.backend import dtypes
@@ -1334,9 +1333,7 @@ def interpolate(
     input: Tensor,
     size: int | Sequence[int] | None = None,
     scale_factor: float | Sequence[float] | None = None,
-    mode: Literal[
-        "nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area"
-    ] = "nearest",
+    mode: str = "nearest",
     align_corners: bool | None = None,
     recompute_scale_factor: bool | None = None,
     antialias: bool = False,

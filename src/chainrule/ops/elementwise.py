@@ -2191,7 +2191,7 @@ UNARY_FLOAT_ARGS = (
 )
 
 
-def with_sections(doc: str, args: str, returns: str, call: str, result: str) -> str:
+def with_sections(doc: str | None, args: str, returns: str, call: str, result: str) -> str:
     """A public function's docstring: `doc` (its op's: the formula and derivative) followed by
     PyTorch's sections. The example runs `chainrule.<call>` and prints `result`;
     tests/test_docs.py executes it, so the text cannot drift from the code."""
@@ -2199,7 +2199,7 @@ def with_sections(doc: str, args: str, returns: str, call: str, result: str) -> 
         result, "    "
     )
     return (
-        f"{inspect.cleandoc(doc)}\n\nArgs:\n{args}\n\nReturns:\n    {returns}\n\n"
+        f"{inspect.cleandoc(doc or '')}\n\nArgs:\n{args}\n\nReturns:\n    {returns}\n\n"
         f"Example:\n{example}\n"
     )
 
@@ -3006,7 +3006,11 @@ def argwhere(input: Tensor) -> Tensor:  # noqa: A002
     return nonzero(input)
 
 
-def where(condition: Tensor, input: Tensor | Number = None, other: Tensor | Number = None) -> Any:  # noqa: A002
+def where(
+    condition: Tensor,
+    input: Tensor | Number | None = None,  # noqa: A002
+    other: Tensor | Number | None = None,
+) -> Any:
     """input where condition is True, else other, elementwise with broadcasting; the gradient of
     each goes to the positions it was chosen at. `where(condition)` alone gives the indices, as
     `nonzero(condition, as_tuple=True)`.
