@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 import types
 from collections.abc import Iterator
 
@@ -91,6 +92,96 @@ def undocumented_methods(module: types.ModuleType) -> list[str]:
             if not (inspect.getdoc(getattr(cls, attribute)) or "").strip():
                 missing.append(f"{name}.{attribute}")
     return missing
+
+
+# Where PyTorch's sections are required: every exported function of these namespaces, and every
+# function these modules define wherever it is exported (`chainrule.sum` is ops.reduction's),
+# must have an Args section naming each parameter and a runnable `>>>` example
+# (tests/test_docstrings.py holds them to it). A module joins when its functions are finished.
+SECTIONED = ("chainrule.nn.functional", "chainrule.linalg", "chainrule.special")
+SECTIONED_SOURCES = (
+    "chainrule.nn.functional",
+    "chainrule.ops.activation",
+    "chainrule.ops.complex",
+    "chainrule.ops.conversion",
+    "chainrule.ops.creation",
+    "chainrule.ops.decompositions",
+    "chainrule.ops.dropout",
+    "chainrule.ops.elementwise",
+    "chainrule.ops.embedding",
+    "chainrule.ops.linalg",
+    "chainrule.ops.linear",
+    "chainrule.ops.losses",
+    "chainrule.ops.normalization",
+    "chainrule.ops.reduction",
+    "chainrule.ops.shape",
+    "chainrule.ops.special",
+)
+
+# Functions that may lack the sections for now, each with its reason.
+SECTIONS_WAIVED: dict[tuple[str, str], str] = {
+    ("chainrule.nn.functional", "pad"): (
+        "its docstring lives in ops/indexing.py, which another branch is rewriting; it has an "
+        "example already, the Args section comes after that merge"
+    ),
+}
+
+_ARG_ENTRY = re.compile(r"^    \**(\w+)(?: \(.*\))?:")
+
+
+def documented_arguments(doc: str) -> set[str] | None:
+    """The parameter names a Google-style docstring's Args section lists (None: no section)."""
+    lines = doc.splitlines()
+    if "Args:" not in lines:
+        return None
+    names = set()
+    for line in lines[lines.index("Args:") + 1 :]:
+        if line and not line.startswith(" "):
+            break
+        if match := _ARG_ENTRY.match(line):
+            names.add(match.group(1))
+    return names
+
+
+def missing_sections(function: object) -> list[str]:
+    """What the docstring of `function` lacks: 'Args' (the section, when it has parameters),
+    each parameter its Args section does not name, and 'Example' (a `>>>` line). Parameters
+    with a leading underscore are private (PyTorch's `_stacklevel`)."""
+    doc = inspect.getdoc(function) or ""
+    try:
+        parameters = [
+            name for name in inspect.signature(function).parameters if not name.startswith("_")
+        ]
+    except (TypeError, ValueError):  # no signature to read (a builtin): nothing to name
+        parameters = []
+    missing = []
+    listed = documented_arguments(doc)
+    if parameters and listed is None:
+        missing.append("Args")
+    elif listed is not None:
+        missing.extend(name for name in parameters if name not in listed)
+    if ">>>" not in doc:
+        missing.append("Example")
+    return missing
+
+
+def unsectioned(module: types.ModuleType) -> list[str]:
+    """`name (what is missing)` for each exported function of `module` that must have PyTorch's
+    sections (the module is SECTIONED, or the function comes from a SECTIONED_SOURCES module)
+    and lacks them, less SECTIONS_WAIVED. Classes are checked by the nn tests."""
+    gaps = []
+    for name in exported(module):
+        value = getattr(module, name)
+        if inspect.isclass(value) or not callable(value):
+            continue
+        required = module.__name__ in SECTIONED or (
+            getattr(value, "__module__", None) in SECTIONED_SOURCES
+        )
+        if not required or (module.__name__, name) in SECTIONS_WAIVED:
+            continue
+        if missing := missing_sections(value):
+            gaps.append(f"{name} ({', '.join(missing)})")
+    return gaps
 
 
 def leaked(module: types.ModuleType) -> list[str]:

@@ -85,9 +85,10 @@ from chainrule.ops.reduction import sum as _sum
 from chainrule.ops.shape import broadcast_tensors, expand, reshape, transpose, unsqueeze
 
 if _TYPE_CHECKING:  # annotations only (they are strings at run time): not public names
-    from typing import Any
+    from collections.abc import Sequence
 
     from chainrule._tensor import Tensor
+    from chainrule.backend import dtypes
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
@@ -121,7 +122,9 @@ def _softmax_dim(name: str, ndim: int) -> int:
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
+def softmax(
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: dtypes.dtype | None = None
+) -> Tensor:
     """exp(x) / sum(exp(x)) along `dim`: each slice becomes a probability distribution. Computed
     with the maximum subtracted first, so large inputs do not overflow.
 
@@ -144,10 +147,19 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
 
 
 def log_softmax(
-    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None
-) -> Any:
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: dtypes.dtype | None = None
+) -> Tensor:
     """x - logsumexp(x) along `dim`: the log of softmax, computed stably (pair it with `nll_loss`,
     or use `cross_entropy`, which does both).
+
+    Args:
+        input (Tensor): floating point, any shape.
+        dim (int): the dimension normalized over. None picks PyTorch's legacy implicit one
+            (0 for 0-D, 1-D and 3-D input, else 1) with a warning: pass it explicitly.
+        dtype (dtype, optional): convert the input to this dtype first.
+
+    Returns:
+        Tensor: the shape of `input`; exp of each slice along `dim` sums to 1.
 
     Example:
         >>> import chainrule
@@ -160,8 +172,26 @@ def log_softmax(
     return _log_softmax(input, dim, dtype=dtype)
 
 
-def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Any:
-    """softmax(-x) along dim."""
+def softmin(
+    input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: dtypes.dtype | None = None
+) -> Tensor:
+    """softmax(-x) along `dim`: the smallest values get the largest probabilities.
+
+    Args:
+        input (Tensor): floating point, any shape.
+        dim (int): the dimension that sums to 1 (None: PyTorch's legacy implicit choice, with a
+            warning).
+        dtype (dtype, optional): convert the input to this dtype first.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.softmin(chainrule.tensor([0.0, 1.0]), dim=0)
+        tensor([0.7311, 0.2689])
+    """
     if dim is None:
         dim = _softmax_dim("softmin", input.ndim)
     return _softmax(-input, dim, dtype=dtype)
@@ -171,8 +201,26 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
 
 
 def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """y[..., o] = x1 W[o] x2 + b[o] for weight (out, in1, in2): one matrix product, then a
-    product with x2 summed over in2."""
+    """y[..., o] = x1 W[o] x2 + b[o], the bilinear form of `nn.Bilinear`.
+
+    Args:
+        input1 (Tensor): (*, in1_features).
+        input2 (Tensor): (*, in2_features), the same leading shape as `input1`.
+        weight (Tensor): (out_features, in1_features, in2_features).
+        bias (Tensor, optional): (out_features,).
+
+    Returns:
+        Tensor: (*, out_features).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x1, x2 = chainrule.tensor([[1.0, 2.0]]), chainrule.tensor([[3.0]])
+        >>> F.bilinear(x1, x2, chainrule.ones(4, 2, 1)).shape
+        (1, 4)
+        >>> F.bilinear(x1, x2, chainrule.ones(1, 2, 1), chainrule.tensor([1.0]))
+        tensor([[10.]])
+    """
     if (
         weight.ndim != 3
         or input1.shape[-1] != weight.shape[1]
@@ -203,7 +251,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 # kernels in chainrule.ops.convolution, pooling and interpolation get tuples.
 
 
-def _ntuple(name: str, argument: str, value: Any, dims: int) -> tuple[int, ...]:
+def _ntuple(name: str, argument: str, value: int | Sequence[int], dims: int) -> tuple[int, ...]:
     """An int or a sequence of ints as a tuple of `dims` ints (a 1-sequence is repeated)."""
     if isinstance(value, int):
         return (value,) * dims
@@ -217,7 +265,9 @@ def _ntuple(name: str, argument: str, value: Any, dims: int) -> tuple[int, ...]:
     return values
 
 
-def _spatial_input(name: str, input: Tensor, dims: int, integers: bool = False) -> tuple[Any, bool]:
+def _spatial_input(
+    name: str, input: Tensor, dims: int, integers: bool = False
+) -> tuple[Tensor, bool]:
     """A floating (N, C, *spatial) input (or an integer one, where `integers`: max pooling, as
     PyTorch), the batch dimension added to an unbatched (C, *spatial) one; and whether it was
     added (the result drops it again)."""
@@ -237,7 +287,12 @@ def _spatial_input(name: str, input: Tensor, dims: int, integers: bool = False) 
 
 
 def _conv_padding(
-    name: str, padding: Any, dims: int, kernel: tuple, stride: tuple, dilation: tuple
+    name: str,
+    padding: int | Sequence[int] | str,
+    dims: int,
+    kernel: tuple,
+    stride: tuple,
+    dilation: tuple,
 ) -> tuple:
     """PyTorch's padding argument ('valid', 'same', an int or ints) as ((lo, hi), ...)."""
     if isinstance(padding, str):
@@ -257,7 +312,7 @@ def _conv_padding(
     return tuple((p, p) for p in pads)
 
 
-def _check_conv(name: str, x: Any, w: Any, groups: int, dims: int, transposed: bool) -> None:
+def _check_conv(name: str, x: Tensor, w: Tensor, groups: int, dims: int, transposed: bool) -> None:
     _check_floating(name, input=x, weight=w)
     if w.ndim != dims + 2:
         raise ShapeError(
@@ -294,14 +349,14 @@ def _check_conv(name: str, x: Any, w: Any, groups: int, dims: int, transposed: b
 def _convolution(
     input: Tensor,
     weight: Tensor,
-    bias: Any,
-    stride: Any,
-    padding: Any,
-    dilation: Any,
+    bias: Tensor | None,
+    stride: int | Sequence[int],
+    padding: int | Sequence[int] | str,
+    dilation: int | Sequence[int],
     groups: int,
     dims: int,
     name: str,
-) -> Any:
+) -> Tensor:
     """convNd's arguments checked and read for the Convolution kernel."""
     if _autocast_active() is not None:
         input, weight, bias = _autocast_operands(_LOWER, input, weight, bias)  # noqa: A001
@@ -334,12 +389,41 @@ def conv1d(
     input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
-    stride: Any = 1,
-    padding: Any = 0,
-    dilation: Any = 1,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] | str = 0,
+    dilation: int | Sequence[int] = 1,
     groups: int = 1,
-) -> Any:
-    """1-D cross-correlation over (N, C, L) input with a (C_out, C/groups, k) weight."""
+) -> Tensor:
+    """1-D convolution (cross-correlation, as every deep-learning library computes it) of
+    (N, C_in, L) input with a (C_out, C_in / groups, kL) weight.
+
+    Args:
+        input (Tensor): floating point (N, C_in, L) or unbatched (C_in, L).
+        weight (Tensor): (C_out, C_in / groups, kL).
+        bias (Tensor, optional): (C_out,).
+        stride (int or tuple): the step between windows (an int applies to every dimension).
+        padding (int, tuple or str): zeros added on both sides of each spatial dimension, or
+            'valid' (none) or 'same' (the output keeps the input's size; stride 1 only).
+        dilation (int or tuple): the spacing between kernel elements.
+        groups (int): split the channels into this many independent groups (divides C_in and
+            C_out).
+
+    Shape:
+        output: (N, C_out, *out) with out = floor((in + 2 padding - dilation (k - 1) - 1) /
+        stride) + 1 per spatial dimension.
+
+    Returns:
+        Tensor: as Shape says (unbatched input gives unbatched output).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x, w = chainrule.ones(1, 2, 5), chainrule.ones(4, 2, 3)
+        >>> F.conv1d(x, w).shape
+        (1, 4, 3)
+        >>> F.conv1d(x, w, padding="same").shape
+        (1, 4, 5)
+    """
     return _convolution(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
 
 
@@ -347,18 +431,40 @@ def conv2d(
     input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
-    stride: Any = 1,
-    padding: Any = 0,
-    dilation: Any = 1,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] | str = 0,
+    dilation: int | Sequence[int] = 1,
     groups: int = 1,
-) -> Any:
-    """2-D cross-correlation over (N, C, H, W) input with a (C_out, C/groups, kh, kw) weight.
+) -> Tensor:
+    """2-D convolution (cross-correlation, as every deep-learning library computes it) of
+    (N, C_in, H, W) input with a (C_out, C_in / groups, kH, kW) weight.
 
-    >>> import chainrule
-    >>> import chainrule.nn.functional as F
-    >>> x = chainrule.ones(1, 1, 3, 3)
-    >>> F.conv2d(x, chainrule.ones(1, 1, 2, 2)).shape
-    (1, 1, 2, 2)
+    Args:
+        input (Tensor): floating point (N, C_in, H, W) or unbatched (C_in, H, W).
+        weight (Tensor): (C_out, C_in / groups, kH, kW).
+        bias (Tensor, optional): (C_out,).
+        stride (int or tuple): the step between windows (an int applies to every dimension).
+        padding (int, tuple or str): zeros added on both sides of each spatial dimension, or
+            'valid' (none) or 'same' (the output keeps the input's size; stride 1 only).
+        dilation (int or tuple): the spacing between kernel elements.
+        groups (int): split the channels into this many independent groups (divides C_in and
+            C_out).
+
+    Shape:
+        output: (N, C_out, *out) with out = floor((in + 2 padding - dilation (k - 1) - 1) /
+        stride) + 1 per spatial dimension.
+
+    Returns:
+        Tensor: as Shape says (unbatched input gives unbatched output).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x, w = chainrule.ones(1, 2, 5, 5), chainrule.ones(4, 2, 3, 3)
+        >>> F.conv2d(x, w).shape
+        (1, 4, 3, 3)
+        >>> F.conv2d(x, w, padding="same").shape
+        (1, 4, 5, 5)
     """
     return _convolution(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
@@ -367,27 +473,56 @@ def conv3d(
     input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
-    stride: Any = 1,
-    padding: Any = 0,
-    dilation: Any = 1,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] | str = 0,
+    dilation: int | Sequence[int] = 1,
     groups: int = 1,
-) -> Any:
-    """3-D cross-correlation over (N, C, D, H, W) input."""
+) -> Tensor:
+    """3-D convolution (cross-correlation, as every deep-learning library computes it) of
+    (N, C_in, D, H, W) input with a (C_out, C_in / groups, kD, kH, kW) weight.
+
+    Args:
+        input (Tensor): floating point (N, C_in, D, H, W) or unbatched (C_in, D, H, W).
+        weight (Tensor): (C_out, C_in / groups, kD, kH, kW).
+        bias (Tensor, optional): (C_out,).
+        stride (int or tuple): the step between windows (an int applies to every dimension).
+        padding (int, tuple or str): zeros added on both sides of each spatial dimension, or
+            'valid' (none) or 'same' (the output keeps the input's size; stride 1 only).
+        dilation (int or tuple): the spacing between kernel elements.
+        groups (int): split the channels into this many independent groups (divides C_in and
+            C_out).
+
+    Shape:
+        output: (N, C_out, *out) with out = floor((in + 2 padding - dilation (k - 1) - 1) /
+        stride) + 1 per spatial dimension.
+
+    Returns:
+        Tensor: as Shape says (unbatched input gives unbatched output).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x, w = chainrule.ones(1, 2, 5, 5, 5), chainrule.ones(4, 2, 3, 3, 3)
+        >>> F.conv3d(x, w).shape
+        (1, 4, 3, 3, 3)
+        >>> F.conv3d(x, w, padding="same").shape
+        (1, 4, 5, 5, 5)
+    """
     return _convolution(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
 
 
 def _convolution_transpose(
     input: Tensor,
     weight: Tensor,
-    bias: Any,
-    stride: Any,
-    padding: Any,
-    output_padding: Any,
+    bias: Tensor | None,
+    stride: int | Sequence[int],
+    padding: int | Sequence[int],
+    output_padding: int | Sequence[int],
     groups: int,
-    dilation: Any,
+    dilation: int | Sequence[int],
     dims: int,
     name: str,
-) -> Any:
+) -> Tensor:
     """conv_transposeNd's arguments checked and read for the ConvolutionTranspose kernel."""
     if _autocast_active() is not None:
         input, weight, bias = _autocast_operands(_LOWER, input, weight, bias)  # noqa: A001
@@ -431,13 +566,40 @@ def conv_transpose1d(
     input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
-    stride: Any = 1,
-    padding: Any = 0,
-    output_padding: Any = 0,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    output_padding: int | Sequence[int] = 0,
     groups: int = 1,
-    dilation: Any = 1,
-) -> Any:
-    """Transposed 1-D convolution (the gradient of conv1d with respect to its input)."""
+    dilation: int | Sequence[int] = 1,
+) -> Tensor:
+    """Transposed 1-D convolution (the gradient of conv1d with respect to its input, sometimes
+    called deconvolution): it maps (N, C_in, L) to a larger (N, C_out, ...).
+
+    Args:
+        input (Tensor): floating point (N, C_in, L) or unbatched (C_in, L).
+        weight (Tensor): (C_in, C_out / groups, kL), laid out as PyTorch's.
+        bias (Tensor, optional): (C_out,).
+        stride (int or tuple): the step between windows of the matching convolution.
+        padding (int or tuple): dilation (k - 1) - padding zeros are added on both sides.
+        output_padding (int or tuple): extra size added on one side of the output (smaller than
+            stride or dilation), to pick among the input sizes a strided convolution maps alike.
+        groups (int): split the channels into this many independent groups.
+        dilation (int or tuple): the spacing between kernel elements.
+
+    Shape:
+        output: (N, C_out, *out) with out = (in - 1) stride - 2 padding + dilation (k - 1) +
+        output_padding + 1 per spatial dimension.
+
+    Returns:
+        Tensor: as Shape says (unbatched input gives unbatched output).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x, w = chainrule.ones(1, 2, 3), chainrule.ones(2, 4, 3)
+        >>> F.conv_transpose1d(x, w).shape
+        (1, 4, 5)
+    """
     arguments = (stride, padding, output_padding, groups, dilation)
     return _convolution_transpose(input, weight, bias, *arguments, 1, "conv_transpose1d")
 
@@ -446,13 +608,40 @@ def conv_transpose2d(
     input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
-    stride: Any = 1,
-    padding: Any = 0,
-    output_padding: Any = 0,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    output_padding: int | Sequence[int] = 0,
     groups: int = 1,
-    dilation: Any = 1,
-) -> Any:
-    """Transposed 2-D convolution; weight (C_in, C_out/groups, kh, kw) as in PyTorch."""
+    dilation: int | Sequence[int] = 1,
+) -> Tensor:
+    """Transposed 2-D convolution (the gradient of conv2d with respect to its input, sometimes
+    called deconvolution): it maps (N, C_in, H, W) to a larger (N, C_out, ...).
+
+    Args:
+        input (Tensor): floating point (N, C_in, H, W) or unbatched (C_in, H, W).
+        weight (Tensor): (C_in, C_out / groups, kH, kW), laid out as PyTorch's.
+        bias (Tensor, optional): (C_out,).
+        stride (int or tuple): the step between windows of the matching convolution.
+        padding (int or tuple): dilation (k - 1) - padding zeros are added on both sides.
+        output_padding (int or tuple): extra size added on one side of the output (smaller than
+            stride or dilation), to pick among the input sizes a strided convolution maps alike.
+        groups (int): split the channels into this many independent groups.
+        dilation (int or tuple): the spacing between kernel elements.
+
+    Shape:
+        output: (N, C_out, *out) with out = (in - 1) stride - 2 padding + dilation (k - 1) +
+        output_padding + 1 per spatial dimension.
+
+    Returns:
+        Tensor: as Shape says (unbatched input gives unbatched output).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x, w = chainrule.ones(1, 2, 3, 3), chainrule.ones(2, 4, 3, 3)
+        >>> F.conv_transpose2d(x, w).shape
+        (1, 4, 5, 5)
+    """
     arguments = (stride, padding, output_padding, groups, dilation)
     return _convolution_transpose(input, weight, bias, *arguments, 2, "conv_transpose2d")
 
@@ -461,13 +650,40 @@ def conv_transpose3d(
     input: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
-    stride: Any = 1,
-    padding: Any = 0,
-    output_padding: Any = 0,
+    stride: int | Sequence[int] = 1,
+    padding: int | Sequence[int] = 0,
+    output_padding: int | Sequence[int] = 0,
     groups: int = 1,
-    dilation: Any = 1,
-) -> Any:
-    """Transposed 3-D convolution."""
+    dilation: int | Sequence[int] = 1,
+) -> Tensor:
+    """Transposed 3-D convolution (the gradient of conv3d with respect to its input, sometimes
+    called deconvolution): it maps (N, C_in, D, H, W) to a larger (N, C_out, ...).
+
+    Args:
+        input (Tensor): floating point (N, C_in, D, H, W) or unbatched (C_in, D, H, W).
+        weight (Tensor): (C_in, C_out / groups, kD, kH, kW), laid out as PyTorch's.
+        bias (Tensor, optional): (C_out,).
+        stride (int or tuple): the step between windows of the matching convolution.
+        padding (int or tuple): dilation (k - 1) - padding zeros are added on both sides.
+        output_padding (int or tuple): extra size added on one side of the output (smaller than
+            stride or dilation), to pick among the input sizes a strided convolution maps alike.
+        groups (int): split the channels into this many independent groups.
+        dilation (int or tuple): the spacing between kernel elements.
+
+    Shape:
+        output: (N, C_out, *out) with out = (in - 1) stride - 2 padding + dilation (k - 1) +
+        output_padding + 1 per spatial dimension.
+
+    Returns:
+        Tensor: as Shape says (unbatched input gives unbatched output).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x, w = chainrule.ones(1, 2, 3, 3, 3), chainrule.ones(2, 4, 3, 3, 3)
+        >>> F.conv_transpose3d(x, w).shape
+        (1, 4, 5, 5, 5)
+    """
     arguments = (stride, padding, output_padding, groups, dilation)
     return _convolution_transpose(input, weight, bias, *arguments, 3, "conv_transpose3d")
 
@@ -476,10 +692,10 @@ def _pool_geometry(
     name: str,
     dims: int,
     shape: tuple,
-    kernel_size: Any,
-    stride: Any,
-    padding: Any,
-    dilation: Any,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None,
+    padding: int | Sequence[int],
+    dilation: int | Sequence[int],
     ceil_mode: bool,
 ) -> tuple:
     """kernel, stride, ((lo, hi), ...) padding, dilation and output size of a pooling window,
@@ -502,7 +718,8 @@ def _pool_geometry(
             f"{name}: pad should be at most half of kernel size, but got pad={pads} and "
             f"kernel_size={kernel}"
         )
-    out_size, padding = [], []
+    out_size: list[int] = []
+    pairs: list[tuple[int, int]] = []
     for size, k, s, p, d in zip(shape, kernel, stride, pads, dilation):
         span = d * (k - 1) + 1
         room = size + 2 * p - span
@@ -515,11 +732,13 @@ def _pool_geometry(
                 f"{kernel} (output size would be {count})"
             )
         out_size.append(count)
-        padding.append((p, max(p, (count - 1) * s + span - size - p)))
-    return kernel, stride, tuple(padding), dilation, tuple(out_size)
+        pairs.append((p, max(p, (count - 1) * s + span - size - p)))
+    return kernel, stride, tuple(pairs), dilation, tuple(out_size)
 
 
-def _adaptive_size(name: str, dims: int, shape: tuple, output_size: Any) -> tuple:
+def _adaptive_size(
+    name: str, dims: int, shape: tuple, output_size: int | None | Sequence[int | None]
+) -> tuple:
     """output_size as `dims` ints; None keeps that input size."""
     if isinstance(output_size, int) or output_size is None:
         output_size = (output_size,) * dims
@@ -534,7 +753,9 @@ def _adaptive_size(name: str, dims: int, shape: tuple, output_size: Any) -> tupl
     return sizes
 
 
-def _max_result(out: Any, indices: Any, unbatched: bool, return_indices: bool) -> Any:
+def _max_result(
+    out: Tensor, indices: Tensor, unbatched: bool, return_indices: bool
+) -> Tensor | tuple[Tensor, Tensor]:
     if unbatched:
         out, indices = out[0], indices[0]
     return (out, indices) if return_indices else out
@@ -542,15 +763,15 @@ def _max_result(out: Any, indices: Any, unbatched: bool, return_indices: bool) -
 
 def _max_pool(
     input: Tensor,
-    kernel_size: Any,
-    stride: Any,
-    padding: Any,
-    dilation: Any,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None,
+    padding: int | Sequence[int],
+    dilation: int | Sequence[int],
     ceil_mode: bool,
     return_indices: bool,
     dims: int,
     name: str,
-) -> Any:
+) -> Tensor | tuple[Tensor, Tensor]:
     # Integer input as PyTorch takes it: everywhere but max_pool1d without indices.
     integers = dims > 1 or return_indices
     x, unbatched = _spatial_input(name, input, dims, integers)
@@ -562,57 +783,134 @@ def _max_pool(
 
 def max_pool1d(
     input: Tensor,
-    kernel_size: Any,
-    stride: Any = None,
-    padding: Any = 0,
-    dilation: Any = 1,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
     ceil_mode: bool = False,
     return_indices: bool = False,
-) -> Any:
-    """Max over sliding windows of (N, C, L) input."""
+) -> Tensor | tuple[Tensor, Tensor]:
+    """The maximum over sliding windows of (N, C, L) input, each channel on its own.
+    Padding is -inf, so it is never picked; the gradient goes to the (first) maximum of each window.
+
+    Args:
+        input (Tensor): (N, C, L) or unbatched (C, L).
+        kernel_size (int or tuple): the window size.
+        stride (int or tuple, optional): the step between windows; default `kernel_size`.
+        padding (int or tuple): at most half the kernel size on both sides.
+        dilation (int or tuple): the spacing between window elements.
+        ceil_mode (bool): round the output size up (a last window may hang over the edge if it
+            starts inside the input or left padding).
+        return_indices (bool): also return the flat index of each maximum in its plane (what
+            max_unpool1d takes).
+
+    Shape:
+        output: (N, C, *out) with out = floor((in + 2 padding - dilation (k - 1) - 1) /
+        stride) + 1 (ceil in ceil_mode).
+
+    Returns:
+        Tensor, or (Tensor, Tensor) with `return_indices`: the maxima and their int64 indices.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.max_pool1d(chainrule.ones(1, 2, 5), 2).shape
+        (1, 2, 2)
+    """
     window = (kernel_size, stride, padding, dilation, ceil_mode)
     return _max_pool(input, *window, return_indices, 1, "max_pool1d")
 
 
 def max_pool2d(
     input: Tensor,
-    kernel_size: Any,
-    stride: Any = None,
-    padding: Any = 0,
-    dilation: Any = 1,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
     ceil_mode: bool = False,
     return_indices: bool = False,
-) -> Any:
-    """Max over sliding windows of (N, C, H, W) input; `return_indices` also gives the flat
-    argmax positions in each plane (as max_unpool2d expects)."""
+) -> Tensor | tuple[Tensor, Tensor]:
+    """The maximum over sliding windows of (N, C, H, W) input, each channel on its own.
+    Padding is -inf, so it is never picked; the gradient goes to the (first) maximum of each window.
+
+    Args:
+        input (Tensor): (N, C, H, W) or unbatched (C, H, W).
+        kernel_size (int or tuple): the window size.
+        stride (int or tuple, optional): the step between windows; default `kernel_size`.
+        padding (int or tuple): at most half the kernel size on both sides.
+        dilation (int or tuple): the spacing between window elements.
+        ceil_mode (bool): round the output size up (a last window may hang over the edge if it
+            starts inside the input or left padding).
+        return_indices (bool): also return the flat index of each maximum in its plane (what
+            max_unpool2d takes).
+
+    Shape:
+        output: (N, C, *out) with out = floor((in + 2 padding - dilation (k - 1) - 1) /
+        stride) + 1 (ceil in ceil_mode).
+
+    Returns:
+        Tensor, or (Tensor, Tensor) with `return_indices`: the maxima and their int64 indices.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.max_pool2d(chainrule.ones(1, 2, 5, 5), 2).shape
+        (1, 2, 2, 2)
+    """
     window = (kernel_size, stride, padding, dilation, ceil_mode)
     return _max_pool(input, *window, return_indices, 2, "max_pool2d")
 
 
 def max_pool3d(
     input: Tensor,
-    kernel_size: Any,
-    stride: Any = None,
-    padding: Any = 0,
-    dilation: Any = 1,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
     ceil_mode: bool = False,
     return_indices: bool = False,
-) -> Any:
-    """Max over sliding windows of (N, C, D, H, W) input."""
+) -> Tensor | tuple[Tensor, Tensor]:
+    """The maximum over sliding windows of (N, C, D, H, W) input, each channel on its own.
+    Padding is -inf, so it is never picked; the gradient goes to the (first) maximum of each window.
+
+    Args:
+        input (Tensor): (N, C, D, H, W) or unbatched (C, D, H, W).
+        kernel_size (int or tuple): the window size.
+        stride (int or tuple, optional): the step between windows; default `kernel_size`.
+        padding (int or tuple): at most half the kernel size on both sides.
+        dilation (int or tuple): the spacing between window elements.
+        ceil_mode (bool): round the output size up (a last window may hang over the edge if it
+            starts inside the input or left padding).
+        return_indices (bool): also return the flat index of each maximum in its plane (what
+            max_unpool3d takes).
+
+    Shape:
+        output: (N, C, *out) with out = floor((in + 2 padding - dilation (k - 1) - 1) /
+        stride) + 1 (ceil in ceil_mode).
+
+    Returns:
+        Tensor, or (Tensor, Tensor) with `return_indices`: the maxima and their int64 indices.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.max_pool3d(chainrule.ones(1, 2, 5, 5, 5), 2).shape
+        (1, 2, 2, 2, 2)
+    """
     window = (kernel_size, stride, padding, dilation, ceil_mode)
     return _max_pool(input, *window, return_indices, 3, "max_pool3d")
 
 
 def _max_unpool(
     input: Tensor,  # noqa: A002
-    indices: Any,
-    kernel_size: Any,
-    stride: Any,
-    padding: Any,
-    output_size: Any,
+    indices: Tensor,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None,
+    padding: int | Sequence[int],
+    output_size: Sequence[int] | None,
     dims: int,
     name: str,
-) -> Any:
+) -> Tensor:
     """The inverse of max pooling: zeros with each value written back at its flat index into
     its (n, c) plane. Derivative: the gradient read at those indices (scatter's)."""
     kernel = _ntuple(name, "kernel_size", kernel_size, dims)
@@ -640,147 +938,443 @@ def _max_unpool(
 
 
 def max_unpool1d(
-    input: Tensor, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-    output_size: Any = None,
-) -> Any:  # fmt: skip
-    """Max pooling undone on (N, C, L): each value back at its index, zeros elsewhere."""
+    input: Tensor,
+    indices: Tensor,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    output_size: Sequence[int] | None = None,
+) -> Tensor:
+    """Undo max_pool1d: a zero tensor with each value of `input` written back at its index (the
+    indices max_pool1d returned), so only the maxima survive.
+
+    Args:
+        input (Tensor): floating point (N, C, L), the pooled values.
+        indices (Tensor): int64, the shape of `input`: flat positions in each output plane.
+        kernel_size (int or tuple): the pooling window size.
+        stride (int or tuple, optional): the pooling step; default `kernel_size`.
+        padding (int or tuple): the pooling padding.
+        output_size (sequence of ints, optional): the exact output size, to pick among the
+            sizes a strided pooling maps alike.
+
+    Shape:
+        output: (N, C, *out) with out = (in - 1) stride - 2 padding + kernel_size, or
+        `output_size`.
+
+    Returns:
+        Tensor: as Shape says.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.tensor([[[1.0, 3.0, 2.0, 0.0]]])
+        >>> pooled, indices = F.max_pool1d(x, 2, return_indices=True)
+        >>> F.max_unpool1d(pooled, indices, 2)
+        tensor([[[0., 3., 2., 0.]]])
+    """
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1, "max_unpool1d")
 
 
 def max_unpool2d(
-    input: Tensor, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-    output_size: Any = None,
-) -> Any:  # fmt: skip
-    """Max pooling undone on (N, C, H, W): each value back at its index, zeros elsewhere."""
+    input: Tensor,
+    indices: Tensor,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    output_size: Sequence[int] | None = None,
+) -> Tensor:
+    """Undo max_pool2d: a zero tensor with each value of `input` written back at its index (the
+    indices max_pool2d returned), so only the maxima survive.
+
+    Args:
+        input (Tensor): floating point (N, C, H, W), the pooled values.
+        indices (Tensor): int64, the shape of `input`: flat positions in each output plane.
+        kernel_size (int or tuple): the pooling window size.
+        stride (int or tuple, optional): the pooling step; default `kernel_size`.
+        padding (int or tuple): the pooling padding.
+        output_size (sequence of ints, optional): the exact output size, to pick among the
+            sizes a strided pooling maps alike.
+
+    Shape:
+        output: (N, C, *out) with out = (in - 1) stride - 2 padding + kernel_size, or
+        `output_size`.
+
+    Returns:
+        Tensor: as Shape says.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.tensor([[[[1.0, 3.0, 2.0, 0.0]]]])
+        >>> pooled, indices = F.max_pool2d(x, (1, 2), return_indices=True)
+        >>> F.max_unpool2d(pooled, indices, (1, 2))
+        tensor([[[[0., 3., 2., 0.]]]])
+    """
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2, "max_unpool2d")
 
 
 def max_unpool3d(
-    input: Tensor, indices: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-    output_size: Any = None,
-) -> Any:  # fmt: skip
-    """Max pooling undone on (N, C, D, H, W): each value back at its index, zeros elsewhere."""
+    input: Tensor,
+    indices: Tensor,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    output_size: Sequence[int] | None = None,
+) -> Tensor:
+    """Undo max_pool3d: a zero tensor with each value of `input` written back at its index (the
+    indices max_pool3d returned), so only the maxima survive.
+
+    Args:
+        input (Tensor): floating point (N, C, D, H, W), the pooled values.
+        indices (Tensor): int64, the shape of `input`: flat positions in each output plane.
+        kernel_size (int or tuple): the pooling window size.
+        stride (int or tuple, optional): the pooling step; default `kernel_size`.
+        padding (int or tuple): the pooling padding.
+        output_size (sequence of ints, optional): the exact output size, to pick among the
+            sizes a strided pooling maps alike.
+
+    Shape:
+        output: (N, C, *out) with out = (in - 1) stride - 2 padding + kernel_size, or
+        `output_size`.
+
+    Returns:
+        Tensor: as Shape says.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.tensor([[[[[1.0, 3.0, 2.0, 0.0]]]]])
+        >>> pooled, indices = F.max_pool3d(x, (1, 1, 2), return_indices=True)
+        >>> F.max_unpool3d(pooled, indices, (1, 1, 2))
+        tensor([[[[[0., 3., 2., 0.]]]]])
+    """
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3, "max_unpool3d")
 
 
 def _adaptive_max_pool(
-    input: Tensor, output_size: Any, return_indices: bool, dims: int, name: str
-) -> Any:
+    input: Tensor,
+    output_size: int | None | Sequence[int | None],
+    return_indices: bool,
+    dims: int,
+    name: str,
+) -> Tensor | tuple[Tensor, Tensor]:
     x, unbatched = _spatial_input(name, input, dims)
     sizes = _adaptive_size(name, dims, tuple(x.shape[2:]), output_size)
     out, indices = _pool_ops.adaptive_max_pool(x, sizes)
     return _max_result(out, indices, unbatched, return_indices)
 
 
-def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
-    """Max over `output_size` bins that split L as evenly as possible."""
+def adaptive_max_pool1d(
+    input: Tensor, output_size: int | None | Sequence[int | None], return_indices: bool = False
+) -> Tensor | tuple[Tensor, Tensor]:
+    """The maximum over `output_size` bins that split each spatial dimension as evenly as possible
+    (bin i covers floor(i in / out) to ceil((i + 1) in / out)).
+
+    Args:
+        input (Tensor): floating point (N, C, L) or unbatched (C, L).
+        output_size (int or tuple): the output's spatial size.
+        return_indices (bool): also return the flat index of each maximum in its plane.
+
+    Returns:
+        Tensor, or (Tensor, Tensor) with `return_indices`: (N, C, *output_size).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.adaptive_max_pool1d(chainrule.ones(1, 2, 5), 1).shape
+        (1, 2, 1)
+    """
     return _adaptive_max_pool(input, output_size, return_indices, 1, "adaptive_max_pool1d")
 
 
-def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
-    """Max over bins that split H and W as evenly as possible (None keeps a size)."""
+def adaptive_max_pool2d(
+    input: Tensor, output_size: int | None | Sequence[int | None], return_indices: bool = False
+) -> Tensor | tuple[Tensor, Tensor]:
+    """The maximum over `output_size` bins that split each spatial dimension as evenly as possible
+    (bin i covers floor(i in / out) to ceil((i + 1) in / out)).
+
+    Args:
+        input (Tensor): floating point (N, C, H, W) or unbatched (C, H, W).
+        output_size (int or tuple): the output's spatial size (None in a tuple
+            keeps that input size).
+        return_indices (bool): also return the flat index of each maximum in its plane.
+
+    Returns:
+        Tensor, or (Tensor, Tensor) with `return_indices`: (N, C, *output_size).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.adaptive_max_pool2d(chainrule.ones(1, 2, 5, 5), 1).shape
+        (1, 2, 1, 1)
+    """
     return _adaptive_max_pool(input, output_size, return_indices, 2, "adaptive_max_pool2d")
 
 
-def adaptive_max_pool3d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
-    """Max over bins that split D, H and W as evenly as possible."""
+def adaptive_max_pool3d(
+    input: Tensor, output_size: int | None | Sequence[int | None], return_indices: bool = False
+) -> Tensor | tuple[Tensor, Tensor]:
+    """The maximum over `output_size` bins that split each spatial dimension as evenly as possible
+    (bin i covers floor(i in / out) to ceil((i + 1) in / out)).
+
+    Args:
+        input (Tensor): floating point (N, C, D, H, W) or unbatched (C, D, H, W).
+        output_size (int or tuple): the output's spatial size (None in a tuple
+            keeps that input size).
+        return_indices (bool): also return the flat index of each maximum in its plane.
+
+    Returns:
+        Tensor, or (Tensor, Tensor) with `return_indices`: (N, C, *output_size).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.adaptive_max_pool3d(chainrule.ones(1, 2, 5, 5, 5), 1).shape
+        (1, 2, 1, 1, 1)
+    """
     return _adaptive_max_pool(input, output_size, return_indices, 3, "adaptive_max_pool3d")
 
 
 def _avg_pool(
     input: Tensor,
-    kernel_size: Any,
-    stride: Any,
-    padding: Any,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None,
+    padding: int | Sequence[int],
     ceil_mode: bool,
     count_include_pad: bool,
-    divisor_override: Any,
+    divisor_override: int | None,
     dims: int,
     name: str,
-) -> Any:
+) -> Tensor:
     x, unbatched = _spatial_input(name, input, dims)
     shape = tuple(x.shape[2:])
-    kernel, stride, pads, _, out_size = _pool_geometry(
+    kernel, steps, pads, _, out_size = _pool_geometry(
         name, dims, shape, kernel_size, stride, padding, 1, ceil_mode
     )
-    out = _pool_ops.avg_pool(x, kernel, stride, pads, out_size, count_include_pad, divisor_override)
+    out = _pool_ops.avg_pool(x, kernel, steps, pads, out_size, count_include_pad, divisor_override)
     return out[0] if unbatched else out
 
 
 def avg_pool1d(
     input: Tensor,
-    kernel_size: Any,
-    stride: Any = None,
-    padding: Any = 0,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
-) -> Any:
-    """Average over sliding windows of (N, C, L) input."""
+) -> Tensor:
+    """The mean over sliding kL windows of (N, C, L) input, each channel on its own.
+
+    Args:
+        input (Tensor): floating point (N, C, L) or unbatched (C, L).
+        kernel_size (int or tuple): the window size.
+        stride (int or tuple, optional): the step between windows; default `kernel_size`.
+        padding (int or tuple): zeros added on both sides, at most half the kernel size.
+        ceil_mode (bool): round the output size up.
+        count_include_pad (bool): count the padding zeros in each window's divisor.
+
+    Shape:
+        output: (N, C, *out) with out = floor((in + 2 padding - k) / stride) + 1 (ceil in
+        ceil_mode).
+
+    Returns:
+        Tensor: as Shape says.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.avg_pool1d(chainrule.arange(4.0).reshape(1, 1, 4), 2)
+        tensor([[[0.5000, 2.5000]]])
+    """
     window = (kernel_size, stride, padding, ceil_mode, count_include_pad)
     return _avg_pool(input, *window, None, 1, "avg_pool1d")
 
 
 def avg_pool2d(
     input: Tensor,
-    kernel_size: Any,
-    stride: Any = None,
-    padding: Any = 0,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
-    divisor_override: Any = None,
-) -> Any:
-    """Average over sliding windows of (N, C, H, W) input."""
+    divisor_override: int | None = None,
+) -> Tensor:
+    """The mean over sliding kH, kW windows of (N, C, H, W) input, each channel on its own.
+
+    Args:
+        input (Tensor): floating point (N, C, H, W) or unbatched (C, H, W).
+        kernel_size (int or tuple): the window size.
+        stride (int or tuple, optional): the step between windows; default `kernel_size`.
+        padding (int or tuple): zeros added on both sides, at most half the kernel size.
+        ceil_mode (bool): round the output size up.
+        count_include_pad (bool): count the padding zeros in each window's divisor.
+        divisor_override (int, optional): divide every window's sum by this instead.
+
+    Shape:
+        output: (N, C, *out) with out = floor((in + 2 padding - k) / stride) + 1 (ceil in
+        ceil_mode).
+
+    Returns:
+        Tensor: as Shape says.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.avg_pool2d(chainrule.arange(4.0).reshape(1, 1, 1, 4), (1, 2))
+        tensor([[[[0.5000, 2.5000]]]])
+    """
     window = (kernel_size, stride, padding, ceil_mode, count_include_pad)
     return _avg_pool(input, *window, divisor_override, 2, "avg_pool2d")
 
 
 def avg_pool3d(
     input: Tensor,
-    kernel_size: Any,
-    stride: Any = None,
-    padding: Any = 0,
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
-    divisor_override: Any = None,
-) -> Any:
-    """Average over sliding windows of (N, C, D, H, W) input."""
+    divisor_override: int | None = None,
+) -> Tensor:
+    """The mean over sliding kD, kH, kW windows of (N, C, D, H, W) input, each channel on its own.
+
+    Args:
+        input (Tensor): floating point (N, C, D, H, W) or unbatched (C, D, H, W).
+        kernel_size (int or tuple): the window size.
+        stride (int or tuple, optional): the step between windows; default `kernel_size`.
+        padding (int or tuple): zeros added on both sides, at most half the kernel size.
+        ceil_mode (bool): round the output size up.
+        count_include_pad (bool): count the padding zeros in each window's divisor.
+        divisor_override (int, optional): divide every window's sum by this instead.
+
+    Shape:
+        output: (N, C, *out) with out = floor((in + 2 padding - k) / stride) + 1 (ceil in
+        ceil_mode).
+
+    Returns:
+        Tensor: as Shape says.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.avg_pool3d(chainrule.arange(4.0).reshape(1, 1, 1, 1, 4), (1, 1, 2))
+        tensor([[[[[0.5000, 2.5000]]]]])
+    """
     window = (kernel_size, stride, padding, ceil_mode, count_include_pad)
     return _avg_pool(input, *window, divisor_override, 3, "avg_pool3d")
 
 
-def _adaptive_avg_pool(input: Tensor, output_size: Any, dims: int, name: str) -> Any:
+def _adaptive_avg_pool(
+    input: Tensor, output_size: int | None | Sequence[int | None], dims: int, name: str
+) -> Tensor:
     x, unbatched = _spatial_input(name, input, dims)
     sizes = _adaptive_size(name, dims, tuple(x.shape[2:]), output_size)
     out = _pool_ops.adaptive_avg_pool(x, sizes)
     return out[0] if unbatched else out
 
 
-def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Any:
-    """Average over `output_size` bins that split L as evenly as possible."""
+def adaptive_avg_pool1d(input: Tensor, output_size: int | None | Sequence[int | None]) -> Tensor:
+    """The mean over `output_size` bins that split each spatial dimension as evenly as possible
+    (bin i covers floor(i in / out) to ceil((i + 1) in / out)): a fixed output size whatever
+    the input's.
+
+    Args:
+        input (Tensor): floating point (N, C, L) or unbatched (C, L).
+        output_size (int or tuple): the output's spatial size.
+
+    Returns:
+        Tensor: (N, C, *output_size).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.adaptive_avg_pool1d(chainrule.ones(1, 2, 5), 1).shape
+        (1, 2, 1)
+    """
     return _adaptive_avg_pool(input, output_size, 1, "adaptive_avg_pool1d")
 
 
-def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Any:
-    """Average over bins that split H and W as evenly as possible (None keeps a size)."""
+def adaptive_avg_pool2d(input: Tensor, output_size: int | None | Sequence[int | None]) -> Tensor:
+    """The mean over `output_size` bins that split each spatial dimension as evenly as possible
+    (bin i covers floor(i in / out) to ceil((i + 1) in / out)): a fixed output size whatever
+    the input's.
+
+    Args:
+        input (Tensor): floating point (N, C, H, W) or unbatched (C, H, W).
+        output_size (int or tuple): the output's spatial size (None in a tuple
+            keeps that input size).
+
+    Returns:
+        Tensor: (N, C, *output_size).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.adaptive_avg_pool2d(chainrule.ones(1, 2, 5, 5), 1).shape
+        (1, 2, 1, 1)
+    """
     return _adaptive_avg_pool(input, output_size, 2, "adaptive_avg_pool2d")
 
 
-def adaptive_avg_pool3d(input: Tensor, output_size: Any) -> Any:
-    """Average over bins that split D, H and W as evenly as possible."""
+def adaptive_avg_pool3d(input: Tensor, output_size: int | None | Sequence[int | None]) -> Tensor:
+    """The mean over `output_size` bins that split each spatial dimension as evenly as possible
+    (bin i covers floor(i in / out) to ceil((i + 1) in / out)): a fixed output size whatever
+    the input's.
+
+    Args:
+        input (Tensor): floating point (N, C, D, H, W) or unbatched (C, D, H, W).
+        output_size (int or tuple): the output's spatial size (None in a tuple
+            keeps that input size).
+
+    Returns:
+        Tensor: (N, C, *output_size).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.adaptive_avg_pool3d(chainrule.ones(1, 2, 5, 5, 5), 1).shape
+        (1, 2, 1, 1, 1)
+    """
     return _adaptive_avg_pool(input, output_size, 3, "adaptive_avg_pool3d")
 
 
 def interpolate(
     input: Tensor,
-    size: Any = None,
-    scale_factor: Any = None,
+    size: int | Sequence[int] | None = None,
+    scale_factor: float | Sequence[float] | None = None,
     mode: str = "nearest",
     align_corners: bool | None = None,
     recompute_scale_factor: bool | None = None,
     antialias: bool = False,
-) -> Any:
-    """Resize the spatial dimensions of (N, C, *spatial) input to `size` or by `scale_factor`,
-    with mode 'nearest', 'nearest-exact', 'linear', 'bilinear', 'trilinear' or 'area'."""
+) -> Tensor:
+    """Resize the spatial dimensions of (N, C, *spatial) input to `size` or by `scale_factor`
+    (give exactly one).
+
+    Args:
+        input (Tensor): floating point (or uint8 for the nearest modes) (N, C, *spatial), with
+            1 to 3 spatial dimensions.
+        size (int or tuple, optional): the output's spatial size.
+        scale_factor (float or tuple, optional): multiplies each spatial size (rounded down).
+        mode (str): 'nearest' (default), 'nearest-exact', 'linear' (3-D input), 'bilinear'
+            (4-D), 'trilinear' (5-D) or 'area' (adaptive average pooling).
+        align_corners (bool, optional): linear modes only; True maps the corner pixels' centers
+            onto each other, False (default) their outer edges.
+        recompute_scale_factor (bool, optional): compute the sampling scale from the output
+            size instead of using `scale_factor` as given.
+        antialias (bool): not supported (False only).
+
+    Returns:
+        Tensor: (N, C, *size).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.tensor([[[1.0, 2.0]]])
+        >>> F.interpolate(x, scale_factor=2)
+        tensor([[[1., 1., 2., 2.]]])
+        >>> F.interpolate(x, size=3, mode="linear", align_corners=True)
+        tensor([[[1.0000, 1.5000, 2.0000]]])
+    """
     n = input.ndim - 2
     if n < 1:
         raise ShapeError(
@@ -838,32 +1432,86 @@ def interpolate(
 # ---- distances -----------------------------------------------------------------------------
 
 
-def _clamped_norm(input: Tensor, dim: int, eps: float) -> Any:
+def _clamped_norm(input: Tensor, dim: int, eps: float) -> Tensor:
     """The 2-norm along dim (kept), its value clamped below at eps but its gradient the
     norm's, as PyTorch's cosine_similarity (which clamps under no_grad)."""
     value = norm(input, 2, dim, keepdim=True)
     return value + (_clamp(value, min=eps) - value).detach()
 
 
-def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Any:
-    """sum(x1 / |x1| * x2 / |x2|) along dim (after broadcasting), each norm clamped below
-    at eps."""
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """The cosine of the angle between x1 and x2 along `dim`: sum(x1 x2) / (|x1| |x2|) after
+    broadcasting, each norm clamped below at eps.
+
+    Args:
+        x1 (Tensor): floating point.
+        x2 (Tensor): broadcastable with `x1`.
+        dim (int): the dimension of the vectors.
+        eps (float): the smallest norm divided by.
+
+    Returns:
+        Tensor: the broadcast shape without `dim`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x1 = chainrule.tensor([[1.0, 0.0], [1.0, 1.0]])
+        >>> F.cosine_similarity(x1, chainrule.tensor([[1.0, 0.0]]))
+        tensor([1.0000, 0.7071])
+    """
     x1, x2 = broadcast_tensors(x1, x2)
     return _sum((x1 / _clamped_norm(x1, dim, eps)) * (x2 / _clamped_norm(x2, dim, eps)), dim)
 
 
 def pairwise_distance(
-    x1: Any, x2: Any, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
-) -> Any:
-    """The p-norm of x1 - x2 + eps along the last dimension."""
+    x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
+) -> Tensor:
+    """The p-norm of x1 - x2 + eps along the last dimension (eps keeps the gradient finite when the
+    points coincide).
+
+    Args:
+        x1 (Tensor): floating point (N, D) or (D,).
+        x2 (Tensor): broadcastable with `x1`.
+        p (float): the norm's order.
+        eps (float): added to the difference.
+        keepdim (bool): keep the last dimension with size 1.
+
+    Returns:
+        Tensor: (N,) (or (N, 1) with keepdim).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x1, x2 = chainrule.tensor([[0.0, 0.0]]), chainrule.tensor([[3.0, 4.0]])
+        >>> F.pairwise_distance(x1, x2, eps=0.0)
+        tensor([5.])
+    """
     difference = x1 - x2 + eps
     return norm(difference, p, -1 if difference.ndim else None, keepdim=keepdim)
 
 
 def normalize(
-    input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Any = None
-) -> Any:
-    """input / max(|input|_p, eps) along dim."""
+    input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None
+) -> Tensor:
+    """input / max(|input|_p, eps) along `dim`: each vector scaled to unit p-norm.
+
+    Args:
+        input (Tensor): floating point, any shape.
+        p (float): the norm's order.
+        dim (int): the dimension of the vectors.
+        eps (float): the smallest norm divided by (zero vectors stay zero).
+        out (Tensor, optional): accepted for compatibility and ignored.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.normalize(chainrule.tensor([[3.0, 4.0], [0.0, 0.0]]))
+        tensor([[0.6000, 0.8000],
+                [0.0000, 0.0000]])
+    """
     denominator = _clamp(norm(input, p, dim, keepdim=True), min=eps)
     return input / expand(denominator, tuple(input.shape))
 
@@ -871,7 +1519,7 @@ def normalize(
 # ---- losses --------------------------------------------------------------------------------
 
 
-def _reduce(op_name: str, loss: Any, reduction: str) -> Any:
+def _reduce(op_name: str, loss: Tensor, reduction: str) -> Tensor:
     _check_reduction(op_name, reduction)
     if reduction == "mean":
         return _mean(loss)
@@ -880,7 +1528,9 @@ def _reduce(op_name: str, loss: Any, reduction: str) -> Any:
     return loss
 
 
-def _weighted(op_name: str, loss: Any, weight: Any, reduction: str, mean_by_weight: bool) -> Any:
+def _weighted(
+    op_name: str, loss: Tensor, weight: Tensor | None, reduction: str, mean_by_weight: bool
+) -> Tensor:
     """PyTorch's elementwise-weighted losses: mse and l1 divide by the weights' sum for
     'mean', huber by the element count."""
     if weight is None:
@@ -900,13 +1550,25 @@ def _weighted(op_name: str, loss: Any, weight: Any, reduction: str, mean_by_weig
 def mse_loss(
     input: Tensor,
     target: Tensor,
-    size_average: Any = None,
-    reduce: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
     weight: Tensor | None = None,
-) -> Any:
+) -> Tensor:
     """The squared error (input - target)**2, averaged ('mean'), summed ('sum') or kept per
     element ('none').
+
+    Args:
+        input (Tensor): floating point, any shape.
+        target (Tensor): broadcastable with `input`.
+        size_average (bool, optional): deprecated, use `reduction`.
+        reduce (bool, optional): deprecated, use `reduction`.
+        reduction (str): 'mean' (default), 'sum' or 'none' (the elementwise losses).
+        weight (Tensor, optional): the shape of `input`, a weight per element.
+            With 'mean' the weighted sum is divided by the weights' sum.
+
+    Returns:
+        Tensor: a scalar, or the broadcast shape for 'none'.
 
     Example:
         >>> import chainrule
@@ -923,12 +1585,31 @@ def mse_loss(
 def l1_loss(
     input: Tensor,
     target: Tensor,
-    size_average: Any = None,
-    reduce: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
     weight: Tensor | None = None,
-) -> Any:
-    """|input - target|, reduced (gradient 0 where they are equal, as PyTorch)."""
+) -> Tensor:
+    """The absolute error |input - target| (gradient 0 where they are equal, as PyTorch), reduced.
+
+    Args:
+        input (Tensor): floating point, any shape.
+        target (Tensor): broadcastable with `input`.
+        size_average (bool, optional): deprecated, use `reduction`.
+        reduce (bool, optional): deprecated, use `reduction`.
+        reduction (str): 'mean' (default), 'sum' or 'none' (the elementwise losses).
+        weight (Tensor, optional): the shape of `input`, a weight per element.
+            With 'mean' the weighted sum is divided by the weights' sum.
+
+    Returns:
+        Tensor: a scalar, or the broadcast shape for 'none'.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.l1_loss(chainrule.tensor([1.0, 2.0]), chainrule.tensor([0.0, 4.0]))
+        tensor(1.5000)
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     return _weighted("l1_loss", _abs(input - target), weight, reduction, True)
 
@@ -937,12 +1618,31 @@ def l1_loss(
 def smooth_l1_loss(
     input: Tensor,
     target: Tensor,
-    size_average: Any = None,
-    reduce: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
     beta: float = 1.0,
-) -> Any:
-    """0.5 d**2 / beta where |d| < beta, else |d| - 0.5 beta (l1 for beta = 0)."""
+) -> Tensor:
+    """With d = |input - target|: 0.5 d**2 / beta where d < beta, else d - 0.5 beta (quadratic
+    near zero, linear beyond; l1 for beta = 0). `huber_loss` is this times beta.
+
+    Args:
+        input (Tensor): floating point, any shape.
+        target (Tensor): broadcastable with `input`.
+        size_average (bool, optional): deprecated, use `reduction`.
+        reduce (bool, optional): deprecated, use `reduction`.
+        reduction (str): 'mean' (default), 'sum' or 'none' (the elementwise losses).
+        beta (float): where the quadratic part ends (not negative).
+
+    Returns:
+        Tensor: a scalar, or the broadcast shape for 'none'.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.smooth_l1_loss(chainrule.tensor([0.5, 3.0]), chainrule.zeros(2), reduction="none")
+        tensor([0.1250, 2.5000])
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
@@ -960,8 +1660,27 @@ def huber_loss(
     reduction: str = "mean",
     delta: float = 1.0,
     weight: Tensor | None = None,
-) -> Any:
-    """0.5 d**2 where |d| < delta, else delta (|d| - 0.5 delta)."""
+) -> Tensor:
+    """With d = |input - target|: 0.5 d**2 where d < delta, else delta (d - 0.5 delta).
+
+    Args:
+        input (Tensor): floating point, any shape.
+        target (Tensor): broadcastable with `input`.
+        reduction (str): 'mean' (default), 'sum' or 'none' (the elementwise losses).
+        delta (float): where the quadratic part ends (positive).
+        weight (Tensor, optional): the shape of `input`, a weight per element.
+            With 'mean' the weighted sum is divided by the element count.
+
+    Returns:
+        Tensor: a scalar, or the broadcast shape for 'none'.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.tensor([0.5, 3.0])
+        >>> F.huber_loss(x, chainrule.zeros(2), reduction="none", delta=2.0)
+        tensor([0.1250, 4.0000])
+    """
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     distance = _abs(input - target)
@@ -982,12 +1701,30 @@ def binary_cross_entropy(
     input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
-    size_average: Any = None,
-    reduce: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
-) -> Any:
-    """-(t log x + (1 - t) log(1 - x)) for probabilities x, each log clamped at -100 as
-    PyTorch."""
+) -> Tensor:
+    """-(t log x + (1 - t) log(1 - x)) for probabilities x (each log clamped at -100, as PyTorch, so
+    x = 0 or 1 gives a finite loss). From logits, `binary_cross_entropy_with_logits` is stabler.
+
+    Args:
+        input (Tensor): probabilities in [0, 1], any shape.
+        target (Tensor): the shape of `input`, values in [0, 1].
+        weight (Tensor, optional): broadcastable with `input`, multiplies each element's loss.
+        size_average (bool, optional): deprecated, use `reduction`.
+        reduce (bool, optional): deprecated, use `reduction`.
+        reduction (str): 'mean' (default), 'sum' or 'none' (the elementwise losses).
+
+    Returns:
+        Tensor: a scalar, or the shape of `input` for 'none'.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.binary_cross_entropy(chainrule.tensor([0.9, 0.2]), chainrule.tensor([1.0, 0.0]))
+        tensor(0.1643)
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _same_shape("binary_cross_entropy", input, target)
     values = input._array
@@ -1006,13 +1743,34 @@ def binary_cross_entropy_with_logits(
     input: Tensor,
     target: Tensor,
     weight: Tensor | None = None,
-    size_average: Any = None,
-    reduce: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
-    pos_weight: Any = None,
-) -> Any:
-    """binary_cross_entropy(sigmoid(x), t) computed stably as
-    (1 - t) x - (1 + (pos_weight - 1) t) log_sigmoid(x)."""
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """binary_cross_entropy(sigmoid(x), t) computed stably from logits x as
+    (1 - t) x - (1 + (pos_weight - 1) t) logsigmoid(x).
+
+    Args:
+        input (Tensor): floating point logits, any shape.
+        target (Tensor): the shape of `input`, values in [0, 1].
+        weight (Tensor, optional): broadcastable with `input`, multiplies each element's loss.
+        size_average (bool, optional): deprecated, use `reduction`.
+        reduce (bool, optional): deprecated, use `reduction`.
+        reduction (str): 'mean' (default), 'sum' or 'none' (the elementwise losses).
+        pos_weight (Tensor, optional): a weight for the positive term, broadcast over the last
+            dimension (one per class), to trade recall against precision.
+
+    Returns:
+        Tensor: a scalar, or the shape of `input` for 'none'.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> logits, target = chainrule.tensor([2.0, -1.0]), chainrule.tensor([1.0, 0.0])
+        >>> F.binary_cross_entropy_with_logits(logits, target)
+        tensor(0.2201)
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _same_shape("binary_cross_entropy_with_logits", input, target)
     log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
@@ -1026,13 +1784,35 @@ def binary_cross_entropy_with_logits(
 def kl_div(
     input: Tensor,
     target: Tensor,
-    size_average: Any = None,
-    reduce: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
     log_target: bool = False,
-) -> Any:
-    """target * (log(target) - input) for log-probabilities `input` (0 where target == 0);
-    'batchmean' divides the sum by the batch size (the mathematical KL divergence)."""
+) -> Tensor:
+    """The Kullback-Leibler divergence terms target * (log(target) - input), for log-probabilities
+    `input` (0 where target == 0).
+
+    Args:
+        input (Tensor): floating point log-probabilities, any shape.
+        target (Tensor): probabilities (or log-probabilities with `log_target`), the shape of
+            `input`.
+        size_average (bool, optional): deprecated, use `reduction`.
+        reduce (bool, optional): deprecated, use `reduction`.
+        reduction (str): 'mean' (default: over every element, which is not the divergence),
+            'batchmean' (the sum divided by the batch size: the mathematical KL divergence),
+            'sum' or 'none'.
+        log_target (bool): `target` is given as log-probabilities.
+
+    Returns:
+        Tensor: a scalar, or the shape of `input` for 'none'.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> p = chainrule.tensor([[0.5, 0.5]])
+        >>> F.kl_div(chainrule.tensor([[0.25, 0.75]]).log(), p, reduction="batchmean")
+        tensor(0.1438)
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("kl_div", reduction, ("batchmean",))
     if log_target:
@@ -1049,15 +1829,37 @@ def kl_div(
 
 @_autocast_policy(_FLOAT32)
 def cosine_embedding_loss(
-    input1: Any,
-    input2: Any,
+    input1: Tensor,
+    input2: Tensor,
     target: Tensor,
     margin: float = 0,
-    size_average: Any = None,
-    reduce: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
-) -> Any:
-    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1."""
+) -> Tensor:
+    """1 - cos(x1, x2) where target is 1 (pull together), max(0, cos(x1, x2) - margin) where it is
+    -1 (push apart), with the cosine taken along the last dimension.
+
+    Args:
+        input1 (Tensor): floating point (N, D) or (D,).
+        input2 (Tensor): the shape of `input1`.
+        target (Tensor): (N,) or (), of 1 and -1.
+        margin (float): how dissimilar a -1 pair must be to cost nothing, in [-1, 1].
+        size_average (bool, optional): deprecated, use `reduction`.
+        reduce (bool, optional): deprecated, use `reduction`.
+        reduction (str): 'mean' (default), 'sum' or 'none' (the elementwise losses).
+
+    Returns:
+        Tensor: a scalar, or (N,) for 'none'.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x1 = chainrule.tensor([[1.0, 0.0], [1.0, 0.0]])
+        >>> x2 = chainrule.tensor([[0.0, 1.0], [1.0, 1.0]])
+        >>> F.cosine_embedding_loss(x1, x2, chainrule.tensor([1, -1]), reduction="none")
+        tensor([1.0000, 0.7071])
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if input1.ndim not in (1, 2) or tuple(input1.shape) != tuple(input2.shape):
         raise ShapeError(
@@ -1080,18 +1882,44 @@ def cosine_embedding_loss(
 
 @_autocast_policy(_LOWER)
 def scaled_dot_product_attention(
-    query: Any,
-    key: Any,
-    value: Any,
-    attn_mask: Any = None,
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None = None,
     dropout_p: float = 0.0,
     is_causal: bool = False,
     scale: float | None = None,
     enable_gqa: bool = False,
-) -> Any:
-    """softmax(q k^T * scale + mask) v over the last two dimensions. A bool mask marks the
-    positions that take part, a float mask is added; is_causal keeps j <= i (combined with a
-    mask, as PyTorch on CPU). Rows with no position left give 0, as PyTorch."""
+) -> Tensor:
+    """Attention: softmax(query key^T * scale + mask) value over the last two dimensions (the
+    leading ones are batch and heads). A bool mask marks the positions that take part, a float
+    mask is added to the scores; rows left with no position give 0, as PyTorch.
+
+    Args:
+        query (Tensor): (*, L, E).
+        key (Tensor): (*, S, E).
+        value (Tensor): (*, S, Ev).
+        attn_mask (Tensor, optional): bool or floating point, broadcastable to (*, L, S).
+        dropout_p (float): dropout on the attention weights (pass 0 in evaluation).
+        is_causal (bool): query i attends to key positions j <= i only (combined with
+            `attn_mask` when both are given, as PyTorch on the CPU).
+        scale (float, optional): default 1 / sqrt(E).
+        enable_gqa (bool): grouped-query attention: key and value may have fewer heads (dim -3)
+            than query, each shared by a group of query heads.
+
+    Returns:
+        Tensor: (*, L, Ev).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> q = k = chainrule.zeros(1, 2, 3, 4)  # batch, heads, length, embedding
+        >>> v = chainrule.arange(3.0).reshape(1, 1, 3, 1).expand(1, 2, 3, 1)
+        >>> F.scaled_dot_product_attention(q, k, v, is_causal=True)[0, 0]
+        tensor([[0.0000],
+                [0.5000],
+                [1.0000]])
+    """
     if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
         raise ShapeError("scaled_dot_product_attention: query, key and value need at least 2 dims")
     length, source = query.shape[-2], key.shape[-2]
@@ -1129,13 +1957,13 @@ def scaled_dot_product_attention(
     return matmul(weights, value)
 
 
-def _causal_and(mask: Any, causal: Any) -> Any:
+def _causal_and(mask: Tensor, causal: Tensor) -> Tensor:
     if mask.dtype.is_floating_point:
         return where(causal, mask, float("-inf"))
     return mask & causal
 
 
-def _repeat_heads(tensor: Any, heads: int) -> Any:
+def _repeat_heads(tensor: Tensor, heads: int) -> Tensor:
     """(..., H_kv, S, E) -> (..., heads, S, E), each key/value head repeated for its group."""
     kv_heads = tensor.shape[-3]
     if heads % kv_heads:

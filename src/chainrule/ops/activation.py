@@ -343,6 +343,13 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x * sigmoid(x) (the "swish" activation), as `F.silu`; derivative
     sigmoid(x) (1 + x (1 - sigmoid(x))).
 
+    Args:
+        input (Tensor): floating point, any shape.
+        inplace (bool): write the result into `input` and return it.
+
+    Returns:
+        Tensor: the shape of `input`.
+
     Example:
         >>> import chainrule
         >>> chainrule.nn.functional.silu(chainrule.tensor([0.0, 1.0]))
@@ -356,6 +363,14 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     """log(1 + exp(beta * x)) / beta, a smooth relu, as `F.softplus`. Where beta * x > threshold
     it returns x itself (the two agree to float precision there and exp would overflow).
 
+    Args:
+        input (Tensor): floating point, any shape.
+        beta (float): the sharpness; larger values approach relu.
+        threshold (float): above beta * x = threshold the result is x.
+
+    Returns:
+        Tensor: the shape of `input`.
+
     Example:
         >>> import chainrule
         >>> chainrule.nn.functional.softplus(chainrule.tensor([0.0, 30.0]))
@@ -367,6 +382,14 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """x where x > 0, else negative_slope * x, as `F.leaky_relu`; the slope at 0 is
     negative_slope, as in PyTorch.
+
+    Args:
+        input (Tensor): any shape.
+        negative_slope (float): the slope for x <= 0.
+        inplace (bool): write the result into `input` and return it.
+
+    Returns:
+        Tensor: the shape of `input`.
 
     Example:
         >>> import chainrule
@@ -381,6 +404,14 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x where x > 0, else alpha * (exp(x) - 1), as `F.elu`: smooth for alpha = 1, with negative
     outputs that push mean activations toward zero.
 
+    Args:
+        input (Tensor): floating point, any shape.
+        alpha (float): the value the negative side saturates at is -alpha.
+        inplace (bool): write the result into `input` and return it.
+
+    Returns:
+        Tensor: the shape of `input`.
+
     Example:
         >>> import chainrule
         >>> chainrule.nn.functional.elu(chainrule.tensor([-1.0, 2.0]))
@@ -391,17 +422,30 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 
 def rrelu(
-    input: Any,
+    input: Tensor,
     lower: float = 1.0 / 8.0,
     upper: float = 1.0 / 3.0,
     training: bool = False,
     inplace: bool = False,
-) -> Any:
-    """x for x > 0, a x below, with a drawn uniformly from [lower, upper] per element in
-    training and (lower + upper) / 2 otherwise (leaky_relu). Derivative: 1 or a (a at 0).
+) -> Tensor:
+    """Randomized leaky relu: x for x > 0, a x below, with a drawn uniformly from [lower, upper]
+    per element in training and (lower + upper) / 2 otherwise (leaky_relu). Derivative: 1 or a
+    (a at 0).
 
-    >>> chainrule.rrelu(chainrule.tensor([-1.0, 2.0]), 0.1, 0.3)
-    tensor([-0.2000,  2.0000])
+    Args:
+        input (Tensor): floating point, any shape.
+        lower (float): the smallest negative slope drawn.
+        upper (float): the largest negative slope drawn.
+        training (bool): draw the slopes (True) or use their mean (False, the default).
+        inplace (bool): write the result into `input` and return it.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.rrelu(chainrule.tensor([-1.0, 2.0]), 0.1, 0.3)
+        tensor([-0.2000,  2.0000])
     """
     x = _require_floating("rrelu", input)
     if not training:
@@ -414,12 +458,29 @@ def rrelu(
 
 
 def hardtanh(
-    input: Any,
+    input: Tensor,
     min_val: float = -1.0,
     max_val: float = 1.0,
     inplace: bool = False,
-) -> Any:
-    """clamp to [min_val, max_val]; integer tensors clamp to the bounds truncated to integers."""
+) -> Tensor:
+    """x clamped to [min_val, max_val]; the gradient is 1 strictly inside and 0 at and beyond the
+    bounds. Integer tensors clamp to the bounds truncated to integers.
+
+    Args:
+        input (Tensor): any shape.
+        min_val (float): the lower bound.
+        max_val (float): the upper bound.
+        inplace (bool): write the result into `input` and return it.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.hardtanh(chainrule.tensor([-3.0, 0.5, 3.0]))
+        tensor([-1.0000,  0.5000,  1.0000])
+    """
     input = _refuse_bool("hardtanh", input)  # noqa: A001
     refuse_complex("hardtanh", input)
     if input._array.dtype.kind not in "fV":
@@ -471,14 +532,45 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def selu(input: Any, inplace: bool = False) -> Any:
-    """scale * elu(x, alpha) with the self-normalizing constants of Klambauer et al."""
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale * elu(x, alpha) with the self-normalizing constants of Klambauer et al.
+    (alpha = 1.6733, scale = 1.0507).
+
+    Args:
+        input (Tensor): floating point, any shape.
+        inplace (bool): write the result into `input` and return it.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.selu(chainrule.tensor([-1.0, 1.0]))
+        tensor([-1.1113,  1.0507])
+    """
     result = apply(ScaledElu, (floating_operand(input, "selu"),), _SELU_ALPHA, _SELU_SCALE, 1.0)
     return _maybe_inplace(input, result, inplace, "selu_")
 
 
-def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Any:
-    """max(0, x) + min(0, alpha (exp(x / alpha) - 1))."""
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """max(0, x) + min(0, alpha (exp(x / alpha) - 1)): elu with its negative side scaled so the
+    derivative is continuous at 0 for every alpha.
+
+    Args:
+        input (Tensor): floating point, any shape.
+        alpha (float): the negative side saturates at -alpha (must not be 0).
+        inplace (bool): write the result into `input` and return it.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.celu(chainrule.tensor([-1.0, 1.0]), alpha=2.0)
+        tensor([-0.7869,  1.0000])
+    """
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0")
     result = apply(ScaledElu, (floating_operand(input, "celu"),), alpha, 1.0, 1.0 / alpha)
@@ -508,8 +600,22 @@ class Mish(Op):
     batch = elementwise_batch
 
 
-def mish(input: Any, inplace: bool = False) -> Any:
-    """x * tanh(softplus(x)), the self-regularized activation of Misra (2019)."""
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * tanh(softplus(x)), the self-regularized activation of Misra (2019).
+
+    Args:
+        input (Tensor): floating point, any shape.
+        inplace (bool): write the result into `input` and return it.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.mish(chainrule.tensor([-1.0, 0.0, 1.0]))
+        tensor([-0.3034,  0.0000,  0.8651])
+    """
     result = apply(Mish, (floating_operand(input, "mish"),))
     return _maybe_inplace(input, result, inplace, "mish_")
 
@@ -534,8 +640,22 @@ class Hardsigmoid(Op):
     batch = elementwise_batch
 
 
-def hardsigmoid(input: Any, inplace: bool = False) -> Any:
-    """relu6(x + 3) / 6, a piecewise-linear sigmoid."""
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6, a piecewise-linear sigmoid: 0 below -3, 1 above 3.
+
+    Args:
+        input (Tensor): floating point, any shape.
+        inplace (bool): write the result into `input` and return it.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.hardsigmoid(chainrule.tensor([-4.0, 0.0, 1.5, 4.0]))
+        tensor([0.0000, 0.5000, 0.7500, 1.0000])
+    """
     result = apply(Hardsigmoid, (floating_operand(input, "hardsigmoid"),))
     return _maybe_inplace(input, result, inplace, "hardsigmoid_")
 
@@ -561,8 +681,22 @@ class Hardswish(Op):
     batch = elementwise_batch
 
 
-def hardswish(input: Any, inplace: bool = False) -> Any:
-    """x * relu6(x + 3) / 6 (MobileNetV3)."""
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * relu6(x + 3) / 6, the piecewise swish of MobileNetV3.
+
+    Args:
+        input (Tensor): floating point, any shape.
+        inplace (bool): write the result into `input` and return it.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.hardswish(chainrule.tensor([-4.0, 1.0, 4.0]))
+        tensor([-0.0000,  0.6667,  4.0000])
+    """
     result = apply(Hardswish, (floating_operand(input, "hardswish"),))
     return _maybe_inplace(input, result, inplace, "hardswish_")
 
@@ -588,31 +722,99 @@ class LogSigmoid(Op):
     batch = elementwise_batch
 
 
-def logsigmoid(input: Any) -> Any:
-    """log(1 / (1 + exp(-x))), stable for large |x|."""
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(1 / (1 + exp(-x))), computed as min(x, 0) - log1p(exp(-|x|)) so that large |x|
+    neither overflows nor loses precision.
+
+    Args:
+        input (Tensor): floating point, any shape.
+
+    Returns:
+        Tensor: the shape of `input`, every value <= 0.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.logsigmoid(chainrule.tensor([-20.0, 0.0]))
+        tensor([-20.0000,  -0.6931])
+    """
     return apply(LogSigmoid, (floating_operand(input, "logsigmoid"),))
 
 
 # ---- compositions --------------------------------------------------------------------------
 
 
-def relu6(input: Any, inplace: bool = False) -> Any:
-    """min(max(x, 0), 6) (hardtanh on [0, 6]; no gradient at the edges, as PyTorch)."""
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6) (hardtanh on [0, 6]; no gradient at the edges, as PyTorch).
+
+    Args:
+        input (Tensor): any shape.
+        inplace (bool): write the result into `input` and return it.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.relu6(chainrule.tensor([-1.0, 3.0, 8.0]))
+        tensor([0., 3., 6.])
+    """
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
-def softsign(input: Any) -> Any:
-    """x / (1 + |x|)."""
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|), a sigmoid-shaped map onto (-1, 1).
+
+    Args:
+        input (Tensor): floating point, any shape.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.softsign(chainrule.tensor([-1.0, 3.0]))
+        tensor([-0.5000,  0.7500])
+    """
     return input / (_abs(input) + 1)
 
 
-def tanhshrink(input: Any) -> Any:
-    """x - tanh(x)."""
+def tanhshrink(input: Tensor) -> Tensor:
+    """x - tanh(x).
+
+    Args:
+        input (Tensor): floating point, any shape.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.tanhshrink(chainrule.tensor([0.0, 1.0]))
+        tensor([0.0000, 0.2384])
+    """
     return input - tanh(input)
 
 
-def softshrink(input: Any, lambd: float = 0.5) -> Any:
-    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x - lambd above lambd, x + lambd below -lambd, 0 between.
+
+    Args:
+        input (Tensor): floating point, any shape.
+        lambd (float): the half-width of the band set to zero (not negative).
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.softshrink(chainrule.tensor([-2.0, 0.3, 2.0]), 0.5)
+        tensor([-1.5000,  0.0000,  1.5000])
+    """
     if lambd < 0:
         raise ValueError(
             f"softshrink: lambda must be greater or equal to 0, but found to be {lambd}"
@@ -621,22 +823,66 @@ def softshrink(input: Any, lambd: float = 0.5) -> Any:
     return where(x > lambd, x - lambd, where(x < -lambd, x + lambd, 0.0))
 
 
-def hardshrink(input: Any, lambd: float = 0.5) -> Any:
-    """x where |x| > lambd, else 0."""
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > lambd, else 0.
+
+    Args:
+        input (Tensor): floating point, any shape.
+        lambd (float): the half-width of the band set to zero.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.hardshrink(chainrule.tensor([-2.0, 0.3, 2.0]), 0.5)
+        tensor([-2.,  0.,  2.])
+    """
     x = piecewise_input(input)
     return where((x > lambd) | (x < -lambd), x, 0.0)
 
 
-def threshold(input: Any, threshold: float, value: float, inplace: bool = False) -> Any:
-    """x where x > threshold, else value."""
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, else value.
+
+    Args:
+        input (Tensor): any shape.
+        threshold (float): the values at or below it are replaced.
+        value (float): what they are replaced with.
+        inplace (bool): write the result into `input` and return it.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.threshold(chainrule.tensor([0.5, 1.0, 2.0]), 1.0, -1.0)
+        tensor([-1., -1.,  2.])
+    """
     x = piecewise_input(input)
     result = where(x > threshold, x, value)
     return input.copy_(result) if inplace else result
 
 
 @autocast_policy(LOWER)
-def prelu(input: Any, weight: Any) -> Any:
-    """x where x > 0, else weight * x, with one weight per channel (dim 1) or one in all."""
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x where x > 0, else weight * x, with one weight per channel (dim 1) or one in all.
+
+    Args:
+        input (Tensor): floating point, (N, C, ...), (C,) or a scalar.
+        weight (Tensor): the slopes, of C elements or one element.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.prelu(chainrule.tensor([[-1.0, -1.0]]), chainrule.tensor([0.1, 0.2]))
+        tensor([[-0.1000, -0.2000]])
+    """
     channels = input.shape[1] if input.ndim >= 2 else 1
     if weight.numel() not in (1, channels):
         raise ShapeError(
@@ -652,8 +898,23 @@ def prelu(input: Any, weight: Any) -> Any:
     return where(x > 0, x, slope * x)
 
 
-def glu(input: Any, dim: int = -1) -> Any:
-    """a * sigmoid(b), with a and b the two halves of input along dim."""
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """The gated linear unit a * sigmoid(b), with a and b the first and second halves of input
+    along dim.
+
+    Args:
+        input (Tensor): floating point; its size along `dim` must be even.
+        dim (int): the dimension that is halved.
+
+    Returns:
+        Tensor: the shape of `input` with `dim` halved.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.glu(chainrule.tensor([1.0, 2.0, 0.0, 100.0]))
+        tensor([0.5000, 2.0000])
+    """
     if input.ndim == 0:
         raise ShapeError("glu: does not support scalars because halving size must be even")
     size = input.shape[dim]

@@ -6,9 +6,13 @@ no arrays, so it sits below the Tensor class.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 from chainrule.errors import ShapeError
+
+# A Python scalar where PyTorch's signatures say `Number` (an operand beside a Tensor, a fill
+# value, a bound): the one alias of the public annotations, so they read as PyTorch's do.
+Number: TypeAlias = int | float | bool | complex
 
 
 def normalize_size(args: Sequence[Any]) -> tuple[int, ...]:

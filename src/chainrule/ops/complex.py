@@ -119,32 +119,78 @@ class Conj(Op):
     batch = elementwise_batch
 
 
-def conj(input: Any) -> Any:  # noqa: A002
+def conj(input: Tensor) -> Tensor:  # noqa: A002
     """The complex conjugate; a real tensor is its own (returned as is, as PyTorch's).
 
-    >>> chainrule.conj(chainrule.tensor([1 + 2j]))
-    tensor([1.-2.j])
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        Tensor: the shape and dtype of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.conj(chainrule.tensor([1 + 2j]))
+        tensor([1.-2.j])
     """
     if input._array.dtype.kind != "c":
         return input
     return apply(Conj, (input,))
 
 
-def conj_physical(input: Any) -> Any:  # noqa: A002
-    """conj, materialised (chainrule has no lazy conjugate bit: the same as conj)."""
+def conj_physical(input: Tensor) -> Tensor:  # noqa: A002
+    """conj, materialised (chainrule has no lazy conjugate bit: the same as conj).
+
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        Tensor: the shape and dtype of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.conj_physical(chainrule.tensor([1 - 1j]))
+        tensor([1.+1.j])
+    """
     return conj(input)
 
 
-def resolve_conj(input: Any) -> Any:  # noqa: A002
-    """input itself: chainrule's conj is never lazy, so there is no bit to resolve."""
+def resolve_conj(input: Tensor) -> Tensor:  # noqa: A002
+    """input itself: chainrule's conj is never lazy, so there is no bit to resolve.
+    `resolve_neg` is the same function.
+
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        Tensor: `input`.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([1j])
+        >>> chainrule.resolve_conj(x) is x
+        True
+    """
     return input
 
 
 resolve_neg = resolve_conj
 
 
-def is_conj(input: Any) -> bool:  # noqa: A002
-    """False: chainrule's conj is never lazy (PyTorch's is_conj of a materialised tensor)."""
+def is_conj(input: Tensor) -> bool:  # noqa: A002
+    """False: chainrule's conj is never lazy (PyTorch's is_conj of a materialised tensor).
+
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        bool: False.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.is_conj(chainrule.conj(chainrule.tensor([1j])))
+        False
+    """
     return False
 
 
@@ -186,19 +232,39 @@ class Imag(Op):
     batch = elementwise_batch
 
 
-def real(input: Any) -> Any:  # noqa: A002
+def real(input: Tensor) -> Tensor:  # noqa: A002
     """The real part of a complex tensor (a real dtype); a real tensor is returned as is.
 
-    >>> chainrule.real(chainrule.tensor([1 + 2j]))
-    tensor([1.])
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        Tensor: real, the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.real(chainrule.tensor([1 + 2j]))
+        tensor([1.])
     """
     if input._array.dtype.kind != "c":
         return input
     return apply(Real, (input,))
 
 
-def imag(input: Any) -> Any:  # noqa: A002
-    """The imaginary part of a complex tensor; refused for real tensors, as PyTorch."""
+def imag(input: Tensor) -> Tensor:  # noqa: A002
+    """The imaginary part of a complex tensor; refused for real tensors, as PyTorch.
+
+    Args:
+        input (Tensor): complex, any shape.
+
+    Returns:
+        Tensor: real, the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.imag(chainrule.tensor([1 + 2j]))
+        tensor([2.])
+    """
     if input._array.dtype.kind != "c":
         raise DTypeError("imag: imag is not implemented for tensors with non-complex dtypes.")
     return apply(Imag, (input,))
@@ -246,12 +312,21 @@ def _sum_to(x: Any, shape: tuple) -> Any:
     return x if tuple(x.shape) == tuple(shape) else x.sum_to_size(shape)
 
 
-def complex(real: Any, imag: Any) -> Any:  # noqa: A001
+def complex(real: Tensor, imag: Tensor) -> Tensor:  # noqa: A001
     """real + i imag from two real tensors of the same floating dtype (float32 gives
     complex64), broadcast together, as torch.complex.
 
-    >>> chainrule.complex(chainrule.tensor([1.0]), chainrule.tensor([2.0]))
-    tensor([1.+2.j])
+    Args:
+        real (Tensor): float32 or float64.
+        imag (Tensor): of the dtype of `real`; broadcasts with it.
+
+    Returns:
+        Tensor: complex, of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.complex(chainrule.tensor([1.0]), chainrule.tensor([2.0]))
+        tensor([1.+2.j])
     """
     for name, value in (("real", real), ("imag", imag)):
         if not isinstance(value, Tensor):
@@ -319,19 +394,39 @@ class ViewAsComplex(Op):
         return apply(ViewAsComplex, (x,))
 
 
-def view_as_real(input: Any) -> Any:  # noqa: A002
+def view_as_real(input: Tensor) -> Tensor:  # noqa: A002
     """A complex tensor's real and imaginary parts in a last dimension of size 2.
 
-    >>> chainrule.view_as_real(chainrule.tensor([1 + 2j]))
-    tensor([[1., 2.]])
+    Args:
+        input (Tensor): complex, any shape.
+
+    Returns:
+        Tensor: real, (*input.shape, 2).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.view_as_real(chainrule.tensor([1 + 2j]))
+        tensor([[1., 2.]])
     """
     if input._array.dtype.kind != "c":
         raise DTypeError("view_as_real is only supported for complex tensors")
     return apply(ViewAsReal, (input,))
 
 
-def view_as_complex(input: Any) -> Any:  # noqa: A002
-    """A float or double tensor whose last dimension has size 2 as complex numbers."""
+def view_as_complex(input: Tensor) -> Tensor:  # noqa: A002
+    """A float or double tensor whose last dimension has size 2 as complex numbers.
+
+    Args:
+        input (Tensor): float32 or float64 (*, 2).
+
+    Returns:
+        Tensor: complex, input.shape[:-1].
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.view_as_complex(chainrule.tensor([[1.0, 2.0]]))
+        tensor([1.+2.j])
+    """
     if input._array.dtype.kind not in "fV" or input._array.itemsize < 4:
         raise DTypeError(
             f"view_as_complex is only supported for float and double tensors, but got a tensor "

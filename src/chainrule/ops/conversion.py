@@ -11,6 +11,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes, is_array
 from chainrule.backend.dtypes import from_numpy_dtype, promote_types
+from chainrule.ops.arguments import Number
 from chainrule.ops.op import Op, apply, elementwise_batch, unary_elementwise_jvp
 
 # ---- promotion -------------------------------------------------------------------------------
@@ -20,10 +21,25 @@ def _scalar_dtype(value: Any) -> dtypes.dtype:
     return dtypes.default_for_category(dtypes.category_of_scalar(value))
 
 
-def result_type(*operands: Any) -> dtypes.dtype:
+def result_type(*operands: Tensor | Number) -> dtypes.dtype:
     """PyTorch's result type: dimensioned tensors, then 0-dim tensors, then Python scalars, each
     tier only able to raise the category (bool < integer < floating < complex) of the one
-    before."""
+    before.
+
+    Args:
+        operands (Tensor or number...): the operands of a would-be operation.
+
+    Returns:
+        dtype: the dtype the operation's result would have.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.result_type(chainrule.tensor([1, 2]), 1.0)
+        chainrule.float32
+        >>> scalar = chainrule.tensor(1, dtype=chainrule.float64)
+        >>> chainrule.result_type(chainrule.tensor([1.0]), scalar)  # a 0-dim tensor cannot widen
+        chainrule.float32
+    """
     tiers: list[dtypes.dtype | None] = [None, None, None]
     for value in operands:
         if isinstance(value, Tensor):
@@ -104,9 +120,16 @@ class Clone(Op):
     batch = elementwise_batch
 
 
-def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:  # noqa: A002
+def clone(input: Tensor, *, memory_format: object = None) -> Tensor:  # noqa: A002
     """A copy of `input` with its own memory that stays in the graph: the gradient flows back to
     `input` unchanged (`detach().clone()` gives a copy outside it).
+
+    Args:
+        input (Tensor): any shape.
+        memory_format (optional): accepted for compatibility (contiguous only).
+
+    Returns:
+        Tensor: a copy of `input`.
 
     Example:
         >>> import chainrule

@@ -41,12 +41,27 @@ def tensor(
     device: Device | str | None = None,
     requires_grad: bool = False,
     pin_memory: bool = False,
-) -> Any:
-    """A new tensor holding a copy of `data`.
+) -> Tensor:
+    """A new tensor holding a copy of `data` (a nested list of numbers, a NumPy array, a scalar, a
+    tensor).
 
-    >>> import chainrule
-    >>> chainrule.tensor([[1, 2], [3, 4]]).dtype
-    chainrule.int64
+    Args:
+        data (array_like): the values; nested sequences must be rectangular.
+        dtype (dtype, optional): default: inferred from `data` (Python floats give the default
+            dtype, ints int64, bools bool).
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+        pin_memory (bool): accepted for compatibility; ignored.
+
+    Returns:
+        Tensor: a leaf tensor of `data`'s shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.tensor([[1, 2], [3, 4]]).dtype
+        chainrule.int64
+        >>> chainrule.tensor(3.5, requires_grad=True)
+        tensor(3.5000, requires_grad=True)
     """
     if device is None and isinstance(data, Tensor):
         device = data.device
@@ -56,8 +71,24 @@ def tensor(
 
 def as_tensor(
     data: Any, dtype: dtypes.dtype | None = None, device: Device | str | None = None
-) -> Any:
-    """Like `tensor`, but shares memory with `data` when dtype and device already match."""
+) -> Tensor:
+    """Like `tensor`, but shares memory with `data` when it is already an array or tensor of the
+    requested dtype and device (no copy).
+
+    Args:
+        data (array_like): the values.
+        dtype (dtype, optional): default: inferred from `data` (Python floats give the default
+            dtype, ints int64, bools bool).
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+
+    Returns:
+        Tensor: `data` as a tensor.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.as_tensor([1, 2])
+        tensor([1, 2])
+    """
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype) if (dtype or device) else data
     backend = backend_for_device(device)
@@ -67,25 +98,49 @@ def as_tensor(
 asarray = as_tensor
 
 
-def from_numpy(array: Any) -> Any:
-    """A tensor sharing memory with a NumPy array."""
+def from_numpy(array: Array) -> Tensor:
+    """A tensor sharing memory with a NumPy array: writes through either are seen by the other.
+
+    Args:
+        array (numpy.ndarray): of a dtype chainrule supports.
+
+    Returns:
+        Tensor: of the array's shape and dtype, on the CPU.
+
+    Example:
+        >>> import chainrule
+        >>> import numpy as np
+        >>> source = np.arange(3)
+        >>> t = chainrule.from_numpy(source)
+        >>> source[0] = 7
+        >>> t
+        tensor([7, 1, 2])
+    """
     if not is_array(array):
         raise TypeError(f"from_numpy: expected np.ndarray (got {type(array).__name__})")
     dtypes.from_numpy_dtype(array.dtype)
     return Tensor._from_array(array)
 
 
-def from_dlpack(ext_tensor: Any) -> Any:
-    """A tensor sharing memory with `ext_tensor`, any object with `__dlpack__` (a PyTorch, CuPy
-    or JAX array, a NumPy array): a write through either is seen by the other. The way back is
+def from_dlpack(ext_tensor: Any) -> Tensor:
+    """A tensor sharing memory with `ext_tensor`, any object with `__dlpack__` (a PyTorch, CuPy or
+    JAX array, a NumPy array): a write through either is seen by the other. The way back is
     `torch.from_dlpack(t)`, which reads chainrule's `Tensor.__dlpack__`.
 
-    >>> import numpy as np, chainrule
-    >>> source = np.zeros(3, dtype=np.float32)
-    >>> t = chainrule.ops.creation.from_dlpack(source)
-    >>> source[0] = 5.0
-    >>> t
-    tensor([5., 0., 0.])
+    Args:
+        ext_tensor (object): an array with `__dlpack__` and `__dlpack_device__`.
+
+    Returns:
+        Tensor: sharing `ext_tensor`'s memory.
+
+    Example:
+        >>> import chainrule
+        >>> import numpy as np
+        >>> source = np.zeros(3, dtype=np.float32)
+        >>> t = chainrule.from_dlpack(source)
+        >>> source[0] = 5.0
+        >>> t
+        tensor([5., 0., 0.])
     """
     if not hasattr(ext_tensor, "__dlpack__") or not hasattr(ext_tensor, "__dlpack_device__"):
         raise TypeError(
@@ -133,11 +188,11 @@ def _filled(
 
 
 def zeros(
-    *size: Any,
+    *size: int | Sequence[int],
     dtype: dtypes.dtype | None = None,
     device: Device | str | None = None,
     requires_grad: bool = False,
-    out: Any = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """A tensor of zeros of the given shape.
 
@@ -147,6 +202,8 @@ def zeros(
         dtype (dtype, optional): default `get_default_dtype()` (float32).
         device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
         requires_grad (bool): make the result a leaf that records operations.
+        out (Tensor, optional): accepted for compatibility and ignored (a new tensor is
+            returned).
 
     Example:
         >>> import chainrule
@@ -158,11 +215,11 @@ def zeros(
 
 
 def ones(
-    *size: Any,
+    *size: int | Sequence[int],
     dtype: dtypes.dtype | None = None,
     device: Device | str | None = None,
     requires_grad: bool = False,
-    out: Any = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """A tensor of ones of the given shape.
 
@@ -172,6 +229,8 @@ def ones(
         dtype (dtype, optional): default `get_default_dtype()` (float32).
         device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
         requires_grad (bool): make the result a leaf that records operations.
+        out (Tensor, optional): accepted for compatibility and ignored (a new tensor is
+            returned).
 
     Example:
         >>> import chainrule
@@ -182,7 +241,7 @@ def ones(
 
 
 def empty(
-    *size: Any,
+    *size: int | Sequence[int],
     dtype: dtypes.dtype | None = None,
     device: Device | str | None = None,
     requires_grad: bool = False,
@@ -196,6 +255,8 @@ def empty(
         dtype (dtype, optional): default `get_default_dtype()` (float32).
         device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
         requires_grad (bool): make the result a leaf that records operations.
+        **kwargs: PyTorch's `out`, `layout`, `memory_format` and `pin_memory`, accepted and
+            ignored.
 
     Example:
         >>> import chainrule
@@ -207,14 +268,32 @@ def empty(
 
 def full(
     size: Sequence[int],
-    fill_value: Any,
+    fill_value: int | float | complex,
     *,
     dtype: dtypes.dtype | None = None,
     device: Device | str | None = None,
     requires_grad: bool = False,
-) -> Any:
-    """`size` filled with `fill_value`; the dtype follows the value (the default float dtype,
-    int64, bool)."""
+) -> Tensor:
+    """A tensor of shape `size` filled with `fill_value`; the dtype follows the value (a float gives
+    the default float dtype, an int int64, a bool bool) unless given.
+
+    Args:
+        size (sequence of ints): the shape.
+        fill_value (number): the value of every element.
+        dtype (dtype, optional): default: from `fill_value`.
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Returns:
+        Tensor: of shape `size`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.full((2,), 7)
+        tensor([7, 7])
+        >>> chainrule.full((1, 2), 1.5)
+        tensor([[1.5000, 1.5000]])
+    """
     if dtype is None:
         dtype = dtypes.default_for_category(dtypes.category_of_scalar(fill_value))
     return _filled(
@@ -242,8 +321,11 @@ def zeros_like(
     """Zeros with the shape (and by default the dtype and device) of `input`.
 
     Args:
-        input (Tensor): the tensor whose shape, dtype and device are copied (each may be
-            overridden by the keyword of that name).
+        input (Tensor): the tensor whose shape, dtype and device are copied.
+        dtype (dtype, optional): override `input`'s dtype.
+        device (device or str, optional): override `input`'s device.
+        requires_grad (bool): make the result a leaf that records operations.
+        **kwargs: PyTorch's `layout`, `memory_format` and `pin_memory`, accepted and ignored.
 
     Example:
         >>> import chainrule
@@ -265,8 +347,19 @@ def ones_like(
     """Ones with the shape (and by default the dtype and device) of `input`.
 
     Args:
-        input (Tensor): the tensor whose shape, dtype and device are copied (each may be
-            overridden by the keyword of that name).
+        input (Tensor): the tensor whose shape, dtype and device are copied.
+        dtype (dtype, optional): override `input`'s dtype.
+        device (device or str, optional): override `input`'s device.
+        requires_grad (bool): make the result a leaf that records operations.
+        **kwargs: PyTorch's `layout`, `memory_format` and `pin_memory`, accepted and ignored.
+
+    Returns:
+        Tensor: of `input`'s shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.ones_like(chainrule.tensor([3, 4]))
+        tensor([1, 1])
     """
     shape, dtype, device = _like(input, dtype, device)
     return ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
@@ -280,11 +373,23 @@ def empty_like(
     requires_grad: bool = False,
     **kwargs: Any,
 ) -> Tensor:
-    """An uninitialised tensor with the shape (and by default the dtype and device) of `input`.
+    """An uninitialised tensor (write it before reading it)
+    with the shape (and by default the dtype and device) of `input`.
 
     Args:
-        input (Tensor): the tensor whose shape, dtype and device are copied (each may be
-            overridden by the keyword of that name).
+        input (Tensor): the tensor whose shape, dtype and device are copied.
+        dtype (dtype, optional): override `input`'s dtype.
+        device (device or str, optional): override `input`'s device.
+        requires_grad (bool): make the result a leaf that records operations.
+        **kwargs: PyTorch's `layout`, `memory_format` and `pin_memory`, accepted and ignored.
+
+    Returns:
+        Tensor: of `input`'s shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.empty_like(chainrule.ones(2, 2)).shape
+        (2, 2)
     """
     shape, dtype, device = _like(input, dtype, device)
     return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
@@ -292,7 +397,7 @@ def empty_like(
 
 def full_like(
     input: Tensor,  # noqa: A002
-    fill_value: Any,
+    fill_value: int | float | complex,
     *,
     dtype: dtypes.dtype | None = None,
     device: Device | str | None = None,
@@ -303,9 +408,12 @@ def full_like(
     `input`.
 
     Args:
-        input (Tensor): the tensor whose shape, dtype and device are copied (each may be
-            overridden by the keyword of that name).
+        input (Tensor): the tensor whose shape, dtype and device are copied.
         fill_value (number): the value of every element.
+        dtype (dtype, optional): override `input`'s dtype.
+        device (device or str, optional): override `input`'s device.
+        requires_grad (bool): make the result a leaf that records operations.
+        **kwargs: PyTorch's `layout`, `memory_format` and `pin_memory`, accepted and ignored.
 
     Example:
         >>> import chainrule
@@ -320,15 +428,35 @@ def full_like(
 
 
 def arange(
-    start: Any,
-    end: Any = None,
-    step: Any = 1,
+    start: float,
+    end: float | None = None,
+    step: float = 1,
     *,
     dtype: dtypes.dtype | None = None,
     device: Device | str | None = None,
     requires_grad: bool = False,
-) -> Any:
-    """[start, end) in steps; int64 when every bound is an integer, else the default dtype."""
+) -> Tensor:
+    """The values start, start + step, ... up to but excluding `end`; `arange(n)` is 0, ..., n - 1.
+    int64 when every bound is an integer, else the default float dtype.
+
+    Args:
+        start (number): the first value (or `end`, when `end` is not given).
+        end (number, optional): the bound, excluded.
+        step (number): the spacing; may be negative.
+        dtype (dtype, optional): default: from the bounds.
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Returns:
+        Tensor: 1-D, of ceil((end - start) / step) values.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.arange(4)
+        tensor([0, 1, 2, 3])
+        >>> chainrule.arange(1, 2, 0.25)
+        tensor([1.0000, 1.2500, 1.5000, 1.7500])
+    """
     if end is None:
         start, end = 0, start
     if _plain(step) == 0:
@@ -360,6 +488,17 @@ def linspace(
 ) -> Tensor:
     """`steps` evenly spaced values from `start` to `end`, both included.
 
+    Args:
+        start (float): the first value.
+        end (float): the last value.
+        steps (int): how many values (at least 0).
+        dtype (dtype, optional): default `get_default_dtype()`.
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Returns:
+        Tensor: 1-D, of `steps` values.
+
     Example:
         >>> import chainrule
         >>> chainrule.linspace(0, 1, steps=5)
@@ -383,6 +522,18 @@ def logspace(
 ) -> Tensor:
     """`steps` values base ** t, t evenly spaced from `start` to `end` (both included).
 
+    Args:
+        start (float): the first exponent.
+        end (float): the last exponent.
+        steps (int): how many values.
+        base (float): the base of the powers.
+        dtype (dtype, optional): default `get_default_dtype()`.
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Returns:
+        Tensor: 1-D, of `steps` values.
+
     Example:
         >>> import chainrule
         >>> chainrule.logspace(0, 2, steps=3)
@@ -403,6 +554,16 @@ def eye(
     requires_grad: bool = False,
 ) -> Tensor:
     """The n x m identity matrix (m defaults to n): ones on the diagonal, zeros elsewhere.
+
+    Args:
+        n (int): the number of rows.
+        m (int, optional): the number of columns; default n.
+        dtype (dtype, optional): default `get_default_dtype()`.
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Returns:
+        Tensor: (n, m).
 
     Example:
         >>> import chainrule
@@ -432,16 +593,29 @@ def tril_indices(
     col: int,
     offset: int = 0,
     *,
-    dtype: Any = dtypes.int64,
+    dtype: dtypes.dtype = dtypes.int64,
     device: Device | str | None = None,
-    layout: Any = None,
-) -> Any:
-    """The (2, N) coordinates of the lower triangle of a row x col matrix, row by row;
-    `offset` moves the diagonal up (> 0) or down (< 0).
+    layout: object = None,
+) -> Tensor:
+    """The (2, N) coordinates (rows, then columns) of the lower triangle of a row x col matrix, row
+    by row; `offset` moves the diagonal up (> 0) or down (< 0).
 
-    >>> chainrule.tril_indices(3, 3)
-    tensor([[0, 1, 1, 2, 2, 2],
-            [0, 0, 1, 0, 1, 2]])
+    Args:
+        row (int): the number of rows.
+        col (int): the number of columns.
+        offset (int): the diagonal the triangle starts from (0 the main one).
+        dtype (dtype): the index dtype (int64 or int32).
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        layout (optional): accepted for compatibility (strided only).
+
+    Returns:
+        Tensor: (2, N) integer coordinates.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.tril_indices(3, 3, -1)
+        tensor([[1, 2, 2],
+                [0, 0, 1]])
     """
     return _triangle_indices("tril_indices", row, col, offset, dtype, device)
 
@@ -451,15 +625,29 @@ def triu_indices(
     col: int,
     offset: int = 0,
     *,
-    dtype: Any = dtypes.int64,
+    dtype: dtypes.dtype = dtypes.int64,
     device: Device | str | None = None,
-    layout: Any = None,
-) -> Any:
-    """The (2, N) coordinates of the upper triangle of a row x col matrix, row by row.
+    layout: object = None,
+) -> Tensor:
+    """The (2, N) coordinates (rows, then columns) of the upper triangle of a row x col matrix, row
+    by row; `offset` moves the diagonal up (> 0) or down (< 0).
 
-    >>> chainrule.triu_indices(2, 3, 1)
-    tensor([[0, 0, 1],
-            [1, 2, 2]])
+    Args:
+        row (int): the number of rows.
+        col (int): the number of columns.
+        offset (int): the diagonal the triangle starts from (0 the main one).
+        dtype (dtype): the index dtype (int64 or int32).
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        layout (optional): accepted for compatibility (strided only).
+
+    Returns:
+        Tensor: (2, N) integer coordinates.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.triu_indices(2, 3, 1)
+        tensor([[0, 0, 1],
+                [1, 2, 2]])
     """
     return _triangle_indices("triu_indices", row, col, offset, dtype, device)
 
@@ -533,8 +721,23 @@ def device_generator(backend: Any) -> Generator:
 
 
 def manual_seed(seed: int) -> Generator:
-    """Seed the default generator of every device, so every random op after it is
-    reproducible (PyTorch's torch.manual_seed seeds CUDA's too)."""
+    """Seed the default generator of every device, so every random op after it is reproducible
+    (PyTorch's torch.manual_seed seeds CUDA's too).
+
+    Args:
+        seed (int): the seed.
+
+    Returns:
+        Generator: the default generator.
+
+    Example:
+        >>> import chainrule
+        >>> _ = chainrule.manual_seed(0)
+        >>> a = chainrule.rand(2)
+        >>> _ = chainrule.manual_seed(0)
+        >>> bool((chainrule.rand(2) == a).all())
+        True
+    """
     _last_seed[0] = int(seed)
     for generator in _device_generators.values():
         generator.manual_seed(seed)
@@ -542,17 +745,39 @@ def manual_seed(seed: int) -> Generator:
 
 
 def seed() -> int:
-    """Seed the default generator from a non-deterministic source; returns the seed used."""
+    """Seed the default generator from a non-deterministic source.
+
+    Returns:
+        int: the seed used (`initial_seed()` gives it back).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.seed() == chainrule.initial_seed()
+        True
+    """
     return default_generator.seed()
 
 
 def initial_seed() -> int:
-    """The seed the default generator was last seeded with (by `manual_seed` or `seed`)."""
+    """The seed the default generator was last seeded with (by `manual_seed` or `seed`).
+
+    Returns:
+        int: the seed.
+
+    Example:
+        >>> import chainrule
+        >>> _ = chainrule.manual_seed(7)
+        >>> chainrule.initial_seed()
+        7
+    """
     return default_generator.initial_seed()
 
 
-def get_rng_state() -> Any:
+def get_rng_state() -> dict:
     """The default generator's state, to restore with `set_rng_state` (so a run can be replayed).
+
+    Returns:
+        object: an opaque state (the NumPy generator's state).
 
     Example:
         >>> import chainrule
@@ -565,8 +790,20 @@ def get_rng_state() -> Any:
     return default_generator.get_state()
 
 
-def set_rng_state(state: Any) -> None:
-    """Restore the default generator to a state from `get_rng_state`."""
+def set_rng_state(state: dict) -> None:
+    """Restore the default generator to a state from `get_rng_state`.
+
+    Args:
+        state (object): what `get_rng_state` returned.
+
+    Example:
+        >>> import chainrule
+        >>> state = chainrule.get_rng_state()
+        >>> a = chainrule.randn(3)
+        >>> chainrule.set_rng_state(state)
+        >>> bool((chainrule.randn(3) == a).all())
+        True
+    """
     default_generator.set_state(state)
 
 
@@ -620,35 +857,84 @@ def _on_device(array: Array, device: Any) -> Array:
 
 
 def rand(
-    *size: Any,
-    generator: Any = None,
+    *size: int | Sequence[int],
+    generator: Generator | None = None,
     dtype: dtypes.dtype | None = None,
     device: Device | str | None = None,
     requires_grad: bool = False,
-) -> Any:
-    """Uniform samples in [0, 1)."""
+) -> Tensor:
+    """Samples drawn uniformly from [0, 1).
+
+    Args:
+        size (int...): the shape, as separate ints or one sequence.
+        generator (Generator, optional): draw from this generator instead of the default one.
+        dtype (dtype, optional): floating point; default `get_default_dtype()`.
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Returns:
+        Tensor: of shape `size`.
+
+    Example:
+        >>> import chainrule
+        >>> _ = chainrule.manual_seed(0)
+        >>> chainrule.rand(2, 3).shape
+        (2, 3)
+    """
     return _random_float("rand", size, generator, dtype, device, requires_grad)
 
 
 def randn(
-    *size: Any,
-    generator: Any = None,
+    *size: int | Sequence[int],
+    generator: Generator | None = None,
     dtype: dtypes.dtype | None = None,
     device: Device | str | None = None,
     requires_grad: bool = False,
-) -> Any:
-    """Standard normal samples."""
+) -> Tensor:
+    """Samples from the standard normal distribution (mean 0, variance 1).
+
+    Args:
+        size (int...): the shape, as separate ints or one sequence.
+        generator (Generator, optional): draw from this generator instead of the default one.
+        dtype (dtype, optional): floating point; default `get_default_dtype()`.
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Returns:
+        Tensor: of shape `size`.
+
+    Example:
+        >>> import chainrule
+        >>> _ = chainrule.manual_seed(0)
+        >>> chainrule.randn(2, 3).shape
+        (2, 3)
+    """
     return _random_float("randn", size, generator, dtype, device, requires_grad)
 
 
 def rand_like(
     input: Tensor,  # noqa: A002
     *,
-    generator: Any = None,
+    generator: Generator | None = None,
     dtype: dtypes.dtype | None = None,
     **kwargs: Any,
 ) -> Tensor:
-    """Uniform samples on [0, 1) with the shape (and by default the dtype and device) of `input`."""
+    """Uniform samples on [0, 1) with the shape (and by default the dtype and device) of `input`.
+
+    Args:
+        input (Tensor): the tensor whose shape, dtype and device are copied.
+        generator (Generator, optional): draw from this generator instead of the default one.
+        dtype (dtype, optional): override `input`'s dtype (floating point).
+        **kwargs: `device` overrides `input`'s device; PyTorch's other keywords are ignored.
+
+    Returns:
+        Tensor: of `input`'s shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.rand_like(chainrule.zeros(2, 2)).shape
+        (2, 2)
+    """
     device = kwargs.get("device") or input.device
     return rand(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
 
@@ -656,11 +942,26 @@ def rand_like(
 def randn_like(
     input: Tensor,  # noqa: A002
     *,
-    generator: Any = None,
+    generator: Generator | None = None,
     dtype: dtypes.dtype | None = None,
     **kwargs: Any,
 ) -> Tensor:
-    """Standard normal samples with the shape (and by default the dtype and device) of `input`."""
+    """Standard normal samples with the shape (and by default the dtype and device) of `input`.
+
+    Args:
+        input (Tensor): the tensor whose shape, dtype and device are copied.
+        generator (Generator, optional): draw from this generator instead of the default one.
+        dtype (dtype, optional): override `input`'s dtype (floating point).
+        **kwargs: `device` overrides `input`'s device; PyTorch's other keywords are ignored.
+
+    Returns:
+        Tensor: of `input`'s shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.randn_like(chainrule.zeros(2, 2)).shape
+        (2, 2)
+    """
     device = kwargs.get("device") or input.device
     return randn(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
 
@@ -670,12 +971,33 @@ def randint(
     high: int | None = None,
     size: Sequence[int] = (),
     *,
-    generator: Any = None,
+    generator: Generator | None = None,
     dtype: dtypes.dtype | None = None,
     device: Device | str | None = None,
     requires_grad: bool = False,
-) -> Any:
-    """Integers in [low, high); `randint(high, size)` starts at 0, as in PyTorch."""
+) -> Tensor:
+    """Integers drawn uniformly from [low, high); `randint(high, size)` starts at 0, as PyTorch.
+
+    Args:
+        low (int): the smallest value (or `high`, when `high` is not given).
+        high (int, optional): the bound, excluded.
+        size (sequence of ints): the shape.
+        generator (Generator, optional): draw from this generator instead of the default one.
+        dtype (dtype, optional): default int64.
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Returns:
+        Tensor: of shape `size`.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.randint(5, 10, (3,))
+        >>> x.dtype, bool(((x >= 5) & (x < 10)).all())
+        (chainrule.int64, True)
+        >>> chainrule.randint(3, (2, 2)).shape
+        (2, 2)
+    """
     if isinstance(high, (tuple, list)):  # randint(high, size)
         low, high, size = 0, low, high
     elif high is None:
@@ -692,6 +1014,20 @@ def randint(
 def randint_like(input: Tensor, low: int, high: int | None = None, **kwargs: Any) -> Tensor:  # noqa: A002
     """Random integers in [low, high) (in [0, low) when `high` is None) with the shape, dtype and
     device of `input`.
+
+    Args:
+        input (Tensor): the tensor whose shape, dtype and device are copied.
+        low (int): the smallest value (or `high`, when `high` is not given).
+        high (int, optional): the bound, excluded.
+        **kwargs: `dtype` and `device` override `input`'s.
+
+    Returns:
+        Tensor: of `input`'s shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.randint_like(chainrule.tensor([1, 2, 3]), 10).shape
+        (3,)
     """
     dtype = kwargs.get("dtype") or input.dtype
     return randint(low, high, input.shape, dtype=dtype, device=kwargs.get("device") or input.device)
@@ -700,13 +1036,22 @@ def randint_like(input: Tensor, low: int, high: int | None = None, **kwargs: Any
 def randperm(
     n: int,
     *,
-    generator: Any = None,
+    generator: Generator | None = None,
     dtype: dtypes.dtype | None = None,
     device: Device | str | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    """A random permutation of 0, ..., n - 1 (int64 by default), drawn from `generator` or the
-    default generator.
+    """A random permutation of 0, ..., n - 1 (int64 by default).
+
+    Args:
+        n (int): the length.
+        generator (Generator, optional): draw from this generator instead of the default one.
+        dtype (dtype, optional): default int64.
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Returns:
+        Tensor: 1-D, of n values.
 
     Example:
         >>> import chainrule
@@ -719,15 +1064,37 @@ def randperm(
 
 
 def normal(
-    mean: Any = 0.0,
-    std: Any = 1.0,
+    mean: float | Tensor = 0.0,
+    std: float | Tensor = 1.0,
     size: Sequence[int] | None = None,
     *,
-    generator: Any = None,
+    generator: Generator | None = None,
     dtype: dtypes.dtype | None = None,
     **kwargs: Any,
-) -> Any:
-    """Normal samples; mean and std may be tensors (broadcast), as in PyTorch's overloads."""
+) -> Tensor:
+    """Normal samples with the given mean and standard deviation; `mean` and `std` may be tensors
+    (broadcast together, one sample each), as PyTorch's overloads, or numbers with a `size`.
+
+    Args:
+        mean (float or Tensor): the means.
+        std (float or Tensor): the standard deviations (not negative).
+        size (sequence of ints, optional): the shape, when `mean` and `std` are numbers.
+        generator (Generator, optional): draw from this generator instead of the default one.
+        dtype (dtype, optional): for number `mean` and `std`; default `get_default_dtype()`
+            (tensors keep their dtype).
+        **kwargs: PyTorch's `out`, `device`, `layout`, `pin_memory` and `requires_grad`, accepted
+            and ignored.
+
+    Returns:
+        Tensor: of the broadcast shape of `mean` and `std`, or `size`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.normal(chainrule.tensor([0.0, 10.0]), 0.0)
+        tensor([ 0., 10.])
+        >>> chainrule.normal(2.0, 1.0, (2, 3)).shape
+        (2, 3)
+    """
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         shape = mean.shape if isinstance(mean, Tensor) else std.shape
         if isinstance(mean, Tensor) and isinstance(std, Tensor):
@@ -740,25 +1107,59 @@ def normal(
     return randn(size, generator=generator, dtype=dtype) * std + mean
 
 
-def bernoulli(input: Any, p: float | None = None, *, generator: Any = None) -> Any:  # noqa: A002
-    """1 with probability `input` (elementwise), else 0; same dtype as input."""
+def bernoulli(
+    input: Tensor,  # noqa: A002
+    p: float | None = None,
+    *,
+    generator: Generator | None = None,
+) -> Tensor:
+    """1 with probability `input` (elementwise), else 0, in the dtype of `input` (not
+    differentiable).
+
+    Args:
+        input (Tensor): probabilities in [0, 1].
+        p (float, optional): use this probability for every element instead.
+        generator (Generator, optional): draw from this generator instead of the default one.
+
+    Returns:
+        Tensor: the shape and dtype of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.bernoulli(chainrule.tensor([0.0, 1.0]))
+        tensor([0., 1.])
+    """
     probability = input._array if p is None else p
     draws = _rng(generator, input._backend).random(input.shape)
     return Tensor._from_array((draws < probability).astype(input._array.dtype))
 
 
 def multinomial(
-    input: Any,  # noqa: A002
+    input: Tensor,  # noqa: A002
     num_samples: int,
     replacement: bool = False,
     *,
-    generator: Any = None,
-) -> Any:
+    generator: Generator | None = None,
+) -> Tensor:
     """Indices drawn from each row's (unnormalised) probabilities.
 
     Without replacement, categories are taken in the order of the keys p / Exponential(1) (an
     exponential race, as PyTorch does): a zero-probability category comes only after every
     positive one has been drawn.
+
+    Args:
+        input (Tensor): (C,) or (N, C) non-negative weights, each row with a positive sum.
+        num_samples (int): how many per row (at most C without replacement).
+        replacement (bool): draw with replacement.
+        generator (Generator, optional): draw from this generator instead of the default one.
+
+    Returns:
+        Tensor: int64 (num_samples,) or (N, num_samples).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.multinomial(chainrule.tensor([0.0, 1.0, 0.0]), 2, replacement=True)
+        tensor([1, 1])
     """
     rng = _rng(generator)  # drawn on the host, where the categories are chosen
     weights = input._backend.to_numpy(input._array).astype("float64")

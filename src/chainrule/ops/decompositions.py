@@ -272,26 +272,49 @@ def _svd_backward(g_u: Any, g_s: Any, g_vh: Any, u: Any, s: Any, vh: Any) -> Any
     return _mm(_mm(u, core), vh)
 
 
-def svd(A: Any, full_matrices: bool = True, *, driver: str | None = None) -> Any:  # noqa: N803
+def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> Any:  # noqa: N803
     """U, S, Vh with A = U diag(S) Vh (batched), S descending; U is m x m and Vh n x n with
     full_matrices, m x k and k x n otherwise (k = min(m, n)). Singular vectors are unique only
     up to sign: differentiate functions that do not depend on it (see Svd for the derivative).
     `driver` is accepted and ignored: each backend has one SVD routine (PyTorch takes it on
     CUDA only and refuses it on CPU).
 
-    >>> import chainrule
-    >>> U, S, Vh = chainrule.linalg.svd(chainrule.tensor([[3.0, 0.0], [0.0, -2.0]]))
-    >>> S
-    tensor([3., 2.])
+    Args:
+        A (Tensor): floating point or complex (*, m, n), a batch of matrices.
+        full_matrices (bool): square U and Vh (True) or k columns and rows.
+        driver (str, optional): accepted and ignored.
+
+    Returns:
+        (Tensor, Tensor, Tensor): a named tuple (U, S, Vh).
+
+    Example:
+        >>> import chainrule
+        >>> U, S, Vh = chainrule.linalg.svd(chainrule.tensor([[3.0, 0.0], [0.0, -2.0]]))
+        >>> S
+        tensor([3., 2.])
     """
     _check_float_matrix("linalg.svd", A)
     u, s, vh = apply(Svd, (A,), bool(full_matrices))
     return SvdResult(u, s, vh)
 
 
-def svdvals(A: Any, *, driver: str | None = None) -> Any:  # noqa: N803
+def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:  # noqa: N803
     """The singular values of each matrix, descending. Derivative: U diag(g) Vh (defined even
-    where singular values repeat)."""
+    where singular values repeat).
+
+    Args:
+        A (Tensor): floating point or complex (*, m, n), a batch of matrices.
+        driver (str, optional): accepted and ignored.
+
+    Returns:
+        Tensor: (*, min(m, n)), real.
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 2.0]])
+        >>> chainrule.linalg.svdvals(A)
+        tensor([3., 1.])
+    """
     _check_float_matrix("linalg.svdvals", A)
     return apply(Svd, (A,), False)[1]
 
@@ -358,23 +381,45 @@ def _check_uplo(op_name: str, uplo: str) -> str:
     return uplo.upper()
 
 
-def eigh(A: Any, UPLO: str = "L") -> Any:  # noqa: N803
+def eigh(A: Tensor, UPLO: str = "L") -> Any:  # noqa: N803
     """(eigenvalues, eigenvectors) of each symmetric (complex: Hermitian) matrix, eigenvalues
     real and ascending; only the lower (UPLO='L') or upper triangle is read. Eigenvectors are
     unique only up to sign (complex: a phase).
 
-    >>> import chainrule
-    >>> chainrule.linalg.eigh(chainrule.tensor([[2.0, 1.0], [1.0, 2.0]])).eigenvalues
-    tensor([1., 3.])
+    Args:
+        A (Tensor): (*, n, n), symmetric (Hermitian); only one triangle is read.
+        UPLO (str): 'L' (the lower triangle) or 'U'.
+
+    Returns:
+        (Tensor, Tensor): a named tuple (eigenvalues (*, n), eigenvectors (*, n, n) as columns).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.linalg.eigh(chainrule.tensor([[2.0, 1.0], [1.0, 2.0]])).eigenvalues
+        tensor([1., 3.])
     """
     _check_linalg_input("linalg.eigh", A, complex_ok=True)
     w, v = apply(Eigh, (A,), _check_uplo("linalg.eigh", UPLO))
     return EighResult(w, v)
 
 
-def eigvalsh(A: Any, UPLO: str = "L") -> Any:  # noqa: N803
+def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803
     """The (real) eigenvalues of each symmetric or Hermitian matrix, ascending. Derivative:
-    V diag(g) V^H."""
+    V diag(g) V^H.
+
+    Args:
+        A (Tensor): (*, n, n), symmetric (Hermitian); only one triangle is read.
+        UPLO (str): 'L' (the lower triangle) or 'U'.
+
+    Returns:
+        Tensor: (*, n), real, ascending.
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 2.0]])
+        >>> chainrule.linalg.eigvalsh(A)
+        tensor([1., 3.])
+    """
     _check_linalg_input("linalg.eigvalsh", A, complex_ok=True)
     return apply(Eigh, (A,), _check_uplo("linalg.eigvalsh", UPLO))[0]
 
@@ -579,13 +624,21 @@ def _qr_square_jvp(t: Any, q: Any, r: Any) -> tuple:
     return d_q, d_r
 
 
-def qr(A: Any, mode: str = "reduced") -> Any:  # noqa: N803
+def qr(A: Tensor, mode: str = "reduced") -> Any:  # noqa: N803
     """(Q, R) with A = Q R: mode 'reduced' (Q m x k, R k x n), 'complete' (Q m x m) or 'r'
     (R only; Q is an empty tensor, and there is no derivative, as in PyTorch).
 
-    >>> import chainrule
-    >>> chainrule.linalg.qr(chainrule.tensor([[3.0], [4.0]])).R
-    tensor([[-5.]])
+    Args:
+        A (Tensor): floating point or complex (*, m, n), a batch of matrices.
+        mode (str): 'reduced', 'complete' or 'r'.
+
+    Returns:
+        (Tensor, Tensor): a named tuple (Q, R).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.linalg.qr(chainrule.tensor([[3.0], [4.0]])).R
+        tensor([[-5.]])
     """
     _check_float_matrix("linalg.qr", A)
     if mode not in ("reduced", "complete", "r"):
@@ -681,13 +734,20 @@ def _exp_differential(a: Any, e: Any) -> Any:
     return block[..., :n, n:]
 
 
-def matrix_exp(A: Any) -> Any:  # noqa: N803
+def matrix_exp(A: Tensor) -> Tensor:  # noqa: N803
     """The matrix exponential of each square matrix (scaling and squaring, Padé [13/13]).
 
-    >>> import chainrule
-    >>> chainrule.linalg.matrix_exp(chainrule.zeros(2, 2))
-    tensor([[1., 0.],
-            [0., 1.]])
+    Args:
+        A (Tensor): floating point or complex (*, n, n), a batch of square matrices.
+
+    Returns:
+        Tensor: the shape of `A`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.linalg.matrix_exp(chainrule.zeros(2, 2))
+        tensor([[1., 0.],
+                [0., 1.]])
     """
     _check_linalg_input("linalg.matrix_exp", A, complex_ok=True)
     return apply(MatrixExp, (A,))
@@ -790,19 +850,29 @@ def _tolerance_param(op_name: str, value: Any) -> Any:
 
 
 def pinv(
-    A: Any,  # noqa: N803
+    A: Tensor,  # noqa: N803
     *,
-    atol: Any = None,
-    rtol: Any = None,
+    atol: float | Tensor | None = None,
+    rtol: float | Tensor | None = None,
     hermitian: bool = False,
-) -> Any:
+) -> Tensor:
     """The pseudoinverse of each matrix; singular values at or below max(atol, rtol * the
     largest) count as zero (rtol defaults to eps * max(m, n), or 0 when only atol > 0 is given).
 
-    >>> import chainrule
-    >>> chainrule.linalg.pinv(chainrule.tensor([[2.0, 0.0], [0.0, 0.0]]))
-    tensor([[0.5000, 0.0000],
-            [0.0000, 0.0000]])
+    Args:
+        A (Tensor): floating point or complex (*, m, n), a batch of matrices.
+        atol (float or Tensor, optional): the absolute tolerance.
+        rtol (float or Tensor, optional): the tolerance relative to the largest singular value.
+        hermitian (bool): A is symmetric (Hermitian): use its eigenvalues.
+
+    Returns:
+        Tensor: (*, n, m).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.linalg.pinv(chainrule.tensor([[2.0, 0.0], [0.0, 0.0]]))
+        tensor([[0.5000, 0.0000],
+                [0.0000, 0.0000]])
     """
     if hermitian:
         _check_linalg_input("linalg.pinv", A, complex_ok=True)
@@ -834,14 +904,29 @@ class MatrixRank(Op):
 
 
 def matrix_rank(
-    A: Any,  # noqa: N803
+    A: Tensor,  # noqa: N803
     *,
-    atol: Any = None,
-    rtol: Any = None,
+    atol: float | Tensor | None = None,
+    rtol: float | Tensor | None = None,
     hermitian: bool = False,
-) -> Any:
+) -> Tensor:
     """The number of singular values (|eigenvalues| when hermitian) above
-    max(atol, rtol * the largest), as int64, with pinv's defaults."""
+    max(atol, rtol * the largest), as int64, with pinv's defaults.
+
+    Args:
+        A (Tensor): floating point or complex (*, m, n), a batch of matrices.
+        atol (float or Tensor, optional): the absolute tolerance.
+        rtol (float or Tensor, optional): the tolerance relative to the largest singular value.
+        hermitian (bool): A is symmetric (Hermitian): use its eigenvalues.
+
+    Returns:
+        Tensor: int64 (*,).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.linalg.matrix_rank(chainrule.ones(2, 2))
+        tensor(1)
+    """
     _check_float_matrix("linalg.matrix_rank", A)
     if hermitian:
         _check_linalg_input("linalg.matrix_rank", A, complex_ok=True)
@@ -858,8 +943,8 @@ def _is_vector_rhs(A: Any, B: Any) -> bool:  # noqa: N803
 
 
 def lstsq(
-    A: Any,  # noqa: N803
-    B: Any,  # noqa: N803
+    A: Tensor,  # noqa: N803
+    B: Tensor,  # noqa: N803
     rcond: float | None = None,
     *,
     driver: str | None = None,
@@ -871,11 +956,21 @@ def lstsq(
     default driver is 'gelsy'. The solution is pinv(A, rtol=rcond) @ B, and so is its
     derivative, as PyTorch's (rcond defaults to eps * max(m, n)).
 
-    >>> import chainrule
-    >>> A = chainrule.tensor([[1.0, 0.0], [0.0, 2.0], [0.0, 0.0]])
-    >>> chainrule.linalg.lstsq(A, chainrule.tensor([[1.0], [4.0], [5.0]])).solution
-    tensor([[1.],
-            [2.]])
+    Args:
+        A (Tensor): floating point (*, m, n).
+        B (Tensor): (*, m, k), broadcastable batch.
+        rcond (float, optional): the relative tolerance for small singular values.
+        driver (str, optional): 'gelsy' (default), 'gels', 'gelsd' or 'gelss'.
+
+    Returns:
+        (Tensor, Tensor, Tensor, Tensor): a named tuple (solution, residuals, rank,
+        singular_values).
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[1.0], [1.0]])
+        >>> chainrule.linalg.lstsq(A, chainrule.tensor([[1.0], [3.0]])).solution
+        tensor([[2.0000]])
     """
     _check_float_matrix("linalg.lstsq", A)
     if not isinstance(B, Tensor):
@@ -919,10 +1014,24 @@ def lstsq(
     return LstsqResult(solution, residuals, rank, singular_values)
 
 
-def cond(A: Any, p: Any = None) -> Any:  # noqa: N803
+def cond(A: Tensor, p: float | str | None = None) -> Tensor:  # noqa: N803
     """The condition number of each matrix in the matrix norm p: for None, 2 and -2 the ratio
     of extreme singular values (any shape); otherwise ||A||_p ||A^-1||_p for square A, inf
-    where A is singular (no error), as in PyTorch."""
+    where A is singular (no error), as in PyTorch.
+
+    Args:
+        A (Tensor): floating point or complex (*, m, n), a batch of matrices.
+        p (int, float or str, optional): None, 'fro', 'nuc', inf, -inf, 1, -1, 2 or -2.
+
+    Returns:
+        Tensor: (*,), real.
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 2.0]])
+        >>> chainrule.linalg.cond(A)
+        tensor(3.)
+    """
     _check_float_matrix("linalg.cond", A)
     if p in (None, 2, -2):
         s = svdvals(A)
@@ -1071,9 +1180,24 @@ class LuFactor(Op):
     batch = elementwise_batch  # matrices in the last two dims
 
 
-def lu_factor_ex(A: Any, *, pivot: bool = True, check_errors: bool = False) -> Any:  # noqa: N803
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -> Any:  # noqa: N803
     """(LU, pivots, info): lu_factor plus getrf's info per matrix (0, or the 1-based index of
-    the first zero pivot of a singular matrix), raising only when check_errors."""
+    the first zero pivot of a singular matrix), raising only when check_errors.
+
+    Args:
+        A (Tensor): floating point (*, m, n).
+        pivot (bool): partial pivoting (True).
+        check_errors (bool): raise for a singular matrix.
+
+    Returns:
+        (Tensor, Tensor, Tensor): a named tuple (LU, pivots, info).
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 2.0]])
+        >>> chainrule.linalg.lu_factor_ex(A).info
+        tensor(0, dtype=chainrule.int32)
+    """
     _check_float_matrix("linalg.lu_factor_ex", A)
     lu, pivots, info = apply(LuFactor, (A,), bool(pivot))
     if check_errors:
@@ -1094,13 +1218,21 @@ def _raise_for_info(op_name: str, info: Any, problem: str) -> None:
         raise LinAlgError(f"{op_name}: " + problem.format(info=worst))
 
 
-def lu_factor(A: Any, *, pivot: bool = True) -> Any:  # noqa: N803
+def lu_factor(A: Tensor, *, pivot: bool = True) -> Any:  # noqa: N803
     """(LU, pivots): the packed LU factorization with partial pivoting of each matrix, pivots
     1-based int32 as LAPACK's. Raises LinAlgError for a singular matrix, as PyTorch.
 
-    >>> import chainrule
-    >>> chainrule.linalg.lu_factor(chainrule.tensor([[1.0, 2.0], [3.0, 4.0]])).pivots
-    tensor([2, 2], dtype=chainrule.int32)
+    Args:
+        A (Tensor): floating point (*, m, n).
+        pivot (bool): partial pivoting (True).
+
+    Returns:
+        (Tensor, Tensor): a named tuple (LU, pivots).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.linalg.lu_factor(chainrule.tensor([[1.0, 2.0], [3.0, 4.0]])).pivots
+        tensor([2, 2], dtype=chainrule.int32)
     """
     _check_float_matrix("linalg.lu_factor", A)
     lu, pivots, info = apply(LuFactor, (A,), bool(pivot))
@@ -1113,26 +1245,61 @@ def lu_factor(A: Any, *, pivot: bool = True) -> Any:  # noqa: N803
     return LuFactorResult(lu, pivots)
 
 
-def lu(A: Any, *, pivot: bool = True) -> Any:  # noqa: N803
+def lu(A: Tensor, *, pivot: bool = True) -> Any:  # noqa: N803
     """(P, L, U) with A = P L U, L unit lower triangular (m x k), U upper (k x n); the
     derivative is lu_factor's (P is a constant). pivot=False factorizes without row swaps (P
-    is the identity) on every device; PyTorch allows it on CUDA only."""
+    is the identity) on every device; PyTorch allows it on CUDA only.
+
+    Args:
+        A (Tensor): floating point (*, m, n).
+        pivot (bool): partial pivoting (True).
+
+    Returns:
+        (Tensor, Tensor, Tensor): a named tuple (P, L, U).
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 2.0]])
+        >>> P, L, U = chainrule.linalg.lu(A)
+        >>> U
+        tensor([[2.0000, 1.0000],
+                [0.0000, 1.5000]])
+    """
     _check_float_matrix("linalg.lu", A)
     packed, pivots, _ = apply(LuFactor, (A,), bool(pivot))
     return LuResult(*_unpack(packed, pivots))
 
 
 def lu_solve(
-    LU: Any,  # noqa: N803
-    pivots: Any,
-    B: Any,  # noqa: N803
+    LU: Tensor,  # noqa: N803
+    pivots: Tensor,
+    B: Tensor,  # noqa: N803
     *,
     left: bool = True,
     adjoint: bool = False,
-) -> Any:
+) -> Tensor:
     """X with A X = B (A^H X = B when adjoint; X A = B or X A^H = B when not left) for
     A = P L U given packed by lu_factor; differentiable in LU and B, through two triangular
-    solves and the constant permutation."""
+    solves and the constant permutation.
+
+    Args:
+        LU (Tensor): (*, n, n), from lu_factor.
+        pivots (Tensor): (*, n), from lu_factor.
+        B (Tensor): (*, n, k) (or (*, k, n) when not left).
+        left (bool): solve A X = B (True) or X A = B.
+        adjoint (bool): solve with A's (conjugate) transpose.
+
+    Returns:
+        Tensor: the shape of `B`.
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 2.0]])
+        >>> LU, pivots = chainrule.linalg.lu_factor(A)
+        >>> chainrule.linalg.lu_solve(LU, pivots, chainrule.tensor([[3.0], [3.0]]))
+        tensor([[1.],
+                [1.]])
+    """
     _check_linalg_input("linalg.lu_solve", LU, "LU", complex_ok=True)
     if B._array.dtype != LU._array.dtype:
         raise DTypeError(
@@ -1206,13 +1373,22 @@ def _cholesky_arrays(xp: Any, a: Array) -> tuple:
     return lower, info
 
 
-def cholesky_ex(A: Any, *, upper: bool = False, check_errors: bool = False) -> Any:  # noqa: N803
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> Any:  # noqa: N803
     """(L, info) with A = L L^T where info == 0; info > 0 marks a matrix that is not
     positive-definite (its factor is then not meaningful), raising only when check_errors.
 
-    >>> import chainrule
-    >>> chainrule.linalg.cholesky_ex(-chainrule.eye(2)).info
-    tensor(1, dtype=chainrule.int32)
+    Args:
+        A (Tensor): floating point (*, n, n), symmetric (Hermitian).
+        upper (bool): return the upper factor instead.
+        check_errors (bool): raise for a matrix that is not positive-definite.
+
+    Returns:
+        (Tensor, Tensor): a named tuple (L, info).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.linalg.cholesky_ex(-chainrule.eye(2)).info
+        tensor(1, dtype=chainrule.int32)
     """
     _check_linalg_input("linalg.cholesky_ex", A, complex_ok=True)
     out, info = apply(CholeskyEx, (A,), bool(upper))
@@ -1270,9 +1446,23 @@ def _lu_inverse(xp: Any, lu: Array, pivots: Array) -> Array:
     return x
 
 
-def inv_ex(A: Any, *, check_errors: bool = False) -> Any:  # noqa: N803
+def inv_ex(A: Tensor, *, check_errors: bool = False) -> Any:  # noqa: N803
     """(inverse, info): the inverse of each matrix, and info > 0 for a singular one (whose
-    inverse holds inf/nan) instead of an error, unless check_errors."""
+    inverse holds inf/nan) instead of an error, unless check_errors.
+
+    Args:
+        A (Tensor): floating point or complex (*, n, n), a batch of square matrices.
+        check_errors (bool): raise for a singular matrix.
+
+    Returns:
+        (Tensor, Tensor): a named tuple (inverse, info).
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 2.0]])
+        >>> chainrule.linalg.inv_ex(A).info
+        tensor(0, dtype=chainrule.int32)
+    """
     _check_linalg_input("linalg.inv_ex", A, complex_ok=True)
     out, info = apply(InvEx, (A,))
     if check_errors:
@@ -1294,17 +1484,34 @@ def _with_dtype(x: Any, dtype: Any) -> Any:
 
 
 def matrix_norm(
-    A: Any,  # noqa: N803
-    ord: Any = "fro",  # noqa: A002
+    A: Tensor,  # noqa: N803
+    ord: float | str = "fro",  # noqa: A002
     dim: tuple[int, int] = (-2, -1),
     keepdim: bool = False,
     *,
-    dtype: Any = None,
-) -> Any:
+    dtype: dtypes.dtype | None = None,
+) -> Tensor:
     """Matrix norm over the two dimensions `dim`: 'fro'; 'nuc' (the sum of the singular
     values), 2 and -2 (the largest and smallest); 1, -1, inf, -inf (the max/min column or
     row sum of |A|). Singular-value norms differentiate through svdvals (ties of 2 and -2
-    share the gradient evenly, as PyTorch's amax and amin)."""
+    share the gradient evenly, as PyTorch's amax and amin).
+
+    Args:
+        A (Tensor): floating point or complex, at least 2-D.
+        ord (int, float or str): 'fro', 'nuc', inf, -inf, 1, -1, 2 or -2.
+        dim (pair of ints): the matrices' dimensions.
+        keepdim (bool): keep them with size 1.
+        dtype (dtype, optional): compute in this dtype.
+
+    Returns:
+        Tensor: A's shape without `dim`, real.
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 2.0]])
+        >>> chainrule.linalg.matrix_norm(A), chainrule.linalg.matrix_norm(A, "nuc")
+        (tensor(3.1623), tensor(4.))
+    """
     A = _with_dtype(A, dtype)  # noqa: N806
     if A._array.dtype.kind == "c" and ord not in ("nuc", 2, -2):
         A = _abs(A)  # noqa: N806 - these norms read only the moduli |a_ij|
@@ -1343,16 +1550,34 @@ def matrix_norm(
 
 
 def norm(
-    A: Any,  # noqa: N803
-    ord: Any = None,  # noqa: A002
-    dim: Any = None,
+    A: Tensor,  # noqa: N803
+    ord: float | str | None = None,  # noqa: A002
+    dim: int | tuple[int, int] | None = None,
     keepdim: bool = False,
     *,
-    dtype: Any = None,
-) -> Any:
+    dtype: dtypes.dtype | None = None,
+) -> Tensor:
     """torch.linalg.norm: a vector norm when `dim` is an int (or ord is None and dim is None,
     over everything), a matrix norm (every order of matrix_norm) when `dim` is a pair or the
-    input is 2-D with ord given."""
+    input is 2-D with ord given.
+
+    Args:
+        A (Tensor): floating point or complex.
+        ord (int, float or str, optional): the order (vector or matrix, as `dim` says).
+        dim (int or pair of ints, optional): a vector or a matrix dimension pair.
+        keepdim (bool): keep the reduced dimensions with size 1.
+        dtype (dtype, optional): compute in this dtype.
+
+    Returns:
+        Tensor: A's shape without the reduced dimensions, real.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.linalg.norm(chainrule.tensor([3.0, 4.0]))
+        tensor(5.)
+        >>> chainrule.linalg.norm(chainrule.tensor([[2.0, 1.0], [1.0, 2.0]]), 2)
+        tensor(3.)
+    """
     A = _with_dtype(A, dtype)  # noqa: N806
     if isinstance(dim, int):
         dim = (dim,)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from chainrule._tensor import Tensor
 from chainrule.autograd.observers import observers
 from chainrule.backend import Array
 from chainrule.errors import ShapeError
@@ -53,8 +54,29 @@ def _apply_mask(input: Any, mask: Any, inplace: bool) -> Any:
     return input * mask
 
 
-def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
-    """Zero each element with probability p and scale the rest by 1 / (1 - p) (training only)."""
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element independently with probability p and scale the rest by 1 / (1 - p), so
+    the expected value is unchanged; the identity when `training` is False.
+
+    Args:
+        input (Tensor): any shape.
+        p (float): the probability that an element is zeroed, in [0, 1].
+        training (bool): apply dropout (True) or return `input` unchanged (`nn.Dropout`
+            passes its module's training flag).
+        inplace (bool): write the result into `input` and return it.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> _ = chainrule.manual_seed(0)
+        >>> sorted(set(F.dropout(chainrule.ones(8), p=0.5).tolist()))
+        [0.0, 2.0]
+        >>> F.dropout(chainrule.ones(2), p=0.5, training=False)
+        tensor([1., 1.])
+    """
     _check_probability("dropout", p)
     if not training or p == 0:
         return input
@@ -81,16 +103,53 @@ def _alpha_dropout(op_name: str, input: Any, p: float, training: bool, shape: tu
     return input * constant(xp.asarray(keep * a)) + constant(xp.asarray(shift))
 
 
-def alpha_dropout(input: Any, p: float = 0.5, training: bool = False, inplace: bool = False) -> Any:
-    """Alpha dropout (Klambauer et al.): keeps a selu network's mean and variance."""
+def alpha_dropout(
+    input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
+) -> Tensor:
+    """Alpha dropout (Klambauer et al.) for selu networks: dropped elements take selu's negative
+    saturation value, then an affine map restores the input's mean and variance.
+
+    Args:
+        input (Tensor): floating point, any shape.
+        p (float): the probability that an element is dropped, in [0, 1].
+        training (bool): apply it (default False: the identity).
+        inplace (bool): write the result into `input` and return it.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> _ = chainrule.manual_seed(0)
+        >>> F.alpha_dropout(chainrule.randn(4, 3), p=0.2, training=True).shape
+        (4, 3)
+    """
     result = _alpha_dropout("alpha_dropout", input, p, training, tuple(input.shape))
     return input.copy_(result) if inplace and result is not input else result
 
 
 def feature_alpha_dropout(
-    input: Any, p: float = 0.5, training: bool = False, inplace: bool = False
-) -> Any:
-    """Alpha dropout of whole channels (dim 1) of (N, C, ...) input."""
+    input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False
+) -> Tensor:
+    """Alpha dropout of whole channels: each (sample, channel) slice of (N, C, ...) input is
+    dropped or kept together.
+
+    Args:
+        input (Tensor): floating point, at least 2-D: (N, C, ...).
+        p (float): the probability that a channel is dropped, in [0, 1].
+        training (bool): apply it (default False: the identity).
+        inplace (bool): write the result into `input` and return it.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.feature_alpha_dropout(chainrule.ones(2, 3, 4), p=0.5).shape
+        (2, 3, 4)
+    """
     if input.ndim < 2:
         raise ShapeError(
             "feature_alpha_dropout: expected input with at least 2 dimensions, got shape "
@@ -117,16 +176,82 @@ def _feature_dropout(
     return _apply_mask(input, _dropout_mask(input, p, shape), inplace)
 
 
-def dropout1d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
-    """Zero whole channels of (N, C, L) input with probability p, scaling the rest."""
+def dropout1d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
+    """Zero whole channels (each 1-d feature map) with probability p and scale the rest by
+    1 / (1 - p): neighbouring values in a map are correlated, so dropping them one by one
+    would regularize little.
+
+    Args:
+        input (Tensor): (N, C, L) or (C, L).
+        p (float): the probability that a channel is zeroed, in [0, 1].
+        training (bool): apply dropout (True) or return `input` unchanged.
+        inplace (bool): write the result into `input` and return it.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> _ = chainrule.manual_seed(0)
+        >>> y = F.dropout1d(chainrule.ones(1, 4, 5), p=0.5)
+        >>> y.flatten(2).amax(-1) == y.flatten(2).amin(-1)  # each map all 0 or all 2
+        tensor([[True, True, True, True]])
+    """
     return _feature_dropout("dropout1d", 1, input, p, training, inplace)
 
 
-def dropout2d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
-    """Zero whole channels of (N, C, H, W) input with probability p, scaling the rest."""
+def dropout2d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
+    """Zero whole channels (each 2-d feature map) with probability p and scale the rest by
+    1 / (1 - p): neighbouring values in a map are correlated, so dropping them one by one
+    would regularize little.
+
+    Args:
+        input (Tensor): (N, C, H, W) or (C, H, W).
+        p (float): the probability that a channel is zeroed, in [0, 1].
+        training (bool): apply dropout (True) or return `input` unchanged.
+        inplace (bool): write the result into `input` and return it.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> _ = chainrule.manual_seed(0)
+        >>> y = F.dropout2d(chainrule.ones(1, 4, 3, 3), p=0.5)
+        >>> y.flatten(2).amax(-1) == y.flatten(2).amin(-1)  # each map all 0 or all 2
+        tensor([[True, True, True, True]])
+    """
     return _feature_dropout("dropout2d", 2, input, p, training, inplace)
 
 
-def dropout3d(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False) -> Any:
-    """Zero whole channels of (N, C, D, H, W) input with probability p, scaling the rest."""
+def dropout3d(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
+    """Zero whole channels (each 3-d feature map) with probability p and scale the rest by
+    1 / (1 - p): neighbouring values in a map are correlated, so dropping them one by one
+    would regularize little.
+
+    Args:
+        input (Tensor): (N, C, D, H, W) or (C, D, H, W).
+        p (float): the probability that a channel is zeroed, in [0, 1].
+        training (bool): apply dropout (True) or return `input` unchanged.
+        inplace (bool): write the result into `input` and return it.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> _ = chainrule.manual_seed(0)
+        >>> y = F.dropout3d(chainrule.ones(1, 4, 2, 2, 2), p=0.5)
+        >>> y.flatten(2).amax(-1) == y.flatten(2).amin(-1)  # each map all 0 or all 2
+        tensor([[True, True, True, True]])
+    """
     return _feature_dropout("dropout3d", 3, input, p, training, inplace)

@@ -11,8 +11,11 @@ its tangent to the output's shape (`_finish_tangent`).
 
 from __future__ import annotations
 
+import inspect
 import math
+import textwrap
 from collections import namedtuple
+from collections.abc import Callable
 from typing import Any
 
 from chainrule._tensor import Tensor
@@ -22,6 +25,7 @@ from chainrule.backend import Array, dtypes, is_array, is_numpy_scalar
 from chainrule.errors import DTypeError, GradError, ShapeError
 from chainrule.ops import complex as complex_ops
 from chainrule.ops import shape as _shape
+from chainrule.ops.arguments import Number
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
 from chainrule.ops.conversion import cast, clone, result_type
 from chainrule.ops.creation import tensor
@@ -889,7 +893,13 @@ def _scaled(name: str, other: Any, alpha: Any, input: Any) -> Any:  # noqa: A002
     return other * alpha
 
 
-def add(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Any:  # noqa: A002
+def add(
+    input: Tensor | Number,  # noqa: A002
+    other: Tensor | Number,
+    *,
+    alpha: Number = 1,
+    out: Tensor | None = None,
+) -> Tensor:
     """input + alpha * other, elementwise with broadcasting, as `torch.add`. The gradient of each
     operand is the incoming gradient (times alpha for `other`) summed over the dimensions it was
     broadcast along.
@@ -928,7 +938,13 @@ def radd(input: Any, other: Any) -> Any:  # noqa: A002
     return apply(Add, (x, y))
 
 
-def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Any:  # noqa: A002
+def sub(
+    input: Tensor | Number,  # noqa: A002
+    other: Tensor | Number,
+    *,
+    alpha: Number = 1,
+    out: Tensor | None = None,
+) -> Tensor:
     """input - alpha * other, elementwise with broadcasting, as `torch.sub`. Bool operands are
     refused, as in PyTorch.
 
@@ -961,14 +977,29 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Any = None) -> Any:  # n
     return result if out is None else _write_out("sub", result, out)
 
 
-def rsub(input: Any, other: Any, *, alpha: Any = 1) -> Any:  # noqa: A002
-    """other - input * alpha (PyTorch's `rsub` argument order)."""
+def rsub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1) -> Tensor:  # noqa: A002
+    """other - alpha * input (PyTorch's `rsub` argument order: `input` is subtracted).
+
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second; the two broadcast together and promote to a common
+            dtype.
+        alpha (number): the multiplier of `input`.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.rsub(chainrule.tensor([1.0, 2.0]), 10.0)
+        tensor([9., 8.])
+    """
     if alpha != 1:
         input = _scaled("rsub", input, alpha, other)  # noqa: A001
     return sub(other, input)
 
 
-def mul(input: Any, other: Any, *, out: Any = None) -> Any:  # noqa: A002
+def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """input * other, elementwise with broadcasting, as `torch.mul`; d/dinput = other and
     d/dother = input.
 
@@ -998,14 +1029,33 @@ def rmul(input: Any, other: Any) -> Any:  # noqa: A002
     return apply(Mul if x._array.dtype.kind != "c" else _COMPLEX_MUL, (x, y))
 
 
-def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Any = None) -> Any:  # noqa: A002
-    """True division by default (integers give float32); rounding_mode 'trunc' or 'floor'.
+def div(
+    input: Tensor | Number,  # noqa: A002
+    other: Tensor | Number,
+    *,
+    rounding_mode: str | None = None,
+    out: Tensor | None = None,
+) -> Tensor:
+    """input / other. True division by default (integers give float32); rounding_mode 'trunc' rounds
+    the quotient toward zero and 'floor' down, keeping integer dtypes.
 
-    >>> x = chainrule.tensor([7, -7])
-    >>> x / 2
-    tensor([ 3.5000, -3.5000])
-    >>> chainrule.div(x, 2, rounding_mode="trunc"), chainrule.div(x, 2, rounding_mode="floor")
-    (tensor([ 3, -3]), tensor([ 3, -4]))
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second; the two broadcast together and promote to a common
+            dtype.
+        rounding_mode (str, optional): None, 'trunc' or 'floor'.
+        out (Tensor, optional): write the result here.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([7, -7])
+        >>> x / 2
+        tensor([ 3.5000, -3.5000])
+        >>> chainrule.div(x, 2, rounding_mode="trunc"), chainrule.div(x, 2, rounding_mode="floor")
+        (tensor([ 3, -3]), tensor([ 3, -4]))
     """
     if rounding_mode not in (None, "trunc", "floor"):
         raise ValueError(
@@ -1034,11 +1084,23 @@ def rdiv(input: Any, other: Any) -> Any:  # noqa: A002
     return div(other, input)
 
 
-def floor_divide(input: Any, other: Any) -> Any:  # noqa: A002
+def floor_divide(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
     """Python's floor division `//`, exact rather than floor(x / y); zero derivative.
 
-    >>> chainrule.tensor([0.3], dtype=chainrule.float64) // 0.1
-    tensor([2.], dtype=chainrule.float64)
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second; the two broadcast together and promote to a common
+            dtype.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.floor_divide(chainrule.tensor([7, -7]), 2)
+        tensor([ 3, -4])
+        >>> chainrule.tensor([0.3], dtype=chainrule.float64) // 0.1
+        tensor([2.], dtype=chainrule.float64)
     """
     x, y = binary_operands(input, other, "floor_divide")
     refuse_complex("floor_divide", x)
@@ -1051,9 +1113,17 @@ def rfloordiv(input: Any, other: Any) -> Any:  # noqa: A002
     return floor_divide(other, input)
 
 
-def remainder(input: Any, other: Any) -> Any:  # noqa: A002
+def remainder(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
     """The remainder of input / other with the sign of the divisor (Python's `%`), as
     `torch.remainder`; `fmod` keeps the sign of the dividend instead.
+
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second; the two broadcast together and promote to a common
+            dtype.
+
+    Returns:
+        Tensor: of the broadcast shape.
 
     Example:
         >>> import chainrule
@@ -1071,8 +1141,16 @@ def rremainder(input: Any, other: Any) -> Any:  # noqa: A002
     return remainder(other, input)
 
 
-def fmod(input: Any, other: Any) -> Any:  # noqa: A002
+def fmod(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
     """The remainder of input / other with the sign of the dividend (C's fmod), as `torch.fmod`.
+
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second; the two broadcast together and promote to a common
+            dtype.
+
+    Returns:
+        Tensor: of the broadcast shape.
 
     Example:
         >>> import chainrule
@@ -1086,16 +1164,25 @@ def fmod(input: Any, other: Any) -> Any:  # noqa: A002
     return apply(Fmod, (x, y))
 
 
-def pow(input: Any, exponent: Any) -> Any:  # noqa: A001, A002
+def pow(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  # noqa: A001, A002
     """input ** exponent, elementwise with broadcasting, as `torch.pow`. Integer tensors raised to
     integer powers stay integers (a negative integer exponent is an error, as in PyTorch). The
     exponent's derivative, out * log(input), is taken as 0 where input is 0 and the exponent
     is not negative (PyTorch's convention; log(0) would make it nan).
 
+    Args:
+        input (Tensor or number): the base.
+        exponent (Tensor or number): the power; broadcasts with `input`.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
     Example:
         >>> import chainrule
         >>> chainrule.pow(chainrule.tensor([1.0, 2.0, 3.0]), 2)
         tensor([1., 4., 9.])
+        >>> chainrule.pow(2, chainrule.tensor([1, 3]))
+        tensor([2, 8])
     """
     x, y = binary_operands(input, exponent, "pow")
     kind = x._array.dtype.kind
@@ -1112,15 +1199,35 @@ def rpow(input: Any, other: Any) -> Any:  # noqa: A002
     return pow(other, input)
 
 
-def float_power(input: Any, exponent: Any) -> Any:  # noqa: A002
-    """pow computed in float64, whatever the operands' dtypes."""
+def float_power(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  # noqa: A002
+    """`pow` computed in float64, whatever the dtypes of the (real) operands.
+
+    Args:
+        input (Tensor or number): the base.
+        exponent (Tensor or number): the power; broadcasts with `input`.
+
+    Returns:
+        Tensor: float64, of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.float_power(chainrule.tensor([2, 3]), 2)
+        tensor([4., 9.], dtype=chainrule.float64)
+    """
     x, y = binary_operands(input, exponent, "float_power")
     return pow(cast(x, dtypes.float64), cast(y, dtypes.float64))
 
 
-def atan2(input: Any, other: Any) -> Any:  # noqa: A002
+def atan2(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
     """The angle of the point (other, input), atan(input / other) in the right quadrant, in
     (-pi, pi]; `arctan2` is the same function.
+
+    Args:
+        input (Tensor or number): the y coordinates.
+        other (Tensor or number): the x coordinates; broadcasts with `input`.
+
+    Returns:
+        Tensor: of the broadcast shape.
 
     Example:
         >>> import chainrule
@@ -1134,9 +1241,17 @@ def atan2(input: Any, other: Any) -> Any:  # noqa: A002
     return apply(Atan2, (x, y))
 
 
-def maximum(input: Any, other: Any) -> Any:  # noqa: A002
+def maximum(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
     """The elementwise larger of input and other, NaN if either is NaN, as `torch.maximum`. At a
     tie the gradient is split evenly between the two, as in PyTorch.
+
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second; the two broadcast together and promote to a common
+            dtype.
+
+    Returns:
+        Tensor: of the broadcast shape.
 
     Example:
         >>> import chainrule
@@ -1148,18 +1263,39 @@ def maximum(input: Any, other: Any) -> Any:  # noqa: A002
     return apply(Maximum, (x, y))
 
 
-def minimum(input: Any, other: Any) -> Any:  # noqa: A002
+def minimum(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
     """The elementwise smaller of input and other, NaN if either is NaN, as `torch.minimum`; at a
     tie the gradient is split evenly between the two.
+
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second; the two broadcast together and promote to a common
+            dtype.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.minimum(chainrule.tensor([1.0, 5.0]), chainrule.tensor([3.0, 2.0]))
+        tensor([1., 2.])
     """
     x, y = binary_operands(input, other, "minimum")
     refuse_complex("minimum", x)
     return apply(Minimum, (x, y))
 
 
-def fmax(input: Any, other: Any) -> Any:  # noqa: A002
+def fmax(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
     """The elementwise larger of input and other, ignoring a NaN when the other value is a number
     (NumPy's fmax), as `torch.fmax`.
+
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second; the two broadcast together and promote to a common
+            dtype.
+
+    Returns:
+        Tensor: of the broadcast shape.
 
     Example:
         >>> import chainrule
@@ -1171,8 +1307,22 @@ def fmax(input: Any, other: Any) -> Any:  # noqa: A002
     return apply(Fmax, (x, y))
 
 
-def fmin(input: Any, other: Any) -> Any:  # noqa: A002
-    """The elementwise smaller of input and other, ignoring a NaN when the other is a number."""
+def fmin(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+    """The elementwise smaller of input and other, ignoring a NaN when the other is a number.
+
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second; the two broadcast together and promote to a common
+            dtype.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.fmin(chainrule.tensor([float("nan"), 1.0]), chainrule.tensor([2.0, 0.0]))
+        tensor([2., 0.])
+    """
     x, y = binary_operands(input, other, "fmin")
     refuse_complex("fmin", x)
     return apply(Fmin, (x, y))
@@ -2029,10 +2179,37 @@ for _op in (
 _COMPLEX_MUL = complex_variant(Mul)
 
 
-def _unary(op: type) -> Any:
-    """The public function for a unary op on floating input (integers promote to float32)."""
+# The Args sections shared by the generated functions' docstrings (see `with_sections`).
+BINARY_ARGS = (
+    "    input (Tensor or number): the first operand.\n"
+    "    other (Tensor or number): the second; the two broadcast together and promote to a\n"
+    "        common dtype, as PyTorch."
+)
+UNARY_FLOAT_ARGS = (
+    "    input (Tensor or number): floating point or complex, any shape; integer and bool input\n"
+    "        is computed in the default dtype (float32)."
+)
 
-    def function(input: Any) -> Any:  # noqa: A002
+
+def with_sections(doc: str | None, args: str, returns: str, call: str, result: str) -> str:
+    """A public function's docstring: `doc` (its op's: the formula and derivative) followed by
+    PyTorch's sections. The example runs `chainrule.<call>` and prints `result`;
+    tests/test_docs.py executes it, so the text cannot drift from the code."""
+    example = f"    >>> import chainrule\n    >>> chainrule.{call}\n" + textwrap.indent(
+        result, "    "
+    )
+    return (
+        f"{inspect.cleandoc(doc or '')}\n\nArgs:\n{args}\n\nReturns:\n    {returns}\n\n"
+        f"Example:\n{example}\n"
+    )
+
+
+def _unary(op: type, example: str, result: str) -> Callable[[Tensor | Number], Tensor]:
+    """The public function for a unary op on floating input (integers promote to float32). Its
+    docstring is the op's (the formula and derivative) with PyTorch's sections, the example
+    calling it on `example` and printing `result` (tests/test_docs.py runs it)."""
+
+    def function(input: Tensor | Number) -> Tensor:  # noqa: A002
         x = input if isinstance(input, Tensor) else tensor_of(input)
         kind = x._array.dtype.kind
         if kind in "fV":  # the common case first: one dtype test, as before complex existed
@@ -2041,46 +2218,51 @@ def _unary(op: type) -> Any:
             return apply(complex_variant(op), (x,))
         return apply(op, (cast(x, dtypes.get_default_dtype()),))
 
-    function.__name__ = op.__name__.lower()
-    function.__doc__ = op.__doc__
+    function.__name__ = name = op.__name__.lower()
+    call = f"{name}(chainrule.tensor({example}))"
+    function.__doc__ = with_sections(
+        op.__doc__, UNARY_FLOAT_ARGS, "Tensor: the shape of `input`.", call, result
+    )
     return function
 
 
-exp = _unary(Exp)
-exp2 = _unary(Exp2)
-expm1 = _unary(Expm1)
-log = _unary(Log)
-log1p = _unary(Log1p)
-log2 = _unary(Log2)
-log10 = _unary(Log10)
-sqrt = _unary(Sqrt)
-rsqrt = _unary(Rsqrt)
-reciprocal = _unary(Reciprocal)
-sin = _unary(Sin)
-cos = _unary(Cos)
-tan = _unary(Tan)
-asin = _unary(Asin)
-acos = _unary(Acos)
-atan = _unary(Atan)
-sinh = _unary(Sinh)
-cosh = _unary(Cosh)
-tanh = _unary(Tanh)
-erf = _unary(Erf)
-erfc = _unary(Erfc)
-sigmoid = _unary(Sigmoid)
+exp = _unary(Exp, "[0.0, 1.0]", "tensor([1.0000, 2.7183])")
+exp2 = _unary(Exp2, "[0.0, 3.0]", "tensor([1., 8.])")
+expm1 = _unary(Expm1, "[0.0, 1.0]", "tensor([0.0000, 1.7183])")
+log = _unary(Log, "[1.0, 2.718281828]", "tensor([0., 1.])")
+log1p = _unary(Log1p, "[0.0, 1.0]", "tensor([0.0000, 0.6931])")
+log2 = _unary(Log2, "[1.0, 8.0]", "tensor([0., 3.])")
+log10 = _unary(Log10, "[1.0, 1000.0]", "tensor([0.0000, 3.0000])")
+sqrt = _unary(Sqrt, "[4.0, 2.0]", "tensor([2.0000, 1.4142])")
+rsqrt = _unary(Rsqrt, "[4.0, 0.25]", "tensor([0.5000, 2.0000])")
+reciprocal = _unary(Reciprocal, "[2.0, -4.0]", "tensor([ 0.5000, -0.2500])")
+sin = _unary(Sin, "[0.0, 1.5707963]", "tensor([0., 1.])")
+cos = _unary(Cos, "[0.0, 3.1415927]", "tensor([ 1., -1.])")
+tan = _unary(Tan, "[0.0, 0.7853982]", "tensor([0., 1.])")
+asin = _unary(Asin, "[0.0, 1.0]", "tensor([0.0000, 1.5708])")
+acos = _unary(Acos, "[1.0, 0.0]", "tensor([0.0000, 1.5708])")
+atan = _unary(Atan, "[0.0, 1.0]", "tensor([0.0000, 0.7854])")
+sinh = _unary(Sinh, "[0.0, 1.0]", "tensor([0.0000, 1.1752])")
+cosh = _unary(Cosh, "[0.0, 1.0]", "tensor([1.0000, 1.5431])")
+tanh = _unary(Tanh, "[0.0, 1.0]", "tensor([0.0000, 0.7616])")
+erf = _unary(Erf, "[0.0, 1.0]", "tensor([0.0000, 0.8427])")
+erfc = _unary(Erfc, "[0.0, 1.0]", "tensor([1.0000, 0.1573])")
+sigmoid = _unary(Sigmoid, "[0.0, 2.0]", "tensor([0.5000, 0.8808])")
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
-asinh = _unary(Asinh)
-acosh = _unary(Acosh)
-atanh = _unary(Atanh)
-sinc = _unary(Sinc)
+asinh = _unary(Asinh, "[0.0, 1.0]", "tensor([0.0000, 0.8814])")
+acosh = _unary(Acosh, "[1.0, 2.0]", "tensor([0.0000, 1.3170])")
+atanh = _unary(Atanh, "[0.0, 0.5]", "tensor([0.0000, 0.5493])")
+sinc = _unary(Sinc, "[0.0, 0.5]", "tensor([1.0000, 0.6366])")
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 
-def _floating_binary(op: type, name: str) -> Any:
+def _floating_binary(
+    op: type, name: str, call: str, result: str
+) -> Callable[[Tensor | Number, Tensor | Number], Tensor]:
     """The public function for a binary op on floating operands (integers promote to float32,
-    as PyTorch's float-only binary ops do)."""
+    as PyTorch's float-only binary ops do), documented with an example `call` -> `result`."""
 
-    def function(input: Any, other: Any) -> Any:  # noqa: A002
+    def function(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
         x, y = binary_operands(input, other, name)
         refuse_complex(name, x)
         if x._array.dtype.kind not in "fV":
@@ -2088,13 +2270,26 @@ def _floating_binary(op: type, name: str) -> Any:
         return apply(op, (x, y))
 
     function.__name__ = name
-    function.__doc__ = op.__doc__
+    returns = "Tensor: floating point, of the broadcast shape."
+    function.__doc__ = with_sections(op.__doc__, BINARY_ARGS, returns, call, result)
     return function
 
 
-logaddexp = _floating_binary(LogAddExp, "logaddexp")
-logaddexp2 = _floating_binary(LogAddExp2, "logaddexp2")
-hypot = _floating_binary(Hypot, "hypot")
+logaddexp = _floating_binary(
+    LogAddExp,
+    "logaddexp",
+    "logaddexp(chainrule.tensor([0.0, 100.0]), chainrule.tensor([0.0, 100.0]))",
+    "tensor([  0.6931, 100.6931])",
+)
+logaddexp2 = _floating_binary(
+    LogAddExp2,
+    "logaddexp2",
+    "logaddexp2(chainrule.tensor([1.0, 3.0]), chainrule.tensor([1.0, 3.0]))",
+    "tensor([2., 4.])",
+)
+hypot = _floating_binary(
+    Hypot, "hypot", "hypot(chainrule.tensor([3.0, 5.0]), 4.0)", "tensor([5.0000, 6.4031])"
+)
 
 
 def _float_operands(name: str, input: Any, other: Any) -> tuple[Any, Any]:  # noqa: A002
@@ -2106,30 +2301,60 @@ def _float_operands(name: str, input: Any, other: Any) -> tuple[Any, Any]:  # no
     return x, y
 
 
-def xlogy(input: Any, other: Any) -> Any:  # noqa: A002
+def xlogy(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
     """input * log(other), 0 where input == 0 (unless other is nan); either may be a number.
 
-    >>> chainrule.xlogy(chainrule.tensor([0.0, 2.0]), chainrule.tensor([0.0, 1.0]))
-    tensor([0., 0.])
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second; the two broadcast together and promote to a common
+            dtype.
+            Integers give the default float dtype.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.xlogy(chainrule.tensor([0.0, 2.0]), chainrule.tensor([0.0, 1.0]))
+        tensor([0., 0.])
     """
     return apply(XLogY, _float_operands("xlogy", input, other))
 
 
-def copysign(input: Any, other: Any) -> Any:  # noqa: A002
+def copysign(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
     """|input| with the sign of other (-0.0 counts as negative); integers give floats.
 
-    >>> chainrule.copysign(chainrule.tensor([1.0, -2.0]), -0.0)
-    tensor([-1., -2.])
+    Args:
+        input (Tensor or number): the first operand.
+        other (Tensor or number): the second; the two broadcast together and promote to a common
+            dtype.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.copysign(chainrule.tensor([1.0, -2.0]), -0.0)
+        tensor([-1., -2.])
     """
     return apply(Copysign, _float_operands("copysign", input, other))
 
 
-def ldexp(input: Any, other: Any) -> Any:  # noqa: A002
+def ldexp(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """input * 2**other for tensors of any dtypes (promoted together; integers give floats).
     Derivatives those of the product: 2**other, and input 2**other ln 2.
 
-    >>> chainrule.ldexp(chainrule.tensor([1.0]), chainrule.tensor([3]))
-    tensor([8.])
+    Args:
+        input (Tensor): the mantissas.
+        other (Tensor): the exponents; broadcasts with `input`.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.ldexp(chainrule.tensor([1.0]), chainrule.tensor([3]))
+        tensor([8.])
     """
     for name, value in (("input", input), ("other", other)):
         if not isinstance(value, Tensor):
@@ -2160,13 +2385,21 @@ class FrexpParts(Op):
     batch = elementwise_batch
 
 
-def frexp(input: Any) -> Any:  # noqa: A002
+def frexp(input: Tensor) -> Any:  # noqa: A002
     """(mantissa, exponent) with input = mantissa * 2**exponent, |mantissa| in [0.5, 1) (0 for
     0): a named tuple, the exponent int32. The mantissa is input * 2**-exponent, exactly, so
     its derivative is 2**-exponent.
 
-    >>> chainrule.frexp(chainrule.tensor([8.0, -3.0]))
-    frexp(mantissa=tensor([ 0.5000, -0.7500]), exponent=tensor([4, 2], dtype=chainrule.int32))
+    Args:
+        input (Tensor): floating point, any shape.
+
+    Returns:
+        (Tensor, Tensor): a named tuple (mantissa, exponent), each the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.frexp(chainrule.tensor([8.0, -3.0]))
+        frexp(mantissa=tensor([ 0.5000, -0.7500]), exponent=tensor([4, 2], dtype=chainrule.int32))
     """
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind not in "fV":
@@ -2176,31 +2409,94 @@ def frexp(input: Any) -> Any:  # noqa: A002
     return FrexpResult(mantissa, exponent)
 
 
-def clamp_min(input: Any, min: Any) -> Any:  # noqa: A001, A002
-    """clamp(input, min=min)."""
+def clamp_min(input: Tensor, min: Number | Tensor) -> Tensor:  # noqa: A001, A002
+    """clamp(input, min=min): every value below `min` raised to it.
+
+    Args:
+        input (Tensor): any shape.
+        min (number or Tensor): the lower bound (a tensor broadcasts with `input`).
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.clamp_min(chainrule.tensor([-1.0, 2.0]), 0.0)
+        tensor([0., 2.])
+    """
     return clamp(input, min=min)
 
 
-def clamp_max(input: Any, max: Any) -> Any:  # noqa: A001, A002
-    """clamp(input, max=max)."""
+def clamp_max(input: Tensor, max: Number | Tensor) -> Tensor:  # noqa: A001, A002
+    """clamp(input, max=max): every value above `max` lowered to it.
+
+    Args:
+        input (Tensor): any shape.
+        max (number or Tensor): the upper bound (a tensor broadcasts with `input`).
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.clamp_max(chainrule.tensor([-1.0, 2.0]), 1.0)
+        tensor([-1.,  1.])
+    """
     return clamp(input, max=max)
 
 
 true_divide = div
 
 
-def deg2rad(input: Any) -> Any:  # noqa: A002
-    """Degrees to radians, x * pi / 180 (integers give float32)."""
+def deg2rad(input: Tensor) -> Tensor:  # noqa: A002
+    """Degrees to radians, x * pi / 180 (integers give float32).
+
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.deg2rad(chainrule.tensor([180.0, 90.0]))
+        tensor([3.1416, 1.5708])
+    """
     return floating_operand(input) * (math.pi / 180.0)
 
 
-def rad2deg(input: Any) -> Any:  # noqa: A002
-    """Radians to degrees, x * 180 / pi (integers give float32)."""
+def rad2deg(input: Tensor) -> Tensor:  # noqa: A002
+    """Radians to degrees, x * 180 / pi (integers give float32).
+
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.rad2deg(chainrule.tensor([3.1415927]))
+        tensor([180.])
+    """
     return floating_operand(input) * (180.0 / math.pi)
 
 
-def neg(input: Any) -> Any:  # noqa: A002
-    """-input; keeps integer dtypes (unsigned ones wrap around), refuses bool like PyTorch."""
+def neg(input: Tensor | Number) -> Tensor:  # noqa: A002
+    """-input; keeps integer dtypes (unsigned ones wrap around), refuses bool like PyTorch.
+    `negative` is the same function.
+
+    Args:
+        input (Tensor or number): any dtype but bool.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.neg(chainrule.tensor([1, -2]))
+        tensor([-1,  2])
+    """
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind == "b":
         raise DTypeError(
@@ -2210,8 +2506,23 @@ def neg(input: Any) -> Any:  # noqa: A002
     return apply(Neg, (input,))
 
 
-def abs(input: Any) -> Any:  # noqa: A001, A002
-    """|input|, keeping integer dtypes; the modulus, a real tensor, for complex input."""
+def abs(input: Tensor | Number) -> Tensor:  # noqa: A001, A002
+    """|input|, keeping integer dtypes; the modulus, a real tensor, for complex input. The
+    derivative at 0 is 0 (PyTorch's). `absolute` is the same function.
+
+    Args:
+        input (Tensor or number): any shape.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.abs(chainrule.tensor([-1.5, 2.0]))
+        tensor([1.5000, 2.0000])
+        >>> chainrule.abs(chainrule.tensor([3 + 4j]))
+        tensor([5.])
+    """
     input = _refuse_bool("abs", input)  # noqa: A001
     if input._array.dtype.kind == "c":
         return apply(ComplexAbs, (input,))
@@ -2244,13 +2555,21 @@ class ComplexAbs(Op):
     batch = elementwise_batch
 
 
-def angle(input: Any) -> Any:  # noqa: A002
+def angle(input: Tensor) -> Tensor:  # noqa: A002
     """The argument of each element in radians: atan2(imag, real) for complex input (real
     output), 0 or pi for real input (nan stays nan). Derivative: that of atan2 for complex
     input, 0 for real input (PyTorch's).
 
-    >>> chainrule.angle(chainrule.tensor([1j, -1.0 + 0j]))
-    tensor([1.5708, 3.1416])
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        Tensor: real, the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.angle(chainrule.tensor([1j, -1.0 + 0j]))
+        tensor([1.5708, 3.1416])
     """
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind == "c":
@@ -2261,18 +2580,39 @@ def angle(input: Any) -> Any:  # noqa: A002
     return connected(out, x)  # in x's graph, at zero derivative
 
 
-def polar(abs: Any, angle: Any) -> Any:  # noqa: A002
+def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002
     """abs * (cos(angle) + i sin(angle)) from two real tensors of one dtype, as torch.polar.
 
-    >>> chainrule.polar(chainrule.tensor([2.0]), chainrule.tensor([0.0]))
-    tensor([2.+0.j])
+    Args:
+        abs (Tensor): the moduli, float32 or float64.
+        angle (Tensor): the arguments in radians, of the dtype of `abs`.
+
+    Returns:
+        Tensor: complex, of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.polar(chainrule.tensor([2.0]), chainrule.tensor([0.0]))
+        tensor([2.+0.j])
     """
     return complex_ops.complex(abs * cos(angle), abs * sin(angle))
 
 
-def sign(input: Any) -> Any:  # noqa: A002
-    """-1, 0 or 1 in input's dtype (a bool tensor is its own sign); complex tensors are
-    refused, as PyTorch's (sgn is their sign)."""
+def sign(input: Tensor) -> Tensor:  # noqa: A002
+    """-1, 0 or 1 in input's dtype (a bool tensor is its own sign); complex tensors are refused,
+    as PyTorch's (`sgn` is their sign). Zero derivative.
+
+    Args:
+        input (Tensor): real, any shape.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.sign(chainrule.tensor([-2.0, 0.0, 3.0]))
+        tensor([-1.,  0.,  1.])
+    """
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind == "c":
         raise DTypeError(
@@ -2284,9 +2624,21 @@ def sign(input: Any) -> Any:  # noqa: A002
     return apply(Sign, (input,))
 
 
-def sgn(input: Any) -> Any:  # noqa: A002
+def sgn(input: Tensor) -> Tensor:  # noqa: A002
     """z / |z| for complex tensors (0 at 0), sign(input) for real ones, as PyTorch's sgn.
-    Derivative: that of the composition, 0 at 0."""
+    Derivative: that of the composition, 0 at 0.
+
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.sgn(chainrule.tensor([3 + 4j, 0j]))
+        tensor([0.6000+0.8000j, 0.0000+0.0000j])
+    """
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind != "c":
         return sign(input)
@@ -2295,8 +2647,20 @@ def sgn(input: Any) -> Any:  # noqa: A002
     return where(at_zero, 0.0, input / where(at_zero, 1.0, magnitude))
 
 
-def square(input: Any) -> Any:  # noqa: A002
-    """input * input, keeping integer dtypes; bool becomes int64 (PyTorch's pow(x, 2))."""
+def square(input: Tensor | Number) -> Tensor:  # noqa: A002
+    """input * input, keeping integer dtypes; bool becomes int64 (PyTorch's pow(x, 2)).
+
+    Args:
+        input (Tensor or number): any shape.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.square(chainrule.tensor([-2, 3]))
+        tensor([4, 9])
+    """
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind == "b":
         input = cast(input, dtypes.int64)  # noqa: A001
@@ -2306,16 +2670,29 @@ def square(input: Any) -> Any:  # noqa: A002
 negative, absolute = neg, abs
 
 
-def positive(input: Any) -> Any:  # noqa: A002
-    """`input` itself (unary plus); bool tensors are refused, as in PyTorch."""
+def positive(input: Tensor) -> Tensor:  # noqa: A002
+    """`input` itself (unary plus); bool tensors are refused, as in PyTorch.
+
+    Args:
+        input (Tensor): any dtype but bool.
+
+    Returns:
+        Tensor: `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.positive(chainrule.tensor([-1.0]))
+        tensor([-1.])
+    """
     return _refuse_bool("positive", input)
 
 
-def _keep_integers(op: type) -> Any:
-    """floor/ceil/trunc: a copy for integer tensors, an error for bool, as in PyTorch."""
+def _keep_integers(op: type, result: str) -> Callable[[Tensor], Tensor]:
+    """floor/ceil/trunc: a copy for integer tensors, an error for bool, as in PyTorch; the
+    example applies it to [-1.5, 0.5, 2.0] and prints `result`."""
     name = op.__name__.lower()
 
-    def function(input: Any) -> Any:  # noqa: A002
+    def function(input: Tensor) -> Tensor:  # noqa: A002
         input = _refuse_bool(name, input)  # noqa: A001
         refuse_complex(name, input)
         if input._array.dtype.kind not in "fV":
@@ -2323,23 +2700,58 @@ def _keep_integers(op: type) -> Any:
         return apply(op, (input,))
 
     function.__name__ = name
-    function.__doc__ = op.__doc__
+    function.__doc__ = with_sections(
+        op.__doc__,
+        "    input (Tensor): any real dtype but bool; integer input is returned as a copy.",
+        "Tensor: the shape and dtype of `input`.",
+        f"{name}(chainrule.tensor([-1.5, 0.5, 2.0]))",
+        result,
+    )
     return function
 
 
-floor = _keep_integers(Floor)
-ceil = _keep_integers(Ceil)
-trunc = _keep_integers(Trunc)
+floor = _keep_integers(Floor, "tensor([-2.,  0.,  2.])")
+ceil = _keep_integers(Ceil, "tensor([-1.,  1.,  2.])")
+trunc = _keep_integers(Trunc, "tensor([-1.,  0.,  2.])")
 fix = trunc
 
 
-def frac(input: Any) -> Any:  # noqa: A002
-    """input - trunc(input), for floating tensors only (as PyTorch)."""
+def frac(input: Tensor) -> Tensor:  # noqa: A002
+    """input - trunc(input), the fractional part with the sign of `input`, for floating tensors
+    only (as PyTorch).
+
+    Args:
+        input (Tensor): floating point.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.frac(chainrule.tensor([1.25, -1.25]))
+        tensor([ 0.2500, -0.2500])
+    """
     return apply(Frac, (_require_floating("frac", input),))
 
 
-def round(input: Any, *, decimals: int = 0) -> Any:  # noqa: A001, A002
-    """Round half to even; integer tensors are returned as a copy (decimals must then be 0)."""
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001, A002
+    """Round half to even (2.5 to 2, 3.5 to 4), or to `decimals` decimal places; integer tensors
+    are returned as a copy (decimals must then be 0). Zero derivative.
+
+    Args:
+        input (Tensor): any shape.
+        decimals (int): the number of decimal places (negative rounds to tens, hundreds...).
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.round(chainrule.tensor([0.5, 1.5, 2.5]))
+        tensor([0., 2., 2.])
+        >>> chainrule.round(chainrule.tensor([1.2345]), decimals=2)
+        tensor([1.2300])
+    """
     input = _refuse_bool("round", input)  # noqa: A001
     refuse_complex("round", input)
     if input._array.dtype.kind not in "fV":
@@ -2349,9 +2761,16 @@ def round(input: Any, *, decimals: int = 0) -> Any:  # noqa: A001, A002
     return apply(Round, (input,), int(decimals))
 
 
-def logit(input: Any, eps: float | None = None) -> Any:  # noqa: A002
+def logit(input: Tensor, eps: float | None = None) -> Tensor:  # noqa: A002
     """log(p / (1 - p)), the inverse of sigmoid. With `eps`, p is first clamped to
     [eps, 1 - eps] (the gradient is zero where the clamp acts), else 0 and 1 give -inf and inf.
+
+    Args:
+        input (Tensor): probabilities, any shape (integers give the default float dtype).
+        eps (float, optional): the clamp margin.
+
+    Returns:
+        Tensor: the shape of `input`.
 
     Example:
         >>> import chainrule
@@ -2447,12 +2866,27 @@ def _bound_takes(name: str, x: Any, lo: Any, hi: Any) -> Any:
     return x > hi if lo is None else (x > hi) | (hi < lo)
 
 
-def clamp(input: Any, min: Any = None, max: Any = None) -> Any:  # noqa: A001, A002
+def clamp(
+    input: Tensor,  # noqa: A002
+    min: Number | Tensor | None = None,  # noqa: A002
+    max: Number | Tensor | None = None,  # noqa: A002
+) -> Tensor:
     """Clamp to [min, max] (max wins if min > max); bounds may be numbers or tensors, which
-    broadcast with input and take part in type promotion.
+    broadcast with input and take part in type promotion. The gradient is 1 inside the bounds
+    and flows to a tensor bound where it acts. `clip` is the same function.
 
-    >>> chainrule.clamp(chainrule.tensor([-2.0, 0.5, 3.0]), min=chainrule.tensor(0.0), max=1)
-    tensor([0.0000, 0.5000, 1.0000])
+    Args:
+        input (Tensor): any shape.
+        min (number or Tensor, optional): the lower bound.
+        max (number or Tensor, optional): the upper bound (at least one of the two).
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.clamp(chainrule.tensor([-2.0, 0.5, 3.0]), min=chainrule.tensor(0.0), max=1)
+        tensor([0.0000, 0.5000, 1.0000])
     """
     if min is None and max is None:
         raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
@@ -2522,9 +2956,27 @@ class Nonzero(Op):
         )
 
 
-def nonzero(input: Any, *, as_tuple: bool = False) -> Any:  # noqa: A002
-    """An (n, ndim) int64 tensor of the non-zero positions, or with as_tuple one index tensor
-    per dimension (a 0-dim input gives a single one, as PyTorch)."""
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
+    """The positions of the nonzero elements, in row-major order: an (n, ndim) int64 tensor, or
+    with as_tuple one index tensor per dimension (a 0-dim input gives a single one, as PyTorch).
+    Not differentiable.
+
+    Args:
+        input (Tensor): any shape.
+        as_tuple (bool): return one 1-D index tensor per dimension (usable as an index).
+
+    Returns:
+        Tensor, or a tuple of Tensors with `as_tuple`.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([[0, 1], [1, 0]])
+        >>> chainrule.nonzero(x)
+        tensor([[0, 1],
+                [1, 0]])
+        >>> chainrule.nonzero(x, as_tuple=True)
+        (tensor([0, 1]), tensor([1, 0]))
+    """
     result = apply(Nonzero, (input,))
     if not as_tuple:
         return result
@@ -2535,9 +2987,15 @@ def nonzero(input: Any, *, as_tuple: bool = False) -> Any:  # noqa: A002
     return tuple(Tensor._from_array(array[:, i].copy()) for i in range(array.shape[1]))
 
 
-def argwhere(input: Any) -> Any:  # noqa: A002
+def argwhere(input: Tensor) -> Tensor:  # noqa: A002
     """The indices of the nonzero elements of `input`, one row per element (shape
     (count, input.ndim)), in row-major order: `nonzero(input)`.
+
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        Tensor: int64 (count, input.ndim).
 
     Example:
         >>> import chainrule
@@ -2548,12 +3006,28 @@ def argwhere(input: Any) -> Any:  # noqa: A002
     return nonzero(input)
 
 
-def where(condition: Any, input: Any = None, other: Any = None) -> Any:  # noqa: A002
-    """Elementwise choice; `where(condition)` alone gives the indices, like `nonzero`.
+def where(
+    condition: Tensor,
+    input: Tensor | Number | None = None,  # noqa: A002
+    other: Tensor | Number | None = None,
+) -> Any:
+    """input where condition is True, else other, elementwise with broadcasting; the gradient of
+    each goes to the positions it was chosen at. `where(condition)` alone gives the indices, as
+    `nonzero(condition, as_tuple=True)`.
 
-    >>> x = chainrule.tensor([-1.0, 2.0])
-    >>> chainrule.where(x > 0, x, 0.0)
-    tensor([0., 2.])
+    Args:
+        condition (Tensor): bool.
+        input (Tensor or number, optional): the values where `condition` holds.
+        other (Tensor or number, optional): the values elsewhere.
+
+    Returns:
+        Tensor: of the broadcast shape (a tuple of index tensors for `where(condition)`).
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([-1.0, 2.0])
+        >>> chainrule.where(x > 0, x, 0.0)
+        tensor([0., 2.])
     """
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
@@ -2625,12 +3099,22 @@ class Lerp(Op):
 holomorphic(Lerp)  # a polynomial in its operands: holomorphic in each
 
 
-def lerp(input: Any, end: Any, weight: Any) -> Any:  # noqa: A002
-    """input + weight * (end - input); input and end must share a floating dtype, and a
-    weight tensor must have it too unless it is 0-dim (PyTorch's rules).
+def lerp(input: Tensor, end: Tensor, weight: float | Tensor) -> Tensor:  # noqa: A002
+    """Linear interpolation input + weight * (end - input); input and end must share a floating
+    dtype, and a weight tensor must have it too unless it is 0-dim (PyTorch's rules).
 
-    >>> chainrule.lerp(chainrule.tensor([0.0, 10.0]), chainrule.tensor([1.0, 20.0]), 0.25)
-    tensor([ 0.2500, 12.5000])
+    Args:
+        input (Tensor): the start points.
+        end (Tensor): the end points; broadcasts with `input`.
+        weight (float or Tensor): 0 gives `input`, 1 gives `end`.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.lerp(chainrule.tensor([0.0, 10.0]), chainrule.tensor([1.0, 20.0]), 0.25)
+        tensor([ 0.2500, 12.5000])
     """
     start = _tensor_operand(input)
     if start._array.dtype.kind not in "fcV":
@@ -2674,19 +3158,28 @@ class NanToNum(Op):
 
 
 def nan_to_num(
-    input: Any,  # noqa: A002
+    input: Tensor,  # noqa: A002
     nan: float = 0.0,
     posinf: float | None = None,
     neginf: float | None = None,
-) -> Any:
+) -> Tensor:
     """`input` with NaN replaced by `nan` (0 by default), +inf by `posinf` and -inf by `neginf`
     (the dtype's largest and smallest finite values by default). The gradient passes through
     where the value is kept and is zero where it was replaced.
 
+    Args:
+        input (Tensor): any shape.
+        nan (float): the value for NaN.
+        posinf (float, optional): the value for +inf.
+        neginf (float, optional): the value for -inf.
+
+    Returns:
+        Tensor: the shape of `input`.
+
     Example:
         >>> import chainrule
-        >>> chainrule.nan_to_num(chainrule.tensor([float("nan"), 1.0]))
-        tensor([0., 1.])
+        >>> chainrule.nan_to_num(chainrule.tensor([float("nan"), 1.0, float("inf")]), posinf=9.0)
+        tensor([0., 1., 9.])
     """
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind not in "fV":
@@ -2698,8 +3191,16 @@ def nan_to_num(
 
 
 def _comparison(
-    name: str, ufunc_name: str, integral_only: bool = False, ordered: bool = False
+    name: str,
+    ufunc_name: str,
+    meaning: str,
+    example: tuple[str, str],
+    integral_only: bool = False,
+    ordered: bool = False,
 ) -> tuple[type, Any]:
+    """The op and public function of an elementwise comparison, logical or bitwise op; the
+    function's docstring says `meaning` and runs `example` (a call and its printed result)."""
+
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         return getattr(ctx.xp, ufunc_name)(x, y)
 
@@ -2725,36 +3226,131 @@ def _comparison(
         return apply(op, (x, y))
 
     function.__name__ = name
-    function.__doc__ = op.__doc__
+    kind = "of the promoted integer (or bool) dtype" if integral_only else "bool"
+    function.__doc__ = with_sections(
+        f"{meaning}, elementwise with broadcasting. Not differentiable.",
+        BINARY_ARGS,
+        f"Tensor: {kind}, of the broadcast shape.",
+        *example,
+    )
     return op, function
 
 
-Eq, eq = _comparison("eq", "equal")
-Ne, ne = _comparison("ne", "not_equal")
-Lt, lt = _comparison("lt", "less", ordered=True)
-Le, le = _comparison("le", "less_equal", ordered=True)
-Gt, gt = _comparison("gt", "greater", ordered=True)
-Ge, ge = _comparison("ge", "greater_equal", ordered=True)
-LogicalAnd, logical_and = _comparison("logical_and", "logical_and")
-LogicalOr, logical_or = _comparison("logical_or", "logical_or")
-LogicalXor, logical_xor = _comparison("logical_xor", "logical_xor")
-BitwiseAnd, bitwise_and = _comparison("bitwise_and", "bitwise_and", integral_only=True)
-BitwiseOr, bitwise_or = _comparison("bitwise_or", "bitwise_or", integral_only=True)
-BitwiseXor, bitwise_xor = _comparison("bitwise_xor", "bitwise_xor", integral_only=True)
+Eq, eq = _comparison(
+    "eq",
+    "equal",
+    "input == other",
+    ("eq(chainrule.tensor([1, 2]), chainrule.tensor([1, 3]))", "tensor([ True, False])"),
+)
+Ne, ne = _comparison(
+    "ne",
+    "not_equal",
+    "input != other",
+    ("ne(chainrule.tensor([1, 2]), 2)", "tensor([ True, False])"),
+)
+Lt, lt = _comparison(
+    "lt",
+    "less",
+    "input < other (real dtypes)",
+    ("lt(chainrule.tensor([1.0, 2.0]), 2.0)", "tensor([ True, False])"),
+    ordered=True,
+)
+Le, le = _comparison(
+    "le",
+    "less_equal",
+    "input <= other (real dtypes)",
+    ("le(chainrule.tensor([1.0, 2.0]), 1.5)", "tensor([ True, False])"),
+    ordered=True,
+)
+Gt, gt = _comparison(
+    "gt",
+    "greater",
+    "input > other (real dtypes)",
+    ("gt(chainrule.tensor([1.0, 2.0]), 1.5)", "tensor([False,  True])"),
+    ordered=True,
+)
+Ge, ge = _comparison(
+    "ge",
+    "greater_equal",
+    "input >= other (real dtypes)",
+    ("ge(chainrule.tensor([1.0, 2.0]), 2.0)", "tensor([False,  True])"),
+    ordered=True,
+)
+LogicalAnd, logical_and = _comparison(
+    "logical_and",
+    "logical_and",
+    "Whether both are nonzero",
+    (
+        "logical_and(chainrule.tensor([0, 1, 2]), chainrule.tensor([1, 1, 0]))",
+        "tensor([False,  True, False])",
+    ),
+)
+LogicalOr, logical_or = _comparison(
+    "logical_or",
+    "logical_or",
+    "Whether either is nonzero",
+    (
+        "logical_or(chainrule.tensor([0, 1, 0]), chainrule.tensor([0, 0, 3]))",
+        "tensor([False,  True,  True])",
+    ),
+)
+LogicalXor, logical_xor = _comparison(
+    "logical_xor",
+    "logical_xor",
+    "Whether exactly one is nonzero",
+    (
+        "logical_xor(chainrule.tensor([0, 1, 2]), chainrule.tensor([1, 1, 0]))",
+        "tensor([ True, False,  True])",
+    ),
+)
+BitwiseAnd, bitwise_and = _comparison(
+    "bitwise_and",
+    "bitwise_and",
+    "input & other for integer and bool tensors",
+    ("bitwise_and(chainrule.tensor([12, 10]), 6)", "tensor([4, 2])"),
+    integral_only=True,
+)
+BitwiseOr, bitwise_or = _comparison(
+    "bitwise_or",
+    "bitwise_or",
+    "input | other for integer and bool tensors",
+    ("bitwise_or(chainrule.tensor([12, 10]), 6)", "tensor([14, 14])"),
+    integral_only=True,
+)
+BitwiseXor, bitwise_xor = _comparison(
+    "bitwise_xor",
+    "bitwise_xor",
+    "input ^ other for integer and bool tensors",
+    ("bitwise_xor(chainrule.tensor([12, 10]), 6)", "tensor([10, 12])"),
+    integral_only=True,
+)
 BitwiseLeftShift, bitwise_left_shift = _comparison(
-    "bitwise_left_shift", "left_shift", integral_only=True
+    "bitwise_left_shift",
+    "left_shift",
+    "input << other (integer tensors)",
+    ("bitwise_left_shift(chainrule.tensor([1, 3]), 2)", "tensor([ 4, 12])"),
+    integral_only=True,
 )
 BitwiseRightShift, bitwise_right_shift = _comparison(
-    "bitwise_right_shift", "right_shift", integral_only=True
+    "bitwise_right_shift",
+    "right_shift",
+    "input >> other (integer tensors)",
+    ("bitwise_right_shift(chainrule.tensor([8, 13]), 2)", "tensor([2, 3])"),
+    integral_only=True,
 )
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
 def _predicate(
-    name: str, ufunc_name: str = "", forward: Any = None, doc: str = ""
+    name: str,
+    ufunc_name: str = "",
+    forward: Any = None,
+    doc: str = "",
+    example: tuple[str, str] | None = None,
 ) -> tuple[type, Any]:
     """A non-differentiable elementwise test: the op and its public function. It applies the
-    NumPy ufunc `ufunc_name`, or `forward` where one is given."""
+    NumPy ufunc `ufunc_name`, or `forward` where one is given; a public function's docstring
+    runs `example` (a call and its printed result)."""
     if forward is None:
 
         def forward(ctx: Node, x: Array) -> Array:
@@ -2777,15 +3373,42 @@ def _predicate(
 
     function.__name__ = name
     function.__doc__ = op.__doc__
+    if example is not None:
+        returns = "Tensor: bool, the shape of `input`."
+        args = "    input (Tensor or number): any shape."
+        function.__doc__ = with_sections(op.__doc__, args, returns, *example)
     return op, function
 
 
-LogicalNot, logical_not = _predicate("logical_not", "logical_not")
+LogicalNot, logical_not = _predicate(
+    "logical_not",
+    "logical_not",
+    example=("logical_not(chainrule.tensor([0, 1, 2]))", "tensor([ True, False, False])"),
+)
 BitwiseNot, _bitwise_not = _predicate("bitwise_not", "invert")
-Isnan, isnan = _predicate("isnan", "isnan")
-Isinf, isinf = _predicate("isinf", "isinf")
-Isfinite, isfinite = _predicate("isfinite", "isfinite")
-Signbit, signbit = _predicate("signbit", "signbit")
+Isnan, isnan = _predicate(
+    "isnan",
+    "isnan",
+    example=('isnan(chainrule.tensor([1.0, float("nan")]))', "tensor([False,  True])"),
+)
+Isinf, isinf = _predicate(
+    "isinf",
+    "isinf",
+    example=('isinf(chainrule.tensor([1.0, float("-inf")]))', "tensor([False,  True])"),
+)
+Isfinite, isfinite = _predicate(
+    "isfinite",
+    "isfinite",
+    example=(
+        'isfinite(chainrule.tensor([1.0, float("inf"), float("nan")]))',
+        "tensor([ True, False, False])",
+    ),
+)
+Signbit, signbit = _predicate(
+    "signbit",
+    "signbit",
+    example=("signbit(chainrule.tensor([-1.0, -0.0, 2.0]))", "tensor([ True,  True, False])"),
+)
 
 
 def _equals_infinity(sign: float) -> Any:
@@ -2803,11 +3426,19 @@ Isposinf, isposinf = _predicate(
     "isposinf",
     forward=_equals_infinity(1.0),
     doc="x == +inf elementwise (False for integers). Not differentiable.",
+    example=(
+        'isposinf(chainrule.tensor([float("inf"), float("-inf"), 1.0]))',
+        "tensor([ True, False, False])",
+    ),
 )
 Isneginf, isneginf = _predicate(
     "isneginf",
     forward=_equals_infinity(-1.0),
     doc="x == -inf elementwise (False for integers). Not differentiable.",
+    example=(
+        'isneginf(chainrule.tensor([float("inf"), float("-inf"), 1.0]))',
+        "tensor([False,  True, False])",
+    ),
 )
 
 
@@ -2817,8 +3448,20 @@ def _require_tensor(name: str, input: Any) -> Any:  # noqa: A002
     return input
 
 
-def isreal(input: Any) -> Any:  # noqa: A002
-    """Where the imaginary part is 0 (True everywhere for real dtypes), as PyTorch's isreal."""
+def isreal(input: Tensor) -> Tensor:  # noqa: A002
+    """Where the imaginary part is 0 (True everywhere for real dtypes), as PyTorch's isreal.
+
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        Tensor: bool, the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.isreal(chainrule.tensor([1 + 0j, 1j]))
+        tensor([ True, False])
+    """
     input = _require_tensor("isreal", input)  # noqa: A001
     backend = input._backend
     if input._array.dtype.kind == "c":
@@ -2826,13 +3469,41 @@ def isreal(input: Any) -> Any:  # noqa: A002
     return Tensor._from_array(backend.xp.ones(input.shape, dtype=bool), backend)
 
 
-def is_floating_point(input: Any) -> bool:  # noqa: A002
-    """Whether input's dtype is a floating-point one (float16, float32, float64)."""
+def is_floating_point(input: Tensor) -> bool:  # noqa: A002
+    """Whether input's dtype is a floating-point one (float16, float32, float64).
+
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        bool
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.is_floating_point(chainrule.tensor([1.0]))
+        True
+        >>> chainrule.is_floating_point(chainrule.tensor([1]))
+        False
+    """
     return _require_tensor("is_floating_point", input)._array.dtype.kind in "fV"
 
 
-def is_complex(input: Any) -> bool:  # noqa: A002
-    """Whether input's dtype is a complex one (complex64, complex128)."""
+def is_complex(input: Tensor) -> bool:  # noqa: A002
+    """Whether input's dtype is a complex one (complex64, complex128).
+
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        bool
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.is_complex(chainrule.tensor([1j]))
+        True
+        >>> chainrule.is_complex(chainrule.tensor([1.0]))
+        False
+    """
     return _require_tensor("is_complex", input)._array.dtype.kind == "c"
 
 
@@ -2850,11 +3521,21 @@ class Heaviside(Op):
     batch = elementwise_batch
 
 
-def heaviside(input: Any, values: Any) -> Any:  # noqa: A002
-    """The Heaviside step function with `values` at 0; both tensors of one dtype.
+def heaviside(input: Tensor, values: Tensor) -> Tensor:  # noqa: A002
+    """The Heaviside step function: 0 below 0, 1 above, `values` at 0; both tensors of one dtype.
+    Not differentiable.
 
-    >>> chainrule.heaviside(chainrule.tensor([-1.0, 0.0, 2.0]), chainrule.tensor(0.5))
-    tensor([0.0000, 0.5000, 1.0000])
+    Args:
+        input (Tensor): real, any shape.
+        values (Tensor): the value at 0; broadcasts with `input`.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.heaviside(chainrule.tensor([-1.0, 0.0, 2.0]), chainrule.tensor(0.5))
+        tensor([0.0000, 0.5000, 1.0000])
     """
     input = _require_tensor("heaviside", input)  # noqa: A001
     if not isinstance(values, Tensor):
@@ -2870,13 +3551,21 @@ def heaviside(input: Any, values: Any) -> Any:  # noqa: A002
     return apply(Heaviside, (input, values))
 
 
-def bitwise_not(input: Any) -> Any:  # noqa: A002
+def bitwise_not(input: Tensor) -> Tensor:  # noqa: A002
     """~input: the bitwise complement of an integer tensor, logical not of a bool one.
+
+    Args:
+        input (Tensor): integer or bool.
+
+    Returns:
+        Tensor: the shape of `input`.
 
     Example:
         >>> import chainrule
         >>> chainrule.bitwise_not(chainrule.tensor([True, False]))
         tensor([False,  True])
+        >>> chainrule.bitwise_not(chainrule.tensor([0, 5]))
+        tensor([-1, -6])
     """
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind in "fV":
@@ -2885,13 +3574,30 @@ def bitwise_not(input: Any) -> Any:  # noqa: A002
 
 
 def isclose(
-    input: Any,  # noqa: A002
-    other: Any,
+    input: Tensor,  # noqa: A002
+    other: Tensor,
     rtol: float = 1e-05,
     atol: float = 1e-08,
     equal_nan: bool = False,
-) -> Any:
-    """|input - other| <= atol + rtol * |other|; tensors must share a dtype (as PyTorch)."""
+) -> Tensor:
+    """|input - other| <= atol + rtol * |other| elementwise (equal infinities are close); tensors
+    must share a dtype (as PyTorch).
+
+    Args:
+        input (Tensor): any shape.
+        other (Tensor): broadcastable with `input`, of its dtype.
+        rtol (float): the relative tolerance.
+        atol (float): the absolute tolerance.
+        equal_nan (bool): count two NaNs as close.
+
+    Returns:
+        Tensor: bool, of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.isclose(chainrule.tensor([1.0, 2.0]), chainrule.tensor([1.0 + 1e-9, 2.1]))
+        tensor([ True, False])
+    """
     if isinstance(input, Tensor) and isinstance(other, Tensor):
         if input.dtype is not other.dtype:
             raise DTypeError(
@@ -2903,14 +3609,24 @@ def isclose(
 
 
 def allclose(
-    input: Any,  # noqa: A002
-    other: Any,
+    input: Tensor,  # noqa: A002
+    other: Tensor,
     rtol: float = 1e-05,
     atol: float = 1e-08,
     equal_nan: bool = False,
 ) -> bool:
     """Whether every |input - other| <= atol + rtol * |other| (broadcasting), NaNs equal only with
-    `equal_nan`. Returns a Python bool.
+    `equal_nan`.
+
+    Args:
+        input (Tensor): any shape.
+        other (Tensor): broadcastable with `input`, of its dtype.
+        rtol (float): the relative tolerance.
+        atol (float): the absolute tolerance.
+        equal_nan (bool): count two NaNs as close.
+
+    Returns:
+        bool
 
     Example:
         >>> import chainrule
@@ -2920,8 +3636,23 @@ def allclose(
     return bool(isclose(input, other, rtol, atol, equal_nan)._array.all())
 
 
-def equal(input: Any, other: Any) -> bool:  # noqa: A002
-    """True when both have the same shape and elements."""
+def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
+    """True when both have the same shape and the same elements.
+
+    Args:
+        input (Tensor): any shape.
+        other (Tensor): any shape.
+
+    Returns:
+        bool
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.equal(chainrule.tensor([1, 2]), chainrule.tensor([1, 2]))
+        True
+        >>> chainrule.equal(chainrule.tensor([1, 2]), chainrule.tensor([[1, 2]]))
+        False
+    """
     return input.shape == other.shape and bool((input._array == other._array).all())
 
 

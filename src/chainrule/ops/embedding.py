@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
@@ -114,18 +115,38 @@ class TakeAdjoint(Op):
 
 
 def embedding(
-    input: Any,
-    weight: Any,
+    input: Tensor,
+    weight: Tensor,
     padding_idx: int | None = None,
     max_norm: float | None = None,
     norm_type: float = 2.0,
     scale_grad_by_freq: bool = False,
     sparse: bool = False,
-) -> Any:
-    """Rows of weight (num_embeddings, dim) at the integer indices `input`. The row at
-    padding_idx gets no gradient; max_norm renormalizes the looked-up rows in place (as
-    PyTorch); scale_grad_by_freq divides each gradient by the index's count in the batch.
-    `sparse` is accepted for compatibility; gradients are always dense."""
+) -> Tensor:
+    """Rows of `weight` at the integer indices `input`: a lookup table. The row at padding_idx
+    gets no gradient; max_norm renormalizes the looked-up rows of `weight` in place (as
+    PyTorch); scale_grad_by_freq divides each row's gradient by its index's count in `input`.
+
+    Args:
+        input (Tensor): integer indices into the rows, any shape.
+        weight (Tensor): (num_embeddings, embedding_dim), floating point.
+        padding_idx (int, optional): a row that gets no gradient.
+        max_norm (float, optional): rescale looked-up rows whose norm exceeds it.
+        norm_type (float): the p of the norm for max_norm.
+        scale_grad_by_freq (bool): scale gradients by the inverse index frequency.
+        sparse (bool): accepted for compatibility; gradients are always dense.
+
+    Returns:
+        Tensor: (*input.shape, embedding_dim).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> table = chainrule.tensor([[0.0, 0.0], [1.0, 2.0], [3.0, 4.0]])
+        >>> F.embedding(chainrule.tensor([[2, 1]]), table)
+        tensor([[[3., 4.],
+                 [1., 2.]]])
+    """
     check_indices("embedding", input)
     if weight.ndim != 2:
         raise ShapeError(
@@ -177,13 +198,24 @@ class OneHot(Op):
     batch = elementwise_batch
 
 
-def one_hot(tensor: Any, num_classes: int = -1) -> Any:
-    """One-hot encoding; num_classes=-1 means one more than the largest index.
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """One-hot encoding: a new last dimension with a 1 at each index and 0 elsewhere (int64, not
+    differentiable).
 
-    >>> import chainrule.nn.functional as F
-    >>> F.one_hot(chainrule.tensor([0, 2]), 3)
-    tensor([[1, 0, 0],
-            [0, 0, 1]])
+    Args:
+        tensor (Tensor): integer class indices, any shape, none negative.
+        num_classes (int): the size of the new dimension; -1 means one more than the largest
+            index.
+
+    Returns:
+        Tensor: int64 of shape (*tensor.shape, num_classes).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.one_hot(chainrule.tensor([0, 2]), 3)
+        tensor([[1, 0, 0],
+                [0, 0, 1]])
     """
     if tensor.dtype != dtypes.int64:
         raise DTypeError(

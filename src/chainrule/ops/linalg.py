@@ -24,9 +24,10 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, LinAlgError, ShapeError
 from chainrule.ops import reduction
+from chainrule.ops.arguments import Number
 from chainrule.ops.autocast import LOWER, autocast_active, autocast_operands, autocast_policy
 from chainrule.ops.complex import complex as make_complex
-from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real
+from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
 from chainrule.ops.creation import empty
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
@@ -293,12 +294,24 @@ def _check_matmul(x: Any, y: Any) -> None:
         )
 
 
-def matmul(input: Any, other: Any) -> Any:  # noqa: A002
-    """Matrix product with NumPy/PyTorch semantics for 1-D operands and batch broadcasting.
+def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """The matrix product with NumPy's and PyTorch's rules: 1-D operands are a row or a column
+    vector (the added dimension removed again), and the batch dimensions of N-D operands
+    broadcast. `@` calls it.
 
-    >>> import chainrule
-    >>> chainrule.matmul(chainrule.ones(2, 3), chainrule.ones(3)).shape
-    (2,)
+    Args:
+        input (Tensor): (n,), (n, k) or (*, n, k).
+        other (Tensor): (k,), (k, m) or (*, k, m).
+
+    Returns:
+        Tensor: the product, (*, n, m) with the vector dimensions dropped.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.matmul(chainrule.ones(2, 3), chainrule.ones(3)).shape
+        (2,)
+        >>> chainrule.matmul(chainrule.ones(5, 2, 3), chainrule.ones(3, 4)).shape
+        (5, 2, 4)
     """
     if autocast_active() is not None:
         input, other = autocast_operands(LOWER, input, other)  # noqa: A001
@@ -315,15 +328,43 @@ def rmatmul(input: Any, other: Any) -> Any:  # noqa: A002
     return matmul(other, input)
 
 
-def mm(input: Any, mat2: Any) -> Any:  # noqa: A002
-    """Product of two matrices (no broadcasting)."""
+def mm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
+    """The product of two matrices (no broadcasting; `matmul` broadcasts).
+
+    Args:
+        input (Tensor): (n, k).
+        mat2 (Tensor): (k, m).
+
+    Returns:
+        Tensor: (n, m).
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+        >>> chainrule.mm(A, chainrule.eye(2))
+        tensor([[2., 1.],
+                [1., 3.]])
+    """
     if input.ndim != 2 or mat2.ndim != 2:
         raise ShapeError(f"mm: expected 2-D tensors, got shapes {input.shape} and {mat2.shape}")
     return matmul(input, mat2)
 
 
-def bmm(input: Any, mat2: Any) -> Any:  # noqa: A002
-    """Batched product of two stacks of matrices of equal batch size (no broadcasting)."""
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
+    """The batched product of two stacks of matrices of equal batch size (no broadcasting).
+
+    Args:
+        input (Tensor): (b, n, k).
+        mat2 (Tensor): (b, k, m).
+
+    Returns:
+        Tensor: (b, n, m).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.bmm(chainrule.ones(2, 1, 3), chainrule.ones(2, 3, 4)).shape
+        (2, 1, 4)
+    """
     if input.ndim != 3 or mat2.ndim != 3:
         raise ShapeError(f"bmm: expected 3-D tensors, got shapes {input.shape} and {mat2.shape}")
     if input.shape[0] != mat2.shape[0]:
@@ -332,8 +373,33 @@ def bmm(input: Any, mat2: Any) -> Any:  # noqa: A002
 
 
 @autocast_policy(LOWER)
-def addmm(input: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
-    """beta * input + alpha * (mat1 @ mat2); with beta == 0, input is ignored (nan included)."""
+def addmm(
+    input: Tensor,  # noqa: A002
+    mat1: Tensor,
+    mat2: Tensor,
+    *,
+    beta: Number = 1,
+    alpha: Number = 1,
+) -> Tensor:
+    """beta * input + alpha * (mat1 @ mat2); with beta == 0, input is ignored (nan included).
+
+    Args:
+        input (Tensor): broadcastable to (n, m).
+        mat1 (Tensor): (n, k).
+        mat2 (Tensor): (k, m).
+        beta (number): the multiplier of `input`.
+        alpha (number): the multiplier of the product.
+
+    Returns:
+        Tensor: (n, m).
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+        >>> chainrule.addmm(chainrule.ones(2, 2), A, chainrule.eye(2), beta=0.5)
+        tensor([[2.5000, 1.5000],
+                [1.5000, 3.5000]])
+    """
     if mat1.ndim != 2 or mat2.ndim != 2:
         raise ShapeError(
             f"addmm: mat1 and mat2 must be matrices, got shapes {mat1.shape} and {mat2.shape}"
@@ -385,8 +451,32 @@ def _scaled_sum(input: Any, product: Any, beta: Any, alpha: Any) -> Any:  # noqa
     return scaled + product
 
 
-def addmv(input: Any, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
-    """beta * input + alpha * (mat @ vec); with beta == 0, input is ignored (nan included)."""
+def addmv(
+    input: Tensor,  # noqa: A002
+    mat: Tensor,
+    vec: Tensor,
+    *,
+    beta: Number = 1,
+    alpha: Number = 1,
+) -> Tensor:
+    """beta * input + alpha * (mat @ vec); with beta == 0, input is ignored (nan included).
+
+    Args:
+        input (Tensor): broadcastable to (n,).
+        mat (Tensor): (n, m).
+        vec (Tensor): (m,).
+        beta (number): the multiplier of `input`.
+        alpha (number): the multiplier of the product.
+
+    Returns:
+        Tensor: (n,).
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+        >>> chainrule.addmv(chainrule.zeros(2), A, chainrule.ones(2))
+        tensor([3., 4.])
+    """
     if mat.ndim != 2 or vec.ndim != 1:
         raise ShapeError(
             f"addmv: expected a matrix and a vector, got shapes {mat.shape} and {vec.shape}"
@@ -403,9 +493,34 @@ def addmv(input: Any, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> A
     return _scaled_sum(input, mv(mat, vec), beta, alpha)
 
 
-def addr(input: Any, vec1: Any, vec2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
+def addr(
+    input: Tensor,  # noqa: A002
+    vec1: Tensor,
+    vec2: Tensor,
+    *,
+    beta: Number = 1,
+    alpha: Number = 1,
+) -> Tensor:
     """beta * input + alpha * outer(vec1, vec2) (dtypes promote, as PyTorch's addr); with
-    beta == 0, input is ignored (nan included)."""
+    beta == 0, input is ignored (nan included).
+
+    Args:
+        input (Tensor): broadcastable to (n, m).
+        vec1 (Tensor): (n,).
+        vec2 (Tensor): (m,).
+        beta (number): the multiplier of `input`.
+        alpha (number): the multiplier of the product.
+
+    Returns:
+        Tensor: (n, m).
+
+    Example:
+        >>> import chainrule
+        >>> u, v = chainrule.tensor([1.0, 2.0]), chainrule.tensor([3.0, 4.0])
+        >>> chainrule.addr(chainrule.zeros(2, 2), u, v)
+        tensor([[3., 4.],
+                [6., 8.]])
+    """
     if vec1.ndim != 1 or vec2.ndim != 1:
         raise ShapeError(f"addr: expected 1-D vectors, got shapes {vec1.shape} and {vec2.shape}")
     target = (vec1.shape[0], vec2.shape[0])
@@ -429,8 +544,32 @@ def _check_batches(op_name: str, batch1: Any, batch2: Any) -> None:
 
 
 @autocast_policy(LOWER)
-def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
-    """beta * input + alpha * bmm(batch1, batch2); with beta == 0, input is ignored."""
+def baddbmm(
+    input: Tensor,  # noqa: A002
+    batch1: Tensor,
+    batch2: Tensor,
+    *,
+    beta: Number = 1,
+    alpha: Number = 1,
+) -> Tensor:
+    """beta * input + alpha * bmm(batch1, batch2); with beta == 0, input is ignored.
+
+    Args:
+        input (Tensor): broadcastable to (b, n, m).
+        batch1 (Tensor): (b, n, k).
+        batch2 (Tensor): (b, k, m).
+        beta (number): the multiplier of `input`.
+        alpha (number): the multiplier of the product.
+
+    Returns:
+        Tensor: (b, n, m).
+
+    Example:
+        >>> import chainrule
+        >>> b1, b2 = chainrule.ones(2, 1, 3), chainrule.ones(2, 3, 1)
+        >>> chainrule.baddbmm(chainrule.zeros(2, 1, 1), b1, b2).shape
+        (2, 1, 1)
+    """
     _check_batches("baddbmm", batch1, batch2)
     _check_same_dtype("baddbmm", input, batch1)
     target = (batch1.shape[0], batch1.shape[1], batch2.shape[2])
@@ -440,9 +579,33 @@ def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any =
 
 
 @autocast_policy(LOWER)
-def addbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Any:  # noqa: A002
+def addbmm(
+    input: Tensor,  # noqa: A002
+    batch1: Tensor,
+    batch2: Tensor,
+    *,
+    beta: Number = 1,
+    alpha: Number = 1,
+) -> Tensor:
     """beta * input + alpha * (the sum over the batch of batch1[i] @ batch2[i]); with
-    beta == 0, input is ignored."""
+    beta == 0, input is ignored.
+
+    Args:
+        input (Tensor): broadcastable to (n, m).
+        batch1 (Tensor): (b, n, k).
+        batch2 (Tensor): (b, k, m).
+        beta (number): the multiplier of `input`.
+        alpha (number): the multiplier of the product.
+
+    Returns:
+        Tensor: (n, m).
+
+    Example:
+        >>> import chainrule
+        >>> b1, b2 = chainrule.ones(2, 1, 3), chainrule.ones(2, 3, 1)
+        >>> chainrule.addbmm(chainrule.zeros(1, 1), b1, b2)
+        tensor([[6.]])
+    """
     _check_batches("addbmm", batch1, batch2)
     _check_same_dtype("addbmm", input, batch1)
     target = (batch1.shape[1], batch2.shape[2])
@@ -451,12 +614,23 @@ def addbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 
     return _scaled_sum(input, _product(Einsum, (batch1, batch2), "bij,bjk->ik"), beta, alpha)
 
 
-def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:  # noqa: A002
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:  # noqa: A002
     """input + value * tensor1 * tensor2, the three broadcast together (dtypes promote).
 
-    >>> chainrule.addcmul(chainrule.ones(2), chainrule.tensor([1.0, 2.0]),
-    ...                   chainrule.tensor([3.0, 4.0]), value=0.5)
-    tensor([2.5000, 5.0000])
+    Args:
+        input (Tensor): the addend.
+        tensor1 (Tensor): the first factor.
+        tensor2 (Tensor): the second factor.
+        value (number): the multiplier of the product.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> x, y = chainrule.tensor([1.0, 2.0]), chainrule.tensor([3.0, 4.0])
+        >>> chainrule.addcmul(chainrule.ones(2), x, y, value=0.5)
+        tensor([2.5000, 5.0000])
     """
     dtype = result_type(input, tensor1, tensor2)
     if dtype.numpy.kind == "b":
@@ -471,9 +645,25 @@ def addcmul(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:  
     return input + product
 
 
-def addcdiv(input: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Any:  # noqa: A002
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:  # noqa: A002
     """input + value * tensor1 / tensor2, the three broadcast together (true division, so two
-    integer tensors are refused, as PyTorch)."""
+    integer tensors are refused, as PyTorch).
+
+    Args:
+        input (Tensor): the addend.
+        tensor1 (Tensor): the numerator.
+        tensor2 (Tensor): the denominator.
+        value (number): the multiplier of the quotient.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> x, y = chainrule.tensor([1.0, 2.0]), chainrule.tensor([4.0, 4.0])
+        >>> chainrule.addcdiv(chainrule.zeros(2), x, y, value=2)
+        tensor([0.5000, 1.0000])
+    """
     if all(t._array.dtype.kind in "biu" for t in (tensor1, tensor2)):
         raise DTypeError(
             f"addcdiv: integer division with addcdiv is no longer supported; use "
@@ -679,14 +869,24 @@ def _sublist_equation(args: Sequence[Any]) -> tuple[str, tuple]:
 
 
 @autocast_policy(LOWER)
-def einsum(*args: Any) -> Any:
+def einsum(*args: Any) -> Tensor:
     """Einstein summation, as torch.einsum: any subscripts NumPy accepts (ellipsis, repeated
     labels for diagonals, implicit output), the sublist form, and broadcasting of size-1
-    dimensions.
+    dimensions. Differentiable in every operand, to every order.
 
-    >>> import chainrule
-    >>> chainrule.einsum("ij,jk->ik", chainrule.ones(2, 3), chainrule.ones(3, 4)).shape
-    (2, 4)
+    Args:
+        args: the equation then the operands (`einsum("ij,jk->ik", a, b)`), the operands as one
+            list after the equation, or the sublist form (`einsum(a, [0, 1], b, [1, 2])`).
+
+    Returns:
+        Tensor: as the equation's output subscripts say.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.einsum("ij,jk->ik", chainrule.ones(2, 3), chainrule.ones(3, 4)).shape
+        (2, 4)
+        >>> chainrule.einsum("ii", chainrule.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        tensor(5.)
     """
     if not args:
         raise ShapeError("einsum(): must specify the equation string and at least one operand")
@@ -750,8 +950,21 @@ def _check_vectors(op_name: str, x: Any, y: Any) -> None:
         )
 
 
-def dot(input: Any, tensor: Any) -> Any:  # noqa: A002
-    """Inner product of two 1-D tensors of one dtype (no broadcasting, as in PyTorch)."""
+def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
+    """The inner product of two 1-D tensors of one dtype (no broadcasting, as in PyTorch).
+
+    Args:
+        input (Tensor): (n,).
+        tensor (Tensor): (n,), of the dtype of `input`.
+
+    Returns:
+        Tensor: a scalar.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.dot(chainrule.tensor([1.0, 2.0]), chainrule.tensor([3.0, 4.0]))
+        tensor(11.)
+    """
     _check_vectors("dot", input, tensor)
     _check_same_dtype("dot", input, tensor)
     if input.shape != tensor.shape:
@@ -762,13 +975,41 @@ def dot(input: Any, tensor: Any) -> Any:  # noqa: A002
     return _product(Einsum, (input, tensor), "i,i->")
 
 
-def vdot(input: Any, other: Any) -> Any:  # noqa: A002
-    """conj(input) . other; for real tensors the same as `dot`."""
+def vdot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """conj(input) . other; for real tensors the same as `dot`.
+
+    Args:
+        input (Tensor): (n,), conjugated.
+        other (Tensor): (n,).
+
+    Returns:
+        Tensor: a scalar.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.vdot(chainrule.tensor([1j]), chainrule.tensor([1j]))
+        tensor(1.+0.j)
+    """
     return dot(conj(input), other)
 
 
-def outer(input: Any, vec2: Any) -> Any:  # noqa: A002
-    """The outer product of two vectors, out[i, j] = input[i] * vec2[j] (dtypes promote)."""
+def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
+    """The outer product of two vectors, out[i, j] = input[i] * vec2[j] (dtypes promote); `ger`
+    is the same function.
+
+    Args:
+        input (Tensor): (n,).
+        vec2 (Tensor): (m,).
+
+    Returns:
+        Tensor: (n, m).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.outer(chainrule.tensor([1, 2]), chainrule.tensor([3, 4]))
+        tensor([[3, 4],
+                [6, 8]])
+    """
     _check_vectors("outer", input, vec2)
     x, y = binary_operands(input, vec2)
     return _product(Einsum, (x, y), "i,j->ij")
@@ -777,8 +1018,21 @@ def outer(input: Any, vec2: Any) -> Any:  # noqa: A002
 ger = outer
 
 
-def inner(input: Any, other: Any) -> Any:  # noqa: A002
-    """Sum of products over the last dimension of both; a 0-dim operand multiplies instead."""
+def inner(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """The sum of products over the last dimension of both; a 0-dim operand multiplies instead.
+
+    Args:
+        input (Tensor): (*a, n).
+        other (Tensor): (*b, n).
+
+    Returns:
+        Tensor: (*a, *b).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.inner(chainrule.tensor([[1.0, 2.0]]), chainrule.tensor([[3.0, 4.0]]))
+        tensor([[11.]])
+    """
     _check_same_dtype("inner", input, other)
     if input.ndim == 0 or other.ndim == 0:
         return input * other
@@ -794,8 +1048,22 @@ def inner(input: Any, other: Any) -> Any:  # noqa: A002
     return _product(Einsum, (input, other), equation)
 
 
-def mv(input: Any, vec: Any) -> Any:  # noqa: A002
-    """Matrix-vector product (no broadcasting)."""
+def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
+    """The matrix-vector product (no broadcasting).
+
+    Args:
+        input (Tensor): (n, m).
+        vec (Tensor): (m,).
+
+    Returns:
+        Tensor: (n,).
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+        >>> chainrule.mv(A, chainrule.ones(2))
+        tensor([3., 4.])
+    """
     if input.ndim != 2 or vec.ndim != 1:
         raise ShapeError(
             f"mv: expected a matrix and a vector, got shapes {tuple(input.shape)} and "
@@ -835,8 +1103,31 @@ def _tensordot_dims(a: Any, b: Any, dims: Any) -> tuple[list[int], list[int]]:
     return dims_a, dims_b
 
 
-def tensordot(a: Any, b: Any, dims: Any = 2, out: Any = None) -> Any:
-    """Contract `dims` (a count of trailing/leading dimensions, or two lists) of a and b."""
+def tensordot(
+    a: Tensor,
+    b: Tensor,
+    dims: int | tuple[Sequence[int], Sequence[int]] = 2,
+    out: Tensor | None = None,
+) -> Tensor:
+    """The contraction of `dims` dimensions of a and b: the last `dims` of a with the first `dims`
+    of b, or the dimensions in two lists.
+
+    Args:
+        a (Tensor): the left operand.
+        b (Tensor): the right operand.
+        dims (int or pair of sequences of ints): a count, or (dims of a, dims of b).
+        out (Tensor, optional): accepted for compatibility and ignored.
+
+    Returns:
+        Tensor: a's free dimensions, then b's.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.tensordot(chainrule.ones(2, 3), chainrule.ones(3, 4), 1).shape
+        (2, 4)
+        >>> chainrule.tensordot(chainrule.ones(2, 3), chainrule.ones(3, 2), ([1], [0])).shape
+        (2, 2)
+    """
     _check_same_dtype("tensordot", a, b)
     dims_a, dims_b = _tensordot_dims(a, b, dims)
     a_labels = list(_LETTERS[: a.ndim])
@@ -855,8 +1146,21 @@ def tensordot(a: Any, b: Any, dims: Any = 2, out: Any = None) -> Any:
     return _product(Einsum, (a, b), equation)
 
 
-def trace(input: Any) -> Any:  # noqa: A002
-    """Sum of the main diagonal of a matrix; integer matrices sum to int64, as in PyTorch."""
+def trace(input: Tensor) -> Tensor:  # noqa: A002
+    """The sum of the main diagonal of a matrix; integer matrices sum to int64, as in PyTorch.
+
+    Args:
+        input (Tensor): 2-D.
+
+    Returns:
+        Tensor: a scalar.
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+        >>> chainrule.trace(A)
+        tensor(5.)
+    """
     if input.ndim != 2:
         raise ShapeError(f"trace: expected a matrix, but got shape {tuple(input.shape)}")
     matrix = input
@@ -870,13 +1174,22 @@ def trace(input: Any) -> Any:  # noqa: A002
 # ---- Kronecker and cross products, block diagonals -------------------------------------------
 
 
-def kron(input: Any, other: Any) -> Any:  # noqa: A002
+def kron(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     """The Kronecker product: blocks input[i, j, ...] * other, for any number of dimensions
     (the fewer-dimensional operand gains leading size-1 dimensions); dtypes promote.
 
-    >>> chainrule.kron(chainrule.eye(2), chainrule.tensor([[1.0, 2.0]]))
-    tensor([[1., 2., 0., 0.],
-            [0., 0., 1., 2.]])
+    Args:
+        input (Tensor): the outer blocks.
+        other (Tensor): the inner block.
+
+    Returns:
+        Tensor: each dimension the product of the operands' sizes.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.kron(chainrule.eye(2), chainrule.tensor([[1.0, 2.0]]))
+        tensor([[1., 2., 0., 0.],
+                [0., 0., 1., 2.]])
     """
     count = max(input.ndim, other.ndim)
     x = reshape(input, (1,) * (count - input.ndim) + tuple(input.shape))
@@ -906,12 +1219,22 @@ def _cross(op_name: str, input: Any, other: Any, dim: int) -> Any:  # noqa: A002
     return first - roll(input, -2, axis) * roll(other, -1, axis)
 
 
-def cross(input: Any, other: Any, dim: int | None = None) -> Any:  # noqa: A002
+def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
     """The cross product of 3-vectors along `dim`. Without dim, PyTorch's deprecated default:
     the first dimension of size 3 in input (with its warning); prefer linalg.cross.
 
-    >>> chainrule.cross(chainrule.tensor([1.0, 0.0, 0.0]), chainrule.tensor([0.0, 1.0, 0.0]), 0)
-    tensor([0., 0., 1.])
+    Args:
+        input (Tensor): size 3 along `dim`.
+        other (Tensor): broadcastable with `input`.
+        dim (int, optional): the dimension of the vectors.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.cross(chainrule.tensor([1.0, 0.0, 0.0]), chainrule.tensor([0.0, 1.0, 0.0]), 0)
+        tensor([0., 0., 1.])
     """
     if dim is None:
         warnings.warn(
@@ -927,18 +1250,41 @@ def cross(input: Any, other: Any, dim: int | None = None) -> Any:  # noqa: A002
     return _cross("cross", input, other, dim)
 
 
-def linalg_cross(input: Any, other: Any, *, dim: int = -1) -> Any:  # noqa: A002
-    """torch.linalg.cross: the cross product of 3-vectors along `dim` (the last by default)."""
+def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A002
+    """torch.linalg.cross: the cross product of 3-vectors along `dim` (the last by default).
+
+    Args:
+        input (Tensor): size 3 along `dim`.
+        other (Tensor): broadcastable with `input`.
+        dim (int): the dimension of the vectors.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> x, y = chainrule.tensor([[1.0, 0.0, 0.0]]), chainrule.tensor([[0.0, 1.0, 0.0]])
+        >>> chainrule.linalg.cross(x, y)
+        tensor([[0., 0., 1.]])
+    """
     return _cross("linalg.cross", input, other, dim)
 
 
-def block_diag(*tensors: Any) -> Any:
+def block_diag(*tensors: Tensor) -> Tensor:
     """A matrix with the inputs on its diagonal (0-D as 1 x 1, 1-D as one row) and zeros
     elsewhere; dtypes promote.
 
-    >>> chainrule.block_diag(chainrule.tensor([[1, 2]]), chainrule.tensor(3))
-    tensor([[1, 2, 0],
-            [0, 0, 3]])
+    Args:
+        tensors (Tensor...): at most 2-D each.
+
+    Returns:
+        Tensor: (sum of rows, sum of columns).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.block_diag(chainrule.tensor([[1, 2]]), chainrule.tensor(3))
+        tensor([[1, 2, 0],
+                [0, 0, 3]])
     """
     if not tensors:
         return empty(1, 0)
@@ -1022,9 +1368,25 @@ class DiagonalScatter(Op):
         return apply(DiagonalScatter, (x,), (b.size, *shape), offset, dim1 + 1, dim2 + 1)
 
 
-def diagonal(input: Any, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Any:  # noqa: A002
-    """A view of the diagonal over dims (dim1, dim2), offset above (>0) or below (<0) the main
-    one, as the last dimension."""
+def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:  # noqa: A002
+    """A view of the diagonal over dims (dim1, dim2), offset above (> 0) or below (< 0) the main
+    one, as the last dimension.
+
+    Args:
+        input (Tensor): at least 2-D.
+        offset (int): which diagonal.
+        dim1 (int): the rows' dimension.
+        dim2 (int): the columns' dimension.
+
+    Returns:
+        Tensor: a view, the other dimensions then the diagonal.
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+        >>> chainrule.diagonal(A), chainrule.diagonal(A, offset=1)
+        (tensor([2., 3.]), tensor([1.]))
+    """
     ndim = input.ndim
     first = normalize_dim("diagonal", dim1, ndim)
     second = normalize_dim("diagonal", dim2, ndim)
@@ -1033,13 +1395,44 @@ def diagonal(input: Any, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Any: 
     return apply(Diagonal, (input,), int(offset), first, second)
 
 
-def linalg_diagonal(A: Any, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Any:  # noqa: N803
-    """torch.linalg.diagonal: `diagonal` over the last two dimensions by default."""
+def linalg_diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:  # noqa: N803
+    """torch.linalg.diagonal: `diagonal` over the last two dimensions by default (a view).
+
+    Args:
+        A (Tensor): at least 2-D.
+        offset (int): which diagonal (above the main one when positive).
+        dim1 (int): the rows' dimension.
+        dim2 (int): the columns' dimension.
+
+    Returns:
+        Tensor: a view, the other dimensions then the diagonal.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.linalg.diagonal(chainrule.ones(5, 2, 3)).shape
+        (5, 2)
+    """
     return diagonal(A, offset, dim1, dim2)
 
 
-def diag_embed(input: Any, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Any:  # noqa: A002
-    """Matrices (over output dims dim1, dim2) with input's last dimension on their diagonal."""
+def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:  # noqa: A002
+    """Matrices (over output dims dim1, dim2) with input's last dimension on their diagonal.
+
+    Args:
+        input (Tensor): (*, n).
+        offset (int): which diagonal.
+        dim1 (int): the rows' dimension of the output.
+        dim2 (int): the columns' dimension of the output.
+
+    Returns:
+        Tensor: (*, n + |offset|, n + |offset|) for the default dims.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.diag_embed(chainrule.tensor([1.0, 2.0]))
+        tensor([[1., 0.],
+                [0., 2.]])
+    """
     ndim = input.ndim + 1
     first = normalize_dim("diag_embed", dim1, ndim)
     second = normalize_dim("diag_embed", dim2, ndim)
@@ -1054,9 +1447,25 @@ def diag_embed(input: Any, offset: int = 0, dim1: int = -2, dim2: int = -1) -> A
     return apply(DiagonalScatter, (input,), tuple(shape), int(offset), first, second)
 
 
-def diag(input: Any, diagonal: int = 0) -> Any:  # noqa: A002
+def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     """A vector becomes a square matrix with it on diagonal `diagonal`; a matrix gives that
-    diagonal as a new (copied) vector."""
+    diagonal as a new (copied) vector.
+
+    Args:
+        input (Tensor): 1-D or 2-D.
+        diagonal (int): which diagonal (above the main one when positive).
+
+    Returns:
+        Tensor: 2-D for a vector, 1-D for a matrix.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.diag(chainrule.tensor([1, 2]))
+        tensor([[1, 0],
+                [0, 2]])
+        >>> chainrule.diag(chainrule.tensor([[1, 2], [3, 4]]))
+        tensor([1, 4])
+    """
     if input.ndim == 1:
         return diag_embed(input, diagonal, 0, 1)
     if input.ndim == 2:
@@ -1110,14 +1519,42 @@ def _check_triangle(op_name: str, x: Any) -> None:
         )
 
 
-def tril(input: Any, diagonal: int = 0) -> Any:  # noqa: A002
-    """Lower triangle of each matrix in the batch, on and below `diagonal`."""
+def tril(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
+    """The lower triangle of each matrix in the batch, on and below `diagonal`; zeros above.
+
+    Args:
+        input (Tensor): (*, n, m).
+        diagonal (int): the last diagonal kept (above the main one when positive).
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.tril(chainrule.ones(2, 2))
+        tensor([[1., 0.],
+                [1., 1.]])
+    """
     _check_triangle("tril", input)
     return apply(Tril, (input,), int(diagonal))
 
 
-def triu(input: Any, diagonal: int = 0) -> Any:  # noqa: A002
-    """Upper triangle of each matrix in the batch, on and above `diagonal`."""
+def triu(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
+    """The upper triangle of each matrix in the batch, on and above `diagonal`; zeros below.
+
+    Args:
+        input (Tensor): (*, n, m).
+        diagonal (int): the first diagonal kept (above the main one when positive).
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.triu(chainrule.ones(2, 2), 1)
+        tensor([[0., 1.],
+                [0., 0.]])
+    """
     _check_triangle("triu", input)
     return apply(Triu, (input,), int(diagonal))
 
@@ -1151,20 +1588,41 @@ class Inv(Op):
     batch = elementwise_batch  # matrices in the last two dims broadcast
 
 
-def inv(A: Any) -> Any:  # noqa: N803
+def inv(A: Tensor) -> Tensor:  # noqa: N803
     """The inverse of each square matrix in the batch; LinAlgError when one is singular.
 
-    >>> import chainrule
-    >>> chainrule.linalg.inv(2 * chainrule.eye(2))
-    tensor([[0.5000, 0.0000],
-            [0.0000, 0.5000]])
+    Args:
+        A (Tensor): floating point (*, n, n), a batch of square matrices.
+
+    Returns:
+        Tensor: the shape of `A`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.linalg.inv(2 * chainrule.eye(2))
+        tensor([[0.5000, 0.0000],
+                [0.0000, 0.5000]])
     """
     _check_linalg_input("linalg.inv", A, complex_ok=True)
     return _product(Inv, (A,))
 
 
-def inverse(input: Any) -> Any:  # noqa: A002
-    """torch.inverse: the same as linalg.inv."""
+def inverse(input: Tensor) -> Tensor:  # noqa: A002
+    """torch.inverse: the same as linalg.inv.
+
+    Args:
+        input (Tensor): floating point (*, n, n).
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+        >>> chainrule.inverse(A)
+        tensor([[ 0.6000, -0.2000],
+                [-0.2000,  0.4000]])
+    """
     _check_linalg_input("inverse", input, "input", complex_ok=True)
     return _product(Inv, (input,))
 
@@ -1209,8 +1667,21 @@ def _batched_trace(x: Any) -> Any:
     return _product(Einsum, (x,), "...ii->...".replace("...", _LETTERS[: x.ndim - 2]))
 
 
-def det(A: Any) -> Any:  # noqa: N803
-    """The determinant of each square matrix in the batch."""
+def det(A: Tensor) -> Tensor:  # noqa: N803
+    """The determinant of each square matrix in the batch.
+
+    Args:
+        A (Tensor): floating point (*, n, n), a batch of square matrices.
+
+    Returns:
+        Tensor: (*,).
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+        >>> chainrule.det(A)
+        tensor(5.)
+    """
     _check_linalg_input("linalg.det", A, complex_ok=True)
     return _product(Det, (A,))
 
@@ -1253,17 +1724,43 @@ class Slogdet(Op):
     batch = elementwise_batch  # matrices in the last two dims broadcast
 
 
-def slogdet(A: Any) -> Any:  # noqa: N803
+def slogdet(A: Tensor) -> Any:  # noqa: N803
     """(sign, logabsdet) with det(A) = sign * exp(logabsdet), stable where det over/underflows;
-    for a complex A the sign is the complex number det / |det|."""
+    for a complex A the sign is the complex number det / |det|.
+
+    Args:
+        A (Tensor): floating point or complex (*, n, n), a batch of square matrices.
+
+    Returns:
+        (Tensor, Tensor): a named tuple (sign, logabsdet), each (*,).
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+        >>> chainrule.slogdet(A)
+        slogdet(sign=tensor(1.), logabsdet=tensor(1.6094))
+    """
     _check_linalg_input("linalg.slogdet", A, complex_ok=True)
     sign, logabsdet = apply(Slogdet, (A,))
     return SlogdetResult(sign, logabsdet)
 
 
-def logdet(input: Any) -> Any:  # noqa: A002
+def logdet(input: Tensor) -> Tensor:  # noqa: A002
     """log(det(input)): nan where the determinant is negative, -inf where it is zero; for a
-    complex input the principal complex logarithm, logabsdet + log(sign), as PyTorch."""
+    complex input the principal complex logarithm, logabsdet + log(sign), as PyTorch.
+
+    Args:
+        input (Tensor): floating point or complex (*, n, n).
+
+    Returns:
+        Tensor: (*,).
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+        >>> chainrule.logdet(A)
+        tensor(1.6094)
+    """
     _check_linalg_input("logdet", input, "input", complex_ok=True)
     sign, logabsdet = apply(Slogdet, (input,))
     if input.is_complex():
@@ -1327,13 +1824,22 @@ def _solve_batches(op_name: str, A: Any, B: Any) -> None:  # noqa: N803
         ) from None
 
 
-def solve(A: Any, B: Any, *, left: bool = True) -> Any:  # noqa: N803
+def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
     """X with A X = B (left) or X A = B (left=False). B is a batch of vectors when it is 1-D
     or has A's shape without the last dimension, as in PyTorch.
 
-    >>> import chainrule
-    >>> chainrule.linalg.solve(2 * chainrule.eye(2), chainrule.ones(2))
-    tensor([0.5000, 0.5000])
+    Args:
+        A (Tensor): floating point (*, n, n), a batch of square matrices.
+        B (Tensor): (*, n, k) or (*, n).
+        left (bool): solve A X = B (True) or X A = B.
+
+    Returns:
+        Tensor: the shape of `B` (broadcast).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.linalg.solve(2 * chainrule.eye(2), chainrule.ones(2))
+        tensor([0.5000, 0.5000])
     """
     _check_solve_operands("linalg.solve", A, B)
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
@@ -1427,15 +1933,33 @@ def _substitute(xp: Any, a: Array, b: Array, upper: bool, unit: bool) -> Array:
 
 
 def solve_triangular(
-    A: Any,  # noqa: N803
-    B: Any,  # noqa: N803
+    A: Tensor,  # noqa: N803
+    B: Tensor,  # noqa: N803
     *,
     upper: bool,
     left: bool = True,
     unitriangular: bool = False,
-) -> Any:
+) -> Tensor:
     """X with A X = B (or X A = B when left=False) for triangular A; the other triangle of A
-    is never read, nor its diagonal when unitriangular."""
+    is never read, nor its diagonal when unitriangular.
+
+    Args:
+        A (Tensor): (*, n, n), triangular.
+        B (Tensor): (*, n, k) (or (*, k, n) with left=False).
+        upper (bool): A is upper (True) or lower triangular; required.
+        left (bool): solve A X = B (True) or X A = B.
+        unitriangular (bool): take A's diagonal as ones.
+
+    Returns:
+        Tensor: the shape of `B`.
+
+    Example:
+        >>> import chainrule
+        >>> L = chainrule.tensor([[2.0, 0.0], [1.0, 1.0]])
+        >>> chainrule.linalg.solve_triangular(L, chainrule.tensor([[2.0], [3.0]]), upper=False)
+        tensor([[1.],
+                [2.]])
+    """
     _check_solve_operands("linalg.solve_triangular", A, B)
     if B.ndim < 2:
         raise ShapeError(
@@ -1499,9 +2023,23 @@ class Cholesky(Op):
     batch = elementwise_batch  # matrices in the last two dims broadcast
 
 
-def cholesky(A: Any, *, upper: bool = False) -> Any:  # noqa: N803
+def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:  # noqa: N803
     """The Cholesky factor of each Hermitian (real: symmetric) positive-definite matrix in the
-    batch; raises LinAlgError when one is not positive-definite."""
+    batch; raises LinAlgError when one is not positive-definite.
+
+    Args:
+        A (Tensor): floating point (*, n, n), symmetric (Hermitian) positive-definite.
+        upper (bool): return the upper factor U = L^H instead.
+
+    Returns:
+        Tensor: the shape of `A`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.linalg.cholesky(chainrule.tensor([[4.0, 2.0], [2.0, 2.0]]))
+        tensor([[2., 0.],
+                [1., 1.]])
+    """
     _check_linalg_input("linalg.cholesky", A, complex_ok=True)
     return apply(Cholesky, (A,), bool(upper))
 
@@ -1513,9 +2051,23 @@ def _vector_norm(*args: Any, **kwargs: Any) -> Any:
     return reduction.vector_norm(*args, **kwargs)
 
 
-def vecdot(x: Any, y: Any, *, dim: int = -1) -> Any:
+def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     """Dot products of vectors along `dim`, batched with broadcasting: sum(conj(x) * y), as
-    torch.linalg.vecdot."""
+    torch.linalg.vecdot.
+
+    Args:
+        x (Tensor): the first vectors (conjugated).
+        y (Tensor): the second; broadcasts with `x`.
+        dim (int): the dimension of the vectors.
+
+    Returns:
+        Tensor: the broadcast shape without `dim`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.linalg.vecdot(chainrule.tensor([[1.0, 2.0]]), chainrule.tensor([[3.0, 4.0]]))
+        tensor([11.])
+    """
 
     if x.ndim == 0 or y.ndim == 0:
         raise ShapeError(
@@ -1526,8 +2078,21 @@ def vecdot(x: Any, y: Any, *, dim: int = -1) -> Any:
     return reduction.sum(conj(x) * y, dim)
 
 
-def multi_dot(tensors: Sequence[Any]) -> Any:
-    """The product of a chain of matrices; the first and last may be vectors."""
+def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
+    """The product of a chain of matrices; the first and last may be vectors.
+
+    Args:
+        tensors (sequence of Tensors): two or more, 2-D except perhaps the first and last.
+
+    Returns:
+        Tensor: the product (vector ends dropped, as `matmul`).
+
+    Example:
+        >>> import chainrule
+        >>> chain = [chainrule.ones(2, 3), chainrule.ones(3, 4), chainrule.ones(4)]
+        >>> chainrule.linalg.multi_dot(chain).shape
+        (2,)
+    """
     if len(tensors) < 2:
         raise ShapeError(f"linalg.multi_dot: expected at least 2 tensors, got {len(tensors)}")
     for index, tensor in enumerate(tensors):
@@ -1543,8 +2108,24 @@ def multi_dot(tensors: Sequence[Any]) -> Any:
     return result
 
 
-def chain_matmul(*matrices: Any) -> Any:
-    """The product of 2-D tensors, as linalg.multi_dot (deprecated in PyTorch, which warns)."""
+def chain_matmul(*matrices: Tensor) -> Tensor:
+    """The product of 2-D tensors, as linalg.multi_dot (deprecated in PyTorch, which warns).
+
+    Args:
+        matrices (Tensor...): 2-D tensors whose inner sizes agree.
+
+    Returns:
+        Tensor: the product.
+
+    Example:
+        >>> import chainrule
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     product = chainrule.chain_matmul(chainrule.eye(2), chainrule.ones(2, 3))
+        >>> product.shape
+        (2, 3)
+    """
     warnings.warn(
         "chain_matmul is deprecated and will be removed; use linalg.multi_dot, which accepts a "
         "list of two or more tensors",
@@ -1573,11 +2154,11 @@ _CDIST_MODES = (
 
 
 def cdist(
-    x1: Any,
-    x2: Any,
+    x1: Tensor,
+    x2: Tensor,
     p: float = 2.0,
     compute_mode: str = "use_mm_for_euclid_dist_if_necessary",
-) -> Any:
+) -> Tensor:
     """The p-norm distances between each row of x1 (..., P, M) and each row of x2 (..., R, M),
     as (..., P, R); batch dimensions broadcast. Derivatives as PyTorch's: 0 where a distance
     is 0 (p = 2 and p < 1 alike, never nan), sign(x1 - x2) for p = 1, and for p = inf the full
@@ -1585,8 +2166,21 @@ def cdist(
     compute_mode 'use_mm_for_euclid_dist'), |a|^2 + |b|^2 - 2 a.b through one matrix product,
     as PyTorch.
 
-    >>> chainrule.cdist(chainrule.tensor([[0.0, 0.0]]), chainrule.tensor([[3.0, 4.0], [0.0, 1.0]]))
-    tensor([[5., 1.]])
+    Args:
+        x1 (Tensor): floating point (*, P, M).
+        x2 (Tensor): (*, R, M), of the dtype of `x1`.
+        p (float): the norm's order, not negative (inf allowed).
+        compute_mode (str): 'use_mm_for_euclid_dist_if_necessary', 'use_mm_for_euclid_dist' or
+            'donot_use_mm_for_euclid_dist'.
+
+    Returns:
+        Tensor: (*, P, R).
+
+    Example:
+        >>> import chainrule
+        >>> points = chainrule.tensor([[3.0, 4.0], [0.0, 1.0]])
+        >>> chainrule.cdist(chainrule.tensor([[0.0, 0.0]]), points)
+        tensor([[5., 1.]])
     """
     for name, x in (("x1", x1), ("x2", x2)):
         if x.ndim < 2:
@@ -1651,8 +2245,23 @@ def _largest_coordinate(difference: Any) -> Any:
     return squeeze(peak, -1) + reduction.sum(where(ties, magnitude - peak, 0.0), -1)
 
 
-def matrix_power(A: Any, n: int) -> Any:  # noqa: N803
-    """A^n by repeated squaring; n = 0 gives identities, n < 0 powers of the inverse."""
+def matrix_power(A: Tensor, n: int) -> Tensor:  # noqa: N803
+    """A^n by repeated squaring; n = 0 gives identities, n < 0 powers of the inverse.
+
+    Args:
+        A (Tensor): (*, n, n).
+        n (int): the power.
+
+    Returns:
+        Tensor: the shape of `A`.
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+        >>> chainrule.matrix_power(A, 2)
+        tensor([[ 5.,  5.],
+                [ 5., 10.]])
+    """
     if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
         raise ShapeError(
             f"linalg.matrix_power: A must be batches of square matrices, got shape {tuple(A.shape)}"
@@ -1672,15 +2281,24 @@ def matrix_power(A: Any, n: int) -> Any:  # noqa: N803
     return result
 
 
-def diagflat(input: Any, offset: int = 0) -> Any:  # noqa: A002
+def diagflat(input: Tensor, offset: int = 0) -> Tensor:  # noqa: A002
     """A square matrix with the flattened input on diagonal `offset` (above the main one when
     positive), zeros elsewhere.
 
-    >>> chainrule.diagflat(chainrule.tensor([[1, 2], [3, 4]]))
-    tensor([[1, 0, 0, 0],
-            [0, 2, 0, 0],
-            [0, 0, 3, 0],
-            [0, 0, 0, 4]])
+    Args:
+        input (Tensor): any shape, flattened.
+        offset (int): which diagonal.
+
+    Returns:
+        Tensor: (n + |offset|, n + |offset|), n = input.numel().
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.diagflat(chainrule.tensor([[1, 2], [3, 4]]))
+        tensor([[1, 0, 0, 0],
+                [0, 2, 0, 0],
+                [0, 0, 3, 0],
+                [0, 0, 0, 4]])
     """
 
     return diag(reshape(input, (-1,)), offset)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
 from chainrule.errors import ShapeError
@@ -107,12 +108,25 @@ class LinearWeightGrad(Op):
         return apply(Matmul, (transpose(rows_g, 1, 2), rows_x))
 
 
-def linear(input: Any, weight: Any, bias: Any = None) -> Any:
-    """input @ weight^T + bias: weight is (out_features, in_features), bias (out_features,).
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """input @ weight^T + bias, the affine map of `nn.Linear`.
 
-    >>> import chainrule.nn.functional as F
-    >>> F.linear(chainrule.ones(2, 3), chainrule.ones(4, 3), chainrule.zeros(4)).shape
-    (2, 4)
+    Args:
+        input (Tensor): (*, in_features).
+        weight (Tensor): (out_features, in_features).
+        bias (Tensor, optional): (out_features,).
+
+    Returns:
+        Tensor: (*, out_features).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.linear(chainrule.ones(2, 3), chainrule.ones(4, 3), chainrule.zeros(4)).shape
+        (2, 4)
+        >>> w, b = chainrule.tensor([[1.0, 1.0]]), chainrule.tensor([0.5])
+        >>> F.linear(chainrule.tensor([1.0, 2.0]), w, b)
+        tensor([3.5000])
     """
     if autocast_active() is not None:
         input, weight, bias = autocast_operands(LOWER, input, weight, bias)  # noqa: A001

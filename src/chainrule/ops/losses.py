@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.autograd.observers import observers
 from chainrule.backend import Array
@@ -119,7 +120,7 @@ class KeepMask(Op):
 _REDUCTIONS = ("none", "mean", "sum")
 
 
-def legacy_reduction(size_average: Any, reduce: Any, reduction: str) -> str:
+def legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: str) -> str:
     """PyTorch's deprecated size_average / reduce flags, turned into a reduction string."""
     if size_average is None and reduce is None:
         return reduction
@@ -196,22 +197,42 @@ def _class_batch(op_name: str, input: Any, target: Any) -> tuple[Any, Any, bool]
 
 @autocast_policy(FLOAT32)
 def cross_entropy(
-    input: Any,
-    target: Any,
-    weight: Any = None,
-    size_average: Any = None,
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
     ignore_index: int = -100,
-    reduce: Any = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
-) -> Any:
-    """Cross entropy between logits (N, C, *d) and class indices (N, *d) or class
-    probabilities (N, C, *d), with PyTorch's weight, ignore_index and label_smoothing.
+) -> Tensor:
+    """Cross entropy between logits and a target: -log_softmax(input)[target] per sample for class
+    indices, -sum(target * log_softmax(input)) for class probabilities; softmax and log are fused
+    for stability.
 
-    >>> import chainrule.nn.functional as F
-    >>> logits = chainrule.tensor([[2.0, 0.0], [0.0, 2.0]])
-    >>> round(F.cross_entropy(logits, chainrule.tensor([0, 1])).item(), 4)
-    0.1269
+    Args:
+        input (Tensor): floating point logits, (C,), (N, C) or (N, C, d1, ...).
+        target (Tensor): class indices (integer, (), (N,) or (N, d1, ...)) or class
+            probabilities (floating point, the shape of `input`).
+        weight (Tensor, optional): (C,) a weight per class; with indices, 'mean' divides by the
+            summed weights of the targets.
+        size_average (bool, optional): deprecated, use `reduction`.
+        ignore_index (int): a target index that contributes nothing (indices only).
+        reduce (bool, optional): deprecated, use `reduction`.
+        reduction (str): 'mean' (default), 'sum' or 'none' (one loss per sample).
+        label_smoothing (float): in [0, 1]; mixes the target with the uniform distribution.
+
+    Returns:
+        Tensor: a scalar, or the target's batch shape for 'none'.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> logits = chainrule.tensor([[2.0, 0.0], [0.0, 2.0]])
+        >>> F.cross_entropy(logits, chainrule.tensor([0, 1]))
+        tensor(0.1269)
+        >>> F.cross_entropy(logits, chainrule.tensor([0, 0]), reduction="none")
+        tensor([0.1269, 2.1269])
     """
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("cross_entropy", reduction)
@@ -260,16 +281,37 @@ def cross_entropy(
 
 @autocast_policy(FLOAT32)
 def nll_loss(
-    input: Any,
-    target: Any,
-    weight: Any = None,
-    size_average: Any = None,
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
     ignore_index: int = -100,
-    reduce: Any = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
-) -> Any:
+) -> Tensor:
     """Negative log likelihood: -input[n, target[n]] (times the class weight), for
-    log-probabilities (N, C, *d) and class indices (N, *d)."""
+    log-probabilities, as `log_softmax` gives them (the two together are `cross_entropy`).
+
+    Args:
+        input (Tensor): floating point log-probabilities, (C,), (N, C) or (N, C, d1, ...).
+        target (Tensor): integer class indices, (), (N,) or (N, d1, ...).
+        weight (Tensor, optional): (C,) a weight per class; 'mean' divides by the summed
+            weights of the targets.
+        size_average (bool, optional): deprecated, use `reduction`.
+        ignore_index (int): a target index that contributes nothing.
+        reduce (bool, optional): deprecated, use `reduction`.
+        reduction (str): 'mean' (default), 'sum' or 'none' (one loss per sample).
+
+    Returns:
+        Tensor: a scalar, or the target's shape for 'none'.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> logp = chainrule.tensor([[-0.5, -1.0], [-2.0, -0.1]])
+        >>> F.nll_loss(logp, chainrule.tensor([0, 1]))
+        tensor(0.3000)
+    """
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("nll_loss", reduction)
     check_floating("nll_loss", input=input, weight=weight)

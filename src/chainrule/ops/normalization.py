@@ -7,6 +7,7 @@ that choose its axes and apply the affine parameters, and rms_norm.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from chainrule._tensor import Tensor
@@ -118,17 +119,43 @@ def _update_running_stats(
 
 
 def batch_norm(
-    input: Any,
-    running_mean: Any,
-    running_var: Any,
-    weight: Any = None,
-    bias: Any = None,
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
     training: bool = False,
     momentum: float = 0.1,
     eps: float = 1e-5,
-) -> Any:
-    """Normalize each channel (dim 1) by the batch statistics when training (updating the running
-    statistics in place), or by the running statistics otherwise; then scale and shift."""
+) -> Tensor:
+    """Normalize each channel (dim 1) to zero mean and unit variance, then scale by `weight` and
+    shift by `bias`. Training uses the batch's statistics (over every dimension but 1) and
+    updates `running_mean` and `running_var` in place by
+    running = (1 - momentum) * running + momentum * batch; evaluation uses the running ones.
+
+    Args:
+        input (Tensor): floating point (N, C) or (N, C, *).
+        running_mean (Tensor or None): (C,); required when not training.
+        running_var (Tensor or None): (C,); required when not training.
+        weight (Tensor, optional): (C,) scale.
+        bias (Tensor, optional): (C,) shift.
+        training (bool): use (and update) batch statistics.
+        momentum (float): the weight of the batch statistics in the running update.
+        eps (float): added to the variance before the square root.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> mean, var = chainrule.zeros(1), chainrule.ones(1)
+        >>> F.batch_norm(chainrule.tensor([[1.0], [3.0]]), mean, var, training=True)
+        tensor([[-1.0000],
+                [ 1.0000]])
+        >>> mean, var
+        (tensor([0.2000]), tensor([1.1000]))
+    """
     if input.ndim < 2:
         raise ShapeError(
             f"batch_norm: expected input with at least 2 dimensions, got shape {tuple(input.shape)}"
@@ -164,17 +191,39 @@ def batch_norm(
 
 
 def instance_norm(
-    input: Any,
-    running_mean: Any = None,
-    running_var: Any = None,
-    weight: Any = None,
-    bias: Any = None,
+    input: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
     use_input_stats: bool = True,
     momentum: float = 0.1,
     eps: float = 1e-5,
-) -> Any:
-    """Normalize each (sample, channel) plane over its spatial dimensions; running statistics,
-    when given, track the batch average of the per-instance statistics."""
+) -> Tensor:
+    """Normalize each (sample, channel) plane over its spatial dimensions, then scale and shift per
+    channel. Running statistics, when given, track the batch average of the per-instance
+    statistics; `use_input_stats=False` normalizes by them instead.
+
+    Args:
+        input (Tensor): floating point (N, C, *spatial), at least 3-D.
+        running_mean (Tensor, optional): (C,), updated in place.
+        running_var (Tensor, optional): (C,), updated in place.
+        weight (Tensor, optional): (C,) scale.
+        bias (Tensor, optional): (C,) shift.
+        use_input_stats (bool): normalize by each instance's own statistics.
+        momentum (float): the weight of the new statistics in the running update.
+        eps (float): added to the variance before the square root.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.instance_norm(chainrule.tensor([[[1.0, 3.0], [5.0, 5.0]]]))
+        tensor([[[-1.0000,  1.0000],
+                 [ 0.0000,  0.0000]]])
+    """
     if input.ndim < 3:
         raise ShapeError(
             "instance_norm: expected input with at least 3 dimensions, got shape "
@@ -206,10 +255,31 @@ def instance_norm(
 
 
 def layer_norm(
-    input: Any, normalized_shape: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5
-) -> Any:
-    """Normalize over the last len(normalized_shape) dimensions, then scale and shift
-    elementwise by weight and bias (of normalized_shape)."""
+    input: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize over the last len(normalized_shape) dimensions (each sample on its own, the same in
+    training and evaluation), then scale and shift elementwise by weight and bias.
+
+    Args:
+        input (Tensor): floating point (*, *normalized_shape).
+        normalized_shape (int or sequence of ints): the trailing shape that is normalized.
+        weight (Tensor, optional): of `normalized_shape`, the scale.
+        bias (Tensor, optional): of `normalized_shape`, the shift.
+        eps (float): added to the variance (the biased one) before the square root.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.layer_norm(chainrule.tensor([[1.0, 2.0, 3.0]]), (3,))
+        tensor([[-1.2247,  0.0000,  1.2247]])
+    """
     normalized = (
         (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     )
@@ -228,10 +298,31 @@ def layer_norm(
 
 
 def group_norm(
-    input: Any, num_groups: int, weight: Any = None, bias: Any = None, eps: float = 1e-5
-) -> Any:
-    """Normalize each group of channels of each sample together, then scale and shift per
-    channel."""
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalize each group of channels of each sample together (C / num_groups channels and all
+    their spatial positions), then scale and shift per channel.
+
+    Args:
+        input (Tensor): floating point (N, C, *).
+        num_groups (int): divides C.
+        weight (Tensor, optional): (C,) scale.
+        bias (Tensor, optional): (C,) shift.
+        eps (float): added to the variance before the square root.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.group_norm(chainrule.tensor([[1.0, 3.0, 10.0, 10.0]]), num_groups=2)
+        tensor([[-1.0000,  1.0000,  0.0000,  0.0000]])
+    """
     if input.ndim < 2:
         raise ShapeError(
             f"group_norm: expected input with at least 2 dimensions, got shape {tuple(input.shape)}"
@@ -251,10 +342,29 @@ def group_norm(
 
 
 def rms_norm(
-    input: Any, normalized_shape: Any, weight: Any = None, eps: float | None = None
-) -> Any:
-    """x / sqrt(mean(x**2) + eps) over the last dimensions, times weight; eps defaults to the
-    dtype's machine epsilon, as PyTorch."""
+    input: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    eps: float | None = None,
+) -> Tensor:
+    """x / sqrt(mean(x**2) + eps) over the last len(normalized_shape) dimensions, times weight
+    (no mean is subtracted and there is no bias).
+
+    Args:
+        input (Tensor): floating point (*, *normalized_shape).
+        normalized_shape (int or sequence of ints): the trailing shape that is normalized.
+        weight (Tensor, optional): of `normalized_shape`, the scale.
+        eps (float, optional): default the dtype's machine epsilon, as PyTorch.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.rms_norm(chainrule.tensor([[3.0, 4.0]]), (2,))
+        tensor([[0.8485, 1.1314]])
+    """
     normalized = (
         (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import builtins as _builtins
 import math
 from collections import namedtuple as _namedtuple
+from collections.abc import Sequence
 from types import SimpleNamespace as _SimpleNamespace
 from typing import Any
 
@@ -64,7 +65,7 @@ from chainrule.ops.shape import (
 # ---- dimensions ----------------------------------------------------------------------------------
 
 
-def reduced_axes(op_name: str, dim: Any, ndim: int) -> tuple[int, ...]:
+def reduced_axes(op_name: str, dim: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
     """`dim` as a sorted tuple of non-negative axes; None or () means every axis."""
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return tuple(range(ndim))
@@ -72,7 +73,7 @@ def reduced_axes(op_name: str, dim: Any, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(axes)) if ndim else ()  # a 0-dim tensor accepts dim 0 and -1
 
 
-def restore_dims(g: Any, input_shape: tuple, axes: tuple, keepdim: bool) -> Any:
+def restore_dims(g: Any, input_shape: tuple, axes: tuple, keepdim: bool) -> Tensor:
     """A reduced gradient reshaped so it broadcasts against the input (size 1 on `axes`)."""
     if keepdim or not axes:
         return g
@@ -258,15 +259,41 @@ class Sum(Op):
 
 
 def sum(
-    input: Any,
-    dim: Any = None,
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
     keepdim: bool = False,
     *,
-    dtype: Any = None,
-    axis: Any = None,
-    keepdims: Any = None,
-) -> Any:
-    """Sum of elements over `dim` (all when None). Integer and bool inputs sum to int64."""
+    dtype: dtypes.dtype | None = None,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """The sum of the elements over `dim` (all when None). Integer and bool input sums to int64, as
+    PyTorch. The gradient is the incoming one broadcast back over the reduced dimensions.
+
+    Args:
+        input (Tensor): any shape.
+        dim (int or tuple of ints, optional): the dimensions reduced; None reduces all.
+        keepdim (bool): keep each reduced dimension with size 1 (so the result broadcasts
+            against `input`).
+        dtype (dtype, optional): cast `input` to this dtype first (an integer sum can then not
+            overflow, a float16 one not lose precision).
+        axis (int or tuple of ints, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        Tensor: `input`'s shape without the reduced dimensions (size 1 with `keepdim`).
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([[1.0, 5.0, 2.0], [4.0, 0.0, 3.0]])
+        >>> chainrule.sum(x)
+        tensor(15.)
+        >>> chainrule.sum(x, dim=1, keepdim=True)
+        tensor([[8.],
+                [7.]])
+        >>> chainrule.sum(chainrule.tensor([True, True, False]))
+        tensor(2)
+    """
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("sum", dim, keepdim, axis, keepdims)
     x = _accumulating(input, dtype)
@@ -297,15 +324,35 @@ class Mean(Op):
 
 
 def mean(
-    input: Any,
-    dim: Any = None,
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
     keepdim: bool = False,
     *,
-    dtype: Any = None,
-    axis: Any = None,
-    keepdims: Any = None,
-) -> Any:
-    """Mean over `dim`; like PyTorch, integer inputs are an error unless `dtype` is given."""
+    dtype: dtypes.dtype | None = None,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """The mean of the elements over `dim` (all when None). Integer input is an error unless
+    `dtype` is given, as PyTorch.
+
+    Args:
+        input (Tensor): floating point or complex, any shape.
+        dim (int or tuple of ints, optional): the dimensions reduced; None reduces all.
+        keepdim (bool): keep each reduced dimension with size 1 (so the result broadcasts
+            against `input`).
+        dtype (dtype, optional): cast `input` to this dtype first.
+        axis (int or tuple of ints, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        Tensor: `input`'s shape without the reduced dimensions (size 1 with `keepdim`).
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([[1.0, 5.0, 2.0], [4.0, 0.0, 3.0]])
+        >>> chainrule.mean(x, dim=1)
+        tensor([2.6667, 2.3333])
+    """
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("mean", dim, keepdim, axis, keepdims)
     x = input if dtype is None else cast(input, dtypes.as_dtype(dtype))
@@ -323,18 +370,32 @@ def _without_nan(x: Any) -> Any:
 
 
 def nansum(
-    input: Any,
-    dim: Any = None,
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
     keepdim: bool = False,
     *,
-    dtype: Any = None,
-    axis: Any = None,
-    keepdims: Any = None,
-) -> Any:
-    """Sum over `dim` treating NaN as 0; the gradient at a NaN is 0, as PyTorch's.
+    dtype: dtypes.dtype | None = None,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """The sum over `dim` treating NaN as 0; the gradient at a NaN is 0, as PyTorch's.
 
-    >>> chainrule.nansum(chainrule.tensor([1.0, float("nan"), 2.0]))
-    tensor(3.)
+    Args:
+        input (Tensor): any shape.
+        dim (int or tuple of ints, optional): the dimensions reduced; None reduces all.
+        keepdim (bool): keep each reduced dimension with size 1 (so the result broadcasts
+            against `input`).
+        dtype (dtype, optional): cast `input` to this dtype first.
+        axis (int or tuple of ints, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        Tensor: `input`'s shape without the reduced dimensions (size 1 with `keepdim`).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.nansum(chainrule.tensor([1.0, float("nan"), 2.0]))
+        tensor(3.)
     """
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("nansum", dim, keepdim, axis, keepdims)
@@ -344,17 +405,35 @@ def nansum(
 
 
 def nanmean(
-    input: Any,
-    dim: Any = None,
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
     keepdim: bool = False,
     *,
-    dtype: Any = None,
-    axis: Any = None,
-    keepdims: Any = None,
-) -> Any:
-    """Mean over `dim` of the elements that are not NaN (NaN where all are): nansum / count.
+    dtype: dtypes.dtype | None = None,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """The mean over `dim` of the elements that are not NaN (NaN where all are): nansum / count.
     The gradient is g / count at the other elements and 0 at the NaNs, as PyTorch's; in a slice
-    that is all NaN it is 0 too (PyTorch's is NaN there, from its 0 / 0)."""
+    that is all NaN it is 0 too (PyTorch's is NaN there, from its 0 / 0).
+
+    Args:
+        input (Tensor): floating point or complex, any shape.
+        dim (int or tuple of ints, optional): the dimensions reduced; None reduces all.
+        keepdim (bool): keep each reduced dimension with size 1 (so the result broadcasts
+            against `input`).
+        dtype (dtype, optional): cast `input` to this dtype first.
+        axis (int or tuple of ints, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        Tensor: `input`'s shape without the reduced dimensions (size 1 with `keepdim`).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.nanmean(chainrule.tensor([1.0, float("nan"), 3.0]))
+        tensor(2.)
+    """
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("nanmean", dim, keepdim, axis, keepdims)
     if input._array.dtype.kind not in "fV":
@@ -443,20 +522,37 @@ def _exclusive_products(x: Any, axis: int) -> Any:
 
 @autocast_policy(FLOAT32)
 def prod(
-    input: Any,
+    input: Tensor,
     dim: int | None = None,
     keepdim: bool = False,
     *,
-    dtype: Any = None,
-    axis: Any = None,
-    keepdims: Any = None,
-) -> Any:
-    """Product of all elements, or along one `dim`. Integer and bool inputs give int64.
+    dtype: dtypes.dtype | None = None,
+    axis: int | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """The product of all elements, or along one `dim`. Integer and bool input gives int64. The
+    gradient is exact where elements are zero (it is not computed as product / x).
 
-    >>> x = chainrule.tensor([2.0, 0.0, 3.0], requires_grad=True)
-    >>> chainrule.prod(x).backward()
-    >>> x.grad
-    tensor([0., 6., 0.])
+    Args:
+        input (Tensor): any shape.
+        dim (int, optional): the dimension reduced; None reduces all.
+        keepdim (bool): keep each reduced dimension with size 1 (so the result broadcasts
+            against `input`).
+        dtype (dtype, optional): cast `input` to this dtype first.
+        axis (int, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        Tensor: `input`'s shape without the reduced dimensions (size 1 with `keepdim`).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.prod(chainrule.tensor([[1.0, 2.0], [3.0, 4.0]]), 1)
+        tensor([ 2., 12.])
+        >>> x = chainrule.tensor([2.0, 0.0, 3.0], requires_grad=True)
+        >>> chainrule.prod(x).backward()
+        >>> x.grad
+        tensor([0., 6., 0.])
     """
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("prod", dim, keepdim, axis, keepdims)
@@ -527,9 +623,35 @@ def _tie_weights(x: Any, out: Any, axes: tuple, keepdim: bool, nan_aware: bool, 
 
 
 def amax(
-    input: Any, dim: Any = (), keepdim: bool = False, *, axis: Any = None, keepdims: Any = None
-) -> Any:
-    """Maximum over `dim` (all when ()); ties share the gradient evenly."""
+    input: Tensor,
+    dim: int | Sequence[int] = (),
+    keepdim: bool = False,
+    *,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """The maximum over `dim` (all when ()), without indices; ties share the gradient evenly
+    (`max` with a dim sends it to one element).
+
+    Args:
+        input (Tensor): any shape.
+        dim (int or tuple of ints): the dimensions reduced; () reduces all.
+        keepdim (bool): keep each reduced dimension with size 1 (so the result broadcasts
+            against `input`).
+        axis (int or tuple of ints, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        Tensor: `input`'s shape without the reduced dimensions (size 1 with `keepdim`).
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([[1.0, 5.0, 2.0], [4.0, 0.0, 3.0]])
+        >>> chainrule.amax(x, 0)
+        tensor([4., 5., 3.])
+        >>> chainrule.amax(x)
+        tensor(5.)
+    """
     refuse_complex("amax", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("amax", dim, keepdim, axis, keepdims)
@@ -539,9 +661,35 @@ def amax(
 
 
 def amin(
-    input: Any, dim: Any = (), keepdim: bool = False, *, axis: Any = None, keepdims: Any = None
-) -> Any:
-    """Minimum over `dim` (all when ()); ties share the gradient evenly."""
+    input: Tensor,
+    dim: int | Sequence[int] = (),
+    keepdim: bool = False,
+    *,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """The minimum over `dim` (all when ()), without indices; ties share the gradient evenly
+    (`max` with a dim sends it to one element).
+
+    Args:
+        input (Tensor): any shape.
+        dim (int or tuple of ints): the dimensions reduced; () reduces all.
+        keepdim (bool): keep each reduced dimension with size 1 (so the result broadcasts
+            against `input`).
+        axis (int or tuple of ints, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        Tensor: `input`'s shape without the reduced dimensions (size 1 with `keepdim`).
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([[1.0, 5.0, 2.0], [4.0, 0.0, 3.0]])
+        >>> chainrule.amin(x, 0)
+        tensor([1., 0., 2.])
+        >>> chainrule.amin(x)
+        tensor(0.)
+    """
     refuse_complex("amin", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("amin", dim, keepdim, axis, keepdims)
@@ -551,19 +699,32 @@ def amin(
 
 
 def aminmax(
-    input: Any,
+    input: Tensor,
     *,
     dim: int | None = None,
     keepdim: bool = False,
-    axis: Any = None,
-    keepdims: Any = None,
+    axis: int | None = None,
+    keepdims: bool | None = None,
 ) -> Any:
-    """(min, max) over one `dim` (all when None), as `amin` and `amax`: ties share each
-    gradient evenly.
+    """(min, max) over one `dim` (all when None), as `amin` and `amax`: ties share each gradient
+    evenly.
 
-    >>> result = chainrule.aminmax(chainrule.tensor([[1.0, 5.0], [3.0, 2.0]]), dim=1)
-    >>> result.min, result.max
-    (tensor([1., 2.]), tensor([5., 3.]))
+    Args:
+        input (Tensor): any shape.
+        dim (int, optional): the dimension reduced; None reduces all.
+        keepdim (bool): keep each reduced dimension with size 1 (so the result broadcasts
+            against `input`).
+        axis (int, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        (Tensor, Tensor): a named tuple (min, max).
+
+    Example:
+        >>> import chainrule
+        >>> result = chainrule.aminmax(chainrule.tensor([[1.0, 5.0], [3.0, 2.0]]), dim=1)
+        >>> result.min, result.max
+        (tensor([1., 2.]), tensor([5., 3.]))
     """
     refuse_complex("aminmax", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
@@ -617,14 +778,35 @@ class Argmin(Argmax):
 
 
 def argmax(
-    input: Any,
+    input: Tensor,
     dim: int | None = None,
     keepdim: bool = False,
     *,
-    axis: Any = None,
-    keepdims: Any = None,
-) -> Any:
-    """Index of the first maximal value, in the flattened input when `dim` is None."""
+    axis: int | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """The index of the first maximal value along `dim`, or in the flattened input when `dim` is
+    None (not differentiable).
+
+    Args:
+        input (Tensor): any shape.
+        dim (int, optional): the dimension searched; None searches the flattened input.
+        keepdim (bool): keep the searched dimension(s) with size 1.
+        axis (int, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        Tensor: int64 indices.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([[1.0, 5.0, 2.0], [4.0, 0.0, 3.0]])
+        >>> chainrule.argmax(x)
+        tensor(1)
+        >>> chainrule.argmax(x, dim=1, keepdim=True)
+        tensor([[1],
+                [0]])
+    """
     refuse_complex("argmax", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("argmax", dim, keepdim, axis, keepdims)
@@ -632,14 +814,35 @@ def argmax(
 
 
 def argmin(
-    input: Any,
+    input: Tensor,
     dim: int | None = None,
     keepdim: bool = False,
     *,
-    axis: Any = None,
-    keepdims: Any = None,
-) -> Any:
-    """Index of the first minimal value, in the flattened input when `dim` is None."""
+    axis: int | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """The index of the first minimal value along `dim`, or in the flattened input when `dim` is
+    None (not differentiable).
+
+    Args:
+        input (Tensor): any shape.
+        dim (int, optional): the dimension searched; None searches the flattened input.
+        keepdim (bool): keep the searched dimension(s) with size 1.
+        axis (int, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        Tensor: int64 indices.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([[1.0, 5.0, 2.0], [4.0, 0.0, 3.0]])
+        >>> chainrule.argmin(x)
+        tensor(4)
+        >>> chainrule.argmin(x, dim=1, keepdim=True)
+        tensor([[0],
+                [1]])
+    """
     refuse_complex("argmin", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("argmin", dim, keepdim, axis, keepdims)
@@ -657,26 +860,38 @@ def _arg_extreme(name: str, op: type, input: Any, dim: Any, keepdim: bool) -> An
 
 
 def max(
-    input: Any,
-    dim: Any = None,
+    input: Tensor,
+    dim: int | Tensor | None = None,
     keepdim: bool = False,
     *,
-    other: Any = None,
-    axis: Any = None,
-    keepdims: Any = None,
+    other: Tensor | None = None,
+    axis: int | None = None,
+    keepdims: bool | None = None,
 ) -> Any:
-    """max(input): the largest element (ties share the gradient evenly);
-    max(input, dim, keepdim=False): (values, indices) along dim, the gradient going to the
-    first maximum only; max(input, other): the elementwise maximum.
+    """Three calls in one, as PyTorch: max(input) is the largest element (ties share the gradient
+    evenly); max(input, dim, keepdim=False) is a named tuple (values, indices) along `dim`, the
+    gradient going to the first maximum only; max(input, other) is the elementwise `maximum`.
 
-    >>> x = chainrule.tensor([[1.0, 5.0, 2.0], [4.0, 0.0, 3.0]])
-    >>> values, indices = chainrule.max(x, 1)
-    >>> values, indices
-    (tensor([5., 4.]), tensor([1, 0]))
-    >>> x = chainrule.tensor([1.0, 3.0, 3.0], requires_grad=True)
-    >>> x.max().backward()
-    >>> x.grad
-    tensor([0.0000, 0.5000, 0.5000])
+    Args:
+        input (Tensor): any shape.
+        dim (int or Tensor, optional): the dimension reduced (a Tensor here is read as `other`).
+        keepdim (bool): keep `dim` with size 1.
+        other (Tensor, optional): compare elementwise with this instead.
+        axis (int, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        Tensor, or (values, indices) when `dim` is given.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([[1.0, 5.0, 2.0], [4.0, 0.0, 3.0]])
+        >>> chainrule.max(x, 1)
+        max(values=tensor([5., 4.]), indices=tensor([1, 0]))
+        >>> x = chainrule.tensor([1.0, 3.0, 3.0], requires_grad=True)
+        >>> x.max().backward()
+        >>> x.grad
+        tensor([0.0000, 0.5000, 0.5000])
     """
     refuse_complex("max", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
@@ -687,16 +902,36 @@ def max(
 
 
 def min(
-    input: Any,
-    dim: Any = None,
+    input: Tensor,
+    dim: int | Tensor | None = None,
     keepdim: bool = False,
     *,
-    other: Any = None,
-    axis: Any = None,
-    keepdims: Any = None,
+    other: Tensor | None = None,
+    axis: int | None = None,
+    keepdims: bool | None = None,
 ) -> Any:
-    """min(input), min(input, dim, keepdim=False) -> (values, indices), min(input, other):
-    as `max`, for the smallest elements."""
+    """min(input), min(input, dim, keepdim=False) -> (values, indices), min(input, other): as `max`,
+    for the smallest elements.
+
+    Args:
+        input (Tensor): any shape.
+        dim (int or Tensor, optional): the dimension reduced (a Tensor here is read as `other`).
+        keepdim (bool): keep `dim` with size 1.
+        other (Tensor, optional): compare elementwise with this instead.
+        axis (int, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        Tensor, or (values, indices) when `dim` is given.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([[1.0, 5.0, 2.0], [4.0, 0.0, 3.0]])
+        >>> chainrule.min(x)
+        tensor(0.)
+        >>> chainrule.min(x, 0)
+        min(values=tensor([1., 0., 2.]), indices=tensor([0, 1, 0]))
+    """
     refuse_complex("min", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("min", dim, keepdim, axis, keepdims)
@@ -811,52 +1046,109 @@ def _statistic(
 
 
 def var(
-    input: Any,
-    dim: Any = None,
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
     unbiased: bool | None = None,
     keepdim: bool = False,
     *,
     correction: float | None = None,
-    axis: Any = None,
-    keepdims: Any = None,
-) -> Any:
-    """Variance over `dim` with `correction` (default 1, Bessel's); `unbiased=False` means
-    correction 0, as PyTorch's older signature."""
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """The variance over `dim`: sum((x - mean)**2) / (N - correction).
+
+    Args:
+        input (Tensor): floating point or complex, any shape.
+        dim (int or tuple of ints, optional): the dimensions reduced; None reduces all.
+        unbiased (bool, optional): the older spelling: False means correction 0.
+        keepdim (bool): keep each reduced dimension with size 1 (so the result broadcasts
+            against `input`).
+        correction (float, optional): divide by N - correction (default 1, Bessel's).
+        axis (int or tuple of ints, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        Tensor: `input`'s shape without the reduced dimensions (size 1 with `keepdim`).
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([[1.0, 5.0, 2.0], [4.0, 0.0, 3.0]])
+        >>> chainrule.var(x, dim=1)
+        tensor([4.3333, 4.3333])
+        >>> chainrule.var(x, dim=1, correction=0)
+        tensor([2.8889, 2.8889])
+    """
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("var", dim, keepdim, axis, keepdims)
     return _statistic("var", Var, input, dim, unbiased, keepdim, correction)
 
 
 def std(
-    input: Any,
-    dim: Any = None,
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
     unbiased: bool | None = None,
     keepdim: bool = False,
     *,
     correction: float | None = None,
-    axis: Any = None,
-    keepdims: Any = None,
-) -> Any:
-    """Standard deviation over `dim`, as `var`; its gradient is 0 where it is 0 (PyTorch)."""
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """The standard deviation over `dim`, sqrt of `var`; its gradient is 0 where it is 0, as
+    PyTorch.
+
+    Args:
+        input (Tensor): floating point or complex, any shape.
+        dim (int or tuple of ints, optional): the dimensions reduced; None reduces all.
+        unbiased (bool, optional): the older spelling: False means correction 0.
+        keepdim (bool): keep each reduced dimension with size 1 (so the result broadcasts
+            against `input`).
+        correction (float, optional): divide by N - correction (default 1, Bessel's).
+        axis (int or tuple of ints, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        Tensor: `input`'s shape without the reduced dimensions (size 1 with `keepdim`).
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([[1.0, 5.0, 2.0], [4.0, 0.0, 3.0]])
+        >>> chainrule.std(x, dim=1)
+        tensor([2.0817, 2.0817])
+    """
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("std", dim, keepdim, axis, keepdims)
     return _statistic("std", Std, input, dim, unbiased, keepdim, correction)
 
 
 def var_mean(
-    input: Any,
-    dim: Any = None,
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
     unbiased: bool | None = None,
     keepdim: bool = False,
     *,
     correction: float | None = None,
-    axis: Any = None,
-    keepdims: Any = None,
-) -> tuple[Any, Any]:
-    """(var, mean) over `dim`, with var's arguments (correction 1 by default).
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
+) -> tuple[Tensor, Tensor]:
+    """(var, mean) over `dim` in one call, with `var`'s arguments.
 
-    >>> chainrule.var_mean(chainrule.tensor([1.0, 2.0, 3.0]))
-    (tensor(1.), tensor(2.))
+    Args:
+        input (Tensor): floating point or complex, any shape.
+        dim (int or tuple of ints, optional): the dimensions reduced; None reduces all.
+        unbiased (bool, optional): the older spelling: False means correction 0.
+        keepdim (bool): keep each reduced dimension with size 1 (so the result broadcasts
+            against `input`).
+        correction (float, optional): divide by N - correction (default 1, Bessel's).
+        axis (int or tuple of ints, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        (Tensor, Tensor): the variance and the mean.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.var_mean(chainrule.tensor([1.0, 2.0, 3.0]))
+        (tensor(1.), tensor(2.))
     """
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("var_mean", dim, keepdim, axis, keepdims)
@@ -867,16 +1159,35 @@ def var_mean(
 
 
 def std_mean(
-    input: Any,
-    dim: Any = None,
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
     unbiased: bool | None = None,
     keepdim: bool = False,
     *,
     correction: float | None = None,
-    axis: Any = None,
-    keepdims: Any = None,
-) -> tuple[Any, Any]:
-    """(std, mean) over `dim`, with std's arguments (correction 1 by default)."""
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
+) -> tuple[Tensor, Tensor]:
+    """(std, mean) over `dim` in one call, with `std`'s arguments.
+
+    Args:
+        input (Tensor): floating point or complex, any shape.
+        dim (int or tuple of ints, optional): the dimensions reduced; None reduces all.
+        unbiased (bool, optional): the older spelling: False means correction 0.
+        keepdim (bool): keep each reduced dimension with size 1 (so the result broadcasts
+            against `input`).
+        correction (float, optional): divide by N - correction (default 1, Bessel's).
+        axis (int or tuple of ints, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        (Tensor, Tensor): the standard deviation and the mean.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.std_mean(chainrule.tensor([1.0, 2.0, 3.0]))
+        (tensor(1.), tensor(2.))
+    """
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("std_mean", dim, keepdim, axis, keepdims)
     if isinstance(dim, bool):
@@ -951,20 +1262,39 @@ class VectorNorm(Op):
 
 
 def vector_norm(
-    x: Any,
+    x: Tensor,
     ord: float = 2,
-    dim: Any = None,
+    dim: int | Sequence[int] | None = None,
     keepdim: bool = False,
     *,
-    dtype: Any = None,
-    axis: Any = None,
-    keepdims: Any = None,
-) -> Any:
-    """The vector `ord`-norm over `dim` (all when None), as torch.linalg.vector_norm.
+    dtype: dtypes.dtype | None = None,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """The vector `ord`-norm over `dim` (all when None): (sum |x|**ord)**(1 / ord), the maximum
+    |x| for inf, the minimum for -inf and the count of nonzeros for 0, as
+    `torch.linalg.vector_norm`.
 
-    >>> chainrule.vector_norm(chainrule.tensor([3.0, -4.0])), chainrule.vector_norm(
-    ...     chainrule.tensor([3.0, -4.0]), ord=1)
-    (tensor(5.), tensor(7.))
+    Args:
+        x (Tensor): floating point or complex, any shape.
+        ord (float): the order.
+        dim (int or tuple of ints, optional): the dimensions reduced; None reduces all.
+        keepdim (bool): keep each reduced dimension with size 1 (so the result broadcasts
+            against `input`).
+        dtype (dtype, optional): compute in this dtype.
+        axis (int or tuple of ints, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        Tensor: `input`'s shape without the reduced dimensions (size 1 with `keepdim`).
+
+    Example:
+        >>> import chainrule
+        >>> v = chainrule.tensor([3.0, -4.0])
+        >>> chainrule.vector_norm(v), chainrule.vector_norm(v, ord=1)
+        (tensor(5.), tensor(7.))
+        >>> chainrule.vector_norm(v, ord=float("inf"))
+        tensor(4.)
     """
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("vector_norm", dim, keepdim, axis, keepdims)
@@ -985,14 +1315,35 @@ def vector_norm(
 
 
 def norm(
-    input: Any,
-    p: Any = "fro",
-    dim: Any = None,
+    input: Tensor,
+    p: float | str = "fro",
+    dim: int | Sequence[int] | None = None,
     keepdim: bool = False,
-    dtype: Any = None,
-) -> Any:
-    """Tensor.norm: p='fro' (the default) or a number is a vector norm over `dim` (all when
-    None); 'fro' accepts at most two dims, as PyTorch."""
+    dtype: dtypes.dtype | None = None,
+) -> Tensor:
+    """`Tensor.norm`, PyTorch's older norm: p='fro' (the default, the 2-norm of the elements) or a
+    number is a vector norm over `dim` (all when None); 'fro' accepts at most two dims. Newer code
+    calls `linalg.vector_norm` or `linalg.matrix_norm`.
+
+    Args:
+        input (Tensor): floating point or complex, any shape.
+        p (float or str): the order, or 'fro'.
+        dim (int or tuple of ints, optional): the dimensions reduced; None reduces all.
+        keepdim (bool): keep each reduced dimension with size 1 (so the result broadcasts
+            against `input`).
+        dtype (dtype, optional): compute in this dtype.
+
+    Returns:
+        Tensor: `input`'s shape without the reduced dimensions (size 1 with `keepdim`).
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([[1.0, 5.0, 2.0], [4.0, 0.0, 3.0]])
+        >>> chainrule.norm(chainrule.tensor([[3.0, 4.0]]))
+        tensor(5.)
+        >>> chainrule.norm(x, 1, dim=1)
+        tensor([8., 7.])
+    """
     if p is None or p == "fro":
         if dim is not None and not isinstance(dim, int) and len(dim) > 2:
             raise ShapeError(f"norm: 'fro' norm needs at most 2 dims, got dim={tuple(dim)}")
@@ -1002,11 +1353,21 @@ def norm(
     return vector_norm(input, p, dim, keepdim, dtype=dtype)
 
 
-def dist(input: Any, other: Any, p: float = 2) -> Any:
+def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     """The p-norm of input - other (broadcast), with vector_norm's derivatives.
 
-    >>> chainrule.dist(chainrule.tensor([1.0, 1.0]), chainrule.tensor([4.0, 5.0]))
-    tensor(5.)
+    Args:
+        input (Tensor): floating point.
+        other (Tensor): broadcastable with `input`.
+        p (float): the norm's order.
+
+    Returns:
+        Tensor: a scalar.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.dist(chainrule.tensor([1.0, 1.0]), chainrule.tensor([4.0, 5.0]))
+        tensor(5.)
     """
     for tensor in (input, other):
         if isinstance(tensor, Tensor) and tensor._array.dtype.kind not in "fV":
@@ -1056,12 +1417,31 @@ class LogSumExp(Op):
 
 
 def logsumexp(
-    input: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None
-) -> Any:
-    """log(sum(exp(input))) over `dim`, without overflow for large inputs.
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    *,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """log(sum(exp(input))) over `dim`, computed with the maximum taken out first so large inputs do
+    not overflow. Its gradient is softmax(input).
 
-    >>> chainrule.logsumexp(chainrule.tensor([1000.0, 1000.0]), 0)
-    tensor(1000.6932)
+    Args:
+        input (Tensor): floating point or complex, any shape.
+        dim (int or tuple of ints, optional): the dimensions reduced; None reduces all.
+        keepdim (bool): keep each reduced dimension with size 1 (so the result broadcasts
+            against `input`).
+        axis (int or tuple of ints, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        Tensor: `input`'s shape without the reduced dimensions (size 1 with `keepdim`).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.logsumexp(chainrule.tensor([1000.0, 1000.0]), 0)
+        tensor(1000.6932)
     """
     refuse_complex("logsumexp", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
@@ -1100,8 +1480,29 @@ class Cumsum(Op):
     batch = axis_batch
 
 
-def cumsum(input: Any, dim: int | None = None, *, dtype: Any = None, axis: Any = None) -> Any:
-    """Running sum along `dim`. Integer and bool inputs give int64 unless `dtype` is given."""
+def cumsum(
+    input: Tensor,
+    dim: int | None = None,
+    *,
+    dtype: dtypes.dtype | None = None,
+    axis: int | None = None,
+) -> Tensor:
+    """The running sum along `dim`. Integer and bool input gives int64 unless `dtype` is given.
+
+    Args:
+        input (Tensor): any shape.
+        dim (int): the dimension accumulated along.
+        dtype (dtype, optional): cast `input` to this dtype first.
+        axis (int, optional): NumPy's name for `dim`.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.cumsum(chainrule.tensor([1, 2, 3]), 0)
+        tensor([1, 3, 6])
+    """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("cumsum", dim, None, axis, None)
     if dim is None:
@@ -1221,8 +1622,30 @@ def _cumprod_vjp_exact(x: Any, g: Any, axis: int) -> Any:
     return movedim(grad, -1, axis)
 
 
-def cumprod(input: Any, dim: int | None = None, *, dtype: Any = None, axis: Any = None) -> Any:
-    """Running product along `dim`; gradients are exact with zeros, to every order."""
+def cumprod(
+    input: Tensor,
+    dim: int | None = None,
+    *,
+    dtype: dtypes.dtype | None = None,
+    axis: int | None = None,
+) -> Tensor:
+    """The running product along `dim`; the gradients are exact where elements are zero, to every
+    order.
+
+    Args:
+        input (Tensor): any shape.
+        dim (int): the dimension accumulated along.
+        dtype (dtype, optional): cast `input` to this dtype first.
+        axis (int, optional): NumPy's name for `dim`.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.cumprod(chainrule.tensor([1.0, 2.0, 3.0]), 0)
+        tensor([1., 2., 6.])
+    """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("cumprod", dim, None, axis, None)
     if dim is None:
@@ -1292,11 +1715,21 @@ def _signed_log_scan(v: Any, inner: Any, outer: Any, axis: int, reverse: bool) -
     return parts[0] - parts[1]
 
 
-def logcumsumexp(input: Any, dim: int | None = None, *, axis: Any = None) -> Any:
+def logcumsumexp(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> Tensor:
     """log(cumsum(exp(input))) along `dim`, without overflow for large inputs.
 
-    >>> chainrule.logcumsumexp(chainrule.tensor([1000.0, 1000.0]), 0)
-    tensor([1000.0000, 1000.6932])
+    Args:
+        input (Tensor): floating point or complex, any shape.
+        dim (int): the dimension accumulated along.
+        axis (int, optional): NumPy's name for `dim`.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.logcumsumexp(chainrule.tensor([1000.0, 1000.0]), 0)
+        tensor([1000.0000, 1000.6932])
     """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("logcumsumexp", dim, None, axis, None)
@@ -1344,12 +1777,22 @@ def _cumulative_extreme(name: str, op: type, input: Any, dim: int) -> Any:
     return getattr(return_types, name)(_take(input, index._array, axis), index)
 
 
-def cummax(input: Any, dim: int | None = None, *, axis: Any = None) -> Any:
+def cummax(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> Any:
     """(values, indices) of the running maximum along `dim`; each value's gradient goes to the
     element it was read from (the last of equal ones, as PyTorch).
 
-    >>> chainrule.cummax(chainrule.tensor([1.0, 3.0, 2.0, 3.0]), 0).indices
-    tensor([0, 1, 1, 3])
+    Args:
+        input (Tensor): any shape.
+        dim (int): the dimension accumulated along.
+        axis (int, optional): NumPy's name for `dim`.
+
+    Returns:
+        (Tensor, Tensor): a named tuple (values, indices), each the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.cummax(chainrule.tensor([1.0, 3.0, 2.0, 3.0]), 0).indices
+        tensor([0, 1, 1, 3])
     """
     refuse_complex("cummax", input)
     if axis is not None:  # NumPy's name, as PyTorch
@@ -1359,8 +1802,22 @@ def cummax(input: Any, dim: int | None = None, *, axis: Any = None) -> Any:
     return _cumulative_extreme("cummax", CummaxIndex, input, dim)
 
 
-def cummin(input: Any, dim: int | None = None, *, axis: Any = None) -> Any:
-    """(values, indices) of the running minimum along `dim`, as `cummax`."""
+def cummin(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> Any:
+    """(values, indices) of the running minimum along `dim`, as `cummax`.
+
+    Args:
+        input (Tensor): any shape.
+        dim (int): the dimension accumulated along.
+        axis (int, optional): NumPy's name for `dim`.
+
+    Returns:
+        (Tensor, Tensor): a named tuple (values, indices), each the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.cummin(chainrule.tensor([3.0, 1.0, 2.0]), 0)
+        cummin(values=tensor([3., 1., 1.]), indices=tensor([0, 1, 1]))
+    """
     refuse_complex("cummin", input)
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("cummin", dim, None, axis, None)
@@ -1406,18 +1863,66 @@ def _logic_axes(name: str, input: Any, dim: Any) -> tuple | None:
 
 
 def all(
-    input: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None
-) -> Any:
-    """Whether every element (over `dim`) is nonzero, as a bool tensor."""
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    *,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """Whether every element over `dim` (all when None) is nonzero, as a bool tensor (uint8 input
+    gives uint8, as PyTorch).
+
+    Args:
+        input (Tensor): any shape.
+        dim (int or tuple of ints, optional): the dimensions reduced; None reduces all.
+        keepdim (bool): keep each reduced dimension with size 1 (so the result broadcasts
+            against `input`).
+        axis (int or tuple of ints, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        Tensor: bool, `input`'s shape without the reduced dimensions.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([[1.0, 5.0, 2.0], [4.0, 0.0, 3.0]])
+        >>> chainrule.all(x, dim=1)
+        tensor([ True, False])
+    """
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("all", dim, keepdim, axis, keepdims)
     return apply(All, (input,), _logic_axes("all", input, dim), keepdim)
 
 
 def any(
-    input: Any, dim: Any = None, keepdim: bool = False, *, axis: Any = None, keepdims: Any = None
-) -> Any:
-    """Whether any element (over `dim`) is nonzero, as a bool tensor."""
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    *,
+    axis: int | Sequence[int] | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """Whether any element over `dim` (all when None) is nonzero, as a bool tensor (uint8 input
+    gives uint8, as PyTorch).
+
+    Args:
+        input (Tensor): any shape.
+        dim (int or tuple of ints, optional): the dimensions reduced; None reduces all.
+        keepdim (bool): keep each reduced dimension with size 1 (so the result broadcasts
+            against `input`).
+        axis (int or tuple of ints, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        Tensor: bool, `input`'s shape without the reduced dimensions.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([[1.0, 5.0, 2.0], [4.0, 0.0, 3.0]])
+        >>> chainrule.any(x, dim=1)
+        tensor([True, True])
+    """
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("any", dim, keepdim, axis, keepdims)
     return apply(AnyNonzero, (input,), _logic_axes("any", input, dim), keepdim)
@@ -1435,8 +1940,28 @@ class CountNonzero(Op):
     batch = axes_batch
 
 
-def count_nonzero(input: Any, dim: Any = None, *, axis: Any = None) -> Any:
-    """Number of nonzero elements over `dim` (all when None), as int64."""
+def count_nonzero(
+    input: Tensor,
+    dim: int | Sequence[int] | None = None,
+    *,
+    axis: int | Sequence[int] | None = None,
+) -> Tensor:
+    """The number of nonzero elements over `dim` (all when None), as int64.
+
+    Args:
+        input (Tensor): any shape.
+        dim (int or tuple of ints, optional): the dimensions reduced; None reduces all.
+        axis (int or tuple of ints, optional): NumPy's name for `dim`.
+
+    Returns:
+        Tensor: int64, `input`'s shape without the reduced dimensions.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([[1.0, 5.0, 2.0], [4.0, 0.0, 3.0]])
+        >>> chainrule.count_nonzero(x), chainrule.count_nonzero(x, dim=0)
+        (tensor(5), tensor([2, 1, 2]))
+    """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("count_nonzero", dim, None, axis, None)
     return apply(CountNonzero, (input,), reduced_axes("count_nonzero", dim, input._array.ndim))
@@ -1497,18 +2022,30 @@ def _entries(index: Any, axis: int, start: int, stop: int) -> Any:
 
 
 def sort(
-    input: Any,
+    input: Tensor,
     dim: int = -1,
     descending: bool = False,
     *,
     stable: bool = False,
-    axis: Any = None,
+    axis: int | None = None,
 ) -> Any:
-    """(values, indices) sorted along `dim`; always stable. Gradients go back to the elements
-    each value came from.
+    """(values, indices) sorted along `dim`; always stable. Gradients go back to the elements each
+    value came from.
 
-    >>> chainrule.sort(chainrule.tensor([3.0, 1.0, 2.0]), descending=True).indices
-    tensor([0, 2, 1])
+    Args:
+        input (Tensor): any shape.
+        dim (int): the dimension sorted along.
+        descending (bool): largest first.
+        stable (bool): keep equal elements in their input order (always done).
+        axis (int, optional): NumPy's name for `dim`.
+
+    Returns:
+        (Tensor, Tensor): a named tuple (values, indices), each the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.sort(chainrule.tensor([3.0, 1.0, 2.0]), descending=True)
+        sort(values=tensor([3., 2., 1.]), indices=tensor([0, 2, 1]))
     """
     refuse_complex("sort", input)
     if axis is not None:  # NumPy's name, as PyTorch
@@ -1519,14 +2056,30 @@ def sort(
 
 
 def argsort(
-    input: Any,
+    input: Tensor,
     dim: int = -1,
     descending: bool = False,
     *,
     stable: bool = False,
-    axis: Any = None,
-) -> Any:
-    """The indices `sort` returns."""
+    axis: int | None = None,
+) -> Tensor:
+    """The indices that sort `input` along `dim`: `sort(...).indices`.
+
+    Args:
+        input (Tensor): any shape.
+        dim (int): the dimension sorted along.
+        descending (bool): largest first.
+        stable (bool): keep equal elements in their input order (always done).
+        axis (int, optional): NumPy's name for `dim`.
+
+    Returns:
+        Tensor: int64, the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.argsort(chainrule.tensor([3.0, 1.0, 2.0]))
+        tensor([1, 2, 0])
+    """
     refuse_complex("argsort", input)
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("argsort", dim, None, axis, None)
@@ -1534,8 +2087,21 @@ def argsort(
     return apply(Argsort, (input,), axis, descending)
 
 
-def msort(input: Any) -> Any:
-    """`input` sorted along its first dimension: sort(input, dim=0).values."""
+def msort(input: Tensor) -> Tensor:
+    """`input` sorted along its first dimension: sort(input, dim=0).values.
+
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.msort(chainrule.tensor([[3.0, 1.0], [2.0, 5.0]]))
+        tensor([[2., 1.],
+                [3., 5.]])
+    """
     refuse_complex("msort", input)
     return sort(input, 0).values
 
@@ -1546,17 +2112,34 @@ def _size_along(input: Any, axis: int) -> int:
 
 
 def topk(
-    input: Any,
+    input: Tensor,
     k: int,
     dim: int = -1,
     largest: bool = True,
     sorted: bool = True,
     *,
-    axis: Any = None,
+    axis: int | None = None,
 ) -> Any:
-    """(values, indices) of the k largest (or smallest) elements along `dim`, in sorted order
-    (also when sorted=False, which leaves the order unspecified). Among equal elements the
-    first in the input comes first."""
+    """(values, indices) of the k largest (or smallest) elements along `dim`, in sorted order (also
+    when sorted=False, which leaves the order unspecified). Among equal elements the first in the
+    input comes first.
+
+    Args:
+        input (Tensor): any shape.
+        k (int): how many, at most the size of `dim`.
+        dim (int): the dimension searched.
+        largest (bool): the largest (True) or the smallest.
+        sorted (bool): accepted; the result is always sorted.
+        axis (int, optional): NumPy's name for `dim`.
+
+    Returns:
+        (Tensor, Tensor): a named tuple (values, indices), `dim` of size k.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.topk(chainrule.tensor([1.0, 4.0, 2.0, 3.0]), 2)
+        topk(values=tensor([4., 3.]), indices=tensor([1, 3]))
+    """
     refuse_complex("topk", input)
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("topk", dim, None, axis, None)
@@ -1573,15 +2156,33 @@ def topk(
 
 
 def kthvalue(
-    input: Any,
+    input: Tensor,
     k: int,
     dim: int = -1,
     keepdim: bool = False,
     *,
-    axis: Any = None,
-    keepdims: Any = None,
+    axis: int | None = None,
+    keepdims: bool | None = None,
 ) -> Any:
-    """(values, indices) of the k-th smallest element along `dim` (k counts from 1)."""
+    """(values, indices) of the k-th smallest element along `dim` (k counts from 1).
+
+    Args:
+        input (Tensor): any shape.
+        k (int): which, from 1 (the minimum) to the size of `dim`.
+        dim (int): the dimension searched.
+        keepdim (bool): keep each reduced dimension with size 1 (so the result broadcasts
+            against `input`).
+        axis (int, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        (Tensor, Tensor): a named tuple (values, indices).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.kthvalue(chainrule.tensor([3.0, 1.0, 2.0]), 2)
+        kthvalue(values=tensor(2.), indices=tensor(2))
+    """
     refuse_complex("kthvalue", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("kthvalue", dim, keepdim, axis, keepdims)
@@ -1632,18 +2233,32 @@ class Median(Op):
 
 
 def median(
-    input: Any,
+    input: Tensor,
     dim: int | None = None,
     keepdim: bool = False,
     *,
-    axis: Any = None,
-    keepdims: Any = None,
+    axis: int | None = None,
+    keepdims: bool | None = None,
 ) -> Any:
-    """median(input): the lower median of all elements (ties share the gradient);
-    median(input, dim, keepdim=False): (values, indices) of the lower median along dim.
+    """median(input) is the lower median of all elements (ties share the gradient);
+    median(input, dim, keepdim=False) is a named tuple (values, indices) of the lower median along
+    `dim`. The lower median of an even count is the smaller middle value (no averaging).
 
-    >>> chainrule.median(chainrule.tensor([4.0, 1.0, 3.0, 2.0]))
-    tensor(2.)
+    Args:
+        input (Tensor): any shape.
+        dim (int, optional): the dimension reduced; None reduces all (and gives no indices).
+        keepdim (bool): keep each reduced dimension with size 1 (so the result broadcasts
+            against `input`).
+        axis (int, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        Tensor, or (values, indices) when `dim` is given.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.median(chainrule.tensor([4.0, 1.0, 3.0, 2.0]))
+        tensor(2.)
     """
     refuse_complex("median", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
@@ -1696,18 +2311,31 @@ class NanMedianIndex(Op):
 
 
 def nanmedian(
-    input: Any,
+    input: Tensor,
     dim: int | None = None,
     keepdim: bool = False,
     *,
-    axis: Any = None,
-    keepdims: Any = None,
+    axis: int | None = None,
+    keepdims: bool | None = None,
 ) -> Any:
-    """`median` ignoring NaNs: nanmedian(input) is the lower median of the other elements (ties
-    share the gradient); nanmedian(input, dim, keepdim=False) gives (values, indices).
+    """`median` ignoring NaNs: nanmedian(input) is the lower median of the other elements
+    (ties share the gradient); nanmedian(input, dim, keepdim=False) gives (values, indices).
 
-    >>> chainrule.nanmedian(chainrule.tensor([4.0, float("nan"), 1.0, 3.0]))
-    tensor(3.)
+    Args:
+        input (Tensor): any shape.
+        dim (int, optional): the dimension reduced; None reduces all (and gives no indices).
+        keepdim (bool): keep each reduced dimension with size 1 (so the result broadcasts
+            against `input`).
+        axis (int, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        Tensor, or (values, indices) when `dim` is given.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.nanmedian(chainrule.tensor([4.0, float("nan"), 1.0, 3.0]))
+        tensor(3.)
     """
     refuse_complex("nanmedian", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
@@ -1719,22 +2347,41 @@ _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
 def quantile(
-    input: Any,
-    q: Any,
+    input: Tensor,
+    q: float | Tensor,
     dim: int | None = None,
     keepdim: bool = False,
     *,
     interpolation: str = "linear",
-    axis: Any = None,
-    keepdims: Any = None,
-) -> Any:
-    """The q-th quantiles over `dim` (of all elements when None), q a number or a 1-D tensor
-    (whose entries make a new first dimension). 'linear' interpolates between the two sorted
-    values around rank q (n - 1), so the gradient goes to those two elements (and to q, when
-    it is a tensor that requires grad), as PyTorch; NaN in a slice gives NaN.
+    axis: int | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """The q-th quantiles over `dim` (of all elements when None). 'linear' interpolates between the
+    two sorted values around rank q (n - 1), so the gradient goes to those two elements (and to q,
+    when it is a tensor that requires grad), as PyTorch; NaN in a slice gives NaN.
 
-    >>> chainrule.quantile(chainrule.tensor([0.0, 10.0, 20.0, 30.0]), 0.5)
-    tensor(15.)
+    Args:
+        input (Tensor): floating point, any shape.
+        q (float or Tensor): in [0, 1]; a 1-D tensor of them adds a first dimension to the
+            result.
+        dim (int, optional): the dimension reduced; None reduces the flattened input.
+        keepdim (bool): keep each reduced dimension with size 1 (so the result broadcasts
+            against `input`).
+        interpolation (str): between the two sorted values around rank q (n - 1): 'linear',
+            'lower', 'higher', 'midpoint' or 'nearest'.
+        axis (int, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        Tensor: the reduced shape, with a first dimension of len(q) for a 1-D `q`.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([0.0, 10.0, 20.0, 30.0])
+        >>> chainrule.quantile(x, 0.5)
+        tensor(15.)
+        >>> chainrule.quantile(x, chainrule.tensor([0.25, 0.5]), interpolation="lower")
+        tensor([ 0., 10.])
     """
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("quantile", dim, keepdim, axis, keepdims)
@@ -1742,16 +2389,37 @@ def quantile(
 
 
 def nanquantile(
-    input: Any,
-    q: Any,
+    input: Tensor,
+    q: float | Tensor,
     dim: int | None = None,
     keepdim: bool = False,
     *,
     interpolation: str = "linear",
-    axis: Any = None,
-    keepdims: Any = None,
-) -> Any:
-    """`quantile` of the elements that are not NaN (NaN where all are)."""
+    axis: int | None = None,
+    keepdims: bool | None = None,
+) -> Tensor:
+    """`quantile` of the elements that are not NaN (NaN where all are).
+
+    Args:
+        input (Tensor): floating point, any shape.
+        q (float or Tensor): in [0, 1]; a 1-D tensor of them adds a first dimension to the
+            result.
+        dim (int, optional): the dimension reduced; None reduces the flattened input.
+        keepdim (bool): keep each reduced dimension with size 1 (so the result broadcasts
+            against `input`).
+        interpolation (str): between the two sorted values around rank q (n - 1): 'linear',
+            'lower', 'higher', 'midpoint' or 'nearest'.
+        axis (int, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        Tensor: the reduced shape, with a first dimension of len(q) for a 1-D `q`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.nanquantile(chainrule.tensor([1.0, float("nan"), 3.0]), 0.5)
+        tensor(2.)
+    """
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("nanquantile", dim, keepdim, axis, keepdims)
     return _quantile("nanquantile", input, q, dim, keepdim, interpolation, True)
@@ -1911,19 +2579,58 @@ def _softmax(name: str, op: type, input: Any, dim: int | None, dtype: Any) -> An
     return apply(op, (x,), axis)
 
 
-def softmax(input: Any, dim: int | None = None, dtype: Any = None, *, axis: Any = None) -> Any:
-    """exp(x) / sum(exp(x)) along `dim`, computed without overflow.
+def softmax(
+    input: Tensor,
+    dim: int | None = None,
+    dtype: dtypes.dtype | None = None,
+    *,
+    axis: int | None = None,
+) -> Tensor:
+    """exp(x) / sum(exp(x)) along `dim`, computed with the maximum subtracted first so it does not
+    overflow; each slice becomes a probability distribution.
 
-    >>> chainrule.softmax(chainrule.tensor([1000.0, 1000.0]), 0)
-    tensor([0.5000, 0.5000])
+    Args:
+        input (Tensor): floating point, any shape.
+        dim (int): the dimension normalized over.
+        dtype (dtype, optional): cast `input` to this dtype first.
+        axis (int, optional): NumPy's name for `dim`.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.softmax(chainrule.tensor([1000.0, 1000.0]), 0)
+        tensor([0.5000, 0.5000])
     """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("softmax", dim, None, axis, None)
     return _softmax("softmax", Softmax, input, dim, dtype)
 
 
-def log_softmax(input: Any, dim: int | None = None, dtype: Any = None, *, axis: Any = None) -> Any:
-    """log(softmax(x)) along `dim`, computed without overflow or log(0)."""
+def log_softmax(
+    input: Tensor,
+    dim: int | None = None,
+    dtype: dtypes.dtype | None = None,
+    *,
+    axis: int | None = None,
+) -> Tensor:
+    """log(softmax(x)) along `dim`, computed as x - logsumexp(x) without overflow or log(0).
+
+    Args:
+        input (Tensor): floating point, any shape.
+        dim (int): the dimension normalized over.
+        dtype (dtype, optional): cast `input` to this dtype first.
+        axis (int, optional): NumPy's name for `dim`.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.log_softmax(chainrule.tensor([0.0, 0.0]), 0)
+        tensor([-0.6931, -0.6931])
+    """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("log_softmax", dim, None, axis, None)
     return _softmax("log_softmax", LogSoftmax, input, dim, dtype)
@@ -1932,13 +2639,34 @@ def log_softmax(input: Any, dim: int | None = None, dtype: Any = None, *, axis: 
 # ---- integration ---------------------------------------------------------------------------------
 
 
-def trapezoid(y: Any, x: Any = None, *, dx: Any = None, dim: int = -1, axis: Any = None) -> Any:
+def trapezoid(
+    y: Tensor,
+    x: Tensor | None = None,
+    *,
+    dx: float | None = None,
+    dim: int = -1,
+    axis: int | None = None,
+) -> Tensor:
     """The trapezoidal rule along `dim`: samples `y` at points `x` (1-D along dim, or a tensor
     broadcasting with y), or spaced `dx` apart (1 by default). Linear in y (and in x's
     differences); computed with PyTorch's two formulas, so values round as its do.
 
-    >>> chainrule.trapezoid(chainrule.tensor([1.0, 2.0, 3.0]), dx=0.5)
-    tensor(2.)
+    Args:
+        y (Tensor): the sampled values.
+        x (Tensor, optional): the sample points.
+        dx (float, optional): the spacing when `x` is not given.
+        dim (int): the dimension integrated along.
+        axis (int, optional): NumPy's name for `dim`.
+
+    Returns:
+        Tensor: `y`'s shape without `dim`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.trapezoid(chainrule.tensor([1.0, 2.0, 3.0]), dx=0.5)
+        tensor(2.)
+        >>> chainrule.trapezoid(chainrule.tensor([1.0, 1.0]), chainrule.tensor([0.0, 3.0]))
+        tensor(3.)
     """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("trapezoid", dim, None, axis, None)

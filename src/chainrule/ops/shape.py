@@ -16,7 +16,7 @@ from warnings import warn as _warn  # private: `chainrule` star-imports this mod
 
 from chainrule._tensor import VIEW_MULTI_OUTPUT, Tensor
 from chainrule.autograd.node import Node
-from chainrule.backend import Array
+from chainrule.backend import Array, dtypes
 from chainrule.backend.dtypes import as_dtype, from_numpy_dtype
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops.arguments import (
@@ -166,13 +166,23 @@ class ViewDtype(Op):
         return x.view(dtype)
 
 
-def reshape(input: Any, *shape: Any) -> Any:  # noqa: A002
-    """The elements of `input` in a new shape (one size may be -1): a view when the strides
-    allow it, else a copy, as in PyTorch.
+def reshape(input: Tensor, *shape: int | Sequence[int]) -> Tensor:  # noqa: A002
+    """The elements of `input` in a new shape (one size may be -1, inferred): a view when the
+    strides allow it, else a copy, as PyTorch.
 
-    >>> import chainrule
-    >>> chainrule.arange(6).reshape(2, -1).shape
-    (2, 3)
+    Args:
+        input (Tensor): any shape.
+        shape (int...): the new shape, as separate ints or one sequence; its product must equal
+            `input.numel()`.
+
+    Returns:
+        Tensor: of the new shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.reshape(chainrule.arange(6), (2, -1))
+        tensor([[0, 1, 2],
+                [3, 4, 5]])
     """
     array = input._array
     target = infer_shape("reshape", normalize_size(shape), array.size, array.shape)
@@ -181,9 +191,16 @@ def reshape(input: Any, *shape: Any) -> Any:  # noqa: A002
     return apply(Reshape, (input,), target)
 
 
-def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
+def view(input: Tensor, *shape: int | Sequence[int] | dtypes.dtype) -> Tensor:  # noqa: A002
     """`input` with a new shape sharing its memory (one entry may be -1, inferred); with a dtype
     instead, its bytes reinterpreted as that dtype. `reshape` copies when a view is impossible.
+
+    Args:
+        input (Tensor): any shape.
+        shape (int..., or dtype): the new shape, as separate ints or one sequence, or a dtype.
+
+    Returns:
+        Tensor: a view of `input`.
 
     Example:
         >>> import chainrule
@@ -197,18 +214,61 @@ def view(input: Tensor, *shape: Any) -> Tensor:  # noqa: A002
     return apply(View, (input,), target)
 
 
-def view_as(input: Tensor, other: Any) -> Tensor:  # noqa: A002
-    """`input` viewed with `other`'s shape: `input.view(other.shape)`."""
+def view_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """`input` viewed to `other`'s shape: `input.view(other.shape)`.
+
+    Args:
+        input (Tensor): any shape.
+        other (Tensor): the tensor whose shape is taken.
+
+    Returns:
+        Tensor: of `other`'s shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.view_as(chainrule.arange(6), chainrule.zeros(2, 3)).shape
+        (2, 3)
+    """
     return view(input, other.shape)
 
 
-def reshape_as(input: Tensor, other: Any) -> Tensor:  # noqa: A002
-    """`input` reshaped to `other`'s shape: `input.reshape(other.shape)`."""
+def reshape_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """`input` reshaped to `other`'s shape: `input.reshape(other.shape)`.
+
+    Args:
+        input (Tensor): any shape.
+        other (Tensor): the tensor whose shape is taken.
+
+    Returns:
+        Tensor: of `other`'s shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.reshape_as(chainrule.arange(6), chainrule.zeros(2, 3)).shape
+        (2, 3)
+    """
     return reshape(input, other.shape)
 
 
-def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Any:  # noqa: A002
-    """Dimensions start_dim..end_dim merged into one; the input itself when none are merged."""
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noqa: A002
+    """The dimensions start_dim..end_dim (both included) merged into one; `input` itself when none
+    are merged. A view when the strides allow it, else a copy.
+
+    Args:
+        input (Tensor): any shape.
+        start_dim (int): the first dimension merged.
+        end_dim (int): the last dimension merged.
+
+    Returns:
+        Tensor: with end_dim - start_dim fewer dimensions.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.flatten(chainrule.zeros(2, 3, 4)).shape
+        (24,)
+        >>> chainrule.flatten(chainrule.zeros(2, 3, 4), start_dim=1).shape
+        (2, 12)
+    """
     shape = input.shape
     if not shape:
         return reshape(input, (1,))
@@ -221,17 +281,37 @@ def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Any:  # noqa: 
     return reshape(input, shape[:start] + (-1,) + shape[end + 1 :])
 
 
-def ravel(input: Any) -> Any:  # noqa: A002
+def ravel(input: Tensor) -> Tensor:  # noqa: A002
     """The elements in one dimension, row-major: a view when the strides allow, else a copy.
 
-    >>> chainrule.ravel(chainrule.tensor([[1, 2], [3, 4]]))
-    tensor([1, 2, 3, 4])
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        Tensor: 1-D, of `input.numel()` elements.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.ravel(chainrule.tensor([[1, 2], [3, 4]]))
+        tensor([1, 2, 3, 4])
     """
     return reshape(input, (-1,))
 
 
-def numel(input: Any) -> int:  # noqa: A002
-    """The number of elements of `input`."""
+def numel(input: Tensor) -> int:  # noqa: A002
+    """The number of elements of `input` (the product of its shape).
+
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        int: the count.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.numel(chainrule.zeros(2, 3))
+        6
+    """
     if not isinstance(input, Tensor):
         raise TypeError(f"numel(): argument 'input' must be Tensor, not {type(input).__name__}")
     return int(input._array.size)
@@ -240,6 +320,14 @@ def numel(input: Any) -> int:  # noqa: A002
 def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:  # noqa: A002
     """Split dimension `dim` into `sizes` (one entry may be -1, inferred): the inverse of
     `flatten`.
+
+    Args:
+        input (Tensor): any shape.
+        dim (int): the dimension split.
+        sizes (sequence of ints): the new sizes; their product is input.shape[dim].
+
+    Returns:
+        Tensor: with len(sizes) - 1 more dimensions (a view when the strides allow it).
 
     Example:
         >>> import chainrule
@@ -255,8 +343,29 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:  # noqa:
     return reshape(input, shape[:dim] + tuple(sizes) + shape[dim + 1 :])
 
 
-def squeeze(input: Any, dim: Any = None, *, axis: Any = None) -> Any:  # noqa: A002
-    """A view without the size-1 dimensions (only those in `dim` when given)."""
+def squeeze(
+    input: Tensor,  # noqa: A002
+    dim: int | Sequence[int] | None = None,
+    *,
+    axis: int | Sequence[int] | None = None,
+) -> Tensor:
+    """A view without the size-1 dimensions (only those in `dim` when given; a listed dimension
+    whose size is not 1 is kept).
+
+    Args:
+        input (Tensor): any shape.
+        dim (int or tuple of ints, optional): the dimensions to remove.
+        axis (int or tuple of ints, optional): NumPy's name for `dim`.
+
+    Returns:
+        Tensor: a view of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.zeros(1, 2, 1)
+        >>> chainrule.squeeze(x).shape, chainrule.squeeze(x, 0).shape
+        ((2,), (2, 1))
+    """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("squeeze", dim, None, axis, None)
     shape = input.shape
@@ -268,13 +377,23 @@ def squeeze(input: Any, dim: Any = None, *, axis: Any = None) -> Any:  # noqa: A
     return view(input, tuple(s for i, s in enumerate(shape) if i not in dims))
 
 
-def unsqueeze(input: Tensor, dim: int = None, *, axis: Any = None) -> Tensor:  # noqa: A002
+def unsqueeze(input: Tensor, dim: int = None, *, axis: int | None = None) -> Tensor:  # noqa: A002
     """A view with a new dimension of size 1 at `dim` (negative counts from the end of the result).
+
+    Args:
+        input (Tensor): any shape.
+        dim (int): where the new dimension goes, in [-input.ndim - 1, input.ndim].
+        axis (int, optional): NumPy's name for `dim`.
+
+    Returns:
+        Tensor: a view with one more dimension.
 
     Example:
         >>> import chainrule
         >>> chainrule.unsqueeze(chainrule.tensor([1, 2]), 0)
         tensor([[1, 2]])
+        >>> chainrule.unsqueeze(chainrule.tensor([1, 2]), -1).shape
+        (2, 1)
     """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("unsqueeze", dim, None, axis, None)
@@ -285,21 +404,64 @@ def unsqueeze(input: Tensor, dim: int = None, *, axis: Any = None) -> Tensor:  #
     return view(input, shape[:dim] + (1,) + shape[dim:])
 
 
-def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:  # noqa: A002
-    """`input` itself when its memory is C-contiguous, else a contiguous copy in the graph."""
+def contiguous(input: Tensor, memory_format: object = None) -> Tensor:  # noqa: A002
+    """`input` itself when its memory is C-contiguous, else a contiguous copy (recorded in the
+    graph).
+
+    Args:
+        input (Tensor): any shape.
+        memory_format (optional): accepted for compatibility (contiguous only).
+
+    Returns:
+        Tensor: with C-contiguous memory.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.zeros(2, 3).t()
+        >>> x.is_contiguous(), chainrule.contiguous(x).is_contiguous()
+        (False, True)
+    """
     if input._array.flags.c_contiguous:
         return input
 
     return apply(Clone, (input,))
 
 
-def atleast_1d(*tensors: Any) -> Any:
-    """Each tensor with at least one dimension (0-dim becomes shape (1,))."""
+def atleast_1d(*tensors: Tensor | Sequence[Tensor]) -> Any:
+    """Each tensor with at least 1 dimension:
+    0-dim becomes shape (1,).
+    Tensors that have them are returned as they are.
+
+    Args:
+        tensors (Tensor...): one or more tensors, or one sequence of them.
+
+    Returns:
+        Tensor, or a tuple of Tensors when given several.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.atleast_1d(chainrule.tensor(5.0))
+        tensor([5.])
+    """
     return _at_least(tensors, lambda x: reshape(x, (1,)) if x.ndim == 0 else x)
 
 
-def atleast_2d(*tensors: Any) -> Any:
-    """Each tensor with at least two dimensions: (n,) becomes (1, n)."""
+def atleast_2d(*tensors: Tensor | Sequence[Tensor]) -> Any:
+    """Each tensor with at least 2 dimensions:
+    0-dim becomes (1, 1), (n,) becomes (1, n).
+    Tensors that have them are returned as they are.
+
+    Args:
+        tensors (Tensor...): one or more tensors, or one sequence of them.
+
+    Returns:
+        Tensor, or a tuple of Tensors when given several.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.atleast_2d(chainrule.tensor([1, 2])).shape
+        (1, 2)
+    """
 
     def lift(x: Any) -> Any:
         return reshape(x, (1,) * (2 - x.ndim) + x.shape) if x.ndim < 2 else x
@@ -307,8 +469,22 @@ def atleast_2d(*tensors: Any) -> Any:
     return _at_least(tensors, lift)
 
 
-def atleast_3d(*tensors: Any) -> Any:
-    """Each tensor with at least three dimensions: (n,) becomes (1, n, 1), (m, n) (m, n, 1)."""
+def atleast_3d(*tensors: Tensor | Sequence[Tensor]) -> Any:
+    """Each tensor with at least 3 dimensions:
+    (n,) becomes (1, n, 1), (m, n) becomes (m, n, 1).
+    Tensors that have them are returned as they are.
+
+    Args:
+        tensors (Tensor...): one or more tensors, or one sequence of them.
+
+    Returns:
+        Tensor, or a tuple of Tensors when given several.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.atleast_3d(chainrule.zeros(2, 3)).shape
+        (2, 3, 1)
+    """
 
     def lift(x: Any) -> Any:
         if x.ndim == 0:
@@ -360,9 +536,17 @@ class Permute(Op):
         return apply(Permute, (x,), (0, *(dim + 1 for dim in dims)))
 
 
-def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
+def permute(input: Tensor, *dims: int | Sequence[int]) -> Tensor:  # noqa: A002
     """A view of `input` with its dimensions reordered: dimension i of the result is dimension
     `dims[i]` of `input`.
+
+    Args:
+        input (Tensor): any shape.
+        dims (int...): a permutation of 0, ..., ndim - 1 (negative counts from the end), as
+            separate ints or one sequence.
+
+    Returns:
+        Tensor: a view of `input`.
 
     Example:
         >>> import chainrule
@@ -379,8 +563,22 @@ def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
     return apply(Permute, (input,), normalize_dims("permute", dims, ndim))
 
 
-def transpose(input: Any, dim0: int, dim1: int) -> Any:  # noqa: A002
-    """A view with dim0 and dim1 swapped."""
+def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
+    """A view with dimensions dim0 and dim1 swapped (`swapdims` is the same function).
+
+    Args:
+        input (Tensor): any shape.
+        dim0 (int): one dimension.
+        dim1 (int): the other.
+
+    Returns:
+        Tensor: a view of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.transpose(chainrule.zeros(2, 3, 4), 0, 2).shape
+        (4, 3, 2)
+    """
     ndim = input._array.ndim
     a = normalize_dim("transpose", dim0, ndim)
     b = normalize_dim("transpose", dim1, ndim)
@@ -394,6 +592,12 @@ def transpose(input: Any, dim0: int, dim1: int) -> Any:  # noqa: A002
 def t(input: Tensor) -> Tensor:  # noqa: A002
     """The transpose of a matrix (a view); 0-D and 1-D tensors are returned as they are.
 
+    Args:
+        input (Tensor): at most 2-D.
+
+    Returns:
+        Tensor: a view of `input`.
+
     Example:
         >>> import chainrule
         >>> chainrule.t(chainrule.tensor([[1, 2, 3]])).shape
@@ -404,9 +608,17 @@ def t(input: Tensor) -> Tensor:  # noqa: A002
     return transpose(input, 0, 1) if input._array.ndim == 2 else input
 
 
-def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:  # noqa: A002
-    """A view of `input` with the dimensions at `source` moved to `destination` (ints or
-    sequences), the others keeping their order. `moveaxis` is the same function.
+def movedim(input: Tensor, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:  # noqa: A002
+    """A view of `input` with the dimensions at `source` moved to `destination` (ints or sequences),
+    the others keeping their order. `moveaxis` is the same function.
+
+    Args:
+        input (Tensor): any shape.
+        source (int or sequence of ints): the dimensions moved.
+        destination (int or sequence of ints): where they go, one for each.
+
+    Returns:
+        Tensor: a view of `input`.
 
     Example:
         >>> import chainrule
@@ -431,8 +643,22 @@ moveaxis = movedim
 swapdims = transpose
 
 
-def swapaxes(input: Any, axis0: int, axis1: int) -> Any:  # noqa: A002
-    """transpose under NumPy's argument names."""
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:  # noqa: A002
+    """`transpose` under NumPy's argument names.
+
+    Args:
+        input (Tensor): any shape.
+        axis0 (int): one dimension.
+        axis1 (int): the other.
+
+    Returns:
+        Tensor: a view of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.swapaxes(chainrule.zeros(2, 3), 0, 1).shape
+        (3, 2)
+    """
     return transpose(input, axis0, axis1)
 
 
@@ -511,7 +737,20 @@ def unbroadcast(grad: Any, shape: tuple) -> Any:
 
 
 def broadcast_shapes(*shapes: Sequence[int]) -> tuple[int, ...]:
-    """The shape all of `shapes` broadcast to, or ShapeError naming them."""
+    """The shape all of `shapes` broadcast to (NumPy's rules: align from the right, a size 1 or a
+    missing dimension stretches), or ShapeError naming them.
+
+    Args:
+        shapes (sequence of ints...): the shapes.
+
+    Returns:
+        tuple of ints: the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.broadcast_shapes((3, 1), (4,))
+        (3, 4)
+    """
     ndim = max((len(s) for s in shapes), default=0)
     result = [1] * ndim
     for shape in shapes:
@@ -528,8 +767,23 @@ def broadcast_shapes(*shapes: Sequence[int]) -> tuple[int, ...]:
     return tuple(result)
 
 
-def expand(input: Any, *sizes: Any) -> Any:  # noqa: A002
-    """A read-only view broadcast to `sizes` (-1 keeps a dimension; new ones go in front)."""
+def expand(input: Tensor, *sizes: int | Sequence[int]) -> Tensor:  # noqa: A002
+    """A read-only view broadcast to `sizes`: size-1 dimensions stretch without copying, -1 keeps a
+    dimension, new dimensions go in front. The gradient sums over the stretched dimensions.
+
+    Args:
+        input (Tensor): any shape.
+        sizes (int...): the new shape, as separate ints or one sequence.
+
+    Returns:
+        Tensor: a view of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.expand(chainrule.tensor([[1], [2]]), 2, 3)
+        tensor([[1, 1, 1],
+                [2, 2, 2]])
+    """
     sizes = normalize_size(sizes)
     shape = input.shape
     if len(sizes) < len(shape):
@@ -560,14 +814,35 @@ def expand(input: Any, *sizes: Any) -> Any:  # noqa: A002
     return apply(Expand, (input,), target)
 
 
-def expand_as(input: Tensor, other: Any) -> Tensor:  # noqa: A002
-    """`input` expanded (a broadcast view) to `other`'s shape: `input.expand(other.size())`."""
+def expand_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """`input` expanded (a broadcast view) to `other`'s shape: `input.expand(other.size())`.
+
+    Args:
+        input (Tensor): any shape.
+        other (Tensor): the tensor whose shape is taken.
+
+    Returns:
+        Tensor: a view of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.expand_as(chainrule.tensor([1]), chainrule.zeros(2, 2))
+        tensor([[1, 1],
+                [1, 1]])
+    """
     return expand(input, other.shape)
 
 
 def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:  # noqa: A002
     """`input` viewed with shape `size` by broadcasting (as `expand`); the gradient sums over the
     broadcast dimensions.
+
+    Args:
+        input (Tensor): any shape.
+        size (sequence of ints): the shape.
+
+    Returns:
+        Tensor: a view of `input`.
 
     Example:
         >>> import chainrule
@@ -578,8 +853,14 @@ def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:  # noqa: A002
     return expand(input, tuple(size))
 
 
-def broadcast_tensors(*tensors: Any) -> tuple:
+def broadcast_tensors(*tensors: Tensor) -> tuple:
     """The tensors expanded (as views, no copy) to their common broadcast shape.
+
+    Args:
+        tensors (Tensor...): the tensors.
+
+    Returns:
+        tuple of Tensors: one view for each, all of one shape.
 
     Example:
         >>> import chainrule
@@ -619,12 +900,26 @@ class Flip(Op):
         return apply(Flip, (x,), tuple(dim + 1 for dim in dims))
 
 
-def flip(input: Any, *args: Any, dims: Any = None) -> Any:  # noqa: A002
-    """`input` reversed along `dims`: flip(x, (0, 1)), x.flip(0, 1) or flip(x, dims=0).
+def flip(
+    input: Tensor,  # noqa: A002
+    *args: int | Sequence[int],
+    dims: int | Sequence[int] | None = None,
+) -> Tensor:
+    """`input` reversed along `dims` (a copy, as PyTorch): flip(x, (0, 1)), x.flip(0, 1) or
+    flip(x, dims=0).
 
-    >>> import chainrule
-    >>> chainrule.flip(chainrule.arange(3), (0,))
-    tensor([2, 1, 0])
+    Args:
+        input (Tensor): any shape.
+        args (int...): the dimensions, given positionally (`x.flip(0, 1)` or `flip(x, (0, 1))`).
+        dims (int or sequence of ints, optional): the dimensions, given by keyword.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.flip(chainrule.arange(3), (0,))
+        tensor([2, 1, 0])
     """
     dims = _dims_argument(args, dims)
     ndim = input._array.ndim
@@ -632,27 +927,62 @@ def flip(input: Any, *args: Any, dims: Any = None) -> Any:  # noqa: A002
     return apply(Flip, (input,), dims if ndim else ())
 
 
-def fliplr(input: Any) -> Any:  # noqa: A002
-    """`input` reversed left to right (along dim 1); needs at least 2 dimensions."""
+def fliplr(input: Tensor) -> Tensor:  # noqa: A002
+    """`input` reversed left to right (along dim 1); it needs at least 2 dimensions.
+
+    Args:
+        input (Tensor): at least 2-D.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.fliplr(chainrule.tensor([[1, 2, 3]]))
+        tensor([[3, 2, 1]])
+    """
     if input._array.ndim < 2:
         raise ShapeError(f"fliplr: Input must be >= 2-d (input shape {input.shape}).")
     return apply(Flip, (input,), (1,))
 
 
-def flipud(input: Any) -> Any:  # noqa: A002
-    """`input` reversed upside down (along dim 0); needs at least 1 dimension."""
+def flipud(input: Tensor) -> Tensor:  # noqa: A002
+    """`input` reversed upside down (along dim 0); it needs at least 1 dimension.
+
+    Args:
+        input (Tensor): at least 1-D.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.flipud(chainrule.tensor([[1], [2]]))
+        tensor([[2],
+                [1]])
+    """
     if input._array.ndim < 1:
         raise ShapeError(f"flipud: Input must be >= 1-d (input shape {input.shape}).")
     return apply(Flip, (input,), (0,))
 
 
-def rot90(input: Any, k: int = 1, dims: Sequence[int] = (0, 1)) -> Any:  # noqa: A002
+def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:  # noqa: A002
     """`input` rotated k times by 90 degrees in the plane of `dims`, from the first toward the
     second: a flip and a transpose (a copy, as PyTorch).
 
-    >>> chainrule.rot90(chainrule.tensor([[1, 2], [3, 4]]))
-    tensor([[2, 4],
-            [1, 3]])
+    Args:
+        input (Tensor): at least 2-D.
+        k (int): the number of quarter turns (negative turns the other way).
+        dims (sequence of two ints): the plane.
+
+    Returns:
+        Tensor: with the two dimensions swapped when k is odd.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.rot90(chainrule.tensor([[1, 2], [3, 4]]))
+        tensor([[2, 4],
+                [1, 3]])
     """
     dims = tuple(dims)
     ndim = input._array.ndim
@@ -707,9 +1037,29 @@ def _negate(shifts: Any) -> Any:
     return -shifts if isinstance(shifts, int) else tuple(-s for s in shifts)
 
 
-def roll(input: Any, shifts: Any, dims: Any = None) -> Any:  # noqa: A002
-    """Elements shifted circularly by `shifts` along `dims` (repeated dims shift repeatedly);
-    with dims=None, along the flattened tensor, keeping its shape."""
+def roll(
+    input: Tensor,  # noqa: A002
+    shifts: int | Sequence[int],
+    dims: int | Sequence[int] | None = None,
+) -> Tensor:
+    """Elements shifted circularly by `shifts` along `dims` (those pushed off one end come back at
+    the other); with dims=None, along the flattened tensor, keeping its shape.
+
+    Args:
+        input (Tensor): any shape.
+        shifts (int or sequence of ints): the shift for each of `dims`.
+        dims (int or sequence of ints, optional): the dimensions (a repeated one shifts again).
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.roll(chainrule.arange(5), 2)
+        tensor([3, 4, 0, 1, 2])
+        >>> chainrule.roll(chainrule.tensor([[0, 1, 2]]), 1, 1)
+        tensor([[2, 0, 1]])
+    """
     if isinstance(shifts, (tuple, list)):
         shifts = tuple(int(s) for s in shifts)
     else:
@@ -762,13 +1112,25 @@ class Repeat(Op):
         return apply(Repeat, tuple(b.align((x,), len(repeats))), (1, *repeats))
 
 
-def repeat(input: Any, *sizes: Any) -> Any:  # noqa: A002
-    """x.repeat(2, 3): `input` tiled 2 times along dim 0 and 3 along dim 1 (a copy); more
-    sizes than dimensions add leading dimensions.
+def repeat(input: Tensor, *sizes: int | Sequence[int]) -> Tensor:  # noqa: A002
+    """x.repeat(2, 3): `input` tiled 2 times along dim 0 and 3 along dim 1 (a copy); more sizes
+    than dimensions add leading dimensions.
 
-    >>> import chainrule
-    >>> chainrule.tensor([1, 2]).repeat(2)
-    tensor([1, 2, 1, 2])
+    Args:
+        input (Tensor): any shape.
+        sizes (int...): the number of copies along each dimension, at least `input.ndim` of
+            them, as separate ints or one sequence.
+
+    Returns:
+        Tensor: each dimension multiplied by its count.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.tensor([1, 2]).repeat(2)
+        tensor([1, 2, 1, 2])
+        >>> chainrule.repeat(chainrule.tensor([1, 2]), 2, 1)
+        tensor([[1, 2],
+                [1, 2]])
     """
     if not sizes:
         raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
@@ -784,9 +1146,23 @@ def repeat(input: Any, *sizes: Any) -> Any:  # noqa: A002
     return apply(Repeat, (input,), repeats)
 
 
-def tile(input: Any, *dims: Any) -> Any:  # noqa: A002
-    """`input` repeated along each dimension; fewer dims than the tensor has count from the
-    last dimension (treated as 1 in front), as in torch.tile."""
+def tile(input: Tensor, *dims: int | Sequence[int]) -> Tensor:  # noqa: A002
+    """`input` repeated along each dimension, as `repeat`; fewer dims than the tensor has count
+    from the last dimension (the others repeated once), as torch.tile.
+
+    Args:
+        input (Tensor): any shape.
+        dims (int...): the number of copies along each dimension, as separate ints or one
+            sequence.
+
+    Returns:
+        Tensor: each dimension multiplied by its count.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.tile(chainrule.tensor([[1, 2]]), (2,))
+        tensor([[1, 2, 1, 2]])
+    """
     repeats = normalize_size(dims)
     ndim = input._array.ndim
     repeats = (1,) * (ndim - len(repeats)) + repeats
@@ -881,13 +1257,23 @@ def _join_operands(op_name: str, tensors: Any) -> list:
     return tensors
 
 
-def cat(tensors: Sequence[Any], dim: int = 0, *, axis: Any = None) -> Any:
-    """The tensors joined along an existing dimension `dim`; sizes must agree elsewhere.
-    Dtypes promote like PyTorch; legacy empty 1-D tensors (shape (0,)) are skipped.
+def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """The tensors joined along an existing dimension `dim`; sizes must agree elsewhere. Dtypes
+    promote like PyTorch; legacy empty 1-D tensors (shape (0,)) are skipped. `concat` and
+    `concatenate` are the same function.
 
-    >>> import chainrule
-    >>> chainrule.cat([chainrule.zeros(2, 3), chainrule.ones(1, 3)]).shape
-    (3, 3)
+    Args:
+        tensors (sequence of Tensors): the tensors, all of one number of dimensions.
+        dim (int): the dimension joined along.
+        axis (int, optional): NumPy's name for `dim`.
+
+    Returns:
+        Tensor: a new tensor (a copy).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.cat([chainrule.zeros(2, 3), chainrule.ones(1, 3)]).shape
+        (3, 3)
     """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("cat", dim, None, axis, None)
@@ -927,12 +1313,21 @@ def _shapes(tensors: Sequence[Any]) -> str:
     return ", ".join(str(tuple(t.shape)) for t in tensors)
 
 
-def stack(tensors: Sequence[Any], dim: int = 0, *, axis: Any = None) -> Any:
+def stack(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> Tensor:
     """The tensors (all of one shape) joined along a new dimension `dim`.
 
-    >>> import chainrule
-    >>> chainrule.stack([chainrule.zeros(2, 3), chainrule.ones(2, 3)], dim=1).shape
-    (2, 2, 3)
+    Args:
+        tensors (sequence of Tensors): the tensors.
+        dim (int): where the new dimension goes, in [-ndim - 1, ndim].
+        axis (int, optional): NumPy's name for `dim`.
+
+    Returns:
+        Tensor: with one more dimension, of size len(tensors).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.stack([chainrule.zeros(2, 3), chainrule.ones(2, 3)], dim=1).shape
+        (2, 2, 3)
     """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("stack", dim, None, axis, None)
@@ -950,31 +1345,77 @@ def stack(tensors: Sequence[Any], dim: int = 0, *, axis: Any = None) -> Any:
     return apply(Stack, tuple(tensors), dim)
 
 
-def hstack(tensors: Sequence[Any]) -> Any:
-    """Join along dim 0 for 1-D tensors, else along dim 1 (0-dim tensors become 1-D)."""
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join along dim 0 for 1-D tensors, else along dim 1 (0-dim tensors become 1-D).
+
+    Args:
+        tensors (sequence of Tensors): the tensors joined; dtypes promote as in `cat`.
+
+    Returns:
+        Tensor: a new tensor (a copy).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.hstack([chainrule.tensor([1, 2]), chainrule.tensor([3])])
+        tensor([1, 2, 3])
+    """
     tensors = atleast_1d(tuple(_join_operands("hstack", tensors)))
     return cat(tensors, 0 if tensors[0]._array.ndim == 1 else 1)
 
 
-def vstack(tensors: Sequence[Any]) -> Any:
-    """Join along dim 0 after making every tensor at least 2-D ((n,) becomes (1, n))."""
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join along dim 0 after making every tensor at least 2-D ((n,) becomes (1, n)); `row_stack`
+    is the same function.
+
+    Args:
+        tensors (sequence of Tensors): the tensors joined; dtypes promote as in `cat`.
+
+    Returns:
+        Tensor: a new tensor (a copy).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.vstack([chainrule.tensor([1, 2]), chainrule.tensor([3, 4])])
+        tensor([[1, 2],
+                [3, 4]])
+    """
     return cat(atleast_2d(tuple(_join_operands("vstack", tensors))), 0)
 
 
 row_stack = vstack
 
 
-def dstack(tensors: Sequence[Any]) -> Any:
-    """Join along dim 2 after making every tensor at least 3-D."""
+def dstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join along dim 2 after making every tensor at least 3-D.
+
+    Args:
+        tensors (sequence of Tensors): the tensors joined; dtypes promote as in `cat`.
+
+    Returns:
+        Tensor: a new tensor (a copy).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.dstack([chainrule.tensor([1, 2]), chainrule.tensor([3, 4])]).shape
+        (1, 2, 2)
+    """
     return cat(atleast_3d(tuple(_join_operands("dstack", tensors))), 2)
 
 
-def column_stack(tensors: Sequence[Any]) -> Any:
+def column_stack(tensors: Sequence[Tensor]) -> Tensor:
     """Join along dim 1 after making 0-dim and 1-D tensors columns ((n,) becomes (n, 1)).
 
-    >>> chainrule.column_stack([chainrule.tensor([1, 2]), chainrule.tensor([3, 4])])
-    tensor([[1, 3],
-            [2, 4]])
+    Args:
+        tensors (sequence of Tensors): the tensors joined; dtypes promote as in `cat`.
+
+    Returns:
+        Tensor: a new tensor (a copy).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.column_stack([chainrule.tensor([1, 2]), chainrule.tensor([3, 4])])
+        tensor([[1, 3],
+                [2, 4]])
     """
     if isinstance(tensors, (tuple, list)) and not tensors:
         raise ShapeError("column_stack: column_stack expects a non-empty TensorList")
@@ -1040,13 +1481,25 @@ class Unbind(Op):
         return apply(Unbind, (x,), dim + 1)
 
 
-def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple:
-    """Views of `tensor` along `dim`: pieces of split_size (the last may be smaller), or of
-    the sizes in a list, which must add up to the dimension's size.
+def split(tensor: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple:
+    """Views of `tensor` along `dim`: pieces of split_size (the last may be smaller), or of the
+    sizes in a list, which must add up to the dimension's size.
 
-    >>> import chainrule
-    >>> [p.shape for p in chainrule.arange(5).split(2)]
-    [(2,), (2,), (1,)]
+    Args:
+        tensor (Tensor): any shape.
+        split_size_or_sections (int or sequence of ints): the size of each piece, or the list
+            of sizes.
+        dim (int): the dimension split.
+
+    Returns:
+        tuple of Tensors: views of `tensor`.
+
+    Example:
+        >>> import chainrule
+        >>> [p.shape for p in chainrule.arange(5).split(2)]
+        [(2,), (2,), (1,)]
+        >>> chainrule.split(chainrule.arange(5), [1, 4])
+        (tensor([0]), tensor([1, 2, 3, 4]))
     """
     ndim = tensor._array.ndim
     if ndim == 0:
@@ -1082,9 +1535,24 @@ def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple:
     return mark_views(tensor, apply(Split, (tensor,), sizes, dim))
 
 
-def chunk(input: Any, chunks: int, dim: int = 0, *, axis: Any = None) -> tuple:  # noqa: A002
-    """At most `chunks` views of equal size ceil(n / chunks) along `dim` (fewer when they
-    run out, as torch.chunk)."""
+def chunk(input: Tensor, chunks: int, dim: int = 0, *, axis: int | None = None) -> tuple:  # noqa: A002
+    """At most `chunks` views of equal size ceil(n / chunks) along `dim` (fewer when they run out,
+    as torch.chunk).
+
+    Args:
+        input (Tensor): any shape.
+        chunks (int): the number of pieces wanted.
+        dim (int): the dimension split.
+        axis (int, optional): NumPy's name for `dim`.
+
+    Returns:
+        tuple of Tensors: views of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> [p.tolist() for p in chainrule.chunk(chainrule.arange(5), 3)]
+        [[0, 1], [2, 3], [4]]
+    """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("chunk", dim, None, axis, None)
     chunks = int(chunks)
@@ -1100,8 +1568,22 @@ def chunk(input: Any, chunks: int, dim: int = 0, *, axis: Any = None) -> tuple: 
     return split(input, -(-length // chunks), dim)
 
 
-def unbind(input: Any, dim: int = 0, *, axis: Any = None) -> tuple:  # noqa: A002
-    """The slices of `input` along `dim`, that dimension removed (views)."""
+def unbind(input: Tensor, dim: int = 0, *, axis: int | None = None) -> tuple:  # noqa: A002
+    """The slices of `input` along `dim`, that dimension removed (views).
+
+    Args:
+        input (Tensor): any shape.
+        dim (int): the dimension taken apart.
+        axis (int, optional): NumPy's name for `dim`.
+
+    Returns:
+        tuple of Tensors: input.shape[dim] views.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.unbind(chainrule.tensor([[1, 2], [3, 4]]))
+        (tensor([1, 2]), tensor([3, 4]))
+    """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("unbind", dim, None, axis, None)
     dim = require_dims("unbind", dim, input._array.ndim)
@@ -1111,16 +1593,24 @@ def unbind(input: Any, dim: int = 0, *, axis: Any = None) -> tuple:  # noqa: A00
 # ---- differences, grids, diagonals -------------------------------------------------------------
 
 
-def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
-    """Coordinate grids of 0-dim or 1-D tensors (of one dtype): grid i holds tensor i's values
-    along dimension i ('ij') or, for the first two, with those two dimensions swapped ('xy',
-    NumPy's default). Views of the inputs, expanded. Without `indexing`, 'ij' and a warning,
-    as PyTorch.
+def meshgrid(*tensors: Tensor | Sequence[Tensor], indexing: str | None = None) -> tuple:
+    """Coordinate grids of 0-dim or 1-D tensors (of one dtype): grid i holds tensor i's values along
+    dimension i ('ij') or, for the first two, with those two dimensions swapped ('xy', NumPy's
+    default). Views of the inputs, expanded. Without `indexing`, 'ij' and a warning, as PyTorch.
 
-    >>> xs, ys = chainrule.meshgrid(chainrule.tensor([1, 2]), chainrule.tensor([3, 4, 5]),
-    ...                             indexing="ij")
-    >>> xs.shape, ys[0]
-    ((2, 3), tensor([3, 4, 5]))
+    Args:
+        tensors (Tensor...): the 1-D coordinates, or one sequence of them.
+        indexing (str, optional): 'ij' (matrix indexing) or 'xy' (Cartesian).
+
+    Returns:
+        tuple of Tensors: one grid for each input, all of one shape.
+
+    Example:
+        >>> import chainrule
+        >>> a, b = chainrule.tensor([1, 2]), chainrule.tensor([3, 4, 5])
+        >>> xs, ys = chainrule.meshgrid(a, b, indexing="ij")
+        >>> xs.shape, ys[0]
+        ((2, 3), tensor([3, 4, 5]))
     """
     if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
         tensors = tuple(tensors[0])
@@ -1163,15 +1653,23 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
     return tuple(grids)
 
 
-def cartesian_prod(*tensors: Any) -> Any:
-    """Every combination of one element from each 1-D tensor, one per row, the last tensor
-    varying fastest (itertools.product); one tensor is returned as it is.
+def cartesian_prod(*tensors: Tensor) -> Tensor:
+    """Every combination of one element from each 1-D tensor, one per row, the last tensor varying
+    fastest (itertools.product); one tensor is returned as it is.
 
-    >>> chainrule.cartesian_prod(chainrule.tensor([1, 2]), chainrule.tensor([3, 4]))
-    tensor([[1, 3],
-            [1, 4],
-            [2, 3],
-            [2, 4]])
+    Args:
+        tensors (Tensor...): 1-D tensors.
+
+    Returns:
+        Tensor: (N, len(tensors)), N the product of their lengths.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.cartesian_prod(chainrule.tensor([1, 2]), chainrule.tensor([3, 4]))
+        tensor([[1, 3],
+                [1, 4],
+                [2, 3],
+                [2, 4]])
     """
     for tensor in tensors:
         if tensor._array.ndim != 1:

@@ -17,11 +17,14 @@ softmax, logsumexp, ...) are reused; `chainrule.special` gives them their torch.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
+from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
 from chainrule.backend.special import special_function, standard_gamma_grad
+from chainrule.ops.arguments import Number
 from chainrule.ops.creation import Generator, _rng
 from chainrule.ops.elementwise import (
     _float_operands,
@@ -34,6 +37,7 @@ from chainrule.ops.elementwise import (
     log1p,
     sign,
     where,
+    with_sections,
 )
 from chainrule.ops.op import Op, apply, elementwise_batch, unary_elementwise_jvp
 
@@ -440,36 +444,74 @@ class StandardGammaGrad(Op):
 # ---- public functions --------------------------------------------------------------------------
 
 
-def _special_unary(op: type, name: str) -> Any:
-    """The public function of a unary special function (integers promote to float32)."""
+def _special_unary(op: type, name: str, call: str, result: str) -> Callable[[Tensor], Tensor]:
+    """The public function of a unary special function (integers promote to float32); its
+    docstring is the op's with PyTorch's sections, the example `chainrule.<call>` printing
+    `result`."""
 
-    def function(input: Any) -> Any:  # noqa: A002
+    def function(input: Tensor) -> Tensor:  # noqa: A002
         return apply(op, (floating_operand(input, name),))
 
     function.__name__ = name
-    function.__doc__ = op.__doc__
+    args = "    input (Tensor): any shape; integer and bool input gives the default float dtype."
+    returns = "Tensor: the shape of `input`."
+    function.__doc__ = with_sections(op.__doc__, args, returns, call, result)
     return function
 
 
-lgamma = _special_unary(Lgamma, "lgamma")
-digamma = _special_unary(Digamma, "digamma")
-erfinv = _special_unary(Erfinv, "erfinv")
-erfcx = _special_unary(Erfcx, "erfcx")
-ndtr = _special_unary(Ndtr, "ndtr")
-ndtri = _special_unary(Ndtri, "ndtri")
-log_ndtr = _special_unary(LogNdtr, "log_ndtr")
-i0 = _special_unary(I0, "i0")
-i0e = _special_unary(I0e, "i0e")
-i1 = _special_unary(I1, "i1")
-i1e = _special_unary(I1e, "i1e")
-entr = _special_unary(Entr, "entr")
+lgamma = _special_unary(
+    Lgamma, "lgamma", "lgamma(chainrule.tensor([1.0, 3.0]))", "tensor([0.0000, 0.6931])"
+)
+digamma = _special_unary(
+    Digamma, "digamma", "digamma(chainrule.tensor([1.0, 2.0]))", "tensor([-0.5772,  0.4228])"
+)
+erfinv = _special_unary(
+    Erfinv, "erfinv", "erfinv(chainrule.tensor([0.0, 0.5]))", "tensor([0.0000, 0.4769])"
+)
+erfcx = _special_unary(
+    Erfcx, "erfcx", "special.erfcx(chainrule.tensor([0.0, 1.0]))", "tensor([1.0000, 0.4276])"
+)
+ndtr = _special_unary(
+    Ndtr, "ndtr", "special.ndtr(chainrule.tensor([0.0, 1.0]))", "tensor([0.5000, 0.8413])"
+)
+ndtri = _special_unary(
+    Ndtri, "ndtri", "special.ndtri(chainrule.tensor([0.5, 0.975]))", "tensor([0.0000, 1.9600])"
+)
+log_ndtr = _special_unary(
+    LogNdtr,
+    "log_ndtr",
+    "special.log_ndtr(chainrule.tensor([0.0, -5.0]))",
+    "tensor([ -0.6931, -15.0650])",
+)
+i0 = _special_unary(I0, "i0", "i0(chainrule.tensor([0.0, 1.0]))", "tensor([1.0000, 1.2661])")
+i0e = _special_unary(
+    I0e, "i0e", "special.i0e(chainrule.tensor([0.0, 1.0]))", "tensor([1.0000, 0.4658])"
+)
+i1 = _special_unary(
+    I1, "i1", "special.i1(chainrule.tensor([0.0, 1.0]))", "tensor([0.0000, 0.5652])"
+)
+i1e = _special_unary(
+    I1e, "i1e", "special.i1e(chainrule.tensor([0.0, 1.0]))", "tensor([0.0000, 0.2079])"
+)
+entr = _special_unary(
+    Entr, "entr", "special.entr(chainrule.tensor([0.0, 0.5]))", "tensor([0.0000, 0.3466])"
+)
 
 
-def polygamma(n: int, input: Any) -> Any:  # noqa: A002
+def polygamma(n: int, input: Tensor) -> Tensor:  # noqa: A002
     """The n-th derivative of digamma: polygamma(0, x) is digamma(x).
 
-    >>> chainrule.polygamma(1, chainrule.tensor([1.0]))  # pi**2 / 6
-    tensor([1.6449])
+    Args:
+        n (int): the order, not negative.
+        input (Tensor): any shape.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.polygamma(1, chainrule.tensor([1.0]))  # pi**2 / 6
+        tensor([1.6449])
     """
     if not isinstance(n, int) or isinstance(n, bool) or n < 0:
         raise ValueError(f"polygamma: n must be a non-negative integer, got {n!r}")
@@ -479,12 +521,21 @@ def polygamma(n: int, input: Any) -> Any:  # noqa: A002
     return apply(Polygamma, (x,), n)
 
 
-def mvlgamma(input: Any, p: int) -> Any:  # noqa: A002
+def mvlgamma(input: Tensor, p: int) -> Tensor:  # noqa: A002
     """The multivariate log-gamma function of dimension p: p(p-1)/4 log(pi) +
     sum_{j<p} lgamma(x - j/2). Its gradient is the sum of the digammas.
 
-    >>> chainrule.mvlgamma(chainrule.tensor([2.5]), 3)
-    tensor([1.8810])
+    Args:
+        input (Tensor): every element above (p - 1) / 2.
+        p (int): the dimension, at least 1.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.mvlgamma(chainrule.tensor([2.5]), 3)
+        tensor([1.8810])
     """
     if not isinstance(p, int) or p < 1:
         raise ValueError(f"mvlgamma: p has to be greater than or equal to 1, got {p!r}")
@@ -495,34 +546,78 @@ def mvlgamma(input: Any, p: int) -> Any:  # noqa: A002
     return out + p * (p - 1) / 4 * math.log(math.pi)
 
 
-def xlog1py(input: Any, other: Any) -> Any:  # noqa: A002
+def xlog1py(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
     """input * log1p(other), 0 where input == 0 (unless other is nan); either may be a number.
 
-    >>> chainrule.special.xlog1py(chainrule.tensor([0.0, 2.0]), chainrule.tensor([-1.0, 0.0]))
-    tensor([0., 0.])
+    Args:
+        input (Tensor or number): the first argument.
+        other (Tensor or number): the second; the two broadcast together.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.special.xlog1py(chainrule.tensor([0.0, 2.0]), chainrule.tensor([-1.0, 0.0]))
+        tensor([0., 0.])
     """
     x, y = _float_operands("xlog1py", input, other)
     return apply(XLog1pY, (x, y))
 
 
-def zeta(input: Any, other: Any) -> Any:  # noqa: A002
+def zeta(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
     """The Hurwitz zeta function sum_k (k + other)**-input; zeta(x, 1) is Riemann's.
 
-    >>> chainrule.special.zeta(chainrule.tensor([2.0]), 1.0)  # pi**2 / 6
-    tensor([1.6449])
+    Args:
+        input (Tensor or number): the exponent x > 1.
+        other (Tensor or number): the shift q > 0; broadcasts with `input`.
+
+    Returns:
+        Tensor: of the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.special.zeta(chainrule.tensor([2.0]), 1.0)  # pi**2 / 6
+        tensor([1.6449])
     """
     x, q = _float_operands("zeta", input, other)
     return apply(Zeta, (x, q))
 
 
-def gammainc(input: Any, other: Any) -> Any:  # noqa: A002
-    """The regularised lower incomplete gamma function P(input, other)."""
+def gammainc(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+    """The regularised lower incomplete gamma function P(input, other).
+
+    Args:
+        input (Tensor or number): the shape a > 0.
+        other (Tensor or number): the upper limit x >= 0; broadcasts with `input`.
+
+    Returns:
+        Tensor: of the broadcast shape, in [0, 1].
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.special.gammainc(chainrule.tensor([1.0]), chainrule.tensor([1.0]))  # 1 - 1/e
+        tensor([0.6321])
+    """
     a, x = _float_operands("gammainc", input, other)
     return apply(Gammainc, (a, x))
 
 
-def gammaincc(input: Any, other: Any) -> Any:  # noqa: A002
-    """The regularised upper incomplete gamma function Q(input, other) = 1 - P(input, other)."""
+def gammaincc(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+    """The regularised upper incomplete gamma function Q(input, other) = 1 - P(input, other).
+
+    Args:
+        input (Tensor or number): the shape a > 0.
+        other (Tensor or number): the lower limit x >= 0; broadcasts with `input`.
+
+    Returns:
+        Tensor: of the broadcast shape, in [0, 1].
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.special.gammaincc(chainrule.tensor([1.0]), chainrule.tensor([1.0]))  # 1/e
+        tensor([0.3679])
+    """
     a, x = _float_operands("gammaincc", input, other)
     return apply(Gammaincc, (a, x))
 
