@@ -27,7 +27,7 @@ from chainrule.ops import reduction
 from chainrule.ops.arguments import Number
 from chainrule.ops.autocast import LOWER, autocast_active, autocast_operands, autocast_policy
 from chainrule.ops.complex import complex as make_complex
-from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
+from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real
 from chainrule.ops.creation import empty
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
