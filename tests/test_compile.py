@@ -3,6 +3,9 @@
 Every comparison below is bit for bit: replay runs the same forwards (the ops' own `forward`
 on the same arrays, in the same order) that the eager run of the function does, including
 the vjps the engine runs and the optimizer's own step, so nothing is reassociated.
+
+These tests run the NumPy replay, with the optional numba fusion off (it is the path every
+installation has); tests/test_compile_fusion.py tests the fused one.
 """
 
 import warnings
@@ -13,9 +16,15 @@ import pytest
 import chainrule
 import chainrule.nn.functional as F
 from chainrule import nn
+from chainrule.compiler import fusion
 from chainrule.errors import CompileError
 from chainrule.testing.op_check import _draw_inputs
 from tests.op_specs import SPECS
+
+
+@pytest.fixture(autouse=True)
+def _numpy_replay(monkeypatch):
+    monkeypatch.setattr(fusion, "JIT", False)
 
 
 def _same(a, b):

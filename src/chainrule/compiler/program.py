@@ -16,6 +16,7 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.autograd.node import ForwardContext
 from chainrule.backend.float_errors import FLOAT_ERRORS, QUIET
+from chainrule.compiler import fusion
 from chainrule.func.pytree import LEAF, tree_unflatten
 from chainrule.ops.elementwise import AddScalar, MulScalar, Tanh, TanhBackward
 
@@ -168,6 +169,7 @@ class Program:
         output_spec: Any,
         backend: Any,
         zero_dim: set[int],
+        arrays: list | None = None,
     ) -> None:
         self.instructions = instructions
         self.sources = sources
@@ -177,19 +179,25 @@ class Program:
         self.output_spec = output_spec
         self.backend = backend
         self.zero_dim = zero_dim
-        self.source, self._replay = self._generate()
+        self.fused_groups: list = []  # runs of elementwise steps evaluated by numba
+        self.source, self._replay = self._generate(arrays)
 
     # ---- code generation -------------------------------------------------------------------
-    def _generate(self) -> tuple[str, Callable]:
+    def _generate(self, arrays: list | None) -> tuple[str, Callable]:
         namespace: dict[str, Any] = {
             "_accumulate": _accumulate,
             "_set_grad": _set_grad,
             "_asarray": self.backend.xp.asarray,
             "_copyto": self.backend.xp.copyto,
+            "_empty": self.backend.xp.empty,
             "_backend": self.backend,
             "_tanh": self.backend.xp.tanh,
         }
         last_use = self._last_uses()
+        groups, banks, row_only = self._fuse(arrays)
+        group_of = {number: group for group in groups for number in group.numbers}
+        if groups:
+            namespace["_run_code"] = self._run_code
         lines = ["def replay(A, T):"]
         for slot, source in sorted(self.sources.items()):
             if source.index is not None:
@@ -197,16 +205,70 @@ class Program:
             else:
                 namespace[f"t{slot}"] = source.tensor
                 lines.append(f"    s{slot} = t{slot}._array")
+        dead: list[str] = []
         for number, step in enumerate(self.instructions):
-            lines.extend(self._emit(number, step, namespace))
-            dead = [f"s{slot}" for slot, last in last_use.items() if last == number]
-            if dead:
+            group = group_of.get(number)
+            if group is None:
+                lines.extend(self._emit(number, step, namespace))
+            elif number == group.last:
+                lines.extend(self._emit_group(group, namespace))
+            dead.extend(
+                f"s{slot}"
+                for slot, last in last_use.items()
+                if last == number and slot not in row_only
+            )
+            for bank in banks:
+                if bank.last == number:
+                    dead.append(bank.name)
+            if dead and (group is None or number == group.last):
                 lines.append(f"    del {', '.join(sorted(dead))}")
+                dead = []
         outputs = [f"s{slot}" for slot in self.output_slots if type(slot) is int]
         lines.append(f"    return ({', '.join(outputs)}{',' if outputs else ''})")
         source = "\n".join(lines) + "\n"
         exec(compile(source, "<chainrule.compile program>", "exec"), namespace)  # noqa: S102
         return source, namespace["replay"]
+
+    def _fuse(self, arrays: list | None) -> tuple[list, list, set[int]]:
+        """Runs of elementwise steps evaluated by numba (compiler/fusion.py), when it is
+        installed and the arrays are in host memory: the groups, their banks, and the slots
+        that live only in a bank's rows."""
+        if not (fusion.JIT and self.backend.host_memory and arrays):
+            return [], [], set()
+        if not fusion.find_groups(self.instructions, arrays, self.zero_dim):
+            return [], [], set()  # numba is imported only when there is something to fuse
+        numba = fusion.numba_module()
+        if numba is None:
+            return [], [], set()
+        returned = {slot for slot in self.output_slots if type(slot) is int}
+        xp = self.backend.xp
+        groups, banks, row_only = fusion.plan(
+            self.instructions, arrays, self.zero_dim, returned, xp
+        )
+        if groups:
+            self._run_code = fusion.compiled_run_code(numba, groups, banks, xp)
+        self.fused_groups = groups
+        return groups, banks, row_only
+
+    def _emit_group(self, group: Any, namespace: dict) -> list[str]:
+        bank = group.bank
+        name = bank.name
+        flat = len(bank.shape) == 1
+        number = group.last
+        namespace[f"code{number}"] = group.code_array
+        namespace[f"consts{number}"] = group.consts_array
+        lines = []
+        if group.numbers[0] == bank.first:
+            namespace[f"{name}_dtype"] = bank.dtype
+            lines.append(f"    {name} = _empty(({bank.rows}, {bank.size}), {name}_dtype)")
+        for slot, row in group.loads:
+            value = f"s{slot}" if flat else f"s{slot}.reshape(-1)"
+            lines.append(f"    {name}[{row}] = {value}")
+        lines.append(f"    _run_code(code{number}, consts{number}, {name})")
+        for slot, row in group.stores:
+            view = f"{name}[{row}]" if flat else f"{name}[{row}].reshape({bank.shape!r})"
+            lines.append(f"    s{slot} = {view}")
+        return lines
 
     def _emit(self, number: int, step: Instruction, namespace: dict) -> list[str]:
         ins = [f"s{slot}" for slot in step.inputs]
