@@ -494,6 +494,24 @@ def test_the_program_lists_forward_backward_and_the_optimizer_step():
     assert "SGD.zero_grad(True)" in text
 
 
+def test_inline_steps_write_into_dead_buffers_but_never_into_arguments_or_kept_values():
+    def function(x):
+        t = (x * 2 + 1).tanh()
+        return t * 3 + 1, t, x + 1
+
+    compiled = chainrule.compile(function)
+    for seed in (0, 1):
+        x = chainrule.from_numpy(np.random.default_rng(seed).standard_normal(5).astype("f"))
+        before = x.numpy().copy()
+        expected, actual = function(x), compiled(x)
+        np.testing.assert_array_equal(x.numpy(), before)
+        for e, a in zip(expected, actual):
+            np.testing.assert_array_equal(a.numpy(), e.numpy())
+    source = compiled.program.source
+    assert "_add(" in source and "out=" in source  # `x * 2` is new; `+ 1` writes into it
+    assert source.count("out=") == 3  # + 1, tanh, + 1 after * 3; t is returned: not reused
+
+
 def test_dead_code_is_removed():
     compiled = chainrule.compile(lambda x: ((x * 3).exp(), x + 1)[1])
     compiled(chainrule.ones(2))

@@ -31,6 +31,16 @@ INLINE_FORMS: dict[type, str] = {
     Tanh: "_tanh({0})",
     TanhBackward: "{0} * (1 - {1} * {1})",
 }
+# The same, writing into the memory of input {w}, when that input is a buffer of the program
+# that nothing reads afterwards (`Program._writable`): no new array. The same ufuncs in the
+# same order, so the same bits.
+INLINE_OUT_FORMS: dict[tuple[type, int], str] = {
+    (MulScalar, 0): "_multiply({0}, {p0}, out={0})",
+    (AddScalar, 0): "_add({0}, {p0}, out={0})",
+    (Tanh, 0): "_tanh({0}, out={0})",
+    (TanhBackward, 1): "_multiply({1}, {1}, out={1}); _subtract(1, {1}, out={1}); "
+    "_multiply({0}, {1}, out={1})",
+}
 
 
 class Source:
@@ -192,8 +202,12 @@ class Program:
             "_empty": self.backend.xp.empty,
             "_backend": self.backend,
             "_tanh": self.backend.xp.tanh,
+            "_multiply": self.backend.xp.multiply,
+            "_add": self.backend.xp.add,
+            "_subtract": self.backend.xp.subtract,
         }
         last_use = self._last_uses()
+        self._reuse = self._writable(arrays, last_use) if arrays is not None else {}
         groups, banks, row_only = self._fuse(arrays)
         group_of = {number: group for group in groups for number in group.numbers}
         if groups:
@@ -270,12 +284,54 @@ class Program:
             lines.append(f"    s{slot} = {view}")
         return lines
 
+    def _writable(self, arrays: list, last_use: dict[int, int]) -> dict[int, int]:
+        """Buffer reuse by liveness, for the inline forms: instruction number -> the input
+        (by position) whose memory it may write its result into. That input is an array an op
+        of this program made (not an argument, parameter or anything from outside), that no
+        other slot holds or views, that no step other than an op reads (not a `.grad`, not
+        copied), that the program does not return, and whose last reader is this step."""
+        views = {id(array.base) for array in arrays if array.base is not None}
+        holders: dict[int, int] = {}
+        for array in arrays:
+            holders[id(array)] = holders.get(id(array), 0) + 1
+        made: set[int] = set()
+        kept = {slot for slot in self.output_slots if type(slot) is int} | self.zero_dim
+        for step in self.instructions:
+            if step.kind == "op":
+                made.update(step.outputs)
+                kept.update(step.saved_slots)
+            else:
+                kept.update(step.reads())
+        writable = {}
+        for number, step in enumerate(self.instructions):
+            if step.kind != "op" or not step.inline or len(set(step.inputs)) != len(step.inputs):
+                continue
+            for position, slot in enumerate(step.inputs):
+                array = arrays[slot]
+                if (
+                    (step.op, position) in INLINE_OUT_FORMS
+                    and slot in made
+                    and slot not in kept
+                    and last_use.get(slot) == number
+                    and array.base is None
+                    and id(array) not in views
+                    and holders[id(array)] == 1
+                    and array.flags.writeable
+                ):
+                    writable[number] = position
+                    break
+        return writable
+
     def _emit(self, number: int, step: Instruction, namespace: dict) -> list[str]:
         ins = [f"s{slot}" for slot in step.inputs]
         if step.kind == "op" and step.inline:
             names = {f"p{index}": f"p{number}_{index}" for index in range(len(step.params))}
             for index, param in enumerate(step.params):
                 namespace[f"p{number}_{index}"] = param
+            position = self._reuse.get(number)
+            if position is not None:
+                form = INLINE_OUT_FORMS[(step.op, position)].format(*ins, **names)
+                return [f"    {form}", f"    s{step.outputs[0]} = {ins[position]}"]
             lines = [f"    s{step.outputs[0]} = {INLINE_FORMS[step.op].format(*ins, **names)}"]
             if step.outputs[0] in self.zero_dim:
                 lines.append(f"    s{step.outputs[0]} = _asarray(s{step.outputs[0]})")
