@@ -316,7 +316,7 @@ class Program:
                     and array.base is None
                     and id(array) not in views
                     and holders[id(array)] == 1
-                    and array.flags.writeable
+                    and getattr(array.flags, "writeable", True)  # CuPy's have no flag
                 ):
                     writable[number] = position
                     break
