@@ -28,16 +28,16 @@ def _array(shape, dtype, seed=0, low=-2.0, high=2.0):
     return chainrule.from_numpy(rng.uniform(low, high, shape).astype(dtype))
 
 
-# Two-step chains: the first step of each makes the second one's input, so both are fused.
+# Three-step chains (the shortest run that is fused): each step makes the next one's input.
 ARITHMETIC = {
-    "mul_scalar": lambda x, y: (x * 1.0001) * 3,
-    "div_scalar": lambda x, y: (x / 3) / 7.5,
-    "add_scalar": lambda x, y: (x + 0.001) + 5,
-    "sub_scalar": lambda x, y: (x - 0.25) - 2,
-    "add": lambda x, y: (x + y) + x,
-    "sub": lambda x, y: (x - y) - y,
-    "mul": lambda x, y: (x * y) * y,
-    "neg": lambda x, y: -(-x * 2),
+    "mul_scalar": lambda x, y: (x * 1.0001) * 3 * 0.7,
+    "div_scalar": lambda x, y: (x / 3) / 7.5 / 0.1,
+    "add_scalar": lambda x, y: (x + 0.001) + 5 + 1e-7,
+    "sub_scalar": lambda x, y: (x - 0.25) - 2 - 1e-7,
+    "add": lambda x, y: (x + y) + x + y,
+    "sub": lambda x, y: (x - y) - y - x,
+    "mul": lambda x, y: (x * y) * y * x,
+    "neg": lambda x, y: (-(x * 2)).neg(),
 }
 
 
@@ -129,10 +129,17 @@ def test_long_chains_of_arithmetic_stay_bit_for_bit_over_many_blocks():
 
 def test_switching_fusion_off_replays_without_groups(monkeypatch):
     monkeypatch.setattr(fusion, "JIT", False)
-    compiled = chainrule.compile(lambda x: (x * 2) + 1)
+    compiled = chainrule.compile(lambda x: (x * 2) + 1 - x)
     compiled(chainrule.ones(3))
     assert compiled.program.fused_groups == []
     assert "_run_code" not in compiled.program.source
+
+
+def test_a_run_of_two_steps_is_left_to_numpy():
+    compiled = chainrule.compile(lambda x: (x * 2) + 1)
+    compiled(chainrule.ones(3))
+    assert fusion.MIN_STEPS == 3
+    assert compiled.program.fused_groups == []
 
 
 def _mlp_with_tanh(seed):
@@ -148,7 +155,7 @@ def test_a_training_step_with_fused_steps_trains_like_eager():
 
         def step(x, y):
             optimizer.zero_grad()
-            loss = F.cross_entropy(model(x) * 0.5 + 0.1, y)
+            loss = F.cross_entropy(model(x) * 0.5 + 0.1 - 0.05, y)
             loss.backward()
             optimizer.step()
             return loss

@@ -2,10 +2,11 @@
 and dtype are evaluated by one call of a small JIT-compiled interpreter (numba, the optional
 `chainrule[fast]` extra), instead of one NumPy call, and one new array, per step.
 
-A *group* is a run of consecutive steps in the program, each an op of `OPCODES` on float32 or
-float64 arrays whose inputs and output share one shape and dtype, with plain Python numbers as
-parameters, nothing saved and no 0-d array. Because a group is a run of consecutive steps,
-evaluating it where its last step stood keeps every read after its write.
+A *group* is a run of MIN_STEPS or more consecutive steps in the program, each an op of
+`OPCODES` on float32 or float64 arrays whose inputs and output share one shape and dtype, with
+plain Python numbers as parameters, nothing saved and no 0-d array. Because a group is a run
+of consecutive steps, evaluating it where its last step stood keeps every read after its
+write.
 
 The values of all groups of one shape and dtype live as rows of one *bank*, a 2-D array
 allocated once per replay; a row is reused once its value is dead (linear scan in program
@@ -63,6 +64,10 @@ OPCODES: dict[type, int] = {
     TanhBackward: 9,  # a * (c - b * b), c = 1
 }
 BLOCK = 512  # elements per pass of a group's code
+# The fewest steps a run needs to be fused: a run of two saves one NumPy call and one array,
+# not worth numba's import (0.3-0.5 s, once per process) in a program that has nothing else
+# (W7's only run is two steps).
+MIN_STEPS = 3
 
 
 def run_code(code: Any, consts: Any, regs: Any) -> None:
@@ -150,8 +155,8 @@ def fusable(step: Any, arrays: list, zero_dim: set[int]) -> tuple | None:
 
 
 def find_groups(instructions: list, arrays: list, zero_dim: set[int]) -> list[list[int]]:
-    """Runs of at least two consecutive fusable steps of one shape and dtype, as lists of
-    instruction numbers."""
+    """Runs of at least MIN_STEPS consecutive fusable steps of one shape and dtype, as lists
+    of instruction numbers."""
     groups: list[list[int]] = []
     current: list[int] = []
     key = None
@@ -160,10 +165,10 @@ def find_groups(instructions: list, arrays: list, zero_dim: set[int]) -> list[li
         if this is not None and this == key:
             current.append(number)
             continue
-        if len(current) > 1:
+        if len(current) >= MIN_STEPS:
             groups.append(current)
         current, key = ([number], this) if this is not None else ([], None)
-    if len(current) > 1:
+    if len(current) >= MIN_STEPS:
         groups.append(current)
     return groups
 
