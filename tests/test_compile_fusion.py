@@ -173,3 +173,24 @@ def test_a_training_step_with_fused_steps_trains_like_eager():
     assert compiled_step.program.fused_groups
     for p, q in zip(eager_model.parameters(), compiled_model.parameters()):
         np.testing.assert_allclose(q.detach().numpy(), p.detach().numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_a_value_written_in_place_between_two_runs_is_read_afresh_by_the_second():
+    """Each run copies the arrays it reads from outside when it starts: an in-place write to
+    one of them between two runs is seen by the second, as in eager."""
+
+    def function(x, w):
+        a = (w * 2 + 1) * x
+        w.add_(1)
+        b = (w * 3 - 1) * x
+        return a, b
+
+    x = _array((4, 5), np.float32, 7)
+    w_eager, w_compiled = _array((4, 5), np.float32, 8), _array((4, 5), np.float32, 8)
+    compiled = chainrule.compile(function)
+    for _ in range(3):
+        expected, actual = function(x, w_eager), compiled(x, w_compiled)
+        for e, a in zip(expected, actual):
+            np.testing.assert_array_equal(a.numpy(), e.numpy())
+    np.testing.assert_array_equal(w_compiled.numpy(), w_eager.numpy())
+    assert len(compiled.program.fused_groups) == 2

@@ -228,7 +228,6 @@ def plan(instructions: list, arrays: list, zero_dim: set[int], returned: set[int
     banks: dict[tuple, Bank] = {}
     groups: list[Group] = []
     row_only: set[int] = set()
-    loaded: set[int] = set()  # slots copied into a row: their own array stays outside
     for numbers in numbers_of:
         first = instructions[numbers[0]]
         key = fusable(first, arrays, zero_dim)
@@ -239,17 +238,17 @@ def plan(instructions: list, arrays: list, zero_dim: set[int], returned: set[int
         bank.last = numbers[-1]
         group = Group(bank, numbers)
         made = {slot for n in numbers for slot in instructions[n].outputs}
-        for n in numbers:  # values from outside the groups: copied into rows first
-            for slot in instructions[n].inputs:
+        for n in numbers:  # values from outside the groups: copied into rows first, afresh
+            for slot in instructions[n].inputs:  # for each group (a step between may write)
                 if slot not in made and slot not in bank.row_of:
                     bank.row_of[slot] = row = bank.take()
                     group.loads.append((slot, row))
-                    loaded.add(slot)
+        loads = {slot for slot, _ in group.loads}
         for n in numbers:
             step = instructions[n]
             rows = [bank.row_of[slot] for slot in step.inputs]
             for slot in set(step.inputs):  # dead after this step: its row is free again
-                if kernel_reads.get(slot) == n and (slot not in outside or slot in loaded):
+                if kernel_reads.get(slot) == n and slot not in outside and slot not in loads:
                     bank.free.append(bank.row_of[slot])
             (out,) = step.outputs
             bank.row_of[out] = row = bank.take()
@@ -262,6 +261,9 @@ def plan(instructions: list, arrays: list, zero_dim: set[int], returned: set[int
                 group.stores.append((out, row))
             else:
                 row_only.add(out)
+        for slot, row in group.loads:  # the copies live for this group only
+            del bank.row_of[slot]
+            bank.free.append(row)
         group.code_array = xp.asarray(group.code, dtype="int64").reshape(-1, 4)
         group.consts_array = xp.asarray(group.consts, dtype=bank.dtype)
         groups.append(group)
