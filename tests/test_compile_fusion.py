@@ -194,3 +194,16 @@ def test_a_value_written_in_place_between_two_runs_is_read_afresh_by_the_second(
             np.testing.assert_array_equal(a.numpy(), e.numpy())
     np.testing.assert_array_equal(w_compiled.numpy(), w_eager.numpy())
     assert len(compiled.program.fused_groups) == 2
+
+
+def test_division_by_zero_infinities_and_nans_go_through_as_in_eager():
+    def function(x):
+        return (x / 0) * 2 - 1, (x * 0) / 0 + 1 - x
+
+    x = chainrule.tensor([1.0, -2.0, 0.0, float("inf"), float("nan")])
+    compiled = chainrule.compile(function)
+    for _ in range(2):
+        expected, actual = function(x), compiled(x)
+    assert len(compiled.program.fused_groups) == 1  # the two expressions are one run
+    for e, a in zip(expected, actual):
+        np.testing.assert_array_equal(a.numpy(), e.numpy())

@@ -275,10 +275,11 @@ _compiled: dict[str, Any] = {}  # "run_code": the numba dispatcher, built once p
 
 def compiled_run_code(numba: Any, groups: list, banks: list, xp: Any) -> Any:
     """`run_code` compiled by numba (loaded from numba's on-disk cache after the first
-    process), for the dtypes of `banks`."""
+    process), for the dtypes of `banks`. NumPy's error model: x / 0 is inf or nan, as in the
+    ops' forwards, not Python's ZeroDivisionError."""
     function = _compiled.get("run_code")
     if function is None:
-        function = numba.njit(cache=True, nogil=True)(run_code)
+        function = numba.njit(cache=True, nogil=True, error_model="numpy")(run_code)
         _compiled["run_code"] = function
     for bank in banks:  # compile (or load) now: the first replay should not pay for it
         group = next(g for g in groups if g.bank is bank)
