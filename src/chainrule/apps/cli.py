@@ -179,7 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--compile",
         action="store_true",
         help="capture the training step once with chainrule.compile and replay it (the same "
-        "numbers, less Python per step); not with --distributed",
+        "numbers, to float rounding where numba fuses a tanh; less Python per step); not with "
+        "--distributed",
     )
     option("--graph", action="store_true", help="also draw the model's graph")
     option("--quiet", action="store_true", help="no progress bars")

@@ -154,7 +154,8 @@ class Trainer:
         self.progress = Progress()
         self.saved_at: str | None = None  # what the last checkpoint written holds
         # `--compile`: the whole step (forward, backward, the optimizer's update) captured
-        # once by chainrule.compile and replayed; the same numbers as the eager loop.
+        # once by chainrule.compile and replayed; the same numbers as the eager loop (to float
+        # rounding where numba fuses a tanh: compiler/fusion.py).
         self.compiled_step = chainrule.compile(self._step) if compiled else None
 
     # ---- checkpoints ----------------------------------------------------------------------
