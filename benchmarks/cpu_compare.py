@@ -2,9 +2,11 @@
 one thread each, alternating in one process: a steadier measure than wall time when other work
 shares the cores (wall-time runs of `benchmarks.run` on a busy host spread by 10x or more).
 
-    OPENBLAS_NUM_THREADS=1 python -m benchmarks.cpu_compare W2 [--rounds 3]
+    OPENBLAS_NUM_THREADS=1 python -m benchmarks.cpu_compare W2 [--rounds 3] [--torch-compile]
 
 prints one JSON line: per framework the median over rounds of CPU ms per step, and the spread.
+`--torch-compile` adds PyTorch's torch.compile of the same step (its first call, the C++
+compilation, can take minutes on a busy host; "torch first call s" reports it).
 """
 
 from __future__ import annotations
@@ -48,6 +50,12 @@ def main(argv: list[str]) -> None:
     start = time.perf_counter()
     steps["compiled"]()
     first = time.perf_counter() - start
+    torch_first = None
+    if "--torch-compile" in argv:
+        steps["torch.compile"] = torch.compile(_setup(name, torch))
+        start = time.perf_counter()
+        steps["torch.compile"]()
+        torch_first = time.perf_counter() - start
     count = STEPS[name]
     for step in steps.values():
         for _ in range(max(2, count // 10)):
@@ -61,6 +69,8 @@ def main(argv: list[str]) -> None:
         k: {"median": statistics.median(v), "min": min(v), "max": max(v)} for k, v in times.items()
     }
     result["first call s"] = first
+    if torch_first is not None:
+        result["torch first call s"] = torch_first
     print(json.dumps({name: result}))
 
 

@@ -3,7 +3,7 @@ chainrule.compile where it applies), each measurement in a fresh process, altern
 frameworks over several passes; report the median of each figure, its spread (min-max over the
 passes), and the ratios chainrule / PyTorch and compiled / PyTorch.
 
-    python -m benchmarks.run [--only W2,W4] [--passes 5] [--quick]
+    python -m benchmarks.run [--only W2,W4] [--passes 5] [--quick] [--no-torch-compile]
 
 Prints a markdown table and writes it to benchmarks/results.md, with a bar chart of the
 ratios in benchmarks/results.png. `make bench` runs it with OPENBLAS_CORETYPE and
@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from benchmarks.numpy_floor import FLOORS
-from benchmarks.workloads import COMPILED, WORKLOADS
+from benchmarks.workloads import COMPILED, TORCH_COMPILED, WORKLOADS
 
 HERE = Path(__file__).resolve().parent
 FRAMEWORKS = ("chainrule", "torch")
@@ -84,12 +84,26 @@ def measure(workload: str, framework: str, quick: bool) -> dict | None:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def collect(names: list[str], passes: int, quick: bool) -> tuple[dict, list[str]]:
-    """(figure -> framework -> one entry per successful measurement, the failed measurements).
-    The order of chainrule and PyTorch flips every pass, so a drift in machine speed hits both
-    alike."""
+def torch_compile_available() -> bool:
+    """Whether PyTorch is installed (torch.compile also needs a C compiler, which only the
+    first measurement finds out: it is then reported as unavailable)."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def collect(
+    names: list[str], passes: int, quick: bool, torch_compile: bool = False
+) -> tuple[dict, list[str], list[str]]:
+    """(figure -> framework -> one entry per successful measurement, the failed measurements,
+    notes). The order of chainrule and PyTorch flips every pass, so a drift in machine speed
+    hits both alike. With `torch_compile`, PyTorch's torch.compile of the same steps too,
+    until it turns out unavailable here."""
     figures: dict[str, dict[str, list[dict]]] = {}
     failures = []
+    notes: list[str] = []
     for number in range(passes):
         for name in names:
             order = FRAMEWORKS if number % 2 == 0 else FRAMEWORKS[::-1]
@@ -97,15 +111,21 @@ def collect(names: list[str], passes: int, quick: bool) -> tuple[dict, list[str]
                 order = (*order, "numpy")
             if name in COMPILED_WORKLOADS:
                 order = (*order, COMPILED)
+                if torch_compile:
+                    order = (*order, TORCH_COMPILED)
             for framework in order:
                 print(f"pass {number + 1}/{passes}: {name} {framework}", file=sys.stderr)
                 result = measure(name, framework, quick)
                 if result is None:
                     failures.append(f"{name} {framework} (pass {number + 1})")
                     continue
+                if "unavailable" in result:
+                    notes.append(f"- torch.compile is not measured: {result['unavailable']}")
+                    torch_compile = False
+                    break
                 for figure, entry in result.items():
                     figures.setdefault(figure, {}).setdefault(framework, []).append(entry)
-    return figures, failures
+    return figures, failures, notes
 
 
 # ---- the machine ---------------------------------------------------------------------------
@@ -191,6 +211,7 @@ def summarize(figures: dict[str, dict[str, list[dict]]]) -> list[dict]:
         theirs = _median(by_framework.get("torch"))
         ratio = mine / theirs if mine is not None and theirs else None
         compiled = _median(by_framework.get(COMPILED))
+        inductor = _median(by_framework.get(TORCH_COMPILED))
         rows.append(
             {
                 "figure": figure,
@@ -204,6 +225,10 @@ def summarize(figures: dict[str, dict[str, list[dict]]]) -> list[dict]:
                 "compiled": compiled,
                 "compiled_ratio": compiled / theirs if compiled is not None and theirs else None,
                 "compiled_target": COMPILED_TARGETS.get(figure, "-"),
+                "torch_compiled": inductor,
+                "torch_compiled_ratio": (
+                    inductor / theirs if inductor is not None and theirs else None
+                ),
                 "spreads": {k: _spread(v) for k, v in by_framework.items()},
                 "chainrule_api": _api_note(by_framework.get("chainrule", [])),
             }
@@ -214,8 +239,9 @@ def summarize(figures: dict[str, dict[str, list[dict]]]) -> list[dict]:
 def table(rows: list[dict]) -> list[str]:
     lines = [
         "| figure | chainrule | PyTorch | NumPy floor | compiled | unit | better | "
-        "ratio chainrule / PyTorch | target | ratio compiled / PyTorch | compiled target |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "ratio chainrule / PyTorch | target | ratio compiled / PyTorch | compiled target | "
+        "torch.compile | ratio torch.compile / PyTorch |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         spreads = r.get("spreads", {})
@@ -224,13 +250,17 @@ def table(rows: list[dict]) -> list[str]:
         compiled = "" if r.get("compiled") is None else f"{r['compiled']:.3g}"
         compiled += spreads.get(COMPILED, "")
         compiled_ratio = "-" if r.get("compiled_ratio") is None else f"{r['compiled_ratio']:.3g}"
+        inductor = "" if r.get("torch_compiled") is None else f"{r['torch_compiled']:.3g}"
+        inductor += spreads.get(TORCH_COMPILED, "")
+        inductor_ratio = r.get("torch_compiled_ratio")
+        inductor_ratio = "-" if inductor_ratio is None else f"{inductor_ratio:.3g}"
         mine = "" if r["chainrule"] is None and compiled else _format(r["chainrule"])
         theirs = "" if r["torch"] is None and compiled else _format(r["torch"])
         lines.append(
             f"| {r['figure']} | {mine}{spreads.get('chainrule', '')} | "
             f"{theirs}{spreads.get('torch', '')} | {floor} | {compiled} | {r['unit']} | "
             f"{r['better']} | {ratio} | {r['target']} | {compiled_ratio} | "
-            f"{r.get('compiled_target', '-')} |"
+            f"{r.get('compiled_target', '-')} | {inductor} | {inductor_ratio} |"
         )
     return lines
 
@@ -274,6 +304,12 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(WORKLOADS), help="e.g. W2,W4,import")
     parser.add_argument("--passes", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="1 pass, smoke-sized repeats")
+    parser.add_argument(
+        "--no-torch-compile",
+        action="store_true",
+        help="leave out PyTorch's torch.compile column (its first call compiles C++: minutes "
+        "with a cold cache)",
+    )
     args = parser.parse_args()
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = [n for n in names if n not in WORKLOADS]
@@ -282,9 +318,10 @@ def main() -> None:
     passes = 1 if args.quick else args.passes
 
     load_before = os.getloadavg()[0]
-    figures, failures = collect(names, passes, args.quick)
+    torch_compile = not args.no_torch_compile and torch_compile_available()
+    figures, failures, notes = collect(names, passes, args.quick, torch_compile)
     rows = summarize(figures)
-    notes = [
+    notes += [
         f"- {r['figure']}: chainrule used {r['chainrule_api']}" for r in rows if r["chainrule_api"]
     ]
     if failures:

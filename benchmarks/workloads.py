@@ -1,13 +1,14 @@
 """The workloads, each written once and run on either framework, timed in the process that
 runs them.
 
-    python -m benchmarks.workloads W3 chainrule|compiled|torch|numpy [--quick]
+    python -m benchmarks.workloads W3 chainrule|compiled|torch|torch-compiled|numpy [--quick]
 
 prints one JSON line: {"W3": {"value": ..., "unit": "steps/s", "better": "higher"}, ...}, one
 entry per figure (W3 also reports "W3 peak RSS"). `numpy` runs the hand-written floor of
 benchmarks/numpy_floor.py (W3 and W4 only); `compiled` runs chainrule with the step wrapped in
 `chainrule.compile` (W1-W4, W7), and also reports the first call (the capture) in seconds as
-"<W> first call". Every time is the median of several timed
+"<W> first call"; `torch-compiled` the same with `torch.compile` (or {"unavailable": why}
+when it cannot run here). Every time is the median of several timed
 repeats after a warm-up; `--quick` cuts them to a smoke run whose figures mean nothing.
 
 The models are the same code for both libraries (`lib` is `chainrule` or `torch`), get the
@@ -30,7 +31,7 @@ from benchmarks.common import median_seconds, row
 
 
 def _framework(name: str):
-    if name == "torch":
+    if name in ("torch", TORCH_COMPILED):
         import torch
 
         return torch
@@ -40,13 +41,30 @@ def _framework(name: str):
 
 
 COMPILED = "compiled"  # the framework name of chainrule with chainrule.compile
+TORCH_COMPILED = "torch-compiled"  # PyTorch with torch.compile (TorchInductor), the anchor
+
+
+class UnavailableError(Exception):
+    """torch.compile cannot run here (no C compiler, an unsupported platform): reported as a
+    note, not as a failed measurement."""
 
 
 def _compiled(framework: str, name: str, step: Callable) -> tuple[Callable, dict]:
-    """`step` itself, or for "compiled" the compiled step after its first call (the capture),
-    timed, with that figure."""
-    if framework != COMPILED:
+    """`step` itself, or for "compiled" (chainrule.compile) and "torch-compiled"
+    (torch.compile) the compiled step after its first call (the capture, and for PyTorch the
+    code generation and C compilation), timed, with that figure."""
+    if framework not in (COMPILED, TORCH_COMPILED):
         return step, {}
+    if framework == TORCH_COMPILED:
+        import torch
+
+        compiled = torch.compile(step)
+        start = time.perf_counter()
+        try:
+            compiled()
+        except Exception as error:  # Inductor's errors have no common base class
+            raise UnavailableError(f"{type(error).__name__}: {str(error)[:200]}") from None
+        return compiled, {f"{name} first call": row(time.perf_counter() - start, "s", "lower")}
     import chainrule
 
     compiled = chainrule.compile(step)
@@ -394,7 +412,7 @@ def run(name: str, framework: str, quick: bool = False) -> dict:
     """The figures of one workload on one framework ("chainrule", "torch" or "numpy")."""
     if framework == "numpy":
         return numpy_floor.FLOORS[name](quick)
-    if framework == "torch":
+    if framework in ("torch", TORCH_COMPILED):
         import torch
 
         torch.manual_seed(0)
@@ -404,7 +422,11 @@ def run(name: str, framework: str, quick: bool = False) -> dict:
 def main(argv: list[str]) -> None:
     quick = "--quick" in argv
     name, framework = [a for a in argv if a != "--quick"]
-    print(json.dumps(run(name, framework, quick)))
+    try:
+        figures = run(name, framework, quick)
+    except UnavailableError as error:
+        figures = {"unavailable": str(error)}
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

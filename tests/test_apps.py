@@ -3,6 +3,7 @@
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -177,3 +178,37 @@ def test_the_readme_main_job_examples_each_run_alone(tmp_path, monkeypatch, caps
     monkeypatch.chdir(tmp_path)
     for number, block in enumerate(blocks, start=1):
         exec(compile(block, f"README main job block {number}", "exec"), {})  # a fresh namespace
+
+
+def _final_weights(run):
+    state = chainrule.load(run / "last.safetensors")
+    return {name: value.numpy() for name, value in state["model"].items()}
+
+
+def test_compile_trains_to_the_same_weights_and_numbers_as_eager(tmp_path, capsys):
+    """`--compile` replays the captured step: the same losses, accuracies and final weights,
+    bit for bit, as the eager loop (the last, smaller batch of each epoch is a second
+    capture)."""
+    common = ("--epochs", "2", "--seed", "5", "--scheduler", "cosine", "--batch-size", "64")
+    for model in ("mlp", "cnn"):
+        assert train(tmp_path / f"eager-{model}", "--model", model, *common) == 0
+        eager = capsys.readouterr().out
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            status = train(tmp_path / f"compiled-{model}", "--model", model, "--compile", *common)
+        assert status == 0
+        compiled = capsys.readouterr().out
+        assert not [w for w in caught if "chainrule.compile" in str(w.message)]  # no fallback
+        assert "compiled step (--compile)" in compiled
+        table = [line for line in eager.splitlines() if re.match(r"\s*\d+\s", line)]
+        assert table and all(line in compiled for line in table)
+        eager_weights = _final_weights(only_run(tmp_path / f"eager-{model}"))
+        compiled_weights = _final_weights(only_run(tmp_path / f"compiled-{model}"))
+        assert eager_weights.keys() == compiled_weights.keys()
+        for name, value in eager_weights.items():
+            np.testing.assert_array_equal(compiled_weights[name], value, err_msg=name)
+
+
+def test_compile_with_distributed_is_refused_in_one_line(tmp_path, capsys):
+    assert train(tmp_path, "--compile", "--distributed", "--epochs", "1") == 2
+    assert "--compile cannot be given with --distributed" in capsys.readouterr().err

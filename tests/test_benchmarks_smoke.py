@@ -15,6 +15,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import common, numpy_floor, workloads  # noqa: E402
 from benchmarks import profile as benchmark_profile  # noqa: E402
+from benchmarks import run as benchmark_run  # noqa: E402
 
 import chainrule  # noqa: E402
 
@@ -148,3 +149,25 @@ def test_gpu_benchmark_runs_on_the_fake_device(capsys):
     gpu.main(["--device", "fake", "--passes", "1", "--repeats", "1"])
     table = capsys.readouterr().out
     assert "| W3 " in table and "| W7 " in table
+
+
+def test_the_results_table_puts_torch_compile_beside_pytorch_eager():
+    """The runner's table, from figures as the workloads report them: torch.compile's median
+    and its ratio to PyTorch eager in columns of their own (no process is started here)."""
+
+    def entries(*values):
+        return [common.row(v, "steps/s", "higher") for v in values]
+
+    figures = {
+        "W2": {
+            "chainrule": entries(700, 800, 900),
+            "torch": entries(1000, 1000, 1000),
+            "compiled": entries(1100, 1200, 1300),
+            workloads.TORCH_COMPILED: entries(1500, 1600, 1700),
+        }
+    }
+    header, _, line = benchmark_run.table(benchmark_run.summarize(figures))
+    assert header.split(" | ")[-2:] == ["torch.compile", "ratio torch.compile / PyTorch |"]
+    cells = [cell.strip() for cell in line.strip("|").split("|")]
+    assert cells[-2:] == ["1.6e+03 (1.5e+03-1.7e+03)", "1.6"]
+    assert cells[9] == "1.2"  # compiled / PyTorch

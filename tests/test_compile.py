@@ -3,6 +3,9 @@
 Every comparison below is bit for bit: replay runs the same forwards (the ops' own `forward`
 on the same arrays, in the same order) that the eager run of the function does, including
 the vjps the engine runs and the optimizer's own step, so nothing is reassociated.
+
+These tests run the NumPy replay, with the optional numba fusion off (it is the path every
+installation has); tests/test_compile_fusion.py tests the fused one.
 """
 
 import warnings
@@ -13,9 +16,15 @@ import pytest
 import chainrule
 import chainrule.nn.functional as F
 from chainrule import nn
+from chainrule.compiler import fusion
 from chainrule.errors import CompileError
 from chainrule.testing.op_check import _draw_inputs
 from tests.op_specs import SPECS
+
+
+@pytest.fixture(autouse=True)
+def _numpy_replay(monkeypatch):
+    monkeypatch.setattr(fusion, "JIT", False)
 
 
 def _same(a, b):
@@ -483,6 +492,47 @@ def test_the_program_lists_forward_backward_and_the_optimizer_step():
     for expected in ("Linear(", "ThresholdBackward(", "accumulate_grad(", "SGD.step()"):
         assert expected in text
     assert "SGD.zero_grad(True)" in text
+
+
+def test_inline_steps_write_into_dead_buffers_but_never_into_arguments_or_kept_values():
+    def function(x):
+        t = (x * 2 + 1).tanh()
+        return t * 3 + 1, t, x + 1
+
+    compiled = chainrule.compile(function)
+    for seed in (0, 1):
+        x = chainrule.from_numpy(np.random.default_rng(seed).standard_normal(5).astype("f"))
+        before = x.numpy().copy()
+        expected, actual = function(x), compiled(x)
+        np.testing.assert_array_equal(x.numpy(), before)
+        for e, a in zip(expected, actual):
+            np.testing.assert_array_equal(a.numpy(), e.numpy())
+    source = compiled.program.source
+    assert "_add(" in source and "out=" in source  # `x * 2` is new; `+ 1` writes into it
+    assert source.count("out=") == 3  # + 1, tanh, + 1 after * 3; t is returned: not reused
+
+
+def test_a_replay_on_the_fake_device_writes_dead_buffers_and_equals_eager():
+    """CuPy's arrays (which the fake device imitates) have no `writeable` flag."""
+
+    def make():
+        x = chainrule.ones(8, device="fake", requires_grad=True)
+
+        def step():
+            y = x
+            for i in range(12):
+                y = (y * 1.0001, y + 0.001, chainrule.tanh(y))[i % 3]
+            y.sum().backward()
+
+        return x, step
+
+    (eager_x, eager_step), (compiled_x, compiled_step) = make(), make()
+    compiled_step = chainrule.compile(compiled_step)
+    for _ in range(3):
+        eager_step()
+        compiled_step()
+    assert "out=" in compiled_step.program.source
+    assert _same(eager_x.grad.cpu(), compiled_x.grad.cpu())
 
 
 def test_dead_code_is_removed():

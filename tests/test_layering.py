@@ -111,6 +111,7 @@ LAZY_IMPORTS = {
     "sklearn": "optional: the bundled digits data",
     "scipy": "optional: float64 erf/erfc, chainrule.special's kernels (backend/special.py)",
     "threadpoolctl": "set_num_threads only",
+    "numba": "optional: chainrule.compile's fused elementwise replay (compiler/fusion.py)",
     "torch": "testing only: the oracle",
     "traceback": "anomaly mode only",
     "secrets": "seeding from entropy only",

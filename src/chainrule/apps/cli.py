@@ -175,6 +175,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="data-parallel over the processes of `mpiexec -n N chainrule train ...`: each "
         "takes its share of every batch (the same run as one process)",
     )
+    option(
+        "--compile",
+        action="store_true",
+        help="capture the training step once with chainrule.compile and replay it (the same "
+        "numbers, to float rounding where numba fuses a tanh; less Python per step); not with "
+        "--distributed",
+    )
     option("--graph", action="store_true", help="also draw the model's graph")
     option("--quiet", action="store_true", help="no progress bars")
     option("--debug", action="store_true", help="show tracebacks of errors")
@@ -320,7 +327,8 @@ def _header(trainer: Trainer, data: Data, threads: int, resumed: bool) -> str:
         f"  optimizer  {c['optimizer']}, lr {c['lr']:g} ({schedule}), batch size "
         f"{c['batch_size']}, {c['epochs']} epochs, seed {c['seed']}",
         f"  compute    {threads} BLAS thread{'s' if threads > 1 else ''} (--threads), "
-        f"device {trainer.device} (--device){_processes()}",
+        f"device {trainer.device} (--device){_processes()}"
+        f"{', compiled step (--compile)' if trainer.compiled_step is not None else ''}",
         f"  run        {trainer.folder}",
     ]
     if resumed:
@@ -356,11 +364,21 @@ def _new_run(args: argparse.Namespace) -> tuple[Trainer, bool]:
         "device": args.device,
     }
     folder = _shared_run_folder(args)  # the first thing written
-    trainer = Trainer(
-        config, data, folder, quiet=args.quiet, is_main=_is_main(), distributed=args.distributed
-    )
+    trainer = _trainer(args, config, data, folder)
     trainer.save(LAST)  # the initial state: a run is resumable from its first step
     return trainer, False
+
+
+def _trainer(args: argparse.Namespace, config: dict[str, Any], data: Data, folder: Path) -> Trainer:
+    return Trainer(
+        config,
+        data,
+        folder,
+        quiet=args.quiet,
+        is_main=_is_main(),
+        distributed=args.distributed,
+        compiled=args.compile,
+    )
 
 
 def _is_main() -> bool:
@@ -390,7 +408,8 @@ def _resumed_run(args: argparse.Namespace, argv: Sequence[str]) -> tuple[Trainer
     if given:
         raise UsageError(
             f"--resume continues a run as it was configured: {', '.join(given)} cannot be "
-            "given with it (only --threads, --device, --distributed, --graph, --quiet, --debug)"
+            "given with it (only --threads, --device, --distributed, --compile, --graph, --quiet, "
+            "--debug)"
         )
     folder = args.resume
     if not folder.is_dir():
@@ -408,9 +427,7 @@ def _resumed_run(args: argparse.Namespace, argv: Sequence[str]) -> tuple[Trainer
     if _given(argv, ("--device",)):
         config["device"] = args.device  # the same run continues elsewhere
     data = load_data(config["data"], config["seed"], config["val_fraction"], config["num_classes"])
-    trainer = Trainer(
-        config, data, folder, quiet=args.quiet, is_main=_is_main(), distributed=args.distributed
-    )
+    trainer = _trainer(args, config, data, folder)
     try:
         trainer.restore(state)
     except (KeyError, ValueError, RuntimeError, TypeError) as error:
@@ -420,6 +437,8 @@ def _resumed_run(args: argparse.Namespace, argv: Sequence[str]) -> tuple[Trainer
 
 
 def train(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    if args.compile and args.distributed:
+        raise UsageError("--compile cannot be given with --distributed (not supported yet)")
     if not args.distributed:
         return _train(args, argv)
     dist.init_process_group()  # MPI under mpiexec; one process ("single") without it

@@ -136,6 +136,7 @@ class Trainer:
         quiet: bool,
         is_main: bool,
         distributed: bool = False,
+        compiled: bool = False,
     ) -> None:
         self.config = config
         self.distributed = distributed and dist.is_initialized()
@@ -155,6 +156,10 @@ class Trainer:
         self.loader, self.sampler = build_loaders(data, config["batch_size"], config["seed"])
         self.progress = Progress()
         self.saved_at: str | None = None  # what the last checkpoint written holds
+        # `--compile`: the whole step (forward, backward, the optimizer's update) captured
+        # once by chainrule.compile and replayed; the same numbers as the eager loop (to float
+        # rounding where numba fuses a tanh: compiler/fusion.py).
+        self.compiled_step = chainrule.compile(self._step) if compiled else None
 
     # ---- checkpoints ----------------------------------------------------------------------
 
@@ -252,14 +257,18 @@ class Trainer:
         try:
             for images, labels in batches:
                 images, labels = images.to(self.device), labels.to(self.device)
-                loss, value, correct = self._forward(images, labels)
+                if self.compiled_step is not None:
+                    value, correct = self._compiled(images, labels)
+                else:
+                    loss, value, correct = self._forward(images, labels)
                 if signal_at is not None and signal_at[0] == p.step + 1:
                     os.kill(os.getpid(), signal_at[1])
                 if not math.isfinite(value):
                     self._diverged(value)
-                self.optimizer.zero_grad()
-                loss.backward()
-                self.optimizer.step()
+                if self.compiled_step is None:
+                    self.optimizer.zero_grad()
+                    loss.backward()
+                    self.optimizer.step()
                 batch = labels.shape[0]
                 p.step += 1
                 p.batches += 1
@@ -282,8 +291,7 @@ class Trainer:
         distributed run each process takes its share of the batch and the figures are summed
         over all of them, so every process sees the same numbers (and stops on the same ones)."""
         if not self.distributed:
-            logits = self.net(images)
-            loss = F.cross_entropy(logits, labels)
+            logits, loss = self._loss(images, labels)
             return loss, loss.item(), int((logits.argmax(dim=1) == labels).sum().item())
         rows, scale = dist.batch_share(labels.shape[0])
         logits = self.net(images[rows])
@@ -292,6 +300,25 @@ class Trainer:
         totals = chainrule.stack([summed.detach(), correct]).to(chainrule.float64)
         dist.all_reduce(totals)
         return summed * scale, totals[0].item() / labels.shape[0], int(totals[1].item())
+
+    def _step(self, images: Any, labels: Any) -> tuple[Any, Any]:
+        """One whole training step, as `--compile` captures it: the loss and the logits
+        (their graph already used and freed by backward)."""
+        self.optimizer.zero_grad()
+        logits, loss = self._loss(images, labels)
+        loss.backward()
+        self.optimizer.step()
+        return loss, logits
+
+    def _loss(self, images: Any, labels: Any) -> tuple[Any, Any]:
+        logits = self.net(images)
+        return logits, F.cross_entropy(logits, labels)
+
+    def _compiled(self, images: Any, labels: Any) -> tuple[float, int]:
+        """`_forward`'s figures after a compiled step. The update is already made when the
+        loss is read, so a diverged step leaves the model (not the checkpoint) updated."""
+        loss, logits = self.compiled_step(images, labels)
+        return loss.item(), int((logits.argmax(dim=1) == labels).sum().item())
 
     def _stop_agreed(self, stop: StopRequest) -> bool:
         """Whether to stop after this step: in a distributed run, when any process was asked

@@ -16,6 +16,7 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.autograd.node import ForwardContext
 from chainrule.backend.float_errors import FLOAT_ERRORS, QUIET
+from chainrule.compiler import fusion
 from chainrule.func.pytree import LEAF, tree_unflatten
 from chainrule.ops.elementwise import AddScalar, MulScalar, Tanh, TanhBackward
 
@@ -29,6 +30,16 @@ INLINE_FORMS: dict[type, str] = {
     AddScalar: "{0} + {p0}",
     Tanh: "_tanh({0})",
     TanhBackward: "{0} * (1 - {1} * {1})",
+}
+# The same, writing into the memory of input {w}, when that input is a buffer of the program
+# that nothing reads afterwards (`Program._writable`): no new array. The same ufuncs in the
+# same order, so the same bits.
+INLINE_OUT_FORMS: dict[tuple[type, int], str] = {
+    (MulScalar, 0): "_multiply({0}, {p0}, out={0})",
+    (AddScalar, 0): "_add({0}, {p0}, out={0})",
+    (Tanh, 0): "_tanh({0}, out={0})",
+    (TanhBackward, 1): "_multiply({1}, {1}, out={1}); _subtract(1, {1}, out={1}); "
+    "_multiply({0}, {1}, out={1})",
 }
 
 
@@ -168,6 +179,7 @@ class Program:
         output_spec: Any,
         backend: Any,
         zero_dim: set[int],
+        arrays: list | None = None,
     ) -> None:
         self.instructions = instructions
         self.sources = sources
@@ -177,19 +189,29 @@ class Program:
         self.output_spec = output_spec
         self.backend = backend
         self.zero_dim = zero_dim
-        self.source, self._replay = self._generate()
+        self.fused_groups: list = []  # runs of elementwise steps evaluated by numba
+        self.source, self._replay = self._generate(arrays)
 
     # ---- code generation -------------------------------------------------------------------
-    def _generate(self) -> tuple[str, Callable]:
+    def _generate(self, arrays: list | None) -> tuple[str, Callable]:
         namespace: dict[str, Any] = {
             "_accumulate": _accumulate,
             "_set_grad": _set_grad,
             "_asarray": self.backend.xp.asarray,
             "_copyto": self.backend.xp.copyto,
+            "_empty": self.backend.xp.empty,
             "_backend": self.backend,
             "_tanh": self.backend.xp.tanh,
+            "_multiply": self.backend.xp.multiply,
+            "_add": self.backend.xp.add,
+            "_subtract": self.backend.xp.subtract,
         }
         last_use = self._last_uses()
+        self._reuse = self._writable(arrays, last_use) if arrays is not None else {}
+        groups, banks, row_only = self._fuse(arrays)
+        group_of = {number: group for group in groups for number in group.numbers}
+        if groups:
+            namespace["_run_code"] = self._run_code
         lines = ["def replay(A, T):"]
         for slot, source in sorted(self.sources.items()):
             if source.index is not None:
@@ -197,16 +219,108 @@ class Program:
             else:
                 namespace[f"t{slot}"] = source.tensor
                 lines.append(f"    s{slot} = t{slot}._array")
+        dead: list[str] = []
         for number, step in enumerate(self.instructions):
-            lines.extend(self._emit(number, step, namespace))
-            dead = [f"s{slot}" for slot, last in last_use.items() if last == number]
-            if dead:
+            group = group_of.get(number)
+            if group is None:
+                lines.extend(self._emit(number, step, namespace))
+            elif number == group.last:
+                lines.extend(self._emit_group(group, namespace))
+            dead.extend(
+                f"s{slot}"
+                for slot, last in last_use.items()
+                if last == number and slot not in row_only
+            )
+            for bank in banks:
+                if bank.last == number:
+                    dead.append(bank.name)
+            if dead and (group is None or number == group.last):
                 lines.append(f"    del {', '.join(sorted(dead))}")
+                dead = []
         outputs = [f"s{slot}" for slot in self.output_slots if type(slot) is int]
         lines.append(f"    return ({', '.join(outputs)}{',' if outputs else ''})")
         source = "\n".join(lines) + "\n"
         exec(compile(source, "<chainrule.compile program>", "exec"), namespace)  # noqa: S102
         return source, namespace["replay"]
+
+    def _fuse(self, arrays: list | None) -> tuple[list, list, set[int]]:
+        """Runs of elementwise steps evaluated by numba (compiler/fusion.py), when it is
+        installed and the arrays are in host memory: the groups, their banks, and the slots
+        that live only in a bank's rows."""
+        if not (fusion.JIT and self.backend.host_memory and arrays):
+            return [], [], set()
+        if not fusion.find_groups(self.instructions, arrays, self.zero_dim):
+            return [], [], set()  # numba is imported only when there is something to fuse
+        numba = fusion.numba_module()
+        if numba is None:
+            return [], [], set()
+        returned = {slot for slot in self.output_slots if type(slot) is int}
+        xp = self.backend.xp
+        groups, banks, row_only = fusion.plan(
+            self.instructions, arrays, self.zero_dim, returned, xp
+        )
+        if groups:
+            self._run_code = fusion.compiled_run_code(numba, groups, banks, xp)
+        self.fused_groups = groups
+        return groups, banks, row_only
+
+    def _emit_group(self, group: Any, namespace: dict) -> list[str]:
+        bank = group.bank
+        name = bank.name
+        flat = len(bank.shape) == 1
+        number = group.last
+        namespace[f"code{number}"] = group.code_array
+        namespace[f"consts{number}"] = group.consts_array
+        lines = []
+        if group.numbers[0] == bank.first:
+            namespace[f"{name}_dtype"] = bank.dtype
+            lines.append(f"    {name} = _empty(({bank.rows}, {bank.size}), {name}_dtype)")
+        for slot, row in group.loads:
+            value = f"s{slot}" if flat else f"s{slot}.reshape(-1)"
+            lines.append(f"    {name}[{row}] = {value}")
+        lines.append(f"    _run_code(code{number}, consts{number}, {name})")
+        for slot, row in group.stores:
+            view = f"{name}[{row}]" if flat else f"{name}[{row}].reshape({bank.shape!r})"
+            lines.append(f"    s{slot} = {view}")
+        return lines
+
+    def _writable(self, arrays: list, last_use: dict[int, int]) -> dict[int, int]:
+        """Buffer reuse by liveness, for the inline forms: instruction number -> the input
+        (by position) whose memory it may write its result into. That input is an array an op
+        of this program made (not an argument, parameter or anything from outside), that no
+        other slot holds or views, that no step other than an op reads (not a `.grad`, not
+        copied), that the program does not return, and whose last reader is this step."""
+        views = {id(array.base) for array in arrays if array.base is not None}
+        holders: dict[int, int] = {}
+        for array in arrays:
+            holders[id(array)] = holders.get(id(array), 0) + 1
+        made: set[int] = set()
+        kept = {slot for slot in self.output_slots if type(slot) is int} | self.zero_dim
+        for step in self.instructions:
+            if step.kind == "op":
+                made.update(step.outputs)
+                kept.update(step.saved_slots)
+            else:
+                kept.update(step.reads())
+        writable = {}
+        for number, step in enumerate(self.instructions):
+            if step.kind != "op" or not step.inline or len(set(step.inputs)) != len(step.inputs):
+                continue
+            for position, slot in enumerate(step.inputs):
+                array = arrays[slot]
+                if (
+                    (step.op, position) in INLINE_OUT_FORMS
+                    and slot in made
+                    and slot not in kept
+                    and last_use.get(slot) == number
+                    and array.base is None
+                    and id(array) not in views
+                    and holders[id(array)] == 1
+                    and getattr(array.flags, "writeable", True)  # CuPy's have no flag
+                ):
+                    writable[number] = position
+                    break
+        return writable
 
     def _emit(self, number: int, step: Instruction, namespace: dict) -> list[str]:
         ins = [f"s{slot}" for slot in step.inputs]
@@ -214,6 +328,10 @@ class Program:
             names = {f"p{index}": f"p{number}_{index}" for index in range(len(step.params))}
             for index, param in enumerate(step.params):
                 namespace[f"p{number}_{index}"] = param
+            position = self._reuse.get(number)
+            if position is not None:
+                form = INLINE_OUT_FORMS[(step.op, position)].format(*ins, **names)
+                return [f"    {form}", f"    s{step.outputs[0]} = {ins[position]}"]
             lines = [f"    s{step.outputs[0]} = {INLINE_FORMS[step.op].format(*ins, **names)}"]
             if step.outputs[0] in self.zero_dim:
                 lines.append(f"    s{step.outputs[0]} = _asarray(s{step.outputs[0]})")

@@ -300,7 +300,7 @@ class Tracer(Observer):
         self._own_gradients(steps, outputs)
         if self.backend is None:  # nothing ran through ops
             return None, "the function runs no tensor ops"
-        program = Program(steps, sources, outputs, spec, self.backend, self.zero_dim)
+        program = Program(steps, sources, outputs, spec, self.backend, self.zero_dim, self.arrays)
         return program, ""
 
     def _own_gradients(self, steps: list[Instruction], outputs: list) -> None:
