@@ -284,6 +284,11 @@ def test_conv2d_channel_mismatch_names_the_op_and_both_shapes():
             "needs 4D",
         ),
         (
+            lambda: F.interpolate(chainrule.ones(1, 1, 4), size=2, mode="bicubic"),
+            NotImplementedError,
+            "bicubic mode needs 4D",
+        ),
+        (
             lambda: F.interpolate(chainrule.ones(1, 1, 4, 4), size=2, align_corners=True),
             ValueError,
             "align_corners",
@@ -364,6 +369,13 @@ def test_max_pool_indices_with_padding_and_dilation_are_torchs():
 def test_nearest_interpolation_keeps_torchs_values_when_a_scaled_size_stays(shape):
     x = RNG.standard_normal(shape)
     close(F.interpolate(mine(x), scale_factor=1.3), TF.interpolate(theirs(x), scale_factor=1.3))
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_bicubic_interpolation_keeps_torchs_values_when_a_scaled_size_stays(align_corners):
+    x = RNG.standard_normal((1, 2, 4, 5))
+    options = {"scale_factor": 1.1, "mode": "bicubic", "align_corners": align_corners}
+    close(F.interpolate(mine(x), **options), TF.interpolate(theirs(x), **options))
 
 
 def test_one_hot_matches_torch():

@@ -643,6 +643,41 @@ RESAMPLING = [
     _interpolate("interpolate_bilinear_scale", (2, 1, 4, 3), scale_factor=1.5, mode="bilinear"),
     _interpolate("interpolate_linear", (2, 3, 5), scale_factor=0.6, mode="linear"),
     _interpolate("interpolate_area", (1, 2, 6, 5), size=(3, 2), mode="area"),
+    _interpolate("interpolate_area_1d_up", (2, 1, 4), scale_factor=1.6, mode="area"),
+    _interpolate(
+        "interpolate_nearest_exact_2d", (1, 2, 3, 5), scale_factor=(1.5, 0.5), mode="nearest-exact"
+    ),
+    _interpolate("interpolate_trilinear", (1, 2, 3, 2, 4), size=(4, 3, 3), mode="trilinear"),
+    _interpolate(
+        "interpolate_trilinear_align",
+        (1, 1, 2, 3, 3),
+        scale_factor=(2.0, 1.5, 0.7),
+        mode="trilinear",
+        align_corners=True,
+    ),
+    # bicubic: 4 taps per dimension, A = -0.75, taps past an edge read the edge sample
+    _interpolate("interpolate_bicubic", (1, 2, 4, 5), size=(7, 3), mode="bicubic"),
+    _interpolate(
+        "interpolate_bicubic_align", (2, 1, 3, 4), size=(6, 5), mode="bicubic", align_corners=True
+    ),
+    _interpolate(
+        "interpolate_bicubic_scale", (1, 2, 5, 4), scale_factor=(0.6, 2.5), mode="bicubic"
+    ),
+    # the same size from a scale_factor still resamples (by 1 / 1.1), but PyTorch's backward
+    # copies the cotangent, as for nearest above: our gradient is the derivative (finite
+    # differences), the values are checked against PyTorch in test_functional.py
+    _spec(
+        "interpolate_bicubic_scale_keeps_size",
+        lambda x: F.interpolate(x, scale_factor=1.1, mode="bicubic"),
+        None,
+        [((1, 1, 4, 5),)],
+    ),
+    _spec(
+        "upsample_bicubic_module",
+        lambda x: chainrule.nn.Upsample(scale_factor=2, mode="bicubic")(x),
+        lambda x: torch.nn.Upsample(scale_factor=2, mode="bicubic")(x),
+        [((1, 1, 3, 3),)],
+    ),
 ]
 
 

@@ -61,7 +61,7 @@ from chainrule.ops.elementwise import exp as _exp
 from chainrule.ops.elementwise import log, sigmoid, sqrt, tanh, where
 from chainrule.ops.embedding import embedding, one_hot
 from chainrule.ops.indexing import masked_fill, pad, scatter
-from chainrule.ops.interpolation import LINEAR_MODES as _LINEAR_MODES
+from chainrule.ops.interpolation import INTERPOLATING_MODES as _INTERPOLATING_MODES
 from chainrule.ops.linalg import matmul
 from chainrule.ops.linear import linear
 from chainrule.ops.losses import check_reduction as _check_reduction
@@ -771,7 +771,8 @@ def interpolate(
     antialias: bool = False,
 ) -> Any:
     """Resize the spatial dimensions of (N, C, *spatial) input to `size` or by `scale_factor`,
-    with mode 'nearest', 'nearest-exact', 'linear', 'bilinear', 'trilinear' or 'area'."""
+    with mode 'nearest', 'nearest-exact', 'linear', 'bilinear', 'bicubic', 'trilinear' or
+    'area'."""
     n = input.ndim - 2
     if n < 1:
         raise ShapeError(
@@ -782,17 +783,17 @@ def interpolate(
     if bytes_in:  # uint8 images, as PyTorch resizes them: nearest copies values, exact in float
         input = input.float()  # noqa: A001
     _check_floating("interpolate", input=input)
-    if mode not in ("nearest", "nearest-exact", "area", *_LINEAR_MODES):
+    if mode not in ("nearest", "nearest-exact", "area", *_INTERPOLATING_MODES):
         raise NotImplementedError(f"interpolate: mode {mode!r} is not supported")
-    if mode in _LINEAR_MODES and _LINEAR_MODES[mode] != n:
+    if mode in _INTERPOLATING_MODES and _INTERPOLATING_MODES[mode] != n:
         raise NotImplementedError(
             f"interpolate: got {n + 2}D input, but {mode} mode needs "
-            f"{_LINEAR_MODES[mode] + 2}D input"
+            f"{_INTERPOLATING_MODES[mode] + 2}D input"
         )
-    if align_corners is not None and mode not in _LINEAR_MODES:
+    if align_corners is not None and mode not in _INTERPOLATING_MODES:
         raise ValueError(
             "interpolate: align_corners option can only be set with the interpolating modes: "
-            "linear | bilinear | trilinear"
+            "linear | bilinear | bicubic | trilinear"
         )
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported")
