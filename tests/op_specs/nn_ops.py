@@ -13,6 +13,7 @@ import torch.nn.functional as TF
 
 import chainrule
 import chainrule.nn.functional as F
+import chainrule.nn.utils.rnn as F_rnn
 from chainrule.testing import OpSpec
 
 R = np.random.default_rng(1234)
@@ -712,6 +713,78 @@ ACTIVATION_KINKS = [
 ]
 
 
+# ---- packed sequences ----------------------------------------------------------------------
+
+LENGTHS = [2, 4, 1]  # unsorted: packing sorts them and keeps the permutation
+
+
+def _weights(kind, **options):
+    """Fixed weights for a torch.nn.<kind>(3, 2, **options), by parameter name."""
+    module = getattr(torch.nn, kind)(3, 2, **options)
+    return {
+        name: R.uniform(-0.7, 0.7, size=tuple(p.shape)) for name, p in module.named_parameters()
+    }
+
+
+def _packed_rnn(kind, options, weights, nn, rnn_utils, make):
+    """x (4, 3, 3) padded, h0 -> (packed output data, final states) of an nn.<kind> run on
+    pack_padded_sequence(x, LENGTHS, enforce_sorted=False), in torch or chainrule."""
+
+    def fn(x, h):
+        module = getattr(nn, kind)(3, 2, **options).to(device=x.device, dtype=x.dtype)
+        with torch.no_grad() if nn is torch.nn else chainrule.no_grad():
+            for name, parameter in module.named_parameters():
+                parameter.copy_(make(weights[name], x))
+        packed = rnn_utils.pack_padded_sequence(x, LENGTHS, enforce_sorted=False)
+        state = (h, h.tanh()) if kind == "LSTM" else h
+        output, final = module(packed, state)
+        return (output.data, *final) if kind == "LSTM" else (output.data, final)
+
+    return fn
+
+
+def _packed_spec(name, kind, directions, **options):
+    weights = _weights(kind, **options)
+    return _spec(
+        name,
+        _packed_rnn(kind, options, weights, chainrule.nn, chainrule.nn.utils.rnn, _mine),
+        _packed_rnn(kind, options, weights, torch.nn, torch.nn.utils.rnn, _theirs),
+        [((4, 3, 3), (directions * options.get("num_layers", 1), 3, 2))],
+        forward_mode=False,  # torch.func.jvp refuses the reference's module.to()
+    )
+
+
+PACKED = [
+    _spec(
+        "pack_then_pad_sequence",
+        lambda x: F_rnn.pad_packed_sequence(
+            F_rnn.pack_padded_sequence(x, LENGTHS, batch_first=True, enforce_sorted=False),
+            batch_first=True,
+            padding_value=-1.0,
+            total_length=5,
+        )[0],
+        lambda x: torch.nn.utils.rnn.pad_packed_sequence(
+            torch.nn.utils.rnn.pack_padded_sequence(
+                x, LENGTHS, batch_first=True, enforce_sorted=False
+            ),
+            batch_first=True,
+            padding_value=-1.0,
+            total_length=5,
+        )[0],
+        [((3, 4, 2),)],
+    ),
+    _spec(
+        "pad_sequence_left",
+        lambda a, b: F_rnn.pad_sequence([a, b], True, 0.5, "left"),
+        lambda a, b: torch.nn.utils.rnn.pad_sequence([a, b], True, 0.5, "left"),
+        [((2, 3), (4, 3))],
+    ),
+    _packed_spec("gru_packed_bidirectional", "GRU", 2, bidirectional=True),
+    _packed_spec("lstm_packed_two_layers", "LSTM", 1, num_layers=2),
+    _packed_spec("rnn_packed_relu", "RNN", 1, nonlinearity="relu"),
+]
+
+
 SPECS = [
     *CONVOLUTION,
     *POOLING,
@@ -723,4 +796,5 @@ SPECS = [
     *LOSSES,
     *ATTENTION,
     *RESAMPLING,
+    *PACKED,
 ]
