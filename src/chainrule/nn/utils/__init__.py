@@ -1,6 +1,7 @@
 """Helpers around modules: gradient clipping, parameter <-> vector conversion and packed
 variable-length sequences (`rnn`)."""
 
+from chainrule.nn.utils import rnn
 from chainrule.nn.utils.clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,
@@ -8,7 +9,6 @@ from chainrule.nn.utils.clip_grad import (
     clip_grads_with_norm_,
     get_total_norm,
 )
-from chainrule.nn.utils import rnn
 from chainrule.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
 
 __all__ = [

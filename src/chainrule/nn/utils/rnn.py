@@ -75,9 +75,9 @@ class PackedSequence(_PackedFields):
     Example:
         >>> import chainrule
         >>> from chainrule.nn.utils.rnn import pack_padded_sequence
-        >>> padded = chainrule.tensor([[1.0, 2.0], [3.0, 0.0]])  # (batch, time)
+        >>> padded = chainrule.tensor([[1.0, 0.0], [2.0, 3.0]])  # (batch, time)
         >>> pack_padded_sequence(padded, [1, 2], batch_first=True, enforce_sorted=False)
-        PackedSequence(data=tensor([1., 3., 2.]), batch_sizes=tensor([2, 1]), sorted_indices=tensor([1, 0]), unsorted_indices=tensor([1, 0]))
+        PackedSequence(data=tensor([2., 1., 3.]), batch_sizes=tensor([2, 1]), sorted_indices=tensor([1, 0]), unsorted_indices=tensor([1, 0]))
     """  # noqa: E501
 
     def __new__(
@@ -179,6 +179,7 @@ def pack_padded_sequence(
 
     Example:
         >>> import chainrule
+        >>> from chainrule.nn.utils.rnn import pack_padded_sequence
         >>> padded = chainrule.tensor([[1.0, 4.0], [2.0, 0.0], [3.0, 0.0]])  # (T, B)
         >>> pack_padded_sequence(padded, [3, 1]).data
         tensor([1., 4., 2., 3.])
@@ -236,7 +237,7 @@ def pad_packed_sequence(
 
     Example:
         >>> import chainrule
-        >>> from chainrule.nn.utils.rnn import pack_sequence
+        >>> from chainrule.nn.utils.rnn import pack_sequence, pad_packed_sequence
         >>> packed = pack_sequence([chainrule.tensor([1.0, 2.0]), chainrule.tensor([3.0])])
         >>> pad_packed_sequence(packed, padding_value=-1.0, total_length=3)
         (tensor([[ 1.,  3.],
@@ -291,6 +292,7 @@ def pad_sequence(
 
     Example:
         >>> import chainrule
+        >>> from chainrule.nn.utils.rnn import pad_sequence
         >>> pad_sequence([chainrule.tensor([1.0, 2.0]), chainrule.tensor([3.0])], batch_first=True)
         tensor([[1., 2.],
                 [3., 0.]])
@@ -334,6 +336,7 @@ def unpad_sequence(
 
     Example:
         >>> import chainrule
+        >>> from chainrule.nn.utils.rnn import unpad_sequence
         >>> padded = chainrule.tensor([[1.0, 2.0], [3.0, 0.0]])
         >>> unpad_sequence(padded, chainrule.tensor([2, 1]), batch_first=True)
         [tensor([1., 2.]), tensor([3.])]
@@ -349,6 +352,7 @@ def pack_sequence(sequences: Sequence[Tensor], enforce_sorted: bool = True) -> P
 
     Example:
         >>> import chainrule
+        >>> from chainrule.nn.utils.rnn import pack_sequence
         >>> pack_sequence([chainrule.tensor([1.0]), chainrule.tensor([2.0, 3.0])],
         ...               enforce_sorted=False).batch_sizes
         tensor([2, 1])
@@ -362,6 +366,7 @@ def unpack_sequence(packed_sequences: PackedSequence) -> list[Tensor]:
 
     Example:
         >>> import chainrule
+        >>> from chainrule.nn.utils.rnn import pack_sequence, unpack_sequence
         >>> packed = pack_sequence([chainrule.tensor([1.0]), chainrule.tensor([2.0, 3.0])],
         ...                        enforce_sorted=False)
         >>> unpack_sequence(packed)
