@@ -713,6 +713,43 @@ ACTIVATION_KINKS = [
 ]
 
 
+# ---- pixels and patches -------------------------------------------------------------------
+
+PATCHES = [
+    _spec(
+        "pixel_shuffle",
+        lambda x: F.pixel_shuffle(x, 2),
+        lambda x: TF.pixel_shuffle(x, 2),
+        [((2, 8, 3, 2),), ((1, 2, 4, 2, 3),)],
+    ),
+    _spec(
+        "pixel_unshuffle",
+        lambda x: chainrule.nn.PixelUnshuffle(2)(x),
+        lambda x: torch.nn.PixelUnshuffle(2)(x),
+        [((2, 3, 4, 2),), ((1, 4, 6),)],
+    ),
+    _same("unfold", "unfold", [((2, 3, 4, 5),)], kwargs={"kernel_size": 2}),
+    _same(
+        "unfold_strided_dilated_padded",
+        "unfold",
+        [((1, 2, 6, 5),), ((2, 5, 4),)],
+        kwargs={"kernel_size": (2, 3), "dilation": (2, 1), "padding": (1, 2), "stride": (2, 3)},
+    ),
+    _same(  # overlapping windows add up
+        "fold",
+        "fold",
+        [((2, 12, 12),)],
+        kwargs={"output_size": (4, 5), "kernel_size": 2},
+    ),
+    _spec(
+        "fold_module_strided_padded",
+        lambda x: chainrule.nn.Fold((5, 4), (2, 3), dilation=(1, 2), padding=1, stride=(2, 1))(x),
+        lambda x: torch.nn.Fold((5, 4), (2, 3), dilation=(1, 2), padding=1, stride=(2, 1))(x),
+        [((1, 12, 6),), ((6, 6),)],
+    ),
+]
+
+
 # ---- packed sequences ----------------------------------------------------------------------
 
 LENGTHS = [2, 4, 1]  # unsorted: packing sorts them and keeps the permutation
@@ -797,4 +834,5 @@ SPECS = [
     *ATTENTION,
     *RESAMPLING,
     *PACKED,
+    *PATCHES,
 ]

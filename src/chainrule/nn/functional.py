@@ -89,16 +89,16 @@ __all__ = [
     "adaptive_max_pool2d", "adaptive_max_pool3d", "alpha_dropout", "avg_pool1d", "avg_pool2d",
     "avg_pool3d", "batch_norm", "bilinear", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "celu", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
-    "conv_transpose2d", "conv_transpose3d", "cosine_embedding_loss", "cosine_similarity",
+    "conv_transpose2d", "conv_transpose3d", "cosine_embedding_loss", "cosine_similarity", "fold",
     "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d", "elu", "embedding",
     "feature_alpha_dropout", "gelu", "glu", "group_norm", "hardshrink", "hardsigmoid", "hardswish",
     "hardtanh", "huber_loss", "instance_norm", "interpolate", "kl_div", "l1_loss", "layer_norm",
     "leaky_relu", "linear", "log_softmax", "logsigmoid", "max_pool1d", "max_pool2d", "max_pool3d",
     "max_unpool1d", "max_unpool2d", "max_unpool3d", "mish", "mse_loss", "nll_loss", "normalize",
-    "one_hot", "pad", "pairwise_distance", "prelu",
+    "one_hot", "pad", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "prelu",
     "relu", "relu6", "rms_norm", "rrelu", "scaled_dot_product_attention", "selu", "sigmoid", "silu",
     "smooth_l1_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
-    "tanhshrink", "threshold",
+    "tanhshrink", "threshold", "unfold",
 ]  # fmt: skip
 
 
@@ -1129,3 +1129,147 @@ def _repeat_heads(tensor: Any, heads: int) -> Any:
     shape = tuple(tensor.shape)
     grouped = expand(unsqueeze(tensor, -3), shape[:-2] + (heads // kv_heads,) + shape[-2:])
     return reshape(grouped, shape[:-3] + (heads,) + shape[-2:])
+
+
+# ---- rearranging pixels and patches --------------------------------------------------------
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Any:
+    """(*, C r^2, H, W) -> (*, C, H r, W r): each group of r^2 channels becomes an r x r block
+    of pixels (sub-pixel convolution's upsampling)."""
+    r = int(upscale_factor)
+    if input.ndim < 3:
+        raise ShapeError(
+            f"pixel_shuffle expects input to have at least 3 dimensions, but got input with "
+            f"{input.ndim} dimension(s)"
+        )
+    *batch, channels, height, width = input.shape
+    if channels % (r * r):
+        raise ShapeError(
+            "pixel_shuffle expects its input's 'channel' dimension to be divisible by the square "
+            f"of upscale_factor, but input.size(-3)={channels} is not divisible by {r * r}"
+        )
+    n = len(batch)
+    blocks = reshape(input, (*batch, channels // (r * r), r, r, height, width))
+    order = (*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return reshape(blocks.permute(order), (*batch, channels // (r * r), height * r, width * r))
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Any:
+    """(*, C, H r, W r) -> (*, C r^2, H, W): the inverse of pixel_shuffle."""
+    r = int(downscale_factor)
+    if input.ndim < 3:
+        raise ShapeError(
+            f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
+            f"{input.ndim} dimension(s)"
+        )
+    *batch, channels, height, width = input.shape
+    if height % r or width % r:
+        raise ShapeError(
+            "pixel_unshuffle expects height and width to be divisible by downscale_factor, but "
+            f"got height={height}, width={width} and downscale_factor={r}"
+        )
+    n = len(batch)
+    blocks = reshape(input, (*batch, channels, height // r, r, width // r, r))
+    order = (*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return reshape(blocks.permute(order), (*batch, channels * r * r, height // r, width // r))
+
+
+def _patch_geometry(
+    name: str, spatial: tuple, kernel_size: Any, dilation: Any, padding: Any, stride: Any
+) -> tuple:
+    """(kernel, dilation, padding, stride, blocks per dimension, padded size) of fold/unfold."""
+    kernel = _ntuple(name, "kernel_size", kernel_size, 2)
+    dilation = _ntuple(name, "dilation", dilation, 2)
+    padding = _ntuple(name, "padding", padding, 2)
+    stride = _ntuple(name, "stride", stride, 2)
+    padded = tuple(s + 2 * p for s, p in zip(spatial, padding))
+    blocks = tuple(
+        (size - d * (k - 1) - 1) // st + 1
+        for size, d, k, st in zip(padded, dilation, kernel, stride)
+    )
+    if any(b < 1 for b in blocks):
+        raise ShapeError(
+            f"{name}: calculated shape of the array of sliding blocks as {blocks}, but its "
+            f"components must be at least one (spatial size {spatial}, kernel_size {kernel}, "
+            f"dilation {dilation}, padding {padding}, stride {stride})"
+        )
+    return kernel, dilation, padding, stride, blocks, padded
+
+
+def _patch_index(kernel: tuple, dilation: tuple, stride: tuple, blocks: tuple, width: int) -> Any:
+    """The flat position in the padded plane of kernel offset k (rows) in block l (columns)."""
+    k_rows = [
+        i * dilation[0] * width + j * dilation[1]
+        for i in range(kernel[0])
+        for j in range(kernel[1])
+    ]
+    starts = [
+        bi * stride[0] * width + bj * stride[1]
+        for bi in range(blocks[0])
+        for bj in range(blocks[1])
+    ]
+    positions = [[k + s for s in starts] for k in k_rows]
+    return positions
+
+
+def unfold(
+    input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1
+) -> Any:
+    """im2col: (N, C, H, W) -> (N, C k_h k_w, L), column l holding the (padded) input under the
+    l-th position of a sliding k_h x k_w window, channel-major as PyTorch orders it."""
+    if input.ndim not in (3, 4):
+        raise ShapeError(
+            f"unfold: expected 3D or 4D (batch mode) input, got shape {tuple(input.shape)}"
+        )
+    x = unsqueeze(input, 0) if input.ndim == 3 else input
+    batch, channels = x.shape[0], x.shape[1]
+    kernel, dilation, padding, stride, blocks, padded = _patch_geometry(
+        "unfold", tuple(x.shape[2:]), kernel_size, dilation, padding, stride
+    )
+    if any(padding):
+        x = pad(x, (padding[1], padding[1], padding[0], padding[0]))
+    plane = reshape(x, (batch, channels, padded[0] * padded[1]))
+    positions = _patch_index(kernel, dilation, stride, blocks, padded[1])
+    index = _shape_constant(plane._backend.xp.asarray(positions))
+    columns = plane[:, :, index]  # (N, C, K, L)
+    out = reshape(columns, (batch, channels * kernel[0] * kernel[1], blocks[0] * blocks[1]))
+    return out[0] if input.ndim == 3 else out
+
+
+def fold(
+    input: Tensor,
+    output_size: Any,
+    kernel_size: Any,
+    dilation: Any = 1,
+    padding: Any = 0,
+    stride: Any = 1,
+) -> Any:
+    """col2im, the adjoint of unfold: (N, C k_h k_w, L) -> (N, C, H, W), each column added back
+    into the window it came from (overlapping windows sum)."""
+    if input.ndim not in (2, 3):
+        raise ShapeError(
+            f"fold: expected 2D or 3D (batch mode) input, got shape {tuple(input.shape)}"
+        )
+    cols = unsqueeze(input, 0) if input.ndim == 2 else input
+    size = _ntuple("fold", "output_size", output_size, 2)
+    kernel, dilation, padding, stride, blocks, padded = _patch_geometry(
+        "fold", size, kernel_size, dilation, padding, stride
+    )
+    patch = kernel[0] * kernel[1]
+    if cols.shape[1] % patch or cols.shape[2] != blocks[0] * blocks[1]:
+        raise ShapeError(
+            f"fold: expected input of shape (N, C * {patch}, {blocks[0] * blocks[1]}) for "
+            f"output_size {size}, kernel_size {kernel}, dilation {dilation}, padding {padding} "
+            f"and stride {stride}, got {tuple(input.shape)}"
+        )
+    batch, channels = cols.shape[0], cols.shape[1] // patch
+    positions = _patch_index(kernel, dilation, stride, blocks, padded[1])
+    xp = cols._backend.xp
+    index = _shape_constant(xp.asarray(positions).reshape(-1))
+    plane = cols.new_zeros(batch, channels, padded[0] * padded[1])
+    values = reshape(cols, (batch, channels, patch * blocks[0] * blocks[1]))
+    plane = plane.index_add(2, index, values)
+    image = reshape(plane, (batch, channels, padded[0], padded[1]))
+    image = image[:, :, padding[0] : padding[0] + size[0], padding[1] : padding[1] + size[1]]
+    return image[0] if input.ndim == 2 else image

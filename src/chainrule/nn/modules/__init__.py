@@ -56,6 +56,7 @@ from chainrule.nn.modules.dropout import (
     FeatureAlphaDropout,
 )
 from chainrule.nn.modules.flatten import Flatten, Unflatten
+from chainrule.nn.modules.fold import Fold, Unfold
 from chainrule.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from chainrule.nn.modules.linear import Bilinear, Identity, Linear
 from chainrule.nn.modules.loss import (
@@ -89,6 +90,7 @@ from chainrule.nn.modules.padding import (
     ZeroPad2d,
     ZeroPad3d,
 )
+from chainrule.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle
 from chainrule.nn.modules.pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -105,7 +107,16 @@ from chainrule.nn.modules.pooling import (
     MaxUnpool2d,
     MaxUnpool3d,
 )
-from chainrule.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
+from chainrule.nn.modules.rnn import (
+    GRU,
+    LSTM,
+    RNN,
+    GRUCell,
+    LSTMCell,
+    RNNBase,
+    RNNCell,
+    RNNCellBase,
+)
 from chainrule.nn.modules.sparse import Embedding
 from chainrule.nn.modules.transformer import (
     Transformer,
@@ -156,6 +167,7 @@ __all__ = [
     "Embedding",
     "FeatureAlphaDropout",
     "Flatten",
+    "Fold",
     "GELU",
     "GLU",
     "GRU",
@@ -196,10 +208,13 @@ __all__ = [
     "PairwiseDistance",
     "ParameterDict",
     "ParameterList",
+    "PixelShuffle",
+    "PixelUnshuffle",
     "RMSNorm",
     "RNN",
     "RNNBase",
     "RNNCell",
+    "RNNCellBase",
     "ReLU",
     "ReLU6",
     "ReflectionPad1d",
@@ -228,6 +243,7 @@ __all__ = [
     "TransformerEncoder",
     "TransformerEncoderLayer",
     "Unflatten",
+    "Unfold",
     "Upsample",
     "UpsamplingBilinear2d",
     "UpsamplingNearest2d",
