@@ -573,3 +573,44 @@ def test_max_unpool_output_size_and_module_as_torch():
         F.max_unpool2d(p_c, i_c, 2, output_size=(9, 9))
     module = chainrule.nn.MaxUnpool2d(2)
     np.testing.assert_allclose(module(p_c, i_c).numpy(), torch.nn.MaxUnpool2d(2)(p_t, i_t).numpy())
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("relu_", {}),
+        ("elu_", {"alpha": 0.5}),
+        ("celu_", {}),
+        ("selu_", {}),
+        ("leaky_relu_", {"negative_slope": 0.2}),
+        ("hardtanh_", {"min_val": -0.5, "max_val": 0.5}),
+        ("threshold_", {"threshold": 0.1, "value": 2.0}),
+    ],
+)
+def test_in_place_activations_overwrite_their_input_and_differentiate_as_torch(name, kwargs):
+    x = RNG.standard_normal((3, 4))
+    leaf_mine, leaf_theirs = mine(x).requires_grad_(), theirs(x).requires_grad_()
+    inner_mine, inner_theirs = leaf_mine * 2, leaf_theirs * 2
+    result = getattr(F, name)(inner_mine, **kwargs)
+    expected = getattr(TF, name)(inner_theirs, **kwargs)
+    assert result is inner_mine
+    close(result, expected)
+    result.sum().backward()
+    expected.sum().backward()
+    close(leaf_mine.grad, leaf_theirs.grad)
+
+
+def test_deprecated_upsample_functions_warn_and_interpolate():
+    x = RNG.standard_normal((1, 2, 3, 3))
+    for name in ("upsample_nearest", "upsample_bilinear"):
+        with pytest.warns(UserWarning, match="deprecated"):
+            result = getattr(F, name)(mine(x), scale_factor=2)
+        close(result, getattr(TF, name)(theirs(x), scale_factor=2))
+
+
+def test_gaussian_nll_loss_refuses_negative_or_misshapen_variances():
+    x = chainrule.zeros(3, 2)
+    with pytest.raises(ValueError, match="negative"):
+        F.gaussian_nll_loss(x, x, -chainrule.ones(3, 2))
+    with pytest.raises(ValueError, match="incorrect size"):
+        F.gaussian_nll_loss(x, x, chainrule.ones(2, 3))

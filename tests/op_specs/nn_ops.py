@@ -537,6 +537,84 @@ LOSSES = [
         ),
     ),
     _spec(
+        "margin_ranking_loss",
+        lambda a, b, y: F.margin_ranking_loss(a, b, y, margin=0.2),
+        lambda a, b, y: TF.margin_ranking_loss(a, b, y, margin=0.2),
+        [()],
+        make_inputs=lambda rng: (
+            rng.standard_normal(5),
+            rng.standard_normal(5),
+            np.array([1, -1, -1, 1, 1]),
+        ),
+    ),
+    _spec(
+        "hinge_embedding_loss",
+        lambda x, y: F.hinge_embedding_loss(x, y, margin=0.7, reduction="sum"),
+        lambda x, y: TF.hinge_embedding_loss(x, y, margin=0.7, reduction="sum"),
+        [()],
+        make_inputs=lambda rng: (
+            rng.uniform(0.0, 1.5, (2, 3)),
+            np.array([[1, -1, -1], [-1, 1, -1]]),
+        ),
+    ),
+    _spec(
+        "soft_margin_loss",
+        lambda x, y: F.soft_margin_loss(x, y, reduction="none"),
+        lambda x, y: TF.soft_margin_loss(x, y, reduction="none"),
+        [()],
+        make_inputs=lambda rng: (rng.standard_normal((2, 3)), np.array([[1, -1, -1], [-1, 1, 1]])),
+    ),
+    _spec(
+        "multilabel_soft_margin_loss",
+        lambda x, y: F.multilabel_soft_margin_loss(
+            x, y, weight=_mine(CLASS_WEIGHT, x), reduction="none"
+        ),
+        lambda x, y: TF.multilabel_soft_margin_loss(
+            x, y, weight=_theirs(CLASS_WEIGHT, x), reduction="none"
+        ),
+        [()],
+        make_inputs=lambda rng: (rng.standard_normal((3, 4)), rng.integers(0, 2, (3, 4))),
+    ),
+    _same(
+        "triplet_margin_loss", "triplet_margin_loss", [((4, 3), (4, 3), (4, 3)), ((3,), (3,), (3,))]
+    ),
+    _spec(
+        "triplet_margin_loss_swap_p1",
+        lambda a, p, n: F.triplet_margin_loss(
+            a, p, n, margin=2.0, p=1, swap=True, reduction="none"
+        ),
+        lambda a, p, n: TF.triplet_margin_loss(
+            a, p, n, margin=2.0, p=1, swap=True, reduction="none"
+        ),
+        [((5, 3), (5, 3), (5, 3))],
+    ),
+    _same(
+        "poisson_nll_loss",
+        "poisson_nll_loss",
+        [((2, 3), (2, 3))],
+        domains=[(-1.0, 1.0), (0.0, 4.0)],
+    ),
+    _spec(
+        "poisson_nll_loss_rates_full",
+        lambda x, y: F.poisson_nll_loss(x, y, log_input=False, full=True, reduction="sum"),
+        lambda x, y: TF.poisson_nll_loss(x, y, log_input=False, full=True, reduction="sum"),
+        [()],
+        make_inputs=lambda rng: (rng.uniform(0.5, 3.0, (2, 3)), np.array([[0, 1, 2], [5, 3, 0]])),
+    ),
+    _same(
+        "gaussian_nll_loss",
+        "gaussian_nll_loss",
+        [((3, 2), (3, 2), (3, 2)), ((3, 2), (3, 2), (3, 1)), ((3, 2), (3, 2), (3,))],
+        domains=[(-2.0, 2.0), (-2.0, 2.0), (0.5, 2.0)],
+    ),
+    _spec(
+        "gaussian_nll_loss_full",
+        lambda x, y, v: F.gaussian_nll_loss(x, y, v, full=True, reduction="none"),
+        lambda x, y, v: TF.gaussian_nll_loss(x, y, v, full=True, reduction="none"),
+        [((4,), (4,), (4,))],
+        domains=[(-2.0, 2.0), (-2.0, 2.0), (0.5, 2.0)],
+    ),
+    _spec(
         "cosine_similarity",
         F.cosine_similarity,
         TF.cosine_similarity,

@@ -20,6 +20,7 @@ import warnings as _warnings
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from chainrule.errors import ShapeError
+from chainrule.ops import activation as _activation_ops
 from chainrule.ops import convolution as _conv_ops
 from chainrule.ops import interpolation as _interpolation_ops
 from chainrule.ops import pooling as _pool_ops
@@ -58,7 +59,7 @@ from chainrule.ops.dropout import (
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import clamp as _clamp
 from chainrule.ops.elementwise import exp as _exp
-from chainrule.ops.elementwise import log, sigmoid, sqrt, tanh, where
+from chainrule.ops.elementwise import log, log1p, minimum, sigmoid, sqrt, tanh, where
 from chainrule.ops.embedding import embedding, one_hot
 from chainrule.ops.indexing import masked_fill, pad, scatter
 from chainrule.ops.interpolation import INTERPOLATING_MODES as _INTERPOLATING_MODES
@@ -88,17 +89,20 @@ __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
     "adaptive_max_pool2d", "adaptive_max_pool3d", "alpha_dropout", "avg_pool1d", "avg_pool2d",
     "avg_pool3d", "batch_norm", "bilinear", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "celu", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
-    "conv_transpose2d", "conv_transpose3d", "cosine_embedding_loss", "cosine_similarity", "fold",
-    "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d", "elu", "embedding",
-    "feature_alpha_dropout", "gelu", "glu", "group_norm", "hardshrink", "hardsigmoid", "hardswish",
-    "hardtanh", "huber_loss", "instance_norm", "interpolate", "kl_div", "l1_loss", "layer_norm",
-    "leaky_relu", "linear", "log_softmax", "logsigmoid", "max_pool1d", "max_pool2d", "max_pool3d",
-    "max_unpool1d", "max_unpool2d", "max_unpool3d", "mish", "mse_loss", "nll_loss", "normalize",
-    "one_hot", "pad", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "prelu",
-    "relu", "relu6", "rms_norm", "rrelu", "scaled_dot_product_attention", "selu", "sigmoid", "silu",
-    "smooth_l1_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
-    "tanhshrink", "threshold", "unfold",
+    "binary_cross_entropy_with_logits", "celu", "celu_", "conv1d", "conv2d", "conv3d",
+    "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cosine_embedding_loss",
+    "cosine_similarity", "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d", "elu",
+    "elu_", "embedding", "feature_alpha_dropout", "fold", "gaussian_nll_loss", "gelu", "glu",
+    "group_norm", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_",
+    "hinge_embedding_loss", "huber_loss", "instance_norm", "interpolate", "kl_div", "l1_loss",
+    "layer_norm", "leaky_relu", "leaky_relu_", "linear", "log_softmax", "logsigmoid",
+    "margin_ranking_loss", "max_pool1d", "max_pool2d", "max_pool3d", "max_unpool1d", "max_unpool2d",
+    "max_unpool3d", "mish", "mse_loss", "multilabel_soft_margin_loss", "nll_loss", "normalize",
+    "one_hot", "pad", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss",
+    "prelu", "relu", "relu6", "relu_", "rms_norm", "rrelu", "scaled_dot_product_attention", "selu",
+    "selu_", "sigmoid", "silu", "smooth_l1_loss", "soft_margin_loss", "softmax", "softmin",
+    "softplus", "softshrink", "softsign", "tanh", "tanhshrink", "threshold", "threshold_",
+    "triplet_margin_loss", "unfold", "upsample", "upsample_bilinear", "upsample_nearest",
 ]  # fmt: skip
 
 
@@ -1057,6 +1061,234 @@ def cosine_embedding_loss(
     positive = where(target == 1, 1 - cosine, 0.0)
     negative = where(target == -1, _clamp(cosine - margin, min=0.0), 0.0)
     return _reduce("cosine_embedding_loss", positive + negative, reduction)
+
+
+def margin_ranking_loss(
+    input1: Any,
+    input2: Any,
+    target: Any,
+    margin: float = 0,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Any:
+    """max(0, -target * (x1 - x2) + margin): x1 should rank above x2 where target is 1, below
+    where it is -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    loss = _clamp(-target * (input1 - input2) + margin, min=0.0)
+    return _reduce("margin_ranking_loss", loss, reduction)
+
+
+def hinge_embedding_loss(
+    input: Tensor,
+    target: Tensor,
+    margin: float = 1.0,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Any:
+    """x where target is 1, max(0, margin - x) where it is -1 (both terms where it is neither,
+    as PyTorch computes them)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    margin_term = where(target != 1, _clamp(margin - input, min=0.0), 0.0)
+    self_term = where(target != -1, input, 0.0)
+    return _reduce("hinge_embedding_loss", margin_term + self_term, reduction)
+
+
+def soft_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Any:
+    """log(1 + exp(-target * x)): a smooth two-class margin loss, target 1 or -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _reduce("soft_margin_loss", log1p(_exp(-input * target)), reduction)
+
+
+def multilabel_soft_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Any = None,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Any:
+    """Binary cross-entropy on logits, per class (optionally weighted), averaged over the last
+    dimension (the classes): -(y log sigmoid(x) + (1 - y) log sigmoid(-x))."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    classes = input.shape[-1] if input.ndim else 1
+    loss = _sum(loss, input.ndim - 1) / classes if input.ndim else loss
+    return _reduce("multilabel_soft_margin_loss", loss, reduction)
+
+
+def triplet_margin_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    margin: float = 1.0,
+    p: float = 2,
+    eps: float = 1e-6,
+    swap: bool = False,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Any:
+    """max(0, d(a, p) - d(a, n) + margin), d the p-norm distance (pairwise_distance, eps
+    added); with swap, d(a, n) is replaced by d(p, n) where that is smaller."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    dims = (anchor.ndim, positive.ndim, negative.ndim)
+    if len(set(dims)) != 1 or dims[0] not in (1, 2):
+        raise ShapeError(
+            "triplet_margin_loss: expected anchor, positive and negative of one rank, 1 or 2, "
+            f"got shapes {tuple(anchor.shape)}, {tuple(positive.shape)} and "
+            f"{tuple(negative.shape)}"
+        )
+    distance_positive = pairwise_distance(anchor, positive, p, eps)
+    distance_negative = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        distance_swap = pairwise_distance(positive, negative, p, eps)
+        distance_negative = minimum(distance_negative, distance_swap)
+    loss = _clamp(margin + distance_positive - distance_negative, min=0.0)
+    return _reduce("triplet_margin_loss", loss, reduction)
+
+
+def poisson_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    log_input: bool = True,
+    full: bool = False,
+    size_average: Any = None,
+    eps: float = 1e-8,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Any:
+    """The negative log-likelihood of target under Poisson(rate): exp(x) - target * x with
+    log_input (x the log rate), else x - target * log(x + eps); `full` adds Stirling's
+    approximation of log(target!) where target > 1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if log_input:
+        loss = _exp(input) - target * input
+    else:
+        loss = input - target * log(input + eps)
+    if full:
+        safe = where(target > 1, target, 2.0)  # the term is masked where target <= 1
+        stirling = safe * log(safe) - safe + 0.5 * log(2 * _math.pi * safe)
+        loss = loss + where(target > 1, stirling, 0.0)
+    return _reduce("poisson_nll_loss", loss, reduction)
+
+
+def gaussian_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    var: Any,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> Any:
+    """The negative log-likelihood of target under N(input, var): 0.5 (log var + (input -
+    target)^2 / var) (+ 0.5 log(2 pi) with full). var may lack the last dimension or have
+    size 1 there (one variance shared by its features); it is clamped below at eps for the
+    value, but its gradient is taken as if unclamped, as in PyTorch."""
+    if not isinstance(var, type(input)):
+        var = input.new_full(tuple(input.shape[:-1]) + (1,), float(var))
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = unsqueeze(var, -1)
+        elif not (tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.shape[-1] == 1):
+            raise ShapeError(
+                f"gaussian_nll_loss: var is of incorrect size {tuple(var.shape)} for input "
+                f"{tuple(input.shape)}"
+            )
+    _check_reduction("gaussian_nll_loss", reduction)
+    if bool((var < 0).any()):
+        raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+    var = var + (_clamp(var, min=eps) - var).detach()
+    loss = 0.5 * (log(var) + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * _math.log(2 * _math.pi)
+    return _reduce("gaussian_nll_loss", loss, reduction)
+
+
+# ---- in-place activations and deprecated aliases --------------------------------------------
+
+
+def _in_place(activation: Any, input: Tensor, *args: Any) -> Any:
+    """input overwritten with activation(input, *args), a graph-aware copy. The activation
+    reads a clone, so what its rule saves is not the tensor the copy overwrites."""
+    return input.copy_(activation(input.clone(), *args))
+
+
+def relu_(input: Tensor) -> Any:
+    """relu, in place."""
+    return _in_place(relu, input)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Any:
+    """elu, in place."""
+    return _in_place(elu, input, alpha)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Any:
+    """celu, in place."""
+    return _in_place(celu, input, alpha)
+
+
+def selu_(input: Tensor) -> Any:
+    """selu, in place."""
+    return _in_place(selu, input)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Any:
+    """leaky_relu, in place."""
+    return _in_place(leaky_relu, input, negative_slope)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Any:
+    """hardtanh, in place."""
+    return _in_place(hardtanh, input, min_val, max_val)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Any:
+    """threshold, in place."""
+    return _in_place(_activation_ops.threshold, input, threshold, value)
+
+
+def upsample(
+    input: Tensor,
+    size: Any = None,
+    scale_factor: Any = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+) -> Any:
+    """Deprecated alias of interpolate (with PyTorch's deprecation warning)."""
+    _warnings.warn(
+        "nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) -> Any:
+    """Deprecated: interpolate(mode='nearest')."""
+    _warnings.warn(
+        "nn.functional.upsample_nearest is deprecated. Use nn.functional.interpolate instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None) -> Any:
+    """Deprecated: interpolate(mode='bilinear', align_corners=True)."""
+    _warnings.warn(
+        "nn.functional.upsample_bilinear is deprecated. Use nn.functional.interpolate instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
 # ---- attention -----------------------------------------------------------------------------
