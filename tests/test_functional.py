@@ -614,3 +614,22 @@ def test_gaussian_nll_loss_refuses_negative_or_misshapen_variances():
         F.gaussian_nll_loss(x, x, -chainrule.ones(3, 2))
     with pytest.raises(ValueError, match="incorrect size"):
         F.gaussian_nll_loss(x, x, chainrule.ones(2, 3))
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 3.5])
+def test_pdist_matches_torch(p):
+    x = RNG.standard_normal((6, 4))
+    close(F.pdist(mine(x), p), TF.pdist(theirs(x), p))
+
+
+def test_gumbel_softmax_samples_are_distributions_and_hard_ones_pass_soft_gradients():
+    chainrule.manual_seed(0)
+    logits = mine(np.log([[0.7, 0.2, 0.1]]).repeat(4000, 0), requires_grad=True)
+    soft = F.gumbel_softmax(logits, tau=0.5)
+    close(soft.sum(-1), chainrule.ones(4000, dtype=soft.dtype))
+    hard = F.gumbel_softmax(logits, hard=True)
+    assert set(np.unique(hard.detach().numpy())) == {0.0, 1.0}
+    frequencies = hard.detach().numpy().mean(0)  # Gumbel-max: argmax ~ softmax(logits)
+    np.testing.assert_allclose(frequencies, [0.7, 0.2, 0.1], atol=0.03)
+    (hard * mine(np.arange(3.0))).sum().backward()
+    assert logits.grad is not None and np.abs(logits.grad.numpy()).sum() > 0

@@ -828,6 +828,58 @@ PATCHES = [
 ]
 
 
+# ---- pooling and normalization variants ----------------------------------------------------
+
+
+def _pdist(x, p):
+    first, second = torch.triu_indices(x.shape[0], x.shape[0], 1)
+    return torch.linalg.vector_norm(x[first] - x[second], ord=p, dim=-1)
+
+
+VARIANTS = [
+    _same("lp_pool2d", "lp_pool2d", [((2, 3, 4, 5),)], kwargs={"norm_type": 2.0, "kernel_size": 2}),
+    _same(
+        "lp_pool1d_fractional_norm",
+        "lp_pool1d",
+        [((2, 3, 7),)],
+        kwargs={"norm_type": 1.5, "kernel_size": 3, "stride": 2, "ceil_mode": True},
+        domains=[(0.2, 2.0)],  # x^1.5 of a negative is nan, in PyTorch too
+    ),
+    _spec(
+        "lp_pool3d_module",
+        lambda x: chainrule.nn.LPPool3d(3, (2, 1, 2))(x),
+        lambda x: torch.nn.LPPool3d(3, (2, 1, 2))(x),
+        [((1, 2, 2, 3, 4),)],
+        domains=[(0.2, 2.0)],
+    ),
+    _same(
+        "local_response_norm",
+        "local_response_norm",
+        [((2, 5, 3, 2),), ((2, 4, 3),)],
+        kwargs={"size": 3},
+    ),
+    _spec(
+        "local_response_norm_module_3d",
+        lambda x: chainrule.nn.LocalResponseNorm(2, alpha=0.1, beta=0.5, k=2.0)(x),
+        lambda x: torch.nn.LocalResponseNorm(2, alpha=0.1, beta=0.5, k=2.0)(x),
+        [((1, 3, 2, 2, 2),)],
+    ),
+    _same(
+        "channel_shuffle", "channel_shuffle", [((2, 6, 2, 3),), ((1, 4, 3),)], kwargs={"groups": 2}
+    ),
+    # PyTorch's pdist has no double backward: the reference spells it out (its values are
+    # compared with TF.pdist in test_functional.py)
+    _spec("pdist", F.pdist, lambda x: _pdist(x, 2.0), [((5, 3),)]),
+    _spec("pdist_p", lambda x: F.pdist(x, 3.0), lambda x: _pdist(x, 3.0), [((4, 2),)]),
+    _spec(
+        "adaptive_max_pool3d_module",
+        lambda x: chainrule.nn.AdaptiveMaxPool3d((2, 1, 2))(x),
+        lambda x: torch.nn.AdaptiveMaxPool3d((2, 1, 2))(x),
+        [((1, 2, 3, 3, 4),)],
+    ),
+]
+
+
 # ---- packed sequences ----------------------------------------------------------------------
 
 LENGTHS = [2, 4, 1]  # unsorted: packing sorts them and keeps the permutation
@@ -913,4 +965,5 @@ SPECS = [
     *RESAMPLING,
     *PACKED,
     *PATCHES,
+    *VARIANTS,
 ]

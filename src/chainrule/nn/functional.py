@@ -48,6 +48,9 @@ from chainrule.ops.activation import (
     tanhshrink,
     threshold,
 )
+from chainrule.ops.creation import rand_like as _rand_like
+from chainrule.ops.creation import triu_indices as _triu_indices
+from chainrule.ops.creation import zeros_like as _zeros_like
 from chainrule.ops.dropout import (
     alpha_dropout,
     dropout,
@@ -59,7 +62,7 @@ from chainrule.ops.dropout import (
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import clamp as _clamp
 from chainrule.ops.elementwise import exp as _exp
-from chainrule.ops.elementwise import log, log1p, minimum, sigmoid, sqrt, tanh, where
+from chainrule.ops.elementwise import log, log1p, minimum, sigmoid, sign, sqrt, tanh, where
 from chainrule.ops.embedding import embedding, one_hot
 from chainrule.ops.indexing import masked_fill, pad, scatter
 from chainrule.ops.interpolation import INTERPOLATING_MODES as _INTERPOLATING_MODES
@@ -87,18 +90,21 @@ if _TYPE_CHECKING:  # annotations only (they are strings at run time): not publi
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
-    "adaptive_max_pool2d", "adaptive_max_pool3d", "alpha_dropout", "avg_pool1d", "avg_pool2d",
-    "avg_pool3d", "batch_norm", "bilinear", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "celu", "celu_", "conv1d", "conv2d", "conv3d",
-    "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cosine_embedding_loss",
+    "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices", "alpha_dropout", "avg_pool1d",
+    "avg_pool2d", "avg_pool3d", "batch_norm", "bilinear", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "celu", "celu_", "channel_shuffle", "conv1d", "conv2d",
+    "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cosine_embedding_loss",
     "cosine_similarity", "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d", "elu",
     "elu_", "embedding", "feature_alpha_dropout", "fold", "gaussian_nll_loss", "gelu", "glu",
-    "group_norm", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "hardtanh_",
-    "hinge_embedding_loss", "huber_loss", "instance_norm", "interpolate", "kl_div", "l1_loss",
-    "layer_norm", "leaky_relu", "leaky_relu_", "linear", "log_softmax", "logsigmoid",
-    "margin_ranking_loss", "max_pool1d", "max_pool2d", "max_pool3d", "max_unpool1d", "max_unpool2d",
-    "max_unpool3d", "mish", "mse_loss", "multilabel_soft_margin_loss", "nll_loss", "normalize",
-    "one_hot", "pad", "pairwise_distance", "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss",
+    "group_norm", "gumbel_softmax", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",
+    "hardtanh_", "hinge_embedding_loss", "huber_loss", "instance_norm", "interpolate", "kl_div",
+    "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear", "local_response_norm",
+    "log_softmax", "logsigmoid", "lp_pool1d", "lp_pool2d", "lp_pool3d", "margin_ranking_loss",
+    "max_pool1d", "max_pool1d_with_indices", "max_pool2d", "max_pool2d_with_indices", "max_pool3d",
+    "max_pool3d_with_indices", "max_unpool1d", "max_unpool2d", "max_unpool3d", "mish", "mse_loss",
+    "multilabel_soft_margin_loss", "native_channel_shuffle", "nll_loss", "normalize", "one_hot",
+    "pad", "pairwise_distance", "pdist", "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss",
     "prelu", "relu", "relu6", "relu_", "rms_norm", "rrelu", "scaled_dot_product_attention", "selu",
     "selu_", "sigmoid", "silu", "smooth_l1_loss", "soft_margin_loss", "softmax", "softmin",
     "softplus", "softshrink", "softsign", "tanh", "tanhshrink", "threshold", "threshold_",
@@ -1212,6 +1218,151 @@ def gaussian_nll_loss(
     if full:
         loss = loss + 0.5 * _math.log(2 * _math.pi)
     return _reduce("gaussian_nll_loss", loss, reduction)
+
+
+# ---- pooling and normalization variants ----------------------------------------------------
+
+
+def max_pool1d_with_indices(input: Tensor, *args: Any, **kwargs: Any) -> Any:
+    """max_pool1d returning (values, indices) always."""
+    kwargs["return_indices"] = True
+    return max_pool1d(input, *args, **kwargs)
+
+
+def max_pool2d_with_indices(input: Tensor, *args: Any, **kwargs: Any) -> Any:
+    """max_pool2d returning (values, indices) always."""
+    kwargs["return_indices"] = True
+    return max_pool2d(input, *args, **kwargs)
+
+
+def max_pool3d_with_indices(input: Tensor, *args: Any, **kwargs: Any) -> Any:
+    """max_pool3d returning (values, indices) always."""
+    kwargs["return_indices"] = True
+    return max_pool3d(input, *args, **kwargs)
+
+
+def adaptive_max_pool1d_with_indices(
+    input: Tensor, output_size: Any, return_indices: bool = False
+) -> Any:
+    """adaptive_max_pool1d returning (values, indices) always."""
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(
+    input: Tensor, output_size: Any, return_indices: bool = False
+) -> Any:
+    """adaptive_max_pool2d returning (values, indices) always."""
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(
+    input: Tensor, output_size: Any, return_indices: bool = False
+) -> Any:
+    """adaptive_max_pool3d returning (values, indices) always."""
+    return adaptive_max_pool3d(input, output_size, True)
+
+
+def _lp_pool(
+    name: str, input: Tensor, norm_type: float, kernel_size: Any, stride: Any, ceil_mode: bool
+) -> Any:
+    """(sum over each window of x^p)^(1/p), as PyTorch: an average pool of x^p times the
+    window's size, negative averages sent to 0 first."""
+    dims = int(name[-2])
+    kernel = _ntuple(name, "kernel_size", kernel_size, dims)
+    pool = {1: avg_pool1d, 2: avg_pool2d, 3: avg_pool3d}[dims]
+    out = pool(input**norm_type, kernel, stride, 0, ceil_mode)
+    return (sign(out) * relu(_abs(out)) * _math.prod(kernel)) ** (1.0 / norm_type)
+
+
+def lp_pool1d(
+    input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False
+) -> Any:
+    """The p-norm of each window: (sum x^p)^(1/p) over (N, C, L)."""
+    return _lp_pool("lp_pool1d", input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(
+    input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False
+) -> Any:
+    """The p-norm of each window: (sum x^p)^(1/p) over (N, C, H, W)."""
+    return _lp_pool("lp_pool2d", input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(
+    input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False
+) -> Any:
+    """The p-norm of each window: (sum x^p)^(1/p) over (N, C, D, H, W)."""
+    return _lp_pool("lp_pool3d", input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def local_response_norm(
+    input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+) -> Any:
+    """x / (k + alpha * mean of x^2 over `size` neighbouring channels)^beta (AlexNet's
+    normalization), the neighbourhood zero-padded at the ends as in PyTorch."""
+    if input.ndim < 3:
+        raise ShapeError(
+            "local_response_norm: expected 3D or higher dimensional input, got shape "
+            f"{tuple(input.shape)}"
+        )
+    if input.numel() == 0:
+        return input
+    squares = unsqueeze(input * input, 1)  # (N, 1, C, *)
+    if input.ndim == 3:
+        padded = pad(squares, (0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool2d(padded, (size, 1), stride=1)[:, 0]
+    else:
+        shape = tuple(input.shape)
+        squares = reshape(squares, (shape[0], 1, shape[1], shape[2], -1))
+        padded = pad(squares, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+        div = reshape(avg_pool3d(padded, (size, 1, 1), stride=1)[:, 0], shape)
+    return input / (div * alpha + k) ** beta
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Any:
+    """(N, C, *) with its C channels, read as `groups` groups, interleaved: channel g * (C /
+    groups) + i goes to i * groups + g (ShuffleNet)."""
+    if input.ndim < 3:
+        raise ShapeError(
+            f"channel_shuffle: expected input with at least 3 dimensions, got shape "
+            f"{tuple(input.shape)}"
+        )
+    batch, channels, *rest = input.shape
+    if groups <= 0 or channels % groups:
+        raise ShapeError(
+            f"channel_shuffle: number of channels {channels} must be divisible by groups {groups}"
+        )
+    grouped = reshape(input, (batch, groups, channels // groups, *rest))
+    return reshape(transpose(grouped, 1, 2), tuple(input.shape))
+
+
+native_channel_shuffle = channel_shuffle
+
+
+def pdist(input: Tensor, p: float = 2) -> Any:
+    """The p-norm distance between every pair of rows i < j of (N, M) input, in row-major
+    order of the pairs: N (N - 1) / 2 values."""
+    if input.ndim != 2:
+        raise ShapeError(f"pdist: expected a 2-D input, got shape {tuple(input.shape)}")
+    rows = input.shape[0]
+    first, second = _triu_indices(rows, rows, 1, device=input.device)
+    return norm(input[first] - input[second], p, -1)
+
+
+def gumbel_softmax(
+    logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1
+) -> Any:
+    """softmax((logits + g) / tau) with g drawn from Gumbel(0, 1): a differentiable sample of
+    a categorical distribution; with hard, the one-hot of its argmax, whose gradient is the
+    soft sample's (straight-through)."""
+    exponentials = -log(1 - _rand_like(logits))  # Exp(1) draws; 1 - U keeps log finite
+    gumbels = -log(exponentials)
+    y_soft = _softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = _zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
 
 
 # ---- in-place activations and deprecated aliases --------------------------------------------

@@ -79,7 +79,7 @@ from chainrule.nn.modules.loss import (
     TripletMarginLoss,
 )
 from chainrule.nn.modules.module import Module
-from chainrule.nn.modules.normalization import GroupNorm, LayerNorm, RMSNorm
+from chainrule.nn.modules.normalization import GroupNorm, LayerNorm, LocalResponseNorm, RMSNorm
 from chainrule.nn.modules.padding import (
     CircularPad1d,
     CircularPad2d,
@@ -97,16 +97,20 @@ from chainrule.nn.modules.padding import (
     ZeroPad2d,
     ZeroPad3d,
 )
-from chainrule.nn.modules.pixelshuffle import PixelShuffle, PixelUnshuffle
+from chainrule.nn.modules.pixelshuffle import ChannelShuffle, PixelShuffle, PixelUnshuffle
 from chainrule.nn.modules.pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
     AdaptiveAvgPool3d,
     AdaptiveMaxPool1d,
     AdaptiveMaxPool2d,
+    AdaptiveMaxPool3d,
     AvgPool1d,
     AvgPool2d,
     AvgPool3d,
+    LPPool1d,
+    LPPool2d,
+    LPPool3d,
     MaxPool1d,
     MaxPool2d,
     MaxPool3d,
@@ -140,6 +144,7 @@ __all__ = [
     "AdaptiveAvgPool3d",
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
     "AlphaDropout",
     "AvgPool1d",
     "AvgPool2d",
@@ -151,6 +156,7 @@ __all__ = [
     "BatchNorm3d",
     "Bilinear",
     "CELU",
+    "ChannelShuffle",
     "CircularPad1d",
     "CircularPad2d",
     "CircularPad3d",
@@ -193,11 +199,15 @@ __all__ = [
     "InstanceNorm3d",
     "KLDivLoss",
     "L1Loss",
+    "LPPool1d",
+    "LPPool2d",
+    "LPPool3d",
     "LSTM",
     "LSTMCell",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
+    "LocalResponseNorm",
     "LogSigmoid",
     "LogSoftmax",
     "MSELoss",

@@ -1,4 +1,5 @@
-"""PixelShuffle and PixelUnshuffle: channels to pixel blocks and back (sub-pixel convolution)."""
+"""PixelShuffle and PixelUnshuffle: channels to pixel blocks and back (sub-pixel convolution);
+ChannelShuffle: channel groups interleaved (ShuffleNet)."""
 
 from __future__ import annotations
 
@@ -63,3 +64,32 @@ class PixelUnshuffle(Module):
 
     def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """Interleaves channel groups: the C channels, read as `groups` groups of C / groups, are
+    reordered so that each output group takes one channel from every input group (ShuffleNet).
+
+    Args:
+        groups (int): the number of groups; it must divide C.
+
+    Shape:
+        - Input: (N, C, *)
+        - Output: the shape of the input
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.ChannelShuffle(2)(chainrule.arange(4.0).reshape(1, 4, 1)).flatten()
+        tensor([0., 2., 1., 3.])
+    """
+
+    def __init__(self, groups: int) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"
