@@ -828,6 +828,45 @@ PATCHES = [
 ]
 
 
+# ---- spatial transformers ------------------------------------------------------------------
+
+
+def _grid(shape):
+    """Sampling positions in [-1.3, 1.3]: some outside, for the padding modes."""
+    return lambda rng: (rng.standard_normal(shape[0]), rng.uniform(-1.3, 1.3, shape[1]))
+
+
+def _grid_spec(name, shapes, **kwargs):
+    return _spec(
+        name,
+        lambda x, g: F.grid_sample(x, g, **kwargs),
+        lambda x, g: TF.grid_sample(x, g, **kwargs),
+        [()],
+        make_inputs=_grid(shapes),
+    )
+
+
+TRANSFORMERS = [
+    _same("affine_grid", "affine_grid", [((2, 2, 3),)], kwargs={"size": (2, 1, 3, 4)}),
+    _same(
+        "affine_grid_3d_aligned",
+        "affine_grid",
+        [((1, 3, 4),)],
+        kwargs={"size": (1, 2, 2, 3, 2), "align_corners": True},
+    ),
+    _grid_spec("grid_sample", ((2, 3, 4, 5), (2, 3, 2, 2))),
+    _grid_spec(
+        "grid_sample_border_aligned",
+        ((1, 2, 3, 4), (1, 2, 3, 2)),
+        padding_mode="border",
+        align_corners=True,
+    ),
+    _grid_spec("grid_sample_reflection", ((1, 2, 3, 4), (1, 3, 2, 2)), padding_mode="reflection"),
+    _grid_spec("grid_sample_nearest", ((1, 2, 3, 4), (1, 3, 2, 2)), mode="nearest"),
+    _grid_spec("grid_sample_trilinear", ((1, 2, 3, 2, 4), (1, 2, 2, 2, 3))),
+]
+
+
 # ---- pooling and normalization variants ----------------------------------------------------
 
 
@@ -966,4 +1005,5 @@ SPECS = [
     *PACKED,
     *PATCHES,
     *VARIANTS,
+    *TRANSFORMERS,
 ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math as _math
 import warnings as _warnings
+from itertools import product as _product
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from chainrule.errors import ShapeError
@@ -48,6 +49,7 @@ from chainrule.ops.activation import (
     tanhshrink,
     threshold,
 )
+from chainrule.ops.creation import linspace as _linspace
 from chainrule.ops.creation import rand_like as _rand_like
 from chainrule.ops.creation import triu_indices as _triu_indices
 from chainrule.ops.creation import zeros_like as _zeros_like
@@ -62,7 +64,13 @@ from chainrule.ops.dropout import (
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import clamp as _clamp
 from chainrule.ops.elementwise import exp as _exp
-from chainrule.ops.elementwise import log, log1p, minimum, sigmoid, sign, sqrt, tanh, where
+from chainrule.ops.elementwise import floor as _floor
+from chainrule.ops.elementwise import fmod as _fmod
+from chainrule.ops.elementwise import log, sigmoid, sqrt, tanh, where
+from chainrule.ops.elementwise import log1p as _log1p
+from chainrule.ops.elementwise import minimum as _minimum
+from chainrule.ops.elementwise import round as _round
+from chainrule.ops.elementwise import sign as _sign
 from chainrule.ops.embedding import embedding, one_hot
 from chainrule.ops.indexing import masked_fill, pad, scatter
 from chainrule.ops.interpolation import INTERPOLATING_MODES as _INTERPOLATING_MODES
@@ -82,6 +90,7 @@ from chainrule.ops.reduction import norm
 from chainrule.ops.reduction import softmax as _softmax
 from chainrule.ops.reduction import sum as _sum
 from chainrule.ops.shape import broadcast_tensors, expand, reshape, transpose, unsqueeze
+from chainrule.ops.shape import stack as _stack
 
 if _TYPE_CHECKING:  # annotations only (they are strings at run time): not public names
     from typing import Any
@@ -91,15 +100,15 @@ if _TYPE_CHECKING:  # annotations only (they are strings at run time): not publi
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
     "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices",
-    "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices", "alpha_dropout", "avg_pool1d",
-    "avg_pool2d", "avg_pool3d", "batch_norm", "bilinear", "binary_cross_entropy",
+    "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices", "affine_grid", "alpha_dropout",
+    "avg_pool1d", "avg_pool2d", "avg_pool3d", "batch_norm", "bilinear", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "celu", "celu_", "channel_shuffle", "conv1d", "conv2d",
     "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cosine_embedding_loss",
     "cosine_similarity", "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d", "elu",
     "elu_", "embedding", "feature_alpha_dropout", "fold", "gaussian_nll_loss", "gelu", "glu",
-    "group_norm", "gumbel_softmax", "hardshrink", "hardsigmoid", "hardswish", "hardtanh",
-    "hardtanh_", "hinge_embedding_loss", "huber_loss", "instance_norm", "interpolate", "kl_div",
-    "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear", "local_response_norm",
+    "grid_sample", "group_norm", "gumbel_softmax", "hardshrink", "hardsigmoid", "hardswish",
+    "hardtanh", "hardtanh_", "hinge_embedding_loss", "huber_loss", "instance_norm", "interpolate",
+    "kl_div", "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear", "local_response_norm",
     "log_softmax", "logsigmoid", "lp_pool1d", "lp_pool2d", "lp_pool3d", "margin_ranking_loss",
     "max_pool1d", "max_pool1d_with_indices", "max_pool2d", "max_pool2d_with_indices", "max_pool3d",
     "max_pool3d_with_indices", "max_unpool1d", "max_unpool2d", "max_unpool3d", "mish", "mse_loss",
@@ -1110,7 +1119,7 @@ def soft_margin_loss(
 ) -> Any:
     """log(1 + exp(-target * x)): a smooth two-class margin loss, target 1 or -1."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    return _reduce("soft_margin_loss", log1p(_exp(-input * target)), reduction)
+    return _reduce("soft_margin_loss", _log1p(_exp(-input * target)), reduction)
 
 
 def multilabel_soft_margin_loss(
@@ -1158,7 +1167,7 @@ def triplet_margin_loss(
     distance_negative = pairwise_distance(anchor, negative, p, eps)
     if swap:
         distance_swap = pairwise_distance(positive, negative, p, eps)
-        distance_negative = minimum(distance_negative, distance_swap)
+        distance_negative = _minimum(distance_negative, distance_swap)
     loss = _clamp(margin + distance_positive - distance_negative, min=0.0)
     return _reduce("triplet_margin_loss", loss, reduction)
 
@@ -1220,6 +1229,192 @@ def gaussian_nll_loss(
     return _reduce("gaussian_nll_loss", loss, reduction)
 
 
+# ---- spatial transformers: affine_grid, grid_sample ----------------------------------------
+
+
+def _unit_positions(steps: int, align_corners: bool, like: Tensor) -> Any:
+    """The normalized positions in [-1, 1] of `steps` samples: their centres (align_corners)
+    or their centres in a grid whose edges are at -1 and 1, as PyTorch computes them."""
+    if steps <= 1:
+        return like.new_zeros(1)
+    positions = _linspace(-1, 1, steps, dtype=like.dtype, device=like.device)
+    return positions if align_corners else positions * (steps - 1) / steps
+
+
+def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> Any:
+    """The sampling grid (N, H, W, 2) (or (N, D, H, W, 3)) of the affine maps theta (N, 2, 3)
+    (or (N, 3, 4)) applied to the output's normalized coordinates, for grid_sample.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> identity = chainrule.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])
+        >>> F.affine_grid(identity, (1, 1, 1, 2), align_corners=True)
+        tensor([[[[-1.,  0.],
+                  [ 1.,  0.]]]])
+    """
+    size = tuple(int(s) for s in size)
+    if not theta.dtype.is_floating_point:
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    dims = len(size) - 2
+    if dims not in (2, 3):
+        raise NotImplementedError(
+            "affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+            f"respectively. Got size {size}."
+        )
+    if theta.ndim != 3 or tuple(theta.shape[1:]) != (dims, dims + 1):
+        raise ValueError(
+            f"Expected a batch of {dims}D affine matrices of shape Nx{dims}x{dims + 1} for "
+            f"size {list(size)}. Got {tuple(theta.shape)}."
+        )
+    if min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {list(size)}")
+    align = _default_align_corners(align_corners)
+    spatial = size[2:]
+    columns = []
+    for axis in range(dims):  # x runs along the last dimension, y the one before, ...
+        dim = dims - 1 - axis
+        positions = _unit_positions(spatial[dim], align, theta)
+        shape = [1] * dims
+        shape[dim] = positions.shape[0]
+        columns.append(expand(reshape(positions, tuple(shape)), spatial))
+    columns.append(theta.new_ones(spatial))
+    base = reshape(_stack(columns, -1), (1, _math.prod(spatial), dims + 1))
+    grid = matmul(base, transpose(theta, 1, 2))
+    return reshape(grid, (size[0], *spatial, dims))
+
+
+_GRID_MODES = ("bilinear", "nearest", "bicubic")
+
+
+def _default_align_corners(align_corners: bool | None) -> bool:
+    """align_corners, False when None, with PyTorch's warning that the default changed."""
+    if align_corners is None:
+        _warnings.warn(
+            "Default grid_sample and affine_grid behavior has changed to align_corners=False "
+            "since 1.3.0. Please specify align_corners=True if the old behavior is desired. See "
+            "the documentation of grid_sample for details.",
+            stacklevel=3,
+        )
+        return False
+    return bool(align_corners)
+
+
+_GRID_PADDING = ("zeros", "border", "reflection")
+
+
+def _reflect(coordinate: Any, twice_low: int, twice_high: int) -> Any:
+    """coordinate reflected about the bounds twice_low / 2 and twice_high / 2 until inside."""
+    if twice_low == twice_high:
+        return coordinate * 0
+    low = twice_low / 2
+    span = (twice_high - twice_low) / 2
+    distance = _abs(coordinate - low)
+    extra = _fmod(distance, span)
+    flips = _floor(distance.detach() / span)
+    return where(_fmod(flips, 2) == 0, extra + low, span - extra + low)
+
+
+def _source_coordinate(coordinate: Any, size: int, padding_mode: str, align_corners: bool) -> Any:
+    """A normalized grid coordinate in input pixels, its padding rule applied (PyTorch's
+    grid_sampler_compute_source_index)."""
+    if align_corners:
+        pixels = (coordinate + 1) / 2 * (size - 1)
+    else:
+        pixels = ((coordinate + 1) * size - 1) / 2
+    if padding_mode == "border":
+        return _clamp(pixels, 0, size - 1)
+    if padding_mode == "reflection":
+        if align_corners:
+            pixels = _reflect(pixels, 0, 2 * (size - 1))
+        else:
+            pixels = _reflect(pixels, -1, 2 * size - 1)
+        return _clamp(pixels, 0, size - 1)
+    return pixels
+
+
+def grid_sample(
+    input: Tensor,
+    grid: Tensor,
+    mode: str = "bilinear",
+    padding_mode: str = "zeros",
+    align_corners: bool | None = None,
+) -> Any:
+    """Sample input (N, C, H, W) (or (N, C, D, H, W)) at the normalized positions of grid
+    (N, H_out, W_out, 2) (or (..., 3)), x first, by bilinear (trilinear) or nearest
+    interpolation; positions outside read zeros, the border, or the input reflected.
+    Differentiable with respect to input and grid.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> image = chainrule.tensor([[[[0.0, 1.0], [2.0, 3.0]]]])
+        >>> F.grid_sample(image, chainrule.zeros(1, 1, 1, 2), align_corners=True)
+        tensor([[[[1.5000]]]])
+    """
+    if mode not in _GRID_MODES:
+        raise ValueError(
+            f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or "
+            f"'bicubic', but got: '{mode}'"
+        )
+    if padding_mode not in _GRID_PADDING:
+        raise ValueError(
+            "nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
+            f"'reflection', but got: '{padding_mode}'"
+        )
+    if mode == "bicubic":
+        raise NotImplementedError("grid_sample: mode='bicubic' is not supported yet")
+    dims = input.ndim - 2
+    if dims not in (2, 3) or grid.ndim != input.ndim or grid.shape[-1] != dims:
+        raise ShapeError(
+            "grid_sample: expected input (N, C, H, W) with grid (N, H_out, W_out, 2), or input "
+            f"(N, C, D, H, W) with grid (N, D_out, H_out, W_out, 3); got input "
+            f"{tuple(input.shape)} and grid {tuple(grid.shape)}"
+        )
+    if grid.shape[0] != input.shape[0]:
+        raise ShapeError(
+            "grid_sample: expected grid and input to have the same batch size, but got input "
+            f"{tuple(input.shape)} and grid {tuple(grid.shape)}"
+        )
+    _check_floating("grid_sample", input=input, grid=grid)
+    align = _default_align_corners(align_corners)
+    batch, channels = input.shape[0], input.shape[1]
+    sizes = tuple(input.shape[2:])
+    out_spatial = tuple(grid.shape[1:-1])
+    points = _math.prod(out_spatial)
+    coordinates = []  # per input dimension (D,) H, W: grid component dims - 1 - dim
+    for dim, size in enumerate(sizes):
+        component = reshape(grid[..., dims - 1 - dim], (batch, points))
+        coordinates.append(_source_coordinate(component, size, padding_mode, align))
+    plane = reshape(input, (batch, channels, _math.prod(sizes)))
+    strides = [_math.prod(sizes[dim + 1 :]) for dim in range(dims)]
+    if mode == "nearest":
+        corners = [(None,) * dims]
+        lows = [_round(c.detach()) for c in coordinates]
+    else:
+        corners = list(_product((0, 1), repeat=dims))
+        lows = [_floor(c.detach()) for c in coordinates]
+    out = None
+    for corner in corners:
+        index = None
+        weight = None
+        valid = None
+        for dim, bit in enumerate(corner):
+            position = lows[dim] + (bit or 0)
+            inside = (position >= 0) & (position <= sizes[dim] - 1)
+            valid = inside if valid is None else valid & inside
+            flat = _clamp(position, 0, sizes[dim] - 1).long() * strides[dim]
+            index = flat if index is None else index + flat
+            if bit is not None:
+                factor = coordinates[dim] - lows[dim] if bit else lows[dim] + 1 - coordinates[dim]
+                weight = factor if weight is None else weight * factor
+        gathered = plane.gather(2, expand(unsqueeze(index, 1), (batch, channels, points)))
+        term = gathered if weight is None else gathered * unsqueeze(weight, 1)
+        term = where(unsqueeze(valid, 1), term, 0.0)
+        out = term if out is None else out + term
+    return reshape(out, (batch, channels, *out_spatial))
+
+
 # ---- pooling and normalization variants ----------------------------------------------------
 
 
@@ -1271,7 +1466,7 @@ def _lp_pool(
     kernel = _ntuple(name, "kernel_size", kernel_size, dims)
     pool = {1: avg_pool1d, 2: avg_pool2d, 3: avg_pool3d}[dims]
     out = pool(input**norm_type, kernel, stride, 0, ceil_mode)
-    return (sign(out) * relu(_abs(out)) * _math.prod(kernel)) ** (1.0 / norm_type)
+    return (_sign(out) * relu(_abs(out)) * _math.prod(kernel)) ** (1.0 / norm_type)
 
 
 def lp_pool1d(
