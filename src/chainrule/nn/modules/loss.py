@@ -618,8 +618,8 @@ class TripletMarginLoss(_Loss):
         >>> import chainrule
         >>> from chainrule import nn
         >>> a, p, n = chainrule.zeros(1, 2), chainrule.tensor([[3.0, 4.0]]), chainrule.ones(1, 2)
-        >>> nn.TripletMarginLoss(margin=0.0, eps=0.0)(a, p, n)
-        tensor(3.5858)
+        >>> nn.TripletMarginLoss(margin=1.0, eps=0.0)(a, p, n)  # 5 - sqrt(2) + 1
+        tensor(4.5858)
     """
 
     def __init__(

@@ -29,9 +29,9 @@ from chainrule.backend import device as Device
 from chainrule.backend.dtypes import dtype as DType
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.nn import init
+from chainrule.nn._packed_sequence import PackedSequence
 from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
-from chainrule.nn.utils.rnn import PackedSequence
 from chainrule.ops import creation
 from chainrule.ops import elementwise as ew
 from chainrule.ops.shape import cat, stack
@@ -697,6 +697,7 @@ class RNNCellBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Every weight and bias ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
         for weight in self.parameters():
             init.uniform_(weight, -stdv, stdv)

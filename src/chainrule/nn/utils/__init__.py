@@ -1,7 +1,8 @@
-"""Helpers around modules: gradient clipping, parameter <-> vector conversion and packed
-variable-length sequences (`rnn`)."""
+"""Helpers around modules: gradient clipping, parameter <-> vector conversion, packed
+variable-length sequences (`rnn`), parametrizations (`parametrize`, `parametrizations`) and the
+hook-based weight_norm and spectral_norm."""
 
-from chainrule.nn.utils import rnn
+from chainrule.nn.utils import parametrizations, parametrize, rnn
 from chainrule.nn.utils.clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,
@@ -10,6 +11,12 @@ from chainrule.nn.utils.clip_grad import (
     get_total_norm,
 )
 from chainrule.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
+from chainrule.nn.utils.weight_norm import (
+    remove_spectral_norm,
+    remove_weight_norm,
+    spectral_norm,
+    weight_norm,
+)
 
 __all__ = [
     "clip_grad_norm",
@@ -18,6 +25,12 @@ __all__ = [
     "clip_grads_with_norm_",
     "get_total_norm",
     "parameters_to_vector",
+    "parametrizations",
+    "parametrize",
+    "remove_spectral_norm",
+    "remove_weight_norm",
     "rnn",
+    "spectral_norm",
     "vector_to_parameters",
+    "weight_norm",
 ]
