@@ -117,7 +117,8 @@ __all__ = [
     "prelu", "relu", "relu6", "relu_", "rms_norm", "rrelu", "scaled_dot_product_attention", "selu",
     "selu_", "sigmoid", "silu", "smooth_l1_loss", "soft_margin_loss", "softmax", "softmin",
     "softplus", "softshrink", "softsign", "tanh", "tanhshrink", "threshold", "threshold_",
-    "triplet_margin_loss", "unfold", "upsample", "upsample_bilinear", "upsample_nearest",
+    "triplet_margin_loss", "triplet_margin_with_distance_loss", "unfold", "upsample",
+    "upsample_bilinear", "upsample_nearest",
 ]  # fmt: skip
 
 
@@ -1170,6 +1171,36 @@ def triplet_margin_loss(
         distance_negative = _minimum(distance_negative, distance_swap)
     loss = _clamp(margin + distance_positive - distance_negative, min=0.0)
     return _reduce("triplet_margin_loss", loss, reduction)
+
+
+def triplet_margin_with_distance_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    *,
+    distance_function: Any = None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Any:
+    """max(0, d(a, p) - d(a, n) + margin) for any distance d (default: pairwise_distance);
+    with swap, d(a, n) is replaced by d(p, n) where that is smaller."""
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    dims = (anchor.ndim, positive.ndim, negative.ndim)
+    if len(set(dims)) != 1:
+        raise ShapeError(
+            "triplet_margin_with_distance_loss: expected anchor, positive and negative of one "
+            f"rank, got shapes {tuple(anchor.shape)}, {tuple(positive.shape)} and "
+            f"{tuple(negative.shape)}"
+        )
+    distance = distance_function if distance_function is not None else pairwise_distance
+    distance_positive = distance(anchor, positive)
+    distance_negative = distance(anchor, negative)
+    if swap:
+        distance_negative = _minimum(distance_negative, distance(positive, negative))
+    loss = _clamp(margin + distance_positive - distance_negative, min=0.0)
+    return _reduce("triplet_margin_with_distance_loss", loss, reduction)
 
 
 def poisson_nll_loss(

@@ -12,6 +12,7 @@ tensor(2.)
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
@@ -737,3 +738,82 @@ class GaussianNLLLoss(_Loss):
         return F.gaussian_nll_loss(
             input, target, var, full=self.full, eps=self.eps, reduction=self.reduction
         )
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """TripletMarginLoss with a distance of your choice: max(0, d(a, p) - d(a, n) + margin),
+    d any function of two tensors returning non-negative distances (default:
+    pairwise_distance, the Euclidean one).
+
+    Args:
+        distance_function (Callable, optional): d (default: F.pairwise_distance).
+        margin (float): the required gap, positive (default: 1).
+        swap (bool): use d(p, n) for the negative distance where it is smaller (default:
+            False).
+        reduction (str): 'mean' (the default), 'sum' or 'none'.
+
+    Shape:
+        - Input: anchor, positive and negative, (N, *) or (*), as d accepts them
+        - Output: a scalar, or (N,) with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> cosine = lambda x, y: 1.0 - nn.functional.cosine_similarity(x, y)
+        >>> loss = nn.TripletMarginWithDistanceLoss(distance_function=cosine, margin=0.5)
+        >>> a, p, n = chainrule.tensor([[1.0, 0.0]]), chainrule.tensor([[1.0, 0.0]]), chainrule.tensor([[0.0, 1.0]])
+        >>> loss(a, p, n)
+        tensor(0.)
+    """  # noqa: E501
+
+    def __init__(
+        self,
+        *,
+        distance_function: Any = None,
+        margin: float = 1.0,
+        swap: bool = False,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(None, None, reduction)
+        if margin <= 0:
+            raise ValueError(
+                "TripletMarginWithDistanceLoss: expected margin to be greater than 0, got "
+                f"{margin} instead"
+            )
+        self.distance_function = distance_function
+        self.margin = margin
+        self.swap = swap
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return F.triplet_margin_with_distance_loss(
+            anchor,
+            positive,
+            negative,
+            distance_function=self.distance_function,
+            margin=self.margin,
+            swap=self.swap,
+            reduction=self.reduction,
+        )
+
+
+class NLLLoss2d(NLLLoss):
+    """NLLLoss under its deprecated 2-D name, kept as PyTorch keeps it.
+
+    Args:
+        weight (Tensor, optional): a weight per class.
+        size_average (bool, optional): deprecated; use `reduction`.
+        ignore_index (int): a target value that contributes nothing (default: -100).
+        reduce (bool, optional): deprecated; use `reduction`.
+        reduction (str): 'mean' (the default), 'sum' or 'none'.
+
+    Shape:
+        - Input: (N, C, H, W)
+        - Target: (N, H, W)
+        - Output: a scalar, or (N, H, W) with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.NLLLoss2d()(chainrule.zeros(1, 3, 2, 2), chainrule.zeros(1, 2, 2).long())
+        tensor(0.)
+    """

@@ -2,7 +2,7 @@
 variable-length sequences (`rnn`), parametrizations (`parametrize`, `parametrizations`) and the
 hook-based weight_norm and spectral_norm."""
 
-from chainrule.nn.utils import parametrizations, parametrize, rnn
+from chainrule.nn.utils import parametrizations, parametrize, rnn, stateless
 from chainrule.nn.utils.clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,
@@ -31,6 +31,7 @@ __all__ = [
     "remove_weight_norm",
     "rnn",
     "spectral_norm",
+    "stateless",
     "vector_to_parameters",
     "weight_norm",
 ]
