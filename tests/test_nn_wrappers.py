@@ -55,3 +55,16 @@ def test_triplet_margin_with_distance_loss_defaults_to_the_euclidean_distance():
     np.testing.assert_allclose(actual.numpy(), expected.numpy(), rtol=1e-12)
     with pytest.raises(ValueError, match="greater than 0"):
         nn.TripletMarginWithDistanceLoss(margin=0.0)
+
+
+def test_embedding_bag_module_matches_torch_and_prints_as_torch():
+    theirs = torch.nn.EmbeddingBag(10, 3, mode="max", padding_idx=2).double()
+    mine = nn.EmbeddingBag(10, 3, mode="max", padding_idx=2, dtype=chainrule.float64)
+    mine.load_state_dict({k: chainrule.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    bags = np.array([[1, 2, 3], [2, 2, 2], [4, 5, 9]])  # the middle bag is all padding
+    expected = theirs(torch.tensor(bags))
+    actual = mine(chainrule.tensor(bags))
+    np.testing.assert_allclose(actual.detach().numpy(), expected.detach().numpy())
+    assert repr(mine) == repr(theirs)
+    frozen = nn.EmbeddingBag.from_pretrained(chainrule.ones(3, 2))
+    assert not frozen.weight.requires_grad

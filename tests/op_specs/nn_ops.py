@@ -867,6 +867,65 @@ TRANSFORMERS = [
 ]
 
 
+# ---- embedding bags ------------------------------------------------------------------------
+
+BAG_INDICES = np.array([1, 2, 4, 4, 3, 0, 5])
+BAG_OFFSETS = np.array([0, 2, 2, 5])  # an empty bag among them
+
+
+def _bag_indices(offsets):
+    """The 1-D indices cut at offsets, or (without offsets) two bags of three as rows."""
+    return BAG_INDICES if offsets is not None else BAG_INDICES[:6].reshape(2, 3)
+
+
+def _bag_spec(name, offsets, **kwargs):
+    """embedding_bag of a (6, 3) weight, differentiated in the weight."""
+
+    def mine(w):
+        bags = None if offsets is None else chainrule.tensor(offsets, device=w.device)
+        indices = chainrule.tensor(_bag_indices(offsets), device=w.device)
+        return F.embedding_bag(indices, w, bags, **kwargs)
+
+    def theirs(w):
+        bags = None if offsets is None else torch.tensor(offsets)
+        return TF.embedding_bag(torch.tensor(_bag_indices(offsets)), w, bags, **kwargs)
+
+    return _spec(name, mine, theirs, [((6, 3),)])
+
+
+def _weighted_bags(w, psw):
+    """embedding_bag(mode='sum') with per_sample_weights spelled out: PyTorch's has no double
+    backward for them."""
+    bag_of = torch.tensor([0, 0, 2, 2, 2, 3, 3])  # bags cut at BAG_OFFSETS
+    rows = w[torch.tensor(BAG_INDICES)] * psw[:, None]
+    return torch.zeros(4, 3, dtype=w.dtype).index_add(0, bag_of, rows)
+
+
+BAGS = [
+    _bag_spec("embedding_bag_mean", BAG_OFFSETS),
+    _spec(
+        "embedding_bag_sum_per_sample_weights",
+        lambda w, psw: F.embedding_bag(
+            chainrule.tensor(BAG_INDICES, device=w.device),
+            w,
+            chainrule.tensor(BAG_OFFSETS, device=w.device),
+            mode="sum",
+            per_sample_weights=psw,
+        ),
+        _weighted_bags,
+        [((6, 3), (7,))],
+    ),
+    _bag_spec("embedding_bag_max_padding", BAG_OFFSETS, mode="max", padding_idx=4),
+    _bag_spec("embedding_bag_2d_mean_padding", None, padding_idx=0),
+    _bag_spec(
+        "embedding_bag_last_offset_sum",
+        np.array([0, 2, 2, 7]),
+        mode="sum",
+        include_last_offset=True,
+    ),
+]
+
+
 # ---- pooling and normalization variants ----------------------------------------------------
 
 
@@ -1006,4 +1065,5 @@ SPECS = [
     *PATCHES,
     *VARIANTS,
     *TRANSFORMERS,
+    *BAGS,
 ]

@@ -90,6 +90,7 @@ from chainrule.ops.reduction import norm
 from chainrule.ops.reduction import softmax as _softmax
 from chainrule.ops.reduction import sum as _sum
 from chainrule.ops.shape import broadcast_tensors, expand, reshape, transpose, unsqueeze
+from chainrule.ops.shape import cat as _cat
 from chainrule.ops.shape import stack as _stack
 
 if _TYPE_CHECKING:  # annotations only (they are strings at run time): not public names
@@ -105,20 +106,21 @@ __all__ = [
     "binary_cross_entropy_with_logits", "celu", "celu_", "channel_shuffle", "conv1d", "conv2d",
     "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cosine_embedding_loss",
     "cosine_similarity", "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d", "elu",
-    "elu_", "embedding", "feature_alpha_dropout", "fold", "gaussian_nll_loss", "gelu", "glu",
-    "grid_sample", "group_norm", "gumbel_softmax", "hardshrink", "hardsigmoid", "hardswish",
-    "hardtanh", "hardtanh_", "hinge_embedding_loss", "huber_loss", "instance_norm", "interpolate",
-    "kl_div", "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear", "local_response_norm",
-    "log_softmax", "logsigmoid", "lp_pool1d", "lp_pool2d", "lp_pool3d", "margin_ranking_loss",
-    "max_pool1d", "max_pool1d_with_indices", "max_pool2d", "max_pool2d_with_indices", "max_pool3d",
-    "max_pool3d_with_indices", "max_unpool1d", "max_unpool2d", "max_unpool3d", "mish", "mse_loss",
-    "multilabel_soft_margin_loss", "native_channel_shuffle", "nll_loss", "normalize", "one_hot",
-    "pad", "pairwise_distance", "pdist", "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss",
-    "prelu", "relu", "relu6", "relu_", "rms_norm", "rrelu", "scaled_dot_product_attention", "selu",
-    "selu_", "sigmoid", "silu", "smooth_l1_loss", "soft_margin_loss", "softmax", "softmin",
-    "softplus", "softshrink", "softsign", "tanh", "tanhshrink", "threshold", "threshold_",
-    "triplet_margin_loss", "triplet_margin_with_distance_loss", "unfold", "upsample",
-    "upsample_bilinear", "upsample_nearest",
+    "elu_", "embedding", "embedding_bag", "feature_alpha_dropout", "fold", "gaussian_nll_loss",
+    "gelu", "glu", "grid_sample", "group_norm", "gumbel_softmax", "hardshrink", "hardsigmoid",
+    "hardswish", "hardtanh", "hardtanh_", "hinge_embedding_loss", "huber_loss", "instance_norm",
+    "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear",
+    "local_response_norm", "log_softmax", "logsigmoid", "lp_pool1d", "lp_pool2d", "lp_pool3d",
+    "margin_ranking_loss", "max_pool1d", "max_pool1d_with_indices", "max_pool2d",
+    "max_pool2d_with_indices", "max_pool3d", "max_pool3d_with_indices", "max_unpool1d",
+    "max_unpool2d", "max_unpool3d", "mish", "mse_loss", "multilabel_soft_margin_loss",
+    "native_channel_shuffle", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance",
+    "pdist", "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "prelu", "relu", "relu6",
+    "relu_", "rms_norm", "rrelu", "scaled_dot_product_attention", "selu", "selu_", "sigmoid",
+    "silu", "smooth_l1_loss", "soft_margin_loss", "softmax", "softmin", "softplus", "softshrink",
+    "softsign", "tanh", "tanhshrink", "threshold", "threshold_", "triplet_margin_loss",
+    "triplet_margin_with_distance_loss", "unfold", "upsample", "upsample_bilinear",
+    "upsample_nearest",
 ]  # fmt: skip
 
 
@@ -1258,6 +1260,115 @@ def gaussian_nll_loss(
     if full:
         loss = loss + 0.5 * _math.log(2 * _math.pi)
     return _reduce("gaussian_nll_loss", loss, reduction)
+
+
+# ---- embedding bags ------------------------------------------------------------------------
+
+
+def _bag_bounds(input: Tensor, offsets: Any, include_last_offset: bool) -> list[tuple[int, int]]:
+    """(start, end) of each bag in the flattened input."""
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a "
+                "mini-batch of fixed length sequences. However, found offsets of type "
+                f"{type(offsets).__name__}"
+            )
+        bags, length = input.shape
+        return [(b * length, (b + 1) * length) for b in range(bags)]
+    if input.ndim != 1:
+        raise ShapeError(
+            f"embedding_bag: input has to be 1D or 2D Tensor, but got Tensor of dimension "
+            f"{input.ndim}"
+        )
+    if offsets is None:
+        raise ValueError("offsets has to be a 1D Tensor but got None")
+    starts = [int(offset) for offset in offsets.tolist()]
+    if starts and starts[0] != 0:
+        raise ValueError(
+            "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
+            f"from position 0. However, got {starts[0]}"
+        )
+    total = input.shape[0]
+    if include_last_offset:
+        return list(zip(starts[:-1], starts[1:]))
+    return list(zip(starts, [*starts[1:], total]))
+
+
+def embedding_bag(
+    input: Tensor,
+    weight: Tensor,
+    offsets: Any = None,
+    max_norm: float | None = None,
+    norm_type: float = 2,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights: Any = None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+) -> Any:
+    """The sum, mean or elementwise max of the embeddings in each bag, without building the
+    (bags, length, dim) tensor of embeddings: bags are the rows of a 2-D input, or the runs of a
+    1-D input that start at `offsets`. Indices equal to padding_idx are left out (an empty bag
+    gives zeros); per_sample_weights scale each embedding ('sum' only)."""
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"mode has to be one of sum, mean or max, got {mode}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+            f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+            "GitHub."
+        )
+    if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
+        raise ShapeError(
+            f"embedding_bag: per_sample_weights of shape {tuple(per_sample_weights.shape)} "
+            f"must have the shape of input {tuple(input.shape)}"
+        )
+    bounds = _bag_bounds(input, offsets, include_last_offset)
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx = padding_idx + weight.shape[0]
+    flat = reshape(input, (-1,))
+    rows = embedding(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq)
+    bags, dim = len(bounds), weight.shape[1]
+    keep = flat != padding_idx if padding_idx is not None else None
+    if mode == "max":
+        fill = rows.new_full((1, dim), float("-inf"))
+        if keep is not None:
+            rows = where(unsqueeze(keep, 1), rows, fill)
+        table = _cat([rows, fill], 0)
+        longest = max((end - start for start, end in bounds), default=0)
+        sentinel = rows.shape[0]
+        positions = [
+            [start + i if start + i < end else sentinel for i in range(max(longest, 1))]
+            for start, end in bounds
+        ]
+        index = _shape_constant(table._backend.xp.asarray(positions, dtype="int64"))
+        best = table[index].max(1).values  # (bags, dim)
+        return where(best == float("-inf"), 0.0, best)
+    bag_of = [b for b, (start, end) in enumerate(bounds) for _ in range(end - start)]
+    xp = rows._backend.xp
+    bag_index = _shape_constant(xp.asarray(bag_of, dtype="int64"))
+    scale = None
+    if per_sample_weights is not None:
+        scale = reshape(per_sample_weights, (-1,))
+    if keep is not None:
+        kept = keep.to(rows.dtype)
+        scale = kept if scale is None else scale * kept
+    entries = [i for start, end in bounds for i in range(start, end)]
+    if entries != list(range(rows.shape[0])):  # entries past the last offset belong to no bag
+        chosen = _shape_constant(xp.asarray(entries, dtype="int64"))
+        rows = rows[chosen]
+        keep = None if keep is None else keep[chosen]
+        scale = None if scale is None else scale[chosen]
+    terms = rows if scale is None else rows * unsqueeze(scale, 1)
+    out = rows.new_zeros(bags, dim).index_add(0, bag_index, terms)
+    if mode == "sum":
+        return out
+    counts = rows.new_zeros(bags).index_add(
+        0, bag_index, rows.new_ones(rows.shape[0]) if keep is None else keep.to(rows.dtype)
+    )
+    return out / unsqueeze(_clamp(counts, min=1.0), 1)
 
 
 # ---- spatial transformers: affine_grid, grid_sample ----------------------------------------

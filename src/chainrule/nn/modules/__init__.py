@@ -130,7 +130,7 @@ from chainrule.nn.modules.rnn import (
     RNNCell,
     RNNCellBase,
 )
-from chainrule.nn.modules.sparse import Embedding
+from chainrule.nn.modules.sparse import Embedding, EmbeddingBag
 from chainrule.nn.modules.transformer import (
     Transformer,
     TransformerDecoder,
@@ -180,6 +180,7 @@ __all__ = [
     "Dropout3d",
     "ELU",
     "Embedding",
+    "EmbeddingBag",
     "FeatureAlphaDropout",
     "Flatten",
     "Fold",
