@@ -193,14 +193,14 @@ def pack_padded_sequence(
             f"(batch_size={input.shape[batch_dim]})"
         )
     if any(length <= 0 for length in sizes):
-        raise ValueError(
+        raise ShapeError(
             "Length of all samples has to be greater than 0, but found an element in 'lengths' "
             "that is <= 0"
         )
     sorted_indices = None
     if enforce_sorted:
         if any(a < b for a, b in zip(sizes, sizes[1:])):
-            raise ValueError(
+            raise ShapeError(
                 "`lengths` array must be sorted in decreasing order when `enforce_sorted` is "
                 "True. You can pass `enforce_sorted=False` to pack_padded_sequence and/or "
                 "pack_sequence to sidestep this requirement if you do not need ONNX exportability."
@@ -299,14 +299,14 @@ def pad_sequence(
                 [3., 0.]])
     """
     if padding_side not in ("left", "right"):
-        raise ValueError(
+        raise ShapeError(
             f"Expected padding_side to be one of left or right, but got {padding_side}."
         )
     if isinstance(sequences, Tensor):
         sequences = sequences.unbind(0)
     sequences = list(sequences)
     if not sequences:
-        raise ValueError("received an empty list of sequences")
+        raise ShapeError("received an empty list of sequences")
     longest = max(sequence.shape[0] for sequence in sequences)
     trailing = tuple(sequences[0].shape[1:])
     padded = []
