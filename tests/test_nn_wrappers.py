@@ -68,3 +68,16 @@ def test_embedding_bag_module_matches_torch_and_prints_as_torch():
     assert repr(mine) == repr(theirs)
     frozen = nn.EmbeddingBag.from_pretrained(chainrule.ones(3, 2))
     assert not frozen.weight.requires_grad
+
+
+def test_rrelu_module_is_leaky_relu_with_the_mean_slope_in_eval_and_random_in_training():
+    x = RNG.standard_normal(200)
+    expected = torch.nn.RReLU(0.1, 0.3).eval()(torch.tensor(x))
+    actual = nn.RReLU(0.1, 0.3).eval()(chainrule.tensor(x))
+    np.testing.assert_allclose(actual.numpy(), expected.numpy())
+    assert repr(nn.RReLU(inplace=True)) == repr(torch.nn.RReLU(inplace=True))
+    slopes = (nn.RReLU(0.1, 0.3)(chainrule.tensor(x)).numpy() / x)[x < 0]
+    assert slopes.min() >= 0.1 and slopes.max() <= 0.3 and slopes.std() > 0.01
+    inplace = chainrule.tensor(x)
+    assert nn.functional.rrelu_(inplace) is inplace
+    np.testing.assert_allclose(inplace.numpy()[x >= 0], x[x >= 0])
