@@ -284,6 +284,11 @@ def test_conv2d_channel_mismatch_names_the_op_and_both_shapes():
             "needs 4D",
         ),
         (
+            lambda: F.interpolate(chainrule.ones(1, 1, 4), size=2, mode="bicubic"),
+            NotImplementedError,
+            "bicubic mode needs 4D",
+        ),
+        (
             lambda: F.interpolate(chainrule.ones(1, 1, 4, 4), size=2, align_corners=True),
             ValueError,
             "align_corners",
@@ -364,6 +369,13 @@ def test_max_pool_indices_with_padding_and_dilation_are_torchs():
 def test_nearest_interpolation_keeps_torchs_values_when_a_scaled_size_stays(shape):
     x = RNG.standard_normal(shape)
     close(F.interpolate(mine(x), scale_factor=1.3), TF.interpolate(theirs(x), scale_factor=1.3))
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_bicubic_interpolation_keeps_torchs_values_when_a_scaled_size_stays(align_corners):
+    x = RNG.standard_normal((1, 2, 4, 5))
+    options = {"scale_factor": 1.1, "mode": "bicubic", "align_corners": align_corners}
+    close(F.interpolate(mine(x), **options), TF.interpolate(theirs(x), **options))
 
 
 def test_one_hot_matches_torch():
@@ -561,3 +573,63 @@ def test_max_unpool_output_size_and_module_as_torch():
         F.max_unpool2d(p_c, i_c, 2, output_size=(9, 9))
     module = chainrule.nn.MaxUnpool2d(2)
     np.testing.assert_allclose(module(p_c, i_c).numpy(), torch.nn.MaxUnpool2d(2)(p_t, i_t).numpy())
+
+
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("relu_", {}),
+        ("elu_", {"alpha": 0.5}),
+        ("celu_", {}),
+        ("selu_", {}),
+        ("leaky_relu_", {"negative_slope": 0.2}),
+        ("hardtanh_", {"min_val": -0.5, "max_val": 0.5}),
+        ("threshold_", {"threshold": 0.1, "value": 2.0}),
+    ],
+)
+def test_in_place_activations_overwrite_their_input_and_differentiate_as_torch(name, kwargs):
+    x = RNG.standard_normal((3, 4))
+    leaf_mine, leaf_theirs = mine(x).requires_grad_(), theirs(x).requires_grad_()
+    inner_mine, inner_theirs = leaf_mine * 2, leaf_theirs * 2
+    result = getattr(F, name)(inner_mine, **kwargs)
+    expected = getattr(TF, name)(inner_theirs, **kwargs)
+    assert result is inner_mine
+    close(result, expected)
+    result.sum().backward()
+    expected.sum().backward()
+    close(leaf_mine.grad, leaf_theirs.grad)
+
+
+def test_deprecated_upsample_functions_warn_and_interpolate():
+    x = RNG.standard_normal((1, 2, 3, 3))
+    for name in ("upsample_nearest", "upsample_bilinear"):
+        with pytest.warns(UserWarning, match="deprecated"):
+            result = getattr(F, name)(mine(x), scale_factor=2)
+        close(result, getattr(TF, name)(theirs(x), scale_factor=2))
+
+
+def test_gaussian_nll_loss_refuses_negative_or_misshapen_variances():
+    x = chainrule.zeros(3, 2)
+    with pytest.raises(ValueError, match="negative"):
+        F.gaussian_nll_loss(x, x, -chainrule.ones(3, 2))
+    with pytest.raises(ValueError, match="incorrect size"):
+        F.gaussian_nll_loss(x, x, chainrule.ones(2, 3))
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 3.5])
+def test_pdist_matches_torch(p):
+    x = RNG.standard_normal((6, 4))
+    close(F.pdist(mine(x), p), TF.pdist(theirs(x), p))
+
+
+def test_gumbel_softmax_samples_are_distributions_and_hard_ones_pass_soft_gradients():
+    chainrule.manual_seed(0)
+    logits = mine(np.log([[0.7, 0.2, 0.1]]).repeat(4000, 0), requires_grad=True)
+    soft = F.gumbel_softmax(logits, tau=0.5)
+    close(soft.sum(-1), chainrule.ones(4000, dtype=soft.dtype))
+    hard = F.gumbel_softmax(logits, hard=True)
+    assert set(np.unique(hard.detach().numpy())) == {0.0, 1.0}
+    frequencies = hard.detach().numpy().mean(0)  # Gumbel-max: argmax ~ softmax(logits)
+    np.testing.assert_allclose(frequencies, [0.7, 0.2, 0.1], atol=0.03)
+    (hard * mine(np.arange(3.0))).sum().backward()
+    assert logits.grad is not None and np.abs(logits.grad.numpy()).sum() > 0

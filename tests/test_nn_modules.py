@@ -790,6 +790,49 @@ LOSSES = [
         ),
         grad_inputs=(0, 1),
     ),
+    Case(
+        "MarginRankingLoss",
+        lambda n: n.MarginRankingLoss(margin=0.3),
+        lambda r: (r.standard_normal(4), r.standard_normal(4), np.array([1.0, -1.0, 1.0, -1.0])),
+        grad_inputs=(0, 1),
+    ),
+    Case(
+        "HingeEmbeddingLoss",
+        lambda n: n.HingeEmbeddingLoss(margin=0.5),
+        lambda r: (r.uniform(0, 1, (2, 3)), np.array([[1.0, -1.0, 1.0], [-1.0, -1.0, 1.0]])),
+        grad_inputs=(0,),
+    ),
+    Case(
+        "SoftMarginLoss",
+        lambda n: n.SoftMarginLoss(),
+        lambda r: (r.standard_normal(4), np.array([1.0, -1.0, 1.0, -1.0])),
+        grad_inputs=(0,),
+    ),
+    Case(
+        "MultiLabelSoftMarginLoss",
+        lambda n: n.MultiLabelSoftMarginLoss(),
+        lambda r: (r.standard_normal((3, 4)), r.integers(0, 2, (3, 4)).astype("float64")),
+        grad_inputs=(0,),
+    ),
+    Case(
+        "TripletMarginLoss",
+        lambda n: n.TripletMarginLoss(margin=0.5, swap=True),
+        lambda r: tuple(r.standard_normal((4, 3)) for _ in range(3)),
+    ),
+    Case(
+        "PoissonNLLLoss",
+        lambda n: n.PoissonNLLLoss(full=True),
+        lambda r: (r.standard_normal((2, 3)), r.integers(0, 5, (2, 3)).astype("float64")),
+        grad_inputs=(0,),
+    ),
+    Case(
+        "GaussianNLLLoss",
+        lambda n: n.GaussianNLLLoss(),
+        lambda r: (r.standard_normal((3, 2)), r.standard_normal((3, 2)), r.uniform(0.5, 2, (3, 1))),
+    ),
+    Case("PixelShuffle", lambda n: n.PixelShuffle(2), normal(2, 8, 2, 3)),
+    Case("Unfold", lambda n: n.Unfold(2, padding=1, stride=2), normal(1, 2, 4, 5)),
+    Case("Fold", lambda n: n.Fold((3, 4), 2), normal(1, 8, 6)),
 ]
 
 

@@ -13,6 +13,7 @@ import torch.nn.functional as TF
 
 import chainrule
 import chainrule.nn.functional as F
+import chainrule.nn.utils.rnn as F_rnn
 from chainrule.testing import OpSpec
 
 R = np.random.default_rng(1234)
@@ -536,6 +537,84 @@ LOSSES = [
         ),
     ),
     _spec(
+        "margin_ranking_loss",
+        lambda a, b, y: F.margin_ranking_loss(a, b, y, margin=0.2),
+        lambda a, b, y: TF.margin_ranking_loss(a, b, y, margin=0.2),
+        [()],
+        make_inputs=lambda rng: (
+            rng.standard_normal(5),
+            rng.standard_normal(5),
+            np.array([1, -1, -1, 1, 1]),
+        ),
+    ),
+    _spec(
+        "hinge_embedding_loss",
+        lambda x, y: F.hinge_embedding_loss(x, y, margin=0.7, reduction="sum"),
+        lambda x, y: TF.hinge_embedding_loss(x, y, margin=0.7, reduction="sum"),
+        [()],
+        make_inputs=lambda rng: (
+            rng.uniform(0.0, 1.5, (2, 3)),
+            np.array([[1, -1, -1], [-1, 1, -1]]),
+        ),
+    ),
+    _spec(
+        "soft_margin_loss",
+        lambda x, y: F.soft_margin_loss(x, y, reduction="none"),
+        lambda x, y: TF.soft_margin_loss(x, y, reduction="none"),
+        [()],
+        make_inputs=lambda rng: (rng.standard_normal((2, 3)), np.array([[1, -1, -1], [-1, 1, 1]])),
+    ),
+    _spec(
+        "multilabel_soft_margin_loss",
+        lambda x, y: F.multilabel_soft_margin_loss(
+            x, y, weight=_mine(CLASS_WEIGHT, x), reduction="none"
+        ),
+        lambda x, y: TF.multilabel_soft_margin_loss(
+            x, y, weight=_theirs(CLASS_WEIGHT, x), reduction="none"
+        ),
+        [()],
+        make_inputs=lambda rng: (rng.standard_normal((3, 4)), rng.integers(0, 2, (3, 4))),
+    ),
+    _same(
+        "triplet_margin_loss", "triplet_margin_loss", [((4, 3), (4, 3), (4, 3)), ((3,), (3,), (3,))]
+    ),
+    _spec(
+        "triplet_margin_loss_swap_p1",
+        lambda a, p, n: F.triplet_margin_loss(
+            a, p, n, margin=2.0, p=1, swap=True, reduction="none"
+        ),
+        lambda a, p, n: TF.triplet_margin_loss(
+            a, p, n, margin=2.0, p=1, swap=True, reduction="none"
+        ),
+        [((5, 3), (5, 3), (5, 3))],
+    ),
+    _same(
+        "poisson_nll_loss",
+        "poisson_nll_loss",
+        [((2, 3), (2, 3))],
+        domains=[(-1.0, 1.0), (0.0, 4.0)],
+    ),
+    _spec(
+        "poisson_nll_loss_rates_full",
+        lambda x, y: F.poisson_nll_loss(x, y, log_input=False, full=True, reduction="sum"),
+        lambda x, y: TF.poisson_nll_loss(x, y, log_input=False, full=True, reduction="sum"),
+        [()],
+        make_inputs=lambda rng: (rng.uniform(0.5, 3.0, (2, 3)), np.array([[0, 1, 2], [5, 3, 0]])),
+    ),
+    _same(
+        "gaussian_nll_loss",
+        "gaussian_nll_loss",
+        [((3, 2), (3, 2), (3, 2)), ((3, 2), (3, 2), (3, 1)), ((3, 2), (3, 2), (3,))],
+        domains=[(-2.0, 2.0), (-2.0, 2.0), (0.5, 2.0)],
+    ),
+    _spec(
+        "gaussian_nll_loss_full",
+        lambda x, y, v: F.gaussian_nll_loss(x, y, v, full=True, reduction="none"),
+        lambda x, y, v: TF.gaussian_nll_loss(x, y, v, full=True, reduction="none"),
+        [((4,), (4,), (4,))],
+        domains=[(-2.0, 2.0), (-2.0, 2.0), (0.5, 2.0)],
+    ),
+    _spec(
         "cosine_similarity",
         F.cosine_similarity,
         TF.cosine_similarity,
@@ -643,6 +722,41 @@ RESAMPLING = [
     _interpolate("interpolate_bilinear_scale", (2, 1, 4, 3), scale_factor=1.5, mode="bilinear"),
     _interpolate("interpolate_linear", (2, 3, 5), scale_factor=0.6, mode="linear"),
     _interpolate("interpolate_area", (1, 2, 6, 5), size=(3, 2), mode="area"),
+    _interpolate("interpolate_area_1d_up", (2, 1, 4), scale_factor=1.6, mode="area"),
+    _interpolate(
+        "interpolate_nearest_exact_2d", (1, 2, 3, 5), scale_factor=(1.5, 0.5), mode="nearest-exact"
+    ),
+    _interpolate("interpolate_trilinear", (1, 2, 3, 2, 4), size=(4, 3, 3), mode="trilinear"),
+    _interpolate(
+        "interpolate_trilinear_align",
+        (1, 1, 2, 3, 3),
+        scale_factor=(2.0, 1.5, 0.7),
+        mode="trilinear",
+        align_corners=True,
+    ),
+    # bicubic: 4 taps per dimension, A = -0.75, taps past an edge read the edge sample
+    _interpolate("interpolate_bicubic", (1, 2, 4, 5), size=(7, 3), mode="bicubic"),
+    _interpolate(
+        "interpolate_bicubic_align", (2, 1, 3, 4), size=(6, 5), mode="bicubic", align_corners=True
+    ),
+    _interpolate(
+        "interpolate_bicubic_scale", (1, 2, 5, 4), scale_factor=(0.6, 2.5), mode="bicubic"
+    ),
+    # the same size from a scale_factor still resamples (by 1 / 1.1), but PyTorch's backward
+    # copies the cotangent, as for nearest above: our gradient is the derivative (finite
+    # differences), the values are checked against PyTorch in test_functional.py
+    _spec(
+        "interpolate_bicubic_scale_keeps_size",
+        lambda x: F.interpolate(x, scale_factor=1.1, mode="bicubic"),
+        None,
+        [((1, 1, 4, 5),)],
+    ),
+    _spec(
+        "upsample_bicubic_module",
+        lambda x: chainrule.nn.Upsample(scale_factor=2, mode="bicubic")(x),
+        lambda x: torch.nn.Upsample(scale_factor=2, mode="bicubic")(x),
+        [((1, 1, 3, 3),)],
+    ),
 ]
 
 
@@ -677,6 +791,265 @@ ACTIVATION_KINKS = [
 ]
 
 
+# ---- pixels and patches -------------------------------------------------------------------
+
+PATCHES = [
+    _spec(
+        "pixel_shuffle",
+        lambda x: F.pixel_shuffle(x, 2),
+        lambda x: TF.pixel_shuffle(x, 2),
+        [((2, 8, 3, 2),), ((1, 2, 4, 2, 3),)],
+    ),
+    _spec(
+        "pixel_unshuffle",
+        lambda x: chainrule.nn.PixelUnshuffle(2)(x),
+        lambda x: torch.nn.PixelUnshuffle(2)(x),
+        [((2, 3, 4, 2),), ((1, 4, 6),)],
+    ),
+    _same("unfold", "unfold", [((2, 3, 4, 5),)], kwargs={"kernel_size": 2}),
+    _same(
+        "unfold_strided_dilated_padded",
+        "unfold",
+        [((1, 2, 6, 5),), ((2, 5, 4),)],
+        kwargs={"kernel_size": (2, 3), "dilation": (2, 1), "padding": (1, 2), "stride": (2, 3)},
+    ),
+    _same(  # overlapping windows add up
+        "fold",
+        "fold",
+        [((2, 12, 12),)],
+        kwargs={"output_size": (4, 5), "kernel_size": 2},
+    ),
+    _spec(
+        "fold_module_strided_padded",
+        lambda x: chainrule.nn.Fold((5, 4), (2, 3), dilation=(1, 2), padding=1, stride=(2, 1))(x),
+        lambda x: torch.nn.Fold((5, 4), (2, 3), dilation=(1, 2), padding=1, stride=(2, 1))(x),
+        [((1, 12, 6),), ((6, 6),)],
+    ),
+]
+
+
+# ---- spatial transformers ------------------------------------------------------------------
+
+
+def _grid(shape):
+    """Sampling positions in [-1.3, 1.3]: some outside, for the padding modes."""
+    return lambda rng: (rng.standard_normal(shape[0]), rng.uniform(-1.3, 1.3, shape[1]))
+
+
+def _grid_spec(name, shapes, **kwargs):
+    return _spec(
+        name,
+        lambda x, g: F.grid_sample(x, g, **kwargs),
+        lambda x, g: TF.grid_sample(x, g, **kwargs),
+        [()],
+        make_inputs=_grid(shapes),
+    )
+
+
+TRANSFORMERS = [
+    _same("affine_grid", "affine_grid", [((2, 2, 3),)], kwargs={"size": (2, 1, 3, 4)}),
+    _same(
+        "affine_grid_3d_aligned",
+        "affine_grid",
+        [((1, 3, 4),)],
+        kwargs={"size": (1, 2, 2, 3, 2), "align_corners": True},
+    ),
+    _grid_spec("grid_sample", ((2, 3, 4, 5), (2, 3, 2, 2))),
+    _grid_spec(
+        "grid_sample_border_aligned",
+        ((1, 2, 3, 4), (1, 2, 3, 2)),
+        padding_mode="border",
+        align_corners=True,
+    ),
+    _grid_spec("grid_sample_reflection", ((1, 2, 3, 4), (1, 3, 2, 2)), padding_mode="reflection"),
+    _grid_spec("grid_sample_nearest", ((1, 2, 3, 4), (1, 3, 2, 2)), mode="nearest"),
+    _grid_spec("grid_sample_trilinear", ((1, 2, 3, 2, 4), (1, 2, 2, 2, 3))),
+]
+
+
+# ---- embedding bags ------------------------------------------------------------------------
+
+BAG_INDICES = np.array([1, 2, 4, 4, 3, 0, 5])
+BAG_OFFSETS = np.array([0, 2, 2, 5])  # an empty bag among them
+
+
+def _bag_indices(offsets):
+    """The 1-D indices cut at offsets, or (without offsets) two bags of three as rows."""
+    return BAG_INDICES if offsets is not None else BAG_INDICES[:6].reshape(2, 3)
+
+
+def _bag_spec(name, offsets, **kwargs):
+    """embedding_bag of a (6, 3) weight, differentiated in the weight."""
+
+    def mine(w):
+        bags = None if offsets is None else chainrule.tensor(offsets, device=w.device)
+        indices = chainrule.tensor(_bag_indices(offsets), device=w.device)
+        return F.embedding_bag(indices, w, bags, **kwargs)
+
+    def theirs(w):
+        bags = None if offsets is None else torch.tensor(offsets)
+        return TF.embedding_bag(torch.tensor(_bag_indices(offsets)), w, bags, **kwargs)
+
+    return _spec(name, mine, theirs, [((6, 3),)])
+
+
+def _weighted_bags(w, psw):
+    """embedding_bag(mode='sum') with per_sample_weights spelled out: PyTorch's has no double
+    backward for them."""
+    bag_of = torch.tensor([0, 0, 2, 2, 2, 3, 3])  # bags cut at BAG_OFFSETS
+    rows = w[torch.tensor(BAG_INDICES)] * psw[:, None]
+    return torch.zeros(4, 3, dtype=w.dtype).index_add(0, bag_of, rows)
+
+
+BAGS = [
+    _bag_spec("embedding_bag_mean", BAG_OFFSETS),
+    _spec(
+        "embedding_bag_sum_per_sample_weights",
+        lambda w, psw: F.embedding_bag(
+            chainrule.tensor(BAG_INDICES, device=w.device),
+            w,
+            chainrule.tensor(BAG_OFFSETS, device=w.device),
+            mode="sum",
+            per_sample_weights=psw,
+        ),
+        _weighted_bags,
+        [((6, 3), (7,))],
+    ),
+    _bag_spec("embedding_bag_max_padding", BAG_OFFSETS, mode="max", padding_idx=4),
+    _bag_spec("embedding_bag_2d_mean_padding", None, padding_idx=0),
+    _bag_spec(
+        "embedding_bag_last_offset_sum",
+        np.array([0, 2, 2, 7]),
+        mode="sum",
+        include_last_offset=True,
+    ),
+]
+
+
+# ---- pooling and normalization variants ----------------------------------------------------
+
+
+def _pdist(x, p):
+    first, second = torch.triu_indices(x.shape[0], x.shape[0], 1)
+    return torch.linalg.vector_norm(x[first] - x[second], ord=p, dim=-1)
+
+
+VARIANTS = [
+    _same("lp_pool2d", "lp_pool2d", [((2, 3, 4, 5),)], kwargs={"norm_type": 2.0, "kernel_size": 2}),
+    _same(
+        "lp_pool1d_fractional_norm",
+        "lp_pool1d",
+        [((2, 3, 7),)],
+        kwargs={"norm_type": 1.5, "kernel_size": 3, "stride": 2, "ceil_mode": True},
+        domains=[(0.2, 2.0)],  # x^1.5 of a negative is nan, in PyTorch too
+    ),
+    _spec(
+        "lp_pool3d_module",
+        lambda x: chainrule.nn.LPPool3d(3, (2, 1, 2))(x),
+        lambda x: torch.nn.LPPool3d(3, (2, 1, 2))(x),
+        [((1, 2, 2, 3, 4),)],
+        domains=[(0.2, 2.0)],
+    ),
+    _same(
+        "local_response_norm",
+        "local_response_norm",
+        [((2, 5, 3, 2),), ((2, 4, 3),)],
+        kwargs={"size": 3},
+    ),
+    _spec(
+        "local_response_norm_module_3d",
+        lambda x: chainrule.nn.LocalResponseNorm(2, alpha=0.1, beta=0.5, k=2.0)(x),
+        lambda x: torch.nn.LocalResponseNorm(2, alpha=0.1, beta=0.5, k=2.0)(x),
+        [((1, 3, 2, 2, 2),)],
+    ),
+    _same(
+        "channel_shuffle", "channel_shuffle", [((2, 6, 2, 3),), ((1, 4, 3),)], kwargs={"groups": 2}
+    ),
+    # PyTorch's pdist has no double backward: the reference spells it out (its values are
+    # compared with TF.pdist in test_functional.py)
+    _spec("pdist", F.pdist, lambda x: _pdist(x, 2.0), [((5, 3),)]),
+    _spec("pdist_p", lambda x: F.pdist(x, 3.0), lambda x: _pdist(x, 3.0), [((4, 2),)]),
+    _spec(
+        "adaptive_max_pool3d_module",
+        lambda x: chainrule.nn.AdaptiveMaxPool3d((2, 1, 2))(x),
+        lambda x: torch.nn.AdaptiveMaxPool3d((2, 1, 2))(x),
+        [((1, 2, 3, 3, 4),)],
+    ),
+]
+
+
+# ---- packed sequences ----------------------------------------------------------------------
+
+LENGTHS = [2, 4, 1]  # unsorted: packing sorts them and keeps the permutation
+
+
+def _weights(kind, **options):
+    """Fixed weights for a torch.nn.<kind>(3, 2, **options), by parameter name."""
+    module = getattr(torch.nn, kind)(3, 2, **options)
+    return {
+        name: R.uniform(-0.7, 0.7, size=tuple(p.shape)) for name, p in module.named_parameters()
+    }
+
+
+def _packed_rnn(kind, options, weights, nn, rnn_utils, make):
+    """x (4, 3, 3) padded, h0 -> (packed output data, final states) of an nn.<kind> run on
+    pack_padded_sequence(x, LENGTHS, enforce_sorted=False), in torch or chainrule."""
+
+    def fn(x, h):
+        module = getattr(nn, kind)(3, 2, **options).to(device=x.device, dtype=x.dtype)
+        with torch.no_grad() if nn is torch.nn else chainrule.no_grad():
+            for name, parameter in module.named_parameters():
+                parameter.copy_(make(weights[name], x))
+        packed = rnn_utils.pack_padded_sequence(x, LENGTHS, enforce_sorted=False)
+        state = (h, h.tanh()) if kind == "LSTM" else h
+        output, final = module(packed, state)
+        return (output.data, *final) if kind == "LSTM" else (output.data, final)
+
+    return fn
+
+
+def _packed_spec(name, kind, directions, **options):
+    weights = _weights(kind, **options)
+    return _spec(
+        name,
+        _packed_rnn(kind, options, weights, chainrule.nn, chainrule.nn.utils.rnn, _mine),
+        _packed_rnn(kind, options, weights, torch.nn, torch.nn.utils.rnn, _theirs),
+        [((4, 3, 3), (directions * options.get("num_layers", 1), 3, 2))],
+        forward_mode=False,  # torch.func.jvp refuses the reference's module.to()
+    )
+
+
+PACKED = [
+    _spec(
+        "pack_then_pad_sequence",
+        lambda x: F_rnn.pad_packed_sequence(
+            F_rnn.pack_padded_sequence(x, LENGTHS, batch_first=True, enforce_sorted=False),
+            batch_first=True,
+            padding_value=-1.0,
+            total_length=5,
+        )[0],
+        lambda x: torch.nn.utils.rnn.pad_packed_sequence(
+            torch.nn.utils.rnn.pack_padded_sequence(
+                x, LENGTHS, batch_first=True, enforce_sorted=False
+            ),
+            batch_first=True,
+            padding_value=-1.0,
+            total_length=5,
+        )[0],
+        [((3, 4, 2),)],
+    ),
+    _spec(
+        "pad_sequence_left",
+        lambda a, b: F_rnn.pad_sequence([a, b], True, 0.5, "left"),
+        lambda a, b: torch.nn.utils.rnn.pad_sequence([a, b], True, 0.5, "left"),
+        [((2, 3), (4, 3))],
+    ),
+    _packed_spec("gru_packed_bidirectional", "GRU", 2, bidirectional=True),
+    _packed_spec("lstm_packed_two_layers", "LSTM", 1, num_layers=2),
+    _packed_spec("rnn_packed_relu", "RNN", 1, nonlinearity="relu"),
+]
+
+
 SPECS = [
     *CONVOLUTION,
     *POOLING,
@@ -688,4 +1061,9 @@ SPECS = [
     *LOSSES,
     *ATTENTION,
     *RESAMPLING,
+    *PACKED,
+    *PATCHES,
+    *VARIANTS,
+    *TRANSFORMERS,
+    *BAGS,
 ]

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import math as _math
 import warnings as _warnings
+from itertools import product as _product
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from chainrule.errors import ShapeError
+from chainrule.ops import activation as _activation_ops
 from chainrule.ops import convolution as _conv_ops
 from chainrule.ops import interpolation as _interpolation_ops
 from chainrule.ops import pooling as _pool_ops
@@ -52,6 +54,10 @@ from chainrule.ops.autocast import LOWER as _LOWER
 from chainrule.ops.autocast import autocast_active as _autocast_active
 from chainrule.ops.autocast import autocast_operands as _autocast_operands
 from chainrule.ops.autocast import autocast_policy as _autocast_policy
+from chainrule.ops.creation import linspace as _linspace
+from chainrule.ops.creation import rand_like as _rand_like
+from chainrule.ops.creation import triu_indices as _triu_indices
+from chainrule.ops.creation import zeros_like as _zeros_like
 from chainrule.ops.dropout import (
     alpha_dropout,
     dropout,
@@ -63,10 +69,16 @@ from chainrule.ops.dropout import (
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import clamp as _clamp
 from chainrule.ops.elementwise import exp as _exp
+from chainrule.ops.elementwise import floor as _floor
+from chainrule.ops.elementwise import fmod as _fmod
 from chainrule.ops.elementwise import log, sigmoid, sqrt, tanh, where
+from chainrule.ops.elementwise import log1p as _log1p
+from chainrule.ops.elementwise import minimum as _minimum
+from chainrule.ops.elementwise import round as _round
+from chainrule.ops.elementwise import sign as _sign
 from chainrule.ops.embedding import embedding, one_hot
 from chainrule.ops.indexing import masked_fill, pad, scatter
-from chainrule.ops.interpolation import LINEAR_MODES as _LINEAR_MODES
+from chainrule.ops.interpolation import INTERPOLATING_MODES as _INTERPOLATING_MODES
 from chainrule.ops.linalg import matmul
 from chainrule.ops.linear import linear
 from chainrule.ops.losses import check_reduction as _check_reduction
@@ -83,28 +95,39 @@ from chainrule.ops.reduction import norm
 from chainrule.ops.reduction import softmax as _softmax
 from chainrule.ops.reduction import sum as _sum
 from chainrule.ops.shape import broadcast_tensors, expand, reshape, transpose, unsqueeze
+from chainrule.ops.shape import cat as _cat
+from chainrule.ops.shape import stack as _stack
 
 if _TYPE_CHECKING:  # annotations only (they are strings at run time): not public names
     from collections.abc import Sequence
+    from typing import Any
 
     from chainrule._tensor import Tensor
     from chainrule.backend import dtypes
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
-    "adaptive_max_pool2d", "adaptive_max_pool3d", "alpha_dropout", "avg_pool1d", "avg_pool2d",
-    "avg_pool3d", "batch_norm", "bilinear", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "celu", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
-    "conv_transpose2d", "conv_transpose3d", "cosine_embedding_loss", "cosine_similarity",
-    "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d", "elu", "embedding",
-    "feature_alpha_dropout", "gelu", "glu", "group_norm", "hardshrink", "hardsigmoid", "hardswish",
-    "hardtanh", "huber_loss", "instance_norm", "interpolate", "kl_div", "l1_loss", "layer_norm",
-    "leaky_relu", "linear", "log_softmax", "logsigmoid", "max_pool1d", "max_pool2d", "max_pool3d",
-    "max_unpool1d", "max_unpool2d", "max_unpool3d", "mish", "mse_loss", "nll_loss", "normalize",
-    "one_hot", "pad", "pairwise_distance", "prelu",
-    "relu", "relu6", "rms_norm", "rrelu", "scaled_dot_product_attention", "selu", "sigmoid", "silu",
-    "smooth_l1_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
-    "tanhshrink", "threshold",
+    "adaptive_max_pool1d_with_indices", "adaptive_max_pool2d", "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d", "adaptive_max_pool3d_with_indices", "affine_grid", "alpha_dropout",
+    "avg_pool1d", "avg_pool2d", "avg_pool3d", "batch_norm", "bilinear", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "celu", "celu_", "channel_shuffle", "conv1d", "conv2d",
+    "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cosine_embedding_loss",
+    "cosine_similarity", "cross_entropy", "dropout", "dropout1d", "dropout2d", "dropout3d", "elu",
+    "elu_", "embedding", "embedding_bag", "feature_alpha_dropout", "fold", "gaussian_nll_loss",
+    "gelu", "glu", "grid_sample", "group_norm", "gumbel_softmax", "hardshrink", "hardsigmoid",
+    "hardswish", "hardtanh", "hardtanh_", "hinge_embedding_loss", "huber_loss", "instance_norm",
+    "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_", "linear",
+    "local_response_norm", "log_softmax", "logsigmoid", "lp_pool1d", "lp_pool2d", "lp_pool3d",
+    "margin_ranking_loss", "max_pool1d", "max_pool1d_with_indices", "max_pool2d",
+    "max_pool2d_with_indices", "max_pool3d", "max_pool3d_with_indices", "max_unpool1d",
+    "max_unpool2d", "max_unpool3d", "mish", "mse_loss", "multilabel_soft_margin_loss",
+    "native_channel_shuffle", "nll_loss", "normalize", "one_hot", "pad", "pairwise_distance",
+    "pdist", "pixel_shuffle", "pixel_unshuffle", "poisson_nll_loss", "prelu", "relu", "relu6",
+    "relu_", "rms_norm", "rrelu", "rrelu_", "scaled_dot_product_attention", "selu", "selu_",
+    "sigmoid", "silu", "smooth_l1_loss", "soft_margin_loss", "softmax", "softmin", "softplus",
+    "softshrink", "softsign", "tanh", "tanhshrink", "threshold", "threshold_",
+    "triplet_margin_loss", "triplet_margin_with_distance_loss", "unfold", "upsample",
+    "upsample_bilinear", "upsample_nearest",
 ]  # fmt: skip
 
 
@@ -1356,7 +1379,7 @@ def interpolate(
         size (int or tuple, optional): the output's spatial size.
         scale_factor (float or tuple, optional): multiplies each spatial size (rounded down).
         mode (str): 'nearest' (default), 'nearest-exact', 'linear' (3-D input), 'bilinear'
-            (4-D), 'trilinear' (5-D) or 'area' (adaptive average pooling).
+            or 'bicubic' (4-D), 'trilinear' (5-D) or 'area' (adaptive average pooling).
         align_corners (bool, optional): linear modes only; True maps the corner pixels' centers
             onto each other, False (default) their outer edges.
         recompute_scale_factor (bool, optional): compute the sampling scale from the output
@@ -1385,17 +1408,17 @@ def interpolate(
     if bytes_in:  # uint8 images, as PyTorch resizes them: nearest copies values, exact in float
         input = input.float()  # noqa: A001
     _check_floating("interpolate", input=input)
-    if mode not in ("nearest", "nearest-exact", "area", *_LINEAR_MODES):
+    if mode not in ("nearest", "nearest-exact", "area", *_INTERPOLATING_MODES):
         raise NotImplementedError(f"interpolate: mode {mode!r} is not supported")
-    if mode in _LINEAR_MODES and _LINEAR_MODES[mode] != n:
+    if mode in _INTERPOLATING_MODES and _INTERPOLATING_MODES[mode] != n:
         raise NotImplementedError(
             f"interpolate: got {n + 2}D input, but {mode} mode needs "
-            f"{_LINEAR_MODES[mode] + 2}D input"
+            f"{_INTERPOLATING_MODES[mode] + 2}D input"
         )
-    if align_corners is not None and mode not in _LINEAR_MODES:
+    if align_corners is not None and mode not in _INTERPOLATING_MODES:
         raise ValueError(
             "interpolate: align_corners option can only be set with the interpolating modes: "
-            "linear | bilinear | trilinear"
+            "linear | bilinear | bicubic | trilinear"
         )
     if antialias:
         raise NotImplementedError("interpolate: antialias=True is not supported")
@@ -1877,6 +1900,711 @@ def cosine_embedding_loss(
     return _reduce("cosine_embedding_loss", positive + negative, reduction)
 
 
+def margin_ranking_loss(
+    input1: Any,
+    input2: Any,
+    target: Any,
+    margin: float = 0,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Any:
+    """max(0, -target * (x1 - x2) + margin): x1 should rank above x2 where target is 1, below
+    where it is -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    loss = _clamp(-target * (input1 - input2) + margin, min=0.0)
+    return _reduce("margin_ranking_loss", loss, reduction)
+
+
+def hinge_embedding_loss(
+    input: Tensor,
+    target: Tensor,
+    margin: float = 1.0,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Any:
+    """x where target is 1, max(0, margin - x) where it is -1 (both terms where it is neither,
+    as PyTorch computes them)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    margin_term = where(target != 1, _clamp(margin - input, min=0.0), 0.0)
+    self_term = where(target != -1, input, 0.0)
+    return _reduce("hinge_embedding_loss", margin_term + self_term, reduction)
+
+
+def soft_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Any:
+    """log(1 + exp(-target * x)): a smooth two-class margin loss, target 1 or -1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    return _reduce("soft_margin_loss", _log1p(_exp(-input * target)), reduction)
+
+
+def multilabel_soft_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Any = None,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Any:
+    """Binary cross-entropy on logits, per class (optionally weighted), averaged over the last
+    dimension (the classes): -(y log sigmoid(x) + (1 - y) log sigmoid(-x))."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    classes = input.shape[-1] if input.ndim else 1
+    loss = _sum(loss, input.ndim - 1) / classes if input.ndim else loss
+    return _reduce("multilabel_soft_margin_loss", loss, reduction)
+
+
+def triplet_margin_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    margin: float = 1.0,
+    p: float = 2,
+    eps: float = 1e-6,
+    swap: bool = False,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Any:
+    """max(0, d(a, p) - d(a, n) + margin), d the p-norm distance (pairwise_distance, eps
+    added); with swap, d(a, n) is replaced by d(p, n) where that is smaller."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    dims = (anchor.ndim, positive.ndim, negative.ndim)
+    if len(set(dims)) != 1 or dims[0] not in (1, 2):
+        raise ShapeError(
+            "triplet_margin_loss: expected anchor, positive and negative of one rank, 1 or 2, "
+            f"got shapes {tuple(anchor.shape)}, {tuple(positive.shape)} and "
+            f"{tuple(negative.shape)}"
+        )
+    distance_positive = pairwise_distance(anchor, positive, p, eps)
+    distance_negative = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        distance_swap = pairwise_distance(positive, negative, p, eps)
+        distance_negative = _minimum(distance_negative, distance_swap)
+    loss = _clamp(margin + distance_positive - distance_negative, min=0.0)
+    return _reduce("triplet_margin_loss", loss, reduction)
+
+
+def triplet_margin_with_distance_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    *,
+    distance_function: Any = None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Any:
+    """max(0, d(a, p) - d(a, n) + margin) for any distance d (default: pairwise_distance);
+    with swap, d(a, n) is replaced by d(p, n) where that is smaller."""
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    dims = (anchor.ndim, positive.ndim, negative.ndim)
+    if len(set(dims)) != 1:
+        raise ShapeError(
+            "triplet_margin_with_distance_loss: expected anchor, positive and negative of one "
+            f"rank, got shapes {tuple(anchor.shape)}, {tuple(positive.shape)} and "
+            f"{tuple(negative.shape)}"
+        )
+    distance = distance_function if distance_function is not None else pairwise_distance
+    distance_positive = distance(anchor, positive)
+    distance_negative = distance(anchor, negative)
+    if swap:
+        distance_negative = _minimum(distance_negative, distance(positive, negative))
+    loss = _clamp(margin + distance_positive - distance_negative, min=0.0)
+    return _reduce("triplet_margin_with_distance_loss", loss, reduction)
+
+
+def poisson_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    log_input: bool = True,
+    full: bool = False,
+    size_average: Any = None,
+    eps: float = 1e-8,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Any:
+    """The negative log-likelihood of target under Poisson(rate): exp(x) - target * x with
+    log_input (x the log rate), else x - target * log(x + eps); `full` adds Stirling's
+    approximation of log(target!) where target > 1."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if log_input:
+        loss = _exp(input) - target * input
+    else:
+        loss = input - target * log(input + eps)
+    if full:
+        safe = where(target > 1, target, 2.0)  # the term is masked where target <= 1
+        stirling = safe * log(safe) - safe + 0.5 * log(2 * _math.pi * safe)
+        loss = loss + where(target > 1, stirling, 0.0)
+    return _reduce("poisson_nll_loss", loss, reduction)
+
+
+def gaussian_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    var: Any,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> Any:
+    """The negative log-likelihood of target under N(input, var): 0.5 (log var + (input -
+    target)^2 / var) (+ 0.5 log(2 pi) with full). var may lack the last dimension or have
+    size 1 there (one variance shared by its features); it is clamped below at eps for the
+    value, but its gradient is taken as if unclamped, as in PyTorch."""
+    if not isinstance(var, type(input)):
+        var = input.new_full(tuple(input.shape[:-1]) + (1,), float(var))
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = unsqueeze(var, -1)
+        elif not (tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.shape[-1] == 1):
+            raise ShapeError(
+                f"gaussian_nll_loss: var is of incorrect size {tuple(var.shape)} for input "
+                f"{tuple(input.shape)}"
+            )
+    _check_reduction("gaussian_nll_loss", reduction)
+    if bool((var < 0).any()):
+        raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+    var = var + (_clamp(var, min=eps) - var).detach()
+    loss = 0.5 * (log(var) + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * _math.log(2 * _math.pi)
+    return _reduce("gaussian_nll_loss", loss, reduction)
+
+
+# ---- embedding bags ------------------------------------------------------------------------
+
+
+def _bag_bounds(input: Tensor, offsets: Any, include_last_offset: bool) -> list[tuple[int, int]]:
+    """(start, end) of each bag in the flattened input."""
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                "if input is 2D, then offsets has to be None, as input is treated is a "
+                "mini-batch of fixed length sequences. However, found offsets of type "
+                f"{type(offsets).__name__}"
+            )
+        bags, length = input.shape
+        return [(b * length, (b + 1) * length) for b in range(bags)]
+    if input.ndim != 1:
+        raise ShapeError(
+            f"embedding_bag: input has to be 1D or 2D Tensor, but got Tensor of dimension "
+            f"{input.ndim}"
+        )
+    if offsets is None:
+        raise ValueError("offsets has to be a 1D Tensor but got None")
+    starts = [int(offset) for offset in offsets.tolist()]
+    if starts and starts[0] != 0:
+        raise ValueError(
+            "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
+            f"from position 0. However, got {starts[0]}"
+        )
+    total = input.shape[0]
+    if include_last_offset:
+        return list(zip(starts[:-1], starts[1:]))
+    return list(zip(starts, [*starts[1:], total]))
+
+
+def embedding_bag(
+    input: Tensor,
+    weight: Tensor,
+    offsets: Any = None,
+    max_norm: float | None = None,
+    norm_type: float = 2,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights: Any = None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+) -> Any:
+    """The sum, mean or elementwise max of the embeddings in each bag, without building the
+    (bags, length, dim) tensor of embeddings: bags are the rows of a 2-D input, or the runs of a
+    1-D input that start at `offsets`. Indices equal to padding_idx are left out (an empty bag
+    gives zeros); per_sample_weights scale each embedding ('sum' only)."""
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"mode has to be one of sum, mean or max, got {mode}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+            f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+            "GitHub."
+        )
+    if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
+        raise ShapeError(
+            f"embedding_bag: per_sample_weights of shape {tuple(per_sample_weights.shape)} "
+            f"must have the shape of input {tuple(input.shape)}"
+        )
+    bounds = _bag_bounds(input, offsets, include_last_offset)
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx = padding_idx + weight.shape[0]
+    flat = reshape(input, (-1,))
+    rows = embedding(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq)
+    bags, dim = len(bounds), weight.shape[1]
+    keep = flat != padding_idx if padding_idx is not None else None
+    if mode == "max":
+        fill = rows.new_full((1, dim), float("-inf"))
+        if keep is not None:
+            rows = where(unsqueeze(keep, 1), rows, fill)
+        table = _cat([rows, fill], 0)
+        longest = max((end - start for start, end in bounds), default=0)
+        sentinel = rows.shape[0]
+        positions = [
+            [start + i if start + i < end else sentinel for i in range(max(longest, 1))]
+            for start, end in bounds
+        ]
+        index = _shape_constant(table._backend.xp.asarray(positions, dtype="int64"))
+        best = table[index].max(1).values  # (bags, dim)
+        return where(best == float("-inf"), 0.0, best)
+    bag_of = [b for b, (start, end) in enumerate(bounds) for _ in range(end - start)]
+    xp = rows._backend.xp
+    bag_index = _shape_constant(xp.asarray(bag_of, dtype="int64"))
+    scale = None
+    if per_sample_weights is not None:
+        scale = reshape(per_sample_weights, (-1,))
+    if keep is not None:
+        kept = keep.to(rows.dtype)
+        scale = kept if scale is None else scale * kept
+    entries = [i for start, end in bounds for i in range(start, end)]
+    if entries != list(range(rows.shape[0])):  # entries past the last offset belong to no bag
+        chosen = _shape_constant(xp.asarray(entries, dtype="int64"))
+        rows = rows[chosen]
+        keep = None if keep is None else keep[chosen]
+        scale = None if scale is None else scale[chosen]
+    terms = rows if scale is None else rows * unsqueeze(scale, 1)
+    out = rows.new_zeros(bags, dim).index_add(0, bag_index, terms)
+    if mode == "sum":
+        return out
+    counts = rows.new_zeros(bags).index_add(
+        0, bag_index, rows.new_ones(rows.shape[0]) if keep is None else keep.to(rows.dtype)
+    )
+    return out / unsqueeze(_clamp(counts, min=1.0), 1)
+
+
+# ---- spatial transformers: affine_grid, grid_sample ----------------------------------------
+
+
+def _unit_positions(steps: int, align_corners: bool, like: Tensor) -> Any:
+    """The normalized positions in [-1, 1] of `steps` samples: their centres (align_corners)
+    or their centres in a grid whose edges are at -1 and 1, as PyTorch computes them."""
+    if steps <= 1:
+        return like.new_zeros(1)
+    positions = _linspace(-1, 1, steps, dtype=like.dtype, device=like.device)
+    return positions if align_corners else positions * (steps - 1) / steps
+
+
+def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> Any:
+    """The sampling grid (N, H, W, 2) (or (N, D, H, W, 3)) of the affine maps theta (N, 2, 3)
+    (or (N, 3, 4)) applied to the output's normalized coordinates, for grid_sample.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> identity = chainrule.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])
+        >>> F.affine_grid(identity, (1, 1, 1, 2), align_corners=True)
+        tensor([[[[-1.,  0.],
+                  [ 1.,  0.]]]])
+    """
+    size = tuple(int(s) for s in size)
+    if not theta.dtype.is_floating_point:
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    dims = len(size) - 2
+    if dims not in (2, 3):
+        raise NotImplementedError(
+            "affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+            f"respectively. Got size {size}."
+        )
+    if theta.ndim != 3 or tuple(theta.shape[1:]) != (dims, dims + 1):
+        raise ValueError(
+            f"Expected a batch of {dims}D affine matrices of shape Nx{dims}x{dims + 1} for "
+            f"size {list(size)}. Got {tuple(theta.shape)}."
+        )
+    if min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {list(size)}")
+    align = _default_align_corners(align_corners)
+    spatial = size[2:]
+    columns = []
+    for axis in range(dims):  # x runs along the last dimension, y the one before, ...
+        dim = dims - 1 - axis
+        positions = _unit_positions(spatial[dim], align, theta)
+        shape = [1] * dims
+        shape[dim] = positions.shape[0]
+        columns.append(expand(reshape(positions, tuple(shape)), spatial))
+    columns.append(theta.new_ones(spatial))
+    base = reshape(_stack(columns, -1), (1, _math.prod(spatial), dims + 1))
+    grid = matmul(base, transpose(theta, 1, 2))
+    return reshape(grid, (size[0], *spatial, dims))
+
+
+_GRID_MODES = ("bilinear", "nearest", "bicubic")
+
+
+def _default_align_corners(align_corners: bool | None) -> bool:
+    """align_corners, False when None, with PyTorch's warning that the default changed."""
+    if align_corners is None:
+        _warnings.warn(
+            "Default grid_sample and affine_grid behavior has changed to align_corners=False "
+            "since 1.3.0. Please specify align_corners=True if the old behavior is desired. See "
+            "the documentation of grid_sample for details.",
+            stacklevel=3,
+        )
+        return False
+    return bool(align_corners)
+
+
+_GRID_PADDING = ("zeros", "border", "reflection")
+
+
+def _reflect(coordinate: Any, twice_low: int, twice_high: int) -> Any:
+    """coordinate reflected about the bounds twice_low / 2 and twice_high / 2 until inside."""
+    if twice_low == twice_high:
+        return coordinate * 0
+    low = twice_low / 2
+    span = (twice_high - twice_low) / 2
+    distance = _abs(coordinate - low)
+    extra = _fmod(distance, span)
+    flips = _floor(distance.detach() / span)
+    return where(_fmod(flips, 2) == 0, extra + low, span - extra + low)
+
+
+def _source_coordinate(coordinate: Any, size: int, padding_mode: str, align_corners: bool) -> Any:
+    """A normalized grid coordinate in input pixels, its padding rule applied (PyTorch's
+    grid_sampler_compute_source_index)."""
+    if align_corners:
+        pixels = (coordinate + 1) / 2 * (size - 1)
+    else:
+        pixels = ((coordinate + 1) * size - 1) / 2
+    if padding_mode == "border":
+        return _clamp(pixels, 0, size - 1)
+    if padding_mode == "reflection":
+        if align_corners:
+            pixels = _reflect(pixels, 0, 2 * (size - 1))
+        else:
+            pixels = _reflect(pixels, -1, 2 * size - 1)
+        return _clamp(pixels, 0, size - 1)
+    return pixels
+
+
+def grid_sample(
+    input: Tensor,
+    grid: Tensor,
+    mode: str = "bilinear",
+    padding_mode: str = "zeros",
+    align_corners: bool | None = None,
+) -> Any:
+    """Sample input (N, C, H, W) (or (N, C, D, H, W)) at the normalized positions of grid
+    (N, H_out, W_out, 2) (or (..., 3)), x first, by bilinear (trilinear) or nearest
+    interpolation; positions outside read zeros, the border, or the input reflected.
+    Differentiable with respect to input and grid.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> image = chainrule.tensor([[[[0.0, 1.0], [2.0, 3.0]]]])
+        >>> F.grid_sample(image, chainrule.zeros(1, 1, 1, 2), align_corners=True)
+        tensor([[[[1.5000]]]])
+    """
+    if mode not in _GRID_MODES:
+        raise ValueError(
+            f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or "
+            f"'bicubic', but got: '{mode}'"
+        )
+    if padding_mode not in _GRID_PADDING:
+        raise ValueError(
+            "nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
+            f"'reflection', but got: '{padding_mode}'"
+        )
+    if mode == "bicubic":
+        raise NotImplementedError("grid_sample: mode='bicubic' is not supported yet")
+    dims = input.ndim - 2
+    if dims not in (2, 3) or grid.ndim != input.ndim or grid.shape[-1] != dims:
+        raise ShapeError(
+            "grid_sample: expected input (N, C, H, W) with grid (N, H_out, W_out, 2), or input "
+            f"(N, C, D, H, W) with grid (N, D_out, H_out, W_out, 3); got input "
+            f"{tuple(input.shape)} and grid {tuple(grid.shape)}"
+        )
+    if grid.shape[0] != input.shape[0]:
+        raise ShapeError(
+            "grid_sample: expected grid and input to have the same batch size, but got input "
+            f"{tuple(input.shape)} and grid {tuple(grid.shape)}"
+        )
+    _check_floating("grid_sample", input=input, grid=grid)
+    align = _default_align_corners(align_corners)
+    batch, channels = input.shape[0], input.shape[1]
+    sizes = tuple(input.shape[2:])
+    out_spatial = tuple(grid.shape[1:-1])
+    points = _math.prod(out_spatial)
+    coordinates = []  # per input dimension (D,) H, W: grid component dims - 1 - dim
+    for dim, size in enumerate(sizes):
+        component = reshape(grid[..., dims - 1 - dim], (batch, points))
+        coordinates.append(_source_coordinate(component, size, padding_mode, align))
+    plane = reshape(input, (batch, channels, _math.prod(sizes)))
+    strides = [_math.prod(sizes[dim + 1 :]) for dim in range(dims)]
+    if mode == "nearest":
+        corners = [(None,) * dims]
+        lows = [_round(c.detach()) for c in coordinates]
+    else:
+        corners = list(_product((0, 1), repeat=dims))
+        lows = [_floor(c.detach()) for c in coordinates]
+    out = None
+    for corner in corners:
+        index = None
+        weight = None
+        valid = None
+        for dim, bit in enumerate(corner):
+            position = lows[dim] + (bit or 0)
+            inside = (position >= 0) & (position <= sizes[dim] - 1)
+            valid = inside if valid is None else valid & inside
+            flat = _clamp(position, 0, sizes[dim] - 1).long() * strides[dim]
+            index = flat if index is None else index + flat
+            if bit is not None:
+                factor = coordinates[dim] - lows[dim] if bit else lows[dim] + 1 - coordinates[dim]
+                weight = factor if weight is None else weight * factor
+        gathered = plane.gather(2, expand(unsqueeze(index, 1), (batch, channels, points)))
+        term = gathered if weight is None else gathered * unsqueeze(weight, 1)
+        term = where(unsqueeze(valid, 1), term, 0.0)
+        out = term if out is None else out + term
+    return reshape(out, (batch, channels, *out_spatial))
+
+
+# ---- pooling and normalization variants ----------------------------------------------------
+
+
+def max_pool1d_with_indices(input: Tensor, *args: Any, **kwargs: Any) -> Any:
+    """max_pool1d returning (values, indices) always."""
+    kwargs["return_indices"] = True
+    return max_pool1d(input, *args, **kwargs)
+
+
+def max_pool2d_with_indices(input: Tensor, *args: Any, **kwargs: Any) -> Any:
+    """max_pool2d returning (values, indices) always."""
+    kwargs["return_indices"] = True
+    return max_pool2d(input, *args, **kwargs)
+
+
+def max_pool3d_with_indices(input: Tensor, *args: Any, **kwargs: Any) -> Any:
+    """max_pool3d returning (values, indices) always."""
+    kwargs["return_indices"] = True
+    return max_pool3d(input, *args, **kwargs)
+
+
+def adaptive_max_pool1d_with_indices(
+    input: Tensor, output_size: Any, return_indices: bool = False
+) -> Any:
+    """adaptive_max_pool1d returning (values, indices) always."""
+    return adaptive_max_pool1d(input, output_size, True)
+
+
+def adaptive_max_pool2d_with_indices(
+    input: Tensor, output_size: Any, return_indices: bool = False
+) -> Any:
+    """adaptive_max_pool2d returning (values, indices) always."""
+    return adaptive_max_pool2d(input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(
+    input: Tensor, output_size: Any, return_indices: bool = False
+) -> Any:
+    """adaptive_max_pool3d returning (values, indices) always."""
+    return adaptive_max_pool3d(input, output_size, True)
+
+
+def _lp_pool(
+    name: str, input: Tensor, norm_type: float, kernel_size: Any, stride: Any, ceil_mode: bool
+) -> Any:
+    """(sum over each window of x^p)^(1/p), as PyTorch: an average pool of x^p times the
+    window's size, negative averages sent to 0 first."""
+    dims = int(name[-2])
+    kernel = _ntuple(name, "kernel_size", kernel_size, dims)
+    pool = {1: avg_pool1d, 2: avg_pool2d, 3: avg_pool3d}[dims]
+    out = pool(input**norm_type, kernel, stride, 0, ceil_mode)
+    return (_sign(out) * relu(_abs(out)) * _math.prod(kernel)) ** (1.0 / norm_type)
+
+
+def lp_pool1d(
+    input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False
+) -> Any:
+    """The p-norm of each window: (sum x^p)^(1/p) over (N, C, L)."""
+    return _lp_pool("lp_pool1d", input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool2d(
+    input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False
+) -> Any:
+    """The p-norm of each window: (sum x^p)^(1/p) over (N, C, H, W)."""
+    return _lp_pool("lp_pool2d", input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def lp_pool3d(
+    input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False
+) -> Any:
+    """The p-norm of each window: (sum x^p)^(1/p) over (N, C, D, H, W)."""
+    return _lp_pool("lp_pool3d", input, norm_type, kernel_size, stride, ceil_mode)
+
+
+def local_response_norm(
+    input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+) -> Any:
+    """x / (k + alpha * mean of x^2 over `size` neighbouring channels)^beta (AlexNet's
+    normalization), the neighbourhood zero-padded at the ends as in PyTorch."""
+    if input.ndim < 3:
+        raise ShapeError(
+            "local_response_norm: expected 3D or higher dimensional input, got shape "
+            f"{tuple(input.shape)}"
+        )
+    if input.numel() == 0:
+        return input
+    squares = unsqueeze(input * input, 1)  # (N, 1, C, *)
+    if input.ndim == 3:
+        padded = pad(squares, (0, 0, size // 2, (size - 1) // 2))
+        div = avg_pool2d(padded, (size, 1), stride=1)[:, 0]
+    else:
+        shape = tuple(input.shape)
+        squares = reshape(squares, (shape[0], 1, shape[1], shape[2], -1))
+        padded = pad(squares, (0, 0, 0, 0, size // 2, (size - 1) // 2))
+        div = reshape(avg_pool3d(padded, (size, 1, 1), stride=1)[:, 0], shape)
+    return input / (div * alpha + k) ** beta
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Any:
+    """(N, C, *) with its C channels, read as `groups` groups, interleaved: channel g * (C /
+    groups) + i goes to i * groups + g (ShuffleNet)."""
+    if input.ndim < 3:
+        raise ShapeError(
+            f"channel_shuffle: expected input with at least 3 dimensions, got shape "
+            f"{tuple(input.shape)}"
+        )
+    batch, channels, *rest = input.shape
+    if groups <= 0 or channels % groups:
+        raise ShapeError(
+            f"channel_shuffle: number of channels {channels} must be divisible by groups {groups}"
+        )
+    grouped = reshape(input, (batch, groups, channels // groups, *rest))
+    return reshape(transpose(grouped, 1, 2), tuple(input.shape))
+
+
+native_channel_shuffle = channel_shuffle
+
+
+def pdist(input: Tensor, p: float = 2) -> Any:
+    """The p-norm distance between every pair of rows i < j of (N, M) input, in row-major
+    order of the pairs: N (N - 1) / 2 values."""
+    if input.ndim != 2:
+        raise ShapeError(f"pdist: expected a 2-D input, got shape {tuple(input.shape)}")
+    rows = input.shape[0]
+    first, second = _triu_indices(rows, rows, 1, device=input.device)
+    return norm(input[first] - input[second], p, -1)
+
+
+def gumbel_softmax(
+    logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1
+) -> Any:
+    """softmax((logits + g) / tau) with g drawn from Gumbel(0, 1): a differentiable sample of
+    a categorical distribution; with hard, the one-hot of its argmax, whose gradient is the
+    soft sample's (straight-through)."""
+    exponentials = -log(1 - _rand_like(logits))  # Exp(1) draws; 1 - U keeps log finite
+    gumbels = -log(exponentials)
+    y_soft = _softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = _zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
+
+
+# ---- in-place activations and deprecated aliases --------------------------------------------
+
+
+def _in_place(activation: Any, input: Tensor, *args: Any) -> Any:
+    """input overwritten with activation(input, *args), a graph-aware copy. The activation
+    reads a clone, so what its rule saves is not the tensor the copy overwrites."""
+    return input.copy_(activation(input.clone(), *args))
+
+
+def relu_(input: Tensor) -> Any:
+    """relu, in place."""
+    return _in_place(relu, input)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Any:
+    """elu, in place."""
+    return _in_place(elu, input, alpha)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Any:
+    """celu, in place."""
+    return _in_place(celu, input, alpha)
+
+
+def selu_(input: Tensor) -> Any:
+    """selu, in place."""
+    return _in_place(selu, input)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Any:
+    """leaky_relu, in place."""
+    return _in_place(leaky_relu, input, negative_slope)
+
+
+def rrelu_(
+    input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False
+) -> Any:
+    """rrelu, in place."""
+    return _in_place(rrelu, input, lower, upper, training)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Any:
+    """hardtanh, in place."""
+    return _in_place(hardtanh, input, min_val, max_val)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Any:
+    """threshold, in place."""
+    return _in_place(_activation_ops.threshold, input, threshold, value)
+
+
+def upsample(
+    input: Tensor,
+    size: Any = None,
+    scale_factor: Any = None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+) -> Any:
+    """Deprecated alias of interpolate (with PyTorch's deprecation warning)."""
+    _warnings.warn(
+        "nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) -> Any:
+    """Deprecated: interpolate(mode='nearest')."""
+    _warnings.warn(
+        "nn.functional.upsample_nearest is deprecated. Use nn.functional.interpolate instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None) -> Any:
+    """Deprecated: interpolate(mode='bilinear', align_corners=True)."""
+    _warnings.warn(
+        "nn.functional.upsample_bilinear is deprecated. Use nn.functional.interpolate instead.",
+        stacklevel=2,
+    )
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
 # ---- attention -----------------------------------------------------------------------------
 
 
@@ -1974,3 +2702,147 @@ def _repeat_heads(tensor: Tensor, heads: int) -> Tensor:
     shape = tuple(tensor.shape)
     grouped = expand(unsqueeze(tensor, -3), shape[:-2] + (heads // kv_heads,) + shape[-2:])
     return reshape(grouped, shape[:-3] + (heads,) + shape[-2:])
+
+
+# ---- rearranging pixels and patches --------------------------------------------------------
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Any:
+    """(*, C r^2, H, W) -> (*, C, H r, W r): each group of r^2 channels becomes an r x r block
+    of pixels (sub-pixel convolution's upsampling)."""
+    r = int(upscale_factor)
+    if input.ndim < 3:
+        raise ShapeError(
+            f"pixel_shuffle expects input to have at least 3 dimensions, but got input with "
+            f"{input.ndim} dimension(s)"
+        )
+    *batch, channels, height, width = input.shape
+    if channels % (r * r):
+        raise ShapeError(
+            "pixel_shuffle expects its input's 'channel' dimension to be divisible by the square "
+            f"of upscale_factor, but input.size(-3)={channels} is not divisible by {r * r}"
+        )
+    n = len(batch)
+    blocks = reshape(input, (*batch, channels // (r * r), r, r, height, width))
+    order = (*range(n), n, n + 3, n + 1, n + 4, n + 2)
+    return reshape(blocks.permute(order), (*batch, channels // (r * r), height * r, width * r))
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Any:
+    """(*, C, H r, W r) -> (*, C r^2, H, W): the inverse of pixel_shuffle."""
+    r = int(downscale_factor)
+    if input.ndim < 3:
+        raise ShapeError(
+            f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
+            f"{input.ndim} dimension(s)"
+        )
+    *batch, channels, height, width = input.shape
+    if height % r or width % r:
+        raise ShapeError(
+            "pixel_unshuffle expects height and width to be divisible by downscale_factor, but "
+            f"got height={height}, width={width} and downscale_factor={r}"
+        )
+    n = len(batch)
+    blocks = reshape(input, (*batch, channels, height // r, r, width // r, r))
+    order = (*range(n), n, n + 2, n + 4, n + 1, n + 3)
+    return reshape(blocks.permute(order), (*batch, channels * r * r, height // r, width // r))
+
+
+def _patch_geometry(
+    name: str, spatial: tuple, kernel_size: Any, dilation: Any, padding: Any, stride: Any
+) -> tuple:
+    """(kernel, dilation, padding, stride, blocks per dimension, padded size) of fold/unfold."""
+    kernel = _ntuple(name, "kernel_size", kernel_size, 2)
+    dilation = _ntuple(name, "dilation", dilation, 2)
+    padding = _ntuple(name, "padding", padding, 2)
+    stride = _ntuple(name, "stride", stride, 2)
+    padded = tuple(s + 2 * p for s, p in zip(spatial, padding))
+    blocks = tuple(
+        (size - d * (k - 1) - 1) // st + 1
+        for size, d, k, st in zip(padded, dilation, kernel, stride)
+    )
+    if any(b < 1 for b in blocks):
+        raise ShapeError(
+            f"{name}: calculated shape of the array of sliding blocks as {blocks}, but its "
+            f"components must be at least one (spatial size {spatial}, kernel_size {kernel}, "
+            f"dilation {dilation}, padding {padding}, stride {stride})"
+        )
+    return kernel, dilation, padding, stride, blocks, padded
+
+
+def _patch_index(kernel: tuple, dilation: tuple, stride: tuple, blocks: tuple, width: int) -> Any:
+    """The flat position in the padded plane of kernel offset k (rows) in block l (columns)."""
+    k_rows = [
+        i * dilation[0] * width + j * dilation[1]
+        for i in range(kernel[0])
+        for j in range(kernel[1])
+    ]
+    starts = [
+        bi * stride[0] * width + bj * stride[1]
+        for bi in range(blocks[0])
+        for bj in range(blocks[1])
+    ]
+    positions = [[k + s for s in starts] for k in k_rows]
+    return positions
+
+
+def unfold(
+    input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1
+) -> Any:
+    """im2col: (N, C, H, W) -> (N, C k_h k_w, L), column l holding the (padded) input under the
+    l-th position of a sliding k_h x k_w window, channel-major as PyTorch orders it."""
+    if input.ndim not in (3, 4):
+        raise ShapeError(
+            f"unfold: expected 3D or 4D (batch mode) input, got shape {tuple(input.shape)}"
+        )
+    x = unsqueeze(input, 0) if input.ndim == 3 else input
+    batch, channels = x.shape[0], x.shape[1]
+    kernel, dilation, padding, stride, blocks, padded = _patch_geometry(
+        "unfold", tuple(x.shape[2:]), kernel_size, dilation, padding, stride
+    )
+    if any(padding):
+        x = pad(x, (padding[1], padding[1], padding[0], padding[0]))
+    plane = reshape(x, (batch, channels, padded[0] * padded[1]))
+    positions = _patch_index(kernel, dilation, stride, blocks, padded[1])
+    index = _shape_constant(plane._backend.xp.asarray(positions))
+    columns = plane[:, :, index]  # (N, C, K, L)
+    out = reshape(columns, (batch, channels * kernel[0] * kernel[1], blocks[0] * blocks[1]))
+    return out[0] if input.ndim == 3 else out
+
+
+def fold(
+    input: Tensor,
+    output_size: Any,
+    kernel_size: Any,
+    dilation: Any = 1,
+    padding: Any = 0,
+    stride: Any = 1,
+) -> Any:
+    """col2im, the adjoint of unfold: (N, C k_h k_w, L) -> (N, C, H, W), each column added back
+    into the window it came from (overlapping windows sum)."""
+    if input.ndim not in (2, 3):
+        raise ShapeError(
+            f"fold: expected 2D or 3D (batch mode) input, got shape {tuple(input.shape)}"
+        )
+    cols = unsqueeze(input, 0) if input.ndim == 2 else input
+    size = _ntuple("fold", "output_size", output_size, 2)
+    kernel, dilation, padding, stride, blocks, padded = _patch_geometry(
+        "fold", size, kernel_size, dilation, padding, stride
+    )
+    patch = kernel[0] * kernel[1]
+    if cols.shape[1] % patch or cols.shape[2] != blocks[0] * blocks[1]:
+        raise ShapeError(
+            f"fold: expected input of shape (N, C * {patch}, {blocks[0] * blocks[1]}) for "
+            f"output_size {size}, kernel_size {kernel}, dilation {dilation}, padding {padding} "
+            f"and stride {stride}, got {tuple(input.shape)}"
+        )
+    batch, channels = cols.shape[0], cols.shape[1] // patch
+    positions = _patch_index(kernel, dilation, stride, blocks, padded[1])
+    xp = cols._backend.xp
+    index = _shape_constant(xp.asarray(positions).reshape(-1))
+    plane = cols.new_zeros(batch, channels, padded[0] * padded[1])
+    values = reshape(cols, (batch, channels, patch * blocks[0] * blocks[1]))
+    plane = plane.index_add(2, index, values)
+    image = reshape(plane, (batch, channels, padded[0], padded[1]))
+    image = image[:, :, padding[0] : padding[0] + size[0], padding[1] : padding[1] + size[1]]
+    return image[0] if input.ndim == 2 else image

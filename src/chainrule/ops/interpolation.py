@@ -1,7 +1,8 @@
 # ruff: noqa: A002 - `input` is PyTorch's argument name throughout
 """Interpolation's kernel: a product with a constant resampling matrix along each spatial
-dimension, built with PyTorch's source-index rules. `chainrule.nn.functional.interpolate` reads
-the arguments and runs 'area' as adaptive average pooling.
+dimension, built with PyTorch's source-index rules (bicubic is separable too: PyTorch's 4 x 4
+kernel is the outer product of two 1-D cubic convolutions). `chainrule.nn.functional.interpolate`
+reads the arguments and runs 'area' as adaptive average pooling.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from chainrule.ops.nn_common import shape_constant
 from chainrule.ops.pooling import along_spatial_dims
 
 LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}  # and their spatial dims
+INTERPOLATING_MODES = {**LINEAR_MODES, "bicubic": 2}  # the modes that take align_corners
+CUBIC_A = -0.75  # the cubic convolution coefficient of PyTorch's bicubic (Keys uses -0.5)
 
 
 def _nearest_source(xp: Any, size: int, out: int, mode: str, scale: Any, precision: Any) -> Array:
@@ -24,6 +27,39 @@ def _nearest_source(xp: Any, size: int, out: int, mode: str, scale: Any, precisi
     position = rows.astype(precision) + (precision.type(0.5) if mode == "nearest-exact" else 0)
     real = (position * ratio).astype(xp.float32)
     return xp.minimum(xp.floor(real).astype(rows.dtype), size - 1)
+
+
+def _cubic_matrix(
+    xp: Any, size: int, out: int, align_corners: bool, scale: float | None, dtype: Any
+) -> Array:
+    """The (out, size) bicubic matrix: output i reads the 4 samples floor(x) - 1 .. floor(x) + 2
+    around its source position x (not clamped at 0, unlike the linear modes), with Keys' cubic
+    convolution weights for A = -0.75; samples past an edge read the edge sample (PyTorch's
+    border clamping), so a row may add several weights into one column."""
+    rows = xp.arange(out)
+    if align_corners:
+        ratio = (size - 1) / (out - 1) if out > 1 else 0.0
+        real = rows.astype(dtype) * dtype.type(ratio)
+    else:
+        ratio = 1.0 / scale if scale else size / out
+        real = (rows.astype(dtype) + dtype.type(0.5)) * dtype.type(ratio) - dtype.type(0.5)
+    low = xp.minimum(xp.floor(real).astype(rows.dtype), size - 1)
+    t = xp.clip(real - low, 0, 1).astype(dtype)
+    a = dtype.type(CUBIC_A)
+
+    def near(x: Array) -> Array:  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x: Array) -> Array:  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    weights = (far(t + 1), near(t), near(1 - t), far(2 - t))
+    columns = xp.arange(size)
+    matrix = xp.zeros((out, size), dtype=dtype)
+    for offset, weight in enumerate(weights):
+        source = xp.clip(low - 1 + offset, 0, size - 1)
+        matrix += weight[:, None] * (columns[None, :] == source[:, None])
+    return matrix
 
 
 def _interpolation_matrix(
@@ -72,7 +108,10 @@ def resample(input: Any, out_size: tuple, scales: tuple, mode: str, align_corner
         # linear modes copy a dimension whose size stays, nearest ones unless scaled; PyTorch's
         # 2-D nearest kernel copies it always, and doubles by i // 2, in float32 arithmetic
         planar = mode == "nearest" and n == 2
-        if out == size and (mode in LINEAR_MODES or scale is None or planar):
+        kept = (
+            mode in LINEAR_MODES or scale is None or planar or (mode == "bicubic" and align_corners)
+        )
+        if out == size and kept:
             matrices.append(None)
             continue
         if planar:
@@ -82,6 +121,8 @@ def resample(input: Any, out_size: tuple, scales: tuple, mode: str, align_corner
                 matrix[rows, rows // 2] = 1
             else:
                 matrix[rows, _nearest_source(xp, size, out, mode, scale, xp.dtype(xp.float32))] = 1
+        elif mode == "bicubic":
+            matrix = _cubic_matrix(xp, size, out, align_corners, scale, dtype)
         else:
             matrix = _interpolation_matrix(xp, size, out, mode, align_corners, scale, dtype)
         matrices.append(shape_constant(matrix))

@@ -559,6 +559,41 @@ class LeakyReLU(Module):
         return f"negative_slope={self.negative_slope}{_inplace_suffix(self.inplace)}"
 
 
+class RReLU(Module):
+    """Randomized leaky ReLU (Xu et al., 2015): y = x if x >= 0, else a x, the slope a drawn
+    from U(lower, upper) for each element in training and (lower + upper) / 2 in eval.
+
+    Args:
+        lower (float): the smallest slope (default: 1/8).
+        upper (float): the largest slope (default: 1/3).
+        inplace (bool): overwrite the input with the result (default: False).
+
+    Shape:
+        - Input: (*), any shape
+        - Output: (*), the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.RReLU(0.1, 0.3).eval()(chainrule.tensor([-1.0, 2.0]))
+        tensor([-0.2000,  2.0000])
+    """
+
+    def __init__(
+        self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False
+    ) -> None:
+        super().__init__()
+        self.lower = lower
+        self.upper = upper
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"lower={self.lower}, upper={self.upper}{_inplace_suffix(self.inplace)}"
+
+
 class LogSigmoid(Module):
     """The log of the logistic function, y = log(1 / (1 + exp(-x))) = -softplus(-x).
 

@@ -12,6 +12,7 @@ tensor(2.)
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
@@ -464,3 +465,355 @@ class CosineEmbeddingLoss(_Loss):
         return F.cosine_embedding_loss(
             input1, input2, target, margin=self.margin, reduction=self.reduction
         )
+
+
+class MarginRankingLoss(_Loss):
+    """Ranks pairs: max(0, -y (x1 - x2) + margin), so x1 should exceed x2 by `margin` where
+    y = 1, and fall below it where y = -1.
+
+    Args:
+        margin (float): the required gap (default: 0).
+        size_average (bool, optional): deprecated; use `reduction`.
+        reduce (bool, optional): deprecated; use `reduction`.
+        reduction (str): 'mean' (the default), 'sum' or 'none'.
+
+    Shape:
+        - Input1: (N,) or ()
+        - Input2: the shape of Input1
+        - Target: the shape of Input1, values 1 or -1
+        - Output: a scalar, or the input's shape with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> loss = nn.MarginRankingLoss(margin=0.5, reduction='none')
+        >>> loss(chainrule.tensor([1.0, 1.0]), chainrule.tensor([0.8, 0.2]), chainrule.tensor([1.0, -1.0]))
+        tensor([0.3000, 1.3000])
+    """  # noqa: E501
+
+    def __init__(
+        self,
+        margin: float = 0.0,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
+        return F.margin_ranking_loss(
+            input1, input2, target, margin=self.margin, reduction=self.reduction
+        )
+
+
+class HingeEmbeddingLoss(_Loss):
+    """For distances x with labels y: x where y = 1 (similar pairs are pulled together) and
+    max(0, margin - x) where y = -1 (dissimilar ones pushed past the margin).
+
+    Args:
+        margin (float): the distance dissimilar pairs should reach (default: 1).
+        size_average (bool, optional): deprecated; use `reduction`.
+        reduce (bool, optional): deprecated; use `reduction`.
+        reduction (str): 'mean' (the default), 'sum' or 'none'.
+
+    Shape:
+        - Input: any shape
+        - Target: the shape of Input, values 1 or -1
+        - Output: a scalar, or the input's shape with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> loss = nn.HingeEmbeddingLoss(reduction='none')
+        >>> loss(chainrule.tensor([0.3, 0.3]), chainrule.tensor([1.0, -1.0]))
+        tensor([0.3000, 0.7000])
+    """
+
+    def __init__(
+        self,
+        margin: float = 1.0,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return F.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
+
+
+class SoftMarginLoss(_Loss):
+    """The logistic two-class loss log(1 + exp(-y x)) for labels y of 1 or -1.
+
+    Args:
+        size_average (bool, optional): deprecated; use `reduction`.
+        reduce (bool, optional): deprecated; use `reduction`.
+        reduction (str): 'mean' (the default), 'sum' or 'none'.
+
+    Shape:
+        - Input: any shape
+        - Target: the shape of Input, values 1 or -1
+        - Output: a scalar, or the input's shape with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.SoftMarginLoss()(chainrule.tensor([0.0, 0.0]), chainrule.tensor([1.0, -1.0]))
+        tensor(0.6931)
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """Multi-label classification by one logistic loss per class: -(y log sigmoid(x) + (1 - y)
+    log sigmoid(-x)), optionally weighted per class, averaged over the C classes.
+
+    Args:
+        weight (Tensor, optional): a weight per class, shape (C,) (a buffer).
+        size_average (bool, optional): deprecated; use `reduction`.
+        reduce (bool, optional): deprecated; use `reduction`.
+        reduction (str): 'mean' (the default), 'sum' or 'none'.
+
+    Shape:
+        - Input: (N, C) or (C,)
+        - Target: the shape of Input, values 0 or 1
+        - Output: a scalar, or (N,) with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> loss = nn.MultiLabelSoftMarginLoss(reduction='none')
+        >>> loss(chainrule.zeros(2, 3), chainrule.tensor([[1.0, 0.0, 1.0], [0.0, 0.0, 0.0]]))
+        tensor([0.6931, 0.6931])
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return F.multilabel_soft_margin_loss(
+            input, target, weight=self.weight, reduction=self.reduction
+        )
+
+
+class TripletMarginLoss(_Loss):
+    """Metric learning on triplets: max(0, d(a, p) - d(a, n) + margin), d the p-norm distance,
+    so each anchor is closer to its positive than to its negative by `margin`.
+
+    Args:
+        margin (float): the required gap (default: 1).
+        p (float): the norm of the distance (default: 2).
+        eps (float): added to the differences before the norm (default: 1e-6).
+        swap (bool): use d(p, n) for the negative distance where it is smaller (Balntas et
+            al., 2016) (default: False).
+        size_average (bool, optional): deprecated; use `reduction`.
+        reduce (bool, optional): deprecated; use `reduction`.
+        reduction (str): 'mean' (the default), 'sum' or 'none'.
+
+    Shape:
+        - Input: anchor, positive and negative, each (N, D) or (D,)
+        - Output: a scalar, or (N,) with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> a, p, n = chainrule.zeros(1, 2), chainrule.tensor([[3.0, 4.0]]), chainrule.ones(1, 2)
+        >>> nn.TripletMarginLoss(margin=1.0, eps=0.0)(a, p, n)  # 5 - sqrt(2) + 1
+        tensor(4.5858)
+    """
+
+    def __init__(
+        self,
+        margin: float = 1.0,
+        p: float = 2.0,
+        eps: float = 1e-6,
+        swap: bool = False,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        if margin <= 0:
+            raise ValueError(
+                f"TripletMarginLoss: expected margin to be greater than 0, got {margin} instead"
+            )
+        self.margin = margin
+        self.p = p
+        self.eps = eps
+        self.swap = swap
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return F.triplet_margin_loss(
+            anchor,
+            positive,
+            negative,
+            margin=self.margin,
+            p=self.p,
+            eps=self.eps,
+            swap=self.swap,
+            reduction=self.reduction,
+        )
+
+
+class PoissonNLLLoss(_Loss):
+    """The negative log-likelihood of counts under a Poisson distribution: exp(x) - y x when
+    the input is the log rate (log_input), else x - y log(x + eps); `full` adds Stirling's
+    approximation of log(y!) where y > 1.
+
+    Args:
+        log_input (bool): the input is the log of the rate (default: True).
+        full (bool): add the Stirling term (default: False).
+        size_average (bool, optional): deprecated; use `reduction`.
+        eps (float): keeps log(x + eps) finite when log_input is False (default: 1e-8).
+        reduce (bool, optional): deprecated; use `reduction`.
+        reduction (str): 'mean' (the default), 'sum' or 'none'.
+
+    Shape:
+        - Input: any shape
+        - Target: the shape of Input
+        - Output: a scalar, or the input's shape with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.PoissonNLLLoss()(chainrule.zeros(2), chainrule.tensor([1.0, 3.0]))
+        tensor(1.)
+    """
+
+    def __init__(
+        self,
+        log_input: bool = True,
+        full: bool = False,
+        size_average: bool | None = None,
+        eps: float = 1e-8,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.log_input = log_input
+        self.full = full
+        self.eps = eps
+
+    def forward(self, log_input: Tensor, target: Tensor) -> Tensor:
+        return F.poisson_nll_loss(
+            log_input,
+            target,
+            log_input=self.log_input,
+            full=self.full,
+            eps=self.eps,
+            reduction=self.reduction,
+        )
+
+
+class GaussianNLLLoss(_Loss):
+    """The negative log-likelihood of the target under N(input, var): 0.5 (log var + (input -
+    target)^2 / var), plus 0.5 log(2 pi) with `full`; var (predicted too, usually) is clamped
+    below at eps for the value.
+
+    Args:
+        full (bool): add the constant term (default: False).
+        eps (float): the smallest variance used (default: 1e-6).
+        reduction (str): 'mean' (the default), 'sum' or 'none'.
+
+    Shape:
+        - Input: (N, *) or (*)
+        - Target: the shape of Input (or broadcastable to it)
+        - Var: the shape of Input, or with its last dimension 1 or missing
+        - Output: a scalar, or the input's shape with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.GaussianNLLLoss()(chainrule.zeros(2, 1), chainrule.ones(2, 1), chainrule.ones(2, 1))
+        tensor(0.5000)
+    """
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
+        super().__init__(None, None, reduction)
+        self.full = full
+        self.eps = eps
+
+    def forward(self, input: Tensor, target: Tensor, var: Tensor | float) -> Tensor:  # noqa: A002
+        return F.gaussian_nll_loss(
+            input, target, var, full=self.full, eps=self.eps, reduction=self.reduction
+        )
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """TripletMarginLoss with a distance of your choice: max(0, d(a, p) - d(a, n) + margin),
+    d any function of two tensors returning non-negative distances (default:
+    pairwise_distance, the Euclidean one).
+
+    Args:
+        distance_function (Callable, optional): d (default: F.pairwise_distance).
+        margin (float): the required gap, positive (default: 1).
+        swap (bool): use d(p, n) for the negative distance where it is smaller (default:
+            False).
+        reduction (str): 'mean' (the default), 'sum' or 'none'.
+
+    Shape:
+        - Input: anchor, positive and negative, (N, *) or (*), as d accepts them
+        - Output: a scalar, or (N,) with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> cosine = lambda x, y: 1.0 - nn.functional.cosine_similarity(x, y)
+        >>> loss = nn.TripletMarginWithDistanceLoss(distance_function=cosine, margin=0.5)
+        >>> a, p, n = chainrule.tensor([[1.0, 0.0]]), chainrule.tensor([[1.0, 0.0]]), chainrule.tensor([[0.0, 1.0]])
+        >>> loss(a, p, n)
+        tensor(0.)
+    """  # noqa: E501
+
+    def __init__(
+        self,
+        *,
+        distance_function: Any = None,
+        margin: float = 1.0,
+        swap: bool = False,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(None, None, reduction)
+        if margin <= 0:
+            raise ValueError(
+                "TripletMarginWithDistanceLoss: expected margin to be greater than 0, got "
+                f"{margin} instead"
+            )
+        self.distance_function = distance_function
+        self.margin = margin
+        self.swap = swap
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return F.triplet_margin_with_distance_loss(
+            anchor,
+            positive,
+            negative,
+            distance_function=self.distance_function,
+            margin=self.margin,
+            swap=self.swap,
+            reduction=self.reduction,
+        )
+
+
+class NLLLoss2d(NLLLoss):
+    """NLLLoss under its deprecated 2-D name, kept as PyTorch keeps it.
+
+    Args:
+        weight (Tensor, optional): a weight per class.
+        size_average (bool, optional): deprecated; use `reduction`.
+        ignore_index (int): a target value that contributes nothing (default: -100).
+        reduce (bool, optional): deprecated; use `reduction`.
+        reduction (str): 'mean' (the default), 'sum' or 'none'.
+
+    Shape:
+        - Input: (N, C, H, W)
+        - Target: (N, H, W)
+        - Output: a scalar, or (N, H, W) with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.NLLLoss2d()(chainrule.zeros(1, 3, 2, 2), chainrule.zeros(1, 2, 2).long())
+        tensor(0.)
+    """

@@ -1,4 +1,5 @@
-"""LayerNorm, GroupNorm and RMSNorm: normalisation over features, the same in train and eval."""
+"""LayerNorm, GroupNorm, RMSNorm and LocalResponseNorm: normalisation over features, the same in
+train and eval."""
 
 from __future__ import annotations
 
@@ -238,3 +239,39 @@ class RMSNorm(Module):
         return (
             f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
         )
+
+
+class LocalResponseNorm(Module):
+    """Normalises each channel by its neighbours' energy: x / (k + alpha * mean of x^2 over
+    `size` neighbouring channels)^beta, as AlexNet did (the neighbourhood zero-padded at the
+    first and last channels).
+
+    Args:
+        size (int): the number of neighbouring channels averaged.
+        alpha (float): the scale of the average (default: 1e-4).
+        beta (float): the exponent (default: 0.75).
+        k (float): the additive constant (default: 1).
+
+    Shape:
+        - Input: (N, C, *)
+        - Output: the shape of the input
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.LocalResponseNorm(2)(chainrule.ones(1, 3, 2, 2)).shape
+        (1, 3, 2, 2)
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

@@ -467,6 +467,123 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     _n = 2
 
 
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    """Max pooling to a fixed output size (D_out, H_out, W_out), whatever the input's size, with
+    the windows of AdaptiveMaxPool2d along each of the three dimensions.
+
+    Args:
+        output_size (int | tuple): (D_out, H_out, W_out), or one int for a cube; None for a
+            dimension keeps its input size.
+        return_indices (bool): also return where each maximum came from (default: False).
+
+    Shape:
+        - Input: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in)
+        - Output: (N, C, D_out, H_out, W_out) or (C, D_out, H_out, W_out)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.AdaptiveMaxPool3d((1, 2, 2))(chainrule.zeros(1, 3, 4, 5, 6)).shape
+        (1, 3, 1, 2, 2)
+    """
+
+    _n = 3
+
+
+class _LPPoolNd(Module):
+    _n = 2
+
+    def __init__(
+        self, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False
+    ) -> None:
+        super().__init__()
+        self.norm_type = norm_type
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.ceil_mode = ceil_mode
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        pool = getattr(F, f"lp_pool{self._n}d")
+        return pool(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self) -> str:
+        return (
+            f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"ceil_mode={self.ceil_mode}"
+        )
+
+
+class LPPool1d(_LPPoolNd):
+    """Power-average pooling: each window's p-norm (sum x^p)^(1/p); p = 1 is sum pooling, and p
+    to infinity tends to max pooling.
+
+    Args:
+        norm_type (float): p.
+        kernel_size (int): the window's length.
+        stride (int, optional): the step between windows (default: kernel_size).
+        ceil_mode (bool): round the output length up instead of down (default: False).
+
+    Shape:
+        - Input: (N, C, L_in) or (C, L_in)
+        - Output: (N, C, L_out) or (C, L_out)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.LPPool1d(2, 2)(chainrule.tensor([[[3.0, 4.0, 1.0, 0.0]]]))
+        tensor([[[5., 1.]]])
+    """
+
+    _n = 1
+
+
+class LPPool2d(_LPPoolNd):
+    """Power-average pooling over 2-D windows: each window's p-norm (sum x^p)^(1/p).
+
+    Args:
+        norm_type (float): p.
+        kernel_size (int | tuple): the window's size.
+        stride (int | tuple, optional): the step between windows (default: kernel_size).
+        ceil_mode (bool): round output sizes up instead of down (default: False).
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.LPPool2d(1, 2)(chainrule.ones(1, 1, 4, 4))
+        tensor([[[[4., 4.],
+                  [4., 4.]]]])
+    """
+
+    _n = 2
+
+
+class LPPool3d(_LPPoolNd):
+    """Power-average pooling over 3-D windows: each window's p-norm (sum x^p)^(1/p).
+
+    Args:
+        norm_type (float): p.
+        kernel_size (int | tuple): the window's size.
+        stride (int | tuple, optional): the step between windows (default: kernel_size).
+        ceil_mode (bool): round output sizes up instead of down (default: False).
+
+    Shape:
+        - Input: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in)
+        - Output: (N, C, D_out, H_out, W_out) or (C, D_out, H_out, W_out)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.LPPool3d(2, 2)(chainrule.ones(1, 1, 2, 2, 4)).shape
+        (1, 1, 1, 1, 2)
+    """
+
+    _n = 3
+
+
 class _MaxUnpoolNd(Module):
     """Max pooling undone: `forward(input, indices, output_size=None)` puts each value back at
     the index its max pooling gave, zeros elsewhere (F.max_unpool1d/2d/3d)."""

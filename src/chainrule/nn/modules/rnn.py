@@ -29,6 +29,7 @@ from chainrule.backend import device as Device
 from chainrule.backend.dtypes import dtype as DType
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.nn import init
+from chainrule.nn._packed_sequence import PackedSequence
 from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.ops import creation
@@ -73,6 +74,27 @@ def _tanh_step(x_gates: Tensor, h: Tensor, w_hh: Tensor, b_hh: Any, w_hr: Any) -
 def _relu_step(x_gates: Tensor, h: Tensor, w_hh: Tensor, b_hh: Any, w_hr: Any) -> tuple:
     h = F.relu(x_gates + F.linear(h, w_hh, b_hh))
     return h, h
+
+
+def _count(state: Any) -> int:
+    """The number of sequences a state (h, or (h, c) for LSTM) holds."""
+    return (state[0] if isinstance(state, tuple) else state).shape[0]
+
+
+def _rows(state: Any, start: int, stop: int) -> Any:
+    """Sequences start .. stop - 1 of a state."""
+    if start == 0 and stop == _count(state):
+        return state
+    if isinstance(state, tuple):
+        return tuple(part[start:stop] for part in state)
+    return state[start:stop]
+
+
+def _join(head: Any, tail: Any) -> Any:
+    """The sequences of head, then those of tail."""
+    if isinstance(head, tuple):
+        return tuple(cat([h, t], 0) for h, t in zip(head, tail))
+    return cat([head, tail], 0)
 
 
 _STEPS = {"LSTM": _lstm_step, "GRU": _gru_step, "RNN_TANH": _tanh_step, "RNN_RELU": _relu_step}
@@ -230,8 +252,9 @@ class RNNBase(Module):
     def _num_directions(self) -> int:
         return 2 if self.bidirectional else 1
 
-    def check_input(self, input: Tensor) -> None:  # noqa: A002
-        """Raise if `input` has the wrong rank, dtype or feature size for this layer."""
+    def check_input(self, input: Tensor, batch_sizes: Tensor | None = None) -> None:  # noqa: A002
+        """Raise if `input` has the wrong rank, dtype or feature size for this layer (a
+        PackedSequence's data, rank 2, when batch_sizes is given)."""
         weight = self._flat_weights[0]
         if input.dtype is not weight.dtype:
             raise DTypeError(
@@ -239,19 +262,30 @@ class RNNBase(Module):
                 f"Convert input: input.to({weight.dtype}), or convert model: "
                 f"model.to({input.dtype})"
             )
-        if input.dim() != 3:
-            raise ShapeError(f"input must have 3 dimensions, got {input.dim()}")
+        expected_dim = 2 if batch_sizes is not None else 3
+        if input.dim() != expected_dim:
+            raise ShapeError(f"input must have {expected_dim} dimensions, got {input.dim()}")
         if self.input_size != input.size(-1):
             raise ShapeError(
                 f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
                 f"{input.size(-1)}"
             )
 
-    def get_expected_hidden_size(self, input: Tensor) -> tuple[int, int, int]:  # noqa: A002
-        """The shape (layers * directions, batch, hidden) the hidden state must have for `input`."""
-        batch = input.size(0) if self.batch_first else input.size(1)
+    def get_expected_hidden_size(
+        self,
+        input: Tensor,  # noqa: A002
+        batch_sizes: Tensor | None = None,
+    ) -> tuple[int, int, int]:
+        """The shape (layers * directions, batch, hidden) the hidden state must have for `input`
+        (or for a PackedSequence's data and batch_sizes)."""
+        batch = self._batch(input, batch_sizes)
         size = self.proj_size if self.proj_size > 0 else self.hidden_size
         return (self.num_layers * self._num_directions(), batch, size)
+
+    def _batch(self, input: Tensor, batch_sizes: Tensor | None) -> int:  # noqa: A002
+        if batch_sizes is not None:
+            return int(batch_sizes[0])
+        return input.size(0) if self.batch_first else input.size(1)
 
     @staticmethod
     def check_hidden_size(
@@ -261,36 +295,76 @@ class RNNBase(Module):
         if tuple(hx.shape) != tuple(expected):
             raise ShapeError(msg.format(expected, list(hx.shape)))
 
-    # ---- the computation ---------------------------------------------------------------------
-    def _run(self, input: Tensor, states: list) -> tuple[Tensor, list]:  # noqa: A002
-        """input (L, N, F); states: one initial state per (layer, direction), in torch's order
-        (a Tensor, or (h, c) for LSTM). Returns the last layer's output and the final states."""
-        step = _STEPS[self.mode]
+    # ---- the computation ----------------------------------------------------------------------
+    def _run(self, data: Tensor, batch_sizes: list, states: list) -> tuple[Tensor, list]:
+        """data (rows, F) in packed layout: batch_sizes[t] rows for step t, the longest
+        sequences first (a padded (L, N, F) input is L steps of N rows). states: one initial
+        state per (layer, direction), in torch's order (a Tensor, or (h, c) for LSTM), each with
+        batch_sizes[0] rows. Returns the last layer's packed output and the final states, each
+        taken at its sequence's own last step."""
         num_directions = self._num_directions()
-        layer_input = input
+        layer_input = data
         finals = []
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(num_directions):
                 names = self._all_weights[layer * num_directions + direction]
                 weights = [getattr(self, name) for name in names]
-                w_ih, w_hh = weights[0], weights[1]
-                b_ih, b_hh = (weights[2], weights[3]) if self.bias else (None, None)
-                w_hr = weights[-1] if self.proj_size > 0 else None
-                x_gates = F.linear(layer_input, w_ih, b_ih)  # every time step in one matmul
                 state = states[layer * num_directions + direction]
-                steps = range(layer_input.shape[0])
-                if direction == 1:
-                    steps = reversed(steps)
-                hidden = [None] * layer_input.shape[0]
-                for t in steps:
-                    hidden[t], state = step(x_gates[t], state, w_hh, b_hh, w_hr)
-                outputs.append(stack(hidden, 0))
-                finals.append(state)
-            layer_input = outputs[0] if num_directions == 1 else cat(outputs, 2)
+                run = self._run_backward if direction == 1 else self._run_forward
+                output, final = run(layer_input, batch_sizes, state, weights)
+                outputs.append(output)
+                finals.append(final)
+            layer_input = outputs[0] if num_directions == 1 else cat(outputs, 1)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
                 layer_input = F.dropout(layer_input, self.dropout, True)
         return layer_input, finals
+
+    def _unpack_weights(self, weights: list) -> tuple:
+        w_ih, w_hh = weights[0], weights[1]
+        b_ih, b_hh = (weights[2], weights[3]) if self.bias else (None, None)
+        w_hr = weights[-1] if self.proj_size > 0 else None
+        return w_ih, w_hh, b_ih, b_hh, w_hr
+
+    def _run_forward(self, data: Tensor, batch_sizes: list, state: Any, weights: list) -> tuple:
+        """One direction from the first step on: at step t the first batch_sizes[t] rows step,
+        the others (finished sequences) keep their state."""
+        step = _STEPS[self.mode]
+        w_ih, w_hh, b_ih, b_hh, w_hr = self._unpack_weights(weights)
+        x_gates = F.linear(data, w_ih, b_ih)  # every time step in one matmul
+        hidden = []
+        start = 0
+        for size in batch_sizes:
+            count = _count(state)
+            active = _rows(state, 0, size)
+            output, active = step(x_gates[start : start + size], active, w_hh, b_hh, w_hr)
+            state = active if size == count else _join(active, _rows(state, size, count))
+            hidden.append(output)
+            start += size
+        return cat(hidden, 0), state
+
+    def _run_backward(self, data: Tensor, batch_sizes: list, state: Any, weights: list) -> tuple:
+        """One direction from the last step back: a sequence joins, from its initial state,
+        at its own last step."""
+        step = _STEPS[self.mode]
+        w_ih, w_hh, b_ih, b_hh, w_hr = self._unpack_weights(weights)
+        x_gates = F.linear(data, w_ih, b_ih)
+        ends = []
+        end = 0
+        for size in batch_sizes:
+            end += size
+            ends.append(end)
+        hidden = [None] * len(batch_sizes)
+        running = None
+        for t in reversed(range(len(batch_sizes))):
+            size = batch_sizes[t]
+            if running is None:
+                running = _rows(state, 0, size)
+            elif _count(running) < size:
+                running = _join(running, _rows(state, _count(running), size))
+            output, running = step(x_gates[ends[t] - size : ends[t]], running, w_hh, b_hh, w_hr)
+            hidden[t] = output
+        return cat(hidden, 0), running
 
     def _prepare_input(self, input: Tensor, name: str) -> tuple[Tensor, bool]:  # noqa: A002
         if input.dim() not in (2, 3):
@@ -314,6 +388,9 @@ class RNNBase(Module):
         hx: Tensor | None,
     ) -> tuple[Tensor, Tensor]:
         """RNN and GRU forward: one hidden state per layer and direction."""
+        if isinstance(input, PackedSequence):
+            output, (hidden,) = self._forward_packed(input, None if hx is None else (hx,))
+            return output, hidden
         input, is_batched = self._prepare_input(input, name)  # noqa: A001
         if hx is None:
             hx = self._zeros(input, self.hidden_size)
@@ -330,11 +407,54 @@ class RNNBase(Module):
         self.check_input(input)
         self.check_hidden_size(hx, self.get_expected_hidden_size(input))
         sequence = input.transpose(0, 1) if self.batch_first else input
-        output, finals = self._run(sequence, list(hx.unbind(0)))
+        output, finals = self._run_padded(sequence, list(hx.unbind(0)))
         hidden = stack(finals, 0)
         if not is_batched:
             hidden = hidden.squeeze(1)
         return self._finish(output, is_batched), hidden
+
+    def _run_padded(self, sequence: Tensor, states: list) -> tuple[Tensor, list]:
+        """_run on a padded (L, N, F) sequence: L steps of all N rows."""
+        steps, batch = sequence.shape[0], sequence.shape[1]
+        data = sequence.reshape(steps * batch, sequence.shape[2])
+        output, finals = self._run(data, [batch] * steps, states)
+        return output.reshape(steps, batch, output.shape[-1]), finals
+
+    def _state_shapes(self, batch: int) -> list[tuple[int, int, int]]:
+        """The shape of each part of the hidden state: h (and c for LSTM)."""
+        layers = self.num_layers * self._num_directions()
+        shapes = [(layers, batch, self.proj_size if self.proj_size > 0 else self.hidden_size)]
+        if self.mode == "LSTM":
+            shapes.append((layers, batch, self.hidden_size))
+        return shapes
+
+    def _forward_packed(self, packed: PackedSequence, hx: tuple | None) -> tuple:
+        """The layer over a PackedSequence: (packed output, final state parts), the states in
+        the batch's original order, each taken at its sequence's last step, as PyTorch does."""
+        data, batch_sizes, sorted_indices, unsorted_indices = packed
+        self.check_input(data, batch_sizes)
+        shapes = self._state_shapes(int(batch_sizes[0]))
+        if hx is None:
+            hx = tuple(
+                creation.zeros(shape, dtype=data.dtype, device=data.device) for shape in shapes
+            )
+        else:
+            if sorted_indices is not None:  # the given states follow the original order
+                hx = tuple(part.index_select(1, sorted_indices) for part in hx)
+            for index, (part, shape) in enumerate(zip(hx, shapes)):
+                message = f"Expected hidden[{index}] size {{}}, got {{}}"
+                if len(shapes) == 1:
+                    message = "Expected hidden size {}, got {}"
+                self.check_hidden_size(part, shape, message)
+        layers = [part.unbind(0) for part in hx]
+        states = list(layers[0]) if len(layers) == 1 else list(zip(*layers))
+        sizes = [int(size) for size in batch_sizes.tolist()]
+        output, finals = self._run(data, sizes, states)
+        parts = [finals] if len(layers) == 1 else [list(part) for part in zip(*finals)]
+        hidden = tuple(stack(part, 0) for part in parts)
+        if unsorted_indices is not None:
+            hidden = tuple(part.index_select(1, unsorted_indices) for part in hidden)
+        return PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices), hidden
 
     def _finish(self, output: Tensor, is_batched: bool) -> Tensor:
         if self.batch_first:
@@ -464,6 +584,8 @@ class LSTM(RNNBase):
         return (self.num_layers * self._num_directions(), batch, self.hidden_size)
 
     def forward(self, input: Tensor, hx: tuple | None = None) -> tuple[Tensor, tuple]:  # noqa: A002
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, None if hx is None else tuple(hx))
         input, is_batched = self._prepare_input(input, "LSTM")  # noqa: A001
         real_hidden = self.proj_size if self.proj_size > 0 else self.hidden_size
         if hx is None:
@@ -490,7 +612,7 @@ class LSTM(RNNBase):
         )
         sequence = input.transpose(0, 1) if self.batch_first else input
         states = list(zip(hx[0].unbind(0), hx[1].unbind(0)))
-        output, finals = self._run(sequence, states)
+        output, finals = self._run_padded(sequence, states)
         h_n = stack([h for h, _ in finals], 0)
         c_n = stack([c for _, c in finals], 0)
         if not is_batched:
@@ -575,6 +697,7 @@ class RNNCellBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        """Every weight and bias ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
         stdv = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
         for weight in self.parameters():
             init.uniform_(weight, -stdv, stdv)

@@ -15,16 +15,18 @@ class Upsample(Module):
     A module form of F.interpolate. Give exactly one of `size` and `scale_factor`. The modes:
     'nearest' (copy the nearest input sample, PyTorch's legacy index rounding), 'nearest-exact' (the
     same with pixel-centre rounding), 'linear', 'bilinear' and 'trilinear' (linear interpolation
-    along 1, 2 or 3 dimensions: 3-D, 4-D and 5-D inputs), and 'area' (adaptive average pooling).
+    along 1, 2 or 3 dimensions: 3-D, 4-D and 5-D inputs), 'bicubic' (4-D inputs, PyTorch's cubic
+    convolution with A = -0.75, edge samples repeated past the border) and 'area' (adaptive
+    average pooling).
 
     Args:
         size (int | tuple, optional): the output's spatial size.
         scale_factor (float | tuple, optional): the factor to multiply each spatial size by.
         mode (str): the interpolation: 'nearest' (the default), 'nearest-exact', 'linear',
-            'bilinear', 'trilinear' or 'area'.
-        align_corners (bool, optional): for the linear modes, align the centres of the corner
-            samples of input and output (True) or their outer edges (False, the default when
-            None); it changes every interpolated value, not only the corners.
+            'bilinear', 'bicubic', 'trilinear' or 'area'.
+        align_corners (bool, optional): for the linear and bicubic modes, align the centres of
+            the corner samples of input and output (True) or their outer edges (False, the
+            default when None); it changes every interpolated value, not only the corners.
         recompute_scale_factor (bool, optional): with scale_factor, compute the output size and
             then interpolate from that size, as if it had been given, instead of using the
             factor itself for the sampling positions.

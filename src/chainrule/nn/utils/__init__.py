@@ -1,5 +1,8 @@
-"""Helpers around modules: gradient clipping and parameter <-> vector conversion."""
+"""Helpers around modules: gradient clipping, parameter <-> vector conversion, packed
+variable-length sequences (`rnn`), parametrizations (`parametrize`, `parametrizations`) and the
+hook-based weight_norm and spectral_norm."""
 
+from chainrule.nn.utils import parametrizations, parametrize, rnn, stateless
 from chainrule.nn.utils.clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,
@@ -8,6 +11,12 @@ from chainrule.nn.utils.clip_grad import (
     get_total_norm,
 )
 from chainrule.nn.utils.convert_parameters import parameters_to_vector, vector_to_parameters
+from chainrule.nn.utils.weight_norm import (
+    remove_spectral_norm,
+    remove_weight_norm,
+    spectral_norm,
+    weight_norm,
+)
 
 __all__ = [
     "clip_grad_norm",
@@ -16,5 +25,13 @@ __all__ = [
     "clip_grads_with_norm_",
     "get_total_norm",
     "parameters_to_vector",
+    "parametrizations",
+    "parametrize",
+    "remove_spectral_norm",
+    "remove_weight_norm",
+    "rnn",
+    "spectral_norm",
+    "stateless",
     "vector_to_parameters",
+    "weight_norm",
 ]
