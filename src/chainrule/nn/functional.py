@@ -2045,7 +2045,9 @@ def poisson_nll_loss(
     if full:
         safe = where(target > 1, target, 2.0)  # the term is masked where target <= 1
         stirling = safe * log(safe) - safe + 0.5 * log(2 * _math.pi * safe)
-        loss = loss + where(target > 1, stirling, 0.0)
+        # added in place in PyTorch, so the loss keeps its dtype (an integer target's term is
+        # float32)
+        loss = loss + where(target > 1, stirling, 0.0).to(loss.dtype)
     return _reduce("poisson_nll_loss", loss, reduction)
 
 
