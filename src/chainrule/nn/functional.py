@@ -2744,8 +2744,9 @@ def adaptive_max_pool3d_with_indices(
 def _lp_pool(
     name: str, input: Tensor, norm_type: float, kernel_size: Any, stride: Any, ceil_mode: bool
 ) -> Any:
-    """(sum over each window of x^p)^(1/p), as PyTorch: an average pool of x^p times the
-    window's size, negative averages sent to 0 first."""
+    """(sum over each window of x^p)^(1/p), as PyTorch computes it: an average pool of x^p
+    times the window's size (sign(s) * relu(|s|) is s itself: a negative sum, possible for
+    odd p, stays negative, and its 1/p power is nan unless p = 1)."""
     dims = int(name[-2])
     kernel = _ntuple(name, "kernel_size", kernel_size, dims)
     pool = {1: avg_pool1d, 2: avg_pool2d, 3: avg_pool3d}[dims]
@@ -2757,8 +2758,8 @@ def lp_pool1d(
     input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False
 ) -> Any:
     """The p-norm of each window: (sum x^p)^(1/p) over (N, C, L), each channel on
-    its own; for odd p a window whose sum of x^p is negative gives its p-th root or nan, as
-    PyTorch.
+    its own; a window whose sum of x^p is negative (odd p) gives nan, or the sum itself for
+    p = 1, as PyTorch.
 
     Args:
         input (Tensor): floating point (N, C, L) or unbatched (C, L).
@@ -2784,8 +2785,8 @@ def lp_pool2d(
     input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False
 ) -> Any:
     """The p-norm of each window: (sum x^p)^(1/p) over (N, C, H, W), each channel on
-    its own; for odd p a window whose sum of x^p is negative gives its p-th root or nan, as
-    PyTorch.
+    its own; a window whose sum of x^p is negative (odd p) gives nan, or the sum itself for
+    p = 1, as PyTorch.
 
     Args:
         input (Tensor): floating point (N, C, H, W) or unbatched (C, H, W).
@@ -2811,8 +2812,8 @@ def lp_pool3d(
     input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False
 ) -> Any:
     """The p-norm of each window: (sum x^p)^(1/p) over (N, C, D, H, W), each channel on
-    its own; for odd p a window whose sum of x^p is negative gives its p-th root or nan, as
-    PyTorch.
+    its own; a window whose sum of x^p is negative (odd p) gives nan, or the sum itself for
+    p = 1, as PyTorch.
 
     Args:
         input (Tensor): floating point (N, C, D, H, W) or unbatched (C, D, H, W).
