@@ -124,54 +124,6 @@ SECTIONS_WAIVED: dict[tuple[str, str], str] = {
         "its docstring lives in ops/indexing.py, which another branch is rewriting; it has an "
         "example already, the Args section comes after that merge"
     ),
-    **{
-        ("chainrule.nn.functional", name): (
-            "added by the nn-gaps branch in the same session as the sections rule; its "
-            "sections are being written"
-        )
-        for name in (
-            "adaptive_max_pool1d_with_indices",
-            "adaptive_max_pool2d_with_indices",
-            "adaptive_max_pool3d_with_indices",
-            "affine_grid",
-            "celu_",
-            "channel_shuffle",
-            "elu_",
-            "embedding_bag",
-            "fold",
-            "gaussian_nll_loss",
-            "grid_sample",
-            "gumbel_softmax",
-            "hardtanh_",
-            "hinge_embedding_loss",
-            "leaky_relu_",
-            "local_response_norm",
-            "lp_pool1d",
-            "lp_pool2d",
-            "lp_pool3d",
-            "margin_ranking_loss",
-            "max_pool1d_with_indices",
-            "max_pool2d_with_indices",
-            "max_pool3d_with_indices",
-            "multilabel_soft_margin_loss",
-            "native_channel_shuffle",
-            "pdist",
-            "pixel_shuffle",
-            "pixel_unshuffle",
-            "poisson_nll_loss",
-            "relu_",
-            "rrelu_",
-            "selu_",
-            "soft_margin_loss",
-            "threshold_",
-            "triplet_margin_loss",
-            "triplet_margin_with_distance_loss",
-            "unfold",
-            "upsample",
-            "upsample_bilinear",
-            "upsample_nearest",
-        )
-    },
 }
 
 _ARG_ENTRY = re.compile(r"^    \**(\w+)(?: \(.*\))?:")

@@ -1910,7 +1910,27 @@ def margin_ranking_loss(
     reduction: str = "mean",
 ) -> Any:
     """max(0, -target * (x1 - x2) + margin): x1 should rank above x2 where target is 1, below
-    where it is -1."""
+    where it is -1.
+
+    Args:
+        input1 (Tensor): floating point scores, (N,) or ().
+        input2 (Tensor): the shape of `input1`.
+        target (Tensor): the shape of `input1`, of 1 and -1.
+        margin (float): how far apart a pair must be ranked to cost nothing.
+        size_average (bool, optional): deprecated, use `reduction`.
+        reduce (bool, optional): deprecated, use `reduction`.
+        reduction (str): 'mean' (default), 'sum' or 'none' (the elementwise losses).
+
+    Returns:
+        Tensor: a scalar, or the shape of `input1` for 'none'.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x1, x2 = chainrule.tensor([1.0, 1.0]), chainrule.tensor([2.0, 0.0])
+        >>> F.margin_ranking_loss(x1, x2, chainrule.tensor([1.0, 1.0]), reduction="none")
+        tensor([1., 0.])
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     loss = _clamp(-target * (input1 - input2) + margin, min=0.0)
     return _reduce("margin_ranking_loss", loss, reduction)
@@ -1925,7 +1945,26 @@ def hinge_embedding_loss(
     reduction: str = "mean",
 ) -> Any:
     """x where target is 1, max(0, margin - x) where it is -1 (both terms where it is neither,
-    as PyTorch computes them)."""
+    as PyTorch computes them). x is typically a distance between two embeddings.
+
+    Args:
+        input (Tensor): floating point, any shape.
+        target (Tensor): the shape of `input`, of 1 and -1.
+        margin (float): the distance beyond which a -1 pair costs nothing.
+        size_average (bool, optional): deprecated, use `reduction`.
+        reduce (bool, optional): deprecated, use `reduction`.
+        reduction (str): 'mean' (default), 'sum' or 'none' (the elementwise losses).
+
+    Returns:
+        Tensor: a scalar, or the shape of `input` for 'none'.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.tensor([0.3, 0.3])
+        >>> F.hinge_embedding_loss(x, chainrule.tensor([1.0, -1.0]), reduction="none")
+        tensor([0.3000, 0.7000])
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     margin_term = where(target != 1, _clamp(margin - input, min=0.0), 0.0)
     self_term = where(target != -1, input, 0.0)
@@ -1939,7 +1978,25 @@ def soft_margin_loss(
     reduce: Any = None,
     reduction: str = "mean",
 ) -> Any:
-    """log(1 + exp(-target * x)): a smooth two-class margin loss, target 1 or -1."""
+    """log(1 + exp(-target * x)): a smooth two-class margin loss, target 1 or -1.
+
+    Args:
+        input (Tensor): floating point scores, any shape.
+        target (Tensor): the shape of `input`, of 1 and -1.
+        size_average (bool, optional): deprecated, use `reduction`.
+        reduce (bool, optional): deprecated, use `reduction`.
+        reduction (str): 'mean' (default), 'sum' or 'none' (the elementwise losses).
+
+    Returns:
+        Tensor: a scalar, or the shape of `input` for 'none'.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.tensor([2.0, -1.0])
+        >>> F.soft_margin_loss(x, chainrule.tensor([1.0, 1.0]), reduction="none")
+        tensor([0.1269, 1.3133])
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     return _reduce("soft_margin_loss", _log1p(_exp(-input * target)), reduction)
 
@@ -1953,7 +2010,27 @@ def multilabel_soft_margin_loss(
     reduction: str = "mean",
 ) -> Any:
     """Binary cross-entropy on logits, per class (optionally weighted), averaged over the last
-    dimension (the classes): -(y log sigmoid(x) + (1 - y) log sigmoid(-x))."""
+    dimension (the classes): -(y log sigmoid(x) + (1 - y) log sigmoid(-x)).
+
+    Args:
+        input (Tensor): floating point logits (N, C) or (C,).
+        target (Tensor): the shape of `input`, 1 where the class applies and 0 where not.
+        weight (Tensor, optional): (C,), multiplies each class's loss.
+        size_average (bool, optional): deprecated, use `reduction`.
+        reduce (bool, optional): deprecated, use `reduction`.
+        reduction (str): 'mean' (default), 'sum' or 'none' (one loss per sample).
+
+    Returns:
+        Tensor: a scalar, or (N,) for 'none'.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.tensor([[2.0, -1.0], [0.0, 0.0]])
+        >>> y = chainrule.tensor([[1.0, 0.0], [1.0, 1.0]])
+        >>> F.multilabel_soft_margin_loss(x, y, reduction="none")
+        tensor([0.2201, 0.6931])
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
     if weight is not None:
@@ -1976,7 +2053,31 @@ def triplet_margin_loss(
     reduction: str = "mean",
 ) -> Any:
     """max(0, d(a, p) - d(a, n) + margin), d the p-norm distance (pairwise_distance, eps
-    added); with swap, d(a, n) is replaced by d(p, n) where that is smaller."""
+    added); with swap, d(a, n) is replaced by d(p, n) where that is smaller.
+
+    Args:
+        anchor (Tensor): floating point (N, D) or (D,).
+        positive (Tensor): the shape of `anchor`, the embeddings to pull towards it.
+        negative (Tensor): the shape of `anchor`, the embeddings to push away from it.
+        margin (float): how much farther the negative must be than the positive.
+        p (float): the norm of the distance.
+        eps (float): added to the differences before the norm (keeps its gradient finite at 0).
+        swap (bool): use the positive-negative distance when it is the smaller.
+        size_average (bool, optional): deprecated, use `reduction`.
+        reduce (bool, optional): deprecated, use `reduction`.
+        reduction (str): 'mean' (default), 'sum' or 'none' (one loss per triplet).
+
+    Returns:
+        Tensor: a scalar, or (N,) for 'none'.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> a = chainrule.tensor([[0.0, 0.0]])
+        >>> p, n = chainrule.tensor([[1.0, 0.0]]), chainrule.tensor([[0.0, 1.5]])
+        >>> F.triplet_margin_loss(a, p, n)
+        tensor(0.5000)
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     dims = (anchor.ndim, positive.ndim, negative.ndim)
     if len(set(dims)) != 1 or dims[0] not in (1, 2):
@@ -2005,7 +2106,30 @@ def triplet_margin_with_distance_loss(
     reduction: str = "mean",
 ) -> Any:
     """max(0, d(a, p) - d(a, n) + margin) for any distance d (default: pairwise_distance);
-    with swap, d(a, n) is replaced by d(p, n) where that is smaller."""
+    with swap, d(a, n) is replaced by d(p, n) where that is smaller.
+
+    Args:
+        anchor (Tensor): (N, *) or unbatched, the rank of `positive` and `negative`.
+        positive (Tensor): the embeddings to pull towards `anchor`.
+        negative (Tensor): the embeddings to push away from it.
+        distance_function (callable, optional): d(x, y), a tensor of one distance per sample;
+            default `pairwise_distance` (the 2-norm).
+        margin (float): how much farther the negative must be than the positive; positive.
+        swap (bool): use the positive-negative distance when it is the smaller.
+        reduction (str): 'mean' (default), 'sum' or 'none' (one loss per triplet).
+
+    Returns:
+        Tensor: a scalar, or the distances' shape for 'none'.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> a = chainrule.tensor([[0.0, 0.0]])
+        >>> p, n = chainrule.tensor([[1.0, 0.0]]), chainrule.tensor([[0.0, 1.5]])
+        >>> l1 = lambda x, y: (x - y).abs().sum(-1)
+        >>> F.triplet_margin_with_distance_loss(a, p, n, distance_function=l1)
+        tensor(0.5000)
+    """
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
     dims = (anchor.ndim, positive.ndim, negative.ndim)
@@ -2036,7 +2160,28 @@ def poisson_nll_loss(
 ) -> Any:
     """The negative log-likelihood of target under Poisson(rate): exp(x) - target * x with
     log_input (x the log rate), else x - target * log(x + eps); `full` adds Stirling's
-    approximation of log(target!) where target > 1."""
+    approximation of log(target!) where target > 1.
+
+    Args:
+        input (Tensor): floating point, any shape: the log rate (log_input) or the rate.
+        target (Tensor): the shape of `input`, counts (non-negative).
+        log_input (bool): whether `input` is the log of the rate (default True).
+        full (bool): add the Stirling term, so the loss is the full negative log-likelihood.
+        size_average (bool, optional): deprecated, use `reduction`.
+        eps (float): keeps log(x) finite at rate 0 (log_input=False only).
+        reduce (bool, optional): deprecated, use `reduction`.
+        reduction (str): 'mean' (default), 'sum' or 'none' (the elementwise losses).
+
+    Returns:
+        Tensor: a scalar, or the shape of `input` for 'none'.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> log_rate = chainrule.tensor([0.0, 1.0])
+        >>> F.poisson_nll_loss(log_rate, chainrule.tensor([1.0, 2.0]), reduction="none")
+        tensor([1.0000, 0.7183])
+    """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if log_input:
         loss = _exp(input) - target * input
@@ -2062,7 +2207,27 @@ def gaussian_nll_loss(
     """The negative log-likelihood of target under N(input, var): 0.5 (log var + (input -
     target)^2 / var) (+ 0.5 log(2 pi) with full). var may lack the last dimension or have
     size 1 there (one variance shared by its features); it is clamped below at eps for the
-    value, but its gradient is taken as if unclamped, as in PyTorch."""
+    value, but its gradient is taken as if unclamped, as in PyTorch.
+
+    Args:
+        input (Tensor): floating point (N, *), the predicted means.
+        target (Tensor): the shape of `input`, the observations.
+        var (Tensor or float): the predicted variances, non-negative: the shape of `input`,
+            without its last dimension or with size 1 there, or one float for all.
+        full (bool): add the constant 0.5 log(2 pi).
+        eps (float): the smallest variance used in the value.
+        reduction (str): 'mean' (default), 'sum' or 'none' (the elementwise losses).
+
+    Returns:
+        Tensor: a scalar, or the shape of `input` for 'none'.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> mean, target = chainrule.tensor([[0.0, 1.0]]), chainrule.tensor([[1.0, 1.0]])
+        >>> F.gaussian_nll_loss(mean, target, chainrule.tensor([[1.0]]), reduction="none")
+        tensor([[0.5000, 0.0000]])
+    """
     if not isinstance(var, type(input)):
         var = input.new_full(tuple(input.shape[:-1]) + (1,), float(var))
     if tuple(var.shape) != tuple(input.shape):
@@ -2132,7 +2297,36 @@ def embedding_bag(
     """The sum, mean or elementwise max of the embeddings in each bag, without building the
     (bags, length, dim) tensor of embeddings: bags are the rows of a 2-D input, or the runs of a
     1-D input that start at `offsets`. Indices equal to padding_idx are left out (an empty bag
-    gives zeros); per_sample_weights scale each embedding ('sum' only)."""
+    gives zeros); per_sample_weights scale each embedding ('sum' only).
+
+    Args:
+        input (Tensor): integer indices into `weight`: (B, length), one bag a row, or (n,) cut
+            into bags by `offsets`.
+        weight (Tensor): the embedding table (num_embeddings, dim).
+        offsets (Tensor, optional): 1-D input only (and then required): where each bag starts,
+            the first at 0.
+        max_norm (float, optional): renormalize the looked-up rows of `weight` in place to at
+            most this norm, as `embedding`.
+        norm_type (float): the p of that norm.
+        scale_grad_by_freq (bool): divide each row's gradient by its index's count in `input`.
+        mode (str): 'mean' (default), 'sum' or 'max'.
+        sparse (bool): accepted for PyTorch's signature; the gradient of `weight` is dense.
+        per_sample_weights (Tensor, optional): the shape of `input`, a weight for each embedding
+            ('sum' only).
+        include_last_offset (bool): `offsets` has one more entry, the end of the last bag.
+        padding_idx (int, optional): an index that counts in no bag (and gets no gradient).
+
+    Returns:
+        Tensor: (B, dim), one row a bag.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> table = chainrule.arange(8.0).reshape(4, 2)
+        >>> F.embedding_bag(chainrule.tensor([0, 1, 3]), table, chainrule.tensor([0, 2]))
+        tensor([[1., 2.],
+                [6., 7.]])
+    """
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"mode has to be one of sum, mean or max, got {mode}")
     if per_sample_weights is not None and mode != "sum":
@@ -2207,6 +2401,16 @@ def _unit_positions(steps: int, align_corners: bool, like: Tensor) -> Any:
 def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> Any:
     """The sampling grid (N, H, W, 2) (or (N, D, H, W, 3)) of the affine maps theta (N, 2, 3)
     (or (N, 3, 4)) applied to the output's normalized coordinates, for grid_sample.
+
+    Args:
+        theta (Tensor): floating point (N, 2, 3) for 2-D maps, (N, 3, 4) for 3-D ones.
+        size (tuple): the output image's size, (N, C, H, W) or (N, C, D, H, W).
+        align_corners (bool, optional): True puts -1 and 1 at the corner pixels' centres,
+            False at their outer edges; None means False, with PyTorch's warning. Pass the
+            same value to grid_sample.
+
+    Returns:
+        Tensor: (N, H, W, 2) or (N, D, H, W, 3), each point's (x, y[, z]) in [-1, 1] units.
 
     Example:
         >>> import chainrule
@@ -2308,6 +2512,20 @@ def grid_sample(
     interpolation; positions outside read zeros, the border, or the input reflected.
     Differentiable with respect to input and grid.
 
+    Args:
+        input (Tensor): floating point (N, C, H, W) or (N, C, D, H, W).
+        grid (Tensor): floating point (N, H_out, W_out, 2) or (N, D_out, H_out, W_out, 3): the
+            positions, (x, y[, z]) with -1 and 1 at the input's edges.
+        mode (str): 'bilinear' (default; trilinear for 5-D input) or 'nearest' ('bicubic' is
+            not supported).
+        padding_mode (str): what positions outside the input read: 'zeros' (default),
+            'border' (the nearest edge value) or 'reflection' (the input mirrored at its edges).
+        align_corners (bool, optional): True puts -1 and 1 at the corner pixels' centres,
+            False at their outer edges; None means False, with PyTorch's warning.
+
+    Returns:
+        Tensor: (N, C, H_out, W_out) or (N, C, D_out, H_out, W_out).
+
     Example:
         >>> import chainrule
         >>> import chainrule.nn.functional as F
@@ -2382,19 +2600,72 @@ def grid_sample(
 
 
 def max_pool1d_with_indices(input: Tensor, *args: Any, **kwargs: Any) -> Any:
-    """max_pool1d returning (values, indices) always."""
+    """max_pool1d with `return_indices` always True: the maxima and where they are.
+
+    Args:
+        input (Tensor): (N, C, L) or unbatched (C, L).
+        *args (Any): kernel_size, stride, padding, dilation and ceil_mode, as max_pool1d
+            takes them.
+        **kwargs (Any): the same, by name (return_indices is set to True).
+
+    Returns:
+        (Tensor, Tensor): the maxima, and the int64 flat index of each in its plane.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.tensor([[[1.0, 3.0, 2.0, 5.0]]])
+        >>> F.max_pool1d_with_indices(x, 2)
+        (tensor([[[3., 5.]]]), tensor([[[1, 3]]]))
+    """
     kwargs["return_indices"] = True
     return max_pool1d(input, *args, **kwargs)
 
 
 def max_pool2d_with_indices(input: Tensor, *args: Any, **kwargs: Any) -> Any:
-    """max_pool2d returning (values, indices) always."""
+    """max_pool2d with `return_indices` always True: the maxima and where they are.
+
+    Args:
+        input (Tensor): (N, C, H, W) or unbatched (C, H, W).
+        *args (Any): kernel_size, stride, padding, dilation and ceil_mode, as max_pool2d
+            takes them.
+        **kwargs (Any): the same, by name (return_indices is set to True).
+
+    Returns:
+        (Tensor, Tensor): the maxima, and the int64 flat index of each in its plane.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.arange(16.0).reshape(1, 1, 4, 4)
+        >>> values, indices = F.max_pool2d_with_indices(x, 2)
+        >>> indices
+        tensor([[[[ 5,  7],
+                  [13, 15]]]])
+    """
     kwargs["return_indices"] = True
     return max_pool2d(input, *args, **kwargs)
 
 
 def max_pool3d_with_indices(input: Tensor, *args: Any, **kwargs: Any) -> Any:
-    """max_pool3d returning (values, indices) always."""
+    """max_pool3d with `return_indices` always True: the maxima and where they are.
+
+    Args:
+        input (Tensor): (N, C, D, H, W) or unbatched (C, D, H, W).
+        *args (Any): kernel_size, stride, padding, dilation and ceil_mode, as max_pool3d
+            takes them.
+        **kwargs (Any): the same, by name (return_indices is set to True).
+
+    Returns:
+        (Tensor, Tensor): the maxima, and the int64 flat index of each in its plane.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> values, indices = F.max_pool3d_with_indices(chainrule.ones(1, 1, 2, 2, 2), 2)
+        >>> values.shape, indices.shape
+        ((1, 1, 1, 1, 1), (1, 1, 1, 1, 1))
+    """
     kwargs["return_indices"] = True
     return max_pool3d(input, *args, **kwargs)
 
@@ -2402,29 +2673,82 @@ def max_pool3d_with_indices(input: Tensor, *args: Any, **kwargs: Any) -> Any:
 def adaptive_max_pool1d_with_indices(
     input: Tensor, output_size: Any, return_indices: bool = False
 ) -> Any:
-    """adaptive_max_pool1d returning (values, indices) always."""
+    """adaptive_max_pool1d with `return_indices` always True: the maxima and where they are.
+
+    Args:
+        input (Tensor): floating point (N, C, L) or unbatched (C, L).
+        output_size (int or tuple): the output's spatial size.
+        return_indices (bool): ignored; the indices are always returned.
+
+    Returns:
+        (Tensor, Tensor): the maxima (N, C, *output_size), and the int64 flat index of each in
+        its plane.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.tensor([[[1.0, 3.0, 2.0, 5.0]]])
+        >>> F.adaptive_max_pool1d_with_indices(x, 2)
+        (tensor([[[3., 5.]]]), tensor([[[1, 3]]]))
+    """
     return adaptive_max_pool1d(input, output_size, True)
 
 
 def adaptive_max_pool2d_with_indices(
     input: Tensor, output_size: Any, return_indices: bool = False
 ) -> Any:
-    """adaptive_max_pool2d returning (values, indices) always."""
+    """adaptive_max_pool2d with `return_indices` always True: the maxima and where they are.
+
+    Args:
+        input (Tensor): floating point (N, C, H, W) or unbatched (C, H, W).
+        output_size (int or tuple): the output's spatial size.
+        return_indices (bool): ignored; the indices are always returned.
+
+    Returns:
+        (Tensor, Tensor): the maxima (N, C, *output_size), and the int64 flat index of each in
+        its plane.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.arange(16.0).reshape(1, 1, 4, 4)
+        >>> F.adaptive_max_pool2d_with_indices(x, 1)
+        (tensor([[[[15.]]]]), tensor([[[[15]]]]))
+    """
     return adaptive_max_pool2d(input, output_size, True)
 
 
 def adaptive_max_pool3d_with_indices(
     input: Tensor, output_size: Any, return_indices: bool = False
 ) -> Any:
-    """adaptive_max_pool3d returning (values, indices) always."""
+    """adaptive_max_pool3d with `return_indices` always True: the maxima and where they are.
+
+    Args:
+        input (Tensor): floating point (N, C, D, H, W) or unbatched (C, D, H, W).
+        output_size (int or tuple): the output's spatial size.
+        return_indices (bool): ignored; the indices are always returned.
+
+    Returns:
+        (Tensor, Tensor): the maxima (N, C, *output_size), and the int64 flat index of each in
+        its plane.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.ones(1, 1, 2, 2, 2)
+        >>> values, indices = F.adaptive_max_pool3d_with_indices(x, 1)
+        >>> values.shape, indices.shape
+        ((1, 1, 1, 1, 1), (1, 1, 1, 1, 1))
+    """
     return adaptive_max_pool3d(input, output_size, True)
 
 
 def _lp_pool(
     name: str, input: Tensor, norm_type: float, kernel_size: Any, stride: Any, ceil_mode: bool
 ) -> Any:
-    """(sum over each window of x^p)^(1/p), as PyTorch: an average pool of x^p times the
-    window's size, negative averages sent to 0 first."""
+    """(sum over each window of x^p)^(1/p), as PyTorch computes it: an average pool of x^p
+    times the window's size (sign(s) * relu(|s|) is s itself: a negative sum, possible for
+    odd p, stays negative, and its 1/p power is nan unless p = 1)."""
     dims = int(name[-2])
     kernel = _ntuple(name, "kernel_size", kernel_size, dims)
     pool = {1: avg_pool1d, 2: avg_pool2d, 3: avg_pool3d}[dims]
@@ -2435,21 +2759,81 @@ def _lp_pool(
 def lp_pool1d(
     input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False
 ) -> Any:
-    """The p-norm of each window: (sum x^p)^(1/p) over (N, C, L)."""
+    """The p-norm of each window: (sum x^p)^(1/p) over (N, C, L), each channel on
+    its own; a window whose sum of x^p is negative (odd p) gives nan, or the sum itself for
+    p = 1, as PyTorch.
+
+    Args:
+        input (Tensor): floating point (N, C, L) or unbatched (C, L).
+        norm_type (float): p.
+        kernel_size (int or tuple): the window size.
+        stride (int or tuple, optional): the step between windows; default `kernel_size`.
+        ceil_mode (bool): round the output size up (a last window may hang over the edge).
+
+    Returns:
+        Tensor: (N, C, *out) with out = floor((in - kernel_size) / stride) + 1 (ceil in
+        ceil_mode).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.lp_pool1d(chainrule.tensor([[[3.0, 4.0, 1.0, 1.0]]]), 2, 2)
+        tensor([[[5.0000, 1.4142]]])
+    """
     return _lp_pool("lp_pool1d", input, norm_type, kernel_size, stride, ceil_mode)
 
 
 def lp_pool2d(
     input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False
 ) -> Any:
-    """The p-norm of each window: (sum x^p)^(1/p) over (N, C, H, W)."""
+    """The p-norm of each window: (sum x^p)^(1/p) over (N, C, H, W), each channel on
+    its own; a window whose sum of x^p is negative (odd p) gives nan, or the sum itself for
+    p = 1, as PyTorch.
+
+    Args:
+        input (Tensor): floating point (N, C, H, W) or unbatched (C, H, W).
+        norm_type (float): p.
+        kernel_size (int or tuple): the window size.
+        stride (int or tuple, optional): the step between windows; default `kernel_size`.
+        ceil_mode (bool): round the output size up (a last window may hang over the edge).
+
+    Returns:
+        Tensor: (N, C, *out) with out = floor((in - kernel_size) / stride) + 1 (ceil in
+        ceil_mode).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.lp_pool2d(chainrule.tensor([[[[3.0, 4.0], [0.0, 0.0]]]]), 2, 2)
+        tensor([[[[5.]]]])
+    """
     return _lp_pool("lp_pool2d", input, norm_type, kernel_size, stride, ceil_mode)
 
 
 def lp_pool3d(
     input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False
 ) -> Any:
-    """The p-norm of each window: (sum x^p)^(1/p) over (N, C, D, H, W)."""
+    """The p-norm of each window: (sum x^p)^(1/p) over (N, C, D, H, W), each channel on
+    its own; a window whose sum of x^p is negative (odd p) gives nan, or the sum itself for
+    p = 1, as PyTorch.
+
+    Args:
+        input (Tensor): floating point (N, C, D, H, W) or unbatched (C, D, H, W).
+        norm_type (float): p.
+        kernel_size (int or tuple): the window size.
+        stride (int or tuple, optional): the step between windows; default `kernel_size`.
+        ceil_mode (bool): round the output size up (a last window may hang over the edge).
+
+    Returns:
+        Tensor: (N, C, *out) with out = floor((in - kernel_size) / stride) + 1 (ceil in
+        ceil_mode).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.lp_pool3d(chainrule.ones(1, 1, 2, 2, 2), 1, 2)  # p = 1: the sum
+        tensor([[[[[8.]]]]])
+    """
     return _lp_pool("lp_pool3d", input, norm_type, kernel_size, stride, ceil_mode)
 
 
@@ -2457,7 +2841,27 @@ def local_response_norm(
     input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
 ) -> Any:
     """x / (k + alpha * mean of x^2 over `size` neighbouring channels)^beta (AlexNet's
-    normalization), the neighbourhood zero-padded at the ends as in PyTorch."""
+    normalization), the neighbourhood zero-padded at the ends as in PyTorch.
+
+    Args:
+        input (Tensor): floating point (N, C, *), at least 3-D.
+        size (int): how many channels each neighbourhood spans (size // 2 before the channel,
+            (size - 1) // 2 after).
+        alpha (float): the multiplier of the mean square.
+        beta (float): the exponent.
+        k (float): the additive constant.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.local_response_norm(chainrule.ones(1, 3, 1), 2, alpha=1.0, beta=1.0)
+        tensor([[[0.6667],
+                 [0.5000],
+                 [0.5000]]])
+    """
     if input.ndim < 3:
         raise ShapeError(
             "local_response_norm: expected 3D or higher dimensional input, got shape "
@@ -2479,7 +2883,24 @@ def local_response_norm(
 
 def channel_shuffle(input: Tensor, groups: int) -> Any:
     """(N, C, *) with its C channels, read as `groups` groups, interleaved: channel g * (C /
-    groups) + i goes to i * groups + g (ShuffleNet)."""
+    groups) + i goes to i * groups + g (ShuffleNet). native_channel_shuffle is the same function.
+
+    Args:
+        input (Tensor): (N, C, *), at least 3-D.
+        groups (int): how many groups; it divides C.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.channel_shuffle(chainrule.arange(4.0).reshape(1, 4, 1), 2)
+        tensor([[[0.],
+                 [2.],
+                 [1.],
+                 [3.]]])
+    """
     if input.ndim < 3:
         raise ShapeError(
             f"channel_shuffle: expected input with at least 3 dimensions, got shape "
@@ -2499,7 +2920,21 @@ native_channel_shuffle = channel_shuffle
 
 def pdist(input: Tensor, p: float = 2) -> Any:
     """The p-norm distance between every pair of rows i < j of (N, M) input, in row-major
-    order of the pairs: N (N - 1) / 2 values."""
+    order of the pairs: N (N - 1) / 2 values.
+
+    Args:
+        input (Tensor): floating point (N, M), one point a row.
+        p (float): the norm of the distance.
+
+    Returns:
+        Tensor: (N (N - 1) / 2,): d(0, 1), d(0, 2), ..., d(1, 2), ...
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.pdist(chainrule.tensor([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]]))
+        tensor([5.0000, 1.0000, 4.2426])
+    """
     if input.ndim != 2:
         raise ShapeError(f"pdist: expected a 2-D input, got shape {tuple(input.shape)}")
     rows = input.shape[0]
@@ -2512,7 +2947,25 @@ def gumbel_softmax(
 ) -> Any:
     """softmax((logits + g) / tau) with g drawn from Gumbel(0, 1): a differentiable sample of
     a categorical distribution; with hard, the one-hot of its argmax, whose gradient is the
-    soft sample's (straight-through)."""
+    soft sample's (straight-through).
+
+    Args:
+        logits (Tensor): floating point, any shape: unnormalized log-probabilities along `dim`.
+        tau (float): the temperature; smaller is closer to one-hot.
+        hard (bool): return one-hot samples (with the soft sample's gradient).
+        eps (float): unused, kept for PyTorch's signature.
+        dim (int): the dimension of the categories.
+
+    Returns:
+        Tensor: the shape of `logits`, summing to 1 along `dim`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> y = F.gumbel_softmax(chainrule.tensor([[1.0, 2.0, 3.0]]), tau=0.5, hard=True)
+        >>> y.shape, y.sum().item()
+        ((1, 3), 1.0)
+    """
     exponentials = -log(1 - _rand_like(logits))  # Exp(1) draws; 1 - U keeps log finite
     gumbels = -log(exponentials)
     y_soft = _softmax((logits + gumbels) / tau, dim)
@@ -2533,44 +2986,185 @@ def _in_place(activation: Any, input: Tensor, *args: Any) -> Any:
 
 
 def relu_(input: Tensor) -> Any:
-    """relu, in place."""
+    """relu, in place: max(x, 0) written into `input`.
+
+    Args:
+        input (Tensor): any shape; not a leaf that requires grad.
+
+    Returns:
+        Tensor: `input` itself, overwritten.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.tensor([-1.0, 2.0])
+        >>> F.relu_(x)
+        tensor([0., 2.])
+        >>> x
+        tensor([0., 2.])
+    """
     return _in_place(relu, input)
 
 
 def elu_(input: Tensor, alpha: float = 1.0) -> Any:
-    """elu, in place."""
+    """elu, in place: x where x > 0, else alpha * (exp(x) - 1), written into `input`.
+
+    Args:
+        input (Tensor): floating point, any shape; not a leaf that requires grad.
+        alpha (float): the value the negative side saturates at is -alpha.
+
+    Returns:
+        Tensor: `input` itself, overwritten.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.tensor([-1.0, 2.0])
+        >>> F.elu_(x)
+        tensor([-0.6321,  2.0000])
+        >>> x
+        tensor([-0.6321,  2.0000])
+    """
     return _in_place(elu, input, alpha)
 
 
 def celu_(input: Tensor, alpha: float = 1.0) -> Any:
-    """celu, in place."""
+    """celu, in place: max(0, x) + min(0, alpha * (exp(x / alpha) - 1)), written into
+    `input`.
+
+    Args:
+        input (Tensor): floating point, any shape; not a leaf that requires grad.
+        alpha (float): the value the negative side saturates at is -alpha.
+
+    Returns:
+        Tensor: `input` itself, overwritten.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.tensor([-1.0, 2.0])
+        >>> F.celu_(x, 2.0)
+        tensor([-0.7869,  2.0000])
+        >>> x
+        tensor([-0.7869,  2.0000])
+    """
     return _in_place(celu, input, alpha)
 
 
 def selu_(input: Tensor) -> Any:
-    """selu, in place."""
+    """selu, in place: scale * elu(x, alpha) with PyTorch's self-normalizing constants,
+    written into `input`.
+
+    Args:
+        input (Tensor): floating point, any shape; not a leaf that requires grad.
+
+    Returns:
+        Tensor: `input` itself, overwritten.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.tensor([-1.0, 2.0])
+        >>> F.selu_(x)
+        tensor([-1.1113,  2.1014])
+        >>> x
+        tensor([-1.1113,  2.1014])
+    """
     return _in_place(selu, input)
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Any:
-    """leaky_relu, in place."""
+    """leaky_relu, in place: x where x > 0, else negative_slope * x, written into `input`.
+
+    Args:
+        input (Tensor): floating point, any shape; not a leaf that requires grad.
+        negative_slope (float): the slope for x <= 0.
+
+    Returns:
+        Tensor: `input` itself, overwritten.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.tensor([-1.0, 2.0])
+        >>> F.leaky_relu_(x, 0.1)
+        tensor([-0.1000,  2.0000])
+        >>> x
+        tensor([-0.1000,  2.0000])
+    """
     return _in_place(leaky_relu, input, negative_slope)
 
 
 def rrelu_(
     input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False
 ) -> Any:
-    """rrelu, in place."""
+    """rrelu, in place: x for x > 0, a x below, a drawn from [lower, upper] per element in
+    training and (lower + upper) / 2 otherwise, written into `input`.
+
+    Args:
+        input (Tensor): floating point, any shape; not a leaf that requires grad.
+        lower (float): the smallest negative slope drawn.
+        upper (float): the largest negative slope drawn.
+        training (bool): draw the slopes (True) or use their mean (False, the default).
+
+    Returns:
+        Tensor: `input` itself, overwritten.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.tensor([-1.0, 2.0])
+        >>> F.rrelu_(x, 0.1, 0.3)
+        tensor([-0.2000,  2.0000])
+        >>> x
+        tensor([-0.2000,  2.0000])
+    """
     return _in_place(rrelu, input, lower, upper, training)
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Any:
-    """hardtanh, in place."""
+    """hardtanh, in place: x clamped to [min_val, max_val], written into `input`.
+
+    Args:
+        input (Tensor): any shape; not a leaf that requires grad.
+        min_val (float): the lower bound.
+        max_val (float): the upper bound.
+
+    Returns:
+        Tensor: `input` itself, overwritten.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.tensor([-1.0, 2.0])
+        >>> F.hardtanh_(x, -0.5, 0.5)
+        tensor([-0.5000,  0.5000])
+        >>> x
+        tensor([-0.5000,  0.5000])
+    """
     return _in_place(hardtanh, input, min_val, max_val)
 
 
 def threshold_(input: Tensor, threshold: float, value: float) -> Any:
-    """threshold, in place."""
+    """threshold, in place: x where x > threshold, else value, written into `input`.
+
+    Args:
+        input (Tensor): any shape; not a leaf that requires grad.
+        threshold (float): the values at or below it are replaced.
+        value (float): what replaces them.
+
+    Returns:
+        Tensor: `input` itself, overwritten.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.tensor([-1.0, 2.0])
+        >>> F.threshold_(x, 0.0, 5.0)
+        tensor([5., 2.])
+        >>> x
+        tensor([5., 2.])
+    """
     return _in_place(_activation_ops.threshold, input, threshold, value)
 
 
@@ -2581,7 +3175,24 @@ def upsample(
     mode: str = "nearest",
     align_corners: bool | None = None,
 ) -> Any:
-    """Deprecated alias of interpolate (with PyTorch's deprecation warning)."""
+    """Deprecated alias of interpolate (with PyTorch's deprecation warning).
+
+    Args:
+        input (Tensor): floating point (N, C, *spatial), 1 to 3 spatial dimensions.
+        size (int or tuple, optional): the output's spatial size.
+        scale_factor (float or tuple, optional): multiplies each spatial size.
+        mode (str): as interpolate's: 'nearest' (default), 'linear', 'bilinear', ...
+        align_corners (bool, optional): linear modes only, as interpolate's.
+
+    Returns:
+        Tensor: (N, C, *size).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.upsample(chainrule.tensor([[[1.0, 2.0]]]), scale_factor=2)
+        tensor([[[1., 1., 2., 2.]]])
+    """
     _warnings.warn(
         "nn.functional.upsample is deprecated. Use nn.functional.interpolate instead.",
         stacklevel=2,
@@ -2590,7 +3201,23 @@ def upsample(
 
 
 def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) -> Any:
-    """Deprecated: interpolate(mode='nearest')."""
+    """Deprecated: interpolate(mode='nearest'), with PyTorch's deprecation warning.
+
+    Args:
+        input (Tensor): (N, C, *spatial), 1 to 3 spatial dimensions.
+        size (int or tuple, optional): the output's spatial size.
+        scale_factor (float or tuple, optional): multiplies each spatial size.
+
+    Returns:
+        Tensor: (N, C, *size).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.upsample_nearest(chainrule.tensor([[[[1.0, 2.0]]]]), scale_factor=2)
+        tensor([[[[1., 1., 2., 2.],
+                  [1., 1., 2., 2.]]]])
+    """
     _warnings.warn(
         "nn.functional.upsample_nearest is deprecated. Use nn.functional.interpolate instead.",
         stacklevel=2,
@@ -2599,7 +3226,23 @@ def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) 
 
 
 def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None) -> Any:
-    """Deprecated: interpolate(mode='bilinear', align_corners=True)."""
+    """Deprecated: interpolate(mode='bilinear', align_corners=True), with PyTorch's deprecation
+    warning.
+
+    Args:
+        input (Tensor): floating point (N, C, H, W).
+        size (int or tuple, optional): the output's (H, W).
+        scale_factor (float or tuple, optional): multiplies H and W.
+
+    Returns:
+        Tensor: (N, C, *size).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.upsample_bilinear(chainrule.tensor([[[[1.0, 2.0]]]]), size=(1, 3))
+        tensor([[[[1.0000, 1.5000, 2.0000]]]])
+    """
     _warnings.warn(
         "nn.functional.upsample_bilinear is deprecated. Use nn.functional.interpolate instead.",
         stacklevel=2,
@@ -2711,7 +3354,22 @@ def _repeat_heads(tensor: Tensor, heads: int) -> Tensor:
 
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Any:
     """(*, C r^2, H, W) -> (*, C, H r, W r): each group of r^2 channels becomes an r x r block
-    of pixels (sub-pixel convolution's upsampling)."""
+    of pixels (sub-pixel convolution's upsampling).
+
+    Args:
+        input (Tensor): (*, C r^2, H, W), at least 3-D.
+        upscale_factor (int): r.
+
+    Returns:
+        Tensor: (*, C, H r, W r).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.pixel_shuffle(chainrule.arange(4.0).reshape(1, 4, 1, 1), 2)
+        tensor([[[[0., 1.],
+                  [2., 3.]]]])
+    """
     r = int(upscale_factor)
     if input.ndim < 3:
         raise ShapeError(
@@ -2731,7 +3389,21 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Any:
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Any:
-    """(*, C, H r, W r) -> (*, C r^2, H, W): the inverse of pixel_shuffle."""
+    """(*, C, H r, W r) -> (*, C r^2, H, W): the inverse of pixel_shuffle.
+
+    Args:
+        input (Tensor): (*, C, H r, W r), at least 3-D.
+        downscale_factor (int): r; it divides H r and W r.
+
+    Returns:
+        Tensor: (*, C r^2, H, W).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.pixel_unshuffle(chainrule.arange(4.0).reshape(1, 1, 2, 2), 2).flatten()
+        tensor([0., 1., 2., 3.])
+    """
     r = int(downscale_factor)
     if input.ndim < 3:
         raise ShapeError(
@@ -2792,7 +3464,28 @@ def unfold(
     input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1
 ) -> Any:
     """im2col: (N, C, H, W) -> (N, C k_h k_w, L), column l holding the (padded) input under the
-    l-th position of a sliding k_h x k_w window, channel-major as PyTorch orders it."""
+    l-th position of a sliding k_h x k_w window, channel-major as PyTorch orders it.
+
+    Args:
+        input (Tensor): (N, C, H, W) or unbatched (C, H, W).
+        kernel_size (int or tuple): the window size (k_h, k_w).
+        dilation (int or tuple): the spacing between window elements.
+        padding (int or tuple): zeros added on both sides of each spatial dimension.
+        stride (int or tuple): the step between windows.
+
+    Returns:
+        Tensor: (N, C k_h k_w, L) (or (C k_h k_w, L)), L the number of windows: the product over
+        H and W of floor((in + 2 padding - dilation (k - 1) - 1) / stride) + 1.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.unfold(chainrule.arange(9.0).reshape(1, 1, 3, 3), 2)
+        tensor([[[0., 1., 3., 4.],
+                 [1., 2., 4., 5.],
+                 [3., 4., 6., 7.],
+                 [4., 5., 7., 8.]]])
+    """
     if input.ndim not in (3, 4):
         raise ShapeError(
             f"unfold: expected 3D or 4D (batch mode) input, got shape {tuple(input.shape)}"
@@ -2821,7 +3514,28 @@ def fold(
     stride: Any = 1,
 ) -> Any:
     """col2im, the adjoint of unfold: (N, C k_h k_w, L) -> (N, C, H, W), each column added back
-    into the window it came from (overlapping windows sum)."""
+    into the window it came from (overlapping windows sum).
+
+    Args:
+        input (Tensor): (N, C k_h k_w, L) or unbatched (C k_h k_w, L), L the number of windows
+            that fit in `output_size`.
+        output_size (int or tuple): (H, W), the spatial size of the output.
+        kernel_size (int or tuple): the window size (k_h, k_w).
+        dilation (int or tuple): the spacing between window elements.
+        padding (int or tuple): the border the windows cover beyond the output, dropped.
+        stride (int or tuple): the step between windows.
+
+    Returns:
+        Tensor: (N, C, H, W) (or (C, H, W)).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.fold(chainrule.ones(1, 4, 4), (3, 3), 2)  # how many windows cover each pixel
+        tensor([[[[1., 2., 1.],
+                  [2., 4., 2.],
+                  [1., 2., 1.]]]])
+    """
     if input.ndim not in (2, 3):
         raise ShapeError(
             f"fold: expected 2D or 3D (batch mode) input, got shape {tuple(input.shape)}"
