@@ -101,6 +101,15 @@ class Backend(ABC):
         broadcast together), multiplying repeated positions in turn."""
 
     @abstractmethod
+    def scatter_max(self, target: Array, key: tuple, values: Array) -> None:
+        """target[key] = maximum(target[key], values) for an advanced-index `key`, repeated
+        positions taking the largest of all their values (NaN wins, as PyTorch's amax)."""
+
+    @abstractmethod
+    def scatter_min(self, target: Array, key: tuple, values: Array) -> None:
+        """target[key] = minimum(target[key], values), repeated positions taking the smallest."""
+
+    @abstractmethod
     def to_numpy(self, array: Array) -> np.ndarray:
         """A host (NumPy) array with the data: the array itself on the CPU, a copy elsewhere."""
 
@@ -155,6 +164,12 @@ class NumpyBackend(Backend):
     def scatter_multiply(self, target: Array, key: tuple, values: Array) -> None:
         np.multiply.at(target, key, values)
 
+    def scatter_max(self, target: Array, key: tuple, values: Array) -> None:
+        np.maximum.at(target, key, values)
+
+    def scatter_min(self, target: Array, key: tuple, values: Array) -> None:
+        np.minimum.at(target, key, values)
+
     def to_numpy(self, array: Array) -> np.ndarray:
         return array
 
@@ -192,6 +207,16 @@ class CupyBackend(Backend):
 
     def scatter_multiply(self, target: Array, key: tuple, values: Array) -> None:
         multiply_in_rounds(self.xp, target, key, values)  # cupyx has no scatter_multiply
+
+    def scatter_max(self, target: Array, key: tuple, values: Array) -> None:
+        import cupyx
+
+        cupyx.scatter_max(target, key, values)
+
+    def scatter_min(self, target: Array, key: tuple, values: Array) -> None:
+        import cupyx
+
+        cupyx.scatter_min(target, key, values)
 
     def to_numpy(self, array: Array) -> np.ndarray:
         return self.xp.asnumpy(array)
@@ -234,6 +259,12 @@ class FakeBackend(Backend):
 
     def scatter_multiply(self, target: Array, key: tuple, values: Array) -> None:
         multiply_in_rounds(self.xp, target, key, values)  # CuPy's path, run here to test it
+
+    def scatter_max(self, target: Array, key: tuple, values: Array) -> None:
+        numpy_backend.scatter_max(fake_data(target), unwrap(key, "scatter_max"), fake_data(values))
+
+    def scatter_min(self, target: Array, key: tuple, values: Array) -> None:
+        numpy_backend.scatter_min(fake_data(target), unwrap(key, "scatter_min"), fake_data(values))
 
     def to_numpy(self, array: Array) -> np.ndarray:
         return fake_to_numpy(array)
