@@ -351,7 +351,7 @@ def conv2d(
     >>> import chainrule.nn.functional as F
     >>> x = chainrule.ones(1, 1, 3, 3)
     >>> F.conv2d(x, chainrule.ones(1, 1, 2, 2)).shape
-    (1, 1, 2, 2)
+    chainrule.Size([1, 1, 2, 2])
     """
     return _convolution(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 

@@ -200,7 +200,7 @@ def empty(
     Example:
         >>> import chainrule
         >>> chainrule.empty(2, 3).shape
-        (2, 3)
+        chainrule.Size([2, 3])
     """
     return _filled("empty", size, None, dtype, device, requires_grad)
 

@@ -291,7 +291,7 @@ def matmul(input: Any, other: Any) -> Any:  # noqa: A002
 
     >>> import chainrule
     >>> chainrule.matmul(chainrule.ones(2, 3), chainrule.ones(3)).shape
-    (2,)
+    chainrule.Size([2])
     """
     if isinstance(input, Tensor) and isinstance(other, Tensor):
         _check_same_dtype("matmul", input, other)
@@ -671,7 +671,7 @@ def einsum(*args: Any) -> Any:
 
     >>> import chainrule
     >>> chainrule.einsum("ij,jk->ik", chainrule.ones(2, 3), chainrule.ones(3, 4)).shape
-    (2, 4)
+    chainrule.Size([2, 4])
     """
     if not args:
         raise ShapeError("einsum(): must specify the equation string and at least one operand")

@@ -173,7 +173,7 @@ def reshape(input: Any, *shape: Any) -> Any:  # noqa: A002
 
     >>> import chainrule
     >>> chainrule.arange(6).reshape(2, -1).shape
-    (2, 3)
+    chainrule.Size([2, 3])
     """
     array = input._array
     target = infer_shape("reshape", normalize_size(shape), array.size, array.shape)
@@ -245,7 +245,7 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:  # noqa:
     Example:
         >>> import chainrule
         >>> chainrule.unflatten(chainrule.zeros(2, 6), 1, (3, 2)).shape
-        (2, 3, 2)
+        chainrule.Size([2, 3, 2])
     """
     shape = input.shape
     dim = require_dims("unflatten", dim, len(shape))
@@ -368,7 +368,7 @@ def permute(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
     Example:
         >>> import chainrule
         >>> chainrule.permute(chainrule.zeros(2, 3, 4), (2, 0, 1)).shape
-        (4, 2, 3)
+        chainrule.Size([4, 2, 3])
     """
     dims = normalize_size(dims) if dims and not isinstance(dims[0], int) else tuple(dims)
     ndim = input._array.ndim
@@ -398,7 +398,7 @@ def t(input: Tensor) -> Tensor:  # noqa: A002
     Example:
         >>> import chainrule
         >>> chainrule.t(chainrule.tensor([[1, 2, 3]])).shape
-        (3, 1)
+        chainrule.Size([3, 1])
     """
     if input._array.ndim > 2:
         raise ShapeError(f"t: expects a tensor with <= 2 dimensions, but got {input.shape}")
@@ -412,7 +412,7 @@ def movedim(input: Tensor, source: Any, destination: Any) -> Tensor:  # noqa: A0
     Example:
         >>> import chainrule
         >>> chainrule.movedim(chainrule.zeros(2, 3, 4), 0, -1).shape
-        (3, 4, 2)
+        chainrule.Size([3, 4, 2])
     """
     ndim = input._array.ndim
     source = normalize_dims("movedim", source, ndim)
@@ -532,7 +532,7 @@ def broadcast_shapes(*shapes: Sequence[int]) -> tuple[int, ...]:
 def expand(input: Any, *sizes: Any) -> Any:  # noqa: A002
     """A read-only view broadcast to `sizes` (-1 keeps a dimension; new ones go in front)."""
     sizes = normalize_size(sizes)
-    shape = input.shape
+    shape = input._array.shape
     if len(sizes) < len(shape):
         raise ShapeError(
             f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to "
@@ -586,7 +586,7 @@ def broadcast_tensors(*tensors: Any) -> tuple:
         >>> import chainrule
         >>> a, b = chainrule.broadcast_tensors(chainrule.zeros(3, 1), chainrule.zeros(4))
         >>> a.shape, b.shape
-        ((3, 4), (3, 4))
+        (chainrule.Size([3, 4]), chainrule.Size([3, 4]))
     """
     if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
         tensors = tuple(tensors[0])
@@ -888,7 +888,7 @@ def cat(tensors: Sequence[Any], dim: int = 0, *, axis: Any = None) -> Any:
 
     >>> import chainrule
     >>> chainrule.cat([chainrule.zeros(2, 3), chainrule.ones(1, 3)]).shape
-    (3, 3)
+    chainrule.Size([3, 3])
     """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("cat", dim, None, axis, None)
@@ -933,7 +933,7 @@ def stack(tensors: Sequence[Any], dim: int = 0, *, axis: Any = None) -> Any:
 
     >>> import chainrule
     >>> chainrule.stack([chainrule.zeros(2, 3), chainrule.ones(2, 3)], dim=1).shape
-    (2, 2, 3)
+    chainrule.Size([2, 2, 3])
     """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("stack", dim, None, axis, None)
@@ -1047,7 +1047,7 @@ def split(tensor: Any, split_size_or_sections: Any, dim: int = 0) -> tuple:
 
     >>> import chainrule
     >>> [p.shape for p in chainrule.arange(5).split(2)]
-    [(2,), (2,), (1,)]
+    [chainrule.Size([2]), chainrule.Size([2]), chainrule.Size([1])]
     """
     ndim = tensor._array.ndim
     if ndim == 0:
@@ -1121,7 +1121,7 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple:
     >>> xs, ys = chainrule.meshgrid(chainrule.tensor([1, 2]), chainrule.tensor([3, 4, 5]),
     ...                             indexing="ij")
     >>> xs.shape, ys[0]
-    ((2, 3), tensor([3, 4, 5]))
+    (chainrule.Size([2, 3]), tensor([3, 4, 5]))
     """
     if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
         tensors = tuple(tensors[0])

@@ -131,7 +131,7 @@ class GroupNorm(Module):
         >>> norm = nn.GroupNorm(2, 4)
         >>> out = norm(chainrule.arange(16.0).reshape(1, 4, 2, 2))
         >>> out.shape
-        (1, 4, 2, 2)
+        chainrule.Size([1, 4, 2, 2])
         >>> out.mean().abs().item() < 1e-6
         True
     """
