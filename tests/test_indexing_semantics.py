@@ -870,3 +870,31 @@ def test_random_mixed_keys_get_set_and_differentiate_as_torch():
         np.testing.assert_array_equal(z_c.numpy(), z_t.numpy())
         checked += 1
     assert checked > 200
+
+
+# ---- Tensor.unfold is a view ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("dim", "size", "step"), [(0, 2, 2), (1, 3, 1), (-1, 2, 3)])
+def test_unfold_is_a_view_that_writes_through_as_in_pytorch(dim, size, step):
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.arange(35.0).reshape(5, 7).clone()
+        windows = x.unfold(dim, size, step)
+        windows[1] = -1.0  # overlapping windows share elements: the later write wins
+        results.append((x, windows, windows.stride(), windows._base is x))
+    (x, windows, strides, based), (x_t, windows_t, strides_t, based_t) = results
+    _close(x, x_t)
+    _close(windows, windows_t)
+    assert strides == strides_t and based and based_t
+
+
+def test_unfold_of_a_graph_tensor_refuses_in_place_writes_and_adds_overlaps_back():
+    mine, theirs = _pair(2, 6, requires_grad=True)
+    weights = np.random.default_rng(1).standard_normal((2, 4, 3))
+    (mine.unfold(1, 3, 1) * chainrule.tensor(weights)).sum().backward()
+    (theirs.unfold(1, 3, 1) * torch.tensor(weights)).sum().backward()
+    _close(mine.grad, theirs.grad)
+    windows = (mine * 1).unfold(1, 3, 2)
+    with pytest.raises(GradError, match="view"):
+        windows.mul_(2)

@@ -667,7 +667,8 @@ def is_tensor(obj: Any) -> bool:
 class Size(tuple):
     """torch.Size: the tuple of dimension sizes that `Tensor.shape` and `size()` return. It is
     a tuple (equal to, and hashing as, the plain tuple of the same sizes); slicing it, adding
-    a tuple to it or repeating it gives a Size, as in PyTorch.
+    a tuple to it or repeating it gives a Size, as in PyTorch. One difference: an f-string
+    shows it as the tuple `(2, 3)`, as chainrule's error messages name shapes.
 
     >>> import chainrule
     >>> s = chainrule.zeros(2, 3, 4).shape
@@ -717,6 +718,13 @@ class Size(tuple):
 
     def __repr__(self) -> str:
         return f"chainrule.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        """In an f-string, the plain tuple `(2, 3)`: how chainrule's error messages name shapes
+        (`str` and `repr` are PyTorch's `chainrule.Size([2, 3])`)."""
+        return format(tuple(self), spec)
 
     def __reduce__(self) -> tuple:
         return (Size, (tuple(self),))

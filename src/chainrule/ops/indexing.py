@@ -1624,11 +1624,77 @@ __all__ = [
 ]
 
 
+class Unfold(Op):
+    """Tensor.unfold: every window of `size` along `dim`, `step` apart, as a new last
+    dimension; a view of x (strides only, as PyTorch's), so writes go through and windows may
+    overlap. Derivative: each window's gradient added back where it came from (UnfoldBackward,
+    overlapping windows adding up)."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, dim: int, size: int, step: int) -> Array:
+        ctx.save(dim=dim, size=size, step=step)
+        count = (x.shape[dim] - size) // step + 1
+        shape = (*x.shape[:dim], count, *x.shape[dim + 1 :], size)
+        strides = (*x.strides[:dim], x.strides[dim] * step, *x.strides[dim + 1 :], x.strides[dim])
+        return ctx.xp.lib.stride_tricks.as_strided(x, shape, strides)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        shape = ctx.input_meta[0][0]
+        return (apply(UnfoldBackward, (g,), shape, ctx.dim, ctx.size, ctx.step),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(Unfold, (t,), ctx.dim, ctx.size, ctx.step)
+
+    @staticmethod
+    def batch(b: Any, x: Any, dim: int, size: int, step: int) -> Any:
+        """vmap: the dim one further right."""
+        return apply(Unfold, (x,), dim + 1, size, step)
+
+
+class UnfoldBackward(Op):
+    """Zeros of `shape` with each window of g (Unfold's output layout) added back at its
+    place: one strided slice per position in the window, as the windows of one position never
+    overlap. Derivative: Unfold of g (its transpose)."""
+
+    @staticmethod
+    def forward(ctx: Node, g: Array, shape: tuple, dim: int, size: int, step: int) -> Array:
+        ctx.save(shape=shape, dim=dim, size=size, step=step)
+        out = ctx.xp.zeros(shape, dtype=g.dtype)
+        count = g.shape[dim]
+        for offset in range(size):
+            rows = slice(offset, offset + step * (count - 1) + 1, step)
+            out[(slice(None),) * dim + (rows,)] += g[..., offset]
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (apply(Unfold, (g,), ctx.dim, ctx.size, ctx.step),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(UnfoldBackward, (t,), ctx.shape, ctx.dim, ctx.size, ctx.step)
+
+    @staticmethod
+    def batch(b: Any, g: Any, shape: tuple, dim: int, size: int, step: int) -> Any:
+        """vmap: the batch in front of shape, the dim one further right."""
+        return apply(UnfoldBackward, (g,), (b.size, *shape), dim + 1, size, step)
+
+
 def unfold(input: Any, dimension: int, size: int, step: int) -> Any:  # noqa: A002
     """Tensor.unfold: every window of `size` along `dimension`, `step` apart, as a new last
-    dimension. Made of index_select and a reshape, so its derivative adds each window's
-    gradient back in place (overlapping windows add up). PyTorch returns a view; this is a
-    copy, so writing into the result does not write into the input."""
+    dimension: a view, as PyTorch's (writing into it writes into the input).
+
+    >>> import chainrule
+    >>> chainrule.arange(5.0).unfold(0, 2, 1)
+    tensor([[0., 1.],
+            [1., 2.],
+            [2., 3.],
+            [3., 4.]])
+    """
     ndim = input._array.ndim
     dim = normalize_dim("unfold", dimension, ndim)
     length = input._array.shape[dim] if ndim else 1
@@ -1640,15 +1706,7 @@ def unfold(input: Any, dimension: int, size: int, step: int) -> Any:  # noqa: A0
         raise ShapeError(f"unfold: step is {step} but must be > 0")
     if ndim == 0:
         return reshape(input, (1,))
-    count = (length - size) // step + 1
-    device = input.device
-    starts = arange(count, dtype=dtypes.int64, device=device) * step
-    offsets = arange(size, dtype=dtypes.int64, device=device)
-    positions = reshape(reshape(starts, (count, 1)) + offsets, (-1,))
-    windows = index_select(input, dim, positions)
-    shape = input._array.shape
-    windows = reshape(windows, (*shape[:dim], count, size, *shape[dim + 1 :]))
-    return movedim(windows, dim + 1, -1)
+    return apply(Unfold, (input,), dim, size, step)
 
 
 def repeat_interleave(
