@@ -169,6 +169,11 @@ class Tensor:
     def is_cuda(self) -> bool:
         return self._backend.device.type == "cuda"
 
+    @property
+    def is_meta(self) -> bool:
+        """Whether this is a shape-only tensor on the meta device (no data)."""
+        return self._backend.device.type == "meta"
+
     def is_floating_point(self) -> bool:
         """Whether the dtype is a floating-point one (float16, float32, float64)."""
         return self._array.dtype.kind == "f"
