@@ -865,9 +865,8 @@ def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Any:  # noqa: A00
 
 # ---- scatter_reduce and index_reduce ---------------------------------------------------------
 
-# PyTorch's names, and the two it accepts quietly for amax and amin.
-_SCATTER_REDUCTIONS = {"sum": "sum", "prod": "prod", "mean": "mean", "amax": "amax", "amin": "amin"}
-_SCATTER_REDUCTION_ALIASES = {"max": "amax", "min": "amin"}
+_SCATTER_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+_SCATTER_REDUCTION_ALIASES = {"max": "amax", "min": "amin"}  # scatter_reduce takes them quietly
 
 
 def _reduce_identity(xp: Any, dtype: Any, reduce: str) -> Any:
@@ -1044,7 +1043,7 @@ def scatter_reduce(
     >>> x.scatter_reduce(0, chainrule.tensor([0, 0, 2]), chainrule.tensor([5.0, 4.0, 0.0]), "amax")
     tensor([5., 2., 3.])
     """
-    reduce = _reduce_name("scatter_reduce", reduce, tuple(_SCATTER_REDUCTIONS))
+    reduce = _reduce_name("scatter_reduce", reduce, _SCATTER_REDUCTIONS)
     dim = _scatter_operands("scatter_reduce", input, dim, index, src)
     if input._array.ndim == 0 or index._array.ndim == 0:
         out = scatter_reduce(
