@@ -186,7 +186,7 @@ class MetaArray:
         if method == "__call__":
             return _apply_ufunc(ufunc, inputs, kwargs)
         if method == "reduce":
-            return _reduce_with(ufunc.reduce, ufunc.__name__, *inputs, **kwargs)
+            return _reduce_with(ufunc.reduce, *inputs, **kwargs)
         if method == "accumulate":
             return MetaArray(inputs[0].shape, _ufunc_dtype(ufunc, inputs[:1] * ufunc.nin, {}))
         if method == "at":
@@ -332,7 +332,7 @@ def _axes(axis: Any, ndim: int) -> tuple:
     return tuple(normalized)
 
 
-def _reduce_with(function: Callable, name: str, a: Any, axis: Any = None, **kwargs: Any) -> Any:
+def _reduce_with(function: Callable, a: Any, axis: Any = None, **kwargs: Any) -> Any:
     """A reduction: the shape without (or with size 1 in) the reduced axes, and the dtype the
     same function gives on a one-element array of the operand's dtype."""
     kwargs.pop("out", None)
@@ -353,7 +353,7 @@ def _reduction(name: str) -> Callable:
     def reduce(a: Any, axis: Any = None, *args: Any, **kwargs: Any) -> MetaArray:
         if args:
             raise _unsupported(f"{name} with positional arguments after axis")
-        return _reduce_with(function, name, a, axis, **kwargs)
+        return _reduce_with(function, a, axis, **kwargs)
 
     reduce.__name__ = name
     return reduce
@@ -410,20 +410,25 @@ def matmul(a: Any, b: Any, out: Any = None, **kwargs: Any) -> MetaArray:
 
 
 def concatenate(arrays: Any, axis: int | None = 0, **kwargs: Any) -> MetaArray:
-    standins = [_standin(a.shape) for a in arrays]
-    shape = np.concatenate(standins, axis=axis).shape if _small(standins) else None
-    if shape is None:
-        first = arrays[0]
-        axis = _axes(axis, first.ndim)[0]
-        shape = list(first.shape)
-        shape[axis] = sum(a.shape[axis] for a in arrays)
     dtype = kwargs.get("dtype") or np.result_type(*(a.dtype for a in arrays))
-    return MetaArray(tuple(shape), dtype)
-
-
-def _small(standins: list) -> bool:
-    """Whether NumPy's own check may run on the stand-ins (it allocates the result)."""
-    return sum(s.size for s in standins) <= 1 << 16
+    if axis is None:
+        return MetaArray((sum(a.size for a in arrays),), dtype)
+    first = arrays[0]
+    axis = _axes(axis, first.ndim)[0]
+    for other in arrays[1:]:
+        same = other.ndim == first.ndim and all(
+            have == want
+            for i, (have, want) in enumerate(zip(other.shape, first.shape))
+            if i != axis
+        )
+        if not same:
+            raise ValueError(
+                "all the input array dimensions except for the concatenation axis must match "
+                f"exactly (shapes {first.shape} and {other.shape}, axis {axis})"
+            )
+    shape = list(first.shape)
+    shape[axis] = sum(a.shape[axis] for a in arrays)
+    return MetaArray(shape, dtype)
 
 
 def stack(arrays: Any, axis: int = 0, **kwargs: Any) -> MetaArray:
@@ -521,17 +526,10 @@ def asarray(data: Any, dtype: Any = None, **kwargs: Any) -> MetaArray:
 
 
 def arange(*args: Any, dtype: Any = None, **kwargs: Any) -> MetaArray:
-    sample = np.arange(*args, dtype=dtype) if _arange_small(args) else None
-    if sample is not None:
-        return MetaArray(sample.shape, sample.dtype)
     start, stop, step = (0, args[0], 1) if len(args) == 1 else (*args, 1)[:3]
     count = max(math.ceil((stop - start) / step), 0)
-    return MetaArray((count,), dtype or np.result_type(start, stop, step))
-
-
-def _arange_small(args: tuple) -> bool:
-    start, stop, step = (0, args[0], 1) if len(args) == 1 else (*args, 1)[:3]
-    return abs((stop - start) / step) <= 1 << 16
+    first = np.arange(start, start + step, step, dtype=dtype)  # one element: NumPy's dtype
+    return MetaArray((count,), first.dtype)
 
 
 def eye(rows: int, cols: int | None = None, k: int = 0, dtype: Any = float, **kw: Any) -> Any:
@@ -665,7 +663,7 @@ class _MetaUfunc:
         return _apply_ufunc(self._ufunc, inputs, kwargs)
 
     def reduce(self, a: Any, axis: Any = 0, **kwargs: Any) -> MetaArray:
-        return _reduce_with(self._ufunc.reduce, self._ufunc.__name__, a, axis, **kwargs)
+        return _reduce_with(self._ufunc.reduce, a, axis, **kwargs)
 
     def accumulate(self, a: Any, axis: int = 0, **kwargs: Any) -> MetaArray:
         return MetaArray(a.shape, _ufunc_dtype(self._ufunc, (a,) * self._ufunc.nin, kwargs))
