@@ -170,6 +170,7 @@ _BACKWARD_ONLY = (
 UNREACHED = {
     "chainrule.ops.embedding.TakeAdjoint": _BACKWARD_ONLY,
     "chainrule.ops.indexing.IndexAddIntoZeros": _BACKWARD_ONLY,
+    "chainrule.ops.indexing.UnfoldBackward": _BACKWARD_ONLY,
     "chainrule.ops.reduction.PutAlongAxis": _BACKWARD_ONLY,
     "chainrule.ops.losses.TargetMask": _BACKWARD_ONLY,  # cross entropy's derivative; checked:
     # vmap(grad(cross_entropy)) matches torch.func without reaching it
@@ -278,6 +279,12 @@ EXTRA = [
         _per_sample_grad(lambda lib, nnf, x, i: (x[i] ** 2).sum()),
         [test_vmap.F, ("i", (5,), 3)],
         (0, None),
+    ),
+    (
+        "unfold_grad",  # overlapping windows added back, per example
+        _per_sample_grad(lambda lib, nnf, x: (x.unfold(1, 2, 1) ** 2).sum()),
+        [test_vmap.F],
+        0,
     ),
     (
         "take_along_dim_grad",

@@ -635,6 +635,19 @@ def test_overwriting_a_non_leaf_cuts_the_gradient_to_its_old_history():
     on_both(program)
 
 
+def test_fill_and_zero_on_a_non_leaf_keep_a_grad_fn_that_sends_zeros():
+    def program(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        value = lib.tensor(4.0, requires_grad=True)
+        filled, zeroed, copied = (x * 2).fill_(1.5), (x * 3).zero_(), (x * 4).fill_(value)
+        kept = [(t.requires_grad, t.is_leaf, t.grad_fn is not None) for t in (filled, zeroed)]
+        (grad_x,) = lib.autograd.grad((filled + zeroed).sum(), x)  # reached: zeros, not None
+        copied.sum().backward()
+        return kept, grad_x, x.grad, value.grad
+
+    on_both(program)
+
+
 def test_detach_shares_memory_but_not_history():
     def program(lib):
         x = lib.tensor([1.0, 2.0], requires_grad=True)

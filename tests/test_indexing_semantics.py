@@ -870,3 +870,71 @@ def test_random_mixed_keys_get_set_and_differentiate_as_torch():
         np.testing.assert_array_equal(z_c.numpy(), z_t.numpy())
         checked += 1
     assert checked > 200
+
+
+# ---- Tensor.unfold is a view ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("dim", "size", "step"), [(0, 2, 2), (1, 3, 1), (-1, 2, 3)])
+def test_unfold_is_a_view_that_writes_through_as_in_pytorch(dim, size, step):
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.arange(35.0).reshape(5, 7).clone()
+        windows = x.unfold(dim, size, step)
+        windows[1] = -1.0  # overlapping windows share elements: the later write wins
+        results.append((x, windows, windows.stride(), windows._base is x))
+    (x, windows, strides, based), (x_t, windows_t, strides_t, based_t) = results
+    _close(x, x_t)
+    _close(windows, windows_t)
+    assert strides == strides_t and based and based_t
+
+
+def test_unfold_of_a_graph_tensor_refuses_in_place_writes_and_adds_overlaps_back():
+    mine, theirs = _pair(2, 6, requires_grad=True)
+    weights = np.random.default_rng(1).standard_normal((2, 4, 3))
+    (mine.unfold(1, 3, 1) * chainrule.tensor(weights)).sum().backward()
+    (theirs.unfold(1, 3, 1) * torch.tensor(weights)).sum().backward()
+    _close(mine.grad, theirs.grad)
+    windows = (mine * 1).unfold(1, 3, 2)
+    with pytest.raises(ShapeError, match="overlap in memory"):
+        windows.mul_(2)  # PyTorch runs it in memory order: element 2 is doubled twice
+    apart = (mine * 1).unfold(1, 3, 3)  # windows that do not overlap are written through
+    apart.mul_(2)
+    assert apart.grad_fn.name() == "AsStridedBackward0"
+
+
+# ---- scatter_reduce / index_reduce beyond the op specs ----------------------------------------
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin", "max", "min"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_on_integers_matches_pytorch(reduce, include_self):
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor([[3, -7, 2], [0, 5, -1]], dtype=lib.int32)
+        index = lib.tensor([[1, 1, 0], [1, 0, 0]])
+        src = lib.tensor([[-3, 4, 9], [6, -5, 2]], dtype=lib.int32)
+        results.append(x.scatter_reduce(0, index, src, reduce, include_self=include_self))
+    mine, theirs = results
+    assert mine.tolist() == theirs.tolist()  # integer 'mean' rounds down, as PyTorch
+
+
+def test_scatter_reduce_in_place_and_index_reduce_match_pytorch():
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.zeros(3, 4)
+        x.scatter_reduce_(1, lib.tensor([[0, 0], [1, 3], [3, 3]]), lib.ones(3, 2) * 2, "sum")
+        y = lib.ones(3, 2)
+        y.index_reduce_(0, lib.tensor([2, 0, 2]), lib.arange(6.0).reshape(3, 2), "amax")
+        results.append((x, y))
+    (x, y), (x_t, y_t) = results
+    _close(x, x_t)
+    _close(y, y_t)
+
+
+def test_reduce_names_outside_pytorchs_lists_are_refused():
+    x, index = chainrule.zeros(3), chainrule.tensor([0, 1])
+    with pytest.raises(ValueError, match="scatter_reduce: reduce argument must be one of"):
+        x.scatter_reduce(0, index, chainrule.ones(2), "add")
+    with pytest.raises(ValueError, match="index_reduce: reduce argument must be one of"):
+        x.index_reduce(0, index, chainrule.ones(2), "sum")  # PyTorch has no index_reduce 'sum'

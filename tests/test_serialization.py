@@ -92,6 +92,16 @@ def test_unsupported_values_and_key_clashes_are_refused(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+def test_saving_a_module_says_to_save_its_state_dict(tmp_path):
+    model = chainrule.nn.Linear(2, 3)
+    with pytest.raises(TypeError, match=r"cannot store a Linear.*save its state_dict\(\)"):
+        save(model, tmp_path / "m")
+    with pytest.raises(TypeError, match=r"Linear object at model .*state_dict"):
+        save({"model": model}, tmp_path / "m")
+    save(model.state_dict(), tmp_path / "m")  # what the message asks for works
+    assert set(chainrule.load(tmp_path / "m")) == {"weight", "bias"}
+
+
 # ---- PyTorch interchange -------------------------------------------------------------------
 
 

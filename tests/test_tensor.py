@@ -372,3 +372,53 @@ def test_view_dtype_shares_memory_is_not_differentiable_and_refuses_as_torch():
     ]:
         with pytest.raises(ShapeError, match=message):
             tensor.view(chainrule.float64)
+
+
+# ---- Size: what shape and size() return ----------------------------------------------------
+
+
+def test_shape_and_size_are_sizes_as_in_pytorch():
+    x, reference = chainrule.zeros(2, 3, 4), torch.zeros(2, 3, 4)
+    for mine, theirs in ((x.shape, reference.shape), (x.size(), reference.size())):
+        assert isinstance(mine, chainrule.Size) and isinstance(mine, tuple)
+        assert repr(mine) == repr(theirs).replace("torch", "chainrule")
+        assert mine == tuple(theirs) and hash(mine) == hash(tuple(theirs))
+        assert mine.numel() == theirs.numel() == 24
+    assert x.size(1) == 3 and type(x.size(-1)) is int
+    assert repr(chainrule.zeros(()).shape) == "chainrule.Size([])"
+
+
+def test_size_arithmetic_gives_sizes_as_in_pytorch():
+    mine, theirs = chainrule.Size([2, 3]), torch.Size([2, 3])
+    cases = {
+        "slice": (mine[1:], theirs[1:]),
+        "size + size": (mine + chainrule.Size([4]), theirs + torch.Size([4])),
+        "size + tuple": (mine + (4,), theirs + (4,)),
+        "tuple + size": ((4,) + mine, (4,) + theirs),
+        "size * int": (mine * 2, theirs * 2),
+        "int * size": (2 * mine, 2 * theirs),
+    }
+    for case, (got, want) in cases.items():
+        assert type(got) is chainrule.Size, case
+        assert tuple(got) == tuple(want), case
+    assert type(mine[0]) is int and mine.index(3) == 1 and mine.count(2) == 1
+
+
+def test_size_takes_ints_only_and_pickles():
+    import pickle
+
+    assert chainrule.Size([chainrule.tensor(3), np.int64(2)]) == (3, 2)
+    with pytest.raises(TypeError, match=r"item 0 is 'float'"):
+        chainrule.Size([2.5])
+    size = chainrule.zeros(2, 5).shape
+    assert pickle.loads(pickle.dumps(size)) == size
+    assert type(pickle.loads(pickle.dumps(size))) is chainrule.Size
+    assert chainrule.zeros(size).shape == (2, 5)  # a Size is accepted wherever sizes are
+
+
+def test_size_prints_as_pytorch_and_formats_as_a_tuple_in_messages():
+    size = chainrule.zeros(2, 3).shape
+    assert str(size) == repr(size) == "chainrule.Size([2, 3])"
+    assert f"{size}" == "(2, 3)"  # error messages name shapes as tuples
+    with pytest.raises(ShapeError, match=r"matmul.*\(2, 3\).*\(4, 5\)"):
+        chainrule.zeros(2, 3) @ chainrule.zeros(4, 5)

@@ -136,13 +136,15 @@ class Tensor:
 
     # ---- metadata ----------------------------------------------------------------------
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self._array.shape
+    def shape(self) -> Size:
+        """The sizes of the dimensions, as a `Size` (a tuple). Code inside chainrule reads
+        `_array.shape` (a plain tuple) instead: ops read shapes on the per-op path."""
+        return _size(self._array.shape)
 
     def size(self, dim: int | None = None) -> Any:
-        """The shape as a tuple, or the size of dimension `dim` (negative counts from the end)."""
+        """The shape as a `Size`, or the size of dimension `dim` (negative counts from the end)."""
         if dim is None:
-            return self._array.shape
+            return _size(self._array.shape)
         return self._array.shape[normalize_dim("size", dim, self._array.ndim)]
 
     @property
@@ -176,6 +178,11 @@ class Tensor:
     @property
     def is_cuda(self) -> bool:
         return self._backend.device.type == "cuda"
+
+    @property
+    def is_meta(self) -> bool:
+        """Whether this is a shape-only tensor on the meta device (no data)."""
+        return self._backend.device.type == "meta"
 
     def is_floating_point(self) -> bool:
         """Whether the dtype is a floating-point one (float16, float32, float64)."""
@@ -476,15 +483,15 @@ class Tensor:
     # ---- in-place machinery --------------------------------------------------------------
     def _check_inplace(self, op_name: str, others: tuple = ()) -> bool:
         """Refuse in-place writes PyTorch refuses; True when the write must be recorded."""
-        if self._base is not None:
-            self._check_overlap(op_name)
-            if self._view_version != self._version_counter.value:
-                self._refresh_view()
+        if self._base is not None and self._view_version != self._version_counter.value:
+            self._refresh_view()
         recording = _grad_enabled() and (
             self._requires_grad
             or any(isinstance(o, Tensor) and o._requires_grad for o in others)
             or (self._base is not None and self._base._requires_grad)  # a no_grad-made view
         )
+        if self._base is not None:
+            self._check_overlap(op_name, recording)
         if recording and self._node is None and self._requires_grad:
             raise GradError(
                 f"{op_name}: a leaf Variable that requires grad is being used in an in-place "
@@ -706,8 +713,30 @@ def is_tensor(obj: Any) -> bool:
 
 
 class Size(tuple):
-    """torch.Size: a tuple of dimension sizes. `Tensor.shape` and `size()` return plain tuples,
-    which compare equal to a Size of the same sizes."""
+    """torch.Size: the tuple of dimension sizes that `Tensor.shape` and `size()` return. It is
+    a tuple (equal to, and hashing as, the plain tuple of the same sizes); slicing it, adding
+    a tuple to it or repeating it gives a Size, as in PyTorch. One difference: an f-string
+    shows it as the tuple `(2, 3)`, as chainrule's error messages name shapes.
+
+    >>> import chainrule
+    >>> s = chainrule.zeros(2, 3, 4).shape
+    >>> s, s[1:], s.numel(), s == (2, 3, 4)
+    (chainrule.Size([2, 3, 4]), chainrule.Size([3, 4]), 24, True)
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, sizes: Any = ()) -> Size:
+        sizes = tuple(sizes)
+        for position, size in enumerate(sizes):
+            if not hasattr(size, "__index__") or isinstance(size, bool):
+                raise TypeError(
+                    f"Size() takes an iterable of 'int' (item {position} is "
+                    f"'{type(size).__name__}')"
+                )
+        return tuple.__new__(
+            cls, (size if type(size) is int else size.__index__() for size in sizes)
+        )
 
     def numel(self) -> int:
         """The number of elements of a tensor of this shape: the product of the sizes."""
@@ -716,5 +745,42 @@ class Size(tuple):
             count *= size
         return count
 
+    def __getitem__(self, key: Any) -> Any:
+        item = tuple.__getitem__(self, key)
+        return _size(item) if type(key) is slice else item
+
+    def __add__(self, other: Any) -> Size:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(self, other))
+
+    def __radd__(self, other: Any) -> Size:
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple.__add__(other, self))
+
+    def __mul__(self, count: Any) -> Size:
+        return _size(tuple.__mul__(self, count))
+
+    __rmul__ = __mul__
+
     def __repr__(self) -> str:
         return f"chainrule.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        """In an f-string, the plain tuple `(2, 3)`: how chainrule's error messages name shapes
+        (`str` and `repr` are PyTorch's `chainrule.Size([2, 3])`)."""
+        return format(tuple(self), spec)
+
+    def __reduce__(self) -> tuple:
+        return (Size, (tuple(self),))
+
+
+def _size(shape: tuple) -> Size:
+    """A Size of an array's shape (plain ints already): no checks, for `shape` and `size()`."""
+    return _new_tuple(Size, shape)
+
+
+_new_tuple = tuple.__new__

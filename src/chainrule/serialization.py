@@ -112,6 +112,13 @@ def _encode(value: Any, path: str, arrays: dict[str, Any]) -> dict[str, Any]:
         value = value.item()
     if value is None or isinstance(value, (bool, int, float, str)):
         return {"value": value}
+    if callable(getattr(value, "state_dict", None)):  # a Module, an optimizer, a scheduler
+        raise TypeError(
+            f"save: cannot store a {type(value).__name__} object at {path or 'the top level'} "
+            "(checkpoints hold no code); save its state_dict() instead, e.g. "
+            "chainrule.save(model.state_dict(), path), and restore it with "
+            "model.load_state_dict(chainrule.load(path))"
+        )
     raise TypeError(
         f"save: cannot store a {type(value).__name__} at {path or 'the top level'}; checkpoints "
         "hold tensors, numbers, strings, bools, None, and dicts/lists/tuples of them"

@@ -514,6 +514,151 @@ INDEX_SELECT = [
 ]
 
 
+# scatter_reduce and index_reduce: repeated indices (several entries reduced into one place),
+# include_self both ways. Smooth draws check against finite differences; the `_ties` specs draw
+# small integers so amax/amin meet ties (the gradient split evenly, as PyTorch) and skip them;
+# the `_zeros` specs put single zeros in the products (the division-free path).
+def _small_integers(rng, *shape):
+    return rng.integers(0, 3, size=shape).astype(np.float64)
+
+
+def _with_zeros(rng, shape, zeros):
+    """Values away from 0 but for exact zeros at `zeros` (positions). PyTorch's second
+    derivative of prod is defined for at most one zero of src per output place: so are these."""
+    x = rng.uniform(0.5, 1.5, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+    x[tuple(np.array(zeros).T)] = 0.0
+    return x
+
+
+SCATTER_INDEX = np.array([[0, 2], [0, 0], [3, 2], [0, 1], [2, 2]])  # (5, 2) into 4 rows: repeats
+
+
+def _scatter_reduce_specs(reduce, include_self):
+    name = f"scatter_reduce_{reduce}_{'self' if include_self else 'noself'}"
+
+    def fn(x, s, i):
+        return chainrule.scatter_reduce(x, 0, i, s, reduce, include_self=include_self)
+
+    def torch_fn(x, s, i):
+        return torch.scatter_reduce(x, 0, i, s, reduce, include_self=include_self)
+
+    def method(x, s, i):
+        return x.scatter_reduce(1, i, s, reduce, include_self=include_self)
+
+    specs = [
+        *_both(
+            name,
+            fn,
+            torch_fn,
+            make_inputs=lambda rng: (_values(rng, 4, 2), _values(rng, 5, 2), SCATTER_INDEX),
+        ),
+        _spec(
+            f"{name}_dim1",
+            method,
+            method,
+            make_inputs=lambda rng: (
+                _values(rng, 2, 3),
+                _values(rng, 2, 4),
+                rng.integers(0, 3, (2, 4)),
+            ),
+        ),
+        _spec(
+            f"{name}_0d",
+            fn,
+            torch_fn,
+            make_inputs=lambda rng: (_values(rng), _values(rng), np.array(0)),
+        ),
+    ]
+    if reduce in ("amax", "amin"):
+        specs += _both(
+            f"{name}_ties",
+            fn,
+            torch_fn,
+            make_inputs=lambda rng: (
+                _small_integers(rng, 4, 2),
+                _small_integers(rng, 5, 2),
+                SCATTER_INDEX,
+            ),
+            finite_differences=False,
+        )
+    if reduce == "prod":
+        specs += _both(
+            f"{name}_zeros",
+            fn,
+            torch_fn,
+            make_inputs=lambda rng: (
+                _with_zeros(rng, (4, 2), [(1, 0), (0, 1), (2, 1)]),
+                _with_zeros(rng, (5, 2), [(0, 0), (2, 1)]),  # into (0, 0) and (2, 1)
+                SCATTER_INDEX,
+            ),
+        )
+    return specs
+
+
+def _index_reduce_specs(reduce, include_self):
+    name = f"index_reduce_{reduce}_{'self' if include_self else 'noself'}"
+
+    def fn(x, s, i):
+        return x.index_reduce(0, i, s, reduce, include_self=include_self)
+
+    def along_last(x, s, i):
+        return x.index_reduce(-1, i, s, reduce, include_self=include_self)
+
+    specs = [
+        *_both(
+            name,
+            fn,
+            fn,
+            make_inputs=lambda rng: (_values(rng, 3, 2), _values(rng, 5, 2), REPEATS),
+        ),
+        _spec(
+            f"{name}_last_dim",
+            along_last,
+            along_last,
+            make_inputs=lambda rng: (_values(rng, 2, 4), _values(rng, 2, 5), REPEATS),
+        ),
+    ]
+    if reduce in ("amax", "amin"):
+        specs += _both(
+            f"{name}_ties",
+            fn,
+            fn,
+            make_inputs=lambda rng: (
+                _small_integers(rng, 3, 2),
+                _small_integers(rng, 5, 2),
+                REPEATS,
+            ),
+            finite_differences=False,
+        )
+    if reduce == "prod":
+        specs.append(
+            _spec(
+                f"{name}_zeros",
+                fn,
+                fn,
+                make_inputs=lambda rng: (
+                    _with_zeros(rng, (3, 2), [(2, 1), (0, 0)]),
+                    _with_zeros(rng, (5, 2), [(0, 0), (3, 1)]),  # into rows 2 and 1
+                    REPEATS,
+                ),
+            )
+        )
+    return specs
+
+
+SCATTER_REDUCE = [
+    spec
+    for reduce in ("sum", "prod", "mean", "amax", "amin")
+    for include_self in (True, False)
+    for spec in _scatter_reduce_specs(reduce, include_self)
+] + [
+    spec
+    for reduce in ("prod", "mean", "amax", "amin")
+    for include_self in (True, False)
+    for spec in _index_reduce_specs(reduce, include_self)
+]
+
+
 # Tensor.unfold: windows along a dimension (overlapping, disjoint, with gaps), as torch's.
 UNFOLD = [
     OpSpec(
@@ -525,6 +670,14 @@ UNFOLD = [
     for dimension, size, step in ((1, 3, 1), (1, 2, 2), (-1, 2, 3), (0, 3, 1))
 ]
 
-SPECS: list[OpSpec] = [*BASIC, *ADVANCED, *WRITES, *GATHER, *INDEX_SELECT, *UNFOLD]
+SPECS: list[OpSpec] = [
+    *BASIC,
+    *ADVANCED,
+    *WRITES,
+    *GATHER,
+    *INDEX_SELECT,
+    *SCATTER_REDUCE,
+    *UNFOLD,
+]
 
 assert len({spec.name for spec in SPECS}) == len(SPECS), "spec names must be unique"

@@ -19,6 +19,7 @@ from chainrule.backend.arrays import (
     fake_backend,
     is_array,
     is_numpy_scalar,
+    meta_backend,
     numpy_backend,
 )
 
@@ -37,5 +38,6 @@ __all__ = [
     "fake_backend",
     "is_array",
     "is_numpy_scalar",
+    "meta_backend",
     "numpy_backend",
 ]

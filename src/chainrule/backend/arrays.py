@@ -22,14 +22,16 @@ from chainrule.backend.fake import (
     unwrap,
     wrap,
 )
+from chainrule.backend.meta import MetaArray, MetaRandom, meta_numpy
 from chainrule.backend.special import normal_cdf_float32
 from chainrule.errors import BackendError
 
 Array = Any  # a numpy.ndarray or cupy.ndarray; typed loosely so CuPy stays legal
 
 
-# 'fake' is CuPy's behaviour on the CPU, for testing the seam (backend/fake.py).
-DEVICE_TYPES = ("cpu", "cuda", "fake")
+# 'fake' is CuPy's behaviour on the CPU, for testing the seam (backend/fake.py); 'meta' holds
+# shapes and dtypes only (backend/meta.py).
+DEVICE_TYPES = ("cpu", "cuda", "fake", "meta")
 
 
 class device:  # noqa: N801 - PyTorch's spelling
@@ -101,6 +103,15 @@ class Backend(ABC):
         broadcast together), multiplying repeated positions in turn."""
 
     @abstractmethod
+    def scatter_max(self, target: Array, key: tuple, values: Array) -> None:
+        """target[key] = maximum(target[key], values) for an advanced-index `key`, repeated
+        positions taking the largest of all their values (NaN wins, as PyTorch's amax)."""
+
+    @abstractmethod
+    def scatter_min(self, target: Array, key: tuple, values: Array) -> None:
+        """target[key] = minimum(target[key], values), repeated positions taking the smallest."""
+
+    @abstractmethod
     def to_numpy(self, array: Array) -> np.ndarray:
         """A host (NumPy) array with the data: the array itself on the CPU, a copy elsewhere."""
 
@@ -155,6 +166,12 @@ class NumpyBackend(Backend):
     def scatter_multiply(self, target: Array, key: tuple, values: Array) -> None:
         np.multiply.at(target, key, values)
 
+    def scatter_max(self, target: Array, key: tuple, values: Array) -> None:
+        np.maximum.at(target, key, values)
+
+    def scatter_min(self, target: Array, key: tuple, values: Array) -> None:
+        np.minimum.at(target, key, values)
+
     def to_numpy(self, array: Array) -> np.ndarray:
         return array
 
@@ -192,6 +209,16 @@ class CupyBackend(Backend):
 
     def scatter_multiply(self, target: Array, key: tuple, values: Array) -> None:
         multiply_in_rounds(self.xp, target, key, values)  # cupyx has no scatter_multiply
+
+    def scatter_max(self, target: Array, key: tuple, values: Array) -> None:
+        import cupyx
+
+        cupyx.scatter_max(target, key, values)
+
+    def scatter_min(self, target: Array, key: tuple, values: Array) -> None:
+        import cupyx
+
+        cupyx.scatter_min(target, key, values)
 
     def to_numpy(self, array: Array) -> np.ndarray:
         return self.xp.asnumpy(array)
@@ -235,6 +262,12 @@ class FakeBackend(Backend):
     def scatter_multiply(self, target: Array, key: tuple, values: Array) -> None:
         multiply_in_rounds(self.xp, target, key, values)  # CuPy's path, run here to test it
 
+    def scatter_max(self, target: Array, key: tuple, values: Array) -> None:
+        numpy_backend.scatter_max(fake_data(target), unwrap(key, "scatter_max"), fake_data(values))
+
+    def scatter_min(self, target: Array, key: tuple, values: Array) -> None:
+        numpy_backend.scatter_min(fake_data(target), unwrap(key, "scatter_min"), fake_data(values))
+
     def to_numpy(self, array: Array) -> np.ndarray:
         return fake_to_numpy(array)
 
@@ -255,6 +288,46 @@ class FakeBackend(Backend):
 
     def normal_cdf(self, array: Array) -> Array:
         return wrap(numpy_backend.normal_cdf(fake_data(array)))
+
+
+class MetaBackend(Backend):
+    """Shapes and dtypes without data: device 'meta' (backend/meta.py). Scatters write
+    nothing; reading values raises as PyTorch's meta tensors do."""
+
+    __slots__ = ()
+
+    def scatter_add(self, target: Array, index: Any, values: Array) -> None:
+        pass
+
+    def scatter_multiply(self, target: Array, key: tuple, values: Array) -> None:
+        pass
+
+    def scatter_max(self, target: Array, key: tuple, values: Array) -> None:
+        pass
+
+    def scatter_min(self, target: Array, key: tuple, values: Array) -> None:
+        pass
+
+    def to_numpy(self, array: Array) -> np.ndarray:
+        return array.get()  # raises: no data
+
+    def from_numpy(self, array: np.ndarray) -> Array:
+        return MetaArray(array.shape, array.dtype)
+
+    def rng(self, seed: int | None) -> Any:
+        return MetaRandom()
+
+    def data_ptr(self, array: Array) -> int:
+        return 0  # as PyTorch's meta tensors
+
+    def erf(self, array: Array) -> Array:
+        return array.copy()
+
+    def erfc(self, array: Array) -> Array:
+        return array.copy()
+
+    def normal_cdf(self, array: Array) -> Array:
+        return array.copy()
 
 
 def multiply_in_rounds(xp: Any, target: Array, key: tuple, values: Array) -> None:
@@ -320,6 +393,7 @@ def _add_rows(target: np.ndarray, index: np.ndarray, values: np.ndarray) -> bool
 
 numpy_backend = NumpyBackend("numpy", np, device("cpu"), np.ndarray)
 fake_backend = FakeBackend("fake", fake_numpy, device("fake"), FakeArray)
+meta_backend = MetaBackend("meta", meta_numpy, device("meta"), MetaArray)
 _cupy_backend: CupyBackend | None = None
 
 
@@ -345,6 +419,8 @@ def backend_for_device(dev: str | device | None) -> Backend:
         return numpy_backend
     if dev.type == "fake":
         return fake_backend
+    if dev.type == "meta":
+        return meta_backend
     return cupy_backend()
 
 
@@ -355,13 +431,15 @@ def backend_of_array(array: Array) -> Backend:
         return numpy_backend
     if kind is FakeArray:
         return fake_backend
+    if kind is MetaArray:
+        return meta_backend
     if _cupy_backend is not None and isinstance(array, _cupy_backend.array_type):
         return _cupy_backend
     return numpy_backend
 
 
 def is_array(value: Any) -> bool:
-    if isinstance(value, (np.ndarray, FakeArray)):
+    if isinstance(value, (np.ndarray, FakeArray, MetaArray)):
         return True
     return _cupy_backend is not None and isinstance(value, _cupy_backend.array_type)
 

@@ -187,7 +187,6 @@ def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
 
 def format_tensor(t: Any) -> str:
     """repr(tensor) in PyTorch's format: tensor([...], dtype=..., requires_grad=True)."""
-    array = t._backend.to_numpy(t._array)
     name = t.dtype.name
     default_float = get_default_dtype().name
     default_complex = "complex128" if default_float == "float64" else "complex64"
@@ -196,6 +195,12 @@ def format_tensor(t: Any) -> str:
     suffixes = []
     if t.device.type != "cpu":
         suffixes.append(f"device='{t.device}'")
+    if t.device.type == "meta":  # no values: PyTorch's tensor(..., device='meta', size=(2,))
+        suffixes.append(f"size={tuple(t._array.shape)}")
+        if name != default_float:
+            suffixes.append(f"dtype=chainrule.{name}")
+        return _add_suffixes(prefix + "...", suffixes + _autograd_suffixes(t), indent)
+    array = t._backend.to_numpy(t._array)
     if array.size == 0:
         body = "[]"
         if array.ndim != 1:
@@ -208,8 +213,12 @@ def format_tensor(t: Any) -> str:
         summarize = array.size > THRESHOLD
         formatter = _formatter(_summarized(array) if summarize else array)
         body = _body(array, indent, summarize, formatter)
+    return _add_suffixes(prefix + body, suffixes + _autograd_suffixes(t), indent)
+
+
+def _autograd_suffixes(t: Any) -> list[str]:
     if t._node is not None:
-        suffixes.append(f"grad_fn=<{t._node.name()}>")
-    elif t._requires_grad:
-        suffixes.append("requires_grad=True")
-    return _add_suffixes(prefix + body, suffixes, indent)
+        return [f"grad_fn=<{t._node.name()}>"]
+    if t._requires_grad:
+        return ["requires_grad=True"]
+    return []

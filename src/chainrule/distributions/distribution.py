@@ -177,7 +177,7 @@ class Distribution:
         if tuple(value.shape[event_dim_start:]) != self._event_shape:
             raise ValueError(
                 f"The right-most size of value must match event_shape: "
-                f"{_size(value.shape)} vs {self._event_shape}."
+                f"{_size(value.shape)!r} vs {self._event_shape!r}."
             )
         actual_shape = tuple(value.shape)
         expected_shape = self._batch_shape + self._event_shape
@@ -185,7 +185,7 @@ class Distribution:
             if i != 1 and j != 1 and i != j:
                 raise ValueError(
                     f"Value is not broadcastable with batch_shape+event_shape: "
-                    f"{_size(actual_shape)} vs {_size(expected_shape)}."
+                    f"{_size(actual_shape)!r} vs {_size(expected_shape)!r}."
                 )
         support = self.support
         valid = support.check(value)
@@ -203,6 +203,6 @@ class Distribution:
         parts = []
         for name in names:
             value = self.__dict__[name]
-            shown = value if value.numel() == 1 else _size(value.shape)
+            shown = value if value.numel() == 1 else repr(_size(value.shape))  # PyTorch's Size
             parts.append(f"{name}: {shown}")
         return f"{self.__class__.__name__}({', '.join(parts)})"

@@ -7,7 +7,7 @@
 >>> sum(p.numel() for p in model.parameters())
 58
 >>> model(chainrule.randn(3, 4)).shape
-(3, 2)
+chainrule.Size([3, 2])
 """
 
 from chainrule.nn import (

@@ -240,7 +240,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
         >>> import chainrule.nn.functional as F
         >>> x1, x2 = chainrule.tensor([[1.0, 2.0]]), chainrule.tensor([[3.0]])
         >>> F.bilinear(x1, x2, chainrule.ones(4, 2, 1)).shape
-        (1, 4)
+        chainrule.Size([1, 4])
         >>> F.bilinear(x1, x2, chainrule.ones(1, 2, 1), chainrule.tensor([1.0]))
         tensor([[10.]])
     """
@@ -443,9 +443,9 @@ def conv1d(
         >>> import chainrule.nn.functional as F
         >>> x, w = chainrule.ones(1, 2, 5), chainrule.ones(4, 2, 3)
         >>> F.conv1d(x, w).shape
-        (1, 4, 3)
+        chainrule.Size([1, 4, 3])
         >>> F.conv1d(x, w, padding="same").shape
-        (1, 4, 5)
+        chainrule.Size([1, 4, 5])
     """
     return _convolution(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
 
@@ -485,9 +485,9 @@ def conv2d(
         >>> import chainrule.nn.functional as F
         >>> x, w = chainrule.ones(1, 2, 5, 5), chainrule.ones(4, 2, 3, 3)
         >>> F.conv2d(x, w).shape
-        (1, 4, 3, 3)
+        chainrule.Size([1, 4, 3, 3])
         >>> F.conv2d(x, w, padding="same").shape
-        (1, 4, 5, 5)
+        chainrule.Size([1, 4, 5, 5])
     """
     return _convolution(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
@@ -527,9 +527,9 @@ def conv3d(
         >>> import chainrule.nn.functional as F
         >>> x, w = chainrule.ones(1, 2, 5, 5, 5), chainrule.ones(4, 2, 3, 3, 3)
         >>> F.conv3d(x, w).shape
-        (1, 4, 3, 3, 3)
+        chainrule.Size([1, 4, 3, 3, 3])
         >>> F.conv3d(x, w, padding="same").shape
-        (1, 4, 5, 5, 5)
+        chainrule.Size([1, 4, 5, 5, 5])
     """
     return _convolution(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
 
@@ -621,7 +621,7 @@ def conv_transpose1d(
         >>> import chainrule.nn.functional as F
         >>> x, w = chainrule.ones(1, 2, 3), chainrule.ones(2, 4, 3)
         >>> F.conv_transpose1d(x, w).shape
-        (1, 4, 5)
+        chainrule.Size([1, 4, 5])
     """
     arguments = (stride, padding, output_padding, groups, dilation)
     return _convolution_transpose(input, weight, bias, *arguments, 1, "conv_transpose1d")
@@ -663,7 +663,7 @@ def conv_transpose2d(
         >>> import chainrule.nn.functional as F
         >>> x, w = chainrule.ones(1, 2, 3, 3), chainrule.ones(2, 4, 3, 3)
         >>> F.conv_transpose2d(x, w).shape
-        (1, 4, 5, 5)
+        chainrule.Size([1, 4, 5, 5])
     """
     arguments = (stride, padding, output_padding, groups, dilation)
     return _convolution_transpose(input, weight, bias, *arguments, 2, "conv_transpose2d")
@@ -705,7 +705,7 @@ def conv_transpose3d(
         >>> import chainrule.nn.functional as F
         >>> x, w = chainrule.ones(1, 2, 3, 3, 3), chainrule.ones(2, 4, 3, 3, 3)
         >>> F.conv_transpose3d(x, w).shape
-        (1, 4, 5, 5, 5)
+        chainrule.Size([1, 4, 5, 5, 5])
     """
     arguments = (stride, padding, output_padding, groups, dilation)
     return _convolution_transpose(input, weight, bias, *arguments, 3, "conv_transpose3d")
@@ -838,7 +838,7 @@ def max_pool1d(
         >>> import chainrule
         >>> import chainrule.nn.functional as F
         >>> F.max_pool1d(chainrule.ones(1, 2, 5), 2).shape
-        (1, 2, 2)
+        chainrule.Size([1, 2, 2])
     """
     window = (kernel_size, stride, padding, dilation, ceil_mode)
     return _max_pool(input, *window, return_indices, 1, "max_pool1d")
@@ -878,7 +878,7 @@ def max_pool2d(
         >>> import chainrule
         >>> import chainrule.nn.functional as F
         >>> F.max_pool2d(chainrule.ones(1, 2, 5, 5), 2).shape
-        (1, 2, 2, 2)
+        chainrule.Size([1, 2, 2, 2])
     """
     window = (kernel_size, stride, padding, dilation, ceil_mode)
     return _max_pool(input, *window, return_indices, 2, "max_pool2d")
@@ -918,7 +918,7 @@ def max_pool3d(
         >>> import chainrule
         >>> import chainrule.nn.functional as F
         >>> F.max_pool3d(chainrule.ones(1, 2, 5, 5, 5), 2).shape
-        (1, 2, 2, 2, 2)
+        chainrule.Size([1, 2, 2, 2, 2])
     """
     window = (kernel_size, stride, padding, dilation, ceil_mode)
     return _max_pool(input, *window, return_indices, 3, "max_pool3d")
@@ -1105,7 +1105,7 @@ def adaptive_max_pool1d(
         >>> import chainrule
         >>> import chainrule.nn.functional as F
         >>> F.adaptive_max_pool1d(chainrule.ones(1, 2, 5), 1).shape
-        (1, 2, 1)
+        chainrule.Size([1, 2, 1])
     """
     return _adaptive_max_pool(input, output_size, return_indices, 1, "adaptive_max_pool1d")
 
@@ -1129,7 +1129,7 @@ def adaptive_max_pool2d(
         >>> import chainrule
         >>> import chainrule.nn.functional as F
         >>> F.adaptive_max_pool2d(chainrule.ones(1, 2, 5, 5), 1).shape
-        (1, 2, 1, 1)
+        chainrule.Size([1, 2, 1, 1])
     """
     return _adaptive_max_pool(input, output_size, return_indices, 2, "adaptive_max_pool2d")
 
@@ -1153,7 +1153,7 @@ def adaptive_max_pool3d(
         >>> import chainrule
         >>> import chainrule.nn.functional as F
         >>> F.adaptive_max_pool3d(chainrule.ones(1, 2, 5, 5, 5), 1).shape
-        (1, 2, 1, 1, 1)
+        chainrule.Size([1, 2, 1, 1, 1])
     """
     return _adaptive_max_pool(input, output_size, return_indices, 3, "adaptive_max_pool3d")
 
@@ -1312,7 +1312,7 @@ def adaptive_avg_pool1d(input: Tensor, output_size: int | None | Sequence[int | 
         >>> import chainrule
         >>> import chainrule.nn.functional as F
         >>> F.adaptive_avg_pool1d(chainrule.ones(1, 2, 5), 1).shape
-        (1, 2, 1)
+        chainrule.Size([1, 2, 1])
     """
     return _adaptive_avg_pool(input, output_size, 1, "adaptive_avg_pool1d")
 
@@ -1334,7 +1334,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: int | None | Sequence[int | 
         >>> import chainrule
         >>> import chainrule.nn.functional as F
         >>> F.adaptive_avg_pool2d(chainrule.ones(1, 2, 5, 5), 1).shape
-        (1, 2, 1, 1)
+        chainrule.Size([1, 2, 1, 1])
     """
     return _adaptive_avg_pool(input, output_size, 2, "adaptive_avg_pool2d")
 
@@ -1356,7 +1356,7 @@ def adaptive_avg_pool3d(input: Tensor, output_size: int | None | Sequence[int | 
         >>> import chainrule
         >>> import chainrule.nn.functional as F
         >>> F.adaptive_avg_pool3d(chainrule.ones(1, 2, 5, 5, 5), 1).shape
-        (1, 2, 1, 1, 1)
+        chainrule.Size([1, 2, 1, 1, 1])
     """
     return _adaptive_avg_pool(input, output_size, 3, "adaptive_avg_pool3d")
 
@@ -2664,7 +2664,7 @@ def max_pool3d_with_indices(input: Tensor, *args: Any, **kwargs: Any) -> Any:
         >>> import chainrule.nn.functional as F
         >>> values, indices = F.max_pool3d_with_indices(chainrule.ones(1, 1, 2, 2, 2), 2)
         >>> values.shape, indices.shape
-        ((1, 1, 1, 1, 1), (1, 1, 1, 1, 1))
+        (chainrule.Size([1, 1, 1, 1, 1]), chainrule.Size([1, 1, 1, 1, 1]))
     """
     kwargs["return_indices"] = True
     return max_pool3d(input, *args, **kwargs)
@@ -2738,7 +2738,7 @@ def adaptive_max_pool3d_with_indices(
         >>> x = chainrule.ones(1, 1, 2, 2, 2)
         >>> values, indices = F.adaptive_max_pool3d_with_indices(x, 1)
         >>> values.shape, indices.shape
-        ((1, 1, 1, 1, 1), (1, 1, 1, 1, 1))
+        (chainrule.Size([1, 1, 1, 1, 1]), chainrule.Size([1, 1, 1, 1, 1]))
     """
     return adaptive_max_pool3d(input, output_size, True)
 
@@ -2964,7 +2964,7 @@ def gumbel_softmax(
         >>> import chainrule.nn.functional as F
         >>> y = F.gumbel_softmax(chainrule.tensor([[1.0, 2.0, 3.0]]), tau=0.5, hard=True)
         >>> y.shape, y.sum().item()
-        ((1, 3), 1.0)
+        (chainrule.Size([1, 3]), 1.0)
     """
     exponentials = -log(1 - _rand_like(logits))  # Exp(1) draws; 1 - U keeps log finite
     gumbels = -log(exponentials)

@@ -261,7 +261,7 @@ def empty(
     Example:
         >>> import chainrule
         >>> chainrule.empty(2, 3).shape
-        (2, 3)
+        chainrule.Size([2, 3])
     """
     return _filled("empty", size, None, dtype, device, requires_grad)
 
@@ -389,7 +389,7 @@ def empty_like(
     Example:
         >>> import chainrule
         >>> chainrule.empty_like(chainrule.ones(2, 2)).shape
-        (2, 2)
+        chainrule.Size([2, 2])
     """
     shape, dtype, device = _like(input, dtype, device)
     return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
@@ -879,7 +879,7 @@ def rand(
         >>> import chainrule
         >>> _ = chainrule.manual_seed(0)
         >>> chainrule.rand(2, 3).shape
-        (2, 3)
+        chainrule.Size([2, 3])
     """
     return _random_float("rand", size, generator, dtype, device, requires_grad)
 
@@ -907,7 +907,7 @@ def randn(
         >>> import chainrule
         >>> _ = chainrule.manual_seed(0)
         >>> chainrule.randn(2, 3).shape
-        (2, 3)
+        chainrule.Size([2, 3])
     """
     return _random_float("randn", size, generator, dtype, device, requires_grad)
 
@@ -933,7 +933,7 @@ def rand_like(
     Example:
         >>> import chainrule
         >>> chainrule.rand_like(chainrule.zeros(2, 2)).shape
-        (2, 2)
+        chainrule.Size([2, 2])
     """
     device = kwargs.get("device") or input.device
     return rand(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
@@ -960,7 +960,7 @@ def randn_like(
     Example:
         >>> import chainrule
         >>> chainrule.randn_like(chainrule.zeros(2, 2)).shape
-        (2, 2)
+        chainrule.Size([2, 2])
     """
     device = kwargs.get("device") or input.device
     return randn(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
@@ -996,7 +996,7 @@ def randint(
         >>> x.dtype, bool(((x >= 5) & (x < 10)).all())
         (chainrule.int64, True)
         >>> chainrule.randint(3, (2, 2)).shape
-        (2, 2)
+        chainrule.Size([2, 2])
     """
     if isinstance(high, (tuple, list)):  # randint(high, size)
         low, high, size = 0, low, high
@@ -1027,7 +1027,7 @@ def randint_like(input: Tensor, low: int, high: int | None = None, **kwargs: Any
     Example:
         >>> import chainrule
         >>> chainrule.randint_like(chainrule.tensor([1, 2, 3]), 10).shape
-        (3,)
+        chainrule.Size([3])
     """
     dtype = kwargs.get("dtype") or input.dtype
     return randint(low, high, input.shape, dtype=dtype, device=kwargs.get("device") or input.device)
@@ -1093,7 +1093,7 @@ def normal(
         >>> chainrule.normal(chainrule.tensor([0.0, 10.0]), 0.0)
         tensor([ 0., 10.])
         >>> chainrule.normal(2.0, 1.0, (2, 3)).shape
-        (2, 3)
+        chainrule.Size([2, 3])
     """
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         shape = mean.shape if isinstance(mean, Tensor) else std.shape

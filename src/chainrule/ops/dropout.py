@@ -123,7 +123,7 @@ def alpha_dropout(
         >>> import chainrule.nn.functional as F
         >>> _ = chainrule.manual_seed(0)
         >>> F.alpha_dropout(chainrule.randn(4, 3), p=0.2, training=True).shape
-        (4, 3)
+        chainrule.Size([4, 3])
     """
     result = _alpha_dropout("alpha_dropout", input, p, training, tuple(input.shape))
     return input.copy_(result) if inplace and result is not input else result
@@ -148,7 +148,7 @@ def feature_alpha_dropout(
         >>> import chainrule
         >>> import chainrule.nn.functional as F
         >>> F.feature_alpha_dropout(chainrule.ones(2, 3, 4), p=0.5).shape
-        (2, 3, 4)
+        chainrule.Size([2, 3, 4])
     """
     if input.ndim < 2:
         raise ShapeError(

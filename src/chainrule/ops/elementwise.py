@@ -28,7 +28,7 @@ from chainrule.ops import shape as _shape
 from chainrule.ops.arguments import Number
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
 from chainrule.ops.conversion import cast, clone, result_type
-from chainrule.ops.creation import tensor
+from chainrule.ops.creation import tensor, zeros_like
 from chainrule.ops.op import Op, apply, elementwise_batch, unary_elementwise_jvp
 from chainrule.ops.shape import unbroadcast
 
@@ -280,7 +280,8 @@ def _write_out(name: str, result: Any, out: Any) -> Any:
 
 class CopyFrom(Op):
     """x.copy_(src) as a function: src broadcast to x's shape and cast to x's dtype.
-    Derivative: zero for x (overwritten), the reduced gradient for src."""
+    Derivative: zero for x (overwritten: a zero tensor, as PyTorch's, so x's history still
+    receives a gradient), the reduced gradient for src."""
 
     label = "copy_"
 
@@ -290,10 +291,12 @@ class CopyFrom(Op):
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        grad_src = None
+        grad_x = grad_src = None
+        if ctx.next_edges[0] is not None:
+            grad_x = zeros_like(g)
         if ctx.next_edges[1] is not None:
             grad_src = unbroadcast(g, ctx.input_meta[1][0])
-        return (None, grad_src)
+        return (grad_x, grad_src)
 
     @staticmethod
     def jvp(ctx: Node, tx: Any, t_src: Any) -> Any:
@@ -318,8 +321,9 @@ def copy_from(x: Any, src: Any) -> Any:
 
 
 class FillLike(Op):
-    """A tensor like x filled with a value. x's values do not matter: zero gradient for x, but
-    the result is recorded, so x.fill_() on a graph tensor cuts the gradient, as in PyTorch."""
+    """A tensor like x filled with a value. x's values do not matter: a zero gradient for x
+    (PyTorch's FillBackward), so x.fill_() on a graph tensor keeps a grad_fn and sends zeros
+    back through x's history, as in PyTorch."""
 
     label = "fill_"
 
@@ -329,7 +333,7 @@ class FillLike(Op):
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        return (None,)
+        return (zeros_like(g),)
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:

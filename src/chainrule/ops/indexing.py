@@ -24,7 +24,7 @@ from chainrule.ops import creation
 from chainrule.ops.arguments import normalize_dim, numpy_keywords, require_dims
 from chainrule.ops.conversion import cast, clone, result_type
 from chainrule.ops.creation import arange
-from chainrule.ops.elementwise import as_tensor_operand, logical_xor, mul, where
+from chainrule.ops.elementwise import as_tensor_operand, logical_and, logical_xor, mul, where
 from chainrule.ops.op import Op, apply
 from chainrule.ops.shape import (
     Split,
@@ -863,6 +863,256 @@ def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Any:  # noqa: A00
     return apply(ScatterAdd, (input, index, src), dim)
 
 
+# ---- scatter_reduce and index_reduce ---------------------------------------------------------
+
+_SCATTER_REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+_SCATTER_REDUCTION_ALIASES = {"max": "amax", "min": "amin"}  # scatter_reduce takes them quietly
+
+
+def _reduce_identity(xp: Any, dtype: Any, reduce: str) -> Any:
+    """The value that leaves every other unchanged under `reduce` (include_self=False starts
+    the reduced places from it)."""
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    if dtype.kind == "b":
+        return reduce == "amin"
+    if dtype.kind in "iu":
+        limits = xp.iinfo(dtype)
+        return limits.min if reduce == "amax" else limits.max
+    return -math.inf if reduce == "amax" else math.inf
+
+
+def _scatter_reduce_array(
+    ctx: Node, x: Array, key: tuple, src: Array, reduce: str, include_self: bool
+) -> Array:
+    """x with src combined into x[key] by `reduce`, on raw arrays: the backend's scatter
+    kernels, so repeated positions combine (CuPy's, on a GPU)."""
+    xp, backend = ctx.xp, ctx.backend
+    out = x.copy()
+    if not include_self:
+        out[key] = _reduce_identity(xp, x.dtype, reduce)
+    if reduce in ("sum", "mean"):
+        backend.scatter_add(out, key, src)
+    elif reduce == "prod":
+        backend.scatter_multiply(out, key, src)
+    elif reduce == "amax":
+        backend.scatter_max(out, key, src)
+    else:
+        backend.scatter_min(out, key, src)
+    if reduce == "mean":
+        counts = xp.full(x.shape, 1 if include_self else 0, dtype=xp.int64)
+        backend.scatter_add(counts, key, xp.ones(src.shape, dtype=xp.int64))
+        counts = xp.maximum(counts, 1)  # an untouched place keeps its value
+        if out.dtype.kind in "fc":
+            out = (out / counts).astype(out.dtype, copy=False)
+        else:
+            out = xp.floor_divide(out, counts).astype(out.dtype, copy=False)
+    return out
+
+
+class ScatterReduce(Op):
+    """x with src[i][j] combined into x[index[i][j]][j] (for dim 0) by `reduce` ('sum',
+    'prod', 'mean', 'amax', 'amin'), x's own value taking part unless include_self=False.
+
+    Derivatives (PyTorch's): each output place p is a function of x[p] (when included) and the
+    src entries sent to it, so d out[p] / d x[p] = a[p] and d out[p] / d src[j] = b[j]: sum
+    a = b = 1; mean a = 1/N, b = 1/N with N the count at p; amax/amin split evenly among the
+    entries equal to the result (x[p] counted among them even when not included, as PyTorch);
+    prod the product of the others, zeros handled without dividing by them. vjp: g * a for x
+    (zero where not included) and g gathered times b for src; jvp: a * tx plus b * tsrc
+    scatter-added.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Node, x: Array, index: Array, src: Array, dim: int, reduce: str, include_self: bool
+    ) -> Array:
+        key = _along_key(ctx.xp, index, dim)
+        out = _scatter_reduce_array(ctx, x, key, _leading(index.shape, src), reduce, include_self)
+        ctx.save(x=x, index=index, src=src, out=out, dim=dim)
+        ctx.save(reduce=reduce, include_self=include_self)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        a, b = _scatter_reduce_slopes(ctx)
+        grad_x = grad_src = None
+        if ctx.next_edges[0] is not None:
+            grad_x = g * a
+        if ctx.next_edges[2] is not None:
+            gathered = apply(Gather, (g, ctx.index), ctx.dim) * b
+            grad_src = _pad_to(gathered, ctx.input_meta[2][0])
+        return (grad_x, None, grad_src)
+
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, t_index: Any, tsrc: Any) -> Any:
+        a, b = _scatter_reduce_slopes(ctx)
+        out = None if tx is None else tx * a
+        if tsrc is not None:
+            spread = tsrc * b if tsrc.shape == b.shape else _src_part(tsrc, ctx.index) * b
+            into = _zeros_of_input(ctx, 0) if out is None else out
+            out = apply(ScatterAdd, (into, ctx.index, spread), ctx.dim)
+        return out
+
+    batch = gather_batch
+
+
+def _src_part(src: Any, index: Any) -> Any:
+    """The part of src (a Tensor) that an index addresses: its leading index.shape block."""
+    if src.shape == index.shape:
+        return src
+    return src[tuple(slice(0, size) for size in index.shape)]
+
+
+def _scatter_reduce_slopes(ctx: Node) -> tuple[Any, Any]:
+    """(a, b) of ScatterReduce's docstring, in differentiable ops: a has x's shape (zero where
+    include_self=False leaves x out), b has index's."""
+    x, out, index, dim, reduce = ctx.x, ctx.out, ctx.index, ctx.dim, ctx.reduce
+    src = _src_part(ctx.src, index)
+
+    def gather_at(values: Any) -> Any:
+        return apply(Gather, (values, index), dim)
+
+    def add_at(into: Any, values: Any) -> Any:
+        return apply(ScatterAdd, (into, index, values), dim)
+
+    if reduce == "sum":
+        a, b = creation.ones_like(x), creation.ones_like(src)
+    elif reduce == "mean":
+        count = creation.ones_like(x) if ctx.include_self else creation.zeros_like(x)
+        count = add_at(count, creation.ones_like(src))
+        count = where(count == 0, 1, count)
+        a, b = 1 / count, 1 / gather_at(count)
+    elif reduce in ("amax", "amin"):
+        x_is_result = cast(x == out, x.dtype)
+        src_is_result = cast(src == gather_at(out), x.dtype)
+        ties = add_at(x_is_result, src_is_result)
+        a, b = x_is_result / ties, src_is_result / gather_at(ties)
+    else:
+        a, b = _scatter_prod_slopes(ctx, x, out, src, gather_at, add_at)
+    if not ctx.include_self:
+        a = apply(ScatterFill, (a, index), dim, 0)
+    return a, b
+
+
+def _scatter_prod_slopes(
+    ctx: Node, x: Any, out: Any, src: Any, gather_at: Any, add_at: Any
+) -> tuple[Any, Any]:
+    """prod's slopes as PyTorch's scatter_reduce_backward computes them: the product of the
+    others, by division where the divisor is not zero, and by reducing again with a lone zero
+    replaced by 1 where it is (two zeros at one place give 0)."""
+    index, dim, include_self = ctx.index, ctx.dim, ctx.include_self
+    x_safe = where(x == 0, 1, x)
+    a = apply(ScatterReduce, (x_safe, index, src), dim, "prod", include_self) / x_safe
+    src_zero = src == 0
+    zeros_at = gather_at(add_at(creation.zeros_like(x), cast(src_zero, x.dtype)))
+    lone_zero = logical_and(src_zero, zeros_at == 1)
+    src_safe = where(lone_zero, 1, src)
+    without_lone_zero = apply(ScatterReduce, (x, index, src_safe), dim, "prod", include_self)
+    b = where(lone_zero, gather_at(without_lone_zero), gather_at(out) / where(src_zero, 1, src))
+    return a, b
+
+
+def _reduce_name(op_name: str, reduce: str, allowed: tuple) -> str:
+    name = _SCATTER_REDUCTION_ALIASES.get(reduce, reduce) if op_name == "scatter_reduce" else reduce
+    if name not in allowed:
+        listed = ", ".join(allowed[:-1]) + f" or {allowed[-1]}"
+        raise ValueError(f"{op_name}: reduce argument must be one of {listed}, got {reduce!r}")
+    return name
+
+
+def scatter_reduce(
+    input: Any,  # noqa: A002
+    dim: int,
+    index: Any,
+    src: Any,
+    reduce: str,
+    *,
+    include_self: bool = True,
+) -> Any:
+    """A copy of input with `src[i][j]` combined into `input[index[i][j]][j]` for dim=0
+    (likewise for other dims) by `reduce`: 'sum', 'prod', 'mean', 'amax' or 'amin'. With
+    include_self=False the input's own values at the places written take no part. Integer
+    'mean' rounds down, as PyTorch. Gradients as PyTorch's: amax/amin share it evenly among
+    ties.
+
+    >>> import chainrule
+    >>> x = chainrule.tensor([1.0, 2.0, 3.0])
+    >>> x.scatter_reduce(0, chainrule.tensor([0, 0, 2]), chainrule.tensor([5.0, 4.0, 0.0]), "amax")
+    tensor([5., 2., 3.])
+    """
+    reduce = _reduce_name("scatter_reduce", reduce, _SCATTER_REDUCTIONS)
+    dim = _scatter_operands("scatter_reduce", input, dim, index, src)
+    if input._array.ndim == 0 or index._array.ndim == 0:
+        out = scatter_reduce(
+            _as_1d(input), 0, _as_1d(index), _as_1d(src), reduce, include_self=include_self
+        )
+        return reshape(out, input.shape)
+    return apply(ScatterReduce, (input, index, src), dim, reduce, bool(include_self))
+
+
+class IndexReduce(ScatterReduce):
+    """x with source's slice k combined into x's slice index[k] along `dim` by `reduce`
+    ('prod', 'mean', 'amax', 'amin'). It is ScatterReduce with the index spread over source's
+    shape (the public function does that), so the forward, the derivatives (PyTorch's) and the
+    vmap rule are ScatterReduce's."""
+
+
+def index_reduce(
+    input: Any,  # noqa: A002
+    dim: int,
+    index: Any,
+    source: Any,
+    reduce: str,
+    *,
+    include_self: bool = True,
+) -> Any:
+    """A copy of input with `source`'s slice k combined into input's slice `index[k]` along
+    `dim` by `reduce`: 'prod', 'mean', 'amax' or 'amin'. With include_self=False the input's
+    own values in the slices written take no part. Gradients as PyTorch's.
+
+    >>> import chainrule
+    >>> x = chainrule.ones(3, 2)
+    >>> source = chainrule.tensor([[2.0, 3.0], [4.0, 5.0]])
+    >>> x.index_reduce(0, chainrule.tensor([0, 0]), source, "prod")
+    tensor([[ 8., 15.],
+            [ 1.,  1.],
+            [ 1.,  1.]])
+    """
+    reduce = _reduce_name("index_reduce", reduce, ("prod", "mean", "amax", "amin"))
+    dim, index = _vector_index("index_reduce", input, dim, index)
+    if source._array.dtype != input._array.dtype:
+        raise DTypeError(
+            f"index_reduce(): self ({input.dtype.name}) and source ({source.dtype.name}) must "
+            "have the same scalar type"
+        )
+    shape, source_shape = input._array.shape, source._array.shape
+    if len(source_shape) != len(shape) or any(
+        have != want for axis, (have, want) in enumerate(zip(source_shape, shape)) if axis != dim
+    ):
+        raise ShapeError(
+            "index_reduce: source tensor shape must match self tensor shape, excluding the "
+            f"specified dimension. Got self.shape = {list(shape)} source.shape = "
+            f"{list(source_shape)}"
+        )
+    if input._array.ndim == 0:
+        out = index_reduce(
+            _as_1d(input), 0, index, _as_1d(source), reduce, include_self=include_self
+        )
+        return reshape(out, ())
+    if source_shape[dim] != index._array.shape[0]:
+        raise ShapeError(
+            f"index_reduce: Number of indices ({index._array.shape[0]}) should be equal to "
+            f"source.size(dim): ({source_shape[dim]}), for dim: {dim}"
+        )
+    along = [1] * len(shape)
+    along[dim] = index._array.shape[0]
+    spread = expand(reshape(index, tuple(along)), source_shape)
+    return apply(IndexReduce, (input, spread, source), dim, reduce, bool(include_self))
+
+
 class IndexSelect(Op):
     """The slices x[..., index[k], ...] along `dim`. Derivative: g added into zeros at those
     slices (IndexAdd), so repeated indices accumulate."""
@@ -1351,6 +1601,7 @@ __all__ = [
     "hsplit",
     "index_add",
     "index_put",
+    "index_reduce",
     "index_select",
     "isin",
     "masked_fill",
@@ -1360,6 +1611,7 @@ __all__ = [
     "repeat_interleave",
     "scatter",
     "scatter_add",
+    "scatter_reduce",
     "searchsorted",
     "select",
     "take",
@@ -1371,11 +1623,77 @@ __all__ = [
 ]
 
 
+class Unfold(Op):
+    """Tensor.unfold: every window of `size` along `dim`, `step` apart, as a new last
+    dimension; a view of x (strides only, as PyTorch's), so writes go through and windows may
+    overlap. Derivative: each window's gradient added back where it came from (UnfoldBackward,
+    overlapping windows adding up)."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, dim: int, size: int, step: int) -> Array:
+        ctx.save(dim=dim, size=size, step=step)
+        count = (x.shape[dim] - size) // step + 1
+        shape = (*x.shape[:dim], count, *x.shape[dim + 1 :], size)
+        strides = (*x.strides[:dim], x.strides[dim] * step, *x.strides[dim + 1 :], x.strides[dim])
+        return ctx.xp.lib.stride_tricks.as_strided(x, shape, strides)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        shape = ctx.input_meta[0][0]
+        return (apply(UnfoldBackward, (g,), shape, ctx.dim, ctx.size, ctx.step),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(Unfold, (t,), ctx.dim, ctx.size, ctx.step)
+
+    @staticmethod
+    def batch(b: Any, x: Any, dim: int, size: int, step: int) -> Any:
+        """vmap: the dim one further right."""
+        return apply(Unfold, (x,), dim + 1, size, step)
+
+
+class UnfoldBackward(Op):
+    """Zeros of `shape` with each window of g (Unfold's output layout) added back at its
+    place: one strided slice per position in the window, as the windows of one position never
+    overlap. Derivative: Unfold of g (its transpose)."""
+
+    @staticmethod
+    def forward(ctx: Node, g: Array, shape: tuple, dim: int, size: int, step: int) -> Array:
+        ctx.save(shape=shape, dim=dim, size=size, step=step)
+        out = ctx.xp.zeros(shape, dtype=g.dtype)
+        count = g.shape[dim]
+        for offset in range(size):
+            rows = slice(offset, offset + step * (count - 1) + 1, step)
+            out[(slice(None),) * dim + (rows,)] += g[..., offset]
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (apply(Unfold, (g,), ctx.dim, ctx.size, ctx.step),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return apply(UnfoldBackward, (t,), ctx.shape, ctx.dim, ctx.size, ctx.step)
+
+    @staticmethod
+    def batch(b: Any, g: Any, shape: tuple, dim: int, size: int, step: int) -> Any:
+        """vmap: the batch in front of shape, the dim one further right."""
+        return apply(UnfoldBackward, (g,), (b.size, *shape), dim + 1, size, step)
+
+
 def unfold(input: Any, dimension: int, size: int, step: int) -> Any:  # noqa: A002
     """Tensor.unfold: every window of `size` along `dimension`, `step` apart, as a new last
-    dimension. Made of index_select and a reshape, so its derivative adds each window's
-    gradient back in place (overlapping windows add up). PyTorch returns a view; this is a
-    copy, so writing into the result does not write into the input."""
+    dimension: a view, as PyTorch's (writing into it writes into the input).
+
+    >>> import chainrule
+    >>> chainrule.arange(5.0).unfold(0, 2, 1)
+    tensor([[0., 1.],
+            [1., 2.],
+            [2., 3.],
+            [3., 4.]])
+    """
     ndim = input._array.ndim
     dim = normalize_dim("unfold", dimension, ndim)
     length = input._array.shape[dim] if ndim else 1
@@ -1387,15 +1705,7 @@ def unfold(input: Any, dimension: int, size: int, step: int) -> Any:  # noqa: A0
         raise ShapeError(f"unfold: step is {step} but must be > 0")
     if ndim == 0:
         return reshape(input, (1,))
-    count = (length - size) // step + 1
-    device = input.device
-    starts = arange(count, dtype=dtypes.int64, device=device) * step
-    offsets = arange(size, dtype=dtypes.int64, device=device)
-    positions = reshape(reshape(starts, (count, 1)) + offsets, (-1,))
-    windows = index_select(input, dim, positions)
-    shape = input._array.shape
-    windows = reshape(windows, (*shape[:dim], count, size, *shape[dim + 1 :]))
-    return movedim(windows, dim + 1, -1)
+    return apply(Unfold, (input,), dim, size, step)
 
 
 def repeat_interleave(

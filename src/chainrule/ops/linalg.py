@@ -309,9 +309,9 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     Example:
         >>> import chainrule
         >>> chainrule.matmul(chainrule.ones(2, 3), chainrule.ones(3)).shape
-        (2,)
+        chainrule.Size([2])
         >>> chainrule.matmul(chainrule.ones(5, 2, 3), chainrule.ones(3, 4)).shape
-        (5, 2, 4)
+        chainrule.Size([5, 2, 4])
     """
     if autocast_active() is not None:
         input, other = autocast_operands(LOWER, input, other)  # noqa: A001
@@ -363,7 +363,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
     Example:
         >>> import chainrule
         >>> chainrule.bmm(chainrule.ones(2, 1, 3), chainrule.ones(2, 3, 4)).shape
-        (2, 1, 4)
+        chainrule.Size([2, 1, 4])
     """
     if input.ndim != 3 or mat2.ndim != 3:
         raise ShapeError(f"bmm: expected 3-D tensors, got shapes {input.shape} and {mat2.shape}")
@@ -568,7 +568,7 @@ def baddbmm(
         >>> import chainrule
         >>> b1, b2 = chainrule.ones(2, 1, 3), chainrule.ones(2, 3, 1)
         >>> chainrule.baddbmm(chainrule.zeros(2, 1, 1), b1, b2).shape
-        (2, 1, 1)
+        chainrule.Size([2, 1, 1])
     """
     _check_batches("baddbmm", batch1, batch2)
     _check_same_dtype("baddbmm", input, batch1)
@@ -884,7 +884,7 @@ def einsum(*args: Any) -> Tensor:
     Example:
         >>> import chainrule
         >>> chainrule.einsum("ij,jk->ik", chainrule.ones(2, 3), chainrule.ones(3, 4)).shape
-        (2, 4)
+        chainrule.Size([2, 4])
         >>> chainrule.einsum("ii", chainrule.tensor([[1.0, 2.0], [3.0, 4.0]]))
         tensor(5.)
     """
@@ -1124,9 +1124,9 @@ def tensordot(
     Example:
         >>> import chainrule
         >>> chainrule.tensordot(chainrule.ones(2, 3), chainrule.ones(3, 4), 1).shape
-        (2, 4)
+        chainrule.Size([2, 4])
         >>> chainrule.tensordot(chainrule.ones(2, 3), chainrule.ones(3, 2), ([1], [0])).shape
-        (2, 2)
+        chainrule.Size([2, 2])
     """
     _check_same_dtype("tensordot", a, b)
     dims_a, dims_b = _tensordot_dims(a, b, dims)
@@ -1410,7 +1410,7 @@ def linalg_diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -
     Example:
         >>> import chainrule
         >>> chainrule.linalg.diagonal(chainrule.ones(5, 2, 3)).shape
-        (5, 2)
+        chainrule.Size([5, 2])
     """
     return diagonal(A, offset, dim1, dim2)
 
@@ -2091,7 +2091,7 @@ def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
         >>> import chainrule
         >>> chain = [chainrule.ones(2, 3), chainrule.ones(3, 4), chainrule.ones(4)]
         >>> chainrule.linalg.multi_dot(chain).shape
-        (2,)
+        chainrule.Size([2])
     """
     if len(tensors) < 2:
         raise ShapeError(f"linalg.multi_dot: expected at least 2 tensors, got {len(tensors)}")
@@ -2124,7 +2124,7 @@ def chain_matmul(*matrices: Tensor) -> Tensor:
         ...     warnings.simplefilter("ignore")
         ...     product = chainrule.chain_matmul(chainrule.eye(2), chainrule.ones(2, 3))
         >>> product.shape
-        (2, 3)
+        chainrule.Size([2, 3])
     """
     warnings.warn(
         "chain_matmul is deprecated and will be removed; use linalg.multi_dot, which accepts a "

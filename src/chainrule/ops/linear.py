@@ -123,7 +123,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         >>> import chainrule
         >>> import chainrule.nn.functional as F
         >>> F.linear(chainrule.ones(2, 3), chainrule.ones(4, 3), chainrule.zeros(4)).shape
-        (2, 4)
+        chainrule.Size([2, 4])
         >>> w, b = chainrule.tensor([[1.0, 1.0]]), chainrule.tensor([0.5])
         >>> F.linear(chainrule.tensor([1.0, 2.0]), w, b)
         tensor([3.5000])
@@ -135,7 +135,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise ShapeError(
             f"linear: expected a 2-D weight, got weight of shape {tuple(weight.shape)}"
         )
-    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+    if input.ndim == 0 or input._array.shape[-1] != weight._array.shape[1]:
         raise ShapeError(
             f"linear: input of shape {tuple(input.shape)} and weight of shape "
             f"{tuple(weight.shape)} cannot be multiplied ({input.shape[-1] if input.ndim else 0} "
@@ -143,10 +143,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     if bias is None:
         return apply(Linear, (input, weight))
-    if tuple(bias.shape) not in ((weight.shape[0],), (1,), ()):
+    bias_shape = bias._array.shape
+    if bias_shape not in ((weight._array.shape[0],), (1,), ()):
         raise ShapeError(
             f"linear: expected bias of shape ({weight.shape[0]},), got {tuple(bias.shape)}"
         )
-    if tuple(bias.shape) != (weight.shape[0],):
+    if bias_shape != (weight._array.shape[0],):
         return apply(Linear, (input, weight)) + bias
     return apply(Linear, (input, weight, bias))

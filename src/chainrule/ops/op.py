@@ -145,6 +145,8 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
         raise
     except (ValueError, IndexError) as error:
         raise _forward_error(op, inputs, error) from None
+    except NotImplementedError as error:  # a backend without this op (the meta device)
+        raise NotImplementedError(f"{op_label(op)} on {backend.device}: {error}") from None
     finally:
         if quiet is not None:
             FLOAT_ERRORS.reset(quiet)

@@ -227,7 +227,7 @@ def view_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     Example:
         >>> import chainrule
         >>> chainrule.view_as(chainrule.arange(6), chainrule.zeros(2, 3)).shape
-        (2, 3)
+        chainrule.Size([2, 3])
     """
     return view(input, other.shape)
 
@@ -245,7 +245,7 @@ def reshape_as(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     Example:
         >>> import chainrule
         >>> chainrule.reshape_as(chainrule.arange(6), chainrule.zeros(2, 3)).shape
-        (2, 3)
+        chainrule.Size([2, 3])
     """
     return reshape(input, other.shape)
 
@@ -265,9 +265,9 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # 
     Example:
         >>> import chainrule
         >>> chainrule.flatten(chainrule.zeros(2, 3, 4)).shape
-        (24,)
+        chainrule.Size([24])
         >>> chainrule.flatten(chainrule.zeros(2, 3, 4), start_dim=1).shape
-        (2, 12)
+        chainrule.Size([2, 12])
     """
     shape = input.shape
     if not shape:
@@ -332,7 +332,7 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:  # noqa:
     Example:
         >>> import chainrule
         >>> chainrule.unflatten(chainrule.zeros(2, 6), 1, (3, 2)).shape
-        (2, 3, 2)
+        chainrule.Size([2, 3, 2])
     """
     shape = input.shape
     dim = require_dims("unflatten", dim, len(shape))
@@ -364,7 +364,7 @@ def squeeze(
         >>> import chainrule
         >>> x = chainrule.zeros(1, 2, 1)
         >>> chainrule.squeeze(x).shape, chainrule.squeeze(x, 0).shape
-        ((2,), (2, 1))
+        (chainrule.Size([2]), chainrule.Size([2, 1]))
     """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("squeeze", dim, None, axis, None)
@@ -393,7 +393,7 @@ def unsqueeze(input: Tensor, dim: int = None, *, axis: int | None = None) -> Ten
         >>> chainrule.unsqueeze(chainrule.tensor([1, 2]), 0)
         tensor([[1, 2]])
         >>> chainrule.unsqueeze(chainrule.tensor([1, 2]), -1).shape
-        (2, 1)
+        chainrule.Size([2, 1])
     """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("unsqueeze", dim, None, axis, None)
@@ -460,7 +460,7 @@ def atleast_2d(*tensors: Tensor | Sequence[Tensor]) -> Any:
     Example:
         >>> import chainrule
         >>> chainrule.atleast_2d(chainrule.tensor([1, 2])).shape
-        (1, 2)
+        chainrule.Size([1, 2])
     """
 
     def lift(x: Any) -> Any:
@@ -483,7 +483,7 @@ def atleast_3d(*tensors: Tensor | Sequence[Tensor]) -> Any:
     Example:
         >>> import chainrule
         >>> chainrule.atleast_3d(chainrule.zeros(2, 3)).shape
-        (2, 3, 1)
+        chainrule.Size([2, 3, 1])
     """
 
     def lift(x: Any) -> Any:
@@ -551,7 +551,7 @@ def permute(input: Tensor, *dims: int | Sequence[int]) -> Tensor:  # noqa: A002
     Example:
         >>> import chainrule
         >>> chainrule.permute(chainrule.zeros(2, 3, 4), (2, 0, 1)).shape
-        (4, 2, 3)
+        chainrule.Size([4, 2, 3])
     """
     dims = normalize_size(dims) if dims and not isinstance(dims[0], int) else tuple(dims)
     ndim = input._array.ndim
@@ -577,7 +577,7 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
     Example:
         >>> import chainrule
         >>> chainrule.transpose(chainrule.zeros(2, 3, 4), 0, 2).shape
-        (4, 3, 2)
+        chainrule.Size([4, 3, 2])
     """
     ndim = input._array.ndim
     a = normalize_dim("transpose", dim0, ndim)
@@ -601,7 +601,7 @@ def t(input: Tensor) -> Tensor:  # noqa: A002
     Example:
         >>> import chainrule
         >>> chainrule.t(chainrule.tensor([[1, 2, 3]])).shape
-        (3, 1)
+        chainrule.Size([3, 1])
     """
     if input._array.ndim > 2:
         raise ShapeError(f"t: expects a tensor with <= 2 dimensions, but got {input.shape}")
@@ -623,7 +623,7 @@ def movedim(input: Tensor, source: int | Sequence[int], destination: int | Seque
     Example:
         >>> import chainrule
         >>> chainrule.movedim(chainrule.zeros(2, 3, 4), 0, -1).shape
-        (3, 4, 2)
+        chainrule.Size([3, 4, 2])
     """
     ndim = input._array.ndim
     source = normalize_dims("movedim", source, ndim)
@@ -657,7 +657,7 @@ def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:  # noqa: A002
     Example:
         >>> import chainrule
         >>> chainrule.swapaxes(chainrule.zeros(2, 3), 0, 1).shape
-        (3, 2)
+        chainrule.Size([3, 2])
     """
     return transpose(input, axis0, axis1)
 
@@ -785,7 +785,7 @@ def expand(input: Tensor, *sizes: int | Sequence[int]) -> Tensor:  # noqa: A002
                 [2, 2, 2]])
     """
     sizes = normalize_size(sizes)
-    shape = input.shape
+    shape = input._array.shape
     if len(sizes) < len(shape):
         raise ShapeError(
             f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to "
@@ -866,7 +866,7 @@ def broadcast_tensors(*tensors: Tensor) -> tuple:
         >>> import chainrule
         >>> a, b = chainrule.broadcast_tensors(chainrule.zeros(3, 1), chainrule.zeros(4))
         >>> a.shape, b.shape
-        ((3, 4), (3, 4))
+        (chainrule.Size([3, 4]), chainrule.Size([3, 4]))
     """
     if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
         tensors = tuple(tensors[0])
@@ -1273,7 +1273,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> 
     Example:
         >>> import chainrule
         >>> chainrule.cat([chainrule.zeros(2, 3), chainrule.ones(1, 3)]).shape
-        (3, 3)
+        chainrule.Size([3, 3])
     """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("cat", dim, None, axis, None)
@@ -1327,7 +1327,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -
     Example:
         >>> import chainrule
         >>> chainrule.stack([chainrule.zeros(2, 3), chainrule.ones(2, 3)], dim=1).shape
-        (2, 2, 3)
+        chainrule.Size([2, 2, 3])
     """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("stack", dim, None, axis, None)
@@ -1397,7 +1397,7 @@ def dstack(tensors: Sequence[Tensor]) -> Tensor:
     Example:
         >>> import chainrule
         >>> chainrule.dstack([chainrule.tensor([1, 2]), chainrule.tensor([3, 4])]).shape
-        (1, 2, 2)
+        chainrule.Size([1, 2, 2])
     """
     return cat(atleast_3d(tuple(_join_operands("dstack", tensors))), 2)
 
@@ -1497,7 +1497,7 @@ def split(tensor: Tensor, split_size_or_sections: int | Sequence[int], dim: int 
     Example:
         >>> import chainrule
         >>> [p.shape for p in chainrule.arange(5).split(2)]
-        [(2,), (2,), (1,)]
+        [chainrule.Size([2]), chainrule.Size([2]), chainrule.Size([1])]
         >>> chainrule.split(chainrule.arange(5), [1, 4])
         (tensor([0]), tensor([1, 2, 3, 4]))
     """
@@ -1610,7 +1610,7 @@ def meshgrid(*tensors: Tensor | Sequence[Tensor], indexing: str | None = None) -
         >>> a, b = chainrule.tensor([1, 2]), chainrule.tensor([3, 4, 5])
         >>> xs, ys = chainrule.meshgrid(a, b, indexing="ij")
         >>> xs.shape, ys[0]
-        ((2, 3), tensor([3, 4, 5]))
+        (chainrule.Size([2, 3]), tensor([3, 4, 5]))
     """
     if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
         tensors = tuple(tensors[0])

@@ -627,7 +627,7 @@ def standard_gamma(alpha: Any, generator: Generator | None = None) -> Any:
 
     >>> _ = chainrule.manual_seed(0)
     >>> chainrule.ops.special.standard_gamma(chainrule.full((3,), 2.0)).shape
-    (3,)
+    chainrule.Size([3])
     """
     alpha = _require_floating("_standard_gamma", alpha)
     return apply(StandardGamma, (alpha,), _rng(generator))

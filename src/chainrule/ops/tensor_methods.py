@@ -227,6 +227,34 @@ class TensorMethods:
         """In place: `scatter_add(dim, index, src)` written into this tensor. Returns self."""
         return self._inplace("scatter_add_", indexing.scatter_add, dim, index, src)
 
+    def scatter_reduce_(
+        self, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True
+    ) -> Tensor:
+        """In place: `scatter_reduce(dim, index, src, reduce)` written into this tensor."""
+        return self._inplace(
+            "scatter_reduce_",
+            indexing.scatter_reduce,
+            dim,
+            index,
+            src,
+            reduce,
+            include_self=include_self,
+        )
+
+    def index_reduce_(
+        self, dim: int, index: Tensor, source: Tensor, reduce: str, *, include_self: bool = True
+    ) -> Tensor:
+        """In place: `index_reduce(dim, index, source, reduce)` written into this tensor."""
+        return self._inplace(
+            "index_reduce_",
+            indexing.index_reduce,
+            dim,
+            index,
+            source,
+            reduce,
+            include_self=include_self,
+        )
+
     def __iadd__(self, other: Any) -> Tensor:
         return self.add_(other)
 
@@ -475,6 +503,8 @@ class TensorMethods:
     gather = indexing.gather
     scatter = indexing.scatter
     scatter_add = indexing.scatter_add
+    scatter_reduce = indexing.scatter_reduce
+    index_reduce = indexing.index_reduce
     index_select = indexing.index_select
     index_add = indexing.index_add
     masked_fill = indexing.masked_fill

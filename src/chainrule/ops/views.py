@@ -267,16 +267,34 @@ def check_view_write(view: Tensor, op_name: str) -> None:
         )
 
 
-def check_overlap(view: Tensor, op_name: str) -> None:
-    """An in-place write where two elements share one memory location (an expanded view)
-    is ambiguous: refused, as in PyTorch."""
+def check_overlap(view: Tensor, op_name: str, recording: bool) -> None:
+    """An in-place write where two elements share one memory location is ambiguous. An
+    expanded view is refused, as PyTorch does. Overlapping windows (`unfold` with a step
+    smaller than its size) take a write as a copy in memory order, the later window winning,
+    as PyTorch's; a recorded one is refused: PyTorch runs it element by element in memory
+    order, while chainrule computes it out of place, so the values (and the gradient) would
+    differ."""
     array = view._array
     if type(array) is not view._backend.array_type:  # vmap's per-example view: no strides
         return
-    for size, stride in zip(array.shape, array.strides):
-        if stride == 0 and size > 1:
+    dims = sorted(
+        (abs(stride), size) for size, stride in zip(array.shape, array.strides) if size > 1
+    )
+    if any(stride == 0 for stride, _ in dims):
+        raise ShapeError(
+            f"{op_name}: unsupported operation: more than one element of the written-to "
+            "tensor refers to a single memory location. Please clone() the tensor before "
+            "performing the operation."
+        )
+    if not recording:
+        return
+    reach = 0  # the farthest byte the smaller dimensions reach: each stride must pass it
+    for stride, size in dims:
+        if stride <= reach:
             raise ShapeError(
-                f"{op_name}: unsupported operation: more than one element of the written-to "
-                "tensor refers to a single memory location. Please clone() the tensor before "
-                "performing the operation."
+                f"{op_name}: unsupported operation: the written-to tensor's elements overlap "
+                f"in memory (strides {array.strides} for shape {tuple(array.shape)}, as "
+                "`unfold` with a step smaller than its size makes). Please clone() the tensor "
+                "before performing the operation."
             )
+        reach += stride * (size - 1)

@@ -225,7 +225,7 @@ def checkpoint(
     >>> x = chainrule.ones(2, 3, requires_grad=True)
     >>> checkpoint(layer, x).sum().backward()
     >>> layer.weight.grad.shape
-    (3, 3)
+    chainrule.Size([3, 3])
     """
     if context_fn is not None:
         raise NotImplementedError("checkpoint: context_fn is not supported")
@@ -266,7 +266,7 @@ def checkpoint_sequential(
     >>> model = nn.Sequential(*[nn.Linear(4, 4) for _ in range(6)])
     >>> out = checkpoint_sequential(model, 3, chainrule.ones(2, 4, requires_grad=True))
     >>> out.shape
-    (2, 4)
+    chainrule.Size([2, 4])
     """
     preserve = kwargs.pop("preserve_rng_state", True)
     if kwargs:

@@ -453,7 +453,7 @@ class GLU(Module):
         >>> import chainrule
         >>> from chainrule import nn
         >>> nn.GLU()(chainrule.ones(4, 6)).shape
-        (4, 3)
+        chainrule.Size([4, 3])
     """
 
     def __init__(self, dim: int = -1) -> None:
@@ -873,7 +873,7 @@ class LogSoftmax(Module):
         >>> import chainrule
         >>> from chainrule import nn
         >>> nn.LogSoftmax(dim=1)(chainrule.zeros(3, 5)).shape
-        (3, 5)
+        chainrule.Size([3, 5])
     """
 
     def __init__(self, dim: int | None = None) -> None:
@@ -1174,7 +1174,7 @@ class MultiheadAttention(Module):
         >>> x = chainrule.zeros(2, 5, 16)
         >>> output, weights = attention(x, x, x)
         >>> output.shape, weights.shape
-        ((2, 5, 16), (2, 5, 5))
+        (chainrule.Size([2, 5, 16]), chainrule.Size([2, 5, 5]))
     """
 
     def __init__(

@@ -194,7 +194,7 @@ class BatchNorm2d(_BatchNorm):
         >>> import chainrule
         >>> from chainrule import nn
         >>> nn.BatchNorm2d(3)(chainrule.randn(4, 3, 5, 5)).shape
-        (4, 3, 5, 5)
+        chainrule.Size([4, 3, 5, 5])
     """
 
     def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002

@@ -73,7 +73,7 @@ class Sequential(Module):
         >>> from chainrule import nn
         >>> model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
         >>> model(chainrule.randn(3, 4)).shape
-        (3, 2)
+        chainrule.Size([3, 2])
         >>> model[0]
         Linear(in_features=4, out_features=8, bias=True)
     """

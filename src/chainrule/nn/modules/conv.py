@@ -5,7 +5,7 @@
 >>> from chainrule import nn
 >>> conv = nn.Conv2d(3, 8, kernel_size=3, padding="same")
 >>> conv(chainrule.ones(2, 3, 5, 5)).shape
-(2, 8, 5, 5)
+chainrule.Size([2, 8, 5, 5])
 >>> conv
 Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1), padding=same)
 """
@@ -224,7 +224,7 @@ class Conv1d(_ConvLayer):
         >>> import chainrule
         >>> from chainrule import nn
         >>> nn.Conv1d(16, 33, 3, stride=2)(chainrule.randn(20, 16, 50)).shape
-        (20, 33, 24)
+        chainrule.Size([20, 33, 24])
     """
 
     _n = 1
@@ -262,7 +262,7 @@ class Conv2d(_ConvLayer):
         >>> from chainrule import nn
         >>> conv = nn.Conv2d(1, 4, kernel_size=3)
         >>> conv(chainrule.zeros(8, 1, 28, 28)).shape
-        (8, 4, 26, 26)
+        chainrule.Size([8, 4, 26, 26])
     """
 
     _n = 2
@@ -300,7 +300,7 @@ class Conv3d(_ConvLayer):
         >>> from chainrule import nn
         >>> conv = nn.Conv3d(2, 4, kernel_size=3, padding=1)
         >>> conv(chainrule.zeros(1, 2, 5, 6, 7)).shape
-        (1, 4, 5, 6, 7)
+        chainrule.Size([1, 4, 5, 6, 7])
     """
 
     _n = 3
@@ -444,7 +444,7 @@ class ConvTranspose1d(_ConvTransposeNd):
         >>> from chainrule import nn
         >>> up = nn.ConvTranspose1d(4, 2, kernel_size=2, stride=2)
         >>> up(chainrule.zeros(1, 4, 10)).shape
-        (1, 2, 20)
+        chainrule.Size([1, 2, 20])
     """
 
     _n = 1
@@ -489,9 +489,9 @@ class ConvTranspose2d(_ConvTransposeNd):
         >>> up = nn.ConvTranspose2d(8, 3, kernel_size=3, stride=2, padding=1)
         >>> x = chainrule.zeros(1, 8, 12, 12)
         >>> up(x).shape
-        (1, 3, 23, 23)
+        chainrule.Size([1, 3, 23, 23])
         >>> up(x, output_size=(24, 24)).shape
-        (1, 3, 24, 24)
+        chainrule.Size([1, 3, 24, 24])
     """
 
     _n = 2
@@ -535,7 +535,7 @@ class ConvTranspose3d(_ConvTransposeNd):
         >>> from chainrule import nn
         >>> up = nn.ConvTranspose3d(4, 2, kernel_size=2, stride=2)
         >>> up(chainrule.zeros(1, 4, 2, 3, 4)).shape
-        (1, 2, 4, 6, 8)
+        chainrule.Size([1, 2, 4, 6, 8])
     """
 
     _n = 3

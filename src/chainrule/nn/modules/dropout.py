@@ -168,7 +168,7 @@ class AlphaDropout(_DropoutNd):
         >>> from chainrule import nn
         >>> drop = nn.AlphaDropout(0.2)
         >>> drop(chainrule.zeros(4, 5)).shape
-        (4, 5)
+        chainrule.Size([4, 5])
         >>> drop.eval()(chainrule.tensor([1.0, -1.0]))
         tensor([ 1., -1.])
     """
@@ -197,7 +197,7 @@ class FeatureAlphaDropout(_DropoutNd):
         >>> import chainrule
         >>> from chainrule import nn
         >>> nn.FeatureAlphaDropout(0.2)(chainrule.zeros(2, 3, 4, 4)).shape
-        (2, 3, 4, 4)
+        chainrule.Size([2, 3, 4, 4])
     """
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002

@@ -24,7 +24,7 @@ class Flatten(Module):
         >>> import chainrule
         >>> from chainrule import nn
         >>> nn.Flatten()(chainrule.zeros(32, 1, 5, 5)).shape
-        (32, 25)
+        chainrule.Size([32, 25])
     """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
@@ -59,7 +59,7 @@ class Unflatten(Module):
         >>> import chainrule
         >>> from chainrule import nn
         >>> nn.Unflatten(1, (2, 5))(chainrule.zeros(3, 10)).shape
-        (3, 2, 5)
+        chainrule.Size([3, 2, 5])
     """
 
     def __init__(self, dim: int | str, unflattened_size: Any) -> None:

@@ -28,7 +28,7 @@ class Unfold(Module):
         >>> import chainrule
         >>> from chainrule import nn
         >>> nn.Unfold(kernel_size=(2, 3))(chainrule.zeros(2, 5, 3, 4)).shape
-        (2, 30, 4)
+        chainrule.Size([2, 30, 4])
     """
 
     def __init__(
@@ -69,7 +69,7 @@ class Fold(Module):
         >>> import chainrule
         >>> from chainrule import nn
         >>> nn.Fold(output_size=(4, 5), kernel_size=(2, 2))(chainrule.ones(1, 12, 12)).shape
-        (1, 3, 4, 5)
+        chainrule.Size([1, 3, 4, 5])
     """
 
     def __init__(

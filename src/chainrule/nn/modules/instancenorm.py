@@ -102,7 +102,7 @@ class InstanceNorm1d(_InstanceNorm):
         >>> from chainrule import nn
         >>> norm = nn.InstanceNorm1d(3)
         >>> norm(chainrule.zeros(2, 3, 4)).shape
-        (2, 3, 4)
+        chainrule.Size([2, 3, 4])
     """
 
     _no_batch_dim = 2
@@ -141,7 +141,7 @@ class InstanceNorm2d(_InstanceNorm):
         >>> from chainrule import nn
         >>> norm = nn.InstanceNorm2d(3)
         >>> norm(chainrule.zeros(2, 3, 4, 4)).shape
-        (2, 3, 4, 4)
+        chainrule.Size([2, 3, 4, 4])
     """
 
     _no_batch_dim = 3
@@ -180,7 +180,7 @@ class InstanceNorm3d(_InstanceNorm):
         >>> from chainrule import nn
         >>> norm = nn.InstanceNorm3d(3)
         >>> norm(chainrule.zeros(2, 3, 4, 4, 4)).shape
-        (2, 3, 4, 4, 4)
+        chainrule.Size([2, 3, 4, 4, 4])
     """
 
     _no_batch_dim = 4

@@ -4,7 +4,7 @@
 >>> from chainrule import nn
 >>> layer = nn.Linear(3, 2)
 >>> layer(chainrule.ones(4, 3)).shape
-(4, 2)
+chainrule.Size([4, 2])
 >>> layer
 Linear(in_features=3, out_features=2, bias=True)
 """
@@ -79,7 +79,7 @@ class Linear(Module):
         >>> from chainrule import nn
         >>> layer = nn.Linear(20, 30)
         >>> layer(chainrule.randn(128, 20)).shape
-        (128, 30)
+        chainrule.Size([128, 30])
     """
 
     def __init__(
@@ -154,7 +154,7 @@ class Bilinear(Module):
         >>> from chainrule import nn
         >>> layer = nn.Bilinear(3, 4, 5)
         >>> layer(chainrule.zeros(8, 3), chainrule.zeros(8, 4)).shape
-        (8, 5)
+        chainrule.Size([8, 5])
     """
 
     def __init__(

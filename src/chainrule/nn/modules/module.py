@@ -27,7 +27,7 @@ from chainrule.backend.dtypes import as_dtype
 from chainrule.compiler import compile as compile_function
 from chainrule.errors import DTypeError, GradError, ShapeError, StateDictError
 from chainrule.nn.parameter import Buffer, Parameter
-from chainrule.ops.creation import as_tensor, zeros
+from chainrule.ops.creation import as_tensor, empty_like, zeros
 
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
 
@@ -645,6 +645,17 @@ class Module:
             return tensor.to(device=device, dtype=target)
 
         return self._apply(convert)
+
+    def to_empty(self, *, device: Device | str | None, recurse: bool = True) -> Module:
+        """Move the parameters and buffers to `device` without copying their values (they are
+        uninitialised there): how a model built on the meta device gets memory. Returns self.
+
+        >>> import chainrule
+        >>> layer = chainrule.nn.Linear(3, 4, device="meta").to_empty(device="cpu")
+        >>> layer.weight.device, layer.weight.shape
+        (device(type='cpu'), chainrule.Size([4, 3]))
+        """
+        return self._apply(lambda tensor: empty_like(tensor, device=device), recurse=recurse)
 
     def float(self) -> Module:
         """Convert floating-point parameters and buffers to float32 in place. Returns self."""

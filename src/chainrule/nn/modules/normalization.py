@@ -132,7 +132,7 @@ class GroupNorm(Module):
         >>> norm = nn.GroupNorm(2, 4)
         >>> out = norm(chainrule.arange(16.0).reshape(1, 4, 2, 2))
         >>> out.shape
-        (1, 4, 2, 2)
+        chainrule.Size([1, 4, 2, 2])
         >>> out.mean().abs().item() < 1e-6
         True
     """
@@ -260,7 +260,7 @@ class LocalResponseNorm(Module):
         >>> import chainrule
         >>> from chainrule import nn
         >>> nn.LocalResponseNorm(2)(chainrule.ones(1, 3, 2, 2)).shape
-        (1, 3, 2, 2)
+        chainrule.Size([1, 3, 2, 2])
     """
 
     def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:

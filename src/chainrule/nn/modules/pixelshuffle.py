@@ -24,7 +24,7 @@ class PixelShuffle(Module):
         >>> import chainrule
         >>> from chainrule import nn
         >>> nn.PixelShuffle(3)(chainrule.zeros(1, 9, 4, 4)).shape
-        (1, 1, 12, 12)
+        chainrule.Size([1, 1, 12, 12])
     """
 
     def __init__(self, upscale_factor: int) -> None:
@@ -52,7 +52,7 @@ class PixelUnshuffle(Module):
         >>> import chainrule
         >>> from chainrule import nn
         >>> nn.PixelUnshuffle(3)(chainrule.zeros(1, 1, 12, 12)).shape
-        (1, 9, 4, 4)
+        chainrule.Size([1, 9, 4, 4])
     """
 
     def __init__(self, downscale_factor: int) -> None:

@@ -146,7 +146,7 @@ class MaxPool3d(_MaxPoolNd):
         >>> import chainrule
         >>> from chainrule import nn
         >>> nn.MaxPool3d(2)(chainrule.zeros(1, 3, 4, 6, 8)).shape
-        (1, 3, 2, 3, 4)
+        chainrule.Size([1, 3, 2, 3, 4])
     """
 
     _n = 3
@@ -309,7 +309,7 @@ class AvgPool3d(_AvgPoolNd):
         >>> import chainrule
         >>> from chainrule import nn
         >>> nn.AvgPool3d(2, stride=1)(chainrule.ones(2, 1, 3, 3, 3)).shape
-        (2, 1, 2, 2, 2)
+        chainrule.Size([2, 1, 2, 2, 2])
     """
 
     _n = 3
@@ -373,7 +373,7 @@ class AdaptiveAvgPool2d(_AdaptivePoolNd):
         >>> import chainrule
         >>> from chainrule import nn
         >>> nn.AdaptiveAvgPool2d((5, None))(chainrule.zeros(1, 64, 8, 9)).shape
-        (1, 64, 5, 9)
+        chainrule.Size([1, 64, 5, 9])
     """
 
     _n = 2
@@ -399,7 +399,7 @@ class AdaptiveAvgPool3d(_AdaptivePoolNd):
         >>> import chainrule
         >>> from chainrule import nn
         >>> nn.AdaptiveAvgPool3d(1)(chainrule.ones(2, 3, 4, 5, 6)).shape
-        (2, 3, 1, 1, 1)
+        chainrule.Size([2, 3, 1, 1, 1])
     """
 
     _n = 3
@@ -484,7 +484,7 @@ class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
         >>> import chainrule
         >>> from chainrule import nn
         >>> nn.AdaptiveMaxPool3d((1, 2, 2))(chainrule.zeros(1, 3, 4, 5, 6)).shape
-        (1, 3, 1, 2, 2)
+        chainrule.Size([1, 3, 1, 2, 2])
     """
 
     _n = 3
@@ -578,7 +578,7 @@ class LPPool3d(_LPPoolNd):
         >>> import chainrule
         >>> from chainrule import nn
         >>> nn.LPPool3d(2, 2)(chainrule.ones(1, 1, 2, 2, 4)).shape
-        (1, 1, 1, 1, 2)
+        chainrule.Size([1, 1, 1, 1, 2])
     """
 
     _n = 3
@@ -654,7 +654,7 @@ class MaxUnpool2d(_MaxUnpoolNd):
         >>> pool, unpool = nn.MaxPool2d(2, return_indices=True), nn.MaxUnpool2d(2)
         >>> out, indices = pool(chainrule.rand(1, 1, 4, 4))
         >>> unpool(out, indices).shape
-        (1, 1, 4, 4)
+        chainrule.Size([1, 1, 4, 4])
     """
 
     dims = 2

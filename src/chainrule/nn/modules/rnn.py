@@ -13,7 +13,7 @@ time steps, each step a few ops, differentiated by the ordinary engine.
 >>> lstm = nn.LSTM(4, 8, num_layers=2, batch_first=True)
 >>> output, (h_n, c_n) = lstm(chainrule.randn(3, 5, 4))
 >>> output.shape, h_n.shape, c_n.shape
-((3, 5, 8), (2, 3, 8), (2, 3, 8))
+(chainrule.Size([3, 5, 8]), chainrule.Size([2, 3, 8]), chainrule.Size([2, 3, 8]))
 """
 
 from __future__ import annotations
@@ -495,7 +495,7 @@ class RNN(RNNBase):
         >>> rnn = nn.RNN(10, 20, num_layers=2, batch_first=True)
         >>> output, h_n = rnn(chainrule.zeros(3, 5, 10))
         >>> output.shape, h_n.shape
-        ((3, 5, 20), (2, 3, 20))
+        (chainrule.Size([3, 5, 20]), chainrule.Size([2, 3, 20]))
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -548,7 +548,7 @@ class LSTM(RNNBase):
         >>> lstm = nn.LSTM(10, 20, num_layers=2)
         >>> output, (h_n, c_n) = lstm(chainrule.randn(5, 3, 10))
         >>> output.shape, h_n.shape
-        ((5, 3, 20), (2, 3, 20))
+        (chainrule.Size([5, 3, 20]), chainrule.Size([2, 3, 20]))
     """
 
     def __init__(
@@ -649,7 +649,7 @@ class GRU(RNNBase):
         >>> gru = nn.GRU(8, 16, bidirectional=True)
         >>> output, h_n = gru(chainrule.zeros(7, 2, 8))
         >>> output.shape, h_n.shape
-        ((7, 2, 32), (2, 2, 16))
+        (chainrule.Size([7, 2, 32]), chainrule.Size([2, 2, 16]))
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -751,7 +751,7 @@ class RNNCell(RNNCellBase):
         >>> for x in chainrule.zeros(6, 3, 10):  # six steps of a batch of 3
         ...     h = cell(x, h)
         >>> h.shape
-        (3, 20)
+        chainrule.Size([3, 20])
     """
 
     def __init__(
@@ -813,7 +813,7 @@ class LSTMCell(RNNCellBase):
         >>> h, c = cell(chainrule.zeros(3, 10))
         >>> h, c = cell(chainrule.zeros(3, 10), (h, c))
         >>> h.shape, c.shape
-        ((3, 20), (3, 20))
+        (chainrule.Size([3, 20]), chainrule.Size([3, 20]))
     """
 
     def __init__(
@@ -870,7 +870,7 @@ class GRUCell(RNNCellBase):
         >>> import chainrule
         >>> from chainrule import nn
         >>> nn.GRUCell(4, 8)(chainrule.zeros(4)).shape
-        (8,)
+        chainrule.Size([8])
     """
 
     def __init__(

@@ -4,7 +4,7 @@
 >>> from chainrule import nn
 >>> table = nn.Embedding(10, 3, padding_idx=0)
 >>> table(chainrule.tensor([[0, 2], [4, 0]])).shape
-(2, 2, 3)
+chainrule.Size([2, 2, 3])
 >>> bool((table.weight[0] == 0).all())
 True
 """
@@ -49,7 +49,7 @@ class Embedding(Module):
         >>> from chainrule import nn
         >>> embedding = nn.Embedding(10, 3, padding_idx=0)
         >>> embedding(chainrule.tensor([[0, 2], [4, 0]])).shape
-        (2, 2, 3)
+        chainrule.Size([2, 2, 3])
     """
 
     def __init__(
@@ -189,7 +189,7 @@ class EmbeddingBag(Module):
         >>> from chainrule import nn
         >>> bag = nn.EmbeddingBag(10, 3, mode='sum')
         >>> bag(chainrule.tensor([1, 2, 4, 5, 4]), chainrule.tensor([0, 2])).shape
-        (2, 3)
+        chainrule.Size([2, 3])
     """
 
     def __init__(

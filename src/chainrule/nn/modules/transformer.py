@@ -7,7 +7,7 @@ fast path, the same numbers.
 >>> from chainrule import nn
 >>> layer = nn.TransformerEncoderLayer(d_model=8, nhead=2, dim_feedforward=16, batch_first=True)
 >>> layer(chainrule.randn(3, 5, 8)).shape
-(3, 5, 8)
+chainrule.Size([3, 5, 8])
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ class TransformerEncoderLayer(Module):
         >>> from chainrule import nn
         >>> layer = nn.TransformerEncoderLayer(d_model=16, nhead=4, dim_feedforward=32)
         >>> layer(chainrule.zeros(10, 2, 16)).shape
-        (10, 2, 16)
+        chainrule.Size([10, 2, 16])
     """
 
     def __init__(
@@ -217,7 +217,7 @@ class TransformerEncoder(Module):
         >>> layer = nn.TransformerEncoderLayer(16, 4, dim_feedforward=32, batch_first=True)
         >>> encoder = nn.TransformerEncoder(layer, num_layers=2)
         >>> encoder(chainrule.zeros(2, 10, 16)).shape
-        (2, 10, 16)
+        chainrule.Size([2, 10, 16])
     """
 
     def __init__(
@@ -296,7 +296,7 @@ class TransformerDecoderLayer(Module):
         >>> from chainrule import nn
         >>> layer = nn.TransformerDecoderLayer(d_model=16, nhead=4, dim_feedforward=32)
         >>> layer(chainrule.zeros(7, 2, 16), chainrule.zeros(10, 2, 16)).shape
-        (7, 2, 16)
+        chainrule.Size([7, 2, 16])
     """
 
     def __init__(
@@ -412,7 +412,7 @@ class TransformerDecoder(Module):
         >>> layer = nn.TransformerDecoderLayer(16, 4, dim_feedforward=32)
         >>> decoder = nn.TransformerDecoder(layer, num_layers=2)
         >>> decoder(chainrule.zeros(7, 2, 16), chainrule.zeros(10, 2, 16)).shape
-        (7, 2, 16)
+        chainrule.Size([7, 2, 16])
     """
 
     def __init__(
@@ -496,7 +496,7 @@ class Transformer(Module):
         ...                        num_decoder_layers=1, dim_feedforward=32)
         >>> tgt_mask = nn.Transformer.generate_square_subsequent_mask(7)
         >>> model(chainrule.zeros(10, 2, 16), chainrule.zeros(7, 2, 16), tgt_mask=tgt_mask).shape
-        (7, 2, 16)
+        chainrule.Size([7, 2, 16])
     """
 
     def __init__(

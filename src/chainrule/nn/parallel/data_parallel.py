@@ -29,7 +29,7 @@ class DataParallel(Module):
         >>> from chainrule import nn
         >>> model = nn.DataParallel(nn.Linear(3, 2))
         >>> model(chainrule.zeros(4, 3)).shape, list(model.state_dict())
-        ((4, 2), ['module.weight', 'module.bias'])
+        (chainrule.Size([4, 2]), ['module.weight', 'module.bias'])
     """
 
     def __init__(

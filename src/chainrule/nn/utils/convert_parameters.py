@@ -27,7 +27,7 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     >>> from chainrule import nn
     >>> from chainrule.nn.utils import parameters_to_vector
     >>> parameters_to_vector(nn.Linear(3, 2).parameters()).shape
-    (8,)
+    chainrule.Size([8])
     """
     device = None
     pieces = []

@@ -10,7 +10,7 @@ under PyTorch's state_dict keys, and computes the weight on access.
 >>> sorted(layer.state_dict())
 ['bias', 'parametrizations.weight.original0', 'parametrizations.weight.original1']
 >>> layer.parametrizations.weight.original0.shape  # g: one norm per output row
-(3, 1)
+chainrule.Size([3, 1])
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ nn.modules for its parametrizations), so neither imports the other in a cycle.
 >>> import chainrule
 >>> from chainrule.nn.utils.rnn import pad_sequence
 >>> pad_sequence([chainrule.tensor([1.0, 2.0]), chainrule.tensor([3.0])]).shape
-(2, 2)
+chainrule.Size([2, 2])
 """
 
 from chainrule.nn._packed_sequence import (
