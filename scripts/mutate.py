@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import ast
 import compileall
+import functools
 import gc
 import hashlib
 import json
@@ -49,7 +50,8 @@ import signal
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+import types
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pytest
@@ -209,24 +211,34 @@ def _modules(targets: list[str], src: Path) -> list[Path]:
 def _sample(package: str, scratch: Path, size: int | None) -> tuple[list[Mutant], int]:
     """A deterministic sample of the package's mutants (same code, same sample)."""
     src = scratch / "src"
-    with use_db(str(scratch / f"{package}.sqlite"), WorkDB.Mode.create) as db:
-        cosmic_ray_init(_modules(PACKAGES[package], src), db, {})
+    modules = _modules(PACKAGES[package], src)
+    digest = hashlib.sha256(" ".join(sorted(OPERATORS)).encode())
+    for path in modules:
+        digest.update(path.relative_to(src).as_posix().encode() + path.read_bytes())
+    cache = Path(tempfile.gettempdir()) / "chainrule-mutate-mutants" / f"{digest.hexdigest()}.json"
+    if cache.exists():  # the same code: the same mutants (Cosmic Ray takes minutes to list them)
+        mutants = [Mutant(**fields) for fields in json.loads(cache.read_text())]
+    else:
         mutants = []
-        for item in db.work_items:
-            (mutation,) = item.mutations
-            if mutation.operator_name not in OPERATORS:
-                continue
-            mutants.append(
-                Mutant(
-                    package,
-                    Path(mutation.module_path).relative_to(src).as_posix(),
-                    mutation.operator_name,
-                    mutation.occurrence,
-                    mutation.start_pos[0],
-                    mutation.start_pos[1],
-                    getattr(mutation, "definition_name", None),
+        with use_db(str(scratch / f"{package}.sqlite"), WorkDB.Mode.create) as db:
+            cosmic_ray_init(modules, db, {})
+            for item in db.work_items:
+                (mutation,) = item.mutations
+                if mutation.operator_name not in OPERATORS:
+                    continue
+                mutants.append(
+                    Mutant(
+                        package,
+                        Path(mutation.module_path).relative_to(src).as_posix(),
+                        mutation.operator_name,
+                        mutation.occurrence,
+                        mutation.start_pos[0],
+                        mutation.start_pos[1],
+                        getattr(mutation, "definition_name", None),
+                    )
                 )
-            )
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps([asdict(m) for m in mutants]))
     mutants.sort(key=lambda m: (m.key, m.line, m.column))
     population = len(mutants)
     chosen = random.Random(f"{SEED}:{package}").sample(
@@ -239,16 +251,32 @@ def _sample(package: str, scratch: Path, size: int | None) -> tuple[list[Mutant]
 
 
 def _child(
-    scratch: Path, log: Path, args: list[str], plugins: list, bytecode: bool = False
+    scratch: Path,
+    log: Path,
+    args: list[str],
+    plugins: list,
+    bytecode: bool = False,
+    patch: tuple[str, str, str] | None = None,
 ) -> None:
     """In a forked child: run pytest in `scratch` and exit with its status (never returns).
-    Only the coverage run (no mutant) writes bytecode: the tests' rewritten modules."""
+    Only the coverage run (no mutant) writes bytecode: the tests' rewritten modules.
+
+    With `patch` (module file, original source, mutated source), the mutant is applied in
+    memory to the library and tests the parent imported (`_warm`); without it, whatever the
+    parent imported of chainrule and the tests is forgotten and imported again from `scratch`,
+    where the mutant may be on disk."""
     status = 3
     try:
         os.setpgid(0, 0)  # its own process group, so a timeout kills its children too
         fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(fd, 1)
         os.dup2(fd, 2)
+        if patch is not None:
+            _patch(*patch)
+        else:
+            for name in [n for n in sys.modules if n.split(".")[0] in ("chainrule", "tests")]:
+                del sys.modules[name]
+            sys.path[:] = [p for p in sys.path if p not in _WARM_PATHS]
         os.chdir(scratch)
         sys.dont_write_bytecode = not bytecode
         if not bytecode:
@@ -266,11 +294,76 @@ def _child(
         os._exit(status)
 
 
-def _fork(scratch: Path, log: Path, args: list[str], plugins: list) -> int:
+_WARM_PATHS: list[str] = []  # what _warm put on sys.path
+_FUNCTIONS: dict[str, list] = {}  # library file -> its function objects in the parent
+_CACHES: dict[str, list] = {}  # library file -> functools caches of its functions
+
+
+def _warm(scratch: Path, test_files: list[str]) -> None:
+    """Import chainrule and the test modules once, in the parent, so that a run whose mutant
+    can be applied in memory (`_patch`) starts with everything imported and only collects."""
+    _WARM_PATHS[:] = [str(scratch / "src"), str(scratch)]
+    sys.path[:0] = _WARM_PATHS
+    os.environ["PYTHONPATH"] = str(scratch / "src")
+    cwd = os.getcwd()
+    os.chdir(scratch)
+    try:
+        import importlib
+
+        importlib.import_module("chainrule")
+        for file in test_files:
+            try:
+                importlib.import_module("tests." + Path(file).stem)
+            except BaseException as error:  # noqa: BLE001 - a skip at import, say
+                print(f"  not preloaded: {file} ({type(error).__name__})", flush=True)
+    finally:
+        os.chdir(cwd)
+    prefix = str(scratch / "src") + os.sep
+    for obj in gc.get_objects():
+        if isinstance(obj, types.FunctionType) and obj.__code__.co_filename.startswith(prefix):
+            _FUNCTIONS.setdefault(obj.__code__.co_filename, []).append(obj)
+        elif isinstance(obj, functools._lru_cache_wrapper):
+            code = getattr(getattr(obj, "__wrapped__", None), "__code__", None)
+            if code is not None and code.co_filename.startswith(prefix):
+                _CACHES.setdefault(code.co_filename, []).append(obj)
+
+
+def _code_objects(code: types.CodeType) -> list[types.CodeType]:
+    """Every code object nested in `code`, depth first, in the compiler's order."""
+    found = []
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            found.append(const)
+            found.extend(_code_objects(const))
+    return found
+
+
+def _patch(file: str, original: str, mutated: str) -> None:
+    """Give every function of `file` the code the mutated source compiles to (functions made
+    later are made from their patched parents), and empty that file's functools caches."""
+    before = _code_objects(compile(original, file, "exec", dont_inherit=True))
+    after = _code_objects(compile(mutated, file, "exec", dont_inherit=True))
+    if len(before) != len(after):
+        raise RuntimeError("the mutant changes which functions exist: judge it from disk")
+    new = {old: code for old, code in zip(before, after) if old != code}
+    for function in _FUNCTIONS.get(file, []):
+        if function.__code__ in new:
+            function.__code__ = new[function.__code__]
+    for cache in _CACHES.get(file, []):
+        cache.cache_clear()
+
+
+def _fork(
+    scratch: Path,
+    log: Path,
+    args: list[str],
+    plugins: list,
+    patch: tuple[str, str, str] | None = None,
+) -> int:
     sys.stdout.flush()
     pid = os.fork()
     if pid == 0:
-        _child(scratch, log, args, plugins)
+        _child(scratch, log, args, plugins, patch=patch)
     return pid
 
 
@@ -333,6 +426,20 @@ def _coverage_child(scratch: Path, files: list[str], log: Path) -> None:
         raise SystemExit(f"the coverage run failed (status {status}): see {log}")
 
 
+def _cache_path(scratch: Path, file: str) -> Path:
+    """Where one test file's coverage is kept: it holds while the library's code, the test file
+    and the tests' helpers (op_specs, ...) are unchanged."""
+    code = hashlib.sha256()
+    for path in sorted((scratch / "src").rglob("*.py")):
+        code.update(path.relative_to(scratch).as_posix().encode() + path.read_bytes())
+    test = hashlib.sha256((scratch / file).read_bytes())
+    for path in sorted((scratch / "tests").rglob("*.py")):
+        if not path.name.startswith("test_"):
+            test.update(path.relative_to(scratch).as_posix().encode() + path.read_bytes())
+    folder = Path(tempfile.gettempdir()) / "chainrule-mutate-coverage" / code.hexdigest()[:16]
+    return folder / f"{Path(file).stem}-{test.hexdigest()[:16]}.json"
+
+
 @dataclass
 class Coverage:
     lines: dict[str, dict[int, set[str]]]  # module ("chainrule/...") -> line -> node ids
@@ -348,47 +455,66 @@ class Coverage:
             for p in (scratch / "tests").glob("test_*.py")
             if p.relative_to(scratch).as_posix() not in EXCLUDED_TESTS
         )
-        digest = hashlib.sha256()
-        for path in sorted((scratch / "src").rglob("*.py")) + [scratch / f for f in files]:
-            digest.update(path.as_posix().encode() + path.read_bytes())
-        for path in sorted((scratch / "tests").rglob("*.py")):
-            digest.update(path.read_bytes())
-        cache = Path(tempfile.gettempdir()) / f"chainrule-mutate-{digest.hexdigest()[:16]}.json"
-        if cache.exists():  # the same code and tests: the same coverage
-            payload = json.loads(cache.read_text())
-            print(f"coverage run: reused {cache}", flush=True)
-            lines = {
-                module: {int(line): set(tests) for line, tests in by_line.items()}
-                for module, by_line in payload["lines"].items()
+        caches = {file: _cache_path(scratch, file) for file in files}
+        lines: dict[str, dict[int, set[str]]] = {}
+        durations: dict[str, float] = {}
+        failed: set[str] = set()
+        missing = [file for file, cache in caches.items() if not cache.exists()]
+        if missing:
+            started = time.monotonic()
+            print(f"coverage run: {len(missing)} test files ...", flush=True)
+            for stale in ("durations.json", "coverage.sqlite"):
+                (scratch / stale).unlink(missing_ok=True)
+            _coverage_child(scratch, missing, scratch / "coverage.log")
+            payload = json.loads((scratch / "durations.json").read_text())
+            data = coverage.CoverageData(basename=str(scratch / "coverage.sqlite"))
+            data.read()
+            # per test file: its node ids, and for each line the indices of those that run it
+            # (-1: the line runs at import)
+            per_file: dict[str, dict] = {
+                file: {"tests": [], "lines": {}, "durations": {}, "failed": []} for file in missing
             }
-            return cls(lines, payload["durations"], set(payload["failed"]))
-        started = time.monotonic()
-        print(f"coverage run: {len(files)} test files ...", flush=True)
-        _coverage_child(scratch, files, scratch / "coverage.log")
-        payload = json.loads((scratch / "durations.json").read_text())
-        data = coverage.CoverageData(basename=str(scratch / "coverage.sqlite"))
-        data.read()
-        src = scratch / "src"
-        lines = {}
-        for measured in data.measured_files():
-            module = Path(measured).relative_to(src).as_posix()
-            lines[module] = {
-                line: set(contexts) for line, contexts in data.contexts_by_lineno(measured).items()
-            }
-        payload["lines"] = {
-            module: {line: sorted(tests) for line, tests in by_line.items()}
-            for module, by_line in lines.items()
-        }
-        cache.write_text(json.dumps(payload))
-        failed = set(payload["failed"])
-        print(
-            f"coverage run: {len(payload['durations'])} tests in "
-            f"{time.monotonic() - started:.0f} s, {len(failed)} failing (not used)",
-            flush=True,
-        )
+            index: dict[str, int] = {}
+            for nodeid, seconds in payload["durations"].items():
+                entry = per_file[nodeid.split("::")[0]]
+                index[nodeid] = len(entry["tests"])
+                entry["tests"].append(nodeid)
+                entry["durations"][nodeid] = seconds
+            for nodeid in payload["failed"]:
+                per_file[nodeid.split("::")[0]]["failed"].append(nodeid)
+            for measured in data.measured_files():
+                module = Path(measured).relative_to(scratch / "src").as_posix()
+                for line, tests in data.contexts_by_lineno(measured).items():
+                    for nodeid in tests:
+                        if not nodeid:  # run at import: in every file's map
+                            for entry in per_file.values():
+                                entry["lines"].setdefault(module, {}).setdefault(line, [-1])
+                        elif nodeid in index:
+                            entry = per_file[nodeid.split("::")[0]]
+                            by_line = entry["lines"].setdefault(module, {})
+                            by_line.setdefault(line, []).append(index[nodeid])
+            for file, entry in per_file.items():
+                caches[file].parent.mkdir(parents=True, exist_ok=True)
+                caches[file].write_text(json.dumps(entry, separators=(",", ":")))
+            print(
+                f"coverage run: {len(payload['durations'])} tests in "
+                f"{time.monotonic() - started:.0f} s",
+                flush=True,
+            )
+        for cache in caches.values():
+            entry = json.loads(cache.read_text())
+            durations.update(entry["durations"])
+            failed.update(entry["failed"])
+            names = entry["tests"] + [""]  # index -1: run at import
+            for module, by_line in entry["lines"].items():
+                for line, tests in by_line.items():
+                    lines.setdefault(module, {}).setdefault(int(line), set()).update(
+                        names[i] for i in tests
+                    )
+        print(f"coverage: {len(durations)} tests, {len(failed)} failing (not used)", flush=True)
         for nodeid in sorted(failed):
             print(f"  failing without a mutant: {nodeid}", flush=True)
-        return cls(lines, payload["durations"], failed)
+        return cls(lines, durations, failed)
 
 
 def _statement(tree: ast.Module, line: int, column: int) -> tuple[ast.stmt, list[ast.stmt]]:
@@ -459,17 +585,21 @@ class _Run:
     slot: int
     original: str
     deadline: float
-    capped: bool
+    in_memory: bool
     started: float
 
 
 def _judge(mutants: list[Mutant], scratches: list[Path], cov: Coverage, results: dict) -> None:
-    queue: list[tuple[Mutant, bool]] = [(m, False) for m in mutants]  # (mutant, uncapped)
+    """Run every mutant, `len(scratches)` at a time. A mutant inside a function is first run in
+    memory with its first MAX_TESTS tests (quick: nothing to import); one that survives that,
+    and every other mutant, is run from disk in a fresh interpreter state with all its tests,
+    so that a survivor is never an artefact of the in-memory shortcut."""
+    queue: list[tuple[Mutant, bool]] = [(m, _in_memory(m)) for m in mutants]
     running: dict[int, _Run] = {}
     free = list(range(len(scratches)))
     while queue or running:
         while queue and free:
-            mutant, uncapped = queue.pop(0)
+            mutant, in_memory = queue.pop(0)
             if not mutant.tests and not mutant.files:
                 _record(mutant, "survived", 0, 0.0, results)
                 continue
@@ -482,8 +612,7 @@ def _judge(mutants: list[Mutant], scratches: list[Path], cov: Coverage, results:
             if mutated is None:
                 free.append(slot)
                 continue
-            path.write_text(mutated)
-            tests = mutant.tests if uncapped else mutant.tests[:MAX_TESTS]
+            tests = mutant.tests[:MAX_TESTS] if in_memory else mutant.tests
             files = sorted({t.split("::")[0] for t in tests} | set(mutant.files))
             wanted = None if mutant.files else tests
             seconds = sum(cov.durations.get(t, 1.0) for t in tests)
@@ -491,10 +620,14 @@ def _judge(mutants: list[Mutant], scratches: list[Path], cov: Coverage, results:
                 seconds = sum(d for t, d in cov.durations.items() if t.split("::")[0] in files)
             timeout = 30.0 + 3.0 * seconds
             log = scratch / "mutant.log"
-            pid = _fork(scratch, log, ["-x", *files], [_Select(wanted)])
+            if in_memory:
+                patch = (str(scratches[0] / "src" / mutant.module), original, mutated)
+                pid = _fork(scratches[0], log, ["-x", *files], [_Select(wanted)], patch)
+            else:
+                path.write_text(mutated)
+                pid = _fork(scratch, log, ["-x", *files], [_Select(wanted)])
             now = time.monotonic()
-            capped = len(tests) < len(mutant.tests)
-            running[pid] = _Run(mutant, pid, slot, original, now + timeout, capped, now)
+            running[pid] = _Run(mutant, pid, slot, original, now + timeout, in_memory, now)
         pid, status = os.waitpid(-1, os.WNOHANG)
         if pid == 0:
             now = time.monotonic()
@@ -505,19 +638,27 @@ def _judge(mutants: list[Mutant], scratches: list[Path], cov: Coverage, results:
             continue
         run = running.pop(pid)
         scratch = scratches[run.slot]
-        (scratch / "src" / run.mutant.module).write_text(run.original)
+        if not run.in_memory:
+            (scratch / "src" / run.mutant.module).write_text(run.original)
         free.append(run.slot)
         code = os.waitstatus_to_exitcode(status)
         outcome = "survived" if code == 0 else "killed"  # a failure, a crash or the timeout
-        if code == 5 or code == 4:  # no test collected / usage error: the runner's fault
-            outcome = "incompetent"
+        if code in (3, 4, 5):  # internal error, usage error, nothing collected: not a verdict
+            outcome = "survived" if run.in_memory else "incompetent"
             print((scratch / "mutant.log").read_text()[-2000:], flush=True)
-        if outcome == "survived" and run.capped:
-            queue.insert(0, (run.mutant, True))
+        if outcome == "survived" and run.in_memory:
+            queue.insert(0, (run.mutant, False))  # confirm it from disk
             continue
         seconds = time.monotonic() - run.started
         ran = len(run.mutant.tests) if not run.mutant.files else -1
-        _record(run.mutant, outcome, ran, seconds, results, timed_out=code == -signal.SIGKILL)
+        how = "in memory" if run.in_memory else "from disk"
+        _record(run.mutant, outcome, ran, seconds, results, code == -signal.SIGKILL, how)
+
+
+def _in_memory(mutant: Mutant) -> bool:
+    """Whether the mutant can be applied by patching code objects: a statement inside a
+    function, judged by tests that run in-process."""
+    return mutant.how == "the tests that run its statement"
 
 
 def _diff(mutant: Mutant) -> str:
@@ -535,6 +676,7 @@ def _record(
     seconds: float,
     results: dict,
     timed_out: bool = False,
+    how: str = "",
 ) -> None:
     previous = results.get(mutant.key) or {}
     history = previous.get("history", []) + [outcome]
@@ -548,6 +690,7 @@ def _record(
         "judged_by": mutant.how,
         "tests": tests,
         "seconds": round(seconds, 1),
+        "run": how,
         **({"timed_out": True} if timed_out else {}),
     }
     print(
@@ -713,6 +856,8 @@ def main() -> None:
             for _ in range(args.workers - 1):  # with the tests' bytecode of the coverage run
                 scratches.append(Path(tempfile.mkdtemp(prefix="chainrule-mutate-")))
                 shutil.copytree(scratches[0], scratches[-1], dirs_exist_ok=True)
+            _warm(scratches[0], sorted({t.split("::")[0] for t in cov.durations}))
+            gc.freeze()  # the coverage map and the warm imports too: no run walks them
             coverage_seconds = time.monotonic() - started
             for package in args.package or list(PACKAGES):
                 _run_package(package, scratches, cov, results, args.survivors, args.sample)
