@@ -101,6 +101,9 @@ EXCLUDED_TESTS = {
     "tests/test_import.py": "imports chainrule in subprocesses",
 }
 
+# Tests that read signatures instead of calling: they judge a default argument's mutant too.
+SIGNATURE_TESTS = ["tests/test_torch_defaults.py"]
+
 # Packages whose tests run library code in child processes (DataLoader workers, the command
 # line), which the coverage run does not see: a mutant on a line no test runs in-process is
 # judged by these test files instead.
@@ -559,7 +562,7 @@ def _choose_tests(mutant: Mutant, scratch: Path, cov: Coverage) -> None:
     if isinstance(node, functions) and mutant.line < node.body[0].lineno:
         # a default argument or decorator: the tests that call the function
         lines = range(node.body[0].lineno, node.end_lineno + 1)
-        mutant.how = "the tests that run its function"
+        mutant.how = "the tests that run its function, and those that read signatures"
     elif not any(isinstance(n, functions) for n in outer):
         lines = range(1, max(by_line, default=0) + 1)  # runs at import: the whole module
         mutant.how = "the tests that run its module (the statement runs at import)"
@@ -567,6 +570,8 @@ def _choose_tests(mutant: Mutant, scratch: Path, cov: Coverage) -> None:
         lines = _header_lines(node)
         mutant.how = "the tests that run its statement"
     tests = set().union(*(by_line.get(line, set()) for line in lines)) - {""} - cov.failed
+    if mutant.how.endswith("read signatures"):
+        tests |= {t for t in cov.durations if t.split("::")[0] in SIGNATURE_TESTS} - cov.failed
     mutant.tests = sorted(tests, key=lambda t: (cov.durations.get(t, 0.0), t))
     if not mutant.tests and mutant.package in SUBPROCESS_TESTS:
         mutant.files = SUBPROCESS_TESTS[mutant.package]
