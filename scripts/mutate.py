@@ -90,7 +90,6 @@ PACKAGES: dict[str, list[str]] = {
 # The tests measured in step 2: every test file except those that add nothing here.
 EXCLUDED_TESTS = {
     "tests/test_devices.py": "every op spec again on the fake device: the same lines, 2x the time",
-    "tests/test_distributed.py": "process groups over sockets: slow, and no package above",
     "tests/test_distributed_mpi.py": "needs MPI",
     "tests/test_docs_site.py": "builds the documentation site",
     "tests/test_benchmarks_smoke.py": "runs the benchmarks",
@@ -719,12 +718,19 @@ def _run_package(
     for key in [k for k, v in results.items() if v.get("package") == package]:
         if key not in keys and not key.startswith("_"):
             del results[key]  # drawn from older code: no longer in the sample
-    wanted = [
+    notes = toml.loads(NOTES.read_text()) if NOTES.exists() else {}
+    wanted = [  # not yet run, or (--survivors) survived and not noted as equivalent
         m
         for m in mutants
-        if m.key not in results or (survivors_only and results[m.key]["outcome"] == "survived")
+        if (not survivors_only and m.key not in results)
+        or (
+            survivors_only
+            and results[m.key]["outcome"] == "survived"
+            and not notes.get(m.key, {}).get("equivalent")
+        )
     ]
     print(f"{package}: {len(mutants)} of {population} mutants, {len(wanted)} to run", flush=True)
+    results[f"_population:{package}"] = {"package": package, "population": population}
     for mutant in wanted:
         _choose_tests(mutant, scratches[0], cov)
     _judge(wanted, scratches, cov, results)
@@ -780,9 +786,9 @@ def _write_report(results: dict) -> None:
         "`first run` is the score before the tests written for its survivors; `score` is the",
         "score now (the survivors rerun with `--survivors`).",
         "",
-        "| package | mutants | sampled | killed | survived | equivalent | first run | score "
-        "| 95% interval | minutes |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
+        "| package | mutants | planned sample | run | killed | survived | equivalent | first run "
+        "| score | 95% interval | minutes |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
     ]
     survivors = []
     for package in PACKAGES:
@@ -801,14 +807,18 @@ def _write_report(results: dict) -> None:
         first = sum(v.get("history", [v["outcome"]])[0] == "killed" for v in entries.values())
         first_score = 100.0 * first / considered if considered else 100.0
         low, high = wilson(killed, considered)
+        population = meta.get("population")
+        planned = sample_size(population) if population else "?"
         lines.append(
-            f"| {package} | {meta.get('population', '?')} | {len(entries)} | {killed} | "
+            f"| {package} | {population or '?'} | {planned} | {len(entries)} | {killed} | "
             f"{len(alive) - equivalent} | {equivalent} | {first_score:.0f}% | {score:.1f}% | "
             f"{100 * low:.0f}-{100 * high:.0f}% | {meta.get('seconds', 0) / 60:.1f} |"
         )
         survivors.extend(
             (k, v) for k, v in sorted(entries.items()) if "survived" in v.get("history", [])
         )
+    if "_run_note" in notes:
+        lines += ["", notes["_run_note"]["note"].strip()]
     lines += ["", "## Mutants that survived a run", ""]
     if not survivors:
         lines.append("None.")
