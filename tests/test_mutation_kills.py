@@ -16,6 +16,7 @@ from torch.optim.lbfgs import _strong_wolfe as torch_strong_wolfe
 import chainrule
 from chainrule import data, optim
 from chainrule.apps.cli import main
+from chainrule.autograd.observers import Observer, add_observer, remove_observer
 from chainrule.errors import FileFormatError
 from chainrule.optim import lr_scheduler
 from chainrule.optim.lbfgs import _cubic_interpolate, _strong_wolfe
@@ -446,3 +447,29 @@ def test_from_dlpack_reads_cuda_host_memory_on_the_cpu_and_cuda_memory_on_cuda()
     assert pinned.device == chainrule.device("cpu") and pinned.tolist() == [0.0, 1.0, 2.0]
     with pytest.raises(chainrule.errors.BackendError, match="cuda"):
         chainrule.from_dlpack(_DLPackOn(array, 2))
+
+
+# ---- autograd: observers -----------------------------------------------------------------------
+
+
+class _Nodes(Observer):
+    def __init__(self):
+        self.nodes = []
+
+    def forward_end(self, op, inputs, outputs, node, state):
+        self.nodes.append((op.__name__, node))
+
+
+def test_observers_see_the_node_of_an_op_whose_last_output_has_none():
+    """The LU factorisation records a node for its factors, none for its integer pivots: an
+    observer (anomaly mode's forward traceback, the profiler) is told the factors' node."""
+    x = chainrule.tensor([[1.0, 3.0], [2.0, 0.5]], requires_grad=True)
+    recorder = _Nodes()
+    add_observer(recorder)
+    try:
+        lu, pivots = chainrule.linalg.lu_factor(x)
+    finally:
+        remove_observer(recorder)
+    assert lu.grad_fn is not None and pivots.grad_fn is None
+    (node,) = [node for name, node in recorder.nodes if name == "LuFactor"]
+    assert node is not None
