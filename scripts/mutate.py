@@ -5,21 +5,27 @@ What it does, in order:
 1. Cosmic Ray lists every mutant of each package's modules (restricted to OPERATORS: the small,
    realistic slips of arithmetic, comparison, logic, constants and loops), and this script draws
    a fixed-seed sample of them: all of them when the package is small, else enough for the
-   score's 95% confidence interval to be within +-5 points (`sample_size`).
-2. One coverage run of the test files (TEST_FILES) on the unmutated code records which tests
-   execute each line of the library, and how long each test takes. A test that fails here is
-   never used to judge a mutant.
-3. Each sampled mutant is applied by Cosmic Ray to a scratch copy of the repository, and only
-   the tests that execute the mutated statement run, fastest first, with `pytest -x` (stop at
-   the first failure), under a timeout of 30 s + 3x those tests' time in step 2. A statement
-   that runs at import (a constant, a default argument, a class attribute) is judged by the
-   tests that run any line of its module; a default argument or decorator by the tests that run
-   its function. A line that no test executes in-process survives without a run, except in the
-   packages whose tests run library code in child processes (SUBPROCESS_TESTS). At most
-   MAX_TESTS tests run first; a mutant that survives them is run again with every such test.
-   The mutant is killed when the tests fail or time out.
-4. Runs are forked from a parent that has already imported torch, NumPy, SciPy, pytest and
-   Hypothesis (never chainrule), `--workers` at a time, each worker on its own scratch copy.
+   score's 95% confidence interval to be within +-5 points while the score is at least
+   PLANNED_SCORE (`sample_size`). The list is cached while the package's code is unchanged.
+2. One coverage run of the test files (all but EXCLUDED_TESTS) on the unmutated code records,
+   with one coverage context per test, which tests execute each line of the library, and how
+   long each test takes; it is cached per test file while the library, that file and the
+   tests' helpers are unchanged. A test that fails here never judges a mutant.
+3. A mutant is judged by the tests that execute its statement, fastest first, with `pytest -x`
+   (stop at the first failure), under a timeout of 30 s + 3x those tests' time in step 2. A
+   statement that runs at import (a constant, a class attribute) is judged by the tests that
+   run any line of its module; a default argument or decorator by the tests that run its
+   function and the signature tests (SIGNATURE_TESTS). A line that no test executes in-process
+   survives without a run, except in the packages whose tests run library code in child
+   processes (SUBPROCESS_TESTS), where those test files judge it. The mutant is killed when
+   the tests fail or time out.
+4. Runs are forked from a parent that has imported torch, NumPy, SciPy, pytest and Hypothesis,
+   `--workers` at a time. A mutant inside a function is first run in memory: the parent has also
+   imported chainrule and the test modules, and the forked run swaps the mutated code objects
+   into the functions of the mutated module, then runs its first MAX_TESTS tests. A mutant that
+   survives that, and every other mutant, is applied by Cosmic Ray to a scratch copy of the
+   repository (one per worker) and run with all its tests in a fresh import of chainrule and
+   the tests, so a survivor is never an artefact of the in-memory shortcut.
 
 Results go to docs/mutation-results.json (one entry per sampled mutant, kept between runs, so a
 package can be rerun alone) and the report to docs/mutation.md: the score per package with its
@@ -27,7 +33,7 @@ confidence interval, and every mutant that survived, with its note from docs/mut
 (the test that now kills it, or why it is equivalent). `--survivors` reruns only the mutants
 that survived last time, which is how a new test is confirmed to kill them.
 
-    python scripts/mutate.py                      # every package (about 25 minutes, 2 cores)
+    python scripts/mutate.py                      # every package (docs/mutation.md: the time)
     python scripts/mutate.py --package optim      # one package
     python scripts/mutate.py --survivors          # only last run's survivors
     python scripts/mutate.py --report-only        # rewrite docs/mutation.md from the results
@@ -591,6 +597,7 @@ class _Run:
     deadline: float
     in_memory: bool
     started: float
+    cpu: float = 0.0
 
 
 def _judge(mutants: list[Mutant], scratches: list[Path], cov: Coverage, results: dict) -> None:
@@ -600,6 +607,7 @@ def _judge(mutants: list[Mutant], scratches: list[Path], cov: Coverage, results:
     so that a survivor is never an artefact of the in-memory shortcut."""
     queue: list[tuple[Mutant, bool]] = [(m, _in_memory(m)) for m in mutants]
     running: dict[int, _Run] = {}
+    cpu_before: dict[str, float] = {}  # CPU seconds of a survivor's in-memory run
     free = list(range(len(scratches)))
     while queue or running:
         while queue and free:
@@ -632,7 +640,7 @@ def _judge(mutants: list[Mutant], scratches: list[Path], cov: Coverage, results:
                 pid = _fork(scratch, log, ["-x", *files], [_Select(wanted)])
             now = time.monotonic()
             running[pid] = _Run(mutant, pid, slot, original, now + timeout, in_memory, now)
-        pid, status = os.waitpid(-1, os.WNOHANG)
+        pid, status, usage = os.wait4(-1, os.WNOHANG)
         if pid == 0:
             now = time.monotonic()
             for run in running.values():
@@ -641,6 +649,7 @@ def _judge(mutants: list[Mutant], scratches: list[Path], cov: Coverage, results:
             time.sleep(0.02)
             continue
         run = running.pop(pid)
+        run.cpu += usage.ru_utime + usage.ru_stime
         scratch = scratches[run.slot]
         if not run.in_memory:
             (scratch / "src" / run.mutant.module).write_text(run.original)
@@ -652,11 +661,13 @@ def _judge(mutants: list[Mutant], scratches: list[Path], cov: Coverage, results:
             print((scratch / "mutant.log").read_text()[-2000:], flush=True)
         if outcome == "survived" and run.in_memory:
             queue.insert(0, (run.mutant, False))  # confirm it from disk
+            cpu_before[run.mutant.key] = run.cpu
             continue
         seconds = time.monotonic() - run.started
         ran = len(run.mutant.tests) if not run.mutant.files else -1
         how = "in memory" if run.in_memory else "from disk"
-        _record(run.mutant, outcome, ran, seconds, results, code == -signal.SIGKILL, how)
+        cpu = run.cpu + cpu_before.pop(run.mutant.key, 0.0)
+        _record(run.mutant, outcome, ran, seconds, results, code == -signal.SIGKILL, how, cpu)
 
 
 def _in_memory(mutant: Mutant) -> bool:
@@ -681,6 +692,7 @@ def _record(
     results: dict,
     timed_out: bool = False,
     how: str = "",
+    cpu: float = 0.0,
 ) -> None:
     previous = results.get(mutant.key) or {}
     history = previous.get("history", []) + [outcome]
@@ -694,6 +706,7 @@ def _record(
         "judged_by": mutant.how,
         "tests": tests,
         "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu, 1),
         "run": how,
         **({"timed_out": True} if timed_out else {}),
     }
@@ -725,7 +738,7 @@ def _run_package(
         if (not survivors_only and m.key not in results)
         or (
             survivors_only
-            and results[m.key]["outcome"] == "survived"
+            and results.get(m.key, {}).get("outcome") == "survived"
             and not notes.get(m.key, {}).get("equivalent")
         )
     ]
@@ -787,8 +800,8 @@ def _write_report(results: dict) -> None:
         "score now (the survivors rerun with `--survivors`).",
         "",
         "| package | mutants | planned sample | run | killed | survived | equivalent | first run "
-        "| score | 95% interval | minutes |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
+        "| score | 95% interval | minutes | CPU minutes |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
     survivors = []
     for package in PACKAGES:
@@ -812,7 +825,8 @@ def _write_report(results: dict) -> None:
         lines.append(
             f"| {package} | {population or '?'} | {planned} | {len(entries)} | {killed} | "
             f"{len(alive) - equivalent} | {equivalent} | {first_score:.0f}% | {score:.1f}% | "
-            f"{100 * low:.0f}-{100 * high:.0f}% | {meta.get('seconds', 0) / 60:.1f} |"
+            f"{100 * low:.0f}-{100 * high:.0f}% | {meta.get('seconds', 0) / 60:.1f} | "
+            f"{sum(v.get('cpu_seconds', 0) for v in entries.values()) / 60:.1f} |"
         )
         survivors.extend(
             (k, v) for k, v in sorted(entries.items()) if "survived" in v.get("history", [])
