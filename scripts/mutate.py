@@ -743,17 +743,15 @@ def _run_package(
         )
     ]
     print(f"{package}: {len(mutants)} of {population} mutants, {len(wanted)} to run", flush=True)
-    results[f"_population:{package}"] = {"package": package, "population": population}
+    results.setdefault(f"_population:{package}", {})
+    results[f"_population:{package}"].update(package=package, population=population)
     for mutant in wanted:
         _choose_tests(mutant, scratches[0], cov)
     _judge(wanted, scratches, cov, results)
     seconds = time.monotonic() - started
-    results[f"_population:{package}"] = {
-        "package": package,
-        "population": population,
-        "sampled": len(mutants),
-        "seconds": round(seconds),
-    }
+    meta = results[f"_population:{package}"]
+    if not survivors_only:  # the time of the last run that ran new mutants
+        meta["seconds"], meta["mutants_run"] = round(seconds), len(wanted)
     _save(results)
     print(f"{package}: done in {seconds:.0f} s", flush=True)
 
@@ -800,7 +798,7 @@ def _write_report(results: dict) -> None:
         "score now (the survivors rerun with `--survivors`).",
         "",
         "| package | mutants | planned sample | run | killed | survived | equivalent | first run "
-        "| score | 95% interval | minutes | CPU minutes |",
+        "| score | 95% interval | last run: mutants, minutes | CPU minutes |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
     survivors = []
@@ -825,8 +823,13 @@ def _write_report(results: dict) -> None:
         lines.append(
             f"| {package} | {population or '?'} | {planned} | {len(entries)} | {killed} | "
             f"{len(alive) - equivalent} | {equivalent} | {first_score:.0f}% | {score:.1f}% | "
-            f"{100 * low:.0f}-{100 * high:.0f}% | {meta.get('seconds', 0) / 60:.1f} | "
-            f"{sum(v.get('cpu_seconds', 0) for v in entries.values()) / 60:.1f} |"
+            f"{100 * low:.0f}-{100 * high:.0f}% | "
+            + (
+                f"{meta['mutants_run']}, {meta['seconds'] / 60:.1f} | "
+                if "mutants_run" in meta
+                else "not recorded | "
+            )
+            + f"{sum(v.get('cpu_seconds', 0) for v in entries.values()) / 60:.1f} |"
         )
         survivors.extend(
             (k, v) for k, v in sorted(entries.items()) if "survived" in v.get("history", [])

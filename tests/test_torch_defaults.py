@@ -10,6 +10,7 @@ import math
 
 import pytest
 import torch
+import torch.utils.data.distributed
 
 import chainrule
 
@@ -19,6 +20,8 @@ NAMESPACES = {
     "torch.nn": (chainrule.nn, torch.nn),
     "torch.optim": (chainrule.optim, torch.optim),
     "torch.optim.lr_scheduler": (chainrule.optim.lr_scheduler, torch.optim.lr_scheduler),
+    "torch.utils.data": (chainrule.data, torch.utils.data),
+    "torch.utils.data.distributed": (chainrule.data.distributed, torch.utils.data.distributed),
 }
 
 # Defaults that differ on purpose: (namespace, name, parameter) -> why.
@@ -28,6 +31,7 @@ DIFFERENT = {
         "chainrule's files hold no pickles: True says what load does (torch's None means its "
         "own default, True since 2.6)"
     ),
+    ("torch.utils.data", "random_split", "generator"): "each library's own default generator",
 }
 
 
@@ -83,6 +87,11 @@ def test_defaults_are_torchs(namespace, name, ours, theirs):
 
 def test_enough_of_the_api_is_compared():
     assert len(SHARED) > 200
+
+
+def test_load_takes_weights_only_by_default():
+    """chainrule.load never unpickles code: weights_only=True by default says so."""
+    assert inspect.signature(chainrule.load).parameters["weights_only"].default is True
 
 
 def test_the_deliberate_differences_still_differ():
