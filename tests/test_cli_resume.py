@@ -121,6 +121,7 @@ def test_a_diverging_run_exits_3_naming_epoch_and_step(tmp_path, capsys):
     assert "a lower --lr" in error
     state = chainrule.load(tmp_path / "r" / "last.safetensors")  # the start, kept
     assert state["progress"]["step"] == 0
+    assert not (tmp_path / "r" / "curves.png").exists()  # no curves before an epoch ends
     assert all(bool(chainrule.isfinite(t).all()) for t in state["model"].values())
 
 

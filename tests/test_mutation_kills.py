@@ -16,6 +16,7 @@ from torch.optim.lbfgs import _strong_wolfe as torch_strong_wolfe
 import chainrule
 from chainrule import data, optim
 from chainrule.apps.cli import main
+from chainrule.autograd.observers import Observer, add_observer, remove_observer
 from chainrule.errors import FileFormatError
 from chainrule.optim import lr_scheduler
 from chainrule.optim.lbfgs import _cubic_interpolate, _strong_wolfe
@@ -359,3 +360,116 @@ def test_train_help_states_each_optimizers_default_learning_rate(capsys):
     assert main(["train", "--help"]) == 0
     help_text = " ".join(capsys.readouterr().out.split())
     assert "0.05 for sgd, 0.002 for adam, 0.002 for adamw" in help_text
+
+
+# ---- ops: activation and convolution --------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(), (5,), (2, 3)])
+def test_prelu_with_one_weight_keeps_the_input_shape_like_torch(shape):
+    """One slope of shape (1,) is a scalar slope: a 0-d input stays 0-d (torch.prelu), and the
+    weight's gradient keeps its shape."""
+    x = np.linspace(-2.0, 1.0, int(np.prod(shape))).reshape(shape)
+    w = chainrule.tensor([0.25], requires_grad=True)
+    tw = torch.tensor([0.25], dtype=torch.float64, requires_grad=True)
+    ours = chainrule.nn.functional.prelu(chainrule.tensor(x), w)
+    theirs = torch.nn.functional.prelu(torch.tensor(x), tw)
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy())
+    ours.sum().backward()
+    theirs.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy())
+
+
+@pytest.mark.parametrize("in_dims", [(None, None, 0), (0, None, 0)], ids=["bias", "input_bias"])
+def test_conv2d_with_a_bias_per_example_under_vmap_matches_torch(in_dims):
+    """The convolution batch rule with shared weights but a batched bias: the bias differs per
+    example, so it cannot ride along with the batch folded into the samples."""
+    specs = [
+        ("f", (test_vmap.B, 1, 2, 5, 5) if in_dims[0] == 0 else (1, 2, 5, 5)),
+        ("f", (3, 2, 3, 3)),
+        ("f", (test_vmap.B, 3)),
+    ]
+    ours, theirs = test_vmap._run_both(
+        lambda lib, nnf, x, w, b: nnf.conv2d(x, w, b, padding=1), specs, in_dims
+    )
+    test_vmap._compare(ours, theirs)
+
+
+# ---- serialization: map_location -------------------------------------------------------------
+
+
+def test_load_with_map_location_moves_every_tensor_of_a_native_file(tmp_path):
+    chainrule.save({"w": chainrule.ones(2), "nested": [chainrule.zeros(3)]}, tmp_path / "c")
+    loaded = chainrule.load(tmp_path / "c", map_location="fake")
+    assert loaded["w"].device == chainrule.device("fake")
+    assert loaded["nested"][0].device == chainrule.device("fake")
+    assert chainrule.load(tmp_path / "c")["w"].device == chainrule.device("cpu")
+
+
+def test_load_with_map_location_keeps_a_torch_files_plain_values(tmp_path):
+    """Only tensors move: numbers, strings and None in a torch checkpoint come back as they are."""
+    torch.save({"w": torch.ones(2), "step": 3, "name": "adam", "none": None}, tmp_path / "t.pt")
+    loaded = chainrule.load(tmp_path / "t.pt", map_location="fake")
+    assert loaded["w"].device == chainrule.device("fake")
+    assert (loaded["step"], loaded["name"], loaded["none"]) == (3, "adam", None)
+
+
+def test_a_header_one_byte_longer_than_the_file_is_truncation(tmp_path):
+    """The first 8 bytes announce 3 header bytes and 2 follow (a JSON object on their own)."""
+    path = tmp_path / "short"
+    path.write_bytes((3).to_bytes(8, "little") + b"{}")
+    with pytest.raises(FileFormatError, match="announce a 3-byte header, but only 2 bytes follow"):
+        chainrule.load(path)
+
+
+# ---- ops: creation -----------------------------------------------------------------------------
+
+
+class _DLPackOn:
+    """A CPU array that reports the DLPack device it is given."""
+
+    def __init__(self, array, device_type):
+        self.array, self.device_type = array, device_type
+
+    def __dlpack__(self, **kwargs):
+        return self.array.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return (self.device_type, 0)
+
+
+def test_from_dlpack_reads_cuda_host_memory_on_the_cpu_and_cuda_memory_on_cuda():
+    """DLPack device 3 (kDLCUDAHost, pinned memory) is the CPU's; device 2 (kDLCUDA) needs the
+    CUDA backend, which this machine lacks."""
+    array = np.arange(3.0)
+    pinned = chainrule.from_dlpack(_DLPackOn(array, 3))
+    assert pinned.device == chainrule.device("cpu") and pinned.tolist() == [0.0, 1.0, 2.0]
+    with pytest.raises(chainrule.errors.BackendError, match="cuda"):
+        chainrule.from_dlpack(_DLPackOn(array, 2))
+
+
+# ---- autograd: observers -----------------------------------------------------------------------
+
+
+class _Nodes(Observer):
+    def __init__(self):
+        self.nodes = []
+
+    def forward_end(self, op, inputs, outputs, node, state):
+        self.nodes.append((op.__name__, node))
+
+
+def test_observers_see_the_node_of_an_op_whose_last_output_has_none():
+    """The LU factorisation records a node for its factors, none for its integer pivots: an
+    observer (anomaly mode's forward traceback, the profiler) is told the factors' node."""
+    x = chainrule.tensor([[1.0, 3.0], [2.0, 0.5]], requires_grad=True)
+    recorder = _Nodes()
+    add_observer(recorder)
+    try:
+        lu, pivots = chainrule.linalg.lu_factor(x)
+    finally:
+        remove_observer(recorder)
+    assert lu.grad_fn is not None and pivots.grad_fn is None
+    (node,) = [node for name, node in recorder.nodes if name == "LuFactor"]
+    assert node is not None

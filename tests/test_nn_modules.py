@@ -1747,3 +1747,18 @@ def test_no_warnings_on_plain_use() -> None:
         warnings.simplefilter("error")
         nn.LSTM(2, 3)(chainrule.randn(2, 1, 2))
         nn.TransformerEncoderLayer(4, 2, 8)(chainrule.randn(2, 1, 4))
+
+
+@pytest.mark.parametrize("batch", [(), (2,)], ids=["unbatched", "batched"])
+def test_lstm_cell_with_a_given_state_matches_torch(batch) -> None:
+    """LSTMCell(input, (h, c)) with the state passed in, for one example and for a batch."""
+    torch.manual_seed(0)
+    theirs = torch.nn.LSTMCell(3, 4).double()
+    mine = nn.LSTMCell(3, 4).double()
+    copy_state(mine, theirs)
+    x, h, c = (torch.randn(*batch, n, dtype=torch.float64) for n in (3, 4, 4))
+    expected = theirs(x, (h, c))
+    got = mine(to_chainrule(x), (to_chainrule(h), to_chainrule(c)))
+    for ours, torchs in zip(got, expected):
+        assert ours.shape == tuple(torchs.shape)
+        np.testing.assert_allclose(to_numpy(ours), to_numpy(torchs), rtol=1e-6, atol=1e-8)
