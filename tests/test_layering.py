@@ -69,6 +69,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ops: normalization", {"ops.normalization"}),
     ("ops: dropout", {"ops.dropout"}),
     ("ops: losses", {"ops.losses"}),
+    ("ops: the other losses, composed of the ops above", {"ops.losses_extra"}),
     (
         "Tensor's methods; custom Functions (and hand-written rules' nodes, on Function)",
         {"ops.tensor_methods", "autograd.function", "autograd.custom_rule"},

@@ -59,6 +59,7 @@ from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import clamp as _clamp
 from chainrule.ops.elementwise import exp as _exp
 from chainrule.ops.elementwise import log, sigmoid, sqrt, tanh, where
+from chainrule.ops.elementwise import minimum as _minimum
 from chainrule.ops.embedding import embedding, one_hot
 from chainrule.ops.indexing import masked_fill, pad, scatter
 from chainrule.ops.interpolation import LINEAR_MODES as _LINEAR_MODES
@@ -67,6 +68,17 @@ from chainrule.ops.linear import linear
 from chainrule.ops.losses import check_reduction as _check_reduction
 from chainrule.ops.losses import cross_entropy, nll_loss
 from chainrule.ops.losses import legacy_reduction as _legacy_reduction
+from chainrule.ops.losses_extra import (
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+)
+from chainrule.ops.losses_extra import reduce_loss as _reduce_loss
 from chainrule.ops.nn_common import check_floating as _check_floating
 from chainrule.ops.nn_common import check_vector as _check_vector
 from chainrule.ops.nn_common import constant as _constant
@@ -1128,3 +1140,81 @@ def _repeat_heads(tensor: Any, heads: int) -> Any:
     shape = tuple(tensor.shape)
     grouped = expand(unsqueeze(tensor, -3), shape[:-2] + (heads // kv_heads,) + shape[-2:])
     return reshape(grouped, shape[:-3] + (heads,) + shape[-2:])
+
+
+# ---- triplet losses (the other margin losses live in ops/losses_extra.py) -------------------
+
+__all__ += [
+    "gaussian_nll_loss", "hinge_embedding_loss", "margin_ranking_loss", "multi_margin_loss",
+    "multilabel_margin_loss", "multilabel_soft_margin_loss", "poisson_nll_loss",
+    "soft_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
+]  # fmt: skip
+
+
+def triplet_margin_with_distance_loss(
+    anchor: Any,
+    positive: Any,
+    negative: Any,
+    *,
+    distance_function: Any = None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+) -> Any:
+    """max(0, margin + d(anchor, positive) - d(anchor, negative)) for a distance d
+    (pairwise_distance by default); `swap` uses min(d(a, n), d(p, n)) as the negative
+    distance. A tie in that min splits the gradient, as torch.minimum."""
+    _check_reduction("triplet_margin_with_distance_loss", reduction)
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise RuntimeError(
+            f"The anchor, positive, and negative tensors are expected to have the same number "
+            f"of dimensions, but got: anchor {anchor.ndim}D, positive {positive.ndim}D, and "
+            f"negative {negative.ndim}D inputs"
+        )
+    distance = pairwise_distance if distance_function is None else distance_function
+    positive_distance = distance(anchor, positive)
+    negative_distance = distance(anchor, negative)
+    if swap:
+        negative_distance = _minimum(negative_distance, distance(positive, negative))
+    loss = _clamp(margin + positive_distance - negative_distance, min=0)
+    return _reduce_loss("triplet_margin_with_distance_loss", loss, reduction)
+
+
+def triplet_margin_loss(
+    anchor: Any,
+    positive: Any,
+    negative: Any,
+    margin: float = 1.0,
+    p: float = 2,
+    eps: float = 1e-6,
+    swap: bool = False,
+    size_average: Any = None,
+    reduce: Any = None,
+    reduction: str = "mean",
+) -> Any:
+    """max(0, margin + |a - p + eps|_p - |a - n + eps|_p): the anchor should be nearer the
+    positive than the negative by `margin`. Inputs (N, D) or (D,) (any one rank).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> a = chainrule.tensor([[0.0, 0.0]])
+        >>> F.triplet_margin_loss(a, a + 1, a + 3, eps=0.0)
+        tensor(0.)
+    """
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+
+    def distance(x1: Any, x2: Any) -> Any:
+        return pairwise_distance(x1, x2, p, eps)
+
+    return triplet_margin_with_distance_loss(
+        anchor,
+        positive,
+        negative,
+        distance_function=distance,
+        margin=margin,
+        swap=swap,
+        reduction=reduction,
+    )

@@ -12,6 +12,7 @@ tensor(2.)
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
@@ -463,4 +464,385 @@ class CosineEmbeddingLoss(_Loss):
     def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
         return F.cosine_embedding_loss(
             input1, input2, target, margin=self.margin, reduction=self.reduction
+        )
+
+
+# ---- margin, ranking, multi-label and likelihood losses ------------------------------------
+
+
+class MarginRankingLoss(_Loss):
+    """max(0, -y * (x1 - x2) + margin): x1 should rank above x2 where y = 1, below where
+    y = -1.
+
+    Args:
+        margin (float): the gap a correct ranking must keep (default: 0).
+        reduction (str): 'mean' (default), 'sum' or 'none'.
+
+    Shape:
+        - Input1, Input2, Target: (N,) or (), of one rank
+        - Output: a scalar, or the inputs' shape with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.MarginRankingLoss(margin=0.5)(
+        ...     chainrule.tensor([1.0]), chainrule.tensor([0.8]), chainrule.tensor([1.0]))
+        tensor(0.3000)
+    """
+
+    def __init__(
+        self,
+        margin: float = 0.0,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
+        return F.margin_ranking_loss(
+            input1, input2, target, margin=self.margin, reduction=self.reduction
+        )
+
+
+class HingeEmbeddingLoss(_Loss):
+    """x where y = 1, max(0, margin - x) where y = -1, for distances x: similar pairs close,
+    dissimilar ones at least `margin` apart.
+
+    Args:
+        margin (float): the distance dissimilar pairs should keep (default: 1.0).
+        reduction (str): 'mean' (default), 'sum' or 'none'.
+
+    Shape:
+        - Input: (*), Target: the input's shape, values 1 or -1
+        - Output: a scalar, or (*) with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.HingeEmbeddingLoss()(chainrule.tensor([0.2, 0.4]), chainrule.tensor([1, -1]))
+        tensor(0.4000)
+    """
+
+    def __init__(
+        self,
+        margin: float = 1.0,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return F.hinge_embedding_loss(input, target, margin=self.margin, reduction=self.reduction)
+
+
+class SoftMarginLoss(_Loss):
+    """log(1 + exp(-y x)): the two-class logistic loss for targets 1 and -1.
+
+    Args:
+        reduction (str): 'mean' (default), 'sum' or 'none'.
+
+    Shape:
+        - Input: (*), Target: the input's shape
+        - Output: a scalar, or (*) with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.SoftMarginLoss()(chainrule.tensor([0.0]), chainrule.tensor([1.0]))
+        tensor(0.6931)
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """Binary cross entropy of each class's logit against a 0/1 target, averaged over the
+    classes: multi-label classification.
+
+    Args:
+        weight (Tensor, optional): a weight per class, (C,).
+        reduction (str): 'mean' (default), 'sum' or 'none'.
+
+    Shape:
+        - Input: (N, C) or (C,), Target: the input's shape, values 0 or 1
+        - Output: a scalar, or (N,) with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.MultiLabelSoftMarginLoss()(chainrule.zeros(1, 2), chainrule.tensor([[1.0, 0.0]]))
+        tensor(0.6931)
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return F.multilabel_soft_margin_loss(
+            input, target, weight=self.weight, reduction=self.reduction
+        )
+
+
+class MultiMarginLoss(_WeightedLoss):
+    """The multi-class hinge: sum over classes i != y of max(0, margin - x[y] + x[i])**p,
+    divided by the number of classes.
+
+    Args:
+        p (int): 1 (default) or 2.
+        margin (float): default 1.
+        weight (Tensor, optional): a weight per class, (C,), applied by the target's class.
+        reduction (str): 'mean' (default), 'sum' or 'none'.
+
+    Shape:
+        - Input: (N, C) or (C,), Target: (N,) or () class indices
+        - Output: a scalar, or (N,) with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.MultiMarginLoss()(chainrule.tensor([[0.1, 0.2, 0.4, 0.8]]), chainrule.tensor([3]))
+        tensor(0.3250)
+    """
+
+    def __init__(
+        self,
+        p: int = 1,
+        margin: float = 1.0,
+        weight: Tensor | None = None,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(weight, size_average, reduce, reduction)
+        if p not in (1, 2):
+            raise ValueError("only p == 1 and p == 2 supported")
+        if weight is not None and weight.dim() != 1:
+            raise ValueError(
+                f"MultiMarginLoss: expected weight to be None or 1D tensor, got {weight.dim()}D "
+                "instead"
+            )
+        self.p = p
+        self.margin = margin
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return F.multi_margin_loss(
+            input,
+            target,
+            p=self.p,
+            margin=self.margin,
+            weight=self.weight,
+            reduction=self.reduction,
+        )
+
+
+class MultiLabelMarginLoss(_Loss):
+    """The multi-label hinge: target lists each sample's classes, ended by the first -1; the
+    loss sums max(0, 1 - (x[j] - x[i])) over listed j and unlisted i, over the class count.
+
+    Args:
+        reduction (str): 'mean' (default), 'sum' or 'none'.
+
+    Shape:
+        - Input: (N, C) or (C,), Target: the input's shape, integer class indices and -1
+        - Output: a scalar, or (N,) with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.MultiLabelMarginLoss()(
+        ...     chainrule.tensor([[0.1, 0.2, 0.4, 0.8]]), chainrule.tensor([[3, 0, -1, 1]]))
+        tensor(0.8500)
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return F.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+class PoissonNLLLoss(_Loss):
+    """Poisson negative log likelihood of target counts: exp(x) - y x for log rates
+    (log_input=True), x - y log(x + eps) for rates; `full` adds Stirling's term.
+
+    Args:
+        log_input (bool): the input is a log rate (default: True).
+        full (bool): add the Stirling approximation term (default: False).
+        eps (float): added inside the log when log_input=False (default: 1e-8).
+        reduction (str): 'mean' (default), 'sum' or 'none'.
+
+    Shape:
+        - Input: (*), Target: the input's shape
+        - Output: a scalar, or (*) with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.PoissonNLLLoss()(chainrule.tensor([0.0]), chainrule.tensor([2.0]))
+        tensor(1.)
+    """
+
+    def __init__(
+        self,
+        log_input: bool = True,
+        full: bool = False,
+        size_average: bool | None = None,
+        eps: float = 1e-8,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        self.log_input = log_input
+        self.full = full
+        self.eps = eps
+
+    def forward(self, log_input: Tensor, target: Tensor) -> Tensor:
+        return F.poisson_nll_loss(
+            log_input,
+            target,
+            log_input=self.log_input,
+            full=self.full,
+            eps=self.eps,
+            reduction=self.reduction,
+        )
+
+
+class GaussianNLLLoss(Module):
+    """Gaussian negative log likelihood 0.5 (log(var) + (x - y)**2 / var) of targets under
+    predicted means and variances (var clamped below at eps).
+
+    Args:
+        full (bool): add the constant 0.5 log(2 pi) (default: False).
+        eps (float): the variance's lower clamp (default: 1e-6).
+        reduction (str): 'mean' (default), 'sum' or 'none'.
+
+    Shape:
+        - Input: (N, *), Target: the input's shape
+        - Var: the input's shape, or it without its last dimension, or with one dimension of 1
+        - Output: a scalar, or (N, *) with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.GaussianNLLLoss()(chainrule.tensor([1.0]), chainrule.tensor([3.0]),
+        ...                      chainrule.tensor([2.0]))
+        tensor(1.3466)
+    """
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
+        super().__init__()
+        self.full = full
+        self.eps = eps
+        self.reduction = reduction
+
+    def forward(self, input: Tensor, target: Tensor, var: Tensor | float) -> Tensor:  # noqa: A002
+        return F.gaussian_nll_loss(
+            input, target, var, full=self.full, eps=self.eps, reduction=self.reduction
+        )
+
+
+class TripletMarginLoss(_Loss):
+    """max(0, margin + d(a, p) - d(a, n)) with d the p-norm distance: an anchor nearer its
+    positive than its negative by a margin.
+
+    Args:
+        margin (float): default 1.0.
+        p (float): the norm's degree (default: 2).
+        eps (float): added to the differences (default: 1e-6).
+        swap (bool): use min(d(a, n), d(p, n)) as the negative distance (default: False).
+        reduction (str): 'mean' (default), 'sum' or 'none'.
+
+    Shape:
+        - Anchor, Positive, Negative: (N, D) or (D,)
+        - Output: a scalar, or (N,) with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> a = chainrule.zeros(1, 2)
+        >>> nn.TripletMarginLoss(margin=2.0, eps=0.0)(a, a + 1, a + 1)
+        tensor(2.)
+    """
+
+    def __init__(
+        self,
+        margin: float = 1.0,
+        p: float = 2.0,
+        eps: float = 1e-6,
+        swap: bool = False,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average, reduce, reduction)
+        if margin <= 0:
+            raise ValueError(
+                f"TripletMarginLoss: expected margin to be greater than 0, got {margin} instead"
+            )
+        self.margin = margin
+        self.p = p
+        self.eps = eps
+        self.swap = swap
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return F.triplet_margin_loss(
+            anchor,
+            positive,
+            negative,
+            margin=self.margin,
+            p=self.p,
+            eps=self.eps,
+            swap=self.swap,
+            reduction=self.reduction,
+        )
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """max(0, margin + d(a, p) - d(a, n)) for any distance function d (pairwise_distance by
+    default).
+
+    Args:
+        distance_function (callable, optional): two tensors -> their distances.
+        margin (float): default 1.0.
+        swap (bool): use min(d(a, n), d(p, n)) as the negative distance (default: False).
+        reduction (str): 'mean' (default), 'sum' or 'none'.
+
+    Shape:
+        - Anchor, Positive, Negative: (N, *), of one rank
+        - Output: a scalar, or (N,) with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> loss = nn.TripletMarginWithDistanceLoss(distance_function=lambda x, y: (x - y).abs())
+        >>> loss(chainrule.tensor([0.0]), chainrule.tensor([0.5]), chainrule.tensor([2.0]))
+        tensor(0.)
+    """
+
+    def __init__(
+        self,
+        *,
+        distance_function: Any = None,
+        margin: float = 1.0,
+        swap: bool = False,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(size_average=None, reduce=None, reduction=reduction)
+        if margin <= 0:
+            raise ValueError(
+                f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got "
+                f"{margin} instead"
+            )
+        self.distance_function = distance_function
+        self.margin = margin
+        self.swap = swap
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return F.triplet_margin_with_distance_loss(
+            anchor,
+            positive,
+            negative,
+            distance_function=self.distance_function,
+            margin=self.margin,
+            swap=self.swap,
+            reduction=self.reduction,
         )
