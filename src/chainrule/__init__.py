@@ -69,8 +69,10 @@ from chainrule.backend.dtypes import (
 from chainrule.backend.printing import set_printoptions
 from chainrule.backend.runtime import (
     are_deterministic_algorithms_enabled,
+    get_float32_matmul_precision,
     get_num_threads,
     is_deterministic_algorithms_warn_only_enabled,
+    set_float32_matmul_precision,
     set_num_threads,
     use_deterministic_algorithms,
 )
@@ -87,6 +89,7 @@ from chainrule.errors import (
 from chainrule.ops.activation import *  # noqa: F403
 from chainrule.ops.complex import *  # noqa: F403
 from chainrule.ops.complex import complex  # noqa: A004 - PyTorch's name
+from chainrule.ops.composites import corrcoef, cov, index_copy, index_fill, masked_scatter, put
 from chainrule.ops.creation import (
     Generator,
     arange,
@@ -147,6 +150,7 @@ _LAZY_MODULES = frozenset(
         "distributions",
         "fft",
         "func",
+        "jit",
         "linalg",
         "nn",
         "optim",
@@ -190,6 +194,7 @@ if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
         distributions,
         fft,
         func,
+        jit,
         linalg,
         nn,
         numpy,

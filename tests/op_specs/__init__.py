@@ -1,6 +1,7 @@
 """One OpSpec per op, grouped by family; test_ops.py runs every one through check_op."""
 
 from tests.op_specs import (
+    composites,
     coverage,
     edges,
     elementwise,
@@ -23,6 +24,7 @@ SPECS = [
     *linalg.SPECS,
     *nn_ops.SPECS,
     *losses_extra.SPECS,
+    *composites.SPECS,
     *special.SPECS,
     *COMPLEX_SPECS,
     *FFT_SPECS,

@@ -5,6 +5,7 @@ it cannot."""
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 from chainrule.errors import BackendError
@@ -131,3 +132,29 @@ def cuda_empty_cache() -> None:
     """Return the pool's cached, unused blocks to the driver."""
     if cuda_is_available():
         _cupy().get_default_memory_pool().free_all_blocks()
+
+
+# ---- float32 matmul precision -------------------------------------------------------------------
+
+_matmul_precision = {"value": "highest"}
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """Recorded for `get_float32_matmul_precision`, with PyTorch's accepted values ('highest',
+    'high', 'medium'; anything else warns and changes nothing). No effect on the arithmetic:
+    NumPy's and CuPy's float32 products are always full float32 (no TF32 or bfloat16 passes),
+    which is PyTorch's 'highest'."""
+    if precision not in ("highest", "high", "medium"):
+        warnings.warn(
+            f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
+            "set_float32_matmul_precision call has no effect.",
+            UserWarning,
+            stacklevel=2,
+        )
+        return
+    _matmul_precision["value"] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    """The value last given to `set_float32_matmul_precision` ('highest' by default)."""
+    return _matmul_precision["value"]

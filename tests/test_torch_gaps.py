@@ -1,0 +1,117 @@
+"""Tensor methods and torch functions PyTorch programs reach for, against torch: in-place
+index forms, apply_/map_, memory facts, legacy type conversions, jit pass-throughs and the
+matmul-precision switch. Values and gradients of the composed functions are in
+tests/op_specs/composites.py."""
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+
+
+def _both(array):
+    return chainrule.tensor(array), torch.tensor(array)
+
+
+def test_in_place_index_forms_write_like_torch():
+    values = np.arange(12.0).reshape(3, 4)
+    index = np.array([2, 0])
+    ours, theirs = _both(values)
+    ours.index_fill_(1, chainrule.tensor(index), 7.0)
+    theirs.index_fill_(1, torch.tensor(index), 7.0)
+    ours.index_copy_(0, chainrule.tensor(index), chainrule.ones(2, 4, dtype=chainrule.float64))
+    theirs.index_copy_(0, torch.tensor(index), torch.ones(2, 4, dtype=torch.float64))
+    ours.put_(chainrule.tensor([1, 1]), chainrule.tensor([1.0, 2.0]).double(), accumulate=True)
+    theirs.put_(torch.tensor([1, 1]), torch.tensor([1.0, 2.0], dtype=torch.float64), True)
+    mask = values > 6
+    ours.masked_scatter_(chainrule.tensor(mask), -chainrule.arange(5.0).double())
+    theirs.masked_scatter_(torch.tensor(mask), -torch.arange(5.0, dtype=torch.float64))
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_in_place_index_fill_of_a_non_leaf_carries_the_gradient():
+    base = chainrule.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = base * 2
+    y.index_fill_(0, chainrule.tensor([1]), 0.0)
+    y.sum().backward()
+    np.testing.assert_array_equal(base.grad.numpy(), [2.0, 0.0, 2.0])
+
+
+def test_index_and_mask_errors_match_torch():
+    x = chainrule.zeros(2, 3)
+    with pytest.raises(IndexError):
+        x.index_fill(1, chainrule.tensor([3]), 1.0)
+    with pytest.raises(RuntimeError, match="at least as many elements"):
+        x.masked_scatter(chainrule.ones(2, 3, dtype=chainrule.bool), chainrule.ones(5))
+    with pytest.raises(RuntimeError, match="same number of elements"):
+        x.put(chainrule.tensor([0, 1]), chainrule.ones(3))
+
+
+def test_apply_and_map_call_python_per_element_outside_autograd():
+    ours, theirs = _both(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(
+        ours.apply_(lambda v: v * v + 1).numpy(), theirs.apply_(lambda v: v * v + 1).numpy()
+    )
+    other = np.array([10.0, 20.0, 30.0])
+    ours.map_(chainrule.tensor(other), lambda a, b: a - b)
+    theirs.map_(torch.tensor(other), lambda a, b: a - b)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(RuntimeError, match="requires grad"):
+        chainrule.zeros(2, requires_grad=True).apply_(abs)
+
+
+def test_memory_facts_match_torch():
+    ours, theirs = _both(np.arange(24.0, dtype=np.float32).reshape(2, 3, 4))
+    for pick in (
+        lambda t: t,
+        lambda t: t[1],
+        lambda t: t[1:, 1:, 2:],
+        lambda t: t[:, 2],
+        lambda t: t.transpose(0, 2)[1],
+    ):
+        assert pick(ours).storage_offset() == pick(theirs).storage_offset()
+        assert pick(ours).nbytes == pick(theirs).nbytes
+    assert ours.itemsize == theirs.itemsize == 4
+    assert chainrule.zeros(3, dtype=chainrule.int16).itemsize == 2
+
+
+def test_type_converts_to_legacy_types_by_class_or_name():
+    x = chainrule.tensor([1.5, -2.0])
+    assert x.type() == "chainrule.FloatTensor"
+    assert x.type(chainrule.DoubleTensor).dtype == chainrule.float64
+    assert x.type("torch.LongTensor").dtype == chainrule.int64
+    assert x.type("chainrule.IntTensor").tolist() == torch.tensor([1.5, -2.0]).int().tolist()
+    assert x.type(chainrule.float64).dtype == chainrule.float64
+    with pytest.raises(ValueError, match="invalid type"):
+        x.type("torch.Foo")
+
+
+def test_jit_decorators_return_what_they_are_given():
+    model = chainrule.nn.Linear(2, 2)
+    assert chainrule.jit.script(model) is model
+    assert chainrule.jit.trace(model, chainrule.zeros(1, 2)) is model
+
+    @chainrule.jit.ignore
+    def helper(x):
+        return x + 1
+
+    @chainrule.jit.ignore(drop=True)
+    def dropped(x):
+        return x - 1
+
+    assert helper(1) == 2 and dropped(1) == 0
+    assert chainrule.jit.unused(helper) is helper and chainrule.jit.export(helper) is helper
+    assert not chainrule.jit.is_scripting() and not chainrule.jit.is_tracing()
+
+
+def test_float32_matmul_precision_is_recorded_as_torch_does():
+    assert chainrule.get_float32_matmul_precision() == "highest"
+    try:
+        chainrule.set_float32_matmul_precision("high")
+        assert chainrule.get_float32_matmul_precision() == "high"
+        with pytest.warns(UserWarning, match="no effect"):
+            chainrule.set_float32_matmul_precision("HIGH")
+        assert chainrule.get_float32_matmul_precision() == "high"
+    finally:
+        chainrule.set_float32_matmul_precision("highest")
