@@ -141,3 +141,89 @@ def test_multilabel_margin_reads_targets_up_to_the_first_minus_one():
     )
     theirs = TF.multilabel_margin_loss(torch.tensor(scores), torch.tensor(target), reduction="none")
     np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-12)
+
+
+# ---- CTC -----------------------------------------------------------------------------------
+
+CTC_LOGITS = R.standard_normal((8, 3, 5))
+CTC_TARGETS = np.array([[1, 2, 2, 0], [3, 1, 4, 4], [4, 4, 4, 4]])
+CTC_INPUT_LENGTHS = [8, 6, 3]  # the third cannot fit its 4 repeated labels: infinite loss
+CTC_TARGET_LENGTHS = [3, 2, 4]
+
+
+def _ctc_both(targets, target_lengths, dtype=np.float64, **kwargs):
+    logits = CTC_LOGITS.astype(dtype)
+    mine = chainrule.tensor(logits, requires_grad=True)
+    theirs = torch.tensor(logits, requires_grad=True)
+    ours = F.ctc_loss(
+        F.log_softmax(mine, 2),
+        chainrule.tensor(targets),
+        CTC_INPUT_LENGTHS,
+        target_lengths,
+        **kwargs,
+    )
+    reference = TF.ctc_loss(
+        torch.log_softmax(theirs, 2),
+        torch.tensor(targets),
+        CTC_INPUT_LENGTHS,
+        target_lengths,
+        **kwargs,
+    )
+    return mine, theirs, ours, reference
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("zero_infinity", [False, True])
+def test_ctc_loss_and_gradient_match_torch(reduction, zero_infinity):
+    mine, theirs, ours, reference = _ctc_both(
+        CTC_TARGETS, CTC_TARGET_LENGTHS, reduction=reduction, zero_infinity=zero_infinity
+    )
+    np.testing.assert_allclose(ours.detach().numpy(), reference.detach().numpy(), rtol=1e-10)
+    ours.sum().backward()
+    reference.sum().backward()
+    np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_ctc_loss_takes_concatenated_targets_and_float32():
+    lengths = CTC_TARGET_LENGTHS[:2] + [1]
+    flat = np.concatenate([CTC_TARGETS[i, :n] for i, n in enumerate(lengths)])
+    mine, theirs, ours, reference = _ctc_both(flat, lengths, dtype=np.float32, blank=0)
+    np.testing.assert_allclose(ours.detach().numpy(), reference.detach().numpy(), rtol=1e-5)
+    ours.backward()
+    reference.backward()
+    np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_ctc_gradient_with_respect_to_log_probs_is_torchs():
+    """PyTorch's CTC backward assumes log_softmax inputs (exp(lp) minus the alignment
+    posterior): the gradient on log_probs itself is that formula, not the plain derivative."""
+    log_probs = np.log(np.full((4, 1, 3), 1 / 3))
+    mine = chainrule.tensor(log_probs, requires_grad=True)
+    theirs = torch.tensor(log_probs, requires_grad=True)
+    nn.CTCLoss(blank=2)(mine, chainrule.tensor([[0, 1]]), [4], [2]).backward()
+    torch.nn.CTCLoss(blank=2)(theirs, torch.tensor([[0, 1]]), [4], [2]).backward()
+    np.testing.assert_allclose(mine.grad.numpy(), theirs.grad.numpy(), rtol=1e-10)
+
+
+def test_ctc_loss_unbatched_and_its_errors():
+    logits = R.standard_normal((5, 4))
+    ours = F.ctc_loss(
+        F.log_softmax(chainrule.tensor(logits), 1),
+        chainrule.tensor([1, 2]),
+        5,
+        2,
+        reduction="none",
+    )
+    reference = TF.ctc_loss(
+        torch.log_softmax(torch.tensor(logits), 1),
+        torch.tensor([1, 2]),
+        torch.tensor(5),
+        torch.tensor(2),
+        reduction="none",
+    )
+    np.testing.assert_allclose(ours.numpy(), reference.numpy(), rtol=1e-10)
+    log_probs = chainrule.zeros(5, 1, 4)
+    with pytest.raises(RuntimeError, match="input_lengths"):
+        F.ctc_loss(log_probs, chainrule.tensor([[1]]), [6], [1])
+    with pytest.raises(RuntimeError, match="blank"):
+        F.ctc_loss(log_probs, chainrule.tensor([[1]]), [5], [1], blank=4)

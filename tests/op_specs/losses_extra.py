@@ -188,3 +188,31 @@ SPECS = [
         reduction="none",
     ),
 ]
+
+
+def _ctc_inputs(rng):
+    return (rng.standard_normal((6, 2, 4)),)
+
+
+def _ctc(lib_functional, log_softmax, tensor):
+    def loss(logits):
+        targets = tensor(np.array([[1, 3, 3], [2, 1, 0]]), logits)
+        return lib_functional.ctc_loss(log_softmax(logits, 2), targets, [6, 5], [3, 2])
+
+    return loss
+
+
+# CTC through log_softmax, where PyTorch's CTC gradient is the true derivative. First order
+# only: PyTorch has no derivative of the CTC gradient (chainrule's raises, as PyTorch's), and
+# no forward-mode rule.
+SPECS.append(
+    OpSpec(
+        "ctc_loss",
+        _ctc(F, F.log_softmax, lambda a, like: chainrule.tensor(a, device=like.device)),
+        _ctc(TF, torch.log_softmax, lambda a, like: torch.tensor(a)),
+        shapes=[()],
+        make_inputs=_ctc_inputs,
+        second_order=False,
+        forward_mode=False,
+    )
+)

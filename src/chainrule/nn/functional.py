@@ -69,6 +69,7 @@ from chainrule.ops.losses import check_reduction as _check_reduction
 from chainrule.ops.losses import cross_entropy, nll_loss
 from chainrule.ops.losses import legacy_reduction as _legacy_reduction
 from chainrule.ops.losses_extra import (
+    ctc_loss,
     gaussian_nll_loss,
     hinge_embedding_loss,
     margin_ranking_loss,
@@ -1145,10 +1146,18 @@ def _repeat_heads(tensor: Any, heads: int) -> Any:
 # ---- triplet losses (the other margin losses live in ops/losses_extra.py) -------------------
 
 __all__ += [
-    "gaussian_nll_loss", "hinge_embedding_loss", "margin_ranking_loss", "multi_margin_loss",
-    "multilabel_margin_loss", "multilabel_soft_margin_loss", "poisson_nll_loss",
-    "soft_margin_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
-]  # fmt: skip
+    "ctc_loss",
+    "gaussian_nll_loss",
+    "hinge_embedding_loss",
+    "margin_ranking_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "multilabel_soft_margin_loss",
+    "poisson_nll_loss",
+    "soft_margin_loss",
+    "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
+]
 
 
 def triplet_margin_with_distance_loss(

@@ -846,3 +846,49 @@ class TripletMarginWithDistanceLoss(_Loss):
             swap=self.swap,
             reduction=self.reduction,
         )
+
+
+class CTCLoss(_Loss):
+    """The connectionist temporal classification loss: -log of the total probability of every
+    alignment of the target to the input sequence (with blanks and repeats), for unsegmented
+    sequence labelling (speech, handwriting).
+
+    Args:
+        blank (int): the blank label (default: 0).
+        reduction (str): 'mean' (default: each loss over its target length, then averaged),
+            'sum' or 'none'.
+        zero_infinity (bool): zero infinite losses (impossible alignments) and their gradients.
+
+    Shape:
+        - Log_probs: (T, N, C) or (T, C), log_softmax outputs
+        - Targets: (N, S) padded, or (sum(target_lengths),) concatenated
+        - Input_lengths, Target_lengths: (N,) or ()
+        - Output: a scalar, or (N,) with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> log_probs = chainrule.full((2, 1, 2), 0.5).log()
+        >>> nn.CTCLoss(reduction="sum")(log_probs, chainrule.tensor([[1]]), [2], [1])
+        tensor(0.2877)
+    """
+
+    def __init__(
+        self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False
+    ) -> None:
+        super().__init__(reduction=reduction)
+        self.blank = blank
+        self.zero_infinity = zero_infinity
+
+    def forward(
+        self, log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any
+    ) -> Tensor:
+        return F.ctc_loss(
+            log_probs,
+            targets,
+            input_lengths,
+            target_lengths,
+            self.blank,
+            self.reduction,
+            self.zero_infinity,
+        )
