@@ -115,3 +115,49 @@ def test_float32_matmul_precision_is_recorded_as_torch_does():
         assert chainrule.get_float32_matmul_precision() == "high"
     finally:
         chainrule.set_float32_matmul_precision("highest")
+
+
+def test_channel_shuffle_matches_torch():
+    values = np.arange(2 * 6 * 3, dtype=np.float64).reshape(2, 6, 3)
+    ours = chainrule.nn.ChannelShuffle(3)(chainrule.tensor(values))
+    theirs = torch.nn.ChannelShuffle(3)(torch.tensor(values))
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(RuntimeError, match="divisible by groups"):
+        chainrule.nn.functional.channel_shuffle(chainrule.tensor(values), 4)
+
+
+def test_gumbel_softmax_samples_the_softmax_distribution():
+    logits = chainrule.tensor([1.0, 0.0, -1.0, 0.5])
+    expected = chainrule.softmax(logits, 0).numpy()
+    chainrule.manual_seed(0)
+    samples = chainrule.nn.functional.gumbel_softmax(logits.expand(4000, 4), hard=True)
+    assert set(np.unique(samples.numpy())) == {0.0, 1.0}
+    np.testing.assert_array_equal(samples.sum(-1).numpy(), np.ones(4000))
+    np.testing.assert_allclose(samples.mean(0).numpy(), expected, atol=0.03)
+
+
+def test_hard_gumbel_softmax_passes_the_soft_gradient_straight_through():
+    weights = chainrule.arange(5.0)
+    grads = []
+    for hard in (False, True):
+        logits = chainrule.tensor([[0.3, -0.2, 0.1, 0.0, 0.5]], requires_grad=True)
+        chainrule.manual_seed(3)
+        sample = chainrule.nn.functional.gumbel_softmax(logits, tau=0.7, hard=hard)
+        (sample * weights).sum().backward()
+        grads.append(logits.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+
+
+def test_weighted_random_sampler_draws_by_weight():
+    from chainrule.data import WeightedRandomSampler
+
+    weights = [1.0, 2.0, 7.0, 0.0]
+    counts = np.bincount(list(WeightedRandomSampler(weights, 20000)), minlength=4)
+    np.testing.assert_allclose(counts / 20000, np.array(weights) / 10, atol=0.015)
+    drawn = list(WeightedRandomSampler(weights, 3, replacement=False))
+    assert sorted(drawn) == [0, 1, 2]
+    assert len(WeightedRandomSampler(weights, 7)) == 7
+    with pytest.raises(ValueError, match="num_samples"):
+        WeightedRandomSampler(weights, 0)
+    with pytest.raises(ValueError, match="1d sequence"):
+        WeightedRandomSampler([[1.0, 2.0]], 2)

@@ -18,6 +18,7 @@ from chainrule.data.sampler import (
     Sampler,
     SequentialSampler,
     SubsetRandomSampler,
+    WeightedRandomSampler,
 )
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "SequentialSampler",
     "Subset",
     "SubsetRandomSampler",
+    "WeightedRandomSampler",
     "TensorDataset",
     "default_collate",
     "default_convert",

@@ -47,6 +47,8 @@ from chainrule.ops.activation import (
     tanhshrink,
     threshold,
 )
+from chainrule.ops.creation import rand_like as _rand_like
+from chainrule.ops.creation import zeros_like as _zeros_like
 from chainrule.ops.dropout import (
     alpha_dropout,
     dropout,
@@ -85,6 +87,7 @@ from chainrule.ops.nn_common import check_vector as _check_vector
 from chainrule.ops.nn_common import constant as _constant
 from chainrule.ops.nn_common import shape_constant as _shape_constant
 from chainrule.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
+from chainrule.ops.reduction import argmax as _argmax
 from chainrule.ops.reduction import log_softmax as _log_softmax
 from chainrule.ops.reduction import mean as _mean
 from chainrule.ops.reduction import norm
@@ -1227,3 +1230,51 @@ def triplet_margin_loss(
         swap=swap,
         reduction=reduction,
     )
+
+
+# ---- gumbel_softmax, channel_shuffle --------------------------------------------------------
+
+__all__ += ["channel_shuffle", "gumbel_softmax"]
+
+
+def gumbel_softmax(
+    logits: Any, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1
+) -> Any:
+    """softmax((logits + g) / tau) along dim, g Gumbel(0, 1) noise: a differentiable sample
+    of a categorical distribution. With `hard`, the one-hot of the sample's argmax whose
+    gradient is the soft sample's (the straight-through estimator), as PyTorch. The noise is
+    chainrule's random stream, not PyTorch's (`eps` is unused, as in PyTorch).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.gumbel_softmax(chainrule.zeros(2, 3), hard=True).sum(-1)
+        tensor([1., 1.])
+    """
+    uniform = _rand_like(logits)
+    gumbels = -log(-log(uniform))  # -log of an Exponential(1) sample
+    soft = _softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return soft
+    index = _argmax(soft, dim, keepdim=True)
+    one_hot_sample = scatter(_zeros_like(logits), dim, index, 1.0)
+    return one_hot_sample - soft.detach() + soft
+
+
+def channel_shuffle(input: Tensor, groups: int) -> Any:
+    """Interleave the channels (dim 1) of `groups` groups: (N, g * k, *) is seen as (N, g, k,
+    *), the two group dimensions swapped, and flattened back (ShuffleNet)."""
+    if input.ndim <= 2:
+        raise RuntimeError(
+            f"channel_shuffle expects input with > 2 dims, but got input with sizes "
+            f"{list(input.shape)}"
+        )
+    channels = input.shape[1]
+    if groups <= 0 or channels % groups:
+        raise RuntimeError(
+            f"Number of channels must be divisible by groups. Got {channels} channels and "
+            f"{groups} groups."
+        )
+    batch, rest = input.shape[0], tuple(input.shape[2:])
+    grouped = reshape(input, (batch, groups, channels // groups, *rest))
+    return reshape(transpose(grouped, 1, 2), (batch, channels, *rest))

@@ -31,6 +31,7 @@ from chainrule.nn.modules.activation import (
     Threshold,
 )
 from chainrule.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from chainrule.nn.modules.channelshuffle import ChannelShuffle
 from chainrule.nn.modules.containers import (
     ModuleDict,
     ModuleList,
@@ -249,6 +250,7 @@ __all__ = [
 
 __all__ += [
     "CTCLoss",
+    "ChannelShuffle",
     "GaussianNLLLoss",
     "HingeEmbeddingLoss",
     "MarginRankingLoss",
