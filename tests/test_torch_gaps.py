@@ -161,3 +161,67 @@ def test_weighted_random_sampler_draws_by_weight():
         WeightedRandomSampler(weights, 0)
     with pytest.raises(ValueError, match="1d sequence"):
         WeightedRandomSampler([[1.0, 2.0]], 2)
+
+
+BAG_WEIGHT = np.random.default_rng(5).standard_normal((6, 3))
+BAG_INPUT = np.array([1, 2, 4, 5, 4, 3, 2, 0, 5])
+BAG_OFFSETS = np.array([0, 2, 2, 6])  # the second bag is empty
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("padding_idx", [None, 4])
+@pytest.mark.parametrize("include_last_offset", [False, True])
+def test_embedding_bag_matches_torch(mode, padding_idx, include_last_offset):
+    offsets = np.append(BAG_OFFSETS, len(BAG_INPUT)) if include_last_offset else BAG_OFFSETS
+    cotangent = np.random.default_rng(6).standard_normal((4, 3))
+    results = []
+    for lib, functional in ((chainrule, chainrule.nn.functional), (torch, torch.nn.functional)):
+        weight = lib.tensor(BAG_WEIGHT, requires_grad=True)
+        out = functional.embedding_bag(
+            lib.tensor(BAG_INPUT),
+            weight,
+            lib.tensor(offsets),
+            mode=mode,
+            padding_idx=padding_idx,
+            include_last_offset=include_last_offset,
+        )
+        (out * lib.tensor(cotangent)).sum().backward()
+        results.append((out.detach().numpy(), weight.grad.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+
+
+def test_embedding_bag_module_with_per_sample_weights_and_2d_input():
+    bag = chainrule.nn.EmbeddingBag.from_pretrained(
+        chainrule.tensor(BAG_WEIGHT), freeze=False, mode="sum"
+    )
+    reference = torch.nn.EmbeddingBag.from_pretrained(
+        torch.tensor(BAG_WEIGHT), freeze=False, mode="sum"
+    )
+    scales = np.linspace(-1.0, 2.0, len(BAG_INPUT))
+    ours_scales = chainrule.tensor(scales, requires_grad=True)
+    theirs_scales = torch.tensor(scales, requires_grad=True)
+    ours = bag(chainrule.tensor(BAG_INPUT), chainrule.tensor(BAG_OFFSETS), ours_scales)
+    theirs = reference(torch.tensor(BAG_INPUT), torch.tensor(BAG_OFFSETS), theirs_scales)
+    ours.sum().backward()
+    theirs.sum().backward()
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours_scales.grad.numpy(), theirs_scales.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(bag.weight.grad.numpy(), reference.weight.grad.numpy(), rtol=1e-12)
+    rows = np.array([[0, 1, 5], [2, 2, 3]])
+    np.testing.assert_allclose(
+        chainrule.nn.EmbeddingBag.from_pretrained(chainrule.tensor(BAG_WEIGHT))(
+            chainrule.tensor(rows)
+        ).numpy(),
+        torch.nn.EmbeddingBag.from_pretrained(torch.tensor(BAG_WEIGHT))(torch.tensor(rows))
+        .detach()
+        .numpy(),
+        rtol=1e-12,
+    )
+    with pytest.raises(NotImplementedError, match="per_sample_weights"):
+        chainrule.nn.functional.embedding_bag(
+            chainrule.tensor(BAG_INPUT),
+            chainrule.tensor(BAG_WEIGHT),
+            chainrule.tensor(BAG_OFFSETS),
+            per_sample_weights=ours_scales,
+        )

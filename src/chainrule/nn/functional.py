@@ -87,6 +87,7 @@ from chainrule.ops.nn_common import check_vector as _check_vector
 from chainrule.ops.nn_common import constant as _constant
 from chainrule.ops.nn_common import shape_constant as _shape_constant
 from chainrule.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
+from chainrule.ops.reduction import amax as _max_over
 from chainrule.ops.reduction import argmax as _argmax
 from chainrule.ops.reduction import log_softmax as _log_softmax
 from chainrule.ops.reduction import mean as _mean
@@ -1278,3 +1279,111 @@ def channel_shuffle(input: Tensor, groups: int) -> Any:
     batch, rest = input.shape[0], tuple(input.shape[2:])
     grouped = reshape(input, (batch, groups, channels // groups, *rest))
     return reshape(transpose(grouped, 1, 2), (batch, channels, *rest))
+
+
+# ---- embedding_bag -------------------------------------------------------------------------
+
+__all__ += ["embedding_bag"]
+
+
+def _bag_layout(input: Any, offsets: Any, include_last_offset: bool) -> tuple[Any, Any, int]:
+    """The flat indices and, per bag, a row of positions into them (B, longest) with -1
+    past the bag's end, from a 2-D input (one bag per row) or a 1-D input with offsets."""
+    xp = input._backend.xp
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None")
+        bags, length = input.shape
+        positions = xp.arange(bags * length).reshape(bags, length)
+        return reshape(input, (-1,)), positions, bags
+    if input.ndim != 1:
+        raise ValueError(
+            f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}"
+        )
+    if offsets is None:
+        raise ValueError("offsets has to be a 1D Tensor but got None")
+    if offsets.ndim != 1:
+        raise ValueError("offsets has to be a 1D Tensor")
+    starts = offsets._array.astype(xp.int64)
+    total = input.shape[0]
+    if include_last_offset:
+        starts, ends = starts[:-1], starts[1:]
+    else:
+        ends = xp.concatenate([starts[1:], xp.asarray([total], dtype=xp.int64)])
+    sizes = ends - starts
+    longest = int(sizes.max()) if sizes.size else 0
+    steps = xp.arange(longest)
+    positions = xp.where(steps[None, :] < sizes[:, None], starts[:, None] + steps[None, :], -1)
+    return input, positions, int(starts.shape[0])
+
+
+def embedding_bag(
+    input: Tensor,
+    weight: Tensor,
+    offsets: Any = None,
+    max_norm: float | None = None,
+    norm_type: float = 2,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights: Any = None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+) -> Any:
+    """The sum, mean or max of each bag's embedding rows: bags are input's rows (2-D input)
+    or the runs of a 1-D input that `offsets` start. Entries equal to padding_idx are left
+    out (of the count too); an empty bag gives zeros; per_sample_weights scale each row
+    ('sum' only). The max's gradient goes to the maximal row, as PyTorch's.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> weight = chainrule.arange(6.0).reshape(3, 2)
+        >>> F.embedding_bag(chainrule.tensor([0, 2, 1]), weight, chainrule.tensor([0, 2]))
+        tensor([[2., 3.],
+                [2., 3.]])
+    """
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"mode has to be one of sum, mean or max, got {mode}")
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise NotImplementedError(
+                f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                f"supported for mode='sum' (got mode='{mode}'). Please open a feature request "
+                "on GitHub."
+            )
+        if tuple(per_sample_weights.shape) != tuple(input.shape):
+            raise ValueError(
+                f"embedding_bag: If per_sample_weights ({tuple(per_sample_weights.shape)}) is "
+                f"not None, then it must have the same shape as the input "
+                f"({tuple(input.shape)})"
+            )
+    flat, positions, bags = _bag_layout(input, offsets, include_last_offset)
+    rows = embedding(flat, weight, None, max_norm, norm_type, scale_grad_by_freq)
+    xp = input._backend.xp
+    keep = positions >= 0
+    if padding_idx is not None:
+        padding_idx = padding_idx % weight.shape[0]
+        safe_positions = xp.where(keep, positions, 0)
+        keep = keep & (flat._array[safe_positions] != padding_idx)
+    gather_at = _constant(xp.where(keep, positions, 0).reshape(-1))
+    width = weight.shape[1]
+    picked = reshape(rows[gather_at], (bags, positions.shape[1], width))
+    if per_sample_weights is not None:
+        scales = reshape(reshape(per_sample_weights, (-1,))[gather_at], (bags, -1, 1))
+        picked = picked * scales
+    kept = _constant(keep[:, :, None])
+    if mode == "max":
+        if positions.shape[1] == 0:
+            return _zeros_like(weight[:1]).expand(bags, width).clone()
+        best = _max_over(where(kept, picked, float("-inf")), 1)
+        return where(_constant(keep.any(axis=1)[:, None]), best, 0.0)
+    total = (
+        _sum(where(kept, picked, 0.0), 1)
+        if positions.shape[1]
+        else _zeros_like(weight[:1]).expand(bags, width).clone()
+    )
+    if mode == "sum":
+        return total
+    counts = keep.sum(axis=1).astype(weight._array.dtype)
+    return total / _constant(xp.maximum(counts, 1)[:, None])

@@ -118,7 +118,7 @@ from chainrule.nn.modules.pooling import (
     MaxUnpool3d,
 )
 from chainrule.nn.modules.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
-from chainrule.nn.modules.sparse import Embedding
+from chainrule.nn.modules.sparse import Embedding, EmbeddingBag
 from chainrule.nn.modules.transformer import (
     Transformer,
     TransformerDecoder,
@@ -251,6 +251,7 @@ __all__ = [
 __all__ += [
     "CTCLoss",
     "ChannelShuffle",
+    "EmbeddingBag",
     "GaussianNLLLoss",
     "HingeEmbeddingLoss",
     "MarginRankingLoss",

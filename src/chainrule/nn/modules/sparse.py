@@ -157,3 +157,139 @@ class Embedding(Module):
             scale_grad_by_freq=scale_grad_by_freq,
             sparse=sparse,
         )
+
+
+class EmbeddingBag(Module):
+    """Sums, averages or takes the max of bags of embedding rows without materialising the
+    rows of each bag as a separate tensor: bags are the rows of a 2-D input, or the runs of a
+    1-D input that `offsets` start. The weights start as N(0, 1) (the padding row as zeros).
+
+    Args:
+        num_embeddings (int): rows in the table.
+        embedding_dim (int): the size of each row.
+        max_norm (float, optional): renormalize looked-up rows to at most this norm.
+        norm_type (float): the p of the max_norm norm (default: 2).
+        scale_grad_by_freq (bool): divide gradients by the index's count in the batch.
+        mode (str): 'sum', 'mean' (default) or 'max'.
+        sparse (bool): accepted; gradients are always dense.
+        include_last_offset (bool): offsets has one more entry, the end of the last bag.
+        padding_idx (int, optional): an index left out of every bag (and its count).
+
+    Shape:
+        - Input: (B, N), or (total,) with offsets (B,) (or (B + 1,) with include_last_offset)
+        - per_sample_weights: the input's shape, mode='sum' only
+        - Output: (B, embedding_dim)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> bag = nn.EmbeddingBag(10, 3, mode="sum")
+        >>> bag(chainrule.tensor([1, 2, 4, 5, 4]), chainrule.tensor([0, 2])).shape
+        (2, 3)
+    """
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        mode: str = "mean",
+        sparse: bool = False,
+        _weight: Tensor | None = None,
+        include_last_offset: bool = False,
+        padding_idx: int | None = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
+    ) -> None:
+        super().__init__()
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
+        self.max_norm = max_norm
+        self.norm_type = norm_type
+        self.scale_grad_by_freq = scale_grad_by_freq
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError("padding_idx must be within num_embeddings")
+            padding_idx = padding_idx % num_embeddings
+        self.padding_idx = padding_idx
+        if _weight is None:
+            weight = creation.empty((num_embeddings, embedding_dim), device=device, dtype=dtype)
+            self.weight = Parameter(weight)
+            self.reset_parameters()
+        else:
+            if list(_weight.shape) != [num_embeddings, embedding_dim]:
+                raise ShapeError(
+                    "Shape of weight does not match num_embeddings and embedding_dim "
+                    f"({tuple(_weight.shape)} vs {(num_embeddings, embedding_dim)})"
+                )
+            self.weight = Parameter(_weight)
+        self.mode = mode
+        self.sparse = sparse
+        self.include_last_offset = include_last_offset
+
+    def reset_parameters(self) -> None:
+        """Re-draw the weights from N(0, 1), the padding row as zeros."""
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            with no_grad():
+                self.weight[self.padding_idx] = 0
+
+    def forward(
+        self,
+        input: Tensor,  # noqa: A002
+        offsets: Tensor | None = None,
+        per_sample_weights: Tensor | None = None,
+    ) -> Tensor:
+        return F.embedding_bag(
+            input,
+            self.weight,
+            offsets,
+            self.max_norm,
+            self.norm_type,
+            self.scale_grad_by_freq,
+            self.mode,
+            self.sparse,
+            per_sample_weights,
+            self.include_last_offset,
+            self.padding_idx,
+        )
+
+    def extra_repr(self) -> str:
+        text = f"{self.num_embeddings}, {self.embedding_dim}, mode='{self.mode}'"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        return text
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        embeddings: Tensor,
+        freeze: bool = True,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        mode: str = "mean",
+        sparse: bool = False,
+        include_last_offset: bool = False,
+        padding_idx: int | None = None,
+    ) -> EmbeddingBag:
+        """A bag module around the given (rows, dim) weights, frozen unless freeze=False."""
+        if embeddings.ndim != 2:
+            raise ShapeError("Embeddings parameter is expected to be 2-dimensional")
+        rows, cols = embeddings.shape
+        bag = cls(
+            rows,
+            cols,
+            max_norm,
+            norm_type,
+            scale_grad_by_freq,
+            mode,
+            sparse,
+            embeddings,
+            include_last_offset,
+            padding_idx,
+        )
+        bag.weight.requires_grad_(not freeze)
+        return bag
