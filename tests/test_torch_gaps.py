@@ -225,3 +225,47 @@ def test_embedding_bag_module_with_per_sample_weights_and_2d_input():
             chainrule.tensor(BAG_OFFSETS),
             per_sample_weights=ours_scales,
         )
+
+
+@pytest.mark.parametrize(
+    ("make_lazy", "make_eager", "example"),
+    [
+        (lambda: chainrule.nn.LazyLinear(2), lambda: chainrule.nn.Linear(3, 2), (4, 3)),
+        (
+            lambda: chainrule.nn.LazyConv1d(4, 3, groups=2),
+            lambda: chainrule.nn.Conv1d(2, 4, 3, groups=2),
+            (1, 2, 6),
+        ),
+        (
+            lambda: chainrule.nn.LazyConv2d(3, 2, bias=False),
+            lambda: chainrule.nn.Conv2d(5, 3, 2, bias=False),
+            (5, 4, 4),  # unbatched: channels from dimension 0
+        ),
+        (
+            lambda: chainrule.nn.LazyConv3d(2, 1),
+            lambda: chainrule.nn.Conv3d(1, 2, 1),
+            (2, 1, 2, 2, 2),
+        ),
+    ],
+)
+def test_lazy_layers_become_the_eager_layer_on_first_call(make_lazy, make_eager, example):
+    x = chainrule.randn(*example)
+    chainrule.manual_seed(11)
+    eager = make_eager()
+    chainrule.manual_seed(11)
+    lazy = make_lazy()
+    placeholders = list(lazy.parameters())
+    assert all(isinstance(p, chainrule.nn.UninitializedParameter) for p in placeholders)
+    optimizer = chainrule.optim.SGD(lazy.parameters(), lr=0.5)  # built before the first call
+    chainrule.manual_seed(11)  # the first call draws the initial weights as the eager init did
+    out = lazy(x)
+    assert type(lazy) is type(eager)
+    assert list(lazy.parameters()) == placeholders  # the same objects, now with memory
+    for mine, reference in zip(lazy.parameters(), eager.parameters()):
+        assert type(mine) is chainrule.nn.Parameter
+        np.testing.assert_array_equal(mine.detach().numpy(), reference.detach().numpy())
+    np.testing.assert_allclose(out.detach().numpy(), eager(x).detach().numpy(), rtol=1e-6)
+    out.sum().backward()
+    before = placeholders[0].detach().clone()
+    optimizer.step()
+    assert not np.array_equal(placeholders[0].detach().numpy(), before.numpy())

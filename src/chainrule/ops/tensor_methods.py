@@ -653,7 +653,7 @@ class TensorMethods:
         """How many elements into its memory block this tensor starts (0 unless a view)."""
         array = self._array
         root = array
-        while isinstance(root.base, type(array)):
+        while isinstance(getattr(root, "base", None), type(array)):
             root = root.base
         if root is array:
             return 0

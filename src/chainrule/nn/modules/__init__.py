@@ -58,6 +58,13 @@ from chainrule.nn.modules.dropout import (
 )
 from chainrule.nn.modules.flatten import Flatten, Unflatten
 from chainrule.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+from chainrule.nn.modules.lazy import (
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyLinear,
+    UninitializedParameter,
+)
 from chainrule.nn.modules.linear import Bilinear, Identity, Linear
 from chainrule.nn.modules.loss import (
     BCELoss,
@@ -252,6 +259,11 @@ __all__ += [
     "CTCLoss",
     "ChannelShuffle",
     "EmbeddingBag",
+    "LazyConv1d",
+    "LazyConv2d",
+    "LazyConv3d",
+    "LazyLinear",
+    "UninitializedParameter",
     "GaussianNLLLoss",
     "HingeEmbeddingLoss",
     "MarginRankingLoss",
