@@ -138,6 +138,7 @@ from chainrule.ops.shape import *  # noqa: F403
 from chainrule.ops.special import digamma, erfinv, i0, lgamma, mvlgamma, polygamma
 from chainrule.ops.special import gammainc as igamma
 from chainrule.ops.special import gammaincc as igammac
+from chainrule.ops.spectral import istft, stft
 from chainrule.ops.tensor_methods import TensorMethods as _TensorMethods  # Tensor's methods
 
 __version__ = "0.1.0"

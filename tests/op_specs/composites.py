@@ -81,3 +81,48 @@ SPECS = [
         "corrcoef", chainrule.corrcoef, torch.corrcoef, lambda rng: (rng.standard_normal((3, 6)),)
     ),
 ]
+
+STFT_WINDOW = np.random.default_rng(8).uniform(0.5, 1.5, size=6)
+
+
+def _stft(lib, **options):
+    def transform(signal):
+        window = lib.tensor(STFT_WINDOW, dtype=signal.dtype)
+        if lib is chainrule:
+            window = window.to(signal.device)
+        spectrum = lib.stft(signal, 8, window=window, return_complex=True, **options)
+        return lib.view_as_real(spectrum)
+
+    return transform
+
+
+def _istft(lib, **options):
+    def invert(pairs):
+        window = lib.tensor(STFT_WINDOW, dtype=pairs.dtype)
+        if lib is chainrule:
+            window = window.to(pairs.device)
+        return lib.istft(lib.view_as_complex(pairs), 8, window=window, **options)
+
+    return invert
+
+
+SPECS += [
+    OpSpec(
+        "stft",
+        _stft(chainrule, hop_length=3, win_length=6),
+        _stft(torch, hop_length=3, win_length=6),
+        shapes=[((2, 20),), ((17,),)],
+    ),
+    OpSpec(
+        "stft_uncentred_normalized_twosided",
+        _stft(chainrule, hop_length=2, win_length=6, center=False, normalized=True, onesided=False),
+        _stft(torch, hop_length=2, win_length=6, center=False, normalized=True, onesided=False),
+        shapes=[((2, 14),)],
+    ),
+    OpSpec(
+        "istft",
+        _istft(chainrule, hop_length=2, win_length=6, length=14),
+        _istft(torch, hop_length=2, win_length=6, length=14),
+        shapes=[((2, 5, 8, 2),)],
+    ),
+]

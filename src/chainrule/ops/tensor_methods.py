@@ -28,6 +28,7 @@ from chainrule.ops import (
     reduction,
     shape,
     special,
+    spectral,
 )
 from chainrule.ops import complex as complex_ops
 from chainrule.ops.arguments import normalize_size
@@ -664,6 +665,14 @@ class TensorMethods:
     def nbytes(self) -> int:
         """The bytes the elements take: numel() * element_size()."""
         return int(self._array.size) * self._array.itemsize
+
+    def stft(self, n_fft: int, *args: Any, **kwargs: Any) -> Tensor:
+        """`chainrule.stft(self, ...)`: the short-time Fourier transform."""
+        return spectral.stft(self, n_fft, *args, **kwargs)
+
+    def istft(self, n_fft: int, *args: Any, **kwargs: Any) -> Tensor:
+        """`chainrule.istft(self, ...)`: the inverse short-time Fourier transform."""
+        return spectral.istft(self, n_fft, *args, **kwargs)
 
     @property
     def itemsize(self) -> int:
