@@ -62,7 +62,7 @@ def stft(
 
     >>> import chainrule
     >>> chainrule.stft(chainrule.ones(16), 8, return_complex=True).shape
-    (5, 5)
+    (5, 9)
     """
     complex_input = input.is_complex() or (window is not None and window.is_complex())
     if return_complex is None and not complex_input:
