@@ -163,8 +163,9 @@ def _lazy_conv(conv: type, name: str) -> type:
     doc = f"""A {conv.__name__} whose in_channels is read from its first input.
 
     Args:
-        out_channels (int), kernel_size, stride, padding, dilation, groups, bias,
-        padding_mode: as {conv.__name__}.
+        out_channels (int): the number of output channels.
+        kernel_size (int or tuple): the filter's size; stride, padding, dilation, groups,
+            bias and padding_mode are as {conv.__name__}'s.
 
     Shape:
         - Input: as {conv.__name__}'s, any channel count on the first call
