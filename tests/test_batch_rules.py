@@ -96,6 +96,9 @@ VMAP_GAPS.update(
         )
     }
 )
+VMAP_GAPS["as_strided"] = (
+    _GAP + "as_strided addresses the batched array's memory, not each example's"
+)
 
 
 class _Batched(Observer):

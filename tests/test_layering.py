@@ -72,6 +72,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ops: the other losses, composed of the ops above", {"ops.losses_extra"}),
     ("ops: index_fill, masked_scatter, put, cov and others, composed", {"ops.composites"}),
     ("ops: stft and istft, composed of the transforms", {"ops.spectral"}),
+    ("ops: as_strided and empty_strided", {"ops.strided"}),
     (
         "Tensor's methods; custom Functions (and hand-written rules' nodes, on Function)",
         {"ops.tensor_methods", "autograd.function", "autograd.custom_rule"},

@@ -269,3 +269,23 @@ def test_lazy_layers_become_the_eager_layer_on_first_call(make_lazy, make_eager,
     before = placeholders[0].detach().clone()
     optimizer.step()
     assert not np.array_equal(placeholders[0].detach().numpy(), before.numpy())
+
+
+def test_as_strided_is_a_view_of_the_memory_block_as_torch():
+    ours, theirs = _both(np.arange(12.0).reshape(3, 4))
+    for lib_tensor in (ours, theirs):
+        view = lib_tensor[1:].as_strided((2, 2), (4, 1))  # offset: the slice's own (4)
+        view[0, 0] = -1.0
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    np.testing.assert_array_equal(
+        ours.as_strided((3,), (5,), 0).numpy(), theirs.as_strided((3,), (5,), 0).numpy()
+    )
+    with pytest.raises(RuntimeError, match="out of bounds"):
+        ours.as_strided((4,), (4,))
+
+
+def test_empty_strided_has_the_strides_asked_for():
+    ours = chainrule.empty_strided((2, 3), (1, 2), dtype=chainrule.float64)
+    theirs = torch.empty_strided((2, 3), (1, 2), dtype=torch.float64)
+    assert ours.stride() == theirs.stride() and tuple(ours.shape) == tuple(theirs.shape)
+    assert ours.dtype == chainrule.float64

@@ -126,3 +126,20 @@ SPECS += [
         shapes=[((2, 5, 8, 2),)],
     ),
 ]
+
+SPECS += [
+    OpSpec(  # the input's own memory block: a strided copy would give torch another block
+        "as_strided",
+        lambda x: x.as_strided((3, 2), (1, 3), 1),
+        lambda x: x.as_strided((3, 2), (1, 3), 1),
+        shapes=[((2, 5),)],
+        noncontiguous=False,
+    ),
+    OpSpec(
+        "as_strided_windows",
+        lambda x: chainrule.as_strided(x, (2, 2, 3), (6, 1, 2)),
+        lambda x: torch.as_strided(x, (2, 2, 3), (6, 1, 2)),
+        shapes=[((12,),)],
+        noncontiguous=False,
+    ),
+]

@@ -29,6 +29,7 @@ from chainrule.ops import (
     shape,
     special,
     spectral,
+    strided,
 )
 from chainrule.ops import complex as complex_ops
 from chainrule.ops.arguments import normalize_size
@@ -665,6 +666,10 @@ class TensorMethods:
     def nbytes(self) -> int:
         """The bytes the elements take: numel() * element_size()."""
         return int(self._array.size) * self._array.itemsize
+
+    def as_strided(self, size: Any, stride: Any, storage_offset: int | None = None) -> Tensor:
+        """A view of this tensor's memory with the given size, stride and storage offset."""
+        return strided.as_strided(self, size, stride, storage_offset)
 
     def stft(self, n_fft: int, *args: Any, **kwargs: Any) -> Tensor:
         """`chainrule.stft(self, ...)`: the short-time Fourier transform."""
