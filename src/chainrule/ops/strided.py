@@ -29,14 +29,15 @@ def _positions(xp: Any, size: tuple, stride: tuple, offset: int) -> Array:
     return positions
 
 
-def _block(ctx: Node, x: Array) -> tuple[Array, int]:
-    """The contiguous array x's views started from, and x's offset in it (elements)."""
+def memory_block(backend: Any, x: Array) -> tuple[Array, int]:
+    """The contiguous array x's views started from, and x's offset in it (elements): what
+    PyTorch calls x's storage and storage_offset()."""
     root = x
     while isinstance(getattr(root, "base", None), type(x)):
         root = root.base
     if not root.flags.c_contiguous:
         root = x  # a block we cannot address by element: x itself (it is contiguous below)
-    distance = ctx.backend.data_ptr(x) - ctx.backend.data_ptr(root) if root is not x else 0
+    distance = backend.data_ptr(x) - backend.data_ptr(root) if root is not x else 0
     return root, distance // x.itemsize
 
 
@@ -51,7 +52,7 @@ class AsStrided(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, size: tuple, stride: tuple, offset: Any) -> Array:
         xp = ctx.xp
-        root, start = _block(ctx, x)
+        root, start = memory_block(ctx.backend, x)
         if not x.flags.c_contiguous and root is x:
             raise NotImplementedError("as_strided: the input's memory is not one contiguous block")
         offset = start if offset is None else int(offset)

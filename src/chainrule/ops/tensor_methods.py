@@ -653,14 +653,7 @@ class TensorMethods:
 
     def storage_offset(self) -> int:
         """How many elements into its memory block this tensor starts (0 unless a view)."""
-        array = self._array
-        root = array
-        while isinstance(getattr(root, "base", None), type(array)):
-            root = root.base
-        if root is array:
-            return 0
-        distance = self._backend.data_ptr(array) - self._backend.data_ptr(root)
-        return distance // array.itemsize
+        return strided.memory_block(self._backend, self._array)[1]
 
     @property
     def nbytes(self) -> int:
