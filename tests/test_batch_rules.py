@@ -94,6 +94,31 @@ VMAP_GAPS = {
 }
 
 
+# The losses and index functions composed in ops/losses_extra.py and ops/composites.py build
+# their masks from the index or target values (and check them) on the host.
+VMAP_GAPS.update(
+    {
+        name: _GAP + "builds masks from batched index or target values"
+        for name in (
+            "gaussian_nll_loss",
+            "gaussian_nll_loss_full_sum",
+            "multi_margin_loss",
+            "multi_margin_loss_p2_weight",
+            "multi_margin_loss_unbatched",
+            "multilabel_margin_loss",
+            "multilabel_margin_loss_unbatched",
+            "index_fill",
+            "index_fill_tensor_value",
+            "index_copy",
+            "cov_weights",
+        )
+    }
+)
+VMAP_GAPS["as_strided"] = (
+    _GAP + "as_strided addresses the batched array's memory, not each example's"
+)
+
+
 class _Batched(Observer):
     """Records each op called with an input batched by vmap: the calls its batch rule runs.
     Registered inside the mapped function, so it is asked before the vmap level."""

@@ -72,6 +72,10 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ops: normalization", {"ops.normalization"}),
     ("ops: dropout", {"ops.dropout"}),
     ("ops: losses", {"ops.losses"}),
+    ("ops: the other losses, composed of the ops above", {"ops.losses_extra"}),
+    ("ops: index_fill, masked_scatter, put, cov and others, composed", {"ops.composites"}),
+    ("ops: stft and istft, composed of the transforms", {"ops.spectral"}),
+    ("ops: as_strided and empty_strided", {"ops.strided"}),
     (
         "Tensor's methods; custom Functions (and hand-written rules' nodes, on Function)",
         {"ops.tensor_methods", "autograd.function", "autograd.custom_rule"},
@@ -92,7 +96,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("nn, optim", {"nn", "optim"}),
     (
         "data and tools",
-        {"data", "datasets", "serialization", "torch_format", "viz", "profiler", "utils"},
+        {"data", "datasets", "serialization", "torch_format", "viz", "profiler", "utils", "jit"},
     ),
     ("the package root, which loads the outer layers on first use", {""}),
     ("apps", {"apps", "__main__", "as_torch"}),

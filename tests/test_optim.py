@@ -94,6 +94,21 @@ CASES = [
     ("Adadelta", {}),
     ("Adadelta", {"lr": 0.5, "rho": 0.5, "weight_decay": 0.1}),
     ("Adadelta", {"maximize": True, "eps": 1e-4}),
+    ("NAdam", {}),
+    ("NAdam", {"lr": 0.05, "weight_decay": 0.1, "momentum_decay": 0.01}),
+    ("NAdam", {"lr": 0.05, "weight_decay": 0.1, "decoupled_weight_decay": True, "maximize": True}),
+    ("RAdam", {}),  # rho_t <= 5 for the first steps: plain momentum
+    ("RAdam", {"lr": 0.05, "betas": (0.9, 0.8), "weight_decay": 0.1}),  # rectified from step 2
+    (
+        "RAdam",
+        {"lr": 0.05, "betas": (0.5, 0.8), "decoupled_weight_decay": True, "weight_decay": 0.1},
+    ),
+    ("Adamax", {}),
+    ("Adamax", {"lr": 0.05, "betas": (0.8, 0.9), "weight_decay": 0.1, "maximize": True}),
+    ("ASGD", {}),
+    ("ASGD", {"lr": 0.05, "lambd": 0.01, "alpha": 0.5, "t0": 2, "weight_decay": 0.1}),
+    ("Rprop", {}),
+    ("Rprop", {"lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (1e-3, 0.1), "maximize": True}),
 ]
 
 
@@ -164,6 +179,11 @@ def test_params_without_grad_are_skipped():
         ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.9}),
         ("Adagrad", {"lr": 0.1, "lr_decay": 0.01}),
         ("Adadelta", {}),
+        ("NAdam", {"lr": 0.1}),
+        ("RAdam", {"lr": 0.1, "betas": (0.9, 0.8)}),
+        ("Adamax", {"lr": 0.1}),
+        ("ASGD", {"lr": 0.1, "t0": 1}),
+        ("Rprop", {"lr": 0.1}),
     ],
 )
 def test_state_dict_round_trip_continues_identically(name, kwargs):
@@ -375,3 +395,66 @@ def test_lbfgs_returns_immediately_at_a_stationary_point():
     assert float(opt.step(closure)) == 0.0
     assert len(calls) == 1
     assert math.isclose(float(x[0]), 1.0)
+
+
+IMPLEMENTATION_SWITCHES = {
+    "SGD": ("foreach", "differentiable", "fused"),
+    "Adam": ("foreach", "capturable", "differentiable", "fused"),
+    "AdamW": ("foreach", "capturable", "differentiable", "fused"),
+    "RMSprop": ("capturable", "foreach", "differentiable"),
+    "Adagrad": ("foreach", "differentiable", "fused"),
+    "Adadelta": ("foreach", "capturable", "differentiable"),
+    "NAdam": ("foreach", "capturable", "differentiable"),
+    "RAdam": ("foreach", "capturable", "differentiable"),
+    "Adamax": ("foreach", "capturable", "differentiable"),
+    "ASGD": ("foreach", "capturable", "differentiable"),
+    "Rprop": ("foreach", "capturable", "differentiable"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(IMPLEMENTATION_SWITCHES))
+def test_implementation_switches_are_accepted_and_change_nothing(name):
+    """foreach / fused / capturable pick PyTorch kernels; chainrule has one, so the steps are
+    the same with any of them, and the groups carry PyTorch's option names and defaults."""
+    switches = IMPLEMENTATION_SWITCHES[name]
+    lr = {"SGD": {"lr": 0.1}}.get(name, {})
+    plain, _ = make_params()
+    switched, _ = make_params()
+    opt = getattr(optim, name)(plain, **lr)
+    on = {key: True for key in switches if key != "differentiable"}
+    if "fused" in on and "foreach" in on:
+        del on["foreach"]
+    opt_switched = getattr(optim, name)(switched, **lr, **on)
+    topt = getattr(torch.optim, name)(make_params()[1], **lr)
+    assert set(opt.param_groups[0]) == set(topt.param_groups[0])
+    for key in switches:
+        assert opt.param_groups[0][key] == topt.param_groups[0][key], key
+    for step in range(3):
+        for o, params in ((opt, plain), (opt_switched, switched)):
+            o.zero_grad()
+            backward(chainrule, params, step)
+            o.step()
+    for p, q in zip(plain, switched):
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+    with pytest.raises(NotImplementedError, match="differentiable"):
+        getattr(optim, name)(plain, **lr, differentiable=True)
+
+
+def test_fused_and_foreach_together_raise_as_torch():
+    with pytest.raises(RuntimeError, match="cannot be `True` together"):
+        optim.Adam(make_params()[0], foreach=True, fused=True)
+
+
+@pytest.mark.parametrize("name", ["NAdam", "RAdam", "Adamax", "ASGD", "Rprop"])
+def test_new_optimizers_follow_an_lr_schedule_as_torch(name):
+    ours, theirs = make_params()
+    opt = getattr(optim, name)(ours, lr=0.05)
+    topt = getattr(torch.optim, name)(theirs, lr=0.05)
+    schedule = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    tschedule = torch.optim.lr_scheduler.StepLR(topt, step_size=2, gamma=0.5)
+    for step in range(6):
+        train_both(opt, topt, ours, theirs, [step])
+        schedule.step()
+        tschedule.step()
+        assert opt.param_groups[0]["lr"] == topt.param_groups[0]["lr"]
+    assert_close(ours, theirs, what=f"{name} with StepLR")

@@ -91,6 +91,7 @@ from chainrule.ops.activation import *  # noqa: F403
 from chainrule.ops.autocast import autocast, get_autocast_dtype, is_autocast_enabled
 from chainrule.ops.complex import *  # noqa: F403
 from chainrule.ops.complex import complex  # noqa: A004 - PyTorch's name
+from chainrule.ops.composites import corrcoef, cov, index_copy, index_fill, masked_scatter, put
 from chainrule.ops.creation import (
     Generator,
     arange,
@@ -139,6 +140,8 @@ from chainrule.ops.shape import *  # noqa: F403
 from chainrule.ops.special import digamma, erfinv, i0, lgamma, mvlgamma, polygamma
 from chainrule.ops.special import gammainc as igamma
 from chainrule.ops.special import gammaincc as igammac
+from chainrule.ops.spectral import istft, stft
+from chainrule.ops.strided import as_strided, empty_strided
 from chainrule.ops.tensor_methods import TensorMethods as _TensorMethods  # Tensor's methods
 
 __version__ = "0.1.0"
@@ -151,6 +154,7 @@ _LAZY_MODULES = frozenset(
         "distributions",
         "fft",
         "func",
+        "jit",
         "linalg",
         "nn",
         "optim",
@@ -196,6 +200,7 @@ if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
         distributions,
         fft,
         func,
+        jit,
         linalg,
         nn,
         numpy,

@@ -1,11 +1,13 @@
 """One OpSpec per op, grouped by family; test_ops.py runs every one through check_op."""
 
 from tests.op_specs import (
+    composites,
     coverage,
     edges,
     elementwise,
     indexing,
     linalg,
+    losses_extra,
     nn_ops,
     reduction,
     shape,
@@ -21,6 +23,8 @@ SPECS = [
     *indexing.SPECS,
     *linalg.SPECS,
     *nn_ops.SPECS,
+    *losses_extra.SPECS,
+    *composites.SPECS,
     *special.SPECS,
     *COMPLEX_SPECS,
     *FFT_SPECS,

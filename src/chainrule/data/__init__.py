@@ -34,6 +34,7 @@ __all__ = [
     "SequentialSampler",
     "Subset",
     "SubsetRandomSampler",
+    "WeightedRandomSampler",
     "TensorDataset",
     "WeightedRandomSampler",
     "WorkerInfo",

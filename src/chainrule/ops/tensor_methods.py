@@ -19,6 +19,7 @@ from chainrule.backend.dtypes import as_dtype
 from chainrule.errors import ShapeError
 from chainrule.ops import (
     activation,
+    composites,
     conversion,
     creation,
     elementwise,
@@ -27,6 +28,8 @@ from chainrule.ops import (
     reduction,
     shape,
     special,
+    spectral,
+    strided,
     views,
 )
 from chainrule.ops import complex as complex_ops
@@ -96,10 +99,17 @@ class TensorMethods:
             result = self.clone()
         return result
 
-    def type(self, dtype: Any = None) -> Any:
-        """Without an argument, PyTorch's legacy type name ('chainrule.FloatTensor')."""
+    def type(self, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
+        """Without an argument, PyTorch's legacy type name ('chainrule.FloatTensor'); with a
+        dtype, a legacy type (`chainrule.DoubleTensor`) or its name ('torch.DoubleTensor',
+        'torch.cuda.FloatTensor'), this tensor converted to it."""
         if dtype is None:
             return f"chainrule.{LEGACY_TYPE_BY_DTYPE[self.dtype.name].__name__}"
+        if isinstance(dtype, str):
+            return _to_legacy_type_name(self, dtype)
+        legacy = getattr(dtype, "dtype_name", None)
+        if legacy is not None:
+            return self.to(as_dtype(legacy))
         return self.to(dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
@@ -638,6 +648,107 @@ class TensorMethods:
         """In place: fill with 1 with probability p, else 0, outside autograd. Returns self."""
         with grad_mode.no_grad():
             return self.copy_(creation.rand_like(self, generator=generator) < p)
+
+    # ---- index_fill, index_copy, masked_scatter, put; apply_, map_; memory facts -------------
+    def index_fill(self, dim: int, index: Tensor, value: Any) -> Tensor:
+        """A copy with the slices at `index` along `dim` set to `value`."""
+        return composites.index_fill(self, dim, index, value)
+
+    def index_fill_(self, dim: int, index: Tensor, value: Any) -> Tensor:
+        """In place: set the slices at `index` along `dim` to `value`. Returns self."""
+        return self._inplace("index_fill_", composites.index_fill, dim, index, value)
+
+    def index_copy(self, dim: int, index: Tensor, source: Tensor) -> Tensor:
+        """A copy with the slices at `index` along `dim` replaced by source's slices."""
+        return composites.index_copy(self, dim, index, source)
+
+    def index_copy_(self, dim: int, index: Tensor, source: Tensor) -> Tensor:
+        """In place: replace the slices at `index` along `dim` by source's. Returns self."""
+        return self._inplace("index_copy_", composites.index_copy, dim, index, source)
+
+    def masked_scatter(self, mask: Tensor, source: Tensor) -> Tensor:
+        """A copy whose elements where `mask` is True are source's first elements, in order."""
+        return composites.masked_scatter(self, mask, source)
+
+    def masked_scatter_(self, mask: Tensor, source: Tensor) -> Tensor:
+        """In place: write source's first elements where `mask` is True. Returns self."""
+        return self._inplace("masked_scatter_", composites.masked_scatter, mask, source)
+
+    def put(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        """A copy with flat positions `index` set to (or, accumulating, increased by) source."""
+        return composites.put(self, index, source, accumulate)
+
+    def put_(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+        """In place: `put(index, source, accumulate)` written into this tensor. Returns self."""
+        return self._inplace("put_", composites.put, index, source, accumulate)
+
+    def apply_(self, callable: Callable[[Any], Any]) -> Tensor:  # noqa: A002
+        """In place: each element replaced by callable(element), a Python function called once
+        per element. As PyTorch: CPU tensors only, and never part of autograd (a tensor that
+        requires grad raises)."""
+        return _elementwise_python("apply_", self, callable)
+
+    def map_(self, tensor: Tensor, callable: Callable[[Any, Any], Any]) -> Tensor:  # noqa: A002
+        """In place: each element replaced by callable(element, other's element), with
+        `tensor` broadcast to this shape; CPU only and outside autograd, as `apply_`."""
+        return _elementwise_python("map_", self, callable, tensor)
+
+    def storage_offset(self) -> int:
+        """How many elements into its memory block this tensor starts (0 unless a view)."""
+        return strided.memory_block(self._backend, self._array)[1]
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes the elements take: numel() * element_size()."""
+        return int(self._array.size) * self._array.itemsize
+
+    def as_strided(self, size: Any, stride: Any, storage_offset: int | None = None) -> Tensor:
+        """A view of this tensor's memory with the given size, stride and storage offset."""
+        return strided.as_strided(self, size, stride, storage_offset)
+
+    def stft(self, n_fft: int, *args: Any, **kwargs: Any) -> Tensor:
+        """`chainrule.stft(self, ...)`: the short-time Fourier transform."""
+        return spectral.stft(self, n_fft, *args, **kwargs)
+
+    def istft(self, n_fft: int, *args: Any, **kwargs: Any) -> Tensor:
+        """`chainrule.istft(self, ...)`: the inverse short-time Fourier transform."""
+        return spectral.istft(self, n_fft, *args, **kwargs)
+
+    @property
+    def itemsize(self) -> int:
+        """The bytes one element takes (`element_size()`)."""
+        return self._array.itemsize
+
+
+def _to_legacy_type_name(x: Tensor, name: str) -> Tensor:
+    """x converted to the legacy type called `name` ('torch.cuda.LongTensor' and the like)."""
+    parts = name.split(".")
+    by_name = {kind.__name__: kind.dtype_name for kind in LEGACY_TYPE_BY_DTYPE.values()}
+    known = parts[0] in ("torch", "chainrule") and parts[-1] in by_name
+    if not known or len(parts) not in (2, 3) or (len(parts) == 3 and parts[1] != "cuda"):
+        raise ValueError(f"invalid type: {name!r}")
+    target = x.to(as_dtype(by_name[parts[-1]]))
+    return target.to("cuda") if len(parts) == 3 else target.to("cpu")
+
+
+def _elementwise_python(name: str, x: Tensor, function: Callable, other: Any = None) -> Tensor:
+    """apply_ / map_: a Python function per element, written back outside autograd."""
+    if x.requires_grad:
+        raise RuntimeError(
+            f"Can't call {name}() on Variable that requires grad. Use var.detach().{name}() "
+            "instead."
+        )
+    if x.device.type != "cpu":
+        raise TypeError(f"{name} is only implemented on CPU tensors")
+    values = x.reshape(-1).tolist()
+    if other is None:
+        results = [function(value) for value in values]
+    else:
+        others = shape.broadcast_to(other, tuple(x.shape)).reshape(-1).tolist()
+        results = [function(value, o) for value, o in zip(values, others)]
+    updated = creation.tensor(results, dtype=x.dtype, device=x.device)
+    with grad_mode.no_grad():
+        return x.copy_(shape.reshape(updated, tuple(x.shape)))
 
 
 def _inplace_method(name: str, function: Callable) -> Callable:

@@ -7,7 +7,13 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.backend import dtypes
 from chainrule.ops.creation import tensor, zeros_like
-from chainrule.optim.optimizer import Optimizer, ParamsT, as_real, check_nonnegative
+from chainrule.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    as_real,
+    check_nonnegative,
+    implementation_options,
+)
 
 
 class Adadelta(Optimizer):
@@ -24,8 +30,11 @@ class Adadelta(Optimizer):
         rho: float = 0.9,
         eps: float = 1e-6,
         weight_decay: float = 0,
+        foreach: bool | None = None,
         *,
+        capturable: bool = False,
         maximize: bool = False,
+        differentiable: bool = False,
     ) -> None:
         check_nonnegative(lr=lr)
         if not 0.0 <= rho <= 1.0:
@@ -37,6 +46,12 @@ class Adadelta(Optimizer):
             "eps": eps,
             "weight_decay": weight_decay,
             "maximize": maximize,
+            **implementation_options(
+                ("foreach", "capturable", "differentiable"),
+                foreach=foreach,
+                capturable=capturable,
+                differentiable=differentiable,
+            ),
         }
         super().__init__(params, defaults)
 

@@ -7,7 +7,13 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.backend import dtypes
 from chainrule.ops.creation import full_like, tensor
-from chainrule.optim.optimizer import Optimizer, ParamsT, as_real, check_nonnegative
+from chainrule.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    as_real,
+    check_nonnegative,
+    implementation_options,
+)
 
 
 class Adagrad(Optimizer):
@@ -25,8 +31,11 @@ class Adagrad(Optimizer):
         weight_decay: float = 0,
         initial_accumulator_value: float = 0,
         eps: float = 1e-10,
+        foreach: bool | None = None,
         *,
         maximize: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         check_nonnegative(
             lr=lr,
@@ -42,6 +51,12 @@ class Adagrad(Optimizer):
             "weight_decay": weight_decay,
             "initial_accumulator_value": initial_accumulator_value,
             "maximize": maximize,
+            **implementation_options(
+                ("foreach", "differentiable", "fused"),
+                foreach=foreach,
+                differentiable=differentiable,
+                fused=fused,
+            ),
         }
         super().__init__(params, defaults)
         for group in self.param_groups:  # PyTorch creates Adagrad's state up front

@@ -7,7 +7,14 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.backend import dtypes
 from chainrule.ops.creation import tensor, zeros_like
-from chainrule.optim.optimizer import Optimizer, ParamsT, as_real, check_nonnegative, lerp_
+from chainrule.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    as_real,
+    check_nonnegative,
+    implementation_options,
+    lerp_,
+)
 
 
 class Adam(Optimizer):
@@ -53,7 +60,11 @@ class Adam(Optimizer):
         weight_decay: float = 0,
         amsgrad: bool = False,
         *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
         _check_adam_options(lr, betas, eps, weight_decay)
@@ -64,6 +75,13 @@ class Adam(Optimizer):
             "weight_decay": weight_decay,
             "amsgrad": amsgrad,
             "maximize": maximize,
+            **implementation_options(
+                ("foreach", "capturable", "differentiable", "fused"),
+                foreach=foreach,
+                capturable=capturable,
+                differentiable=differentiable,
+                fused=fused,
+            ),
             "decoupled_weight_decay": decoupled_weight_decay,
         }
         super().__init__(params, defaults)
@@ -128,6 +146,10 @@ class AdamW(Adam):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         super().__init__(
             params,
@@ -136,7 +158,11 @@ class AdamW(Adam):
             eps,
             weight_decay,
             amsgrad,
+            foreach=foreach,
             maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
             decoupled_weight_decay=True,
         )
 

@@ -333,3 +333,35 @@ def lerp_(start: Array, end: Array, weight: float) -> None:
         start += w * (end - start)
     else:
         start[...] = end - (end - start) * (1 - w)
+
+
+def implementation_options(
+    names: tuple[str, ...],
+    foreach: bool | None = None,
+    fused: bool | None = None,
+    capturable: bool = False,
+    differentiable: bool = False,
+) -> dict[str, Any]:
+    """PyTorch's implementation switches, as param-group options under their own names, for
+    the switches `names` lists (those the PyTorch optimizer has), with PyTorch's defaults.
+
+    chainrule has one implementation per optimizer, so `foreach` (one kernel over a list of
+    tensors), `fused` (one fused kernel) and `capturable` (CUDA-graph capture) change nothing
+    numerically: they are accepted, stored (so state dicts match PyTorch's) and otherwise
+    ignored. `differentiable=True` (autograd through the step itself) is not implemented, and
+    says so rather than silently stepping without a graph.
+    """
+    if foreach and fused:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+    if differentiable:
+        raise NotImplementedError(
+            "differentiable=True (autograd through the optimizer step) is not supported by "
+            "chainrule's optimizers"
+        )
+    given = {
+        "foreach": foreach,
+        "fused": fused,
+        "capturable": capturable,
+        "differentiable": differentiable,
+    }
+    return {name: given[name] for name in names}

@@ -7,7 +7,14 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.backend import dtypes
 from chainrule.ops.creation import tensor, zeros_like
-from chainrule.optim.optimizer import Optimizer, ParamsT, as_real, check_nonnegative, lerp_
+from chainrule.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    as_real,
+    check_nonnegative,
+    implementation_options,
+    lerp_,
+)
 
 
 class RMSprop(Optimizer):
@@ -27,8 +34,10 @@ class RMSprop(Optimizer):
         weight_decay: float = 0,
         momentum: float = 0,
         centered: bool = False,
-        *,
+        capturable: bool = False,
+        foreach: bool | None = None,
         maximize: bool = False,
+        differentiable: bool = False,
     ) -> None:
         check_nonnegative(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
         defaults = {
@@ -39,6 +48,12 @@ class RMSprop(Optimizer):
             "centered": centered,
             "weight_decay": weight_decay,
             "maximize": maximize,
+            **implementation_options(
+                ("capturable", "foreach", "differentiable"),
+                capturable=capturable,
+                foreach=foreach,
+                differentiable=differentiable,
+            ),
         }
         super().__init__(params, defaults)
 

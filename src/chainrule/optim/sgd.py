@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule._tensor import Tensor
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_nonnegative
+from chainrule.optim.optimizer import Optimizer, ParamsT, check_nonnegative, implementation_options
 
 
 class SGD(Optimizer):
@@ -49,6 +49,9 @@ class SGD(Optimizer):
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ) -> None:
         check_nonnegative(lr=lr, momentum=momentum, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
@@ -60,6 +63,12 @@ class SGD(Optimizer):
             "weight_decay": weight_decay,
             "nesterov": nesterov,
             "maximize": maximize,
+            **implementation_options(
+                ("foreach", "differentiable", "fused"),
+                foreach=foreach,
+                differentiable=differentiable,
+                fused=fused,
+            ),
         }
         super().__init__(params, defaults)
 

@@ -817,3 +817,124 @@ class NLLLoss2d(NLLLoss):
         >>> nn.NLLLoss2d()(chainrule.zeros(1, 3, 2, 2), chainrule.zeros(1, 2, 2).long())
         tensor(0.)
     """
+
+
+class MultiMarginLoss(_WeightedLoss):
+    """The multi-class hinge: sum over classes i != y of max(0, margin - x[y] + x[i])**p,
+    divided by the number of classes.
+
+    Args:
+        p (int): 1 (default) or 2.
+        margin (float): default 1.
+        weight (Tensor, optional): a weight per class, (C,), applied by the target's class.
+        reduction (str): 'mean' (default), 'sum' or 'none'.
+
+    Shape:
+        - Input: (N, C) or (C,), Target: (N,) or () class indices
+        - Output: a scalar, or (N,) with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.MultiMarginLoss()(chainrule.tensor([[0.1, 0.2, 0.4, 0.8]]), chainrule.tensor([3]))
+        tensor(0.3250)
+    """
+
+    def __init__(
+        self,
+        p: int = 1,
+        margin: float = 1.0,
+        weight: Tensor | None = None,
+        size_average: bool | None = None,
+        reduce: bool | None = None,
+        reduction: str = "mean",
+    ) -> None:
+        super().__init__(weight, size_average, reduce, reduction)
+        if p not in (1, 2):
+            raise ValueError("only p == 1 and p == 2 supported")
+        if weight is not None and weight.dim() != 1:
+            raise ValueError(
+                f"MultiMarginLoss: expected weight to be None or 1D tensor, got {weight.dim()}D "
+                "instead"
+            )
+        self.p = p
+        self.margin = margin
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return F.multi_margin_loss(
+            input,
+            target,
+            p=self.p,
+            margin=self.margin,
+            weight=self.weight,
+            reduction=self.reduction,
+        )
+
+
+class MultiLabelMarginLoss(_Loss):
+    """The multi-label hinge: target lists each sample's classes, ended by the first -1; the
+    loss sums max(0, 1 - (x[j] - x[i])) over listed j and unlisted i, over the class count.
+
+    Args:
+        reduction (str): 'mean' (default), 'sum' or 'none'.
+
+    Shape:
+        - Input: (N, C) or (C,), Target: the input's shape, integer class indices and -1
+        - Output: a scalar, or (N,) with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.MultiLabelMarginLoss()(
+        ...     chainrule.tensor([[0.1, 0.2, 0.4, 0.8]]), chainrule.tensor([[3, 0, -1, 1]]))
+        tensor(0.8500)
+    """
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        return F.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+class CTCLoss(_Loss):
+    """The connectionist temporal classification loss: -log of the total probability of every
+    alignment of the target to the input sequence (with blanks and repeats), for unsegmented
+    sequence labelling (speech, handwriting).
+
+    Args:
+        blank (int): the blank label (default: 0).
+        reduction (str): 'mean' (default: each loss over its target length, then averaged),
+            'sum' or 'none'.
+        zero_infinity (bool): zero infinite losses (impossible alignments) and their gradients.
+
+    Shape:
+        - Log_probs: (T, N, C) or (T, C), log_softmax outputs
+        - Targets: (N, S) padded, or (sum(target_lengths),) concatenated
+        - Input_lengths, Target_lengths: (N,) or ()
+        - Output: a scalar, or (N,) with reduction='none'
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> log_probs = chainrule.full((2, 1, 2), 0.5).log()
+        >>> nn.CTCLoss(reduction="sum")(log_probs, chainrule.tensor([[1]]), [2], [1])
+        tensor(0.2877)
+    """
+
+    def __init__(
+        self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False
+    ) -> None:
+        super().__init__(reduction=reduction)
+        self.blank = blank
+        self.zero_infinity = zero_infinity
+
+    def forward(
+        self, log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any
+    ) -> Tensor:
+        return F.ctc_loss(
+            log_probs,
+            targets,
+            input_lengths,
+            target_lengths,
+            self.blank,
+            self.reduction,
+            self.zero_infinity,
+        )

@@ -1,0 +1,59 @@
+"""torch.jit's decorators as pass-throughs, so PyTorch programs that script or trace their
+models run unchanged. chainrule has no TorchScript: `script` and `trace` return the function
+or module they are given, unchanged and run eagerly (no compiled graph, no `.save`-able script;
+`chainrule.compile` is the capture-and-replay path). `ignore`, `unused` and `export` mark
+nothing and return the function.
+
+>>> import chainrule
+>>> double = chainrule.jit.script(lambda x: 2 * x)
+>>> double(chainrule.tensor(3.0))
+tensor(6.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["export", "ignore", "is_scripting", "is_tracing", "script", "trace", "unused"]
+
+
+def script(obj: Any, optimize: Any = None, _frames_up: int = 0, _rcb: Any = None, **_: Any) -> Any:
+    """Returns `obj` (a function or module) unchanged: no TorchScript compilation."""
+    return obj
+
+
+def trace(func: Any, example_inputs: Any = None, *args: Any, **kwargs: Any) -> Any:
+    """Returns `func` unchanged without running it on `example_inputs`: no tracing."""
+    return func
+
+
+def ignore(drop: Any = False, **kwargs: Any) -> Any:
+    """Returns the function unchanged (as a decorator, with or without arguments)."""
+    if callable(drop):
+        return drop
+    return _identity
+
+
+def unused(fn: Callable) -> Callable:
+    """Returns the function unchanged."""
+    return fn
+
+
+def export(fn: Callable) -> Callable:
+    """Returns the function unchanged."""
+    return fn
+
+
+def is_scripting() -> bool:
+    """False: code never runs under TorchScript here."""
+    return False
+
+
+def is_tracing() -> bool:
+    """False: code never runs under the TorchScript tracer here."""
+    return False
+
+
+def _identity(fn: Callable) -> Callable:
+    return fn

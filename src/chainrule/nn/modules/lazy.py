@@ -1,0 +1,189 @@
+"""Lazy layers: LazyLinear and LazyConv1d/2d/3d infer their input size from the first input,
+as PyTorch's. Until then their weights are `UninitializedParameter`s; the first call gives
+those same objects their memory (so an optimizer built before it still holds the real
+parameters), initializes them as the eager layer would, and turns the module into that layer.
+
+>>> import chainrule
+>>> from chainrule import nn
+>>> layer = nn.LazyLinear(2)
+>>> layer(chainrule.zeros(5, 3)).shape, type(layer).__name__, layer.in_features
+(chainrule.Size([5, 2]), 'Linear', 3)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule._tensor import Tensor
+from chainrule.backend import device as Device
+from chainrule.backend.dtypes import dtype as DType
+from chainrule.nn.modules.conv import Conv1d, Conv2d, Conv3d
+from chainrule.nn.modules.linear import Linear
+from chainrule.nn.parameter import Parameter
+from chainrule.ops import creation
+
+
+class UninitializedParameter(Parameter):
+    """A Parameter with no shape yet (0 elements); `materialize(shape)` gives it memory and
+    makes it a plain Parameter, the same object."""
+
+    def materialize(self, shape: tuple, device: Any = None, dtype: Any = None) -> None:
+        """Allocate this parameter's memory of `shape` (uninitialized) in place."""
+        fresh = creation.empty(shape, device=device, dtype=dtype)
+        self._array = fresh._array
+        self._backend = fresh._backend
+        self.__class__ = Parameter
+
+    def __repr__(self) -> str:
+        return "<UninitializedParameter>"
+
+
+def _uninitialized(module: Any, names: tuple) -> None:
+    for name in names:
+        if getattr(module, name, None) is not None:
+            setattr(module, name, UninitializedParameter())
+
+
+class LazyLinear(Linear):
+    """A Linear layer whose in_features is the last dimension of its first input.
+
+    Args:
+        out_features (int): the size of each output.
+        bias (bool): learn an additive bias (default: True).
+
+    Shape:
+        - Input: (*, H_in), any H_in on the first call, that H_in afterwards
+        - Output: (*, out_features)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.LazyLinear(4)(chainrule.zeros(2, 7)).shape
+        chainrule.Size([2, 4])
+    """
+
+    cls_to_become = Linear
+
+    def __init__(
+        self,
+        out_features: int,
+        bias: bool = True,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
+    ) -> None:
+        super().__init__(0, out_features, bias, device=device, dtype=dtype)
+        self._factory = {"device": device, "dtype": dtype}
+        _uninitialized(self, ("weight", "bias"))
+
+    def reset_parameters(self) -> None:
+        """Initialize as Linear does, once the input size is known (a no-op before)."""
+        if self.in_features != 0:
+            super().reset_parameters()
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        if isinstance(self.weight, UninitializedParameter):
+            self.in_features = input.shape[-1]
+            self.weight.materialize((self.out_features, self.in_features), **self._factory)
+            if self.bias is not None:
+                self.bias.materialize((self.out_features,), **self._factory)
+            del self._factory
+            self.__class__ = self.cls_to_become
+            self.reset_parameters()
+        return Linear.forward(self, input)
+
+
+class _LazyConv:
+    """LazyConv1d/2d/3d: in_channels is dimension 1 of the first (batched) input, or 0 of an
+    unbatched one."""
+
+    cls_to_become: type
+
+    def _lazy_setup(self, device: Any, dtype: Any) -> None:
+        self._factory = {"device": device, "dtype": dtype}
+        _uninitialized(self, ("weight", "bias"))
+
+    def reset_parameters(self) -> None:
+        """Initialize as the convolution does, once in_channels is known (a no-op before)."""
+        if self.in_channels != 0:
+            self.cls_to_become.reset_parameters(self)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        target = self.cls_to_become
+        if isinstance(self.weight, UninitializedParameter):
+            spatial = target._n
+            if input.ndim not in (spatial + 1, spatial + 2):
+                raise ValueError(
+                    f"Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input "
+                    f"to {type(self).__name__}, but got input of size: {list(input.shape)}"
+                )
+            channels = input.shape[1] if input.ndim == spatial + 2 else input.shape[0]
+            if channels % self.groups:
+                raise ValueError("in_channels must be divisible by groups")
+            self.in_channels = channels
+            shape = (self.out_channels, channels // self.groups, *self.kernel_size)
+            self.weight.materialize(shape, **self._factory)
+            if self.bias is not None:
+                self.bias.materialize((self.out_channels,), **self._factory)
+            del self._factory
+            self.__class__ = target
+            self.reset_parameters()
+        return target.forward(self, input)
+
+
+def _lazy_conv(conv: type, name: str) -> type:
+    def initialize(
+        self: Any,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Device | str | None = None,
+        dtype: DType | None = None,
+    ) -> None:
+        conv.__init__(
+            self,
+            0,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            device=device,
+            dtype=dtype,
+        )
+        self._lazy_setup(device, dtype)
+
+    doc = f"""A {conv.__name__} whose in_channels is read from its first input.
+
+    Args:
+        out_channels (int): the number of output channels.
+        kernel_size (int or tuple): the filter's size; stride, padding, dilation, groups,
+            bias and padding_mode are as {conv.__name__}'s.
+
+    Shape:
+        - Input: as {conv.__name__}'s, any channel count on the first call
+        - Output: as {conv.__name__}'s
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.{name}(4, 3)(chainrule.zeros({", ".join(["1", "2"] + ["5"] * conv._n)})).shape[1]
+        4
+    """
+    return type(
+        name,
+        (_LazyConv, conv),
+        {"__init__": initialize, "__doc__": doc, "cls_to_become": conv, "__module__": __name__},
+    )
+
+
+LazyConv1d = _lazy_conv(Conv1d, "LazyConv1d")
+LazyConv2d = _lazy_conv(Conv2d, "LazyConv2d")
+LazyConv3d = _lazy_conv(Conv3d, "LazyConv3d")

@@ -1,0 +1,134 @@
+# ruff: noqa: A002 - `input` is PyTorch's argument name throughout
+"""as_strided and empty_strided: views of a tensor's memory block with any sizes, strides (in
+elements) and offset, as PyTorch's. The memory block is the array the tensor's views were taken
+from (`storage_offset()` counts from its start). Derivatives hold for results whose elements
+do not overlap, as PyTorch documents: the cotangent is scattered into a zero copy of the block
+at the result's positions and read back at the input's; the tangent goes the other way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.autograd.node import Node
+from chainrule.backend import Array
+from chainrule.ops.arguments import normalize_size
+from chainrule.ops.creation import empty, zeros
+from chainrule.ops.indexing import index_add, take
+from chainrule.ops.op import Op, apply
+from chainrule.ops.shape import reshape
+
+
+def _positions(xp: Any, size: tuple, stride: tuple, offset: int) -> Array:
+    """The block position of every element of a (size, stride, offset) view, in its shape."""
+    positions = xp.full(size, offset, dtype=xp.int64)
+    for axis, (length, step) in enumerate(zip(size, stride)):
+        shape = [1] * len(size)
+        shape[axis] = length
+        positions = positions + (xp.arange(length, dtype=xp.int64) * step).reshape(shape)
+    return positions
+
+
+def memory_block(backend: Any, x: Array) -> tuple[Array, int]:
+    """The contiguous array x's views started from, and x's offset in it (elements): what
+    PyTorch calls x's storage and storage_offset()."""
+    root = x
+    while isinstance(getattr(root, "base", None), type(x)):
+        root = root.base
+    if not root.flags.c_contiguous:
+        root = x  # a block we cannot address by element: x itself (it is contiguous below)
+    distance = backend.data_ptr(x) - backend.data_ptr(root) if root is not x else 0
+    return root, distance // x.itemsize
+
+
+class AsStrided(Op):
+    """A view of x's memory block with the given sizes, strides and offset. Derivative (for a
+    result without overlapping elements): g scattered into zeros of the block's size at the
+    result's positions, read at x's; tangent: t placed at x's positions, read at the
+    result's."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, size: tuple, stride: tuple, offset: Any) -> Array:
+        xp = ctx.xp
+        root, start = memory_block(ctx.backend, x)
+        if not x.flags.c_contiguous and root is x:
+            raise NotImplementedError("as_strided: the input's memory is not one contiguous block")
+        offset = start if offset is None else int(offset)
+        needed = offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1 if all(size) else 0
+        if needed > root.size or offset < 0:
+            raise RuntimeError(
+                f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset "
+                f"{offset}, requiring a storage size of {needed * x.itemsize} are out of "
+                f"bounds for storage of size {root.size * x.itemsize}"
+            )
+        x_strides = tuple(s // x.itemsize for s in x.strides)
+        ctx.save(
+            inside=_positions(xp, x.shape, x_strides, start),
+            outside=_positions(xp, size, stride, offset),
+            block=int(root.size),
+        )
+        flat = root.reshape(-1)
+        byte_strides = tuple(s * x.itemsize for s in stride)
+        return xp.lib.stride_tricks.as_strided(flat[offset:], shape=size, strides=byte_strides)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        block = zeros(ctx.block, dtype=g.dtype, device=g.device)
+        filled = index_add(block, 0, reshape(ctx.outside, (-1,)), reshape(g, (-1,)))
+        return (take(filled, ctx.inside),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        block = zeros(ctx.block, dtype=t.dtype, device=t.device)
+        filled = index_add(block, 0, reshape(ctx.inside, (-1,)), reshape(t, (-1,)))
+        return take(filled, ctx.outside)
+
+
+def as_strided(input: Any, size: Any, stride: Any, storage_offset: int | None = None) -> Any:
+    """A view of input's memory with the given size, stride (elements) and storage offset
+    (default: input's own), as torch.as_strided. Writing through it writes input's memory.
+
+    >>> import chainrule
+    >>> chainrule.arange(6.0).as_strided((2, 2), (1, 2))
+    tensor([[0., 2.],
+            [1., 3.]])
+    """
+    size = tuple(int(n) for n in normalize_size((size,)))
+    stride = tuple(int(s) for s in normalize_size((stride,)))
+    if len(size) != len(stride):
+        raise RuntimeError(
+            f"mismatch in length of strides and shape: {len(stride)} strides for {len(size)} sizes"
+        )
+    if any(s < 0 for s in stride):
+        raise RuntimeError(
+            f"as_strided: Negative strides are not supported at the moment, got strides: "
+            f"{list(stride)}"
+        )
+    return apply(AsStrided, (input,), size, stride, storage_offset)
+
+
+def empty_strided(
+    size: Any,
+    stride: Any,
+    *,
+    dtype: Any = None,
+    layout: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+    pin_memory: bool = False,
+) -> Any:
+    """An uninitialized tensor of `size` laid out with `stride` (elements) in a block just big
+    enough, as torch.empty_strided.
+
+    >>> import chainrule
+    >>> chainrule.empty_strided((2, 3), (1, 2)).stride()
+    (1, 2)
+    """
+    size = tuple(int(n) for n in normalize_size((size,)))
+    stride = tuple(int(s) for s in normalize_size((stride,)))
+    needed = sum((n - 1) * s for n, s in zip(size, stride)) + 1 if all(size) else 0
+    block = empty(needed, dtype=dtype, device=device)
+    result = as_strided(block, size, stride, 0)
+    return result.requires_grad_(True) if requires_grad else result

@@ -1,0 +1,291 @@
+"""Tensor methods and torch functions PyTorch programs reach for, against torch: in-place
+index forms, apply_/map_, memory facts, legacy type conversions, jit pass-throughs and the
+matmul-precision switch. Values and gradients of the composed functions are in
+tests/op_specs/composites.py."""
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+
+
+def _both(array):
+    return chainrule.tensor(array), torch.tensor(array)
+
+
+def test_in_place_index_forms_write_like_torch():
+    values = np.arange(12.0).reshape(3, 4)
+    index = np.array([2, 0])
+    ours, theirs = _both(values)
+    ours.index_fill_(1, chainrule.tensor(index), 7.0)
+    theirs.index_fill_(1, torch.tensor(index), 7.0)
+    ours.index_copy_(0, chainrule.tensor(index), chainrule.ones(2, 4, dtype=chainrule.float64))
+    theirs.index_copy_(0, torch.tensor(index), torch.ones(2, 4, dtype=torch.float64))
+    ours.put_(chainrule.tensor([1, 1]), chainrule.tensor([1.0, 2.0]).double(), accumulate=True)
+    theirs.put_(torch.tensor([1, 1]), torch.tensor([1.0, 2.0], dtype=torch.float64), True)
+    mask = values > 6
+    ours.masked_scatter_(chainrule.tensor(mask), -chainrule.arange(5.0).double())
+    theirs.masked_scatter_(torch.tensor(mask), -torch.arange(5.0, dtype=torch.float64))
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_in_place_index_fill_of_a_non_leaf_carries_the_gradient():
+    base = chainrule.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = base * 2
+    y.index_fill_(0, chainrule.tensor([1]), 0.0)
+    y.sum().backward()
+    np.testing.assert_array_equal(base.grad.numpy(), [2.0, 0.0, 2.0])
+
+
+def test_index_and_mask_errors_match_torch():
+    x = chainrule.zeros(2, 3)
+    with pytest.raises(IndexError):
+        x.index_fill(1, chainrule.tensor([3]), 1.0)
+    with pytest.raises(RuntimeError, match="at least as many elements"):
+        x.masked_scatter(chainrule.ones(2, 3, dtype=chainrule.bool), chainrule.ones(5))
+    with pytest.raises(RuntimeError, match="same number of elements"):
+        x.put(chainrule.tensor([0, 1]), chainrule.ones(3))
+
+
+def test_apply_and_map_call_python_per_element_outside_autograd():
+    ours, theirs = _both(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(
+        ours.apply_(lambda v: v * v + 1).numpy(), theirs.apply_(lambda v: v * v + 1).numpy()
+    )
+    other = np.array([10.0, 20.0, 30.0])
+    ours.map_(chainrule.tensor(other), lambda a, b: a - b)
+    theirs.map_(torch.tensor(other), lambda a, b: a - b)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(RuntimeError, match="requires grad"):
+        chainrule.zeros(2, requires_grad=True).apply_(abs)
+
+
+def test_memory_facts_match_torch():
+    ours, theirs = _both(np.arange(24.0, dtype=np.float32).reshape(2, 3, 4))
+    for pick in (
+        lambda t: t,
+        lambda t: t[1],
+        lambda t: t[1:, 1:, 2:],
+        lambda t: t[:, 2],
+        lambda t: t.transpose(0, 2)[1],
+    ):
+        assert pick(ours).storage_offset() == pick(theirs).storage_offset()
+        assert pick(ours).nbytes == pick(theirs).nbytes
+    assert ours.itemsize == theirs.itemsize == 4
+    assert chainrule.zeros(3, dtype=chainrule.int16).itemsize == 2
+
+
+def test_type_converts_to_legacy_types_by_class_or_name():
+    x = chainrule.tensor([1.5, -2.0])
+    assert x.type() == "chainrule.FloatTensor"
+    assert x.type(chainrule.DoubleTensor).dtype == chainrule.float64
+    assert x.type("torch.LongTensor").dtype == chainrule.int64
+    assert x.type("chainrule.IntTensor").tolist() == torch.tensor([1.5, -2.0]).int().tolist()
+    assert x.type(chainrule.float64).dtype == chainrule.float64
+    with pytest.raises(ValueError, match="invalid type"):
+        x.type("torch.Foo")
+
+
+def test_jit_decorators_return_what_they_are_given():
+    model = chainrule.nn.Linear(2, 2)
+    assert chainrule.jit.script(model) is model
+    assert chainrule.jit.trace(model, chainrule.zeros(1, 2)) is model
+
+    @chainrule.jit.ignore
+    def helper(x):
+        return x + 1
+
+    @chainrule.jit.ignore(drop=True)
+    def dropped(x):
+        return x - 1
+
+    assert helper(1) == 2 and dropped(1) == 0
+    assert chainrule.jit.unused(helper) is helper and chainrule.jit.export(helper) is helper
+    assert not chainrule.jit.is_scripting() and not chainrule.jit.is_tracing()
+
+
+def test_float32_matmul_precision_is_recorded_as_torch_does():
+    assert chainrule.get_float32_matmul_precision() == "highest"
+    try:
+        chainrule.set_float32_matmul_precision("high")
+        assert chainrule.get_float32_matmul_precision() == "high"
+        with pytest.warns(UserWarning, match="no effect"):
+            chainrule.set_float32_matmul_precision("HIGH")
+        assert chainrule.get_float32_matmul_precision() == "high"
+    finally:
+        chainrule.set_float32_matmul_precision("highest")
+
+
+def test_channel_shuffle_matches_torch():
+    values = np.arange(2 * 6 * 3, dtype=np.float64).reshape(2, 6, 3)
+    ours = chainrule.nn.ChannelShuffle(3)(chainrule.tensor(values))
+    theirs = torch.nn.ChannelShuffle(3)(torch.tensor(values))
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(RuntimeError, match="divisible by groups"):
+        chainrule.nn.functional.channel_shuffle(chainrule.tensor(values), 4)
+
+
+def test_gumbel_softmax_samples_the_softmax_distribution():
+    logits = chainrule.tensor([1.0, 0.0, -1.0, 0.5])
+    expected = chainrule.softmax(logits, 0).numpy()
+    chainrule.manual_seed(0)
+    samples = chainrule.nn.functional.gumbel_softmax(logits.expand(4000, 4), hard=True)
+    assert set(np.unique(samples.numpy())) == {0.0, 1.0}
+    np.testing.assert_array_equal(samples.sum(-1).numpy(), np.ones(4000))
+    np.testing.assert_allclose(samples.mean(0).numpy(), expected, atol=0.03)
+
+
+def test_hard_gumbel_softmax_passes_the_soft_gradient_straight_through():
+    weights = chainrule.arange(5.0)
+    grads = []
+    for hard in (False, True):
+        logits = chainrule.tensor([[0.3, -0.2, 0.1, 0.0, 0.5]], requires_grad=True)
+        chainrule.manual_seed(3)
+        sample = chainrule.nn.functional.gumbel_softmax(logits, tau=0.7, hard=hard)
+        (sample * weights).sum().backward()
+        grads.append(logits.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+
+
+def test_weighted_random_sampler_draws_by_weight():
+    from chainrule.data import WeightedRandomSampler
+
+    weights = [1.0, 2.0, 7.0, 0.0]
+    counts = np.bincount(list(WeightedRandomSampler(weights, 20000)), minlength=4)
+    np.testing.assert_allclose(counts / 20000, np.array(weights) / 10, atol=0.015)
+    drawn = list(WeightedRandomSampler(weights, 3, replacement=False))
+    assert sorted(drawn) == [0, 1, 2]
+    assert len(WeightedRandomSampler(weights, 7)) == 7
+    with pytest.raises(ValueError, match="num_samples"):
+        WeightedRandomSampler(weights, 0)
+    with pytest.raises(ValueError, match="1d sequence"):
+        WeightedRandomSampler([[1.0, 2.0]], 2)
+
+
+BAG_WEIGHT = np.random.default_rng(5).standard_normal((6, 3))
+BAG_INPUT = np.array([1, 2, 4, 5, 4, 3, 2, 0, 5])
+BAG_OFFSETS = np.array([0, 2, 2, 6])  # the second bag is empty
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("padding_idx", [None, 4])
+@pytest.mark.parametrize("include_last_offset", [False, True])
+def test_embedding_bag_matches_torch(mode, padding_idx, include_last_offset):
+    offsets = np.append(BAG_OFFSETS, len(BAG_INPUT)) if include_last_offset else BAG_OFFSETS
+    cotangent = np.random.default_rng(6).standard_normal((4, 3))
+    results = []
+    for lib, functional in ((chainrule, chainrule.nn.functional), (torch, torch.nn.functional)):
+        weight = lib.tensor(BAG_WEIGHT, requires_grad=True)
+        out = functional.embedding_bag(
+            lib.tensor(BAG_INPUT),
+            weight,
+            lib.tensor(offsets),
+            mode=mode,
+            padding_idx=padding_idx,
+            include_last_offset=include_last_offset,
+        )
+        (out * lib.tensor(cotangent)).sum().backward()
+        results.append((out.detach().numpy(), weight.grad.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)
+
+
+def test_embedding_bag_module_with_per_sample_weights_and_2d_input():
+    bag = chainrule.nn.EmbeddingBag.from_pretrained(
+        chainrule.tensor(BAG_WEIGHT), freeze=False, mode="sum"
+    )
+    reference = torch.nn.EmbeddingBag.from_pretrained(
+        torch.tensor(BAG_WEIGHT), freeze=False, mode="sum"
+    )
+    scales = np.linspace(-1.0, 2.0, len(BAG_INPUT))
+    ours_scales = chainrule.tensor(scales, requires_grad=True)
+    theirs_scales = torch.tensor(scales, requires_grad=True)
+    ours = bag(chainrule.tensor(BAG_INPUT), chainrule.tensor(BAG_OFFSETS), ours_scales)
+    theirs = reference(torch.tensor(BAG_INPUT), torch.tensor(BAG_OFFSETS), theirs_scales)
+    ours.sum().backward()
+    theirs.sum().backward()
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours_scales.grad.numpy(), theirs_scales.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(bag.weight.grad.numpy(), reference.weight.grad.numpy(), rtol=1e-12)
+    rows = np.array([[0, 1, 5], [2, 2, 3]])
+    np.testing.assert_allclose(
+        chainrule.nn.EmbeddingBag.from_pretrained(chainrule.tensor(BAG_WEIGHT))(
+            chainrule.tensor(rows)
+        ).numpy(),
+        torch.nn.EmbeddingBag.from_pretrained(torch.tensor(BAG_WEIGHT))(torch.tensor(rows))
+        .detach()
+        .numpy(),
+        rtol=1e-12,
+    )
+    with pytest.raises(NotImplementedError, match="per_sample_weights"):
+        chainrule.nn.functional.embedding_bag(
+            chainrule.tensor(BAG_INPUT),
+            chainrule.tensor(BAG_WEIGHT),
+            chainrule.tensor(BAG_OFFSETS),
+            per_sample_weights=ours_scales,
+        )
+
+
+@pytest.mark.parametrize(
+    ("make_lazy", "make_eager", "example"),
+    [
+        (lambda: chainrule.nn.LazyLinear(2), lambda: chainrule.nn.Linear(3, 2), (4, 3)),
+        (
+            lambda: chainrule.nn.LazyConv1d(4, 3, groups=2),
+            lambda: chainrule.nn.Conv1d(2, 4, 3, groups=2),
+            (1, 2, 6),
+        ),
+        (
+            lambda: chainrule.nn.LazyConv2d(3, 2, bias=False),
+            lambda: chainrule.nn.Conv2d(5, 3, 2, bias=False),
+            (5, 4, 4),  # unbatched: channels from dimension 0
+        ),
+        (
+            lambda: chainrule.nn.LazyConv3d(2, 1),
+            lambda: chainrule.nn.Conv3d(1, 2, 1),
+            (2, 1, 2, 2, 2),
+        ),
+    ],
+)
+def test_lazy_layers_become_the_eager_layer_on_first_call(make_lazy, make_eager, example):
+    x = chainrule.randn(*example)
+    chainrule.manual_seed(11)
+    eager = make_eager()
+    chainrule.manual_seed(11)
+    lazy = make_lazy()
+    placeholders = list(lazy.parameters())
+    assert all(isinstance(p, chainrule.nn.UninitializedParameter) for p in placeholders)
+    optimizer = chainrule.optim.SGD(lazy.parameters(), lr=0.5)  # built before the first call
+    chainrule.manual_seed(11)  # the first call draws the initial weights as the eager init did
+    out = lazy(x)
+    assert type(lazy) is type(eager)
+    assert list(lazy.parameters()) == placeholders  # the same objects, now with memory
+    for mine, reference in zip(lazy.parameters(), eager.parameters()):
+        assert type(mine) is chainrule.nn.Parameter
+        np.testing.assert_array_equal(mine.detach().numpy(), reference.detach().numpy())
+    np.testing.assert_allclose(out.detach().numpy(), eager(x).detach().numpy(), rtol=1e-6)
+    out.sum().backward()
+    before = placeholders[0].detach().clone()
+    optimizer.step()
+    assert not np.array_equal(placeholders[0].detach().numpy(), before.numpy())
+
+
+def test_as_strided_is_a_view_of_the_memory_block_as_torch():
+    ours, theirs = _both(np.arange(12.0).reshape(3, 4))
+    for lib_tensor in (ours, theirs):
+        view = lib_tensor[1:].as_strided((2, 2), (4, 1))  # offset: the slice's own (4)
+        view[0, 0] = -1.0
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    np.testing.assert_array_equal(
+        ours.as_strided((3,), (5,), 0).numpy(), theirs.as_strided((3,), (5,), 0).numpy()
+    )
+    with pytest.raises(RuntimeError, match="out of bounds"):
+        ours.as_strided((4,), (4,))
+
+
+def test_empty_strided_has_the_strides_asked_for():
+    ours = chainrule.empty_strided((2, 3), (1, 2), dtype=chainrule.float64)
+    theirs = torch.empty_strided((2, 3), (1, 2), dtype=torch.float64)
+    assert ours.stride() == theirs.stride() and tuple(ours.shape) == tuple(theirs.shape)
+    assert ours.dtype == chainrule.float64
