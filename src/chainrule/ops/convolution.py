@@ -65,14 +65,79 @@ def _grouped_windows(xp: Any, x: Array, kernel: tuple, geometry: tuple) -> tuple
     return view.reshape((batch, groups, channels // groups, *out_size, *kernel)), out_size
 
 
+def _channels_last(group_channels: int, kernel: tuple, out_size: tuple) -> bool:
+    """Which column layout copies faster: channels last, (G, N * P, K * C/G), whose copy moves
+    runs of kernel_width * C/G contiguous numbers and makes one product per layer; or channels
+    first, (N, G, C/G * K, P), whose runs are out_width long (one product per sample). LeNet's
+    conv2 (16 channels, width 14) goes channels last, its conv1 (1 channel, width 28) first."""
+    return kernel[-1] * group_channels > out_size[-1]
+
+
 def _columns(xp: Any, x: Array, kernel: tuple, geometry: tuple) -> tuple[Array, tuple]:
-    """Every window of x copied once into columns (N, G, C/G * K, P), and the output size."""
-    view, out_size = _grouped_windows(xp, x, kernel, geometry)
+    """Every window of x copied once into columns, and the output size: channels last
+    (G, N * P, K * C/G), taps ordered (*kernel, C/G), or channels first (N, G, C/G * K, P), as
+    `_channels_last` picks."""
+    stride, padding, dilation, groups = geometry
     n = len(kernel)
-    batch, groups, group_channels = view.shape[:3]
-    order = (0, 1, 2, *range(3 + n, 3 + 2 * n), *range(3, 3 + n))
-    columns = view.transpose(order).reshape(batch, groups, group_channels * math.prod(kernel), -1)
+    batch, channels = x.shape[:2]
+    group_channels = channels // groups
+    out_size = _conv_out_size(x.shape[2:], kernel, stride, padding, dilation)
+    if not _channels_last(group_channels, kernel, out_size):
+        view, out_size = _grouped_windows(xp, x, kernel, geometry)
+        order = (0, 1, 2, *range(3 + n, 3 + 2 * n), *range(3, 3 + n))
+        columns = view.transpose(order).reshape(
+            batch, groups, group_channels * math.prod(kernel), -1
+        )
+        return columns, out_size
+    # the image channels last, padded: (N, *padded, C)
+    padded_size = tuple(size + lo + hi for size, (lo, hi) in zip(x.shape[2:], padding))
+    image = xp.zeros((batch, *padded_size, channels), dtype=x.dtype)
+    inner = tuple(slice(lo, lo + size) for size, (lo, _) in zip(x.shape[2:], padding))
+    image[(slice(None), *inner)] = xp.moveaxis(x, 1, -1)
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    view = xp.lib.stride_tricks.sliding_window_view(image, span, axis=tuple(range(1, 1 + n)))
+    starts = tuple(slice(0, s * (o - 1) + 1, s) for s, o in zip(stride, out_size))
+    taps = tuple(slice(None, None, d) for d in dilation)
+    view = view[(slice(None), *starts, slice(None), *taps)]  # (N, *out, C, *kernel)
+    view = view.reshape(batch, *out_size, groups, group_channels, *kernel)
+    order = (1 + n, 0, *range(1, 1 + n), *range(3 + n, 3 + 2 * n), 2 + n)
+    columns = view.transpose(order).reshape(groups, batch * math.prod(out_size), -1)
     return columns, out_size
+
+
+def _forward_product(xp: Any, columns: Array, w: Array, batch: int, out_size: tuple) -> Array:
+    """conv(x, w) from x's columns (either layout): one matrix product, (N, C_out, *out)."""
+    out_channels, group_channels = w.shape[:2]
+    groups = columns.shape[0] if columns.ndim == 3 else columns.shape[1]
+    group_out = out_channels // groups
+    if columns.ndim == 4:  # channels first: (G, C_out/G, C/G K) @ (N, G, C/G K, P)
+        weights = w.reshape(groups, group_out, -1)
+        return xp.matmul(weights, columns).reshape(batch, out_channels, *out_size)
+    # channels last: (G, N P, K C/G) @ (G, K C/G, C_out/G) -> (G, N, *out, C_out/G)
+    n = len(out_size)
+    weights = w.reshape(groups, group_out, group_channels, -1).transpose(0, 3, 2, 1)
+    out = xp.matmul(columns, weights.reshape(groups, -1, group_out))
+    out = out.reshape(groups, batch, *out_size, group_out)
+    order = (1, 0, 2 + n, *range(2, 2 + n))
+    return out.transpose(order).reshape(batch, out_channels, *out_size)
+
+
+def _weight_product(xp: Any, columns: Array, g: Array, kernel: tuple) -> Array:
+    """The correlation of x with g from x's columns (either layout): w's shape
+    (C_out, C/G, *kernel)."""
+    batch, out_channels = g.shape[:2]
+    if columns.ndim == 4:  # channels first: one product per sample, summed
+        groups = columns.shape[1]
+        grads = g.reshape(batch, groups, out_channels // groups, -1)  # (N, G, C_out/G, P)
+        out = xp.matmul(grads, columns.transpose(0, 1, 3, 2)).sum(axis=0)
+        return out.reshape(out_channels, -1, *kernel)
+    # channels last: (G, C_out/G, N P) @ (G, N P, K C/G), one product with the samples inside
+    groups = columns.shape[0]
+    group_out = out_channels // groups
+    rows = g.reshape(batch, groups, group_out, -1).transpose(1, 2, 0, 3)
+    out = xp.matmul(rows.reshape(groups, group_out, -1), columns)
+    out = out.reshape(out_channels, *kernel, -1)  # (C_out, *kernel, C/G)
+    return xp.ascontiguousarray(xp.moveaxis(out, -1, 1))
 
 
 def _convolution_batch(b: Any, x: Any, w: Any, *rest: Any) -> Any:
@@ -112,18 +177,12 @@ class Convolution(Op):
     def forward(
         ctx: Node, x: Array, w: Array, stride: tuple, padding: tuple, dilation: tuple, groups: int
     ) -> Array:
-        ctx.save(x=x, w=w)
         geometry = (stride, padding, dilation, groups)
-        ctx.save(geometry=geometry)
-        return Convolution.compute(ctx.xp, x, w, geometry)
-
-    @staticmethod
-    def compute(xp: Any, x: Array, w: Array, geometry: tuple) -> Array:
-        """The convolution as (N, G, C_out/G, P) products: one matrix product per layer."""
-        groups = geometry[3]
-        columns, out_size = _columns(xp, x, w.shape[2:], geometry)
-        weights = w.reshape(groups, w.shape[0] // groups, -1)
-        return xp.matmul(weights, columns).reshape(x.shape[0], w.shape[0], *out_size)
+        columns, out_size = _columns(ctx.xp, x, w.shape[2:], geometry)
+        # the columns are kept for the weight gradient (fast_vjp), which would otherwise copy
+        # them again: memory of K = prod(kernel) copies of x until backward frees the node
+        ctx.save(x=x, w=w, columns=columns, geometry=geometry)
+        return _forward_product(ctx.xp, columns, w, x.shape[0], out_size)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -135,6 +194,19 @@ class Convolution(Op):
         if ctx.next_edges[1] is not None:
             kernel = tuple(ctx.input_meta[1][0][2:])
             grad_w = apply(ConvolutionWeight, (x, g), *ctx.geometry, kernel)
+        return (grad_x, grad_w)
+
+    @staticmethod
+    def fast_vjp(ctx: Node, g: Any) -> tuple:
+        """vjp's, with the weight gradient made from the forward's saved columns."""
+        grad_x = grad_w = None
+        if ctx.next_edges[0] is not None:
+            in_size = tuple(ctx.input_meta[0][0][2:])
+            grad_x = apply(ConvolutionTranspose, (g, ctx.w), *ctx.geometry, in_size)
+        if ctx.next_edges[1] is not None:
+            kernel = tuple(ctx.input_meta[1][0][2:])
+            operands = (ctx.x, g, ctx.columns)
+            grad_w = apply(ConvolutionWeightFromColumns, operands, *ctx.geometry, kernel)
         return (grad_x, grad_w)
 
     @staticmethod
@@ -164,20 +236,25 @@ class ConvolutionBias(Convolution):
         dilation: tuple,
         groups: int,
     ) -> Array:
-        ctx.save(x=x, w=w)
-        geometry = (stride, padding, dilation, groups)
-        ctx.save(geometry=geometry)
-        out = Convolution.compute(ctx.xp, x, w, geometry)
+        out = Convolution.forward(ctx, x, w, stride, padding, dilation, groups)
         out += b.reshape((-1,) + (1,) * (out.ndim - 2))
         return out
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         grad_x, grad_w = Convolution.vjp(ctx, g)
-        grad_b = None
-        if ctx.next_edges[2] is not None:
-            grad_b = reduce_sum(g, (0, *range(2, g.ndim)))
-        return (grad_x, grad_w, grad_b)
+        return (grad_x, grad_w, ConvolutionBias.bias_grad(ctx, g))
+
+    @staticmethod
+    def fast_vjp(ctx: Node, g: Any) -> tuple:
+        grad_x, grad_w = Convolution.fast_vjp(ctx, g)
+        return (grad_x, grad_w, ConvolutionBias.bias_grad(ctx, g))
+
+    @staticmethod
+    def bias_grad(ctx: Node, g: Any) -> Any:
+        if ctx.next_edges[2] is None:
+            return None
+        return reduce_sum(g, (0, *range(2, g.ndim)))
 
     @staticmethod
     def jvp(ctx: Node, tx: Any, tw: Any, tb: Any) -> Any:
@@ -290,24 +367,8 @@ class ConvolutionWeight(Op):
     ) -> Array:
         geometry = (stride, padding, dilation, groups)
         ctx.save(x=x, g=g, geometry=geometry, kernel=kernel)
-        xp = ctx.xp
-        batch, out_channels = g.shape[:2]
-        group_out = out_channels // groups
-        group_channels = x.shape[1] // groups
-        size = group_channels * math.prod(kernel)
-        grads = g.reshape(batch, groups, group_out, -1)  # (N, G, C_out/G, P)
-        if batch * out_channels * size <= x.size * math.prod(kernel):
-            # one product per sample, summed: the per-sample results are smaller than the columns
-            columns, _ = _columns(xp, x, kernel, geometry)
-            out = xp.matmul(grads, columns.transpose(0, 1, 3, 2)).sum(axis=0)
-        else:  # one product with the samples folded into the inner dimension
-            n = len(kernel)
-            view, _ = _grouped_windows(xp, x, kernel, geometry)
-            order = (1, 0, *range(3, 3 + n), 2, *range(3 + n, 3 + 2 * n))
-            columns = view.transpose(order).reshape(groups, -1, size)  # (G, N * P, C/G * K)
-            folded = grads.transpose(1, 2, 0, 3).reshape(groups, group_out, -1)
-            out = xp.matmul(folded, columns)
-        return out.reshape(out_channels, group_channels, *kernel)
+        columns, _ = _columns(ctx.xp, x, kernel, geometry)
+        return _weight_product(ctx.xp, columns, g, kernel)
 
     @staticmethod
     def vjp(ctx: Node, b: Any) -> tuple:
@@ -329,6 +390,39 @@ class ConvolutionWeight(Op):
         if tg is not None:
             parts.append(apply(ConvolutionWeight, (ctx.x, tg), *ctx.geometry, kernel))
         return parts[0] if len(parts) == 1 else parts[0] + parts[1]
+
+
+class ConvolutionWeightFromColumns(ConvolutionWeight):
+    """ConvolutionWeight(x, g) made from x's columns, saved by the Convolution that made them
+    (its fast_vjp): the same value, derivatives and tangents as ConvolutionWeight, the columns
+    a constant operand that gets no gradient."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "ConvolutionWeightBackward0"
+
+    @staticmethod
+    def forward(
+        ctx: Node,
+        x: Array,
+        g: Array,
+        columns: Array,
+        stride: tuple,
+        padding: tuple,
+        dilation: tuple,
+        groups: int,
+        kernel: tuple,
+    ) -> Array:
+        ctx.save(x=x, g=g, geometry=(stride, padding, dilation, groups), kernel=kernel)
+        return _weight_product(ctx.xp, columns, g, kernel)
+
+    @staticmethod
+    def vjp(ctx: Node, b: Any) -> tuple:
+        return (*ConvolutionWeight.vjp(ctx, b), None)
+
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, tg: Any, tcolumns: Any) -> Any:
+        return ConvolutionWeight.jvp(ctx, tx, tg)
 
 
 # ---- kernel entries ------------------------------------------------------------------------
