@@ -66,78 +66,126 @@ def _grouped_windows(xp: Any, x: Array, kernel: tuple, geometry: tuple) -> tuple
 
 
 def _channels_last(group_channels: int, kernel: tuple, out_size: tuple) -> bool:
-    """Which column layout copies faster: channels last, (G, N * P, K * C/G), whose copy moves
-    runs of kernel_width * C/G contiguous numbers and makes one product per layer; or channels
-    first, (N, G, C/G * K, P), whose runs are out_width long (one product per sample). LeNet's
-    conv2 (16 channels, width 14) goes channels last, its conv1 (1 channel, width 28) first."""
+    """Which column layout copies faster: channels last (`_row_columns`), whose copy moves runs
+    of kernel_width * C/G contiguous numbers, or channels first (N, G, C/G * K, P), whose runs
+    are out_width long. LeNet's conv2 (16 channels, width 14) goes channels last, its conv1
+    (1 channel, width 28) first."""
     return kernel[-1] * group_channels > out_size[-1]
 
 
 def _columns(xp: Any, x: Array, kernel: tuple, geometry: tuple) -> tuple[Array, tuple]:
-    """Every window of x copied once into columns, and the output size: channels last
-    (G, N * P, K * C/G), taps ordered (*kernel, C/G), or channels first (N, G, C/G * K, P), as
+    """x's columns for the convolution's products, and the output size: channels first
+    (N, G, C/G * K, P), every window copied once, or channels last (`_row_columns`), as
     `_channels_last` picks."""
     stride, padding, dilation, groups = geometry
     n = len(kernel)
     batch, channels = x.shape[:2]
     group_channels = channels // groups
     out_size = _conv_out_size(x.shape[2:], kernel, stride, padding, dilation)
-    if not _channels_last(group_channels, kernel, out_size):
-        view, out_size = _grouped_windows(xp, x, kernel, geometry)
-        order = (0, 1, 2, *range(3 + n, 3 + 2 * n), *range(3, 3 + n))
-        columns = view.transpose(order).reshape(
-            batch, groups, group_channels * math.prod(kernel), -1
-        )
-        return columns, out_size
-    # the image channels last, padded: (N, *padded, C)
+    if _channels_last(group_channels, kernel, out_size):
+        return _row_columns(xp, x, kernel, geometry, out_size), out_size
+    view, out_size = _grouped_windows(xp, x, kernel, geometry)
+    order = (0, 1, 2, *range(3 + n, 3 + 2 * n), *range(3, 3 + n))
+    size = group_channels * math.prod(kernel)
+    return view.transpose(order).reshape(batch, groups, size, -1), out_size
+
+
+def _row_columns(xp: Any, x: Array, kernel: tuple, geometry: tuple, out_size: tuple) -> Array:
+    """Columns over the last kernel dimension only, channels last: (*padded_outer, N * out_w,
+    G, k_w * C/G), where padded_outer are the padded image's leading spatial dimensions. The
+    leading kernel taps are then slices of the leading axes (`_outer_taps`), so the copy is
+    k_w copies of x rather than prod(kernel) (LeNet's conv2: 5 MiB, not 20), and each leading
+    tap is one matrix product over all samples and positions."""
+    stride, padding, dilation, groups = geometry
+    n = len(kernel)
+    batch, channels = x.shape[:2]
+    # the image channels last, padded: (*outer, N, W, C)
     padded_size = tuple(size + lo + hi for size, (lo, hi) in zip(x.shape[2:], padding))
-    image = xp.zeros((batch, *padded_size, channels), dtype=x.dtype)
+    image = xp.zeros((*padded_size[:-1], batch, padded_size[-1], channels), dtype=x.dtype)
     inner = tuple(slice(lo, lo + size) for size, (lo, _) in zip(x.shape[2:], padding))
-    image[(slice(None), *inner)] = xp.moveaxis(x, 1, -1)
-    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    view = xp.lib.stride_tricks.sliding_window_view(image, span, axis=tuple(range(1, 1 + n)))
-    starts = tuple(slice(0, s * (o - 1) + 1, s) for s, o in zip(stride, out_size))
-    taps = tuple(slice(None, None, d) for d in dilation)
-    view = view[(slice(None), *starts, slice(None), *taps)]  # (N, *out, C, *kernel)
-    view = view.reshape(batch, *out_size, groups, group_channels, *kernel)
-    order = (1 + n, 0, *range(1, 1 + n), *range(3 + n, 3 + 2 * n), 2 + n)
-    columns = view.transpose(order).reshape(groups, batch * math.prod(out_size), -1)
-    return columns, out_size
+    moved = x.transpose(*range(2, 1 + n), 0, 1 + n, 1)
+    image[(*inner[:-1], slice(None), inner[-1])] = moved
+    span = dilation[-1] * (kernel[-1] - 1) + 1
+    view = xp.lib.stride_tricks.sliding_window_view(image, span, axis=n)
+    last = slice(0, stride[-1] * (out_size[-1] - 1) + 1, stride[-1])
+    view = view[(*(slice(None),) * n, last, slice(None), slice(None, None, dilation[-1]))]
+    # (*outer, N, out_w, C, k_w) -> (*outer, N, out_w, G, k_w, C/G), copied
+    view = view.reshape(*view.shape[:-2], groups, channels // groups, kernel[-1])
+    order = (*range(n + 1), n + 1, n + 3, n + 2)
+    rows = batch * out_size[-1]
+    return view.transpose(order).reshape(*padded_size[:-1], rows, groups, -1)
 
 
-def _forward_product(xp: Any, columns: Array, w: Array, batch: int, out_size: tuple) -> Array:
-    """conv(x, w) from x's columns (either layout): one matrix product, (N, C_out, *out)."""
+def _outer_taps(columns: Array, kernel: tuple, geometry: tuple, out_size: tuple) -> Any:
+    """Each leading kernel tap's columns from `_row_columns`: (G, N * P, k_w * C/G), a view
+    where the leading strides are 1 (else reshape copies)."""
+    stride, _, dilation, groups = geometry
+    for offset in itertools.product(*(range(k) for k in kernel[:-1])):
+        target = tuple(
+            slice(i * d, i * d + s * (o - 1) + 1, s)
+            for i, d, s, o in zip(offset, dilation, stride, out_size)
+        )
+        yield columns[target].reshape(-1, groups, columns.shape[-1]).transpose(1, 0, 2)
+
+
+def _forward_product(
+    xp: Any, columns: Array, w: Array, batch: int, out_size: tuple, geometry: tuple
+) -> Array:
+    """conv(x, w) from x's columns (either layout), (N, C_out, *out)."""
+    groups = geometry[3]
     out_channels, group_channels = w.shape[:2]
-    groups = columns.shape[0] if columns.ndim == 3 else columns.shape[1]
+    kernel = w.shape[2:]
     group_out = out_channels // groups
-    if columns.ndim == 4:  # channels first: (G, C_out/G, C/G K) @ (N, G, C/G K, P)
+    if not _channels_last(group_channels, kernel, out_size):
+        # (G, C_out/G, C/G K) @ (N, G, C/G K, P): one product per sample
         weights = w.reshape(groups, group_out, -1)
         return xp.matmul(weights, columns).reshape(batch, out_channels, *out_size)
-    # channels last: (G, N P, K C/G) @ (G, K C/G, C_out/G) -> (G, N, *out, C_out/G)
-    n = len(out_size)
-    weights = w.reshape(groups, group_out, group_channels, -1).transpose(0, 3, 2, 1)
-    out = xp.matmul(columns, weights.reshape(groups, -1, group_out))
-    out = out.reshape(groups, batch, *out_size, group_out)
-    order = (1, 0, 2 + n, *range(2, 2 + n))
+    # weights (K_outer, G, k_w C/G, C_out/G); a sum of one product per leading tap
+    n = len(kernel)
+    weights = w.reshape(groups, group_out, group_channels, -1, kernel[-1])
+    weights = weights.transpose(3, 0, 4, 2, 1).reshape(
+        -1, groups, kernel[-1] * group_channels, group_out
+    )
+    out = part = None
+    for tap, rows in enumerate(_outer_taps(columns, kernel, geometry, out_size)):
+        if out is None:
+            out = xp.matmul(rows, weights[tap])  # (G, N P, C_out/G), rows (*out_outer, N, out_w)
+            part = xp.empty_like(out)
+        else:
+            out += xp.matmul(rows, weights[tap], out=part)
+    out = out.reshape(groups, *out_size[:-1], batch, out_size[-1], group_out)
+    order = (n, 0, n + 2, *range(1, n), n + 1)
     return out.transpose(order).reshape(batch, out_channels, *out_size)
 
 
-def _weight_product(xp: Any, columns: Array, g: Array, kernel: tuple) -> Array:
+def _weight_product(
+    xp: Any, columns: Array, g: Array, group_channels: int, kernel: tuple, geometry: tuple
+) -> Array:
     """The correlation of x with g from x's columns (either layout): w's shape
     (C_out, C/G, *kernel)."""
+    groups = geometry[3]
     batch, out_channels = g.shape[:2]
-    if columns.ndim == 4:  # channels first: one product per sample, summed
-        groups = columns.shape[1]
-        grads = g.reshape(batch, groups, out_channels // groups, -1)  # (N, G, C_out/G, P)
-        out = xp.matmul(grads, columns.transpose(0, 1, 3, 2)).sum(axis=0)
-        return out.reshape(out_channels, -1, *kernel)
-    # channels last: (G, C_out/G, N P) @ (G, N P, K C/G), one product with the samples inside
-    groups = columns.shape[0]
+    out_size = g.shape[2:]
     group_out = out_channels // groups
-    rows = g.reshape(batch, groups, group_out, -1).transpose(1, 2, 0, 3)
-    out = xp.matmul(rows.reshape(groups, group_out, -1), columns)
-    out = out.reshape(out_channels, *kernel, -1)  # (C_out, *kernel, C/G)
-    return xp.ascontiguousarray(xp.moveaxis(out, -1, 1))
+    if not _channels_last(group_channels, kernel, out_size):
+        # one product per sample, summed
+        grads = g.reshape(batch, groups, group_out, -1)  # (N, G, C_out/G, P)
+        out = xp.matmul(grads, columns.transpose(0, 1, 3, 2)).sum(axis=0)
+        return out.reshape(out_channels, group_channels, *kernel)
+    # g as rows (G, N P, C_out/G), rows ordered (*out_outer, N, out_w) as the columns'
+    n = len(kernel)
+    rows = g.reshape(batch, groups, group_out, *out_size).transpose(
+        1, *range(3, 2 + n), 0, 2 + n, 2
+    )
+    rows = rows.reshape(groups, -1, group_out)
+    parts = [
+        xp.matmul(taps.transpose(0, 2, 1), rows)  # (G, k_w C/G, C_out/G)
+        for taps in _outer_taps(columns, kernel, geometry, out_size)
+    ]
+    out = xp.stack(parts).reshape(-1, groups, kernel[-1], group_channels, group_out)
+    # (K_outer, G, k_w, C/G, C_out/G) -> (G, C_out/G, C/G, K_outer, k_w)
+    out = out.transpose(1, 4, 3, 0, 2)
+    return out.reshape(out_channels, group_channels, *kernel)
 
 
 def _convolution_batch(b: Any, x: Any, w: Any, *rest: Any) -> Any:
@@ -182,7 +230,7 @@ class Convolution(Op):
         # the columns are kept for the weight gradient (fast_vjp), which would otherwise copy
         # them again: memory of K = prod(kernel) copies of x until backward frees the node
         ctx.save(x=x, w=w, columns=columns, geometry=geometry)
-        return _forward_product(ctx.xp, columns, w, x.shape[0], out_size)
+        return _forward_product(ctx.xp, columns, w, x.shape[0], out_size, geometry)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -368,7 +416,7 @@ class ConvolutionWeight(Op):
         geometry = (stride, padding, dilation, groups)
         ctx.save(x=x, g=g, geometry=geometry, kernel=kernel)
         columns, _ = _columns(ctx.xp, x, kernel, geometry)
-        return _weight_product(ctx.xp, columns, g, kernel)
+        return _weight_product(ctx.xp, columns, g, x.shape[1] // groups, kernel, geometry)
 
     @staticmethod
     def vjp(ctx: Node, b: Any) -> tuple:
@@ -413,8 +461,9 @@ class ConvolutionWeightFromColumns(ConvolutionWeight):
         groups: int,
         kernel: tuple,
     ) -> Array:
-        ctx.save(x=x, g=g, geometry=(stride, padding, dilation, groups), kernel=kernel)
-        return _weight_product(ctx.xp, columns, g, kernel)
+        geometry = (stride, padding, dilation, groups)
+        ctx.save(x=x, g=g, geometry=geometry, kernel=kernel)
+        return _weight_product(ctx.xp, columns, g, x.shape[1] // groups, kernel, geometry)
 
     @staticmethod
     def vjp(ctx: Node, b: Any) -> tuple:
