@@ -318,6 +318,21 @@ class ConvolutionBias(Convolution):
         return expand(shift, (x_shape[0], w_shape[0], *spatial))
 
 
+def _flipped_correlation(xp: Any, g: Array, w: Array, geometry: tuple) -> Array:
+    """conv(g, w'), w' (C, C_out/G, *kernel) being w's kernels flipped with each group's in and
+    out channels swapped: the transposed convolution at stride 1, `geometry` padding g fully."""
+    groups = geometry[3]
+    out_channels, group_channels = w.shape[:2]
+    n = w.ndim - 2
+    flipped = w[(slice(None), slice(None), *(slice(None, None, -1),) * n)]
+    flipped = flipped.reshape(groups, out_channels // groups, group_channels, *w.shape[2:])
+    flipped = xp.ascontiguousarray(flipped.swapaxes(1, 2)).reshape(
+        -1, out_channels // groups, *w.shape[2:]
+    )
+    columns, out_size = _columns(xp, g, w.shape[2:], geometry)
+    return _forward_product(xp, columns, flipped, g.shape[0], out_size, geometry)
+
+
 def _transposed_convolution(xp: Any, g: Array, w: Array, geometry: tuple, in_size: tuple) -> Array:
     """col2im, channels last, one kernel tap at a time: the tap's contribution (N, *out, C) is
     one product of g's rows with the tap's (C_out/G, C/G) weights, added into a padded
@@ -326,6 +341,17 @@ def _transposed_convolution(xp: Any, g: Array, w: Array, geometry: tuple, in_siz
     buffer is reused instead of materializing all K taps' columns (20 MiB for LeNet's conv2)."""
     stride, padding, dilation, groups = geometry
     kernel = w.shape[2:]
+    if all(s == 1 for s in stride):
+        # the correlation of g, padded by d (k - 1) - pad, with w flipped and transposed: a
+        # forward convolution, whose columns copy and products beat the col2im's K narrow
+        # products and adds (LeNet's conv2: 10 against 12 ms)
+        full = tuple(
+            (d * (k - 1) - lo, d * (k - 1) - hi)
+            for k, d, (lo, hi) in zip(kernel, dilation, padding)
+        )
+        natural = _conv_out_size(g.shape[2:], kernel, stride, full, dilation)
+        if natural == tuple(in_size) and all(lo >= 0 and hi >= 0 for lo, hi in full):
+            return _flipped_correlation(xp, g, w, (stride, full, dilation, groups))
     batch, out_channels = g.shape[:2]
     out_size = g.shape[2:]
     group_out, group_channels = out_channels // groups, w.shape[1]
