@@ -1,7 +1,11 @@
 # ruff: noqa: A002 - `input` is PyTorch's argument name throughout
-"""Convolution on whole arrays: a strided view of every window (`sliding_window_view`), copied
-once into columns, and one matrix product per layer. The derivatives are ops of the same family,
-so any order of derivative works:
+"""Convolution on whole arrays: a strided view of the windows (`sliding_window_view`), copied
+once into columns, and matrix products over all samples. Two column layouts (`_columns`):
+channels first, every window (one product per sample), for few channels; channels last over the
+kernel's last dimension only, the other taps being slices of it (one product per leading tap),
+for many. The forward keeps its columns for the weight gradient (`Convolution.fast_vjp`), and
+the input gradient at stride 1 is a forward convolution too. The derivatives are ops of the same
+family, so any order of derivative works:
 
   Convolution(x, w)           -> y      vjp: ConvolutionTranspose(g, w), ConvolutionWeight(x, g)
   ConvolutionTranspose(g, w)  -> x-like vjp: Convolution(a, w),           ConvolutionWeight(a, g)
@@ -117,8 +121,8 @@ def _row_columns(xp: Any, x: Array, kernel: tuple, geometry: tuple, out_size: tu
 
 
 def _outer_taps(columns: Array, kernel: tuple, geometry: tuple, out_size: tuple) -> Any:
-    """Each leading kernel tap's columns from `_row_columns`: (G, N * P, k_w * C/G), a view
-    where the leading strides are 1 (else reshape copies)."""
+    """Each leading kernel tap's columns from `_row_columns`, (G, N * P, k_w * C/G): a view
+    at stride 1 (a copy where a leading stride is larger, which reshape makes)."""
     stride, _, dilation, groups = geometry
     for offset in itertools.product(*(range(k) for k in kernel[:-1])):
         target = tuple(
@@ -228,7 +232,9 @@ class Convolution(Op):
         geometry = (stride, padding, dilation, groups)
         columns, out_size = _columns(ctx.xp, x, w.shape[2:], geometry)
         # the columns are kept for the weight gradient (fast_vjp), which would otherwise copy
-        # them again: memory of K = prod(kernel) copies of x until backward frees the node
+        # them again. Their memory, held until backward frees the node (only when a graph is
+        # recorded): k_w / stride_w copies of x channels last, prod(kernel) / prod(stride)
+        # channels first (LeNet's two layers: 5 MiB each)
         ctx.save(x=x, w=w, columns=columns, geometry=geometry)
         return _forward_product(ctx.xp, columns, w, x.shape[0], out_size, geometry)
 
