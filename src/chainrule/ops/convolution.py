@@ -91,7 +91,8 @@ def _columns(xp: Any, x: Array, kernel: tuple, geometry: tuple) -> tuple[Array, 
     view, out_size = _grouped_windows(xp, x, kernel, geometry)
     order = (0, 1, 2, *range(3 + n, 3 + 2 * n), *range(3, 3 + n))
     size = group_channels * math.prod(kernel)
-    return view.transpose(order).reshape(batch, groups, size, -1), out_size
+    positions = math.prod(out_size)  # explicit sizes, not -1: an empty batch reshapes too
+    return view.transpose(order).reshape(batch, groups, size, positions), out_size
 
 
 def _row_columns(xp: Any, x: Array, kernel: tuple, geometry: tuple, out_size: tuple) -> Array:
@@ -117,7 +118,8 @@ def _row_columns(xp: Any, x: Array, kernel: tuple, geometry: tuple, out_size: tu
     view = view.reshape(*view.shape[:-2], groups, channels // groups, kernel[-1])
     order = (*range(n + 1), n + 1, n + 3, n + 2)
     rows = batch * out_size[-1]
-    return view.transpose(order).reshape(*padded_size[:-1], rows, groups, -1)
+    size = kernel[-1] * (channels // groups)
+    return view.transpose(order).reshape(*padded_size[:-1], rows, groups, size)
 
 
 def _outer_taps(columns: Array, kernel: tuple, geometry: tuple, out_size: tuple) -> Any:
@@ -129,7 +131,9 @@ def _outer_taps(columns: Array, kernel: tuple, geometry: tuple, out_size: tuple)
             slice(i * d, i * d + s * (o - 1) + 1, s)
             for i, d, s, o in zip(offset, dilation, stride, out_size)
         )
-        yield columns[target].reshape(-1, groups, columns.shape[-1]).transpose(1, 0, 2)
+        taps = columns[target]
+        rows = math.prod(taps.shape[:-2])
+        yield taps.reshape(rows, groups, taps.shape[-1]).transpose(1, 0, 2)
 
 
 def _forward_product(
@@ -142,13 +146,14 @@ def _forward_product(
     group_out = out_channels // groups
     if not _channels_last(group_channels, kernel, out_size):
         # (G, C_out/G, C/G K) @ (N, G, C/G K, P): one product per sample
-        weights = w.reshape(groups, group_out, -1)
+        weights = w.reshape(groups, group_out, group_channels * math.prod(kernel))
         return xp.matmul(weights, columns).reshape(batch, out_channels, *out_size)
     # weights (K_outer, G, k_w C/G, C_out/G); a sum of one product per leading tap
     n = len(kernel)
-    weights = w.reshape(groups, group_out, group_channels, -1, kernel[-1])
+    leading = math.prod(kernel[:-1])
+    weights = w.reshape(groups, group_out, group_channels, leading, kernel[-1])
     weights = weights.transpose(3, 0, 4, 2, 1).reshape(
-        -1, groups, kernel[-1] * group_channels, group_out
+        leading, groups, kernel[-1] * group_channels, group_out
     )
     out = part = None
     for tap, rows in enumerate(_outer_taps(columns, kernel, geometry, out_size)):
@@ -173,7 +178,7 @@ def _weight_product(
     group_out = out_channels // groups
     if not _channels_last(group_channels, kernel, out_size):
         # one product per sample, summed
-        grads = g.reshape(batch, groups, group_out, -1)  # (N, G, C_out/G, P)
+        grads = g.reshape(batch, groups, group_out, math.prod(out_size))  # (N, G, C_out/G, P)
         out = xp.matmul(grads, columns.transpose(0, 1, 3, 2)).sum(axis=0)
         return out.reshape(out_channels, group_channels, *kernel)
     # g as rows (G, N P, C_out/G), rows ordered (*out_outer, N, out_w) as the columns'
@@ -181,12 +186,13 @@ def _weight_product(
     rows = g.reshape(batch, groups, group_out, *out_size).transpose(
         1, *range(3, 2 + n), 0, 2 + n, 2
     )
-    rows = rows.reshape(groups, -1, group_out)
+    rows = rows.reshape(groups, batch * math.prod(out_size), group_out)
     parts = [
         xp.matmul(taps.transpose(0, 2, 1), rows)  # (G, k_w C/G, C_out/G)
         for taps in _outer_taps(columns, kernel, geometry, out_size)
     ]
-    out = xp.stack(parts).reshape(-1, groups, kernel[-1], group_channels, group_out)
+    leading = math.prod(kernel[:-1])
+    out = xp.stack(parts).reshape(leading, groups, kernel[-1], group_channels, group_out)
     # (K_outer, G, k_w, C/G, C_out/G) -> (G, C_out/G, C/G, K_outer, k_w)
     out = out.transpose(1, 4, 3, 0, 2)
     return out.reshape(out_channels, group_channels, *kernel)
@@ -333,7 +339,7 @@ def _flipped_correlation(xp: Any, g: Array, w: Array, geometry: tuple) -> Array:
     flipped = w[(slice(None), slice(None), *(slice(None, None, -1),) * n)]
     flipped = flipped.reshape(groups, out_channels // groups, group_channels, *w.shape[2:])
     flipped = xp.ascontiguousarray(flipped.swapaxes(1, 2)).reshape(
-        -1, out_channels // groups, *w.shape[2:]
+        groups * group_channels, out_channels // groups, *w.shape[2:]
     )
     columns, out_size = _columns(xp, g, w.shape[2:], geometry)
     return _forward_product(xp, columns, flipped, g.shape[0], out_size, geometry)
@@ -363,8 +369,9 @@ def _transposed_convolution(xp: Any, g: Array, w: Array, geometry: tuple, in_siz
     group_out, group_channels = out_channels // groups, w.shape[1]
     channels = group_channels * groups
     # g's rows as (G, N * P, C_out/G); the weights as (K, G, C_out/G, C/G)
-    rows = xp.moveaxis(g, 1, -1).reshape(-1, groups, group_out).transpose(1, 0, 2)
-    taps = w.reshape(groups, group_out, group_channels, -1).transpose(3, 0, 1, 2)
+    count = batch * math.prod(out_size)
+    rows = xp.moveaxis(g, 1, -1).reshape(count, groups, group_out).transpose(1, 0, 2)
+    taps = w.reshape(groups, group_out, group_channels, math.prod(kernel)).transpose(3, 0, 1, 2)
     piece = xp.empty((groups, rows.shape[1], group_channels), dtype=xp.result_type(g, w))
     padded_size = tuple(size + lo + hi for size, (lo, hi) in zip(in_size, padding))
     padded = xp.zeros((batch, *padded_size, channels), dtype=piece.dtype)
