@@ -95,6 +95,11 @@ CONVOLUTION = [
         [((2, 4, 2, 2), (12, 2, 1, 2))],
         kwargs={"groups": 2},
     ),
+    # an empty batch: both column layouts (many channels: channels last; one: channels first)
+    _same(
+        "conv2d_empty_batch", "conv2d", [((0, 6, 5, 5), (4, 6, 3, 3), (4,))], kwargs={"padding": 1}
+    ),
+    _same("conv2d_empty_batch_one_channel", "conv2d", [((0, 1, 7, 7), (2, 1, 3, 3))]),
     _same(
         "conv3d",
         "conv3d",

@@ -1,7 +1,11 @@
 # ruff: noqa: A002 - `input` is PyTorch's argument name throughout
-"""Convolution on whole arrays: a strided view of every window (`sliding_window_view`), copied
-once into columns, and one matrix product per layer. The derivatives are ops of the same family,
-so any order of derivative works:
+"""Convolution on whole arrays: a strided view of the windows (`sliding_window_view`), copied
+once into columns, and matrix products over all samples. Two column layouts (`_columns`):
+channels first, every window (one product per sample), for few channels; channels last over the
+kernel's last dimension only, the other taps being slices of it (one product per leading tap),
+for many. The forward keeps its columns for the weight gradient (`Convolution.fast_vjp`), and
+the input gradient at stride 1 is a forward convolution too. The derivatives are ops of the same
+family, so any order of derivative works:
 
   Convolution(x, w)           -> y      vjp: ConvolutionTranspose(g, w), ConvolutionWeight(x, g)
   ConvolutionTranspose(g, w)  -> x-like vjp: Convolution(a, w),           ConvolutionWeight(a, g)
@@ -65,14 +69,133 @@ def _grouped_windows(xp: Any, x: Array, kernel: tuple, geometry: tuple) -> tuple
     return view.reshape((batch, groups, channels // groups, *out_size, *kernel)), out_size
 
 
+def _channels_last(group_channels: int, kernel: tuple, out_size: tuple) -> bool:
+    """Which column layout copies faster: channels last (`_row_columns`), whose copy moves runs
+    of kernel_width * C/G contiguous numbers, or channels first (N, G, C/G * K, P), whose runs
+    are out_width long. LeNet's conv2 (16 channels, width 14) goes channels last, its conv1
+    (1 channel, width 28) first."""
+    return kernel[-1] * group_channels > out_size[-1]
+
+
 def _columns(xp: Any, x: Array, kernel: tuple, geometry: tuple) -> tuple[Array, tuple]:
-    """Every window of x copied once into columns (N, G, C/G * K, P), and the output size."""
-    view, out_size = _grouped_windows(xp, x, kernel, geometry)
+    """x's columns for the convolution's products, and the output size: channels first
+    (N, G, C/G * K, P), every window copied once, or channels last (`_row_columns`), as
+    `_channels_last` picks."""
+    stride, padding, dilation, groups = geometry
     n = len(kernel)
-    batch, groups, group_channels = view.shape[:3]
+    batch, channels = x.shape[:2]
+    group_channels = channels // groups
+    out_size = _conv_out_size(x.shape[2:], kernel, stride, padding, dilation)
+    if _channels_last(group_channels, kernel, out_size):
+        return _row_columns(xp, x, kernel, geometry, out_size), out_size
+    view, out_size = _grouped_windows(xp, x, kernel, geometry)
     order = (0, 1, 2, *range(3 + n, 3 + 2 * n), *range(3, 3 + n))
-    columns = view.transpose(order).reshape(batch, groups, group_channels * math.prod(kernel), -1)
-    return columns, out_size
+    size = group_channels * math.prod(kernel)
+    positions = math.prod(out_size)  # explicit sizes, not -1: an empty batch reshapes too
+    return view.transpose(order).reshape(batch, groups, size, positions), out_size
+
+
+def _row_columns(xp: Any, x: Array, kernel: tuple, geometry: tuple, out_size: tuple) -> Array:
+    """Columns over the last kernel dimension only, channels last: (*padded_outer, N * out_w,
+    G, k_w * C/G), where padded_outer are the padded image's leading spatial dimensions. The
+    leading kernel taps are then slices of the leading axes (`_outer_taps`), so the copy is
+    k_w copies of x rather than prod(kernel) (LeNet's conv2: 5 MiB, not 20), and each leading
+    tap is one matrix product over all samples and positions."""
+    stride, padding, dilation, groups = geometry
+    n = len(kernel)
+    batch, channels = x.shape[:2]
+    # the image channels last, padded: (*outer, N, W, C)
+    padded_size = tuple(size + lo + hi for size, (lo, hi) in zip(x.shape[2:], padding))
+    image = xp.zeros((*padded_size[:-1], batch, padded_size[-1], channels), dtype=x.dtype)
+    inner = tuple(slice(lo, lo + size) for size, (lo, _) in zip(x.shape[2:], padding))
+    moved = x.transpose(*range(2, 1 + n), 0, 1 + n, 1)
+    image[(*inner[:-1], slice(None), inner[-1])] = moved
+    span = dilation[-1] * (kernel[-1] - 1) + 1
+    view = xp.lib.stride_tricks.sliding_window_view(image, span, axis=n)
+    last = slice(0, stride[-1] * (out_size[-1] - 1) + 1, stride[-1])
+    view = view[(*(slice(None),) * n, last, slice(None), slice(None, None, dilation[-1]))]
+    # (*outer, N, out_w, C, k_w) -> (*outer, N, out_w, G, k_w, C/G), copied
+    view = view.reshape(*view.shape[:-2], groups, channels // groups, kernel[-1])
+    order = (*range(n + 1), n + 1, n + 3, n + 2)
+    rows = batch * out_size[-1]
+    size = kernel[-1] * (channels // groups)
+    return view.transpose(order).reshape(*padded_size[:-1], rows, groups, size)
+
+
+def _outer_taps(columns: Array, kernel: tuple, geometry: tuple, out_size: tuple) -> Any:
+    """Each leading kernel tap's columns from `_row_columns`, (G, N * P, k_w * C/G): a view
+    at stride 1 (a copy where a leading stride is larger, which reshape makes)."""
+    stride, _, dilation, groups = geometry
+    for offset in itertools.product(*(range(k) for k in kernel[:-1])):
+        target = tuple(
+            slice(i * d, i * d + s * (o - 1) + 1, s)
+            for i, d, s, o in zip(offset, dilation, stride, out_size)
+        )
+        taps = columns[target]
+        rows = math.prod(taps.shape[:-2])
+        yield taps.reshape(rows, groups, taps.shape[-1]).transpose(1, 0, 2)
+
+
+def _forward_product(
+    xp: Any, columns: Array, w: Array, batch: int, out_size: tuple, geometry: tuple
+) -> Array:
+    """conv(x, w) from x's columns (either layout), (N, C_out, *out)."""
+    groups = geometry[3]
+    out_channels, group_channels = w.shape[:2]
+    kernel = w.shape[2:]
+    group_out = out_channels // groups
+    if not _channels_last(group_channels, kernel, out_size):
+        # (G, C_out/G, C/G K) @ (N, G, C/G K, P): one product per sample
+        weights = w.reshape(groups, group_out, group_channels * math.prod(kernel))
+        return xp.matmul(weights, columns).reshape(batch, out_channels, *out_size)
+    # weights (K_outer, G, k_w C/G, C_out/G); a sum of one product per leading tap
+    n = len(kernel)
+    leading = math.prod(kernel[:-1])
+    weights = w.reshape(groups, group_out, group_channels, leading, kernel[-1])
+    weights = weights.transpose(3, 0, 4, 2, 1).reshape(
+        leading, groups, kernel[-1] * group_channels, group_out
+    )
+    out = part = None
+    for tap, rows in enumerate(_outer_taps(columns, kernel, geometry, out_size)):
+        if out is None:
+            out = xp.matmul(rows, weights[tap])  # (G, N P, C_out/G), rows (*out_outer, N, out_w)
+            part = xp.empty_like(out)
+        else:
+            out += xp.matmul(rows, weights[tap], out=part)
+    out = out.reshape(groups, *out_size[:-1], batch, out_size[-1], group_out)
+    order = (n, 0, n + 2, *range(1, n), n + 1)
+    return out.transpose(order).reshape(batch, out_channels, *out_size)
+
+
+def _weight_product(
+    xp: Any, columns: Array, g: Array, group_channels: int, kernel: tuple, geometry: tuple
+) -> Array:
+    """The correlation of x with g from x's columns (either layout): w's shape
+    (C_out, C/G, *kernel)."""
+    groups = geometry[3]
+    batch, out_channels = g.shape[:2]
+    out_size = g.shape[2:]
+    group_out = out_channels // groups
+    if not _channels_last(group_channels, kernel, out_size):
+        # one product per sample, summed
+        grads = g.reshape(batch, groups, group_out, math.prod(out_size))  # (N, G, C_out/G, P)
+        out = xp.matmul(grads, columns.transpose(0, 1, 3, 2)).sum(axis=0)
+        return out.reshape(out_channels, group_channels, *kernel)
+    # g as rows (G, N P, C_out/G), rows ordered (*out_outer, N, out_w) as the columns'
+    n = len(kernel)
+    rows = g.reshape(batch, groups, group_out, *out_size).transpose(
+        1, *range(3, 2 + n), 0, 2 + n, 2
+    )
+    rows = rows.reshape(groups, batch * math.prod(out_size), group_out)
+    parts = [
+        xp.matmul(taps.transpose(0, 2, 1), rows)  # (G, k_w C/G, C_out/G)
+        for taps in _outer_taps(columns, kernel, geometry, out_size)
+    ]
+    leading = math.prod(kernel[:-1])
+    out = xp.stack(parts).reshape(leading, groups, kernel[-1], group_channels, group_out)
+    # (K_outer, G, k_w, C/G, C_out/G) -> (G, C_out/G, C/G, K_outer, k_w)
+    out = out.transpose(1, 4, 3, 0, 2)
+    return out.reshape(out_channels, group_channels, *kernel)
 
 
 def _convolution_batch(b: Any, x: Any, w: Any, *rest: Any) -> Any:
@@ -112,18 +235,14 @@ class Convolution(Op):
     def forward(
         ctx: Node, x: Array, w: Array, stride: tuple, padding: tuple, dilation: tuple, groups: int
     ) -> Array:
-        ctx.save(x=x, w=w)
         geometry = (stride, padding, dilation, groups)
-        ctx.save(geometry=geometry)
-        return Convolution.compute(ctx.xp, x, w, geometry)
-
-    @staticmethod
-    def compute(xp: Any, x: Array, w: Array, geometry: tuple) -> Array:
-        """The convolution as (N, G, C_out/G, P) products: one matrix product per layer."""
-        groups = geometry[3]
-        columns, out_size = _columns(xp, x, w.shape[2:], geometry)
-        weights = w.reshape(groups, w.shape[0] // groups, -1)
-        return xp.matmul(weights, columns).reshape(x.shape[0], w.shape[0], *out_size)
+        columns, out_size = _columns(ctx.xp, x, w.shape[2:], geometry)
+        # the columns are kept for the weight gradient (fast_vjp), which would otherwise copy
+        # them again. Their memory, held until backward frees the node (only when a graph is
+        # recorded): k_w / stride_w copies of x channels last, prod(kernel) / prod(stride)
+        # channels first (LeNet's two layers: 5 MiB each)
+        ctx.save(x=x, w=w, columns=columns, geometry=geometry)
+        return _forward_product(ctx.xp, columns, w, x.shape[0], out_size, geometry)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -135,6 +254,19 @@ class Convolution(Op):
         if ctx.next_edges[1] is not None:
             kernel = tuple(ctx.input_meta[1][0][2:])
             grad_w = apply(ConvolutionWeight, (x, g), *ctx.geometry, kernel)
+        return (grad_x, grad_w)
+
+    @staticmethod
+    def fast_vjp(ctx: Node, g: Any) -> tuple:
+        """vjp's, with the weight gradient made from the forward's saved columns."""
+        grad_x = grad_w = None
+        if ctx.next_edges[0] is not None:
+            in_size = tuple(ctx.input_meta[0][0][2:])
+            grad_x = apply(ConvolutionTranspose, (g, ctx.w), *ctx.geometry, in_size)
+        if ctx.next_edges[1] is not None:
+            kernel = tuple(ctx.input_meta[1][0][2:])
+            operands = (ctx.x, g, ctx.columns)
+            grad_w = apply(ConvolutionWeightFromColumns, operands, *ctx.geometry, kernel)
         return (grad_x, grad_w)
 
     @staticmethod
@@ -164,20 +296,25 @@ class ConvolutionBias(Convolution):
         dilation: tuple,
         groups: int,
     ) -> Array:
-        ctx.save(x=x, w=w)
-        geometry = (stride, padding, dilation, groups)
-        ctx.save(geometry=geometry)
-        out = Convolution.compute(ctx.xp, x, w, geometry)
+        out = Convolution.forward(ctx, x, w, stride, padding, dilation, groups)
         out += b.reshape((-1,) + (1,) * (out.ndim - 2))
         return out
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         grad_x, grad_w = Convolution.vjp(ctx, g)
-        grad_b = None
-        if ctx.next_edges[2] is not None:
-            grad_b = reduce_sum(g, (0, *range(2, g.ndim)))
-        return (grad_x, grad_w, grad_b)
+        return (grad_x, grad_w, ConvolutionBias.bias_grad(ctx, g))
+
+    @staticmethod
+    def fast_vjp(ctx: Node, g: Any) -> tuple:
+        grad_x, grad_w = Convolution.fast_vjp(ctx, g)
+        return (grad_x, grad_w, ConvolutionBias.bias_grad(ctx, g))
+
+    @staticmethod
+    def bias_grad(ctx: Node, g: Any) -> Any:
+        if ctx.next_edges[2] is None:
+            return None
+        return reduce_sum(g, (0, *range(2, g.ndim)))
 
     @staticmethod
     def jvp(ctx: Node, tx: Any, tw: Any, tb: Any) -> Any:
@@ -193,6 +330,21 @@ class ConvolutionBias(Convolution):
         return expand(shift, (x_shape[0], w_shape[0], *spatial))
 
 
+def _flipped_correlation(xp: Any, g: Array, w: Array, geometry: tuple) -> Array:
+    """conv(g, w'), w' (C, C_out/G, *kernel) being w's kernels flipped with each group's in and
+    out channels swapped: the transposed convolution at stride 1, `geometry` padding g fully."""
+    groups = geometry[3]
+    out_channels, group_channels = w.shape[:2]
+    n = w.ndim - 2
+    flipped = w[(slice(None), slice(None), *(slice(None, None, -1),) * n)]
+    flipped = flipped.reshape(groups, out_channels // groups, group_channels, *w.shape[2:])
+    flipped = xp.ascontiguousarray(flipped.swapaxes(1, 2)).reshape(
+        groups * group_channels, out_channels // groups, *w.shape[2:]
+    )
+    columns, out_size = _columns(xp, g, w.shape[2:], geometry)
+    return _forward_product(xp, columns, flipped, g.shape[0], out_size, geometry)
+
+
 def _transposed_convolution(xp: Any, g: Array, w: Array, geometry: tuple, in_size: tuple) -> Array:
     """col2im, channels last, one kernel tap at a time: the tap's contribution (N, *out, C) is
     one product of g's rows with the tap's (C_out/G, C/G) weights, added into a padded
@@ -201,13 +353,25 @@ def _transposed_convolution(xp: Any, g: Array, w: Array, geometry: tuple, in_siz
     buffer is reused instead of materializing all K taps' columns (20 MiB for LeNet's conv2)."""
     stride, padding, dilation, groups = geometry
     kernel = w.shape[2:]
+    if all(s == 1 for s in stride):
+        # the correlation of g, padded by d (k - 1) - pad, with w flipped and transposed: a
+        # forward convolution, whose columns copy and products beat the col2im's K narrow
+        # products and adds (LeNet's conv2: 10 against 12 ms)
+        full = tuple(
+            (d * (k - 1) - lo, d * (k - 1) - hi)
+            for k, d, (lo, hi) in zip(kernel, dilation, padding)
+        )
+        natural = _conv_out_size(g.shape[2:], kernel, stride, full, dilation)
+        if natural == tuple(in_size) and all(lo >= 0 and hi >= 0 for lo, hi in full):
+            return _flipped_correlation(xp, g, w, (stride, full, dilation, groups))
     batch, out_channels = g.shape[:2]
     out_size = g.shape[2:]
     group_out, group_channels = out_channels // groups, w.shape[1]
     channels = group_channels * groups
     # g's rows as (G, N * P, C_out/G); the weights as (K, G, C_out/G, C/G)
-    rows = xp.moveaxis(g, 1, -1).reshape(-1, groups, group_out).transpose(1, 0, 2)
-    taps = w.reshape(groups, group_out, group_channels, -1).transpose(3, 0, 1, 2)
+    count = batch * math.prod(out_size)
+    rows = xp.moveaxis(g, 1, -1).reshape(count, groups, group_out).transpose(1, 0, 2)
+    taps = w.reshape(groups, group_out, group_channels, math.prod(kernel)).transpose(3, 0, 1, 2)
     piece = xp.empty((groups, rows.shape[1], group_channels), dtype=xp.result_type(g, w))
     padded_size = tuple(size + lo + hi for size, (lo, hi) in zip(in_size, padding))
     padded = xp.zeros((batch, *padded_size, channels), dtype=piece.dtype)
@@ -290,24 +454,8 @@ class ConvolutionWeight(Op):
     ) -> Array:
         geometry = (stride, padding, dilation, groups)
         ctx.save(x=x, g=g, geometry=geometry, kernel=kernel)
-        xp = ctx.xp
-        batch, out_channels = g.shape[:2]
-        group_out = out_channels // groups
-        group_channels = x.shape[1] // groups
-        size = group_channels * math.prod(kernel)
-        grads = g.reshape(batch, groups, group_out, -1)  # (N, G, C_out/G, P)
-        if batch * out_channels * size <= x.size * math.prod(kernel):
-            # one product per sample, summed: the per-sample results are smaller than the columns
-            columns, _ = _columns(xp, x, kernel, geometry)
-            out = xp.matmul(grads, columns.transpose(0, 1, 3, 2)).sum(axis=0)
-        else:  # one product with the samples folded into the inner dimension
-            n = len(kernel)
-            view, _ = _grouped_windows(xp, x, kernel, geometry)
-            order = (1, 0, *range(3, 3 + n), 2, *range(3 + n, 3 + 2 * n))
-            columns = view.transpose(order).reshape(groups, -1, size)  # (G, N * P, C/G * K)
-            folded = grads.transpose(1, 2, 0, 3).reshape(groups, group_out, -1)
-            out = xp.matmul(folded, columns)
-        return out.reshape(out_channels, group_channels, *kernel)
+        columns, _ = _columns(ctx.xp, x, kernel, geometry)
+        return _weight_product(ctx.xp, columns, g, x.shape[1] // groups, kernel, geometry)
 
     @staticmethod
     def vjp(ctx: Node, b: Any) -> tuple:
@@ -329,6 +477,40 @@ class ConvolutionWeight(Op):
         if tg is not None:
             parts.append(apply(ConvolutionWeight, (ctx.x, tg), *ctx.geometry, kernel))
         return parts[0] if len(parts) == 1 else parts[0] + parts[1]
+
+
+class ConvolutionWeightFromColumns(ConvolutionWeight):
+    """ConvolutionWeight(x, g) made from x's columns, saved by the Convolution that made them
+    (its fast_vjp): the same value, derivatives and tangents as ConvolutionWeight, the columns
+    a constant operand that gets no gradient."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "ConvolutionWeightBackward0"
+
+    @staticmethod
+    def forward(
+        ctx: Node,
+        x: Array,
+        g: Array,
+        columns: Array,
+        stride: tuple,
+        padding: tuple,
+        dilation: tuple,
+        groups: int,
+        kernel: tuple,
+    ) -> Array:
+        geometry = (stride, padding, dilation, groups)
+        ctx.save(x=x, g=g, geometry=geometry, kernel=kernel)
+        return _weight_product(ctx.xp, columns, g, x.shape[1] // groups, kernel, geometry)
+
+    @staticmethod
+    def vjp(ctx: Node, b: Any) -> tuple:
+        return (*ConvolutionWeight.vjp(ctx, b), None)
+
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, tg: Any, tcolumns: Any) -> Any:
+        return ConvolutionWeight.jvp(ctx, tx, tg)
 
 
 # ---- kernel entries ------------------------------------------------------------------------
