@@ -98,7 +98,13 @@ def undocumented_methods(module: types.ModuleType) -> list[str]:
 # function these modules define wherever it is exported (`chainrule.sum` is ops.reduction's),
 # must have an Args section naming each parameter and a runnable `>>>` example
 # (tests/test_docstrings.py holds them to it). A module joins when its functions are finished.
-SECTIONED = ("chainrule.nn.functional", "chainrule.linalg", "chainrule.special")
+SECTIONED = (
+    "chainrule.nn.functional",
+    "chainrule.linalg",
+    "chainrule.special",
+    "chainrule.func",
+    "chainrule.autograd.functional",
+)
 SECTIONED_SOURCES = (
     "chainrule.nn.functional",
     "chainrule.ops.activation",
