@@ -105,6 +105,7 @@ SECTIONED = (
     "chainrule.func",
     "chainrule.autograd",
     "chainrule.autograd.functional",
+    "chainrule.fft",
 )
 SECTIONED_SOURCES = (
     "chainrule.nn.functional",
@@ -117,6 +118,7 @@ SECTIONED_SOURCES = (
     "chainrule.ops.dropout",
     "chainrule.ops.elementwise",
     "chainrule.ops.embedding",
+    "chainrule.ops.fft",
     "chainrule.ops.linalg",
     "chainrule.ops.linear",
     "chainrule.ops.losses",
