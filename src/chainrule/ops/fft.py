@@ -333,8 +333,8 @@ def fft2(input: Any, s: Any = None, dim: Any = (-2, -1), norm: str | None = None
 
     Args:
         input (Tensor): real or complex, at least 2-D.
-        s (sequence of ints, optional): the signal size in each transformed dim; the input is zero-padded
-            or cropped to it first.
+        s (sequence of ints, optional): the signal size in each transformed dim; the input
+            is zero-padded or cropped to it first.
         dim (sequence of ints, optional): the two dimensions to transform.
         norm (str, optional): 'backward' (None, the default: no scaling forward, 1/n inverse),
             'ortho' (1/sqrt(n) both ways) or 'forward' (1/n forward, none inverse).
@@ -356,8 +356,8 @@ def ifft2(input: Any, s: Any = None, dim: Any = (-2, -1), norm: str | None = Non
 
     Args:
         input (Tensor): real or complex, at least 2-D.
-        s (sequence of ints, optional): the signal size in each transformed dim; the input is zero-padded
-            or cropped to it first.
+        s (sequence of ints, optional): the signal size in each transformed dim; the input
+            is zero-padded or cropped to it first.
         dim (sequence of ints, optional): the two dimensions to transform.
         norm (str, optional): 'backward' (None, the default: no scaling forward, 1/n inverse),
             'ortho' (1/sqrt(n) both ways) or 'forward' (1/n forward, none inverse).
@@ -379,8 +379,8 @@ def fftn(input: Any, s: Any = None, dim: Any = None, norm: str | None = None) ->
 
     Args:
         input (Tensor): real or complex.
-        s (sequence of ints, optional): the signal size in each transformed dim; the input is zero-padded
-            or cropped to it first.
+        s (sequence of ints, optional): the signal size in each transformed dim; the input
+            is zero-padded or cropped to it first.
         dim (sequence of ints, optional): the dimensions to transform: every one by default, or
             the last len(s) when only `s` is given.
         norm (str, optional): 'backward' (None, the default: no scaling forward, 1/n inverse),
@@ -402,8 +402,8 @@ def ifftn(input: Any, s: Any = None, dim: Any = None, norm: str | None = None) -
 
     Args:
         input (Tensor): real or complex.
-        s (sequence of ints, optional): the signal size in each transformed dim; the input is zero-padded
-            or cropped to it first.
+        s (sequence of ints, optional): the signal size in each transformed dim; the input
+            is zero-padded or cropped to it first.
         dim (sequence of ints, optional): the dimensions to transform: every one by default, or
             the last len(s) when only `s` is given.
         norm (str, optional): 'backward' (None, the default: no scaling forward, 1/n inverse),
@@ -513,8 +513,8 @@ def rfft2(input: Any, s: Any = None, dim: Any = (-2, -1), norm: str | None = Non
 
     Args:
         input (Tensor): real, at least 2-D.
-        s (sequence of ints, optional): the signal size in each transformed dim; the input is zero-padded
-            or cropped to it first.
+        s (sequence of ints, optional): the signal size in each transformed dim; the input
+            is zero-padded or cropped to it first.
         dim (sequence of ints, optional): the two dimensions to transform.
         norm (str, optional): 'backward' (None, the default: no scaling forward, 1/n inverse),
             'ortho' (1/sqrt(n) both ways) or 'forward' (1/n forward, none inverse).
@@ -559,8 +559,8 @@ def rfftn(input: Any, s: Any = None, dim: Any = None, norm: str | None = None) -
 
     Args:
         input (Tensor): real.
-        s (sequence of ints, optional): the signal size in each transformed dim; the input is zero-padded
-            or cropped to it first.
+        s (sequence of ints, optional): the signal size in each transformed dim; the input
+            is zero-padded or cropped to it first.
         dim (sequence of ints, optional): the dimensions to transform: every one by default, or
             the last len(s) when only `s` is given.
         norm (str, optional): 'backward' (None, the default: no scaling forward, 1/n inverse),
