@@ -106,6 +106,7 @@ SECTIONED = (
     "chainrule.autograd",
     "chainrule.autograd.functional",
     "chainrule.fft",
+    "chainrule.nn.init",
 )
 SECTIONED_SOURCES = (
     "chainrule.nn.functional",
