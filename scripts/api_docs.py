@@ -107,6 +107,8 @@ SECTIONED = (
     "chainrule.autograd.functional",
     "chainrule.fft",
     "chainrule.nn.init",
+    "chainrule.optim",
+    "chainrule.optim.lr_scheduler",
 )
 SECTIONED_SOURCES = (
     "chainrule.nn.functional",
