@@ -131,7 +131,16 @@ SECTIONED_SOURCES = (
     "chainrule.ops.special",
 )
 
-# Functions that may lack the sections for now, each with its reason.
+# Namespaces whose exported classes must document their constructor the same way (an Args
+# section naming each parameter of `__init__`, and a `>>>` example); nn's layers are held to
+# it by the nn tests.
+SECTIONED_CLASSES = (
+    "chainrule.func",
+    "chainrule.optim",
+    "chainrule.optim.lr_scheduler",
+)
+
+# Functions (or classes) that may lack the sections for now, each with its reason.
 SECTIONS_WAIVED: dict[tuple[str, str], str] = {
     ("chainrule.nn.functional", "pad"): (
         "its docstring lives in ops/indexing.py, which another branch is rewriting; it has an "
@@ -195,6 +204,23 @@ def unsectioned(module: types.ModuleType) -> list[str]:
             getattr(value, "__module__", None) in SECTIONED_SOURCES
         )
         if not required or (module.__name__, name) in SECTIONS_WAIVED:
+            continue
+        if missing := missing_sections(value):
+            gaps.append(f"{name} ({', '.join(missing)})")
+    return gaps
+
+
+def unsectioned_classes(module: types.ModuleType) -> list[str]:
+    """`Class (what is missing)` for each chainrule class `module` exports whose docstring lacks
+    PyTorch's sections for its constructor, where the module is SECTIONED_CLASSES."""
+    if module.__name__ not in SECTIONED_CLASSES:
+        return []
+    gaps = []
+    for name in exported(module):
+        value = getattr(module, name)
+        if not inspect.isclass(value) or not value.__module__.startswith("chainrule"):
+            continue
+        if (module.__name__, name) in SECTIONS_WAIVED:
             continue
         if missing := missing_sections(value):
             gaps.append(f"{name} ({', '.join(missing)})")
