@@ -204,7 +204,8 @@ def random_split(
     Example:
         >>> import chainrule
         >>> from chainrule.data import random_split
-        >>> parts = random_split(range(10), [0.7, 0.3], generator=chainrule.Generator().manual_seed(0))
+        >>> generator = chainrule.Generator().manual_seed(0)
+        >>> parts = random_split(range(10), [0.7, 0.3], generator=generator)
         >>> [len(p) for p in parts]
         [7, 3]
     """
