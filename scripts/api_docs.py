@@ -115,6 +115,7 @@ SECTIONED_SOURCES = (
     "chainrule.nn.functional",
     "chainrule.autograd.grad_mode",
     "chainrule.ops.activation",
+    "chainrule.ops.autocast",
     "chainrule.ops.complex",
     "chainrule.ops.conversion",
     "chainrule.ops.creation",
