@@ -110,6 +110,7 @@ SECTIONED = (
     "chainrule.optim",
     "chainrule.optim.lr_scheduler",
     "chainrule.data",
+    "chainrule.distributions",
 )
 SECTIONED_SOURCES = (
     "chainrule.nn.functional",
@@ -141,6 +142,7 @@ SECTIONED_CLASSES = (
     "chainrule.optim",
     "chainrule.optim.lr_scheduler",
     "chainrule.data",
+    "chainrule.distributions",
 )
 
 # Functions (or classes) that may lack the sections for now, each with its reason.
