@@ -173,7 +173,8 @@ class inference_mode(_Mode):  # noqa: N801
     ordinary tensor that does not require grad, and may be used with autograd later.
 
     Args:
-        mode (bool): with False, the block changes nothing.
+        mode (bool): False turns inference mode off inside, recording on (as PyTorch,
+            even inside a `no_grad` block).
 
     Example:
         >>> import chainrule
