@@ -93,7 +93,7 @@ def gradcheck(
 
     Args:
         func (Callable): takes the inputs and returns a Tensor or a tuple of Tensors; its
-            non-floating outputs are skipped.
+            outputs that are not real floating point (integer, bool, complex) are skipped.
         inputs (Tensor or tuple): the point; Tensors with requires_grad=True are checked,
             and should be float64 (float32 is too coarse for these tolerances).
         eps (float): the finite-difference step.
