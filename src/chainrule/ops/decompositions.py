@@ -494,17 +494,9 @@ def eig(A: Any) -> Any:  # noqa: N803
     and complex64 input, complex128 otherwise); eigenvectors have unit norm and are unique
     only up to a complex phase each, so differentiate functions that do not depend on it.
 
-    Args:
-        A (Tensor): (*, n, n), floating point or complex.
-
-    Returns:
-        EigResult: the named tuple `(eigenvalues, eigenvectors)`, of shapes (*, n) and
-        (*, n, n); the columns of `eigenvectors` are the eigenvectors.
-
-    Example:
-        >>> import chainrule
-        >>> chainrule.linalg.eig(chainrule.tensor([[0.0, -1.0], [1.0, 0.0]])).eigenvalues
-        tensor([0.+1.j, 0.-1.j])
+    >>> import chainrule
+    >>> chainrule.linalg.eig(chainrule.tensor([[0.0, -1.0], [1.0, 0.0]])).eigenvalues
+    tensor([0.+1.j, 0.-1.j])
     """
     _check_linalg_input("linalg.eig", A, complex_ok=True)
     w, v = apply(Eig, (A,))
@@ -515,16 +507,9 @@ def eigvals(A: Any) -> Any:  # noqa: N803
     """The eigenvalues of each square matrix (complex). Derivative: V^-H diag(g) V^H (the
     real part for a real A).
 
-    Args:
-        A (Tensor): (*, n, n), floating point or complex.
-
-    Returns:
-        Tensor: (*, n), complex.
-
-    Example:
-        >>> import chainrule
-        >>> chainrule.linalg.eigvals(chainrule.tensor([[2.0, 0.0], [0.0, 3.0]]))
-        tensor([2.+0.j, 3.+0.j])
+    >>> import chainrule
+    >>> chainrule.linalg.eigvals(chainrule.tensor([[2.0, 0.0], [0.0, 3.0]]))
+    tensor([2.+0.j, 3.+0.j])
     """
     _check_linalg_input("linalg.eigvals", A, complex_ok=True)
     return apply(Eig, (A,))[0]
