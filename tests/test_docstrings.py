@@ -114,7 +114,7 @@ def test_every_finished_function_documents_its_arguments_and_an_example(module):
 
 @pytest.mark.parametrize("module", NAMESPACES, ids=lambda m: m.__name__)
 def test_every_finished_class_documents_its_constructor_and_an_example(module):
-    """What `help(optim.AdamW)` shows: each constructor argument (the hyper-parameters) and a
+    """What `help(lr_scheduler.OneCycleLR)` shows: each constructor argument and a
     runnable example, for the namespaces in api_docs.SECTIONED_CLASSES."""
     gaps = api_docs.unsectioned_classes(module)
     assert not gaps, f"{module.__name__}: classes without PyTorch's sections: {'; '.join(gaps)}"
