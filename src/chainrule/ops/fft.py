@@ -524,7 +524,7 @@ def rfft2(input: Any, s: Any = None, dim: Any = (-2, -1), norm: str | None = Non
 
     Example:
         >>> import chainrule
-        >>> chainrule.fft.rfft2(chainrule.ones(2, 4)).shape
+        >>> tuple(chainrule.fft.rfft2(chainrule.ones(2, 4)).shape)
         (2, 3)
     """
     return _r2c("rfft2", input, s, dim, norm)
@@ -571,7 +571,7 @@ def rfftn(input: Any, s: Any = None, dim: Any = None, norm: str | None = None) -
 
     Example:
         >>> import chainrule
-        >>> chainrule.fft.rfftn(chainrule.ones(2, 2, 4)).shape
+        >>> tuple(chainrule.fft.rfftn(chainrule.ones(2, 2, 4)).shape)
         (2, 2, 3)
     """
     return _r2c("rfftn", input, s, dim, norm)
