@@ -112,8 +112,34 @@ def test_every_finished_function_documents_its_arguments_and_an_example(module):
     assert not gaps, f"{module.__name__}: docstrings without PyTorch's sections: {'; '.join(gaps)}"
 
 
+@pytest.mark.parametrize("module", NAMESPACES, ids=lambda m: m.__name__)
+def test_every_finished_class_documents_its_constructor_and_an_example(module):
+    """What `help(lr_scheduler.OneCycleLR)` shows: each constructor argument and a
+    runnable example, for the namespaces in api_docs.SECTIONED_CLASSES."""
+    gaps = api_docs.unsectioned_classes(module)
+    assert not gaps, f"{module.__name__}: classes without PyTorch's sections: {'; '.join(gaps)}"
+
+
+def test_class_section_check_reads_the_constructor():
+    class Documented:
+        """Holds.
+
+        Args:
+            size (int): how many.
+
+        Example:
+            >>> 1
+            1
+        """
+
+        def __init__(self, size, scale=1.0):
+            pass
+
+    assert api_docs.missing_sections(Documented) == ["scale"]
+
+
 def test_the_sectioned_modules_exist():
-    for name in api_docs.SECTIONED + api_docs.SECTIONED_SOURCES:
+    for name in api_docs.SECTIONED + api_docs.SECTIONED_SOURCES + api_docs.SECTIONED_CLASSES:
         importlib.import_module(name)
 
 

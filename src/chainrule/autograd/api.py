@@ -59,7 +59,30 @@ def backward(
     create_graph: bool = False,
     inputs: Any = None,
 ) -> None:
-    """Accumulate the gradients of `tensors` into the `.grad` of the leaves (or of `inputs`)."""
+    """Accumulate the gradients of `tensors` into the `.grad` of the leaves they depend on (or
+    only of `inputs`), as `torch.autograd.backward`; `t.backward()` calls it.
+
+    Args:
+        tensors (Tensor or sequence of Tensors): the roots, each requiring grad.
+        grad_tensors (Tensor or sequence, optional): the gradient of each root, shaped as it;
+            None (for the whole or one entry) means ones, allowed only for a one-element root.
+        retain_graph (bool, optional): keep the graph's saved values so it can be
+            differentiated again; defaults to `create_graph`.
+        create_graph (bool): record the backward pass, so the accumulated gradients are
+            themselves differentiable (higher-order derivatives).
+        inputs (Tensor or sequence of Tensors, optional): accumulate into these only, leaves
+            or not; an empty sequence is an error.
+
+    Returns:
+        None: the gradients are added to each target's `.grad`.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+        >>> chainrule.autograd.backward((x ** 2).sum())
+        >>> x.grad
+        tensor([2., 4.])
+    """
     outputs = _as_tuple(tensors)
     seeds = _seed_gradients(outputs, _as_tuple(grad_tensors), "backward")
     if retain_graph is None:
@@ -107,13 +130,34 @@ def grad(
     is_grads_batched: bool = False,
     materialize_grads: bool = False,
 ) -> tuple:
-    """The gradients of `outputs` with respect to `inputs`, returned instead of accumulated.
+    """The gradients of `outputs` with respect to `inputs`, returned instead of accumulated
+    into `.grad` (torch.autograd.grad).
 
-    >>> import chainrule
-    >>> x = chainrule.tensor(3.0, requires_grad=True)
-    >>> (dy,) = chainrule.autograd.grad(x ** 3, x, create_graph=True)
-    >>> chainrule.autograd.grad(dy, x)[0]   # d2/dx2 x^3 = 6x
-    tensor(18.)
+    Args:
+        outputs (Tensor or sequence of Tensors): the roots, each requiring grad.
+        inputs (Tensor or sequence of Tensors): what to differentiate with respect to, each
+            requiring grad (leaves or intermediate results).
+        grad_outputs (Tensor or sequence, optional): the gradient of each output, shaped as
+            it; None means ones, allowed only for a one-element output.
+        retain_graph (bool, optional): keep the graph for another backward; defaults to
+            `create_graph`.
+        create_graph (bool): record the backward pass, so the results can be differentiated
+            again.
+        only_inputs (bool): accepted for PyTorch's signature (deprecated there); ignored.
+        allow_unused (bool, optional): an input the outputs do not depend on gets None
+            instead of an error; defaults to `materialize_grads`.
+        is_grads_batched (bool): not supported (NotImplementedError); use `func.vmap`.
+        materialize_grads (bool): give zeros instead of None for unused inputs.
+
+    Returns:
+        tuple: one gradient (or None) per input.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor(3.0, requires_grad=True)
+        >>> (dy,) = chainrule.autograd.grad(x ** 3, x, create_graph=True)
+        >>> chainrule.autograd.grad(dy, x)[0]   # d2/dx2 x^3 = 6x
+        tensor(18.)
     """
     if is_grads_batched:
         raise NotImplementedError("grad: is_grads_batched is not supported yet; use func.vmap")

@@ -51,6 +51,8 @@ _entered: list = []
 
 
 class UnpackedDualTensor(NamedTuple):
+    """What `unpack_dual` returns: the primal and its tangent (None where it has none)."""
+
     primal: Any
     tangent: Any
 
@@ -82,14 +84,37 @@ class dual_level:  # noqa: N801 - PyTorch's name
 
 def enter_dual_level() -> int:
     """Enter a new dual level without a `with` block (PyTorch's function); pair it with
-    `exit_dual_level`."""
+    `exit_dual_level`.
+
+    Returns:
+        int: the new level's index (0 for the outermost).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.autograd.forward_ad as fwAD
+        >>> fwAD.enter_dual_level()
+        0
+        >>> fwAD.unpack_dual(fwAD.make_dual(chainrule.ones(2), chainrule.ones(2)) * 3).tangent
+        tensor([3., 3.])
+        >>> fwAD.exit_dual_level()
+    """
     level, token = _enter()
     _entered.append(token)
     return level
 
 
 def exit_dual_level(*, level: int | None = None) -> None:
-    """Leave the level entered last by `enter_dual_level`: its tangents are never read again."""
+    """Leave the level entered last by `enter_dual_level`: its tangents are never read again.
+
+    Args:
+        level (int, optional): the index of that level, checked when given (a GradError if
+            it is not the innermost).
+
+    Example:
+        >>> import chainrule.autograd.forward_ad as fwAD
+        >>> level = fwAD.enter_dual_level()
+        >>> fwAD.exit_dual_level(level=level)
+    """
     if not _entered:
         raise GradError("exit_dual_level: no dual level was entered with enter_dual_level()")
     if level is not None and level != current_level():
@@ -201,7 +226,24 @@ def _alias(tensor: Any, skip: int | None) -> Any:
 def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
     """A view of `tensor` that carries `tangent` at `level` (the innermost by default) and the
     tangents `tensor` carries at the other levels. Same shape; both floating, and the tangent
-    is cast to the primal's dtype. Ops applied to it carry tangents to their results."""
+    is cast to the primal's dtype. Ops applied to it carry tangents to their results.
+
+    Args:
+        tensor (Tensor): the primal, floating point or complex.
+        tangent (Tensor): its tangent, of the same shape, floating point or complex.
+        level (int, optional): the index of an active dual level.
+
+    Returns:
+        Tensor: the dual tensor. Outside every `dual_level` it is a GradError.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.autograd.forward_ad as fwAD
+        >>> with fwAD.dual_level():
+        ...     y = chainrule.sin(fwAD.make_dual(chainrule.zeros(2), chainrule.ones(2)))
+        ...     fwAD.unpack_dual(y).tangent        # cos(0)
+        tensor([1., 1.])
+    """
     levels = _current_level.get()
     if levels is None:
         if level is not None:
@@ -237,7 +279,23 @@ def make_dual(tensor: Any, tangent: Any, *, level: int | None = None) -> Any:
 def unpack_dual(tensor: Any, *, level: int | None = None) -> UnpackedDualTensor:
     """(primal, tangent) at `level` (the innermost by default): the primal as a view without
     that tangent (keeping the other levels'), the tangent None if there is none; outside every
-    level, always None."""
+    level, always None.
+
+    Args:
+        tensor (Tensor): any tensor, dual or not.
+        level (int, optional): the index of an active dual level.
+
+    Returns:
+        UnpackedDualTensor: the named tuple `(primal, tangent)`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.autograd.forward_ad as fwAD
+        >>> with fwAD.dual_level():
+        ...     y = fwAD.make_dual(chainrule.tensor([2.0]), chainrule.tensor([1.0])) ** 2
+        ...     fwAD.unpack_dual(y)
+        UnpackedDualTensor(primal=tensor([4.]), tangent=tensor([4.]))
+    """
     levels = _current_level.get()
     if levels is None:
         return UnpackedDualTensor(tensor, None)

@@ -36,7 +36,27 @@ from chainrule.ops.op import Op, apply
 
 
 class FunctionCtx(Node):
-    """The `ctx` of a custom Function, and the graph node of one of its calls."""
+    """The `ctx` of a custom Function, and the graph node of one of its calls. `forward` (or
+    `setup_context`) stores on it what `backward` needs: tensors through
+    `save_for_backward`, anything else as attributes (`ctx.dim = dim`). Made by
+    `Function.apply`, never by the user.
+
+    Example:
+        >>> import chainrule
+        >>> class Square(chainrule.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x * x
+        ...     @staticmethod
+        ...     def backward(ctx, grad):
+        ...         (x,) = ctx.saved_tensors
+        ...         return 2 * x * grad
+        >>> x = chainrule.tensor(3.0, requires_grad=True)
+        >>> Square.apply(x).backward()
+        >>> x.grad
+        tensor(6.)
+    """
 
     __slots__ = (
         "_to_save",
@@ -59,11 +79,15 @@ class FunctionCtx(Node):
         self._n_args = 0
 
     def save_for_backward(self, *tensors: Any) -> None:
-        """Keep these tensors (inputs or outputs) for backward, as `ctx.saved_tensors`."""
+        """Keep these tensors (inputs or outputs of forward, or None) for backward, where
+        `ctx.saved_tensors` returns them; modifying one in place before backward is an error
+        there. Call it once, from forward or setup_context."""
         self._to_save = tensors
 
     @property
     def saved_tensors(self) -> tuple:
+        """The tensors given to `save_for_backward`, in order (read them in backward); an
+        error after the graph was freed by a backward without `retain_graph=True`."""
         if self._freed:
             raise GradError(
                 f"{self.name()}: trying to backward through the graph a second time (or to "
@@ -79,6 +103,8 @@ class FunctionCtx(Node):
 
     @property
     def needs_input_grad(self) -> tuple:
+        """One bool per argument of forward: whether backward must compute its gradient (it
+        may return None for the others)."""
         return self._needs_input_grad
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
@@ -86,7 +112,8 @@ class FunctionCtx(Node):
         self._non_differentiable = tensors
 
     def mark_dirty(self, *tensors: Any) -> None:
-        """Declare inputs that forward modified in place."""
+        """Declare inputs that forward modified in place (and returns), so their version
+        counters and history are updated."""
         self._dirty = tensors
 
     def set_materialize_grads(self, value: bool) -> None:
@@ -95,7 +122,30 @@ class FunctionCtx(Node):
 
 
 class Function:
-    """Base class for ops with a hand-written backward; call them with `.apply(*args)`."""
+    """Base class for ops with a hand-written backward; call them with `.apply(*args)`.
+
+    Subclasses define the static methods `forward` (on Tensors, recording off) and `backward`
+    (the gradient of each input of forward from the gradient of each output, in chainrule
+    ops so it is itself differentiable). Forward may instead take only the inputs and leave
+    filling `ctx` to `setup_context`.
+
+    Example:
+        >>> import chainrule
+        >>> class Exp(chainrule.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         out = x.exp()
+        ...         ctx.save_for_backward(out)
+        ...         return out
+        ...     @staticmethod
+        ...     def backward(ctx, grad_out):
+        ...         (out,) = ctx.saved_tensors
+        ...         return grad_out * out
+        >>> x = chainrule.tensor([0.0, 1.0], requires_grad=True)
+        >>> Exp.apply(x).sum().backward()
+        >>> x.grad
+        tensor([1.0000, 2.7183])
+    """
 
     @staticmethod
     def forward(ctx: FunctionCtx, *args: Any) -> Any:
@@ -265,8 +315,33 @@ def _record(ctx: FunctionCtx, tensors: list, outputs: list) -> None:
 
 
 def once_differentiable(backward: Callable) -> Callable:
-    """Mark a backward that is not itself differentiable: it runs with recording off, and a
-    second differentiation through it raises instead of silently giving zero."""
+    """Decorate a backward that is not itself differentiable (it uses raw arrays, say): it
+    runs with recording off, and a second differentiation through it raises GradError instead
+    of silently giving zero.
+
+    Args:
+        backward (Callable): the Function's `backward(ctx, *grad_outputs)`.
+
+    Returns:
+        Callable: the wrapped backward.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.autograd import Function, once_differentiable
+        >>> class Cube(Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x ** 3
+        ...     @staticmethod
+        ...     @once_differentiable
+        ...     def backward(ctx, grad):
+        ...         (x,) = ctx.saved_tensors
+        ...         return 3 * x ** 2 * grad
+        >>> x = chainrule.tensor(2.0, requires_grad=True)
+        >>> chainrule.autograd.grad(Cube.apply(x), x)
+        (tensor(12.),)
+    """
 
     @functools.wraps(backward)
     def wrapper(ctx: FunctionCtx, *grads: Any) -> Any:

@@ -93,21 +93,51 @@ class _Mode:
 
 
 class no_grad(_Mode):  # noqa: N801 - PyTorch's names
-    """Ops inside record nothing: no graph, outputs that do not require grad."""
+    """Context manager and decorator (with or without parentheses): ops inside record
+    nothing, so their outputs do not require grad and hold no graph. Per thread.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.ones(2, requires_grad=True)
+        >>> with chainrule.no_grad():
+        ...     y = x * 2
+        >>> y.requires_grad
+        False
+    """
 
     def _target(self) -> bool:
         return False
 
 
 class enable_grad(_Mode):  # noqa: N801
-    """Turn recording back on inside a `no_grad` block."""
+    """Context manager and decorator: turn recording back on inside a `no_grad` block.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.ones(2, requires_grad=True)
+        >>> with chainrule.no_grad(), chainrule.enable_grad():
+        ...     (x * 2).requires_grad
+        True
+    """
 
     def _target(self) -> bool:
         return True
 
 
 class set_grad_enabled(_Mode):  # noqa: N801
-    """Set recording on or off; like PyTorch, takes effect at construction too."""
+    """Set recording on or off, as a context manager or decorator; like PyTorch, a plain call
+    `set_grad_enabled(False)` takes effect at once and lasts until changed.
+
+    Args:
+        mode (bool): record (True) or not (False).
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.ones(2, requires_grad=True)
+        >>> with chainrule.set_grad_enabled(False):
+        ...     (x * 2).requires_grad
+        False
+    """
 
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
@@ -138,7 +168,21 @@ class set_grad_enabled(_Mode):  # noqa: N801
 
 
 class inference_mode(_Mode):  # noqa: N801
-    """Like no_grad, and tensors made inside are marked as inference tensors."""
+    """Like `no_grad`, and `is_inference_mode_enabled()` is True inside. A context manager and
+    decorator. Unlike PyTorch, chainrule has no inference tensors: what is made inside is an
+    ordinary tensor that does not require grad, and may be used with autograd later.
+
+    Args:
+        mode (bool): False turns inference mode off inside, recording on (as PyTorch,
+            even inside a `no_grad` block).
+
+    Example:
+        >>> import chainrule
+        >>> with chainrule.inference_mode():
+        ...     y = chainrule.ones(2, requires_grad=True) * 2
+        >>> y.requires_grad
+        False
+    """
 
     def __init__(self, mode: bool = True) -> None:
         self.mode = bool(mode)

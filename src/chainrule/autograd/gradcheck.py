@@ -87,12 +87,31 @@ def gradcheck(
     raise_exception: bool = True,
     **unused: Any,
 ) -> bool:
-    """Check `func`'s gradients against finite differences (PyTorch's default tolerances).
+    """Check `func`'s gradients against central finite differences (PyTorch's default
+    tolerances): the Jacobian from `autograd.grad`, one output element at a time, against the
+    one from perturbing each input element by +-eps.
 
-    >>> import chainrule
-    >>> x = chainrule.tensor([0.5, 1.5], dtype=chainrule.float64, requires_grad=True)
-    >>> chainrule.autograd.gradcheck(chainrule.tanh, (x,))
-    True
+    Args:
+        func (Callable): takes the inputs and returns a Tensor or a tuple of Tensors; its
+            outputs that are not real floating point (integer, bool, complex) are skipped.
+        inputs (Tensor or tuple): the point; Tensors with requires_grad=True are checked,
+            and should be float64 (float32 is too coarse for these tolerances).
+        eps (float): the finite-difference step.
+        atol (float): absolute tolerance of the comparison.
+        rtol (float): relative tolerance of the comparison.
+        raise_exception (bool): raise GradError naming the output, the input and both
+            Jacobians on a mismatch; with False, return False instead.
+        **unused (Any): PyTorch's other options (nondet_tol, check_sparse_nnz, fast_mode...),
+            accepted and ignored.
+
+    Returns:
+        bool: True when every Jacobian matches.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([0.5, 1.5], dtype=chainrule.float64, requires_grad=True)
+        >>> chainrule.autograd.gradcheck(chainrule.tanh, (x,))
+        True
     """
     inputs = _as_tuple(inputs)
     outputs = _differentiable_outputs(func(*inputs))
@@ -124,7 +143,31 @@ def gradgradcheck(
     seed: int = 0,
     **unused: Any,
 ) -> bool:
-    """Check second derivatives: gradcheck of the vjp (x, v) -> v^T J(x) with random v."""
+    """Check second derivatives: `gradcheck` of the vjp (x, v) -> v^T J(x), so both the
+    backward's dependence on x and its linearity in v are checked.
+
+    Args:
+        func (Callable): takes the inputs and returns a Tensor or a tuple of Tensors.
+        inputs (Tensor or tuple): the point, float64 Tensors with requires_grad=True.
+        grad_outputs (sequence of Tensors, optional): v, one per floating output; random
+            normal ones (from `seed`) by default.
+        eps (float): the finite-difference step.
+        atol (float): absolute tolerance of the comparison.
+        rtol (float): relative tolerance of the comparison.
+        raise_exception (bool): raise GradError naming the output, the input and both
+            Jacobians on a mismatch; with False, return False instead.
+        seed (int): seeds the random `grad_outputs`.
+        **unused (Any): PyTorch's other options, accepted and ignored.
+
+    Returns:
+        bool: True when every Jacobian matches.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([0.5, 1.5], dtype=chainrule.float64, requires_grad=True)
+        >>> chainrule.autograd.gradgradcheck(chainrule.tanh, (x,))
+        True
+    """
     inputs = _as_tuple(inputs)
     outputs = _differentiable_outputs(func(*inputs))
     if grad_outputs is None:

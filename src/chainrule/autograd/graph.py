@@ -55,6 +55,21 @@ class saved_tensors_hooks(Observer):  # noqa: N801 - PyTorch's name
 
     Pack runs with grad mode off and must not modify its input in place. What a custom
     `autograd.Function` saves with `ctx.save_for_backward` is packed too.
+
+    Args:
+        pack_hook (Callable): `pack_hook(tensor) -> packed`, anything.
+        unpack_hook (Callable): `unpack_hook(packed) -> Tensor`.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.autograd.graph import saved_tensors_hooks
+        >>> shapes = []
+        >>> x = chainrule.ones(3, requires_grad=True)
+        >>> with saved_tensors_hooks(lambda t: shapes.append(tuple(t.shape)) or t, lambda t: t):
+        ...     y = (x * x).sum()
+        >>> y.backward()
+        >>> shapes, x.grad
+        ([(3,), (3,)], tensor([2., 2., 2.]))
     """
 
     def __init__(self, pack_hook: Callable[[Any], Any], unpack_hook: Callable[[Any], Any]) -> None:
@@ -114,7 +129,20 @@ class saved_tensors_hooks(Observer):  # noqa: N801 - PyTorch's name
 class disable_saved_tensors_hooks:  # noqa: N801 - PyTorch's name
     """Inside, entering `saved_tensors_hooks` raises GradError(error_message): for code whose
     saved values must stay where they are. Like PyTorch, it cannot be entered while hooks are
-    active."""
+    active.
+
+    Args:
+        error_message (str): the message of the GradError.
+
+    Example:
+        >>> from chainrule.autograd.graph import disable_saved_tensors_hooks, saved_tensors_hooks
+        >>> with disable_saved_tensors_hooks("no hooks here"):
+        ...     with saved_tensors_hooks(lambda t: t, lambda t: t):
+        ...         pass
+        Traceback (most recent call last):
+        ...
+        chainrule.errors.GradError: no hooks here
+    """
 
     def __init__(self, error_message: str) -> None:
         self.error_message = error_message

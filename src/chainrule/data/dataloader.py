@@ -128,12 +128,44 @@ class DataLoader:
     live for one epoch, or as long as the loader with `persistent_workers=True`. `pin_memory`
     is accepted and does nothing: there is no pinned host memory to copy from.
 
-    >>> import chainrule
-    >>> from chainrule.data import DataLoader, TensorDataset
-    >>> ds = TensorDataset(chainrule.arange(10.0).reshape(5, 2), chainrule.arange(5))
-    >>> loader = DataLoader(ds, batch_size=2)
-    >>> len(loader), [tuple(y.tolist()) for _, y in loader]
-    (3, [(0, 1), (2, 3), (4,)])
+    Args:
+        dataset (Dataset or IterableDataset): anything with `__getitem__` and `__len__`, or
+            an iterable dataset.
+        batch_size (int, optional): samples per batch (default 1); None yields single
+            samples, uncollated.
+        shuffle (bool, optional): a new random order every epoch (not for an
+            IterableDataset, nor with `sampler`).
+        sampler (Sampler or iterable, optional): the order of the indices, instead of
+            sequential or shuffled.
+        batch_sampler (Sampler or iterable, optional): yields lists of indices, one per
+            batch; excludes batch_size, shuffle, sampler and drop_last.
+        num_workers (int): worker processes (default 0: load in the main process).
+        collate_fn (Callable, optional): turns a list of samples into a batch
+            (`default_collate`, or `default_convert` without batching).
+        pin_memory (bool): accepted for PyTorch's signature; nothing to pin (a warning
+            without an accelerator).
+        drop_last (bool): drop the last batch when it is smaller than batch_size.
+        timeout (float): seconds to wait for a worker's batch before a RuntimeError
+            (default 0: forever).
+        worker_init_fn (Callable, optional): called as `worker_init_fn(worker_id)` in each
+            worker after seeding, before loading.
+        multiprocessing_context (str or context, optional): 'fork', 'spawn' or
+            'forkserver' (or a context object); the platform's default if None.
+        generator (Generator, optional): the random stream of shuffling and of the
+            workers' base seed.
+        prefetch_factor (int, optional): batches each worker loads ahead (default 2 with
+            workers; must be None without).
+        persistent_workers (bool): keep the workers between epochs (needs workers).
+        pin_memory_device (str): accepted for PyTorch's signature; ignored.
+        in_order (bool): yield batches in the sampler's order (True) or as they are ready.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.data import DataLoader, TensorDataset
+        >>> ds = TensorDataset(chainrule.arange(10.0).reshape(5, 2), chainrule.arange(5))
+        >>> loader = DataLoader(ds, batch_size=2)
+        >>> len(loader), [tuple(y.tolist()) for _, y in loader]
+        (3, [(0, 1), (2, 3), (4,)])
     """
 
     def __init__(

@@ -15,7 +15,19 @@ from chainrule.ops.creation import Generator, default_generator, randperm
 
 
 class Dataset:
-    """A map-style dataset: subclasses give `__getitem__(index)` and usually `__len__`."""
+    """A map-style dataset: subclasses give `__getitem__(index)` and usually `__len__`;
+    `a + b` concatenates two (a ConcatDataset).
+
+    Example:
+        >>> from chainrule.data import Dataset
+        >>> class Squares(Dataset):
+        ...     def __getitem__(self, index):
+        ...         return index * index
+        ...     def __len__(self):
+        ...         return 4
+        >>> [Squares()[i] for i in range(len(Squares()))]
+        [0, 1, 4, 9]
+    """
 
     def __getitem__(self, index: Any) -> Any:
         raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
@@ -25,7 +37,18 @@ class Dataset:
 
 
 class IterableDataset(Dataset):
-    """A dataset that is a stream: subclasses give `__iter__` (and optionally `__len__`)."""
+    """A dataset that is a stream: subclasses give `__iter__` (and optionally `__len__`);
+    `a + b` chains two (a ChainDataset). Under a DataLoader with workers every worker iterates
+    its own copy, so split the stream with `get_worker_info()`.
+
+    Example:
+        >>> from chainrule.data import DataLoader, IterableDataset
+        >>> class Count(IterableDataset):
+        ...     def __iter__(self):
+        ...         return iter(range(5))
+        >>> [batch.tolist() for batch in DataLoader(Count(), batch_size=2)]
+        [[0, 1], [2, 3], [4]]
+    """
 
     def __iter__(self) -> Iterator[Any]:
         raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
@@ -37,11 +60,15 @@ class IterableDataset(Dataset):
 class TensorDataset(Dataset):
     """Samples are the rows of tensors that share their first dimension.
 
-    >>> import chainrule
-    >>> from chainrule.data import TensorDataset
-    >>> ds = TensorDataset(chainrule.arange(6).reshape(3, 2), chainrule.tensor([0, 1, 0]))
-    >>> len(ds), ds[1]
-    (3, (tensor([2, 3]), tensor(1)))
+    Args:
+        *tensors (Tensor): each with the same, non-zero-dimensional first dimension.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.data import TensorDataset
+        >>> ds = TensorDataset(chainrule.arange(6).reshape(3, 2), chainrule.tensor([0, 1, 0]))
+        >>> len(ds), ds[1]
+        (3, (tensor([2, 3]), tensor(1)))
     """
 
     def __init__(self, *tensors: Tensor) -> None:
@@ -61,7 +88,18 @@ class TensorDataset(Dataset):
 
 
 class Subset(Dataset):
-    """The samples of `dataset` at `indices`, in that order."""
+    """The samples of `dataset` at `indices`, in that order.
+
+    Args:
+        dataset (Dataset): the whole dataset.
+        indices (sequence of ints): the positions to keep.
+
+    Example:
+        >>> from chainrule.data import Subset
+        >>> part = Subset(["a", "b", "c", "d"], [3, 0])
+        >>> len(part), part[0]
+        (2, 'd')
+    """
 
     def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
         self.dataset = dataset
@@ -77,7 +115,17 @@ class Subset(Dataset):
 
 
 class ConcatDataset(Dataset):
-    """Several map-style datasets one after another."""
+    """Several map-style datasets one after another (an IterableDataset is refused).
+
+    Args:
+        datasets (iterable of Dataset): at least one.
+
+    Example:
+        >>> from chainrule.data import ConcatDataset
+        >>> both = ConcatDataset([["a", "b"], ["c"]])
+        >>> len(both), both[2], both[-1]
+        (3, 'c', 'c')
+    """
 
     def __init__(self, datasets: Iterable[Dataset]) -> None:
         self.datasets = list(datasets)
@@ -104,7 +152,21 @@ class ConcatDataset(Dataset):
 
 
 class ChainDataset(IterableDataset):
-    """Several iterable datasets one after another."""
+    """Several iterable datasets one after another, chained lazily.
+
+    Args:
+        datasets (iterable of IterableDataset): the streams.
+
+    Example:
+        >>> from chainrule.data import ChainDataset, IterableDataset
+        >>> class Count(IterableDataset):
+        ...     def __init__(self, n):
+        ...         self.n = n
+        ...     def __iter__(self):
+        ...         return iter(range(self.n))
+        >>> list(ChainDataset([Count(2), Count(3)]))
+        [0, 1, 0, 1, 2]
+    """
 
     def __init__(self, datasets: Iterable[Any]) -> None:
         self.datasets = datasets
@@ -129,11 +191,23 @@ def random_split(
     Fractions that sum to 1 become floor(fraction * len(dataset)) each, with the remainder
     handed out one at a time, round robin, as in PyTorch.
 
-    >>> import chainrule
-    >>> from chainrule.data import random_split
-    >>> parts = random_split(range(10), [0.7, 0.3], generator=chainrule.Generator().manual_seed(0))
-    >>> [len(p) for p in parts]
-    [7, 3]
+    Args:
+        dataset (Dataset): anything with `__len__` and `__getitem__`.
+        lengths (sequence of ints or floats): the sizes, summing to len(dataset), or
+            fractions summing to 1.
+        generator (Generator): the random stream of the permutation (the default one if
+            not given).
+
+    Returns:
+        list of Subset: one per length.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.data import random_split
+        >>> generator = chainrule.Generator().manual_seed(0)
+        >>> parts = random_split(range(10), [0.7, 0.3], generator=generator)
+        >>> [len(p) for p in parts]
+        [7, 3]
     """
     total = len(dataset)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:

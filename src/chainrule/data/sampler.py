@@ -10,7 +10,24 @@ from chainrule.ops.creation import Generator, as_tensor, multinomial, randint, r
 
 
 class Sampler:
-    """Base class: an iterable of indices (or of index lists, for batch samplers)."""
+    """Base class: an iterable of indices (or of index lists, for batch samplers); subclasses
+    give `__iter__` and, where they can, `__len__`.
+
+    Args:
+        data_source (Sized, optional): accepted for PyTorch's signature; the base ignores it.
+
+    Example:
+        >>> from chainrule.data import DataLoader, Sampler
+        >>> class Backwards(Sampler):
+        ...     def __init__(self, n):
+        ...         self.n = n
+        ...     def __iter__(self):
+        ...         return iter(range(self.n - 1, -1, -1))
+        ...     def __len__(self):
+        ...         return self.n
+        >>> list(DataLoader(list(range(10, 14)), sampler=Backwards(4), batch_size=None))
+        [13, 12, 11, 10]
+    """
 
     def __init__(self, data_source: Sized | None = None) -> None:
         pass
@@ -20,7 +37,16 @@ class Sampler:
 
 
 class SequentialSampler(Sampler):
-    """0, 1, ..., len(data_source) - 1."""
+    """0, 1, ..., len(data_source) - 1: DataLoader's order without shuffling.
+
+    Args:
+        data_source (Sized): the dataset, read only for its length.
+
+    Example:
+        >>> from chainrule.data import SequentialSampler
+        >>> list(SequentialSampler(range(3)))
+        [0, 1, 2]
+    """
 
     def __init__(self, data_source: Sized) -> None:
         self.data_source = data_source
@@ -42,7 +68,22 @@ def _fresh_generator(generator: Generator | None) -> Generator:
 
 class RandomSampler(Sampler):
     """A random permutation of the indices (repeated to reach `num_samples`), or `num_samples`
-    independent draws when `replacement`; a seeded `generator` gives a reproducible order."""
+    independent draws when `replacement`; a seeded `generator` gives a reproducible order.
+    Without one, each pass seeds a fresh stream from the default generator, so
+    `chainrule.manual_seed` governs it.
+
+    Args:
+        data_source (Sized): the dataset, read only for its length.
+        replacement (bool): draw with replacement.
+        num_samples (int, optional): how many indices per pass (len(data_source) by default).
+        generator (Generator, optional): the random stream.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.data import RandomSampler
+        >>> sorted(RandomSampler(range(4), generator=chainrule.Generator().manual_seed(0)))
+        [0, 1, 2, 3]
+    """
 
     def __init__(
         self,
@@ -84,7 +125,17 @@ class RandomSampler(Sampler):
 
 
 class SubsetRandomSampler(Sampler):
-    """The given indices, in a random order."""
+    """The given indices, in a new random order each pass.
+
+    Args:
+        indices (sequence of ints): the indices to draw from (a validation split, say).
+        generator (Generator, optional): the random stream (the default one if None).
+
+    Example:
+        >>> from chainrule.data import SubsetRandomSampler
+        >>> sorted(SubsetRandomSampler([5, 7, 9]))
+        [5, 7, 9]
+    """
 
     def __init__(self, indices: Sequence[int], generator: Generator | None = None) -> None:
         self.indices = indices
@@ -102,11 +153,20 @@ class WeightedRandomSampler(Sampler):
     """`num_samples` indices drawn with probabilities proportional to `weights` (with
     replacement by default: the usual way to rebalance classes).
 
-    >>> import chainrule
-    >>> from chainrule.data import WeightedRandomSampler
-    >>> sampler = WeightedRandomSampler([0.0, 1.0, 0.0], 4)
-    >>> list(sampler)
-    [1, 1, 1, 1]
+    Args:
+        weights (sequence of floats): one non-negative weight per index, 1-D, not necessarily
+            summing to 1.
+        num_samples (int): how many indices per pass.
+        replacement (bool): draw with replacement; without, num_samples must not exceed the
+            number of non-zero weights.
+        generator (Generator, optional): the random stream.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.data import WeightedRandomSampler
+        >>> sampler = WeightedRandomSampler([0.0, 1.0, 0.0], 4)
+        >>> list(sampler)
+        [1, 1, 1, 1]
     """
 
     def __init__(
@@ -149,9 +209,15 @@ class BatchSampler(Sampler):
     """Groups another sampler's indices into lists of `batch_size` (the last one may be short
     unless `drop_last`).
 
-    >>> from chainrule.data import BatchSampler, SequentialSampler
-    >>> list(BatchSampler(SequentialSampler(range(5)), batch_size=2, drop_last=False))
-    [[0, 1], [2, 3], [4]]
+    Args:
+        sampler (Sampler or iterable of ints): the indices.
+        batch_size (int): indices per list, positive.
+        drop_last (bool): drop a last list shorter than batch_size.
+
+    Example:
+        >>> from chainrule.data import BatchSampler, SequentialSampler
+        >>> list(BatchSampler(SequentialSampler(range(5)), batch_size=2, drop_last=False))
+        [[0, 1], [2, 3], [4]]
     """
 
     def __init__(self, sampler: Iterable[int], batch_size: int, drop_last: bool) -> None:

@@ -30,8 +30,26 @@ STATUS_CHECK_INTERVAL = 1.0
 
 @dataclass(frozen=True)
 class WorkerInfo:
-    """Which worker this process is: `id` (0 to num_workers - 1), `num_workers`, the `seed` its
-    generators were seeded with, and its own copy of the `dataset`."""
+    """Which worker this process is, as `get_worker_info()` returns it inside a DataLoader
+    worker. Made by the DataLoader, not by the user.
+
+    Args:
+        id (int): the worker's index, 0 to num_workers - 1.
+        num_workers (int): how many workers the loader runs.
+        seed (int): base_seed + id, the seed of its chainrule and `random` generators
+            (NumPy's global state is seeded from a hash of the same two numbers).
+        dataset (Any): this worker's own copy of the dataset.
+
+    Example:
+        >>> from chainrule.data import DataLoader, IterableDataset, get_worker_info
+        >>> class Shard(IterableDataset):
+        ...     def __iter__(self):
+        ...         info = get_worker_info()            # None in the main process
+        ...         start, step = (0, 1) if info is None else (info.id, info.num_workers)
+        ...         return iter(range(start, 6, step))
+        >>> sorted(int(x) for x in DataLoader(Shard(), batch_size=None))
+        [0, 1, 2, 3, 4, 5]
+    """
 
     id: int
     num_workers: int

@@ -38,11 +38,21 @@ def _scalar_params(*values: Any) -> bool:
 
 
 class Normal(Distribution):
-    """The normal distribution N(loc, scale**2).
+    """The normal distribution N(loc, scale**2); `rsample` is reparameterised (loc + scale * eps).
 
-    >>> d = chainrule.distributions.Normal(chainrule.tensor([0.0]), chainrule.tensor([2.0]))
-    >>> d.log_prob(chainrule.tensor([0.0]))
-    tensor([-1.6121])
+    Args:
+        loc (Tensor or float): the mean.
+        scale (Tensor or float): the standard deviation, positive; broadcast with `loc` into
+            the batch shape.
+        validate_args (bool, optional): check the parameters, and each value given to
+            `log_prob`, against their constraints (ValueError on a violation); None follows
+            `Distribution.set_default_validate_args` (on by default).
+
+    Example:
+        >>> import chainrule
+        >>> d = chainrule.distributions.Normal(chainrule.tensor([0.0]), chainrule.tensor([2.0]))
+        >>> d.log_prob(chainrule.tensor([0.0]))
+        tensor([-1.6121])
     """
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
@@ -96,7 +106,21 @@ class Normal(Distribution):
 
 class LogNormal(Distribution):
     """exp(X) for X ~ N(loc, scale**2) (PyTorch builds it as a transformed Normal; the same
-    formulas here, written out)."""
+    formulas here, written out).
+
+    Args:
+        loc (Tensor or float): the mean of log(X).
+        scale (Tensor or float): the standard deviation of log(X), positive.
+        validate_args (bool, optional): check the parameters, and each value given to
+            `log_prob`, against their constraints (ValueError on a violation); None follows
+            `Distribution.set_default_validate_args` (on by default).
+
+    Example:
+        >>> import chainrule
+        >>> d = chainrule.distributions.LogNormal(chainrule.tensor(0.0), chainrule.tensor(1.0))
+        >>> d.mean, d.log_prob(chainrule.tensor(1.0))
+        (tensor(1.6487), tensor(-0.9189))
+    """
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.positive
@@ -147,7 +171,21 @@ class LogNormal(Distribution):
 
 
 class Uniform(Distribution):
-    """The uniform distribution on the half-open interval [low, high)."""
+    """The uniform distribution on the half-open interval [low, high).
+
+    Args:
+        low (Tensor or float): the lower bound (included).
+        high (Tensor or float): the upper bound (excluded), above `low`.
+        validate_args (bool, optional): check the parameters, and each value given to
+            `log_prob`, against their constraints (ValueError on a violation); None follows
+            `Distribution.set_default_validate_args` (on by default).
+
+    Example:
+        >>> import chainrule
+        >>> d = chainrule.distributions.Uniform(chainrule.tensor(0.0), chainrule.tensor(4.0))
+        >>> d.mean, d.log_prob(chainrule.tensor(1.0))
+        (tensor(2.), tensor(-1.3863))
+    """
 
     has_rsample = True
     _expand_names = ("low", "high")
@@ -211,7 +249,20 @@ class Uniform(Distribution):
 
 
 class Exponential(Distribution):
-    """The exponential distribution with `rate` (mean 1 / rate)."""
+    """The exponential distribution with `rate` (mean 1 / rate).
+
+    Args:
+        rate (Tensor or float): positive.
+        validate_args (bool, optional): check the parameters, and each value given to
+            `log_prob`, against their constraints (ValueError on a violation); None follows
+            `Distribution.set_default_validate_args` (on by default).
+
+    Example:
+        >>> import chainrule
+        >>> d = chainrule.distributions.Exponential(chainrule.tensor(2.0))
+        >>> d.mean, d.log_prob(chainrule.tensor(0.0))
+        (tensor(0.5000), tensor(0.6931))
+    """
 
     arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative
@@ -262,7 +313,22 @@ class Exponential(Distribution):
 
 
 class Laplace(Distribution):
-    """The Laplace distribution with location `loc` and scale `scale`."""
+    """The Laplace distribution with location `loc` and scale `scale` (density
+    exp(-|x - loc| / scale) / (2 scale)).
+
+    Args:
+        loc (Tensor or float): the location (mean and median).
+        scale (Tensor or float): positive; the variance is 2 scale**2.
+        validate_args (bool, optional): check the parameters, and each value given to
+            `log_prob`, against their constraints (ValueError on a violation); None follows
+            `Distribution.set_default_validate_args` (on by default).
+
+    Example:
+        >>> import chainrule
+        >>> d = chainrule.distributions.Laplace(chainrule.tensor(0.0), chainrule.tensor(1.0))
+        >>> d.variance, d.log_prob(chainrule.tensor(0.0))
+        (tensor(2.), tensor(-0.6931))
+    """
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real

@@ -37,7 +37,23 @@ def _probs_or_logits(probs: Any, logits: Any) -> None:
 
 
 class Bernoulli(Distribution):
-    """1 with probability `probs` (or sigmoid(`logits`)), else 0."""
+    """1 with probability `probs` (or sigmoid(`logits`)), else 0.
+
+    Args:
+        probs (Tensor or float, optional): the probability of 1, in [0, 1].
+        logits (Tensor or float, optional): its log-odds; give exactly one of the two.
+        validate_args (bool, optional): check the parameters, and each value given to
+            `log_prob`, against their constraints (ValueError on a violation); None follows
+            `Distribution.set_default_validate_args` (on by default).
+
+    Example:
+        >>> import chainrule
+        >>> D = chainrule.distributions
+        >>> D.Bernoulli(probs=chainrule.tensor(0.25)).log_prob(chainrule.tensor(1.0))
+        tensor(-1.3863)
+        >>> D.Bernoulli(logits=chainrule.tensor(0.0)).probs
+        tensor(0.5000)
+    """
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
@@ -120,7 +136,22 @@ def _bce_with_logits(logits: Tensor, target: Tensor) -> Tensor:
 
 
 class Categorical(Distribution):
-    """One of K categories (the last dimension of `probs` or `logits`); samples are indices."""
+    """One of K categories (the last dimension of `probs` or `logits`); samples are indices.
+
+    Args:
+        probs (Tensor, optional): (*, K) non-negative weights, normalised to sum to 1.
+        logits (Tensor, optional): (*, K) unnormalised log-probabilities; give exactly one
+            of the two.
+        validate_args (bool, optional): check the parameters, and each value given to
+            `log_prob`, against their constraints (ValueError on a violation); None follows
+            `Distribution.set_default_validate_args` (on by default).
+
+    Example:
+        >>> import chainrule
+        >>> d = chainrule.distributions.Categorical(probs=chainrule.tensor([0.5, 0.25, 0.25]))
+        >>> d.log_prob(chainrule.tensor(1))
+        tensor(-1.3863)
+    """
 
     arg_constraints = {
         "probs": constraints.simplex,
@@ -217,7 +248,22 @@ class Categorical(Distribution):
 
 
 class OneHotCategorical(Distribution):
-    """A Categorical whose samples are one-hot vectors of length K (event_shape (K,))."""
+    """A Categorical whose samples are one-hot vectors of length K (event_shape (K,)).
+
+    Args:
+        probs (Tensor, optional): (*, K) non-negative weights, normalised to sum to 1.
+        logits (Tensor, optional): (*, K) unnormalised log-probabilities; give exactly one
+            of the two.
+        validate_args (bool, optional): check the parameters, and each value given to
+            `log_prob`, against their constraints (ValueError on a violation); None follows
+            `Distribution.set_default_validate_args` (on by default).
+
+    Example:
+        >>> import chainrule
+        >>> d = chainrule.distributions.OneHotCategorical(probs=chainrule.tensor([0.5, 0.25, 0.25]))
+        >>> tuple(d.sample().shape), d.log_prob(chainrule.tensor([0.0, 1.0, 0.0]))
+        ((3,), tensor(-1.3863))
+    """
 
     arg_constraints = {
         "probs": constraints.simplex,

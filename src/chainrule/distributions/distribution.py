@@ -26,7 +26,26 @@ def _size(shape: Any) -> Size:
 
 
 class Distribution:
-    """The base class: shapes, argument validation and the methods every family may give."""
+    """The base class: shapes, argument validation and the methods every family may give
+    (`sample`, `rsample`, `log_prob`, `entropy`, `mean`, `variance`, `expand`...).
+
+    A subclass sets `arg_constraints` and `support`, calls `super().__init__` with its shapes,
+    and defines the methods it supports.
+
+    Args:
+        batch_shape (tuple of ints): the shape of independent, differently parameterised
+            distributions held together.
+        event_shape (tuple of ints): the shape of one sample of one of them.
+        validate_args (bool, optional): check the parameters, and each value given to
+            `log_prob`, against their constraints (ValueError on a violation); None follows
+            `Distribution.set_default_validate_args` (on by default).
+
+    Example:
+        >>> import chainrule
+        >>> d = chainrule.distributions.Normal(chainrule.zeros(2, 3), 1.0)   # a subclass
+        >>> d.batch_shape, d.event_shape, tuple(d.sample((5,)).shape)
+        (chainrule.Size([2, 3]), chainrule.Size([]), (5, 2, 3))
+    """
 
     has_rsample = False
     has_enumerate_support = False

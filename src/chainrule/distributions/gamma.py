@@ -28,7 +28,22 @@ __all__ = ["Beta", "Dirichlet", "Gamma"]
 
 
 class Gamma(Distribution):
-    """The Gamma distribution with shape `concentration` and `rate` (mean concentration/rate)."""
+    """The Gamma distribution with shape `concentration` and `rate` (mean concentration/rate);
+    `rsample` is differentiable in both (implicit reparameterisation, as PyTorch).
+
+    Args:
+        concentration (Tensor or float): the shape, positive.
+        rate (Tensor or float): the inverse scale, positive.
+        validate_args (bool, optional): check the parameters, and each value given to
+            `log_prob`, against their constraints (ValueError on a violation); None follows
+            `Distribution.set_default_validate_args` (on by default).
+
+    Example:
+        >>> import chainrule
+        >>> d = chainrule.distributions.Gamma(chainrule.tensor(2.0), chainrule.tensor(4.0))
+        >>> d.mean, d.variance
+        (tensor(0.5000), tensor(0.1250))
+    """
 
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
@@ -83,7 +98,19 @@ def _sample_dirichlet(concentration: Tensor) -> Tensor:
 
 
 class Dirichlet(Distribution):
-    """The Dirichlet distribution on the simplex of the last dimension of `concentration`."""
+    """The Dirichlet distribution on the simplex of the last dimension of `concentration`.
+
+    Args:
+        concentration (Tensor): (*, K), positive.
+        validate_args (bool, optional): check the parameters, and each value given to
+            `log_prob`, against their constraints (ValueError on a violation); None follows
+            `Distribution.set_default_validate_args` (on by default).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.distributions.Dirichlet(chainrule.tensor([1.0, 1.0, 2.0])).mean
+        tensor([0.2500, 0.2500, 0.5000])
+    """
 
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
@@ -140,7 +167,20 @@ class Dirichlet(Distribution):
 
 class Beta(Distribution):
     """The Beta distribution on [0, 1] with `concentration1` (alpha) and `concentration0`
-    (beta), built on a two-dimensional Dirichlet as in PyTorch."""
+    (beta), built on a two-dimensional Dirichlet as in PyTorch.
+
+    Args:
+        concentration1 (Tensor or float): alpha, positive.
+        concentration0 (Tensor or float): beta, positive.
+        validate_args (bool, optional): check the parameters, and each value given to
+            `log_prob`, against their constraints (ValueError on a violation); None follows
+            `Distribution.set_default_validate_args` (on by default).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.distributions.Beta(chainrule.tensor(2.0), chainrule.tensor(6.0)).mean
+        tensor(0.2500)
+    """
 
     arg_constraints = {
         "concentration1": constraints.positive,

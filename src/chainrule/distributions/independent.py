@@ -21,12 +21,23 @@ def _sum_rightmost(value: Tensor, dim: int) -> Tensor:
 
 class Independent(Distribution):
     """`base_distribution` with its `reinterpreted_batch_ndims` rightmost batch dimensions
-    made event dimensions: log_prob and entropy sum over them.
+    made event dimensions: log_prob and entropy sum over them (a diagonal Normal as one
+    distribution over vectors, say).
 
-    >>> import chainrule.distributions as D
-    >>> d = D.Independent(D.Normal(chainrule.zeros(3), chainrule.ones(3)), 1)
-    >>> d.batch_shape, d.event_shape
-    (chainrule.Size([]), chainrule.Size([3]))
+    Args:
+        base_distribution (Distribution): the distribution to reinterpret.
+        reinterpreted_batch_ndims (int): how many rightmost batch dimensions become event
+            dimensions.
+        validate_args (bool, optional): check the parameters, and each value given to
+            `log_prob`, against their constraints (ValueError on a violation); None follows
+            `Distribution.set_default_validate_args` (on by default).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.distributions as D
+        >>> d = D.Independent(D.Normal(chainrule.zeros(3), chainrule.ones(3)), 1)
+        >>> d.batch_shape, d.event_shape
+        (chainrule.Size([]), chainrule.Size([3]))
     """
 
     arg_constraints: dict = {}

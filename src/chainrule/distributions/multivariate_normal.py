@@ -34,11 +34,25 @@ def _batch_mahalanobis(tril: Tensor, x: Tensor) -> Tensor:
 
 
 class MultivariateNormal(Distribution):
-    """N(loc, covariance_matrix) over vectors of the last dimension of `loc`.
+    """N(loc, covariance_matrix) over vectors of the last dimension of `loc`. Give exactly one
+    of `covariance_matrix`, `precision_matrix` and `scale_tril`; the Cholesky factor is what
+    is kept, so `scale_tril` is the cheapest.
 
-    >>> d = chainrule.distributions.MultivariateNormal(chainrule.zeros(2), chainrule.eye(2))
-    >>> d.log_prob(chainrule.zeros(2))
-    tensor(-1.8379)
+    Args:
+        loc (Tensor): (*, n), the mean.
+        covariance_matrix (Tensor, optional): (*, n, n), symmetric positive definite.
+        precision_matrix (Tensor, optional): (*, n, n), the covariance's inverse.
+        scale_tril (Tensor, optional): (*, n, n), lower triangular with a positive diagonal:
+            the covariance's Cholesky factor.
+        validate_args (bool, optional): check the parameters, and each value given to
+            `log_prob`, against their constraints (ValueError on a violation); None follows
+            `Distribution.set_default_validate_args` (on by default).
+
+    Example:
+        >>> import chainrule
+        >>> d = chainrule.distributions.MultivariateNormal(chainrule.zeros(2), chainrule.eye(2))
+        >>> d.log_prob(chainrule.zeros(2))
+        tensor(-1.8379)
     """
 
     arg_constraints = {

@@ -104,18 +104,25 @@ class custom_vjp:  # noqa: N801 - JAX's name
     no gradient. Forward mode alone (`jvp`, `jacfwd`) is refused, as in JAX; forward over
     reverse (`hessian`, `jacfwd(grad(f))`) pushes the tangents through `fwd` and `bwd`.
 
-    >>> import chainrule
-    >>> from chainrule.func import custom_vjp, grad
-    >>> @custom_vjp
-    ... def clip_gradient(x):
-    ...     return x
-    >>> def fwd(x):
-    ...     return x, None
-    >>> def bwd(residuals, g):
-    ...     return (g.clamp(-1.0, 1.0),)
-    >>> clip_gradient.defvjp(fwd, bwd)
-    >>> grad(lambda x: 3 * clip_gradient(x))(chainrule.tensor(2.0))
-    tensor(1.)
+    Args:
+        fun (Callable): the function; its positional arguments are Tensors or pytrees of
+            them, except those in `nondiff_argnums`.
+        nondiff_argnums (sequence of ints): positions of arguments that get no gradient
+            (Python numbers, flags, functions).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.func import custom_vjp, grad
+        >>> @custom_vjp
+        ... def clip_gradient(x):
+        ...     return x
+        >>> def fwd(x):
+        ...     return x, None
+        >>> def bwd(residuals, g):
+        ...     return (g.clamp(-1.0, 1.0),)
+        >>> clip_gradient.defvjp(fwd, bwd)
+        >>> grad(lambda x: 3 * clip_gradient(x))(chainrule.tensor(2.0))
+        tensor(1.)
     """
 
     def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()) -> None:
@@ -126,7 +133,9 @@ class custom_vjp:  # noqa: N801 - JAX's name
         self.bwd: Callable | None = None
 
     def defvjp(self, fwd: Callable, bwd: Callable, symbolic_zeros: bool = False) -> None:
-        """Set the forward (output and residuals) and backward rules."""
+        """Set the forward rule `fwd(*args) -> (output, residuals)` and the backward rule
+        `bwd(*nondiff_args, residuals, cotangent) -> tuple of cotangents`. `symbolic_zeros`
+        is accepted for JAX's signature and ignored."""
         self.fwd, self.bwd = fwd, bwd
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -180,17 +189,23 @@ class custom_jvp:  # noqa: N801 - JAX's name
     Forward mode calls the rule; reverse mode uses its transpose (the rule differentiated with
     respect to the tangents), so write the rule in chainrule ops.
 
-    >>> import chainrule
-    >>> from chainrule.func import custom_jvp, grad
-    >>> @custom_jvp
-    ... def log1pexp(x):
-    ...     return chainrule.log(1 + chainrule.exp(x))
-    >>> @log1pexp.defjvp
-    ... def log1pexp_jvp(primals, tangents):
-    ...     (x,), (t,) = primals, tangents
-    ...     return log1pexp(x), t * chainrule.sigmoid(x)
-    >>> grad(log1pexp)(chainrule.tensor(100.0))   # autodiff of the formula gives nan
-    tensor(1.)
+    Args:
+        fun (Callable): the function, evaluated as written for the output.
+        nondiff_argnums (sequence of ints): positions of arguments that get no tangent; they
+            are passed to the rule first.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.func import custom_jvp, grad
+        >>> @custom_jvp
+        ... def log1pexp(x):
+        ...     return chainrule.log(1 + chainrule.exp(x))
+        >>> @log1pexp.defjvp
+        ... def log1pexp_jvp(primals, tangents):
+        ...     (x,), (t,) = primals, tangents
+        ...     return log1pexp(x), t * chainrule.sigmoid(x)
+        >>> grad(log1pexp)(chainrule.tensor(100.0))   # autodiff of the formula gives nan
+        tensor(1.)
     """
 
     def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()) -> None:

@@ -219,10 +219,24 @@ def vjp(
 ) -> tuple:
     """(func(inputs), v^T J): the vector-Jacobian product, one backward pass.
 
-    >>> import chainrule
-    >>> from chainrule.autograd.functional import vjp
-    >>> vjp(lambda x: x ** 2, chainrule.tensor([1.0, 3.0]), chainrule.ones(2))[1]
-    tensor([2., 6.])
+    Args:
+        func (Callable): takes the inputs as positional arguments and returns a Tensor or a
+            tuple of Tensors.
+        inputs (Tensor or tuple of Tensors): the point to differentiate at.
+        v (Tensor or tuple of Tensors, optional): the vector, shaped as `func`'s output; may be
+            None only where that is a single element.
+        create_graph (bool): keep the results in the graph, differentiable with respect to
+            the inputs and `v`; otherwise they are detached.
+        strict (bool): an output independent of an input is an error instead of a zero.
+
+    Returns:
+        tuple: `(func(*inputs), vjp)`, the product shaped as `inputs`.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.autograd.functional import vjp
+        >>> vjp(lambda x: x ** 2, chainrule.tensor([1.0, 3.0]), chainrule.ones(2))[1]
+        tensor([2., 6.])
     """
     with grad_mode.enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vjp")
@@ -252,10 +266,24 @@ def jvp(
     """(func(inputs), J v): the Jacobian-vector product, by one forward pass with dual tensors
     (forward mode; PyTorch uses the double backward trick here).
 
-    >>> import chainrule
-    >>> from chainrule.autograd.functional import jvp
-    >>> jvp(lambda x: x ** 2, chainrule.tensor([1.0, 3.0]), chainrule.ones(2))[1]
-    tensor([2., 6.])
+    Args:
+        func (Callable): takes the inputs as positional arguments and returns a Tensor or a
+            tuple of Tensors.
+        inputs (Tensor or tuple of Tensors): the point to differentiate at.
+        v (Tensor or tuple of Tensors, optional): the vector, shaped as `inputs`; may be
+            None only where that is a single element.
+        create_graph (bool): keep the results in the graph, differentiable with respect to
+            the inputs and `v`; otherwise they are detached.
+        strict (bool): an output independent of an input is an error instead of a zero.
+
+    Returns:
+        tuple: `(func(*inputs), jvp)`, the product shaped as `func`'s output.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.autograd.functional import jvp
+        >>> jvp(lambda x: x ** 2, chainrule.tensor([1.0, 3.0]), chainrule.ones(2))[1]
+        tensor([2., 6.])
     """
     _refuse_nested("jvp")
     with grad_mode.enable_grad():
@@ -310,11 +338,26 @@ def jacobian(
     reverse-mode takes one backward per output element; forward-mode one forward pass with
     dual tensors per input element (better when there are more outputs than inputs).
 
-    >>> import chainrule
-    >>> from chainrule.autograd.functional import jacobian
-    >>> jacobian(lambda x: x ** 2, chainrule.tensor([1.0, 3.0]))
-    tensor([[2., 0.],
-            [0., 6.]])
+    Args:
+        func (Callable): takes the inputs as positional arguments and returns a Tensor or a
+            tuple of Tensors.
+        inputs (Tensor or tuple of Tensors): the point to differentiate at.
+        create_graph (bool): keep the results in the graph, differentiable with respect to
+            the inputs; otherwise they are detached.
+        strict (bool): an output independent of an input is an error instead of a zero.
+        vectorize (bool): accepted for PyTorch's signature; it changes nothing.
+        strategy (str): 'reverse-mode' or 'forward-mode'.
+
+    Returns:
+        Tensor or nested tuple of Tensors: one block per (output, input) pair, tuples where
+        `func`'s output or `inputs` were tuples.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.autograd.functional import jacobian
+        >>> jacobian(lambda x: x ** 2, chainrule.tensor([1.0, 3.0]))
+        tensor([[2., 0.],
+                [0., 6.]])
     """
     if strategy not in _STRATEGIES:
         raise ValueError(
@@ -440,11 +483,26 @@ def hessian(
     reverse-mode gradient; for inputs i and j, a tensor of shape input_i.shape + input_j.shape.
     "forward-mode" is forward over reverse (each column about one gradient's cost).
 
-    >>> import chainrule
-    >>> from chainrule.autograd.functional import hessian
-    >>> hessian(lambda x: (x ** 3).sum(), chainrule.tensor([1.0, 2.0]))
-    tensor([[ 6.,  0.],
-            [ 0., 12.]])
+    Args:
+        func (Callable): takes the inputs as positional arguments and returns a Tensor or a
+            tuple of Tensors (a single one-element Tensor here).
+        inputs (Tensor or tuple of Tensors): the point to differentiate at.
+        create_graph (bool): keep the results in the graph, differentiable with respect to
+            the inputs; otherwise they are detached.
+        strict (bool): an output independent of an input is an error instead of a zero.
+        vectorize (bool): accepted for PyTorch's signature; it changes nothing.
+        outer_jacobian_strategy (str): 'reverse-mode' or 'forward-mode', how the Jacobian of
+            the gradient is taken.
+
+    Returns:
+        Tensor or nested tuple of Tensors: one block per pair of inputs.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.autograd.functional import hessian
+        >>> hessian(lambda x: (x ** 3).sum(), chainrule.tensor([1.0, 2.0]))
+        tensor([[ 6.,  0.],
+                [ 0., 12.]])
     """
     if outer_jacobian_strategy not in _STRATEGIES:
         raise ValueError(
@@ -480,10 +538,24 @@ def vhp(
     """(func(inputs), v^T H) for a scalar function, by reverse over reverse (the gradient of
     <gradient, v>), as PyTorch.
 
-    >>> import chainrule
-    >>> from chainrule.autograd.functional import vhp
-    >>> vhp(lambda x: (x ** 3).sum(), chainrule.tensor([1.0, 2.0]), chainrule.ones(2))[1]
-    tensor([ 6., 12.])
+    Args:
+        func (Callable): takes the inputs as positional arguments and returns a Tensor or a
+            tuple of Tensors (a single one-element Tensor here).
+        inputs (Tensor or tuple of Tensors): the point to differentiate at.
+        v (Tensor or tuple of Tensors, optional): the vector, shaped as `inputs`; may be
+            None only where that is a single element.
+        create_graph (bool): keep the results in the graph, differentiable with respect to
+            the inputs and `v`; otherwise they are detached.
+        strict (bool): an output independent of an input is an error instead of a zero.
+
+    Returns:
+        tuple: `(func(*inputs), vhp)`, the product shaped as `inputs`.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.autograd.functional import vhp
+        >>> vhp(lambda x: (x ** 3).sum(), chainrule.tensor([1.0, 2.0]), chainrule.ones(2))[1]
+        tensor([ 6., 12.])
     """
     with grad_mode.enable_grad():
         is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
@@ -510,10 +582,24 @@ def hvp(
     direction v, of the reverse-mode gradient (about one gradient's cost; PyTorch uses the
     double backward trick).
 
-    >>> import chainrule
-    >>> from chainrule.autograd.functional import hvp
-    >>> hvp(lambda x: (x ** 3).sum(), chainrule.tensor([1.0, 2.0]), chainrule.ones(2))[1]
-    tensor([ 6., 12.])
+    Args:
+        func (Callable): takes the inputs as positional arguments and returns a Tensor or a
+            tuple of Tensors (a single one-element Tensor here).
+        inputs (Tensor or tuple of Tensors): the point to differentiate at.
+        v (Tensor or tuple of Tensors, optional): the vector, shaped as `inputs`; may be
+            None only where that is a single element.
+        create_graph (bool): keep the results in the graph, differentiable with respect to
+            the inputs and `v`; otherwise they are detached.
+        strict (bool): an output independent of an input is an error instead of a zero.
+
+    Returns:
+        tuple: `(func(*inputs), hvp)`, the product shaped as `inputs`.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.autograd.functional import hvp
+        >>> hvp(lambda x: (x ** 3).sum(), chainrule.tensor([1.0, 2.0]), chainrule.ones(2))[1]
+        tensor([ 6., 12.])
     """
     _refuse_nested("hvp")
     with grad_mode.enable_grad():

@@ -26,7 +26,22 @@ def _is_namedtuple(value: Any) -> bool:
 
 
 def tree_flatten(tree: Any) -> tuple[list, TreeSpec]:
-    """The leaves of `tree`, depth first, and its TreeSpec (iterative: no recursion limit)."""
+    """The leaves of `tree`, depth first, and its TreeSpec (iterative: no recursion limit).
+
+    Args:
+        tree (Any): nested tuples, lists, dicts and namedtuples; anything else is a leaf, and
+            None is an empty node.
+
+    Returns:
+        tuple: `(leaves, spec)`, the leaves as a list and the structure as a TreeSpec that
+        `tree_unflatten` turns back into a tree.
+
+    Example:
+        >>> from chainrule.func import tree_flatten
+        >>> leaves, spec = tree_flatten({"a": 1, "b": (2, [3])})
+        >>> leaves
+        [1, 2, 3]
+    """
     flat = _flat_tuple_spec(tree)
     if flat is not None:  # the common case of every transform call: (x,) or a lone tensor
         return (list(tree) if flat.kind == "tuple" else [tree]), flat
@@ -94,7 +109,21 @@ def _freeze(node: Any) -> TreeSpec:
 
 
 def tree_unflatten(leaves: list, spec: TreeSpec) -> Any:
-    """Rebuild a pytree with `spec`'s structure from `leaves` (in tree_flatten's order)."""
+    """Rebuild a pytree with `spec`'s structure from `leaves` (in tree_flatten's order).
+
+    Args:
+        leaves (list): one value per leaf of `spec`, depth first.
+        spec (TreeSpec): a structure from `tree_flatten`.
+
+    Returns:
+        Any: the tree, its containers new and its leaves the given values.
+
+    Example:
+        >>> from chainrule.func import tree_flatten, tree_unflatten
+        >>> leaves, spec = tree_flatten({"a": 1, "b": (2, [3])})
+        >>> tree_unflatten([x * 10 for x in leaves], spec)
+        {'a': 10, 'b': (20, [30])}
+    """
     iterator = iter(leaves)
 
     def build(node: TreeSpec) -> Any:
@@ -118,9 +147,17 @@ def tree_map(function: Callable[[Any], Any], tree: Any) -> Any:
     """A tree of the same structure with `function` applied to every leaf (lists, tuples,
     namedtuples and dicts are nodes; everything else is a leaf), as torch.utils._pytree.tree_map.
 
-    >>> from chainrule.func import tree_map
-    >>> tree_map(lambda v: v * 10, {"a": 1, "b": (2, [3])})
-    {'a': 10, 'b': (20, [30])}
+    Args:
+        function (Callable): called on each leaf.
+        tree (Any): the pytree.
+
+    Returns:
+        Any: a tree of the same structure holding `function(leaf)` for each leaf.
+
+    Example:
+        >>> from chainrule.func import tree_map
+        >>> tree_map(lambda v: v * 10, {"a": 1, "b": (2, [3])})
+        {'a': 10, 'b': (20, [30])}
     """
     leaves, spec = tree_flatten(tree)
     return tree_unflatten([function(leaf) for leaf in leaves], spec)

@@ -47,7 +47,33 @@ def functional_call(
     strict: bool = False,
 ) -> Any:
     """Call `module` with its parameters and buffers replaced by the given tensors, so a loss
-    can be differentiated as a function of them. The module is restored afterwards."""
+    can be differentiated as a function of them (torch.func.functional_call). The module's
+    own tensors are put back afterwards, even when the call raises.
+
+    Args:
+        module (Module): the module to call.
+        parameter_and_buffer_dicts (dict or sequence of dicts): tensors by qualified name
+            (`"0.weight"`), as `named_parameters()` / `named_buffers()` name them; names left
+            out keep the module's tensor. A name in two dicts is a ValueError.
+        args (Any): the positional argument(s) of the call; a non-tuple is one argument.
+        kwargs (dict, optional): its keyword arguments.
+        tie_weights (bool): a tensor registered under several names (tied weights) is
+            replaced under all of them when one is given.
+        strict (bool): the dicts must name every parameter and buffer and nothing else
+            (a KeyError otherwise).
+
+    Returns:
+        Any: what `module(*args, **kwargs)` returns.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> from chainrule.func import functional_call
+        >>> model = nn.Linear(2, 1)
+        >>> params = {"weight": chainrule.ones(1, 2), "bias": chainrule.zeros(1)}
+        >>> functional_call(model, params, (chainrule.tensor([[1.0, 2.0]]),))
+        tensor([[3.]])
+    """
     dicts = parameter_and_buffer_dicts
     if isinstance(dicts, (tuple, list)):
         merged: dict = {}
@@ -93,12 +119,20 @@ def stack_module_state(models: Any) -> tuple[dict, dict]:
     The stacked parameters are new leaves that require grad as the originals do (which must
     agree); the buffers never require grad.
 
-    >>> import chainrule
-    >>> from chainrule import nn
-    >>> from chainrule.func import stack_module_state
-    >>> params, buffers = stack_module_state([nn.Linear(3, 2) for _ in range(4)])
-    >>> tuple(params["weight"].shape), params["weight"].is_leaf
-    ((4, 2, 3), True)
+    Args:
+        models (sequence of Module): at least one, all with the same parameter and buffer
+            names and shapes.
+
+    Returns:
+        tuple: `(params, buffers)`, two dicts from qualified name to the stacked Tensor.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> from chainrule.func import stack_module_state
+        >>> params, buffers = stack_module_state([nn.Linear(3, 2) for _ in range(4)])
+        >>> tuple(params["weight"].shape), params["weight"].is_leaf
+        ((4, 2, 3), True)
     """
     models = list(models)
     if not models:

@@ -72,8 +72,25 @@ def _scalar_output(output: Any) -> None:
 def grad_and_value(
     func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False
 ) -> Callable:
-    """Like `grad`, but the wrapped function returns `(gradient, value)` (or
-    `(gradient, (value, aux))` with has_aux)."""
+    """Like `grad`, but the wrapped function returns the value it differentiated too, from the
+    same forward pass (torch.func.grad_and_value).
+
+    Args:
+        func (Callable): returns a one-element Tensor (or `(output, aux)` with `has_aux`).
+        argnums (int or tuple of ints): the positional argument(s) to differentiate with
+            respect to; a tuple gives a tuple of gradients.
+        has_aux (bool): `func` returns `(output, aux)`; aux is passed through undifferentiated.
+
+    Returns:
+        Callable: taking `func`'s arguments and returning `(gradient, value)`, or
+        `(gradient, (value, aux))` with `has_aux`. Each gradient has its argument's structure.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.func import grad_and_value
+        >>> grad_and_value(lambda x: (x ** 2).sum())(chainrule.tensor([1.0, 2.0]))
+        (tensor([2., 4.]), tensor(5.))
+    """
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -113,14 +130,29 @@ def grad_and_value(
 
 
 def grad(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable:
-    """The gradient of a scalar function with respect to argument(s) `argnums`.
+    """The gradient of a scalar function with respect to argument(s) `argnums`
+    (torch.func.grad). It composes with itself and the other transforms.
 
-    >>> import chainrule
-    >>> from chainrule.func import grad
-    >>> grad(lambda x: (x ** 3).sum())(chainrule.tensor([1.0, 2.0]))
-    tensor([ 3., 12.])
-    >>> grad(grad(lambda x: x ** 3))(chainrule.tensor(2.0))   # 6x
-    tensor(12.)
+    Args:
+        func (Callable): returns a one-element Tensor (or `(output, aux)` with `has_aux`).
+            Its arguments may be Tensors, NumPy arrays or numbers in nested tuples, lists and
+            dicts.
+        argnums (int or tuple of ints): the positional argument(s) to differentiate with
+            respect to; a tuple gives a tuple of gradients.
+        has_aux (bool): `func` returns `(output, aux)`; the wrapper then returns
+            `(gradient, aux)`.
+
+    Returns:
+        Callable: taking `func`'s arguments and returning the gradient, with the structure
+        (and for a NumPy array, the kind) of the argument it belongs to.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.func import grad
+        >>> grad(lambda x: (x ** 3).sum())(chainrule.tensor([1.0, 2.0]))
+        tensor([ 3., 12.])
+        >>> grad(grad(lambda x: x ** 3))(chainrule.tensor(2.0))   # 6x
+        tensor(12.)
     """
     inner = grad_and_value(func, argnums, has_aux)
 
@@ -181,14 +213,25 @@ def _vjp_tensors(func: Callable, primals: tuple, has_aux: bool) -> tuple:
 
 
 def vjp(func: Callable, *primals: Any, has_aux: bool = False) -> tuple:
-    """`(output, vjp_fn)` (or `(output, vjp_fn, aux)`); `vjp_fn(cotangents)` gives a tuple with
-    one gradient (pytree) per primal.
+    """Evaluate `func` and return a function that pulls cotangents back through it
+    (torch.func.vjp): the vector-Jacobian product, by reverse mode.
 
-    >>> import chainrule
-    >>> from chainrule.func import vjp
-    >>> out, vjp_fn = vjp(lambda x: x ** 2, chainrule.tensor([1.0, 3.0]))
-    >>> vjp_fn(chainrule.ones(2))
-    (tensor([2., 6.]),)
+    Args:
+        func (Callable): returns a Tensor or a pytree of Tensors (or `(output, aux)`).
+        primals (Any): the positional arguments of `func`, pytrees of Tensors allowed.
+        has_aux (bool): `func` returns `(output, aux)`, and aux is returned third.
+
+    Returns:
+        tuple: `(output, vjp_fn)`, or `(output, vjp_fn, aux)`. `vjp_fn(cotangents)`, with
+        cotangents shaped as `output`, returns a tuple holding one gradient per primal. It
+        may be called more than once.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.func import vjp
+        >>> out, vjp_fn = vjp(lambda x: x ** 2, chainrule.tensor([1.0, 3.0]))
+        >>> vjp_fn(chainrule.ones(2))
+        (tensor([2., 6.]),)
     """
     output, aux, vjp_flat, flat, keep = _vjp_tensors(func, primals, has_aux)
 
@@ -237,14 +280,28 @@ def jacrev(
     chunk_size: int | None = None,
     _preallocate_and_copy: bool = False,
 ) -> Callable:
-    """The Jacobian by reverse mode: one vjp per output element. For each output leaf and
-    input leaf its shape is output.shape + input.shape, as in torch.func.
+    """The Jacobian by reverse mode: one vjp per output element (torch.func.jacrev), the cheaper
+    way when outputs are fewer than inputs.
 
-    >>> import chainrule
-    >>> from chainrule.func import jacrev
-    >>> jacrev(lambda x: x ** 2)(chainrule.tensor([1.0, 3.0]))
-    tensor([[2., 0.],
-            [0., 6.]])
+    Args:
+        func (Callable): returns a Tensor or a pytree of Tensors (or `(output, aux)`).
+        argnums (int or tuple of ints): the positional argument(s) to differentiate with
+            respect to; a tuple gives one Jacobian per argument.
+        has_aux (bool): `func` returns `(output, aux)`; the wrapper returns
+            `(jacobian, aux)`.
+        chunk_size (int, optional): accepted for torch.func's signature; the vjps always
+            run one at a time.
+
+    Returns:
+        Callable: taking `func`'s arguments and returning the Jacobian. For each output leaf
+        and input leaf its block has shape `output.shape + input.shape`.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.func import jacrev
+        >>> jacrev(lambda x: x ** 2)(chainrule.tensor([1.0, 3.0]))
+        tensor([[2., 0.],
+                [0., 6.]])
     """
 
     @functools.wraps(func)
@@ -330,13 +387,25 @@ def jvp(
     strict: bool = False,
     has_aux: bool = False,
 ) -> tuple:
-    """`(func(*primals), J tangents)` (plus aux with has_aux): the Jacobian-vector product in
-    one forward pass, each op's tangent computed next to its value.
+    """The Jacobian-vector product in one forward pass, each op's tangent computed next to
+    its value (torch.func.jvp).
 
-    >>> import chainrule
-    >>> from chainrule.func import jvp
-    >>> jvp(lambda x: x ** 3, (chainrule.tensor([1.0, 2.0]),), (chainrule.ones(2),))
-    (tensor([1., 8.]), tensor([ 3., 12.]))
+    Args:
+        func (Callable): returns a Tensor or a pytree of Tensors (or `(output, aux)`).
+        primals (tuple): the positional arguments of `func`.
+        tangents (tuple): one tangent per primal, of the same structure and shapes.
+        strict (bool): accepted for torch.func's signature; it changes nothing.
+        has_aux (bool): `func` returns `(output, aux)`, and aux is returned third.
+
+    Returns:
+        tuple: `(func(*primals), J @ tangents)`, plus aux with `has_aux`; NumPy primals
+        give NumPy results.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.func import jvp
+        >>> jvp(lambda x: x ** 3, (chainrule.tensor([1.0, 2.0]),), (chainrule.ones(2),))
+        (tensor([1., 8.]), tensor([ 3., 12.]))
     """
     output, tangent_leaves, out_spec, aux = _jvp_flat(func, primals, tangents, has_aux, "jvp")
     tangent_out = tree_unflatten(tangent_leaves, out_spec)
@@ -357,14 +426,23 @@ def _as_numpy(value: Any) -> Any:
 
 
 def linearize(func: Callable, *primals: Any) -> tuple:
-    """`(func(*primals), jvp_fn)`: jvp_fn(*tangents) is the jvp of func at these primals
-    (torch.func.linearize). Each call runs one forward pass with tangents.
+    """Evaluate `func` and return its jvp at these primals as a function
+    (torch.func.linearize). Each call of `jvp_fn` runs one forward pass with tangents.
 
-    >>> import chainrule
-    >>> from chainrule.func import linearize
-    >>> out, jvp_fn = linearize(chainrule.sin, chainrule.tensor([0.0, 1.0]))
-    >>> jvp_fn(chainrule.ones(2))
-    tensor([1.0000, 0.5403])
+    Args:
+        func (Callable): returns a Tensor or a pytree of Tensors.
+        primals (Any): the positional arguments of `func`.
+
+    Returns:
+        tuple: `(func(*primals), jvp_fn)`; `jvp_fn(*tangents)`, one tangent per primal
+        shaped as it, returns the output's tangent.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.func import linearize
+        >>> out, jvp_fn = linearize(chainrule.sin, chainrule.tensor([0.0, 1.0]))
+        >>> jvp_fn(chainrule.ones(2))
+        tensor([1.0000, 0.5403])
     """
     primal_leaves, primal_spec = tree_flatten(primals)
     output = func(*tree_unflatten([in_kind(as_tensor(p), p) for p in primal_leaves], primal_spec))
@@ -394,14 +472,28 @@ def jacfwd(
     *,
     randomness: str = "error",
 ) -> Callable:
-    """The Jacobian by forward mode: one jvp per input element (cheaper than jacrev when the
-    inputs are fewer than the outputs). Shapes and structure as jacrev.
+    """The Jacobian by forward mode: one jvp per input element (torch.func.jacfwd), cheaper than
+    `jacrev` when the inputs are fewer than the outputs.
 
-    >>> import chainrule
-    >>> from chainrule.func import jacfwd
-    >>> jacfwd(lambda x: x.sum() * x)(chainrule.tensor([1.0, 2.0]))
-    tensor([[4., 1.],
-            [2., 5.]])
+    Args:
+        func (Callable): returns a Tensor or a pytree of Tensors (or `(output, aux)`).
+        argnums (int or tuple of ints): the positional argument(s) to differentiate with
+            respect to, each floating point; a tuple gives one Jacobian per argument.
+        has_aux (bool): `func` returns `(output, aux)`; the wrapper returns
+            `(jacobian, aux)`.
+        randomness (str): accepted for torch.func's signature and not enforced: a random
+            op in `func` draws afresh for each jvp.
+
+    Returns:
+        Callable: taking `func`'s arguments and returning the Jacobian, shaped as `jacrev`'s
+        (`output.shape + input.shape` per block).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.func import jacfwd
+        >>> jacfwd(lambda x: x.sum() * x)(chainrule.tensor([1.0, 2.0]))
+        tensor([[4., 1.],
+                [2., 5.]])
     """
 
     @functools.wraps(func)
@@ -465,14 +557,24 @@ def _leaves_of(flat_leaves: list, in_flat: list, argument: int) -> list:
 
 
 def hessian(func: Callable, argnums: int | tuple[int, ...] = 0) -> Callable:
-    """The Hessian of a scalar function: jacfwd(jacrev(func)), forward over reverse, so each
+    """The Hessian of a scalar function: `jacfwd(jacrev(func))`, forward over reverse, so each
     column costs about one gradient (as torch.func.hessian).
 
-    >>> import chainrule
-    >>> from chainrule.func import hessian
-    >>> hessian(lambda x: (x ** 3).sum())(chainrule.tensor([1.0, 2.0]))
-    tensor([[ 6.,  0.],
-            [ 0., 12.]])
+    Args:
+        func (Callable): returns a one-element Tensor.
+        argnums (int or tuple of ints): the positional argument(s) to differentiate with
+            respect to.
+
+    Returns:
+        Callable: taking `func`'s arguments and returning the Hessian, of shape
+        `input.shape + input.shape` for one argument.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.func import hessian
+        >>> hessian(lambda x: (x ** 3).sum())(chainrule.tensor([1.0, 2.0]))
+        tensor([[ 6.,  0.],
+                [ 0., 12.]])
     """
     return jacfwd(jacrev(func, argnums), argnums)
 
@@ -489,12 +591,22 @@ def jet(func: Callable, primals: tuple, series: tuple) -> tuple:
     of func, where JAX's Taylor-mode rules grow as K**2, so it suits the small K it is used
     with.
 
-    >>> import chainrule
-    >>> from chainrule.func import jet
-    >>> x = chainrule.tensor(0.5, dtype=chainrule.float64)
-    >>> value, (d1, d2, d3) = jet(chainrule.sin, (x,), ((chainrule.ones_like(x), 0.0, 0.0),))
-    >>> [round(float(d), 6) for d in (d1, d2, d3)]      # cos, -sin, -cos at 0.5
-    [0.877583, -0.479426, -0.877583]
+    Args:
+        func (Callable): returns a Tensor or a pytree of Tensors.
+        primals (tuple): the point x_0, one entry per positional argument of `func`.
+        series (tuple): for each primal, the tuple (x_1, ..., x_K) of its path's derivatives,
+            each a Tensor shaped as the primal or a number; every primal has the same K.
+
+    Returns:
+        tuple: `(func(*primals), [y_1, ..., y_K])`.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.func import jet
+        >>> x = chainrule.tensor(0.5, dtype=chainrule.float64)
+        >>> value, (d1, d2, d3) = jet(chainrule.sin, (x,), ((chainrule.ones_like(x), 0.0, 0.0),))
+        >>> [round(float(d), 6) for d in (d1, d2, d3)]      # cos, -sin, -cos at 0.5
+        [0.877583, -0.479426, -0.877583]
     """
     if not isinstance(primals, tuple) or not isinstance(series, tuple):
         raise TypeError(

@@ -802,20 +802,31 @@ def vmap(
     chunk_size: int | None = None,
 ) -> Callable:
     """`func` of one example mapped over a batch dimension of its inputs, with torch.func.vmap's
-    semantics: `in_dims` gives each argument's batch dimension (an int, None for an argument
-    shared by every example, or a nested tuple/list/dict matching the arguments), `out_dims`
-    where the batch dimension goes in each output; `randomness` says what random draws inside
-    `func` do ('error', 'same'; 'different' is not supported yet); `chunk_size` evaluates the
-    batch in chunks to bound memory. Nests with itself and with grad: `vmap(grad(f))` gives
-    per-sample gradients.
+    semantics. Nests with itself and with grad: `vmap(grad(f))` gives per-sample gradients.
 
-    >>> import chainrule
-    >>> from chainrule.func import grad, vmap
-    >>> w = chainrule.tensor([1.0, 2.0])
-    >>> xs = chainrule.tensor([[1.0, 0.0], [0.0, 3.0]])
-    >>> vmap(grad(lambda w, x: (w * x).sum() ** 2), in_dims=(None, 0))(w, xs)
-    tensor([[ 2.,  0.],
-            [ 0., 36.]])
+    Args:
+        func (Callable): written for one example; returns a Tensor or a pytree of Tensors.
+        in_dims (int, None or pytree): each argument's batch dimension: an int, None for an
+            argument shared by every example, or a nested tuple/list/dict matching the
+            arguments.
+        out_dims (int or tuple of ints): where the batch dimension goes in each output.
+        randomness (str): what random draws inside `func` do: 'error' refuses them, 'same'
+            draws once for the whole batch; 'different' is not supported yet.
+        chunk_size (int, optional): evaluate the batch this many examples at a time, to
+            bound memory.
+
+    Returns:
+        Callable: taking the batched arguments and returning the outputs stacked along
+        `out_dims`.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.func import grad, vmap
+        >>> w = chainrule.tensor([1.0, 2.0])
+        >>> xs = chainrule.tensor([[1.0, 0.0], [0.0, 3.0]])
+        >>> vmap(grad(lambda w, x: (w * x).sum() ** 2), in_dims=(None, 0))(w, xs)
+        tensor([[ 2.,  0.],
+                [ 0., 36.]])
     """
     if randomness not in _RANDOMNESS:
         raise RuntimeError(

@@ -58,7 +58,21 @@ _LINEAR_FNS = (
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The recommended gain for a nonlinearity: 1 (linear, conv, sigmoid), 5/3 (tanh),
-    sqrt(2) (relu), sqrt(2 / (1 + slope**2)) (leaky_relu), 3/4 (selu)."""
+    sqrt(2) (relu), sqrt(2 / (1 + slope**2)) (leaky_relu), 3/4 (selu).
+
+    Args:
+        nonlinearity (str): 'linear', 'conv1d'..'conv_transpose3d', 'sigmoid', 'tanh', 'relu',
+            'leaky_relu' or 'selu'; anything else is a ValueError.
+        param (float, optional): the negative slope for 'leaky_relu' (0.01 if None).
+
+    Returns:
+        float: the gain.
+
+    Example:
+        >>> from chainrule.nn import init
+        >>> init.calculate_gain("tanh")
+        1.6666666666666667
+    """
     if nonlinearity in _LINEAR_FNS or nonlinearity == "sigmoid":
         return 1
     if nonlinearity == "tanh":
@@ -79,13 +93,47 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
-    """Fill with U(a, b)."""
+    """Fill with samples of U(a, b).
+
+    Args:
+        tensor (Tensor): the tensor to fill in place (a Parameter too: it runs under no_grad).
+        a (float): the lower bound.
+        b (float): the upper bound.
+        generator (Generator, optional): the random stream to draw from; the global one by default.
+
+    Returns:
+        Tensor: `tensor` itself.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.nn import init
+        >>> w = init.uniform_(chainrule.empty(3, 5), -0.1, 0.1)
+        >>> bool(w.abs().max() <= 0.1)
+        True
+    """
     with no_grad():
         return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
-    """Fill with N(mean, std**2)."""
+    """Fill with samples of N(mean, std**2).
+
+    Args:
+        tensor (Tensor): the tensor to fill in place (a Parameter too: it runs under no_grad).
+        mean (float): the mean.
+        std (float): the standard deviation.
+        generator (Generator, optional): the random stream to draw from; the global one by default.
+
+    Returns:
+        Tensor: `tensor` itself.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.nn import init
+        >>> w = init.normal_(chainrule.empty(1000), mean=2.0, std=0.01)
+        >>> round(float(w.mean()), 1)
+        2.0
+    """
     with no_grad():
         return tensor.normal_(mean, std, generator=generator)
 
@@ -104,7 +152,27 @@ def trunc_normal_(
 ) -> Tensor:
     """Fill with N(mean, std**2) restricted to [a, b], by rejection sampling (PyTorch's method):
     normal proposals when [a, b] holds over 30% of the mass, else uniform proposals on [a, b]
-    accepted with probability exp(-(x - mean)**2 / (2 std**2)) relative to the peak."""
+    accepted with probability exp(-(x - mean)**2 / (2 std**2)) relative to the peak. A mean more
+    than 2 std outside [a, b] warns.
+
+    Args:
+        tensor (Tensor): the tensor to fill in place (a Parameter too: it runs under no_grad).
+        mean (float): the mean of the untruncated normal.
+        std (float): its standard deviation.
+        a (float): the lower cut-off (in values, not in stds).
+        b (float): the upper cut-off.
+        generator (Generator, optional): the random stream to draw from; the global one by default.
+
+    Returns:
+        Tensor: `tensor` itself.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.nn import init
+        >>> w = init.trunc_normal_(chainrule.empty(100), std=0.02, a=-0.04, b=0.04)
+        >>> bool(w.abs().max() <= 0.04)
+        True
+    """
 
     def norm_cdf(x: float) -> float:
         return (1.0 + _math.erf(x / _math.sqrt(2.0))) / 2.0
@@ -144,30 +212,78 @@ def trunc_normal_(
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
-    """Fill `tensor` with `val` in place, outside autograd; returns `tensor`.
+    """Fill `tensor` with `val` in place, outside autograd.
 
-    >>> import chainrule
-    >>> from chainrule import nn
-    >>> nn.init.constant_(chainrule.empty(2), 0.5)
-    tensor([0.5000, 0.5000])
+    Args:
+        tensor (Tensor): the tensor to fill in place (a Parameter too: it runs under no_grad).
+        val (float): the value.
+
+    Returns:
+        Tensor: `tensor` itself.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.init.constant_(chainrule.empty(2), 0.5)
+        tensor([0.5000, 0.5000])
     """
     with no_grad():
         return tensor.fill_(val)
 
 
 def ones_(tensor: Tensor) -> Tensor:
-    """Fill `tensor` with ones in place, outside autograd; returns `tensor`."""
+    """Fill `tensor` with ones in place, outside autograd.
+
+    Args:
+        tensor (Tensor): the tensor to fill in place (a Parameter too: it runs under no_grad).
+
+    Returns:
+        Tensor: `tensor` itself.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.init.ones_(chainrule.empty(2))
+        tensor([1., 1.])
+    """
     return constant_(tensor, 1.0)
 
 
 def zeros_(tensor: Tensor) -> Tensor:
-    """Fill `tensor` with zeros in place, outside autograd; returns `tensor`."""
+    """Fill `tensor` with zeros in place, outside autograd.
+
+    Args:
+        tensor (Tensor): the tensor to fill in place (a Parameter too: it runs under no_grad).
+
+    Returns:
+        Tensor: `tensor` itself.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.init.zeros_(chainrule.empty(2))
+        tensor([0., 0.])
+    """
     with no_grad():
         return tensor.zero_()
 
 
 def eye_(tensor: Tensor) -> Tensor:
-    """The identity matrix (ones on the diagonal of a 2-D, possibly non-square, tensor)."""
+    """Fill a 2-D (possibly non-square) tensor with the identity: ones on the diagonal.
+
+    Args:
+        tensor (Tensor): 2-D; other ranks are a ValueError.
+
+    Returns:
+        Tensor: `tensor` itself.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.init.eye_(chainrule.empty(2, 3))
+        tensor([[1., 0., 0.],
+                [0., 1., 0.]])
+    """
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     with no_grad():
@@ -175,7 +291,25 @@ def eye_(tensor: Tensor) -> Tensor:
 
 
 def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
-    """A convolution kernel (3-, 4- or 5-D) that passes its input channels through unchanged."""
+    """Fill a convolution kernel (3-, 4- or 5-D) so that the convolution passes its input
+    channels through unchanged: a one at the kernel's centre for output channel i and input
+    channel i (per group), zeros elsewhere.
+
+    Args:
+        tensor (Tensor): (out_channels, in_channels / groups, *kernel_size).
+        groups (int): the convolution's groups; out_channels must be divisible by it.
+
+    Returns:
+        Tensor: `tensor` itself.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> w = nn.init.dirac_(chainrule.empty(2, 2, 3))
+        >>> x = chainrule.randn(1, 2, 5)
+        >>> chainrule.equal(nn.functional.conv1d(x, w, padding=1), x)
+        True
+    """
     dims = tensor.ndim
     if dims not in (3, 4, 5):
         raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
@@ -214,7 +348,24 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
-    """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
+    """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010).
+    fan_in is size(1), fan_out size(0), each times the receptive field (the dims after 1).
+
+    Args:
+        tensor (Tensor): at least 2-D.
+        gain (float): the scale, e.g. `calculate_gain('tanh')`.
+        generator (Generator, optional): the random stream to draw from; the global one by default.
+
+    Returns:
+        Tensor: `tensor` itself.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.nn import init
+        >>> w = init.xavier_uniform_(chainrule.empty(4, 2))
+        >>> bool(w.abs().max() <= 1.0)      # sqrt(6 / (2 + 4))
+        True
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * _math.sqrt(2.0 / float(fan_in + fan_out))
     bound = _math.sqrt(3.0) * std
@@ -222,7 +373,22 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Any = None) ->
 
 
 def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
-    """N(0, std**2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+    """N(0, std**2) with std = gain * sqrt(2 / (fan_in + fan_out)) (Glorot & Bengio, 2010).
+
+    Args:
+        tensor (Tensor): at least 2-D.
+        gain (float): the scale.
+        generator (Generator, optional): the random stream to draw from; the global one by default.
+
+    Returns:
+        Tensor: `tensor` itself.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.nn import init
+        >>> round(init.xavier_normal_(chainrule.empty(300, 200)).std().item(), 2)  # sqrt(2 / 500)
+        0.06
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * _math.sqrt(2.0 / float(fan_in + fan_out))
     return normal_(tensor, 0.0, std, generator)
@@ -244,8 +410,30 @@ def kaiming_uniform_(
     nonlinearity: str = "leaky_relu",
     generator: Any = None,
 ) -> Tensor:
-    """U(-bound, bound), bound = gain * sqrt(3 / fan) (He et al., 2015); `a` is the
-    leaky_relu slope that sets the gain."""
+    """U(-bound, bound), bound = gain * sqrt(3 / fan) (He et al., 2015). nn.Linear and
+    the convolutions initialise their weight this way with a = sqrt(5). A zero-element tensor
+    is left as it is (with PyTorch's warning).
+
+    Args:
+        tensor (Tensor): at least 2-D.
+        a (float): the negative slope of the leaky_relu after the layer (0 for relu), which sets
+            the gain.
+        mode (str): 'fan_in' (the default: keeps the forward pass's variance) or 'fan_out'
+            (keeps the backward pass's).
+        nonlinearity (str): the activation after the layer, whose `calculate_gain` is the gain;
+            'relu' or 'leaky_relu' (the default) are the usual choices.
+        generator (Generator, optional): the random stream to draw from; the global one by default.
+
+    Returns:
+        Tensor: `tensor` itself.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.nn import init
+        >>> w = init.kaiming_uniform_(chainrule.empty(3, 6), nonlinearity="relu")
+        >>> bool(w.abs().max() <= 1.0)      # sqrt(2) * sqrt(3 / 6)
+        True
+    """
     std = _kaiming_std(tensor, a, mode, nonlinearity)
     if std is None:
         return tensor
@@ -260,7 +448,28 @@ def kaiming_normal_(
     nonlinearity: str = "leaky_relu",
     generator: Any = None,
 ) -> Tensor:
-    """N(0, std**2), std = gain / sqrt(fan)."""
+    """N(0, std**2), std = gain / sqrt(fan) (He et al., 2015). A zero-element tensor is
+    left as it is (with PyTorch's warning).
+
+    Args:
+        tensor (Tensor): at least 2-D.
+        a (float): the negative slope of the leaky_relu after the layer (0 for relu).
+        mode (str): 'fan_in' (the default: keeps the forward pass's variance) or 'fan_out'
+            (keeps the backward pass's).
+        nonlinearity (str): the activation after the layer, whose `calculate_gain` is the gain;
+            'relu' or 'leaky_relu' (the default) are the usual choices.
+        generator (Generator, optional): the random stream to draw from; the global one by default.
+
+    Returns:
+        Tensor: `tensor` itself.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.nn import init
+        >>> w = init.kaiming_normal_(chainrule.empty(500, 200), mode="fan_out", nonlinearity="relu")
+        >>> round(w.std().item(), 2)         # sqrt(2 / 500)
+        0.06
+    """
     std = _kaiming_std(tensor, a, mode, nonlinearity)
     if std is None:
         return tensor
@@ -269,7 +478,23 @@ def kaiming_normal_(
 
 def orthogonal_(tensor: Tensor, gain: float = 1, generator: Any = None) -> Tensor:
     """A (semi-)orthogonal matrix (dims after the first flattened) times `gain`: the Q of a
-    Gaussian matrix's QR decomposition, signs fixed by R's diagonal (Saxe et al., 2013)."""
+    Gaussian matrix's QR decomposition, signs fixed by R's diagonal (Saxe et al., 2013).
+
+    Args:
+        tensor (Tensor): at least 2-D.
+        gain (float): the scale.
+        generator (Generator, optional): the random stream to draw from; the global one by default.
+
+    Returns:
+        Tensor: `tensor` itself.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.nn import init
+        >>> w = init.orthogonal_(chainrule.empty(3, 5))
+        >>> chainrule.allclose(w @ w.T, chainrule.eye(3), atol=1e-5)
+        True
+    """
     if tensor.ndim < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
@@ -290,7 +515,24 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Any = None) -> Tenso
 
 
 def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Any = None) -> Tensor:
-    """N(0, std**2) with a fraction `sparsity` of each column set to zero."""
+    """N(0, std**2) with a fraction `sparsity` of each column set to zero (Martens, 2010).
+
+    Args:
+        tensor (Tensor): 2-D.
+        sparsity (float): the fraction of each column zeroed (ceil(sparsity * rows) entries).
+        std (float): the standard deviation of the non-zero entries.
+        generator (Generator, optional): the random stream to draw from; the global one by default.
+
+    Returns:
+        Tensor: `tensor` itself.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.nn import init
+        >>> w = init.sparse_(chainrule.empty(4, 3), sparsity=0.5)
+        >>> (w == 0).sum(0)
+        tensor([2, 2, 2])
+    """
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     rows, cols = tensor.shape

@@ -105,13 +105,20 @@ class autocast:  # noqa: N801 - PyTorch's name
     `enabled=False` turns autocast off inside an enclosing one. `cache_enabled` is accepted for
     PyTorch's signature (chainrule casts each time; the values are the same).
 
-    >>> import chainrule
-    >>> x, w = chainrule.ones(2, 3), chainrule.ones(4, 3)
-    >>> with chainrule.autocast(device_type="cpu", dtype=chainrule.bfloat16):
-    ...     y = chainrule.nn.functional.linear(x, w)
-    ...     z = y + chainrule.ones(4)  # not listed: promotes as usual
-    >>> y.dtype, z.dtype
-    (chainrule.bfloat16, chainrule.float32)
+    Args:
+        device_type (str): 'cpu', 'cuda' or 'fake': the device whose ops are cast.
+        dtype (dtype, optional): the lower precision (bfloat16 or float16 on the CPU).
+        enabled (bool): False turns autocast off inside the block.
+        cache_enabled (bool, optional): accepted for PyTorch's signature; ignored.
+
+    Example:
+        >>> import chainrule
+        >>> x, w = chainrule.ones(2, 3), chainrule.ones(4, 3)
+        >>> with chainrule.autocast(device_type="cpu", dtype=chainrule.bfloat16):
+        ...     y = chainrule.nn.functional.linear(x, w)
+        ...     z = y + chainrule.ones(4)  # not listed: promotes as usual
+        >>> y.dtype, z.dtype
+        (chainrule.bfloat16, chainrule.float32)
     """
 
     def __init__(
@@ -166,12 +173,41 @@ class autocast:  # noqa: N801 - PyTorch's name
 
 
 def is_autocast_enabled(device_type: str = "cuda") -> bool:
-    """Whether autocast is on for `device_type` here (torch.is_autocast_enabled)."""
+    """Whether autocast is on for `device_type` here (torch.is_autocast_enabled).
+
+    Args:
+        device_type (str): 'cpu', 'cuda' or 'fake' (default 'cuda', as PyTorch).
+
+    Returns:
+        bool: True inside an `autocast(device_type)` block that is enabled.
+
+    Example:
+        >>> import chainrule
+        >>> with chainrule.autocast("cpu"):
+        ...     chainrule.is_autocast_enabled("cpu"), chainrule.is_autocast_enabled("cuda")
+        (True, False)
+    """
     active = _ACTIVE.get()
     return active is not None and device_type in active
 
 
 def get_autocast_dtype(device_type: str) -> dtypes.dtype:
-    """The dtype autocast casts to on `device_type`: the active one's, else the default."""
+    """The dtype autocast casts to on `device_type`: the active block's, else the default
+    (bfloat16 on the CPU, float16 on CUDA, as PyTorch).
+
+    Args:
+        device_type (str): 'cpu', 'cuda' or 'fake'.
+
+    Returns:
+        dtype: the lower-precision dtype.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.get_autocast_dtype("cpu")
+        chainrule.bfloat16
+        >>> with chainrule.autocast("cpu", dtype=chainrule.float16):
+        ...     chainrule.get_autocast_dtype("cpu")
+        chainrule.float16
+    """
     active = _ACTIVE.get() or {}
     return active.get(device_type, _DEFAULT_DTYPES.get(device_type, dtypes.float16))

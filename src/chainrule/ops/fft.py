@@ -284,38 +284,140 @@ def _c2c(name: str, x: Any, s: Any, dim: Any, norm: Any, inverse: bool) -> Any:
 
 
 def fft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None) -> Any:  # noqa: A002
-    """The 1-D discrete Fourier transform along `dim`, as torch.fft.fft: `n` zero-pads or
-    crops the input first; norm 'backward' (no scaling, the default), 'ortho' (1/sqrt(n)) or
-    'forward' (1/n). Real input gives the complex dtype of its precision.
+    """The 1-D discrete Fourier transform along `dim`, as torch.fft.fft.
 
-    >>> chainrule.fft.fft(chainrule.tensor([1.0, 2.0, 3.0, 4.0]))
-    tensor([10.+0.j, -2.+2.j, -2.+0.j, -2.-2.j])
+    Args:
+        input (Tensor): real or complex; real input gives the complex dtype of its
+            precision (float16 is refused, as PyTorch's CPU).
+        n (int, optional): the signal length: the input is zero-padded or cropped
+            at the end of `dim` to it first; its own size by default.
+        dim (int): the dimension to transform.
+        norm (str, optional): 'backward' (None, the default: no scaling forward, 1/n inverse),
+            'ortho' (1/sqrt(n) both ways) or 'forward' (1/n forward, none inverse).
+
+    Returns:
+        Tensor: complex, the shape of `input` with `n` along `dim`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.fft.fft(chainrule.tensor([1.0, 2.0, 3.0, 4.0]))
+        tensor([10.+0.j, -2.+2.j, -2.+0.j, -2.-2.j])
     """
     return _c2c("fft", input, None if n is None else (n,), (dim,), norm, False)
 
 
 def ifft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None) -> Any:  # noqa: A002
-    """The inverse of fft along `dim` (scaled by 1/n with the default norm 'backward')."""
+    """The inverse of `fft` along `dim` (scaled by 1/n with the default norm).
+
+    Args:
+        input (Tensor): real or complex.
+        n (int, optional): the signal length: the input is zero-padded or cropped
+            at the end of `dim` to it first; its own size by default.
+        dim (int): the dimension to transform.
+        norm (str, optional): 'backward' (None, the default: no scaling forward, 1/n inverse),
+            'ortho' (1/sqrt(n) both ways) or 'forward' (1/n forward, none inverse).
+
+    Returns:
+        Tensor: complex, the shape of `input` with `n` along `dim`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.fft.ifft(chainrule.tensor([10.0, 0.0, 0.0, 0.0]))
+        tensor([2.5000+0.j, 2.5000+0.j, 2.5000+0.j, 2.5000+0.j])
+    """
     return _c2c("ifft", input, None if n is None else (n,), (dim,), norm, True)
 
 
 def fft2(input: Any, s: Any = None, dim: Any = (-2, -1), norm: str | None = None) -> Any:  # noqa: A002
-    """fftn over the last two dims."""
+    """`fftn` over two dims, the last two by default.
+
+    Args:
+        input (Tensor): real or complex, at least 2-D.
+        s (sequence of ints, optional): the signal size in each transformed dim; the input
+            is zero-padded or cropped to it first.
+        dim (sequence of ints, optional): the two dimensions to transform.
+        norm (str, optional): 'backward' (None, the default: no scaling forward, 1/n inverse),
+            'ortho' (1/sqrt(n) both ways) or 'forward' (1/n forward, none inverse).
+
+    Returns:
+        Tensor: complex.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.fft.fft2(chainrule.ones(2, 2))
+        tensor([[4.+0.j, 0.+0.j],
+                [0.+0.j, 0.+0.j]])
+    """
     return _c2c("fft2", input, s, dim, norm, False)
 
 
 def ifft2(input: Any, s: Any = None, dim: Any = (-2, -1), norm: str | None = None) -> Any:  # noqa: A002
-    """ifftn over the last two dims."""
+    """`ifftn` over two dims, the last two by default.
+
+    Args:
+        input (Tensor): real or complex, at least 2-D.
+        s (sequence of ints, optional): the signal size in each transformed dim; the input
+            is zero-padded or cropped to it first.
+        dim (sequence of ints, optional): the two dimensions to transform.
+        norm (str, optional): 'backward' (None, the default: no scaling forward, 1/n inverse),
+            'ortho' (1/sqrt(n) both ways) or 'forward' (1/n forward, none inverse).
+
+    Returns:
+        Tensor: complex.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.fft.ifft2(chainrule.fft.fft2(chainrule.eye(2))).real
+        tensor([[1., 0.],
+                [0., 1.]])
+    """
     return _c2c("ifft2", input, s, dim, norm, True)
 
 
 def fftn(input: Any, s: Any = None, dim: Any = None, norm: str | None = None) -> Any:  # noqa: A002
-    """The n-dimensional DFT over `dim` (every dim, or the last len(s)), `s` the sizes."""
+    """The n-dimensional discrete Fourier transform over `dim`.
+
+    Args:
+        input (Tensor): real or complex.
+        s (sequence of ints, optional): the signal size in each transformed dim; the input
+            is zero-padded or cropped to it first.
+        dim (sequence of ints, optional): the dimensions to transform: every one by default, or
+            the last len(s) when only `s` is given.
+        norm (str, optional): 'backward' (None, the default: no scaling forward, 1/n inverse),
+            'ortho' (1/sqrt(n) both ways) or 'forward' (1/n forward, none inverse).
+
+    Returns:
+        Tensor: complex.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.fft.fftn(chainrule.ones(2, 2, 2)).abs().sum()
+        tensor(8.)
+    """
     return _c2c("fftn", input, s, dim, norm, False)
 
 
 def ifftn(input: Any, s: Any = None, dim: Any = None, norm: str | None = None) -> Any:  # noqa: A002
-    """The inverse of fftn."""
+    """The inverse of `fftn`.
+
+    Args:
+        input (Tensor): real or complex.
+        s (sequence of ints, optional): the signal size in each transformed dim; the input
+            is zero-padded or cropped to it first.
+        dim (sequence of ints, optional): the dimensions to transform: every one by default, or
+            the last len(s) when only `s` is given.
+        norm (str, optional): 'backward' (None, the default: no scaling forward, 1/n inverse),
+            'ortho' (1/sqrt(n) both ways) or 'forward' (1/n forward, none inverse).
+
+    Returns:
+        Tensor: complex.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.randn(2, 3, 4)
+        >>> chainrule.allclose(chainrule.fft.ifftn(chainrule.fft.fftn(x)).real, x, atol=1e-6)
+        True
+    """
     return _c2c("ifftn", input, s, dim, norm, True)
 
 
@@ -362,49 +464,187 @@ def _c2r(name: str, x: Any, s: Any, dim: Any, norm: Any) -> Any:
 
 
 def rfft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None) -> Any:  # noqa: A002
-    """The DFT of a real signal along `dim`, its n // 2 + 1 non-redundant terms.
+    """The DFT of a real signal along `dim`: its n // 2 + 1 non-redundant terms (the
+    others are their conjugates).
 
-    >>> chainrule.fft.rfft(chainrule.tensor([1.0, 2.0, 3.0, 4.0]))
-    tensor([10.+0.j, -2.+2.j, -2.+0.j])
+    Args:
+        input (Tensor): real (complex is refused).
+        n (int, optional): the signal length: the input is zero-padded or cropped
+            at the end of `dim` to it first; its own size by default.
+        dim (int): the dimension to transform.
+        norm (str, optional): 'backward' (None, the default: no scaling forward, 1/n inverse),
+            'ortho' (1/sqrt(n) both ways) or 'forward' (1/n forward, none inverse).
+
+    Returns:
+        Tensor: complex, with n // 2 + 1 terms along `dim`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.fft.rfft(chainrule.tensor([1.0, 2.0, 3.0, 4.0]))
+        tensor([10.+0.j, -2.+2.j, -2.+0.j])
     """
     return _r2c("rfft", input, None if n is None else (n,), (dim,), norm)
 
 
 def irfft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None) -> Any:  # noqa: A002
-    """The real signal of length n (default 2 * (size - 1)) whose rfft is `input`."""
+    """The real signal of length n whose `rfft` is `input`: the inverse of `rfft`.
+
+    Args:
+        input (Tensor): the n // 2 + 1 terms of a Hermitian spectrum along `dim`.
+        n (int, optional): the output length, 2 * (size - 1) by default (pass it for
+            an odd-length signal).
+        dim (int): the dimension to transform.
+        norm (str, optional): 'backward' (None, the default: no scaling forward, 1/n inverse),
+            'ortho' (1/sqrt(n) both ways) or 'forward' (1/n forward, none inverse).
+
+    Returns:
+        Tensor: real, with `n` along `dim`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.fft.irfft(chainrule.fft.rfft(chainrule.tensor([1.0, 2.0, 3.0])), n=3)
+        tensor([1., 2., 3.])
+    """
     return _c2r("irfft", input, None if n is None else (n,), (dim,), norm)
 
 
 def rfft2(input: Any, s: Any = None, dim: Any = (-2, -1), norm: str | None = None) -> Any:  # noqa: A002
-    """rfftn over the last two dims."""
+    """`rfftn` over two dims, the last two by default.
+
+    Args:
+        input (Tensor): real, at least 2-D.
+        s (sequence of ints, optional): the signal size in each transformed dim; the input
+            is zero-padded or cropped to it first.
+        dim (sequence of ints, optional): the two dimensions to transform.
+        norm (str, optional): 'backward' (None, the default: no scaling forward, 1/n inverse),
+            'ortho' (1/sqrt(n) both ways) or 'forward' (1/n forward, none inverse).
+
+    Returns:
+        Tensor: complex, the last transformed dim holding s[-1] // 2 + 1 terms.
+
+    Example:
+        >>> import chainrule
+        >>> tuple(chainrule.fft.rfft2(chainrule.ones(2, 4)).shape)
+        (2, 3)
+    """
     return _r2c("rfft2", input, s, dim, norm)
 
 
 def irfft2(input: Any, s: Any = None, dim: Any = (-2, -1), norm: str | None = None) -> Any:  # noqa: A002
-    """irfftn over the last two dims."""
+    """`irfftn` over two dims, the last two by default.
+
+    Args:
+        input (Tensor): complex, at least 2-D.
+        s (sequence of ints, optional): the output size in each transformed dim; the last defaults
+            to 2 * (size - 1).
+        dim (sequence of ints, optional): the two dimensions to transform.
+        norm (str, optional): 'backward' (None, the default: no scaling forward, 1/n inverse),
+            'ortho' (1/sqrt(n) both ways) or 'forward' (1/n forward, none inverse).
+
+    Returns:
+        Tensor: real.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.randn(2, 4)
+        >>> chainrule.allclose(chainrule.fft.irfft2(chainrule.fft.rfft2(x)), x, atol=1e-6)
+        True
+    """
     return _c2r("irfft2", input, s, dim, norm)
 
 
 def rfftn(input: Any, s: Any = None, dim: Any = None, norm: str | None = None) -> Any:  # noqa: A002
-    """rfft over the last of `dim`, then fftn over the others."""
+    """The n-dimensional DFT of a real signal: `rfft` over the last of `dim`, then `fftn`
+    over the others.
+
+    Args:
+        input (Tensor): real.
+        s (sequence of ints, optional): the signal size in each transformed dim; the input
+            is zero-padded or cropped to it first.
+        dim (sequence of ints, optional): the dimensions to transform: every one by default, or
+            the last len(s) when only `s` is given.
+        norm (str, optional): 'backward' (None, the default: no scaling forward, 1/n inverse),
+            'ortho' (1/sqrt(n) both ways) or 'forward' (1/n forward, none inverse).
+
+    Returns:
+        Tensor: complex, the last transformed dim holding s[-1] // 2 + 1 terms.
+
+    Example:
+        >>> import chainrule
+        >>> tuple(chainrule.fft.rfftn(chainrule.ones(2, 2, 4)).shape)
+        (2, 2, 3)
+    """
     return _r2c("rfftn", input, s, dim, norm)
 
 
 def irfftn(input: Any, s: Any = None, dim: Any = None, norm: str | None = None) -> Any:  # noqa: A002
-    """The inverse of rfftn: ifftn over the leading dims, then irfft over the last."""
+    """The inverse of `rfftn`: `ifftn` over the leading dims of `dim`, then `irfft` over
+    the last.
+
+    Args:
+        input (Tensor): complex.
+        s (sequence of ints, optional): the output size in each transformed dim; the last
+            defaults to 2 * (size - 1).
+        dim (sequence of ints, optional): the dimensions to transform: every one by default, or
+            the last len(s) when only `s` is given.
+        norm (str, optional): 'backward' (None, the default: no scaling forward, 1/n inverse),
+            'ortho' (1/sqrt(n) both ways) or 'forward' (1/n forward, none inverse).
+
+    Returns:
+        Tensor: real.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.randn(3, 4)
+        >>> chainrule.allclose(chainrule.fft.irfftn(chainrule.fft.rfftn(x)), x, atol=1e-6)
+        True
+    """
     return _c2r("irfftn", input, s, dim, norm)
 
 
 def hfft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None) -> Any:  # noqa: A002
     """The real DFT of a Hermitian-symmetric signal given by its first half:
-    irfft(conj(input)) with the conjugate normalisation, as torch.fft.hfft."""
+    `irfft(conj(input))` with the conjugate normalisation, as torch.fft.hfft.
+
+    Args:
+        input (Tensor): the first n // 2 + 1 terms of the signal along `dim`.
+        n (int, optional): the output length, 2 * (size - 1) by default.
+        dim (int): the dimension to transform.
+        norm (str, optional): 'backward' (None, the default: no scaling forward, 1/n inverse),
+            'ortho' (1/sqrt(n) both ways) or 'forward' (1/n forward, none inverse).
+
+    Returns:
+        Tensor: real, with `n` along `dim`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.fft.hfft(chainrule.tensor([1.0, 0.0, 0.0]))
+        tensor([1., 1., 1., 1.])
+    """
     norm = _CONJUGATE_NORM[_norm(norm)]
     x = _as_complex("hfft", input)
     return _c2r("hfft", conj(x), None if n is None else (n,), (dim,), norm)
 
 
 def ihfft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None) -> Any:  # noqa: A002
-    """The inverse of hfft: conj(rfft(input)) with the conjugate normalisation."""
+    """The inverse of `hfft`: `conj(rfft(input))` with the conjugate normalisation.
+
+    Args:
+        input (Tensor): real.
+        n (int, optional): the signal length: the input is zero-padded or cropped
+            at the end of `dim` to it first; its own size by default.
+        dim (int): the dimension to transform.
+        norm (str, optional): 'backward' (None, the default: no scaling forward, 1/n inverse),
+            'ortho' (1/sqrt(n) both ways) or 'forward' (1/n forward, none inverse).
+
+    Returns:
+        Tensor: complex, with n // 2 + 1 terms along `dim`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.fft.ihfft(chainrule.tensor([1.0, 2.0, 3.0, 4.0]))
+        tensor([ 2.5000-0.0000j, -0.5000-0.5000j, -0.5000-0.0000j])
+    """
     norm = _CONJUGATE_NORM[_norm(norm)]
     x = _as_real("ihfft", input)
     return conj(_r2c("ihfft", x, None if n is None else (n,), (dim,), norm))
@@ -424,16 +664,39 @@ def _shift(name: str, x: Any, dim: Any, inverse: bool) -> Any:
 
 
 def fftshift(input: Any, dim: Any = None) -> Any:  # noqa: A002
-    """The zero-frequency term moved to the centre of `dim` (every dim by default): a roll.
+    """The zero-frequency term moved to the centre of `dim` (every dim by default): a roll
+    by size // 2.
 
-    >>> chainrule.fft.fftshift(chainrule.fft.fftfreq(4))
-    tensor([-0.5000, -0.2500,  0.0000,  0.2500])
+    Args:
+        input (Tensor): any shape, e.g. the output of `fft` or `fftfreq`.
+        dim (int or sequence of ints, optional): the dimensions to shift.
+
+    Returns:
+        Tensor: the shape and dtype of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.fft.fftshift(chainrule.fft.fftfreq(4))
+        tensor([-0.5000, -0.2500,  0.0000,  0.2500])
     """
     return _shift("fftshift", input, dim, False)
 
 
 def ifftshift(input: Any, dim: Any = None) -> Any:  # noqa: A002
-    """The inverse of fftshift."""
+    """The inverse of `fftshift`: the centre moved back to index 0 (a roll by -(size // 2)).
+
+    Args:
+        input (Tensor): any shape.
+        dim (int or sequence of ints, optional): the dimensions to shift (every one by default).
+
+    Returns:
+        Tensor: the shape and dtype of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.fft.ifftshift(chainrule.fft.fftshift(chainrule.fft.fftfreq(5)))
+        tensor([ 0.0000,  0.2000,  0.4000, -0.4000, -0.2000])
+    """
     return _shift("ifftshift", input, dim, True)
 
 
@@ -455,11 +718,23 @@ def fftfreq(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Any:
-    """The sample frequencies of fft for a signal of n samples spaced d apart:
+    """The sample frequencies of `fft` for a signal of n samples spaced d apart:
     [0, 1, ..., (n - 1) // 2, -(n // 2), ..., -1] / (d n).
 
-    >>> chainrule.fft.fftfreq(5)
-    tensor([ 0.0000,  0.2000,  0.4000, -0.4000, -0.2000])
+    Args:
+        n (int): the signal length.
+        d (float): the sample spacing (the inverse of the sampling rate).
+        dtype (dtype, optional): the default float dtype if None.
+        device (device, optional): where to create it.
+        requires_grad (bool): make it a leaf that requires grad.
+
+    Returns:
+        Tensor: 1-D, of length n.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.fft.fftfreq(5)
+        tensor([ 0.0000,  0.2000,  0.4000, -0.4000, -0.2000])
     """
     n = _check_size("fftfreq", n)
     values = [k if k <= (n - 1) // 2 else k - n for k in range(n)]
@@ -474,10 +749,22 @@ def rfftfreq(
     device: Any = None,
     requires_grad: bool = False,
 ) -> Any:
-    """The sample frequencies of rfft: [0, 1, ..., n // 2] / (d n).
+    """The sample frequencies of `rfft`: [0, 1, ..., n // 2] / (d n).
 
-    >>> chainrule.fft.rfftfreq(6, d=0.5)
-    tensor([0.0000, 0.3333, 0.6667, 1.0000])
+    Args:
+        n (int): the signal length.
+        d (float): the sample spacing.
+        dtype (dtype, optional): the default float dtype if None.
+        device (device, optional): where to create it.
+        requires_grad (bool): make it a leaf that requires grad.
+
+    Returns:
+        Tensor: 1-D, of length n // 2 + 1.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.fft.rfftfreq(6, d=0.5)
+        tensor([0.0000, 0.3333, 0.6667, 1.0000])
     """
     n = _check_size("rfftfreq", n)
     return _frequencies(list(range(n // 2 + 1)), 1.0 / (d * n), dtype, device, requires_grad)

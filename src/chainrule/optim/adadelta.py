@@ -21,6 +21,25 @@ class Adadelta(Optimizer):
 
     v <- rho * v + (1 - rho) * g * g; delta = sqrt(u + eps) / sqrt(v + eps) * g;
     u <- rho * u + (1 - rho) * delta * delta; p <- p - lr * delta.
+
+    Args:
+        params (iterable): the tensors to optimise (`model.parameters()`), or dicts of
+            parameter groups, each with its own options (`[{"params": ..., "lr": ...}]`).
+        lr (float): scales delta (default 1.0: Adadelta needs no learning rate).
+        rho (float): the decay rate of both running averages, in [0, 1] (default 0.9).
+        eps (float): added inside both square roots (default 1e-6).
+        weight_decay (float): L2 penalty factor added to the gradient (default 0).
+        maximize (bool): ascend the objective instead of descending.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn, optim
+        >>> model = nn.Linear(3, 1)
+        >>> optimizer = optim.Adadelta(model.parameters())
+        >>> loss = model(chainrule.randn(8, 3)).pow(2).mean()
+        >>> optimizer.zero_grad()
+        >>> loss.backward()
+        >>> optimizer.step()
     """
 
     def __init__(

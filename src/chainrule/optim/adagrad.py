@@ -21,6 +21,26 @@ class Adagrad(Optimizer):
 
     s <- s + g * g (s starts at `initial_accumulator_value`), and
     p <- p - lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps).
+
+    Args:
+        params (iterable): the tensors to optimise (`model.parameters()`), or dicts of
+            parameter groups, each with its own options (`[{"params": ..., "lr": ...}]`).
+        lr (float): the learning rate (default 1e-2).
+        lr_decay (float): the learning rate's decay per step, as above (default 0).
+        weight_decay (float): L2 penalty factor added to the gradient (default 0).
+        initial_accumulator_value (float): the starting value of s (default 0).
+        eps (float): added to the denominator (default 1e-10).
+        maximize (bool): ascend the objective instead of descending.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn, optim
+        >>> model = nn.Linear(3, 1)
+        >>> optimizer = optim.Adagrad(model.parameters(), lr=0.1)
+        >>> loss = model(chainrule.randn(8, 3)).pow(2).mean()
+        >>> optimizer.zero_grad()
+        >>> loss.backward()
+        >>> optimizer.step()
     """
 
     def __init__(

@@ -134,7 +134,30 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay (default 1e-2): p <- p * (1 - lr * weight_decay)."""
+    """Adam with decoupled weight decay (Loshchilov and Hutter, 2019): each step first shrinks
+    the weights, p <- p * (1 - lr * weight_decay), then takes Adam's step on the bare gradient.
+
+    Args:
+        params (iterable): the tensors to optimise (`model.parameters()`), or dicts of
+            parameter groups, each with its own options (`[{"params": ..., "lr": ...}]`).
+        lr (float): the learning rate (default 1e-3).
+        betas (tuple[float, float]): the decay rates of the moment estimates
+            (default (0.9, 0.999)).
+        eps (float): added to the denominator (default 1e-8).
+        weight_decay (float): the decoupled decay factor (default 1e-2, unlike Adam's 0).
+        amsgrad (bool): use the running maximum of v (Reddi et al., 2018).
+        maximize (bool): ascend the objective instead of descending.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn, optim
+        >>> model = nn.Linear(3, 1)
+        >>> optimizer = optim.AdamW(model.parameters(), lr=1e-3)
+        >>> loss = model(chainrule.randn(8, 3)).pow(2).mean()
+        >>> optimizer.zero_grad()
+        >>> loss.backward()
+        >>> optimizer.step()
+    """
 
     def __init__(
         self,

@@ -23,6 +23,35 @@ class LBFGS(Optimizer):
 
     Only one parameter group is supported, as in PyTorch. Complex parameters enter the flat
     vector as their real and imaginary parts (view_as_real), as in PyTorch.
+
+    Args:
+        params (iterable): the tensors to optimise; one group only.
+        lr (float): the step length (default 1), scaled on the first iteration by
+            min(1, 1 / |g|_1) as in PyTorch; the line search starts from it.
+        max_iter (int): the most iterations per `step` (default 20).
+        max_eval (int, optional): the most closure evaluations per `step`
+            (default max_iter * 5 // 4).
+        tolerance_grad (float): stop when the largest gradient entry is at most this
+            (default 1e-7).
+        tolerance_change (float): stop when the step or the loss changes by at most this
+            (default 1e-9).
+        history_size (int): how many past updates approximate the inverse Hessian
+            (default 100).
+        line_search_fn (str, optional): None (fixed steps of `lr`) or 'strong_wolfe'.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import optim
+        >>> x = chainrule.tensor([1.5, -0.5], dtype=chainrule.float64, requires_grad=True)
+        >>> optimizer = optim.LBFGS([x], max_iter=100, line_search_fn="strong_wolfe")
+        >>> def closure():
+        ...     optimizer.zero_grad()
+        ...     loss = (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2   # Rosenbrock
+        ...     loss.backward()
+        ...     return loss
+        >>> _ = optimizer.step(closure)
+        >>> [round(v, 4) for v in x.tolist()]
+        [1.0, 1.0]
     """
 
     complex_params = True

@@ -78,7 +78,27 @@ class LRScheduler:
     """Base class: `last_epoch` counts steps (-1 before the first); subclasses give `get_lr`.
 
     Construction performs the initial step, which sets every group's lr to the schedule's value
-    at epoch 0 (and records `initial_lr` in each group).
+    at epoch 0 (and records `initial_lr` in each group). Call `step()` after `optimizer.step()`.
+
+    Args:
+        optimizer (Optimizer): the optimizer whose param groups' `lr` it sets.
+        last_epoch (int): the index of the last finished epoch when resuming (-1: start
+            fresh; otherwise every group needs an 'initial_lr', which loading the optimizer's
+            state restores).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.optim import SGD
+        >>> from chainrule.optim.lr_scheduler import StepLR
+        >>> opt = SGD([chainrule.zeros(1, requires_grad=True)], lr=1.0)
+        >>> scheduler = StepLR(opt, step_size=2, gamma=0.5)   # a subclass
+        >>> lrs = []
+        >>> for epoch in range(5):
+        ...     lrs.append(round(scheduler.get_last_lr()[0], 4))
+        ...     opt.step()
+        ...     scheduler.step()
+        >>> lrs
+        [1.0, 1.0, 0.5, 0.5, 0.25]
     """
 
     _is_initial: bool = False
@@ -189,7 +209,30 @@ class _LambdaScheduler(LRScheduler):
 
 
 class LambdaLR(_LambdaScheduler):
-    """lr = initial_lr * lr_lambda(epoch)."""
+    """lr = initial_lr * lr_lambda(epoch).
+
+    Args:
+        optimizer (Optimizer): the optimizer whose param groups' `lr` it sets.
+        lr_lambda (Callable or list of Callables): a function of the epoch (an int), or one
+            per param group.
+        last_epoch (int): the index of the last finished epoch when resuming (-1: start
+            fresh; otherwise every group needs an 'initial_lr', which loading the optimizer's
+            state restores).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.optim import SGD
+        >>> from chainrule.optim.lr_scheduler import LambdaLR
+        >>> opt = SGD([chainrule.zeros(1, requires_grad=True)], lr=1.0)
+        >>> scheduler = LambdaLR(opt, lambda epoch: 0.9 ** epoch)
+        >>> lrs = []
+        >>> for epoch in range(4):
+        ...     lrs.append(round(scheduler.get_last_lr()[0], 4))
+        ...     opt.step()
+        ...     scheduler.step()
+        >>> lrs
+        [1.0, 0.9, 0.81, 0.729]
+    """
 
     def get_lr(self) -> list[float]:
         return [
@@ -198,7 +241,30 @@ class LambdaLR(_LambdaScheduler):
 
 
 class MultiplicativeLR(_LambdaScheduler):
-    """lr <- lr * lr_lambda(epoch) at every step after the first."""
+    """lr <- lr * lr_lambda(epoch) at every step after the first.
+
+    Args:
+        optimizer (Optimizer): the optimizer whose param groups' `lr` it sets.
+        lr_lambda (Callable or list of Callables): a function of the epoch (an int), or one
+            per param group.
+        last_epoch (int): the index of the last finished epoch when resuming (-1: start
+            fresh; otherwise every group needs an 'initial_lr', which loading the optimizer's
+            state restores).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.optim import SGD
+        >>> from chainrule.optim.lr_scheduler import MultiplicativeLR
+        >>> opt = SGD([chainrule.zeros(1, requires_grad=True)], lr=1.0)
+        >>> scheduler = MultiplicativeLR(opt, lambda epoch: 0.5)
+        >>> lrs = []
+        >>> for epoch in range(4):
+        ...     lrs.append(round(scheduler.get_last_lr()[0], 4))
+        ...     opt.step()
+        ...     scheduler.step()
+        >>> lrs
+        [1.0, 0.5, 0.25, 0.125]
+    """
 
     def get_lr(self) -> list[float]:
         if self._is_initial:
@@ -210,7 +276,30 @@ class MultiplicativeLR(_LambdaScheduler):
 
 
 class StepLR(LRScheduler):
-    """lr <- lr * gamma every `step_size` epochs."""
+    """lr <- lr * gamma every `step_size` epochs.
+
+    Args:
+        optimizer (Optimizer): the optimizer whose param groups' `lr` it sets.
+        step_size (int): the epochs between decays.
+        gamma (float): the decay factor (default 0.1).
+        last_epoch (int): the index of the last finished epoch when resuming (-1: start
+            fresh; otherwise every group needs an 'initial_lr', which loading the optimizer's
+            state restores).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.optim import SGD
+        >>> from chainrule.optim.lr_scheduler import StepLR
+        >>> opt = SGD([chainrule.zeros(1, requires_grad=True)], lr=1.0)
+        >>> scheduler = StepLR(opt, step_size=2, gamma=0.5)
+        >>> lrs = []
+        >>> for epoch in range(5):
+        ...     lrs.append(round(scheduler.get_last_lr()[0], 4))
+        ...     opt.step()
+        ...     scheduler.step()
+        >>> lrs
+        [1.0, 1.0, 0.5, 0.5, 0.25]
+    """
 
     def __init__(
         self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
@@ -231,7 +320,30 @@ class StepLR(LRScheduler):
 
 
 class MultiStepLR(LRScheduler):
-    """lr <- lr * gamma at each milestone epoch (a milestone listed twice decays twice)."""
+    """lr <- lr * gamma at each milestone epoch (a milestone listed twice decays twice).
+
+    Args:
+        optimizer (Optimizer): the optimizer whose param groups' `lr` it sets.
+        milestones (iterable of ints): the epochs at which to decay.
+        gamma (float): the decay factor (default 0.1).
+        last_epoch (int): the index of the last finished epoch when resuming (-1: start
+            fresh; otherwise every group needs an 'initial_lr', which loading the optimizer's
+            state restores).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.optim import SGD
+        >>> from chainrule.optim.lr_scheduler import MultiStepLR
+        >>> opt = SGD([chainrule.zeros(1, requires_grad=True)], lr=1.0)
+        >>> scheduler = MultiStepLR(opt, milestones=[1, 3], gamma=0.1)
+        >>> lrs = []
+        >>> for epoch in range(5):
+        ...     lrs.append(round(scheduler.get_last_lr()[0], 4))
+        ...     opt.step()
+        ...     scheduler.step()
+        >>> lrs
+        [1.0, 0.1, 0.1, 0.01, 0.01]
+    """
 
     def __init__(
         self,
@@ -262,7 +374,30 @@ class MultiStepLR(LRScheduler):
 
 
 class ConstantLR(LRScheduler):
-    """lr = initial_lr * factor for the first `total_iters` epochs, then initial_lr."""
+    """lr = initial_lr * factor for the first `total_iters` epochs, then initial_lr.
+
+    Args:
+        optimizer (Optimizer): the optimizer whose param groups' `lr` it sets.
+        factor (float): the multiplier while it lasts, in [0, 1] (default 1/3).
+        total_iters (int): how many epochs it lasts (default 5).
+        last_epoch (int): the index of the last finished epoch when resuming (-1: start
+            fresh; otherwise every group needs an 'initial_lr', which loading the optimizer's
+            state restores).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.optim import SGD
+        >>> from chainrule.optim.lr_scheduler import ConstantLR
+        >>> opt = SGD([chainrule.zeros(1, requires_grad=True)], lr=1.0)
+        >>> scheduler = ConstantLR(opt, factor=0.5, total_iters=2)
+        >>> lrs = []
+        >>> for epoch in range(4):
+        ...     lrs.append(round(scheduler.get_last_lr()[0], 4))
+        ...     opt.step()
+        ...     scheduler.step()
+        >>> lrs
+        [0.5, 0.5, 1.0, 1.0]
+    """
 
     def __init__(
         self,
@@ -291,7 +426,31 @@ class ConstantLR(LRScheduler):
 
 class LinearLR(LRScheduler):
     """The factor on initial_lr moves linearly from start_factor to end_factor over
-    `total_iters` epochs, then stays."""
+    `total_iters` epochs, then stays (a linear warm-up by default).
+
+    Args:
+        optimizer (Optimizer): the optimizer whose param groups' `lr` it sets.
+        start_factor (float): the factor at epoch 0, in (0, 1] (default 1/3).
+        end_factor (float): the factor from epoch `total_iters` on, in [0, 1] (default 1).
+        total_iters (int): the epochs the change takes (default 5).
+        last_epoch (int): the index of the last finished epoch when resuming (-1: start
+            fresh; otherwise every group needs an 'initial_lr', which loading the optimizer's
+            state restores).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.optim import SGD
+        >>> from chainrule.optim.lr_scheduler import LinearLR
+        >>> opt = SGD([chainrule.zeros(1, requires_grad=True)], lr=1.0)
+        >>> scheduler = LinearLR(opt, start_factor=0.25, total_iters=3)
+        >>> lrs = []
+        >>> for epoch in range(5):
+        ...     lrs.append(round(scheduler.get_last_lr()[0], 4))
+        ...     opt.step()
+        ...     scheduler.step()
+        >>> lrs
+        [0.25, 0.5, 0.75, 1.0, 1.0]
+    """
 
     def __init__(
         self,
@@ -334,7 +493,29 @@ class LinearLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
-    """lr <- lr * gamma every epoch."""
+    """lr <- lr * gamma every epoch.
+
+    Args:
+        optimizer (Optimizer): the optimizer whose param groups' `lr` it sets.
+        gamma (float): the decay factor.
+        last_epoch (int): the index of the last finished epoch when resuming (-1: start
+            fresh; otherwise every group needs an 'initial_lr', which loading the optimizer's
+            state restores).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.optim import SGD
+        >>> from chainrule.optim.lr_scheduler import ExponentialLR
+        >>> opt = SGD([chainrule.zeros(1, requires_grad=True)], lr=1.0)
+        >>> scheduler = ExponentialLR(opt, gamma=0.5)
+        >>> lrs = []
+        >>> for epoch in range(4):
+        ...     lrs.append(round(scheduler.get_last_lr()[0], 4))
+        ...     opt.step()
+        ...     scheduler.step()
+        >>> lrs
+        [1.0, 0.5, 0.25, 0.125]
+    """
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = gamma
@@ -350,7 +531,30 @@ class ExponentialLR(LRScheduler):
 
 
 class PolynomialLR(LRScheduler):
-    """lr = initial_lr * (1 - epoch / total_iters) ** power, then 0 after total_iters."""
+    """lr = initial_lr * (1 - epoch / total_iters) ** power, then 0 after total_iters.
+
+    Args:
+        optimizer (Optimizer): the optimizer whose param groups' `lr` it sets.
+        total_iters (int): the epochs until the rate reaches 0 (default 5).
+        power (float): the polynomial's power (default 1: linear decay).
+        last_epoch (int): the index of the last finished epoch when resuming (-1: start
+            fresh; otherwise every group needs an 'initial_lr', which loading the optimizer's
+            state restores).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.optim import SGD
+        >>> from chainrule.optim.lr_scheduler import PolynomialLR
+        >>> opt = SGD([chainrule.zeros(1, requires_grad=True)], lr=1.0)
+        >>> scheduler = PolynomialLR(opt, total_iters=4, power=2.0)
+        >>> lrs = []
+        >>> for epoch in range(6):
+        ...     lrs.append(round(scheduler.get_last_lr()[0], 4))
+        ...     opt.step()
+        ...     scheduler.step()
+        >>> lrs
+        [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0]
+    """
 
     def __init__(
         self,
@@ -381,7 +585,30 @@ class PolynomialLR(LRScheduler):
 
 class CosineAnnealingLR(LRScheduler):
     """Cosine annealing from initial_lr to eta_min over T_max epochs (then back up), with
-    PyTorch's recursive update, so it composes with other schedulers as PyTorch's does."""
+    PyTorch's recursive update, so it composes with other schedulers as PyTorch's does.
+
+    Args:
+        optimizer (Optimizer): the optimizer whose param groups' `lr` it sets.
+        T_max (int): the epochs of one descent (half a cosine period).
+        eta_min (float): the lowest rate (default 0).
+        last_epoch (int): the index of the last finished epoch when resuming (-1: start
+            fresh; otherwise every group needs an 'initial_lr', which loading the optimizer's
+            state restores).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.optim import SGD
+        >>> from chainrule.optim.lr_scheduler import CosineAnnealingLR
+        >>> opt = SGD([chainrule.zeros(1, requires_grad=True)], lr=1.0)
+        >>> scheduler = CosineAnnealingLR(opt, T_max=4)
+        >>> lrs = []
+        >>> for epoch in range(6):
+        ...     lrs.append(round(scheduler.get_last_lr()[0], 4))
+        ...     opt.step()
+        ...     scheduler.step()
+        >>> lrs
+        [1.0, 0.8536, 0.5, 0.1464, 0.0, 0.1464]
+    """
 
     def __init__(
         self,
@@ -419,7 +646,33 @@ class CosineAnnealingLR(LRScheduler):
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
-    """Cosine annealing restarted every T_i epochs, with T_i growing by T_mult at each restart."""
+    """Cosine annealing restarted every T_i epochs, with T_i growing by T_mult at each restart
+    (SGDR, Loshchilov and Hutter, 2017). `step(epoch)` may pass a fractional epoch, to anneal
+    per batch.
+
+    Args:
+        optimizer (Optimizer): the optimizer whose param groups' `lr` it sets.
+        T_0 (int): the epochs until the first restart.
+        T_mult (int): the factor by which each period grows (default 1: equal periods).
+        eta_min (float): the lowest rate (default 0).
+        last_epoch (int): the index of the last finished epoch when resuming (-1: start
+            fresh; otherwise every group needs an 'initial_lr', which loading the optimizer's
+            state restores).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.optim import SGD
+        >>> from chainrule.optim.lr_scheduler import CosineAnnealingWarmRestarts
+        >>> opt = SGD([chainrule.zeros(1, requires_grad=True)], lr=1.0)
+        >>> scheduler = CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2)
+        >>> lrs = []
+        >>> for epoch in range(7):
+        ...     lrs.append(round(scheduler.get_last_lr()[0], 4))
+        ...     opt.step()
+        ...     scheduler.step()
+        >>> lrs
+        [1.0, 0.5, 1.0, 0.8536, 0.5, 0.1464, 1.0]
+    """
 
     def __init__(
         self,
@@ -473,10 +726,45 @@ class CosineAnnealingWarmRestarts(LRScheduler):
 
 
 class OneCycleLR(LRScheduler):
-    """The 1cycle policy: lr rises from max_lr / div_factor to max_lr over `pct_start` of
-    `total_steps`, then falls to initial_lr / final_div_factor (cosine or linear); momentum
-    (SGD's `momentum` or Adam's beta1) moves the opposite way when `cycle_momentum`.
-    `three_phase` adds a symmetric descent back to initial_lr before the final annealing.
+    """The 1cycle policy (Smith and Topin, 2018): lr rises from max_lr / div_factor to max_lr over
+    `pct_start` of `total_steps`, then falls to initial_lr / final_div_factor (cosine or linear);
+    momentum (SGD's `momentum` or Adam's beta1) moves the opposite way when `cycle_momentum`.
+    `three_phase` adds a symmetric descent back to initial_lr before the final annealing. Step
+    it once per batch; stepping past `total_steps` is an error.
+
+    Args:
+        optimizer (Optimizer): the optimizer whose param groups' `lr` it sets.
+        max_lr (float or list of floats): the peak rate (per group).
+        total_steps (int, optional): the steps of the cycle; or give `epochs` and
+            `steps_per_epoch`.
+        epochs (int, optional): with `steps_per_epoch`, total_steps = epochs * steps_per_epoch.
+        steps_per_epoch (int, optional): see `epochs`.
+        pct_start (float): the fraction of the cycle spent rising (default 0.3).
+        anneal_strategy (str): 'cos' (the default) or 'linear'.
+        cycle_momentum (bool): cycle the momentum inversely to the rate (the optimizer needs
+            a `momentum` or `betas` option).
+        base_momentum (float or list of floats): the momentum at the peak rate (default 0.85).
+        max_momentum (float or list of floats): the momentum at the start and end (default 0.95).
+        div_factor (float): initial_lr = max_lr / div_factor (default 25).
+        final_div_factor (float): the final rate is initial_lr / final_div_factor (default 1e4).
+        three_phase (bool): rise, fall back to initial_lr, then anneal (fast.ai's schedule).
+        last_epoch (int): the index of the last finished epoch when resuming (-1: start
+            fresh; otherwise every group needs an 'initial_lr', which loading the optimizer's
+            state restores).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.optim import SGD
+        >>> from chainrule.optim.lr_scheduler import OneCycleLR
+        >>> opt = SGD([chainrule.zeros(1, requires_grad=True)], lr=1.0, momentum=0.9)
+        >>> scheduler = OneCycleLR(opt, max_lr=1.0, total_steps=6)
+        >>> lrs = []
+        >>> for epoch in range(6):
+        ...     lrs.append(round(scheduler.get_last_lr()[0], 4))
+        ...     opt.step()
+        ...     scheduler.step()
+        >>> lrs
+        [0.04, 0.9944, 0.8117, 0.4626, 0.1335, 0.0]
     """
 
     def __init__(
@@ -633,7 +921,32 @@ class _SchedulerListStateMixin:
 
 
 class SequentialLR(_SchedulerListStateMixin, LRScheduler):
-    """Run `schedulers` one after another, switching at the given milestone epochs."""
+    """Run `schedulers` one after another, switching at the given milestone epochs; each phase
+    starts from its scheduler's epoch 0 (a warm-up, then a decay).
+
+    Args:
+        optimizer (Optimizer): the optimizer every scheduler acts on.
+        schedulers (list of LRScheduler): the phases, built on `optimizer`.
+        milestones (list of ints): the epochs at which each next phase starts (one fewer than
+            the schedulers).
+        last_epoch (int): as in `LRScheduler`.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.optim import SGD
+        >>> from chainrule.optim.lr_scheduler import ExponentialLR, LinearLR, SequentialLR
+        >>> opt = SGD([chainrule.zeros(1, requires_grad=True)], lr=1.0)
+        >>> warmup = LinearLR(opt, start_factor=0.5, total_iters=2)
+        >>> decay = ExponentialLR(opt, gamma=0.5)
+        >>> scheduler = SequentialLR(opt, [warmup, decay], milestones=[2])
+        >>> lrs = []
+        >>> for epoch in range(5):
+        ...     lrs.append(round(scheduler.get_last_lr()[0], 4))
+        ...     opt.step()
+        ...     scheduler.step()
+        >>> lrs
+        [0.5, 0.75, 1.0, 0.5, 0.25]
+    """
 
     def __init__(
         self,
@@ -687,7 +1000,28 @@ class SequentialLR(_SchedulerListStateMixin, LRScheduler):
 
 
 class ChainedScheduler(_SchedulerListStateMixin, LRScheduler):
-    """Step every scheduler in `schedulers` at each step (their effects multiply)."""
+    """Step every scheduler in `schedulers` at each step (their effects multiply).
+
+    Args:
+        schedulers (sequence of LRScheduler): chainable schedulers, all on one optimizer.
+        optimizer (Optimizer, optional): that optimizer (the first scheduler's by default).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.optim import SGD
+        >>> from chainrule.optim.lr_scheduler import ChainedScheduler, ConstantLR, ExponentialLR
+        >>> opt = SGD([chainrule.zeros(1, requires_grad=True)], lr=1.0)
+        >>> scheduler = ChainedScheduler(
+        ...     [ConstantLR(opt, factor=0.5, total_iters=2), ExponentialLR(opt, gamma=0.9)]
+        ... )
+        >>> lrs = []
+        >>> for epoch in range(4):
+        ...     lrs.append(round(scheduler.get_last_lr()[0], 4))
+        ...     opt.step()
+        ...     scheduler.step()
+        >>> lrs
+        [0.5, 0.45, 0.81, 0.729]
+    """
 
     def __init__(
         self, schedulers: Sequence[LRScheduler], optimizer: Optimizer | None = None
@@ -733,6 +1067,31 @@ class ReduceLROnPlateau(LRScheduler):
     'Improved' means below best * (1 - threshold) ('min', 'rel'), below best - threshold
     ('min', 'abs'), or the mirror images for mode 'max'. A reduction smaller than `eps` is
     skipped, and lr never goes below `min_lr`.
+
+    Args:
+        optimizer (Optimizer): the optimizer whose param groups' `lr` it sets.
+        mode (str): 'min' (a loss, the default) or 'max' (an accuracy).
+        factor (float): the multiplier of each reduction, below 1 (default 0.1).
+        patience (int): the epochs without improvement tolerated (default 10).
+        threshold (float): the least change that counts as improvement (default 1e-4).
+        threshold_mode (str): 'rel' (the default) or 'abs', as above.
+        cooldown (int): the epochs after a reduction before counting resumes (default 0).
+        min_lr (float or list of floats): the lowest rate (per group) (default 0).
+        eps (float): the smallest reduction applied (default 1e-8).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.optim import SGD
+        >>> from chainrule.optim.lr_scheduler import ReduceLROnPlateau
+        >>> opt = SGD([chainrule.zeros(1, requires_grad=True)], lr=1.0)
+        >>> scheduler = ReduceLROnPlateau(opt, factor=0.5, patience=1)
+        >>> lrs = []
+        >>> for loss in [1.0, 0.9, 0.9, 0.9, 0.9, 0.9]:
+        ...     opt.step()
+        ...     scheduler.step(loss)
+        ...     lrs.append(opt.param_groups[0]["lr"])
+        >>> lrs
+        [1.0, 1.0, 1.0, 0.5, 0.5, 0.25]
     """
 
     def __init__(

@@ -39,14 +39,20 @@ required = _RequiredParameter()
 class Optimizer:
     """Base class: holds param groups and state; subclasses implement `_update_group`.
 
-    >>> import chainrule
-    >>> from chainrule.optim import SGD
-    >>> w = chainrule.tensor([1.0, 2.0], requires_grad=True)
-    >>> opt = SGD([w], lr=0.1)
-    >>> (w * w).sum().backward()
-    >>> opt.step()
-    >>> w
-    tensor([0.8000, 1.6000], requires_grad=True)
+    Args:
+        params (iterable): tensors, or dicts each holding a group's "params" and any options
+            that differ from `defaults`.
+        defaults (dict): each option's value for the groups that do not set it.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.optim import SGD
+        >>> w = chainrule.tensor([1.0, 2.0], requires_grad=True)
+        >>> opt = SGD([w], lr=0.1)
+        >>> (w * w).sum().backward()
+        >>> opt.step()
+        >>> w
+        tensor([0.8000, 1.6000], requires_grad=True)
     """
 
     # Whether the optimizer takes complex parameters: SGD's update is linear in the gradient

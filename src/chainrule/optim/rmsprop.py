@@ -23,6 +23,27 @@ class RMSprop(Optimizer):
     v <- alpha * v + (1 - alpha) * g * g; the scale is sqrt(v) + eps, or, when centered,
     sqrt(v - m * m) + eps with m <- lerp(m, g, 1 - alpha). Without momentum
     p <- p - lr * g / scale; with it b <- momentum * b + g / scale and p <- p - lr * b.
+
+    Args:
+        params (iterable): the tensors to optimise (`model.parameters()`), or dicts of
+            parameter groups, each with its own options (`[{"params": ..., "lr": ...}]`).
+        lr (float): the learning rate (default 1e-2).
+        alpha (float): the decay rate of the running average v (default 0.99).
+        eps (float): added to the denominator (default 1e-8).
+        weight_decay (float): L2 penalty factor added to the gradient (default 0).
+        momentum (float): the momentum factor (default 0: none).
+        centered (bool): divide by the estimated variance rather than the raw second moment.
+        maximize (bool): ascend the objective instead of descending.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn, optim
+        >>> model = nn.Linear(3, 1)
+        >>> optimizer = optim.RMSprop(model.parameters(), lr=1e-3)
+        >>> loss = model(chainrule.randn(8, 3)).pow(2).mean()
+        >>> optimizer.zero_grad()
+        >>> loss.backward()
+        >>> optimizer.step()
     """
 
     def __init__(
