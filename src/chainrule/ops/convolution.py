@@ -211,14 +211,14 @@ def _convolution_batch(b: Any, x: Any, w: Any, *rest: Any) -> Any:
     x = x if b.batched[0] else b.expand(x)
     w = w if b.batched[1] else b.expand(w)
     size = b.size
-    planes = movedim(x, 0, 1)
-    planes = reshape(planes, (planes.shape[0], -1, *planes.shape[3:]))
-    kernels = reshape(w, (-1, *w.shape[2:]))
+    planes = movedim(x, 0, 1)  # explicit sizes, not -1: an empty batch reshapes too
+    planes = reshape(planes, (planes.shape[0], size * planes.shape[2], *planes.shape[3:]))
+    kernels = reshape(w, (size * w.shape[1], *w.shape[2:]))
     operands = (planes, kernels)
     if bias is not None:
-        operands += (reshape(bias if b.batched[2] else b.expand(bias), (-1,)),)
+        operands += (reshape(bias if b.batched[2] else b.expand(bias), (size * w.shape[1],)),)
     out = apply(b.op, operands, stride, padding, dilation, groups * size)
-    out = reshape(out, (out.shape[0], size, -1, *out.shape[2:]))
+    out = reshape(out, (out.shape[0], size, out.shape[1] // size, *out.shape[2:]))
     return movedim(out, 1, 0)
 
 
