@@ -233,7 +233,7 @@ class finfo:  # noqa: N801 - PyTorch's name (in this module `int` and `float` ar
             raise TypeError(
                 "finfo() requires a floating point input type. Use iinfo to handle 'iinfo'"
             )
-        info = np.finfo(kind.numpy)
+        info = ml_dtypes.finfo(kind.numpy)  # NumPy's finfo, which also knows bfloat16
         self.bits = builtins.int(info.bits)
         self.eps = builtins.float(info.eps)
         self.max = builtins.float(info.max)

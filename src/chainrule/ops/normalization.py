@@ -13,7 +13,7 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.autograd.node import Node
-from chainrule.backend import Array
+from chainrule.backend import Array, dtypes
 from chainrule.errors import ShapeError
 from chainrule.ops.elementwise import rsqrt
 from chainrule.ops.nn_common import check_floating, check_vector
@@ -376,7 +376,7 @@ def rms_norm(
         )
     check_vector("rms_norm", "weight", weight, normalized)
     if eps is None:
-        eps = float(input._backend.xp.finfo(input._array.dtype).eps)
+        eps = dtypes.finfo(input.dtype).eps
     axes = tuple(range(input.ndim - count, input.ndim))
     out = input * rsqrt(mean(input * input, axes, keepdim=True) + eps)
     return out if weight is None else out * weight

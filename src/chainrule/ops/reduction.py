@@ -1705,8 +1705,7 @@ def _signed_log_scan(v: Any, inner: Any, outer: Any, axis: int, reverse: bool) -
     """exp(outer) * running sum of v exp(inner), in log space: the positive and negative parts
     of v each through LogCumSumExp. Where a part is empty it holds the lowest float rather
     than -inf (whose derivatives would be nan)."""
-    xp = v._backend.xp
-    lowest = float(xp.finfo(v._array.dtype).min)
+    lowest = dtypes.finfo(v.dtype).min
     log_magnitude = log(where(v == 0, 1.0, _abs(v)))
     parts = []
     for side in (v > 0, v < 0):
