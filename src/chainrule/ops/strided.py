@@ -17,16 +17,7 @@ from chainrule.ops.creation import empty, zeros
 from chainrule.ops.indexing import index_add, take
 from chainrule.ops.op import Op, apply
 from chainrule.ops.shape import reshape
-
-
-def _positions(xp: Any, size: tuple, stride: tuple, offset: int) -> Array:
-    """The block position of every element of a (size, stride, offset) view, in its shape."""
-    positions = xp.full(size, offset, dtype=xp.int64)
-    for axis, (length, step) in enumerate(zip(size, stride)):
-        shape = [1] * len(size)
-        shape[axis] = length
-        positions = positions + (xp.arange(length, dtype=xp.int64) * step).reshape(shape)
-    return positions
+from chainrule.ops.views import element_addresses
 
 
 def memory_block(backend: Any, x: Array) -> tuple[Array, int]:
@@ -65,8 +56,8 @@ class AsStrided(Op):
             )
         x_strides = tuple(s // x.itemsize for s in x.strides)
         ctx.save(
-            inside=_positions(xp, x.shape, x_strides, start),
-            outside=_positions(xp, size, stride, offset),
+            inside=element_addresses(xp, x.shape, x_strides, start),
+            outside=element_addresses(xp, size, stride, offset),
             block=int(root.size),
         )
         flat = root.reshape(-1)

@@ -48,20 +48,25 @@ def element_positions(view: Tensor, base: Tensor) -> Array:
             f"{base.dtype}: the elements do not line up"
         )
     offset = (backend.data_ptr(view_array) - backend.data_ptr(base_array)) // itemsize
-    addresses = _addresses(xp, view_array.shape, view_array.strides, itemsize, offset)
+    addresses = element_addresses(xp, view_array.shape, _in_elements(view_array), offset)
     if base_array.flags.c_contiguous:  # a position is then its address
         return addresses
-    base_addresses = _addresses(xp, base_array.shape, base_array.strides, itemsize, 0)
+    base_addresses = element_addresses(xp, base_array.shape, _in_elements(base_array), 0)
     flat = base_addresses.reshape(-1)
     order = xp.argsort(flat)
     return order[xp.searchsorted(flat[order], addresses)]
 
 
-def _addresses(xp: Any, shape: tuple, strides: tuple, itemsize: int, offset: int) -> Array:
-    """offset + sum_k i_k * stride_k for every index (i_0, i_1, ...) of `shape`, in elements."""
+def _in_elements(array: Array) -> tuple:
+    return tuple(stride // array.dtype.itemsize for stride in array.strides)
+
+
+def element_addresses(xp: Any, shape: tuple, strides: tuple, offset: int) -> Array:
+    """offset + sum_k i_k * strides[k] for every index (i_0, i_1, ...) of `shape`: where each
+    element of a (shape, strides, offset) view lies, all counted in elements."""
     addresses = xp.full(shape, offset, dtype=xp.int64)
     for dim, (size, stride) in enumerate(zip(shape, strides)):
-        steps = xp.arange(size, dtype=xp.int64) * (stride // itemsize)
+        steps = xp.arange(size, dtype=xp.int64) * stride
         addresses += steps.reshape((size,) + (1,) * (len(shape) - dim - 1))
     return addresses
 
