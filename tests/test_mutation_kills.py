@@ -98,6 +98,50 @@ def test_batch_sampler_excludes_a_sampler_without_shuffle():
             torch.utils.data.DataLoader(theirs_data, batch_sampler=[[0, 1]], **option)
 
 
+def test_len_of_a_loader_over_a_sized_iterable_dataset_rounds_up():
+    """An IterableDataset with __len__ gives len(loader) = ceil(len / batch_size), or floor
+    with drop_last, as torch.utils.data's."""
+
+    def counting(base):
+        class Counting(base):
+            def __iter__(self):
+                return iter(range(10))
+
+            def __len__(self):
+                return 10
+
+        return Counting()
+
+    for batch_size, drop_last in ((5, False), (3, False), (4, True), (4, False)):
+        ours = data.DataLoader(
+            counting(data.IterableDataset), batch_size=batch_size, drop_last=drop_last
+        )
+        theirs = torch.utils.data.DataLoader(
+            counting(torch.utils.data.IterableDataset), batch_size=batch_size, drop_last=drop_last
+        )
+        assert len(ours) == len(theirs), (batch_size, drop_last)
+
+
+def test_default_convert_converts_inside_lists_and_leaves_strings_whole():
+    """Lists are converted element by element (NumPy arrays become tensors); a string is a
+    Sequence but stays one value, as torch.utils.data.default_convert does."""
+    ours = data.default_convert([np.array([1, 2]), "ab"])
+    theirs = torch.utils.data.default_convert([np.array([1, 2]), "ab"])
+    assert isinstance(ours[0], chainrule.Tensor) and isinstance(theirs[0], torch.Tensor)
+    assert ours[0].tolist() == theirs[0].tolist() and ours[1] == theirs[1] == "ab"
+    assert data.default_convert("abc") == torch.utils.data.default_convert("abc") == "abc"
+
+
+def test_random_split_takes_lengths_summing_just_over_one_as_counts():
+    """Fractions are recognised only when they sum to at most 1: 0.2 + 0.4 + 0.3 + 0.1 is
+    1.0000000000000002 in floating point, which torch reads as (wrong) integer lengths."""
+    lengths = [0.2, 0.4, 0.3, 0.1]
+    with pytest.raises(ValueError, match="Sum of input lengths"):
+        torch.utils.data.random_split(range(10), lengths)
+    with pytest.raises(ValueError, match="Sum of input lengths"):
+        data.random_split(range(10), lengths)
+
+
 # ---- optim: L-BFGS's strong-Wolfe line search in its zoom phase ------------------------------
 
 
