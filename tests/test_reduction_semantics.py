@@ -370,10 +370,23 @@ def test_two_norm_of_zero_has_zero_gradient():
     chainrule.vector_norm(x).backward()
     torch.linalg.vector_norm(t).backward()
     close(x.grad, t.grad)
-    x.grad = None
-    (grad,) = chainrule.autograd.grad(chainrule.vector_norm(x), x, create_graph=True)
-    (second,) = chainrule.autograd.grad(grad.sum(), x)
-    assert (second.numpy() == 0).all()  # torch gives nan here; 0 is the useful subgradient
+
+@pytest.mark.parametrize(
+    ("order", "data"), [(2, [[0.0, 0.0], [1.0, -2.0]]), (0.5, [[0.0, 2.0], [-1.0, 0.0]])]
+)
+def test_norm_second_derivative_at_its_kinks_is_torchs_nan(order, data):
+    """torch's norm_backward masks a division by zero (x / norm at a zero norm, |x|^(ord-1) at
+    a zero element for ord < 1): the gradient is 0 there, and the second derivative nan."""
+    x, t = pair(data)
+    weights = np.array([[1.0, 2.0], [3.0, 4.0]])
+    seconds = []
+    for module, value in ((chainrule, x), (torch, t)):
+        norm = chainrule.vector_norm if module is chainrule else torch.linalg.vector_norm
+        (grad,) = module.autograd.grad(norm(value, order, 1).sum(), value, create_graph=True)
+        (second,) = module.autograd.grad((grad * module.tensor(weights)).sum(), value)
+        seconds.append(np.asarray(second.tolist()))
+    assert np.isnan(seconds[1]).any()
+    np.testing.assert_allclose(seconds[0], seconds[1], atol=1e-12, equal_nan=True)
 
 
 @pytest.mark.parametrize("order", [1, 0.5, -1, 3, math.inf])

@@ -1198,7 +1198,9 @@ def std_mean(
 
 class VectorNorm(Op):
     """(sum |x|^ord)^(1/ord) over `axes`; ord inf/-inf: max/min |x|; ord 0: count of nonzeros.
-    Derivatives as PyTorch's norm_backward: ord 2: g x / norm, 0 where norm is 0; ord 1:
+    Derivatives as PyTorch's norm_backward, its masked divisions included (so the second
+    derivative is nan at a zero norm for ord 2, and at a zero element for ord < 1, as in
+    PyTorch): ord 2: g x / norm, 0 where norm is 0; ord 1:
     g sign(x); inf: g sign(x) split between the elements attaining the norm; ord 0: none;
     other ord: g sign(x) |x|^(ord-1) / norm^(ord-1), 0 at x == 0 for ord < 1."""
 
@@ -1239,13 +1241,12 @@ class VectorNorm(Op):
             mask = cast(logical_or(magnitude == norm, isnan(magnitude)), g.dtype)
             return (sign(x) * (g / sum(mask, ctx.axes, keepdim=True) * mask),)
         zero_norm = norm == 0
-        safe_norm = where(zero_norm, 1.0, norm)
-        if order == 2:
-            return (g * where(zero_norm, 0.0, x / safe_norm),)
-        if order < 1:
-            zero = x == 0
-            powered = where(zero, 0.0, where(zero, 1.0, _abs(x)) ** (order - 1))
+        if order == 2:  # x / norm is 0/0 at a zero norm: masked, so its second derivative is nan
+            return (g * where(zero_norm, 0.0, x / norm),)
+        if order < 1:  # |x|^(order-1) is inf at x == 0: masked, and nan one order up, as torch
+            powered = where(x == 0, 0.0, _abs(x) ** (order - 1))
             return (sign(x) * powered * g * norm ** (1 - order),)
+        safe_norm = where(zero_norm, 1.0, norm)
         scale = where(zero_norm, 0.0, g / safe_norm ** (order - 1))
         if order < 2:
             return (sign(x) * _abs(x) ** (order - 1) * scale,)
