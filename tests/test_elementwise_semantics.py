@@ -940,3 +940,22 @@ def test_inf_and_nan_come_without_numpy_warnings_as_in_torch():
         t = torch.tensor([0.0, -1.0, 1000.0])
         for mine, theirs in zip(values, [t.log(), t.sqrt(), t.exp(), 1 / t, t / t, t.log() * 0]):
             np.testing.assert_allclose(mine.detach().numpy(), theirs.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_atan2_at_the_origin_has_torchs_zero_gradient(dtype):
+    """1 / (x^2 + y^2) is inf at the origin (and where the squares underflow): PyTorch masks
+    it to 0, so atan2's gradient there is 0, not 0 * inf = nan."""
+    x_values, y_values = [0.0, 1e-30, 1.0], [0.0, 1e-30, 2.0]
+    mine = [
+        chainrule.tensor(v, dtype=getattr(chainrule, dtype), requires_grad=True)
+        for v in (x_values, y_values)
+    ]
+    theirs = [
+        torch.tensor(v, dtype=getattr(torch, dtype), requires_grad=True)
+        for v in (x_values, y_values)
+    ]
+    chainrule.atan2(*mine).sum().backward()
+    torch.atan2(*theirs).sum().backward()
+    for ours, reference in zip(mine, theirs):
+        np.testing.assert_allclose(ours.grad.numpy(), reference.grad.numpy(), rtol=1e-6)

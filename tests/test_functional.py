@@ -633,3 +633,22 @@ def test_gumbel_softmax_samples_are_distributions_and_hard_ones_pass_soft_gradie
     np.testing.assert_allclose(frequencies, [0.7, 0.2, 0.1], atol=0.03)
     (hard * mine(np.arange(3.0))).sum().backward()
     assert logits.grad is not None and np.abs(logits.grad.numpy()).sum() > 0
+
+
+def test_binary_cross_entropy_at_saturated_probabilities_has_torchs_derivatives():
+    """PyTorch's kernel divides by max(x (1 - x), 1e-12): the input's gradient is 0 where the
+    prediction is exactly right (x == t in {0, 1}) and large but finite where it is exactly
+    wrong; the target's gradient log(1 - x) - log(x) is unclamped (inf at x = 0 or 1)."""
+    x_values, t_values = [0.0, 1.0, 0.5, 0.0, 1.0], [0.0, 1.0, 1.0, 1.0, 0.0]
+    results = []
+    for lib, functional in ((chainrule, F), (torch, TF)):
+        x = lib.tensor(x_values, dtype=lib.float64, requires_grad=True)
+        t = lib.tensor(t_values, dtype=lib.float64, requires_grad=True)
+        loss = functional.binary_cross_entropy(x, t, reduction="sum")
+        grad_x, grad_t = lib.autograd.grad(loss, (x, t))
+        results.append((loss.item(), grad_x.tolist(), grad_t.tolist()))
+    (loss, grad_x, grad_t), (torch_loss, torch_grad_x, torch_grad_t) = results
+    assert loss == pytest.approx(torch_loss)
+    np.testing.assert_allclose(grad_x, torch_grad_x)
+    np.testing.assert_array_equal(grad_t, torch_grad_t)
+    assert grad_x[:2] == [0.0, 0.0]

@@ -137,12 +137,36 @@ def test_cholesky_of_a_non_positive_definite_matrix():
         chainrule.linalg.cholesky(-chainrule.eye(3))
 
 
-def test_det_of_a_singular_matrix_is_zero_and_its_gradient_raises():
-    A = tensor([[1.0, 2.0], [2.0, 4.0]], requires_grad=True)
-    out = chainrule.linalg.det(A)
-    assert out.item() == 0.0
-    with pytest.raises(LinAlgError, match="det"):
-        out.backward()
+@pytest.mark.parametrize(
+    "matrix",
+    [
+        [[1.0, 2.0], [2.0, 4.0]],  # rank 1: the cofactors are not zero
+        [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]],
+        [[0.0, 0.0], [0.0, 0.0]],  # rank 0: zero cofactors, second derivative nan as torch's
+    ],
+)
+def test_det_of_a_singular_matrix_has_torchs_first_and_second_derivatives(matrix):
+    """At a singular matrix inv fails: the cofactors come through the SVD, as PyTorch's."""
+    A = chainrule.tensor(matrix, dtype=chainrule.float64, requires_grad=True)
+    B = torch.tensor(matrix, dtype=torch.float64, requires_grad=True)
+    assert chainrule.linalg.det(A).item() == 0.0
+    weights = np.arange(A.numel(), dtype=np.float64).reshape(A.shape)
+    (mine,) = chainrule.autograd.grad(chainrule.linalg.det(A), A, create_graph=True)
+    (theirs,) = torch.autograd.grad(torch.linalg.det(B), B, create_graph=True)
+    np.testing.assert_allclose(mine.tolist(), theirs.tolist(), atol=1e-12)
+    (mine,) = chainrule.autograd.grad((mine * chainrule.tensor(weights)).sum(), A)
+    (theirs,) = torch.autograd.grad((theirs * torch.tensor(weights)).sum(), B)
+    np.testing.assert_allclose(mine.tolist(), theirs.tolist(), atol=1e-9, equal_nan=True)
+
+
+def test_det_tangent_at_a_singular_matrix_is_the_cofactors_along_it():
+    """d det(A)[T] = sum(C * T), with C the cofactors; PyTorch's jvp there gives det(A) times
+    a trace, 0 (a documented difference: README, Where chainrule differs)."""
+    A = chainrule.tensor([[1.0, 2.0], [2.0, 4.0]], dtype=chainrule.float64)
+    T = chainrule.tensor([[0.5, -1.0], [2.0, 0.3]], dtype=chainrule.float64)
+    _, tangent = chainrule.func.jvp(chainrule.linalg.det, (A,), (T,))
+    cofactors = np.array([[4.0, -2.0], [-2.0, 1.0]])
+    assert tangent.item() == pytest.approx(float((cofactors * T.numpy()).sum()))
 
 
 def test_solve_triangular_with_a_zero_pivot_gives_inf_and_nan_like_torch():

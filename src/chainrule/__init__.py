@@ -130,6 +130,7 @@ from chainrule.ops.creation import (
     zeros,
     zeros_like,
 )
+from chainrule.ops.decompositions import det
 from chainrule.ops.elementwise import *  # noqa: F403
 from chainrule.ops.elementwise import abs, pow, result_type, round  # noqa: A004
 from chainrule.ops.indexing import *  # noqa: F403

@@ -15,6 +15,7 @@ tensor(8.)
 from chainrule.ops.decompositions import (
     cholesky_ex,
     cond,
+    det,
     eig,
     eigh,
     eigvals,
@@ -37,7 +38,6 @@ from chainrule.ops.decompositions import (
 from chainrule.ops.linalg import (
     LinAlgError,
     cholesky,
-    det,
     inv,
     matmul,
     matrix_power,

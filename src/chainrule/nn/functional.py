@@ -81,6 +81,7 @@ from chainrule.ops.indexing import masked_fill, pad, scatter
 from chainrule.ops.interpolation import INTERPOLATING_MODES as _INTERPOLATING_MODES
 from chainrule.ops.linalg import matmul
 from chainrule.ops.linear import linear
+from chainrule.ops.losses import binary_cross_entropy_elements as _binary_cross_entropy_elements
 from chainrule.ops.losses import check_reduction as _check_reduction
 from chainrule.ops.losses import cross_entropy, nll_loss
 from chainrule.ops.losses import legacy_reduction as _legacy_reduction
@@ -1755,9 +1756,7 @@ def binary_cross_entropy(
     values = input._array
     if values.size and (bool((values < 0).any()) or bool((values > 1).any())):
         raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1")
-    log_x = _clamp(log(input), min=-100.0)
-    log_rest = _clamp(log(1 - input), min=-100.0)
-    loss = -(target * log_x + (1 - target) * log_rest)
+    loss = _binary_cross_entropy_elements(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce("binary_cross_entropy", loss, reduction)

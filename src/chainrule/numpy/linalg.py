@@ -46,7 +46,7 @@ def inv(a: Any) -> Tensor:
 @returns_ndarrays
 def det(a: Any) -> Tensor:
     """numpy.linalg.det. Gradient: det(a) * inv(a).T."""
-    return la.det(_floating("det", a))
+    return dec.det(_floating("det", a))
 
 
 @returns_ndarrays

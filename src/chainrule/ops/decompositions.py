@@ -29,7 +29,7 @@ from chainrule.autograd.observers import observers, tell
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, GradError, LinAlgError, ShapeError
 from chainrule.ops import reduction
-from chainrule.ops.complex import conj, real
+from chainrule.ops.complex import conj, holomorphic, real
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import cast, elementwise_batch, where
 from chainrule.ops.linalg import (
@@ -47,7 +47,7 @@ from chainrule.ops.linalg import (
     solve,
 )
 from chainrule.ops.op import Op, apply
-from chainrule.ops.shape import cat, normalize_dim, squeeze, transpose, unsqueeze
+from chainrule.ops.shape import cat, flip, normalize_dim, squeeze, transpose, unsqueeze
 
 __all__: list[str] = []  # torch.linalg names only: chainrule.linalg re-exports them
 
@@ -317,6 +317,80 @@ def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:  # noqa: N803
     """
     _check_float_matrix("linalg.svdvals", A)
     return apply(Svd, (A,), False)[1]
+
+
+# ---- determinant ----------------------------------------------------------------------------
+# Here rather than with inv and solve in ops/linalg.py: at a singular matrix its derivative
+# goes through the SVD.
+
+
+@holomorphic
+class Det(Op):
+    """det(A) per matrix. Derivative: g C with C the matrix of cofactors (Jacobi's formula),
+    det(A) A^-T where A is invertible; at a singular A (inv fails) PyTorch's SVD form,
+    C = det(U) det(Vh) conj(U) diag(P) conj(Vh) with P_i the product of the singular values
+    other than S_i, which never divides (the cofactors of a rank-deficient matrix are finite:
+    nonzero at rank n - 1, zero below). Tangent: sum(C * t)."""
+
+    label = "linalg.det"
+
+    @staticmethod
+    def forward(ctx: Node, a: Array) -> Array:
+        out = ctx.xp.linalg.det(a)
+        ctx.save(a=a, out=out)
+        return out
+
+    @staticmethod
+    def _cofactors(ctx: Node) -> Any:
+        try:
+            inverse = _product(Inv, (ctx.a,))
+        except LinAlgError:
+            return _singular_cofactors(ctx.a)
+        return unsqueeze(unsqueeze(ctx.out, -1), -1) * _mT(inverse)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (unsqueeze(unsqueeze(g, -1), -1) * Det._cofactors(ctx),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return reduction.sum(Det._cofactors(ctx) * t, (-2, -1))
+
+    batch = elementwise_batch  # matrices in the last two dims broadcast
+
+
+def _singular_cofactors(a: Any) -> Any:
+    """The cofactors of each matrix through its SVD, A = U diag(S) Vh (see Det)."""
+    u, s, vh = apply(Svd, (a,), False)
+    ones = s[..., :1] * 0 + 1
+    before = cat([ones, reduction.cumprod(s[..., :-1], -1)], -1)  # S_0 ... S_{i-1}
+    after = flip(cat([ones, reduction.cumprod(flip(s[..., 1:], (-1,)), -1)], -1), (-1,))
+    others = before * after  # the product of the singular values but S_i
+    if a.is_complex():
+        others = cast(others, u.dtype)
+    phase = _product(Det, (u,)) * _product(Det, (vh,))
+    scaled = conj(u) * unsqueeze(others, -2)
+    return unsqueeze(unsqueeze(phase, -1), -1) * _mm(scaled, conj(vh))
+
+
+def det(A: Tensor) -> Tensor:  # noqa: N803
+    """The determinant of each square matrix in the batch. Differentiable at singular
+    matrices too (the cofactors, through the SVD there, as PyTorch).
+
+    Args:
+        A (Tensor): floating point or complex (*, n, n), a batch of square matrices.
+
+    Returns:
+        Tensor: (*,).
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+        >>> chainrule.det(A)
+        tensor(5.)
+    """
+    _check_linalg_input("linalg.det", A, complex_ok=True)
+    return _product(Det, (A,))
 
 
 # ---- symmetric eigendecomposition ----------------------------------------------------------

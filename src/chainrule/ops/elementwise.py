@@ -724,7 +724,8 @@ def _pow_exponent_derivative(x: Any, y: Any, out: Any) -> Any:
 
 class Atan2(Op):
     """atan2(x, y) = the angle of the point (y, x), PyTorch's atan2(input, other).
-    Derivatives: y / r2 and -x / r2 with r2 = x**2 + y**2."""
+    Derivatives: y / r2 and -x / r2 with r2 = x**2 + y**2; 0 at the origin (where 1 / r2
+    is inf), as PyTorch masks it."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
@@ -734,7 +735,8 @@ class Atan2(Op):
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         x, y = ctx.x, ctx.y
-        scale = g / (x * x + y * y)
+        reciprocal_r2 = 1.0 / (x * x + y * y)
+        scale = g * where(reciprocal_r2 == math.inf, 0.0, reciprocal_r2)
         grad_x = grad_y = None
         if ctx.next_edges[0] is not None:
             grad_x = unbroadcast(scale * y, ctx.input_meta[0][0])

@@ -68,7 +68,6 @@ __all__ = [
     "cdist",
     "chain_matmul",
     "cross",
-    "det",
     "diag",
     "diag_embed",
     "diagflat",
@@ -273,9 +272,9 @@ def _vector_matrix_vjp(ctx: Node, g: Any, y_shape: tuple) -> tuple:
 
 
 def _product(op: type, operands: tuple, *params: Any) -> Any:
-    """apply for the holomorphic ops of this file (Matmul, Einsum, Inv, Det, Solve): complex
-    operands run the complex variant (ops/complex.py), whose vjp conjugates (g @ y.mH, not
-    g @ y.mT)."""
+    """apply for the holomorphic ops (Matmul, Einsum, Inv and Solve here, Det in decompositions):
+    complex operands run the complex variant (ops/complex.py), whose vjp conjugates (g @ y.mH,
+    not g @ y.mT)."""
     if operands[0]._array.dtype.kind == "c":
         op = complex_variant(op)
     return apply(op, operands, *params)
@@ -1627,32 +1626,6 @@ def inverse(input: Tensor) -> Tensor:  # noqa: A002
     return _product(Inv, (input,))
 
 
-@holomorphic
-class Det(Op):
-    """det(A) per matrix. Derivative: g det(A) A^-T (Jacobi's formula), through inv, so a
-    singular matrix has no gradient here (PyTorch falls back to an SVD; see LinAlgError)."""
-
-    label = "linalg.det"
-
-    @staticmethod
-    def forward(ctx: Node, a: Array) -> Array:
-        out = ctx.xp.linalg.det(a)
-        ctx.save(a=a, out=out)
-        return out
-
-    @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        inverse_t = _mT(_backward_inv("det", ctx.a))
-        return (_unsqueeze_matrix(g * ctx.out) * inverse_t,)
-
-    @staticmethod
-    def jvp(ctx: Node, t: Any) -> Any:
-        solved = _product(Matmul, (_backward_inv("det", ctx.a), t))
-        return ctx.out * _batched_trace(solved)
-
-    batch = elementwise_batch  # matrices in the last two dims broadcast
-
-
 def _backward_inv(op_name: str, a: Any) -> Any:
     try:
         return _product(Inv, (a,))
@@ -1665,25 +1638,6 @@ def _backward_inv(op_name: str, a: Any) -> Any:
 
 def _batched_trace(x: Any) -> Any:
     return _product(Einsum, (x,), "...ii->...".replace("...", _LETTERS[: x.ndim - 2]))
-
-
-def det(A: Tensor) -> Tensor:  # noqa: N803
-    """The determinant of each square matrix in the batch.
-
-    Args:
-        A (Tensor): floating point (*, n, n), a batch of square matrices.
-
-    Returns:
-        Tensor: (*,).
-
-    Example:
-        >>> import chainrule
-        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
-        >>> chainrule.det(A)
-        tensor(5.)
-    """
-    _check_linalg_input("linalg.det", A, complex_ok=True)
-    return _product(Det, (A,))
 
 
 SlogdetResult = namedtuple("slogdet", ["sign", "logabsdet"])

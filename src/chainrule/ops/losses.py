@@ -1,7 +1,8 @@
 # ruff: noqa: A002 - `input` is PyTorch's argument name throughout
 """Losses over classes: SoftmaxCrossEntropy (fused, so no log-probability array is kept),
 cross_entropy and nll_loss with PyTorch's weight, ignore_index, label_smoothing and reduction
-arguments; and the reduction helpers nn.functional's other losses use.
+arguments; BinaryCrossEntropy (its derivatives PyTorch's, finite at saturated probabilities);
+and the reduction helpers nn.functional's other losses use.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from chainrule.autograd.observers import observers
 from chainrule.backend import Array
 from chainrule.errors import ShapeError
 from chainrule.ops.autocast import FLOAT32, autocast_policy
-from chainrule.ops.elementwise import where
+from chainrule.ops.elementwise import clamp_min, logit, where
 from chainrule.ops.embedding import Take
 from chainrule.ops.nn_common import (
     check_floating,
@@ -77,6 +78,51 @@ class SoftmaxCrossEntropy(Op):
         x, target = b.batch_all((x, target))
         loss = apply(SoftmaxCrossEntropy, (merge_batch(x), merge_batch(target)), ignore_index)
         return split_batch(loss, b.size)
+
+
+class BinaryCrossEntropy(Op):
+    """-(t log x + (1 - t) log(1 - x)) elementwise, each log clamped at -100 (PyTorch's kernel).
+    An op of its own for PyTorch's derivatives, which the clamped composition cannot give at a
+    saturated probability (0 * inf there): g (x - t) / max(x (1 - x), 1e-12) for x, so 0 where
+    x == t in {0, 1}; and g (log(1 - x) - log(x)) = -g logit(x) for t, unclamped."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, t: Array) -> Array:
+        ctx.save(x=x, t=t)
+        xp = ctx.xp
+        log_x = xp.maximum(xp.log(x), -100.0)
+        log_rest = xp.maximum(xp.log1p(-x), -100.0)
+        return (-(t * log_x + (1 - t) * log_rest)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def _input_scale(ctx: Node) -> Any:
+        x = ctx.x
+        return (x - ctx.t) / clamp_min(x * (1 - x), _BCE_EPSILON)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        grad_x = g * BinaryCrossEntropy._input_scale(ctx) if ctx.next_edges[0] is not None else None
+        grad_t = -g * logit(ctx.x) if ctx.next_edges[1] is not None else None
+        return (grad_x, grad_t)
+
+    @staticmethod
+    def jvp(ctx: Node, t_x: Any, t_t: Any) -> Any:
+        tangent = None if t_x is None else t_x * BinaryCrossEntropy._input_scale(ctx)
+        if t_t is not None:
+            from_target = -t_t * logit(ctx.x)
+            tangent = from_target if tangent is None else tangent + from_target
+        return tangent
+
+    batch = elementwise_batch
+
+
+_BCE_EPSILON = 1e-12
+
+
+def binary_cross_entropy_elements(input: Tensor, target: Tensor) -> Tensor:
+    """The unreduced, unweighted binary cross entropy of probabilities `input` against `target`
+    (F.binary_cross_entropy checks the arguments, weighs and reduces)."""
+    return apply(BinaryCrossEntropy, (input, target))
 
 
 class TargetMask(Op):

@@ -22,6 +22,7 @@ from chainrule.ops import (
     composites,
     conversion,
     creation,
+    decompositions,
     elementwise,
     indexing,
     linalg,
@@ -466,7 +467,7 @@ class TensorMethods:
     diagonal = linalg.diagonal
     tril = linalg.tril
     triu = linalg.triu
-    det = linalg.det
+    det = decompositions.det
     inverse = linalg.inv
 
     reshape = shape.reshape
