@@ -790,6 +790,8 @@ ACTIVATION_KINKS = [
     _at_kinks("relu", (0.0,)),
     _at_kinks("leaky_relu", (0.0,), negative_slope=0.2),
     _at_kinks("elu", (0.0,)),
+    _at_kinks("celu", (0.0,), alpha=2.0),  # its second derivative at 0 was alpha's, not 0
+    _at_kinks("selu", (0.0,)),
     _at_kinks("hardshrink", (-0.5, 0.5)),
     _at_kinks("softshrink", (-0.5, 0.5)),
     _at_kinks("threshold", (0.5,), threshold=0.5, value=2.0),

@@ -502,7 +502,8 @@ def _maybe_inplace(input: Any, result: Any, inplace: bool, name: str) -> Any:
 class ScaledElu(Op):
     """scale * (x if x > 0 else alpha (exp(input_scale x) - 1)): selu and celu, as PyTorch's elu
     with scale and input_scale. Derivative: g scale, or g scale alpha input_scale
-    exp(input_scale x) for x <= 0 (the negative branch at 0, as PyTorch)."""
+    exp(input_scale x) for x <= 0 (the negative branch at 0, as PyTorch). Second derivative
+    for x < 0 only: 0 at x == 0, as Elu's and PyTorch's."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, alpha: float, scale: float, input_scale: float) -> Array:
@@ -517,7 +518,7 @@ class ScaledElu(Op):
         negative = (
             g
             * (ctx.scale * ctx.alpha * ctx.input_scale)
-            * exp(where(x > 0, 0.0, x) * ctx.input_scale)
+            * exp(where(x < 0, x, 0.0) * ctx.input_scale)  # constant at 0: no 2nd derivative
         )
         return (where(x > 0, g * ctx.scale, negative),)
 
