@@ -76,6 +76,7 @@ from chainrule.ops.elementwise import log1p as _log1p
 from chainrule.ops.elementwise import minimum as _minimum
 from chainrule.ops.elementwise import round as _round
 from chainrule.ops.elementwise import sign as _sign
+from chainrule.ops.elementwise import xlogy as _xlogy
 from chainrule.ops.embedding import embedding, one_hot
 from chainrule.ops.indexing import masked_fill, pad, scatter
 from chainrule.ops.interpolation import INTERPOLATING_MODES as _INTERPOLATING_MODES
@@ -1814,7 +1815,8 @@ def kl_div(
     log_target: bool = False,
 ) -> Tensor:
     """The Kullback-Leibler divergence terms target * (log(target) - input), for log-probabilities
-    `input` (0 where target == 0).
+    `input` (0 where target == 0; the target's gradient there is nan, as PyTorch's, which
+    composes xlogy(target, target) - target * input).
 
     Args:
         input (Tensor): floating point log-probabilities, any shape.
@@ -1842,9 +1844,7 @@ def kl_div(
     if log_target:
         loss = _exp(target) * (target - input)
     else:
-        positive = target > 0
-        entropy = where(positive, target * log(where(positive, target, 1.0)), 0.0)
-        loss = entropy - target * input
+        loss = _xlogy(target, target) - target * input  # PyTorch's composition, its derivatives
     if reduction == "batchmean":
         total = _sum(loss)
         return total / input.shape[0] if input.ndim else total

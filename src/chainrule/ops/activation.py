@@ -222,7 +222,9 @@ class Silu(Op):
 
 class Softplus(Op):
     """log(1 + exp(beta x)) / beta, linear where beta x > threshold.
-    Derivative: g sigmoid(beta x), or g in the linear region."""
+    Derivative: g sigmoid(beta x), or g in the linear region; at beta x == threshold the
+    first derivative is sigmoid's and the second 0, as PyTorch's (its double backward masks
+    beta x < threshold)."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, beta: float, threshold: float) -> Array:
@@ -235,7 +237,8 @@ class Softplus(Op):
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         scaled = ctx.x * ctx.beta
-        return (where(scaled > ctx.threshold, g, g * sigmoid(scaled)),)
+        below = where(scaled < ctx.threshold, scaled, ctx.threshold)  # constant from threshold on
+        return (where(scaled > ctx.threshold, g, g * sigmoid(below)),)
 
     jvp = unary_elementwise_jvp
     batch = elementwise_batch

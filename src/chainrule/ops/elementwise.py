@@ -654,9 +654,9 @@ def _integer_pow(xp: Any, x: Array, y: Array) -> Array:
 
 class Pow(Op):
     """x ** y. Derivatives, with PyTorch's conventions at the kinks: y * x**(y-1), 0 where
-    y == 0 (also at x == 0); and x**y * log(x), 0 where x == 0 and y >= 0. The exponent y - 1
-    is replaced by 1 where y == 0, so the discarded branch stays finite and the second
-    derivative at x == 0 is not nan."""
+    y == 0 (also at x == 0); and x**y * log(x), 0 where x == 0 and y >= 0. Both mask the
+    discarded branch as PyTorch's pow_backward does, so at x == 0 the second derivative is
+    PyTorch's nan (0 * inf through the mask) where it is one."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
@@ -711,15 +711,11 @@ def _scalar_pow_derivative(x: Any, exponent: float | int) -> Any:
 
 
 def _pow_base_derivative(x: Any, y: Any) -> Any:
-    at_zero_exponent = y == 0
-    safe_exponent = where(at_zero_exponent, 1.0, y - 1)
-    return where(at_zero_exponent, 0.0, y * x**safe_exponent)
+    return where(y == 0, 0.0, y * x ** (y - 1))
 
 
 def _pow_exponent_derivative(x: Any, y: Any, out: Any) -> Any:
-    at_zero = (x == 0) & (real(y) >= 0)
-    safe_x = where(at_zero, 1.0, x)  # log(0) = -inf would make 0 * -inf = nan
-    return where(at_zero, 0.0, out * log(safe_x))
+    return where((x == 0) & (real(y) >= 0), 0.0, out * log(x))
 
 
 class Atan2(Op):
@@ -2010,7 +2006,8 @@ class Atanh(Op):
 
 class Sinc(Op):
     """sin(pi x) / (pi x), 1 at 0 (NumPy's normalised sinc, PyTorch's sinc). Derivative:
-    (cos(pi x) - sinc(x)) / x, taken as 0 at x = 0 (PyTorch's convention)."""
+    (cos(pi x) - sinc(x)) / x, taken as 0 at x = 0 (PyTorch's convention; its mask makes the
+    second derivative there nan, not -pi^2 / 3, in PyTorch and here)."""
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
@@ -2021,10 +2018,8 @@ class Sinc(Op):
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         x, out = ctx.x, ctx.out
-        at_zero = x == 0
-        safe_x = where(at_zero, 1.0, x)  # keeps 0/0 out of the unused branch
-        slope = (cos(math.pi * x) - out) / safe_x
-        return (g * where(at_zero, 0.0, slope),)
+        slope = (cos(math.pi * x) - out) / x  # 0/0 at 0, masked: torch's nan one order up
+        return (g * where(x == 0, 0.0, slope),)
 
     jvp = unary_elementwise_jvp
     batch = elementwise_batch
