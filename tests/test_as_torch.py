@@ -101,6 +101,75 @@ def test_torch_special_and_distributions_resolve_to_chainrules(tmp_path):
     assert result.stdout.split() == ["chainrule", "0.5"]
 
 
+def test_older_idioms_import_and_run(tmp_path):
+    """What scripts written for PyTorch 0.4-1.x still import: Variable, the backends'
+    submodules, _LRScheduler as a base class, the module files under torch.nn.modules,
+    torch.nn.utils.rnn and torch.optim's per-optimizer modules."""
+    script = """
+        import torch
+        import torch.backends.cudnn as cudnn
+        from torch.autograd import Variable
+        from torch.nn.modules.loss import _Loss
+        from torch.nn.utils.rnn import pad_sequence
+        from torch.optim.adamw import AdamW
+        from torch.optim.lr_scheduler import _LRScheduler
+
+        cudnn.benchmark = True
+        x = Variable(torch.ones(3), requires_grad=True)
+
+        class Halving(_LRScheduler):
+            def get_lr(self):
+                return [group["lr"] / 2 for group in self.optimizer.param_groups]
+
+        class Squares(_Loss):
+            def forward(self, a, b):
+                return ((a - b) ** 2).sum()
+
+        optimizer = AdamW([x], lr=1.0)
+        scheduler = Halving(optimizer)
+        loss = Squares()(x, torch.zeros(3))
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        padded = pad_sequence([torch.ones(2), torch.ones(1)])
+        print(isinstance(x, Variable), x.grad.tolist(), scheduler.get_last_lr(),
+              tuple(padded.shape), cudnn.is_available())
+    """
+    result = _run(tmp_path, script)
+    assert result.returncode == 0, result.stderr
+    under_torch = subprocess.run(
+        [sys.executable, str(tmp_path / "train.py")], capture_output=True, text=True, timeout=120
+    )
+    assert under_torch.returncode == 0, under_torch.stderr
+    assert result.stdout == under_torch.stdout == "True [2.0, 2.0, 2.0] [0.25] (2, 2) False\n"
+
+
+def test_every_alias_imports_and_holds_torchs_classes_there():
+    """Each aliased module imports, and a class PyTorch defines in that module (say
+    torch.nn.modules.container.Sequential) is in chainrule's counterpart whenever chainrule
+    has it at all (in chainrule.nn or chainrule.optim)."""
+    import importlib
+    import inspect
+
+    import chainrule.nn
+    import chainrule.optim
+
+    # The lazy layers live together in chainrule/nn/modules/lazy.py (PyTorch spreads them
+    # over conv.py and linear.py): `from torch.nn.modules.conv import LazyConv2d` fails.
+    elsewhere = {"LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyLinear"}
+    for torch_name, ours in chainrule.as_torch.ALIASES.items():
+        module = importlib.import_module(ours)
+        if not torch_name.startswith(("torch.nn.modules.", "torch.optim.")):
+            continue
+        theirs = importlib.import_module(torch_name)
+        owner = chainrule.nn if torch_name.startswith("torch.nn") else chainrule.optim
+        for name, value in vars(theirs).items():
+            defined_there = inspect.isclass(value) and value.__module__ == torch_name
+            public = not name.startswith("_") and name not in elsewhere
+            if defined_there and public and hasattr(owner, name):
+                assert hasattr(module, name), f"{ours} lacks {name} ({torch_name} has it)"
+
+
 # ---- whole PyTorch programs, run by both libraries -----------------------------------------------
 
 PROGRAMS = sorted((Path(__file__).parent / "as_torch_programs").glob("*.py"))

@@ -23,7 +23,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "chainrule"
 # be acyclic. The op families each have a rank of their own: that order is the file layout's.
 LAYERS: list[tuple[str, set[str]]] = [
     ("errors", {"errors"}),
-    ("backend", {"backend", "backends"}),
+    ("backend", {"backend", "backends", "backends.cuda", "backends.cudnn", "backends.mps"}),
     (
         "autograd core (knows no Tensor)",
         {
@@ -78,7 +78,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ops: as_strided and empty_strided", {"ops.strided"}),
     (
         "Tensor's methods; custom Functions (and hand-written rules' nodes, on Function)",
-        {"ops.tensor_methods", "autograd.function", "autograd.custom_rule"},
+        {"ops.tensor_methods", "autograd.function", "autograd.custom_rule", "autograd.variable"},
     ),
     (
         "transforms and namespaces",

@@ -371,6 +371,7 @@ def test_two_norm_of_zero_has_zero_gradient():
     torch.linalg.vector_norm(t).backward()
     close(x.grad, t.grad)
 
+
 @pytest.mark.parametrize(
     ("order", "data"), [(2, [[0.0, 0.0], [1.0, -2.0]]), (0.5, [[0.0, 2.0], [-1.0, 0.0]])]
 )

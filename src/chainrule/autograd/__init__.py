@@ -2,8 +2,8 @@
 
 This package's modules are the autograd core, which knows no Tensor class, plus three that sit
 higher and load on first use (PEP 562), so importing the core never loads them:
-`Function` (autograd/function.py, built on the ops), `graph` (saved-tensor hooks) and
-`functional` (torch.autograd.functional, a transform layer).
+`Function` (autograd/function.py, built on the ops), `graph` (saved-tensor hooks),
+`functional` (torch.autograd.functional, a transform layer) and the legacy `Variable`.
 """
 
 import importlib as _importlib
@@ -30,10 +30,12 @@ from chainrule.autograd.gradcheck import gradcheck, gradgradcheck
 if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
     from chainrule.autograd import functional, graph
     from chainrule.autograd.function import Function, FunctionCtx, once_differentiable
+    from chainrule.autograd.variable import Variable
 
 __all__ = [
     "Function",
     "FunctionCtx",
+    "Variable",
     "backward",
     "detect_anomaly",
     "enable_grad",
@@ -55,6 +57,7 @@ __all__ = [
 
 _LAZY_MODULES = frozenset(("functional", "graph"))
 _LAZY_NAMES = dict.fromkeys(("Function", "FunctionCtx", "once_differentiable"), "function")
+_LAZY_NAMES["Variable"] = "variable"
 
 
 def __getattr__(name: str) -> _Any:

@@ -165,6 +165,11 @@ class LRScheduler:
         self.__dict__.update(state_dict)
 
 
+class _LRScheduler(LRScheduler):
+    """PyTorch's older name for LRScheduler, still the base class of many schedulers written
+    before 2.0 (`class Warmup(_LRScheduler)`); the same class in all but name."""
+
+
 class _LambdaScheduler(LRScheduler):
     """Base for schedules given as functions of the epoch, one per param group (or one for all).
 
