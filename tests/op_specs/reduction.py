@@ -344,6 +344,16 @@ SPECS += [
     _both("topk_all", lambda m, x: x.topk(4, -1)),
     _both("topk_scalar", lambda m, x: m.topk(x, 1), shapes=[((),)]),
     _both("kthvalue", lambda m, x: m.kthvalue(x, 2), shapes=[((3, 4),), ((5,),)]),
+    # the most frequent of a few small integers: ties between values and between positions
+    # (slices of at most 16, where PyTorch's sort is stable, so its index is the last one)
+    _both("mode", lambda m, x: m.mode(x), make_inputs=_ties((3, 5), 3), finite_differences=False),
+    _both(
+        "mode_dim0_keepdim",
+        lambda m, x: m.mode(x, 0, keepdim=True),
+        make_inputs=_ties((4, 3, 2), 2),
+        finite_differences=False,
+    ),
+    _both("mode_scalar", lambda m, x: m.mode(x), shapes=[((),)]),
     _both("kthvalue_dim_keepdim", lambda m, x: m.kthvalue(x, 3, 1, keepdim=True)),
     _both("kthvalue_dim0", lambda m, x: m.kthvalue(x, 1, 0)),
     _both("kthvalue_scalar", lambda m, x: m.kthvalue(x, 1), shapes=[((),)]),

@@ -2199,6 +2199,81 @@ def kthvalue(
     return return_types.kthvalue(values, indices)
 
 
+class ModeIndex(Op):
+    """Index along `axis` of the mode: the most frequent value, the smallest of those on a tie
+    (each NaN counts alone, as NaN != NaN), at its last position, as PyTorch's CPU mode. Not
+    differentiable (mode's gradient goes to that position, through the gather)."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, axis: int) -> Array:
+        xp = ctx.xp
+        if x.ndim == 0:
+            return xp.zeros((), dtype=dtypes.int64.numpy)
+        rows = xp.moveaxis(x, axis, -1)
+        batch, size = rows.shape[:-1], rows.shape[-1]
+        rows = rows.reshape(-1, size)
+        order = xp.argsort(rows, axis=-1, kind="stable")  # equal values keep their order
+        ordered = xp.take_along_axis(rows, order, axis=-1)
+        starts = xp.ones(ordered.shape, dtype=bool)  # where a run of equal values begins
+        starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+        run = xp.cumsum(starts.reshape(-1)) - 1  # one id per run, over all rows at once
+        lengths = xp.bincount(run)[run].reshape(ordered.shape)
+        ends = xp.ones(ordered.shape, dtype=bool)
+        ends[:, :-1] = starts[:, 1:]
+        best = xp.argmax(xp.where(ends, lengths, 0), axis=-1)  # the first longest run
+        index = xp.take_along_axis(order, best[:, None], axis=-1)  # its last original position
+        index = xp.moveaxis(index.reshape(batch + (1,)), -1, axis)
+        return index.astype(dtypes.int64.numpy, copy=False)
+
+    batch = axis_batch
+
+
+def mode(
+    input: Tensor,
+    dim: int = -1,
+    keepdim: bool = False,
+    *,
+    axis: int | None = None,
+    keepdims: bool | None = None,
+) -> Any:
+    """(values, indices) of the most frequent value along `dim`: the smallest of the most
+    frequent on a tie, and the index of its last occurrence, as PyTorch's CPU `mode` (whose
+    sort is unstable in slices longer than 16, so its index there can be any occurrence of
+    the value; with NaNs its choice depends on their positions, here each NaN counts once and
+    sorts last). The gradient reaches the element at the index.
+
+    Args:
+        input (Tensor): any shape.
+        dim (int): the dimension searched.
+        keepdim (bool): keep each reduced dimension with size 1 (so the result broadcasts
+            against `input`).
+        axis (int, optional): NumPy's name for `dim`.
+        keepdims (bool, optional): NumPy's name for `keepdim`.
+
+    Returns:
+        (Tensor, Tensor): a named tuple (values, indices).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.mode(chainrule.tensor([3, 3, 1, 2, 2]))
+        mode(values=tensor(2), indices=tensor(4))
+    """
+    refuse_complex("mode", input)
+    if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
+        dim, keepdim = numpy_keywords("mode", dim, keepdim, axis, keepdims)
+    axis = normalize_dim("mode", dim, input._array.ndim)
+    if _size_along(input, axis) == 0:
+        raise IndexError(
+            f"mode(): Expected reduction dim {dim} to have non-zero size (input shape "
+            f"{input.shape})"
+        )
+    index = apply(ModeIndex, (input,), axis)
+    values, indices = _selected(input, index, axis, keepdim)
+    return return_types.mode(values, indices)
+
+
 class Median(Op):
     """The lower median of all elements (NaN when any is NaN or x is empty; subclasses with
     `ignore_nan` skip NaNs). Derivative: g split evenly between the elements equal to it
@@ -2715,7 +2790,18 @@ def _return_type(name: str, fields: tuple = ("values", "indices")) -> type:
     return result
 
 
-_SELECTIONS = ("max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "cummax", "cummin")
+_SELECTIONS = (
+    "max",
+    "min",
+    "sort",
+    "topk",
+    "kthvalue",
+    "median",
+    "nanmedian",
+    "mode",
+    "cummax",
+    "cummin",
+)
 return_types = _SimpleNamespace(
     **{name: _return_type(name) for name in _SELECTIONS},
     aminmax=_return_type("aminmax", ("min", "max")),
@@ -2746,6 +2832,7 @@ __all__ = [
     "mean",
     "median",
     "min",
+    "mode",
     "msort",
     "nanmean",
     "nanmedian",

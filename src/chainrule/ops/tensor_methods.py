@@ -442,6 +442,7 @@ class TensorMethods:
     argsort = reduction.argsort
     topk = reduction.topk
     kthvalue = reduction.kthvalue
+    mode = reduction.mode
     median = reduction.median
     softmax = reduction.softmax
     log_softmax = reduction.log_softmax
