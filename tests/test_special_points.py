@@ -21,6 +21,10 @@ TIES = np.array([[1.0, 1.0, 0.5], [2.0, 2.0, 2.0]])  # equal values in every row
 ABS_ZEROS = np.abs(ZEROS)
 PROBABILITIES = np.array([[0.0, 1.0, 0.5]])
 SINGULAR = np.array([[1.0, 2.0], [2.0, 4.0]])
+# A nan and the infinities beside ordinary values (kept to four elements: PyTorch's vectorised
+# kernels treat a nan differently from its scalar ones in longer arrays, in hardtanh, relu6,
+# selu and the shrinks; four elements take the scalar, definitional path).
+NONFINITE = np.array([np.nan, np.inf, -np.inf, 0.5])
 
 
 def _both(both, *inputs):
@@ -107,6 +111,23 @@ CASES = {
     "nuclear_norm_singular": _both(lambda m: lambda x: m.linalg.matrix_norm(x, "nuc"), SINGULAR),
     "cummax_ties": _both(lambda m: lambda x: x.cummax(1).values, TIES),
     "angle_at_zero": _both(lambda m: lambda x: x.angle(), ZEROS),
+    "relu_of_nonfinite": _both(lambda m: lambda x: x.relu(), NONFINITE),
+    "threshold_of_nonfinite": _both(lambda m: lambda x: m.F.threshold(x, 0.2, 2.0), NONFINITE),
+    "hardshrink_of_nonfinite": _both(lambda m: lambda x: m.F.hardshrink(x), NONFINITE),
+    "softshrink_of_nonfinite": _both(lambda m: lambda x: m.F.softshrink(x), NONFINITE),
+    "softplus_of_nonfinite": _both(lambda m: lambda x: m.F.softplus(x), NONFINITE),
+    "selu_of_nonfinite": _both(lambda m: lambda x: m.F.selu(x), NONFINITE),
+    "hardtanh_of_nonfinite": _both(lambda m: lambda x: m.F.hardtanh(x), NONFINITE),
+    "smooth_l1_of_nonfinite": _both(
+        lambda m: lambda x, y: m.F.smooth_l1_loss(x, y, beta=0.5, reduction="none"),
+        NONFINITE,
+        np.zeros(4),
+    ),
+    "huber_of_nonfinite": _both(
+        lambda m: lambda x, y: m.F.huber_loss(x, y, delta=0.5, reduction="none"),
+        NONFINITE,
+        np.zeros(4),
+    ),
 }
 
 

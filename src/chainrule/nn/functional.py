@@ -1676,7 +1676,8 @@ def smooth_l1_loss(
     distance = _abs(input - target)
     if beta == 0:
         return _reduce("smooth_l1_loss", distance, reduction)
-    loss = where(distance < beta, 0.5 * distance * distance / beta, distance - 0.5 * beta)
+    near = _minimum(distance, beta)  # the quadratic branch never sees an inf (0 * inf = nan)
+    loss = where(distance < beta, 0.5 * near * near / beta, distance - 0.5 * beta)
     return _reduce("smooth_l1_loss", loss, reduction)
 
 
@@ -1711,7 +1712,8 @@ def huber_loss(
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     distance = _abs(input - target)
-    loss = where(distance < delta, 0.5 * distance * distance, delta * (distance - 0.5 * delta))
+    near = _minimum(distance, delta)  # the quadratic branch never sees an inf (0 * inf = nan)
+    loss = where(distance < delta, 0.5 * near * near, delta * (distance - 0.5 * delta))
     return _weighted("huber_loss", loss, weight, reduction, False)
 
 

@@ -48,7 +48,8 @@ from chainrule.ops.shape import reshape
 
 
 class Relu(Op):
-    """max(x, 0). Derivative: g where out > 0, else 0 (0 at x == 0, as PyTorch)."""
+    """max(x, 0). Derivative: g where out > 0, else 0 (0 at x == 0, as PyTorch); g at a nan,
+    as PyTorch's threshold_backward, which zeroes where out <= 0."""
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
@@ -59,7 +60,7 @@ class Relu(Op):
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         out = ctx.out
-        return (connected(where(out > 0, g, 0.0), out),)
+        return (connected(where(out <= 0, 0.0, g), out),)
 
     @staticmethod
     def fast_vjp(ctx: Node, g: Any) -> tuple:
@@ -72,13 +73,14 @@ class Relu(Op):
 
 
 class ThresholdBackward(Op):
-    """g where out > 0, else 0: relu's vjp as one op (PyTorch's threshold_backward), computed
+    """g except where out <= 0 (so at a nan too): relu's vjp as one op (PyTorch's
+    threshold_backward), computed
     as g times the mask, which is an order of magnitude faster than a branchy `where`.
     Derivatives: the same mask for g; zero for out (the mask is piecewise constant)."""
 
     @staticmethod
     def forward(ctx: Node, g: Array, out: Array) -> Array:
-        keep = out > 0
+        keep = ~(out <= 0)  # a nan keeps its gradient, as PyTorch
         ctx.save(keep=keep)
         if not ctx.backend.host_memory:  # testing g for nan would synchronise a device
             return ctx.xp.where(keep, g, 0).astype(g.dtype, copy=False)
@@ -237,7 +239,7 @@ class Softplus(Op):
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         scaled = ctx.x * ctx.beta
-        below = where(scaled < ctx.threshold, scaled, ctx.threshold)  # constant from threshold on
+        below = where(scaled >= ctx.threshold, ctx.threshold, scaled)  # constant from there on
         return (where(scaled > ctx.threshold, g, g * sigmoid(below)),)
 
     jvp = unary_elementwise_jvp
@@ -523,7 +525,7 @@ class ScaledElu(Op):
             * (ctx.scale * ctx.alpha * ctx.input_scale)
             * exp(where(x < 0, x, 0.0) * ctx.input_scale)  # constant at 0: no 2nd derivative
         )
-        return (where(x > 0, g * ctx.scale, negative),)
+        return (where(x <= 0, negative, g * ctx.scale),)  # a nan takes the scaled g, as Elu
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
@@ -824,7 +826,8 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
             f"softshrink: lambda must be greater or equal to 0, but found to be {lambd}"
         )
     x = piecewise_input(input)
-    return where(x > lambd, x - lambd, where(x < -lambd, x + lambd, 0.0))
+    inside = (x >= -lambd) & (x <= lambd)  # PyTorch's test: a nan is outside, and stays nan
+    return where(inside, 0.0, where(x > lambd, x - lambd, x + lambd))
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -844,7 +847,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
         tensor([-2.,  0.,  2.])
     """
     x = piecewise_input(input)
-    return where((x > lambd) | (x < -lambd), x, 0.0)
+    return where((x >= -lambd) & (x <= lambd), 0.0, x)  # a nan stays nan, as in PyTorch
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
@@ -866,7 +869,7 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
         tensor([-1., -1.,  2.])
     """
     x = piecewise_input(input)
-    result = where(x > threshold, x, value)
+    result = where(x <= threshold, value, x)  # a nan stays nan, as in PyTorch
     return input.copy_(result) if inplace else result
 
 
