@@ -7,6 +7,7 @@ them (differentiably), and `linspace`/`full` accept Tensor endpoints or fill val
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,11 @@ from chainrule.numpy._core import (
     tensor_of,
 )
 
+if _TYPE_CHECKING:  # annotations only (they are strings at run time): not public names
+    from collections.abc import Sequence
+
+    from chainrule.numpy._typing import ArrayLike, DTypeLike, ndarray
+
 
 def _plain(value: Any) -> Any:
     """A Python number for NumPy's own creation functions (0-d Tensors included)."""
@@ -30,15 +36,15 @@ def _plain(value: Any) -> Any:
 
 
 def array(
-    object: Any,  # noqa: A002 - NumPy's name
-    dtype: Any = None,
+    object: ArrayLike,  # noqa: A002 - NumPy's name
+    dtype: DTypeLike | None = None,
     *,
     copy: bool = True,
     order: str = "K",
     subok: bool = False,
     ndmin: int = 0,
-    like: Any = None,
-) -> Tensor:
+    like: None = None,
+) -> ndarray:
     """numpy.array: a new Tensor (a copy unless copy=False). A list holding Tensors is stacked,
     so the result stays differentiable in them, as with HIPS autograd."""
     if isinstance(object, Tensor):
@@ -54,7 +60,13 @@ def array(
     return result
 
 
-def asarray(a: Any, dtype: Any = None, order: Any = None, *, copy: Any = None) -> Tensor:
+def asarray(
+    a: ArrayLike,
+    dtype: DTypeLike | None = None,
+    order: str | None = None,
+    *,
+    copy: bool | None = None,
+) -> ndarray:
     """numpy.asarray: Tensors pass through, NumPy arrays are shared without a copy."""
     if copy:
         return array(a, dtype)
@@ -63,7 +75,7 @@ def asarray(a: Any, dtype: Any = None, order: Any = None, *, copy: Any = None) -
     return as_dtype(a, dtype, "asarray")
 
 
-def copy(a: Any, order: str = "K") -> Tensor:
+def copy(a: ArrayLike, order: str = "K") -> ndarray:
     """numpy.copy: a new Tensor with the same values (differentiable: identity)."""
     return ew.clone(tensor_of(a, "copy"))
 
@@ -72,24 +84,39 @@ def _filled(maker: Any, shape: Any, dtype: Any) -> Tensor:
     return tensor_of(maker(shape, dtype=numpy_dtype(dtype)), maker.__name__)
 
 
-def zeros(shape: Any, dtype: Any = float, order: str = "C", *, like: Any = None) -> Tensor:
+def zeros(
+    shape: int | Sequence[int], dtype: DTypeLike = float, order: str = "C", *, like: None = None
+) -> ndarray:
     """numpy.zeros: float64 by default."""
     return _filled(np.zeros, shape, dtype)
 
 
-def ones(shape: Any, dtype: Any = None, order: str = "C", *, like: Any = None) -> Tensor:
+def ones(
+    shape: int | Sequence[int],
+    dtype: DTypeLike | None = None,
+    order: str = "C",
+    *,
+    like: None = None,
+) -> ndarray:
     """numpy.ones: float64 by default."""
     return _filled(np.ones, shape, dtype)
 
 
-def empty(shape: Any, dtype: Any = float, order: str = "C", *, like: Any = None) -> Tensor:
+def empty(
+    shape: int | Sequence[int], dtype: DTypeLike = float, order: str = "C", *, like: None = None
+) -> ndarray:
     """numpy.empty (zero-filled here, so results never depend on stale memory)."""
     return _filled(np.zeros, shape, dtype)
 
 
 def full(
-    shape: Any, fill_value: Any, dtype: Any = None, order: str = "C", *, like: Any = None
-) -> Tensor:
+    shape: int | Sequence[int],
+    fill_value: ArrayLike,
+    dtype: DTypeLike | None = None,
+    order: str = "C",
+    *,
+    like: None = None,
+) -> ndarray:
     """numpy.full: the dtype of `fill_value` by default; a Tensor fill value stays
     differentiable (its gradient is the sum over the copies)."""
     if isinstance(fill_value, Tensor) and fill_value.requires_grad:
@@ -112,41 +139,58 @@ def _like_dtype(a: Any, dtype: Any) -> Any:
 
 
 def zeros_like(
-    a: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None
-) -> Tensor:
+    a: ArrayLike,
+    dtype: DTypeLike | None = None,
+    order: str = "K",
+    subok: bool = True,
+    shape: int | Sequence[int] | None = None,
+) -> ndarray:
     """numpy.zeros_like: zeros of a's shape and dtype (a constant)."""
     return _filled(np.zeros, _like_shape(a, shape), _like_dtype(a, dtype))
 
 
 def ones_like(
-    a: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None
-) -> Tensor:
+    a: ArrayLike,
+    dtype: DTypeLike | None = None,
+    order: str = "K",
+    subok: bool = True,
+    shape: int | Sequence[int] | None = None,
+) -> ndarray:
     """numpy.ones_like: ones of a's shape and dtype (a constant)."""
     return _filled(np.ones, _like_shape(a, shape), _like_dtype(a, dtype))
 
 
 def empty_like(
-    a: Any, dtype: Any = None, order: str = "K", subok: bool = True, shape: Any = None
-) -> Tensor:
+    a: ArrayLike,
+    dtype: DTypeLike | None = None,
+    order: str = "K",
+    subok: bool = True,
+    shape: int | Sequence[int] | None = None,
+) -> ndarray:
     """numpy.empty_like (zero-filled here)."""
     return _filled(np.zeros, _like_shape(a, shape), _like_dtype(a, dtype))
 
 
 def full_like(
-    a: Any,
-    fill_value: Any,
-    dtype: Any = None,
+    a: ArrayLike,
+    fill_value: ArrayLike,
+    dtype: DTypeLike | None = None,
     order: str = "K",
     subok: bool = True,
-    shape: Any = None,
-) -> Tensor:
+    shape: int | Sequence[int] | None = None,
+) -> ndarray:
     """numpy.full_like: `fill_value` in a's shape and dtype."""
     return full(_like_shape(a, shape), fill_value, _like_dtype(a, dtype))
 
 
 def arange(
-    start: Any, stop: Any = None, step: Any = None, dtype: Any = None, *, like: Any = None
-) -> Tensor:
+    start: ArrayLike,
+    stop: ArrayLike = None,
+    step: ArrayLike = None,
+    dtype: DTypeLike | None = None,
+    *,
+    like: None = None,
+) -> ndarray:
     """numpy.arange: int64 for integer arguments, float64 when one is a float."""
     arguments = [_plain(v) for v in (start, stop, step) if v is not None]
     if step is not None and stop is None:
@@ -155,14 +199,14 @@ def arange(
 
 
 def linspace(
-    start: Any,
-    stop: Any,
+    start: ArrayLike,
+    stop: ArrayLike,
     num: int = 50,
     endpoint: bool = True,
     retstep: bool = False,
-    dtype: Any = None,
+    dtype: DTypeLike | None = None,
     axis: int = 0,
-) -> Any:
+) -> ndarray | tuple[ndarray, ndarray | float]:
     """numpy.linspace: `num` evenly spaced values from start to stop; differentiable in
     Tensor endpoints (which may be arrays: the new axis is `axis`)."""
     if not (isinstance(start, Tensor) or isinstance(stop, Tensor)):
@@ -188,14 +232,14 @@ def linspace(
 
 
 def logspace(
-    start: Any,
-    stop: Any,
+    start: ArrayLike,
+    stop: ArrayLike,
     num: int = 50,
     endpoint: bool = True,
     base: float = 10.0,
-    dtype: Any = None,
+    dtype: DTypeLike | None = None,
     axis: int = 0,
-) -> Tensor:
+) -> ndarray:
     """numpy.logspace: base ** linspace(start, stop)."""
     exponents = linspace(start, stop, num, endpoint, axis=axis)
     result = ew.pow(base, exponents) if isinstance(base, (int, float)) else base**exponents
@@ -206,21 +250,23 @@ def eye(
     N: int,  # noqa: N803 - NumPy's names
     M: int | None = None,  # noqa: N803
     k: int = 0,
-    dtype: Any = float,
+    dtype: DTypeLike = float,
     order: str = "C",
     *,
-    like: Any = None,
-) -> Tensor:
+    like: None = None,
+) -> ndarray:
     """numpy.eye: ones on the k-th diagonal, float64 by default."""
     return tensor_of(np.eye(N, M, k, dtype=numpy_dtype(dtype)), "eye")
 
 
-def identity(n: int, dtype: Any = None, *, like: Any = None) -> Tensor:
+def identity(n: int, dtype: DTypeLike | None = None, *, like: None = None) -> ndarray:
     """numpy.identity: the n x n identity matrix, float64 by default."""
     return tensor_of(np.identity(n, dtype=numpy_dtype(dtype)), "identity")
 
 
-def meshgrid(*xi: Any, copy: bool = True, sparse: bool = False, indexing: str = "xy") -> tuple:
+def meshgrid(
+    *xi: ArrayLike, copy: bool = True, sparse: bool = False, indexing: str = "xy"
+) -> tuple[ndarray, ...]:
     """numpy.meshgrid: coordinate arrays, differentiable in the inputs; 'xy' (Cartesian, the
     default) or 'ij' (matrix) indexing."""
     if indexing not in ("xy", "ij"):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Literal
 
 import numpy as np
 
@@ -26,12 +27,23 @@ from chainrule.numpy._core import (
 from chainrule.numpy._shape import nonzero
 from chainrule.ops.op import apply
 
+if _TYPE_CHECKING:  # annotations only (they are strings at run time): not public names
+    from chainrule.numpy._core import _NoValueType
+    from chainrule.numpy._typing import ArrayLike, DTypeLike, ndarray
+
 
 def _unary(ufunc: np.ufunc, function: Callable, name: str | None = None) -> Callable:
     """numpy.<name>(x) as a differentiable function of Tensors, arrays and numbers."""
     name = name or ufunc.__name__
 
-    def wrapper(x: Any, /, out: Any = None, *, where: Any = True, dtype: Any = None) -> Tensor:
+    def wrapper(
+        x: ArrayLike,
+        /,
+        out: None = None,
+        *,
+        where: Literal[True] = True,
+        dtype: DTypeLike | None = None,
+    ) -> ndarray:
         unsupported(name, out=out, where=where)
         (operand,), result = ufunc_operands(ufunc, (x,), dtype)
         return finish(function(operand), result)
@@ -46,8 +58,14 @@ def _binary(ufunc: np.ufunc, function: Callable, name: str | None = None) -> Cal
     name = name or ufunc.__name__
 
     def wrapper(
-        x1: Any, x2: Any, /, out: Any = None, *, where: Any = True, dtype: Any = None
-    ) -> Tensor:
+        x1: ArrayLike,
+        x2: ArrayLike,
+        /,
+        out: None = None,
+        *,
+        where: Literal[True] = True,
+        dtype: DTypeLike | None = None,
+    ) -> ndarray:
         unsupported(name, out=out, where=where)
         (a, b), result = ufunc_operands(ufunc, (x1, x2), dtype)
         return finish(function(a, b), result)
@@ -171,14 +189,14 @@ signbit = _unary(np.signbit, ew.signbit)
 # ---- relatives of the ufuncs -----------------------------------------------------------------
 
 
-def sinc(x: Any) -> Tensor:
+def sinc(x: ArrayLike) -> ndarray:
     """numpy.sinc: sin(pi x) / (pi x), 1 at 0; integer input gives float64, as NumPy."""
     tensor = tensor_of(x, "sinc")
     (operand,), result = ufunc_operands(np.sin, (tensor,))
     return finish(apply(ew.Sinc, (operand,)), result)
 
 
-def round(a: Any, decimals: int = 0, out: Any = None) -> Tensor:  # noqa: A001 - NumPy's name
+def round(a: ArrayLike, decimals: int = 0, out: None = None) -> ndarray:  # noqa: A001 - NumPy's name
     """numpy.round: halves to even, at `decimals` places; integers are returned unchanged
     (for decimals >= 0), as NumPy. Gradient zero."""
     unsupported("round", out=out)
@@ -195,14 +213,14 @@ around = round
 
 
 def clip(
-    a: Any,
-    a_min: Any = NO_VALUE,
-    a_max: Any = NO_VALUE,
-    out: Any = None,
+    a: ArrayLike,
+    a_min: ArrayLike | None | _NoValueType = NO_VALUE,
+    a_max: ArrayLike | None | _NoValueType = NO_VALUE,
+    out: None = None,
     *,
-    min: Any = NO_VALUE,  # noqa: A002 - NumPy's names
-    max: Any = NO_VALUE,  # noqa: A002
-) -> Tensor:
+    min: ArrayLike | None | _NoValueType = NO_VALUE,  # noqa: A002 - NumPy's names
+    max: ArrayLike | None | _NoValueType = NO_VALUE,  # noqa: A002
+) -> ndarray:
     """numpy.clip(a, a_min, a_max) (or min=, max=); either bound may be None or an array.
     Gradient: 1 where a_min <= a <= a_max, bounds included (PyTorch's clamp convention)."""
     unsupported("clip", out=out)
@@ -220,7 +238,11 @@ def clip(
     return ew.clamp(tensor, low, high)
 
 
-def where(condition: Any, x: Any = NO_VALUE, y: Any = NO_VALUE) -> Any:
+def where(
+    condition: ArrayLike,
+    x: ArrayLike | _NoValueType = NO_VALUE,
+    y: ArrayLike | _NoValueType = NO_VALUE,
+) -> ndarray | tuple[ndarray, ...]:
     """numpy.where(condition, x, y): x where condition, else y, differentiable in x and y;
     numpy.where(condition) alone is `nonzero(condition)`."""
     if x is NO_VALUE and y is NO_VALUE:
@@ -235,8 +257,8 @@ def where(condition: Any, x: Any = NO_VALUE, y: Any = NO_VALUE) -> Any:
 
 
 def isclose(
-    a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
-) -> Tensor:
+    a: ArrayLike, b: ArrayLike, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+) -> ndarray:
     """numpy.isclose: |a - b| <= atol + rtol * |b| elementwise (not symmetric, as NumPy)."""
     first, second = promoted(a, b, name="isclose")
     if not first.dtype.is_floating_point:
@@ -245,13 +267,13 @@ def isclose(
 
 
 def allclose(
-    a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
+    a: ArrayLike, b: ArrayLike, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
 ) -> bool:
     """numpy.allclose: whether isclose holds everywhere (a Python bool)."""
     return bool(isclose(a, b, rtol, atol, equal_nan).all().item())
 
 
-def array_equal(a1: Any, a2: Any, equal_nan: bool = False) -> bool:
+def array_equal(a1: ArrayLike, a2: ArrayLike, equal_nan: bool = False) -> bool:
     """numpy.array_equal: same shape and elements (a Python bool)."""
     first, second = tensor_of(a1, "array_equal"), tensor_of(a2, "array_equal")
     if tuple(first.shape) != tuple(second.shape):

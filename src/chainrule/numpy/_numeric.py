@@ -12,7 +12,8 @@ from __future__ import annotations
 import builtins
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any, Literal
 
 import numpy as np
 
@@ -43,6 +44,10 @@ from chainrule.numpy._shape import (
     vstack,
 )
 
+if _TYPE_CHECKING:  # annotations only (they are strings at run time): not public names
+    from chainrule.numpy._core import _NoValueType
+    from chainrule.numpy._typing import ArrayLike, DTypeLike, ndarray
+
 
 def _on_device(indices: np.ndarray, like: Tensor) -> Tensor:
     """Host-computed indices as a Tensor on `like`'s device."""
@@ -56,7 +61,13 @@ def _along(x: Tensor, axis: int, start: int | None, stop: int | None) -> Tensor:
     return x[(slice(None),) * axis + (slice(start, stop),)]
 
 
-def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = NO_VALUE, append: Any = NO_VALUE):
+def diff(
+    a: ArrayLike,
+    n: int = 1,
+    axis: int = -1,
+    prepend: ArrayLike | _NoValueType = NO_VALUE,
+    append: ArrayLike | _NoValueType = NO_VALUE,
+) -> ndarray:
     """numpy.diff: the n-th discrete difference along `axis` (`!=` for booleans, as NumPy)."""
     x = tensor_of(a, "diff")
     if n < 0:
@@ -84,7 +95,9 @@ def diff(a: Any, n: int = 1, axis: int = -1, prepend: Any = NO_VALUE, append: An
     return x
 
 
-def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Tensor:
+def ediff1d(
+    ary: ArrayLike, to_end: ArrayLike | None = None, to_begin: ArrayLike | None = None
+) -> ndarray:
     """numpy.ediff1d: differences of the flattened array, with values added at either end."""
     x = diff(ravel(ary))
     pieces = [ravel(to_begin)] if to_begin is not None else []
@@ -94,7 +107,12 @@ def ediff1d(ary: Any, to_end: Any = None, to_begin: Any = None) -> Tensor:
     return concatenate(pieces) if len(pieces) > 1 else x
 
 
-def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> Any:
+def gradient(
+    f: ArrayLike,
+    *varargs: float,
+    axis: int | Sequence[int] | None = None,
+    edge_order: Literal[1, 2] = 1,
+) -> ndarray | tuple[ndarray, ...]:
     """numpy.gradient: central differences inside, one-sided ones (first or second order,
     `edge_order`) at the boundaries, for uniform spacings (a scalar per axis, default 1).
     A tuple for several axes, one Tensor for one, as NumPy."""
@@ -140,7 +158,7 @@ def gradient(f: Any, *varargs: Any, axis: Any = None, edge_order: int = 1) -> An
     return results[0] if len(results) == 1 else tuple(results)
 
 
-def trapezoid(y: Any, x: Any = None, dx: float = 1.0, axis: int = -1) -> Tensor:
+def trapezoid(y: ArrayLike, x: ArrayLike = None, dx: float = 1.0, axis: int = -1) -> ndarray:
     """numpy.trapezoid: the integral of y by the trapezoidal rule (spacing `dx`, or sample
     points `x`), differentiable in both."""
     values = tensor_of(y, "trapezoid")
@@ -165,8 +183,13 @@ trapz = trapezoid
 
 
 def interp(
-    x: Any, xp: Any, fp: Any, left: Any = None, right: Any = None, period: Any = None
-) -> Tensor:
+    x: ArrayLike,
+    xp: ArrayLike,
+    fp: ArrayLike,
+    left: ArrayLike | None = None,
+    right: ArrayLike | None = None,
+    period: None = None,
+) -> ndarray:
     """numpy.interp: piecewise-linear interpolation of the points (xp, fp) at x, `left` and
     `right` (default fp[0] and fp[-1]) outside. Differentiable in x, xp and fp; at a knot the
     gradient in x is the right-hand slope."""
@@ -195,7 +218,7 @@ def interp(
     return where(ew.gt(query, points[-1]), above, result)
 
 
-def polyval(p: Any, x: Any) -> Tensor:
+def polyval(p: ArrayLike, x: ArrayLike) -> ndarray:
     """numpy.polyval: p[0] x**(N-1) + ... + p[N-1] by Horner's rule, differentiable in the
     coefficients and in x."""
     coefficients, point = promoted(p, x, name="polyval")
@@ -214,7 +237,7 @@ def _full_convolution(a: Tensor, v: Tensor) -> Tensor:
     return dot(padded[windows], flip(v))
 
 
-def convolve(a: Any, v: Any, mode: str = "full") -> Tensor:
+def convolve(a: ArrayLike, v: ArrayLike, mode: str = "full") -> ndarray:
     """numpy.convolve of two 1-D sequences (modes 'full', 'same', 'valid'), differentiable
     in both."""
     first, second = promoted(a, v, name="convolve")
@@ -235,7 +258,7 @@ def convolve(a: Any, v: Any, mode: str = "full") -> Tensor:
     raise ValueError(f"convolve: mode must be one of 'valid', 'same', or 'full' (got {mode!r})")
 
 
-def correlate(a: Any, v: Any, mode: str = "valid") -> Tensor:
+def correlate(a: ArrayLike, v: ArrayLike, mode: str = "valid") -> ndarray:
     """numpy.correlate of two 1-D sequences: c[k] = sum_n a[n + k] v[n] (real data)."""
     first, second = tensor_of(a, "correlate"), tensor_of(v, "correlate")
     if first.ndim != 1 or second.ndim != 1:
@@ -246,8 +269,13 @@ def correlate(a: Any, v: Any, mode: str = "valid") -> Tensor:
 
 
 def cross(
-    a: Any, b: Any, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: int | None = None
-) -> Tensor:
+    a: ArrayLike,
+    b: ArrayLike,
+    axisa: int = -1,
+    axisb: int = -1,
+    axisc: int = -1,
+    axis: int | None = None,
+) -> ndarray:
     """numpy.cross of 3-vectors (or 2-vectors, whose cross product is the scalar z
     component) along the given axes, broadcasting the others; differentiable in both."""
     if axis is not None:
@@ -274,12 +302,12 @@ def cross(
     return moveaxis(result, -1, axisc)
 
 
-def diagflat(v: Any, k: int = 0) -> Tensor:
+def diagflat(v: ArrayLike, k: int = 0) -> ndarray:
     """numpy.diagflat: the flattened input on the k-th diagonal of a square array."""
     return diag(ravel(v), k)
 
 
-def vander(x: Any, N: int | None = None, increasing: bool = False) -> Tensor:  # noqa: N803
+def vander(x: ArrayLike, N: int | None = None, increasing: bool = False) -> ndarray:  # noqa: N803
     """numpy.vander: columns x**(N-1), ..., x, 1 (reversed with increasing=True)."""
     points = tensor_of(x, "vander")
     if points.ndim != 1:
@@ -296,12 +324,12 @@ def vander(x: Any, N: int | None = None, increasing: bool = False) -> Tensor:  #
 
 
 def cov(
-    m: Any,
-    y: Any = None,
+    m: ArrayLike,
+    y: ArrayLike = None,
     rowvar: bool = True,
     bias: bool = False,
     ddof: int | None = None,
-) -> Tensor:
+) -> ndarray:
     """numpy.cov: the covariance matrix of the variables (rows, or columns with
     rowvar=False), normalised by N - 1 (N with bias=True, or N - ddof)."""
     data = tensor_of(m, "cov")
@@ -327,7 +355,7 @@ def cov(
     )
 
 
-def corrcoef(x: Any, y: Any = None, rowvar: bool = True) -> Tensor:
+def corrcoef(x: ArrayLike, y: ArrayLike = None, rowvar: bool = True) -> ndarray:
     """numpy.corrcoef: the correlation coefficients, cov / sqrt(outer(var, var))."""
     covariance = cov(x, y, rowvar)
     if covariance.ndim == 0:
@@ -343,17 +371,32 @@ def _nan_filled(name: str, a: Any, fill: float) -> Tensor:
     return where(isnan(x), fill, x)
 
 
-def nansum(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Tensor:
+def nansum(
+    a: ArrayLike,
+    axis: int | Sequence[int] | None = None,
+    dtype: DTypeLike | None = None,
+    keepdims: bool = False,
+) -> ndarray:
     """numpy.nansum: the sum with nan counted as zero (gradient zero at the nans)."""
     return sum(_nan_filled("nansum", a, 0.0), axis=axis, dtype=dtype, keepdims=keepdims)
 
 
-def nanprod(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Tensor:
+def nanprod(
+    a: ArrayLike,
+    axis: int | Sequence[int] | None = None,
+    dtype: DTypeLike | None = None,
+    keepdims: bool = False,
+) -> ndarray:
     """numpy.nanprod: the product with nan counted as one."""
     return prod(_nan_filled("nanprod", a, 1.0), axis=axis, dtype=dtype, keepdims=keepdims)
 
 
-def nanmean(a: Any, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Tensor:
+def nanmean(
+    a: ArrayLike,
+    axis: int | Sequence[int] | None = None,
+    dtype: DTypeLike | None = None,
+    keepdims: bool = False,
+) -> ndarray:
     """numpy.nanmean: the mean of the elements that are not nan (nan where all are)."""
     x = tensor_of(a, "nanmean")
     if not x.dtype.is_floating_point:
@@ -374,19 +417,27 @@ def _nan_extreme(name: str, reduce: Any, fill: float, a: Any, axis: Any, keepdim
     return where(all_missing, math.nan, result)
 
 
-def nanmax(a: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+def nanmax(
+    a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False
+) -> ndarray:
     """numpy.nanmax: the maximum ignoring nans (nan where all are)."""
     return _nan_extreme("nanmax", amax, -math.inf, a, axis, keepdims)
 
 
-def nanmin(a: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+def nanmin(
+    a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False
+) -> ndarray:
     """numpy.nanmin: the minimum ignoring nans (nan where all are)."""
     return _nan_extreme("nanmin", amin, math.inf, a, axis, keepdims)
 
 
 def nan_to_num(
-    x: Any, copy: bool = True, nan: float = 0.0, posinf: Any = None, neginf: Any = None
-) -> Tensor:
+    x: ArrayLike,
+    copy: bool = True,
+    nan: float = 0.0,
+    posinf: float | None = None,
+    neginf: float | None = None,
+) -> ndarray:
     """numpy.nan_to_num: nan, inf and -inf replaced by `nan`, `posinf` and `neginf` (default
     the dtype's largest and smallest finite values); gradient 1 at the finite elements."""
     tensor = tensor_of(x, "nan_to_num")
@@ -403,7 +454,9 @@ def nan_to_num(
 # ---- selection, sorting, searching -----------------------------------------------------------
 
 
-def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0) -> Tensor:
+def select(
+    condlist: Sequence[ArrayLike], choicelist: Sequence[ArrayLike], default: ArrayLike = 0
+) -> ndarray:
     """numpy.select: from the first true condition's choice, `default` where none is true;
     differentiable in the choices."""
     if len(condlist) != len(choicelist):
@@ -422,7 +475,13 @@ def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0)
     return result
 
 
-def partition(a: Any, kth: Any, axis: int = -1, kind: str = "introselect", order: Any = None):
+def partition(
+    a: ArrayLike,
+    kth: int | Sequence[int],
+    axis: int | None = -1,
+    kind: str = "introselect",
+    order: None = None,
+) -> ndarray:
     """numpy.partition: the k-th element in its sorted place, smaller ones before it and
     larger after. chainrule returns the fully sorted array, which satisfies that contract
     (the order within each side is unspecified in NumPy too); gradients as `sort`."""
@@ -432,7 +491,13 @@ def partition(a: Any, kth: Any, axis: int = -1, kind: str = "introselect", order
     return sort(x, axis=axis)
 
 
-def argpartition(a: Any, kth: Any, axis: int = -1, kind: str = "introselect", order: Any = None):
+def argpartition(
+    a: ArrayLike,
+    kth: int | Sequence[int],
+    axis: int | None = -1,
+    kind: str = "introselect",
+    order: None = None,
+) -> ndarray:
     """numpy.argpartition: the indices that partition `a` (those of a stable sort)."""
     x = tensor_of(a, "argpartition")
     if axis is None:
@@ -440,7 +505,12 @@ def argpartition(a: Any, kth: Any, axis: int = -1, kind: str = "introselect", or
     return argsort(x, axis=axis)
 
 
-def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None) -> Tensor:
+def searchsorted(
+    a: ArrayLike,
+    v: ArrayLike,
+    side: Literal["left", "right"] = "left",
+    sorter: ArrayLike | None = None,
+) -> ndarray:
     """numpy.searchsorted: where each value of `v` would be inserted into the sorted 1-D `a`
     (the first such place, or the last with side='right'); int64, not differentiable."""
     sequence, values = promoted(a, v, name="searchsorted")
@@ -453,7 +523,7 @@ def searchsorted(a: Any, v: Any, side: str = "left", sorter: Any = None) -> Tens
     return idx.searchsorted(sequence, values, side=side, sorter=order)
 
 
-def digitize(x: Any, bins: Any, right: bool = False) -> Tensor:
+def digitize(x: ArrayLike, bins: ArrayLike, right: bool = False) -> ndarray:
     """numpy.digitize: the index of the bin of each value (bins increasing or decreasing)."""
     edges = tensor_of(bins, "digitize")
     if edges.ndim != 1:
@@ -468,14 +538,14 @@ def digitize(x: Any, bins: Any, right: bool = False) -> Tensor:
 
 
 def unique(
-    ar: Any,
+    ar: ArrayLike,
     return_index: bool = False,
     return_inverse: bool = False,
     return_counts: bool = False,
     axis: int | None = None,
     *,
     equal_nan: bool = True,
-) -> Any:
+) -> ndarray | tuple[ndarray, ...]:
     """numpy.unique: the sorted distinct values (differentiable: each is its first
     occurrence), with the indices, inverse and counts NumPy returns on request."""
     x = tensor_of(ar, "unique")
@@ -505,12 +575,12 @@ def unique(
 
 
 def histogram(
-    a: Any,
-    bins: Any = 10,
-    range: Any = None,  # noqa: A002 - NumPy's name
-    density: Any = None,
-    weights: Any = None,
-) -> tuple[Tensor, Tensor]:
+    a: ArrayLike,
+    bins: int | str | ArrayLike = 10,
+    range: tuple[float, float] | None = None,  # noqa: A002 - NumPy's name
+    density: bool | None = None,
+    weights: ArrayLike = None,
+) -> tuple[ndarray, ndarray]:
     """numpy.histogram: (counts, bin edges), computed by NumPy; not differentiable."""
     host = tensor_of(a, "histogram").detach().numpy(force=True)
     if isinstance(bins, Tensor):
@@ -524,7 +594,7 @@ def histogram(
 # ---- shapes ----------------------------------------------------------------------------------
 
 
-def append(arr: Any, values: Any, axis: int | None = None) -> Tensor:
+def append(arr: ArrayLike, values: ArrayLike, axis: int | None = None) -> ndarray:
     """numpy.append: `values` after `arr` (both flattened when axis is None)."""
     if axis is None:
         return concatenate([ravel(arr), ravel(values)])
@@ -534,7 +604,7 @@ def append(arr: Any, values: Any, axis: int | None = None) -> Tensor:
 row_stack = vstack
 
 
-def dsplit(ary: Any, indices_or_sections: Any) -> list[Tensor]:
+def dsplit(ary: ArrayLike, indices_or_sections: int | Sequence[int]) -> list[ndarray]:
     """numpy.dsplit: split along axis 2 (arrays of at least 3 dimensions)."""
     x = tensor_of(ary, "dsplit")
     if x.ndim < 3:
@@ -542,7 +612,7 @@ def dsplit(ary: Any, indices_or_sections: Any) -> list[Tensor]:
     return split(x, indices_or_sections, 2)
 
 
-def rollaxis(a: Any, axis: int, start: int = 0) -> Tensor:
+def rollaxis(a: ArrayLike, axis: int, start: int = 0) -> ndarray:
     """numpy.rollaxis: move `axis` to just before position `start`."""
     x = tensor_of(a, "rollaxis")
     n = x.ndim
@@ -560,7 +630,7 @@ def rollaxis(a: Any, axis: int, start: int = 0) -> Tensor:
     return moveaxis(x, axis, start)
 
 
-def rot90(m: Any, k: int = 1, axes: tuple[int, int] = (0, 1)) -> Tensor:
+def rot90(m: ArrayLike, k: int = 1, axes: tuple[int, int] = (0, 1)) -> ndarray:
     """numpy.rot90: rotate by 90 degrees k times in the plane of `axes` (from the first
     axis towards the second)."""
     x = tensor_of(m, "rot90")
@@ -585,17 +655,17 @@ def rot90(m: Any, k: int = 1, axes: tuple[int, int] = (0, 1)) -> Tensor:
 # ---- complex-number queries on real data -----------------------------------------------------
 
 
-def imag(val: Any) -> Tensor:
+def imag(val: ArrayLike) -> ndarray:
     """numpy.imag: zeros of the input's dtype for real data (gradient zero)."""
     return zeros_like(tensor_of(val, "imag"))
 
 
-def real_if_close(a: Any, tol: float = 100) -> Tensor:
+def real_if_close(a: ArrayLike, tol: float = 100) -> ndarray:
     """numpy.real_if_close: real data is returned as it is."""
     return tensor_of(a, "real_if_close")
 
 
-def angle(z: Any, deg: bool = False) -> Tensor:
+def angle(z: ArrayLike, deg: bool = False) -> ndarray:
     """numpy.angle of real data: 0 for non-negative values, pi for negative ones (and -0.0),
     180 with deg=True; nan stays nan. A constant (gradient zero), as the angle of a real
     number cannot move continuously."""
@@ -604,29 +674,29 @@ def angle(z: Any, deg: bool = False) -> Tensor:
     return result * (180.0 / math.pi) if deg else result
 
 
-def iscomplex(x: Any) -> Tensor:
+def iscomplex(x: ArrayLike) -> ndarray:
     """numpy.iscomplex: False everywhere for real data."""
     return zeros_like(tensor_of(x, "iscomplex"), dtype=np.bool_)
 
 
-def isreal(x: Any) -> Tensor:
+def isreal(x: ArrayLike) -> ndarray:
     """numpy.isreal: True everywhere for real data."""
     return ew.logical_not(iscomplex(x))
 
 
-def iscomplexobj(x: Any) -> bool:
+def iscomplexobj(x: ArrayLike) -> bool:
     """numpy.iscomplexobj: False (chainrule.numpy's data is real)."""
     tensor_of(x, "iscomplexobj")
     return False
 
 
-def isrealobj(x: Any) -> bool:
+def isrealobj(x: ArrayLike) -> bool:
     """numpy.isrealobj: True (chainrule.numpy's data is real)."""
     tensor_of(x, "isrealobj")
     return True
 
 
-def isscalar(element: Any) -> bool:
+def isscalar(element: object) -> bool:
     """numpy.isscalar: Python and NumPy scalars (not 0-d arrays or Tensors)."""
     return bool(np.isscalar(element))
 
@@ -640,17 +710,17 @@ def _index_tensors(arrays: Any) -> Any:
     return tensor_of(arrays)
 
 
-def tril_indices(n: int, k: int = 0, m: int | None = None) -> tuple[Tensor, Tensor]:
+def tril_indices(n: int, k: int = 0, m: int | None = None) -> tuple[ndarray, ndarray]:
     """numpy.tril_indices: the row and column indices of the lower triangle."""
     return _index_tensors(np.tril_indices(n, k, m))
 
 
-def triu_indices(n: int, k: int = 0, m: int | None = None) -> tuple[Tensor, Tensor]:
+def triu_indices(n: int, k: int = 0, m: int | None = None) -> tuple[ndarray, ndarray]:
     """numpy.triu_indices: the row and column indices of the upper triangle."""
     return _index_tensors(np.triu_indices(n, k, m))
 
 
-def tril_indices_from(arr: Any, k: int = 0) -> tuple[Tensor, Tensor]:
+def tril_indices_from(arr: ArrayLike, k: int = 0) -> tuple[ndarray, ndarray]:
     """numpy.tril_indices_from: tril_indices for the shape of a 2-D array."""
     shape = tuple(tensor_of(arr, "tril_indices_from").shape)
     if len(shape) != 2:
@@ -658,7 +728,7 @@ def tril_indices_from(arr: Any, k: int = 0) -> tuple[Tensor, Tensor]:
     return tril_indices(shape[-2], k, shape[-1])
 
 
-def triu_indices_from(arr: Any, k: int = 0) -> tuple[Tensor, Tensor]:
+def triu_indices_from(arr: ArrayLike, k: int = 0) -> tuple[ndarray, ndarray]:
     """numpy.triu_indices_from: triu_indices for the shape of a 2-D array."""
     shape = tuple(tensor_of(arr, "triu_indices_from").shape)
     if len(shape) != 2:
@@ -666,12 +736,12 @@ def triu_indices_from(arr: Any, k: int = 0) -> tuple[Tensor, Tensor]:
     return triu_indices(shape[-2], k, shape[-1])
 
 
-def diag_indices(n: int, ndim: int = 2) -> tuple[Tensor, ...]:
+def diag_indices(n: int, ndim: int = 2) -> tuple[ndarray, ...]:
     """numpy.diag_indices: the indices of the main diagonal of an n x ... x n array."""
     return _index_tensors(np.diag_indices(n, ndim))
 
 
-def diag_indices_from(arr: Any) -> tuple[Tensor, ...]:
+def diag_indices_from(arr: ArrayLike) -> tuple[ndarray, ...]:
     """numpy.diag_indices_from: diag_indices for an array with equal sides."""
     shape = tuple(tensor_of(arr, "diag_indices_from").shape)
     if len(shape) < 2 or len(set(shape)) != 1:
@@ -679,24 +749,33 @@ def diag_indices_from(arr: Any) -> tuple[Tensor, ...]:
     return diag_indices(shape[0], len(shape))
 
 
-def indices(dimensions: Sequence[int], dtype: Any = int, sparse: bool = False) -> Any:
+def indices(
+    dimensions: Sequence[int], dtype: DTypeLike = int, sparse: bool = False
+) -> ndarray | tuple[ndarray, ...]:
     """numpy.indices: the index grid of an array of shape `dimensions`."""
     return _index_tensors(np.indices(dimensions, dtype, sparse))
 
 
-def unravel_index(indices: Any, shape: Sequence[int], order: str = "C") -> tuple[Tensor, ...]:
+def unravel_index(
+    indices: ArrayLike, shape: Sequence[int], order: str = "C"
+) -> tuple[ndarray, ...]:
     """numpy.unravel_index: flat indices as a tuple of coordinate arrays."""
     flat = tensor_of(indices, "unravel_index").numpy(force=True)
     return _index_tensors(np.unravel_index(flat, shape, order))
 
 
-def ravel_multi_index(multi_index: Any, dims: Sequence[int], mode: str = "raise", order="C"):
+def ravel_multi_index(
+    multi_index: Sequence[ArrayLike],
+    dims: Sequence[int],
+    mode: str | Sequence[str] = "raise",
+    order: Literal["C", "F"] = "C",
+) -> ndarray:
     """numpy.ravel_multi_index: coordinate arrays as flat indices."""
     coordinates = tuple(tensor_of(i, "ravel_multi_index").numpy(force=True) for i in multi_index)
     return tensor_of(np.ravel_multi_index(coordinates, dims, mode, order))
 
 
-def ix_(*args: Any) -> tuple[Tensor, ...]:
+def ix_(*args: ArrayLike) -> tuple[ndarray, ...]:
     """numpy.ix_: open-mesh index arrays for selecting a cross product of indices."""
     hosts = [tensor_of(a, "ix_").numpy(force=True) for a in args]
     return _index_tensors(np.ix_(*hosts))

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from chainrule._tensor import Tensor
@@ -125,7 +125,9 @@ def defvjp_argnum(fun: Callable, vjpmaker: Callable) -> None:
     fun.vjps = _EveryArgnum(vjpmaker)  # type: ignore[attr-defined]
 
 
-def defvjp(fun: Callable, *vjpmakers: Callable | None, argnums: Any = None) -> None:
+def defvjp(
+    fun: Callable, *vjpmakers: Callable | None, argnums: Sequence[int] | None = None
+) -> None:
     """The vjp of primitive `fun`: `vjpmakers[k](ans, *args, **kwargs)` returns `lambda g:
     gradient` for argument `argnums[k]` (0, 1, ... by default); None means a zero gradient."""
     _check_primitive(fun, "defvjp")
@@ -142,7 +144,9 @@ def defjvp_argnum(fun: Callable, jvpmaker: Callable) -> None:
     fun.jvps = _EveryArgnum(jvpmaker)  # type: ignore[attr-defined]
 
 
-def defjvp(fun: Callable, *jvpfuns: Callable | str | None, argnums: Any = None) -> None:
+def defjvp(
+    fun: Callable, *jvpfuns: Callable | str | None, argnums: Sequence[int] | None = None
+) -> None:
     """The jvp of primitive `fun`: `jvpfuns[k](g, ans, *args, **kwargs)` is the output's
     tangent for tangent `g` of argument `argnums[k]`; None means zero, and 'same' means `fun`
     is linear in that argument (the tangent is `fun` applied to `g` in its place)."""

@@ -8,6 +8,7 @@ second-to-last of `b`, every pair of batch indices combined), which is not `matm
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any
 
 import chainrule.ops.linalg as la
@@ -22,12 +23,15 @@ from chainrule.numpy._core import (
 )
 from chainrule.numpy._reductions import sum as _sum
 
+if _TYPE_CHECKING:  # annotations only (they are strings at run time): not public names
+    from chainrule.numpy._typing import ArrayLike, DTypeLike, ndarray
+
 
 def _tensordot(x: Tensor, y: Tensor, axes_x: Sequence[int], axes_y: Sequence[int]) -> Tensor:
     return la.tensordot(x, y, dims=(list(axes_x), list(axes_y)))
 
 
-def dot(a: Any, b: Any, out: Any = None) -> Tensor:
+def dot(a: ArrayLike, b: ArrayLike, out: None = None) -> ndarray:
     """numpy.dot: a product for 0-d operands, the inner product of vectors, the matrix
     product of 2-D arrays, and for N-D a sum over a's last axis and b's second-to-last."""
     unsupported("dot", out=out)
@@ -41,13 +45,13 @@ def dot(a: Any, b: Any, out: Any = None) -> Tensor:
     return _tensordot(x, y, [x.ndim - 1], [y.ndim - 2])
 
 
-def vdot(a: Any, b: Any) -> Tensor:
+def vdot(a: ArrayLike, b: ArrayLike) -> ndarray:
     """numpy.vdot: the dot product of the flattened arrays."""
     x, y = promoted(a, b, name="vdot")
     return la.dot(shp.reshape(x, -1), shp.reshape(y, -1))
 
 
-def inner(a: Any, b: Any) -> Tensor:
+def inner(a: ArrayLike, b: ArrayLike) -> ndarray:
     """numpy.inner: a sum over the last axes of both (a product for 0-d operands)."""
     x, y = promoted(a, b, name="inner")
     if x.ndim == 0 or y.ndim == 0:
@@ -55,14 +59,16 @@ def inner(a: Any, b: Any) -> Tensor:
     return _tensordot(x, y, [x.ndim - 1], [y.ndim - 1])
 
 
-def outer(a: Any, b: Any, out: Any = None) -> Tensor:
+def outer(a: ArrayLike, b: ArrayLike, out: None = None) -> ndarray:
     """numpy.outer: every product of an element of a and one of b (inputs flattened)."""
     unsupported("outer", out=out)
     x, y = promoted(a, b, name="outer")
     return la.outer(shp.reshape(x, -1), shp.reshape(y, -1))
 
 
-def matmul(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Tensor:
+def matmul(
+    x1: ArrayLike, x2: ArrayLike, /, out: None = None, *, dtype: DTypeLike | None = None
+) -> ndarray:
     """numpy.matmul (the @ operator): matrix products broadcast over leading batch axes."""
     unsupported("matmul", out=out)
     x, y = promoted(x1, x2, name="matmul")
@@ -72,7 +78,9 @@ def matmul(x1: Any, x2: Any, /, out: Any = None, *, dtype: Any = None) -> Tensor
     return result if dtype is None else as_dtype(result, dtype, "matmul")
 
 
-def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
+def tensordot(
+    a: ArrayLike, b: ArrayLike, axes: int | tuple[int | Sequence[int], int | Sequence[int]] = 2
+) -> ndarray:
     """numpy.tensordot: sum over the last `axes` axes of a and first of b, or over the axes
     listed in the pair `axes`."""
     x, y = promoted(a, b, name="tensordot")
@@ -89,8 +97,12 @@ def tensordot(a: Any, b: Any, axes: Any = 2) -> Tensor:
 
 
 def einsum(
-    *operands: Any, out: Any = None, dtype: Any = None, optimize: Any = False, **kwargs: Any
-) -> Tensor:
+    *operands: ArrayLike | str | Sequence[int],
+    out: None = None,
+    dtype: DTypeLike | None = None,
+    optimize: bool | str = False,
+    **kwargs: object,
+) -> ndarray:
     """numpy.einsum, with a subscripts string ('ij,jk->ik', '...' allowed) or in the
     interleaved form einsum(a, [0, 1], b, [1, 2]). `optimize` is accepted and ignored."""
     unsupported("einsum", out=out)
@@ -105,7 +117,7 @@ def einsum(
     return result if dtype is None else as_dtype(result, dtype, "einsum")
 
 
-def kron(a: Any, b: Any) -> Tensor:
+def kron(a: ArrayLike, b: ArrayLike) -> ndarray:
     """numpy.kron: the Kronecker product (blocks a[i, j] * b), for any number of dimensions."""
     x, y = promoted(a, b, name="kron")
     count = max(x.ndim, y.ndim)
@@ -117,7 +129,7 @@ def kron(a: Any, b: Any) -> Tensor:
     return shp.reshape(product, *[p * q for p, q in zip(x.shape, y.shape)])
 
 
-def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+def diagonal(a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> ndarray:
     """numpy.diagonal: the diagonal of the (axis1, axis2) planes, as the last axis."""
     x = tensor_of(a, "diagonal")
     if x.ndim < 2:
@@ -126,14 +138,19 @@ def diagonal(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
 
 
 def trace(
-    a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None, out: Any = None
-) -> Tensor:
+    a: ArrayLike,
+    offset: int = 0,
+    axis1: int = 0,
+    axis2: int = 1,
+    dtype: DTypeLike | None = None,
+    out: None = None,
+) -> ndarray:
     """numpy.trace: the sum along a diagonal (of every (axis1, axis2) plane)."""
     unsupported("trace", out=out)
     return _sum(diagonal(a, offset, axis1, axis2), -1, dtype=dtype)
 
 
-def diag(v: Any, k: int = 0) -> Tensor:
+def diag(v: ArrayLike, k: int = 0) -> ndarray:
     """numpy.diag: the k-th diagonal of a 2-D array, or a 2-D array with a 1-D one on it."""
     x = tensor_of(v, "diag")
     if x.ndim not in (1, 2):
@@ -150,12 +167,12 @@ def _triangle(name: str, function: Any, m: Any, k: int) -> Tensor:
     return function(x, k)
 
 
-def tril(m: Any, k: int = 0) -> Tensor:
+def tril(m: ArrayLike, k: int = 0) -> ndarray:
     """numpy.tril: zeros above the k-th diagonal (of each matrix in a stack)."""
     return _triangle("tril", la.tril, m, k)
 
 
-def triu(m: Any, k: int = 0) -> Tensor:
+def triu(m: ArrayLike, k: int = 0) -> ndarray:
     """numpy.triu: zeros below the k-th diagonal (of each matrix in a stack)."""
     return _triangle("triu", la.triu, m, k)
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import builtins
 import functools
-from typing import Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any, Literal
 
 import numpy as np
 
@@ -29,6 +30,12 @@ from chainrule.numpy._core import (
 )
 from chainrule.numpy._math import maximum, minimum
 from chainrule.ops.creation import full_like
+
+if _TYPE_CHECKING:  # annotations only (they are strings at run time): not public names
+    from collections.abc import Sequence
+
+    from chainrule.numpy._core import _NoValueType
+    from chainrule.numpy._typing import ArrayLike, DTypeLike, ndarray
 
 
 @functools.lru_cache(maxsize=256)
@@ -58,14 +65,14 @@ def _merge_axes(x: Tensor, axes: tuple) -> Tensor:
 
 
 def sum(  # noqa: A001 - NumPy's name
-    a: Any,
-    axis: Any = None,
-    dtype: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: int | Sequence[int] | None = None,
+    dtype: DTypeLike | None = None,
+    out: None = None,
     keepdims: bool = False,
-    initial: Any = NO_VALUE,
-    where: Any = True,
-) -> Tensor:
+    initial: ArrayLike | _NoValueType = NO_VALUE,
+    where: Literal[True] = True,
+) -> ndarray:
     """numpy.sum: differentiable; integer sums are int64, as NumPy."""
     unsupported("sum", out=out, where=where)
     x = _input("sum", a, dtype)
@@ -77,14 +84,14 @@ def sum(  # noqa: A001 - NumPy's name
 
 
 def mean(
-    a: Any,
-    axis: Any = None,
-    dtype: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: int | Sequence[int] | None = None,
+    dtype: DTypeLike | None = None,
+    out: None = None,
     keepdims: bool = False,
     *,
-    where: Any = True,
-) -> Tensor:
+    where: Literal[True] = True,
+) -> ndarray:
     """numpy.mean: float64 for integer input, as NumPy."""
     unsupported("mean", out=out, where=where)
     x = _input("mean", a, dtype)
@@ -93,14 +100,14 @@ def mean(
 
 
 def prod(
-    a: Any,
-    axis: Any = None,
-    dtype: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: int | Sequence[int] | None = None,
+    dtype: DTypeLike | None = None,
+    out: None = None,
     keepdims: bool = False,
-    initial: Any = NO_VALUE,
-    where: Any = True,
-) -> Tensor:
+    initial: ArrayLike | _NoValueType = NO_VALUE,
+    where: Literal[True] = True,
+) -> ndarray:
     """numpy.prod over any axes (several at once too); exact gradients also with zeros."""
     unsupported("prod", out=out, where=where)
     x = _input("prod", a, dtype)
@@ -130,13 +137,13 @@ def _extreme(
 
 
 def amax(
-    a: Any,
-    axis: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: int | Sequence[int] | None = None,
+    out: None = None,
     keepdims: bool = False,
-    initial: Any = NO_VALUE,
-    where: Any = True,
-) -> Tensor:
+    initial: ArrayLike | _NoValueType = NO_VALUE,
+    where: Literal[True] = True,
+) -> ndarray:
     """numpy.amax (numpy.max): ties share the gradient equally (PyTorch's amax convention,
     also HIPS autograd's)."""
     unsupported("amax", out=out, where=where)
@@ -144,13 +151,13 @@ def amax(
 
 
 def amin(
-    a: Any,
-    axis: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: int | Sequence[int] | None = None,
+    out: None = None,
     keepdims: bool = False,
-    initial: Any = NO_VALUE,
-    where: Any = True,
-) -> Tensor:
+    initial: ArrayLike | _NoValueType = NO_VALUE,
+    where: Literal[True] = True,
+) -> ndarray:
     """numpy.amin (numpy.min): ties share the gradient equally."""
     unsupported("amin", out=out, where=where)
     return _extreme("amin", red.amin, minimum, a, axis, keepdims, initial)
@@ -160,7 +167,9 @@ max = amax  # noqa: A001 - NumPy's names
 min = amin  # noqa: A001
 
 
-def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: bool = False) -> Tensor:
+def ptp(
+    a: ArrayLike, axis: int | Sequence[int] | None = None, out: None = None, keepdims: bool = False
+) -> ndarray:
     """numpy.ptp: max - min ("peak to peak")."""
     unsupported("ptp", out=out)
     return amax(a, axis, keepdims=keepdims) - amin(a, axis, keepdims=keepdims)
@@ -174,13 +183,17 @@ def _arg_extreme(name: str, function: Any, a: Any, axis: Any, keepdims: bool) ->
     return function(x, normalize_axis(name, int(axis), builtins.max(x.ndim, 1)), keepdims)
 
 
-def argmax(a: Any, axis: int | None = None, out: Any = None, *, keepdims: bool = False) -> Tensor:
+def argmax(
+    a: ArrayLike, axis: int | None = None, out: None = None, *, keepdims: bool = False
+) -> ndarray:
     """numpy.argmax: the first index of the largest value (flat when axis is None)."""
     unsupported("argmax", out=out)
     return _arg_extreme("argmax", red.argmax, a, axis, keepdims)
 
 
-def argmin(a: Any, axis: int | None = None, out: Any = None, *, keepdims: bool = False) -> Tensor:
+def argmin(
+    a: ArrayLike, axis: int | None = None, out: None = None, *, keepdims: bool = False
+) -> ndarray:
     """numpy.argmin: the first index of the smallest value (flat when axis is None)."""
     unsupported("argmin", out=out)
     return _arg_extreme("argmin", red.argmin, a, axis, keepdims)
@@ -208,17 +221,17 @@ def _statistic(
 
 
 def var(
-    a: Any,
-    axis: Any = None,
-    dtype: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: int | Sequence[int] | None = None,
+    dtype: DTypeLike | None = None,
+    out: None = None,
     ddof: float = 0,
     keepdims: bool = False,
     *,
-    where: Any = True,
-    mean: Any = NO_VALUE,
-    correction: Any = NO_VALUE,
-) -> Tensor:
+    where: Literal[True] = True,
+    mean: None | _NoValueType = NO_VALUE,
+    correction: float | _NoValueType = NO_VALUE,
+) -> ndarray:
     """numpy.var: mean((a - a.mean())**2) * n / (n - ddof), ddof=0 by default (NumPy's, not
     PyTorch's unbiased default)."""
     unsupported("var", out=out, where=where, mean=mean)
@@ -226,17 +239,17 @@ def var(
 
 
 def std(
-    a: Any,
-    axis: Any = None,
-    dtype: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: int | Sequence[int] | None = None,
+    dtype: DTypeLike | None = None,
+    out: None = None,
     ddof: float = 0,
     keepdims: bool = False,
     *,
-    where: Any = True,
-    mean: Any = NO_VALUE,
-    correction: Any = NO_VALUE,
-) -> Tensor:
+    where: Literal[True] = True,
+    mean: None | _NoValueType = NO_VALUE,
+    correction: float | _NoValueType = NO_VALUE,
+) -> ndarray:
     """numpy.std: sqrt(var(a, ddof=ddof)); ddof=0 by default, as NumPy."""
     unsupported("std", out=out, where=where, mean=mean)
     return _statistic("std", red.std, a, axis, dtype, ddof, keepdims, correction)
@@ -251,13 +264,17 @@ def _scan(name: str, function: Any, a: Any, axis: Any, dtype: Any) -> Tensor:
     return finish(result, x.dtype.numpy) if dtype is None else result
 
 
-def cumsum(a: Any, axis: int | None = None, dtype: Any = None, out: Any = None) -> Tensor:
+def cumsum(
+    a: ArrayLike, axis: int | None = None, dtype: DTypeLike | None = None, out: None = None
+) -> ndarray:
     """numpy.cumsum: running sums along `axis` (over the flattened array when None)."""
     unsupported("cumsum", out=out)
     return _scan("cumsum", red.cumsum, a, axis, dtype)
 
 
-def cumprod(a: Any, axis: int | None = None, dtype: Any = None, out: Any = None) -> Tensor:
+def cumprod(
+    a: ArrayLike, axis: int | None = None, dtype: DTypeLike | None = None, out: None = None
+) -> ndarray:
     """numpy.cumprod: running products along `axis`; exact gradients also with zeros."""
     unsupported("cumprod", out=out)
     return _scan("cumprod", red.cumprod, a, axis, dtype)
@@ -272,34 +289,46 @@ def _logic(name: str, function: Any, a: Any, axis: Any, keepdims: bool) -> Tenso
 
 
 def all(  # noqa: A001 - NumPy's name
-    a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, *, where: Any = True
-) -> Tensor:
+    a: ArrayLike,
+    axis: int | Sequence[int] | None = None,
+    out: None = None,
+    keepdims: bool = False,
+    *,
+    where: Literal[True] = True,
+) -> ndarray:
     """numpy.all: whether every element along `axis` is nonzero (a bool Tensor)."""
     unsupported("all", out=out, where=where)
     return _logic("all", red.all, a, axis, keepdims)
 
 
 def any(  # noqa: A001 - NumPy's name
-    a: Any, axis: Any = None, out: Any = None, keepdims: bool = False, *, where: Any = True
-) -> Tensor:
+    a: ArrayLike,
+    axis: int | Sequence[int] | None = None,
+    out: None = None,
+    keepdims: bool = False,
+    *,
+    where: Literal[True] = True,
+) -> ndarray:
     """numpy.any: whether some element along `axis` is nonzero (a bool Tensor)."""
     unsupported("any", out=out, where=where)
     return _logic("any", red.any, a, axis, keepdims)
 
 
-def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Tensor:
+def count_nonzero(
+    a: ArrayLike, axis: int | Sequence[int] | None = None, *, keepdims: bool = False
+) -> ndarray:
     """numpy.count_nonzero: the number of nonzero elements along `axis` (int64)."""
     x = tensor_of(a, "count_nonzero")
     return sum(ew.ne(x, 0), axis, keepdims=keepdims)
 
 
 def median(
-    a: Any,
-    axis: Any = None,
-    out: Any = None,
+    a: ArrayLike,
+    axis: int | Sequence[int] | None = None,
+    out: None = None,
     overwrite_input: bool = False,
     keepdims: bool = False,
-) -> Tensor:
+) -> ndarray:
     """numpy.median: the middle value, or the mean of the two middle values for an even count
     (PyTorch's median takes the lower one); nan if the slice holds a nan. The gradient goes
     to the element(s) chosen."""
@@ -319,13 +348,13 @@ def median(
 
 
 def average(
-    a: Any,
-    axis: Any = None,
-    weights: Any = None,
+    a: ArrayLike,
+    axis: int | Sequence[int] | None = None,
+    weights: ArrayLike = None,
     returned: bool = False,
     *,
     keepdims: bool = False,
-) -> Any:
+) -> ndarray | tuple[ndarray, ndarray]:
     """numpy.average: sum(a * w) / sum(w) along `axis`, differentiable in a and weights;
     `returned=True` also gives sum(w)."""
     if weights is None:
@@ -348,13 +377,13 @@ def average(
 
 
 def sort(
-    a: Any,
+    a: ArrayLike,
     axis: int | None = -1,
-    kind: Any = None,
-    order: Any = None,
+    kind: str | None = None,
+    order: None = None,
     *,
-    stable: Any = None,
-) -> Tensor:
+    stable: bool | None = None,
+) -> ndarray:
     """numpy.sort: sorted values (stable; the flattened array when axis is None); gradients go
     back to the element each value came from."""
     unsupported("sort", order=order)
@@ -365,13 +394,13 @@ def sort(
 
 
 def argsort(
-    a: Any,
+    a: ArrayLike,
     axis: int | None = -1,
-    kind: Any = None,
-    order: Any = None,
+    kind: str | None = None,
+    order: None = None,
     *,
-    stable: Any = None,
-) -> Tensor:
+    stable: bool | None = None,
+) -> ndarray:
     """numpy.argsort: the indices that sort `a` (stable: equal values keep their order)."""
     unsupported("argsort", order=order)
     x = tensor_of(a, "argsort")

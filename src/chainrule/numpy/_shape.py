@@ -9,7 +9,8 @@ flattens, and `transpose` reverses all axes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any, Literal
 
 import numpy as np
 
@@ -26,6 +27,9 @@ from chainrule.numpy._core import (
 )
 from chainrule.ops import elementwise as _elementwise
 
+if _TYPE_CHECKING:  # annotations only (they are strings at run time): not public names
+    from chainrule.numpy._typing import ArrayLike, DTypeLike, ndarray
+
 # ---- reshaping -------------------------------------------------------------------------------
 
 
@@ -40,14 +44,14 @@ def _reversed_axes(x: Tensor) -> Tensor:
 
 
 def reshape(
-    a: Any,
+    a: ArrayLike,
     /,
-    shape: Any = None,
-    order: str = "C",
+    shape: int | Sequence[int] | None = None,
+    order: Literal["C", "F"] = "C",
     *,
-    newshape: Any = None,
-    copy: Any = None,
-) -> Tensor:
+    newshape: int | Sequence[int] | None = None,
+    copy: bool | None = None,
+) -> ndarray:
     """numpy.reshape, in C order (row-major, the default) or F order (column-major)."""
     if shape is None:
         shape = newshape
@@ -65,12 +69,12 @@ def reshape(
     raise NotImplementedError(f"reshape: order={order!r} is not supported (use 'C' or 'F')")
 
 
-def ravel(a: Any, order: str = "C") -> Tensor:
+def ravel(a: ArrayLike, order: Literal["C", "F"] = "C") -> ndarray:
     """numpy.ravel: the elements as a 1-D Tensor, in C (or F) order."""
     return reshape(a, -1, order)
 
 
-def transpose(a: Any, axes: Any = None) -> Tensor:
+def transpose(a: ArrayLike, axes: Sequence[int] | None = None) -> ndarray:
     """numpy.transpose: axes reversed (NumPy's default; also for N-D), or permuted by `axes`."""
     x = tensor_of(a, "transpose")
     if axes is None:
@@ -81,7 +85,7 @@ def transpose(a: Any, axes: Any = None) -> Tensor:
     return shp.permute(x, *order)
 
 
-def swapaxes(a: Any, axis1: int, axis2: int) -> Tensor:
+def swapaxes(a: ArrayLike, axis1: int, axis2: int) -> ndarray:
     """numpy.swapaxes: exchange two axes."""
     x = tensor_of(a, "swapaxes")
     first = normalize_axis("swapaxes", axis1, x.ndim)
@@ -89,7 +93,9 @@ def swapaxes(a: Any, axis1: int, axis2: int) -> Tensor:
     return shp.transpose(x, first, second)
 
 
-def moveaxis(a: Any, source: Any, destination: Any) -> Tensor:
+def moveaxis(
+    a: ArrayLike, source: int | Sequence[int], destination: int | Sequence[int]
+) -> ndarray:
     """numpy.moveaxis: move axes to new positions, the others keeping their order."""
     x = tensor_of(a, "moveaxis")
     sources = [normalize_axis("moveaxis", s, x.ndim) for s in _shape_tuple(source)]
@@ -101,7 +107,7 @@ def moveaxis(a: Any, source: Any, destination: Any) -> Tensor:
     return shp.movedim(x, tuple(sources), tuple(targets))
 
 
-def expand_dims(a: Any, axis: Any) -> Tensor:
+def expand_dims(a: ArrayLike, axis: int | Sequence[int]) -> ndarray:
     """numpy.expand_dims: insert size-1 axes at the positions `axis` of the result."""
     x = tensor_of(a, "expand_dims")
     count = len(_shape_tuple(axis))
@@ -111,7 +117,7 @@ def expand_dims(a: Any, axis: Any) -> Tensor:
     return shp.reshape(x, *shape)
 
 
-def squeeze(a: Any, axis: Any = None) -> Tensor:
+def squeeze(a: ArrayLike, axis: int | Sequence[int] | None = None) -> ndarray:
     """numpy.squeeze: drop size-1 axes (all of them, or those in `axis`, each of which must
     have size 1, as NumPy insists)."""
     x = tensor_of(a, "squeeze")
@@ -128,12 +134,12 @@ def squeeze(a: Any, axis: Any = None) -> Tensor:
     return shp.reshape(x, *kept)
 
 
-def broadcast_to(array: Any, shape: Any, subok: bool = False) -> Tensor:
+def broadcast_to(array: ArrayLike, shape: int | Sequence[int], subok: bool = False) -> ndarray:
     """numpy.broadcast_to: a read-only broadcast view; the gradient sums over the copies."""
     return shp.broadcast_to(tensor_of(array, "broadcast_to"), _shape_tuple(shape))
 
 
-def broadcast_arrays(*args: Any, subok: bool = False) -> tuple[Tensor, ...]:
+def broadcast_arrays(*args: ArrayLike, subok: bool = False) -> tuple[ndarray, ...]:
     """numpy.broadcast_arrays: the operands broadcast against each other (dtypes kept)."""
     return tuple(shp.broadcast_tensors(*(tensor_of(a, "broadcast_arrays") for a in args)))
 
@@ -143,32 +149,32 @@ def _at_least(name: str, function: Any, arys: tuple) -> Any:
     return results[0] if len(results) == 1 else results
 
 
-def atleast_1d(*arys: Any) -> Any:
+def atleast_1d(*arys: ArrayLike) -> ndarray | tuple[ndarray, ...]:
     """numpy.atleast_1d: 0-d becomes (1,); one Tensor for one argument, a tuple for several."""
     return _at_least("atleast_1d", shp.atleast_1d, arys)
 
 
-def atleast_2d(*arys: Any) -> Any:
+def atleast_2d(*arys: ArrayLike) -> ndarray | tuple[ndarray, ...]:
     """numpy.atleast_2d: (N,) becomes (1, N)."""
     return _at_least("atleast_2d", shp.atleast_2d, arys)
 
 
-def atleast_3d(*arys: Any) -> Any:
+def atleast_3d(*arys: ArrayLike) -> ndarray | tuple[ndarray, ...]:
     """numpy.atleast_3d: (N,) becomes (1, N, 1) and (M, N) becomes (M, N, 1)."""
     return _at_least("atleast_3d", shp.atleast_3d, arys)
 
 
-def shape(a: Any) -> tuple[int, ...]:
+def shape(a: ArrayLike) -> tuple[int, ...]:
     """numpy.shape."""
     return tuple(tensor_of(a, "shape").shape)
 
 
-def ndim(a: Any) -> int:
+def ndim(a: ArrayLike) -> int:
     """numpy.ndim."""
     return tensor_of(a, "ndim").ndim
 
 
-def size(a: Any, axis: int | None = None) -> int:
+def size(a: ArrayLike, axis: int | None = None) -> int:
     """numpy.size: the number of elements (along `axis` if given)."""
     x = tensor_of(a, "size")
     if axis is None:
@@ -191,13 +197,13 @@ def _joined(name: str, arrays: Sequence[Any], dtype: Any) -> list[Tensor]:
 
 
 def concatenate(
-    arrays: Sequence[Any],
+    arrays: Sequence[ArrayLike],
     axis: int | None = 0,
-    out: Any = None,
+    out: None = None,
     *,
-    dtype: Any = None,
+    dtype: DTypeLike | None = None,
     casting: str = "same_kind",
-) -> Tensor:
+) -> ndarray:
     """numpy.concatenate along an existing axis (of the flattened arrays when axis is None)."""
     unsupported("concatenate", out=out)
     tensors = _joined("concatenate", arrays, dtype)
@@ -212,7 +218,9 @@ def concatenate(
 concat = concatenate
 
 
-def stack(arrays: Sequence[Any], axis: int = 0, out: Any = None, *, dtype: Any = None) -> Tensor:
+def stack(
+    arrays: Sequence[ArrayLike], axis: int = 0, out: None = None, *, dtype: DTypeLike | None = None
+) -> ndarray:
     """numpy.stack along a new axis."""
     unsupported("stack", out=out)
     tensors = _joined("stack", arrays, dtype)
@@ -222,23 +230,23 @@ def stack(arrays: Sequence[Any], axis: int = 0, out: Any = None, *, dtype: Any =
     return shp.stack(tensors, normalize_axis("stack", axis, tensors[0].ndim + 1))
 
 
-def hstack(tup: Sequence[Any], *, dtype: Any = None) -> Tensor:
+def hstack(tup: Sequence[ArrayLike], *, dtype: DTypeLike | None = None) -> ndarray:
     """numpy.hstack: along axis 1 (axis 0 for 1-D arrays)."""
     tensors = [shp.atleast_1d(t) for t in _joined("hstack", tup, dtype)]
     return shp.cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
-def vstack(tup: Sequence[Any], *, dtype: Any = None) -> Tensor:
+def vstack(tup: Sequence[ArrayLike], *, dtype: DTypeLike | None = None) -> ndarray:
     """numpy.vstack: along axis 0, 1-D arrays as rows."""
     return shp.cat([shp.atleast_2d(t) for t in _joined("vstack", tup, dtype)], 0)
 
 
-def dstack(tup: Sequence[Any]) -> Tensor:
+def dstack(tup: Sequence[ArrayLike]) -> ndarray:
     """numpy.dstack: along axis 2, after atleast_3d."""
     return shp.cat([shp.atleast_3d(t) for t in _joined("dstack", tup, None)], 2)
 
 
-def column_stack(tup: Sequence[Any]) -> Tensor:
+def column_stack(tup: Sequence[ArrayLike]) -> ndarray:
     """numpy.column_stack: 1-D arrays as columns, then along axis 1."""
     tensors = _joined("column_stack", tup, None)
     columns = [shp.reshape(t, -1, 1) if t.ndim < 2 else t for t in tensors]
@@ -250,7 +258,9 @@ def _pieces(x: Tensor, bounds: list[int], axis: int) -> list[Tensor]:
     return [x[(*before, slice(start, stop))] for start, stop in zip(bounds[:-1], bounds[1:])]
 
 
-def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
+def array_split(
+    ary: ArrayLike, indices_or_sections: int | Sequence[int], axis: int = 0
+) -> list[ndarray]:
     """numpy.array_split: N nearly equal sections (the first ones one longer), or the pieces
     between the given indices."""
     x = tensor_of(ary, "array_split")
@@ -268,7 +278,7 @@ def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Tenso
     return _pieces(x, bounds, axis)
 
 
-def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
+def split(ary: ArrayLike, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[ndarray]:
     """numpy.split: like array_split, but a number of sections must divide the axis."""
     x = tensor_of(ary, "split")
     if isinstance(indices_or_sections, (int, np.integer)):
@@ -278,13 +288,13 @@ def split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Tensor]:
     return array_split(x, indices_or_sections, axis)
 
 
-def hsplit(ary: Any, indices_or_sections: Any) -> list[Tensor]:
+def hsplit(ary: ArrayLike, indices_or_sections: int | Sequence[int]) -> list[ndarray]:
     """numpy.hsplit: split along axis 1 (axis 0 for 1-D arrays)."""
     x = tensor_of(ary, "hsplit")
     return split(x, indices_or_sections, 1 if x.ndim > 1 else 0)
 
 
-def vsplit(ary: Any, indices_or_sections: Any) -> list[Tensor]:
+def vsplit(ary: ArrayLike, indices_or_sections: int | Sequence[int]) -> list[ndarray]:
     """numpy.vsplit: split along axis 0 (arrays of at least 2 dimensions)."""
     x = tensor_of(ary, "vsplit")
     if x.ndim < 2:
@@ -301,7 +311,7 @@ def _index_array(indices: Any) -> np.ndarray:
     return np.asarray(indices)
 
 
-def repeat(a: Any, repeats: Any, axis: int | None = None) -> Tensor:
+def repeat(a: ArrayLike, repeats: int | ArrayLike, axis: int | None = None) -> ndarray:
     """numpy.repeat: repeat each element `repeats` times (an int, or one count per element)
     along `axis` (of the flattened array when None). Not PyTorch's repeat, which tiles."""
     x = tensor_of(a, "repeat")
@@ -313,29 +323,31 @@ def repeat(a: Any, repeats: Any, axis: int | None = None) -> Tensor:
     return x[(slice(None),) * axis + (positions,)]
 
 
-def tile(A: Any, reps: Any) -> Tensor:  # noqa: N803 - NumPy's name
+def tile(A: ArrayLike, reps: int | Sequence[int]) -> ndarray:  # noqa: N803 - NumPy's name
     """numpy.tile: the whole array repeated `reps` times along each axis."""
     return shp.tile(tensor_of(A, "tile"), _shape_tuple(reps))
 
 
-def flip(m: Any, axis: Any = None) -> Tensor:
+def flip(m: ArrayLike, axis: int | Sequence[int] | None = None) -> ndarray:
     """numpy.flip: reverse the order of elements along `axis` (all axes when None)."""
     x = tensor_of(m, "flip")
     axes = normalize_axes("flip", axis, x.ndim)
     return shp.flip(x, axes) if axes else x
 
 
-def fliplr(m: Any) -> Tensor:
+def fliplr(m: ArrayLike) -> ndarray:
     """numpy.fliplr: flip axis 1."""
     return flip(m, 1)
 
 
-def flipud(m: Any) -> Tensor:
+def flipud(m: ArrayLike) -> ndarray:
     """numpy.flipud: flip axis 0."""
     return flip(m, 0)
 
 
-def roll(a: Any, shift: Any, axis: Any = None) -> Tensor:
+def roll(
+    a: ArrayLike, shift: int | Sequence[int], axis: int | Sequence[int] | None = None
+) -> ndarray:
     """numpy.roll: shift elements cyclically along `axis` (of the flattened array when None)."""
     x = tensor_of(a, "roll")
     if axis is None:
@@ -347,7 +359,12 @@ def roll(a: Any, shift: Any, axis: Any = None) -> Tensor:
     return shp.roll(x, shifts, axes)
 
 
-def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Tensor:
+def pad(
+    array: ArrayLike,
+    pad_width: int | Sequence[int] | Sequence[Sequence[int]],
+    mode: str = "constant",
+    **kwargs: float,
+) -> ndarray:
     """numpy.pad in mode 'constant' (constant_values a number, default 0)."""
     if mode != "constant":
         raise NotImplementedError(f"pad: mode={mode!r} is not supported (only 'constant')")
@@ -364,8 +381,8 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Te
 
 
 def take(
-    a: Any, indices: Any, axis: int | None = None, out: Any = None, mode: str = "raise"
-) -> Tensor:
+    a: ArrayLike, indices: ArrayLike, axis: int | None = None, out: None = None, mode: str = "raise"
+) -> ndarray:
     """numpy.take: elements at `indices` along `axis` (of the flattened array when None);
     mode 'wrap' or 'clip' for out-of-range indices. Gradients add up at repeated indices."""
     unsupported("take", out=out)
@@ -384,7 +401,7 @@ def take(
     return x[(slice(None),) * axis + (positions,)]
 
 
-def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> Tensor:
+def take_along_axis(arr: ArrayLike, indices: ArrayLike, axis: int | None = -1) -> ndarray:
     """numpy.take_along_axis: pick values along `axis` with an index array of the same number
     of dimensions (as argsort or argmax(keepdims=True) give)."""
     x = tensor_of(arr, "take_along_axis")
@@ -398,7 +415,7 @@ def take_along_axis(arr: Any, indices: Any, axis: int | None = -1) -> Tensor:
     return idx.take_along_dim(x, index, normalize_axis("take_along_axis", axis, x.ndim))
 
 
-def nonzero(a: Any) -> tuple[Tensor, ...]:
+def nonzero(a: ArrayLike) -> tuple[ndarray, ...]:
     """numpy.nonzero: one int64 index Tensor per dimension."""
     x = tensor_of(a, "nonzero")
     if x.ndim == 0:
@@ -406,12 +423,12 @@ def nonzero(a: Any) -> tuple[Tensor, ...]:
     return tuple(_elementwise.nonzero(x, as_tuple=True))
 
 
-def argwhere(a: Any) -> Tensor:
+def argwhere(a: ArrayLike) -> ndarray:
     """numpy.argwhere: the indices of nonzero elements, one row each."""
     return _elementwise.argwhere(tensor_of(a, "argwhere"))
 
 
-def flatnonzero(a: Any) -> Tensor:
+def flatnonzero(a: ArrayLike) -> ndarray:
     """numpy.flatnonzero: indices of nonzero elements of the flattened array."""
     return nonzero(ravel(a))[0]
 

@@ -15,7 +15,8 @@ array([[ 3., -1.],
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any, Literal
 
 import numpy as np
 
@@ -27,6 +28,9 @@ from chainrule.errors import LinAlgError
 from chainrule.numpy._core import as_dtype, promoted, tensor_of
 from chainrule.numpy._ndarray import returns_ndarrays
 
+if _TYPE_CHECKING:  # annotations only (they are strings at run time): not public names
+    from chainrule.numpy._typing import ArrayLike, ndarray
+
 
 def _floating(name: str, a: Any) -> Tensor:
     """The operand in float64 when it is an integer or bool array, as numpy.linalg computes."""
@@ -37,26 +41,26 @@ def _floating(name: str, a: Any) -> Tensor:
 
 
 @returns_ndarrays
-def inv(a: Any) -> Tensor:
+def inv(a: ArrayLike) -> ndarray:
     """numpy.linalg.inv: the inverse of each matrix; LinAlgError when one is singular.
     Gradient: -inv(a).T @ g @ inv(a).T."""
     return la.inv(_floating("inv", a))
 
 
 @returns_ndarrays
-def det(a: Any) -> Tensor:
+def det(a: ArrayLike) -> ndarray:
     """numpy.linalg.det. Gradient: det(a) * inv(a).T."""
     return la.det(_floating("det", a))
 
 
 @returns_ndarrays
-def slogdet(a: Any) -> Any:
+def slogdet(a: ArrayLike) -> tuple[ndarray, ndarray]:
     """numpy.linalg.slogdet: (sign, logabsdet), differentiable in logabsdet."""
     return la.slogdet(_floating("slogdet", a))
 
 
 @returns_ndarrays
-def solve(a: Any, b: Any) -> Tensor:
+def solve(a: ArrayLike, b: ArrayLike) -> ndarray:
     """numpy.linalg.solve: x with a @ x = b (b a vector only when 1-D, as in NumPy 2)."""
     x, y = promoted(_floating("solve", a), b, name="linalg.solve")
     if y.ndim == 1:
@@ -68,13 +72,18 @@ def solve(a: Any, b: Any) -> Tensor:
 
 
 @returns_ndarrays
-def cholesky(a: Any, /, *, upper: bool = False) -> Tensor:
+def cholesky(a: ArrayLike, /, *, upper: bool = False) -> ndarray:
     """numpy.linalg.cholesky: the lower (or upper) triangular factor L with a = L @ L.T."""
     return la.cholesky(_floating("cholesky", a), upper=upper)
 
 
 @returns_ndarrays
-def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A002
+def norm(
+    x: ArrayLike,
+    ord: float | str | None = None,  # noqa: A002 - NumPy's name
+    axis: int | tuple[int, int] | None = None,
+    keepdims: bool = False,
+) -> ndarray:
     """numpy.linalg.norm: the 2-norm of the flattened array by default; a vector norm along an
     int `axis`; a matrix norm ('fro', 'nuc', 1, -1, 2, -2, inf, -inf) over a pair of axes.
     Gradient of the 2-norm at zero: 0 (PyTorch's convention)."""
@@ -86,8 +95,8 @@ def norm(x: Any, ord: Any = None, axis: Any = None, keepdims: bool = False) -> T
 
 @returns_ndarrays
 def svd(
-    a: Any, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
-) -> Any:
+    a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False
+) -> ndarray | tuple[ndarray, ndarray, ndarray]:
     """numpy.linalg.svd: (U, S, Vh) with a = U @ diag(S) @ Vh (S only when compute_uv=False).
     hermitian=True computes the ordinary SVD (the same S; vectors may differ in sign from
     NumPy's, which are only defined up to sign anyway). Gradient: see chainrule.linalg.svd."""
@@ -98,26 +107,28 @@ def svd(
 
 
 @returns_ndarrays
-def svdvals(x: Any, /) -> Tensor:
+def svdvals(x: ArrayLike, /) -> ndarray:
     """numpy.linalg.svdvals: the singular values, descending."""
     return dec.svdvals(_floating("svdvals", x))
 
 
 @returns_ndarrays
-def eigh(a: Any, UPLO: str = "L") -> Any:  # noqa: N803
+def eigh(a: ArrayLike, UPLO: Literal["L", "U"] = "L") -> tuple[ndarray, ndarray]:  # noqa: N803
     """numpy.linalg.eigh: (eigenvalues, eigenvectors) of a symmetric matrix, ascending; only
     the UPLO triangle is read."""
     return dec.eigh(_floating("eigh", a), UPLO=UPLO)
 
 
 @returns_ndarrays
-def eigvalsh(a: Any, UPLO: str = "L") -> Tensor:  # noqa: N803
+def eigvalsh(a: ArrayLike, UPLO: Literal["L", "U"] = "L") -> ndarray:  # noqa: N803
     """numpy.linalg.eigvalsh: the eigenvalues of a symmetric matrix, ascending."""
     return dec.eigvalsh(_floating("eigvalsh", a), UPLO=UPLO)
 
 
 @returns_ndarrays
-def qr(a: Any, mode: str = "reduced") -> Any:
+def qr(
+    a: ArrayLike, mode: Literal["reduced", "complete", "r"] = "reduced"
+) -> ndarray | tuple[ndarray, ndarray]:
     """numpy.linalg.qr: (Q, R) for mode 'reduced' or 'complete'; R alone for mode='r', as
     NumPy ('raw' is not supported)."""
     if mode not in ("reduced", "complete", "r"):
@@ -127,7 +138,13 @@ def qr(a: Any, mode: str = "reduced") -> Any:
 
 
 @returns_ndarrays
-def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Tensor:
+def pinv(
+    a: ArrayLike,
+    rcond: ArrayLike | None = None,
+    hermitian: bool = False,
+    *,
+    rtol: ArrayLike | None = None,
+) -> ndarray:
     """numpy.linalg.pinv: singular values at or below rcond (or rtol) times the largest count
     as zero; the default is eps * max(M, N), as NumPy 2."""
     if rcond is not None and rtol is not None:
@@ -137,7 +154,9 @@ def pinv(a: Any, rcond: Any = None, hermitian: bool = False, *, rtol: Any = None
 
 
 @returns_ndarrays
-def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple:
+def lstsq(
+    a: ArrayLike, b: ArrayLike, rcond: float | None = None
+) -> tuple[ndarray, ndarray, ndarray, ndarray]:
     """numpy.linalg.lstsq: (x, residuals, rank, s) for one matrix a: residuals the squared
     residual of each column of b (empty unless a is tall and of full rank), rank (int32), s the
     singular values. rcond defaults to eps * max(M, N), as NumPy 2."""
@@ -152,7 +171,13 @@ def lstsq(a: Any, b: Any, rcond: Any = None) -> tuple:
 
 
 @returns_ndarrays
-def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *, rtol: Any = None) -> Tensor:  # noqa: N803
+def matrix_rank(
+    A: ArrayLike,  # noqa: N803 - NumPy's name
+    tol: ArrayLike | None = None,
+    hermitian: bool = False,
+    *,
+    rtol: ArrayLike | None = None,
+) -> ndarray:
     """numpy.linalg.matrix_rank: the number of singular values above tol (absolute), or rtol
     times the largest (default eps * max(M, N)); a vector's rank is 1 unless it is all zero."""
     tensor = _floating("matrix_rank", A)
@@ -162,26 +187,32 @@ def matrix_rank(A: Any, tol: Any = None, hermitian: bool = False, *, rtol: Any =
 
 
 @returns_ndarrays
-def cond(x: Any, p: Any = None) -> Tensor:
+def cond(x: ArrayLike, p: float | str | None = None) -> ndarray:
     """numpy.linalg.cond: the condition number in the matrix norm p (None: 2-norm)."""
     return dec.cond(_floating("cond", x), p)
 
 
 @returns_ndarrays
-def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Tensor:  # noqa: A002
+def matrix_norm(
+    x: ArrayLike,
+    /,
+    *,
+    keepdims: bool = False,
+    ord: float | str = "fro",  # noqa: A002 - NumPy's name
+) -> ndarray:
     """numpy.linalg.matrix_norm: every matrix norm ('fro', 'nuc', 1, -1, 2, -2, inf, -inf)
     over the last two axes."""
     return dec.matrix_norm(_floating("matrix_norm", x), ord, (-2, -1), keepdims)
 
 
 @returns_ndarrays
-def matrix_power(a: Any, n: int) -> Tensor:
+def matrix_power(a: ArrayLike, n: int) -> ndarray:
     """numpy.linalg.matrix_power: a @ a @ ... (n times; inverse powers for n < 0)."""
     return la.matrix_power(tensor_of(a, "linalg.matrix_power"), n)
 
 
 @returns_ndarrays
-def multi_dot(arrays: Sequence[Any], *, out: Any = None) -> Tensor:
+def multi_dot(arrays: Sequence[ArrayLike], *, out: None = None) -> ndarray:
     """numpy.linalg.multi_dot: the product of a chain of matrices."""
     return la.multi_dot(promoted(*arrays, name="linalg.multi_dot"))
 
