@@ -185,8 +185,8 @@ def full_like(
 
 def arange(
     start: ArrayLike,
-    stop: ArrayLike = None,
-    step: ArrayLike = None,
+    stop: ArrayLike | None = None,
+    step: ArrayLike | None = None,
     dtype: DTypeLike | None = None,
     *,
     like: None = None,

@@ -14,16 +14,19 @@ from typing import Literal
 
 import numpy as np
 
+import chainrule.ops.complex as cx
 import chainrule.ops.elementwise as ew
 from chainrule._tensor import Tensor
 from chainrule.numpy._core import (
     NO_VALUE,
     finish,
+    inexact,
     promoted,
     tensor_of,
     ufunc_operands,
     unsupported,
 )
+from chainrule.numpy._creation import zeros_like
 from chainrule.numpy._shape import nonzero
 from chainrule.ops.op import apply
 
@@ -97,6 +100,10 @@ def _logical_not(x: Tensor) -> Tensor:
     return ew.logical_not(x)
 
 
+def _sign(x: Tensor) -> Tensor:
+    return ew.sgn(x)  # NumPy 2's sign of a complex number is z / |z|, PyTorch's sgn
+
+
 # ---- arithmetic ----------------------------------------------------------------------------
 
 add = _binary(np.add, ew.add)
@@ -115,7 +122,7 @@ positive = _unary(np.positive, _identity)
 absolute = _unary(np.absolute, ew.abs)
 abs = _unary(np.absolute, ew.abs, "abs")  # noqa: A001 - NumPy's name
 fabs = _unary(np.fabs, ew.abs)
-sign = _unary(np.sign, ew.sign)
+sign = _unary(np.sign, _sign)
 square = _unary(np.square, ew.square)
 reciprocal = _unary(np.reciprocal, ew.reciprocal)
 sqrt = _unary(np.sqrt, ew.sqrt)
@@ -125,9 +132,8 @@ minimum = _binary(np.minimum, ew.minimum)
 fmax = _binary(np.fmax, ew.fmax)
 fmin = _binary(np.fmin, ew.fmin)
 hypot = _binary(np.hypot, _op(ew.Hypot))
-real = _unary(np.positive, _identity, "real")
-conj = _unary(np.conjugate, _identity, "conj")
-conjugate = _unary(np.conjugate, _identity, "conjugate")
+conj = _unary(np.conjugate, cx.conj, "conj")
+conjugate = _unary(np.conjugate, cx.conj, "conjugate")
 
 # ---- exponentials and logarithms -----------------------------------------------------------
 
@@ -189,6 +195,19 @@ signbit = _unary(np.signbit, ew.signbit)
 # ---- relatives of the ufuncs -----------------------------------------------------------------
 
 
+def real(val: ArrayLike) -> ndarray:
+    """numpy.real: the real part, of the real dtype (complex128 -> float64); real data as it
+    is. Gradient: PyTorch's real, the cotangent as the real part of the input's."""
+    tensor = tensor_of(val, "real")
+    return cx.real(tensor) if tensor.dtype.is_complex else tensor
+
+
+def imag(val: ArrayLike) -> ndarray:
+    """numpy.imag: the imaginary part, of the real dtype; zeros for real data (gradient zero)."""
+    tensor = tensor_of(val, "imag")
+    return cx.imag(tensor) if tensor.dtype.is_complex else zeros_like(tensor)
+
+
 def sinc(x: ArrayLike) -> ndarray:
     """numpy.sinc: sin(pi x) / (pi x), 1 at 0; integer input gives float64, as NumPy."""
     tensor = tensor_of(x, "sinc")
@@ -201,6 +220,9 @@ def round(a: ArrayLike, decimals: int = 0, out: None = None) -> ndarray:  # noqa
     (for decimals >= 0), as NumPy. Gradient zero."""
     unsupported("round", out=out)
     tensor = tensor_of(a, "round")
+    if tensor.dtype.is_complex:  # each part rounded, as NumPy
+        parts = (round(cx.real(tensor), decimals), round(cx.imag(tensor), decimals))
+        return cx.complex(*parts)
     if not tensor.dtype.is_floating_point:
         if decimals >= 0:
             return tensor
@@ -261,7 +283,7 @@ def isclose(
 ) -> ndarray:
     """numpy.isclose: |a - b| <= atol + rtol * |b| elementwise (not symmetric, as NumPy)."""
     first, second = promoted(a, b, name="isclose")
-    if not first.dtype.is_floating_point:
+    if not inexact(first):
         first, second = first.double(), second.double()
     return ew.isclose(first, second, rtol=rtol, atol=atol, equal_nan=equal_nan)
 
@@ -280,7 +302,7 @@ def array_equal(a1: ArrayLike, a2: ArrayLike, equal_nan: bool = False) -> bool:
         return False
     first, second = promoted(first, second, name="array_equal")
     same = ew.eq(first, second)
-    if equal_nan and first.dtype.is_floating_point:
+    if equal_nan and inexact(first):
         same = ew.logical_or(same, ew.logical_and(ew.isnan(first), ew.isnan(second)))
     return bool(same.all().item())
 
@@ -323,6 +345,7 @@ __all__ = [
     "greater",
     "greater_equal",
     "hypot",
+    "imag",
     "isclose",
     "isfinite",
     "isinf",

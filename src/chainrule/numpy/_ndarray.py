@@ -89,7 +89,7 @@ class ndarray(Tensor):  # noqa: N801 - NumPy's name (JAX's jnp.ndarray is its ar
 
     @property
     def imag(self) -> ndarray:  # type: ignore[override]
-        return numpy_results(_creation.zeros_like(self))
+        return numpy_results(_math.imag(self))
 
     def astype(
         self,

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+import chainrule.ops.complex as cx
 import chainrule.ops.creation as creation
 import chainrule.ops.elementwise as ew
 import chainrule.ops.indexing as idx
@@ -24,12 +25,13 @@ import chainrule.ops.shape as shp
 from chainrule._tensor import Tensor
 from chainrule.numpy._core import (
     NO_VALUE,
+    inexact,
     normalize_axis,
     promoted,
     tensor_of,
 )
 from chainrule.numpy._creation import arange, linspace, zeros_like
-from chainrule.numpy._math import arctan2, isnan, where
+from chainrule.numpy._math import arctan2, imag, isnan, real, where
 from chainrule.numpy._products import diag, diagonal, dot, outer
 from chainrule.numpy._reductions import amax, amin, argsort, mean, prod, sort, sum  # noqa: A004
 from chainrule.numpy._shape import (
@@ -117,7 +119,7 @@ def gradient(
     `edge_order`) at the boundaries, for uniform spacings (a scalar per axis, default 1).
     A tuple for several axes, one Tensor for one, as NumPy."""
     x = tensor_of(f, "gradient")
-    if not x.dtype.is_floating_point:
+    if not inexact(x):
         x = x.double()
     axes = list(range(x.ndim)) if axis is None else [axis] if isinstance(axis, int) else axis
     axes = [normalize_axis("gradient", a, x.ndim) for a in axes]
@@ -158,7 +160,7 @@ def gradient(
     return results[0] if len(results) == 1 else tuple(results)
 
 
-def trapezoid(y: ArrayLike, x: ArrayLike = None, dx: float = 1.0, axis: int = -1) -> ndarray:
+def trapezoid(y: ArrayLike, x: ArrayLike | None = None, dx: float = 1.0, axis: int = -1) -> ndarray:
     """numpy.trapezoid: the integral of y by the trapezoidal rule (spacing `dx`, or sample
     points `x`), differentiable in both."""
     values = tensor_of(y, "trapezoid")
@@ -195,6 +197,14 @@ def interp(
     gradient in x is the right-hand slope."""
     if period is not None:
         raise NotImplementedError("interp: period= is not supported")
+    values = tensor_of(fp, "interp")
+    if values.dtype.is_complex:  # the real and imaginary parts interpolated on their own
+        bounds = [None if b is None else tensor_of(b, "interp") for b in (left, right)]
+        parts = []
+        for part in (real, imag):
+            low, high = (None if b is None else part(b) for b in bounds)
+            parts.append(interp(x, xp, part(values), low, high))
+        return cx.complex(*parts)
     points, values, query = promoted(xp, fp, x, name="interp")
     if not query.dtype.is_floating_point:
         points, values, query = points.double(), values.double(), query.double()
@@ -259,8 +269,8 @@ def convolve(a: ArrayLike, v: ArrayLike, mode: str = "full") -> ndarray:
 
 
 def correlate(a: ArrayLike, v: ArrayLike, mode: str = "valid") -> ndarray:
-    """numpy.correlate of two 1-D sequences: c[k] = sum_n a[n + k] v[n] (real data)."""
-    first, second = tensor_of(a, "correlate"), tensor_of(v, "correlate")
+    """numpy.correlate of two 1-D sequences: c[k] = sum_n a[n + k] conj(v[n])."""
+    first, second = tensor_of(a, "correlate"), cx.conj(tensor_of(v, "correlate"))
     if first.ndim != 1 or second.ndim != 1:
         raise ValueError("correlate: object too deep for desired array (1-D inputs only)")
     if second.shape[0] > first.shape[0]:
@@ -325,7 +335,7 @@ def vander(x: ArrayLike, N: int | None = None, increasing: bool = False) -> ndar
 
 def cov(
     m: ArrayLike,
-    y: ArrayLike = None,
+    y: ArrayLike | None = None,
     rowvar: bool = True,
     bias: bool = False,
     ddof: int | None = None,
@@ -343,30 +353,35 @@ def cov(
         if not rowvar and other.shape[0] != 1:
             other = transpose(other)
         data = vstack([data, other])
-    if not data.dtype.is_floating_point:
+    if not inexact(data):
         data = data.double()
     if ddof is None:
         ddof = 0 if bias else 1
     count = data.shape[1]
     centred = data - mean(data, axis=1, keepdims=True)
-    result = dot(centred, transpose(centred)) / (count - ddof)
+    result = dot(centred, transpose(cx.conj(centred))) / (count - ddof)
     return (
         shp.reshape(result, *[s for s in result.shape if s != 1]) if 1 in result.shape else result
     )
 
 
-def corrcoef(x: ArrayLike, y: ArrayLike = None, rowvar: bool = True) -> ndarray:
+def corrcoef(x: ArrayLike, y: ArrayLike | None = None, rowvar: bool = True) -> ndarray:
     """numpy.corrcoef: the correlation coefficients, cov / sqrt(outer(var, var))."""
     covariance = cov(x, y, rowvar)
     if covariance.ndim == 0:
         return covariance / covariance
-    deviations = ew.sqrt(diagonal(covariance))
-    return ew.clamp(covariance / outer(deviations, deviations), -1.0, 1.0)
+    deviations = ew.sqrt(
+        cx.real(diagonal(covariance)) if covariance.dtype.is_complex else diagonal(covariance)
+    )
+    ratio = covariance / outer(deviations, deviations)
+    if ratio.dtype.is_complex:  # each part clipped, as NumPy
+        return cx.complex(ew.clamp(cx.real(ratio), -1.0, 1.0), ew.clamp(cx.imag(ratio), -1.0, 1.0))
+    return ew.clamp(ratio, -1.0, 1.0)
 
 
 def _nan_filled(name: str, a: Any, fill: float) -> Tensor:
     x = tensor_of(a, name)
-    if not x.dtype.is_floating_point:
+    if not inexact(x):
         return x
     return where(isnan(x), fill, x)
 
@@ -399,7 +414,7 @@ def nanmean(
 ) -> ndarray:
     """numpy.nanmean: the mean of the elements that are not nan (nan where all are)."""
     x = tensor_of(a, "nanmean")
-    if not x.dtype.is_floating_point:
+    if not inexact(x):
         return mean(x, axis=axis, dtype=dtype, keepdims=keepdims)
     present = ew.logical_not(isnan(x))
     count = sum(present, axis=axis, keepdims=keepdims)
@@ -441,6 +456,9 @@ def nan_to_num(
     """numpy.nan_to_num: nan, inf and -inf replaced by `nan`, `posinf` and `neginf` (default
     the dtype's largest and smallest finite values); gradient 1 at the finite elements."""
     tensor = tensor_of(x, "nan_to_num")
+    if tensor.dtype.is_complex:  # each part on its own, as NumPy
+        parts = (cx.real(tensor), cx.imag(tensor))
+        return cx.complex(*(nan_to_num(part, copy, nan, posinf, neginf) for part in parts))
     if not tensor.dtype.is_floating_point:
         return tensor
     info = np.finfo(tensor.dtype.numpy)
@@ -579,7 +597,7 @@ def histogram(
     bins: int | str | ArrayLike = 10,
     range: tuple[float, float] | None = None,  # noqa: A002 - NumPy's name
     density: bool | None = None,
-    weights: ArrayLike = None,
+    weights: ArrayLike | None = None,
 ) -> tuple[ndarray, ndarray]:
     """numpy.histogram: (counts, bin edges), computed by NumPy; not differentiable."""
     host = tensor_of(a, "histogram").detach().numpy(force=True)
@@ -652,48 +670,56 @@ def rot90(m: ArrayLike, k: int = 1, axes: tuple[int, int] = (0, 1)) -> ndarray:
     return flip(transpose(x, order), second)
 
 
-# ---- complex-number queries on real data -----------------------------------------------------
-
-
-def imag(val: ArrayLike) -> ndarray:
-    """numpy.imag: zeros of the input's dtype for real data (gradient zero)."""
-    return zeros_like(tensor_of(val, "imag"))
+# ---- complex numbers -------------------------------------------------------------------------
 
 
 def real_if_close(a: ArrayLike, tol: float = 100) -> ndarray:
-    """numpy.real_if_close: real data is returned as it is."""
-    return tensor_of(a, "real_if_close")
+    """numpy.real_if_close: the real part of complex input whose imaginary parts are all below
+    `tol` (in machine epsilons of the dtype when tol > 1); anything else as it is."""
+    x = tensor_of(a, "real_if_close")
+    if not x.dtype.is_complex:
+        return x
+    tolerance = tol * float(np.finfo(x.dtype.numpy).eps) if tol > 1 else tol
+    if bool(ew.lt(ew.abs(cx.imag(x)), tolerance).all().item()):
+        return cx.real(x)
+    return x
 
 
 def angle(z: ArrayLike, deg: bool = False) -> ndarray:
-    """numpy.angle of real data: 0 for non-negative values, pi for negative ones (and -0.0),
-    180 with deg=True; nan stays nan. A constant (gradient zero), as the angle of a real
-    number cannot move continuously."""
+    """numpy.angle: the argument atan2(imag, real) of complex input (differentiable, PyTorch's
+    gradient); of real data, 0 for non-negative values and pi for negative ones (and -0.0), a
+    constant (gradient zero), as the angle of a real number cannot move continuously. In
+    degrees with deg=True; nan stays nan."""
     x = tensor_of(z, "angle")
-    result = arctan2(zeros_like(x), x.detach())
+    if x.dtype.is_complex:
+        result = ew.angle(x)
+    else:
+        result = arctan2(zeros_like(x), x.detach())
     return result * (180.0 / math.pi) if deg else result
 
 
 def iscomplex(x: ArrayLike) -> ndarray:
-    """numpy.iscomplex: False everywhere for real data."""
-    return zeros_like(tensor_of(x, "iscomplex"), dtype=np.bool_)
+    """numpy.iscomplex: True where the imaginary part is nonzero (False everywhere for real
+    data)."""
+    tensor = tensor_of(x, "iscomplex")
+    if tensor.dtype.is_complex:
+        return ew.ne(cx.imag(tensor), 0)
+    return zeros_like(tensor, dtype=np.bool_)
 
 
 def isreal(x: ArrayLike) -> ndarray:
-    """numpy.isreal: True everywhere for real data."""
+    """numpy.isreal: True where the imaginary part is zero (everywhere for real data)."""
     return ew.logical_not(iscomplex(x))
 
 
 def iscomplexobj(x: ArrayLike) -> bool:
-    """numpy.iscomplexobj: False (chainrule.numpy's data is real)."""
-    tensor_of(x, "iscomplexobj")
-    return False
+    """numpy.iscomplexobj: whether the dtype is complex (whatever the values)."""
+    return bool(tensor_of(x, "iscomplexobj").dtype.is_complex)
 
 
 def isrealobj(x: ArrayLike) -> bool:
-    """numpy.isrealobj: True (chainrule.numpy's data is real)."""
-    tensor_of(x, "isrealobj")
-    return True
+    """numpy.isrealobj: whether the dtype is not complex."""
+    return not iscomplexobj(x)
 
 
 def isscalar(element: object) -> bool:
@@ -867,7 +893,6 @@ __all__ = [
     "ediff1d",
     "gradient",
     "histogram",
-    "imag",
     "indices",
     "interp",
     "iscomplex",

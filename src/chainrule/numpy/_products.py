@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any
 
+import chainrule.ops.complex as cx
 import chainrule.ops.linalg as la
 import chainrule.ops.shape as shp
 from chainrule._tensor import Tensor
@@ -46,9 +47,9 @@ def dot(a: ArrayLike, b: ArrayLike, out: None = None) -> ndarray:
 
 
 def vdot(a: ArrayLike, b: ArrayLike) -> ndarray:
-    """numpy.vdot: the dot product of the flattened arrays."""
+    """numpy.vdot: the dot product of the flattened arrays, the first conjugated."""
     x, y = promoted(a, b, name="vdot")
-    return la.dot(shp.reshape(x, -1), shp.reshape(y, -1))
+    return la.dot(cx.conj(shp.reshape(x, -1)), shp.reshape(y, -1))
 
 
 def inner(a: ArrayLike, b: ArrayLike) -> ndarray:

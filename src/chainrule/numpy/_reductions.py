@@ -50,6 +50,8 @@ def _input(name: str, a: Any, dtype: Any) -> Tensor:
     tensor = tensor_of(a, name)
     if dtype is not None:
         return as_dtype(tensor, dtype, name)
+    if tensor.dtype.is_complex:  # var and std of complex data are real: computed from it
+        return tensor
     return as_dtype(tensor, _reduced_dtype(name, tensor.dtype.numpy), name)
 
 
@@ -350,7 +352,7 @@ def median(
 def average(
     a: ArrayLike,
     axis: int | Sequence[int] | None = None,
-    weights: ArrayLike = None,
+    weights: ArrayLike | None = None,
     returned: bool = False,
     *,
     keepdims: bool = False,

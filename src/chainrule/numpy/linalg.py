@@ -35,7 +35,7 @@ if _TYPE_CHECKING:  # annotations only (they are strings at run time): not publi
 def _floating(name: str, a: Any) -> Tensor:
     """The operand in float64 when it is an integer or bool array, as numpy.linalg computes."""
     x = tensor_of(a, f"linalg.{name}")
-    if not x.dtype.is_floating_point:
+    if not x.dtype.is_floating_point and not x.dtype.is_complex:
         return as_dtype(x, np.float64, f"linalg.{name}")
     return x
 
