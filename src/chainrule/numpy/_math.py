@@ -620,19 +620,50 @@ signbit = _unary(
 
 def real(val: ArrayLike) -> ndarray:
     """numpy.real: the real part, of the real dtype (complex128 -> float64); real data as it
-    is. Gradient: PyTorch's real, the cotangent as the real part of the input's."""
+    is. Gradient: PyTorch's real, the cotangent as the real part of the input's.
+
+    Args:
+        val (ArrayLike): the input array.
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.real([1 + 2j, 3 - 4j])
+        array([1., 3.])
+        >>> cnp.real([1.5, 2.0])
+        array([1.5, 2. ])
+    """
     tensor = tensor_of(val, "real")
     return cx.real(tensor) if tensor.dtype.is_complex else tensor
 
 
 def imag(val: ArrayLike) -> ndarray:
-    """numpy.imag: the imaginary part, of the real dtype; zeros for real data (gradient zero)."""
+    """numpy.imag: the imaginary part, of the real dtype; zeros for real data (gradient zero).
+
+    Args:
+        val (ArrayLike): the input array.
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.imag([1 + 2j, 3 - 4j])
+        array([ 2., -4.])
+        >>> cnp.imag([1.5, 2.0])
+        array([0., 0.])
+    """
     tensor = tensor_of(val, "imag")
     return cx.imag(tensor) if tensor.dtype.is_complex else zeros_like(tensor)
 
 
 def sinc(x: ArrayLike) -> ndarray:
-    """numpy.sinc: sin(pi x) / (pi x), 1 at 0; integer input gives float64, as NumPy."""
+    """numpy.sinc: sin(pi x) / (pi x), 1 at 0; integer input gives float64, as NumPy.
+
+    Args:
+        x (ArrayLike): the input array.
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.sinc([0.0, 0.5, 1.0])
+        array([1.00000000e+00, 6.36619772e-01, 3.89817183e-17])
+    """
     tensor = tensor_of(x, "sinc")
     (operand,), result = ufunc_operands(np.sin, (tensor,))
     return finish(apply(ew.Sinc, (operand,)), result)
@@ -640,7 +671,20 @@ def sinc(x: ArrayLike) -> ndarray:
 
 def round(a: ArrayLike, decimals: int = 0, out: None = None) -> ndarray:  # noqa: A001 - NumPy's name
     """numpy.round: halves to even, at `decimals` places; integers are returned unchanged
-    (for decimals >= 0), as NumPy. Gradient zero."""
+    (for decimals >= 0), as NumPy. Gradient zero.
+
+    Args:
+        a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
+        decimals (int, optional): the number of decimal places (negative: to tens, hundreds, ...).
+        out (None, optional): not supported; must be None (results are new arrays).
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.round([0.5, 1.5, 2.675], 2)
+        array([0.5 , 1.5 , 2.68])
+        >>> cnp.round([1234, 5678], -2)
+        array([1200, 5700])
+    """
     unsupported("round", out=out)
     tensor = tensor_of(a, "round")
     if tensor.dtype.is_complex:  # each part rounded, as NumPy
@@ -667,7 +711,25 @@ def clip(
     max: ArrayLike | None | _NoValueType = NO_VALUE,  # noqa: A002
 ) -> ndarray:
     """numpy.clip(a, a_min, a_max) (or min=, max=); either bound may be None or an array.
-    Gradient: 1 where a_min <= a <= a_max, bounds included (PyTorch's clamp convention)."""
+    Gradient: 1 where a_min <= a <= a_max, bounds included (PyTorch's clamp convention).
+
+    Args:
+        a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
+        a_min (ArrayLike, optional): the lower bound (an array broadcasts), or None for none.
+        a_max (ArrayLike, optional): the upper bound, or None for none.
+        out (None, optional): not supported; must be None (results are new arrays).
+        min (ArrayLike, optional): NumPy 2's name for a_min.
+        max (ArrayLike, optional): NumPy 2's name for a_max.
+
+    Example:
+        >>> import numpy as np
+        >>> import chainrule.numpy as cnp
+        >>> cnp.clip([-2.0, 0.5, 3.0], -1, 1)
+        array([-1. ,  0.5,  1. ])
+        >>> from chainrule.func import grad
+        >>> grad(lambda a: cnp.sum(cnp.clip(a, -1, 1)))(np.array([-2.0, 0.5, 1.0]))
+        array([0., 1., 1.])
+    """
     unsupported("clip", out=out)
     low = min if a_min is NO_VALUE else a_min
     high = max if a_max is NO_VALUE else a_max
@@ -689,7 +751,20 @@ def where(
     y: ArrayLike | _NoValueType = NO_VALUE,
 ) -> ndarray | tuple[ndarray, ...]:
     """numpy.where(condition, x, y): x where condition, else y, differentiable in x and y;
-    numpy.where(condition) alone is `nonzero(condition)`."""
+    numpy.where(condition) alone is `nonzero(condition)`.
+
+    Args:
+        condition (ArrayLike): where True, take x; else y (nonzero values count as True).
+        x (ArrayLike, optional): the values where condition holds (broadcast with the others).
+        y (ArrayLike, optional): the values elsewhere.
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.where([True, False, True], [1.0, 2.0, 3.0], 0.0)
+        array([1., 0., 3.])
+        >>> cnp.where([0, 3, 0, 5])
+        (array([1, 3]),)
+    """
     if x is NO_VALUE and y is NO_VALUE:
         return nonzero(condition)
     if x is NO_VALUE or y is NO_VALUE:
@@ -704,7 +779,20 @@ def where(
 def isclose(
     a: ArrayLike, b: ArrayLike, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
 ) -> ndarray:
-    """numpy.isclose: |a - b| <= atol + rtol * |b| elementwise (not symmetric, as NumPy)."""
+    """numpy.isclose: |a - b| <= atol + rtol * |b| elementwise (not symmetric, as NumPy).
+
+    Args:
+        a (ArrayLike): the first array.
+        b (ArrayLike): the second array (the reference: the test is not symmetric).
+        rtol (float, optional): the relative tolerance.
+        atol (float, optional): the absolute tolerance.
+        equal_nan (bool, optional): count nan as equal to nan.
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.isclose([1.0, 1.1], [1.0 + 1e-9, 1.0])
+        array([ True, False])
+    """
     first, second = promoted(a, b, name="isclose")
     if not inexact(first):
         first, second = first.double(), second.double()
@@ -714,12 +802,38 @@ def isclose(
 def allclose(
     a: ArrayLike, b: ArrayLike, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False
 ) -> bool:
-    """numpy.allclose: whether isclose holds everywhere (a Python bool)."""
+    """numpy.allclose: whether isclose holds everywhere (a Python bool).
+
+    Args:
+        a (ArrayLike): the first array.
+        b (ArrayLike): the second array (the reference).
+        rtol (float, optional): the relative tolerance.
+        atol (float, optional): the absolute tolerance.
+        equal_nan (bool, optional): count nan as equal to nan.
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.allclose([1.0, 2.0], [1.0, 2.0 + 1e-9])
+        True
+    """
     return bool(isclose(a, b, rtol, atol, equal_nan).all().item())
 
 
 def array_equal(a1: ArrayLike, a2: ArrayLike, equal_nan: bool = False) -> bool:
-    """numpy.array_equal: same shape and elements (a Python bool)."""
+    """numpy.array_equal: same shape and elements (a Python bool).
+
+    Args:
+        a1 (ArrayLike): the first array.
+        a2 (ArrayLike): the second array.
+        equal_nan (bool, optional): count nan as equal to nan.
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.array_equal([1, 2], [1.0, 2.0])
+        True
+        >>> cnp.array_equal([1, 2], [1, 2, 3])
+        False
+    """
     first, second = tensor_of(a1, "array_equal"), tensor_of(a2, "array_equal")
     if tuple(first.shape) != tuple(second.shape):
         return False

@@ -68,6 +68,10 @@ class ndarray(Tensor):  # noqa: N801 - NumPy's name (JAX's jnp.ndarray is its ar
         return self._array.dtype
 
     @property
+    def shape(self) -> tuple[int, ...]:  # type: ignore[override]
+        return tuple(self._array.shape)  # a plain tuple, as NumPy's (not a chainrule.Size)
+
+    @property
     def size(self) -> int:  # type: ignore[override]
         return int(self._array.size)
 

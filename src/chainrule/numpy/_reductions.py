@@ -75,7 +75,27 @@ def sum(  # noqa: A001 - NumPy's name
     initial: ArrayLike | _NoValueType = NO_VALUE,
     where: Literal[True] = True,
 ) -> ndarray:
-    """numpy.sum: differentiable; integer sums are int64, as NumPy."""
+    """numpy.sum: differentiable; integer sums are int64, as NumPy.
+
+    Args:
+        a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
+        axis (int | Sequence[int], optional): the axis or axes to reduce (an int or a tuple; None
+            reduces them all, () none).
+        dtype (DTypeLike, optional): the dtype of the result (and of the computation); NumPy's
+            choice when None.
+        out (None, optional): not supported; must be None (results are new arrays).
+        keepdims (bool, optional): keep the reduced axes in the result, with size 1.
+        initial (ArrayLike, optional): a value the reduction starts from (it takes part in the
+            result), as NumPy's.
+        where (Literal[True], optional): not supported; must be True.
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.sum([[1, 2], [3, 4]], axis=0)
+        array([4, 6])
+        >>> cnp.sum([0.5, 1.5], initial=10.0)
+        array(12.)
+    """
     unsupported("sum", out=out, where=where)
     x = _input("sum", a, dtype)
     axes = normalize_axes("sum", axis, x.ndim)
@@ -94,7 +114,26 @@ def mean(
     *,
     where: Literal[True] = True,
 ) -> ndarray:
-    """numpy.mean: float64 for integer input, as NumPy."""
+    """numpy.mean: float64 for integer input, as NumPy.
+
+    Args:
+        a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
+        axis (int | Sequence[int], optional): the axis or axes to reduce (an int or a tuple; None
+            reduces them all, () none).
+        dtype (DTypeLike, optional): the dtype of the result (and of the computation); NumPy's
+            choice when None.
+        out (None, optional): not supported; must be None (results are new arrays).
+        keepdims (bool, optional): keep the reduced axes in the result, with size 1.
+        where (Literal[True], optional): not supported; must be True.
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.mean([[1, 2], [3, 4]])
+        array(2.5)
+        >>> cnp.mean([[1.0, 2.0], [3.0, 4.0]], axis=1, keepdims=True)
+        array([[1.5],
+               [3.5]])
+    """
     unsupported("mean", out=out, where=where)
     x = _input("mean", a, dtype)
     axes = normalize_axes("mean", axis, x.ndim)
@@ -110,7 +149,29 @@ def prod(
     initial: ArrayLike | _NoValueType = NO_VALUE,
     where: Literal[True] = True,
 ) -> ndarray:
-    """numpy.prod over any axes (several at once too); exact gradients also with zeros."""
+    """numpy.prod over any axes (several at once too); exact gradients also with zeros.
+
+    Args:
+        a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
+        axis (int | Sequence[int], optional): the axis or axes to reduce (an int or a tuple; None
+            reduces them all, () none).
+        dtype (DTypeLike, optional): the dtype of the result (and of the computation); NumPy's
+            choice when None.
+        out (None, optional): not supported; must be None (results are new arrays).
+        keepdims (bool, optional): keep the reduced axes in the result, with size 1.
+        initial (ArrayLike, optional): a value the reduction starts from (it takes part in the
+            result), as NumPy's.
+        where (Literal[True], optional): not supported; must be True.
+
+    Example:
+        >>> import numpy as np
+        >>> import chainrule.numpy as cnp
+        >>> cnp.prod([[1.0, 2.0], [3.0, 4.0]], axis=1)
+        array([ 2., 12.])
+        >>> from chainrule.func import grad
+        >>> grad(cnp.prod)(np.array([2.0, 0.0, 3.0]))
+        array([0., 6., 0.])
+    """
     unsupported("prod", out=out, where=where)
     x = _input("prod", a, dtype)
     axes = normalize_axes("prod", axis, x.ndim)
@@ -147,7 +208,27 @@ def amax(
     where: Literal[True] = True,
 ) -> ndarray:
     """numpy.amax (numpy.max): ties share the gradient equally (PyTorch's amax convention,
-    also HIPS autograd's)."""
+    also HIPS autograd's).
+
+    Args:
+        a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
+        axis (int | Sequence[int], optional): the axis or axes to reduce (an int or a tuple; None
+            reduces them all, () none).
+        out (None, optional): not supported; must be None (results are new arrays).
+        keepdims (bool, optional): keep the reduced axes in the result, with size 1.
+        initial (ArrayLike, optional): a value the reduction starts from (it takes part in the
+            result), as NumPy's.
+        where (Literal[True], optional): not supported; must be True.
+
+    Example:
+        >>> import numpy as np
+        >>> import chainrule.numpy as cnp
+        >>> cnp.amax([[1.0, 5.0], [3.0, 2.0]], axis=0)
+        array([3., 5.])
+        >>> from chainrule.func import grad
+        >>> grad(cnp.max)(np.array([1.0, 3.0, 3.0]))
+        array([0. , 0.5, 0.5])
+    """
     unsupported("amax", out=out, where=where)
     return _extreme("amax", red.amax, maximum, a, axis, keepdims, initial)
 
@@ -160,7 +241,25 @@ def amin(
     initial: ArrayLike | _NoValueType = NO_VALUE,
     where: Literal[True] = True,
 ) -> ndarray:
-    """numpy.amin (numpy.min): ties share the gradient equally."""
+    """numpy.amin (numpy.min): ties share the gradient equally.
+
+    Args:
+        a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
+        axis (int | Sequence[int], optional): the axis or axes to reduce (an int or a tuple; None
+            reduces them all, () none).
+        out (None, optional): not supported; must be None (results are new arrays).
+        keepdims (bool, optional): keep the reduced axes in the result, with size 1.
+        initial (ArrayLike, optional): a value the reduction starts from (it takes part in the
+            result), as NumPy's.
+        where (Literal[True], optional): not supported; must be True.
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.amin([[1.0, 5.0], [3.0, 2.0]], axis=1)
+        array([1., 2.])
+        >>> cnp.min([2.0, 7.0], initial=0.0)
+        array(0.)
+    """
     unsupported("amin", out=out, where=where)
     return _extreme("amin", red.amin, minimum, a, axis, keepdims, initial)
 
@@ -172,7 +271,20 @@ min = amin  # noqa: A001
 def ptp(
     a: ArrayLike, axis: int | Sequence[int] | None = None, out: None = None, keepdims: bool = False
 ) -> ndarray:
-    """numpy.ptp: max - min ("peak to peak")."""
+    """numpy.ptp: max - min ("peak to peak").
+
+    Args:
+        a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
+        axis (int | Sequence[int], optional): the axis or axes to reduce (an int or a tuple; None
+            reduces them all, () none).
+        out (None, optional): not supported; must be None (results are new arrays).
+        keepdims (bool, optional): keep the reduced axes in the result, with size 1.
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.ptp([[1.0, 5.0], [3.0, 2.0]], axis=1)
+        array([4., 1.])
+    """
     unsupported("ptp", out=out)
     return amax(a, axis, keepdims=keepdims) - amin(a, axis, keepdims=keepdims)
 
@@ -188,7 +300,21 @@ def _arg_extreme(name: str, function: Any, a: Any, axis: Any, keepdims: bool) ->
 def argmax(
     a: ArrayLike, axis: int | None = None, out: None = None, *, keepdims: bool = False
 ) -> ndarray:
-    """numpy.argmax: the first index of the largest value (flat when axis is None)."""
+    """numpy.argmax: the first index of the largest value (flat when axis is None).
+
+    Args:
+        a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
+        axis (int, optional): the axis to work along; None works on the flattened array.
+        out (None, optional): not supported; must be None (results are new arrays).
+        keepdims (bool, optional): keep the reduced axes in the result, with size 1.
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.argmax([[1, 5], [7, 2]])
+        array(2)
+        >>> cnp.argmax([[1, 5], [7, 2]], axis=1)
+        array([1, 0])
+    """
     unsupported("argmax", out=out)
     return _arg_extreme("argmax", red.argmax, a, axis, keepdims)
 
@@ -196,7 +322,19 @@ def argmax(
 def argmin(
     a: ArrayLike, axis: int | None = None, out: None = None, *, keepdims: bool = False
 ) -> ndarray:
-    """numpy.argmin: the first index of the smallest value (flat when axis is None)."""
+    """numpy.argmin: the first index of the smallest value (flat when axis is None).
+
+    Args:
+        a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
+        axis (int, optional): the axis to work along; None works on the flattened array.
+        out (None, optional): not supported; must be None (results are new arrays).
+        keepdims (bool, optional): keep the reduced axes in the result, with size 1.
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.argmin([[1, 5], [7, 2]], axis=0)
+        array([0, 1])
+    """
     unsupported("argmin", out=out)
     return _arg_extreme("argmin", red.argmin, a, axis, keepdims)
 
@@ -235,7 +373,29 @@ def var(
     correction: float | _NoValueType = NO_VALUE,
 ) -> ndarray:
     """numpy.var: mean((a - a.mean())**2) * n / (n - ddof), ddof=0 by default (NumPy's, not
-    PyTorch's unbiased default)."""
+    PyTorch's unbiased default).
+
+    Args:
+        a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
+        axis (int | Sequence[int], optional): the axis or axes to reduce (an int or a tuple; None
+            reduces them all, () none).
+        dtype (DTypeLike, optional): the dtype of the result (and of the computation); NumPy's
+            choice when None.
+        out (None, optional): not supported; must be None (results are new arrays).
+        ddof (float, optional): delta degrees of freedom: the divisor is N - ddof (0, NumPy's
+            default; PyTorch's is 1).
+        keepdims (bool, optional): keep the reduced axes in the result, with size 1.
+        where (Literal[True], optional): not supported; must be True.
+        mean (None, optional): not supported (a precomputed mean); leave it out.
+        correction (float, optional): the Array API's name for ddof.
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.var([1.0, 2.0, 3.0, 4.0])
+        array(1.25)
+        >>> cnp.var([1.0, 2.0, 3.0, 4.0], ddof=1)
+        array(1.66666667)
+    """
     unsupported("var", out=out, where=where, mean=mean)
     return _statistic("var", red.var, a, axis, dtype, ddof, keepdims, correction)
 
@@ -252,7 +412,27 @@ def std(
     mean: None | _NoValueType = NO_VALUE,
     correction: float | _NoValueType = NO_VALUE,
 ) -> ndarray:
-    """numpy.std: sqrt(var(a, ddof=ddof)); ddof=0 by default, as NumPy."""
+    """numpy.std: sqrt(var(a, ddof=ddof)); ddof=0 by default, as NumPy.
+
+    Args:
+        a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
+        axis (int | Sequence[int], optional): the axis or axes to reduce (an int or a tuple; None
+            reduces them all, () none).
+        dtype (DTypeLike, optional): the dtype of the result (and of the computation); NumPy's
+            choice when None.
+        out (None, optional): not supported; must be None (results are new arrays).
+        ddof (float, optional): delta degrees of freedom: the divisor is N - ddof (0, NumPy's
+            default; PyTorch's is 1).
+        keepdims (bool, optional): keep the reduced axes in the result, with size 1.
+        where (Literal[True], optional): not supported; must be True.
+        mean (None, optional): not supported (a precomputed mean); leave it out.
+        correction (float, optional): the Array API's name for ddof.
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.std([[1.0, 3.0], [2.0, 6.0]], axis=1)
+        array([1., 2.])
+    """
     unsupported("std", out=out, where=where, mean=mean)
     return _statistic("std", red.std, a, axis, dtype, ddof, keepdims, correction)
 
@@ -269,7 +449,23 @@ def _scan(name: str, function: Any, a: Any, axis: Any, dtype: Any) -> Tensor:
 def cumsum(
     a: ArrayLike, axis: int | None = None, dtype: DTypeLike | None = None, out: None = None
 ) -> ndarray:
-    """numpy.cumsum: running sums along `axis` (over the flattened array when None)."""
+    """numpy.cumsum: running sums along `axis` (over the flattened array when None).
+
+    Args:
+        a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
+        axis (int, optional): the axis to work along; None works on the flattened array.
+        dtype (DTypeLike, optional): the dtype of the result (and of the computation); NumPy's
+            choice when None.
+        out (None, optional): not supported; must be None (results are new arrays).
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.cumsum([[1, 2], [3, 4]])
+        array([ 1,  3,  6, 10])
+        >>> cnp.cumsum([[1, 2], [3, 4]], axis=0)
+        array([[1, 2],
+               [4, 6]])
+    """
     unsupported("cumsum", out=out)
     return _scan("cumsum", red.cumsum, a, axis, dtype)
 
@@ -277,7 +473,20 @@ def cumsum(
 def cumprod(
     a: ArrayLike, axis: int | None = None, dtype: DTypeLike | None = None, out: None = None
 ) -> ndarray:
-    """numpy.cumprod: running products along `axis`; exact gradients also with zeros."""
+    """numpy.cumprod: running products along `axis`; exact gradients also with zeros.
+
+    Args:
+        a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
+        axis (int, optional): the axis to work along; None works on the flattened array.
+        dtype (DTypeLike, optional): the dtype of the result (and of the computation); NumPy's
+            choice when None.
+        out (None, optional): not supported; must be None (results are new arrays).
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.cumprod([1.0, 2.0, 3.0])
+        array([1., 2., 6.])
+    """
     unsupported("cumprod", out=out)
     return _scan("cumprod", red.cumprod, a, axis, dtype)
 
@@ -298,7 +507,21 @@ def all(  # noqa: A001 - NumPy's name
     *,
     where: Literal[True] = True,
 ) -> ndarray:
-    """numpy.all: whether every element along `axis` is nonzero (a bool Tensor)."""
+    """numpy.all: whether every element along `axis` is nonzero (a bool Tensor).
+
+    Args:
+        a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
+        axis (int | Sequence[int], optional): the axis or axes to reduce (an int or a tuple; None
+            reduces them all, () none).
+        out (None, optional): not supported; must be None (results are new arrays).
+        keepdims (bool, optional): keep the reduced axes in the result, with size 1.
+        where (Literal[True], optional): not supported; must be True.
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.all([[True, False], [True, True]], axis=1)
+        array([False,  True])
+    """
     unsupported("all", out=out, where=where)
     return _logic("all", red.all, a, axis, keepdims)
 
@@ -311,7 +534,21 @@ def any(  # noqa: A001 - NumPy's name
     *,
     where: Literal[True] = True,
 ) -> ndarray:
-    """numpy.any: whether some element along `axis` is nonzero (a bool Tensor)."""
+    """numpy.any: whether some element along `axis` is nonzero (a bool Tensor).
+
+    Args:
+        a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
+        axis (int | Sequence[int], optional): the axis or axes to reduce (an int or a tuple; None
+            reduces them all, () none).
+        out (None, optional): not supported; must be None (results are new arrays).
+        keepdims (bool, optional): keep the reduced axes in the result, with size 1.
+        where (Literal[True], optional): not supported; must be True.
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.any([[0.0, 0.0], [0.0, 2.0]], axis=0)
+        array([False,  True])
+    """
     unsupported("any", out=out, where=where)
     return _logic("any", red.any, a, axis, keepdims)
 
@@ -319,7 +556,21 @@ def any(  # noqa: A001 - NumPy's name
 def count_nonzero(
     a: ArrayLike, axis: int | Sequence[int] | None = None, *, keepdims: bool = False
 ) -> ndarray:
-    """numpy.count_nonzero: the number of nonzero elements along `axis` (int64)."""
+    """numpy.count_nonzero: the number of nonzero elements along `axis` (int64).
+
+    Args:
+        a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
+        axis (int | Sequence[int], optional): the axis or axes to reduce (an int or a tuple; None
+            reduces them all, () none).
+        keepdims (bool, optional): keep the reduced axes in the result, with size 1.
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.count_nonzero([[0, 1], [2, 3]])
+        array(3)
+        >>> cnp.count_nonzero([[0, 1], [2, 3]], axis=0)
+        array([1, 2])
+    """
     x = tensor_of(a, "count_nonzero")
     return sum(ew.ne(x, 0), axis, keepdims=keepdims)
 
@@ -333,7 +584,23 @@ def median(
 ) -> ndarray:
     """numpy.median: the middle value, or the mean of the two middle values for an even count
     (PyTorch's median takes the lower one); nan if the slice holds a nan. The gradient goes
-    to the element(s) chosen."""
+    to the element(s) chosen.
+
+    Args:
+        a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
+        axis (int | Sequence[int], optional): the axis or axes to reduce (an int or a tuple; None
+            reduces them all, () none).
+        out (None, optional): not supported; must be None (results are new arrays).
+        overwrite_input (bool, optional): ignored (the input is never changed).
+        keepdims (bool, optional): keep the reduced axes in the result, with size 1.
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.median([3.0, 1.0, 4.0, 2.0])
+        array(2.5)
+        >>> cnp.median([[3, 1, 2], [6, 5, 4]], axis=1)
+        array([2., 5.])
+    """
     unsupported("median", out=out)
     x = _input("mean", a, None)  # the median's dtype is the mean's: float64 for integers
     axes = normalize_axes("median", axis, x.ndim)
@@ -358,7 +625,24 @@ def average(
     keepdims: bool = False,
 ) -> ndarray | tuple[ndarray, ndarray]:
     """numpy.average: sum(a * w) / sum(w) along `axis`, differentiable in a and weights;
-    `returned=True` also gives sum(w)."""
+    `returned=True` also gives sum(w).
+
+    Args:
+        a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
+        axis (int | Sequence[int], optional): the axis or axes to reduce (an int or a tuple; None
+            reduces them all, () none).
+        weights (ArrayLike, optional): one weight per element (or, with an int axis, per position
+            along it); None for equal weights.
+        returned (bool, optional): also return the sum of the weights.
+        keepdims (bool, optional): keep the reduced axes in the result, with size 1.
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.average([1.0, 2.0, 4.0], weights=[1.0, 1.0, 2.0])
+        array(2.75)
+        >>> cnp.average([[1.0, 2.0], [3.0, 5.0]], axis=1, weights=[3.0, 1.0], returned=True)
+        (array([1.25, 3.5 ]), array([4., 4.]))
+    """
     if weights is None:
         result = mean(a, axis, keepdims=keepdims)
         if not returned:
@@ -387,7 +671,23 @@ def sort(
     stable: bool | None = None,
 ) -> ndarray:
     """numpy.sort: sorted values (stable; the flattened array when axis is None); gradients go
-    back to the element each value came from."""
+    back to the element each value came from.
+
+    Args:
+        a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
+        axis (int, optional): the axis to sort along (-1 the last); None sorts the flattened array.
+        kind (str, optional): ignored: the sort is always stable.
+        order (None, optional): not supported (structured arrays); must be None.
+        stable (bool, optional): ignored: the sort is always stable.
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.sort([[3, 1, 2], [0, 5, 4]])
+        array([[1, 2, 3],
+               [0, 4, 5]])
+        >>> cnp.sort([[3, 1, 2], [0, 5, 4]], axis=None)
+        array([0, 1, 2, 3, 4, 5])
+    """
     unsupported("sort", order=order)
     x = tensor_of(a, "sort")
     if axis is None:
@@ -403,7 +703,20 @@ def argsort(
     *,
     stable: bool | None = None,
 ) -> ndarray:
-    """numpy.argsort: the indices that sort `a` (stable: equal values keep their order)."""
+    """numpy.argsort: the indices that sort `a` (stable: equal values keep their order).
+
+    Args:
+        a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
+        axis (int, optional): the axis to sort along (-1 the last); None sorts the flattened array.
+        kind (str, optional): ignored: the sort is always stable.
+        order (None, optional): not supported (structured arrays); must be None.
+        stable (bool, optional): ignored: the sort is always stable.
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> cnp.argsort([3.0, 1.0, 2.0, 1.0])
+        array([1, 3, 2, 0])
+    """
     unsupported("argsort", order=order)
     x = tensor_of(a, "argsort")
     if axis is None:
