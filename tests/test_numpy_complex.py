@@ -78,6 +78,16 @@ VALUE_CASES = [
     ("add", (np.ones(2, dtype=np.float32), 1j), {}),  # a Python complex is weak: complex64
     ("sqrt", (Z,), {}),
     ("matmul", (Z, W.T), {}),
+    # #16's NumPy names on complex data
+    ("append", (VEC, SHORT), {}),
+    ("diff", (Z,), {"axis": 0}),
+    ("gradient", (VEC,), {}),
+    ("cross", (Z[:, :3], W[:, :3]), {}),
+    ("rot90", (Z,), {}),
+    ("rollaxis", (Z[None], 2), {}),
+    ("dsplit", (Z.reshape(1, 3, 4), 2), {}),
+    ("select", ([Z.real > 0], [Z]), {"default": 1j}),
+    ("vstack", ((VEC, VEC),), {}),
 ]
 
 
@@ -212,6 +222,17 @@ FINITE_DIFFERENCE_CASES = [
     ("interp", lambda fp: cnp.interp([0.25, 1.5, 2.0], [0.0, 1.0, 2.0], fp), (SHORT,)),
     ("std", lambda z: cnp.std(z, axis=0), (Z,)),
     ("round-parts", lambda z: cnp.round(z, 1) + z, (Z,)),
+    ("append", lambda a, b: cnp.append(a, b) ** 2, (VEC, SHORT)),
+    ("diff", lambda z: cnp.diff(z, n=2) * z[0, 0], (Z,)),
+    ("gradient", lambda z: cnp.gradient(z, 0.5, edge_order=2) ** 2, (VEC,)),
+    ("cross", lambda a, b: cnp.cross(a, b), (Z[:, :3], W[:, :3])),
+    ("rot90", lambda z: cnp.rot90(z, 3) ** 2, (Z,)),
+    ("rollaxis", lambda z: cnp.rollaxis(z, 1) * z[0, 0], (Z,)),
+    ("dsplit", lambda z: cnp.dsplit(cnp.reshape(z, (1, 3, 4)), 2)[1] ** 2, (Z,)),
+    ("select", lambda a, b: cnp.select([Z.real > 0], [a * b], default=b), (Z, W)),
+    ("r_", lambda a, b: cnp.r_[a, b, 0:2] ** 2, (VEC, SHORT)),
+    ("c_", lambda a, b: cnp.c_[a, b] ** 2, (SHORT, SHORT)),
+    ("row_stack", lambda a, b: cnp.row_stack([a, b]) ** 2, (VEC, VEC)),
 ]
 
 
