@@ -45,7 +45,7 @@ def array(
     ndmin: int = 0,
     like: None = None,
 ) -> ndarray:
-    """numpy.array: a new Tensor (a copy unless copy=False). A list holding Tensors is stacked,
+    """numpy.array: a new array (a copy unless copy=False). A list holding Tensors is stacked,
     so the result stays differentiable in them, as with HIPS autograd.
 
     Args:
@@ -113,7 +113,7 @@ def asarray(
 
 
 def copy(a: ArrayLike, order: str = "K") -> ndarray:
-    """numpy.copy: a new Tensor with the same values (differentiable: identity).
+    """numpy.copy: a new array with the same values (differentiable: the identity).
 
     Args:
         a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
@@ -134,7 +134,7 @@ def _filled(maker: Any, shape: Any, dtype: Any) -> Tensor:
 def zeros(
     shape: int | Sequence[int], dtype: DTypeLike = float, order: str = "C", *, like: None = None
 ) -> ndarray:
-    """numpy.zeros: float64 by default.
+    """numpy.zeros: an array of zeros (a constant), float64 by default.
 
     Args:
         shape (int | Sequence[int]): the shape of the result (an int or a sequence of ints).
@@ -160,7 +160,7 @@ def ones(
     *,
     like: None = None,
 ) -> ndarray:
-    """numpy.ones: float64 by default.
+    """numpy.ones: an array of ones (a constant), float64 by default.
 
     Args:
         shape (int | Sequence[int]): the shape of the result (an int or a sequence of ints).
@@ -206,8 +206,8 @@ def full(
     *,
     like: None = None,
 ) -> ndarray:
-    """numpy.full: the dtype of `fill_value` by default; a Tensor fill value stays
-    differentiable (its gradient is the sum over the copies).
+    """numpy.full: an array filled with `fill_value`, of its dtype by default; a Tensor fill
+    value stays differentiable (its gradient is the sum over the copies).
 
     Args:
         shape (int | Sequence[int]): the shape of the result (an int or a sequence of ints).
@@ -353,7 +353,8 @@ def arange(
     *,
     like: None = None,
 ) -> ndarray:
-    """numpy.arange: int64 for integer arguments, float64 when one is a float.
+    """numpy.arange: evenly spaced values in [start, stop) (a constant); int64 for integer
+    arguments, float64 when one is a float.
 
     Args:
         start (ArrayLike): the first value (the stop when it is the only argument).
@@ -467,7 +468,7 @@ def eye(
     *,
     like: None = None,
 ) -> ndarray:
-    """numpy.eye: ones on the k-th diagonal, float64 by default.
+    """numpy.eye: a 2-D array with ones on the k-th diagonal (a constant), float64 by default.
 
     Args:
         N (int): the number of rows.

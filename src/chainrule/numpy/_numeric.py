@@ -144,7 +144,7 @@ def gradient(
 ) -> ndarray | tuple[ndarray, ...]:
     """numpy.gradient: central differences inside, one-sided ones (first or second order,
     `edge_order`) at the boundaries, for uniform spacings (a scalar per axis, default 1).
-    A tuple for several axes, one Tensor for one, as NumPy.
+    A tuple for several axes, one array for one, as NumPy. Differentiable.
 
     Args:
         f (ArrayLike): the sampled values.

@@ -75,7 +75,7 @@ def sum(  # noqa: A001 - NumPy's name
     initial: ArrayLike | _NoValueType = NO_VALUE,
     where: Literal[True] = True,
 ) -> ndarray:
-    """numpy.sum: differentiable; integer sums are int64, as NumPy.
+    """numpy.sum: the sum over `axis`, differentiable; integer sums are int64, as NumPy.
 
     Args:
         a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
@@ -114,7 +114,8 @@ def mean(
     *,
     where: Literal[True] = True,
 ) -> ndarray:
-    """numpy.mean: float64 for integer input, as NumPy.
+    """numpy.mean: the arithmetic mean over `axis`, differentiable; float64 for integer input,
+    as NumPy.
 
     Args:
         a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
@@ -149,7 +150,8 @@ def prod(
     initial: ArrayLike | _NoValueType = NO_VALUE,
     where: Literal[True] = True,
 ) -> ndarray:
-    """numpy.prod over any axes (several at once too); exact gradients also with zeros.
+    """numpy.prod: the product over `axis` (several axes at once too), differentiable; exact
+    gradients also with zeros.
 
     Args:
         a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
@@ -207,8 +209,8 @@ def amax(
     initial: ArrayLike | _NoValueType = NO_VALUE,
     where: Literal[True] = True,
 ) -> ndarray:
-    """numpy.amax (numpy.max): ties share the gradient equally (PyTorch's amax convention,
-    also HIPS autograd's).
+    """numpy.amax (numpy.max): the largest value over `axis`, differentiable; ties share the
+    gradient equally (PyTorch's amax convention, also HIPS autograd's).
 
     Args:
         a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
@@ -241,7 +243,8 @@ def amin(
     initial: ArrayLike | _NoValueType = NO_VALUE,
     where: Literal[True] = True,
 ) -> ndarray:
-    """numpy.amin (numpy.min): ties share the gradient equally.
+    """numpy.amin (numpy.min): the smallest value over `axis`, differentiable; ties share the
+    gradient equally.
 
     Args:
         a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
@@ -507,7 +510,7 @@ def all(  # noqa: A001 - NumPy's name
     *,
     where: Literal[True] = True,
 ) -> ndarray:
-    """numpy.all: whether every element along `axis` is nonzero (a bool Tensor).
+    """numpy.all: whether every element along `axis` is nonzero (a bool array).
 
     Args:
         a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
@@ -534,7 +537,7 @@ def any(  # noqa: A001 - NumPy's name
     *,
     where: Literal[True] = True,
 ) -> ndarray:
-    """numpy.any: whether some element along `axis` is nonzero (a bool Tensor).
+    """numpy.any: whether some element along `axis` is nonzero (a bool array).
 
     Args:
         a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).

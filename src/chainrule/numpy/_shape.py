@@ -89,7 +89,7 @@ def reshape(
 
 
 def ravel(a: ArrayLike, order: Literal["C", "F"] = "C") -> ndarray:
-    """numpy.ravel: the elements as a 1-D Tensor, in C (or F) order.
+    """numpy.ravel: the elements as a 1-D array, in C (or F) order; differentiable.
 
     Args:
         a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
@@ -129,7 +129,7 @@ def transpose(a: ArrayLike, axes: Sequence[int] | None = None) -> ndarray:
 
 
 def swapaxes(a: ArrayLike, axis1: int, axis2: int) -> ndarray:
-    """numpy.swapaxes: exchange two axes.
+    """numpy.swapaxes: exchange two axes (a differentiable view).
 
     Args:
         a (ArrayLike): the input array (an array, a number, a nested list or a Tensor).
@@ -262,7 +262,7 @@ def _at_least(name: str, function: Any, arys: tuple) -> Any:
 
 
 def atleast_1d(*arys: ArrayLike) -> ndarray | tuple[ndarray, ...]:
-    """numpy.atleast_1d: 0-d becomes (1,); one Tensor for one argument, a tuple for several.
+    """numpy.atleast_1d: 0-d becomes (1,); one array for one argument, a tuple for several.
 
     Args:
         *arys (ArrayLike): the arrays; each one with fewer than 1 dimensions gets size-1 axes.
@@ -306,7 +306,7 @@ def atleast_3d(*arys: ArrayLike) -> ndarray | tuple[ndarray, ...]:
 
 
 def shape(a: ArrayLike) -> tuple[int, ...]:
-    """numpy.shape.
+    """numpy.shape: the shape of an array, a tuple of ints.
 
     Args:
         a (ArrayLike): the input array.
@@ -320,7 +320,7 @@ def shape(a: ArrayLike) -> tuple[int, ...]:
 
 
 def ndim(a: ArrayLike) -> int:
-    """numpy.ndim.
+    """numpy.ndim: the number of dimensions of an array.
 
     Args:
         a (ArrayLike): the input array.
@@ -375,7 +375,8 @@ def concatenate(
     dtype: DTypeLike | None = None,
     casting: str = "same_kind",
 ) -> ndarray:
-    """numpy.concatenate along an existing axis (of the flattened arrays when axis is None).
+    """numpy.concatenate: join arrays along an existing axis (of the flattened arrays when axis
+    is None), differentiable.
 
     Args:
         arrays (Sequence[ArrayLike]): the arrays to join (a sequence of arrays, numbers, nested
@@ -410,7 +411,7 @@ concat = concatenate
 def stack(
     arrays: Sequence[ArrayLike], axis: int = 0, out: None = None, *, dtype: DTypeLike | None = None
 ) -> ndarray:
-    """numpy.stack along a new axis.
+    """numpy.stack: join arrays of one shape along a new axis, differentiable.
 
     Args:
         arrays (Sequence[ArrayLike]): the arrays to stack, all of one shape.
@@ -434,7 +435,7 @@ def stack(
 
 
 def hstack(tup: Sequence[ArrayLike], *, dtype: DTypeLike | None = None) -> ndarray:
-    """numpy.hstack: along axis 1 (axis 0 for 1-D arrays).
+    """numpy.hstack: join along axis 1 (axis 0 for 1-D arrays); differentiable.
 
     Args:
         tup (Sequence[ArrayLike]): the arrays to join (a sequence of arrays, numbers, nested lists
@@ -454,7 +455,7 @@ def hstack(tup: Sequence[ArrayLike], *, dtype: DTypeLike | None = None) -> ndarr
 
 
 def vstack(tup: Sequence[ArrayLike], *, dtype: DTypeLike | None = None) -> ndarray:
-    """numpy.vstack: along axis 0, 1-D arrays as rows.
+    """numpy.vstack (numpy.row_stack): join along axis 0, 1-D arrays as rows; differentiable.
 
     Args:
         tup (Sequence[ArrayLike]): the arrays to join (a sequence of arrays, numbers, nested lists
@@ -472,7 +473,7 @@ def vstack(tup: Sequence[ArrayLike], *, dtype: DTypeLike | None = None) -> ndarr
 
 
 def dstack(tup: Sequence[ArrayLike]) -> ndarray:
-    """numpy.dstack: along axis 2, after atleast_3d.
+    """numpy.dstack: join along axis 2, after atleast_3d; differentiable.
 
     Args:
         tup (Sequence[ArrayLike]): the arrays to join (a sequence of arrays, numbers, nested lists
@@ -488,7 +489,7 @@ def dstack(tup: Sequence[ArrayLike]) -> ndarray:
 
 
 def column_stack(tup: Sequence[ArrayLike]) -> ndarray:
-    """numpy.column_stack: 1-D arrays as columns, then along axis 1.
+    """numpy.column_stack: join 1-D arrays as columns (others along axis 1); differentiable.
 
     Args:
         tup (Sequence[ArrayLike]): the arrays to join (a sequence of arrays, numbers, nested lists
@@ -844,7 +845,7 @@ def take_along_axis(arr: ArrayLike, indices: ArrayLike, axis: int | None = -1) -
 
 
 def nonzero(a: ArrayLike) -> tuple[ndarray, ...]:
-    """numpy.nonzero: one int64 index Tensor per dimension.
+    """numpy.nonzero: one int64 index array per dimension (not differentiable).
 
     Args:
         a (ArrayLike): the input array (at least 1-D).

@@ -60,7 +60,7 @@ def inv(a: ArrayLike) -> ndarray:
 
 @returns_ndarrays
 def det(a: ArrayLike) -> ndarray:
-    """numpy.linalg.det. Gradient: det(a) * inv(a).T.
+    """numpy.linalg.det: the determinant of each matrix. Gradient: det(a) * inv(a).T.
 
     Args:
         a (ArrayLike): a square a matrix, or a stack of matrices in the last two axes.
