@@ -1,6 +1,7 @@
 """More of NumPy's names, composed from the rest of the namespace: differences and numerical
 gradients, interpolation and polynomials, convolution, nan-aware reductions, the index
-helpers (`r_`, `c_`, `tril_indices`, ...) and the complex-number queries on real data.
+helpers (`r_`, `c_`, `tril_indices`, ...) and the complex-number helpers (`angle`,
+`iscomplex`, `real_if_close`, ...).
 
 Each is written in differentiable functions of the namespace, so gradients of any order come
 from theirs. Index computations (search, binning, unique, histogram) are not differentiable;
