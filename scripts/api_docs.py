@@ -33,6 +33,7 @@ NAMESPACES = (
     "chainrule.testing",
     "chainrule.cuda",
     "chainrule.numpy",
+    "chainrule.numpy.linalg",
 )
 
 # Public names still without a docstring, each with the reason it may wait. Empty is the goal.
@@ -111,6 +112,8 @@ SECTIONED = (
     "chainrule.optim.lr_scheduler",
     "chainrule.data",
     "chainrule.distributions",
+    "chainrule.numpy",
+    "chainrule.numpy.linalg",
 )
 SECTIONED_SOURCES = (
     "chainrule.nn.functional",

@@ -26,7 +26,7 @@ from chainrule.errors import DTypeError
 from chainrule.ops.creation import from_numpy
 from chainrule.ops.elementwise import cast
 
-_WEAK_SCALARS = (int, float)
+_WEAK_SCALARS = (int, float, complex)  # weak in NumPy 2's promotion (NEP 50)
 
 
 class _NoValueType:
@@ -37,6 +37,7 @@ class _NoValueType:
 
 
 NO_VALUE = _NoValueType()
+_COMPLEX = (np.dtype(np.complex64), np.dtype(np.complex128))
 
 
 # ---- NumPy-behaving Tensors (chainrule.numpy.ndarray, in _ndarray.py) ------------------------
@@ -93,10 +94,10 @@ def _wrap_array(array: np.ndarray, name: str) -> Tensor:
     kind = array.dtype.kind
     if kind == "u" and array.dtype != np.uint8:
         array = array.astype(np.int64)  # chainrule has no uint16/32/64; widen losslessly
-    elif kind not in "biufV":
+    elif kind not in "biufV" and array.dtype not in _COMPLEX:
         raise DTypeError(
-            f"{name}: chainrule.numpy handles real arrays (bool, integer, floating), got dtype "
-            f"{array.dtype}"
+            f"{name}: chainrule.numpy handles bool, integer, floating and complex64/complex128 "
+            f"arrays, got dtype {array.dtype}"
         )
     return from_numpy(array)
 
@@ -149,6 +150,12 @@ def dtype_key(value: Any) -> Any:
     if isinstance(value, np.ndarray | np.generic):
         return value.dtype
     return np.asarray(value).dtype
+
+
+def inexact(tensor: Tensor) -> bool:
+    """Whether `tensor` is floating or complex (integer and bool data are computed in float64
+    by NumPy's floating functions)."""
+    return tensor._array.dtype.kind in "fc"
 
 
 def result_dtype(*values: Any) -> np.dtype:

@@ -22,6 +22,7 @@ the plain Tensor and return plain Tensors, with PyTorch's semantics.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -68,6 +69,10 @@ class ndarray(Tensor):  # noqa: N801 - NumPy's name (JAX's jnp.ndarray is its ar
         return self._array.dtype
 
     @property
+    def shape(self) -> tuple[int, ...]:  # type: ignore[override]
+        return tuple(self._array.shape)  # a plain tuple, as NumPy's (not a chainrule.Size)
+
+    @property
     def size(self) -> int:  # type: ignore[override]
         return int(self._array.size)
 
@@ -89,7 +94,7 @@ class ndarray(Tensor):  # noqa: N801 - NumPy's name (JAX's jnp.ndarray is its ar
 
     @property
     def imag(self) -> ndarray:  # type: ignore[override]
-        return numpy_results(_creation.zeros_like(self))
+        return numpy_results(_math.imag(self))
 
     def astype(
         self,
@@ -377,13 +382,24 @@ def _delegate_property(name: str) -> property:
 
 
 def _numpy_method(function: Callable) -> Callable:
-    """A NumPy method from the namespace function of the same arguments (after the array)."""
+    """A NumPy method from the namespace function of the same arguments (after the array),
+    with the function's signature less its first argument (`help(x.sum)` shows `axis`, ...)."""
 
     def method(self: ndarray, *args: Any, **kwargs: Any) -> Any:
         return numpy_results(function(self, *args, **kwargs))
 
-    method.__name__ = function.__name__
-    method.__doc__ = function.__doc__
+    name = function.__name__
+    signature = inspect.signature(function)
+    parameters = list(signature.parameters.values())
+    self_parameter = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+    method.__name__ = name
+    method.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[self_parameter, *parameters[1:]]
+    )
+    method.__doc__ = (
+        f"`chainrule.numpy.{name}` with this array as its first argument, as in NumPy: see "
+        "that function for the arguments and an example."
+    )
     return method
 
 

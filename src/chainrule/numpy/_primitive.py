@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from chainrule._tensor import Tensor
@@ -26,18 +26,27 @@ from chainrule.numpy._ndarray import numpy_results
 
 def primitive(f_raw: Callable) -> Callable:
     """Wrap `f_raw` (a function of NumPy values) so its derivative comes from `defvjp` and
-    `defjvp` instead of tracing it, as HIPS autograd's `primitive`.
+    `defjvp` instead of tracing it, as HIPS autograd's `primitive`. Called on Tensors (or
+    chainrule.numpy arrays), it runs `f_raw` on their NumPy values and returns an ndarray;
+    called on plain NumPy data, it is `f_raw`.
 
-    >>> import numpy as np
-    >>> import chainrule.numpy as cnp
-    >>> from chainrule.func import grad
-    >>> @cnp.primitive
-    ... def logsumexp(x):
-    ...     m = np.max(x)
-    ...     return m + np.log(np.sum(np.exp(x - m)))
-    >>> cnp.defvjp(logsumexp, lambda ans, x: lambda g: g * cnp.exp(x - ans))
-    >>> grad(logsumexp)(np.zeros(2))
-    array([0.5, 0.5])
+    Args:
+        f_raw (Callable): the function, written on raw NumPy values (never traced).
+
+    Returns:
+        Callable: the wrapped function, to give derivatives with `defvjp` and `defjvp`.
+
+    Example:
+        >>> import numpy as np
+        >>> import chainrule.numpy as cnp
+        >>> from chainrule.func import grad
+        >>> @cnp.primitive
+        ... def logsumexp(x):
+        ...     m = np.max(x)
+        ...     return m + np.log(np.sum(np.exp(x - m)))
+        >>> cnp.defvjp(logsumexp, lambda ans, x: lambda g: g * cnp.exp(x - ans))
+        >>> grad(logsumexp)(np.zeros(2))
+        array([0.5, 0.5])
     """
 
     @functools.wraps(f_raw)
@@ -120,14 +129,49 @@ def _tangent(
 
 def defvjp_argnum(fun: Callable, vjpmaker: Callable) -> None:
     """One maker for every argument: `vjpmaker(argnum, ans, args, kwargs)` returns
-    `lambda g: gradient`."""
+    `lambda g: gradient`.
+
+    Args:
+        fun (Callable): a function wrapped by `primitive`.
+        vjpmaker (Callable): `vjpmaker(argnum, ans, args, kwargs)` returning `lambda g: gradient`
+            for argument argnum.
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> @cnp.primitive
+        ... def product(x, y):
+        ...     return x * y
+        >>> cnp.defvjp_argnum(product, lambda i, ans, args, kwargs: lambda g: g * args[1 - i])
+        >>> from chainrule.func import grad
+        >>> grad(product, argnums=(0, 1))(2.0, 5.0)
+        (5.0, 2.0)
+    """
     _check_primitive(fun, "defvjp_argnum")
     fun.vjps = _EveryArgnum(vjpmaker)  # type: ignore[attr-defined]
 
 
-def defvjp(fun: Callable, *vjpmakers: Callable | None, argnums: Any = None) -> None:
+def defvjp(
+    fun: Callable, *vjpmakers: Callable | None, argnums: Sequence[int] | None = None
+) -> None:
     """The vjp of primitive `fun`: `vjpmakers[k](ans, *args, **kwargs)` returns `lambda g:
-    gradient` for argument `argnums[k]` (0, 1, ... by default); None means a zero gradient."""
+    gradient` for argument `argnums[k]` (0, 1, ... by default); None means a zero gradient.
+
+    Args:
+        fun (Callable): a function wrapped by `primitive`.
+        *vjpmakers (Callable | None): one maker per argument: `maker(ans, *args, **kwargs)` returns
+            `lambda g: gradient` (None: a zero gradient).
+        argnums (Sequence[int], optional): the arguments the makers are for (0, 1, ... when None).
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> @cnp.primitive
+        ... def cube(x):
+        ...     return x ** 3
+        >>> cnp.defvjp(cube, lambda ans, x: lambda g: 3 * g * x ** 2)
+        >>> from chainrule.func import grad
+        >>> grad(cube)(2.0)
+        12.0
+    """
     _check_primitive(fun, "defvjp")
     numbers = itertools.count() if argnums is None else argnums
     vjps = dict(fun.vjps) if isinstance(fun.vjps, dict) else {}  # type: ignore[attr-defined]
@@ -137,15 +181,51 @@ def defvjp(fun: Callable, *vjpmakers: Callable | None, argnums: Any = None) -> N
 
 
 def defjvp_argnum(fun: Callable, jvpmaker: Callable) -> None:
-    """One tangent rule for every argument: `jvpmaker(argnum, g, ans, args, kwargs)`."""
+    """One tangent rule for every argument: `jvpmaker(argnum, g, ans, args, kwargs)`.
+
+    Args:
+        fun (Callable): a function wrapped by `primitive`.
+        jvpmaker (Callable): `jvpmaker(argnum, g, ans, args, kwargs)` returning the output's tangent
+            for tangent g of argument argnum.
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> @cnp.primitive
+        ... def product(x, y):
+        ...     return x * y
+        >>> cnp.defjvp_argnum(product, lambda i, g, ans, args, kwargs: g * args[1 - i])
+        >>> from chainrule.func import jvp
+        >>> jvp(product, (2.0, 5.0), (1.0, 0.0))
+        (tensor(10., dtype=chainrule.float64), tensor(5., dtype=chainrule.float64))
+    """
     _check_primitive(fun, "defjvp_argnum")
     fun.jvps = _EveryArgnum(jvpmaker)  # type: ignore[attr-defined]
 
 
-def defjvp(fun: Callable, *jvpfuns: Callable | str | None, argnums: Any = None) -> None:
+def defjvp(
+    fun: Callable, *jvpfuns: Callable | str | None, argnums: Sequence[int] | None = None
+) -> None:
     """The jvp of primitive `fun`: `jvpfuns[k](g, ans, *args, **kwargs)` is the output's
     tangent for tangent `g` of argument `argnums[k]`; None means zero, and 'same' means `fun`
-    is linear in that argument (the tangent is `fun` applied to `g` in its place)."""
+    is linear in that argument (the tangent is `fun` applied to `g` in its place).
+
+    Args:
+        fun (Callable): a function wrapped by `primitive`.
+        *jvpfuns (Callable | str | None): one rule per argument: `rule(g, ans, *args, **kwargs)`
+            returns the output's tangent for the argument's tangent g (None: zero; 'same': fun is
+            linear in it).
+        argnums (Sequence[int], optional): the arguments the rules are for (0, 1, ... when None).
+
+    Example:
+        >>> import chainrule.numpy as cnp
+        >>> @cnp.primitive
+        ... def cube(x):
+        ...     return x ** 3
+        >>> cnp.defjvp(cube, lambda g, ans, x: 3 * g * x ** 2)
+        >>> from chainrule.func import jvp
+        >>> jvp(cube, (2.0,), (1.0,))
+        (tensor(8., dtype=chainrule.float64), tensor(12., dtype=chainrule.float64))
+    """
     _check_primitive(fun, "defjvp")
     numbers = itertools.count() if argnums is None else argnums
     jvps = dict(fun.jvps) if isinstance(fun.jvps, dict) else {}  # type: ignore[attr-defined]
