@@ -143,6 +143,40 @@ REDUCTIONS = [
     _unary("cumprod", lambda z: z.cumprod(1), lambda z: z.cumprod(1), shapes=[((2, 3),)]),
     _unary("cumsum", lambda z: z.cumsum(0), lambda z: z.cumsum(0), shapes=[((2, 3),)]),
     _unary("var", chainrule.var, torch.var, shapes=[((2, 3),)]),
+    # The real parts are shifted out (the imaginary part is the sum's principal argument).
+    _unary(
+        "logsumexp",
+        lambda z: chainrule.logsumexp(z, 1),
+        lambda z: torch.logsumexp(z, 1),
+        shapes=[((2, 3),)],
+    ),
+    _unary(
+        "logsumexp_large",  # exp(1000) overflows: the real parts' maximum is shifted out
+        lambda z: chainrule.logsumexp(z, 1),
+        lambda z: torch.logsumexp(z, 1),
+        shapes=[((2, 3),)],
+        domain=(999.0, 1001.0),
+    ),
+    _unary(
+        "logsumexp_empty",  # -inf + 0j (no finite differences at -inf)
+        lambda z: chainrule.logsumexp(z, 1),
+        lambda z: torch.logsumexp(z, 1),
+        shapes=[((3, 0),)],
+        finite_differences=False,
+    ),
+    _unary(
+        "logsumexp_dims_keepdim",
+        lambda z: chainrule.logsumexp(z, (0, 2), keepdim=True),
+        lambda z: torch.logsumexp(z, (0, 2), keepdim=True),
+        shapes=[((2, 3, 2),)],
+        domain=(-4.0, 4.0),  # the imaginary parts wrap past pi: the sums' arguments vary widely
+    ),
+    _unary(
+        "special.logsumexp",
+        lambda z: chainrule.special.logsumexp(z, 0),
+        lambda z: torch.special.logsumexp(z, 0),
+        shapes=[((4,),), ((),)],
+    ),
     _unary("std_dim", lambda z: z.std(1), lambda z: z.std(1), shapes=[((2, 3),)]),
     _unary(
         "vector_norm",
