@@ -357,9 +357,9 @@ REFUSED = {
     "scaled_dot_product_attention": lambda: F.scaled_dot_product_attention(
         _z(1, 3, 4), _z(1, 3, 4), _z(1, 3, 4)
     ),
-    "softmax (MultiheadAttention)": lambda: nn.MultiheadAttention(
-        4, 2, dtype=chainrule.cfloat
-    )(_z(3, 1, 4), _z(3, 1, 4), _z(3, 1, 4)),
+    "softmax (MultiheadAttention)": lambda: nn.MultiheadAttention(4, 2, dtype=chainrule.cfloat)(
+        _z(3, 1, 4), _z(3, 1, 4), _z(3, 1, 4)
+    ),
     "weight_norm": lambda: nn.utils.parametrizations.weight_norm(
         nn.Linear(3, 2, dtype=chainrule.cfloat)
     )(_z(2, 3)),
