@@ -37,6 +37,10 @@ EXEMPT = {
     "chainrule.ops.special.StandardGammaGrad": (
         "the derivative of StandardGamma's draw, tested with it in tests/test_distributions.py"
     ),
+    "chainrule.ops.creation.Multinomial": (
+        "random draws of category indices (not differentiable): their frequencies in "
+        "tests/test_creation.py, per example under vmap in tests/test_vmap_randomness.py"
+    ),
     "chainrule.ops.dropout.DropoutMask": (
         "dropout's random mask as an op, used only while chainrule.compile captures (so a "
         "replay draws fresh numbers): compiled and eager dropout agree in tests/test_compile.py"

@@ -45,6 +45,7 @@ from chainrule.autograd.node import AccumulateGrad, Node
 from chainrule.backend.dtypes import from_numpy_dtype
 from chainrule.errors import DTypeError, GradError, ShapeError
 from chainrule.func.pytree import tree_flatten, tree_unflatten
+from chainrule.ops import creation as _creation
 from chainrule.ops import indexing as _indexing
 from chainrule.ops import shape as _shape
 from chainrule.ops.creation import zeros_like
@@ -331,12 +332,26 @@ class _Level(_observers.Observer):
                 "use the 'same' or 'different' randomness flags on vmap or perform the "
                 "randomness operation out of vmap"
             )
-        if self.randomness == "different":
-            raise NotImplementedError(
-                "vmap(randomness='different'): chainrule's random functions cannot draw a "
-                "different sample per example yet; use randomness='same', or draw the batch of "
-                "random numbers outside vmap and pass it in"
+
+    def per_example_draws(self) -> int | None:
+        return self.size if self.randomness == "different" else None
+
+    def as_per_example(self, draws: Tensor) -> BatchedTensor:
+        return _wrap(draws, self)
+
+    def random_input(self, tensor: Tensor) -> Tensor:
+        array = tensor._array
+        batched = type(array) is StandIn and array.level is self
+        if self.randomness == "same" and batched:
+            raise RuntimeError(
+                "vmap: Vmap does not currently support same randomness with a batched tensor "
+                "input (as PyTorch's): a random function's parameters (bernoulli's "
+                "probabilities, normal's mean and std, multinomial's weights) differ per "
+                "example. Use randomness='different'"
             )
+        if self.randomness == "different" and not batched:
+            return _wrap(self.expand(tensor), self)
+        return tensor
 
     def physical(self, tensor: Tensor) -> Tensor:
         """`tensor`'s batch at this level, batch dimension first (broadcast if unbatched)."""
@@ -810,8 +825,12 @@ def vmap(
             argument shared by every example, or a nested tuple/list/dict matching the
             arguments.
         out_dims (int or tuple of ints): where the batch dimension goes in each output.
-        randomness (str): what random draws inside `func` do: 'error' refuses them, 'same'
-            draws once for the whole batch; 'different' is not supported yet.
+        randomness (str): what random draws inside `func` do, as torch.func.vmap's: 'error'
+            (the default) refuses them; 'different' draws independently for each example;
+            'same' draws once and shares the draw across the batch (refusing a random
+            function whose parameters are batched, such as bernoulli of per-example
+            probabilities, as PyTorch does). With `chunk_size`, 'same' replays the default
+            generators' state for every chunk, so all chunks share the draws too.
         chunk_size (int, optional): evaluate the batch this many examples at a time, to
             bound memory.
 
@@ -868,7 +887,10 @@ def _vmap_call(
     size = _batch_size(name, in_dims, leaves, dims)
     if chunk_size is not None and chunk_size < size:
         pieces = []
+        replay = _creation.get_rng_state() if randomness == "same" else None
         for start in range(0, size, chunk_size):
+            if replay is not None:  # every chunk draws what the first drew (PyTorch's)
+                _creation.set_rng_state(replay)
             length = min(chunk_size, size - start)
             sliced = [
                 leaf if dim is None else _indexing.narrow(leaf, dim, start, length)

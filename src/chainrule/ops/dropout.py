@@ -99,12 +99,11 @@ def _alpha_dropout(op_name: str, input: Any, p: float, training: bool, shape: tu
     if p == 1:
         return input * 0
     refuse_complex(op_name, input)  # the draws are bernoulli_'s, as dropout's
-    xp = input._backend.xp
-    draws = rand(shape, dtype=input.dtype, device=input.device)._array
-    keep = (draws < 1 - p).astype(input._array.dtype)
+    draws = rand(shape, dtype=input.dtype, device=input.device)  # vmap: one per example
+    keep = (draws < 1 - p).to(input.dtype)
     a = 1.0 / math.sqrt((_ALPHA * _ALPHA * p + 1) * (1 - p))
     shift = (keep - 1) * (_ALPHA * a) + _ALPHA * a * p
-    return input * constant(xp.asarray(keep * a)) + constant(xp.asarray(shift))
+    return input * (keep * a) + shift
 
 
 def alpha_dropout(
