@@ -30,6 +30,9 @@ class Observer:
     # intercept(op, inputs, params) -> the result, or NotImplemented to let the call go on. It is
     # asked before the others are told of the call, with observation still on.
     intercept: Any = None
+    # Likewise for custom autograd.Functions: intercept_function(function, args, kwargs) -> the
+    # result, or NotImplemented (vmap runs a Function's own `vmap` staticmethod this way).
+    intercept_function: Any = None
     # An observer that records op calls to replay them (compile's tracer) sets this: random
     # numbers are then drawn inside an op (dropout's DropoutMask), where it can see them.
     records_random_ops = False
