@@ -227,7 +227,8 @@ def _convolution_batch(b: Any, x: Any, w: Any, *rest: Any) -> Any:
 class Convolution(Op):
     """Cross-correlation of x (N, C, *spatial) with w (C_out, C/groups, *kernel), as PyTorch's
     convNd. Linear in each operand: the x-gradient is the transposed convolution of g with w,
-    the w-gradient the correlation of x with g (ConvolutionWeight)."""
+    the w-gradient the correlation of x with g (ConvolutionWeight). Holomorphic in each, as
+    every op of this file: complex operands' gradients conjugate the other operand."""
 
     @classmethod
     def node_name(cls) -> str:
