@@ -36,7 +36,7 @@ RANDOM = {
     "multinomial with replacement": lambda lib, x: lib.multinomial(x, 8, replacement=True),
     "multinomial of shared weights": lambda lib, x: lib.multinomial(lib.ones(8), 4),
     "dropout": lambda lib, x: lib.nn.functional.dropout(lib.ones(8), 0.5),
-    "dropout2d": lambda lib, x: lib.nn.functional.dropout2d(lib.ones(8, 1, 1), 0.5),
+    "dropout2d": lambda lib, x: lib.nn.functional.dropout2d(lib.ones(1, 8, 1, 1), 0.5),
     "alpha_dropout": lambda lib, x: lib.nn.functional.alpha_dropout(lib.ones(8), 0.5, True),
     "feature_alpha_dropout": lambda lib, x: lib.nn.functional.feature_alpha_dropout(
         lib.ones(1, 8, 2), 0.5, True
