@@ -113,6 +113,9 @@ def test_casting_complex_to_real_keeps_the_real_part():
         lambda z: chainrule.max(z),
         lambda z: chainrule.sort(z),
         lambda z: chainrule.imag(z.real),
+        lambda z: chainrule.softmax(z, 0),
+        lambda z: chainrule.nn.functional.log_softmax(z, 0),
+        lambda z: chainrule.special.softmax(z, 0),
     ],
 )
 def test_ops_without_a_complex_kernel_refuse_complex_tensors(call):

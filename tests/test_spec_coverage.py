@@ -26,6 +26,11 @@ EXEMPT = {
         "not an op of the library: the base of the logical ops vmap makes per batched op, "
         "tested by tests/test_vmap.py's per-example gradients"
     ),
+    "chainrule.func.vmap._FunctionBridge": (
+        "not an op of the library: the physical node of a custom autograd.Function called "
+        "inside vmap, whose vjp is the Function's own backward per example "
+        "(tests/test_vmap_functions.py differentiates through it against torch.func.vmap)"
+    ),
     "chainrule.ops.op.ToDevice": (
         "a copy between devices; a spec runs on one device (tests/test_devices.py moves "
         "tensors and their gradients between cpu and the fake device)"
@@ -36,6 +41,10 @@ EXEMPT = {
     ),
     "chainrule.ops.special.StandardGammaGrad": (
         "the derivative of StandardGamma's draw, tested with it in tests/test_distributions.py"
+    ),
+    "chainrule.ops.creation.Multinomial": (
+        "random draws of category indices (not differentiable): their frequencies in "
+        "tests/test_creation.py, per example under vmap in tests/test_vmap_randomness.py"
     ),
     "chainrule.ops.dropout.DropoutMask": (
         "dropout's random mask as an op, used only while chainrule.compile captures (so a "

@@ -254,3 +254,35 @@ def test_without_scipy_the_error_says_how_to_install_it():
     )
     assert "tensor([0.5000])" in result.stdout, result.stderr
     assert "need SciPy: pip install scipy" in result.stdout
+
+
+def _call_on_complex(lib, name):
+    """chainrule.special.<name> or torch.special.<name> on a complex128 tensor (the reductions
+    along dim 0, the two-argument functions with it twice)."""
+    z = lib.tensor([0.3 + 0.2j, 0.5 - 0.1j], dtype=lib.complex128)
+    function = getattr(lib.special, name)
+    if name in ("gammainc", "gammaincc", "xlog1py", "xlogy", "zeta"):
+        return function(z, z)
+    if name == "polygamma":
+        return function(1, z)
+    if name == "multigammaln":
+        return function(z, 1)
+    if name in ("log_softmax", "softmax", "logsumexp"):
+        return function(z, 0)
+    return function(z)
+
+
+@pytest.mark.parametrize("name", chainrule.special.__all__)
+def test_complex_inputs_are_taken_exactly_where_torch_special_takes_them(name):
+    """exp2, expit, expm1, log1p, sinc and logsumexp have complex kernels in PyTorch (their
+    values and derivatives are the complex op specs'); every other function refuses complex
+    tensors, as PyTorch's, with a DTypeError naming it."""
+    try:
+        expected = _call_on_complex(torch, name)
+    except (NotImplementedError, RuntimeError):
+        with pytest.raises(chainrule.errors.DTypeError):
+            _call_on_complex(chainrule, name)
+        return
+    ours = _call_on_complex(chainrule, name)
+    assert ours.dtype is chainrule.complex128
+    np.testing.assert_allclose(ours.numpy(), expected.numpy(), rtol=1e-12)

@@ -143,6 +143,40 @@ REDUCTIONS = [
     _unary("cumprod", lambda z: z.cumprod(1), lambda z: z.cumprod(1), shapes=[((2, 3),)]),
     _unary("cumsum", lambda z: z.cumsum(0), lambda z: z.cumsum(0), shapes=[((2, 3),)]),
     _unary("var", chainrule.var, torch.var, shapes=[((2, 3),)]),
+    # The real parts are shifted out (the imaginary part is the sum's principal argument).
+    _unary(
+        "logsumexp",
+        lambda z: chainrule.logsumexp(z, 1),
+        lambda z: torch.logsumexp(z, 1),
+        shapes=[((2, 3),)],
+    ),
+    _unary(
+        "logsumexp_large",  # exp(1000) overflows: the real parts' maximum is shifted out
+        lambda z: chainrule.logsumexp(z, 1),
+        lambda z: torch.logsumexp(z, 1),
+        shapes=[((2, 3),)],
+        domain=(999.0, 1001.0),
+    ),
+    _unary(
+        "logsumexp_empty",  # -inf + 0j (no finite differences at -inf)
+        lambda z: chainrule.logsumexp(z, 1),
+        lambda z: torch.logsumexp(z, 1),
+        shapes=[((3, 0),)],
+        finite_differences=False,
+    ),
+    _unary(
+        "logsumexp_dims_keepdim",
+        lambda z: chainrule.logsumexp(z, (0, 2), keepdim=True),
+        lambda z: torch.logsumexp(z, (0, 2), keepdim=True),
+        shapes=[((2, 3, 2),)],
+        domain=(-4.0, 4.0),  # the imaginary parts wrap past pi: the sums' arguments vary widely
+    ),
+    _unary(
+        "special.logsumexp",
+        lambda z: chainrule.special.logsumexp(z, 0),
+        lambda z: torch.special.logsumexp(z, 0),
+        shapes=[((4,),), ((),)],
+    ),
     _unary("std_dim", lambda z: z.std(1), lambda z: z.std(1), shapes=[((2, 3),)]),
     _unary(
         "vector_norm",
@@ -556,6 +590,78 @@ SHAPE = [
     ),
 ]
 
+# ---- nn layers PyTorch has complex kernels for (Linear, convolutions) ------------------------
+# Bilinear in (input, weight): holomorphic in each, so every gradient conjugates the other
+# operand. The shapes are nn_ops.py's, covering each kernel path (both column layouts, the
+# transposed convolution at stride 1 and strided, groups, an empty batch).
+
+
+def _nn(name, function_name, shapes, **kwargs):
+    return OpSpec(
+        f"complex_{function_name}:{name}",
+        getattr(chainrule.nn.functional, function_name),
+        getattr(torch.nn.functional, function_name),
+        shapes=shapes,
+        kwargs=kwargs,
+        complex=True,
+    )
+
+
+NN = [
+    _nn("bias", "linear", [((2, 3, 4), (5, 4), (5,)), ((4,), (3, 4), (3,))]),
+    _nn("no_bias", "linear", [((3, 4), (2, 4))]),
+    _nn("broadcast_bias", "linear", [((3, 4), (2, 4), (1,))]),
+    _nn("stride_padding", "conv1d", [((2, 3, 7), (4, 3, 3), (4,))], stride=2, padding=1),
+    _nn(
+        "groups_dilation_same",
+        "conv1d",
+        [((2, 4, 8), (6, 2, 3))],
+        dilation=2,
+        groups=2,
+        padding="same",
+    ),  # fmt: skip
+    _nn("padding", "conv2d", [((2, 3, 5, 5), (4, 3, 3, 3), (4,))], padding=1),
+    _nn(
+        "stride_dilation_groups",
+        "conv2d",
+        [((2, 4, 7, 6), (6, 2, 3, 2))],
+        stride=(2, 1),
+        padding=(1, 0),
+        dilation=(1, 2),
+        groups=2,
+    ),
+    _nn("many_channels", "conv2d", [((2, 2, 3, 2), (9, 2, 2, 2), (9,))], padding=1),
+    _nn("unbatched", "conv2d", [((2, 5, 5), (3, 2, 3, 3))]),
+    _nn("empty_batch", "conv2d", [((0, 6, 5, 5), (4, 6, 3, 3), (4,))], padding=1),
+    _nn("padding", "conv3d", [((1, 2, 4, 4, 3), (2, 2, 2, 2, 2), (2,))], padding=(1, 0, 1)),
+    _nn("stride_1", "conv_transpose1d", [((2, 3, 5), (3, 2, 3), (2,))], padding=1),
+    _nn("stride", "conv_transpose1d", [((2, 3, 5), (3, 2, 3))], stride=3, padding=1),
+    _nn(
+        "output_padding",
+        "conv_transpose2d",
+        [((2, 4, 3, 3), (4, 3, 3, 3), (3,))],
+        stride=2,
+        padding=1,
+        output_padding=1,
+    ),
+    _nn(
+        "groups_dilation",
+        "conv_transpose2d",
+        [((1, 4, 3, 4), (4, 1, 2, 3))],
+        stride=(1, 2),
+        groups=2,
+        dilation=2,
+        output_padding=(0, 1),
+    ),
+    _nn(
+        "stride",
+        "conv_transpose3d",
+        [((1, 2, 2, 3, 2), (2, 2, 2, 1, 2), (2,))],
+        stride=(2, 1, 2),
+        padding=(0, 0, 1),
+    ),  # fmt: skip
+]
+
 SPECS = [
     *ARITHMETIC,
     *HOLOMORPHIC,
@@ -565,4 +671,5 @@ SPECS = [
     *LINALG,
     *DECOMPOSITIONS,
     *SHAPE,
+    *NN,
 ]

@@ -182,6 +182,12 @@ class Function:
         does (so backward returns a gradient for each); with setup_context, defaults are too."""
         active = _observers.observers.get()
         if active is not None:  # anomaly mode, saved-tensor hooks, the profiler, vmap
+            for index in range(len(active) - 1, -1, -1):  # innermost first, as ops
+                intercept = active[index].intercept_function
+                if intercept is not None:
+                    result = intercept(cls, args, kwargs)
+                    if result is not NotImplemented:
+                        return result
             tensors = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
             run = functools.partial(cls._apply, args, kwargs)
             return _observers.observed_function(active, cls, tensors, run)
@@ -230,7 +236,8 @@ class Function:
             )
         if len(ctx._tensor_positions) != ctx._n_args:
             _check_non_tensor_gradients(cls, ctx, result)
-        return tuple(result[i] for i in ctx._tensor_positions)
+        grads = tuple(result[i] for i in ctx._tensor_positions)
+        return tuple(_sum_to_input(g, meta) for g, meta in zip(grads, ctx.input_meta))
 
     @staticmethod
     def materialize_grads(ctx: FunctionCtx, grads: list) -> list:
@@ -244,6 +251,18 @@ class Function:
                 grad = Tensor._from_array(ctx.xp.zeros(shape, dtype.numpy))
             filled.append(grad)
         return filled
+
+
+def _sum_to_input(grad: Any, meta: tuple) -> Any:
+    """A gradient of a broadcast shape summed down to its input's shape, as PyTorch reduces a
+    backward's result that the input expands to (other mismatches the engine reports)."""
+    shape = tuple(meta[0])
+    if not isinstance(grad, Tensor) or tuple(grad.shape) == shape or len(shape) > grad.ndim:
+        return grad
+    lead = grad.ndim - len(shape)
+    if all(s in (1, g) for s, g in zip(shape, tuple(grad.shape)[lead:])):
+        return grad.sum_to_size(shape)
+    return grad
 
 
 def _check_non_tensor_gradients(cls: type, ctx: FunctionCtx, result: tuple) -> None:

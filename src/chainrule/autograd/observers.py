@@ -30,12 +30,32 @@ class Observer:
     # intercept(op, inputs, params) -> the result, or NotImplemented to let the call go on. It is
     # asked before the others are told of the call, with observation still on.
     intercept: Any = None
+    # Likewise for custom autograd.Functions: intercept_function(function, args, kwargs) -> the
+    # result, or NotImplemented (vmap runs a Function's own `vmap` staticmethod this way).
+    intercept_function: Any = None
     # An observer that records op calls to replay them (compile's tracer) sets this: random
     # numbers are then drawn inside an op (dropout's DropoutMask), where it can see them.
     records_random_ops = False
 
     def random_draw(self) -> None:
         """A random number generator is about to be used (vmap's `randomness` checks it)."""
+
+    # vmap levels: how random functions draw inside vmap(randomness='same' | 'different').
+    def per_example_draws(self) -> int | None:
+        """How many independent draws a random function must make, one per example (a vmap
+        level with randomness='different': its batch size); None for one shared draw."""
+        return None
+
+    def as_per_example(self, draws: Any) -> Any:
+        """`draws`, whose first dimension holds per_example_draws() independent draws, as the
+        tensor of one example (batched at this level)."""
+        return draws
+
+    def random_input(self, tensor: Any) -> Any:
+        """`tensor` is a parameter of a random draw (bernoulli's probabilities, a normal's
+        mean): vmap's randomness='same' refuses one batched at its level (as PyTorch);
+        'different' returns it batched at its level, so the draw is made per example."""
+        return tensor
 
     def forward_begin(self, op: type, inputs: Sequence[Any]) -> Any:
         return None

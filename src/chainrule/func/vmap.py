@@ -41,14 +41,17 @@ from chainrule.autograd import forward_ad as fwAD
 from chainrule.autograd import grad_mode
 from chainrule.autograd import observers as _observers
 from chainrule.autograd.engine import apply_node
+from chainrule.autograd.function import Function
 from chainrule.autograd.node import AccumulateGrad, Node
 from chainrule.backend.dtypes import from_numpy_dtype
 from chainrule.errors import DTypeError, GradError, ShapeError
 from chainrule.func.pytree import tree_flatten, tree_unflatten
+from chainrule.ops import creation as _creation
 from chainrule.ops import indexing as _indexing
 from chainrule.ops import shape as _shape
 from chainrule.ops.creation import zeros_like
 from chainrule.ops.op import Op, apply, op_label
+from chainrule.ops.reduction import sum as _reduce_sum
 
 __all__ = ["BatchedTensor", "vmap"]
 
@@ -331,12 +334,50 @@ class _Level(_observers.Observer):
                 "use the 'same' or 'different' randomness flags on vmap or perform the "
                 "randomness operation out of vmap"
             )
-        if self.randomness == "different":
-            raise NotImplementedError(
-                "vmap(randomness='different'): chainrule's random functions cannot draw a "
-                "different sample per example yet; use randomness='same', or draw the batch of "
-                "random numbers outside vmap and pass it in"
+
+    def per_example_draws(self) -> int | None:
+        return self.size if self.randomness == "different" else None
+
+    def as_per_example(self, draws: Tensor) -> BatchedTensor:
+        return _wrap(draws, self)
+
+    def random_input(self, tensor: Tensor) -> Tensor:
+        array = tensor._array
+        batched = type(array) is StandIn and array.level is self
+        if self.randomness == "same" and batched:
+            raise RuntimeError(
+                "vmap: Vmap does not currently support same randomness with a batched tensor "
+                "input (as PyTorch's): a random function's parameters (bernoulli's "
+                "probabilities, normal's mean and std, multinomial's weights) differ per "
+                "example. Use randomness='different'"
             )
+        if self.randomness == "different" and not batched:
+            return _wrap(self.expand(tensor), self)
+        return tensor
+
+    def intercept_function(self, function: type, args: tuple, kwargs: dict) -> Any:
+        """A custom autograd.Function called with an argument batched at this level, that
+        defines its own `vmap` staticmethod (and not generate_vmap_rule): the rule runs on the
+        physical arguments, as torch.func.vmap runs it (_function_rule_call)."""
+        rule = getattr(function, "vmap", None)
+        if rule is None or getattr(function, "generate_vmap_rule", False):
+            return NotImplemented
+        if not any(_is_batched_at(a, self) for a in (*args, *kwargs.values())):
+            return NotImplemented
+        return _function_rule_call(self, function, args, kwargs)
+
+    def forward_end(
+        self, op: type, inputs: Sequence[Any], outputs: tuple, node: Any, state: Any
+    ) -> None:
+        """A custom autograd.Function ran its forward on tensors batched at this level (the
+        generated rule: its ops were batched one by one, under no_grad): where the physical
+        inputs are differentiated (a backward from outside vmap), the physical outputs get a
+        node whose vjp is the Function's own backward, batched (_FunctionBridge)."""
+        if node is None or not (isinstance(op, type) and issubclass(op, Function)):
+            return
+        if not any(_is_batched_at(t, self) for t in inputs):
+            return
+        _bridge(self, inputs, outputs, node)
 
     def physical(self, tensor: Tensor) -> Tensor:
         """`tensor`'s batch at this level, batch dimension first (broadcast if unbatched)."""
@@ -788,6 +829,179 @@ def _order(roots: list, stops: dict) -> list:
     return order
 
 
+# ---- custom autograd.Functions ----------------------------------------------------------------
+
+
+def _is_batched_at(value: Any, level: _Level) -> bool:
+    if not isinstance(value, Tensor):
+        return False
+    array = value._array
+    return type(array) is StandIn and array.level is level
+
+
+class VmapInfo:
+    """What a Function's `vmap` staticmethod receives first, as torch.func.vmap's `info`: the
+    batch size and the randomness mode of the vmap level."""
+
+    __slots__ = ("batch_size", "randomness")
+
+    def __init__(self, batch_size: int, randomness: str) -> None:
+        self.batch_size = batch_size
+        self.randomness = randomness
+
+
+class _FunctionRule:
+    """A Function's own `vmap` staticmethod on physical arguments (batch first or shared),
+    returning its outputs with the batch first: the computation a logical node recomputes to
+    differentiate per example, as an op's _Compute."""
+
+    __slots__ = ("function", "level", "args", "kwargs", "positions")
+
+    def __init__(self, function: type, level: _Level, args: tuple, kwargs: dict) -> None:
+        self.function = function
+        self.level = level
+        self.args = args
+        self.kwargs = kwargs
+        self.positions = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+
+    def __call__(self, values: Sequence[Tensor], batched: tuple) -> Any:
+        args = list(self.args)
+        in_dims = [None] * len(args)
+        for position, value, flag in zip(self.positions, values, batched):
+            args[position] = value
+            in_dims[position] = 0 if flag else None
+        level = self.level
+        info = VmapInfo(level.size, level.randomness)
+        result = self.function.vmap(info, tuple(in_dims), *args, **self.kwargs)
+        if not (isinstance(result, tuple) and len(result) == 2):
+            raise ValueError(
+                f"{self.function.__name__}.vmap must return (outputs, out_dims), got "
+                f"{type(result).__name__}"
+            )
+        outputs, out_dims = result
+        single = not isinstance(outputs, tuple)
+        outputs = (outputs,) if single else outputs
+        if isinstance(out_dims, int) or out_dims is None:
+            out_dims = (out_dims,) * len(outputs)
+        if len(out_dims) != len(outputs):
+            raise ValueError(
+                f"{self.function.__name__}.vmap returned {len(outputs)} outputs but "
+                f"{len(out_dims)} out_dims"
+            )
+        first = []
+        for output, dim in zip(outputs, out_dims):
+            if dim is None:
+                output = level.expand(output)
+            elif dim % output.ndim:
+                output = _shape.movedim(output, dim, 0)
+            first.append(output)
+        return first[0] if single else tuple(first)
+
+
+def _function_rule_call(level: _Level, function: type, args: tuple, kwargs: dict) -> Any:
+    """A Function call through its `vmap` staticmethod; under grad, a logical node whose vjp
+    recomputes the rule, so per-example gradients flow through the Function's backward."""
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    values, flags = _physical_inputs(level, tensors)
+    compute = _FunctionRule(function, level, args, kwargs)
+    record = _grad_enabled() and any(t._requires_grad for t in tensors)
+    versions = tuple(v._version_counter.value for v in values) if record else ()
+    result = compute(values, tuple(flags))
+    is_tuple = type(result) is tuple
+    outputs = tuple(_wrap(value, level) for value in (result if is_tuple else (result,)))
+    if record:
+        node_op = _logical_op(_function_as_op(function))
+        inputs = tuple(tensors)
+        node = _record(node_op, level, inputs, tuple(values), tuple(flags), versions, compute)
+        _attach(node, outputs)
+    return outputs if is_tuple else outputs[0]
+
+
+_function_ops: dict[type, type] = {}
+
+
+def _function_as_op(function: type) -> type:
+    """An Op class named after the Function, for the logical node's name (grad_fn, errors)."""
+    op = _function_ops.get(function)
+    if op is None:
+        op = _function_ops[function] = type(function.__name__, (Op,), {})
+    return op
+
+
+class _FunctionBridge(Op):
+    """The physical outputs of a Function whose forward ran batched (generated rule), as one
+    node over the physical inputs: its vjp runs the Function's backward on the cotangents seen
+    per example (the vmap level active again), a shared input's gradient summed over the
+    batch."""
+
+    differentiable = True
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "BatchedFunctionBackward"
+
+    @staticmethod
+    def forward(ctx: Node, *arrays_and_params: Any) -> Any:
+        *_, node, level, flags, results = arrays_and_params
+        ctx.save(node=node, level=level, flags=flags)
+        return results if len(results) > 1 else results[0]
+
+    @staticmethod
+    def vjp(ctx: Node, *grads: Any) -> tuple:
+        node, level, flags = ctx.node, ctx.level, ctx.flags
+        with _active(level):
+            logical = [None if grad is None else _wrap(grad, level) for grad in grads]
+            logical = node.op.materialize_grads(node, logical)
+            results = node.op.vjp(node, *logical)
+        physical = []
+        for result, flag, edge in zip(results, flags, ctx.next_edges):
+            if result is None or edge is None:
+                physical.append(None)
+                continue
+            value = level.physical(result)
+            physical.append(value if flag else _reduce_sum(value, 0))
+        return tuple(physical)
+
+
+class _active:  # noqa: N801 - a context manager used as a function
+    """The vmap level registered again while a Function's backward runs after vmap returned
+    (a backward from outside), so its ops on per-example tensors are batched."""
+
+    def __init__(self, level: _Level) -> None:
+        self.level = level
+        self.added = False
+
+    def __enter__(self) -> None:
+        if self.level not in (_observers.observers.get() or ()):
+            _observers.add_observer(self.level)
+            self.added = True
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.added:
+            _observers.remove_observer(self.level)
+
+
+def _bridge(level: _Level, inputs: Sequence[Any], outputs: tuple, node: Any) -> None:
+    """Give the physical outputs of a batched Function call a _FunctionBridge node when a
+    physical input requires grad."""
+    values, flags = _physical_inputs(level, inputs)
+    if not (_grad_enabled() and any(v._requires_grad for v in values)):
+        return
+    if any(type(v._array) is StandIn for v in values):
+        return  # batched at an outer level too: not bridged (nested vmap, backward outside)
+    batched = [o for o in outputs if _is_batched_at(o, level)]
+    if len(batched) != len(outputs) or not batched:
+        return  # an unbatched output: nothing per example to bridge
+    results = tuple(o._array.value._array for o in outputs)
+    token = _observers.observers.set(None)
+    try:
+        bridged = apply(_FunctionBridge, tuple(values), node, level, tuple(flags), results)
+    finally:
+        _observers.observers.reset(token)
+    for output, value in zip(outputs, bridged if type(bridged) is tuple else (bridged,)):
+        output._array.value = value
+
+
 # ---- vmap ---------------------------------------------------------------------------------------
 
 _RANDOMNESS = ("error", "different", "same")
@@ -810,8 +1024,12 @@ def vmap(
             argument shared by every example, or a nested tuple/list/dict matching the
             arguments.
         out_dims (int or tuple of ints): where the batch dimension goes in each output.
-        randomness (str): what random draws inside `func` do: 'error' refuses them, 'same'
-            draws once for the whole batch; 'different' is not supported yet.
+        randomness (str): what random draws inside `func` do, as torch.func.vmap's: 'error'
+            (the default) refuses them; 'different' draws independently for each example;
+            'same' draws once and shares the draw across the batch (refusing a random
+            function whose parameters are batched, such as bernoulli of per-example
+            probabilities, as PyTorch does). With `chunk_size`, 'same' replays the default
+            generators' state for every chunk, so all chunks share the draws too.
         chunk_size (int, optional): evaluate the batch this many examples at a time, to
             bound memory.
 
@@ -868,7 +1086,10 @@ def _vmap_call(
     size = _batch_size(name, in_dims, leaves, dims)
     if chunk_size is not None and chunk_size < size:
         pieces = []
+        replay = _creation.get_rng_state() if randomness == "same" else None
         for start in range(0, size, chunk_size):
+            if replay is not None:  # every chunk draws what the first drew (PyTorch's)
+                _creation.set_rng_state(replay)
             length = min(chunk_size, size - start)
             sliced = [
                 leaf if dim is None else _indexing.narrow(leaf, dim, start, length)

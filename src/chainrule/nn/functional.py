@@ -54,6 +54,7 @@ from chainrule.ops.autocast import LOWER as _LOWER
 from chainrule.ops.autocast import autocast_active as _autocast_active
 from chainrule.ops.autocast import autocast_operands as _autocast_operands
 from chainrule.ops.autocast import autocast_policy as _autocast_policy
+from chainrule.ops.complex import refuse_complex as _refuse_complex
 from chainrule.ops.creation import linspace as _linspace
 from chainrule.ops.creation import rand_like as _rand_like
 from chainrule.ops.creation import triu_indices as _triu_indices
@@ -90,6 +91,7 @@ from chainrule.ops.losses_extra import ctc_loss, multi_margin_loss, multilabel_m
 from chainrule.ops.nn_common import check_floating as _check_floating
 from chainrule.ops.nn_common import check_vector as _check_vector
 from chainrule.ops.nn_common import constant as _constant
+from chainrule.ops.nn_common import refuse_complex_autograd as _refuse_complex_autograd
 from chainrule.ops.nn_common import shape_constant as _shape_constant
 from chainrule.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
 from chainrule.ops.reduction import log_softmax as _log_softmax
@@ -248,6 +250,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
         >>> F.bilinear(x1, x2, chainrule.ones(1, 2, 1), chainrule.tensor([1.0]))
         tensor([[10.]])
     """
+    _refuse_complex_autograd("bilinear", input1, input2, weight, bias)
     if (
         weight.ndim != 3
         or input1.shape[-1] != weight.shape[1]
@@ -293,11 +296,11 @@ def _ntuple(name: str, argument: str, value: int | Sequence[int], dims: int) -> 
 
 
 def _spatial_input(
-    name: str, input: Tensor, dims: int, integers: bool = False
+    name: str, input: Tensor, dims: int, integers: bool = False, complex_ok: bool = False
 ) -> tuple[Tensor, bool]:
     """A floating (N, C, *spatial) input (or an integer one, where `integers`: max pooling, as
-    PyTorch), the batch dimension added to an unbatched (C, *spatial) one; and whether it was
-    added (the result drops it again)."""
+    PyTorch; or a complex one, where `complex_ok`: convolutions), the batch dimension added to
+    an unbatched (C, *spatial) one; and whether it was added (the result drops it again)."""
     if input.ndim == dims + 2:
         x, unbatched = input, False
     elif input.ndim == dims + 1:
@@ -309,7 +312,7 @@ def _spatial_input(
         )
     kind = x._array.dtype.kind
     if not (integers and kind in "iu"):
-        _check_floating(name, input=x)
+        _check_floating(name, input=x, complex_ok=complex_ok)
     return x, unbatched
 
 
@@ -340,7 +343,7 @@ def _conv_padding(
 
 
 def _check_conv(name: str, x: Tensor, w: Tensor, groups: int, dims: int, transposed: bool) -> None:
-    _check_floating(name, input=x, weight=w)
+    _check_floating(name, input=x, weight=w, complex_ok=True)
     if w.ndim != dims + 2:
         raise ShapeError(
             f"{name}: expected {dims + 2}D weight, got weight of shape {tuple(w.shape)}"
@@ -387,7 +390,7 @@ def _convolution(
     """convNd's arguments checked and read for the Convolution kernel."""
     if _autocast_active() is not None:
         input, weight, bias = _autocast_operands(_LOWER, input, weight, bias)  # noqa: A001
-    x, unbatched = _spatial_input(name, input, dims)
+    x, unbatched = _spatial_input(name, input, dims, complex_ok=True)
     _check_conv(name, x, weight, groups, dims, transposed=False)
     kernel = tuple(weight.shape[2:])
     stride = _ntuple(name, "stride", stride, dims)
@@ -407,7 +410,7 @@ def _convolution(
         )
     if bias is not None:
         _check_vector(name, "bias", bias, (weight.shape[0],))
-        _check_floating(name, input=x, bias=bias)
+        _check_floating(name, input=x, bias=bias, complex_ok=True)
     out = _conv_ops.convolution(x, weight, bias, stride, pads, dilation, groups)
     return out[0] if unbatched else out
 
@@ -553,7 +556,7 @@ def _convolution_transpose(
     """conv_transposeNd's arguments checked and read for the ConvolutionTranspose kernel."""
     if _autocast_active() is not None:
         input, weight, bias = _autocast_operands(_LOWER, input, weight, bias)  # noqa: A001
-    x, unbatched = _spatial_input(name, input, dims)
+    x, unbatched = _spatial_input(name, input, dims, complex_ok=True)
     _check_conv(name, x, weight, groups, dims, transposed=True)
     kernel = tuple(weight.shape[2:])
     stride = _ntuple(name, "stride", stride, dims)
@@ -1486,6 +1489,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
         >>> F.cosine_similarity(x1, chainrule.tensor([[1.0, 0.0]]))
         tensor([1.0000, 0.7071])
     """
+    _refuse_complex("cosine_similarity", x1, x2)  # PyTorch: floating point only
     x1, x2 = broadcast_tensors(x1, x2)
     return _sum((x1 / _clamped_norm(x1, dim, eps)) * (x2 / _clamped_norm(x2, dim, eps)), dim)
 
@@ -1603,6 +1607,7 @@ def mse_loss(
         >>> F.mse_loss(chainrule.tensor([1.0, 2.0]), chainrule.tensor([0.0, 4.0]))
         tensor(2.5000)
     """
+    _refuse_complex("mse_loss", input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     difference = input - target
     return _weighted("mse_loss", difference * difference, weight, reduction, True)
@@ -1670,6 +1675,7 @@ def smooth_l1_loss(
         >>> F.smooth_l1_loss(chainrule.tensor([0.5, 3.0]), chainrule.zeros(2), reduction="none")
         tensor([0.1250, 2.5000])
     """
+    _refuse_complex("smooth_l1_loss", input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
@@ -1709,6 +1715,7 @@ def huber_loss(
         >>> F.huber_loss(x, chainrule.zeros(2), reduction="none", delta=2.0)
         tensor([0.1250, 4.0000])
     """
+    _refuse_complex("huber_loss", input, target)
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     distance = _abs(input - target)
@@ -1754,6 +1761,7 @@ def binary_cross_entropy(
         >>> F.binary_cross_entropy(chainrule.tensor([0.9, 0.2]), chainrule.tensor([1.0, 0.0]))
         tensor(0.1643)
     """
+    _refuse_complex("binary_cross_entropy", input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _same_shape("binary_cross_entropy", input, target)
     values = input._array
@@ -1841,6 +1849,7 @@ def kl_div(
         >>> F.kl_div(chainrule.tensor([[0.25, 0.75]]).log(), p, reduction="batchmean")
         tensor(0.1438)
     """
+    _refuse_complex("kl_div", input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("kl_div", reduction, ("batchmean",))
     if log_target:
@@ -2006,6 +2015,7 @@ def soft_margin_loss(
         >>> F.soft_margin_loss(x, chainrule.tensor([1.0, 1.0]), reduction="none")
         tensor([0.1269, 1.3133])
     """
+    _refuse_complex_autograd("soft_margin_loss", input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     return _reduce("soft_margin_loss", _log1p(_exp(-input * target)), reduction)
 
@@ -2343,6 +2353,7 @@ def embedding_bag(
         tensor([[1., 2.],
                 [6., 7.]])
     """
+    _refuse_complex("embedding_bag", weight)
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"mode has to be one of sum, mean or max, got {mode}")
     if per_sample_weights is not None and mode != "sum":
@@ -2951,6 +2962,7 @@ def pdist(input: Tensor, p: float = 2) -> Any:
         >>> F.pdist(chainrule.tensor([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]]))
         tensor([5.0000, 1.0000, 4.2426])
     """
+    _refuse_complex("pdist", input)
     if input.ndim != 2:
         raise ShapeError(f"pdist: expected a 2-D input, got shape {tuple(input.shape)}")
     rows = input.shape[0]
@@ -3309,6 +3321,7 @@ def scaled_dot_product_attention(
                 [0.5000],
                 [1.0000]])
     """
+    _refuse_complex("scaled_dot_product_attention", query, key, value)  # no complex softmax
     if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
         raise ShapeError("scaled_dot_product_attention: query, key and value need at least 2 dims")
     length, source = query.shape[-2], key.shape[-2]

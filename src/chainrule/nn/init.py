@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.ops import creation
+from chainrule.ops.complex import refuse_complex
 from chainrule.ops.elementwise import where
 
 if _TYPE_CHECKING:  # annotations only (they are strings at run time): not public names
@@ -183,6 +184,7 @@ def trunc_normal_(
             "values may be incorrect.",
             stacklevel=2,
         )
+    refuse_complex("trunc_normal_", tensor)  # bounds order real numbers only, as PyTorch's
     with no_grad():
         mass = norm_cdf((b - mean) / std) - norm_cdf((a - mean) / std)
         if mass > 0.3:
@@ -499,6 +501,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Any = None) -> Tenso
         raise ValueError("Only tensors with 2 or more dimensions are supported")
     if tensor.numel() == 0:
         return tensor
+    refuse_complex("orthogonal_", tensor)  # PyTorch's takes the signs of R's diagonal: real only
     rows = tensor.size(0)
     cols = tensor.numel() // rows
     flattened = creation.randn(rows, cols, generator=generator, dtype=tensor.dtype)

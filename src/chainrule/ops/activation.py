@@ -825,6 +825,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
         raise ValueError(
             f"softshrink: lambda must be greater or equal to 0, but found to be {lambd}"
         )
+    refuse_complex("softshrink", input)
     x = piecewise_input(input)
     inside = (x >= -lambd) & (x <= lambd)  # PyTorch's test: a nan is outside, and stays nan
     return where(inside, 0.0, where(x > lambd, x - lambd, x + lambd))
@@ -846,6 +847,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
         >>> F.hardshrink(chainrule.tensor([-2.0, 0.3, 2.0]), 0.5)
         tensor([-2.,  0.,  2.])
     """
+    refuse_complex("hardshrink", input)
     x = piecewise_input(input)
     return where((x >= -lambd) & (x <= lambd), 0.0, x)  # a nan stays nan, as in PyTorch
 
@@ -868,6 +870,7 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
         >>> F.threshold(chainrule.tensor([0.5, 1.0, 2.0]), 1.0, -1.0)
         tensor([-1., -1.,  2.])
     """
+    refuse_complex("threshold", input)
     x = piecewise_input(input)
     result = where(x <= threshold, value, x)  # a nan stays nan, as in PyTorch
     return input.copy_(result) if inplace else result
@@ -890,6 +893,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         >>> F.prelu(chainrule.tensor([[-1.0, -1.0]]), chainrule.tensor([0.1, 0.2]))
         tensor([[-0.1000, -0.2000]])
     """
+    refuse_complex("prelu", input, weight)
     channels = input.shape[1] if input.ndim >= 2 else 1
     if weight.numel() not in (1, channels):
         raise ShapeError(
@@ -922,6 +926,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
         >>> F.glu(chainrule.tensor([1.0, 2.0, 0.0, 100.0]))
         tensor([0.5000, 2.0000])
     """
+    refuse_complex("glu", input)  # PyTorch has no complex glu kernel
     if input.ndim == 0:
         raise ShapeError("glu: does not support scalars because halving size must be even")
     size = input.shape[dim]

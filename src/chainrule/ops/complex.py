@@ -87,6 +87,15 @@ def complex_variant(op: type) -> type:
     return variant
 
 
+def apply_holomorphic(op: type, operands: tuple, *params: Any) -> Any:
+    """apply(op, operands, *params), running the complex variant of a `holomorphic` op when
+    an operand is complex: what the rules of a family of holomorphic ops (the linear layer,
+    convolutions) call, so that their derivatives stay complex-correct to every order."""
+    if any(x is not None and x._array.dtype.kind == "c" for x in operands):
+        op = complex_variant(op)
+    return apply(op, operands, *params)
+
+
 def refuse_complex(name: str, *values: Any) -> None:
     """PyTorch's refusal of ops that have no complex kernel (ordering, rounding, relu...)."""
     for value in values:

@@ -25,6 +25,7 @@ from typing import Any
 
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
+from chainrule.ops.complex import apply_holomorphic, holomorphic
 from chainrule.ops.nn_common import merge_batch, split_batch
 from chainrule.ops.op import Op, apply
 from chainrule.ops.reduction import sum as reduce_sum
@@ -222,10 +223,12 @@ def _convolution_batch(b: Any, x: Any, w: Any, *rest: Any) -> Any:
     return movedim(out, 1, 0)
 
 
+@holomorphic
 class Convolution(Op):
     """Cross-correlation of x (N, C, *spatial) with w (C_out, C/groups, *kernel), as PyTorch's
     convNd. Linear in each operand: the x-gradient is the transposed convolution of g with w,
-    the w-gradient the correlation of x with g (ConvolutionWeight)."""
+    the w-gradient the correlation of x with g (ConvolutionWeight). Holomorphic in each, as
+    every op of this file: complex operands' gradients conjugate the other operand."""
 
     @classmethod
     def node_name(cls) -> str:
@@ -250,10 +253,10 @@ class Convolution(Op):
         grad_x = grad_w = None
         if ctx.next_edges[0] is not None:
             in_size = tuple(ctx.input_meta[0][0][2:])
-            grad_x = apply(ConvolutionTranspose, (g, w), *ctx.geometry, in_size)
+            grad_x = apply_holomorphic(ConvolutionTranspose, (g, w), *ctx.geometry, in_size)
         if ctx.next_edges[1] is not None:
             kernel = tuple(ctx.input_meta[1][0][2:])
-            grad_w = apply(ConvolutionWeight, (x, g), *ctx.geometry, kernel)
+            grad_w = apply_holomorphic(ConvolutionWeight, (x, g), *ctx.geometry, kernel)
         return (grad_x, grad_w)
 
     @staticmethod
@@ -262,7 +265,7 @@ class Convolution(Op):
         grad_x = grad_w = None
         if ctx.next_edges[0] is not None:
             in_size = tuple(ctx.input_meta[0][0][2:])
-            grad_x = apply(ConvolutionTranspose, (g, ctx.w), *ctx.geometry, in_size)
+            grad_x = apply_holomorphic(ConvolutionTranspose, (g, ctx.w), *ctx.geometry, in_size)
         if ctx.next_edges[1] is not None:
             kernel = tuple(ctx.input_meta[1][0][2:])
             operands = (ctx.x, g, ctx.columns)
@@ -273,14 +276,15 @@ class Convolution(Op):
     def jvp(ctx: Node, tx: Any, tw: Any) -> Any:
         parts = []
         if tx is not None:
-            parts.append(apply(Convolution, (tx, ctx.w), *ctx.geometry))
+            parts.append(apply_holomorphic(Convolution, (tx, ctx.w), *ctx.geometry))
         if tw is not None:
-            parts.append(apply(Convolution, (ctx.x, tw), *ctx.geometry))
+            parts.append(apply_holomorphic(Convolution, (ctx.x, tw), *ctx.geometry))
         return parts[0] if len(parts) == 1 else parts[0] + parts[1]
 
     batch = _convolution_batch
 
 
+@holomorphic
 class ConvolutionBias(Convolution):
     """conv(x, w) + b per output channel, the bias added in place. Derivatives: Convolution's
     for x and w, g summed over all but the channel dimension for b."""
@@ -387,6 +391,7 @@ def _transposed_convolution(xp: Any, g: Array, w: Array, geometry: tuple, in_siz
     return xp.ascontiguousarray(xp.moveaxis(padded[(slice(None), *crop)], -1, 1))
 
 
+@holomorphic
 class ConvolutionTranspose(Op):
     """The adjoint of x -> conv(x, w): g (N, C_out, *out) to x's shape (N, C, *in_size), as
     PyTorch's conv_transposeNd (whose weight layout is exactly conv's). Linear in each operand:
@@ -412,10 +417,10 @@ class ConvolutionTranspose(Op):
         g, w = ctx.g, ctx.w
         grad_g = grad_w = None
         if ctx.next_edges[0] is not None:
-            grad_g = apply(Convolution, (a, w), *ctx.geometry)
+            grad_g = apply_holomorphic(Convolution, (a, w), *ctx.geometry)
         if ctx.next_edges[1] is not None:
             kernel = tuple(ctx.input_meta[1][0][2:])
-            grad_w = apply(ConvolutionWeight, (a, g), *ctx.geometry, kernel)
+            grad_w = apply_holomorphic(ConvolutionWeight, (a, g), *ctx.geometry, kernel)
         return (grad_g, grad_w)
 
     @staticmethod
@@ -423,9 +428,13 @@ class ConvolutionTranspose(Op):
         in_size = ctx.in_size
         parts = []
         if tg is not None:
-            parts.append(apply(ConvolutionTranspose, (tg, ctx.w), *ctx.geometry, in_size))
+            parts.append(
+                apply_holomorphic(ConvolutionTranspose, (tg, ctx.w), *ctx.geometry, in_size)
+            )
         if tw is not None:
-            parts.append(apply(ConvolutionTranspose, (ctx.g, tw), *ctx.geometry, in_size))
+            parts.append(
+                apply_holomorphic(ConvolutionTranspose, (ctx.g, tw), *ctx.geometry, in_size)
+            )
         return parts[0] if len(parts) == 1 else parts[0] + parts[1]
 
     @staticmethod
@@ -433,9 +442,12 @@ class ConvolutionTranspose(Op):
         """vmap: with shared weights the batch becomes more samples; else per example."""
         if b.batched[1]:
             return b.loop(g, w, *geometry)
-        return split_batch(apply(ConvolutionTranspose, (merge_batch(g), w), *geometry), b.size)
+        return split_batch(
+            apply_holomorphic(ConvolutionTranspose, (merge_batch(g), w), *geometry), b.size
+        )
 
 
+@holomorphic
 class ConvolutionWeight(Op):
     """The adjoint of w -> conv(x, w): the correlation of x with g, of w's shape
     (C_out, C/groups, *kernel). Linear in each operand: the x-gradient is
@@ -463,9 +475,9 @@ class ConvolutionWeight(Op):
         grad_x = grad_g = None
         if ctx.next_edges[0] is not None:
             in_size = tuple(ctx.input_meta[0][0][2:])
-            grad_x = apply(ConvolutionTranspose, (g, b), *ctx.geometry, in_size)
+            grad_x = apply_holomorphic(ConvolutionTranspose, (g, b), *ctx.geometry, in_size)
         if ctx.next_edges[1] is not None:
-            grad_g = apply(Convolution, (x, b), *ctx.geometry)
+            grad_g = apply_holomorphic(Convolution, (x, b), *ctx.geometry)
         return (grad_x, grad_g)
 
     @staticmethod
@@ -473,9 +485,9 @@ class ConvolutionWeight(Op):
         kernel = ctx.kernel
         parts = []
         if tx is not None:
-            parts.append(apply(ConvolutionWeight, (tx, ctx.g), *ctx.geometry, kernel))
+            parts.append(apply_holomorphic(ConvolutionWeight, (tx, ctx.g), *ctx.geometry, kernel))
         if tg is not None:
-            parts.append(apply(ConvolutionWeight, (ctx.x, tg), *ctx.geometry, kernel))
+            parts.append(apply_holomorphic(ConvolutionWeight, (ctx.x, tg), *ctx.geometry, kernel))
         return parts[0] if len(parts) == 1 else parts[0] + parts[1]
 
 
@@ -529,8 +541,8 @@ def convolution(
     channel, with padding as ((lo, hi), ...): what conv1d/2d/3d run once their arguments are
     read (chainrule.nn.functional)."""
     if bias is None:
-        return apply(Convolution, (x, weight), stride, padding, dilation, groups)
-    return apply(ConvolutionBias, (x, weight, bias), stride, padding, dilation, groups)
+        return apply_holomorphic(Convolution, (x, weight), stride, padding, dilation, groups)
+    return apply_holomorphic(ConvolutionBias, (x, weight, bias), stride, padding, dilation, groups)
 
 
 def convolution_transpose(
@@ -544,4 +556,6 @@ def convolution_transpose(
 ) -> Any:
     """The transposed convolution of x with weight, to spatial size `out_size`: what
     conv_transpose1d/2d/3d run once their arguments are read."""
-    return apply(ConvolutionTranspose, (x, weight), stride, padding, dilation, groups, out_size)
+    return apply_holomorphic(
+        ConvolutionTranspose, (x, weight), stride, padding, dilation, groups, out_size
+    )

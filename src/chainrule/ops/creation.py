@@ -17,7 +17,7 @@ from chainrule.backend import device as Device
 from chainrule.backend.dtypes import as_dtype
 from chainrule.errors import BackendError, DTypeError, ShapeError
 from chainrule.ops.arguments import normalize_size
-from chainrule.ops.op import ToDevice, apply
+from chainrule.ops.op import Op, ToDevice, apply
 from chainrule.ops.shape import broadcast_shapes
 
 # ---- from data -------------------------------------------------------------------------------
@@ -822,6 +822,39 @@ def _rng(generator: Generator | None, device: Device | str | None = None) -> Any
     return device_generator(backend).rng
 
 
+def _draw_levels() -> list:
+    """The active vmap levels with randomness='different' (outermost first): a random draw
+    inside them is made once per example of each."""
+    active = observers.get()
+    if active is None:
+        return []
+    return [o for o in active if o.per_example_draws() is not None]
+
+
+def _per_example(draw: Any, shape: tuple) -> Tensor:
+    """draw(shape), a tensor of random numbers; inside vmap(randomness='different'), one draw
+    per example: draw((*batch sizes, *shape)) seen as each example's tensor."""
+    levels = _draw_levels()
+    if not levels:
+        return draw(shape)
+    draws = draw(tuple(level.per_example_draws() for level in levels) + shape)
+    for level in levels:
+        draws = level.as_per_example(draws)
+    return draws
+
+
+def random_input(tensor: Tensor) -> Tensor:
+    """A parameter of a random draw (bernoulli's probabilities): inside vmap, refused where
+    it is batched under randomness='same' (as PyTorch), made batched under 'different' (so
+    the draw's batch rule draws per example)."""
+    active = observers.get()
+    if active is None:
+        return tensor
+    for observer in active:
+        tensor = observer.random_input(tensor)
+    return tensor
+
+
 def _random_float(
     kind: str, size: Sequence, generator: Any, dtype: Any, device: Any, requires_grad: bool
 ) -> Any:
@@ -829,20 +862,29 @@ def _random_float(
     target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
     if target.kind not in "fcV":
         raise DTypeError(f"{kind}: expected a floating point or complex dtype, got {target}")
+
+    def draw(shape: tuple) -> Tensor:
+        return _finish(_float_draws(kind, shape, generator, target, device), False)
+
+    result = _per_example(draw, shape)
+    return result.requires_grad_(True) if requires_grad else result
+
+
+def _float_draws(kind: str, shape: tuple, generator: Any, target: Any, device: Any) -> Array:
+    """rand's or randn's numbers of `shape` and NumPy dtype `target`, on `device`."""
     if target.kind == "c":  # PyTorch's: each part drawn so that E|z|^2 is 1 (randn), or U[0, 1)
-        parts = dtypes.real_of(dtypes.from_numpy_dtype(target))
-        real = _random_float(kind, shape, generator, parts, device, False)._array
-        imag = _random_float(kind, shape, generator, parts, device, False)._array
+        parts = dtypes.real_of(dtypes.from_numpy_dtype(target)).numpy
+        real = _float_draws(kind, shape, generator, parts, device)
+        imag = _float_draws(kind, shape, generator, parts, device)
         scale = 1.0 if kind == "rand" else 0.5**0.5
-        array = (real * scale + 1j * (imag * scale)).astype(target, copy=False)
-        return _finish(array, requires_grad)
+        return (real * scale + 1j * (imag * scale)).astype(target, copy=False)
     rng = _rng(generator, device)
     work = target if target.itemsize >= 4 else dtypes.float32.numpy
     if kind == "rand":
         array = rng.random(shape, dtype=work)
     else:
         array = rng.standard_normal(shape, dtype=work)
-    return _finish(_on_device(array.astype(target, copy=False), device), requires_grad)
+    return _on_device(array.astype(target, copy=False), device)
 
 
 def _on_device(array: Array, device: Any) -> Array:
@@ -1007,8 +1049,13 @@ def randint(
             f"randint: random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
     target = _numpy_dtype(dtype) or dtypes.int64.numpy
-    array = _rng(generator, device).integers(low, high, size=normalize_size((size,))).astype(target)
-    return _finish(_on_device(array, device), requires_grad)
+
+    def draw(shape: tuple) -> Tensor:
+        array = _rng(generator, device).integers(low, high, size=shape).astype(target)
+        return _finish(_on_device(array, device), False)
+
+    result = _per_example(draw, normalize_size((size,)))
+    return result.requires_grad_(True) if requires_grad else result
 
 
 def randint_like(input: Tensor, low: int, high: int | None = None, **kwargs: Any) -> Tensor:  # noqa: A002
@@ -1059,8 +1106,17 @@ def randperm(
         [0, 1, 2, 3]
     """
     target = _numpy_dtype(dtype) or dtypes.int64.numpy
-    order = _rng(generator, device).permutation(n).astype(target)
-    return _finish(_on_device(order, device), requires_grad)
+
+    def draw(shape: tuple) -> Tensor:
+        rng = _rng(generator, device)
+        if len(shape) == 1:
+            order = rng.permutation(n)
+        else:  # one permutation per example (vmap): the order of independent uniform keys
+            order = rng.random(shape).argsort(axis=-1)
+        return _finish(_on_device(order.astype(target), device), False)
+
+    result = _per_example(draw, (n,))
+    return result.requires_grad_(True) if requires_grad else result
 
 
 def normal(
@@ -1096,6 +1152,8 @@ def normal(
         chainrule.Size([2, 3])
     """
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        mean = random_input(mean) if isinstance(mean, Tensor) else mean
+        std = random_input(std) if isinstance(std, Tensor) else std
         shape = mean.shape if isinstance(mean, Tensor) else std.shape
         if isinstance(mean, Tensor) and isinstance(std, Tensor):
             shape = broadcast_shapes(mean.shape, std.shape)
@@ -1129,9 +1187,15 @@ def bernoulli(
         >>> chainrule.bernoulli(chainrule.tensor([0.0, 1.0]))
         tensor([0., 1.])
     """
-    probability = input._array if p is None else p
-    draws = _rng(generator, input._backend).random(input.shape)
-    return Tensor._from_array((draws < probability).astype(input._array.dtype))
+    input = random_input(input)  # noqa: A001
+    backend = input._backend
+
+    def draw(shape: tuple) -> Tensor:
+        return Tensor._from_array(_rng(generator, backend).random(shape), backend)
+
+    draws = _per_example(draw, tuple(input.shape))
+    hits = draws < (input.detach() if p is None else p)
+    return hits.to(input.dtype)
 
 
 def multinomial(
@@ -1161,36 +1225,60 @@ def multinomial(
         >>> chainrule.multinomial(chainrule.tensor([0.0, 1.0, 0.0]), 2, replacement=True)
         tensor([1, 1])
     """
-    rng = _rng(generator)  # drawn on the host, where the categories are chosen
-    weights = input._backend.to_numpy(input._array).astype("float64")
-    if weights.ndim not in (1, 2):
-        raise ShapeError(f"multinomial: prob_dist must be 1 or 2 dim, got shape {weights.shape}")
-    rows = weights.reshape(-1, weights.shape[-1])
-    if not replacement and num_samples > rows.shape[-1]:
+    if input.ndim not in (1, 2):
+        raise ShapeError(
+            f"multinomial: prob_dist must be 1 or 2 dim, got shape {tuple(input.shape)}"
+        )
+    if not replacement and num_samples > input.shape[-1]:
         raise ShapeError(
             f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
-            f"replacement (n_sample {num_samples}, size {rows.shape[-1]})"
+            f"replacement (n_sample {num_samples}, size {input.shape[-1]})"
         )
-    if not ((rows >= 0) & (rows < float("inf"))).all():
-        raise ValueError("multinomial: probability tensor contains either inf, nan or element < 0")
-    totals = rows.sum(-1, keepdims=True)
-    if not (totals > 0).all():
-        raise ValueError(
-            "multinomial: invalid multinomial distribution (sum of probabilities <= 0)"
-        )
-    if replacement:
-        cumulative = rows.cumsum(-1)
-        draws = rng.random((rows.shape[0], num_samples)) * totals
-        samples = draws.astype(dtypes.int64.numpy)
-        for i in range(rows.shape[0]):  # the first category whose cumulative weight exceeds
-            samples[i] = cumulative[i].searchsorted(draws[i], side="right")
-        samples = samples.clip(0, rows.shape[-1] - 1)  # a draw rounded up to the total
-    else:
-        keys = rows / rng.exponential(size=rows.shape)
-        samples = (-keys).argsort(-1, kind="stable")[:, :num_samples]
-    shape = weights.shape[:-1] + (num_samples,)
-    result = samples.astype(dtypes.int64.numpy).reshape(shape)
-    return Tensor._from_array(input._backend.from_numpy(result))
+    input = random_input(input)  # noqa: A001
+    rng = _rng(generator)  # drawn on the host, where the categories are chosen
+    return apply(Multinomial, (input.detach(),), num_samples, replacement, rng)
+
+
+class Multinomial(Op):
+    """`num_samples` category indices drawn from each row of weights (..., C) with `rng`, on
+    the host: with replacement, the first category whose cumulative weight exceeds a uniform
+    draw; without, the order of the keys weight / Exponential(1) (an exponential race, as
+    PyTorch's). Not differentiable."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Any, x: Array, num_samples: int, replacement: bool, rng: Any) -> Array:
+        backend = backend_of_array(x)
+        weights = backend.to_numpy(x).astype("float64")
+        rows = weights.reshape(-1, weights.shape[-1])
+        if not ((rows >= 0) & (rows < float("inf"))).all():
+            raise ValueError(
+                "multinomial: probability tensor contains either inf, nan or element < 0"
+            )
+        totals = rows.sum(-1, keepdims=True)
+        if not (totals > 0).all():
+            raise ValueError(
+                "multinomial: invalid multinomial distribution (sum of probabilities <= 0)"
+            )
+        if replacement:
+            cumulative = rows.cumsum(-1)
+            draws = rng.random((rows.shape[0], num_samples)) * totals
+            samples = draws.astype(dtypes.int64.numpy)
+            for i in range(rows.shape[0]):  # the first category whose cumulative weight exceeds
+                samples[i] = cumulative[i].searchsorted(draws[i], side="right")
+            samples = samples.clip(0, rows.shape[-1] - 1)  # a draw rounded up to the total
+        else:
+            keys = rows / rng.exponential(size=rows.shape)
+            samples = (-keys).argsort(-1, kind="stable")[:, :num_samples]
+        shape = weights.shape[:-1] + (num_samples,)
+        return backend.from_numpy(samples.astype(dtypes.int64.numpy).reshape(shape))
+
+    @staticmethod
+    def batch(b: Any, x: Any, num_samples: int, replacement: bool, rng: Any) -> Any:
+        """vmap: each example's rows are more rows (random_input batched the weights under
+        randomness='different', so each example draws its own)."""
+        return apply(Multinomial, (x,), num_samples, replacement, rng)
 
 
 # ---- devices ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.observers import observers
 from chainrule.backend import Array
 from chainrule.errors import ShapeError
+from chainrule.ops.complex import refuse_complex
 from chainrule.ops.creation import rand
 from chainrule.ops.nn_common import constant, shape_constant
 from chainrule.ops.op import Op, apply
@@ -30,9 +31,11 @@ class DropoutMask(Op):
         return ctx.xp.where(keep, 1 / (1 - p), 0).astype(x.dtype)
 
 
-def _dropout_mask(input: Any, p: float, shape: tuple) -> Any:
+def _dropout_mask(input: Any, p: float, shape: tuple, op_name: str = "dropout") -> Any:
     """A constant mask of 0 (probability p) and 1 / (1 - p), from the default generator."""
 
+    if p != 1 and input.numel():
+        refuse_complex(op_name, input)  # PyTorch draws the mask with bernoulli_: no complex kernel
     xp = input._backend.xp
     active = observers.get()
     if p != 1 and active is not None and any(o.records_random_ops for o in active):
@@ -95,12 +98,12 @@ def _alpha_dropout(op_name: str, input: Any, p: float, training: bool, shape: tu
         return input
     if p == 1:
         return input * 0
-    xp = input._backend.xp
-    draws = rand(shape, dtype=input.dtype, device=input.device)._array
-    keep = (draws < 1 - p).astype(input._array.dtype)
+    refuse_complex(op_name, input)  # the draws are bernoulli_'s, as dropout's
+    draws = rand(shape, dtype=input.dtype, device=input.device)  # vmap: one per example
+    keep = (draws < 1 - p).to(input.dtype)
     a = 1.0 / math.sqrt((_ALPHA * _ALPHA * p + 1) * (1 - p))
     shift = (keep - 1) * (_ALPHA * a) + _ALPHA * a * p
-    return input * constant(xp.asarray(keep * a)) + constant(xp.asarray(shift))
+    return input * (keep * a) + shift
 
 
 def alpha_dropout(
@@ -173,7 +176,7 @@ def _feature_dropout(
         return input
     lead = input.ndim - n
     shape = tuple(input.shape[:lead]) + (1,) * n
-    return _apply_mask(input, _dropout_mask(input, p, shape), inplace)
+    return _apply_mask(input, _dropout_mask(input, p, shape, op_name), inplace)
 
 
 def dropout1d(

@@ -17,7 +17,7 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops.elementwise import elementwise_batch, where
-from chainrule.ops.nn_common import check_indices, constant, shape_constant
+from chainrule.ops.nn_common import check_indices, constant, refuse_complex_autograd, shape_constant
 from chainrule.ops.op import Op, apply
 from chainrule.ops.shape import reshape
 
@@ -148,6 +148,7 @@ def embedding(
                  [1., 2.]]])
     """
     check_indices("embedding", input)
+    refuse_complex_autograd("embedding", weight)
     if weight.ndim != 2:
         raise ShapeError(
             f"embedding: expected a 2-D weight, got weight of shape {tuple(weight.shape)}"

@@ -13,16 +13,19 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array
 from chainrule.errors import ShapeError
 from chainrule.ops.autocast import LOWER, autocast_active, autocast_operands
+from chainrule.ops.complex import apply_holomorphic, holomorphic
 from chainrule.ops.linalg import Einsum, Matmul, matmul, stacked_matmul
 from chainrule.ops.nn_common import check_floating
-from chainrule.ops.op import Op, apply
+from chainrule.ops.op import Op
 from chainrule.ops.reduction import sum as reduce_sum
 from chainrule.ops.shape import expand, reshape, transpose, unsqueeze
 
 
+@holomorphic
 class Linear(Op):
     """x @ w^T (+ b) over the last dimension of x. Derivatives: g @ w for x, g^T x summed over
-    every leading dimension for w, g summed over them for b."""
+    every leading dimension for w, g summed over them for b (conjugated operands for complex
+    ones: holomorphic in each, as every op of this file)."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, w: Array, b: Array | None = None) -> Array:
@@ -36,9 +39,9 @@ class Linear(Op):
     def vjp(ctx: Node, g: Any) -> tuple:
         grads = [None, None, None]
         if ctx.next_edges[0] is not None:
-            grads[0] = apply(Matmul, (g, ctx.w))
+            grads[0] = apply_holomorphic(Matmul, (g, ctx.w))
         if ctx.next_edges[1] is not None:
-            grads[1] = apply(LinearWeightGrad, (g, ctx.x))
+            grads[1] = apply_holomorphic(LinearWeightGrad, (g, ctx.x))
         if len(ctx.next_edges) == 3 and ctx.next_edges[2] is not None:
             grads[2] = reduce_sum(g, tuple(range(g.ndim - 1))) if g.ndim > 1 else g
         return tuple(grads[: len(ctx.next_edges)])
@@ -65,15 +68,16 @@ class Linear(Op):
         """vmap: with shared parameters, Linear over the batch as one more leading dimension;
         with parameters per example, a batched matrix product."""
         if not any(b.batched[1:]):
-            return apply(Linear, (x, w) if bias is None else (x, w, bias))
+            return apply_holomorphic(Linear, (x, w) if bias is None else (x, w, bias))
         x, w, *rest = b.batch_all((x, w) if bias is None else (x, w, bias))
         rows = reshape(x, (b.size, -1, x.shape[-1]))
-        out = apply(Einsum, (rows, w), "bni,boi->bno")  # its vjps beat batched matmuls
+        out = apply_holomorphic(Einsum, (rows, w), "bni,boi->bno")  # its vjps beat batched matmuls
         if rest:
             out = out + unsqueeze(rest[0], 1)
         return reshape(out, (*x.shape[:-1], w.shape[1]))
 
 
+@holomorphic
 class LinearWeightGrad(Op):
     """g^T x summed over every leading dimension: Linear's weight gradient (out, in) as one
     matrix product of the rows, instead of reshape, transpose and matmul ops.
@@ -86,17 +90,17 @@ class LinearWeightGrad(Op):
 
     @staticmethod
     def vjp(ctx: Node, c: Any) -> tuple:
-        grad_g = apply(Linear, (ctx.x, c)) if ctx.next_edges[0] is not None else None
-        grad_x = apply(Matmul, (ctx.g, c)) if ctx.next_edges[1] is not None else None
+        grad_g = apply_holomorphic(Linear, (ctx.x, c)) if ctx.next_edges[0] is not None else None
+        grad_x = apply_holomorphic(Matmul, (ctx.g, c)) if ctx.next_edges[1] is not None else None
         return (grad_g, grad_x)
 
     @staticmethod
     def jvp(ctx: Node, tg: Any, tx: Any) -> Any:
         parts = []
         if tg is not None:
-            parts.append(apply(LinearWeightGrad, (tg, ctx.x)))
+            parts.append(apply_holomorphic(LinearWeightGrad, (tg, ctx.x)))
         if tx is not None:
-            parts.append(apply(LinearWeightGrad, (ctx.g, tx)))
+            parts.append(apply_holomorphic(LinearWeightGrad, (ctx.g, tx)))
         return parts[0] if len(parts) == 1 else parts[0] + parts[1]
 
     @staticmethod
@@ -105,7 +109,7 @@ class LinearWeightGrad(Op):
         g, x = b.batch_all((g, x))
         rows_g = reshape(g, (b.size, -1, g.shape[-1]))
         rows_x = reshape(x, (b.size, -1, x.shape[-1]))
-        return apply(Matmul, (transpose(rows_g, 1, 2), rows_x))
+        return apply_holomorphic(Matmul, (transpose(rows_g, 1, 2), rows_x))
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -130,7 +134,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """
     if autocast_active() is not None:
         input, weight, bias = autocast_operands(LOWER, input, weight, bias)  # noqa: A001
-    check_floating("linear", input=input, weight=weight, bias=bias)
+    check_floating("linear", input=input, weight=weight, bias=bias, complex_ok=True)
     if weight.ndim != 2:
         raise ShapeError(
             f"linear: expected a 2-D weight, got weight of shape {tuple(weight.shape)}"
@@ -142,12 +146,12 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"!= {weight.shape[1]})"
         )
     if bias is None:
-        return apply(Linear, (input, weight))
+        return apply_holomorphic(Linear, (input, weight))
     bias_shape = bias._array.shape
     if bias_shape not in ((weight._array.shape[0],), (1,), ()):
         raise ShapeError(
             f"linear: expected bias of shape ({weight.shape[0]},), got {tuple(bias.shape)}"
         )
     if bias_shape != (weight._array.shape[0],):
-        return apply(Linear, (input, weight)) + bias
-    return apply(Linear, (input, weight, bias))
+        return apply_holomorphic(Linear, (input, weight)) + bias
+    return apply_holomorphic(Linear, (input, weight, bias))

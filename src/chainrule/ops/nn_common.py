@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule._tensor import Tensor
+from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.autograd.observers import observers, tell
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, ShapeError
@@ -30,19 +31,35 @@ def shape_constant(array: Array) -> Any:
     return Tensor._from_array(array)
 
 
-def check_floating(op_name: str, **tensors: Any) -> None:
-    """PyTorch's nn ops want floating inputs of one dtype; say which operand is off."""
+def check_floating(op_name: str, *, complex_ok: bool = False, **tensors: Any) -> None:
+    """PyTorch's nn ops want floating inputs (or complex ones, where `complex_ok`: the ops
+    PyTorch has complex kernels for) of one dtype; say which operand is off."""
     dtype = None
     for name, tensor in tensors.items():
         if tensor is None:
             continue
-        if not tensor.dtype.is_floating_point:
-            raise DTypeError(f"{op_name}: expected a floating point {name}, got {tensor.dtype}")
+        if not (tensor.dtype.is_floating_point or (complex_ok and tensor.dtype.is_complex)):
+            kinds = "floating point or complex" if complex_ok else "floating point"
+            raise DTypeError(f"{op_name}: expected a {kinds} {name}, got {tensor.dtype}")
         if dtype is None:
             dtype = tensor.dtype
         elif tensor.dtype != dtype:
             names = ", ".join(f"{n} {t.dtype}" for n, t in tensors.items() if t is not None)
             raise DTypeError(f"{op_name}: operands must have the same dtype, got {names}")
+
+
+def refuse_complex_autograd(op_name: str, *tensors: Any) -> None:
+    """PyTorch's refusal of ops that compute complex values but have no complex derivative
+    (embedding, bilinear, soft_margin_loss): a complex operand is refused where the output
+    would be recorded for backward (grad mode on, an operand requiring grad)."""
+    present = [t for t in tensors if t is not None]
+    if not any(t.dtype.is_complex for t in present) or not is_grad_enabled():
+        return
+    if any(t.requires_grad for t in present):
+        raise DTypeError(
+            f"{op_name}: does not support automatic differentiation for outputs with complex "
+            "dtype (as PyTorch); run it under no_grad or on real tensors"
+        )
 
 
 def check_vector(op_name: str, name: str, tensor: Any, shape: tuple) -> None:

@@ -1379,9 +1379,11 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
     return vector_norm(sub(input, other), float(p))
 
 
+@holomorphic
 class LogSumExp(Op):
-    """log(sum(exp(x))) over `axes`, computed as m + log(sum(exp(x - m))) with m the maximum.
-    Derivative: g exp(x - out) (the softmax)."""
+    """log(sum(exp(x))) over `axes`, computed as m + log(sum(exp(x - m))) with m the maximum
+    (of the real parts, for complex x: the imaginary part is then the principal argument of
+    the sum, as PyTorch's). Derivative: g exp(x - out) (the softmax); holomorphic in x."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool) -> Array:
@@ -1393,7 +1395,7 @@ class LogSumExp(Op):
             )
             out = xp.full(shape, -math.inf, dtype=x.dtype)
         else:
-            shift = x.max(axis=axes, keepdims=True)
+            shift = x.real.max(axis=axes, keepdims=True)
             shift = xp.where(xp.isinf(shift), 0, shift)  # all -inf (or an inf): no shift
             total = xp.exp(x - shift).sum(axis=axes, keepdims=True)
             out = xp.log(total) + shift
@@ -1444,13 +1446,13 @@ def logsumexp(
         >>> chainrule.logsumexp(chainrule.tensor([1000.0, 1000.0]), 0)
         tensor(1000.6932)
     """
-    refuse_complex("logsumexp", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("logsumexp", dim, keepdim, axis, keepdims)
     if dim is None:
         raise TypeError("logsumexp() missing 1 required positional argument: 'dim'")
-    x = input if input._array.dtype.kind in "fV" else cast(input, dtypes.float32)
-    return apply(LogSumExp, (x,), reduced_axes("logsumexp", dim, x._array.ndim), keepdim)
+    x = input if input._array.dtype.kind in "fcV" else cast(input, dtypes.float32)
+    op = LogSumExp if x._array.dtype.kind != "c" else complex_variant(LogSumExp)
+    return apply(op, (x,), reduced_axes("logsumexp", dim, x._array.ndim), keepdim)
 
 
 # ---- scans ---------------------------------------------------------------------------------------
@@ -2644,6 +2646,7 @@ class LogSoftmax(Op):
 
 def _softmax(name: str, op: type, input: Any, dim: int | None, dtype: Any) -> Any:
     x = input if dtype is None else cast(input, dtypes.as_dtype(dtype))
+    refuse_complex(name, x)  # PyTorch has no complex softmax kernel
     _require_floating(name, x, f'"{name}" is not implemented for integer or bool tensors.')
     ndim = x._array.ndim
     if dim is None:  # PyTorch's legacy implicit dim

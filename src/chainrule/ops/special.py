@@ -25,7 +25,7 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array
 from chainrule.backend.special import special_function, standard_gamma_grad
 from chainrule.ops.arguments import Number
-from chainrule.ops.creation import Generator, _rng
+from chainrule.ops.creation import Generator, _rng, random_input
 from chainrule.ops.elementwise import (
     _float_operands,
     _partials_jvp,
@@ -418,6 +418,7 @@ class StandardGamma(Op):
         return (g * apply(StandardGammaGrad, (ctx.alpha, ctx.out)),)
 
     jvp = unary_elementwise_jvp
+    batch = elementwise_batch  # one draw per element of the batch: per example
 
 
 class StandardGammaGrad(Op):
@@ -439,6 +440,8 @@ class StandardGammaGrad(Op):
     @staticmethod
     def jvp(ctx: Node, t_alpha: Any, t_x: Any) -> Any:
         raise _not_implemented("_standard_gamma_grad")
+
+    batch = elementwise_batch
 
 
 # ---- public functions --------------------------------------------------------------------------
@@ -629,7 +632,7 @@ def standard_gamma(alpha: Any, generator: Generator | None = None) -> Any:
     >>> chainrule.ops.special.standard_gamma(chainrule.full((3,), 2.0)).shape
     chainrule.Size([3])
     """
-    alpha = _require_floating("_standard_gamma", alpha)
+    alpha = random_input(_require_floating("_standard_gamma", alpha))  # vmap: per example
     return apply(StandardGamma, (alpha,), _rng(generator))
 
 

@@ -637,14 +637,18 @@ class TensorMethods:
         return creation.empty(*size, dtype=dtype or self.dtype, device=self.device)
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
-        """In place: fill with samples from U(a, b), outside autograd. Returns self."""
+        """In place: fill with samples from U(a, b), outside autograd (complex: each part
+        from U(a, b), as PyTorch's). Returns self."""
         with grad_mode.no_grad():
-            return self.copy_(creation.rand_like(self, generator=generator) * (b - a) + a)
+            low = complex(a, a) if self.is_complex() else a
+            return self.copy_(creation.rand_like(self, generator=generator) * (b - a) + low)
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
-        """In place: fill with samples from N(mean, std**2), outside autograd. Returns self."""
+        """In place: fill with samples from N(mean, std**2), outside autograd (complex: mean
+        in each part and E|z - mean(1 + i)|^2 = std**2, as PyTorch's). Returns self."""
         with grad_mode.no_grad():
-            return self.copy_(creation.randn_like(self, generator=generator) * std + mean)
+            centre = complex(mean, mean) if self.is_complex() else mean
+            return self.copy_(creation.randn_like(self, generator=generator) * std + centre)
 
     def bernoulli_(self, p: float = 0.5, generator: Any = None) -> Tensor:
         """In place: fill with 1 with probability p, else 0, outside autograd. Returns self."""

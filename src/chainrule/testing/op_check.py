@@ -36,6 +36,7 @@ from chainrule.autograd import api
 from chainrule.autograd import forward_ad as fwAD
 from chainrule.autograd.grad_mode import enable_grad, no_grad
 from chainrule.autograd.observers import Observer, add_observer, remove_observer
+from chainrule.errors import GradError
 from chainrule.ops.creation import from_numpy
 from chainrule.testing.op_spec import OpSpec
 
@@ -322,9 +323,13 @@ def _check_op(spec: OpSpec, seed: int) -> None:
                 _check_forward_over_reverse(
                     spec, label, arrays, directions, cotangents_np, *second_order
                 )
-            else:  # outer tangents of its own, for the nested check's first-order part
+            else:  # outer tangents of its own, and reverse over reverse on its own
                 own = np.random.default_rng([seed, 7, case_number])
-                second_order = ([own.standard_normal(t.shape) for t in wanted], None)
+                weights = [own.standard_normal(t.shape) for t in wanted]
+                second_order = (
+                    weights,
+                    _reverse_over_reverse(spec, arrays, cotangents_np, weights),
+                )
             _check_forward_over_forward(
                 spec, label, arrays, directions, first, cotangents_np, *second_order
             )
@@ -461,6 +466,32 @@ def _check_second_order(
             spec.fd_rtol * 10,
         )
     return weights_np, list(second)
+
+
+def _reverse_over_reverse(
+    spec: OpSpec, arrays: tuple, cotangents_np: list, weights_np: list
+) -> list | None:
+    """d/dx <vjp(x, c), w>, for a spec whose second derivative step 3 does not check (against
+    finite differences that cannot see it, or a torch without it): the reference of the
+    forward-over-forward check. None where a rule refuses to be differentiated twice."""
+    inputs = _chainrule_inputs(arrays)
+    outputs = _float_outputs(_flatten_outputs(spec.fn(*inputs, **spec.kwargs)))
+    cotangents = [_tensor(c.copy()) for c in cotangents_np]
+    wanted = [t for t in inputs if t.requires_grad]
+    try:
+        grads = _vjp(outputs, inputs, cotangents, create_graph=True)
+        pairs = [
+            (g, _tensor(w.copy()))
+            for g, w in zip(grads, weights_np)
+            if g is not None and g.requires_grad
+        ]
+        if not pairs:
+            return [None] * len(wanted)
+        return list(
+            api.grad([g for g, _ in pairs], wanted, [w for _, w in pairs], allow_unused=True)
+        )
+    except (NotImplementedError, GradError):
+        return None
 
 
 def _check_forward_over_reverse(

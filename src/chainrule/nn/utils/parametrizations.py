@@ -21,6 +21,7 @@ from chainrule.autograd.grad_mode import no_grad
 from chainrule.nn.modules.conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from chainrule.nn.modules.module import Module
 from chainrule.nn.utils import parametrize
+from chainrule.ops.complex import refuse_complex
 from chainrule.ops.linalg import mv, vdot
 from chainrule.ops.reduction import norm
 
@@ -44,6 +45,7 @@ class _WeightNorm(Module):
         self.dim = -1 if dim is None else dim
 
     def forward(self, weight_g: Tensor, weight_v: Tensor) -> Tensor:
+        refuse_complex("weight_norm", weight_v)  # PyTorch's _weight_norm has no complex kernel
         return weight_v * (weight_g / norm_except_dim(weight_v, 2, self.dim))
 
     def right_inverse(self, weight: Tensor) -> tuple[Tensor, Tensor]:
@@ -110,7 +112,7 @@ class _SpectralNorm(Module):
         with no_grad():
             for _ in range(iterations):
                 self._u = F.normalize(mv(matrix, self._v), dim=0, eps=self.eps)
-                self._v = F.normalize(mv(matrix.transpose(0, 1), self._u), dim=0, eps=self.eps)
+                self._v = F.normalize(mv(matrix.mH, self._u), dim=0, eps=self.eps)
 
     def forward(self, weight: Tensor) -> Tensor:
         if weight.ndim == 1:

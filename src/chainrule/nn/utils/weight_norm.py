@@ -25,6 +25,7 @@ from chainrule.nn.modules.conv import ConvTranspose1d, ConvTranspose2d, ConvTran
 from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.nn.utils.parametrizations import norm_except_dim
+from chainrule.ops.complex import refuse_complex
 from chainrule.ops.linalg import mv, vdot
 
 __all__ = [
@@ -47,6 +48,7 @@ class WeightNorm:
     def compute_weight(self, module: Module) -> Tensor:
         g = getattr(module, self.name + "_g")
         v = getattr(module, self.name + "_v")
+        refuse_complex("weight_norm", v)  # PyTorch's _weight_norm has no complex kernel
         return v * (g / norm_except_dim(v, 2, self.dim))
 
     @staticmethod
