@@ -269,3 +269,55 @@ def page(module: types.ModuleType) -> str:
         "      members:\n"
         f"{members}\n"
     )
+
+
+# ---- type hints ------------------------------------------------------------------------------
+
+# Namespaces whose exported signatures are not yet held to real types (tests/test_typing.py
+# checks every other one). chainrule.numpy's owner removes it from here when it is typed.
+NOT_YET_TYPED = ("chainrule.numpy",)
+TYPED_NAMESPACES = tuple(name for name in NAMESPACES if name not in NOT_YET_TYPED)
+
+# `qualified name:parameter` (or `:return`) where `Any` is the right type, each with its reason.
+ANY_ALLOWED: dict[str, str] = {}
+
+_ANY = re.compile(r"\bAny\b")
+
+
+def any_in_signature(function: object) -> list[str]:
+    """The parameters (and 'return') of `function` whose annotation mentions `Any`."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # a builtin without a signature: nothing annotated
+        return []
+    annotated = [(name, p.annotation) for name, p in signature.parameters.items()]
+    annotated.append(("return", signature.return_annotation))
+    found = []
+    for name, annotation in annotated:
+        if annotation is inspect.Parameter.empty:
+            continue
+        text = annotation if isinstance(annotation, str) else repr(annotation)
+        if _ANY.search(text):
+            found.append(name)
+    return found
+
+
+def any_annotations(module: types.ModuleType, waived: bool = True) -> list[str]:
+    """`namespace.name:parameter` for each `Any` in the signature of an exported function, or
+    of an exported chainrule class's `__init__`, less ANY_ALLOWED (unless `waived` is False)."""
+    found = []
+    for name in exported(module):
+        value = getattr(module, name)
+        if inspect.isclass(value):
+            if not value.__module__.startswith("chainrule") or "__init__" not in vars(value):
+                continue
+            target = vars(value)["__init__"]
+        elif callable(value):
+            target = value
+        else:
+            continue
+        for parameter in any_in_signature(target):
+            key = f"{module.__name__}.{name}:{parameter}"
+            if not waived or key not in ANY_ALLOWED:
+                found.append(key)
+    return found

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule.autograd.api import backward as _backward
 from chainrule.autograd.forward_ad import current_level as _dual_level
@@ -68,7 +68,13 @@ class RemovableHandle:
         self.remove()
 
 
-class Tensor:
+if TYPE_CHECKING:  # static tools see the math methods ops/tensor_methods.py attaches at import
+    from chainrule.ops.tensor_methods import TensorMethods as _TensorMethods
+else:
+    _TensorMethods = object
+
+
+class Tensor(_TensorMethods):
     """A multi-dimensional array with autograd.
 
     >>> import chainrule

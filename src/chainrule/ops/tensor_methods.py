@@ -10,7 +10,7 @@ body of `TensorMethods`, as they would be in Tensor's own (`__add__ = elementwis
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule._tensor import LEGACY_TYPE_BY_DTYPE, Tensor
 from chainrule.autograd import grad_mode
@@ -718,6 +718,101 @@ class TensorMethods:
     def itemsize(self) -> int:
         """The bytes one element takes (`element_size()`)."""
         return self._array.itemsize
+
+    # ---- the in-place forms, as static tools see them ------------------------------------------
+    # attach_methods makes `name_` for each name of _ELEMENTWISE_INPLACE when chainrule is
+    # imported; these lines declare them for mypy and editors (tests/test_typing.py checks that
+    # the two lists agree).
+    if TYPE_CHECKING:
+        abs_ = abs  # noqa: A003 - the class attribute, not the builtin
+        absolute_ = absolute
+        acos_ = acos
+        acosh_ = acosh
+        arccos_ = arccos
+        arccosh_ = arccosh
+        arcsin_ = arcsin
+        arcsinh_ = arcsinh
+        arctan_ = arctan
+        arctan2_ = arctan2
+        arctanh_ = arctanh
+        asin_ = asin
+        asinh_ = asinh
+        atan_ = atan
+        atan2_ = atan2
+        atanh_ = atanh
+        ceil_ = ceil
+        cos_ = cos
+        cosh_ = cosh
+        cumprod_ = cumprod
+        cumsum_ = cumsum
+        deg2rad_ = deg2rad
+        hypot_ = hypot
+        rad2deg_ = rad2deg
+        sinc_ = sinc
+        divide_ = divide
+        eq_ = eq
+        erf_ = erf
+        exp_ = exp
+        exp2_ = exp2
+        expm1_ = expm1
+        floor_ = floor
+        floor_divide_ = floor_divide
+        fmod_ = fmod
+        frac_ = frac
+        ge_ = ge
+        greater_ = greater
+        gt_ = gt
+        le_ = le
+        lerp_ = lerp
+        less_ = less
+        log_ = log
+        log10_ = log10
+        log1p_ = log1p
+        log2_ = log2
+        logical_and_ = logical_and
+        logical_not_ = logical_not
+        logical_or_ = logical_or
+        logical_xor_ = logical_xor
+        logit_ = logit
+        lt_ = lt
+        multiply_ = multiply
+        nan_to_num_ = nan_to_num
+        ne_ = ne
+        neg_ = neg
+        negative_ = negative
+        reciprocal_ = reciprocal
+        relu_ = relu
+        remainder_ = remainder
+        round_ = round  # noqa: A003
+        rsqrt_ = rsqrt
+        sigmoid_ = sigmoid
+        sign_ = sign
+        sin_ = sin
+        sinh_ = sinh
+        sqrt_ = sqrt
+        square_ = square
+        subtract_ = subtract
+        tan_ = tan
+        tanh_ = tanh
+        tril_ = tril
+        triu_ = triu
+        true_divide_ = true_divide
+        trunc_ = trunc
+        clamp_min_ = clamp_min
+        clamp_max_ = clamp_max
+        copysign_ = copysign
+        erfc_ = erfc
+        ldexp_ = ldexp
+        sgn_ = sgn
+        xlogy_ = xlogy
+        lgamma_ = lgamma
+        digamma_ = digamma
+        polygamma_ = polygamma
+        erfinv_ = erfinv
+        i0_ = i0
+        mvlgamma_ = mvlgamma
+        igamma_ = igamma
+        igammac_ = igammac
 
 
 def _to_legacy_type_name(x: Tensor, name: str) -> Tensor:
