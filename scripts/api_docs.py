@@ -279,7 +279,93 @@ NOT_YET_TYPED = ("chainrule.numpy",)
 TYPED_NAMESPACES = tuple(name for name in NAMESPACES if name not in NOT_YET_TYPED)
 
 # `qualified name:parameter` (or `:return`) where `Any` is the right type, each with its reason.
-ANY_ALLOWED: dict[str, str] = {}
+ANY_ALLOWED: dict[str, str] = {
+    **dict.fromkeys(
+        [
+            "chainrule.max:return",
+            "chainrule.min:return",
+            "chainrule.median:return",
+            "chainrule.nanmedian:return",
+        ],
+        "a Tensor without `dim`, a (values, indices) named tuple with it: one type per call "
+        "form needs typing.overload, not yet written",
+    ),
+    **dict.fromkeys(
+        ["chainrule.nonzero:return", "chainrule.where:return"],
+        "a Tensor, or a tuple of index Tensors (as_tuple=True, or where with one argument): "
+        "one type per call form needs typing.overload, not yet written",
+    ),
+    **dict.fromkeys(
+        ["chainrule.unique:return", "chainrule.unique_consecutive:return"],
+        "a Tensor, or a tuple with inverse indices and counts as the return_* flags ask: one "
+        "type per call form needs typing.overload, not yet written",
+    ),
+    **dict.fromkeys(
+        [
+            "chainrule.autograd.functional.jacobian:return",
+            "chainrule.autograd.functional.hessian:return",
+        ],
+        "a Tensor, or tuples of tuples of Tensors nested as the function's inputs and outputs",
+    ),
+    "chainrule.compile:return": (
+        "the model it is given, compiled (any callable or Module), or a decorator when called "
+        "without one"
+    ),
+    "chainrule.load:return": "whatever object was saved: a state dict, a Tensor, a container",
+    **dict.fromkeys(
+        [
+            "chainrule.nn.RNN:args",
+            "chainrule.nn.RNN:kwargs",
+            "chainrule.nn.GRU:args",
+            "chainrule.nn.GRU:kwargs",
+        ],
+        "passed on unchanged to RNNBase.__init__, which types each argument",
+    ),
+    **dict.fromkeys(
+        [
+            f"chainrule.nn.functional.max_pool{n}d_with_indices:{part}"
+            for n in (1, 2, 3)
+            for part in ("args", "kwargs")
+        ],
+        "passed on unchanged to max_pool1d/2d/3d, which type each argument",
+    ),
+    "chainrule.optim.Optimizer:defaults": (
+        "the hyper-parameters of a subclass, each of its own type (floats, tuples, flags)"
+    ),
+    **dict.fromkeys(
+        [
+            "chainrule.func.functional_call:args",
+            "chainrule.func.functional_call:return",
+        ],
+        "whatever the module's forward takes and returns",
+    ),
+    **dict.fromkeys(
+        [
+            "chainrule.func.vjp:primals",
+            "chainrule.func.linearize:primals",
+            "chainrule.func.tree_flatten:tree",
+            "chainrule.func.tree_map:tree",
+            "chainrule.func.tree_map:function",
+            "chainrule.func.tree_map:return",
+            "chainrule.func.tree_unflatten:return",
+            "chainrule.func.vmap:in_dims",
+            "chainrule.func.vmap:out_dims",
+        ],
+        "a pytree: any nesting of tuples, lists and dicts around its leaves (Tensors, numbers, "
+        "or for vmap's dims ints and None)",
+    ),
+    **dict.fromkeys(
+        [
+            "chainrule.data.default_collate:batch",
+            "chainrule.data.default_collate:return",
+            "chainrule.data.default_convert:data",
+            "chainrule.data.default_convert:return",
+            "chainrule.data.DataLoader:collate_fn",
+        ],
+        "a dataset's samples and batches: any nesting of tuples, lists and dicts around "
+        "Tensors, arrays and numbers",
+    ),
+}
 
 _ANY = re.compile(r"\bAny\b")
 

@@ -24,6 +24,14 @@ TYPED = [m for m in api_docs.available_namespaces() if m.__name__ in api_docs.TY
 EXAMPLES = sorted((ROOT / "tests" / "typing_examples").glob("*.py"))
 
 
+@pytest.mark.parametrize("module", TYPED, ids=lambda m: m.__name__)
+def test_no_exported_signature_says_any(module):
+    """`help()`, an editor and mypy show what each argument takes: `Tensor`, `int | None`,
+    `Sequence[int]`; `Any` only where anything is right, waived in api_docs.ANY_ALLOWED."""
+    found = api_docs.any_annotations(module)
+    assert not found, f"{module.__name__}: Any in {', '.join(found)}"
+
+
 def test_any_check_reads_parameters_and_returns():
     def typed(x: int, y: list[int] | None = None) -> int:
         return x

@@ -713,7 +713,7 @@ LEGACY_TYPE_BY_DTYPE = {
 }
 
 
-def is_tensor(obj: Any) -> bool:
+def is_tensor(obj: object) -> bool:
     """Whether `obj` is a chainrule Tensor (Parameters included), as torch.is_tensor."""
     return isinstance(obj, Tensor)
 

@@ -19,7 +19,7 @@ import json
 import os
 import secrets
 import struct
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import safetensors
 import safetensors.numpy
@@ -29,6 +29,11 @@ from chainrule.backend import dtypes, is_numpy_scalar, numpy_backend
 from chainrule.errors import DTypeError, FileFormatError
 from chainrule.ops.creation import tensor
 from chainrule.torch_format import is_torch_file, load_torch_file
+
+if TYPE_CHECKING:  # annotations only
+    from collections.abc import Callable, Mapping
+
+    from chainrule.backend import device as Device
 
 __all__ = ["FileFormatError", "load", "save"]
 
@@ -56,7 +61,7 @@ _LOADABLE_DTYPES = set(_ELEMENT_DTYPES)
 # ---- saving ----------------------------------------------------------------------------------
 
 
-def save(obj: Any, f: str | os.PathLike | IO[bytes]) -> None:
+def save(obj: object, f: str | os.PathLike | IO[bytes]) -> None:
     """Write `obj` (a tensor, or nested dicts/lists/tuples of tensors, numbers, strings, bools
     and None) to the path or binary file object `f`.
 
@@ -171,9 +176,9 @@ def _fsync_directory(directory: str) -> None:
 
 def load(
     f: str | os.PathLike | IO[bytes],
-    map_location: Any = None,
+    map_location: str | Device | Mapping[str, str] | Callable[..., object] | None = None,
     weights_only: bool = True,
-    **kwargs: Any,
+    **kwargs: object,
 ) -> Any:
     """Read what `save` wrote, any safetensors file (as a flat dict of tensors), or a file
     `torch.save` wrote (chainrule/torch_format.py: its pickle read by a restricted unpickler

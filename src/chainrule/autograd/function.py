@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule._tensor import Tensor
 from chainrule.autograd import grad_mode
@@ -33,6 +33,9 @@ from chainrule.backend import numpy_backend
 from chainrule.backend.dtypes import from_numpy_dtype
 from chainrule.errors import GradError
 from chainrule.ops.op import Op, apply
+
+if TYPE_CHECKING:  # annotations only
+    from chainrule.backend import Backend
 
 
 class FunctionCtx(Node):
@@ -68,7 +71,7 @@ class FunctionCtx(Node):
         "_n_args",
     )
 
-    def __init__(self, function: type, backend: Any) -> None:
+    def __init__(self, function: type, backend: Backend) -> None:
         super().__init__(function, backend)
         self._to_save = None
         self._needs_input_grad = ()

@@ -16,7 +16,6 @@ bfloat16 is stored as `ml_dtypes.bfloat16` (the NumPy dtype JAX uses). NumPy giv
 from __future__ import annotations
 
 import builtins
-from typing import Any
 
 import ml_dtypes
 import numpy as np
@@ -227,7 +226,7 @@ class finfo:  # noqa: N801 - PyTorch's name (in this module `int` and `float` ar
 
     __slots__ = ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype")
 
-    def __init__(self, type: Any = None) -> None:  # noqa: A002 - PyTorch's argument name
+    def __init__(self, type: dtype | None = None) -> None:  # noqa: A002 - PyTorch's argument name
         kind = get_default_dtype() if type is None else real_of(as_dtype(type))
         if not kind.is_floating_point:
             raise TypeError(
@@ -255,7 +254,7 @@ class iinfo:  # noqa: N801 - PyTorch's name
 
     __slots__ = ("bits", "max", "min", "dtype")
 
-    def __init__(self, type: Any) -> None:  # noqa: A002 - PyTorch's argument name
+    def __init__(self, type: dtype) -> None:  # noqa: A002 - PyTorch's argument name
         kind = as_dtype(type)
         if kind.category >= FLOATING:
             raise TypeError("iinfo() requires an integer input type. Use finfo to handle 'finfo'")

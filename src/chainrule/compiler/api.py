@@ -36,7 +36,7 @@ def compile(  # noqa: A001 - PyTorch's name
     *,
     fullgraph: bool = False,
     dynamic: bool | None = None,
-    backend: Any = "inductor",
+    backend: str | Callable[..., object] = "inductor",
     mode: str | None = None,
     options: dict | None = None,
     disable: bool = False,

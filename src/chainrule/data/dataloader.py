@@ -12,7 +12,7 @@ import queue
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule._tensor import Tensor
 from chainrule.backend import dtypes, is_array, is_numpy_scalar
@@ -31,6 +31,9 @@ from chainrule.data.worker import (
 )
 from chainrule.ops.creation import Generator, as_tensor, randint, tensor
 from chainrule.ops.shape import stack
+
+if TYPE_CHECKING:  # annotations only
+    from chainrule.data.dataset import Dataset, IterableDataset
 
 _COLLATE_ERROR = (
     "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
@@ -170,7 +173,7 @@ class DataLoader:
 
     def __init__(
         self,
-        dataset: Any,
+        dataset: Dataset | IterableDataset,
         batch_size: int | None = 1,
         shuffle: bool | None = None,
         sampler: Sampler | Iterable | None = None,

@@ -27,6 +27,8 @@ if _TYPE_CHECKING:  # annotations only (they are strings at run time): not publi
     from collections.abc import Callable
     from typing import Any
 
+    from chainrule.ops.creation import Generator
+
 __all__ = [
     "calculate_gain",
     "constant_",
@@ -92,7 +94,9 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
 
 
-def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
+def uniform_(
+    tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Generator | None = None
+) -> Tensor:
     """Fill with samples of U(a, b).
 
     Args:
@@ -115,7 +119,9 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = No
         return tensor.uniform_(a, b, generator=generator)
 
 
-def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
+def normal_(
+    tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator: Generator | None = None
+) -> Tensor:
     """Fill with samples of N(mean, std**2).
 
     Args:
@@ -148,7 +154,7 @@ def trunc_normal_(
     std: float = 1.0,
     a: float = -2.0,
     b: float = 2.0,
-    generator: Any = None,
+    generator: Generator | None = None,
 ) -> Tensor:
     """Fill with N(mean, std**2) restricted to [a, b], by rejection sampling (PyTorch's method):
     normal proposals when [a, b] holds over 30% of the mass, else uniform proposals on [a, b]
@@ -347,7 +353,9 @@ def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
-def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
+def xavier_uniform_(
+    tensor: Tensor, gain: float = 1.0, generator: Generator | None = None
+) -> Tensor:
     """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010).
     fan_in is size(1), fan_out size(0), each times the receptive field (the dims after 1).
 
@@ -372,7 +380,7 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Any = None) ->
     return uniform_(tensor, -bound, bound, generator)
 
 
-def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
     """N(0, std**2) with std = gain * sqrt(2 / (fan_in + fan_out)) (Glorot & Bengio, 2010).
 
     Args:
@@ -408,7 +416,7 @@ def kaiming_uniform_(
     a: float = 0,
     mode: str = "fan_in",
     nonlinearity: str = "leaky_relu",
-    generator: Any = None,
+    generator: Generator | None = None,
 ) -> Tensor:
     """U(-bound, bound), bound = gain * sqrt(3 / fan) (He et al., 2015). nn.Linear and
     the convolutions initialise their weight this way with a = sqrt(5). A zero-element tensor
@@ -446,7 +454,7 @@ def kaiming_normal_(
     a: float = 0,
     mode: str = "fan_in",
     nonlinearity: str = "leaky_relu",
-    generator: Any = None,
+    generator: Generator | None = None,
 ) -> Tensor:
     """N(0, std**2), std = gain / sqrt(fan) (He et al., 2015). A zero-element tensor is
     left as it is (with PyTorch's warning).
@@ -476,7 +484,7 @@ def kaiming_normal_(
     return normal_(tensor, 0.0, std, generator)
 
 
-def orthogonal_(tensor: Tensor, gain: float = 1, generator: Any = None) -> Tensor:
+def orthogonal_(tensor: Tensor, gain: float = 1, generator: Generator | None = None) -> Tensor:
     """A (semi-)orthogonal matrix (dims after the first flattened) times `gain`: the Q of a
     Gaussian matrix's QR decomposition, signs fixed by R's diagonal (Saxe et al., 2013).
 
@@ -514,7 +522,9 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator: Any = None) -> Tenso
     return tensor
 
 
-def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Any = None) -> Tensor:
+def sparse_(
+    tensor: Tensor, sparsity: float, std: float = 0.01, generator: Generator | None = None
+) -> Tensor:
     """N(0, std**2) with a fraction `sparsity` of each column set to zero (Martens, 2010).
 
     Args:

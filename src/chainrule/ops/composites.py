@@ -8,7 +8,7 @@ every backend runs them.
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule.errors import ShapeError
 from chainrule.ops.arguments import normalize_dim
@@ -21,6 +21,10 @@ from chainrule.ops.nn_common import check_indices, constant
 from chainrule.ops.reduction import mean
 from chainrule.ops.reduction import sum as reduce_sum
 from chainrule.ops.shape import reshape, squeeze, transpose, unsqueeze
+
+if TYPE_CHECKING:  # annotations only
+    from chainrule._tensor import Tensor
+    from chainrule._typing import Number
 
 
 def _positions_along(input: Any, dim: int, index: Any, op_name: str) -> Any:
@@ -41,7 +45,7 @@ def _positions_along(input: Any, dim: int, index: Any, op_name: str) -> Any:
     return constant(hit.reshape(shape))
 
 
-def index_fill(input: Any, dim: int, index: Any, value: Any) -> Any:
+def index_fill(input: Tensor, dim: int, index: Tensor, value: Tensor | Number) -> Tensor:
     """A copy of input with every slice at `index` along `dim` set to `value` (a number or a
     0-d tensor, which then receives the gradient of the filled elements).
 
@@ -61,7 +65,7 @@ def index_fill(input: Any, dim: int, index: Any, value: Any) -> Any:
     return filled.to(input.dtype) if filled.dtype != input.dtype else filled
 
 
-def index_copy(input: Any, dim: int, index: Any, source: Any) -> Any:
+def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """A copy of input whose slices at `index` along `dim` are source's slices, in order
     (source's gradient is the output gradient's slices at `index`). Indices should be
     distinct: PyTorch leaves repeats unspecified.
@@ -86,7 +90,7 @@ def index_copy(input: Any, dim: int, index: Any, source: Any) -> Any:
     return where(hit, placed, input)
 
 
-def masked_scatter(input: Any, mask: Any, source: Any) -> Any:
+def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """A copy of input whose elements where `mask` (broadcast to input) is True are source's
     first elements, in row-major order.
 
@@ -112,7 +116,7 @@ def masked_scatter(input: Any, mask: Any, source: Any) -> Any:
     return where(constant(hits), values, input)
 
 
-def put(input: Any, index: Any, source: Any, accumulate: bool = False) -> Any:
+def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
     """A copy of input, seen as flat, with input.flatten()[index] = source (added with
     accumulate=True, repeats adding up).
 
@@ -132,7 +136,13 @@ def put(input: Any, index: Any, source: Any, accumulate: bool = False) -> Any:
     return reshape(written, tuple(input.shape))
 
 
-def cov(input: Any, *, correction: int = 1, fweights: Any = None, aweights: Any = None) -> Any:
+def cov(
+    input: Tensor,
+    *,
+    correction: int = 1,
+    fweights: Tensor | None = None,
+    aweights: Tensor | None = None,
+) -> Tensor:
     """The covariance matrix of the variables in input's rows (observations in columns; a
     1-D input is one variable), with frequency and analytic weights and `correction`
     (1: Bessel's), as torch.cov.
@@ -173,7 +183,7 @@ def cov(input: Any, *, correction: int = 1, fweights: Any = None, aweights: Any 
     return squeeze(products / normalizer)
 
 
-def corrcoef(input: Any) -> Any:
+def corrcoef(input: Tensor) -> Tensor:
     """Pearson correlation coefficients of the variables in input's rows: cov scaled by the
     standard deviations, clipped to [-1, 1] (real inputs; complex ones are not clipped), as
     torch.corrcoef.

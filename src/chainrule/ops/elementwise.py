@@ -2389,7 +2389,7 @@ class FrexpParts(Op):
     batch = elementwise_batch
 
 
-def frexp(input: Tensor) -> Any:  # noqa: A002
+def frexp(input: Tensor) -> FrexpResult:  # noqa: A002
     """(mantissa, exponent) with input = mantissa * 2**exponent, |mantissa| in [0.5, 1) (0 for
     0): a named tuple, the exponent int32. The mantissa is input * 2**-exponent, exactly, so
     its derivative is 2**-exponent.
@@ -3220,7 +3220,7 @@ def _comparison(
         },
     )
 
-    def function(input: Any, other: Any) -> Any:  # noqa: A002
+    def function(input: Tensor, other: Tensor | Number) -> Tensor:  # noqa: A002
         if not (_is_operand(input) and _is_operand(other)):
             return NotImplemented  # so `t == None` is False and `t < None` a TypeError
         x, y = binary_operands(input, other, name)
@@ -3372,7 +3372,7 @@ def _predicate(
         },
     )
 
-    def function(input: Any) -> Any:  # noqa: A002
+    def function(input: Tensor) -> Tensor:  # noqa: A002
         return apply(op, (_tensor_operand(input),))
 
     function.__name__ = name

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from warnings import warn as _warn  # private: `chainrule` star-imports this module
 
 from chainrule._tensor import Tensor
@@ -38,6 +38,9 @@ from chainrule.ops.shape import (
     unbroadcast,
     unsqueeze,
 )
+
+if TYPE_CHECKING:  # annotations only
+    from chainrule._typing import Number, Sections
 
 # ---- keys ------------------------------------------------------------------------------------
 
@@ -487,7 +490,12 @@ def _reduce_to(grad: Any, shape: tuple) -> Any:
     return unbroadcast(grad, shape)
 
 
-def index_put(input: Any, indices: Any, values: Any, accumulate: bool = False) -> Any:  # noqa: A002
+def index_put(
+    input: Tensor,  # noqa: A002
+    indices: Sequence[Tensor | None],
+    values: Tensor | Number,
+    accumulate: bool = False,
+) -> Tensor:
     """A copy of `input` with input[indices] = values (the out-of-place form of
     `x[indices] = values`); with accumulate=True repeated indices add up.
 
@@ -509,7 +517,7 @@ def index_put(input: Any, indices: Any, values: Any, accumulate: bool = False) -
     return apply(IndexPut, (input, values), normalized, bool(accumulate))
 
 
-def masked_fill(input: Any, mask: Any, value: Any) -> Any:  # noqa: A002
+def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor:  # noqa: A002
     """`input` where mask is False and `value` where True; mask broadcasts, the result keeps
     input's dtype. A 0-dim tensor value receives the summed gradient of the filled places."""
     if not isinstance(mask, Tensor) or mask._array.dtype.kind != "b":
@@ -749,7 +757,7 @@ def _gather_like_operands(op_name: str, input: Any, dim: int, index: Any) -> int
     return dim
 
 
-def gather(input: Any, dim: int, index: Any, *, sparse_grad: bool = False) -> Any:  # noqa: A002
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:  # noqa: A002
     """`out[i][j][k] = input[index[i][j][k]][j][k]` for dim=0 (likewise for other dims); index
     has input's rank and is no larger in the other dimensions.
 
@@ -803,14 +811,14 @@ def _scatter_operands(op_name: str, input: Any, dim: int, index: Any, src: Any) 
 
 
 def scatter(
-    input: Any,  # noqa: A002
+    input: Tensor,  # noqa: A002
     dim: int,
-    index: Any,
-    src: Any = None,
+    index: Tensor,
+    src: Tensor | None = None,
     *,
-    value: Any = None,
+    value: Number | None = None,
     reduce: str | None = None,
-) -> Any:
+) -> Tensor:
     """A copy of input with `input[index[i][j]][j] = src[i][j]` for dim=0 (likewise for other
     dims); `src` may be a number, or pass `value=`. reduce='add' or 'multiply' combines
     instead of writing. Which write wins at a repeated index is unspecified, as in PyTorch.
@@ -848,7 +856,7 @@ def scatter(
     return apply(Scatter, (input, index, src), dim)
 
 
-def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Any:  # noqa: A002
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:  # noqa: A002
     """A copy of input with `src[i][j]` added at `input[index[i][j]][j]` for dim=0 (likewise for
     other dims); repeated indices accumulate. The transpose of gather.
 
@@ -1024,14 +1032,14 @@ def _reduce_name(op_name: str, reduce: str, allowed: tuple) -> str:
 
 
 def scatter_reduce(
-    input: Any,  # noqa: A002
+    input: Tensor,  # noqa: A002
     dim: int,
-    index: Any,
-    src: Any,
+    index: Tensor,
+    src: Tensor,
     reduce: str,
     *,
     include_self: bool = True,
-) -> Any:
+) -> Tensor:
     """A copy of input with `src[i][j]` combined into `input[index[i][j]][j]` for dim=0
     (likewise for other dims) by `reduce`: 'sum', 'prod', 'mean', 'amax' or 'amin'. With
     include_self=False the input's own values at the places written take no part. Integer
@@ -1061,14 +1069,14 @@ class IndexReduce(ScatterReduce):
 
 
 def index_reduce(
-    input: Any,  # noqa: A002
+    input: Tensor,  # noqa: A002
     dim: int,
-    index: Any,
-    source: Any,
+    index: Tensor,
+    source: Tensor,
     reduce: str,
     *,
     include_self: bool = True,
-) -> Any:
+) -> Tensor:
     """A copy of input with `source`'s slice k combined into input's slice `index[k]` along
     `dim` by `reduce`: 'prod', 'mean', 'amax' or 'amin'. With include_self=False the input's
     own values in the slices written take no part. Gradients as PyTorch's.
@@ -1189,7 +1197,7 @@ def _vector_index(op_name: str, input: Any, dim: int, index: Any) -> tuple[int, 
     return dim, _as_1d(index)
 
 
-def index_select(input: Any, dim: int, index: Any) -> Any:  # noqa: A002
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     """The slices of input at `index` (1-D int tensor) along `dim`, in that order.
 
     >>> import chainrule
@@ -1203,7 +1211,14 @@ def index_select(input: Any, dim: int, index: Any) -> Any:  # noqa: A002
     return apply(IndexSelect, (input, index), dim)
 
 
-def index_add(input: Any, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Any:  # noqa: A002
+def index_add(
+    input: Tensor,  # noqa: A002
+    dim: int,
+    index: Tensor,
+    source: Tensor,
+    *,
+    alpha: Number = 1,
+) -> Tensor:
     """A copy of input with alpha * source[k] added to the slice index[k] along `dim`;
     repeated indices accumulate. The transpose of index_select.
 
@@ -1239,7 +1254,13 @@ def index_add(input: Any, dim: int, index: Any, source: Any, *, alpha: Any = 1) 
     return apply(IndexAdd, (input, index, _as_1d(source)), dim)
 
 
-def take_along_dim(input: Any, indices: Any, dim: int | None = None, *, axis: Any = None) -> Any:  # noqa: A002
+def take_along_dim(
+    input: Tensor,  # noqa: A002
+    indices: Tensor,
+    dim: int | None = None,
+    *,
+    axis: int | None = None,
+) -> Tensor:
     """Values of input at `indices` along `dim`, input and indices broadcast against each
     other in the other dimensions; with dim=None, along the flattened input. With a dim,
     negative indices count from the end (as PyTorch, which rejects them with dim=None).
@@ -1289,7 +1310,7 @@ def _wrapped(xp: Any, indices: Any, size: int) -> Any:
     return indices
 
 
-def take(input: Any, index: Any) -> Any:  # noqa: A002
+def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
     """input.flatten()[index], shaped like index (negative indices count from the end)."""
     _check_index_dtype("take", index)
     flat = reshape(input, (-1,))
@@ -1297,7 +1318,7 @@ def take(input: Any, index: Any) -> Any:  # noqa: A002
     return reshape(gather(flat, 0, reshape(index, (-1,))), index.shape)
 
 
-def masked_select(input: Any, mask: Any) -> Any:  # noqa: A002
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:  # noqa: A002
     """The elements of input where the (broadcast) bool mask is True, as a 1-D tensor."""
     if not isinstance(mask, Tensor) or mask._array.dtype.kind != "b":
         raise DTypeError("masked_select: expected a bool mask")
@@ -1336,12 +1357,12 @@ def _common_arrays(name: str, *tensors: Any) -> list:
 
 
 def isin(
-    elements: Any,
-    test_elements: Any,
+    elements: Tensor | Number,
+    test_elements: Tensor | Number,
     *,
     assume_unique: bool = False,
     invert: bool = False,
-) -> Any:
+) -> Tensor:
     """Whether each element of `elements` occurs in `test_elements` (either may be a number);
     bool tensor of elements' shape. Values compare after type promotion; nan is in nothing.
 
@@ -1360,15 +1381,15 @@ def isin(
 
 
 def searchsorted(
-    sorted_sequence: Any,
-    input: Any,  # noqa: A002
+    sorted_sequence: Tensor,
+    input: Tensor | Number,  # noqa: A002
     *,
     out_int32: bool = False,
     right: bool = False,
     side: str | None = None,
-    out: Any = None,
-    sorter: Any = None,
-) -> Any:
+    out: Tensor | None = None,
+    sorter: Tensor | None = None,
+) -> Tensor:
     """Where each value of `input` would be inserted to keep `sorted_sequence` sorted along its
     last dimension: the first such position, or the last with right=True / side='right'. An
     N-D sequence searches each row for the matching row of input; `sorter` holds the indices
@@ -1428,13 +1449,13 @@ def searchsorted(
 
 
 def bucketize(
-    input: Any,  # noqa: A002
-    boundaries: Any,
+    input: Tensor | Number,  # noqa: A002
+    boundaries: Tensor,
     *,
     out_int32: bool = False,
     right: bool = False,
-    out: Any = None,
-) -> Any:
+    out: Tensor | None = None,
+) -> Tensor:
     """The bucket of each value of `input` between the 1-D sorted `boundaries`: i with
     boundaries[i - 1] < x <= boundaries[i] (< x <= becomes <= x < with right=True).
 
@@ -1472,7 +1493,7 @@ def _check_unique_dim(name: str, array: Array, dim: int) -> int:
 
 
 def unique(
-    input: Any,  # noqa: A002
+    input: Tensor,  # noqa: A002
     sorted: bool = True,  # noqa: A002
     return_inverse: bool = False,
     return_counts: bool = False,
@@ -1512,7 +1533,7 @@ def unique(
 
 
 def unique_consecutive(
-    input: Any,  # noqa: A002
+    input: Tensor,  # noqa: A002
     return_inverse: bool = False,
     return_counts: bool = False,
     dim: int | None = None,
@@ -1553,7 +1574,7 @@ def unique_consecutive(
     )
 
 
-def histc(input: Any, bins: int = 100, min: float = 0, max: float = 0) -> Any:  # noqa: A001, A002
+def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A001, A002
     """Counts of the elements in `bins` equal-width bins between min and max (the data's own
     range when both are equal), in input's floating dtype; elements outside (and nan) are
     not counted, the top edge belongs to the last bin.
@@ -1709,13 +1730,13 @@ def unfold(input: Any, dimension: int, size: int, step: int) -> Any:  # noqa: A0
 
 
 def repeat_interleave(
-    input: Any,  # noqa: A002
-    repeats: Any = None,
+    input: Tensor,  # noqa: A002
+    repeats: Tensor | int | None = None,
     dim: int | None = None,
     *,
     output_size: int | None = None,
-    axis: Any = None,
-) -> Any:
+    axis: int | None = None,
+) -> Tensor:
     """Each element (each slice along `dim`; of the flattened input when dim is None) repeated
     `repeats` times in place: an int, or an int64 tensor of one count per slice (or a single
     count). `repeat_interleave(counts)` alone repeats each index i counts[i] times. The
@@ -1793,7 +1814,7 @@ def _repeat_counts(repeats: Any, size: int) -> Any:
     return counts
 
 
-def narrow(input: Any, dim: int, start: Any, length: int) -> Any:  # noqa: A002
+def narrow(input: Tensor, dim: int, start: int | Tensor, length: int) -> Tensor:  # noqa: A002
     """The view input[..., start:start + length, ...] along `dim` (start may be negative)."""
     ndim = input._array.ndim
     if ndim == 0:
@@ -1820,7 +1841,7 @@ def narrow(input: Any, dim: int, start: Any, length: int) -> Any:  # noqa: A002
     return apply(BasicIndex, (input,), key, True)
 
 
-def select(input: Any, dim: int, index: int) -> Any:  # noqa: A002
+def select(input: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
     """The view input[..., index, ...] along `dim`, that dimension removed (index may be
     negative).
 
@@ -1869,7 +1890,13 @@ def _sections_or_indices(op_name: str, indices_or_sections: Any) -> int | tuple[
     return value
 
 
-def tensor_split(input: Any, indices_or_sections: Any, dim: int = 0, *, axis: Any = None) -> tuple:  # noqa: A002
+def tensor_split(
+    input: Tensor,  # noqa: A002
+    indices_or_sections: Tensor | Sections,
+    dim: int = 0,
+    *,
+    axis: int | None = None,
+) -> tuple:
     """Views of `input` along `dim`: `n` sections of near-equal size (the first n % size one
     larger), or the pieces between the given indices (x[:i0], x[i0:i1], ..., sliced as
     Python slices, so out-of-range or decreasing indices give empty pieces).
@@ -1918,18 +1945,18 @@ def _split_at(op_name: str, input: Any, indices_or_sections: Any, dim: int, min_
     return tensor_split(input, split, dim)
 
 
-def hsplit(input: Any, indices_or_sections: Any) -> tuple:  # noqa: A002
+def hsplit(input: Tensor, indices_or_sections: Tensor | Sections) -> tuple:  # noqa: A002
     """tensor_split along dim 1 (dim 0 for 1-D input); sections must divide it exactly."""
     dim = 0 if input._array.ndim == 1 else 1
     return _split_at("hsplit", input, indices_or_sections, dim, 1)
 
 
-def vsplit(input: Any, indices_or_sections: Any) -> tuple:  # noqa: A002
+def vsplit(input: Tensor, indices_or_sections: Tensor | Sections) -> tuple:  # noqa: A002
     """tensor_split along dim 0 of an at least 2-D tensor; sections must divide it exactly."""
     return _split_at("vsplit", input, indices_or_sections, 0, 2)
 
 
-def dsplit(input: Any, indices_or_sections: Any) -> tuple:  # noqa: A002
+def dsplit(input: Tensor, indices_or_sections: Tensor | Sections) -> tuple:  # noqa: A002
     """tensor_split along dim 2 of an at least 3-D tensor; sections must divide it exactly."""
     return _split_at("dsplit", input, indices_or_sections, 2, 3)
 
@@ -1942,14 +1969,14 @@ def _along(input: Any, dim: int, start: int | None, stop: int | None) -> Any:  #
 
 
 def diff(
-    input: Any,  # noqa: A002
+    input: Tensor,  # noqa: A002
     n: int = 1,
     dim: int = -1,
-    prepend: Any = None,
-    append: Any = None,
+    prepend: Tensor | None = None,
+    append: Tensor | None = None,
     *,
-    axis: Any = None,
-) -> Any:
+    axis: int | None = None,
+) -> Tensor:
     """The n-th forward difference along `dim`, out[i] = x[i + 1] - x[i] applied n times,
     after joining `prepend` and `append` (tensors) to the ends; bool tensors give
     x[i + 1] != x[i]. Each difference shortens the dimension by one, down to 0.
@@ -2015,7 +2042,12 @@ class ConstantPadNd(Op):
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
 
-def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: Any = None) -> Any:  # noqa: A002
+def pad(
+    input: Tensor,  # noqa: A002
+    pad: Sequence[int],
+    mode: str = "constant",
+    value: float | None = None,
+) -> Tensor:
     """torch.nn.functional.pad: `pad` lists (before, after) widths starting from the LAST
     dimension. 'constant' fills with `value` (negative widths crop); 'reflect' mirrors without
     repeating the edge, 'replicate' repeats the edge, 'circular' wraps around.

@@ -869,7 +869,7 @@ def _sublist_equation(args: Sequence[Any]) -> tuple[str, tuple]:
 
 
 @autocast_policy(LOWER)
-def einsum(*args: Any) -> Tensor:
+def einsum(*args: str | Tensor | Sequence[Tensor]) -> Tensor:
     """Einstein summation, as torch.einsum: any subscripts NumPy accepts (ellipsis, repeated
     labels for diagonals, implicit output), the sublist form, and broadcasting of size-1
     dimensions. Differentiable in every operand, to every order.
@@ -1724,7 +1724,7 @@ class Slogdet(Op):
     batch = elementwise_batch  # matrices in the last two dims broadcast
 
 
-def slogdet(A: Tensor) -> Any:  # noqa: N803
+def slogdet(A: Tensor) -> Tensor:  # noqa: N803
     """(sign, logabsdet) with det(A) = sign * exp(logabsdet), stable where det over/underflows;
     for a complex A the sign is the complex number det / |det|.
 

@@ -20,7 +20,7 @@ import math
 from collections import namedtuple as _namedtuple
 from collections.abc import Sequence
 from types import SimpleNamespace as _SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule._tensor import Tensor
 from chainrule.autograd import forward_ad
@@ -61,6 +61,9 @@ from chainrule.ops.shape import (
     reshape,
     unsqueeze,
 )
+
+if TYPE_CHECKING:  # annotations only
+    from chainrule._typing import MinMax, ValuesIndices
 
 # ---- dimensions ----------------------------------------------------------------------------------
 
@@ -705,7 +708,7 @@ def aminmax(
     keepdim: bool = False,
     axis: int | None = None,
     keepdims: bool | None = None,
-) -> Any:
+) -> MinMax:
     """(min, max) over one `dim` (all when None), as `amin` and `amax`: ties share each gradient
     evenly.
 
@@ -1776,7 +1779,7 @@ def _cumulative_extreme(name: str, op: type, input: Any, dim: int) -> Any:
     return getattr(return_types, name)(_take(input, index._array, axis), index)
 
 
-def cummax(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> Any:
+def cummax(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> ValuesIndices:
     """(values, indices) of the running maximum along `dim`; each value's gradient goes to the
     element it was read from (the last of equal ones, as PyTorch).
 
@@ -1801,7 +1804,7 @@ def cummax(input: Tensor, dim: int | None = None, *, axis: int | None = None) ->
     return _cumulative_extreme("cummax", CummaxIndex, input, dim)
 
 
-def cummin(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> Any:
+def cummin(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> ValuesIndices:
     """(values, indices) of the running minimum along `dim`, as `cummax`.
 
     Args:
@@ -2027,7 +2030,7 @@ def sort(
     *,
     stable: bool = False,
     axis: int | None = None,
-) -> Any:
+) -> ValuesIndices:
     """(values, indices) sorted along `dim`; always stable. Gradients go back to the elements each
     value came from.
 
@@ -2118,7 +2121,7 @@ def topk(
     sorted: bool = True,
     *,
     axis: int | None = None,
-) -> Any:
+) -> ValuesIndices:
     """(values, indices) of the k largest (or smallest) elements along `dim`, in sorted order (also
     when sorted=False, which leaves the order unspecified). Among equal elements the first in the
     input comes first.
@@ -2162,7 +2165,7 @@ def kthvalue(
     *,
     axis: int | None = None,
     keepdims: bool | None = None,
-) -> Any:
+) -> ValuesIndices:
     """(values, indices) of the k-th smallest element along `dim` (k counts from 1).
 
     Args:

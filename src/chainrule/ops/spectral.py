@@ -7,7 +7,7 @@ both to every order.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule.errors import ShapeError
 from chainrule.ops.complex import view_as_real
@@ -16,6 +16,9 @@ from chainrule.ops.fft import fft, ifft, irfft, rfft
 from chainrule.ops.indexing import index_add, pad
 from chainrule.ops.nn_common import shape_constant
 from chainrule.ops.shape import reshape, transpose, unsqueeze
+
+if TYPE_CHECKING:  # annotations only
+    from chainrule._tensor import Tensor
 
 
 def _full_window(window: Any, n_fft: int, win_length: int, like: Any) -> Any:
@@ -40,18 +43,18 @@ def _frame_positions(xp: Any, frames: int, n_fft: int, hop: int) -> Any:
 
 
 def stft(
-    input: Any,
+    input: Tensor,
     n_fft: int,
     hop_length: int | None = None,
     win_length: int | None = None,
-    window: Any = None,
+    window: Tensor | None = None,
     center: bool = True,
     pad_mode: str = "reflect",
     normalized: bool = False,
     onesided: bool | None = None,
     return_complex: bool | None = None,
     align_to_window: bool | None = None,
-) -> Any:
+) -> Tensor:
     """The short-time Fourier transform of a signal (L,) or batch (B, L): frames of n_fft
     samples every hop_length (default n_fft // 4), each times the window (win_length long,
     default n_fft, centred in n_fft; rectangular if None), transformed. `center` pads the
@@ -106,17 +109,17 @@ def stft(
 
 
 def istft(
-    input: Any,
+    input: Tensor,
     n_fft: int,
     hop_length: int | None = None,
     win_length: int | None = None,
-    window: Any = None,
+    window: Tensor | None = None,
     center: bool = True,
     normalized: bool = False,
     onesided: bool | None = None,
     length: int | None = None,
     return_complex: bool = False,
-) -> Any:
+) -> Tensor:
     """The inverse of `stft`: each frame inverse-transformed, windowed, overlap-added and
     divided by the overlap-added squared window (which must not vanish, as PyTorch checks);
     `center` trims the n_fft // 2 padding; `length` trims or zero-pads the result.

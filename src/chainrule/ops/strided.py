@@ -8,7 +8,7 @@ at the result's positions and read back at the input's; the tangent goes the oth
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
@@ -18,6 +18,13 @@ from chainrule.ops.indexing import index_add, take
 from chainrule.ops.op import Op, apply
 from chainrule.ops.shape import reshape
 from chainrule.ops.views import element_addresses
+
+if TYPE_CHECKING:  # annotations only
+    from collections.abc import Sequence
+
+    from chainrule._tensor import Tensor
+    from chainrule.backend import device as Device
+    from chainrule.backend.dtypes import dtype
 
 
 def memory_block(backend: Any, x: Array) -> tuple[Array, int]:
@@ -77,7 +84,9 @@ class AsStrided(Op):
         return take(filled, ctx.outside)
 
 
-def as_strided(input: Any, size: Any, stride: Any, storage_offset: int | None = None) -> Any:
+def as_strided(
+    input: Tensor, size: Sequence[int], stride: Sequence[int], storage_offset: int | None = None
+) -> Tensor:
     """A view of input's memory with the given size, stride (elements) and storage offset
     (default: input's own), as torch.as_strided. Writing through it writes input's memory.
 
@@ -101,15 +110,15 @@ def as_strided(input: Any, size: Any, stride: Any, storage_offset: int | None = 
 
 
 def empty_strided(
-    size: Any,
-    stride: Any,
+    size: Sequence[int],
+    stride: Sequence[int],
     *,
-    dtype: Any = None,
-    layout: Any = None,
-    device: Any = None,
+    dtype: dtype | None = None,
+    layout: object = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
     pin_memory: bool = False,
-) -> Any:
+) -> Tensor:
     """An uninitialized tensor of `size` laid out with `stride` (elements) in a block just big
     enough, as torch.empty_strided.
 

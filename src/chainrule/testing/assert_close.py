@@ -26,15 +26,15 @@ _TOLERANCES = {"float16": (1e-3, 1e-5), "float32": (1.3e-6, 1e-5), "float64": (1
 
 
 def assert_close(
-    actual: Any,
-    expected: Any,
+    actual: object,
+    expected: object,
     *,
     rtol: float | None = None,
     atol: float | None = None,
     equal_nan: bool = False,
     check_dtype: bool = True,
     msg: str | None = None,
-    **ignored: Any,
+    **ignored: object,
 ) -> None:
     """Raise AssertionError, with PyTorch's message, unless `actual` and `expected` are close.
     PyTorch's device, layout and stride checks (`check_device`, ...) are accepted and have

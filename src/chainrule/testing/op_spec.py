@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 
@@ -31,8 +30,8 @@ class OpSpec:
     """
 
     name: str
-    fn: Callable[..., Any]
-    torch_fn: Callable[..., Any] | None = None
+    fn: Callable[..., object]
+    torch_fn: Callable[..., object] | None = None
     shapes: Sequence[tuple] = ((3,),)
     domains: Sequence[Domain] | None = None
     kwargs: dict = dataclasses.field(default_factory=dict)

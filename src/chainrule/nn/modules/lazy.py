@@ -12,7 +12,7 @@ parameters), initializes them as the eager layer would, and turns the module int
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule._tensor import Tensor
 from chainrule.backend import device as Device
@@ -21,6 +21,9 @@ from chainrule.nn.modules.conv import Conv1d, Conv2d, Conv3d
 from chainrule.nn.modules.linear import Linear
 from chainrule.nn.parameter import Parameter
 from chainrule.ops import creation
+
+if TYPE_CHECKING:  # annotations only
+    from chainrule._typing import IntOrSequence
 
 
 class UninitializedParameter(Parameter):
@@ -132,12 +135,12 @@ class _LazyConv:
 
 def _lazy_conv(conv: type, name: str) -> type:
     def initialize(
-        self: Any,
+        self,
         out_channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        dilation: Any = 1,
+        kernel_size: IntOrSequence,
+        stride: IntOrSequence = 1,
+        padding: IntOrSequence = 0,
+        dilation: IntOrSequence = 1,
         groups: int = 1,
         bias: bool = True,
         padding_mode: str = "zeros",

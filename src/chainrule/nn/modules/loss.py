@@ -12,11 +12,14 @@ tensor(2.)
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
 from chainrule.nn.modules.module import Module
+
+if TYPE_CHECKING:  # annotations only
+    from collections.abc import Callable
 
 
 def _legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:
@@ -769,7 +772,7 @@ class TripletMarginWithDistanceLoss(_Loss):
     def __init__(
         self,
         *,
-        distance_function: Any = None,
+        distance_function: Callable[[Tensor, Tensor], Tensor] | None = None,
         margin: float = 1.0,
         swap: bool = False,
         reduction: str = "mean",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable
-from typing import Any
 
 from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
@@ -98,7 +97,7 @@ def clip_grad_value_(
             param.grad.clamp_(-clip_value, clip_value)
 
 
-def clip_grad_norm(*args: Any, **kwargs: Any) -> Tensor:
+def clip_grad_norm(*args: object, **kwargs: object) -> Tensor:
     """Deprecated alias of clip_grad_norm_."""
 
     warnings.warn(
