@@ -44,6 +44,10 @@ class FunctionCtx(Node):
     `save_for_backward`, anything else as attributes (`ctx.dim = dim`). Made by
     `Function.apply`, never by the user.
 
+    Args:
+        function (type): the Function subclass whose call this node records.
+        backend (Backend): the array backend of the call's inputs.
+
     Example:
         >>> import chainrule
         >>> class Square(chainrule.autograd.Function):

@@ -47,11 +47,19 @@ def default_collate(batch: Sequence[Any]) -> Any:
     float64 tensor and ints an int64 tensor; strings stay a list; dicts, namedtuples and
     sequences are collated field by field (tuples come back as lists, as in PyTorch).
 
-    >>> import chainrule
-    >>> from chainrule.data import default_collate
-    >>> default_collate([(chainrule.tensor([1.0, 2.0]), 0), (chainrule.tensor([3.0, 4.0]), 1)])
-    [tensor([[1., 2.],
-            [3., 4.]]), tensor([0, 1])]
+    Args:
+        batch (sequence): the samples, each a Tensor, array, number, string, or a dict,
+            namedtuple or sequence of them.
+
+    Returns:
+        The batch, with the samples' structure.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.data import default_collate
+        >>> default_collate([(chainrule.tensor([1.0, 2.0]), 0), (chainrule.tensor([3.0, 4.0]), 1)])
+        [tensor([[1., 2.],
+                [3., 4.]]), tensor([0, 1])]
     """
     elem = batch[0]
     if isinstance(elem, Tensor):
@@ -95,7 +103,20 @@ def default_collate(batch: Sequence[Any]) -> Any:
 
 
 def default_convert(data: Any) -> Any:
-    """What a DataLoader without batching yields: NumPy arrays become tensors, recursively."""
+    """What a DataLoader without batching yields: NumPy arrays become tensors, recursively.
+
+    Args:
+        data: one sample: an array, number, Tensor, or a dict, namedtuple or sequence of them.
+
+    Returns:
+        The sample with every array a Tensor.
+
+    Example:
+        >>> import numpy as np
+        >>> from chainrule.data import default_convert
+        >>> default_convert({"image": np.zeros(2, dtype=np.float32), "label": 3})
+        {'image': tensor([0., 0.]), 'label': 3}
+    """
     if isinstance(data, Tensor):
         return data
     if is_array(data) or is_numpy_scalar(data):

@@ -49,10 +49,17 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Tensor | Number) -
     """A copy of input with every slice at `index` along `dim` set to `value` (a number or a
     0-d tensor, which then receives the gradient of the filled elements).
 
-    >>> import chainrule
-    >>> chainrule.zeros(2, 3).index_fill(1, chainrule.tensor([0, 2]), 5.0)
-    tensor([[5., 0., 5.],
-            [5., 0., 5.]])
+    Args:
+        input (Tensor): the tensor filled (not modified).
+        dim (int): the dimension indexed.
+        index (Tensor): 1-D int indices of the slices filled.
+        value (number or 0-d Tensor): the fill value.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.zeros(2, 3).index_fill(1, chainrule.tensor([0, 2]), 5.0)
+        tensor([[5., 0., 5.],
+                [5., 0., 5.]])
     """
     dim = normalize_dim("index_fill", dim, input.ndim) if input.ndim else 0
     if hasattr(value, "ndim") and value.ndim != 0:
@@ -70,9 +77,16 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
     (source's gradient is the output gradient's slices at `index`). Indices should be
     distinct: PyTorch leaves repeats unspecified.
 
-    >>> import chainrule
-    >>> chainrule.zeros(3).index_copy(0, chainrule.tensor([2, 0]), chainrule.tensor([1.0, 2.0]))
-    tensor([2., 0., 1.])
+    Args:
+        input (Tensor): the tensor copied into (not modified).
+        dim (int): the dimension indexed.
+        index (Tensor): 1-D int indices, one per slice of `source`.
+        source (Tensor): the slices written.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.zeros(3).index_copy(0, chainrule.tensor([2, 0]), chainrule.tensor([1.0, 2.0]))
+        tensor([2., 0., 1.])
     """
     dim = normalize_dim("index_copy", dim, input.ndim) if input.ndim else 0
     expected = list(input.shape)
@@ -94,11 +108,17 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """A copy of input whose elements where `mask` (broadcast to input) is True are source's
     first elements, in row-major order.
 
-    >>> import chainrule
-    >>> x = chainrule.zeros(2, 2)
-    >>> x.masked_scatter(chainrule.tensor([[True, False], [True, True]]), chainrule.arange(4.0))
-    tensor([[0., 0.],
-            [1., 2.]])
+    Args:
+        input (Tensor): the tensor written into (not modified).
+        mask (Tensor): bool, broadcastable to `input`.
+        source (Tensor): at least as many elements as `mask` has True values.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.zeros(2, 2)
+        >>> x.masked_scatter(chainrule.tensor([[True, False], [True, True]]), chainrule.arange(4.0))
+        tensor([[0., 0.],
+                [1., 2.]])
     """
     if mask.dtype.name != "bool":
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got {mask.dtype}")
@@ -120,10 +140,17 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
     """A copy of input, seen as flat, with input.flatten()[index] = source (added with
     accumulate=True, repeats adding up).
 
-    >>> import chainrule
-    >>> chainrule.zeros(2, 2).put(chainrule.tensor([3, 0]), chainrule.tensor([1.0, 2.0]))
-    tensor([[2., 0.],
-            [0., 1.]])
+    Args:
+        input (Tensor): the tensor written into (not modified).
+        index (Tensor): int indices into the flattened `input`.
+        source (Tensor): one value per index.
+        accumulate (bool): add instead of writing.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.zeros(2, 2).put(chainrule.tensor([3, 0]), chainrule.tensor([1.0, 2.0]))
+        tensor([[2., 0.],
+                [0., 1.]])
     """
     check_indices("put", index)
     if index.numel() != source.numel():
@@ -147,10 +174,17 @@ def cov(
     1-D input is one variable), with frequency and analytic weights and `correction`
     (1: Bessel's), as torch.cov.
 
-    >>> import chainrule
-    >>> chainrule.cov(chainrule.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
-    tensor([[ 1., -1.],
-            [-1.,  1.]])
+    Args:
+        input (Tensor): (variables, observations), or 1-D for one variable.
+        correction (int): subtracted from the observation count (1: Bessel's correction).
+        fweights (Tensor, optional): 1-D integer frequency of each observation.
+        aweights (Tensor, optional): 1-D weight of each observation.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.cov(chainrule.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
+        tensor([[ 1., -1.],
+                [-1.,  1.]])
     """
     if input.ndim > 2:
         raise ShapeError(
@@ -188,10 +222,14 @@ def corrcoef(input: Tensor) -> Tensor:
     standard deviations, clipped to [-1, 1] (real inputs; complex ones are not clipped), as
     torch.corrcoef.
 
-    >>> import chainrule
-    >>> chainrule.corrcoef(chainrule.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
-    tensor([[ 1., -1.],
-            [-1.,  1.]])
+    Args:
+        input (Tensor): (variables, observations), or 1-D for one variable.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.corrcoef(chainrule.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
+        tensor([[ 1., -1.],
+                [-1.,  1.]])
     """
     covariance = cov(input)
     if covariance.ndim == 0:

@@ -32,6 +32,9 @@ from chainrule.ops.creation import tensor, zeros_like
 from chainrule.ops.op import Op, apply, elementwise_batch, unary_elementwise_jvp
 from chainrule.ops.shape import unbroadcast
 
+# is_grad_enabled without its call layer, as ops/op.py reads it (per-op path)
+_grad_enabled = grad_mode._grad_enabled.get
+
 # ---- operands and promotion ---------------------------------------------------------------
 
 
@@ -198,7 +201,7 @@ class ConnectedTo(Op):
 def connected(value: Any, x: Any) -> Any:
     """`value` (a gradient the vjp of a piecewise-linear op made from x's mask), joined to x's
     graph at zero derivative while a graph is being recorded (create_graph); else `value`."""
-    if x._requires_grad and grad_mode.is_grad_enabled():
+    if x._requires_grad and _grad_enabled():
         return apply(ConnectedTo, (value, x))
     return value
 
@@ -229,7 +232,7 @@ class PiecewiseInput(Op):
 
 def piecewise_input(x: Any) -> Any:
     """x, through PiecewiseInput when it is being differentiated; else x itself."""
-    if x._requires_grad and grad_mode.is_grad_enabled():
+    if x._requires_grad and _grad_enabled():
         return apply(PiecewiseInput, (x,))
     return x
 
@@ -257,7 +260,7 @@ def _write_out(name: str, result: Any, out: Any) -> Any:
     Like PyTorch, refused when autograd would have to record the write."""
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}: out must be a Tensor, not {type(out).__name__}")
-    if grad_mode.is_grad_enabled() and (result._requires_grad or out._requires_grad):
+    if _grad_enabled() and (result._requires_grad or out._requires_grad):
         raise GradError(
             f"{name}(): functions with out=... arguments don't support automatic "
             "differentiation, but one of the arguments requires grad."

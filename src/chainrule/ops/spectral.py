@@ -63,9 +63,26 @@ def stft(
     frequencies. Output (B?, frequencies, frames), complex (return_complex must be given for
     real inputs, as PyTorch; False returns view_as_real of it).
 
-    >>> import chainrule
-    >>> chainrule.stft(chainrule.ones(16), 8, return_complex=True).shape
-    chainrule.Size([5, 9])
+    Args:
+        input (Tensor): (L,) or (B, L), real or complex.
+        n_fft (int): the frame length and transform size.
+        hop_length (int, optional): samples between frames (n_fft // 4).
+        win_length (int, optional): the window's length (n_fft).
+        window (Tensor, optional): 1-D of win_length samples (rectangular if None).
+        center (bool): pad n_fft // 2 samples at both ends so frames centre on samples.
+        pad_mode (str): how `center` pads: 'reflect', 'constant', 'replicate' or 'circular'.
+        normalized (bool): scale by n_fft**-0.5.
+        onesided (bool, optional): keep only the n_fft // 2 + 1 non-negative frequencies.
+        return_complex (bool, optional): a complex result (required for real input).
+        align_to_window (bool, optional): accepted for PyTorch's signature (center=False only).
+
+    Returns:
+        Tensor: (B?, frequencies, frames), complex (or its view_as_real).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.stft(chainrule.ones(16), 8, return_complex=True).shape
+        chainrule.Size([5, 9])
     """
     complex_input = input.is_complex() or (window is not None and window.is_complex())
     if return_complex is None and not complex_input:
@@ -124,12 +141,29 @@ def istft(
     divided by the overlap-added squared window (which must not vanish, as PyTorch checks);
     `center` trims the n_fft // 2 padding; `length` trims or zero-pads the result.
 
-    >>> import chainrule
-    >>> signal = chainrule.arange(16.0)
-    >>> window = chainrule.ones(8)
-    >>> spectrum = chainrule.stft(signal, 8, window=window, return_complex=True)
-    >>> bool((chainrule.istft(spectrum, 8, window=window, length=16) - signal).abs().max() < 1e-4)
-    True
+    Args:
+        input (Tensor): complex (B?, frequencies, frames), as stft returns.
+        n_fft (int): the frame length and transform size.
+        hop_length (int, optional): samples between frames (n_fft // 4).
+        win_length (int, optional): the window's length (n_fft).
+        window (Tensor, optional): 1-D of win_length samples (rectangular if None).
+        center (bool): whether stft padded the signal (then trimmed here).
+        normalized (bool): whether stft scaled by n_fft**-0.5.
+        onesided (bool, optional): whether `input` holds only the non-negative frequencies.
+        length (int, optional): the signal length to trim or zero-pad to.
+        return_complex (bool): a complex signal instead of a real one.
+
+    Returns:
+        Tensor: the signal, (L,) or (B, L).
+
+    Example:
+        >>> import chainrule
+        >>> signal = chainrule.arange(16.0)
+        >>> window = chainrule.ones(8)
+        >>> spectrum = chainrule.stft(signal, 8, window=window, return_complex=True)
+        >>> restored = chainrule.istft(spectrum, 8, window=window, length=16)
+        >>> bool((restored - signal).abs().max() < 1e-4)
+        True
     """
     if not input.is_complex():
         raise RuntimeError("istft requires a complex-valued input tensor")

@@ -90,10 +90,17 @@ def as_strided(
     """A view of input's memory with the given size, stride (elements) and storage offset
     (default: input's own), as torch.as_strided. Writing through it writes input's memory.
 
-    >>> import chainrule
-    >>> chainrule.arange(6.0).as_strided((2, 2), (1, 2))
-    tensor([[0., 2.],
-            [1., 3.]])
+    Args:
+        input (Tensor): the tensor whose memory is viewed.
+        size (sequence of ints): the view's shape.
+        stride (sequence of ints): the step in elements along each dimension.
+        storage_offset (int, optional): where the view starts in the memory, in elements.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.arange(6.0).as_strided((2, 2), (1, 2))
+        tensor([[0., 2.],
+                [1., 3.]])
     """
     size = tuple(int(n) for n in normalize_size((size,)))
     stride = tuple(int(s) for s in normalize_size((stride,)))
@@ -122,9 +129,19 @@ def empty_strided(
     """An uninitialized tensor of `size` laid out with `stride` (elements) in a block just big
     enough, as torch.empty_strided.
 
-    >>> import chainrule
-    >>> chainrule.empty_strided((2, 3), (1, 2)).stride()
-    (1, 2)
+    Args:
+        size (sequence of ints): the shape.
+        stride (sequence of ints): the step in elements along each dimension.
+        dtype (dtype, optional): the element type (the default dtype if None).
+        layout (optional): accepted for PyTorch's signature (always strided).
+        device (device or str, optional): where the memory lives.
+        requires_grad (bool): whether autograd records operations on it.
+        pin_memory (bool): accepted for PyTorch's signature.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.empty_strided((2, 3), (1, 2)).stride()
+        (1, 2)
     """
     size = tuple(int(n) for n in normalize_size((size,)))
     stride = tuple(int(s) for s in normalize_size((stride,)))

@@ -830,6 +830,8 @@ class MultiMarginLoss(_WeightedLoss):
         p (int): 1 (default) or 2.
         margin (float): default 1.
         weight (Tensor, optional): a weight per class, (C,), applied by the target's class.
+        size_average (bool, optional): deprecated; use `reduction`.
+        reduce (bool, optional): deprecated; use `reduction`.
         reduction (str): 'mean' (default), 'sum' or 'none'.
 
     Shape:
@@ -879,6 +881,8 @@ class MultiLabelMarginLoss(_Loss):
     loss sums max(0, 1 - (x[j] - x[i])) over listed j and unlisted i, over the class count.
 
     Args:
+        size_average (bool, optional): deprecated; use `reduction`.
+        reduce (bool, optional): deprecated; use `reduction`.
         reduction (str): 'mean' (default), 'sum' or 'none'.
 
     Shape:
