@@ -250,21 +250,6 @@ TYPED_NAMESPACES = tuple(name for name in NAMESPACES if name not in NOT_YET_TYPE
 # `qualified name:parameter` (or `:return`) where `Any` is the right type, each with its reason.
 ANY_ALLOWED: dict[str, str] = {
     **dict.fromkeys(
-        [
-            "chainrule.max:return",
-            "chainrule.min:return",
-            "chainrule.median:return",
-            "chainrule.nanmedian:return",
-        ],
-        "a Tensor without `dim`, a (values, indices) named tuple with it: one type per call "
-        "form needs typing.overload, not yet written",
-    ),
-    **dict.fromkeys(
-        ["chainrule.nonzero:return", "chainrule.where:return"],
-        "a Tensor, or a tuple of index Tensors (as_tuple=True, or where with one argument): "
-        "one type per call form needs typing.overload, not yet written",
-    ),
-    **dict.fromkeys(
         ["chainrule.unique:return", "chainrule.unique_consecutive:return"],
         "a Tensor, or a tuple with inverse indices and counts as the return_* flags ask: one "
         "type per call form needs typing.overload, not yet written",

@@ -138,8 +138,9 @@ def test_mypy_accepts_typed_user_programs(mypy_cache):
 
 
 def test_mypy_catches_a_wrong_use_of_tensor(mypy_cache, tmp_path):
-    """Tensor is a real type to mypy, not Any: a misspelt method, a wrong argument type and a
-    Tensor where an int is wanted are reported."""
+    """Tensor is a real type to mypy, not Any: a misspelt method, a wrong argument type, a
+    Tensor where an int is wanted and max's (values, indices) where a Tensor is wanted are
+    reported."""
     program = tmp_path / "wrong.py"
     program.write_text(
         "import chainrule\n"
@@ -147,12 +148,14 @@ def test_mypy_catches_a_wrong_use_of_tensor(mypy_cache, tmp_path):
         "x.tanhh()\n"
         "x.exp_().sum(dim='rows')\n"
         "n: int = x.sum()\n"
+        "m: chainrule.Tensor = x.max(0)\n"
     )
     result = _mypy([program], mypy_cache)
     assert result.returncode == 1
     assert '"Tensor" has no attribute "tanhh"' in result.stdout
     assert 'incompatible type "str"' in result.stdout
     assert 'expression has type "Tensor", variable has type "int"' in result.stdout
+    assert 'expression has type "ValuesIndices", variable has type "Tensor"' in result.stdout
 
 
 def test_the_examples_run(tmp_path, monkeypatch):

@@ -23,6 +23,8 @@ model = SmallNet(features=8, classes=10)
 stack = nn.Sequential(nn.Linear(16, 32), nn.GELU(), nn.Dropout(0.1), nn.Linear(32, 4))
 logits: Tensor = model(chainrule.randn(2, 1, 8, 8))
 predictions: Tensor = logits.argmax(dim=1)
+best: Tensor = logits.max(dim=1).values  # max's overloads: a named tuple with a dim
+largest: float = logits.max().item()  # a Tensor without one
 count: int = sum(p.numel() for p in model.parameters())
 names: list[str] = [name for name, _ in stack.named_parameters()]
 shape: tuple[int, ...] = tuple(stack(chainrule.ones(5, 16)).shape)

@@ -16,7 +16,7 @@ import math
 import textwrap
 from collections import namedtuple
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, overload
 
 from chainrule._tensor import Tensor
 from chainrule.autograd import grad_mode
@@ -2963,7 +2963,14 @@ class Nonzero(Op):
         )
 
 
-def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
+# One result type per call form, for static tools: an (n, ndim) Tensor, or a tuple of them.
+@overload
+def nonzero(input: Tensor, *, as_tuple: Literal[False] = False) -> Tensor: ...  # noqa: A002
+@overload
+def nonzero(input: Tensor, *, as_tuple: Literal[True]) -> tuple[Tensor, ...]: ...  # noqa: A002
+@overload
+def nonzero(input: Tensor, *, as_tuple: bool) -> Tensor | tuple[Tensor, ...]: ...  # noqa: A002
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:  # noqa: A002
     """The positions of the nonzero elements, in row-major order: an (n, ndim) int64 tensor, or
     with as_tuple one index tensor per dimension (a 0-dim input gives a single one, as PyTorch).
     Not differentiable.
@@ -3013,11 +3020,16 @@ def argwhere(input: Tensor) -> Tensor:  # noqa: A002
     return nonzero(input)
 
 
+# One result type per call form, for static tools: where(c) gives index tensors, as nonzero.
+@overload
+def where(condition: Tensor) -> tuple[Tensor, ...]: ...
+@overload
+def where(condition: Tensor, input: Tensor | Number, other: Tensor | Number) -> Tensor: ...  # noqa: A002
 def where(
     condition: Tensor,
     input: Tensor | Number | None = None,  # noqa: A002
     other: Tensor | Number | None = None,
-) -> Any:
+) -> Tensor | tuple[Tensor, ...]:
     """input where condition is True, else other, elementwise with broadcasting; the gradient of
     each goes to the positions it was chosen at. `where(condition)` alone gives the indices, as
     `nonzero(condition, as_tuple=True)`.

@@ -20,7 +20,7 @@ import math
 from collections import namedtuple as _namedtuple
 from collections.abc import Sequence
 from types import SimpleNamespace as _SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from chainrule._tensor import Tensor
 from chainrule.autograd import forward_ad
@@ -862,6 +862,42 @@ def _arg_extreme(name: str, op: type, input: Any, dim: Any, keepdim: bool) -> An
     return apply(op, (input,), axis, keepdim)
 
 
+# One result type per call form, for static tools: max(x) is a Tensor, max(x, dim)
+# a named tuple (values, indices), max(x, other) the elementwise maximum.
+@overload
+def max(
+    input: Tensor,  # noqa: A002
+    dim: None = None,
+    keepdim: bool = False,
+    *,
+    other: None = None,
+    axis: None = None,
+    keepdims: bool | None = None,
+) -> Tensor: ...
+@overload
+def max(
+    input: Tensor,  # noqa: A002
+    dim: int,
+    keepdim: bool = False,
+    *,
+    other: None = None,
+    axis: None = None,
+    keepdims: bool | None = None,
+) -> ValuesIndices: ...
+@overload
+def max(
+    input: Tensor,  # noqa: A002
+    dim: None = None,
+    keepdim: bool = False,
+    *,
+    other: None = None,
+    axis: int,
+    keepdims: bool | None = None,
+) -> ValuesIndices: ...
+@overload
+def max(input: Tensor, dim: Tensor, keepdim: bool = False) -> Tensor: ...  # noqa: A002
+@overload
+def max(input: Tensor, *, other: Tensor) -> Tensor: ...  # noqa: A002
 def max(
     input: Tensor,
     dim: int | Tensor | None = None,
@@ -870,7 +906,7 @@ def max(
     other: Tensor | None = None,
     axis: int | None = None,
     keepdims: bool | None = None,
-) -> Any:
+) -> Tensor | ValuesIndices:
     """Three calls in one, as PyTorch: max(input) is the largest element (ties share the gradient
     evenly); max(input, dim, keepdim=False) is a named tuple (values, indices) along `dim`, the
     gradient going to the first maximum only; max(input, other) is the elementwise `maximum`.
@@ -904,6 +940,42 @@ def max(
     return _extreme("max", Amax, Argmax, input, dim, keepdim)
 
 
+# One result type per call form, for static tools: min(x) is a Tensor, min(x, dim)
+# a named tuple (values, indices), min(x, other) the elementwise minimum.
+@overload
+def min(
+    input: Tensor,  # noqa: A002
+    dim: None = None,
+    keepdim: bool = False,
+    *,
+    other: None = None,
+    axis: None = None,
+    keepdims: bool | None = None,
+) -> Tensor: ...
+@overload
+def min(
+    input: Tensor,  # noqa: A002
+    dim: int,
+    keepdim: bool = False,
+    *,
+    other: None = None,
+    axis: None = None,
+    keepdims: bool | None = None,
+) -> ValuesIndices: ...
+@overload
+def min(
+    input: Tensor,  # noqa: A002
+    dim: None = None,
+    keepdim: bool = False,
+    *,
+    other: None = None,
+    axis: int,
+    keepdims: bool | None = None,
+) -> ValuesIndices: ...
+@overload
+def min(input: Tensor, dim: Tensor, keepdim: bool = False) -> Tensor: ...  # noqa: A002
+@overload
+def min(input: Tensor, *, other: Tensor) -> Tensor: ...  # noqa: A002
 def min(
     input: Tensor,
     dim: int | Tensor | None = None,
@@ -912,7 +984,7 @@ def min(
     other: Tensor | None = None,
     axis: int | None = None,
     keepdims: bool | None = None,
-) -> Any:
+) -> Tensor | ValuesIndices:
     """min(input), min(input, dim, keepdim=False) -> (values, indices), min(input, other): as `max`,
     for the smallest elements.
 
@@ -2234,6 +2306,35 @@ class Median(Op):
         return _reduction_jvp(ctx, t, None, False)
 
 
+# One result type per call form, for static tools: median(x) is a Tensor, median(x, dim)
+# a named tuple (values, indices).
+@overload
+def median(
+    input: Tensor,  # noqa: A002
+    dim: None = None,
+    keepdim: bool = False,
+    *,
+    axis: None = None,
+    keepdims: bool | None = None,
+) -> Tensor: ...
+@overload
+def median(
+    input: Tensor,  # noqa: A002
+    dim: int,
+    keepdim: bool = False,
+    *,
+    axis: None = None,
+    keepdims: bool | None = None,
+) -> ValuesIndices: ...
+@overload
+def median(
+    input: Tensor,  # noqa: A002
+    dim: None = None,
+    keepdim: bool = False,
+    *,
+    axis: int,
+    keepdims: bool | None = None,
+) -> ValuesIndices: ...
 def median(
     input: Tensor,
     dim: int | None = None,
@@ -2241,7 +2342,7 @@ def median(
     *,
     axis: int | None = None,
     keepdims: bool | None = None,
-) -> Any:
+) -> Tensor | ValuesIndices:
     """median(input) is the lower median of all elements (ties share the gradient);
     median(input, dim, keepdim=False) is a named tuple (values, indices) of the lower median along
     `dim`. The lower median of an even count is the smaller middle value (no averaging).
@@ -2312,6 +2413,35 @@ class NanMedianIndex(Op):
     batch = axis_batch
 
 
+# One result type per call form, for static tools: nanmedian(x) is a Tensor, nanmedian(x, dim)
+# a named tuple (values, indices).
+@overload
+def nanmedian(
+    input: Tensor,  # noqa: A002
+    dim: None = None,
+    keepdim: bool = False,
+    *,
+    axis: None = None,
+    keepdims: bool | None = None,
+) -> Tensor: ...
+@overload
+def nanmedian(
+    input: Tensor,  # noqa: A002
+    dim: int,
+    keepdim: bool = False,
+    *,
+    axis: None = None,
+    keepdims: bool | None = None,
+) -> ValuesIndices: ...
+@overload
+def nanmedian(
+    input: Tensor,  # noqa: A002
+    dim: None = None,
+    keepdim: bool = False,
+    *,
+    axis: int,
+    keepdims: bool | None = None,
+) -> ValuesIndices: ...
 def nanmedian(
     input: Tensor,
     dim: int | None = None,
@@ -2319,7 +2449,7 @@ def nanmedian(
     *,
     axis: int | None = None,
     keepdims: bool | None = None,
-) -> Any:
+) -> Tensor | ValuesIndices:
     """`median` ignoring NaNs: nanmedian(input) is the lower median of the other elements
     (ties share the gradient); nanmedian(input, dim, keepdim=False) gives (values, indices).
 
