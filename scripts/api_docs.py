@@ -361,3 +361,72 @@ def any_annotations(module: types.ModuleType, waived: bool = True) -> list[str]:
             if not waived or key not in ANY_ALLOWED:
                 found.append(key)
     return found
+
+
+# `Tensor.method:parameter` where Any is right on Tensor's own methods (the in-place forms that
+# ops/tensor_methods.py generates are declared for static tools with their op's signature).
+TENSOR_ANY_ALLOWED: dict[str, str] = {
+    **dict.fromkeys(
+        ["Tensor.item:return", "Tensor.tolist:return"],
+        "Python numbers of the tensor's dtype (int, float, bool or complex); Any keeps "
+        "`loss.item()` usable as a float, as PyTorch's Number does",
+    ),
+    **dict.fromkeys(
+        [
+            "Tensor.numpy:return",
+            "Tensor.__array__:dtype",
+            "Tensor.__array__:copy",
+            "Tensor.__array__:return",
+            "Tensor.__dlpack__:kwargs",
+            "Tensor.__dlpack__:return",
+        ],
+        "a NumPy or CuPy array or its protocol's arguments: the house's Array, typed loosely "
+        "so CuPy stays legal",
+    ),
+    **dict.fromkeys(
+        ["Tensor.apply_:callable", "Tensor.map_:callable"],
+        "a Python function of elements of any dtype (int, float, bool or complex)",
+    ),
+    **dict.fromkeys(
+        [
+            "Tensor.stft:args",
+            "Tensor.stft:kwargs",
+            "Tensor.istft:args",
+            "Tensor.istft:kwargs",
+        ],
+        "passed on unchanged to chainrule.stft and istft, which type each argument",
+    ),
+    **dict.fromkeys(
+        ["Tensor.to:args", "Tensor.to:kwargs"],
+        "the implementation behind typing.overload declarations of PyTorch's three call "
+        "forms, to(dtype), to(device, dtype) and to(other), which is what mypy reads",
+    ),
+    **dict.fromkeys(
+        ["Tensor.type:dtype", "Tensor.type:kwargs", "Tensor.type:return"],
+        "a dtype, a legacy type or its name in, and a str (without one) or a Tensor out; the "
+        "method's own name hides the builtin `type` an overload would need",
+    ),
+    **dict.fromkeys(
+        ["Tensor.unique:return", "Tensor.unique_consecutive:return"],
+        "a Tensor, or a tuple with inverse indices and counts as the return_* flags ask",
+    ),
+}
+
+
+def tensor_method_any(waived: bool = True) -> list[str]:
+    """`Tensor.name:parameter` for each Any in a public or operator method of Tensor, less
+    TENSOR_ANY_ALLOWED (unless `waived` is False) and the generated in-place forms."""
+    from chainrule._tensor import Tensor
+    from chainrule.ops.tensor_methods import _ELEMENTWISE_INPLACE
+
+    generated = {name + "_" for name in _ELEMENTWISE_INPLACE}
+    found = []
+    for name, value in sorted(vars(Tensor).items()):
+        private = name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+        if private or name in generated or not callable(value):
+            continue
+        for parameter in any_in_signature(getattr(Tensor, name)):
+            key = f"Tensor.{name}:{parameter}"
+            if not waived or key not in TENSOR_ANY_ALLOWED:
+                found.append(key)
+    return found

@@ -3,6 +3,7 @@ mypy checks a user's program against chainrule (Tensor's math methods included, 
 are attached at import from ops/tensor_methods.py)."""
 
 import ast
+import builtins
 import importlib.util
 import inspect
 import os
@@ -30,6 +31,35 @@ def test_no_exported_signature_says_any(module):
     `Sequence[int]`; `Any` only where anything is right, waived in api_docs.ANY_ALLOWED."""
     found = api_docs.any_annotations(module)
     assert not found, f"{module.__name__}: Any in {', '.join(found)}"
+
+
+def test_no_tensor_method_says_any():
+    """Tensor's methods are what a user's code calls most: the same rule, waivers in
+    api_docs.TENSOR_ANY_ALLOWED."""
+    found = api_docs.tensor_method_any()
+    assert not found, f"Any in {', '.join(found)}"
+    stale = set(api_docs.TENSOR_ANY_ALLOWED) - set(api_docs.tensor_method_any(waived=False))
+    assert not stale, f"waived but no Any is there: {sorted(stale)}"
+
+
+def test_no_annotation_in_tensor_methods_names_a_builtin_a_method_hides():
+    """TensorMethods defines `int`, `float` and `bool` (conversions), so inside its class body a
+    static tool reads `dim: int` as the method: annotations there use _int, _float, _bool."""
+    tree = ast.parse((ROOT / "src/chainrule/ops/tensor_methods.py").read_text())
+    (cls,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "TensorMethods"]
+    defined = {n.name for n in cls.body if isinstance(n, ast.FunctionDef)}
+    wrong = []
+    for function in (n for n in ast.walk(cls) if isinstance(n, ast.FunctionDef)):
+        arguments = function.args
+        every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+        every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+        annotations = [a.annotation for a in every if a.annotation is not None]
+        annotations += [function.returns] if function.returns is not None else []
+        for annotation in annotations:
+            for node in ast.walk(annotation):
+                if isinstance(node, ast.Name) and node.id in defined and node.id in dir(builtins):
+                    wrong.append(f"{function.name} (line {node.lineno}): {node.id}")
+    assert not wrong, wrong
 
 
 def test_any_check_reads_parameters_and_returns():

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, SupportsIndex
+from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 from chainrule.autograd.api import backward as _backward
 from chainrule.autograd.forward_ad import current_level as _dual_level
@@ -70,6 +70,7 @@ class RemovableHandle:
 
 
 if TYPE_CHECKING:  # static tools see the math methods ops/tensor_methods.py attaches at import
+    from chainrule.backend import device as Device  # Tensor.device would hide the class
     from chainrule.ops.tensor_methods import TensorMethods as _TensorMethods
 else:
     _TensorMethods = object
@@ -119,7 +120,7 @@ class Tensor(_TensorMethods):
         cls,
         *args: object,
         dtype: dtypes.dtype | str | None = None,
-        device: device | str | None = None,
+        device: Device | str | None = None,
     ) -> Tensor:
         """The legacy constructor: `Tensor([1, 2])` copies data as float32; `Tensor(2, 3)` is
         an uninitialised 2x3 float32 tensor, as in PyTorch."""
@@ -164,7 +165,11 @@ class Tensor(_TensorMethods):
         `_array.shape` (a plain tuple) instead: ops read shapes on the per-op path."""
         return _size(self._array.shape)
 
-    def size(self, dim: int | None = None) -> Any:
+    @overload
+    def size(self, dim: None = None) -> Size: ...
+    @overload
+    def size(self, dim: int) -> int: ...
+    def size(self, dim: int | None = None) -> Size | int:
         """The shape as a `Size`, or the size of dimension `dim` (negative counts from the end)."""
         if dim is None:
             return _size(self._array.shape)
@@ -218,7 +223,11 @@ class Tensor(_TensorMethods):
         """Whether the elements lie in memory in row-major order with no gaps."""
         return bool(self._array.flags.c_contiguous)
 
-    def stride(self, dim: int | None = None) -> Any:
+    @overload
+    def stride(self, dim: None = None) -> tuple[int, ...]: ...
+    @overload
+    def stride(self, dim: int) -> int: ...
+    def stride(self, dim: int | None = None) -> tuple[int, ...] | int:
         """The step in elements between neighbours along each dimension (or along `dim`)."""
         strides = tuple(s // self._array.itemsize for s in self._array.strides)
         return strides if dim is None else strides[dim]
@@ -348,7 +357,7 @@ class Tensor(_TensorMethods):
         entry = node.add_pre_hook(output_nr, hook)
         return RemovableHandle(node.pre_hooks, entry)
 
-    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> Any:
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> RemovableHandle:
         """hook(tensor) runs after this leaf's `.grad` has been updated by backward."""
         if self._node is not None:
             raise GradError("post accumulate grad hooks cannot be registered on non-leaf tensors")
@@ -374,7 +383,7 @@ class Tensor(_TensorMethods):
         gradient: Tensor | None = None,
         retain_graph: bool | None = None,
         create_graph: bool = False,
-        inputs: Any = None,
+        inputs: Tensor | Sequence[Tensor] | None = None,
     ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (see autograd.backward)."""
         if self._base is not None and self._view_version != self._version_counter.value:
@@ -448,7 +457,7 @@ class Tensor(_TensorMethods):
             raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
         return self._array.__dlpack__(**kwargs)
 
-    def __dlpack_device__(self) -> Any:
+    def __dlpack_device__(self) -> tuple[int, int]:
         return self._array.__dlpack_device__()
 
     def __float__(self) -> float:

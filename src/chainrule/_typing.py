@@ -28,8 +28,22 @@ Dims: TypeAlias = int | Sequence[int]
 # A list of split points or a number of sections (tensor_split, hsplit ...).
 Sections: TypeAlias = int | Sequence[int]
 
+# Tensor's methods named int, float and bool hide the builtins inside the class body that
+# defines them (ops/tensor_methods.py), where a static tool would read `dim: int` as the method:
+# annotations there say _int, _float and _bool instead, as PyTorch's own stubs do.
+_int: TypeAlias = int
+_float: TypeAlias = float
+_bool: TypeAlias = bool
+
 if TYPE_CHECKING:
+    from types import EllipsisType
+
     from chainrule._tensor import Tensor
+
+    # What `x[key]` and `x[key] = value` take: an int, a slice, `...`, None (a new axis), an
+    # index or bool Tensor, a list of ints or bools, or a tuple of those, one per dimension.
+    _KeyPart: TypeAlias = int | slice | EllipsisType | None | Tensor | Sequence[int | bool]
+    IndexKey: TypeAlias = _KeyPart | tuple[_KeyPart, ...]
 
     class ValuesIndices(NamedTuple):
         """return_types.max, min, sort, topk, kthvalue, median, cummax ...: (values, indices)."""

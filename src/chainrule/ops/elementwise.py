@@ -938,7 +938,7 @@ def add(
     return result if out is None else _write_out("add", result, out)
 
 
-def radd(input: Any, other: Any) -> Any:  # noqa: A002
+def radd(input: Tensor, other: Number) -> Tensor:  # noqa: A002
     if _float_and_number(input, other):
         return apply(AddScalar, (input,), other)
     x, y = binary_operands(other, input, "add")
@@ -1029,7 +1029,7 @@ def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = 
     return result if out is None else _write_out("mul", result, out)
 
 
-def rmul(input: Any, other: Any) -> Any:  # noqa: A002
+def rmul(input: Tensor, other: Number) -> Tensor:  # noqa: A002
     if _float_and_number(input, other):
         return apply(MulScalar, (input,), other)
     x, y = binary_operands(other, input, "mul")
@@ -1087,7 +1087,7 @@ def div(
     return result if out is None else _write_out("div", result, out)
 
 
-def rdiv(input: Any, other: Any) -> Any:  # noqa: A002
+def rdiv(input: Tensor, other: Number) -> Tensor:  # noqa: A002
     return div(other, input)
 
 
@@ -1116,7 +1116,7 @@ def floor_divide(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # n
     return apply(FloorDivide, (x, y))
 
 
-def rfloordiv(input: Any, other: Any) -> Any:  # noqa: A002
+def rfloordiv(input: Tensor, other: Number) -> Tensor:  # noqa: A002
     return floor_divide(other, input)
 
 
@@ -1144,7 +1144,7 @@ def remainder(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa
     return apply(Remainder, (x, y))
 
 
-def rremainder(input: Any, other: Any) -> Any:  # noqa: A002
+def rremainder(input: Tensor, other: Number) -> Tensor:  # noqa: A002
     return remainder(other, input)
 
 
@@ -1202,7 +1202,7 @@ def pow(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  # noqa: A
     return apply(Pow, (x, y))
 
 
-def rpow(input: Any, other: Any) -> Any:  # noqa: A002
+def rpow(input: Tensor, other: Number) -> Tensor:  # noqa: A002
     return pow(other, input)
 
 
@@ -3069,7 +3069,7 @@ def where(
     return apply(Where, (condition, x, y))
 
 
-def tensor_where(self: Any, condition: Any, y: Any) -> Any:
+def tensor_where(self: Tensor, condition: Tensor, y: Tensor | Number) -> Tensor:
     """Tensor.where(condition, y): self where condition, else y."""
     return where(condition, self, y)
 

@@ -40,7 +40,7 @@ from chainrule.ops.shape import (
 )
 
 if TYPE_CHECKING:  # annotations only
-    from chainrule._typing import Number, Sections
+    from chainrule._typing import IndexKey, Number, Sections
 
 # ---- keys ------------------------------------------------------------------------------------
 
@@ -371,7 +371,7 @@ class IndexAddIntoZeros(Op):
         return apply(IndexAddIntoZeros, (g,), physical, False, (b.size, *shape))
 
 
-def getitem(input: Any, key: Any) -> Any:  # noqa: A002
+def getitem(input: Tensor, key: IndexKey) -> Tensor:  # noqa: A002
     """x[key] with PyTorch semantics: ints, slices, None and ... give views; integer tensors
     (int64/int32, negative counting from the end) and bool masks select copies.
 
@@ -1869,7 +1869,7 @@ class UnfoldBackward(Op):
         return apply(UnfoldBackward, (g,), (b.size, *shape), dim + 1, size, step)
 
 
-def unfold(input: Any, dimension: int, size: int, step: int) -> Any:  # noqa: A002
+def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:  # noqa: A002
     """Tensor.unfold: every window of `size` along `dimension`, `step` apart, as a new last
     dimension: a view, as PyTorch's (writing into it writes into the input).
 

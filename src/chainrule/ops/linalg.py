@@ -324,7 +324,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     return _product(Matmul, (x, y))
 
 
-def rmatmul(input: Any, other: Any) -> Any:  # noqa: A002
+def rmatmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     return matmul(other, input)
 
 
