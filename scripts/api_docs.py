@@ -98,23 +98,10 @@ def undocumented_methods(module: types.ModuleType) -> list[str]:
 # Where PyTorch's sections are required: every exported function of these namespaces, and every
 # function these modules define wherever it is exported (`chainrule.sum` is ops.reduction's),
 # must have an Args section naming each parameter and a runnable `>>>` example
-# (tests/test_docstrings.py holds them to it). A module joins when its functions are finished.
-SECTIONED = (
-    "chainrule.nn.functional",
-    "chainrule.linalg",
-    "chainrule.special",
-    "chainrule.func",
-    "chainrule.autograd",
-    "chainrule.autograd.functional",
-    "chainrule.fft",
-    "chainrule.nn.init",
-    "chainrule.optim",
-    "chainrule.optim.lr_scheduler",
-    "chainrule.data",
-    "chainrule.distributions",
-    "chainrule.numpy",
-    "chainrule.numpy.linalg",
-)
+# (tests/test_docstrings.py holds them to it). Every public namespace is, but those in
+# NOT_YET_SECTIONED (their owner removes them when done).
+NOT_YET_SECTIONED: tuple[str, ...] = ()
+SECTIONED = tuple(name for name in NAMESPACES if name not in NOT_YET_SECTIONED)
 SECTIONED_SOURCES = (
     "chainrule.nn.functional",
     "chainrule.autograd.grad_mode",
@@ -138,35 +125,11 @@ SECTIONED_SOURCES = (
 )
 
 # Namespaces whose exported classes must document their constructor the same way (an Args
-# section naming each parameter of `__init__`, and a `>>>` example); nn's layers are held to
-# it by the nn tests. (chainrule.optim joins once its classes document the implementation
-# flags, foreach, fused, capturable, differentiable, and the optimizers added beside them.)
-SECTIONED_CLASSES = (
-    "chainrule.func",
-    "chainrule.optim.lr_scheduler",
-    "chainrule.data",
-    "chainrule.distributions",
-)
+# section naming each parameter of `__init__`, and a `>>>` example): the same ones.
+SECTIONED_CLASSES = SECTIONED
 
 # Functions (or classes) that may lack the sections for now, each with its reason.
-SECTIONS_WAIVED: dict[tuple[str, str], str] = {
-    ("chainrule.nn.functional", "pad"): (
-        "its docstring lives in ops/indexing.py, which another branch is rewriting; it has an "
-        "example already, the Args section comes after that merge"
-    ),
-    ("chainrule.data", "default_collate"): (
-        "its docstring lives in data/dataloader.py, which another branch is rewriting; it has "
-        "an example already, the Args section comes after that merge"
-    ),
-    ("chainrule.data", "default_convert"): (
-        "its docstring lives in data/dataloader.py, which another branch is rewriting; the "
-        "Args section and an example come after that merge"
-    ),
-    ("chainrule.autograd", "is_grad_enabled"): (
-        "it is the bound `get` of a ContextVar (a fast alias), whose builtin docstring cannot "
-        "be replaced; a documented wrapper function is a code change for the grad_mode owner"
-    ),
-}
+SECTIONS_WAIVED: dict[tuple[str, str], str] = {}
 
 _ARG_ENTRY = re.compile(r"^    \**(\w+)(?: \(.*\))?:")
 
@@ -191,10 +154,14 @@ def missing_sections(function: object) -> list[str]:
     with a leading underscore are private (PyTorch's `_stacklevel`)."""
     doc = inspect.getdoc(function) or ""
     try:
-        parameters = [
-            name for name in inspect.signature(function).parameters if not name.startswith("_")
-        ]
+        signature = inspect.signature(function).parameters.values()
     except (TypeError, ValueError):  # no signature to read (a builtin): nothing to name
+        signature = []
+    parameters = [p.name for p in signature if not p.name.startswith("_")]
+    variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    if inspect.isclass(function) and all(p.kind in variadic for p in signature):
+        # A constructor of *args/**kwargs only takes no argument of its own: nn.Sigmoid
+        # inherits Module's, which refuses any (they are there for PyTorch's error message).
         parameters = []
     missing = []
     listed = documented_arguments(doc)
@@ -210,12 +177,12 @@ def missing_sections(function: object) -> list[str]:
 def unsectioned(module: types.ModuleType) -> list[str]:
     """`name (what is missing)` for each exported function of `module` that must have PyTorch's
     sections (the module is SECTIONED, or the function comes from a SECTIONED_SOURCES module)
-    and lacks them, less SECTIONS_WAIVED. Classes are checked by the nn tests."""
+    and lacks them, less SECTIONS_WAIVED. Classes are unsectioned_classes' to check."""
     gaps = []
     for name in exported(module):
         value = getattr(module, name)
-        if inspect.isclass(value) or not callable(value):
-            continue
+        if inspect.isclass(value) or not callable(value) or isinstance(value, types.GenericAlias):
+            continue  # classes are unsectioned_classes'; a type alias (testing.Domain) is no call
         required = module.__name__ in SECTIONED or (
             getattr(value, "__module__", None) in SECTIONED_SOURCES
         )
@@ -272,3 +239,195 @@ def page(module: types.ModuleType) -> str:
         "      members:\n"
         f"{members}\n"
     )
+
+
+# ---- type hints ------------------------------------------------------------------------------
+
+# Namespaces whose exported signatures are not yet held to real types (tests/test_typing.py
+# checks every other one). chainrule.numpy's owner removes it from here when it is typed.
+NOT_YET_TYPED: tuple[str, ...] = ()
+TYPED_NAMESPACES = tuple(name for name in NAMESPACES if name not in NOT_YET_TYPED)
+
+# `qualified name:parameter` (or `:return`) where `Any` is the right type, each with its reason.
+ANY_ALLOWED: dict[str, str] = {
+    **dict.fromkeys(
+        ["chainrule.unique:return", "chainrule.unique_consecutive:return"],
+        "a Tensor, or a tuple with inverse indices and counts as the return_* flags ask: one "
+        "type per call form needs typing.overload, not yet written",
+    ),
+    **dict.fromkeys(
+        [
+            "chainrule.autograd.functional.jacobian:return",
+            "chainrule.autograd.functional.hessian:return",
+        ],
+        "a Tensor, or tuples of tuples of Tensors nested as the function's inputs and outputs",
+    ),
+    "chainrule.compile:return": (
+        "the model it is given, compiled (any callable or Module), or a decorator when called "
+        "without one"
+    ),
+    "chainrule.load:return": "whatever object was saved: a state dict, a Tensor, a container",
+    **dict.fromkeys(
+        [
+            "chainrule.nn.RNN:args",
+            "chainrule.nn.RNN:kwargs",
+            "chainrule.nn.GRU:args",
+            "chainrule.nn.GRU:kwargs",
+        ],
+        "passed on unchanged to RNNBase.__init__, which types each argument",
+    ),
+    **dict.fromkeys(
+        [
+            f"chainrule.nn.functional.max_pool{n}d_with_indices:{part}"
+            for n in (1, 2, 3)
+            for part in ("args", "kwargs")
+        ],
+        "passed on unchanged to max_pool1d/2d/3d, which type each argument",
+    ),
+    "chainrule.optim.Optimizer:defaults": (
+        "the hyper-parameters of a subclass, each of its own type (floats, tuples, flags)"
+    ),
+    **dict.fromkeys(
+        [
+            "chainrule.func.functional_call:args",
+            "chainrule.func.functional_call:return",
+        ],
+        "whatever the module's forward takes and returns",
+    ),
+    **dict.fromkeys(
+        [
+            "chainrule.func.vjp:primals",
+            "chainrule.func.linearize:primals",
+            "chainrule.func.tree_flatten:tree",
+            "chainrule.func.tree_map:tree",
+            "chainrule.func.tree_map:function",
+            "chainrule.func.tree_map:return",
+            "chainrule.func.tree_unflatten:return",
+            "chainrule.func.vmap:in_dims",
+            "chainrule.func.vmap:out_dims",
+        ],
+        "a pytree: any nesting of tuples, lists and dicts around its leaves (Tensors, numbers, "
+        "or for vmap's dims ints and None)",
+    ),
+    **dict.fromkeys(
+        [
+            "chainrule.data.default_collate:batch",
+            "chainrule.data.default_collate:return",
+            "chainrule.data.default_convert:data",
+            "chainrule.data.default_convert:return",
+            "chainrule.data.DataLoader:collate_fn",
+        ],
+        "a dataset's samples and batches: any nesting of tuples, lists and dicts around "
+        "Tensors, arrays and numbers",
+    ),
+}
+
+_ANY = re.compile(r"\bAny\b")
+
+
+def any_in_signature(function: object) -> list[str]:
+    """The parameters (and 'return') of `function` whose annotation mentions `Any`."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # a builtin without a signature: nothing annotated
+        return []
+    annotated = [(name, p.annotation) for name, p in signature.parameters.items()]
+    annotated.append(("return", signature.return_annotation))
+    found = []
+    for name, annotation in annotated:
+        if annotation is inspect.Parameter.empty:
+            continue
+        text = annotation if isinstance(annotation, str) else repr(annotation)
+        if _ANY.search(text):
+            found.append(name)
+    return found
+
+
+def any_annotations(module: types.ModuleType, waived: bool = True) -> list[str]:
+    """`namespace.name:parameter` for each `Any` in the signature of an exported function, or
+    of an exported chainrule class's `__init__`, less ANY_ALLOWED (unless `waived` is False)."""
+    found = []
+    for name in exported(module):
+        value = getattr(module, name)
+        if inspect.isclass(value):
+            if not value.__module__.startswith("chainrule") or "__init__" not in vars(value):
+                continue
+            target = vars(value)["__init__"]
+        elif callable(value):
+            target = value
+        else:
+            continue
+        for parameter in any_in_signature(target):
+            key = f"{module.__name__}.{name}:{parameter}"
+            if not waived or key not in ANY_ALLOWED:
+                found.append(key)
+    return found
+
+
+# `Tensor.method:parameter` where Any is right on Tensor's own methods (the in-place forms that
+# ops/tensor_methods.py generates are declared for static tools with their op's signature).
+TENSOR_ANY_ALLOWED: dict[str, str] = {
+    **dict.fromkeys(
+        ["Tensor.item:return", "Tensor.tolist:return"],
+        "Python numbers of the tensor's dtype (int, float, bool or complex); Any keeps "
+        "`loss.item()` usable as a float, as PyTorch's Number does",
+    ),
+    **dict.fromkeys(
+        [
+            "Tensor.numpy:return",
+            "Tensor.__array__:dtype",
+            "Tensor.__array__:copy",
+            "Tensor.__array__:return",
+            "Tensor.__dlpack__:kwargs",
+            "Tensor.__dlpack__:return",
+        ],
+        "a NumPy or CuPy array or its protocol's arguments: the house's Array, typed loosely "
+        "so CuPy stays legal",
+    ),
+    **dict.fromkeys(
+        ["Tensor.apply_:callable", "Tensor.map_:callable"],
+        "a Python function of elements of any dtype (int, float, bool or complex)",
+    ),
+    **dict.fromkeys(
+        [
+            "Tensor.stft:args",
+            "Tensor.stft:kwargs",
+            "Tensor.istft:args",
+            "Tensor.istft:kwargs",
+        ],
+        "passed on unchanged to chainrule.stft and istft, which type each argument",
+    ),
+    **dict.fromkeys(
+        ["Tensor.to:args", "Tensor.to:kwargs"],
+        "the implementation behind typing.overload declarations of PyTorch's three call "
+        "forms, to(dtype), to(device, dtype) and to(other), which is what mypy reads",
+    ),
+    **dict.fromkeys(
+        ["Tensor.type:dtype", "Tensor.type:kwargs", "Tensor.type:return"],
+        "a dtype, a legacy type or its name in, and a str (without one) or a Tensor out; the "
+        "method's own name hides the builtin `type` an overload would need",
+    ),
+    **dict.fromkeys(
+        ["Tensor.unique:return", "Tensor.unique_consecutive:return"],
+        "a Tensor, or a tuple with inverse indices and counts as the return_* flags ask",
+    ),
+}
+
+
+def tensor_method_any(waived: bool = True) -> list[str]:
+    """`Tensor.name:parameter` for each Any in a public or operator method of Tensor, less
+    TENSOR_ANY_ALLOWED (unless `waived` is False) and the generated in-place forms."""
+    from chainrule._tensor import Tensor
+    from chainrule.ops.tensor_methods import _ELEMENTWISE_INPLACE
+
+    generated = {name + "_" for name in _ELEMENTWISE_INPLACE}
+    found = []
+    for name, value in sorted(vars(Tensor).items()):
+        private = name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+        if private or name in generated or not callable(value):
+            continue
+        for parameter in any_in_signature(getattr(Tensor, name)):
+            key = f"Tensor.{name}:{parameter}"
+            if not waived or key not in TENSOR_ANY_ALLOWED:
+                found.append(key)
+    return found

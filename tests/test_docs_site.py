@@ -24,3 +24,26 @@ def test_site_builds_strict_with_every_namespace_page(tmp_path):
     linear = (site / "api" / "chainrule.nn.html").read_text()
     assert 'id="chainrule.nn.Linear"' in linear
     assert (site / "tutorial.html").exists()
+
+
+def test_constructors_made_by_new_or_a_metaclass_get_their_signature():
+    """scripts/griffe_constructors.py: Tensor (made by `__new__`) and FloatTensor (by its
+    metaclass) show the parameters their Args sections name; a class with an `__init__`
+    keeps Griffe's own reading of it."""
+    import importlib.util
+
+    import chainrule
+    from chainrule import nn
+
+    spec = importlib.util.spec_from_file_location(
+        "griffe_constructors", ROOT / "scripts" / "griffe_constructors.py"
+    )
+    extension = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(extension)
+    names = [p.name for p in extension.constructor_parameters(chainrule.Tensor)]
+    assert names == ["args", "dtype", "device"]
+    assert [p.name for p in extension.constructor_parameters(chainrule.FloatTensor)] == [
+        "args",
+        "device",
+    ]
+    assert extension.constructor_parameters(nn.Linear) is None

@@ -183,3 +183,65 @@ def test_section_check_catches_a_missing_args_section_and_an_unnamed_argument():
     assert api_docs.missing_sections(bare) == ["Args"]
     assert api_docs.missing_sections(partial) == ["dim", "Example"]
     assert api_docs.missing_sections(complete) == []
+
+
+@pytest.mark.parametrize("module", NAMESPACES, ids=lambda m: m.__name__)
+def test_no_namespace_exports_a_name_twice(module):
+    """A name listed twice in `__all__` would be listed twice on its reference page."""
+    seen = set()
+    repeated = [name for name in module.__all__ if name in seen or seen.add(name)]
+    assert not repeated, f"{module.__name__}.__all__ repeats {repeated}"
+
+
+# Modules that transform no tensor of their own: containers and the bases of a family.
+SHAPELESS = {"Module", "ModuleDict", "ModuleList", "ParameterDict", "ParameterList"}
+SHAPELESS |= {"RNNBase", "RNNCellBase"}
+
+
+def test_every_layer_documents_its_shapes():
+    """What `help(nn.Conv2d)` shows under Shape: the input and output shapes, as PyTorch's
+    docs give them."""
+    import chainrule.nn as nn
+
+    missing = [
+        name
+        for name in api_docs.exported(nn)
+        if inspect.isclass(getattr(nn, name))
+        and issubclass(getattr(nn, name), nn.Module)
+        and name not in SHAPELESS
+        and "Shape:" not in inspect.getdoc(getattr(nn, name))
+    ]
+    assert not missing, f"layers without a Shape section: {missing}"
+
+
+def test_a_constructor_of_only_variadic_arguments_needs_no_args_section():
+    """nn.Sigmoid inherits Module's `__init__(*args, **kwargs)`, which refuses any argument:
+    there is nothing to document."""
+
+    class Activation:
+        """Squashes.
+
+        Example:
+            >>> 1
+            1
+        """
+
+        def __init__(self, *args, **kwargs):
+            pass
+
+    def function(*args, **kwargs):
+        """Forwards.
+
+        >>> 1
+        1
+        """
+
+    assert api_docs.missing_sections(Activation) == []
+    assert api_docs.missing_sections(function) == ["Args"]
+
+
+def test_a_type_alias_needs_no_sections():
+    module = types.ModuleType("chainrule.example")
+    module.__all__ = ["Domain"]
+    module.Domain = tuple[float, float]
+    assert api_docs.unsectioned(module) == []

@@ -23,6 +23,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "chainrule"
 # be acyclic. The op families each have a rank of their own: that order is the file layout's.
 LAYERS: list[tuple[str, set[str]]] = [
     ("errors", {"errors"}),
+    ("the public signatures' type aliases (plain Python)", {"_typing"}),
     ("backend", {"backend", "backends", "backends.cuda", "backends.cudnn", "backends.mps"}),
     (
         "autograd core (knows no Tensor)",

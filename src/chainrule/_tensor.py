@@ -13,13 +13,13 @@ Its math methods (`x + y`, `x.tanh()`, `x.sum()`, in-place `x.add_(y)`) are the 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 from chainrule.autograd.api import backward as _backward
 from chainrule.autograd.forward_ad import current_level as _dual_level
 from chainrule.autograd.forward_ad import inplace_tangent
-from chainrule.autograd.grad_mode import is_grad_enabled as _grad_enabled
+from chainrule.autograd.grad_mode import _grad_enabled as _grad_enabled_var
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.autograd.node import AccumulateGrad, Node, VersionCounter
 from chainrule.autograd.observers import observers, tell
@@ -37,6 +37,7 @@ from chainrule.backend.printing import format_tensor
 from chainrule.errors import DTypeError, GradError, ShapeError
 from chainrule.ops.arguments import normalize_dim, normalize_size
 
+_grad_enabled = _grad_enabled_var.get  # is_grad_enabled without its call layer (hot path)
 _observers = observers.get  # compile's tracer watches reads and writes outside ops
 
 # How a view was made (`Tensor._view_kind`), which decides what an in-place write into it may
@@ -68,14 +69,32 @@ class RemovableHandle:
         self.remove()
 
 
-class Tensor:
-    """A multi-dimensional array with autograd.
+if TYPE_CHECKING:  # static tools see the math methods ops/tensor_methods.py attaches at import
+    from chainrule.backend import device as Device  # Tensor.device would hide the class
+    from chainrule.ops.tensor_methods import TensorMethods as _TensorMethods
+else:
+    _TensorMethods = object
 
-    >>> import chainrule
-    >>> x = chainrule.tensor([1.0, 2.0], requires_grad=True)
-    >>> (x * x).sum().backward()
-    >>> x.grad
-    tensor([2., 4.])
+
+class Tensor(_TensorMethods):
+    """A multi-dimensional array with autograd. Made by the factories (`chainrule.tensor`,
+    `zeros`, `randn` ...) and by every op; calling the class itself is PyTorch's legacy
+    constructor.
+
+    Args:
+        args: data to copy (`Tensor([1, 2])`, as float32) or sizes (`Tensor(2, 3)`, an
+            uninitialised tensor).
+        dtype (dtype, optional): the element type (the default dtype if None).
+        device (device or str, optional): where the memory lives (the CPU if None).
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([1.0, 2.0], requires_grad=True)
+        >>> (x * x).sum().backward()
+        >>> x.grad
+        tensor([2., 4.])
+        >>> chainrule.Tensor(2, 3).shape
+        chainrule.Size([2, 3])
     """
 
     __slots__ = (
@@ -97,7 +116,12 @@ class Tensor:
     __array_priority__ = 1000
 
     # ---- construction ------------------------------------------------------------------
-    def __new__(cls, *args: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    def __new__(
+        cls,
+        *args: object,
+        dtype: dtypes.dtype | str | None = None,
+        device: Device | str | None = None,
+    ) -> Tensor:
         """The legacy constructor: `Tensor([1, 2])` copies data as float32; `Tensor(2, 3)` is
         an uninitialised 2x3 float32 tensor, as in PyTorch."""
         backend = backend_for_device(device)
@@ -141,7 +165,11 @@ class Tensor:
         `_array.shape` (a plain tuple) instead: ops read shapes on the per-op path."""
         return _size(self._array.shape)
 
-    def size(self, dim: int | None = None) -> Any:
+    @overload
+    def size(self, dim: None = None) -> Size: ...
+    @overload
+    def size(self, dim: int) -> int: ...
+    def size(self, dim: int | None = None) -> Size | int:
         """The shape as a `Size`, or the size of dimension `dim` (negative counts from the end)."""
         if dim is None:
             return _size(self._array.shape)
@@ -195,7 +223,11 @@ class Tensor:
         """Whether the elements lie in memory in row-major order with no gaps."""
         return bool(self._array.flags.c_contiguous)
 
-    def stride(self, dim: int | None = None) -> Any:
+    @overload
+    def stride(self, dim: None = None) -> tuple[int, ...]: ...
+    @overload
+    def stride(self, dim: int) -> int: ...
+    def stride(self, dim: int | None = None) -> tuple[int, ...] | int:
         """The step in elements between neighbours along each dimension (or along `dim`)."""
         strides = tuple(s // self._array.itemsize for s in self._array.strides)
         return strides if dim is None else strides[dim]
@@ -325,7 +357,7 @@ class Tensor:
         entry = node.add_pre_hook(output_nr, hook)
         return RemovableHandle(node.pre_hooks, entry)
 
-    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> Any:
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> RemovableHandle:
         """hook(tensor) runs after this leaf's `.grad` has been updated by backward."""
         if self._node is not None:
             raise GradError("post accumulate grad hooks cannot be registered on non-leaf tensors")
@@ -351,7 +383,7 @@ class Tensor:
         gradient: Tensor | None = None,
         retain_graph: bool | None = None,
         create_graph: bool = False,
-        inputs: Any = None,
+        inputs: Tensor | Sequence[Tensor] | None = None,
     ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's `.grad` (see autograd.backward)."""
         if self._base is not None and self._view_version != self._version_counter.value:
@@ -425,7 +457,7 @@ class Tensor:
             raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
         return self._array.__dlpack__(**kwargs)
 
-    def __dlpack_device__(self) -> Any:
+    def __dlpack_device__(self) -> tuple[int, int]:
         return self._array.__dlpack_device__()
 
     def __float__(self) -> float:
@@ -666,7 +698,7 @@ class _LegacyTensorType(type):
     (the legacy constructor, `LongTensor([1, 2])`, `FloatTensor(2, 3)`), and `isinstance`
     asks for that dtype, as in PyTorch."""
 
-    def __call__(cls, *args: Any, device: Any = None) -> Tensor:
+    def __call__(cls, *args: object, device: device | str | None = None) -> Tensor:
         return Tensor(*args, dtype=cls.dtype_name, device=device)
 
     def __instancecheck__(cls, instance: Any) -> bool:
@@ -676,7 +708,16 @@ class _LegacyTensorType(type):
 def _legacy_tensor_type(name: str, dtype_name: str) -> type:
     doc = (
         f"The legacy {dtype_name} tensor type: `{name}(data)` or `{name}(*size)` makes a "
-        f"Tensor of dtype {dtype_name}, and `isinstance(x, {name})` asks whether x has that dtype."
+        f"Tensor of dtype {dtype_name}, and `isinstance(x, {name})` asks whether x has that "
+        "dtype.\n\n"
+        "Args:\n"
+        "    args: data to copy, or the sizes of an uninitialised tensor.\n"
+        "    device (device or str, optional): where the memory lives (the CPU if None).\n\n"
+        "Example:\n"
+        "    >>> import chainrule\n"
+        f"    >>> x = chainrule.{name}(2, 3)\n"
+        f"    >>> x.dtype, tuple(x.shape), isinstance(x, chainrule.{name})\n"
+        f"    (chainrule.{dtype_name}, (2, 3), True)\n"
     )
     namespace = {"dtype_name": dtype_name, "__module__": "chainrule", "__doc__": doc}
     return _LegacyTensorType(name, (), namespace)
@@ -707,8 +748,17 @@ LEGACY_TYPE_BY_DTYPE = {
 }
 
 
-def is_tensor(obj: Any) -> bool:
-    """Whether `obj` is a chainrule Tensor (Parameters included), as torch.is_tensor."""
+def is_tensor(obj: object) -> bool:
+    """Whether `obj` is a chainrule Tensor (Parameters included), as torch.is_tensor.
+
+    Args:
+        obj (object): anything.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.is_tensor(chainrule.ones(2)), chainrule.is_tensor([1.0, 2.0])
+        (True, False)
+    """
     return isinstance(obj, Tensor)
 
 
@@ -718,15 +768,21 @@ class Size(tuple):
     a tuple to it or repeating it gives a Size, as in PyTorch. One difference: an f-string
     shows it as the tuple `(2, 3)`, as chainrule's error messages name shapes.
 
-    >>> import chainrule
-    >>> s = chainrule.zeros(2, 3, 4).shape
-    >>> s, s[1:], s.numel(), s == (2, 3, 4)
-    (chainrule.Size([2, 3, 4]), chainrule.Size([3, 4]), 24, True)
+    Args:
+        sizes (iterable of ints): the dimension sizes.
+
+    Example:
+        >>> import chainrule
+        >>> s = chainrule.zeros(2, 3, 4).shape
+        >>> s, s[1:], s.numel(), s == (2, 3, 4)
+        (chainrule.Size([2, 3, 4]), chainrule.Size([3, 4]), 24, True)
+        >>> chainrule.Size([5, 6])
+        chainrule.Size([5, 6])
     """
 
     __slots__ = ()
 
-    def __new__(cls, sizes: Any = ()) -> Size:
+    def __new__(cls, sizes: Iterable[SupportsIndex] = ()) -> Size:
         sizes = tuple(sizes)
         for position, size in enumerate(sizes):
             if not hasattr(size, "__index__") or isinstance(size, bool):

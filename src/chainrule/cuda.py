@@ -24,7 +24,15 @@ from chainrule.ops.creation import device_generator
 
 
 def manual_seed(seed: int) -> None:
-    """Seed the CUDA default generator; silently ignored without CUDA, as PyTorch does."""
+    """Seed the CUDA default generator; silently ignored without CUDA, as PyTorch does.
+
+    Args:
+        seed (int): the seed, an int in [-2**63, 2**64).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.cuda.manual_seed(0)
+    """
     if is_available():
         device_generator(cupy_backend()).manual_seed(seed)
 
@@ -33,12 +41,25 @@ manual_seed_all = manual_seed  # one current device: the same generator
 
 
 def initial_seed() -> int:
-    """The seed of the current GPU's random generator (set by `manual_seed` or at first use)."""
+    """The seed of the current GPU's random generator (set by `manual_seed` or at first use).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.cuda.manual_seed(7)
+        >>> not chainrule.cuda.is_available() or chainrule.cuda.initial_seed() == 7
+        True
+    """
     return device_generator(cupy_backend()).initial_seed()
 
 
 def is_initialized() -> bool:
-    """Whether CUDA can be used: chainrule initialises it on first use, so `is_available()`."""
+    """Whether CUDA can be used: chainrule initialises it on first use, so `is_available()`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.cuda.is_initialized() == chainrule.cuda.is_available()
+        True
+    """
     return is_available()
 
 

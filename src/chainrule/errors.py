@@ -6,20 +6,58 @@ ValueError / TypeError. Our errors are both, so a ported `except` clause catches
 
 
 class ChainruleError(Exception):
-    """Base class of every error chainrule raises on purpose."""
+    """Base class of every error chainrule raises on purpose.
+
+    Example:
+        >>> import chainrule
+        >>> try:
+        ...     chainrule.ones(2, 3) @ chainrule.ones(2, 3)
+        ... except chainrule.ChainruleError as error:
+        ...     print(type(error).__name__)
+        ShapeError
+    """
 
 
 class ShapeError(ChainruleError, ValueError, RuntimeError):
-    """Operands whose shapes do not fit the op."""
+    """Operands whose shapes do not fit the op.
+
+    Example:
+        >>> import chainrule
+        >>> try:
+        ...     chainrule.ones(2, 3) @ chainrule.ones(2, 3)
+        ... except ValueError as error:  # a ShapeError is a ValueError too
+        ...     print(error)
+        matmul: shapes (2, 3) and (2, 3) cannot be multiplied (3 != 2)
+    """
 
 
 class DTypeError(ChainruleError, TypeError, RuntimeError):
-    """An operand of a dtype the op does not accept."""
+    """An operand of a dtype the op does not accept.
+
+    Example:
+        >>> import chainrule
+        >>> try:
+        ...     chainrule.ones(2).bitwise_and(chainrule.ones(2))
+        ... except TypeError as error:  # a DTypeError is a TypeError too
+        ...     print(error)
+        bitwise_and: not implemented for float32 tensors
+    """
 
 
 class GradError(ChainruleError, RuntimeError):
     """Anything wrong while differentiating: a freed graph, a modified saved tensor, a vjp
-    that returned the wrong shape."""
+    that returned the wrong shape.
+
+    Example:
+        >>> import chainrule
+        >>> y = chainrule.ones(2, requires_grad=True).exp().sum()
+        >>> y.backward()
+        >>> try:
+        ...     y.backward()  # the graph was freed by the first backward
+        ... except chainrule.GradError as error:
+        ...     print(str(error).split(":")[0])
+        ExpBackward0
+    """
 
 
 class CompileError(ChainruleError, RuntimeError):
@@ -29,16 +67,53 @@ class CompileError(ChainruleError, RuntimeError):
 
 class LinAlgError(ChainruleError, RuntimeError):
     """A matrix the factorization needs is singular or not positive-definite
-    (PyTorch's `torch.linalg.LinAlgError`, also a RuntimeError)."""
+    (PyTorch's `torch.linalg.LinAlgError`, also a RuntimeError).
+
+    Example:
+        >>> import chainrule
+        >>> try:
+        ...     chainrule.linalg.cholesky(-chainrule.eye(2))
+        ... except chainrule.LinAlgError as error:
+        ...     print(str(error).split(" (")[0])
+        linalg.cholesky: the input is not positive-definite
+    """
 
 
 class StateDictError(ChainruleError, RuntimeError):
-    """A state dict that does not fit the module: missing or unexpected keys."""
+    """A state dict that does not fit the module: missing or unexpected keys.
+
+    Example:
+        >>> import chainrule
+        >>> try:
+        ...     chainrule.nn.Linear(2, 2).load_state_dict({})
+        ... except chainrule.StateDictError as error:
+        ...     print(str(error).splitlines()[1].strip())
+        Missing key(s) in state_dict: "weight", "bias".
+    """
 
 
 class FileFormatError(ChainruleError, ValueError):
-    """A file that is not what it claims to be: truncated, corrupted, or of another format."""
+    """A file that is not what it claims to be: truncated, corrupted, or of another format.
+
+    Example:
+        >>> import io
+        >>> import chainrule
+        >>> try:
+        ...     chainrule.load(io.BytesIO(b"not a checkpoint"))
+        ... except chainrule.FileFormatError:
+        ...     print("not a checkpoint")
+        not a checkpoint
+    """
 
 
 class BackendError(ChainruleError, RuntimeError):
-    """Operands on different devices, or a backend that is not installed."""
+    """Operands on different devices, or a backend that is not installed.
+
+    Example:
+        >>> import chainrule
+        >>> try:
+        ...     chainrule.device("tpu")
+        ... except chainrule.BackendError as error:
+        ...     print(error)
+        unknown device type 'tpu': expected one of cpu, cuda, fake, meta
+    """

@@ -19,7 +19,7 @@ import json
 import os
 import secrets
 import struct
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import safetensors
 import safetensors.numpy
@@ -29,6 +29,11 @@ from chainrule.backend import dtypes, is_numpy_scalar, numpy_backend
 from chainrule.errors import DTypeError, FileFormatError
 from chainrule.ops.creation import tensor
 from chainrule.torch_format import is_torch_file, load_torch_file
+
+if TYPE_CHECKING:  # annotations only
+    from collections.abc import Callable, Mapping
+
+    from chainrule.backend import device as Device
 
 __all__ = ["FileFormatError", "load", "save"]
 
@@ -56,16 +61,23 @@ _LOADABLE_DTYPES = set(_ELEMENT_DTYPES)
 # ---- saving ----------------------------------------------------------------------------------
 
 
-def save(obj: Any, f: str | os.PathLike | IO[bytes]) -> None:
+def save(obj: object, f: str | os.PathLike | IO[bytes]) -> None:
     """Write `obj` (a tensor, or nested dicts/lists/tuples of tensors, numbers, strings, bools
     and None) to the path or binary file object `f`.
 
-    >>> import os, tempfile, chainrule
-    >>> from chainrule.serialization import load, save
-    >>> path = os.path.join(tempfile.mkdtemp(), "ckpt.safetensors")
-    >>> save({"w": chainrule.ones(2), "epoch": 3}, path)
-    >>> load(path)
-    {'w': tensor([1., 1.]), 'epoch': 3}
+    Args:
+        obj (object): a Tensor, or nested dicts, lists and tuples of Tensors, numbers,
+            strings, bools and None (a `state_dict()`).
+        f (str, path or binary file): where to write. Written atomically: a crash leaves the
+            old file, never a half-written one.
+
+    Example:
+        >>> import os, tempfile, chainrule
+        >>> from chainrule.serialization import load, save
+        >>> path = os.path.join(tempfile.mkdtemp(), "ckpt.safetensors")
+        >>> save({"w": chainrule.ones(2), "epoch": 3}, path)
+        >>> load(path)
+        {'w': tensor([1., 1.]), 'epoch': 3}
     """
     arrays: dict[str, Any] = {}
     structure = _encode(obj, "", arrays)
@@ -171,9 +183,9 @@ def _fsync_directory(directory: str) -> None:
 
 def load(
     f: str | os.PathLike | IO[bytes],
-    map_location: Any = None,
+    map_location: str | Device | Mapping[str, str] | Callable[..., object] | None = None,
     weights_only: bool = True,
-    **kwargs: Any,
+    **kwargs: object,
 ) -> Any:
     """Read what `save` wrote, any safetensors file (as a flat dict of tensors), or a file
     `torch.save` wrote (chainrule/torch_format.py: its pickle read by a restricted unpickler
@@ -182,6 +194,24 @@ def load(
     `map_location` ('cpu', 'cuda', a device) moves every tensor there. `weights_only` and other
     `torch.load` options are accepted for compatibility: loading is always weights-only. A file
     that is truncated, corrupted or neither format raises FileFormatError naming the file.
+
+    Args:
+        f (str, path or binary file): what to read.
+        map_location (str, device, dict or callable, optional): where to put the tensors.
+        weights_only (bool): accepted for PyTorch's signature: loading is always weights-only.
+        kwargs: other `torch.load` options, accepted and ignored.
+
+    Returns:
+        What was saved: a Tensor, or the nested containers of Tensors.
+
+    Example:
+        >>> import io
+        >>> import chainrule
+        >>> buffer = io.BytesIO()
+        >>> chainrule.save({"weight": chainrule.ones(2), "step": 10}, buffer)
+        >>> _ = buffer.seek(0)
+        >>> chainrule.load(buffer)
+        {'weight': tensor([1., 1.]), 'step': 10}
     """
     if (
         map_location is not None

@@ -5,10 +5,15 @@ it needs (`output._from_array(ones)` for an implicit seed)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule.autograd import engine
 from chainrule.errors import GradError, ShapeError
+
+if TYPE_CHECKING:  # annotations only
+    from collections.abc import Sequence
+
+    from chainrule._tensor import Tensor
 
 
 def _as_tuple(values: Any) -> tuple:
@@ -53,11 +58,11 @@ def _seed_gradients(outputs: tuple, grad_outputs: tuple, caller: str) -> list:
 
 
 def backward(
-    tensors: Any,
-    grad_tensors: Any = None,
+    tensors: Tensor | Sequence[Tensor],
+    grad_tensors: Tensor | Sequence[Tensor | None] | None = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
-    inputs: Any = None,
+    inputs: Tensor | Sequence[Tensor] | None = None,
 ) -> None:
     """Accumulate the gradients of `tensors` into the `.grad` of the leaves they depend on (or
     only of `inputs`), as `torch.autograd.backward`; `t.backward()` calls it.
@@ -120,9 +125,9 @@ def _input_edge(tensor: Any, caller: str) -> tuple:
 
 
 def grad(
-    outputs: Any,
-    inputs: Any,
-    grad_outputs: Any = None,
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
     retain_graph: bool | None = None,
     create_graph: bool = False,
     only_inputs: bool = True,

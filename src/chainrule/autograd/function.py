@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule._tensor import Tensor
 from chainrule.autograd import grad_mode
@@ -34,12 +34,19 @@ from chainrule.backend.dtypes import from_numpy_dtype
 from chainrule.errors import GradError
 from chainrule.ops.op import Op, apply
 
+if TYPE_CHECKING:  # annotations only
+    from chainrule.backend import Backend
+
 
 class FunctionCtx(Node):
     """The `ctx` of a custom Function, and the graph node of one of its calls. `forward` (or
     `setup_context`) stores on it what `backward` needs: tensors through
     `save_for_backward`, anything else as attributes (`ctx.dim = dim`). Made by
     `Function.apply`, never by the user.
+
+    Args:
+        function (type): the Function subclass whose call this node records.
+        backend (Backend): the array backend of the call's inputs.
 
     Example:
         >>> import chainrule
@@ -68,7 +75,7 @@ class FunctionCtx(Node):
         "_n_args",
     )
 
-    def __init__(self, function: type, backend: Any) -> None:
+    def __init__(self, function: type, backend: Backend) -> None:
         super().__init__(function, backend)
         self._to_save = None
         self._needs_input_grad = ()

@@ -15,7 +15,24 @@ from typing import Any
 _grad_enabled: ContextVar[bool] = ContextVar("chainrule_grad_enabled", default=True)
 _inference_mode: ContextVar[bool] = ContextVar("chainrule_inference_mode", default=False)
 
-is_grad_enabled = _grad_enabled.get
+
+def is_grad_enabled() -> bool:
+    """Whether ops record the graph in this context: False inside `no_grad()` and
+    `inference_mode()`, True by default. (The per-op path reads the ContextVar's bound `get`
+    itself, as ops/op.py does: one Python call less per op.)
+
+    Returns:
+        bool: whether new results of differentiable ops can require grad.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.is_grad_enabled()
+        True
+        >>> with chainrule.no_grad():
+        ...     chainrule.is_grad_enabled()
+        False
+    """
+    return _grad_enabled.get()
 
 
 def is_inference_mode_enabled() -> bool:
@@ -105,6 +122,8 @@ class no_grad(_Mode):  # noqa: N801 - PyTorch's names
         False
     """
 
+    __signature__ = inspect.Signature()  # help() shows `no_grad()`, PyTorch's signature
+
     def _target(self) -> bool:
         return False
 
@@ -119,6 +138,8 @@ class enable_grad(_Mode):  # noqa: N801
         ...     (x * 2).requires_grad
         True
     """
+
+    __signature__ = inspect.Signature()  # help() shows `enable_grad()`, PyTorch's signature
 
     def _target(self) -> bool:
         return True

@@ -8,12 +8,15 @@ perturbing one input element at a time by +-eps.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from chainrule.autograd import api
 from chainrule.errors import GradError
+
+if TYPE_CHECKING:  # annotations only
+    from chainrule._tensor import Tensor
 
 
 def _as_tuple(values: Any) -> tuple:
@@ -79,13 +82,13 @@ def _analytical_jacobians(outputs: list, inputs: tuple, index: int) -> list:
 
 def gradcheck(
     func: Callable,
-    inputs: Any,
+    inputs: Tensor | Sequence[Tensor],
     *,
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
     raise_exception: bool = True,
-    **unused: Any,
+    **unused: object,
 ) -> bool:
     """Check `func`'s gradients against central finite differences (PyTorch's default
     tolerances): the Jacobian from `autograd.grad`, one output element at a time, against the
@@ -133,15 +136,15 @@ def gradcheck(
 
 def gradgradcheck(
     func: Callable,
-    inputs: Any,
-    grad_outputs: Sequence[Any] | None = None,
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Sequence[Tensor] | None | None = None,
     *,
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
     raise_exception: bool = True,
     seed: int = 0,
-    **unused: Any,
+    **unused: object,
 ) -> bool:
     """Check second derivatives: `gradcheck` of the vjp (x, v) -> v^T J(x), so both the
     backward's dependence on x and its linearity in v are checked.

@@ -35,7 +35,19 @@ DEVICE_TYPES = ("cpu", "cuda", "fake", "meta")
 
 
 class device:  # noqa: N801 - PyTorch's spelling
-    """Where a tensor's memory lives: `device('cpu')`, `device('cuda', 0)`."""
+    """Where a tensor's memory lives: `device('cpu')`, `device('cuda', 0)`.
+
+    Args:
+        type (str or device): 'cpu', 'cuda', 'cuda:1', ... or a device to copy.
+        index (int, optional): which device of that type.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.device("cuda:1").index
+        1
+        >>> chainrule.ones(2).device == chainrule.device("cpu")
+        True
+    """
 
     __slots__ = ("type", "index")
 

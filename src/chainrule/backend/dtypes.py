@@ -16,7 +16,6 @@ bfloat16 is stored as `ml_dtypes.bfloat16` (the NumPy dtype JAX uses). NumPy giv
 from __future__ import annotations
 
 import builtins
-from typing import Any
 
 import ml_dtypes
 import numpy as np
@@ -25,7 +24,20 @@ BOOL, INTEGER, FLOATING, COMPLEX = 0, 1, 2, 3
 
 
 class dtype:  # noqa: N801 - PyTorch's spelling
-    """A tensor element type, printed and compared like `torch.float32`."""
+    """A tensor element type, printed and compared like `torch.float32`.
+
+    Args:
+        name (str): PyTorch's name, 'float32'.
+        numpy_dtype (numpy dtype): the array element type that holds it.
+        category (int): bool, integer, floating or complex (0 to 3), for promotion.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.float32.is_floating_point, chainrule.float32.itemsize
+        (True, 4)
+        >>> chainrule.ones(2, dtype=chainrule.int64).dtype == chainrule.int64
+        True
+    """
 
     __slots__ = (
         "name",
@@ -125,7 +137,22 @@ def as_dtype(value) -> dtype:
 
 
 def promote_types(a: dtype, b: dtype) -> dtype:
-    """PyTorch's `promote_types` for the supported dtypes."""
+    """PyTorch's `promote_types` for the supported dtypes.
+
+    Args:
+        a (dtype): one operand's dtype.
+        b (dtype): the other's.
+
+    Returns:
+        dtype: the smallest dtype both cast to safely, as PyTorch's binary ops choose it.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.promote_types(chainrule.int32, chainrule.float16)
+        chainrule.float16
+        >>> chainrule.promote_types(chainrule.uint8, chainrule.int8)
+        chainrule.int16
+    """
     if a is b:
         return a
     if a.category == COMPLEX or b.category == COMPLEX:
@@ -182,10 +209,14 @@ def set_default_dtype(d: dtype) -> None:
     """Make `d` (float16, float32 or float64) the default floating dtype, process-wide, as
     torch.set_default_dtype: factories, Python floats and int-to-float promotion follow it.
 
-    >>> chainrule.set_default_dtype(chainrule.float64)
-    >>> chainrule.tensor([1.5]).dtype
-    chainrule.float64
-    >>> chainrule.set_default_dtype(chainrule.float32)
+    Args:
+        d (dtype): chainrule.float16, float32 or float64.
+
+    Example:
+        >>> chainrule.set_default_dtype(chainrule.float64)
+        >>> chainrule.tensor([1.5]).dtype
+        chainrule.float64
+        >>> chainrule.set_default_dtype(chainrule.float32)
     """
     if type(d) is not dtype or d.category != FLOATING:
         raise TypeError(
@@ -199,8 +230,13 @@ def can_cast(from_: dtype, to: dtype) -> bool:
     """Whether PyTorch's casting rules allow from_ -> to: never to a lower category
     (float -> integer, integer -> bool); any size within a category.
 
-    >>> chainrule.can_cast(chainrule.float64, chainrule.int32)
-    False
+    Args:
+        from_ (dtype): the dtype cast from.
+        to (dtype): the dtype cast to.
+
+    Example:
+        >>> chainrule.can_cast(chainrule.float64, chainrule.int32)
+        False
     """
     for name, value in (("from_", from_), ("to", to)):
         if type(value) is not dtype:
@@ -223,11 +259,21 @@ def category_of_scalar(value) -> int:
 class finfo:  # noqa: N801 - PyTorch's name (in this module `int` and `float` are dtypes)
     """The limits of a floating dtype (torch.finfo): bits, eps, max, min, tiny (the smallest
     normal number, also `smallest_normal`), resolution and the dtype's name; the default dtype
-    without an argument."""
+    without an argument.
+
+    Args:
+        type (dtype, optional): a floating (or complex) dtype; the default dtype if None.
+
+    Example:
+        >>> import chainrule
+        >>> info = chainrule.finfo(chainrule.float16)
+        >>> info.bits, info.eps, info.max
+        (16, 0.0009765625, 65504.0)
+    """
 
     __slots__ = ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype")
 
-    def __init__(self, type: Any = None) -> None:  # noqa: A002 - PyTorch's argument name
+    def __init__(self, type: dtype | None = None) -> None:  # noqa: A002 - PyTorch's argument name
         kind = get_default_dtype() if type is None else real_of(as_dtype(type))
         if not kind.is_floating_point:
             raise TypeError(
@@ -251,11 +297,21 @@ class finfo:  # noqa: N801 - PyTorch's name (in this module `int` and `float` ar
 
 
 class iinfo:  # noqa: N801 - PyTorch's name
-    """The limits of an integer dtype (torch.iinfo): bits, max, min and the dtype's name."""
+    """The limits of an integer dtype (torch.iinfo): bits, max, min and the dtype's name.
+
+    Args:
+        type (dtype): an integer (or bool) dtype.
+
+    Example:
+        >>> import chainrule
+        >>> info = chainrule.iinfo(chainrule.int8)
+        >>> info.bits, info.min, info.max
+        (8, -128, 127)
+    """
 
     __slots__ = ("bits", "max", "min", "dtype")
 
-    def __init__(self, type: Any) -> None:  # noqa: A002 - PyTorch's argument name
+    def __init__(self, type: dtype) -> None:  # noqa: A002 - PyTorch's argument name
         kind = as_dtype(type)
         if kind.category >= FLOATING:
             raise TypeError("iinfo() requires an integer input type. Use finfo to handle 'finfo'")

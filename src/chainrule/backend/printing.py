@@ -41,10 +41,19 @@ def set_printoptions(
     profile ('default', 'short', 'full') setting the first four, and sci_mode (True or False
     forces scientific notation on or off; None, the default, chooses per tensor).
 
-    >>> chainrule.set_printoptions(precision=2)
-    >>> chainrule.tensor([1.12345])
-    tensor([1.12])
-    >>> chainrule.set_printoptions(profile="default")
+    Args:
+        precision (int, optional): digits after the decimal point (4).
+        threshold (float, optional): above this many elements a tensor prints summarized (1000).
+        edgeitems (int, optional): elements kept at each end of a summarized dimension (3).
+        linewidth (int, optional): characters per line (80).
+        profile (str, optional): 'default', 'short' or 'full', setting the four above.
+        sci_mode (bool, optional): force scientific notation on (True) or off (False).
+
+    Example:
+        >>> chainrule.set_printoptions(precision=2)
+        >>> chainrule.tensor([1.12345])
+        tensor([1.12])
+        >>> chainrule.set_printoptions(profile="default")
     """
     global PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH, SCI_MODE
     if profile is not None:

@@ -20,7 +20,19 @@ _deterministic = {"mode": False, "warn_only": False}
 
 def set_num_threads(count: int) -> None:
     """The number of threads BLAS uses for matrix products (NumPy's only multi-threaded work),
-    as torch.set_num_threads sets its intra-op threads. Through threadpoolctl."""
+    as torch.set_num_threads sets its intra-op threads. Through threadpoolctl.
+
+    Args:
+        count (int): a positive number of threads.
+
+    Example:
+        >>> import chainrule
+        >>> before = chainrule.get_num_threads()
+        >>> chainrule.set_num_threads(1)
+        >>> chainrule.get_num_threads()
+        1
+        >>> chainrule.set_num_threads(before)
+    """
     if int(count) < 1:
         raise ValueError(f"set_num_threads: expected a positive number of threads, got {count}")
     from threadpoolctl import threadpool_limits
@@ -29,7 +41,16 @@ def set_num_threads(count: int) -> None:
 
 
 def get_num_threads() -> int:
-    """The number of threads BLAS uses (the largest, if NumPy loaded more than one BLAS)."""
+    """The number of threads BLAS uses (the largest, if NumPy loaded more than one BLAS).
+
+    Returns:
+        int: the thread count matrix products run with.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.get_num_threads() >= 1
+        True
+    """
     from threadpoolctl import threadpool_info
 
     counts = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
@@ -50,18 +71,44 @@ def seed_numpy_global(state: list[int]) -> None:
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
     """Recorded for `are_deterministic_algorithms_enabled`. chainrule's CPU ops are already
-    deterministic (scatter-adds sum in a fixed order), so nothing else changes."""
+    deterministic (scatter-adds sum in a fixed order), so nothing else changes.
+
+    Args:
+        mode (bool): whether deterministic algorithms are required.
+        warn_only (bool): PyTorch warns instead of raising where no deterministic form exists.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.use_deterministic_algorithms(True)
+        >>> chainrule.are_deterministic_algorithms_enabled()
+        True
+        >>> chainrule.use_deterministic_algorithms(False)
+    """
     _deterministic["mode"] = bool(mode)
     _deterministic["warn_only"] = bool(warn_only)
 
 
 def are_deterministic_algorithms_enabled() -> bool:
-    """Whether `use_deterministic_algorithms(True)` is in force."""
+    """Whether `use_deterministic_algorithms(True)` is in force.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.are_deterministic_algorithms_enabled()
+        False
+    """
     return _deterministic["mode"]
 
 
 def is_deterministic_algorithms_warn_only_enabled() -> bool:
-    """Whether deterministic mode was set with `warn_only=True`."""
+    """Whether deterministic mode was set with `warn_only=True`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.use_deterministic_algorithms(True, warn_only=True)
+        >>> chainrule.is_deterministic_algorithms_warn_only_enabled()
+        True
+        >>> chainrule.use_deterministic_algorithms(False)
+    """
     return _deterministic["warn_only"]
 
 
@@ -71,7 +118,18 @@ _matmul_precision = {"float32": "highest"}
 def set_float32_matmul_precision(precision: str) -> None:
     """Recorded for `get_float32_matmul_precision`: NumPy's float32 matmuls are always full
     float32 ("highest"), so "high" and "medium" (TF32 or bfloat16 passes in PyTorch) change
-    nothing. An unknown name warns and is ignored, as in PyTorch."""
+    nothing. An unknown name warns and is ignored, as in PyTorch.
+
+    Args:
+        precision (str): 'highest', 'high' or 'medium'.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.set_float32_matmul_precision("high")
+        >>> chainrule.get_float32_matmul_precision()
+        'high'
+        >>> chainrule.set_float32_matmul_precision("highest")
+    """
     if precision not in ("highest", "high", "medium"):
         warnings.warn(
             f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
@@ -84,7 +142,13 @@ def set_float32_matmul_precision(precision: str) -> None:
 
 
 def get_float32_matmul_precision() -> str:
-    """What `set_float32_matmul_precision` last set ("highest" by default)."""
+    """What `set_float32_matmul_precision` last set ("highest" by default).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.get_float32_matmul_precision()
+        'highest'
+    """
     return _matmul_precision["float32"]
 
 
@@ -100,7 +164,13 @@ def _cupy() -> Any:
 
 
 def cuda_device_count() -> int:
-    """GPUs CuPy can see; 0 without CuPy or a driver."""
+    """GPUs CuPy can see; 0 without CuPy or a driver.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.cuda.device_count() >= 0
+        True
+    """
     cupy = _cupy()
     if cupy is None:
         return 0
@@ -113,12 +183,23 @@ def cuda_device_count() -> int:
 def cuda_is_available() -> bool:
     """Whether a CUDA GPU can be used: CuPy imports and the driver reports at least one device.
     False, not an error, when either is missing.
+
+    Example:
+        >>> import chainrule
+        >>> device = "cuda" if chainrule.cuda.is_available() else "cpu"
+        >>> chainrule.ones(2, device=device).device.type == device
+        True
     """
     return cuda_device_count() > 0
 
 
 def cuda_synchronize() -> None:
-    """Wait for the current GPU's queued work; nothing to wait for without one."""
+    """Wait for the current GPU's queued work; nothing to wait for without one.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.cuda.synchronize()  # before reading a GPU timer; a no-op without a GPU
+    """
     if cuda_is_available():
         _cupy().cuda.Device().synchronize()
 
@@ -131,18 +212,50 @@ def _require_cuda(what: str) -> Any:
 
 
 def cuda_current_device() -> int:
-    """The index of the current GPU (where new CUDA tensors go); an error without a GPU."""
+    """The index of the current GPU (where new CUDA tensors go); an error without a GPU.
+
+    Example:
+        >>> import chainrule
+        >>> if chainrule.cuda.is_available():
+        ...     index = chainrule.cuda.current_device()
+        ... else:
+        ...     index = 0
+        >>> index >= 0
+        True
+    """
     return int(_require_cuda("current_device").cuda.Device().id)
 
 
 def cuda_set_device(index: int) -> None:
-    """Make GPU `index` current: where CuPy allocates and runs from now on."""
+    """Make GPU `index` current: where CuPy allocates and runs from now on.
+
+    Args:
+        index (int): the GPU to make current.
+
+    Example:
+        >>> import chainrule
+        >>> if chainrule.cuda.is_available():
+        ...     chainrule.cuda.set_device(0)
+    """
     if int(index) >= 0:  # PyTorch ignores a negative index
         _require_cuda("set_device").cuda.Device(int(index)).use()
 
 
 def cuda_get_device_name(index: int | None = None) -> str:
-    """The name of GPU `index` (the current one when None), e.g. 'NVIDIA H100 80GB HBM3'."""
+    """The name of GPU `index` (the current one when None), e.g. 'NVIDIA H100 80GB HBM3'.
+
+    Args:
+        index (int, optional): which GPU (the current one if None).
+
+    Example:
+        >>> import chainrule
+        >>> if chainrule.cuda.is_available():
+        ...     name = chainrule.cuda.get_device_name(0)
+        ... else:
+        ...     name = "no GPU"
+        >>> isinstance(name, str)
+        True
+    """
     cupy = _require_cuda("get_device_name")
     number = cupy.cuda.Device().id if index is None else int(index)
     name = cupy.cuda.runtime.getDeviceProperties(number)["name"]
@@ -151,18 +264,35 @@ def cuda_get_device_name(index: int | None = None) -> str:
 
 def cuda_memory_allocated() -> int:
     """Bytes held by live arrays in CuPy's memory pool (PyTorch: by live tensors); 0 without
-    a GPU, as PyTorch returns."""
+    a GPU, as PyTorch returns.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.cuda.memory_allocated() >= 0
+        True
+    """
     cupy = _cupy()
     return int(cupy.get_default_memory_pool().used_bytes()) if cuda_is_available() else 0
 
 
 def cuda_memory_reserved() -> int:
-    """Bytes CuPy's pool holds from the driver, used or cached for reuse."""
+    """Bytes CuPy's pool holds from the driver, used or cached for reuse.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.cuda.memory_reserved() >= chainrule.cuda.memory_allocated()
+        True
+    """
     cupy = _cupy()
     return int(cupy.get_default_memory_pool().total_bytes()) if cuda_is_available() else 0
 
 
 def cuda_empty_cache() -> None:
-    """Return the pool's cached, unused blocks to the driver."""
+    """Return the pool's cached, unused blocks to the driver.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.cuda.empty_cache()  # a no-op without a GPU
+    """
     if cuda_is_available():
         _cupy().get_default_memory_pool().free_all_blocks()

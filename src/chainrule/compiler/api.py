@@ -36,7 +36,7 @@ def compile(  # noqa: A001 - PyTorch's name
     *,
     fullgraph: bool = False,
     dynamic: bool | None = None,
-    backend: Any = "inductor",
+    backend: str | Callable[..., object] = "inductor",
     mode: str | None = None,
     options: dict | None = None,
     disable: bool = False,
@@ -51,12 +51,25 @@ def compile(  # noqa: A001 - PyTorch's name
     every shape is specialised (a new shape captures again). As a decorator, with or without
     options.
 
-    >>> import chainrule
-    >>> @chainrule.compile
-    ... def f(x):
-    ...     return (x * 2).tanh()
-    >>> f(chainrule.ones(2))
-    tensor([0.9640, 0.9640])
+    Args:
+        model (callable or Module, optional): what to compile; None returns a decorator.
+        fullgraph (bool): raise CompileError at a graph break instead of running it eagerly.
+        dynamic (bool, optional): accepted for PyTorch's signature.
+        backend (str or callable): accepted for PyTorch's signature.
+        mode (str, optional): accepted for PyTorch's signature.
+        options (dict, optional): accepted for PyTorch's signature.
+        disable (bool): return `model` unchanged (to switch compilation off).
+
+    Returns:
+        The compiled callable (a Module stays a Module), or a decorator.
+
+    Example:
+        >>> import chainrule
+        >>> @chainrule.compile
+        ... def f(x):
+        ...     return (x * 2).tanh()
+        >>> f(chainrule.ones(2))
+        tensor([0.9640, 0.9640])
     """
     if mode not in MODES:
         raise RuntimeError(f"Unrecognized mode={mode}, should be one of: {', '.join(MODES[1:])}")

@@ -36,7 +36,6 @@ __all__ = [
     "SubsetRandomSampler",
     "WeightedRandomSampler",
     "TensorDataset",
-    "WeightedRandomSampler",
     "WorkerInfo",
     "default_collate",
     "default_convert",

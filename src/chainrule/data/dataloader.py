@@ -12,7 +12,7 @@ import queue
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule._tensor import Tensor
 from chainrule.backend import dtypes, is_array, is_numpy_scalar
@@ -32,6 +32,9 @@ from chainrule.data.worker import (
 from chainrule.ops.creation import Generator, as_tensor, randint, tensor
 from chainrule.ops.shape import stack
 
+if TYPE_CHECKING:  # annotations only
+    from chainrule.data.dataset import Dataset, IterableDataset
+
 _COLLATE_ERROR = (
     "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
 )
@@ -44,11 +47,19 @@ def default_collate(batch: Sequence[Any]) -> Any:
     float64 tensor and ints an int64 tensor; strings stay a list; dicts, namedtuples and
     sequences are collated field by field (tuples come back as lists, as in PyTorch).
 
-    >>> import chainrule
-    >>> from chainrule.data import default_collate
-    >>> default_collate([(chainrule.tensor([1.0, 2.0]), 0), (chainrule.tensor([3.0, 4.0]), 1)])
-    [tensor([[1., 2.],
-            [3., 4.]]), tensor([0, 1])]
+    Args:
+        batch (sequence): the samples, each a Tensor, array, number, string, or a dict,
+            namedtuple or sequence of them.
+
+    Returns:
+        The batch, with the samples' structure.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.data import default_collate
+        >>> default_collate([(chainrule.tensor([1.0, 2.0]), 0), (chainrule.tensor([3.0, 4.0]), 1)])
+        [tensor([[1., 2.],
+                [3., 4.]]), tensor([0, 1])]
     """
     elem = batch[0]
     if isinstance(elem, Tensor):
@@ -92,7 +103,20 @@ def default_collate(batch: Sequence[Any]) -> Any:
 
 
 def default_convert(data: Any) -> Any:
-    """What a DataLoader without batching yields: NumPy arrays become tensors, recursively."""
+    """What a DataLoader without batching yields: NumPy arrays become tensors, recursively.
+
+    Args:
+        data: one sample: an array, number, Tensor, or a dict, namedtuple or sequence of them.
+
+    Returns:
+        The sample with every array a Tensor.
+
+    Example:
+        >>> import numpy as np
+        >>> from chainrule.data import default_convert
+        >>> default_convert({"image": np.zeros(2, dtype=np.float32), "label": 3})
+        {'image': tensor([0., 0.]), 'label': 3}
+    """
     if isinstance(data, Tensor):
         return data
     if is_array(data) or is_numpy_scalar(data):
@@ -170,7 +194,7 @@ class DataLoader:
 
     def __init__(
         self,
-        dataset: Any,
+        dataset: Dataset | IterableDataset,
         batch_size: int | None = 1,
         shuffle: bool | None = None,
         sampler: Sampler | Iterable | None = None,

@@ -168,7 +168,7 @@ class ChainDataset(IterableDataset):
         [0, 1, 0, 1, 2]
     """
 
-    def __init__(self, datasets: Iterable[Any]) -> None:
+    def __init__(self, datasets: Iterable[IterableDataset]) -> None:
         self.datasets = datasets
 
     def __iter__(self) -> Iterator[Any]:

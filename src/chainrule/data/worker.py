@@ -16,12 +16,15 @@ import random
 import sys
 import traceback
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule._tensor import Tensor
 from chainrule.backend.runtime import seed_numpy_global, set_num_threads
 from chainrule.data.fetch import IterableFetcher, MapFetcher
 from chainrule.ops.creation import from_numpy, manual_seed
+
+if TYPE_CHECKING:  # annotations only
+    from chainrule.data.dataset import Dataset, IterableDataset
 
 # How often (seconds) a waiting worker checks that the main process is alive, and the main
 # process that its workers are.
@@ -54,7 +57,7 @@ class WorkerInfo:
     id: int
     num_workers: int
     seed: int
-    dataset: Any
+    dataset: Dataset | IterableDataset
 
 
 _worker_info: list[WorkerInfo | None] = [None]  # this process's, set once when a worker starts

@@ -60,7 +60,9 @@ class Normal(Distribution):
     has_rsample = True
     _expand_names = ("loc", "scale")
 
-    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
+    def __init__(
+        self, loc: Tensor | Number, scale: Tensor | Number, validate_args: bool | None = None
+    ) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
         batch_shape = () if _scalar_params(loc, scale) else self.loc.shape
         super().__init__(batch_shape, validate_args=validate_args)
@@ -127,7 +129,9 @@ class LogNormal(Distribution):
     has_rsample = True
     _expand_names = ("loc", "scale")
 
-    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
+    def __init__(
+        self, loc: Tensor | Number, scale: Tensor | Number, validate_args: bool | None = None
+    ) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
         batch_shape = () if _scalar_params(loc, scale) else self.loc.shape
         super().__init__(batch_shape, validate_args=validate_args)
@@ -197,7 +201,9 @@ class Uniform(Distribution):
             "high": constraints.greater_than(self.low),
         }
 
-    def __init__(self, low: Any, high: Any, validate_args: bool | None = None) -> None:
+    def __init__(
+        self, low: Tensor | Number, high: Tensor | Number, validate_args: bool | None = None
+    ) -> None:
         self.low, self.high = broadcast_all(low, high)
         batch_shape = () if _scalar_params(low, high) else self.low.shape
         super().__init__(batch_shape, validate_args=validate_args)
@@ -269,7 +275,7 @@ class Exponential(Distribution):
     has_rsample = True
     _expand_names = ("rate",)
 
-    def __init__(self, rate: Any, validate_args: bool | None = None) -> None:
+    def __init__(self, rate: Tensor | Number, validate_args: bool | None = None) -> None:
         (self.rate,) = broadcast_all(rate)
         batch_shape = () if isinstance(rate, Number) else self.rate.shape
         super().__init__(batch_shape, validate_args=validate_args)
@@ -335,7 +341,9 @@ class Laplace(Distribution):
     has_rsample = True
     _expand_names = ("loc", "scale")
 
-    def __init__(self, loc: Any, scale: Any, validate_args: bool | None = None) -> None:
+    def __init__(
+        self, loc: Tensor | Number, scale: Tensor | Number, validate_args: bool | None = None
+    ) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
         batch_shape = () if _scalar_params(loc, scale) else self.loc.shape
         super().__init__(batch_shape, validate_args=validate_args)

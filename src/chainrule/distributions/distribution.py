@@ -10,13 +10,16 @@ against `support` in `log_prob`, `cdf`, ...; a violation is a ValueError with Py
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule._tensor import Size, Tensor
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.distributions import constraints
 from chainrule.distributions.utils import lazy_property
 from chainrule.ops.elementwise import exp, sqrt
+
+if TYPE_CHECKING:  # annotations only
+    from collections.abc import Sequence
 
 __all__ = ["Distribution"]
 
@@ -60,8 +63,8 @@ class Distribution:
 
     def __init__(
         self,
-        batch_shape: Any = (),
-        event_shape: Any = (),
+        batch_shape: Sequence[int] = (),
+        event_shape: Sequence[int] = (),
         validate_args: bool | None = None,
     ) -> None:
         self._batch_shape = _size(batch_shape)

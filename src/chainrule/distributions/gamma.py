@@ -50,7 +50,12 @@ class Gamma(Distribution):
     has_rsample = True
     _expand_names = ("concentration", "rate")
 
-    def __init__(self, concentration: Any, rate: Any, validate_args: bool | None = None) -> None:
+    def __init__(
+        self,
+        concentration: Tensor | Number,
+        rate: Tensor | Number,
+        validate_args: bool | None = None,
+    ) -> None:
         self.concentration, self.rate = broadcast_all(concentration, rate)
         scalar = isinstance(concentration, Number) and isinstance(rate, Number)
         batch_shape = () if scalar else self.concentration.shape
@@ -190,7 +195,10 @@ class Beta(Distribution):
     has_rsample = True
 
     def __init__(
-        self, concentration1: Any, concentration0: Any, validate_args: bool | None = None
+        self,
+        concentration1: Tensor | Number,
+        concentration0: Tensor | Number,
+        validate_args: bool | None = None,
     ) -> None:
         if isinstance(concentration1, Number) and isinstance(concentration0, Number):
             pair = broadcast_all(float(concentration1), float(concentration0))

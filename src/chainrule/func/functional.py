@@ -24,7 +24,7 @@ reverse, as PyTorch. `vectorize` is accepted; it changes nothing here.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule._tensor import Tensor
 from chainrule.autograd import api, forward_ad, grad_mode
@@ -32,6 +32,9 @@ from chainrule.errors import GradError, ShapeError
 from chainrule.func._inputs import with_tangent_of
 from chainrule.ops.creation import ones_like, zeros, zeros_like
 from chainrule.ops.shape import stack
+
+if TYPE_CHECKING:  # annotations only
+    from collections.abc import Sequence
 
 __all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
 
@@ -215,7 +218,11 @@ def _single_scalar_output(fn_name: str, output: Any, strict: bool) -> Tensor:
 
 
 def vjp(
-    func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False
+    func: Callable,
+    inputs: Tensor | Sequence[Tensor],
+    v: Tensor | Sequence[Tensor] | None = None,
+    create_graph: bool = False,
+    strict: bool = False,
 ) -> tuple:
     """(func(inputs), v^T J): the vector-Jacobian product, one backward pass.
 
@@ -261,7 +268,11 @@ def vjp(
 
 
 def jvp(
-    func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False
+    func: Callable,
+    inputs: Tensor | Sequence[Tensor],
+    v: Tensor | Sequence[Tensor] | None = None,
+    create_graph: bool = False,
+    strict: bool = False,
 ) -> tuple:
     """(func(inputs), J v): the Jacobian-vector product, by one forward pass with dual tensors
     (forward mode; PyTorch uses the double backward trick here).
@@ -327,7 +338,7 @@ def _refuse_nested(fn_name: str) -> None:
 
 def jacobian(
     func: Callable,
-    inputs: Any,
+    inputs: Tensor | Sequence[Tensor],
     create_graph: bool = False,
     strict: bool = False,
     vectorize: bool = False,
@@ -473,7 +484,7 @@ def _jacobian_forward(func: Callable, inputs: Any, create_graph: bool, strict: b
 
 def hessian(
     func: Callable,
-    inputs: Any,
+    inputs: Tensor | Sequence[Tensor],
     create_graph: bool = False,
     strict: bool = False,
     vectorize: bool = False,
@@ -533,7 +544,11 @@ def hessian(
 
 
 def vhp(
-    func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False
+    func: Callable,
+    inputs: Tensor | Sequence[Tensor],
+    v: Tensor | Sequence[Tensor] | None = None,
+    create_graph: bool = False,
+    strict: bool = False,
 ) -> tuple:
     """(func(inputs), v^T H) for a scalar function, by reverse over reverse (the gradient of
     <gradient, v>), as PyTorch.
@@ -576,7 +591,11 @@ def vhp(
 
 
 def hvp(
-    func: Callable, inputs: Any, v: Any = None, create_graph: bool = False, strict: bool = False
+    func: Callable,
+    inputs: Tensor | Sequence[Tensor],
+    v: Tensor | Sequence[Tensor] | None = None,
+    create_graph: bool = False,
+    strict: bool = False,
 ) -> tuple:
     """(func(inputs), H v) for a scalar function, by forward over reverse: the tangent, in
     direction v, of the reverse-mode gradient (about one gradient's cost; PyTorch uses the

@@ -8,12 +8,18 @@ _buffers tables), so this layer does not import chainrule.nn.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.errors import GradError
 from chainrule.func._inputs import as_tensor
 from chainrule.ops.shape import stack
+
+if TYPE_CHECKING:  # annotations only
+    from collections.abc import Mapping, Sequence
+
+    from chainrule._tensor import Tensor
+    from chainrule.nn.modules.module import Module
 
 __all__ = ["functional_call", "stack_module_state"]
 
@@ -38,8 +44,8 @@ def _with_tied_names(module: Any, dicts: dict) -> dict:
 
 
 def functional_call(
-    module: Any,
-    parameter_and_buffer_dicts: Any,
+    module: Module,
+    parameter_and_buffer_dicts: Mapping[str, Tensor] | Sequence[Mapping[str, Tensor]],
     args: Any = None,
     kwargs: dict | None = None,
     *,
@@ -113,7 +119,7 @@ def functional_call(
             table[attribute] = original
 
 
-def stack_module_state(models: Any) -> tuple[dict, dict]:
+def stack_module_state(models: Sequence[Module]) -> tuple[dict, dict]:
     """torch.func.stack_module_state: the parameters and buffers of `models` (same structure)
     stacked along a new first dimension, for `vmap` over an ensemble with `functional_call`.
     The stacked parameters are new leaves that require grad as the originals do (which must

@@ -18,14 +18,12 @@ from chainrule.nn import (
 )
 from chainrule.nn.modules import *  # noqa: F403
 from chainrule.nn.modules import __all__ as _modules_all
-from chainrule.nn.modules.module import Module
 from chainrule.nn.parallel import DataParallel
 from chainrule.nn.parameter import Buffer, Parameter
 
 __all__ = [
     "Buffer",
     "DataParallel",
-    "Module",
     "Parameter",
     "functional",
     "init",

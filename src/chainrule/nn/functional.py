@@ -104,10 +104,11 @@ from chainrule.ops.shape import cat as _cat
 from chainrule.ops.shape import stack as _stack
 
 if _TYPE_CHECKING:  # annotations only (they are strings at run time): not public names
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
     from typing import Any
 
     from chainrule._tensor import Tensor
+    from chainrule._typing import FloatOrSequence, IntOrSequence
     from chainrule.backend import dtypes
 
 __all__ = [
@@ -1913,14 +1914,14 @@ def cosine_embedding_loss(
 
 
 def margin_ranking_loss(
-    input1: Any,
-    input2: Any,
-    target: Any,
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
     margin: float = 0,
-    size_average: Any = None,
-    reduce: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
-) -> Any:
+) -> Tensor:
     """max(0, -target * (x1 - x2) + margin): x1 should rank above x2 where target is 1, below
     where it is -1.
 
@@ -1958,10 +1959,10 @@ def hinge_embedding_loss(
     input: Tensor,
     target: Tensor,
     margin: float = 1.0,
-    size_average: Any = None,
-    reduce: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
-) -> Any:
+) -> Tensor:
     """x where target is 1, max(0, margin - x) where it is -1 (both terms where it is neither,
     as PyTorch computes them). x is typically a distance between two embeddings.
 
@@ -1992,10 +1993,10 @@ def hinge_embedding_loss(
 def soft_margin_loss(
     input: Tensor,
     target: Tensor,
-    size_average: Any = None,
-    reduce: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
-) -> Any:
+) -> Tensor:
     """log(1 + exp(-target * x)): a smooth two-class margin loss, target 1 or -1.
 
     Args:
@@ -2023,11 +2024,11 @@ def soft_margin_loss(
 def multilabel_soft_margin_loss(
     input: Tensor,
     target: Tensor,
-    weight: Any = None,
-    size_average: Any = None,
-    reduce: Any = None,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
-) -> Any:
+) -> Tensor:
     """Binary cross-entropy on logits, per class (optionally weighted), averaged over the last
     dimension (the classes): -(y log sigmoid(x) + (1 - y) log sigmoid(-x)).
 
@@ -2067,10 +2068,10 @@ def triplet_margin_loss(
     p: float = 2,
     eps: float = 1e-6,
     swap: bool = False,
-    size_average: Any = None,
-    reduce: Any = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
-) -> Any:
+) -> Tensor:
     """max(0, d(a, p) - d(a, n) + margin), d the p-norm distance (pairwise_distance, eps
     added); with swap, d(a, n) is replaced by d(p, n) where that is smaller.
 
@@ -2126,11 +2127,11 @@ def triplet_margin_with_distance_loss(
     positive: Tensor,
     negative: Tensor,
     *,
-    distance_function: Any = None,
+    distance_function: Callable[[Tensor, Tensor], Tensor] | None = None,
     margin: float = 1.0,
     swap: bool = False,
     reduction: str = "mean",
-) -> Any:
+) -> Tensor:
     """max(0, d(a, p) - d(a, n) + margin) for any distance d (default: pairwise_distance);
     with swap, d(a, n) is replaced by d(p, n) where that is smaller.
 
@@ -2179,11 +2180,11 @@ def poisson_nll_loss(
     target: Tensor,
     log_input: bool = True,
     full: bool = False,
-    size_average: Any = None,
+    size_average: bool | None = None,
     eps: float = 1e-8,
-    reduce: Any = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
-) -> Any:
+) -> Tensor:
     """The negative log-likelihood of target under Poisson(rate): exp(x) - target * x with
     log_input (x the log rate), else x - target * log(x + eps); `full` adds Stirling's
     approximation of log(target!) where target > 1.
@@ -2225,11 +2226,11 @@ def poisson_nll_loss(
 def gaussian_nll_loss(
     input: Tensor,
     target: Tensor,
-    var: Any,
+    var: Tensor | float,
     full: bool = False,
     eps: float = 1e-6,
     reduction: str = "mean",
-) -> Any:
+) -> Tensor:
     """The negative log-likelihood of target under N(input, var): 0.5 (log var + (input -
     target)^2 / var) (+ 0.5 log(2 pi) with full). var may lack the last dimension or have
     size 1 there (one variance shared by its features); it is clamped below at eps for the
@@ -2310,16 +2311,16 @@ def _bag_bounds(input: Tensor, offsets: Any, include_last_offset: bool) -> list[
 def embedding_bag(
     input: Tensor,
     weight: Tensor,
-    offsets: Any = None,
+    offsets: Tensor | None = None,
     max_norm: float | None = None,
     norm_type: float = 2,
     scale_grad_by_freq: bool = False,
     mode: str = "mean",
     sparse: bool = False,
-    per_sample_weights: Any = None,
+    per_sample_weights: Tensor | None = None,
     include_last_offset: bool = False,
     padding_idx: int | None = None,
-) -> Any:
+) -> Tensor:
     """The sum, mean or elementwise max of the embeddings in each bag, without building the
     (bags, length, dim) tensor of embeddings: bags are the rows of a 2-D input, or the runs of a
     1-D input that start at `offsets`. Indices equal to padding_idx are left out (an empty bag
@@ -2425,7 +2426,7 @@ def _unit_positions(steps: int, align_corners: bool, like: Tensor) -> Any:
     return positions if align_corners else positions * (steps - 1) / steps
 
 
-def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> Any:
+def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None = None) -> Tensor:
     """The sampling grid (N, H, W, 2) (or (N, D, H, W, 3)) of the affine maps theta (N, 2, 3)
     (or (N, 3, 4)) applied to the output's normalized coordinates, for grid_sample.
 
@@ -2533,7 +2534,7 @@ def grid_sample(
     mode: str = "bilinear",
     padding_mode: str = "zeros",
     align_corners: bool | None = None,
-) -> Any:
+) -> Tensor:
     """Sample input (N, C, H, W) (or (N, C, D, H, W)) at the normalized positions of grid
     (N, H_out, W_out, 2) (or (..., 3)), x first, by bilinear (trilinear) or nearest
     interpolation; positions outside read zeros, the border, or the input reflected.
@@ -2626,7 +2627,7 @@ def grid_sample(
 # ---- pooling and normalization variants ----------------------------------------------------
 
 
-def max_pool1d_with_indices(input: Tensor, *args: Any, **kwargs: Any) -> Any:
+def max_pool1d_with_indices(input: Tensor, *args: Any, **kwargs: Any) -> tuple[Tensor, Tensor]:
     """max_pool1d with `return_indices` always True: the maxima and where they are.
 
     Args:
@@ -2649,7 +2650,7 @@ def max_pool1d_with_indices(input: Tensor, *args: Any, **kwargs: Any) -> Any:
     return max_pool1d(input, *args, **kwargs)
 
 
-def max_pool2d_with_indices(input: Tensor, *args: Any, **kwargs: Any) -> Any:
+def max_pool2d_with_indices(input: Tensor, *args: Any, **kwargs: Any) -> tuple[Tensor, Tensor]:
     """max_pool2d with `return_indices` always True: the maxima and where they are.
 
     Args:
@@ -2674,7 +2675,7 @@ def max_pool2d_with_indices(input: Tensor, *args: Any, **kwargs: Any) -> Any:
     return max_pool2d(input, *args, **kwargs)
 
 
-def max_pool3d_with_indices(input: Tensor, *args: Any, **kwargs: Any) -> Any:
+def max_pool3d_with_indices(input: Tensor, *args: Any, **kwargs: Any) -> tuple[Tensor, Tensor]:
     """max_pool3d with `return_indices` always True: the maxima and where they are.
 
     Args:
@@ -2698,8 +2699,8 @@ def max_pool3d_with_indices(input: Tensor, *args: Any, **kwargs: Any) -> Any:
 
 
 def adaptive_max_pool1d_with_indices(
-    input: Tensor, output_size: Any, return_indices: bool = False
-) -> Any:
+    input: Tensor, output_size: int | None | Sequence[int | None], return_indices: bool = False
+) -> tuple[Tensor, Tensor]:
     """adaptive_max_pool1d with `return_indices` always True: the maxima and where they are.
 
     Args:
@@ -2722,8 +2723,8 @@ def adaptive_max_pool1d_with_indices(
 
 
 def adaptive_max_pool2d_with_indices(
-    input: Tensor, output_size: Any, return_indices: bool = False
-) -> Any:
+    input: Tensor, output_size: int | None | Sequence[int | None], return_indices: bool = False
+) -> tuple[Tensor, Tensor]:
     """adaptive_max_pool2d with `return_indices` always True: the maxima and where they are.
 
     Args:
@@ -2746,8 +2747,8 @@ def adaptive_max_pool2d_with_indices(
 
 
 def adaptive_max_pool3d_with_indices(
-    input: Tensor, output_size: Any, return_indices: bool = False
-) -> Any:
+    input: Tensor, output_size: int | None | Sequence[int | None], return_indices: bool = False
+) -> tuple[Tensor, Tensor]:
     """adaptive_max_pool3d with `return_indices` always True: the maxima and where they are.
 
     Args:
@@ -2784,8 +2785,12 @@ def _lp_pool(
 
 
 def lp_pool1d(
-    input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False
-) -> Any:
+    input: Tensor,
+    norm_type: float,
+    kernel_size: IntOrSequence,
+    stride: IntOrSequence | None = None,
+    ceil_mode: bool = False,
+) -> Tensor:
     """The p-norm of each window: (sum x^p)^(1/p) over (N, C, L), each channel on
     its own; a window whose sum of x^p is negative (odd p) gives nan, or the sum itself for
     p = 1, as PyTorch.
@@ -2811,8 +2816,12 @@ def lp_pool1d(
 
 
 def lp_pool2d(
-    input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False
-) -> Any:
+    input: Tensor,
+    norm_type: float,
+    kernel_size: IntOrSequence,
+    stride: IntOrSequence | None = None,
+    ceil_mode: bool = False,
+) -> Tensor:
     """The p-norm of each window: (sum x^p)^(1/p) over (N, C, H, W), each channel on
     its own; a window whose sum of x^p is negative (odd p) gives nan, or the sum itself for
     p = 1, as PyTorch.
@@ -2838,8 +2847,12 @@ def lp_pool2d(
 
 
 def lp_pool3d(
-    input: Tensor, norm_type: float, kernel_size: Any, stride: Any = None, ceil_mode: bool = False
-) -> Any:
+    input: Tensor,
+    norm_type: float,
+    kernel_size: IntOrSequence,
+    stride: IntOrSequence | None = None,
+    ceil_mode: bool = False,
+) -> Tensor:
     """The p-norm of each window: (sum x^p)^(1/p) over (N, C, D, H, W), each channel on
     its own; a window whose sum of x^p is negative (odd p) gives nan, or the sum itself for
     p = 1, as PyTorch.
@@ -2866,7 +2879,7 @@ def lp_pool3d(
 
 def local_response_norm(
     input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
-) -> Any:
+) -> Tensor:
     """x / (k + alpha * mean of x^2 over `size` neighbouring channels)^beta (AlexNet's
     normalization), the neighbourhood zero-padded at the ends as in PyTorch.
 
@@ -2908,7 +2921,7 @@ def local_response_norm(
     return input / (div * alpha + k) ** beta
 
 
-def channel_shuffle(input: Tensor, groups: int) -> Any:
+def channel_shuffle(input: Tensor, groups: int) -> Tensor:
     """(N, C, *) with its C channels, read as `groups` groups, interleaved: channel g * (C /
     groups) + i goes to i * groups + g (ShuffleNet). native_channel_shuffle is the same function.
 
@@ -2945,7 +2958,7 @@ def channel_shuffle(input: Tensor, groups: int) -> Any:
 native_channel_shuffle = channel_shuffle
 
 
-def pdist(input: Tensor, p: float = 2) -> Any:
+def pdist(input: Tensor, p: float = 2) -> Tensor:
     """The p-norm distance between every pair of rows i < j of (N, M) input, in row-major
     order of the pairs: N (N - 1) / 2 values.
 
@@ -2972,7 +2985,7 @@ def pdist(input: Tensor, p: float = 2) -> Any:
 
 def gumbel_softmax(
     logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1
-) -> Any:
+) -> Tensor:
     """softmax((logits + g) / tau) with g drawn from Gumbel(0, 1): a differentiable sample of
     a categorical distribution; with hard, the one-hot of its argmax, whose gradient is the
     soft sample's (straight-through).
@@ -3013,7 +3026,7 @@ def _in_place(activation: Any, input: Tensor, *args: Any) -> Any:
     return input.copy_(activation(input.clone(), *args))
 
 
-def relu_(input: Tensor) -> Any:
+def relu_(input: Tensor) -> Tensor:
     """relu, in place: max(x, 0) written into `input`.
 
     Args:
@@ -3034,7 +3047,7 @@ def relu_(input: Tensor) -> Any:
     return _in_place(relu, input)
 
 
-def elu_(input: Tensor, alpha: float = 1.0) -> Any:
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
     """elu, in place: x where x > 0, else alpha * (exp(x) - 1), written into `input`.
 
     Args:
@@ -3056,7 +3069,7 @@ def elu_(input: Tensor, alpha: float = 1.0) -> Any:
     return _in_place(elu, input, alpha)
 
 
-def celu_(input: Tensor, alpha: float = 1.0) -> Any:
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
     """celu, in place: max(0, x) + min(0, alpha * (exp(x / alpha) - 1)), written into
     `input`.
 
@@ -3079,7 +3092,7 @@ def celu_(input: Tensor, alpha: float = 1.0) -> Any:
     return _in_place(celu, input, alpha)
 
 
-def selu_(input: Tensor) -> Any:
+def selu_(input: Tensor) -> Tensor:
     """selu, in place: scale * elu(x, alpha) with PyTorch's self-normalizing constants,
     written into `input`.
 
@@ -3101,7 +3114,7 @@ def selu_(input: Tensor) -> Any:
     return _in_place(selu, input)
 
 
-def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Any:
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     """leaky_relu, in place: x where x > 0, else negative_slope * x, written into `input`.
 
     Args:
@@ -3125,7 +3138,7 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Any:
 
 def rrelu_(
     input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False
-) -> Any:
+) -> Tensor:
     """rrelu, in place: x for x > 0, a x below, a drawn from [lower, upper] per element in
     training and (lower + upper) / 2 otherwise, written into `input`.
 
@@ -3150,7 +3163,7 @@ def rrelu_(
     return _in_place(rrelu, input, lower, upper, training)
 
 
-def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Any:
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """hardtanh, in place: x clamped to [min_val, max_val], written into `input`.
 
     Args:
@@ -3173,7 +3186,7 @@ def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Any
     return _in_place(hardtanh, input, min_val, max_val)
 
 
-def threshold_(input: Tensor, threshold: float, value: float) -> Any:
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
     """threshold, in place: x where x > threshold, else value, written into `input`.
 
     Args:
@@ -3198,11 +3211,11 @@ def threshold_(input: Tensor, threshold: float, value: float) -> Any:
 
 def upsample(
     input: Tensor,
-    size: Any = None,
-    scale_factor: Any = None,
+    size: IntOrSequence | None = None,
+    scale_factor: FloatOrSequence | None = None,
     mode: str = "nearest",
     align_corners: bool | None = None,
-) -> Any:
+) -> Tensor:
     """Deprecated alias of interpolate (with PyTorch's deprecation warning).
 
     Args:
@@ -3228,7 +3241,9 @@ def upsample(
     return interpolate(input, size, scale_factor, mode, align_corners)
 
 
-def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) -> Any:
+def upsample_nearest(
+    input: Tensor, size: IntOrSequence | None = None, scale_factor: FloatOrSequence | None = None
+) -> Tensor:
     """Deprecated: interpolate(mode='nearest'), with PyTorch's deprecation warning.
 
     Args:
@@ -3253,7 +3268,9 @@ def upsample_nearest(input: Tensor, size: Any = None, scale_factor: Any = None) 
     return interpolate(input, size, scale_factor, mode="nearest")
 
 
-def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None) -> Any:
+def upsample_bilinear(
+    input: Tensor, size: IntOrSequence | None = None, scale_factor: FloatOrSequence | None = None
+) -> Tensor:
     """Deprecated: interpolate(mode='bilinear', align_corners=True), with PyTorch's deprecation
     warning.
 
@@ -3381,7 +3398,7 @@ def _repeat_heads(tensor: Tensor, heads: int) -> Tensor:
 # ---- rearranging pixels and patches --------------------------------------------------------
 
 
-def pixel_shuffle(input: Tensor, upscale_factor: int) -> Any:
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     """(*, C r^2, H, W) -> (*, C, H r, W r): each group of r^2 channels becomes an r x r block
     of pixels (sub-pixel convolution's upsampling).
 
@@ -3417,7 +3434,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Any:
     return reshape(blocks.permute(order), (*batch, channels // (r * r), height * r, width * r))
 
 
-def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Any:
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     """(*, C, H r, W r) -> (*, C r^2, H, W): the inverse of pixel_shuffle.
 
     Args:
@@ -3490,8 +3507,12 @@ def _patch_index(kernel: tuple, dilation: tuple, stride: tuple, blocks: tuple, w
 
 
 def unfold(
-    input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1
-) -> Any:
+    input: Tensor,
+    kernel_size: IntOrSequence,
+    dilation: IntOrSequence = 1,
+    padding: IntOrSequence = 0,
+    stride: IntOrSequence = 1,
+) -> Tensor:
     """im2col: (N, C, H, W) -> (N, C k_h k_w, L), column l holding the (padded) input under the
     l-th position of a sliding k_h x k_w window, channel-major as PyTorch orders it.
 
@@ -3536,12 +3557,12 @@ def unfold(
 
 def fold(
     input: Tensor,
-    output_size: Any,
-    kernel_size: Any,
-    dilation: Any = 1,
-    padding: Any = 0,
-    stride: Any = 1,
-) -> Any:
+    output_size: IntOrSequence,
+    kernel_size: IntOrSequence,
+    dilation: IntOrSequence = 1,
+    padding: IntOrSequence = 0,
+    stride: IntOrSequence = 1,
+) -> Tensor:
     """col2im, the adjoint of unfold: (N, C k_h k_w, L) -> (N, C, H, W), each column added back
     into the window it came from (overlapping windows sum).
 

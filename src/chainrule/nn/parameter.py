@@ -33,6 +33,21 @@ class Parameter(Tensor):
 
     Like PyTorch's, the grad mode does not matter: a Parameter made under `no_grad()` still
     requires grad.
+
+    Args:
+        data (Tensor, optional): the values, shared, not copied (an empty tensor if None).
+        requires_grad (bool): whether the optimizer's gradients reach it.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> weight = nn.Parameter(chainrule.ones(2))
+        >>> weight.requires_grad, weight.is_leaf
+        (True, True)
+        >>> module = nn.Module()
+        >>> module.weight = weight
+        >>> [name for name, _ in module.named_parameters()]
+        ['weight']
     """
 
     def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> Parameter:
@@ -66,12 +81,17 @@ class Buffer(Tensor):
     """A Tensor that a Module registers as a buffer (state that is not learnt, such as running
     statistics) when assigned as an attribute; `persistent=False` keeps it out of state_dict.
 
-    >>> import chainrule
-    >>> from chainrule import nn
-    >>> module = nn.Module()
-    >>> module.steps = nn.Buffer(chainrule.zeros(()), persistent=False)
-    >>> [name for name, _ in module.named_buffers()], list(module.state_dict())
-    (['steps'], [])
+    Args:
+        data (Tensor, optional): the values, shared, not copied (an empty tensor if None).
+        persistent (bool): whether `state_dict()` includes it.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> module = nn.Module()
+        >>> module.steps = nn.Buffer(chainrule.zeros(()), persistent=False)
+        >>> [name for name, _ in module.named_buffers()], list(module.state_dict())
+        (['steps'], [])
     """
 
     def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> Buffer:

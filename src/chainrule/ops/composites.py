@@ -8,7 +8,7 @@ every backend runs them.
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule.errors import ShapeError
 from chainrule.ops.arguments import normalize_dim
@@ -21,6 +21,10 @@ from chainrule.ops.nn_common import check_indices, constant
 from chainrule.ops.reduction import mean
 from chainrule.ops.reduction import sum as reduce_sum
 from chainrule.ops.shape import reshape, squeeze, transpose, unsqueeze
+
+if TYPE_CHECKING:  # annotations only
+    from chainrule._tensor import Tensor
+    from chainrule._typing import Number
 
 
 def _positions_along(input: Any, dim: int, index: Any, op_name: str) -> Any:
@@ -41,14 +45,21 @@ def _positions_along(input: Any, dim: int, index: Any, op_name: str) -> Any:
     return constant(hit.reshape(shape))
 
 
-def index_fill(input: Any, dim: int, index: Any, value: Any) -> Any:
+def index_fill(input: Tensor, dim: int, index: Tensor, value: Tensor | Number) -> Tensor:
     """A copy of input with every slice at `index` along `dim` set to `value` (a number or a
     0-d tensor, which then receives the gradient of the filled elements).
 
-    >>> import chainrule
-    >>> chainrule.zeros(2, 3).index_fill(1, chainrule.tensor([0, 2]), 5.0)
-    tensor([[5., 0., 5.],
-            [5., 0., 5.]])
+    Args:
+        input (Tensor): the tensor filled (not modified).
+        dim (int): the dimension indexed.
+        index (Tensor): 1-D int indices of the slices filled.
+        value (number or 0-d Tensor): the fill value.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.zeros(2, 3).index_fill(1, chainrule.tensor([0, 2]), 5.0)
+        tensor([[5., 0., 5.],
+                [5., 0., 5.]])
     """
     dim = normalize_dim("index_fill", dim, input.ndim) if input.ndim else 0
     if hasattr(value, "ndim") and value.ndim != 0:
@@ -61,14 +72,21 @@ def index_fill(input: Any, dim: int, index: Any, value: Any) -> Any:
     return filled.to(input.dtype) if filled.dtype != input.dtype else filled
 
 
-def index_copy(input: Any, dim: int, index: Any, source: Any) -> Any:
+def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
     """A copy of input whose slices at `index` along `dim` are source's slices, in order
     (source's gradient is the output gradient's slices at `index`). Indices should be
     distinct: PyTorch leaves repeats unspecified.
 
-    >>> import chainrule
-    >>> chainrule.zeros(3).index_copy(0, chainrule.tensor([2, 0]), chainrule.tensor([1.0, 2.0]))
-    tensor([2., 0., 1.])
+    Args:
+        input (Tensor): the tensor copied into (not modified).
+        dim (int): the dimension indexed.
+        index (Tensor): 1-D int indices, one per slice of `source`.
+        source (Tensor): the slices written.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.zeros(3).index_copy(0, chainrule.tensor([2, 0]), chainrule.tensor([1.0, 2.0]))
+        tensor([2., 0., 1.])
     """
     dim = normalize_dim("index_copy", dim, input.ndim) if input.ndim else 0
     expected = list(input.shape)
@@ -86,15 +104,21 @@ def index_copy(input: Any, dim: int, index: Any, source: Any) -> Any:
     return where(hit, placed, input)
 
 
-def masked_scatter(input: Any, mask: Any, source: Any) -> Any:
+def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """A copy of input whose elements where `mask` (broadcast to input) is True are source's
     first elements, in row-major order.
 
-    >>> import chainrule
-    >>> x = chainrule.zeros(2, 2)
-    >>> x.masked_scatter(chainrule.tensor([[True, False], [True, True]]), chainrule.arange(4.0))
-    tensor([[0., 0.],
-            [1., 2.]])
+    Args:
+        input (Tensor): the tensor written into (not modified).
+        mask (Tensor): bool, broadcastable to `input`.
+        source (Tensor): at least as many elements as `mask` has True values.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.zeros(2, 2)
+        >>> x.masked_scatter(chainrule.tensor([[True, False], [True, True]]), chainrule.arange(4.0))
+        tensor([[0., 0.],
+                [1., 2.]])
     """
     if mask.dtype.name != "bool":
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got {mask.dtype}")
@@ -112,14 +136,21 @@ def masked_scatter(input: Any, mask: Any, source: Any) -> Any:
     return where(constant(hits), values, input)
 
 
-def put(input: Any, index: Any, source: Any, accumulate: bool = False) -> Any:
+def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
     """A copy of input, seen as flat, with input.flatten()[index] = source (added with
     accumulate=True, repeats adding up).
 
-    >>> import chainrule
-    >>> chainrule.zeros(2, 2).put(chainrule.tensor([3, 0]), chainrule.tensor([1.0, 2.0]))
-    tensor([[2., 0.],
-            [0., 1.]])
+    Args:
+        input (Tensor): the tensor written into (not modified).
+        index (Tensor): int indices into the flattened `input`.
+        source (Tensor): one value per index.
+        accumulate (bool): add instead of writing.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.zeros(2, 2).put(chainrule.tensor([3, 0]), chainrule.tensor([1.0, 2.0]))
+        tensor([[2., 0.],
+                [0., 1.]])
     """
     check_indices("put", index)
     if index.numel() != source.numel():
@@ -132,15 +163,28 @@ def put(input: Any, index: Any, source: Any, accumulate: bool = False) -> Any:
     return reshape(written, tuple(input.shape))
 
 
-def cov(input: Any, *, correction: int = 1, fweights: Any = None, aweights: Any = None) -> Any:
+def cov(
+    input: Tensor,
+    *,
+    correction: int = 1,
+    fweights: Tensor | None = None,
+    aweights: Tensor | None = None,
+) -> Tensor:
     """The covariance matrix of the variables in input's rows (observations in columns; a
     1-D input is one variable), with frequency and analytic weights and `correction`
     (1: Bessel's), as torch.cov.
 
-    >>> import chainrule
-    >>> chainrule.cov(chainrule.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
-    tensor([[ 1., -1.],
-            [-1.,  1.]])
+    Args:
+        input (Tensor): (variables, observations), or 1-D for one variable.
+        correction (int): subtracted from the observation count (1: Bessel's correction).
+        fweights (Tensor, optional): 1-D integer frequency of each observation.
+        aweights (Tensor, optional): 1-D weight of each observation.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.cov(chainrule.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
+        tensor([[ 1., -1.],
+                [-1.,  1.]])
     """
     if input.ndim > 2:
         raise ShapeError(
@@ -173,15 +217,19 @@ def cov(input: Any, *, correction: int = 1, fweights: Any = None, aweights: Any 
     return squeeze(products / normalizer)
 
 
-def corrcoef(input: Any) -> Any:
+def corrcoef(input: Tensor) -> Tensor:
     """Pearson correlation coefficients of the variables in input's rows: cov scaled by the
     standard deviations, clipped to [-1, 1] (real inputs; complex ones are not clipped), as
     torch.corrcoef.
 
-    >>> import chainrule
-    >>> chainrule.corrcoef(chainrule.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
-    tensor([[ 1., -1.],
-            [-1.,  1.]])
+    Args:
+        input (Tensor): (variables, observations), or 1-D for one variable.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.corrcoef(chainrule.tensor([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
+        tensor([[ 1., -1.],
+                [-1.,  1.]])
     """
     covariance = cov(input)
     if covariance.ndim == 0:

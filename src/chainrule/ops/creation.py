@@ -35,7 +35,7 @@ def _finish(array: Array, requires_grad: bool) -> Any:
 
 
 def tensor(
-    data: Any,
+    data: object,
     *,
     dtype: dtypes.dtype | None = None,
     device: Device | str | None = None,
@@ -70,7 +70,7 @@ def tensor(
 
 
 def as_tensor(
-    data: Any, dtype: dtypes.dtype | None = None, device: Device | str | None = None
+    data: object, dtype: dtypes.dtype | None = None, device: Device | str | None = None
 ) -> Tensor:
     """Like `tensor`, but shares memory with `data` when it is already an array or tensor of the
     requested dtype and device (no copy).
@@ -122,7 +122,7 @@ def from_numpy(array: Array) -> Tensor:
     return Tensor._from_array(array)
 
 
-def from_dlpack(ext_tensor: Any) -> Tensor:
+def from_dlpack(ext_tensor: object) -> Tensor:
     """A tensor sharing memory with `ext_tensor`, any object with `__dlpack__` (a PyTorch, CuPy or
     JAX array, a NumPy array): a write through either is seen by the other. The way back is
     `torch.from_dlpack(t)`, which reads chainrule's `Tensor.__dlpack__`.
@@ -245,7 +245,7 @@ def empty(
     dtype: dtypes.dtype | None = None,
     device: Device | str | None = None,
     requires_grad: bool = False,
-    **kwargs: Any,
+    **kwargs: object,
 ) -> Tensor:
     """A tensor of the given shape whose values are unspecified (write them before reading).
 
@@ -316,7 +316,7 @@ def zeros_like(
     dtype: dtypes.dtype | None = None,
     device: Device | str | None = None,
     requires_grad: bool = False,
-    **kwargs: Any,
+    **kwargs: object,
 ) -> Tensor:
     """Zeros with the shape (and by default the dtype and device) of `input`.
 
@@ -342,7 +342,7 @@ def ones_like(
     dtype: dtypes.dtype | None = None,
     device: Device | str | None = None,
     requires_grad: bool = False,
-    **kwargs: Any,
+    **kwargs: object,
 ) -> Tensor:
     """Ones with the shape (and by default the dtype and device) of `input`.
 
@@ -371,7 +371,7 @@ def empty_like(
     dtype: dtypes.dtype | None = None,
     device: Device | str | None = None,
     requires_grad: bool = False,
-    **kwargs: Any,
+    **kwargs: object,
 ) -> Tensor:
     """An uninitialised tensor (write it before reading it)
     with the shape (and by default the dtype and device) of `input`.
@@ -402,7 +402,7 @@ def full_like(
     dtype: dtypes.dtype | None = None,
     device: Device | str | None = None,
     requires_grad: bool = False,
-    **kwargs: Any,
+    **kwargs: object,
 ) -> Tensor:
     """A tensor filled with `fill_value`, with the shape (and by default the dtype and device) of
     `input`.
@@ -656,9 +656,24 @@ def triu_indices(
 
 
 class Generator:
-    """A random number generator: `Generator().manual_seed(0)` gives a reproducible stream."""
+    """A random number generator: `Generator().manual_seed(0)` gives a reproducible stream.
 
-    def __init__(self, device: Any = "cpu") -> None:
+    Pass one as `generator=` to the random factories and `nn.init` functions to draw from a
+    stream of its own, unaffected by `manual_seed` elsewhere.
+
+    Args:
+        device (device or str): where the numbers it draws are made.
+
+    Example:
+        >>> import chainrule
+        >>> g = chainrule.Generator().manual_seed(0)
+        >>> first = chainrule.rand(3, generator=g)
+        >>> _ = g.manual_seed(0)
+        >>> bool((chainrule.rand(3, generator=g) == first).all())
+        True
+    """
+
+    def __init__(self, device: Device | str = "cpu") -> None:
         self.device = device
         self._backend = backend_for_device(device)
         self._seed = 67280421310721  # PyTorch's default seed
@@ -959,7 +974,7 @@ def rand_like(
     *,
     generator: Generator | None = None,
     dtype: dtypes.dtype | None = None,
-    **kwargs: Any,
+    **kwargs: object,
 ) -> Tensor:
     """Uniform samples on [0, 1) with the shape (and by default the dtype and device) of `input`.
 
@@ -986,7 +1001,7 @@ def randn_like(
     *,
     generator: Generator | None = None,
     dtype: dtypes.dtype | None = None,
-    **kwargs: Any,
+    **kwargs: object,
 ) -> Tensor:
     """Standard normal samples with the shape (and by default the dtype and device) of `input`.
 
@@ -1058,7 +1073,7 @@ def randint(
     return result.requires_grad_(True) if requires_grad else result
 
 
-def randint_like(input: Tensor, low: int, high: int | None = None, **kwargs: Any) -> Tensor:  # noqa: A002
+def randint_like(input: Tensor, low: int, high: int | None = None, **kwargs: object) -> Tensor:  # noqa: A002
     """Random integers in [low, high) (in [0, low) when `high` is None) with the shape, dtype and
     device of `input`.
 
@@ -1126,7 +1141,7 @@ def normal(
     *,
     generator: Generator | None = None,
     dtype: dtypes.dtype | None = None,
-    **kwargs: Any,
+    **kwargs: object,
 ) -> Tensor:
     """Normal samples with the given mean and standard deviation; `mean` and `std` may be tensors
     (broadcast together, one sample each), as PyTorch's overloads, or numbers with a `size`.

@@ -272,7 +272,7 @@ def _svd_backward(g_u: Any, g_s: Any, g_vh: Any, u: Any, s: Any, vh: Any) -> Any
     return _mm(_mm(u, core), vh)
 
 
-def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> Any:  # noqa: N803
+def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> SvdResult:  # noqa: N803
     """U, S, Vh with A = U diag(S) Vh (batched), S descending; U is m x m and Vh n x n with
     full_matrices, m x k and k x n otherwise (k = min(m, n)). Singular vectors are unique only
     up to sign: differentiate functions that do not depend on it (see Svd for the derivative).
@@ -455,7 +455,7 @@ def _check_uplo(op_name: str, uplo: str) -> str:
     return uplo.upper()
 
 
-def eigh(A: Tensor, UPLO: str = "L") -> Any:  # noqa: N803
+def eigh(A: Tensor, UPLO: str = "L") -> EighResult:  # noqa: N803
     """(eigenvalues, eigenvectors) of each symmetric (complex: Hermitian) matrix, eigenvalues
     real and ascending; only the lower (UPLO='L') or upper triangle is read. Eigenvectors are
     unique only up to sign (complex: a phase).
@@ -563,7 +563,7 @@ class Eig(Op):
     batch = elementwise_batch  # matrices in the last two dims
 
 
-def eig(A: Tensor) -> Any:  # noqa: N803
+def eig(A: Tensor) -> EigResult:  # noqa: N803
     """(eigenvalues, eigenvectors) of each square matrix, both complex (complex64 for float32
     and complex64 input, complex128 otherwise); eigenvectors have unit norm and are unique
     only up to a complex phase each, so differentiate functions that do not depend on it.
@@ -713,7 +713,7 @@ def _qr_square_jvp(t: Any, q: Any, r: Any) -> tuple:
     return d_q, d_r
 
 
-def qr(A: Tensor, mode: str = "reduced") -> Any:  # noqa: N803
+def qr(A: Tensor, mode: str = "reduced") -> QrResult:  # noqa: N803
     """(Q, R) with A = Q R: mode 'reduced' (Q m x k, R k x n), 'complete' (Q m x m) or 'r'
     (R only; Q is an empty tensor, and there is no derivative, as in PyTorch).
 
@@ -1037,7 +1037,7 @@ def lstsq(
     rcond: float | None = None,
     *,
     driver: str | None = None,
-) -> Any:
+) -> LstsqResult:
     """The least-squares solution X of min ||A X - B||_F (minimum norm when A is rank
     deficient), with PyTorch's four fields for its CPU drivers: `residuals` (the squared
     residual of each column, when m > n, every A has full rank and the driver is not 'gelsy'),
@@ -1269,7 +1269,7 @@ class LuFactor(Op):
     batch = elementwise_batch  # matrices in the last two dims
 
 
-def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -> Any:  # noqa: N803
+def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -> LuFactorExResult:  # noqa: N803
     """(LU, pivots, info): lu_factor plus getrf's info per matrix (0, or the 1-based index of
     the first zero pivot of a singular matrix), raising only when check_errors.
 
@@ -1307,7 +1307,7 @@ def _raise_for_info(op_name: str, info: Any, problem: str) -> None:
         raise LinAlgError(f"{op_name}: " + problem.format(info=worst))
 
 
-def lu_factor(A: Tensor, *, pivot: bool = True) -> Any:  # noqa: N803
+def lu_factor(A: Tensor, *, pivot: bool = True) -> LuFactorResult:  # noqa: N803
     """(LU, pivots): the packed LU factorization with partial pivoting of each matrix, pivots
     1-based int32 as LAPACK's. Raises LinAlgError for a singular matrix, as PyTorch.
 
@@ -1334,7 +1334,7 @@ def lu_factor(A: Tensor, *, pivot: bool = True) -> Any:  # noqa: N803
     return LuFactorResult(lu, pivots)
 
 
-def lu(A: Tensor, *, pivot: bool = True) -> Any:  # noqa: N803
+def lu(A: Tensor, *, pivot: bool = True) -> LuResult:  # noqa: N803
     """(P, L, U) with A = P L U, L unit lower triangular (m x k), U upper (k x n); the
     derivative is lu_factor's (P is a constant). pivot=False factorizes without row swaps (P
     is the identity) on every device; PyTorch allows it on CUDA only.
@@ -1462,7 +1462,7 @@ def _cholesky_arrays(xp: Any, a: Array) -> tuple:
     return lower, info
 
 
-def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> Any:  # noqa: N803
+def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> CholeskyExResult:  # noqa: N803
     """(L, info) with A = L L^T where info == 0; info > 0 marks a matrix that is not
     positive-definite (its factor is then not meaningful), raising only when check_errors.
 
@@ -1535,7 +1535,7 @@ def _lu_inverse(xp: Any, lu: Array, pivots: Array) -> Array:
     return x
 
 
-def inv_ex(A: Tensor, *, check_errors: bool = False) -> Any:  # noqa: N803
+def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:  # noqa: N803
     """(inverse, info): the inverse of each matrix, and info > 0 for a singular one (whose
     inverse holds inf/nan) instead of an error, unless check_errors.
 

@@ -16,7 +16,7 @@ import math
 import textwrap
 from collections import namedtuple
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal, overload
 
 from chainrule._tensor import Tensor
 from chainrule.autograd import grad_mode
@@ -31,6 +31,9 @@ from chainrule.ops.conversion import cast, clone, result_type
 from chainrule.ops.creation import tensor, zeros_like
 from chainrule.ops.op import Op, apply, elementwise_batch, unary_elementwise_jvp
 from chainrule.ops.shape import unbroadcast
+
+# is_grad_enabled without its call layer, as ops/op.py reads it (per-op path)
+_grad_enabled = grad_mode._grad_enabled.get
 
 # ---- operands and promotion ---------------------------------------------------------------
 
@@ -198,7 +201,7 @@ class ConnectedTo(Op):
 def connected(value: Any, x: Any) -> Any:
     """`value` (a gradient the vjp of a piecewise-linear op made from x's mask), joined to x's
     graph at zero derivative while a graph is being recorded (create_graph); else `value`."""
-    if x._requires_grad and grad_mode.is_grad_enabled():
+    if x._requires_grad and _grad_enabled():
         return apply(ConnectedTo, (value, x))
     return value
 
@@ -229,7 +232,7 @@ class PiecewiseInput(Op):
 
 def piecewise_input(x: Any) -> Any:
     """x, through PiecewiseInput when it is being differentiated; else x itself."""
-    if x._requires_grad and grad_mode.is_grad_enabled():
+    if x._requires_grad and _grad_enabled():
         return apply(PiecewiseInput, (x,))
     return x
 
@@ -257,7 +260,7 @@ def _write_out(name: str, result: Any, out: Any) -> Any:
     Like PyTorch, refused when autograd would have to record the write."""
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}: out must be a Tensor, not {type(out).__name__}")
-    if grad_mode.is_grad_enabled() and (result._requires_grad or out._requires_grad):
+    if _grad_enabled() and (result._requires_grad or out._requires_grad):
         raise GradError(
             f"{name}(): functions with out=... arguments don't support automatic "
             "differentiation, but one of the arguments requires grad."
@@ -933,7 +936,7 @@ def add(
     return result if out is None else _write_out("add", result, out)
 
 
-def radd(input: Any, other: Any) -> Any:  # noqa: A002
+def radd(input: Tensor, other: Number) -> Tensor:  # noqa: A002
     if _float_and_number(input, other):
         return apply(AddScalar, (input,), other)
     x, y = binary_operands(other, input, "add")
@@ -1024,7 +1027,7 @@ def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = 
     return result if out is None else _write_out("mul", result, out)
 
 
-def rmul(input: Any, other: Any) -> Any:  # noqa: A002
+def rmul(input: Tensor, other: Number) -> Tensor:  # noqa: A002
     if _float_and_number(input, other):
         return apply(MulScalar, (input,), other)
     x, y = binary_operands(other, input, "mul")
@@ -1082,7 +1085,7 @@ def div(
     return result if out is None else _write_out("div", result, out)
 
 
-def rdiv(input: Any, other: Any) -> Any:  # noqa: A002
+def rdiv(input: Tensor, other: Number) -> Tensor:  # noqa: A002
     return div(other, input)
 
 
@@ -1111,7 +1114,7 @@ def floor_divide(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # n
     return apply(FloorDivide, (x, y))
 
 
-def rfloordiv(input: Any, other: Any) -> Any:  # noqa: A002
+def rfloordiv(input: Tensor, other: Number) -> Tensor:  # noqa: A002
     return floor_divide(other, input)
 
 
@@ -1139,7 +1142,7 @@ def remainder(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa
     return apply(Remainder, (x, y))
 
 
-def rremainder(input: Any, other: Any) -> Any:  # noqa: A002
+def rremainder(input: Tensor, other: Number) -> Tensor:  # noqa: A002
     return remainder(other, input)
 
 
@@ -1197,7 +1200,7 @@ def pow(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  # noqa: A
     return apply(Pow, (x, y))
 
 
-def rpow(input: Any, other: Any) -> Any:  # noqa: A002
+def rpow(input: Tensor, other: Number) -> Tensor:  # noqa: A002
     return pow(other, input)
 
 
@@ -2386,7 +2389,7 @@ class FrexpParts(Op):
     batch = elementwise_batch
 
 
-def frexp(input: Tensor) -> Any:  # noqa: A002
+def frexp(input: Tensor) -> FrexpResult:  # noqa: A002
     """(mantissa, exponent) with input = mantissa * 2**exponent, |mantissa| in [0.5, 1) (0 for
     0): a named tuple, the exponent int32. The mantissa is input * 2**-exponent, exactly, so
     its derivative is 2**-exponent.
@@ -2957,7 +2960,14 @@ class Nonzero(Op):
         )
 
 
-def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:  # noqa: A002
+# One result type per call form, for static tools: an (n, ndim) Tensor, or a tuple of them.
+@overload
+def nonzero(input: Tensor, *, as_tuple: Literal[False] = False) -> Tensor: ...  # noqa: A002
+@overload
+def nonzero(input: Tensor, *, as_tuple: Literal[True]) -> tuple[Tensor, ...]: ...  # noqa: A002
+@overload
+def nonzero(input: Tensor, *, as_tuple: bool) -> Tensor | tuple[Tensor, ...]: ...  # noqa: A002
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, ...]:  # noqa: A002
     """The positions of the nonzero elements, in row-major order: an (n, ndim) int64 tensor, or
     with as_tuple one index tensor per dimension (a 0-dim input gives a single one, as PyTorch).
     Not differentiable.
@@ -3007,11 +3017,16 @@ def argwhere(input: Tensor) -> Tensor:  # noqa: A002
     return nonzero(input)
 
 
+# One result type per call form, for static tools: where(c) gives index tensors, as nonzero.
+@overload
+def where(condition: Tensor) -> tuple[Tensor, ...]: ...
+@overload
+def where(condition: Tensor, input: Tensor | Number, other: Tensor | Number) -> Tensor: ...  # noqa: A002
 def where(
     condition: Tensor,
     input: Tensor | Number | None = None,  # noqa: A002
     other: Tensor | Number | None = None,
-) -> Any:
+) -> Tensor | tuple[Tensor, ...]:
     """input where condition is True, else other, elementwise with broadcasting; the gradient of
     each goes to the positions it was chosen at. `where(condition)` alone gives the indices, as
     `nonzero(condition, as_tuple=True)`.
@@ -3051,7 +3066,7 @@ def where(
     return apply(Where, (condition, x, y))
 
 
-def tensor_where(self: Any, condition: Any, y: Any) -> Any:
+def tensor_where(self: Tensor, condition: Tensor, y: Tensor | Number) -> Tensor:
     """Tensor.where(condition, y): self where condition, else y."""
     return where(condition, self, y)
 
@@ -3217,7 +3232,7 @@ def _comparison(
         },
     )
 
-    def function(input: Any, other: Any) -> Any:  # noqa: A002
+    def function(input: Tensor, other: Tensor | Number) -> Tensor:  # noqa: A002
         if not (_is_operand(input) and _is_operand(other)):
             return NotImplemented  # so `t == None` is False and `t < None` a TypeError
         x, y = binary_operands(input, other, name)
@@ -3369,7 +3384,7 @@ def _predicate(
         },
     )
 
-    def function(input: Any) -> Any:  # noqa: A002
+    def function(input: Tensor) -> Tensor:  # noqa: A002
         return apply(op, (_tensor_operand(input),))
 
     function.__name__ = name

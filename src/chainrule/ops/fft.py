@@ -20,7 +20,7 @@ complex64 give complex64 (NumPy's transforms may compute in double: the result i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
@@ -33,6 +33,11 @@ from chainrule.ops.conversion import cast
 from chainrule.ops.indexing import pad
 from chainrule.ops.op import Op, apply
 from chainrule.ops.shape import roll
+
+if TYPE_CHECKING:  # annotations only
+    from chainrule._typing import Dims
+    from chainrule.backend import device as Device
+    from chainrule.backend.dtypes import dtype
 
 __all__ = [
     "fft",
@@ -283,7 +288,7 @@ def _c2c(name: str, x: Any, s: Any, dim: Any, norm: Any, inverse: bool) -> Any:
     return apply(Fft, (x,), dims, norm, inverse)
 
 
-def fft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None) -> Any:  # noqa: A002
+def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:  # noqa: A002
     """The 1-D discrete Fourier transform along `dim`, as torch.fft.fft.
 
     Args:
@@ -306,7 +311,7 @@ def fft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None
     return _c2c("fft", input, None if n is None else (n,), (dim,), norm, False)
 
 
-def ifft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None) -> Any:  # noqa: A002
+def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:  # noqa: A002
     """The inverse of `fft` along `dim` (scaled by 1/n with the default norm).
 
     Args:
@@ -328,7 +333,12 @@ def ifft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = Non
     return _c2c("ifft", input, None if n is None else (n,), (dim,), norm, True)
 
 
-def fft2(input: Any, s: Any = None, dim: Any = (-2, -1), norm: str | None = None) -> Any:  # noqa: A002
+def fft2(
+    input: Tensor,  # noqa: A002
+    s: Sequence[int] | None = None,
+    dim: Sequence[int] = (-2, -1),
+    norm: str | None = None,
+) -> Tensor:
     """`fftn` over two dims, the last two by default.
 
     Args:
@@ -351,7 +361,12 @@ def fft2(input: Any, s: Any = None, dim: Any = (-2, -1), norm: str | None = None
     return _c2c("fft2", input, s, dim, norm, False)
 
 
-def ifft2(input: Any, s: Any = None, dim: Any = (-2, -1), norm: str | None = None) -> Any:  # noqa: A002
+def ifft2(
+    input: Tensor,  # noqa: A002
+    s: Sequence[int] | None = None,
+    dim: Sequence[int] = (-2, -1),
+    norm: str | None = None,
+) -> Tensor:
     """`ifftn` over two dims, the last two by default.
 
     Args:
@@ -374,7 +389,12 @@ def ifft2(input: Any, s: Any = None, dim: Any = (-2, -1), norm: str | None = Non
     return _c2c("ifft2", input, s, dim, norm, True)
 
 
-def fftn(input: Any, s: Any = None, dim: Any = None, norm: str | None = None) -> Any:  # noqa: A002
+def fftn(
+    input: Tensor,  # noqa: A002
+    s: Sequence[int] | None = None,
+    dim: Dims | None = None,
+    norm: str | None = None,
+) -> Tensor:
     """The n-dimensional discrete Fourier transform over `dim`.
 
     Args:
@@ -397,7 +417,12 @@ def fftn(input: Any, s: Any = None, dim: Any = None, norm: str | None = None) ->
     return _c2c("fftn", input, s, dim, norm, False)
 
 
-def ifftn(input: Any, s: Any = None, dim: Any = None, norm: str | None = None) -> Any:  # noqa: A002
+def ifftn(
+    input: Tensor,  # noqa: A002
+    s: Sequence[int] | None = None,
+    dim: Dims | None = None,
+    norm: str | None = None,
+) -> Tensor:
     """The inverse of `fftn`.
 
     Args:
@@ -463,7 +488,7 @@ def _c2r(name: str, x: Any, s: Any, dim: Any, norm: Any) -> Any:
     return apply(Irfft, (x,), last, norm, n)
 
 
-def rfft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None) -> Any:  # noqa: A002
+def rfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:  # noqa: A002
     """The DFT of a real signal along `dim`: its n // 2 + 1 non-redundant terms (the
     others are their conjugates).
 
@@ -486,7 +511,7 @@ def rfft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = Non
     return _r2c("rfft", input, None if n is None else (n,), (dim,), norm)
 
 
-def irfft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None) -> Any:  # noqa: A002
+def irfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:  # noqa: A002
     """The real signal of length n whose `rfft` is `input`: the inverse of `rfft`.
 
     Args:
@@ -508,7 +533,12 @@ def irfft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = No
     return _c2r("irfft", input, None if n is None else (n,), (dim,), norm)
 
 
-def rfft2(input: Any, s: Any = None, dim: Any = (-2, -1), norm: str | None = None) -> Any:  # noqa: A002
+def rfft2(
+    input: Tensor,  # noqa: A002
+    s: Sequence[int] | None = None,
+    dim: Sequence[int] = (-2, -1),
+    norm: str | None = None,
+) -> Tensor:
     """`rfftn` over two dims, the last two by default.
 
     Args:
@@ -530,7 +560,12 @@ def rfft2(input: Any, s: Any = None, dim: Any = (-2, -1), norm: str | None = Non
     return _r2c("rfft2", input, s, dim, norm)
 
 
-def irfft2(input: Any, s: Any = None, dim: Any = (-2, -1), norm: str | None = None) -> Any:  # noqa: A002
+def irfft2(
+    input: Tensor,  # noqa: A002
+    s: Sequence[int] | None = None,
+    dim: Sequence[int] = (-2, -1),
+    norm: str | None = None,
+) -> Tensor:
     """`irfftn` over two dims, the last two by default.
 
     Args:
@@ -553,7 +588,12 @@ def irfft2(input: Any, s: Any = None, dim: Any = (-2, -1), norm: str | None = No
     return _c2r("irfft2", input, s, dim, norm)
 
 
-def rfftn(input: Any, s: Any = None, dim: Any = None, norm: str | None = None) -> Any:  # noqa: A002
+def rfftn(
+    input: Tensor,  # noqa: A002
+    s: Sequence[int] | None = None,
+    dim: Dims | None = None,
+    norm: str | None = None,
+) -> Tensor:
     """The n-dimensional DFT of a real signal: `rfft` over the last of `dim`, then `fftn`
     over the others.
 
@@ -577,7 +617,12 @@ def rfftn(input: Any, s: Any = None, dim: Any = None, norm: str | None = None) -
     return _r2c("rfftn", input, s, dim, norm)
 
 
-def irfftn(input: Any, s: Any = None, dim: Any = None, norm: str | None = None) -> Any:  # noqa: A002
+def irfftn(
+    input: Tensor,  # noqa: A002
+    s: Sequence[int] | None = None,
+    dim: Dims | None = None,
+    norm: str | None = None,
+) -> Tensor:
     """The inverse of `rfftn`: `ifftn` over the leading dims of `dim`, then `irfft` over
     the last.
 
@@ -602,7 +647,7 @@ def irfftn(input: Any, s: Any = None, dim: Any = None, norm: str | None = None) 
     return _c2r("irfftn", input, s, dim, norm)
 
 
-def hfft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None) -> Any:  # noqa: A002
+def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:  # noqa: A002
     """The real DFT of a Hermitian-symmetric signal given by its first half:
     `irfft(conj(input))` with the conjugate normalisation, as torch.fft.hfft.
 
@@ -626,7 +671,7 @@ def hfft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = Non
     return _c2r("hfft", conj(x), None if n is None else (n,), (dim,), norm)
 
 
-def ihfft(input: Any, n: int | None = None, dim: int = -1, norm: str | None = None) -> Any:  # noqa: A002
+def ihfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:  # noqa: A002
     """The inverse of `hfft`: `conj(rfft(input))` with the conjugate normalisation.
 
     Args:
@@ -663,7 +708,7 @@ def _shift(name: str, x: Any, dim: Any, inverse: bool) -> Any:
     return roll(x, shifts, dims)
 
 
-def fftshift(input: Any, dim: Any = None) -> Any:  # noqa: A002
+def fftshift(input: Tensor, dim: Dims | None = None) -> Tensor:  # noqa: A002
     """The zero-frequency term moved to the centre of `dim` (every dim by default): a roll
     by size // 2.
 
@@ -682,7 +727,7 @@ def fftshift(input: Any, dim: Any = None) -> Any:  # noqa: A002
     return _shift("fftshift", input, dim, False)
 
 
-def ifftshift(input: Any, dim: Any = None) -> Any:  # noqa: A002
+def ifftshift(input: Tensor, dim: Dims | None = None) -> Tensor:  # noqa: A002
     """The inverse of `fftshift`: the centre moved back to index 0 (a roll by -(size // 2)).
 
     Args:
@@ -714,10 +759,10 @@ def fftfreq(
     n: int,
     d: float = 1.0,
     *,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
-) -> Any:
+) -> Tensor:
     """The sample frequencies of `fft` for a signal of n samples spaced d apart:
     [0, 1, ..., (n - 1) // 2, -(n // 2), ..., -1] / (d n).
 
@@ -745,10 +790,10 @@ def rfftfreq(
     n: int,
     d: float = 1.0,
     *,
-    dtype: Any = None,
-    device: Any = None,
+    dtype: dtype | None = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
-) -> Any:
+) -> Tensor:
     """The sample frequencies of `rfft`: [0, 1, ..., n // 2] / (d n).
 
     Args:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from warnings import warn as _warn  # private: `chainrule` star-imports this module
 
 from chainrule._tensor import Tensor
@@ -38,6 +38,9 @@ from chainrule.ops.shape import (
     unbroadcast,
     unsqueeze,
 )
+
+if TYPE_CHECKING:  # annotations only
+    from chainrule._typing import IndexKey, Number, Sections
 
 # ---- keys ------------------------------------------------------------------------------------
 
@@ -368,7 +371,7 @@ class IndexAddIntoZeros(Op):
         return apply(IndexAddIntoZeros, (g,), physical, False, (b.size, *shape))
 
 
-def getitem(input: Any, key: Any) -> Any:  # noqa: A002
+def getitem(input: Tensor, key: IndexKey) -> Tensor:  # noqa: A002
     """x[key] with PyTorch semantics: ints, slices, None and ... give views; integer tensors
     (int64/int32, negative counting from the end) and bool masks select copies.
 
@@ -487,14 +490,26 @@ def _reduce_to(grad: Any, shape: tuple) -> Any:
     return unbroadcast(grad, shape)
 
 
-def index_put(input: Any, indices: Any, values: Any, accumulate: bool = False) -> Any:  # noqa: A002
+def index_put(
+    input: Tensor,  # noqa: A002
+    indices: Sequence[Tensor | None],
+    values: Tensor | Number,
+    accumulate: bool = False,
+) -> Tensor:
     """A copy of `input` with input[indices] = values (the out-of-place form of
     `x[indices] = values`); with accumulate=True repeated indices add up.
 
-    >>> import chainrule
-    >>> x = chainrule.zeros(3)
-    >>> chainrule.index_put(x, (chainrule.tensor([0, 0]),), chainrule.tensor(1.0), True)
-    tensor([2., 0., 0.])
+    Args:
+        input (Tensor): the tensor written into (not modified).
+        indices (tuple of Tensors): one index tensor per indexed dimension, as `x[indices]`.
+        values (Tensor or number): broadcast to the indexed places.
+        accumulate (bool): add into the places instead of writing.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.zeros(3)
+        >>> chainrule.index_put(x, (chainrule.tensor([0, 0]),), chainrule.tensor(1.0), True)
+        tensor([2., 0., 0.])
     """
     normalized, basic = normalize_key(indices, input._backend.xp)
     consumed = check_key(normalized, input._array.shape)
@@ -509,9 +524,21 @@ def index_put(input: Any, indices: Any, values: Any, accumulate: bool = False) -
     return apply(IndexPut, (input, values), normalized, bool(accumulate))
 
 
-def masked_fill(input: Any, mask: Any, value: Any) -> Any:  # noqa: A002
+def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor:  # noqa: A002
     """`input` where mask is False and `value` where True; mask broadcasts, the result keeps
-    input's dtype. A 0-dim tensor value receives the summed gradient of the filled places."""
+    input's dtype. A 0-dim tensor value receives the summed gradient of the filled places.
+
+    Args:
+        input (Tensor): any shape.
+        mask (Tensor): bool, broadcastable to `input`.
+        value (number or 0-d Tensor): written where `mask` is True.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([1.0, 2.0, 3.0])
+        >>> x.masked_fill(x > 1.5, 0.0)
+        tensor([1., 0., 0.])
+    """
     if not isinstance(mask, Tensor) or mask._array.dtype.kind != "b":
         dtype = mask.dtype.name if isinstance(mask, Tensor) else type(mask).__name__
         raise DTypeError(
@@ -749,15 +776,25 @@ def _gather_like_operands(op_name: str, input: Any, dim: int, index: Any) -> int
     return dim
 
 
-def gather(input: Any, dim: int, index: Any, *, sparse_grad: bool = False) -> Any:  # noqa: A002
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:  # noqa: A002
     """`out[i][j][k] = input[index[i][j][k]][j][k]` for dim=0 (likewise for other dims); index
     has input's rank and is no larger in the other dimensions.
 
-    >>> import chainrule
-    >>> x = chainrule.tensor([[1, 2], [3, 4]])
-    >>> chainrule.gather(x, 1, chainrule.tensor([[0, 0], [1, 0]]))
-    tensor([[1, 1],
-            [4, 3]])
+    Args:
+        input (Tensor): the source.
+        dim (int): the dimension indexed.
+        index (Tensor): int64 indices, of input's rank.
+        sparse_grad (bool): accepted for PyTorch's signature; the gradient is always dense.
+
+    Returns:
+        Tensor: shaped like `index`.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([[1, 2], [3, 4]])
+        >>> chainrule.gather(x, 1, chainrule.tensor([[0, 0], [1, 0]]))
+        tensor([[1, 1],
+                [4, 3]])
     """
     dim = _gather_like_operands("gather", input, dim, index)
     if input._array.ndim == 0 or index._array.ndim == 0:
@@ -803,21 +840,30 @@ def _scatter_operands(op_name: str, input: Any, dim: int, index: Any, src: Any) 
 
 
 def scatter(
-    input: Any,  # noqa: A002
+    input: Tensor,  # noqa: A002
     dim: int,
-    index: Any,
-    src: Any = None,
+    index: Tensor,
+    src: Tensor | None = None,
     *,
-    value: Any = None,
+    value: Number | None = None,
     reduce: str | None = None,
-) -> Any:
+) -> Tensor:
     """A copy of input with `input[index[i][j]][j] = src[i][j]` for dim=0 (likewise for other
     dims); `src` may be a number, or pass `value=`. reduce='add' or 'multiply' combines
     instead of writing. Which write wins at a repeated index is unspecified, as in PyTorch.
 
-    >>> import chainrule
-    >>> chainrule.zeros(3).scatter(0, chainrule.tensor([2]), 5.0)
-    tensor([0., 0., 5.])
+    Args:
+        input (Tensor): the tensor written into (not modified).
+        dim (int): the dimension indexed.
+        index (Tensor): int64 indices, of input's rank.
+        src (Tensor or number, optional): the values written.
+        value (number, optional): one value written everywhere `index` points.
+        reduce (str, optional): 'add' or 'multiply' to combine instead of writing.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.zeros(3).scatter(0, chainrule.tensor([2]), 5.0)
+        tensor([0., 0., 5.])
     """
     if src is None and value is None:
         raise TypeError("scatter(): expected a `src` tensor or a `value`")
@@ -848,13 +894,20 @@ def scatter(
     return apply(Scatter, (input, index, src), dim)
 
 
-def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Any:  # noqa: A002
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:  # noqa: A002
     """A copy of input with `src[i][j]` added at `input[index[i][j]][j]` for dim=0 (likewise for
     other dims); repeated indices accumulate. The transpose of gather.
 
-    >>> import chainrule
-    >>> chainrule.zeros(3).scatter_add(0, chainrule.tensor([0, 0, 2]), chainrule.ones(3))
-    tensor([2., 0., 1.])
+    Args:
+        input (Tensor): the tensor added into (not modified).
+        dim (int): the dimension indexed.
+        index (Tensor): int64 indices, of input's rank.
+        src (Tensor): the values added.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.zeros(3).scatter_add(0, chainrule.tensor([0, 0, 2]), chainrule.ones(3))
+        tensor([2., 0., 1.])
     """
     dim = _scatter_operands("scatter_add", input, dim, index, src)
     if input._array.ndim == 0 or index._array.ndim == 0:
@@ -1024,24 +1077,34 @@ def _reduce_name(op_name: str, reduce: str, allowed: tuple) -> str:
 
 
 def scatter_reduce(
-    input: Any,  # noqa: A002
+    input: Tensor,  # noqa: A002
     dim: int,
-    index: Any,
-    src: Any,
+    index: Tensor,
+    src: Tensor,
     reduce: str,
     *,
     include_self: bool = True,
-) -> Any:
+) -> Tensor:
     """A copy of input with `src[i][j]` combined into `input[index[i][j]][j]` for dim=0
     (likewise for other dims) by `reduce`: 'sum', 'prod', 'mean', 'amax' or 'amin'. With
     include_self=False the input's own values at the places written take no part. Integer
     'mean' rounds down, as PyTorch. Gradients as PyTorch's: amax/amin share it evenly among
     ties.
 
-    >>> import chainrule
-    >>> x = chainrule.tensor([1.0, 2.0, 3.0])
-    >>> x.scatter_reduce(0, chainrule.tensor([0, 0, 2]), chainrule.tensor([5.0, 4.0, 0.0]), "amax")
-    tensor([5., 2., 3.])
+    Args:
+        input (Tensor): the tensor reduced into (not modified).
+        dim (int): the dimension indexed.
+        index (Tensor): int64 indices, of input's rank.
+        src (Tensor): the values combined.
+        reduce (str): 'sum', 'prod', 'mean', 'amax' or 'amin'.
+        include_self (bool): let input's own values take part.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([1.0, 2.0, 3.0])
+        >>> src = chainrule.tensor([5.0, 4.0, 0.0])
+        >>> x.scatter_reduce(0, chainrule.tensor([0, 0, 2]), src, "amax")
+        tensor([5., 2., 3.])
     """
     reduce = _reduce_name("scatter_reduce", reduce, _SCATTER_REDUCTIONS)
     dim = _scatter_operands("scatter_reduce", input, dim, index, src)
@@ -1061,25 +1124,34 @@ class IndexReduce(ScatterReduce):
 
 
 def index_reduce(
-    input: Any,  # noqa: A002
+    input: Tensor,  # noqa: A002
     dim: int,
-    index: Any,
-    source: Any,
+    index: Tensor,
+    source: Tensor,
     reduce: str,
     *,
     include_self: bool = True,
-) -> Any:
+) -> Tensor:
     """A copy of input with `source`'s slice k combined into input's slice `index[k]` along
     `dim` by `reduce`: 'prod', 'mean', 'amax' or 'amin'. With include_self=False the input's
     own values in the slices written take no part. Gradients as PyTorch's.
 
-    >>> import chainrule
-    >>> x = chainrule.ones(3, 2)
-    >>> source = chainrule.tensor([[2.0, 3.0], [4.0, 5.0]])
-    >>> x.index_reduce(0, chainrule.tensor([0, 0]), source, "prod")
-    tensor([[ 8., 15.],
-            [ 1.,  1.],
-            [ 1.,  1.]])
+    Args:
+        input (Tensor): the tensor reduced into (not modified).
+        dim (int): the dimension indexed.
+        index (Tensor): 1-D int indices, one per slice of `source`.
+        source (Tensor): the slices combined.
+        reduce (str): 'prod', 'mean', 'amax' or 'amin'.
+        include_self (bool): let input's own values take part.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.ones(3, 2)
+        >>> source = chainrule.tensor([[2.0, 3.0], [4.0, 5.0]])
+        >>> x.index_reduce(0, chainrule.tensor([0, 0]), source, "prod")
+        tensor([[ 8., 15.],
+                [ 1.,  1.],
+                [ 1.,  1.]])
     """
     reduce = _reduce_name("index_reduce", reduce, ("prod", "mean", "amax", "amin"))
     dim, index = _vector_index("index_reduce", input, dim, index)
@@ -1189,13 +1261,19 @@ def _vector_index(op_name: str, input: Any, dim: int, index: Any) -> tuple[int, 
     return dim, _as_1d(index)
 
 
-def index_select(input: Any, dim: int, index: Any) -> Any:  # noqa: A002
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A002
     """The slices of input at `index` (1-D int tensor) along `dim`, in that order.
 
-    >>> import chainrule
-    >>> chainrule.arange(6).reshape(3, 2).index_select(0, chainrule.tensor([2, 0]))
-    tensor([[4, 5],
-            [0, 1]])
+    Args:
+        input (Tensor): the source.
+        dim (int): the dimension indexed.
+        index (Tensor): 1-D int indices.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.arange(6).reshape(3, 2).index_select(0, chainrule.tensor([2, 0]))
+        tensor([[4, 5],
+                [0, 1]])
     """
     dim, index = _vector_index("index_select", input, dim, index)
     if input._array.ndim == 0:
@@ -1203,13 +1281,28 @@ def index_select(input: Any, dim: int, index: Any) -> Any:  # noqa: A002
     return apply(IndexSelect, (input, index), dim)
 
 
-def index_add(input: Any, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Any:  # noqa: A002
+def index_add(
+    input: Tensor,  # noqa: A002
+    dim: int,
+    index: Tensor,
+    source: Tensor,
+    *,
+    alpha: Number = 1,
+) -> Tensor:
     """A copy of input with alpha * source[k] added to the slice index[k] along `dim`;
     repeated indices accumulate. The transpose of index_select.
 
-    >>> import chainrule
-    >>> chainrule.zeros(3).index_add(0, chainrule.tensor([0, 0]), chainrule.ones(2))
-    tensor([2., 0., 0.])
+    Args:
+        input (Tensor): the tensor added into (not modified).
+        dim (int): the dimension indexed.
+        index (Tensor): 1-D int indices, one per slice of `source`.
+        source (Tensor): the slices added.
+        alpha (number): scales `source`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.zeros(3).index_add(0, chainrule.tensor([0, 0]), chainrule.ones(2))
+        tensor([2., 0., 0.])
     """
     dim, index = _vector_index("index_add", input, dim, index)
     if source._array.dtype != input._array.dtype:
@@ -1239,16 +1332,29 @@ def index_add(input: Any, dim: int, index: Any, source: Any, *, alpha: Any = 1) 
     return apply(IndexAdd, (input, index, _as_1d(source)), dim)
 
 
-def take_along_dim(input: Any, indices: Any, dim: int | None = None, *, axis: Any = None) -> Any:  # noqa: A002
+def take_along_dim(
+    input: Tensor,  # noqa: A002
+    indices: Tensor,
+    dim: int | None = None,
+    *,
+    axis: int | None = None,
+) -> Tensor:
     """Values of input at `indices` along `dim`, input and indices broadcast against each
     other in the other dimensions; with dim=None, along the flattened input. With a dim,
     negative indices count from the end (as PyTorch, which rejects them with dim=None).
 
-    >>> import chainrule
-    >>> x = chainrule.tensor([[10, 30, 20], [60, 40, 50]])
-    >>> chainrule.take_along_dim(x, chainrule.tensor([[1], [-3]]), dim=1)
-    tensor([[30],
-            [60]])
+    Args:
+        input (Tensor): the source.
+        indices (Tensor): int64, broadcastable with `input` outside `dim`.
+        dim (int, optional): the dimension indexed; None flattens both.
+        axis (int, optional): NumPy's name for `dim`.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([[10, 30, 20], [60, 40, 50]])
+        >>> chainrule.take_along_dim(x, chainrule.tensor([[1], [-3]]), dim=1)
+        tensor([[30],
+                [60]])
     """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("take_along_dim", dim, None, axis, None)
@@ -1289,16 +1395,40 @@ def _wrapped(xp: Any, indices: Any, size: int) -> Any:
     return indices
 
 
-def take(input: Any, index: Any) -> Any:  # noqa: A002
-    """input.flatten()[index], shaped like index (negative indices count from the end)."""
+def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
+    """input.flatten()[index], shaped like index (negative indices count from the end).
+
+    Args:
+        input (Tensor): any shape.
+        index (Tensor): int indices into the flattened `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.take(chainrule.tensor([[4, 3], [5, 7]]), chainrule.tensor([0, 3]))
+        tensor([4, 7])
+    """
     _check_index_dtype("take", index)
     flat = reshape(input, (-1,))
     index = _wrapped(input._backend.xp, index, flat.shape[0])
     return reshape(gather(flat, 0, reshape(index, (-1,))), index.shape)
 
 
-def masked_select(input: Any, mask: Any) -> Any:  # noqa: A002
-    """The elements of input where the (broadcast) bool mask is True, as a 1-D tensor."""
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:  # noqa: A002
+    """The elements of input where the (broadcast) bool mask is True, as a 1-D tensor.
+
+    Args:
+        input (Tensor): any shape.
+        mask (Tensor): bool, broadcastable with `input`.
+
+    Returns:
+        Tensor: 1-D, as long as `mask` has True values.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.tensor([[1, 2], [3, 4]])
+        >>> chainrule.masked_select(x, x > 1)
+        tensor([2, 3, 4])
+    """
     if not isinstance(mask, Tensor) or mask._array.dtype.kind != "b":
         raise DTypeError("masked_select: expected a bool mask")
     shape = broadcast_shapes(input.shape, mask.shape)
@@ -1336,17 +1466,24 @@ def _common_arrays(name: str, *tensors: Any) -> list:
 
 
 def isin(
-    elements: Any,
-    test_elements: Any,
+    elements: Tensor | Number,
+    test_elements: Tensor | Number,
     *,
     assume_unique: bool = False,
     invert: bool = False,
-) -> Any:
+) -> Tensor:
     """Whether each element of `elements` occurs in `test_elements` (either may be a number);
     bool tensor of elements' shape. Values compare after type promotion; nan is in nothing.
 
-    >>> chainrule.isin(chainrule.tensor([1, 2, 3]), chainrule.tensor([2, 5]))
-    tensor([False,  True, False])
+    Args:
+        elements (Tensor or number): the values looked up.
+        test_elements (Tensor or number): the values looked in.
+        assume_unique (bool): accepted for PyTorch's signature (a speed hint).
+        invert (bool): whether each element does NOT occur.
+
+    Example:
+        >>> chainrule.isin(chainrule.tensor([1, 2, 3]), chainrule.tensor([2, 5]))
+        tensor([False,  True, False])
     """
     if not isinstance(elements, Tensor) and not isinstance(test_elements, Tensor):
         raise TypeError("isin(): expected at least one of elements and test_elements a Tensor")
@@ -1360,22 +1497,32 @@ def isin(
 
 
 def searchsorted(
-    sorted_sequence: Any,
-    input: Any,  # noqa: A002
+    sorted_sequence: Tensor,
+    input: Tensor | Number,  # noqa: A002
     *,
     out_int32: bool = False,
     right: bool = False,
     side: str | None = None,
-    out: Any = None,
-    sorter: Any = None,
-) -> Any:
+    out: Tensor | None = None,
+    sorter: Tensor | None = None,
+) -> Tensor:
     """Where each value of `input` would be inserted to keep `sorted_sequence` sorted along its
     last dimension: the first such position, or the last with right=True / side='right'. An
     N-D sequence searches each row for the matching row of input; `sorter` holds the indices
     that sort an unsorted sequence. int64 indices (int32 with out_int32).
 
-    >>> chainrule.searchsorted(chainrule.tensor([1, 3, 5, 7]), chainrule.tensor([3, 6, 9]))
-    tensor([1, 3, 4])
+    Args:
+        sorted_sequence (Tensor): increasing along its last dimension.
+        input (Tensor or number): the values to place.
+        out_int32 (bool): int32 indices instead of int64.
+        right (bool): the last suitable position instead of the first.
+        side (str, optional): 'left' or 'right', the same choice by name.
+        out (Tensor, optional): written with the result, which is also returned.
+        sorter (Tensor, optional): the indices that sort `sorted_sequence`.
+
+    Example:
+        >>> chainrule.searchsorted(chainrule.tensor([1, 3, 5, 7]), chainrule.tensor([3, 6, 9]))
+        tensor([1, 3, 4])
     """
     if side is not None:
         if side not in ("left", "right"):
@@ -1428,18 +1575,29 @@ def searchsorted(
 
 
 def bucketize(
-    input: Any,  # noqa: A002
-    boundaries: Any,
+    input: Tensor | Number,  # noqa: A002
+    boundaries: Tensor,
     *,
     out_int32: bool = False,
     right: bool = False,
-    out: Any = None,
-) -> Any:
+    out: Tensor | None = None,
+) -> Tensor:
     """The bucket of each value of `input` between the 1-D sorted `boundaries`: i with
     boundaries[i - 1] < x <= boundaries[i] (< x <= becomes <= x < with right=True).
 
-    >>> chainrule.bucketize(chainrule.tensor([3, 6, 9]), chainrule.tensor([1, 3, 5, 7]))
-    tensor([1, 3, 4])
+    Args:
+        input (Tensor or number): the values to place.
+        boundaries (Tensor): 1-D, increasing.
+        out_int32 (bool): int32 indices instead of int64.
+        right (bool): put a value equal to a boundary in the bucket above it.
+        out (Tensor, optional): written with the result, which is also returned.
+
+    Returns:
+        Tensor: the bucket indices, shaped like `input`.
+
+    Example:
+        >>> chainrule.bucketize(chainrule.tensor([3, 6, 9]), chainrule.tensor([1, 3, 5, 7]))
+        tensor([1, 3, 4])
     """
     if not isinstance(boundaries, Tensor) or boundaries._array.ndim != 1:
         ndim = boundaries.ndim if isinstance(boundaries, Tensor) else 0
@@ -1472,7 +1630,7 @@ def _check_unique_dim(name: str, array: Array, dim: int) -> int:
 
 
 def unique(
-    input: Any,  # noqa: A002
+    input: Tensor,  # noqa: A002
     sorted: bool = True,  # noqa: A002
     return_inverse: bool = False,
     return_counts: bool = False,
@@ -1482,8 +1640,19 @@ def unique(
     inverse (the position in the result of each element or slice) and the counts. Each nan is
     distinct. The result is always sorted, as PyTorch's on CPU.
 
-    >>> chainrule.unique(chainrule.tensor([3, 1, 3, 2]), return_counts=True)
-    (tensor([1, 2, 3]), tensor([1, 1, 2]))
+    Args:
+        input (Tensor): any shape.
+        sorted (bool): accepted for PyTorch's signature: the result is always sorted.
+        return_inverse (bool): also return where each element went.
+        return_counts (bool): also return how often each distinct value occurs.
+        dim (int, optional): unique slices along this dimension instead of elements.
+
+    Returns:
+        Tensor, or a tuple (output, inverse_indices?, counts?) when a return_* flag is set.
+
+    Example:
+        >>> chainrule.unique(chainrule.tensor([3, 1, 3, 2]), return_counts=True)
+        (tensor([1, 2, 3]), tensor([1, 1, 2]))
     """
     array = input._array
     xp = input._backend.xp
@@ -1512,7 +1681,7 @@ def unique(
 
 
 def unique_consecutive(
-    input: Any,  # noqa: A002
+    input: Tensor,  # noqa: A002
     return_inverse: bool = False,
     return_counts: bool = False,
     dim: int | None = None,
@@ -1520,8 +1689,18 @@ def unique_consecutive(
     """The elements (slices along `dim`) with each run of equal consecutive ones kept once,
     with optionally the inverse and each run's length.
 
-    >>> chainrule.unique_consecutive(chainrule.tensor([1, 1, 2, 2, 3, 1]))
-    tensor([1, 2, 3, 1])
+    Args:
+        input (Tensor): any shape.
+        return_inverse (bool): also return where each element went.
+        return_counts (bool): also return each run's length.
+        dim (int, optional): runs of slices along this dimension instead of elements.
+
+    Returns:
+        Tensor, or a tuple (output, inverse_indices?, counts?) when a return_* flag is set.
+
+    Example:
+        >>> chainrule.unique_consecutive(chainrule.tensor([1, 1, 2, 2, 3, 1]))
+        tensor([1, 2, 3, 1])
     """
     array = input._array
     xp = input._backend.xp
@@ -1553,13 +1732,20 @@ def unique_consecutive(
     )
 
 
-def histc(input: Any, bins: int = 100, min: float = 0, max: float = 0) -> Any:  # noqa: A001, A002
+def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A001, A002
     """Counts of the elements in `bins` equal-width bins between min and max (the data's own
     range when both are equal), in input's floating dtype; elements outside (and nan) are
     not counted, the top edge belongs to the last bin.
 
-    >>> chainrule.histc(chainrule.tensor([1.0, 2.0, 1.0]), bins=4, min=0, max=3)
-    tensor([0., 2., 1., 0.])
+    Args:
+        input (Tensor): any shape, floating.
+        bins (int): the number of bins.
+        min (float): the lower edge of the first bin.
+        max (float): the upper edge of the last bin.
+
+    Example:
+        >>> chainrule.histc(chainrule.tensor([1.0, 2.0, 1.0]), bins=4, min=0, max=3)
+        tensor([0., 2., 1., 0.])
     """
     array = input._array
     if array.dtype.kind not in "fV":
@@ -1683,7 +1869,7 @@ class UnfoldBackward(Op):
         return apply(UnfoldBackward, (g,), (b.size, *shape), dim + 1, size, step)
 
 
-def unfold(input: Any, dimension: int, size: int, step: int) -> Any:  # noqa: A002
+def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:  # noqa: A002
     """Tensor.unfold: every window of `size` along `dimension`, `step` apart, as a new last
     dimension: a view, as PyTorch's (writing into it writes into the input).
 
@@ -1709,24 +1895,32 @@ def unfold(input: Any, dimension: int, size: int, step: int) -> Any:  # noqa: A0
 
 
 def repeat_interleave(
-    input: Any,  # noqa: A002
-    repeats: Any = None,
+    input: Tensor,  # noqa: A002
+    repeats: Tensor | int | None = None,
     dim: int | None = None,
     *,
     output_size: int | None = None,
-    axis: Any = None,
-) -> Any:
+    axis: int | None = None,
+) -> Tensor:
     """Each element (each slice along `dim`; of the flattened input when dim is None) repeated
     `repeats` times in place: an int, or an int64 tensor of one count per slice (or a single
     count). `repeat_interleave(counts)` alone repeats each index i counts[i] times. The
     gradient sums over the copies.
 
-    >>> chainrule.repeat_interleave(chainrule.tensor([1, 2]), 2)
-    tensor([1, 1, 2, 2])
-    >>> chainrule.tensor([[1, 2], [3, 4]]).repeat_interleave(chainrule.tensor([1, 2]), dim=0)
-    tensor([[1, 2],
-            [3, 4],
-            [3, 4]])
+    Args:
+        input (Tensor): the tensor repeated (or, alone, the counts).
+        repeats (int or Tensor, optional): the repeat count, or one per slice.
+        dim (int, optional): the dimension repeated along; None flattens first.
+        output_size (int, optional): the total length along `dim`, if known.
+        axis (int, optional): NumPy's name for `dim`.
+
+    Example:
+        >>> chainrule.repeat_interleave(chainrule.tensor([1, 2]), 2)
+        tensor([1, 1, 2, 2])
+        >>> chainrule.tensor([[1, 2], [3, 4]]).repeat_interleave(chainrule.tensor([1, 2]), dim=0)
+        tensor([[1, 2],
+                [3, 4],
+                [3, 4]])
     """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("repeat_interleave", dim, None, axis, None)
@@ -1793,8 +1987,21 @@ def _repeat_counts(repeats: Any, size: int) -> Any:
     return counts
 
 
-def narrow(input: Any, dim: int, start: Any, length: int) -> Any:  # noqa: A002
-    """The view input[..., start:start + length, ...] along `dim` (start may be negative)."""
+def narrow(input: Tensor, dim: int, start: int | Tensor, length: int) -> Tensor:  # noqa: A002
+    """The view input[..., start:start + length, ...] along `dim` (start may be negative).
+
+    Args:
+        input (Tensor): the tensor viewed.
+        dim (int): the dimension narrowed.
+        start (int or 0-d Tensor): the first index kept.
+        length (int): how many indices are kept.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.arange(6).reshape(2, 3).narrow(1, 1, 2)
+        tensor([[1, 2],
+                [4, 5]])
+    """
     ndim = input._array.ndim
     if ndim == 0:
         raise ShapeError("narrow: narrow() cannot be applied to a 0-dim tensor.")
@@ -1820,12 +2027,18 @@ def narrow(input: Any, dim: int, start: Any, length: int) -> Any:  # noqa: A002
     return apply(BasicIndex, (input,), key, True)
 
 
-def select(input: Any, dim: int, index: int) -> Any:  # noqa: A002
+def select(input: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
     """The view input[..., index, ...] along `dim`, that dimension removed (index may be
     negative).
 
-    >>> chainrule.select(chainrule.tensor([[1, 2], [3, 4]]), 1, -1)
-    tensor([2, 4])
+    Args:
+        input (Tensor): the tensor viewed.
+        dim (int): the dimension removed.
+        index (int): which index along it.
+
+    Example:
+        >>> chainrule.select(chainrule.tensor([[1, 2], [3, 4]]), 1, -1)
+        tensor([2, 4])
     """
     ndim = input._array.ndim
     if ndim == 0:
@@ -1869,15 +2082,32 @@ def _sections_or_indices(op_name: str, indices_or_sections: Any) -> int | tuple[
     return value
 
 
-def tensor_split(input: Any, indices_or_sections: Any, dim: int = 0, *, axis: Any = None) -> tuple:  # noqa: A002
+def tensor_split(
+    input: Tensor,  # noqa: A002
+    indices_or_sections: Tensor | Sections,
+    dim: int = 0,
+    *,
+    axis: int | None = None,
+) -> tuple:
     """Views of `input` along `dim`: `n` sections of near-equal size (the first n % size one
     larger), or the pieces between the given indices (x[:i0], x[i0:i1], ..., sliced as
     Python slices, so out-of-range or decreasing indices give empty pieces).
 
-    >>> [p.tolist() for p in chainrule.tensor_split(chainrule.arange(7), 3)]
-    [[0, 1, 2], [3, 4], [5, 6]]
-    >>> [p.tolist() for p in chainrule.tensor_split(chainrule.arange(7), [2, 5])]
-    [[0, 1], [2, 3, 4], [5, 6]]
+    Args:
+        input (Tensor): the tensor to split.
+        indices_or_sections (int, list of ints or Tensor): a number of sections, or the indices
+            to split before.
+        dim (int): the dimension split.
+        axis (int, optional): NumPy's name for `dim`.
+
+    Returns:
+        tuple of Tensors: views of `input`.
+
+    Example:
+        >>> [p.tolist() for p in chainrule.tensor_split(chainrule.arange(7), 3)]
+        [[0, 1, 2], [3, 4], [5, 6]]
+        >>> [p.tolist() for p in chainrule.tensor_split(chainrule.arange(7), [2, 5])]
+        [[0, 1], [2, 3, 4], [5, 6]]
     """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("tensor_split", dim, None, axis, None)
@@ -1918,19 +2148,61 @@ def _split_at(op_name: str, input: Any, indices_or_sections: Any, dim: int, min_
     return tensor_split(input, split, dim)
 
 
-def hsplit(input: Any, indices_or_sections: Any) -> tuple:  # noqa: A002
-    """tensor_split along dim 1 (dim 0 for 1-D input); sections must divide it exactly."""
+def hsplit(input: Tensor, indices_or_sections: Tensor | Sections) -> tuple:  # noqa: A002
+    """tensor_split along dim 1 (dim 0 for 1-D input); sections must divide it exactly.
+
+    Args:
+        input (Tensor): at least 1-D.
+        indices_or_sections (int, list of ints or Tensor): a number of equal sections, or the
+            indices to split before.
+
+    Returns:
+        tuple of Tensors: views of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> [p.tolist() for p in chainrule.hsplit(chainrule.arange(6).reshape(2, 3), [1])]
+        [[[0], [3]], [[1, 2], [4, 5]]]
+    """
     dim = 0 if input._array.ndim == 1 else 1
     return _split_at("hsplit", input, indices_or_sections, dim, 1)
 
 
-def vsplit(input: Any, indices_or_sections: Any) -> tuple:  # noqa: A002
-    """tensor_split along dim 0 of an at least 2-D tensor; sections must divide it exactly."""
+def vsplit(input: Tensor, indices_or_sections: Tensor | Sections) -> tuple:  # noqa: A002
+    """tensor_split along dim 0 of an at least 2-D tensor; sections must divide it exactly.
+
+    Args:
+        input (Tensor): at least 2-D.
+        indices_or_sections (int, list of ints or Tensor): a number of equal sections, or the
+            indices to split before.
+
+    Returns:
+        tuple of Tensors: views of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> [p.tolist() for p in chainrule.vsplit(chainrule.arange(4).reshape(2, 2), 2)]
+        [[[0, 1]], [[2, 3]]]
+    """
     return _split_at("vsplit", input, indices_or_sections, 0, 2)
 
 
-def dsplit(input: Any, indices_or_sections: Any) -> tuple:  # noqa: A002
-    """tensor_split along dim 2 of an at least 3-D tensor; sections must divide it exactly."""
+def dsplit(input: Tensor, indices_or_sections: Tensor | Sections) -> tuple:  # noqa: A002
+    """tensor_split along dim 2 of an at least 3-D tensor; sections must divide it exactly.
+
+    Args:
+        input (Tensor): at least 3-D.
+        indices_or_sections (int, list of ints or Tensor): a number of equal sections, or the
+            indices to split before.
+
+    Returns:
+        tuple of Tensors: views of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> [tuple(p.shape) for p in chainrule.dsplit(chainrule.zeros(2, 2, 4), 2)]
+        [(2, 2, 2), (2, 2, 2)]
+    """
     return _split_at("dsplit", input, indices_or_sections, 2, 3)
 
 
@@ -1942,20 +2214,29 @@ def _along(input: Any, dim: int, start: int | None, stop: int | None) -> Any:  #
 
 
 def diff(
-    input: Any,  # noqa: A002
+    input: Tensor,  # noqa: A002
     n: int = 1,
     dim: int = -1,
-    prepend: Any = None,
-    append: Any = None,
+    prepend: Tensor | None = None,
+    append: Tensor | None = None,
     *,
-    axis: Any = None,
-) -> Any:
+    axis: int | None = None,
+) -> Tensor:
     """The n-th forward difference along `dim`, out[i] = x[i + 1] - x[i] applied n times,
     after joining `prepend` and `append` (tensors) to the ends; bool tensors give
     x[i + 1] != x[i]. Each difference shortens the dimension by one, down to 0.
 
-    >>> chainrule.diff(chainrule.tensor([1, 4, 9, 16]))
-    tensor([3, 5, 7])
+    Args:
+        input (Tensor): at least 1-D.
+        n (int): how many times to take the difference.
+        dim (int): the dimension along which to take it.
+        prepend (Tensor, optional): joined before `input` along `dim` first.
+        append (Tensor, optional): joined after `input` along `dim` first.
+        axis (int, optional): NumPy's name for `dim`.
+
+    Example:
+        >>> chainrule.diff(chainrule.tensor([1, 4, 9, 16]))
+        tensor([3, 5, 7])
     """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("diff", dim, None, axis, None)
@@ -2015,14 +2296,26 @@ class ConstantPadNd(Op):
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
 
-def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: Any = None) -> Any:  # noqa: A002
+def pad(
+    input: Tensor,  # noqa: A002
+    pad: Sequence[int],
+    mode: str = "constant",
+    value: float | None = None,
+) -> Tensor:
     """torch.nn.functional.pad: `pad` lists (before, after) widths starting from the LAST
     dimension. 'constant' fills with `value` (negative widths crop); 'reflect' mirrors without
     repeating the edge, 'replicate' repeats the edge, 'circular' wraps around.
 
-    >>> import chainrule
-    >>> chainrule.pad(chainrule.tensor([1.0, 2.0, 3.0]), (1, 2))
-    tensor([0., 1., 2., 3., 0., 0.])
+    Args:
+        input (Tensor): any shape.
+        pad (sequence of ints): (before, after) pairs, last dimension first.
+        mode (str): 'constant', 'reflect', 'replicate' or 'circular'.
+        value (float, optional): the fill of 'constant' (0 by default).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.pad(chainrule.tensor([1.0, 2.0, 3.0]), (1, 2))
+        tensor([0., 1., 2., 3., 0., 0.])
     """
     widths_flat = tuple(int(p) for p in pad)
     shape = input._array.shape

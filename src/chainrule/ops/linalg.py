@@ -323,7 +323,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     return _product(Matmul, (x, y))
 
 
-def rmatmul(input: Any, other: Any) -> Any:  # noqa: A002
+def rmatmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     return matmul(other, input)
 
 
@@ -868,7 +868,7 @@ def _sublist_equation(args: Sequence[Any]) -> tuple[str, tuple]:
 
 
 @autocast_policy(LOWER)
-def einsum(*args: Any) -> Tensor:
+def einsum(*args: str | Tensor | Sequence[Tensor]) -> Tensor:
     """Einstein summation, as torch.einsum: any subscripts NumPy accepts (ellipsis, repeated
     labels for diagonals, implicit output), the sublist form, and broadcasting of size-1
     dimensions. Differentiable in every operand, to every order.
@@ -1678,7 +1678,7 @@ class Slogdet(Op):
     batch = elementwise_batch  # matrices in the last two dims broadcast
 
 
-def slogdet(A: Tensor) -> Any:  # noqa: N803
+def slogdet(A: Tensor) -> Tensor:  # noqa: N803
     """(sign, logabsdet) with det(A) = sign * exp(logabsdet), stable where det over/underflows;
     for a complex A the sign is the complex number det / |det|.
 

@@ -8,7 +8,7 @@ clamp(., min=0), whose gradient at exactly 0 is 0, as PyTorch's.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
@@ -21,6 +21,11 @@ from chainrule.ops.op import Op, apply
 from chainrule.ops.reduction import mean as reduce_mean
 from chainrule.ops.reduction import sum as reduce_sum
 from chainrule.ops.shape import reshape, unsqueeze
+
+if TYPE_CHECKING:  # annotations only
+    from collections.abc import Sequence
+
+    from chainrule._tensor import Tensor
 
 
 def reduce_loss(op_name: str, loss: Any, reduction: str) -> Any:
@@ -54,15 +59,15 @@ def _as_matrix(op_name: str, x: Any, target: Any, target_ndim: int) -> tuple[Any
 
 
 def multi_margin_loss(
-    input: Any,
-    target: Any,
+    input: Tensor,
+    target: Tensor,
     p: int = 1,
     margin: float = 1.0,
-    weight: Any = None,
-    size_average: Any = None,
-    reduce: Any = None,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
-) -> Any:
+) -> Tensor:
     """The multi-class hinge: for each sample, the sum over classes i != y of
     weight[y] * max(0, margin - input[y] + input[i])**p, divided by the number of classes.
 
@@ -113,12 +118,12 @@ def multi_margin_loss(
 
 
 def multilabel_margin_loss(
-    input: Any,
-    target: Any,
-    size_average: Any = None,
-    reduce: Any = None,
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
     reduction: str = "mean",
-) -> Any:
+) -> Tensor:
     """The multi-label hinge: target holds each sample's class indices, ended by the first -1.
     For each sample, the sum over its target classes j and its other classes i of
     max(0, 1 - (input[j] - input[i])), divided by the number of classes.
@@ -352,14 +357,14 @@ def _lengths(op_name: str, lengths: Any, batch: int, like: Any, name: str) -> An
 
 
 def ctc_loss(
-    log_probs: Any,
-    targets: Any,
-    input_lengths: Any,
-    target_lengths: Any,
+    log_probs: Tensor,
+    targets: Tensor,
+    input_lengths: Tensor | Sequence[int],
+    target_lengths: Tensor | Sequence[int],
     blank: int = 0,
     reduction: str = "mean",
     zero_infinity: bool = False,
-) -> Any:
+) -> Tensor:
     """The connectionist temporal classification loss of log-probabilities (T, N, C) (or
     (T, C) unbatched) against targets (N, S) padded, or concatenated (sum(target_lengths),),
     with each sample's input and target length. 'mean' divides each loss by its target length

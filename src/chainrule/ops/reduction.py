@@ -20,7 +20,7 @@ import math
 from collections import namedtuple as _namedtuple
 from collections.abc import Sequence
 from types import SimpleNamespace as _SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 from chainrule._tensor import Tensor
 from chainrule.autograd import forward_ad
@@ -61,6 +61,9 @@ from chainrule.ops.shape import (
     reshape,
     unsqueeze,
 )
+
+if TYPE_CHECKING:  # annotations only
+    from chainrule._typing import MinMax, ValuesIndices
 
 # ---- dimensions ----------------------------------------------------------------------------------
 
@@ -705,7 +708,7 @@ def aminmax(
     keepdim: bool = False,
     axis: int | None = None,
     keepdims: bool | None = None,
-) -> Any:
+) -> MinMax:
     """(min, max) over one `dim` (all when None), as `amin` and `amax`: ties share each gradient
     evenly.
 
@@ -859,6 +862,42 @@ def _arg_extreme(name: str, op: type, input: Any, dim: Any, keepdim: bool) -> An
     return apply(op, (input,), axis, keepdim)
 
 
+# One result type per call form, for static tools: max(x) is a Tensor, max(x, dim)
+# a named tuple (values, indices), max(x, other) the elementwise maximum.
+@overload
+def max(
+    input: Tensor,  # noqa: A002
+    dim: None = None,
+    keepdim: bool = False,
+    *,
+    other: None = None,
+    axis: None = None,
+    keepdims: bool | None = None,
+) -> Tensor: ...
+@overload
+def max(
+    input: Tensor,  # noqa: A002
+    dim: int,
+    keepdim: bool = False,
+    *,
+    other: None = None,
+    axis: None = None,
+    keepdims: bool | None = None,
+) -> ValuesIndices: ...
+@overload
+def max(
+    input: Tensor,  # noqa: A002
+    dim: None = None,
+    keepdim: bool = False,
+    *,
+    other: None = None,
+    axis: int,
+    keepdims: bool | None = None,
+) -> ValuesIndices: ...
+@overload
+def max(input: Tensor, dim: Tensor, keepdim: bool = False) -> Tensor: ...  # noqa: A002
+@overload
+def max(input: Tensor, *, other: Tensor) -> Tensor: ...  # noqa: A002
 def max(
     input: Tensor,
     dim: int | Tensor | None = None,
@@ -867,7 +906,7 @@ def max(
     other: Tensor | None = None,
     axis: int | None = None,
     keepdims: bool | None = None,
-) -> Any:
+) -> Tensor | ValuesIndices:
     """Three calls in one, as PyTorch: max(input) is the largest element (ties share the gradient
     evenly); max(input, dim, keepdim=False) is a named tuple (values, indices) along `dim`, the
     gradient going to the first maximum only; max(input, other) is the elementwise `maximum`.
@@ -901,6 +940,42 @@ def max(
     return _extreme("max", Amax, Argmax, input, dim, keepdim)
 
 
+# One result type per call form, for static tools: min(x) is a Tensor, min(x, dim)
+# a named tuple (values, indices), min(x, other) the elementwise minimum.
+@overload
+def min(
+    input: Tensor,  # noqa: A002
+    dim: None = None,
+    keepdim: bool = False,
+    *,
+    other: None = None,
+    axis: None = None,
+    keepdims: bool | None = None,
+) -> Tensor: ...
+@overload
+def min(
+    input: Tensor,  # noqa: A002
+    dim: int,
+    keepdim: bool = False,
+    *,
+    other: None = None,
+    axis: None = None,
+    keepdims: bool | None = None,
+) -> ValuesIndices: ...
+@overload
+def min(
+    input: Tensor,  # noqa: A002
+    dim: None = None,
+    keepdim: bool = False,
+    *,
+    other: None = None,
+    axis: int,
+    keepdims: bool | None = None,
+) -> ValuesIndices: ...
+@overload
+def min(input: Tensor, dim: Tensor, keepdim: bool = False) -> Tensor: ...  # noqa: A002
+@overload
+def min(input: Tensor, *, other: Tensor) -> Tensor: ...  # noqa: A002
 def min(
     input: Tensor,
     dim: int | Tensor | None = None,
@@ -909,7 +984,7 @@ def min(
     other: Tensor | None = None,
     axis: int | None = None,
     keepdims: bool | None = None,
-) -> Any:
+) -> Tensor | ValuesIndices:
     """min(input), min(input, dim, keepdim=False) -> (values, indices), min(input, other): as `max`,
     for the smallest elements.
 
@@ -1779,7 +1854,7 @@ def _cumulative_extreme(name: str, op: type, input: Any, dim: int) -> Any:
     return getattr(return_types, name)(_take(input, index._array, axis), index)
 
 
-def cummax(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> Any:
+def cummax(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> ValuesIndices:
     """(values, indices) of the running maximum along `dim`; each value's gradient goes to the
     element it was read from (the last of equal ones, as PyTorch).
 
@@ -1804,7 +1879,7 @@ def cummax(input: Tensor, dim: int | None = None, *, axis: int | None = None) ->
     return _cumulative_extreme("cummax", CummaxIndex, input, dim)
 
 
-def cummin(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> Any:
+def cummin(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> ValuesIndices:
     """(values, indices) of the running minimum along `dim`, as `cummax`.
 
     Args:
@@ -2030,7 +2105,7 @@ def sort(
     *,
     stable: bool = False,
     axis: int | None = None,
-) -> Any:
+) -> ValuesIndices:
     """(values, indices) sorted along `dim`; always stable. Gradients go back to the elements each
     value came from.
 
@@ -2121,7 +2196,7 @@ def topk(
     sorted: bool = True,
     *,
     axis: int | None = None,
-) -> Any:
+) -> ValuesIndices:
     """(values, indices) of the k largest (or smallest) elements along `dim`, in sorted order (also
     when sorted=False, which leaves the order unspecified). Among equal elements the first in the
     input comes first.
@@ -2165,7 +2240,7 @@ def kthvalue(
     *,
     axis: int | None = None,
     keepdims: bool | None = None,
-) -> Any:
+) -> ValuesIndices:
     """(values, indices) of the k-th smallest element along `dim` (k counts from 1).
 
     Args:
@@ -2309,6 +2384,35 @@ class Median(Op):
         return _reduction_jvp(ctx, t, None, False)
 
 
+# One result type per call form, for static tools: median(x) is a Tensor, median(x, dim)
+# a named tuple (values, indices).
+@overload
+def median(
+    input: Tensor,  # noqa: A002
+    dim: None = None,
+    keepdim: bool = False,
+    *,
+    axis: None = None,
+    keepdims: bool | None = None,
+) -> Tensor: ...
+@overload
+def median(
+    input: Tensor,  # noqa: A002
+    dim: int,
+    keepdim: bool = False,
+    *,
+    axis: None = None,
+    keepdims: bool | None = None,
+) -> ValuesIndices: ...
+@overload
+def median(
+    input: Tensor,  # noqa: A002
+    dim: None = None,
+    keepdim: bool = False,
+    *,
+    axis: int,
+    keepdims: bool | None = None,
+) -> ValuesIndices: ...
 def median(
     input: Tensor,
     dim: int | None = None,
@@ -2316,7 +2420,7 @@ def median(
     *,
     axis: int | None = None,
     keepdims: bool | None = None,
-) -> Any:
+) -> Tensor | ValuesIndices:
     """median(input) is the lower median of all elements (ties share the gradient);
     median(input, dim, keepdim=False) is a named tuple (values, indices) of the lower median along
     `dim`. The lower median of an even count is the smaller middle value (no averaging).
@@ -2387,6 +2491,35 @@ class NanMedianIndex(Op):
     batch = axis_batch
 
 
+# One result type per call form, for static tools: nanmedian(x) is a Tensor, nanmedian(x, dim)
+# a named tuple (values, indices).
+@overload
+def nanmedian(
+    input: Tensor,  # noqa: A002
+    dim: None = None,
+    keepdim: bool = False,
+    *,
+    axis: None = None,
+    keepdims: bool | None = None,
+) -> Tensor: ...
+@overload
+def nanmedian(
+    input: Tensor,  # noqa: A002
+    dim: int,
+    keepdim: bool = False,
+    *,
+    axis: None = None,
+    keepdims: bool | None = None,
+) -> ValuesIndices: ...
+@overload
+def nanmedian(
+    input: Tensor,  # noqa: A002
+    dim: None = None,
+    keepdim: bool = False,
+    *,
+    axis: int,
+    keepdims: bool | None = None,
+) -> ValuesIndices: ...
 def nanmedian(
     input: Tensor,
     dim: int | None = None,
@@ -2394,7 +2527,7 @@ def nanmedian(
     *,
     axis: int | None = None,
     keepdims: bool | None = None,
-) -> Any:
+) -> Tensor | ValuesIndices:
     """`median` ignoring NaNs: nanmedian(input) is the lower median of the other elements
     (ties share the gradient); nanmedian(input, dim, keepdim=False) gives (values, indices).
 

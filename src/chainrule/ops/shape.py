@@ -427,7 +427,7 @@ def contiguous(input: Tensor, memory_format: object = None) -> Tensor:  # noqa: 
     return apply(Clone, (input,))
 
 
-def atleast_1d(*tensors: Tensor | Sequence[Tensor]) -> Any:
+def atleast_1d(*tensors: Tensor | Sequence[Tensor]) -> Tensor | tuple[Tensor, ...]:
     """Each tensor with at least 1 dimension:
     0-dim becomes shape (1,).
     Tensors that have them are returned as they are.
@@ -446,7 +446,7 @@ def atleast_1d(*tensors: Tensor | Sequence[Tensor]) -> Any:
     return _at_least(tensors, lambda x: reshape(x, (1,)) if x.ndim == 0 else x)
 
 
-def atleast_2d(*tensors: Tensor | Sequence[Tensor]) -> Any:
+def atleast_2d(*tensors: Tensor | Sequence[Tensor]) -> Tensor | tuple[Tensor, ...]:
     """Each tensor with at least 2 dimensions:
     0-dim becomes (1, 1), (n,) becomes (1, n).
     Tensors that have them are returned as they are.
@@ -469,7 +469,7 @@ def atleast_2d(*tensors: Tensor | Sequence[Tensor]) -> Any:
     return _at_least(tensors, lift)
 
 
-def atleast_3d(*tensors: Tensor | Sequence[Tensor]) -> Any:
+def atleast_3d(*tensors: Tensor | Sequence[Tensor]) -> Tensor | tuple[Tensor, ...]:
     """Each tensor with at least 3 dimensions:
     (n,) becomes (1, n, 1), (m, n) becomes (m, n, 1).
     Tensors that have them are returned as they are.

@@ -7,7 +7,7 @@ both to every order.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule.errors import ShapeError
 from chainrule.ops.complex import view_as_real
@@ -16,6 +16,9 @@ from chainrule.ops.fft import fft, ifft, irfft, rfft
 from chainrule.ops.indexing import index_add, pad
 from chainrule.ops.nn_common import shape_constant
 from chainrule.ops.shape import reshape, transpose, unsqueeze
+
+if TYPE_CHECKING:  # annotations only
+    from chainrule._tensor import Tensor
 
 
 def _full_window(window: Any, n_fft: int, win_length: int, like: Any) -> Any:
@@ -40,18 +43,18 @@ def _frame_positions(xp: Any, frames: int, n_fft: int, hop: int) -> Any:
 
 
 def stft(
-    input: Any,
+    input: Tensor,
     n_fft: int,
     hop_length: int | None = None,
     win_length: int | None = None,
-    window: Any = None,
+    window: Tensor | None = None,
     center: bool = True,
     pad_mode: str = "reflect",
     normalized: bool = False,
     onesided: bool | None = None,
     return_complex: bool | None = None,
     align_to_window: bool | None = None,
-) -> Any:
+) -> Tensor:
     """The short-time Fourier transform of a signal (L,) or batch (B, L): frames of n_fft
     samples every hop_length (default n_fft // 4), each times the window (win_length long,
     default n_fft, centred in n_fft; rectangular if None), transformed. `center` pads the
@@ -60,9 +63,26 @@ def stft(
     frequencies. Output (B?, frequencies, frames), complex (return_complex must be given for
     real inputs, as PyTorch; False returns view_as_real of it).
 
-    >>> import chainrule
-    >>> chainrule.stft(chainrule.ones(16), 8, return_complex=True).shape
-    chainrule.Size([5, 9])
+    Args:
+        input (Tensor): (L,) or (B, L), real or complex.
+        n_fft (int): the frame length and transform size.
+        hop_length (int, optional): samples between frames (n_fft // 4).
+        win_length (int, optional): the window's length (n_fft).
+        window (Tensor, optional): 1-D of win_length samples (rectangular if None).
+        center (bool): pad n_fft // 2 samples at both ends so frames centre on samples.
+        pad_mode (str): how `center` pads: 'reflect', 'constant', 'replicate' or 'circular'.
+        normalized (bool): scale by n_fft**-0.5.
+        onesided (bool, optional): keep only the n_fft // 2 + 1 non-negative frequencies.
+        return_complex (bool, optional): a complex result (required for real input).
+        align_to_window (bool, optional): accepted for PyTorch's signature (center=False only).
+
+    Returns:
+        Tensor: (B?, frequencies, frames), complex (or its view_as_real).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.stft(chainrule.ones(16), 8, return_complex=True).shape
+        chainrule.Size([5, 9])
     """
     complex_input = input.is_complex() or (window is not None and window.is_complex())
     if return_complex is None and not complex_input:
@@ -106,27 +126,44 @@ def stft(
 
 
 def istft(
-    input: Any,
+    input: Tensor,
     n_fft: int,
     hop_length: int | None = None,
     win_length: int | None = None,
-    window: Any = None,
+    window: Tensor | None = None,
     center: bool = True,
     normalized: bool = False,
     onesided: bool | None = None,
     length: int | None = None,
     return_complex: bool = False,
-) -> Any:
+) -> Tensor:
     """The inverse of `stft`: each frame inverse-transformed, windowed, overlap-added and
     divided by the overlap-added squared window (which must not vanish, as PyTorch checks);
     `center` trims the n_fft // 2 padding; `length` trims or zero-pads the result.
 
-    >>> import chainrule
-    >>> signal = chainrule.arange(16.0)
-    >>> window = chainrule.ones(8)
-    >>> spectrum = chainrule.stft(signal, 8, window=window, return_complex=True)
-    >>> bool((chainrule.istft(spectrum, 8, window=window, length=16) - signal).abs().max() < 1e-4)
-    True
+    Args:
+        input (Tensor): complex (B?, frequencies, frames), as stft returns.
+        n_fft (int): the frame length and transform size.
+        hop_length (int, optional): samples between frames (n_fft // 4).
+        win_length (int, optional): the window's length (n_fft).
+        window (Tensor, optional): 1-D of win_length samples (rectangular if None).
+        center (bool): whether stft padded the signal (then trimmed here).
+        normalized (bool): whether stft scaled by n_fft**-0.5.
+        onesided (bool, optional): whether `input` holds only the non-negative frequencies.
+        length (int, optional): the signal length to trim or zero-pad to.
+        return_complex (bool): a complex signal instead of a real one.
+
+    Returns:
+        Tensor: the signal, (L,) or (B, L).
+
+    Example:
+        >>> import chainrule
+        >>> signal = chainrule.arange(16.0)
+        >>> window = chainrule.ones(8)
+        >>> spectrum = chainrule.stft(signal, 8, window=window, return_complex=True)
+        >>> restored = chainrule.istft(spectrum, 8, window=window, length=16)
+        >>> bool((restored - signal).abs().max() < 1e-4)
+        True
     """
     if not input.is_complex():
         raise RuntimeError("istft requires a complex-valued input tensor")

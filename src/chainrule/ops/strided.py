@@ -8,7 +8,7 @@ at the result's positions and read back at the input's; the tangent goes the oth
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
@@ -18,6 +18,13 @@ from chainrule.ops.indexing import index_add, take
 from chainrule.ops.op import Op, apply
 from chainrule.ops.shape import reshape
 from chainrule.ops.views import element_addresses
+
+if TYPE_CHECKING:  # annotations only
+    from collections.abc import Sequence
+
+    from chainrule._tensor import Tensor
+    from chainrule.backend import device as Device
+    from chainrule.backend.dtypes import dtype
 
 
 def memory_block(backend: Any, x: Array) -> tuple[Array, int]:
@@ -77,14 +84,23 @@ class AsStrided(Op):
         return take(filled, ctx.outside)
 
 
-def as_strided(input: Any, size: Any, stride: Any, storage_offset: int | None = None) -> Any:
+def as_strided(
+    input: Tensor, size: Sequence[int], stride: Sequence[int], storage_offset: int | None = None
+) -> Tensor:
     """A view of input's memory with the given size, stride (elements) and storage offset
     (default: input's own), as torch.as_strided. Writing through it writes input's memory.
 
-    >>> import chainrule
-    >>> chainrule.arange(6.0).as_strided((2, 2), (1, 2))
-    tensor([[0., 2.],
-            [1., 3.]])
+    Args:
+        input (Tensor): the tensor whose memory is viewed.
+        size (sequence of ints): the view's shape.
+        stride (sequence of ints): the step in elements along each dimension.
+        storage_offset (int, optional): where the view starts in the memory, in elements.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.arange(6.0).as_strided((2, 2), (1, 2))
+        tensor([[0., 2.],
+                [1., 3.]])
     """
     size = tuple(int(n) for n in normalize_size((size,)))
     stride = tuple(int(s) for s in normalize_size((stride,)))
@@ -101,21 +117,31 @@ def as_strided(input: Any, size: Any, stride: Any, storage_offset: int | None = 
 
 
 def empty_strided(
-    size: Any,
-    stride: Any,
+    size: Sequence[int],
+    stride: Sequence[int],
     *,
-    dtype: Any = None,
-    layout: Any = None,
-    device: Any = None,
+    dtype: dtype | None = None,
+    layout: object = None,
+    device: Device | str | None = None,
     requires_grad: bool = False,
     pin_memory: bool = False,
-) -> Any:
+) -> Tensor:
     """An uninitialized tensor of `size` laid out with `stride` (elements) in a block just big
     enough, as torch.empty_strided.
 
-    >>> import chainrule
-    >>> chainrule.empty_strided((2, 3), (1, 2)).stride()
-    (1, 2)
+    Args:
+        size (sequence of ints): the shape.
+        stride (sequence of ints): the step in elements along each dimension.
+        dtype (dtype, optional): the element type (the default dtype if None).
+        layout (optional): accepted for PyTorch's signature (always strided).
+        device (device or str, optional): where the memory lives.
+        requires_grad (bool): whether autograd records operations on it.
+        pin_memory (bool): accepted for PyTorch's signature.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.empty_strided((2, 3), (1, 2)).stride()
+        (1, 2)
     """
     size = tuple(int(n) for n in normalize_size((size,)))
     stride = tuple(int(s) for s in normalize_size((stride,)))

@@ -9,8 +9,8 @@ body of `TensorMethods`, as they would be in Tensor's own (`__add__ = elementwis
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 from chainrule._tensor import LEGACY_TYPE_BY_DTYPE, Tensor
 from chainrule.autograd import grad_mode
@@ -34,7 +34,13 @@ from chainrule.ops import (
     views,
 )
 from chainrule.ops import complex as complex_ops
-from chainrule.ops.arguments import normalize_size
+from chainrule.ops.arguments import Number, normalize_size
+
+if TYPE_CHECKING:  # annotations only
+    from chainrule._typing import IndexKey, _bool, _float, _int
+    from chainrule.backend import device as Device
+    from chainrule.backend.dtypes import dtype
+    from chainrule.ops.creation import Generator
 
 
 class TensorMethods:
@@ -79,6 +85,18 @@ class TensorMethods:
     angle = elementwise.angle
 
     # ---- conversions ----------------------------------------------------------------------
+    @overload
+    def to(self, dtype: dtype, non_blocking: _bool = False, copy: _bool = False) -> Tensor: ...
+    @overload
+    def to(
+        self,
+        device: Device | str | _int | None = None,
+        dtype: dtype | None = None,
+        non_blocking: _bool = False,
+        copy: _bool = False,
+    ) -> Tensor: ...
+    @overload
+    def to(self, other: Tensor, non_blocking: _bool = False, copy: _bool = False) -> Tensor: ...
     def to(self, *args: Any, **kwargs: Any) -> Tensor:
         """to(dtype), to(device), to(device, dtype), to(other): PyTorch's overloads."""
         target_dtype = kwargs.get("dtype")
@@ -100,7 +118,7 @@ class TensorMethods:
             result = self.clone()
         return result
 
-    def type(self, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
+    def type(self, dtype: Any = None, non_blocking: _bool = False, **kwargs: Any) -> Any:
         """Without an argument, PyTorch's legacy type name ('chainrule.FloatTensor'); with a
         dtype, a legacy type (`chainrule.DoubleTensor`) or its name ('torch.DoubleTensor',
         'torch.cuda.FloatTensor'), this tensor converted to it."""
@@ -161,7 +179,7 @@ class TensorMethods:
         """This tensor on the CPU: a differentiable copy from a device, else `self`."""
         return self.to("cpu")
 
-    def cuda(self, device: Any = None) -> Tensor:
+    def cuda(self, device: Device | str | _int | None = None) -> Tensor:
         """This tensor on a CUDA GPU (the current one, or `device`): a differentiable copy."""
         return self.to("cuda" if device is None else device)
 
@@ -170,7 +188,7 @@ class TensorMethods:
             raise TypeError("iteration over a 0-d tensor")
         return iter(shape.unbind(self, 0))
 
-    def __reduce_ex__(self, protocol: Any) -> Any:
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple:
         return (creation.tensor_from_state, (self.tolist(), self.dtype.name, self._requires_grad))
 
     # ---- views under in-place writes (ops/views.py), called from Tensor's in-place code ----
@@ -181,33 +199,37 @@ class TensorMethods:
     _write_view_tangents = views.write_view_tangents
 
     # ---- in-place ops: the out-of-place op, written back by Tensor._inplace ----------------
-    def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+    def add_(self, other: Tensor | Number, *, alpha: Number = 1) -> Tensor:
         """In place: self += alpha * other. Returns self."""
         return self._inplace("add_", elementwise.add, other, alpha=alpha)
 
-    def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+    def sub_(self, other: Tensor | Number, *, alpha: Number = 1) -> Tensor:
         """In place: self -= alpha * other. Returns self."""
         return self._inplace("sub_", elementwise.sub, other, alpha=alpha)
 
-    def mul_(self, other: Any) -> Tensor:
+    def mul_(self, other: Tensor | Number) -> Tensor:
         """In place: self *= other. Returns self."""
         return self._inplace("mul_", elementwise.mul, other)
 
-    def div_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    def div_(self, other: Tensor | Number, *, rounding_mode: str | None = None) -> Tensor:
         """In place: self /= other (rounded as `rounding_mode` says). Returns self."""
         return self._inplace("div_", elementwise.div, other, rounding_mode=rounding_mode)
 
-    def pow_(self, exponent: Any) -> Tensor:
+    def pow_(self, exponent: Tensor | Number) -> Tensor:
         """In place: self = self ** exponent. Returns self."""
         return self._inplace("pow_", elementwise.pow, exponent)
 
-    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    def clamp_(
+        self,
+        min: Tensor | Number | None = None,  # noqa: A002
+        max: Tensor | Number | None = None,  # noqa: A002
+    ) -> Tensor:
         """In place: clamp to [min, max] (`clip_` is the same). Returns self."""
         return self._inplace("clamp_", elementwise.clamp, min, max)
 
     clip_ = clamp_
 
-    def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
+    def copy_(self, src: Tensor | Number, non_blocking: _bool = False) -> Tensor:
         """In place: copy `src`'s values (broadcast, converted to this dtype and device)."""
         return self._inplace("copy_", elementwise.copy_from, src)
 
@@ -215,31 +237,33 @@ class TensorMethods:
         """In place: fill with zeros. Returns self."""
         return self._inplace("zero_", elementwise.fill_like, 0)
 
-    def fill_(self, value: Any) -> Tensor:
+    def fill_(self, value: Tensor | Number) -> Tensor:
         """In place: fill every element with `value`. Returns self."""
         return self._inplace("fill_", elementwise.fill_like, value)
 
-    def masked_fill_(self, mask: Tensor, value: Any) -> Tensor:
+    def masked_fill_(self, mask: Tensor, value: Tensor | Number) -> Tensor:
         """In place: set the elements where `mask` is True to `value`. Returns self."""
         return self._inplace("masked_fill_", indexing.masked_fill, mask, value)
 
-    def __setitem__(self, key: Any, value: Any) -> None:
+    def __setitem__(self, key: IndexKey, value: Tensor | Number) -> None:
         self._inplace("__setitem__", indexing.index_put, key, value)
 
-    def index_add_(self, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+    def index_add_(self, dim: _int, index: Tensor, source: Tensor, *, alpha: Number = 1) -> Tensor:
         """In place: add alpha * source's slices at `index` along `dim` (repeats add up)."""
         return self._inplace("index_add_", indexing.index_add, dim, index, source, alpha=alpha)
 
-    def scatter_(self, dim: int, index: Tensor, src: Any, **kwargs: Any) -> Tensor:
+    def scatter_(
+        self, dim: _int, index: Tensor, src: Tensor | Number, **kwargs: str | Number | None
+    ) -> Tensor:
         """In place: `scatter(dim, index, src)` written into this tensor. Returns self."""
         return self._inplace("scatter_", indexing.scatter, dim, index, src, **kwargs)
 
-    def scatter_add_(self, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    def scatter_add_(self, dim: _int, index: Tensor, src: Tensor) -> Tensor:
         """In place: `scatter_add(dim, index, src)` written into this tensor. Returns self."""
         return self._inplace("scatter_add_", indexing.scatter_add, dim, index, src)
 
     def scatter_reduce_(
-        self, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True
+        self, dim: _int, index: Tensor, src: Tensor, reduce: str, *, include_self: _bool = True
     ) -> Tensor:
         """In place: `scatter_reduce(dim, index, src, reduce)` written into this tensor."""
         return self._inplace(
@@ -253,7 +277,7 @@ class TensorMethods:
         )
 
     def index_reduce_(
-        self, dim: int, index: Tensor, source: Tensor, reduce: str, *, include_self: bool = True
+        self, dim: _int, index: Tensor, source: Tensor, reduce: str, *, include_self: _bool = True
     ) -> Tensor:
         """In place: `index_reduce(dim, index, source, reduce)` written into this tensor."""
         return self._inplace(
@@ -266,19 +290,19 @@ class TensorMethods:
             include_self=include_self,
         )
 
-    def __iadd__(self, other: Any) -> Tensor:
+    def __iadd__(self, other: Tensor | Number) -> Tensor:
         return self.add_(other)
 
-    def __isub__(self, other: Any) -> Tensor:
+    def __isub__(self, other: Tensor | Number) -> Tensor:
         return self.sub_(other)
 
-    def __imul__(self, other: Any) -> Tensor:
+    def __imul__(self, other: Tensor | Number) -> Tensor:
         return self.mul_(other)
 
-    def __itruediv__(self, other: Any) -> Tensor:
+    def __itruediv__(self, other: Tensor | Number) -> Tensor:
         return self.div_(other)
 
-    def __ipow__(self, other: Any) -> Tensor:
+    def __ipow__(self, other: Tensor | Number) -> Tensor:
         return self.pow_(other)
 
     # ---- math: the functions of chainrule.ops ---------------------------------------------
@@ -317,16 +341,16 @@ class TensorMethods:
     __lshift__ = elementwise.bitwise_left_shift
     __rshift__ = elementwise.bitwise_right_shift
 
-    def __rlshift__(self, other: Any) -> Tensor:
+    def __rlshift__(self, other: Tensor | Number) -> Tensor:
         return elementwise.bitwise_left_shift(other, self)
 
-    def __rrshift__(self, other: Any) -> Tensor:
+    def __rrshift__(self, other: Tensor | Number) -> Tensor:
         return elementwise.bitwise_right_shift(other, self)
 
-    def __ilshift__(self, other: Any) -> Tensor:
+    def __ilshift__(self, other: Tensor | Number) -> Tensor:
         return self._inplace("__ilshift__", elementwise.bitwise_left_shift, other)
 
-    def __irshift__(self, other: Any) -> Tensor:
+    def __irshift__(self, other: Tensor | Number) -> Tensor:
         return self._inplace("__irshift__", elementwise.bitwise_right_shift, other)
 
     __getitem__ = indexing.getitem
@@ -564,7 +588,7 @@ class TensorMethods:
     igamma = special.gammainc
     igammac = special.gammaincc
 
-    def polygamma(self, n: int) -> Tensor:
+    def polygamma(self, n: _int) -> Tensor:
         """The n-th derivative of the digamma function at each element."""
         return special.polygamma(n, self)
 
@@ -589,86 +613,102 @@ class TensorMethods:
 
     # ---- the rest of PyTorch's methods ------------------------------------------------------
     def multinomial(
-        self, num_samples: int, replacement: bool = False, *, generator: Any = None
+        self, num_samples: _int, replacement: _bool = False, *, generator: Generator | None = None
     ) -> Tensor:
         """Sample `num_samples` category indices per row, with chances proportional to the row."""
         return creation.multinomial(self, num_samples, replacement, generator=generator)
 
-    def bernoulli(self, p: Any = None, *, generator: Any = None) -> Tensor:
+    def bernoulli(
+        self, p: Tensor | _float | None = None, *, generator: Generator | None = None
+    ) -> Tensor:
         """Sample 1 with probability `p` (default: this tensor's values), else 0."""
         return creation.bernoulli(self, p, generator=generator)
 
-    def index_put_(self, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
+    def index_put_(
+        self, indices: Sequence[Tensor | None], values: Tensor | Number, accumulate: _bool = False
+    ) -> Tensor:
         """In place: `self[indices] = values` (or `+=` with accumulate=True). Returns self."""
         return self._inplace(
             "index_put_", indexing.index_put, indices, values, accumulate=accumulate
         )
 
-    def clamp_min(self, min: Any) -> Tensor:  # noqa: A002
+    def clamp_min(self, min: Tensor | Number) -> Tensor:  # noqa: A002
         """`clamp(self, min=min)`: every element at least `min`."""
         return elementwise.clamp(self, min=min)
 
-    def clamp_max(self, max: Any) -> Tensor:  # noqa: A002
+    def clamp_max(self, max: Tensor | Number) -> Tensor:  # noqa: A002
         """`clamp(self, max=max)`: every element at most `max`."""
         return elementwise.clamp(self, max=max)
 
-    def sum_to_size(self, *size: Any) -> Tensor:
+    def sum_to_size(self, *size: _int | Sequence[_int]) -> Tensor:
         """Sum over the broadcast dimensions down to `size` (the transpose of `expand`)."""
         return shape.sum_to(self, normalize_size(size))
 
-    def new_tensor(self, data: Any, **kwargs: Any) -> Tensor:
+    def new_tensor(self, data: object, **kwargs: object) -> Tensor:
         """A new tensor from `data`, with this tensor's dtype and device by default."""
         return creation.tensor(data, dtype=kwargs.get("dtype", self.dtype), device=self.device)
 
-    def new_zeros(self, *size: Any, dtype: Any = None, **kwargs: Any) -> Tensor:
+    def new_zeros(
+        self, *size: _int | Sequence[_int], dtype: dtype | None = None, **kwargs: object
+    ) -> Tensor:
         """Zeros of shape `size`, with this tensor's dtype and device by default."""
         return creation.zeros(*size, dtype=dtype or self.dtype, device=self.device)
 
-    def new_ones(self, *size: Any, dtype: Any = None, **kwargs: Any) -> Tensor:
+    def new_ones(
+        self, *size: _int | Sequence[_int], dtype: dtype | None = None, **kwargs: object
+    ) -> Tensor:
         """Ones of shape `size`, with this tensor's dtype and device by default."""
         return creation.ones(*size, dtype=dtype or self.dtype, device=self.device)
 
-    def new_full(self, size: Any, fill_value: Any, dtype: Any = None, **kwargs: Any) -> Tensor:
+    def new_full(
+        self, size: Sequence[_int], fill_value: Number, dtype: dtype | None = None, **kwargs: object
+    ) -> Tensor:
         """A tensor of shape `size` filled with `fill_value`, of this dtype and device."""
         return creation.full(size, fill_value, dtype=dtype or self.dtype, device=self.device)
 
-    def new_empty(self, *size: Any, dtype: Any = None, **kwargs: Any) -> Tensor:
+    def new_empty(
+        self, *size: _int | Sequence[_int], dtype: dtype | None = None, **kwargs: object
+    ) -> Tensor:
         """An uninitialised tensor of shape `size`, with this tensor's dtype and device."""
         return creation.empty(*size, dtype=dtype or self.dtype, device=self.device)
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
+    def uniform_(
+        self, a: _float = 0.0, b: _float = 1.0, generator: Generator | None = None
+    ) -> Tensor:
         """In place: fill with samples from U(a, b), outside autograd (complex: each part
         from U(a, b), as PyTorch's). Returns self."""
         with grad_mode.no_grad():
             low = complex(a, a) if self.is_complex() else a
             return self.copy_(creation.rand_like(self, generator=generator) * (b - a) + low)
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
+    def normal_(
+        self, mean: _float = 0.0, std: _float = 1.0, generator: Generator | None = None
+    ) -> Tensor:
         """In place: fill with samples from N(mean, std**2), outside autograd (complex: mean
         in each part and E|z - mean(1 + i)|^2 = std**2, as PyTorch's). Returns self."""
         with grad_mode.no_grad():
             centre = complex(mean, mean) if self.is_complex() else mean
             return self.copy_(creation.randn_like(self, generator=generator) * std + centre)
 
-    def bernoulli_(self, p: float = 0.5, generator: Any = None) -> Tensor:
+    def bernoulli_(self, p: _float = 0.5, generator: Generator | None = None) -> Tensor:
         """In place: fill with 1 with probability p, else 0, outside autograd. Returns self."""
         with grad_mode.no_grad():
             return self.copy_(creation.rand_like(self, generator=generator) < p)
 
     # ---- index_fill, index_copy, masked_scatter, put; apply_, map_; memory facts -------------
-    def index_fill(self, dim: int, index: Tensor, value: Any) -> Tensor:
+    def index_fill(self, dim: _int, index: Tensor, value: Tensor | Number) -> Tensor:
         """A copy with the slices at `index` along `dim` set to `value`."""
         return composites.index_fill(self, dim, index, value)
 
-    def index_fill_(self, dim: int, index: Tensor, value: Any) -> Tensor:
+    def index_fill_(self, dim: _int, index: Tensor, value: Tensor | Number) -> Tensor:
         """In place: set the slices at `index` along `dim` to `value`. Returns self."""
         return self._inplace("index_fill_", composites.index_fill, dim, index, value)
 
-    def index_copy(self, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    def index_copy(self, dim: _int, index: Tensor, source: Tensor) -> Tensor:
         """A copy with the slices at `index` along `dim` replaced by source's slices."""
         return composites.index_copy(self, dim, index, source)
 
-    def index_copy_(self, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    def index_copy_(self, dim: _int, index: Tensor, source: Tensor) -> Tensor:
         """In place: replace the slices at `index` along `dim` by source's. Returns self."""
         return self._inplace("index_copy_", composites.index_copy, dim, index, source)
 
@@ -680,11 +720,11 @@ class TensorMethods:
         """In place: write source's first elements where `mask` is True. Returns self."""
         return self._inplace("masked_scatter_", composites.masked_scatter, mask, source)
 
-    def put(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    def put(self, index: Tensor, source: Tensor, accumulate: _bool = False) -> Tensor:
         """A copy with flat positions `index` set to (or, accumulating, increased by) source."""
         return composites.put(self, index, source, accumulate)
 
-    def put_(self, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    def put_(self, index: Tensor, source: Tensor, accumulate: _bool = False) -> Tensor:
         """In place: `put(index, source, accumulate)` written into this tensor. Returns self."""
         return self._inplace("put_", composites.put, index, source, accumulate)
 
@@ -699,31 +739,128 @@ class TensorMethods:
         `tensor` broadcast to this shape; CPU only and outside autograd, as `apply_`."""
         return _elementwise_python("map_", self, callable, tensor)
 
-    def storage_offset(self) -> int:
+    def storage_offset(self) -> _int:
         """How many elements into its memory block this tensor starts (0 unless a view)."""
         return strided.memory_block(self._backend, self._array)[1]
 
     @property
-    def nbytes(self) -> int:
+    def nbytes(self) -> _int:
         """The bytes the elements take: numel() * element_size()."""
         return int(self._array.size) * self._array.itemsize
 
-    def as_strided(self, size: Any, stride: Any, storage_offset: int | None = None) -> Tensor:
+    def as_strided(
+        self, size: Sequence[_int], stride: Sequence[_int], storage_offset: _int | None = None
+    ) -> Tensor:
         """A view of this tensor's memory with the given size, stride and storage offset."""
         return strided.as_strided(self, size, stride, storage_offset)
 
-    def stft(self, n_fft: int, *args: Any, **kwargs: Any) -> Tensor:
+    def stft(self, n_fft: _int, *args: Any, **kwargs: Any) -> Tensor:
         """`chainrule.stft(self, ...)`: the short-time Fourier transform."""
         return spectral.stft(self, n_fft, *args, **kwargs)
 
-    def istft(self, n_fft: int, *args: Any, **kwargs: Any) -> Tensor:
+    def istft(self, n_fft: _int, *args: Any, **kwargs: Any) -> Tensor:
         """`chainrule.istft(self, ...)`: the inverse short-time Fourier transform."""
         return spectral.istft(self, n_fft, *args, **kwargs)
 
     @property
-    def itemsize(self) -> int:
+    def itemsize(self) -> _int:
         """The bytes one element takes (`element_size()`)."""
         return self._array.itemsize
+
+    # ---- the in-place forms, as static tools see them ------------------------------------------
+    # attach_methods makes `name_` for each name of _ELEMENTWISE_INPLACE when chainrule is
+    # imported; these lines declare them for mypy and editors (tests/test_typing.py checks that
+    # the two lists agree).
+    if TYPE_CHECKING:
+        abs_ = abs  # noqa: A003 - the class attribute, not the builtin
+        absolute_ = absolute
+        acos_ = acos
+        acosh_ = acosh
+        arccos_ = arccos
+        arccosh_ = arccosh
+        arcsin_ = arcsin
+        arcsinh_ = arcsinh
+        arctan_ = arctan
+        arctan2_ = arctan2
+        arctanh_ = arctanh
+        asin_ = asin
+        asinh_ = asinh
+        atan_ = atan
+        atan2_ = atan2
+        atanh_ = atanh
+        ceil_ = ceil
+        cos_ = cos
+        cosh_ = cosh
+        cumprod_ = cumprod
+        cumsum_ = cumsum
+        deg2rad_ = deg2rad
+        hypot_ = hypot
+        rad2deg_ = rad2deg
+        sinc_ = sinc
+        divide_ = divide
+        eq_ = eq
+        erf_ = erf
+        exp_ = exp
+        exp2_ = exp2
+        expm1_ = expm1
+        floor_ = floor
+        floor_divide_ = floor_divide
+        fmod_ = fmod
+        frac_ = frac
+        ge_ = ge
+        greater_ = greater
+        gt_ = gt
+        le_ = le
+        lerp_ = lerp
+        less_ = less
+        log_ = log
+        log10_ = log10
+        log1p_ = log1p
+        log2_ = log2
+        logical_and_ = logical_and
+        logical_not_ = logical_not
+        logical_or_ = logical_or
+        logical_xor_ = logical_xor
+        logit_ = logit
+        lt_ = lt
+        multiply_ = multiply
+        nan_to_num_ = nan_to_num
+        ne_ = ne
+        neg_ = neg
+        negative_ = negative
+        reciprocal_ = reciprocal
+        relu_ = relu
+        remainder_ = remainder
+        round_ = round  # noqa: A003
+        rsqrt_ = rsqrt
+        sigmoid_ = sigmoid
+        sign_ = sign
+        sin_ = sin
+        sinh_ = sinh
+        sqrt_ = sqrt
+        square_ = square
+        subtract_ = subtract
+        tan_ = tan
+        tanh_ = tanh
+        tril_ = tril
+        triu_ = triu
+        true_divide_ = true_divide
+        trunc_ = trunc
+        clamp_min_ = clamp_min
+        clamp_max_ = clamp_max
+        copysign_ = copysign
+        erfc_ = erfc
+        ldexp_ = ldexp
+        sgn_ = sgn
+        xlogy_ = xlogy
+        lgamma_ = lgamma
+        digamma_ = digamma
+        polygamma_ = polygamma
+        erfinv_ = erfinv
+        i0_ = i0
+        mvlgamma_ = mvlgamma
+        igamma_ = igamma
+        igammac_ = igammac
 
 
 def _to_legacy_type_name(x: Tensor, name: str) -> Tensor:

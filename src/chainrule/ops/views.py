@@ -34,6 +34,9 @@ from chainrule.ops.indexing import IndexAdd, IndexSelect, masked_fill
 from chainrule.ops.op import Op, apply
 from chainrule.ops.shape import reshape
 
+# is_grad_enabled without its call layer, as ops/op.py reads it (per-op path)
+_grad_enabled = grad_mode._grad_enabled.get
+
 
 def element_positions(view: Tensor, base: Tensor) -> Array:
     """The flat row-major index in `base` of each element of `view`, which lies in base's
@@ -227,7 +230,7 @@ def refresh_view(view: Tensor) -> None:
     levels = _current_level.get()
     if levels:
         _refresh_tangents(view, levels)
-    if not grad_mode.is_grad_enabled():
+    if not _grad_enabled():
         return
     if view._view_kind == VIEW_NO_GRAD and base._requires_grad:
         raise GradError(

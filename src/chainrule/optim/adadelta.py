@@ -30,6 +30,11 @@ class Adadelta(Optimizer):
         eps (float): added inside both square roots (default 1e-6).
         weight_decay (float): L2 penalty factor added to the gradient (default 0).
         maximize (bool): ascend the objective instead of descending.
+        foreach (bool, optional): PyTorch's choice of its multi-tensor kernels; accepted
+            and stored in the param groups (chainrule has one implementation, the same numbers).
+        capturable (bool): PyTorch's CUDA-graph-safe form; accepted and stored.
+        differentiable (bool): autograd through the step itself; True raises
+            NotImplementedError rather than stepping without a graph.
 
     Example:
         >>> import chainrule

@@ -31,6 +31,11 @@ class Adagrad(Optimizer):
         initial_accumulator_value (float): the starting value of s (default 0).
         eps (float): added to the denominator (default 1e-10).
         maximize (bool): ascend the objective instead of descending.
+        foreach (bool, optional): PyTorch's choice of its multi-tensor kernels; accepted
+            and stored in the param groups (chainrule has one implementation, the same numbers).
+        differentiable (bool): autograd through the step itself; True raises
+            NotImplementedError rather than stepping without a graph.
+        fused (bool, optional): PyTorch's choice of its fused kernel; accepted and stored.
 
     Example:
         >>> import chainrule

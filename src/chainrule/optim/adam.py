@@ -38,6 +38,12 @@ class Adam(Optimizer):
         amsgrad (bool): use the running maximum of v (Reddi et al., 2018).
         maximize (bool): ascend the objective instead of descending.
         decoupled_weight_decay (bool): decay the weights directly, as AdamW.
+        foreach (bool, optional): PyTorch's choice of its multi-tensor kernels; accepted
+            and stored in the param groups (chainrule has one implementation, the same numbers).
+        capturable (bool): PyTorch's CUDA-graph-safe form; accepted and stored.
+        differentiable (bool): autograd through the step itself; True raises
+            NotImplementedError rather than stepping without a graph.
+        fused (bool, optional): PyTorch's choice of its fused kernel; accepted and stored.
 
     Example:
         >>> import chainrule
@@ -147,6 +153,12 @@ class AdamW(Adam):
         weight_decay (float): the decoupled decay factor (default 1e-2, unlike Adam's 0).
         amsgrad (bool): use the running maximum of v (Reddi et al., 2018).
         maximize (bool): ascend the objective instead of descending.
+        foreach (bool, optional): PyTorch's choice of its multi-tensor kernels; accepted
+            and stored in the param groups (chainrule has one implementation, the same numbers).
+        capturable (bool): PyTorch's CUDA-graph-safe form; accepted and stored.
+        differentiable (bool): autograd through the step itself; True raises
+            NotImplementedError rather than stepping without a graph.
+        fused (bool, optional): PyTorch's choice of its fused kernel; accepted and stored.
 
     Example:
         >>> import chainrule

@@ -17,6 +17,21 @@ class Adamax(Optimizer):
     `weight_decay * p`, negated when maximizing). `foreach` and `capturable` are accepted and
     change nothing.
 
+    Args:
+        params (iterable): the tensors to optimise (`model.parameters()`), or dicts of
+            parameter groups, each with its own options (`[{"params": ..., "lr": ...}]`).
+        lr (float): the learning rate.
+        betas (tuple[float, float]): the decay rates of the first moment and of the
+            infinity norm.
+        eps (float): added to the denominator for numerical stability.
+        weight_decay (float): L2 penalty factor added to the gradient.
+        foreach (bool, optional): PyTorch's choice of its multi-tensor kernels; accepted
+            and stored in the param groups (chainrule has one implementation, the same numbers).
+        maximize (bool): ascend the objective instead of descending.
+        differentiable (bool): autograd through the step itself; True raises
+            NotImplementedError rather than stepping without a graph.
+        capturable (bool): PyTorch's CUDA-graph-safe form; accepted and stored.
+
     Example:
         >>> import chainrule
         >>> w = chainrule.tensor([1.0, -1.0], requires_grad=True)

@@ -21,6 +21,21 @@ class ASGD(Optimizer):
     and mu <- 1 / max(1, t - t0). eta and mu are float32 state tensors, as PyTorch's.
     `foreach` and `capturable` are accepted and change nothing.
 
+    Args:
+        params (iterable): the tensors to optimise (`model.parameters()`), or dicts of
+            parameter groups, each with its own options (`[{"params": ..., "lr": ...}]`).
+        lr (float): the learning rate.
+        lambd (float): the decay term of the step size.
+        alpha (float): the power of that decay, eta = lr / (1 + lambd lr t)**alpha.
+        t0 (float): the step at which averaging starts.
+        weight_decay (float): L2 penalty factor added to the gradient.
+        foreach (bool, optional): PyTorch's choice of its multi-tensor kernels; accepted
+            and stored in the param groups (chainrule has one implementation, the same numbers).
+        maximize (bool): ascend the objective instead of descending.
+        differentiable (bool): autograd through the step itself; True raises
+            NotImplementedError rather than stepping without a graph.
+        capturable (bool): PyTorch's CUDA-graph-safe form; accepted and stored.
+
     Example:
         >>> import chainrule
         >>> w = chainrule.tensor([1.0, -1.0], requires_grad=True)

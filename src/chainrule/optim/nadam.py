@@ -21,6 +21,23 @@ class NAdam(Optimizer):
     Weight decay adds `weight_decay * p` to g, or (decoupled_weight_decay) scales p by
     1 - lr * weight_decay first. `foreach` and `capturable` are accepted and change nothing.
 
+    Args:
+        params (iterable): the tensors to optimise (`model.parameters()`), or dicts of
+            parameter groups, each with its own options (`[{"params": ..., "lr": ...}]`).
+        lr (float): the learning rate.
+        betas (tuple[float, float]): the decay rates of the first and second moment
+            estimates.
+        eps (float): added to the denominator for numerical stability.
+        weight_decay (float): L2 penalty factor.
+        momentum_decay (float): how fast mu_t approaches beta1 (psi in the paper).
+        decoupled_weight_decay (bool): decay the weights directly, as AdamW.
+        foreach (bool, optional): PyTorch's choice of its multi-tensor kernels; accepted
+            and stored in the param groups (chainrule has one implementation, the same numbers).
+        maximize (bool): ascend the objective instead of descending.
+        capturable (bool): PyTorch's CUDA-graph-safe form; accepted and stored.
+        differentiable (bool): autograd through the step itself; True raises
+            NotImplementedError rather than stepping without a graph.
+
     Example:
         >>> import chainrule
         >>> w = chainrule.tensor([1.0, -1.0], requires_grad=True)

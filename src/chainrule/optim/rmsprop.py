@@ -34,6 +34,11 @@ class RMSprop(Optimizer):
         momentum (float): the momentum factor (default 0: none).
         centered (bool): divide by the estimated variance rather than the raw second moment.
         maximize (bool): ascend the objective instead of descending.
+        capturable (bool): PyTorch's CUDA-graph-safe form; accepted and stored.
+        foreach (bool, optional): PyTorch's choice of its multi-tensor kernels; accepted
+            and stored in the param groups (chainrule has one implementation, the same numbers).
+        differentiable (bool): autograd through the step itself; True raises
+            NotImplementedError rather than stepping without a graph.
 
     Example:
         >>> import chainrule

@@ -17,6 +17,20 @@ class Rprop(Optimizer):
     sizes are clamped to step_sizes, and p <- p - sign(g) * size. `foreach` and `capturable`
     are accepted and change nothing.
 
+    Args:
+        params (iterable): the tensors to optimise (`model.parameters()`), or dicts of
+            parameter groups, each with its own options (`[{"params": ..., "lr": ...}]`).
+        lr (float): the initial step size of every element.
+        etas (tuple[float, float]): the factors (decrease, increase) applied to an
+            element's step size when its gradient changes sign or keeps it.
+        step_sizes (tuple[float, float]): the smallest and largest step size allowed.
+        capturable (bool): PyTorch's CUDA-graph-safe form; accepted and stored.
+        foreach (bool, optional): PyTorch's choice of its multi-tensor kernels; accepted
+            and stored in the param groups (chainrule has one implementation, the same numbers).
+        maximize (bool): ascend the objective instead of descending.
+        differentiable (bool): autograd through the step itself; True raises
+            NotImplementedError rather than stepping without a graph.
+
     Example:
         >>> import chainrule
         >>> w = chainrule.tensor([1.0, -1.0], requires_grad=True)

@@ -25,6 +25,11 @@ class SGD(Optimizer):
         weight_decay (float): L2 penalty factor added to the gradient.
         nesterov (bool): Nesterov momentum (needs momentum > 0 and dampening 0).
         maximize (bool): ascend the objective instead of descending.
+        foreach (bool, optional): PyTorch's choice of its multi-tensor kernels; accepted
+            and stored in the param groups (chainrule has one implementation, the same numbers).
+        differentiable (bool): autograd through the step itself; True raises
+            NotImplementedError rather than stepping without a graph.
+        fused (bool, optional): PyTorch's choice of its fused kernel; accepted and stored.
 
     Example:
         >>> import chainrule

@@ -26,19 +26,41 @@ _TOLERANCES = {"float16": (1e-3, 1e-5), "float32": (1.3e-6, 1e-5), "float64": (1
 
 
 def assert_close(
-    actual: Any,
-    expected: Any,
+    actual: object,
+    expected: object,
     *,
     rtol: float | None = None,
     atol: float | None = None,
     equal_nan: bool = False,
     check_dtype: bool = True,
     msg: str | None = None,
-    **ignored: Any,
+    **ignored: object,
 ) -> None:
     """Raise AssertionError, with PyTorch's message, unless `actual` and `expected` are close.
     PyTorch's device, layout and stride checks (`check_device`, ...) are accepted and have
-    nothing to compare here."""
+    nothing to compare here.
+
+    Args:
+        actual (Tensor, array, number, sequence or mapping): what was computed.
+        expected (Tensor, array, number, sequence or mapping): what it should be.
+        rtol (float, optional): relative tolerance (the dtype's default if None; give both or
+            neither of rtol and atol).
+        atol (float, optional): absolute tolerance (the dtype's default if None).
+        equal_nan (bool): count nan as equal to nan.
+        check_dtype (bool): require equal dtypes.
+        msg (str, optional): the message instead of PyTorch's.
+        ignored: PyTorch's device, layout and stride checks, accepted.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.testing import assert_close
+        >>> assert_close(chainrule.tensor([1.0, 2.0]), chainrule.tensor([1.0, 2.0000001]))
+        >>> try:
+        ...     assert_close(chainrule.tensor([1.0, 2.0]), chainrule.tensor([1.0, 2.1]))
+        ... except AssertionError as error:
+        ...     print(str(error).splitlines()[0])
+        Tensor-likes are not close!
+    """
     if (rtol is None) != (atol is None):
         raise ValueError("assert_close: both rtol and atol must be specified, or neither")
     pairs = [(actual, expected, ())]

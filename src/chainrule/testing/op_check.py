@@ -221,7 +221,18 @@ def check_op(spec: OpSpec, seed: int = 0, device: str = "cpu") -> None:
     """Run every check in the module docstring for every shape case; raise AssertionError.
 
     `device` runs the op on another device ('cuda', or 'fake': CuPy's behaviour on the CPU)
-    against the same host references."""
+    against the same host references.
+
+    Args:
+        spec (OpSpec): the op and how to test it.
+        seed (int): seeds the inputs, cotangents and directions drawn.
+        device (str): the device the op runs on ('cpu', 'cuda', 'fake').
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.testing import OpSpec, check_op
+        >>> check_op(OpSpec("exp", chainrule.exp, domains=[(-1.0, 1.0)]), seed=1)
+    """
     token = _device.set(device)
     try:
         _check_op(spec, seed)

@@ -4,35 +4,59 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 
 __all__ = ["Domain", "OpSpec"]
 
+# One input's (low, high) drawing range: a type alias, documented here.
 Domain = tuple[float, float]
 
 
 @dataclasses.dataclass
 class OpSpec:
-    """How to test one op. `fn` takes the tensors (then `kwargs`); `torch_fn` the same in torch.
+    """How to test one op with `check_op`: against PyTorch and against finite differences,
+    to second order, in float64 and float32, on contiguous and transposed inputs.
 
-    shapes: one tuple of input shapes per case, e.g. [((2, 3), (3,)), ((), ())].
-    domains: one (low, high) per input; inputs are drawn uniformly inside (default (-2, 2)).
-    make_inputs: optional rng -> tuple of arrays, for inputs that need structure (indices, SPD
-        matrices); arrays of integer or bool dtype are passed but never differentiated.
-    second_order: check second derivatives too (off for ops whose vjp is piecewise constant
-        in a way finite differences cannot see, documented per spec).
-    forward_mode: check the op's jvp (forward-mode AD) too; turn off only with a reason.
-    complex: draw complex inputs (real and imaginary parts each uniform in the domain): True
-        for every floating input, or one bool per input (mul of a real and a complex tensor).
-        Values and gradients are compared with PyTorch's (its convention: grad = dL/da +
-        i dL/db), and finite differences perturb the real and the imaginary parts separately.
+    Args:
+        name (str): the test id.
+        fn (callable): the chainrule function; takes the input tensors, then `kwargs`.
+        torch_fn (callable, optional): the same in torch, the reference for values and
+            gradients (None: finite differences only).
+        shapes (sequence of tuples): one tuple of input shapes per case, e.g.
+            [((2, 3), (3,)), ((), ())].
+        domains (sequence of (low, high), optional): one per input; inputs are drawn
+            uniformly inside (default (-2, 2)).
+        kwargs (dict): keyword arguments passed to both functions.
+        make_inputs (callable, optional): rng -> tuple of arrays, for inputs that need
+            structure (indices, SPD matrices); arrays of integer or bool dtype are passed
+            but never differentiated.
+        second_order (bool): check second derivatives too (off for ops whose vjp is
+            piecewise constant in a way finite differences cannot see, documented per spec).
+        forward_mode (bool): check the op's jvp (forward-mode AD) too; turn off only with a
+            reason.
+        finite_differences (bool): check against central finite differences.
+        noncontiguous (bool): repeat the checks on transposed (non-contiguous) inputs.
+        float32 (bool): repeat the value check in float32 (dtype included).
+        complex (bool or sequence of bools): draw complex inputs (real and imaginary parts
+            each uniform in the domain): True for every floating input, or one bool per
+            input. Values and gradients are compared with PyTorch's (grad = dL/da +
+            i dL/db), and finite differences perturb the real and imaginary parts apart.
+        atol (float): absolute tolerance against the reference.
+        rtol (float): relative tolerance against the reference.
+        fd_atol (float): absolute tolerance against finite differences.
+        fd_rtol (float): relative tolerance against finite differences.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.testing import OpSpec, check_op
+        >>> spec = OpSpec("sin", chainrule.sin, shapes=[((3,),), ((2, 2),)])
+        >>> check_op(spec)  # raises AssertionError naming the check that fails
     """
 
     name: str
-    fn: Callable[..., Any]
-    torch_fn: Callable[..., Any] | None = None
+    fn: Callable[..., object]
+    torch_fn: Callable[..., object] | None = None
     shapes: Sequence[tuple] = ((3,),)
     domains: Sequence[Domain] | None = None
     kwargs: dict = dataclasses.field(default_factory=dict)

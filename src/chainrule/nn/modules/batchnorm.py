@@ -147,6 +147,7 @@ class BatchNorm1d(_BatchNorm):
             them eval mode normalises with the batch's statistics too.
         device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
         dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+        bias (bool): with `affine`, learn the shift too (False: the scale only).
 
     Shape:
         - Input: (N, C) or (N, C, L)
@@ -185,6 +186,7 @@ class BatchNorm2d(_BatchNorm):
             them eval mode normalises with the batch's statistics too.
         device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
         dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+        bias (bool): with `affine`, learn the shift too (False: the scale only).
 
     Shape:
         - Input: (N, C, H, W)
@@ -218,10 +220,17 @@ class BatchNorm3d(_BatchNorm):
             them eval mode normalises with the batch's statistics too.
         device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
         dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+        bias (bool): with `affine`, learn the shift too (False: the scale only).
 
     Shape:
         - Input: (N, C, D, H, W)
         - Output: the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.BatchNorm3d(3)(chainrule.randn(2, 3, 4, 4, 4)).shape
+        chainrule.Size([2, 3, 4, 4, 4])
     """
 
     def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002

@@ -78,7 +78,7 @@ class Sequential(Module):
         Linear(in_features=4, out_features=8, bias=True)
     """
 
-    def __init__(self, *args: Any) -> None:
+    def __init__(self, *args: Module | OrderedDict[str, Module]) -> None:
         super().__init__()
         if len(args) == 1 and isinstance(args[0], OrderedDict):
             for key, module in args[0].items():
@@ -425,7 +425,7 @@ class ParameterList(Module):
         ('Parameter', 2)
     """
 
-    def __init__(self, values: Iterable[Any] | None = None) -> None:
+    def __init__(self, values: Iterable[Tensor] | None | None = None) -> None:
         super().__init__()
         self._size = 0
         if values is not None:
@@ -507,7 +507,9 @@ class ParameterDict(Module):
         ('Parameter', ['scale'])
     """
 
-    def __init__(self, parameters: Any = None) -> None:
+    def __init__(
+        self, parameters: Mapping[str, Tensor] | Iterable[tuple[str, Tensor]] | None = None
+    ) -> None:
         super().__init__()
         self._keys: dict[str, None] = {}
         if parameters is not None:

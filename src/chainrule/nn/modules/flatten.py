@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chainrule._tensor import Tensor
 from chainrule.nn.modules.module import Module
+
+if TYPE_CHECKING:  # annotations only
+    from collections.abc import Sequence
 
 
 class Flatten(Module):
@@ -62,7 +65,7 @@ class Unflatten(Module):
         chainrule.Size([3, 2, 5])
     """
 
-    def __init__(self, dim: int | str, unflattened_size: Any) -> None:
+    def __init__(self, dim: int | str, unflattened_size: Sequence[int]) -> None:
         super().__init__()
         if isinstance(dim, int):
             if not isinstance(unflattened_size, (tuple, list)):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chainrule._tensor import Tensor
 from chainrule.nn import functional as F
 from chainrule.nn.modules.module import Module
+
+if TYPE_CHECKING:  # annotations only
+    from chainrule._typing import IntOrSequence
 
 
 class Unfold(Module):
@@ -32,7 +35,11 @@ class Unfold(Module):
     """
 
     def __init__(
-        self, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1
+        self,
+        kernel_size: IntOrSequence,
+        dilation: IntOrSequence = 1,
+        padding: IntOrSequence = 0,
+        stride: IntOrSequence = 1,
     ) -> None:
         super().__init__()
         self.kernel_size = kernel_size
@@ -74,11 +81,11 @@ class Fold(Module):
 
     def __init__(
         self,
-        output_size: Any,
-        kernel_size: Any,
-        dilation: Any = 1,
-        padding: Any = 0,
-        stride: Any = 1,
+        output_size: IntOrSequence,
+        kernel_size: IntOrSequence,
+        dilation: IntOrSequence = 1,
+        padding: IntOrSequence = 0,
+        stride: IntOrSequence = 1,
     ) -> None:
         super().__init__()
         self.output_size = output_size

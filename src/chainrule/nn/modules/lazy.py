@@ -12,7 +12,7 @@ parameters), initializes them as the eager layer would, and turns the module int
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule._tensor import Tensor
 from chainrule.backend import device as Device
@@ -22,10 +22,27 @@ from chainrule.nn.modules.linear import Linear
 from chainrule.nn.parameter import Parameter
 from chainrule.ops import creation
 
+if TYPE_CHECKING:  # annotations only
+    from chainrule._typing import IntOrSequence
+
 
 class UninitializedParameter(Parameter):
     """A Parameter with no shape yet (0 elements); `materialize(shape)` gives it memory and
-    makes it a plain Parameter, the same object."""
+    makes it a plain Parameter, the same object. The lazy layers hold their weights so until
+    the first input shows their size.
+
+    Args:
+        data (Tensor, optional): ignored, as PyTorch's (the parameter is empty).
+        requires_grad (bool): whether the materialized parameter requires grad.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> weight = nn.UninitializedParameter()
+        >>> weight.materialize((2, 3))
+        >>> type(weight).__name__, weight.shape
+        ('Parameter', chainrule.Size([2, 3]))
+    """
 
     def materialize(self, shape: tuple, device: Any = None, dtype: Any = None) -> None:
         """Allocate this parameter's memory of `shape` (uninitialized) in place."""
@@ -50,6 +67,8 @@ class LazyLinear(Linear):
     Args:
         out_features (int): the size of each output.
         bias (bool): learn an additive bias (default: True).
+        device (str or device, optional): where the parameters live.
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
 
     Shape:
         - Input: (*, H_in), any H_in on the first call, that H_in afterwards
@@ -132,12 +151,12 @@ class _LazyConv:
 
 def _lazy_conv(conv: type, name: str) -> type:
     def initialize(
-        self: Any,
+        self,
         out_channels: int,
-        kernel_size: Any,
-        stride: Any = 1,
-        padding: Any = 0,
-        dilation: Any = 1,
+        kernel_size: IntOrSequence,
+        stride: IntOrSequence = 1,
+        padding: IntOrSequence = 0,
+        dilation: IntOrSequence = 1,
         groups: int = 1,
         bias: bool = True,
         padding_mode: str = "zeros",
@@ -164,8 +183,15 @@ def _lazy_conv(conv: type, name: str) -> type:
 
     Args:
         out_channels (int): the number of output channels.
-        kernel_size (int or tuple): the filter's size; stride, padding, dilation, groups,
-            bias and padding_mode are as {conv.__name__}'s.
+        kernel_size (int or tuple): the filter's size.
+        stride (int or tuple): the step between windows.
+        padding (int, tuple or str): implicit padding on both sides, or 'valid' / 'same'.
+        dilation (int or tuple): the spacing between filter taps.
+        groups (int): split the channels into this many independent groups.
+        bias (bool): learn an additive bias.
+        padding_mode (str): 'zeros', 'reflect', 'replicate' or 'circular'.
+        device (str or device, optional): where the parameters live.
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
 
     Shape:
         - Input: as {conv.__name__}'s, any channel count on the first call

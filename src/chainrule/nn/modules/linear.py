@@ -12,7 +12,6 @@ Linear(in_features=3, out_features=2, bias=True)
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
@@ -45,7 +44,7 @@ class Identity(Module):
         tensor([1., 2.])
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__()
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002

@@ -12,11 +12,14 @@ tensor(2.)
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
 from chainrule.nn.modules.module import Module
+
+if TYPE_CHECKING:  # annotations only
+    from collections.abc import Callable
 
 
 def _legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:
@@ -769,7 +772,7 @@ class TripletMarginWithDistanceLoss(_Loss):
     def __init__(
         self,
         *,
-        distance_function: Any = None,
+        distance_function: Callable[[Tensor, Tensor], Tensor] | None = None,
         margin: float = 1.0,
         swap: bool = False,
         reduction: str = "mean",
@@ -827,6 +830,8 @@ class MultiMarginLoss(_WeightedLoss):
         p (int): 1 (default) or 2.
         margin (float): default 1.
         weight (Tensor, optional): a weight per class, (C,), applied by the target's class.
+        size_average (bool, optional): deprecated; use `reduction`.
+        reduce (bool, optional): deprecated; use `reduction`.
         reduction (str): 'mean' (default), 'sum' or 'none'.
 
     Shape:
@@ -876,6 +881,8 @@ class MultiLabelMarginLoss(_Loss):
     loss sums max(0, 1 - (x[j] - x[i])) over listed j and unlisted i, over the class count.
 
     Args:
+        size_average (bool, optional): deprecated; use `reduction`.
+        reduce (bool, optional): deprecated; use `reduction`.
         reduction (str): 'mean' (default), 'sum' or 'none'.
 
     Shape:

@@ -4,7 +4,7 @@ train and eval."""
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
@@ -14,6 +14,9 @@ from chainrule.nn import init
 from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.ops import creation
+
+if TYPE_CHECKING:  # annotations only
+    from chainrule._typing import IntOrSequence
 
 
 def _register_affine(
@@ -68,7 +71,7 @@ class LayerNorm(Module):
 
     def __init__(
         self,
-        normalized_shape: Any,
+        normalized_shape: IntOrSequence,
         eps: float = 1e-5,
         elementwise_affine: bool = True,
         bias: bool = True,
@@ -207,7 +210,7 @@ class RMSNorm(Module):
 
     def __init__(
         self,
-        normalized_shape: Any,
+        normalized_shape: IntOrSequence,
         eps: float | None = None,
         elementwise_affine: bool = True,
         device: Device | str | None = None,

@@ -672,6 +672,14 @@ class MaxUnpool3d(_MaxUnpoolNd):
     Shape:
         - Input: (N, C, D_in, H_in, W_in) or (C, D_in, H_in, W_in), and `indices` of the same shape
         - Output: (N, C, D_out, H_out, W_out) or (C, D_out, H_out, W_out), each as in MaxUnpool1d
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> pool = nn.MaxPool3d(2, return_indices=True)
+        >>> pooled, indices = pool(chainrule.randn(1, 1, 4, 4, 4))
+        >>> nn.MaxUnpool3d(2)(pooled, indices).shape
+        chainrule.Size([1, 1, 4, 4, 4])
     """
 
     dims = 3

@@ -123,6 +123,12 @@ class RNNBase(Module):
         proj_size (int): LSTM only: project h_t to this size (default: 0, no projection).
         device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
         dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Example:
+        >>> from chainrule import nn
+        >>> gru = nn.GRU(4, 8, num_layers=2)
+        >>> isinstance(gru, nn.RNNBase), sorted(gru.state_dict())[:2]
+        (True, ['bias_hh_l0', 'bias_hh_l1'])
     """
 
     def __init__(
@@ -534,6 +540,8 @@ class LSTM(RNNBase):
         dropout (float): dropout on the outputs of every layer but the last (training only).
         bidirectional (bool): also run each layer backwards and concatenate the two.
         proj_size (int): project h_t to this size (0: no projection).
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
 
     Shape:
         - Input: (L, N, input_size), or (N, L, input_size) with batch_first, or
@@ -665,8 +673,24 @@ class GRU(RNNBase):
 
 
 class RNNCellBase(Module):
-    """weight_ih (chunks * hidden, input), weight_hh (chunks * hidden, hidden), bias_ih,
-    bias_hh, all ~ U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
+    """The parameters shared by RNNCell, LSTMCell and GRUCell: weight_ih (chunks * hidden,
+    input), weight_hh (chunks * hidden, hidden), bias_ih, bias_hh, all ~ U(-1/sqrt(hidden_size),
+    1/sqrt(hidden_size)). Use one of its subclasses rather than this class.
+
+    Args:
+        input_size (int): the number of features of each input.
+        hidden_size (int): the number of features of the hidden state.
+        bias (bool): learn the biases bias_ih and bias_hh.
+        num_chunks (int): gates stacked in the weights: 1 (RNN), 4 (LSTM) or 3 (GRU).
+        device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Example:
+        >>> from chainrule import nn
+        >>> cell = nn.LSTMCell(3, 5)
+        >>> isinstance(cell, nn.RNNCellBase), tuple(cell.weight_ih.shape)
+        (True, (20, 3))
+    """
 
     def __init__(
         self,

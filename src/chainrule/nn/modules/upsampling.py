@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
 from chainrule.nn.modules.module import Module
+
+if TYPE_CHECKING:  # annotations only
+    from chainrule._typing import FloatOrSequence, IntOrSequence
 
 
 class Upsample(Module):
@@ -47,8 +50,8 @@ class Upsample(Module):
 
     def __init__(
         self,
-        size: Any = None,
-        scale_factor: Any = None,
+        size: IntOrSequence | None = None,
+        scale_factor: FloatOrSequence | None = None,
         mode: str = "nearest",
         align_corners: bool | None = None,
         recompute_scale_factor: bool | None = None,
@@ -103,7 +106,9 @@ class UpsamplingNearest2d(Upsample):
                   [1., 1., 2., 2.]]]])
     """
 
-    def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
+    def __init__(
+        self, size: IntOrSequence | None = None, scale_factor: FloatOrSequence | None = None
+    ) -> None:
         super().__init__(size, scale_factor, mode="nearest")
 
 
@@ -129,5 +134,7 @@ class UpsamplingBilinear2d(Upsample):
         tensor([[[[1., 2., 3.]]]])
     """
 
-    def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
+    def __init__(
+        self, size: IntOrSequence | None = None, scale_factor: FloatOrSequence | None = None
+    ) -> None:
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)

@@ -6,9 +6,14 @@ work unchanged. For several devices, use DistributedDataParallel.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule.nn.modules.module import Module
+
+if TYPE_CHECKING:  # annotations only
+    from collections.abc import Sequence
+
+    from chainrule.backend import device as Device
 
 
 class DataParallel(Module):
@@ -35,8 +40,8 @@ class DataParallel(Module):
     def __init__(
         self,
         module: Module,
-        device_ids: Any = None,
-        output_device: Any = None,
+        device_ids: Sequence[int | Device] | None = None,
+        output_device: int | Device | None = None,
         dim: int = 0,
     ) -> None:
         super().__init__()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Iterable
-from typing import Any
 
 from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
@@ -27,7 +26,23 @@ def get_total_norm(
     error_if_nonfinite: bool = False,
     foreach: bool | None = None,
 ) -> Tensor:
-    """The norm of all `tensors` together, as if concatenated into one vector."""
+    """The norm of all `tensors` together, as if concatenated into one vector.
+
+    Args:
+        tensors (Tensor or iterable of Tensors): typically the gradients.
+        norm_type (float): the order of the norm (inf for the largest absolute value).
+        error_if_nonfinite (bool): raise GradError when the norm is nan or inf.
+        foreach (bool, optional): accepted for PyTorch's signature.
+
+    Returns:
+        Tensor: 0-d, the norm.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.nn.utils import get_total_norm
+        >>> get_total_norm([chainrule.tensor([3.0]), chainrule.tensor([4.0])])
+        tensor(5.)
+    """
     tensors = _tensors(tensors)
     norm_type = float(norm_type)
     if not tensors:
@@ -51,7 +66,23 @@ def clip_grads_with_norm_(
     total_norm: Tensor,
     foreach: bool | None = None,
 ) -> None:
-    """Scale every gradient by min(1, max_norm / (total_norm + 1e-6)), in place."""
+    """Scale every gradient by min(1, max_norm / (total_norm + 1e-6)), in place.
+
+    Args:
+        parameters (Tensor or iterable of Tensors): whose gradients are scaled.
+        max_norm (float): the largest total norm allowed.
+        total_norm (Tensor): the total norm, as `get_total_norm` computes it.
+        foreach (bool, optional): accepted for PyTorch's signature.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.nn.utils import clip_grads_with_norm_, get_total_norm
+        >>> w = chainrule.tensor([3.0, 4.0], requires_grad=True)
+        >>> w.backward(chainrule.tensor([3.0, 4.0]))
+        >>> clip_grads_with_norm_([w], 1.0, get_total_norm([w.grad]))
+        >>> w.grad
+        tensor([0.6000, 0.8000])
+    """
     grads = [p.grad for p in _tensors(parameters) if p.grad is not None]
     if not grads:
         return
@@ -71,14 +102,25 @@ def clip_grad_norm_(
     """Rescale the gradients so that their total `norm_type`-norm is at most `max_norm`;
     returns the total norm before clipping.
 
-    >>> import chainrule
-    >>> from chainrule.nn.utils import clip_grad_norm_
-    >>> w = chainrule.tensor([3.0, 4.0], requires_grad=True)
-    >>> (w * w).sum().backward()
-    >>> clip_grad_norm_([w], max_norm=1.0)
-    tensor(10.)
-    >>> round(float(w.grad.norm()), 4)
-    1.0
+    Args:
+        parameters (Tensor or iterable of Tensors): whose gradients are rescaled.
+        max_norm (float): the largest total norm allowed.
+        norm_type (float): the order of the norm (inf for the largest absolute value).
+        error_if_nonfinite (bool): raise GradError when the total norm is nan or inf.
+        foreach (bool, optional): accepted for PyTorch's signature.
+
+    Returns:
+        Tensor: the total norm before clipping.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.nn.utils import clip_grad_norm_
+        >>> w = chainrule.tensor([3.0, 4.0], requires_grad=True)
+        >>> (w * w).sum().backward()
+        >>> clip_grad_norm_([w], max_norm=1.0)
+        tensor(10.)
+        >>> round(float(w.grad.norm()), 4)
+        1.0
     """
     parameters = _tensors(parameters)
     grads = [p.grad for p in parameters if p.grad is not None]
@@ -91,15 +133,58 @@ def clip_grad_norm_(
 def clip_grad_value_(
     parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: bool | None = None
 ) -> None:
-    """Clamp every gradient into [-clip_value, clip_value], in place."""
+    """Clamp every gradient into [-clip_value, clip_value], in place.
+
+    Args:
+        parameters (Tensor or iterable of Tensors): whose gradients are clamped.
+        clip_value (float): the largest absolute value a gradient element keeps.
+        foreach (bool, optional): accepted for PyTorch's signature.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.nn.utils import clip_grad_value_
+        >>> w = chainrule.tensor([1.0, -3.0], requires_grad=True)
+        >>> (w * w).sum().backward()
+        >>> clip_grad_value_([w], clip_value=1.0)
+        >>> w.grad
+        tensor([ 1., -1.])
+    """
     clip_value = float(clip_value)
     for param in _tensors(parameters):
         if param.grad is not None:
             param.grad.clamp_(-clip_value, clip_value)
 
 
-def clip_grad_norm(*args: Any, **kwargs: Any) -> Tensor:
-    """Deprecated alias of clip_grad_norm_."""
+def clip_grad_norm(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach: bool | None = None,
+) -> Tensor:
+    """Deprecated alias of clip_grad_norm_ (with PyTorch's FutureWarning).
+
+    Args:
+        parameters (Tensor or iterable of Tensors): whose gradients are rescaled.
+        max_norm (float): the largest total norm allowed.
+        norm_type (float): the order of the norm (inf for the largest absolute value).
+        error_if_nonfinite (bool): raise GradError when the total norm is nan or inf.
+        foreach (bool, optional): accepted for PyTorch's signature.
+
+    Returns:
+        Tensor: the total norm before clipping.
+
+    Example:
+        >>> import warnings
+        >>> import chainrule
+        >>> from chainrule.nn.utils import clip_grad_norm
+        >>> w = chainrule.tensor([3.0, 4.0], requires_grad=True)
+        >>> w.sum().backward()
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore", FutureWarning)
+        ...     clip_grad_norm([w], max_norm=1.0)
+        tensor(1.4142)
+    """
 
     warnings.warn(
         "`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
@@ -107,4 +192,4 @@ def clip_grad_norm(*args: Any, **kwargs: Any) -> Tensor:
         FutureWarning,
         stacklevel=2,
     )
-    return clip_grad_norm_(*args, **kwargs)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)

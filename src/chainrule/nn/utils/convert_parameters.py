@@ -23,11 +23,15 @@ def _check_same_device(param: Tensor, device: object) -> object:
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """One 1-D tensor holding every parameter, flattened and concatenated (differentiable).
 
-    >>> import chainrule
-    >>> from chainrule import nn
-    >>> from chainrule.nn.utils import parameters_to_vector
-    >>> parameters_to_vector(nn.Linear(3, 2).parameters()).shape
-    chainrule.Size([8])
+    Args:
+        parameters (iterable of Tensors): typically `module.parameters()`.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> from chainrule.nn.utils import parameters_to_vector
+        >>> parameters_to_vector(nn.Linear(3, 2).parameters()).shape
+        chainrule.Size([8])
     """
     device = None
     pieces = []
@@ -38,7 +42,21 @@ def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
 
 
 def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
-    """Overwrite the parameters' data with consecutive slices of `vec` (views of it)."""
+    """Overwrite the parameters' data with consecutive slices of `vec` (views of it).
+
+    Args:
+        vec (Tensor): 1-D, as many elements as the parameters together.
+        parameters (iterable of Tensors): overwritten in order.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> from chainrule.nn.utils import vector_to_parameters
+        >>> layer = nn.Linear(2, 1)
+        >>> vector_to_parameters(chainrule.tensor([1.0, 2.0, 3.0]), layer.parameters())
+        >>> layer.weight.tolist(), layer.bias.tolist()
+        ([[1.0, 2.0]], [3.0])
+    """
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected chainrule.Tensor, but got: {type(vec).__name__}")
     device = None

@@ -100,13 +100,41 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
 
     Returns:
         Module: `module`, with the hook.
+
+    Example:
+        >>> import warnings
+        >>> from chainrule import nn
+        >>> from chainrule.nn.utils import weight_norm
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore", FutureWarning)
+        ...     layer = weight_norm(nn.Linear(3, 2))
+        >>> sorted(name for name, _ in layer.named_parameters()), tuple(layer.weight_g.shape)
+        (['bias', 'weight_g', 'weight_v'], (2, 1))
     """
     WeightNorm.apply(module, name, dim)
     return module
 
 
 def remove_weight_norm(module: Module, name: str = "weight") -> Module:
-    """Undo weight_norm: module.<name> becomes a plain parameter holding g * v / |v|."""
+    """Undo weight_norm: module.<name> becomes a plain parameter holding g * v / |v|.
+
+    Args:
+        module (Module): a module weight_norm was applied to.
+        name (str): the weight's name.
+
+    Returns:
+        Module: `module`, without the hook.
+
+    Example:
+        >>> import warnings
+        >>> from chainrule import nn
+        >>> from chainrule.nn.utils import remove_weight_norm, weight_norm
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore", FutureWarning)
+        ...     layer = remove_weight_norm(weight_norm(nn.Linear(3, 2)))
+        >>> sorted(name for name, _ in layer.named_parameters())
+        ['bias', 'weight']
+    """
     for key, hook in list(module._forward_pre_hooks.items()):
         if isinstance(hook, WeightNorm) and hook.name == name:
             hook.remove(module)
@@ -211,6 +239,13 @@ def spectral_norm(
 
     Returns:
         Module: `module`, with the hook.
+
+    Example:
+        >>> from chainrule import nn
+        >>> from chainrule.nn.utils import spectral_norm
+        >>> layer = spectral_norm(nn.Linear(3, 2))
+        >>> sorted(name for name, _ in layer.named_parameters())
+        ['bias', 'weight_orig']
     """
     if dim is None:
         transposed = (ConvTranspose1d, ConvTranspose2d, ConvTranspose3d)
@@ -221,7 +256,22 @@ def spectral_norm(
 
 def remove_spectral_norm(module: Module, name: str = "weight") -> Module:
     """Undo spectral_norm: module.<name> becomes a plain parameter holding the normalized
-    weight."""
+    weight.
+
+    Args:
+        module (Module): a module spectral_norm was applied to.
+        name (str): the weight's name.
+
+    Returns:
+        Module: `module`, without the hook.
+
+    Example:
+        >>> from chainrule import nn
+        >>> from chainrule.nn.utils import remove_spectral_norm, spectral_norm
+        >>> layer = remove_spectral_norm(spectral_norm(nn.Linear(3, 2)))
+        >>> sorted(name for name, _ in layer.named_parameters())
+        ['bias', 'weight']
+    """
     for key, hook in list(module._forward_pre_hooks.items()):
         if isinstance(hook, SpectralNorm) and hook.name == name:
             hook.remove(module)

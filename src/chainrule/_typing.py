@@ -1,0 +1,58 @@
+"""The type aliases of the public signatures, defined once: what PyTorch's stubs call `_size`,
+`_int_or_tuple` and friends. Static tools read them; at run time the annotations that use them
+are strings (`from __future__ import annotations`), so they cost nothing.
+
+The named tuples at the bottom exist for static tools only: the ops return PyTorch's
+`return_types.sort` and friends, made at run time (ops/reduction.py), which have exactly these
+fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NamedTuple, TypeAlias
+
+# A Python scalar beside a Tensor (ops/arguments.py's Number, repeated here to keep this module
+# free of imports).
+Number: TypeAlias = int | float | bool | complex
+
+# One int for every spatial dimension, or one per dimension: kernel_size=3 or (3, 5).
+IntOrSequence: TypeAlias = int | Sequence[int]
+
+# The same for floats: scale_factor=2.0 or (2.0, 1.5).
+FloatOrSequence: TypeAlias = float | Sequence[float]
+
+# A dimension or several: dim=1, dim=(0, 2).
+Dims: TypeAlias = int | Sequence[int]
+
+# A list of split points or a number of sections (tensor_split, hsplit ...).
+Sections: TypeAlias = int | Sequence[int]
+
+# Tensor's methods named int, float and bool hide the builtins inside the class body that
+# defines them (ops/tensor_methods.py), where a static tool would read `dim: int` as the method:
+# annotations there say _int, _float and _bool instead, as PyTorch's own stubs do.
+_int: TypeAlias = int
+_float: TypeAlias = float
+_bool: TypeAlias = bool
+
+if TYPE_CHECKING:
+    from types import EllipsisType
+
+    from chainrule._tensor import Tensor
+
+    # What `x[key]` and `x[key] = value` take: an int, a slice, `...`, None (a new axis), an
+    # index or bool Tensor, a list of ints or bools, or a tuple of those, one per dimension.
+    _KeyPart: TypeAlias = int | slice | EllipsisType | None | Tensor | Sequence[int | bool]
+    IndexKey: TypeAlias = _KeyPart | tuple[_KeyPart, ...]
+
+    class ValuesIndices(NamedTuple):
+        """return_types.max, min, sort, topk, kthvalue, median, cummax ...: (values, indices)."""
+
+        values: Tensor
+        indices: Tensor
+
+    class MinMax(NamedTuple):
+        """return_types.aminmax: (min, max)."""
+
+        min: Tensor
+        max: Tensor
