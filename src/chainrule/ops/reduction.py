@@ -2314,7 +2314,7 @@ def mode(
     *,
     axis: int | None = None,
     keepdims: bool | None = None,
-) -> Any:
+) -> ValuesIndices:
     """(values, indices) of the most frequent value along `dim`: the smallest of the most
     frequent on a tie, and the index of its last occurrence, as PyTorch's CPU `mode` (whose
     sort is unstable in slices longer than 16, so its index there can be any occurrence of
