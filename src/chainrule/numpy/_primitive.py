@@ -87,7 +87,7 @@ def _recorded(
         (g,) = grads
         # The answer as the rules see it: in the graph when this backward is differentiated
         # (by reverse mode, or by an enclosing forward mode: forward over reverse).
-        traced = grad_mode.is_grad_enabled() or has_tangents(tensors)
+        traced = grad_mode._grad_enabled.get() or has_tangents(tensors)  # no wrapper call
         ans = f_wrapped(*args, **kwargs) if traced else constant
         results = []
         for i in positions:
