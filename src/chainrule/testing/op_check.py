@@ -330,20 +330,21 @@ def _check_op(spec: OpSpec, seed: int) -> None:
             first = _check_forward_mode(
                 spec, label, arrays, directions, numeric, grads, cotangents_np, torch_grads
             )
-            if second_order is not None:
-                _check_forward_over_reverse(
-                    spec, label, arrays, directions, cotangents_np, *second_order
+            if spec.nested_forward:
+                if second_order is not None:
+                    _check_forward_over_reverse(
+                        spec, label, arrays, directions, cotangents_np, *second_order
+                    )
+                else:  # outer tangents of its own, and reverse over reverse on its own
+                    own = np.random.default_rng([seed, 7, case_number])
+                    weights = [own.standard_normal(t.shape) for t in wanted]
+                    second_order = (
+                        weights,
+                        _reverse_over_reverse(spec, arrays, cotangents_np, weights),
+                    )
+                _check_forward_over_forward(
+                    spec, label, arrays, directions, first, cotangents_np, *second_order
                 )
-            else:  # outer tangents of its own, and reverse over reverse on its own
-                own = np.random.default_rng([seed, 7, case_number])
-                weights = [own.standard_normal(t.shape) for t in wanted]
-                second_order = (
-                    weights,
-                    _reverse_over_reverse(spec, arrays, cotangents_np, weights),
-                )
-            _check_forward_over_forward(
-                spec, label, arrays, directions, first, cotangents_np, *second_order
-            )
 
         _check_fast_paths(spec, label, arrays, rng)
         if spec.float32 and spec.torch_fn is not None:

@@ -35,6 +35,10 @@ class OpSpec:
             piecewise constant in a way finite differences cannot see, documented per spec).
         forward_mode (bool): check the op's jvp (forward-mode AD) too; turn off only with a
             reason.
+        nested_forward (bool): compare forward over forward and forward over reverse with
+            reverse over reverse. Off only at a kink where they differ by convention: a masked
+            division gives reverse over reverse PyTorch's nan (0 * inf), where the forward
+            passes, which never multiply by the mask's zero, stay finite.
         finite_differences (bool): check against central finite differences.
         noncontiguous (bool): repeat the checks on transposed (non-contiguous) inputs.
         float32 (bool): repeat the value check in float32 (dtype included).
@@ -63,6 +67,7 @@ class OpSpec:
     make_inputs: Callable[[np.random.Generator], tuple] | None = None
     second_order: bool = True
     forward_mode: bool = True
+    nested_forward: bool = True
     finite_differences: bool = True
     noncontiguous: bool = True
     float32: bool = True
