@@ -39,16 +39,11 @@ DEFAULT_TIMEOUT_S = 30 * 60.0  # PyTorch's default_pg_timeout, 30 minutes
 _NOT_INITIALIZED = (
     "Default process group has not been initialized, please make sure to call init_process_group."
 )
-# A wait polls MPI without pause for this long, then sleeps 50 us between polls (a long wait:
-# leave the core to the other ranks and jobs). MPI moves a collective's data only inside its
-# calls (MPICH has no progress thread by default), and a poll that takes longer than
-# _BUSY_POLL_S did such work: the peers are there, so the spell starts again. A sleeping rank
-# holds up every step of the collective that needs its polls, and on a busy machine a 50 us
-# sleep can last milliseconds (benchmarks/README.md, "Data-parallel scaling").
-_SPIN_S = 2e-3
-_BUSY_POLL_S = 20e-6
 # How long a failing rank waits, after telling the others, before it aborts the job: enough for
 # a rank blocked in a collective to print which rank failed.
+# A wait polls MPI this many times before it starts sleeping 50 us between polls: spinning
+# longer burns a core the other ranks (or other jobs) could use, for no gain on long waits.
+_SPINS = 256
 _FAULT_GRACE_S = 1.0
 # How long a rank waiting on a collective keeps waiting after a member announced it left: its
 # last messages may still be on their way.
@@ -97,19 +92,15 @@ class ProcessGroup:
             return
         start = time.perf_counter()
         deadline = start + (self.timeout_s if timeout_s is None else timeout_s)
-        busy = start  # when a poll last did work (or the wait began)
-        polls = 0
+        spins = 0
         while True:
-            polled = time.perf_counter()
             pending = [request for request in pending if not request.Test()]
             if not pending:
                 break
-            polls += 1
-            now = time.perf_counter()
-            if now - polled > _BUSY_POLL_S:
-                busy = now
-            if polls % 64 == 0:
+            spins += 1
+            if spins % 64 == 0:
                 self._check_peers(label, start)
+                now = time.perf_counter()
                 if now > deadline:
                     self.wait_seconds += now - start
                     raise DistBackendError(
@@ -117,8 +108,8 @@ class ProcessGroup:
                         f"{now - start:.3g} s waiting for the other ranks of {self!r} (some "
                         f"rank did not call {label}, or called another collective)"
                     )
-            if now - busy > _SPIN_S:
-                time.sleep(50e-6)
+            if spins > _SPINS:
+                time.sleep(50e-6)  # a long wait: leave the core to the other ranks
         self.wait_seconds += time.perf_counter() - start
 
     def _check_peers(self, label: str, start: float) -> None:
