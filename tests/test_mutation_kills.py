@@ -10,14 +10,20 @@ import weakref
 import numpy as np
 import pytest
 import torch
+import torch.autograd.functional as TAF
 from torch.optim.lbfgs import _cubic_interpolate as torch_cubic
 from torch.optim.lbfgs import _strong_wolfe as torch_strong_wolfe
 
 import chainrule
+import chainrule.autograd.functional
+import chainrule.numpy as cnp
 from chainrule import data, optim
 from chainrule.apps.cli import main
+from chainrule.autograd import detect_anomaly
+from chainrule.autograd import forward_ad as fwAD
 from chainrule.autograd.observers import Observer, add_observer, remove_observer
-from chainrule.errors import FileFormatError
+from chainrule.errors import FileFormatError, GradError
+from chainrule.func import custom_jvp, custom_vjp
 from chainrule.optim import lr_scheduler
 from chainrule.optim.lbfgs import _cubic_interpolate, _strong_wolfe
 from tests import test_vmap
@@ -517,3 +523,400 @@ def test_observers_see_the_node_of_an_op_whose_last_output_has_none():
     assert lu.grad_fn is not None and pivots.grad_fn is None
     (node,) = [node for name, node in recorder.nodes if name == "LuFactor"]
     assert node is not None
+
+
+# ---- autograd: anomaly mode, forward AD levels, once_differentiable, gradcheck ---------------
+
+
+def test_a_nan_made_outside_the_graph_is_traced_like_one_made_inside():
+    """check_forward blames an op whose inputs need no gradient (no node keeps its stack) with
+    the same forward trace as when they do: it ends at the call into the op, with none of
+    anomaly mode's own frames."""
+    messages = []
+    for requires_grad in (True, False):
+        x = chainrule.tensor([-1.0, 4.0], requires_grad=requires_grad)
+        with detect_anomaly(check_forward=True), pytest.raises(GradError) as caught:
+            x.log()
+        messages.append(str(caught.value))
+    with_graph, without = (m.split("Traceback of forward call")[1] for m in messages)
+    assert "x.log()" in without and without == with_graph
+
+
+def test_an_invalid_dual_level_names_the_active_levels():
+    """make_dual and unpack_dual at a level past the innermost name the levels that exist
+    (0 to n - 1 for n nested levels; torch has only one level and says 'Invalid level')."""
+    x, t = chainrule.tensor([1.0, 2.0]), chainrule.ones(2)
+    with fwAD.dual_level(), fwAD.dual_level():
+        with pytest.raises(GradError, match=r"invalid level 2 given: .* are 0 to 1$"):
+            fwAD.make_dual(x, t, level=2)
+        with pytest.raises(GradError, match=r"invalid level 3 given: .* are 0 to 1$"):
+            fwAD.unpack_dual(x, level=3)
+
+
+def test_jvp_through_vmap_of_a_parameter_with_a_post_accumulate_grad_hook_matches_torch():
+    """A tensor with a post-accumulate-grad hook (as an optimizer run inside backward registers
+    on each parameter) but no tangent, used first in an op under vmap inside jvp: it carries
+    no tangent, and the jvp is torch.func's."""
+    results = []
+    for lib in (chainrule, torch):
+        w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        w.register_post_accumulate_grad_hook(lambda tensor: None)
+        x = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        mapped = lib.func.vmap(lambda row, w=w: (w * row).sin())
+        results.append(lib.func.jvp(mapped, (x,), (lib.ones(2, 3),)))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-6)
+
+
+def test_differentiating_a_once_differentiable_backward_again_names_the_function():
+    """torch's message, followed by the name of the Function's node."""
+
+    class Square(chainrule.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        @chainrule.autograd.function.once_differentiable
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+
+    x = chainrule.tensor([1.0, -2.0], requires_grad=True)
+    y = Square.apply(x)
+    (g,) = chainrule.autograd.grad((y * y).sum(), x, create_graph=True)
+    expected = "trying to differentiate twice a function that was marked with @once_differentiable"
+    with pytest.raises(GradError) as caught:
+        g.sum().backward()
+    assert str(caught.value) == f"{expected} (SquareBackward)"
+
+
+def test_gradcheck_of_a_function_with_an_empty_output_passes_as_torchs():
+    """An output with no elements has an empty Jacobian (0 rows), which matches the numerical
+    one: gradcheck is True, as torch.autograd.gradcheck."""
+    for lib in (chainrule, torch):
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        assert lib.autograd.gradcheck(lambda a: (a * 2, a[:0]), (x,))
+        assert lib.autograd.gradcheck(lambda a: a[2:] * 3, (x,))
+
+
+def test_gradgradcheck_checks_the_backward_is_linear_in_its_cotangent():
+    """A backward that detaches its cotangent has the right first derivative and the right
+    derivative in x, but not in the cotangent: gradgradcheck's random cotangents are
+    differentiated too, so it fails, as torch's does."""
+
+    def make(lib):
+        class Square(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return 2 * x * g.detach()
+
+        return Square
+
+    for lib in (chainrule, torch):
+        x = lib.tensor([1.0, -2.0], dtype=lib.float64, requires_grad=True)
+        square = make(lib)
+        assert lib.autograd.gradcheck(square.apply, (x,))
+        assert not lib.autograd.gradgradcheck(square.apply, (x,), raise_exception=False)
+
+
+def test_a_custom_function_under_vmap_is_batched_like_torchs():
+    """A custom autograd.Function called inside vmap runs its forward under the vmap (its ops
+    see the batch), and grad of it per example matches torch.func (torch asks the Function for
+    generate_vmap_rule = True; chainrule batches any Function)."""
+
+    def make(lib):
+        class Dot(lib.autograd.Function):
+            generate_vmap_rule = True
+
+            @staticmethod
+            def forward(x, w):
+                return (x * w).sum()
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                ctx.save_for_backward(*inputs)
+
+            @staticmethod
+            def backward(ctx, g):
+                x, w = ctx.saved_tensors
+                return g * w, g * x
+
+        return Dot
+
+    results = []
+    for lib in (chainrule, torch):
+        dot = make(lib)
+        x = lib.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+        w = lib.tensor([0.5, -1.0])
+        values = lib.func.vmap(dot.apply, in_dims=(0, None))(x, w)
+        grads = lib.func.vmap(lib.func.grad(dot.apply, argnums=(0, 1)), in_dims=(0, None))(x, w)
+        results.append([values, *grads])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+
+
+# ---- func: custom rules, autograd.functional's strict mode, stack_module_state ---------------
+
+
+def test_custom_rules_bind_keyword_arguments_to_their_positions():
+    """A custom_vjp or custom_jvp function called with keyword arguments gets each at its
+    position (as JAX binds them), plainly and under grad."""
+
+    @custom_vjp
+    def clip_gradient(x, low, high):
+        return x
+
+    clip_gradient.defvjp(
+        lambda x, low, high: (x, (low, high)),
+        lambda residuals, g: (cnp.clip(g, *residuals), None, None),
+    )
+
+    @custom_jvp
+    def scaled_sin(x, scale=1.0):
+        return cnp.sin(x) * scale
+
+    scaled_sin.defjvps(lambda t, ans, x, scale: cnp.cos(x) * scale * t, None)
+    x = np.array([0.0, 1.0, 2.0])
+    clipped = chainrule.func.grad(
+        lambda v: cnp.sum(clip_gradient(cnp.sin(v), high=0.5, low=-0.25) * 3)
+    )(x)
+    np.testing.assert_allclose(clipped, np.clip(3.0, -0.25, 0.5) * np.cos(x))
+    np.testing.assert_allclose(clip_gradient(x, low=0.0, high=1.0), x)
+    scaled = chainrule.func.grad(lambda v: cnp.sum(scaled_sin(v, scale=3.0)))(x)
+    np.testing.assert_allclose(scaled, 3 * np.cos(x))
+    np.testing.assert_allclose(scaled_sin(x, scale=2.0), 2 * np.sin(x))
+
+
+def test_a_custom_vjp_forward_rule_returning_a_number_is_refused():
+    """The outputs of a custom_vjp's fwd must be Tensors: a Python float is a TypeError naming
+    the function."""
+
+    @custom_vjp
+    def half(x):
+        return x / 2
+
+    half.defvjp(lambda x: (0.5, None), lambda residuals, g: (g / 2,))
+    with pytest.raises(TypeError, match="custom_vjp half: the function must return Tensors"):
+        chainrule.func.grad(lambda v: half(v).sum())(chainrule.tensor([1.0, 2.0]))
+
+
+def test_strict_mode_messages_are_torchs():
+    """autograd.functional in strict mode: an output that does not require grad, and the
+    jacobian of a linear function in hessian and vhp, are refused with torch's messages."""
+    cases = {
+        "constant output": lambda lib, af, x: af.vjp(
+            lambda a: lib.ones(2, dtype=lib.float64), x, lib.ones(2, dtype=lib.float64), strict=True
+        ),
+        "linear hessian": lambda lib, af, x: af.hessian(lambda a: (a * 2).sum(), x, strict=True),
+        "linear vhp": lambda lib, af, x: af.vhp(
+            lambda a: (a * 2).sum(), x, lib.ones(2, dtype=lib.float64), strict=True
+        ),
+    }
+    for name, call in cases.items():
+        messages = []
+        for lib, af in ((chainrule, chainrule.autograd.functional), (torch, TAF)):
+            with pytest.raises(RuntimeError) as caught:
+                call(lib, af, lib.tensor([1.0, 2.0], dtype=lib.float64))
+            messages.append(str(caught.value))
+        ours, theirs = messages
+        first_sentences = ". ".join(theirs.split(". ")[:2])
+        assert ours.startswith(first_sentences), name
+
+
+def test_forward_mode_jacobian_in_strict_mode():
+    """strategy="forward-mode" with strict=True (a combination torch refuses) gives the
+    reverse-mode strict result for a function of its input, and refuses an output that does not
+    depend on the input."""
+    af = chainrule.autograd.functional
+    x = chainrule.tensor([1.0, 2.0], dtype=chainrule.float64)
+    forward = af.jacobian(lambda a: a**2, x, strict=True, strategy="forward-mode", vectorize=True)
+    expected = TAF.jacobian(lambda a: a**2, torch.tensor([1.0, 2.0], dtype=torch.float64))
+    np.testing.assert_allclose(forward.numpy(), expected.numpy())
+    with pytest.raises(GradError, match="Output 0 of the user-provided function is independent"):
+        af.jacobian(
+            lambda a: chainrule.ones(2, dtype=chainrule.float64),
+            x,
+            strict=True,
+            strategy="forward-mode",
+            vectorize=True,
+        )
+
+
+def test_stack_module_state_stacks_buffers_as_torch():
+    """The buffers of an ensemble (BatchNorm's running statistics and count) are stacked along
+    a new first dimension, as torch.func.stack_module_state does."""
+    results = []
+    for lib in (chainrule, torch):
+        lib.manual_seed(0)
+        models = [lib.nn.BatchNorm1d(3) for _ in range(2)]
+        for index, model in enumerate(models):
+            model(lib.arange(6 * (index + 1), dtype=lib.float32).reshape(-1, 3) * (index + 1))
+        results.append(lib.func.stack_module_state(models)[1])
+    ours, theirs = results
+    assert sorted(ours) == sorted(theirs)
+    for name in theirs:
+        assert ours[name].shape == tuple(theirs[name].shape), name
+        np.testing.assert_allclose(ours[name].numpy(), theirs[name].numpy(), rtol=1e-6)
+        assert not ours[name].requires_grad
+
+
+# ---- nn: attention, init, state_dict, parametrizations, spectral_norm -------------------------
+
+
+def test_grouped_query_attention_of_unbatched_inputs_matches_torch():
+    """scaled_dot_product_attention with enable_gqa on (heads, L, E) inputs, no batch
+    dimension: each key/value head serves heads / kv_heads query heads, as in torch."""
+    rng = np.random.default_rng(0)
+    q, k, v = (rng.standard_normal(shape) for shape in ((4, 3, 5), (2, 6, 5), (2, 6, 5)))
+    ours = chainrule.nn.functional.scaled_dot_product_attention(
+        *(chainrule.tensor(a) for a in (q, k, v)), enable_gqa=True
+    )
+    theirs = torch.nn.functional.scaled_dot_product_attention(
+        *(torch.tensor(a) for a in (q, k, v)), enable_gqa=True
+    )
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10)
+
+
+def test_a_3d_attention_mask_of_the_wrong_shape_is_refused_with_torchs_message():
+    """The expected shape (batch * heads, L, S) is named, as torch.nn.MultiheadAttention does."""
+    messages = []
+    for lib in (chainrule, torch):
+        attention = lib.nn.MultiheadAttention(4, 2)
+        query = lib.zeros(3, 2, 4)
+        with pytest.raises((ValueError, RuntimeError)) as caught:
+            attention(query, query, query, attn_mask=lib.zeros(3, 3, 3))
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1].replace("torch.Size([3, 3, 3])", "(3, 3, 3)")
+
+
+def test_trunc_normal_warns_at_the_callers_line():
+    """A mean more than 2 std outside [a, b] warns with torch's message, attributed to the line
+    that called trunc_normal_ (stacklevel 2; torch's points into its own init.py, a wrapper
+    deeper)."""
+    with pytest.warns(UserWarning, match="mean is more than 2 std from") as record:
+        chainrule.nn.init.trunc_normal_(chainrule.empty(3), mean=5.0, std=1.0, a=-2.0, b=2.0)
+    assert record[0].filename == __file__
+
+
+def test_state_dict_with_keep_vars_returns_the_buffers_themselves():
+    """keep_vars=True gives the module's own buffer tensors, as torch's state_dict; without it,
+    detached tensors that share their memory."""
+    for lib in (chainrule, torch):
+        norm = lib.nn.BatchNorm1d(2)
+        assert norm.state_dict(keep_vars=True)["running_mean"] is norm.running_mean
+        detached = norm.state_dict()["running_mean"]
+        assert detached is not norm.running_mean
+        detached.add_(1.0)
+        assert norm.running_mean.tolist() == [1.0, 1.0]
+
+
+def test_a_parametrization_counts_the_tensors_its_right_inverse_gives():
+    """ParametrizationList.ntensors: 1 when right_inverse returns a tensor (kept as
+    `original`), the sequence's length otherwise (`original0`, `original1`...), as torch."""
+
+    def make(lib):
+        class Symmetric(lib.nn.Module):
+            def forward(self, x):
+                return x.triu() + x.triu(1).T
+
+        class Sum(lib.nn.Module):
+            def forward(self, a, b):
+                return a + b
+
+            def right_inverse(self, x):
+                return x / 2, x / 2
+
+        return Symmetric, Sum
+
+    for lib in (chainrule, torch):
+        symmetric, total = make(lib)
+        parametrize = lib.nn.utils.parametrize
+        one, two = lib.nn.Linear(2, 2), lib.nn.Linear(2, 2)
+        parametrize.register_parametrization(one, "weight", symmetric())
+        parametrize.register_parametrization(two, "weight", total())
+        assert one.parametrizations.weight.ntensors == 1
+        assert two.parametrizations.weight.ntensors == 2
+        assert sorted(name for name, _ in two.parametrizations.weight.named_parameters()) == [
+            "original0",
+            "original1",
+        ]
+
+
+def test_spectral_norm_starts_from_random_unit_directions_drawn_around_zero():
+    """spectral_norm's first u and v are normalized standard-normal draws (torch's normal_(0,
+    1)): unit vectors whose entries sum to about N(0, 1), not to sqrt(n / 2) as draws of mean
+    1 would."""
+    chainrule.manual_seed(0)
+    layer = chainrule.nn.utils.spectral_norm(chainrule.nn.Linear(4096, 2048))
+    for name, size in (("weight_u", 2048), ("weight_v", 4096)):
+        vector = getattr(layer, name)
+        assert vector.shape == (size,)
+        assert float(vector.norm()) == pytest.approx(1.0)
+        assert abs(float(vector.sum())) < 6.0, name
+
+
+# ---- ops: convolution, indexing, fft, istft ----------------------------------------------------
+
+
+def test_conv2d_with_a_wider_stride_along_the_width_matches_torch():
+    """stride (1, 3) with many channels per kernel row (the channels-last column layout): the
+    width's own stride picks the windows; value and gradients as torch's."""
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 4, 5, 9)), rng.standard_normal((3, 4, 2, 3))
+    results = []
+    for lib in (chainrule, torch):
+        inputs = [lib.tensor(a, requires_grad=True) for a in (x, w)]
+        out = lib.nn.functional.conv2d(*inputs, stride=(1, 3))
+        (out * lib.arange(out.numel(), dtype=lib.float64).reshape(out.shape)).sum().backward()
+        results.append([out.detach().numpy(), *(t.grad.numpy() for t in inputs)])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.filterwarnings("ignore:Using a non-tuple sequence")
+@pytest.mark.parametrize("key", [[0, None], [None, 1], [0, ...], [..., 1]])
+def test_a_short_list_holding_none_or_ellipsis_indexes_as_a_tuple(key):
+    """x[[0, None]] is x[0, None] and x[[..., 1]] is x[..., 1], as torch still reads them
+    (deprecated, with a warning, in both)."""
+    ours = chainrule.arange(6.0).reshape(2, 3)[key]
+    theirs = torch.arange(6.0).reshape(2, 3)[key]
+    assert ours.shape == tuple(theirs.shape) and ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize("name", ["irfft2", "irfftn"])
+def test_inverse_real_fft_resizes_every_leading_axis_to_s(name):
+    """irfft2 / irfftn with s: every axis but the last is cropped or zero-padded to its size
+    in s before the inverse, as torch.fft."""
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((4, 3, 5)) + 1j * rng.standard_normal((4, 3, 5))
+    s = (6, 8) if name == "irfft2" else (2, 5, 8)
+    ours = getattr(chainrule.fft, name)(chainrule.tensor(z), s=s)
+    theirs = getattr(torch.fft, name)(torch.tensor(z), s=s)
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_istft_of_a_two_sided_spectrum_returns_the_real_signal():
+    """onesided=False with return_complex=False: the inverse of a full (two-sided) stft is the
+    real signal, as torch.istft."""
+    signal = np.random.default_rng(0).standard_normal(64)
+    hann = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(16) / 16)  # torch.hann_window(16)
+    results = []
+    for lib in (chainrule, torch):
+        window = lib.tensor(hann)
+        spectrum = lib.stft(
+            lib.tensor(signal), 16, 4, window=window, onesided=False, return_complex=True
+        )
+        results.append(lib.istft(spectrum, 16, 4, window=window, onesided=False, length=64))
+    ours, theirs = results
+    assert ours.dtype == chainrule.float64 and not ours.is_complex()
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-12)
+    np.testing.assert_allclose(ours.numpy(), signal, atol=1e-12)
