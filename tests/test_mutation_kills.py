@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+import warnings
 import weakref
 
 import numpy as np
@@ -52,6 +53,37 @@ def test_backward_of_the_same_root_twice_sums_its_seeds():
 
 
 # ---- optim --------------------------------------------------------------------------------------
+
+
+def test_adadelta_with_weight_decay_one_matches_torch():
+    """weight_decay=1 adds the whole parameter to its gradient, as torch.optim.Adadelta."""
+    results = []
+    for lib in (chainrule, torch):
+        w = lib.tensor([1.0, -2.0, 0.5], dtype=lib.float64, requires_grad=True)
+        opt = (optim if lib is chainrule else torch.optim).Adadelta([w], lr=0.5, weight_decay=1)
+        for _ in range(3):
+            opt.zero_grad()
+            (w * w * w).sum().backward()
+            opt.step()
+        results.append(w.detach().numpy())
+    np.testing.assert_allclose(*results, rtol=1e-12)
+
+
+def test_linear_lr_at_explicit_epochs_matches_torch():
+    """LinearLR.step(epoch) uses the closed form start + (end - start) * epoch / total_iters,
+    held after total_iters, as torch's (which warns that the epoch argument is deprecated)."""
+    ours_opt = optim.SGD([chainrule.zeros(1, requires_grad=True)], lr=1.0)
+    theirs_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    ours = lr_scheduler.LinearLR(ours_opt, start_factor=0.25, end_factor=0.75, total_iters=4)
+    theirs = torch.optim.lr_scheduler.LinearLR(
+        theirs_opt, start_factor=0.25, end_factor=0.75, total_iters=4
+    )
+    for epoch in (1, 3, 2, 6):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ours.step(epoch)
+            theirs.step(epoch)
+        assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), abs=1e-12), epoch
 
 
 def test_adam_accepts_zero_betas_and_refuses_one():
@@ -209,6 +241,9 @@ LINES = {
     "minimum_near_end": lambda lib, s: (s - 0.95) ** 2 + (s - 0.95) ** 4,
     "overshoot_far": lambda lib, s: (s - 0.004) ** 2 * 10 + s**4,
     "wiggly": lambda lib, s: (s - 0.3) ** 2 + lib.sin(s * 20) * 0.05,
+    # still descending steeply at t = 1, with a minimum at 1.24: the bracketing phase
+    # extrapolates by a cubic bounded below by t + 0.01 (t - t_prev)
+    "extrapolates_just_past_the_first_step": lambda lib, s: -s - 1.55 * s**2 + 1.05 * s**3,
 }
 
 
@@ -227,6 +262,54 @@ def test_strong_wolfe_line_search_matches_torch(name):
     assert ours[3] == theirs[3]  # evaluations
     assert float(ours[2]) == pytest.approx(float(theirs[2]), rel=1e-12)  # the step t
     assert ours[0] == pytest.approx(theirs[0], rel=1e-12)
+
+
+def test_strong_wolfe_with_a_large_sufficient_decrease_constant_matches_torch():
+    """c1 = 0.45 makes the zoom phase's Armijo test (f_new > f + c1 t gtd shrinks the
+    bracket) decide the step: the same evaluations and step as torch's."""
+    shape = lambda lib, s: (s - 0.2) ** 2 + (s - 0.2) ** 4  # noqa: E731
+    ours_f, ours_g = _line(chainrule, shape)(None, 0.0, None)
+    theirs_f, theirs_g = _line(torch, shape)(None, 0.0, None)
+    d, td = np.array([1.0]), torch.tensor([1.0], dtype=torch.float64)
+    ours = _strong_wolfe(_line(chainrule, shape), None, 1.0, d, ours_f, ours_g, ours_g @ d, c1=0.45)
+    theirs = torch_strong_wolfe(
+        _line(torch, shape), None, 1.0, td, theirs_f, theirs_g, theirs_g.dot(td), c1=0.45
+    )
+    assert ours[3] == theirs[3] == 3  # evaluations
+    assert float(ours[2]) == pytest.approx(float(theirs[2]), rel=1e-12)
+
+
+def test_cubic_interpolation_without_a_real_minimum_takes_the_middle_as_torch():
+    """When the cubic through two points has no real minimizer (d1^2 < g1 g2), the midpoint
+    of the bounds is taken, as torch's _cubic_interpolate."""
+    arguments = (0.0, 0.0, 1.0, 1.0, 2.0 / 3.0, 1.0)  # d1 = 0, so d2^2 = -1
+    theirs = torch_cubic(*(torch.tensor(value, dtype=torch.float64) for value in arguments))
+    assert _cubic_interpolate(*arguments) == pytest.approx(float(theirs)) == 0.5
+    bounds = (0.2, 1.6)
+    assert _cubic_interpolate(*arguments, bounds=bounds) == pytest.approx(0.9)
+    assert torch_cubic(*arguments, bounds=bounds) == pytest.approx(0.9)
+
+
+def test_lbfgs_stops_only_when_the_loss_moves_less_than_tolerance_change():
+    """abs(loss - prev_loss) < tolerance_change, strictly: with tolerance_change=0 a step that
+    returns to the same loss (x -> -x on x^2 with lr 2) does not stop the iterations, as in
+    torch."""
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor([1.0], dtype=lib.float64, requires_grad=True)
+        opt = (optim if lib is chainrule else torch.optim).LBFGS(
+            [x], lr=2, max_iter=6, tolerance_change=0.0, tolerance_grad=0.0
+        )
+
+        def closure(x=x, opt=opt):
+            opt.zero_grad()
+            loss = (x * x).sum()
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+        results.append((opt.state[x]["func_evals"], opt.state[x]["n_iter"], x.tolist()))
+    assert results[0] == results[1] and results[0][0] == 6
 
 
 @pytest.mark.parametrize("reverse", [False, True])
