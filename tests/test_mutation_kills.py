@@ -3,8 +3,11 @@ docs/mutation.md names the mutant each test kills). Each is compared with PyTorc
 
 from __future__ import annotations
 
+import collections
 import gc
 import json
+import multiprocessing
+import os
 import warnings
 import weakref
 
@@ -833,6 +836,32 @@ def test_forward_mode_jacobian_in_strict_mode():
         )
 
 
+def test_grad_of_a_function_closing_over_a_differentiated_tensor_stays_differentiable():
+    """func.grad with respect to x of a function that closes over w keeps its result in w's
+    graph, as torch.func: jacrev over w of that gradient is the mixed derivative 3 x^2 (it was
+    zero: the inner gradient was cut from w), for a Tensor x and for NumPy data; and at the
+    top level the gradient of a function of a parameter has a grad_fn reaching it."""
+    xs, ws = [1.5, -2.0], [0.5, 3.0]
+    expected = torch.func.jacrev(
+        lambda w: torch.func.grad(lambda x: (w * x**3).sum())(torch.tensor(xs, dtype=torch.float64))
+    )(torch.tensor(ws, dtype=torch.float64))
+    for x in (chainrule.tensor(xs, dtype=chainrule.float64), np.array(xs)):
+        inner = lambda w, x=x: chainrule.func.grad(lambda v: (w * v**3).sum())(x)  # noqa: E731
+        w = chainrule.tensor(ws, dtype=chainrule.float64)
+        for transform in (chainrule.func.jacrev, chainrule.func.jacfwd):
+            ours = transform(inner)(w)
+            assert not ours.requires_grad
+            np.testing.assert_allclose(ours.numpy(), expected.numpy())
+    grads = []
+    for lib in (chainrule, torch):
+        w = lib.tensor(ws, dtype=lib.float64, requires_grad=True)
+        g = lib.func.grad(lambda v, w=w: (w * v**3).sum())(lib.tensor(xs, dtype=lib.float64))
+        assert g.requires_grad and g.grad_fn is not None
+        g.sum().backward()
+        grads.append(w.grad.numpy())
+    np.testing.assert_allclose(*grads)
+
+
 def test_stack_module_state_stacks_buffers_as_torch():
     """The buffers of an ensemble (BatchNorm's running statistics and count) are stacked along
     a new first dimension, as torch.func.stack_module_state does."""
@@ -1003,3 +1032,70 @@ def test_istft_of_a_two_sided_spectrum_returns_the_real_signal():
     assert ours.dtype == chainrule.float64 and not ours.is_complex()
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-12)
     np.testing.assert_allclose(ours.numpy(), signal, atol=1e-12)
+
+
+# ---- data: collate, worker options --------------------------------------------------------------
+
+
+def test_default_collate_keeps_a_mutable_mappings_type():
+    """A batch of defaultdicts collates to a defaultdict with the same default_factory (a
+    mutable mapping is copied, then updated), as torch.utils.data.default_collate."""
+    batch = [
+        collections.defaultdict(list, a=1.0, b=np.array([1, 2])),
+        collections.defaultdict(list, a=2.0, b=np.array([3, 4])),
+    ]
+    ours = data.default_collate(batch)
+    theirs = torch.utils.data.default_collate(batch)
+    assert type(ours) is type(theirs) is collections.defaultdict
+    assert ours.default_factory is theirs.default_factory is list
+    assert {k: v.tolist() for k, v in ours.items()} == {k: v.tolist() for k, v in theirs.items()}
+
+
+def test_workers_prefetch_two_batches_each_by_default():
+    """prefetch_factor is 2 when workers are asked for without one, None without workers."""
+    for workers, expected in ((2, 2), (0, None)):
+        ours = data.DataLoader(range(4), num_workers=workers)
+        theirs = torch.utils.data.DataLoader(range(4), num_workers=workers)
+        assert ours.prefetch_factor == theirs.prefetch_factor == expected
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_too_many_workers_warns_only_past_the_cpu_count(extra):
+    """The warning comes when num_workers exceeds the CPUs this process may use, not at equal
+    numbers, as torch's check_worker_number_rationality."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    warned = []
+    for check in (
+        data.DataLoader(range(4), num_workers=cpus + extra)._warn_if_too_many_workers,
+        torch.utils.data.DataLoader(
+            range(4), num_workers=cpus + extra
+        ).check_worker_number_rationality,
+    ):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            check()
+        warned.append([str(w.message)[:40] for w in caught])
+    assert warned[0] == warned[1] and len(warned[0]) == extra
+
+
+class _CountingContext(multiprocessing.context.ForkContext):
+    """The fork start method, counting the worker processes it starts."""
+
+    started = 0
+
+    def Process(self, *args, **kwargs):  # noqa: N802 (multiprocessing's name)
+        type(self).started += 1
+        return super().Process(*args, **kwargs)
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork")
+def test_workers_start_from_the_given_context_or_the_default_one():
+    """multiprocessing_context given as a context object starts the workers; without one, the
+    default context does: the batches are torch's either way."""
+    expected = [b.tolist() for b in torch.utils.data.DataLoader(range(6), batch_size=2)]
+    counting = _CountingContext()
+    given = data.DataLoader(range(6), batch_size=2, num_workers=1, multiprocessing_context=counting)
+    assert [b.tolist() for b in given] == expected
+    assert _CountingContext.started == 1
+    default = data.DataLoader(range(6), batch_size=2, num_workers=1)
+    assert [b.tolist() for b in default] == expected
