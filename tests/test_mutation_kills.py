@@ -1099,3 +1099,44 @@ def test_workers_start_from_the_given_context_or_the_default_one():
     assert _CountingContext.started == 1
     default = data.DataLoader(range(6), batch_size=2, num_workers=1)
     assert [b.tolist() for b in default] == expected
+
+
+class _HeldAtZero:
+    """Six items; the worker given item 0 waits until `event` is set (at most 3 s)."""
+
+    def __init__(self, event):
+        self.event = event
+
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, index):
+        if index == 0:
+            self.event.wait(3)
+        return index
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork")
+def test_out_of_order_loading_gives_a_held_worker_no_more_than_its_prefetch():
+    """in_order=False with prefetch_factor=1: a worker stuck on item 0 holds that one task, so
+    the other worker delivers items 1 to 5 first (the event that frees item 0 is set only
+    then), as torch's loader."""
+    context = multiprocessing.get_context("fork")
+    orders = []
+    for loader_class in (data.DataLoader, torch.utils.data.DataLoader):
+        event = context.Event()
+        loader = loader_class(
+            _HeldAtZero(event),
+            batch_size=None,
+            num_workers=2,
+            prefetch_factor=1,
+            in_order=False,
+            multiprocessing_context=context,
+        )
+        order = []
+        for item in loader:
+            order.append(int(item))
+            if len(order) == 5:
+                event.set()
+        orders.append(order)
+    assert orders[0] == orders[1] == [1, 2, 3, 4, 5, 0]
