@@ -172,6 +172,14 @@ def test_ddp_of_one_process_gives_the_plain_module_gradients(single):
         assert chainrule.equal(ours.grad, theirs.grad)
 
 
+def test_ddp_bucket_capacity_in_bytes_is_torchs(single):
+    """bucket_cap_mb counts MiB: bucket_bytes_cap is int(mb * 1024 * 1024), as torch's
+    attribute, 25 MiB by default."""
+    assert DistributedDataParallel(nn.Linear(2, 2)).bucket_bytes_cap == 25 * 1024 * 1024
+    half = DistributedDataParallel(nn.Linear(2, 2), bucket_cap_mb=0.5)
+    assert half.bucket_bytes_cap == 512 * 1024
+
+
 def test_ddp_names_parameters_that_got_no_gradient(single):
     model = DistributedDataParallel(Branches())
     for _ in range(2):  # the next iteration starts afresh

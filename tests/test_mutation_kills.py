@@ -3,21 +3,31 @@ docs/mutation.md names the mutant each test kills). Each is compared with PyTorc
 
 from __future__ import annotations
 
+import collections
 import gc
 import json
+import multiprocessing
+import os
+import warnings
 import weakref
 
 import numpy as np
 import pytest
 import torch
+import torch.autograd.functional as TAF
 from torch.optim.lbfgs import _cubic_interpolate as torch_cubic
 from torch.optim.lbfgs import _strong_wolfe as torch_strong_wolfe
 
 import chainrule
+import chainrule.autograd.functional
+import chainrule.numpy as cnp
 from chainrule import data, optim
 from chainrule.apps.cli import main
+from chainrule.autograd import detect_anomaly
+from chainrule.autograd import forward_ad as fwAD
 from chainrule.autograd.observers import Observer, add_observer, remove_observer
-from chainrule.errors import FileFormatError
+from chainrule.errors import FileFormatError, GradError
+from chainrule.func import custom_jvp, custom_vjp
 from chainrule.optim import lr_scheduler
 from chainrule.optim.lbfgs import _cubic_interpolate, _strong_wolfe
 from tests import test_vmap
@@ -46,6 +56,37 @@ def test_backward_of_the_same_root_twice_sums_its_seeds():
 
 
 # ---- optim --------------------------------------------------------------------------------------
+
+
+def test_adadelta_with_weight_decay_one_matches_torch():
+    """weight_decay=1 adds the whole parameter to its gradient, as torch.optim.Adadelta."""
+    results = []
+    for lib in (chainrule, torch):
+        w = lib.tensor([1.0, -2.0, 0.5], dtype=lib.float64, requires_grad=True)
+        opt = (optim if lib is chainrule else torch.optim).Adadelta([w], lr=0.5, weight_decay=1)
+        for _ in range(3):
+            opt.zero_grad()
+            (w * w * w).sum().backward()
+            opt.step()
+        results.append(w.detach().numpy())
+    np.testing.assert_allclose(*results, rtol=1e-12)
+
+
+def test_linear_lr_at_explicit_epochs_matches_torch():
+    """LinearLR.step(epoch) uses the closed form start + (end - start) * epoch / total_iters,
+    held after total_iters, as torch's (which warns that the epoch argument is deprecated)."""
+    ours_opt = optim.SGD([chainrule.zeros(1, requires_grad=True)], lr=1.0)
+    theirs_opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    ours = lr_scheduler.LinearLR(ours_opt, start_factor=0.25, end_factor=0.75, total_iters=4)
+    theirs = torch.optim.lr_scheduler.LinearLR(
+        theirs_opt, start_factor=0.25, end_factor=0.75, total_iters=4
+    )
+    for epoch in (1, 3, 2, 6):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ours.step(epoch)
+            theirs.step(epoch)
+        assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), abs=1e-12), epoch
 
 
 def test_adam_accepts_zero_betas_and_refuses_one():
@@ -203,6 +244,9 @@ LINES = {
     "minimum_near_end": lambda lib, s: (s - 0.95) ** 2 + (s - 0.95) ** 4,
     "overshoot_far": lambda lib, s: (s - 0.004) ** 2 * 10 + s**4,
     "wiggly": lambda lib, s: (s - 0.3) ** 2 + lib.sin(s * 20) * 0.05,
+    # still descending steeply at t = 1, with a minimum at 1.24: the bracketing phase
+    # extrapolates by a cubic bounded below by t + 0.01 (t - t_prev)
+    "extrapolates_just_past_the_first_step": lambda lib, s: -s - 1.55 * s**2 + 1.05 * s**3,
 }
 
 
@@ -221,6 +265,54 @@ def test_strong_wolfe_line_search_matches_torch(name):
     assert ours[3] == theirs[3]  # evaluations
     assert float(ours[2]) == pytest.approx(float(theirs[2]), rel=1e-12)  # the step t
     assert ours[0] == pytest.approx(theirs[0], rel=1e-12)
+
+
+def test_strong_wolfe_with_a_large_sufficient_decrease_constant_matches_torch():
+    """c1 = 0.45 makes the zoom phase's Armijo test (f_new > f + c1 t gtd shrinks the
+    bracket) decide the step: the same evaluations and step as torch's."""
+    shape = lambda lib, s: (s - 0.2) ** 2 + (s - 0.2) ** 4  # noqa: E731
+    ours_f, ours_g = _line(chainrule, shape)(None, 0.0, None)
+    theirs_f, theirs_g = _line(torch, shape)(None, 0.0, None)
+    d, td = np.array([1.0]), torch.tensor([1.0], dtype=torch.float64)
+    ours = _strong_wolfe(_line(chainrule, shape), None, 1.0, d, ours_f, ours_g, ours_g @ d, c1=0.45)
+    theirs = torch_strong_wolfe(
+        _line(torch, shape), None, 1.0, td, theirs_f, theirs_g, theirs_g.dot(td), c1=0.45
+    )
+    assert ours[3] == theirs[3] == 3  # evaluations
+    assert float(ours[2]) == pytest.approx(float(theirs[2]), rel=1e-12)
+
+
+def test_cubic_interpolation_without_a_real_minimum_takes_the_middle_as_torch():
+    """When the cubic through two points has no real minimizer (d1^2 < g1 g2), the midpoint
+    of the bounds is taken, as torch's _cubic_interpolate."""
+    arguments = (0.0, 0.0, 1.0, 1.0, 2.0 / 3.0, 1.0)  # d1 = 0, so d2^2 = -1
+    theirs = torch_cubic(*(torch.tensor(value, dtype=torch.float64) for value in arguments))
+    assert _cubic_interpolate(*arguments) == pytest.approx(float(theirs)) == 0.5
+    bounds = (0.2, 1.6)
+    assert _cubic_interpolate(*arguments, bounds=bounds) == pytest.approx(0.9)
+    assert torch_cubic(*arguments, bounds=bounds) == pytest.approx(0.9)
+
+
+def test_lbfgs_stops_only_when_the_loss_moves_less_than_tolerance_change():
+    """abs(loss - prev_loss) < tolerance_change, strictly: with tolerance_change=0 a step that
+    returns to the same loss (x -> -x on x^2 with lr 2) does not stop the iterations, as in
+    torch."""
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor([1.0], dtype=lib.float64, requires_grad=True)
+        opt = (optim if lib is chainrule else torch.optim).LBFGS(
+            [x], lr=2, max_iter=6, tolerance_change=0.0, tolerance_grad=0.0
+        )
+
+        def closure(x=x, opt=opt):
+            opt.zero_grad()
+            loss = (x * x).sum()
+            loss.backward()
+            return loss
+
+        opt.step(closure)
+        results.append((opt.state[x]["func_evals"], opt.state[x]["n_iter"], x.tolist()))
+    assert results[0] == results[1] and results[0][0] == 6
 
 
 @pytest.mark.parametrize("reverse", [False, True])
@@ -517,3 +609,534 @@ def test_observers_see_the_node_of_an_op_whose_last_output_has_none():
     assert lu.grad_fn is not None and pivots.grad_fn is None
     (node,) = [node for name, node in recorder.nodes if name == "LuFactor"]
     assert node is not None
+
+
+# ---- autograd: anomaly mode, forward AD levels, once_differentiable, gradcheck ---------------
+
+
+def test_a_nan_made_outside_the_graph_is_traced_like_one_made_inside():
+    """check_forward blames an op whose inputs need no gradient (no node keeps its stack) with
+    the same forward trace as when they do: it ends at the call into the op, with none of
+    anomaly mode's own frames."""
+    messages = []
+    for requires_grad in (True, False):
+        x = chainrule.tensor([-1.0, 4.0], requires_grad=requires_grad)
+        with detect_anomaly(check_forward=True), pytest.raises(GradError) as caught:
+            x.log()
+        messages.append(str(caught.value))
+    with_graph, without = (m.split("Traceback of forward call")[1] for m in messages)
+    assert "x.log()" in without and without == with_graph
+
+
+def test_an_invalid_dual_level_names_the_active_levels():
+    """make_dual and unpack_dual at a level past the innermost name the levels that exist
+    (0 to n - 1 for n nested levels; torch has only one level and says 'Invalid level')."""
+    x, t = chainrule.tensor([1.0, 2.0]), chainrule.ones(2)
+    with fwAD.dual_level(), fwAD.dual_level():
+        with pytest.raises(GradError, match=r"invalid level 2 given: .* are 0 to 1$"):
+            fwAD.make_dual(x, t, level=2)
+        with pytest.raises(GradError, match=r"invalid level 3 given: .* are 0 to 1$"):
+            fwAD.unpack_dual(x, level=3)
+
+
+def test_jvp_through_vmap_of_a_parameter_with_a_post_accumulate_grad_hook_matches_torch():
+    """A tensor with a post-accumulate-grad hook (as an optimizer run inside backward registers
+    on each parameter) but no tangent, used first in an op under vmap inside jvp: it carries
+    no tangent, and the jvp is torch.func's."""
+    results = []
+    for lib in (chainrule, torch):
+        w = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        w.register_post_accumulate_grad_hook(lambda tensor: None)
+        x = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        mapped = lib.func.vmap(lambda row, w=w: (w * row).sin())
+        results.append(lib.func.jvp(mapped, (x,), (lib.ones(2, 3),)))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-6)
+
+
+def test_differentiating_a_once_differentiable_backward_again_names_the_function():
+    """torch's message, followed by the name of the Function's node."""
+
+    class Square(chainrule.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        @chainrule.autograd.function.once_differentiable
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+
+    x = chainrule.tensor([1.0, -2.0], requires_grad=True)
+    y = Square.apply(x)
+    (g,) = chainrule.autograd.grad((y * y).sum(), x, create_graph=True)
+    expected = "trying to differentiate twice a function that was marked with @once_differentiable"
+    with pytest.raises(GradError) as caught:
+        g.sum().backward()
+    assert str(caught.value) == f"{expected} (SquareBackward)"
+
+
+def test_gradcheck_of_a_function_with_an_empty_output_passes_as_torchs():
+    """An output with no elements has an empty Jacobian (0 rows), which matches the numerical
+    one: gradcheck is True, as torch.autograd.gradcheck."""
+    for lib in (chainrule, torch):
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        assert lib.autograd.gradcheck(lambda a: (a * 2, a[:0]), (x,))
+        assert lib.autograd.gradcheck(lambda a: a[2:] * 3, (x,))
+
+
+def test_gradgradcheck_checks_the_backward_is_linear_in_its_cotangent():
+    """A backward that detaches its cotangent has the right first derivative and the right
+    derivative in x, but not in the cotangent: gradgradcheck's random cotangents are
+    differentiated too, so it fails, as torch's does."""
+
+    def make(lib):
+        class Square(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return 2 * x * g.detach()
+
+        return Square
+
+    for lib in (chainrule, torch):
+        x = lib.tensor([1.0, -2.0], dtype=lib.float64, requires_grad=True)
+        square = make(lib)
+        assert lib.autograd.gradcheck(square.apply, (x,))
+        assert not lib.autograd.gradgradcheck(square.apply, (x,), raise_exception=False)
+
+
+def test_a_custom_function_under_vmap_is_batched_like_torchs():
+    """A custom autograd.Function called inside vmap runs its forward under the vmap (its ops
+    see the batch), and grad of it per example matches torch.func (torch asks the Function for
+    generate_vmap_rule = True; chainrule batches any Function)."""
+
+    def make(lib):
+        class Dot(lib.autograd.Function):
+            generate_vmap_rule = True
+
+            @staticmethod
+            def forward(x, w):
+                return (x * w).sum()
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                ctx.save_for_backward(*inputs)
+
+            @staticmethod
+            def backward(ctx, g):
+                x, w = ctx.saved_tensors
+                return g * w, g * x
+
+        return Dot
+
+    results = []
+    for lib in (chainrule, torch):
+        dot = make(lib)
+        x = lib.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+        w = lib.tensor([0.5, -1.0])
+        values = lib.func.vmap(dot.apply, in_dims=(0, None))(x, w)
+        grads = lib.func.vmap(lib.func.grad(dot.apply, argnums=(0, 1)), in_dims=(0, None))(x, w)
+        results.append([values, *grads])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+
+
+# ---- func: custom rules, autograd.functional's strict mode, stack_module_state ---------------
+
+
+def test_custom_rules_bind_keyword_arguments_to_their_positions():
+    """A custom_vjp or custom_jvp function called with keyword arguments gets each at its
+    position (as JAX binds them), plainly and under grad."""
+
+    @custom_vjp
+    def clip_gradient(x, low, high):
+        return x
+
+    clip_gradient.defvjp(
+        lambda x, low, high: (x, (low, high)),
+        lambda residuals, g: (cnp.clip(g, *residuals), None, None),
+    )
+
+    @custom_jvp
+    def scaled_sin(x, scale=1.0):
+        return cnp.sin(x) * scale
+
+    scaled_sin.defjvps(lambda t, ans, x, scale: cnp.cos(x) * scale * t, None)
+    x = np.array([0.0, 1.0, 2.0])
+    clipped = chainrule.func.grad(
+        lambda v: cnp.sum(clip_gradient(cnp.sin(v), high=0.5, low=-0.25) * 3)
+    )(x)
+    np.testing.assert_allclose(clipped, np.clip(3.0, -0.25, 0.5) * np.cos(x))
+    np.testing.assert_allclose(clip_gradient(x, low=0.0, high=1.0), x)
+    scaled = chainrule.func.grad(lambda v: cnp.sum(scaled_sin(v, scale=3.0)))(x)
+    np.testing.assert_allclose(scaled, 3 * np.cos(x))
+    np.testing.assert_allclose(scaled_sin(x, scale=2.0), 2 * np.sin(x))
+
+
+def test_a_custom_vjp_forward_rule_returning_a_number_is_refused():
+    """The outputs of a custom_vjp's fwd must be Tensors: a Python float is a TypeError naming
+    the function."""
+
+    @custom_vjp
+    def half(x):
+        return x / 2
+
+    half.defvjp(lambda x: (0.5, None), lambda residuals, g: (g / 2,))
+    with pytest.raises(TypeError, match="custom_vjp half: the function must return Tensors"):
+        chainrule.func.grad(lambda v: half(v).sum())(chainrule.tensor([1.0, 2.0]))
+
+
+def test_strict_mode_messages_are_torchs():
+    """autograd.functional in strict mode: an output that does not require grad, and the
+    jacobian of a linear function in hessian and vhp, are refused with torch's messages."""
+    cases = {
+        "constant output": lambda lib, af, x: af.vjp(
+            lambda a: lib.ones(2, dtype=lib.float64), x, lib.ones(2, dtype=lib.float64), strict=True
+        ),
+        "linear hessian": lambda lib, af, x: af.hessian(lambda a: (a * 2).sum(), x, strict=True),
+        "linear vhp": lambda lib, af, x: af.vhp(
+            lambda a: (a * 2).sum(), x, lib.ones(2, dtype=lib.float64), strict=True
+        ),
+    }
+    for name, call in cases.items():
+        messages = []
+        for lib, af in ((chainrule, chainrule.autograd.functional), (torch, TAF)):
+            with pytest.raises(RuntimeError) as caught:
+                call(lib, af, lib.tensor([1.0, 2.0], dtype=lib.float64))
+            messages.append(str(caught.value))
+        ours, theirs = messages
+        first_sentences = ". ".join(theirs.split(". ")[:2])
+        assert ours.startswith(first_sentences), name
+
+
+def test_forward_mode_jacobian_in_strict_mode():
+    """strategy="forward-mode" with strict=True (a combination torch refuses) gives the
+    reverse-mode strict result for a function of its input, and refuses an output that does not
+    depend on the input."""
+    af = chainrule.autograd.functional
+    x = chainrule.tensor([1.0, 2.0], dtype=chainrule.float64)
+    forward = af.jacobian(lambda a: a**2, x, strict=True, strategy="forward-mode", vectorize=True)
+    expected = TAF.jacobian(lambda a: a**2, torch.tensor([1.0, 2.0], dtype=torch.float64))
+    np.testing.assert_allclose(forward.numpy(), expected.numpy())
+    with pytest.raises(GradError, match="Output 0 of the user-provided function is independent"):
+        af.jacobian(
+            lambda a: chainrule.ones(2, dtype=chainrule.float64),
+            x,
+            strict=True,
+            strategy="forward-mode",
+            vectorize=True,
+        )
+
+
+def test_grad_of_a_function_closing_over_a_differentiated_tensor_stays_differentiable():
+    """func.grad with respect to x of a function that closes over w keeps its result in w's
+    graph, as torch.func: jacrev over w of that gradient is the mixed derivative 3 x^2 (it was
+    zero: the inner gradient was cut from w), for a Tensor x and for NumPy data; and at the
+    top level the gradient of a function of a parameter has a grad_fn reaching it."""
+    xs, ws = [1.5, -2.0], [0.5, 3.0]
+    expected = torch.func.jacrev(
+        lambda w: torch.func.grad(lambda x: (w * x**3).sum())(torch.tensor(xs, dtype=torch.float64))
+    )(torch.tensor(ws, dtype=torch.float64))
+    for x in (chainrule.tensor(xs, dtype=chainrule.float64), np.array(xs)):
+        inner = lambda w, x=x: chainrule.func.grad(lambda v: (w * v**3).sum())(x)  # noqa: E731
+        w = chainrule.tensor(ws, dtype=chainrule.float64)
+        for transform in (chainrule.func.jacrev, chainrule.func.jacfwd):
+            ours = transform(inner)(w)
+            assert not ours.requires_grad
+            np.testing.assert_allclose(ours.numpy(), expected.numpy())
+    grads = []
+    for lib in (chainrule, torch):
+        w = lib.tensor(ws, dtype=lib.float64, requires_grad=True)
+        g = lib.func.grad(lambda v, w=w: (w * v**3).sum())(lib.tensor(xs, dtype=lib.float64))
+        assert g.requires_grad and g.grad_fn is not None
+        g.sum().backward()
+        grads.append(w.grad.numpy())
+    np.testing.assert_allclose(*grads)
+
+
+def test_stack_module_state_stacks_buffers_as_torch():
+    """The buffers of an ensemble (BatchNorm's running statistics and count) are stacked along
+    a new first dimension, as torch.func.stack_module_state does."""
+    results = []
+    for lib in (chainrule, torch):
+        lib.manual_seed(0)
+        models = [lib.nn.BatchNorm1d(3) for _ in range(2)]
+        for index, model in enumerate(models):
+            model(lib.arange(6 * (index + 1), dtype=lib.float32).reshape(-1, 3) * (index + 1))
+        results.append(lib.func.stack_module_state(models)[1])
+    ours, theirs = results
+    assert sorted(ours) == sorted(theirs)
+    for name in theirs:
+        assert ours[name].shape == tuple(theirs[name].shape), name
+        np.testing.assert_allclose(ours[name].numpy(), theirs[name].numpy(), rtol=1e-6)
+        assert not ours[name].requires_grad
+
+
+# ---- nn: attention, init, state_dict, parametrizations, spectral_norm -------------------------
+
+
+def test_grouped_query_attention_of_unbatched_inputs_matches_torch():
+    """scaled_dot_product_attention with enable_gqa on (heads, L, E) inputs, no batch
+    dimension: each key/value head serves heads / kv_heads query heads, as in torch."""
+    rng = np.random.default_rng(0)
+    q, k, v = (rng.standard_normal(shape) for shape in ((4, 3, 5), (2, 6, 5), (2, 6, 5)))
+    ours = chainrule.nn.functional.scaled_dot_product_attention(
+        *(chainrule.tensor(a) for a in (q, k, v)), enable_gqa=True
+    )
+    theirs = torch.nn.functional.scaled_dot_product_attention(
+        *(torch.tensor(a) for a in (q, k, v)), enable_gqa=True
+    )
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10)
+
+
+def test_a_3d_attention_mask_of_the_wrong_shape_is_refused_with_torchs_message():
+    """The expected shape (batch * heads, L, S) is named, as torch.nn.MultiheadAttention does."""
+    messages = []
+    for lib in (chainrule, torch):
+        attention = lib.nn.MultiheadAttention(4, 2)
+        query = lib.zeros(3, 2, 4)
+        with pytest.raises((ValueError, RuntimeError)) as caught:
+            attention(query, query, query, attn_mask=lib.zeros(3, 3, 3))
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1].replace("torch.Size([3, 3, 3])", "(3, 3, 3)")
+
+
+def test_trunc_normal_warns_at_the_callers_line():
+    """A mean more than 2 std outside [a, b] warns with torch's message, attributed to the line
+    that called trunc_normal_ (stacklevel 2; torch's points into its own init.py, a wrapper
+    deeper)."""
+    with pytest.warns(UserWarning, match="mean is more than 2 std from") as record:
+        chainrule.nn.init.trunc_normal_(chainrule.empty(3), mean=5.0, std=1.0, a=-2.0, b=2.0)
+    assert record[0].filename == __file__
+
+
+def test_state_dict_with_keep_vars_returns_the_buffers_themselves():
+    """keep_vars=True gives the module's own buffer tensors, as torch's state_dict; without it,
+    detached tensors that share their memory."""
+    for lib in (chainrule, torch):
+        norm = lib.nn.BatchNorm1d(2)
+        assert norm.state_dict(keep_vars=True)["running_mean"] is norm.running_mean
+        detached = norm.state_dict()["running_mean"]
+        assert detached is not norm.running_mean
+        detached.add_(1.0)
+        assert norm.running_mean.tolist() == [1.0, 1.0]
+
+
+def test_a_parametrization_counts_the_tensors_its_right_inverse_gives():
+    """ParametrizationList.ntensors: 1 when right_inverse returns a tensor (kept as
+    `original`), the sequence's length otherwise (`original0`, `original1`...), as torch."""
+
+    def make(lib):
+        class Symmetric(lib.nn.Module):
+            def forward(self, x):
+                return x.triu() + x.triu(1).T
+
+        class Sum(lib.nn.Module):
+            def forward(self, a, b):
+                return a + b
+
+            def right_inverse(self, x):
+                return x / 2, x / 2
+
+        return Symmetric, Sum
+
+    for lib in (chainrule, torch):
+        symmetric, total = make(lib)
+        parametrize = lib.nn.utils.parametrize
+        one, two = lib.nn.Linear(2, 2), lib.nn.Linear(2, 2)
+        parametrize.register_parametrization(one, "weight", symmetric())
+        parametrize.register_parametrization(two, "weight", total())
+        assert one.parametrizations.weight.ntensors == 1
+        assert two.parametrizations.weight.ntensors == 2
+        assert sorted(name for name, _ in two.parametrizations.weight.named_parameters()) == [
+            "original0",
+            "original1",
+        ]
+
+
+def test_spectral_norm_starts_from_random_unit_directions_drawn_around_zero():
+    """spectral_norm's first u and v are normalized standard-normal draws (torch's normal_(0,
+    1)): unit vectors whose entries sum to about N(0, 1), not to sqrt(n / 2) as draws of mean
+    1 would."""
+    chainrule.manual_seed(0)
+    layer = chainrule.nn.utils.spectral_norm(chainrule.nn.Linear(4096, 2048))
+    for name, size in (("weight_u", 2048), ("weight_v", 4096)):
+        vector = getattr(layer, name)
+        assert vector.shape == (size,)
+        assert float(vector.norm()) == pytest.approx(1.0)
+        assert abs(float(vector.sum())) < 6.0, name
+
+
+# ---- ops: convolution, indexing, fft, istft ----------------------------------------------------
+
+
+def test_conv2d_with_a_wider_stride_along_the_width_matches_torch():
+    """stride (1, 3) with many channels per kernel row (the channels-last column layout): the
+    width's own stride picks the windows; value and gradients as torch's."""
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 4, 5, 9)), rng.standard_normal((3, 4, 2, 3))
+    results = []
+    for lib in (chainrule, torch):
+        inputs = [lib.tensor(a, requires_grad=True) for a in (x, w)]
+        out = lib.nn.functional.conv2d(*inputs, stride=(1, 3))
+        (out * lib.arange(out.numel(), dtype=lib.float64).reshape(out.shape)).sum().backward()
+        results.append([out.detach().numpy(), *(t.grad.numpy() for t in inputs)])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.filterwarnings("ignore:Using a non-tuple sequence")
+@pytest.mark.parametrize("key", [[0, None], [None, 1], [0, ...], [..., 1]])
+def test_a_short_list_holding_none_or_ellipsis_indexes_as_a_tuple(key):
+    """x[[0, None]] is x[0, None] and x[[..., 1]] is x[..., 1], as torch still reads them
+    (deprecated, with a warning, in both)."""
+    ours = chainrule.arange(6.0).reshape(2, 3)[key]
+    theirs = torch.arange(6.0).reshape(2, 3)[key]
+    assert ours.shape == tuple(theirs.shape) and ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize("name", ["irfft2", "irfftn"])
+def test_inverse_real_fft_resizes_every_leading_axis_to_s(name):
+    """irfft2 / irfftn with s: every axis but the last is cropped or zero-padded to its size
+    in s before the inverse, as torch.fft."""
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((4, 3, 5)) + 1j * rng.standard_normal((4, 3, 5))
+    s = (6, 8) if name == "irfft2" else (2, 5, 8)
+    ours = getattr(chainrule.fft, name)(chainrule.tensor(z), s=s)
+    theirs = getattr(torch.fft, name)(torch.tensor(z), s=s)
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_istft_of_a_two_sided_spectrum_returns_the_real_signal():
+    """onesided=False with return_complex=False: the inverse of a full (two-sided) stft is the
+    real signal, as torch.istft."""
+    signal = np.random.default_rng(0).standard_normal(64)
+    hann = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(16) / 16)  # torch.hann_window(16)
+    results = []
+    for lib in (chainrule, torch):
+        window = lib.tensor(hann)
+        spectrum = lib.stft(
+            lib.tensor(signal), 16, 4, window=window, onesided=False, return_complex=True
+        )
+        results.append(lib.istft(spectrum, 16, 4, window=window, onesided=False, length=64))
+    ours, theirs = results
+    assert ours.dtype == chainrule.float64 and not ours.is_complex()
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-12)
+    np.testing.assert_allclose(ours.numpy(), signal, atol=1e-12)
+
+
+# ---- data: collate, worker options --------------------------------------------------------------
+
+
+def test_default_collate_keeps_a_mutable_mappings_type():
+    """A batch of defaultdicts collates to a defaultdict with the same default_factory (a
+    mutable mapping is copied, then updated), as torch.utils.data.default_collate."""
+    batch = [
+        collections.defaultdict(list, a=1.0, b=np.array([1, 2])),
+        collections.defaultdict(list, a=2.0, b=np.array([3, 4])),
+    ]
+    ours = data.default_collate(batch)
+    theirs = torch.utils.data.default_collate(batch)
+    assert type(ours) is type(theirs) is collections.defaultdict
+    assert ours.default_factory is theirs.default_factory is list
+    assert {k: v.tolist() for k, v in ours.items()} == {k: v.tolist() for k, v in theirs.items()}
+
+
+def test_workers_prefetch_two_batches_each_by_default():
+    """prefetch_factor is 2 when workers are asked for without one, None without workers."""
+    for workers, expected in ((2, 2), (0, None)):
+        ours = data.DataLoader(range(4), num_workers=workers)
+        theirs = torch.utils.data.DataLoader(range(4), num_workers=workers)
+        assert ours.prefetch_factor == theirs.prefetch_factor == expected
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_too_many_workers_warns_only_past_the_cpu_count(extra):
+    """The warning comes when num_workers exceeds the CPUs this process may use, not at equal
+    numbers, as torch's check_worker_number_rationality."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    warned = []
+    for check in (
+        data.DataLoader(range(4), num_workers=cpus + extra)._warn_if_too_many_workers,
+        torch.utils.data.DataLoader(
+            range(4), num_workers=cpus + extra
+        ).check_worker_number_rationality,
+    ):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            check()
+        warned.append([str(w.message)[:40] for w in caught])
+    assert warned[0] == warned[1] and len(warned[0]) == extra
+
+
+class _CountingContext(multiprocessing.context.ForkContext):
+    """The fork start method, counting the worker processes it starts."""
+
+    started = 0
+
+    def Process(self, *args, **kwargs):  # noqa: N802 (multiprocessing's name)
+        type(self).started += 1
+        return super().Process(*args, **kwargs)
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork")
+def test_workers_start_from_the_given_context_or_the_default_one():
+    """multiprocessing_context given as a context object starts the workers; without one, the
+    default context does: the batches are torch's either way."""
+    expected = [b.tolist() for b in torch.utils.data.DataLoader(range(6), batch_size=2)]
+    counting = _CountingContext()
+    given = data.DataLoader(range(6), batch_size=2, num_workers=1, multiprocessing_context=counting)
+    assert [b.tolist() for b in given] == expected
+    assert _CountingContext.started == 1
+    default = data.DataLoader(range(6), batch_size=2, num_workers=1)
+    assert [b.tolist() for b in default] == expected
+
+
+class _HeldAtZero:
+    """Six items; the worker given item 0 waits until `event` is set (at most 3 s)."""
+
+    def __init__(self, event):
+        self.event = event
+
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, index):
+        if index == 0:
+            self.event.wait(3)
+        return index
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork")
+def test_out_of_order_loading_gives_a_held_worker_no_more_than_its_prefetch():
+    """in_order=False with prefetch_factor=1: a worker stuck on item 0 holds that one task, so
+    the other worker delivers items 1 to 5 first (the event that frees item 0 is set only
+    then), as torch's loader."""
+    context = multiprocessing.get_context("fork")
+    orders = []
+    for loader_class in (data.DataLoader, torch.utils.data.DataLoader):
+        event = context.Event()
+        loader = loader_class(
+            _HeldAtZero(event),
+            batch_size=None,
+            num_workers=2,
+            prefetch_factor=1,
+            in_order=False,
+            multiprocessing_context=context,
+        )
+        order = []
+        for item in loader:
+            order.append(int(item))
+            if len(order) == 5:
+                event.set()
+        orders.append(order)
+    assert orders[0] == orders[1] == [1, 2, 3, 4, 5, 0]

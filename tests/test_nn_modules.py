@@ -282,6 +282,18 @@ CONVOLUTIONS = [
         normal(1, 2, 3, 3),
         call=lambda m, x: m(x, output_size=[6, 6]),
     ),
+    Case(  # the smallest sizes allowed, for an unbatched input of unequal height and width
+        "ConvTranspose2d-output_size-unbatched-smallest",
+        lambda n: n.ConvTranspose2d(2, 3, 3, stride=2, padding=1),
+        normal(2, 3, 4),
+        call=lambda m, x: m(x, output_size=[5, 7]),
+    ),
+    Case(
+        "ConvTranspose1d-output_size",
+        lambda n: n.ConvTranspose1d(2, 3, 3, stride=3),
+        normal(2, 2, 4),
+        call=lambda m, x: m(x, output_size=[14]),
+    ),
 ]
 
 POOLING = [
@@ -677,6 +689,11 @@ TRANSFORMERS = [
     Case(
         "TransformerDecoderLayer",
         lambda n: n.TransformerDecoderLayer(8, 2, 16, dropout=0.0),
+        lambda r: (r.standard_normal((3, 2, 8)), r.standard_normal((4, 2, 8))),
+    ),
+    Case(
+        "TransformerDecoderLayer-norm-first",
+        lambda n: n.TransformerDecoderLayer(8, 2, 16, dropout=0.0, norm_first=True),
         lambda r: (r.standard_normal((3, 2, 8)), r.standard_normal((4, 2, 8))),
     ),
     Case(

@@ -1,7 +1,8 @@
 """Every public function and class that chainrule shares with torch takes torch's default for
 each parameter both have (issue 17: mutants that changed a default survived, since tests pass
 their arguments). Compared by reading both signatures, for torch, torch.nn.functional,
-torch.nn, torch.optim and torch.optim.lr_scheduler."""
+torch.nn, torch.nn.init, torch.nn.utils, torch.optim, torch.optim.lr_scheduler, torch.utils.data,
+torch.autograd and torch.func."""
 
 from __future__ import annotations
 
@@ -10,16 +11,30 @@ import math
 
 import pytest
 import torch
+import torch.autograd.forward_ad
+import torch.autograd.functional
+import torch.func
+import torch.nn.utils.parametrize
 import torch.utils.data.distributed
 
 import chainrule
+import chainrule.autograd.forward_ad
+import chainrule.autograd.functional
+import chainrule.nn.utils.parametrize
 
 NAMESPACES = {
     "torch": (chainrule, torch),
     "torch.nn.functional": (chainrule.nn.functional, torch.nn.functional),
     "torch.nn": (chainrule.nn, torch.nn),
+    "torch.nn.init": (chainrule.nn.init, torch.nn.init),
+    "torch.nn.utils": (chainrule.nn.utils, torch.nn.utils),
+    "torch.nn.utils.parametrize": (chainrule.nn.utils.parametrize, torch.nn.utils.parametrize),
     "torch.optim": (chainrule.optim, torch.optim),
     "torch.optim.lr_scheduler": (chainrule.optim.lr_scheduler, torch.optim.lr_scheduler),
+    "torch.autograd": (chainrule.autograd, torch.autograd),
+    "torch.autograd.forward_ad": (chainrule.autograd.forward_ad, torch.autograd.forward_ad),
+    "torch.autograd.functional": (chainrule.autograd.functional, torch.autograd.functional),
+    "torch.func": (chainrule.func, torch.func),
     "torch.utils.data": (chainrule.data, torch.utils.data),
     "torch.utils.data.distributed": (chainrule.data.distributed, torch.utils.data.distributed),
 }

@@ -11,12 +11,14 @@ graph of its result (`keep_graph`) when an enclosing transform may differentiate
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from chainrule._tensor import Tensor
 from chainrule.autograd import forward_ad as fwAD
 from chainrule.autograd import grad_mode
+from chainrule.autograd.node import AccumulateGrad
 from chainrule.backend import is_array
 from chainrule.backend.dtypes import float64
 from chainrule.numpy._core import alias_as, is_numpy_behaving
@@ -132,6 +134,49 @@ def keep_graph(leaves: Sequence[Any]) -> bool:
     return grad_mode.is_grad_enabled() and any(
         isinstance(v, Tensor) and v.requires_grad for v in leaves
     )
+
+
+# The leaves that finished reverse transforms differentiated with respect to: constants to
+# every later transform (torch.func unwraps them as its level exits), though a result whose
+# graph was kept still reaches them.
+_FINISHED_ALIASES: weakref.WeakSet = weakref.WeakSet()
+
+
+def finish(aliases: Sequence[Tensor]) -> None:
+    """Mark a reverse transform's aliases as no longer differentiated by anyone."""
+    _FINISHED_ALIASES.update(alias for alias in aliases if alias._node is None)
+
+
+def closes_over_graph(outputs: Sequence[Any], aliases: Sequence[Tensor]) -> bool:
+    """Whether `outputs` depend on a tensor that requires grad other than `aliases` (the fresh
+    leaves a reverse transform differentiates with respect to) and the aliases of finished
+    transforms: a tensor the function closes over, such as a module's parameter or an
+    enclosing transform's input. The transform then records its derivatives, so they stay
+    differentiable with respect to that tensor, as torch.func's do (jacrev of a function of
+    w that takes grad of a function closing over w)."""
+    own = {id(alias) for alias in aliases}
+    own.update(id(alias) for alias in _FINISHED_ALIASES)
+    stack = []
+    for output in outputs:
+        if isinstance(output, Tensor) and output.requires_grad:
+            if output._node is None:
+                if id(output) not in own:
+                    return True
+            else:
+                stack.append(output._node)
+    seen = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if type(node) is AccumulateGrad:
+            variable = node.variable  # None once collected: no one can differentiate it
+            if variable is not None and id(variable) not in own:
+                return True
+            continue
+        stack.extend(edge[0] for edge in node.next_edges if edge is not None)
+    return False
 
 
 def restricted_to(func: Callable, args: tuple, kwargs: dict, numbers: tuple) -> Callable:

@@ -23,8 +23,10 @@ from chainrule.errors import ShapeError
 from chainrule.func._inputs import (
     argnums_tuple,
     as_tensor,
+    closes_over_graph,
     detached,
     differentiable_alias,
+    finish,
     in_kind,
     is_traced,
     keep_graph,
@@ -97,6 +99,7 @@ def grad_and_value(
         numbers = argnums_tuple(argnums, len(args))
         originals = [args[n] for n in numbers]
         flat = [tree_flatten(a) for a in originals]
+        recording = grad_mode.is_grad_enabled()
         keep = keep_graph([leaf for leaves, _ in flat for leaf in leaves])
         aliases = [[differentiable_alias(leaf) for leaf in leaves] for leaves, _ in flat]
         new_args = list(args)
@@ -107,6 +110,7 @@ def grad_and_value(
             output, aux = split_output(func(*new_args, **kwargs), has_aux, "grad")
             _scalar_output(output)
             wanted = [leaf for leaves in aliases for leaf in leaves]
+            keep = keep or (recording and closes_over_graph([output], wanted))
             grads = (
                 api.grad(
                     output, wanted, create_graph=keep, allow_unused=True, materialize_grads=True
@@ -114,6 +118,7 @@ def grad_and_value(
                 if output.requires_grad
                 else [zeros_like(w) for w in wanted]
             )
+        finish(wanted)
         results, position = [], 0
         for leaves, spec in flat:
             count = len(leaves)
@@ -168,6 +173,7 @@ def _vjp_tensors(func: Callable, primals: tuple, has_aux: bool) -> tuple:
     """vjp's work: (output, aux, vjp_fn returning one flat list of Tensors per primal, the
     primals' flattened leaves and specs, keep)."""
     flat = [tree_flatten(p) for p in primals]
+    recording = grad_mode.is_grad_enabled()
     keep = keep_graph([leaf for leaves, _ in flat for leaf in leaves])
     aliases = [[differentiable_alias(leaf) for leaf in leaves] for leaves, _ in flat]
     new_primals = [
@@ -179,6 +185,8 @@ def _vjp_tensors(func: Callable, primals: tuple, has_aux: bool) -> tuple:
     out_leaves, out_spec = tree_flatten(output)
     output_tensors(out_leaves, "vjp")
     wanted = [leaf for leaves in aliases for leaf in leaves]
+    keep = keep or (recording and closes_over_graph(out_leaves, wanted))
+    finish(wanted)
 
     def vjp_flat(cotangents: Any) -> list:
         cot_leaves, cot_spec = tree_flatten(cotangents)
