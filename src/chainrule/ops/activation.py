@@ -80,8 +80,7 @@ class ThresholdBackward(Op):
 
     @staticmethod
     def forward(ctx: Node, g: Array, out: Array) -> Array:
-        keep = out <= 0
-        ctx.xp.logical_not(keep, out=keep)  # not out > 0: a nan keeps its gradient, as PyTorch
+        keep = ~(out <= 0)  # not out > 0: a nan keeps its gradient, as PyTorch
         ctx.save(keep=keep)
         if not ctx.backend.host_memory:  # testing g for nan would synchronise a device
             return ctx.xp.where(keep, g, 0).astype(g.dtype, copy=False)
