@@ -3,6 +3,7 @@ NaN and empty inputs, ties where torch's index choice is unspecified, zeros in p
 numerical stability, and conventions at kinks."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -543,3 +544,21 @@ def test_axis_alias_outside_reductions_follows_torch(name):
     assert (outcomes[0] is None) == (outcomes[1] is None)
     for theirs, mine in zip(outcomes[0] or (), outcomes[1] or ()):
         np.testing.assert_allclose(mine, theirs)
+
+
+def test_statistics_of_nothing_are_nan_without_a_numpy_warning():
+    """PyTorch returns nan for the mean, variance and standard deviation of an empty tensor
+    (or along an empty dim) and warns about nothing; NumPy's 'Mean of empty slice' must not
+    leak out of chainrule's ops."""
+    cases = [
+        lambda m: m.zeros(0).mean(),
+        lambda m: m.zeros(0).var(),
+        lambda m: m.zeros(0, 3).mean(0),
+        lambda m: m.zeros(0, 3).std(0),
+        lambda m: m.var_mean(m.zeros(0, 2), 0)[0],
+    ]
+    for case in cases:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            mine = case(chainrule)
+        np.testing.assert_array_equal(mine.numpy(), case(torch).numpy())

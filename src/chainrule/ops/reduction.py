@@ -303,13 +303,21 @@ def sum(
     return apply(Sum, (x,), reduced_axes("sum", dim, x._array.ndim), keepdim)
 
 
+def mean_array(x: Array, axes: tuple, keepdims: bool) -> Array:
+    """x.mean over `axes`; of nothing it is nan, as PyTorch's, without NumPy's 'Mean of empty
+    slice' warning (0 / 0 runs under Op.apply's silenced floating-point errors)."""
+    if x.size:
+        return x.mean(axis=axes, keepdims=keepdims)
+    return x.sum(axis=axes, keepdims=keepdims) / 0
+
+
 class Mean(Op):
     """Mean over `axes`. Derivative: g / count broadcast back."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool) -> Array:
         ctx.save(axes=axes, keepdim=keepdim)
-        return x.mean(axis=axes, keepdims=keepdim)
+        return mean_array(x, axes, keepdim)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -1035,7 +1043,7 @@ def _variance(xp: Any, x: Array, axes: tuple, keepdim: bool, dof: float) -> Arra
     PyTorch's Welford update does) even where their mean is not representable."""
     if x.size:
         x = x - x[tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))]
-    centred = x - x.mean(axis=axes, keepdims=True)
+    centred = x - mean_array(x, axes, True)
     total = (centred * centred).sum(axis=axes, keepdims=keepdim)
     return (total / dof).astype(x.dtype, copy=False)  # dof 0: inf or nan, as PyTorch
 
