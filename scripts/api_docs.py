@@ -452,6 +452,11 @@ METHOD_ANY_ALLOWED: dict[str, str] = {
         "types Module.forward and __call__ as Callable[..., Any] too",
     ),
     **dict.fromkeys(
+        ["Module.register_forward_pre_hook:hook", "Module.register_forward_hook:hook"],
+        "PyTorch's hook signatures: the module's arguments, keyword arguments and output are "
+        "whatever its forward takes and returns",
+    ),
+    **dict.fromkeys(
         ["Sequential.forward:input", "Sequential.forward:return"],
         "passed through each module in turn: what the first one takes and the last returns",
     ),

@@ -245,7 +245,8 @@ def test_the_type_checker_is_a_test_dependency():
 
 def test_mypy_catches_a_wrong_use_of_module_and_optimizer_methods(mypy_cache, tmp_path):
     """`to`, `train` and friends return the module's own class, not Any; ModuleDict's views,
-    Optimizer.step's result and a distribution's sample shape are typed."""
+    Optimizer.step's result, a distribution's sample shape and the hooks' signatures (a
+    forward hook for another class of module, a backward hook returning an int) are typed."""
     program = tmp_path / "wrong_methods.py"
     program.write_text(
         "import chainrule\n"
@@ -256,6 +257,9 @@ def test_mypy_catches_a_wrong_use_of_module_and_optimizer_methods(mypy_cache, tm
         "keys: list[int] = list(nn.ModuleDict({'a': layer}).keys())\n"
         "loss: int = optim.SGD(layer.parameters(), lr=0.1).step(lambda: chainrule.ones(()))\n"
         "chainrule.distributions.Normal(0.0, 1.0).sample('three')\n"
+        "def on_conv(module: nn.Conv2d, args: tuple[object, ...], output: object) -> None: ...\n"
+        "layer.register_forward_hook(on_conv)\n"
+        "layer.register_full_backward_hook(lambda module, grad_input, grad_output: 3)\n"
     )
     result = _mypy([program], mypy_cache)
     assert result.returncode == 1
@@ -264,3 +268,5 @@ def test_mypy_catches_a_wrong_use_of_module_and_optimizer_methods(mypy_cache, tm
     assert 'incompatible type "KeysView[str]"; expected "Iterable[int]"' in result.stdout
     assert 'expression has type "Tensor", variable has type "int"' in result.stdout
     assert 'incompatible type "str"; expected "Sequence[int]"' in result.stdout
+    assert '"register_forward_hook" of "Module" has incompatible type' in result.stdout
+    assert 'got "int", expected "tuple[Tensor, ...] | Tensor | None"' in result.stdout

@@ -49,6 +49,9 @@ if TYPE_CHECKING:
     _KeyPart: TypeAlias = int | slice | EllipsisType | None | Tensor | Sequence[int | bool]
     IndexKey: TypeAlias = _KeyPart | tuple[_KeyPart, ...]
 
+    # What a module's backward hooks take and may return: its gradients (PyTorch's _grad_t).
+    Grads: TypeAlias = tuple[Tensor, ...] | Tensor
+
     class ValuesIndices(NamedTuple):
         """return_types.max, min, sort, topk, kthvalue, median, cummax ...: (values, indices)."""
 

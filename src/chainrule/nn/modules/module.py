@@ -30,6 +30,7 @@ from chainrule.nn.parameter import Buffer, Parameter
 from chainrule.ops.creation import as_tensor, empty_like, zeros
 
 if TYPE_CHECKING:
+    from chainrule._typing import Grads
     from chainrule.backend.dtypes import dtype as DType
 
 # The type of `self` in the methods that return it (`to`, `train`, `eval`, ...): `model.to(...)`
@@ -905,7 +906,12 @@ class Module:
         return handle
 
     def register_forward_pre_hook(
-        self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
+        self: _ModuleT,
+        hook: Callable[[_ModuleT, tuple[Any, ...]], Any | None]
+        | Callable[[_ModuleT, tuple[Any, ...], dict[str, Any]], tuple[Any, dict[str, Any]] | None],
+        *,
+        prepend: bool = False,
+        with_kwargs: bool = False,
     ) -> RemovableHandle:
         """hook(module, args) -> new args or None, before forward (with_kwargs: hook(module,
         args, kwargs) -> (args, kwargs) or None)."""
@@ -917,8 +923,9 @@ class Module:
         return handle
 
     def register_forward_hook(
-        self,
-        hook: Callable,
+        self: _ModuleT,
+        hook: Callable[[_ModuleT, tuple[Any, ...], Any], Any | None]
+        | Callable[[_ModuleT, tuple[Any, ...], dict[str, Any], Any], Any | None],
         *,
         prepend: bool = False,
         with_kwargs: bool = False,
@@ -938,13 +945,15 @@ class Module:
             self._forward_hooks_always_called[handle.id] = True
         return handle
 
-    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+    def register_full_backward_hook(
+        self, hook: Callable[[Module, Grads, Grads], Grads | None], prepend: bool = False
+    ) -> RemovableHandle:
         """hook(module, grad_input, grad_output) -> new grad_input or None, once the gradients
         with respect to the module's positional Tensor inputs are computed."""
         return self._add_hook(self._backward_hooks, hook, prepend)
 
     def register_full_backward_pre_hook(
-        self, hook: Callable, prepend: bool = False
+        self, hook: Callable[[Module, Grads], Grads | None], prepend: bool = False
     ) -> RemovableHandle:
         """hook(module, grad_output) -> new grad_output or None, before the module's backward."""
         return self._add_hook(self._backward_pre_hooks, hook, prepend)
