@@ -431,3 +431,177 @@ def tensor_method_any(waived: bool = True) -> list[str]:
             if not waived or key not in TENSOR_ANY_ALLOWED:
                 found.append(key)
     return found
+
+
+# `Class.method:parameter` where Any is right on a public method of an exported class other
+# than Tensor (Class is the class that defines the method: Module.to, not Linear.to).
+METHOD_ANY_ALLOWED: dict[str, str] = {
+    **dict.fromkeys(
+        [
+            "Module.forward:args",
+            "Module.forward:kwargs",
+            "Module.forward:return",
+            "Module.__call__:args",
+            "Module.__call__:kwargs",
+            "Module.__call__:return",
+            "DataParallel.forward:inputs",
+            "DataParallel.forward:kwargs",
+            "DataParallel.forward:return",
+        ],
+        "whatever the subclass's (or the wrapped module's) forward takes and returns; PyTorch "
+        "types Module.forward and __call__ as Callable[..., Any] too",
+    ),
+    **dict.fromkeys(
+        ["Module.register_forward_pre_hook:hook", "Module.register_forward_hook:hook"],
+        "PyTorch's hook signatures: the module's arguments, keyword arguments and output are "
+        "whatever its forward takes and returns",
+    ),
+    **dict.fromkeys(
+        ["Sequential.forward:input", "Sequential.forward:return"],
+        "passed through each module in turn: what the first one takes and the last returns",
+    ),
+    **dict.fromkeys(
+        ["Module.get_extra_state:return", "Module.set_extra_state:state"],
+        "any picklable object a subclass chooses to keep in its state dict",
+    ),
+    **dict.fromkeys(
+        ["Module.to:args", "Module.to:kwargs"],
+        "the implementation behind typing.overload declarations of PyTorch's three call "
+        "forms, to(device, dtype), to(dtype) and to(tensor), which is what mypy reads",
+    ),
+    **dict.fromkeys(
+        ["Module.compile:args", "Module.compile:kwargs"],
+        "passed on unchanged to chainrule.compile, which types each argument",
+    ),
+    "Module.state_dict:args": (
+        "PyTorch's deprecated positional form (destination, prefix, keep_vars), three "
+        "arguments of different types"
+    ),
+    **dict.fromkeys(
+        [
+            "Module.state_dict:destination",
+            "Module.state_dict:return",
+            "Module.load_state_dict:state_dict",
+            "Optimizer.state_dict:return",
+            "Optimizer.load_state_dict:state_dict",
+            "AdamW.load_state_dict:state_dict",
+            "LRScheduler.state_dict:return",
+            "LRScheduler.load_state_dict:state_dict",
+            "MultiStepLR.load_state_dict:state_dict",
+            "ReduceLROnPlateau.load_state_dict:state_dict",
+            "_LambdaScheduler.state_dict:return",
+            "_LambdaScheduler.load_state_dict:state_dict",
+            "_SchedulerListStateMixin.state_dict:return",
+            "_SchedulerListStateMixin.load_state_dict:state_dict",
+        ],
+        "a state dict's values: Tensors, numbers, lists, nested dicts and a module's extra "
+        "state, as PyTorch's Dict[str, Any]",
+    ),
+    "Optimizer.add_param_group:param_group": (
+        "the parameters and the hyper-parameters of a subclass, each of its own type (floats, "
+        "tuples, flags)"
+    ),
+    **dict.fromkeys(
+        [
+            "ParameterList.append:value",
+            "ParameterList.extend:values",
+            "ParameterDict.setdefault:default",
+            "ParameterDict.setdefault:return",
+            "ParameterDict.pop:return",
+            "ParameterDict.popitem:return",
+            "ParameterDict.get:default",
+            "ParameterDict.get:return",
+            "ParameterDict.fromkeys:default",
+            "ParameterDict.items:return",
+            "ParameterDict.values:return",
+            "ParameterDict.update:parameters",
+        ],
+        "the containers hold any value, as PyTorch's: a plain Tensor becomes a Parameter, "
+        "other objects are stored as they are",
+    ),
+    "Generator.get_state:return": (
+        "NumPy's bit generator state, a dict whose fields depend on the bit generator (PyTorch "
+        "returns a ByteTensor)"
+    ),
+    "Generator.set_state:state": "a state from get_state: NumPy's bit generator state dict",
+    **dict.fromkeys(
+        [
+            "custom_jvp.__call__:args",
+            "custom_jvp.__call__:kwargs",
+            "custom_jvp.__call__:return",
+            "custom_vjp.__call__:args",
+            "custom_vjp.__call__:kwargs",
+            "custom_vjp.__call__:return",
+        ],
+        "whatever the decorated function takes and returns (its arguments are pytrees)",
+    ),
+    **dict.fromkeys(
+        [
+            "Function.forward:args",
+            "Function.forward:return",
+            "Function.setup_context:output",
+            "Function.backward:grad_outputs",
+            "Function.backward:return",
+            "Function.apply:args",
+            "Function.apply:kwargs",
+            "Function.apply:return",
+        ],
+        "whatever the subclass's forward takes and returns (Tensors, numbers, any object), "
+        "and its backward one gradient or None per input; PyTorch types them Any",
+    ),
+    "Node.save:values": (
+        "what an op keeps for its vjp: arrays, and plain values such as dims, shapes and flags"
+    ),
+}
+
+
+def method_classes() -> Iterator[type]:
+    """Each chainrule class that defines a public method of a class exported by a typed
+    namespace (its own or inherited), once, in the order first met; Tensor's are
+    tensor_method_any's."""
+    from chainrule._tensor import Tensor
+
+    seen: set[type] = set()
+    for module in available_namespaces():
+        if module.__name__ not in TYPED_NAMESPACES:
+            continue
+        for name in exported(module):
+            value = getattr(module, name)
+            if not inspect.isclass(value) or not value.__module__.startswith("chainrule"):
+                continue
+            for owner in value.__mro__:
+                if owner in seen or owner is Tensor or not owner.__module__.startswith("chainrule"):
+                    continue
+                seen.add(owner)
+                yield owner
+
+
+def _public_method(name: str, value: object) -> bool:
+    """A method a user calls: no leading underscore (or `__call__`), and a function, not a
+    property or a nested class."""
+    if name.startswith("_") and name != "__call__":
+        return False
+    if isinstance(value, (staticmethod, classmethod)):
+        value = value.__func__
+    return inspect.isfunction(value)
+
+
+def method_any(waived: bool = True) -> list[str]:
+    """`Class.method:parameter` for each Any in a public method (or `__call__`) that a chainrule
+    class defines, for every exported class of every typed namespace and each chainrule class
+    it inherits from, less METHOD_ANY_ALLOWED (unless `waived` is False)."""
+    from chainrule._tensor import Tensor
+
+    found = []
+    for owner in method_classes():
+        for name, value in vars(owner).items():
+            if not _public_method(name, value):
+                continue
+            wrapped = getattr(value, "__wrapped__", None)
+            if wrapped is not None and wrapped is getattr(Tensor, name, None):
+                continue  # Tensor's own method, run on a plain Tensor: tensor_method_any's
+            for parameter in any_in_signature(getattr(owner, name)):
+                key = f"{owner.__qualname__}.{name}:{parameter}"
+                if not waived or key not in METHOD_ANY_ALLOWED:
+                    found.append(key)
+    return found

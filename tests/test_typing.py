@@ -42,6 +42,48 @@ def test_no_tensor_method_says_any():
     assert not stale, f"waived but no Any is there: {sorted(stale)}"
 
 
+def test_no_public_method_of_an_exported_class_says_any():
+    """Module.to, Optimizer.step, Distribution.sample, the containers' and the schedulers'
+    methods: the same rule for every exported class's public methods (and `__call__`), each
+    checked once on the class that defines it, waivers in api_docs.METHOD_ANY_ALLOWED."""
+    found = api_docs.method_any()
+    assert not found, f"Any in {', '.join(found)}"
+    present = api_docs.method_any(waived=False)
+    stale = set(api_docs.METHOD_ANY_ALLOWED) - set(present)
+    assert not stale, f"waived but no Any is there: {sorted(stale)}"
+    for key, reason in api_docs.METHOD_ANY_ALLOWED.items():
+        assert len(reason.split()) >= 4, f"{key}: say why Any is right"
+
+
+def test_the_method_walk_sees_inherited_methods_once_on_their_own_class():
+    """Linear's `to` is Module's: the walk visits each defining class once, bases that are not
+    exported (the schedulers' mixins) included, and Tensor's methods are left to their walk."""
+    from chainrule import distributions, nn, optim
+    from chainrule._tensor import Tensor
+    from chainrule.optim.lr_scheduler import LRScheduler
+
+    classes = list(api_docs.method_classes())
+    assert len(classes) == len(set(classes))
+    assert {nn.Module, nn.Linear, optim.Optimizer, LRScheduler} <= set(classes)
+    assert distributions.Distribution in classes and Tensor not in classes
+    present = api_docs.method_any(waived=False)
+    assert len(present) == len(set(present))
+    assert "Module.forward:args" in present and not any(k.startswith("Linear.") for k in present)
+
+
+def test_ndarray_methods_run_on_the_plain_tensor_show_tensors_signature():
+    """chainrule.numpy.ndarray's `x.exp()`, `x.add_(...)` run Tensor's method on the plain
+    Tensor: `help()` shows that method's signature, which test_no_tensor_method_says_any
+    checks."""
+    import chainrule.numpy as cnp
+    from chainrule._tensor import Tensor
+
+    for name in ("exp", "add_", "view", "exp_"):
+        assert inspect.signature(getattr(cnp.ndarray, name)) == inspect.signature(
+            getattr(Tensor, name)
+        )
+
+
 def test_no_annotation_in_tensor_methods_names_a_builtin_a_method_hides():
     """TensorMethods defines `int`, `float` and `bool` (conversions), so inside its class body a
     static tool reads `dim: int` as the method: annotations there use _int, _float, _bool."""
@@ -199,3 +241,32 @@ def test_the_examples_run(tmp_path, monkeypatch):
 def test_the_type_checker_is_a_test_dependency():
     assert "mypy==" in (ROOT / "pyproject.toml").read_text()
     assert inspect.ismodule(importlib.import_module("mypy"))
+
+
+def test_mypy_catches_a_wrong_use_of_module_and_optimizer_methods(mypy_cache, tmp_path):
+    """`to`, `train` and friends return the module's own class, not Any; ModuleDict's views,
+    Optimizer.step's result, a distribution's sample shape and the hooks' signatures (a
+    forward hook for another class of module, a backward hook returning an int) are typed."""
+    program = tmp_path / "wrong_methods.py"
+    program.write_text(
+        "import chainrule\n"
+        "from chainrule import nn, optim\n"
+        "layer = nn.Linear(2, 3)\n"
+        "n: int = layer.to('cpu').train()\n"
+        "m: nn.Conv2d = layer.eval()\n"
+        "keys: list[int] = list(nn.ModuleDict({'a': layer}).keys())\n"
+        "loss: int = optim.SGD(layer.parameters(), lr=0.1).step(lambda: chainrule.ones(()))\n"
+        "chainrule.distributions.Normal(0.0, 1.0).sample('three')\n"
+        "def on_conv(module: nn.Conv2d, args: tuple[object, ...], output: object) -> None: ...\n"
+        "layer.register_forward_hook(on_conv)\n"
+        "layer.register_full_backward_hook(lambda module, grad_input, grad_output: 3)\n"
+    )
+    result = _mypy([program], mypy_cache)
+    assert result.returncode == 1
+    assert 'expression has type "Linear", variable has type "int"' in result.stdout
+    assert 'expression has type "Linear", variable has type "Conv2d"' in result.stdout
+    assert 'incompatible type "KeysView[str]"; expected "Iterable[int]"' in result.stdout
+    assert 'expression has type "Tensor", variable has type "int"' in result.stdout
+    assert 'incompatible type "str"; expected "Sequence[int]"' in result.stdout
+    assert '"register_forward_hook" of "Module" has incompatible type' in result.stdout
+    assert 'got "int", expected "tuple[Tensor, ...] | Tensor | None"' in result.stdout

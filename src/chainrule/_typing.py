@@ -10,7 +10,7 @@ fields.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple, TypeAlias
+from typing import TYPE_CHECKING, NamedTuple, TypeAlias, TypeVar
 
 # A Python scalar beside a Tensor (ops/arguments.py's Number, repeated here to keep this module
 # free of imports).
@@ -28,6 +28,10 @@ Dims: TypeAlias = int | Sequence[int]
 # A list of split points or a number of sections (tensor_split, hsplit ...).
 Sections: TypeAlias = int | Sequence[int]
 
+# What an optimizer's closure returns (a loss Tensor, a float): Optimizer.step gives it back as it
+# is, so `loss = optimizer.step(closure)` keeps its type.
+ClosureResult = TypeVar("ClosureResult")
+
 # Tensor's methods named int, float and bool hide the builtins inside the class body that
 # defines them (ops/tensor_methods.py), where a static tool would read `dim: int` as the method:
 # annotations there say _int, _float and _bool instead, as PyTorch's own stubs do.
@@ -44,6 +48,9 @@ if TYPE_CHECKING:
     # index or bool Tensor, a list of ints or bools, or a tuple of those, one per dimension.
     _KeyPart: TypeAlias = int | slice | EllipsisType | None | Tensor | Sequence[int | bool]
     IndexKey: TypeAlias = _KeyPart | tuple[_KeyPart, ...]
+
+    # What a module's backward hooks take and may return: its gradients (PyTorch's _grad_t).
+    Grads: TypeAlias = tuple[Tensor, ...] | Tensor
 
     class ValuesIndices(NamedTuple):
         """return_types.max, min, sort, topk, kthvalue, median, cummax ...: (values, indices)."""

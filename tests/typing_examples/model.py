@@ -31,3 +31,20 @@ shape: tuple[int, ...] = tuple(stack(chainrule.ones(5, 16)).shape)
 model.eval()
 state = model.state_dict()
 model.load_state_dict(state)
+# Module's methods that return self keep the model's own class (PyTorch's `Self`).
+same: SmallNet = model.to(chainrule.float32).to("cpu").train()
+frozen: SmallNet = model.requires_grad_(False).eval()
+first: nn.Module = stack.pop(0)
+heads = nn.ModuleDict({"fc": nn.Linear(2, 3)})
+head_names: list[str] = list(heads.keys())
+seen: list[tuple[int, ...]] = []
+
+
+def record_shape(module: nn.Linear, args: tuple[object, ...], output: Tensor) -> None:
+    seen.append(tuple(output.shape))
+
+
+linear = nn.Linear(3, 2)
+hook = linear.register_forward_hook(record_shape)
+linear(chainrule.ones(4, 3))
+hook.remove()

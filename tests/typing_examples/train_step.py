@@ -28,3 +28,23 @@ losses: list[float] = [step(inputs, targets) for _ in range(3)]
 with chainrule.no_grad():
     accuracy: float = (model(inputs).argmax(1) == targets).float().mean().item()
 scaled: Tensor = (inputs * 2.0 + 1).clamp(min=0.0).sqrt_()
+
+
+def closure() -> Tensor:
+    optimizer.zero_grad()
+    loss = F.cross_entropy(model(inputs), targets)
+    loss.backward()
+    return loss
+
+
+closure_loss: Tensor = optimizer.step(closure)  # step gives the closure's result back
+nothing: None = optimizer.step()
+checkpoint = optimizer.state_dict()
+optimizer.load_state_dict(checkpoint)
+plateau = optim.lr_scheduler.ReduceLROnPlateau(optimizer)
+plateau.step(closure_loss)
+draws: Tensor = chainrule.distributions.Normal(0.0, 1.0).sample((3,))
+scaler = chainrule.amp.GradScaler(enabled=False)
+scaled_loss: Tensor = scaler.scale(closure())
+scaler.step(optimizer)
+scaler.update()

@@ -14,7 +14,7 @@ import warnings
 from collections import defaultdict
 from collections.abc import Iterable
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
@@ -22,6 +22,9 @@ from chainrule.backend import dtypes
 from chainrule.backend.runtime import cuda_is_available
 from chainrule.ops.creation import full
 from chainrule.ops.elementwise import isfinite
+
+if TYPE_CHECKING:  # annotations only (amp sits below optim)
+    from chainrule.optim.optimizer import Optimizer
 
 __all__ = ["GradScaler", "OptState"]
 
@@ -95,7 +98,15 @@ class GradScaler:
 
     # ---- the iteration -----------------------------------------------------------------------
 
-    def scale(self, outputs: Any) -> Any:
+    @overload
+    def scale(self, outputs: Tensor) -> Tensor: ...
+    @overload
+    def scale(self, outputs: list[Tensor]) -> list[Tensor]: ...
+    @overload
+    def scale(self, outputs: tuple[Tensor, ...]) -> tuple[Tensor, ...]: ...
+    @overload
+    def scale(self, outputs: Iterable[Tensor]) -> Iterable[Tensor]: ...
+    def scale(self, outputs: Tensor | Iterable[Tensor]) -> Tensor | Iterable[Tensor]:
         """outputs (a Tensor, or nested lists/tuples of them) times the current scale; as they
         are when disabled. The product keeps each output's dtype (the scale is a 0-d float32)."""
         if not self._enabled:
@@ -113,7 +124,7 @@ class GradScaler:
             return type(value)(scaled) if isinstance(value, (list, tuple)) else iter(scaled)
         raise ValueError("outputs must be a Tensor or an iterable of Tensors")
 
-    def unscale_(self, optimizer: Any) -> None:
+    def unscale_(self, optimizer: Optimizer) -> None:
         """Divide the optimizer's gradients by the scale, in place, noting whether any is inf
         or nan. Optional (step calls it); once per optimizer between updates."""
         if not self._enabled:
@@ -131,7 +142,7 @@ class GradScaler:
         state["found_inf"] = self._unscale_grads(optimizer, inverse)
         state["stage"] = OptState.UNSCALED
 
-    def _unscale_grads(self, optimizer: Any, inverse: Tensor) -> bool:
+    def _unscale_grads(self, optimizer: Optimizer, inverse: Tensor) -> bool:
         found_inf = False
         with no_grad():
             for group in optimizer.param_groups:
@@ -148,7 +159,7 @@ class GradScaler:
                     grad.copy_(unscaled)
         return found_inf
 
-    def step(self, optimizer: Any, *args: Any, **kwargs: Any) -> Any:
+    def step(self, optimizer: Optimizer, *args: Any, **kwargs: Any) -> Any:
         """Unscale (unless unscale_ did) and run `optimizer.step(*args, **kwargs)`, unless a
         gradient was inf or nan: then the step is skipped (returns None)."""
         if not self._enabled:

@@ -85,7 +85,7 @@ class FunctionCtx(Node):
         self._tensor_positions = ()
         self._n_args = 0
 
-    def save_for_backward(self, *tensors: Any) -> None:
+    def save_for_backward(self, *tensors: Tensor | None) -> None:
         """Keep these tensors (inputs or outputs of forward, or None) for backward, where
         `ctx.saved_tensors` returns them; modifying one in place before backward is an error
         there. Call it once, from forward or setup_context."""
@@ -114,11 +114,11 @@ class FunctionCtx(Node):
         may return None for the others)."""
         return self._needs_input_grad
 
-    def mark_non_differentiable(self, *tensors: Any) -> None:
+    def mark_non_differentiable(self, *tensors: Tensor) -> None:
         """Declare outputs that have no gradient (indices, masks): backward gets zeros for them."""
         self._non_differentiable = tensors
 
-    def mark_dirty(self, *tensors: Any) -> None:
+    def mark_dirty(self, *tensors: Tensor) -> None:
         """Declare inputs that forward modified in place (and returns), so their version
         counters and history are updated."""
         self._dirty = tensors
@@ -232,7 +232,7 @@ class Function:
         return tuple(outputs) if is_tuple else outputs[0]
 
     @classmethod
-    def vjp(cls, ctx: FunctionCtx, *grads: Any) -> tuple:
+    def vjp(cls, ctx: FunctionCtx, *grads: Tensor | None) -> tuple:
         result = cls.backward(ctx, *grads)
         if not isinstance(result, tuple):
             result = (result,)

@@ -8,6 +8,7 @@ PyTorch's formulas.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from numbers import Number
 from typing import Any
 
@@ -61,7 +62,7 @@ class Normal(Distribution):
     _expand_names = ("loc", "scale")
 
     def __init__(
-        self, loc: Tensor | Number, scale: Tensor | Number, validate_args: bool | None = None
+        self, loc: Tensor | float, scale: Tensor | float, validate_args: bool | None = None
     ) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
         batch_shape = () if _scalar_params(loc, scale) else self.loc.shape
@@ -83,7 +84,7 @@ class Normal(Distribution):
     def variance(self) -> Tensor:
         return self.stddev.pow(2)
 
-    def rsample(self, sample_shape: Any = ()) -> Tensor:
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         eps = randn(shape, dtype=self.loc.dtype, device=self.loc.device)
         return self.loc + eps * self.scale
@@ -130,7 +131,7 @@ class LogNormal(Distribution):
     _expand_names = ("loc", "scale")
 
     def __init__(
-        self, loc: Tensor | Number, scale: Tensor | Number, validate_args: bool | None = None
+        self, loc: Tensor | float, scale: Tensor | float, validate_args: bool | None = None
     ) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
         batch_shape = () if _scalar_params(loc, scale) else self.loc.shape
@@ -153,7 +154,7 @@ class LogNormal(Distribution):
         scale_sq = self.scale.pow(2)
         return expm1(scale_sq) * exp(2 * self.loc + scale_sq)
 
-    def rsample(self, sample_shape: Any = ()) -> Tensor:
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
         return exp(self._normal.rsample(sample_shape))
 
     def log_prob(self, value: Tensor) -> Tensor:
@@ -202,7 +203,7 @@ class Uniform(Distribution):
         }
 
     def __init__(
-        self, low: Tensor | Number, high: Tensor | Number, validate_args: bool | None = None
+        self, low: Tensor | float, high: Tensor | float, validate_args: bool | None = None
     ) -> None:
         self.low, self.high = broadcast_all(low, high)
         batch_shape = () if _scalar_params(low, high) else self.low.shape
@@ -229,7 +230,7 @@ class Uniform(Distribution):
     def variance(self) -> Tensor:
         return (self.high - self.low).pow(2) / 12
 
-    def rsample(self, sample_shape: Any = ()) -> Tensor:
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         draws = rand(shape, dtype=self.low.dtype, device=self.low.device)
         return self.low + draws * (self.high - self.low)
@@ -275,7 +276,7 @@ class Exponential(Distribution):
     has_rsample = True
     _expand_names = ("rate",)
 
-    def __init__(self, rate: Tensor | Number, validate_args: bool | None = None) -> None:
+    def __init__(self, rate: Tensor | float, validate_args: bool | None = None) -> None:
         (self.rate,) = broadcast_all(rate)
         batch_shape = () if isinstance(rate, Number) else self.rate.shape
         super().__init__(batch_shape, validate_args=validate_args)
@@ -296,7 +297,7 @@ class Exponential(Distribution):
     def variance(self) -> Tensor:
         return self.rate.pow(-2)
 
-    def rsample(self, sample_shape: Any = ()) -> Tensor:
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         draws = rand(shape, dtype=self.rate.dtype, device=self.rate.device)
         return -log1p(-draws) / self.rate  # Exponential(1) by inversion, u in [0, 1)
@@ -342,7 +343,7 @@ class Laplace(Distribution):
     _expand_names = ("loc", "scale")
 
     def __init__(
-        self, loc: Tensor | Number, scale: Tensor | Number, validate_args: bool | None = None
+        self, loc: Tensor | float, scale: Tensor | float, validate_args: bool | None = None
     ) -> None:
         self.loc, self.scale = broadcast_all(loc, scale)
         batch_shape = () if _scalar_params(loc, scale) else self.loc.shape
@@ -364,7 +365,7 @@ class Laplace(Distribution):
     def stddev(self) -> Tensor:
         return (2**0.5) * self.scale
 
-    def rsample(self, sample_shape: Any = ()) -> Tensor:
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         eps = dtypes.finfo(self.loc.dtype).eps
         uniform = rand(shape, dtype=self.loc.dtype, device=self.loc.device) * (2 - eps) + (

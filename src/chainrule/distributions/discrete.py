@@ -7,6 +7,7 @@ carry no gradient (there is no reparameterisation of a discrete draw).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from numbers import Number
 from typing import Any
 
@@ -61,8 +62,8 @@ class Bernoulli(Distribution):
 
     def __init__(
         self,
-        probs: Tensor | Number | None = None,
-        logits: Tensor | Number | None = None,
+        probs: Tensor | float | None = None,
+        logits: Tensor | float | None = None,
         validate_args: bool | None = None,
     ) -> None:
         _probs_or_logits(probs, logits)
@@ -76,7 +77,9 @@ class Bernoulli(Distribution):
         batch_shape = () if is_scalar else self._param.shape
         super().__init__(batch_shape, validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> Bernoulli:
+    def expand(
+        self, batch_shape: Sequence[int], _instance: Distribution | None = None
+    ) -> Bernoulli:
         new = type(self).__new__(type(self))
         for name in ("probs", "logits"):
             if name in self.__dict__:
@@ -110,7 +113,7 @@ class Bernoulli(Distribution):
     def variance(self) -> Tensor:
         return self.probs * (1 - self.probs)
 
-    def sample(self, sample_shape: Any = ()) -> Tensor:
+    def sample(self, sample_shape: Sequence[int] = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         with no_grad():
             return bernoulli(self.probs.expand(shape))
@@ -164,8 +167,8 @@ class Categorical(Distribution):
 
     def __init__(
         self,
-        probs: Tensor | Number | None = None,
-        logits: Tensor | Number | None = None,
+        probs: Tensor | float | None = None,
+        logits: Tensor | float | None = None,
         validate_args: bool | None = None,
     ) -> None:
         _probs_or_logits(probs, logits)
@@ -182,7 +185,9 @@ class Categorical(Distribution):
         batch_shape = self._param.shape[:-1] if self._param.dim() > 1 else ()
         super().__init__(batch_shape, validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> Categorical:
+    def expand(
+        self, batch_shape: Sequence[int], _instance: Distribution | None = None
+    ) -> Categorical:
         new = type(self).__new__(type(self)) if _instance is None else _instance
         param_shape = tuple(batch_shape) + (self._num_events,)
         for name in ("probs", "logits"):
@@ -222,7 +227,7 @@ class Categorical(Distribution):
     def variance(self) -> Tensor:
         return self.probs.new_full(self._extended_shape(), math.nan)
 
-    def sample(self, sample_shape: Any = ()) -> Tensor:
+    def sample(self, sample_shape: Sequence[int] = ()) -> Tensor:
         if not isinstance(sample_shape, (tuple, list)):
             sample_shape = (sample_shape,)
         count = math.prod(sample_shape)
@@ -280,8 +285,8 @@ class OneHotCategorical(Distribution):
 
     def __init__(
         self,
-        probs: Tensor | Number | None = None,
-        logits: Tensor | Number | None = None,
+        probs: Tensor | float | None = None,
+        logits: Tensor | float | None = None,
         validate_args: bool | None = None,
     ) -> None:
         self._categorical = Categorical(probs, logits)
@@ -289,7 +294,9 @@ class OneHotCategorical(Distribution):
         event_shape = self._categorical.param_shape[-1:]
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> OneHotCategorical:
+    def expand(
+        self, batch_shape: Sequence[int], _instance: Distribution | None = None
+    ) -> OneHotCategorical:
         new = type(self).__new__(type(self))
         new._categorical = self._categorical.expand(batch_shape)
         return self._finish_expand(new, batch_shape)
@@ -324,7 +331,7 @@ class OneHotCategorical(Distribution):
         probs = self._categorical.probs
         return probs * (1 - probs)
 
-    def sample(self, sample_shape: Any = ()) -> Tensor:
+    def sample(self, sample_shape: Sequence[int] = ()) -> Tensor:
         probs = self._categorical.probs
         indices = self._categorical.sample(sample_shape)
         return one_hot(indices, self._categorical._num_events).to(probs.dtype)

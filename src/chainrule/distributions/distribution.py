@@ -97,7 +97,9 @@ class Distribution:
     # The parameters `expand` broadcasts: each has the batch shape, then its event dims.
     _expand_names: tuple[str, ...] = ()
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> Distribution:
+    def expand(
+        self, batch_shape: Sequence[int], _instance: Distribution | None = None
+    ) -> Distribution:
         """The same distribution broadcast to a larger `batch_shape` (views, no copies)."""
         new = type(self).__new__(type(self)) if _instance is None else _instance
         batch_shape = _size(batch_shape)
@@ -146,12 +148,12 @@ class Distribution:
     def stddev(self) -> Tensor:
         return sqrt(self.variance)
 
-    def sample(self, sample_shape: Any = ()) -> Tensor:
+    def sample(self, sample_shape: Sequence[int] = ()) -> Tensor:
         """Samples of shape sample_shape + batch_shape + event_shape, without gradient."""
         with no_grad():
             return self.rsample(sample_shape)
 
-    def rsample(self, sample_shape: Any = ()) -> Tensor:
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
         """A reparameterised sample (gradients flow to the parameters), of shape
         sample_shape + batch_shape + event_shape."""
         raise NotImplementedError
@@ -184,7 +186,7 @@ class Distribution:
         """exp(entropy())."""
         return exp(self.entropy())
 
-    def _extended_shape(self, sample_shape: Any = ()) -> Size:
+    def _extended_shape(self, sample_shape: Sequence[int] = ()) -> Size:
         """sample_shape + batch_shape + event_shape."""
         if not isinstance(sample_shape, (tuple, list)):
             sample_shape = (sample_shape,)

@@ -11,8 +11,8 @@ per-sample gradients differ while their expectations (the gradient of any E f(x)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from numbers import Number
-from typing import Any
 
 from chainrule._tensor import Tensor
 from chainrule.backend import dtypes
@@ -52,8 +52,8 @@ class Gamma(Distribution):
 
     def __init__(
         self,
-        concentration: Tensor | Number,
-        rate: Tensor | Number,
+        concentration: Tensor | float,
+        rate: Tensor | float,
         validate_args: bool | None = None,
     ) -> None:
         self.concentration, self.rate = broadcast_all(concentration, rate)
@@ -73,7 +73,7 @@ class Gamma(Distribution):
     def variance(self) -> Tensor:
         return self.concentration / self.rate.pow(2)
 
-    def rsample(self, sample_shape: Any = ()) -> Tensor:
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         draws = standard_gamma(self.concentration.expand(shape))
         return draws / self.rate.expand(shape)
@@ -129,7 +129,7 @@ class Dirichlet(Distribution):
         batch_shape, event_shape = concentration.shape[:-1], concentration.shape[-1:]
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
 
-    def rsample(self, sample_shape: Any = ()) -> Tensor:
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         return _sample_dirichlet(self.concentration.expand(shape))
 
@@ -196,8 +196,8 @@ class Beta(Distribution):
 
     def __init__(
         self,
-        concentration1: Tensor | Number,
-        concentration0: Tensor | Number,
+        concentration1: Tensor | float,
+        concentration0: Tensor | float,
         validate_args: bool | None = None,
     ) -> None:
         if isinstance(concentration1, Number) and isinstance(concentration0, Number):
@@ -209,7 +209,7 @@ class Beta(Distribution):
         self._dirichlet = Dirichlet(concentration1_concentration0, validate_args=validate_args)
         super().__init__(self._dirichlet._batch_shape, validate_args=validate_args)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> Beta:
+    def expand(self, batch_shape: Sequence[int], _instance: Distribution | None = None) -> Beta:
         new = type(self).__new__(type(self))
         new._dirichlet = self._dirichlet.expand(batch_shape)
         return self._finish_expand(new, batch_shape)
@@ -235,7 +235,7 @@ class Beta(Distribution):
         total = self.concentration1 + self.concentration0
         return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
 
-    def rsample(self, sample_shape: Any = ()) -> Tensor:
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
         return self._dirichlet.rsample(sample_shape)[..., 0]
 
     def log_prob(self, value: Tensor) -> Tensor:

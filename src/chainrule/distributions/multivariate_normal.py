@@ -4,7 +4,7 @@ Cholesky factor (scale_tril), exactly one; everything is computed from the Chole
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Sequence
 
 from chainrule._tensor import Size, Tensor
 from chainrule.distributions import constraints
@@ -103,7 +103,9 @@ class MultivariateNormal(Distribution):
         else:
             self._unbroadcasted_scale_tril = _precision_to_scale_tril(precision_matrix)
 
-    def expand(self, batch_shape: Any, _instance: Any = None) -> MultivariateNormal:
+    def expand(
+        self, batch_shape: Sequence[int], _instance: Distribution | None = None
+    ) -> MultivariateNormal:
         new = type(self).__new__(type(self))
         batch_shape = Size(batch_shape)
         loc_shape = batch_shape + self._event_shape
@@ -147,7 +149,7 @@ class MultivariateNormal(Distribution):
         tril = self._unbroadcasted_scale_tril
         return tril.pow(2).sum(-1).expand(self._batch_shape + self._event_shape)
 
-    def rsample(self, sample_shape: Any = ()) -> Tensor:
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)
         eps = randn(shape, dtype=self.loc.dtype, device=self.loc.device)
         return self.loc + (self._unbroadcasted_scale_tril @ eps.unsqueeze(-1)).squeeze(-1)

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,6 +33,9 @@ from chainrule._tensor import Tensor
 from chainrule.numpy import _creation, _math, _products, _reductions, _shape
 from chainrule.numpy._core import NUMPY_BEHAVING, alias_as, as_dtype, plain, tensor_of
 from chainrule.ops.tensor_methods import _ELEMENTWISE_INPLACE, TensorMethods
+
+if TYPE_CHECKING:  # annotations only
+    from chainrule.numpy._typing import ArrayLike, DTypeLike
 
 
 class ndarray(Tensor):  # noqa: N801 - NumPy's name (JAX's jnp.ndarray is its arrays' type too)
@@ -98,7 +101,7 @@ class ndarray(Tensor):  # noqa: N801 - NumPy's name (JAX's jnp.ndarray is its ar
 
     def astype(
         self,
-        dtype: Any,
+        dtype: DTypeLike,
         order: str = "K",
         casting: str = "unsafe",
         subok: bool = True,
@@ -132,11 +135,11 @@ class ndarray(Tensor):  # noqa: N801 - NumPy's name (JAX's jnp.ndarray is its ar
         return (self[i] for i in range(self._array.shape[0]))
 
     # ---- methods with NumPy's names and arguments ----------------------------------------
-    def reshape(self, *shape: Any, order: str = "C") -> ndarray:  # type: ignore[override]
+    def reshape(self, *shape: int | Sequence[int], order: str = "C") -> ndarray:  # type: ignore[override]
         target = shape[0] if len(shape) == 1 else shape
         return numpy_results(_shape.reshape(self, target, order))
 
-    def transpose(self, *axes: Any) -> ndarray:  # type: ignore[override]
+    def transpose(self, *axes: int | Sequence[int] | None) -> ndarray:  # type: ignore[override]
         if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], int)):
             axes = axes[0]
         return numpy_results(_shape.transpose(self, axes or None))
@@ -148,11 +151,13 @@ class ndarray(Tensor):  # noqa: N801 - NumPy's name (JAX's jnp.ndarray is its ar
         """ndarray.copy: new memory, still differentiable, as np.copy (Tensor.clone)."""
         return numpy_results(_creation.copy(self))
 
-    def sort(self, axis: int = -1, kind: Any = None, order: Any = None) -> None:  # type: ignore[override]
+    def sort(  # type: ignore[override]
+        self, axis: int = -1, kind: str | None = None, order: str | Sequence[str] | None = None
+    ) -> None:
         """ndarray.sort: in place, as NumPy."""
         self[...] = _reductions.sort(self, axis, kind, order)
 
-    def fill(self, value: Any) -> None:
+    def fill(self, value: ArrayLike) -> None:
         """ndarray.fill: every element set to `value`, in place."""
         self[...] = value
 
@@ -350,6 +355,7 @@ def _inplace_delegate(name: str) -> Callable:
 
     method.__name__ = name
     method.__doc__ = _tensor_doc(name)
+    method.__wrapped__ = getattr(Tensor, name)  # type: ignore[attr-defined] # help() shows its signature
     return method
 
 
@@ -374,6 +380,7 @@ def _delegate(name: str) -> Callable:
 
     method.__name__ = name
     method.__doc__ = _tensor_doc(name)
+    method.__wrapped__ = getattr(Tensor, name)  # type: ignore[attr-defined] # help() shows its signature
     return method
 
 

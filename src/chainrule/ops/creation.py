@@ -701,11 +701,11 @@ class Generator:
         """The seed this generator was last seeded with."""
         return self._seed
 
-    def get_state(self) -> Any:
+    def get_state(self) -> dict[str, Any]:
         """The full state, to restore with `set_state` and replay the same numbers."""
         return self.rng.bit_generator.state
 
-    def set_state(self, state: Any) -> Generator:
+    def set_state(self, state: dict[str, Any]) -> Generator:
         """Restore a state from `get_state`; returns this generator."""
         self.rng.bit_generator.state = state
         return self

@@ -8,13 +8,16 @@ rules and the same state, so a run follows PyTorch's iterates to float32 roundin
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import enable_grad, no_grad
 from chainrule.backend import Array
 from chainrule.ops.creation import as_tensor
 from chainrule.optim.optimizer import Optimizer, ParamsT, as_real, check_nonnegative
+
+if TYPE_CHECKING:  # annotations only
+    from chainrule._typing import ClosureResult
 
 
 class LBFGS(Optimizer):
@@ -129,12 +132,12 @@ class LBFGS(Optimizer):
         return loss, flat_grad
 
     # ---- the step --------------------------------------------------------------------------
-    def step(self, closure: Callable[[], Any]) -> Any:  # type: ignore[override]
+    def step(self, closure: Callable[[], ClosureResult]) -> ClosureResult:  # type: ignore[override]
         """Run up to `max_iter` L-BFGS iterations; returns the loss at the starting point."""
         with no_grad():
             return self._run(closure)
 
-    def _run(self, closure: Callable[[], Any]) -> Any:
+    def _run(self, closure: Callable[[], ClosureResult]) -> ClosureResult:
         group = self.param_groups[0]
         lr = group["lr"]
         max_iter = group["max_iter"]

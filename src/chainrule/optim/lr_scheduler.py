@@ -30,7 +30,7 @@ from chainrule.optim.optimizer import Optimizer
 
 if _TYPE_CHECKING:  # annotations only (they are strings at run time): not public names
     from collections.abc import Callable, Iterable, Sequence
-    from typing import Any
+    from typing import Any, SupportsFloat
 
 __all__ = [
     "ChainedScheduler",
@@ -1140,7 +1140,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.cooldown_counter = 0
         self.num_bad_epochs = 0
 
-    def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
+    def step(self, metrics: SupportsFloat, epoch: int | None = None) -> None:  # type: ignore[override]
         """Record this epoch's metric and reduce the rates if it has stopped improving."""
         current = float(metrics)
         if epoch is None:

@@ -13,7 +13,7 @@ import itertools
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, overload
 
 from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import enable_grad, no_grad
@@ -22,6 +22,9 @@ from chainrule.backend import Array, dtypes
 from chainrule.backend.float_errors import quiet_float_errors
 from chainrule.errors import DTypeError
 from chainrule.ops.creation import as_tensor, tensor
+
+if TYPE_CHECKING:  # annotations only
+    from chainrule._typing import ClosureResult
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]] | Iterable[tuple[str, Tensor]]
 
@@ -162,7 +165,11 @@ class Optimizer:
                 p.grad.zero_()
 
     # ---- stepping ------------------------------------------------------------------------
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+    @overload
+    def step(self, closure: None = None) -> None: ...
+    @overload
+    def step(self, closure: Callable[[], ClosureResult]) -> ClosureResult: ...
+    def step(self, closure: Callable[[], ClosureResult] | None = None) -> ClosureResult | None:
         """Update every parameter that has a gradient; `closure` re-evaluates the loss first."""
         active = observers.get()
         if active is not None and closure is None:  # chainrule.compile records the call

@@ -14,9 +14,9 @@ from __future__ import annotations
 import operator
 from collections import OrderedDict
 from collections import abc as container_abcs
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from itertools import chain, islice
-from typing import Any
+from typing import Any, NoReturn
 
 from chainrule._tensor import Tensor
 from chainrule.nn.modules.module import Module
@@ -169,7 +169,7 @@ class Sequential(Module):
     def __dir__(self) -> list:
         return [key for key in super().__dir__() if not key.isdigit()]
 
-    def pop(self, key: int | slice) -> Any:
+    def pop(self, key: int | slice) -> Module:
         """Remove and return the module at `key`."""
         value = self[key]
         del self[key]
@@ -300,7 +300,7 @@ class ModuleList(Module):
         self.add_module(str(len(self)), module)
         return self
 
-    def pop(self, key: int | slice) -> Any:
+    def pop(self, key: int | slice) -> Module:
         """Remove and return the module at `key`."""
         value = self[key]
         del self[key]
@@ -371,19 +371,19 @@ class ModuleDict(Module):
         del self[key]
         return value
 
-    def keys(self) -> Any:
+    def keys(self) -> KeysView[str]:
         """The module names, in insertion order."""
         return self._modules.keys()
 
-    def items(self) -> Any:
+    def items(self) -> ItemsView[str, Module]:
         """(name, module) pairs, in insertion order."""
         return self._modules.items()
 
-    def values(self) -> Any:
+    def values(self) -> ValuesView[Module]:
         """The modules, in insertion order."""
         return self._modules.values()
 
-    def update(self, modules: Any) -> None:
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
         """Add or replace modules from a mapping or from (name, module) pairs."""
         if not isinstance(modules, container_abcs.Iterable):
             raise TypeError(
@@ -485,7 +485,7 @@ class ParameterList(Module):
             for k, p in enumerate(self)
         )
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, *args: object, **kwargs: object) -> NoReturn:
         raise RuntimeError("ParameterList should not be called.")
 
 
@@ -586,7 +586,7 @@ class ParameterDict(Module):
         """A new ParameterDict with each of `keys` set to `default`."""
         return ParameterDict((k, default) for k in keys)
 
-    def keys(self) -> Any:
+    def keys(self) -> KeysView[str]:
         """The names, in insertion order."""
         return self._keys.keys()
 
@@ -618,7 +618,7 @@ class ParameterDict(Module):
     def extra_repr(self) -> str:
         return "\n".join(_describe_entry(k, p, _tensor_typename(p)) for k, p in self.items())
 
-    def __call__(self, input: Any) -> Any:  # noqa: A002
+    def __call__(self, input: object) -> NoReturn:  # noqa: A002
         raise RuntimeError("ParameterDict should not be called.")
 
     def __or__(self, other: ParameterDict) -> ParameterDict:

@@ -13,6 +13,7 @@ Conv2d(3, 8, kernel_size=(3, 3), stride=(1, 1), padding=same)
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import chainrule.nn.functional as F
@@ -387,7 +388,7 @@ class _ConvTransposeNd(_ConvNd):
                 )
         return tuple(size - low for size, low in zip(output_size, min_sizes))
 
-    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:  # noqa: A002
+    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:  # noqa: A002
         if self.padding_mode != "zeros":
             raise ValueError(f"Only `zeros` padding mode is supported for {type(self).__name__}")
         n = self._n

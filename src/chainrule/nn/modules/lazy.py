@@ -44,7 +44,9 @@ class UninitializedParameter(Parameter):
         ('Parameter', chainrule.Size([2, 3]))
     """
 
-    def materialize(self, shape: tuple, device: Any = None, dtype: Any = None) -> None:
+    def materialize(
+        self, shape: tuple[int, ...], device: Device | str | None = None, dtype: DType | None = None
+    ) -> None:
         """Allocate this parameter's memory of `shape` (uninitialized) in place."""
         fresh = creation.empty(shape, device=device, dtype=dtype)
         self._array = fresh._array

@@ -12,14 +12,14 @@ tensor(2.)
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
 from chainrule.nn.modules.module import Module
 
 if TYPE_CHECKING:  # annotations only
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
 
 def _legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:
@@ -934,7 +934,11 @@ class CTCLoss(_Loss):
         self.zero_infinity = zero_infinity
 
     def forward(
-        self, log_probs: Tensor, targets: Tensor, input_lengths: Any, target_lengths: Any
+        self,
+        log_probs: Tensor,
+        targets: Tensor,
+        input_lengths: Tensor | Sequence[int],
+        target_lengths: Tensor | Sequence[int],
     ) -> Tensor:
         return F.ctc_loss(
             log_probs,

@@ -17,7 +17,7 @@ import warnings
 import weakref
 from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from chainrule._tensor import Tensor
 from chainrule.autograd import grad_mode
@@ -28,6 +28,14 @@ from chainrule.compiler import compile as compile_function
 from chainrule.errors import DTypeError, GradError, ShapeError, StateDictError
 from chainrule.nn.parameter import Buffer, Parameter
 from chainrule.ops.creation import as_tensor, empty_like, zeros
+
+if TYPE_CHECKING:
+    from chainrule._typing import Grads
+    from chainrule.backend.dtypes import dtype as DType
+
+# The type of `self` in the methods that return it (`to`, `train`, `eval`, ...): `model.to(...)`
+# is still the model's own class to a type checker, as PyTorch's stubs make it.
+_ModuleT = TypeVar("_ModuleT", bound="Module")
 
 _EXTRA_STATE_KEY_SUFFIX = "_extra_state"
 
@@ -556,7 +564,7 @@ class Module:
             yield buffer
 
     # ---- modes and conversion ----------------------------------------------------------------
-    def train(self, mode: bool = True) -> Module:
+    def train(self: _ModuleT, mode: bool = True) -> _ModuleT:
         """Set training mode (dropout active, batch norm uses and updates batch statistics)."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
@@ -565,11 +573,11 @@ class Module:
             module.train(mode)
         return self
 
-    def eval(self) -> Module:
+    def eval(self: _ModuleT) -> _ModuleT:
         """Evaluation mode (`train(False)`): Dropout off, BatchNorm uses its running statistics."""
         return self.train(False)
 
-    def requires_grad_(self, requires_grad: bool = True) -> Module:
+    def requires_grad_(self: _ModuleT, requires_grad: bool = True) -> _ModuleT:
         """Set `requires_grad` on every parameter (False freezes the module). Returns self."""
         for param in self.parameters():
             param.requires_grad_(requires_grad)
@@ -591,7 +599,7 @@ class Module:
                 with grad_mode.no_grad():
                     grad.zero_()
 
-    def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> Module:
+    def _apply(self: _ModuleT, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> _ModuleT:
         """Convert every parameter (in place, keeping its identity), gradient and buffer."""
         if recurse:
             for module in self.children():
@@ -611,14 +619,25 @@ class Module:
                 self._buffers[key] = fn(buffer)
         return self
 
-    def apply(self, fn: Callable[[Module], None]) -> Module:
+    def apply(self: _ModuleT, fn: Callable[[Module], None]) -> _ModuleT:
         """Call fn on every submodule (children first) and then on self, e.g. to initialise."""
         for module in self.children():
             module.apply(fn)
         fn(self)
         return self
 
-    def to(self, *args: Any, **kwargs: Any) -> Module:
+    @overload
+    def to(
+        self: _ModuleT,
+        device: Device | str | None = ...,
+        dtype: DType | None = ...,
+        non_blocking: bool = ...,
+    ) -> _ModuleT: ...
+    @overload
+    def to(self: _ModuleT, dtype: DType, non_blocking: bool = ...) -> _ModuleT: ...
+    @overload
+    def to(self: _ModuleT, tensor: Tensor, non_blocking: bool = ...) -> _ModuleT: ...
+    def to(self: _ModuleT, *args: Any, **kwargs: Any) -> _ModuleT:
         """to(dtype), to(device), to(device, dtype), to(tensor): floating parameters and buffers
         take the dtype; integer ones (e.g. num_batches_tracked) only move."""
         device = kwargs.get("device")
@@ -646,7 +665,7 @@ class Module:
 
         return self._apply(convert)
 
-    def to_empty(self, *, device: Device | str | None, recurse: bool = True) -> Module:
+    def to_empty(self: _ModuleT, *, device: Device | str | None, recurse: bool = True) -> _ModuleT:
         """Move the parameters and buffers to `device` without copying their values (they are
         uninitialised there): how a model built on the meta device gets memory. Returns self.
 
@@ -657,35 +676,35 @@ class Module:
         """
         return self._apply(lambda tensor: empty_like(tensor, device=device), recurse=recurse)
 
-    def float(self) -> Module:
+    def float(self: _ModuleT) -> _ModuleT:
         """Convert floating-point parameters and buffers to float32 in place. Returns self."""
         return self._apply(lambda t: t.float() if t.is_floating_point() else t)
 
-    def double(self) -> Module:
+    def double(self: _ModuleT) -> _ModuleT:
         """Convert floating-point parameters and buffers to float64 in place. Returns self."""
         return self._apply(lambda t: t.double() if t.is_floating_point() else t)
 
-    def half(self) -> Module:
+    def half(self: _ModuleT) -> _ModuleT:
         """Convert floating-point parameters and buffers to float16 in place. Returns self."""
         return self._apply(lambda t: t.half() if t.is_floating_point() else t)
 
-    def bfloat16(self) -> Module:
+    def bfloat16(self: _ModuleT) -> _ModuleT:
         """Convert floating-point parameters and buffers to bfloat16 in place. Returns self."""
         return self._apply(lambda t: t.bfloat16() if t.is_floating_point() else t)
 
-    def type(self, dst_type: Any) -> Module:
+    def type(self: _ModuleT, dst_type: DType | str) -> _ModuleT:
         """Convert every parameter and buffer to `dst_type`. Returns self."""
         return self._apply(lambda t: t.to(dst_type))
 
-    def cpu(self) -> Module:
+    def cpu(self: _ModuleT) -> _ModuleT:
         """Move every parameter and buffer to the CPU. Returns self."""
         return self._apply(lambda t: t.cpu())
 
-    def cuda(self, device: Device | str | int | None = None) -> Module:
+    def cuda(self: _ModuleT, device: Device | str | int | None = None) -> _ModuleT:
         """Move every parameter and buffer to a CUDA GPU (the current one, or `device`)."""
         return self._apply(lambda t: t.cuda(device))
 
-    def share_memory(self) -> Module:
+    def share_memory(self: _ModuleT) -> _ModuleT:
         """Returns self: kept for PyTorch programs (chainrule shares no memory across processes)."""
         return self
 
@@ -701,8 +720,12 @@ class Module:
             destination[prefix + _EXTRA_STATE_KEY_SUFFIX] = self.get_extra_state()
 
     def state_dict(
-        self, *args: Any, destination: Any = None, prefix: str = "", keep_vars: bool = False
-    ) -> dict:
+        self,
+        *args: Any,
+        destination: dict[str, Any] | None = None,
+        prefix: str = "",
+        keep_vars: bool = False,
+    ) -> dict[str, Any]:
         """Parameters and persistent buffers by dotted name; tensors share memory with the
         module (detached unless keep_vars)."""
         if args:
@@ -801,7 +824,7 @@ class Module:
                         unexpected_keys.append(key)
 
     def load_state_dict(
-        self, state_dict: Mapping, strict: bool = True, assign: bool = False
+        self, state_dict: Mapping[str, Any], strict: bool = True, assign: bool = False
     ) -> _IncompatibleKeys:
         """Copy parameters and buffers from `state_dict` (values may be Tensors or arrays).
 
@@ -883,7 +906,12 @@ class Module:
         return handle
 
     def register_forward_pre_hook(
-        self, hook: Callable, *, prepend: bool = False, with_kwargs: bool = False
+        self: _ModuleT,
+        hook: Callable[[_ModuleT, tuple[Any, ...]], Any | None]
+        | Callable[[_ModuleT, tuple[Any, ...], dict[str, Any]], tuple[Any, dict[str, Any]] | None],
+        *,
+        prepend: bool = False,
+        with_kwargs: bool = False,
     ) -> RemovableHandle:
         """hook(module, args) -> new args or None, before forward (with_kwargs: hook(module,
         args, kwargs) -> (args, kwargs) or None)."""
@@ -895,8 +923,9 @@ class Module:
         return handle
 
     def register_forward_hook(
-        self,
-        hook: Callable,
+        self: _ModuleT,
+        hook: Callable[[_ModuleT, tuple[Any, ...], Any], Any | None]
+        | Callable[[_ModuleT, tuple[Any, ...], dict[str, Any], Any], Any | None],
         *,
         prepend: bool = False,
         with_kwargs: bool = False,
@@ -916,13 +945,15 @@ class Module:
             self._forward_hooks_always_called[handle.id] = True
         return handle
 
-    def register_full_backward_hook(self, hook: Callable, prepend: bool = False) -> RemovableHandle:
+    def register_full_backward_hook(
+        self, hook: Callable[[Module, Grads, Grads], Grads | None], prepend: bool = False
+    ) -> RemovableHandle:
         """hook(module, grad_input, grad_output) -> new grad_input or None, once the gradients
         with respect to the module's positional Tensor inputs are computed."""
         return self._add_hook(self._backward_hooks, hook, prepend)
 
     def register_full_backward_pre_hook(
-        self, hook: Callable, prepend: bool = False
+        self, hook: Callable[[Module, Grads], Grads | None], prepend: bool = False
     ) -> RemovableHandle:
         """hook(module, grad_output) -> new grad_output or None, before the module's backward."""
         return self._add_hook(self._backward_pre_hooks, hook, prepend)

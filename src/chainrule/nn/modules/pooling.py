@@ -6,6 +6,7 @@ stores as 1-tuples; reprs follow.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import chainrule.nn.functional as F
@@ -39,7 +40,7 @@ class _MaxPoolNd(Module):
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
 
-    def forward(self, input: Tensor) -> Any:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:  # noqa: A002
         return getattr(F, f"max_pool{self._n}d")(
             input,
             self.kernel_size,
@@ -410,7 +411,7 @@ class _AdaptiveMaxPoolNd(_AdaptivePoolNd):
         super().__init__(output_size)
         self.return_indices = return_indices
 
-    def forward(self, input: Tensor) -> Any:  # noqa: A002
+    def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:  # noqa: A002
         pool = getattr(F, f"adaptive_max_pool{self._n}d")
         return pool(input, self.output_size, self.return_indices)
 
@@ -601,7 +602,12 @@ class _MaxUnpoolNd(Module):
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
 
-    def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:  # noqa: A002
+    def forward(
+        self,
+        input: Tensor,  # noqa: A002
+        indices: Tensor,
+        output_size: Sequence[int] | None = None,
+    ) -> Tensor:
         unpool = (F.max_unpool1d, F.max_unpool2d, F.max_unpool3d)[self.dims - 1]
         return unpool(input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
