@@ -8,6 +8,7 @@ import gc
 import json
 import multiprocessing
 import os
+import sys
 import warnings
 import weakref
 
@@ -26,7 +27,7 @@ from chainrule.apps.cli import main
 from chainrule.autograd import detect_anomaly
 from chainrule.autograd import forward_ad as fwAD
 from chainrule.autograd.observers import Observer, add_observer, remove_observer
-from chainrule.errors import FileFormatError, GradError
+from chainrule.errors import FileFormatError, GradError, ShapeError
 from chainrule.func import custom_jvp, custom_vjp
 from chainrule.optim import lr_scheduler
 from chainrule.optim.lbfgs import _cubic_interpolate, _strong_wolfe
@@ -556,6 +557,27 @@ def test_a_header_one_byte_longer_than_the_file_is_truncation(tmp_path):
     path = tmp_path / "short"
     path.write_bytes((3).to_bytes(8, "little") + b"{}")
     with pytest.raises(FileFormatError, match="announce a 3-byte header, but only 2 bytes follow"):
+        chainrule.load(path)
+
+
+def test_a_file_holding_only_its_header_loads(tmp_path):
+    """A header that fills the file exactly (no tensor data: an empty dict, or a header alone)
+    is a whole file, not a truncated one."""
+    chainrule.save({}, tmp_path / "empty.safetensors")
+    assert chainrule.load(tmp_path / "empty.safetensors") == {}
+    path = tmp_path / "header_only"
+    path.write_bytes((2).to_bytes(8, "little") + b"{}")
+    assert chainrule.load(path) == {}
+
+
+@pytest.mark.parametrize("missing", [1, 8, 16])
+def test_tensor_data_cut_short_is_truncation(tmp_path, missing):
+    """A file whose last bytes of tensor data are missing is refused as truncated, naming the
+    tensor and how many data bytes there are."""
+    path = tmp_path / "weights.safetensors"
+    chainrule.save({"w": chainrule.arange(8.0)}, path)
+    path.write_bytes(path.read_bytes()[:-missing])
+    with pytest.raises(FileFormatError, match=f"tensor 'w' ends at byte 32 .* only {32 - missing}"):
         chainrule.load(path)
 
 
@@ -1140,3 +1162,73 @@ def test_out_of_order_loading_gives_a_held_worker_no_more_than_its_prefetch():
                 event.set()
         orders.append(order)
     assert orders[0] == orders[1] == [1, 2, 3, 4, 5, 0]
+
+
+def test_concat_dataset_refuses_no_datasets_and_names_an_index_past_the_end():
+    """ConcatDataset([]) is refused with torch's message (a ValueError; torch asserts); an
+    index equal to the length is an IndexError naming it (torch's comes from its list of
+    datasets)."""
+    with pytest.raises(AssertionError, match="datasets should not be an empty iterable"):
+        torch.utils.data.ConcatDataset([])
+    with pytest.raises(ValueError, match="datasets should not be an empty iterable"):
+        data.ConcatDataset([])
+    with pytest.raises(IndexError):
+        torch.utils.data.ConcatDataset([[1, 2], [3]])[3]
+    with pytest.raises(IndexError, match="index 3 is out of range for a dataset of length 3"):
+        data.ConcatDataset([[1, 2], [3]])[3]
+
+
+def test_tensor_dataset_refuses_a_0d_tensor():
+    """A 0-d tensor has no first dimension to index: a ShapeError naming the sizes (torch's
+    is an IndexError from size(0))."""
+    with pytest.raises(IndexError):
+        torch.utils.data.TensorDataset(torch.tensor(1.0))
+    with pytest.raises(ShapeError, match="Size mismatch"):
+        data.TensorDataset(chainrule.tensor(1.0))
+    with pytest.raises(ShapeError, match="Size mismatch"):
+        data.TensorDataset(chainrule.zeros(2), chainrule.tensor(1.0))
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork")
+def test_workers_send_back_samples_mixing_tensors_and_plain_values_as_torch():
+    """A worker's batch holding tensors, numbers and strings arrives as in torch: tensors
+    collated, strings listed."""
+    samples = [{"x": [float(i), -float(i)], "n": i, "name": f"s{i}"} for i in range(4)]
+    batches = []
+    for lib, module in ((chainrule, data), (torch, torch.utils.data)):
+        dataset = [dict(s, x=lib.tensor(s["x"])) for s in samples]
+        loader = module.DataLoader(
+            dataset, batch_size=2, num_workers=1, multiprocessing_context="fork"
+        )
+        batches.append(
+            [{k: v if k == "name" else v.tolist() for k, v in b.items()} for b in loader]
+        )
+    assert batches[0] == batches[1]
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork")
+def test_a_finished_worker_iterator_shuts_its_workers_down_once():
+    """Exhausting a loader with workers shuts them down; collecting the iterator afterwards
+    (its __del__ asks again) does nothing more and raises nothing."""
+    seen = []
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: seen.append(unraisable.exc_value)
+    try:
+        batches = iter(
+            data.DataLoader(range(4), batch_size=2, num_workers=1, multiprocessing_context="fork")
+        )
+        assert [b.tolist() for b in batches] == [[0, 1], [2, 3]]
+        del batches
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
+    assert seen == []
+
+
+def test_batch_sampler_length_rounds_up_only_a_partial_batch():
+    """len(BatchSampler) is ceil(n / batch_size): 10 samples in batches of 5 are 2 batches, 11
+    are 3 (2 with drop_last), as torch's."""
+    for n, size, drop_last in ((10, 5, False), (11, 5, False), (11, 5, True), (4, 4, False)):
+        ours = data.BatchSampler(range(n), size, drop_last)
+        theirs = torch.utils.data.BatchSampler(range(n), size, drop_last)
+        assert len(ours) == len(theirs) == len(list(theirs)), (n, size, drop_last)
