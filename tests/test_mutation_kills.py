@@ -3,6 +3,7 @@ docs/mutation.md names the mutant each test kills). Each is compared with PyTorc
 
 from __future__ import annotations
 
+import argparse
 import collections
 import gc
 import json
@@ -23,6 +24,7 @@ import chainrule
 import chainrule.autograd.functional
 import chainrule.numpy as cnp
 from chainrule import data, optim
+from chainrule.apps import cli
 from chainrule.apps.cli import main
 from chainrule.autograd import detect_anomaly
 from chainrule.autograd import forward_ad as fwAD
@@ -1232,3 +1234,73 @@ def test_batch_sampler_length_rounds_up_only_a_partial_batch():
         ours = data.BatchSampler(range(n), size, drop_last)
         theirs = torch.utils.data.BatchSampler(range(n), size, drop_last)
         assert len(ours) == len(theirs) == len(list(theirs)), (n, size, drop_last)
+
+
+# ---- apps: the command line's argument types, help and checkpoints ---------------------------
+
+
+def test_cli_argument_types_take_their_whole_ranges():
+    """--seed takes torch's seed range [-2**63, 2**64); --val-fraction is strictly between 0
+    and 1."""
+    for text in ("0", "1000", str(2**64 - 1), str(-(2**63))):
+        assert cli.seed(text) == int(text)
+    for text in (str(2**64), str(-(2**63) - 1)):
+        with pytest.raises(argparse.ArgumentTypeError, match=r"an integer in \[-2\*\*63"):
+            cli.seed(text)
+    assert cli.fraction("0.25") == 0.25
+    for text in ("0", "1", "-0.5"):
+        with pytest.raises(argparse.ArgumentTypeError, match="a number between 0 and 1"):
+            cli.fraction(text)
+
+
+@pytest.mark.skipif(chainrule.cuda.is_available(), reason="a CUDA GPU is available here")
+def test_cli_refuses_cuda_without_a_gpu():
+    with pytest.raises(argparse.ArgumentTypeError, match="no CUDA GPU is available"):
+        cli.device_name("cuda")
+    assert cli.device_name("cpu") == "cpu"
+
+
+def test_cli_help_ends_with_the_modules_closing_paragraph(capsys):
+    """The top-level help shows the module docstring's second paragraph as its description and
+    its third as the epilog, each once."""
+    assert main(["--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    description, epilog = (" ".join(p.split()) for p in cli.__doc__.split("\n\n")[1:3])
+    assert help_text.count(description) == 1 and help_text.count(epilog) == 1
+    assert help_text.index(description) < help_text.index(epilog)
+
+
+def _checkpoint(tmp_path, image_size, model=None):
+    path = tmp_path / f"size{image_size}.safetensors"
+    config = {"model": "mlp", "image_size": image_size, "num_classes": 2}
+    config["data"] = {"source": "digits", "seed": 0}
+    chainrule.save({"model": model or {}, "config": config}, path)
+    return path
+
+
+def test_a_checkpoint_of_4_pixel_images_is_read_and_of_3_refused(tmp_path):
+    """4 x 4 is the smallest image size the models take (the CNN pools twice by 2)."""
+    assert cli.read_checkpoint(_checkpoint(tmp_path, 4))["config"]["image_size"] == 4
+    with pytest.raises(cli.UsageError, match="its config has image_size 3"):
+        cli.read_checkpoint(_checkpoint(tmp_path, 3))
+
+
+def test_weights_that_do_not_fit_are_explained_in_300_characters(tmp_path):
+    """A long load_state_dict error is cut to 297 characters and '...', on one line."""
+    weights = {f"extra_{i}.weight": chainrule.zeros(1) for i in range(40)}
+    path = _checkpoint(tmp_path, 4, weights)
+    with pytest.raises(cli.UsageError) as caught:
+        cli._fit_model(cli.read_checkpoint(path), path)
+    message = str(caught.value).split("does not fit a mlp model: ", 1)[1]
+    assert len(message) == 300 and message.endswith("...") and "\n" not in message
+
+
+def test_a_structure_node_that_is_not_a_one_entry_object_is_corrupted(tmp_path):
+    """The chainrule structure in a file's metadata is checked node by node: a list where an
+    object should be is a FileFormatError naming the metadata, not a crash."""
+    for node in (["x"], "x", {"value": 1, "tensor": "w"}):
+        header = json.dumps({"__metadata__": {"chainrule": json.dumps(node)}}).encode()
+        path = tmp_path / "bad.safetensors"
+        path.write_bytes(len(header).to_bytes(8, "little") + header)
+        with pytest.raises(FileFormatError, match="corrupted chainrule structure metadata"):
+            chainrule.load(path)
