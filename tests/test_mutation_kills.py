@@ -1,5 +1,6 @@
 """Behaviours that only a surviving mutant showed were untested (`make mutate`, issue 17;
-docs/mutation.md names the mutant each test kills). Each is compared with PyTorch."""
+docs/mutation.md names the mutant each test kills). Each is compared with PyTorch where
+PyTorch has the behaviour; the docstrings say where chainrule differs or goes further."""
 
 from __future__ import annotations
 
