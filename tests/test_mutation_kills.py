@@ -27,6 +27,8 @@ import chainrule.numpy as cnp
 from chainrule import data, optim
 from chainrule.apps import cli
 from chainrule.apps.cli import main
+from chainrule.apps.models import build_model
+from chainrule.apps.report import plot_history
 from chainrule.autograd import detect_anomaly
 from chainrule.autograd import forward_ad as fwAD
 from chainrule.autograd.observers import Observer, add_observer, remove_observer
@@ -1305,3 +1307,44 @@ def test_a_structure_node_that_is_not_a_one_entry_object_is_corrupted(tmp_path):
         path.write_bytes(len(header).to_bytes(8, "little") + header)
         with pytest.raises(FileFormatError, match="corrupted chainrule structure metadata"):
             chainrule.load(path)
+
+
+def test_the_cnn_takes_image_sizes_that_are_not_multiples_of_4():
+    """Two 2 x 2 poolings floor 10 to 2: the classifier takes 32 * 2 * 2 = 128 inputs, the
+    network runs on 10 x 10 images, and its output matches the same network in torch."""
+    model = build_model("cnn", 10, 3)
+    linear = [m for m in model.modules() if isinstance(m, chainrule.nn.Linear)][0]
+    assert linear.in_features == 128 and isinstance(linear.in_features, int)
+    reference = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 16, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(16, 32, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.Linear(128, 64),
+        torch.nn.ReLU(),
+        torch.nn.Linear(64, 3),
+    )
+    model.load_state_dict(
+        {k: chainrule.tensor(v.numpy()) for k, v in reference.state_dict().items()}
+    )
+    x = np.random.default_rng(0).standard_normal((2, 1, 10, 10)).astype(np.float32)
+    ours = model(chainrule.tensor(x)).detach().numpy()
+    np.testing.assert_allclose(ours, reference(torch.tensor(x)).detach().numpy(), atol=1e-5)
+
+
+def test_the_training_curves_are_drawn_at_1000_by_400_pixels(tmp_path):
+    """curves.png: two panels side by side, 10 x 4 inches at 100 dpi."""
+    pytest.importorskip("matplotlib")
+    history = {
+        key: [0.5, 0.4] for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
+    }
+    path = plot_history(history, tmp_path / "curves.png", "run")
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")) == (
+        1000,
+        400,
+    )
