@@ -10,6 +10,7 @@ import gc
 import json
 import multiprocessing
 import os
+import re
 import sys
 import warnings
 import weakref
@@ -1348,3 +1349,18 @@ def test_the_training_curves_are_drawn_at_1000_by_400_pixels(tmp_path):
         1000,
         400,
     )
+
+
+def test_training_shows_a_progress_bar_with_the_running_mean_loss(tmp_path, capsys):
+    """Without --quiet the main process draws the epoch's bar on stderr, its postfix the
+    running mean loss and accuracy of the batches so far (a mean cross-entropy over 10 digit
+    classes: near ln 10 = 2.3 at first, then lower)."""
+    pytest.importorskip("tqdm")
+    argv = ["train", "--model", "mlp", "--epochs", "1", "--out", str(tmp_path), "--name", "r"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "epoch 1/1" in err
+    losses = [float(v) for v in re.findall(r"loss=([0-9.]+)", err)]
+    accuracies = [float(v) for v in re.findall(r"acc=([0-9.]+)", err)]
+    assert losses and all(0.0 < value < 3.0 for value in losses)
+    assert accuracies and all(0.0 <= value <= 1.0 for value in accuracies)
