@@ -76,7 +76,11 @@ def test_interrupted_and_resumed_run_ends_bit_identical_to_an_uninterrupted_one(
 
     resumed = chainrule_cli("train", "--quiet", "--resume", str(run))
     assert resumed.returncode == 0, resumed.stderr
-    assert "resuming   from" in resumed.stdout
+    # the position saved: inside the epoch that step belongs to (a signal in an epoch's last
+    # step stops before that epoch's validation, so it is still inside epoch 1 at step 41)
+    epoch, batches = saved["progress"]["epoch"], saved["progress"]["batches"]
+    assert batches, "each signal here stops inside an epoch"
+    assert f"resuming   from epoch {epoch + 1}, step {step}" in resumed.stdout
 
     whole = chainrule.load(tmp_path / "whole" / "last.safetensors")
     assert_same_state(whole, chainrule.load(run / "last.safetensors"))

@@ -1,13 +1,17 @@
 """Behaviours that only a surviving mutant showed were untested (`make mutate`, issue 17;
-docs/mutation.md names the mutant each test kills). Each is compared with PyTorch."""
+docs/mutation.md names the mutant each test kills). Each is compared with PyTorch where
+PyTorch has the behaviour; the docstrings say where chainrule differs or goes further."""
 
 from __future__ import annotations
 
+import argparse
 import collections
 import gc
 import json
 import multiprocessing
 import os
+import re
+import sys
 import warnings
 import weakref
 
@@ -22,11 +26,14 @@ import chainrule
 import chainrule.autograd.functional
 import chainrule.numpy as cnp
 from chainrule import data, optim
+from chainrule.apps import cli
 from chainrule.apps.cli import main
+from chainrule.apps.models import build_model
+from chainrule.apps.report import plot_history
 from chainrule.autograd import detect_anomaly
 from chainrule.autograd import forward_ad as fwAD
 from chainrule.autograd.observers import Observer, add_observer, remove_observer
-from chainrule.errors import FileFormatError, GradError
+from chainrule.errors import FileFormatError, GradError, ShapeError
 from chainrule.func import custom_jvp, custom_vjp
 from chainrule.optim import lr_scheduler
 from chainrule.optim.lbfgs import _cubic_interpolate, _strong_wolfe
@@ -556,6 +563,27 @@ def test_a_header_one_byte_longer_than_the_file_is_truncation(tmp_path):
     path = tmp_path / "short"
     path.write_bytes((3).to_bytes(8, "little") + b"{}")
     with pytest.raises(FileFormatError, match="announce a 3-byte header, but only 2 bytes follow"):
+        chainrule.load(path)
+
+
+def test_a_file_holding_only_its_header_loads(tmp_path):
+    """A header that fills the file exactly (no tensor data: an empty dict, or a header alone)
+    is a whole file, not a truncated one."""
+    chainrule.save({}, tmp_path / "empty.safetensors")
+    assert chainrule.load(tmp_path / "empty.safetensors") == {}
+    path = tmp_path / "header_only"
+    path.write_bytes((2).to_bytes(8, "little") + b"{}")
+    assert chainrule.load(path) == {}
+
+
+@pytest.mark.parametrize("missing", [1, 8, 16])
+def test_tensor_data_cut_short_is_truncation(tmp_path, missing):
+    """A file whose last bytes of tensor data are missing is refused as truncated, naming the
+    tensor and how many data bytes there are."""
+    path = tmp_path / "weights.safetensors"
+    chainrule.save({"w": chainrule.arange(8.0)}, path)
+    path.write_bytes(path.read_bytes()[:-missing])
+    with pytest.raises(FileFormatError, match=f"tensor 'w' ends at byte 32 .* only {32 - missing}"):
         chainrule.load(path)
 
 
@@ -1140,3 +1168,199 @@ def test_out_of_order_loading_gives_a_held_worker_no_more_than_its_prefetch():
                 event.set()
         orders.append(order)
     assert orders[0] == orders[1] == [1, 2, 3, 4, 5, 0]
+
+
+def test_concat_dataset_refuses_no_datasets_and_names_an_index_past_the_end():
+    """ConcatDataset([]) is refused with torch's message (a ValueError; torch asserts); an
+    index equal to the length is an IndexError naming it (torch's comes from its list of
+    datasets)."""
+    with pytest.raises(AssertionError, match="datasets should not be an empty iterable"):
+        torch.utils.data.ConcatDataset([])
+    with pytest.raises(ValueError, match="datasets should not be an empty iterable"):
+        data.ConcatDataset([])
+    with pytest.raises(IndexError):
+        torch.utils.data.ConcatDataset([[1, 2], [3]])[3]
+    with pytest.raises(IndexError, match="index 3 is out of range for a dataset of length 3"):
+        data.ConcatDataset([[1, 2], [3]])[3]
+
+
+def test_tensor_dataset_refuses_a_0d_tensor():
+    """A 0-d tensor has no first dimension to index: a ShapeError naming the sizes (torch's
+    is an IndexError from size(0))."""
+    with pytest.raises(IndexError):
+        torch.utils.data.TensorDataset(torch.tensor(1.0))
+    with pytest.raises(ShapeError, match="Size mismatch"):
+        data.TensorDataset(chainrule.tensor(1.0))
+    with pytest.raises(ShapeError, match="Size mismatch"):
+        data.TensorDataset(chainrule.zeros(2), chainrule.tensor(1.0))
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork")
+def test_workers_send_back_samples_mixing_tensors_and_plain_values_as_torch():
+    """A worker's batch holding tensors, numbers and strings arrives as in torch: tensors
+    collated, strings listed."""
+    samples = [{"x": [float(i), -float(i)], "n": i, "name": f"s{i}"} for i in range(4)]
+    batches = []
+    for lib, module in ((chainrule, data), (torch, torch.utils.data)):
+        dataset = [dict(s, x=lib.tensor(s["x"])) for s in samples]
+        loader = module.DataLoader(
+            dataset, batch_size=2, num_workers=1, multiprocessing_context="fork"
+        )
+        batches.append(
+            [{k: v if k == "name" else v.tolist() for k, v in b.items()} for b in loader]
+        )
+    assert batches[0] == batches[1]
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork")
+def test_a_finished_worker_iterator_shuts_its_workers_down_once():
+    """Exhausting a loader with workers shuts them down; collecting the iterator afterwards
+    (its __del__ asks again) does nothing more and raises nothing."""
+    seen = []
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: seen.append(unraisable.exc_value)
+    try:
+        batches = iter(
+            data.DataLoader(range(4), batch_size=2, num_workers=1, multiprocessing_context="fork")
+        )
+        assert [b.tolist() for b in batches] == [[0, 1], [2, 3]]
+        del batches
+        gc.collect()
+    finally:
+        sys.unraisablehook = previous
+    assert seen == []
+
+
+def test_batch_sampler_length_rounds_up_only_a_partial_batch():
+    """len(BatchSampler) is ceil(n / batch_size): 10 samples in batches of 5 are 2 batches, 11
+    are 3 (2 with drop_last), as torch's."""
+    for n, size, drop_last in ((10, 5, False), (11, 5, False), (11, 5, True), (4, 4, False)):
+        ours = data.BatchSampler(range(n), size, drop_last)
+        theirs = torch.utils.data.BatchSampler(range(n), size, drop_last)
+        assert len(ours) == len(theirs) == len(list(theirs)), (n, size, drop_last)
+
+
+# ---- apps: the command line's argument types, help and checkpoints ---------------------------
+
+
+def test_cli_argument_types_take_their_whole_ranges():
+    """--seed takes torch's seed range [-2**63, 2**64); --val-fraction is strictly between 0
+    and 1."""
+    for text in ("0", "1000", str(2**64 - 1), str(-(2**63))):
+        assert cli.seed(text) == int(text)
+    for text in (str(2**64), str(-(2**63) - 1)):
+        with pytest.raises(argparse.ArgumentTypeError, match=r"an integer in \[-2\*\*63"):
+            cli.seed(text)
+    assert cli.fraction("0.25") == 0.25
+    for text in ("0", "1", "-0.5"):
+        with pytest.raises(argparse.ArgumentTypeError, match="a number between 0 and 1"):
+            cli.fraction(text)
+
+
+@pytest.mark.skipif(chainrule.cuda.is_available(), reason="a CUDA GPU is available here")
+def test_cli_refuses_cuda_without_a_gpu():
+    with pytest.raises(argparse.ArgumentTypeError, match="no CUDA GPU is available"):
+        cli.device_name("cuda")
+    assert cli.device_name("cpu") == "cpu"
+
+
+def test_cli_help_ends_with_the_modules_closing_paragraph(capsys):
+    """The top-level help shows the module docstring's second paragraph as its description and
+    its third as the epilog, each once."""
+    assert main(["--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    description, epilog = (" ".join(p.split()) for p in cli.__doc__.split("\n\n")[1:3])
+    assert help_text.count(description) == 1 and help_text.count(epilog) == 1
+    assert help_text.index(description) < help_text.index(epilog)
+
+
+def _checkpoint(tmp_path, image_size, model=None):
+    path = tmp_path / f"size{image_size}.safetensors"
+    config = {"model": "mlp", "image_size": image_size, "num_classes": 2}
+    config["data"] = {"source": "digits", "seed": 0}
+    chainrule.save({"model": model or {}, "config": config}, path)
+    return path
+
+
+def test_a_checkpoint_of_4_pixel_images_is_read_and_of_3_refused(tmp_path):
+    """4 x 4 is the smallest image size the models take (the CNN pools twice by 2)."""
+    assert cli.read_checkpoint(_checkpoint(tmp_path, 4))["config"]["image_size"] == 4
+    with pytest.raises(cli.UsageError, match="its config has image_size 3"):
+        cli.read_checkpoint(_checkpoint(tmp_path, 3))
+
+
+def test_weights_that_do_not_fit_are_explained_in_300_characters(tmp_path):
+    """A long load_state_dict error is cut to 297 characters and '...', on one line."""
+    weights = {f"extra_{i}.weight": chainrule.zeros(1) for i in range(40)}
+    path = _checkpoint(tmp_path, 4, weights)
+    with pytest.raises(cli.UsageError) as caught:
+        cli._fit_model(cli.read_checkpoint(path), path)
+    message = str(caught.value).split("does not fit a mlp model: ", 1)[1]
+    assert len(message) == 300 and message.endswith("...") and "\n" not in message
+
+
+def test_a_structure_node_that_is_not_a_one_entry_object_is_corrupted(tmp_path):
+    """The chainrule structure in a file's metadata is checked node by node: a list where an
+    object should be is a FileFormatError naming the metadata, not a crash."""
+    for node in (["x"], "x", {"value": 1, "tensor": "w"}):
+        header = json.dumps({"__metadata__": {"chainrule": json.dumps(node)}}).encode()
+        path = tmp_path / "bad.safetensors"
+        path.write_bytes(len(header).to_bytes(8, "little") + header)
+        with pytest.raises(FileFormatError, match="corrupted chainrule structure metadata"):
+            chainrule.load(path)
+
+
+def test_the_cnn_takes_image_sizes_that_are_not_multiples_of_4():
+    """Two 2 x 2 poolings floor 10 to 2: the classifier takes 32 * 2 * 2 = 128 inputs, the
+    network runs on 10 x 10 images, and its output matches the same network in torch."""
+    model = build_model("cnn", 10, 3)
+    linear = [m for m in model.modules() if isinstance(m, chainrule.nn.Linear)][0]
+    assert linear.in_features == 128 and isinstance(linear.in_features, int)
+    reference = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 16, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(16, 32, 3, padding=1),
+        torch.nn.ReLU(),
+        torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(),
+        torch.nn.Linear(128, 64),
+        torch.nn.ReLU(),
+        torch.nn.Linear(64, 3),
+    )
+    model.load_state_dict(
+        {k: chainrule.tensor(v.numpy()) for k, v in reference.state_dict().items()}
+    )
+    x = np.random.default_rng(0).standard_normal((2, 1, 10, 10)).astype(np.float32)
+    ours = model(chainrule.tensor(x)).detach().numpy()
+    np.testing.assert_allclose(ours, reference(torch.tensor(x)).detach().numpy(), atol=1e-5)
+
+
+def test_the_training_curves_are_drawn_at_1000_by_400_pixels(tmp_path):
+    """curves.png: two panels side by side, 10 x 4 inches at 100 dpi."""
+    pytest.importorskip("matplotlib")
+    history = {
+        key: [0.5, 0.4] for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy")
+    }
+    path = plot_history(history, tmp_path / "curves.png", "run")
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (int.from_bytes(header[16:20], "big"), int.from_bytes(header[20:24], "big")) == (
+        1000,
+        400,
+    )
+
+
+def test_training_shows_a_progress_bar_with_the_running_mean_loss(tmp_path, capsys):
+    """Without --quiet the main process draws the epoch's bar on stderr, its postfix the
+    running mean loss and accuracy of the batches so far (a mean cross-entropy over 10 digit
+    classes: near ln 10 = 2.3 at first, then lower)."""
+    pytest.importorskip("tqdm")
+    argv = ["train", "--model", "mlp", "--epochs", "1", "--out", str(tmp_path), "--name", "r"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "epoch 1/1" in err
+    losses = [float(v) for v in re.findall(r"loss=([0-9.]+)", err)]
+    accuracies = [float(v) for v in re.findall(r"acc=([0-9.]+)", err)]
+    assert losses and all(0.0 < value < 3.0 for value in losses)
+    assert accuracies and all(0.0 <= value <= 1.0 for value in accuracies)
