@@ -113,7 +113,7 @@ SIGNATURE_TESTS = ["tests/test_torch_defaults.py"]
 # line), which the coverage run does not see: a mutant on a line no test runs in-process is
 # judged by these test files instead.
 SUBPROCESS_TESTS: dict[str, list[str]] = {
-    "data": ["tests/test_data.py"],
+    "data": ["tests/test_data.py", "tests/test_dataloader_workers.py"],  # worker processes
     "apps": ["tests/test_apps.py", "tests/test_cli_resume.py"],
 }
 
