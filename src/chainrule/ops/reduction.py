@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import builtins as _builtins
 import math
+import warnings
 from collections import namedtuple as _namedtuple
 from collections.abc import Sequence
 from types import SimpleNamespace as _SimpleNamespace
@@ -1120,6 +1121,13 @@ def _statistic(
     shape = input.shape
     axes = reduced_axes(name, dim, len(shape))
     dof = _builtins.max(0, _count(shape, axes) - correction)
+    if dof == 0:  # nan or inf, as PyTorch, with its warning
+        warnings.warn(
+            f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than "
+            "the reduction factor (input numel divided by output numel).",
+            UserWarning,
+            stacklevel=3,
+        )
     if input._array.dtype.kind == "c":  # real: the spreads of the two parts add up
         parts = [apply(Var, (part,), axes, keepdim, dof) for part in (real(input), imag(input))]
         spread = parts[0] + parts[1]
