@@ -17,7 +17,8 @@ What it does, in order:
    run any line of its module; a default argument or decorator by the tests that run its
    function and the signature tests (SIGNATURE_TESTS). A line that no test executes in-process
    survives without a run, except in the packages whose tests run library code in child
-   processes (SUBPROCESS_TESTS), where those test files judge it. The mutant is killed when
+   processes (SUBPROCESS_TESTS), where those test files judge it (and they judge the lines
+   that tests run in-process too, after those tests). The mutant is killed when
    the tests fail or time out.
 4. Runs are forked from a parent that has imported torch, NumPy, SciPy, pytest and Hypothesis,
    `--workers` at a time. A mutant inside a function is first run in memory: the parent has also
@@ -578,6 +579,13 @@ def _choose_tests(mutant: Mutant, scratch: Path, cov: Coverage) -> None:
     if mutant.how.endswith("read signatures"):
         tests |= {t for t in cov.durations if t.split("::")[0] in SIGNATURE_TESTS} - cov.failed
     mutant.tests = sorted(tests, key=lambda t: (cov.durations.get(t, 0.0), t))
+    if mutant.tests and mutant.package in SUBPROCESS_TESTS:
+        # A line some test runs in-process may also run in the package's subprocesses, where
+        # other tests check it: those judge it too, last (in memory they cannot see the
+        # mutant, which only the run from disk gives the subprocesses).
+        files = SUBPROCESS_TESTS[mutant.package]
+        extra = {t for t in cov.durations if t.split("::")[0] in files} - cov.failed - tests
+        mutant.tests += sorted(extra, key=lambda t: (cov.durations.get(t, 0.0), t))
     if not mutant.tests and mutant.package in SUBPROCESS_TESTS:
         mutant.files = SUBPROCESS_TESTS[mutant.package]
         mutant.how = "no test runs it in-process: the tests that run the package in subprocesses"
