@@ -1351,6 +1351,25 @@ def test_the_training_curves_are_drawn_at_1000_by_400_pixels(tmp_path):
     )
 
 
+def test_a_one_epoch_run_draws_its_epoch_in_the_middle_of_each_panel():
+    """With one epoch the x axis runs from 0.5 to 1.5, so the single point of each curve sits
+    in the middle of its panel, its tick labelled 1 (matplotlib alone would centre a range
+    around it that shows fractional epochs)."""
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from chainrule.apps.report import draw_history
+
+    history = {key: [0.5] for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy")}
+    figure = draw_history(history, "one epoch")
+    try:
+        for axes in figure.axes:
+            assert axes.get_xlim() == (0.5, 1.5)
+            assert list(axes.get_xticks()) == [1]
+    finally:
+        plt.close(figure)
+
+
 def test_training_shows_a_progress_bar_with_the_running_mean_loss(tmp_path, capsys):
     """Without --quiet the main process draws the epoch's bar on stderr, its postfix the
     running mean loss and accuracy of the batches so far (a mean cross-entropy over 10 digit

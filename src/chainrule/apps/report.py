@@ -35,8 +35,22 @@ def summary_table(history: dict[str, list[float]], best_epoch: int) -> str:
 
 
 def plot_history(history: dict[str, list[float]], path: Path, title: str) -> Path | None:
-    """Loss and accuracy per epoch, train and validation, with a marker on every epoch (so a
-    one-epoch run draws points) and whole-number epoch ticks. None when matplotlib is missing."""
+    """Loss and accuracy per epoch (see `draw_history`), saved as a PNG at `path`. None when
+    matplotlib is missing."""
+    figure = draw_history(history, title)
+    if figure is None:
+        return None
+    import matplotlib.pyplot as plt
+
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path
+
+
+def draw_history(history: dict[str, list[float]], title: str) -> Any:
+    """The figure: loss and accuracy per epoch, train and validation, with a marker on every
+    epoch (so a one-epoch run draws points, centred) and whole-number epoch ticks. None when
+    matplotlib is missing."""
     try:
         import matplotlib
 
@@ -63,6 +77,4 @@ def plot_history(history: dict[str, list[float]], path: Path, title: str) -> Pat
         axes.grid(alpha=0.3)
     figure.suptitle(title)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
+    return figure
