@@ -1370,6 +1370,29 @@ def test_a_one_epoch_run_draws_its_epoch_in_the_middle_of_each_panel():
         plt.close(figure)
 
 
+def test_a_trainer_runs_eagerly_in_one_process_unless_asked_otherwise(tmp_path):
+    """Trainer's defaults, as PyTorch code expects of a plain training loop: no compiled step
+    and no DistributedDataParallel wrapper, even in a process that has a process group; the
+    command line asks for either explicitly (--compile, --distributed)."""
+    from chainrule import distributed as dist
+    from chainrule.apps.data import load_data
+    from chainrule.apps.training import Trainer
+
+    data = load_data({"source": "digits"}, 0, 0.1, None)
+    config = {
+        "model": "mlp", "image_size": data.image_size, "num_classes": data.num_classes,
+        "data": data.spec, "optimizer": "adam", "lr": 1e-3, "scheduler": "none", "epochs": 1,
+        "batch_size": 32, "seed": 0, "val_fraction": 0.1, "threads": 1, "device": "cpu",
+    }  # fmt: skip
+    dist.init_process_group("single")
+    try:
+        trainer = Trainer(config, data, tmp_path, quiet=True, is_main=True)
+    finally:
+        dist.destroy_process_group()
+    assert trainer.compiled_step is None
+    assert trainer.net is trainer.model and not trainer.distributed
+
+
 def test_training_shows_a_progress_bar_with_the_running_mean_loss(tmp_path, capsys):
     """Without --quiet the main process draws the epoch's bar on stderr, its postfix the
     running mean loss and accuracy of the batches so far (a mean cross-entropy over 10 digit
