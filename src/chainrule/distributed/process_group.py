@@ -45,6 +45,7 @@ _NOT_INITIALIZED = (
 # longer burns a core the other ranks (or other jobs) could use, for no gain on long waits.
 _SPINS = 256
 _FAULT_GRACE_S = 1.0
+_OUTPUT_GRACE_S = 0.5
 # How long a rank waiting on a collective keeps waiting after a member announced it left: its
 # last messages may still be on their way.
 _DEPARTED_GRACE_S = 2.0
@@ -320,9 +321,12 @@ def _abort_on_uncaught_exception(kind: type, error: BaseException, traceback: An
         f"{kind.__name__}; aborting every rank of the job\n"
     )
     sys.stderr.flush()
+    told = False
     if not isinstance(error, PeerFailedError):  # the first to fail tells the others, once
-        if transport.notify("failed", f"{kind.__name__}: {error}"):
-            time.sleep(_FAULT_GRACE_S)
+        told = transport.notify("failed", f"{kind.__name__}: {error}")
+    # Give mpiexec time to forward what this rank printed: MPI_Abort tears the job down at
+    # once, and output still in its forwarding pipes would be lost (the error message with it).
+    time.sleep(_FAULT_GRACE_S if told else _OUTPUT_GRACE_S)
     transport.abort(1)
 
 
