@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 import chainrule
-from chainrule.ops import activation, elementwise, linear
+from chainrule.ops import activation, elementwise, linear, reduction
 from chainrule.ops.op import apply
 from chainrule.testing import OpSpec
 
@@ -632,6 +632,19 @@ FUSED_BACKWARD = [
             float32=False,
         )
         for mode in ("none", "tanh")
+    ),
+    *(
+        OpSpec(
+            f"softmax_backward_axis{axis}",
+            lambda g, out, axis=axis: apply(reduction.SoftmaxBackward, (g, out), axis),
+            lambda g, out, axis=axis: torch.ops.aten._softmax_backward_data(
+                g, out, axis, out.dtype
+            ),
+            shapes=[((2, 3), (2, 3)), ((2, 3, 4), (2, 3, 4))],
+            domains=[(-2.0, 2.0), (0.05, 0.5)],
+            float32=False,
+        )
+        for axis in (0, 1)
     ),
     OpSpec(
         "threshold_backward",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from chainrule.backend.fake import (
     wrap,
 )
 from chainrule.backend.meta import MetaArray, MetaRandom, meta_numpy
+from chainrule.backend.parallel import parallel_for
 from chainrule.backend.special import normal_cdf_float32
 from chainrule.errors import BackendError
 
@@ -151,6 +153,15 @@ class Backend(ABC):
     def normal_cdf(self, array: Array) -> Array:
         """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the exact GELU's gate."""
 
+    @abstractmethod
+    def parallel_for(
+        self, size: int, body: Callable[[int, int], None], item_elements: int = 1
+    ) -> None:
+        """body(start, stop) over contiguous blocks covering range(size), each item (an
+        element, a row) of `item_elements` elements: concurrently on the host's intra-op
+        threads (backend/parallel.py), in one call on a device, whose own kernels are parallel
+        already. An op splits only work whose result does not depend on the split."""
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.device})"
 
@@ -208,6 +219,11 @@ class NumpyBackend(Backend):
             return normal_cdf_float32(array)
         return 0.5 * (1 + host_erf(array / math.sqrt(2.0)))
 
+    def parallel_for(
+        self, size: int, body: Callable[[int, int], None], item_elements: int = 1
+    ) -> None:
+        parallel_for(size, body, item_elements)
+
 
 class CupyBackend(Backend):
     """CuPy arrays in GPU memory: device 'cuda'. Imported on first use."""
@@ -259,6 +275,11 @@ class CupyBackend(Backend):
 
         return ndtr(array)
 
+    def parallel_for(
+        self, size: int, body: Callable[[int, int], None], item_elements: int = 1
+    ) -> None:
+        body(0, size)
+
 
 class FakeBackend(Backend):
     """NumPy memory behind CuPy's refusals: device 'fake', for testing the seam on a CPU
@@ -301,6 +322,11 @@ class FakeBackend(Backend):
     def normal_cdf(self, array: Array) -> Array:
         return wrap(numpy_backend.normal_cdf(fake_data(array)))
 
+    def parallel_for(
+        self, size: int, body: Callable[[int, int], None], item_elements: int = 1
+    ) -> None:
+        body(0, size)
+
 
 class MetaBackend(Backend):
     """Shapes and dtypes without data: device 'meta' (backend/meta.py). Scatters write
@@ -340,6 +366,11 @@ class MetaBackend(Backend):
 
     def normal_cdf(self, array: Array) -> Array:
         return array.copy()
+
+    def parallel_for(
+        self, size: int, body: Callable[[int, int], None], item_elements: int = 1
+    ) -> None:
+        body(0, size)
 
 
 def multiply_in_rounds(xp: Any, target: Array, key: tuple, values: Array) -> None:

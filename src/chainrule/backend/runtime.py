@@ -4,12 +4,12 @@ it cannot."""
 
 from __future__ import annotations
 
-import os
 import warnings
 from typing import Any
 
 import numpy as np
 
+from chainrule.backend import parallel
 from chainrule.errors import BackendError
 
 _deterministic = {"mode": False, "warn_only": False}
@@ -19,8 +19,9 @@ _deterministic = {"mode": False, "warn_only": False}
 
 
 def set_num_threads(count: int) -> None:
-    """The number of threads BLAS uses for matrix products (NumPy's only multi-threaded work),
-    as torch.set_num_threads sets its intra-op threads. Through threadpoolctl.
+    """The number of intra-op threads, as torch.set_num_threads: the threads BLAS uses for
+    matrix products (through threadpoolctl), and those the host's elementwise ops split their
+    large arrays over (backend/parallel.py).
 
     Args:
         count (int): a positive number of threads.
@@ -38,23 +39,23 @@ def set_num_threads(count: int) -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=int(count), user_api="blas")
+    parallel.set_threads(int(count))
 
 
 def get_num_threads() -> int:
-    """The number of threads BLAS uses (the largest, if NumPy loaded more than one BLAS).
+    """The number of intra-op threads, as torch.get_num_threads: what set_num_threads set, by
+    default OMP_NUM_THREADS (or OPENBLAS_NUM_THREADS) if set, else the cores this process may
+    run on.
 
     Returns:
-        int: the thread count matrix products run with.
+        int: the thread count elementwise ops split over.
 
     Example:
         >>> import chainrule
         >>> chainrule.get_num_threads() >= 1
         True
     """
-    from threadpoolctl import threadpool_info
-
-    counts = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
-    return max(counts) if counts else (os.cpu_count() or 1)
+    return parallel.get_threads()
 
 
 # ---- NumPy's global random state ----------------------------------------------------------------

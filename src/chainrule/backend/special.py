@@ -8,11 +8,13 @@ about 5x faster, at float32 accuracy.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from chainrule.backend.fake import FakeNamespace
+from chainrule.backend.parallel import parallel_for
 
 Array = Any  # a numpy.ndarray or cupy.ndarray (backend/arrays.py imports this module)
 
@@ -31,42 +33,69 @@ _ERFC_COEFFICIENTS = (
     -0.82215223,
     0.17087277,
 )
-_F32_COEFFICIENTS = tuple(np.float32(c) for c in reversed(_ERFC_COEFFICIENTS))
-_HALF_SQRT_HALF = np.float32(0.5 / np.sqrt(2.0))  # z / 2 = |x| / (2 sqrt 2)
+# Horner's order, highest power first; the constant term also carries the final halving
+# (t exp(P - x^2/2) / 2 = t exp(P - ln 2 - x^2/2)), which saves a pass over the array.
+_F32_COEFFICIENTS = tuple(np.float32(c) for c in reversed(_ERFC_COEFFICIENTS[1:])) + (
+    np.float32(_ERFC_COEFFICIENTS[0] - math.log(2.0)),
+)
+_HALF_SQRT_HALF = np.float32(0.5 / math.sqrt(2.0))  # z / 2 = |x| / (2 sqrt 2)
+_HALF = np.float32(0.5)
+_ONE = np.float32(1.0)
+# Elements per pass inside a block: the block's two float32 scratch rows (1 MiB) stay in the
+# L2 cache between the twenty-odd passes over them. Measured on a (1024, 512) array, 2 cores:
+# 2.6 ms on one thread against 4.5 for whole-array passes, 1.5 ms on two; smaller passes
+# lose on two threads (each ufunc call hands the GIL over: 16384 elements took 4.3 ms).
+_PASS_ELEMENTS = 1 << 17
 
 
 def normal_cdf_float32(x: np.ndarray) -> np.ndarray:
-    """Phi(x) = erfc(-x / sqrt 2) / 2 for a float32 array: relative error a few 1e-7 for
-    |x| < 5 and about 5e-6 at |x| = 12, against the float64 result.
+    """Phi(x) = erfc(-x / sqrt 2) / 2 for a float32 array: relative error 1e-7 on average
+    and at most 1.2e-6 for |x| < 5, at most 8e-6 out to |x| = 13, against the float64 result.
 
-    The tail Phi(-|x|) = t exp(-x^2/2 + P(t)) / 2 is computed once for |x|, and Phi(x) is that
-    tail for x < 0 and 1 - tail for x >= 0, chosen by arithmetic on a 0/1 mask (np.where on a
-    random sign pattern is ~10x slower than a multiply). x^2/2 is formed from x, not from a
-    rounded z, so the exponent carries one rounding."""
-    if x.ndim == 0:  # ufuncs return scalars at 0-d, which cannot be written in place
-        return normal_cdf_float32(x.reshape(1)).reshape(())
-    t = np.abs(x)
+    The tail Phi(-|x|) = t exp(-x^2/2 + P(t)) / 2 is computed once for |x|, and Phi(x) is
+    that tail for x < 0 and 1 - tail for x >= 0, chosen by arithmetic on a 0/1 mask
+    (np.where on a random sign pattern is ~10x slower than a multiply). x^2/2 is formed from
+    x, not from a rounded z, so the exponent carries one rounding. The work is split into
+    blocks over the intra-op threads (backend/parallel.py), each block in cache-sized
+    passes; the result does not depend on the split."""
+    flat = np.ascontiguousarray(x).reshape(-1)
+    out = np.empty_like(flat)
+
+    def block(start: int, stop: int) -> None:
+        scratch = np.empty((2, min(_PASS_ELEMENTS, stop - start)), np.float32)
+        for first in range(start, stop, _PASS_ELEMENTS):
+            last = min(first + _PASS_ELEMENTS, stop)
+            _normal_cdf_pass(flat[first:last], out[first:last], scratch[:, : last - first])
+
+    parallel_for(flat.size, block)
+    return out.reshape(x.shape)
+
+
+def _normal_cdf_pass(x: np.ndarray, out: np.ndarray, scratch: np.ndarray) -> None:
+    """Phi(x) into `out`, with two rows of scratch the size of x."""
+    t, tail = scratch
+    np.abs(x, out=t)
     t *= _HALF_SQRT_HALF
-    t += np.float32(1.0)
+    t += _ONE
     np.reciprocal(t, out=t)
     coefficients = iter(_F32_COEFFICIENTS)
-    tail = np.full_like(x, next(coefficients))
+    np.multiply(t, next(coefficients), out=tail)
+    tail += next(coefficients)
     for coefficient in coefficients:  # Horner, in place
         tail *= t
         tail += coefficient
-    square = np.multiply(x, x)
-    square *= np.float32(0.5)
+    square = np.multiply(x, x, out=out)  # out is scratch until the last three passes
+    square *= _HALF
     tail -= square
     np.exp(tail, out=tail)
-    tail *= t
-    tail *= np.float32(0.5)  # Phi(-|x|)
-    # x >= 0: 1 - tail; x < 0: tail.  tail + upper * (1 - 2 tail), upper in {0, 1}.
-    upper = np.greater_equal(x, 0, out=square, casting="unsafe")
+    tail *= t  # Phi(-|x|)
+    # x >= 0: 1 - tail; x < 0: tail.  tail + upper * (1 - 2 tail), upper in {0, 1}, so the
+    # tail keeps its relative accuracy (1/2 - (1/2 - tail) would round it away).
+    upper = np.greater_equal(x, 0, out=out, casting="unsafe")
     np.multiply(tail, np.float32(-2.0), out=t)
-    t += np.float32(1.0)  # 1 - 2 tail
+    t += _ONE
     t *= upper
-    t += tail
-    return t
+    np.add(t, tail, out=out)
 
 
 # ---- SciPy's special functions (chainrule.special) -------------------------------------------

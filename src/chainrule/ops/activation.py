@@ -80,12 +80,27 @@ class ThresholdBackward(Op):
 
     @staticmethod
     def forward(ctx: Node, g: Array, out: Array) -> Array:
-        keep = ~(out <= 0)  # not out > 0: a nan keeps its gradient, as PyTorch
-        ctx.save(keep=keep)
-        if not ctx.backend.host_memory:  # testing g for nan would synchronise a device
-            return ctx.xp.where(keep, g, 0).astype(g.dtype, copy=False)
-        result = g * keep
-        if ctx.xp.isnan(g).any():  # 0 where masked even when g is nan, as PyTorch
+        xp = ctx.xp
+        if g.shape != out.shape or not ctx.backend.host_memory:
+            keep = ~(out <= 0)  # not out > 0: a nan keeps its gradient, as PyTorch
+            ctx.save(keep=keep)
+            if not ctx.backend.host_memory:  # testing g for nan would synchronise a device
+                return xp.where(keep, g, 0).astype(g.dtype, copy=False)
+            result = g * keep
+        else:  # the same in blocks over the intra-op threads, into arrays made once
+            keep, result = xp.empty(out.shape, bool), xp.empty(g.shape, g.dtype)
+            ctx.save(keep=keep)
+            flat_g, flat_out = g.reshape(-1), out.reshape(-1)
+            flat_keep, flat_result = keep.reshape(-1), result.reshape(-1)
+
+            def block(start: int, stop: int) -> None:
+                part = flat_keep[start:stop]
+                xp.less_equal(flat_out[start:stop], 0, out=part)
+                xp.logical_not(part, out=part)
+                xp.multiply(flat_g[start:stop], part, out=flat_result[start:stop])
+
+            ctx.backend.parallel_for(flat_result.size, block)
+        if xp.isnan(g).any():  # 0 where masked even when g is nan, as PyTorch
             result[~keep] = 0
         return result.astype(g.dtype, copy=False)
 
@@ -116,7 +131,14 @@ class Gelu(Op):
             return (0.5 * wide * (1 + xp.tanh(inner))).astype(x.dtype, copy=False)
         cdf = ctx.backend.normal_cdf(wide)
         ctx.save(cdf=cdf)  # a value for GeluBackward's forward only, never differentiated
-        return (wide * cdf).astype(x.dtype, copy=False)
+        out = xp.empty(cdf.shape, cdf.dtype)  # C order, so its flat view is a view
+        flat_x, flat_cdf, flat_out = wide.reshape(-1), cdf.reshape(-1), out.reshape(-1)
+
+        def block(start: int, stop: int) -> None:
+            xp.multiply(flat_x[start:stop], flat_cdf[start:stop], out=flat_out[start:stop])
+
+        ctx.backend.parallel_for(flat_out.size, block)
+        return out.astype(x.dtype, copy=False)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -161,29 +183,43 @@ class GeluBackward(Op):
     @staticmethod
     def forward(ctx: Node, g: Array, x: Array, approximate: str, cdf: Array | None) -> Array:
         ctx.save(g=g, x=x, approximate=approximate)
-        wide = _opmath(x)
-        if approximate == "tanh":
-            t = ctx.xp.tanh(_GELU_K * (wide + _GELU_C * wide * wide * wide))
-            d_inner = _GELU_K * (1 + 3 * _GELU_C * wide * wide)
-            slope = 0.5 * (1 + t) + 0.5 * wide * (1 - t * t) * d_inner
-        else:
+        wide, wide_g = _opmath(x), _opmath(g)
+        if approximate == "none":
             if cdf is None:
                 cdf = ctx.backend.normal_cdf(wide)
-            # slope = Phi(x) + x phi(x), in place in one buffer (each fresh activation-sized
-            # temporary costs page faults as well as a pass)
-            xp = ctx.xp
-            slope = xp.multiply(wide, wide, out=xp.empty_like(wide))  # an array even at 0-d
-            slope *= -0.5
-            xp.exp(slope, out=slope)
-            slope *= wide
-            slope *= 1.0 / math.sqrt(2.0 * math.pi)
-            slope += cdf
-        wide_g = _opmath(g)
+            return GeluBackward._exact_product(ctx, wide, cdf, wide_g).astype(g.dtype, copy=False)
+        t = ctx.xp.tanh(_GELU_K * (wide + _GELU_C * wide * wide * wide))
+        d_inner = _GELU_K * (1 + 3 * _GELU_C * wide * wide)
+        slope = 0.5 * (1 + t) + 0.5 * wide * (1 - t * t) * d_inner
         if slope.shape == wide_g.shape and slope.dtype == wide_g.dtype:
             slope *= wide_g
         else:
             slope = slope * wide_g
         return slope.astype(g.dtype, copy=False)
+
+    @staticmethod
+    def _exact_product(ctx: Node, wide: Array, cdf: Array, wide_g: Array) -> Array:
+        """(Phi(x) + x phi(x)) g in place in one buffer (each fresh activation-sized temporary
+        costs page faults as well as a pass), in blocks over the intra-op threads."""
+        xp = ctx.xp
+        slope = xp.empty(wide.shape, wide.dtype)  # C order, so its flat view is a view
+        fits = slope.shape == wide_g.shape and slope.dtype == wide_g.dtype
+        flat_x, flat_cdf, flat_slope = wide.reshape(-1), cdf.reshape(-1), slope.reshape(-1)
+        flat_g = wide_g.reshape(-1) if fits else None
+
+        def block(start: int, stop: int) -> None:
+            x, part = flat_x[start:stop], flat_slope[start:stop]
+            xp.multiply(x, x, out=part)
+            part *= -0.5
+            xp.exp(part, out=part)
+            part *= x
+            part *= 1.0 / math.sqrt(2.0 * math.pi)
+            part += flat_cdf[start:stop]
+            if flat_g is not None:
+                part *= flat_g[start:stop]
+
+        ctx.backend.parallel_for(flat_slope.size, block)
+        return slope if fits else slope * wide_g
 
     @staticmethod
     def vjp(ctx: Node, gg: Any) -> tuple:
