@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 import chainrule
-from chainrule.ops import activation, elementwise, linear, reduction
+from chainrule.ops import activation, elementwise, linear, normalization, reduction
 from chainrule.ops.op import apply
 from chainrule.testing import OpSpec
 
@@ -645,6 +645,25 @@ FUSED_BACKWARD = [
             float32=False,
         )
         for axis in (0, 1)
+    ),
+    *(
+        OpSpec(
+            f"standardize_backward_{name}",
+            lambda g, out, rstd, axes=axes: apply(
+                normalization.StandardizeBackward, (g, out, rstd), axes
+            ),
+            lambda g, out, rstd, axes=axes: (
+                rstd * (g - g.mean(axes, keepdim=True) - out * (g * out).mean(axes, keepdim=True))
+            ),
+            shapes=[((2, 3, 4), (2, 3, 4), kept)],
+            domains=[(-2.0, 2.0), (-2.0, 2.0), (0.5, 2.0)],
+            float32=False,
+        )
+        for name, axes, kept in (
+            ("layer", (2,), (2, 3, 1)),
+            ("layer_two_axes", (1, 2), (2, 1, 1)),
+            ("batch", (0, 2), (1, 3, 1)),
+        )
     ),
     OpSpec(
         "threshold_backward",

@@ -35,10 +35,24 @@ class Standardize(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, eps: float) -> tuple:
         ctx.save(axes=axes, eps=eps)
-        centered = x - x.mean(axis=axes, keepdims=True)
-        variance = (centered * centered).mean(axis=axes, keepdims=True)
-        rstd = 1 / ctx.xp.sqrt(variance + eps)
-        out = centered * rstd
+        xp = ctx.xp
+        if _trailing_rows(x, axes):  # layer norm: rows of the trailing axes, over the threads
+            out = xp.empty(x.shape, x.dtype)
+            rstd = xp.empty(_kept_shape(x.shape, axes), x.dtype)
+            rows_x, rows_out, rows_rstd = (
+                _as_rows(x, axes),
+                _as_rows(out, axes),
+                rstd.reshape(-1, 1),
+            )
+
+            def block(start: int, stop: int) -> None:
+                part = slice(start, stop)
+                _standardize(xp, rows_x[part], rows_out[part], rows_rstd[part], (1,), eps)
+
+            ctx.backend.parallel_for(rows_out.shape[0], block, rows_out.shape[1])
+        else:
+            out = xp.empty(x.shape, x.dtype)
+            rstd = _standardize(xp, x, out, None, axes, eps)
         ctx.save(out=out, rstd=rstd)
         return out, rstd.astype(x.dtype, copy=False)
 
@@ -54,6 +68,15 @@ class Standardize(Op):
     @staticmethod
     def vjp(ctx: Node, g: Any, g_rstd: Any = None) -> tuple:
         grad = Standardize._normalized_tangent(ctx, g)
+        if g_rstd is not None:
+            grad = grad + Standardize._rstd_tangent_adjoint(ctx, g_rstd)
+        return (grad,)
+
+    @staticmethod
+    def fast_vjp(ctx: Node, g: Any, g_rstd: Any = None) -> tuple:
+        """The same, out's part as one op (StandardizeBackward, PyTorch's layer norm backward
+        without the affine part): a few passes in place instead of about eight ops."""
+        grad = apply(StandardizeBackward, (g, ctx.out, ctx.rstd), ctx.axes)
         if g_rstd is not None:
             grad = grad + Standardize._rstd_tangent_adjoint(ctx, g_rstd)
         return (grad,)
@@ -80,6 +103,121 @@ class Standardize(Op):
     def batch(b: Any, x: Any, axes: tuple, eps: float) -> Any:
         """vmap: the axes one further right."""
         return apply(Standardize, (x,), tuple(axis + 1 for axis in axes), eps)
+
+
+class StandardizeBackward(Op):
+    """rstd (g - mean(g) - out mean(g out)) over `axes`: Standardize's vjp for out as one op.
+    It is linear in g with a symmetric Jacobian, so its derivative for g is itself; for out,
+    -rstd (gg mean(g out) + g mean(gg out)); for rstd, the sum of gg times the bracket."""
+
+    @staticmethod
+    def forward(ctx: Node, g: Array, out: Array, rstd: Array, axes: tuple) -> Array:
+        ctx.save(g=g, out=out, rstd=rstd, axes=axes)
+        xp = ctx.xp
+        if g.shape != out.shape or g.dtype != out.dtype or not _trailing_rows(out, axes):
+            return rstd * (g - g.mean(axis=axes, keepdims=True) - out * _mean_product(g, out, axes))
+        result = xp.empty(out.shape, out.dtype)
+        rows_g, rows_out, rows_result = (_as_rows(array, axes) for array in (g, out, result))
+        rows_rstd = rstd.reshape(-1, 1)
+
+        def block(start: int, stop: int) -> None:
+            part = slice(start, stop)
+            _standardize_backward(
+                xp, rows_g[part], rows_out[part], rows_rstd[part], rows_result[part]
+            )
+
+        ctx.backend.parallel_for(rows_result.shape[0], block, rows_result.shape[1])
+        return result
+
+    @staticmethod
+    def vjp(ctx: Node, gg: Any) -> tuple:
+        g, out, rstd, axes = ctx.g, ctx.out, ctx.rstd, ctx.axes
+        grad_g = grad_out = grad_rstd = None
+        if ctx.next_edges[0] is not None:
+            grad_g = apply(StandardizeBackward, (gg, out, rstd), axes)
+        if ctx.next_edges[1] is not None:
+            grad_out = -rstd * (gg * _mean_product(g, out, axes) + g * _mean_product(gg, out, axes))
+        if ctx.next_edges[2] is not None:
+            grad_rstd = reduce_sum(gg * _bracket(g, out, axes), axes, keepdim=True)
+        return (grad_g, grad_out, grad_rstd)
+
+    @staticmethod
+    def jvp(ctx: Node, t_g: Any, t_out: Any, t_rstd: Any) -> Any:
+        g, out, rstd, axes = ctx.g, ctx.out, ctx.rstd, ctx.axes
+        parts = []
+        if t_g is not None:
+            parts.append(apply(StandardizeBackward, (t_g, out, rstd), axes))
+        if t_out is not None:
+            parts.append(
+                -rstd * (t_out * _mean_product(g, out, axes) + out * _mean_product(g, t_out, axes))
+            )
+        if t_rstd is not None:
+            parts.append(t_rstd * _bracket(g, out, axes))
+        total = parts[0]
+        for part in parts[1:]:
+            total = total + part
+        return total
+
+    @staticmethod
+    def batch(b: Any, g: Any, out: Any, rstd: Any, axes: tuple) -> Any:
+        g, out, rstd = (
+            x if batched else b.expand(x) for x, batched in zip((g, out, rstd), b.batched)
+        )
+        return apply(b.op, (g, out, rstd), tuple(axis + 1 for axis in axes))
+
+
+def _standardize_backward(xp: Any, g: Array, out: Array, rstd: Array, result: Array) -> None:
+    """rstd (g - (out mean(g out) + mean(g))) along rows into `result`, in place."""
+    mean_product = xp.multiply(g, out, out=result).mean(axis=1, keepdims=True)
+    xp.multiply(out, mean_product, out=result)
+    result += g.mean(axis=1, keepdims=True)
+    xp.subtract(g, result, out=result)
+    result *= rstd
+
+
+def _mean_product(a: Any, b: Any, axes: tuple) -> Any:
+    """mean(a b) over `axes`, kept: of arrays or of tensors."""
+    product = a * b
+    if isinstance(product, Tensor):
+        return mean(product, axes, keepdim=True)
+    return product.mean(axis=axes, keepdims=True)
+
+
+def _bracket(g: Any, out: Any, axes: tuple) -> Any:
+    """g - mean(g) - out mean(g out), the tensors' bracket of StandardizeBackward."""
+    return g - mean(g, axes, keepdim=True) - out * _mean_product(g, out, axes)
+
+
+def _standardize(
+    xp: Any, x: Array, out: Array, rstd_out: Array | None, axes: tuple, eps: float
+) -> Array:
+    """(x - mean) rstd into `out` in place, rstd = 1 / sqrt(var + eps) over `axes` (into
+    `rstd_out` if given), returned."""
+    xp.subtract(x, x.mean(axis=axes, keepdims=True), out=out)
+    variance = (out * out).mean(axis=axes, keepdims=True)
+    rstd = xp.divide(1, xp.sqrt(variance + eps), out=rstd_out)
+    out *= rstd
+    return rstd
+
+
+def _trailing_rows(x: Array, axes: tuple) -> bool:
+    """Whether `axes` are x's last ones (layer norm's), non-empty, and x a float array that
+    splits into rows of them."""
+    return (
+        bool(axes)
+        and axes == tuple(range(x.ndim - len(axes), x.ndim))
+        and x.size > 0
+        and x.dtype.kind == "f"
+    )
+
+
+def _as_rows(array: Array, axes: tuple) -> Array:
+    """The array as rows of its trailing `axes` (a view of a C-order array)."""
+    return array.reshape(-1, math.prod(array.shape[len(array.shape) - len(axes) :]))
+
+
+def _kept_shape(shape: tuple, axes: tuple) -> tuple:
+    return tuple(1 if axis in axes else size for axis, size in enumerate(shape))
 
 
 def _affine(out: Any, weight: Any, bias: Any, shape: tuple) -> Any:
