@@ -173,3 +173,41 @@ def test_normal_cdf_keeps_the_far_tail_relative_accuracy():
     exact = np.array([1.7764821e-33, 6.2209606e-16, 1.3498980e-03, 0.5, 0.99865010, 1.0, 1.0, 0.0])
     np.testing.assert_allclose(normal_cdf_float32(x), exact, rtol=1e-5)
     assert np.isnan(normal_cdf_float32(np.array([np.nan], np.float32)))[0]
+
+
+OPTIMIZERS = {
+    "sgd": lambda params: chainrule.optim.SGD(params, lr=0.1),
+    "sgd_nesterov_decay": lambda params: chainrule.optim.SGD(
+        params, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01
+    ),
+    "sgd_dampening": lambda params: chainrule.optim.SGD(
+        params, lr=0.1, momentum=0.5, dampening=0.3
+    ),
+    "adam_amsgrad_decay": lambda params: chainrule.optim.Adam(
+        params, lr=0.01, amsgrad=True, weight_decay=0.1
+    ),
+    "adamw": lambda params: chainrule.optim.AdamW(params, lr=0.01),
+}
+
+
+def _train(make_optimizer, steps: int = 3) -> list[np.ndarray]:
+    rng = np.random.default_rng(2)
+    weights = [
+        chainrule.tensor(rng.standard_normal(shape), requires_grad=True) for shape in ((7, 5), (3,))
+    ]
+    weights.append(chainrule.tensor(rng.standard_normal((4, 6))[:, ::2], requires_grad=True))
+    optimizer = make_optimizer(weights)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        sum(((w * w).sin()).sum() for w in weights).backward()
+        optimizer.step()
+    return [w.detach().numpy() for w in weights]
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_optimizer_steps_split_equal_unsplit_bit_for_bit(threads, name):
+    threads(1)
+    whole = _train(OPTIMIZERS[name])
+    threads(3, grain=2)
+    for split, reference in zip(_train(OPTIMIZERS[name]), whole):
+        np.testing.assert_array_equal(split, reference)

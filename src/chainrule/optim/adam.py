@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chainrule._tensor import Tensor
-from chainrule.backend import dtypes
+from chainrule.backend import Array, dtypes
 from chainrule.ops.creation import tensor, zeros_like
 from chainrule.optim.optimizer import (
     Optimizer,
@@ -14,6 +15,7 @@ from chainrule.optim.optimizer import (
     check_nonnegative,
     implementation_options,
     lerp_,
+    update_in_blocks,
 )
 
 
@@ -97,8 +99,6 @@ class Adam(Optimizer):
     def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
         lr = group["lr"]
         beta1, beta2 = group["betas"]
-        eps = group["eps"]
-        weight_decay = group["weight_decay"]
         amsgrad = group["amsgrad"]
         xp = params[0]._backend.xp
         for p in params:
@@ -110,33 +110,50 @@ class Adam(Optimizer):
                 if amsgrad:
                     state["max_exp_avg_sq"] = zeros_like(p)
             param, grad = self._real_arrays(p, group["maximize"])
-            exp_avg = as_real(state["exp_avg"]._array)
-            exp_avg_sq = as_real(state["exp_avg_sq"]._array)
-            step = self._increment_step(state)
-
-            if weight_decay != 0:
-                if group["decoupled_weight_decay"]:
-                    param *= 1 - lr * weight_decay
-                else:
-                    grad = grad + weight_decay * param
-
-            lerp_(exp_avg, grad, 1 - beta1)
-            exp_avg_sq *= beta2
-            exp_avg_sq += (1 - beta2) * grad * grad
-
-            bias_correction1 = 1 - beta1**step
-            bias_correction2 = 1 - beta2**step
-            step_size = lr / bias_correction1
-            bias_correction2_sqrt = bias_correction2**0.5
+            moments = [as_real(state[key]._array) for key in ("exp_avg", "exp_avg_sq")]
             if amsgrad:
-                max_exp_avg_sq = as_real(state["max_exp_avg_sq"]._array)
-                xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-                second_moment = max_exp_avg_sq
-            else:
-                second_moment = exp_avg_sq
-            denom = xp.sqrt(second_moment) / bias_correction2_sqrt + eps
-            param += -step_size * exp_avg / denom
+                moments.append(as_real(state["max_exp_avg_sq"]._array))
+            step = self._increment_step(state)
+            rule = _adam_update(
+                xp, group, step_size=lr / (1 - beta1**step), correction2=(1 - beta2**step) ** 0.5
+            )
+            update_in_blocks(p, rule, param, grad, *moments)
             self._written(p)
+
+
+def _adam_update(
+    xp: Any, group: dict[str, Any], step_size: float, correction2: float
+) -> Callable[..., None]:
+    """Adam's step on a block of the parameter, its gradient and its moments; `step_size` is
+    lr over the first moment's bias correction, `correction2` the square root of the
+    second's."""
+    lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
+    beta1, beta2 = group["betas"]
+    decoupled = group["decoupled_weight_decay"]
+
+    def update(
+        param: Array,
+        grad: Array,
+        exp_avg: Array,
+        exp_avg_sq: Array,
+        max_exp_avg_sq: Array | None = None,
+    ) -> None:
+        if weight_decay != 0:
+            if decoupled:
+                param *= 1 - lr * weight_decay
+            else:
+                grad = grad + weight_decay * param
+        lerp_(exp_avg, grad, 1 - beta1)
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * grad * grad
+        second_moment = exp_avg_sq
+        if max_exp_avg_sq is not None:
+            xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+            second_moment = max_exp_avg_sq
+        denom = xp.sqrt(second_moment) / correction2 + eps
+        param += -step_size * exp_avg / denom
+
+    return update
 
 
 class AdamW(Adam):

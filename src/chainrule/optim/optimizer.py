@@ -335,6 +335,23 @@ def as_real(array: Array) -> Array:
     return array[..., None].view(array.real.dtype)
 
 
+def update_in_blocks(p: Tensor, update: Callable[..., None], *arrays: Array) -> None:
+    """update(*arrays) on p's arrays (the parameter, its gradient, its state), split into
+    blocks over the intra-op threads (backend/parallel.py) where every array is contiguous in
+    host memory, so each block's slices are views. An optimizer's update is elementwise, so
+    the split changes no number; elsewhere it runs in one call."""
+    backend = p._backend
+    if backend.host_memory and all(array.flags.c_contiguous for array in arrays):
+        flat = [array.reshape(-1) for array in arrays]
+
+        def block(start: int, stop: int) -> None:
+            update(*(array[start:stop] for array in flat))
+
+        backend.parallel_for(flat[0].size, block)
+    else:
+        update(*arrays)
+
+
 def lerp_(start: Array, end: Array, weight: float) -> None:
     """start <- lerp(start, end, weight) in place, with PyTorch's two-sided formula.
 

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chainrule._tensor import Tensor
-from chainrule.optim.optimizer import Optimizer, ParamsT, check_nonnegative, implementation_options
+from chainrule.backend import Array
+from chainrule.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    check_nonnegative,
+    implementation_options,
+    update_in_blocks,
+)
 
 
 class SGD(Optimizer):
@@ -82,21 +90,47 @@ class SGD(Optimizer):
         momentum = group["momentum"]
         dampening = group["dampening"]
         weight_decay = group["weight_decay"]
+        nesterov = group["nesterov"]
         for p in params:
             param, grad = self._arrays(p, group["maximize"])
-            if weight_decay != 0:
-                grad = grad + weight_decay * param
-            if momentum != 0:
+            if momentum == 0:
+                update_in_blocks(p, _sgd_update(lr, weight_decay), param, grad)
+            else:
                 state = self.state[p]
-                buf = state.get("momentum_buffer")
-                if buf is None:
-                    buf = state["momentum_buffer"] = self._state_tensor(grad.copy(), p)
-                else:
-                    buf._array *= momentum
-                    buf._array += (1 - dampening) * grad
-                if group["nesterov"]:
-                    grad = grad + momentum * buf._array
-                else:
-                    grad = buf._array
-            param -= lr * grad
+                first = state.get("momentum_buffer") is None
+                if first:  # the first step's buffer is the gradient itself, as PyTorch
+                    empty = p._backend.xp.empty_like(param)
+                    state["momentum_buffer"] = self._state_tensor(empty, p)
+                buffer = state["momentum_buffer"]._array
+                rule = _sgd_momentum_update(lr, weight_decay, momentum, dampening, nesterov, first)
+                update_in_blocks(p, rule, param, grad, buffer)
             self._written(p)
+
+
+def _sgd_update(lr: float, weight_decay: float) -> Callable[..., None]:
+    """Plain SGD's step on a block of the parameter and its gradient."""
+
+    def update(param: Array, grad: Array) -> None:
+        if weight_decay != 0:
+            grad = grad + weight_decay * param
+        param -= lr * grad
+
+    return update
+
+
+def _sgd_momentum_update(
+    lr: float, weight_decay: float, momentum: float, dampening: float, nesterov: bool, first: bool
+) -> Callable[..., None]:
+    """SGD with momentum's step on a block of the parameter, its gradient and its buffer."""
+
+    def update(param: Array, grad: Array, buffer: Array) -> None:
+        if weight_decay != 0:
+            grad = grad + weight_decay * param
+        if first:
+            buffer[...] = grad
+        else:
+            buffer *= momentum
+            buffer += (1 - dampening) * grad
+        param -= lr * (grad + momentum * buffer if nesterov else buffer)
+
+    return update
