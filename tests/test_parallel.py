@@ -211,3 +211,20 @@ def test_optimizer_steps_split_equal_unsplit_bit_for_bit(threads, name):
     threads(3, grain=2)
     for split, reference in zip(_train(OPTIMIZERS[name]), whole):
         np.testing.assert_array_equal(split, reference)
+
+
+@pytest.mark.parametrize(
+    "shape, kernel, stride",
+    [((5, 2, 6, 6), 2, 2), ((3, 2, 7, 7), 3, 2), ((4, 3, 9), 3, 1)],
+    ids=["disjoint", "overlapping", "1d"],
+)
+def test_max_pooling_split_equals_unsplit_bit_for_bit(threads, shape, kernel, stride):
+    pool = F.max_pool1d if len(shape) == 3 else F.max_pool2d
+    x = np.random.default_rng(3).standard_normal(shape)
+    g = np.random.default_rng(4).standard_normal(pool(chainrule.tensor(x), kernel, stride).shape)
+    threads(1)
+    value, grad = _value_and_grad(lambda t: pool(t, kernel, stride), x, g)
+    threads(3, grain=2)
+    split_value, split_grad = _value_and_grad(lambda t: pool(t, kernel, stride), x, g)
+    np.testing.assert_array_equal(split_value, value)
+    np.testing.assert_array_equal(split_grad, grad)

@@ -82,15 +82,20 @@ class Take(Op):
 
 
 class TakeAdjoint(Op):
-    """zeros(rows, ...) with the rows of g added at `index` (repeats accumulate).
+    """zeros(rows, ...) with the rows of g added at `index` (repeats accumulate); with
+    `distinct`, the caller's promise that no index repeats (max pooling over disjoint
+    windows), the rows are assigned, several times faster than accumulating.
     Derivative: the gradient's rows read at `index` (Take)."""
 
     @staticmethod
-    def forward(ctx: Node, g: Array, index: Array, rows: int) -> Array:
-        ctx.save(index=index, rows=rows)
+    def forward(ctx: Node, g: Array, index: Array, rows: int, distinct: bool = False) -> Array:
+        ctx.save(index=index, rows=rows, distinct=distinct)
         xp = ctx.xp
         out = xp.zeros((rows, *g.shape[index.ndim :]), dtype=g.dtype)
-        ctx.backend.scatter_add(out, index, g)
+        if distinct:
+            out[index] = g
+        else:
+            ctx.backend.scatter_add(out, index, g)
         return out
 
     @staticmethod
@@ -99,15 +104,16 @@ class TakeAdjoint(Op):
 
     @staticmethod
     def jvp(ctx: Node, t: Any, t_index: Any) -> Any:
-        return apply(TakeAdjoint, (t, ctx.index), ctx.rows)
+        return apply(TakeAdjoint, (t, ctx.index), ctx.rows, ctx.distinct)
 
     @staticmethod
-    def batch(b: Any, g: Any, index: Any, rows: int) -> Any:
-        """vmap: each example's rows scattered into its own block of a (batch * rows) table."""
+    def batch(b: Any, g: Any, index: Any, rows: int, distinct: bool = False) -> Any:
+        """vmap: each example's rows scattered into its own block of a (batch * rows) table
+        (an index repeated only across examples lands in different blocks)."""
         g = g if b.batched[0] else b.expand(g)
         index = index if b.batched[1] else b.expand(index)
         offsets = index + _batch_offsets(b.size, rows, index)
-        out = apply(TakeAdjoint, (g, offsets), b.size * rows)
+        out = apply(TakeAdjoint, (g, offsets), b.size * rows, distinct)
         return reshape(out, (b.size, rows, *out.shape[1:]))
 
 

@@ -123,28 +123,28 @@ class MaxPool(Op):
         lowest = -xp.inf if x.dtype.kind in "fV" else xp.iinfo(x.dtype).min  # never a max
         padded = pad_spatial(xp, x, padding, lowest)
         spatial = x.shape[2:]
-        out, flat = _window_max(
-            xp,
-            padded,
-            kernel,
-            stride,
-            dilation,
-            out_size,
-            padding,
-            spatial,
-            ctx.backend.host_memory,
-        )
+        geometry = (kernel, stride, dilation, out_size, padding, spatial, ctx.backend.host_memory)
+        out = xp.empty((*x.shape[:2], *out_size), x.dtype)
+        flat = xp.empty(out.shape, dtypes.int64.numpy)
+
+        def block(start: int, stop: int) -> None:  # the samples are independent
+            out[start:stop], flat[start:stop] = _window_max(xp, padded[start:stop], *geometry)
+
+        ctx.backend.parallel_for(x.shape[0], block, math.prod(x.shape[1:]))
         plane = math.prod(spatial)
         planes = xp.arange(x.shape[0] * x.shape[1], dtype=flat.dtype).reshape(
             x.shape[0], x.shape[1], *(1,) * n
         )
-        ctx.save(x=x, offsets=flat + planes * plane)
+        # Windows that cannot overlap have distinct argmax positions: the backward assigns.
+        disjoint = all(s >= (k - 1) * d + 1 for k, s, d in zip(kernel, stride, dilation))
+        ctx.save(x=x, offsets=flat + planes * plane, disjoint=disjoint)
         return out, flat
 
     @staticmethod
     def vjp(ctx: Node, g: Any, g_indices: Any = None) -> tuple:
         shape = ctx.input_meta[0][0]
-        grad = reshape(apply(TakeAdjoint, (g, ctx.offsets), math.prod(shape)), shape)
+        size = math.prod(shape)
+        grad = reshape(apply(TakeAdjoint, (g, ctx.offsets), size, ctx.disjoint), shape)
         return (connected(grad, ctx.x),)  # zero in x, as PyTorch's: see ConnectedTo
 
     @staticmethod
@@ -192,7 +192,8 @@ class AdaptiveMaxPool(MaxPool):
             flat = flat * spatial[axis] + sources[axis][rows, taps[axis]]
         plane = math.prod(spatial)
         planes = xp.arange(x.shape[0] * x.shape[1], dtype=flat.dtype)
-        ctx.save(x=x, offsets=flat + planes.reshape(x.shape[0], x.shape[1], *(1,) * n) * plane)
+        offsets = flat + planes.reshape(x.shape[0], x.shape[1], *(1,) * n) * plane
+        ctx.save(x=x, offsets=offsets, disjoint=False)  # neighbouring bins may share elements
         return out, flat
 
 
