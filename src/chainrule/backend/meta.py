@@ -499,9 +499,11 @@ def _dtype_of(value: Any) -> Any:
 
 def _creation(kind: str) -> Callable:
     def create(shape: Any, *args: Any, dtype: Any = None, **kwargs: Any) -> MetaArray:
-        if kind == "full":
+        if kind == "full":  # full(shape, fill_value, dtype=None)
             fill = args[0] if args else kwargs.get("fill_value")
-            dtype = dtype or np.asarray(fill).dtype
+            dtype = dtype or (args[1] if len(args) > 1 else None) or np.asarray(fill).dtype
+        elif args and dtype is None:  # empty/zeros/ones(shape, dtype=float), as NumPy
+            dtype = args[0]
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
         return MetaArray(shape, dtype if dtype is not None else np.float64)
 
