@@ -7,6 +7,12 @@ import fails here before it can fail at import time. Edges are what Python runs:
 - `import chainrule` and `from chainrule import x` reach the root package, which loads every
   layer: library code never does that;
 - `from chainrule.a import x` (x a name) reaches `a`.
+
+What static tools read is held to one way too: the module-level imports under
+`if TYPE_CHECKING:` count as well (each reaching the module it names), and still form no cycle.
+A class that annotations below its layer must name (Tensor in the autograd core) comes from a
+stub with no module beside it, `_typing.pyi` or `numpy/_typing.pyi`: static tools read it,
+Python never imports it, and it is no edge (docs/how-it-works.md, "Map of the house").
 """
 
 from __future__ import annotations
@@ -23,7 +29,6 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "chainrule"
 # be acyclic. The op families each have a rank of their own: that order is the file layout's.
 LAYERS: list[tuple[str, set[str]]] = [
     ("errors", {"errors"}),
-    ("the public signatures' type aliases (plain Python)", {"_typing"}),
     ("backend", {"backend", "backends", "backends.cuda", "backends.cudnn", "backends.mps"}),
     (
         "autograd core (knows no Tensor)",
@@ -166,8 +171,16 @@ def _targets(dotted: str, importer: str, root: Path) -> list[str]:
     return found
 
 
-def import_edges(root: Path, package: str = "chainrule") -> tuple[list[Edge], dict[str, list]]:
-    """Every edge between modules of the package, and each module's function-level imports."""
+def import_edges(
+    root: Path, package: str = "chainrule", static: bool = False
+) -> tuple[list[Edge], dict[str, list]]:
+    """Every edge between modules of the package, and each module's function-level imports.
+
+    `static`: the graph of what static tools read instead of what Python runs: the imports
+    under `if TYPE_CHECKING:` count too, and an import reaches only the module it names (a
+    package's `__init__` may name its lazily loaded submodules for static tools), and only a
+    module: a stub with no module beside it is no edge. The before-stop hook counts the same.
+    """
     edges: list[Edge] = []
     nested: dict[str, list] = {}
     prefix = package + "."
@@ -175,7 +188,7 @@ def import_edges(root: Path, package: str = "chainrule") -> tuple[list[Edge], di
         source = module_name(path, root)
         tree = ast.parse(path.read_text())
         top_level = {id(node) for node in tree.body}
-        static_only = _type_checking_imports(tree)
+        static_only = set() if static else _type_checking_imports(tree)
         for node in ast.walk(tree):
             if id(node) in static_only:
                 continue
@@ -198,7 +211,12 @@ def import_edges(root: Path, package: str = "chainrule") -> tuple[list[Edge], di
                 if name == package:
                     edges.append(Edge(source, "", node.lineno))
                 elif name.startswith(prefix):
-                    for target in _targets(name[len(prefix) :], source, root):
+                    inside = name[len(prefix) :]
+                    if not static:
+                        targets = _targets(inside, source, root)
+                    else:  # a stub with no module beside it (_typing.pyi) is read, never run
+                        targets = [inside] if _exists(inside, root) else []
+                    for target in targets:
                         if target != source:
                             edges.append(Edge(source, target, node.lineno))
     return edges, nested
@@ -277,6 +295,17 @@ def test_no_import_cycles():
     assert cycle is None, "import cycle: " + " -> ".join(name or "chainrule" for name in cycle)
 
 
+def test_no_import_cycles_counting_type_checking_imports():
+    """Annotations are part of a module's meaning: what a type checker reads of the package is
+    acyclic too, not only what Python runs."""
+    edges, _ = import_edges(PACKAGE, static=True)
+    assert any(e.source == "autograd.api" for e in edges)  # TYPE_CHECKING imports are read
+    cycle = find_cycle(edges)
+    assert cycle is None, "import cycle for static tools: " + " -> ".join(
+        name or "chainrule" for name in cycle
+    )
+
+
 def test_imports_point_down_the_layers():
     edges, _ = _edges()
     violations = []
@@ -349,6 +378,38 @@ def test_the_checker_finds_a_planted_cycle_through_a_package_init(tmp_path):
     assert nested == {"sub.b": [("chainrule.a", 2)]}
     assert Edge("sub", "", 1) not in edges  # `from chainrule import a` reaches a, a module
     assert Edge("sub", "a", 1) in edges
+
+
+def test_the_static_graph_counts_type_checking_imports_and_not_stubs(tmp_path):
+    """A cycle closed by an import under TYPE_CHECKING is one for static tools; a name taken
+    from a stub (.pyi, no module beside it) is no edge, and a package init's lazy names reach
+    only the modules they name."""
+    root = tmp_path / "chainrule"
+    guarded = "import typing\nif typing.TYPE_CHECKING:\n    from chainrule.{} import X\n"
+    _write(
+        root,
+        {
+            "__init__.py": "",
+            "low.py": guarded.format("high"),
+            "high.py": "from chainrule.low import Y\n",
+            "_types.pyi": "from chainrule.high import X as X\n",
+            "other.py": guarded.format("_types") + "from chainrule.sub.leaf import Z\n",
+            "sub/__init__.py": guarded.format("top"),
+            "sub/leaf.py": "",
+            "top.py": "from chainrule.other import W\n",
+        },
+    )
+    runtime, _ = import_edges(root)
+    assert find_cycle(runtime) is None
+    static, _ = import_edges(root, static=True)
+    assert find_cycle(static) == ["high", "low", "high"]
+    assert {(e.source, e.target) for e in static} == {
+        ("low", "high"),
+        ("high", "low"),
+        ("other", "sub.leaf"),
+        ("sub", "top"),
+        ("top", "other"),
+    }
 
 
 def test_import_chainrule_needs_only_numpy():

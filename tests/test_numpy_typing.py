@@ -8,12 +8,25 @@ import ast
 import inspect
 import re
 import sys
+import types
 import typing
+from pathlib import Path
 
 import pytest
 
 import chainrule.numpy as cnp
-import chainrule.numpy._typing as cnp_typing
+
+
+def _run_stub(path: Path, name: str) -> types.ModuleType:
+    """A stub is Python: run it as module `name`, for the objects its names stand for."""
+    module = types.ModuleType(name)
+    module.__file__ = str(path)
+    exec(compile(path.read_text(), str(path), "exec"), module.__dict__)  # noqa: S102 - our stub
+    return module
+
+
+# chainrule.numpy._typing is a stub (.pyi) that Python never imports (its docstring says why).
+cnp_typing = _run_stub(Path(cnp.__file__).with_name("_typing.pyi"), "chainrule.numpy._typing")
 
 NAMESPACES = (cnp, cnp.linalg)
 
@@ -61,12 +74,17 @@ def test_no_signature_says_any(namespace, name, function):
 
 
 def _type_checking_names(module) -> dict:
-    """What `module` imports under `if _TYPE_CHECKING:` (for type checkers only), imported."""
+    """What `module` imports under `if _TYPE_CHECKING:` (for type checkers only), imported (the
+    stub as the module it stands for, only while the blocks run)."""
     names: dict = {}
-    for node in ast.parse(inspect.getsource(module)).body:
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            block = ast.Module(body=node.body, type_ignores=[])
-            exec(compile(block, module.__name__, "exec"), names)  # noqa: S102 - its own imports
+    sys.modules[cnp_typing.__name__] = cnp_typing
+    try:
+        for node in ast.parse(inspect.getsource(module)).body:
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                block = ast.Module(body=node.body, type_ignores=[])
+                exec(compile(block, module.__name__, "exec"), names)  # noqa: S102 - its imports
+    finally:
+        del sys.modules[cnp_typing.__name__]
     return names
 
 

@@ -270,3 +270,25 @@ def test_mypy_catches_a_wrong_use_of_module_and_optimizer_methods(mypy_cache, tm
     assert 'incompatible type "str"; expected "Sequence[int]"' in result.stdout
     assert '"register_forward_hook" of "Module" has incompatible type' in result.stdout
     assert 'got "int", expected "tuple[Tensor, ...] | Tensor | None"' in result.stdout
+
+
+def test_mypy_reads_the_classes_the_stubs_name(mypy_cache, tmp_path):
+    """The names that annotations take from the stubs, because their classes sit above the
+    module (_typing.pyi: Tensor in the autograd core, TensorMethods as Tensor's base;
+    numpy/_typing.pyi: ndarray), are the real classes to mypy, not Any."""
+    program = tmp_path / "wrong_stub_names.py"
+    program.write_text(
+        "import chainrule\n"
+        "import chainrule.numpy as cnp\n"
+        "x = chainrule.ones(3, requires_grad=True)\n"
+        "chainrule.autograd.backward(3)\n"
+        "n: int = x.exp().sum(0)\n"
+        "m: int = cnp.sum(cnp.zeros(3), axis=0)\n"
+        "cnp.zeros(3).shape.rank\n"
+    )
+    result = _mypy([program], mypy_cache)
+    assert result.returncode == 1
+    assert 'type "int"; expected "Tensor | Sequence[Tensor]"' in result.stdout
+    assert 'expression has type "Tensor", variable has type "int"' in result.stdout
+    assert 'expression has type "ndarray", variable has type "int"' in result.stdout
+    assert '"tuple[int, ...]" has no attribute "rank"' in result.stdout

@@ -69,9 +69,12 @@ class RemovableHandle:
         self.remove()
 
 
-if TYPE_CHECKING:  # static tools see the math methods ops/tensor_methods.py attaches at import
+# Static tools see the math methods ops/tensor_methods.py attaches at import as Tensor's base.
+# That table sits above Tensor, so it is named through the stub _typing.pyi, which only static
+# tools read: no import Python runs or the layering counts points up from here.
+if TYPE_CHECKING:
+    from chainrule._typing import TensorMethods as _TensorMethods
     from chainrule.backend import device as Device  # Tensor.device would hide the class
-    from chainrule.ops.tensor_methods import TensorMethods as _TensorMethods
 else:
     _TensorMethods = object
 

@@ -1,7 +1,9 @@
 """`backward` and `grad`: the two ways into the engine, with PyTorch's checks and messages.
 
 Part of the autograd core, so it knows no Tensor class: the tensors it is given make whatever
-it needs (`output._from_array(ones)` for an implicit seed)."""
+it needs (`output._from_array(ones)` for an implicit seed). Its signatures name `Tensor` for
+static tools through the stub chainrule/_typing.pyi, which Python never imports, so the core
+still imports nothing above it."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from chainrule.errors import GradError, ShapeError
 if TYPE_CHECKING:  # annotations only
     from collections.abc import Sequence
 
-    from chainrule._tensor import Tensor
+    from chainrule._typing import Tensor  # a stub: Tensor sits above the autograd core
 
 
 def _as_tuple(values: Any) -> tuple:

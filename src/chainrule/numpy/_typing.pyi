@@ -1,8 +1,12 @@
 """The types in chainrule.numpy's signatures, as NumPy's own `numpy.typing` names them.
 
-The function modules import these under `TYPE_CHECKING` only (their annotations are strings at
-run time, so `help()` shows `ArrayLike`, and no typing helper leaks into the namespace);
-tests/test_numpy_typing.py resolves every exported signature against this module.
+A stub (.pyi) with no module beside it: type checkers and editors read it, Python never imports
+it. The function modules import these under `TYPE_CHECKING` only (their annotations are strings
+at run time, so `help()` shows `ArrayLike`, and no typing helper leaks into the namespace).
+Being a stub is what lets them name `ndarray`: its class (_ndarray.py) sits above the function
+modules, whose functions its methods call, so a module Python could import here would close an
+import cycle (tests/test_layering.py counts the imports under `TYPE_CHECKING` too).
+tests/test_numpy_typing.py runs this stub to resolve every exported signature against it.
 
 - `ArrayLike`: what NumPy accepts as an array (NumPy arrays and scalars, Python numbers, nested
   sequences, anything with `__array__`) and chainrule Tensors, `chainrule.numpy.ndarray`
@@ -12,8 +16,6 @@ tests/test_numpy_typing.py resolves every exported signature against this module
 - `ndarray`: the type of every result, `chainrule.numpy.ndarray` (a Tensor that behaves as a
   NumPy array).
 """
-
-from __future__ import annotations
 
 from typing import TypeAlias
 
