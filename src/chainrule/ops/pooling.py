@@ -33,17 +33,19 @@ def _window_max(
     padding: tuple,
     spatial: tuple,
     host_memory: bool,
-) -> tuple[Array, Array]:
-    """The max of every window and where it sits as a flat index into the (unpadded) input
-    plane. One pass per kernel tap over output-sized strided views, branch-free: a window's
-    winning tap only ever moves to a later tap, so `maximum(tap_so_far, better * tap)` tracks
-    it without a masked copy. The first maximum wins ties and NaN wins over numbers, as
-    PyTorch's CPU kernel; NaN costs four more passes per tap, so they are run only when a
-    window's max came out NaN."""
-    best, winner = _window_max_taps(xp, padded, kernel, stride, dilation, out_size, False)
+    best: Array,
+    flat: Array,
+) -> None:
+    """Into `best` and `flat`: the max of every window and where it sits as a flat index into
+    the (unpadded) input plane. One pass per kernel tap over output-sized strided views,
+    branch-free: a window's winning tap only ever moves to a later tap, so
+    `maximum(tap_so_far, better * tap)` tracks it without a masked copy. The first maximum
+    wins ties and NaN wins over numbers, as PyTorch's CPU kernel; NaN costs four more passes
+    per tap, so they are run only when a window's max came out NaN."""
+    winner = _window_max_taps(xp, padded, kernel, stride, dilation, out_size, False, best)
     # (On a device, where testing for NaN would synchronise, the NaN-aware passes always run.)
     if padded.dtype.kind in "fV" and (not host_memory or xp.isnan(best).any()):
-        best, winner = _window_max_taps(xp, padded, kernel, stride, dilation, out_size, True)
+        winner = _window_max_taps(xp, padded, kernel, stride, dilation, out_size, True, best)
     # winning tap -> flat index into the input plane: each window's start plus its tap's offset
     n = len(kernel)
     plane_strides = [math.prod(spatial[axis + 1 :]) for axis in range(n)]
@@ -58,7 +60,7 @@ def _window_max(
         ],
         dtype=dtypes.int64.numpy,
     )
-    return best, xp.take(tap_offsets, winner) + base
+    xp.add(xp.take(tap_offsets, winner), base, out=flat)
 
 
 def _window_max_taps(
@@ -69,11 +71,16 @@ def _window_max_taps(
     dilation: tuple,
     out_size: tuple,
     nan_aware: bool,
-) -> tuple[Array, Array]:
-    """(window max, winning tap number): the passes of `_window_max`."""
+    best: Array,
+) -> Array:
+    """The window maxima into `best`, and the winning tap numbers: the passes of
+    `_window_max`, in place in arrays made once (each fresh output-sized array would cost
+    page faults as well as its pass)."""
     taps = math.prod(kernel)
     tap_dtype = "uint8" if taps < 256 else "int64"
-    best = winner = None
+    winner = xp.zeros(best.shape, dtype=tap_dtype)
+    better = xp.empty(best.shape, dtype=bool)
+    chosen = xp.empty(best.shape, dtype=tap_dtype)
     for tap in range(taps):
         offsets = _tap_offsets(tap, kernel)
         selection = tuple(
@@ -81,16 +88,16 @@ def _window_max_taps(
             for o, d, s, size in zip(offsets, dilation, stride, out_size)
         )
         values = padded[(slice(None), slice(None), *selection)]
-        if best is None:
-            best = values.copy()
-            winner = xp.zeros(values.shape, dtype=tap_dtype)
+        if tap == 0:
+            best[...] = values
             continue
-        better = values > best
+        xp.greater(values, best, out=better)
         if nan_aware:
             better |= xp.isnan(values) & ~xp.isnan(best)
-        winner = xp.maximum(winner, better.astype(tap_dtype) * xp.asarray(tap, dtype=tap_dtype))
-        best = xp.maximum(best, values)  # NaN propagates, as the index above says
-    return best, winner
+        xp.multiply(better, xp.asarray(tap, dtype=tap_dtype), out=chosen)
+        xp.maximum(winner, chosen, out=winner)
+        xp.maximum(best, values, out=best)  # NaN propagates, as the index above says
+    return winner
 
 
 def _tap_offsets(tap: int, kernel: tuple) -> list:
@@ -124,11 +131,12 @@ class MaxPool(Op):
         padded = pad_spatial(xp, x, padding, lowest)
         spatial = x.shape[2:]
         geometry = (kernel, stride, dilation, out_size, padding, spatial, ctx.backend.host_memory)
-        out = xp.empty((*x.shape[:2], *out_size), x.dtype)
-        flat = xp.empty(out.shape, dtypes.int64.numpy)
+        out = xp.empty((*x.shape[:2], *out_size), dtype=x.dtype)
+        flat = xp.empty(out.shape, dtype=dtypes.int64.numpy)
 
         def block(start: int, stop: int) -> None:  # the samples are independent
-            out[start:stop], flat[start:stop] = _window_max(xp, padded[start:stop], *geometry)
+            part = slice(start, stop)
+            _window_max(xp, padded[part], *geometry, out[part], flat[part])
 
         ctx.backend.parallel_for(x.shape[0], block, math.prod(x.shape[1:]))
         plane = math.prod(spatial)
