@@ -228,3 +228,21 @@ def test_max_pooling_split_equals_unsplit_bit_for_bit(threads, shape, kernel, st
     split_value, split_grad = _value_and_grad(lambda t: pool(t, kernel, stride), x, g)
     np.testing.assert_array_equal(split_value, value)
     np.testing.assert_array_equal(split_grad, grad)
+
+
+@pytest.mark.parametrize("channels, width", [(1, 12), (6, 7)], ids=["channels_first", "rows"])
+def test_convolution_columns_split_equal_unsplit_bit_for_bit(threads, channels, width):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3, channels, width, width))
+    w = chainrule.tensor(rng.standard_normal((4, channels, 3, 3)))
+    g = rng.standard_normal((3, 4, width, width))
+
+    def conv(t):
+        return F.conv2d(t, w, padding=1)
+
+    threads(1)
+    value, grad = _value_and_grad(conv, x, g)
+    threads(3, grain=2)
+    split_value, split_grad = _value_and_grad(conv, x, g)
+    np.testing.assert_array_equal(split_value, value)
+    np.testing.assert_array_equal(split_grad, grad)

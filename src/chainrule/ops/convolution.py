@@ -78,30 +78,34 @@ def _channels_last(group_channels: int, kernel: tuple, out_size: tuple) -> bool:
     return kernel[-1] * group_channels > out_size[-1]
 
 
-def _columns(xp: Any, x: Array, kernel: tuple, geometry: tuple) -> tuple[Array, tuple]:
+def _columns(backend: Any, x: Array, kernel: tuple, geometry: tuple) -> tuple[Array, tuple]:
     """x's columns for the convolution's products, and the output size: channels first
     (N, G, C/G * K, P), every window copied once, or channels last (`_row_columns`), as
-    `_channels_last` picks."""
+    `_channels_last` picks. The copies split over the intra-op threads."""
+    xp = backend.xp
     stride, padding, dilation, groups = geometry
     n = len(kernel)
     batch, channels = x.shape[:2]
     group_channels = channels // groups
     out_size = _conv_out_size(x.shape[2:], kernel, stride, padding, dilation)
     if _channels_last(group_channels, kernel, out_size):
-        return _row_columns(xp, x, kernel, geometry, out_size), out_size
+        return _row_columns(backend, x, kernel, geometry, out_size), out_size
     view, out_size = _grouped_windows(xp, x, kernel, geometry)
     order = (0, 1, 2, *range(3 + n, 3 + 2 * n), *range(3, 3 + n))
     size = group_channels * math.prod(kernel)
     positions = math.prod(out_size)  # explicit sizes, not -1: an empty batch reshapes too
-    return view.transpose(order).reshape(batch, groups, size, positions), out_size
+    columns = xp.empty((batch, groups, size, positions), dtype=x.dtype)
+    _assign_in_blocks(backend, columns.reshape(view.transpose(order).shape), view.transpose(order))
+    return columns, out_size
 
 
-def _row_columns(xp: Any, x: Array, kernel: tuple, geometry: tuple, out_size: tuple) -> Array:
+def _row_columns(backend: Any, x: Array, kernel: tuple, geometry: tuple, out_size: tuple) -> Array:
     """Columns over the last kernel dimension only, channels last: (*padded_outer, N * out_w,
     G, k_w * C/G), where padded_outer are the padded image's leading spatial dimensions. The
     leading kernel taps are then slices of the leading axes (`_outer_taps`), so the copy is
     k_w copies of x rather than prod(kernel) (LeNet's conv2: 5 MiB, not 20), and each leading
     tap is one matrix product over all samples and positions."""
+    xp = backend.xp
     stride, padding, dilation, groups = geometry
     n = len(kernel)
     batch, channels = x.shape[:2]
@@ -110,7 +114,7 @@ def _row_columns(xp: Any, x: Array, kernel: tuple, geometry: tuple, out_size: tu
     image = xp.zeros((*padded_size[:-1], batch, padded_size[-1], channels), dtype=x.dtype)
     inner = tuple(slice(lo, lo + size) for size, (lo, _) in zip(x.shape[2:], padding))
     moved = x.transpose(*range(2, 1 + n), 0, 1 + n, 1)
-    image[(*inner[:-1], slice(None), inner[-1])] = moved
+    _assign_in_blocks(backend, image[(*inner[:-1], slice(None), inner[-1])], moved)
     span = dilation[-1] * (kernel[-1] - 1) + 1
     view = xp.lib.stride_tricks.sliding_window_view(image, span, axis=n)
     last = slice(0, stride[-1] * (out_size[-1] - 1) + 1, stride[-1])
@@ -120,7 +124,22 @@ def _row_columns(xp: Any, x: Array, kernel: tuple, geometry: tuple, out_size: tu
     order = (*range(n + 1), n + 1, n + 3, n + 2)
     rows = batch * out_size[-1]
     size = kernel[-1] * (channels // groups)
-    return view.transpose(order).reshape(*padded_size[:-1], rows, groups, size)
+    columns = xp.empty((*padded_size[:-1], rows, groups, size), dtype=x.dtype)
+    _assign_in_blocks(backend, columns.reshape(view.transpose(order).shape), view.transpose(order))
+    return columns
+
+
+def _assign_in_blocks(backend: Any, target: Array, source: Array) -> None:
+    """target[...] = source (a strided view, the copy im2col is made of), split along the
+    first axis over the intra-op threads."""
+
+    def block(start: int, stop: int) -> None:
+        target[start:stop] = source[start:stop]
+
+    if target.ndim == 0:
+        target[...] = source
+    else:
+        backend.parallel_for(target.shape[0], block, math.prod(target.shape[1:]))
 
 
 def _outer_taps(columns: Array, kernel: tuple, geometry: tuple, out_size: tuple) -> Any:
@@ -239,7 +258,7 @@ class Convolution(Op):
         ctx: Node, x: Array, w: Array, stride: tuple, padding: tuple, dilation: tuple, groups: int
     ) -> Array:
         geometry = (stride, padding, dilation, groups)
-        columns, out_size = _columns(ctx.xp, x, w.shape[2:], geometry)
+        columns, out_size = _columns(ctx.backend, x, w.shape[2:], geometry)
         # the columns are kept for the weight gradient (fast_vjp), which would otherwise copy
         # them again. Their memory, held until backward frees the node (only when a graph is
         # recorded): k_w / stride_w copies of x channels last, prod(kernel) / prod(stride)
@@ -334,9 +353,10 @@ class ConvolutionBias(Convolution):
         return expand(shift, (x_shape[0], w_shape[0], *spatial))
 
 
-def _flipped_correlation(xp: Any, g: Array, w: Array, geometry: tuple) -> Array:
+def _flipped_correlation(backend: Any, g: Array, w: Array, geometry: tuple) -> Array:
     """conv(g, w'), w' (C, C_out/G, *kernel) being w's kernels flipped with each group's in and
     out channels swapped: the transposed convolution at stride 1, `geometry` padding g fully."""
+    xp = backend.xp
     groups = geometry[3]
     out_channels, group_channels = w.shape[:2]
     n = w.ndim - 2
@@ -345,16 +365,19 @@ def _flipped_correlation(xp: Any, g: Array, w: Array, geometry: tuple) -> Array:
     flipped = xp.ascontiguousarray(flipped.swapaxes(1, 2)).reshape(
         groups * group_channels, out_channels // groups, *w.shape[2:]
     )
-    columns, out_size = _columns(xp, g, w.shape[2:], geometry)
+    columns, out_size = _columns(backend, g, w.shape[2:], geometry)
     return _forward_product(xp, columns, flipped, g.shape[0], out_size, geometry)
 
 
-def _transposed_convolution(xp: Any, g: Array, w: Array, geometry: tuple, in_size: tuple) -> Array:
+def _transposed_convolution(
+    backend: Any, g: Array, w: Array, geometry: tuple, in_size: tuple
+) -> Array:
     """col2im, channels last, one kernel tap at a time: the tap's contribution (N, *out, C) is
     one product of g's rows with the tap's (C_out/G, C/G) weights, added into a padded
     (N, *in, C) image. With channels innermost each strided add moves rows of out_width * C
     contiguous numbers rather than out_width (2x faster for LeNet's sizes), and one tap-sized
     buffer is reused instead of materializing all K taps' columns (20 MiB for LeNet's conv2)."""
+    xp = backend.xp
     stride, padding, dilation, groups = geometry
     kernel = w.shape[2:]
     if all(s == 1 for s in stride):
@@ -367,7 +390,7 @@ def _transposed_convolution(xp: Any, g: Array, w: Array, geometry: tuple, in_siz
         )
         natural = _conv_out_size(g.shape[2:], kernel, stride, full, dilation)
         if natural == tuple(in_size) and all(lo >= 0 and hi >= 0 for lo, hi in full):
-            return _flipped_correlation(xp, g, w, (stride, full, dilation, groups))
+            return _flipped_correlation(backend, g, w, (stride, full, dilation, groups))
     batch, out_channels = g.shape[:2]
     out_size = g.shape[2:]
     group_out, group_channels = out_channels // groups, w.shape[1]
@@ -410,7 +433,7 @@ class ConvolutionTranspose(Op):
     ) -> Array:
         geometry = (stride, padding, dilation, groups)
         ctx.save(g=g, w=w, geometry=geometry, in_size=in_size)
-        return _transposed_convolution(ctx.xp, g, w, geometry, in_size)
+        return _transposed_convolution(ctx.backend, g, w, geometry, in_size)
 
     @staticmethod
     def vjp(ctx: Node, a: Any) -> tuple:
@@ -466,7 +489,7 @@ class ConvolutionWeight(Op):
     ) -> Array:
         geometry = (stride, padding, dilation, groups)
         ctx.save(x=x, g=g, geometry=geometry, kernel=kernel)
-        columns, _ = _columns(ctx.xp, x, kernel, geometry)
+        columns, _ = _columns(ctx.backend, x, kernel, geometry)
         return _weight_product(ctx.xp, columns, g, x.shape[1] // groups, kernel, geometry)
 
     @staticmethod
