@@ -24,7 +24,7 @@ from chainrule.backend.fake import (
     wrap,
 )
 from chainrule.backend.meta import MetaArray, MetaRandom, meta_numpy
-from chainrule.backend.parallel import parallel_for
+from chainrule.backend.parallel import parallel_blocks, parallel_for
 from chainrule.backend.special import normal_cdf_float32
 from chainrule.errors import BackendError
 
@@ -162,6 +162,11 @@ class Backend(ABC):
         threads (backend/parallel.py), in one call on a device, whose own kernels are parallel
         already. An op splits only work whose result does not depend on the split."""
 
+    @abstractmethod
+    def splits(self, size: int, item_elements: int = 1) -> bool:
+        """Whether parallel_for would split this much work: an op with a cheaper unsplit form
+        for small arrays takes it otherwise."""
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.device})"
 
@@ -224,6 +229,9 @@ class NumpyBackend(Backend):
     ) -> None:
         parallel_for(size, body, item_elements)
 
+    def splits(self, size: int, item_elements: int = 1) -> bool:
+        return parallel_blocks(size, item_elements) > 1
+
 
 class CupyBackend(Backend):
     """CuPy arrays in GPU memory: device 'cuda'. Imported on first use."""
@@ -280,6 +288,9 @@ class CupyBackend(Backend):
     ) -> None:
         body(0, size)
 
+    def splits(self, size: int, item_elements: int = 1) -> bool:
+        return False
+
 
 class FakeBackend(Backend):
     """NumPy memory behind CuPy's refusals: device 'fake', for testing the seam on a CPU
@@ -327,6 +338,9 @@ class FakeBackend(Backend):
     ) -> None:
         body(0, size)
 
+    def splits(self, size: int, item_elements: int = 1) -> bool:
+        return False
+
 
 class MetaBackend(Backend):
     """Shapes and dtypes without data: device 'meta' (backend/meta.py). Scatters write
@@ -371,6 +385,9 @@ class MetaBackend(Backend):
         self, size: int, body: Callable[[int, int], None], item_elements: int = 1
     ) -> None:
         body(0, size)
+
+    def splits(self, size: int, item_elements: int = 1) -> bool:
+        return False
 
 
 def multiply_in_rounds(xp: Any, target: Array, key: tuple, values: Array) -> None:

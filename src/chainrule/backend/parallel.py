@@ -87,14 +87,22 @@ def _run_block(body: Callable[[int, int], None], start: int, stop: int) -> None:
         _inside.active = False
 
 
+def parallel_blocks(size: int, item_elements: int = 1) -> int:
+    """How many blocks parallel_for cuts this work into (1: it runs in the caller)."""
+    work = size * item_elements
+    if work < 2 * GRAIN or _threads == 1 or getattr(_inside, "active", False):
+        return 1
+    return min(_threads, work // GRAIN)
+
+
 def parallel_for(size: int, body: Callable[[int, int], None], item_elements: int = 1) -> None:
     """Call `body(start, stop)` on contiguous blocks covering range(size), concurrently: at
     most one block per thread, and at least GRAIN elements per block when each item (a row,
     say) has `item_elements`; the caller runs the first block itself. Returns when every
     block is done; an exception in any block is raised here, after all blocks have finished
     (so none still writes into the caller's arrays)."""
-    blocks = min(_threads, size * item_elements // GRAIN)
-    if blocks <= 1 or getattr(_inside, "active", False):
+    blocks = parallel_blocks(size, item_elements)
+    if blocks <= 1:
         body(0, size)
         return
     step = -(-size // blocks)

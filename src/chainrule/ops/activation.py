@@ -81,15 +81,13 @@ class ThresholdBackward(Op):
     @staticmethod
     def forward(ctx: Node, g: Array, out: Array) -> Array:
         xp = ctx.xp
-        if g.shape != out.shape or not ctx.backend.host_memory:
+        if not ctx.backend.host_memory:  # testing g for nan would synchronise a device
             keep = ~(out <= 0)  # not out > 0: a nan keeps its gradient, as PyTorch
             ctx.save(keep=keep)
-            if not ctx.backend.host_memory:  # testing g for nan would synchronise a device
-                return xp.where(keep, g, 0).astype(g.dtype, copy=False)
-            result = g * keep
-        else:  # the same in blocks over the intra-op threads, into arrays made once
-            keep, result = xp.empty(out.shape, bool), xp.empty(g.shape, g.dtype)
-            ctx.save(keep=keep)
+            return xp.where(keep, g, 0).astype(g.dtype, copy=False)
+        if g.shape == out.shape and ctx.backend.splits(out.size):
+            # the same in blocks over the intra-op threads, into arrays made once
+            keep, result = xp.empty(out.shape, dtype=bool), xp.empty(g.shape, dtype=g.dtype)
             flat_g, flat_out = g.reshape(-1), out.reshape(-1)
             flat_keep, flat_result = keep.reshape(-1), result.reshape(-1)
 
@@ -100,6 +98,10 @@ class ThresholdBackward(Op):
                 xp.multiply(flat_g[start:stop], part, out=flat_result[start:stop])
 
             ctx.backend.parallel_for(flat_result.size, block)
+        else:
+            keep = ~(out <= 0)
+            result = g * keep
+        ctx.save(keep=keep)
         if xp.isnan(g).any():  # 0 where masked even when g is nan, as PyTorch
             result[~keep] = 0
         return result.astype(g.dtype, copy=False)
@@ -131,7 +133,7 @@ class Gelu(Op):
             return (0.5 * wide * (1 + xp.tanh(inner))).astype(x.dtype, copy=False)
         cdf = ctx.backend.normal_cdf(wide)
         ctx.save(cdf=cdf)  # a value for GeluBackward's forward only, never differentiated
-        out = xp.empty(cdf.shape, cdf.dtype)  # C order, so its flat view is a view
+        out = xp.empty(cdf.shape, dtype=cdf.dtype)  # C order, so its flat view is a view
         flat_x, flat_cdf, flat_out = wide.reshape(-1), cdf.reshape(-1), out.reshape(-1)
 
         def block(start: int, stop: int) -> None:
@@ -202,7 +204,7 @@ class GeluBackward(Op):
         """(Phi(x) + x phi(x)) g in place in one buffer (each fresh activation-sized temporary
         costs page faults as well as a pass), in blocks over the intra-op threads."""
         xp = ctx.xp
-        slope = xp.empty(wide.shape, wide.dtype)  # C order, so its flat view is a view
+        slope = xp.empty(wide.shape, dtype=wide.dtype)  # C order, so its flat view is a view
         fits = slope.shape == wide_g.shape and slope.dtype == wide_g.dtype
         flat_x, flat_cdf, flat_slope = wide.reshape(-1), cdf.reshape(-1), slope.reshape(-1)
         flat_g = wide_g.reshape(-1) if fits else None

@@ -37,8 +37,8 @@ class Standardize(Op):
         ctx.save(axes=axes, eps=eps)
         xp = ctx.xp
         if _trailing_rows(x, axes):  # layer norm: rows of the trailing axes, over the threads
-            out = xp.empty(x.shape, x.dtype)
-            rstd = xp.empty(_kept_shape(x.shape, axes), x.dtype)
+            out = xp.empty(x.shape, dtype=x.dtype)
+            rstd = xp.empty(_kept_shape(x.shape, axes), dtype=x.dtype)
             rows_x, rows_out, rows_rstd = (
                 _as_rows(x, axes),
                 _as_rows(out, axes),
@@ -51,7 +51,7 @@ class Standardize(Op):
 
             ctx.backend.parallel_for(rows_out.shape[0], block, rows_out.shape[1])
         else:
-            out = xp.empty(x.shape, x.dtype)
+            out = xp.empty(x.shape, dtype=x.dtype)
             rstd = _standardize(xp, x, out, None, axes, eps)
         ctx.save(out=out, rstd=rstd)
         return out, rstd.astype(x.dtype, copy=False)
@@ -116,7 +116,7 @@ class StandardizeBackward(Op):
         xp = ctx.xp
         if g.shape != out.shape or g.dtype != out.dtype or not _trailing_rows(out, axes):
             return rstd * (g - g.mean(axis=axes, keepdims=True) - out * _mean_product(g, out, axes))
-        result = xp.empty(out.shape, out.dtype)
+        result = xp.empty(out.shape, dtype=out.dtype)
         rows_g, rows_out, rows_result = (_as_rows(array, axes) for array in (g, out, result))
         rows_rstd = rstd.reshape(-1, 1)
 

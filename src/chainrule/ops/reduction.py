@@ -2748,10 +2748,10 @@ class Softmax(Op):
     def forward(ctx: Node, x: Array, axis: int) -> Array:
         ctx.save(axis=axis)
         xp = ctx.xp
-        out = xp.empty(x.shape, x.dtype)  # C order: its rows along the last axis are views
+        out = xp.empty(x.shape, dtype=x.dtype)  # C order: rows along the last axis are views
         if x.size == 0:
             pass
-        elif axis == x.ndim - 1:  # the common case, split between rows over the threads
+        elif axis == x.ndim - 1 and ctx.backend.splits(x.size):  # rows over the threads
             rows_x, rows_out = _rows(x), _rows(out)
 
             def block(start: int, stop: int) -> None:
@@ -2804,8 +2804,8 @@ class SoftmaxBackward(Op):
         xp = ctx.xp
         if g.shape != out.shape or g.dtype != out.dtype or out.size == 0:
             return out * (g - (g * out).sum(axis=axis, keepdims=True))
-        result = xp.empty(out.shape, out.dtype)
-        if axis != out.ndim - 1:
+        result = xp.empty(out.shape, dtype=out.dtype)
+        if axis != out.ndim - 1 or not ctx.backend.splits(out.size):
             _softmax_backward_rows(xp, g, out, result, axis)
             return result
         rows_g, rows_out, rows_result = _rows(g), _rows(out), _rows(result)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, overload
 from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import enable_grad, no_grad
 from chainrule.autograd.observers import observed_effect, observers
-from chainrule.backend import Array, dtypes, parallel
+from chainrule.backend import Array, dtypes
 from chainrule.backend.float_errors import quiet_float_errors
 from chainrule.errors import DTypeError
 from chainrule.ops.creation import as_tensor, tensor
@@ -341,11 +341,7 @@ def update_in_blocks(p: Tensor, update: Callable[..., None], *arrays: Array) -> 
     host memory, so each block's slices are views. An optimizer's update is elementwise, so
     the split changes no number; elsewhere it runs in one call."""
     backend = p._backend
-    if (
-        backend.host_memory
-        and arrays[0].size >= 2 * parallel.GRAIN  # else one block: skip the slicing
-        and all(array.flags.c_contiguous for array in arrays)
-    ):
+    if backend.splits(arrays[0].size) and all(array.flags.c_contiguous for array in arrays):
         flat = [array.reshape(-1) for array in arrays]
 
         def block(start: int, stop: int) -> None:

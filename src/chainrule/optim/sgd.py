@@ -88,22 +88,27 @@ class SGD(Optimizer):
     def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
         lr = group["lr"]
         momentum = group["momentum"]
-        dampening = group["dampening"]
         weight_decay = group["weight_decay"]
-        nesterov = group["nesterov"]
+        if momentum == 0:
+            rule = _sgd_update(lr, weight_decay)
+        else:  # the first step's buffer is the gradient itself, as PyTorch
+            options = (lr, weight_decay, momentum, group["dampening"], group["nesterov"])
+            first_rule, rule = (
+                _sgd_momentum_update(*options, True),
+                _sgd_momentum_update(*options, False),
+            )
         for p in params:
             param, grad = self._arrays(p, group["maximize"])
             if momentum == 0:
-                update_in_blocks(p, _sgd_update(lr, weight_decay), param, grad)
+                update_in_blocks(p, rule, param, grad)
             else:
                 state = self.state[p]
                 first = state.get("momentum_buffer") is None
-                if first:  # the first step's buffer is the gradient itself, as PyTorch
+                if first:
                     empty = p._backend.xp.empty_like(param)
                     state["momentum_buffer"] = self._state_tensor(empty, p)
                 buffer = state["momentum_buffer"]._array
-                rule = _sgd_momentum_update(lr, weight_decay, momentum, dampening, nesterov, first)
-                update_in_blocks(p, rule, param, grad, buffer)
+                update_in_blocks(p, first_rule if first else rule, param, grad, buffer)
             self._written(p)
 
 
