@@ -81,6 +81,8 @@ LAYERS: list[tuple[str, set[str]]] = [
         "Tensor's methods; custom Functions (and hand-written rules' nodes, on Function)",
         {"ops.tensor_methods", "autograd.function", "autograd.custom_rule", "autograd.variable"},
     ),
+    # torch.exp_(x) and the other top-level in-place forms: Tensor's in-place methods, by name.
+    ("ops: the top-level in-place functions", {"ops.inplace"}),
     (
         "transforms and namespaces",
         {"func", "numpy", "linalg", "fft", "special", "testing", "autograd.functional", "cuda"}
@@ -95,6 +97,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     # them sits higher: nn.parallel's DistributedDataParallel, data's DistributedSampler.
     ("distributed", {"distributed"}),
     ("nn, optim", {"nn", "optim"}),
+    # torch.layer_norm, torch.embedding, ...: F's functions under PyTorch's top-level signatures.
+    ("nn.functional's top-level forms", {"nn_forms"}),
     (
         "data and tools",
         {"data", "datasets", "serialization", "torch_format", "viz", "profiler", "utils", "jit"},

@@ -9,6 +9,7 @@ tensor([2., 4., 6.])
 """
 
 import importlib as _importlib
+from math import e, inf, nan, pi
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
@@ -97,17 +98,24 @@ from chainrule.ops.creation import (
     arange,
     as_tensor,
     asarray,
+    bartlett_window,
     bernoulli,
+    blackman_window,
     default_generator,
     empty,
     empty_like,
+    empty_permuted,
     eye,
     from_dlpack,
     from_numpy,
+    frombuffer,
     full,
     full_like,
     get_rng_state,
+    hamming_window,
+    hann_window,
     initial_seed,
+    kaiser_window,
     linspace,
     logspace,
     manual_seed,
@@ -122,6 +130,7 @@ from chainrule.ops.creation import (
     randn,
     randn_like,
     randperm,
+    scalar_tensor,
     seed,
     set_rng_state,
     tensor,
@@ -134,6 +143,7 @@ from chainrule.ops.decompositions import det
 from chainrule.ops.elementwise import *  # noqa: F403
 from chainrule.ops.elementwise import abs, pow, result_type, round  # noqa: A004
 from chainrule.ops.indexing import *  # noqa: F403
+from chainrule.ops.inplace import *  # noqa: F403 - torch.exp_(x) and the other in-place forms
 from chainrule.ops.linalg import *  # noqa: F403
 from chainrule.ops.reduction import *  # noqa: F403
 from chainrule.ops.reduction import all, any, max, min, sum  # noqa: A004
@@ -146,6 +156,8 @@ from chainrule.ops.strided import as_strided, empty_strided
 from chainrule.ops.tensor_methods import TensorMethods as _TensorMethods  # Tensor's methods
 
 __version__ = "0.1.0"
+
+newaxis = None  # PyTorch's (and NumPy's) name for None in an index: x[:, chainrule.newaxis]
 
 # The outer layers load on first use (PEP 562), so `import chainrule` costs little more than
 # NumPy: `chainrule.nn`, `from chainrule import optim` and `import chainrule.data` all work.
@@ -174,13 +186,74 @@ _LAZY_NAMES.update(
         (
             "celu",
             "cosine_similarity",
-            "dropout",
             "hardshrink",
             "pairwise_distance",
             "selu",
             "threshold",
         ),
         "chainrule.nn.functional",
+    )
+)
+# More of them, with F's own signature at PyTorch's top level (torch.conv2d is F.conv2d).
+_LAZY_NAMES.update(
+    dict.fromkeys(
+        (
+            "adaptive_avg_pool1d",
+            "avg_pool1d",
+            "bilinear",
+            "celu_",
+            "channel_shuffle",
+            "conv1d",
+            "conv2d",
+            "conv3d",
+            "conv_transpose1d",
+            "conv_transpose2d",
+            "conv_transpose3d",
+            "max_pool1d",
+            "max_pool1d_with_indices",
+            "max_pool2d",
+            "max_pool3d",
+            "pdist",
+            "pixel_shuffle",
+            "pixel_unshuffle",
+            "prelu",
+            "rms_norm",
+            "rrelu_",
+            "selu_",
+            "threshold_",
+        ),
+        "chainrule.nn.functional",
+    )
+)
+# And those whose top-level signature differs from F's (chainrule/nn_forms.py reads it).
+_LAZY_NAMES.update(
+    dict.fromkeys(
+        (
+            "alpha_dropout",
+            "alpha_dropout_",
+            "batch_norm",
+            "binary_cross_entropy_with_logits",
+            "constant_pad_nd",
+            "convolution",
+            "cosine_embedding_loss",
+            "ctc_loss",
+            "dropout",
+            "dropout_",
+            "embedding",
+            "feature_alpha_dropout",
+            "feature_alpha_dropout_",
+            "feature_dropout",
+            "feature_dropout_",
+            "group_norm",
+            "hinge_embedding_loss",
+            "instance_norm",
+            "kl_div",
+            "layer_norm",
+            "margin_ranking_loss",
+            "poisson_nll_loss",
+            "triplet_margin_loss",
+        ),
+        "chainrule.nn_forms",
     )
 )
 # Reachable as attributes too, but left out of `import *`: `numpy` would shadow NumPy itself.
@@ -215,13 +288,60 @@ if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
     )
     from chainrule.compiler import compile  # noqa: A004 - PyTorch's name
     from chainrule.nn.functional import (
+        adaptive_avg_pool1d,
+        avg_pool1d,
+        bilinear,
         celu,
+        celu_,
+        channel_shuffle,
+        conv1d,
+        conv2d,
+        conv3d,
+        conv_transpose1d,
+        conv_transpose2d,
+        conv_transpose3d,
         cosine_similarity,
-        dropout,
         hardshrink,
+        max_pool1d,
+        max_pool1d_with_indices,
+        max_pool2d,
+        max_pool3d,
         pairwise_distance,
+        pdist,
+        pixel_shuffle,
+        pixel_unshuffle,
+        prelu,
+        rms_norm,
+        rrelu_,
         selu,
+        selu_,
         threshold,
+        threshold_,
+    )
+    from chainrule.nn_forms import (
+        alpha_dropout,
+        alpha_dropout_,
+        batch_norm,
+        binary_cross_entropy_with_logits,
+        constant_pad_nd,
+        convolution,
+        cosine_embedding_loss,
+        ctc_loss,
+        dropout,
+        dropout_,
+        embedding,
+        feature_alpha_dropout,
+        feature_alpha_dropout_,
+        feature_dropout,
+        feature_dropout_,
+        group_norm,
+        hinge_embedding_loss,
+        instance_norm,
+        kl_div,
+        layer_norm,
+        margin_ranking_loss,
+        poisson_nll_loss,
+        triplet_margin_loss,
     )
     from chainrule.serialization import load, save
 

@@ -3213,9 +3213,11 @@ def _comparison(
     example: tuple[str, str],
     integral_only: bool = False,
     ordered: bool = False,
+    refuse_bool: bool = False,
 ) -> tuple[type, Any]:
     """The op and public function of an elementwise comparison, logical or bitwise op; the
-    function's docstring says `meaning` and runs `example` (a call and its printed result)."""
+    function's docstring says `meaning` and runs `example` (a call and its printed result).
+    `refuse_bool`: bool tensors are refused too (gcd and lcm, as PyTorch)."""
 
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         return getattr(ctx.xp, ufunc_name)(x, y)
@@ -3237,7 +3239,8 @@ def _comparison(
             return NotImplemented  # so `t == None` is False and `t < None` a TypeError
         x, y = binary_operands(input, other, name)
         kind = x._array.dtype.kind
-        if (integral_only and kind in "fcV") or (ordered and kind == "c"):
+        refused = (integral_only and kind in "fcV") or (refuse_bool and kind == "b")
+        if refused or (ordered and kind == "c"):
             raise DTypeError(f"{name}: not implemented for {x.dtype.name} tensors")
         return apply(op, (x, y))
 
@@ -3355,6 +3358,64 @@ BitwiseRightShift, bitwise_right_shift = _comparison(
     integral_only=True,
 )
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+Gcd, gcd = _comparison(
+    "gcd",
+    "gcd",
+    "The greatest common divisor of |input| and |other| (integer tensors; gcd(0, 0) = 0)",
+    ("gcd(chainrule.tensor([4, 6, 0]), chainrule.tensor([6, -4, 0]))", "tensor([2, 2, 0])"),
+    integral_only=True,
+    refuse_bool=True,
+)
+Lcm, lcm = _comparison(
+    "lcm",
+    "lcm",
+    "The least common multiple of |input| and |other| (integer tensors; 0 where either is 0)",
+    ("lcm(chainrule.tensor([4, -4, 3]), chainrule.tensor([6, 6, 0]))", "tensor([12, 12,  0])"),
+    integral_only=True,
+    refuse_bool=True,
+)
+
+
+class Nextafter(Op):
+    """The next representable float after x in the direction of y (x itself where x == y).
+    Not differentiable (PyTorch has no derivative either)."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, y: Array) -> Array:
+        return ctx.xp.nextafter(x, y)
+
+    batch = elementwise_batch
+
+
+def nextafter(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """The next floating-point value after `input` towards `other`, elementwise with
+    broadcasting. Not differentiable.
+
+    Args:
+        input (Tensor): floating point, any shape.
+        other (Tensor): floating point, broadcastable with `input`.
+
+    Returns:
+        Tensor: of the promoted floating dtype and the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> eps = chainrule.nextafter(chainrule.tensor([1.0]), chainrule.tensor([2.0])) - 1
+        >>> bool(eps == chainrule.finfo(chainrule.float32).eps)
+        True
+    """
+    x, y = binary_operands(input, other, "nextafter")
+    if x._array.dtype.kind not in "fV":
+        raise DTypeError(f"nextafter: not implemented for {x.dtype.name} tensors")
+    return apply(Nextafter, (x, y))
+
+
+# PyTorch's longer names of the arithmetic ops (`torch.divide`, `torch.multiply`, ...).
+divide = div
+multiply = mul
+subtract = sub
 
 
 def _predicate(
@@ -3674,6 +3735,12 @@ def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
 
 # The public names: PyTorch's functions (helpers above stay importable by module path).
 __all__ = [
+    "divide",
+    "gcd",
+    "lcm",
+    "multiply",
+    "nextafter",
+    "subtract",
     "abs",
     "angle",
     "polar",
