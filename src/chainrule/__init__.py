@@ -92,7 +92,20 @@ from chainrule.ops.activation import *  # noqa: F403
 from chainrule.ops.autocast import autocast, get_autocast_dtype, is_autocast_enabled
 from chainrule.ops.complex import *  # noqa: F403
 from chainrule.ops.complex import complex  # noqa: A004 - PyTorch's name
-from chainrule.ops.composites import corrcoef, cov, index_copy, index_fill, masked_scatter, put
+from chainrule.ops.composites import (
+    as_strided_scatter,
+    combinations,
+    corrcoef,
+    cov,
+    cumulative_trapezoid,
+    diagonal_scatter,
+    index_copy,
+    index_fill,
+    masked_scatter,
+    put,
+    select_scatter,
+    slice_scatter,
+)
 from chainrule.ops.creation import (
     Generator,
     arange,

@@ -1,12 +1,14 @@
 # ruff: noqa: A002 - `input` is PyTorch's argument name throughout
 """PyTorch functions that are compositions of the differentiable ops below them, so their
 derivatives (of every order) are those ops': index_fill, index_copy, masked_scatter, put, cov,
-corrcoef. Index and mask arrays are built with the operands' own array namespace (`xp`), so
+corrcoef, the view scatters (diagonal_scatter, select_scatter, slice_scatter,
+as_strided_scatter), cumulative_trapezoid and combinations. Index and mask arrays are built with the operands' own array namespace (`xp`), so
 every backend runs them.
 """
 
 from __future__ import annotations
 
+import itertools as _itertools
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -15,14 +17,17 @@ from chainrule.ops.arguments import normalize_dim
 from chainrule.ops.complex import conj
 from chainrule.ops.creation import zeros_like
 from chainrule.ops.elementwise import clamp, sqrt, where
-from chainrule.ops.indexing import index_add, index_put, take
+from chainrule.backend.dtypes import get_default_dtype
+from chainrule.ops.indexing import getitem, index_add, index_put, scatter, select, take
 from chainrule.ops.linalg import diagonal, mm
 from chainrule.ops.nn_common import check_indices, constant
-from chainrule.ops.reduction import mean
+from chainrule.ops.reduction import cumsum, mean
 from chainrule.ops.reduction import sum as reduce_sum
 from chainrule.ops.shape import reshape, squeeze, transpose, unsqueeze
 
 if TYPE_CHECKING:  # annotations only
+    from collections.abc import Sequence
+
     from chainrule._tensor import Tensor
     from chainrule._typing import Number
 
@@ -240,3 +245,246 @@ def corrcoef(input: Tensor) -> Tensor:
     if scaled.is_complex():
         return scaled
     return clamp(scaled, -1, 1)
+
+
+# ---- the scatters that invert a view: out = input.clone(); out.<view>(...).copy_(src) ------
+
+
+def _view_scatter(op_name: str, input: Tensor, src: Tensor, view: Any) -> Tensor:
+    """input with the elements `view(input)` selects replaced by src (of that view's shape):
+    a copy written through the view, so the derivative is the view's (g outside the view to
+    input, the view of g to src) and higher orders come from the same ops."""
+    out = input.clone()
+    target = view(out)
+    if tuple(src.shape) != tuple(target.shape):
+        raise ShapeError(
+            f"{op_name}: expected src to have a size equal to the slice of self. src size = "
+            f"{list(src.shape)}, slice size = {list(target.shape)}"
+        )
+    target.copy_(src)
+    return out
+
+
+def diagonal_scatter(
+    input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1
+) -> Tensor:
+    """A copy of `input` with the diagonal `input.diagonal(offset, dim1, dim2)` replaced by
+    `src`. Differentiable in both: the gradient of the replaced elements goes to `src`, the
+    rest to `input`.
+
+    Args:
+        input (Tensor): at least 2-D.
+        src (Tensor): the new diagonal, of `diagonal(input, offset, dim1, dim2)`'s shape.
+        offset (int): which diagonal (0 the main, > 0 above, < 0 below).
+        dim1 (int): the first dimension of the matrices.
+        dim2 (int): the second dimension of the matrices.
+
+    Returns:
+        Tensor: input's shape and dtype.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.diagonal_scatter(chainrule.zeros(2, 2), chainrule.ones(2))
+        tensor([[1., 0.],
+                [0., 1.]])
+    """
+    return _view_scatter(
+        "diagonal_scatter", input, src, lambda out: diagonal(out, offset, dim1, dim2)
+    )
+
+
+def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
+    """A copy of `input` with `input.select(dim, index)` replaced by `src`. Differentiable in
+    both.
+
+    Args:
+        input (Tensor): at least 1-D.
+        src (Tensor): input's shape without `dim`.
+        dim (int): the dimension to select along.
+        index (int): the position along it (negative counts from the end).
+
+    Returns:
+        Tensor: input's shape and dtype.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.select_scatter(chainrule.zeros(2, 2), chainrule.ones(2), 0, 1)
+        tensor([[0., 0.],
+                [1., 1.]])
+    """
+    return _view_scatter("select_scatter", input, src, lambda out: select(out, dim, index))
+
+
+def slice_scatter(
+    input: Tensor,
+    src: Tensor,
+    dim: int = 0,
+    start: int | None = None,
+    end: int | None = None,
+    step: int = 1,
+) -> Tensor:
+    """A copy of `input` with the slice start:end:step along `dim` replaced by `src`.
+    Differentiable in both.
+
+    Args:
+        input (Tensor): any shape.
+        src (Tensor): the slice's shape.
+        dim (int): the dimension to slice.
+        start (int, optional): the first position (default 0).
+        end (int, optional): one past the last (default the end).
+        step (int): the stride, at least 1.
+
+    Returns:
+        Tensor: input's shape and dtype.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.slice_scatter(chainrule.zeros(4), chainrule.ones(2), start=1, step=2)
+        tensor([0., 1., 0., 1.])
+    """
+    if step < 1:
+        raise ValueError(f"slice_scatter: slice step must be positive, got {step}")
+
+    def view(out: Any) -> Any:
+        axis = normalize_dim("slice_scatter", dim, out.ndim)
+        return getitem(out, (slice(None),) * axis + (slice(start, end, step),))
+
+    return _view_scatter("slice_scatter", input, src, view)
+
+
+def as_strided_scatter(
+    input: Tensor,
+    src: Tensor,
+    size: Sequence[int],
+    stride: Sequence[int],
+    storage_offset: int | None = None,
+) -> Tensor:
+    """A copy of `input` with the elements `input.as_strided(size, stride, storage_offset)`
+    would view (positions in input's row-major order) replaced by `src`. Differentiable in
+    both; positions the strides reach twice take one of src's values.
+
+    Args:
+        input (Tensor): any shape (its elements read in row-major order).
+        src (Tensor): of `size`.
+        size (list of int): the view's shape.
+        stride (list of int): the view's strides, in elements.
+        storage_offset (int, optional): where the view starts (default 0).
+
+    Returns:
+        Tensor: input's shape and dtype.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.as_strided_scatter(chainrule.zeros(2, 3), chainrule.ones(2), (2,), (4,))
+        tensor([[1., 0., 0.],
+                [0., 1., 0.]])
+    """
+    size, stride = tuple(size), tuple(stride)
+    if len(size) != len(stride):
+        raise ValueError(
+            f"as_strided_scatter: mismatch in length of strides and shape ({size}, {stride})"
+        )
+    if tuple(src.shape) != size:
+        raise ShapeError(
+            f"as_strided_scatter: expected src to have a size equal to the slice of self. src "
+            f"size = {list(src.shape)}, slice size = {list(size)}"
+        )
+    xp = input._backend.xp
+    positions = xp.asarray(storage_offset or 0, dtype=xp.int64)
+    for extent, step in zip(size, stride):
+        positions = positions[..., None] + xp.arange(extent, dtype=xp.int64) * step
+    numel = input.numel()
+    if positions.size and (int(positions.max()) >= numel or int(positions.min()) < 0):
+        raise ValueError(
+            f"as_strided_scatter: size {list(size)}, stride {list(stride)} and storage offset "
+            f"{storage_offset or 0} reach outside the {numel} elements of input"
+        )
+    flat = reshape(input, (-1,))
+    index = constant(positions.reshape(-1))
+    written = scatter(flat, 0, index, reshape(src.to(input.dtype), (-1,)))
+    return reshape(written, tuple(input.shape))
+
+
+# ---- integrals, combinations and norms ---------------------------------------------------------
+
+
+def cumulative_trapezoid(
+    y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1
+) -> Tensor:
+    """The running trapezoidal rule along `dim`: element i is the integral from the first
+    sample to sample i + 1 (samples `y` at points `x`, or spaced `dx` apart, 1 by default).
+    Linear in y, so its derivatives are exact.
+
+    Args:
+        y (Tensor): the sampled values (integers become the default float dtype).
+        x (Tensor, optional): the sample points, 1-D along dim or broadcasting with y.
+        dx (float, optional): the spacing when `x` is not given.
+        dim (int): the dimension integrated along.
+
+    Returns:
+        Tensor: y's shape with one element fewer along `dim`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.cumulative_trapezoid(chainrule.tensor([1.0, 2.0, 4.0]))
+        tensor([1.5000, 4.5000])
+    """
+    if x is not None and dx is not None:
+        raise TypeError(
+            "cumulative_trapezoid(): pass either the sample points x or the spacing dx, not both"
+        )
+    if not (y.is_floating_point() or y.is_complex()):
+        y = y.to(get_default_dtype())
+    axis = normalize_dim("cumulative_trapezoid", dim, y.ndim)
+    size = y.shape[axis]
+
+    def along(t: Any, key: slice) -> Any:
+        return getitem(t, (slice(None),) * axis + (key,))
+
+    pairs = along(y, slice(1, None)) + along(y, slice(0, max(size - 1, 0)))
+    if x is None:
+        return cumsum(pairs * ((1.0 if dx is None else dx) / 2.0), axis)
+    if x.ndim == 1:
+        if x.shape[0] != size:
+            raise ShapeError(
+                f"cumulative_trapezoid: There must be one `x` value for each sample point (x "
+                f"shape {tuple(x.shape)}, y shape {tuple(y.shape)}, dim {dim})"
+            )
+        x = reshape(x, tuple(size if i == axis else 1 for i in range(y.ndim)))
+    spacing = along(x, slice(1, None)) - along(x, slice(0, max(size - 1, 0)))
+    return cumsum(pairs * spacing / 2.0, axis)
+
+
+def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
+    """The length-r combinations of a 1-D tensor's elements, in lexicographic order of their
+    positions (itertools.combinations, or combinations_with_replacement). Differentiable: a
+    gather of input's elements.
+
+    Args:
+        input (Tensor): 1-D.
+        r (int): the length of each combination, at least 0.
+        with_replacement (bool): an element may repeat within a combination.
+
+    Returns:
+        Tensor: (number of combinations, r); 1-D and empty when r is 0.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.combinations(chainrule.tensor([1, 2, 3]))
+        tensor([[1, 2],
+                [1, 3],
+                [2, 3]])
+    """
+    if input.ndim != 1:
+        raise ShapeError(f"combinations: Expect a 1D vector, but got shape {list(input.shape)}")
+    if r < 0:
+        raise ValueError(f"combinations: Expect a non-negative number, but got {r}")
+    if r == 0:
+        return input.new_empty((0,))
+    choose = (
+        _itertools.combinations_with_replacement if with_replacement else _itertools.combinations
+    )
+    rows = list(choose(range(input.shape[0]), r))
+    xp = input._backend.xp
+    positions = xp.asarray(rows, dtype=xp.int64).reshape(len(rows), r)
+    return take(input, constant(positions))
