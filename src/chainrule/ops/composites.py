@@ -2,8 +2,8 @@
 """PyTorch functions that are compositions of the differentiable ops below them, so their
 derivatives (of every order) are those ops': index_fill, index_copy, masked_scatter, put, cov,
 corrcoef, the view scatters (diagonal_scatter, select_scatter, slice_scatter,
-as_strided_scatter), cumulative_trapezoid and combinations. Index and mask arrays are built with the operands' own array namespace (`xp`), so
-every backend runs them.
+as_strided_scatter), cumulative_trapezoid and combinations. Index and mask arrays are built
+with the operands' own array namespace (`xp`), so every backend runs them.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import itertools as _itertools
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from chainrule.backend.dtypes import get_default_dtype
 from chainrule.errors import ShapeError
 from chainrule.ops.arguments import normalize_dim
 from chainrule.ops.complex import conj
 from chainrule.ops.creation import zeros_like
 from chainrule.ops.elementwise import clamp, sqrt, where
-from chainrule.backend.dtypes import get_default_dtype
 from chainrule.ops.indexing import getitem, index_add, index_put, scatter, select, take
 from chainrule.ops.linalg import diagonal, mm
 from chainrule.ops.nn_common import check_indices, constant
