@@ -63,6 +63,9 @@ LAYERS: list[tuple[str, set[str]]] = [
         "ops: decompositions (svd, eigh, qr, LU, matrix_exp) and what builds on them",
         {"ops.decompositions"},
     ),
+    # torch.linalg's vander, householder_product, tensorsolve, ... and PyTorch's top-level
+    # torch.cholesky, torch.lu, torch.svd ...: compositions of the decompositions.
+    ("ops: linear algebra composed of the decompositions", {"ops.linalg_extra"}),
     ("ops: discrete Fourier transforms", {"ops.fft"}),
     ("ops: nn kernels' shared checks", {"ops.nn_common"}),
     ("ops: gather and scatter of rows, embedding", {"ops.embedding"}),

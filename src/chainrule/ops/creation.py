@@ -868,7 +868,7 @@ def frombuffer(
         >>> import array
         >>> import chainrule
         >>> chainrule.frombuffer(array.array("i", [1, 2, 3]), dtype=chainrule.int32, offset=4)
-        tensor([2, 3], dtype=torch.int32)
+        tensor([2, 3], dtype=chainrule.int32)
     """
     xp = backend_for_device(None).xp
     target = as_dtype(dtype).numpy
