@@ -31,6 +31,8 @@ from chainrule._tensor import (
 from chainrule.autograd import (
     enable_grad,
     inference_mode,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
     is_grad_enabled,
     is_inference_mode_enabled,
     no_grad,
@@ -93,18 +95,26 @@ from chainrule.ops.autocast import autocast, get_autocast_dtype, is_autocast_ena
 from chainrule.ops.complex import *  # noqa: F403
 from chainrule.ops.complex import complex  # noqa: A004 - PyTorch's name
 from chainrule.ops.composites import (
+    adjoint,
     as_strided_scatter,
     combinations,
     corrcoef,
     cov,
     cumulative_trapezoid,
+    detach,
     diagonal_scatter,
+    fill,
     index_copy,
     index_fill,
     masked_scatter,
     put,
+    renorm,
     select_scatter,
     slice_scatter,
+    split_with_sizes,
+    unravel_index,
+    unsafe_chunk,
+    unsafe_split,
 )
 from chainrule.ops.creation import (
     Generator,
@@ -194,6 +204,7 @@ _LAZY_MODULES = frozenset(
 )
 _LAZY_NAMES = {"load": "chainrule.serialization", "save": "chainrule.serialization"}
 _LAZY_NAMES["compile"] = "chainrule.compiler"  # PyTorch's name: capture and replay
+_LAZY_NAMES["vmap"] = "chainrule.func"  # torch.vmap is torch.func.vmap
 # PyTorch's top-level aliases of torch.nn.functional functions (which live in a higher layer).
 _LAZY_NAMES.update(
     dict.fromkeys(
@@ -301,6 +312,7 @@ if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
         viz,
     )
     from chainrule.compiler import compile  # noqa: A004 - PyTorch's name
+    from chainrule.func import vmap
     from chainrule.nn.functional import (
         adaptive_avg_pool1d,
         avg_pool1d,

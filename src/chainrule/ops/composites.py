@@ -12,23 +12,23 @@ import itertools as _itertools
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from chainrule.backend.dtypes import get_default_dtype
+from chainrule._tensor import Tensor
+from chainrule.backend.dtypes import bool_, get_default_dtype
 from chainrule.errors import ShapeError
 from chainrule.ops.arguments import normalize_dim
 from chainrule.ops.complex import conj
-from chainrule.ops.creation import zeros_like
+from chainrule.ops.creation import as_tensor, full_like, zeros_like
 from chainrule.ops.elementwise import clamp, sqrt, where
 from chainrule.ops.indexing import getitem, index_add, index_put, scatter, select, take
 from chainrule.ops.linalg import diagonal, mm
 from chainrule.ops.nn_common import check_indices, constant
-from chainrule.ops.reduction import cumsum, mean
+from chainrule.ops.reduction import cumsum, mean, vector_norm
 from chainrule.ops.reduction import sum as reduce_sum
-from chainrule.ops.shape import reshape, squeeze, transpose, unsqueeze
+from chainrule.ops.shape import chunk, expand, reshape, split, squeeze, transpose, unsqueeze
 
 if TYPE_CHECKING:  # annotations only
     from collections.abc import Sequence
 
-    from chainrule._tensor import Tensor
     from chainrule._typing import Number
 
 
@@ -488,3 +488,167 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
     xp = input._backend.xp
     positions = xp.asarray(rows, dtype=xp.int64).reshape(len(rows), r)
     return take(input, constant(positions))
+
+
+def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
+    """Each slice input.select(dim, i) whose p-norm exceeds `maxnorm` scaled down to norm
+    `maxnorm` (by maxnorm / (norm + 1e-7), PyTorch's factor); the others unchanged.
+    Differentiable, through the norms too.
+
+    Args:
+        input (Tensor): floating point, at least 2-D.
+        p (float): the norm's order, positive.
+        dim (int): the dimension whose slices are renormalized.
+        maxnorm (float): the largest norm a slice keeps, at least 0.
+
+    Returns:
+        Tensor: input's shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.renorm(chainrule.tensor([[3.0, 4.0], [0.3, 0.4]]), 2, 0, 1.0)
+        tensor([[0.6000, 0.8000],
+                [0.3000, 0.4000]])
+    """
+    if input.ndim < 2:
+        raise ShapeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} dimensions")
+    if maxnorm < 0:
+        raise ValueError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if p <= 0:
+        raise ValueError("renorm: non-positive-norm not supported")
+    axis = normalize_dim("renorm", dim, input.ndim)
+    others = tuple(d for d in range(input.ndim) if d != axis)
+    norms = vector_norm(input, p, others, keepdim=True)
+    factor = where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+    return input * factor
+
+
+def fill(input: Tensor, value: Tensor | Number) -> Tensor:
+    """A tensor of input's shape, dtype and device filled with `value` (PyTorch's
+    out-of-place `fill_`); differentiable in a tensor `value`.
+
+    Args:
+        input (Tensor): gives the shape, dtype and device.
+        value (Tensor or number): a number or a 0-d tensor.
+
+    Returns:
+        Tensor: input's shape and dtype.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.fill(chainrule.tensor([1, 2]), 2.7)
+        tensor([2, 2])
+    """
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise ShapeError(
+                f"fill: fill_ only supports 0-dimension value tensor but got tensor with "
+                f"{value.ndim} dimensions (value shape {tuple(value.shape)})"
+            )
+        return expand(value.to(input.dtype), tuple(input.shape)).clone()
+    return full_like(input, value)
+
+
+def detach(input: Tensor) -> Tensor:
+    """`input.detach()`: the same values, cut from the graph (no gradient flows through).
+
+    Args:
+        input (Tensor): any tensor.
+
+    Returns:
+        Tensor: a view of input's data that does not require grad.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.detach(chainrule.ones(2, requires_grad=True)).requires_grad
+        False
+    """
+    return input.detach()
+
+
+def adjoint(input: Tensor) -> Tensor:
+    """The conjugate transpose of each matrix: input.transpose(-2, -1).conj().
+
+    Args:
+        input (Tensor): at least 2-D.
+
+    Returns:
+        Tensor: with the last two dimensions swapped.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.adjoint(chainrule.tensor([[1 + 1j, 2 + 0j]]))
+        tensor([[1.-1.j],
+                [2.-0.j]])
+    """
+    if input.ndim < 2:
+        raise ShapeError(
+            f"adjoint: tensor.adjoint() is only supported on matrices or batches of matrices. "
+            f"Got {input.ndim}-D tensor."
+        )
+    return conj(transpose(input, -2, -1))
+
+
+def unravel_index(indices: Tensor | int, shape: int | Sequence[int]) -> tuple:
+    """The coordinates, in a tensor of `shape`, of flat (row-major) `indices`: one tensor per
+    dimension, as NumPy's unravel_index (indices wrap around modulo the sizes, as PyTorch's).
+
+    Args:
+        indices (Tensor or int): integer flat indices, any shape.
+        shape (int or sequence of ints): the shape they index.
+
+    Returns:
+        tuple of Tensor: one int64 tensor of indices' shape per dimension of `shape`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.unravel_index(chainrule.tensor([4, 1]), (2, 3))
+        (tensor([1, 0]), tensor([1, 1]))
+    """
+    if not isinstance(indices, Tensor):
+        indices = as_tensor(indices)
+    if indices.dtype.is_floating_point or indices.is_complex() or indices.dtype is bool_:
+        raise TypeError(
+            f"unravel_index(): expected 'indices' to be integer dtype, but got {indices.dtype.name}"
+        )
+    sizes = (shape,) if isinstance(shape, int) else tuple(shape)
+    if any(size < 0 for size in sizes):
+        raise ValueError(f"unravel_index: 'shape' cannot have negative values, but got {sizes}")
+    xp = indices._backend.xp
+    flat = indices._array.astype(xp.int64)
+    coordinates = []
+    stride = 1
+    for size in reversed(sizes):
+        coordinates.append(constant((flat // stride) % max(size, 1)))
+        stride *= size
+    return tuple(reversed(coordinates))
+
+
+def split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) -> tuple:
+    """Pieces of `input` along `dim` of the given sizes (views): `split` with a list.
+
+    Args:
+        input (Tensor): at least 1-D.
+        split_sizes (sequence of ints): the pieces' sizes, summing to input.shape[dim].
+        dim (int): the dimension to split.
+
+    Returns:
+        tuple of Tensor: the pieces.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.split_with_sizes(chainrule.arange(5), [2, 3])
+        (tensor([0, 1]), tensor([2, 3, 4]))
+    """
+    sizes = list(split_sizes)
+    axis = normalize_dim("split_with_sizes", dim, input.ndim)
+    if sum(sizes) != input.shape[axis]:
+        raise ShapeError(
+            f"split_with_sizes: expects split_sizes to sum exactly to {input.shape[axis]} "
+            f"(input tensor's size at dimension {dim}), but got split_sizes={sizes}"
+        )
+    return split(input, sizes, dim)
+
+
+unsafe_split = split  # PyTorch's versions without view tracking: chainrule's views are safe
+unsafe_chunk = chunk

@@ -3584,6 +3584,83 @@ def is_complex(input: Tensor) -> bool:  # noqa: A002
     return _require_tensor("is_complex", input)._array.dtype.kind == "c"
 
 
+def is_signed(input: Tensor) -> bool:  # noqa: A002
+    """Whether input's dtype can hold negative values (every dtype but uint8 and bool).
+
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        bool
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.is_signed(chainrule.tensor([1], dtype=chainrule.uint8))
+        False
+    """
+    return _require_tensor("is_signed", input)._array.dtype.kind not in "ub"
+
+
+def is_nonzero(input: Tensor) -> bool:  # noqa: A002
+    """Whether the single element of a one-element tensor is not zero (`bool(input)`);
+    RuntimeError for no element or several.
+
+    Args:
+        input (Tensor): exactly one element.
+
+    Returns:
+        bool
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.is_nonzero(chainrule.tensor([0.5]))
+        True
+    """
+    size = _require_tensor("is_nonzero", input)._array.size
+    if size != 1:
+        which = "no values" if size == 0 else "more than one value"
+        raise RuntimeError(f"Boolean value of Tensor with {which} is ambiguous")
+    return bool(input._array.reshape(-1)[0])
+
+
+def is_same_size(input: Tensor, other: Tensor) -> bool:  # noqa: A002
+    """Whether both tensors have the same shape.
+
+    Args:
+        input (Tensor): any shape.
+        other (Tensor): any shape.
+
+    Returns:
+        bool
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.is_same_size(chainrule.ones(2, 3), chainrule.zeros(2, 3))
+        True
+    """
+    return tuple(input.shape) == tuple(other.shape)
+
+
+def get_device(input: Tensor) -> int:  # noqa: A002
+    """The index of the accelerator holding `input`, or -1 on the CPU (PyTorch's convention).
+
+    Args:
+        input (Tensor): any tensor.
+
+    Returns:
+        int
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.get_device(chainrule.ones(2))
+        -1
+    """
+    device = _require_tensor("get_device", input).device
+    if device.type == "cpu":
+        return -1
+    return device.index or 0
+
+
 class Heaviside(Op):
     """0 where x < 0, `values` where x == 0, 1 where x > 0 (0 for nan, as PyTorch).
     Not differentiable."""
@@ -3735,6 +3812,10 @@ def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
 
 # The public names: PyTorch's functions (helpers above stay importable by module path).
 __all__ = [
+    "get_device",
+    "is_nonzero",
+    "is_same_size",
+    "is_signed",
     "divide",
     "gcd",
     "lcm",
