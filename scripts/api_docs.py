@@ -284,6 +284,10 @@ ANY_ALLOWED: dict[str, str] = {
         ],
         "passed on unchanged to max_pool1d/2d/3d, which type each argument",
     ),
+    **dict.fromkeys(
+        ["chainrule.max_pool1d_with_indices:args", "chainrule.max_pool1d_with_indices:kwargs"],
+        "F.max_pool1d_with_indices at PyTorch's top level: passed on unchanged to max_pool1d",
+    ),
     "chainrule.optim.Optimizer:defaults": (
         "the hyper-parameters of a subclass, each of its own type (floats, tuples, flags)"
     ),
@@ -305,6 +309,8 @@ ANY_ALLOWED: dict[str, str] = {
             "chainrule.func.tree_unflatten:return",
             "chainrule.func.vmap:in_dims",
             "chainrule.func.vmap:out_dims",
+            "chainrule.vmap:in_dims",
+            "chainrule.vmap:out_dims",
         ],
         "a pytree: any nesting of tuples, lists and dicts around its leaves (Tensors, numbers, "
         "or for vmap's dims ints and None)",

@@ -11,10 +11,12 @@ which Tensor has no method for, hand the out-of-place op to the same machinery.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
 from chainrule._tensor import Tensor
+from chainrule.ops import tensor_methods as _tensor_methods  # noqa: F401 - Tensor's methods
 from chainrule.ops.complex import conj_physical
 from chainrule.ops.elementwise import gcd, lcm, trunc
 
@@ -52,8 +54,24 @@ _WITHOUT_METHOD: dict[str, Callable[..., Tensor]] = {
 }
 
 
+def _signature(name: str) -> inspect.Signature:
+    """What `chainrule.name_` takes: the in-place method's parameters, or (for the forms made
+    in a loop, which take *args) the out-of-place op's; `self` named `input`, without `out`
+    or `inplace`."""
+    if name in _WITHOUT_METHOD:
+        source = inspect.signature(_WITHOUT_METHOD[name])
+    else:
+        source = inspect.signature(getattr(Tensor, name + "_"))
+        if "args" in source.parameters:
+            source = inspect.signature(getattr(Tensor, name))
+    parameters = list(source.parameters.values())
+    first = parameters[0].replace(name="input", annotation="Tensor")
+    rest = [p for p in parameters[1:] if p.name not in ("out", "inplace")]
+    return source.replace(parameters=[first, *rest], return_annotation="Tensor")
+
+
 def _inplace_function(name: str) -> Callable[..., Tensor]:
-    """`name_(input, *args, **kwargs)`: `input.name_(*args, **kwargs)`, documented."""
+    """`name_(input, ...)`: `input.name_(...)`, with its signature and docstring."""
     method_name = name + "_"
     out_of_place = _WITHOUT_METHOD.get(name)
 
@@ -66,17 +84,21 @@ def _inplace_function(name: str) -> Callable[..., Tensor]:
             return input._inplace(method_name, out_of_place, *args, **kwargs)
         return getattr(input, method_name)(*args, **kwargs)
 
+    signature = _signature(name)
+    others = "".join(
+        f"    {p.name}: as `chainrule.{name}` takes it.\n"
+        for p in list(signature.parameters.values())[1:]
+    )
     data, arguments = _EXAMPLES[name]
     function.__name__ = function.__qualname__ = method_name
     function.__module__ = __name__
+    function.__signature__ = signature  # type: ignore[attr-defined]
     function.__doc__ = f"""In-place `chainrule.{name}`: the result written into `input`, which
 is returned (as `input.{method_name}(...)`; `input` keeps its dtype).
 
 Args:
     input (Tensor): the tensor to overwrite.
-    *args (Any): the other arguments of `chainrule.{name}`.
-    **kwargs (Any): the same, by name.
-
+{others}
 Returns:
     Tensor: `input`.
 

@@ -248,7 +248,7 @@ def solve_ex(
     *,
     left: bool = True,
     check_errors: bool = False,
-) -> Any:
+) -> tuple[Tensor, Tensor]:
     """linalg.solve that reports singular matrices instead of raising: (result, info), info
     (int32, per matrix) 0 on success or the position of LU's first zero pivot (result then
     holds what the solve gives: infinities or nans).
@@ -358,7 +358,7 @@ def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
     return cholesky_solve(identity, L, upper)
 
 
-def qr(input: Tensor, some: bool = True) -> Any:  # noqa: A002
+def qr(input: Tensor, some: bool = True) -> tuple[Tensor, Tensor]:  # noqa: A002
     """`torch.qr`: linalg.qr, reduced when `some` (the default) and complete otherwise.
 
     Args:
@@ -378,7 +378,11 @@ def qr(input: Tensor, some: bool = True) -> Any:  # noqa: A002
     return QrResult(result.Q, result.R)
 
 
-def svd(input: Tensor, some: bool = True, compute_uv: bool = True) -> Any:  # noqa: A002
+def svd(
+    input: Tensor,  # noqa: A002
+    some: bool = True,
+    compute_uv: bool = True,
+) -> tuple[Tensor, Tensor, Tensor]:  # noqa: A002
     """`torch.svd`: input = U diag(S) V^H, returning V (not linalg.svd's V^H); reduced when
     `some`. Without `compute_uv`, U and V are zero matrices of the complete shapes.
 
@@ -455,7 +459,7 @@ def lu_unpack(
     LU_pivots: Tensor,  # noqa: N803
     unpack_data: bool = True,
     unpack_pivots: bool = True,
-) -> Any:
+) -> tuple[Tensor, Tensor, Tensor]:
     """(P, L, U) with A = P L U from `lu`'s packed factorization; differentiable in LU_data.
     What is not unpacked comes back as an empty tensor.
 
@@ -490,7 +494,7 @@ def triangular_solve(
     upper: bool = True,
     transpose: bool = False,
     unitriangular: bool = False,
-) -> Any:
+) -> tuple[Tensor, Tensor]:
     """`torch.triangular_solve`: X with A X = b (A^T X = b when `transpose`) for triangular A,
     and a copy of A, as PyTorch returns it.
 
@@ -537,7 +541,11 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:  # noqa: A002
     return pinv(input, rtol=rcond)
 
 
-def nuclear_norm(input: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A002
+def nuclear_norm(
+    input: Tensor,  # noqa: A002
+    dim: Sequence[int] | bool | None = None,
+    keepdim: bool = False,
+) -> Tensor:  # noqa: A002
     """The nuclear norm (the sum of singular values) of the matrices over `dim` (the last two by
     default): linalg.matrix_norm(input, 'nuc'). `nuclear_norm(x, True)` is keepdim, as in
     PyTorch's overload.

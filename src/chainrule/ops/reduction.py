@@ -3012,7 +3012,7 @@ def histogram(
     range: Sequence[float] | None = None,  # noqa: A002
     weight: Tensor | None = None,
     density: bool = False,
-) -> Any:
+) -> tuple[Tensor, Tensor]:
     """A histogram of `input`'s values: `bins` equal-width bins over `range` (the data's own
     range by default), or the bins between consecutive edges of a 1-D `bins` tensor. Each bin
     holds its left edge; the last holds its right edge too; values outside are not counted.
