@@ -2,7 +2,8 @@
 """PyTorch's top-level spellings of torch.nn.functional whose signatures differ from F's:
 `torch.layer_norm(..., cudnn_enable)`, `torch.embedding(weight, indices)` (weight first),
 `torch.batch_norm` with every argument required, losses taking `reduction` as PyTorch's
-integer code (0 'none', 1 'mean', 2 'sum'), dropout taking `train`. Each one reads those
+integer code (0 'none', 1 'mean', 2 'sum'; called without one, PyTorch's top-level losses
+do not reduce: their schema's default, 1, never reaches the kernel), dropout taking `train`. Each one reads those
 arguments and calls chainrule.nn.functional: no mathematics of its own. The functions whose
 top-level signature is F's own (`torch.conv2d`, `torch.bilinear`, ...) are F's functions,
 named in chainrule/__init__.py.
@@ -317,7 +318,7 @@ def binary_cross_entropy_with_logits(
     target: Tensor,
     weight: Tensor | None = None,
     pos_weight: Tensor | None = None,
-    reduction: int = 1,
+    reduction: int = 0,
 ) -> Tensor:
     """`torch.binary_cross_entropy_with_logits`: F's, with `reduction` as an integer code.
 
@@ -326,7 +327,7 @@ def binary_cross_entropy_with_logits(
         target (Tensor): probabilities in [0, 1], the shape of `input`.
         weight (Tensor, optional): a rescaling weight, broadcast over the elements.
         pos_weight (Tensor, optional): the weight of positive examples, per class.
-        reduction (int): 0 none, 1 mean, 2 sum.
+        reduction (int): 0 none (the default, as torch's), 1 mean, 2 sum.
 
     Returns:
         Tensor: a scalar, or the shape of `input` for reduction 0.
@@ -334,7 +335,7 @@ def binary_cross_entropy_with_logits(
     Example:
         >>> import chainrule
         >>> x = chainrule.tensor([0.0, 0.0])
-        >>> chainrule.binary_cross_entropy_with_logits(x, chainrule.tensor([0.0, 1.0]))
+        >>> chainrule.binary_cross_entropy_with_logits(x, chainrule.tensor([0.0, 1.0]), reduction=1)
         tensor(0.6931)
     """
     name = _reduction("binary_cross_entropy_with_logits", reduction)
@@ -344,15 +345,15 @@ def binary_cross_entropy_with_logits(
 
 
 def kl_div(
-    input: Tensor, target: Tensor, reduction: int = 1, *, log_target: bool = False
+    input: Tensor, target: Tensor, reduction: int = 0, *, log_target: bool = False
 ) -> Tensor:
     """`torch.kl_div`: F.kl_div with `reduction` as an integer code (1, 'mean', averages over
-    every element, as F's 'mean').
+    every element, as F's 'mean'; no reduction by default, as torch's).
 
     Args:
         input (Tensor): log-probabilities, any shape.
         target (Tensor): probabilities (log-probabilities with `log_target`), same shape.
-        reduction (int): 0 none, 1 mean, 2 sum.
+        reduction (int): 0 none (the default, as torch's), 1 mean, 2 sum.
         log_target (bool): `target` holds log-probabilities.
 
     Returns:
@@ -362,14 +363,14 @@ def kl_div(
         >>> import chainrule
         >>> p = chainrule.tensor([0.5, 0.5])
         >>> chainrule.kl_div(p.log(), p)
-        tensor(0.)
+        tensor([0., 0.])
     """
     name = _reduction("kl_div", reduction)
     return _F.kl_div(input, target, reduction=name, log_target=log_target)
 
 
 def cosine_embedding_loss(
-    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: int = 1
+    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: int = 0
 ) -> Tensor:
     """`torch.cosine_embedding_loss`: F's, with `reduction` as an integer code.
 
@@ -378,7 +379,7 @@ def cosine_embedding_loss(
         input2 (Tensor): the shape of `input1`.
         target (Tensor): 1 (similar) or -1 (dissimilar), (N,) or ().
         margin (float): dissimilar pairs count only above this cosine.
-        reduction (int): 0 none, 1 mean, 2 sum.
+        reduction (int): 0 none (the default, as torch's), 1 mean, 2 sum.
 
     Returns:
         Tensor: a scalar, or (N,) for reduction 0.
@@ -387,14 +388,14 @@ def cosine_embedding_loss(
         >>> import chainrule
         >>> x = chainrule.tensor([[1.0, 0.0]])
         >>> chainrule.cosine_embedding_loss(x, x, chainrule.tensor([1.0]))
-        tensor(0.)
+        tensor([0.])
     """
     name = _reduction("cosine_embedding_loss", reduction)
     return _F.cosine_embedding_loss(input1, input2, target, margin, reduction=name)
 
 
 def hinge_embedding_loss(
-    input: Tensor, target: Tensor, margin: float = 1.0, reduction: int = 1
+    input: Tensor, target: Tensor, margin: float = 1.0, reduction: int = 0
 ) -> Tensor:
     """`torch.hinge_embedding_loss`: F's, with `reduction` as an integer code.
 
@@ -402,7 +403,7 @@ def hinge_embedding_loss(
         input (Tensor): distances, any shape.
         target (Tensor): 1 or -1, the shape of `input`.
         margin (float): the margin for targets of -1.
-        reduction (int): 0 none, 1 mean, 2 sum.
+        reduction (int): 0 none (the default, as torch's), 1 mean, 2 sum.
 
     Returns:
         Tensor: a scalar, or the shape of `input` for reduction 0.
@@ -410,14 +411,14 @@ def hinge_embedding_loss(
     Example:
         >>> import chainrule
         >>> chainrule.hinge_embedding_loss(chainrule.tensor([0.5]), chainrule.tensor([-1.0]))
-        tensor(0.5000)
+        tensor([0.5000])
     """
     name = _reduction("hinge_embedding_loss", reduction)
     return _F.hinge_embedding_loss(input, target, margin, reduction=name)
 
 
 def margin_ranking_loss(
-    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: int = 1
+    input1: Tensor, input2: Tensor, target: Tensor, margin: float = 0.0, reduction: int = 0
 ) -> Tensor:
     """`torch.margin_ranking_loss`: F's, with `reduction` as an integer code.
 
@@ -426,7 +427,7 @@ def margin_ranking_loss(
         input2 (Tensor): scores, the shape of `input1`.
         target (Tensor): 1 where `input1` should rank higher, -1 where lower.
         margin (float): the required gap.
-        reduction (int): 0 none, 1 mean, 2 sum.
+        reduction (int): 0 none (the default, as torch's), 1 mean, 2 sum.
 
     Returns:
         Tensor: a scalar, or the broadcast shape for reduction 0.
@@ -435,7 +436,7 @@ def margin_ranking_loss(
         >>> import chainrule
         >>> a, b = chainrule.tensor([1.0]), chainrule.tensor([2.0])
         >>> chainrule.margin_ranking_loss(a, b, chainrule.tensor([1.0]))
-        tensor(1.)
+        tensor([1.])
     """
     name = _reduction("margin_ranking_loss", reduction)
     return _F.margin_ranking_loss(input1, input2, target, margin, reduction=name)
@@ -449,7 +450,7 @@ def triplet_margin_loss(
     p: float = 2.0,
     eps: float = 1e-06,
     swap: bool = False,
-    reduction: int = 1,
+    reduction: int = 0,
 ) -> Tensor:
     """`torch.triplet_margin_loss`: F's, with `reduction` as an integer code.
 
@@ -461,7 +462,7 @@ def triplet_margin_loss(
         p (float): the norm of the distances.
         eps (float): added inside the distances.
         swap (bool): use the smaller of the anchor's and the positive's distance to `negative`.
-        reduction (int): 0 none, 1 mean, 2 sum.
+        reduction (int): 0 none (the default, as torch's), 1 mean, 2 sum.
 
     Returns:
         Tensor: a scalar, or (N,) for reduction 0.
@@ -470,7 +471,7 @@ def triplet_margin_loss(
         >>> import chainrule
         >>> a = chainrule.tensor([[0.0, 0.0]])
         >>> chainrule.triplet_margin_loss(a, a, a + 3, eps=0.0)
-        tensor(0.)
+        tensor([0.])
     """
     name = _reduction("triplet_margin_loss", reduction)
     return _F.triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap, reduction=name)
@@ -487,7 +488,7 @@ def poisson_nll_loss(
         log_input (bool): `input` holds log-rates.
         full (bool): add Stirling's approximation of log(target!).
         eps (float): keeps log away from 0 when not `log_input`.
-        reduction (int): 0 none, 1 mean, 2 sum.
+        reduction (int): 0 none (the default, as torch's), 1 mean, 2 sum.
 
     Returns:
         Tensor: a scalar, or the shape of `input` for reduction 0.
@@ -508,7 +509,7 @@ def ctc_loss(
     input_lengths: Tensor | Sequence[int],
     target_lengths: Tensor | Sequence[int],
     blank: int = 0,
-    reduction: int = 1,
+    reduction: int = 0,
     zero_infinity: bool = False,
 ) -> Tensor:
     """`torch.ctc_loss`: F.ctc_loss with `reduction` as an integer code.
@@ -519,7 +520,8 @@ def ctc_loss(
         input_lengths (Tensor or list of int): (N,) lengths of the inputs.
         target_lengths (Tensor or list of int): (N,) lengths of the targets.
         blank (int): the blank label.
-        reduction (int): 0 none, 1 mean (over target lengths, then the batch), 2 sum.
+        reduction (int): 0 none (the default, as torch's), 1 mean (over target lengths,
+            then the batch), 2 sum.
         zero_infinity (bool): replace infinite losses (impossible alignments) by 0.
 
     Returns:
@@ -528,9 +530,8 @@ def ctc_loss(
     Example:
         >>> import chainrule
         >>> log_probs = chainrule.zeros(2, 1, 2).log_softmax(2)
-        >>> loss = chainrule.ctc_loss(log_probs, chainrule.tensor([[1]]), [2], [1])
-        >>> round(loss.item(), 4)
-        0.3466
+        >>> chainrule.ctc_loss(log_probs, chainrule.tensor([[1]]), [2], [1])
+        tensor([0.2877])
     """
     name = _reduction("ctc_loss", reduction)
     return _F.ctc_loss(
