@@ -41,7 +41,7 @@ from chainrule.ops.decompositions import (
     svd as linalg_svd,
 )
 from chainrule.ops.linalg import cholesky as linalg_cholesky
-from chainrule.ops.linalg import inv, solve, solve_triangular
+from chainrule.ops.linalg import inv, solve, solve_triangular, tril, triu
 from chainrule.ops.reduction import cumprod, vector_norm
 from chainrule.ops.shape import cat, expand, flip, movedim, reshape, unsqueeze
 
@@ -211,10 +211,11 @@ def tensorinv(A: Tensor, ind: int = 2) -> Tensor:  # noqa: N803
 
 def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tensor:  # noqa: N803
     """X with tensordot(A, X, X.ndim) = B: A's leading B.ndim dimensions against the rest, as
-    one square system (after moving `dims` of A to the end).
+    one square system (after moving `dims` of A to the end); only the sizes' products must
+    agree, as in PyTorch.
 
     Args:
-        A (Tensor): of shape B.shape + X.shape, with prod(B.shape) == prod(X.shape).
+        A (Tensor): X's shape after B.ndim leading dims, with prod(B.shape) == prod(X.shape).
         B (Tensor): the right-hand side.
         dims (list of int, optional): dimensions of A moved to the end first.
 
@@ -232,7 +233,7 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tens
         A = movedim(A, dims, list(range(A.ndim - len(dims), A.ndim)))  # noqa: N806
     result_shape = tuple(A.shape[B.ndim :])
     rows = math.prod(B.shape)
-    if tuple(A.shape[: B.ndim]) != tuple(B.shape) or rows != math.prod(result_shape):
+    if rows != math.prod(result_shape):
         raise ShapeError(
             f"linalg.tensorsolve: Expected self to satisfy the requirement "
             f"prod(result_shape) == prod(B.shape) (A shape {tuple(A.shape)}, B shape "
@@ -305,9 +306,19 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:  # noqa: A002
     return linalg_cholesky(input, upper=upper)
 
 
+def _cholesky_product(L: Tensor, upper: bool) -> Tensor:  # noqa: N803
+    """A = L L^H (U^H U when upper) from the factor's own triangle, as PyTorch reads it; the
+    derivative reaches the whole of L, as PyTorch's (its cholesky_solve and cholesky_inverse
+    derivatives treat L as a full matrix), through `L + (tril(L) - L).detach()`."""
+    triangle = triu(L) if upper else tril(L)
+    factor = L + (triangle - L).detach()
+    return _mH(factor) @ factor if upper else factor @ _mH(factor)
+
+
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
-    """X with A X = B for A = L L^H (or U^H U when `upper`) given its Cholesky factor: two
-    triangular solves, differentiable in B and L.
+    """X with A X = B for A = L L^H (or U^H U when `upper`) given its Cholesky factor (only
+    its triangle is read). Differentiable in B and L; the derivative in L is PyTorch's, which
+    treats L as a full matrix (nonzero above a lower factor's diagonal too).
 
     Args:
         B (Tensor): (*, n, k), the right-hand sides.
@@ -329,13 +340,12 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa
             f"cholesky_solve: b should have at least 2 dimensions, but has {B.ndim} dimensions "
             f"instead (B shape {tuple(B.shape)}, L shape {tuple(L.shape)})"
         )
-    lower = _mH(L) if upper else L
-    y = solve_triangular(lower, B, upper=False)
-    return solve_triangular(_mH(lower), y, upper=True)
+    return solve(_cholesky_product(L, upper), B)
 
 
 def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
-    """The inverse of A = L L^H (or U^H U when `upper`) from its Cholesky factor.
+    """The inverse of A = L L^H (or U^H U when `upper`) from its Cholesky factor (only its
+    triangle is read; the derivative treats L as a full matrix, as PyTorch's).
 
     Args:
         L (Tensor): (*, n, n), the lower (or upper) Cholesky factor.
@@ -354,8 +364,7 @@ def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
         raise ShapeError(
             f"cholesky_inverse: A must be batches of square matrices, but they are {tuple(L.shape)}"
         )
-    identity = expand(eye(L.shape[-1], dtype=L.dtype, device=L.device), tuple(L.shape))
-    return cholesky_solve(identity, L, upper)
+    return inv(_cholesky_product(L, upper))
 
 
 def qr(input: Tensor, some: bool = True) -> tuple[Tensor, Tensor]:  # noqa: A002
