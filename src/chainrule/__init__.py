@@ -254,6 +254,7 @@ _LAZY_NAMES.update(
 _LAZY_NAMES.update(
     dict.fromkeys(
         (
+            "adaptive_max_pool1d",
             "alpha_dropout",
             "alpha_dropout_",
             "batch_norm",
@@ -345,6 +346,7 @@ if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
         threshold_,
     )
     from chainrule.nn_forms import (
+        adaptive_max_pool1d,
         alpha_dropout,
         alpha_dropout_,
         batch_norm,

@@ -27,6 +27,7 @@ if _TYPE_CHECKING:
     from chainrule.ops.arguments import Number
 
 __all__ = [
+    "adaptive_max_pool1d",
     "alpha_dropout",
     "alpha_dropout_",
     "batch_norm",
@@ -308,6 +309,24 @@ def convolution(
         )  # fmt: skip
     conv = (_F.conv1d, _F.conv2d, _F.conv3d)[n - 1]
     return conv(input, weight, bias, tuple(stride), tuple(padding), tuple(dilation), groups)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: int | Sequence[int]) -> tuple[Tensor, Tensor]:
+    """`torch.adaptive_max_pool1d`: F.adaptive_max_pool1d with the indices always returned.
+
+    Args:
+        input (Tensor): floating point (N, C, L) or unbatched (C, L).
+        output_size (int or tuple of one int): the output's length.
+
+    Returns:
+        (Tensor, Tensor): the maxima and the int64 index of each along L.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.adaptive_max_pool1d(chainrule.tensor([[1.0, 3.0, 2.0, 0.0]]), 2)
+        (tensor([[3., 2.]]), tensor([[1, 2]]))
+    """
+    return _F.adaptive_max_pool1d(input, output_size, return_indices=True)
 
 
 # ---- losses, with PyTorch's integer reduction codes ------------------------------------------

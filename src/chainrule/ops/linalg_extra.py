@@ -421,7 +421,7 @@ def svd(
 
 def lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> tuple:  # noqa: N803
     """`torch.lu`: the packed LU factorization (LU, pivots), as linalg.lu_factor, and LAPACK's
-    info per matrix when `get_infos` (then singular matrices do not raise).
+    info per matrix when `get_infos` (a singular matrix has an LU too: never an error).
 
     Args:
         A (Tensor): floating point (*, m, n).
@@ -437,7 +437,7 @@ def lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> tuple:  # noqa
         >>> pivots
         tensor([2, 2], dtype=chainrule.int32)
     """
-    packed, pivots, info = lu_factor_ex(A, pivot=pivot, check_errors=not get_infos)
+    packed, pivots, info = lu_factor_ex(A, pivot=pivot)
     return (packed, pivots, info) if get_infos else (packed, pivots)
 
 
