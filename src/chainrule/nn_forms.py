@@ -3,10 +3,10 @@
 `torch.layer_norm(..., cudnn_enable)`, `torch.embedding(weight, indices)` (weight first),
 `torch.batch_norm` with every argument required, losses taking `reduction` as PyTorch's
 integer code (0 'none', 1 'mean', 2 'sum'; called without one, PyTorch's top-level losses
-do not reduce: their schema's default, 1, never reaches the kernel), dropout taking `train`. Each one reads those
-arguments and calls chainrule.nn.functional: no mathematics of its own. The functions whose
-top-level signature is F's own (`torch.conv2d`, `torch.bilinear`, ...) are F's functions,
-named in chainrule/__init__.py.
+do not reduce: their schema's default, 1, never reaches the kernel), dropout taking `train`.
+Each one reads those arguments and calls chainrule.nn.functional: no mathematics of its own.
+The functions whose top-level signature is F's own (`torch.conv2d`, `torch.bilinear`, ...)
+are F's functions, named in chainrule/__init__.py.
 
 >>> import chainrule
 >>> chainrule.layer_norm(chainrule.tensor([[1.0, 3.0]]), [2])
