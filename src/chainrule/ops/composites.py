@@ -24,7 +24,16 @@ from chainrule.ops.linalg import diagonal, mm
 from chainrule.ops.nn_common import check_indices, constant
 from chainrule.ops.reduction import cumsum, mean, vector_norm
 from chainrule.ops.reduction import sum as reduce_sum
-from chainrule.ops.shape import chunk, expand, reshape, split, squeeze, transpose, unsqueeze
+from chainrule.ops.shape import (
+    chunk,
+    expand,
+    movedim,
+    reshape,
+    split,
+    squeeze,
+    transpose,
+    unsqueeze,
+)
 
 if TYPE_CHECKING:  # annotations only
     from collections.abc import Sequence
@@ -288,9 +297,21 @@ def diagonal_scatter(
         tensor([[1., 0.],
                 [0., 1.]])
     """
-    return _view_scatter(
-        "diagonal_scatter", input, src, lambda out: diagonal(out, offset, dim1, dim2)
-    )
+    expected = tuple(diagonal(input, offset, dim1, dim2).shape)
+    if tuple(src.shape) != expected:
+        raise ShapeError(
+            f"diagonal_scatter: expected src to have a size equal to the slice of self. src "
+            f"size = {list(src.shape)}, slice size = {list(expected)}"
+        )
+    # An indexed write, not one through the diagonal view (NumPy's diagonal is read-only).
+    first = normalize_dim("diagonal_scatter", dim1, input.ndim)
+    second = normalize_dim("diagonal_scatter", dim2, input.ndim)
+    matrices = movedim(input, (first, second), (-2, -1)).clone()
+    xp = input._backend.xp
+    steps = xp.arange(expected[-1], dtype=xp.int64)
+    rows, columns = constant(steps + max(-offset, 0)), constant(steps + max(offset, 0))
+    matrices[..., rows, columns] = src
+    return movedim(matrices, (-2, -1), (first, second))
 
 
 def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
