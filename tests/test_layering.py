@@ -89,7 +89,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     (
         "transforms and namespaces",
         {"func", "numpy", "linalg", "fft", "special", "testing", "autograd.functional", "cuda"}
-        | {"amp", "cpu"},  # amp: autocast (ops.autocast) and GradScaler; cpu, cuda: amp's aliases
+        | {"amp", "cpu"}  # amp: autocast (ops.autocast) and GradScaler; cpu, cuda: amp's aliases
+        | {"accelerator", "random", "version"},  # torch.accelerator (cuda's), torch.random
     ),
     # Probability distributions: Tensor math, ops.special and ops.linalg; never nn or optim.
     ("distributions", {"distributions"}),

@@ -70,14 +70,28 @@ from chainrule.backend.dtypes import (
 from chainrule.backend.dtypes import (
     bool_ as bool,  # noqa: A004 - PyTorch's name
 )
+from chainrule.backend.formats import (
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    layout,
+    memory_format,
+    preserve_format,
+    strided,
+)
 from chainrule.backend.printing import set_printoptions
 from chainrule.backend.runtime import (
     are_deterministic_algorithms_enabled,
     get_float32_matmul_precision,
+    get_num_interop_threads,
     get_num_threads,
     is_deterministic_algorithms_warn_only_enabled,
+    is_warn_always_enabled,
     set_float32_matmul_precision,
+    set_flush_denormal,
+    set_num_interop_threads,
     set_num_threads,
+    set_warn_always,
     use_deterministic_algorithms,
 )
 from chainrule.errors import (
@@ -104,6 +118,7 @@ from chainrule.ops.composites import (
     detach,
     diagonal_scatter,
     fill,
+    gradient,
     index_copy,
     index_fill,
     masked_scatter,
@@ -153,6 +168,7 @@ from chainrule.ops.creation import (
     randn,
     randn_like,
     randperm,
+    range,  # noqa: A004 - PyTorch's (deprecated) name
     scalar_tensor,
     seed,
     set_rng_state,
@@ -285,10 +301,12 @@ _LAZY_NAMES.update(
 # Reachable as attributes too, but left out of `import *`: `numpy` would shadow NumPy itself.
 _LAZY_EXTRA_MODULES = frozenset(
     ("amp", "apps", "backends", "cpu", "cuda", "datasets", "distributed", "numpy", "testing")
+    + ("accelerator", "random", "version")  # `random` would shadow the standard library's
 )
 
 if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
     from chainrule import (
+        accelerator,
         amp,
         apps,
         backends,
@@ -306,10 +324,12 @@ if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
         numpy,
         optim,
         profiler,
+        random,
         serialization,
         special,
         testing,
         utils,
+        version,
         viz,
     )
     from chainrule.compiler import compile  # noqa: A004 - PyTorch's name

@@ -25,6 +25,7 @@ from chainrule.ops.nn_common import check_indices, constant
 from chainrule.ops.reduction import cumsum, mean, vector_norm
 from chainrule.ops.reduction import sum as reduce_sum
 from chainrule.ops.shape import (
+    cat,
     chunk,
     expand,
     movedim,
@@ -673,3 +674,111 @@ def split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) ->
 
 unsafe_split = split  # PyTorch's versions without view tracking: chainrule's views are safe
 unsafe_chunk = chunk
+
+
+def _one_gradient(f: Any, axis: int, spacing: Any, edge_order: int) -> Any:
+    """The derivative of f along `axis` by central differences inside and one-sided ones
+    (of order `edge_order`) at the two ends, NumPy's and PyTorch's formulas; `spacing` is a
+    number (uniform) or the 1-D sample coordinates."""
+
+    def along(key: slice) -> Any:
+        return getitem(f, (slice(None),) * axis + (key,))
+
+    def shaped(values: Any) -> Any:  # a 1-D tensor laid along `axis`
+        return reshape(values, (-1,) + (1,) * (f.ndim - axis - 1))
+
+    first, second, third = along(slice(0, 1)), along(slice(1, 2)), along(slice(2, 3))
+    last, before, third_last = along(slice(-1, None)), along(slice(-2, -1)), along(slice(-3, -2))
+    if not isinstance(spacing, Tensor):
+        h = float(spacing)
+        inner = (along(slice(2, None)) - along(slice(0, -2))) / (2 * h)
+        if edge_order == 1:
+            start, end = (second - first) / h, (last - before) / h
+        else:
+            start = (-1.5 * first + 2 * second - 0.5 * third) / h
+            end = (0.5 * third_last - 2 * before + 1.5 * last) / h
+        return cat((start, inner, end), axis)
+    steps = spacing[1:] - spacing[:-1]
+    left, right = shaped(steps[:-1]), shaped(steps[1:])
+    inner = (
+        -right / (left * (left + right)) * along(slice(0, -2))
+        + (right - left) / (left * right) * along(slice(1, -1))
+        + left / (right * (left + right)) * along(slice(2, None))
+    )
+    if edge_order == 1:
+        start = (second - first) / shaped(steps[:1])
+        end = (last - before) / shaped(steps[-1:])
+    else:
+        a, b = shaped(steps[:1]), shaped(steps[1:2])
+        start = (
+            -(2 * a + b) / (a * (a + b)) * first + (a + b) / (a * b) * second
+            - a / (b * (a + b)) * third
+        )  # fmt: skip
+        a, b = shaped(steps[-2:-1]), shaped(steps[-1:])
+        end = (
+            b / (a * (a + b)) * third_last - (a + b) / (a * b) * before
+            + (2 * b + a) / (b * (a + b)) * last
+        )  # fmt: skip
+    return cat((start, inner, end), axis)
+
+
+def gradient(
+    input: Tensor,
+    *,
+    spacing: float | Sequence[float] | Sequence[Tensor] = 1,
+    dim: int | Sequence[int] | None = None,
+    edge_order: int = 1,
+) -> tuple:
+    """The derivative of a sampled function along each of `dim` (every dimension by default):
+    central differences inside, one-sided differences of order `edge_order` at the ends, for
+    uniform samples (`spacing` a number, or one per dimension) or samples at coordinates
+    (`spacing` a sequence of 1-D tensors). Linear in input, so its derivatives are exact.
+
+    Args:
+        input (Tensor): the samples (integers become the default float dtype).
+        spacing (number, sequence of numbers or of 1-D tensors): the sample spacing, or the
+            sample coordinates along each dimension of `dim`.
+        dim (int or sequence of ints, optional): the dimensions to differentiate along.
+        edge_order (int): 1 or 2, the order of the differences at the ends.
+
+    Returns:
+        tuple of Tensor: one derivative per dimension of `dim`, each input's shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.gradient(chainrule.tensor([1.0, 4.0, 9.0, 16.0]))
+        (tensor([3., 4., 6., 7.]),)
+    """
+    if edge_order not in (1, 2):
+        raise ValueError("gradient: torch.gradient only supports edge_order=1 and edge_order=2.")
+    if not (input.is_floating_point() or input.is_complex()):
+        input = input.to(get_default_dtype())  # noqa: A001
+    if dim is None:
+        axes = tuple(range(input.ndim))
+    elif isinstance(dim, int):
+        axes = (normalize_dim("gradient", dim, input.ndim),)
+    else:
+        axes = tuple(normalize_dim("gradient", d, input.ndim) for d in dim)
+    if isinstance(spacing, (int, float)) and not isinstance(spacing, bool):
+        spacings = [spacing] * len(axes)
+    else:
+        spacings = list(spacing)
+        if len(spacings) != len(axes):
+            raise ValueError(
+                f"gradient: torch.gradient expected spacing to be unspecified, a scalar, or a "
+                f"list of length equal to the {len(axes)} dimensions differentiated, but got a "
+                f"list of length {len(spacings)}"
+            )
+    for axis, step in zip(axes, spacings):
+        if input.shape[axis] < edge_order + 1:
+            raise ValueError(
+                f"gradient: torch.gradient expected each dimension size to be at least "
+                f"edge_order+1 (shape {tuple(input.shape)}, edge_order {edge_order})"
+            )
+        if isinstance(step, Tensor) and tuple(step.shape) != (input.shape[axis],):
+            raise ShapeError(
+                f"gradient: torch.gradient expected each tensor to be on the same device and "
+                f"of size {input.shape[axis]} along dim {axis}, got coordinates of shape "
+                f"{tuple(step.shape)}"
+            )
+    return tuple(_one_gradient(input, axis, step, edge_order) for axis, step in zip(axes, spacings))

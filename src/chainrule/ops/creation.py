@@ -7,6 +7,8 @@ reproducible; the streams differ from PyTorch's, so equal seeds do not give equa
 from __future__ import annotations
 
 import builtins
+import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -477,6 +479,61 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, Tensor) else value
 
 
+# `range` below is PyTorch's: this module spells Python's `builtins.range`.
+def range(  # noqa: A001 - PyTorch's name
+    start: float,
+    end: float,
+    step: float = 1,
+    *,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """PyTorch's deprecated `torch.range`: start, start + step, ... up to and including `end`
+    (floor((end - start) / step) + 1 values), of the default float dtype unless `dtype` says
+    otherwise. Warns, as PyTorch does: `arange` excludes `end`.
+
+    Args:
+        start (number): the first value.
+        end (number): the last value, included when reached.
+        step (number): the spacing; may be negative.
+        dtype (dtype, optional): default `get_default_dtype()`.
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Returns:
+        Tensor: 1-D.
+
+    Example:
+        >>> import warnings
+        >>> import chainrule
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     chainrule.range(1, 4)
+        tensor([1., 2., 3., 4.])
+    """
+    warnings.warn(
+        "torch.range is deprecated and will be removed in a future release because its "
+        "behavior is inconsistent with Python's range builtin. Instead, use torch.arange, "
+        "which produces values in [start, end).",
+        UserWarning,
+        stacklevel=2,
+    )
+    first, last, spacing = _plain(start), _plain(end), _plain(step)
+    if spacing == 0:
+        raise ValueError("range: step must be nonzero")
+    if (last - first) * spacing < 0:
+        raise ValueError(
+            f"range: upper bound and larger bound inconsistent with step sign (start {first}, "
+            f"end {last}, step {spacing})"
+        )
+    count = int(math.floor((last - first) / spacing)) + 1
+    backend = backend_for_device(device)
+    target = as_dtype(dtype or dtypes.get_default_dtype()).numpy
+    values = first + backend.xp.arange(count, dtype="float64") * spacing
+    return _finish(values.astype(target), requires_grad)
+
+
 def linspace(
     start: float,
     end: float,
@@ -835,7 +892,7 @@ def empty_permuted(
         >>> chainrule.empty_permuted((2, 3, 4), (0, 2, 1)).shape
         chainrule.Size([2, 3, 4])
     """
-    if sorted(physical_layout) != list(range(len(size))):
+    if sorted(physical_layout) != list(builtins.range(len(size))):
         raise ValueError(
             f"empty_permuted: physical_layout {list(physical_layout)} is not a permutation of "
             f"the {len(size)} dimensions of size {list(size)}"
@@ -1587,7 +1644,7 @@ class Multinomial(Op):
             cumulative = rows.cumsum(-1)
             draws = rng.random((rows.shape[0], num_samples)) * totals
             samples = draws.astype(dtypes.int64.numpy)
-            for i in range(rows.shape[0]):  # the first category whose cumulative weight exceeds
+            for i in builtins.range(rows.shape[0]):  # the first category whose cumulative weight exceeds
                 samples[i] = cumulative[i].searchsorted(draws[i], side="right")
             samples = samples.clip(0, rows.shape[-1] - 1)  # a draw rounded up to the total
         else:

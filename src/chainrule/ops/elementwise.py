@@ -2998,6 +2998,34 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, 
     return tuple(Tensor._from_array(array[:, i].copy()) for i in range(array.shape[1]))
 
 
+def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:  # noqa: A002
+    """`nonzero(input)` with exactly `size` rows: the first `size` positions, padded with rows
+    of `fill_value` when there are fewer (a shape known in advance, as compiled code wants).
+    Not differentiable.
+
+    Args:
+        input (Tensor): any shape.
+        size (int): the number of rows, at least 0.
+        fill_value (int): the value of the padding rows.
+
+    Returns:
+        Tensor: int64 (size, input.ndim).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.nonzero_static(chainrule.tensor([0, 3, 0, 5]), size=3)
+        tensor([[ 1],
+                [ 3],
+                [-1]])
+    """
+    if size < 0:
+        raise ValueError(f"nonzero_static: 'size' must be an non-negative integer, got {size}")
+    found = apply(Nonzero, (input,))._array[:size]
+    xp = input._backend.xp
+    padding = xp.full((size - found.shape[0], found.shape[1]), fill_value, dtype=found.dtype)
+    return Tensor._from_array(xp.concatenate((found, padding)))
+
+
 def argwhere(input: Tensor) -> Tensor:  # noqa: A002
     """The indices of the nonzero elements of `input`, one row per element (shape
     (count, input.ndim)), in row-major order: `nonzero(input)`.
@@ -3812,6 +3840,7 @@ def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
 
 # The public names: PyTorch's functions (helpers above stay importable by module path).
 __all__ = [
+    "nonzero_static",
     "get_device",
     "is_nonzero",
     "is_same_size",

@@ -42,6 +42,7 @@ _EXAMPLES: dict[str, tuple[str, str]] = {
     "xlogy": (_FLOAT, ", 2.0"),
     "conj_physical": ("chainrule.tensor([1 + 2j])", ""),
     "gcd": (_INT, ", chainrule.tensor([6, 4])"),
+    "index_put": (_FLOAT, ", (chainrule.tensor([1]),), chainrule.tensor(0.0)"),
     "lcm": (_INT, ", chainrule.tensor([6, 4])"),
 }
 
@@ -145,6 +146,7 @@ floor_ = _inplace_function("floor")
 frac_ = _inplace_function("frac")
 gcd_ = _inplace_function("gcd")
 i0_ = _inplace_function("i0")
+index_put_ = _inplace_function("index_put")
 lcm_ = _inplace_function("lcm")
 ldexp_ = _inplace_function("ldexp")
 log_ = _inplace_function("log")
