@@ -1644,8 +1644,8 @@ class Multinomial(Op):
             cumulative = rows.cumsum(-1)
             draws = rng.random((rows.shape[0], num_samples)) * totals
             samples = draws.astype(dtypes.int64.numpy)
-            for i in builtins.range(rows.shape[0]):  # the first category whose cumulative weight exceeds
-                samples[i] = cumulative[i].searchsorted(draws[i], side="right")
+            for i in builtins.range(rows.shape[0]):  # the first category whose cumulative
+                samples[i] = cumulative[i].searchsorted(draws[i], side="right")  # weight exceeds
             samples = samples.clip(0, rows.shape[-1] - 1)  # a draw rounded up to the total
         else:
             keys = rows / rng.exponential(size=rows.shape)
