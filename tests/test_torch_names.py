@@ -312,6 +312,25 @@ OPS = {
         lib.get_device(lib.ones(1)),
     ),
     "scalar_tensor": lambda lib: (lib.scalar_tensor(3), lib.scalar_tensor(True, dtype=lib.bool)),
+    "gradient": lambda lib: lib.gradient(t(lib, [1.0, 4.0, 9.0, 16.0, 25.0])),
+    "gradient_int": lambda lib: lib.gradient(t(lib, [1, 4, 9])),
+    "gradient_spacings_per_dim": lambda lib: lib.gradient(
+        lib.arange(12.0).reshape(3, 4) ** 2, spacing=[2.0, 3.0]
+    ),
+    "gradient_one_dim": lambda lib: lib.gradient(lib.arange(12.0).reshape(3, 4) ** 2, dim=1),
+    "gradient_coordinates_edge_order_2": lambda lib: lib.gradient(
+        t(lib, [1.0, 4.0, 9.0, 16.0, 25.0], "float64"),
+        spacing=(t(lib, [0.0, 1.0, 3.0, 4.0, 7.0], "float64"),),
+        edge_order=2,
+    ),
+    "range": lambda lib: (lib.range(1, 4), lib.range(3, 1, -0.5), lib.range(0, 2, dtype=lib.int64)),
+    "nonzero_static_padded": lambda lib: lib.nonzero_static(t(lib, [0, 3, 0, 5]), size=3),
+    "nonzero_static_cut": lambda lib: lib.nonzero_static(
+        t(lib, [[0, 3], [1, 0]]), size=1, fill_value=9
+    ),
+    "index_put_": lambda lib: (
+        lambda x: (lib.index_put_(x, (t(lib, [0, 2]),), t(lib, 5.0), accumulate=True) is x, x)
+    )(lib.ones(3)),
 }
 
 
@@ -550,6 +569,11 @@ ERRORS = {
         lib.ones(1, 1, 2), lib.ones(2), None, [1], [0], [1], False, [0], 1
     ),
     "feature_dropout_1d": lambda lib: lib.feature_dropout(lib.ones(3), 0.5, True),
+    "gradient_edge_order_3": lambda lib: lib.gradient(lib.ones(4), edge_order=3),
+    "gradient_too_short": lambda lib: lib.gradient(lib.ones(2), edge_order=2),
+    "gradient_spacing_list_length": lambda lib: lib.gradient(lib.ones(4), spacing=[1.0, 2.0]),
+    "nonzero_static_negative_size": lambda lib: lib.nonzero_static(lib.ones(2), size=-1),
+    "set_num_interop_threads_zero": lambda lib: lib.set_num_interop_threads(0),
 }
 
 
@@ -583,7 +607,10 @@ def test_every_added_name_is_public_in_its_namespace():
         "hann_window hamming_window blackman_window bartlett_window kaiser_window frombuffer "
         "empty_permuted cholesky cholesky_solve cholesky_inverse qr svd lu lu_solve lu_unpack "
         "triangular_solve pinverse matrix_exp nuclear_norm frobenius_norm vander orgqr vmap "
-        "is_anomaly_enabled is_anomaly_check_nan_enabled"
+        "is_anomaly_enabled is_anomaly_check_nan_enabled gradient range nonzero_static "
+        "index_put_ channels_last channels_last_3d contiguous_format preserve_format "
+        "memory_format strided layout set_num_interop_threads get_num_interop_threads "
+        "set_warn_always is_warn_always_enabled set_flush_denormal"
     ).split()
     assert [name for name in top if name not in chainrule.__all__] == []
     assert [name for name in top if not hasattr(torch, name)] == []
@@ -591,3 +618,84 @@ def test_every_added_name_is_public_in_its_namespace():
     assert [name for name in linalg if name not in chainrule.linalg.__all__] == []
     fft = "hfft2 hfftn ihfft2 ihfftn".split()
     assert [name for name in fft if name not in chainrule.fft.__all__] == []
+
+
+# ---- process-wide settings, formats and the small modules ---------------------------------------
+
+
+def test_settings_are_recorded_as_torchs():
+    for lib in (torch, chainrule):
+        before = lib.get_num_interop_threads()
+        assert isinstance(before, int) and before >= 1
+        lib.set_warn_always(False)
+        assert lib.is_warn_always_enabled() is False
+        assert isinstance(lib.set_flush_denormal(False), bool)
+    chainrule.set_num_interop_threads(3)
+    assert chainrule.get_num_interop_threads() == 3
+
+
+def test_memory_formats_are_accepted_where_torch_takes_them():
+    x = chainrule.arange(24.0).reshape(1, 2, 3, 4)
+    for format in (chainrule.channels_last, chainrule.contiguous_format, chainrule.preserve_format):
+        assert isinstance(format, chainrule.memory_format)
+        assert x.to(memory_format=format).tolist() == x.tolist()
+        assert chainrule.empty_like(x, memory_format=format).shape == x.shape
+    assert isinstance(chainrule.strided, chainrule.layout)
+    assert repr(chainrule.channels_last) == "chainrule.channels_last"
+    assert chainrule.channels_last != chainrule.contiguous_format
+    layer = chainrule.nn.Conv2d(2, 3, 1).to(memory_format=chainrule.channels_last)
+    assert tuple(layer(x).shape) == (1, 3, 3, 4)
+
+
+def test_accelerator_answers_as_torchs_on_this_machine():
+    import chainrule.accelerator as accelerator
+
+    assert accelerator.is_available() == chainrule.cuda.is_available()
+    assert accelerator.device_count() == chainrule.cuda.device_count()
+    expected = chainrule.device("cuda") if accelerator.is_available() else None
+    assert accelerator.current_accelerator() == expected
+    if not torch.accelerator.is_available():  # the two machines agree where neither has one
+        assert accelerator.current_accelerator() is torch.accelerator.current_accelerator()
+
+
+def test_version_module_reads_like_a_cpu_build_of_torch():
+    import chainrule.version
+
+    assert chainrule.version.cuda is None and chainrule.version.hip is None
+    assert chainrule.version.__version__ == chainrule.__version__
+
+
+def test_fork_rng_restores_the_random_state_as_torchs():
+    import chainrule.random
+
+    draws = []
+    for lib, module in ((torch, torch.random), (chainrule, chainrule.random)):
+        module.manual_seed(3)
+        with module.fork_rng():
+            lib.rand(4)
+        after_fork = lib.rand(2)
+        module.manual_seed(3)
+        draws.append(bool((after_fork == lib.rand(2)).all()))
+    assert draws == [True, True]
+
+
+def test_the_small_modules_import_under_as_torch(tmp_path):
+    """`import torch.accelerator`, `torch.version.cuda` and `torch.random.fork_rng` in a
+    program run by `python -m chainrule.as_torch` reach chainrule's modules."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "program.py"
+    script.write_text(
+        "import torch\n"
+        "import torch.accelerator\n"
+        "from torch.random import fork_rng\n"
+        "with fork_rng():\n"
+        "    torch.rand(1)\n"
+        "print(torch.__name__, torch.version.cuda, torch.accelerator.__name__,\n"
+        "      torch.ones(2).to(memory_format=torch.contiguous_format).tolist())\n"
+    )
+    command = [sys.executable, "-m", "chainrule.as_torch", str(script)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["chainrule", "None", "chainrule.accelerator", "[1.0,", "1.0]"]

@@ -1,4 +1,5 @@
-"""A frequency classifier written in PyTorch's functional top-level style: windowed signals
+"""A frequency classifier written in PyTorch's functional top-level style: the device from
+torch.accelerator, windowed signals
 (torch.hann_window, torch.pi), a model of raw parameters called through torch.conv1d,
 torch.layer_norm, torch.relu_, torch.max_pool1d and torch.dropout(train=...), a loss with
 torch.binary_cross_entropy_with_logits' integer reduction, class counts by torch.bincount,
@@ -64,13 +65,18 @@ def main():
     parser.add_argument("--deterministic", action="store_true")
     args = parser.parse_args()
     torch.manual_seed(7)
+    use_accelerator = torch.accelerator.is_available()
+    device = torch.accelerator.current_accelerator() if use_accelerator else torch.device("cpu")
     signals, labels = make_data()
+    signals, labels = signals.to(device), labels.to(device)
     counts = torch.bincount(labels, minlength=CLASSES)
     loader = DataLoader(
         TensorDataset(signals, labels), batch_size=8, shuffle=not args.deterministic
     )
 
-    parameters = make_parameters(args.deterministic)
+    parameters = {
+        k: torch.nn.Parameter(v.to(device)) for k, v in make_parameters(args.deterministic).items()
+    }
     optimizer = torch.optim.SGD(parameters.values(), lr=0.2, momentum=0.9)
     train = not args.deterministic  # no dropout where the losses are compared with PyTorch's
 
@@ -108,11 +114,11 @@ def main():
     with torch.no_grad():
         scores = logits(parameters, signals, False)
         # a class the caller rules out gets -inf, as programs mask logits
-        masked = scores.masked_fill(torch.arange(CLASSES) == 1, -torch.inf)
+        masked = scores.masked_fill(torch.arange(CLASSES, device=device) == 1, -torch.inf)
         accuracy = (scores.argmax(1) == labels).float().mean().item()
         # ridge read-out on the learned features, solved with a Cholesky factor
         phi = features(parameters, signals, False)
-        gram = phi.T @ phi + 0.1 * torch.eye(phi.shape[1])
+        gram = phi.T @ phi + 0.1 * torch.eye(phi.shape[1], device=device)
         weights = torch.cholesky_solve(
             phi.T @ torch.nn.functional.one_hot(labels).float(), torch.linalg.cholesky(gram)
         )

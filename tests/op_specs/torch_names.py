@@ -148,6 +148,19 @@ SPECS = [
         _normal((3, 2, 4)),
         atol=1e-5,
     ),
+    _spec("gradient", lambda x: chainrule.gradient(x), lambda x: torch.gradient(x), _normal((5,))),
+    _spec(
+        "gradient_dims_edge_order_2",
+        lambda x: chainrule.gradient(x, spacing=[0.5, 2.0], dim=(0, 2), edge_order=2),
+        lambda x: torch.gradient(x, spacing=[0.5, 2.0], dim=(0, 2), edge_order=2),
+        _normal((3, 2, 4)),
+    ),
+    _spec(
+        "gradient_coordinates",
+        lambda y, x: chainrule.gradient(y, spacing=(x,), dim=1, edge_order=2),
+        lambda y, x: torch.gradient(y, spacing=(x,), dim=1, edge_order=2),
+        lambda rng: (rng.standard_normal((2, 5)), np.cumsum(rng.uniform(0.5, 1.5, size=5))),
+    ),
     # ---- the top-level linear algebra
     # The factor is made inside from a free matrix (its lower triangle plus a diagonal shift),
     # so that finite differences perturb only what the op reads; torch's convention for the
