@@ -24,18 +24,8 @@ __all__ = [
 ]
 
 
-class memory_format:  # noqa: N801 - PyTorch's spelling
-    """A memory format (`torch.memory_format`): how a tensor's dimensions are ordered in
-    memory. chainrule keeps every array row-major, so a format is a name only.
-
-    Args:
-        name (str): PyTorch's name, 'channels_last'.
-
-    Example:
-        >>> import chainrule
-        >>> chainrule.contiguous_format == chainrule.channels_last
-        False
-    """
+class _Named:
+    """A constant known by its PyTorch name, printed as chainrule's and pickled as itself."""
 
     __slots__ = ("name",)
 
@@ -49,7 +39,23 @@ class memory_format:  # noqa: N801 - PyTorch's spelling
         return self.name  # pickles as the module-level instance of that name
 
 
-class layout:  # noqa: N801 - PyTorch's spelling
+class memory_format(_Named):  # noqa: N801 - PyTorch's spelling
+    """A memory format (`torch.memory_format`): how a tensor's dimensions are ordered in
+    memory. chainrule keeps every array row-major, so a format is a name only.
+
+    Args:
+        name (str): PyTorch's name, 'channels_last'.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.contiguous_format == chainrule.channels_last
+        False
+    """
+
+    __slots__ = ()
+
+
+class layout(_Named):  # noqa: N801 - PyTorch's spelling
     """A tensor layout (`torch.layout`): chainrule's tensors are all `strided` (dense).
 
     Args:
@@ -61,16 +67,7 @@ class layout:  # noqa: N801 - PyTorch's spelling
         chainrule.strided
     """
 
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"chainrule.{self.name}"
-
-    def __reduce__(self) -> str:
-        return self.name
+    __slots__ = ()
 
 
 contiguous_format = memory_format("contiguous_format")
