@@ -270,18 +270,18 @@ def solve_ex(
         (tensor([0.5000, 0.5000]), tensor(0, dtype=chainrule.int32))
     """
     packed, pivots, info = lu_factor_ex(A)
-    if bool((info != 0).any()):
-        if check_errors:
-            raise LinAlgError(
-                f"linalg.solve_ex: The solver failed because the input matrix is singular "
-                f"(A shape {tuple(A.shape)})"
-            )
+    if check_errors and bool((info != 0).any()):
+        raise LinAlgError(
+            f"linalg.solve_ex: The solver failed because the input matrix is singular "
+            f"(A shape {tuple(A.shape)})"
+        )
+    try:  # the plain solve: no branch on info's values, so vmap maps it
+        return SolveExResult(solve(A, B, left=left), info)
+    except LinAlgError:  # a singular matrix: what its LU gives (infinities, nans)
         vector = B.ndim == 1 or tuple(B.shape) == tuple(A.shape[:-1])
         rhs = unsqueeze(B, -1 if left else -2) if vector else B
         result = linalg_lu_solve(packed, pivots, rhs, left=left)
-        result = result.squeeze(-1 if left else -2) if vector else result
-        return SolveExResult(result, info)
-    return SolveExResult(solve(A, B, left=left), info)
+        return SolveExResult(result.squeeze(-1 if left else -2) if vector else result, info)
 
 
 # ---- PyTorch's top-level spellings ------------------------------------------------------------
