@@ -258,6 +258,10 @@ OPS = {
     "lcm": lambda lib: lib.lcm(t(lib, [0, -4, 3]), t(lib, [6, 6, 0])),
     "nextafter": lambda lib: lib.nextafter(t(lib, [1.0, 0.0, -1.0]), t(lib, [2.0, -1.0, -1.0])),
     "nextafter_float64": lambda lib: lib.nextafter(t(lib, [1.0]), t(lib, [2.0], "float64")),
+    "nextafter_bfloat16": lambda lib: lib.nextafter(
+        t(lib, [1.0, -1.0, 0.0, -0.0, 3.5, math.inf, math.nan, -2.0], "bfloat16"),
+        t(lib, [2.0, -2.0, -1.0, 1.0, 3.5, 0.0, 1.0, 5.0], "bfloat16"),
+    ),
     "bincount": lambda lib: lib.bincount(t(lib, [0, 1, 1, 3])),
     "bincount_minlength": lambda lib: lib.bincount(t(lib, [2, 0], "int32"), minlength=5),
     "bincount_weights": lambda lib: lib.bincount(t(lib, [0, 1, 1]), t(lib, [0.5, 1.0, 2.0])),
@@ -542,6 +546,7 @@ ERRORS = {
     "bincount_2d": lambda lib: lib.bincount(t(lib, [[1]])),
     "bincount_weights_length": lambda lib: lib.bincount(t(lib, [0, 1]), lib.ones(3)),
     "histogram_int": lambda lib: lib.histogram(t(lib, [1, 2]), 3),
+    "histogram_float16": lambda lib: lib.histogram(t(lib, [1.0, 2.0], "float16"), 3),
     "histogram_reversed_range": lambda lib: lib.histogram(t(lib, [1.0]), 3, range=(2.0, 1.0)),
     "combinations_2d": lambda lib: lib.combinations(lib.ones(2, 2)),
     "combinations_negative": lambda lib: lib.combinations(lib.ones(2), -1),

@@ -3406,13 +3406,24 @@ Lcm, lcm = _comparison(
 
 class Nextafter(Op):
     """The next representable float after x in the direction of y (x itself where x == y).
-    Not differentiable (PyTorch has no derivative either)."""
+    Not differentiable (PyTorch has no derivative either). bfloat16 steps its own bit
+    pattern: a float32 step would round back to x."""
 
     differentiable = False
+    bfloat16_native = True  # forward sees bfloat16 itself, not float32
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
-        return ctx.xp.nextafter(x, y)
+        xp = ctx.xp
+        if x.dtype.kind != "V":
+            return xp.nextafter(x, y)
+        # bfloat16 (no ufunc of its own): one step of the bit pattern, towards y
+        x, y = xp.broadcast_arrays(x, y)
+        bits = x.view(xp.uint16).astype(xp.int32)
+        step = xp.where((x < y) == (x > 0), 1, -1)
+        smallest = xp.where(y > 0, 1, 0x8001)  # the smallest subnormal, with y's sign
+        stepped = xp.where(x == 0, smallest, bits + step).astype(xp.uint16).view(x.dtype)
+        return xp.where((x == y) | xp.isnan(x) | xp.isnan(y), x + y - x, stepped)
 
     batch = elementwise_batch
 

@@ -3019,7 +3019,7 @@ def histogram(
     Not differentiable.
 
     Args:
-        input (Tensor): floating point, any shape (flattened).
+        input (Tensor): float32 or float64, any shape (flattened).
         bins (int or Tensor): the number of bins, or their edges (increasing).
         range (tuple of float, optional): the lowest and highest edge when `bins` is an int.
         weight (Tensor, optional): each value's weight, the shape of `input`.
@@ -3034,7 +3034,7 @@ def histogram(
         histogram(hist=tensor([0., 3.]), bin_edges=tensor([0., 1., 2.]))
     """
     array = input._array
-    if array.dtype.kind not in "fV":
+    if array.dtype.kind not in "f" or array.dtype.itemsize < 4:  # PyTorch's kernel, too
         raise DTypeError(f"histogram: not implemented for {input.dtype.name} tensors")
     xp = input._backend.xp
     values = array.reshape(-1)
