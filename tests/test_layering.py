@@ -105,7 +105,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("nn.functional's top-level forms", {"nn_forms"}),
     (
         "data and tools",
-        {"data", "datasets", "serialization", "torch_format", "viz", "profiler", "utils", "jit"},
+        {"data", "datasets", "serialization", "torch_format", "viz", "profiler", "utils", "jit"}
+        | {"multiprocessing"},  # torch.multiprocessing: Python's, with spawn
     ),
     ("the package root, which loads the outer layers on first use", {""}),
     ("apps", {"apps", "__main__", "as_torch"}),

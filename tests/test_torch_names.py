@@ -685,8 +685,9 @@ def test_fork_rng_restores_the_random_state_as_torchs():
 
 
 def test_the_small_modules_import_under_as_torch(tmp_path):
-    """`import torch.accelerator`, `torch.version.cuda` and `torch.random.fork_rng` in a
-    program run by `python -m chainrule.as_torch` reach chainrule's modules."""
+    """`import torch.accelerator`, `torch.multiprocessing`, `torch.version.cuda` and
+    `torch.random.fork_rng` in a program run by `python -m chainrule.as_torch` reach
+    chainrule's modules."""
     import subprocess
     import sys
 
@@ -694,7 +695,9 @@ def test_the_small_modules_import_under_as_torch(tmp_path):
     script.write_text(
         "import torch\n"
         "import torch.accelerator\n"
+        "import torch.multiprocessing as mp\n"
         "from torch.random import fork_rng\n"
+        "mp.set_sharing_strategy('file_system')\n"
         "with fork_rng():\n"
         "    torch.rand(1)\n"
         "print(torch.__name__, torch.version.cuda, torch.accelerator.__name__,\n"
@@ -704,3 +707,27 @@ def test_the_small_modules_import_under_as_torch(tmp_path):
     result = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["chainrule", "None", "chainrule.accelerator", "[1.0,", "1.0]"]
+
+
+def _child_writes(index, queue, scale):
+    queue.put((index, (chainrule.ones(2) * scale * index).tolist()))
+
+
+def _child_fails(index):
+    if index == 1:
+        raise ValueError("child 1 failed")
+
+
+def test_multiprocessing_spawn_runs_each_index_and_reports_a_childs_error():
+    import chainrule.multiprocessing as mp
+
+    context = mp.get_context("spawn")
+    queue = context.SimpleQueue()
+    mp.spawn(_child_writes, args=(queue, 2.0), nprocs=2)
+    assert sorted(queue.get() for _ in range(2)) == [(0, [0.0, 0.0]), (1, [2.0, 2.0])]
+    with pytest.raises(mp.ProcessRaisedException, match="child 1 failed") as raised:
+        mp.spawn(_child_fails, nprocs=2)
+    assert raised.value.error_index == 1
+    assert mp.Process is __import__("multiprocessing").Process
+    with pytest.raises(ValueError):
+        mp.set_sharing_strategy("shared_memory_please")

@@ -302,7 +302,7 @@ _LAZY_NAMES.update(
 # Reachable as attributes too, but left out of `import *`: `numpy` would shadow NumPy itself.
 _LAZY_EXTRA_MODULES = frozenset(
     ("amp", "apps", "backends", "cpu", "cuda", "datasets", "distributed", "numpy", "testing")
-    + ("accelerator", "random", "version")  # `random` would shadow the standard library's
+    + ("accelerator", "multiprocessing", "random", "version")  # the standard library's names
 )
 
 if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
@@ -321,6 +321,7 @@ if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
         func,
         jit,
         linalg,
+        multiprocessing,
         nn,
         numpy,
         optim,

@@ -50,6 +50,7 @@ ALIASES = {
     "torch.func": "chainrule.func",
     "torch.jit": "chainrule.jit",
     "torch.linalg": "chainrule.linalg",
+    "torch.multiprocessing": "chainrule.multiprocessing",
     "torch.nn": "chainrule.nn",
     "torch.nn.functional": "chainrule.nn.functional",
     "torch.nn.init": "chainrule.nn.init",
