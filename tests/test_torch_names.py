@@ -615,7 +615,8 @@ def test_every_added_name_is_public_in_its_namespace():
         "is_anomaly_enabled is_anomaly_check_nan_enabled gradient range nonzero_static "
         "index_put_ channels_last channels_last_3d contiguous_format preserve_format "
         "memory_format strided layout set_num_interop_threads get_num_interop_threads "
-        "set_warn_always is_warn_always_enabled set_flush_denormal"
+        "set_warn_always is_warn_always_enabled set_flush_denormal GradScaler "
+        "legacy_contiguous_format"
     ).split()
     assert [name for name in top if name not in chainrule.__all__] == []
     assert [name for name in top if not hasattr(torch, name)] == []

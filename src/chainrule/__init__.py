@@ -222,6 +222,7 @@ _LAZY_MODULES = frozenset(
 _LAZY_NAMES = {"load": "chainrule.serialization", "save": "chainrule.serialization"}
 _LAZY_NAMES["compile"] = "chainrule.compiler"  # PyTorch's name: capture and replay
 _LAZY_NAMES["vmap"] = "chainrule.func"  # torch.vmap is torch.func.vmap
+_LAZY_NAMES["GradScaler"] = "chainrule.amp"  # torch.GradScaler is torch.amp.GradScaler
 # PyTorch's top-level aliases of torch.nn.functional functions (which live in a higher layer).
 _LAZY_NAMES.update(
     dict.fromkeys(
@@ -334,6 +335,7 @@ if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
         version,
         viz,
     )
+    from chainrule.amp import GradScaler
     from chainrule.compiler import compile  # noqa: A004 - PyTorch's name
     from chainrule.func import vmap
     from chainrule.nn.functional import (
