@@ -225,6 +225,18 @@ SPECS = [
         _normal((3, 3)),
     ),
     _spec("pinverse", *_both("pinverse"), _normal((4, 3)), atol=1e-5),
+    _spec(
+        "ormqr",
+        lambda a, t, c: chainrule.ormqr(a, t, c),
+        lambda a, t, c: torch.ormqr(a, t, c),
+        _normal((4, 3), (3,), (4, 2)),
+    ),
+    _spec(
+        "ormqr_right_transposed",
+        lambda a, t, c: chainrule.ormqr(a, t, c, left=False, transpose=True),
+        lambda a, t, c: torch.ormqr(a, t, c, left=False, transpose=True),
+        _normal((2, 3, 2), (2, 2), (2, 4, 3)),
+    ),
     # torch.vander's second derivative fails inside torch (an in-place cumprod it saved), so
     # the reference is torch.linalg.vander, flipped: the same matrix.
     _spec(
@@ -337,6 +349,12 @@ def _values(name, fn, torch_fn, make_inputs):
 
 
 SPECS += [
+    _values(
+        "geqrf",
+        lambda a: tuple(chainrule.geqrf(a.detach())),
+        lambda a: tuple(torch.geqrf(a.detach())),
+        _normal((2, 4, 3)),
+    ),
     _values("gcd", *_both("gcd"), _integers),
     _values("lcm", *_both("lcm"), _integers),
     _values(

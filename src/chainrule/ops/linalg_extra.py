@@ -42,6 +42,7 @@ from chainrule.ops.decompositions import (
 )
 from chainrule.ops.linalg import cholesky as linalg_cholesky
 from chainrule.ops.linalg import inv, solve, solve_triangular, tril, triu
+from chainrule.ops.op import Op, apply
 from chainrule.ops.reduction import cumprod, vector_norm
 from chainrule.ops.shape import cat, expand, flip, movedim, reshape, unsqueeze
 
@@ -60,8 +61,11 @@ SvdResult = _return_type("svd", ("U", "S", "V"))
 LuUnpackResult = _return_type("lu_unpack", ("P", "L", "U"))
 TriangularSolveResult = _return_type("triangular_solve", ("solution", "cloned_coefficient"))
 SolveExResult = _return_type("linalg_solve_ex", ("result", "info"))
+GeqrfResult = _return_type("geqrf", ("a", "tau"))
 
 __all__ = [
+    "geqrf",
+    "ormqr",
     "cholesky",
     "cholesky_inverse",
     "cholesky_solve",
@@ -282,6 +286,87 @@ def solve_ex(
         rhs = unsqueeze(B, -1 if left else -2) if vector else B
         result = linalg_lu_solve(packed, pivots, rhs, left=left)
         return SolveExResult(result.squeeze(-1 if left else -2) if vector else result, info)
+
+
+class Geqrf(Op):
+    """LAPACK's geqrf: the QR factorization as Householder reflectors (below the diagonal of
+    `a`, R on and above it) and their scales `tau`. Not differentiable (nor is PyTorch's)."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> tuple:
+        xp = ctx.xp
+        h, tau = xp.linalg.qr(a, mode="raw")  # h is the transpose LAPACK's Fortran writes
+        return xp.ascontiguousarray(xp.swapaxes(h, -1, -2)), tau
+
+
+def geqrf(input: Tensor) -> tuple[Tensor, Tensor]:  # noqa: A002
+    """The QR factorization in LAPACK's packed form (`torch.geqrf`): R on and above the
+    diagonal of `a`, the Householder vectors below it, their scales in `tau`;
+    `linalg.householder_product(a, tau)` rebuilds Q. Not differentiable.
+
+    Args:
+        input (Tensor): floating point (*, m, n).
+
+    Returns:
+        (Tensor, Tensor): a named tuple (a, tau), tau of shape (*, min(m, n)).
+
+    Example:
+        >>> import chainrule
+        >>> a, tau = chainrule.geqrf(chainrule.tensor([[3.0], [4.0]]))
+        >>> a[0].abs(), tau.shape
+        (tensor([5.]), chainrule.Size([1]))
+    """
+    if input.ndim < 2 or not (input.dtype.is_floating_point or input.is_complex()):
+        raise ShapeError(
+            f"geqrf: input must have at least 2 dimensions and a floating dtype (shape "
+            f"{tuple(input.shape)}, dtype {input.dtype.name})"
+        )
+    packed, tau = apply(Geqrf, (input,))
+    return GeqrfResult(packed, tau)
+
+
+def ormqr(
+    input: Tensor,  # noqa: A002
+    tau: Tensor,
+    other: Tensor,
+    left: bool = True,
+    transpose: bool = False,
+) -> Tensor:
+    """`other` multiplied by the Q of a geqrf factorization (`torch.ormqr`): Q other, Q^H
+    other, other Q or other Q^H. Q is rebuilt by `householder_product` from the reflectors
+    (padded to a square), so the product is differentiable in all three.
+
+    Args:
+        input (Tensor): (*, mn, k), the reflectors below the diagonal (from geqrf).
+        tau (Tensor): (*, min(mn, k)), their scales.
+        other (Tensor): (*, m, n); mn is m when `left`, else n.
+        left (bool): multiply from the left.
+        transpose (bool): multiply by Q^H (the conjugate transpose).
+
+    Returns:
+        Tensor: other's shape.
+
+    Example:
+        >>> import chainrule
+        >>> a, tau = chainrule.geqrf(chainrule.tensor([[3.0, 1.0], [4.0, 2.0]]))
+        >>> q = chainrule.ormqr(a, tau, chainrule.eye(2))
+        >>> bool(chainrule.allclose(q @ q.T, chainrule.eye(2), atol=1e-6))
+        True
+    """
+    size = input.shape[-2]
+    if other.ndim < 2 or other.shape[-2 if left else -1] != size:
+        raise ShapeError(
+            f"ormqr: other's {'rows' if left else 'columns'} must match input's {size} rows "
+            f"(input shape {tuple(input.shape)}, other shape {tuple(other.shape)})"
+        )
+    k = tau.shape[-1]
+    reflectors = input[..., :k]
+    padding = zeros((*input.shape[:-2], size, size - k), dtype=input.dtype, device=input.device)
+    q = householder_product(cat((reflectors, padding), -1), tau)
+    q = _mH(q) if transpose else q
+    return q @ other if left else other @ q
 
 
 # ---- PyTorch's top-level spellings ------------------------------------------------------------
