@@ -479,6 +479,11 @@ METHOD_ANY_ALLOWED: dict[str, str] = {
         ["Module.compile:args", "Module.compile:kwargs"],
         "passed on unchanged to chainrule.compile, which types each argument",
     ),
+    **dict.fromkeys(
+        ["GradScaler.step:args", "GradScaler.step:kwargs", "GradScaler.step:return"],
+        "passed on unchanged to optimizer.step, which types its own arguments, and its result "
+        "returned (a closure's loss, or None when the step is skipped)",
+    ),
     "Module.state_dict:args": (
         "PyTorch's deprecated positional form (destination, prefix, keep_vars), three "
         "arguments of different types"
@@ -499,6 +504,8 @@ METHOD_ANY_ALLOWED: dict[str, str] = {
             "_LambdaScheduler.load_state_dict:state_dict",
             "_SchedulerListStateMixin.state_dict:return",
             "_SchedulerListStateMixin.load_state_dict:state_dict",
+            "GradScaler.state_dict:return",
+            "GradScaler.load_state_dict:state_dict",
         ],
         "a state dict's values: Tensors, numbers, lists, nested dicts and a module's extra "
         "state, as PyTorch's Dict[str, Any]",
