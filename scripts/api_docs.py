@@ -284,6 +284,10 @@ ANY_ALLOWED: dict[str, str] = {
         ],
         "passed on unchanged to max_pool1d/2d/3d, which type each argument",
     ),
+    **dict.fromkeys(
+        ["chainrule.max_pool1d_with_indices:args", "chainrule.max_pool1d_with_indices:kwargs"],
+        "F.max_pool1d_with_indices at PyTorch's top level: passed on unchanged to max_pool1d",
+    ),
     "chainrule.optim.Optimizer:defaults": (
         "the hyper-parameters of a subclass, each of its own type (floats, tuples, flags)"
     ),
@@ -305,6 +309,8 @@ ANY_ALLOWED: dict[str, str] = {
             "chainrule.func.tree_unflatten:return",
             "chainrule.func.vmap:in_dims",
             "chainrule.func.vmap:out_dims",
+            "chainrule.vmap:in_dims",
+            "chainrule.vmap:out_dims",
         ],
         "a pytree: any nesting of tuples, lists and dicts around its leaves (Tensors, numbers, "
         "or for vmap's dims ints and None)",
@@ -473,6 +479,11 @@ METHOD_ANY_ALLOWED: dict[str, str] = {
         ["Module.compile:args", "Module.compile:kwargs"],
         "passed on unchanged to chainrule.compile, which types each argument",
     ),
+    **dict.fromkeys(
+        ["GradScaler.step:args", "GradScaler.step:kwargs", "GradScaler.step:return"],
+        "passed on unchanged to optimizer.step, which types its own arguments, and its result "
+        "returned (a closure's loss, or None when the step is skipped)",
+    ),
     "Module.state_dict:args": (
         "PyTorch's deprecated positional form (destination, prefix, keep_vars), three "
         "arguments of different types"
@@ -493,6 +504,8 @@ METHOD_ANY_ALLOWED: dict[str, str] = {
             "_LambdaScheduler.load_state_dict:state_dict",
             "_SchedulerListStateMixin.state_dict:return",
             "_SchedulerListStateMixin.load_state_dict:state_dict",
+            "GradScaler.state_dict:return",
+            "GradScaler.load_state_dict:state_dict",
         ],
         "a state dict's values: Tensors, numbers, lists, nested dicts and a module's extra "
         "state, as PyTorch's Dict[str, Any]",

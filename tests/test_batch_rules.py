@@ -80,6 +80,8 @@ VMAP_GAPS = {
             "complex_linalg.lu (wide)",
             "complex_linalg.lu_solve (adjoint, of lu_factor)",
             "complex_linalg.lu_solve (right, of lu_factor)",
+            "lu_unpack",  # torch.lu_unpack, torch.lu_solve: the same unpacking of pivots
+            "lu_solve",
         )
     },
     **{

@@ -68,6 +68,9 @@ LAYERS: list[tuple[str, set[str]]] = [
         "ops: decompositions (svd, eigh, qr, LU, matrix_exp) and what builds on them",
         {"ops.decompositions"},
     ),
+    # torch.linalg's vander, householder_product, tensorsolve, ... and PyTorch's top-level
+    # torch.cholesky, torch.lu, torch.svd ...: compositions of the decompositions.
+    ("ops: linear algebra composed of the decompositions", {"ops.linalg_extra"}),
     ("ops: discrete Fourier transforms", {"ops.fft"}),
     ("ops: nn kernels' shared checks", {"ops.nn_common"}),
     ("ops: gather and scatter of rows, embedding", {"ops.embedding"}),
@@ -86,10 +89,13 @@ LAYERS: list[tuple[str, set[str]]] = [
         "Tensor's methods; custom Functions (and hand-written rules' nodes, on Function)",
         {"ops.tensor_methods", "autograd.function", "autograd.custom_rule", "autograd.variable"},
     ),
+    # torch.exp_(x) and the other top-level in-place forms: Tensor's in-place methods, by name.
+    ("ops: the top-level in-place functions", {"ops.inplace"}),
     (
         "transforms and namespaces",
         {"func", "numpy", "linalg", "fft", "special", "testing", "autograd.functional", "cuda"}
-        | {"amp", "cpu"},  # amp: autocast (ops.autocast) and GradScaler; cpu, cuda: amp's aliases
+        | {"amp", "cpu"}  # amp: autocast (ops.autocast) and GradScaler; cpu, cuda: amp's aliases
+        | {"accelerator", "random", "version"},  # torch.accelerator (cuda's), torch.random
     ),
     # Probability distributions: Tensor math, ops.special and ops.linalg; never nn or optim.
     ("distributions", {"distributions"}),
@@ -100,9 +106,12 @@ LAYERS: list[tuple[str, set[str]]] = [
     # them sits higher: nn.parallel's DistributedDataParallel, data's DistributedSampler.
     ("distributed", {"distributed"}),
     ("nn, optim", {"nn", "optim"}),
+    # torch.layer_norm, torch.embedding, ...: F's functions under PyTorch's top-level signatures.
+    ("nn.functional's top-level forms", {"nn_forms"}),
     (
         "data and tools",
-        {"data", "datasets", "serialization", "torch_format", "viz", "profiler", "utils", "jit"},
+        {"data", "datasets", "serialization", "torch_format", "viz", "profiler", "utils", "jit"}
+        | {"multiprocessing"},  # torch.multiprocessing: Python's, with spawn
     ),
     ("the package root, which loads the outer layers on first use", {""}),
     ("apps", {"apps", "__main__", "as_torch"}),

@@ -9,6 +9,7 @@ tensor([2., 4., 6.])
 """
 
 import importlib as _importlib
+from math import e, inf, nan, pi
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
@@ -30,6 +31,8 @@ from chainrule._tensor import (
 from chainrule.autograd import (
     enable_grad,
     inference_mode,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
     is_grad_enabled,
     is_inference_mode_enabled,
     no_grad,
@@ -67,14 +70,29 @@ from chainrule.backend.dtypes import (
 from chainrule.backend.dtypes import (
     bool_ as bool,  # noqa: A004 - PyTorch's name
 )
+from chainrule.backend.formats import (
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    layout,
+    legacy_contiguous_format,
+    memory_format,
+    preserve_format,
+    strided,
+)
 from chainrule.backend.printing import set_printoptions
 from chainrule.backend.runtime import (
     are_deterministic_algorithms_enabled,
     get_float32_matmul_precision,
+    get_num_interop_threads,
     get_num_threads,
     is_deterministic_algorithms_warn_only_enabled,
+    is_warn_always_enabled,
     set_float32_matmul_precision,
+    set_flush_denormal,
+    set_num_interop_threads,
     set_num_threads,
+    set_warn_always,
     use_deterministic_algorithms,
 )
 from chainrule.errors import (
@@ -91,23 +109,52 @@ from chainrule.ops.activation import *  # noqa: F403
 from chainrule.ops.autocast import autocast, get_autocast_dtype, is_autocast_enabled
 from chainrule.ops.complex import *  # noqa: F403
 from chainrule.ops.complex import complex  # noqa: A004 - PyTorch's name
-from chainrule.ops.composites import corrcoef, cov, index_copy, index_fill, masked_scatter, put
+from chainrule.ops.composites import (
+    adjoint,
+    as_strided_scatter,
+    combinations,
+    corrcoef,
+    cov,
+    cumulative_trapezoid,
+    detach,
+    diagonal_scatter,
+    fill,
+    gradient,
+    index_copy,
+    index_fill,
+    masked_scatter,
+    put,
+    renorm,
+    select_scatter,
+    slice_scatter,
+    split_with_sizes,
+    unravel_index,
+    unsafe_chunk,
+    unsafe_split,
+)
 from chainrule.ops.creation import (
     Generator,
     arange,
     as_tensor,
     asarray,
+    bartlett_window,
     bernoulli,
+    blackman_window,
     default_generator,
     empty,
     empty_like,
+    empty_permuted,
     eye,
     from_dlpack,
     from_numpy,
+    frombuffer,
     full,
     full_like,
     get_rng_state,
+    hamming_window,
+    hann_window,
     initial_seed,
+    kaiser_window,
     linspace,
     logspace,
     manual_seed,
@@ -122,6 +169,8 @@ from chainrule.ops.creation import (
     randn,
     randn_like,
     randperm,
+    range,  # noqa: A004 - PyTorch's (deprecated) name
+    scalar_tensor,
     seed,
     set_rng_state,
     tensor,
@@ -134,7 +183,9 @@ from chainrule.ops.decompositions import det
 from chainrule.ops.elementwise import *  # noqa: F403
 from chainrule.ops.elementwise import abs, pow, result_type, round  # noqa: A004
 from chainrule.ops.indexing import *  # noqa: F403
+from chainrule.ops.inplace import *  # noqa: F403 - torch.exp_(x) and the other in-place forms
 from chainrule.ops.linalg import *  # noqa: F403
+from chainrule.ops.linalg_extra import *  # noqa: F403 - torch.cholesky, torch.lu, torch.svd, ...
 from chainrule.ops.reduction import *  # noqa: F403
 from chainrule.ops.reduction import all, any, max, min, sum  # noqa: A004
 from chainrule.ops.shape import *  # noqa: F403
@@ -146,6 +197,8 @@ from chainrule.ops.strided import as_strided, empty_strided
 from chainrule.ops.tensor_methods import TensorMethods as _TensorMethods  # Tensor's methods
 
 __version__ = "0.1.0"
+
+newaxis = None  # PyTorch's (and NumPy's) name for None in an index: x[:, chainrule.newaxis]
 
 # The outer layers load on first use (PEP 562), so `import chainrule` costs little more than
 # NumPy: `chainrule.nn`, `from chainrule import optim` and `import chainrule.data` all work.
@@ -168,13 +221,14 @@ _LAZY_MODULES = frozenset(
 )
 _LAZY_NAMES = {"load": "chainrule.serialization", "save": "chainrule.serialization"}
 _LAZY_NAMES["compile"] = "chainrule.compiler"  # PyTorch's name: capture and replay
+_LAZY_NAMES["vmap"] = "chainrule.func"  # torch.vmap is torch.func.vmap
+_LAZY_NAMES["GradScaler"] = "chainrule.amp"  # torch.GradScaler is torch.amp.GradScaler
 # PyTorch's top-level aliases of torch.nn.functional functions (which live in a higher layer).
 _LAZY_NAMES.update(
     dict.fromkeys(
         (
             "celu",
             "cosine_similarity",
-            "dropout",
             "hardshrink",
             "pairwise_distance",
             "selu",
@@ -183,13 +237,78 @@ _LAZY_NAMES.update(
         "chainrule.nn.functional",
     )
 )
+# More of them, with F's own signature at PyTorch's top level (torch.conv2d is F.conv2d).
+_LAZY_NAMES.update(
+    dict.fromkeys(
+        (
+            "adaptive_avg_pool1d",
+            "avg_pool1d",
+            "bilinear",
+            "celu_",
+            "channel_shuffle",
+            "conv1d",
+            "conv2d",
+            "conv3d",
+            "conv_transpose1d",
+            "conv_transpose2d",
+            "conv_transpose3d",
+            "max_pool1d",
+            "max_pool1d_with_indices",
+            "max_pool2d",
+            "max_pool3d",
+            "pdist",
+            "pixel_shuffle",
+            "pixel_unshuffle",
+            "prelu",
+            "rms_norm",
+            "rrelu_",
+            "selu_",
+            "threshold_",
+        ),
+        "chainrule.nn.functional",
+    )
+)
+# And those whose top-level signature differs from F's (chainrule/nn_forms.py reads it).
+_LAZY_NAMES.update(
+    dict.fromkeys(
+        (
+            "adaptive_max_pool1d",
+            "alpha_dropout",
+            "alpha_dropout_",
+            "batch_norm",
+            "binary_cross_entropy_with_logits",
+            "constant_pad_nd",
+            "convolution",
+            "cosine_embedding_loss",
+            "ctc_loss",
+            "dropout",
+            "dropout_",
+            "embedding",
+            "feature_alpha_dropout",
+            "feature_alpha_dropout_",
+            "feature_dropout",
+            "feature_dropout_",
+            "group_norm",
+            "hinge_embedding_loss",
+            "instance_norm",
+            "kl_div",
+            "layer_norm",
+            "margin_ranking_loss",
+            "poisson_nll_loss",
+            "triplet_margin_loss",
+        ),
+        "chainrule.nn_forms",
+    )
+)
 # Reachable as attributes too, but left out of `import *`: `numpy` would shadow NumPy itself.
 _LAZY_EXTRA_MODULES = frozenset(
     ("amp", "apps", "backends", "cpu", "cuda", "datasets", "distributed", "numpy", "testing")
+    + ("accelerator", "multiprocessing", "random", "version")  # the standard library's names
 )
 
 if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
     from chainrule import (
+        accelerator,
         amp,
         apps,
         backends,
@@ -203,25 +322,78 @@ if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
         func,
         jit,
         linalg,
+        multiprocessing,
         nn,
         numpy,
         optim,
         profiler,
+        random,
         serialization,
         special,
         testing,
         utils,
+        version,
         viz,
     )
+    from chainrule.amp import GradScaler
     from chainrule.compiler import compile  # noqa: A004 - PyTorch's name
+    from chainrule.func import vmap
     from chainrule.nn.functional import (
+        adaptive_avg_pool1d,
+        avg_pool1d,
+        bilinear,
         celu,
+        celu_,
+        channel_shuffle,
+        conv1d,
+        conv2d,
+        conv3d,
+        conv_transpose1d,
+        conv_transpose2d,
+        conv_transpose3d,
         cosine_similarity,
-        dropout,
         hardshrink,
+        max_pool1d,
+        max_pool1d_with_indices,
+        max_pool2d,
+        max_pool3d,
         pairwise_distance,
+        pdist,
+        pixel_shuffle,
+        pixel_unshuffle,
+        prelu,
+        rms_norm,
+        rrelu_,
         selu,
+        selu_,
         threshold,
+        threshold_,
+    )
+    from chainrule.nn_forms import (
+        adaptive_max_pool1d,
+        alpha_dropout,
+        alpha_dropout_,
+        batch_norm,
+        binary_cross_entropy_with_logits,
+        constant_pad_nd,
+        convolution,
+        cosine_embedding_loss,
+        ctc_loss,
+        dropout,
+        dropout_,
+        embedding,
+        feature_alpha_dropout,
+        feature_alpha_dropout_,
+        feature_dropout,
+        feature_dropout_,
+        group_norm,
+        hinge_embedding_loss,
+        instance_norm,
+        kl_div,
+        layer_norm,
+        margin_ranking_loss,
+        poisson_nll_loss,
+        triplet_margin_loss,
     )
     from chainrule.serialization import load, save
 

@@ -25,6 +25,7 @@ __all__ = ["ALIASES", "install", "main", "run_script"]
 # PyTorch's module names and the chainrule modules that stand for them.
 ALIASES = {
     "torch": "chainrule",
+    "torch.accelerator": "chainrule.accelerator",
     "torch.amp": "chainrule.amp",
     "torch.autograd": "chainrule.autograd",
     "torch.autograd.forward_ad": "chainrule.autograd.forward_ad",
@@ -49,6 +50,7 @@ ALIASES = {
     "torch.func": "chainrule.func",
     "torch.jit": "chainrule.jit",
     "torch.linalg": "chainrule.linalg",
+    "torch.multiprocessing": "chainrule.multiprocessing",
     "torch.nn": "chainrule.nn",
     "torch.nn.functional": "chainrule.nn.functional",
     "torch.nn.init": "chainrule.nn.init",
@@ -99,6 +101,7 @@ ALIASES = {
     "torch.optim.rprop": "chainrule.optim.rprop",
     "torch.optim.sgd": "chainrule.optim.sgd",
     "torch.profiler": "chainrule.profiler",
+    "torch.random": "chainrule.random",
     "torch.special": "chainrule.special",
     "torch.testing": "chainrule.testing",
     "torch.utils": "chainrule.utils",
@@ -108,6 +111,7 @@ ALIASES = {
     "torch.utils.data.dataset": "chainrule.data.dataset",
     "torch.utils.data.distributed": "chainrule.data.distributed",
     "torch.utils.data.sampler": "chainrule.data.sampler",
+    "torch.version": "chainrule.version",
 }
 
 

@@ -49,9 +49,16 @@ from chainrule.ops.linalg import (
 )
 from chainrule.ops.linalg import linalg_cross as cross
 from chainrule.ops.linalg import linalg_diagonal as diagonal
+from chainrule.ops.linalg_extra import householder_product, solve_ex, tensorinv, tensorsolve
+from chainrule.ops.linalg_extra import linalg_vander as vander
 from chainrule.ops.reduction import vector_norm
 
 __all__ = [
+    "vander",
+    "tensorsolve",
+    "tensorinv",
+    "solve_ex",
+    "householder_product",
     "LinAlgError",
     "cholesky",
     "cholesky_ex",

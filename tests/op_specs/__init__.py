@@ -12,6 +12,7 @@ from tests.op_specs import (
     reduction,
     shape,
     special,
+    torch_names,
 )
 from tests.op_specs.complex import SPECS as COMPLEX_SPECS
 from tests.op_specs.fft import SPECS as FFT_SPECS
@@ -30,4 +31,5 @@ SPECS = [
     *FFT_SPECS,
     *coverage.SPECS,
     *edges.SPECS,
+    *torch_names.SPECS,
 ]

@@ -51,18 +51,28 @@ class GradScaler:
     """Scale the loss, unscale the gradients, skip steps with inf/nan gradients, adapt the
     scale: `scaler.scale(loss).backward(); scaler.step(optimizer); scaler.update()`.
 
-    >>> import chainrule
-    >>> w = chainrule.nn.Parameter(chainrule.ones(2))
-    >>> optimizer = chainrule.optim.SGD([w], lr=0.1)
-    >>> scaler = chainrule.amp.GradScaler("cpu", init_scale=1024.0)
-    >>> scaler.scale((w * w).sum()).backward()
-    >>> w.grad
-    tensor([2048., 2048.])
-    >>> scaler.step(optimizer)
-    >>> scaler.update()
-    >>> w
-    Parameter containing:
-    tensor([0.8000, 0.8000], requires_grad=True)
+    Args:
+        device (str): the device type whose gradients it scales ('cuda' or 'cpu').
+        init_scale (float): the first scale factor.
+        growth_factor (float): what the scale is multiplied by after `growth_interval`
+            steps without inf/nan gradients.
+        backoff_factor (float): what the scale is multiplied by after a step with them.
+        growth_interval (int): how many clean steps before the scale grows.
+        enabled (bool): scale at all (False: every method passes its input through).
+
+    Example:
+        >>> import chainrule
+        >>> w = chainrule.nn.Parameter(chainrule.ones(2))
+        >>> optimizer = chainrule.optim.SGD([w], lr=0.1)
+        >>> scaler = chainrule.amp.GradScaler("cpu", init_scale=1024.0)
+        >>> scaler.scale((w * w).sum()).backward()
+        >>> w.grad
+        tensor([2048., 2048.])
+        >>> scaler.step(optimizer)
+        >>> scaler.update()
+        >>> w
+        Parameter containing:
+        tensor([0.8000, 0.8000], requires_grad=True)
     """
 
     def __init__(
@@ -230,21 +240,27 @@ class GradScaler:
         return float(self._init_scale if self._scale is None else self._scale.item())
 
     def get_growth_factor(self) -> float:
+        """The factor the scale grows by after `growth_interval` clean steps."""
         return self._growth_factor
 
     def set_growth_factor(self, new_factor: float) -> None:
+        """Set the factor the scale grows by."""
         self._growth_factor = new_factor
 
     def get_backoff_factor(self) -> float:
+        """The factor the scale shrinks by after a step with inf/nan gradients."""
         return self._backoff_factor
 
     def set_backoff_factor(self, new_factor: float) -> None:
+        """Set the factor the scale shrinks by."""
         self._backoff_factor = new_factor
 
     def get_growth_interval(self) -> int:
+        """How many clean steps the scale waits before growing."""
         return self._growth_interval
 
     def set_growth_interval(self, new_interval: int) -> None:
+        """Set how many clean steps the scale waits before growing."""
         self._growth_interval = new_interval
 
     def _get_growth_tracker(self) -> int:
@@ -255,6 +271,7 @@ class GradScaler:
         return self._growth_tracker
 
     def is_enabled(self) -> bool:
+        """Whether this scaler scales (False: it passes everything through)."""
         return self._enabled
 
     def state_dict(self) -> dict[str, Any]:
@@ -271,6 +288,7 @@ class GradScaler:
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the scale and its counters from `state_dict()`'s output."""
         if not self._enabled:
             return
         if len(state_dict) == 0:

@@ -58,6 +58,94 @@ def get_num_threads() -> int:
     return parallel.get_threads()
 
 
+# PyTorch's other process-wide settings that programs set at start: recorded, no effect
+# (NumPy runs one operation at a time and has no inter-op pool; it cannot flush denormals).
+_settings = {"interop_threads": 1, "warn_always": False}
+
+
+def set_num_interop_threads(count: int) -> None:
+    """Record the number of threads for running independent operations in parallel (PyTorch's
+    inter-op pool); chainrule runs operations one at a time, so it has no effect.
+
+    Args:
+        count (int): at least 1.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.set_num_interop_threads(2)
+        >>> chainrule.get_num_interop_threads()
+        2
+    """
+    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        raise ValueError(
+            f"set_num_interop_threads: Expected positive number of threads, got {count}"
+        )
+    _settings["interop_threads"] = count
+
+
+def get_num_interop_threads() -> int:
+    """The count `set_num_interop_threads` recorded (1 until then: chainrule runs one
+    operation at a time).
+
+    Returns:
+        int
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.get_num_interop_threads() >= 1
+        True
+    """
+    return _settings["interop_threads"]
+
+
+def set_warn_always(b: bool) -> None:
+    """Record PyTorch's flag for repeating warnings that are otherwise shown once (Python's
+    warnings filters decide what chainrule shows).
+
+    Args:
+        b (bool): the flag.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.set_warn_always(False)
+        >>> chainrule.is_warn_always_enabled()
+        False
+    """
+    _settings["warn_always"] = bool(b)
+
+
+def is_warn_always_enabled() -> bool:
+    """The flag `set_warn_always` recorded.
+
+    Returns:
+        bool
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.is_warn_always_enabled() in (True, False)
+        True
+    """
+    return _settings["warn_always"]
+
+
+def set_flush_denormal(mode: bool) -> bool:
+    """PyTorch's switch for flushing denormal floats to zero, which returns whether the CPU
+    supports it; NumPy offers no such switch, so chainrule returns False and changes nothing.
+
+    Args:
+        mode (bool): flush (True) or not.
+
+    Returns:
+        bool: False: not supported.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.set_flush_denormal(True)
+        False
+    """
+    return False
+
+
 # ---- NumPy's global random state ----------------------------------------------------------------
 
 

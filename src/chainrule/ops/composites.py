@@ -1,29 +1,44 @@
 # ruff: noqa: A002 - `input` is PyTorch's argument name throughout
 """PyTorch functions that are compositions of the differentiable ops below them, so their
 derivatives (of every order) are those ops': index_fill, index_copy, masked_scatter, put, cov,
-corrcoef. Index and mask arrays are built with the operands' own array namespace (`xp`), so
-every backend runs them.
+corrcoef, the view scatters (diagonal_scatter, select_scatter, slice_scatter,
+as_strided_scatter), cumulative_trapezoid and combinations. Index and mask arrays are built
+with the operands' own array namespace (`xp`), so every backend runs them.
 """
 
 from __future__ import annotations
 
+import itertools as _itertools
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from chainrule._tensor import Tensor
+from chainrule.backend.dtypes import bool_, get_default_dtype
 from chainrule.errors import ShapeError
 from chainrule.ops.arguments import normalize_dim
 from chainrule.ops.complex import conj
-from chainrule.ops.creation import zeros_like
+from chainrule.ops.creation import as_tensor, full_like, zeros_like
 from chainrule.ops.elementwise import clamp, sqrt, where
-from chainrule.ops.indexing import index_add, index_put, take
+from chainrule.ops.indexing import getitem, index_add, index_put, scatter, select, take
 from chainrule.ops.linalg import diagonal, mm
 from chainrule.ops.nn_common import check_indices, constant
-from chainrule.ops.reduction import mean
+from chainrule.ops.reduction import cumsum, mean, vector_norm
 from chainrule.ops.reduction import sum as reduce_sum
-from chainrule.ops.shape import reshape, squeeze, transpose, unsqueeze
+from chainrule.ops.shape import (
+    cat,
+    chunk,
+    expand,
+    movedim,
+    reshape,
+    split,
+    squeeze,
+    transpose,
+    unsqueeze,
+)
 
 if TYPE_CHECKING:  # annotations only
-    from chainrule._tensor import Tensor
+    from collections.abc import Sequence
+
     from chainrule._typing import Number
 
 
@@ -240,3 +255,530 @@ def corrcoef(input: Tensor) -> Tensor:
     if scaled.is_complex():
         return scaled
     return clamp(scaled, -1, 1)
+
+
+# ---- the scatters that invert a view: out = input.clone(); out.<view>(...).copy_(src) ------
+
+
+def _view_scatter(op_name: str, input: Tensor, src: Tensor, view: Any) -> Tensor:
+    """input with the elements `view(input)` selects replaced by src (of that view's shape):
+    a copy written through the view, so the derivative is the view's (g outside the view to
+    input, the view of g to src) and higher orders come from the same ops."""
+    out = input.clone()
+    target = view(out)
+    if tuple(src.shape) != tuple(target.shape):
+        raise ShapeError(
+            f"{op_name}: expected src to have a size equal to the slice of self. src size = "
+            f"{list(src.shape)}, slice size = {list(target.shape)}"
+        )
+    target.copy_(src)
+    return out
+
+
+def diagonal_scatter(
+    input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1
+) -> Tensor:
+    """A copy of `input` with the diagonal `input.diagonal(offset, dim1, dim2)` replaced by
+    `src`. Differentiable in both: the gradient of the replaced elements goes to `src`, the
+    rest to `input`.
+
+    Args:
+        input (Tensor): at least 2-D.
+        src (Tensor): the new diagonal, of `diagonal(input, offset, dim1, dim2)`'s shape.
+        offset (int): which diagonal (0 the main, > 0 above, < 0 below).
+        dim1 (int): the first dimension of the matrices.
+        dim2 (int): the second dimension of the matrices.
+
+    Returns:
+        Tensor: input's shape and dtype.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.diagonal_scatter(chainrule.zeros(2, 2), chainrule.ones(2))
+        tensor([[1., 0.],
+                [0., 1.]])
+    """
+    expected = tuple(diagonal(input, offset, dim1, dim2).shape)
+    if tuple(src.shape) != expected:
+        raise ShapeError(
+            f"diagonal_scatter: expected src to have a size equal to the slice of self. src "
+            f"size = {list(src.shape)}, slice size = {list(expected)}"
+        )
+    # An indexed write, not one through the diagonal view (NumPy's diagonal is read-only).
+    first = normalize_dim("diagonal_scatter", dim1, input.ndim)
+    second = normalize_dim("diagonal_scatter", dim2, input.ndim)
+    matrices = movedim(input, (first, second), (-2, -1)).clone()
+    xp = input._backend.xp
+    steps = xp.arange(expected[-1], dtype=xp.int64)
+    rows, columns = constant(steps + max(-offset, 0)), constant(steps + max(offset, 0))
+    matrices[..., rows, columns] = src
+    return movedim(matrices, (-2, -1), (first, second))
+
+
+def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
+    """A copy of `input` with `input.select(dim, index)` replaced by `src`. Differentiable in
+    both.
+
+    Args:
+        input (Tensor): at least 1-D.
+        src (Tensor): input's shape without `dim`.
+        dim (int): the dimension to select along.
+        index (int): the position along it (negative counts from the end).
+
+    Returns:
+        Tensor: input's shape and dtype.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.select_scatter(chainrule.zeros(2, 2), chainrule.ones(2), 0, 1)
+        tensor([[0., 0.],
+                [1., 1.]])
+    """
+    return _view_scatter("select_scatter", input, src, lambda out: select(out, dim, index))
+
+
+def slice_scatter(
+    input: Tensor,
+    src: Tensor,
+    dim: int = 0,
+    start: int | None = None,
+    end: int | None = None,
+    step: int = 1,
+) -> Tensor:
+    """A copy of `input` with the slice start:end:step along `dim` replaced by `src`.
+    Differentiable in both.
+
+    Args:
+        input (Tensor): any shape.
+        src (Tensor): the slice's shape.
+        dim (int): the dimension to slice.
+        start (int, optional): the first position (default 0).
+        end (int, optional): one past the last (default the end).
+        step (int): the stride, at least 1.
+
+    Returns:
+        Tensor: input's shape and dtype.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.slice_scatter(chainrule.zeros(4), chainrule.ones(2), start=1, step=2)
+        tensor([0., 1., 0., 1.])
+    """
+    if step < 1:
+        raise ValueError(f"slice_scatter: slice step must be positive, got {step}")
+
+    def view(out: Any) -> Any:
+        axis = normalize_dim("slice_scatter", dim, out.ndim)
+        return getitem(out, (slice(None),) * axis + (slice(start, end, step),))
+
+    return _view_scatter("slice_scatter", input, src, view)
+
+
+def as_strided_scatter(
+    input: Tensor,
+    src: Tensor,
+    size: Sequence[int],
+    stride: Sequence[int],
+    storage_offset: int | None = None,
+) -> Tensor:
+    """A copy of `input` with the elements `input.as_strided(size, stride, storage_offset)`
+    would view (positions in input's row-major order) replaced by `src`. Differentiable in
+    both; positions the strides reach twice take one of src's values.
+
+    Args:
+        input (Tensor): any shape (its elements read in row-major order).
+        src (Tensor): of `size`.
+        size (list of int): the view's shape.
+        stride (list of int): the view's strides, in elements.
+        storage_offset (int, optional): where the view starts (default 0).
+
+    Returns:
+        Tensor: input's shape and dtype.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.as_strided_scatter(chainrule.zeros(2, 3), chainrule.ones(2), (2,), (4,))
+        tensor([[1., 0., 0.],
+                [0., 1., 0.]])
+    """
+    size, stride = tuple(size), tuple(stride)
+    if len(size) != len(stride):
+        raise ValueError(
+            f"as_strided_scatter: mismatch in length of strides and shape ({size}, {stride})"
+        )
+    if tuple(src.shape) != size:
+        raise ShapeError(
+            f"as_strided_scatter: expected src to have a size equal to the slice of self. src "
+            f"size = {list(src.shape)}, slice size = {list(size)}"
+        )
+    xp = input._backend.xp
+    positions = xp.asarray(storage_offset or 0, dtype=xp.int64)
+    for extent, step in zip(size, stride):
+        positions = positions[..., None] + xp.arange(extent, dtype=xp.int64) * step
+    numel = input.numel()
+    if positions.size and (int(positions.max()) >= numel or int(positions.min()) < 0):
+        raise ValueError(
+            f"as_strided_scatter: size {list(size)}, stride {list(stride)} and storage offset "
+            f"{storage_offset or 0} reach outside the {numel} elements of input"
+        )
+    flat = reshape(input, (-1,))
+    index = constant(positions.reshape(-1))
+    written = scatter(flat, 0, index, reshape(src.to(input.dtype), (-1,)))
+    return reshape(written, tuple(input.shape))
+
+
+# ---- integrals, combinations and norms ---------------------------------------------------------
+
+
+def cumulative_trapezoid(
+    y: Tensor, x: Tensor | None = None, *, dx: float | None = None, dim: int = -1
+) -> Tensor:
+    """The running trapezoidal rule along `dim`: element i is the integral from the first
+    sample to sample i + 1 (samples `y` at points `x`, or spaced `dx` apart, 1 by default).
+    Linear in y, so its derivatives are exact.
+
+    Args:
+        y (Tensor): the sampled values (integers become the default float dtype).
+        x (Tensor, optional): the sample points, 1-D along dim or broadcasting with y.
+        dx (float, optional): the spacing when `x` is not given.
+        dim (int): the dimension integrated along.
+
+    Returns:
+        Tensor: y's shape with one element fewer along `dim`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.cumulative_trapezoid(chainrule.tensor([1.0, 2.0, 4.0]))
+        tensor([1.5000, 4.5000])
+    """
+    if x is not None and dx is not None:
+        raise TypeError(
+            "cumulative_trapezoid(): pass either the sample points x or the spacing dx, not both"
+        )
+    if not (y.is_floating_point() or y.is_complex()):
+        y = y.to(get_default_dtype())
+    axis = normalize_dim("cumulative_trapezoid", dim, y.ndim)
+    size = y.shape[axis]
+
+    def along(t: Any, key: slice) -> Any:
+        return getitem(t, (slice(None),) * axis + (key,))
+
+    pairs = along(y, slice(1, None)) + along(y, slice(0, max(size - 1, 0)))
+    if x is None:
+        return cumsum(pairs * ((1.0 if dx is None else dx) / 2.0), axis)
+    if x.ndim == 1:
+        if x.shape[0] != size:
+            raise ShapeError(
+                f"cumulative_trapezoid: There must be one `x` value for each sample point (x "
+                f"shape {tuple(x.shape)}, y shape {tuple(y.shape)}, dim {dim})"
+            )
+        x = reshape(x, tuple(size if i == axis else 1 for i in range(y.ndim)))
+    spacing = along(x, slice(1, None)) - along(x, slice(0, max(size - 1, 0)))
+    return cumsum(pairs * spacing / 2.0, axis)
+
+
+def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
+    """The length-r combinations of a 1-D tensor's elements, in lexicographic order of their
+    positions (itertools.combinations, or combinations_with_replacement). Differentiable: a
+    gather of input's elements.
+
+    Args:
+        input (Tensor): 1-D.
+        r (int): the length of each combination, at least 0.
+        with_replacement (bool): an element may repeat within a combination.
+
+    Returns:
+        Tensor: (number of combinations, r); 1-D and empty when r is 0.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.combinations(chainrule.tensor([1, 2, 3]))
+        tensor([[1, 2],
+                [1, 3],
+                [2, 3]])
+    """
+    if input.ndim != 1:
+        raise ShapeError(f"combinations: Expect a 1D vector, but got shape {list(input.shape)}")
+    if r < 0:
+        raise ValueError(f"combinations: Expect a non-negative number, but got {r}")
+    if r == 0:
+        return input.new_empty((0,))
+    choose = (
+        _itertools.combinations_with_replacement if with_replacement else _itertools.combinations
+    )
+    rows = list(choose(range(input.shape[0]), r))
+    xp = input._backend.xp
+    positions = xp.asarray(rows, dtype=xp.int64).reshape(len(rows), r)
+    return take(input, constant(positions))
+
+
+def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
+    """Each slice input.select(dim, i) whose p-norm exceeds `maxnorm` scaled down to norm
+    `maxnorm` (by maxnorm / (norm + 1e-7), PyTorch's factor); the others unchanged.
+    Differentiable, through the norms too.
+
+    Args:
+        input (Tensor): floating point, at least 2-D.
+        p (float): the norm's order, positive.
+        dim (int): the dimension whose slices are renormalized.
+        maxnorm (float): the largest norm a slice keeps, at least 0.
+
+    Returns:
+        Tensor: input's shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.renorm(chainrule.tensor([[3.0, 4.0], [0.3, 0.4]]), 2, 0, 1.0)
+        tensor([[0.6000, 0.8000],
+                [0.3000, 0.4000]])
+    """
+    if input.ndim < 2:
+        raise ShapeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} dimensions")
+    if maxnorm < 0:
+        raise ValueError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if p <= 0:
+        raise ValueError("renorm: non-positive-norm not supported")
+    axis = normalize_dim("renorm", dim, input.ndim)
+    others = tuple(d for d in range(input.ndim) if d != axis)
+    norms = vector_norm(input, p, others, keepdim=True)
+    factor = where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+    return input * factor
+
+
+def fill(input: Tensor, value: Tensor | Number) -> Tensor:
+    """A tensor of input's shape, dtype and device filled with `value` (PyTorch's
+    out-of-place `fill_`); differentiable in a tensor `value`.
+
+    Args:
+        input (Tensor): gives the shape, dtype and device.
+        value (Tensor or number): a number or a 0-d tensor.
+
+    Returns:
+        Tensor: input's shape and dtype.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.fill(chainrule.tensor([1, 2]), 2.7)
+        tensor([2, 2])
+    """
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise ShapeError(
+                f"fill: fill_ only supports 0-dimension value tensor but got tensor with "
+                f"{value.ndim} dimensions (value shape {tuple(value.shape)})"
+            )
+        return expand(value.to(input.dtype), tuple(input.shape)).clone()
+    return full_like(input, value)
+
+
+def detach(input: Tensor) -> Tensor:
+    """`input.detach()`: the same values, cut from the graph (no gradient flows through).
+
+    Args:
+        input (Tensor): any tensor.
+
+    Returns:
+        Tensor: a view of input's data that does not require grad.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.detach(chainrule.ones(2, requires_grad=True)).requires_grad
+        False
+    """
+    return input.detach()
+
+
+def adjoint(input: Tensor) -> Tensor:
+    """The conjugate transpose of each matrix: input.transpose(-2, -1).conj().
+
+    Args:
+        input (Tensor): at least 2-D.
+
+    Returns:
+        Tensor: with the last two dimensions swapped.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.adjoint(chainrule.tensor([[1 + 1j, 2 + 0j]]))
+        tensor([[1.-1.j],
+                [2.-0.j]])
+    """
+    if input.ndim < 2:
+        raise ShapeError(
+            f"adjoint: tensor.adjoint() is only supported on matrices or batches of matrices. "
+            f"Got {input.ndim}-D tensor."
+        )
+    return conj(transpose(input, -2, -1))
+
+
+def unravel_index(indices: Tensor | int, shape: int | Sequence[int]) -> tuple:
+    """The coordinates, in a tensor of `shape`, of flat (row-major) `indices`: one tensor per
+    dimension, as NumPy's unravel_index (indices wrap around modulo the sizes, as PyTorch's).
+
+    Args:
+        indices (Tensor or int): integer flat indices, any shape.
+        shape (int or sequence of ints): the shape they index.
+
+    Returns:
+        tuple of Tensor: one int64 tensor of indices' shape per dimension of `shape`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.unravel_index(chainrule.tensor([4, 1]), (2, 3))
+        (tensor([1, 0]), tensor([1, 1]))
+    """
+    if not isinstance(indices, Tensor):
+        indices = as_tensor(indices)
+    if indices.dtype.is_floating_point or indices.is_complex() or indices.dtype is bool_:
+        raise TypeError(
+            f"unravel_index(): expected 'indices' to be integer dtype, but got {indices.dtype.name}"
+        )
+    sizes = (shape,) if isinstance(shape, int) else tuple(shape)
+    if any(size < 0 for size in sizes):
+        raise ValueError(f"unravel_index: 'shape' cannot have negative values, but got {sizes}")
+    xp = indices._backend.xp
+    flat = indices._array.astype(xp.int64)
+    coordinates = []
+    stride = 1
+    for size in reversed(sizes):
+        coordinates.append(constant((flat // stride) % max(size, 1)))
+        stride *= size
+    return tuple(reversed(coordinates))
+
+
+def split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) -> tuple:
+    """Pieces of `input` along `dim` of the given sizes (views): `split` with a list.
+
+    Args:
+        input (Tensor): at least 1-D.
+        split_sizes (sequence of ints): the pieces' sizes, summing to input.shape[dim].
+        dim (int): the dimension to split.
+
+    Returns:
+        tuple of Tensor: the pieces.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.split_with_sizes(chainrule.arange(5), [2, 3])
+        (tensor([0, 1]), tensor([2, 3, 4]))
+    """
+    sizes = list(split_sizes)
+    axis = normalize_dim("split_with_sizes", dim, input.ndim)
+    if sum(sizes) != input.shape[axis]:
+        raise ShapeError(
+            f"split_with_sizes: expects split_sizes to sum exactly to {input.shape[axis]} "
+            f"(input tensor's size at dimension {dim}), but got split_sizes={sizes}"
+        )
+    return split(input, sizes, dim)
+
+
+unsafe_split = split  # PyTorch's versions without view tracking: chainrule's views are safe
+unsafe_chunk = chunk
+
+
+def _one_gradient(f: Any, axis: int, spacing: Any, edge_order: int) -> Any:
+    """The derivative of f along `axis` by central differences inside and one-sided ones
+    (of order `edge_order`) at the two ends, NumPy's and PyTorch's formulas; `spacing` is a
+    number (uniform) or the 1-D sample coordinates."""
+
+    def along(key: slice) -> Any:
+        return getitem(f, (slice(None),) * axis + (key,))
+
+    def shaped(values: Any) -> Any:  # a 1-D tensor laid along `axis`
+        return reshape(values, (-1,) + (1,) * (f.ndim - axis - 1))
+
+    first, second, third = along(slice(0, 1)), along(slice(1, 2)), along(slice(2, 3))
+    last, before, third_last = along(slice(-1, None)), along(slice(-2, -1)), along(slice(-3, -2))
+    if not isinstance(spacing, Tensor):
+        h = float(spacing)
+        inner = (along(slice(2, None)) - along(slice(0, -2))) / (2 * h)
+        if edge_order == 1:
+            start, end = (second - first) / h, (last - before) / h
+        else:
+            start = (-1.5 * first + 2 * second - 0.5 * third) / h
+            end = (0.5 * third_last - 2 * before + 1.5 * last) / h
+        return cat((start, inner, end), axis)
+    steps = spacing[1:] - spacing[:-1]
+    left, right = shaped(steps[:-1]), shaped(steps[1:])
+    inner = (
+        -right / (left * (left + right)) * along(slice(0, -2))
+        + (right - left) / (left * right) * along(slice(1, -1))
+        + left / (right * (left + right)) * along(slice(2, None))
+    )
+    if edge_order == 1:
+        start = (second - first) / shaped(steps[:1])
+        end = (last - before) / shaped(steps[-1:])
+    else:
+        a, b = shaped(steps[:1]), shaped(steps[1:2])
+        start = (
+            -(2 * a + b) / (a * (a + b)) * first + (a + b) / (a * b) * second
+            - a / (b * (a + b)) * third
+        )  # fmt: skip
+        a, b = shaped(steps[-2:-1]), shaped(steps[-1:])
+        end = (
+            b / (a * (a + b)) * third_last - (a + b) / (a * b) * before
+            + (2 * b + a) / (b * (a + b)) * last
+        )  # fmt: skip
+    return cat((start, inner, end), axis)
+
+
+def gradient(
+    input: Tensor,
+    *,
+    spacing: float | Sequence[float] | Sequence[Tensor] = 1,
+    dim: int | Sequence[int] | None = None,
+    edge_order: int = 1,
+) -> tuple:
+    """The derivative of a sampled function along each of `dim` (every dimension by default):
+    central differences inside, one-sided differences of order `edge_order` at the ends, for
+    uniform samples (`spacing` a number, or one per dimension) or samples at coordinates
+    (`spacing` a sequence of 1-D tensors). Linear in input, so its derivatives are exact.
+
+    Args:
+        input (Tensor): the samples (integers become the default float dtype).
+        spacing (number, sequence of numbers or of 1-D tensors): the sample spacing, or the
+            sample coordinates along each dimension of `dim`.
+        dim (int or sequence of ints, optional): the dimensions to differentiate along.
+        edge_order (int): 1 or 2, the order of the differences at the ends.
+
+    Returns:
+        tuple of Tensor: one derivative per dimension of `dim`, each input's shape.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.gradient(chainrule.tensor([1.0, 4.0, 9.0, 16.0]))
+        (tensor([3., 4., 6., 7.]),)
+    """
+    if edge_order not in (1, 2):
+        raise ValueError("gradient: torch.gradient only supports edge_order=1 and edge_order=2.")
+    if not (input.is_floating_point() or input.is_complex()):
+        input = input.to(get_default_dtype())  # noqa: A001
+    if dim is None:
+        axes = tuple(range(input.ndim))
+    elif isinstance(dim, int):
+        axes = (normalize_dim("gradient", dim, input.ndim),)
+    else:
+        axes = tuple(normalize_dim("gradient", d, input.ndim) for d in dim)
+    if isinstance(spacing, (int, float)) and not isinstance(spacing, bool):
+        spacings = [spacing] * len(axes)
+    else:
+        spacings = list(spacing)
+        if len(spacings) != len(axes):
+            raise ValueError(
+                f"gradient: torch.gradient expected spacing to be unspecified, a scalar, or a "
+                f"list of length equal to the {len(axes)} dimensions differentiated, but got a "
+                f"list of length {len(spacings)}"
+            )
+    for axis, step in zip(axes, spacings):
+        if input.shape[axis] < edge_order + 1:
+            raise ValueError(
+                f"gradient: torch.gradient expected each dimension size to be at least "
+                f"edge_order+1 (shape {tuple(input.shape)}, edge_order {edge_order})"
+            )
+        if isinstance(step, Tensor) and tuple(step.shape) != (input.shape[axis],):
+            raise ShapeError(
+                f"gradient: torch.gradient expected each tensor to be on the same device and "
+                f"of size {input.shape[axis]} along dim {axis}, got coordinates of shape "
+                f"{tuple(step.shape)}"
+            )
+    return tuple(_one_gradient(input, axis, step, edge_order) for axis, step in zip(axes, spacings))

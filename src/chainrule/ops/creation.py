@@ -7,6 +7,8 @@ reproducible; the streams differ from PyTorch's, so equal seeds do not give equa
 from __future__ import annotations
 
 import builtins
+import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -477,6 +479,61 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, Tensor) else value
 
 
+# `range` below is PyTorch's: this module spells Python's `builtins.range`.
+def range(  # noqa: A001 - PyTorch's name
+    start: float,
+    end: float,
+    step: float = 1,
+    *,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """PyTorch's deprecated `torch.range`: start, start + step, ... up to and including `end`
+    (floor((end - start) / step) + 1 values), of the default float dtype unless `dtype` says
+    otherwise. Warns, as PyTorch does: `arange` excludes `end`.
+
+    Args:
+        start (number): the first value.
+        end (number): the last value, included when reached.
+        step (number): the spacing; may be negative.
+        dtype (dtype, optional): default `get_default_dtype()`.
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Returns:
+        Tensor: 1-D.
+
+    Example:
+        >>> import warnings
+        >>> import chainrule
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     chainrule.range(1, 4)
+        tensor([1., 2., 3., 4.])
+    """
+    warnings.warn(
+        "torch.range is deprecated and will be removed in a future release because its "
+        "behavior is inconsistent with Python's range builtin. Instead, use torch.arange, "
+        "which produces values in [start, end).",
+        UserWarning,
+        stacklevel=2,
+    )
+    first, last, spacing = _plain(start), _plain(end), _plain(step)
+    if spacing == 0:
+        raise ValueError("range: step must be nonzero")
+    if (last - first) * spacing < 0:
+        raise ValueError(
+            f"range: upper bound and larger bound inconsistent with step sign (start {first}, "
+            f"end {last}, step {spacing})"
+        )
+    count = int(math.floor((last - first) / spacing)) + 1
+    backend = backend_for_device(device)
+    target = as_dtype(dtype or dtypes.get_default_dtype()).numpy
+    values = first + backend.xp.arange(count, dtype="float64") * spacing
+    return _finish(values.astype(target), requires_grad)
+
+
 def linspace(
     start: float,
     end: float,
@@ -574,6 +631,313 @@ def eye(
     backend = backend_for_device(device)
     target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
     return _finish(backend.xp.eye(n, m, dtype=target), requires_grad)
+
+
+# ---- window functions (torch.signal's classics, as PyTorch's top level has them) -------------
+
+
+def _window(
+    name: str,
+    window_length: int,
+    periodic: bool,
+    dtype: Any,
+    device: Any,
+    requires_grad: bool,
+    values: Any,
+) -> Tensor:
+    """A window of `window_length` points: `values(xp, n, denominator)` of the float64 sample
+    positions n = 0, 1, ... over denominator N - 1 (N + 1 - 1 when periodic: the symmetric
+    window one point longer, its last point dropped)."""
+    target = as_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    if not target.is_floating_point:
+        raise DTypeError(f"{name}: expected a floating point dtype, got {target.name}")
+    if window_length < 0:
+        raise ValueError(f"{name} requires non-negative window_length, got {window_length}")
+    xp = backend_for_device(device).xp
+    if window_length <= 1:
+        array = xp.ones(window_length, dtype=target.numpy)
+        return _finish(array, requires_grad)
+    length = window_length + 1 if periodic else window_length
+    n = xp.arange(window_length, dtype=xp.float64)
+    return _finish(values(xp, n, length - 1).astype(target.numpy), requires_grad)
+
+
+def _raised_cosine(alpha: float, beta: float) -> Any:
+    """The values of Hamming's family of windows: alpha - beta cos(2 pi n / (N - 1))."""
+
+    def values(xp: Any, n: Array, denominator: int) -> Array:
+        return alpha - beta * xp.cos(2 * xp.pi * n / denominator)
+
+    return values
+
+
+def hann_window(
+    window_length: int,
+    periodic: bool = True,
+    *,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """The Hann window, 0.5 - 0.5 cos(2 pi n / (N - 1)); periodic (the default, for spectral
+    analysis) is the symmetric window of N + 1 points without its last.
+
+    Args:
+        window_length (int): N, the number of points.
+        periodic (bool): drop the last point of a window one longer.
+        dtype (dtype, optional): floating; default `get_default_dtype()`.
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Returns:
+        Tensor: 1-D, of N values.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.hann_window(4)
+        tensor([0.0000, 0.5000, 1.0000, 0.5000])
+    """
+    values = _raised_cosine(0.5, 0.5)
+    return _window("hann_window", window_length, periodic, dtype, device, requires_grad, values)
+
+
+def hamming_window(
+    window_length: int,
+    periodic: bool = True,
+    alpha: float = 0.54,
+    beta: float = 0.46,
+    *,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """The Hamming window, alpha - beta cos(2 pi n / (N - 1)); periodic as `hann_window`.
+
+    Args:
+        window_length (int): N, the number of points.
+        periodic (bool): drop the last point of a window one longer.
+        alpha (float): the constant term.
+        beta (float): the cosine's weight.
+        dtype (dtype, optional): floating; default `get_default_dtype()`.
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Returns:
+        Tensor: 1-D, of N values.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.hamming_window(3, periodic=False)
+        tensor([0.0800, 1.0000, 0.0800])
+    """
+    values = _raised_cosine(alpha, beta)
+    return _window("hamming_window", window_length, periodic, dtype, device, requires_grad, values)
+
+
+def blackman_window(
+    window_length: int,
+    periodic: bool = True,
+    *,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """The Blackman window, 0.42 - 0.5 cos(2 pi n / (N - 1)) + 0.08 cos(4 pi n / (N - 1));
+    periodic as `hann_window`.
+
+    Args:
+        window_length (int): N, the number of points.
+        periodic (bool): drop the last point of a window one longer.
+        dtype (dtype, optional): floating; default `get_default_dtype()`.
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Returns:
+        Tensor: 1-D, of N values.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.blackman_window(5, periodic=False)[1:4]
+        tensor([0.3400, 1.0000, 0.3400])
+    """
+
+    def values(xp: Any, n: Array, denominator: int) -> Array:
+        phase = 2 * xp.pi * n / denominator
+        return 0.42 - 0.5 * xp.cos(phase) + 0.08 * xp.cos(2 * phase)
+
+    return _window("blackman_window", window_length, periodic, dtype, device, requires_grad, values)
+
+
+def bartlett_window(
+    window_length: int,
+    periodic: bool = True,
+    *,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """The Bartlett (triangular) window, 1 - |2 n / (N - 1) - 1|; periodic as `hann_window`.
+
+    Args:
+        window_length (int): N, the number of points.
+        periodic (bool): drop the last point of a window one longer.
+        dtype (dtype, optional): floating; default `get_default_dtype()`.
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Returns:
+        Tensor: 1-D, of N values.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.bartlett_window(5, periodic=False)
+        tensor([0.0000, 0.5000, 1.0000, 0.5000, 0.0000])
+    """
+
+    def values(xp: Any, n: Array, denominator: int) -> Array:
+        return 1 - xp.abs(2 * n / denominator - 1)
+
+    return _window("bartlett_window", window_length, periodic, dtype, device, requires_grad, values)
+
+
+def kaiser_window(
+    window_length: int,
+    periodic: bool = True,
+    beta: float = 12.0,
+    *,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """The Kaiser window, I0(beta sqrt(1 - (2 n / (N - 1) - 1)^2)) / I0(beta), with I0 the
+    modified Bessel function of order 0; periodic as `hann_window`.
+
+    Args:
+        window_length (int): N, the number of points.
+        periodic (bool): drop the last point of a window one longer.
+        beta (float): the shape parameter (larger: narrower).
+        dtype (dtype, optional): floating; default `get_default_dtype()`.
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Returns:
+        Tensor: 1-D, of N values.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.kaiser_window(3, periodic=False, beta=0.0)
+        tensor([1., 1., 1.])
+    """
+
+    def values(xp: Any, n: Array, denominator: int) -> Array:
+        ratio = 2 * n / denominator - 1
+        scale = xp.asarray(beta, dtype=xp.float64)
+        return xp.i0(scale * xp.sqrt(xp.clip(1 - ratio * ratio, 0, None))) / xp.i0(scale)
+
+    return _window("kaiser_window", window_length, periodic, dtype, device, requires_grad, values)
+
+
+def scalar_tensor(
+    s: float | bool | complex,
+    *,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """A 0-d tensor holding the number `s`, of the default dtype (float32) unless `dtype` says
+    otherwise: even an int makes a float tensor, unlike `tensor(s)`.
+
+    Args:
+        s (number): the value.
+        dtype (dtype, optional): default `get_default_dtype()`.
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Returns:
+        Tensor: 0-d.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.scalar_tensor(3)
+        tensor(3.)
+    """
+    return full((), s, dtype=dtype or dtypes.get_default_dtype(), device=device,
+                requires_grad=requires_grad)  # fmt: skip
+
+
+def empty_permuted(
+    size: Sequence[int],
+    physical_layout: Sequence[int],
+    *,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """An uninitialized tensor of `size`, as `empty`: PyTorch lays its memory out in the
+    order `physical_layout` gives, which chainrule checks (a permutation of the dimensions)
+    and leaves to the backend (its strides are row-major).
+
+    Args:
+        size (list of int): the shape.
+        physical_layout (list of int): the dimensions from outermost to innermost in memory.
+        dtype (dtype, optional): default `get_default_dtype()`.
+        device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Returns:
+        Tensor: of `size`, values unspecified.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.empty_permuted((2, 3, 4), (0, 2, 1)).shape
+        chainrule.Size([2, 3, 4])
+    """
+    if sorted(physical_layout) != list(builtins.range(len(size))):
+        raise ValueError(
+            f"empty_permuted: physical_layout {list(physical_layout)} is not a permutation of "
+            f"the {len(size)} dimensions of size {list(size)}"
+        )
+    return empty(tuple(size), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def frombuffer(
+    buffer: object,
+    *,
+    dtype: dtypes.dtype,
+    count: int = -1,
+    offset: int = 0,
+    requires_grad: bool = False,
+) -> Tensor:
+    """A 1-D CPU tensor over the bytes of an object with the buffer protocol (bytes,
+    bytearray, array.array, memoryview), without copying: it shares that memory.
+
+    Args:
+        buffer (object): anything exposing the buffer protocol.
+        dtype (dtype): how to read the bytes.
+        count (int): how many elements to read; -1 for all after `offset`.
+        offset (int): how many bytes to skip first.
+        requires_grad (bool): make the result a leaf that records operations.
+
+    Returns:
+        Tensor: 1-D, of `count` elements.
+
+    Example:
+        >>> import array
+        >>> import chainrule
+        >>> chainrule.frombuffer(array.array("i", [1, 2, 3]), dtype=chainrule.int32, offset=4)
+        tensor([2, 3], dtype=chainrule.int32)
+    """
+    xp = backend_for_device(None).xp
+    target = as_dtype(dtype).numpy
+    size = memoryview(buffer).nbytes
+    if offset < 0 or offset >= size and size:
+        raise ValueError(f"frombuffer: offset must be in [0, {size}), got {offset}")
+    if size == 0:
+        raise ValueError("frombuffer: both buffer length (0) and count (-1) must not be 0")
+    return _finish(xp.frombuffer(buffer, dtype=target, count=count, offset=offset), requires_grad)
+
+
+# ---- triangle indices ------------------------------------------------------------------------
 
 
 def _triangle_indices(name: str, row: int, col: int, offset: int, dtype: Any, device: Any) -> Any:
@@ -1280,8 +1644,8 @@ class Multinomial(Op):
             cumulative = rows.cumsum(-1)
             draws = rng.random((rows.shape[0], num_samples)) * totals
             samples = draws.astype(dtypes.int64.numpy)
-            for i in range(rows.shape[0]):  # the first category whose cumulative weight exceeds
-                samples[i] = cumulative[i].searchsorted(draws[i], side="right")
+            for i in builtins.range(rows.shape[0]):  # the first category whose cumulative
+                samples[i] = cumulative[i].searchsorted(draws[i], side="right")  # weight exceeds
             samples = samples.clip(0, rows.shape[-1] - 1)  # a draw rounded up to the total
         else:
             keys = rows / rng.exponential(size=rows.shape)

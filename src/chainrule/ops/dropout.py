@@ -179,6 +179,41 @@ def _feature_dropout(
     return _apply_mask(input, _dropout_mask(input, p, shape, op_name), inplace)
 
 
+def feature_dropout(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
+) -> Tensor:
+    """Zero whole channels of (N, C, ...) input with probability p and scale the rest by
+    1 / (1 - p): PyTorch's `torch.feature_dropout`, which dropout1d/2d/3d specialize.
+
+    Args:
+        input (Tensor): at least 2-D, (N, C, ...).
+        p (float): the probability that a channel is zeroed, in [0, 1].
+        training (bool): apply dropout (True) or return `input` unchanged.
+        inplace (bool): write the result into `input` and return it.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.ops.dropout import feature_dropout
+        >>> _ = chainrule.manual_seed(0)
+        >>> y = feature_dropout(chainrule.ones(4, 3, 5), p=0.5)
+        >>> bool((y.amax(2) == y.amin(2)).all())
+        True
+    """
+    _check_probability("feature_dropout", p)
+    if input.ndim < 2:
+        raise ShapeError(
+            "feature_dropout: expected input with at least 2 dimensions, got shape "
+            f"{tuple(input.shape)}"
+        )
+    if not training or p == 0:
+        return input
+    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
+    return _apply_mask(input, _dropout_mask(input, p, shape, "feature_dropout"), inplace)
+
+
 def dropout1d(
     input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
 ) -> Tensor:

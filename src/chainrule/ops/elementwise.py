@@ -2998,6 +2998,34 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> Tensor | tuple[Tensor, 
     return tuple(Tensor._from_array(array[:, i].copy()) for i in range(array.shape[1]))
 
 
+def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:  # noqa: A002
+    """`nonzero(input)` with exactly `size` rows: the first `size` positions, padded with rows
+    of `fill_value` when there are fewer (a shape known in advance, as compiled code wants).
+    Not differentiable.
+
+    Args:
+        input (Tensor): any shape.
+        size (int): the number of rows, at least 0.
+        fill_value (int): the value of the padding rows.
+
+    Returns:
+        Tensor: int64 (size, input.ndim).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.nonzero_static(chainrule.tensor([0, 3, 0, 5]), size=3)
+        tensor([[ 1],
+                [ 3],
+                [-1]])
+    """
+    if size < 0:
+        raise ValueError(f"nonzero_static: 'size' must be an non-negative integer, got {size}")
+    found = apply(Nonzero, (input,))._array[:size]
+    xp = input._backend.xp
+    padding = xp.full((size - found.shape[0], found.shape[1]), fill_value, dtype=found.dtype)
+    return Tensor._from_array(xp.concatenate((found, padding)))
+
+
 def argwhere(input: Tensor) -> Tensor:  # noqa: A002
     """The indices of the nonzero elements of `input`, one row per element (shape
     (count, input.ndim)), in row-major order: `nonzero(input)`.
@@ -3213,9 +3241,11 @@ def _comparison(
     example: tuple[str, str],
     integral_only: bool = False,
     ordered: bool = False,
+    refuse_bool: bool = False,
 ) -> tuple[type, Any]:
     """The op and public function of an elementwise comparison, logical or bitwise op; the
-    function's docstring says `meaning` and runs `example` (a call and its printed result)."""
+    function's docstring says `meaning` and runs `example` (a call and its printed result).
+    `refuse_bool`: bool tensors are refused too (gcd and lcm, as PyTorch)."""
 
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         return getattr(ctx.xp, ufunc_name)(x, y)
@@ -3237,7 +3267,8 @@ def _comparison(
             return NotImplemented  # so `t == None` is False and `t < None` a TypeError
         x, y = binary_operands(input, other, name)
         kind = x._array.dtype.kind
-        if (integral_only and kind in "fcV") or (ordered and kind == "c"):
+        refused = (integral_only and kind in "fcV") or (refuse_bool and kind == "b")
+        if refused or (ordered and kind == "c"):
             raise DTypeError(f"{name}: not implemented for {x.dtype.name} tensors")
         return apply(op, (x, y))
 
@@ -3355,6 +3386,75 @@ BitwiseRightShift, bitwise_right_shift = _comparison(
     integral_only=True,
 )
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+Gcd, gcd = _comparison(
+    "gcd",
+    "gcd",
+    "The greatest common divisor of |input| and |other| (integer tensors; gcd(0, 0) = 0)",
+    ("gcd(chainrule.tensor([4, 6, 0]), chainrule.tensor([6, -4, 0]))", "tensor([2, 2, 0])"),
+    integral_only=True,
+    refuse_bool=True,
+)
+Lcm, lcm = _comparison(
+    "lcm",
+    "lcm",
+    "The least common multiple of |input| and |other| (integer tensors; 0 where either is 0)",
+    ("lcm(chainrule.tensor([4, -4, 3]), chainrule.tensor([6, 6, 0]))", "tensor([12, 12,  0])"),
+    integral_only=True,
+    refuse_bool=True,
+)
+
+
+class Nextafter(Op):
+    """The next representable float after x in the direction of y (x itself where x == y).
+    Not differentiable (PyTorch has no derivative either). bfloat16 steps its own bit
+    pattern: a float32 step would round back to x."""
+
+    differentiable = False
+    bfloat16_native = True  # forward sees bfloat16 itself, not float32
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, y: Array) -> Array:
+        xp = ctx.xp
+        if x.dtype.kind != "V":
+            return xp.nextafter(x, y)
+        # bfloat16 (no ufunc of its own): one step of the bit pattern, towards y
+        x, y = xp.broadcast_arrays(x, y)
+        bits = x.view(xp.uint16).astype(xp.int32)
+        step = xp.where((x < y) == (x > 0), 1, -1)
+        smallest = xp.where(y > 0, 1, 0x8001)  # the smallest subnormal, with y's sign
+        stepped = xp.where(x == 0, smallest, bits + step).astype(xp.uint16).view(x.dtype)
+        return xp.where((x == y) | xp.isnan(x) | xp.isnan(y), x + y - x, stepped)
+
+    batch = elementwise_batch
+
+
+def nextafter(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+    """The next floating-point value after `input` towards `other`, elementwise with
+    broadcasting. Not differentiable.
+
+    Args:
+        input (Tensor): floating point, any shape.
+        other (Tensor): floating point, broadcastable with `input`.
+
+    Returns:
+        Tensor: of the promoted floating dtype and the broadcast shape.
+
+    Example:
+        >>> import chainrule
+        >>> eps = chainrule.nextafter(chainrule.tensor([1.0]), chainrule.tensor([2.0])) - 1
+        >>> bool(eps == chainrule.finfo(chainrule.float32).eps)
+        True
+    """
+    x, y = binary_operands(input, other, "nextafter")
+    if x._array.dtype.kind not in "fV":
+        raise DTypeError(f"nextafter: not implemented for {x.dtype.name} tensors")
+    return apply(Nextafter, (x, y))
+
+
+# PyTorch's longer names of the arithmetic ops (`torch.divide`, `torch.multiply`, ...).
+divide = div
+multiply = mul
+subtract = sub
 
 
 def _predicate(
@@ -3523,6 +3623,83 @@ def is_complex(input: Tensor) -> bool:  # noqa: A002
     return _require_tensor("is_complex", input)._array.dtype.kind == "c"
 
 
+def is_signed(input: Tensor) -> bool:  # noqa: A002
+    """Whether input's dtype can hold negative values (every dtype but uint8 and bool).
+
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        bool
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.is_signed(chainrule.tensor([1], dtype=chainrule.uint8))
+        False
+    """
+    return _require_tensor("is_signed", input)._array.dtype.kind not in "ub"
+
+
+def is_nonzero(input: Tensor) -> bool:  # noqa: A002
+    """Whether the single element of a one-element tensor is not zero (`bool(input)`);
+    RuntimeError for no element or several.
+
+    Args:
+        input (Tensor): exactly one element.
+
+    Returns:
+        bool
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.is_nonzero(chainrule.tensor([0.5]))
+        True
+    """
+    size = _require_tensor("is_nonzero", input)._array.size
+    if size != 1:
+        which = "no values" if size == 0 else "more than one value"
+        raise RuntimeError(f"Boolean value of Tensor with {which} is ambiguous")
+    return bool(input._array.reshape(-1)[0])
+
+
+def is_same_size(input: Tensor, other: Tensor) -> bool:  # noqa: A002
+    """Whether both tensors have the same shape.
+
+    Args:
+        input (Tensor): any shape.
+        other (Tensor): any shape.
+
+    Returns:
+        bool
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.is_same_size(chainrule.ones(2, 3), chainrule.zeros(2, 3))
+        True
+    """
+    return tuple(input.shape) == tuple(other.shape)
+
+
+def get_device(input: Tensor) -> int:  # noqa: A002
+    """The index of the accelerator holding `input`, or -1 on the CPU (PyTorch's convention).
+
+    Args:
+        input (Tensor): any tensor.
+
+    Returns:
+        int
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.get_device(chainrule.ones(2))
+        -1
+    """
+    device = _require_tensor("get_device", input).device
+    if device.type == "cpu":
+        return -1
+    return device.index or 0
+
+
 class Heaviside(Op):
     """0 where x < 0, `values` where x == 0, 1 where x > 0 (0 for nan, as PyTorch).
     Not differentiable."""
@@ -3674,6 +3851,17 @@ def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
 
 # The public names: PyTorch's functions (helpers above stay importable by module path).
 __all__ = [
+    "nonzero_static",
+    "get_device",
+    "is_nonzero",
+    "is_same_size",
+    "is_signed",
+    "divide",
+    "gcd",
+    "lcm",
+    "multiply",
+    "nextafter",
+    "subtract",
     "abs",
     "angle",
     "polar",

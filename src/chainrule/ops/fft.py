@@ -695,6 +695,123 @@ def ihfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None =
     return conj(_r2c("ihfft", x, None if n is None else (n,), (dim,), norm))
 
 
+def hfftn(
+    input: Tensor,  # noqa: A002
+    s: Sequence[int] | None = None,
+    dim: Dims | None = None,
+    norm: str | None = None,
+) -> Tensor:
+    """The n-dimensional real DFT of a Hermitian-symmetric signal given by its half along the
+    last of `dim`: `irfftn(conj(input))` with the conjugate normalisation, as
+    torch.fft.hfftn.
+
+    Args:
+        input (Tensor): the signal's half: s[-1] // 2 + 1 terms along the last of `dim`.
+        s (sequence of ints, optional): the output size in each transformed dim; the last
+            defaults to 2 * (size - 1).
+        dim (sequence of ints, optional): the dimensions to transform: every one by default, or
+            the last len(s) when only `s` is given.
+        norm (str, optional): 'backward' (None, the default: no scaling forward, 1/n inverse),
+            'ortho' (1/sqrt(n) both ways) or 'forward' (1/n forward, none inverse).
+
+    Returns:
+        Tensor: real.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.fft.hfftn(chainrule.tensor([[1.0, 0.0], [0.0, 0.0]]))
+        tensor([[1., 1.],
+                [1., 1.]])
+    """
+    norm = _CONJUGATE_NORM[_norm(norm)]
+    return _c2r("hfftn", conj(_as_complex("hfftn", input)), s, dim, norm)
+
+
+def hfft2(
+    input: Tensor,  # noqa: A002
+    s: Sequence[int] | None = None,
+    dim: Sequence[int] = (-2, -1),
+    norm: str | None = None,
+) -> Tensor:
+    """`hfftn` over two dims, the last two by default.
+
+    Args:
+        input (Tensor): at least 2-D: the signal's half along the last of `dim`.
+        s (sequence of ints, optional): the output size in each transformed dim; the last
+            defaults to 2 * (size - 1).
+        dim (sequence of ints, optional): the two dimensions to transform.
+        norm (str, optional): 'backward' (None, the default: no scaling forward, 1/n inverse),
+            'ortho' (1/sqrt(n) both ways) or 'forward' (1/n forward, none inverse).
+
+    Returns:
+        Tensor: real.
+
+    Example:
+        >>> import chainrule
+        >>> tuple(chainrule.fft.hfft2(chainrule.ones(2, 3)).shape)
+        (2, 4)
+    """
+    norm = _CONJUGATE_NORM[_norm(norm)]
+    return _c2r("hfft2", conj(_as_complex("hfft2", input)), s, dim, norm)
+
+
+def ihfftn(
+    input: Tensor,  # noqa: A002
+    s: Sequence[int] | None = None,
+    dim: Dims | None = None,
+    norm: str | None = None,
+) -> Tensor:
+    """The inverse of `hfftn`: `conj(rfftn(input))` with the conjugate normalisation.
+
+    Args:
+        input (Tensor): real.
+        s (sequence of ints, optional): the signal size in each transformed dim; the input
+            is zero-padded or cropped to it first.
+        dim (sequence of ints, optional): the dimensions to transform: every one by default, or
+            the last len(s) when only `s` is given.
+        norm (str, optional): 'backward' (None, the default: no scaling forward, 1/n inverse),
+            'ortho' (1/sqrt(n) both ways) or 'forward' (1/n forward, none inverse).
+
+    Returns:
+        Tensor: complex, the last transformed dim holding s[-1] // 2 + 1 terms.
+
+    Example:
+        >>> import chainrule
+        >>> tuple(chainrule.fft.ihfftn(chainrule.ones(2, 2, 4)).shape)
+        (2, 2, 3)
+    """
+    norm = _CONJUGATE_NORM[_norm(norm)]
+    return conj(_r2c("ihfftn", _as_real("ihfftn", input), s, dim, norm))
+
+
+def ihfft2(
+    input: Tensor,  # noqa: A002
+    s: Sequence[int] | None = None,
+    dim: Sequence[int] = (-2, -1),
+    norm: str | None = None,
+) -> Tensor:
+    """`ihfftn` over two dims, the last two by default.
+
+    Args:
+        input (Tensor): real, at least 2-D.
+        s (sequence of ints, optional): the signal size in each transformed dim; the input
+            is zero-padded or cropped to it first.
+        dim (sequence of ints, optional): the two dimensions to transform.
+        norm (str, optional): 'backward' (None, the default: no scaling forward, 1/n inverse),
+            'ortho' (1/sqrt(n) both ways) or 'forward' (1/n forward, none inverse).
+
+    Returns:
+        Tensor: complex, the last transformed dim holding s[-1] // 2 + 1 terms.
+
+    Example:
+        >>> import chainrule
+        >>> tuple(chainrule.fft.ihfft2(chainrule.ones(2, 4)).shape)
+        (2, 3)
+    """
+    norm = _CONJUGATE_NORM[_norm(norm)]
+    return conj(_r2c("ihfft2", _as_real("ihfft2", input), s, dim, norm))
+
+
 # ---- shifts and frequencies ------------------------------------------------------------------
 
 

@@ -3044,11 +3044,127 @@ _SELECTIONS = (
 return_types = _SimpleNamespace(
     **{name: _return_type(name) for name in _SELECTIONS},
     aminmax=_return_type("aminmax", ("min", "max")),
+    histogram=_return_type("histogram", ("hist", "bin_edges")),
 )
+
+
+# ---- counting (not differentiable) ------------------------------------------------------------
+
+
+def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:  # noqa: A002
+    """How often each value 0, 1, ..., max(input) occurs in a 1-D tensor of non-negative
+    integers (the sum of `weights` at each value's positions, when given). Not differentiable.
+
+    Args:
+        input (Tensor): 1-D, non-negative integers.
+        weights (Tensor, optional): 1-D, the length of `input`.
+        minlength (int): the least length of the result.
+
+    Returns:
+        Tensor: int64 counts of length max(max(input) + 1, minlength); with `weights`,
+        float32 for float32 weights and float64 otherwise (as PyTorch).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.bincount(chainrule.tensor([0, 1, 1, 3]))
+        tensor([1, 2, 0, 1])
+    """
+    array = input._array
+    if array.dtype.kind == "b" or array.dtype.kind not in "iu":
+        raise DTypeError(f"bincount: not implemented for {input.dtype.name} tensors")
+    if array.ndim != 1 or (array.size and int(array.min()) < 0):
+        raise ValueError(
+            f"bincount: only supports 1-d non-negative integral inputs (shape {input.shape})"
+        )
+    if minlength < 0:
+        raise ValueError(f"bincount: minlength should be >= 0, got {minlength}")
+    xp = input._backend.xp
+    if weights is None:
+        return _wrap(xp.bincount(array, minlength=minlength).astype(xp.int64))
+    if weights._array.shape != array.shape:
+        raise ValueError(
+            f"bincount: weights should be 1-d and have the same length as input (input shape "
+            f"{input.shape}, weights shape {weights.shape})"
+        )
+    kind = weights._array.dtype
+    target = xp.float32 if kind == xp.float32 else xp.float64
+    counts = xp.bincount(array, weights=weights._array.astype(xp.float64), minlength=minlength)
+    return _wrap(counts.astype(target))
+
+
+def histogram(
+    input: Tensor,  # noqa: A002
+    bins: int | Tensor = 100,
+    *,
+    range: Sequence[float] | None = None,  # noqa: A002
+    weight: Tensor | None = None,
+    density: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """A histogram of `input`'s values: `bins` equal-width bins over `range` (the data's own
+    range by default), or the bins between consecutive edges of a 1-D `bins` tensor. Each bin
+    holds its left edge; the last holds its right edge too; values outside are not counted.
+    Not differentiable.
+
+    Args:
+        input (Tensor): float32 or float64, any shape (flattened).
+        bins (int or Tensor): the number of bins, or their edges (increasing).
+        range (tuple of float, optional): the lowest and highest edge when `bins` is an int.
+        weight (Tensor, optional): each value's weight, the shape of `input`.
+        density (bool): normalize so that the histogram integrates to 1 over its edges.
+
+    Returns:
+        (Tensor, Tensor): `hist` (input's dtype) and `bin_edges`, a named tuple.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.histogram(chainrule.tensor([1.0, 2.0, 1.0]), bins=2, range=(0.0, 2.0))
+        histogram(hist=tensor([0., 3.]), bin_edges=tensor([0., 1., 2.]))
+    """
+    array = input._array
+    if array.dtype.kind not in "f" or array.dtype.itemsize < 4:  # PyTorch's kernel, too
+        raise DTypeError(f"histogram: not implemented for {input.dtype.name} tensors")
+    xp = input._backend.xp
+    values = array.reshape(-1)
+    if isinstance(bins, Tensor):
+        if bins._array.ndim != 1 or bins._array.size < 1:
+            raise ValueError(f"histogram: bins must be a non-empty 1-D tensor, got {bins.shape}")
+        if range is not None:
+            raise TypeError("histogram(): range is for an int number of bins, not bin edges")
+        edges = bins._array.astype(array.dtype)
+    else:
+        if bins <= 0:
+            raise ValueError(f"histogram: bins must be > 0, but got {bins}")
+        if range is not None:
+            low, high = float(range[0]), float(range[1])
+            if low > high:
+                raise ValueError(
+                    f"histogram: min should not exceed max, but got min {low} max {high}"
+                )
+        elif values.size:
+            low, high = float(values.min()), float(values.max())
+        else:
+            low, high = 0.0, 1.0
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise ValueError(f"histogram: range of [{low}, {high}] is not finite")
+        if low == high:
+            low, high = low - 0.5, high + 0.5
+        edges = xp.linspace(low, high, bins + 1).astype(array.dtype)
+    count = edges.size - 1
+    inside = (values >= edges[0]) & (values <= edges[-1])
+    position = xp.searchsorted(edges, values[inside], side="right") - 1
+    position = xp.minimum(position, count - 1)  # the last edge belongs to the last bin
+    chosen = None if weight is None else weight._array.reshape(-1)[inside].astype(xp.float64)
+    hist = xp.bincount(position, weights=chosen, minlength=count)[:count].astype(array.dtype)
+    if density:
+        widths = edges[1:] - edges[:-1]
+        hist = hist / (hist.sum() * widths)
+    return return_types.histogram(_wrap(hist), _wrap(edges))
 
 
 # The public names: PyTorch's functions (helpers above stay importable by module path).
 __all__ = [
+    "bincount",
+    "histogram",
     "all",
     "amax",
     "amin",

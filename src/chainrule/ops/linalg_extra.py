@@ -1,0 +1,719 @@
+"""Linear algebra composed of the decompositions: torch.linalg's vander, householder_product,
+tensorinv, tensorsolve and solve_ex, and PyTorch's top-level spellings, older than
+torch.linalg and still common in programs (torch.cholesky, torch.qr, torch.svd, torch.lu,
+torch.lu_solve, torch.lu_unpack, torch.triangular_solve, torch.cholesky_solve,
+torch.cholesky_inverse, torch.pinverse, torch.matrix_exp, torch.nuclear_norm,
+torch.frobenius_norm, torch.vander, torch.orgqr). Each is a composition of differentiable ops,
+so its derivatives are theirs, to every order.
+
+>>> import chainrule
+>>> L = chainrule.tensor([[2.0, 0.0], [1.0, 1.0]])
+>>> chainrule.cholesky_inverse(L) @ (L @ L.T)
+tensor([[1., 0.],
+        [0., 1.]])
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from chainrule.backend import dtypes
+from chainrule.errors import DTypeError, LinAlgError, ShapeError
+from chainrule.ops.complex import conj
+from chainrule.ops.creation import eye, ones_like, zeros
+from chainrule.ops.decompositions import (
+    _unpack,
+    lu_factor_ex,
+    matrix_exp,
+    matrix_norm,
+    pinv,
+)
+from chainrule.ops.decompositions import (
+    lu_solve as linalg_lu_solve,
+)
+from chainrule.ops.decompositions import (
+    qr as linalg_qr,
+)
+from chainrule.ops.decompositions import (
+    svd as linalg_svd,
+)
+from chainrule.ops.linalg import cholesky as linalg_cholesky
+from chainrule.ops.linalg import inv, solve, solve_triangular, tril, triu
+from chainrule.ops.op import Op, apply
+from chainrule.ops.reduction import cumprod, vector_norm
+from chainrule.ops.shape import cat, expand, flip, movedim, reshape, unsqueeze
+
+if TYPE_CHECKING:
+    from chainrule._tensor import Tensor
+
+
+def _return_type(name: str, fields: Sequence[str]) -> type:
+    result = namedtuple(name, fields)
+    result.__qualname__ = f"return_types.{name}"
+    return result
+
+
+QrResult = _return_type("qr", ("Q", "R"))
+SvdResult = _return_type("svd", ("U", "S", "V"))
+LuUnpackResult = _return_type("lu_unpack", ("P", "L", "U"))
+TriangularSolveResult = _return_type("triangular_solve", ("solution", "cloned_coefficient"))
+SolveExResult = _return_type("linalg_solve_ex", ("result", "info"))
+GeqrfResult = _return_type("geqrf", ("a", "tau"))
+
+__all__ = [
+    "geqrf",
+    "ormqr",
+    "cholesky",
+    "cholesky_inverse",
+    "cholesky_solve",
+    "frobenius_norm",
+    "lu",
+    "lu_solve",
+    "lu_unpack",
+    "matrix_exp",
+    "nuclear_norm",
+    "orgqr",
+    "pinverse",
+    "qr",
+    "svd",
+    "triangular_solve",
+    "vander",
+]
+
+
+def _mH(x: Any) -> Any:  # noqa: N802 - PyTorch's spelling of a batched conjugate transpose
+    return conj(x.transpose(-2, -1))
+
+
+# ---- torch.linalg -----------------------------------------------------------------------------
+
+
+def _vander_operand(x: Tensor) -> Tensor:
+    """x, with integers widened to int64 (as PyTorch); bool is refused."""
+    if x.dtype is dtypes.bool_:
+        raise DTypeError(
+            "linalg.vander supports floating point, complex, and integer tensors, but got Bool"
+        )
+    if x.dtype.is_floating_point or x.is_complex():
+        return x
+    return x.to(dtypes.int64)
+
+
+def linalg_vander(x: Tensor, *, N: int | None = None) -> Tensor:  # noqa: N803
+    """The Vandermonde matrix of increasing powers: element (..., i, j) is x[..., i] ** j for
+    j < N (N = x.shape[-1] by default). Built by cumulative products, so its derivative is
+    exact at x = 0 too.
+
+    Args:
+        x (Tensor): (*, n).
+        N (int, optional): the number of columns, at least 1 (default n).
+
+    Returns:
+        Tensor: (*, n, N), of x's dtype.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.linalg.vander(chainrule.tensor([1.0, 2.0, 3.0]))
+        tensor([[1., 1., 1.],
+                [1., 2., 4.],
+                [1., 3., 9.]])
+    """
+    if x.ndim < 1:
+        raise ShapeError("linalg.vander: x must have at least one dimension (got a 0-d tensor)")
+    x = _vander_operand(x)
+    columns = x.shape[-1] if N is None else N
+    if columns < 1:
+        raise ValueError(f"linalg.vander: N must be greater than 1, got {columns}")
+    column = unsqueeze(x, -1)
+    first = ones_like(column)
+    if columns == 1:
+        return first
+    powers = cumprod(expand(column, (*x.shape, columns - 1)), -1)
+    return cat((first, powers), -1)
+
+
+def householder_product(A: Tensor, tau: Tensor) -> Tensor:  # noqa: N803
+    """The first n columns of H_1 H_2 ... H_k, H_i = I - tau_i v_i v_i^H, where v_i is column
+    i of A below the diagonal with a 1 on it (LAPACK's orgqr/ungqr: Q from geqrf's output).
+    A product of k rank-one updates, differentiable in A and tau.
+
+    Args:
+        A (Tensor): (*, m, n) with m >= n: the Householder vectors below the diagonal.
+        tau (Tensor): (*, k) with k <= n: the scales.
+
+    Returns:
+        Tensor: (*, m, n).
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[0.0], [1.0]])
+        >>> chainrule.linalg.householder_product(A, chainrule.tensor([1.0]))
+        tensor([[ 0.],
+                [-1.]])
+    """
+    if A.ndim < 2 or tau.ndim < 1:
+        raise ShapeError(
+            f"linalg.householder_product: A must have at least 2 dimensions and tau at least 1 "
+            f"(A shape {tuple(A.shape)}, tau shape {tuple(tau.shape)})"
+        )
+    m, n, k = A.shape[-2], A.shape[-1], tau.shape[-1]
+    if m < n or k > n or tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
+        raise ShapeError(
+            f"linalg.householder_product: expected A (*, m, n) with m >= n and tau (*, k) with "
+            f"k <= n and the same batch (A shape {tuple(A.shape)}, tau shape {tuple(tau.shape)})"
+        )
+    if A.dtype is not tau.dtype:
+        raise ValueError(
+            f"linalg.householder_product: tau dtype {tau.dtype.name} does not match input "
+            f"dtype {A.dtype.name}"
+        )
+    identity = eye(m, dtype=A.dtype, device=A.device)
+    q = expand(identity, (*A.shape[:-2], m, m))
+    for i in range(k):
+        below = A[..., i + 1 :, i : i + 1]
+        head = zeros((*A.shape[:-2], i, 1), dtype=A.dtype, device=A.device)
+        one = ones_like(A[..., :1, :1])
+        v = cat((head, one, below), -2)  # (*, m, 1)
+        q = q - (q @ v) * unsqueeze(tau[..., i : i + 1], -2) @ _mH(v)
+    return q[..., :n]
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:  # noqa: N803
+    """The inverse of A for `tensordot(.., ind)`: A's first `ind` dimensions against the rest,
+    as one square matrix, inverted, reshaped to A.shape[ind:] + A.shape[:ind].
+
+    Args:
+        A (Tensor): with prod(A.shape[:ind]) == prod(A.shape[ind:]).
+        ind (int): how many leading dimensions form the rows, at least 1.
+
+    Returns:
+        Tensor: of shape A.shape[ind:] + A.shape[:ind].
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.eye(4).reshape(4, 2, 2)
+        >>> chainrule.linalg.tensorinv(A, ind=1).shape
+        chainrule.Size([2, 2, 4])
+    """
+    if ind <= 0:
+        raise ValueError(
+            f"linalg.tensorinv: Expected a strictly positive integer for 'ind', got {ind}"
+        )
+    rows, columns = tuple(A.shape[:ind]), tuple(A.shape[ind:])
+    if math.prod(rows) != math.prod(columns):
+        raise ShapeError(
+            f"linalg.tensorinv: Expected self to satisfy the requirement "
+            f"prod(self.shape[ind:]) == prod(self.shape[:ind]), but got {math.prod(columns)} "
+            f"!= {math.prod(rows)} (shape {tuple(A.shape)}, ind {ind})"
+        )
+    square = reshape(A, (math.prod(rows), math.prod(columns)))
+    return reshape(inv(square), columns + rows)
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tensor:  # noqa: N803
+    """X with tensordot(A, X, X.ndim) = B: A's leading B.ndim dimensions against the rest, as
+    one square system (after moving `dims` of A to the end); only the sizes' products must
+    agree, as in PyTorch.
+
+    Args:
+        A (Tensor): X's shape after B.ndim leading dims, with prod(B.shape) == prod(X.shape).
+        B (Tensor): the right-hand side.
+        dims (list of int, optional): dimensions of A moved to the end first.
+
+    Returns:
+        Tensor: X, of shape A.shape[B.ndim:].
+
+    Example:
+        >>> import chainrule
+        >>> A = (2 * chainrule.eye(6)).reshape(2, 3, 6)
+        >>> chainrule.linalg.tensorsolve(A, chainrule.ones(2, 3)).shape
+        chainrule.Size([6])
+    """
+    if dims is not None:
+        dims = list(dims)
+        A = movedim(A, dims, list(range(A.ndim - len(dims), A.ndim)))  # noqa: N806
+    result_shape = tuple(A.shape[B.ndim :])
+    rows = math.prod(B.shape)
+    if rows != math.prod(result_shape):
+        raise ShapeError(
+            f"linalg.tensorsolve: Expected self to satisfy the requirement "
+            f"prod(result_shape) == prod(B.shape) (A shape {tuple(A.shape)}, B shape "
+            f"{tuple(B.shape)})"
+        )
+    solution = solve(reshape(A, (rows, rows)), reshape(B, (rows,)))
+    return reshape(solution, result_shape)
+
+
+def solve_ex(
+    A: Tensor,  # noqa: N803
+    B: Tensor,  # noqa: N803
+    *,
+    left: bool = True,
+    check_errors: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """linalg.solve that reports singular matrices instead of raising: (result, info), info
+    (int32, per matrix) 0 on success or the position of LU's first zero pivot (result then
+    holds what the solve gives: infinities or nans).
+
+    Args:
+        A (Tensor): floating point (*, n, n).
+        B (Tensor): (*, n, k) or (*, n), as linalg.solve takes it.
+        left (bool): solve A X = B (True) or X A = B.
+        check_errors (bool): raise LinAlgError where info is not 0.
+
+    Returns:
+        (Tensor, Tensor): a named tuple (result, info).
+
+    Example:
+        >>> import chainrule
+        >>> result, info = chainrule.linalg.solve_ex(2 * chainrule.eye(2), chainrule.ones(2))
+        >>> result, info
+        (tensor([0.5000, 0.5000]), tensor(0, dtype=chainrule.int32))
+    """
+    packed, pivots, info = lu_factor_ex(A)
+    if check_errors and bool((info != 0).any()):
+        raise LinAlgError(
+            f"linalg.solve_ex: The solver failed because the input matrix is singular "
+            f"(A shape {tuple(A.shape)})"
+        )
+    try:  # the plain solve: no branch on info's values, so vmap maps it
+        return SolveExResult(solve(A, B, left=left), info)
+    except LinAlgError:  # a singular matrix: what its LU gives (infinities, nans)
+        vector = B.ndim == 1 or tuple(B.shape) == tuple(A.shape[:-1])
+        rhs = unsqueeze(B, -1 if left else -2) if vector else B
+        result = linalg_lu_solve(packed, pivots, rhs, left=left)
+        return SolveExResult(result.squeeze(-1 if left else -2) if vector else result, info)
+
+
+class Geqrf(Op):
+    """LAPACK's geqrf: the QR factorization as Householder reflectors (below the diagonal of
+    `a`, R on and above it) and their scales `tau`. Not differentiable (nor is PyTorch's)."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Any, a: Any) -> tuple:
+        xp = ctx.xp
+        h, tau = xp.linalg.qr(a, mode="raw")  # h is the transpose LAPACK's Fortran writes
+        return xp.ascontiguousarray(xp.swapaxes(h, -1, -2)), tau
+
+
+def geqrf(input: Tensor) -> tuple[Tensor, Tensor]:  # noqa: A002
+    """The QR factorization in LAPACK's packed form (`torch.geqrf`): R on and above the
+    diagonal of `a`, the Householder vectors below it, their scales in `tau`;
+    `linalg.householder_product(a, tau)` rebuilds Q. Not differentiable.
+
+    Args:
+        input (Tensor): floating point (*, m, n).
+
+    Returns:
+        (Tensor, Tensor): a named tuple (a, tau), tau of shape (*, min(m, n)).
+
+    Example:
+        >>> import chainrule
+        >>> a, tau = chainrule.geqrf(chainrule.tensor([[3.0], [4.0]]))
+        >>> a[0].abs(), tau.shape
+        (tensor([5.]), chainrule.Size([1]))
+    """
+    if input.ndim < 2 or not (input.dtype.is_floating_point or input.is_complex()):
+        raise ShapeError(
+            f"geqrf: input must have at least 2 dimensions and a floating dtype (shape "
+            f"{tuple(input.shape)}, dtype {input.dtype.name})"
+        )
+    packed, tau = apply(Geqrf, (input,))
+    return GeqrfResult(packed, tau)
+
+
+def ormqr(
+    input: Tensor,  # noqa: A002
+    tau: Tensor,
+    other: Tensor,
+    left: bool = True,
+    transpose: bool = False,
+) -> Tensor:
+    """`other` multiplied by the Q of a geqrf factorization (`torch.ormqr`): Q other, Q^H
+    other, other Q or other Q^H. Q is rebuilt by `householder_product` from the reflectors
+    (padded to a square), so the product is differentiable in all three.
+
+    Args:
+        input (Tensor): (*, mn, k), the reflectors below the diagonal (from geqrf).
+        tau (Tensor): (*, min(mn, k)), their scales.
+        other (Tensor): (*, m, n); mn is m when `left`, else n.
+        left (bool): multiply from the left.
+        transpose (bool): multiply by Q^H (the conjugate transpose).
+
+    Returns:
+        Tensor: other's shape.
+
+    Example:
+        >>> import chainrule
+        >>> a, tau = chainrule.geqrf(chainrule.tensor([[3.0, 1.0], [4.0, 2.0]]))
+        >>> q = chainrule.ormqr(a, tau, chainrule.eye(2))
+        >>> bool(chainrule.allclose(q @ q.T, chainrule.eye(2), atol=1e-6))
+        True
+    """
+    size = input.shape[-2]
+    if other.ndim < 2 or other.shape[-2 if left else -1] != size:
+        raise ShapeError(
+            f"ormqr: other's {'rows' if left else 'columns'} must match input's {size} rows "
+            f"(input shape {tuple(input.shape)}, other shape {tuple(other.shape)})"
+        )
+    k = tau.shape[-1]
+    reflectors = input[..., :k]
+    padding = zeros((*input.shape[:-2], size, size - k), dtype=input.dtype, device=input.device)
+    q = householder_product(cat((reflectors, padding), -1), tau)
+    q = _mH(q) if transpose else q
+    return q @ other if left else other @ q
+
+
+# ---- PyTorch's top-level spellings ------------------------------------------------------------
+
+
+def cholesky(input: Tensor, upper: bool = False) -> Tensor:  # noqa: A002
+    """`torch.cholesky`, PyTorch's older spelling of `linalg.cholesky` (upper positional).
+
+    Args:
+        input (Tensor): floating point (*, n, n), Hermitian positive-definite.
+        upper (bool): return the upper factor U = L^H.
+
+    Returns:
+        Tensor: the shape of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.cholesky(chainrule.tensor([[4.0, 2.0], [2.0, 2.0]]))
+        tensor([[2., 0.],
+                [1., 1.]])
+    """
+    return linalg_cholesky(input, upper=upper)
+
+
+def _cholesky_product(L: Tensor, upper: bool) -> Tensor:  # noqa: N803
+    """A = L L^H (U^H U when upper) from the factor's own triangle, as PyTorch reads it; the
+    derivative reaches the whole of L, as PyTorch's (its cholesky_solve and cholesky_inverse
+    derivatives treat L as a full matrix), through `L + (tril(L) - L).detach()`."""
+    triangle = triu(L) if upper else tril(L)
+    factor = L + (triangle - L).detach()
+    return _mH(factor) @ factor if upper else factor @ _mH(factor)
+
+
+def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
+    """X with A X = B for A = L L^H (or U^H U when `upper`) given its Cholesky factor (only
+    its triangle is read). Differentiable in B and L; the derivative in L is PyTorch's, which
+    treats L as a full matrix (nonzero above a lower factor's diagonal too).
+
+    Args:
+        B (Tensor): (*, n, k), the right-hand sides.
+        L (Tensor): (*, n, n), the lower (or upper) Cholesky factor.
+        upper (bool): `L` is the upper factor.
+
+    Returns:
+        Tensor: (*, n, k).
+
+    Example:
+        >>> import chainrule
+        >>> L = chainrule.tensor([[2.0, 0.0], [1.0, 1.0]])
+        >>> chainrule.cholesky_solve(chainrule.tensor([[6.0], [3.0]]), L)
+        tensor([[1.5000],
+                [0.0000]])
+    """
+    if B.ndim < 2 or L.ndim < 2:
+        raise ShapeError(
+            f"cholesky_solve: b should have at least 2 dimensions, but has {B.ndim} dimensions "
+            f"instead (B shape {tuple(B.shape)}, L shape {tuple(L.shape)})"
+        )
+    return solve(_cholesky_product(L, upper), B)
+
+
+def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
+    """The inverse of A = L L^H (or U^H U when `upper`) from its Cholesky factor (only its
+    triangle is read; the derivative treats L as a full matrix, as PyTorch's).
+
+    Args:
+        L (Tensor): (*, n, n), the lower (or upper) Cholesky factor.
+        upper (bool): `L` is the upper factor.
+
+    Returns:
+        Tensor: (*, n, n).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.cholesky_inverse(chainrule.tensor([[2.0, 0.0], [0.0, 1.0]]))
+        tensor([[0.2500, 0.0000],
+                [0.0000, 1.0000]])
+    """
+    if L.ndim < 2 or L.shape[-1] != L.shape[-2]:
+        raise ShapeError(
+            f"cholesky_inverse: A must be batches of square matrices, but they are {tuple(L.shape)}"
+        )
+    return inv(_cholesky_product(L, upper))
+
+
+def qr(input: Tensor, some: bool = True) -> tuple[Tensor, Tensor]:  # noqa: A002
+    """`torch.qr`: linalg.qr, reduced when `some` (the default) and complete otherwise.
+
+    Args:
+        input (Tensor): floating point (*, m, n).
+        some (bool): the reduced factorization (Q m x k, R k x n, k = min(m, n)).
+
+    Returns:
+        (Tensor, Tensor): a named tuple (Q, R).
+
+    Example:
+        >>> import chainrule
+        >>> Q, R = chainrule.qr(chainrule.tensor([[3.0], [4.0]]))
+        >>> R.abs()
+        tensor([[5.]])
+    """
+    result = linalg_qr(input, "reduced" if some else "complete")
+    return QrResult(result.Q, result.R)
+
+
+def svd(
+    input: Tensor,  # noqa: A002
+    some: bool = True,
+    compute_uv: bool = True,
+) -> tuple[Tensor, Tensor, Tensor]:  # noqa: A002
+    """`torch.svd`: input = U diag(S) V^H, returning V (not linalg.svd's V^H); reduced when
+    `some`. Without `compute_uv`, U and V are zero matrices of the complete shapes.
+
+    Args:
+        input (Tensor): floating point (*, m, n).
+        some (bool): the reduced factorization (U m x k, V n x k).
+        compute_uv (bool): compute U and V (False: zeros, and S only).
+
+    Returns:
+        (Tensor, Tensor, Tensor): a named tuple (U, S, V).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.svd(chainrule.tensor([[3.0, 0.0], [0.0, -2.0]])).S
+        tensor([3., 2.])
+    """
+    if not compute_uv:
+        values = linalg_svd(input, full_matrices=False).S.detach()
+        batch = tuple(input.shape[:-2])
+        m, n = input.shape[-2], input.shape[-1]
+        u = zeros((*batch, m, m), dtype=input.dtype, device=input.device)
+        v = zeros((*batch, n, n), dtype=input.dtype, device=input.device)
+        return SvdResult(u, values, v)
+    u, s, vh = linalg_svd(input, full_matrices=not some)
+    return SvdResult(u, s, _mH(vh))
+
+
+def lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> tuple:  # noqa: N803
+    """`torch.lu`: the packed LU factorization (LU, pivots), as linalg.lu_factor, and LAPACK's
+    info per matrix when `get_infos` (a singular matrix has an LU too: never an error).
+
+    Args:
+        A (Tensor): floating point (*, m, n).
+        pivot (bool): partial pivoting.
+        get_infos (bool): also return the int32 infos.
+
+    Returns:
+        tuple: (LU, pivots), or (LU, pivots, infos); pivots 1-based int32 as LAPACK's.
+
+    Example:
+        >>> import chainrule
+        >>> LU, pivots = chainrule.lu(chainrule.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        >>> pivots
+        tensor([2, 2], dtype=chainrule.int32)
+    """
+    packed, pivots, info = lu_factor_ex(A, pivot=pivot)
+    return (packed, pivots, info) if get_infos else (packed, pivots)
+
+
+def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:  # noqa: N803
+    """`torch.lu_solve`: X with A X = b from torch.lu's packed factorization of A (the
+    right-hand side first, unlike linalg.lu_solve).
+
+    Args:
+        b (Tensor): (*, n, k).
+        LU_data (Tensor): (*, n, n), from `lu`.
+        LU_pivots (Tensor): (*, n), from `lu`.
+
+    Returns:
+        Tensor: (*, n, k).
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 2.0]])
+        >>> chainrule.lu_solve(chainrule.tensor([[3.0], [3.0]]), *chainrule.lu(A))
+        tensor([[1.],
+                [1.]])
+    """
+    return linalg_lu_solve(LU_data, LU_pivots, b)
+
+
+def lu_unpack(
+    LU_data: Tensor,  # noqa: N803
+    LU_pivots: Tensor,  # noqa: N803
+    unpack_data: bool = True,
+    unpack_pivots: bool = True,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """(P, L, U) with A = P L U from `lu`'s packed factorization; differentiable in LU_data.
+    What is not unpacked comes back as an empty tensor.
+
+    Args:
+        LU_data (Tensor): (*, m, n), from `lu`.
+        LU_pivots (Tensor): (*, min(m, n)), from `lu`.
+        unpack_data (bool): return L and U.
+        unpack_pivots (bool): return P.
+
+    Returns:
+        (Tensor, Tensor, Tensor): a named tuple (P, L, U).
+
+    Example:
+        >>> import chainrule
+        >>> P, L, U = chainrule.lu_unpack(*chainrule.lu(chainrule.tensor([[1.0, 2.0], [3.0, 4.0]])))
+        >>> P
+        tensor([[0., 1.],
+                [1., 0.]])
+    """
+    permutation, lower, upper = _unpack(LU_data, LU_pivots)
+    nothing = zeros((0,), dtype=LU_data.dtype, device=LU_data.device)
+    if not unpack_data:
+        lower = upper = nothing
+    if not unpack_pivots:
+        permutation = nothing
+    return LuUnpackResult(permutation, lower, upper)
+
+
+def triangular_solve(
+    b: Tensor,
+    A: Tensor,  # noqa: N803
+    upper: bool = True,
+    transpose: bool = False,
+    unitriangular: bool = False,
+) -> tuple[Tensor, Tensor]:
+    """`torch.triangular_solve`: X with A X = b (A^T X = b when `transpose`) for triangular A,
+    and a copy of A, as PyTorch returns it.
+
+    Args:
+        b (Tensor): (*, m, k).
+        A (Tensor): (*, m, m), triangular; only the `upper` (or lower) triangle is read.
+        upper (bool): A is upper triangular.
+        transpose (bool): solve with A's transpose.
+        unitriangular (bool): take A's diagonal to be ones.
+
+    Returns:
+        (Tensor, Tensor): a named tuple (solution, cloned_coefficient).
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[2.0, 1.0], [0.0, 4.0]])
+        >>> chainrule.triangular_solve(chainrule.ones(2, 1), A).solution
+        tensor([[0.3750],
+                [0.2500]])
+    """
+    coefficient = A.transpose(-2, -1) if transpose else A
+    solution = solve_triangular(
+        coefficient, b, upper=upper != transpose, unitriangular=unitriangular
+    )
+    return TriangularSolveResult(solution, A.clone())
+
+
+def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:  # noqa: A002
+    """`torch.pinverse`: linalg.pinv with singular values below rcond * the largest taken as 0.
+
+    Args:
+        input (Tensor): floating point (*, m, n).
+        rcond (float): the relative cutoff.
+
+    Returns:
+        Tensor: (*, n, m).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.pinverse(chainrule.tensor([[2.0, 0.0], [0.0, 4.0]]))
+        tensor([[0.5000, 0.0000],
+                [0.0000, 0.2500]])
+    """
+    return pinv(input, rtol=rcond)
+
+
+def nuclear_norm(
+    input: Tensor,  # noqa: A002
+    dim: Sequence[int] | bool | None = None,
+    keepdim: bool = False,
+) -> Tensor:  # noqa: A002
+    """The nuclear norm (the sum of singular values) of the matrices over `dim` (the last two by
+    default): linalg.matrix_norm(input, 'nuc'). `nuclear_norm(x, True)` is keepdim, as in
+    PyTorch's overload.
+
+    Args:
+        input (Tensor): floating point, at least 2-D.
+        dim (tuple of 2 ints, optional): the matrix dimensions.
+        keepdim (bool): keep them, of size 1.
+
+    Returns:
+        Tensor: input's shape without (or with size-1) `dim`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.nuclear_norm(chainrule.tensor([[3.0, 0.0], [0.0, -2.0]]))
+        tensor(5.)
+    """
+    if isinstance(dim, bool):  # nuclear_norm(input, keepdim)
+        dim, keepdim = None, dim
+    return matrix_norm(input, "nuc", (-2, -1) if dim is None else tuple(dim), keepdim)
+
+
+def frobenius_norm(input: Tensor, dim: int | Sequence[int], keepdim: bool = False) -> Tensor:  # noqa: A002
+    """The Frobenius norm over one or two dimensions: the square root of the sum of |x|^2.
+
+    Args:
+        input (Tensor): floating point.
+        dim (int or tuple of ints): at most two dimensions.
+        keepdim (bool): keep them, of size 1.
+
+    Returns:
+        Tensor: input's shape without (or with size-1) `dim`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.frobenius_norm(chainrule.tensor([[3.0, 0.0], [0.0, 4.0]]), (0, 1))
+        tensor(5.)
+    """
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if len(dims) > 2:
+        raise ShapeError(
+            f"frobenius_norm: Expected at most 2 dimensions, but got {len(dims)} dimensions "
+            "instead."
+        )
+    return vector_norm(input, 2, dims, keepdim)
+
+
+def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:  # noqa: N803
+    """`torch.vander`: the Vandermonde matrix of a 1-D tensor, decreasing powers by default
+    (column j is x ** (N - 1 - j)); linalg.vander is the increasing, batched form.
+
+    Args:
+        x (Tensor): 1-D.
+        N (int, optional): the number of columns (default len(x)).
+        increasing (bool): powers increase along each row.
+
+    Returns:
+        Tensor: (len(x), N); integer input stays int64.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.vander(chainrule.tensor([1, 2, 3]))
+        tensor([[1, 1, 1],
+                [4, 2, 1],
+                [9, 3, 1]])
+    """
+    if x.ndim != 1:
+        raise ShapeError(f"vander: x must be a one-dimensional tensor (got shape {tuple(x.shape)})")
+    if N is not None and N < 0:
+        raise ValueError(f"vander: N must be non-negative, got {N}")
+    if N == 0:
+        return zeros((x.shape[0], 0), dtype=_vander_operand(x).dtype, device=x.device)
+    matrix = linalg_vander(x, N=N)
+    return matrix if increasing else flip(matrix, (-1,))
+
+
+orgqr = householder_product
