@@ -77,6 +77,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ops: index_fill, masked_scatter, put, cov and others, composed", {"ops.composites"}),
     ("ops: stft and istft, composed of the transforms", {"ops.spectral"}),
     ("ops: as_strided and empty_strided", {"ops.strided"}),
+    # renorm, fill_diagonal_, the random fills, the in-place shape changes, legacy svd/qr/lu.
+    ("ops: the longer Tensor methods, composed", {"ops.method_extras"}),
     (
         "Tensor's methods; custom Functions (and hand-written rules' nodes, on Function)",
         {"ops.tensor_methods", "autograd.function", "autograd.custom_rule", "autograd.variable"},

@@ -16,7 +16,7 @@ from chainrule._tensor import LEGACY_TYPE_BY_DTYPE, Tensor
 from chainrule.autograd import grad_mode
 from chainrule.backend import device, dtypes
 from chainrule.backend.dtypes import as_dtype
-from chainrule.errors import ShapeError
+from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops import (
     activation,
     composites,
@@ -26,6 +26,7 @@ from chainrule.ops import (
     elementwise,
     indexing,
     linalg,
+    method_extras,
     reduction,
     shape,
     special,
@@ -35,6 +36,8 @@ from chainrule.ops import (
 )
 from chainrule.ops import complex as complex_ops
 from chainrule.ops.arguments import Number, normalize_size
+
+builtins_bool = bool  # the class body below defines a `bool` method
 
 if TYPE_CHECKING:  # annotations only
     from chainrule._typing import IndexKey, _bool, _float, _int
@@ -767,6 +770,317 @@ class TensorMethods:
         """The bytes one element takes (`element_size()`)."""
         return self._array.itemsize
 
+    # ---- in-place forms that need more than the out-of-place op ------------------------------
+    def float_power_(self, exponent: Tensor | Number) -> Tensor:
+        """In place: self = self ** exponent in float64; self must be float64 (complex128),
+        as PyTorch's, since the result is never narrowed. Returns self."""
+        wanted = dtypes.complex128 if self.is_complex() else dtypes.float64
+        if self.dtype is not wanted:
+            raise DTypeError(
+                f"the base given to float_power_ has dtype {self.dtype.name} but the "
+                f"operation's result requires dtype {wanted.name}"
+            )
+        return self._inplace("float_power_", elementwise.float_power, exponent)
+
+    def renorm(self, p: _float, dim: _int, maxnorm: _float) -> Tensor:
+        """Each slice along `dim` with p-norm above `maxnorm` scaled to norm `maxnorm`
+        (by maxnorm / (norm + 1e-7), as torch.renorm); needs at least 2 dimensions."""
+        return method_extras.renorm(self, p, dim, maxnorm)
+
+    def renorm_(self, p: _float, dim: _int, maxnorm: _float) -> Tensor:
+        """In place: `renorm(p, dim, maxnorm)` written into this tensor. Returns self."""
+        return self._inplace("renorm_", method_extras.renorm_of_copy, p, dim, maxnorm)
+
+    def fill_diagonal_(self, fill_value: Number, wrap: _bool = False) -> Tensor:
+        """In place: set the main diagonal (every index equal) to `fill_value`; a tall matrix
+        with wrap=True starts it again every N + 1 rows. Returns self."""
+        return self._inplace("fill_diagonal_", method_extras.fill_diagonal, fill_value, wrap)
+
+    # ---- in-place shape changes: this tensor becomes a view of its own memory ---------------
+    def squeeze_(self, dim: _int | Sequence[_int] | None = None) -> Tensor:
+        """In place: `squeeze(dim)`; this tensor takes the new shape. Returns self."""
+        return method_extras.restride_("squeeze_", self, shape.squeeze, dim)
+
+    def unsqueeze_(self, dim: _int) -> Tensor:
+        """In place: `unsqueeze(dim)`; this tensor takes the new shape. Returns self."""
+        return method_extras.restride_("unsqueeze_", self, shape.unsqueeze, dim)
+
+    def transpose_(self, dim0: _int, dim1: _int) -> Tensor:
+        """In place: `transpose(dim0, dim1)`; this tensor takes the new layout. Returns self."""
+        return method_extras.restride_("transpose_", self, shape.transpose, dim0, dim1)
+
+    swapdims_ = transpose_
+
+    def swapaxes_(self, axis0: _int, axis1: _int) -> Tensor:
+        """In place: `swapaxes(axis0, axis1)`, NumPy's name for `transpose_`. Returns self."""
+        return method_extras.restride_("swapaxes_", self, shape.transpose, axis0, axis1)
+
+    def t_(self) -> Tensor:
+        """In place: `t()`, the transpose of a matrix (<= 2 dimensions). Returns self."""
+        return method_extras.restride_("t_", self, shape.t)
+
+    def as_strided_(
+        self, size: Sequence[_int], stride: Sequence[_int], storage_offset: _int | None = None
+    ) -> Tensor:
+        """In place: `as_strided(size, stride, storage_offset)`; this tensor takes that view of
+        its memory. Returns self."""
+        return method_extras.restride_(
+            "as_strided_", self, strided.as_strided, size, stride, storage_offset
+        )
+
+    def resize_(self, *sizes: _int | Sequence[_int], memory_format: object = None) -> Tensor:
+        """In place: take shape `sizes`; the first elements (row-major) keep their values, any
+        new ones are uninitialised. Refused for tensors that require grad. Returns self."""
+        return method_extras.resize_(self, normalize_size(sizes))
+
+    def resize_as_(self, the_template: Tensor, memory_format: object = None) -> Tensor:
+        """In place: `resize_(the_template.shape)`. Returns self."""
+        return method_extras.resize_(self, tuple(the_template.shape))
+
+    # ---- random fills: chainrule's generator, PyTorch's distributions and rules ----------------
+    def exponential_(self, lambd: _float = 1.0, *, generator: Generator | None = None) -> Tensor:
+        """In place: fill with samples from Exponential(rate=lambd) (floating dtypes only),
+        outside the graph: the old values get a zero gradient. Returns self."""
+        return method_extras.exponential_(self, lambd, generator=generator)
+
+    def geometric_(self, p: _float, *, generator: Generator | None = None) -> Tensor:
+        """In place: fill with the number of Bernoulli(p) trials up to the first success
+        (1, 2, ...; integer dtypes too). Returns self."""
+        return method_extras.geometric_(self, p, generator=generator)
+
+    def log_normal_(
+        self, mean: _float = 1.0, std: _float = 2.0, *, generator: Generator | None = None
+    ) -> Tensor:
+        """In place: fill with exp(N(mean, std**2)) samples (floating dtypes only). Returns
+        self."""
+        return method_extras.log_normal_(self, mean, std, generator=generator)
+
+    def cauchy_(
+        self, median: _float = 0.0, sigma: _float = 1.0, *, generator: Generator | None = None
+    ) -> Tensor:
+        """In place: fill with samples from Cauchy(median, sigma) (floating dtypes only).
+        Returns self."""
+        return method_extras.cauchy_(self, median, sigma, generator=generator)
+
+    def random_(
+        self,
+        from_: _int | None = None,
+        to: _int | None = None,
+        *,
+        generator: Generator | None = None,
+    ) -> Tensor:
+        """In place: fill with integers drawn uniformly from [from, to); random_(to) starts at
+        0, random_() covers [0, the largest integer the dtype holds exactly]. Returns self."""
+        return method_extras.random_(self, from_, to, generator=generator)
+
+    # ---- more math: the functions of chainrule.ops under PyTorch's method names -----------------
+    prelu = activation.prelu
+    hardshrink = activation.hardshrink
+    cov = composites.cov
+    corrcoef = composites.corrcoef
+    matrix_exp = decompositions.matrix_exp
+
+    def pinverse(self, rcond: _float = 1e-15) -> Tensor:
+        """The pseudo-inverse: `linalg.pinv(self, rtol=rcond)`."""
+        return decompositions.pinv(self, rtol=rcond)
+
+    def cholesky(self, upper: _bool = False) -> Tensor:
+        """The Cholesky factor (lower, or upper with upper=True): `linalg.cholesky`."""
+        return linalg.cholesky(self, upper=upper)
+
+    def svd(self, some: _bool = True, compute_uv: _bool = True) -> tuple[Tensor, Tensor, Tensor]:
+        """(U, S, V) with self = U diag(S) V^H, torch.svd's legacy form (V, not V^H)."""
+        return method_extras.svd(self, some, compute_uv)
+
+    def qr(self, some: _bool = True) -> tuple[Tensor, Tensor]:
+        """(Q, R): `linalg.qr(self, 'reduced' if some else 'complete')`."""
+        return method_extras.qr(self, some)
+
+    def lu(self, pivot: _bool = True, get_infos: _bool = False) -> tuple[Tensor, ...]:
+        """(LU, pivots), or (LU, pivots, infos) with get_infos: `linalg.lu_factor_ex`."""
+        return method_extras.lu(self, pivot, get_infos)
+
+    def lu_solve(self, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:  # noqa: N803
+        """The solution X of A X = self, A given by its LU factors: `linalg.lu_solve`."""
+        return decompositions.lu_solve(LU_data, LU_pivots, self)
+
+    def split_with_sizes(self, split_sizes: Sequence[_int], dim: _int = 0) -> tuple:
+        """Views of consecutive pieces of the given sizes along `dim` (they must add up to
+        its size)."""
+        total = self.shape[dim]
+        if sum(split_sizes) != total:
+            raise ShapeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {total} (input tensor's "
+                f"size at dimension {dim}), but got split_sizes={list(split_sizes)}"
+            )
+        return shape.split(self, list(split_sizes), dim)
+
+    unsafe_split_with_sizes = split_with_sizes
+
+    def unsafe_split(self, split_size: _int | Sequence[_int], dim: _int = 0) -> tuple:
+        """`split`: chainrule's views need no unsafe form."""
+        return shape.split(self, split_size, dim)
+
+    def unsafe_chunk(self, chunks: _int, dim: _int = 0) -> tuple:
+        """`chunk`: chainrule's views need no unsafe form."""
+        return shape.chunk(self, chunks, dim)
+
+    def narrow_copy(self, dim: _int, start: _int, length: _int) -> Tensor:
+        """`narrow(dim, start, length)` as a tensor of its own memory (not a view)."""
+        return conversion.clone(indexing.narrow(self, dim, start, length))
+
+    def nonzero_static(self, *, size: _int, fill_value: _int = -1) -> Tensor:
+        """`nonzero()` with exactly `size` rows: cut off, or padded with `fill_value`."""
+        found = elementwise.nonzero(self)[:size]
+        missing = size - found.shape[0]
+        if missing == 0:
+            return found
+        padding = creation.full(
+            (missing, found.shape[1]), fill_value, dtype=found.dtype, device=self.device
+        )
+        return shape.cat([found, padding])
+
+    def new_empty_strided(
+        self,
+        size: Sequence[_int],
+        stride: Sequence[_int],
+        *,
+        dtype: dtype | None = None,
+        **kwargs: object,
+    ) -> Tensor:
+        """An uninitialised tensor of this size and stride, of this tensor's dtype and device
+        by default."""
+        return strided.empty_strided(size, stride, dtype=dtype or self.dtype, device=self.device)
+
+    def new(self, *args: object) -> Tensor:
+        """PyTorch's legacy constructor with this tensor's dtype and device: new(data) copies,
+        new(*sizes) is uninitialised, new() is empty."""
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            if args[0].dtype is not self.dtype:
+                raise TypeError(
+                    f"new(): expected a tensor of dtype {self.dtype.name}, got {args[0].dtype.name}"
+                )
+            return args[0]
+        return Tensor(*args, dtype=self.dtype, device=self.device)
+
+    def cfloat(self) -> Tensor:
+        """This tensor converted to complex64: `self.to(chainrule.complex64)`."""
+        return conversion.cast(self, dtypes.complex64)
+
+    def cdouble(self) -> Tensor:
+        """This tensor converted to complex128: `self.to(chainrule.complex128)`."""
+        return conversion.cast(self, dtypes.complex128)
+
+    # ---- facts about the tensor and its memory -------------------------------------------------
+    @property
+    def is_cpu(self) -> _bool:
+        """Whether the tensor lives in host memory."""
+        return self.device.type == "cpu"
+
+    def is_signed(self) -> _bool:
+        """Whether the dtype holds negative numbers (floating, complex, signed integers)."""
+        return self.dtype.is_signed
+
+    def is_nonzero(self) -> _bool:
+        """Whether a one-element tensor's value is nonzero (others are ambiguous: an error)."""
+        count = self.numel()
+        if count != 1:
+            many = "no values" if count == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {many} is ambiguous")
+        return builtins_bool(self.item())
+
+    def is_same_size(self, other: Tensor) -> _bool:
+        """Whether `other` has this tensor's shape."""
+        return tuple(self.shape) == tuple(other.shape)
+
+    def is_set_to(self, tensor: Tensor) -> _bool:
+        """Whether both tensors view the same memory with one shape, stride and offset."""
+        mine, theirs = self._array, tensor._array
+        return (
+            self._backend.data_ptr(mine) == tensor._backend.data_ptr(theirs)
+            and mine.shape == theirs.shape
+            and mine.strides == theirs.strides
+        )
+
+    def get_device(self) -> _int:
+        """The device's index: -1 for the CPU, the GPU's number for a GPU tensor."""
+        if self.device.type == "cpu":
+            return -1
+        return self.device.index or 0
+
+    @property
+    def output_nr(self) -> _int:
+        """Which output of its grad_fn this tensor is (0 for a leaf)."""
+        return self._output_nr
+
+    def dim_order(self, *, ambiguity_check: _bool | Sequence[object] = False) -> tuple[_int, ...]:
+        """The dimensions from the outermost in memory to the innermost (largest stride
+        first): (0, 1, ..., n-1) for a contiguous tensor."""
+        strides = self.stride()
+        return tuple(sorted(range(self.ndim), key=lambda d: -strides[d]))
+
+    def is_inference(self) -> _bool:
+        """False: chainrule's inference_mode makes ordinary tensors."""
+        return False
+
+    def is_neg(self) -> _bool:
+        """False: chainrule negates eagerly, never lazily through a neg bit."""
+        return False
+
+    def is_pinned(self) -> _bool:
+        """False: chainrule has no page-locked host memory."""
+        return False
+
+    def pin_memory(self, device: Device | str | None = None) -> Tensor:
+        """This tensor: host memory needs no pinning for chainrule's device copies."""
+        return self
+
+    def is_shared(self) -> _bool:
+        """Whether `share_memory_()` was called on this tensor."""
+        return self._extra is not None and self._extra.get("shared", False)
+
+    def share_memory_(self) -> Tensor:
+        """Mark the tensor as shared between processes, as PyTorch's; chainrule's worker
+        processes copy tensors, so this changes nothing else. Returns self."""
+        if self._extra is None:
+            self._extra = {}
+        self._extra["shared"] = True
+        return self
+
+    def record_stream(self, stream: object) -> None:
+        """Nothing to do: chainrule frees device memory only when the tensor is gone."""
+
+    def const_data_ptr(self) -> _int:
+        """The address of the first element, as `data_ptr()`."""
+        return self.data_ptr()
+
+    @property
+    def layout(self) -> method_extras.layout:
+        """The memory layout: always `strided` (chainrule has no sparse tensors)."""
+        return method_extras.strided
+
+    def to_dense(self, dtype: dtype | None = None, *, masked_grad: _bool | None = None) -> Tensor:
+        """This tensor (already dense), converted to `dtype` if given."""
+        return self if dtype is None else self.to(dtype)
+
+    def is_distributed(self) -> _bool:
+        """False: a chainrule tensor lives in one process."""
+        return False
+
+    # What chainrule tensors never are: sparse, quantized, nested, or on these devices.
+    is_sparse = property(method_extras.never, doc="False: chainrule has no sparse tensors.")
+    is_sparse_csr = property(method_extras.never, doc="False: chainrule has no sparse tensors.")
+    is_quantized = property(method_extras.never, doc="False: no quantized tensors.")
+    is_nested = property(method_extras.never, doc="False: no nested tensors.")
+    is_mkldnn = property(method_extras.never, doc="False: no MKL-DNN layout.")
+    is_mps = property(method_extras.never, doc="False: no Apple GPU backend.")
+    is_xpu = property(method_extras.never, doc="False: no Intel GPU backend.")
+    is_xla = property(method_extras.never, doc="False: no XLA backend.")
+    is_ipu = property(method_extras.never, doc="False: no IPU backend.")
+    is_maia = property(method_extras.never, doc="False: no MAIA backend.")
+    is_mtia = property(method_extras.never, doc="False: no MTIA backend.")
+    is_vulkan = property(method_extras.never, doc="False: no Vulkan backend.")
+
     # ---- the in-place forms, as static tools see them ------------------------------------------
     # attach_methods makes `name_` for each name of _ELEMENTWISE_INPLACE when chainrule is
     # imported; these lines declare them for mypy and editors (tests/test_typing.py checks that
@@ -861,6 +1175,25 @@ class TensorMethods:
         mvlgamma_ = mvlgamma
         igamma_ = igamma
         igammac_ = igammac
+        addcmul_ = addcmul
+        addcdiv_ = addcdiv
+        addmm_ = addmm
+        addmv_ = addmv
+        addr_ = addr
+        baddbmm_ = baddbmm
+        addbmm_ = addbmm
+        bitwise_and_ = bitwise_and
+        bitwise_or_ = bitwise_or
+        bitwise_xor_ = bitwise_xor
+        bitwise_not_ = bitwise_not
+        bitwise_left_shift_ = bitwise_left_shift
+        bitwise_right_shift_ = bitwise_right_shift
+        fix_ = fix
+        heaviside_ = heaviside
+        greater_equal_ = greater_equal
+        less_equal_ = less_equal
+        not_equal_ = not_equal
+        conj_physical_ = conj_physical
 
 
 def _to_legacy_type_name(x: Tensor, name: str) -> Tensor:
@@ -913,7 +1246,10 @@ _ELEMENTWISE_INPLACE = (
     "log10 log1p log2 logical_and logical_not logical_or logical_xor logit lt multiply "
     "nan_to_num ne neg negative reciprocal relu remainder round rsqrt sigmoid sign sin sinh sqrt "
     "square subtract tan tanh tril triu true_divide trunc clamp_min clamp_max "
-    "copysign erfc ldexp sgn xlogy lgamma digamma polygamma erfinv i0 mvlgamma igamma igammac"
+    "copysign erfc ldexp sgn xlogy lgamma digamma polygamma erfinv i0 mvlgamma igamma igammac "
+    "addcmul addcdiv addmm addmv addr baddbmm addbmm bitwise_and bitwise_or bitwise_xor "
+    "bitwise_not bitwise_left_shift bitwise_right_shift fix heaviside greater_equal less_equal "
+    "not_equal conj_physical"
 ).split()
 
 
