@@ -4,7 +4,6 @@ the in-place shape changes), each against torch's method: in-place forms run on 
 their derivatives reach the inputs through the write, as PyTorch's."""
 
 import numpy as np
-import torch
 
 from chainrule.testing import OpSpec
 
