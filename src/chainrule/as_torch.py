@@ -92,6 +92,7 @@ ALIASES = {
     "torch.optim.asgd": "chainrule.optim.asgd",
     "torch.optim.lbfgs": "chainrule.optim.lbfgs",
     "torch.optim.lr_scheduler": "chainrule.optim.lr_scheduler",
+    "torch.optim.swa_utils": "chainrule.optim.swa_utils",
     "torch.optim.nadam": "chainrule.optim.nadam",
     "torch.optim.optimizer": "chainrule.optim.optimizer",
     "torch.optim.radam": "chainrule.optim.radam",

@@ -1,5 +1,7 @@
 """Optimizers and learning-rate schedules with `torch.optim`'s names, options and state dicts."""
 
+import importlib as _importlib
+
 from chainrule.optim import lr_scheduler
 from chainrule.optim.adadelta import Adadelta
 from chainrule.optim.adagrad import Adagrad
@@ -29,4 +31,17 @@ __all__ = [
     "NAdam",
     "RAdam",
     "Rprop",
+    "swa_utils",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """`chainrule.optim.swa_utils` loads on first use, as the package root loads nn and optim:
+    it sits above nn (its averaged models are Modules), which this package never imports."""
+    if name == "swa_utils":
+        return _importlib.import_module("chainrule.optim.swa_utils")  # also binds it here
+    raise AttributeError(f"module 'chainrule.optim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"swa_utils"})
