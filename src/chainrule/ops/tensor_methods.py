@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
-from chainrule._tensor import LEGACY_TYPE_BY_DTYPE, Tensor
+from chainrule._tensor import LEGACY_TYPE_BY_DTYPE, Size, Tensor
 from chainrule.autograd import grad_mode
 from chainrule.backend import device, dtypes
 from chainrule.backend.dtypes import as_dtype
@@ -961,6 +961,8 @@ class TensorMethods:
                     f"new(): expected a tensor of dtype {self.dtype.name}, got {args[0].dtype.name}"
                 )
             return args[0]
+        if len(args) == 1 and isinstance(args[0], Size):  # a Size is sizes, not data
+            args = tuple(args[0])
         return Tensor(*args, dtype=self.dtype, device=self.device)
 
     def cfloat(self) -> Tensor:
