@@ -4,11 +4,13 @@ import importlib as _importlib
 
 from chainrule.optim import lr_scheduler
 from chainrule.optim.adadelta import Adadelta
+from chainrule.optim.adafactor import Adafactor
 from chainrule.optim.adagrad import Adagrad
 from chainrule.optim.adam import Adam, AdamW
 from chainrule.optim.adamax import Adamax
 from chainrule.optim.asgd import ASGD
 from chainrule.optim.lbfgs import LBFGS
+from chainrule.optim.muon import Muon
 from chainrule.optim.nadam import NAdam
 from chainrule.optim.optimizer import Optimizer
 from chainrule.optim.radam import RAdam
@@ -31,6 +33,8 @@ __all__ = [
     "NAdam",
     "RAdam",
     "Rprop",
+    "Adafactor",
+    "Muon",
     "swa_utils",
 ]
 
