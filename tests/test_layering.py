@@ -58,6 +58,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     # Built on elementwise ops (its kernels are SciPy's, through backend/special.py); above the
     # reductions so a special function may use them, below everything that may want lgamma.
     ("ops: special functions", {"ops.special"}),
+    # torch.special's Bessel and Airy functions and orthogonal polynomials (no derivatives).
+    ("ops: more special functions", {"ops.special_functions"}),
     ("ops: linear algebra", {"ops.linalg"}),
     (
         "ops: decompositions (svd, eigh, qr, LU, matrix_exp) and what builds on them",

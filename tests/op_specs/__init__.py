@@ -13,6 +13,7 @@ from tests.op_specs import (
     reduction,
     shape,
     special,
+    special_functions,
 )
 from tests.op_specs.complex import SPECS as COMPLEX_SPECS
 from tests.op_specs.fft import SPECS as FFT_SPECS
@@ -28,6 +29,7 @@ SPECS = [
     *composites.SPECS,
     *methods.SPECS,
     *special.SPECS,
+    *special_functions.SPECS,
     *COMPLEX_SPECS,
     *FFT_SPECS,
     *coverage.SPECS,
