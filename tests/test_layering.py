@@ -71,6 +71,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ops: linear layer", {"ops.linear"}),
     ("ops: convolution", {"ops.convolution"}),
     ("ops: pooling", {"ops.pooling"}),
+    ("ops: fractional max pooling, composed of gather and max", {"ops.fractional_pooling"}),
     ("ops: interpolation", {"ops.interpolation"}),
     ("ops: normalization", {"ops.normalization"}),
     ("ops: dropout", {"ops.dropout"}),

@@ -54,6 +54,7 @@ ALIASES = {
     "torch.nn.init": "chainrule.nn.init",
     "torch.nn.modules": "chainrule.nn.modules",
     "torch.nn.modules.activation": "chainrule.nn.modules.activation",
+    "torch.nn.modules.adaptive": "chainrule.nn.modules.adaptive",
     "torch.nn.modules.batchnorm": "chainrule.nn.modules.batchnorm",
     "torch.nn.modules.container": "chainrule.nn.modules.containers",
     "torch.nn.modules.conv": "chainrule.nn.modules.conv",

@@ -1,11 +1,20 @@
 """Specs for the Tensor methods composed in chainrule.ops.method_extras (renorm, fill_diagonal_)
 and for in-place methods of existing ops (addcmul_, addcdiv_, addmm_, baddbmm_, float_power_,
 the in-place shape changes), each against torch's method: in-place forms run on a clone, so
-their derivatives reach the inputs through the write, as PyTorch's."""
+their derivatives reach the inputs through the write, as PyTorch's. Also fractional max
+pooling (chainrule.ops.fractional_pooling), composed of gather and max, with its random window
+starts fixed by `_random_samples`."""
 
 import numpy as np
+import torch
+import torch.nn.functional as TF  # noqa: N812
 
+import chainrule
+import chainrule.nn.functional as F
 from chainrule.testing import OpSpec
+
+SAMPLES_2D = np.array([[[0.3, 0.9], [0.6, 0.1]]])  # (N=1, C=2, 2): one draw per plane and dim
+SAMPLES_3D = np.array([[[0.2, 0.5, 0.9]]])
 
 
 def _spec(name, fn, torch_fn, make_inputs, **options):
@@ -113,5 +122,28 @@ SPECS = [
         lambda x: x.pinverse(),
         lambda x: x.pinverse(),
         lambda rng: (rng.standard_normal((3, 2)),),
+    ),
+    _spec(
+        "fractional_max_pool2d",
+        lambda x: F.fractional_max_pool2d(
+            x, 2, output_size=(3, 4), _random_samples=chainrule.tensor(SAMPLES_2D, device=x.device)
+        ),
+        lambda x: TF.fractional_max_pool2d(
+            x, 2, output_size=(3, 4), _random_samples=torch.tensor(SAMPLES_2D, dtype=x.dtype)
+        ),
+        lambda rng: (rng.standard_normal((1, 2, 7, 6)),),
+    ),
+    _spec(
+        "fractional_max_pool3d_unbatched",
+        lambda x: F.fractional_max_pool3d(
+            x,
+            (2, 2, 3),
+            output_size=3,
+            _random_samples=chainrule.tensor(SAMPLES_3D, device=x.device),
+        ),
+        lambda x: TF.fractional_max_pool3d(
+            x, (2, 2, 3), output_size=3, _random_samples=torch.tensor(SAMPLES_3D, dtype=x.dtype)
+        ),
+        lambda rng: (rng.standard_normal((1, 5, 5, 6)),),
     ),
 ]

@@ -31,6 +31,7 @@ from chainrule.nn.modules.activation import (
     Tanhshrink,
     Threshold,
 )
+from chainrule.nn.modules.adaptive import AdaptiveLogSoftmaxWithLoss
 from chainrule.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from chainrule.nn.modules.containers import (
     ModuleDict,
@@ -131,6 +132,8 @@ from chainrule.nn.modules.pooling import (
     AvgPool1d,
     AvgPool2d,
     AvgPool3d,
+    FractionalMaxPool2d,
+    FractionalMaxPool3d,
     LPPool1d,
     LPPool2d,
     LPPool3d,
@@ -162,6 +165,9 @@ from chainrule.nn.modules.transformer import (
 from chainrule.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
+    "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
+    "AdaptiveLogSoftmaxWithLoss",
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
     "AdaptiveAvgPool3d",
