@@ -32,7 +32,7 @@ from chainrule.nn.modules.activation import (
     Threshold,
 )
 from chainrule.nn.modules.adaptive import AdaptiveLogSoftmaxWithLoss
-from chainrule.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from chainrule.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, SyncBatchNorm
 from chainrule.nn.modules.containers import (
     ModuleDict,
     ModuleList,
@@ -165,6 +165,7 @@ from chainrule.nn.modules.transformer import (
 from chainrule.nn.modules.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
+    "SyncBatchNorm",
     "FractionalMaxPool2d",
     "FractionalMaxPool3d",
     "AdaptiveLogSoftmaxWithLoss",
