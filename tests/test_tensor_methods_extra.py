@@ -424,3 +424,19 @@ def test_pin_memory_is_harmless_on_the_host():
     assert x.const_data_ptr() == x.data_ptr()
     x.record_stream(None)
     assert x.is_set_to(x) and not x.is_set_to(x.clone())
+
+
+def test_as_subclass_aliases_the_tensor_and_keeps_its_gradient_path():
+    class Marked(chainrule.Tensor):
+        pass
+
+    leaf = chainrule.tensor([1.0, 2.0], requires_grad=True)
+    marked = leaf.as_subclass(Marked)
+    assert type(marked) is Marked and marked.requires_grad
+    (marked * 3).sum().backward()
+    assert leaf.grad.tolist() == [3.0, 3.0]
+    with chainrule.no_grad():
+        marked.mul_(2)  # the same memory
+    assert leaf.tolist() == [2.0, 4.0]
+    with pytest.raises(TypeError, match="does not inherit from Tensor"):
+        leaf.as_subclass(int)

@@ -302,6 +302,42 @@ def resize_(x: Tensor, sizes: Sequence[int]) -> Tensor:
     return x
 
 
+# ---- aliases -----------------------------------------------------------------------------
+
+
+def alias_as(tensor: Tensor, cls: type) -> Tensor:
+    """A new Tensor object of class `cls` for `tensor`'s memory and place in the graph: the
+    same array, version counter, node and tangent; a leaf's alias sends its gradient to the
+    leaf (they share its gradient edge)."""
+    alias = object.__new__(cls)
+    alias._array = tensor._array
+    alias._backend = tensor._backend
+    alias._requires_grad = tensor._requires_grad
+    alias._grad = None
+    alias._node = tensor._node
+    alias._output_nr = tensor._output_nr
+    alias._version_counter = tensor._version_counter
+    alias._base = tensor._base
+    if tensor._base is not None:
+        alias._view_version = tensor._view_version
+        alias._view_kind = tensor._view_kind
+    alias._extra = tensor._extra
+    leaf_in_graph = tensor._node is None and tensor._requires_grad
+    alias._edge = tensor._gradient_edge() if leaf_in_graph else None
+    return alias
+
+
+def as_subclass(tensor: Tensor, cls: type) -> Tensor:
+    """`tensor` as an instance of the Tensor subclass `cls`: the same memory and place in the
+    graph (gradients reach `tensor`'s history), as torch's Tensor.as_subclass."""
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise TypeError(
+            "Creating a Tensor subclass from a class that does not inherit from Tensor is not "
+            "possible. Make sure your class inherits from Tensor."
+        )
+    return alias_as(tensor, cls)
+
+
 # ---- PyTorch's legacy linear-algebra methods ----------------------------------------------
 
 

@@ -965,6 +965,11 @@ class TensorMethods:
             args = tuple(args[0])
         return Tensor(*args, dtype=self.dtype, device=self.device)
 
+    def as_subclass(self, cls: type) -> Tensor:
+        """This tensor as an instance of the Tensor subclass `cls`: the same memory and place
+        in the graph (gradients reach this tensor's history)."""
+        return method_extras.as_subclass(self, cls)
+
     def cfloat(self) -> Tensor:
         """This tensor converted to complex64: `self.to(chainrule.complex64)`."""
         return conversion.cast(self, dtypes.complex64)
