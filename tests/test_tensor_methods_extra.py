@@ -268,6 +268,20 @@ def test_an_in_place_shape_change_keeps_the_gradient_flowing():
     assert a.grad.tolist() == [2.0, 4.0, 6.0]
 
 
+def test_a_graph_tensor_reshaped_in_place_under_no_grad_still_backpropagates():
+    """PyTorch keeps the old history and sums its gradient to shape: the same numbers."""
+    grads = []
+    for lib in (chainrule, torch):
+        a = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        b = a * 2
+        with lib.no_grad():
+            b.unsqueeze_(0)
+        assert tuple(b.shape) == (1, 3)
+        (b * lib.tensor([[1.0, 2.0, 3.0]])).sum().backward()
+        grads.append(a.grad.tolist())
+    assert grads[0] == grads[1]
+
+
 def test_in_place_shape_changes_refuse_a_leaf_that_requires_grad_and_t_refuses_3d():
     with pytest.raises(GradError, match="leaf Variable"):
         chainrule.ones(3, requires_grad=True).unsqueeze_(0)

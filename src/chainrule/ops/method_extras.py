@@ -260,13 +260,13 @@ def restride_(op_name: str, x: Tensor, view: Callable[..., Tensor], *args: Any) 
     under a new shape and strides, and, where recorded, that view's history, as PyTorch's
     in-place view ops. The version counter moves on, as for any in-place op."""
     recording = x._check_inplace(op_name)
-    if recording:
+    # A graph tensor reshaped under no_grad keeps a history of its new shape (PyTorch's engine
+    # sums the old history's gradient to shape instead), so backward still fits.
+    keep_history = recording or (x._node is not None and x._requires_grad)
+    with grad_mode.set_grad_enabled(keep_history):
         result = view(x, *args)
-    else:
-        with grad_mode.no_grad():
-            result = view(x, *args)
     x._array = result._array
-    if recording and result._requires_grad:
+    if keep_history and result._requires_grad:
         x._node = result._node
         x._output_nr = result._output_nr
         x._requires_grad = True
