@@ -38,15 +38,31 @@ def _float_kernel(name: str, x: Tensor) -> None:
 # ---- Bessel and Airy functions ------------------------------------------------------------------
 
 
+def _airy_ai(xp: Any, x: Array) -> Array:
+    return xp.asarray(scipy_special(xp).airy(x)[0]).astype(x.dtype, copy=False)
+
+
+def _spherical_bessel_j0(xp: Any, x: Array) -> Array:
+    """sin(x) / x, 1 at 0 and 0 at +-inf, as PyTorch's."""
+    safe = xp.where((x == 0) | xp.isinf(x), 1, x)
+    value = xp.where(xp.isinf(x), 0, xp.sin(safe) / safe)
+    return xp.where(x == 0, 1, value).astype(x.dtype, copy=False)
+
+
+# The kernels that are not one SciPy ufunc of the same name.
+_KERNELS = {"airy": _airy_ai, "spherical_j0": _spherical_bessel_j0}
+
+
 class BesselFunction(Op):
-    """A Bessel function of SciPy's (`scipy_name`: j0, y1, k0e ...), elementwise. No
-    derivative, as PyTorch's."""
+    """A Bessel or Airy function, elementwise: SciPy's ufunc `kernel` (j0, y1, k0e ...), or
+    Ai(x) ('airy') and sin(x) / x ('spherical_j0'). No derivative, as PyTorch's."""
 
     differentiable = False
 
     @staticmethod
-    def forward(ctx: Node, x: Array, scipy_name: str) -> Array:
-        return special_function(ctx.xp, scipy_name, x)
+    def forward(ctx: Node, x: Array, kernel: str) -> Array:
+        own = _KERNELS.get(kernel)
+        return own(ctx.xp, x) if own is not None else special_function(ctx.xp, kernel, x)
 
     batch = elementwise_batch
 
@@ -148,57 +164,17 @@ scaled_modified_bessel_k1 = _bessel(
 )
 
 
-class AiryAi(Op):
-    """The Airy function Ai(x), the solution of y'' = x y that decays as x grows. No
-    derivative, as PyTorch's."""
-
-    differentiable = False
-
-    @staticmethod
-    def forward(ctx: Node, x: Array) -> Array:
-        ai = scipy_special(ctx.xp).airy(x)[0]
-        return ctx.xp.asarray(ai).astype(x.dtype, copy=False)
-
-    batch = elementwise_batch
-
-
-def airy_ai(input: Tensor | Number) -> Tensor:
-    x = floating_operand(input, "airy_ai")
-    _float_kernel("airy_ai", x)
-    return apply(AiryAi, (x,))
-
-
-airy_ai.__doc__ = _sections(
-    "The Airy function Ai(x). Not differentiable, as PyTorch's.",
+airy_ai = _bessel(
+    "airy_ai",
+    "airy",
+    "The Airy function Ai(x), the solution of y'' = x y that decays as x grows.",
     "airy_ai(chainrule.tensor([0.0, 1.0]))",
     "tensor([0.3550, 0.1353])",
 )
-
-
-class SphericalBesselJ0(Op):
-    """sin(x) / x, 1 at 0 and 0 at +-inf: the spherical Bessel function of the first kind of
-    order 0. No derivative, as PyTorch's."""
-
-    differentiable = False
-
-    @staticmethod
-    def forward(ctx: Node, x: Array) -> Array:
-        xp = ctx.xp
-        safe = xp.where((x == 0) | xp.isinf(x), 1, x)
-        value = xp.where(xp.isinf(x), 0, xp.sin(safe) / safe)  # 0 at +-inf, as PyTorch
-        return xp.where(x == 0, 1, value).astype(x.dtype, copy=False)
-
-    batch = elementwise_batch
-
-
-def spherical_bessel_j0(input: Tensor | Number) -> Tensor:
-    x = floating_operand(input, "spherical_bessel_j0")
-    _float_kernel("spherical_bessel_j0", x)
-    return apply(SphericalBesselJ0, (x,))
-
-
-spherical_bessel_j0.__doc__ = _sections(
-    "sin(x) / x (1 at 0): the spherical Bessel function j0. Not differentiable, as PyTorch's.",
+spherical_bessel_j0 = _bessel(
+    "spherical_bessel_j0",
+    "spherical_j0",
+    "sin(x) / x (1 at 0, 0 at +-inf): the spherical Bessel function of the first kind of order 0.",
     "spherical_bessel_j0(chainrule.tensor([0.0, 1.0]))",
     "tensor([1.0000, 0.8415])",
 )

@@ -9,6 +9,7 @@ body of `TensorMethods`, as they would be in Tensor's own (`__add__ = elementwis
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
@@ -36,8 +37,6 @@ from chainrule.ops import (
 )
 from chainrule.ops import complex as complex_ops
 from chainrule.ops.arguments import Number, normalize_size
-
-builtins_bool = bool  # the class body below defines a `bool` method
 
 if TYPE_CHECKING:  # annotations only
     from chainrule._typing import IndexKey, _bool, _float, _int
@@ -965,7 +964,7 @@ class TensorMethods:
             args = tuple(args[0])
         return Tensor(*args, dtype=self.dtype, device=self.device)
 
-    def as_subclass(self, cls: type) -> Tensor:
+    def as_subclass(self, cls: builtins.type[Tensor]) -> Tensor:
         """This tensor as an instance of the Tensor subclass `cls`: the same memory and place
         in the graph (gradients reach this tensor's history)."""
         return method_extras.as_subclass(self, cls)
@@ -994,7 +993,7 @@ class TensorMethods:
         if count != 1:
             many = "no values" if count == 0 else "more than one value"
             raise RuntimeError(f"Boolean value of Tensor with {many} is ambiguous")
-        return builtins_bool(self.item())
+        return builtins.bool(self.item())  # not the `bool` method this class defines
 
     def is_same_size(self, other: Tensor) -> _bool:
         """Whether `other` has this tensor's shape."""
