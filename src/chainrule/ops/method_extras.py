@@ -137,17 +137,17 @@ def _real_only(op_name: str, x: Tensor) -> None:
         raise NotImplementedError(f"{op_name}: not implemented for {x.dtype.name} tensors")
 
 
-def _uniform(x: Tensor, generator: Generator | None) -> Tensor:
-    """Uniform draws on [0, 1) of x's shape and device, in x's dtype where that is float32 or
-    float64 (float16 and bfloat16 draw in float32, integers in float64: the transforms below
-    need the range)."""
+def _draw_dtype(x: Tensor) -> dtypes.dtype:
+    """The dtype the draws for x are made in: x's where that is float32 or float64, float32
+    for float16 and bfloat16, float64 for integers (the transforms below need the range)."""
     if x.dtype in (dtypes.float32, dtypes.float64):
-        precision = x.dtype
-    elif x.is_floating_point():
-        precision = dtypes.float32
-    else:
-        precision = dtypes.float64
-    return creation.rand_like(x, generator=generator, dtype=precision)
+        return x.dtype
+    return dtypes.float32 if x.is_floating_point() else dtypes.float64
+
+
+def _uniform(x: Tensor, generator: Generator | None) -> Tensor:
+    """Uniform draws on [0, 1) of x's shape and device."""
+    return creation.rand_like(x, generator=generator, dtype=_draw_dtype(x))
 
 
 def _fill_from(op_name: str, x: Tensor, sample: Tensor) -> Tensor:
@@ -185,7 +185,7 @@ def log_normal_(
         raise NotImplementedError(f"log_normal_: not implemented for {x.dtype.name} tensors")
     if not std > 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
-    normal = creation.randn_like(x, generator=generator, dtype=_uniform_dtype(x))
+    normal = creation.randn_like(x, generator=generator, dtype=_draw_dtype(x))
     return _fill_from("log_normal_", x, elementwise.exp(normal * std + mean))
 
 
@@ -198,10 +198,6 @@ def cauchy_(
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
     sample = elementwise.tan(math.pi * (_uniform(x, generator) - 0.5)) * sigma + median
     return _fill_from("cauchy_", x, sample)
-
-
-def _uniform_dtype(x: Tensor) -> dtypes.dtype:
-    return dtypes.float64 if x.dtype is dtypes.float64 else dtypes.float32
 
 
 # Where random_() with no bounds stops: every integer a float dtype holds exactly (2 ** its
