@@ -116,10 +116,10 @@ def fractional_max_pool(
     windows = indexing.gather(planes, 2, index)
     windows = shape.reshape(windows, (batch, channels) + output + (math.prod(kernel),))
     values, which = reduction.max(windows, -1)
-    chosen = xp.take_along_axis(
-        positions.reshape((batch, channels) + output + (-1,)), which._array[..., None], axis=-1
-    )[..., 0]
-    indices = Tensor._from_array(chosen, x._backend)
+    window_positions = shape.reshape(index, (batch, channels) + output + (math.prod(kernel),))
+    # tensor ops, not arrays: under vmap `which` differs per example
+    chosen = indexing.take_along_dim(window_positions, shape.unsqueeze(which, -1), -1)
+    indices = shape.squeeze(chosen, -1)
     if not batched:
         values, indices = shape.squeeze(values, 0), shape.squeeze(indices, 0)
     return values, indices
