@@ -3,6 +3,8 @@ in-place arithmetic of hand-written optimizers, the random fills (PyTorch's dist
 parameter rules and errors, drawn from chainrule's generator), the in-place shape changes,
 and the facts about a tensor that programs branch on."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -454,3 +456,31 @@ def test_as_subclass_aliases_the_tensor_and_keeps_its_gradient_path():
     assert leaf.tolist() == [2.0, 4.0]
     with pytest.raises(TypeError, match="does not inherit from Tensor"):
         leaf.as_subclass(int)
+
+
+def test_the_deprecated_scalar_first_overloads_older_optimizers_use_still_work():
+    """`p.data.add_(-lr, grad)`, `exp_avg_sq.mul_(b2).addcmul_(1 - b2, g, g)` and
+    `p.addcdiv_(-step, m, denom)`: PyTorch 2 still takes them, with a deprecation warning
+    (once per process; chainrule's, a UserWarning, once per calling line)."""
+    results = []
+    for lib in (chainrule, torch):
+        p, g, m = lib.tensor(A), lib.tensor(B), lib.tensor(POSITIVE)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            p.add_(-0.1, g)
+            p.sub_(0.5, g)
+            m.mul_(0.9).addcmul_(0.1, g, g)
+            p.addcdiv_(-0.01, g, m.sqrt())
+        if lib is chainrule:
+            said = [str(w.message).splitlines()[0] for w in caught]
+            assert said == [
+                f"This overload of {name} is deprecated:"
+                for name in ("add_", "sub_", "addcmul_", "addcdiv_")
+            ]
+        results.append(p.numpy())
+    np.testing.assert_allclose(*results, rtol=1e-6)
+
+
+def test_a_tensor_in_the_scalars_place_is_refused():
+    with pytest.raises(TypeError):
+        chainrule.zeros(2).addcmul_(chainrule.ones(2), chainrule.ones(2), chainrule.ones(2))

@@ -1,7 +1,7 @@
 """Classification with BatchNorm, trained by a hand-written Adam (an Optimizer subclass whose
-step uses mul_, addcmul_, addcdiv_ and lerp_), then Stochastic Weight Averaging: an
-AveragedModel under SWALR, update_bn for its BatchNorm statistics, and an EMA copy with
-use_buffers=True; the averaged models are saved and reloaded.
+step uses mul_, addcmul_ in its deprecated scalar-first form, addcdiv_ and lerp_), then
+Stochastic Weight Averaging: an AveragedModel under SWALR, update_bn for its BatchNorm
+statistics, and an EMA copy with use_buffers=True; the averaged models are saved and reloaded.
 
 Run: python swa_handwritten_optimizer.py CHECKPOINT [--deterministic] (see cnn_custom_dataset).
 """
@@ -45,7 +45,8 @@ class HandAdam(torch.optim.Optimizer):
                 exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 p.mul_(1 - group["lr"] * group["weight_decay"])
                 exp_avg.lerp_(p.grad, 1 - beta1)
-                exp_avg_sq.mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
+                # the scalar-first overload of older optimizers (deprecated, still taken)
+                exp_avg_sq.mul_(beta2).addcmul_(1 - beta2, p.grad, p.grad)
                 bias_correction1 = 1 - beta1 ** state["step"]
                 bias_correction2 = 1 - beta2 ** state["step"]
                 denom = (exp_avg_sq.sqrt() / math.sqrt(bias_correction2)).add_(group["eps"])

@@ -10,6 +10,7 @@ body of `TensorMethods`, as they would be in Tensor's own (`__add__ = elementwis
 from __future__ import annotations
 
 import builtins
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
@@ -201,13 +202,56 @@ class TensorMethods:
     _write_view_tangents = views.write_view_tangents
 
     # ---- in-place ops: the out-of-place op, written back by Tensor._inplace ----------------
-    def add_(self, other: Tensor | Number, *, alpha: Number = 1) -> Tensor:
-        """In place: self += alpha * other. Returns self."""
+    def add_(
+        self, other: Tensor | Number, _other: Tensor | None = None, *, alpha: Number = 1
+    ) -> Tensor:
+        """In place: self += alpha * other. Returns self. PyTorch's deprecated
+        add_(alpha, other), still common in older optimizers, is taken with its warning."""
+        if _other is not None:
+            alpha, other = _deprecated_scalar_first("add_", "alpha", other, _other)
         return self._inplace("add_", elementwise.add, other, alpha=alpha)
 
-    def sub_(self, other: Tensor | Number, *, alpha: Number = 1) -> Tensor:
-        """In place: self -= alpha * other. Returns self."""
+    def sub_(
+        self, other: Tensor | Number, _other: Tensor | None = None, *, alpha: Number = 1
+    ) -> Tensor:
+        """In place: self -= alpha * other. Returns self (the deprecated sub_(alpha, other)
+        too, with PyTorch's warning)."""
+        if _other is not None:
+            alpha, other = _deprecated_scalar_first("sub_", "alpha", other, _other)
         return self._inplace("sub_", elementwise.sub, other, alpha=alpha)
+
+    def addcmul_(
+        self,
+        tensor1: Tensor | Number,
+        tensor2: Tensor,
+        _tensor2: Tensor | None = None,
+        *,
+        value: Number = 1,
+    ) -> Tensor:
+        """In place: self += value * tensor1 * tensor2. Returns self. PyTorch's deprecated
+        addcmul_(value, tensor1, tensor2), as Adam implementations long wrote it, is taken
+        with its warning."""
+        if _tensor2 is not None:
+            value, (tensor1, tensor2) = _deprecated_scalar_first(
+                "addcmul_", "value", tensor1, (tensor2, _tensor2)
+            )
+        return self._inplace("addcmul_", linalg.addcmul, tensor1, tensor2, value=value)
+
+    def addcdiv_(
+        self,
+        tensor1: Tensor | Number,
+        tensor2: Tensor,
+        _tensor2: Tensor | None = None,
+        *,
+        value: Number = 1,
+    ) -> Tensor:
+        """In place: self += value * tensor1 / tensor2. Returns self (the deprecated
+        addcdiv_(value, tensor1, tensor2) too, with PyTorch's warning)."""
+        if _tensor2 is not None:
+            value, (tensor1, tensor2) = _deprecated_scalar_first(
+                "addcdiv_", "value", tensor1, (tensor2, _tensor2)
+            )
+        return self._inplace("addcdiv_", linalg.addcdiv, tensor1, tensor2, value=value)
 
     def mul_(self, other: Tensor | Number) -> Tensor:
         """In place: self *= other. Returns self."""
@@ -1181,8 +1225,6 @@ class TensorMethods:
         mvlgamma_ = mvlgamma
         igamma_ = igamma
         igammac_ = igammac
-        addcmul_ = addcmul
-        addcdiv_ = addcdiv
         addmm_ = addmm
         addmv_ = addmv
         addr_ = addr
@@ -1211,6 +1253,27 @@ def _to_legacy_type_name(x: Tensor, name: str) -> Tensor:
         raise ValueError(f"invalid type: {name!r}")
     target = x.to(as_dtype(by_name[parts[-1]]))
     return target.to("cuda") if len(parts) == 3 else target.to("cpu")
+
+
+def _deprecated_scalar_first(
+    name: str, scalar_name: str, scalar: object, rest: object
+) -> tuple[Number, Any]:
+    """The scalar and the tensors of PyTorch's deprecated scalar-first overloads
+    (`add_(alpha, other)`, `addcmul_(value, tensor1, tensor2)`), with its warning."""
+    if isinstance(scalar, Tensor):
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments: the first of three "
+            f"positional arguments must be the Number {scalar_name}"
+        )
+    usual = "Tensor tensor1, Tensor tensor2" if name.startswith("addc") else "Tensor other"
+    warnings.warn(
+        f"This overload of {name} is deprecated:\n\t{name}(Number {scalar_name}, {usual})\n"
+        f"Consider using one of the following signatures instead:\n\t{name}({usual}, *, "
+        f"Number {scalar_name} = 1)",
+        UserWarning,
+        stacklevel=3,
+    )
+    return scalar, rest
 
 
 def _elementwise_python(name: str, x: Tensor, function: Callable, other: Any = None) -> Tensor:
@@ -1253,7 +1316,7 @@ _ELEMENTWISE_INPLACE = (
     "nan_to_num ne neg negative reciprocal relu remainder round rsqrt sigmoid sign sin sinh sqrt "
     "square subtract tan tanh tril triu true_divide trunc clamp_min clamp_max "
     "copysign erfc ldexp sgn xlogy lgamma digamma polygamma erfinv i0 mvlgamma igamma igammac "
-    "addcmul addcdiv addmm addmv addr baddbmm addbmm bitwise_and bitwise_or bitwise_xor "
+    "addmm addmv addr baddbmm addbmm bitwise_and bitwise_or bitwise_xor "
     "bitwise_not bitwise_left_shift bitwise_right_shift fix heaviside greater_equal less_equal "
     "not_equal conj_physical"
 ).split()
