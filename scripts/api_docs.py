@@ -21,6 +21,7 @@ NAMESPACES = (
     "chainrule.nn.utils",
     "chainrule.optim",
     "chainrule.optim.lr_scheduler",
+    "chainrule.optim.swa_utils",
     "chainrule.func",
     "chainrule.autograd",
     "chainrule.autograd.functional",

@@ -155,8 +155,13 @@ def test_every_alias_imports_and_holds_torchs_classes_there():
     import chainrule.optim
 
     # The lazy layers live together in chainrule/nn/modules/lazy.py (PyTorch spreads them
-    # over conv.py and linear.py): `from torch.nn.modules.conv import LazyConv2d` fails.
-    elsewhere = {"LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyLinear"}
+    # over conv.py, linear.py, batchnorm.py and instancenorm.py): `from
+    # torch.nn.modules.conv import LazyConv2d` fails.
+    elsewhere = {"LazyLinear"} | {
+        f"Lazy{kind}{n}d"
+        for kind in ("Conv", "ConvTranspose", "BatchNorm", "InstanceNorm")
+        for n in (1, 2, 3)
+    }
     for torch_name, ours in chainrule.as_torch.ALIASES.items():
         module = importlib.import_module(ours)
         if not torch_name.startswith(("torch.nn.modules.", "torch.optim.")):

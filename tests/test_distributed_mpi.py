@@ -132,6 +132,12 @@ def test_batchnorm_buffers_are_broadcast_from_rank_0_before_each_forward():
     assert all("follow rank 0" in t for t in reports(output, 2).values())
 
 
+def test_sync_batchnorm_refuses_cpu_tensors_across_processes_as_torch():
+    code, output = launch("sync_batchnorm")
+    assert code == 0, output
+    assert all("refuses CPU tensors" in t for t in reports(output, 2).values())
+
+
 def test_find_unused_parameters_averages_partly_used_and_leaves_unused_alone():
     code, output = launch("unused")
     assert code == 0, output

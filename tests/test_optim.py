@@ -8,6 +8,7 @@ import torch
 
 import chainrule
 from chainrule import optim
+from chainrule.optim.muon import zeropower_via_newtonschulz
 
 SHAPES = [(3, 4), (5,), ()]
 RTOL = 1e-6
@@ -109,6 +110,18 @@ CASES = [
     ("ASGD", {"lr": 0.05, "lambd": 0.01, "alpha": 0.5, "t0": 2, "weight_decay": 0.1}),
     ("Rprop", {}),
     ("Rprop", {"lr": 0.05, "etas": (0.3, 1.5), "step_sizes": (1e-3, 0.1), "maximize": True}),
+    ("Adafactor", {}),  # factored second moment for the matrix, whole for the vector and scalar
+    (
+        "Adafactor",
+        {
+            "lr": 0.05,
+            "beta2_decay": -0.5,
+            "eps": (1e-20, 1e-2),
+            "d": 1.5,
+            "weight_decay": 0.1,
+            "maximize": True,
+        },
+    ),
 ]
 
 
@@ -184,6 +197,7 @@ def test_params_without_grad_are_skipped():
         ("Adamax", {"lr": 0.1}),
         ("ASGD", {"lr": 0.1, "t0": 1}),
         ("Rprop", {"lr": 0.1}),
+        ("Adafactor", {"lr": 0.1}),
     ],
 )
 def test_state_dict_round_trip_continues_identically(name, kwargs):
@@ -458,3 +472,77 @@ def test_new_optimizers_follow_an_lr_schedule_as_torch(name):
         tschedule.step()
         assert opt.param_groups[0]["lr"] == topt.param_groups[0]["lr"]
     assert_close(ours, theirs, what=f"{name} with StepLR")
+
+
+def test_adafactor_factors_a_matrix_second_moment_into_rows_and_columns():
+    """The memory saving is the point: a (3, 4) weight keeps (3, 1) and (1, 4) statistics."""
+    ours, _ = make_params()
+    opt = optim.Adafactor(ours)
+    backward(chainrule, ours, 0)
+    opt.step()
+    matrix_state, vector_state = opt.state[ours[0]], opt.state[ours[1]]
+    assert matrix_state["row_var"].shape == (3, 1) and matrix_state["col_var"].shape == (1, 4)
+    assert vector_state["variance"].shape == (5,)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"lr": -1.0}, "Learning rate should be >= 0"),
+        ({"beta2_decay": 0.1}, "beta2_decay should be <= 0"),
+        ({"eps": (-1.0, 1e-3)}, "epsilon1 should be >= 0"),
+        ({"eps": (None, -1.0)}, "epsilon2 should be >= 0"),
+        ({"d": 0.5}, "Clipping threshold d should be >= 1"),
+        ({"weight_decay": -1.0}, "weight_decay should be >= 0"),
+    ],
+)
+def test_adafactor_refuses_torchs_bad_options(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        torch.optim.Adafactor(make_params()[1], **kwargs)
+    with pytest.raises(ValueError, match=message):
+        optim.Adafactor(make_params()[0], **kwargs)
+
+
+MATRICES = [(4, 3), (3, 5)]  # tall and wide: Newton-Schulz runs on the transpose of a tall one
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"lr": 0.02, "nesterov": False, "adjust_lr_fn": "match_rms_adamw"},
+        {"lr": 0.01, "momentum": 0.5, "weight_decay": 0.0, "adjust_lr_fn": "original"},
+    ],
+    ids=str,
+)
+def test_muon_steps_as_torch(kwargs):
+    """Muon orthogonalizes each update in bfloat16, rounding where PyTorch's kernels round,
+    so its steps are PyTorch's."""
+    ours, theirs = make_params(shapes=MATRICES)
+    opt = optim.Muon(ours, **kwargs)
+    topt = torch.optim.Muon(theirs, **kwargs)
+    for step in range(5):
+        train_both(opt, topt, ours, theirs, [step])
+        assert_close(ours, theirs, rtol=1e-5, atol=1e-6, what=f"Muon step {step}")
+    state, tstate = opt.state_dict()["state"], topt.state_dict()["state"]
+    assert state.keys() == tstate.keys()
+    assert all(state[i].keys() == tstate[i].keys() == {"momentum_buffer"} for i in tstate)
+
+
+def test_muon_orthogonalizes_the_update():
+    """Newton-Schulz drives every singular value of the update towards 1 (0.5 to 1.5)."""
+    grad = chainrule.tensor(np.random.default_rng(3).standard_normal((6, 4)).astype(np.float32))
+    singular_values = chainrule.linalg.svdvals(
+        zeropower_via_newtonschulz(grad, (3.4445, -4.775, 2.0315), 5, 1e-7).float()
+    )
+    assert singular_values.min() > 0.5 and singular_values.max() < 1.5
+
+
+def test_muon_refuses_what_torch_refuses():
+    for lib in (torch, chainrule):
+        with pytest.raises(ValueError, match="Muon only supports 2D parameters"):
+            lib.optim.Muon([lib.zeros(3, requires_grad=True)])
+        with pytest.raises(ValueError, match="Adjust learning rate function"):
+            lib.optim.Muon([lib.zeros(2, 2, requires_grad=True)], adjust_lr_fn="other")
+        with pytest.raises(ValueError, match="momentum should be >= 0"):
+            lib.optim.Muon([lib.zeros(2, 2, requires_grad=True)], momentum=-1.0)

@@ -265,6 +265,8 @@ def _call_on_complex(lib, name):
         return function(z, z)
     if name == "polygamma":
         return function(1, z)
+    if "_polynomial_" in name:  # chebyshev_polynomial_t(z, n) and the like take a degree
+        return function(z, 2)
     if name == "multigammaln":
         return function(z, 1)
     if name in ("log_softmax", "softmax", "logsumexp"):

@@ -394,6 +394,21 @@ def scenario_batchnorm() -> None:
     say("BatchNorm buffers follow rank 0 before each forward, as PyTorch's")
 
 
+def scenario_sync_batchnorm() -> None:
+    """SyncBatchNorm in a world of two refuses to train on CPU tensors, as PyTorch's (it
+    pools statistics of GPU tensors only); in eval mode it normalizes with its running ones."""
+    norm = nn.SyncBatchNorm(3)
+    try:
+        norm(chainrule.randn(4, 3))
+    except ValueError as error:
+        assert "SyncBatchNorm expected input tensor to be on GPU" in str(error), error
+    else:
+        raise AssertionError("a distributed SyncBatchNorm trained on one process's batch")
+    norm.eval()
+    assert norm(chainrule.ones(4, 3)).shape == (4, 3)
+    say("SyncBatchNorm refuses CPU tensors across processes, as PyTorch's")
+
+
 class Branches(nn.Module):
     def __init__(self) -> None:
         super().__init__()

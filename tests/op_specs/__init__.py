@@ -8,10 +8,12 @@ from tests.op_specs import (
     indexing,
     linalg,
     losses_extra,
+    methods,
     nn_ops,
     reduction,
     shape,
     special,
+    special_functions,
     torch_names,
 )
 from tests.op_specs.complex import SPECS as COMPLEX_SPECS
@@ -26,7 +28,9 @@ SPECS = [
     *nn_ops.SPECS,
     *losses_extra.SPECS,
     *composites.SPECS,
+    *methods.SPECS,
     *special.SPECS,
+    *special_functions.SPECS,
     *COMPLEX_SPECS,
     *FFT_SPECS,
     *coverage.SPECS,

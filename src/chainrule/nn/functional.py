@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 from chainrule.errors import ShapeError
 from chainrule.ops import activation as _activation_ops
 from chainrule.ops import convolution as _conv_ops
+from chainrule.ops import fractional_pooling as _fractional_ops
 from chainrule.ops import interpolation as _interpolation_ops
 from chainrule.ops import pooling as _pool_ops
 from chainrule.ops.activation import (
@@ -120,6 +121,8 @@ __all__ = [
     "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "cosine_embedding_loss",
     "cosine_similarity", "cross_entropy", "ctc_loss", "dropout", "dropout1d", "dropout2d",
     "dropout3d", "elu", "elu_", "embedding", "embedding_bag", "feature_alpha_dropout", "fold",
+    "fractional_max_pool2d", "fractional_max_pool2d_with_indices", "fractional_max_pool3d",
+    "fractional_max_pool3d_with_indices",
     "gaussian_nll_loss", "gelu", "glu", "grid_sample", "group_norm", "gumbel_softmax", "hardshrink",
     "hardsigmoid", "hardswish", "hardtanh", "hardtanh_", "hinge_embedding_loss", "huber_loss",
     "instance_norm", "interpolate", "kl_div", "l1_loss", "layer_norm", "leaky_relu", "leaky_relu_",
@@ -2625,6 +2628,154 @@ def grid_sample(
 
 
 # ---- pooling and normalization variants ----------------------------------------------------
+
+
+def fractional_max_pool2d(
+    input: Tensor,
+    kernel_size: IntOrSequence,
+    output_size: IntOrSequence | None = None,
+    output_ratio: FloatOrSequence | None = None,
+    return_indices: bool = False,
+    _random_samples: Tensor | None = None,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Fractional max pooling: the maximum over kernel_size windows whose starts are spread
+    pseudo-randomly (one draw per plane and dimension) so the output has any size below the
+    input's. The gradient reaches each window's maximum.
+
+    Args:
+        input (Tensor): floating point (N, C, H, W) or unbatched (C, H, W).
+        kernel_size (int or tuple): the window's size.
+        output_size (int or tuple, optional): the output's (H, W).
+        output_ratio (float or tuple, optional): or the output's size as a fraction of the
+            input's (one of the two must be given).
+        return_indices (bool): also return each maximum's flat position in its plane.
+        _random_samples (Tensor, optional): (N, C, 2) draws in [0, 1) fixing the windows
+            (drawn from chainrule's generator if None).
+
+    Returns:
+        Tensor: (N, C, H_out, W_out), with the indices too if `return_indices`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.arange(36.0).reshape(1, 1, 6, 6)
+        >>> F.fractional_max_pool2d(x, 2, output_size=3).shape
+        chainrule.Size([1, 1, 3, 3])
+        >>> F.fractional_max_pool2d(x, 2, output_size=5, _random_samples=chainrule.zeros(1, 1, 2))
+        tensor([[[[ 7.,  8.,  9., 10., 11.],
+                  [13., 14., 15., 16., 17.],
+                  [19., 20., 21., 22., 23.],
+                  [25., 26., 27., 28., 29.],
+                  [31., 32., 33., 34., 35.]]]])
+    """
+    values, indices = _fractional_ops.fractional_max_pool(
+        "fractional_max_pool2d", 2, input, kernel_size, output_size, output_ratio, _random_samples
+    )
+    return (values, indices) if return_indices else values
+
+
+def fractional_max_pool2d_with_indices(
+    input: Tensor,
+    kernel_size: IntOrSequence,
+    output_size: IntOrSequence | None = None,
+    output_ratio: FloatOrSequence | None = None,
+    return_indices: bool = False,
+    _random_samples: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    """fractional_max_pool2d with the indices always returned.
+
+    Args:
+        input (Tensor): floating point (N, C, H, W) or unbatched (C, H, W).
+        kernel_size (int or tuple): the window's size.
+        output_size (int or tuple, optional): the output's (H, W).
+        output_ratio (float or tuple, optional): or the output's size as a fraction of the
+            input's.
+        return_indices (bool): ignored: the indices are returned.
+        _random_samples (Tensor, optional): (N, C, 2) draws in [0, 1) fixing the windows.
+
+    Returns:
+        (Tensor, Tensor): the maxima, and the int64 flat index of each in its plane.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.arange(16.0).reshape(1, 1, 4, 4)
+        >>> F.fractional_max_pool2d_with_indices(x, 2, output_size=2)[1]
+        tensor([[[[ 5,  7],
+                  [13, 15]]]])
+    """
+    return _fractional_ops.fractional_max_pool(
+        "fractional_max_pool2d", 2, input, kernel_size, output_size, output_ratio, _random_samples
+    )
+
+
+def fractional_max_pool3d(
+    input: Tensor,
+    kernel_size: IntOrSequence,
+    output_size: IntOrSequence | None = None,
+    output_ratio: FloatOrSequence | None = None,
+    return_indices: bool = False,
+    _random_samples: Tensor | None = None,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Fractional max pooling over (T, H, W): fractional_max_pool2d with a third dimension.
+
+    Args:
+        input (Tensor): floating point (N, C, T, H, W) or unbatched (C, T, H, W).
+        kernel_size (int or tuple): the window's size.
+        output_size (int or tuple, optional): the output's (T, H, W).
+        output_ratio (float or tuple, optional): or the output's size as a fraction of the
+            input's (one of the two must be given).
+        return_indices (bool): also return each maximum's flat position in its volume.
+        _random_samples (Tensor, optional): (N, C, 3) draws in [0, 1) fixing the windows
+            (drawn from chainrule's generator if None).
+
+    Returns:
+        Tensor: (N, C, T_out, H_out, W_out), with the indices too if `return_indices`.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> F.fractional_max_pool3d(chainrule.randn(2, 3, 8, 8, 8), 2, output_ratio=0.5).shape
+        chainrule.Size([2, 3, 4, 4, 4])
+    """
+    values, indices = _fractional_ops.fractional_max_pool(
+        "fractional_max_pool3d", 3, input, kernel_size, output_size, output_ratio, _random_samples
+    )
+    return (values, indices) if return_indices else values
+
+
+def fractional_max_pool3d_with_indices(
+    input: Tensor,
+    kernel_size: IntOrSequence,
+    output_size: IntOrSequence | None = None,
+    output_ratio: FloatOrSequence | None = None,
+    return_indices: bool = False,
+    _random_samples: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    """fractional_max_pool3d with the indices always returned.
+
+    Args:
+        input (Tensor): floating point (N, C, T, H, W) or unbatched (C, T, H, W).
+        kernel_size (int or tuple): the window's size.
+        output_size (int or tuple, optional): the output's (T, H, W).
+        output_ratio (float or tuple, optional): or the output's size as a fraction of the
+            input's.
+        return_indices (bool): ignored: the indices are returned.
+        _random_samples (Tensor, optional): (N, C, 3) draws in [0, 1) fixing the windows.
+
+    Returns:
+        (Tensor, Tensor): the maxima, and the int64 flat index of each in its volume.
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.arange(27.0).reshape(1, 1, 3, 3, 3)
+        >>> F.fractional_max_pool3d_with_indices(x, 2, output_size=1)
+        (tensor([[[[[26.]]]]]), tensor([[[[[26]]]]]))
+    """
+    return _fractional_ops.fractional_max_pool(
+        "fractional_max_pool3d", 3, input, kernel_size, output_size, output_ratio, _random_samples
+    )
 
 
 def max_pool1d_with_indices(input: Tensor, *args: Any, **kwargs: Any) -> tuple[Tensor, Tensor]:

@@ -25,6 +25,7 @@ from chainrule.backend.dtypes import from_numpy_dtype
 from chainrule.errors import DTypeError
 from chainrule.ops.creation import from_numpy
 from chainrule.ops.elementwise import cast
+from chainrule.ops.method_extras import alias_as  # noqa: F401 - _ndarray's and func's
 
 _WEAK_SCALARS = (int, float, complex)  # weak in NumPy 2's promotion (NEP 50)
 
@@ -43,28 +44,6 @@ _COMPLEX = (np.dtype(np.complex64), np.dtype(np.complex128))
 # ---- NumPy-behaving Tensors (chainrule.numpy.ndarray, in _ndarray.py) ------------------------
 
 NUMPY_BEHAVING = "numpy"  # the `_numpy_behaving` class attribute that marks ndarray
-
-
-def alias_as(tensor: Tensor, cls: type) -> Tensor:
-    """A new Tensor object of class `cls` for `tensor`'s memory and place in the graph: the
-    same array, version counter, node and tangent; a leaf's alias sends its gradient to the
-    leaf (they share its gradient edge)."""
-    alias = object.__new__(cls)
-    alias._array = tensor._array
-    alias._backend = tensor._backend
-    alias._requires_grad = tensor._requires_grad
-    alias._grad = None
-    alias._node = tensor._node
-    alias._output_nr = tensor._output_nr
-    alias._version_counter = tensor._version_counter
-    alias._base = tensor._base
-    if tensor._base is not None:
-        alias._view_version = tensor._view_version
-        alias._view_kind = tensor._view_kind
-    alias._extra = tensor._extra
-    leaf_in_graph = tensor._node is None and tensor._requires_grad
-    alias._edge = tensor._gradient_edge() if leaf_in_graph else None
-    return alias
 
 
 def is_numpy_behaving(value: Any) -> bool:

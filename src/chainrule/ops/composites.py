@@ -534,10 +534,10 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     """
     if input.ndim < 2:
         raise ShapeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} dimensions")
+    if p <= 0:  # RuntimeErrors, as PyTorch's
+        raise RuntimeError("renorm: non-positive-norm not supported")
     if maxnorm < 0:
-        raise ValueError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
-    if p <= 0:
-        raise ValueError("renorm: non-positive-norm not supported")
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
     axis = normalize_dim("renorm", dim, input.ndim)
     others = tuple(d for d in range(input.ndim) if d != axis)
     norms = vector_norm(input, p, others, keepdim=True)
@@ -666,7 +666,7 @@ def split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) ->
     axis = normalize_dim("split_with_sizes", dim, input.ndim)
     if sum(sizes) != input.shape[axis]:
         raise ShapeError(
-            f"split_with_sizes: expects split_sizes to sum exactly to {input.shape[axis]} "
+            f"split_with_sizes expects split_sizes to sum exactly to {input.shape[axis]} "
             f"(input tensor's size at dimension {dim}), but got split_sizes={sizes}"
         )
     return split(input, sizes, dim)

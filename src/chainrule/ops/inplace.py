@@ -1,7 +1,6 @@
 """PyTorch's top-level in-place functions: `torch.exp_(x)` is `x.exp_()`, the out-of-place op
 written back into x by Tensor's in-place machinery (leaf and view checks, version counter,
-history). Each function here only finds that method; gcd_, lcm_, fix_ and conj_physical_,
-which Tensor has no method for, hand the out-of-place op to the same machinery.
+history). Each function here only finds that method.
 
 >>> import chainrule
 >>> x = chainrule.tensor([0.0, 1.0])
@@ -17,8 +16,6 @@ from typing import Any
 
 from chainrule._tensor import Tensor
 from chainrule.ops import tensor_methods as _tensor_methods  # noqa: F401 - Tensor's methods
-from chainrule.ops.complex import conj_physical
-from chainrule.ops.elementwise import gcd, lcm, trunc
 
 # name -> (the example's tensor, the example's other arguments): the doctest of each function.
 _FLOAT = "chainrule.tensor([0.5, 2.0])"
@@ -46,25 +43,14 @@ _EXAMPLES: dict[str, tuple[str, str]] = {
     "lcm": (_INT, ", chainrule.tensor([6, 4])"),
 }
 
-# The in-place forms Tensor has no method for: the out-of-place op they write back.
-_WITHOUT_METHOD: dict[str, Callable[..., Tensor]] = {
-    "conj_physical": conj_physical,
-    "fix": trunc,
-    "gcd": gcd,
-    "lcm": lcm,
-}
-
 
 def _signature(name: str) -> inspect.Signature:
     """What `chainrule.name_` takes: the in-place method's parameters, or (for the forms made
     in a loop, which take *args) the out-of-place op's; `self` named `input`, without `out`
     or `inplace`."""
-    if name in _WITHOUT_METHOD:
-        source = inspect.signature(_WITHOUT_METHOD[name])
-    else:
-        source = inspect.signature(getattr(Tensor, name + "_"))
-        if "args" in source.parameters:
-            source = inspect.signature(getattr(Tensor, name))
+    source = inspect.signature(getattr(Tensor, name + "_"))
+    if "args" in source.parameters:
+        source = inspect.signature(getattr(Tensor, name))
     parameters = list(source.parameters.values())
     first = parameters[0].replace(name="input", annotation="Tensor")
     rest = [p for p in parameters[1:] if p.name not in ("out", "inplace")]
@@ -74,15 +60,12 @@ def _signature(name: str) -> inspect.Signature:
 def _inplace_function(name: str) -> Callable[..., Tensor]:
     """`name_(input, ...)`: `input.name_(...)`, with its signature and docstring."""
     method_name = name + "_"
-    out_of_place = _WITHOUT_METHOD.get(name)
 
     def function(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:  # noqa: A002
         if not isinstance(input, Tensor):
             raise TypeError(
                 f"{method_name}(): argument 'input' must be Tensor, not {type(input).__name__}"
             )
-        if out_of_place is not None:
-            return input._inplace(method_name, out_of_place, *args, **kwargs)
         return getattr(input, method_name)(*args, **kwargs)
 
     signature = _signature(name)

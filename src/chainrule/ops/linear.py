@@ -6,6 +6,7 @@ the other's derivative, so any order of derivative works.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from chainrule._tensor import Tensor
@@ -86,7 +87,8 @@ class LinearWeightGrad(Op):
     @staticmethod
     def forward(ctx: Node, g: Array, x: Array) -> Array:
         ctx.save(g=g, x=x)
-        return ctx.xp.matmul(g.reshape(-1, g.shape[-1]).T, x.reshape(-1, x.shape[-1]))
+        rows = math.prod(g.shape[:-1])  # not -1: a layer with no inputs or outputs has size 0
+        return ctx.xp.matmul(g.reshape(rows, g.shape[-1]).T, x.reshape(rows, x.shape[-1]))
 
     @staticmethod
     def vjp(ctx: Node, c: Any) -> tuple:

@@ -9,14 +9,16 @@ body of `TensorMethods`, as they would be in Tensor's own (`__add__ = elementwis
 
 from __future__ import annotations
 
+import builtins
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
-from chainrule._tensor import LEGACY_TYPE_BY_DTYPE, Tensor
+from chainrule._tensor import LEGACY_TYPE_BY_DTYPE, Size, Tensor
 from chainrule.autograd import grad_mode
-from chainrule.backend import device, dtypes
+from chainrule.backend import device, dtypes, formats
 from chainrule.backend.dtypes import as_dtype
-from chainrule.errors import ShapeError
+from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops import (
     activation,
     composites,
@@ -26,6 +28,8 @@ from chainrule.ops import (
     elementwise,
     indexing,
     linalg,
+    linalg_extra,
+    method_extras,
     reduction,
     shape,
     special,
@@ -199,13 +203,56 @@ class TensorMethods:
     _write_view_tangents = views.write_view_tangents
 
     # ---- in-place ops: the out-of-place op, written back by Tensor._inplace ----------------
-    def add_(self, other: Tensor | Number, *, alpha: Number = 1) -> Tensor:
-        """In place: self += alpha * other. Returns self."""
+    def add_(
+        self, other: Tensor | Number, _other: Tensor | None = None, *, alpha: Number = 1
+    ) -> Tensor:
+        """In place: self += alpha * other. Returns self. PyTorch's deprecated
+        add_(alpha, other), still common in older optimizers, is taken with its warning."""
+        if _other is not None:
+            alpha, other = _deprecated_scalar_first("add_", "alpha", other, _other)
         return self._inplace("add_", elementwise.add, other, alpha=alpha)
 
-    def sub_(self, other: Tensor | Number, *, alpha: Number = 1) -> Tensor:
-        """In place: self -= alpha * other. Returns self."""
+    def sub_(
+        self, other: Tensor | Number, _other: Tensor | None = None, *, alpha: Number = 1
+    ) -> Tensor:
+        """In place: self -= alpha * other. Returns self (the deprecated sub_(alpha, other)
+        too, with PyTorch's warning)."""
+        if _other is not None:
+            alpha, other = _deprecated_scalar_first("sub_", "alpha", other, _other)
         return self._inplace("sub_", elementwise.sub, other, alpha=alpha)
+
+    def addcmul_(
+        self,
+        tensor1: Tensor | Number,
+        tensor2: Tensor,
+        _tensor2: Tensor | None = None,
+        *,
+        value: Number = 1,
+    ) -> Tensor:
+        """In place: self += value * tensor1 * tensor2. Returns self. PyTorch's deprecated
+        addcmul_(value, tensor1, tensor2), as Adam implementations long wrote it, is taken
+        with its warning."""
+        if _tensor2 is not None:
+            value, (tensor1, tensor2) = _deprecated_scalar_first(
+                "addcmul_", "value", tensor1, (tensor2, _tensor2)
+            )
+        return self._inplace("addcmul_", linalg.addcmul, tensor1, tensor2, value=value)
+
+    def addcdiv_(
+        self,
+        tensor1: Tensor | Number,
+        tensor2: Tensor,
+        _tensor2: Tensor | None = None,
+        *,
+        value: Number = 1,
+    ) -> Tensor:
+        """In place: self += value * tensor1 / tensor2. Returns self (the deprecated
+        addcdiv_(value, tensor1, tensor2) too, with PyTorch's warning)."""
+        if _tensor2 is not None:
+            value, (tensor1, tensor2) = _deprecated_scalar_first(
+                "addcdiv_", "value", tensor1, (tensor2, _tensor2)
+            )
+        return self._inplace("addcdiv_", linalg.addcdiv, tensor1, tensor2, value=value)
 
     def mul_(self, other: Tensor | Number) -> Tensor:
         """In place: self *= other. Returns self."""
@@ -767,6 +814,272 @@ class TensorMethods:
         """The bytes one element takes (`element_size()`)."""
         return self._array.itemsize
 
+    # ---- in-place forms that need more than the out-of-place op ------------------------------
+    def float_power_(self, exponent: Tensor | Number) -> Tensor:
+        """In place: self = self ** exponent in float64; self must be float64 (complex128),
+        as PyTorch's, since the result is never narrowed. Returns self."""
+        wanted = dtypes.complex128 if self.is_complex() else dtypes.float64
+        if self.dtype is not wanted:
+            raise DTypeError(
+                f"the base given to float_power_ has dtype {self.dtype.name} but the "
+                f"operation's result requires dtype {wanted.name}"
+            )
+        return self._inplace("float_power_", elementwise.float_power, exponent)
+
+    def renorm_(self, p: _float, dim: _int, maxnorm: _float) -> Tensor:
+        """In place: `renorm(p, dim, maxnorm)` written into this tensor. Returns self."""
+        return self._inplace("renorm_", method_extras.renorm_of_copy, p, dim, maxnorm)
+
+    def fill_diagonal_(self, fill_value: Number, wrap: _bool = False) -> Tensor:
+        """In place: set the main diagonal (every index equal) to `fill_value`; a tall matrix
+        with wrap=True starts it again every N + 1 rows. Returns self."""
+        return self._inplace("fill_diagonal_", method_extras.fill_diagonal, fill_value, wrap)
+
+    # ---- in-place shape changes: this tensor becomes a view of its own memory ---------------
+    def squeeze_(self, dim: _int | Sequence[_int] | None = None) -> Tensor:
+        """In place: `squeeze(dim)`; this tensor takes the new shape. Returns self."""
+        return method_extras.restride_("squeeze_", self, shape.squeeze, dim)
+
+    def unsqueeze_(self, dim: _int) -> Tensor:
+        """In place: `unsqueeze(dim)`; this tensor takes the new shape. Returns self."""
+        return method_extras.restride_("unsqueeze_", self, shape.unsqueeze, dim)
+
+    def transpose_(self, dim0: _int, dim1: _int) -> Tensor:
+        """In place: `transpose(dim0, dim1)`; this tensor takes the new layout. Returns self."""
+        return method_extras.restride_("transpose_", self, shape.transpose, dim0, dim1)
+
+    swapdims_ = transpose_
+
+    def swapaxes_(self, axis0: _int, axis1: _int) -> Tensor:
+        """In place: `swapaxes(axis0, axis1)`, NumPy's name for `transpose_`. Returns self."""
+        return method_extras.restride_("swapaxes_", self, shape.transpose, axis0, axis1)
+
+    def t_(self) -> Tensor:
+        """In place: `t()`, the transpose of a matrix (<= 2 dimensions). Returns self."""
+        return method_extras.restride_("t_", self, shape.t)
+
+    def as_strided_(
+        self, size: Sequence[_int], stride: Sequence[_int], storage_offset: _int | None = None
+    ) -> Tensor:
+        """In place: `as_strided(size, stride, storage_offset)`; this tensor takes that view of
+        its memory. Returns self."""
+        return method_extras.restride_(
+            "as_strided_", self, strided.as_strided, size, stride, storage_offset
+        )
+
+    def resize_(self, *sizes: _int | Sequence[_int], memory_format: object = None) -> Tensor:
+        """In place: take shape `sizes`; the first elements (row-major) keep their values, any
+        new ones are uninitialised. Refused for tensors that require grad. Returns self."""
+        return method_extras.resize_(self, normalize_size(sizes))
+
+    def resize_as_(self, the_template: Tensor, memory_format: object = None) -> Tensor:
+        """In place: `resize_(the_template.shape)`. Returns self."""
+        return method_extras.resize_(self, tuple(the_template.shape))
+
+    # ---- random fills: chainrule's generator, PyTorch's distributions and rules ----------------
+    def exponential_(self, lambd: _float = 1.0, *, generator: Generator | None = None) -> Tensor:
+        """In place: fill with samples from Exponential(rate=lambd) (floating dtypes only),
+        outside the graph: the old values get a zero gradient. Returns self."""
+        return method_extras.exponential_(self, lambd, generator=generator)
+
+    def geometric_(self, p: _float, *, generator: Generator | None = None) -> Tensor:
+        """In place: fill with the number of Bernoulli(p) trials up to the first success
+        (1, 2, ...; integer dtypes too). Returns self."""
+        return method_extras.geometric_(self, p, generator=generator)
+
+    def log_normal_(
+        self, mean: _float = 1.0, std: _float = 2.0, *, generator: Generator | None = None
+    ) -> Tensor:
+        """In place: fill with exp(N(mean, std**2)) samples (floating dtypes only). Returns
+        self."""
+        return method_extras.log_normal_(self, mean, std, generator=generator)
+
+    def cauchy_(
+        self, median: _float = 0.0, sigma: _float = 1.0, *, generator: Generator | None = None
+    ) -> Tensor:
+        """In place: fill with samples from Cauchy(median, sigma) (floating dtypes only).
+        Returns self."""
+        return method_extras.cauchy_(self, median, sigma, generator=generator)
+
+    def random_(
+        self,
+        from_: _int | None = None,
+        to: _int | None = None,
+        *,
+        generator: Generator | None = None,
+    ) -> Tensor:
+        """In place: fill with integers drawn uniformly from [from, to); random_(to) starts at
+        0, random_() covers [0, the largest integer the dtype holds exactly]. Returns self."""
+        return method_extras.random_(self, from_, to, generator=generator)
+
+    # ---- more math: the functions of chainrule.ops under PyTorch's method names -----------------
+    prelu = activation.prelu
+    hardshrink = activation.hardshrink
+    cov = composites.cov
+    corrcoef = composites.corrcoef
+    matrix_exp = decompositions.matrix_exp
+    # the twins of top-level functions: the method is the function, self its first argument
+    renorm = composites.renorm
+    split_with_sizes = composites.split_with_sizes
+    unsafe_split_with_sizes = composites.split_with_sizes
+    unsafe_split = composites.unsafe_split
+    unsafe_chunk = composites.unsafe_chunk
+    diagonal_scatter = composites.diagonal_scatter
+    select_scatter = composites.select_scatter
+    slice_scatter = composites.slice_scatter
+    gcd = elementwise.gcd
+    lcm = elementwise.lcm
+    nextafter = elementwise.nextafter
+    nonzero_static = elementwise.nonzero_static
+    is_signed = elementwise.is_signed
+    is_nonzero = elementwise.is_nonzero
+    is_same_size = elementwise.is_same_size
+    get_device = elementwise.get_device
+    bincount = reduction.bincount
+    histogram = reduction.histogram
+    pinverse = linalg_extra.pinverse
+    cholesky = linalg_extra.cholesky
+    cholesky_solve = linalg_extra.cholesky_solve
+    cholesky_inverse = linalg_extra.cholesky_inverse
+    triangular_solve = linalg_extra.triangular_solve
+    svd = linalg_extra.svd
+    qr = linalg_extra.qr
+    lu = linalg_extra.lu
+    lu_solve = linalg_extra.lu_solve
+    geqrf = linalg_extra.geqrf
+    orgqr = linalg_extra.orgqr
+    ormqr = linalg_extra.ormqr
+
+    def narrow_copy(self, dim: _int, start: _int, length: _int) -> Tensor:
+        """`narrow(dim, start, length)` as a tensor of its own memory (not a view)."""
+        return conversion.clone(indexing.narrow(self, dim, start, length))
+
+    def new_empty_strided(
+        self,
+        size: Sequence[_int],
+        stride: Sequence[_int],
+        *,
+        dtype: dtype | None = None,
+        **kwargs: object,
+    ) -> Tensor:
+        """An uninitialised tensor of this size and stride, of this tensor's dtype and device
+        by default."""
+        return strided.empty_strided(size, stride, dtype=dtype or self.dtype, device=self.device)
+
+    def new(self, *args: object) -> Tensor:
+        """PyTorch's legacy constructor with this tensor's dtype and device: new(data) copies,
+        new(*sizes) is uninitialised, new() is empty."""
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            if args[0].dtype is not self.dtype:
+                raise TypeError(
+                    f"new(): expected a tensor of dtype {self.dtype.name}, got {args[0].dtype.name}"
+                )
+            return args[0]
+        if len(args) == 1 and isinstance(args[0], Size):  # a Size is sizes, not data
+            args = tuple(args[0])
+        return Tensor(*args, dtype=self.dtype, device=self.device)
+
+    def as_subclass(self, cls: builtins.type[Tensor]) -> Tensor:
+        """This tensor as an instance of the Tensor subclass `cls`: the same memory and place
+        in the graph (gradients reach this tensor's history)."""
+        return method_extras.as_subclass(self, cls)
+
+    def cfloat(self) -> Tensor:
+        """This tensor converted to complex64: `self.to(chainrule.complex64)`."""
+        return conversion.cast(self, dtypes.complex64)
+
+    def cdouble(self) -> Tensor:
+        """This tensor converted to complex128: `self.to(chainrule.complex128)`."""
+        return conversion.cast(self, dtypes.complex128)
+
+    # ---- facts about the tensor and its memory -------------------------------------------------
+    @property
+    def is_cpu(self) -> _bool:
+        """Whether the tensor lives in host memory."""
+        return self.device.type == "cpu"
+
+    def is_set_to(self, tensor: Tensor) -> _bool:
+        """Whether both tensors view the same memory with one shape, stride and offset."""
+        mine, theirs = self._array, tensor._array
+        return (
+            self._backend.data_ptr(mine) == tensor._backend.data_ptr(theirs)
+            and mine.shape == theirs.shape
+            and mine.strides == theirs.strides
+        )
+
+    @property
+    def output_nr(self) -> _int:
+        """Which output of its grad_fn this tensor is (0 for a leaf)."""
+        return self._output_nr
+
+    def dim_order(self, *, ambiguity_check: _bool | Sequence[object] = False) -> tuple[_int, ...]:
+        """The dimensions from the outermost in memory to the innermost (largest stride
+        first): (0, 1, ..., n-1) for a contiguous tensor."""
+        strides = self.stride()
+        return tuple(sorted(range(self.ndim), key=lambda d: -strides[d]))
+
+    def is_inference(self) -> _bool:
+        """False: chainrule's inference_mode makes ordinary tensors."""
+        return False
+
+    def is_neg(self) -> _bool:
+        """False: chainrule negates eagerly, never lazily through a neg bit."""
+        return False
+
+    def is_pinned(self) -> _bool:
+        """False: chainrule has no page-locked host memory."""
+        return False
+
+    def pin_memory(self, device: Device | str | None = None) -> Tensor:
+        """This tensor: host memory needs no pinning for chainrule's device copies."""
+        return self
+
+    def is_shared(self) -> _bool:
+        """Whether `share_memory_()` was called on this tensor."""
+        return self._extra is not None and self._extra.get("shared", False)
+
+    def share_memory_(self) -> Tensor:
+        """Mark the tensor as shared between processes, as PyTorch's; chainrule's worker
+        processes copy tensors, so this changes nothing else. Returns self."""
+        if self._extra is None:
+            self._extra = {}
+        self._extra["shared"] = True
+        return self
+
+    def record_stream(self, stream: object) -> None:
+        """Nothing to do: chainrule frees device memory only when the tensor is gone."""
+
+    def const_data_ptr(self) -> _int:
+        """The address of the first element, as `data_ptr()`."""
+        return self.data_ptr()
+
+    @property
+    def layout(self) -> formats.layout:
+        """The memory layout: always `strided` (chainrule has no sparse tensors)."""
+        return formats.strided
+
+    def to_dense(self, dtype: dtype | None = None, *, masked_grad: _bool | None = None) -> Tensor:
+        """This tensor (already dense), converted to `dtype` if given."""
+        return self if dtype is None else self.to(dtype)
+
+    def is_distributed(self) -> _bool:
+        """False: a chainrule tensor lives in one process."""
+        return False
+
+    # What chainrule tensors never are: sparse, quantized, nested, or on these devices.
+    is_sparse = property(method_extras.never, doc="False: chainrule has no sparse tensors.")
+    is_sparse_csr = property(method_extras.never, doc="False: chainrule has no sparse tensors.")
+    is_quantized = property(method_extras.never, doc="False: no quantized tensors.")
+    is_nested = property(method_extras.never, doc="False: no nested tensors.")
+    is_mkldnn = property(method_extras.never, doc="False: no MKL-DNN layout.")
+    is_mps = property(method_extras.never, doc="False: no Apple GPU backend.")
+    is_xpu = property(method_extras.never, doc="False: no Intel GPU backend.")
+    is_xla = property(method_extras.never, doc="False: no XLA backend.")
+    is_ipu = property(method_extras.never, doc="False: no IPU backend.")
+    is_maia = property(method_extras.never, doc="False: no MAIA backend.")
+    is_mtia = property(method_extras.never, doc="False: no MTIA backend.")
+    is_vulkan = property(method_extras.never, doc="False: no Vulkan backend.")
+
     # ---- the in-place forms, as static tools see them ------------------------------------------
     # attach_methods makes `name_` for each name of _ELEMENTWISE_INPLACE when chainrule is
     # imported; these lines declare them for mypy and editors (tests/test_typing.py checks that
@@ -861,6 +1174,26 @@ class TensorMethods:
         mvlgamma_ = mvlgamma
         igamma_ = igamma
         igammac_ = igammac
+        addmm_ = addmm
+        addmv_ = addmv
+        addr_ = addr
+        baddbmm_ = baddbmm
+        addbmm_ = addbmm
+        bitwise_and_ = bitwise_and
+        bitwise_or_ = bitwise_or
+        bitwise_xor_ = bitwise_xor
+        bitwise_not_ = bitwise_not
+        bitwise_left_shift_ = bitwise_left_shift
+        bitwise_right_shift_ = bitwise_right_shift
+        fix_ = fix
+        heaviside_ = heaviside
+        greater_equal_ = greater_equal
+        less_equal_ = less_equal
+        not_equal_ = not_equal
+        conj_physical_ = conj_physical
+        gcd_ = gcd
+        lcm_ = lcm
+        nextafter_ = nextafter
 
 
 def _to_legacy_type_name(x: Tensor, name: str) -> Tensor:
@@ -872,6 +1205,27 @@ def _to_legacy_type_name(x: Tensor, name: str) -> Tensor:
         raise ValueError(f"invalid type: {name!r}")
     target = x.to(as_dtype(by_name[parts[-1]]))
     return target.to("cuda") if len(parts) == 3 else target.to("cpu")
+
+
+def _deprecated_scalar_first(
+    name: str, scalar_name: str, scalar: object, rest: object
+) -> tuple[Number, Any]:
+    """The scalar and the tensors of PyTorch's deprecated scalar-first overloads
+    (`add_(alpha, other)`, `addcmul_(value, tensor1, tensor2)`), with its warning."""
+    if isinstance(scalar, Tensor):
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments: the first of three "
+            f"positional arguments must be the Number {scalar_name}"
+        )
+    usual = "Tensor tensor1, Tensor tensor2" if name.startswith("addc") else "Tensor other"
+    warnings.warn(
+        f"This overload of {name} is deprecated:\n\t{name}(Number {scalar_name}, {usual})\n"
+        f"Consider using one of the following signatures instead:\n\t{name}({usual}, *, "
+        f"Number {scalar_name} = 1)",
+        UserWarning,
+        stacklevel=3,
+    )
+    return scalar, rest
 
 
 def _elementwise_python(name: str, x: Tensor, function: Callable, other: Any = None) -> Tensor:
@@ -913,7 +1267,10 @@ _ELEMENTWISE_INPLACE = (
     "log10 log1p log2 logical_and logical_not logical_or logical_xor logit lt multiply "
     "nan_to_num ne neg negative reciprocal relu remainder round rsqrt sigmoid sign sin sinh sqrt "
     "square subtract tan tanh tril triu true_divide trunc clamp_min clamp_max "
-    "copysign erfc ldexp sgn xlogy lgamma digamma polygamma erfinv i0 mvlgamma igamma igammac"
+    "copysign erfc ldexp sgn xlogy lgamma digamma polygamma erfinv i0 mvlgamma igamma igammac "
+    "addmm addmv addr baddbmm addbmm bitwise_and bitwise_or bitwise_xor "
+    "bitwise_not bitwise_left_shift bitwise_right_shift fix heaviside greater_equal less_equal "
+    "not_equal conj_physical gcd lcm nextafter"
 ).split()
 
 

@@ -8,6 +8,7 @@ the running estimates are used.
 
 from __future__ import annotations
 
+import chainrule.distributed as _distributed
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
@@ -236,3 +237,99 @@ class BatchNorm3d(_BatchNorm):
     def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
         if input.dim() != 5:
             raise ShapeError(f"expected 5D input (got {input.dim()}D input)")
+
+
+class SyncBatchNorm(_BatchNorm):
+    """BatchNorm over any (N, C, *) input whose batch statistics PyTorch pools across the
+    processes of a distributed job. In one process (no process group, or a world of one) it is
+    BatchNorm, as PyTorch's. Across processes PyTorch syncs only GPU tensors and refuses CPU
+    ones with a ValueError; chainrule's collectives are CPU (MPI) ones, so a distributed
+    training step raises that same ValueError rather than normalise each process's batch
+    alone. `convert_sync_batchnorm` swaps every BatchNorm of a model for one of these.
+
+    Args:
+        num_features (int): C, the number of channels.
+        eps (float): added to the variance for numerical stability.
+        momentum (float, optional): the running statistics' update weight (None: a
+            cumulative average).
+        affine (bool): learn a per-channel scale and shift.
+        track_running_stats (bool): keep running mean and variance for evaluation.
+        process_group (object, optional): the group whose processes share statistics.
+        device (str or device, optional): where the parameters and buffers live.
+        dtype (dtype, optional): their dtype (default: the default dtype).
+        bias (bool): with affine, learn the shift too.
+
+    Shape:
+        - Input: (N, C, *)
+        - Output: the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> model = nn.Sequential(nn.Conv2d(3, 4, 1), nn.BatchNorm2d(4))
+        >>> model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        >>> type(model[1]).__name__, model(chainrule.randn(2, 3, 5, 5)).shape
+        ('SyncBatchNorm', chainrule.Size([2, 4, 5, 5]))
+    """
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        process_group: object | None = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__(
+            num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias
+        )
+        self.process_group = process_group
+
+    def _check_input_dim(self, input: Tensor) -> None:  # noqa: A002
+        if input.dim() < 2:
+            raise ValueError(f"expected at least 2D input (got {input.dim()}D input)")
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        self._check_input_dim(input)
+        if input.size(1) == 0:
+            raise ValueError("SyncBatchNorm number of input channels should be non-zero")
+        uses_batch_stats = self.training or (self.running_mean is None)
+        if self.training and uses_batch_stats and _distributed.is_initialized():
+            if _distributed.get_world_size(self.process_group) > 1:
+                raise ValueError(
+                    "SyncBatchNorm expected input tensor to be on GPU or XPU or privateuseone "
+                    "(chainrule does not pool batch statistics across processes)"
+                )
+        return super().forward(input)
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module: Module, process_group: object | None = None) -> Module:
+        """`module` with every BatchNorm layer in it replaced by a SyncBatchNorm sharing its
+        parameters and buffers (the module itself, if it is one, is returned replaced)."""
+        converted = module
+        if isinstance(module, _BatchNorm):
+            converted = cls(
+                module.num_features,
+                module.eps,
+                module.momentum,
+                module.affine,
+                module.track_running_stats,
+                process_group,
+                bias=module.bias is not None,
+            )
+            if module.affine:
+                with no_grad():
+                    converted.weight = module.weight
+                    converted.bias = module.bias
+            converted.running_mean = module.running_mean
+            converted.running_var = module.running_var
+            converted.num_batches_tracked = module.num_batches_tracked
+            converted.training = module.training
+        for name, child in module.named_children():
+            converted.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        return converted

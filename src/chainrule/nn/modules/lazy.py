@@ -1,7 +1,9 @@
-"""Lazy layers: LazyLinear and LazyConv1d/2d/3d infer their input size from the first input,
-as PyTorch's. Until then their weights are `UninitializedParameter`s; the first call gives
-those same objects their memory (so an optimizer built before it still holds the real
-parameters), initializes them as the eager layer would, and turns the module into that layer.
+"""Lazy layers: LazyLinear, LazyConv1d/2d/3d, LazyConvTranspose1d/2d/3d, LazyBatchNorm1d/2d/3d
+and LazyInstanceNorm1d/2d/3d infer their input size from the first input, as PyTorch's. Until
+then their weights are `UninitializedParameter`s (their running statistics
+`UninitializedBuffer`s); the first call gives those same objects their memory (so an optimizer
+built before it still holds the real parameters), initializes them as the eager layer would,
+and turns the module into that layer.
 
 >>> import chainrule
 >>> from chainrule import nn
@@ -16,8 +18,18 @@ from typing import TYPE_CHECKING, Any
 
 from chainrule._tensor import Tensor
 from chainrule.backend import device as Device
+from chainrule.backend import dtypes
 from chainrule.backend.dtypes import dtype as DType
-from chainrule.nn.modules.conv import Conv1d, Conv2d, Conv3d
+from chainrule.nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from chainrule.nn.modules.conv import (
+    Conv1d,
+    Conv2d,
+    Conv3d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    ConvTranspose3d,
+)
+from chainrule.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from chainrule.nn.modules.linear import Linear
 from chainrule.nn.parameter import Parameter
 from chainrule.ops import creation
@@ -55,6 +67,55 @@ class UninitializedParameter(Parameter):
 
     def __repr__(self) -> str:
         return "<UninitializedParameter>"
+
+
+class UninitializedBuffer(Tensor):
+    """A buffer with no shape yet (0 elements); `materialize(shape)` gives it memory and makes
+    it a plain Tensor, the same object. The lazy norm layers hold their running statistics so
+    until the first input shows their size.
+
+    Args:
+        requires_grad (bool): whether the materialized buffer requires grad.
+        device (str or device, optional): where it will live.
+        dtype (dtype, optional): its dtype (default: the default dtype).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> running_mean = nn.UninitializedBuffer()
+        >>> running_mean.materialize((3,))
+        >>> type(running_mean).__name__, running_mean.shape
+        ('Tensor', chainrule.Size([3]))
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        requires_grad: bool = False,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
+    ) -> UninitializedBuffer:
+        empty = creation.empty(0, device=device, dtype=dtype)
+        buffer = Tensor._from_array(empty._array, empty._backend, cls=cls)
+        buffer._requires_grad = requires_grad
+        buffer._extra = {"factory": {"device": device, "dtype": dtype}}
+        return buffer
+
+    def materialize(
+        self, shape: tuple[int, ...], device: Device | str | None = None, dtype: DType | None = None
+    ) -> None:
+        """Allocate this buffer's memory of `shape` (uninitialized) in place."""
+        factory = self._extra.pop("factory")
+        fresh = creation.empty(
+            shape, device=device or factory["device"], dtype=dtype or factory["dtype"]
+        )
+        self._array = fresh._array
+        self._backend = fresh._backend
+        self.__class__ = Tensor
+
+    def __repr__(self) -> str:
+        return "<UninitializedBuffer>"
 
 
 def _uninitialized(module: Any, names: tuple) -> None:
@@ -141,7 +202,10 @@ class _LazyConv:
             if channels % self.groups:
                 raise ValueError("in_channels must be divisible by groups")
             self.in_channels = channels
-            shape = (self.out_channels, channels // self.groups, *self.kernel_size)
+            if self.transposed:
+                shape = (channels, self.out_channels // self.groups, *self.kernel_size)
+            else:
+                shape = (self.out_channels, channels // self.groups, *self.kernel_size)
             self.weight.materialize(shape, **self._factory)
             if self.bias is not None:
                 self.bias.materialize((self.out_channels,), **self._factory)
@@ -215,3 +279,185 @@ def _lazy_conv(conv: type, name: str) -> type:
 LazyConv1d = _lazy_conv(Conv1d, "LazyConv1d")
 LazyConv2d = _lazy_conv(Conv2d, "LazyConv2d")
 LazyConv3d = _lazy_conv(Conv3d, "LazyConv3d")
+
+
+def _lazy_conv_transpose(conv: type, name: str) -> type:
+    def initialize(
+        self,
+        out_channels: int,
+        kernel_size: IntOrSequence,
+        stride: IntOrSequence = 1,
+        padding: IntOrSequence = 0,
+        output_padding: IntOrSequence = 0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation: IntOrSequence = 1,
+        padding_mode: str = "zeros",
+        device: Device | str | None = None,
+        dtype: DType | None = None,
+    ) -> None:
+        conv.__init__(
+            self,
+            0,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            output_padding,
+            groups,
+            bias,
+            dilation,
+            padding_mode,
+            device=device,
+            dtype=dtype,
+        )
+        self._lazy_setup(device, dtype)
+
+    sizes = ", ".join(["1", "2"] + ["5"] * conv._n)
+    doc = f"""A {conv.__name__} whose in_channels is read from its first input.
+
+    Args:
+        out_channels (int): the number of output channels.
+        kernel_size (int or tuple): the filter's size.
+        stride (int or tuple): the step between windows.
+        padding (int or tuple): the implicit padding the matching convolution had.
+        output_padding (int or tuple): extra size added to one side of the output.
+        groups (int): split the channels into this many independent groups.
+        bias (bool): learn an additive bias.
+        dilation (int or tuple): the spacing between filter taps.
+        padding_mode (str): 'zeros' only, as PyTorch's transposed convolutions.
+        device (str or device, optional): where the parameters live.
+        dtype (dtype, optional): the parameters' dtype (default: the default dtype).
+
+    Shape:
+        - Input: as {conv.__name__}'s, any channel count on the first call
+        - Output: as {conv.__name__}'s
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> layer = nn.{name}(4, 3)
+        >>> layer(chainrule.zeros({sizes})).shape[1], tuple(layer.weight.shape[:2])
+        (4, (2, 4))
+    """
+    return type(
+        name,
+        (_LazyConv, conv),
+        {"__init__": initialize, "__doc__": doc, "cls_to_become": conv, "__module__": __name__},
+    )
+
+
+LazyConvTranspose1d = _lazy_conv_transpose(ConvTranspose1d, "LazyConvTranspose1d")
+LazyConvTranspose2d = _lazy_conv_transpose(ConvTranspose2d, "LazyConvTranspose2d")
+LazyConvTranspose3d = _lazy_conv_transpose(ConvTranspose3d, "LazyConvTranspose3d")
+
+
+class _LazyNorm:
+    """LazyBatchNorm / LazyInstanceNorm: num_features is dimension 1 of the first input (as
+    PyTorch's, which reads dimension 1 even of an unbatched input)."""
+
+    cls_to_become: type
+
+    def _lazy_setup(
+        self,
+        affine: bool,
+        track_running_stats: bool,
+        bias: bool,
+        device: Device | str | None,
+        dtype: DType | None,
+    ) -> None:
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        factory = {"device": device, "dtype": dtype}
+        self._factory = factory
+        if affine:
+            self.weight = UninitializedParameter()
+            if bias:
+                self.bias = UninitializedParameter()
+        if track_running_stats:
+            self.running_mean = UninitializedBuffer(**factory)
+            self.running_var = UninitializedBuffer(**factory)
+            self.num_batches_tracked = creation.tensor(0, dtype=dtypes.int64, device=device)
+
+    def reset_parameters(self) -> None:
+        """Initialize as the eager layer does, once num_features is known (a no-op before)."""
+        if self.num_features != 0:
+            self.cls_to_become.reset_parameters(self)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        target = self.cls_to_become
+        if self.num_features == 0:
+            if input.ndim < 2:
+                raise ValueError(
+                    f"{type(self).__name__}: expected an input of at least 2 dimensions to "
+                    f"read num_features from, but got input of size: {list(input.shape)}"
+                )
+            features = input.shape[1]
+            self.num_features = features
+            for name in ("weight", "bias"):
+                parameter = getattr(self, name, None)
+                if isinstance(parameter, UninitializedParameter):
+                    parameter.materialize((features,), **self._factory)
+            for name in ("running_mean", "running_var"):
+                buffer = getattr(self, name, None)
+                if isinstance(buffer, UninitializedBuffer):
+                    buffer.materialize((features,))
+            del self._factory
+            self.__class__ = target
+            self.reset_parameters()
+        return target.forward(self, input)
+
+
+def _lazy_norm(norm: type, name: str, example: str) -> type:
+    def initialize(
+        self,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        # The eager layer with no features, parameters or buffers, then uninitialized ones.
+        norm.__init__(self, 0, eps, momentum, False, False, device, dtype, bias=False)
+        self._lazy_setup(affine, track_running_stats, bias, device, dtype)
+
+    doc = f"""A {norm.__name__} whose num_features is dimension 1 of its first input. Unlike
+    the eager {norm.__name__}, affine and track_running_stats default to True, as PyTorch's.
+
+    Args:
+        eps (float): added to the variance for stability.
+        momentum (float, optional): the running statistics' update weight (None: a
+            cumulative average).
+        affine (bool): learn a per-feature scale and shift.
+        track_running_stats (bool): keep running mean and variance for evaluation.
+        device (str or device, optional): where the parameters and buffers live.
+        dtype (dtype, optional): their dtype (default: the default dtype).
+        bias (bool): with affine, learn the shift too.
+
+    Shape:
+        - Input: as {norm.__name__}'s, any feature count on the first call
+        - Output: the input's shape
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> layer = nn.{name}()
+        >>> layer(chainrule.randn({example})).shape == ({example},), layer.num_features
+        (True, 3)
+    """
+    return type(
+        name,
+        (_LazyNorm, norm),
+        {"__init__": initialize, "__doc__": doc, "cls_to_become": norm, "__module__": __name__},
+    )
+
+
+LazyBatchNorm1d = _lazy_norm(BatchNorm1d, "LazyBatchNorm1d", "4, 3")
+LazyBatchNorm2d = _lazy_norm(BatchNorm2d, "LazyBatchNorm2d", "2, 3, 4, 4")
+LazyBatchNorm3d = _lazy_norm(BatchNorm3d, "LazyBatchNorm3d", "2, 3, 2, 2, 2")
+LazyInstanceNorm1d = _lazy_norm(InstanceNorm1d, "LazyInstanceNorm1d", "2, 3, 5")
+LazyInstanceNorm2d = _lazy_norm(InstanceNorm2d, "LazyInstanceNorm2d", "2, 3, 4, 4")
+LazyInstanceNorm3d = _lazy_norm(InstanceNorm3d, "LazyInstanceNorm3d", "2, 3, 2, 2, 2")

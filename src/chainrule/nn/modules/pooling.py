@@ -689,3 +689,103 @@ class MaxUnpool3d(_MaxUnpoolNd):
     """
 
     dims = 3
+
+
+def _ntuple(value: Any, n: int) -> tuple | None:
+    if value is None:
+        return None
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+
+
+class _FractionalMaxPoolNd(Module):
+    """FractionalMaxPool2d/3d: PyTorch's constructor and checks, with the dimension from `_n`."""
+
+    _n = 2
+
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, ...],
+        output_size: int | tuple[int, ...] | None = None,
+        output_ratio: float | tuple[float, ...] | None = None,
+        return_indices: bool = False,
+        _random_samples: Tensor | None = None,
+    ) -> None:
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size = _ntuple(kernel_size, self._n)
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = _ntuple(output_size, self._n)
+        self.output_ratio = _ntuple(output_ratio, self._n)
+        if output_size is None and output_ratio is None:
+            raise ValueError(
+                f"{name} requires specifying either an output size, or a pooling ratio"
+            )
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def forward(self, input: Tensor) -> Tensor | tuple[Tensor, Tensor]:  # noqa: A002
+        pool = F.fractional_max_pool2d if self._n == 2 else F.fractional_max_pool3d
+        return pool(
+            input,
+            self.kernel_size,
+            self.output_size,
+            self.output_ratio,
+            self.return_indices,
+            _random_samples=self._random_samples,
+        )
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """Fractional max pooling over (H, W): the maximum over kernel_size windows whose starts
+    are spread pseudo-randomly, fresh at each call unless `_random_samples` fixes them, so the
+    output shrinks by any ratio (Graham, 2014). The gradient reaches each window's maximum.
+
+    Args:
+        kernel_size (int or tuple): the window's size.
+        output_size (int or tuple, optional): the output's (H, W).
+        output_ratio (float or tuple, optional): or the output's size as a fraction (in
+            (0, 1)) of the input's; exactly one of the two.
+        return_indices (bool): also return each maximum's flat position in its plane.
+        _random_samples (Tensor, optional): (N, C, 2) draws in [0, 1) fixing the windows.
+
+    Shape:
+        - Input: (N, C, H_in, W_in) or (C, H_in, W_in)
+        - Output: (N, C, H_out, W_out) or (C, H_out, W_out), from output_size, or
+          floor(size_in * output_ratio)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.FractionalMaxPool2d(3, output_ratio=0.5)(chainrule.randn(2, 4, 16, 12)).shape
+        chainrule.Size([2, 4, 8, 6])
+    """
+
+    _n = 2
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
+    """Fractional max pooling over (T, H, W): FractionalMaxPool2d with a third dimension.
+
+    Args:
+        kernel_size (int or tuple): the window's size.
+        output_size (int or tuple, optional): the output's (T, H, W).
+        output_ratio (float or tuple, optional): or the output's size as a fraction (in
+            (0, 1)) of the input's; exactly one of the two.
+        return_indices (bool): also return each maximum's flat position in its volume.
+        _random_samples (Tensor, optional): (N, C, 3) draws in [0, 1) fixing the windows.
+
+    Shape:
+        - Input: (N, C, T_in, H_in, W_in) or (C, T_in, H_in, W_in)
+        - Output: (N, C, T_out, H_out, W_out) or (C, T_out, H_out, W_out)
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.FractionalMaxPool3d(2, output_size=3)(chainrule.randn(1, 2, 6, 6, 6)).shape
+        chainrule.Size([1, 2, 3, 3, 3])
+    """
+
+    _n = 3
