@@ -133,6 +133,15 @@ def _relu(x):
     return F.relu(x)
 
 
+def _cross_entropy(x):
+    if x.ndim < 2:
+        return x * 1.0
+    positions = (x.shape[0], *x.shape[2:])
+    target = np.arange(int(np.prod(positions))).reshape(positions) % x.shape[1]
+    target.flat[-1] = -100  # one ignored position
+    return F.cross_entropy(x, chainrule.tensor(target), reduction="none")
+
+
 def _layer_norm(x):
     return F.layer_norm(x, x.shape[-1:]) if x.ndim else x * 1.0
 
@@ -144,13 +153,16 @@ def _value_and_grad(fn, x_array, g_array):
     return out.detach().numpy(), x.grad.numpy()
 
 
+SPLIT_OPS = [_gelu, _softmax_last, _softmax_first, _relu, _layer_norm, _cross_entropy]
+
+
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
-@pytest.mark.parametrize("fn", [_gelu, _softmax_last, _softmax_first, _relu, _layer_norm])
+@pytest.mark.parametrize("fn", SPLIT_OPS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_split_ops_equal_the_unsplit_ones_bit_for_bit(threads, fn, shape, dtype):
     rng = np.random.default_rng(0)
     x = (rng.standard_normal(shape) * 3).astype(dtype)
-    g = rng.standard_normal(shape).astype(dtype)
+    g = rng.standard_normal(tuple(fn(chainrule.tensor(x)).shape)).astype(dtype)
     threads(1)
     value, grad = _value_and_grad(fn, x, g)
     threads(3, grain=2)

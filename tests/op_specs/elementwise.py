@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 import chainrule
-from chainrule.ops import activation, elementwise, linear, normalization, reduction
+from chainrule.ops import activation, elementwise, linear, losses, normalization, reduction
 from chainrule.ops.op import apply
 from chainrule.testing import OpSpec
 
@@ -614,6 +614,15 @@ KINKS = [
     ),
 ]
 
+
+def _torch_cross_entropy_backward(g, x, target, ignore_index):
+    """g (softmax(x) - onehot(target)) along dim 1, 0 where ignored, in torch ops."""
+    target = torch.as_tensor(target)
+    keep = target != ignore_index
+    hot = F.one_hot(torch.where(keep, target, 0), x.shape[1]).movedim(-1, 1).to(x.dtype)
+    return (torch.softmax(x, 1) - hot) * torch.where(keep, g, 0).unsqueeze(1)
+
+
 # The fused backward rules of tanh and sigmoid are ops of their own (so double backward
 # differentiates them); torch exposes the same functions as aten ops.
 FUSED_BACKWARD = [
@@ -663,6 +672,23 @@ FUSED_BACKWARD = [
             ("layer", (2,), (2, 3, 1)),
             ("layer_two_axes", (1, 2), (2, 1, 1)),
             ("batch", (0, 2), (1, 3, 1)),
+        )
+    ),
+    *(
+        OpSpec(
+            f"softmax_cross_entropy_backward_{name}",
+            lambda g, x, target=target: apply(
+                losses.SoftmaxCrossEntropyBackward,
+                (g, x, chainrule.tensor(target, device=x.device)),
+                -100,
+            ),
+            lambda g, x, target=target: _torch_cross_entropy_backward(g, x, target, -100),
+            shapes=[(target.shape, (target.shape[0], 4, *target.shape[1:]))],
+            float32=False,
+        )
+        for name, target in (
+            ("rows", np.array([0, 3, -100])),
+            ("spatial", np.array([[1, -100], [2, 0]])),
         )
     ),
     OpSpec(

@@ -26,7 +26,7 @@ from chainrule.ops.nn_common import (
     split_batch,
 )
 from chainrule.ops.op import Op, apply, elementwise_batch
-from chainrule.ops.reduction import log_softmax, softmax
+from chainrule.ops.reduction import log_softmax, softmax, softmax_into
 from chainrule.ops.reduction import sum as reduce_sum
 from chainrule.ops.shape import movedim, reshape, unsqueeze
 
@@ -42,13 +42,13 @@ class SoftmaxCrossEntropy(Op):
         xp = ctx.xp
         logits = xp.moveaxis(x, 1, -1)
         shifted = logits - logits.max(axis=-1, keepdims=True)
-        log_total = xp.log(xp.exp(shifted).sum(axis=-1))
         keep = target != ignore_index
         safe = xp.where(keep, target, 0)
         if shifted.ndim == 2:  # (N, C), the common case: one fancy index, no index arrays built
             picked = shifted[xp.arange(shifted.shape[0]), safe]
         else:
             picked = xp.take_along_axis(shifted, safe[..., None], axis=-1)[..., 0]
+        log_total = xp.log(xp.exp(shifted, out=shifted).sum(axis=-1))  # picked is a copy
         loss = log_total - picked
         if not ctx.backend.host_memory or not keep.all():
             loss = xp.where(keep, loss, 0)
@@ -68,6 +68,14 @@ class SoftmaxCrossEntropy(Op):
         return (difference * unsqueeze(where(keep, g, 0.0), 1), None)
 
     @staticmethod
+    def fast_vjp(ctx: Node, g: Any) -> tuple:
+        """The same as one op, SoftmaxCrossEntropyBackward (PyTorch's log_softmax and
+        nll_loss backwards in one): softmax in place, 1 taken off at each target, no one-hot
+        array of the logits' size (a language model's (tokens, vocabulary))."""
+        grad = apply(SoftmaxCrossEntropyBackward, (g, ctx.x, ctx.target), ctx.ignore_index)
+        return (grad, None)
+
+    @staticmethod
     def jvp(ctx: Node, t: Any, t_target: Any) -> Any:
         difference, keep = SoftmaxCrossEntropy._parts(ctx)
         return where(keep, reduce_sum(difference * t, 1), 0.0)
@@ -78,6 +86,75 @@ class SoftmaxCrossEntropy(Op):
         x, target = b.batch_all((x, target))
         loss = apply(SoftmaxCrossEntropy, (merge_batch(x), merge_batch(target)), ignore_index)
         return split_batch(loss, b.size)
+
+
+class SoftmaxCrossEntropyBackward(Op):
+    """g (softmax(x) - onehot(target)) along the class dimension 1 of x (N, C, *d), 0 where
+    target == ignore_index: SoftmaxCrossEntropy's vjp as one op. Derivatives: for g, the sum
+    over classes of gg (softmax(x) - onehot); for x, softmax's (symmetric) Jacobian applied to
+    gg g, s (u - sum(u s)) with s = softmax(x), u = gg g; none for the integer targets."""
+
+    @staticmethod
+    def forward(ctx: Node, g: Array, x: Array, target: Array, ignore_index: int) -> Array:
+        ctx.save(g=g, x=x, target=target, ignore_index=ignore_index)
+        xp = ctx.xp
+        keep = target != ignore_index
+        weight = xp.where(keep, g, 0).astype(x.dtype, copy=False)  # (N, *d)
+        rows = xp.moveaxis(x, 1, -1)  # (N, *d, C)
+        grad = xp.empty(rows.shape, dtype=x.dtype)
+        flat_rows, flat_grad = rows.reshape(-1, rows.shape[-1]), grad.reshape(-1, rows.shape[-1])
+        flat_target = xp.where(keep, target, 0).reshape(-1)
+        flat_weight = weight.reshape(-1, 1)
+
+        def block(start: int, stop: int) -> None:
+            part = flat_grad[start:stop]
+            softmax_into(xp, flat_rows[start:stop], part, 1)
+            part[xp.arange(stop - start), flat_target[start:stop]] -= 1
+            part *= flat_weight[start:stop]
+
+        ctx.backend.parallel_for(flat_grad.shape[0], block, flat_grad.shape[1])
+        return xp.moveaxis(grad, -1, 1)
+
+    @staticmethod
+    def vjp(ctx: Node, gg: Any) -> tuple:
+        x, g = ctx.x, ctx.g
+        hot, keep = apply(
+            TargetMask, (ctx.target,), x.shape[1], ctx.ignore_index, x.ndim, x._array.dtype
+        )
+        s = softmax(x, 1)
+        grad_g = grad_x = None
+        if ctx.next_edges[0] is not None:
+            grad_g = where(keep, reduce_sum(gg * (s - hot), 1), 0.0)
+        if ctx.next_edges[1] is not None:
+            u = gg * unsqueeze(where(keep, g, 0.0), 1)
+            grad_x = s * (u - reduce_sum(u * s, 1, keepdim=True))
+        return (grad_g, grad_x, None)
+
+    @staticmethod
+    def jvp(ctx: Node, t_g: Any, t_x: Any, t_target: Any) -> Any:
+        x, g = ctx.x, ctx.g
+        hot, keep = apply(
+            TargetMask, (ctx.target,), x.shape[1], ctx.ignore_index, x.ndim, x._array.dtype
+        )
+        s = softmax(x, 1)
+        parts = []
+        if t_g is not None:
+            parts.append((s - hot) * unsqueeze(where(keep, t_g, 0.0), 1))
+        if t_x is not None:
+            moved = s * (t_x - reduce_sum(t_x * s, 1, keepdim=True))
+            parts.append(moved * unsqueeze(where(keep, g, 0.0), 1))
+        return parts[0] if len(parts) == 1 else parts[0] + parts[1]
+
+    @staticmethod
+    def batch(b: Any, g: Any, x: Any, target: Any, ignore_index: int) -> Any:
+        """vmap: the batch becomes more samples."""
+        g, x, target = b.batch_all((g, x, target))
+        grad = apply(
+            SoftmaxCrossEntropyBackward,
+            (merge_batch(g), merge_batch(x), merge_batch(target)),
+            ignore_index,
+        )
+        return split_batch(grad, b.size)
 
 
 class BinaryCrossEntropy(Op):

@@ -2755,11 +2755,11 @@ class Softmax(Op):
             rows_x, rows_out = _rows(x), _rows(out)
 
             def block(start: int, stop: int) -> None:
-                _softmax_rows(xp, rows_x[start:stop], rows_out[start:stop], 1)
+                softmax_into(xp, rows_x[start:stop], rows_out[start:stop], 1)
 
             ctx.backend.parallel_for(rows_x.shape[0], block, rows_x.shape[1])
         else:
-            _softmax_rows(xp, x, out, axis)
+            softmax_into(xp, x, out, axis)
         ctx.save(out=out)
         return out
 
@@ -2786,8 +2786,9 @@ def _rows(array: Array) -> Array:
     return array.reshape(-1, array.shape[-1])
 
 
-def _softmax_rows(xp: Any, x: Array, out: Array, axis: int) -> None:
-    """softmax of x along `axis` into `out`, in place: no temporary the size of x."""
+def softmax_into(xp: Any, x: Array, out: Array, axis: int) -> None:
+    """softmax of the array x along `axis` into `out`, in place: no temporary the size of x
+    (Softmax's forward, and SoftmaxCrossEntropyBackward's first passes)."""
     xp.subtract(x, x.max(axis=axis, keepdims=True), out=out)
     xp.exp(out, out=out)
     out /= out.sum(axis=axis, keepdims=True)
