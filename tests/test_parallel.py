@@ -133,6 +133,10 @@ def _relu(x):
     return F.relu(x)
 
 
+def _log_softmax(x):
+    return F.log_softmax(x, -1) if x.ndim else F.log_softmax(x, 0)
+
+
 def _cross_entropy(x):
     if x.ndim < 2:
         return x * 1.0
@@ -153,7 +157,7 @@ def _value_and_grad(fn, x_array, g_array):
     return out.detach().numpy(), x.grad.numpy()
 
 
-SPLIT_OPS = [_gelu, _softmax_last, _softmax_first, _relu, _layer_norm, _cross_entropy]
+SPLIT_OPS = [_gelu, _softmax_last, _softmax_first, _log_softmax, _relu, _layer_norm, _cross_entropy]
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)

@@ -657,6 +657,19 @@ FUSED_BACKWARD = [
     ),
     *(
         OpSpec(
+            f"log_softmax_backward_axis{axis}",
+            lambda g, out, axis=axis: apply(reduction.LogSoftmaxBackward, (g, out), axis),
+            lambda g, out, axis=axis: torch.ops.aten._log_softmax_backward_data(
+                g, out, axis, out.dtype
+            ),
+            shapes=[((2, 3), (2, 3)), ((2, 3, 4), (2, 3, 4))],
+            domains=[(-2.0, 2.0), (-3.0, -0.5)],
+            float32=False,
+        )
+        for axis in (0, 1)
+    ),
+    *(
+        OpSpec(
             f"standardize_backward_{name}",
             lambda g, out, rstd, axes=axes: apply(
                 normalization.StandardizeBackward, (g, out, rstd), axes

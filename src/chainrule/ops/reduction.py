@@ -2856,17 +2856,25 @@ def _softmax_backward_rows(xp: Any, g: Array, out: Array, result: Array, axis: i
 
 
 class LogSoftmax(Op):
-    """x - max - log(sum(exp(x - max))) along `axis`. Derivative: g - exp(out) sum(g)."""
+    """x - max - log(sum(exp(x - max))) along `axis`. Derivative: g - exp(out) sum(g), run as
+    one op, LogSoftmaxBackward (PyTorch's _log_softmax_backward_data), through `fast_vjp`."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, axis: int) -> Array:
         ctx.save(axis=axis)
         xp = ctx.xp
+        out = xp.empty(x.shape, dtype=x.dtype)  # C order: rows along the last axis are views
         if x.size == 0:
-            out = x.copy()
+            pass
+        elif axis == x.ndim - 1 and ctx.backend.splits(x.size):  # rows over the threads
+            rows_x, rows_out = _rows(x), _rows(out)
+
+            def block(start: int, stop: int) -> None:
+                log_softmax_into(xp, rows_x[start:stop], rows_out[start:stop], 1)
+
+            ctx.backend.parallel_for(rows_x.shape[0], block, rows_x.shape[1])
         else:
-            shifted = x - x.max(axis=axis, keepdims=True)
-            out = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
+            log_softmax_into(xp, x, out, axis)
         ctx.save(out=out)
         return out
 
@@ -2875,10 +2883,81 @@ class LogSoftmax(Op):
         return (g - exp(ctx.out) * sum(g, ctx.axis, keepdim=True),)
 
     @staticmethod
+    def fast_vjp(ctx: Node, g: Any) -> tuple:
+        """The same as one op: three passes in place instead of three ops and their arrays."""
+        return (apply(LogSoftmaxBackward, (g, ctx.out), ctx.axis),)
+
+    @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
         return t - sum(t * exp(ctx.out), ctx.axis, keepdim=True)
 
     batch = axis_batch
+
+
+def log_softmax_into(xp: Any, x: Array, out: Array, axis: int) -> None:
+    """log_softmax of the array x along `axis` into `out`: x - max, then the log of the sum
+    of its exponentials (one temporary the size of x, for the exponentials) taken off."""
+    xp.subtract(x, x.max(axis=axis, keepdims=True), out=out)
+    out -= xp.log(xp.exp(out).sum(axis=axis, keepdims=True))
+
+
+class LogSoftmaxBackward(Op):
+    """g - exp(out) sum(g) along `axis`, log_softmax's vjp as one op (PyTorch's
+    _log_softmax_backward_data). Linear in g, as g - s sum(g) with s = exp(out), so its
+    derivative for g is the adjoint, gg - sum(gg s); for out, -gg s sum(g)."""
+
+    @staticmethod
+    def forward(ctx: Node, g: Array, out: Array, axis: int) -> Array:
+        ctx.save(g=g, out=out, axis=axis)
+        xp = ctx.xp
+        if g.shape != out.shape or g.dtype != out.dtype or out.size == 0:
+            return g - xp.exp(out) * g.sum(axis=axis, keepdims=True)
+        result = xp.empty(out.shape, dtype=out.dtype)
+        if axis != out.ndim - 1 or not ctx.backend.splits(out.size):
+            _log_softmax_backward_rows(xp, g, out, result, axis)
+            return result
+        rows_g, rows_out, rows_result = _rows(g), _rows(out), _rows(result)
+
+        def block(start: int, stop: int) -> None:
+            part = slice(start, stop)
+            _log_softmax_backward_rows(xp, rows_g[part], rows_out[part], rows_result[part], 1)
+
+        ctx.backend.parallel_for(rows_out.shape[0], block, rows_out.shape[1])
+        return result
+
+    @staticmethod
+    def vjp(ctx: Node, gg: Any) -> tuple:
+        g, out, axis = ctx.g, ctx.out, ctx.axis
+        s = exp(out)
+        grad_g = gg - sum(gg * s, axis, keepdim=True) if ctx.next_edges[0] is not None else None
+        grad_out = None
+        if ctx.next_edges[1] is not None:
+            grad_out = -gg * s * sum(g, axis, keepdim=True)
+        return (grad_g, grad_out)
+
+    @staticmethod
+    def jvp(ctx: Node, t_g: Any, t_out: Any) -> Any:
+        g, out, axis = ctx.g, ctx.out, ctx.axis
+        s = exp(out)
+        parts = []
+        if t_g is not None:
+            parts.append(t_g - s * sum(t_g, axis, keepdim=True))
+        if t_out is not None:
+            parts.append(-s * t_out * sum(g, axis, keepdim=True))
+        return parts[0] if len(parts) == 1 else parts[0] + parts[1]
+
+    @staticmethod
+    def batch(b: Any, g: Any, out: Any, axis: int) -> Any:
+        g = g if b.batched[0] else b.expand(g)
+        out = out if b.batched[1] else b.expand(out)
+        return apply(b.op, (g, out), axis + 1)
+
+
+def _log_softmax_backward_rows(xp: Any, g: Array, out: Array, result: Array, axis: int) -> None:
+    """g - exp(out) sum(g) along `axis` into `result`: exp(out), times sum(g), taken from g."""
+    xp.exp(out, out=result)
+    result *= g.sum(axis=axis, keepdims=True)
+    xp.subtract(g, result, out=result)
 
 
 def _softmax(name: str, op: type, input: Any, dim: int | None, dtype: Any) -> Any:
