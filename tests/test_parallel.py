@@ -14,15 +14,25 @@ from chainrule.backend.special import normal_cdf_float32
 
 
 @pytest.fixture
-def threads():
+def threads(monkeypatch):
     """Set the thread count and a small grain for one test (so small arrays split), and put
-    both back afterwards."""
+    both back afterwards. `use.pool_blocks` lists the blocks the pool's threads ran, so a test
+    can tell that its work really split."""
     before = parallel.get_threads()
+    run_block = parallel._run_block
+
+    def counting(body, start, stop):
+        if threading.current_thread() is not threading.main_thread():
+            use.pool_blocks.append((start, stop))
+        run_block(body, start, stop)
 
     def use(count: int, grain: int = 4) -> None:
         parallel.set_threads(count)
         parallel.GRAIN = grain
+        use.pool_blocks.clear()
 
+    use.pool_blocks = []
+    monkeypatch.setattr(parallel, "_run_block", counting)
     yield use
     parallel.set_threads(before)
     parallel.GRAIN = 1 << 16
@@ -171,6 +181,8 @@ def test_split_ops_equal_the_unsplit_ones_bit_for_bit(threads, fn, shape, dtype)
     value, grad = _value_and_grad(fn, x, g)
     threads(3, grain=2)
     split_value, split_grad = _value_and_grad(fn, x, g)
+    if shape == SHAPES[-1] and fn is not _softmax_first:  # only the last axis splits rows
+        assert threads.pool_blocks, "the work did not split"
     np.testing.assert_array_equal(split_value, value)
     np.testing.assert_array_equal(split_grad, grad)
 
@@ -181,6 +193,7 @@ def test_normal_cdf_is_the_same_split_or_not_on_uneven_blocks(threads):
     whole = normal_cdf_float32(x)
     threads(3, grain=1000)
     np.testing.assert_array_equal(normal_cdf_float32(x), whole)
+    assert threads.pool_blocks
     np.testing.assert_array_equal(normal_cdf_float32(x[::3]), whole[::3])  # strided input
 
 
@@ -225,7 +238,9 @@ def test_optimizer_steps_split_equal_unsplit_bit_for_bit(threads, name):
     threads(1)
     whole = _train(OPTIMIZERS[name])
     threads(3, grain=2)
-    for split, reference in zip(_train(OPTIMIZERS[name]), whole):
+    trained = _train(OPTIMIZERS[name])
+    assert threads.pool_blocks
+    for split, reference in zip(trained, whole):
         np.testing.assert_array_equal(split, reference)
 
 
@@ -242,6 +257,7 @@ def test_max_pooling_split_equals_unsplit_bit_for_bit(threads, shape, kernel, st
     value, grad = _value_and_grad(lambda t: pool(t, kernel, stride), x, g)
     threads(3, grain=2)
     split_value, split_grad = _value_and_grad(lambda t: pool(t, kernel, stride), x, g)
+    assert threads.pool_blocks
     np.testing.assert_array_equal(split_value, value)
     np.testing.assert_array_equal(split_grad, grad)
 
@@ -260,5 +276,6 @@ def test_convolution_columns_split_equal_unsplit_bit_for_bit(threads, channels, 
     value, grad = _value_and_grad(conv, x, g)
     threads(3, grain=2)
     split_value, split_grad = _value_and_grad(conv, x, g)
+    assert threads.pool_blocks
     np.testing.assert_array_equal(split_value, value)
     np.testing.assert_array_equal(split_grad, grad)

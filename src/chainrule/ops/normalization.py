@@ -115,7 +115,8 @@ class StandardizeBackward(Op):
         ctx.save(g=g, out=out, rstd=rstd, axes=axes)
         xp = ctx.xp
         if g.shape != out.shape or g.dtype != out.dtype or not _trailing_rows(out, axes):
-            return rstd * (g - g.mean(axis=axes, keepdims=True) - out * _mean_product(g, out, axes))
+            mean_product = (g * out).mean(axis=axes, keepdims=True)
+            return rstd * (g - g.mean(axis=axes, keepdims=True) - out * mean_product)
         result = xp.empty(out.shape, dtype=out.dtype)
         rows_g, rows_out, rows_result = (_as_rows(array, axes) for array in (g, out, result))
         rows_rstd = rstd.reshape(-1, 1)
@@ -176,11 +177,8 @@ def _standardize_backward(xp: Any, g: Array, out: Array, rstd: Array, result: Ar
 
 
 def _mean_product(a: Any, b: Any, axes: tuple) -> Any:
-    """mean(a b) over `axes`, kept: of arrays or of tensors."""
-    product = a * b
-    if isinstance(product, Tensor):
-        return mean(product, axes, keepdim=True)
-    return product.mean(axis=axes, keepdims=True)
+    """mean(a b) over `axes`, kept."""
+    return mean(a * b, axes, keepdim=True)
 
 
 def _bracket(g: Any, out: Any, axes: tuple) -> Any:

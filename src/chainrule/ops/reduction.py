@@ -2748,18 +2748,9 @@ class Softmax(Op):
     def forward(ctx: Node, x: Array, axis: int) -> Array:
         ctx.save(axis=axis)
         xp = ctx.xp
-        out = xp.empty(x.shape, dtype=x.dtype)  # C order: rows along the last axis are views
-        if x.size == 0:
-            pass
-        elif axis == x.ndim - 1 and ctx.backend.splits(x.size):  # rows over the threads
-            rows_x, rows_out = _rows(x), _rows(out)
-
-            def block(start: int, stop: int) -> None:
-                softmax_into(xp, rows_x[start:stop], rows_out[start:stop], 1)
-
-            ctx.backend.parallel_for(rows_x.shape[0], block, rows_x.shape[1])
-        else:
-            softmax_into(xp, x, out, axis)
+        out = xp.empty(x.shape, dtype=x.dtype)
+        if x.size:
+            _along_rows(ctx, softmax_into, axis, out, x)
         ctx.save(out=out)
         return out
 
@@ -2781,9 +2772,20 @@ class Softmax(Op):
     batch = axis_batch
 
 
-def _rows(array: Array) -> Array:
-    """The array as a stack of rows along its last axis (a view of a C-order array)."""
-    return array.reshape(-1, array.shape[-1])
+def _along_rows(ctx: Node, kernel: Any, axis: int, out: Array, *arrays: Array) -> None:
+    """kernel(xp, *arrays, out, axis) for arrays of out's (C-order) shape: when `axis` is the
+    last, between blocks of rows over the intra-op threads (the kernel along axis 1 of each
+    block, the same numbers), else in one call."""
+    xp = ctx.xp
+    if axis != out.ndim - 1 or not ctx.backend.splits(out.size):
+        kernel(xp, *arrays, out, axis)
+        return
+    rows = [array.reshape(-1, array.shape[-1]) for array in (*arrays, out)]
+
+    def block(start: int, stop: int) -> None:
+        kernel(xp, *(row[start:stop] for row in rows), 1)
+
+    ctx.backend.parallel_for(rows[-1].shape[0], block, rows[-1].shape[1])
 
 
 def softmax_into(xp: Any, x: Array, out: Array, axis: int) -> None:
@@ -2806,16 +2808,7 @@ class SoftmaxBackward(Op):
         if g.shape != out.shape or g.dtype != out.dtype or out.size == 0:
             return out * (g - (g * out).sum(axis=axis, keepdims=True))
         result = xp.empty(out.shape, dtype=out.dtype)
-        if axis != out.ndim - 1 or not ctx.backend.splits(out.size):
-            _softmax_backward_rows(xp, g, out, result, axis)
-            return result
-        rows_g, rows_out, rows_result = _rows(g), _rows(out), _rows(result)
-
-        def block(start: int, stop: int) -> None:
-            part = slice(start, stop)
-            _softmax_backward_rows(xp, rows_g[part], rows_out[part], rows_result[part], 1)
-
-        ctx.backend.parallel_for(rows_out.shape[0], block, rows_out.shape[1])
+        _along_rows(ctx, _softmax_backward_into, axis, result, g, out)
         return result
 
     @staticmethod
@@ -2846,7 +2839,7 @@ class SoftmaxBackward(Op):
         return apply(b.op, (g, out), axis + 1)
 
 
-def _softmax_backward_rows(xp: Any, g: Array, out: Array, result: Array, axis: int) -> None:
+def _softmax_backward_into(xp: Any, g: Array, out: Array, result: Array, axis: int) -> None:
     """out (g - sum(g out)) along `axis` into `result`: g out, its sum, g - sum, times out,
     the last three in place (the product with out commutes, so this rounds as the vjp's)."""
     xp.multiply(g, out, out=result)
@@ -2863,18 +2856,9 @@ class LogSoftmax(Op):
     def forward(ctx: Node, x: Array, axis: int) -> Array:
         ctx.save(axis=axis)
         xp = ctx.xp
-        out = xp.empty(x.shape, dtype=x.dtype)  # C order: rows along the last axis are views
-        if x.size == 0:
-            pass
-        elif axis == x.ndim - 1 and ctx.backend.splits(x.size):  # rows over the threads
-            rows_x, rows_out = _rows(x), _rows(out)
-
-            def block(start: int, stop: int) -> None:
-                log_softmax_into(xp, rows_x[start:stop], rows_out[start:stop], 1)
-
-            ctx.backend.parallel_for(rows_x.shape[0], block, rows_x.shape[1])
-        else:
-            log_softmax_into(xp, x, out, axis)
+        out = xp.empty(x.shape, dtype=x.dtype)
+        if x.size:
+            _along_rows(ctx, log_softmax_into, axis, out, x)
         ctx.save(out=out)
         return out
 
@@ -2913,16 +2897,7 @@ class LogSoftmaxBackward(Op):
         if g.shape != out.shape or g.dtype != out.dtype or out.size == 0:
             return g - xp.exp(out) * g.sum(axis=axis, keepdims=True)
         result = xp.empty(out.shape, dtype=out.dtype)
-        if axis != out.ndim - 1 or not ctx.backend.splits(out.size):
-            _log_softmax_backward_rows(xp, g, out, result, axis)
-            return result
-        rows_g, rows_out, rows_result = _rows(g), _rows(out), _rows(result)
-
-        def block(start: int, stop: int) -> None:
-            part = slice(start, stop)
-            _log_softmax_backward_rows(xp, rows_g[part], rows_out[part], rows_result[part], 1)
-
-        ctx.backend.parallel_for(rows_out.shape[0], block, rows_out.shape[1])
+        _along_rows(ctx, _log_softmax_backward_into, axis, result, g, out)
         return result
 
     @staticmethod
@@ -2953,7 +2928,7 @@ class LogSoftmaxBackward(Op):
         return apply(b.op, (g, out), axis + 1)
 
 
-def _log_softmax_backward_rows(xp: Any, g: Array, out: Array, result: Array, axis: int) -> None:
+def _log_softmax_backward_into(xp: Any, g: Array, out: Array, result: Array, axis: int) -> None:
     """g - exp(out) sum(g) along `axis` into `result`: exp(out), times sum(g), taken from g."""
     xp.exp(out, out=result)
     result *= g.sum(axis=axis, keepdims=True)
