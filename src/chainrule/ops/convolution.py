@@ -136,10 +136,7 @@ def _assign_in_blocks(backend: Any, target: Array, source: Array) -> None:
     def block(start: int, stop: int) -> None:
         target[start:stop] = source[start:stop]
 
-    if target.ndim == 0:
-        target[...] = source
-    else:
-        backend.parallel_for(target.shape[0], block, math.prod(target.shape[1:]))
+    backend.parallel_for(target.shape[0], block, math.prod(target.shape[1:]))
 
 
 def _outer_taps(columns: Array, kernel: tuple, geometry: tuple, out_size: tuple) -> Any:
