@@ -336,6 +336,37 @@ def test_convolution_nodes_are_named_like_torch():
     assert F.conv2d(x, mine(np.ones((1, 1, 2, 2)))).grad_fn.name() == "ConvolutionBackward0"
 
 
+CONVOLUTION_LAYOUTS = [
+    # (x shape, w shape, padding, groups): each column layout of ops/convolution.py
+    ((2, 16, 14, 14), (8, 16, 5, 5), 2, 1),  # channels last (many channels, narrow image)
+    ((2, 1, 28, 28), (4, 1, 5, 5), 2, 1),  # channels first (one channel, wide image)
+    ((2, 8, 6, 6, 6), (4, 4, 3, 3, 3), 1, 2),  # 3-d, grouped
+    ((2, 12, 9), (6, 4, 3), 0, 3),  # 1-d, grouped
+]
+
+
+@pytest.mark.parametrize("x_shape, w_shape, padding, groups", CONVOLUTION_LAYOUTS)
+def test_convolutions_give_contiguous_outputs_and_gradients_as_torch(
+    x_shape, w_shape, padding, groups
+):
+    """PyTorch's convolutions return contiguous tensors (strides as `stride()` reports them),
+    and so do their gradients; a program that checks `is_contiguous()` or `stride()` sees the
+    same here."""
+    rng = np.random.default_rng(0)
+    x_array = rng.standard_normal(x_shape).astype(np.float32)
+    w_array = rng.standard_normal(w_shape).astype(np.float32)
+    dims = len(x_shape) - 2
+    results = {}
+    for library, functional in (("chainrule", F), ("torch", TF)):
+        make = mine if library == "chainrule" else torch.tensor
+        x, w = make(x_array, requires_grad=True), make(w_array, requires_grad=True)
+        out = getattr(functional, f"conv{dims}d")(x, w, padding=padding, groups=groups)
+        back = getattr(functional, f"conv_transpose{dims}d")(out, w, padding=padding, groups=groups)
+        back.sum().backward()
+        results[library] = [(t.stride(), t.is_contiguous()) for t in (out, back, x.grad, w.grad)]
+    assert results["chainrule"] == results["torch"]
+
+
 def test_max_pool_sends_the_gradient_of_a_tie_to_the_first_maximum_like_torch():
     values = np.array([[[[1.0, 3.0, 3.0, 0.0], [3.0, 2.0, 1.0, 3.0], [0.0, 0.0, 5.0, 5.0]]]])
     x, y = mine(values, requires_grad=True), theirs(values, requires_grad=True)

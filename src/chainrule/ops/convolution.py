@@ -180,8 +180,10 @@ def _forward_product(
         else:
             out += xp.matmul(rows, weights[tap], out=part)
     out = out.reshape(groups, *out_size[:-1], batch, out_size[-1], group_out)
+    # contiguous (N, C_out, *out), as PyTorch's: the ops after it (bias, activation, pooling,
+    # their backwards) run 2x faster on it than on the products' (*out_outer, N, out_w, C_out)
     order = (n, 0, n + 2, *range(1, n), n + 1)
-    return out.transpose(order).reshape(batch, out_channels, *out_size)
+    return xp.ascontiguousarray(out.transpose(order)).reshape(batch, out_channels, *out_size)
 
 
 def _weight_product(
@@ -211,7 +213,7 @@ def _weight_product(
     leading = math.prod(kernel[:-1])
     out = xp.stack(parts).reshape(leading, groups, kernel[-1], group_channels, group_out)
     # (K_outer, G, k_w, C/G, C_out/G) -> (G, C_out/G, C/G, K_outer, k_w)
-    out = out.transpose(1, 4, 3, 0, 2)
+    out = xp.ascontiguousarray(out.transpose(1, 4, 3, 0, 2))
     return out.reshape(out_channels, group_channels, *kernel)
 
 
