@@ -118,6 +118,10 @@ def check_case(case: Case, dtype: str = "float32", seed: int = 0, device: str = 
         if a is not None:
             assert a.dtype.name == str(b.dtype).replace("torch.", ""), f"output {index} dtype"
             assert_close(a, b, what=f"{case.name}: output {index}", **tol)
+            # contiguous where torch's is, so a program's `.view` on it works here too
+            assert a.is_contiguous() or not b.is_contiguous(), (
+                f"{case.name}: output {index} strides {a.stride()}, torch's contiguous"
+            )
     my_loss, their_loss = 0, 0
     for a, b in zip(my_outputs, their_outputs):
         if a is not None and b.requires_grad:

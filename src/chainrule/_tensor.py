@@ -335,6 +335,15 @@ class Tensor(_TensorMethods):
         extra = self._extra
         current = self._grad
         if current is None:
+            order = dense_order(self._array)
+            if not obeys_layout(grad._array, self._array, order):
+                # PyTorch's gradient layout contract: `.grad` has the leaf's strides (a
+                # contiguous leaf gets a contiguous gradient, so `p.grad.view(-1)` works)
+                if create_graph:  # a copy recorded in the graph
+                    grad = grad.permute(order).contiguous().permute(inverse_of(order))
+                else:
+                    array = grad._array.transpose(order).copy().transpose(inverse_of(order))
+                    grad, owned = Tensor._from_array(array, grad._backend), True
             if create_graph or owned:
                 self._grad = grad
             else:
@@ -610,6 +619,39 @@ class Tensor(_TensorMethods):
 
 
 # ---- from data: what `chainrule.tensor(...)` and `Tensor(...)` accept ---------------------
+
+
+def dense_order(array: Array) -> tuple[int, ...]:
+    """The dimensions of `array` from the outermost in memory to the innermost, when its
+    elements fill their memory without gaps or overlaps (C-contiguous, or a permutation of it,
+    like a transpose); else C order, (0, 1, ..., n - 1). Size-1 dimensions keep their place."""
+    natural = tuple(range(array.ndim))
+    if array.flags.c_contiguous:
+        return natural
+    order = tuple(sorted(natural, key=lambda d: (-abs(array.strides[d]), d)))
+    expected = array.itemsize
+    for d in reversed(order):
+        if array.shape[d] != 1 and array.strides[d] != expected:
+            return natural
+        expected *= array.shape[d]
+    return order
+
+
+def inverse_of(order: tuple[int, ...]) -> tuple[int, ...]:
+    """The permutation that undoes `order`."""
+    return tuple(sorted(range(len(order)), key=order.__getitem__))
+
+
+def obeys_layout(grad: Array, leaf: Array, order: tuple[int, ...]) -> bool:
+    """PyTorch's gradient layout contract (obeys_layout_contract): the gradient of a dense
+    leaf has the leaf's strides (compared where a dimension has more than one element), that of
+    any other leaf is C-contiguous. `order` is `dense_order(leaf)`."""
+    if order == tuple(range(leaf.ndim)):
+        return bool(grad.flags.c_contiguous)
+    return grad.itemsize == leaf.itemsize and all(
+        size == 1 or mine == theirs
+        for size, mine, theirs in zip(leaf.shape, grad.strides, leaf.strides)
+    )
 
 
 def _default_dtype_for(array: Array, from_python: bool) -> Any:

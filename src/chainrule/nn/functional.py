@@ -3762,4 +3762,5 @@ def fold(
     plane = plane.index_add(2, index, values)
     image = reshape(plane, (batch, channels, padded[0], padded[1]))
     image = image[:, :, padding[0] : padding[0] + size[0], padding[1] : padding[1] + size[1]]
+    image = image.contiguous()  # the crop of the padded plane in memory of its own, as PyTorch's
     return image[0] if input.ndim == 2 else image

@@ -312,7 +312,7 @@ def diagonal_scatter(
     steps = xp.arange(expected[-1], dtype=xp.int64)
     rows, columns = constant(steps + max(-offset, 0)), constant(steps + max(offset, 0))
     matrices[..., rows, columns] = src
-    return movedim(matrices, (-2, -1), (first, second))
+    return movedim(matrices, (-2, -1), (first, second)).contiguous()  # as PyTorch's
 
 
 def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:

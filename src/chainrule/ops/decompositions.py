@@ -1184,7 +1184,7 @@ def _permutation(xp: Any, pivots: Array, m: int, dtype: Any) -> Array:
         at_j = order[..., j, None]
         order = xp.where(positions == j, at_target, xp.where(positions == target, at_j, order))
     # P^T A = A[order]: row i of P^T is e_order[i], so P[order[i], i] = 1.
-    return xp.swapaxes((order[..., :, None] == positions).astype(dtype), -1, -2)
+    return xp.ascontiguousarray(xp.swapaxes((order[..., :, None] == positions), -1, -2), dtype)
 
 
 def _unpack(lu: Any, pivots: Any) -> tuple:
@@ -1403,8 +1403,8 @@ def lu_solve(
             f"{tuple(B.shape)})"
         )
     permutation, lower, upper = _unpack(LU, pivots)
-    if not left:  # X A = B  <=>  A^H X^H = B^H
-        return _mH(lu_solve(LU, pivots, _mH(B), left=True, adjoint=not adjoint))
+    if not left:  # X A = B  <=>  A^H X^H = B^H; contiguous, as PyTorch's
+        return _mH(lu_solve(LU, pivots, _mH(B), left=True, adjoint=not adjoint)).contiguous()
     if adjoint:  # A^H = U^H L^H P^T: X = P L^-H U^-H B
         y = _solve(_mH(lower), _solve(_mH(upper), B, False, True), True, True, True)
         return _mm(permutation, y)

@@ -25,7 +25,7 @@ from chainrule.ops.arguments import normalize_dim, numpy_keywords, require_dims
 from chainrule.ops.conversion import cast, clone, result_type
 from chainrule.ops.creation import arange
 from chainrule.ops.elementwise import as_tensor_operand, logical_and, logical_xor, mul, where
-from chainrule.ops.op import Op, apply
+from chainrule.ops.op import Op, apply, in_c_order
 from chainrule.ops.shape import (
     Split,
     broadcast_shapes,
@@ -301,7 +301,7 @@ class Index(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, key: tuple, basic: bool) -> Array:
         ctx.save(key=key, basic=basic)
-        return x[key]
+        return x[key] if basic else in_c_order(x[key])
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -1952,7 +1952,8 @@ def repeat_interleave(
         stretched = expand(
             unsqueeze(input, dim + 1), shape[: dim + 1] + (counts,) + shape[dim + 1 :]
         )
-        return reshape(stretched, shape[:dim] + (total,) + shape[dim + 1 :])
+        # a copy, as PyTorch's: reshape leaves a size-1 input a stride-0 view of itself
+        return reshape(stretched, shape[:dim] + (total,) + shape[dim + 1 :]).contiguous()
 
     index = xp.repeat(xp.arange(size, dtype=xp.int64), counts)
     return apply(IndexSelect, (input, Tensor._from_array(index, input._backend)), dim)

@@ -41,7 +41,7 @@ from chainrule.ops.elementwise import (
     where,
 )
 from chainrule.ops.indexing import pad
-from chainrule.ops.op import Op, apply
+from chainrule.ops.op import Op, apply, in_c_order
 from chainrule.ops.shape import (
     broadcast_shapes,
     cat,
@@ -692,8 +692,8 @@ def _contract(xp: Any, equation: str, arrays: Sequence[Array]) -> Array:
     optimize = len(arrays) > 2 or any(a.size > 4096 for a in arrays)
     out = xp.einsum(equation, *arrays, optimize=optimize)
     if len(arrays) == 1 and xp.may_share_memory(out, arrays[0]):
-        out = out.copy()  # transposes and diagonals come back as views of the input
-    return out
+        return out.copy()  # transposes and diagonals come back as views of the input
+    return in_c_order(out)  # a product's result can come back transposed
 
 
 @holomorphic
@@ -1813,7 +1813,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
     if left:
         out = _product(Solve, (A, matrices))
     else:
-        out = _mT(_product(Solve, (_mT(A), _mT(matrices))))
+        out = _mT(_product(Solve, (_mT(A), _mT(matrices)))).contiguous()  # as PyTorch's
     return squeeze(out, -1) if vector else out
 
 

@@ -501,7 +501,7 @@ def svd(
         v = zeros((*batch, n, n), dtype=input.dtype, device=input.device)
         return SvdResult(u, values, v)
     u, s, vh = linalg_svd(input, full_matrices=not some)
-    return SvdResult(u, s, _mH(vh))
+    return SvdResult(u, s, _mH(vh).contiguous())  # contiguous, as PyTorch's
 
 
 def lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> tuple:  # noqa: N803

@@ -25,7 +25,7 @@ from chainrule.ops.nn_common import (
     merge_batch,
     split_batch,
 )
-from chainrule.ops.op import Op, apply, elementwise_batch
+from chainrule.ops.op import Op, apply, elementwise_batch, in_c_order
 from chainrule.ops.reduction import log_softmax, softmax, softmax_into
 from chainrule.ops.reduction import sum as reduce_sum
 from chainrule.ops.shape import movedim, reshape, unsqueeze
@@ -113,7 +113,7 @@ class SoftmaxCrossEntropyBackward(Op):
             part *= flat_weight[start:stop]
 
         ctx.backend.parallel_for(flat_grad.shape[0], block, flat_grad.shape[1])
-        return xp.moveaxis(grad, -1, 1)
+        return in_c_order(xp.moveaxis(grad, -1, 1))  # (N, C, *d) contiguous, as PyTorch's
 
     @staticmethod
     def vjp(ctx: Node, gg: Any) -> tuple:

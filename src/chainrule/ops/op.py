@@ -456,6 +456,13 @@ def _resolve_saved(
     ctx._saved = resolved or None
 
 
+def in_c_order(array: Array) -> Array:
+    """`array`, or a C-contiguous copy of it where its layout is another: the layout PyTorch
+    gives the results of ops that copy (NumPy's advanced indexing and einsum may return
+    transposed ones), which a program's `.view` relies on."""
+    return array if array.flags.c_contiguous else array.copy()
+
+
 def unary_elementwise_jvp(ctx: Node, t: Any) -> Any:
     """A diagonal Jacobian is its own transpose: the jvp is the vjp applied to the tangent
     (for real dtypes; complex operands run the op's holomorphic variant, ops/complex.py)."""

@@ -2108,10 +2108,11 @@ class MedianIndex(Op):
 
 
 def _entries(index: Any, axis: int, start: int, stop: int) -> Any:
-    """Entries start..stop-1 of an index Tensor along `axis` (a 0-dim index as it is)."""
+    """Entries start..stop-1 of an index Tensor along `axis` (a 0-dim index as it is), in
+    memory of their own: contiguous, as PyTorch's topk and kthvalue indices."""
     if index._array.ndim == 0:
         return index
-    return getitem(index, (slice(None),) * axis + (slice(start, stop),))
+    return getitem(index, (slice(None),) * axis + (slice(start, stop),)).contiguous()
 
 
 def sort(

@@ -1,7 +1,8 @@
 """check_op: the one gradient checker every op is tested with (chainrule.testing).
 
 For each input shape set, `check_op` draws float64 inputs inside the spec's domains and checks:
-  1. the value against a reference (PyTorch, when the spec names a torch function);
+  1. the value against a reference (PyTorch, when the spec names a torch function), and
+     that an output torch gives contiguous is contiguous here too (`.view` needs it);
   2. the vjp with a *random* cotangent c against the reference's, and against central finite
      differences through the inner-product identity <t, vjp(c)> = d/de <f(x + e t), c>;
   3. the second derivative: d/dx <vjp(x, c), w> against the reference's double backward and
@@ -142,6 +143,18 @@ def _assert_close(
         )
 
 
+def _assert_contiguous_where_torch_is(name: str, index: int, mine: Any, theirs: Any) -> None:
+    """An output PyTorch gives contiguous must be contiguous here too: a program may call
+    `.view` on it, which needs contiguous memory (more contiguous than torch is harmless)."""
+    if not (hasattr(theirs, "is_contiguous") and hasattr(mine, "is_contiguous")):
+        return
+    if theirs.is_contiguous() and not mine.is_contiguous():
+        raise AssertionError(
+            f"{name}: output {index} has strides {mine.stride()}, not contiguous; torch's is "
+            f"contiguous, {theirs.stride()}"
+        )
+
+
 def _as_compared(value: Any) -> np.ndarray:
     """float64, or complex128 for complex values (their imaginary parts compared too)."""
     value = np.asarray(value)
@@ -267,6 +280,7 @@ def _check_op(spec: OpSpec, seed: int) -> None:
                     spec.atol,
                     spec.rtol,
                 )
+                _assert_contiguous_where_torch_is(label, index, mine, theirs)
             torch_outputs = _float_outputs(torch_all)
 
         cotangents_np = [_random(rng, o.shape, o.dtype.is_complex) for o in outputs]
