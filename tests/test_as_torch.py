@@ -253,3 +253,24 @@ def test_workers_started_by_spawn_see_chainrule_as_torch_too(tmp_path):
     result = _run(tmp_path, SPAWNED_WORKERS)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["chainrule", "chainrule"]
+
+
+def test_what_a_program_prints_about_its_tensors_reads_as_under_pytorch(tmp_path):
+    """Printed dtypes, sizes, legacy type names and tensors say `torch.` under as_torch, as
+    they do under PyTorch, so a ported program's output is the same text."""
+    script = """
+        import torch
+        x = torch.tensor([[0.1876, -0.0364, -0.3207]], dtype=torch.float64, requires_grad=True)
+        print(x)
+        print(x.dtype, x.shape, x.size(1), x.type(), torch.tensor([1.5]).half())
+        print(torch.get_default_dtype(), torch.long, torch.ones(2, 3).shape)
+        print(torch.nn.ParameterDict({"w": torch.nn.Parameter(torch.ones(2))}))
+    """
+    result = _run(tmp_path, script)
+    assert result.returncode == 0, result.stderr
+    under_torch = subprocess.run(
+        [sys.executable, str(tmp_path / "train.py")], capture_output=True, text=True, timeout=120
+    )
+    assert under_torch.returncode == 0, under_torch.stderr
+    assert result.stdout == under_torch.stdout
+    assert "torch.Size([1, 3])" in result.stdout

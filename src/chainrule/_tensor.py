@@ -32,7 +32,7 @@ from chainrule.backend import (
     is_array,
     numpy_backend,
 )
-from chainrule.backend.dtypes import as_dtype, from_numpy_dtype
+from chainrule.backend.dtypes import as_dtype, display_namespace, from_numpy_dtype
 from chainrule.backend.printing import format_tensor
 from chainrule.errors import DTypeError, GradError, ShapeError
 from chainrule.ops.arguments import normalize_dim, normalize_size
@@ -866,7 +866,7 @@ class Size(tuple):
     __rmul__ = __mul__
 
     def __repr__(self) -> str:
-        return f"chainrule.Size({list(self)})"
+        return f"{display_namespace()}.Size({list(self)})"
 
     __str__ = __repr__
 

@@ -20,6 +20,8 @@ import types
 from importlib.abc import MetaPathFinder
 from typing import Any
 
+from chainrule.backend.dtypes import set_display_namespace
+
 __all__ = ["ALIASES", "install", "main", "run_script"]
 
 # PyTorch's module names and the chainrule modules that stand for them.
@@ -145,6 +147,7 @@ def install() -> None:
         )
     for torch_name, ours in ALIASES.items():
         sys.modules[torch_name] = importlib.import_module(ours)
+    set_display_namespace("torch")  # x.dtype prints torch.float32, x.shape torch.Size([...])
     if not any(isinstance(finder, _NoOtherTorch) for finder in sys.meta_path):
         sys.meta_path.insert(0, _NoOtherTorch())
 

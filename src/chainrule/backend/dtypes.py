@@ -23,6 +23,23 @@ import numpy as np
 BOOL, INTEGER, FLOATING, COMPLEX = 0, 1, 2, 3
 
 
+# The package name that reprs of dtypes, sizes and legacy type names begin with: "chainrule",
+# or "torch" while `python -m chainrule.as_torch` runs a PyTorch program, so that what the
+# program prints (x.dtype, x.shape, tensors) reads as it does under PyTorch.
+_display_namespace = "chainrule"
+
+
+def display_namespace() -> str:
+    """ "chainrule", or "torch" under chainrule.as_torch: the prefix of printed dtypes."""
+    return _display_namespace
+
+
+def set_display_namespace(name: str) -> None:
+    """Print dtypes, sizes and legacy type names as `name`.float32 and so on."""
+    global _display_namespace
+    _display_namespace = name
+
+
 class dtype:  # noqa: N801 - PyTorch's spelling
     """A tensor element type, printed and compared like `torch.float32`.
 
@@ -59,7 +76,7 @@ class dtype:  # noqa: N801 - PyTorch's spelling
         self.is_signed = self.numpy.kind in "ifc" or category == FLOATING
 
     def __repr__(self) -> str:
-        return f"chainrule.{self.name}"
+        return f"{_display_namespace}.{self.name}"
 
     def __reduce__(self):
         return (from_numpy_dtype, (self.numpy,))

@@ -13,6 +13,8 @@ chainrule.Size([1, 2, 3, 3])
 
 from __future__ import annotations
 
+from chainrule.backend.dtypes import display_namespace
+
 __all__ = [
     "channels_last",
     "channels_last_3d",
@@ -34,7 +36,7 @@ class _Named:
         self.name = name
 
     def __repr__(self) -> str:
-        return f"chainrule.{self.name}"
+        return f"{display_namespace()}.{self.name}"
 
     def __reduce__(self) -> str:
         return self.name  # pickles as the module-level instance of that name

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.backend.dtypes import get_default_dtype
+from chainrule.backend.dtypes import display_namespace, get_default_dtype
 
 # The print options, set by set_printoptions (process-wide, as PyTorch's PRINT_OPTS).
 PRECISION = 4
@@ -207,7 +207,7 @@ def format_tensor(t: Any) -> str:
     if t.device.type == "meta":  # no values: PyTorch's tensor(..., device='meta', size=(2,))
         suffixes.append(f"size={tuple(t._array.shape)}")
         if name != default_float:
-            suffixes.append(f"dtype=chainrule.{name}")
+            suffixes.append(f"dtype={display_namespace()}.{name}")
         return _add_suffixes(prefix + "...", suffixes + _autograd_suffixes(t), indent)
     array = t._backend.to_numpy(t._array)
     if array.size == 0:
@@ -215,10 +215,10 @@ def format_tensor(t: Any) -> str:
         if array.ndim != 1:
             suffixes.append(f"size={tuple(array.shape)}")
         if name != default_float:
-            suffixes.append(f"dtype=chainrule.{name}")
+            suffixes.append(f"dtype={display_namespace()}.{name}")
     else:
         if name not in (default_float, default_complex, "int64", "bool"):
-            suffixes.append(f"dtype=chainrule.{name}")
+            suffixes.append(f"dtype={display_namespace()}.{name}")
         summarize = array.size > THRESHOLD
         formatter = _formatter(_summarized(array) if summarize else array)
         body = _body(array, indent, summarize, formatter)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 from chainrule._tensor import LEGACY_TYPE_BY_DTYPE, Size, Tensor
 from chainrule.autograd import grad_mode
 from chainrule.backend import device, dtypes, formats
-from chainrule.backend.dtypes import as_dtype
+from chainrule.backend.dtypes import as_dtype, display_namespace
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops import (
     activation,
@@ -127,7 +127,7 @@ class TensorMethods:
         dtype, a legacy type (`chainrule.DoubleTensor`) or its name ('torch.DoubleTensor',
         'torch.cuda.FloatTensor'), this tensor converted to it."""
         if dtype is None:
-            return f"chainrule.{LEGACY_TYPE_BY_DTYPE[self.dtype.name].__name__}"
+            return f"{display_namespace()}.{LEGACY_TYPE_BY_DTYPE[self.dtype.name].__name__}"
         if isinstance(dtype, str):
             return _to_legacy_type_name(self, dtype)
         legacy = getattr(dtype, "dtype_name", None)

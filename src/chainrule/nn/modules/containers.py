@@ -19,6 +19,7 @@ from itertools import chain, islice
 from typing import Any, NoReturn
 
 from chainrule._tensor import Tensor
+from chainrule.backend.dtypes import display_namespace
 from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
 
@@ -640,7 +641,7 @@ def _tensor_typename(value: Any) -> str:
     """torch.typename for a tensor: 'chainrule.FloatTensor' etc. (ParameterDict's repr)."""
     if not isinstance(value, Tensor):
         return ""
-    return "chainrule." + _LEGACY_TYPE_NAMES.get(value.dtype.name, "Tensor")
+    return f"{display_namespace()}.{_LEGACY_TYPE_NAMES.get(value.dtype.name, 'Tensor')}"
 
 
 _LEGACY_TYPE_NAMES = {
