@@ -422,3 +422,23 @@ def test_size_prints_as_pytorch_and_formats_as_a_tuple_in_messages():
     assert f"{size}" == "(2, 3)"  # error messages name shapes as tuples
     with pytest.raises(ShapeError, match=r"matmul.*\(2, 3\).*\(4, 5\)"):
         chainrule.zeros(2, 3) @ chainrule.zeros(4, 5)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: x.max(0),
+        lambda lib, x: lib.sort(x, dim=1, descending=True),
+        lambda lib, x: lib.topk(x, 1),
+        lambda lib, x: lib.linalg.slogdet(x),
+        lambda lib, x: lib.linalg.qr(x),
+        lambda lib, x: lib.aminmax(x),
+    ],
+    ids=["max", "sort", "topk", "slogdet", "qr", "aminmax"],
+)
+def test_named_results_print_as_torch_return_types(call):
+    """A (values, indices) result prints as PyTorch's torch.return_types: one field per line."""
+    data = [[1.0, 4.0], [3.0, 2.0]]
+    ours = repr(call(chainrule, chainrule.tensor(data)))
+    theirs = repr(call(torch, torch.tensor(data)))
+    assert ours == theirs.replace("torch.", "chainrule.")

@@ -42,13 +42,13 @@ from chainrule.ops.linalg import (
     matmul,
     matrix_power,
     multi_dot,
-    slogdet,
     solve,
     solve_triangular,
     vecdot,
 )
 from chainrule.ops.linalg import linalg_cross as cross
 from chainrule.ops.linalg import linalg_diagonal as diagonal
+from chainrule.ops.linalg import linalg_slogdet as slogdet
 from chainrule.ops.linalg_extra import householder_product, solve_ex, tensorinv, tensorsolve
 from chainrule.ops.linalg_extra import linalg_vander as vander
 from chainrule.ops.reduction import vector_norm

@@ -5,9 +5,12 @@ no arrays, so it sits below the Tensor class.
 
 from __future__ import annotations
 
+import sys
+from collections import namedtuple
 from collections.abc import Sequence
 from typing import Any, TypeAlias
 
+from chainrule.backend.dtypes import display_namespace
 from chainrule.errors import ShapeError
 
 # A Python scalar where PyTorch's signatures say `Number` (an operand beside a Tensor, a fill
@@ -59,3 +62,19 @@ def numpy_keywords(
     if keepdims is not None:
         keepdim = keepdims
     return dim, keepdim
+
+
+def return_type(name: str, fields: Sequence[str]) -> type:
+    """A named tuple standing for torch.return_types.<name>: indexed, unpacked and compared as
+    a tuple, read by field, and printed as PyTorch prints one (each field on a line of its
+    own). Pickled by reference, as `return_types.<name>` of the module that makes it."""
+    base = namedtuple(name, fields)
+
+    def __repr__(self: Any) -> str:  # noqa: N807 - the class's method
+        body = ",\n".join(f"{field}={value!r}" for field, value in zip(self._fields, self))
+        return f"{display_namespace()}.return_types.{name}(\n{body})"
+
+    result = type(name, (base,), {"__slots__": (), "__repr__": __repr__})
+    result.__qualname__ = f"return_types.{name}"
+    result.__module__ = sys._getframe(1).f_globals.get("__name__", __name__)
+    return result
