@@ -157,3 +157,31 @@ def test_chainrule_weights_load_into_torch(tmp_path):
     with torch.no_grad():
         got = target(torch.from_numpy(_images())).numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda lib, a, b: lib.cat([a, b], dim=1),
+        lambda lib, a, b: lib.cat([a, b]),
+        lambda lib, a, b: lib.stack([a, b]),
+        lambda lib, a, b: lib.stack([a, b], dim=2),
+        lambda lib, a, b: lib.hstack([a, b]),
+        lambda lib, a, b: lib.vstack([a, b]),
+        lambda lib, a, b: lib.roll(a, 1, 0),
+        lambda lib, a, b: lib.nn.functional.pad(a, (1, 2)),
+        lambda lib, a, b: lib.cumsum(a, 1),
+        lambda lib, a, b: lib.cumprod(a, 0),
+    ],
+    ids=["cat", "cat0", "stack", "stack2", "hstack", "vstack", "roll", "pad", "cumsum", "cumprod"],
+)
+def test_results_built_from_transposed_inputs_are_contiguous_as_torchs(build):
+    """torch.cat and its kin give contiguous results whatever their inputs' layouts (NumPy
+    keeps transposed inputs' layout), so `torch.cat([a.t(), b.t()]).view(-1)` works."""
+    data = np.arange(12.0).reshape(4, 3)
+    results = []
+    for lib in (chainrule, torch):
+        a, b = lib.tensor(data).t(), lib.tensor(data * 2).t()
+        out = build(lib, a, b)
+        results.append((out.stride(), out.is_contiguous(), out.view(-1).tolist()))
+    assert results[0] == results[1]

@@ -2277,7 +2277,8 @@ class ConstantPadNd(Op):
             for (before, after), size in zip(widths, x.shape)
         )
         grow = tuple((max(before, 0), max(after, 0)) for before, after in widths)
-        return ctx.xp.pad(x[crop], grow, mode="constant", constant_values=value)
+        # contiguous, as PyTorch's (NumPy keeps a transposed input's layout)
+        return in_c_order(ctx.xp.pad(x[crop], grow, mode="constant", constant_values=value))
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:

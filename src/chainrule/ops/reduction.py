@@ -51,7 +51,7 @@ from chainrule.ops.elementwise import (
 )
 from chainrule.ops.elementwise import round as _round
 from chainrule.ops.indexing import getitem
-from chainrule.ops.op import Op, apply
+from chainrule.ops.op import Op, apply, in_c_order
 from chainrule.ops.shape import (
     expand,
     movedim,
@@ -1564,7 +1564,7 @@ class Cumsum(Op):
         xp = ctx.xp
         if reverse:
             return xp.flip(xp.cumsum(xp.flip(x, axis), axis=axis, dtype=x.dtype), axis).copy()
-        return xp.cumsum(x, axis=axis, dtype=x.dtype)
+        return in_c_order(xp.cumsum(x, axis=axis, dtype=x.dtype))  # as PyTorch's
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -1617,7 +1617,7 @@ class Cumprod(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, axis: int) -> Array:
         ctx.save(axis=axis)
-        out = x.copy() if x.ndim == 0 else ctx.xp.cumprod(x, axis=axis, dtype=x.dtype)
+        out = x.copy() if x.ndim == 0 else in_c_order(ctx.xp.cumprod(x, axis=axis, dtype=x.dtype))
         ctx.save(x=x, out=out, has_zero=bool((x == 0).any()))
         return out
 

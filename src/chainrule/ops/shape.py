@@ -27,7 +27,7 @@ from chainrule.ops.arguments import (
     require_dims,
 )
 from chainrule.ops.conversion import Clone, cast, clone, result_type
-from chainrule.ops.op import Op, apply
+from chainrule.ops.op import Op, apply, in_c_order
 
 # ---- argument helpers ----------------------------------------------------------------------
 
@@ -1014,7 +1014,7 @@ class Roll(Op):
         ctx.save(shifts=shifts, dims=dims)
         if x.size == 0:
             return x.copy()
-        return ctx.xp.roll(x, shifts, axis=dims)
+        return in_c_order(ctx.xp.roll(x, shifts, axis=dims))  # as Cat
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -1181,7 +1181,8 @@ class Cat(Op):
     def forward(ctx: Node, *arrays_and_dim: Any) -> Array:
         dim = arrays_and_dim[-1]
         ctx.save(dim=dim)
-        return ctx.xp.concatenate(arrays_and_dim[:-1], axis=dim)
+        # contiguous, as PyTorch's (NumPy keeps transposed inputs' layout)
+        return in_c_order(ctx.xp.concatenate(arrays_and_dim[:-1], axis=dim))
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -1207,7 +1208,7 @@ class Stack(Op):
     def forward(ctx: Node, *arrays_and_dim: Any) -> Array:
         dim = arrays_and_dim[-1]
         ctx.save(dim=dim)
-        return ctx.xp.stack(arrays_and_dim[:-1], axis=dim)
+        return in_c_order(ctx.xp.stack(arrays_and_dim[:-1], axis=dim))  # as Cat
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
