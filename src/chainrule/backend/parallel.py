@@ -19,10 +19,14 @@ forked child (a DataLoader worker) starts without the pool and makes its own if 
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
 
 # The fewest elements worth a block of their own: handing a block to a thread and waiting for
 # it costs tens of microseconds, the time NumPy takes for a few ufunc passes over this many
@@ -87,21 +91,24 @@ def _run_block(body: Callable[[int, int], None], start: int, stop: int) -> None:
         _inside.active = False
 
 
-def parallel_blocks(size: int, item_elements: int = 1) -> int:
+def parallel_blocks(size: int, item_elements: int = 1, grain: int | None = None) -> int:
     """How many blocks parallel_for cuts this work into (1: it runs in the caller)."""
+    grain = GRAIN if grain is None else grain
     work = size * item_elements
-    if work < 2 * GRAIN or _threads == 1 or getattr(_inside, "active", False):
+    if work < 2 * grain or _threads == 1 or getattr(_inside, "active", False):
         return 1
-    return min(_threads, work // GRAIN)
+    return min(_threads, size, work // grain)
 
 
-def parallel_for(size: int, body: Callable[[int, int], None], item_elements: int = 1) -> None:
+def parallel_for(
+    size: int, body: Callable[[int, int], None], item_elements: int = 1, grain: int | None = None
+) -> None:
     """Call `body(start, stop)` on contiguous blocks covering range(size), concurrently: at
-    most one block per thread, and at least GRAIN elements per block when each item (a row,
+    most one block per thread, and at least `grain` (GRAIN by default) elements per block when each item (a row,
     say) has `item_elements`; the caller runs the first block itself. Returns when every
     block is done; an exception in any block is raised here, after all blocks have finished
     (so none still writes into the caller's arrays)."""
-    blocks = parallel_blocks(size, item_elements)
+    blocks = parallel_blocks(size, item_elements, grain)
     if blocks <= 1:
         body(0, size)
         return
@@ -118,3 +125,80 @@ def parallel_for(size: int, body: Callable[[int, int], None], item_elements: int
     for error in errors:
         if error is not None:
             raise error
+
+
+# ---- matrix products on the same threads -----------------------------------------------------
+#
+# OpenBLAS keeps a thread pool of its own, and after each product its workers poll for new
+# work for about 2^28 cycles (OPENBLAS_THREAD_TIMEOUT), holding the cores the blocks above
+# need: on two cores a split GELU or softmax then ran no faster than unsplit. So chainrule's
+# own products run here, on the intra-op threads, each block one BLAS call with BLAS set to a
+# single thread for the duration (and restored after, so NumPy code of the program's own keeps
+# its BLAS threads): one pool for all of an op's work, as PyTorch's intra-op threads do.
+
+# The fewest multiply-adds worth splitting a product for (a block costs tens of microseconds
+# to hand over; BLAS does this many in about that time).
+MATMUL_GRAIN = 1 << 21
+
+_blas: list | None = None  # threadpoolctl's controllers of NumPy's BLAS, found on first use
+
+
+def _blas_controllers() -> list:
+    global _blas
+    if _blas is None:
+        from threadpoolctl import ThreadpoolController
+
+        _blas = list(ThreadpoolController().select(user_api="blas").lib_controllers)
+    return _blas
+
+
+def matmul(a: Any, b: Any, out: Any = None) -> Any:
+    """np.matmul(a, b, out=out) for 2-D and stacked operands, the product split into blocks
+    of rows (of the stack for stacked operands, else of `a`, or columns of `b` when it has
+    more) over the intra-op threads, each block one single-threaded BLAS call, with NumPy's
+    BLAS held at one thread meanwhile. Every output element is the same dot product as in
+    one single-threaded call."""
+    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    count = math.prod(a.shape[:-2])
+    same_stack = a.ndim == b.ndim and a.shape[:-2] == b.shape[:-2]
+    if (
+        _threads == 1
+        or count * m * n * k < MATMUL_GRAIN
+        or getattr(_inside, "active", False)
+        or b.ndim > 2
+        and not same_stack  # broadcast stacks: one call, as NumPy does it
+    ):
+        return np.matmul(a, b, out=out)
+    if out is None:
+        out = np.empty((*a.shape[:-1], n), dtype=np.result_type(a, b))
+    if count == 1 and a.ndim > 2:  # a stack of one (a convolution's single group): 2-D
+        matmul(a.reshape(m, k), b.reshape(k, n), out.reshape(m, n))
+        return out
+    if a.ndim > 2:
+        size, item = a.shape[0], count // a.shape[0] * m * n * k
+
+        def block(start: int, stop: int) -> None:
+            np.matmul(a[start:stop], b[start:stop] if same_stack else b, out=out[start:stop])
+
+    elif m >= n:
+        size, item = m, n * k
+
+        def block(start: int, stop: int) -> None:
+            np.matmul(a[start:stop], b, out=out[start:stop])
+
+    else:
+        size, item = n, m * k
+
+        def block(start: int, stop: int) -> None:
+            np.matmul(a, b[:, start:stop], out=out[:, start:stop])
+
+    controllers = _blas_controllers()
+    before = [controller.num_threads for controller in controllers]
+    for controller in controllers:
+        controller.set_num_threads(1)
+    try:
+        parallel_for(size, block, item, MATMUL_GRAIN)
+    finally:
+        for controller, threads in zip(controllers, before):
+            controller.set_num_threads(threads)
+    return out
