@@ -104,10 +104,10 @@ def parallel_for(
     size: int, body: Callable[[int, int], None], item_elements: int = 1, grain: int | None = None
 ) -> None:
     """Call `body(start, stop)` on contiguous blocks covering range(size), concurrently: at
-    most one block per thread, and at least `grain` (GRAIN by default) elements per block when each item (a row,
-    say) has `item_elements`; the caller runs the first block itself. Returns when every
-    block is done; an exception in any block is raised here, after all blocks have finished
-    (so none still writes into the caller's arrays)."""
+    most one block per thread, and at least `grain` (GRAIN by default) elements per block
+    when each item (a row, say) has `item_elements`; the caller runs the first block itself.
+    Returns when every block is done; an exception in any block is raised here, after all
+    blocks have finished (so none still writes into the caller's arrays)."""
     blocks = parallel_blocks(size, item_elements, grain)
     if blocks <= 1:
         body(0, size)
