@@ -288,6 +288,7 @@ PRODUCTS = {
     "stacks": ((6, 7, 5), (6, 5, 4)),
     "stack_times_matrix": ((6, 7, 5), (5, 4)),
     "stack_of_one": ((1, 30, 5), (1, 5, 4)),
+    "broadcast_stacks": ((1, 7, 5), (6, 1, 5, 4)),  # a convolution's channels-first columns
     "transposed": ((6, 30), (6, 5)),  # a.T @ b, as a weight gradient
 }
 

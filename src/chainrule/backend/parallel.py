@@ -153,44 +153,58 @@ def _blas_controllers() -> list:
 
 
 def matmul(a: Any, b: Any, out: Any = None) -> Any:
-    """np.matmul(a, b, out=out) for 2-D and stacked operands, the product split into blocks
-    of rows (of the stack for stacked operands, else of `a`, or columns of `b` when it has
-    more) over the intra-op threads, each block one single-threaded BLAS call, with NumPy's
-    BLAS held at one thread meanwhile. Every output element is the same dot product as in
-    one single-threaded call."""
+    """np.matmul(a, b, out=out) for matrices and stacks of them (broadcast as NumPy does),
+    split over the intra-op threads: by the first stack dimension, else by rows of `a` (or
+    columns of `b` when it has more), each block one BLAS call with NumPy's BLAS held at one
+    thread meanwhile. Every output element is the same dot product as in one
+    single-threaded call."""
+    if a.ndim < 2 or b.ndim < 2:
+        return np.matmul(a, b, out=out)
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
-    count = math.prod(a.shape[:-2])
-    same_stack = a.ndim == b.ndim and a.shape[:-2] == b.shape[:-2]
+    stack = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     if (
         _threads == 1
-        or count * m * n * k < MATMUL_GRAIN
+        or math.prod(stack) * m * n * k < MATMUL_GRAIN
         or getattr(_inside, "active", False)
-        or b.ndim > 2
-        and not same_stack  # broadcast stacks: one call, as NumPy does it
     ):
         return np.matmul(a, b, out=out)
     if out is None:
-        out = np.empty((*a.shape[:-1], n), dtype=np.result_type(a, b))
-    if count == 1 and a.ndim > 2:  # a stack of one (a convolution's single group): 2-D
-        matmul(a.reshape(m, k), b.reshape(k, n), out.reshape(m, n))
-        return out
-    if a.ndim > 2:
-        size, item = a.shape[0], count // a.shape[0] * m * n * k
+        out = np.empty((*stack, m, n), dtype=np.result_type(a, b))
+    if math.prod(stack) == 1:  # a stack of one (a convolution's single group) is a matrix
+        a, b, whole = a.reshape(m, k), b.reshape(k, n), out
+        out, stack = out.reshape(m, n), ()
+    else:
+        whole = out
+    if stack and stack[0] > 1:
+
+        def lead(x: Any, start: int, stop: int) -> Any:
+            """x's part of the block: sliced where x has the stack's first dimension."""
+            if x.ndim - 2 == len(stack) and x.shape[0] == stack[0]:
+                return x[start:stop]
+            return x  # x broadcasts along it
+
+        size, item = stack[0], math.prod(stack[1:]) * m * n * k
 
         def block(start: int, stop: int) -> None:
-            np.matmul(a[start:stop], b[start:stop] if same_stack else b, out=out[start:stop])
+            np.matmul(lead(a, start, stop), lead(b, start, stop), out=out[start:stop])
 
-    elif m >= n:
+    elif not stack and m >= n:
         size, item = m, n * k
 
         def block(start: int, stop: int) -> None:
             np.matmul(a[start:stop], b, out=out[start:stop])
 
-    else:
+    elif not stack:
         size, item = n, m * k
 
         def block(start: int, stop: int) -> None:
             np.matmul(a, b[:, start:stop], out=out[:, start:stop])
+
+    else:  # a leading stack dimension of one: one call, BLAS still held at one thread
+        size, item = 1, 1
+
+        def block(start: int, stop: int) -> None:
+            np.matmul(a, b, out=out)
 
     controllers = _blas_controllers()
     before = [controller.num_threads for controller in controllers]
@@ -201,4 +215,4 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
     finally:
         for controller, threads in zip(controllers, before):
             controller.set_num_threads(threads)
-    return out
+    return whole
