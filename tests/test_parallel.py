@@ -29,6 +29,7 @@ def threads(monkeypatch):
     def use(count: int, grain: int = 4) -> None:
         parallel.set_threads(count)
         parallel.GRAIN = parallel.MATMUL_GRAIN = grain
+        parallel.BLAS_ONE_THREAD_BELOW = 0
         use.pool_blocks.clear()
 
     use.pool_blocks = []
@@ -37,6 +38,7 @@ def threads(monkeypatch):
     parallel.set_threads(before)
     parallel.GRAIN = 1 << 16
     parallel.MATMUL_GRAIN = 1 << 21
+    parallel.BLAS_ONE_THREAD_BELOW = 1 << 18
 
 
 def _blocks(size: int, item_elements: int = 1) -> list[tuple[int, int, str]]:

@@ -140,6 +140,10 @@ def parallel_for(
 # to hand over; BLAS does this many in about that time).
 MATMUL_GRAIN = 1 << 21
 
+# OpenBLAS runs a product of at most this many multiply-adds on one thread anyway
+# (GEMM_MULTITHREAD_THRESHOLD, 4 x 65536): smaller ones need BLAS held at nothing.
+BLAS_ONE_THREAD_BELOW = 1 << 18
+
 _blas: list | None = None  # threadpoolctl's controllers of NumPy's BLAS, found on first use
 
 
@@ -162,11 +166,8 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
         return np.matmul(a, b, out=out)
     m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
     stack = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    if (
-        _threads == 1
-        or math.prod(stack) * m * n * k < MATMUL_GRAIN
-        or getattr(_inside, "active", False)
-    ):
+    work = math.prod(stack) * m * n * k
+    if _threads == 1 or work <= BLAS_ONE_THREAD_BELOW or getattr(_inside, "active", False):
         return np.matmul(a, b, out=out)
     if out is None:
         out = np.empty((*stack, m, n), dtype=np.result_type(a, b))
@@ -175,7 +176,15 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
         out, stack = out.reshape(m, n), ()
     else:
         whole = out
-    if stack and stack[0] > 1:
+    if work < 2 * MATMUL_GRAIN or (stack and stack[0] == 1):
+        # one call, BLAS still held at one thread: waking OpenBLAS's workers for it would
+        # leave them polling on the cores the next op splits its work over
+        size, item = 1, 1
+
+        def block(start: int, stop: int) -> None:
+            np.matmul(a, b, out=out)
+
+    elif stack:
 
         def lead(x: Any, start: int, stop: int) -> Any:
             """x's part of the block: sliced where x has the stack's first dimension."""
@@ -188,23 +197,17 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
         def block(start: int, stop: int) -> None:
             np.matmul(lead(a, start, stop), lead(b, start, stop), out=out[start:stop])
 
-    elif not stack and m >= n:
+    elif m >= n:
         size, item = m, n * k
 
         def block(start: int, stop: int) -> None:
             np.matmul(a[start:stop], b, out=out[start:stop])
 
-    elif not stack:
+    else:
         size, item = n, m * k
 
         def block(start: int, stop: int) -> None:
             np.matmul(a, b[:, start:stop], out=out[:, start:stop])
-
-    else:  # a leading stack dimension of one: one call, BLAS still held at one thread
-        size, item = 1, 1
-
-        def block(start: int, stop: int) -> None:
-            np.matmul(a, b, out=out)
 
     controllers = _blas_controllers()
     before = [controller.num_threads for controller in controllers]
