@@ -4,8 +4,9 @@ work split into contiguous blocks, each block on a thread of its own.
 NumPy runs every ufunc on one core, but it releases the GIL while the loop runs. So an op that
 cuts its arrays into blocks and runs each block's ufunc calls on its own thread uses every core,
 where PyTorch's CPU kernels use their intra-op threads; a transformer's exact GELU, softmax
-and layer norm run about twice as fast on two cores. Matrix products need none of this: BLAS
-has its own threads.
+and layer norm run about twice as fast on two cores. chainrule's matrix products run on the
+same threads (`matmul`, below), with BLAS held at one thread while they do: OpenBLAS's own
+workers would otherwise keep polling the cores the elementwise blocks need.
 
 The split never changes a result: a block computes its elements with the same ufunc calls, in
 the same order, that one call over the whole array would (row-wise ops split between rows),
