@@ -1,0 +1,227 @@
+"""DistributedDataParallel's communication hooks in one process (the "single" backend): what a
+hook is given, what DDP does with what it returns, and PyTorch's registration rules. The
+numerics across ranks, against PyTorch's gloo DDP too, are tested under mpiexec in
+tests/test_distributed_mpi.py."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import chainrule
+import chainrule.distributed as dist
+from chainrule import nn
+from chainrule.distributed.algorithms.ddp_comm_hooks import (
+    DDPCommHookType,
+    default_hooks,
+    register_ddp_comm_hook,
+)
+from chainrule.futures import Future
+from chainrule.nn.parallel import DistributedDataParallel
+
+
+@pytest.fixture
+def single():
+    dist.init_process_group("single")
+    yield
+    dist.destroy_process_group()
+
+
+def two_layers() -> nn.Module:
+    chainrule.manual_seed(0)
+    return nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+
+
+def backward(ddp: DistributedDataParallel) -> None:
+    ddp(chainrule.linspace(-1, 1, 15).reshape(5, 3)).pow(2).sum().backward()
+
+
+def local_gradients() -> list[chainrule.Tensor]:
+    model = two_layers()
+    model(chainrule.linspace(-1, 1, 15).reshape(5, 3)).pow(2).sum().backward()
+    return [p.grad for p in model.parameters()]
+
+
+def completed(value) -> Future:
+    fut = Future()
+    fut.set_result(value)
+    return fut
+
+
+def test_a_hook_gets_each_bucket_with_its_gradients_and_parameters(single):
+    seen = []
+
+    def look(state: str, bucket: dist.GradBucket) -> Future[chainrule.Tensor]:
+        flat = chainrule.cat([g.reshape(-1) for g in bucket.gradients()])
+        seen.append((state, bucket.index(), bucket.is_last(), bucket.parameters(), flat))
+        assert chainrule.equal(flat, bucket.buffer())  # the gradients are views of the buffer
+        return completed(bucket.buffer())
+
+    ddp = DistributedDataParallel(two_layers(), bucket_cap_mb=0.00003)
+    ddp.register_comm_hook("my state", look)
+    backward(ddp)
+    parameters = list(ddp.module.parameters())
+    w1, b1, w2, b2 = parameters
+    expected_order = [[b2, w2], [b1, w1]]  # reverse registration order
+    assert [(s, i, last) for s, i, last, _, _ in seen] == [
+        ("my state", 0, False),
+        ("my state", 1, True),
+    ]
+    for (*_, params, _), expected in zip(seen, expected_order):
+        assert len(params) == 2 and all(p is q for p, q in zip(params, expected))
+    for param, grad in zip(parameters, local_gradients()):
+        assert chainrule.equal(param.grad, grad)
+
+
+@pytest.mark.parametrize("as_view", [False, True])
+def test_ddp_copies_the_hooks_result_into_the_gradients(single, as_view):
+    def doubled(state: object, bucket: dist.GradBucket) -> Future[chainrule.Tensor]:
+        return completed(bucket.buffer() * 2)
+
+    ddp = DistributedDataParallel(two_layers(), gradient_as_bucket_view=as_view)
+    ddp.register_comm_hook(None, doubled)
+    backward(ddp)
+    for param, grad in zip(ddp.module.parameters(), local_gradients()):
+        assert chainrule.equal(param.grad, 2 * grad)
+    views = ddp._buckets[0].views
+    assert any(param.grad is view for view in views for param in ddp.parameters()) == as_view
+
+
+def test_a_16_bit_result_is_cast_back_to_the_gradients_dtype(single):
+    ddp = DistributedDataParallel(two_layers())
+    ddp.register_comm_hook(None, default_hooks.fp16_compress_wrapper(default_hooks.allreduce_hook))
+    backward(ddp)
+    for param, grad in zip(ddp.module.parameters(), local_gradients()):
+        assert param.grad.dtype is chainrule.float32
+        assert chainrule.equal(param.grad, grad.half().float())
+
+
+@pytest.mark.parametrize(
+    ("hook", "dtype"),
+    [
+        (default_hooks.allreduce_hook, chainrule.float32),
+        (default_hooks.fp16_compress_hook, chainrule.float16),
+        (default_hooks.bf16_compress_hook, chainrule.bfloat16),
+        (default_hooks.bf16_compress_wrapper(default_hooks.allreduce_hook), chainrule.bfloat16),
+    ],
+)
+def test_the_default_hooks_in_one_process_round_the_gradients_once(single, hook, dtype):
+    ddp = DistributedDataParallel(two_layers())
+    ddp.register_comm_hook(None, hook)
+    backward(ddp)
+    for param, grad in zip(ddp.module.parameters(), local_gradients()):
+        assert chainrule.equal(param.grad, grad.to(dtype).float())
+
+
+def test_hooks_register_by_name(single):
+    ddp = DistributedDataParallel(two_layers())
+    register_ddp_comm_hook(DDPCommHookType.FP16_COMPRESS, ddp)
+    assert ddp._comm_hook == (None, default_hooks.fp16_compress_hook)
+    builtin = DistributedDataParallel(two_layers())
+    builtin._register_builtin_comm_hook(dist.BuiltinCommHookType.ALLREDUCE)
+    assert builtin._comm_hook == (builtin.process_group, default_hooks.allreduce_hook)
+    DDPCommHookType.NOOP.value(model=DistributedDataParallel(two_layers()), state=None)
+
+
+def test_registration_follows_pytorchs_rules(single):
+    ddp = DistributedDataParallel(two_layers())
+    backward(ddp)  # after a backward is allowed, as in PyTorch 2.13: the next one uses it
+    ddp.register_comm_hook(None, lambda state, bucket: completed(bucket.buffer() * 0))
+    backward(ddp)
+    assert all(not p.grad.any() for p in ddp.parameters())
+    with pytest.raises(
+        RuntimeError, match=r"^register_comm_hook or register_builtin_comm_hook can only be"
+    ):
+        ddp._register_builtin_comm_hook(dist.BuiltinCommHookType.FP16_COMPRESS)
+    fresh = DistributedDataParallel(two_layers())
+    with pytest.raises(TypeError, match=r"^Communication hook must be callable\.$"):
+        fresh.register_comm_hook(None, "allreduce")
+
+    def wrong_bucket(state: object, bucket: chainrule.Tensor) -> Future[chainrule.Tensor]:
+        return completed(bucket)
+
+    def wrong_result(state: object, bucket: dist.GradBucket) -> chainrule.Tensor:
+        return bucket.buffer()
+
+    with pytest.raises(ValueError, match="bucket annotation should be dist.GradBucket"):
+        fresh.register_comm_hook(None, wrong_bucket)
+    with pytest.raises(ValueError, match=r"return annotation should be torch\.futures\.Future"):
+        fresh.register_comm_hook(None, wrong_result)
+
+
+def test_what_a_hook_returns_is_checked(single):
+    def tensor(state, bucket):
+        return bucket.buffer()
+
+    def holds_a_list(state, bucket):
+        return completed([bucket.buffer()])
+
+    def too_long(state, bucket):
+        return completed(chainrule.zeros(100))
+
+    def failed(state, bucket):
+        fut = Future()
+        fut.set_exception(ValueError("the hook's own error"))
+        return fut
+
+    expected = {
+        tensor: (RuntimeError, "must return a torch.futures.Future object, but got Tensor"),
+        holds_a_list: (RuntimeError, "must hold a single Tensor .* got list"),
+        too_long: (RuntimeError, r"bucket 0 holds 26 elements, .* tensor of shape \(100,\)"),
+        failed: (ValueError, "the hook's own error"),
+    }
+    for hook, (error, message) in expected.items():
+        ddp = DistributedDataParallel(two_layers())
+        ddp.register_comm_hook(None, hook)
+        with pytest.raises(error, match=message):
+            backward(ddp)
+        backward(DistributedDataParallel(two_layers()))  # nothing left behind
+
+
+def test_no_sync_skips_the_hook(single):
+    calls = []
+
+    def counting(state: object, bucket: dist.GradBucket) -> Future[chainrule.Tensor]:
+        calls.append(bucket.index())
+        return completed(bucket.buffer())
+
+    ddp = DistributedDataParallel(two_layers())
+    ddp.register_comm_hook(None, counting)
+    with ddp.no_sync():
+        backward(ddp)
+    assert calls == []
+    backward(ddp)
+    assert calls == [0]
+    for param, grad in zip(ddp.module.parameters(), local_gradients()):
+        assert chainrule.allclose(param.grad, 2 * grad)
+
+
+def test_pytorch_imports_of_the_hooks_resolve_under_as_torch(tmp_path):
+    script = tmp_path / "imports.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import torch
+            import torch.distributed.algorithms.ddp_comm_hooks.default_hooks as default
+            from torch.distributed.algorithms.ddp_comm_hooks import DDPCommHookType
+            from torch.futures import Future, collect_all
+
+            assert torch.futures.Future is Future and torch.distributed.GradBucket
+            print(default.fp16_compress_hook.__module__, DDPCommHookType.ALLREDUCE.name)
+            """
+        )
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "chainrule.as_torch", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "chainrule.distributed.algorithms.ddp_comm_hooks.default_hooks",
+        "ALLREDUCE",
+    ]
