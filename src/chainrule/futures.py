@@ -167,6 +167,7 @@ def collect_all(futures: list[Future]) -> Future[list[Future]]:
     """A Future of the list `futures`, completed once every one of them is; it holds the first
     exception any of them ends with instead, as soon as one does.
 
+    >>> from chainrule.futures import Future, collect_all
     >>> a, b = Future(), Future()
     >>> both = collect_all([a, b])
     >>> a.set_result(1); b.set_result(2)
@@ -216,6 +217,7 @@ def collect_all(futures: list[Future]) -> Future[list[Future]]:
 def wait_all(futures: list[Future]) -> list:
     """The values of `futures`, once all are completed; raises the first exception among them.
 
+    >>> from chainrule.futures import Future, wait_all
     >>> a = Future(); a.set_result("x")
     >>> wait_all([a])
     ['x']

@@ -64,6 +64,7 @@ def allreduce_hook(process_group: ProcessGroup | None, bucket: GradBucket) -> Fu
 
     >>> import chainrule, chainrule.distributed as dist
     >>> from chainrule import nn
+    >>> from chainrule.distributed.algorithms.ddp_comm_hooks.default_hooks import allreduce_hook
     >>> dist.init_process_group("single")
     >>> ddp = nn.parallel.DistributedDataParallel(nn.Linear(2, 1))
     >>> ddp.register_comm_hook(None, allreduce_hook)
