@@ -33,6 +33,11 @@ INSTALL_HINT = (
 
 _FAULT_TAG = 7  # on the fault communicator, which carries nothing else
 
+# The user-defined MPI operations on 16-bit floats (see half_combiner), made on first use and
+# shared by every communicator of the process (mpi4py keeps a bounded number of Python ones);
+# MPI_Finalize frees them.
+_HALF_OPS: dict[tuple[str, str], Any] = {}
+
 
 def launched_by_mpi() -> bool:
     """Whether an MPI launcher (mpiexec, srun --mpi=pmi2) started this process."""
@@ -277,7 +282,6 @@ class MPITransport:
             "lor": mpi.LOR,
             "lxor": mpi.LXOR,
         }
-        self._half_ops: dict[tuple[str, str], Any] = {}  # user-defined ops on 16-bit floats
         self._native_half = _has_native_half(mpi)
 
     def _message(self, buffer: Any) -> Any:
@@ -300,10 +304,9 @@ class MPITransport:
         if not self._words_only(buffer):
             return self._ops[op]
         key = (buffer.dtype.name, op)
-        if key not in self._half_ops:
-            combine = half_combiner(buffer.dtype, op)
-            self._half_ops[key] = self.mpi.Op.Create(combine, commute=True)
-        return self._half_ops[key]
+        if key not in _HALF_OPS:
+            _HALF_OPS[key] = self.mpi.Op.Create(half_combiner(buffer.dtype, op), commute=True)
+        return _HALF_OPS[key]
 
     def allreduce(self, buffer: Any, op: str) -> Any:
         mpi_op = self._op(buffer, op)
@@ -423,10 +426,6 @@ class MPITransport:
         self.comm.Abort(code)
 
     def free(self) -> None:
-        """Free the collectives' communicator and operations. The notices' one stays to
-        MPI_Finalize: a notice may still arrive, and freeing a communicator with unreceived
-        messages is an error."""
+        """Free the collectives' communicator. The notices' one stays to MPI_Finalize: a notice
+        may still arrive, and freeing a communicator with unreceived messages is an error."""
         self.comm.Free()
-        for op in self._half_ops.values():
-            op.Free()
-        self._half_ops.clear()

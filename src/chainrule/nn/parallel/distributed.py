@@ -282,22 +282,17 @@ class DistributedDataParallel(Module):
         param = bucket.params[slot]
         grad = param.grad
         part = bucket.flat._array[start:stop]
+        view = bucket.views[slot]
         if grad is None:
             part[...] = 0
-            return self._mark_ready(bucket, slot)
-        view = bucket.views[slot]
-        if self._comm_hook is not None:  # the hook gets the raw sum, as PyTorch's
+        elif self._comm_hook is not None:  # the hook gets the raw sum, as PyTorch's
             if grad is not view:
                 part[...] = grad._array.reshape(-1)
         else:  # divided by the world size on the way in: the all-reduce sums to the average
             xp = bucket.flat._backend.xp
             xp.multiply(grad._array.reshape(-1), 1 / self.process_group.size(), out=part)
-        if self.gradient_as_bucket_view and grad is not view:
+        if grad is not None and self.gradient_as_bucket_view and grad is not view:
             param.grad = view  # from now on backward accumulates in place
-        return self._mark_ready(bucket, slot)
-
-    @staticmethod
-    def _mark_ready(bucket: _Bucket, slot: int) -> None:
         bucket.ready[slot] = True
         bucket.pending -= 1
 
@@ -338,7 +333,7 @@ class DistributedDataParallel(Module):
         try:
             if missing and not self.find_unused_parameters:
                 for bucket in self._buckets[: self._next_bucket]:
-                    self._wait_for(bucket)
+                    self._wait_for(bucket)  # every rank's collectives end before it raises
                 unready = {id(bucket.params[slot]) for bucket, slot in missing}
                 names = ", ".join(
                     _PREFIX + name
@@ -357,22 +352,27 @@ class DistributedDataParallel(Module):
             self._start_full_buckets()
             used_everywhere = self._globally_used(missing)
             for index, bucket in enumerate(self._buckets):
-                self._wait_for(bucket, index)
+                result = self._wait_for(bucket)
+                if bucket.future is not None:
+                    self._take_hook_result(index, result)
                 self._copy_out(bucket, used_everywhere)
         finally:
             self._next_bucket = 0
             for bucket in self._buckets:
                 bucket.reset()
 
-    def _wait_for(self, bucket: _Bucket, index: int | None = None) -> None:
-        """Wait for the bucket's communication; with a hook, write the tensor its Future holds
-        into the bucket (cast to the bucket's dtype: a compressing hook may return 16 bits)."""
+    @staticmethod
+    def _wait_for(bucket: _Bucket) -> Any:
+        """Wait for the bucket's all-reduce, or for its hook's Future and return its value."""
         if bucket.future is None:
             bucket.work.wait()
-            return
-        result = bucket.future.wait()
-        if index is None:
-            return
+            return None
+        return bucket.future.wait()
+
+    def _take_hook_result(self, index: int, result: Any) -> None:
+        """Write what the hook's Future holds into the bucket (cast to the bucket's dtype: a
+        compressing hook may return 16 bits), unless the hook worked in the bucket itself."""
+        bucket = self._buckets[index]
         if not isinstance(result, Tensor):
             raise RuntimeError(
                 "DDP communication hook's Future must hold a single Tensor (the bucket's new "
@@ -383,7 +383,7 @@ class DistributedDataParallel(Module):
                 f"DDP communication hook: bucket {index} holds {bucket.flat.numel()} elements, "
                 f"but the hook's Future holds a tensor of shape {tuple(result.shape)}"
             )
-        if result._array is not bucket.flat._array:  # else the hook worked in the bucket
+        if result._array is not bucket.flat._array:
             bucket.flat._array[...] = result._array.reshape(-1)
 
     def _globally_used(self, missing: list[tuple[_Bucket, int]]) -> set[int] | None:
@@ -502,8 +502,8 @@ def _check_comm_hook(hook: Any) -> None:
 
 
 def _names(annotation: Any, expected: Any) -> bool:
-    """Whether `annotation` is absent or is `expected` (as an object, or as the string
-    `from __future__ import annotations` leaves, compared by its last word)."""
+    """Whether `annotation` is absent or is `expected`: the object, or a string naming it (what
+    `from __future__ import annotations` leaves)."""
     if annotation is inspect.Parameter.empty or annotation == expected:
         return True
     if isinstance(annotation, str):
