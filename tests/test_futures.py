@@ -224,3 +224,17 @@ def test_a_work_future_is_completed_by_polling_and_waiting(single):
     assert request.tests == 1 and not finished and not fut._done
     assert not seen.done()  # the second Test(): still in flight
     assert seen.wait() == ["out"] and len(finished) == 1 and work.is_completed()
+
+
+def test_a_collective_that_fails_fails_its_future(single):
+    """What wait() raises on the Work (a timeout, a failed peer) is the Future's exception."""
+
+    def finish() -> None:
+        raise dist.DistBackendError("all_reduce: rank 1 failed")
+
+    work = dist.Work(dist.group.WORLD, "test", [_SlowRequest()], finish, [])
+    chained = work.get_future().then(lambda f: f.value())
+    with pytest.raises(RuntimeError, match="DistBackendError: all_reduce: rank 1 failed"):
+        chained.wait()
+    with pytest.raises(dist.DistBackendError):
+        work.get_future().value()
