@@ -161,8 +161,8 @@ def test_float16_and_bfloat16_sums_round_each_addition_to_16_bits():
 
 def test_ddp_communication_hooks_follow_pytorchs_rules_and_numerics():
     """allreduce_hook is bit-identical to no hook; the fp16/bf16 hooks and wrappers give the
-    16-bit average of the ranks' own gradients (also after no_sync); a user's then() hook; the
-    registration errors."""
+    16-bit average of the ranks' own gradients (also after no_sync); a user's then() hook; a
+    hook with find_unused_parameters; the registration errors."""
     code, output = launch("comm_hooks")
     assert code == 0, output
     reports(output, 2)

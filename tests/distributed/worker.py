@@ -603,6 +603,18 @@ def scenario_comm_hooks() -> None:
 
     ours, local = one_hooked_gradient(keep)
     same(ours, local, "a hook returning the bucket unchanged")
+    # find_unused_parameters: a hook sees the zeros of a parameter unused here, and a
+    # parameter unused on every rank keeps its .grad None, as without a hook.
+    rank = dist.get_rank()
+    chainrule.manual_seed(2)
+    model = Branches()
+    ddp = DistributedDataParallel(model, find_unused_parameters=True, bucket_cap_mb=0.0001)
+    ddp.register_comm_hook(None, default_hooks.allreduce_hook)
+    x = chainrule.ones(3, 4, dtype=chainrule.float64) * (rank + 1)
+    ddp(x, use_branch=rank == 1).sum().backward()
+    expected = chainrule.full((4,), 2.0 * 3, dtype=chainrule.float64) / 2
+    same(model.sometimes.weight.grad[0], expected, "a branch only rank 1 used, with a hook")
+    assert model.never.weight.grad is None, "unused everywhere, with a hook"
     say(
         f"communication hooks: allreduce_hook equals no hook bit for bit; "
         f"{', '.join(compressions)} equal the 16-bit average; a then() hook of one's own works"
