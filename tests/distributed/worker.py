@@ -192,12 +192,14 @@ def point_to_point_and_all_to_all() -> int:
     else:
         dist.send(outgoing, dst=0, tag=5)
     split = [[(r + j) % 2 + 1 for j in range(size)] for r in range(size)]  # rows r sends to j
-    for splits in (None, split):
+    for splits, dtype in ((None, chainrule.float64), (split, chainrule.float64)) + (
+        (split, chainrule.bfloat16),  # 16-bit words: integers below 256 are exact
+    ):
         sizes = [1] * size if splits is None else splits[rank]
         rows = [float(100 * rank + j) for j in range(size) for _ in range(sizes[j])]
-        source = chainrule.tensor(rows, dtype=chainrule.float64)[:, None].expand(-1, 2).clone()
+        source = chainrule.tensor(rows, dtype=dtype)[:, None].expand(-1, 2).clone()
         received = [1] * size if splits is None else [splits[i][rank] for i in range(size)]
-        output = chainrule.zeros(sum(received), 2, dtype=chainrule.float64)
+        output = chainrule.zeros(sum(received), 2, dtype=dtype)
         dist.all_to_all_single(
             output,
             source,
@@ -205,9 +207,9 @@ def point_to_point_and_all_to_all() -> int:
             input_split_sizes=None if splits is None else sizes,
         )
         expected = [float(100 * i + rank) for i in range(size) for _ in range(received[i])]
-        same(output[:, 0], chainrule.tensor(expected, dtype=chainrule.float64), "all_to_all")
+        same(output[:, 0], chainrule.tensor(expected, dtype=dtype), f"all_to_all {dtype}")
     dist.barrier()
-    return 5
+    return 6
 
 
 def make_regressor(seed: int, dtype: chainrule.dtype = chainrule.float64) -> nn.Module:

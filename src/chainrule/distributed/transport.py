@@ -346,16 +346,18 @@ class MPITransport:
         """Rank i's part j (of send_counts[j] elements) to rank j's part i."""
         send_offsets = [sum(send_counts[:i]) for i in range(self.size)]
         receive_offsets = [sum(receive_counts[:i]) for i in range(self.size)]
-        send_words, receive_words = self._words(send), self._words(receive)
         return self.comm.Ialltoallv(
-            [*send_words, (send_counts, send_offsets)],
-            [*receive_words, (receive_counts, receive_offsets)],
+            self._vector(send, send_counts, send_offsets),
+            self._vector(receive, receive_counts, receive_offsets),
         )
 
-    def _words(self, buffer: Any) -> list:
-        """`_message(buffer)` as a list (the array and, for raw words, their MPI datatype)."""
+    def _vector(self, buffer: Any, counts: list, offsets: list) -> list:
+        """mpi4py's [data, (counts, offsets)] or, for raw words, [data, (counts, offsets),
+        datatype]."""
         message = self._message(buffer)
-        return message if isinstance(message, list) else [message]
+        if isinstance(message, list):
+            return [message[0], (counts, offsets), message[1]]
+        return [message, (counts, offsets)]
 
     def send(self, buffer: Any, dest: int, tag: int) -> Any:
         return self.comm.Isend(self._message(buffer), dest=dest, tag=tag)
