@@ -225,3 +225,24 @@ def test_pytorch_imports_of_the_hooks_resolve_under_as_torch(tmp_path):
         "chainrule.distributed.algorithms.ddp_comm_hooks.default_hooks",
         "ALLREDUCE",
     ]
+
+
+@pytest.mark.parametrize(
+    "hook",
+    [
+        default_hooks.allreduce_hook,
+        default_hooks.fp16_compress_hook,
+        default_hooks.bf16_compress_hook,
+    ],
+)
+def test_hooks_run_on_another_backend_as_on_the_cpu(single, hook):
+    """On the "fake" device (CuPy's behaviour on the host) the hooks give the CPU's result."""
+    gradients = {}
+    for device in ("cpu", "fake"):
+        ddp = DistributedDataParallel(two_layers().to(device), gradient_as_bucket_view=True)
+        ddp.register_comm_hook(None, hook)
+        ddp(chainrule.linspace(-1, 1, 15, device=device).reshape(5, 3)).pow(2).sum().backward()
+        gradients[device] = [p.grad for p in ddp.parameters()]
+    for ours, cpu in zip(gradients["fake"], gradients["cpu"]):
+        assert ours.device == chainrule.device("fake")
+        assert chainrule.equal(ours.cpu(), cpu)
