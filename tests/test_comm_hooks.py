@@ -19,6 +19,10 @@ from chainrule.distributed.algorithms.ddp_comm_hooks import (
     default_hooks,
     register_ddp_comm_hook,
 )
+from chainrule.distributed.algorithms.ddp_comm_hooks.powerSGD_hook import (
+    PowerSGDState,
+    powerSGD_hook,
+)
 from chainrule.futures import Future
 from chainrule.nn.parallel import DistributedDataParallel
 
@@ -246,3 +250,97 @@ def test_hooks_run_on_another_backend_as_on_the_cpu(single, hook):
     for ours, cpu in zip(gradients["fake"], gradients["cpu"]):
         assert ours.device == chainrule.device("fake")
         assert chainrule.equal(ours.cpu(), cpu)
+
+
+# ---- PowerSGD --------------------------------------------------------------------------------
+
+
+def regressor() -> nn.Module:
+    chainrule.manual_seed(0)
+    return nn.Sequential(nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 5)).double()
+
+
+INPUTS = chainrule.linspace(-2, 2, 60, dtype=chainrule.float64).reshape(10, 6).sin()
+
+
+def powersgd_steps(state: PowerSGDState, steps: int) -> list[list[chainrule.Tensor]]:
+    """Each step's gradients with PowerSGD (the same batch every step, one process)."""
+    ddp = DistributedDataParallel(regressor())
+    ddp.register_comm_hook(state, powerSGD_hook)
+    history = []
+    for _ in range(steps):
+        ddp.zero_grad()
+        ddp(INPUTS).pow(2).sum().backward()
+        history.append([p.grad.clone() for p in ddp.parameters()])
+    return history
+
+
+def exact_gradients() -> list[chainrule.Tensor]:
+    model = regressor()
+    model(INPUTS).pow(2).sum().backward()
+    return [p.grad for p in model.parameters()]
+
+
+def test_powersgd_state_refuses_to_start_before_iteration_2_as_torch():
+    from torch.distributed.algorithms.ddp_comm_hooks.powerSGD_hook import (
+        PowerSGDState as TorchPowerSGDState,
+    )
+
+    with pytest.raises(ValueError) as theirs:
+        TorchPowerSGDState(None, start_powerSGD_iter=1)
+    with pytest.raises(ValueError) as ours:
+        PowerSGDState(None, start_powerSGD_iter=1)
+    assert str(ours.value) == str(theirs.value)
+    PowerSGDState(None, start_powerSGD_iter=0, use_error_feedback=False, warm_start=False)
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_powersgd_at_full_rank_loses_nothing(single, batched):
+    """Plain all-reduce before start_powerSGD_iter; after it, P and Q of rank min(n, m) carry
+    each matrix whole (min_compression_rate=0 compresses every gradient, biases too)."""
+    state = PowerSGDState(
+        None,
+        matrix_approximation_rank=8,
+        start_powerSGD_iter=2,
+        min_compression_rate=0,
+        batch_tensors_with_same_shape=batched,
+    )
+    history = powersgd_steps(state, 4)
+    exact = exact_gradients()
+    for step, gradients in enumerate(history):
+        for ours, expected in zip(gradients, exact):
+            if step < 2:
+                assert chainrule.equal(ours, expected), step
+            else:
+                assert chainrule.allclose(ours, expected, rtol=1e-10, atol=1e-12), step
+    assert state.iter == 4
+    assert state.error_dict[0].abs().max().item() < 1e-12
+    assert state.compression_stats()[1:] == (2 * 101, 2 * 164)
+
+
+def test_powersgd_rank_1_sends_rank_1_matrices_and_feeds_back_the_error(single):
+    state = PowerSGDState(None, matrix_approximation_rank=1, start_powerSGD_iter=2)
+    first, second, third = powersgd_steps(state, 4)[1:]
+    exact = exact_gradients()
+    for ours, expected in zip(third, exact):
+        if ours.ndim == 1:  # vectors are not worth compressing: averaged as they are
+            assert chainrule.equal(ours, expected)
+        else:
+            singular = chainrule.linalg.svdvals(ours)
+            assert singular[1] < 1e-12 * singular[0], "not a rank-1 approximation"
+    # The error kept after step 3 is what step 3 lost: its gradient plus step 2's error,
+    # minus what it sent.
+    sent = chainrule.cat([g.reshape(-1) for g in third[::-1]])
+    owed = chainrule.cat([g.reshape(-1) for g in exact[::-1]])
+    lost_before = owed - chainrule.cat([g.reshape(-1) for g in second[::-1]])
+    assert chainrule.allclose(state.error_dict[0], owed + lost_before - sent, atol=1e-12)
+    assert not chainrule.equal(first[0], third[0])
+    assert state.compression_stats()[0] > 2
+
+
+def test_powersgd_registers_by_name(single):
+    ddp = DistributedDataParallel(regressor())
+    DDPCommHookType.POWER_SGD_RANK2.value(model=ddp, state=None)
+    state, hook = ddp._comm_hook
+    assert hook is powerSGD_hook and state.matrix_approximation_rank == 2
+    assert state.start_powerSGD_iter == 1_000

@@ -170,6 +170,12 @@ def test_ddp_communication_hooks_follow_pytorchs_rules_and_numerics():
     assert output.count("hook rules as PyTorch's") == 2, output
 
 
+def test_powersgd_over_two_ranks_keeps_the_replicas_identical():
+    code, output = launch("powersgd")
+    assert code == 0, output
+    assert output.count("PowerSGD: full rank equals plain DDP") == 2, output
+
+
 HOOKS_SCRIPT = Path(__file__).parent / "distributed" / "hooks_script.py"
 
 

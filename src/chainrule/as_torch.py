@@ -53,6 +53,9 @@ ALIASES = {
     "torch.distributed.algorithms.ddp_comm_hooks.default_hooks": (
         "chainrule.distributed.algorithms.ddp_comm_hooks.default_hooks"
     ),
+    "torch.distributed.algorithms.ddp_comm_hooks.powerSGD_hook": (
+        "chainrule.distributed.algorithms.ddp_comm_hooks.powerSGD_hook"
+    ),
     "torch.distributions": "chainrule.distributions",
     "torch.distributions.constraints": "chainrule.distributions.constraints",
     "torch.distributions.kl": "chainrule.distributions.kl",

@@ -36,7 +36,10 @@ HOOKS = {
     "fp16_compress_hook": default.fp16_compress_hook,
     "bf16_compress_hook": bf16_hook,
     "fp16_compress_wrapper(allreduce_hook)": default.fp16_compress_wrapper(default.allreduce_hook),
+    "sum_then_divide": sum_then_divide,
 }
+# Not powerSGD_hook: PyTorch's waits on its second and third all-reduces inside Future callbacks,
+# which gloo runs on its own worker thread, and that hung now and then (3 runs in 10).
 
 
 def wave(*shape, phase):
