@@ -2,7 +2,7 @@
 DistributedDataParallel on 1 rank and on 2 ranks (each 256 rows), one BLAS thread per rank.
 
     python -m benchmarks.distributed [--steps 20] [--passes 3] [--no-bucket-view] [--ceiling]
-                                     [--quick]
+                                     [--comm-hook {none,fp16,bf16}] [--quick]
 
 prints one JSON line: steps/s on 1 and 2 ranks, the scaling efficiency
 (steps/s on 2 ranks / (2 x steps/s on 1 rank), 1.0 being perfect), the time each rank of the
@@ -23,6 +23,11 @@ the default). `--ceiling` adds a pair of runs per pass without DDP (each rank tr
 model on its rows, no communication at all): the efficiency the machine allows before any
 communication, which separates the cost of the all-reduces from the step's own scaling (the
 per-step work that does not halve with the batch, and the two ranks sharing memory bandwidth).
+
+`--comm-hook fp16` (or `bf16`) registers PyTorch's fp16_compress_hook (bf16_compress_hook) on
+the DDP runs: the gradients travel as 16-bit floats, half the bytes. That changes the numerics
+(each rank's gradient is rounded to 16 bits), so it is opt-in, as in PyTorch, and the headline
+figure is the default, `none`. The JSON says which hook ran.
 """
 
 from __future__ import annotations
@@ -42,12 +47,17 @@ GLOBAL_BATCH = 512
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def worker(steps: int, warmup: int, mode: str) -> None:
+HOOKS = {"none": None, "fp16": "fp16_compress_hook", "bf16": "bf16_compress_hook"}
+
+
+def worker(steps: int, warmup: int, mode: str, hook: str = "none") -> None:
     """One rank: time `steps` train steps on this rank's share of the global batch. `mode`:
-    "view" (DDP with gradient_as_bucket_view), "copy" (DDP's default), "bare" (no DDP)."""
+    "view" (DDP with gradient_as_bucket_view), "copy" (DDP's default), "bare" (no DDP);
+    `hook`: the communication hook DDP runs (a key of HOOKS)."""
     import chainrule
     import chainrule.distributed as dist
     from chainrule import nn
+    from chainrule.distributed.algorithms.ddp_comm_hooks import default_hooks
     from chainrule.nn.parallel import DistributedDataParallel
 
     dist.init_process_group()
@@ -65,6 +75,8 @@ def worker(steps: int, warmup: int, mode: str) -> None:
         if mode == "bare"
         else DistributedDataParallel(model, gradient_as_bucket_view=mode == "view")
     )
+    if mode != "bare" and HOOKS[hook] is not None:
+        ddp.register_comm_hook(None, getattr(default_hooks, HOOKS[hook]))
     optimizer = chainrule.optim.SGD(ddp.parameters(), lr=common.LEARNING_RATE)
     inputs, labels = common.classification_data(GLOBAL_BATCH, sizes[:1], sizes[-1])
     rows, scale = dist.batch_share(GLOBAL_BATCH)
@@ -107,7 +119,7 @@ def _mpiexec() -> str:
     return str(beside) if beside.exists() else "mpiexec"
 
 
-def run_ranks(ranks: int, steps: int, warmup: int, mode: str) -> list[dict]:
+def run_ranks(ranks: int, steps: int, warmup: int, mode: str, hook: str = "none") -> list[dict]:
     environment = dict(os.environ)
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         environment[name] = "1"
@@ -116,6 +128,7 @@ def run_ranks(ranks: int, steps: int, warmup: int, mode: str) -> list[dict]:
     )
     command = [_mpiexec(), "-n", str(ranks), sys.executable, "-m", "benchmarks.distributed"]
     command += ["--worker", mode, "--steps", str(steps), "--warmup", str(warmup)]
+    command += ["--comm-hook", hook]
     result = subprocess.run(
         command, capture_output=True, text=True, env=environment, cwd=ROOT, timeout=600
     )
@@ -137,7 +150,9 @@ def _efficiencies(runs: dict[int, list[dict]]) -> dict[str, float]:
     }
 
 
-def measure(steps: int, warmup: int, passes: int, view: bool, ceiling: bool) -> dict:
+def measure(
+    steps: int, warmup: int, passes: int, view: bool, ceiling: bool, hook: str = "none"
+) -> dict:
     """`passes` pairs of runs (1 rank, 2 ranks; the order flips every pass, so a drift in the
     machine's load hits both alike), with `ceiling` a pair without DDP right after each; the
     medians over the passes, and each pass's efficiency."""
@@ -148,7 +163,7 @@ def measure(steps: int, warmup: int, passes: int, view: bool, ceiling: bool) -> 
     waits = []
     for index in range(passes):
         order = (1, 2) if index % 2 == 0 else (2, 1)
-        runs = {ranks: run_ranks(ranks, steps, warmup, mode) for ranks in order}
+        runs = {ranks: run_ranks(ranks, steps, warmup, mode, hook) for ranks in order}
         figures.append(_efficiencies(runs))
         waits.append([rank["wait_s"] * 1e3 for rank in runs[2]])
         if ceiling:
@@ -177,6 +192,7 @@ def measure(steps: int, warmup: int, passes: int, view: bool, ceiling: bool) -> 
         result["without DDP (no communication): scaling efficiency"] = efficiency("wall", bare)
         result["without DDP: best-step scaling efficiency"] = efficiency("best", bare)
     result["gradient_as_bucket_view"] = view
+    result["comm hook"] = HOOKS[hook] or "none (DDP's all-reduce, float32)"
     result["load average (1 min) before, after"] = [round(load_before, 2), round(load_after, 2)]
     result["cores"] = os.cpu_count()
     return result
@@ -195,14 +211,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--ceiling", action="store_true", help="also time the same runs without DDP"
     )
+    parser.add_argument(
+        "--comm-hook",
+        choices=tuple(HOOKS),
+        default="none",
+        help="DDP communication hook: fp16/bf16 compress the gradients (changes the numerics)",
+    )
     parser.add_argument("--quick", action="store_true", help="1 step, no warm-up: a smoke run")
     parser.add_argument("--worker", choices=("view", "copy", "bare"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     steps, warmup, passes = (1, 0, 1) if args.quick else (args.steps, args.warmup, args.passes)
     if args.worker:
-        worker(steps, warmup, args.worker)
+        worker(steps, warmup, args.worker, args.comm_hook)
         return
-    print(json.dumps(measure(steps, warmup, passes, not args.no_bucket_view, args.ceiling)))
+    view = not args.no_bucket_view
+    print(json.dumps(measure(steps, warmup, passes, view, args.ceiling, args.comm_hook)))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ MPICH's PyPI wheel puts it beside the interpreter (`pip install 'chainrule[mpi]'
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -150,6 +151,60 @@ def test_distributed_sampler_pads_uneven_shards_over_three_ranks():
     assert all("as PyTorch" in t for t in reports(output, 3).values())
 
 
+def test_float16_and_bfloat16_sums_round_each_addition_to_16_bits():
+    """Every 16-bit pattern: MPI's float16 type, and the words-plus-user-op path that bfloat16
+    (and float16 on an MPI without MPIX_C_FLOAT16) takes, both as 16-bit arithmetic."""
+    code, output = launch("half_sums")
+    assert code == 0, output
+    assert all("bfloat16 (16-bit words)" in t for t in reports(output, 2).values())
+
+
+def test_ddp_communication_hooks_follow_pytorchs_rules_and_numerics():
+    """allreduce_hook is bit-identical to no hook; the fp16/bf16 hooks and wrappers give the
+    16-bit average of the ranks' own gradients (also after no_sync); a user's then() hook; a
+    hook with find_unused_parameters; the registration errors."""
+    code, output = launch("comm_hooks")
+    assert code == 0, output
+    reports(output, 2)
+    assert output.count("allreduce_hook equals no hook bit for bit") == 2, output
+    assert output.count("hook rules as PyTorch's") == 2, output
+
+
+def test_powersgd_over_two_ranks_keeps_the_replicas_identical():
+    code, output = launch("powersgd")
+    assert code == 0, output
+    assert output.count("PowerSGD: full rank equals plain DDP") == 2, output
+
+
+HOOKS_SCRIPT = Path(__file__).parent / "distributed" / "hooks_script.py"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs PyTorch")
+def test_ddp_communication_hooks_match_pytorchs_gloo_ddp(tmp_path):
+    """The same PyTorch script, under PyTorch (gloo) and under chainrule.as_torch (MPI): each
+    hook's first averaged gradients and the parameters after 3 steps agree, to float32 rounding
+    without compression and to 16-bit rounding with it; compression changes the result."""
+    code, output = run_on(2, ["-m", "chainrule.as_torch", str(HOOKS_SCRIPT), str(tmp_path / "a")])
+    assert code == 0, output
+    ours = json.loads(output.strip().splitlines()[-1])
+    environment = {"PYTHONPATH": ""}  # real PyTorch: no chainrule on the path
+    code, output = run_on(2, [str(HOOKS_SCRIPT), str(tmp_path / "b")], timeout=120, **environment)
+    assert code == 0, output
+    theirs = json.loads(output.strip().splitlines()[-1])
+    assert ours.keys() == theirs.keys()
+    # (relative tolerance on the gradients, absolute on the parameters after 3 steps)
+    tolerances = {"fp16": (2.0**-10, 1e-4), "bf16": (2.0**-7, 1e-3), "": (1e-5, 1e-6)}
+    for name in theirs:
+        compressed = next(key for key in tolerances if key in name)
+        rtol, atol = tolerances[compressed]
+        grad, expected = (chainrule.tensor(r[name]["grad"]) for r in (ours, theirs))
+        assert chainrule.allclose(grad, expected, rtol=rtol, atol=1e-7), name
+        params, expected = (chainrule.tensor(r[name]["params"]) for r in (ours, theirs))
+        assert chainrule.allclose(params, expected, rtol=0, atol=atol), name
+        unhooked = chainrule.tensor(ours["none"]["grad"])
+        assert chainrule.equal(grad, unhooked) == (not compressed), name
+
+
 def test_a_rank_that_raises_stops_every_rank_with_an_error_naming_it():
     code, output = launch("fault", timeout=30)
     assert code != 0
@@ -215,10 +270,11 @@ def test_an_unmodified_pytorch_ddp_script_trains_under_as_torch():
 
 
 def test_the_scaling_benchmark_runs():
-    """benchmarks/distributed.py end to end, one step per run (its figures mean nothing)."""
+    """benchmarks/distributed.py end to end, one step per run (its figures mean nothing), with
+    the fp16 compression hook (the default differs only in not registering it)."""
     root = Path(__file__).resolve().parents[1]
     result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.distributed", "--quick"],
+        [sys.executable, "-m", "benchmarks.distributed", "--quick", "--comm-hook", "fp16"],
         capture_output=True,
         text=True,
         cwd=root,
@@ -228,6 +284,7 @@ def test_the_scaling_benchmark_runs():
     figures = json.loads(result.stdout)
     assert figures["scaling efficiency"]["value"] > 0
     assert len(figures["comm wait per step, 2 ranks"]["value"]) == 2
+    assert figures["comm hook"] == "fp16_compress_hook"
 
 
 def test_chainrule_train_distributed_follows_the_one_process_run(tmp_path):

@@ -29,6 +29,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "chainrule"
 # be acyclic. The op families each have a rank of their own: that order is the file layout's.
 LAYERS: list[tuple[str, set[str]]] = [
     ("errors", {"errors"}),
+    # torch.futures: plain Python (a value to come, callbacks), so any layer may return one;
+    # distributed's Work.get_future and DDP's communication hooks do.
+    ("futures", {"futures"}),
     ("backend", {"backend", "backends", "backends.cuda", "backends.cudnn", "backends.mps"}),
     (
         "autograd core (knows no Tensor)",

@@ -304,6 +304,7 @@ _LAZY_NAMES.update(
 _LAZY_EXTRA_MODULES = frozenset(
     ("amp", "apps", "backends", "cpu", "cuda", "datasets", "distributed", "numpy", "testing")
     + ("accelerator", "multiprocessing", "random", "version")  # the standard library's names
+    + ("futures",)  # torch.futures
 )
 
 if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
@@ -320,6 +321,7 @@ if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
         distributions,
         fft,
         func,
+        futures,
         jit,
         linalg,
         multiprocessing,

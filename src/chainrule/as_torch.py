@@ -45,11 +45,25 @@ ALIASES = {
     "torch.cuda": "chainrule.cuda",
     "torch.cuda.amp": "chainrule.amp.cuda",
     "torch.distributed": "chainrule.distributed",
+    "torch.distributed.algorithms": "chainrule.distributed.algorithms",
+    "torch.distributed.algorithms.ddp_comm_hooks": (
+        "chainrule.distributed.algorithms.ddp_comm_hooks"
+    ),
+    "torch.distributed.algorithms.ddp_comm_hooks.debugging_hooks": (
+        "chainrule.distributed.algorithms.ddp_comm_hooks.debugging_hooks"
+    ),
+    "torch.distributed.algorithms.ddp_comm_hooks.default_hooks": (
+        "chainrule.distributed.algorithms.ddp_comm_hooks.default_hooks"
+    ),
+    "torch.distributed.algorithms.ddp_comm_hooks.powerSGD_hook": (
+        "chainrule.distributed.algorithms.ddp_comm_hooks.powerSGD_hook"
+    ),
     "torch.distributions": "chainrule.distributions",
     "torch.distributions.constraints": "chainrule.distributions.constraints",
     "torch.distributions.kl": "chainrule.distributions.kl",
     "torch.fft": "chainrule.fft",
     "torch.func": "chainrule.func",
+    "torch.futures": "chainrule.futures",
     "torch.jit": "chainrule.jit",
     "torch.linalg": "chainrule.linalg",
     "torch.multiprocessing": "chainrule.multiprocessing",

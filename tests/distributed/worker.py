@@ -20,10 +20,17 @@ import chainrule.distributed as dist
 from chainrule import nn
 from chainrule.data import DataLoader, TensorDataset
 from chainrule.data.distributed import DistributedSampler
+from chainrule.distributed.algorithms.ddp_comm_hooks import default_hooks
+from chainrule.distributed.algorithms.ddp_comm_hooks.powerSGD_hook import (
+    PowerSGDState,
+    powerSGD_hook,
+)
+from chainrule.futures import Future
 from chainrule.nn.parallel import DistributedDataParallel
 
 DTYPES = [
     chainrule.float16,
+    chainrule.bfloat16,
     chainrule.float32,
     chainrule.float64,
     chainrule.uint8,
@@ -189,12 +196,14 @@ def point_to_point_and_all_to_all() -> int:
     else:
         dist.send(outgoing, dst=0, tag=5)
     split = [[(r + j) % 2 + 1 for j in range(size)] for r in range(size)]  # rows r sends to j
-    for splits in (None, split):
+    for splits, dtype in ((None, chainrule.float64), (split, chainrule.float64)) + (
+        (split, chainrule.bfloat16),  # 16-bit words: integers below 256 are exact
+    ):
         sizes = [1] * size if splits is None else splits[rank]
         rows = [float(100 * rank + j) for j in range(size) for _ in range(sizes[j])]
-        source = chainrule.tensor(rows, dtype=chainrule.float64)[:, None].expand(-1, 2).clone()
+        source = chainrule.tensor(rows, dtype=dtype)[:, None].expand(-1, 2).clone()
         received = [1] * size if splits is None else [splits[i][rank] for i in range(size)]
-        output = chainrule.zeros(sum(received), 2, dtype=chainrule.float64)
+        output = chainrule.zeros(sum(received), 2, dtype=dtype)
         dist.all_to_all_single(
             output,
             source,
@@ -202,9 +211,9 @@ def point_to_point_and_all_to_all() -> int:
             input_split_sizes=None if splits is None else sizes,
         )
         expected = [float(100 * i + rank) for i in range(size) for _ in range(received[i])]
-        same(output[:, 0], chainrule.tensor(expected, dtype=chainrule.float64), "all_to_all")
+        same(output[:, 0], chainrule.tensor(expected, dtype=dtype), f"all_to_all {dtype}")
     dist.barrier()
-    return 5
+    return 6
 
 
 def make_regressor(seed: int, dtype: chainrule.dtype = chainrule.float64) -> nn.Module:
@@ -457,6 +466,243 @@ def scenario_sampler() -> None:
     seen = [batch[0].tolist() for batch in loader]
     assert seen == [[rank, rank + 3], [rank + 6, (rank + 9) % 10]], seen
     say("DistributedSampler shares and pads 10 samples over 3 ranks as PyTorch")
+
+
+def scenario_half_sums() -> None:
+    """Every float16 and bfloat16 bit pattern (rank 0 in order, rank 1 shuffled) summed over 2
+    ranks, through MPI's own float16 type and through 16-bit words with chainrule's reduction
+    (the one bfloat16 always takes): each sum is the float32 sum rounded once to 16 bits."""
+    rank = dist.get_rank()
+    transport = dist.group.WORLD.transport
+    order = chainrule.randperm(65536, generator=chainrule.Generator().manual_seed(11))
+    patterns = [chainrule.arange(65536, dtype=chainrule.int32), order.to(chainrule.int32)]
+    checked = []
+    for dtype, native_float16 in ((chainrule.float16, True), (chainrule.float16, False)) + (
+        (chainrule.bfloat16, False),
+    ):
+        transport._native_half = native_float16
+        words = [(p - 65536 * (p > 32767).int()).to(chainrule.int16) for p in patterns]
+        values = [w.view(dtype) for w in words]
+        total = values[rank].clone()
+        dist.all_reduce(total)
+        expected = (values[0].float() + values[1].float()).to(dtype)
+        both_nan = total.isnan() & expected.isnan()
+        agree = (total.view(chainrule.int16) == expected.view(chainrule.int16)) | both_nan
+        assert bool(agree.all()), (dtype, native_float16, int((~agree).sum()))
+        checked.append(f"{dtype} ({'MPI float16' if native_float16 else '16-bit words'})")
+    transport._native_half = True
+    say(f"16-bit sums rounded as 16-bit arithmetic: {', '.join(checked)}")
+
+
+def hooked_steps(hook=None, state=None, steps: int = 3, as_view: bool = False):
+    """`steps` of SGD with DDP over 3 buckets (each rank on its half of the batch), the hook
+    registered if given; the parameters after each step, flattened."""
+    rank = dist.get_rank()
+    generator = chainrule.Generator().manual_seed(7)
+    inputs = chainrule.randn(16, 6, generator=generator, dtype=chainrule.float64)
+    targets = chainrule.randn(16, 3, generator=generator, dtype=chainrule.float64)
+    ddp = DistributedDataParallel(
+        make_regressor(0), bucket_cap_mb=0.0002, gradient_as_bucket_view=as_view
+    )
+    assert len(ddp._buckets) == 3, len(ddp._buckets)
+    if hook is not None:
+        ddp.register_comm_hook(state, hook)
+    optimizer = chainrule.optim.SGD(ddp.parameters(), lr=0.1, momentum=0.9)
+    mine = slice(8 * rank, 8 * (rank + 1))
+    history = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        nn.functional.mse_loss(ddp(inputs[mine]), targets[mine]).backward()
+        optimizer.step()
+        assert identical_across_ranks(ddp.module), "parameters differ across ranks"
+        history.append(flat_parameters(ddp.module))
+    return history
+
+
+def compressed_average(local: chainrule.Tensor, dtype: chainrule.dtype) -> chainrule.Tensor:
+    """What a compression hook must give, computed here from every rank's own gradient: each
+    cast to `dtype` and divided by the world size in it, as PyTorch's hook, then added in
+    16-bit arithmetic (each sum rounded once), and cast back."""
+    size = dist.get_world_size()
+    everyone = chainrule.zeros(size, local.numel(), dtype=local.dtype)
+    dist.all_gather_into_tensor(everyone, local)
+    parts = [everyone[r].to(dtype).div_(size) for r in range(size)]
+    total = parts[0]
+    for part in parts[1:]:
+        total = (total.float() + part.float()).to(dtype)
+    return total.to(local.dtype)
+
+
+def one_hooked_gradient(hook, no_sync: bool = False) -> tuple:
+    """One backward of a float32 model (3 buckets) with `hook`: (DDP's gradient, this rank's
+    own gradient of the same batch without DDP), flattened. With `no_sync`, a first backward
+    inside no_sync accumulates before the synchronised one."""
+    rank = dist.get_rank()
+    generator = chainrule.Generator().manual_seed(100 + rank)
+    x = chainrule.randn(8, 6, generator=generator)
+    y = chainrule.randn(8, 3, generator=generator)
+    bare = make_regressor(0, chainrule.float32)
+    ddp = DistributedDataParallel(make_regressor(0, chainrule.float32), bucket_cap_mb=0.0001)
+    assert len(ddp._buckets) == 3, len(ddp._buckets)
+    ddp.register_comm_hook(None, hook)
+    passes = 2 if no_sync else 1
+    for index in range(passes):
+        nn.functional.mse_loss(bare(x * (index + 1)), y).backward()
+        if index + 1 < passes:
+            with ddp.no_sync():
+                nn.functional.mse_loss(ddp(x * (index + 1)), y).backward()
+        else:
+            nn.functional.mse_loss(ddp(x * (index + 1)), y).backward()
+
+    def gradients(model: nn.Module) -> chainrule.Tensor:
+        return chainrule.cat([p.grad.reshape(-1) for p in model.parameters()])
+
+    return gradients(ddp.module), gradients(bare)
+
+
+def scenario_comm_hooks() -> None:
+    size = dist.get_world_size()
+    # allreduce_hook is DDP without a hook, to the bit, with and without bucket views.
+    for as_view in (False, True):
+        plain = hooked_steps(as_view=as_view)
+        hooked = hooked_steps(default_hooks.allreduce_hook, as_view=as_view)
+        assert all(chainrule.equal(a, b) for a, b in zip(plain, hooked)), "allreduce_hook"
+    # The compression hooks, and the wrappers around allreduce_hook, give exactly the 16-bit
+    # average of the ranks' own gradients; that is not the float32 average.
+    compressions = {
+        "fp16_compress_hook": (default_hooks.fp16_compress_hook, chainrule.float16),
+        "bf16_compress_hook": (default_hooks.bf16_compress_hook, chainrule.bfloat16),
+        "fp16_compress_wrapper(allreduce_hook)": (
+            default_hooks.fp16_compress_wrapper(default_hooks.allreduce_hook),
+            chainrule.float16,
+        ),
+        "bf16_compress_wrapper(allreduce_hook)": (
+            default_hooks.bf16_compress_wrapper(default_hooks.allreduce_hook),
+            chainrule.bfloat16,
+        ),
+    }
+    for name, (hook, dtype) in compressions.items():
+        for no_sync in (False, True):
+            ours, local = one_hooked_gradient(hook, no_sync)
+            same(ours, compressed_average(local, dtype), f"{name}, no_sync={no_sync}")
+            exact = local.clone()
+            dist.all_reduce(exact, op=dist.ReduceOp.AVG)
+            assert not chainrule.equal(ours, exact), f"{name} did not compress"
+    # A hook of one's own: sum with get_future().then(...), divide afterwards.
+    seen = []
+
+    def sum_then_divide(state: dict, bucket: dist.GradBucket) -> Future[chainrule.Tensor]:
+        seen.append((bucket.index(), bucket.is_last(), len(bucket.parameters())))
+        assert all(g.shape == p.shape for g, p in zip(bucket.gradients(), bucket.parameters()))
+        work = dist.all_reduce(bucket.buffer(), async_op=True)
+        return work.get_future().then(lambda fut: fut.value()[0] / state["size"])
+
+    own = hooked_steps(sum_then_divide, state={"size": size})
+    assert all(chainrule.equal(a, b) for a, b in zip(plain, own)), "sum, then divide"
+    assert seen[:3] == [(0, False, 2), (1, False, 2), (2, True, 2)], seen
+
+    # A hook that communicates nothing: a Future completed by hand, each rank its own gradient.
+    def keep(state: object, bucket: dist.GradBucket) -> Future[chainrule.Tensor]:
+        fut = Future()
+        fut.set_result(bucket.buffer())
+        return fut
+
+    ours, local = one_hooked_gradient(keep)
+    same(ours, local, "a hook returning the bucket unchanged")
+    # find_unused_parameters: a hook sees the zeros of a parameter unused here, and a
+    # parameter unused on every rank keeps its .grad None, as without a hook.
+    rank = dist.get_rank()
+    chainrule.manual_seed(2)
+    model = Branches()
+    ddp = DistributedDataParallel(model, find_unused_parameters=True, bucket_cap_mb=0.0001)
+    ddp.register_comm_hook(None, default_hooks.allreduce_hook)
+    x = chainrule.ones(3, 4, dtype=chainrule.float64) * (rank + 1)
+    ddp(x, use_branch=rank == 1).sum().backward()
+    expected = chainrule.full((4,), 2.0 * 3, dtype=chainrule.float64) / 2
+    same(model.sometimes.weight.grad[0], expected, "a branch only rank 1 used, with a hook")
+    assert model.never.weight.grad is None, "unused everywhere, with a hook"
+    say(
+        f"communication hooks: allreduce_hook equals no hook bit for bit; "
+        f"{', '.join(compressions)} equal the 16-bit average; a then() hook of one's own works"
+    )
+    hook_rules()
+
+
+def hook_rules() -> None:
+    """PyTorch's rules, and its error types and messages."""
+    ddp = DistributedDataParallel(make_regressor(0))
+    x = chainrule.ones(2, 6, dtype=chainrule.float64)
+    ddp(x).sum().backward()  # registering after a backward is allowed, as in PyTorch 2.13
+    ddp.register_comm_hook(None, default_hooks.fp16_compress_hook)
+    problems = []
+
+    def expect(error_type, message, call) -> None:
+        try:
+            call()
+        except error_type as error:
+            assert message in str(error), (message, str(error))
+            problems.append(error_type.__name__)
+        else:
+            raise AssertionError(f"no {error_type.__name__}: {message}")
+
+    expect(
+        RuntimeError,
+        "register_comm_hook or register_builtin_comm_hook can only be called once.",
+        lambda: ddp.register_comm_hook(None, default_hooks.allreduce_hook),
+    )
+    fresh = DistributedDataParallel(make_regressor(0))
+    expect(
+        TypeError, "Communication hook must be callable.", lambda: fresh.register_comm_hook(None, 3)
+    )
+
+    def badly_annotated(state: object, bucket: int) -> Future[chainrule.Tensor]:
+        return Future()
+
+    expect(
+        ValueError,
+        "Communication hook: bucket annotation should be dist.GradBucket.",
+        lambda: fresh.register_comm_hook(None, badly_annotated),
+    )
+    fresh.register_comm_hook(None, lambda state, bucket: bucket.buffer())
+    expect(
+        RuntimeError,
+        "DDP communication hook's callback must return a torch.futures.Future object, but got "
+        "Tensor",
+        lambda: fresh(x).sum().backward(),
+    )
+
+    def too_short(state: object, bucket: dist.GradBucket) -> Future[chainrule.Tensor]:
+        fut = Future()
+        fut.set_result(bucket.buffer()[:1])
+        return fut
+
+    short = DistributedDataParallel(make_regressor(0))
+    short.register_comm_hook(None, too_short)
+    expect(
+        RuntimeError,
+        "but the hook's Future holds a tensor of shape (1,)",
+        lambda: short(x).sum().backward(),
+    )
+    say(f"hook rules as PyTorch's: {', '.join(problems)}")
+
+
+def scenario_powersgd() -> None:
+    """PowerSGD over 2 ranks and 3 buckets (P and Q all-reduced inside the Future's callbacks):
+    at full rank the same training as plain DDP; at rank 1 a different one, with parameters
+    bit-identical across ranks after every step (hooked_steps checks), bucket views or not."""
+    plain = hooked_steps(steps=5)
+    for as_view in (False, True):
+        full = PowerSGDState(
+            None, matrix_approximation_rank=16, start_powerSGD_iter=2, min_compression_rate=0
+        )
+        lossless = hooked_steps(powerSGD_hook, state=full, steps=5, as_view=as_view)
+        gap = max((a - b).abs().max().item() for a, b in zip(plain, lossless))
+        assert gap < 1e-10, gap
+        low = PowerSGDState(None, matrix_approximation_rank=1, start_powerSGD_iter=2)
+        compressed = hooked_steps(powerSGD_hook, state=low, steps=5, as_view=as_view)
+        assert chainrule.equal(compressed[1], plain[1]), "plain all-reduce before iteration 2"
+        assert not chainrule.equal(compressed[-1], plain[-1]), "rank 1 compressed nothing"
+    say(f"PowerSGD: full rank equals plain DDP ({gap:.1e}); rank 1 identical across ranks")
 
 
 def scenario_fault() -> None:

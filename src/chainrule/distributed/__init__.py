@@ -4,8 +4,9 @@ names: launch `mpiexec -n 2 python train.py` and call `init_process_group()` in 
 The collectives hand MPI the tensors' own memory (no pickling, no copies when contiguous); GPU
 tensors are staged through host memory. With the "single" backend (the default when no MPI
 launcher started the process) the same script runs as one process, without MPI installed.
-`nn.parallel.DistributedDataParallel` and `data.distributed.DistributedSampler` build on this.
-See docs/distributed.md.
+`nn.parallel.DistributedDataParallel` and `data.distributed.DistributedSampler` build on this;
+DDP's communication hooks (`register_comm_hook`, `GradBucket`) are in
+`distributed.algorithms.ddp_comm_hooks`. See docs/distributed.md.
 
 >>> import chainrule, chainrule.distributed as dist
 >>> dist.init_process_group()          # "single" here; "mpi" under mpiexec
@@ -36,6 +37,7 @@ from chainrule.distributed.collectives import (
     send,
     wait_seconds,
 )
+from chainrule.distributed.grad_bucket import BuiltinCommHookType, GradBucket
 from chainrule.distributed.process_group import (
     DistBackendError,
     DistError,
@@ -57,8 +59,10 @@ from chainrule.distributed.process_group import (
 )
 
 __all__ = [
+    "BuiltinCommHookType",
     "DistBackendError",
     "DistError",
+    "GradBucket",
     "GroupMember",
     "ProcessGroup",
     "ReduceOp",

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # annotations only: importing datetime costs every `import ch
 from chainrule._tensor import Tensor
 from chainrule.distributed.process_group import ProcessGroup, as_seconds, resolve_group
 from chainrule.errors import DTypeError, ShapeError
+from chainrule.futures import Future
 
 
 class ReduceOp(enum.Enum):
@@ -91,20 +92,29 @@ class _Host:
 
 class Work:
     """A collective in flight (`async_op=True`): `wait()` blocks until it is done and its result
-    is in the tensors."""
+    is in the tensors; `get_future()` is a Future of the output tensors, for `then()` chains."""
 
     def __init__(
-        self, group: ProcessGroup, label: str, requests: list, finish: Callable[[], None]
+        self,
+        group: ProcessGroup,
+        label: str,
+        requests: list,
+        finish: Callable[[], None],
+        outputs: list[Tensor] | None = None,
     ) -> None:
         self._group = group
         self._label = label
         self._requests = requests
         self._finish: Callable[[], None] | None = finish
+        self._outputs = [] if outputs is None else outputs
+        self._future: Future | None = None
 
     def _complete(self) -> None:
         finish, self._finish = self._finish, None
         if finish is not None:
             finish()
+            if self._future is not None:
+                self._future.set_result(self._outputs)
 
     def wait(self, timeout: datetime.timedelta | float | None = None) -> bool:
         if self._finish is not None:
@@ -121,15 +131,50 @@ class Work:
     def is_success(self) -> bool:
         return self.is_completed()
 
+    def get_future(self) -> Future[list[Tensor]]:
+        """A Future completed with the collective's output tensors (a list: `[tensor]` for
+        all_reduce and broadcast, the output tensor or list for the gathers, `[]` for barrier)
+        once it is done. Nothing completes it behind the scenes: its `wait()` waits on this
+        Work, its `done()` checks on it."""
+        if self._future is None:
+            future: Future[list[Tensor]] = Future()
+            if self._finish is None:
+                future.set_result(self._outputs)
+            else:
+                future._drive = self._drive_future
+                future._poll = self.is_completed
+                future._nudge = self._progress
+            self._future = future
+        return self._future
+
+    def _drive_future(self) -> None:
+        """Wait for the collective on behalf of its Future, which takes any error."""
+        try:
+            self.wait()
+        except Exception as error:
+            if self._future is not None and not self._future._done:
+                self._future.set_exception(error)
+
+    def _progress(self) -> None:
+        """Let MPI move this collective along, without completing it here."""
+        if self._finish is not None:
+            for request in self._requests:
+                request.Test()
+
     def __repr__(self) -> str:
         state = "completed" if self._finish is None else "pending"
         return f"Work({self._label}, {state})"
 
 
 def _start(
-    group: ProcessGroup, label: str, requests: list, finish: Callable[[], None], async_op: bool
+    group: ProcessGroup,
+    label: str,
+    requests: list,
+    finish: Callable[[], None],
+    async_op: bool,
+    outputs: list[Tensor],
 ) -> Work | None:
-    work = Work(group, label, requests, finish)
+    work = Work(group, label, requests, finish, outputs)
     if async_op:
         return work
     work.wait()
@@ -175,7 +220,7 @@ def all_reduce(
             host.buffer /= found.size()
         host.store()
 
-    return _start(found, label, [request], finish, async_op)
+    return _start(found, label, [request], finish, async_op, [tensor])
 
 
 def _root(
@@ -210,7 +255,7 @@ def broadcast(
     found.check_same_call(label, f"{_describe(tensor)}, src={found.ranks[root]}")
     host = _Host(tensor)
     request = found.transport.broadcast(host.buffer, root)
-    return _start(found, label, [request], host.store, async_op)
+    return _start(found, label, [request], host.store, async_op, [tensor])
 
 
 def all_gather_into_tensor(
@@ -229,7 +274,7 @@ def all_gather_into_tensor(
     source = _Host(input_tensor)
     target = _Host(output_tensor)
     request = found.transport.allgather(source.buffer, target.buffer)
-    return _start(found, label, [request], target.store, async_op)
+    return _start(found, label, [request], target.store, async_op, [output_tensor])
 
 
 def reduce_scatter_tensor(
@@ -259,7 +304,7 @@ def reduce_scatter_tensor(
             target.buffer /= found.size()
         target.store()
 
-    return _start(found, label, [request], finish, async_op)
+    return _start(found, label, [request], finish, async_op, [output])
 
 
 def _check_sizes(
@@ -297,7 +342,7 @@ def all_gather(
         target.store()
         _unstack_into(gathered, tensor_list)
 
-    return _start(found, label, [request], finish, async_op)
+    return _start(found, label, [request], finish, async_op, list(tensor_list))
 
 
 def reduce(
@@ -328,7 +373,7 @@ def reduce(
                 host.buffer /= found.size()
             host.store()
 
-    return _start(found, label, [request], finish, async_op)
+    return _start(found, label, [request], finish, async_op, [tensor])
 
 
 def gather(
@@ -362,7 +407,7 @@ def gather(
             target.store()
             _unstack_into(gathered, gather_list)
 
-    return _start(found, label, [request], finish, async_op)
+    return _start(found, label, [request], finish, async_op, list(gather_list) if is_root else [])
 
 
 def scatter(
@@ -393,7 +438,7 @@ def scatter(
         source = _Host(Tensor._from_array(stacked, tensor._backend))
     target = _Host(tensor)
     request = found.transport.scatter(source and source.buffer, target.buffer, root)
-    return _start(found, label, [request], target.store, async_op)
+    return _start(found, label, [request], target.store, async_op, [tensor])
 
 
 def all_to_all_single(
@@ -421,7 +466,7 @@ def all_to_all_single(
     source = _Host(input)
     target = _Host(output)
     request = found.transport.all_to_all(source.buffer, send_counts, target.buffer, receive_counts)
-    return _start(found, label, [request], target.store, async_op)
+    return _start(found, label, [request], target.store, async_op, [output])
 
 
 def _split_counts(
@@ -493,7 +538,7 @@ def isend(
     peer = _peer(label, found, dst, group_dst, "dst")
     source = _Host(tensor)
     request = found.transport.send(source.buffer, peer, tag)
-    return Work(found, label, [request], _nothing)
+    return Work(found, label, [request], _nothing, [tensor])
 
 
 def _start_receive(
@@ -511,7 +556,7 @@ def _start_receive(
         peer = _peer(label, found, src, group_src, "src")
     target = _Host(tensor)
     request = found.transport.receive(target.buffer, peer, tag)
-    return Work(found, label, [request], target.store), request, found
+    return Work(found, label, [request], target.store, [tensor]), request, found
 
 
 def irecv(
@@ -563,7 +608,7 @@ def barrier(group: Any = None, async_op: bool = False, device_ids: Any = None) -
     if found is None:
         return None
     found.check_same_call("barrier", "")
-    return _start(found, "barrier", [found.transport.barrier()], _nothing, async_op)
+    return _start(found, "barrier", [found.transport.barrier()], _nothing, async_op, [])
 
 
 def _nothing() -> None:

@@ -18,6 +18,9 @@ from array import array
 from collections.abc import Callable
 from typing import Any
 
+from chainrule.backend import numpy_backend
+from chainrule.backend.float_errors import quiet_float_errors
+
 # The variables a launcher sets in each process it starts: MPICH's Hydra and Slurm's PMI-2
 # (`srun --mpi=pmi2`) set PMI_*, Open MPI sets OMPI_COMM_WORLD_*, PMIx launchers PMIX_RANK.
 _RANK_VARIABLES = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "PMIX_RANK", "MV2_COMM_WORLD_RANK")
@@ -29,6 +32,11 @@ INSTALL_HINT = (
 )
 
 _FAULT_TAG = 7  # on the fault communicator, which carries nothing else
+
+# The user-defined MPI operations on 16-bit floats (see half_combiner), made on first use and
+# shared by every communicator of the process (mpi4py keeps a bounded number of Python ones);
+# MPI_Finalize frees them.
+_HALF_OPS: dict[tuple[str, str], Any] = {}
 
 
 def launched_by_mpi() -> bool:
@@ -124,6 +132,36 @@ class LocalTransport:
 
     def free(self) -> None:
         pass
+
+
+def _has_native_half(mpi: Any) -> bool:
+    """Whether this MPI has a float16 datatype of its own that mpi4py maps NumPy's float16 to
+    (MPICH's MPIX_C_FLOAT16, whose reductions add in float16 as PyTorch's gloo and NCCL do)."""
+    try:
+        return mpi.Datatype.fromcode("e") != mpi.DATATYPE_NULL
+    except (ValueError, KeyError, AttributeError):
+        return False
+
+
+def half_combiner(dtype: Any, op: str) -> Callable[[Any, Any, Any], None]:
+    """An MPI user function combining 16-bit floats of `dtype` (NumPy float16 or ml_dtypes'
+    bfloat16) that travel as raw 16-bit words: `inout = in op inout`, each pair computed in
+    float32 and rounded once to `dtype`. That is each addition rounded as in 16-bit arithmetic
+    (float32's 24 bits hold the exact sum of two float16 or bfloat16 values well enough that the
+    second rounding is exact: 24 >= 2 x 11 + 2), as PyTorch's gloo and NCCL add 16-bit floats.
+    Adding the words as 16-bit integers instead would give garbage: they are signs, exponents
+    and mantissas, not numbers."""
+    xp = numpy_backend.xp
+    combine = {"sum": xp.add, "prod": xp.multiply, "max": xp.maximum, "min": xp.minimum}[op]
+
+    def function(incoming: Any, inout: Any, datatype: Any) -> None:
+        mine = xp.frombuffer(inout, dtype=xp.uint16).view(dtype)
+        theirs = xp.frombuffer(incoming, dtype=xp.uint16).view(dtype)
+        with quiet_float_errors():  # an overflow to inf is a result, as in PyTorch
+            wide = combine(theirs.astype(xp.float32), mine.astype(xp.float32))
+            mine[...] = wide.astype(dtype)
+
+    return function
 
 
 def import_mpi(timeout_s: float) -> Any:
@@ -244,51 +282,90 @@ class MPITransport:
             "lor": mpi.LOR,
             "lxor": mpi.LXOR,
         }
+        self._native_half = _has_native_half(mpi)
+
+    def _message(self, buffer: Any) -> Any:
+        """`buffer` as mpi4py takes it: the array itself, or, for a 16-bit float MPI has no
+        datatype for (bfloat16 always; float16 where the MPI lacks MPIX_C_FLOAT16), its raw
+        16-bit words, which the reductions below combine as floats."""
+        if buffer is None or not self._words_only(buffer):
+            return buffer
+        return [buffer.view("uint16"), self.mpi.UINT16_T]
+
+    def _words_only(self, buffer: Any) -> bool:
+        dtype = getattr(buffer, "dtype", None)
+        if dtype is None or dtype.itemsize != 2 or dtype.kind in "iub":
+            return False
+        return dtype.name == "bfloat16" or not self._native_half
+
+    def _op(self, buffer: Any, op: str) -> Any:
+        """The MPI operation `op` on `buffer`'s dtype: MPI's own, or on 16-bit floats sent as
+        words, a user-defined one that adds (multiplies, compares) them as floats."""
+        if not self._words_only(buffer):
+            return self._ops[op]
+        key = (buffer.dtype.name, op)
+        if key not in _HALF_OPS:
+            _HALF_OPS[key] = self.mpi.Op.Create(half_combiner(buffer.dtype, op), commute=True)
+        return _HALF_OPS[key]
 
     def allreduce(self, buffer: Any, op: str) -> Any:
-        return self.comm.Iallreduce(self.mpi.IN_PLACE, buffer, op=self._ops[op])
+        mpi_op = self._op(buffer, op)
+        return self.comm.Iallreduce(self.mpi.IN_PLACE, self._message(buffer), op=mpi_op)
 
     def broadcast(self, buffer: Any, root: int) -> Any:
-        return self.comm.Ibcast(buffer, root=root)
+        return self.comm.Ibcast(self._message(buffer), root=root)
 
     def allgather(self, send: Any, receive: Any) -> Any:
-        return self.comm.Iallgather(send, receive)
+        return self.comm.Iallgather(self._message(send), self._message(receive))
 
     def reduce_scatter(self, send: Any, receive: Any, op: str) -> Any:
-        return self.comm.Ireduce_scatter_block(send, receive, op=self._ops[op])
+        message, mpi_op = self._message(send), self._op(send, op)
+        return self.comm.Ireduce_scatter_block(message, self._message(receive), op=mpi_op)
 
     def barrier(self) -> Any:
         return self.comm.Ibarrier()
 
     def reduce(self, buffer: Any, op: str, root: int) -> Any:
         """`buffer` combined over the ranks into the root's `buffer` (the others' unchanged)."""
+        message, mpi_op = self._message(buffer), self._op(buffer, op)
         if self.rank == root:
-            return self.comm.Ireduce(self.mpi.IN_PLACE, buffer, op=self._ops[op], root=root)
-        return self.comm.Ireduce(buffer, None, op=self._ops[op], root=root)
+            return self.comm.Ireduce(self.mpi.IN_PLACE, message, op=mpi_op, root=root)
+        return self.comm.Ireduce(message, None, op=mpi_op, root=root)
 
     def gather(self, send: Any, receive: Any, root: int) -> Any:
         """Every rank's `send`, in rank order, into the root's `receive` (None elsewhere)."""
-        return self.comm.Igather(send, receive if self.rank == root else None, root=root)
+        target = self._message(receive) if self.rank == root else None
+        return self.comm.Igather(self._message(send), target, root=root)
 
     def scatter(self, send: Any, receive: Any, root: int) -> Any:
         """The root's `send` cut in rank order, one part into each rank's `receive`."""
-        return self.comm.Iscatter(send if self.rank == root else None, receive, root=root)
+        source = self._message(send) if self.rank == root else None
+        return self.comm.Iscatter(source, self._message(receive), root=root)
 
     def all_to_all(self, send: Any, send_counts: list, receive: Any, receive_counts: list) -> Any:
         """Rank i's part j (of send_counts[j] elements) to rank j's part i."""
         send_offsets = [sum(send_counts[:i]) for i in range(self.size)]
         receive_offsets = [sum(receive_counts[:i]) for i in range(self.size)]
         return self.comm.Ialltoallv(
-            [send, (send_counts, send_offsets)], [receive, (receive_counts, receive_offsets)]
+            self._vector(send, send_counts, send_offsets),
+            self._vector(receive, receive_counts, receive_offsets),
         )
 
+    def _vector(self, buffer: Any, counts: list, offsets: list) -> list:
+        """mpi4py's [data, (counts, offsets)] or, for raw words, [data, (counts, offsets),
+        datatype]."""
+        message = self._message(buffer)
+        if isinstance(message, list):
+            return [message[0], (counts, offsets), message[1]]
+        return [message, (counts, offsets)]
+
     def send(self, buffer: Any, dest: int, tag: int) -> Any:
-        return self.comm.Isend(buffer, dest=dest, tag=tag)
+        return self.comm.Isend(self._message(buffer), dest=dest, tag=tag)
 
     def receive(self, buffer: Any, source: int | None, tag: int) -> Receive:
         """A receive into `buffer` from `source`, or from whichever rank sends first if None;
         its `source` says which, once it has completed."""
-        return Receive(self, buffer, source, tag)
+        return Receive(self, self._message(buffer), source, tag)
 
     def allgather_bytes(self, payload: bytes, wait: Callable[[list], None]) -> list[bytes]:
         """Every rank's `payload`, in rank order. The lengths travel first (one int64 a rank);

@@ -14,6 +14,11 @@ How it works, as PyTorch's reducer does:
 - An end-of-backward callback (`autograd.engine.queue_callback`) starts whatever is left,
   waits for every bucket and copies the averages back into the parameters' `.grad`.
 
+`register_comm_hook(state, hook)` replaces the all-reduce of each bucket by `hook(state,
+bucket)`, which returns a Future of the bucket's new value (chainrule.futures; the hooks
+PyTorch ships are in distributed.algorithms.ddp_comm_hooks): the bucket then holds the raw
+gradients, not divided by the world size, and DDP copies the Future's tensor back into it.
+
 `no_sync()` skips the all-reduce (gradients accumulate locally and are averaged at the first
 synchronised backward); with `find_unused_parameters=True`, parameters that received no
 gradient contribute zeros, and those unused on every rank keep their `.grad` untouched.
@@ -22,22 +27,27 @@ gradient contribute zeros, and those unused on every rank keep their `.grad` unt
 from __future__ import annotations
 
 import contextlib
+import inspect
 import warnings
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from chainrule._tensor import Tensor
 from chainrule.autograd.engine import queue_callback
 from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.distributed import (
+    BuiltinCommHookType,
     DistError,
+    GradBucket,
     ProcessGroup,
     all_gather_object,
     all_reduce,
     broadcast,
 )
+from chainrule.distributed.algorithms.ddp_comm_hooks import default_hooks
 from chainrule.distributed.process_group import resolve_group
+from chainrule.futures import Future
 from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
 
@@ -50,7 +60,7 @@ _PREFIX = "module."
 class _Bucket:
     """Parameters of one dtype whose gradients travel together in one flat array."""
 
-    __slots__ = ("params", "slots", "flat", "views", "pending", "ready", "work")
+    __slots__ = ("params", "slots", "flat", "views", "pending", "ready", "work", "future")
 
     def __init__(self, params: list[Parameter]) -> None:
         self.params = params
@@ -70,11 +80,13 @@ class _Bucket:
         self.pending = len(params)
         self.ready = [False] * len(params)
         self.work: Any = None
+        self.future: Future | None = None  # with a communication hook: what it returned
 
     def reset(self) -> None:
         self.pending = len(self.params)
         self.ready = [False] * len(self.params)
         self.work = None
+        self.future = None
 
 
 def _assign_buckets(params: list[Parameter], caps: tuple[int, int]) -> list[_Bucket]:
@@ -169,6 +181,7 @@ class DistributedDataParallel(Module):
         self._expect_hooks = False  # the last forward asked for a synchronised backward
         self._in_backward = False
         self._next_bucket = 0
+        self._comm_hook: tuple[Any, Callable] | None = None  # (state, hook)
         owner = weakref.ref(self)
         self._hook_handles = [
             param.register_post_accumulate_grad_hook(_gradient_ready_hook(owner))
@@ -256,20 +269,30 @@ class DistributedDataParallel(Module):
         self._copy_in(bucket, slot)
         self._start_full_buckets()
         for started in self._buckets[: self._next_bucket]:
-            started.work.is_completed()  # MPI progresses only when called: let it move on
+            # MPI progresses only when called: let it move on. A hook's Future is only nudged,
+            # never completed here, so its callbacks run at the end of backward, at the same
+            # point on every rank (a callback may start another collective).
+            if started.future is not None:
+                started.future._progress()
+            else:
+                started.work.is_completed()
 
     def _copy_in(self, bucket: _Bucket, slot: int) -> None:
         start, stop = bucket.slots[slot]
         param = bucket.params[slot]
         grad = param.grad
         part = bucket.flat._array[start:stop]
+        view = bucket.views[slot]
         if grad is None:
             part[...] = 0
+        elif self._comm_hook is not None:  # the hook gets the raw sum, as PyTorch's
+            if grad is not view:
+                part[...] = grad._array.reshape(-1)
         else:  # divided by the world size on the way in: the all-reduce sums to the average
             xp = bucket.flat._backend.xp
             xp.multiply(grad._array.reshape(-1), 1 / self.process_group.size(), out=part)
-            if self.gradient_as_bucket_view and grad is not bucket.views[slot]:
-                param.grad = bucket.views[slot]  # from now on backward accumulates in place
+        if grad is not None and self.gradient_as_bucket_view and grad is not view:
+            param.grad = view  # from now on backward accumulates in place
         bucket.ready[slot] = True
         bucket.pending -= 1
 
@@ -277,8 +300,24 @@ class DistributedDataParallel(Module):
         buckets = self._buckets
         while self._next_bucket < len(buckets) and buckets[self._next_bucket].pending == 0:
             bucket = buckets[self._next_bucket]
-            bucket.work = all_reduce(bucket.flat, group=self.process_group, async_op=True)
+            if self._comm_hook is None:
+                bucket.work = all_reduce(bucket.flat, group=self.process_group, async_op=True)
+            else:
+                bucket.future = self._run_comm_hook(self._next_bucket)
             self._next_bucket += 1
+
+    def _run_comm_hook(self, index: int) -> Future:
+        bucket = self._buckets[index]
+        state, hook = self._comm_hook
+        last = index == len(self._buckets) - 1
+        grad_bucket = GradBucket(index, bucket.flat, list(bucket.views), bucket.params, last)
+        future = hook(state, grad_bucket)
+        if not isinstance(future, Future):
+            raise RuntimeError(
+                "DDP communication hook's callback must return a torch.futures.Future object, "
+                f"but got {type(future).__name__}"
+            )
+        return future
 
     def _finish_backward(self) -> None:
         """End of a synchronised backward: start what is left, wait for every bucket, and
@@ -294,7 +333,7 @@ class DistributedDataParallel(Module):
         try:
             if missing and not self.find_unused_parameters:
                 for bucket in self._buckets[: self._next_bucket]:
-                    bucket.work.wait()
+                    self._wait_for(bucket)  # every rank's collectives end before it raises
                 unready = {id(bucket.params[slot]) for bucket, slot in missing}
                 names = ", ".join(
                     _PREFIX + name
@@ -312,13 +351,40 @@ class DistributedDataParallel(Module):
                 self._copy_in(bucket, slot)
             self._start_full_buckets()
             used_everywhere = self._globally_used(missing)
-            for bucket in self._buckets:
-                bucket.work.wait()
+            for index, bucket in enumerate(self._buckets):
+                result = self._wait_for(bucket)
+                if bucket.future is not None:
+                    self._take_hook_result(index, result)
                 self._copy_out(bucket, used_everywhere)
         finally:
             self._next_bucket = 0
             for bucket in self._buckets:
                 bucket.reset()
+
+    @staticmethod
+    def _wait_for(bucket: _Bucket) -> Any:
+        """Wait for the bucket's all-reduce, or for its hook's Future and return its value."""
+        if bucket.future is None:
+            bucket.work.wait()
+            return None
+        return bucket.future.wait()
+
+    def _take_hook_result(self, index: int, result: Any) -> None:
+        """Write what the hook's Future holds into the bucket (cast to the bucket's dtype: a
+        compressing hook may return 16 bits), unless the hook worked in the bucket itself."""
+        bucket = self._buckets[index]
+        if not isinstance(result, Tensor):
+            raise RuntimeError(
+                "DDP communication hook's Future must hold a single Tensor (the bucket's new "
+                f"value), got {type(result).__name__}"
+            )
+        if result.numel() != bucket.flat.numel():
+            raise RuntimeError(
+                f"DDP communication hook: bucket {index} holds {bucket.flat.numel()} elements, "
+                f"but the hook's Future holds a tensor of shape {tuple(result.shape)}"
+            )
+        if result._array is not bucket.flat._array:
+            bucket.flat._array[...] = result._array.reshape(-1)
 
     def _globally_used(self, missing: list[tuple[_Bucket, int]]) -> set[int] | None:
         """With find_unused_parameters: the ids of parameters that got a gradient on some rank
@@ -350,6 +416,47 @@ class DistributedDataParallel(Module):
             else:
                 param.grad._array[...] = view._array
 
+    # ---- communication hooks ---------------------------------------------------------------
+    def register_comm_hook(self, state: object, hook: Callable) -> None:
+        """Communicate each bucket of gradients with `hook(state, bucket)` instead of DDP's
+        all-reduce: `bucket` is a `distributed.GradBucket` (its `buffer()` holds the gradients,
+        not yet divided by the world size), and the hook returns a `futures.Future` of a tensor
+        of the bucket's size, which DDP copies back into the gradients. Once only, as PyTorch.
+
+        >>> import chainrule, chainrule.distributed as dist
+        >>> from chainrule import nn
+        >>> from chainrule.distributed.algorithms.ddp_comm_hooks import default_hooks
+        >>> dist.init_process_group("single")
+        >>> ddp = nn.parallel.DistributedDataParallel(nn.Linear(2, 1))
+        >>> ddp.register_comm_hook(None, default_hooks.fp16_compress_hook)
+        >>> ddp(chainrule.ones(3, 2)).sum().backward()
+        >>> ddp.module.weight.grad
+        tensor([[3., 3.]])
+        >>> dist.destroy_process_group()
+        """
+        _check_comm_hook(hook)
+        if self._comm_hook is not None:
+            raise RuntimeError(
+                "register_comm_hook or register_builtin_comm_hook can only be called once."
+            )
+        if self._in_backward:
+            raise RuntimeError(
+                "DistributedDataParallel: register_comm_hook was called during a backward; "
+                "register it before the backward"
+            )
+        self._comm_hook = (state, hook)
+
+    def _register_builtin_comm_hook(self, comm_hook_type: BuiltinCommHookType) -> None:
+        """Register ALLREDUCE or FP16_COMPRESS by name (PyTorch's C++ hooks; the Python ones of
+        default_hooks here), over this DDP's process group."""
+        hooks = {
+            BuiltinCommHookType.ALLREDUCE: default_hooks.allreduce_hook,
+            BuiltinCommHookType.FP16_COMPRESS: default_hooks.fp16_compress_hook,
+        }
+        if comm_hook_type not in hooks:
+            raise TypeError(f"_register_builtin_comm_hook: unknown hook type {comm_hook_type!r}")
+        self.register_comm_hook(self.process_group, hooks[comm_hook_type])
+
     def _name_of(self, param: Parameter) -> str:
         for name, candidate in self.module.named_parameters():
             if candidate is param:
@@ -377,6 +484,32 @@ def _gradient_ready_hook(owner: weakref.ref) -> Any:
             ddp._gradient_ready(param)
 
     return hook
+
+
+def _check_comm_hook(hook: Any) -> None:
+    """PyTorch's checks on a hook: callable, and annotated (if at all) as
+    `hook(state, bucket: GradBucket) -> Future[Tensor]`."""
+    if not callable(hook):
+        raise TypeError("Communication hook must be callable.")
+    signature = inspect.signature(hook)
+    bucket = signature.parameters.get("bucket")
+    if bucket is not None and not _names(bucket.annotation, GradBucket):
+        raise ValueError("Communication hook: bucket annotation should be dist.GradBucket.")
+    if not _names(signature.return_annotation, Future[Tensor]):
+        raise ValueError(
+            "Communication hook: return annotation should be torch.futures.Future[torch.Tensor]."
+        )
+
+
+def _names(annotation: Any, expected: Any) -> bool:
+    """Whether `annotation` is absent or is `expected`: the object, or a string naming it (what
+    `from __future__ import annotations` leaves)."""
+    if annotation is inspect.Parameter.empty or annotation == expected:
+        return True
+    if isinstance(annotation, str):
+        wanted = "Future[" if expected is not GradBucket else "GradBucket"
+        return wanted in annotation
+    return False
 
 
 def _buffer_sync_flags(broadcast_buffers: bool | None, forward_sync_buffers: bool | None) -> tuple:
