@@ -325,3 +325,29 @@ def test_a_split_product_gives_blas_its_threads_back(threads):
     assert threads.pool_blocks
     after = [entry["num_threads"] for entry in threadpool_info() if entry["user_api"] == "blas"]
     assert after == before
+
+
+def test_products_on_several_threads_at_once_give_blas_its_threads_back(threads):
+    """Products on two of the program's threads at once hold BLAS together; the last to finish
+    restores the count from before the first (not the one it saw, which was already held)."""
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [entry["num_threads"] for entry in threadpool_info() if entry["user_api"] == "blas"]
+
+    before = blas_threads()
+    threads(2, grain=2)
+    a, b = np.ones((256, 64), np.float32), np.ones((64, 64), np.float32)
+    start = threading.Barrier(4)
+
+    def products():
+        start.wait()
+        for _ in range(300):
+            parallel.matmul(a, b)
+
+    workers = [threading.Thread(target=products) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert blas_threads() == before

@@ -210,13 +210,37 @@ def matmul(a: Any, b: Any, out: Any = None) -> Any:
         def block(start: int, stop: int) -> None:
             np.matmul(a, b[:, start:stop], out=out[:, start:stop])
 
-    controllers = _blas_controllers()
-    before = [controller.num_threads for controller in controllers]
-    for controller in controllers:
-        controller.set_num_threads(1)
+    _hold_blas()
     try:
         parallel_for(size, block, item, MATMUL_GRAIN)
     finally:
-        for controller, threads in zip(controllers, before):
-            controller.set_num_threads(threads)
+        _release_blas()
     return whole
+
+
+# Products running now with BLAS held at one thread, and BLAS's thread counts from before the
+# first of them: products on several of the program's threads at once hold BLAS together, and
+# the last to finish gives it back.
+_held = 0
+_held_lock = threading.Lock()
+_blas_threads_before: list = []
+
+
+def _hold_blas() -> None:
+    global _held, _blas_threads_before
+    with _held_lock:
+        if _held == 0:
+            controllers = _blas_controllers()
+            _blas_threads_before = [controller.num_threads for controller in controllers]
+            for controller in controllers:
+                controller.set_num_threads(1)
+        _held += 1
+
+
+def _release_blas() -> None:
+    global _held
+    with _held_lock:
+        _held -= 1
+        if _held == 0:
+            for controller, threads in zip(_blas_controllers(), _blas_threads_before):
+                controller.set_num_threads(threads)
