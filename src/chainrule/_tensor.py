@@ -335,8 +335,9 @@ class Tensor(_TensorMethods):
         extra = self._extra
         current = self._grad
         if current is None:
-            order = dense_order(self._array)
-            if not obeys_layout(grad._array, self._array, order):
+            layouts_differ = not (grad._array.flags.c_contiguous and self._array.flags.c_contiguous)
+            order = dense_order(self._array) if layouts_differ else ()
+            if layouts_differ and not obeys_layout(grad._array, self._array, order):
                 # PyTorch's gradient layout contract: `.grad` has the leaf's strides (a
                 # contiguous leaf gets a contiguous gradient, so `p.grad.view(-1)` works)
                 if create_graph:  # a copy recorded in the graph
