@@ -455,6 +455,28 @@ def test_refusals_match_torch(call, error):
         call()
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.tensor([1, 2]) // lib.tensor([1, 0]),
+        lambda lib: lib.tensor([1, 2]) % 0,
+        lambda lib: 5 // lib.tensor([0]),
+        lambda lib: lib.fmod(lib.tensor([1, 2]), 0),
+        lambda lib: lib.div(lib.tensor([1]), 0, rounding_mode="trunc"),
+        lambda lib: lib.tensor([4]).floor_divide_(lib.tensor([0])),
+    ],
+)
+def test_integer_division_by_zero_is_torchs_runtime_error(call):
+    """PyTorch raises RuntimeError("ZeroDivisionError"): a script's `except RuntimeError`
+    must catch ours too (which is also Python's ZeroDivisionError)."""
+    with pytest.raises(RuntimeError, match="ZeroDivisionError") as theirs:
+        call(torch)
+    assert type(theirs.value) is RuntimeError
+    with pytest.raises(RuntimeError, match="division by zero") as ours:
+        call(chainrule)
+    assert isinstance(ours.value, ZeroDivisionError)
+
+
 def test_out_argument_writes_and_refuses_autograd():
     out = chainrule.zeros(3)
     result = chainrule.add(chainrule.ones(3), 2, out=out)

@@ -568,3 +568,21 @@ def test_statistics_of_nothing_are_nan_without_a_numpy_warning():
         # only PyTorch's own warning (var's degrees of freedom), never NumPy's
         said = [str(w.message).split(" (Triggered internally")[0] for w in torch_said]
         assert [str(w.message) for w in mine_said] == said
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.tensor([[3.0, 1.0], [1.0, 3.0]]).max(dim=1),
+        lambda lib: lib.sort(lib.tensor([2, 1, 3]), descending=True),
+        lambda lib: lib.tensor([1.0, 4.0, 2.0]).topk(2),
+        lambda lib: lib.aminmax(lib.tensor([1.0, 4.0])),
+        lambda lib: lib.frexp(lib.tensor([8.0, -3.0])),
+        lambda lib: lib.linalg.qr(lib.eye(2)),
+        lambda lib: lib.linalg.eigh(lib.eye(2)),
+    ],
+)
+def test_named_results_print_as_torch_return_types(call):
+    """`print(x.max(dim=1))` is common in tutorials: PyTorch prints one field a line."""
+    ours = repr(call(chainrule)).replace("chainrule.", "torch.")
+    assert ours == repr(call(torch))

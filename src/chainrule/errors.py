@@ -44,6 +44,20 @@ class DTypeError(ChainruleError, TypeError, RuntimeError):
     """
 
 
+class IntegerDivisionByZero(ChainruleError, ZeroDivisionError, RuntimeError):
+    """An integer `//`, `%`, fmod or rounded div by zero: PyTorch raises RuntimeError
+    ("ZeroDivisionError"); this is both, so either `except` clause catches it.
+
+    Example:
+        >>> import chainrule
+        >>> try:
+        ...     chainrule.tensor([1, 2]) // 0
+        ... except RuntimeError as error:
+        ...     print(error)
+        floor_divide: integer division by zero
+    """
+
+
 class GradError(ChainruleError, RuntimeError):
     """Anything wrong while differentiating: a freed graph, a modified saved tensor, a vjp
     that returned the wrong shape.

@@ -5,6 +5,7 @@ no arrays, so it sits below the Tensor class.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Sequence
 from typing import Any, TypeAlias
 
@@ -59,3 +60,18 @@ def numpy_keywords(
     if keepdims is not None:
         keepdim = keepdims
     return dim, keepdim
+
+
+def return_type(name: str, fields: Sequence[str]) -> type:
+    """A named tuple standing for PyTorch's `torch.return_types.<name>` (what `max(dim=...)`,
+    `sort`, `linalg.qr`... return), printed as PyTorch prints one: a field a line,
+    `chainrule.return_types.max(\nvalues=tensor(...),\nindices=tensor(...))`."""
+    result = namedtuple(name, fields)
+
+    def __repr__(self: tuple) -> str:  # noqa: N807 - the method's name
+        items = ",\n".join(f"{field}={value!r}" for field, value in zip(self._fields, self))
+        return f"chainrule.return_types.{name}(\n{items})"
+
+    result.__repr__ = __repr__
+    result.__qualname__ = f"return_types.{name}"
+    return result

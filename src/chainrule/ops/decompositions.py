@@ -20,7 +20,6 @@ partial pivoting, column by column over the whole batch).
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 from typing import Any
 
 from chainrule._tensor import Tensor
@@ -29,6 +28,7 @@ from chainrule.autograd.observers import observers, tell
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, GradError, LinAlgError, ShapeError
 from chainrule.ops import reduction
+from chainrule.ops.arguments import return_type
 from chainrule.ops.complex import conj, holomorphic, real
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import cast, elementwise_batch, where
@@ -51,16 +51,16 @@ from chainrule.ops.shape import cat, flip, normalize_dim, squeeze, transpose, un
 
 __all__: list[str] = []  # torch.linalg names only: chainrule.linalg re-exports them
 
-SvdResult = namedtuple("linalg_svd", ["U", "S", "Vh"])
-EighResult = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
-EigResult = namedtuple("linalg_eig", ["eigenvalues", "eigenvectors"])
-QrResult = namedtuple("linalg_qr", ["Q", "R"])
-LstsqResult = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
-LuFactorResult = namedtuple("linalg_lu_factor", ["LU", "pivots"])
-LuFactorExResult = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
-LuResult = namedtuple("linalg_lu", ["P", "L", "U"])
-CholeskyExResult = namedtuple("linalg_cholesky_ex", ["L", "info"])
-InvExResult = namedtuple("linalg_inv_ex", ["inverse", "info"])
+SvdResult = return_type("linalg_svd", ["U", "S", "Vh"])
+EighResult = return_type("linalg_eigh", ["eigenvalues", "eigenvectors"])
+EigResult = return_type("linalg_eig", ["eigenvalues", "eigenvectors"])
+QrResult = return_type("linalg_qr", ["Q", "R"])
+LstsqResult = return_type("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+LuFactorResult = return_type("linalg_lu_factor", ["LU", "pivots"])
+LuFactorExResult = return_type("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+LuResult = return_type("linalg_lu", ["P", "L", "U"])
+CholeskyExResult = return_type("linalg_cholesky_ex", ["L", "info"])
+InvExResult = return_type("linalg_inv_ex", ["inverse", "info"])
 
 
 # ---- helpers -------------------------------------------------------------------------------

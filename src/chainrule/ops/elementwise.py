@@ -14,7 +14,6 @@ from __future__ import annotations
 import inspect
 import math
 import textwrap
-from collections import namedtuple
 from collections.abc import Callable
 from typing import Any, Literal, overload
 
@@ -22,10 +21,10 @@ from chainrule._tensor import Tensor
 from chainrule.autograd import grad_mode
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes, is_array, is_numpy_scalar
-from chainrule.errors import DTypeError, GradError, ShapeError
+from chainrule.errors import DTypeError, GradError, IntegerDivisionByZero, ShapeError
 from chainrule.ops import complex as complex_ops
 from chainrule.ops import shape as _shape
-from chainrule.ops.arguments import Number
+from chainrule.ops.arguments import Number, return_type
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
 from chainrule.ops.conversion import cast, clone, result_type
 from chainrule.ops.creation import tensor, zeros_like
@@ -252,7 +251,7 @@ def _piecewise_constant_jvp(ctx: Node, *tangents: Any) -> Any:
 
 def _check_integer_divisor(name: str, xp: Any, y: Array) -> None:
     if y.dtype.kind in "iub" and (y == 0).any():
-        raise ZeroDivisionError(f"{name}: integer division by zero")
+        raise IntegerDivisionByZero(f"{name}: integer division by zero")
 
 
 def _write_out(name: str, result: Any, out: Any) -> Any:
@@ -2369,7 +2368,7 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     return x * exp2(y)
 
 
-FrexpResult = namedtuple("frexp", ["mantissa", "exponent"])
+FrexpResult = return_type("frexp", ["mantissa", "exponent"])
 
 
 class FrexpParts(Op):
@@ -2403,7 +2402,10 @@ def frexp(input: Tensor) -> FrexpResult:  # noqa: A002
     Example:
         >>> import chainrule
         >>> chainrule.frexp(chainrule.tensor([8.0, -3.0]))
-        frexp(mantissa=tensor([ 0.5000, -0.7500]), exponent=tensor([4, 2], dtype=chainrule.int32))
+        chainrule.return_types.frexp(
+        mantissa=tensor([ 0.5000, -0.7500]),
+        exponent=tensor([4, 2],
+        dtype=chainrule.int32))
     """
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind not in "fV":

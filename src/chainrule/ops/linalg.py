@@ -15,7 +15,6 @@ import functools
 import math
 import string
 import warnings
-from collections import namedtuple
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,7 +23,7 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, LinAlgError, ShapeError
 from chainrule.ops import reduction
-from chainrule.ops.arguments import Number
+from chainrule.ops.arguments import Number, return_type
 from chainrule.ops.autocast import LOWER, autocast_active, autocast_operands, autocast_policy
 from chainrule.ops.complex import complex as make_complex
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real
@@ -1640,7 +1639,7 @@ def _batched_trace(x: Any) -> Any:
     return _product(Einsum, (x,), "...ii->...".replace("...", _LETTERS[: x.ndim - 2]))
 
 
-SlogdetResult = namedtuple("slogdet", ["sign", "logabsdet"])
+SlogdetResult = return_type("slogdet", ["sign", "logabsdet"])
 
 
 class Slogdet(Op):
@@ -1692,7 +1691,9 @@ def slogdet(A: Tensor) -> Tensor:  # noqa: N803
         >>> import chainrule
         >>> A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
         >>> chainrule.slogdet(A)
-        slogdet(sign=tensor(1.), logabsdet=tensor(1.6094))
+        chainrule.return_types.slogdet(
+        sign=tensor(1.),
+        logabsdet=tensor(1.6094))
     """
     _check_linalg_input("linalg.slogdet", A, complex_ok=True)
     sign, logabsdet = apply(Slogdet, (A,))

@@ -16,12 +16,12 @@ tensor([[1., 0.],
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from chainrule.backend import dtypes
 from chainrule.errors import DTypeError, LinAlgError, ShapeError
+from chainrule.ops.arguments import return_type
 from chainrule.ops.complex import conj
 from chainrule.ops.creation import eye, ones_like, zeros
 from chainrule.ops.decompositions import (
@@ -50,18 +50,12 @@ if TYPE_CHECKING:
     from chainrule._tensor import Tensor
 
 
-def _return_type(name: str, fields: Sequence[str]) -> type:
-    result = namedtuple(name, fields)
-    result.__qualname__ = f"return_types.{name}"
-    return result
-
-
-QrResult = _return_type("qr", ("Q", "R"))
-SvdResult = _return_type("svd", ("U", "S", "V"))
-LuUnpackResult = _return_type("lu_unpack", ("P", "L", "U"))
-TriangularSolveResult = _return_type("triangular_solve", ("solution", "cloned_coefficient"))
-SolveExResult = _return_type("linalg_solve_ex", ("result", "info"))
-GeqrfResult = _return_type("geqrf", ("a", "tau"))
+QrResult = return_type("qr", ("Q", "R"))
+SvdResult = return_type("svd", ("U", "S", "V"))
+LuUnpackResult = return_type("lu_unpack", ("P", "L", "U"))
+TriangularSolveResult = return_type("triangular_solve", ("solution", "cloned_coefficient"))
+SolveExResult = return_type("linalg_solve_ex", ("result", "info"))
+GeqrfResult = return_type("geqrf", ("a", "tau"))
 
 __all__ = [
     "geqrf",

@@ -18,7 +18,6 @@ from __future__ import annotations
 import builtins as _builtins
 import math
 import warnings
-from collections import namedtuple as _namedtuple
 from collections.abc import Sequence
 from types import SimpleNamespace as _SimpleNamespace
 from typing import TYPE_CHECKING, Any, overload
@@ -29,7 +28,7 @@ from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, ShapeError
-from chainrule.ops.arguments import numpy_keywords
+from chainrule.ops.arguments import numpy_keywords, return_type
 from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
 from chainrule.ops.elementwise import abs as _abs
@@ -935,7 +934,9 @@ def max(
         >>> import chainrule
         >>> x = chainrule.tensor([[1.0, 5.0, 2.0], [4.0, 0.0, 3.0]])
         >>> chainrule.max(x, 1)
-        max(values=tensor([5., 4.]), indices=tensor([1, 0]))
+        chainrule.return_types.max(
+        values=tensor([5., 4.]),
+        indices=tensor([1, 0]))
         >>> x = chainrule.tensor([1.0, 3.0, 3.0], requires_grad=True)
         >>> x.max().backward()
         >>> x.grad
@@ -1014,7 +1015,9 @@ def min(
         >>> chainrule.min(x)
         tensor(0.)
         >>> chainrule.min(x, 0)
-        min(values=tensor([1., 0., 2.]), indices=tensor([0, 1, 0]))
+        chainrule.return_types.min(
+        values=tensor([1., 0., 2.]),
+        indices=tensor([0, 1, 0]))
     """
     refuse_complex("min", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
@@ -1909,7 +1912,9 @@ def cummin(input: Tensor, dim: int | None = None, *, axis: int | None = None) ->
     Example:
         >>> import chainrule
         >>> chainrule.cummin(chainrule.tensor([3.0, 1.0, 2.0]), 0)
-        cummin(values=tensor([3., 1., 1.]), indices=tensor([0, 1, 1]))
+        chainrule.return_types.cummin(
+        values=tensor([3., 1., 1.]),
+        indices=tensor([0, 1, 1]))
     """
     refuse_complex("cummin", input)
     if axis is not None:  # NumPy's name, as PyTorch
@@ -2138,7 +2143,9 @@ def sort(
     Example:
         >>> import chainrule
         >>> chainrule.sort(chainrule.tensor([3.0, 1.0, 2.0]), descending=True)
-        sort(values=tensor([3., 2., 1.]), indices=tensor([0, 2, 1]))
+        chainrule.return_types.sort(
+        values=tensor([3., 2., 1.]),
+        indices=tensor([0, 2, 1]))
     """
     refuse_complex("sort", input)
     if axis is not None:  # NumPy's name, as PyTorch
@@ -2231,7 +2238,9 @@ def topk(
     Example:
         >>> import chainrule
         >>> chainrule.topk(chainrule.tensor([1.0, 4.0, 2.0, 3.0]), 2)
-        topk(values=tensor([4., 3.]), indices=tensor([1, 3]))
+        chainrule.return_types.topk(
+        values=tensor([4., 3.]),
+        indices=tensor([1, 3]))
     """
     refuse_complex("topk", input)
     if axis is not None:  # NumPy's name, as PyTorch
@@ -2274,7 +2283,9 @@ def kthvalue(
     Example:
         >>> import chainrule
         >>> chainrule.kthvalue(chainrule.tensor([3.0, 1.0, 2.0]), 2)
-        kthvalue(values=tensor(2.), indices=tensor(2))
+        chainrule.return_types.kthvalue(
+        values=tensor(2.),
+        indices=tensor(2))
     """
     refuse_complex("kthvalue", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
@@ -2351,7 +2362,9 @@ def mode(
     Example:
         >>> import chainrule
         >>> chainrule.mode(chainrule.tensor([3, 3, 1, 2, 2]))
-        mode(values=tensor(2), indices=tensor(4))
+        chainrule.return_types.mode(
+        values=tensor(2),
+        indices=tensor(4))
     """
     refuse_complex("mode", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
@@ -3079,9 +3092,7 @@ trapz = trapezoid
 
 def _return_type(name: str, fields: tuple = ("values", "indices")) -> type:
     """A named tuple like torch.return_types.<name>: (values, indices) unless `fields` differ."""
-    result = _namedtuple(name, fields)
-    result.__qualname__ = f"return_types.{name}"
-    return result
+    return return_type(name, fields)
 
 
 _SELECTIONS = (
@@ -3173,7 +3184,9 @@ def histogram(
     Example:
         >>> import chainrule
         >>> chainrule.histogram(chainrule.tensor([1.0, 2.0, 1.0]), bins=2, range=(0.0, 2.0))
-        histogram(hist=tensor([0., 3.]), bin_edges=tensor([0., 1., 2.]))
+        chainrule.return_types.histogram(
+        hist=tensor([0., 3.]),
+        bin_edges=tensor([0., 1., 2.]))
     """
     array = input._array
     if array.dtype.kind not in "f" or array.dtype.itemsize < 4:  # PyTorch's kernel, too
