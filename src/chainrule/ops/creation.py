@@ -17,7 +17,7 @@ from chainrule.autograd.observers import observed_effect, observers
 from chainrule.backend import Array, backend_for_device, backend_of_array, dtypes, is_array
 from chainrule.backend import device as Device
 from chainrule.backend.dtypes import as_dtype
-from chainrule.errors import BackendError, DTypeError, ShapeError
+from chainrule.errors import BackendError, DomainError, DTypeError, ShapeError
 from chainrule.ops.arguments import normalize_size
 from chainrule.ops.op import Op, ToDevice, apply
 from chainrule.ops.shape import broadcast_shapes
@@ -463,6 +463,14 @@ def arange(
         start, end = 0, start
     if _plain(step) == 0:
         raise ShapeError("arange: step must be nonzero")
+    first, last, spacing = _plain(start), _plain(end), _plain(step)
+    if not (math.isfinite(first) and math.isfinite(last)):
+        raise DomainError(f"arange: unsupported range: {first} -> {last}")
+    if (last - first) * spacing < 0:
+        raise DomainError(
+            f"arange: upper bound and lower bound inconsistent with step sign (start {first}, "
+            f"end {last}, step {spacing})"
+        )
     bounds = (start, end, step)
     if dtype is None:
         is_integral = builtins.all(isinstance(_plain(b), int) for b in bounds)
@@ -1424,7 +1432,7 @@ def randint(
     elif high is None:
         low, high = 0, low
     if low >= high:
-        raise ValueError(
+        raise DomainError(
             f"randint: random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
     target = _numpy_dtype(dtype) or dtypes.int64.numpy

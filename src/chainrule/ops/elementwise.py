@@ -21,7 +21,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd import grad_mode
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes, is_array, is_numpy_scalar
-from chainrule.errors import DTypeError, GradError, IntegerDivisionByZero, ShapeError
+from chainrule.errors import DTypeError, GradError, IntegerDivisionError, ShapeError
 from chainrule.ops import complex as complex_ops
 from chainrule.ops import shape as _shape
 from chainrule.ops.arguments import Number, return_type
@@ -251,7 +251,7 @@ def _piecewise_constant_jvp(ctx: Node, *tangents: Any) -> Any:
 
 def _check_integer_divisor(name: str, xp: Any, y: Array) -> None:
     if y.dtype.kind in "iub" and (y == 0).any():
-        raise IntegerDivisionByZero(f"{name}: integer division by zero")
+        raise IntegerDivisionError(f"{name}: integer division by zero")
 
 
 def _write_out(name: str, result: Any, out: Any) -> Any:

@@ -27,7 +27,7 @@ from chainrule.autograd import forward_ad
 from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
-from chainrule.errors import DTypeError, ShapeError
+from chainrule.errors import DomainError, DTypeError, ShapeError
 from chainrule.ops.arguments import numpy_keywords, return_type
 from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
@@ -3139,7 +3139,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     if array.dtype.kind == "b" or array.dtype.kind not in "iu":
         raise DTypeError(f"bincount: not implemented for {input.dtype.name} tensors")
     if array.ndim != 1 or (array.size and int(array.min()) < 0):
-        raise ValueError(
+        raise DomainError(
             f"bincount: only supports 1-d non-negative integral inputs (shape {input.shape})"
         )
     if minlength < 0:
