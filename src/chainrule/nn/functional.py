@@ -2619,9 +2619,11 @@ def grid_sample(
             index = flat if index is None else index + flat
             if bit is not None:
                 factor = coordinates[dim] - lows[dim] if bit else lows[dim] + 1 - coordinates[dim]
-                weight = factor if weight is None else weight * factor
+            else:  # 1, through round's zero derivative: the grid gets PyTorch's zero gradient
+                factor = _round(coordinates[dim]) - lows[dim] + 1
+            weight = factor if weight is None else weight * factor
         gathered = plane.gather(2, expand(unsqueeze(index, 1), (batch, channels, points)))
-        term = gathered if weight is None else gathered * unsqueeze(weight, 1)
+        term = gathered * unsqueeze(weight, 1)
         term = where(unsqueeze(valid, 1), term, 0.0)
         out = term if out is None else out + term
     return reshape(out, (batch, channels, *out_spatial))

@@ -3261,7 +3261,6 @@ __all__ = [
     "nanmedian",
     "nanquantile",
     "nansum",
-    "norm",
     "prod",
     "quantile",
     "softmax",
