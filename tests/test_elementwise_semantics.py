@@ -989,3 +989,18 @@ def test_atan2_at_the_origin_has_torchs_zero_gradient(dtype):
     torch.atan2(*theirs).sum().backward()
     for ours, reference in zip(mine, theirs):
         np.testing.assert_allclose(ours.grad.numpy(), reference.grad.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("alpha", [0, 1, 2, True])
+@pytest.mark.parametrize("other", [[True, True, False, False], True])
+def test_adding_bools_with_an_alpha_stays_bool_as_torch(alpha, other):
+    """torch.add(bool, bool, alpha=2) is bool: alpha is taken as a bool (x | (alpha & y))."""
+    x = [True, False, True, False]
+
+    def result(lib):
+        y = lib.tensor(other) if isinstance(other, list) else other
+        return lib.add(lib.tensor(x), y, alpha=alpha)
+
+    ours, theirs = result(chainrule), result(torch)
+    assert ours.dtype == chainrule.bool and theirs.dtype == torch.bool
+    assert ours.tolist() == theirs.tolist()

@@ -891,10 +891,20 @@ def _scaled(name: str, other: Any, alpha: Any, input: Any) -> Any:  # noqa: A002
                 f"{name}: for integral input tensors, argument alpha must not be a floating "
                 "point number"
             )
+    if all(_is_bool_operand(v) for v in (input, other)):
+        alpha = bool(alpha)  # bool + alpha * bool stays bool, alpha taken as a bool (PyTorch)
+        if not isinstance(other, Tensor):
+            return other and alpha
     if isinstance(other, Tensor):
         return mul(other, alpha)
     _check_operands(name, other)
     return other * alpha
+
+
+def _is_bool_operand(value: Any) -> bool:
+    if isinstance(value, Tensor):
+        return value._array.dtype.kind == "b"
+    return isinstance(value, bool)
 
 
 def add(
