@@ -645,7 +645,7 @@ def to_array(data: Any, backend: Any, dtype: Any = None, copy: bool = True) -> A
         from_python = False
     else:
         from_python = not hasattr(data, "dtype")
-        if isinstance(data, (list, tuple)) and _contains_tensors(data):
+        if isinstance(data, (list, tuple)) and _contains_typed(data):
             if dtype is None:
                 dtype = _nested_dtype(data).numpy
             data = _tensors_to_lists(data)
@@ -656,12 +656,14 @@ def to_array(data: Any, backend: Any, dtype: Any = None, copy: bool = True) -> A
     return array
 
 
-def _contains_tensors(data: Sequence) -> bool:
+def _contains_typed(data: Sequence) -> bool:
+    """Whether the nested sequence holds a tensor or NumPy data (an array or a scalar such as
+    np.float64): items whose dtype enters PyTorch's inference."""
     stack = [data]
     while stack:
         item = stack.pop()
         for element in item:
-            if isinstance(element, Tensor):
+            if isinstance(element, Tensor) or hasattr(element, "dtype"):
                 return True
             if isinstance(element, (list, tuple)):
                 stack.append(element)
@@ -669,8 +671,9 @@ def _contains_tensors(data: Sequence) -> bool:
 
 
 def _nested_dtype(data: Sequence) -> Any:
-    """PyTorch's inference for a sequence holding tensors: their dtypes promoted with the
-    default dtype of each Python scalar's category (tensor([t64, 1.5]) is float64)."""
+    """PyTorch's inference for a sequence holding tensors or NumPy data: their dtypes promoted
+    with the default dtype of each Python scalar's category (tensor([t64, 1.5]) and
+    tensor([np.float64(1.0), 2.5]) are float64)."""
     result = None
     stack = [data]
     while stack:

@@ -14,7 +14,14 @@ from typing import Any
 
 from chainrule._tensor import Tensor, to_array
 from chainrule.autograd.observers import observed_effect, observers
-from chainrule.backend import Array, backend_for_device, backend_of_array, dtypes, is_array
+from chainrule.backend import (
+    Array,
+    backend_for_device,
+    backend_of_array,
+    dtypes,
+    is_array,
+    is_numpy_scalar,
+)
 from chainrule.backend import device as Device
 from chainrule.backend.dtypes import as_dtype
 from chainrule.errors import BackendError, DomainError, DTypeError, ShapeError
@@ -297,7 +304,7 @@ def full(
         tensor([[1.5000, 1.5000]])
     """
     if dtype is None:
-        dtype = dtypes.default_for_category(dtypes.category_of_scalar(fill_value))
+        dtype = dtypes.default_for_category(dtypes.category_of_scalar(_plain(fill_value)))
     return _filled(
         "full",
         (size,) if isinstance(size, int) else tuple(size),
@@ -484,7 +491,8 @@ def arange(
 
 
 def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, Tensor) else value
+    """A Python number for a 0-d tensor or a NumPy scalar (np.int64(3) counts as an int)."""
+    return value.item() if isinstance(value, Tensor) or is_numpy_scalar(value) else value
 
 
 # `range` below is PyTorch's: this module spells Python's `builtins.range`.
