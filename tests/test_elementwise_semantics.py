@@ -1004,3 +1004,19 @@ def test_adding_bools_with_an_alpha_stays_bool_as_torch(alpha, other):
     ours, theirs = result(chainrule), result(torch)
     assert ours.dtype == chainrule.bool and theirs.dtype == torch.bool
     assert ours.tolist() == theirs.tolist()
+
+
+def test_isclose_of_0d_tensors_is_a_0d_tensor_that_reduces():
+    """NumPy's isclose gives a NumPy bool_ for 0-d arrays: the result must still be an array
+    (cummax over it once failed with a view error)."""
+    close = chainrule.isclose(chainrule.tensor(3), chainrule.tensor(3))
+    assert close.shape == () and close.item() is True
+    assert chainrule.cummax(close, 0).values.item() is True
+    assert torch.cummax(torch.isclose(torch.tensor(3), torch.tensor(3)), 0).values.item() is True
+
+
+def test_isclose_of_unbroadcastable_shapes_is_torchs_runtime_error():
+    with pytest.raises(RuntimeError):
+        torch.isclose(torch.ones(2), torch.ones(3))
+    with pytest.raises(RuntimeError):
+        chainrule.isclose(chainrule.ones(2), chainrule.ones(3))

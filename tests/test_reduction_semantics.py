@@ -585,3 +585,29 @@ def test_named_results_print_as_torch_return_types(call):
     """`print(x.max(dim=1))` is common in tutorials: PyTorch prints one field a line."""
     ours = repr(call(chainrule)).replace("chainrule.", "torch.")
     assert ours == repr(call(torch))
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        (([1.0, 2.0], "float32"), ([3, 4], "int8")),
+        (([1, 2], "int64"), ([3.0, 4.5], "float32")),
+        (([1.0, 2.0], "float16"), ([3.0, 4.0], "float32")),
+    ],
+)
+def test_dist_promotes_its_operands_as_torch(a, b):
+    def result(lib):
+        x = lib.tensor(a[0], dtype=getattr(lib, a[1]))
+        y = lib.tensor(b[0], dtype=getattr(lib, b[1]))
+        return lib.dist(x, y, p=3)
+
+    ours, theirs = result(chainrule), result(torch)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    assert ours.item() == pytest.approx(theirs.item(), rel=1e-3)
+
+
+def test_dist_of_integers_is_refused_as_torch():
+    with pytest.raises(RuntimeError):
+        torch.dist(torch.tensor([1, 2]), torch.tensor([3, 4]))
+    with pytest.raises(RuntimeError, match="dist"):
+        chainrule.dist(chainrule.tensor([1, 2]), chainrule.tensor([3, 4]))

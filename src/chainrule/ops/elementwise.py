@@ -29,7 +29,7 @@ from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real
 from chainrule.ops.conversion import cast, clone, result_type
 from chainrule.ops.creation import tensor, zeros_like
 from chainrule.ops.op import Op, apply, elementwise_batch, torch_name, unary_elementwise_jvp
-from chainrule.ops.shape import unbroadcast
+from chainrule.ops.shape import broadcast_shapes, unbroadcast
 
 # is_grad_enabled without its call layer, as ops/op.py reads it (per-op path)
 _grad_enabled = grad_mode._grad_enabled.get
@@ -3841,8 +3841,10 @@ def isclose(
                 f"isclose: {input.dtype.name} did not match {other.dtype.name} (cast one of them)"
             )
     x, y = binary_operands(input, other, "isclose")
-    array = x._backend.xp.isclose(x._array, y._array, rtol=rtol, atol=atol, equal_nan=equal_nan)
-    return Tensor._from_array(array)
+    broadcast_shapes(x.shape, y.shape)  # a ShapeError naming both, not NumPy's ValueError
+    xp = x._backend.xp
+    array = xp.isclose(x._array, y._array, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    return Tensor._from_array(xp.asarray(array))  # 0-d operands: an array, not NumPy's bool_
 
 
 def allclose(

@@ -1472,13 +1472,13 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
         >>> chainrule.dist(chainrule.tensor([1.0, 1.0]), chainrule.tensor([4.0, 5.0]))
         tensor(5.)
     """
-    for tensor in (input, other):
-        if isinstance(tensor, Tensor) and tensor._array.dtype.kind not in "fV":
-            raise DTypeError(
-                f"dist: expected floating point tensors, got {input.dtype.name} (shape "
-                f"{input.shape}) and {other.dtype.name} (shape {other.shape})"
-            )
-    return vector_norm(sub(input, other), float(p))
+    difference = sub(input, other)  # promoted as PyTorch: dist(float32, int8) is float32
+    if difference._array.dtype.kind not in "fcV":
+        raise DTypeError(
+            f"dist: expected floating point tensors, got {input.dtype.name} (shape "
+            f"{input.shape}) and {other.dtype.name} (shape {other.shape})"
+        )
+    return vector_norm(difference, float(p))
 
 
 @holomorphic
