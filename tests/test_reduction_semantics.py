@@ -611,3 +611,16 @@ def test_dist_of_integers_is_refused_as_torch():
         torch.dist(torch.tensor([1, 2]), torch.tensor([3, 4]))
     with pytest.raises(RuntimeError, match="dist"):
         chainrule.dist(chainrule.tensor([1, 2]), chainrule.tensor([3, 4]))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_precision_softmax_rounds_once_as_torch(dtype):
+    """PyTorch's half-precision softmax accumulates in float32 and rounds the result once
+    (log_softmax too, where its exp and log may still differ from NumPy's by an ulp)."""
+    values = np.linspace(-3.0, 2.0, 24).reshape(4, 6)
+    ours = chainrule.tensor(values).to(getattr(chainrule, dtype))
+    theirs = torch.tensor(values).to(getattr(torch, dtype))
+    assert ours.softmax(1).float().tolist() == theirs.softmax(1).float().tolist()
+    np.testing.assert_allclose(
+        ours.log_softmax(1).float().numpy(), theirs.log_softmax(1).float().numpy(), rtol=1e-2
+    )

@@ -2816,10 +2816,25 @@ def _along_rows(ctx: Node, kernel: Any, axis: int, out: Array, *arrays: Array) -
 
 def softmax_into(xp: Any, x: Array, out: Array, axis: int) -> None:
     """softmax of the array x along `axis` into `out`, in place: no temporary the size of x
-    (Softmax's forward, and SoftmaxCrossEntropyBackward's first passes)."""
+    (Softmax's forward, and SoftmaxCrossEntropyBackward's first passes). Half precision is
+    computed in float32 and rounded once, as PyTorch's kernels accumulate."""
+    if _is_half(x):
+        out[...] = _in_float32(xp, softmax_into, x, axis)
+        return
     xp.subtract(x, x.max(axis=axis, keepdims=True), out=out)
     xp.exp(out, out=out)
     out /= out.sum(axis=axis, keepdims=True)
+
+
+def _is_half(x: Array) -> bool:
+    return x.dtype.itemsize == 2 and x.dtype.kind in "fV"  # float16, bfloat16
+
+
+def _in_float32(xp: Any, kernel: Any, x: Array, axis: int) -> Array:
+    wide = x.astype(xp.float32)
+    out = xp.empty(wide.shape, dtype=wide.dtype)
+    kernel(xp, wide, out, axis)
+    return out
 
 
 class SoftmaxBackward(Op):
@@ -2906,7 +2921,11 @@ class LogSoftmax(Op):
 
 def log_softmax_into(xp: Any, x: Array, out: Array, axis: int) -> None:
     """log_softmax of the array x along `axis` into `out`: x - max, then the log of the sum
-    of its exponentials (one temporary the size of x, for the exponentials) taken off."""
+    of its exponentials (one temporary the size of x, for the exponentials) taken off; half
+    precision in float32, as `softmax_into`."""
+    if _is_half(x):
+        out[...] = _in_float32(xp, log_softmax_into, x, axis)
+        return
     xp.subtract(x, x.max(axis=axis, keepdims=True), out=out)
     out -= xp.log(xp.exp(out).sum(axis=axis, keepdims=True))
 
