@@ -292,3 +292,13 @@ def test_numpy_scalars_and_arrays_in_data_keep_their_dtypes_as_torch(make):
     ours, theirs = make(chainrule), make(torch)
     assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
     assert ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize("data", [2**63, [2**63], [3, 2**64], -(2**63) - 1])
+def test_python_ints_past_int64_are_refused_as_torch(data):
+    """NumPy keeps them as uint64 or objects; chainrule wrapped 2**63 to -2**63 silently."""
+    with pytest.raises(ValueError, match="Overflow"):
+        torch.tensor(data)
+    with pytest.raises(ValueError, match="Overflow"):
+        chainrule.tensor(data)
+    assert chainrule.tensor([2**63 - 1]).tolist() == [2**63 - 1]

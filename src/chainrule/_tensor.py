@@ -619,6 +619,9 @@ def _default_dtype_for(array: Array, from_python: bool) -> Any:
     kind = array.dtype.kind
     if from_python and kind in "fV":
         return dtypes.get_default_dtype().numpy
+    if from_python and (kind == "u" or (kind == "O" and _holds_an_int(array))):
+        # NumPy holds Python ints past int64's range as uint64 or objects; PyTorch refuses them
+        raise ValueError("tensor: Overflow when unpacking long long (an int outside int64)")
     if from_python and kind == "c":
         return dtypes.default_for_category(dtypes.COMPLEX).numpy
     if kind == "u" and array.dtype.itemsize > 1:
@@ -626,6 +629,10 @@ def _default_dtype_for(array: Array, from_python: bool) -> Any:
     if kind not in "fiubcV":
         raise TypeError(f"tensor: can't convert data of dtype {array.dtype} to a tensor")
     return array.dtype
+
+
+def _holds_an_int(array: Array) -> bool:
+    return any(type(item) is int for item in array.flat)
 
 
 def to_array(data: Any, backend: Any, dtype: Any = None, copy: bool = True) -> Array:
