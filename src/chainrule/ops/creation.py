@@ -1593,6 +1593,33 @@ def bernoulli(
     return hits.to(input.dtype)
 
 
+def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:  # noqa: A002
+    """A draw from the Poisson distribution of rate `input`, elementwise, in the dtype of
+    `input` (not differentiable).
+
+    Args:
+        input (Tensor): the rates, non-negative.
+        generator (Generator, optional): draw from this generator instead of the default one.
+
+    Returns:
+        Tensor: the shape and dtype of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.poisson(chainrule.tensor([0.0, 0.0]))
+        tensor([0., 0.])
+    """
+    input = random_input(input)  # noqa: A001
+    backend = input._backend
+    rates = input.detach()._array
+
+    def draw(shape: tuple) -> Tensor:
+        counts = _rng(generator, backend).poisson(backend.xp.broadcast_to(rates, shape))
+        return Tensor._from_array(counts.astype(rates.dtype), backend)
+
+    return _per_example(draw, tuple(input.shape))
+
+
 def multinomial(
     input: Tensor,  # noqa: A002
     num_samples: int,
