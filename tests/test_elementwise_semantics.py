@@ -1020,3 +1020,27 @@ def test_isclose_of_unbroadcastable_shapes_is_torchs_runtime_error():
         torch.isclose(torch.ones(2), torch.ones(3))
     with pytest.raises(RuntimeError):
         chainrule.isclose(chainrule.ones(2), chainrule.ones(3))
+
+
+@pytest.mark.parametrize(
+    "x_dtype, y_dtype, alpha",
+    [
+        ("float16", "int8", 0.5),
+        ("float32", "int64", 0.25),
+        ("float16", "float32", 2),
+        ("int32", "int8", 3),
+    ],
+)
+@pytest.mark.parametrize("name", ["add", "sub"])
+def test_alpha_scales_other_in_the_results_dtype_as_torch(name, x_dtype, y_dtype, alpha):
+    """torch.sub(float16, int8, alpha=0.5) is float16: alpha * other is computed in the
+    result's dtype, not in the default float dtype."""
+
+    def result(lib):
+        x = lib.tensor([[1.0, 2.0, 3.0]]).to(getattr(lib, x_dtype))
+        y = lib.tensor([1, 0, 1]).to(getattr(lib, y_dtype))
+        return getattr(lib, name)(x, y, alpha=alpha)
+
+    ours, theirs = result(chainrule), result(torch)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    assert ours.tolist() == theirs.tolist()

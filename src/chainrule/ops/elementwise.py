@@ -896,6 +896,9 @@ def _scaled(name: str, other: Any, alpha: Any, input: Any) -> Any:  # noqa: A002
         if not isinstance(other, Tensor):
             return other and alpha
     if isinstance(other, Tensor):
+        target = result_type(input, other)
+        if other.dtype is not target:  # alpha multiplies in the result's dtype, as PyTorch's
+            other = cast(other, target)
         return mul(other, alpha)
     _check_operands(name, other)
     return other * alpha
