@@ -54,3 +54,20 @@ def test_the_error_is_an_instance_of_torchs(call):
 def test_an_empty_range_is_still_empty():
     assert chainrule.arange(0, 0, -1).tolist() == torch.arange(0, 0, -1).tolist() == []
     assert chainrule.arange(3, 0, -1).tolist() == torch.arange(3, 0, -1).tolist()
+
+
+EMPTY_REDUCTIONS = {
+    "amax of an empty tensor": lambda lib: lib.ones(0, 3).amax(),
+    "amin over an empty dim": lambda lib: lib.ones(0, 3).amin(0),
+    "argmax of an empty tensor": lambda lib: lib.ones(0).argmax(),
+    "max over an empty dim": lambda lib: lib.ones(0, 3).max(0),
+}
+
+
+@pytest.mark.parametrize("call", EMPTY_REDUCTIONS.values(), ids=EMPTY_REDUCTIONS.keys())
+def test_extremes_of_nothing_raise_an_instance_of_torchs_error(call):
+    with pytest.raises(Exception) as theirs:
+        call(torch)
+    with pytest.raises(Exception) as ours:
+        call(chainrule)
+    assert isinstance(ours.value, type(theirs.value)), (type(ours.value), type(theirs.value))

@@ -63,7 +63,8 @@ class DomainError(ChainruleError, ValueError, RuntimeError):
 
 class IndexRangeError(ChainruleError, IndexError, RuntimeError):
     """An index past the end of the dimension it indexes, where PyTorch's op raises
-    RuntimeError (gather, scatter, index_select, index_add); an IndexError too.
+    RuntimeError (gather, scatter, index_select, index_add), or an extreme (max, argmax)
+    over an empty dimension, which PyTorch reports as one or the other; an IndexError too.
 
     Example:
         >>> import chainrule

@@ -27,7 +27,7 @@ from chainrule.autograd import forward_ad
 from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
-from chainrule.errors import DomainError, DTypeError, ShapeError
+from chainrule.errors import DomainError, DTypeError, IndexRangeError, ShapeError
 from chainrule.ops.arguments import numpy_keywords, return_type
 from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
@@ -122,15 +122,15 @@ def _require_nonempty(op_name: str, input: Any, axes: tuple | None) -> None:
     """PyTorch refuses extremes over empty dimensions (they have no identity element)."""
     shape = input.shape
     if axes is None:
-        if input._array.size == 0:
-            raise ShapeError(
+        if input._array.size == 0:  # PyTorch: IndexError (argmax) or RuntimeError (amax)
+            raise IndexRangeError(
                 f"{op_name}(): Expected reduction dim to be specified for input.numel() == 0 "
                 f"(input shape {shape}). Specify the reduction dim with the 'dim' argument."
             )
         return
     for axis in axes:
         if shape and shape[axis] == 0:
-            raise IndexError(
+            raise IndexRangeError(
                 f"{op_name}(): Expected reduction dim {axis} to have non-zero size "
                 f"(input shape {shape})."
             )
