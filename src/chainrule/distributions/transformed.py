@@ -68,7 +68,9 @@ class TransformedDistribution(Distribution):
     def has_rsample(self) -> bool:  # type: ignore[override]
         return self.base_dist.has_rsample
 
-    def expand(self, batch_shape: Sequence[int], _instance: Any = None) -> TransformedDistribution:
+    def expand(
+        self, batch_shape: Sequence[int], _instance: Distribution | None = None
+    ) -> TransformedDistribution:
         return TransformedDistribution(
             self.base_dist.expand(batch_shape), self.transforms, validate_args=False
         )
