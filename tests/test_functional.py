@@ -670,3 +670,13 @@ def test_grid_sample_nearest_gives_the_grid_a_zero_gradient_as_torch(padding_mod
     (ours_x, ours_g), (theirs_x, theirs_g) = grads
     np.testing.assert_allclose(ours_x, theirs_x, rtol=1e-12)
     assert np.array_equal(ours_g, theirs_g) and not theirs_g.any()
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear", "bicubic"])
+def test_interpolate_to_the_same_size_returns_a_new_tensor_as_torch(mode):
+    """PyTorch's result never aliases its input: an in-place write into it leaves x alone."""
+    for lib, functional in ((chainrule, F), (torch, TF)):
+        x = lib.ones(1, 2, 4, 4)
+        y = functional.interpolate(x, size=(4, 4), mode=mode)
+        y.add_(1)
+        assert y is not x and x.sum().item() == 32.0 and y.sum().item() == 64.0
