@@ -95,7 +95,7 @@ CALLS = {
     ),
     "interpolate linear": lambda lib, fn, v: fn.interpolate(v["x3"], size=7, mode="linear"),
     "adaptive_max_pool2d": lambda lib, fn, v: fn.adaptive_max_pool2d(v["x3"][None], 2),
-    "prelu": lambda lib, fn, v: fn.prelu(v["x3"], lib.tensor([0.2], dtype=lib.float64)),
+    "prelu": lambda lib, fn, v: fn.prelu(v["x3"], lib.tensor([0.2])),
     "addmm": lambda lib, fn, v: lib.addmm(v["x1"], v["x2"].T, v["w"][:3]),
     "outer": lambda lib, fn, v: lib.outer(v["x1"], v["b"]),
     "trace": lambda lib, fn, v: v["x2"][:, :3].trace(),
