@@ -89,13 +89,6 @@ CALLS = {
     "conv_transpose2d": lambda lib, fn, v: fn.conv_transpose2d(
         v["x3"][None], v["x3"][:, None, :2, :2]
     ),
-    "interpolate nearest": lambda lib, fn, v: fn.interpolate(v["x3"][None], scale_factor=2),
-    "interpolate bilinear": lambda lib, fn, v: fn.interpolate(
-        v["x3"][None], size=(5, 7), mode="bilinear"
-    ),
-    "interpolate linear": lambda lib, fn, v: fn.interpolate(v["x3"], size=7, mode="linear"),
-    "adaptive_max_pool2d": lambda lib, fn, v: fn.adaptive_max_pool2d(v["x3"][None], 2),
-    "prelu": lambda lib, fn, v: fn.prelu(v["x3"], lib.tensor([0.2])),
     "addmm": lambda lib, fn, v: lib.addmm(v["x1"], v["x2"].T, v["w"][:3]),
     "outer": lambda lib, fn, v: lib.outer(v["x1"], v["b"]),
     "trace": lambda lib, fn, v: v["x2"][:, :3].trace(),

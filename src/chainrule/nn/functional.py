@@ -1098,8 +1098,6 @@ def _adaptive_max_pool(
     x, unbatched = _spatial_input(name, input, dims)
     sizes = _adaptive_size(name, dims, tuple(x.shape[2:]), output_size)
     out, indices = _pool_ops.adaptive_max_pool(x, sizes)
-    if not unbatched:
-        _torch_name(out, f"AdaptiveMaxPool{dims}DBackward0" if dims > 1 else "SqueezeBackward1")
     return _max_result(out, indices, unbatched, return_indices)
 
 
@@ -1473,20 +1471,7 @@ def interpolate(
     if mode == "area":
         return _adaptive_avg_pool(input, out_size, n, "interpolate")
     result = _interpolation_ops.resample(input, out_size, scales, mode, bool(align_corners))
-    if bytes_in or result is input:
-        return result.byte() if bytes_in else result
-    return _torch_name(result, f"Upsample{_UPSAMPLE_NAMES[mode]}{n}DBackward0")
-
-
-# PyTorch's upsample kernels by mode, whose grad_fn names a printed result shows
-_UPSAMPLE_NAMES = {
-    "nearest": "Nearest",
-    "nearest-exact": "NearestExact",
-    "linear": "Linear",
-    "bilinear": "Bilinear",
-    "bicubic": "Bicubic",
-    "trilinear": "Trilinear",
-}
+    return result.byte() if bytes_in else result
 
 
 # ---- distances -----------------------------------------------------------------------------

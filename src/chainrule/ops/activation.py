@@ -41,7 +41,7 @@ from chainrule.ops.elementwise import (
 )
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.indexing import narrow
-from chainrule.ops.op import Op, apply, elementwise_batch, torch_name, unary_elementwise_jvp
+from chainrule.ops.op import Op, apply, elementwise_batch, unary_elementwise_jvp
 from chainrule.ops.shape import reshape
 
 # ---- ReLU, GELU and their fused backward ops -----------------------------------------------
@@ -944,7 +944,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     elif weight.numel() == 1:
         slope = reshape(weight, ())
     x = piecewise_input(input)
-    return torch_name(where(x > 0, x, slope * x), "PreluKernelBackward0")
+    return where(x > 0, x, slope * x)
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
