@@ -145,10 +145,7 @@ class Node:
 
     # ---- introspection, PyTorch-style ---------------------------------------------------
     def name(self) -> str:
-        """PyTorch's name for this node, as `grad_fn=<...>` prints it: the op's, unless the
-        call that made it saved a more specific `torch_name` (PyTorch names one op several
-        ways: a Linear is AddmmBackward0 on a matrix, ViewBackward0 on a batch of them)."""
-        return self.__dict__.get("torch_name") or self.op.node_name()
+        return self.op.node_name()
 
     @property
     def next_functions(self) -> tuple[tuple[Node | None, int], ...]:

@@ -95,7 +95,6 @@ from chainrule.ops.nn_common import constant as _constant
 from chainrule.ops.nn_common import refuse_complex_autograd as _refuse_complex_autograd
 from chainrule.ops.nn_common import shape_constant as _shape_constant
 from chainrule.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
-from chainrule.ops.op import torch_name as _torch_name
 from chainrule.ops.reduction import log_softmax as _log_softmax
 from chainrule.ops.reduction import mean as _mean
 from chainrule.ops.reduction import norm
@@ -594,7 +593,7 @@ def _convolution_transpose(
     )
     if bias is not None:
         out = out + reshape(bias, (channels,) + (1,) * (out.ndim - 2))
-    return out[0] if unbatched else _torch_name(out, "ConvolutionBackward0")
+    return out[0] if unbatched else out
 
 
 def conv_transpose1d(
@@ -813,8 +812,6 @@ def _max_pool(
     shape = tuple(x.shape[2:])
     geometry = _pool_geometry(name, dims, shape, kernel_size, stride, padding, dilation, ceil_mode)
     out, indices = _pool_ops.max_pool(x, *geometry)
-    if not unbatched:  # PyTorch runs a 1-D pool as a 2-D one, squeezed
-        _torch_name(out, f"MaxPool{dims}DWithIndicesBackward0" if dims > 1 else "SqueezeBackward1")
     return _max_result(out, indices, unbatched, return_indices)
 
 
@@ -1189,9 +1186,7 @@ def _avg_pool(
         name, dims, shape, kernel_size, stride, padding, 1, ceil_mode
     )
     out = _pool_ops.avg_pool(x, kernel, steps, pads, out_size, count_include_pad, divisor_override)
-    if unbatched:
-        return out[0]
-    return _torch_name(out, f"AvgPool{dims}DBackward0" if dims > 1 else "SqueezeBackward1")
+    return out[0] if unbatched else out
 
 
 def avg_pool1d(
@@ -1309,13 +1304,7 @@ def _adaptive_avg_pool(
     x, unbatched = _spatial_input(name, input, dims)
     sizes = _adaptive_size(name, dims, tuple(x.shape[2:]), output_size)
     out = _pool_ops.adaptive_avg_pool(x, sizes)
-    if unbatched:
-        return out[0]
-    if dims == 1:  # PyTorch's grad_fn: a squeezed 2-D pool, or a mean for a global pool
-        return _torch_name(out, "SqueezeBackward1")
-    if all(size == 1 for size in sizes):
-        return _torch_name(out, "MeanBackward1")
-    return _torch_name(out, f"AdaptiveAvgPool{dims}DBackward0")
+    return out[0] if unbatched else out
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: int | None | Sequence[int | None]) -> Tensor:
@@ -1625,8 +1614,7 @@ def mse_loss(
     _refuse_complex("mse_loss", input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     difference = input - target
-    loss = _weighted("mse_loss", difference * difference, weight, reduction, True)
-    return loss if weight is not None else _torch_name(loss, "MseLossBackward0")
+    return _weighted("mse_loss", difference * difference, weight, reduction, True)
 
 
 @_autocast_policy(_FLOAT32)
@@ -1700,7 +1688,7 @@ def smooth_l1_loss(
         return _reduce("smooth_l1_loss", distance, reduction)
     near = _minimum(distance, beta)  # the quadratic branch never sees an inf (0 * inf = nan)
     loss = where(distance < beta, 0.5 * near * near / beta, distance - 0.5 * beta)
-    return _torch_name(_reduce("smooth_l1_loss", loss, reduction), "SmoothL1LossBackward0")
+    return _reduce("smooth_l1_loss", loss, reduction)
 
 
 @_autocast_policy(_FLOAT32)
@@ -1737,8 +1725,7 @@ def huber_loss(
     distance = _abs(input - target)
     near = _minimum(distance, delta)  # the quadratic branch never sees an inf (0 * inf = nan)
     loss = where(distance < delta, 0.5 * near * near, delta * (distance - 0.5 * delta))
-    loss = _weighted("huber_loss", loss, weight, reduction, False)
-    return loss if weight is not None else _torch_name(loss, "HuberLossBackward0")
+    return _weighted("huber_loss", loss, weight, reduction, False)
 
 
 def _same_shape(op_name: str, input: Tensor, target: Tensor) -> None:
@@ -1787,9 +1774,7 @@ def binary_cross_entropy(
     loss = _binary_cross_entropy_elements(input, target)
     if weight is not None:
         loss = loss * weight
-    return _torch_name(
-        _reduce("binary_cross_entropy", loss, reduction), "BinaryCrossEntropyBackward0"
-    )
+    return _reduce("binary_cross_entropy", loss, reduction)
 
 
 @_autocast_policy(_FLOAT32)
@@ -1831,8 +1816,7 @@ def binary_cross_entropy_with_logits(
     loss = (1 - target) * input - log_weight * logsigmoid(input)
     if weight is not None:
         loss = loss * weight
-    loss = _reduce("binary_cross_entropy_with_logits", loss, reduction)
-    return _torch_name(loss, "BinaryCrossEntropyWithLogitsBackward0")
+    return _reduce("binary_cross_entropy_with_logits", loss, reduction)
 
 
 @_autocast_policy(_FLOAT32)

@@ -332,10 +332,6 @@ class Det(Op):
     other than S_i, which never divides (the cofactors of a rank-deficient matrix are finite:
     nonzero at rank n - 1, zero below). Tangent: sum(C * t)."""
 
-    @classmethod
-    def node_name(cls) -> str:
-        return "LinalgDetBackward0"  # PyTorch's
-
     label = "linalg.det"
 
     @staticmethod

@@ -28,7 +28,7 @@ from chainrule.ops.arguments import Number, return_type
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
 from chainrule.ops.conversion import cast, clone, result_type
 from chainrule.ops.creation import tensor, zeros_like
-from chainrule.ops.op import Op, apply, elementwise_batch, torch_name, unary_elementwise_jvp
+from chainrule.ops.op import Op, apply, elementwise_batch, unary_elementwise_jvp
 from chainrule.ops.shape import broadcast_shapes, unbroadcast
 
 # is_grad_enabled without its call layer, as ops/op.py reads it (per-op path)
@@ -1013,8 +1013,7 @@ def rsub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1) -
     """
     if alpha != 1:
         input = _scaled("rsub", input, alpha, other)  # noqa: A001
-    out = sub(other, input)  # PyTorch's rsub(Tensor, Scalar) and rsub(Tensor, Tensor)
-    return torch_name(out, "RsubBackward0" if isinstance(other, Tensor) else "RsubBackward1")
+    return sub(other, input)
 
 
 def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
@@ -1099,7 +1098,7 @@ def div(
 
 
 def rdiv(input: Tensor, other: Number) -> Tensor:  # noqa: A002
-    return torch_name(div(other, input), "MulBackward0")  # PyTorch: other * input.reciprocal()
+    return div(other, input)
 
 
 def floor_divide(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
@@ -1210,10 +1209,7 @@ def pow(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  # noqa: A
         raise DTypeError("pow: integers to negative integer powers are not allowed")
     if kind == "c":
         return apply(complex_variant(Pow), (x, y))
-    out = apply(Pow, (x, y))
-    if not isinstance(input, Tensor):  # PyTorch's pow(Scalar, Tensor) and pow(Tensor, Tensor)
-        return torch_name(out, "PowBackward2")
-    return torch_name(out, "PowBackward1") if isinstance(exponent, Tensor) else out
+    return apply(Pow, (x, y))
 
 
 def rpow(input: Tensor, other: Number) -> Tensor:  # noqa: A002
@@ -1469,10 +1465,6 @@ class Log(Op):
 class Log1p(Op):
     """log(1 + x), accurate near 0. Derivative: g / (1 + x)."""
 
-    @classmethod
-    def node_name(cls) -> str:
-        return "Log1PBackward0"  # PyTorch's
-
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
         ctx.save(x=x)
@@ -1574,10 +1566,6 @@ class Cbrt(Op):
 
 class Square(Op):
     """x**2. Derivative: 2 x g."""
-
-    @classmethod
-    def node_name(cls) -> str:
-        return "PowBackward0"  # PyTorch's
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
@@ -2079,10 +2067,6 @@ class LogAddExp(Op):
     """log(exp(x) + exp(y)), computed without overflow. Derivatives: exp(x - out) and
     exp(y - out), the softmax weights of the two operands."""
 
-    @classmethod
-    def node_name(cls) -> str:
-        return "LogaddexpBackward0"  # PyTorch's
-
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         out = ctx.xp.logaddexp(x, y)
@@ -2098,10 +2082,6 @@ class LogAddExp(Op):
 
 class LogAddExp2(Op):
     """log2(2**x + 2**y), computed without overflow. Derivatives: 2**(x - out), 2**(y - out)."""
-
-    @classmethod
-    def node_name(cls) -> str:
-        return "Logaddexp2Backward0"  # PyTorch's
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
@@ -2137,10 +2117,6 @@ class XLogY(Op):
     """x log(y), 0 where x == 0 (unless y is nan), as PyTorch's xlogy. Derivatives, PyTorch's:
     xlogy(g, y) for x, 0 where x == 0 and y <= 0 (where log(y) is -inf or nan); g x / y for y
     (nan at x == y == 0)."""
-
-    @classmethod
-    def node_name(cls) -> str:
-        return "XlogyBackward0"  # PyTorch's
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
@@ -2830,10 +2806,6 @@ class Clamp(Op):
     """min(max(x, lo), hi) with scalar bounds (hi wins when lo > hi). Derivative: g where
     lo <= x <= hi (the bounds themselves pass gradient, as PyTorch), else 0."""
 
-    @classmethod
-    def node_name(cls) -> str:
-        return "ClampBackward1"  # PyTorch's
-
     @staticmethod
     def forward(ctx: Node, x: Array, lo: Any, hi: Any) -> Array:
         ctx.save(x=x, lo=lo, hi=hi)
@@ -2861,10 +2833,6 @@ class ClampTensor(Op):
     (`names` says which are given). Derivatives, PyTorch's: g to x where lo <= x <= hi; to lo
     where x < lo < hi (just x < lo without hi); to hi where x > hi or hi < lo (so hi wins
     crossed bounds); nan in x or a bound gives nan."""
-
-    @classmethod
-    def node_name(cls) -> str:
-        return "ClampBackward0"  # PyTorch's
 
     label = "clamp"
 

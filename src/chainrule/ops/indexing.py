@@ -25,7 +25,7 @@ from chainrule.ops.arguments import normalize_dim, numpy_keywords, require_dims
 from chainrule.ops.conversion import cast, clone, result_type
 from chainrule.ops.creation import arange
 from chainrule.ops.elementwise import as_tensor_operand, logical_and, logical_xor, mul, where
-from chainrule.ops.op import Op, apply, torch_name
+from chainrule.ops.op import Op, apply
 from chainrule.ops.shape import (
     Split,
     broadcast_shapes,
@@ -388,26 +388,7 @@ def getitem(input: Tensor, key: IndexKey) -> Tensor:  # noqa: A002
         if selects is not None:  # PyTorch applies the integers first, as selects
             input = apply(BasicIndex, (input,), selects, True)  # noqa: A001
             normalized = rest
-    out = apply(BasicIndex if basic else Index, (input,), normalized, basic)
-    if basic and out._node is not None:
-        out._node.__dict__["torch_name"] = _basic_index_name(normalized)
-    return out
-
-
-def _basic_index_name(key: tuple) -> str:
-    """PyTorch's grad_fn of x[key] for ints, slices and None: the node of the last part it
-    applies (a select for an int, an unsqueeze for None; a full slice records nothing)."""
-    for part in reversed(key):
-        if type(part) is int:
-            return "SelectBackward0"
-        if part is None:
-            return "UnsqueezeBackward0"
-        if type(part) is slice and part != _FULL:
-            return "SliceBackward0"
-    return "AliasBackward0"
-
-
-_FULL = slice(None)
+    return apply(BasicIndex if basic else Index, (input,), normalized, basic)
 
 
 def expand_ellipsis(key: tuple, ndim: int, consumed: int) -> tuple:
@@ -574,7 +555,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor: 
     else:
         fill = as_tensor_operand(value, input.dtype, input)
     broadcast_shapes(input.shape, mask.shape)
-    return torch_name(where(mask, fill, input), "MaskedFillBackward0")
+    return where(mask, fill, input)
 
 
 # ---- along a dimension: gather, scatter, index_select, index_add -----------------------------
@@ -2072,7 +2053,7 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
         )
 
     key = (slice(None),) * dim + (index % size, Ellipsis)
-    return torch_name(apply(BasicIndex, (input,), key, True), "SelectBackward0")
+    return apply(BasicIndex, (input,), key, True)
 
 
 def _sections_or_indices(op_name: str, indices_or_sections: Any) -> int | tuple[int, ...]:

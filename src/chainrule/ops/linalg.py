@@ -40,7 +40,7 @@ from chainrule.ops.elementwise import (
     where,
 )
 from chainrule.ops.indexing import pad
-from chainrule.ops.op import Op, apply, torch_name
+from chainrule.ops.op import Op, apply
 from chainrule.ops.shape import (
     broadcast_shapes,
     cat,
@@ -318,14 +318,8 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     x, y = binary_operands(input, other)
     _check_matmul(x, y)
     if x.ndim == 1 and y.ndim == 1:
-        return torch_name(_product(Einsum, (x, y), "i,i->"), "DotBackward0")
-    out = _product(Matmul, (x, y))
-    return torch_name(out, _MATMUL_NAMES.get((x.ndim, y.ndim), "UnsafeViewBackward0"))
-
-
-# PyTorch's grad_fn of a matmul by the operands' ranks: mm, mv, a squeezed mm, and for batches
-# a view of one folded mm or bmm.
-_MATMUL_NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 2): "SqueezeBackward4"}
+        return _product(Einsum, (x, y), "i,i->")
+    return _product(Matmul, (x, y))
 
 
 def rmatmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
@@ -373,7 +367,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
         raise ShapeError(f"bmm: expected 3-D tensors, got shapes {input.shape} and {mat2.shape}")
     if input.shape[0] != mat2.shape[0]:
         raise ShapeError(f"bmm: batch sizes differ: shapes {input.shape} and {mat2.shape}")
-    return torch_name(matmul(input, mat2), "BmmBackward0")
+    return matmul(input, mat2)
 
 
 @autocast_policy(LOWER)
@@ -414,7 +408,7 @@ def addmm(
     _check_scaled_input(
         "addmm", input, target, f"mat1 {mat1.shape}, mat2 {mat2.shape}", beta, alpha
     )
-    return torch_name(_scaled_sum(input, mm(mat1, mat2), beta, alpha), "AddmmBackward0")
+    return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
 
 
 def _check_scaled_input(
@@ -646,7 +640,7 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
     if isinstance(value, Tensor) or value != 1:
         # PyTorch casts the value to the result's dtype: an integer result truncates it
         product = product * (value if dtype.numpy.kind in "fV" else int(value))
-    return torch_name(input + product, "AddcmulBackward0")
+    return input + product
 
 
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:  # noqa: A002
@@ -976,7 +970,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
             f"dot: inconsistent tensor size, shapes {tuple(input.shape)} and "
             f"{tuple(tensor.shape)} have {input.shape[0]} and {tensor.shape[0]} elements"
         )
-    return torch_name(_product(Einsum, (input, tensor), "i,i->"), "DotBackward0")
+    return _product(Einsum, (input, tensor), "i,i->")
 
 
 def vdot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
@@ -1016,7 +1010,7 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
     """
     _check_vectors("outer", input, vec2)
     x, y = binary_operands(input, vec2)
-    return torch_name(_product(Einsum, (x, y), "i,j->ij"), "MulBackward0")  # as PyTorch's
+    return _product(Einsum, (x, y), "i,j->ij")
 
 
 ger = outer
@@ -1079,7 +1073,7 @@ def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
             f"mv: shapes {tuple(input.shape)} and {tuple(vec.shape)} cannot be multiplied "
             f"({input.shape[1]} != {vec.shape[0]})"
         )
-    return torch_name(_product(Matmul, (input, vec)), "MvBackward0")
+    return _product(Matmul, (input, vec))
 
 
 def _tensordot_dims(a: Any, b: Any, dims: Any) -> tuple[list[int], list[int]]:
@@ -1172,7 +1166,7 @@ def trace(input: Tensor) -> Tensor:  # noqa: A002
         matrix = cast(matrix, dtypes.int64)
     if matrix.shape[0] != matrix.shape[1]:  # a rectangular matrix: its main diagonal's sum
         return _product(Einsum, (apply(Diagonal, (matrix,), 0, 0, 1),), "i->")
-    return torch_name(_product(Einsum, (matrix,), "ii->"), "TraceBackward0")
+    return _product(Einsum, (matrix,), "ii->")
 
 
 # ---- Kronecker and cross products, block diagonals -------------------------------------------
@@ -1570,10 +1564,6 @@ def triu(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
 class Inv(Op):
     """A^-1 for a batch of square matrices. Derivative: -A^-T g A^-T (from the saved output);
     tangent -A^-1 t A^-1."""
-
-    @classmethod
-    def node_name(cls) -> str:
-        return "LinalgInvExBackward0"  # PyTorch's
 
     label = "linalg.inv"
 

@@ -641,16 +641,6 @@ def norm(
     """`torch.norm`: p='nuc' is the nuclear norm of the matrices over `dim` (two dims; None
     means all of a 2-D input), any other p is `reduction.norm`'s vector norm.
 
-    Args:
-        input (Tensor): floating point or complex.
-        p (float or str): the order: a number, 'fro' (the default) or 'nuc'.
-        dim (int or tuple of ints, optional): the dimensions reduced; None reduces all.
-        keepdim (bool): keep each reduced dimension with size 1.
-        dtype (dtype, optional): compute in this dtype.
-
-    Returns:
-        Tensor: `input`'s shape without the reduced dimensions (size 1 with `keepdim`).
-
     Example:
         >>> import chainrule
         >>> chainrule.norm(chainrule.tensor([[3.0, 0.0], [0.0, -2.0]]), p="nuc")

@@ -17,7 +17,7 @@ from chainrule.ops.autocast import LOWER, autocast_active, autocast_operands
 from chainrule.ops.complex import apply_holomorphic, holomorphic
 from chainrule.ops.linalg import Einsum, Matmul, matmul, stacked_matmul
 from chainrule.ops.nn_common import check_floating
-from chainrule.ops.op import Op, torch_name
+from chainrule.ops.op import Op
 from chainrule.ops.reduction import sum as reduce_sum
 from chainrule.ops.shape import expand, reshape, transpose, unsqueeze
 
@@ -148,8 +148,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"!= {weight.shape[1]})"
         )
     if bias is None:
-        out = apply_holomorphic(Linear, (input, weight))
-        return torch_name(out, _LINEAR_NAMES.get((input.ndim, False), "UnsafeViewBackward0"))
+        return apply_holomorphic(Linear, (input, weight))
     bias_shape = bias._array.shape
     if bias_shape not in ((weight._array.shape[0],), (1,), ()):
         raise ShapeError(
@@ -157,15 +156,4 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     if bias_shape != (weight._array.shape[0],):
         return apply_holomorphic(Linear, (input, weight)) + bias
-    out = apply_holomorphic(Linear, (input, weight, bias))
-    return torch_name(out, _LINEAR_NAMES.get((input.ndim, True), "ViewBackward0"))
-
-
-# PyTorch's grad_fn of a linear layer by the input's rank (and bias): it runs a matrix input
-# as addmm (mm without bias), a vector as a squeezed or viewed matrix, a batch as a view.
-_LINEAR_NAMES = {
-    (2, True): "AddmmBackward0",
-    (2, False): "MmBackward0",
-    (1, True): "ViewBackward0",
-    (1, False): "SqueezeBackward4",
-}
+    return apply_holomorphic(Linear, (input, weight, bias))

@@ -25,7 +25,7 @@ from chainrule.ops.nn_common import (
     merge_batch,
     split_batch,
 )
-from chainrule.ops.op import Op, apply, elementwise_batch, torch_name
+from chainrule.ops.op import Op, apply, elementwise_batch
 from chainrule.ops.reduction import log_softmax, softmax, softmax_into
 from chainrule.ops.reduction import sum as reduce_sum
 from chainrule.ops.shape import movedim, reshape, unsqueeze
@@ -399,9 +399,7 @@ def cross_entropy(
         smooth = where(keep, -reduce_sum(log_probabilities, 1), 0.0)
         smooth = _weighted_reduction(smooth, weights, reduction)
         result = result * (1 - label_smoothing) + smooth * (label_smoothing / classes)
-        return result[0] if unbatched and reduction == "none" else result
-    result = result[0] if unbatched and reduction == "none" else result
-    return torch_name(result, _nll_name(x))
+    return result[0] if unbatched and reduction == "none" else result
 
 
 @autocast_policy(FLOAT32)
@@ -452,11 +450,4 @@ def nll_loss(
     weights = _class_weights(x, labels, weight, ignore_index)
     loss = -picked * weights
     result = _weighted_reduction(loss, weights, reduction)
-    result = result[0] if unbatched and reduction == "none" else result
-    return torch_name(result, _nll_name(x))
-
-
-def _nll_name(x: Tensor) -> str:
-    """PyTorch's grad_fn of a class-index loss: its nll_loss, or nll_loss2d for inputs with
-    spatial dimensions (N, C, d1, ...)."""
-    return "NllLoss2DBackward0" if x.ndim > 2 else "NllLossBackward0"
+    return result[0] if unbatched and reduction == "none" else result

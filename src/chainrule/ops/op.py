@@ -82,16 +82,6 @@ class Op:
         return filled
 
 
-def torch_name(out: Tensor, name: str) -> Tensor:
-    """Name `out`'s grad_fn as PyTorch names the node of this call (what printing a tensor
-    shows: `grad_fn=<NllLossBackward0>` where chainrule's loss ended in a Div). Call it only
-    on a result the caller's own ops made, never on a tensor it was given."""
-    node = out._node
-    if node is not None:
-        node.__dict__["torch_name"] = name
-    return out
-
-
 def op_label(op: type) -> str:
     return getattr(op, "label", None) or op.__name__.lower()
 

@@ -51,7 +51,7 @@ from chainrule.ops.elementwise import (
 )
 from chainrule.ops.elementwise import round as _round
 from chainrule.ops.indexing import getitem
-from chainrule.ops.op import Op, apply, torch_name
+from chainrule.ops.op import Op, apply
 from chainrule.ops.shape import (
     expand,
     movedim,
@@ -300,8 +300,7 @@ def sum(
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("sum", dim, keepdim, axis, keepdims)
     x = _accumulating(input, dtype)
-    out = apply(Sum, (x,), reduced_axes("sum", dim, x._array.ndim), keepdim)
-    return out if dim is None else torch_name(out, "SumBackward1")  # PyTorch's sum.dim_IntList
+    return apply(Sum, (x,), reduced_axes("sum", dim, x._array.ndim), keepdim)
 
 
 def mean_array(x: Array, axes: tuple, keepdims: bool) -> Array:
@@ -373,8 +372,7 @@ def mean(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {x.dtype.name.capitalize()}"
         )
-    out = apply(Mean, (x,), reduced_axes("mean", dim, x._array.ndim), keepdim)
-    return out if dim is None else torch_name(out, "MeanBackward1")  # PyTorch's mean.dim
+    return apply(Mean, (x,), reduced_axes("mean", dim, x._array.ndim), keepdim)
 
 
 def _without_nan(x: Any) -> Any:
@@ -414,7 +412,7 @@ def nansum(
         dim, keepdim = numpy_keywords("nansum", dim, keepdim, axis, keepdims)
     refuse_complex("nansum", input)
     x = _accumulating(input, dtype)
-    return torch_name(sum(_without_nan(x), dim, keepdim), "NansumBackward0")
+    return sum(_without_nan(x), dim, keepdim)
 
 
 def nanmean(
@@ -1033,13 +1031,11 @@ def _extreme(name: str, reduce: type, pick: type, input: Any, dim: Any, keepdim:
     ndim = input._array.ndim
     if dim is None:
         _require_nonempty(name, input, None)
-        out = apply(reduce, (input,), tuple(range(ndim)), False, True)
-        return torch_name(out, f"{name.capitalize()}Backward1")  # PyTorch's max(), min()
+        return apply(reduce, (input,), tuple(range(ndim)), False, True)
     axis = normalize_dim(name, dim, ndim)
     _require_nonempty(name, input, (axis,))
     index = apply(pick, (input,), axis, True)
     values, indices = _selected(input, index, axis, keepdim)
-    values = torch_name(values, f"{name.capitalize()}Backward0")
     return getattr(return_types, name)(values, indices)
 
 
@@ -1302,10 +1298,6 @@ class VectorNorm(Op):
     g sign(x); inf: g sign(x) split between the elements attaining the norm; ord 0: none;
     other ord: g sign(x) |x|^(ord-1) / norm^(ord-1), 0 at x == 0 for ord < 1."""
 
-    @classmethod
-    def node_name(cls) -> str:
-        return "LinalgVectorNormBackward0"  # PyTorch's
-
     @staticmethod
     def forward(ctx: Node, x: Array, ord: float, axes: tuple, keepdim: bool) -> Array:
         ctx.save(x=x, ord=ord, axes=axes, keepdim=keepdim)
@@ -1486,10 +1478,6 @@ class LogSumExp(Op):
     """log(sum(exp(x))) over `axes`, computed as m + log(sum(exp(x - m))) with m the maximum
     (of the real parts, for complex x: the imaginary part is then the principal argument of
     the sum, as PyTorch's). Derivative: g exp(x - out) (the softmax); holomorphic in x."""
-
-    @classmethod
-    def node_name(cls) -> str:
-        return "LogsumexpBackward0"  # PyTorch's
 
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool) -> Array:
@@ -1882,8 +1870,7 @@ class CumminIndex(CummaxIndex):
 def _cumulative_extreme(name: str, op: type, input: Any, dim: int) -> Any:
     axis = normalize_dim(name, dim, input._array.ndim)
     index = apply(op, (input,), axis)
-    values = torch_name(_take(input, index._array, axis), f"{name.capitalize()}Backward0")
-    return getattr(return_types, name)(values, index)
+    return getattr(return_types, name)(_take(input, index._array, axis), index)
 
 
 def cummax(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> ValuesIndices:
@@ -2165,7 +2152,7 @@ def sort(
         dim, _ = numpy_keywords("sort", dim, None, axis, None)
     axis = normalize_dim("sort", dim, input._array.ndim)
     index = apply(Argsort, (input,), axis, descending)
-    return return_types.sort(torch_name(_take(input, index._array, axis), "SortBackward0"), index)
+    return return_types.sort(_take(input, index._array, axis), index)
 
 
 def argsort(
@@ -2267,7 +2254,7 @@ def topk(
             f"shape {input.shape})"
         )
     index = _entries(apply(Argsort, (input,), axis, largest), axis, 0, k)
-    return return_types.topk(torch_name(_take(input, index._array, axis), "TopkBackward0"), index)
+    return return_types.topk(_take(input, index._array, axis), index)
 
 
 def kthvalue(
@@ -2313,7 +2300,7 @@ def kthvalue(
         )
     index = _entries(apply(Argsort, (input,), axis, False), axis, k - 1, k)
     values, indices = _selected(input, index, axis, keepdim)
-    return return_types.kthvalue(torch_name(values, "KthvalueBackward0"), indices)
+    return return_types.kthvalue(values, indices)
 
 
 class ModeIndex(Op):
@@ -2390,7 +2377,7 @@ def mode(
         )
     index = apply(ModeIndex, (input,), axis)
     values, indices = _selected(input, index, axis, keepdim)
-    return return_types.mode(torch_name(values, "ModeBackward0"), indices)
+    return return_types.mode(values, indices)
 
 
 class Median(Op):

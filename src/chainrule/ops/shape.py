@@ -27,7 +27,7 @@ from chainrule.ops.arguments import (
     require_dims,
 )
 from chainrule.ops.conversion import Clone, cast, clone
-from chainrule.ops.op import Op, apply, torch_name
+from chainrule.ops.op import Op, apply
 
 # ---- argument helpers ----------------------------------------------------------------------
 
@@ -374,10 +374,7 @@ def squeeze(
     else:
         named = normalize_dims("squeeze", dim, len(shape))
         dims = tuple(d for d in named if shape and shape[d] == 1)
-    out = view(input, tuple(s for i, s in enumerate(shape) if i not in dims))
-    # PyTorch's squeeze(), squeeze(dim) and squeeze(dims) are three overloads
-    overload = 0 if dim is None else 1 if isinstance(dim, int) else 2
-    return torch_name(out, f"SqueezeBackward{overload}")
+    return view(input, tuple(s for i, s in enumerate(shape) if i not in dims))
 
 
 def unsqueeze(input: Tensor, dim: int = None, *, axis: int | None = None) -> Tensor:  # noqa: A002
@@ -404,7 +401,7 @@ def unsqueeze(input: Tensor, dim: int = None, *, axis: int | None = None) -> Ten
         raise TypeError("unsqueeze() missing 1 required positional argument: 'dim'")
     shape = input.shape
     dim = normalize_dim("unsqueeze", dim, len(shape) + 1)
-    return torch_name(view(input, shape[:dim] + (1,) + shape[dim:]), "UnsqueezeBackward0")
+    return view(input, shape[:dim] + (1,) + shape[dim:])
 
 
 def contiguous(input: Tensor, memory_format: object = None) -> Tensor:  # noqa: A002
@@ -586,10 +583,10 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
     a = normalize_dim("transpose", dim0, ndim)
     b = normalize_dim("transpose", dim1, ndim)
     if ndim == 0:
-        return torch_name(apply(Permute, (input,), ()), "TransposeBackward0")
+        return apply(Permute, (input,), ())
     dims = list(range(ndim))
     dims[a], dims[b] = b, a
-    return torch_name(apply(Permute, (input,), tuple(dims)), "TransposeBackward0")
+    return apply(Permute, (input,), tuple(dims))
 
 
 def t(input: Tensor) -> Tensor:  # noqa: A002
@@ -608,9 +605,7 @@ def t(input: Tensor) -> Tensor:  # noqa: A002
     """
     if input._array.ndim > 2:
         raise ShapeError(f"t: expects a tensor with <= 2 dimensions, but got {input.shape}")
-    if input._array.ndim != 2:
-        return input
-    return torch_name(transpose(input, 0, 1), "TBackward0")
+    return transpose(input, 0, 1) if input._array.ndim == 2 else input
 
 
 def movedim(input: Tensor, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:  # noqa: A002
