@@ -503,6 +503,8 @@ METHOD_ANY_ALLOWED: dict[str, str] = {
             "ReduceLROnPlateau.load_state_dict:state_dict",
             "_LambdaScheduler.state_dict:return",
             "_LambdaScheduler.load_state_dict:state_dict",
+            "CyclicLR.state_dict:return",
+            "CyclicLR.load_state_dict:state_dict",
             "_SchedulerListStateMixin.state_dict:return",
             "_SchedulerListStateMixin.load_state_dict:state_dict",
             "GradScaler.state_dict:return",

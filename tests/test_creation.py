@@ -267,3 +267,38 @@ def test_random_argument_errors_are_typed():
         chainrule.randint(5, 5, (2,))
     with pytest.raises(ShapeError, match="without replacement"):
         chainrule.multinomial(chainrule.tensor([1.0, 1.0]), 3)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib: lib.tensor([np.float64(1.0), np.float64(2.5)]),
+        lambda lib: lib.tensor([np.float64(1.0), 2.5]),
+        lambda lib: lib.tensor([[np.float32(1.0)], [np.float32(2.0)]]),
+        lambda lib: lib.tensor([np.int32(1), np.int32(2)]),
+        lambda lib: lib.tensor([np.int32(1), 2.5]),
+        lambda lib: lib.tensor([np.array([1.0]), np.array([2.0])]),
+        lambda lib: lib.tensor([np.array([1], dtype=np.int16), np.array([2], dtype=np.int16)]),
+        lambda lib: lib.arange(np.int64(3)),
+        lambda lib: lib.arange(0, np.int32(5), 2),
+        lambda lib: lib.arange(np.float32(2.0)),
+        lambda lib: lib.full((2,), np.int64(3)),
+        lambda lib: lib.full((2,), np.float64(1.5)),
+    ],
+)
+def test_numpy_scalars_and_arrays_in_data_keep_their_dtypes_as_torch(make):
+    """Rewards collected as np.float64 make a float64 tensor in PyTorch, and np.int64 bounds
+    an int64 arange: NumPy data enters the inference with its own dtype."""
+    ours, theirs = make(chainrule), make(torch)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    assert ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize("data", [2**63, [2**63], [3, 2**64], -(2**63) - 1])
+def test_python_ints_past_int64_are_refused_as_torch(data):
+    """NumPy keeps them as uint64 or objects; chainrule wrapped 2**63 to -2**63 silently."""
+    with pytest.raises(ValueError, match="Overflow"):
+        torch.tensor(data)
+    with pytest.raises(ValueError, match="Overflow"):
+        chainrule.tensor(data)
+    assert chainrule.tensor([2**63 - 1]).tolist() == [2**63 - 1]

@@ -102,9 +102,28 @@ CASES = {
         RNG.normal(size=(4, 3)),
     ),
 }
+CASES.update(
+    {
+        "halfnormal": (
+            "HalfNormal",
+            {"scale": RNG.uniform(0.5, 2, (3,))},
+            RNG.uniform(0, 3, (4, 3)),
+        ),
+        "gumbel": (
+            "Gumbel",
+            {"loc": RNG.normal(size=(3,)), "scale": RNG.uniform(0.5, 2, (3,))},
+            RNG.normal(size=(4, 3)),
+        ),
+        "poisson": (
+            "Poisson",
+            {"rate": RNG.uniform(0.5, 4, (3,))},
+            RNG.integers(0, 6, (4, 3)).astype(float),
+        ),
+    }
+)
 # cdf and icdf where torch.distributions defines them (its Gamma has cdf only).
-CDF = {"normal", "lognormal", "uniform", "exponential", "laplace", "gamma"}
-ICDF = {"normal", "lognormal", "uniform", "exponential", "laplace"}
+CDF = {"normal", "lognormal", "uniform", "exponential", "laplace", "gamma", "halfnormal", "gumbel"}
+ICDF = {"normal", "lognormal", "uniform", "exponential", "laplace", "halfnormal", "gumbel"}
 
 
 def _make(case, library, wrt=None):
@@ -167,6 +186,11 @@ def test_log_prob_and_its_gradients_match_torch(case):
 
 @pytest.mark.parametrize("case", CASES)
 def test_entropy_and_its_gradients_match_torch(case):
+    theirs, _ = _make(case, torch)
+    try:
+        theirs.entropy()
+    except NotImplementedError:
+        pytest.skip(f"torch's {CASES[case][0]} has no entropy")
     _compare(case, lambda d, v: d.entropy())
 
 
@@ -242,7 +266,9 @@ def test_sample_moments_are_the_distributions(case):
 
 
 RSAMPLE_CASES = [
-    c for c in CASES if CASES[c][0] not in ("Bernoulli", "Categorical", "OneHotCategorical")
+    c
+    for c in CASES
+    if CASES[c][0] not in ("Bernoulli", "Categorical", "OneHotCategorical", "Poisson")
 ]
 
 
@@ -537,3 +563,149 @@ def test_repr_as_torch():
     ]:
         ours, theirs = build(chainrule, D), build(torch, TD)
         assert repr(ours) == repr(theirs).replace("torch.Size", "chainrule.Size")
+
+
+# ---- transformed distributions, mixtures and Cauchy ------------------------------------------
+
+
+def _both(build):
+    """build(library, distributions module, transforms module) in chainrule and in torch."""
+    import torch.distributions.transforms as TT
+
+    import chainrule.distributions.transforms as T
+
+    return build(chainrule, D, T), build(torch, TD, TT)
+
+
+TRANSFORMED = {
+    "tanh-squashed normal": lambda lib, d, t: (
+        d.TransformedDistribution(
+            d.Normal(lib.tensor([0.3, -0.5]), lib.tensor([0.8, 1.2])), [t.TanhTransform()]
+        ),
+        lib.tensor([[0.5, -0.2], [-0.9, 0.1]]),
+    ),
+    "exp then affine": lambda lib, d, t: (
+        d.TransformedDistribution(
+            d.Normal(lib.tensor(0.2), lib.tensor(0.7)),
+            [t.ExpTransform(), t.AffineTransform(1.0, 2.0)],
+        ),
+        lib.tensor([2.0, 3.5, 1.2]),
+    ),
+    "sigmoid of a batch": lambda lib, d, t: (
+        d.TransformedDistribution(d.Normal(lib.zeros(3), lib.ones(3)), t.SigmoidTransform()),
+        lib.tensor([0.2, 0.5, 0.9]),
+    ),
+    "decreasing affine": lambda lib, d, t: (
+        d.TransformedDistribution(d.Uniform(0.0, 1.0), t.AffineTransform(0.0, -2.0)),
+        lib.tensor([-1.0, -0.25]),
+    ),
+    "composed, over an Independent": lambda lib, d, t: (
+        d.TransformedDistribution(
+            d.Independent(d.Normal(lib.zeros(2, 3), lib.ones(2, 3)), 1),
+            [t.ComposeTransform([t.AffineTransform(0.5, 0.5), t.TanhTransform()])],
+        ),
+        lib.full((2, 3), 0.3),
+    ),
+    "gaussian mixture": lambda lib, d, t: (
+        d.MixtureSameFamily(
+            d.Categorical(logits=lib.tensor([0.2, 1.0, -0.5])),
+            d.Normal(lib.tensor([-1.0, 0.5, 2.0]), lib.tensor([0.5, 1.0, 0.3])),
+        ),
+        lib.tensor([0.0, 1.0, 2.5]),
+    ),
+    "mixture of 2-D normals, batched": lambda lib, d, t: (
+        d.MixtureSameFamily(
+            d.Categorical(lib.tensor([[1.0, 2.0, 1.0], [3.0, 1.0, 1.0]])),
+            d.Independent(d.Normal(lib.arange(12.0).reshape(2, 3, 2) / 4, lib.ones(2, 3, 2)), 1),
+        ),
+        lib.ones(4, 2, 2),
+    ),
+    "cauchy": lambda lib, d, t: (
+        d.Cauchy(lib.tensor([0.0, 1.0]), lib.tensor([1.0, 2.0])),
+        lib.tensor([[0.5, 3.0], [-2.0, 1.0]]),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", TRANSFORMED)
+def test_transformed_mixture_and_cauchy_densities_match_torch(case):
+    (ours, our_value), (theirs, their_value) = _both(TRANSFORMED[case])
+    assert ours.batch_shape == tuple(theirs.batch_shape)
+    assert ours.event_shape == tuple(theirs.event_shape)
+    np.testing.assert_allclose(
+        ours.log_prob(our_value).numpy(), theirs.log_prob(their_value).numpy(), rtol=1e-5
+    )
+    for name in ("mean", "variance", "entropy", "cdf"):
+        try:
+            expected = getattr(theirs, name)
+            expected = expected(their_value) if name == "cdf" else expected
+            expected = expected() if callable(expected) else expected
+        except NotImplementedError:
+            continue
+        actual = getattr(ours, name)
+        actual = actual(our_value) if name == "cdf" else actual
+        actual = actual() if callable(actual) else actual
+        np.testing.assert_allclose(actual.numpy(), expected.numpy(), rtol=1e-5, err_msg=name)
+    chainrule.manual_seed(0)
+    assert tuple(ours.sample((5,)).shape) == tuple(theirs.sample((5,)).shape)
+
+
+def test_a_tanh_squashed_policy_is_reparameterised_and_differentiable_as_torch():
+    """SAC's policy: rsample through the tanh, log_prob of that sample (cached inverse), and
+    the gradients of both reach loc and scale as in PyTorch."""
+    import torch.distributions.transforms as TT
+
+    import chainrule.distributions.transforms as T
+
+    grads = []
+    for lib, d, t in ((chainrule, D, T), (torch, TD, TT)):
+        loc = lib.tensor([0.3, -0.5], requires_grad=True)
+        scale = lib.tensor([0.8, 1.2], requires_grad=True)
+        policy = d.TransformedDistribution(d.Normal(loc, scale), [t.TanhTransform(cache_size=1)])
+        value = lib.tensor([0.5, -0.2])
+        policy.log_prob(value).sum().backward()
+        grads.append((loc.grad.numpy(), scale.grad.numpy()))
+        assert policy.has_rsample
+        action = policy.rsample((3,))
+        assert tuple(action.shape) == (3, 2) and bool((action.abs() < 1).all())
+        assert action.requires_grad
+        assert policy.log_prob(action).shape == (3, 2)  # the cached inverse: no atanh(+-1)
+    np.testing.assert_allclose(grads[0][0], grads[1][0], rtol=1e-5)
+    np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-5)
+
+
+def test_transforms_invert_and_report_their_jacobians_as_torch():
+    (ours, x), (theirs, tx) = _both(
+        lambda lib, d, t: (
+            [
+                t.ComposeTransform([t.AffineTransform(0.0, 2.0), t.ExpTransform()]),
+                t.PowerTransform(3.0),
+                t.SigmoidTransform(),
+                t.TanhTransform(),
+            ],
+            lib.tensor([0.1, 0.7]),
+        )
+    )
+    for mine, reference in zip(ours, theirs):
+        y, ty = mine(x), reference(tx)
+        np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-6)
+        np.testing.assert_allclose(mine.inv(y).numpy(), x.numpy(), rtol=1e-5)
+        np.testing.assert_allclose(
+            mine.log_abs_det_jacobian(x, y).numpy(),
+            reference.log_abs_det_jacobian(tx, ty).numpy(),
+            rtol=1e-5,
+        )
+        np.testing.assert_allclose(
+            mine.inv.log_abs_det_jacobian(y, x).numpy(),
+            reference.inv.log_abs_det_jacobian(ty, tx).numpy(),
+            rtol=1e-5,
+        )
+
+
+def test_torch_poisson_draws_counts_of_the_rates():
+    chainrule.manual_seed(0)
+    rates = chainrule.tensor([0.0, 3.0, 40.0])
+    draws = chainrule.poisson(rates.expand(4000, 3))
+    assert draws.dtype == chainrule.float32 and not draws.requires_grad
+    assert draws[:, 0].eq(0).all() and draws.eq(draws.round()).all()
+    np.testing.assert_allclose(draws.mean(0).numpy(), rates.numpy(), atol=0.4)

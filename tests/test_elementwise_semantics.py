@@ -455,6 +455,28 @@ def test_refusals_match_torch(call, error):
         call()
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.tensor([1, 2]) // lib.tensor([1, 0]),
+        lambda lib: lib.tensor([1, 2]) % 0,
+        lambda lib: 5 // lib.tensor([0]),
+        lambda lib: lib.fmod(lib.tensor([1, 2]), 0),
+        lambda lib: lib.div(lib.tensor([1]), 0, rounding_mode="trunc"),
+        lambda lib: lib.tensor([4]).floor_divide_(lib.tensor([0])),
+    ],
+)
+def test_integer_division_by_zero_is_torchs_runtime_error(call):
+    """PyTorch raises RuntimeError("ZeroDivisionError"): a script's `except RuntimeError`
+    must catch ours too (which is also Python's ZeroDivisionError)."""
+    with pytest.raises(RuntimeError, match="ZeroDivisionError") as theirs:
+        call(torch)
+    assert type(theirs.value) is RuntimeError
+    with pytest.raises(RuntimeError, match="division by zero") as ours:
+        call(chainrule)
+    assert isinstance(ours.value, ZeroDivisionError)
+
+
 def test_out_argument_writes_and_refuses_autograd():
     out = chainrule.zeros(3)
     result = chainrule.add(chainrule.ones(3), 2, out=out)
@@ -967,3 +989,58 @@ def test_atan2_at_the_origin_has_torchs_zero_gradient(dtype):
     torch.atan2(*theirs).sum().backward()
     for ours, reference in zip(mine, theirs):
         np.testing.assert_allclose(ours.grad.numpy(), reference.grad.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("alpha", [0, 1, 2, True])
+@pytest.mark.parametrize("other", [[True, True, False, False], True])
+def test_adding_bools_with_an_alpha_stays_bool_as_torch(alpha, other):
+    """torch.add(bool, bool, alpha=2) is bool: alpha is taken as a bool (x | (alpha & y))."""
+    x = [True, False, True, False]
+
+    def result(lib):
+        y = lib.tensor(other) if isinstance(other, list) else other
+        return lib.add(lib.tensor(x), y, alpha=alpha)
+
+    ours, theirs = result(chainrule), result(torch)
+    assert ours.dtype == chainrule.bool and theirs.dtype == torch.bool
+    assert ours.tolist() == theirs.tolist()
+
+
+def test_isclose_of_0d_tensors_is_a_0d_tensor_that_reduces():
+    """NumPy's isclose gives a NumPy bool_ for 0-d arrays: the result must still be an array
+    (cummax over it once failed with a view error)."""
+    close = chainrule.isclose(chainrule.tensor(3), chainrule.tensor(3))
+    assert close.shape == () and close.item() is True
+    assert chainrule.cummax(close, 0).values.item() is True
+    assert torch.cummax(torch.isclose(torch.tensor(3), torch.tensor(3)), 0).values.item() is True
+
+
+def test_isclose_of_unbroadcastable_shapes_is_torchs_runtime_error():
+    with pytest.raises(RuntimeError):
+        torch.isclose(torch.ones(2), torch.ones(3))
+    with pytest.raises(RuntimeError):
+        chainrule.isclose(chainrule.ones(2), chainrule.ones(3))
+
+
+@pytest.mark.parametrize(
+    "x_dtype, y_dtype, alpha",
+    [
+        ("float16", "int8", 0.5),
+        ("float32", "int64", 0.25),
+        ("float16", "float32", 2),
+        ("int32", "int8", 3),
+    ],
+)
+@pytest.mark.parametrize("name", ["add", "sub"])
+def test_alpha_scales_other_in_the_results_dtype_as_torch(name, x_dtype, y_dtype, alpha):
+    """torch.sub(float16, int8, alpha=0.5) is float16: alpha * other is computed in the
+    result's dtype, not in the default float dtype."""
+
+    def result(lib):
+        x = lib.tensor([[1.0, 2.0, 3.0]]).to(getattr(lib, x_dtype))
+        y = lib.tensor([1, 0, 1]).to(getattr(lib, y_dtype))
+        return getattr(lib, name)(x, y, alpha=alpha)
+
+    ours, theirs = result(chainrule), result(torch)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    assert ours.tolist() == theirs.tolist()

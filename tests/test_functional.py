@@ -683,3 +683,31 @@ def test_binary_cross_entropy_at_saturated_probabilities_has_torchs_derivatives(
     np.testing.assert_allclose(grad_x, torch_grad_x)
     np.testing.assert_array_equal(grad_t, torch_grad_t)
     assert grad_x[:2] == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+def test_grid_sample_nearest_gives_the_grid_a_zero_gradient_as_torch(padding_mode):
+    """Nearest sampling is piecewise constant in the grid: PyTorch's grid.grad is zeros (not
+    None), and the input's gradient counts each pixel's readers."""
+    image = np.sin(np.arange(24.0)).reshape(1, 2, 3, 4)
+    grid = 1.2 * np.cos(np.arange(12.0)).reshape(1, 2, 3, 2)
+    grads = []
+    for lib, functional in ((chainrule, F), (torch, TF)):
+        x = lib.tensor(image, requires_grad=True)
+        g = lib.tensor(grid, requires_grad=True)
+        out = functional.grid_sample(x, g, "nearest", padding_mode, align_corners=False)
+        out.pow(2).sum().backward()
+        grads.append((x.grad.numpy(), g.grad.numpy()))
+    (ours_x, ours_g), (theirs_x, theirs_g) = grads
+    np.testing.assert_allclose(ours_x, theirs_x, rtol=1e-12)
+    assert np.array_equal(ours_g, theirs_g) and not theirs_g.any()
+
+
+@pytest.mark.parametrize("mode", ["nearest", "bilinear", "bicubic"])
+def test_interpolate_to_the_same_size_returns_a_new_tensor_as_torch(mode):
+    """PyTorch's result never aliases its input: an in-place write into it leaves x alone."""
+    for lib, functional in ((chainrule, F), (torch, TF)):
+        x = lib.ones(1, 2, 4, 4)
+        y = functional.interpolate(x, size=(4, 4), mode=mode)
+        y.add_(1)
+        assert y is not x and x.sum().item() == 32.0 and y.sum().item() == 64.0

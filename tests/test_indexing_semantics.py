@@ -938,3 +938,20 @@ def test_reduce_names_outside_pytorchs_lists_are_refused():
         x.scatter_reduce(0, index, chainrule.ones(2), "add")
     with pytest.raises(ValueError, match="index_reduce: reduce argument must be one of"):
         x.index_reduce(0, index, chainrule.ones(2), "sum")  # PyTorch has no index_reduce 'sum'
+
+
+@pytest.mark.parametrize(
+    "join",
+    [
+        lambda lib: lib.hstack([lib.tensor(1.0), lib.tensor([1.0, 2.0], dtype=lib.float16)]),
+        lambda lib: lib.stack([lib.tensor(1.0), lib.tensor(2.0, dtype=lib.float16)]),
+        lambda lib: lib.vstack([lib.tensor(1), lib.tensor([2.5], dtype=lib.float64)]),
+        lambda lib: lib.column_stack([lib.tensor(1), lib.tensor([2.5], dtype=lib.float16)]),
+    ],
+)
+def test_joining_promotes_zero_dim_tensors_like_any_other_as_torch(join):
+    """hstack makes a 0-dim float32 a row before joining: float32 with float16 is float32
+    (the 0-dim tier of binary ops does not apply)."""
+    ours, theirs = join(chainrule), join(torch)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    assert ours.tolist() == theirs.tolist()

@@ -275,3 +275,24 @@ def test_jvp_is_the_transpose_of_vjp(name, fn, arrays):
     forward = float(np.sum(jvp.detach().numpy() * cotangent))
     backward = sum(float(np.sum(g.numpy() * t)) for g, t in zip(grads, tangents))
     assert forward == pytest.approx(backward, rel=1e-9, abs=1e-9)
+
+
+def test_torch_norm_takes_nuc_over_two_dims():
+    """torch.norm(x, 'nuc') is the nuclear norm of a matrix (or of the matrices over `dim`),
+    as Tensor.norm; three dims are refused."""
+    x = np.sin(np.arange(24.0)).reshape(2, 3, 4)
+    ours, theirs = chainrule.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    pairs = [
+        (chainrule.norm(ours, p="nuc", dim=(1, 2)), torch.norm(theirs, p="nuc", dim=(1, 2))),
+        (ours[0].norm("nuc", keepdim=True), theirs[0].norm("nuc", keepdim=True)),
+        (chainrule.norm(ours, 3, dim=1), torch.norm(theirs, 3, dim=1)),
+    ]
+    for value, expected in pairs:
+        np.testing.assert_allclose(value.detach().numpy(), expected.detach().numpy(), rtol=1e-12)
+    sum(value.sum() for value, _ in pairs).backward()
+    sum(expected.sum() for _, expected in pairs).backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-10)
+    with pytest.raises(RuntimeError):
+        torch.norm(theirs, p="nuc")
+    with pytest.raises(RuntimeError, match="two dims"):
+        chainrule.norm(ours, p="nuc")

@@ -101,6 +101,29 @@ SCHEDULES = {
     "OneCycleLR_no_momentum": lambda m, o: m.OneCycleLR(
         o, max_lr=0.3, total_steps=STEPS + 5, cycle_momentum=False
     ),
+    "CyclicLR_triangular": lambda m, o: m.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=4),
+    "CyclicLR_triangular2_uneven": lambda m, o: m.CyclicLR(
+        o,
+        base_lr=[0.01, 0.02],
+        max_lr=[0.1, 0.5],
+        step_size_up=2,
+        step_size_down=5,
+        mode="triangular2",
+        base_momentum=[0.7, 0.75],
+        max_momentum=0.95,
+    ),
+    "CyclicLR_exp_range": lambda m, o: m.CyclicLR(
+        o, base_lr=0.01, max_lr=0.1, step_size_up=3, mode="exp_range", gamma=0.9
+    ),
+    "CyclicLR_scale_fn_iterations": lambda m, o: m.CyclicLR(
+        o,
+        base_lr=0.01,
+        max_lr=0.1,
+        step_size_up=3,
+        scale_fn=lambda x: 1 / (1 + x),
+        scale_mode="iterations",
+        cycle_momentum=False,
+    ),
 }
 
 
@@ -115,6 +138,20 @@ def test_one_cycle_cycles_adam_beta1():
     ours, theirs, opt, _ = lr_sequences(make, name="Adam")
     assert_same_sequences(ours, theirs)
     assert opt.param_groups[0]["betas"][1] == 0.999
+
+
+def test_cyclic_cycles_adam_beta1_and_resumes_from_its_state_dict():
+    make = SCHEDULES["CyclicLR_triangular"]
+    ours, theirs, opt, _ = lr_sequences(make, name="Adam", steps=7)
+    assert_same_sequences(ours, theirs)
+    sched = make(lr_scheduler, opt)
+    state = sched.state_dict()
+    assert state["_scale_fn_custom"] is None and state["mode"] == "triangular"
+    again = lr_scheduler.CyclicLR(opt, base_lr=0.5, max_lr=0.6, step_size_up=1)
+    again.load_state_dict(state)
+    sched.step()
+    again.step()
+    assert again.get_last_lr() == sched.get_last_lr()
 
 
 def test_one_cycle_refuses_to_step_past_total_steps():

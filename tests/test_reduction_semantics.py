@@ -147,14 +147,16 @@ def test_bad_arguments_raise_typed_errors(call, error):
 
 
 def test_extremes_of_empty_inputs_raise():
+    """PyTorch raises RuntimeError for max() and IndexError for argmax() and max(dim); the
+    error is both (tests/test_torch_errors.py checks each against PyTorch)."""
     empty = chainrule.zeros(0, 3)
-    with pytest.raises(ShapeError, match="max"):
+    with pytest.raises(RuntimeError, match="max"):
         chainrule.max(empty)
     with pytest.raises(IndexError, match="non-zero size"):
         chainrule.max(empty, 0)
     with pytest.raises(IndexError):
         chainrule.amax(empty, 0)
-    with pytest.raises(ShapeError):
+    with pytest.raises(IndexError):
         chainrule.argmax(empty)
     with pytest.raises(ShapeError):
         chainrule.vector_norm(empty, math.inf)
@@ -568,3 +570,60 @@ def test_statistics_of_nothing_are_nan_without_a_numpy_warning():
         # only PyTorch's own warning (var's degrees of freedom), never NumPy's
         said = [str(w.message).split(" (Triggered internally")[0] for w in torch_said]
         assert [str(w.message) for w in mine_said] == said
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.tensor([[3.0, 1.0], [1.0, 3.0]]).max(dim=1),
+        lambda lib: lib.sort(lib.tensor([2, 1, 3]), descending=True),
+        lambda lib: lib.tensor([1.0, 4.0, 2.0]).topk(2),
+        lambda lib: lib.aminmax(lib.tensor([1.0, 4.0])),
+        lambda lib: lib.frexp(lib.tensor([8.0, -3.0])),
+        lambda lib: lib.linalg.qr(lib.eye(2)),
+        lambda lib: lib.linalg.eigh(lib.eye(2)),
+    ],
+)
+def test_named_results_print_as_torch_return_types(call):
+    """`print(x.max(dim=1))` is common in tutorials: PyTorch prints one field a line."""
+    ours = repr(call(chainrule)).replace("chainrule.", "torch.")
+    assert ours == repr(call(torch))
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        (([1.0, 2.0], "float32"), ([3, 4], "int8")),
+        (([1, 2], "int64"), ([3.0, 4.5], "float32")),
+        (([1.0, 2.0], "float16"), ([3.0, 4.0], "float32")),
+    ],
+)
+def test_dist_promotes_its_operands_as_torch(a, b):
+    def result(lib):
+        x = lib.tensor(a[0], dtype=getattr(lib, a[1]))
+        y = lib.tensor(b[0], dtype=getattr(lib, b[1]))
+        return lib.dist(x, y, p=3)
+
+    ours, theirs = result(chainrule), result(torch)
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    assert ours.item() == pytest.approx(theirs.item(), rel=1e-3)
+
+
+def test_dist_of_integers_is_refused_as_torch():
+    with pytest.raises(RuntimeError):
+        torch.dist(torch.tensor([1, 2]), torch.tensor([3, 4]))
+    with pytest.raises(RuntimeError, match="dist"):
+        chainrule.dist(chainrule.tensor([1, 2]), chainrule.tensor([3, 4]))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_precision_softmax_rounds_once_as_torch(dtype):
+    """PyTorch's half-precision softmax accumulates in float32 and rounds the result once
+    (log_softmax too, where its exp and log may still differ from NumPy's by an ulp)."""
+    values = np.linspace(-3.0, 2.0, 24).reshape(4, 6)
+    ours = chainrule.tensor(values).to(getattr(chainrule, dtype))
+    theirs = torch.tensor(values).to(getattr(torch, dtype))
+    assert ours.softmax(1).float().tolist() == theirs.softmax(1).float().tolist()
+    np.testing.assert_allclose(
+        ours.log_softmax(1).float().numpy(), theirs.log_softmax(1).float().numpy(), rtol=1e-2
+    )

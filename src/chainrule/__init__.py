@@ -162,6 +162,7 @@ from chainrule.ops.creation import (
     normal,
     ones,
     ones_like,
+    poisson,
     rand,
     rand_like,
     randint,

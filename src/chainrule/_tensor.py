@@ -662,6 +662,9 @@ def _default_dtype_for(array: Array, from_python: bool) -> Any:
     kind = array.dtype.kind
     if from_python and kind in "fV":
         return dtypes.get_default_dtype().numpy
+    if from_python and (kind == "u" or (kind == "O" and _holds_an_int(array))):
+        # NumPy holds Python ints past int64's range as uint64 or objects; PyTorch refuses them
+        raise ValueError("tensor: Overflow when unpacking long long (an int outside int64)")
     if from_python and kind == "c":
         return dtypes.default_for_category(dtypes.COMPLEX).numpy
     if kind == "u" and array.dtype.itemsize > 1:
@@ -669,6 +672,10 @@ def _default_dtype_for(array: Array, from_python: bool) -> Any:
     if kind not in "fiubcV":
         raise TypeError(f"tensor: can't convert data of dtype {array.dtype} to a tensor")
     return array.dtype
+
+
+def _holds_an_int(array: Array) -> bool:
+    return any(type(item) is int for item in array.flat)
 
 
 def to_array(data: Any, backend: Any, dtype: Any = None, copy: bool = True) -> Array:
@@ -688,7 +695,7 @@ def to_array(data: Any, backend: Any, dtype: Any = None, copy: bool = True) -> A
         from_python = False
     else:
         from_python = not hasattr(data, "dtype")
-        if isinstance(data, (list, tuple)) and _contains_tensors(data):
+        if isinstance(data, (list, tuple)) and _contains_typed(data):
             if dtype is None:
                 dtype = _nested_dtype(data).numpy
             data = _tensors_to_lists(data)
@@ -699,12 +706,14 @@ def to_array(data: Any, backend: Any, dtype: Any = None, copy: bool = True) -> A
     return array
 
 
-def _contains_tensors(data: Sequence) -> bool:
+def _contains_typed(data: Sequence) -> bool:
+    """Whether the nested sequence holds a tensor or NumPy data (an array or a scalar such as
+    np.float64): items whose dtype enters PyTorch's inference."""
     stack = [data]
     while stack:
         item = stack.pop()
         for element in item:
-            if isinstance(element, Tensor):
+            if isinstance(element, Tensor) or hasattr(element, "dtype"):
                 return True
             if isinstance(element, (list, tuple)):
                 stack.append(element)
@@ -712,8 +721,9 @@ def _contains_tensors(data: Sequence) -> bool:
 
 
 def _nested_dtype(data: Sequence) -> Any:
-    """PyTorch's inference for a sequence holding tensors: their dtypes promoted with the
-    default dtype of each Python scalar's category (tensor([t64, 1.5]) is float64)."""
+    """PyTorch's inference for a sequence holding tensors or NumPy data: their dtypes promoted
+    with the default dtype of each Python scalar's category (tensor([t64, 1.5]) and
+    tensor([np.float64(1.0), 2.5]) are float64)."""
     result = None
     stack = [data]
     while stack:

@@ -61,6 +61,7 @@ ALIASES = {
     "torch.distributions": "chainrule.distributions",
     "torch.distributions.constraints": "chainrule.distributions.constraints",
     "torch.distributions.kl": "chainrule.distributions.kl",
+    "torch.distributions.transforms": "chainrule.distributions.transforms",
     "torch.fft": "chainrule.fft",
     "torch.func": "chainrule.func",
     "torch.futures": "chainrule.futures",

@@ -31,8 +31,10 @@ class ShapeError(ChainruleError, ValueError, RuntimeError):
     """
 
 
-class DTypeError(ChainruleError, TypeError, RuntimeError):
-    """An operand of a dtype the op does not accept.
+class DTypeError(ChainruleError, TypeError, NotImplementedError):
+    """An operand of a dtype the op does not accept. PyTorch raises NotImplementedError
+    ("... not implemented for 'Long'"), a RuntimeError, or RuntimeError itself: this is all
+    of them, and a TypeError.
 
     Example:
         >>> import chainrule
@@ -41,6 +43,50 @@ class DTypeError(ChainruleError, TypeError, RuntimeError):
         ... except TypeError as error:  # a DTypeError is a TypeError too
         ...     print(error)
         bitwise_and: not implemented for float32 tensors
+    """
+
+
+class DomainError(ChainruleError, ValueError, RuntimeError):
+    """An operand's values outside what the op accepts: a class index past `num_classes`, a
+    probability outside [0, 1], an empty or inverted range. PyTorch raises RuntimeError; this
+    is a ValueError too.
+
+    Example:
+        >>> import chainrule
+        >>> try:
+        ...     chainrule.arange(5, 0)
+        ... except RuntimeError as error:
+        ...     print(error)
+        arange: upper bound and lower bound inconsistent with step sign (start 5, end 0, step 1)
+    """
+
+
+class IndexRangeError(ChainruleError, IndexError, RuntimeError):
+    """An index past the end of the dimension it indexes, where PyTorch's op raises
+    RuntimeError (gather, scatter, index_select, index_add), or an extreme (max, argmax)
+    over an empty dimension, which PyTorch reports as one or the other; an IndexError too.
+
+    Example:
+        >>> import chainrule
+        >>> try:
+        ...     chainrule.zeros(2, 3).gather(1, chainrule.tensor([[5]]))
+        ... except RuntimeError as error:
+        ...     print(error)
+        gather: index 5 is out of bounds for dimension 1 with size 3
+    """
+
+
+class IntegerDivisionError(ChainruleError, ZeroDivisionError, RuntimeError):
+    """An integer `//`, `%`, fmod or rounded div by zero: PyTorch raises RuntimeError
+    ("ZeroDivisionError"); this is both, so either `except` clause catches it.
+
+    Example:
+        >>> import chainrule
+        >>> try:
+        ...     chainrule.tensor([1, 2]) // 0
+        ... except RuntimeError as error:
+        ...     print(error)
+        floor_divide: integer division by zero
     """
 
 

@@ -44,8 +44,9 @@ def default_collate(batch: Sequence[Any]) -> Any:
     """Merge a list of samples into a batch, as PyTorch's `default_collate` does.
 
     Tensors and NumPy arrays are stacked along a new first dimension; Python floats become a
-    float64 tensor and ints an int64 tensor; strings stay a list; dicts, namedtuples and
-    sequences are collated field by field (tuples come back as lists, as in PyTorch).
+    float64 tensor and ints an int64 tensor; strings stay as they come (a list, or a tuple
+    when they are a field of tuple samples, as in PyTorch); dicts, namedtuples and sequences
+    are collated field by field (tuples come back as lists, as in PyTorch).
 
     Args:
         batch (sequence): the samples, each a Tensor, array, number, string, or a dict,
@@ -87,12 +88,12 @@ def default_collate(batch: Sequence[Any]) -> Any:
         except TypeError:
             return collated
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return type(elem)(*(default_collate(list(field)) for field in zip(*batch)))
+        return type(elem)(*(default_collate(field) for field in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         size = len(elem)
         if any(len(sample) != size for sample in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        fields = [default_collate(list(field)) for field in zip(*batch)]
+        fields = [default_collate(field) for field in zip(*batch)]
         if isinstance(elem, tuple):
             return fields
         try:

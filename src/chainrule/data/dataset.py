@@ -151,6 +151,43 @@ class ConcatDataset(Dataset):
         return self.datasets[which][index - offset]
 
 
+class StackDataset(Dataset):
+    """Several map-style datasets of one length side by side: item i is the tuple of their
+    items i (datasets given positionally) or the dict of them (given by keyword).
+
+    Args:
+        *args (Dataset): datasets whose items make a tuple.
+        **kwargs (Dataset): datasets whose items make a dict (not with `args`).
+
+    Example:
+        >>> from chainrule.data import StackDataset
+        >>> StackDataset(["a", "b"], [1, 2])[1], StackDataset(text=["a", "b"], label=[1, 2])[0]
+        (('b', 2), {'text': 'a', 'label': 1})
+    """
+
+    def __init__(self, *args: Dataset, **kwargs: Dataset) -> None:
+        if args and kwargs:
+            raise ValueError(
+                "Supported either ``tuple``- (via ``args``) or``dict``- (via ``kwargs``) like "
+                "input/output, but both types are given."
+            )
+        if not args and not kwargs:
+            raise ValueError("At least one dataset should be passed")
+        self.datasets: tuple | dict = args or kwargs
+        parts = args or tuple(kwargs.values())
+        self._length = len(parts[0])
+        if any(len(dataset) != self._length for dataset in parts):
+            raise ValueError("Size mismatch between datasets")
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(self.datasets, dict):
+            return {key: dataset[index] for key, dataset in self.datasets.items()}
+        return tuple(dataset[index] for dataset in self.datasets)
+
+    def __len__(self) -> int:
+        return self._length
+
+
 class ChainDataset(IterableDataset):
     """Several iterable datasets one after another, chained lazily.
 

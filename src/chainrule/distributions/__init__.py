@@ -10,22 +10,37 @@
 tensor(4.)
 """
 
-from chainrule.distributions import constraints
-from chainrule.distributions.continuous import Exponential, Laplace, LogNormal, Normal, Uniform
-from chainrule.distributions.discrete import Bernoulli, Categorical, OneHotCategorical
+from chainrule.distributions import constraints, transforms
+from chainrule.distributions.continuous import (
+    Cauchy,
+    Exponential,
+    Gumbel,
+    HalfNormal,
+    Laplace,
+    LogNormal,
+    Normal,
+    Uniform,
+)
+from chainrule.distributions.discrete import Bernoulli, Categorical, OneHotCategorical, Poisson
 from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.gamma import Beta, Dirichlet, Gamma
 from chainrule.distributions.independent import Independent
 from chainrule.distributions.kl import kl_divergence, register_kl
+from chainrule.distributions.mixture import MixtureSameFamily
 from chainrule.distributions.multivariate_normal import MultivariateNormal
+from chainrule.distributions.transformed import TransformedDistribution
 
 __all__ = [
     "Bernoulli",
     "Beta",
     "Categorical",
+    "Cauchy",
     "Dirichlet",
     "Gamma",
+    "Gumbel",
+    "HalfNormal",
     "Independent",
+    "MixtureSameFamily",
     "OneHotCategorical",
     "Distribution",
     "Exponential",
@@ -33,8 +48,11 @@ __all__ = [
     "LogNormal",
     "MultivariateNormal",
     "Normal",
+    "Poisson",
+    "TransformedDistribution",
     "Uniform",
     "constraints",
     "kl_divergence",
     "register_kl",
+    "transforms",
 ]

@@ -1,4 +1,5 @@
-"""Continuous univariate families: Normal, LogNormal, Uniform, Exponential, Laplace.
+"""Continuous univariate families: Normal, LogNormal, Uniform, Exponential, Laplace,
+HalfNormal, Gumbel, Cauchy.
 
 Each samples by reparameterisation (`rsample`: a standard draw moved by the parameters, so
 gradients reach them) and gives log_prob, cdf, icdf, entropy, mean, mode and variance with
@@ -20,16 +21,27 @@ from chainrule.distributions.utils import broadcast_all
 from chainrule.ops.creation import rand, randn
 from chainrule.ops.elementwise import (
     abs,  # noqa: A004
+    atan,
     erf,
     exp,
     expm1,
     log,
     log1p,
     sign,
+    tan,
 )
 from chainrule.ops.special import erfinv
 
-__all__ = ["Exponential", "Laplace", "LogNormal", "Normal", "Uniform"]
+__all__ = [
+    "Cauchy",
+    "Exponential",
+    "Gumbel",
+    "HalfNormal",
+    "Laplace",
+    "LogNormal",
+    "Normal",
+    "Uniform",
+]
 
 _LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))
 
@@ -390,3 +402,201 @@ class Laplace(Distribution):
 
     def entropy(self) -> Tensor:
         return 1 + log(2 * self.scale)
+
+
+class HalfNormal(Distribution):
+    """|X| for X ~ N(0, scale**2): density twice the normal's on x >= 0.
+
+    Args:
+        scale (Tensor or float): the scale of the folded normal, positive.
+        validate_args (bool, optional): check the parameters, and each value given to
+            `log_prob`, against their constraints (ValueError on a violation); None follows
+            `Distribution.set_default_validate_args` (on by default).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.distributions.HalfNormal(1.0).log_prob(chainrule.tensor(0.0))
+        tensor(-0.2258)
+    """
+
+    arg_constraints = {"scale": constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = True
+    _expand_names = ("scale",)
+
+    def __init__(self, scale: Tensor | float, validate_args: bool | None = None) -> None:
+        (self.scale,) = broadcast_all(scale)
+        batch_shape = () if _scalar_params(scale) else self.scale.shape
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.scale * math.sqrt(2 / math.pi)
+
+    @property
+    def mode(self) -> Tensor:
+        return self.scale * 0
+
+    @property
+    def variance(self) -> Tensor:
+        return self.scale.pow(2) * (1 - 2 / math.pi)
+
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        eps = randn(shape, dtype=self.scale.dtype, device=self.scale.device)
+        return abs(eps * self.scale)
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        normal = -(value**2) / (2 * self.scale**2) - log(self.scale) - _LOG_SQRT_2PI
+        return (normal + math.log(2)).masked_fill(value < 0, -math.inf)
+
+    def cdf(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return erf(value / (self.scale * math.sqrt(2)))
+
+    def icdf(self, prob: Tensor) -> Tensor:
+        return self.scale * erfinv(prob) * math.sqrt(2)
+
+    def entropy(self) -> Tensor:
+        return 0.5 * math.log(math.pi / 2) + log(self.scale) + 0.5
+
+
+class Gumbel(Distribution):
+    """The Gumbel (type-I extreme value) distribution: log p(x) = -(z + exp(-z)) - log(scale)
+    for z = (x - loc) / scale; `rsample` is loc - scale log(-log(u)).
+
+    Args:
+        loc (Tensor or float): the location (the mode).
+        scale (Tensor or float): the scale, positive.
+        validate_args (bool, optional): check the parameters, and each value given to
+            `log_prob`, against their constraints (ValueError on a violation); None follows
+            `Distribution.set_default_validate_args` (on by default).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.distributions.Gumbel(0.0, 1.0).log_prob(chainrule.tensor(0.0))
+        tensor(-1.)
+    """
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+    _expand_names = ("loc", "scale")
+
+    def __init__(
+        self, loc: Tensor | float, scale: Tensor | float, validate_args: bool | None = None
+    ) -> None:
+        self.loc, self.scale = broadcast_all(loc, scale)
+        batch_shape = () if _scalar_params(loc, scale) else self.loc.shape
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc + self.scale * _EULER_GAMMA
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def stddev(self) -> Tensor:
+        return (math.pi / math.sqrt(6)) * self.scale
+
+    @property
+    def variance(self) -> Tensor:
+        return self.stddev.pow(2)
+
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        tiny = dtypes.finfo(self.loc.dtype).tiny
+        eps = dtypes.finfo(self.loc.dtype).eps
+        uniform = rand(shape, dtype=self.loc.dtype, device=self.loc.device)
+        uniform = uniform.clamp(min=tiny, max=1 - eps)
+        return self.loc - self.scale * log(-log(uniform))
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        z = (value - self.loc) / self.scale
+        return -(z + exp(-z)) - log(self.scale)
+
+    def cdf(self, value: Tensor) -> Tensor:
+        return exp(-exp(-(value - self.loc) / self.scale))
+
+    def icdf(self, value: Tensor) -> Tensor:
+        value = (value - 0.5) + 0.5  # PyTorch's (a transformed Uniform) rounds through this
+        return self.loc - self.scale * log(-log(value))
+
+    def entropy(self) -> Tensor:
+        return log(self.scale) + (1 + _EULER_GAMMA)
+
+
+class Cauchy(Distribution):
+    """The Cauchy (Lorentz) distribution: log p(x) = -log(pi scale) - log1p(z**2) for
+    z = (x - loc) / scale. Its mean is undefined (nan) and its variance infinite, as PyTorch
+    reports them.
+
+    Args:
+        loc (Tensor or float): the median.
+        scale (Tensor or float): the half width at half maximum, positive.
+        validate_args (bool, optional): check the parameters, and each value given to
+            `log_prob`, against their constraints (ValueError on a violation); None follows
+            `Distribution.set_default_validate_args` (on by default).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.distributions.Cauchy(0.0, 1.0).cdf(chainrule.tensor(1.0))
+        tensor(0.7500)
+    """
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+    _expand_names = ("loc", "scale")
+
+    def __init__(
+        self, loc: Tensor | float, scale: Tensor | float, validate_args: bool | None = None
+    ) -> None:
+        self.loc, self.scale = broadcast_all(loc, scale)
+        batch_shape = () if _scalar_params(loc, scale) else self.loc.shape
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.loc * math.nan
+
+    @property
+    def mode(self) -> Tensor:
+        return self.loc
+
+    @property
+    def variance(self) -> Tensor:
+        return self.scale * 0 + math.inf
+
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        uniform = rand(shape, dtype=self.loc.dtype, device=self.loc.device)
+        return self.loc + self.scale * tan(math.pi * (uniform - 0.5))
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        z = (value - self.loc) / self.scale
+        return -math.log(math.pi) - log(self.scale) - log1p(z**2)
+
+    def cdf(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        return atan((value - self.loc) / self.scale) / math.pi + 0.5
+
+    def icdf(self, value: Tensor) -> Tensor:
+        return tan(math.pi * (value - 0.5)) * self.scale + self.loc
+
+    def entropy(self) -> Tensor:
+        return math.log(4 * math.pi) + log(self.scale)
+
+
+_EULER_GAMMA = 0.5772156649015329

@@ -24,12 +24,13 @@ from chainrule.distributions.utils import (
 )
 from chainrule.ops import reduction
 from chainrule.ops.activation import softplus
-from chainrule.ops.creation import arange, bernoulli, multinomial
-from chainrule.ops.elementwise import where
+from chainrule.ops.creation import arange, bernoulli, multinomial, poisson
+from chainrule.ops.elementwise import where, xlogy
 from chainrule.ops.embedding import one_hot
 from chainrule.ops.shape import broadcast_tensors
+from chainrule.ops.special import lgamma
 
-__all__ = ["Bernoulli", "Categorical", "OneHotCategorical"]
+__all__ = ["Bernoulli", "Categorical", "OneHotCategorical", "Poisson"]
 
 
 def _probs_or_logits(probs: Any, logits: Any) -> None:
@@ -352,3 +353,51 @@ class OneHotCategorical(Distribution):
         if expand:
             values = values.expand((n,) + self._batch_shape + (n,))
         return values
+
+
+class Poisson(Distribution):
+    """The Poisson distribution of counts with mean `rate`: log p(k) = k log(rate) - rate -
+    log(k!). Sampled without gradient.
+
+    Args:
+        rate (Tensor or float): the mean, non-negative.
+        validate_args (bool, optional): check the parameters, and each value given to
+            `log_prob`, against their constraints (ValueError on a violation); None follows
+            `Distribution.set_default_validate_args` (on by default).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.distributions.Poisson(2.0).log_prob(chainrule.tensor(3.0))
+        tensor(-1.7123)
+    """
+
+    arg_constraints = {"rate": constraints.nonnegative}
+    support = constraints.nonnegative_integer
+    _expand_names = ("rate",)
+
+    def __init__(self, rate: Tensor | float, validate_args: bool | None = None) -> None:
+        (self.rate,) = broadcast_all(rate)
+        batch_shape = () if isinstance(rate, Number) else self.rate.shape
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.rate
+
+    @property
+    def mode(self) -> Tensor:
+        return self.rate.floor()
+
+    @property
+    def variance(self) -> Tensor:
+        return self.rate
+
+    def sample(self, sample_shape: Sequence[int] = ()) -> Tensor:
+        with no_grad():
+            return poisson(self.rate.expand(self._extended_shape(sample_shape)))
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        rate, value = broadcast_all(self.rate, value)
+        return xlogy(value, rate) - rate - lgamma(value + 1)

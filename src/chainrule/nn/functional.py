@@ -20,7 +20,7 @@ import warnings as _warnings
 from itertools import product as _product
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-from chainrule.errors import ShapeError
+from chainrule.errors import DomainError, ShapeError
 from chainrule.ops import activation as _activation_ops
 from chainrule.ops import convolution as _conv_ops
 from chainrule.ops import fractional_pooling as _fractional_ops
@@ -1770,7 +1770,7 @@ def binary_cross_entropy(
     _same_shape("binary_cross_entropy", input, target)
     values = input._array
     if values.size and (bool((values < 0).any()) or bool((values > 1).any())):
-        raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1")
+        raise DomainError("binary_cross_entropy: all elements of input should be between 0 and 1")
     loss = _binary_cross_entropy_elements(input, target)
     if weight is not None:
         loss = loss * weight
@@ -2619,9 +2619,11 @@ def grid_sample(
             index = flat if index is None else index + flat
             if bit is not None:
                 factor = coordinates[dim] - lows[dim] if bit else lows[dim] + 1 - coordinates[dim]
-                weight = factor if weight is None else weight * factor
+            else:  # 1, through round's zero derivative: the grid gets PyTorch's zero gradient
+                factor = _round(coordinates[dim]) - lows[dim] + 1
+            weight = factor if weight is None else weight * factor
         gathered = plane.gather(2, expand(unsqueeze(index, 1), (batch, channels, points)))
-        term = gathered if weight is None else gathered * unsqueeze(weight, 1)
+        term = gathered * unsqueeze(weight, 1)
         term = where(unsqueeze(valid, 1), term, 0.0)
         out = term if out is None else out + term
     return reshape(out, (batch, channels, *out_spatial))

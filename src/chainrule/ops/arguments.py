@@ -65,16 +65,16 @@ def numpy_keywords(
 
 
 def return_type(name: str, fields: Sequence[str]) -> type:
-    """A named tuple standing for torch.return_types.<name>: indexed, unpacked and compared as
-    a tuple, read by field, and printed as PyTorch prints one (each field on a line of its
-    own). Pickled by reference, as `return_types.<name>` of the module that makes it."""
-    base = namedtuple(name, fields)
+    """A named tuple standing for PyTorch's `torch.return_types.<name>` (what `max(dim=...)`,
+    `sort`, `linalg.qr`... return), printed as PyTorch prints one: a field a line,
+    `chainrule.return_types.max(\nvalues=tensor(...),\nindices=tensor(...))` (`torch.` under
+    chainrule.as_torch). Pickled by reference, as `return_types.<name>` of the caller's module."""
+    result = namedtuple(name, fields, module=sys._getframe(1).f_globals.get("__name__"))
 
-    def __repr__(self: Any) -> str:  # noqa: N807 - the class's method
-        body = ",\n".join(f"{field}={value!r}" for field, value in zip(self._fields, self))
-        return f"{display_namespace()}.return_types.{name}(\n{body})"
+    def __repr__(self: tuple) -> str:  # noqa: N807 - the method's name
+        items = ",\n".join(f"{field}={value!r}" for field, value in zip(self._fields, self))
+        return f"{display_namespace()}.return_types.{name}(\n{items})"
 
-    result = type(name, (base,), {"__slots__": (), "__repr__": __repr__})
+    result.__repr__ = __repr__
     result.__qualname__ = f"return_types.{name}"
-    result.__module__ = sys._getframe(1).f_globals.get("__name__", __name__)
     return result

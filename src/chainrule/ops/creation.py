@@ -14,10 +14,17 @@ from typing import Any
 
 from chainrule._tensor import Tensor, to_array
 from chainrule.autograd.observers import observed_effect, observers
-from chainrule.backend import Array, backend_for_device, backend_of_array, dtypes, is_array
+from chainrule.backend import (
+    Array,
+    backend_for_device,
+    backend_of_array,
+    dtypes,
+    is_array,
+    is_numpy_scalar,
+)
 from chainrule.backend import device as Device
 from chainrule.backend.dtypes import as_dtype
-from chainrule.errors import BackendError, DTypeError, ShapeError
+from chainrule.errors import BackendError, DomainError, DTypeError, ShapeError
 from chainrule.ops.arguments import normalize_size
 from chainrule.ops.op import Op, ToDevice, apply
 from chainrule.ops.shape import broadcast_shapes
@@ -297,7 +304,7 @@ def full(
         tensor([[1.5000, 1.5000]])
     """
     if dtype is None:
-        dtype = dtypes.default_for_category(dtypes.category_of_scalar(fill_value))
+        dtype = dtypes.default_for_category(dtypes.category_of_scalar(_plain(fill_value)))
     return _filled(
         "full",
         (size,) if isinstance(size, int) else tuple(size),
@@ -463,6 +470,14 @@ def arange(
         start, end = 0, start
     if _plain(step) == 0:
         raise ShapeError("arange: step must be nonzero")
+    first, last, spacing = _plain(start), _plain(end), _plain(step)
+    if not (math.isfinite(first) and math.isfinite(last)):
+        raise DomainError(f"arange: unsupported range: {first} -> {last}")
+    if (last - first) * spacing < 0:
+        raise DomainError(
+            f"arange: upper bound and lower bound inconsistent with step sign (start {first}, "
+            f"end {last}, step {spacing})"
+        )
     bounds = (start, end, step)
     if dtype is None:
         is_integral = builtins.all(isinstance(_plain(b), int) for b in bounds)
@@ -476,7 +491,8 @@ def arange(
 
 
 def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, Tensor) else value
+    """A Python number for a 0-d tensor or a NumPy scalar (np.int64(3) counts as an int)."""
+    return value.item() if isinstance(value, Tensor) or is_numpy_scalar(value) else value
 
 
 # `range` below is PyTorch's: this module spells Python's `builtins.range`.
@@ -1424,7 +1440,7 @@ def randint(
     elif high is None:
         low, high = 0, low
     if low >= high:
-        raise ValueError(
+        raise DomainError(
             f"randint: random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
     target = _numpy_dtype(dtype) or dtypes.int64.numpy
@@ -1575,6 +1591,33 @@ def bernoulli(
     draws = _per_example(draw, tuple(input.shape))
     hits = draws < (input.detach() if p is None else p)
     return hits.to(input.dtype)
+
+
+def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:  # noqa: A002
+    """A draw from the Poisson distribution of rate `input`, elementwise, in the dtype of
+    `input` (not differentiable).
+
+    Args:
+        input (Tensor): the rates, non-negative.
+        generator (Generator, optional): draw from this generator instead of the default one.
+
+    Returns:
+        Tensor: the shape and dtype of `input`.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.poisson(chainrule.tensor([0.0, 0.0]))
+        tensor([0., 0.])
+    """
+    input = random_input(input)  # noqa: A001
+    backend = input._backend
+    rates = input.detach()._array
+
+    def draw(shape: tuple) -> Tensor:
+        counts = _rng(generator, backend).poisson(backend.xp.broadcast_to(rates, shape))
+        return Tensor._from_array(counts.astype(rates.dtype), backend)
+
+    return _per_example(draw, tuple(input.shape))
 
 
 def multinomial(

@@ -51,81 +51,16 @@ from chainrule.ops.shape import cat, flip, normalize_dim, squeeze, transpose, un
 
 __all__: list[str] = []  # torch.linalg names only: chainrule.linalg re-exports them
 
-SvdResult = return_type(
-    "linalg_svd",
-    (
-        "U",
-        "S",
-        "Vh",
-    ),
-)
-EighResult = return_type(
-    "linalg_eigh",
-    (
-        "eigenvalues",
-        "eigenvectors",
-    ),
-)
-EigResult = return_type(
-    "linalg_eig",
-    (
-        "eigenvalues",
-        "eigenvectors",
-    ),
-)
-QrResult = return_type(
-    "linalg_qr",
-    (
-        "Q",
-        "R",
-    ),
-)
-LstsqResult = return_type(
-    "linalg_lstsq",
-    (
-        "solution",
-        "residuals",
-        "rank",
-        "singular_values",
-    ),
-)
-LuFactorResult = return_type(
-    "linalg_lu_factor",
-    (
-        "LU",
-        "pivots",
-    ),
-)
-LuFactorExResult = return_type(
-    "linalg_lu_factor_ex",
-    (
-        "LU",
-        "pivots",
-        "info",
-    ),
-)
-LuResult = return_type(
-    "linalg_lu",
-    (
-        "P",
-        "L",
-        "U",
-    ),
-)
-CholeskyExResult = return_type(
-    "linalg_cholesky_ex",
-    (
-        "L",
-        "info",
-    ),
-)
-InvExResult = return_type(
-    "linalg_inv_ex",
-    (
-        "inverse",
-        "info",
-    ),
-)
+SvdResult = return_type("linalg_svd", ["U", "S", "Vh"])
+EighResult = return_type("linalg_eigh", ["eigenvalues", "eigenvectors"])
+EigResult = return_type("linalg_eig", ["eigenvalues", "eigenvectors"])
+QrResult = return_type("linalg_qr", ["Q", "R"])
+LstsqResult = return_type("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+LuFactorResult = return_type("linalg_lu_factor", ["LU", "pivots"])
+LuFactorExResult = return_type("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+LuResult = return_type("linalg_lu", ["P", "L", "U"])
+CholeskyExResult = return_type("linalg_cholesky_ex", ["L", "info"])
+InvExResult = return_type("linalg_inv_ex", ["inverse", "info"])
 
 
 # ---- helpers -------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd import grad_mode
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes, is_array, is_numpy_scalar
-from chainrule.errors import DTypeError, GradError, ShapeError
+from chainrule.errors import DTypeError, GradError, IntegerDivisionError, ShapeError
 from chainrule.ops import complex as complex_ops
 from chainrule.ops import shape as _shape
 from chainrule.ops.arguments import Number, return_type
@@ -29,7 +29,7 @@ from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real
 from chainrule.ops.conversion import cast, clone, result_type
 from chainrule.ops.creation import tensor, zeros_like
 from chainrule.ops.op import Op, apply, elementwise_batch, unary_elementwise_jvp
-from chainrule.ops.shape import unbroadcast
+from chainrule.ops.shape import broadcast_shapes, unbroadcast
 
 # is_grad_enabled without its call layer, as ops/op.py reads it (per-op path)
 _grad_enabled = grad_mode._grad_enabled.get
@@ -251,7 +251,7 @@ def _piecewise_constant_jvp(ctx: Node, *tangents: Any) -> Any:
 
 def _check_integer_divisor(name: str, xp: Any, y: Array) -> None:
     if y.dtype.kind in "iub" and (y == 0).any():
-        raise ZeroDivisionError(f"{name}: integer division by zero")
+        raise IntegerDivisionError(f"{name}: integer division by zero")
 
 
 def _write_out(name: str, result: Any, out: Any) -> Any:
@@ -891,10 +891,23 @@ def _scaled(name: str, other: Any, alpha: Any, input: Any) -> Any:  # noqa: A002
                 f"{name}: for integral input tensors, argument alpha must not be a floating "
                 "point number"
             )
+    if all(_is_bool_operand(v) for v in (input, other)):
+        alpha = bool(alpha)  # bool + alpha * bool stays bool, alpha taken as a bool (PyTorch)
+        if not isinstance(other, Tensor):
+            return other and alpha
     if isinstance(other, Tensor):
+        target = result_type(input, other)
+        if other.dtype is not target:  # alpha multiplies in the result's dtype, as PyTorch's
+            other = cast(other, target)
         return mul(other, alpha)
     _check_operands(name, other)
     return other * alpha
+
+
+def _is_bool_operand(value: Any) -> bool:
+    if isinstance(value, Tensor):
+        return value._array.dtype.kind == "b"
+    return isinstance(value, bool)
 
 
 def add(
@@ -2368,13 +2381,7 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     return x * exp2(y)
 
 
-FrexpResult = return_type(
-    "frexp",
-    (
-        "mantissa",
-        "exponent",
-    ),
-)
+FrexpResult = return_type("frexp", ["mantissa", "exponent"])
 
 
 class FrexpParts(Op):
@@ -3804,8 +3811,10 @@ def isclose(
                 f"isclose: {input.dtype.name} did not match {other.dtype.name} (cast one of them)"
             )
     x, y = binary_operands(input, other, "isclose")
-    array = x._backend.xp.isclose(x._array, y._array, rtol=rtol, atol=atol, equal_nan=equal_nan)
-    return Tensor._from_array(array)
+    broadcast_shapes(x.shape, y.shape)  # a ShapeError naming both, not NumPy's ValueError
+    xp = x._backend.xp
+    array = xp.isclose(x._array, y._array, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    return Tensor._from_array(xp.asarray(array))  # 0-d operands: an array, not NumPy's bool_
 
 
 def allclose(

@@ -15,7 +15,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
-from chainrule.errors import DTypeError, ShapeError
+from chainrule.errors import DomainError, DTypeError, ShapeError
 from chainrule.ops.elementwise import elementwise_batch, where
 from chainrule.ops.nn_common import check_indices, constant, refuse_complex_autograd, shape_constant
 from chainrule.ops.op import Op, apply
@@ -237,9 +237,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
         num_classes = int(index.max()) + 1
     if index.size:
         if int(index.min()) < 0:
-            raise ValueError(f"one_hot: class values must be non-negative, got {int(index.min())}")
+            raise DomainError(f"one_hot: class values must be non-negative, got {int(index.min())}")
         if int(index.max()) >= num_classes:
-            raise ValueError(
+            raise DomainError(
                 f"one_hot: class values must be smaller than num_classes ({num_classes}), got "
                 f"{int(index.max())}"
             )

@@ -19,7 +19,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.autograd.observers import observers, tell
 from chainrule.backend import Array, dtypes, is_array
-from chainrule.errors import DTypeError, GradError, ShapeError
+from chainrule.errors import DTypeError, GradError, IndexRangeError, ShapeError
 from chainrule.ops import creation
 from chainrule.ops.arguments import normalize_dim, numpy_keywords, require_dims
 from chainrule.ops.conversion import cast, clone, result_type
@@ -753,7 +753,7 @@ def _check_range(op_name: str, index: Any, size: int, dim: int) -> None:
         low, high = int(array.min()), int(array.max())
         bad = low if low < 0 else high if high >= size else None
         if bad is not None:
-            raise IndexError(
+            raise IndexRangeError(
                 f"{op_name}: index {bad} is out of bounds for dimension {dim} with size {size}"
             )
 

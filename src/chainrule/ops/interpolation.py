@@ -126,4 +126,6 @@ def resample(input: Any, out_size: tuple, scales: tuple, mode: str, align_corner
         else:
             matrix = _interpolation_matrix(xp, size, out, mode, align_corners, scale, dtype)
         matrices.append(shape_constant(matrix))
+    if all(matrix is None for matrix in matrices):
+        return input.clone()  # a new tensor, as PyTorch's: writing into it leaves input alone
     return along_spatial_dims(input, matrices)

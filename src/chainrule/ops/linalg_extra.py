@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from chainrule.backend import dtypes
 from chainrule.errors import DTypeError, LinAlgError, ShapeError
+from chainrule.ops import reduction
 from chainrule.ops.arguments import return_type
 from chainrule.ops.complex import conj
 from chainrule.ops.creation import eye, ones_like, zeros
@@ -68,6 +69,7 @@ __all__ = [
     "lu_solve",
     "lu_unpack",
     "matrix_exp",
+    "norm",
     "nuclear_norm",
     "orgqr",
     "pinverse",
@@ -627,6 +629,33 @@ def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:  # noqa: A002
                 [0.0000, 0.2500]])
     """
     return pinv(input, rtol=rcond)
+
+
+def norm(
+    input: Tensor,  # noqa: A002
+    p: float | str | None = "fro",
+    dim: int | Sequence[int] | None = None,
+    keepdim: bool = False,
+    dtype: dtypes.dtype | None = None,
+) -> Tensor:
+    """`torch.norm`: p='nuc' is the nuclear norm of the matrices over `dim` (two dims; None
+    means all of a 2-D input), any other p is `reduction.norm`'s vector norm.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.norm(chainrule.tensor([[3.0, 0.0], [0.0, -2.0]]), p="nuc")
+        tensor(5.)
+    """
+    if not (isinstance(p, str) and p == "nuc"):
+        return reduction.norm(input, p, dim, keepdim, dtype)
+    dims = tuple(range(input.ndim)) if dim is None else (dim,) if isinstance(dim, int) else dim
+    if len(dims) != 2:
+        raise ShapeError(
+            f"norm: the nuclear norm needs two dims (a matrix), got dim={tuple(dims)} for input "
+            f"of shape {input.shape}"
+        )
+    source = input if dtype is None else input.to(dtype)
+    return matrix_norm(source, "nuc", tuple(dims), keepdim)
 
 
 def nuclear_norm(

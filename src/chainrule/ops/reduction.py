@@ -27,7 +27,7 @@ from chainrule.autograd import forward_ad
 from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
-from chainrule.errors import DTypeError, ShapeError
+from chainrule.errors import DomainError, DTypeError, IndexRangeError, ShapeError
 from chainrule.ops.arguments import numpy_keywords, return_type
 from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
@@ -122,15 +122,15 @@ def _require_nonempty(op_name: str, input: Any, axes: tuple | None) -> None:
     """PyTorch refuses extremes over empty dimensions (they have no identity element)."""
     shape = input.shape
     if axes is None:
-        if input._array.size == 0:
-            raise ShapeError(
+        if input._array.size == 0:  # PyTorch: IndexError (argmax) or RuntimeError (amax)
+            raise IndexRangeError(
                 f"{op_name}(): Expected reduction dim to be specified for input.numel() == 0 "
                 f"(input shape {shape}). Specify the reduction dim with the 'dim' argument."
             )
         return
     for axis in axes:
         if shape and shape[axis] == 0:
-            raise IndexError(
+            raise IndexRangeError(
                 f"{op_name}(): Expected reduction dim {axis} to have non-zero size "
                 f"(input shape {shape})."
             )
@@ -1464,13 +1464,13 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
         >>> chainrule.dist(chainrule.tensor([1.0, 1.0]), chainrule.tensor([4.0, 5.0]))
         tensor(5.)
     """
-    for tensor in (input, other):
-        if isinstance(tensor, Tensor) and tensor._array.dtype.kind not in "fV":
-            raise DTypeError(
-                f"dist: expected floating point tensors, got {input.dtype.name} (shape "
-                f"{input.shape}) and {other.dtype.name} (shape {other.shape})"
-            )
-    return vector_norm(sub(input, other), float(p))
+    difference = sub(input, other)  # promoted as PyTorch: dist(float32, int8) is float32
+    if difference._array.dtype.kind not in "fcV":
+        raise DTypeError(
+            f"dist: expected floating point tensors, got {input.dtype.name} (shape "
+            f"{input.shape}) and {other.dtype.name} (shape {other.shape})"
+        )
+    return vector_norm(difference, float(p))
 
 
 @holomorphic
@@ -2804,10 +2804,25 @@ def _along_rows(ctx: Node, kernel: Any, axis: int, out: Array, *arrays: Array) -
 
 def softmax_into(xp: Any, x: Array, out: Array, axis: int) -> None:
     """softmax of the array x along `axis` into `out`, in place: no temporary the size of x
-    (Softmax's forward, and SoftmaxCrossEntropyBackward's first passes)."""
+    (Softmax's forward, and SoftmaxCrossEntropyBackward's first passes). Half precision is
+    computed in float32 and rounded once, as PyTorch's kernels accumulate."""
+    if _is_half(x):
+        out[...] = _in_float32(xp, softmax_into, x, axis)
+        return
     xp.subtract(x, x.max(axis=axis, keepdims=True), out=out)
     xp.exp(out, out=out)
     out /= out.sum(axis=axis, keepdims=True)
+
+
+def _is_half(x: Array) -> bool:
+    return x.dtype.itemsize == 2 and x.dtype.kind in "fV"  # float16, bfloat16
+
+
+def _in_float32(xp: Any, kernel: Any, x: Array, axis: int) -> Array:
+    wide = x.astype(xp.float32)
+    out = xp.empty(wide.shape, dtype=wide.dtype)
+    kernel(xp, wide, out, axis)
+    return out
 
 
 class SoftmaxBackward(Op):
@@ -2894,7 +2909,11 @@ class LogSoftmax(Op):
 
 def log_softmax_into(xp: Any, x: Array, out: Array, axis: int) -> None:
     """log_softmax of the array x along `axis` into `out`: x - max, then the log of the sum
-    of its exponentials (one temporary the size of x, for the exponentials) taken off."""
+    of its exponentials (one temporary the size of x, for the exponentials) taken off; half
+    precision in float32, as `softmax_into`."""
+    if _is_half(x):
+        out[...] = _in_float32(xp, log_softmax_into, x, axis)
+        return
     xp.subtract(x, x.max(axis=axis, keepdims=True), out=out)
     out -= xp.log(xp.exp(out).sum(axis=axis, keepdims=True))
 
@@ -3140,7 +3159,7 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     if array.dtype.kind == "b" or array.dtype.kind not in "iu":
         raise DTypeError(f"bincount: not implemented for {input.dtype.name} tensors")
     if array.ndim != 1 or (array.size and int(array.min()) < 0):
-        raise ValueError(
+        raise DomainError(
             f"bincount: only supports 1-d non-negative integral inputs (shape {input.shape})"
         )
     if minlength < 0:
@@ -3262,7 +3281,6 @@ __all__ = [
     "nanmedian",
     "nanquantile",
     "nansum",
-    "norm",
     "prod",
     "quantile",
     "softmax",

@@ -26,7 +26,7 @@ from chainrule.ops.arguments import (
     numpy_keywords,
     require_dims,
 )
-from chainrule.ops.conversion import Clone, cast, clone, result_type
+from chainrule.ops.conversion import Clone, cast, clone
 from chainrule.ops.op import Op, apply, in_c_order
 
 # ---- argument helpers ----------------------------------------------------------------------
@@ -1253,7 +1253,10 @@ def _join_operands(op_name: str, tensors: Any) -> list:
             )
     first = tensors[0]._array.dtype
     if any(t._array.dtype != first for t in tensors):
-        dtype = result_type(*tensors)
+        # every tensor counts alike, 0-dim ones too (they become rows in hstack, stack)
+        dtype = tensors[0].dtype
+        for t in tensors[1:]:
+            dtype = dtypes.promote_types(dtype, t.dtype)
         tensors = [cast(t, dtype) for t in tensors]
     return tensors
 

@@ -503,7 +503,7 @@ class TensorMethods:
     argmin = reduction.argmin
     var = reduction.var
     std = reduction.std
-    norm = reduction.norm
+    norm = linalg_extra.norm
     logsumexp = reduction.logsumexp
     cumsum = reduction.cumsum
     cumprod = reduction.cumprod

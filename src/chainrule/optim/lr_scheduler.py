@@ -37,6 +37,7 @@ __all__ = [
     "ConstantLR",
     "CosineAnnealingLR",
     "CosineAnnealingWarmRestarts",
+    "CyclicLR",
     "ExponentialLR",
     "LRScheduler",
     "LambdaLR",
@@ -904,6 +905,157 @@ def _phase(end_step: float, start_lr: str, end_lr: str, start_m: str, end_m: str
         "start_momentum": start_m,
         "end_momentum": end_m,
     }
+
+
+class CyclicLR(LRScheduler):
+    """The cyclical learning rate policy (Smith, 2017): lr moves between `base_lr` and `max_lr`
+    in triangles of `step_size_up` rising and `step_size_down` falling steps, the height scaled
+    per cycle ('triangular': 1; 'triangular2': halved each cycle) or per step ('exp_range':
+    gamma ** step), or by `scale_fn`; momentum moves the opposite way when `cycle_momentum`.
+    Step it once per batch.
+
+    Args:
+        optimizer (Optimizer): the optimizer whose param groups' `lr` it sets.
+        base_lr (float or list of floats): the lower bound of the cycle (per group); it
+            replaces each group's lr.
+        max_lr (float or list of floats): the upper bound (reached only when the scale is 1).
+        step_size_up (int): steps rising in each cycle (default 2000).
+        step_size_down (int, optional): steps falling (default: `step_size_up`).
+        mode (str): 'triangular', 'triangular2' or 'exp_range' (ignored given `scale_fn`).
+        gamma (float): the base of 'exp_range''s scale.
+        scale_fn (callable, optional): a custom scale of the cycle number or the step.
+        scale_mode (str): what `scale_fn` takes: 'cycle' or 'iterations'.
+        cycle_momentum (bool): cycle the momentum (the optimizer needs `momentum` or `betas`).
+        base_momentum (float or list of floats): the momentum at the peak rate (default 0.8).
+        max_momentum (float or list of floats): the momentum at base_lr (default 0.9).
+        last_epoch (int): the index of the last finished batch when resuming (-1: start fresh).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.optim import SGD
+        >>> from chainrule.optim.lr_scheduler import CyclicLR
+        >>> opt = SGD([chainrule.zeros(1, requires_grad=True)], lr=1.0, momentum=0.9)
+        >>> scheduler = CyclicLR(opt, base_lr=0.1, max_lr=0.5, step_size_up=2)
+        >>> lrs = []
+        >>> for batch in range(6):
+        ...     lrs.append(round(scheduler.get_last_lr()[0], 4))
+        ...     opt.step()
+        ...     scheduler.step()
+        >>> lrs
+        [0.1, 0.3, 0.5, 0.3, 0.1, 0.3]
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        base_lr: float | list[float],
+        max_lr: float | list[float],
+        step_size_up: int = 2000,
+        step_size_down: int | None = None,
+        mode: str = "triangular",
+        gamma: float = 1.0,
+        scale_fn: Callable[[float], float] | None = None,
+        scale_mode: str = "cycle",
+        cycle_momentum: bool = True,
+        base_momentum: float | list[float] = 0.8,
+        max_momentum: float | list[float] = 0.9,
+        last_epoch: int = -1,
+    ) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        base_lrs = _per_group("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for group, lr in zip(optimizer.param_groups, base_lrs):
+                group["lr"] = lr
+        self.max_lrs = _per_group("max_lr", optimizer, max_lr)
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError("mode is invalid and scale_fn is None")
+        self.mode = mode
+        self.gamma = gamma
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        self._init_scale_fn()
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError(
+                    "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
+                )
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
+            self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
+            if last_epoch == -1:
+                for group, high, low in zip(
+                    optimizer.param_groups, self.max_momentums, self.base_momentums
+                ):
+                    self._set_momentum(group, high)
+                    group["max_momentum"] = high
+                    group["base_momentum"] = low
+        super().__init__(optimizer, last_epoch)
+        self.base_lrs = base_lrs
+
+    def _init_scale_fn(self) -> None:
+        """The built-in modes fix what the scale takes: the cycle, or the step for exp_range."""
+        if self._scale_fn_custom is None:
+            self.scale_mode = "iterations" if self.mode == "exp_range" else "cycle"
+
+    def scale_fn(self, x: float) -> float:
+        """The height's scale at cycle (or step) `x`."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        if self.mode == "triangular2":
+            return 1 / (2.0 ** (x - 1))
+        if self.mode == "exp_range":
+            return self.gamma**x
+        return 1.0
+
+    def _set_momentum(self, group: dict[str, Any], momentum: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (momentum, *group["betas"][1:])
+        else:
+            group["momentum"] = momentum
+
+    def get_lr(self) -> list[float]:
+        cycle = _math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            scale_factor = x / self.step_ratio
+        else:
+            scale_factor = (x - 1) / (self.step_ratio - 1)
+        scale = self.scale_fn(cycle if self.scale_mode == "cycle" else self.last_epoch)
+        lrs = [
+            base_lr + (max_lr - base_lr) * scale_factor * scale
+            for base_lr, max_lr in zip(self.base_lrs, self.max_lrs)
+        ]
+        if self.cycle_momentum:
+            for group, low, high in zip(
+                self.optimizer.param_groups, self.base_momentums, self.max_momentums
+            ):
+                self._set_momentum(group, high - (high - low) * scale_factor * scale)
+        return lrs
+
+    def state_dict(self) -> dict[str, Any]:
+        """PyTorch's format: a custom `scale_fn` is saved only as a callable object's
+        attributes (a function or lambda is dropped)."""
+        state = super().state_dict()
+        fn = state.pop("_scale_fn_custom")
+        keep = fn is not None and not isinstance(fn, _types.FunctionType)
+        state["_scale_fn_custom"] = fn.__dict__.copy() if keep else None
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore this scheduler from what `state_dict()` returned (not its optimizer)."""
+        state_dict = dict(state_dict)
+        fn = state_dict.pop("_scale_fn_custom")
+        super().load_state_dict(state_dict)
+        if fn is not None:
+            self._scale_fn_custom.__dict__.update(fn)
+        self._init_scale_fn()
 
 
 class _SchedulerListStateMixin:

@@ -1,0 +1,73 @@
+"""The exceptions chainrule raises are instances of the type PyTorch raises for the same call,
+so a ported script's `except RuntimeError:` (or `except NotImplementedError:`) still catches
+them. chainrule's own types add Python's ValueError / TypeError / IndexError on top."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as torch_functional
+
+import chainrule
+import chainrule.nn.functional as chainrule_functional
+
+FUNCTIONAL = {chainrule: chainrule_functional, torch: torch_functional}
+
+CALLS = {
+    "gather past the end": lambda lib: lib.zeros(2, 3).gather(1, lib.tensor([[5]])),
+    "gather negative": lambda lib: lib.zeros(2, 3).gather(1, lib.tensor([[-1]])),
+    "scatter past the end": lambda lib: lib.zeros(2, 3).scatter(1, lib.tensor([[5]]), 1.0),
+    "scatter_add past the end": lambda lib: lib.zeros(2, 3).scatter_add(
+        1, lib.tensor([[3]]), lib.ones(1, 1)
+    ),
+    "index_select past the end": lambda lib: lib.zeros(2, 3).index_select(1, lib.tensor([3])),
+    "index_add past the end": lambda lib: lib.zeros(2, 3).index_add(
+        1, lib.tensor([5]), lib.ones(2, 1)
+    ),
+    "one_hot past num_classes": lambda lib: FUNCTIONAL[lib].one_hot(lib.tensor([5]), 3),
+    "one_hot negative": lambda lib: FUNCTIONAL[lib].one_hot(lib.tensor([-1]), 3),
+    "bincount negative": lambda lib: lib.bincount(lib.tensor([-1, 2])),
+    "binary_cross_entropy outside [0, 1]": lambda lib: FUNCTIONAL[lib].binary_cross_entropy(
+        lib.tensor([1.5]), lib.tensor([1.0])
+    ),
+    "randint empty range": lambda lib: lib.randint(5, 2, (2,)),
+    "arange against the step": lambda lib: lib.arange(0, 5, -1),
+    "arange downwards by default": lambda lib: lib.arange(5, 0),
+    "arange to infinity": lambda lib: lib.arange(0, float("inf")),
+    "softmax of integers": lambda lib: lib.softmax(lib.tensor([1, 2]), 0),
+    "lerp of integers": lambda lib: lib.lerp(lib.tensor([1]), lib.tensor([2]), 0.5),
+    "mean of integers": lambda lib: lib.tensor([1, 2]).mean(),
+    "negating bools": lambda lib: -lib.tensor([True]),
+    "integer floor division by zero": lambda lib: lib.tensor([1, 2]) // 0,
+}
+
+
+@pytest.mark.parametrize("call", CALLS.values(), ids=CALLS.keys())
+def test_the_error_is_an_instance_of_torchs(call):
+    with pytest.raises(Exception) as theirs:
+        call(torch)
+    with pytest.raises(Exception) as ours:
+        call(chainrule)
+    assert isinstance(ours.value, type(theirs.value)), (type(ours.value), type(theirs.value))
+
+
+def test_an_empty_range_is_still_empty():
+    assert chainrule.arange(0, 0, -1).tolist() == torch.arange(0, 0, -1).tolist() == []
+    assert chainrule.arange(3, 0, -1).tolist() == torch.arange(3, 0, -1).tolist()
+
+
+EMPTY_REDUCTIONS = {
+    "amax of an empty tensor": lambda lib: lib.ones(0, 3).amax(),
+    "amin over an empty dim": lambda lib: lib.ones(0, 3).amin(0),
+    "argmax of an empty tensor": lambda lib: lib.ones(0).argmax(),
+    "max over an empty dim": lambda lib: lib.ones(0, 3).max(0),
+}
+
+
+@pytest.mark.parametrize("call", EMPTY_REDUCTIONS.values(), ids=EMPTY_REDUCTIONS.keys())
+def test_extremes_of_nothing_raise_an_instance_of_torchs_error(call):
+    with pytest.raises(Exception) as theirs:
+        call(torch)
+    with pytest.raises(Exception) as ours:
+        call(chainrule)
+    assert isinstance(ours.value, type(theirs.value)), (type(ours.value), type(theirs.value))
