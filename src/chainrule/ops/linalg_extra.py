@@ -641,6 +641,16 @@ def norm(
     """`torch.norm`: p='nuc' is the nuclear norm of the matrices over `dim` (two dims; None
     means all of a 2-D input), any other p is `reduction.norm`'s vector norm.
 
+    Args:
+        input (Tensor): floating point or complex.
+        p (float, str): the order: a number, 'fro', or 'nuc' (the sum of singular values).
+        dim (int or tuple of ints, optional): the dimensions reduced (two for 'nuc').
+        keepdim (bool): keep each reduced dimension with size 1.
+        dtype (dtype, optional): the dtype the input is cast to first.
+
+    Returns:
+        Tensor: the norm, reduced over `dim`.
+
     Example:
         >>> import chainrule
         >>> chainrule.norm(chainrule.tensor([[3.0, 0.0], [0.0, -2.0]]), p="nuc")
