@@ -95,6 +95,7 @@ from chainrule.ops.nn_common import constant as _constant
 from chainrule.ops.nn_common import refuse_complex_autograd as _refuse_complex_autograd
 from chainrule.ops.nn_common import shape_constant as _shape_constant
 from chainrule.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
+from chainrule.ops.op import named as _named
 from chainrule.ops.reduction import log_softmax as _log_softmax
 from chainrule.ops.reduction import mean as _mean
 from chainrule.ops.reduction import norm
@@ -1614,7 +1615,8 @@ def mse_loss(
     _refuse_complex("mse_loss", input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     difference = input - target
-    return _weighted("mse_loss", difference * difference, weight, reduction, True)
+    loss = _weighted("mse_loss", difference * difference, weight, reduction, True)
+    return loss if weight is not None else _named(loss, "MseLossBackward0")
 
 
 @_autocast_policy(_FLOAT32)
@@ -1688,7 +1690,7 @@ def smooth_l1_loss(
         return _reduce("smooth_l1_loss", distance, reduction)
     near = _minimum(distance, beta)  # the quadratic branch never sees an inf (0 * inf = nan)
     loss = where(distance < beta, 0.5 * near * near / beta, distance - 0.5 * beta)
-    return _reduce("smooth_l1_loss", loss, reduction)
+    return _named(_reduce("smooth_l1_loss", loss, reduction), "SmoothL1LossBackward0")
 
 
 @_autocast_policy(_FLOAT32)
@@ -1725,7 +1727,8 @@ def huber_loss(
     distance = _abs(input - target)
     near = _minimum(distance, delta)  # the quadratic branch never sees an inf (0 * inf = nan)
     loss = where(distance < delta, 0.5 * near * near, delta * (distance - 0.5 * delta))
-    return _weighted("huber_loss", loss, weight, reduction, False)
+    loss = _weighted("huber_loss", loss, weight, reduction, False)
+    return loss if weight is not None else _named(loss, "HuberLossBackward0")
 
 
 def _same_shape(op_name: str, input: Tensor, target: Tensor) -> None:
@@ -1774,7 +1777,7 @@ def binary_cross_entropy(
     loss = _binary_cross_entropy_elements(input, target)
     if weight is not None:
         loss = loss * weight
-    return _reduce("binary_cross_entropy", loss, reduction)
+    return _named(_reduce("binary_cross_entropy", loss, reduction), "BinaryCrossEntropyBackward0")
 
 
 @_autocast_policy(_FLOAT32)
@@ -1816,7 +1819,8 @@ def binary_cross_entropy_with_logits(
     loss = (1 - target) * input - log_weight * logsigmoid(input)
     if weight is not None:
         loss = loss * weight
-    return _reduce("binary_cross_entropy_with_logits", loss, reduction)
+    loss = _reduce("binary_cross_entropy_with_logits", loss, reduction)
+    return _named(loss, "BinaryCrossEntropyWithLogitsBackward0")
 
 
 @_autocast_policy(_FLOAT32)
@@ -2021,7 +2025,8 @@ def soft_margin_loss(
     """
     _refuse_complex_autograd("soft_margin_loss", input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    return _reduce("soft_margin_loss", _log1p(_exp(-input * target)), reduction)
+    loss = _reduce("soft_margin_loss", _log1p(_exp(-input * target)), reduction)
+    return _named(loss, "SoftMarginLossBackward0")
 
 
 def multilabel_soft_margin_loss(
