@@ -41,7 +41,7 @@ from chainrule.ops.elementwise import (
     where,
 )
 from chainrule.ops.indexing import pad
-from chainrule.ops.op import Op, apply, in_c_order
+from chainrule.ops.op import Op, apply, in_c_order, named
 from chainrule.ops.shape import (
     broadcast_shapes,
     cat,
@@ -169,7 +169,7 @@ class Matmul(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
-        ctx.save(x=x, y=y)
+        ctx.save(x=x, y=y, display_name=_matmul_node_name(x.ndim, y.ndim))
         return stacked_matmul(ctx.xp, x, y)
 
     @staticmethod
@@ -240,6 +240,22 @@ class Matmul(Op):
         if x_vector:
             out = squeeze(out, -2)
         return out
+
+
+def _matmul_node_name(x_ndim: int, y_ndim: int) -> str:
+    """PyTorch's grad_fn name for matmul by operand ranks (its node is the last of the ops
+    matmul dispatches to: mm, mv, a squeeze of a vector's added dim, a view of a batch)."""
+    if x_ndim <= 2 and y_ndim <= 2:
+        return _MATMUL_NAMES[x_ndim, y_ndim]
+    return "CloneBackward0" if x_ndim == 2 else "UnsafeViewBackward0"
+
+
+_MATMUL_NAMES = {
+    (2, 2): "MmBackward0",
+    (2, 1): "MvBackward0",
+    (1, 2): "SqueezeBackward4",
+    (1, 1): "DotBackward0",
+}
 
 
 def _matrix_vector_vjp(ctx: Node, g: Any, x_shape: tuple) -> tuple:
@@ -319,7 +335,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     x, y = binary_operands(input, other)
     _check_matmul(x, y)
     if x.ndim == 1 and y.ndim == 1:
-        return _product(Einsum, (x, y), "i,i->")
+        return named(_product(Einsum, (x, y), "i,i->"), "DotBackward0")
     return _product(Matmul, (x, y))
 
 
@@ -368,7 +384,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
         raise ShapeError(f"bmm: expected 3-D tensors, got shapes {input.shape} and {mat2.shape}")
     if input.shape[0] != mat2.shape[0]:
         raise ShapeError(f"bmm: batch sizes differ: shapes {input.shape} and {mat2.shape}")
-    return matmul(input, mat2)
+    return named(matmul(input, mat2), "BmmBackward0")
 
 
 @autocast_policy(LOWER)
@@ -409,7 +425,7 @@ def addmm(
     _check_scaled_input(
         "addmm", input, target, f"mat1 {mat1.shape}, mat2 {mat2.shape}", beta, alpha
     )
-    return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
+    return named(_scaled_sum(input, mm(mat1, mat2), beta, alpha), "AddmmBackward0")
 
 
 def _check_scaled_input(
@@ -489,7 +505,7 @@ def addmv(
     _check_same_dtype("addmv", input, mat)
     target = (mat.shape[0],)
     _check_scaled_input("addmv", input, target, f"mat {mat.shape}, vec {vec.shape}", beta, alpha)
-    return _scaled_sum(input, mv(mat, vec), beta, alpha)
+    return named(_scaled_sum(input, mv(mat, vec), beta, alpha), "AddmvBackward0")
 
 
 def addr(
@@ -524,7 +540,7 @@ def addr(
         raise ShapeError(f"addr: expected 1-D vectors, got shapes {vec1.shape} and {vec2.shape}")
     target = (vec1.shape[0], vec2.shape[0])
     _check_scaled_input("addr", input, target, f"vec1 {vec1.shape}, vec2 {vec2.shape}", beta, alpha)
-    return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
+    return named(_scaled_sum(input, outer(vec1, vec2), beta, alpha), "AddrBackward0")
 
 
 def _check_batches(op_name: str, batch1: Any, batch2: Any) -> None:
@@ -574,7 +590,8 @@ def baddbmm(
     target = (batch1.shape[0], batch1.shape[1], batch2.shape[2])
     operands = f"batch1 {batch1.shape}, batch2 {batch2.shape}"
     _check_scaled_input("baddbmm", input, target, operands, beta, alpha)
-    return _scaled_sum(input, _product(Matmul, (batch1, batch2)), beta, alpha)
+    product = _product(Matmul, (batch1, batch2))
+    return named(_scaled_sum(input, product, beta, alpha), "BaddbmmBackward0")
 
 
 @autocast_policy(LOWER)
@@ -610,7 +627,8 @@ def addbmm(
     target = (batch1.shape[1], batch2.shape[2])
     operands = f"batch1 {batch1.shape}, batch2 {batch2.shape}"
     _check_scaled_input("addbmm", input, target, operands, beta, alpha)
-    return _scaled_sum(input, _product(Einsum, (batch1, batch2), "bij,bjk->ik"), beta, alpha)
+    product = _product(Einsum, (batch1, batch2), "bij,bjk->ik")
+    return named(_scaled_sum(input, product, beta, alpha), "AddbmmBackward0")
 
 
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:  # noqa: A002
@@ -641,7 +659,7 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
     if isinstance(value, Tensor) or value != 1:
         # PyTorch casts the value to the result's dtype: an integer result truncates it
         product = product * (value if dtype.numpy.kind in "fV" else int(value))
-    return input + product
+    return named(input + product, "AddcmulBackward0")
 
 
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:  # noqa: A002
@@ -672,7 +690,7 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
     quotient = tensor1 / tensor2
     if isinstance(value, Tensor) or value != 1:
         quotient = quotient * value
-    return input + quotient
+    return named(input + quotient, "AddcdivBackward0")
 
 
 # ---- einsum ---------------------------------------------------------------------------------
@@ -905,7 +923,17 @@ def einsum(*args: str | Tensor | Sequence[Tensor]) -> Tensor:
             raise DTypeError(f"einsum(): operands must all have the same dtype, got {dtypes_seen}")
     specs, output = _parse_einsum(equation, tuple(o.ndim for o in operands))
     operands, specs = _remove_broadcast_dims(equation, operands, specs)
-    return _product(Einsum, operands, ",".join(specs) + "->" + output)
+    out = _product(Einsum, operands, ",".join(specs) + "->" + output)
+    return named(out, _einsum_node_name(specs, output))
+
+
+def _einsum_node_name(specs: Sequence[str], output: str) -> str:
+    """PyTorch's grad_fn name for einsum: one operand ends in a sum or a permute; more, in a
+    product when nothing is summed (mul), else in a view of bmm's result."""
+    summed = set("".join(specs)) - set(output)
+    if len(specs) == 1:
+        return "SumBackward1" if summed else "PermuteBackward0"
+    return "ViewBackward0" if summed else "MulBackward0"
 
 
 def _remove_broadcast_dims(equation: str, operands: tuple, specs: tuple) -> tuple[list, list]:
@@ -971,7 +999,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
             f"dot: inconsistent tensor size, shapes {tuple(input.shape)} and "
             f"{tuple(tensor.shape)} have {input.shape[0]} and {tensor.shape[0]} elements"
         )
-    return _product(Einsum, (input, tensor), "i,i->")
+    return named(_product(Einsum, (input, tensor), "i,i->"), "DotBackward0")
 
 
 def vdot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
@@ -989,7 +1017,7 @@ def vdot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
         >>> chainrule.vdot(chainrule.tensor([1j]), chainrule.tensor([1j]))
         tensor(1.+0.j)
     """
-    return dot(conj(input), other)
+    return named(dot(conj(input), other), "VdotBackward0")
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
@@ -1011,7 +1039,7 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
     """
     _check_vectors("outer", input, vec2)
     x, y = binary_operands(input, vec2)
-    return _product(Einsum, (x, y), "i,j->ij")
+    return named(_product(Einsum, (x, y), "i,j->ij"), "MulBackward0")
 
 
 ger = outer
@@ -1044,7 +1072,7 @@ def inner(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     y_labels = _LETTERS[input.ndim - 1 : input.ndim + other.ndim - 2]
     shared = _LETTERS[input.ndim + other.ndim - 2]
     equation = f"{x_labels}{shared},{y_labels}{shared}->{x_labels}{y_labels}"
-    return _product(Einsum, (input, other), equation)
+    return named(_product(Einsum, (input, other), equation), "ViewBackward0")
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
@@ -1142,7 +1170,7 @@ def tensordot(
     output = [c for i, c in enumerate(a_labels) if i not in dims_a]
     output += [c for i, c in enumerate(b_labels) if i not in dims_b]
     equation = "".join(a_labels) + "," + "".join(b_labels) + "->" + "".join(output)
-    return _product(Einsum, (a, b), equation)
+    return named(_product(Einsum, (a, b), equation), "ViewBackward0")
 
 
 def trace(input: Tensor) -> Tensor:  # noqa: A002
@@ -1166,8 +1194,10 @@ def trace(input: Tensor) -> Tensor:  # noqa: A002
     if matrix._array.dtype.kind in "biu":
         matrix = cast(matrix, dtypes.int64)
     if matrix.shape[0] != matrix.shape[1]:  # a rectangular matrix: its main diagonal's sum
-        return _product(Einsum, (apply(Diagonal, (matrix,), 0, 0, 1),), "i->")
-    return _product(Einsum, (matrix,), "ii->")
+        out = _product(Einsum, (apply(Diagonal, (matrix,), 0, 0, 1),), "i->")
+    else:
+        out = _product(Einsum, (matrix,), "ii->")
+    return named(out, "TraceBackward0")
 
 
 # ---- Kronecker and cross products, block diagonals -------------------------------------------
@@ -1196,7 +1226,7 @@ def kron(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     x_spread = reshape(x, tuple(s for size in x.shape for s in (size, 1)))
     y_spread = reshape(y, tuple(s for size in y.shape for s in (1, size)))
     sizes = tuple(p * q for p, q in zip(x.shape, y.shape))
-    return reshape(x_spread * y_spread, sizes)
+    return named(reshape(x_spread * y_spread, sizes), "UnsafeViewBackward0")
 
 
 def _cross(op_name: str, input: Any, other: Any, dim: int) -> Any:  # noqa: A002
@@ -2059,7 +2089,7 @@ def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
     result = tensors[0]
     for tensor in tensors[1:]:
         result = matmul(result, tensor)
-    return result
+    return named(result, "ViewBackward0")
 
 
 def chain_matmul(*matrices: Tensor) -> Tensor:
