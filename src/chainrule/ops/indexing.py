@@ -335,6 +335,53 @@ class BasicIndex(Index):
         return "SliceBackward0"
 
 
+# BasicIndex under PyTorch's other names for x[key], which applies the key part by part and
+# is named by the last part that does something (`_basic_index_op`).
+class SelectIndex(BasicIndex):
+    """x[..., i] (`select`): BasicIndex, named as PyTorch's select."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "SelectBackward0"
+
+
+class UnsqueezeIndex(BasicIndex):
+    """x[..., None]: BasicIndex, named as PyTorch's unsqueeze."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "UnsqueezeBackward0"
+
+
+class AliasIndex(BasicIndex):
+    """x[...] or x[:]: BasicIndex, named as PyTorch's alias (a view of all of x)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "AliasBackward0"
+
+
+def _basic_index_op(key: tuple, shape: tuple) -> type:
+    """The BasicIndex class named as PyTorch names x[key]: by the last part of the key that
+    does something (an int selects, None unsqueezes, a slice not spanning its dimension
+    slices), or an alias when none does."""
+    op = AliasIndex
+    dim = 0
+    for part in key:
+        if part is None:
+            op = UnsqueezeIndex
+        elif part is Ellipsis:
+            dim += len(shape) - sum(1 for p in key if p is not None and p is not Ellipsis)
+        elif isinstance(part, slice):
+            if part.indices(shape[dim]) != (0, shape[dim], 1):
+                op = BasicIndex
+            dim += 1
+        else:
+            op = SelectIndex
+            dim += 1
+    return op
+
+
 class IndexAddIntoZeros(Op):
     """zeros(shape) with g added at `key`. Derivative: the gradient read at `key`."""
 
@@ -388,7 +435,9 @@ def getitem(input: Tensor, key: IndexKey) -> Tensor:  # noqa: A002
         if selects is not None:  # PyTorch applies the integers first, as selects
             input = apply(BasicIndex, (input,), selects, True)  # noqa: A001
             normalized = rest
-    return apply(BasicIndex if basic else Index, (input,), normalized, basic)
+    if basic:
+        return apply(_basic_index_op(normalized, input._array.shape), (input,), normalized, True)
+    return apply(Index, (input,), normalized, False)
 
 
 def expand_ellipsis(key: tuple, ndim: int, consumed: int) -> tuple:
@@ -2054,7 +2103,7 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
         )
 
     key = (slice(None),) * dim + (index % size, Ellipsis)
-    return apply(BasicIndex, (input,), key, True)
+    return apply(SelectIndex, (input,), key, True)
 
 
 def _sections_or_indices(op_name: str, indices_or_sections: Any) -> int | tuple[int, ...]:

@@ -137,6 +137,39 @@ class View(Reshape):
         return "ViewBackward0"
 
 
+# View under PyTorch's names for squeeze and unsqueeze (the same op here: a view to a shape).
+class SqueezeAll(View):
+    """squeeze(x): a View, named as PyTorch's (SqueezeBackward0)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "SqueezeBackward0"
+
+
+class SqueezeDim(View):
+    """squeeze(x, dim) with one dim: a View, named as PyTorch's (SqueezeBackward1)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "SqueezeBackward1"
+
+
+class SqueezeDims(View):
+    """squeeze(x, dims) with a tuple of dims: a View, named as PyTorch's (SqueezeBackward2)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "SqueezeBackward2"
+
+
+class Unsqueeze(View):
+    """unsqueeze(x, dim): a View, named as PyTorch's (UnsqueezeBackward0)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "UnsqueezeBackward0"
+
+
 class ViewDtype(Op):
     """x.view(dtype): the same memory read as another dtype, bit for bit (PyTorch's view.dtype).
     With a different element size the last dimension is rescaled, so it must be contiguous and
@@ -371,10 +404,12 @@ def squeeze(
     shape = input.shape
     if dim is None:
         dims = tuple(i for i, s in enumerate(shape) if s == 1)
+        op = SqueezeAll
     else:
         named = normalize_dims("squeeze", dim, len(shape))
         dims = tuple(d for d in named if shape and shape[d] == 1)
-    return view(input, tuple(s for i, s in enumerate(shape) if i not in dims))
+        op = SqueezeDims if isinstance(dim, (tuple, list)) else SqueezeDim
+    return apply(op, (input,), tuple(s for i, s in enumerate(shape) if i not in dims))
 
 
 def unsqueeze(input: Tensor, dim: int = None, *, axis: int | None = None) -> Tensor:  # noqa: A002
@@ -401,7 +436,7 @@ def unsqueeze(input: Tensor, dim: int = None, *, axis: int | None = None) -> Ten
         raise TypeError("unsqueeze() missing 1 required positional argument: 'dim'")
     shape = input.shape
     dim = normalize_dim("unsqueeze", dim, len(shape) + 1)
-    return view(input, shape[:dim] + (1,) + shape[dim:])
+    return apply(Unsqueeze, (input,), shape[:dim] + (1,) + shape[dim:])
 
 
 def contiguous(input: Tensor, memory_format: object = None) -> Tensor:  # noqa: A002
@@ -536,6 +571,26 @@ class Permute(Op):
         return apply(Permute, (x,), (0, *(dim + 1 for dim in dims)))
 
 
+class Transpose(Permute):
+    """transpose(x, dim0, dim1): a Permute, named as PyTorch's (TransposeBackward0)."""
+
+    label = "permute"
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "TransposeBackward0"
+
+
+class T(Permute):
+    """t(x) of a matrix: a Permute, named as PyTorch's (TBackward0)."""
+
+    label = "permute"
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "TBackward0"
+
+
 def permute(input: Tensor, *dims: int | Sequence[int]) -> Tensor:  # noqa: A002
     """A view of `input` with its dimensions reordered: dimension i of the result is dimension
     `dims[i]` of `input`.
@@ -583,10 +638,10 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
     a = normalize_dim("transpose", dim0, ndim)
     b = normalize_dim("transpose", dim1, ndim)
     if ndim == 0:
-        return apply(Permute, (input,), ())
+        return apply(Transpose, (input,), ())
     dims = list(range(ndim))
     dims[a], dims[b] = b, a
-    return apply(Permute, (input,), tuple(dims))
+    return apply(Transpose, (input,), tuple(dims))
 
 
 def t(input: Tensor) -> Tensor:  # noqa: A002
@@ -605,7 +660,7 @@ def t(input: Tensor) -> Tensor:  # noqa: A002
     """
     if input._array.ndim > 2:
         raise ShapeError(f"t: expects a tensor with <= 2 dimensions, but got {input.shape}")
-    return transpose(input, 0, 1) if input._array.ndim == 2 else input
+    return apply(T, (input,), (1, 0)) if input._array.ndim == 2 else input
 
 
 def movedim(input: Tensor, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:  # noqa: A002
