@@ -29,7 +29,7 @@ from chainrule.ops.arguments import Number
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
 from chainrule.ops.conversion import cast, clone, result_type
 from chainrule.ops.creation import tensor, zeros_like
-from chainrule.ops.op import Op, apply, elementwise_batch, unary_elementwise_jvp
+from chainrule.ops.op import Op, apply, elementwise_batch, named, unary_elementwise_jvp
 from chainrule.ops.shape import unbroadcast
 
 # is_grad_enabled without its call layer, as ops/op.py reads it (per-op path)
@@ -1001,7 +1001,8 @@ def rsub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1) -
     """
     if alpha != 1:
         input = _scaled("rsub", input, alpha, other)  # noqa: A001
-    return sub(other, input)
+    out = sub(other, input)
+    return named(out, "RsubBackward0" if isinstance(other, Tensor) else "RsubBackward1")
 
 
 def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
@@ -1086,7 +1087,9 @@ def div(
 
 
 def rdiv(input: Tensor, other: Number) -> Tensor:  # noqa: A002
-    return div(other, input)
+    out = div(other, input)
+    # number / x is PyTorch's reciprocal(x) * number
+    return out if isinstance(other, Tensor) else named(out, "MulBackward0")
 
 
 def floor_divide(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
@@ -1195,9 +1198,10 @@ def pow(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  # noqa: A
         raise DTypeError("pow: not implemented for bool tensors")
     if kind in "iu" and not isinstance(exponent, Tensor) and exponent < 0:
         raise DTypeError("pow: integers to negative integer powers are not allowed")
-    if kind == "c":
-        return apply(complex_variant(Pow), (x, y))
-    return apply(Pow, (x, y))
+    out = apply(complex_variant(Pow) if kind == "c" else Pow, (x, y))
+    if not isinstance(exponent, Tensor):
+        return out  # PowBackward0, PyTorch's pow(Tensor, Scalar)
+    return named(out, "PowBackward1" if isinstance(input, Tensor) else "PowBackward2")
 
 
 def rpow(input: Tensor, other: Number) -> Tensor:  # noqa: A002
@@ -1453,6 +1457,10 @@ class Log(Op):
 class Log1p(Op):
     """log(1 + x), accurate near 0. Derivative: g / (1 + x)."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "Log1PBackward0"  # PyTorch's name
+
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
         ctx.save(x=x)
@@ -1554,6 +1562,10 @@ class Cbrt(Op):
 
 class Square(Op):
     """x**2. Derivative: 2 x g."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "PowBackward0"  # PyTorch's name
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
@@ -2055,6 +2067,10 @@ class LogAddExp(Op):
     """log(exp(x) + exp(y)), computed without overflow. Derivatives: exp(x - out) and
     exp(y - out), the softmax weights of the two operands."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "LogaddexpBackward0"  # PyTorch's name
+
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         out = ctx.xp.logaddexp(x, y)
@@ -2070,6 +2086,10 @@ class LogAddExp(Op):
 
 class LogAddExp2(Op):
     """log2(2**x + 2**y), computed without overflow. Derivatives: 2**(x - out), 2**(y - out)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "Logaddexp2Backward0"  # PyTorch's name
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
@@ -2105,6 +2125,10 @@ class XLogY(Op):
     """x log(y), 0 where x == 0 (unless y is nan), as PyTorch's xlogy. Derivatives, PyTorch's:
     xlogy(g, y) for x, 0 where x == 0 and y <= 0 (where log(y) is -inf or nan); g x / y for y
     (nan at x == y == 0)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "XlogyBackward0"  # PyTorch's name
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
@@ -2428,7 +2452,10 @@ def clamp_min(input: Tensor, min: Number | Tensor) -> Tensor:  # noqa: A001, A00
         >>> chainrule.clamp_min(chainrule.tensor([-1.0, 2.0]), 0.0)
         tensor([0., 2.])
     """
-    return clamp(input, min=min)
+    return named(
+        clamp(input, min=min),
+        "ClampMinBackward0" if not isinstance(min, Tensor) else "ClampMinBackward1",
+    )
 
 
 def clamp_max(input: Tensor, max: Number | Tensor) -> Tensor:  # noqa: A001, A002
@@ -2446,7 +2473,10 @@ def clamp_max(input: Tensor, max: Number | Tensor) -> Tensor:  # noqa: A001, A00
         >>> chainrule.clamp_max(chainrule.tensor([-1.0, 2.0]), 1.0)
         tensor([-1.,  1.])
     """
-    return clamp(input, max=max)
+    return named(
+        clamp(input, max=max),
+        "ClampMaxBackward0" if not isinstance(max, Tensor) else "ClampMaxBackward1",
+    )
 
 
 true_divide = div
@@ -2466,7 +2496,7 @@ def deg2rad(input: Tensor) -> Tensor:  # noqa: A002
         >>> chainrule.deg2rad(chainrule.tensor([180.0, 90.0]))
         tensor([3.1416, 1.5708])
     """
-    return floating_operand(input) * (math.pi / 180.0)
+    return named(floating_operand(input) * (math.pi / 180.0), "Deg2RadBackward0")
 
 
 def rad2deg(input: Tensor) -> Tensor:  # noqa: A002
@@ -2483,7 +2513,7 @@ def rad2deg(input: Tensor) -> Tensor:  # noqa: A002
         >>> chainrule.rad2deg(chainrule.tensor([3.1415927]))
         tensor([180.])
     """
-    return floating_operand(input) * (180.0 / math.pi)
+    return named(floating_operand(input) * (180.0 / math.pi), "Rad2DegBackward0")
 
 
 def neg(input: Tensor | Number) -> Tensor:  # noqa: A002
@@ -2791,6 +2821,10 @@ class Clamp(Op):
     """min(max(x, lo), hi) with scalar bounds (hi wins when lo > hi). Derivative: g where
     lo <= x <= hi (the bounds themselves pass gradient, as PyTorch), else 0."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "ClampBackward1"  # PyTorch's name
+
     @staticmethod
     def forward(ctx: Node, x: Array, lo: Any, hi: Any) -> Array:
         ctx.save(x=x, lo=lo, hi=hi)
@@ -2818,6 +2852,10 @@ class ClampTensor(Op):
     (`names` says which are given). Derivatives, PyTorch's: g to x where lo <= x <= hi; to lo
     where x < lo < hi (just x < lo without hi); to hi where x > hi or hi < lo (so hi wins
     crossed bounds); nan in x or a bound gives nan."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "ClampBackward0"  # PyTorch's name
 
     label = "clamp"
 

@@ -2852,6 +2852,10 @@ class SoftmaxBackward(Op):
     _softmax_backward_data). It is linear in g with a symmetric Jacobian, so its derivative
     for g is itself; for out, gg (g - s) - g sum(gg out) with s = sum(g out)."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "SoftmaxBackwardDataBackward0"  # PyTorch's name
+
     @staticmethod
     def forward(ctx: Node, g: Array, out: Array, axis: int) -> Array:
         ctx.save(g=g, out=out, axis=axis)
@@ -2940,6 +2944,10 @@ class LogSoftmaxBackward(Op):
     """g - exp(out) sum(g) along `axis`, log_softmax's vjp as one op (PyTorch's
     _log_softmax_backward_data). Linear in g, as g - s sum(g) with s = exp(out), so its
     derivative for g is the adjoint, gg - sum(gg s); for out, -gg s sum(g)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "LogSoftmaxBackwardDataBackward0"  # PyTorch's name
 
     @staticmethod
     def forward(ctx: Node, g: Array, out: Array, axis: int) -> Array:

@@ -130,6 +130,10 @@ class Erfcx(Op):
     """The scaled complementary error function exp(x**2) erfc(x), finite where erfc underflows.
     Derivative: g (2 x out - 2/sqrt(pi))."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "SpecialErfcxBackward0"  # PyTorch's name
+
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
         out = special_function(ctx.xp, "erfcx", x)
@@ -165,6 +169,10 @@ class Ndtri(Op):
     """The inverse of the standard normal CDF (the probit); +-inf at 0 and 1. Derivative:
     g sqrt(2 pi) exp(out**2 / 2), from the saved output."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "SpecialNdtriBackward0"  # PyTorch's name
+
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
         out = special_function(ctx.xp, "ndtri", x)
@@ -184,6 +192,10 @@ class LogNdtr(Op):
     """log Phi(x), accurate far into the lower tail (log_ndtr(-40) = -804.6, where Phi
     underflows). Derivative: g exp(-x**2/2 - out) / sqrt(2 pi), the exponent formed before
     exponentiating so neither the density nor Phi underflows (about -x for x << 0)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "SpecialLogNdtrBackward0"  # PyTorch's name
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
@@ -222,6 +234,10 @@ class I0(Op):
 class I0e(Op):
     """exp(-|x|) i0(x), finite for large |x|. Derivative: g (i1e(x) - sign(x) out)."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "SpecialI0EBackward0"  # PyTorch's name
+
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
         out = special_function(ctx.xp, "i0e", x)
@@ -247,6 +263,10 @@ class I1(Op):
     """The modified Bessel function of the first kind, order 1. Derivative:
     g (i0(x) - i1(x)/x), with its limit 1/2 at x = 0 (PyTorch's)."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "SpecialI1Backward0"  # PyTorch's name
+
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
         out = special_function(ctx.xp, "i1", x)
@@ -267,6 +287,10 @@ class I1(Op):
 class I1e(Op):
     """exp(-|x|) i1(x). Derivative: g (i0e(x) - out (sign(x) + 1/x)), with its limit 1/2 at
     x = 0 (PyTorch's)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "SpecialI1EBackward0"  # PyTorch's name
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
@@ -292,6 +316,10 @@ class Entr(Op):
     """-x log(x) elementwise: 0 at 0, -inf for x < 0 (PyTorch's). Derivative: -g (1 + log x)
     (+inf at 0, nan below)."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "SpecialEntrBackward0"  # PyTorch's name
+
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
         ctx.save(x=x)
@@ -311,6 +339,10 @@ class Entr(Op):
 class XLog1pY(Op):
     """x log1p(y), 0 where x == 0 (unless y is nan), as PyTorch's special.xlog1py.
     Derivatives, PyTorch's: g log1p(y) for x, 0 where x == 0 and y <= -1; g x / (1 + y) for y."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "SpecialXlog1PyBackward0"  # PyTorch's name
 
     label = "xlog1py"
 
@@ -362,6 +394,10 @@ class Gammainc(Op):
     """The regularised lower incomplete gamma function P(a, x). Derivative with respect to x:
     g x**(a-1) exp(-x) / Gamma(a); with respect to a PyTorch has none, and neither has this op."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "IgammaBackward0"  # PyTorch's name
+
     @staticmethod
     def forward(ctx: Node, a: Array, x: Array) -> Array:
         ctx.save(a=a, x=x)
@@ -379,6 +415,10 @@ class Gammainc(Op):
 class Gammaincc(Op):
     """The regularised upper incomplete gamma function Q(a, x) = 1 - P(a, x). Derivative with
     respect to x: -g x**(a-1) exp(-x) / Gamma(a); none with respect to a (as PyTorch)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "IgammacBackward0"  # PyTorch's name
 
     @staticmethod
     def forward(ctx: Node, a: Array, x: Array) -> Array:
