@@ -788,11 +788,18 @@ def _adaptive_size(
     return sizes
 
 
+def _pool_node_name(pattern: str, dims: int) -> str:
+    """PyTorch's grad_fn name for a pooling of `dims` spatial dimensions, `pattern` formatted
+    with dims: its 1-d pools run as 2-d ones on an unsqueezed input, squeezed back after."""
+    return "SqueezeBackward1" if dims == 1 else pattern.format(dims)
+
+
 def _max_result(
-    out: Tensor, indices: Tensor, unbatched: bool, return_indices: bool
+    out: Tensor, indices: Tensor, unbatched: bool, return_indices: bool, node_name: str
 ) -> Tensor | tuple[Tensor, Tensor]:
     if unbatched:
         out, indices = out[0], indices[0]
+    out = _named(out, node_name)
     return (out, indices) if return_indices else out
 
 
@@ -813,7 +820,8 @@ def _max_pool(
     shape = tuple(x.shape[2:])
     geometry = _pool_geometry(name, dims, shape, kernel_size, stride, padding, dilation, ceil_mode)
     out, indices = _pool_ops.max_pool(x, *geometry)
-    return _max_result(out, indices, unbatched, return_indices)
+    node_name = _pool_node_name("MaxPool{}DWithIndicesBackward0", dims)
+    return _max_result(out, indices, unbatched, return_indices, node_name)
 
 
 def max_pool1d(
@@ -1096,7 +1104,8 @@ def _adaptive_max_pool(
     x, unbatched = _spatial_input(name, input, dims)
     sizes = _adaptive_size(name, dims, tuple(x.shape[2:]), output_size)
     out, indices = _pool_ops.adaptive_max_pool(x, sizes)
-    return _max_result(out, indices, unbatched, return_indices)
+    node_name = _pool_node_name("AdaptiveMaxPool{}DBackward0", dims)
+    return _max_result(out, indices, unbatched, return_indices, node_name)
 
 
 def adaptive_max_pool1d(
@@ -1187,7 +1196,8 @@ def _avg_pool(
         name, dims, shape, kernel_size, stride, padding, 1, ceil_mode
     )
     out = _pool_ops.avg_pool(x, kernel, steps, pads, out_size, count_include_pad, divisor_override)
-    return out[0] if unbatched else out
+    out = out[0] if unbatched else out
+    return _named(out, _pool_node_name("AvgPool{}DBackward0", dims))
 
 
 def avg_pool1d(
@@ -1305,7 +1315,10 @@ def _adaptive_avg_pool(
     x, unbatched = _spatial_input(name, input, dims)
     sizes = _adaptive_size(name, dims, tuple(x.shape[2:]), output_size)
     out = _pool_ops.adaptive_avg_pool(x, sizes)
-    return out[0] if unbatched else out
+    out = out[0] if unbatched else out
+    if dims > 1 and all(size == 1 for size in sizes):
+        return _named(out, "MeanBackward1")  # PyTorch takes a global average as a mean
+    return _named(out, _pool_node_name("AdaptiveAvgPool{}DBackward0", dims))
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: int | None | Sequence[int | None]) -> Tensor:
@@ -1461,7 +1474,20 @@ def interpolate(
     if mode == "area":
         return _adaptive_avg_pool(input, out_size, n, "interpolate")
     result = _interpolation_ops.resample(input, out_size, scales, mode, bool(align_corners))
-    return result.byte() if bytes_in else result
+    if bytes_in:
+        return result.byte()
+    return _named(result, _UPSAMPLE_NODE_NAMES[mode].format(n))
+
+
+# PyTorch's grad_fn names for interpolate's modes, formatted with the spatial dimensions.
+_UPSAMPLE_NODE_NAMES = {
+    "nearest": "UpsampleNearest{}DBackward0",
+    "nearest-exact": "UpsampleNearestExact{}DBackward0",
+    "linear": "UpsampleLinear{}DBackward0",
+    "bilinear": "UpsampleBilinear{}DBackward0",
+    "bicubic": "UpsampleBicubic{}DBackward0",
+    "trilinear": "UpsampleTrilinear{}DBackward0",
+}
 
 
 # ---- distances -----------------------------------------------------------------------------
@@ -3108,7 +3134,7 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
             f"channel_shuffle: number of channels {channels} must be divisible by groups {groups}"
         )
     grouped = reshape(input, (batch, groups, channels // groups, *rest))
-    return reshape(transpose(grouped, 1, 2), tuple(input.shape))
+    return _named(reshape(transpose(grouped, 1, 2), tuple(input.shape)), "ChannelShuffleBackward0")
 
 
 native_channel_shuffle = channel_shuffle
@@ -3587,7 +3613,8 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     n = len(batch)
     blocks = reshape(input, (*batch, channels // (r * r), r, r, height, width))
     order = (*range(n), n, n + 3, n + 1, n + 4, n + 2)
-    return reshape(blocks.permute(order), (*batch, channels // (r * r), height * r, width * r))
+    out = reshape(blocks.permute(order), (*batch, channels // (r * r), height * r, width * r))
+    return _named(out, "PixelShuffleBackward0")
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -3621,7 +3648,8 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     n = len(batch)
     blocks = reshape(input, (*batch, channels, height // r, r, width // r, r))
     order = (*range(n), n, n + 2, n + 4, n + 1, n + 3)
-    return reshape(blocks.permute(order), (*batch, channels * r * r, height // r, width // r))
+    out = reshape(blocks.permute(order), (*batch, channels * r * r, height // r, width // r))
+    return _named(out, "PixelUnshuffleBackward0")
 
 
 def _patch_geometry(
@@ -3708,7 +3736,7 @@ def unfold(
     index = _shape_constant(plane._backend.xp.asarray(positions))
     columns = plane[:, :, index]  # (N, C, K, L)
     out = reshape(columns, (batch, channels * kernel[0] * kernel[1], blocks[0] * blocks[1]))
-    return out[0] if input.ndim == 3 else out
+    return _named(out[0] if input.ndim == 3 else out, "Im2ColBackward0")
 
 
 def fold(
@@ -3768,4 +3796,4 @@ def fold(
     image = reshape(plane, (batch, channels, padded[0], padded[1]))
     image = image[:, :, padding[0] : padding[0] + size[0], padding[1] : padding[1] + size[1]]
     image = image.contiguous()  # the crop of the padded plane in memory of its own, as PyTorch's
-    return image[0] if input.ndim == 2 else image
+    return _named(image[0] if input.ndim == 2 else image, "Col2ImBackward0")
