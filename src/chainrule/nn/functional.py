@@ -1549,7 +1549,9 @@ def pairwise_distance(
         tensor([5.])
     """
     difference = x1 - x2 + eps
-    return norm(difference, p, -1 if difference.ndim else None, keepdim=keepdim)
+    return _named(
+        norm(difference, p, -1 if difference.ndim else None, keepdim=keepdim), "NormBackward1"
+    )
 
 
 def normalize(
@@ -2422,7 +2424,7 @@ def embedding_bag(
         ]
         index = _shape_constant(table._backend.xp.asarray(positions, dtype="int64"))
         best = table[index].max(1).values  # (bags, dim)
-        return where(best == float("-inf"), 0.0, best)
+        return _named(where(best == float("-inf"), 0.0, best), "EmbeddingBagBackward0")
     bag_of = [b for b, (start, end) in enumerate(bounds) for _ in range(end - start)]
     xp = rows._backend.xp
     bag_index = _shape_constant(xp.asarray(bag_of, dtype="int64"))
@@ -2441,11 +2443,11 @@ def embedding_bag(
     terms = rows if scale is None else rows * unsqueeze(scale, 1)
     out = rows.new_zeros(bags, dim).index_add(0, bag_index, terms)
     if mode == "sum":
-        return out
+        return _named(out, "EmbeddingBagBackward0")
     counts = rows.new_zeros(bags).index_add(
         0, bag_index, rows.new_ones(rows.shape[0]) if keep is None else keep.to(rows.dtype)
     )
-    return out / unsqueeze(_clamp(counts, min=1.0), 1)
+    return _named(out / unsqueeze(_clamp(counts, min=1.0), 1), "EmbeddingBagBackward0")
 
 
 # ---- spatial transformers: affine_grid, grid_sample ----------------------------------------
@@ -2510,7 +2512,7 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
     columns.append(theta.new_ones(spatial))
     base = reshape(_stack(columns, -1), (1, _math.prod(spatial), dims + 1))
     grid = matmul(base, transpose(theta, 1, 2))
-    return reshape(grid, (size[0], *spatial, dims))
+    return _named(reshape(grid, (size[0], *spatial, dims)), "AffineGridGeneratorBackward0")
 
 
 _GRID_MODES = ("bilinear", "nearest", "bicubic")
@@ -2655,7 +2657,9 @@ def grid_sample(
         term = gathered if weight is None else gathered * unsqueeze(weight, 1)
         term = where(unsqueeze(valid, 1), term, 0.0)
         out = term if out is None else out + term
-    return reshape(out, (batch, channels, *out_spatial))
+    return _named(
+        reshape(out, (batch, channels, *out_spatial)), f"GridSampler{len(out_spatial)}DBackward0"
+    )
 
 
 # ---- pooling and normalization variants ----------------------------------------------------

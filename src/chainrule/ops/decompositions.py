@@ -146,6 +146,10 @@ class Svd(Op):
     m != n, the extra columns of U (rows of Vh) have no derivative: their cotangent is
     ignored and their tangent is zero, as in PyTorch."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgSvdBackward0"  # PyTorch's name
+
     label = "linalg.svd"
 
     @staticmethod
@@ -332,6 +336,10 @@ class Det(Op):
     other than S_i, which never divides (the cofactors of a rank-deficient matrix are finite:
     nonzero at rank n - 1, zero below). Tangent: sum(C * t)."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgDetBackward0"  # PyTorch's name
+
     label = "linalg.det"
 
     @staticmethod
@@ -405,6 +413,10 @@ class Eigh(Op):
     (Im diag(V^H gV) != 0, PyTorch's check) raises GradError. Tangent: of the Hermitian part S
     of t (the adjoint of the vjp): dL = Re diag(V^H S V), dV = V ((V^H S V) / E, zero
     diagonal)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgEighBackward0"  # PyTorch's name
 
     label = "linalg.eigh"
 
@@ -513,6 +525,10 @@ class Eig(Op):
     dP = V^-1 dA V, dL = diag(dP), dX = V (dP / E, zero diagonal),
     dV = dX - V diag(Re diag(V^H dX))."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgEigBackward0"  # PyTorch's name
+
     label = "linalg.eig"
 
     @staticmethod
@@ -615,6 +631,10 @@ class Qr(Op):
     is split into its square part X = Q R1 and Y = Q R2: gY = Q gR2 and gX the square formula
     with gQ + Y gR2^H. Not differentiable,
     as in PyTorch, for mode='r' (no Q) and for mode='complete' with m > n."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgQrBackward0"  # PyTorch's name
 
     label = "linalg.qr"
 
@@ -796,6 +816,10 @@ class MatrixExp(Op):
     tangent exp([[A, t], [0, A]])[:n, n:]; being matrix_exp again, it differentiates to any
     order."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgMatrixExpBackward0"  # PyTorch's name
+
     label = "linalg.matrix_exp"
 
     @staticmethod
@@ -871,6 +895,10 @@ class Pinv(Op):
     of the lower triangle), singular values at or below max(atol, rtol * largest) dropped.
     Derivative (PyTorch's pinv_backward, exact where the rank is locally constant):
     d(A^+) = -A^+ dA A^+ + A^+ A^+^H dA^H (I - A A^+) + (I - A^+ A) dA^H A^+^H A^+."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgPinvBackward0"  # PyTorch's name
 
     label = "linalg.pinv"
 
@@ -1210,6 +1238,10 @@ class LuFactor(Op):
     -gU2 U2^T inside the tril and gA2 = P L^-T gU2; a tall P^T A = [L1; L2] U adds
     -L2^T gL2 inside the triu and gA2 = P gL2 U^-T. Tangent: X = L1^-1 (P^T dA)1 U1^-1 on
     the square block, dL1 = L1 tril(X, -1), dU1 = triu(X) U1, and the rest by substitution."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgLuFactorExBackward0"  # PyTorch's name
 
     label = "linalg.lu_factor"
 

@@ -2675,10 +2675,10 @@ def sgn(input: Tensor) -> Tensor:  # noqa: A002
     """
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind != "c":
-        return sign(input)
+        return named(sign(input), "SgnBackward0")
     magnitude = abs(input)
     at_zero = magnitude == 0
-    return where(at_zero, 0.0, input / where(at_zero, 1.0, magnitude))
+    return named(where(at_zero, 0.0, input / where(at_zero, 1.0, magnitude)), "SgnBackward0")
 
 
 def square(input: Tensor | Number) -> Tensor:  # noqa: A002

@@ -25,7 +25,7 @@ from chainrule.ops.arguments import normalize_dim, numpy_keywords, require_dims
 from chainrule.ops.conversion import cast, clone, result_type
 from chainrule.ops.creation import arange
 from chainrule.ops.elementwise import as_tensor_operand, logical_and, logical_xor, mul, where
-from chainrule.ops.op import Op, apply, in_c_order
+from chainrule.ops.op import Op, apply, in_c_order, named
 from chainrule.ops.shape import (
     Split,
     broadcast_shapes,
@@ -604,7 +604,8 @@ def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor: 
     else:
         fill = as_tensor_operand(value, input.dtype, input)
     broadcast_shapes(input.shape, mask.shape)
-    return where(mask, fill, input)
+    node_name = "MaskedFillBackward1" if isinstance(value, Tensor) else "MaskedFillBackward0"
+    return named(where(mask, fill, input), node_name)
 
 
 # ---- along a dimension: gather, scatter, index_select, index_add -----------------------------
@@ -1459,7 +1460,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
     _check_index_dtype("take", index)
     flat = reshape(input, (-1,))
     index = _wrapped(input._backend.xp, index, flat.shape[0])
-    return reshape(gather(flat, 0, reshape(index, (-1,))), index.shape)
+    return named(reshape(gather(flat, 0, reshape(index, (-1,))), index.shape), "TakeBackward0")
 
 
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:  # noqa: A002
@@ -1483,7 +1484,7 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:  # noqa: A002
     shape = broadcast_shapes(input.shape, mask.shape)
     if mask.shape != shape:
         mask = Tensor._from_array(mask._backend.xp.broadcast_to(mask._array, shape))
-    return getitem(expand(input, shape), mask)
+    return named(getitem(expand(input, shape), mask), "MaskedSelectBackward0")
 
 
 # ---- searching, counting, unique values (not differentiable) ----------------------------------

@@ -1245,7 +1245,7 @@ def _cross(op_name: str, input: Any, other: Any, dim: int) -> Any:  # noqa: A002
             f"{other.shape}"
         )
     first = roll(input, -1, axis) * roll(other, -2, axis)
-    return first - roll(input, -2, axis) * roll(other, -1, axis)
+    return named(first - roll(input, -2, axis) * roll(other, -1, axis), "LinalgCrossBackward0")
 
 
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
@@ -1332,7 +1332,7 @@ def block_diag(*tensors: Tensor) -> Tensor:
     for block in blocks:
         rows.append(pad(block, (start, width - start - block.shape[1])))
         start += block.shape[1]
-    return cat(rows, 0)
+    return named(cat(rows, 0), "BlockDiagBackward0")
 
 
 # ---- diagonals and triangles ----------------------------------------------------------------
@@ -1473,7 +1473,10 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     shape = list(input.shape[:-1])
     for position in sorted((first, second)):
         shape.insert(position, size)
-    return apply(DiagonalScatter, (input,), tuple(shape), int(offset), first, second)
+    return named(
+        apply(DiagonalScatter, (input,), tuple(shape), int(offset), first, second),
+        "DiagEmbedBackward0",
+    )
 
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
@@ -1596,6 +1599,10 @@ class Inv(Op):
     """A^-1 for a batch of square matrices. Derivative: -A^-T g A^-T (from the saved output);
     tangent -A^-1 t A^-1."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgInvExBackward0"  # PyTorch's name
+
     label = "linalg.inv"
 
     @staticmethod
@@ -1679,6 +1686,10 @@ class Slogdet(Op):
     piecewise constant and c = g_logabsdet (its output is float and in the graph, as in
     PyTorch). Tangent: l = tr(A^-1 t), d logabsdet = Re l, d sign = i Im(l) sign."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgSlogdetBackward0"  # PyTorch's name
+
     label = "linalg.slogdet"
 
     @staticmethod
@@ -1759,6 +1770,10 @@ def logdet(input: Tensor) -> Tensor:  # noqa: A002
 class Solve(Op):
     """X = A^-1 B for batches that broadcast. Derivatives: gB = A^-T g, gA = -gB X^T, each
     summed over its broadcast batch dimensions."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgSolveExBackward0"  # PyTorch's name
 
     label = "linalg.solve"
 
@@ -1853,6 +1868,10 @@ class SolveTriangular(Op):
     diagonal when unitriangular). By substitution, so a zero on the diagonal gives inf/nan
     as in PyTorch. Derivatives: gB = the solve with A^T; gA = -gB X^T (left) or -X^T gB,
     restricted to A's triangle (holomorphic: conjugate transposes for complex operands)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgSolveTriangularBackward0"  # PyTorch's name
 
     label = "linalg.solve_triangular"
 
@@ -1966,6 +1985,10 @@ class Cholesky(Op):
     positive-definite A; only A's lower triangle is read. Derivative (Murray 2016, PyTorch's
     formula, Hermitian): gA = L^-H Phi L^-1 with Phi = tril(L^H gL) made Hermitian from its
     strictly lower part, its diagonal halved."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgCholeskyExBackward0"  # PyTorch's name
 
     label = "linalg.cholesky"
 
@@ -2200,11 +2223,11 @@ def cdist(
         compute_mode == _CDIST_MODES[0] and many_rows
     )
     if p == 2 and by_product:
-        return _euclidean_by_product(x1, x2)
+        return named(_euclidean_by_product(x1, x2), "ViewBackward0")
     difference = unsqueeze(x1, -2) - unsqueeze(x2, -3)  # (..., P, R, M)
     if p == math.inf:
-        return _largest_coordinate(difference)
-    return _vector_norm(difference, p, -1)
+        return named(_largest_coordinate(difference), "CdistBackward0")
+    return named(_vector_norm(difference, p, -1), "CdistBackward0")
 
 
 def _euclidean_by_product(x1: Any, x2: Any) -> Any:

@@ -42,7 +42,7 @@ from chainrule.ops.decompositions import (
 )
 from chainrule.ops.linalg import cholesky as linalg_cholesky
 from chainrule.ops.linalg import inv, solve, solve_triangular, tril, triu
-from chainrule.ops.op import Op, apply
+from chainrule.ops.op import Op, apply, named
 from chainrule.ops.reduction import cumprod, vector_norm
 from chainrule.ops.shape import cat, expand, flip, movedim, reshape, unsqueeze
 
@@ -425,7 +425,7 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa
             f"cholesky_solve: b should have at least 2 dimensions, but has {B.ndim} dimensions "
             f"instead (B shape {tuple(B.shape)}, L shape {tuple(L.shape)})"
         )
-    return solve(_cholesky_product(L, upper), B)
+    return named(solve(_cholesky_product(L, upper), B), "CholeskySolveBackward0")
 
 
 def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
@@ -449,7 +449,7 @@ def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
         raise ShapeError(
             f"cholesky_inverse: A must be batches of square matrices, but they are {tuple(L.shape)}"
         )
-    return inv(_cholesky_product(L, upper))
+    return named(inv(_cholesky_product(L, upper)), "CholeskyInverseBackward0")
 
 
 def qr(input: Tensor, some: bool = True) -> tuple[Tensor, Tensor]:  # noqa: A002
@@ -613,7 +613,8 @@ def triangular_solve(
     solution = solve_triangular(
         coefficient, b, upper=upper != transpose, unitriangular=unitriangular
     )
-    return TriangularSolveResult(solution, A.clone())
+    solution = named(solution, "TriangularSolveBackward0")
+    return TriangularSolveResult(solution, named(A.clone(), "TriangularSolveBackward0"))
 
 
 def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:  # noqa: A002

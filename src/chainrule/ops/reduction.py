@@ -1499,7 +1499,7 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
                 f"dist: expected floating point tensors, got {input.dtype.name} (shape "
                 f"{input.shape}) and {other.dtype.name} (shape {other.shape})"
             )
-    return vector_norm(sub(input, other), float(p))
+    return named(vector_norm(sub(input, other), float(p)), "DistBackward0")
 
 
 @holomorphic

@@ -27,7 +27,7 @@ from chainrule.ops.arguments import (
     require_dims,
 )
 from chainrule.ops.conversion import Clone, cast, clone, result_type
-from chainrule.ops.op import Op, apply
+from chainrule.ops.op import Op, apply, named
 
 # ---- argument helpers ----------------------------------------------------------------------
 
@@ -499,7 +499,9 @@ def atleast_2d(*tensors: Tensor | Sequence[Tensor]) -> Tensor | tuple[Tensor, ..
     """
 
     def lift(x: Any) -> Any:
-        return reshape(x, (1,) * (2 - x.ndim) + x.shape) if x.ndim < 2 else x
+        if x.ndim == 1:
+            return unsqueeze(x, 0)
+        return reshape(x, (1, 1)) if x.ndim == 0 else x
 
     return _at_least(tensors, lift)
 
@@ -525,7 +527,7 @@ def atleast_3d(*tensors: Tensor | Sequence[Tensor]) -> Tensor | tuple[Tensor, ..
         if x.ndim == 0:
             return reshape(x, (1, 1, 1))
         if x.ndim == 1:
-            return reshape(x, (1, x.shape[0], 1))
+            return unsqueeze(unsqueeze(x, 0), 2)
         if x.ndim == 2:
             return unsqueeze(x, 2)
         return x
@@ -1053,11 +1055,11 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:  #
         )
     k %= 4
     if k == 0:
-        return clone(input)
+        return named(clone(input), "Rot90Backward0")
     if k == 2:
-        return apply(Flip, (input,), (first, second))
+        return named(apply(Flip, (input,), (first, second)), "Rot90Backward0")
     flipped = apply(Flip, (input,), (second,) if k == 1 else (first,))
-    return transpose(flipped, first, second)
+    return named(transpose(flipped, first, second), "Rot90Backward0")
 
 
 class Roll(Op):
