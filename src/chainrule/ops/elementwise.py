@@ -1083,6 +1083,7 @@ def div(
         if x._array.dtype.kind == "b":
             raise DTypeError(f"div: rounding_mode={rounding_mode!r} is not implemented for bool")
         result = apply(TruncDivide if rounding_mode == "trunc" else FloorDivide, (x, y))
+        result = named(result, "DivBackward2")  # PyTorch's div with a rounding mode
     return result if out is None else _write_out("div", result, out)
 
 
@@ -1142,7 +1143,8 @@ def remainder(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa
     refuse_complex("remainder", x)
     if x._array.dtype.kind == "b":
         raise DTypeError("remainder: not implemented for bool tensors")
-    return apply(Remainder, (x, y))
+    out = apply(Remainder, (x, y))
+    return named(out, "RemainderBackward1") if isinstance(other, Tensor) else out
 
 
 def rremainder(input: Tensor, other: Number) -> Tensor:  # noqa: A002
@@ -1169,7 +1171,8 @@ def fmod(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A00
     refuse_complex("fmod", x)
     if x._array.dtype.kind == "b":
         raise DTypeError("fmod: not implemented for bool tensors")
-    return apply(Fmod, (x, y))
+    out = apply(Fmod, (x, y))
+    return named(out, "FmodBackward1") if isinstance(other, Tensor) else out
 
 
 def pow(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  # noqa: A001, A002
@@ -2346,7 +2349,10 @@ def xlogy(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A0
         >>> chainrule.xlogy(chainrule.tensor([0.0, 2.0]), chainrule.tensor([0.0, 1.0]))
         tensor([0., 0.])
     """
-    return apply(XLogY, _float_operands("xlogy", input, other))
+    out = apply(XLogY, _float_operands("xlogy", input, other))
+    if not isinstance(other, Tensor):
+        return named(out, "XlogyBackward2")  # PyTorch's xlogy(Tensor, Scalar)
+    return out if isinstance(input, Tensor) else named(out, "XlogyBackward1")
 
 
 def copysign(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
@@ -2365,7 +2371,8 @@ def copysign(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa:
         >>> chainrule.copysign(chainrule.tensor([1.0, -2.0]), -0.0)
         tensor([-1., -2.])
     """
-    return apply(Copysign, _float_operands("copysign", input, other))
+    out = apply(Copysign, _float_operands("copysign", input, other))
+    return out if isinstance(other, Tensor) else named(out, "CopysignBackward1")
 
 
 def ldexp(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
@@ -2390,7 +2397,7 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
                 f"ldexp(): argument '{name}' must be Tensor, not {type(value).__name__}"
             )
     x, y = _float_operands("ldexp", input, other)
-    return x * exp2(y)
+    return named(x * exp2(y), "LdexpBackward0")
 
 
 FrexpResult = namedtuple("frexp", ["mantissa", "exponent"])
@@ -2434,7 +2441,7 @@ def frexp(input: Tensor) -> FrexpResult:  # noqa: A002
         raise DTypeError("frexp: only supports floating-point dtypes")
     exponent, scale = apply(FrexpParts, (input,))
     mantissa = cast(cast(input, scale.dtype) * scale, input.dtype)
-    return FrexpResult(mantissa, exponent)
+    return FrexpResult(named(mantissa, "FrexpBackward0"), exponent)
 
 
 def clamp_min(input: Tensor, min: Number | Tensor) -> Tensor:  # noqa: A001, A002
@@ -2792,7 +2799,8 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001, A002
         if decimals != 0:
             raise DTypeError(f"round: decimals is not supported for {input.dtype.name} tensors")
         return input.clone()
-    return apply(Round, (input,), int(decimals))
+    out = apply(Round, (input,), int(decimals))
+    return out if decimals == 0 else named(out, "RoundBackward1")
 
 
 def logit(input: Tensor, eps: float | None = None) -> Tensor:  # noqa: A002
@@ -3205,7 +3213,8 @@ def lerp(input: Tensor, end: Tensor, weight: float | Tensor) -> Tensor:  # noqa:
     end = _tensor_operand(end)
     if end.dtype is not dtype:
         raise DTypeError(f"lerp: expected dtype {dtype.name} for `end` but got {end.dtype.name}")
-    if isinstance(weight, Tensor):
+    weight_is_tensor = isinstance(weight, Tensor)  # PyTorch's LerpBackward1, else 0
+    if weight_is_tensor:
         if weight.dtype is not dtype:
             if weight._array.ndim:
                 raise DTypeError(
@@ -3215,9 +3224,9 @@ def lerp(input: Tensor, end: Tensor, weight: float | Tensor) -> Tensor:  # noqa:
     else:
         _check_operands("lerp", weight)
         weight = as_tensor_operand(weight, dtype, start)
-    return apply(
-        Lerp if dtype.category != dtypes.COMPLEX else complex_variant(Lerp), (start, end, weight)
-    )
+    op = Lerp if dtype.category != dtypes.COMPLEX else complex_variant(Lerp)
+    out = apply(op, (start, end, weight))
+    return named(out, "LerpBackward1") if weight_is_tensor else out
 
 
 class NanToNum(Op):

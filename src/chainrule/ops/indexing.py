@@ -2175,7 +2175,9 @@ def tensor_split(
             raise ShapeError(f"tensor_split: number of sections must be larger than 0, got {split}")
         small, larger = divmod(length, split)
         sizes = (small + 1,) * larger + (small,) * (split - larger)
-        return mark_views(input, apply(Split, (input,), sizes, dim))
+        pieces = apply(Split, (input,), sizes, dim)
+        named(pieces[0], "SliceBackward0")  # the pieces' node: PyTorch slices each
+        return mark_views(input, pieces)
     bounds = (None, *split, None)
     return tuple(_along(input, dim, start, stop) for start, stop in zip(bounds[:-1], bounds[1:]))
 
@@ -2408,7 +2410,17 @@ def pad(
         result = index_select(result, dim, index)
     if result is input:
         result = clone(input)
+    if mode in _PAD_NODE_NAMES:
+        return named(result, _PAD_NODE_NAMES[mode].format(count))
     return result
+
+
+# PyTorch's grad_fn names for pad's modes, by the number of padded dimensions (its circular
+# mode writes into a new tensor: CopySlices, an artifact of that implementation).
+_PAD_NODE_NAMES = {
+    "reflect": "ReflectionPad{}DBackward0",
+    "replicate": "ReplicationPad{}DBackward0",
+}
 
 
 def _pad_positions(mode: str, shape: tuple, dim: int, before: int, after: int) -> list[int]:

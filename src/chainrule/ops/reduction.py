@@ -1499,7 +1499,8 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
                 f"dist: expected floating point tensors, got {input.dtype.name} (shape "
                 f"{input.shape}) and {other.dtype.name} (shape {other.shape})"
             )
-    return named(vector_norm(sub(input, other), float(p)), "DistBackward0")
+    out = vector_norm(sub(input, other), float(p))
+    return out if p == 0 else named(out, "DistBackward0")  # PyTorch: a p=0 norm, not dist
 
 
 @holomorphic

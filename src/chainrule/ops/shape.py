@@ -1589,7 +1589,10 @@ def split(tensor: Tensor, split_size_or_sections: int | Sequence[int], dim: int 
             sizes = (0,)
         else:
             sizes = (size,) * (length // size) + ((length % size,) if length % size else ())
-    return mark_views(tensor, apply(Split, (tensor,), sizes, dim))
+    pieces = apply(Split, (tensor,), sizes, dim)
+    if not isinstance(split_size_or_sections, int):
+        named(pieces[0], "SplitWithSizesBackward0")  # the pieces' node, as PyTorch's
+    return mark_views(tensor, pieces)
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0, *, axis: int | None = None) -> tuple:  # noqa: A002
