@@ -417,7 +417,7 @@ def _convolution(
         _check_vector(name, "bias", bias, (weight.shape[0],))
         _check_floating(name, input=x, bias=bias, complex_ok=True)
     out = _conv_ops.convolution(x, weight, bias, stride, pads, dilation, groups)
-    return out[0] if unbatched else out
+    return _named(out[0], "SqueezeBackward1") if unbatched else out
 
 
 def conv1d(
@@ -594,7 +594,9 @@ def _convolution_transpose(
     )
     if bias is not None:
         out = out + reshape(bias, (channels,) + (1,) * (out.ndim - 2))
-    return out[0] if unbatched else out
+    if unbatched:
+        return _named(out[0], "SqueezeBackward1")
+    return _named(out, "ConvolutionBackward0")  # PyTorch's one node, bias included
 
 
 def conv_transpose1d(
@@ -2442,8 +2444,8 @@ def embedding_bag(
         scale = None if scale is None else scale[chosen]
     terms = rows if scale is None else rows * unsqueeze(scale, 1)
     out = rows.new_zeros(bags, dim).index_add(0, bag_index, terms)
-    if mode == "sum":
-        return _named(out, "EmbeddingBagBackward0")
+    if mode == "sum":  # PyTorch names a sum with per-sample weights by its index_add
+        return out if per_sample_weights is not None else _named(out, "EmbeddingBagBackward0")
     counts = rows.new_zeros(bags).index_add(
         0, bag_index, rows.new_ones(rows.shape[0]) if keep is None else keep.to(rows.dtype)
     )

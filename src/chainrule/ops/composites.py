@@ -513,7 +513,7 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
     rows = list(choose(range(input.shape[0]), r))
     xp = input._backend.xp
     positions = xp.asarray(rows, dtype=xp.int64).reshape(len(rows), r)
-    return take(input, constant(positions))
+    return named(take(input, constant(positions)), "StackBackward0")
 
 
 def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:

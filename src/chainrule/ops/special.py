@@ -39,7 +39,7 @@ from chainrule.ops.elementwise import (
     where,
     with_sections,
 )
-from chainrule.ops.op import Op, apply, elementwise_batch, unary_elementwise_jvp
+from chainrule.ops.op import Op, apply, elementwise_batch, named, unary_elementwise_jvp
 
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _HALF_SQRT_PI = math.sqrt(math.pi) / 2.0
@@ -370,6 +370,10 @@ class Zeta(Op):
     """The Hurwitz zeta function sum_k (k + q)**-x. Derivative with respect to q:
     -g x zeta(x + 1, q); with respect to x PyTorch has none, and neither has this op."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "SpecialZetaBackward0"  # PyTorch's name
+
     @staticmethod
     def forward(ctx: Node, x: Array, q: Array) -> Array:
         ctx.save(x=x, q=q)
@@ -560,7 +564,7 @@ def polygamma(n: int, input: Tensor) -> Tensor:  # noqa: A002
         raise ValueError(f"polygamma: n must be a non-negative integer, got {n!r}")
     x = floating_operand(input, "polygamma")
     if n == 0:
-        return apply(Digamma, (x,))
+        return named(apply(Digamma, (x,)), "PolygammaBackward0")
     return apply(Polygamma, (x,), n)
 
 
@@ -586,7 +590,7 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:  # noqa: A002
     out = lgamma(x)
     for j in range(1, p):
         out = out + lgamma(x - j / 2)
-    return out + p * (p - 1) / 4 * math.log(math.pi)
+    return named(out + p * (p - 1) / 4 * math.log(math.pi), "MvlgammaBackward0")
 
 
 def xlog1py(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
@@ -624,7 +628,10 @@ def zeta(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A00
         tensor([1.6449])
     """
     x, q = _float_operands("zeta", input, other)
-    return apply(Zeta, (x, q))
+    out = apply(Zeta, (x, q))
+    if not isinstance(input, Tensor):
+        return named(out, "SpecialZetaBackward1")  # PyTorch's zeta(Scalar, Tensor)
+    return out if isinstance(other, Tensor) else named(out, "SpecialZetaBackward2")
 
 
 def gammainc(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
