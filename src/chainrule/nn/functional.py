@@ -2708,6 +2708,7 @@ def fractional_max_pool2d(
     values, indices = _fractional_ops.fractional_max_pool(
         "fractional_max_pool2d", 2, input, kernel_size, output_size, output_ratio, _random_samples
     )
+    values = _named(values, "FractionalMaxPool2DBackward0")
     return (values, indices) if return_indices else values
 
 
@@ -2778,6 +2779,7 @@ def fractional_max_pool3d(
     values, indices = _fractional_ops.fractional_max_pool(
         "fractional_max_pool3d", 3, input, kernel_size, output_size, output_ratio, _random_samples
     )
+    values = _named(values, "FractionalMaxPool3DBackward0")
     return (values, indices) if return_indices else values
 
 

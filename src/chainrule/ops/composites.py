@@ -316,7 +316,8 @@ def diagonal_scatter(
     steps = xp.arange(expected[-1], dtype=xp.int64)
     rows, columns = constant(steps + max(-offset, 0)), constant(steps + max(offset, 0))
     matrices[..., rows, columns] = src
-    return movedim(matrices, (-2, -1), (first, second)).contiguous()  # as PyTorch's
+    out = movedim(matrices, (-2, -1), (first, second)).contiguous()  # as PyTorch's
+    return named(out, "DiagonalScatterBackward0")
 
 
 def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:

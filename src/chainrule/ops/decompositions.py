@@ -46,7 +46,7 @@ from chainrule.ops.linalg import (
     diagonal,
     solve,
 )
-from chainrule.ops.op import Op, apply
+from chainrule.ops.op import Op, apply, named
 from chainrule.ops.shape import cat, flip, normalize_dim, squeeze, transpose, unsqueeze
 
 __all__: list[str] = []  # torch.linalg names only: chainrule.linalg re-exports them
@@ -1128,6 +1128,8 @@ def lstsq(
         singular_values = svdvals(A.detach())
     if vector:
         solution = squeeze(solution, -1)
+    solution = named(solution, "LinalgLstsqBackward0")
+    residuals = named(residuals, "LinalgLstsqBackward0")
     return LstsqResult(solution, residuals, rank, singular_values)
 
 
@@ -1153,13 +1155,14 @@ def cond(A: Tensor, p: float | str | None = None) -> Tensor:  # noqa: N803
     if p in (None, 2, -2):
         s = svdvals(A)
         largest, smallest = s[..., 0], s[..., -1]
-        return smallest / largest if p == -2 else largest / smallest
+        # PyTorch squeezes the singular values' ratio, and multiplies the norms for other p
+        return named(smallest / largest if p == -2 else largest / smallest, "SqueezeBackward1")
     if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf):
         raise ValueError(f"linalg.cond got an invalid norm type: {p}")
     _check_linalg_input(f"linalg.cond(ord={p})", A, complex_ok=True)
     inverse, info = inv_ex(A)
     product = matrix_norm(A, p) * matrix_norm(inverse, p)
-    return where(info > 0, math.inf, product)
+    return named(where(info > 0, math.inf, product), "MulBackward0")
 
 
 # ---- LU ------------------------------------------------------------------------------------
@@ -1388,7 +1391,9 @@ def lu(A: Tensor, *, pivot: bool = True) -> LuResult:  # noqa: N803
     """
     _check_float_matrix("linalg.lu", A)
     packed, pivots, _ = apply(LuFactor, (A,), bool(pivot))
-    return LuResult(*_unpack(packed, pivots))
+    permutation, lower, upper = _unpack(packed, pivots)
+    lower, upper = named(lower, "LinalgLuBackward0"), named(upper, "LinalgLuBackward0")
+    return LuResult(permutation, lower, upper)
 
 
 def lu_solve(
@@ -1436,11 +1441,17 @@ def lu_solve(
         )
     permutation, lower, upper = _unpack(LU, pivots)
     if not left:  # X A = B  <=>  A^H X^H = B^H; contiguous, as PyTorch's
-        return _mH(lu_solve(LU, pivots, _mH(B), left=True, adjoint=not adjoint)).contiguous()
+        return named(
+            _mH(lu_solve(LU, pivots, _mH(B), left=True, adjoint=not adjoint)).contiguous(),
+            "LinalgLuSolveBackward0",
+        )
     if adjoint:  # A^H = U^H L^H P^T: X = P L^-H U^-H B
         y = _solve(_mH(lower), _solve(_mH(upper), B, False, True), True, True, True)
-        return _mm(permutation, y)
-    return _solve(upper, _solve(lower, _mm(_mT(permutation), B), False, True, True), True, True)
+        return named(_mm(permutation, y), "LinalgLuSolveBackward0")
+    return named(
+        _solve(upper, _solve(lower, _mm(_mT(permutation), B), False, True, True), True, True),
+        "LinalgLuSolveBackward0",
+    )
 
 
 # ---- inverses and Cholesky that report instead of raising ----------------------------------

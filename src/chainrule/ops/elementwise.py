@@ -2614,11 +2614,11 @@ def angle(input: Tensor) -> Tensor:  # noqa: A002
     """
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind == "c":
-        return atan2(imag(input), real(input))
+        return named(atan2(imag(input), real(input)), "AngleBackward0")
     x = floating_operand(input, "angle")
     constant = x.detach()
     out = where(constant < 0, math.pi, where(isnan(constant), constant, 0.0))
-    return connected(out, x)  # in x's graph, at zero derivative
+    return named(connected(out, x), "AngleBackward0")  # in x's graph, at zero derivative
 
 
 def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002
@@ -2636,7 +2636,7 @@ def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002
         >>> chainrule.polar(chainrule.tensor([2.0]), chainrule.tensor([0.0]))
         tensor([2.+0.j])
     """
-    return complex_ops.complex(abs * cos(angle), abs * sin(angle))
+    return named(complex_ops.complex(abs * cos(angle), abs * sin(angle)), "PolarBackward0")
 
 
 def sign(input: Tensor) -> Tensor:  # noqa: A002

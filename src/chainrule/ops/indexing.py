@@ -731,6 +731,10 @@ class Scatter(Op):
 class ScatterFill(Op):
     """x with x[index[i][j]][j] = value (for dim 0). Derivative: g with those places zeroed."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "ScatterBackward1"  # PyTorch's scatter with a value
+
     label = "scatter"
 
     @staticmethod
@@ -849,7 +853,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     dim = _gather_like_operands("gather", input, dim, index)
     if input._array.ndim == 0 or index._array.ndim == 0:
         out = gather(_as_1d(input), 0, _as_1d(index))
-        return reshape(out, index.shape)
+        return named(reshape(out, index.shape), "GatherBackward0")
     shape, index_shape = input.shape, index.shape
     for axis, (have, want) in enumerate(zip(shape, index_shape)):
         if axis != dim and want > have:
@@ -962,7 +966,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor: 
     dim = _scatter_operands("scatter_add", input, dim, index, src)
     if input._array.ndim == 0 or index._array.ndim == 0:
         out = scatter_add(_as_1d(input), 0, _as_1d(index), _as_1d(src))
-        return reshape(out, input.shape)
+        return named(reshape(out, input.shape), "ScatterAddBackward0")
     return apply(ScatterAdd, (input, index, src), dim)
 
 
@@ -1162,7 +1166,7 @@ def scatter_reduce(
         out = scatter_reduce(
             _as_1d(input), 0, _as_1d(index), _as_1d(src), reduce, include_self=include_self
         )
-        return reshape(out, input.shape)
+        return named(reshape(out, input.shape), "ScatterReduceBackward0")
     return apply(ScatterReduce, (input, index, src), dim, reduce, bool(include_self))
 
 
@@ -1327,7 +1331,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
     """
     dim, index = _vector_index("index_select", input, dim, index)
     if input._array.ndim == 0:
-        return reshape(index_select(_as_1d(input), 0, index), ())
+        return named(reshape(index_select(_as_1d(input), 0, index), ()), "IndexSelectBackward0")
     return apply(IndexSelect, (input, index), dim)
 
 
@@ -1362,7 +1366,7 @@ def index_add(
         )
     if input._array.ndim == 0:
         out = index_add(_as_1d(input), 0, index, _as_1d(source), alpha=alpha)
-        return reshape(out, ())
+        return named(reshape(out, ()), "IndexAddBackward0")
     shape, source_shape = input.shape, _as_1d(source).shape
     if len(source_shape) != len(shape) or any(
         have != want for axis, (have, want) in enumerate(zip(source_shape, shape)) if axis != dim

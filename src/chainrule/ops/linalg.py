@@ -1859,7 +1859,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
         out = _product(Solve, (A, matrices))
     else:
         out = _mT(_product(Solve, (_mT(A), _mT(matrices)))).contiguous()  # as PyTorch's
-    return squeeze(out, -1) if vector else out
+    return named(squeeze(out, -1) if vector else out, "LinalgSolveExBackward0")
 
 
 @holomorphic

@@ -178,7 +178,7 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:  # noqa: N803
         one = ones_like(A[..., :1, :1])
         v = cat((head, one, below), -2)  # (*, m, 1)
         q = q - (q @ v) * unsqueeze(tau[..., i : i + 1], -2) @ _mH(v)
-    return q[..., :n]
+    return named(q[..., :n], "LinalgHouseholderProductBackward0")
 
 
 def tensorinv(A: Tensor, ind: int = 2) -> Tensor:  # noqa: N803
@@ -366,7 +366,7 @@ def ormqr(
     padding = zeros((*input.shape[:-2], size, size - k), dtype=input.dtype, device=input.device)
     q = householder_product(cat((reflectors, padding), -1), tau)
     q = _mH(q) if transpose else q
-    return q @ other if left else other @ q
+    return named(q @ other if left else other @ q, "OrmqrBackward0")
 
 
 # ---- PyTorch's top-level spellings ------------------------------------------------------------
@@ -579,6 +579,7 @@ def lu_unpack(
         lower = upper = nothing
     if not unpack_pivots:
         permutation = nothing
+    lower, upper = named(lower, "LuUnpackBackward0"), named(upper, "LuUnpackBackward0")
     return LuUnpackResult(permutation, lower, upper)
 
 

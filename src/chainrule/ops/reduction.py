@@ -2780,7 +2780,7 @@ def _quantile(
             out = reshape(out, (out.shape[0],) + (1,) * ndim)
         else:
             out = unsqueeze(out, axis + 1)
-    return reshape(out, out.shape[1:]) if level._array.ndim == 0 else out
+    return named(reshape(out, out.shape[1:]) if level._array.ndim == 0 else out, "SqueezeBackward4")
 
 
 def _at_ranks(x: Any, order: Any, ranks: Any, axis: int) -> Any:
