@@ -58,7 +58,8 @@ _GRAD_FN_OF_A_FORMULA = {
     *(f"cdist (p={p}, second order)" for p in linalg.CDIST_ORDERS),
 }
 # ... specs where PyTorch's name is an artifact of how it computes: an in-place write into a
-# new tensor (CopySlices), a function without autograd (floor_divide: NotImplemented), complex
+# new tensor (CopySlices, whose name() is "torch::autograd::CopySlices" though print shows
+# CopySlices, as here), a function without autograd (floor_divide: NotImplemented), complex
 # convolutions as three real ones added (AddBackward0) ...
 _GRAD_FN_OF_AN_ARTIFACT = {
     "fill_diagonal_",
@@ -80,7 +81,6 @@ _GRAD_FN_NOT_YET_MATCHED = {
     "complex_matrix_norm_inf",
     "complex_std_dim",
     "complex_var",
-    "cumulative_trapezoid_x",
     "diag",
     "diag (offset)",
     "fft.fft_real_input",
@@ -95,23 +95,10 @@ _GRAD_FN_NOT_YET_MATCHED = {
     "linalg.norm (matrix, inf)",
     "linalg.tensorinv",
     "log_softmax_negative",
-    "meshgrid_xy",
     "ndtr",
     "nuclear_norm_dims_keepdim",
-    "ravel_method_transposed",
-    "repeat_interleave",
-    "repeat_interleave_dim",
-    "select_scatter",
-    "slice_scatter",
-    "slice_scatter_defaults",
     "softmax_negative",
     "squeeze_unsqueeze_t_",
-    "trapezoid",
-    "trapezoid_dx_dim",
-    "trapezoid_x",
-    "trapezoid_x_dim",
-    "trapz",
-    "trapz_x",
     "triplet_margin_loss_p1_swap",
     "triplet_margin_loss_swap_p1",
 }

@@ -1317,6 +1317,8 @@ def _adaptive_avg_pool(
     x, unbatched = _spatial_input(name, input, dims)
     sizes = _adaptive_size(name, dims, tuple(x.shape[2:]), output_size)
     out = _pool_ops.adaptive_avg_pool(x, sizes)
+    if out is x and not unbatched:
+        return out  # the input itself (no bin to average): its grad_fn is not ours to name
     out = out[0] if unbatched else out
     if dims > 1 and all(size == 1 for size in sizes):
         return _named(out, "MeanBackward1")  # PyTorch takes a global average as a mean
@@ -1478,6 +1480,8 @@ def interpolate(
     result = _interpolation_ops.resample(input, out_size, scales, mode, bool(align_corners))
     if bytes_in:
         return result.byte()
+    if result is input:
+        return result  # the same size: the input itself, whose grad_fn is not ours to name
     return _named(result, _UPSAMPLE_NODE_NAMES[mode].format(n))
 
 

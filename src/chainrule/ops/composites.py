@@ -339,7 +339,10 @@ def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
         tensor([[0., 0.],
                 [1., 1.]])
     """
-    return _view_scatter("select_scatter", input, src, lambda out: select(out, dim, index))
+    return named(
+        _view_scatter("select_scatter", input, src, lambda out: select(out, dim, index)),
+        "SelectScatterBackward0",
+    )
 
 
 def slice_scatter(
@@ -376,7 +379,7 @@ def slice_scatter(
         axis = normalize_dim("slice_scatter", dim, out.ndim)
         return getitem(out, (slice(None),) * axis + (slice(start, end, step),))
 
-    return _view_scatter("slice_scatter", input, src, view)
+    return named(_view_scatter("slice_scatter", input, src, view), "SliceScatterBackward0")
 
 
 def as_strided_scatter(
@@ -479,7 +482,7 @@ def cumulative_trapezoid(
             )
         x = reshape(x, tuple(size if i == axis else 1 for i in range(y.ndim)))
     spacing = along(x, slice(1, None)) - along(x, slice(0, max(size - 1, 0)))
-    return cumsum(pairs * spacing / 2.0, axis)
+    return named(cumsum(pairs * spacing / 2.0, axis), "DivBackward1")  # PyTorch's last op
 
 
 def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:

@@ -2007,7 +2007,8 @@ def repeat_interleave(
             unsqueeze(input, dim + 1), shape[: dim + 1] + (counts,) + shape[dim + 1 :]
         )
         # a copy, as PyTorch's: reshape leaves a size-1 input a stride-0 view of itself
-        return reshape(stretched, shape[:dim] + (total,) + shape[dim + 1 :]).contiguous()
+        out = reshape(stretched, shape[:dim] + (total,) + shape[dim + 1 :]).contiguous()
+        return named(out, "ViewBackward0")  # PyTorch's: a view of its expanded copy
 
     index = xp.repeat(xp.arange(size, dtype=xp.int64), counts)
     return apply(IndexSelect, (input, Tensor._from_array(index, input._backend)), dim)

@@ -3111,7 +3111,8 @@ def trapezoid(
         return _wrap(y._backend.xp.zeros(shape, dtype=y._array.dtype))
     if x is None:  # (sum(y) - (y_0 + y_last) / 2) dx
         ends = _along(y, axis, 0) + _along(y, axis, size - 1)
-        return (sum(y, axis) - ends * 0.5) * (1 if dx is None else dx)
+        out = (sum(y, axis) - ends * 0.5) * (1 if dx is None else dx)
+        return named(out, "MulBackward1")  # PyTorch multiplies by a Scalar
     if x._array.ndim == 1:
         if x.shape[0] != size:
             raise ShapeError(
@@ -3123,7 +3124,7 @@ def trapezoid(
         x = reshape(x, (1,) * (ndim - x._array.ndim) + tuple(x.shape))
     spacing = _along(x, axis, slice(1, None)) - _along(x, axis, slice(0, -1))
     pairs = _along(y, axis, slice(1, None)) + _along(y, axis, slice(0, -1))
-    return sum(pairs * spacing, axis) / 2.0
+    return named(sum(pairs * spacing, axis) / 2.0, "DivBackward1")  # a division by a Scalar
 
 
 def _along(x: Any, axis: int, key: Any) -> Any:

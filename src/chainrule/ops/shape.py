@@ -328,7 +328,7 @@ def ravel(input: Tensor) -> Tensor:  # noqa: A002
         >>> chainrule.ravel(chainrule.tensor([[1, 2], [3, 4]]))
         tensor([1, 2, 3, 4])
     """
-    return reshape(input, (-1,))
+    return named(reshape(input, (-1,)), "ViewBackward0")  # PyTorch's: contiguous(), then view
 
 
 def numel(input: Tensor) -> int:  # noqa: A002
@@ -1709,7 +1709,8 @@ def meshgrid(*tensors: Tensor | Sequence[Tensor], indexing: str | None = None) -
     for position, tensor in zip(positions, tensors):
         along = [1] * len(tensors)
         along[position] = tensor._array.size
-        grids.append(expand(reshape(tensor, tuple(along)), tuple(shape)))
+        grid = expand(reshape(tensor, tuple(along)), tuple(shape))
+        grids.append(named(grid, "ExpandBackward0"))  # an expand, even of the same shape
     return tuple(grids)
 
 
