@@ -1992,7 +1992,7 @@ def margin_ranking_loss(
             f"input1: {tuple(input1.shape)}, input2: {tuple(input2.shape)}, target: "
             f"{tuple(target.shape)}"
         )
-    loss = _clamp(-target * (input1 - input2) + margin, min=0.0)
+    loss = _named(_clamp(-target * (input1 - input2) + margin, min=0.0), "ClampMinBackward0")
     return _reduce("margin_ranking_loss", loss, reduction)
 
 
@@ -2161,6 +2161,7 @@ def triplet_margin_loss(
         distance_swap = pairwise_distance(positive, negative, p, eps)
         distance_negative = _minimum(distance_negative, distance_swap)
     loss = _clamp(margin + distance_positive - distance_negative, min=0.0)
+    loss = _named(loss, "ClampMinBackward0")  # PyTorch's clamp_min
     return _reduce("triplet_margin_loss", loss, reduction)
 
 

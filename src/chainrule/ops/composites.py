@@ -575,7 +575,7 @@ def fill(input: Tensor, value: Tensor | Number) -> Tensor:
                 f"fill: fill_ only supports 0-dimension value tensor but got tensor with "
                 f"{value.ndim} dimensions (value shape {tuple(value.shape)})"
             )
-        return expand(value.to(input.dtype), tuple(input.shape)).clone()
+        return named(expand(value.to(input.dtype), tuple(input.shape)).clone(), "FillBackward1")
     return full_like(input, value)
 
 

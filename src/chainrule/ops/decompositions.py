@@ -1671,6 +1671,7 @@ def matrix_norm(
             out = (reduction.amax if ord == 2 else reduction.amin)(values, -1)
         if keepdim:
             out = unsqueeze(unsqueeze(out, min(rows, cols)), max(rows, cols))
+            return named(out, "PermuteBackward0")  # PyTorch's: the kept dims moved back
         return out
     if ord not in (1, -1, math.inf, -math.inf):
         raise ValueError(f"linalg.matrix_norm: Order {ord} not supported.")
@@ -1678,7 +1679,8 @@ def matrix_norm(
     sums = reduction.sum(_abs(A), summed_dim, True)
     extreme = reduction.amax if ord > 0 else reduction.amin
     out = extreme(sums, extreme_dim, True)
-    return out if keepdim else squeeze(out, (rows, cols))
+    out = out if keepdim else squeeze(out, (rows, cols))
+    return named(out, "AmaxBackward0" if ord > 0 else "AminBackward0")  # PyTorch's last op
 
 
 def norm(

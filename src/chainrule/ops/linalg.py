@@ -1501,7 +1501,8 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     if input.ndim == 1:
         return diag_embed(input, diagonal, 0, 1)
     if input.ndim == 2:
-        return clone(apply(Diagonal, (input,), int(diagonal), 0, 1))
+        out = clone(apply(Diagonal, (input,), int(diagonal), 0, 1))
+        return named(out, "DiagonalBackward0_copy")  # sic: PyTorch's copying diagonal
     raise ShapeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D (shape {input.shape})")
 
 

@@ -686,7 +686,7 @@ def frobenius_norm(input: Tensor, dim: int | Sequence[int], keepdim: bool = Fals
             f"frobenius_norm: Expected at most 2 dimensions, but got {len(dims)} dimensions "
             "instead."
         )
-    return vector_norm(input, 2, dims, keepdim)
+    return named(vector_norm(input, 2, dims, keepdim), "NormBackward1")
 
 
 def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:  # noqa: N803

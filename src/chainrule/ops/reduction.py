@@ -1159,7 +1159,8 @@ def _statistic(
     if input._array.dtype.kind == "c":  # real: the spreads of the two parts add up
         parts = [apply(Var, (part,), axes, keepdim, dof) for part in (real(input), imag(input))]
         spread = parts[0] + parts[1]
-        return spread if op is Var else spread.sqrt()
+        spread = spread if op is Var else spread.sqrt()
+        return named(spread, op.node_name())  # one node in PyTorch
     _require_floating(name, input, "std and var only support floating point and complex dtypes.")
     return apply(op, (input,), axes, keepdim, dof)
 
@@ -3003,8 +3004,8 @@ def _softmax(name: str, op: type, input: Any, dim: int | None, dtype: Any) -> An
     if dim is None:  # PyTorch's legacy implicit dim
         dim = 0 if ndim in (0, 1, 3) else 1
     axis = normalize_dim(name, dim, ndim)
-    if ndim == 0:
-        return reshape(apply(op, (reshape(x, (1,)),), 0), ())
+    if ndim == 0:  # named as the op, as PyTorch's (a 0-d kernel there)
+        return named(reshape(apply(op, (reshape(x, (1,)),), 0), ()), op.node_name())
     return apply(op, (x,), axis)
 
 
