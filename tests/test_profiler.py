@@ -134,7 +134,7 @@ def test_chrome_trace(tmp_path):
     assert events and all(event["ph"] == "X" for event in events)
     assert all(event["dur"] >= 0 and event["ts"] >= 0 for event in events)
     names = {event["name"] for event in events}
-    assert {"step", "matmul", "MatmulBackward0", "ReluBackward0", "AccumulateGrad"} <= names
+    assert {"step", "matmul", "MmBackward0", "ReluBackward0", "AccumulateGrad"} <= names
     categories = {event["cat"] for event in events}
     assert {"cpu_op", "backward", "user_annotation"} <= categories
     matmul = next(event for event in events if event["name"] == "matmul")

@@ -1,5 +1,7 @@
 """One OpSpec per op, grouped by family; test_ops.py runs every one through check_op."""
 
+import dataclasses
+
 from tests.op_specs import (
     composites,
     coverage,
@@ -36,4 +38,56 @@ SPECS = [
     *coverage.SPECS,
     *edges.SPECS,
     *torch_names.SPECS,
+]
+
+# check_op compares each output's grad_fn name with torch's (OpSpec.torch_grad_fn), except:
+# specs whose torch reference is a formula, not the function PyTorch users call (an internal
+# op or a backward op checked against its math; a NumPy function torch lacks), ...
+_GRAD_FN_OF_A_FORMULA = {
+    "cbrt",
+    "connected",
+    "hardsigmoid",
+    "hardsigmoid_kinks",
+    "piecewise_input",
+    "softmax_cross_entropy_backward_rows",
+    "softmax_cross_entropy_backward_spatial",
+    "standardize_backward_batch",
+    "standardize_backward_layer",
+    "standardize_backward_layer_two_axes",
+    "sum_to",
+    *(f"cdist (p={p}, second order)" for p in linalg.CDIST_ORDERS),
+}
+# ... specs where PyTorch's name is an artifact of how it computes: an in-place write into a
+# new tensor (CopySlices, whose name() is "torch::autograd::CopySlices" though print shows
+# CopySlices, as here), a function without autograd (floor_divide: NotImplemented), complex
+# convolutions as three real ones added (AddBackward0) ...
+_GRAD_FN_OF_AN_ARTIFACT = {
+    "fill_diagonal_",
+    "fill_diagonal_cube",
+    "fill_diagonal_wrap",
+    "floor_divide",
+    "floordiv_operator",
+    "pad_circular",
+    "pad_circular_crop",
+    "pad_circular_two_dims",
+    "pad_sequence_left",
+    "setitem_int_broadcast",
+    "setitem_slice",
+    "view_write_into_a_plain_tensor",
+    "view_write_scales_rows_of_a_non_leaf",
+}
+# ... and, not matched yet (work left, not a reason): in-place view ops (t_, transpose_:
+# TransposeBackward1), ndtr (PyTorch's composite ends in MulBackward1), tensorinv
+# (ReshapeAliasBackward0).
+_GRAD_FN_NOT_YET_MATCHED = {
+    "linalg.tensorinv",
+    "ndtr",
+    "squeeze_unsqueeze_t_",
+}
+_GRAD_FN_UNCHECKED = _GRAD_FN_OF_A_FORMULA | _GRAD_FN_OF_AN_ARTIFACT | _GRAD_FN_NOT_YET_MATCHED
+SPECS = [
+    dataclasses.replace(spec, torch_grad_fn=False)
+    if spec.name in _GRAD_FN_UNCHECKED or spec.name.startswith("complex_conv")
+    else spec
+    for spec in SPECS
 ]

@@ -145,7 +145,11 @@ class Node:
 
     # ---- introspection, PyTorch-style ---------------------------------------------------
     def name(self) -> str:
-        return self.op.node_name()
+        """PyTorch's name for this node: its op's, or a name set for this call, by a composite
+        (`ops.op.named`) or by a forward whose name depends on its operands (matmul by ranks:
+        `ctx.save(display_name=...)`)."""
+        display_name = self.__dict__.get("display_name")
+        return display_name if display_name is not None else self.op.node_name()
 
     @property
     def next_functions(self) -> tuple[tuple[Node | None, int], ...]:

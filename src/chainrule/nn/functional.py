@@ -95,6 +95,7 @@ from chainrule.ops.nn_common import constant as _constant
 from chainrule.ops.nn_common import refuse_complex_autograd as _refuse_complex_autograd
 from chainrule.ops.nn_common import shape_constant as _shape_constant
 from chainrule.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
+from chainrule.ops.op import named as _named
 from chainrule.ops.reduction import log_softmax as _log_softmax
 from chainrule.ops.reduction import mean as _mean
 from chainrule.ops.reduction import norm
@@ -416,7 +417,7 @@ def _convolution(
         _check_vector(name, "bias", bias, (weight.shape[0],))
         _check_floating(name, input=x, bias=bias, complex_ok=True)
     out = _conv_ops.convolution(x, weight, bias, stride, pads, dilation, groups)
-    return out[0] if unbatched else out
+    return _named(out[0], "SqueezeBackward1") if unbatched else out
 
 
 def conv1d(
@@ -593,7 +594,9 @@ def _convolution_transpose(
     )
     if bias is not None:
         out = out + reshape(bias, (channels,) + (1,) * (out.ndim - 2))
-    return out[0] if unbatched else out
+    if unbatched:
+        return _named(out[0], "SqueezeBackward1")
+    return _named(out, "ConvolutionBackward0")  # PyTorch's one node, bias included
 
 
 def conv_transpose1d(
@@ -787,11 +790,18 @@ def _adaptive_size(
     return sizes
 
 
+def _pool_node_name(pattern: str, dims: int) -> str:
+    """PyTorch's grad_fn name for a pooling of `dims` spatial dimensions, `pattern` formatted
+    with dims: its 1-d pools run as 2-d ones on an unsqueezed input, squeezed back after."""
+    return "SqueezeBackward1" if dims == 1 else pattern.format(dims)
+
+
 def _max_result(
-    out: Tensor, indices: Tensor, unbatched: bool, return_indices: bool
+    out: Tensor, indices: Tensor, unbatched: bool, return_indices: bool, node_name: str
 ) -> Tensor | tuple[Tensor, Tensor]:
     if unbatched:
         out, indices = out[0], indices[0]
+    out = _named(out, node_name)
     return (out, indices) if return_indices else out
 
 
@@ -812,7 +822,8 @@ def _max_pool(
     shape = tuple(x.shape[2:])
     geometry = _pool_geometry(name, dims, shape, kernel_size, stride, padding, dilation, ceil_mode)
     out, indices = _pool_ops.max_pool(x, *geometry)
-    return _max_result(out, indices, unbatched, return_indices)
+    node_name = _pool_node_name("MaxPool{}DWithIndicesBackward0", dims)
+    return _max_result(out, indices, unbatched, return_indices, node_name)
 
 
 def max_pool1d(
@@ -1095,7 +1106,8 @@ def _adaptive_max_pool(
     x, unbatched = _spatial_input(name, input, dims)
     sizes = _adaptive_size(name, dims, tuple(x.shape[2:]), output_size)
     out, indices = _pool_ops.adaptive_max_pool(x, sizes)
-    return _max_result(out, indices, unbatched, return_indices)
+    node_name = _pool_node_name("AdaptiveMaxPool{}DBackward0", dims)
+    return _max_result(out, indices, unbatched, return_indices, node_name)
 
 
 def adaptive_max_pool1d(
@@ -1186,7 +1198,8 @@ def _avg_pool(
         name, dims, shape, kernel_size, stride, padding, 1, ceil_mode
     )
     out = _pool_ops.avg_pool(x, kernel, steps, pads, out_size, count_include_pad, divisor_override)
-    return out[0] if unbatched else out
+    out = out[0] if unbatched else out
+    return _named(out, _pool_node_name("AvgPool{}DBackward0", dims))
 
 
 def avg_pool1d(
@@ -1304,7 +1317,12 @@ def _adaptive_avg_pool(
     x, unbatched = _spatial_input(name, input, dims)
     sizes = _adaptive_size(name, dims, tuple(x.shape[2:]), output_size)
     out = _pool_ops.adaptive_avg_pool(x, sizes)
-    return out[0] if unbatched else out
+    if out is x and not unbatched:
+        return out  # the input itself (no bin to average): its grad_fn is not ours to name
+    out = out[0] if unbatched else out
+    if dims > 1 and all(size == 1 for size in sizes):
+        return _named(out, "MeanBackward1")  # PyTorch takes a global average as a mean
+    return _named(out, _pool_node_name("AdaptiveAvgPool{}DBackward0", dims))
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: int | None | Sequence[int | None]) -> Tensor:
@@ -1460,7 +1478,22 @@ def interpolate(
     if mode == "area":
         return _adaptive_avg_pool(input, out_size, n, "interpolate")
     result = _interpolation_ops.resample(input, out_size, scales, mode, bool(align_corners))
-    return result.byte() if bytes_in else result
+    if bytes_in:
+        return result.byte()
+    if result is input:
+        return result  # the same size: the input itself, whose grad_fn is not ours to name
+    return _named(result, _UPSAMPLE_NODE_NAMES[mode].format(n))
+
+
+# PyTorch's grad_fn names for interpolate's modes, formatted with the spatial dimensions.
+_UPSAMPLE_NODE_NAMES = {
+    "nearest": "UpsampleNearest{}DBackward0",
+    "nearest-exact": "UpsampleNearestExact{}DBackward0",
+    "linear": "UpsampleLinear{}DBackward0",
+    "bilinear": "UpsampleBilinear{}DBackward0",
+    "bicubic": "UpsampleBicubic{}DBackward0",
+    "trilinear": "UpsampleTrilinear{}DBackward0",
+}
 
 
 # ---- distances -----------------------------------------------------------------------------
@@ -1522,7 +1555,9 @@ def pairwise_distance(
         tensor([5.])
     """
     difference = x1 - x2 + eps
-    return norm(difference, p, -1 if difference.ndim else None, keepdim=keepdim)
+    return _named(
+        norm(difference, p, -1 if difference.ndim else None, keepdim=keepdim), "NormBackward1"
+    )
 
 
 def normalize(
@@ -1614,7 +1649,8 @@ def mse_loss(
     _refuse_complex("mse_loss", input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     difference = input - target
-    return _weighted("mse_loss", difference * difference, weight, reduction, True)
+    loss = _weighted("mse_loss", difference * difference, weight, reduction, True)
+    return loss if weight is not None else _named(loss, "MseLossBackward0")
 
 
 @_autocast_policy(_FLOAT32)
@@ -1688,7 +1724,7 @@ def smooth_l1_loss(
         return _reduce("smooth_l1_loss", distance, reduction)
     near = _minimum(distance, beta)  # the quadratic branch never sees an inf (0 * inf = nan)
     loss = where(distance < beta, 0.5 * near * near / beta, distance - 0.5 * beta)
-    return _reduce("smooth_l1_loss", loss, reduction)
+    return _named(_reduce("smooth_l1_loss", loss, reduction), "SmoothL1LossBackward0")
 
 
 @_autocast_policy(_FLOAT32)
@@ -1725,7 +1761,8 @@ def huber_loss(
     distance = _abs(input - target)
     near = _minimum(distance, delta)  # the quadratic branch never sees an inf (0 * inf = nan)
     loss = where(distance < delta, 0.5 * near * near, delta * (distance - 0.5 * delta))
-    return _weighted("huber_loss", loss, weight, reduction, False)
+    loss = _weighted("huber_loss", loss, weight, reduction, False)
+    return loss if weight is not None else _named(loss, "HuberLossBackward0")
 
 
 def _same_shape(op_name: str, input: Tensor, target: Tensor) -> None:
@@ -1774,7 +1811,7 @@ def binary_cross_entropy(
     loss = _binary_cross_entropy_elements(input, target)
     if weight is not None:
         loss = loss * weight
-    return _reduce("binary_cross_entropy", loss, reduction)
+    return _named(_reduce("binary_cross_entropy", loss, reduction), "BinaryCrossEntropyBackward0")
 
 
 @_autocast_policy(_FLOAT32)
@@ -1816,7 +1853,8 @@ def binary_cross_entropy_with_logits(
     loss = (1 - target) * input - log_weight * logsigmoid(input)
     if weight is not None:
         loss = loss * weight
-    return _reduce("binary_cross_entropy_with_logits", loss, reduction)
+    loss = _reduce("binary_cross_entropy_with_logits", loss, reduction)
+    return _named(loss, "BinaryCrossEntropyWithLogitsBackward0")
 
 
 @_autocast_policy(_FLOAT32)
@@ -1954,7 +1992,7 @@ def margin_ranking_loss(
             f"input1: {tuple(input1.shape)}, input2: {tuple(input2.shape)}, target: "
             f"{tuple(target.shape)}"
         )
-    loss = _clamp(-target * (input1 - input2) + margin, min=0.0)
+    loss = _named(_clamp(-target * (input1 - input2) + margin, min=0.0), "ClampMinBackward0")
     return _reduce("margin_ranking_loss", loss, reduction)
 
 
@@ -2021,7 +2059,8 @@ def soft_margin_loss(
     """
     _refuse_complex_autograd("soft_margin_loss", input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    return _reduce("soft_margin_loss", _log1p(_exp(-input * target)), reduction)
+    loss = _reduce("soft_margin_loss", _log1p(_exp(-input * target)), reduction)
+    return _named(loss, "SoftMarginLossBackward0")
 
 
 def multilabel_soft_margin_loss(
@@ -2122,6 +2161,7 @@ def triplet_margin_loss(
         distance_swap = pairwise_distance(positive, negative, p, eps)
         distance_negative = _minimum(distance_negative, distance_swap)
     loss = _clamp(margin + distance_positive - distance_negative, min=0.0)
+    loss = _named(loss, "ClampMinBackward0")  # PyTorch's clamp_min
     return _reduce("triplet_margin_loss", loss, reduction)
 
 
@@ -2391,7 +2431,7 @@ def embedding_bag(
         ]
         index = _shape_constant(table._backend.xp.asarray(positions, dtype="int64"))
         best = table[index].max(1).values  # (bags, dim)
-        return where(best == float("-inf"), 0.0, best)
+        return _named(where(best == float("-inf"), 0.0, best), "EmbeddingBagBackward0")
     bag_of = [b for b, (start, end) in enumerate(bounds) for _ in range(end - start)]
     xp = rows._backend.xp
     bag_index = _shape_constant(xp.asarray(bag_of, dtype="int64"))
@@ -2409,12 +2449,12 @@ def embedding_bag(
         scale = None if scale is None else scale[chosen]
     terms = rows if scale is None else rows * unsqueeze(scale, 1)
     out = rows.new_zeros(bags, dim).index_add(0, bag_index, terms)
-    if mode == "sum":
-        return out
+    if mode == "sum":  # PyTorch names a sum with per-sample weights by its index_add
+        return out if per_sample_weights is not None else _named(out, "EmbeddingBagBackward0")
     counts = rows.new_zeros(bags).index_add(
         0, bag_index, rows.new_ones(rows.shape[0]) if keep is None else keep.to(rows.dtype)
     )
-    return out / unsqueeze(_clamp(counts, min=1.0), 1)
+    return _named(out / unsqueeze(_clamp(counts, min=1.0), 1), "EmbeddingBagBackward0")
 
 
 # ---- spatial transformers: affine_grid, grid_sample ----------------------------------------
@@ -2479,7 +2519,7 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
     columns.append(theta.new_ones(spatial))
     base = reshape(_stack(columns, -1), (1, _math.prod(spatial), dims + 1))
     grid = matmul(base, transpose(theta, 1, 2))
-    return reshape(grid, (size[0], *spatial, dims))
+    return _named(reshape(grid, (size[0], *spatial, dims)), "AffineGridGeneratorBackward0")
 
 
 _GRID_MODES = ("bilinear", "nearest", "bicubic")
@@ -2626,7 +2666,9 @@ def grid_sample(
         term = gathered * unsqueeze(weight, 1)
         term = where(unsqueeze(valid, 1), term, 0.0)
         out = term if out is None else out + term
-    return reshape(out, (batch, channels, *out_spatial))
+    return _named(
+        reshape(out, (batch, channels, *out_spatial)), f"GridSampler{len(out_spatial)}DBackward0"
+    )
 
 
 # ---- pooling and normalization variants ----------------------------------------------------
@@ -2673,6 +2715,7 @@ def fractional_max_pool2d(
     values, indices = _fractional_ops.fractional_max_pool(
         "fractional_max_pool2d", 2, input, kernel_size, output_size, output_ratio, _random_samples
     )
+    values = _named(values, "FractionalMaxPool2DBackward0")
     return (values, indices) if return_indices else values
 
 
@@ -2743,6 +2786,7 @@ def fractional_max_pool3d(
     values, indices = _fractional_ops.fractional_max_pool(
         "fractional_max_pool3d", 3, input, kernel_size, output_size, output_ratio, _random_samples
     )
+    values = _named(values, "FractionalMaxPool3DBackward0")
     return (values, indices) if return_indices else values
 
 
@@ -3105,7 +3149,7 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
             f"channel_shuffle: number of channels {channels} must be divisible by groups {groups}"
         )
     grouped = reshape(input, (batch, groups, channels // groups, *rest))
-    return reshape(transpose(grouped, 1, 2), tuple(input.shape))
+    return _named(reshape(transpose(grouped, 1, 2), tuple(input.shape)), "ChannelShuffleBackward0")
 
 
 native_channel_shuffle = channel_shuffle
@@ -3584,7 +3628,8 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     n = len(batch)
     blocks = reshape(input, (*batch, channels // (r * r), r, r, height, width))
     order = (*range(n), n, n + 3, n + 1, n + 4, n + 2)
-    return reshape(blocks.permute(order), (*batch, channels // (r * r), height * r, width * r))
+    out = reshape(blocks.permute(order), (*batch, channels // (r * r), height * r, width * r))
+    return _named(out, "PixelShuffleBackward0")
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
@@ -3618,7 +3663,8 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     n = len(batch)
     blocks = reshape(input, (*batch, channels, height // r, r, width // r, r))
     order = (*range(n), n, n + 2, n + 4, n + 1, n + 3)
-    return reshape(blocks.permute(order), (*batch, channels * r * r, height // r, width // r))
+    out = reshape(blocks.permute(order), (*batch, channels * r * r, height // r, width // r))
+    return _named(out, "PixelUnshuffleBackward0")
 
 
 def _patch_geometry(
@@ -3705,7 +3751,7 @@ def unfold(
     index = _shape_constant(plane._backend.xp.asarray(positions))
     columns = plane[:, :, index]  # (N, C, K, L)
     out = reshape(columns, (batch, channels * kernel[0] * kernel[1], blocks[0] * blocks[1]))
-    return out[0] if input.ndim == 3 else out
+    return _named(out[0] if input.ndim == 3 else out, "Im2ColBackward0")
 
 
 def fold(
@@ -3765,4 +3811,4 @@ def fold(
     image = reshape(plane, (batch, channels, padded[0], padded[1]))
     image = image[:, :, padding[0] : padding[0] + size[0], padding[1] : padding[1] + size[1]]
     image = image.contiguous()  # the crop of the padded plane in memory of its own, as PyTorch's
-    return image[0] if input.ndim == 2 else image
+    return _named(image[0] if input.ndim == 2 else image, "Col2ImBackward0")

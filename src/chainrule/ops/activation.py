@@ -41,7 +41,7 @@ from chainrule.ops.elementwise import (
 )
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.indexing import narrow
-from chainrule.ops.op import Op, apply, elementwise_batch, unary_elementwise_jvp
+from chainrule.ops.op import Op, apply, elementwise_batch, named, unary_elementwise_jvp
 from chainrule.ops.shape import reshape
 
 # ---- ReLU, GELU and their fused backward ops -----------------------------------------------
@@ -492,11 +492,14 @@ def rrelu(
     """
     x = _require_floating("rrelu", input)
     if not training:
-        return leaky_relu(x, (lower + upper) / 2.0, inplace)
+        out = leaky_relu(x, (lower + upper) / 2.0, inplace)
+        return out if inplace else named(out, "RreluWithNoiseBackward0")
 
     slopes = rand(x.shape, dtype=x.dtype, device=x.device)._array * (upper - lower) + lower
     noise = x._backend.xp.where(x._array <= 0, slopes, 1).astype(x._array.dtype, copy=False)
     result = x * Tensor._from_array(noise, x._backend)
+    if not inplace:
+        return named(result, "RreluWithNoiseBackward0")
     return _maybe_inplace(input, result, inplace, "rrelu_")
 
 
@@ -594,6 +597,8 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
         tensor([-1.1113,  1.0507])
     """
     result = apply(ScaledElu, (floating_operand(input, "selu"),), _SELU_ALPHA, _SELU_SCALE, 1.0)
+    if not inplace:
+        return named(result, "EluBackward0")
     return _maybe_inplace(input, result, inplace, "selu_")
 
 
@@ -618,6 +623,8 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0")
     result = apply(ScaledElu, (floating_operand(input, "celu"),), alpha, 1.0, 1.0 / alpha)
+    if not inplace:
+        return named(result, "CeluBackward0")
     return _maybe_inplace(input, result, inplace, "celu_")
 
 
@@ -866,7 +873,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     refuse_complex("softshrink", input)
     x = piecewise_input(input)
     inside = (x >= -lambd) & (x <= lambd)  # PyTorch's test: a nan is outside, and stays nan
-    return where(inside, 0.0, where(x > lambd, x - lambd, x + lambd))
+    return named(where(inside, 0.0, where(x > lambd, x - lambd, x + lambd)), "SoftshrinkBackward0")
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -887,7 +894,8 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """
     refuse_complex("hardshrink", input)
     x = piecewise_input(input)
-    return where((x >= -lambd) & (x <= lambd), 0.0, x)  # a nan stays nan, as in PyTorch
+    out = where((x >= -lambd) & (x <= lambd), 0.0, x)  # a nan stays nan, as in PyTorch
+    return named(out, "HardshrinkBackward0")
 
 
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
@@ -911,7 +919,7 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
     refuse_complex("threshold", input)
     x = piecewise_input(input)
     result = where(x <= threshold, value, x)  # a nan stays nan, as in PyTorch
-    return input.copy_(result) if inplace else result
+    return input.copy_(result) if inplace else named(result, "ThresholdBackward0")
 
 
 @autocast_policy(LOWER)
@@ -944,7 +952,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     elif weight.numel() == 1:
         slope = reshape(weight, ())
     x = piecewise_input(input)
-    return where(x > 0, x, slope * x)
+    return named(where(x > 0, x, slope * x), "PreluKernelBackward0")
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:
@@ -971,7 +979,9 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
     if size % 2:
         raise ShapeError(f"glu: halving dimension must be even, but dimension {dim} is size {size}")
     half = size // 2
-    return narrow(input, dim, 0, half) * sigmoid(narrow(input, dim, half, half))
+    return named(
+        narrow(input, dim, 0, half) * sigmoid(narrow(input, dim, half, half)), "GluBackward0"
+    )
 
 
 __all__ = ["elu", "gelu", "hardtanh", "leaky_relu", "relu", "rrelu", "silu", "softplus"]

@@ -21,7 +21,7 @@ from chainrule.backend import Array, dtypes
 from chainrule.backend.dtypes import from_numpy_dtype
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops.conversion import cast
-from chainrule.ops.op import Op, apply, elementwise_batch, op_label, unary_elementwise_jvp
+from chainrule.ops.op import Op, apply, elementwise_batch, named, op_label, unary_elementwise_jvp
 
 __all__ = [
     "conj",
@@ -161,7 +161,9 @@ def conj_physical(input: Tensor) -> Tensor:  # noqa: A002
         >>> chainrule.conj_physical(chainrule.tensor([1 - 1j]))
         tensor([1.+1.j])
     """
-    return conj(input)
+    if input._array.dtype.kind != "c":
+        return conj(input)
+    return named(conj(input), "ConjPhysicalBackward0")
 
 
 def resolve_conj(input: Tensor) -> Tensor:  # noqa: A002
@@ -207,6 +209,10 @@ class Real(Op):
     """The real part a of z = a + ib (a copy; PyTorch's is a view). Derivative: g + 0i
     backward, real(t) forward."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "SelectBackward0"  # PyTorch selects from the (..., 2) real view
+
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
         return x.real.copy()
@@ -225,6 +231,10 @@ class Real(Op):
 class Imag(Op):
     """The imaginary part b of z = a + ib (a copy; PyTorch's is a view). Derivative: i g
     backward, imag(t) forward."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "SelectBackward0"  # PyTorch selects from the (..., 2) real view
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:

@@ -22,6 +22,7 @@ from chainrule.ops.elementwise import clamp, sqrt, where
 from chainrule.ops.indexing import getitem, index_add, index_put, scatter, select, take
 from chainrule.ops.linalg import diagonal, mm
 from chainrule.ops.nn_common import check_indices, constant
+from chainrule.ops.op import named
 from chainrule.ops.reduction import cumsum, mean, vector_norm
 from chainrule.ops.reduction import sum as reduce_sum
 from chainrule.ops.shape import (
@@ -84,7 +85,10 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Tensor | Number) -
         )
     hit = _positions_along(input, dim, index, "index_fill")
     filled = where(hit, value, input)
-    return filled.to(input.dtype) if filled.dtype != input.dtype else filled
+    filled = filled.to(input.dtype) if filled.dtype != input.dtype else filled
+    return named(
+        filled, "IndexFillBackward1" if isinstance(value, Tensor) else "IndexFillBackward0"
+    )
 
 
 def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
@@ -114,9 +118,9 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
         )
     hit = _positions_along(input, dim, index, "index_copy")
     if not input.ndim:
-        return where(hit, reshape(source, ()), input)
+        return named(where(hit, reshape(source, ()), input), "IndexCopyBackward0")
     placed = index_add(zeros_like(input), dim, reshape(index, (-1,)), source)
-    return where(hit, placed, input)
+    return named(where(hit, placed, input), "IndexCopyBackward0")
 
 
 def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
@@ -148,7 +152,7 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     order = xp.cumsum(hits.reshape(-1)) - 1
     picks = xp.where(hits.reshape(-1), order, 0).reshape(hits.shape)
     values = take(reshape(source, (-1,)), constant(picks))
-    return where(constant(hits), values, input)
+    return named(where(constant(hits), values, input), "MaskedScatterBackward0")
 
 
 def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
@@ -175,7 +179,7 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
         )
     flat = reshape(input, (-1,))
     written = index_put(flat, (reshape(index, (-1,)),), reshape(source, (-1,)), accumulate)
-    return reshape(written, tuple(input.shape))
+    return named(reshape(written, tuple(input.shape)), "PutBackward0")
 
 
 def cov(
@@ -312,7 +316,8 @@ def diagonal_scatter(
     steps = xp.arange(expected[-1], dtype=xp.int64)
     rows, columns = constant(steps + max(-offset, 0)), constant(steps + max(offset, 0))
     matrices[..., rows, columns] = src
-    return movedim(matrices, (-2, -1), (first, second)).contiguous()  # as PyTorch's
+    out = movedim(matrices, (-2, -1), (first, second)).contiguous()  # as PyTorch's
+    return named(out, "DiagonalScatterBackward0")
 
 
 def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
@@ -334,7 +339,10 @@ def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
         tensor([[0., 0.],
                 [1., 1.]])
     """
-    return _view_scatter("select_scatter", input, src, lambda out: select(out, dim, index))
+    return named(
+        _view_scatter("select_scatter", input, src, lambda out: select(out, dim, index)),
+        "SelectScatterBackward0",
+    )
 
 
 def slice_scatter(
@@ -371,7 +379,7 @@ def slice_scatter(
         axis = normalize_dim("slice_scatter", dim, out.ndim)
         return getitem(out, (slice(None),) * axis + (slice(start, end, step),))
 
-    return _view_scatter("slice_scatter", input, src, view)
+    return named(_view_scatter("slice_scatter", input, src, view), "SliceScatterBackward0")
 
 
 def as_strided_scatter(
@@ -474,7 +482,7 @@ def cumulative_trapezoid(
             )
         x = reshape(x, tuple(size if i == axis else 1 for i in range(y.ndim)))
     spacing = along(x, slice(1, None)) - along(x, slice(0, max(size - 1, 0)))
-    return cumsum(pairs * spacing / 2.0, axis)
+    return named(cumsum(pairs * spacing / 2.0, axis), "DivBackward1")  # PyTorch's last op
 
 
 def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> Tensor:
@@ -509,7 +517,7 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
     rows = list(choose(range(input.shape[0]), r))
     xp = input._backend.xp
     positions = xp.asarray(rows, dtype=xp.int64).reshape(len(rows), r)
-    return take(input, constant(positions))
+    return named(take(input, constant(positions)), "StackBackward0")
 
 
 def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
@@ -542,7 +550,7 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
     others = tuple(d for d in range(input.ndim) if d != axis)
     norms = vector_norm(input, p, others, keepdim=True)
     factor = where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
-    return input * factor
+    return named(input * factor, "RenormBackward0")
 
 
 def fill(input: Tensor, value: Tensor | Number) -> Tensor:
@@ -567,7 +575,7 @@ def fill(input: Tensor, value: Tensor | Number) -> Tensor:
                 f"fill: fill_ only supports 0-dimension value tensor but got tensor with "
                 f"{value.ndim} dimensions (value shape {tuple(value.shape)})"
             )
-        return expand(value.to(input.dtype), tuple(input.shape)).clone()
+        return named(expand(value.to(input.dtype), tuple(input.shape)).clone(), "FillBackward1")
     return full_like(input, value)
 
 

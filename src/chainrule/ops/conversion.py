@@ -77,6 +77,10 @@ class Cast(Op):
     the gradient cast back to x's dtype (the engine casts): the real part of a complex gradient
     for a real x."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "ToCopyBackward0"  # PyTorch's name
+
     bfloat16_native = True  # the target dtype is the point
 
     @staticmethod

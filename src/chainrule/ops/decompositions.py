@@ -46,7 +46,7 @@ from chainrule.ops.linalg import (
     diagonal,
     solve,
 )
-from chainrule.ops.op import Op, apply
+from chainrule.ops.op import Op, apply, named
 from chainrule.ops.shape import cat, flip, normalize_dim, squeeze, transpose, unsqueeze
 
 __all__: list[str] = []  # torch.linalg names only: chainrule.linalg re-exports them
@@ -145,6 +145,10 @@ class Svd(Op):
     PyTorch's check, rtol = atol = 1e-2) raises GradError. With full_matrices=True and
     m != n, the extra columns of U (rows of Vh) have no derivative: their cotangent is
     ignored and their tangent is zero, as in PyTorch."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgSvdBackward0"  # PyTorch's name
 
     label = "linalg.svd"
 
@@ -332,6 +336,10 @@ class Det(Op):
     other than S_i, which never divides (the cofactors of a rank-deficient matrix are finite:
     nonzero at rank n - 1, zero below). Tangent: sum(C * t)."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgDetBackward0"  # PyTorch's name
+
     label = "linalg.det"
 
     @staticmethod
@@ -405,6 +413,10 @@ class Eigh(Op):
     (Im diag(V^H gV) != 0, PyTorch's check) raises GradError. Tangent: of the Hermitian part S
     of t (the adjoint of the vjp): dL = Re diag(V^H S V), dV = V ((V^H S V) / E, zero
     diagonal)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgEighBackward0"  # PyTorch's name
 
     label = "linalg.eigh"
 
@@ -513,6 +525,10 @@ class Eig(Op):
     dP = V^-1 dA V, dL = diag(dP), dX = V (dP / E, zero diagonal),
     dV = dX - V diag(Re diag(V^H dX))."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgEigBackward0"  # PyTorch's name
+
     label = "linalg.eig"
 
     @staticmethod
@@ -615,6 +631,10 @@ class Qr(Op):
     is split into its square part X = Q R1 and Y = Q R2: gY = Q gR2 and gX the square formula
     with gQ + Y gR2^H. Not differentiable,
     as in PyTorch, for mode='r' (no Q) and for mode='complete' with m > n."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgQrBackward0"  # PyTorch's name
 
     label = "linalg.qr"
 
@@ -796,6 +816,10 @@ class MatrixExp(Op):
     tangent exp([[A, t], [0, A]])[:n, n:]; being matrix_exp again, it differentiates to any
     order."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgMatrixExpBackward0"  # PyTorch's name
+
     label = "linalg.matrix_exp"
 
     @staticmethod
@@ -871,6 +895,10 @@ class Pinv(Op):
     of the lower triangle), singular values at or below max(atol, rtol * largest) dropped.
     Derivative (PyTorch's pinv_backward, exact where the rank is locally constant):
     d(A^+) = -A^+ dA A^+ + A^+ A^+^H dA^H (I - A A^+) + (I - A^+ A) dA^H A^+^H A^+."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgPinvBackward0"  # PyTorch's name
 
     label = "linalg.pinv"
 
@@ -1100,6 +1128,8 @@ def lstsq(
         singular_values = svdvals(A.detach())
     if vector:
         solution = squeeze(solution, -1)
+    solution = named(solution, "LinalgLstsqBackward0")
+    residuals = named(residuals, "LinalgLstsqBackward0")
     return LstsqResult(solution, residuals, rank, singular_values)
 
 
@@ -1125,13 +1155,14 @@ def cond(A: Tensor, p: float | str | None = None) -> Tensor:  # noqa: N803
     if p in (None, 2, -2):
         s = svdvals(A)
         largest, smallest = s[..., 0], s[..., -1]
-        return smallest / largest if p == -2 else largest / smallest
+        # PyTorch squeezes the singular values' ratio, and multiplies the norms for other p
+        return named(smallest / largest if p == -2 else largest / smallest, "SqueezeBackward1")
     if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf):
         raise ValueError(f"linalg.cond got an invalid norm type: {p}")
     _check_linalg_input(f"linalg.cond(ord={p})", A, complex_ok=True)
     inverse, info = inv_ex(A)
     product = matrix_norm(A, p) * matrix_norm(inverse, p)
-    return where(info > 0, math.inf, product)
+    return named(where(info > 0, math.inf, product), "MulBackward0")
 
 
 # ---- LU ------------------------------------------------------------------------------------
@@ -1210,6 +1241,10 @@ class LuFactor(Op):
     -gU2 U2^T inside the tril and gA2 = P L^-T gU2; a tall P^T A = [L1; L2] U adds
     -L2^T gL2 inside the triu and gA2 = P gL2 U^-T. Tangent: X = L1^-1 (P^T dA)1 U1^-1 on
     the square block, dL1 = L1 tril(X, -1), dU1 = triu(X) U1, and the rest by substitution."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgLuFactorExBackward0"  # PyTorch's name
 
     label = "linalg.lu_factor"
 
@@ -1356,7 +1391,9 @@ def lu(A: Tensor, *, pivot: bool = True) -> LuResult:  # noqa: N803
     """
     _check_float_matrix("linalg.lu", A)
     packed, pivots, _ = apply(LuFactor, (A,), bool(pivot))
-    return LuResult(*_unpack(packed, pivots))
+    permutation, lower, upper = _unpack(packed, pivots)
+    lower, upper = named(lower, "LinalgLuBackward0"), named(upper, "LinalgLuBackward0")
+    return LuResult(permutation, lower, upper)
 
 
 def lu_solve(
@@ -1404,11 +1441,17 @@ def lu_solve(
         )
     permutation, lower, upper = _unpack(LU, pivots)
     if not left:  # X A = B  <=>  A^H X^H = B^H; contiguous, as PyTorch's
-        return _mH(lu_solve(LU, pivots, _mH(B), left=True, adjoint=not adjoint)).contiguous()
+        return named(
+            _mH(lu_solve(LU, pivots, _mH(B), left=True, adjoint=not adjoint)).contiguous(),
+            "LinalgLuSolveBackward0",
+        )
     if adjoint:  # A^H = U^H L^H P^T: X = P L^-H U^-H B
         y = _solve(_mH(lower), _solve(_mH(upper), B, False, True), True, True, True)
-        return _mm(permutation, y)
-    return _solve(upper, _solve(lower, _mm(_mT(permutation), B), False, True, True), True, True)
+        return named(_mm(permutation, y), "LinalgLuSolveBackward0")
+    return named(
+        _solve(upper, _solve(lower, _mm(_mT(permutation), B), False, True, True), True, True),
+        "LinalgLuSolveBackward0",
+    )
 
 
 # ---- inverses and Cholesky that report instead of raising ----------------------------------
@@ -1628,6 +1671,7 @@ def matrix_norm(
             out = (reduction.amax if ord == 2 else reduction.amin)(values, -1)
         if keepdim:
             out = unsqueeze(unsqueeze(out, min(rows, cols)), max(rows, cols))
+            return named(out, "PermuteBackward0")  # PyTorch's: the kept dims moved back
         return out
     if ord not in (1, -1, math.inf, -math.inf):
         raise ValueError(f"linalg.matrix_norm: Order {ord} not supported.")
@@ -1635,7 +1679,8 @@ def matrix_norm(
     sums = reduction.sum(_abs(A), summed_dim, True)
     extreme = reduction.amax if ord > 0 else reduction.amin
     out = extreme(sums, extreme_dim, True)
-    return out if keepdim else squeeze(out, (rows, cols))
+    out = out if keepdim else squeeze(out, (rows, cols))
+    return named(out, "AmaxBackward0" if ord > 0 else "AminBackward0")  # PyTorch's last op
 
 
 def norm(

@@ -28,7 +28,7 @@ from chainrule.ops.arguments import Number, return_type
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
 from chainrule.ops.conversion import cast, clone, result_type
 from chainrule.ops.creation import tensor, zeros_like
-from chainrule.ops.op import Op, apply, elementwise_batch, unary_elementwise_jvp
+from chainrule.ops.op import Op, apply, elementwise_batch, named, unary_elementwise_jvp
 from chainrule.ops.shape import broadcast_shapes, unbroadcast
 
 # is_grad_enabled without its call layer, as ops/op.py reads it (per-op path)
@@ -1013,7 +1013,8 @@ def rsub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1) -
     """
     if alpha != 1:
         input = _scaled("rsub", input, alpha, other)  # noqa: A001
-    return sub(other, input)
+    out = sub(other, input)
+    return named(out, "RsubBackward0" if isinstance(other, Tensor) else "RsubBackward1")
 
 
 def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
@@ -1094,11 +1095,14 @@ def div(
         if x._array.dtype.kind == "b":
             raise DTypeError(f"div: rounding_mode={rounding_mode!r} is not implemented for bool")
         result = apply(TruncDivide if rounding_mode == "trunc" else FloorDivide, (x, y))
+        result = named(result, "DivBackward2")  # PyTorch's div with a rounding mode
     return result if out is None else _write_out("div", result, out)
 
 
 def rdiv(input: Tensor, other: Number) -> Tensor:  # noqa: A002
-    return div(other, input)
+    out = div(other, input)
+    # number / x is PyTorch's reciprocal(x) * number
+    return out if isinstance(other, Tensor) else named(out, "MulBackward0")
 
 
 def floor_divide(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
@@ -1151,7 +1155,8 @@ def remainder(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa
     refuse_complex("remainder", x)
     if x._array.dtype.kind == "b":
         raise DTypeError("remainder: not implemented for bool tensors")
-    return apply(Remainder, (x, y))
+    out = apply(Remainder, (x, y))
+    return named(out, "RemainderBackward1") if isinstance(other, Tensor) else out
 
 
 def rremainder(input: Tensor, other: Number) -> Tensor:  # noqa: A002
@@ -1178,7 +1183,8 @@ def fmod(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A00
     refuse_complex("fmod", x)
     if x._array.dtype.kind == "b":
         raise DTypeError("fmod: not implemented for bool tensors")
-    return apply(Fmod, (x, y))
+    out = apply(Fmod, (x, y))
+    return named(out, "FmodBackward1") if isinstance(other, Tensor) else out
 
 
 def pow(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  # noqa: A001, A002
@@ -1207,9 +1213,10 @@ def pow(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  # noqa: A
         raise DTypeError("pow: not implemented for bool tensors")
     if kind in "iu" and not isinstance(exponent, Tensor) and exponent < 0:
         raise DTypeError("pow: integers to negative integer powers are not allowed")
-    if kind == "c":
-        return apply(complex_variant(Pow), (x, y))
-    return apply(Pow, (x, y))
+    out = apply(complex_variant(Pow) if kind == "c" else Pow, (x, y))
+    if not isinstance(exponent, Tensor):
+        return out  # PowBackward0, PyTorch's pow(Tensor, Scalar)
+    return named(out, "PowBackward1" if isinstance(input, Tensor) else "PowBackward2")
 
 
 def rpow(input: Tensor, other: Number) -> Tensor:  # noqa: A002
@@ -1465,6 +1472,10 @@ class Log(Op):
 class Log1p(Op):
     """log(1 + x), accurate near 0. Derivative: g / (1 + x)."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "Log1PBackward0"  # PyTorch's name
+
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
         ctx.save(x=x)
@@ -1566,6 +1577,10 @@ class Cbrt(Op):
 
 class Square(Op):
     """x**2. Derivative: 2 x g."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "PowBackward0"  # PyTorch's name
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
@@ -2067,6 +2082,10 @@ class LogAddExp(Op):
     """log(exp(x) + exp(y)), computed without overflow. Derivatives: exp(x - out) and
     exp(y - out), the softmax weights of the two operands."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "LogaddexpBackward0"  # PyTorch's name
+
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         out = ctx.xp.logaddexp(x, y)
@@ -2082,6 +2101,10 @@ class LogAddExp(Op):
 
 class LogAddExp2(Op):
     """log2(2**x + 2**y), computed without overflow. Derivatives: 2**(x - out), 2**(y - out)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "Logaddexp2Backward0"  # PyTorch's name
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
@@ -2117,6 +2140,10 @@ class XLogY(Op):
     """x log(y), 0 where x == 0 (unless y is nan), as PyTorch's xlogy. Derivatives, PyTorch's:
     xlogy(g, y) for x, 0 where x == 0 and y <= 0 (where log(y) is -inf or nan); g x / y for y
     (nan at x == y == 0)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "XlogyBackward0"  # PyTorch's name
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
@@ -2334,7 +2361,10 @@ def xlogy(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A0
         >>> chainrule.xlogy(chainrule.tensor([0.0, 2.0]), chainrule.tensor([0.0, 1.0]))
         tensor([0., 0.])
     """
-    return apply(XLogY, _float_operands("xlogy", input, other))
+    out = apply(XLogY, _float_operands("xlogy", input, other))
+    if not isinstance(other, Tensor):
+        return named(out, "XlogyBackward2")  # PyTorch's xlogy(Tensor, Scalar)
+    return out if isinstance(input, Tensor) else named(out, "XlogyBackward1")
 
 
 def copysign(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
@@ -2353,7 +2383,8 @@ def copysign(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa:
         >>> chainrule.copysign(chainrule.tensor([1.0, -2.0]), -0.0)
         tensor([-1., -2.])
     """
-    return apply(Copysign, _float_operands("copysign", input, other))
+    out = apply(Copysign, _float_operands("copysign", input, other))
+    return out if isinstance(other, Tensor) else named(out, "CopysignBackward1")
 
 
 def ldexp(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
@@ -2378,7 +2409,7 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
                 f"ldexp(): argument '{name}' must be Tensor, not {type(value).__name__}"
             )
     x, y = _float_operands("ldexp", input, other)
-    return x * exp2(y)
+    return named(x * exp2(y), "LdexpBackward0")
 
 
 FrexpResult = return_type("frexp", ["mantissa", "exponent"])
@@ -2424,7 +2455,7 @@ def frexp(input: Tensor) -> FrexpResult:  # noqa: A002
         raise DTypeError("frexp: only supports floating-point dtypes")
     exponent, scale = apply(FrexpParts, (input,))
     mantissa = cast(cast(input, scale.dtype) * scale, input.dtype)
-    return FrexpResult(mantissa, exponent)
+    return FrexpResult(named(mantissa, "FrexpBackward0"), exponent)
 
 
 def clamp_min(input: Tensor, min: Number | Tensor) -> Tensor:  # noqa: A001, A002
@@ -2442,7 +2473,10 @@ def clamp_min(input: Tensor, min: Number | Tensor) -> Tensor:  # noqa: A001, A00
         >>> chainrule.clamp_min(chainrule.tensor([-1.0, 2.0]), 0.0)
         tensor([0., 2.])
     """
-    return clamp(input, min=min)
+    return named(
+        clamp(input, min=min),
+        "ClampMinBackward0" if not isinstance(min, Tensor) else "ClampMinBackward1",
+    )
 
 
 def clamp_max(input: Tensor, max: Number | Tensor) -> Tensor:  # noqa: A001, A002
@@ -2460,7 +2494,10 @@ def clamp_max(input: Tensor, max: Number | Tensor) -> Tensor:  # noqa: A001, A00
         >>> chainrule.clamp_max(chainrule.tensor([-1.0, 2.0]), 1.0)
         tensor([-1.,  1.])
     """
-    return clamp(input, max=max)
+    return named(
+        clamp(input, max=max),
+        "ClampMaxBackward0" if not isinstance(max, Tensor) else "ClampMaxBackward1",
+    )
 
 
 true_divide = div
@@ -2480,7 +2517,7 @@ def deg2rad(input: Tensor) -> Tensor:  # noqa: A002
         >>> chainrule.deg2rad(chainrule.tensor([180.0, 90.0]))
         tensor([3.1416, 1.5708])
     """
-    return floating_operand(input) * (math.pi / 180.0)
+    return named(floating_operand(input) * (math.pi / 180.0), "Deg2RadBackward0")
 
 
 def rad2deg(input: Tensor) -> Tensor:  # noqa: A002
@@ -2497,7 +2534,7 @@ def rad2deg(input: Tensor) -> Tensor:  # noqa: A002
         >>> chainrule.rad2deg(chainrule.tensor([3.1415927]))
         tensor([180.])
     """
-    return floating_operand(input) * (180.0 / math.pi)
+    return named(floating_operand(input) * (180.0 / math.pi), "Rad2DegBackward0")
 
 
 def neg(input: Tensor | Number) -> Tensor:  # noqa: A002
@@ -2591,11 +2628,11 @@ def angle(input: Tensor) -> Tensor:  # noqa: A002
     """
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind == "c":
-        return atan2(imag(input), real(input))
+        return named(atan2(imag(input), real(input)), "AngleBackward0")
     x = floating_operand(input, "angle")
     constant = x.detach()
     out = where(constant < 0, math.pi, where(isnan(constant), constant, 0.0))
-    return connected(out, x)  # in x's graph, at zero derivative
+    return named(connected(out, x), "AngleBackward0")  # in x's graph, at zero derivative
 
 
 def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002
@@ -2613,7 +2650,7 @@ def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002
         >>> chainrule.polar(chainrule.tensor([2.0]), chainrule.tensor([0.0]))
         tensor([2.+0.j])
     """
-    return complex_ops.complex(abs * cos(angle), abs * sin(angle))
+    return named(complex_ops.complex(abs * cos(angle), abs * sin(angle)), "PolarBackward0")
 
 
 def sign(input: Tensor) -> Tensor:  # noqa: A002
@@ -2659,10 +2696,10 @@ def sgn(input: Tensor) -> Tensor:  # noqa: A002
     """
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind != "c":
-        return sign(input)
+        return named(sign(input), "SgnBackward0")
     magnitude = abs(input)
     at_zero = magnitude == 0
-    return where(at_zero, 0.0, input / where(at_zero, 1.0, magnitude))
+    return named(where(at_zero, 0.0, input / where(at_zero, 1.0, magnitude)), "SgnBackward0")
 
 
 def square(input: Tensor | Number) -> Tensor:  # noqa: A002
@@ -2776,7 +2813,8 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001, A002
         if decimals != 0:
             raise DTypeError(f"round: decimals is not supported for {input.dtype.name} tensors")
         return input.clone()
-    return apply(Round, (input,), int(decimals))
+    out = apply(Round, (input,), int(decimals))
+    return out if decimals == 0 else named(out, "RoundBackward1")
 
 
 def logit(input: Tensor, eps: float | None = None) -> Tensor:  # noqa: A002
@@ -2805,6 +2843,10 @@ class Clamp(Op):
     """min(max(x, lo), hi) with scalar bounds (hi wins when lo > hi). Derivative: g where
     lo <= x <= hi (the bounds themselves pass gradient, as PyTorch), else 0."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "ClampBackward1"  # PyTorch's name
+
     @staticmethod
     def forward(ctx: Node, x: Array, lo: Any, hi: Any) -> Array:
         ctx.save(x=x, lo=lo, hi=hi)
@@ -2832,6 +2874,10 @@ class ClampTensor(Op):
     (`names` says which are given). Derivatives, PyTorch's: g to x where lo <= x <= hi; to lo
     where x < lo < hi (just x < lo without hi); to hi where x > hi or hi < lo (so hi wins
     crossed bounds); nan in x or a bound gives nan."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "ClampBackward0"  # PyTorch's name
 
     label = "clamp"
 
@@ -3181,7 +3227,8 @@ def lerp(input: Tensor, end: Tensor, weight: float | Tensor) -> Tensor:  # noqa:
     end = _tensor_operand(end)
     if end.dtype is not dtype:
         raise DTypeError(f"lerp: expected dtype {dtype.name} for `end` but got {end.dtype.name}")
-    if isinstance(weight, Tensor):
+    weight_is_tensor = isinstance(weight, Tensor)  # PyTorch's LerpBackward1, else 0
+    if weight_is_tensor:
         if weight.dtype is not dtype:
             if weight._array.ndim:
                 raise DTypeError(
@@ -3191,9 +3238,9 @@ def lerp(input: Tensor, end: Tensor, weight: float | Tensor) -> Tensor:  # noqa:
     else:
         _check_operands("lerp", weight)
         weight = as_tensor_operand(weight, dtype, start)
-    return apply(
-        Lerp if dtype.category != dtypes.COMPLEX else complex_variant(Lerp), (start, end, weight)
-    )
+    op = Lerp if dtype.category != dtypes.COMPLEX else complex_variant(Lerp)
+    out = apply(op, (start, end, weight))
+    return named(out, "LerpBackward1") if weight_is_tensor else out
 
 
 class NanToNum(Op):

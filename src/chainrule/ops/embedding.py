@@ -18,7 +18,7 @@ from chainrule.backend import Array, dtypes
 from chainrule.errors import DomainError, DTypeError, ShapeError
 from chainrule.ops.elementwise import elementwise_batch, where
 from chainrule.ops.nn_common import check_indices, constant, refuse_complex_autograd, shape_constant
-from chainrule.ops.op import Op, apply
+from chainrule.ops.op import Op, apply, named
 from chainrule.ops.shape import reshape
 
 
@@ -179,7 +179,7 @@ def embedding(
     if scale_grad_by_freq:
         counts = xp.bincount(index.ravel(), minlength=rows)
         scale = (1.0 / counts[index]).astype(weight._array.dtype)
-    return apply(Take, (weight, input), padding_idx, scale)
+    return named(apply(Take, (weight, input), padding_idx, scale), "EmbeddingBackward0")
 
 
 def _renorm_rows(weight: Any, rows: Array, max_norm: float, norm_type: float) -> None:

@@ -31,7 +31,7 @@ from chainrule.ops.arguments import normalize_dim
 from chainrule.ops.complex import conj, real
 from chainrule.ops.conversion import cast
 from chainrule.ops.indexing import pad
-from chainrule.ops.op import Op, apply
+from chainrule.ops.op import Op, apply, named
 from chainrule.ops.shape import roll
 
 if TYPE_CHECKING:  # annotations only
@@ -275,6 +275,10 @@ def _dims_and_sizes(name: str, x: Any, s: Any, dim: Any) -> tuple[tuple, tuple |
 # ---- public functions: complex transforms ----------------------------------------------------
 
 
+def _is_real(x: Any) -> bool:
+    return isinstance(x, Tensor) and x._array.dtype.kind != "c"
+
+
 def _c2c(name: str, x: Any, s: Any, dim: Any, norm: Any, inverse: bool) -> Any:
     norm = _norm(norm)
     x = _as_complex(name, x)
@@ -308,7 +312,8 @@ def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = N
         >>> chainrule.fft.fft(chainrule.tensor([1.0, 2.0, 3.0, 4.0]))
         tensor([10.+0.j, -2.+2.j, -2.+0.j, -2.-2.j])
     """
-    return _c2c("fft", input, None if n is None else (n,), (dim,), norm, False)
+    out = _c2c("fft", input, None if n is None else (n,), (dim,), norm, False)
+    return named(out, "FftR2CBackward0") if _is_real(input) else out  # PyTorch's r2c
 
 
 def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:  # noqa: A002
@@ -330,7 +335,8 @@ def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
         >>> chainrule.fft.ifft(chainrule.tensor([10.0, 0.0, 0.0, 0.0]))
         tensor([2.5000+0.j, 2.5000+0.j, 2.5000+0.j, 2.5000+0.j])
     """
-    return _c2c("ifft", input, None if n is None else (n,), (dim,), norm, True)
+    out = _c2c("ifft", input, None if n is None else (n,), (dim,), norm, True)
+    return named(out, "ConjBackward0") if _is_real(input) else out  # PyTorch's conj of an r2c
 
 
 def fft2(
@@ -461,8 +467,8 @@ def _r2c(name: str, x: Any, s: Any, dim: Any, norm: Any) -> Any:
                 x = _resize(x, axis, _check_size(name, size))
     last = dims[-1]
     out = apply(Rfft, (x,), last, norm, x.shape[last])
-    if len(dims) > 1:
-        out = apply(Fft, (out,), dims[:-1], norm, False)
+    if len(dims) > 1:  # one r2c node in PyTorch
+        out = named(apply(Fft, (out,), dims[:-1], norm, False), "FftR2CBackward0")
     return out
 
 
@@ -781,7 +787,8 @@ def ihfftn(
         (2, 2, 3)
     """
     norm = _CONJUGATE_NORM[_norm(norm)]
-    return conj(_r2c("ihfftn", _as_real("ihfftn", input), s, dim, norm))
+    out = conj(_r2c("ihfftn", _as_real("ihfftn", input), s, dim, norm))
+    return named(out, "FftC2CBackward0")  # PyTorch's: an r2c, then a c2c of the rest
 
 
 def ihfft2(
@@ -809,7 +816,8 @@ def ihfft2(
         (2, 3)
     """
     norm = _CONJUGATE_NORM[_norm(norm)]
-    return conj(_r2c("ihfft2", _as_real("ihfft2", input), s, dim, norm))
+    out = conj(_r2c("ihfft2", _as_real("ihfft2", input), s, dim, norm))
+    return named(out, "FftC2CBackward0")  # PyTorch's: an r2c, then a c2c of the rest
 
 
 # ---- shifts and frequencies ------------------------------------------------------------------

@@ -25,7 +25,7 @@ from chainrule.ops.arguments import normalize_dim, numpy_keywords, require_dims
 from chainrule.ops.conversion import cast, clone, result_type
 from chainrule.ops.creation import arange
 from chainrule.ops.elementwise import as_tensor_operand, logical_and, logical_xor, mul, where
-from chainrule.ops.op import Op, apply, in_c_order
+from chainrule.ops.op import Op, apply, in_c_order, named
 from chainrule.ops.shape import (
     Split,
     broadcast_shapes,
@@ -335,6 +335,53 @@ class BasicIndex(Index):
         return "SliceBackward0"
 
 
+# BasicIndex under PyTorch's other names for x[key], which applies the key part by part and
+# is named by the last part that does something (`_basic_index_op`).
+class SelectIndex(BasicIndex):
+    """x[..., i] (`select`): BasicIndex, named as PyTorch's select."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "SelectBackward0"
+
+
+class UnsqueezeIndex(BasicIndex):
+    """x[..., None]: BasicIndex, named as PyTorch's unsqueeze."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "UnsqueezeBackward0"
+
+
+class AliasIndex(BasicIndex):
+    """x[...] or x[:]: BasicIndex, named as PyTorch's alias (a view of all of x)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "AliasBackward0"
+
+
+def _basic_index_op(key: tuple, shape: tuple) -> type:
+    """The BasicIndex class named as PyTorch names x[key]: by the last part of the key that
+    does something (an int selects, None unsqueezes, a slice not spanning its dimension
+    slices), or an alias when none does."""
+    op = AliasIndex
+    dim = 0
+    for part in key:
+        if part is None:
+            op = UnsqueezeIndex
+        elif part is Ellipsis:
+            dim += len(shape) - sum(1 for p in key if p is not None and p is not Ellipsis)
+        elif isinstance(part, slice):
+            if part.indices(shape[dim]) != (0, shape[dim], 1):
+                op = BasicIndex
+            dim += 1
+        else:
+            op = SelectIndex
+            dim += 1
+    return op
+
+
 class IndexAddIntoZeros(Op):
     """zeros(shape) with g added at `key`. Derivative: the gradient read at `key`."""
 
@@ -388,7 +435,9 @@ def getitem(input: Tensor, key: IndexKey) -> Tensor:  # noqa: A002
         if selects is not None:  # PyTorch applies the integers first, as selects
             input = apply(BasicIndex, (input,), selects, True)  # noqa: A001
             normalized = rest
-    return apply(BasicIndex if basic else Index, (input,), normalized, basic)
+    if basic:
+        return apply(_basic_index_op(normalized, input._array.shape), (input,), normalized, True)
+    return apply(Index, (input,), normalized, False)
 
 
 def expand_ellipsis(key: tuple, ndim: int, consumed: int) -> tuple:
@@ -555,7 +604,8 @@ def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor: 
     else:
         fill = as_tensor_operand(value, input.dtype, input)
     broadcast_shapes(input.shape, mask.shape)
-    return where(mask, fill, input)
+    node_name = "MaskedFillBackward1" if isinstance(value, Tensor) else "MaskedFillBackward0"
+    return named(where(mask, fill, input), node_name)
 
 
 # ---- along a dimension: gather, scatter, index_select, index_add -----------------------------
@@ -681,6 +731,10 @@ class Scatter(Op):
 class ScatterFill(Op):
     """x with x[index[i][j]][j] = value (for dim 0). Derivative: g with those places zeroed."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "ScatterBackward1"  # PyTorch's scatter with a value
+
     label = "scatter"
 
     @staticmethod
@@ -799,7 +853,7 @@ def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False)
     dim = _gather_like_operands("gather", input, dim, index)
     if input._array.ndim == 0 or index._array.ndim == 0:
         out = gather(_as_1d(input), 0, _as_1d(index))
-        return reshape(out, index.shape)
+        return named(reshape(out, index.shape), "GatherBackward0")
     shape, index_shape = input.shape, index.shape
     for axis, (have, want) in enumerate(zip(shape, index_shape)):
         if axis != dim and want > have:
@@ -912,7 +966,7 @@ def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor: 
     dim = _scatter_operands("scatter_add", input, dim, index, src)
     if input._array.ndim == 0 or index._array.ndim == 0:
         out = scatter_add(_as_1d(input), 0, _as_1d(index), _as_1d(src))
-        return reshape(out, input.shape)
+        return named(reshape(out, input.shape), "ScatterAddBackward0")
     return apply(ScatterAdd, (input, index, src), dim)
 
 
@@ -1112,7 +1166,7 @@ def scatter_reduce(
         out = scatter_reduce(
             _as_1d(input), 0, _as_1d(index), _as_1d(src), reduce, include_self=include_self
         )
-        return reshape(out, input.shape)
+        return named(reshape(out, input.shape), "ScatterReduceBackward0")
     return apply(ScatterReduce, (input, index, src), dim, reduce, bool(include_self))
 
 
@@ -1277,7 +1331,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:  # noqa: A00
     """
     dim, index = _vector_index("index_select", input, dim, index)
     if input._array.ndim == 0:
-        return reshape(index_select(_as_1d(input), 0, index), ())
+        return named(reshape(index_select(_as_1d(input), 0, index), ()), "IndexSelectBackward0")
     return apply(IndexSelect, (input, index), dim)
 
 
@@ -1312,7 +1366,7 @@ def index_add(
         )
     if input._array.ndim == 0:
         out = index_add(_as_1d(input), 0, index, _as_1d(source), alpha=alpha)
-        return reshape(out, ())
+        return named(reshape(out, ()), "IndexAddBackward0")
     shape, source_shape = input.shape, _as_1d(source).shape
     if len(source_shape) != len(shape) or any(
         have != want for axis, (have, want) in enumerate(zip(source_shape, shape)) if axis != dim
@@ -1410,7 +1464,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
     _check_index_dtype("take", index)
     flat = reshape(input, (-1,))
     index = _wrapped(input._backend.xp, index, flat.shape[0])
-    return reshape(gather(flat, 0, reshape(index, (-1,))), index.shape)
+    return named(reshape(gather(flat, 0, reshape(index, (-1,))), index.shape), "TakeBackward0")
 
 
 def masked_select(input: Tensor, mask: Tensor) -> Tensor:  # noqa: A002
@@ -1434,7 +1488,7 @@ def masked_select(input: Tensor, mask: Tensor) -> Tensor:  # noqa: A002
     shape = broadcast_shapes(input.shape, mask.shape)
     if mask.shape != shape:
         mask = Tensor._from_array(mask._backend.xp.broadcast_to(mask._array, shape))
-    return getitem(expand(input, shape), mask)
+    return named(getitem(expand(input, shape), mask), "MaskedSelectBackward0")
 
 
 # ---- searching, counting, unique values (not differentiable) ----------------------------------
@@ -1953,7 +2007,8 @@ def repeat_interleave(
             unsqueeze(input, dim + 1), shape[: dim + 1] + (counts,) + shape[dim + 1 :]
         )
         # a copy, as PyTorch's: reshape leaves a size-1 input a stride-0 view of itself
-        return reshape(stretched, shape[:dim] + (total,) + shape[dim + 1 :]).contiguous()
+        out = reshape(stretched, shape[:dim] + (total,) + shape[dim + 1 :]).contiguous()
+        return named(out, "ViewBackward0")  # PyTorch's: a view of its expanded copy
 
     index = xp.repeat(xp.arange(size, dtype=xp.int64), counts)
     return apply(IndexSelect, (input, Tensor._from_array(index, input._backend)), dim)
@@ -2054,7 +2109,7 @@ def select(input: Tensor, dim: int, index: int) -> Tensor:  # noqa: A002
         )
 
     key = (slice(None),) * dim + (index % size, Ellipsis)
-    return apply(BasicIndex, (input,), key, True)
+    return apply(SelectIndex, (input,), key, True)
 
 
 def _sections_or_indices(op_name: str, indices_or_sections: Any) -> int | tuple[int, ...]:
@@ -2125,7 +2180,9 @@ def tensor_split(
             raise ShapeError(f"tensor_split: number of sections must be larger than 0, got {split}")
         small, larger = divmod(length, split)
         sizes = (small + 1,) * larger + (small,) * (split - larger)
-        return mark_views(input, apply(Split, (input,), sizes, dim))
+        pieces = apply(Split, (input,), sizes, dim)
+        named(pieces[0], "SliceBackward0")  # the pieces' node: PyTorch slices each
+        return mark_views(input, pieces)
     bounds = (None, *split, None)
     return tuple(_along(input, dim, start, stop) for start, stop in zip(bounds[:-1], bounds[1:]))
 
@@ -2359,7 +2416,17 @@ def pad(
         result = index_select(result, dim, index)
     if result is input:
         result = clone(input)
+    if mode in _PAD_NODE_NAMES:
+        return named(result, _PAD_NODE_NAMES[mode].format(count))
     return result
+
+
+# PyTorch's grad_fn names for pad's modes, by the number of padded dimensions (its circular
+# mode writes into a new tensor: CopySlices, an artifact of that implementation).
+_PAD_NODE_NAMES = {
+    "reflect": "ReflectionPad{}DBackward0",
+    "replicate": "ReplicationPad{}DBackward0",
+}
 
 
 def _pad_positions(mode: str, shape: tuple, dim: int, before: int, after: int) -> list[int]:

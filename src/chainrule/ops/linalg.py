@@ -40,7 +40,7 @@ from chainrule.ops.elementwise import (
     where,
 )
 from chainrule.ops.indexing import pad
-from chainrule.ops.op import Op, apply, in_c_order
+from chainrule.ops.op import Op, apply, in_c_order, named
 from chainrule.ops.shape import (
     broadcast_shapes,
     cat,
@@ -174,7 +174,7 @@ class Matmul(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
-        ctx.save(x=x, y=y)
+        ctx.save(x=x, y=y, display_name=_matmul_node_name(x.ndim, y.ndim))
         return stacked_matmul(ctx.backend, x, y)
 
     @staticmethod
@@ -245,6 +245,22 @@ class Matmul(Op):
         if x_vector:
             out = squeeze(out, -2)
         return out
+
+
+def _matmul_node_name(x_ndim: int, y_ndim: int) -> str:
+    """PyTorch's grad_fn name for matmul by operand ranks (its node is the last of the ops
+    matmul dispatches to: mm, mv, a squeeze of a vector's added dim, a view of a batch)."""
+    if x_ndim <= 2 and y_ndim <= 2:
+        return _MATMUL_NAMES[x_ndim, y_ndim]
+    return "CloneBackward0" if x_ndim == 2 else "UnsafeViewBackward0"
+
+
+_MATMUL_NAMES = {
+    (2, 2): "MmBackward0",
+    (2, 1): "MvBackward0",
+    (1, 2): "SqueezeBackward4",
+    (1, 1): "DotBackward0",
+}
 
 
 def _matrix_vector_vjp(ctx: Node, g: Any, x_shape: tuple) -> tuple:
@@ -324,7 +340,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     x, y = binary_operands(input, other)
     _check_matmul(x, y)
     if x.ndim == 1 and y.ndim == 1:
-        return _product(Einsum, (x, y), "i,i->")
+        return named(_product(Einsum, (x, y), "i,i->"), "DotBackward0")
     return _product(Matmul, (x, y))
 
 
@@ -373,7 +389,7 @@ def bmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
         raise ShapeError(f"bmm: expected 3-D tensors, got shapes {input.shape} and {mat2.shape}")
     if input.shape[0] != mat2.shape[0]:
         raise ShapeError(f"bmm: batch sizes differ: shapes {input.shape} and {mat2.shape}")
-    return matmul(input, mat2)
+    return named(matmul(input, mat2), "BmmBackward0")
 
 
 @autocast_policy(LOWER)
@@ -414,7 +430,7 @@ def addmm(
     _check_scaled_input(
         "addmm", input, target, f"mat1 {mat1.shape}, mat2 {mat2.shape}", beta, alpha
     )
-    return _scaled_sum(input, mm(mat1, mat2), beta, alpha)
+    return named(_scaled_sum(input, mm(mat1, mat2), beta, alpha), "AddmmBackward0")
 
 
 def _check_scaled_input(
@@ -494,7 +510,7 @@ def addmv(
     _check_same_dtype("addmv", input, mat)
     target = (mat.shape[0],)
     _check_scaled_input("addmv", input, target, f"mat {mat.shape}, vec {vec.shape}", beta, alpha)
-    return _scaled_sum(input, mv(mat, vec), beta, alpha)
+    return named(_scaled_sum(input, mv(mat, vec), beta, alpha), "AddmvBackward0")
 
 
 def addr(
@@ -529,7 +545,7 @@ def addr(
         raise ShapeError(f"addr: expected 1-D vectors, got shapes {vec1.shape} and {vec2.shape}")
     target = (vec1.shape[0], vec2.shape[0])
     _check_scaled_input("addr", input, target, f"vec1 {vec1.shape}, vec2 {vec2.shape}", beta, alpha)
-    return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
+    return named(_scaled_sum(input, outer(vec1, vec2), beta, alpha), "AddrBackward0")
 
 
 def _check_batches(op_name: str, batch1: Any, batch2: Any) -> None:
@@ -579,7 +595,8 @@ def baddbmm(
     target = (batch1.shape[0], batch1.shape[1], batch2.shape[2])
     operands = f"batch1 {batch1.shape}, batch2 {batch2.shape}"
     _check_scaled_input("baddbmm", input, target, operands, beta, alpha)
-    return _scaled_sum(input, _product(Matmul, (batch1, batch2)), beta, alpha)
+    product = _product(Matmul, (batch1, batch2))
+    return named(_scaled_sum(input, product, beta, alpha), "BaddbmmBackward0")
 
 
 @autocast_policy(LOWER)
@@ -615,7 +632,8 @@ def addbmm(
     target = (batch1.shape[1], batch2.shape[2])
     operands = f"batch1 {batch1.shape}, batch2 {batch2.shape}"
     _check_scaled_input("addbmm", input, target, operands, beta, alpha)
-    return _scaled_sum(input, _product(Einsum, (batch1, batch2), "bij,bjk->ik"), beta, alpha)
+    product = _product(Einsum, (batch1, batch2), "bij,bjk->ik")
+    return named(_scaled_sum(input, product, beta, alpha), "AddbmmBackward0")
 
 
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:  # noqa: A002
@@ -646,7 +664,7 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
     if isinstance(value, Tensor) or value != 1:
         # PyTorch casts the value to the result's dtype: an integer result truncates it
         product = product * (value if dtype.numpy.kind in "fV" else int(value))
-    return input + product
+    return named(input + product, "AddcmulBackward0")
 
 
 def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:  # noqa: A002
@@ -677,7 +695,7 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
     quotient = tensor1 / tensor2
     if isinstance(value, Tensor) or value != 1:
         quotient = quotient * value
-    return input + quotient
+    return named(input + quotient, "AddcdivBackward0")
 
 
 # ---- einsum ---------------------------------------------------------------------------------
@@ -910,7 +928,17 @@ def einsum(*args: str | Tensor | Sequence[Tensor]) -> Tensor:
             raise DTypeError(f"einsum(): operands must all have the same dtype, got {dtypes_seen}")
     specs, output = _parse_einsum(equation, tuple(o.ndim for o in operands))
     operands, specs = _remove_broadcast_dims(equation, operands, specs)
-    return _product(Einsum, operands, ",".join(specs) + "->" + output)
+    out = _product(Einsum, operands, ",".join(specs) + "->" + output)
+    return named(out, _einsum_node_name(specs, output))
+
+
+def _einsum_node_name(specs: Sequence[str], output: str) -> str:
+    """PyTorch's grad_fn name for einsum: one operand ends in a sum or a permute; more, in a
+    product when nothing is summed (mul), else in a view of bmm's result."""
+    summed = set("".join(specs)) - set(output)
+    if len(specs) == 1:
+        return "SumBackward1" if summed else "PermuteBackward0"
+    return "ViewBackward0" if summed else "MulBackward0"
 
 
 def _remove_broadcast_dims(equation: str, operands: tuple, specs: tuple) -> tuple[list, list]:
@@ -976,7 +1004,7 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:  # noqa: A002
             f"dot: inconsistent tensor size, shapes {tuple(input.shape)} and "
             f"{tuple(tensor.shape)} have {input.shape[0]} and {tensor.shape[0]} elements"
         )
-    return _product(Einsum, (input, tensor), "i,i->")
+    return named(_product(Einsum, (input, tensor), "i,i->"), "DotBackward0")
 
 
 def vdot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
@@ -994,7 +1022,7 @@ def vdot(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
         >>> chainrule.vdot(chainrule.tensor([1j]), chainrule.tensor([1j]))
         tensor(1.+0.j)
     """
-    return dot(conj(input), other)
+    return named(dot(conj(input), other), "VdotBackward0")
 
 
 def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
@@ -1016,7 +1044,7 @@ def outer(input: Tensor, vec2: Tensor) -> Tensor:  # noqa: A002
     """
     _check_vectors("outer", input, vec2)
     x, y = binary_operands(input, vec2)
-    return _product(Einsum, (x, y), "i,j->ij")
+    return named(_product(Einsum, (x, y), "i,j->ij"), "MulBackward0")
 
 
 ger = outer
@@ -1049,7 +1077,7 @@ def inner(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     y_labels = _LETTERS[input.ndim - 1 : input.ndim + other.ndim - 2]
     shared = _LETTERS[input.ndim + other.ndim - 2]
     equation = f"{x_labels}{shared},{y_labels}{shared}->{x_labels}{y_labels}"
-    return _product(Einsum, (input, other), equation)
+    return named(_product(Einsum, (input, other), equation), "ViewBackward0")
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:  # noqa: A002
@@ -1147,7 +1175,7 @@ def tensordot(
     output = [c for i, c in enumerate(a_labels) if i not in dims_a]
     output += [c for i, c in enumerate(b_labels) if i not in dims_b]
     equation = "".join(a_labels) + "," + "".join(b_labels) + "->" + "".join(output)
-    return _product(Einsum, (a, b), equation)
+    return named(_product(Einsum, (a, b), equation), "ViewBackward0")
 
 
 def trace(input: Tensor) -> Tensor:  # noqa: A002
@@ -1171,8 +1199,10 @@ def trace(input: Tensor) -> Tensor:  # noqa: A002
     if matrix._array.dtype.kind in "biu":
         matrix = cast(matrix, dtypes.int64)
     if matrix.shape[0] != matrix.shape[1]:  # a rectangular matrix: its main diagonal's sum
-        return _product(Einsum, (apply(Diagonal, (matrix,), 0, 0, 1),), "i->")
-    return _product(Einsum, (matrix,), "ii->")
+        out = _product(Einsum, (apply(Diagonal, (matrix,), 0, 0, 1),), "i->")
+    else:
+        out = _product(Einsum, (matrix,), "ii->")
+    return named(out, "TraceBackward0")
 
 
 # ---- Kronecker and cross products, block diagonals -------------------------------------------
@@ -1201,7 +1231,7 @@ def kron(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     x_spread = reshape(x, tuple(s for size in x.shape for s in (size, 1)))
     y_spread = reshape(y, tuple(s for size in y.shape for s in (1, size)))
     sizes = tuple(p * q for p, q in zip(x.shape, y.shape))
-    return reshape(x_spread * y_spread, sizes)
+    return named(reshape(x_spread * y_spread, sizes), "UnsafeViewBackward0")
 
 
 def _cross(op_name: str, input: Any, other: Any, dim: int) -> Any:  # noqa: A002
@@ -1220,7 +1250,7 @@ def _cross(op_name: str, input: Any, other: Any, dim: int) -> Any:  # noqa: A002
             f"{other.shape}"
         )
     first = roll(input, -1, axis) * roll(other, -2, axis)
-    return first - roll(input, -2, axis) * roll(other, -1, axis)
+    return named(first - roll(input, -2, axis) * roll(other, -1, axis), "LinalgCrossBackward0")
 
 
 def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # noqa: A002
@@ -1307,7 +1337,7 @@ def block_diag(*tensors: Tensor) -> Tensor:
     for block in blocks:
         rows.append(pad(block, (start, width - start - block.shape[1])))
         start += block.shape[1]
-    return cat(rows, 0)
+    return named(cat(rows, 0), "BlockDiagBackward0")
 
 
 # ---- diagonals and triangles ----------------------------------------------------------------
@@ -1448,7 +1478,10 @@ def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -
     shape = list(input.shape[:-1])
     for position in sorted((first, second)):
         shape.insert(position, size)
-    return apply(DiagonalScatter, (input,), tuple(shape), int(offset), first, second)
+    return named(
+        apply(DiagonalScatter, (input,), tuple(shape), int(offset), first, second),
+        "DiagEmbedBackward0",
+    )
 
 
 def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
@@ -1473,7 +1506,8 @@ def diag(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     if input.ndim == 1:
         return diag_embed(input, diagonal, 0, 1)
     if input.ndim == 2:
-        return clone(apply(Diagonal, (input,), int(diagonal), 0, 1))
+        out = clone(apply(Diagonal, (input,), int(diagonal), 0, 1))
+        return named(out, "DiagonalBackward0_copy")  # sic: PyTorch's copying diagonal
     raise ShapeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D (shape {input.shape})")
 
 
@@ -1571,6 +1605,10 @@ class Inv(Op):
     """A^-1 for a batch of square matrices. Derivative: -A^-T g A^-T (from the saved output);
     tangent -A^-1 t A^-1."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgInvExBackward0"  # PyTorch's name
+
     label = "linalg.inv"
 
     @staticmethod
@@ -1654,6 +1692,10 @@ class Slogdet(Op):
     c = g_logabsdet + i Im(g_sign conj(sign)), gA = c A^-H (PyTorch's); for real A the sign is
     piecewise constant and c = g_logabsdet (its output is float and in the graph, as in
     PyTorch). Tangent: l = tr(A^-1 t), d logabsdet = Re l, d sign = i Im(l) sign."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgSlogdetBackward0"  # PyTorch's name
 
     label = "linalg.slogdet"
 
@@ -1755,6 +1797,10 @@ class Solve(Op):
     """X = A^-1 B for batches that broadcast. Derivatives: gB = A^-T g, gA = -gB X^T, each
     summed over its broadcast batch dimensions."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgSolveExBackward0"  # PyTorch's name
+
     label = "linalg.solve"
 
     @staticmethod
@@ -1839,7 +1885,7 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
         out = _product(Solve, (A, matrices))
     else:
         out = _mT(_product(Solve, (_mT(A), _mT(matrices)))).contiguous()  # as PyTorch's
-    return squeeze(out, -1) if vector else out
+    return named(squeeze(out, -1) if vector else out, "LinalgSolveExBackward0")
 
 
 @holomorphic
@@ -1848,6 +1894,10 @@ class SolveTriangular(Op):
     diagonal when unitriangular). By substitution, so a zero on the diagonal gives inf/nan
     as in PyTorch. Derivatives: gB = the solve with A^T; gA = -gB X^T (left) or -X^T gB,
     restricted to A's triangle (holomorphic: conjugate transposes for complex operands)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgSolveTriangularBackward0"  # PyTorch's name
 
     label = "linalg.solve_triangular"
 
@@ -1961,6 +2011,10 @@ class Cholesky(Op):
     positive-definite A; only A's lower triangle is read. Derivative (Murray 2016, PyTorch's
     formula, Hermitian): gA = L^-H Phi L^-1 with Phi = tril(L^H gL) made Hermitian from its
     strictly lower part, its diagonal halved."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgCholeskyExBackward0"  # PyTorch's name
 
     label = "linalg.cholesky"
 
@@ -2084,7 +2138,7 @@ def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
     result = tensors[0]
     for tensor in tensors[1:]:
         result = matmul(result, tensor)
-    return result
+    return named(result, "ViewBackward0")
 
 
 def chain_matmul(*matrices: Tensor) -> Tensor:
@@ -2195,11 +2249,11 @@ def cdist(
         compute_mode == _CDIST_MODES[0] and many_rows
     )
     if p == 2 and by_product:
-        return _euclidean_by_product(x1, x2)
+        return named(_euclidean_by_product(x1, x2), "ViewBackward0")
     difference = unsqueeze(x1, -2) - unsqueeze(x2, -3)  # (..., P, R, M)
     if p == math.inf:
-        return _largest_coordinate(difference)
-    return _vector_norm(difference, p, -1)
+        return named(_largest_coordinate(difference), "CdistBackward0")
+    return named(_vector_norm(difference, p, -1), "CdistBackward0")
 
 
 def _euclidean_by_product(x1: Any, x2: Any) -> Any:

@@ -43,7 +43,7 @@ from chainrule.ops.decompositions import (
 )
 from chainrule.ops.linalg import cholesky as linalg_cholesky
 from chainrule.ops.linalg import inv, solve, solve_triangular, tril, triu
-from chainrule.ops.op import Op, apply
+from chainrule.ops.op import Op, apply, named
 from chainrule.ops.reduction import cumprod, vector_norm
 from chainrule.ops.shape import cat, expand, flip, movedim, reshape, unsqueeze
 
@@ -174,7 +174,7 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:  # noqa: N803
         one = ones_like(A[..., :1, :1])
         v = cat((head, one, below), -2)  # (*, m, 1)
         q = q - (q @ v) * unsqueeze(tau[..., i : i + 1], -2) @ _mH(v)
-    return q[..., :n]
+    return named(q[..., :n], "LinalgHouseholderProductBackward0")
 
 
 def tensorinv(A: Tensor, ind: int = 2) -> Tensor:  # noqa: N803
@@ -362,7 +362,7 @@ def ormqr(
     padding = zeros((*input.shape[:-2], size, size - k), dtype=input.dtype, device=input.device)
     q = householder_product(cat((reflectors, padding), -1), tau)
     q = _mH(q) if transpose else q
-    return q @ other if left else other @ q
+    return named(q @ other if left else other @ q, "OrmqrBackward0")
 
 
 # ---- PyTorch's top-level spellings ------------------------------------------------------------
@@ -421,7 +421,7 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa
             f"cholesky_solve: b should have at least 2 dimensions, but has {B.ndim} dimensions "
             f"instead (B shape {tuple(B.shape)}, L shape {tuple(L.shape)})"
         )
-    return solve(_cholesky_product(L, upper), B)
+    return named(solve(_cholesky_product(L, upper), B), "CholeskySolveBackward0")
 
 
 def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
@@ -445,7 +445,7 @@ def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
         raise ShapeError(
             f"cholesky_inverse: A must be batches of square matrices, but they are {tuple(L.shape)}"
         )
-    return inv(_cholesky_product(L, upper))
+    return named(inv(_cholesky_product(L, upper)), "CholeskyInverseBackward0")
 
 
 def qr(input: Tensor, some: bool = True) -> tuple[Tensor, Tensor]:  # noqa: A002
@@ -575,6 +575,7 @@ def lu_unpack(
         lower = upper = nothing
     if not unpack_pivots:
         permutation = nothing
+    lower, upper = named(lower, "LuUnpackBackward0"), named(upper, "LuUnpackBackward0")
     return LuUnpackResult(permutation, lower, upper)
 
 
@@ -609,7 +610,8 @@ def triangular_solve(
     solution = solve_triangular(
         coefficient, b, upper=upper != transpose, unitriangular=unitriangular
     )
-    return TriangularSolveResult(solution, A.clone())
+    solution = named(solution, "TriangularSolveBackward0")
+    return TriangularSolveResult(solution, named(A.clone(), "TriangularSolveBackward0"))
 
 
 def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:  # noqa: A002
@@ -717,7 +719,7 @@ def frobenius_norm(input: Tensor, dim: int | Sequence[int], keepdim: bool = Fals
             f"frobenius_norm: Expected at most 2 dimensions, but got {len(dims)} dimensions "
             "instead."
         )
-    return vector_norm(input, 2, dims, keepdim)
+    return named(vector_norm(input, 2, dims, keepdim), "NormBackward1")
 
 
 def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:  # noqa: N803

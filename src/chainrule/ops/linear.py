@@ -17,9 +17,20 @@ from chainrule.ops.autocast import LOWER, autocast_active, autocast_operands
 from chainrule.ops.complex import apply_holomorphic, holomorphic
 from chainrule.ops.linalg import Einsum, Matmul, matmul, stacked_matmul
 from chainrule.ops.nn_common import check_floating
-from chainrule.ops.op import Op
+from chainrule.ops.op import Op, named
 from chainrule.ops.reduction import sum as reduce_sum
 from chainrule.ops.shape import expand, reshape, transpose, unsqueeze
+
+# PyTorch's grad_fn name for linear by (input rank, at most 3; with bias): the last of the ops
+# it dispatches to (addmm or mm on a matrix; a view, or a squeeze of a vector's added dim).
+_LINEAR_NODE_NAMES = {
+    (1, True): "ViewBackward0",
+    (1, False): "SqueezeBackward4",
+    (2, True): "AddmmBackward0",
+    (2, False): "MmBackward0",
+    (3, True): "ViewBackward0",
+    (3, False): "UnsafeViewBackward0",
+}
 
 
 @holomorphic
@@ -30,7 +41,7 @@ class Linear(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, w: Array, b: Array | None = None) -> Array:
-        ctx.save(x=x, w=w)
+        ctx.save(x=x, w=w, display_name=_LINEAR_NODE_NAMES[min(x.ndim, 3), b is not None])
         out = stacked_matmul(ctx.backend, x, w.T)
         if b is not None:
             out += b
@@ -89,6 +100,10 @@ class LinearWeightGrad(Op):
         ctx.save(g=g, x=x)
         rows = math.prod(g.shape[:-1])  # not -1: a layer with no inputs or outputs has size 0
         return ctx.backend.matmul(g.reshape(rows, g.shape[-1]).T, x.reshape(rows, x.shape[-1]))
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "MmBackward0"  # PyTorch's weight gradient is one mm of the rows, as this
 
     @staticmethod
     def vjp(ctx: Node, c: Any) -> tuple:
@@ -155,5 +170,6 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: expected bias of shape ({weight.shape[0]},), got {tuple(bias.shape)}"
         )
     if bias_shape != (weight._array.shape[0],):
-        return apply_holomorphic(Linear, (input, weight)) + bias
+        out = apply_holomorphic(Linear, (input, weight)) + bias
+        return named(out, _LINEAR_NODE_NAMES[min(input.ndim, 3), True])
     return apply_holomorphic(Linear, (input, weight, bias))

@@ -25,7 +25,7 @@ from chainrule.ops.nn_common import (
     merge_batch,
     split_batch,
 )
-from chainrule.ops.op import Op, apply, elementwise_batch, in_c_order
+from chainrule.ops.op import Op, apply, elementwise_batch, in_c_order, named
 from chainrule.ops.reduction import log_softmax, softmax, softmax_into
 from chainrule.ops.reduction import sum as reduce_sum
 from chainrule.ops.shape import movedim, reshape, unsqueeze
@@ -309,6 +309,16 @@ def _weighted_reduction(loss: Any, weights: Any, reduction: str) -> Any:
     return total / float(count) if count != 0 else total / reduce_sum(weights)
 
 
+def _nll_loss_name(ndim: int, reduction: str) -> str:
+    """PyTorch's grad_fn name for nll_loss (and cross_entropy with class indices): spatial
+    inputs run NllLoss2D on 4-d views, so only a 4-d input's unreduced loss is its output."""
+    if ndim <= 2:
+        return "NllLossBackward0"
+    if reduction == "none" and ndim != 4:
+        return "ViewBackward0"
+    return "NllLoss2DBackward0"
+
+
 def _class_batch(op_name: str, input: Any, target: Any) -> tuple[Any, Any, bool]:
     """Input (C,) with a 0-d target becomes a batch of one; (N, C, *d) passes."""
     if input.ndim == 0:
@@ -381,10 +391,10 @@ def cross_entropy(
             products = products * reshape(weight, class_shape)
         loss = -reduce_sum(products, 1)
         if reduction == "mean":
-            return reduce_sum(loss) / (x.numel() // max(classes, 1))
+            return named(reduce_sum(loss) / (x.numel() // max(classes, 1)), "DivBackward1")
         if reduction == "sum":
-            return reduce_sum(loss)
-        return loss[0] if unbatched else loss
+            return named(reduce_sum(loss), "NegBackward0")
+        return named(loss[0], "NegBackward0") if unbatched else loss
     _check_class_targets("cross_entropy", x, labels, ignore_index)
     weights = _class_weights(x, labels, weight, ignore_index)
     loss = apply(SoftmaxCrossEntropy, (x, labels), ignore_index)
@@ -399,7 +409,9 @@ def cross_entropy(
         smooth = where(keep, -reduce_sum(log_probabilities, 1), 0.0)
         smooth = _weighted_reduction(smooth, weights, reduction)
         result = result * (1 - label_smoothing) + smooth * (label_smoothing / classes)
-    return result[0] if unbatched and reduction == "none" else result
+        return result[0] if unbatched and reduction == "none" else result
+    result = result[0] if unbatched and reduction == "none" else result
+    return named(result, _nll_loss_name(input.ndim, reduction))
 
 
 @autocast_policy(FLOAT32)
@@ -450,4 +462,5 @@ def nll_loss(
     weights = _class_weights(x, labels, weight, ignore_index)
     loss = -picked * weights
     result = _weighted_reduction(loss, weights, reduction)
-    return result[0] if unbatched and reduction == "none" else result
+    result = result[0] if unbatched and reduction == "none" else result
+    return named(result, _nll_loss_name(input.ndim, reduction))

@@ -17,7 +17,7 @@ from chainrule.ops.elementwise import clamp, where
 from chainrule.ops.indexing import gather
 from chainrule.ops.losses import check_reduction, legacy_reduction
 from chainrule.ops.nn_common import check_indices, check_vector, constant
-from chainrule.ops.op import Op, apply
+from chainrule.ops.op import Op, apply, named
 from chainrule.ops.reduction import mean as reduce_mean
 from chainrule.ops.reduction import sum as reduce_sum
 from chainrule.ops.shape import reshape, unsqueeze
@@ -114,7 +114,7 @@ def multi_margin_loss(
     loss = reduce_sum(where(others, hinge, 0.0), 1) / classes
     if unbatched and reduction == "none":
         loss = loss[0]
-    return reduce_loss("multi_margin_loss", loss, reduction)
+    return named(reduce_loss("multi_margin_loss", loss, reduction), "MultiMarginLossBackward0")
 
 
 def multilabel_margin_loss(
@@ -164,7 +164,8 @@ def multilabel_margin_loss(
     loss = reduce_sum(where(pairs, hinge, 0.0), (1, 2)) / classes
     if unbatched and reduction == "none":
         loss = loss[0]
-    return reduce_loss("multilabel_margin_loss", loss, reduction)
+    loss = reduce_loss("multilabel_margin_loss", loss, reduction)
+    return named(loss, "MultilabelMarginLossBackward0")
 
 
 # ---- connectionist temporal classification -------------------------------------------------

@@ -17,7 +17,7 @@ from chainrule.backend import Array, dtypes
 from chainrule.errors import ShapeError
 from chainrule.ops.elementwise import rsqrt
 from chainrule.ops.nn_common import check_floating, check_vector
-from chainrule.ops.op import Op, apply
+from chainrule.ops.op import Op, apply, named
 from chainrule.ops.reduction import mean
 from chainrule.ops.reduction import sum as reduce_sum
 from chainrule.ops.shape import reshape
@@ -323,7 +323,7 @@ def batch_norm(
                 "batch_norm: running_mean and running_var must be given when not training"
             )
         out = _normalize_with(input, running_mean, running_var, eps, shape)
-    return _affine(out, weight, bias, shape)
+    return named(_affine(out, weight, bias, shape), "NativeBatchNormBackward0")
 
 
 def instance_norm(
@@ -387,7 +387,7 @@ def instance_norm(
                 "use_input_stats=False"
             )
         out = _normalize_with(input, running_mean, running_var, eps, shape)
-    return _affine(out, weight, bias, shape)
+    return named(_affine(out, weight, bias, shape), "ViewBackward0")
 
 
 def layer_norm(
@@ -430,7 +430,7 @@ def layer_norm(
     check_vector("layer_norm", "bias", bias, normalized)
     axes = tuple(range(input.ndim - count, input.ndim))
     out = apply(Standardize, (input,), axes, eps)[0]
-    return _affine(out, weight, bias, normalized)
+    return named(_affine(out, weight, bias, normalized), "NativeLayerNormBackward0")
 
 
 def group_norm(
@@ -474,7 +474,8 @@ def group_norm(
     check_vector("group_norm", "bias", bias, (channels,))
     grouped = reshape(input, (batch, num_groups, -1))
     out = reshape(apply(Standardize, (grouped,), (2,), eps)[0], tuple(input.shape))
-    return _affine(out, weight, bias, (1, channels) + (1,) * (input.ndim - 2))
+    out = _affine(out, weight, bias, (1, channels) + (1,) * (input.ndim - 2))
+    return named(out, "NativeGroupNormBackward0")
 
 
 def rms_norm(

@@ -82,6 +82,17 @@ class Op:
         return filled
 
 
+def named(out: Any, name: str) -> Any:
+    """Show `out`'s grad_fn as `name`: PyTorch's node name for a function composed of several
+    ops here, whose last op would otherwise name it (cross_entropy -> NllLossBackward0, not
+    DivBackward0). One dict store per call, on a node the composite has just made; returns
+    `out`."""
+    node = out._node
+    if node is not None:
+        node.__dict__["display_name"] = name
+    return out
+
+
 def op_label(op: type) -> str:
     return getattr(op, "label", None) or op.__name__.lower()
 

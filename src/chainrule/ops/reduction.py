@@ -51,7 +51,7 @@ from chainrule.ops.elementwise import (
 )
 from chainrule.ops.elementwise import round as _round
 from chainrule.ops.indexing import getitem
-from chainrule.ops.op import Op, apply, in_c_order
+from chainrule.ops.op import Op, apply, in_c_order, named
 from chainrule.ops.shape import (
     expand,
     movedim,
@@ -261,6 +261,17 @@ class Sum(Op):
     batch = axes_batch
 
 
+class SumDim(Sum):
+    """Sum over the dimensions a caller named (`sum(x, dim)`): Sum under PyTorch's name for
+    that overload, SumBackward1 (a plain `sum(x)` is SumBackward0)."""
+
+    label = "sum"
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "SumBackward1"
+
+
 def sum(
     input: Tensor,
     dim: int | Sequence[int] | None = None,
@@ -300,7 +311,8 @@ def sum(
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("sum", dim, keepdim, axis, keepdims)
     x = _accumulating(input, dtype)
-    return apply(Sum, (x,), reduced_axes("sum", dim, x._array.ndim), keepdim)
+    op = Sum if dim is None and not keepdim else SumDim
+    return apply(op, (x,), reduced_axes("sum", dim, x._array.ndim), keepdim)
 
 
 def mean_array(x: Array, axes: tuple, keepdims: bool) -> Array:
@@ -332,6 +344,17 @@ class Mean(Op):
         return apply(Mean, (t,), ctx.axes, ctx.keepdim)
 
     batch = axes_batch
+
+
+class MeanDim(Mean):
+    """Mean over the dimensions a caller named (`mean(x, dim)`): Mean under PyTorch's name for
+    that overload, MeanBackward1 (a plain `mean(x)` is MeanBackward0)."""
+
+    label = "mean"
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "MeanBackward1"
 
 
 def mean(
@@ -372,7 +395,8 @@ def mean(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {x.dtype.name.capitalize()}"
         )
-    return apply(Mean, (x,), reduced_axes("mean", dim, x._array.ndim), keepdim)
+    op = Mean if dim is None and not keepdim else MeanDim
+    return apply(op, (x,), reduced_axes("mean", dim, x._array.ndim), keepdim)
 
 
 def _without_nan(x: Any) -> Any:
@@ -412,7 +436,7 @@ def nansum(
         dim, keepdim = numpy_keywords("nansum", dim, keepdim, axis, keepdims)
     refuse_complex("nansum", input)
     x = _accumulating(input, dtype)
-    return sum(_without_nan(x), dim, keepdim)
+    return named(sum(_without_nan(x), dim, keepdim), "NansumBackward0")
 
 
 def nanmean(
@@ -456,7 +480,8 @@ def nanmean(
     count = sum(logical_not(isnan(x)), dim, keepdim)
     empty = count == 0
     total = nansum(x, dim, keepdim)
-    return where(empty, math.nan, total / where(empty, 1, count))  # no 0 / 0 warning
+    out = where(empty, math.nan, total / where(empty, 1, count))  # no 0 / 0 warning
+    return named(out, "DivBackward0")
 
 
 @holomorphic
@@ -575,7 +600,8 @@ def prod(
     if dim is not None:
         axis = normalize_dim("prod", dim, ndim)  # a 0-dim input accepts dim 0 and -1
         axis = axis if ndim else None
-    return apply(Prod if x._array.dtype.kind != "c" else complex_variant(Prod), (x,), axis, keepdim)
+    out = apply(Prod if x._array.dtype.kind != "c" else complex_variant(Prod), (x,), axis, keepdim)
+    return out if dim is None else named(out, "ProdBackward1")
 
 
 def _accumulating(input: Any, dtype: Any) -> Any:
@@ -748,8 +774,8 @@ def aminmax(
             f"aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
             f"identity (input shape {input.shape}, dim {dim})"
         )
-    low = apply(Amin, (input,), axes, keepdim, False)
-    high = apply(Amax, (input,), axes, keepdim, False)
+    low = named(apply(Amin, (input,), axes, keepdim, False), "AminmaxBackward0")
+    high = named(apply(Amax, (input,), axes, keepdim, False), "AminmaxBackward0")
     return return_types.aminmax(low, high)
 
 
@@ -1031,11 +1057,13 @@ def _extreme(name: str, reduce: type, pick: type, input: Any, dim: Any, keepdim:
     ndim = input._array.ndim
     if dim is None:
         _require_nonempty(name, input, None)
-        return apply(reduce, (input,), tuple(range(ndim)), False, True)
+        out = apply(reduce, (input,), tuple(range(ndim)), False, True)
+        return named(out, f"{name.capitalize()}Backward1")  # max() and min(): MaxBackward1
     axis = normalize_dim(name, dim, ndim)
     _require_nonempty(name, input, (axis,))
     index = apply(pick, (input,), axis, True)
     values, indices = _selected(input, index, axis, keepdim)
+    values = named(values, f"{name.capitalize()}Backward0")
     return getattr(return_types, name)(values, indices)
 
 
@@ -1134,7 +1162,8 @@ def _statistic(
     if input._array.dtype.kind == "c":  # real: the spreads of the two parts add up
         parts = [apply(Var, (part,), axes, keepdim, dof) for part in (real(input), imag(input))]
         spread = parts[0] + parts[1]
-        return spread if op is Var else spread.sqrt()
+        spread = spread if op is Var else spread.sqrt()
+        return named(spread, op.node_name())  # one node in PyTorch
     _require_floating(name, input, "std and var only support floating point and complex dtypes.")
     return apply(op, (input,), axes, keepdim, dof)
 
@@ -1249,7 +1278,7 @@ def var_mean(
     if isinstance(dim, bool):  # var_mean(x, True): the old positional `unbiased`
         dim, unbiased = None, dim
     spread = _statistic("var_mean", Var, input, dim, unbiased, keepdim, correction)
-    return spread, mean(input, dim, keepdim)
+    return named(spread, "VarMeanBackward0"), named(mean(input, dim, keepdim), "VarMeanBackward0")
 
 
 def std_mean(
@@ -1287,7 +1316,7 @@ def std_mean(
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     spread = _statistic("std_mean", Std, input, dim, unbiased, keepdim, correction)
-    return spread, mean(input, dim, keepdim)
+    return named(spread, "StdMeanBackward0"), named(mean(input, dim, keepdim), "StdMeanBackward0")
 
 
 class VectorNorm(Op):
@@ -1297,6 +1326,10 @@ class VectorNorm(Op):
     PyTorch): ord 2: g x / norm, 0 where norm is 0; ord 1:
     g sign(x); inf: g sign(x) split between the elements attaining the norm; ord 0: none;
     other ord: g sign(x) |x|^(ord-1) / norm^(ord-1), 0 at x == 0 for ord < 1."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "LinalgVectorNormBackward0"  # PyTorch's spelling
 
     @staticmethod
     def forward(ctx: Node, x: Array, ord: float, axes: tuple, keepdim: bool) -> Array:
@@ -1470,7 +1503,8 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
             f"dist: expected floating point tensors, got {input.dtype.name} (shape "
             f"{input.shape}) and {other.dtype.name} (shape {other.shape})"
         )
-    return vector_norm(difference, float(p))
+    out = vector_norm(difference, float(p))
+    return out if p == 0 else named(out, "DistBackward0")  # PyTorch: a p=0 norm, not dist
 
 
 @holomorphic
@@ -1478,6 +1512,10 @@ class LogSumExp(Op):
     """log(sum(exp(x))) over `axes`, computed as m + log(sum(exp(x - m))) with m the maximum
     (of the real parts, for complex x: the imaginary part is then the principal argument of
     the sum, as PyTorch's). Derivative: g exp(x - out) (the softmax); holomorphic in x."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "LogsumexpBackward0"  # PyTorch's spelling
 
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool) -> Array:
@@ -1772,6 +1810,10 @@ class LogCumSumExp(Op):
     positive and negative parts, grad = exp(x + L(log g+ - out)) - exp(x + L(log g- - out)), L
     this scan in the other direction; the jvp likewise, from the tangent's two parts."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "LogcumsumexpBackward0"  # PyTorch's spelling
+
     @staticmethod
     def forward(ctx: Node, x: Array, axis: int, reverse: bool) -> Array:
         ctx.save(axis=axis, reverse=reverse)
@@ -1870,7 +1912,8 @@ class CumminIndex(CummaxIndex):
 def _cumulative_extreme(name: str, op: type, input: Any, dim: int) -> Any:
     axis = normalize_dim(name, dim, input._array.ndim)
     index = apply(op, (input,), axis)
-    return getattr(return_types, name)(_take(input, index._array, axis), index)
+    values = named(_take(input, index._array, axis), f"{name.capitalize()}Backward0")
+    return getattr(return_types, name)(values, index)
 
 
 def cummax(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> ValuesIndices:
@@ -2125,7 +2168,7 @@ def sort(
     dim: int = -1,
     descending: bool = False,
     *,
-    stable: bool = False,
+    stable: bool | None = None,
     axis: int | None = None,
 ) -> ValuesIndices:
     """(values, indices) sorted along `dim`; always stable. Gradients go back to the elements each
@@ -2153,7 +2196,10 @@ def sort(
         dim, _ = numpy_keywords("sort", dim, None, axis, None)
     axis = normalize_dim("sort", dim, input._array.ndim)
     index = apply(Argsort, (input,), axis, descending)
-    return return_types.sort(_take(input, index._array, axis), index)
+    values = _take(input, index._array, axis)
+    # PyTorch names the overload taking `stable` (either value) SortBackward1
+    values = named(values, "SortBackward0" if stable is None else "SortBackward1")
+    return return_types.sort(values, index)
 
 
 def argsort(
@@ -2255,7 +2301,8 @@ def topk(
             f"shape {input.shape})"
         )
     index = _entries(apply(Argsort, (input,), axis, largest), axis, 0, k)
-    return return_types.topk(_take(input, index._array, axis), index)
+    values = named(_take(input, index._array, axis), "TopkBackward0")
+    return return_types.topk(values, index)
 
 
 def kthvalue(
@@ -2301,7 +2348,7 @@ def kthvalue(
         )
     index = _entries(apply(Argsort, (input,), axis, False), axis, k - 1, k)
     values, indices = _selected(input, index, axis, keepdim)
-    return return_types.kthvalue(values, indices)
+    return return_types.kthvalue(named(values, "KthvalueBackward0"), indices)
 
 
 class ModeIndex(Op):
@@ -2378,7 +2425,7 @@ def mode(
         )
     index = apply(ModeIndex, (input,), axis)
     values, indices = _selected(input, index, axis, keepdim)
-    return return_types.mode(values, indices)
+    return return_types.mode(named(values, "ModeBackward0"), indices)
 
 
 class Median(Op):
@@ -2487,6 +2534,7 @@ def _median(name: str, reduce: type, pick: type, input: Any, dim: Any, keepdim: 
     _require_nonempty(name, input, (axis,))
     index = apply(pick, (input,), axis)
     values, indices = _selected(input, index, axis, keepdim)
+    values = named(values, f"{name.capitalize()}Backward1")  # MedianBackward1, Nanmedian...
     return getattr(return_types, name)(values, indices)
 
 
@@ -2496,6 +2544,10 @@ class NanMedian(Median):
     PyTorch's nanmedian()."""
 
     ignore_nan = True
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "NanmedianBackward0"
 
 
 class NanMedianIndex(Op):
@@ -2742,7 +2794,7 @@ def _quantile(
             out = reshape(out, (out.shape[0],) + (1,) * ndim)
         else:
             out = unsqueeze(out, axis + 1)
-    return reshape(out, out.shape[1:]) if level._array.ndim == 0 else out
+    return named(reshape(out, out.shape[1:]) if level._array.ndim == 0 else out, "SqueezeBackward4")
 
 
 def _at_ranks(x: Any, order: Any, ranks: Any, axis: int) -> Any:
@@ -2829,6 +2881,10 @@ class SoftmaxBackward(Op):
     """out (g - sum(g out)) along `axis`, softmax's vjp as one op (PyTorch's
     _softmax_backward_data). It is linear in g with a symmetric Jacobian, so its derivative
     for g is itself; for out, gg (g - s) - g sum(gg out) with s = sum(g out)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "SoftmaxBackwardDataBackward0"  # PyTorch's name
 
     @staticmethod
     def forward(ctx: Node, g: Array, out: Array, axis: int) -> Array:
@@ -2923,6 +2979,10 @@ class LogSoftmaxBackward(Op):
     _log_softmax_backward_data). Linear in g, as g - s sum(g) with s = exp(out), so its
     derivative for g is the adjoint, gg - sum(gg s); for out, -gg s sum(g)."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "LogSoftmaxBackwardDataBackward0"  # PyTorch's name
+
     @staticmethod
     def forward(ctx: Node, g: Array, out: Array, axis: int) -> Array:
         ctx.save(g=g, out=out, axis=axis)
@@ -2976,8 +3036,8 @@ def _softmax(name: str, op: type, input: Any, dim: int | None, dtype: Any) -> An
     if dim is None:  # PyTorch's legacy implicit dim
         dim = 0 if ndim in (0, 1, 3) else 1
     axis = normalize_dim(name, dim, ndim)
-    if ndim == 0:
-        return reshape(apply(op, (reshape(x, (1,)),), 0), ())
+    if ndim == 0:  # named as the op, as PyTorch's (a 0-d kernel there)
+        return named(reshape(apply(op, (reshape(x, (1,)),), 0), ()), op.node_name())
     return apply(op, (x,), axis)
 
 
@@ -3084,7 +3144,8 @@ def trapezoid(
         return _wrap(y._backend.xp.zeros(shape, dtype=y._array.dtype))
     if x is None:  # (sum(y) - (y_0 + y_last) / 2) dx
         ends = _along(y, axis, 0) + _along(y, axis, size - 1)
-        return (sum(y, axis) - ends * 0.5) * (1 if dx is None else dx)
+        out = (sum(y, axis) - ends * 0.5) * (1 if dx is None else dx)
+        return named(out, "MulBackward1")  # PyTorch multiplies by a Scalar
     if x._array.ndim == 1:
         if x.shape[0] != size:
             raise ShapeError(
@@ -3096,7 +3157,7 @@ def trapezoid(
         x = reshape(x, (1,) * (ndim - x._array.ndim) + tuple(x.shape))
     spacing = _along(x, axis, slice(1, None)) - _along(x, axis, slice(0, -1))
     pairs = _along(y, axis, slice(1, None)) + _along(y, axis, slice(0, -1))
-    return sum(pairs * spacing, axis) / 2.0
+    return named(sum(pairs * spacing, axis) / 2.0, "DivBackward1")  # a division by a Scalar
 
 
 def _along(x: Any, axis: int, key: Any) -> Any:

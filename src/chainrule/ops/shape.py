@@ -27,7 +27,7 @@ from chainrule.ops.arguments import (
     require_dims,
 )
 from chainrule.ops.conversion import Clone, cast, clone
-from chainrule.ops.op import Op, apply, in_c_order
+from chainrule.ops.op import Op, apply, in_c_order, named
 
 # ---- argument helpers ----------------------------------------------------------------------
 
@@ -135,6 +135,39 @@ class View(Reshape):
     @classmethod
     def node_name(cls) -> str:
         return "ViewBackward0"
+
+
+# View under PyTorch's names for squeeze and unsqueeze (the same op here: a view to a shape).
+class SqueezeAll(View):
+    """squeeze(x): a View, named as PyTorch's (SqueezeBackward0)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "SqueezeBackward0"
+
+
+class SqueezeDim(View):
+    """squeeze(x, dim) with one dim: a View, named as PyTorch's (SqueezeBackward1)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "SqueezeBackward1"
+
+
+class SqueezeDims(View):
+    """squeeze(x, dims) with a tuple of dims: a View, named as PyTorch's (SqueezeBackward2)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "SqueezeBackward2"
+
+
+class Unsqueeze(View):
+    """unsqueeze(x, dim): a View, named as PyTorch's (UnsqueezeBackward0)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "UnsqueezeBackward0"
 
 
 class ViewDtype(Op):
@@ -295,7 +328,7 @@ def ravel(input: Tensor) -> Tensor:  # noqa: A002
         >>> chainrule.ravel(chainrule.tensor([[1, 2], [3, 4]]))
         tensor([1, 2, 3, 4])
     """
-    return reshape(input, (-1,))
+    return named(reshape(input, (-1,)), "ViewBackward0")  # PyTorch's: contiguous(), then view
 
 
 def numel(input: Tensor) -> int:  # noqa: A002
@@ -371,10 +404,12 @@ def squeeze(
     shape = input.shape
     if dim is None:
         dims = tuple(i for i, s in enumerate(shape) if s == 1)
+        op = SqueezeAll
     else:
         named = normalize_dims("squeeze", dim, len(shape))
         dims = tuple(d for d in named if shape and shape[d] == 1)
-    return view(input, tuple(s for i, s in enumerate(shape) if i not in dims))
+        op = SqueezeDims if isinstance(dim, (tuple, list)) else SqueezeDim
+    return apply(op, (input,), tuple(s for i, s in enumerate(shape) if i not in dims))
 
 
 def unsqueeze(input: Tensor, dim: int = None, *, axis: int | None = None) -> Tensor:  # noqa: A002
@@ -401,7 +436,7 @@ def unsqueeze(input: Tensor, dim: int = None, *, axis: int | None = None) -> Ten
         raise TypeError("unsqueeze() missing 1 required positional argument: 'dim'")
     shape = input.shape
     dim = normalize_dim("unsqueeze", dim, len(shape) + 1)
-    return view(input, shape[:dim] + (1,) + shape[dim:])
+    return apply(Unsqueeze, (input,), shape[:dim] + (1,) + shape[dim:])
 
 
 def contiguous(input: Tensor, memory_format: object = None) -> Tensor:  # noqa: A002
@@ -464,7 +499,9 @@ def atleast_2d(*tensors: Tensor | Sequence[Tensor]) -> Tensor | tuple[Tensor, ..
     """
 
     def lift(x: Any) -> Any:
-        return reshape(x, (1,) * (2 - x.ndim) + x.shape) if x.ndim < 2 else x
+        if x.ndim == 1:
+            return unsqueeze(x, 0)
+        return reshape(x, (1, 1)) if x.ndim == 0 else x
 
     return _at_least(tensors, lift)
 
@@ -490,7 +527,7 @@ def atleast_3d(*tensors: Tensor | Sequence[Tensor]) -> Tensor | tuple[Tensor, ..
         if x.ndim == 0:
             return reshape(x, (1, 1, 1))
         if x.ndim == 1:
-            return reshape(x, (1, x.shape[0], 1))
+            return unsqueeze(unsqueeze(x, 0), 2)
         if x.ndim == 2:
             return unsqueeze(x, 2)
         return x
@@ -534,6 +571,26 @@ class Permute(Op):
     def batch(b: Any, x: Any, dims: tuple) -> Any:
         """vmap: the batch dimension stays first."""
         return apply(Permute, (x,), (0, *(dim + 1 for dim in dims)))
+
+
+class Transpose(Permute):
+    """transpose(x, dim0, dim1): a Permute, named as PyTorch's (TransposeBackward0)."""
+
+    label = "permute"
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "TransposeBackward0"
+
+
+class T(Permute):
+    """t(x) of a matrix: a Permute, named as PyTorch's (TBackward0)."""
+
+    label = "permute"
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "TBackward0"
 
 
 def permute(input: Tensor, *dims: int | Sequence[int]) -> Tensor:  # noqa: A002
@@ -583,10 +640,10 @@ def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
     a = normalize_dim("transpose", dim0, ndim)
     b = normalize_dim("transpose", dim1, ndim)
     if ndim == 0:
-        return apply(Permute, (input,), ())
+        return apply(Transpose, (input,), ())
     dims = list(range(ndim))
     dims[a], dims[b] = b, a
-    return apply(Permute, (input,), tuple(dims))
+    return apply(Transpose, (input,), tuple(dims))
 
 
 def t(input: Tensor) -> Tensor:  # noqa: A002
@@ -605,7 +662,7 @@ def t(input: Tensor) -> Tensor:  # noqa: A002
     """
     if input._array.ndim > 2:
         raise ShapeError(f"t: expects a tensor with <= 2 dimensions, but got {input.shape}")
-    return transpose(input, 0, 1) if input._array.ndim == 2 else input
+    return apply(T, (input,), (1, 0)) if input._array.ndim == 2 else input
 
 
 def movedim(input: Tensor, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:  # noqa: A002
@@ -998,11 +1055,11 @@ def rot90(input: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:  #
         )
     k %= 4
     if k == 0:
-        return clone(input)
+        return named(clone(input), "Rot90Backward0")
     if k == 2:
-        return apply(Flip, (input,), (first, second))
+        return named(apply(Flip, (input,), (first, second)), "Rot90Backward0")
     flipped = apply(Flip, (input,), (second,) if k == 1 else (first,))
-    return transpose(flipped, first, second)
+    return named(transpose(flipped, first, second), "Rot90Backward0")
 
 
 class Roll(Op):
@@ -1536,7 +1593,10 @@ def split(tensor: Tensor, split_size_or_sections: int | Sequence[int], dim: int 
             sizes = (0,)
         else:
             sizes = (size,) * (length // size) + ((length % size,) if length % size else ())
-    return mark_views(tensor, apply(Split, (tensor,), sizes, dim))
+    pieces = apply(Split, (tensor,), sizes, dim)
+    if not isinstance(split_size_or_sections, int):
+        named(pieces[0], "SplitWithSizesBackward0")  # the pieces' node, as PyTorch's
+    return mark_views(tensor, pieces)
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0, *, axis: int | None = None) -> tuple:  # noqa: A002
@@ -1653,7 +1713,8 @@ def meshgrid(*tensors: Tensor | Sequence[Tensor], indexing: str | None = None) -
     for position, tensor in zip(positions, tensors):
         along = [1] * len(tensors)
         along[position] = tensor._array.size
-        grids.append(expand(reshape(tensor, tuple(along)), tuple(shape)))
+        grid = expand(reshape(tensor, tuple(along)), tuple(shape))
+        grids.append(named(grid, "ExpandBackward0"))  # an expand, even of the same shape
     return tuple(grids)
 
 

@@ -39,7 +39,7 @@ from chainrule.ops.elementwise import (
     where,
     with_sections,
 )
-from chainrule.ops.op import Op, apply, elementwise_batch, unary_elementwise_jvp
+from chainrule.ops.op import Op, apply, elementwise_batch, named, unary_elementwise_jvp
 
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _HALF_SQRT_PI = math.sqrt(math.pi) / 2.0
@@ -130,6 +130,10 @@ class Erfcx(Op):
     """The scaled complementary error function exp(x**2) erfc(x), finite where erfc underflows.
     Derivative: g (2 x out - 2/sqrt(pi))."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "SpecialErfcxBackward0"  # PyTorch's name
+
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
         out = special_function(ctx.xp, "erfcx", x)
@@ -165,6 +169,10 @@ class Ndtri(Op):
     """The inverse of the standard normal CDF (the probit); +-inf at 0 and 1. Derivative:
     g sqrt(2 pi) exp(out**2 / 2), from the saved output."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "SpecialNdtriBackward0"  # PyTorch's name
+
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
         out = special_function(ctx.xp, "ndtri", x)
@@ -184,6 +192,10 @@ class LogNdtr(Op):
     """log Phi(x), accurate far into the lower tail (log_ndtr(-40) = -804.6, where Phi
     underflows). Derivative: g exp(-x**2/2 - out) / sqrt(2 pi), the exponent formed before
     exponentiating so neither the density nor Phi underflows (about -x for x << 0)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "SpecialLogNdtrBackward0"  # PyTorch's name
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
@@ -222,6 +234,10 @@ class I0(Op):
 class I0e(Op):
     """exp(-|x|) i0(x), finite for large |x|. Derivative: g (i1e(x) - sign(x) out)."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "SpecialI0EBackward0"  # PyTorch's name
+
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
         out = special_function(ctx.xp, "i0e", x)
@@ -247,6 +263,10 @@ class I1(Op):
     """The modified Bessel function of the first kind, order 1. Derivative:
     g (i0(x) - i1(x)/x), with its limit 1/2 at x = 0 (PyTorch's)."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "SpecialI1Backward0"  # PyTorch's name
+
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
         out = special_function(ctx.xp, "i1", x)
@@ -267,6 +287,10 @@ class I1(Op):
 class I1e(Op):
     """exp(-|x|) i1(x). Derivative: g (i0e(x) - out (sign(x) + 1/x)), with its limit 1/2 at
     x = 0 (PyTorch's)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "SpecialI1EBackward0"  # PyTorch's name
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
@@ -292,6 +316,10 @@ class Entr(Op):
     """-x log(x) elementwise: 0 at 0, -inf for x < 0 (PyTorch's). Derivative: -g (1 + log x)
     (+inf at 0, nan below)."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "SpecialEntrBackward0"  # PyTorch's name
+
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
         ctx.save(x=x)
@@ -311,6 +339,10 @@ class Entr(Op):
 class XLog1pY(Op):
     """x log1p(y), 0 where x == 0 (unless y is nan), as PyTorch's special.xlog1py.
     Derivatives, PyTorch's: g log1p(y) for x, 0 where x == 0 and y <= -1; g x / (1 + y) for y."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "SpecialXlog1PyBackward0"  # PyTorch's name
 
     label = "xlog1py"
 
@@ -338,6 +370,10 @@ class Zeta(Op):
     """The Hurwitz zeta function sum_k (k + q)**-x. Derivative with respect to q:
     -g x zeta(x + 1, q); with respect to x PyTorch has none, and neither has this op."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "SpecialZetaBackward0"  # PyTorch's name
+
     @staticmethod
     def forward(ctx: Node, x: Array, q: Array) -> Array:
         ctx.save(x=x, q=q)
@@ -362,6 +398,10 @@ class Gammainc(Op):
     """The regularised lower incomplete gamma function P(a, x). Derivative with respect to x:
     g x**(a-1) exp(-x) / Gamma(a); with respect to a PyTorch has none, and neither has this op."""
 
+    @classmethod
+    def node_name(cls) -> str:
+        return "IgammaBackward0"  # PyTorch's name
+
     @staticmethod
     def forward(ctx: Node, a: Array, x: Array) -> Array:
         ctx.save(a=a, x=x)
@@ -379,6 +419,10 @@ class Gammainc(Op):
 class Gammaincc(Op):
     """The regularised upper incomplete gamma function Q(a, x) = 1 - P(a, x). Derivative with
     respect to x: -g x**(a-1) exp(-x) / Gamma(a); none with respect to a (as PyTorch)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "IgammacBackward0"  # PyTorch's name
 
     @staticmethod
     def forward(ctx: Node, a: Array, x: Array) -> Array:
@@ -520,7 +564,7 @@ def polygamma(n: int, input: Tensor) -> Tensor:  # noqa: A002
         raise ValueError(f"polygamma: n must be a non-negative integer, got {n!r}")
     x = floating_operand(input, "polygamma")
     if n == 0:
-        return apply(Digamma, (x,))
+        return named(apply(Digamma, (x,)), "PolygammaBackward0")
     return apply(Polygamma, (x,), n)
 
 
@@ -546,7 +590,7 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:  # noqa: A002
     out = lgamma(x)
     for j in range(1, p):
         out = out + lgamma(x - j / 2)
-    return out + p * (p - 1) / 4 * math.log(math.pi)
+    return named(out + p * (p - 1) / 4 * math.log(math.pi), "MvlgammaBackward0")
 
 
 def xlog1py(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
@@ -584,7 +628,10 @@ def zeta(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A00
         tensor([1.6449])
     """
     x, q = _float_operands("zeta", input, other)
-    return apply(Zeta, (x, q))
+    out = apply(Zeta, (x, q))
+    if not isinstance(input, Tensor):
+        return named(out, "SpecialZetaBackward1")  # PyTorch's zeta(Scalar, Tensor)
+    return out if isinstance(other, Tensor) else named(out, "SpecialZetaBackward2")
 
 
 def gammainc(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002

@@ -230,6 +230,20 @@ def _real_inner(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.real(np.sum(a * np.conj(b))))
 
 
+def _assert_same_grad_fn(label: str, outputs: list, torch_outputs: list) -> None:
+    """Each output's grad_fn is named as PyTorch's (what `print(tensor)` shows), where both
+    have one: a program ported from PyTorch prints the same."""
+    for index, (mine, theirs) in enumerate(zip(outputs, torch_outputs)):
+        node, torch_node = getattr(mine, "grad_fn", None), getattr(theirs, "grad_fn", None)
+        if node is None or torch_node is None:
+            continue
+        if node.name() != torch_node.name():
+            raise AssertionError(
+                f"{label}: output {index} has grad_fn {node.name()}, torch's is "
+                f"{torch_node.name()} (OpSpec.torch_grad_fn=False opts out, with a reason)"
+            )
+
+
 def check_op(spec: OpSpec, seed: int = 0, device: str = "cpu") -> None:
     """Run every check in the module docstring for every shape case; raise AssertionError.
 
@@ -282,6 +296,8 @@ def _check_op(spec: OpSpec, seed: int) -> None:
                 )
                 _assert_contiguous_where_torch_is(label, index, mine, theirs)
             torch_outputs = _float_outputs(torch_all)
+            if spec.torch_grad_fn:
+                _assert_same_grad_fn(label, all_outputs, torch_all)
 
         cotangents_np = [_random(rng, o.shape, o.dtype.is_complex) for o in outputs]
         cotangents = [_tensor(c.copy()) for c in cotangents_np]

@@ -50,6 +50,10 @@ class OpSpec:
         rtol (float): relative tolerance against the reference.
         fd_atol (float): absolute tolerance against finite differences.
         fd_rtol (float): relative tolerance against finite differences.
+        torch_grad_fn (bool): check that each output's grad_fn has the name of torch's (what
+            printing a tensor shows). False only where matching is not reasonable: the torch
+            function is a reference formula, not the op PyTorch users call, or PyTorch's
+            name is an artifact of its implementation (an in-place write, CopySlices).
 
     Example:
         >>> import chainrule
@@ -76,6 +80,7 @@ class OpSpec:
     rtol: float = 1e-5
     fd_atol: float = 1e-5
     fd_rtol: float = 1e-3
+    torch_grad_fn: bool = True
 
     def __str__(self) -> str:
         return self.name
