@@ -1,0 +1,117 @@
+"""grad_fn names are PyTorch's: printing a tensor shows `grad_fn=<AddmmBackward0>`, so a
+script's printed losses and outputs read the same under both libraries. PyTorch names one
+call differently by its arguments (a Linear on a matrix is AddmmBackward0, on a batch
+ViewBackward0; a sum over dims is SumBackward1), and so does chainrule."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as TF
+
+import chainrule
+import chainrule.nn.functional as F
+
+FUNCTIONAL = {chainrule: F, torch: TF}
+
+
+def _inputs(lib):
+    rng = np.random.default_rng(0)
+    make = lambda *shape: lib.tensor(rng.random(shape) + 0.5, requires_grad=True)  # noqa: E731
+    return {"x1": make(4), "x2": make(3, 4), "x3": make(2, 3, 4), "w": make(5, 4), "b": make(5)}
+
+
+CALLS = {
+    "linear matrix": lambda lib, fn, v: fn.linear(v["x2"], v["w"], v["b"]),
+    "linear matrix, no bias": lambda lib, fn, v: fn.linear(v["x2"], v["w"]),
+    "linear vector": lambda lib, fn, v: fn.linear(v["x1"], v["w"], v["b"]),
+    "linear batch": lambda lib, fn, v: fn.linear(v["x3"], v["w"], v["b"]),
+    "linear batch, no bias": lambda lib, fn, v: fn.linear(v["x3"], v["w"]),
+    "matmul 2-D": lambda lib, fn, v: v["x2"] @ v["w"].T,
+    "matmul matrix-vector": lambda lib, fn, v: v["x2"] @ v["x1"],
+    "matmul vectors": lambda lib, fn, v: v["x1"] @ v["x1"],
+    "matmul batched": lambda lib, fn, v: v["x3"] @ v["w"].T,
+    "bmm": lambda lib, fn, v: lib.bmm(v["x3"], v["x3"].transpose(1, 2)),
+    "cross_entropy": lambda lib, fn, v: fn.cross_entropy(v["x2"], lib.tensor([0, 3, 1])),
+    "cross_entropy none": lambda lib, fn, v: fn.cross_entropy(
+        v["x2"], lib.tensor([0, 3, 1]), reduction="none"
+    ),
+    "cross_entropy spatial": lambda lib, fn, v: fn.cross_entropy(v["x3"], lib.zeros(2, 4).long()),
+    "nll_loss": lambda lib, fn, v: fn.nll_loss(v["x2"], lib.tensor([0, 3, 1])),
+    "mse_loss": lambda lib, fn, v: fn.mse_loss(v["x2"], v["x2"].detach() * 2),
+    "mse_loss sum": lambda lib, fn, v: fn.mse_loss(v["x2"], v["x2"].detach(), reduction="sum"),
+    "binary_cross_entropy": lambda lib, fn, v: fn.binary_cross_entropy(
+        v["x2"].sigmoid(), v["x2"].detach().sigmoid()
+    ),
+    "binary_cross_entropy_with_logits": lambda lib, fn, v: fn.binary_cross_entropy_with_logits(
+        v["x2"], v["x2"].detach()
+    ),
+    "smooth_l1_loss": lambda lib, fn, v: fn.smooth_l1_loss(v["x2"], v["x2"].detach() * 3),
+    "huber_loss": lambda lib, fn, v: fn.huber_loss(v["x2"], v["x2"].detach() * 3),
+    "sum": lambda lib, fn, v: v["x2"].sum(),
+    "sum over a dim": lambda lib, fn, v: v["x2"].sum(1, keepdim=True),
+    "mean over dims": lambda lib, fn, v: v["x3"].mean((0, 2)),
+    "nansum": lambda lib, fn, v: v["x2"].nansum(),
+    "max": lambda lib, fn, v: v["x2"].max(),
+    "max over a dim": lambda lib, fn, v: v["x2"].max(0).values,
+    "min over a dim": lambda lib, fn, v: v["x2"].min(1)[0],
+    "sort": lambda lib, fn, v: v["x2"].sort(1).values,
+    "topk": lambda lib, fn, v: v["x2"].topk(2).values,
+    "clamp": lambda lib, fn, v: v["x2"].clamp(0.6, 1.2),
+    "clamp by tensors": lambda lib, fn, v: v["x2"].clamp(min=v["x1"].detach()),
+    "t": lambda lib, fn, v: v["x2"].t(),
+    "transpose": lambda lib, fn, v: v["x3"].transpose(0, 2),
+    "unsqueeze": lambda lib, fn, v: v["x2"].unsqueeze(0),
+    "squeeze()": lambda lib, fn, v: v["x2"][None].squeeze(),
+    "squeeze(dim)": lambda lib, fn, v: v["x2"][None].squeeze(0),
+    "x[0]": lambda lib, fn, v: v["x2"][0],
+    "x[:, 0]": lambda lib, fn, v: v["x2"][:, 0],
+    "x[1:]": lambda lib, fn, v: v["x2"][1:],
+    "x[None]": lambda lib, fn, v: v["x2"][None],
+    "select": lambda lib, fn, v: v["x2"].select(1, 0),
+    "masked_fill": lambda lib, fn, v: v["x2"].masked_fill(v["x2"] > 1, 0.0),
+    "norm": lambda lib, fn, v: v["x2"].norm(dim=1),
+    "to float32": lambda lib, fn, v: v["x2"].to(lib.float32),
+    "square": lambda lib, fn, v: v["x2"].square(),
+    "log1p": lambda lib, fn, v: v["x2"].log1p(),
+    "logsumexp": lambda lib, fn, v: v["x2"].logsumexp(1),
+    "1 - x": lambda lib, fn, v: 1 - v["x2"],
+    "1 / x": lambda lib, fn, v: 1 / v["x2"],
+    "2 ** x": lambda lib, fn, v: 2 ** v["x2"],
+    "x ** x": lambda lib, fn, v: v["x2"] ** v["x2"],
+    "layer_norm": lambda lib, fn, v: fn.layer_norm(v["x2"], (4,)),
+    "batch_norm": lambda lib, fn, v: fn.batch_norm(v["x2"], None, None, training=True),
+    "embedding": lambda lib, fn, v: fn.embedding(lib.tensor([0, 2]), v["w"]),
+    "max_pool2d": lambda lib, fn, v: fn.max_pool2d(v["x3"][None], 2),
+    "avg_pool2d": lambda lib, fn, v: fn.avg_pool2d(v["x3"][None], 2),
+    "global average pool": lambda lib, fn, v: fn.adaptive_avg_pool2d(v["x3"][None], 1),
+    "conv_transpose2d": lambda lib, fn, v: fn.conv_transpose2d(
+        v["x3"][None], v["x3"][:, None, :2, :2]
+    ),
+    "interpolate nearest": lambda lib, fn, v: fn.interpolate(v["x3"][None], scale_factor=2),
+    "interpolate bilinear": lambda lib, fn, v: fn.interpolate(
+        v["x3"][None], size=(5, 7), mode="bilinear"
+    ),
+    "interpolate linear": lambda lib, fn, v: fn.interpolate(v["x3"], size=7, mode="linear"),
+    "adaptive_max_pool2d": lambda lib, fn, v: fn.adaptive_max_pool2d(v["x3"][None], 2),
+    "prelu": lambda lib, fn, v: fn.prelu(v["x3"], lib.tensor([0.2], dtype=lib.float64)),
+    "addmm": lambda lib, fn, v: lib.addmm(v["x1"], v["x2"].T, v["w"][:3]),
+    "outer": lambda lib, fn, v: lib.outer(v["x1"], v["b"]),
+    "trace": lambda lib, fn, v: v["x2"][:, :3].trace(),
+}
+
+
+@pytest.mark.parametrize("call", CALLS.values(), ids=CALLS.keys())
+def test_grad_fn_is_named_as_pytorch_names_it(call):
+    ours = call(chainrule, F, _inputs(chainrule))
+    theirs = call(torch, TF, _inputs(torch))
+    assert ours.grad_fn.name() == theirs.grad_fn.name()
+    assert repr(ours).split("grad_fn=")[1] == repr(theirs).split("grad_fn=")[1]
+
+
+def test_a_renamed_call_leaves_its_input_alone():
+    x = chainrule.ones(3, requires_grad=True) * 2
+    x.t()  # a 1-D t() returns its input: it must not rename the input's node
+    x.sum(0)
+    assert x.grad_fn.name() == "MulBackward0"
