@@ -28,8 +28,7 @@ def threads(monkeypatch):
 
     def use(count: int, grain: int = 4) -> None:
         parallel.set_threads(count)
-        parallel.GRAIN = parallel.MATMUL_GRAIN = grain
-        parallel.BLAS_ONE_THREAD_BELOW = 0
+        parallel.GRAIN = grain
         use.pool_blocks.clear()
 
     use.pool_blocks = []
@@ -37,8 +36,6 @@ def threads(monkeypatch):
     yield use
     parallel.set_threads(before)
     parallel.GRAIN = 1 << 16
-    parallel.MATMUL_GRAIN = 1 << 21
-    parallel.BLAS_ONE_THREAD_BELOW = 1 << 18
 
 
 def _blocks(size: int, item_elements: int = 1) -> list[tuple[int, int, str]]:
@@ -282,72 +279,3 @@ def test_convolution_columns_split_equal_unsplit_bit_for_bit(threads, channels, 
     assert threads.pool_blocks
     np.testing.assert_array_equal(split_value, value)
     np.testing.assert_array_equal(split_grad, grad)
-
-
-PRODUCTS = {
-    "tall": ((40, 6), (6, 5)),
-    "wide": ((5, 6), (6, 40)),
-    "stacks": ((6, 7, 5), (6, 5, 4)),
-    "stack_times_matrix": ((6, 7, 5), (5, 4)),
-    "stack_of_one": ((1, 30, 5), (1, 5, 4)),
-    "broadcast_stacks": ((1, 7, 5), (6, 1, 5, 4)),  # a convolution's channels-first columns
-    "transposed": ((6, 30), (6, 5)),  # a.T @ b, as a weight gradient
-}
-
-
-@pytest.mark.parametrize("name", PRODUCTS)
-def test_products_split_equal_numpy_bit_for_bit(threads, name):
-    """A product split over the intra-op threads (BLAS at one thread meanwhile) is NumPy's
-    product, every element the same dot product."""
-    a_shape, b_shape = PRODUCTS[name]
-    rng = np.random.default_rng(6)
-    a = rng.standard_normal(a_shape).astype(np.float32)
-    b = rng.standard_normal(b_shape).astype(np.float32)
-    if name == "transposed":
-        a = a.T
-    expected = np.matmul(a, b)
-    threads(3, grain=2)
-    out = np.empty_like(expected)
-    assert parallel.matmul(a, b, out) is out
-    assert threads.pool_blocks
-    np.testing.assert_array_equal(out, expected)
-    np.testing.assert_array_equal(parallel.matmul(a, b), expected)
-
-
-def test_a_split_product_gives_blas_its_threads_back(threads):
-    """BLAS runs at one thread only while chainrule's product runs: the program's own NumPy
-    products keep their threads."""
-    from threadpoolctl import threadpool_info
-
-    before = [entry["num_threads"] for entry in threadpool_info() if entry["user_api"] == "blas"]
-    threads(2, grain=2)
-    parallel.matmul(np.ones((64, 8), np.float32), np.ones((8, 8), np.float32))
-    assert threads.pool_blocks
-    after = [entry["num_threads"] for entry in threadpool_info() if entry["user_api"] == "blas"]
-    assert after == before
-
-
-def test_products_on_several_threads_at_once_give_blas_its_threads_back(threads):
-    """Products on two of the program's threads at once hold BLAS together; the last to finish
-    restores the count from before the first (not the one it saw, which was already held)."""
-    from threadpoolctl import threadpool_info
-
-    def blas_threads():
-        return [entry["num_threads"] for entry in threadpool_info() if entry["user_api"] == "blas"]
-
-    before = blas_threads()
-    threads(2, grain=2)
-    a, b = np.ones((256, 64), np.float32), np.ones((64, 64), np.float32)
-    start = threading.Barrier(4)
-
-    def products():
-        start.wait()
-        for _ in range(300):
-            parallel.matmul(a, b)
-
-    workers = [threading.Thread(target=products) for _ in range(4)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    assert blas_threads() == before

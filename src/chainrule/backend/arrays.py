@@ -24,7 +24,6 @@ from chainrule.backend.fake import (
     wrap,
 )
 from chainrule.backend.meta import MetaArray, MetaRandom, meta_numpy
-from chainrule.backend.parallel import matmul as parallel_matmul
 from chainrule.backend.parallel import parallel_blocks, parallel_for
 from chainrule.backend.special import normal_cdf_float32
 from chainrule.errors import BackendError
@@ -168,11 +167,6 @@ class Backend(ABC):
         """Whether parallel_for would split this much work: an op with a cheaper unsplit form
         for small arrays takes it otherwise."""
 
-    def matmul(self, a: Array, b: Array, out: Array | None = None) -> Array:
-        """a @ b with NumPy's matmul semantics (2-D or stacked), into `out` if given: the
-        array library's own, parallel on a device already."""
-        return self.xp.matmul(a, b, out=out)
-
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.device})"
 
@@ -237,10 +231,6 @@ class NumpyBackend(Backend):
 
     def splits(self, size: int, item_elements: int = 1) -> bool:
         return parallel_blocks(size, item_elements) > 1
-
-    def matmul(self, a: Array, b: Array, out: Array | None = None) -> Array:
-        """Split over the intra-op threads, BLAS held at one thread (backend/parallel.py)."""
-        return parallel_matmul(a, b, out)
 
 
 class CupyBackend(Backend):

@@ -154,10 +154,9 @@ def _outer_taps(columns: Array, kernel: tuple, geometry: tuple, out_size: tuple)
 
 
 def _forward_product(
-    backend: Any, columns: Array, w: Array, batch: int, out_size: tuple, geometry: tuple
+    xp: Any, columns: Array, w: Array, batch: int, out_size: tuple, geometry: tuple
 ) -> Array:
     """conv(x, w) from x's columns (either layout), (N, C_out, *out)."""
-    xp = backend.xp
     groups = geometry[3]
     out_channels, group_channels = w.shape[:2]
     kernel = w.shape[2:]
@@ -165,7 +164,7 @@ def _forward_product(
     if not _channels_last(group_channels, kernel, out_size):
         # (G, C_out/G, C/G K) @ (N, G, C/G K, P): one product per sample
         weights = w.reshape(groups, group_out, group_channels * math.prod(kernel))
-        return backend.matmul(weights, columns).reshape(batch, out_channels, *out_size)
+        return xp.matmul(weights, columns).reshape(batch, out_channels, *out_size)
     # weights (K_outer, G, k_w C/G, C_out/G); a sum of one product per leading tap
     n = len(kernel)
     leading = math.prod(kernel[:-1])
@@ -176,10 +175,10 @@ def _forward_product(
     out = part = None
     for tap, rows in enumerate(_outer_taps(columns, kernel, geometry, out_size)):
         if out is None:
-            out = backend.matmul(rows, weights[tap])  # (G, N P, C_out/G), rows (*outer, N, out_w)
+            out = xp.matmul(rows, weights[tap])  # (G, N P, C_out/G), rows (*out_outer, N, out_w)
             part = xp.empty_like(out)
         else:
-            out += backend.matmul(rows, weights[tap], out=part)
+            out += xp.matmul(rows, weights[tap], out=part)
     out = out.reshape(groups, *out_size[:-1], batch, out_size[-1], group_out)
     # contiguous (N, C_out, *out), as PyTorch's: the ops after it (bias, activation, pooling,
     # their backwards) run 2x faster on it than on the products' (*out_outer, N, out_w, C_out)
@@ -188,11 +187,10 @@ def _forward_product(
 
 
 def _weight_product(
-    backend: Any, columns: Array, g: Array, group_channels: int, kernel: tuple, geometry: tuple
+    xp: Any, columns: Array, g: Array, group_channels: int, kernel: tuple, geometry: tuple
 ) -> Array:
     """The correlation of x with g from x's columns (either layout): w's shape
     (C_out, C/G, *kernel)."""
-    xp = backend.xp
     groups = geometry[3]
     batch, out_channels = g.shape[:2]
     out_size = g.shape[2:]
@@ -200,7 +198,7 @@ def _weight_product(
     if not _channels_last(group_channels, kernel, out_size):
         # one product per sample, summed
         grads = g.reshape(batch, groups, group_out, math.prod(out_size))  # (N, G, C_out/G, P)
-        out = backend.matmul(grads, columns.transpose(0, 1, 3, 2)).sum(axis=0)
+        out = xp.matmul(grads, columns.transpose(0, 1, 3, 2)).sum(axis=0)
         return out.reshape(out_channels, group_channels, *kernel)
     # g as rows (G, N P, C_out/G), rows ordered (*out_outer, N, out_w) as the columns'
     n = len(kernel)
@@ -209,7 +207,7 @@ def _weight_product(
     )
     rows = rows.reshape(groups, batch * math.prod(out_size), group_out)
     parts = [
-        backend.matmul(taps.transpose(0, 2, 1), rows)  # (G, k_w C/G, C_out/G)
+        xp.matmul(taps.transpose(0, 2, 1), rows)  # (G, k_w C/G, C_out/G)
         for taps in _outer_taps(columns, kernel, geometry, out_size)
     ]
     leading = math.prod(kernel[:-1])
@@ -265,7 +263,7 @@ class Convolution(Op):
         # recorded): k_w / stride_w copies of x channels last, prod(kernel) / prod(stride)
         # channels first (LeNet's two layers: 5 MiB each)
         ctx.save(x=x, w=w, columns=columns, geometry=geometry)
-        return _forward_product(ctx.backend, columns, w, x.shape[0], out_size, geometry)
+        return _forward_product(ctx.xp, columns, w, x.shape[0], out_size, geometry)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -367,7 +365,7 @@ def _flipped_correlation(backend: Any, g: Array, w: Array, geometry: tuple) -> A
         groups * group_channels, out_channels // groups, *w.shape[2:]
     )
     columns, out_size = _columns(backend, g, w.shape[2:], geometry)
-    return _forward_product(backend, columns, flipped, g.shape[0], out_size, geometry)
+    return _forward_product(xp, columns, flipped, g.shape[0], out_size, geometry)
 
 
 def _transposed_convolution(
@@ -408,7 +406,7 @@ def _transposed_convolution(
             slice(i * d, i * d + s * (o - 1) + 1, s)
             for i, d, s, o in zip(offset, dilation, stride, out_size)
         )
-        backend.matmul(rows, taps[tap], out=piece)
+        xp.matmul(rows, taps[tap], out=piece)
         pixels = piece[0] if groups == 1 else piece.transpose(1, 0, 2)
         padded[(slice(None), *target)] += pixels.reshape(batch, *out_size, channels)
     crop = tuple(slice(lo, lo + size) for (lo, _), size in zip(padding, in_size))
@@ -491,7 +489,7 @@ class ConvolutionWeight(Op):
         geometry = (stride, padding, dilation, groups)
         ctx.save(x=x, g=g, geometry=geometry, kernel=kernel)
         columns, _ = _columns(ctx.backend, x, kernel, geometry)
-        return _weight_product(ctx.backend, columns, g, x.shape[1] // groups, kernel, geometry)
+        return _weight_product(ctx.xp, columns, g, x.shape[1] // groups, kernel, geometry)
 
     @staticmethod
     def vjp(ctx: Node, b: Any) -> tuple:
@@ -538,7 +536,7 @@ class ConvolutionWeightFromColumns(ConvolutionWeight):
     ) -> Array:
         geometry = (stride, padding, dilation, groups)
         ctx.save(x=x, g=g, geometry=geometry, kernel=kernel)
-        return _weight_product(ctx.backend, columns, g, x.shape[1] // groups, kernel, geometry)
+        return _weight_product(ctx.xp, columns, g, x.shape[1] // groups, kernel, geometry)
 
     @staticmethod
     def vjp(ctx: Node, b: Any) -> tuple:

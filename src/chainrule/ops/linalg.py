@@ -150,18 +150,13 @@ def _linalg_call(ctx: Node, op_name: str, problem: str, function: Any, *arrays: 
 # ---- matrix products ------------------------------------------------------------------------
 
 
-def stacked_matmul(backend: Any, x: Array, y: Array) -> Array:
+def stacked_matmul(xp: Any, x: Array, y: Array) -> Array:
     """x @ y; a stack of matrices times one matrix (or one vector) is done as one product over
     all rows (one BLAS call instead of NumPy's loop over the stack)."""
     if x.ndim > 2 and y.ndim <= 2:
-        if y.ndim == 1:
-            rows = backend.xp.matmul(x.reshape(-1, x.shape[-1]), y)
-        else:
-            rows = backend.matmul(x.reshape(-1, x.shape[-1]), y)
+        rows = xp.matmul(x.reshape(-1, x.shape[-1]), y)
         return rows.reshape(x.shape[:-1] + y.shape[1:])
-    if x.ndim < 2 or y.ndim < 2:
-        return backend.xp.matmul(x, y)
-    return backend.matmul(x, y)
+    return xp.matmul(x, y)
 
 
 @holomorphic
@@ -175,7 +170,7 @@ class Matmul(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         ctx.save(x=x, y=y, display_name=_matmul_node_name(x.ndim, y.ndim))
-        return stacked_matmul(ctx.backend, x, y)
+        return stacked_matmul(ctx.xp, x, y)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:

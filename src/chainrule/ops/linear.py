@@ -42,7 +42,7 @@ class Linear(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, w: Array, b: Array | None = None) -> Array:
         ctx.save(x=x, w=w, display_name=_LINEAR_NODE_NAMES[min(x.ndim, 3), b is not None])
-        out = stacked_matmul(ctx.backend, x, w.T)
+        out = stacked_matmul(ctx.xp, x, w.T)
         if b is not None:
             out += b
         return out
@@ -99,7 +99,7 @@ class LinearWeightGrad(Op):
     def forward(ctx: Node, g: Array, x: Array) -> Array:
         ctx.save(g=g, x=x)
         rows = math.prod(g.shape[:-1])  # not -1: a layer with no inputs or outputs has size 0
-        return ctx.backend.matmul(g.reshape(rows, g.shape[-1]).T, x.reshape(rows, x.shape[-1]))
+        return ctx.xp.matmul(g.reshape(rows, g.shape[-1]).T, x.reshape(rows, x.shape[-1]))
 
     @classmethod
     def node_name(cls) -> str:
