@@ -731,7 +731,45 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self._last_lr = _group_values(self.optimizer, "lr")
 
 
-class OneCycleLR(LRScheduler):
+class _MomentumCycling:
+    """What OneCycleLR and CyclicLR share: the momentum (SGD's `momentum`, or Adam's beta1)
+    moved against the rate, between per-group bounds kept in the param groups."""
+
+    def _start_momentum_cycling(
+        self,
+        optimizer: Optimizer,
+        cycle_momentum: bool,
+        base_momentum: float | list[float],
+        max_momentum: float | list[float],
+        last_epoch: int,
+    ) -> tuple[list[float], list[float]]:
+        """Check the optimizer has a momentum, set each group's to its maximum (on a fresh
+        start) and keep the bounds in the groups; returns the (base, max) momentums per group."""
+        self.cycle_momentum = cycle_momentum
+        if not cycle_momentum:
+            return [], []
+        if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+            raise ValueError(
+                "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
+            )
+        self.use_beta1 = "betas" in optimizer.defaults
+        base_momentums = _per_group("base_momentum", optimizer, base_momentum)
+        max_momentums = _per_group("max_momentum", optimizer, max_momentum)
+        if last_epoch == -1:
+            for group, high, low in zip(optimizer.param_groups, max_momentums, base_momentums):
+                self._set_momentum(group, high)
+                group["max_momentum"] = high
+                group["base_momentum"] = low
+        return base_momentums, max_momentums
+
+    def _set_momentum(self, group: dict[str, Any], momentum: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (momentum, *group["betas"][1:])
+        else:
+            group["momentum"] = momentum
+
+
+class OneCycleLR(_MomentumCycling, LRScheduler):
     """The 1cycle policy (Smith and Topin, 2018): lr rises from max_lr / div_factor to max_lr over
     `pct_start` of `total_steps`, then falls to initial_lr / final_div_factor (cosine or linear);
     momentum (SGD's `momentum` or Adam's beta1) moves the opposite way when `cycle_momentum`.
@@ -843,27 +881,10 @@ class OneCycleLR(LRScheduler):
                 group["max_lr"] = group_max_lr
                 group["min_lr"] = group["initial_lr"] / final_div_factor
 
-        self.cycle_momentum = cycle_momentum
-        if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(
-                    "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
-                )
-            self.use_beta1 = "betas" in optimizer.defaults
-            max_momentums = _per_group("max_momentum", optimizer, max_momentum)
-            base_momentums = _per_group("base_momentum", optimizer, base_momentum)
-            if last_epoch == -1:
-                for group, high, low in zip(optimizer.param_groups, max_momentums, base_momentums):
-                    self._set_momentum(group, high)
-                    group["max_momentum"] = high
-                    group["base_momentum"] = low
+        self._start_momentum_cycling(
+            optimizer, cycle_momentum, base_momentum, max_momentum, last_epoch
+        )
         super().__init__(optimizer, last_epoch)
-
-    def _set_momentum(self, group: dict[str, Any], momentum: float) -> None:
-        if self.use_beta1:
-            group["betas"] = (momentum, *group["betas"][1:])
-        else:
-            group["momentum"] = momentum
 
     def _anneal(self, start: float, end: float, pct: float) -> float:
         if self._anneal_func_type == "cos":
@@ -907,7 +928,7 @@ def _phase(end_step: float, start_lr: str, end_lr: str, start_m: str, end_m: str
     }
 
 
-class CyclicLR(LRScheduler):
+class CyclicLR(_MomentumCycling, LRScheduler):
     """The cyclical learning rate policy (Smith, 2017): lr moves between `base_lr` and `max_lr`
     in triangles of `step_size_up` rising and `step_size_down` falling steps, the height scaled
     per cycle ('triangular': 1; 'triangular2': halved each cycle) or per step ('exp_range':
@@ -980,22 +1001,11 @@ class CyclicLR(LRScheduler):
         self._scale_fn_custom = scale_fn
         self.scale_mode = scale_mode
         self._init_scale_fn()
-        self.cycle_momentum = cycle_momentum
-        if cycle_momentum:
-            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-                raise ValueError(
-                    "optimizer must support momentum or beta1 with `cycle_momentum` option enabled"
-                )
-            self.use_beta1 = "betas" in optimizer.defaults
-            self.base_momentums = _per_group("base_momentum", optimizer, base_momentum)
-            self.max_momentums = _per_group("max_momentum", optimizer, max_momentum)
-            if last_epoch == -1:
-                for group, high, low in zip(
-                    optimizer.param_groups, self.max_momentums, self.base_momentums
-                ):
-                    self._set_momentum(group, high)
-                    group["max_momentum"] = high
-                    group["base_momentum"] = low
+        momentums = self._start_momentum_cycling(
+            optimizer, cycle_momentum, base_momentum, max_momentum, last_epoch
+        )
+        if cycle_momentum:  # kept on the scheduler, as PyTorch's CyclicLR does
+            self.base_momentums, self.max_momentums = momentums
         super().__init__(optimizer, last_epoch)
         self.base_lrs = base_lrs
 
@@ -1013,12 +1023,6 @@ class CyclicLR(LRScheduler):
         if self.mode == "exp_range":
             return self.gamma**x
         return 1.0
-
-    def _set_momentum(self, group: dict[str, Any], momentum: float) -> None:
-        if self.use_beta1:
-            group["betas"] = (momentum, *group["betas"][1:])
-        else:
-            group["momentum"] = momentum
 
     def get_lr(self) -> list[float]:
         cycle = _math.floor(1 + self.last_epoch / self.total_size)
