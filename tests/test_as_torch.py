@@ -274,3 +274,41 @@ def test_what_a_program_prints_about_its_tensors_reads_as_under_pytorch(tmp_path
     assert under_torch.returncode == 0, under_torch.stderr
     assert result.stdout == under_torch.stdout
     assert "torch.Size([1, 3])" in result.stdout
+
+
+def test_the_helper_modules_layer_code_imports_resolve_as_under_pytorch(tmp_path):
+    """Custom layers import torch.nn.modules.utils's _pair, annotate with torch.types and
+    torch.nn.common_types, pin attention kernels with torch.nn.attention and mark functions
+    with torch.compiler: under as_torch each runs and prints what PyTorch's prints."""
+    script = """
+        import torch
+        from torch.compiler import disable, is_compiling
+        from torch.nn.attention import SDPBackend, sdpa_kernel
+        from torch.nn.common_types import _size_2_t
+        from torch.nn.modules.utils import _pair, _triple, consume_prefix_in_state_dict_if_present
+        from torch.types import Number
+        from torch.utils.hooks import RemovableHandle
+
+        @disable
+        def scale(x: torch.Tensor, by: Number) -> torch.Tensor:
+            return x * by
+
+        def kernel(size: _size_2_t) -> tuple:
+            return _pair(size)
+
+        q = torch.arange(6.0).reshape(1, 2, 3) / 6
+        with sdpa_kernel([SDPBackend.MATH]):
+            out = torch.nn.functional.scaled_dot_product_attention(q, q, q)
+        state = {"module.weight": 1, "bias": 2}
+        consume_prefix_in_state_dict_if_present(state, "module.")
+        handle = torch.nn.Linear(2, 2).register_forward_hook(lambda *args: None)
+        print(kernel(3), kernel((1, 2)), _triple(2), state, is_compiling())
+        print(round(float(scale(out, 2).sum()), 4), isinstance(handle, RemovableHandle))
+    """
+    result = _run(tmp_path, script)
+    assert result.returncode == 0, result.stderr
+    under_torch = subprocess.run(
+        [sys.executable, str(tmp_path / "train.py")], capture_output=True, text=True, timeout=120
+    )
+    assert under_torch.returncode == 0, under_torch.stderr
+    assert result.stdout == under_torch.stdout

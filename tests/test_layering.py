@@ -103,7 +103,8 @@ LAYERS: list[tuple[str, set[str]]] = [
         "transforms and namespaces",
         {"func", "numpy", "linalg", "fft", "special", "testing", "autograd.functional", "cuda"}
         | {"amp", "cpu"}  # amp: autocast (ops.autocast) and GradScaler; cpu, cuda: amp's aliases
-        | {"accelerator", "random", "version"},  # torch.accelerator (cuda's), torch.random
+        | {"accelerator", "random", "version"}  # torch.accelerator (cuda's), torch.random
+        | {"types"},  # torch.types: the aliases PyTorch's signatures use
     ),
     # Probability distributions: Tensor math, ops.special and ops.linalg; never nn or optim.
     ("distributions", {"distributions"}),

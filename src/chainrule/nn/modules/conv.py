@@ -22,20 +22,9 @@ from chainrule.backend import device as Device
 from chainrule.backend.dtypes import dtype as DType
 from chainrule.nn import init
 from chainrule.nn.modules.module import Module
+from chainrule.nn.modules.utils import _ntuple, _reverse_repeat_tuple
 from chainrule.nn.parameter import Parameter
 from chainrule.ops import creation
-
-
-def _ntuple(n: int, value: Any) -> tuple:
-    if isinstance(value, (tuple, list)):
-        return tuple(value)
-    return (value,) * n
-
-
-def _reverse_repeat_tuple(values: tuple, n: int) -> tuple:
-    """(a, b) -> (b, b, a, a) for n=2: F.pad's last-dim-first order."""
-    return tuple(x for x in reversed(values) for _ in range(n))
-
 
 _VALID_PADDING_MODES = {"zeros", "reflect", "replicate", "circular"}
 
@@ -165,10 +154,10 @@ class _ConvLayer(_ConvNd):
         super().__init__(
             in_channels,
             out_channels,
-            _ntuple(n, kernel_size),
-            _ntuple(n, stride),
-            padding if isinstance(padding, str) else _ntuple(n, padding),
-            _ntuple(n, dilation),
+            _ntuple(n)(kernel_size),
+            _ntuple(n)(stride),
+            padding if isinstance(padding, str) else _ntuple(n)(padding),
+            _ntuple(n)(dilation),
             False,
             (0,) * n,
             groups,
@@ -331,12 +320,12 @@ class _ConvTransposeNd(_ConvNd):
         super().__init__(
             in_channels,
             out_channels,
-            _ntuple(n, kernel_size),
-            _ntuple(n, stride),
-            _ntuple(n, padding),
-            _ntuple(n, dilation),
+            _ntuple(n)(kernel_size),
+            _ntuple(n)(stride),
+            _ntuple(n)(padding),
+            _ntuple(n)(dilation),
             True,
-            _ntuple(n, output_padding),
+            _ntuple(n)(output_padding),
             groups,
             bias,
             padding_mode,

@@ -1,0 +1,56 @@
+"""torch.nn.attention: choosing the kernel behind `F.scaled_dot_product_attention`.
+
+PyTorch picks among fused kernels (flash, memory-efficient, cuDNN) and a reference "math" one;
+chainrule has one implementation, the math one, written in differentiable ops, so every
+backend choice runs it. `sdpa_kernel` accepts PyTorch's arguments and changes nothing, so code
+that pins a backend runs unchanged.
+
+>>> import chainrule
+>>> from chainrule.nn.attention import SDPBackend, sdpa_kernel
+>>> q = chainrule.ones(1, 2, 3)
+>>> with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
+...     out = chainrule.nn.functional.scaled_dot_product_attention(q, q, q)
+>>> out.shape
+chainrule.Size([1, 2, 3])
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+from collections.abc import Iterable, Iterator
+
+__all__ = ["SDPBackend", "sdpa_kernel"]
+
+
+class SDPBackend(enum.IntEnum):
+    """The kernels PyTorch's scaled_dot_product_attention may run (PyTorch's values)."""
+
+    ERROR = -1
+    MATH = 0
+    FLASH_ATTENTION = 1
+    EFFICIENT_ATTENTION = 2
+    CUDNN_ATTENTION = 3
+    OVERRIDEABLE = 4
+
+
+@contextlib.contextmanager
+def sdpa_kernel(
+    backends: SDPBackend | Iterable[SDPBackend], set_priority: bool = False
+) -> Iterator[None]:
+    """Run the block with scaled_dot_product_attention limited to `backends`: accepted, and a
+    no-op here (chainrule's one implementation is the math kernel).
+
+    Args:
+        backends (SDPBackend or list of SDPBackend): the kernels allowed.
+        set_priority (bool): whether the list's order is the order of preference.
+
+    Example:
+        >>> from chainrule.nn.attention import SDPBackend, sdpa_kernel
+        >>> with sdpa_kernel([SDPBackend.MATH]):
+        ...     pass
+    """
+    listed = [backends] if isinstance(backends, SDPBackend) else list(backends)
+    if not all(isinstance(backend, SDPBackend) for backend in listed):
+        raise TypeError(f"sdpa_kernel: backends must be SDPBackend values, got {listed}")
+    yield
