@@ -279,7 +279,8 @@ def test_what_a_program_prints_about_its_tensors_reads_as_under_pytorch(tmp_path
 def test_the_helper_modules_layer_code_imports_resolve_as_under_pytorch(tmp_path):
     """Custom layers import torch.nn.modules.utils's _pair, annotate with torch.types and
     torch.nn.common_types, pin attention kernels with torch.nn.attention and mark functions
-    with torch.compiler: under as_torch each runs and prints what PyTorch's prints."""
+    with torch.compiler, and profile with torch.autograd.profiler: under as_torch each runs and
+    prints what PyTorch's prints."""
     script = """
         import torch
         from torch.compiler import disable, is_compiling
@@ -304,6 +305,10 @@ def test_the_helper_modules_layer_code_imports_resolve_as_under_pytorch(tmp_path
         handle = torch.nn.Linear(2, 2).register_forward_hook(lambda *args: None)
         print(kernel(3), kernel((1, 2)), _triple(2), state, is_compiling())
         print(round(float(scale(out, 2).sum()), 4), isinstance(handle, RemovableHandle))
+        with torch.autograd.profiler.profile(record_shapes=True) as prof:
+            with torch.autograd.profiler.record_function("scaled"):
+                scale(out, 3)
+        print(len(prof.key_averages()) > 0, "scaled" in {row.key for row in prof.key_averages()})
     """
     result = _run(tmp_path, script)
     assert result.returncode == 0, result.stderr
