@@ -170,6 +170,10 @@ def install() -> None:
         )
     for torch_name, ours in ALIASES.items():
         sys.modules[torch_name] = importlib.import_module(ours)
+    for torch_name in ALIASES:  # `torch.autograd.profiler` as an attribute, as after import
+        parent, _, child = torch_name.rpartition(".")
+        if parent and not hasattr(sys.modules[parent], child):
+            setattr(sys.modules[parent], child, sys.modules[torch_name])
     set_display_namespace("torch")  # x.dtype prints torch.float32, x.shape torch.Size([...])
     if not any(isinstance(finder, _NoOtherTorch) for finder in sys.meta_path):
         sys.meta_path.insert(0, _NoOtherTorch())
