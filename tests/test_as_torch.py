@@ -309,6 +309,9 @@ def test_the_helper_modules_layer_code_imports_resolve_as_under_pytorch(tmp_path
             with torch.autograd.profiler.record_function("scaled"):
                 scale(out, 3)
         print(len(prof.key_averages()) > 0, "scaled" in {row.key for row in prof.key_averages()})
+        torch.serialization.add_safe_globals([complex])
+        with torch.serialization.safe_globals([divmod]):
+            print(complex in torch.serialization.get_safe_globals())
     """
     result = _run(tmp_path, script)
     assert result.returncode == 0, result.stderr

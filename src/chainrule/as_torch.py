@@ -127,6 +127,7 @@ ALIASES = {
     "torch.optim.sgd": "chainrule.optim.sgd",
     "torch.profiler": "chainrule.profiler",
     "torch.random": "chainrule.random",
+    "torch.serialization": "chainrule.serialization",
     "torch.special": "chainrule.special",
     "torch.testing": "chainrule.testing",
     "torch.types": "chainrule.types",

@@ -15,10 +15,12 @@ then renamed over the target, so a crash leaves either the old file or the new o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import struct
+from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 import safetensors
@@ -35,7 +37,15 @@ if TYPE_CHECKING:  # annotations only
 
     from chainrule.backend import device as Device
 
-__all__ = ["FileFormatError", "load", "save"]
+__all__ = [
+    "FileFormatError",
+    "add_safe_globals",
+    "clear_safe_globals",
+    "get_safe_globals",
+    "load",
+    "safe_globals",
+    "save",
+]
 
 _STRUCTURE_KEY = "chainrule"  # metadata entry holding the object's structure as JSON
 # safetensors' dtype names -> the element dtypes (little-endian, as the format stores them).
@@ -330,3 +340,76 @@ def _decode(node: Any, tensors: dict[str, Tensor]) -> Any:
     if kind == "tuple":
         return tuple(_decode(child, tensors) for child in content)
     raise ValueError(f"unknown node kind {kind!r}")
+
+
+# ---- torch.serialization's allowlist ---------------------------------------------------------
+#
+# PyTorch's weights-only loader unpickles only allowlisted globals, and scripts add their own
+# classes with add_safe_globals before torch.load. chainrule's loader unpickles nothing, so the
+# list changes no load; it is kept so code that sets and reads it runs unchanged.
+
+_safe_globals: list[Any] = []
+
+
+def add_safe_globals(safe_globals: list[Any]) -> None:
+    """Allow these classes and functions in weights-only loads (PyTorch's allowlist). chainrule
+    never unpickles, so they are recorded and change no load.
+
+    Args:
+        safe_globals (list): classes or functions, or (object, "module.name") pairs.
+
+    Example:
+        >>> from chainrule import serialization
+        >>> serialization.add_safe_globals([complex])
+        >>> complex in serialization.get_safe_globals()
+        True
+        >>> serialization.clear_safe_globals()
+    """
+    _safe_globals.extend(safe_globals)
+
+
+def get_safe_globals() -> list[Any]:
+    """The allowlist `add_safe_globals` built.
+
+    Returns:
+        list: the recorded classes and functions.
+
+    Example:
+        >>> from chainrule.serialization import get_safe_globals
+        >>> get_safe_globals()
+        []
+    """
+    return list(_safe_globals)
+
+
+def clear_safe_globals() -> None:
+    """Empty the allowlist.
+
+    Example:
+        >>> from chainrule.serialization import clear_safe_globals
+        >>> clear_safe_globals()
+    """
+    _safe_globals.clear()
+
+
+@contextlib.contextmanager
+def safe_globals(safe_globals: list[Any]) -> Iterator[None]:
+    """`add_safe_globals` for the block only.
+
+    Args:
+        safe_globals (list): classes or functions, or (object, "module.name") pairs.
+
+    Example:
+        >>> from chainrule.serialization import get_safe_globals, safe_globals
+        >>> with safe_globals([complex]):
+        ...     complex in get_safe_globals()
+        True
+        >>> get_safe_globals()
+        []
+    """
+    before = list(_safe_globals)
+    _safe_globals.extend(safe_globals)
+    try:
+        yield
+    finally:
+        _safe_globals[:] = before
