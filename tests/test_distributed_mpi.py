@@ -103,13 +103,27 @@ def test_every_collective_equals_the_local_reduction_of_all_ranks_inputs(ranks):
     assert len(counts) == 1, said
 
 
-def test_ddp_on_two_ranks_trains_as_one_process_on_the_whole_batch():
-    """5 SGD steps, each rank on half the batch: parameters within 1e-6 (float64) of one
-    process's, bit-identical across ranks after every step; one bucket, several, two dtypes."""
-    code, output = launch("ddp")
+@pytest.mark.parametrize(
+    "ranks, shared_memory", [(2, "1"), (3, "1"), (2, "0")], ids=["2", "3", "2-through-mpi"]
+)
+def test_ddp_on_several_ranks_trains_as_one_process_on_the_whole_batch(ranks, shared_memory):
+    """5 SGD steps, each rank on its part of the batch: parameters within 1e-6 (float64) of one
+    process's, bit-identical across ranks after every step; one bucket, several, two dtypes.
+    The buckets are memory the ranks share (their all-reduces move no message), or with
+    CHAINRULE_DISTRIBUTED_SHARED_MEMORY=0 private, all-reduced by MPI."""
+    code, output = launch("ddp", ranks, CHAINRULE_DISTRIBUTED_SHARED_MEMORY=shared_memory)
     assert code == 0, output
-    for text in reports(output, 2).values():
+    for text in reports(output, ranks).values():
         assert "parameters bit-identical across ranks" in text
+        assert f"buckets in shared memory: {shared_memory == '1'}" in text
+
+
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_all_reduces_of_shared_memory_equal_the_local_reduction(ranks):
+    code, output = launch("shared_memory", ranks)
+    assert code == 0, output
+    for text in reports(output, ranks).values():
+        assert "shared-memory all-reduces checked; the same bits on every rank" in text
 
 
 def test_batch_share_splits_global_batches_so_ddp_equals_one_process():
@@ -205,8 +219,9 @@ def test_ddp_communication_hooks_match_pytorchs_gloo_ddp(tmp_path):
         assert chainrule.equal(grad, unhooked) == (not compressed), name
 
 
-def test_a_rank_that_raises_stops_every_rank_with_an_error_naming_it():
-    code, output = launch("fault", timeout=30)
+@pytest.mark.parametrize("scenario", ["fault", "shared_fault"])
+def test_a_rank_that_raises_stops_every_rank_with_an_error_naming_it(scenario):
+    code, output = launch(scenario, timeout=30)
     assert code != 0
     assert "ValueError: rank one gives up" in output  # rank 1's own traceback
     assert "all_reduce: rank 1 failed (ValueError: rank one gives up); rank 0 stops too" in output

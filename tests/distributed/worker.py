@@ -303,10 +303,16 @@ def scenario_ddp() -> None:
         for to_none in (True, False)
     )
     assert views < 1e-6, views
+    model = DistributedDataParallel(make_regressor(0))
+    transport = model.process_group.transport
+    shared = all(
+        any(w.holds(bucket.flat._array) for w in getattr(transport, "_windows", []))
+        for bucket in model._buckets
+    )
     say(
         f"DDP matches one process: {many_buckets:.1e} (many buckets), {one_bucket:.1e} (one), "
         f"{two_dtypes:.1e} (float64 and float32 buckets), {views:.1e} (gradients as bucket "
-        "views); parameters bit-identical across ranks"
+        f"views); parameters bit-identical across ranks; buckets in shared memory: {shared}"
     )
 
 
@@ -703,6 +709,54 @@ def scenario_powersgd() -> None:
         assert chainrule.equal(compressed[1], plain[1]), "plain all-reduce before iteration 2"
         assert not chainrule.equal(compressed[-1], plain[-1]), "rank 1 compressed nothing"
     say(f"PowerSGD: full rank equals plain DDP ({gap:.1e}); rank 1 identical across ranks")
+
+
+SHARED_DTYPES = [chainrule.float32, chainrule.float64, chainrule.uint8, chainrule.int32]
+
+
+def shared_tensor(count: int, dtype: chainrule.dtype) -> chainrule.Tensor:
+    """A tensor over memory every rank maps (as DDP's buckets are), from the default group."""
+    group = dist.process_group.resolve_group(None, "shared_tensor")
+    array = group.shared_array(count, chainrule.empty(0, dtype=dtype)._array.dtype)
+    assert array is not None, "the ranks of one machine share memory"
+    return chainrule.Tensor._from_array(array, chainrule.empty(0)._backend)
+
+
+def scenario_shared_memory() -> None:
+    """All-reduces of shared memory: each op and dtype against the local reduction (a block
+    boundary and parts smaller than the ranks included), the same bits on every rank, and with
+    two ranks the same bits as MPI's own all-reduce of random floats."""
+    rank, size = dist.get_rank(), dist.get_world_size()
+    checks = 0
+    for count in (1, size + 1, 3 * 16384 + 5):
+        for dtype in SHARED_DTYPES:
+            everyone = [inputs_of(r, dtype, (count,), salt=count) for r in range(size)]
+            for op in ops_for(dtype)[:5]:
+                tensor = shared_tensor(count, dtype)
+                tensor.copy_(everyone[rank])
+                dist.all_reduce(tensor, op=op)
+                expected = expected_reduction(op, everyone, dtype)
+                same(tensor, expected, f"shared all_reduce {op} {dtype} of {count}")
+                checks += 1
+    noise = chainrule.randn(50_000, generator=chainrule.Generator().manual_seed(rank))
+    shared, private = shared_tensor(noise.numel(), noise.dtype), noise.clone()
+    shared.copy_(noise)
+    dist.all_reduce(shared, async_op=True).wait()
+    dist.all_reduce(private)
+    assert size > 2 or chainrule.equal(shared, private), "two ranks: MPI's bits"
+    everyone = [chainrule.zeros_like(shared) for _ in range(size)]
+    dist.all_gather(everyone, shared)
+    assert all(chainrule.equal(t, everyone[0]) for t in everyone), "ranks differ"
+    say(f"{checks} shared-memory all-reduces checked; the same bits on every rank")
+
+
+def scenario_shared_fault() -> None:
+    """Rank 1 fails while rank 0 waits in an all-reduce of shared memory."""
+    tensor = shared_tensor(4, chainrule.float32)
+    if dist.get_rank() == 1:
+        raise ValueError("rank one gives up")
+    dist.all_reduce(tensor)
+    say("not reached")
 
 
 def scenario_fault() -> None:

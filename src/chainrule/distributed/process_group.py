@@ -136,6 +136,12 @@ class ProcessGroup:
                         rank,
                     )
 
+    def shared_array(self, count: int, dtype: Any) -> Any:
+        """A zeroed flat host array of `count` elements that every rank of the group maps, so
+        that its all-reduces move no message (transport.SharedWindow), or None where that
+        cannot help (one process, ranks on several nodes). Collective: every rank asks alike."""
+        return self.transport.shared_array(count, dtype)
+
     def check_same_call(self, label: str, description: str) -> None:
         """In debug mode, make sure every rank called the same collective on the same shapes
         and dtypes; raise DistError on every rank, naming them, if not."""

@@ -115,6 +115,9 @@ class LocalTransport:
     def allgather_bytes(self, payload: bytes, wait: Callable[[list], None]) -> list[bytes]:
         return [payload]
 
+    def shared_array(self, count: int, dtype: Any) -> None:
+        return None  # one process: nothing to share
+
     def broadcast_bytes(self, payload: bytes | None, root: int, wait: Callable) -> bytes:
         return payload or b""
 
@@ -254,6 +257,106 @@ class Joining:
         self.comm.Abort(code)
 
 
+# Elements of each block a rank combines in a shared all-reduce: its part of every rank's segment
+# (read) and its result (written to every segment) stay in the core's cache between the two.
+_SHARED_BLOCK = 16384
+# The reductions a shared all-reduce does itself (NumPy ufuncs on the segments), on dtypes whose
+# arithmetic NumPy does as MPI would; 16-bit floats and the rest go through MPI.
+_SHARED_COMBINERS = {"sum": "add", "prod": "multiply", "max": "maximum", "min": "minimum"}
+SHARED_MEMORY_VARIABLE = "CHAINRULE_DISTRIBUTED_SHARED_MEMORY"
+
+
+class SharedWindow:
+    """An MPI-3 shared-memory window over the ranks of one node (MPI_Win_allocate_shared): each
+    rank's segment is a flat array that every other rank of the node maps too, so an all-reduce
+    of it needs no message at all: each rank combines 1/n of the elements straight from the n
+    segments and writes the result into all of them (see SharedAllreduce).
+
+    The window has a communicator of its own, so the barriers of two windows' all-reduces in
+    flight at once never match each other. It is never freed before MPI_Finalize (at exit):
+    freeing is collective and would unmap arrays that tensors (a DDP bucket's views, a `.grad`)
+    may still hold, so a window lives as long as the process."""
+
+    def __init__(self, mpi: Any, node: Any, count: int, dtype: Any) -> None:
+        self.comm = node.Dup()
+        itemsize = dtype.itemsize
+        self.win = mpi.Win.Allocate_shared(count * itemsize, itemsize, comm=self.comm)
+        xp = numpy_backend.xp
+        self.segments = [
+            xp.frombuffer(self.win.Shared_query(rank)[0], dtype=dtype, count=count)
+            for rank in range(self.comm.Get_size())
+        ]
+        self.rank = self.comm.Get_rank()
+        self.mine = self.segments[self.rank]
+        self.mine[...] = 0
+        self.win.Lock_all()  # one passive epoch for good: Sync() orders loads and stores
+        self.busy = False
+
+    def holds(self, buffer: Any) -> bool:
+        """Whether `buffer` is exactly this rank's segment (not a part of it, not a copy)."""
+        mine = self.mine
+        return (
+            getattr(buffer, "__array_interface__", None) is not None
+            and buffer.__array_interface__["data"][0] == mine.__array_interface__["data"][0]
+            and buffer.size == mine.size
+            and buffer.dtype == mine.dtype
+        )
+
+
+class SharedAllreduce:
+    """An all-reduce of a shared window as a request whose `Test()` moves it on (so the one
+    wait loop keeps its timeout and fault checks): a barrier (every segment holds its rank's
+    input), then this rank combines its part of the elements from every segment, in blocks,
+    and writes the result into every segment, then a second barrier (every segment holds the
+    whole result). Each part is combined once, by one rank, so every rank ends with the same
+    bits; with two ranks they are MPI's, since a + b == b + a exactly."""
+
+    def __init__(self, window: SharedWindow, op: str) -> None:
+        if window.busy:
+            raise RuntimeError("chainrule.distributed: a shared all-reduce is already in flight")
+        window.busy = True
+        self._window = window
+        self._combine = getattr(numpy_backend.xp, _SHARED_COMBINERS[op])
+        window.win.Sync()
+        self._barrier = window.comm.Ibarrier()
+        self._combined = False
+        self._done = False
+
+    def Test(self) -> bool:  # noqa: N802 - mpi4py's spelling
+        if self._done:
+            return True
+        if not self._barrier.Test():
+            return False
+        window = self._window
+        if not self._combined:
+            window.win.Sync()
+            self._combine_part()
+            window.win.Sync()
+            self._combined = True
+            self._barrier = window.comm.Ibarrier()
+            if not self._barrier.Test():
+                return False
+        window.win.Sync()
+        window.busy = False
+        self._done = True
+        return True
+
+    def _combine_part(self) -> None:
+        window = self._window
+        mine, segments = window.mine, window.segments
+        others = [segment for rank, segment in enumerate(segments) if rank != window.rank]
+        count, ranks = mine.size, len(segments)
+        start, stop = count * window.rank // ranks, count * (window.rank + 1) // ranks
+        with quiet_float_errors():  # an overflow to inf is a result, as in MPI
+            for low in range(start, stop, _SHARED_BLOCK):
+                high = min(low + _SHARED_BLOCK, stop)
+                result = mine[low:high]
+                for other in others:
+                    self._combine(result, other[low:high], out=result)
+                for other in others:
+                    other[low:high] = result
+
+
 class MPITransport:
     """Collectives on an MPI communicator (a duplicate of the caller's, so chainrule's traffic
     never matches a user's own MPI messages). The world's transport (`notices=True`) has a
@@ -283,6 +386,8 @@ class MPITransport:
             "lxor": mpi.LXOR,
         }
         self._native_half = _has_native_half(mpi)
+        self._node: Any = None  # the ranks' node communicator, once asked; False: several nodes
+        self._windows: list[SharedWindow] = []
 
     def _message(self, buffer: Any) -> Any:
         """`buffer` as mpi4py takes it: the array itself, or, for a 16-bit float MPI has no
@@ -309,8 +414,35 @@ class MPITransport:
         return _HALF_OPS[key]
 
     def allreduce(self, buffer: Any, op: str) -> Any:
+        if op in _SHARED_COMBINERS and self._windows:
+            for window in self._windows:
+                if window.holds(buffer):
+                    return SharedAllreduce(window, op)
         mpi_op = self._op(buffer, op)
         return self.comm.Iallreduce(self.mpi.IN_PLACE, self._message(buffer), op=mpi_op)
+
+    def shared_array(self, count: int, dtype: Any) -> Any:
+        """A zeroed flat array of `count` elements in memory every rank maps (collective: every
+        rank must ask, in the same order), whose all-reduces need no message; None where that
+        cannot help: one rank, ranks on several nodes, a dtype MPI should combine (16-bit
+        floats, bool), or CHAINRULE_DISTRIBUTED_SHARED_MEMORY=0 (read when asked)."""
+        if os.environ.get(SHARED_MEMORY_VARIABLE, "1") == "0" or self.size == 1 or count == 0:
+            return None
+        dtype = numpy_backend.xp.dtype(dtype)
+        if dtype.kind not in "fiu" or (dtype.kind == "f" and dtype.itemsize < 4):
+            return None
+        if self._node is None:
+            node = self.comm.Split_type(self.mpi.COMM_TYPE_SHARED)
+            if node.Get_size() == self.size:
+                self._node = node
+            else:
+                node.Free()
+                self._node = False
+        if self._node is False:
+            return None
+        window = SharedWindow(self.mpi, self._node, count, dtype)
+        self._windows.append(window)
+        return window.mine
 
     def broadcast(self, buffer: Any, root: int) -> Any:
         return self.comm.Ibcast(self._message(buffer), root=root)
@@ -429,5 +561,10 @@ class MPITransport:
 
     def free(self) -> None:
         """Free the collectives' communicator. The notices' one stays to MPI_Finalize: a notice
-        may still arrive, and freeing a communicator with unreceived messages is an error."""
+        may still arrive, and freeing a communicator with unreceived messages is an error.
+        Shared windows stay too (see SharedWindow); only the node communicator goes."""
+        if self._node:
+            self._node.Free()
+        self._node = None
+        self._windows = []
         self.comm.Free()

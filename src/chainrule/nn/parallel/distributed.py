@@ -62,7 +62,7 @@ class _Bucket:
 
     __slots__ = ("params", "slots", "flat", "views", "pending", "ready", "work", "future")
 
-    def __init__(self, params: list[Parameter]) -> None:
+    def __init__(self, params: list[Parameter], group: ProcessGroup) -> None:
         self.params = params
         self.slots: list[tuple[int, int]] = []  # (start, stop) of each parameter in `flat`
         start = 0
@@ -70,8 +70,13 @@ class _Bucket:
             self.slots.append((start, start + param.numel()))
             start += param.numel()
         first = params[0]
-        array = first._backend.xp.zeros(start, dtype=first._array.dtype)
-        self.flat = Tensor._from_array(array, first._backend)
+        backend, dtype = first._backend, first._array.dtype
+        # In host memory, a bucket the ranks of a node share: its all-reduce is then a sum
+        # straight out of the ranks' buckets, without MPI's copies (about half the time).
+        array = group.shared_array(start, dtype) if backend.host_memory else None
+        if array is None:
+            array = backend.xp.zeros(start, dtype=dtype)
+        self.flat = Tensor._from_array(array, backend)
         # Each parameter's part of `flat`, in its shape: its .grad with gradient_as_bucket_view.
         self.views = [
             Tensor._from_array(array[a:b].reshape(p.shape), first._backend)
@@ -89,7 +94,9 @@ class _Bucket:
         self.future = None
 
 
-def _assign_buckets(params: list[Parameter], caps: tuple[int, int]) -> list[_Bucket]:
+def _assign_buckets(
+    params: list[Parameter], caps: tuple[int, int], group: ProcessGroup
+) -> list[_Bucket]:
     """Buckets over `params` (already in reverse registration order), one dtype and device
     each; a bucket closes once it holds at least its cap in bytes (the first cap, then the
     second), as PyTorch's compute_bucket_assignment_by_size."""
@@ -109,7 +116,7 @@ def _assign_buckets(params: list[Parameter], caps: tuple[int, int]) -> list[_Buc
         if sizes[key] >= cap:
             closed[key] = closed.get(key, 0) + 1
             del open_buckets[key]
-    return [_Bucket(members) for members in order]
+    return [_Bucket(members, group) for members in order]
 
 
 class DistributedDataParallel(Module):
@@ -173,7 +180,7 @@ class DistributedDataParallel(Module):
         if init_sync:
             self._verify_shapes(params)
             self._broadcast(list(module.parameters()) + self._buffers_to_sync(init_sync_buffers))
-        self._buckets = _assign_buckets(params[::-1], (first_cap, self.bucket_bytes_cap))
+        self._buckets = _assign_buckets(params[::-1], (first_cap, self.bucket_bytes_cap), group)
         self._where: dict[int, tuple[int, int]] = {}
         for bucket_index, bucket in enumerate(self._buckets):
             for slot, param in enumerate(bucket.params):
