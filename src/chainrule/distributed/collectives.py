@@ -223,6 +223,23 @@ def all_reduce(
     return _start(found, label, [request], finish, async_op, [tensor])
 
 
+def shared_sum(
+    tensor: Tensor, own_part: Callable[[int, int, Any], None], group: Any = None
+) -> Work | None:
+    """Start a sum (async) of `tensor`, a flat tensor over ProcessGroup.shared_array's memory,
+    whose own part (transport.shared_part) this rank has not written: `own_part(start, stop,
+    out)` writes this rank's input for those elements into `out` when the sum needs them.
+    DDP's buckets: it saves copying that part of each gradient in."""
+    label = "all_reduce"
+    found = resolve_group(group, label)
+    if found is None:
+        return None
+    found.check_same_call(label, f"{_describe(tensor)}, op=SUM")
+    host = _Host(tensor)
+    request = found.transport.allreduce(host.buffer, "sum", own_part)
+    return _start(found, label, [request], host.store, True, [tensor])
+
+
 def _root(
     label: str, found: ProcessGroup, rank: int | None, group_rank: int | None, name: str = "src"
 ) -> int:

@@ -80,7 +80,11 @@ class LocalTransport:
     failure = None  # no other rank to fail or leave (read only)
     departed: dict[int, float] = {}
 
-    def allreduce(self, buffer: Any, op: str) -> DoneRequest:
+    def allreduce(
+        self, buffer: Any, op: str, own_part: Callable[[int, int, Any], None] | None = None
+    ) -> DoneRequest:
+        if own_part is not None:  # the whole buffer is this rank's part
+            own_part(0, buffer.size, buffer)
         return DONE
 
     def broadcast(self, buffer: Any, root: int) -> DoneRequest:
@@ -266,6 +270,12 @@ _SHARED_COMBINERS = {"sum": "add", "prod": "multiply", "max": "maximum", "min": 
 SHARED_MEMORY_VARIABLE = "CHAINRULE_DISTRIBUTED_SHARED_MEMORY"
 
 
+def shared_part(count: int, rank: int, size: int) -> tuple[int, int]:
+    """The elements [start, stop) of a shared all-reduce of `count` that `rank` of `size`
+    combines (and so reads from every rank's segment)."""
+    return count * rank // size, count * (rank + 1) // size
+
+
 class SharedWindow:
     """An MPI-3 shared-memory window over the ranks of one node (MPI_Win_allocate_shared): each
     rank's segment is a flat array that every other rank of the node maps too, so an all-reduce
@@ -309,14 +319,21 @@ class SharedAllreduce:
     input), then this rank combines its part of the elements from every segment, in blocks,
     and writes the result into every segment, then a second barrier (every segment holds the
     whole result). Each part is combined once, by one rank, so every rank ends with the same
-    bits; with two ranks they are MPI's, since a + b == b + a exactly."""
+    bits; with two ranks they are MPI's, since a + b == b + a exactly.
 
-    def __init__(self, window: SharedWindow, op: str) -> None:
+    `own_part(start, stop, out)`, if given, writes this rank's input for elements start:stop of
+    its own part into `out`, block by block as the combination needs it: a caller that leaves
+    that part of its segment unwritten (it is read by no other rank) saves copying it in."""
+
+    def __init__(
+        self, window: SharedWindow, op: str, own_part: Callable[[int, int, Any], None] | None
+    ) -> None:
         if window.busy:
             raise RuntimeError("chainrule.distributed: a shared all-reduce is already in flight")
         window.busy = True
         self._window = window
         self._combine = getattr(numpy_backend.xp, _SHARED_COMBINERS[op])
+        self._own_part = own_part
         window.win.Sync()
         self._barrier = window.comm.Ibarrier()
         self._combined = False
@@ -345,12 +362,14 @@ class SharedAllreduce:
         window = self._window
         mine, segments = window.mine, window.segments
         others = [segment for rank, segment in enumerate(segments) if rank != window.rank]
-        count, ranks = mine.size, len(segments)
-        start, stop = count * window.rank // ranks, count * (window.rank + 1) // ranks
+        start, stop = shared_part(mine.size, window.rank, len(segments))
+        own_part = self._own_part
         with quiet_float_errors():  # an overflow to inf is a result, as in MPI
             for low in range(start, stop, _SHARED_BLOCK):
                 high = min(low + _SHARED_BLOCK, stop)
                 result = mine[low:high]
+                if own_part is not None:
+                    own_part(low, high, result)
                 for other in others:
                     self._combine(result, other[low:high], out=result)
                 for other in others:
@@ -413,11 +432,17 @@ class MPITransport:
             _HALF_OPS[key] = self.mpi.Op.Create(half_combiner(buffer.dtype, op), commute=True)
         return _HALF_OPS[key]
 
-    def allreduce(self, buffer: Any, op: str) -> Any:
+    def allreduce(
+        self, buffer: Any, op: str, own_part: Callable[[int, int, Any], None] | None = None
+    ) -> Any:
+        """Combine `buffer` over the ranks, in place: an MPI all-reduce, or for this rank's
+        segment of a shared window, a SharedAllreduce (`own_part`: see there)."""
         if op in _SHARED_COMBINERS and self._windows:
             for window in self._windows:
                 if window.holds(buffer):
-                    return SharedAllreduce(window, op)
+                    return SharedAllreduce(window, op, own_part)
+        if own_part is not None:
+            raise ValueError("allreduce: own_part needs a segment of a shared window")
         mpi_op = self._op(buffer, op)
         return self.comm.Iallreduce(self.mpi.IN_PLACE, self._message(buffer), op=mpi_op)
 

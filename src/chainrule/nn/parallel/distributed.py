@@ -27,6 +27,7 @@ gradient contribute zeros, and those unused on every rank keep their `.grad` unt
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import warnings
 import weakref
@@ -46,7 +47,9 @@ from chainrule.distributed import (
     broadcast,
 )
 from chainrule.distributed.algorithms.ddp_comm_hooks import default_hooks
+from chainrule.distributed.collectives import shared_sum
 from chainrule.distributed.process_group import resolve_group
+from chainrule.distributed.transport import shared_part
 from chainrule.futures import Future
 from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
@@ -60,7 +63,18 @@ _PREFIX = "module."
 class _Bucket:
     """Parameters of one dtype whose gradients travel together in one flat array."""
 
-    __slots__ = ("params", "slots", "flat", "views", "pending", "ready", "work", "future")
+    __slots__ = (
+        "params",
+        "slots",
+        "flat",
+        "views",
+        "pending",
+        "ready",
+        "work",
+        "future",
+        "own",
+        "deferred",
+    )
 
     def __init__(self, params: list[Parameter], group: ProcessGroup) -> None:
         self.params = params
@@ -74,6 +88,11 @@ class _Bucket:
         # In host memory, a bucket the ranks of a node share: its all-reduce is then a sum
         # straight out of the ranks' buckets, without MPI's copies (about half the time).
         array = group.shared_array(start, dtype) if backend.host_memory else None
+        # Shared: the elements this rank sums for everyone. Its gradients' values there are
+        # read by no other rank, so they are not copied in: `deferred` keeps each parameter's
+        # flat gradient until the sum reads them (fill_own_part).
+        self.own = None if array is None else shared_part(start, group.rank(), group.size())
+        self.deferred: list[Any] = [None] * len(params)
         if array is None:
             array = backend.xp.zeros(start, dtype=dtype)
         self.flat = Tensor._from_array(array, backend)
@@ -90,8 +109,23 @@ class _Bucket:
     def reset(self) -> None:
         self.pending = len(self.params)
         self.ready = [False] * len(self.params)
+        self.deferred = [None] * len(self.params)
         self.work = None
         self.future = None
+
+    def fill_own_part(self, start: int, stop: int, out: Any, scale: float) -> None:
+        """Write this rank's gradients for elements start:stop of its own part, times `scale`,
+        into `out` (zeros for a parameter without one)."""
+        xp = self.flat._backend.xp
+        for (first, last), gradient in zip(self.slots, self.deferred):
+            low, high = max(first, start), min(last, stop)
+            if low >= high:
+                continue
+            target = out[low - start : high - start]
+            if gradient is None:
+                target[...] = 0
+            else:
+                xp.multiply(gradient[low - first : high - first], scale, out=target)
 
 
 def _assign_buckets(
@@ -297,7 +331,19 @@ class DistributedDataParallel(Module):
                 part[...] = grad._array.reshape(-1)
         else:  # divided by the world size on the way in: the all-reduce sums to the average
             xp = bucket.flat._backend.xp
-            xp.multiply(grad._array.reshape(-1), 1 / self.process_group.size(), out=part)
+            gradient = grad._array.reshape(-1)
+            scale = 1 / self.process_group.size()
+            if bucket.own is None:
+                xp.multiply(gradient, scale, out=part)
+            else:  # only what other ranks sum; this rank's own part waits for the sum
+                own_start, own_stop = bucket.own
+                low, high = max(start, own_start), min(stop, own_stop)
+                if low >= high:
+                    xp.multiply(gradient, scale, out=part)
+                else:
+                    bucket.deferred[slot] = gradient
+                    xp.multiply(gradient[: low - start], scale, out=part[: low - start])
+                    xp.multiply(gradient[high - start :], scale, out=part[high - start :])
         if grad is not None and self.gradient_as_bucket_view and grad is not view:
             param.grad = view  # from now on backward accumulates in place
         bucket.ready[slot] = True
@@ -307,7 +353,14 @@ class DistributedDataParallel(Module):
         buckets = self._buckets
         while self._next_bucket < len(buckets) and buckets[self._next_bucket].pending == 0:
             bucket = buckets[self._next_bucket]
-            if self._comm_hook is None:
+            if self._comm_hook is None and bucket.own is not None:
+                scale = 1 / self.process_group.size()
+                bucket.work = shared_sum(
+                    bucket.flat,
+                    functools.partial(bucket.fill_own_part, scale=scale),
+                    self.process_group,
+                )
+            elif self._comm_hook is None:
                 bucket.work = all_reduce(bucket.flat, group=self.process_group, async_op=True)
             else:
                 bucket.future = self._run_comm_hook(self._next_bucket)
