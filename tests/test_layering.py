@@ -57,7 +57,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     # conj, real, imag and the holomorphic variants every family's complex operands run.
     ("ops: complex numbers", {"ops.complex"}),
     ("ops: shape and broadcasting", {"ops.shape"}),
-    ("ops: creation", {"ops.creation"}),
+    ("ops: creation", {"ops.creation", "ops.ranges"}),
     ("ops: elementwise", {"ops.elementwise"}),
     ("ops: indexing", {"ops.indexing"}),
     ("ops: in-place writes through views (CopySlices)", {"ops.views"}),

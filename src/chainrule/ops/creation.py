@@ -25,6 +25,7 @@ from chainrule.backend import (
 from chainrule.backend import device as Device
 from chainrule.backend.dtypes import as_dtype
 from chainrule.errors import BackendError, DomainError, DTypeError, ShapeError
+from chainrule.ops import ranges
 from chainrule.ops.arguments import normalize_size
 from chainrule.ops.op import Op, ToDevice, apply
 from chainrule.ops.shape import broadcast_shapes
@@ -484,8 +485,12 @@ def arange(
         dtype = dtypes.int64 if is_integral else dtypes.get_default_dtype()
     backend = backend_for_device(device)
     target = as_dtype(dtype).numpy
+    if target.kind == "f" and target.itemsize in (4, 8):  # PyTorch's rounding (ops/ranges.py)
+        count = math.ceil((last - first) / spacing)
+        values = ranges.arange_values(backend.xp, first, spacing, count, target)
+        return _finish(values, requires_grad)
     values = backend.xp.arange(
-        _plain(start), _plain(end), _plain(step), dtype="float64" if target.kind in "fV" else None
+        first, last, spacing, dtype="float64" if target.kind in "fV" else None
     )
     return _finish(values.astype(target), requires_grad)
 
@@ -579,7 +584,12 @@ def linspace(
     """
     backend = backend_for_device(device)
     target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
-    values = backend.xp.linspace(_plain(start), _plain(end), steps).astype(target)
+    first, last = _plain(start), _plain(end)
+    real = not (isinstance(first, complex) or isinstance(last, complex))
+    if steps > 0 and real and (target.kind in "iu" or target.itemsize in (4, 8)):
+        values = ranges.linspace_values(backend.xp, first, last, steps, target)
+        return _finish(values, requires_grad)
+    values = backend.xp.linspace(first, last, steps).astype(target)
     return _finish(values, requires_grad)
 
 
