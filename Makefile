@@ -22,7 +22,7 @@ $(STAMP_BASE): pyproject.toml | $(BIN)/python
 	touch $@
 
 $(STAMP_TEST): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test,demo,mpi,docs,fast]"
+	$(BIN)/python -m pip install --quiet -e ".[test,demo,mpi,docs,fast,tensorboard]"
 	$(BIN)/python -m compileall -q src/chainrule
 	@$(MAKE) --no-print-directory graphviz-binary
 	touch $@

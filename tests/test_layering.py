@@ -138,6 +138,7 @@ LAZY_IMPORTS = {
     "mpi4py": "optional: distributed training",
     "graphviz": "optional: graph pictures",
     "matplotlib": "optional: training curves",
+    "PIL": "optional: TensorBoard images (Pillow, which matplotlib brings)",
     "tqdm": "optional: progress bars",
     "sklearn": "optional: the bundled digits data",
     "scipy": "optional: float64 erf/erfc, chainrule.special's kernels (backend/special.py)",

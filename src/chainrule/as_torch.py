@@ -139,6 +139,9 @@ ALIASES = {
     "torch.utils.data.distributed": "chainrule.data.distributed",
     "torch.utils.data.sampler": "chainrule.data.sampler",
     "torch.utils.hooks": "chainrule.utils.hooks",
+    "torch.utils.tensorboard": "chainrule.utils.tensorboard",
+    "torch.utils.tensorboard.summary": "chainrule.utils.tensorboard.summary",
+    "torch.utils.tensorboard.writer": "chainrule.utils.tensorboard.writer",
     "torch.version": "chainrule.version",
 }
 
