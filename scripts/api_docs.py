@@ -31,6 +31,7 @@ NAMESPACES = (
     "chainrule.fft",
     "chainrule.data",
     "chainrule.utils",
+    "chainrule.utils.tensorboard",
     "chainrule.testing",
     "chainrule.cuda",
     "chainrule.numpy",

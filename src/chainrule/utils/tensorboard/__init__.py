@@ -5,6 +5,6 @@ importing this module without it raises ImportError saying so.
 """
 
 from chainrule.utils.tensorboard import summary
-from chainrule.utils.tensorboard.writer import FileWriter, SummaryWriter
+from chainrule.utils.tensorboard.writer import SummaryWriter
 
-__all__ = ["FileWriter", "SummaryWriter", "summary"]
+__all__ = ["SummaryWriter", "summary"]

@@ -12,12 +12,14 @@ import os
 import socket
 import time
 import warnings
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from tensorboard.compat.proto.event_pb2 import Event, SessionLog
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
+from chainrule._tensor import Tensor
 from chainrule.utils.tensorboard import summary
 
 
@@ -58,11 +60,22 @@ class SummaryWriter:
     runs`). PyTorch's API; events are written asynchronously, and `flush()` or `close()` (or
     leaving a `with` block) makes sure they are on disk.
 
-    >>> import tempfile
-    >>> from chainrule.utils.tensorboard import SummaryWriter
-    >>> with SummaryWriter(tempfile.mkdtemp()) as writer:
-    ...     for step in range(3):
-    ...         writer.add_scalar("loss", 1.0 / (step + 1), step)
+    Args:
+        log_dir (str, optional): where the event files go; default
+            `runs/<month><day>_<hour>-<minute>-<second>_<host><comment>`.
+        comment (str): appended to the default `log_dir`.
+        purge_step (int, optional): a restarted run: TensorBoard drops the events logged at
+            and after this step by the earlier run.
+        max_queue (int): events held before they are written.
+        flush_secs (int): at most this long between writes.
+        filename_suffix (str): appended to the event files' names.
+
+    Example:
+        >>> import tempfile
+        >>> from chainrule.utils.tensorboard import SummaryWriter
+        >>> with SummaryWriter(tempfile.mkdtemp()) as writer:
+        ...     for step in range(3):
+        ...         writer.add_scalar("loss", 1.0 / (step + 1), step)
     """
 
     def __init__(
@@ -103,24 +116,27 @@ class SummaryWriter:
         return self.file_writer
 
     def get_logdir(self) -> str:
+        """The directory of the event files."""
         return self.log_dir
 
     def add_scalar(
         self,
         tag: str,
-        scalar_value: Any,
+        scalar_value: Tensor | float,
         global_step: int | None = None,
         walltime: float | None = None,
         new_style: bool = False,
         double_precision: bool = False,
     ) -> None:
+        """One value of the series `tag` at `global_step` (a one-element tensor or a number);
+        `new_style` logs it as a tensor (float64 with `double_precision`)."""
         proto = summary.scalar(tag, scalar_value, new_style, double_precision)
         self._get_file_writer().add_summary(proto, global_step, walltime)
 
     def add_scalars(
         self,
         main_tag: str,
-        tag_scalar_dict: dict[str, Any],
+        tag_scalar_dict: dict[str, Tensor | float],
         global_step: int | None = None,
         walltime: float | None = None,
     ) -> None:
@@ -141,12 +157,14 @@ class SummaryWriter:
     def add_histogram(
         self,
         tag: str,
-        values: Any,
+        values: Tensor | object,
         global_step: int | None = None,
-        bins: Any = "tensorflow",
+        bins: str | int | object = "tensorflow",
         walltime: float | None = None,
         max_bins: int | None = None,
     ) -> None:
+        """The distribution of `values` at `global_step`: over TensorFlow's exponential
+        buckets by default, else NumPy's `bins` (a count, edges, or a rule such as 'auto')."""
         if isinstance(bins, str) and bins == "tensorflow":
             bins = self.default_bins
         proto = summary.histogram(tag, values, bins, max_bins)
@@ -160,11 +178,12 @@ class SummaryWriter:
         num: int,
         sum: float,  # noqa: A002
         sum_squares: float,
-        bucket_limits: Any,
-        bucket_counts: Any,
+        bucket_limits: Sequence[float],
+        bucket_counts: Sequence[float],
         global_step: int | None = None,
         walltime: float | None = None,
     ) -> None:
+        """A histogram from its statistics and buckets (each bucket's right edge and count)."""
         if len(bucket_limits) != len(bucket_counts):
             raise ValueError("len(bucket_limits) != len(bucket_counts), see the document.")
         proto = summary.histogram_raw(
@@ -179,23 +198,26 @@ class SummaryWriter:
         global_step: int | None = None,
         walltime: float | None = None,
     ) -> None:
+        """Text (markdown) for the text dashboard."""
         self._get_file_writer().add_summary(summary.text(tag, text_string), global_step, walltime)
 
     def add_image(
         self,
         tag: str,
-        img_tensor: Any,
+        img_tensor: Tensor | object,
         global_step: int | None = None,
         walltime: float | None = None,
         dataformats: str = "CHW",
     ) -> None:
+        """An image laid out as `dataformats` ('CHW', 'HWC', 'HW'): floats in [0, 1], or
+        uint8 in [0, 255]; one channel shows as grey."""
         proto = summary.image(tag, img_tensor, dataformats)
         self._get_file_writer().add_summary(proto, global_step, walltime)
 
     def add_images(
         self,
         tag: str,
-        img_tensor: Any,
+        img_tensor: Tensor | object,
         global_step: int | None = None,
         walltime: float | None = None,
         dataformats: str = "NCHW",
@@ -206,7 +228,7 @@ class SummaryWriter:
     def add_figure(
         self,
         tag: str,
-        figure: Any,
+        figure: object,
         global_step: int | None = None,
         close: bool = True,
         walltime: float | None = None,
@@ -218,8 +240,8 @@ class SummaryWriter:
 
     def add_graph(
         self,
-        model: Any,
-        input_to_model: Any = None,
+        model: object,
+        input_to_model: object = None,
         verbose: bool = False,
         use_strict_trace: bool = True,
     ) -> None:
@@ -246,34 +268,33 @@ class SummaryWriter:
     def __enter__(self) -> SummaryWriter:
         return self
 
-    def __exit__(self, *exc_info: Any) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-
-def _unsupported(name: str) -> Any:
-    def method(self: SummaryWriter, *args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError(
-            f"SummaryWriter.{name} is not supported by chainrule yet; scalars, histograms, "
-            "text, images and figures are"
-        )
-
-    method.__name__ = name
-    method.__doc__ = f"PyTorch's {name}: not supported here (NotImplementedError)."
-    return method
+    def __getattr__(self, name: str) -> object:
+        """PyTorch's summaries chainrule does not write yet raise NotImplementedError saying
+        so, not AttributeError, when called or looked up."""
+        if name in _UNSUPPORTED:
+            raise NotImplementedError(
+                f"SummaryWriter.{name} is not supported by chainrule yet; scalars, histograms, "
+                "text, images and figures are"
+            )
+        raise AttributeError(f"'SummaryWriter' object has no attribute '{name}'")
 
 
-for _name in (
-    "add_embedding",
-    "add_pr_curve",
-    "add_hparams",
-    "add_audio",
-    "add_video",
-    "add_mesh",
-    "add_custom_scalars",
-    "add_image_with_boxes",
-    "add_onnx_graph",
-    "add_pr_curve_raw",
-    "add_custom_scalars_multilinechart",
-    "add_custom_scalars_marginchart",
-):
-    setattr(SummaryWriter, _name, _unsupported(_name))
+_UNSUPPORTED = frozenset(
+    {
+        "add_embedding",
+        "add_pr_curve",
+        "add_pr_curve_raw",
+        "add_hparams",
+        "add_audio",
+        "add_video",
+        "add_mesh",
+        "add_custom_scalars",
+        "add_custom_scalars_multilinechart",
+        "add_custom_scalars_marginchart",
+        "add_image_with_boxes",
+        "add_onnx_graph",
+    }
+)
