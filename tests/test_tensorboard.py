@@ -64,13 +64,20 @@ def log_everything(lib, writer_class, log_dir: Path) -> None:
         plt.plot([0, 1, 2], [2, 0, 1])
         writer.add_figure("curve", figure, 0)
         writer.add_scalar("walltime", 2.0, 7, walltime=12345.5)
+        writer.add_hparams(
+            {"lr": 0.1, "batch": 32, "optimizer": "sgd", "nesterov": True, "decay": None},
+            {"hparam/accuracy": 0.9, "hparam/loss": lib.tensor(0.25)},
+            hparam_domain_discrete={"optimizer": ["sgd", "adam"], "batch": [32, 64]},
+            run_name="trial",
+            global_step=3,
+        )
 
 
 def test_summary_writer_writes_the_events_pytorch_writes(tmp_path):
     log_everything(chainrule, SummaryWriter, tmp_path / "ours")
     log_everything(torch, TorchWriter, tmp_path / "theirs")
     ours, theirs = events_under(tmp_path / "ours"), events_under(tmp_path / "theirs")
-    assert sorted(ours) == sorted(theirs) == [".", "loss_train", "loss_val"]
+    assert sorted(ours) == sorted(theirs) == [".", "loss_train", "loss_val", "trial"]
     for directory in theirs:
         assert len(ours[directory]) == len(theirs[directory]), directory
         for mine, reference in zip(ours[directory], theirs[directory]):
@@ -91,8 +98,8 @@ def test_an_explicit_walltime_and_the_default_log_dir_follow_pytorch(tmp_path, m
 
 def test_unsupported_summaries_say_so():
     writer = SummaryWriter.__new__(SummaryWriter)
-    with pytest.raises(NotImplementedError, match="add_hparams is not supported"):
-        writer.add_hparams({"lr": 0.1}, {"loss": 1.0})
+    with pytest.raises(NotImplementedError, match="add_embedding is not supported"):
+        writer.add_embedding(chainrule.ones(3, 2))
 
 
 def test_a_pytorch_script_logging_to_tensorboard_runs_unchanged_under_as_torch(tmp_path):

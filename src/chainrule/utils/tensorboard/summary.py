@@ -15,9 +15,24 @@ from chainrule._tensor import Tensor
 from chainrule.backend import numpy_backend
 
 try:
+    from google.protobuf import struct_pb2
     from tensorboard.compat.proto.summary_pb2 import HistogramProto, Summary, SummaryMetadata
     from tensorboard.compat.proto.tensor_pb2 import TensorProto
     from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
+    from tensorboard.plugins.hparams import metadata as hparams_metadata
+    from tensorboard.plugins.hparams.api_pb2 import (
+        DataType,
+        Experiment,
+        HParamInfo,
+        MetricInfo,
+        MetricName,
+        Status,
+    )
+    from tensorboard.plugins.hparams.plugin_data_pb2 import (
+        HParamsPluginData,
+        SessionEndInfo,
+        SessionStartInfo,
+    )
     from tensorboard.plugins.text.plugin_data_pb2 import TextPluginData
 except ImportError as error:  # as torch.utils.tensorboard says it
     raise ImportError(
@@ -213,3 +228,70 @@ def figure_pixels(figures: Any, close: bool = True) -> Any:
     if isinstance(figures, list):
         return xp.stack([render(figure) for figure in figures])
     return render(figures)
+
+
+def hparams(hparam_dict: dict, metric_dict: dict, domains: dict | None = None) -> tuple:
+    """The hparams plugin's three summaries of one run: the experiment (which hyperparameters
+    and metrics there are, with each hyperparameter's discrete domain if given), the session
+    start (this run's values) and the session end (success).
+
+    As PyTorch's: ints and floats (bools too, being ints) are float64 numbers, strings are
+    strings, a tensor gives its first element; None values are left out."""
+    for name, name_domain in (domains or {}).items():
+        if (
+            name not in hparam_dict
+            or not isinstance(name_domain, list)
+            or not all(isinstance(d, type(hparam_dict[name])) for d in name_domain)
+        ):
+            raise TypeError(
+                f"parameter: hparam_domain_discrete[{name}] should be a list of same type as "
+                f"hparam_dict[{name}]."
+            )
+    kinds = {
+        "number_value": "DATA_TYPE_FLOAT64",
+        "string_value": "DATA_TYPE_STRING",
+    }
+    start = SessionStartInfo()
+    infos = []
+    for name, value in hparam_dict.items():
+        if value is None:
+            continue
+        if isinstance(value, Tensor):
+            value = float(host_array(value).reshape(-1)[0])
+            field = "number_value"
+        elif isinstance(value, (int, float)):  # bools too, as PyTorch's
+            field = "number_value"
+            value = float(value)
+        elif isinstance(value, str):
+            field = "string_value"
+        else:
+            raise ValueError("value should be one of int, float, str, bool, or torch.Tensor")
+        setattr(start.hparams[name], field, value)
+        domain = None
+        if name in (domains or {}):
+            domain = struct_pb2.ListValue(
+                values=[struct_pb2.Value(**{field: _plain(d)}) for d in domains[name]]
+            )
+        kind = DataType.Value(kinds[field])
+        infos.append(HParamInfo(name=name, type=kind, domain_discrete=domain))
+
+    def plugin_summary(tag: str, **content: Any) -> Any:
+        data = HParamsPluginData(version=hparams_metadata.PLUGIN_DATA_VERSION, **content)
+        plugin = SummaryMetadata.PluginData(
+            plugin_name=hparams_metadata.PLUGIN_NAME, content=data.SerializeToString()
+        )
+        return Summary(value=[Summary.Value(tag=tag, metadata=SummaryMetadata(plugin_data=plugin))])
+
+    metrics = [MetricInfo(name=MetricName(tag=name)) for name in metric_dict]
+    experiment = Experiment(hparam_infos=infos, metric_infos=metrics)
+    end = SessionEndInfo(status=Status.Value("STATUS_SUCCESS"))
+    return (
+        plugin_summary(hparams_metadata.EXPERIMENT_TAG, experiment=experiment),
+        plugin_summary(hparams_metadata.SESSION_START_INFO_TAG, session_start_info=start),
+        plugin_summary(hparams_metadata.SESSION_END_INFO_TAG, session_end_info=end),
+    )
+
+
+def _plain(value: Any) -> Any:
+    """A number as a float (protobuf's double), a string as itself."""
+    return value if isinstance(value, str) else float(value)

@@ -238,6 +238,31 @@ class SummaryWriter:
         layout = "NCHW" if isinstance(figure, list) else "CHW"
         self.add_image(tag, pixels, global_step, walltime, dataformats=layout)
 
+    def add_hparams(
+        self,
+        hparam_dict: dict[str, float | str | bool | Tensor | None],
+        metric_dict: dict[str, float | Tensor],
+        hparam_domain_discrete: dict[str, list] | None = None,
+        run_name: str | None = None,
+        global_step: int | None = None,
+    ) -> None:
+        """One run's hyperparameters and final metrics for the HParams dashboard, written to
+        the subdirectory `run_name` (default: the current time), with each metric also logged
+        as a scalar there."""
+        if type(hparam_dict) is not dict or type(metric_dict) is not dict:
+            raise TypeError("hparam_dict and metric_dict should be dictionary.")
+        if hparam_domain_discrete is not None and not isinstance(hparam_domain_discrete, dict):
+            raise TypeError(
+                "parameter: hparam_domain_discrete should be a dictionary, nothing logged."
+            )
+        summaries = summary.hparams(hparam_dict, metric_dict, hparam_domain_discrete)
+        log_dir = os.path.join(self._get_file_writer().get_logdir(), run_name or str(time.time()))
+        with SummaryWriter(log_dir=log_dir) as run:
+            for proto in summaries:
+                run._get_file_writer().add_summary(proto, global_step)
+            for name, value in metric_dict.items():
+                run.add_scalar(name, value, global_step)
+
     def add_graph(
         self,
         model: object,
@@ -277,7 +302,7 @@ class SummaryWriter:
         if name in _UNSUPPORTED:
             raise NotImplementedError(
                 f"SummaryWriter.{name} is not supported by chainrule yet; scalars, histograms, "
-                "text, images and figures are"
+                "text, images, figures and hparams are"
             )
         raise AttributeError(f"'SummaryWriter' object has no attribute '{name}'")
 
@@ -287,7 +312,6 @@ _UNSUPPORTED = frozenset(
         "add_embedding",
         "add_pr_curve",
         "add_pr_curve_raw",
-        "add_hparams",
         "add_audio",
         "add_video",
         "add_mesh",
