@@ -27,6 +27,8 @@ from chainrule._tensor import (
     Size,
     Tensor,
     is_tensor,
+    set_default_tensor_type,
+    typename,
 )
 from chainrule.autograd import (
     enable_grad,
@@ -38,7 +40,7 @@ from chainrule.autograd import (
     no_grad,
     set_grad_enabled,
 )
-from chainrule.backend import device
+from chainrule.backend import device, get_default_device, set_default_device
 from chainrule.backend.dtypes import (
     bfloat16,
     can_cast,

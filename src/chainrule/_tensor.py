@@ -12,6 +12,7 @@ Its math methods (`x + y`, `x.tanh()`, `x.sum()`, in-place `x.add_(y)`) are the 
 
 from __future__ import annotations
 
+import warnings
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, SupportsIndex, overload
@@ -31,6 +32,7 @@ from chainrule.backend import (
     dtypes,
     is_array,
     numpy_backend,
+    set_default_device,
 )
 from chainrule.backend.dtypes import as_dtype, display_namespace, from_numpy_dtype
 from chainrule.backend.printing import format_tensor
@@ -802,6 +804,71 @@ LEGACY_TYPE_BY_DTYPE = {
         BoolTensor,
     )
 }
+
+
+def set_default_tensor_type(t: type | str) -> None:
+    """PyTorch's deprecated way to set the default dtype (and, for 'torch.cuda.*Tensor', the
+    default device): a floating legacy type (`chainrule.DoubleTensor`) or its dotted name.
+    Warns as PyTorch does; prefer `set_default_dtype` and `set_default_device`.
+
+    Args:
+        t (type or str): `FloatTensor`, `DoubleTensor`, `HalfTensor`, or a name such as
+            'torch.DoubleTensor' or 'torch.cuda.FloatTensor'.
+
+    Example:
+        >>> import warnings
+        >>> import chainrule
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     chainrule.set_default_tensor_type("torch.DoubleTensor")
+        >>> chainrule.tensor([1.0]).dtype
+        chainrule.float64
+        >>> chainrule.set_default_dtype(chainrule.float32)
+    """
+    warnings.warn(
+        "torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+        "torch.set_default_dtype() and torch.set_default_device() as alternatives.",
+        UserWarning,
+        stacklevel=2,
+    )
+    on_device = None
+    if isinstance(t, str):
+        *package, name = t.split(".")
+        if package not in (["torch"], ["chainrule"], ["torch", "cuda"], ["chainrule", "cuda"]):
+            raise AttributeError(f"module {'.'.join(package)!r} has no attribute {name!r}")
+        on_device = "cuda" if package[-1] == "cuda" else "cpu"
+        t = globals().get(name)
+        if not isinstance(t, _LegacyTensorType):
+            raise AttributeError(f"module {'.'.join(package)!r} has no attribute {name!r}")
+    if not isinstance(t, _LegacyTensorType):
+        raise TypeError("invalid type object: only floating-point types are supported")
+    kind = dtypes.as_dtype(t.dtype_name)
+    if not kind.is_floating_point:
+        raise TypeError("only floating-point types are supported as the default type")
+    if on_device is not None:
+        set_default_device(on_device)
+    dtypes.set_default_dtype(kind)
+
+
+def typename(obj: object) -> str:
+    """A name for `obj`'s type: a tensor's legacy type name ('torch.FloatTensor' under
+    as_torch), else the class's module and name ('int' for builtins), as torch.typename.
+
+    Args:
+        obj (object): anything.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.typename(chainrule.ones(2, dtype=chainrule.int64))
+        'chainrule.LongTensor'
+    """
+    if isinstance(obj, Tensor):
+        return obj.type()
+    module = getattr(obj, "__module__", "") or ""
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None)
+    if name is None:  # an instance: its class's names
+        module, name = type(obj).__module__ or "", type(obj).__qualname__
+    return name if module in ("", "builtins") else f"{module}.{name}"
 
 
 def is_tensor(obj: object) -> bool:

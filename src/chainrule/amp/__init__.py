@@ -7,6 +7,7 @@ gradients overflowed (amp/grad_scaler.py). `chainrule.cpu.amp` and `chainrule.cu
 the per-device spellings PyTorch keeps (deprecated there, with a FutureWarning).
 """
 
+from chainrule.amp.custom import custom_bwd, custom_fwd
 from chainrule.amp.grad_scaler import GradScaler
 from chainrule.ops.autocast import autocast, get_autocast_dtype, is_autocast_enabled
 
@@ -19,6 +20,8 @@ def is_autocast_available(device_type: str) -> bool:
 __all__ = [
     "GradScaler",
     "autocast",
+    "custom_bwd",
+    "custom_fwd",
     "get_autocast_dtype",
     "is_autocast_available",
     "is_autocast_enabled",

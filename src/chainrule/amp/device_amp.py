@@ -5,7 +5,10 @@ the `chainrule.amp` class with its device fixed, and warns as PyTorch does."""
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from typing import Any
 
+from chainrule.amp.custom import custom_bwd, custom_fwd
 from chainrule.amp.grad_scaler import GradScaler
 from chainrule.backend import dtypes
 from chainrule.ops.autocast import autocast
@@ -71,3 +74,15 @@ for _kind in (_CpuAutocast, _CudaAutocast):
 CpuAutocast, CudaAutocast = _CpuAutocast, _CudaAutocast
 CpuGradScaler = _device_scaler("cpu")
 CudaGradScaler = _device_scaler("cuda")
+
+
+def cuda_custom_fwd(fwd: Callable | None = None, *, cast_inputs: dtypes.dtype | None = None) -> Any:
+    """torch.cuda.amp.custom_fwd: custom_fwd(device_type='cuda', ...), deprecated."""
+    _deprecated("torch.cuda.amp.custom_fwd", "torch.amp.custom_fwd(args..., device_type='cuda')")
+    return custom_fwd(fwd, device_type="cuda", cast_inputs=cast_inputs)
+
+
+def cuda_custom_bwd(bwd: Callable) -> Any:
+    """torch.cuda.amp.custom_bwd: custom_bwd(device_type='cuda'), deprecated."""
+    _deprecated("torch.cuda.amp.custom_bwd", "torch.amp.custom_bwd(args..., device_type='cuda')")
+    return custom_bwd(bwd, device_type="cuda")

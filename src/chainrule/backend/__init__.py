@@ -17,10 +17,12 @@ from chainrule.backend.arrays import (
     cupy_backend,
     device,
     fake_backend,
+    get_default_device,
     is_array,
     is_numpy_scalar,
     meta_backend,
     numpy_backend,
+    set_default_device,
 )
 
 tune_allocator()  # keep freed activation memory for reuse: see backend/allocator.py
@@ -32,6 +34,8 @@ __all__ = [
     "FakeBackend",
     "NumpyBackend",
     "backend_for_device",
+    "get_default_device",
+    "set_default_device",
     "backend_of_array",
     "cupy_backend",
     "device",

@@ -471,9 +471,43 @@ def cupy_backend() -> CupyBackend:
     return _cupy_backend
 
 
+# set_default_device's backend: where factories put tensors when no device is given.
+_default_backend: Backend | None = None
+
+
+def set_default_device(dev: str | device | None) -> None:
+    """Make `dev` the device of tensors that factories (zeros, tensor, randn, a layer's
+    parameters, ...) create without a `device` argument; None means the CPU again.
+
+    Args:
+        dev (device or str, optional): 'cpu', 'cuda', 'fake', or None.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.set_default_device("fake")
+        >>> chainrule.zeros(2).device
+        device(type='fake')
+        >>> chainrule.set_default_device(None)
+    """
+    global _default_backend
+    backend = None if dev is None else backend_for_device(dev)
+    _default_backend = None if backend is numpy_backend else backend
+
+
+def get_default_device() -> device:
+    """The device factories use when given none (the CPU unless set_default_device says).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.get_default_device()
+        device(type='cpu')
+    """
+    return (_default_backend or numpy_backend).device
+
+
 def backend_for_device(dev: str | device | None) -> Backend:
     if dev is None:
-        return numpy_backend
+        return _default_backend or numpy_backend
     dev = device(dev)
     if dev.type == "cpu":
         return numpy_backend

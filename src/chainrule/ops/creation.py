@@ -19,6 +19,7 @@ from chainrule.backend import (
     backend_for_device,
     backend_of_array,
     dtypes,
+    get_default_device,
     is_array,
     is_numpy_scalar,
 )
@@ -953,7 +954,7 @@ def frombuffer(
         >>> chainrule.frombuffer(array.array("i", [1, 2, 3]), dtype=chainrule.int32, offset=4)
         tensor([2, 3], dtype=chainrule.int32)
     """
-    xp = backend_for_device(None).xp
+    xp = backend_for_device("cpu").xp  # a host buffer's memory: on the CPU, as PyTorch's
     target = as_dtype(dtype).numpy
     size = memoryview(buffer).nbytes
     if offset < 0 or offset >= size and size:
@@ -1222,7 +1223,9 @@ def _rng(generator: Generator | None, device: Device | str | None = None) -> Any
     if generator is not None:
         return generator.rng
     if device is None:
-        return default_generator.rng
+        device = _set_default_device()
+        if device is None:
+            return default_generator.rng
     backend = device if hasattr(device, "array_type") else backend_for_device(device)
     return device_generator(backend).rng
 
@@ -1292,10 +1295,19 @@ def _float_draws(kind: str, shape: tuple, generator: Any, target: Any, device: A
     return _on_device(array.astype(target, copy=False), device)
 
 
+def _set_default_device() -> Device | None:
+    """The device set_default_device set, or None while it is the CPU."""
+    default = get_default_device()
+    return None if default.type == "cpu" else default
+
+
 def _on_device(array: Array, device: Any) -> Array:
-    """`array` (drawn by a generator, on its device) moved to `device` when one is named."""
+    """`array` (drawn by a generator, on its device) moved to `device` when one is named (or
+    set_default_device set one)."""
     if device is None:
-        return array
+        device = _set_default_device()
+        if device is None:
+            return array
     backend = backend_for_device(device)
     source = backend_of_array(array)
     if source is backend:
