@@ -130,3 +130,51 @@ def test_the_cuda_spellings_are_deprecated_as_in_pytorch():
         custom_fwd(lambda ctx, x: x)
     with pytest.warns(FutureWarning, match=r"torch.cuda.amp.custom_bwd\(args...\)` is deprecated"):
         custom_bwd(lambda ctx, g: g)
+
+
+@pytest.mark.parametrize(
+    "dtype, low, high",
+    [
+        ("float32", -9, 9),
+        ("float64", -9, 9),
+        ("int64", -9, 10),
+        ("int8", -9, 10),
+        ("uint8", 0, 10),
+        ("bool", 0, 2),
+    ],
+)
+def test_make_tensor_draws_from_pytorchs_default_ranges(dtype, low, high):
+    x = chainrule.testing.make_tensor(2000, dtype=getattr(chainrule, dtype), device="cpu")
+    values = x.to(chainrule.float64)
+    assert x.dtype is getattr(chainrule, dtype) and x.shape == (2000,)
+    assert values.min().item() >= low and values.max().item() < high
+    assert values.min().item() < low + 1 and values.max().item() >= high - 1.5  # spans it
+
+
+def test_make_tensor_options_follow_pytorch():
+    make = chainrule.testing.make_tensor
+    x = make(2, 3, dtype=chainrule.float32, device="cpu", noncontiguous=True, requires_grad=True)
+    theirs = torch.testing.make_tensor(2, 3, dtype=torch.float32, device="cpu", noncontiguous=True)
+    assert x.stride() == theirs.stride() and not x.is_contiguous() and x.requires_grad
+    assert (make(50, dtype=chainrule.int64, device="cpu", exclude_zero=True) != 0).all()
+    z = make(4, dtype=chainrule.complex64, device="cpu", low=-1, high=1)
+    assert z.dtype is chainrule.complex64 and (z.real.abs() <= 1).all() and (z.imag != 0).all()
+    with pytest.raises(ValueError, match="`requires_grad=True` is not supported"):
+        make(2, dtype=chainrule.int64, device="cpu", requires_grad=True)
+    with pytest.raises(ValueError, match="`low` must be less than `high`"):
+        make(2, dtype=chainrule.float32, device="cpu", low=2, high=1)
+    with pytest.raises(ValueError, match="mutually exclusive"):
+        make(2, 2, dtype=chainrule.float32, device="cpu", noncontiguous=True, memory_format=1)
+
+
+def test_assert_allclose_is_deprecated_with_pytorchs_older_tolerances():
+    ours = chainrule.testing.assert_allclose
+    with pytest.warns(FutureWarning, match="assert_allclose\\(\\)` is deprecated"):
+        ours(chainrule.tensor([1.0, float("nan")]), [1.00005, float("nan")])  # rtol 1e-4
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(AssertionError):
+            ours(chainrule.tensor([1.0]), [1.001])
+        with pytest.raises(AssertionError):
+            torch.testing.assert_allclose(torch.tensor([1.0]), [1.001])
+        torch.testing.assert_allclose(torch.tensor([1.0, float("nan")]), [1.00005, float("nan")])

@@ -11,6 +11,7 @@ Shapes and, with `check_dtype`, dtypes must match exactly.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,8 +19,9 @@ import numpy as np
 
 from chainrule._tensor import Tensor
 from chainrule.backend.dtypes import from_numpy_dtype
+from chainrule.ops import creation
 
-__all__ = ["assert_close"]
+__all__ = ["assert_allclose", "assert_close"]
 
 # (rtol, atol) by dtype, as torch.testing's; integers and bools must be equal.
 _TOLERANCES = {"float16": (1e-3, 1e-5), "float32": (1.3e-6, 1e-5), "float64": (1e-7, 1e-7)}
@@ -147,3 +149,60 @@ def _compare(
 def _number(value: Any) -> str:
     value = float(value)
     return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
+
+
+# assert_allclose's older defaults, (rtol, atol) by dtype; other dtypes must be equal.
+_ALLCLOSE_TOLERANCES = {"float16": (1e-3, 1e-3), "float32": (1e-4, 1e-5), "float64": (1e-5, 1e-8)}
+
+
+def assert_allclose(
+    actual: object,
+    expected: object,
+    rtol: float | None = None,
+    atol: float | None = None,
+    equal_nan: bool = True,
+    msg: str = "",
+) -> None:
+    """PyTorch's deprecated `torch.testing.assert_allclose` (warns as PyTorch does):
+    `assert_close` with its older default tolerances, nan equal to nan and the dtypes not
+    compared; a non-tensor `expected` takes `actual`'s dtype.
+
+    Args:
+        actual (Tensor or data): what was computed.
+        expected (Tensor or data): what it should be.
+        rtol (float, optional): relative tolerance (by dtype if None).
+        atol (float, optional): absolute tolerance (by dtype if None).
+        equal_nan (bool): count nan as equal to nan.
+        msg (str): the message instead of PyTorch's.
+
+    Example:
+        >>> import warnings
+        >>> import chainrule
+        >>> from chainrule.testing import assert_allclose
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     assert_allclose(chainrule.tensor([1.0, 2.0]), [1.0, 2.00001])
+    """
+    warnings.warn(
+        "`torch.testing.assert_allclose()` is deprecated since 1.12 and will be removed in a "
+        "future release. Please use `torch.testing.assert_close()` instead. You can find "
+        "detailed upgrade instructions in https://github.com/pytorch/pytorch/issues/61844.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    if not isinstance(actual, Tensor):
+        actual = creation.tensor(actual)
+    if not isinstance(expected, Tensor):
+        expected = creation.tensor(expected, dtype=actual.dtype)
+    if rtol is None and atol is None:
+        pairs = [_ALLCLOSE_TOLERANCES.get(t.dtype.name, (0.0, 0.0)) for t in (actual, expected)]
+        rtol, atol = max(p[0] for p in pairs), max(p[1] for p in pairs)
+    assert_close(
+        actual,
+        expected,
+        rtol=rtol,
+        atol=atol,
+        equal_nan=equal_nan,
+        check_dtype=False,
+        msg=msg or None,
+    )
