@@ -104,6 +104,8 @@ ALIASES = {
     "torch.nn.utils": "chainrule.nn.utils",
     "torch.nn.utils.clip_grad": "chainrule.nn.utils.clip_grad",
     "torch.nn.utils.convert_parameters": "chainrule.nn.utils.convert_parameters",
+    "torch.nn.utils.fusion": "chainrule.nn.utils.fusion",
+    "torch.nn.utils.init": "chainrule.nn.utils.init",
     "torch.nn.utils.parametrizations": "chainrule.nn.utils.parametrizations",
     "torch.nn.utils.parametrize": "chainrule.nn.utils.parametrize",
     "torch.nn.utils.rnn": "chainrule.nn.utils.rnn",
