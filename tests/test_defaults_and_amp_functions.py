@@ -178,3 +178,32 @@ def test_assert_allclose_is_deprecated_with_pytorchs_older_tolerances():
         with pytest.raises(AssertionError):
             torch.testing.assert_allclose(torch.tensor([1.0]), [1.001])
         torch.testing.assert_allclose(torch.tensor([1.0, float("nan")]), [1.00005, float("nan")])
+
+
+def test_functionalize_computes_what_the_function_computes_and_checks_remove():
+    def f(x):
+        y = x.clone()
+        y.mul_(2).add_(1)
+        x.add_(10)  # a mutation of the input, kept as functionalize keeps it
+        return y
+
+    results = {}
+    for lib in (chainrule, torch):
+        x = lib.tensor([1.0, 2.0])
+        y = lib.func.functionalize(f)(x)
+        results[lib.__name__] = (y.tolist(), x.tolist())
+        grads = lib.func.grad(lambda t, lib=lib: lib.func.functionalize(f)(t.clone()).sum())(x)
+        results[lib.__name__ + " grad"] = grads.tolist()
+        with pytest.raises(RuntimeError, match="received invalid argument for remove=views"):
+            lib.func.functionalize(f, remove="views")
+    assert results["chainrule"] == results["torch"]
+    assert results["chainrule grad"] == results["torch grad"]
+
+
+def test_set_multithreading_enabled_is_accepted_as_pytorchs():
+    x = chainrule.ones(2, requires_grad=True)
+    with chainrule.autograd.set_multithreading_enabled(False):
+        (x * 3).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+    decorated = chainrule.autograd.set_multithreading_enabled(True)(lambda: 5)
+    assert decorated() == 5

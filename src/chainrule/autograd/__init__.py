@@ -24,6 +24,7 @@ from chainrule.autograd.grad_mode import (
     is_inference_mode_enabled,
     no_grad,
     set_grad_enabled,
+    set_multithreading_enabled,
 )
 from chainrule.autograd.gradcheck import gradcheck, gradgradcheck
 
@@ -53,6 +54,7 @@ __all__ = [
     "once_differentiable",
     "set_detect_anomaly",
     "set_grad_enabled",
+    "set_multithreading_enabled",
 ]
 
 _LAZY_MODULES = frozenset(("functional", "graph"))

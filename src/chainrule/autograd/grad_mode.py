@@ -223,3 +223,34 @@ class inference_mode(_Mode):  # noqa: N801
     def clone(self) -> inference_mode:
         """A fresh copy of this context manager (what a decorator uses for each call)."""
         return inference_mode(self.mode)
+
+
+class set_multithreading_enabled:  # noqa: N801 - PyTorch's name
+    """PyTorch's switch for running backward on per-device worker threads: accepted as a
+    context manager, a decorator or a plain call, and changes nothing, since chainrule's
+    backward always runs on the thread that calls it.
+
+    Args:
+        mode (bool): PyTorch's multithreaded backward on (True) or off (False).
+
+    Example:
+        >>> import chainrule
+        >>> with chainrule.autograd.set_multithreading_enabled(False):
+        ...     chainrule.ones(1, requires_grad=True).sum().backward()
+    """
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def clone(self) -> set_multithreading_enabled:
+        """A fresh copy of this context manager."""
+        return set_multithreading_enabled(self.mode)
+
+    def __call__(self, fn: Callable) -> Callable:
+        return fn

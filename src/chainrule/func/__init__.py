@@ -26,6 +26,7 @@ from chainrule.func.custom import custom_jvp, custom_vjp
 from chainrule.func.pytree import tree_flatten, tree_map, tree_unflatten
 from chainrule.func.stateless import functional_call, stack_module_state
 from chainrule.func.transforms import (
+    functionalize,
     grad,
     grad_and_value,
     hessian,
@@ -42,6 +43,7 @@ __all__ = [
     "custom_jvp",
     "custom_vjp",
     "functional_call",
+    "functionalize",
     "grad",
     "grad_and_value",
     "hessian",

@@ -41,6 +41,7 @@ from chainrule.ops.creation import zeros, zeros_like
 from chainrule.ops.shape import stack
 
 __all__ = [
+    "functionalize",
     "grad",
     "grad_and_value",
     "hessian",
@@ -675,3 +676,46 @@ def _derivative(leaf: Tensor, k: int, order: int) -> Tensor:
             return zeros_like(leaf.detach())
         value = tangent
     return value.detach()
+
+
+# ---- functionalize -------------------------------------------------------------------------
+
+_REMOVE_OPTIONS = ("mutations", "mutations_and_views")
+
+
+def functionalize(func: Callable, *, remove: str = "mutations") -> Callable:
+    """`func` as torch.func.functionalize gives it: PyTorch rewrites the in-place ops of a
+    traced program as out-of-place ones (so that compilers and vmap see pure functions) and
+    copies the mutations of inputs back, which changes no result. chainrule's transforms take
+    in-place ops as they are, so the function runs as written; `remove` is checked.
+
+    Args:
+        func (callable): the function.
+        remove (str): 'mutations' or 'mutations_and_views'.
+
+    Returns:
+        callable: a function computing what `func` computes.
+
+    Example:
+        >>> import chainrule
+        >>> def f(x):
+        ...     y = x.clone()
+        ...     y.add_(1)
+        ...     return y
+        >>> chainrule.func.functionalize(f)(chainrule.zeros(2))
+        tensor([1., 1.])
+    """
+    if remove not in _REMOVE_OPTIONS:
+        raise RuntimeError(
+            f"functionalize(f, remove='mutations'): received invalid argument for remove={remove}."
+            " Valid options are:\n     remove='mutations': all inplace and out= operators will be"
+            " removed from the program, and replaced with their out-of-place equivalents.\n"
+            "     remove='mutations_and_views': In addition to the above, all aliasing operators "
+            "{view} will be replaced with their non-aliasing counterparts, {view}_copy.\n"
+        )
+
+    @functools.wraps(func)
+    def functionalized(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return functionalized
