@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.backend import jit
 from chainrule.backend.fake import (
     FakeArray,
     fake_data,
@@ -153,6 +154,16 @@ class Backend(ABC):
     def normal_cdf(self, array: Array) -> Array:
         """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the exact GELU's gate."""
 
+    def fused_gelu(self, array: Array) -> tuple[Array, Array] | None:
+        """(x Phi(x), Phi(x)) from one fused kernel, or None where this backend has none for
+        the array: the exact GELU then composes it from `normal_cdf`."""
+        return None
+
+    def fused_gelu_backward(self, g: Array, x: Array, cdf: Array) -> Array | None:
+        """g (Phi(x) + x phi(x)) from one fused kernel, Phi(x) the forward's `cdf`, or None
+        where this backend has none for the arrays (the op then composes it)."""
+        return None
+
     @abstractmethod
     def parallel_for(
         self, size: int, body: Callable[[int, int], None], item_elements: int = 1
@@ -219,10 +230,18 @@ class NumpyBackend(Backend):
         return host_erfc(array)
 
     def normal_cdf(self, array: Array) -> Array:
-        """float32 takes a vectorised fast path (backend/special.py); others go through erf."""
+        """float32 takes a compiled kernel (backend/jit.py) or a vectorised NumPy path
+        (backend/special.py); others go through erf."""
         if array.dtype == np.float32:
-            return normal_cdf_float32(array)
+            compiled = jit.normal_cdf_float32(array)
+            return normal_cdf_float32(array) if compiled is None else compiled
         return 0.5 * (1 + host_erf(array / math.sqrt(2.0)))
+
+    def fused_gelu(self, array: Array) -> tuple[Array, Array] | None:
+        return jit.gelu_float32(array)
+
+    def fused_gelu_backward(self, g: Array, x: Array, cdf: Array) -> Array | None:
+        return jit.gelu_backward_float32(g, x, cdf)
 
     def parallel_for(
         self, size: int, body: Callable[[int, int], None], item_elements: int = 1

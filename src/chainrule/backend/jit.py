@@ -1,0 +1,110 @@
+"""Compiled fast paths for host arrays, used when numba (the optional `chainrule[fast]` extra)
+is installed: the exact GELU, its backward and the float32 normal CDF in one vectorised pass
+each (backend/jit_kernels.py) instead of a score of NumPy passes.
+
+Each function here returns None where it has no kernel for its operands (numba missing, JIT
+off, another dtype, an array too small to be worth numba's import), and the caller computes
+the plain NumPy way: the NumpyBackend methods that use them are the only callers. With
+`CHAINRULE_JIT=0` in the environment (read once, at import: the switch chainrule.compile's
+fusion reads too) or `jit.JIT = False`, every result is the NumPy path's.
+
+Results equal the NumPy path's to float32 rounding (the kernels compute in float64 and round
+once; the NumPy path rounds at each pass), and split over the intra-op threads in blocks
+whose elements do not depend on the split.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from chainrule.backend.parallel import parallel_for
+
+# Whether the kernels are used when numba is installed.
+JIT = os.environ.get("CHAINRULE_JIT", "1") != "0"
+# The fewest elements for which a kernel is used. The first use imports numba and loads the
+# compiled kernels from numba's disk cache (about 0.5 s, once per process; compiling them
+# with a cold cache, once per machine, about 3 s); below this size a NumPy call takes tens of
+# microseconds at most, so a script that never sees a larger array never pays that.
+MIN_ELEMENTS = 1 << 14
+
+_kernels: Any = None  # backend/jit_kernels.py once imported; False when numba is missing
+
+
+def kernels() -> Any:
+    """The compiled kernels' module, or None when numba is not installed or JIT is off."""
+    global _kernels
+    if not JIT:
+        return None
+    if _kernels is None:
+        try:
+            import chainrule.backend.jit_kernels as module
+        except ImportError:  # numba is not installed (the module imports it at its top)
+            module = False
+        _kernels = module
+    return _kernels or None
+
+
+def _float32_kernels(*arrays: np.ndarray) -> Any:
+    """The kernels when every array is float32 and large enough, else None."""
+    if arrays[0].size < MIN_ELEMENTS:
+        return None
+    if any(array.dtype != np.float32 for array in arrays):
+        return None
+    return kernels()
+
+
+def _flat(array: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(array).reshape(-1)
+
+
+def normal_cdf_float32(x: np.ndarray) -> np.ndarray | None:
+    """Phi(x) for a float32 array, or None without a kernel."""
+    module = _float32_kernels(x)
+    if module is None:
+        return None
+    flat = _flat(x)
+    out = np.empty_like(flat)
+
+    def block(start: int, stop: int) -> None:
+        module.normal_cdf(flat[start:stop], out[start:stop])
+
+    parallel_for(flat.size, block)
+    return out.reshape(x.shape)
+
+
+def gelu_float32(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(x Phi(x), Phi(x)) for a float32 array, or None without a kernel."""
+    module = _float32_kernels(x)
+    if module is None:
+        return None
+    flat = _flat(x)
+    out, cdf = np.empty_like(flat), np.empty_like(flat)
+
+    def block(start: int, stop: int) -> None:
+        module.gelu(flat[start:stop], out[start:stop], cdf[start:stop])
+
+    parallel_for(flat.size, block)
+    return out.reshape(x.shape), cdf.reshape(x.shape)
+
+
+def gelu_backward_float32(g: np.ndarray, x: np.ndarray, cdf: np.ndarray) -> np.ndarray | None:
+    """g (Phi(x) + x phi(x)) for float32 arrays of one shape, Phi(x) the forward's `cdf`, or
+    None without a kernel (or when g must broadcast)."""
+    if not g.shape == x.shape == cdf.shape:
+        return None
+    module = _float32_kernels(g, x, cdf)
+    if module is None:
+        return None
+    flat_g, flat_x, flat_cdf = _flat(g), _flat(x), _flat(cdf)
+    out = np.empty_like(flat_x)
+
+    def block(start: int, stop: int) -> None:
+        module.gelu_backward(
+            flat_g[start:stop], flat_x[start:stop], flat_cdf[start:stop], out[start:stop]
+        )
+
+    parallel_for(flat_x.size, block)
+    return out.reshape(x.shape)

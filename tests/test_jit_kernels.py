@@ -1,0 +1,202 @@
+"""The compiled float32 kernels (backend/jit.py, backend/jit_kernels.py): the exact GELU, its
+backward and the normal CDF, used when numba is installed for arrays of MIN_ELEMENTS or more.
+
+Tolerances: the kernels compute each element in float64 and round once, so Phi is within one
+float32 ulp of the exact value; the NumPy path rounds at every pass (Phi within 1.2e-6
+relative for |x| < 5, backend/special.py), so the two agree to a few ulps, not bit for bit.
+"""
+
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+import chainrule.nn.functional as F
+from chainrule.backend import jit, parallel
+from chainrule.backend.special import normal_cdf_float32
+
+pytest.importorskip("numba")
+
+LARGE = 3 * jit.MIN_ELEMENTS + 7  # above the threshold, and uneven over threads
+
+
+@pytest.fixture
+def jit_on(monkeypatch):
+    monkeypatch.setattr(jit, "JIT", True)
+
+
+def _exact_normal_cdf(x: np.ndarray) -> np.ndarray:
+    """Phi in float64 from the C library's erfc (accurate to a few float64 ulps)."""
+    erfc = np.vectorize(math.erfc, otypes=[np.float64])
+    return 0.5 * erfc(-x.astype(np.float64) / math.sqrt(2.0))
+
+
+def _float32_ulps(value: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """|value - exact| in units of the float32 spacing at the exact value (subnormals too)."""
+    spacing = np.spacing(np.abs(exact).astype(np.float32)).astype(np.float64)
+    return np.abs(value.astype(np.float64) - exact) / spacing
+
+
+def _kernel_cdf(x: np.ndarray) -> np.ndarray:
+    compiled = jit.kernels()
+    out = np.empty_like(x)
+    compiled.normal_cdf(x, out)
+    return out
+
+
+def test_normal_cdf_is_within_one_float32_ulp_over_a_dense_grid_and_the_tails(jit_on):
+    dense = np.linspace(-14.0, 14.0, 280_001)  # past -14 Phi is below float32's subnormals
+    tails = np.geomspace(1e-30, 14.0, 20_000)
+    x = np.concatenate([dense, tails, -tails]).astype(np.float32)
+    exact = _exact_normal_cdf(x)
+    ulps = _float32_ulps(_kernel_cdf(x), exact)
+    assert ulps.max() <= 1.0, f"{ulps.max():.2f} ulps at x = {x[ulps.argmax()]}"
+    lower = exact > 1e-37  # normal float32 values: the relative error too
+    relative = np.abs(_kernel_cdf(x)[lower] / exact[lower] - 1)
+    assert relative.max() < 1.2e-7
+
+
+def test_normal_cdf_special_values(jit_on):
+    x = np.array([-np.inf, -200.0, -15.0, -0.0, 0.0, 40.0, np.inf, np.nan], np.float32)
+    out = _kernel_cdf(x)
+    np.testing.assert_array_equal(out[:7], [0.0, 0.0, 0.0, 0.5, 0.5, 1.0, 1.0])
+    assert np.isnan(out[7])
+
+
+def test_normal_cdf_agrees_with_the_numpy_path(jit_on):
+    x = (np.random.default_rng(0).standard_normal(LARGE) * 4).astype(np.float32)
+    normal = x > -12.0  # the NumPy path's documented range (relative error below 8e-6)
+    np.testing.assert_allclose(
+        jit.normal_cdf_float32(x)[normal], normal_cdf_float32(x)[normal], rtol=8e-6, atol=0
+    )
+
+
+def test_gelu_is_within_one_float32_ulp_of_the_exact_value(jit_on):
+    x = np.linspace(-14.0, 14.0, 2 * LARGE).astype(np.float32)
+    g = np.ones_like(x)
+    value, grad = _gelu_value_and_grad(x, g)
+    wide = x.astype(np.float64)
+    exact_cdf = _exact_normal_cdf(x)
+    exact_density = np.exp(-0.5 * wide * wide) / math.sqrt(2.0 * math.pi)
+    assert _float32_ulps(value, wide * exact_cdf).max() <= 1.0
+    # gelu'(x) = Phi(x) + x phi(x) from the forward's rounded Phi: within Phi's spacing
+    slope = exact_cdf + wide * exact_density
+    slack = np.spacing(exact_cdf.astype(np.float32)).astype(np.float64)
+    assert np.all(np.abs(grad - slope) <= slack + np.spacing(np.abs(slope).astype(np.float32)))
+
+
+def _gelu_value_and_grad(x: np.ndarray, g: np.ndarray, approximate: str = "none"):
+    tensor = chainrule.tensor(x, requires_grad=True)
+    out = F.gelu(tensor, approximate=approximate)
+    out.backward(chainrule.tensor(g))
+    return out.detach().numpy(), tensor.grad.numpy()
+
+
+def _torch_gelu_value_and_grad(x: np.ndarray, g: np.ndarray):
+    tensor = torch.tensor(x, requires_grad=True)
+    out = torch.nn.functional.gelu(tensor)
+    out.backward(torch.tensor(g))
+    return out.detach().numpy(), tensor.grad.numpy()
+
+
+@pytest.mark.parametrize("shape", [(LARGE,), (64, 3, 512)], ids=str)
+def test_gelu_matches_pytorch_and_the_numpy_path(jit_on, monkeypatch, shape):
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal(shape) * 3).astype(np.float32)
+    g = rng.standard_normal(shape).astype(np.float32)
+    value, grad = _gelu_value_and_grad(x, g)
+    torch_value, torch_grad = _torch_gelu_value_and_grad(x, g)
+    # PyTorch's float32 erf is accurate in absolute terms only (gelu(-5) is 17% off there)
+    np.testing.assert_allclose(value, torch_value, rtol=1e-5, atol=2e-6)
+    np.testing.assert_allclose(grad, torch_grad, rtol=1e-5, atol=2e-6)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain_value, plain_grad = _gelu_value_and_grad(x, g)
+    np.testing.assert_allclose(value, plain_value, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(grad, plain_grad, rtol=1e-5, atol=1e-6)
+
+
+def test_gelu_takes_strided_inputs_and_a_broadcast_cotangent(jit_on):
+    rng = np.random.default_rng(2)
+    x = (rng.standard_normal((512, 2 * LARGE // 512)) * 3).astype(np.float32)[:, ::2].T
+    g = rng.standard_normal(x.shape[-1:]).astype(np.float32)  # broadcast: the NumPy product
+    tensor = chainrule.tensor(x, requires_grad=True)
+    out = F.gelu(tensor)
+    out.backward(chainrule.tensor(np.broadcast_to(g, x.shape).copy()))
+    torch_value, torch_grad = _torch_gelu_value_and_grad(x, np.broadcast_to(g, x.shape).copy())
+    np.testing.assert_allclose(out.detach().numpy(), torch_value, rtol=1e-5, atol=2e-6)
+    np.testing.assert_allclose(tensor.grad.numpy(), torch_grad, rtol=1e-5, atol=2e-6)
+
+
+def test_gelu_special_values_are_the_numpy_paths(jit_on, monkeypatch):
+    x = np.full(LARGE, 1.0, np.float32)
+    x[:8] = [-np.inf, -20.0, -0.0, 0.0, 20.0, 40.0, np.inf, np.nan]
+    g = np.ones_like(x)
+    value, grad = _gelu_value_and_grad(x, g)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain_value, plain_grad = _gelu_value_and_grad(x, g)
+    np.testing.assert_array_equal(value[:8], plain_value[:8])  # nan where the NumPy path has it
+    np.testing.assert_array_equal(grad[:8], plain_grad[:8])
+
+
+def test_kernels_give_the_same_bits_on_any_number_of_threads(jit_on):
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(LARGE) * 3).astype(np.float32)
+    g = rng.standard_normal(LARGE).astype(np.float32)
+    before = parallel.get_threads()
+    try:
+        parallel.set_threads(1)
+        whole = _gelu_value_and_grad(x, g), jit.normal_cdf_float32(x)
+        parallel.set_threads(3)
+        parallel.GRAIN = 1000
+        split = _gelu_value_and_grad(x, g), jit.normal_cdf_float32(x)
+    finally:
+        parallel.set_threads(before)
+        parallel.GRAIN = 1 << 16
+    for one, other in zip([*whole[0], whole[1]], [*split[0], split[1]], strict=True):
+        np.testing.assert_array_equal(one, other)
+
+
+def test_other_dtypes_and_small_arrays_take_the_numpy_path(jit_on):
+    small = (np.random.default_rng(4).standard_normal(jit.MIN_ELEMENTS - 1) * 3).astype(np.float32)
+    assert jit.gelu_float32(small) is None
+    assert jit.gelu_float32(np.zeros(LARGE)) is None  # float64: NumPy's (SciPy's) erf
+    value, _ = _gelu_value_and_grad(small, np.ones_like(small))
+    np.testing.assert_array_equal(value, small * normal_cdf_float32(small))
+
+
+def test_switched_off_the_kernels_are_never_used(monkeypatch):
+    monkeypatch.setattr(jit, "JIT", False)
+    x = np.zeros(LARGE, np.float32)
+    assert jit.kernels() is None
+    assert jit.gelu_float32(x) is None
+    assert jit.normal_cdf_float32(x) is None
+
+
+def _run_fresh(code: str, **environment: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **environment},
+    )
+    return result.stdout.strip()
+
+
+def test_numba_loads_only_for_an_array_worth_a_kernel():
+    code = """
+import sys
+import numpy as np
+import chainrule, chainrule.nn.functional as F
+F.gelu(chainrule.ones(100))
+print("numba" in sys.modules)
+F.gelu(chainrule.ones(1 << 15))
+print("numba" in sys.modules)
+"""
+    assert _run_fresh(code).split() == ["False", "True"]
+    assert _run_fresh(code, CHAINRULE_JIT="0").split() == ["False", "False"]
