@@ -200,3 +200,69 @@ print("numba" in sys.modules)
 """
     assert _run_fresh(code).split() == ["False", "True"]
     assert _run_fresh(code, CHAINRULE_JIT="0").split() == ["False", "False"]
+
+
+# ---- max pooling's 2 x 2 windows -----------------------------------------------------------
+
+
+def _pool(x: np.ndarray, **arguments):
+    tensor = chainrule.tensor(x, requires_grad=True)
+    out, indices = F.max_pool2d(tensor, 2, return_indices=True, **arguments)
+    out.backward(chainrule.tensor(np.arange(out.numel(), dtype=x.dtype).reshape(out.shape)))
+    return out.detach().numpy(), indices.numpy(), tensor.grad.numpy()
+
+
+def _pooling_input(dtype, shape=(8, 16, 29, 30)) -> np.ndarray:
+    """ReLU-like data (ties of zeros), a NaN after a number and one before, -inf, repeats."""
+    x = np.maximum(np.random.default_rng(5).standard_normal(shape), 0).astype(dtype)
+    x[0, 0, 0, :4] = [1.0, np.nan, 2.0, 3.0]  # NaN wins over the numbers around it
+    x[0, 0, 1, :4] = [np.nan, 5.0, np.nan, 0.0]  # and the first NaN of a window wins
+    x[0, 1, :2, :2] = -np.inf
+    x[1, 2, 4:6, 6:8] = 7.0  # a four-way tie: the first wins
+    return x
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "arguments",
+    [{}, {"padding": 1}, {"ceil_mode": True}, {"stride": 2, "padding": (0, 1)}],
+    ids=["plain", "padding", "ceil_mode", "padding_w"],
+)
+def test_max_pool_kernel_equals_the_numpy_passes_bit_for_bit(jit_on, monkeypatch, dtype, arguments):
+    x = _pooling_input(dtype)
+    value, indices, grad = _pool(x, **arguments)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain = _pool(x, **arguments)
+    for compiled, numpy_path in zip((value, indices, grad), plain, strict=True):
+        np.testing.assert_array_equal(compiled, numpy_path)
+
+
+def test_max_pool_kernel_matches_pytorch_on_a_strided_input(jit_on):
+    x = _pooling_input(np.float32, (8, 16, 30, 58))[..., ::2]  # a non-contiguous view
+    x[0, 0, 1, 0] = 0.0  # one NaN per window: of two, PyTorch 2.13 keeps the last, we the first
+    assert x.size >= jit.MIN_ELEMENTS
+    value, indices, grad = _pool(x)
+    tensor = torch.tensor(x, requires_grad=True)
+    torch_value, torch_indices = torch.nn.functional.max_pool2d(tensor, 2, return_indices=True)
+    torch_value.backward(
+        torch.arange(torch_value.numel(), dtype=torch.float32).reshape(torch_value.shape)
+    )
+    np.testing.assert_array_equal(value, torch_value.detach().numpy())
+    np.testing.assert_array_equal(indices, torch_indices.numpy())
+    np.testing.assert_array_equal(grad, tensor.grad.numpy())
+
+
+def test_max_pool_kernel_gives_the_same_bits_on_any_number_of_threads(jit_on):
+    x = _pooling_input(np.float32)
+    before = parallel.get_threads()
+    try:
+        parallel.set_threads(1)
+        whole = _pool(x)
+        parallel.set_threads(3)
+        parallel.GRAIN = 1000
+        split = _pool(x)
+    finally:
+        parallel.set_threads(before)
+        parallel.GRAIN = 1 << 16
+    for one, other in zip(whole, split, strict=True):
+        np.testing.assert_array_equal(one, other)

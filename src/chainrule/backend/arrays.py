@@ -164,6 +164,23 @@ class Backend(ABC):
         where this backend has none for the arrays (the op then composes it)."""
         return None
 
+    def window_max(
+        self,
+        padded: Array,
+        kernel: tuple,
+        stride: tuple,
+        dilation: tuple,
+        padding: tuple,
+        spatial: tuple,
+        out: Array,
+        flat: Array,
+    ) -> bool:
+        """Max pooling's windows in one compiled pass: each window's max of `padded` (padded
+        with the lowest value) into `out`, its flat index in the unpadded `spatial` plane into
+        `flat`, the first max winning ties and the first NaN winning over numbers. False,
+        writing nothing, where this backend has no kernel for the operands."""
+        return False
+
     @abstractmethod
     def parallel_for(
         self, size: int, body: Callable[[int, int], None], item_elements: int = 1
@@ -242,6 +259,21 @@ class NumpyBackend(Backend):
 
     def fused_gelu_backward(self, g: Array, x: Array, cdf: Array) -> Array | None:
         return jit.gelu_backward_float32(g, x, cdf)
+
+    def window_max(
+        self,
+        padded: Array,
+        kernel: tuple,
+        stride: tuple,
+        dilation: tuple,
+        padding: tuple,
+        spatial: tuple,
+        out: Array,
+        flat: Array,
+    ) -> bool:
+        if kernel != (2, 2) or stride != (2, 2) or dilation != (1, 1):
+            return False  # the common window only: others take the NumPy passes
+        return jit.window_max_2x2(padded, padding, spatial[1], out, flat)
 
     def parallel_for(
         self, size: int, body: Callable[[int, int], None], item_elements: int = 1

@@ -15,6 +15,7 @@ whose elements do not depend on the split.
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -29,6 +30,8 @@ JIT = os.environ.get("CHAINRULE_JIT", "1") != "0"
 # with a cold cache, once per machine, about 3 s); below this size a NumPy call takes tens of
 # microseconds at most, so a script that never sees a larger array never pays that.
 MIN_ELEMENTS = 1 << 14
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 _kernels: Any = None  # backend/jit_kernels.py once imported; False when numba is missing
 
@@ -108,3 +111,26 @@ def gelu_backward_float32(g: np.ndarray, x: np.ndarray, cdf: np.ndarray) -> np.n
 
     parallel_for(flat_x.size, block)
     return out.reshape(x.shape)
+
+
+def window_max_2x2(
+    padded: np.ndarray, padding: tuple, width: int, out: np.ndarray, flat: np.ndarray
+) -> bool:
+    """Max pooling's 2 x 2 windows at stride 2 over a float (N, C, H, W) array padded with
+    -inf: the maxima into `out` and their flat indices in the unpadded plane (rows of `width`)
+    into `flat`, split over the samples. False (nothing written) without a kernel."""
+    if padded.ndim != 4 or padded.dtype not in _FLOATS or padded.size < MIN_ELEMENTS:
+        return False
+    if padded.shape[2] < 2 * out.shape[2] or padded.shape[3] < 2 * out.shape[3]:
+        return False  # every window must lie inside `padded`: the kernel reads unchecked
+    module = kernels()
+    if module is None:
+        return False
+    leading = (padding[0][0], padding[1][0])
+
+    def block(start: int, stop: int) -> None:
+        part = slice(start, stop)
+        module.window_max_2x2(padded[part], leading, width, out[part], flat[part])
+
+    parallel_for(padded.shape[0], block, math.prod(padded.shape[1:]))
+    return True

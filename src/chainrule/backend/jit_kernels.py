@@ -132,3 +132,38 @@ def gelu_backward(g, x, cdf, out):
         value = np.float64(x[i])
         density = _exp(-0.5 * value * value) * _INV_SQRT_2PI
         out[i] = np.float32((np.float64(cdf[i]) + value * density) * np.float64(g[i]))
+
+
+@_kernel
+def window_max_2x2(padded, padding, width, out, flat):
+    """Max pooling with 2 x 2 windows at stride 2: the max of each window of `padded`
+    (N, C, H + pads, W + pads) into `out` (N, C, OH, OW), and where it sits as a flat index
+    into the unpadded plane (rows of `width`) into `flat`. The first maximum in the window
+    wins ties and the first NaN wins over numbers, as ops/pooling.py's NumPy passes: a tap
+    wins when it is not <= the best so far and that best is not NaN. The taps are written
+    out (a loop over a run-time kernel size ran 5x slower here: its branches do not become
+    selects) and indexed plainly (an array view made in the loop costs reference counting)."""
+    pad_top, pad_left = padding
+    batch, channels, out_h, out_w = out.shape
+    for n in range(batch):
+        for c in range(channels):
+            for i in range(out_h):
+                y = 2 * i
+                for j in range(out_w):
+                    x = 2 * j
+                    best = padded[n, c, y, x]
+                    tap = 0
+                    value = padded[n, c, y, x + 1]
+                    if not (value <= best) and best == best:
+                        best = value
+                        tap = 1
+                    value = padded[n, c, y + 1, x]
+                    if not (value <= best) and best == best:
+                        best = value
+                        tap = width
+                    value = padded[n, c, y + 1, x + 1]
+                    if not (value <= best) and best == best:
+                        best = value
+                        tap = width + 1
+                    out[n, c, i, j] = best
+                    flat[n, c, i, j] = (y - pad_top) * width + (x - pad_left) + tap
