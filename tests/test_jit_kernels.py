@@ -266,3 +266,66 @@ def test_max_pool_kernel_gives_the_same_bits_on_any_number_of_threads(jit_on):
         parallel.GRAIN = 1 << 16
     for one, other in zip(whole, split, strict=True):
         np.testing.assert_array_equal(one, other)
+
+
+# ---- layer norm's rows ---------------------------------------------------------------------
+
+
+def _layer_norm(x: np.ndarray, g: np.ndarray, affine: bool = True):
+    tensor = chainrule.tensor(x, requires_grad=True)
+    size = x.shape[-1:]
+    weight = chainrule.tensor(np.linspace(0.5, 1.5, size[0], dtype=x.dtype)) if affine else None
+    out = F.layer_norm(tensor, size, weight)
+    out.backward(chainrule.tensor(g))
+    return out.detach().numpy(), tensor.grad.numpy()
+
+
+@pytest.mark.parametrize(
+    ("dtype", "tolerance"), [(np.float32, (1e-5, 1e-6)), (np.float64, (1e-12, 1e-13))]
+)
+def test_layer_norm_kernels_match_the_numpy_path_and_pytorch(jit_on, monkeypatch, dtype, tolerance):
+    rng = np.random.default_rng(6)
+    x = (rng.standard_normal((16, 64, 128)) * 3 + 2).astype(dtype)
+    x[0, 0] = 7.0  # a constant row: variance 0, rstd 1 / sqrt(eps)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    value, grad = _layer_norm(x, g)
+    rtol, atol = tolerance  # float64 sums against NumPy's pairwise float32 ones
+    tensor = torch.tensor(x, requires_grad=True)
+    weight = torch.tensor(np.linspace(0.5, 1.5, 128, dtype=dtype))
+    torch_out = torch.nn.functional.layer_norm(tensor, (128,), weight)
+    torch_out.backward(torch.tensor(g))
+    np.testing.assert_allclose(value, torch_out.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(grad, tensor.grad.numpy(), rtol=rtol, atol=atol)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain_value, plain_grad = _layer_norm(x, g)
+    np.testing.assert_allclose(value, plain_value, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(grad, plain_grad, rtol=rtol, atol=atol)
+
+
+def test_layer_norm_kernels_take_strided_inputs(jit_on, monkeypatch):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((128, 64, 32)).astype(np.float32).transpose(1, 0, 2)
+    g = rng.standard_normal((64, 32, 128)).astype(np.float32).transpose(0, 2, 1)
+    value, grad = _layer_norm(x, g, affine=False)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain_value, plain_grad = _layer_norm(x, g, affine=False)
+    np.testing.assert_allclose(value, plain_value, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(grad, plain_grad, rtol=1e-5, atol=1e-6)
+
+
+def test_layer_norm_kernels_give_the_same_bits_on_any_number_of_threads(jit_on):
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((301, 128)).astype(np.float32)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    before = parallel.get_threads()
+    try:
+        parallel.set_threads(1)
+        whole = _layer_norm(x, g)
+        parallel.set_threads(3)
+        parallel.GRAIN = 1000
+        split = _layer_norm(x, g)
+    finally:
+        parallel.set_threads(before)
+        parallel.GRAIN = 1 << 16
+    for one, other in zip(whole, split, strict=True):
+        np.testing.assert_array_equal(one, other)

@@ -181,6 +181,17 @@ class Backend(ABC):
         writing nothing, where this backend has no kernel for the operands."""
         return False
 
+    def standardize_rows(self, x: Array, out: Array, rstd: Array, eps: float) -> bool:
+        """Layer norm's core in one compiled pass over the rows of x (R, D): out = (x - mean)
+        rstd, rstd = 1 / sqrt(var + eps) into `rstd` (R, 1). False, writing nothing, where
+        this backend has no kernel for the operands."""
+        return False
+
+    def standardize_backward_rows(self, g: Array, out: Array, rstd: Array, result: Array) -> bool:
+        """Its backward over rows in one compiled pass: result = rstd (g - mean(g) - out
+        mean(g out)). False, writing nothing, where this backend has no kernel."""
+        return False
+
     @abstractmethod
     def parallel_for(
         self, size: int, body: Callable[[int, int], None], item_elements: int = 1
@@ -274,6 +285,12 @@ class NumpyBackend(Backend):
         if kernel != (2, 2) or stride != (2, 2) or dilation != (1, 1):
             return False  # the common window only: others take the NumPy passes
         return jit.window_max_2x2(padded, padding, spatial[1], out, flat)
+
+    def standardize_rows(self, x: Array, out: Array, rstd: Array, eps: float) -> bool:
+        return jit.standardize_rows(x, out, rstd, eps)
+
+    def standardize_backward_rows(self, g: Array, out: Array, rstd: Array, result: Array) -> bool:
+        return jit.standardize_backward_rows(g, out, rstd, result)
 
     def parallel_for(
         self, size: int, body: Callable[[int, int], None], item_elements: int = 1

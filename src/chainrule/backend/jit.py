@@ -134,3 +134,44 @@ def window_max_2x2(
 
     parallel_for(padded.shape[0], block, math.prod(padded.shape[1:]))
     return True
+
+
+def _row_kernels(*rows: np.ndarray) -> Any:
+    """The kernels for 2-D C-contiguous float arrays of one dtype with enough elements."""
+    first = rows[0]
+    if first.ndim != 2 or first.dtype not in _FLOATS or first.size < MIN_ELEMENTS:
+        return None
+    if any(row.dtype != first.dtype or not row.flags.c_contiguous for row in rows):
+        return None
+    return kernels()
+
+
+def standardize_rows(x: np.ndarray, out: np.ndarray, rstd: np.ndarray, eps: float) -> bool:
+    """Layer norm's core along the rows of x (R, D) into `out` and `rstd` (R, 1), split over
+    the rows; False (nothing written) without a kernel."""
+    module = _row_kernels(x, out, rstd)
+    if module is None:
+        return False
+
+    def block(start: int, stop: int) -> None:
+        part = slice(start, stop)
+        module.standardize_rows(x[part], out[part], rstd[part], eps)
+
+    parallel_for(x.shape[0], block, x.shape[1])
+    return True
+
+
+def standardize_backward_rows(
+    g: np.ndarray, out: np.ndarray, rstd: np.ndarray, result: np.ndarray
+) -> bool:
+    """rstd (g - mean(g) - out mean(g out)) along rows into `result`; False without a kernel."""
+    module = _row_kernels(g, out, rstd, result)
+    if module is None:
+        return False
+
+    def block(start: int, stop: int) -> None:
+        part = slice(start, stop)
+        module.standardize_backward_rows(g[part], out[part], rstd[part], result[part])
+
+    parallel_for(g.shape[0], block, g.shape[1])
+    return True

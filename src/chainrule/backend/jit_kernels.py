@@ -167,3 +167,49 @@ def window_max_2x2(padded, padding, width, out, flat):
                         tap = width + 1
                     out[n, c, i, j] = best
                     flat[n, c, i, j] = (y - pad_top) * width + (x - pad_left) + tap
+
+
+# Row reductions may reassociate (`reassoc`: vectorised partial sums, in an order fixed by the
+# compiled code, so the same on every run and any split over rows); sums are in float64.
+_row_kernel = numba.njit(
+    cache=True, nogil=True, fastmath={"contract", "reassoc"}, error_model="numpy"
+)
+
+
+@_row_kernel
+def standardize_rows(x, out, rstd, eps):
+    """Layer norm's core over the rows of x (R, D): out = (x - mean) rstd with
+    rstd = 1 / sqrt(var + eps) (the biased variance) into `rstd` (R, 1)."""
+    rows, size = x.shape
+    for r in range(rows):
+        total = 0.0
+        for j in range(size):
+            total += np.float64(x[r, j])
+        mean = total / size
+        squares = 0.0
+        for j in range(size):
+            centered = np.float64(x[r, j]) - mean
+            squares += centered * centered
+        scale = 1.0 / math.sqrt(squares / size + eps)
+        rstd[r, 0] = scale
+        for j in range(size):
+            out[r, j] = (np.float64(x[r, j]) - mean) * scale
+
+
+@_row_kernel
+def standardize_backward_rows(g, out, rstd, result):
+    """Its backward over rows: result = rstd (g - mean(g) - out mean(g out))."""
+    rows, size = g.shape
+    for r in range(rows):
+        total = 0.0
+        product = 0.0
+        for j in range(size):
+            gj = np.float64(g[r, j])
+            total += gj
+            product += gj * np.float64(out[r, j])
+        mean = total / size
+        mean_product = product / size
+        scale = np.float64(rstd[r, 0])
+        for j in range(size):
+            bracket = np.float64(g[r, j]) - mean - np.float64(out[r, j]) * mean_product
+            result[r, j] = bracket * scale
