@@ -329,3 +329,77 @@ def test_layer_norm_kernels_give_the_same_bits_on_any_number_of_threads(jit_on):
         parallel.GRAIN = 1 << 16
     for one, other in zip(whole, split, strict=True):
         np.testing.assert_array_equal(one, other)
+
+
+# ---- softmax's rows ------------------------------------------------------------------------
+
+
+def _softmax(x: np.ndarray, g: np.ndarray, dim: int = -1):
+    tensor = chainrule.tensor(x, requires_grad=True)
+    out = F.softmax(tensor, dim)
+    out.backward(chainrule.tensor(g))
+    return out.detach().numpy(), tensor.grad.numpy()
+
+
+def _softmax_input(dtype) -> np.ndarray:
+    """Attention scores with a causal mask, and rows that hold NaN, +inf, -inf or only -inf."""
+    x = (np.random.default_rng(9).standard_normal((16, 4, 64, 64)) * 3).astype(dtype)
+    x += np.triu(np.full((64, 64), -np.inf), 1).astype(dtype)
+    x[0, 0, 5, 2] = np.nan
+    x[0, 0, 6, 1] = np.inf
+    x[0, 0, 7, :] = -np.inf
+    x[0, 0, 8, 0] = np.nan  # the first element: the row's max starts from it
+    return x
+
+
+def test_softmax_kernels_match_the_numpy_path_and_pytorch(jit_on, monkeypatch):
+    x = _softmax_input(np.float32)
+    g = np.random.default_rng(10).standard_normal(x.shape).astype(np.float32)
+    value, grad = _softmax(x, g)
+    # exp and sums in float64, rounded once, against float32 passes; the gradient's
+    # g - sum(g out) cancels, so it is compared in absolute terms
+    tensor = torch.tensor(x, requires_grad=True)
+    torch_out = torch.softmax(tensor, -1)
+    torch_out.backward(torch.tensor(g))
+    np.testing.assert_allclose(value, torch_out.detach().numpy(), rtol=2e-6, atol=1e-7)
+    np.testing.assert_allclose(grad, tensor.grad.numpy(), rtol=2e-6, atol=1e-6)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain_value, plain_grad = _softmax(x, g)
+    np.testing.assert_allclose(value, plain_value, rtol=2e-6, atol=1e-7)
+    np.testing.assert_allclose(grad, plain_grad, rtol=2e-6, atol=1e-6)
+    assert np.isnan(value[0, 0, 5:9]).all()  # each of those rows is NaN throughout
+
+
+def test_softmax_kernels_give_the_same_bits_on_any_number_of_threads(jit_on):
+    x = _softmax_input(np.float32)
+    g = np.random.default_rng(11).standard_normal(x.shape).astype(np.float32)
+    before = parallel.get_threads()
+    try:
+        parallel.set_threads(1)
+        whole = _softmax(x, g)
+        parallel.set_threads(3)
+        parallel.GRAIN = 1000
+        split = _softmax(x, g)
+    finally:
+        parallel.set_threads(before)
+        parallel.GRAIN = 1 << 16
+    for one, other in zip(whole, split, strict=True):
+        np.testing.assert_array_equal(one, other)
+
+
+@pytest.mark.parametrize(("dtype", "dim"), [(np.float32, 2), (np.float64, -1)])
+def test_softmax_over_another_dim_or_in_float64_takes_the_numpy_path(
+    jit_on, monkeypatch, dtype, dim
+):
+    """Not along the last dim: NumPy's passes both ways. float64: NumPy's exp (the kernel's is
+    accurate to 2e-10 only); the backward, which needs no exp, is compiled (float64 sums)."""
+    x = _softmax_input(dtype)[1:]
+    g = np.random.default_rng(12).standard_normal(x.shape).astype(dtype)
+    value, grad = _softmax(x, g, dim=dim)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain_value, plain_grad = _softmax(x, g, dim=dim)
+    np.testing.assert_array_equal(value, plain_value)
+    if dtype == np.float32:
+        np.testing.assert_array_equal(grad, plain_grad)
+    else:
+        np.testing.assert_allclose(grad, plain_grad, rtol=1e-12, atol=1e-15)

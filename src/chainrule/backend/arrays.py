@@ -192,6 +192,16 @@ class Backend(ABC):
         mean(g out)). False, writing nothing, where this backend has no kernel."""
         return False
 
+    def softmax_rows(self, x: Array, out: Array) -> bool:
+        """softmax along the rows of x (R, D) in one compiled pass into `out`. False, writing
+        nothing, where this backend has no kernel for the operands."""
+        return False
+
+    def softmax_backward_rows(self, g: Array, out: Array, result: Array) -> bool:
+        """Its backward along rows in one compiled pass: result = out (g - sum(g out)). False,
+        writing nothing, where this backend has no kernel."""
+        return False
+
     @abstractmethod
     def parallel_for(
         self, size: int, body: Callable[[int, int], None], item_elements: int = 1
@@ -291,6 +301,12 @@ class NumpyBackend(Backend):
 
     def standardize_backward_rows(self, g: Array, out: Array, rstd: Array, result: Array) -> bool:
         return jit.standardize_backward_rows(g, out, rstd, result)
+
+    def softmax_rows(self, x: Array, out: Array) -> bool:
+        return jit.softmax_rows(x, out)
+
+    def softmax_backward_rows(self, g: Array, out: Array, result: Array) -> bool:
+        return jit.softmax_backward_rows(g, out, result)
 
     def parallel_for(
         self, size: int, body: Callable[[int, int], None], item_elements: int = 1

@@ -175,3 +175,30 @@ def standardize_backward_rows(
 
     parallel_for(g.shape[0], block, g.shape[1])
     return True
+
+
+def softmax_rows(x: np.ndarray, out: np.ndarray) -> bool:
+    """softmax along the rows of a float32 x (R, D) into `out`, split over the rows; False
+    (nothing written) without a kernel (float64 too: the kernel's exp is accurate to 2e-10)."""
+    module = _row_kernels(x, out) if x.dtype == np.float32 else None
+    if module is None:
+        return False
+
+    def block(start: int, stop: int) -> None:
+        module.softmax_rows(x[start:stop], out[start:stop])
+
+    parallel_for(x.shape[0], block, x.shape[1])
+    return True
+
+
+def softmax_backward_rows(g: np.ndarray, out: np.ndarray, result: np.ndarray) -> bool:
+    """out (g - sum(g out)) along rows into `result`; False without a kernel."""
+    module = _row_kernels(g, out, result)
+    if module is None:
+        return False
+
+    def block(start: int, stop: int) -> None:
+        module.softmax_backward_rows(g[start:stop], out[start:stop], result[start:stop])
+
+    parallel_for(g.shape[0], block, g.shape[1])
+    return True

@@ -14,7 +14,7 @@ vectorises, as SLEEF does: no libm call, so nothing stops the vectoriser.
 - exp(a) = 2^n exp(r), n = round(a / ln 2), r = a - n ln 2 (ln 2 in two parts, Cody and
   Waite), exp(r) a degree-8 Taylor polynomial (|r| <= ln(2)/2: error 2e-10), and 2^n built
   from its bits (the exponent field) by `_bits_as_float64`, a bit cast that compiles to no
-  instruction. Arguments below -708 give 0, as exp's underflow does.
+  instruction. Arguments below -708 give 0, as exp's underflow does, and NaN gives NaN.
 
 So Phi(x) comes out within one float32 ulp of the exact value (tests/test_jit_kernels.py
 measures 0.6 ulp over a dense grid). Polynomials use Estrin's scheme and `fastmath` allows
@@ -77,7 +77,7 @@ def _bits_as_float64(typingctx, bits):  # noqa: ARG001 - numba's intrinsic signa
 
 @_inline
 def _exp(a):
-    """exp(a) for a <= 1 (every caller's range); 0 below -708 and for NaN a's caller masks."""
+    """exp(a) for a <= 1 (every caller's range): 0 below -708, NaN for NaN."""
     clamped = a if a > _EXP_MIN else _EXP_MIN
     n = math.floor(clamped * _LOG2E + 0.5)
     r = (clamped - n * _LN2_HI) - n * _LN2_LO
@@ -87,7 +87,8 @@ def _exp(a):
         (_E3 * r + _E2) * r2 + (_E1 * r + _E0)
     )
     scale = _bits_as_float64((np.int64(n) + 1023) << 52)
-    return poly * scale if a > _EXP_MIN else 0.0
+    low = 0.0 if a <= _EXP_MIN else a  # a NaN stays NaN
+    return poly * scale if a > _EXP_MIN else low
 
 
 @_inline
@@ -213,3 +214,36 @@ def standardize_backward_rows(g, out, rstd, result):
         for j in range(size):
             bracket = np.float64(g[r, j]) - mean - np.float64(out[r, j]) * mean_product
             result[r, j] = bracket * scale
+
+
+@_row_kernel
+def softmax_rows(x, out):
+    """softmax along the rows of x (R, D) into `out`: exp(x - max) / sum, each exp computed
+    in float64 (`_exp`) and rounded once. A NaN or +inf in a row makes the row NaN, as NumPy's
+    passes do (its exp is NaN, and so is the sum)."""
+    rows, size = x.shape
+    exps = np.empty(size)
+    for r in range(rows):
+        top = x[r, 0]  # the max in x's dtype (exact), a NaN ignored: its exp makes the row NaN
+        for j in range(1, size):
+            value = x[r, j]
+            top = value if value > top else top
+        total = 0.0
+        for j in range(size):
+            exps[j] = _exp(np.float64(x[r, j]) - np.float64(top))
+            total += exps[j]
+        scale = 1.0 / total
+        for j in range(size):
+            out[r, j] = exps[j] * scale
+
+
+@_row_kernel
+def softmax_backward_rows(g, out, result):
+    """Softmax's backward along rows: result = out (g - sum(g out))."""
+    rows, size = g.shape
+    for r in range(rows):
+        total = 0.0
+        for j in range(size):
+            total += np.float64(g[r, j]) * np.float64(out[r, j])
+        for j in range(size):
+            result[r, j] = np.float64(out[r, j]) * (np.float64(g[r, j]) - total)
