@@ -202,6 +202,16 @@ class Backend(ABC):
         writing nothing, where this backend has no kernel."""
         return False
 
+    def threshold_backward(self, g: Array, out: Array) -> tuple[Array, Array] | None:
+        """ReLU's backward in one compiled pass: (keep, result) with keep = not (out <= 0)
+        and result = g where kept, else 0; None where this backend has no kernel."""
+        return None
+
+    def assign_at(self, target: Array, index: Array, values: Array) -> bool:
+        """target[index] = values for distinct indices in one compiled loop; False where this
+        backend has no kernel for the operands (or an index is out of range)."""
+        return False
+
     @abstractmethod
     def parallel_for(
         self, size: int, body: Callable[[int, int], None], item_elements: int = 1
@@ -307,6 +317,12 @@ class NumpyBackend(Backend):
 
     def softmax_backward_rows(self, g: Array, out: Array, result: Array) -> bool:
         return jit.softmax_backward_rows(g, out, result)
+
+    def threshold_backward(self, g: Array, out: Array) -> tuple[Array, Array] | None:
+        return jit.threshold_backward(g, out)
+
+    def assign_at(self, target: Array, index: Array, values: Array) -> bool:
+        return jit.assign_at(target, index, values)
 
     def parallel_for(
         self, size: int, body: Callable[[int, int], None], item_elements: int = 1

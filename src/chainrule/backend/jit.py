@@ -202,3 +202,39 @@ def softmax_backward_rows(g: np.ndarray, out: np.ndarray, result: np.ndarray) ->
 
     parallel_for(g.shape[0], block, g.shape[1])
     return True
+
+
+def threshold_backward(g: np.ndarray, out: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(keep, result) for ReLU's backward, keep = not (out <= 0) and result = g where kept,
+    else 0, for float arrays of one shape and dtype; None without a kernel."""
+    if g.shape != out.shape or g.dtype != out.dtype or g.dtype not in _FLOATS:
+        return None
+    if g.size < MIN_ELEMENTS:
+        return None
+    module = kernels()
+    if module is None:
+        return None
+    flat_g, flat_out = _flat(g), _flat(out)
+    keep, result = np.empty(flat_g.shape, dtype=bool), np.empty_like(flat_g)
+
+    def block(start: int, stop: int) -> None:
+        part = slice(start, stop)
+        module.threshold_backward(flat_g[part], flat_out[part], keep[part], result[part])
+
+    parallel_for(flat_g.size, block)
+    return keep.reshape(g.shape), result.reshape(g.shape)
+
+
+def assign_at(target: np.ndarray, index: np.ndarray, values: np.ndarray) -> bool:
+    """target[index] = values for a C-contiguous float `target` and distinct int64 indices
+    into it, values of index's shape; False when there is no kernel or an index is out of
+    range (the caller's NumPy assignment then raises or wraps, as NumPy does)."""
+    if target.dtype not in _FLOATS or values.dtype != target.dtype or index.dtype != np.int64:
+        return False
+    if values.shape != index.shape or index.size < MIN_ELEMENTS or target.ndim != 1:
+        return False
+    module = kernels()
+    if module is None:
+        return False
+    flat_index, flat_values = _flat(index), _flat(values)
+    return bool(module.assign_at(target, flat_index, flat_values))

@@ -247,3 +247,26 @@ def softmax_backward_rows(g, out, result):
             total += np.float64(g[r, j]) * np.float64(out[r, j])
         for j in range(size):
             result[r, j] = np.float64(out[r, j]) * (np.float64(g[r, j]) - total)
+
+
+@_kernel
+def threshold_backward(g, out, keep, result):
+    """ReLU's backward: keep = not (out <= 0) (a NaN output keeps its gradient), result = g
+    where kept, else 0 (even where g is NaN, as PyTorch's threshold_backward)."""
+    for i in range(g.size):
+        kept = not (out[i] <= 0)
+        keep[i] = kept
+        result[i] = g[i] if kept else 0
+
+
+@_kernel
+def assign_at(target, index, values):
+    """target[index[i]] = values[i] for every i, when every index is in range (returns
+    True); else stops at the first one out of range and returns False."""
+    size = target.size
+    for i in range(index.size):
+        position = index[i]
+        if position < 0 or position >= size:
+            return False
+        target[position] = values[i]
+    return True

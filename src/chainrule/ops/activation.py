@@ -85,6 +85,11 @@ class ThresholdBackward(Op):
             keep = ~(out <= 0)  # not out > 0: a nan keeps its gradient, as PyTorch
             ctx.save(keep=keep)
             return xp.where(keep, g, 0).astype(g.dtype, copy=False)
+        compiled = ctx.backend.threshold_backward(g, out)  # one pass, where there is a kernel
+        if compiled is not None:
+            keep, result = compiled
+            ctx.save(keep=keep)
+            return result
         if g.shape == out.shape and ctx.backend.splits(out.size):
             # the same in blocks over the intra-op threads, into arrays made once
             keep, result = xp.empty(out.shape, dtype=bool), xp.empty(g.shape, dtype=g.dtype)
