@@ -444,3 +444,31 @@ def test_assign_at_declines_indices_out_of_range_for_numpy_to_judge(jit_on):
     for bad in (LARGE, -1):
         index[100] = bad
         assert not jit.assign_at(np.zeros(LARGE, np.float32), index, values)
+
+
+# ---- an embedding's gradient: rows added at an index ---------------------------------------
+
+
+def test_add_rows_is_np_add_at_bit_for_bit(jit_on):
+    rng = np.random.default_rng(15)
+    index = rng.integers(-65, 65, size=(16, 64))  # repeats, and negative rows from the end
+    values = rng.standard_normal((16, 64, 128)).astype(np.float32)
+    start = rng.standard_normal((65, 128)).astype(np.float32)
+    target, expected = start.copy(), start.copy()
+    assert jit.add_rows(target, index, values)
+    np.add.at(expected, index.reshape(-1), values.reshape(-1, 128))
+    np.testing.assert_array_equal(target, expected)
+    index[3, 4] = 65
+    assert not jit.add_rows(start.copy(), index, values)  # NumPy's path raises for it
+
+
+def test_embedding_gradient_matches_pytorch(jit_on):
+    rng = np.random.default_rng(16)
+    tokens = rng.integers(0, 65, size=(16, 64))
+    weight = rng.standard_normal((65, 128)).astype(np.float32)
+    g = rng.standard_normal((16, 64, 128)).astype(np.float32)
+    table = chainrule.tensor(weight, requires_grad=True)
+    F.embedding(chainrule.tensor(tokens), table).backward(chainrule.tensor(g))
+    torch_table = torch.tensor(weight, requires_grad=True)
+    torch.nn.functional.embedding(torch.tensor(tokens), torch_table).backward(torch.tensor(g))
+    np.testing.assert_allclose(table.grad.numpy(), torch_table.grad.numpy(), rtol=1e-5, atol=1e-5)

@@ -243,7 +243,7 @@ class NumpyBackend(Backend):
             and values.shape == index.shape + target.shape[1:]
         ):
             if index.size > 0 and values.size >= _ROW_SCATTER_MIN_WIDTH * index.size:
-                if _add_rows(target, index, values):
+                if jit.add_rows(target, index, values) or _add_rows(target, index, values):
                     return
             if index.ndim > 1:  # np.add.at is ~8x slower with an n-d index than a flat one
                 index = index.reshape(-1)

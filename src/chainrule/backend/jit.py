@@ -238,3 +238,25 @@ def assign_at(target: np.ndarray, index: np.ndarray, values: np.ndarray) -> bool
         return False
     flat_index, flat_values = _flat(index), _flat(values)
     return bool(module.assign_at(target, flat_index, flat_values))
+
+
+def add_rows(target: np.ndarray, index: np.ndarray, values: np.ndarray) -> bool:
+    """target[index] += values for an integer index into the first axis of a C-contiguous
+    float target (an embedding's gradient), values of shape index.shape + target.shape[1:],
+    the rows accumulated in index order, as np.add.at does; False without a kernel, or when an
+    index is out of range (checked first: the caller's NumPy path then raises, as NumPy does)."""
+    if target.dtype not in _FLOATS or values.dtype != target.dtype or index.dtype.kind not in "iu":
+        return False
+    if not target.flags.c_contiguous or target.ndim < 1 or values.size < MIN_ELEMENTS:
+        return False
+    flat_index = index.reshape(-1)
+    if flat_index.size and (
+        flat_index.min() < -target.shape[0] or flat_index.max() >= target.shape[0]
+    ):
+        return False
+    module = kernels()
+    if module is None:
+        return False
+    rows = target.reshape(target.shape[0], -1)
+    flat_values = _flat(values).reshape(flat_index.size, rows.shape[1])
+    return bool(module.add_rows(rows, flat_index.astype(np.int64, copy=False), flat_values))

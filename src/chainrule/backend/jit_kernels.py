@@ -270,3 +270,19 @@ def assign_at(target, index, values):
             return False
         target[position] = values[i]
     return True
+
+
+@_kernel
+def add_rows(target, index, values):
+    """target[index[i]] += values[i] for the rows of 2-D `target` and `values`, in the order
+    of i, when every index is in range (returns True; a negative one counts from the end);
+    else stops at the first one out of range and returns False."""
+    rows, width = target.shape
+    for i in range(index.size):
+        row = index[i]
+        row = row + rows if row < 0 else row
+        if row < 0 or row >= rows:
+            return False
+        for j in range(width):
+            target[row, j] += values[i, j]
+    return True
