@@ -472,3 +472,50 @@ def test_embedding_gradient_matches_pytorch(jit_on):
     torch_table = torch.tensor(weight, requires_grad=True)
     torch.nn.functional.embedding(torch.tensor(tokens), torch_table).backward(torch.tensor(g))
     np.testing.assert_allclose(table.grad.numpy(), torch_table.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+# ---- the transposed convolution: one product and a col2im ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"padding": 2},
+        {"stride": 2, "padding": 1},
+        {"dilation": 2, "padding": (0, 3)},
+        {"stride": (2, 1), "padding": 0},
+    ],
+    ids=["lenet", "stride", "dilation", "uneven_stride"],
+)
+def test_conv_input_gradient_matches_the_numpy_path_and_pytorch(jit_on, monkeypatch, arguments):
+    rng = np.random.default_rng(17)
+    x = rng.standard_normal((32, 16, 15, 14)).astype(np.float32)
+    w = (rng.standard_normal((24, 16, 5, 5)) * 0.1).astype(np.float32)
+
+    def input_gradient():
+        tensor = chainrule.tensor(x, requires_grad=True)
+        out = F.conv2d(tensor, chainrule.tensor(w), **arguments)
+        g = np.random.default_rng(18).standard_normal(tuple(out.shape)).astype(np.float32)
+        out.backward(chainrule.tensor(g))
+        return tensor.grad.numpy(), g
+
+    grad, g = input_gradient()
+    assert g.size >= jit.MIN_ELEMENTS
+    tensor = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.conv2d(tensor, torch.tensor(w), **arguments).backward(torch.tensor(g))
+    # sums of 600 products in another order: float32 rounding of the largest terms
+    np.testing.assert_allclose(grad, tensor.grad.numpy(), rtol=1e-4, atol=2e-5)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain, _ = input_gradient()
+    np.testing.assert_allclose(grad, plain, rtol=1e-4, atol=2e-5)
+
+
+def test_conv_transpose2d_matches_pytorch(jit_on):
+    rng = np.random.default_rng(19)
+    x = rng.standard_normal((16, 24, 12, 12)).astype(np.float32)
+    w = (rng.standard_normal((24, 8, 3, 3)) * 0.2).astype(np.float32)
+    out = F.conv_transpose2d(chainrule.tensor(x), chainrule.tensor(w), stride=2, padding=1)
+    expected = torch.nn.functional.conv_transpose2d(
+        torch.tensor(x), torch.tensor(w), stride=2, padding=1
+    )
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-4, atol=2e-5)

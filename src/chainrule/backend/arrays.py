@@ -212,6 +212,14 @@ class Backend(ABC):
         backend has no kernel for the operands (or an index is out of range)."""
         return False
 
+    def transposed_convolution(
+        self, g: Array, w: Array, geometry: tuple, in_size: tuple
+    ) -> Array | None:
+        """The transposed convolution of g with w (`geometry`: stride, padding as (lo, hi)
+        pairs, dilation, groups) to (N, C, *in_size) by a compiled col2im; None where this
+        backend has no kernel for the operands."""
+        return None
+
     @abstractmethod
     def parallel_for(
         self, size: int, body: Callable[[int, int], None], item_elements: int = 1
@@ -323,6 +331,14 @@ class NumpyBackend(Backend):
 
     def assign_at(self, target: Array, index: Array, values: Array) -> bool:
         return jit.assign_at(target, index, values)
+
+    def transposed_convolution(
+        self, g: Array, w: Array, geometry: tuple, in_size: tuple
+    ) -> Array | None:
+        stride, padding, dilation, groups = geometry
+        if groups != 1 or len(in_size) != 2:
+            return None
+        return jit.transposed_convolution_2d(g, w, stride, padding, dilation, in_size)
 
     def parallel_for(
         self, size: int, body: Callable[[int, int], None], item_elements: int = 1

@@ -32,6 +32,7 @@ JIT = os.environ.get("CHAINRULE_JIT", "1") != "0"
 MIN_ELEMENTS = 1 << 14
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_CHUNK_BYTES = 1 << 20  # the transposed convolution's columns per product: cache-sized
 
 _kernels: Any = None  # backend/jit_kernels.py once imported; False when numba is missing
 
@@ -260,3 +261,42 @@ def add_rows(target: np.ndarray, index: np.ndarray, values: np.ndarray) -> bool:
     rows = target.reshape(target.shape[0], -1)
     flat_values = _flat(values).reshape(flat_index.size, rows.shape[1])
     return bool(module.add_rows(rows, flat_index.astype(np.int64, copy=False), flat_values))
+
+
+def transposed_convolution_2d(
+    g: np.ndarray,
+    w: np.ndarray,
+    stride: tuple,
+    padding: tuple,
+    dilation: tuple,
+    in_size: tuple,
+) -> np.ndarray | None:
+    """The 2-D transposed convolution (one group) of g (N, C_out, OH, OW) with w (C_out, C,
+    k_h, k_w) to (N, C, *in_size), as one wide product and a compiled col2im: g's rows
+    (N OH OW, C_out) times w as (C_out, k_h k_w C) gives every tap's contribution at once, and
+    `col2im_2d` adds them into a channels-last image, split over the samples. None without a
+    kernel. The one product beats k_h k_w narrow ones (C outputs wide) or a forward convolution
+    of g (C outputs wide too): LeNet's conv2 input gradient, (12544, 32) @ (32, 400), runs
+    at twice their rate in OpenBLAS here."""
+    if g.ndim != 4 or g.dtype not in _FLOATS or w.dtype != g.dtype or g.size < MIN_ELEMENTS:
+        return None
+    module = kernels()
+    if module is None:
+        return None
+    batch, out_channels, out_h, out_w = g.shape
+    channels, kernel_h, kernel_w = w.shape[1:]
+    rows = np.ascontiguousarray(np.moveaxis(g, 1, -1)).reshape(-1, out_channels)
+    taps = w.reshape(out_channels, channels, kernel_h * kernel_w).transpose(0, 2, 1)
+    weights = np.ascontiguousarray(taps).reshape(out_channels, -1)
+    image = np.zeros((batch, *in_size, channels), dtype=g.dtype)
+    geometry = ((out_h, out_w), (kernel_h, kernel_w), stride, (padding[0][0], padding[1][0]))
+    per_sample = out_h * out_w
+    # a few samples at a time, so their columns stay in cache between product and scatter
+    chunk = max(1, _CHUNK_BYTES // (per_sample * weights.shape[1] * g.itemsize))
+    columns = np.empty((chunk * per_sample, weights.shape[1]), dtype=g.dtype)
+    for start in range(0, batch, chunk):
+        stop = min(start + chunk, batch)
+        part = columns[: (stop - start) * per_sample]
+        np.matmul(rows[start * per_sample : stop * per_sample], weights, out=part)
+        module.col2im_2d(part, *geometry, dilation, image[start:stop])
+    return np.ascontiguousarray(image.transpose(0, 3, 1, 2))

@@ -286,3 +286,29 @@ def add_rows(target, index, values):
         for j in range(width):
             target[row, j] += values[i, j]
     return True
+
+
+@_kernel
+def col2im_2d(columns, out_size, kernel, stride, padding, dilation, image):
+    """The transposed convolution's scatter: image (N, H, W, C), channels last, += each
+    column's kernel taps at the input pixels they came from, column (n, y, x) holding tap
+    (a, b)'s C numbers at (a * k_w + b) * C. Taps that fall in the padding are dropped. Each
+    sample's pixels are summed in one fixed order (rows, then taps), whatever the split."""
+    batch, height, width, channels = image.shape
+    out_h, out_w = out_size
+    kernel_h, kernel_w = kernel
+    for n in range(batch):
+        for y in range(out_h):
+            for x in range(out_w):
+                row = (n * out_h + y) * out_w + x
+                for a in range(kernel_h):
+                    iy = y * stride[0] + a * dilation[0] - padding[0]
+                    if iy < 0 or iy >= height:
+                        continue
+                    for b in range(kernel_w):
+                        ix = x * stride[1] + b * dilation[1] - padding[1]
+                        if ix < 0 or ix >= width:
+                            continue
+                        base = (a * kernel_w + b) * channels
+                        for c in range(channels):
+                            image[n, iy, ix, c] += columns[row, base + c]
