@@ -42,6 +42,23 @@ def _float32_ulps(value: np.ndarray, exact: np.ndarray) -> np.ndarray:
     return np.abs(value.astype(np.float64) - exact) / spacing
 
 
+def _assert_the_same_bits_on_any_number_of_threads(compute) -> None:
+    """compute() (a tuple of arrays) on one thread, then on three in small blocks: the same
+    arrays bit for bit (each element or row is computed on its own)."""
+    before = parallel.get_threads()
+    try:
+        parallel.set_threads(1)
+        whole = compute()
+        parallel.set_threads(3)
+        parallel.GRAIN = 1000
+        split = compute()
+    finally:
+        parallel.set_threads(before)
+        parallel.GRAIN = 1 << 16
+    for one, other in zip(whole, split, strict=True):
+        np.testing.assert_array_equal(one, other)
+
+
 def _kernel_cdf(x: np.ndarray) -> np.ndarray:
     compiled = jit.kernels()
     out = np.empty_like(x)
@@ -143,22 +160,13 @@ def test_gelu_special_values_are_the_numpy_paths(jit_on, monkeypatch):
     np.testing.assert_array_equal(grad[:8], plain_grad[:8])
 
 
-def test_kernels_give_the_same_bits_on_any_number_of_threads(jit_on):
+def test_gelu_kernels_give_the_same_bits_on_any_number_of_threads(jit_on):
     rng = np.random.default_rng(3)
     x = (rng.standard_normal(LARGE) * 3).astype(np.float32)
     g = rng.standard_normal(LARGE).astype(np.float32)
-    before = parallel.get_threads()
-    try:
-        parallel.set_threads(1)
-        whole = _gelu_value_and_grad(x, g), jit.normal_cdf_float32(x)
-        parallel.set_threads(3)
-        parallel.GRAIN = 1000
-        split = _gelu_value_and_grad(x, g), jit.normal_cdf_float32(x)
-    finally:
-        parallel.set_threads(before)
-        parallel.GRAIN = 1 << 16
-    for one, other in zip([*whole[0], whole[1]], [*split[0], split[1]], strict=True):
-        np.testing.assert_array_equal(one, other)
+    _assert_the_same_bits_on_any_number_of_threads(
+        lambda: (*_gelu_value_and_grad(x, g), jit.normal_cdf_float32(x))
+    )
 
 
 def test_other_dtypes_and_small_arrays_take_the_numpy_path(jit_on):
@@ -254,18 +262,7 @@ def test_max_pool_kernel_matches_pytorch_on_a_strided_input(jit_on):
 
 def test_max_pool_kernel_gives_the_same_bits_on_any_number_of_threads(jit_on):
     x = _pooling_input(np.float32)
-    before = parallel.get_threads()
-    try:
-        parallel.set_threads(1)
-        whole = _pool(x)
-        parallel.set_threads(3)
-        parallel.GRAIN = 1000
-        split = _pool(x)
-    finally:
-        parallel.set_threads(before)
-        parallel.GRAIN = 1 << 16
-    for one, other in zip(whole, split, strict=True):
-        np.testing.assert_array_equal(one, other)
+    _assert_the_same_bits_on_any_number_of_threads(lambda: _pool(x))
 
 
 # ---- layer norm's rows ---------------------------------------------------------------------
@@ -317,18 +314,7 @@ def test_layer_norm_kernels_give_the_same_bits_on_any_number_of_threads(jit_on):
     rng = np.random.default_rng(8)
     x = rng.standard_normal((301, 128)).astype(np.float32)
     g = rng.standard_normal(x.shape).astype(np.float32)
-    before = parallel.get_threads()
-    try:
-        parallel.set_threads(1)
-        whole = _layer_norm(x, g)
-        parallel.set_threads(3)
-        parallel.GRAIN = 1000
-        split = _layer_norm(x, g)
-    finally:
-        parallel.set_threads(before)
-        parallel.GRAIN = 1 << 16
-    for one, other in zip(whole, split, strict=True):
-        np.testing.assert_array_equal(one, other)
+    _assert_the_same_bits_on_any_number_of_threads(lambda: _layer_norm(x, g))
 
 
 # ---- softmax's rows ------------------------------------------------------------------------
@@ -373,18 +359,7 @@ def test_softmax_kernels_match_the_numpy_path_and_pytorch(jit_on, monkeypatch):
 def test_softmax_kernels_give_the_same_bits_on_any_number_of_threads(jit_on):
     x = _softmax_input(np.float32)
     g = np.random.default_rng(11).standard_normal(x.shape).astype(np.float32)
-    before = parallel.get_threads()
-    try:
-        parallel.set_threads(1)
-        whole = _softmax(x, g)
-        parallel.set_threads(3)
-        parallel.GRAIN = 1000
-        split = _softmax(x, g)
-    finally:
-        parallel.set_threads(before)
-        parallel.GRAIN = 1 << 16
-    for one, other in zip(whole, split, strict=True):
-        np.testing.assert_array_equal(one, other)
+    _assert_the_same_bits_on_any_number_of_threads(lambda: _softmax(x, g))
 
 
 @pytest.mark.parametrize(("dtype", "dim"), [(np.float32, 2), (np.float64, -1)])

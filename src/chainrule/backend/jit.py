@@ -1,16 +1,19 @@
 """Compiled fast paths for host arrays, used when numba (the optional `chainrule[fast]` extra)
-is installed: the exact GELU, its backward and the float32 normal CDF in one vectorised pass
-each (backend/jit_kernels.py) instead of a score of NumPy passes.
+is installed: one pass each (backend/jit_kernels.py) where NumPy takes several, for the exact
+GELU and its backward, the float32 normal CDF, layer norm's rows, softmax's rows, 2 x 2 max
+pooling, ReLU's backward, the gradient scatters of max pooling and embeddings, and the 2-D
+transposed convolution's col2im.
 
-Each function here returns None where it has no kernel for its operands (numba missing, JIT
-off, another dtype, an array too small to be worth numba's import), and the caller computes
-the plain NumPy way: the NumpyBackend methods that use them are the only callers. With
-`CHAINRULE_JIT=0` in the environment (read once, at import: the switch chainrule.compile's
-fusion reads too) or `jit.JIT = False`, every result is the NumPy path's.
+Each function here returns None or False where it has no kernel for its operands (numba
+missing, JIT off, another dtype or layout, an array too small to be worth numba's import), and
+the caller computes the NumPy way: the NumpyBackend methods of backend/arrays.py are the only
+callers. With `CHAINRULE_JIT=0` in the environment (read once, at import: the switch
+chainrule.compile's fusion reads too) or `jit.JIT = False`, every result is the NumPy path's.
 
-Results equal the NumPy path's to float32 rounding (the kernels compute in float64 and round
-once; the NumPy path rounds at each pass), and split over the intra-op threads in blocks
-whose elements do not depend on the split.
+Results agree with the NumPy path's to float rounding (the kernels compute in float64 and round
+once; the NumPy path rounds at each pass), bit for bit where no arithmetic changes order (max
+pooling, ReLU's backward, the scatters); the work splits over the intra-op threads in blocks
+whose elements do not depend on the split (tests/test_jit_kernels.py).
 """
 
 from __future__ import annotations
@@ -26,9 +29,10 @@ from chainrule.backend.parallel import parallel_for
 # Whether the kernels are used when numba is installed.
 JIT = os.environ.get("CHAINRULE_JIT", "1") != "0"
 # The fewest elements for which a kernel is used. The first use imports numba and loads the
-# compiled kernels from numba's disk cache (about 0.5 s, once per process; compiling them
-# with a cold cache, once per machine, about 3 s); below this size a NumPy call takes tens of
-# microseconds at most, so a script that never sees a larger array never pays that.
+# compiled kernels from numba's disk cache (0.7-0.8 s and about 130 MiB of memory, once per
+# process; compiling them with a cold cache, once per machine, 2.6 s); below this size a NumPy
+# call takes tens of microseconds at most, so a script that never sees a larger array never
+# pays that.
 MIN_ELEMENTS = 1 << 14
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))

@@ -1,6 +1,7 @@
-"""numba-compiled kernels for host arrays: the exact GELU, its backward and the normal CDF on
-float32, one vectorised pass each (backend/jit.py loads this module on first use; it imports
-numba, the optional `chainrule[fast]` extra, at its top, so `import chainrule` never does).
+"""numba-compiled kernels for host arrays (backend/jit.py wraps them and loads this module on
+first use; it imports numba, the optional `chainrule[fast]` extra, at its top, so `import
+chainrule` never does): the exact GELU, its backward and the normal CDF on float32, below; then
+layer norm's and softmax's rows, max pooling, ReLU's backward, two scatters and a col2im.
 
 NumPy has no erf ufunc: backend/special.py builds the normal CDF from about twenty NumPy
 passes (2.6 ms on a (1024, 512) float32 array on one core here, against 0.25 ms for PyTorch's
@@ -21,9 +22,10 @@ measures 0.6 ulp over a dense grid). Polynomials use Estrin's scheme and `fastma
 only FMA contraction (`contract`): results are exact IEEE operations otherwise, deterministic
 on a machine, and the same whatever the split over threads (each element on its own).
 
-Every kernel takes 1-D C-contiguous float32 arrays and writes its `out` arrays in place; it
-is compiled on first call for those types and cached on disk (`cache=True`), with the GIL
-released (`nogil`), so backend/parallel.py's threads run blocks of one call side by side.
+Every kernel writes its output arrays in place (the GELU kernels take 1-D C-contiguous
+float32 arrays); it is compiled on first call for its argument types and cached on disk
+(`cache=True`), with the GIL released (`nogil`), so backend/parallel.py's threads run blocks
+of one call side by side.
 """
 
 from __future__ import annotations
