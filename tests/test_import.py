@@ -35,6 +35,7 @@ OUTER_LAYERS = [
 HEAVY = [
     "graphviz",
     "matplotlib",
+    "numba",  # the compiled kernels (backend/jit.py), on first use
     "numpy.random",  # made on the first random draw, not at import
     "safetensors",
     "scipy",

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.backend import jit
 from chainrule.backend.fake import (
     FakeArray,
     fake_data,
@@ -153,6 +154,72 @@ class Backend(ABC):
     def normal_cdf(self, array: Array) -> Array:
         """Phi(x) = (1 + erf(x / sqrt 2)) / 2, the exact GELU's gate."""
 
+    def fused_gelu(self, array: Array) -> tuple[Array, Array] | None:
+        """(x Phi(x), Phi(x)) from one fused kernel, or None where this backend has none for
+        the array: the exact GELU then composes it from `normal_cdf`."""
+        return None
+
+    def fused_gelu_backward(self, g: Array, x: Array, cdf: Array) -> Array | None:
+        """g (Phi(x) + x phi(x)) from one fused kernel, Phi(x) the forward's `cdf`, or None
+        where this backend has none for the arrays (the op then composes it)."""
+        return None
+
+    def window_max(
+        self,
+        padded: Array,
+        kernel: tuple,
+        stride: tuple,
+        dilation: tuple,
+        padding: tuple,
+        spatial: tuple,
+        out: Array,
+        flat: Array,
+    ) -> bool:
+        """Max pooling's windows in one compiled pass: each window's max of `padded` (padded
+        with the lowest value) into `out`, its flat index in the unpadded `spatial` plane into
+        `flat`, the first max winning ties and the first NaN winning over numbers. False,
+        writing nothing, where this backend has no kernel for the operands."""
+        return False
+
+    def standardize_rows(self, x: Array, out: Array, rstd: Array, eps: float) -> bool:
+        """Layer norm's core in one compiled pass over the rows of x (R, D): out = (x - mean)
+        rstd, rstd = 1 / sqrt(var + eps) into `rstd` (R, 1). False, writing nothing, where
+        this backend has no kernel for the operands."""
+        return False
+
+    def standardize_backward_rows(self, g: Array, out: Array, rstd: Array, result: Array) -> bool:
+        """Its backward over rows in one compiled pass: result = rstd (g - mean(g) - out
+        mean(g out)). False, writing nothing, where this backend has no kernel."""
+        return False
+
+    def softmax_rows(self, x: Array, out: Array) -> bool:
+        """softmax along the rows of x (R, D) in one compiled pass into `out`. False, writing
+        nothing, where this backend has no kernel for the operands."""
+        return False
+
+    def softmax_backward_rows(self, g: Array, out: Array, result: Array) -> bool:
+        """Its backward along rows in one compiled pass: result = out (g - sum(g out)). False,
+        writing nothing, where this backend has no kernel."""
+        return False
+
+    def threshold_backward(self, g: Array, out: Array) -> tuple[Array, Array] | None:
+        """ReLU's backward in one compiled pass: (keep, result) with keep = not (out <= 0)
+        and result = g where kept, else 0; None where this backend has no kernel."""
+        return None
+
+    def assign_at(self, target: Array, index: Array, values: Array) -> bool:
+        """target[index] = values for distinct indices in one compiled loop; False where this
+        backend has no kernel for the operands (or an index is out of range)."""
+        return False
+
+    def transposed_convolution(
+        self, g: Array, w: Array, geometry: tuple, in_size: tuple
+    ) -> Array | None:
+        """The transposed convolution of g with w (`geometry`: stride, padding as (lo, hi)
+        pairs, dilation, groups) to (N, C, *in_size) by a compiled col2im; None where this
+        backend has no kernel for the operands."""
+        return None
+
     @abstractmethod
     def parallel_for(
         self, size: int, body: Callable[[int, int], None], item_elements: int = 1
@@ -184,7 +251,7 @@ class NumpyBackend(Backend):
             and values.shape == index.shape + target.shape[1:]
         ):
             if index.size > 0 and values.size >= _ROW_SCATTER_MIN_WIDTH * index.size:
-                if _add_rows(target, index, values):
+                if jit.add_rows(target, index, values) or _add_rows(target, index, values):
                     return
             if index.ndim > 1:  # np.add.at is ~8x slower with an n-d index than a flat one
                 index = index.reshape(-1)
@@ -219,10 +286,59 @@ class NumpyBackend(Backend):
         return host_erfc(array)
 
     def normal_cdf(self, array: Array) -> Array:
-        """float32 takes a vectorised fast path (backend/special.py); others go through erf."""
+        """float32 takes a compiled kernel (backend/jit.py) or a vectorised NumPy path
+        (backend/special.py); others go through erf."""
         if array.dtype == np.float32:
-            return normal_cdf_float32(array)
+            compiled = jit.normal_cdf_float32(array)
+            return normal_cdf_float32(array) if compiled is None else compiled
         return 0.5 * (1 + host_erf(array / math.sqrt(2.0)))
+
+    def fused_gelu(self, array: Array) -> tuple[Array, Array] | None:
+        return jit.gelu_float32(array)
+
+    def fused_gelu_backward(self, g: Array, x: Array, cdf: Array) -> Array | None:
+        return jit.gelu_backward_float32(g, x, cdf)
+
+    def window_max(
+        self,
+        padded: Array,
+        kernel: tuple,
+        stride: tuple,
+        dilation: tuple,
+        padding: tuple,
+        spatial: tuple,
+        out: Array,
+        flat: Array,
+    ) -> bool:
+        if kernel != (2, 2) or stride != (2, 2) or dilation != (1, 1):
+            return False  # the common window only: others take the NumPy passes
+        return jit.window_max_2x2(padded, padding, spatial[1], out, flat)
+
+    def standardize_rows(self, x: Array, out: Array, rstd: Array, eps: float) -> bool:
+        return jit.standardize_rows(x, out, rstd, eps)
+
+    def standardize_backward_rows(self, g: Array, out: Array, rstd: Array, result: Array) -> bool:
+        return jit.standardize_backward_rows(g, out, rstd, result)
+
+    def softmax_rows(self, x: Array, out: Array) -> bool:
+        return jit.softmax_rows(x, out)
+
+    def softmax_backward_rows(self, g: Array, out: Array, result: Array) -> bool:
+        return jit.softmax_backward_rows(g, out, result)
+
+    def threshold_backward(self, g: Array, out: Array) -> tuple[Array, Array] | None:
+        return jit.threshold_backward(g, out)
+
+    def assign_at(self, target: Array, index: Array, values: Array) -> bool:
+        return jit.assign_at(target, index, values)
+
+    def transposed_convolution(
+        self, g: Array, w: Array, geometry: tuple, in_size: tuple
+    ) -> Array | None:
+        stride, padding, dilation, groups = geometry
+        if groups != 1 or len(in_size) != 2:
+            return None
+        return jit.transposed_convolution_2d(g, w, stride, padding, dilation, in_size)
 
     def parallel_for(
         self, size: int, body: Callable[[int, int], None], item_elements: int = 1

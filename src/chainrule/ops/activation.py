@@ -85,6 +85,11 @@ class ThresholdBackward(Op):
             keep = ~(out <= 0)  # not out > 0: a nan keeps its gradient, as PyTorch
             ctx.save(keep=keep)
             return xp.where(keep, g, 0).astype(g.dtype, copy=False)
+        compiled = ctx.backend.threshold_backward(g, out)  # one pass, where there is a kernel
+        if compiled is not None:
+            keep, result = compiled
+            ctx.save(keep=keep)
+            return result
         if g.shape == out.shape and ctx.backend.splits(out.size):
             # the same in blocks over the intra-op threads, into arrays made once
             keep, result = xp.empty(out.shape, dtype=bool), xp.empty(g.shape, dtype=g.dtype)
@@ -131,6 +136,11 @@ class Gelu(Op):
         if approximate == "tanh":
             inner = math.sqrt(2.0 / math.pi) * (wide + 0.044715 * wide * wide * wide)
             return (0.5 * wide * (1 + xp.tanh(inner))).astype(x.dtype, copy=False)
+        fused = ctx.backend.fused_gelu(wide)  # one compiled pass where the backend has one
+        if fused is not None:
+            out, cdf = fused
+            ctx.save(cdf=cdf)
+            return out.astype(x.dtype, copy=False)
         cdf = ctx.backend.normal_cdf(wide)
         ctx.save(cdf=cdf)  # a value for GeluBackward's forward only, never differentiated
         out = xp.empty(cdf.shape, dtype=cdf.dtype)  # C order, so its flat view is a view
@@ -189,7 +199,10 @@ class GeluBackward(Op):
         if approximate == "none":
             if cdf is None:
                 cdf = ctx.backend.normal_cdf(wide)
-            return GeluBackward._exact_product(ctx, wide, cdf, wide_g).astype(g.dtype, copy=False)
+            fused = ctx.backend.fused_gelu_backward(wide_g, wide, cdf)
+            if fused is None:
+                fused = GeluBackward._exact_product(ctx, wide, cdf, wide_g)
+            return fused.astype(g.dtype, copy=False)
         t = ctx.xp.tanh(_GELU_K * (wide + _GELU_C * wide * wide * wide))
         d_inner = _GELU_K * (1 + 3 * _GELU_C * wide * wide)
         slope = 0.5 * (1 + t) + 0.5 * wide * (1 - t * t) * d_inner

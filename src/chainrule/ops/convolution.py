@@ -379,6 +379,9 @@ def _transposed_convolution(
     xp = backend.xp
     stride, padding, dilation, groups = geometry
     kernel = w.shape[2:]
+    compiled = backend.transposed_convolution(g, w, geometry, in_size)  # one product + col2im
+    if compiled is not None:
+        return compiled
     if all(s == 1 for s in stride):
         # the correlation of g, padded by d (k - 1) - pad, with w flipped and transposed: a
         # forward convolution, whose columns copy and products beat the col2im's K narrow

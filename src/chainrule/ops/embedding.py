@@ -93,7 +93,8 @@ class TakeAdjoint(Op):
         xp = ctx.xp
         out = xp.zeros((rows, *g.shape[index.ndim :]), dtype=g.dtype)
         if distinct:
-            out[index] = g
+            if not ctx.backend.assign_at(out, index, g):  # a compiled loop, where there is one
+                out[index] = g
         else:
             ctx.backend.scatter_add(out, index, g)
         return out

@@ -49,7 +49,8 @@ class Standardize(Op):
                 part = slice(start, stop)
                 _standardize(xp, rows_x[part], rows_out[part], rows_rstd[part], (1,), eps)
 
-            ctx.backend.parallel_for(rows_out.shape[0], block, rows_out.shape[1])
+            if not ctx.backend.standardize_rows(rows_x, rows_out, rows_rstd, eps):
+                ctx.backend.parallel_for(rows_out.shape[0], block, rows_out.shape[1])
         else:
             out = xp.empty(x.shape, dtype=x.dtype)
             rstd = _standardize(xp, x, out, None, axes, eps)
@@ -127,7 +128,8 @@ class StandardizeBackward(Op):
                 xp, rows_g[part], rows_out[part], rows_rstd[part], rows_result[part]
             )
 
-        ctx.backend.parallel_for(rows_result.shape[0], block, rows_result.shape[1])
+        if not ctx.backend.standardize_backward_rows(rows_g, rows_out, rows_rstd, rows_result):
+            ctx.backend.parallel_for(rows_result.shape[0], block, rows_result.shape[1])
         return result
 
     @staticmethod

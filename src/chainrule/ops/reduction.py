@@ -2815,7 +2815,7 @@ class Softmax(Op):
         ctx.save(axis=axis)
         xp = ctx.xp
         out = xp.empty(x.shape, dtype=x.dtype)
-        if x.size:
+        if x.size and not _compiled_rows(ctx.backend.softmax_rows, axis, x, out):
             _along_rows(ctx, softmax_into, axis, out, x)
         ctx.save(out=out)
         return out
@@ -2836,6 +2836,15 @@ class Softmax(Op):
         return out * (t - sum(t * out, ctx.axis, keepdim=True))
 
     batch = axis_batch
+
+
+def _compiled_rows(kernel: Any, axis: int, *arrays: Array) -> bool:
+    """A backend's compiled row kernel (`Backend.softmax_rows`, ...) over the arrays as rows
+    of their last axis, when `axis` is the last; False where none ran. The last array, the
+    output, is C-order, so its rows are a view."""
+    if axis != arrays[-1].ndim - 1:
+        return False
+    return kernel(*(array.reshape(-1, array.shape[-1]) for array in arrays))
 
 
 def _along_rows(ctx: Node, kernel: Any, axis: int, out: Array, *arrays: Array) -> None:
@@ -2893,7 +2902,8 @@ class SoftmaxBackward(Op):
         if g.shape != out.shape or g.dtype != out.dtype or out.size == 0:
             return out * (g - (g * out).sum(axis=axis, keepdims=True))
         result = xp.empty(out.shape, dtype=out.dtype)
-        _along_rows(ctx, _softmax_backward_into, axis, result, g, out)
+        if not _compiled_rows(ctx.backend.softmax_backward_rows, axis, g, out, result):
+            _along_rows(ctx, _softmax_backward_into, axis, result, g, out)
         return result
 
     @staticmethod

@@ -1,0 +1,306 @@
+"""Compiled fast paths for host arrays, used when numba (the optional `chainrule[fast]` extra)
+is installed: one pass each (backend/jit_kernels.py) where NumPy takes several, for the exact
+GELU and its backward, the float32 normal CDF, layer norm's rows, softmax's rows, 2 x 2 max
+pooling, ReLU's backward, the gradient scatters of max pooling and embeddings, and the 2-D
+transposed convolution's col2im.
+
+Each function here returns None or False where it has no kernel for its operands (numba
+missing, JIT off, another dtype or layout, an array too small to be worth numba's import), and
+the caller computes the NumPy way: the NumpyBackend methods of backend/arrays.py are the only
+callers. With `CHAINRULE_JIT=0` in the environment (read once, at import: the switch
+chainrule.compile's fusion reads too) or `jit.JIT = False`, every result is the NumPy path's.
+
+Results agree with the NumPy path's to float rounding (the kernels compute in float64 and round
+once; the NumPy path rounds at each pass), bit for bit where no arithmetic changes order (max
+pooling, ReLU's backward, the scatters); the work splits over the intra-op threads in blocks
+whose elements do not depend on the split (tests/test_jit_kernels.py).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+import numpy as np
+
+from chainrule.backend.parallel import parallel_for
+
+# Whether the kernels are used when numba is installed.
+JIT = os.environ.get("CHAINRULE_JIT", "1") != "0"
+# The fewest elements for which a kernel is used. The first use imports numba and loads the
+# compiled kernels from numba's disk cache (0.7-0.8 s and about 130 MiB of memory, once per
+# process; compiling them with a cold cache, once per machine, 2.6 s); below this size a NumPy
+# call takes tens of microseconds at most, so a script that never sees a larger array never
+# pays that.
+MIN_ELEMENTS = 1 << 14
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_CHUNK_BYTES = 1 << 20  # the transposed convolution's columns per product: cache-sized
+
+_kernels: Any = None  # backend/jit_kernels.py once imported; False when numba is missing
+
+
+def kernels() -> Any:
+    """The compiled kernels' module, or None when numba is not installed or JIT is off."""
+    global _kernels
+    if not JIT:
+        return None
+    if _kernels is None:
+        try:
+            import chainrule.backend.jit_kernels as module
+        except ImportError:  # numba is not installed (the module imports it at its top)
+            module = False
+        _kernels = module
+    return _kernels or None
+
+
+def _float32_kernels(*arrays: np.ndarray) -> Any:
+    """The kernels when every array is float32 and large enough, else None."""
+    if arrays[0].size < MIN_ELEMENTS:
+        return None
+    if any(array.dtype != np.float32 for array in arrays):
+        return None
+    return kernels()
+
+
+def _flat(array: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(array).reshape(-1)
+
+
+def normal_cdf_float32(x: np.ndarray) -> np.ndarray | None:
+    """Phi(x) for a float32 array, or None without a kernel."""
+    module = _float32_kernels(x)
+    if module is None:
+        return None
+    flat = _flat(x)
+    out = np.empty_like(flat)
+
+    def block(start: int, stop: int) -> None:
+        module.normal_cdf(flat[start:stop], out[start:stop])
+
+    parallel_for(flat.size, block)
+    return out.reshape(x.shape)
+
+
+def gelu_float32(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(x Phi(x), Phi(x)) for a float32 array, or None without a kernel."""
+    module = _float32_kernels(x)
+    if module is None:
+        return None
+    flat = _flat(x)
+    out, cdf = np.empty_like(flat), np.empty_like(flat)
+
+    def block(start: int, stop: int) -> None:
+        module.gelu(flat[start:stop], out[start:stop], cdf[start:stop])
+
+    parallel_for(flat.size, block)
+    return out.reshape(x.shape), cdf.reshape(x.shape)
+
+
+def gelu_backward_float32(g: np.ndarray, x: np.ndarray, cdf: np.ndarray) -> np.ndarray | None:
+    """g (Phi(x) + x phi(x)) for float32 arrays of one shape, Phi(x) the forward's `cdf`, or
+    None without a kernel (or when g must broadcast)."""
+    if not g.shape == x.shape == cdf.shape:
+        return None
+    module = _float32_kernels(g, x, cdf)
+    if module is None:
+        return None
+    flat_g, flat_x, flat_cdf = _flat(g), _flat(x), _flat(cdf)
+    out = np.empty_like(flat_x)
+
+    def block(start: int, stop: int) -> None:
+        module.gelu_backward(
+            flat_g[start:stop], flat_x[start:stop], flat_cdf[start:stop], out[start:stop]
+        )
+
+    parallel_for(flat_x.size, block)
+    return out.reshape(x.shape)
+
+
+def window_max_2x2(
+    padded: np.ndarray, padding: tuple, width: int, out: np.ndarray, flat: np.ndarray
+) -> bool:
+    """Max pooling's 2 x 2 windows at stride 2 over a float (N, C, H, W) array padded with
+    -inf: the maxima into `out` and their flat indices in the unpadded plane (rows of `width`)
+    into `flat`, split over the samples. False (nothing written) without a kernel."""
+    if padded.ndim != 4 or padded.dtype not in _FLOATS or padded.size < MIN_ELEMENTS:
+        return False
+    if padded.shape[2] < 2 * out.shape[2] or padded.shape[3] < 2 * out.shape[3]:
+        return False  # every window must lie inside `padded`: the kernel reads unchecked
+    module = kernels()
+    if module is None:
+        return False
+    leading = (padding[0][0], padding[1][0])
+
+    def block(start: int, stop: int) -> None:
+        part = slice(start, stop)
+        module.window_max_2x2(padded[part], leading, width, out[part], flat[part])
+
+    parallel_for(padded.shape[0], block, math.prod(padded.shape[1:]))
+    return True
+
+
+def _row_kernels(*rows: np.ndarray) -> Any:
+    """The kernels for 2-D C-contiguous float arrays of one dtype with enough elements."""
+    first = rows[0]
+    if first.ndim != 2 or first.dtype not in _FLOATS or first.size < MIN_ELEMENTS:
+        return None
+    if any(row.dtype != first.dtype or not row.flags.c_contiguous for row in rows):
+        return None
+    return kernels()
+
+
+def standardize_rows(x: np.ndarray, out: np.ndarray, rstd: np.ndarray, eps: float) -> bool:
+    """Layer norm's core along the rows of x (R, D) into `out` and `rstd` (R, 1), split over
+    the rows; False (nothing written) without a kernel."""
+    module = _row_kernels(x, out, rstd)
+    if module is None:
+        return False
+
+    def block(start: int, stop: int) -> None:
+        part = slice(start, stop)
+        module.standardize_rows(x[part], out[part], rstd[part], eps)
+
+    parallel_for(x.shape[0], block, x.shape[1])
+    return True
+
+
+def standardize_backward_rows(
+    g: np.ndarray, out: np.ndarray, rstd: np.ndarray, result: np.ndarray
+) -> bool:
+    """rstd (g - mean(g) - out mean(g out)) along rows into `result`; False without a kernel."""
+    module = _row_kernels(g, out, rstd, result)
+    if module is None:
+        return False
+
+    def block(start: int, stop: int) -> None:
+        part = slice(start, stop)
+        module.standardize_backward_rows(g[part], out[part], rstd[part], result[part])
+
+    parallel_for(g.shape[0], block, g.shape[1])
+    return True
+
+
+def softmax_rows(x: np.ndarray, out: np.ndarray) -> bool:
+    """softmax along the rows of a float32 x (R, D) into `out`, split over the rows; False
+    (nothing written) without a kernel (float64 too: the kernel's exp is accurate to 2e-10)."""
+    module = _row_kernels(x, out) if x.dtype == np.float32 else None
+    if module is None:
+        return False
+
+    def block(start: int, stop: int) -> None:
+        module.softmax_rows(x[start:stop], out[start:stop])
+
+    parallel_for(x.shape[0], block, x.shape[1])
+    return True
+
+
+def softmax_backward_rows(g: np.ndarray, out: np.ndarray, result: np.ndarray) -> bool:
+    """out (g - sum(g out)) along rows into `result`; False without a kernel."""
+    module = _row_kernels(g, out, result)
+    if module is None:
+        return False
+
+    def block(start: int, stop: int) -> None:
+        module.softmax_backward_rows(g[start:stop], out[start:stop], result[start:stop])
+
+    parallel_for(g.shape[0], block, g.shape[1])
+    return True
+
+
+def threshold_backward(g: np.ndarray, out: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(keep, result) for ReLU's backward, keep = not (out <= 0) and result = g where kept,
+    else 0, for float arrays of one shape and dtype; None without a kernel."""
+    if g.shape != out.shape or g.dtype != out.dtype or g.dtype not in _FLOATS:
+        return None
+    if g.size < MIN_ELEMENTS:
+        return None
+    module = kernels()
+    if module is None:
+        return None
+    flat_g, flat_out = _flat(g), _flat(out)
+    keep, result = np.empty(flat_g.shape, dtype=bool), np.empty_like(flat_g)
+
+    def block(start: int, stop: int) -> None:
+        part = slice(start, stop)
+        module.threshold_backward(flat_g[part], flat_out[part], keep[part], result[part])
+
+    parallel_for(flat_g.size, block)
+    return keep.reshape(g.shape), result.reshape(g.shape)
+
+
+def assign_at(target: np.ndarray, index: np.ndarray, values: np.ndarray) -> bool:
+    """target[index] = values for a C-contiguous float `target` and distinct int64 indices
+    into it, values of index's shape; False when there is no kernel or an index is out of
+    range (the caller's NumPy assignment then raises or wraps, as NumPy does)."""
+    if target.dtype not in _FLOATS or values.dtype != target.dtype or index.dtype != np.int64:
+        return False
+    if values.shape != index.shape or index.size < MIN_ELEMENTS or target.ndim != 1:
+        return False
+    module = kernels()
+    if module is None:
+        return False
+    flat_index, flat_values = _flat(index), _flat(values)
+    return bool(module.assign_at(target, flat_index, flat_values))
+
+
+def add_rows(target: np.ndarray, index: np.ndarray, values: np.ndarray) -> bool:
+    """target[index] += values for an integer index into the first axis of a C-contiguous
+    float target (an embedding's gradient), values of shape index.shape + target.shape[1:],
+    the rows accumulated in index order, as np.add.at does; False without a kernel, or when an
+    index is out of range (checked first: the caller's NumPy path then raises, as NumPy does)."""
+    if target.dtype not in _FLOATS or values.dtype != target.dtype or index.dtype.kind not in "iu":
+        return False
+    if not target.flags.c_contiguous or target.ndim < 1 or values.size < MIN_ELEMENTS:
+        return False
+    flat_index = index.reshape(-1)
+    if flat_index.size and (
+        flat_index.min() < -target.shape[0] or flat_index.max() >= target.shape[0]
+    ):
+        return False
+    module = kernels()
+    if module is None:
+        return False
+    rows = target.reshape(target.shape[0], -1)
+    flat_values = _flat(values).reshape(flat_index.size, rows.shape[1])
+    return bool(module.add_rows(rows, flat_index.astype(np.int64, copy=False), flat_values))
+
+
+def transposed_convolution_2d(
+    g: np.ndarray,
+    w: np.ndarray,
+    stride: tuple,
+    padding: tuple,
+    dilation: tuple,
+    in_size: tuple,
+) -> np.ndarray | None:
+    """The 2-D transposed convolution (one group) of g (N, C_out, OH, OW) with w (C_out, C,
+    k_h, k_w) to (N, C, *in_size), as one wide product and a compiled col2im: g's rows
+    (N OH OW, C_out) times w as (C_out, k_h k_w C) gives every tap's contribution at once, and
+    `col2im_2d` adds them into a channels-last image, split over the samples. None without a
+    kernel. The one product beats k_h k_w narrow ones (C outputs wide) or a forward convolution
+    of g (C outputs wide too): LeNet's conv2 input gradient, (12544, 32) @ (32, 400), runs
+    at twice their rate in OpenBLAS here."""
+    if g.ndim != 4 or g.dtype not in _FLOATS or w.dtype != g.dtype or g.size < MIN_ELEMENTS:
+        return None
+    module = kernels()
+    if module is None:
+        return None
+    batch, out_channels, out_h, out_w = g.shape
+    channels, kernel_h, kernel_w = w.shape[1:]
+    rows = np.ascontiguousarray(np.moveaxis(g, 1, -1)).reshape(-1, out_channels)
+    taps = w.reshape(out_channels, channels, kernel_h * kernel_w).transpose(0, 2, 1)
+    weights = np.ascontiguousarray(taps).reshape(out_channels, -1)
+    image = np.zeros((batch, *in_size, channels), dtype=g.dtype)
+    geometry = ((out_h, out_w), (kernel_h, kernel_w), stride, (padding[0][0], padding[1][0]))
+    per_sample = out_h * out_w
+    # a few samples at a time, so their columns stay in cache between product and scatter
+    chunk = max(1, _CHUNK_BYTES // (per_sample * weights.shape[1] * g.itemsize))
+    columns = np.empty((chunk * per_sample, weights.shape[1]), dtype=g.dtype)
+    for start in range(0, batch, chunk):
+        stop = min(start + chunk, batch)
+        part = columns[: (stop - start) * per_sample]
+        np.matmul(rows[start * per_sample : stop * per_sample], weights, out=part)
+        module.col2im_2d(part, *geometry, dilation, image[start:stop])
+    return np.ascontiguousarray(image.transpose(0, 3, 1, 2))

@@ -1,0 +1,316 @@
+"""numba-compiled kernels for host arrays (backend/jit.py wraps them and loads this module on
+first use; it imports numba, the optional `chainrule[fast]` extra, at its top, so `import
+chainrule` never does): the exact GELU, its backward and the normal CDF on float32, below; then
+layer norm's and softmax's rows, max pooling, ReLU's backward, two scatters and a col2im.
+
+NumPy has no erf ufunc: backend/special.py builds the normal CDF from about twenty NumPy
+passes (2.6 ms on a (1024, 512) float32 array on one core here, against 0.25 ms for PyTorch's
+SLEEF-vectorised GELU). Here each element is computed in float64 registers by a loop that LLVM
+vectorises, as SLEEF does: no libm call, so nothing stops the vectoriser.
+
+- erfc(z) = t exp(-z^2 + P(t)), t = 1 / (1 + z/2) (the form of Numerical Recipes' erfcc), with
+  P a degree-12 polynomial refitted for float64 (scripts/fit_erfc_kernel.py): relative error
+  below 6e-9 for every z >= 0, the far tail included, so Phi(x) = erfc(-x/sqrt 2) / 2 keeps
+  its relative accuracy where it is tiny. x^2 of a float32 x is exact in float64.
+- exp(a) = 2^n exp(r), n = round(a / ln 2), r = a - n ln 2 (ln 2 in two parts, Cody and
+  Waite), exp(r) a degree-8 Taylor polynomial (|r| <= ln(2)/2: error 2e-10), and 2^n built
+  from its bits (the exponent field) by `_bits_as_float64`, a bit cast that compiles to no
+  instruction. Arguments below -708 give 0, as exp's underflow does, and NaN gives NaN.
+
+So Phi(x) comes out within one float32 ulp of the exact value (tests/test_jit_kernels.py
+measures 0.6 ulp over a dense grid). Polynomials use Estrin's scheme and `fastmath` allows
+only FMA contraction (`contract`): results are exact IEEE operations otherwise, deterministic
+on a machine, and the same whatever the split over threads (each element on its own).
+
+Every kernel writes its output arrays in place (the GELU kernels take 1-D C-contiguous
+float32 arrays); it is compiled on first call for its argument types and cached on disk
+(`cache=True`), with the GIL released (`nogil`), so backend/parallel.py's threads run blocks
+of one call side by side.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numba import types
+from numba.extending import intrinsic
+
+# P(t), highest power first (scripts/fit_erfc_kernel.py).
+_P12, _P11, _P10, _P9, _P8, _P7, _P6, _P5, _P4, _P3, _P2, _P1, _P0 = (
+    0.05483899599601451,
+    -0.5078044409461777,
+    1.8551488324909782,
+    -3.5077288433120515,
+    3.644460541757939,
+    -2.012277430824714,
+    0.6670814654144408,
+    -0.32566447856006353,
+    -0.058565695559378836,
+    0.0809150006677469,
+    0.3751101293533041,
+    0.999998037260628,
+    -1.2655121176564714,
+)
+# exp(r) = sum r^k / k!, k <= 8.
+_E0, _E1, _E2, _E3, _E4, _E5, _E6, _E7, _E8 = (1.0 / math.factorial(k) for k in range(9))
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01  # ln 2's leading 32 bits: n * _LN2_HI is exact
+_LN2_LO = 1.90821492927058770002e-10
+_EXP_MIN = -708.0  # below it exp(a) is subnormal: 0 here
+_SQRT_HALF = 0.7071067811865476
+_INV_SQRT_2PI = 0.3989422804014327
+
+_FLAGS = {"fastmath": {"contract"}, "error_model": "numpy"}
+_kernel = numba.njit(cache=True, nogil=True, **_FLAGS)
+_inline = numba.njit(inline="always", cache=True, **_FLAGS)
+
+
+@intrinsic
+def _bits_as_float64(typingctx, bits):  # noqa: ARG001 - numba's intrinsic signature
+    """The float64 whose IEEE bits are the int64 `bits` (a register bit cast)."""
+
+    def codegen(context, builder, signature, args):  # noqa: ARG001
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+
+    return types.float64(types.int64), codegen
+
+
+@_inline
+def _exp(a):
+    """exp(a) for a <= 1 (every caller's range): 0 below -708, NaN for NaN."""
+    clamped = a if a > _EXP_MIN else _EXP_MIN
+    n = math.floor(clamped * _LOG2E + 0.5)
+    r = (clamped - n * _LN2_HI) - n * _LN2_LO
+    r2 = r * r
+    r4 = r2 * r2
+    poly = (_E8 * r4 + (_E7 * r + _E6) * r2 + (_E5 * r + _E4)) * r4 + (
+        (_E3 * r + _E2) * r2 + (_E1 * r + _E0)
+    )
+    scale = _bits_as_float64((np.int64(n) + 1023) << 52)
+    low = 0.0 if a <= _EXP_MIN else a  # a NaN stays NaN
+    return poly * scale if a > _EXP_MIN else low
+
+
+@_inline
+def _lower_tail(x):
+    """Phi(-|x|) = erfc(|x| / sqrt 2) / 2, NaN for NaN."""
+    t = 1.0 / (1.0 + 0.5 * _SQRT_HALF * abs(x))
+    t2 = t * t
+    t4 = t2 * t2
+    t8 = t4 * t4
+    high = _P12 * t4 + ((_P11 * t + _P10) * t2 + (_P9 * t + _P8))
+    low = ((_P7 * t + _P6) * t2 + (_P5 * t + _P4)) * t4 + ((_P3 * t + _P2) * t2 + (_P1 * t + _P0))
+    return 0.5 * t * _exp(high * t8 + low - 0.5 * x * x)
+
+
+@_inline
+def _normal_cdf(x):
+    tail = _lower_tail(x)
+    return tail if x < 0.0 else 1.0 - tail
+
+
+@_kernel
+def normal_cdf(x, out):
+    """out = Phi(x)."""
+    for i in range(x.size):
+        out[i] = np.float32(_normal_cdf(np.float64(x[i])))
+
+
+@_kernel
+def gelu(x, out, cdf):
+    """out = x Phi(x) and cdf = Phi(x) (kept for the backward)."""
+    for i in range(x.size):
+        value = np.float64(x[i])
+        phi = _normal_cdf(value)
+        cdf[i] = np.float32(phi)
+        out[i] = np.float32(value * phi)
+
+
+@_kernel
+def gelu_backward(g, x, cdf, out):
+    """out = g (Phi(x) + x phi(x)), Phi(x) read from the forward's `cdf`."""
+    for i in range(x.size):
+        value = np.float64(x[i])
+        density = _exp(-0.5 * value * value) * _INV_SQRT_2PI
+        out[i] = np.float32((np.float64(cdf[i]) + value * density) * np.float64(g[i]))
+
+
+@_kernel
+def window_max_2x2(padded, padding, width, out, flat):
+    """Max pooling with 2 x 2 windows at stride 2: the max of each window of `padded`
+    (N, C, H + pads, W + pads) into `out` (N, C, OH, OW), and where it sits as a flat index
+    into the unpadded plane (rows of `width`) into `flat`. The first maximum in the window
+    wins ties and the first NaN wins over numbers, as ops/pooling.py's NumPy passes: a tap
+    wins when it is not <= the best so far and that best is not NaN. The taps are written
+    out (a loop over a run-time kernel size ran 5x slower here: its branches do not become
+    selects) and indexed plainly (an array view made in the loop costs reference counting)."""
+    pad_top, pad_left = padding
+    batch, channels, out_h, out_w = out.shape
+    for n in range(batch):
+        for c in range(channels):
+            for i in range(out_h):
+                y = 2 * i
+                for j in range(out_w):
+                    x = 2 * j
+                    best = padded[n, c, y, x]
+                    tap = 0
+                    value = padded[n, c, y, x + 1]
+                    if not (value <= best) and best == best:
+                        best = value
+                        tap = 1
+                    value = padded[n, c, y + 1, x]
+                    if not (value <= best) and best == best:
+                        best = value
+                        tap = width
+                    value = padded[n, c, y + 1, x + 1]
+                    if not (value <= best) and best == best:
+                        best = value
+                        tap = width + 1
+                    out[n, c, i, j] = best
+                    flat[n, c, i, j] = (y - pad_top) * width + (x - pad_left) + tap
+
+
+# Row reductions may reassociate (`reassoc`: vectorised partial sums, in an order fixed by the
+# compiled code, so the same on every run and any split over rows); sums are in float64.
+_row_kernel = numba.njit(
+    cache=True, nogil=True, fastmath={"contract", "reassoc"}, error_model="numpy"
+)
+
+
+@_row_kernel
+def standardize_rows(x, out, rstd, eps):
+    """Layer norm's core over the rows of x (R, D): out = (x - mean) rstd with
+    rstd = 1 / sqrt(var + eps) (the biased variance) into `rstd` (R, 1)."""
+    rows, size = x.shape
+    for r in range(rows):
+        total = 0.0
+        for j in range(size):
+            total += np.float64(x[r, j])
+        mean = total / size
+        squares = 0.0
+        for j in range(size):
+            centered = np.float64(x[r, j]) - mean
+            squares += centered * centered
+        scale = 1.0 / math.sqrt(squares / size + eps)
+        rstd[r, 0] = scale
+        for j in range(size):
+            out[r, j] = (np.float64(x[r, j]) - mean) * scale
+
+
+@_row_kernel
+def standardize_backward_rows(g, out, rstd, result):
+    """Its backward over rows: result = rstd (g - mean(g) - out mean(g out))."""
+    rows, size = g.shape
+    for r in range(rows):
+        total = 0.0
+        product = 0.0
+        for j in range(size):
+            gj = np.float64(g[r, j])
+            total += gj
+            product += gj * np.float64(out[r, j])
+        mean = total / size
+        mean_product = product / size
+        scale = np.float64(rstd[r, 0])
+        for j in range(size):
+            bracket = np.float64(g[r, j]) - mean - np.float64(out[r, j]) * mean_product
+            result[r, j] = bracket * scale
+
+
+@_row_kernel
+def softmax_rows(x, out):
+    """softmax along the rows of x (R, D) into `out`: exp(x - max) / sum, each exp computed
+    in float64 (`_exp`) and rounded once. A NaN or +inf in a row makes the row NaN, as NumPy's
+    passes do (its exp is NaN, and so is the sum)."""
+    rows, size = x.shape
+    exps = np.empty(size)
+    for r in range(rows):
+        top = x[r, 0]  # the max in x's dtype (exact), a NaN ignored: its exp makes the row NaN
+        for j in range(1, size):
+            value = x[r, j]
+            top = value if value > top else top
+        total = 0.0
+        for j in range(size):
+            exps[j] = _exp(np.float64(x[r, j]) - np.float64(top))
+            total += exps[j]
+        scale = 1.0 / total
+        for j in range(size):
+            out[r, j] = exps[j] * scale
+
+
+@_row_kernel
+def softmax_backward_rows(g, out, result):
+    """Softmax's backward along rows: result = out (g - sum(g out))."""
+    rows, size = g.shape
+    for r in range(rows):
+        total = 0.0
+        for j in range(size):
+            total += np.float64(g[r, j]) * np.float64(out[r, j])
+        for j in range(size):
+            result[r, j] = np.float64(out[r, j]) * (np.float64(g[r, j]) - total)
+
+
+@_kernel
+def threshold_backward(g, out, keep, result):
+    """ReLU's backward: keep = not (out <= 0) (a NaN output keeps its gradient), result = g
+    where kept, else 0 (even where g is NaN, as PyTorch's threshold_backward)."""
+    for i in range(g.size):
+        kept = not (out[i] <= 0)
+        keep[i] = kept
+        result[i] = g[i] if kept else 0
+
+
+@_kernel
+def assign_at(target, index, values):
+    """target[index[i]] = values[i] for every i, when every index is in range (returns
+    True); else stops at the first one out of range and returns False."""
+    size = target.size
+    for i in range(index.size):
+        position = index[i]
+        if position < 0 or position >= size:
+            return False
+        target[position] = values[i]
+    return True
+
+
+@_kernel
+def add_rows(target, index, values):
+    """target[index[i]] += values[i] for the rows of 2-D `target` and `values`, in the order
+    of i, when every index is in range (returns True; a negative one counts from the end);
+    else stops at the first one out of range and returns False."""
+    rows, width = target.shape
+    for i in range(index.size):
+        row = index[i]
+        row = row + rows if row < 0 else row
+        if row < 0 or row >= rows:
+            return False
+        for j in range(width):
+            target[row, j] += values[i, j]
+    return True
+
+
+@_kernel
+def col2im_2d(columns, out_size, kernel, stride, padding, dilation, image):
+    """The transposed convolution's scatter: image (N, H, W, C), channels last, += each
+    column's kernel taps at the input pixels they came from, column (n, y, x) holding tap
+    (a, b)'s C numbers at (a * k_w + b) * C. Taps that fall in the padding are dropped. Each
+    sample's pixels are summed in one fixed order (rows, then taps), whatever the split."""
+    batch, height, width, channels = image.shape
+    out_h, out_w = out_size
+    kernel_h, kernel_w = kernel
+    for n in range(batch):
+        for y in range(out_h):
+            for x in range(out_w):
+                row = (n * out_h + y) * out_w + x
+                for a in range(kernel_h):
+                    iy = y * stride[0] + a * dilation[0] - padding[0]
+                    if iy < 0 or iy >= height:
+                        continue
+                    for b in range(kernel_w):
+                        ix = x * stride[1] + b * dilation[1] - padding[1]
+                        if ix < 0 or ix >= width:
+                            continue
+                        base = (a * kernel_w + b) * channels
+                        for c in range(channels):
+                            image[n, iy, ix, c] += columns[row, base + c]

@@ -1,0 +1,496 @@
+"""The compiled float32 kernels (backend/jit.py, backend/jit_kernels.py): the exact GELU, its
+backward and the normal CDF, used when numba is installed for arrays of MIN_ELEMENTS or more.
+
+Tolerances: the kernels compute each element in float64 and round once, so Phi is within one
+float32 ulp of the exact value; the NumPy path rounds at every pass (Phi within 1.2e-6
+relative for |x| < 5, backend/special.py), so the two agree to a few ulps, not bit for bit.
+"""
+
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+import chainrule.nn.functional as F
+from chainrule.backend import jit, parallel
+from chainrule.backend.special import normal_cdf_float32
+
+pytest.importorskip("numba")
+
+LARGE = 3 * jit.MIN_ELEMENTS + 7  # above the threshold, and uneven over threads
+
+
+@pytest.fixture
+def jit_on(monkeypatch):
+    monkeypatch.setattr(jit, "JIT", True)
+
+
+def _exact_normal_cdf(x: np.ndarray) -> np.ndarray:
+    """Phi in float64 from the C library's erfc (accurate to a few float64 ulps)."""
+    erfc = np.vectorize(math.erfc, otypes=[np.float64])
+    return 0.5 * erfc(-x.astype(np.float64) / math.sqrt(2.0))
+
+
+def _float32_ulps(value: np.ndarray, exact: np.ndarray) -> np.ndarray:
+    """|value - exact| in units of the float32 spacing at the exact value (subnormals too)."""
+    spacing = np.spacing(np.abs(exact).astype(np.float32)).astype(np.float64)
+    return np.abs(value.astype(np.float64) - exact) / spacing
+
+
+def _assert_the_same_bits_on_any_number_of_threads(compute) -> None:
+    """compute() (a tuple of arrays) on one thread, then on three in small blocks: the same
+    arrays bit for bit (each element or row is computed on its own)."""
+    before = parallel.get_threads()
+    try:
+        parallel.set_threads(1)
+        whole = compute()
+        parallel.set_threads(3)
+        parallel.GRAIN = 1000
+        split = compute()
+    finally:
+        parallel.set_threads(before)
+        parallel.GRAIN = 1 << 16
+    for one, other in zip(whole, split, strict=True):
+        np.testing.assert_array_equal(one, other)
+
+
+def _kernel_cdf(x: np.ndarray) -> np.ndarray:
+    compiled = jit.kernels()
+    out = np.empty_like(x)
+    compiled.normal_cdf(x, out)
+    return out
+
+
+def test_normal_cdf_is_within_one_float32_ulp_over_a_dense_grid_and_the_tails(jit_on):
+    dense = np.linspace(-14.0, 14.0, 280_001)  # past -14 Phi is below float32's subnormals
+    tails = np.geomspace(1e-30, 14.0, 20_000)
+    x = np.concatenate([dense, tails, -tails]).astype(np.float32)
+    exact = _exact_normal_cdf(x)
+    ulps = _float32_ulps(_kernel_cdf(x), exact)
+    assert ulps.max() <= 1.0, f"{ulps.max():.2f} ulps at x = {x[ulps.argmax()]}"
+    lower = exact > 1e-37  # normal float32 values: the relative error too
+    relative = np.abs(_kernel_cdf(x)[lower] / exact[lower] - 1)
+    assert relative.max() < 1.2e-7
+
+
+def test_normal_cdf_special_values(jit_on):
+    x = np.array([-np.inf, -200.0, -15.0, -0.0, 0.0, 40.0, np.inf, np.nan], np.float32)
+    out = _kernel_cdf(x)
+    np.testing.assert_array_equal(out[:7], [0.0, 0.0, 0.0, 0.5, 0.5, 1.0, 1.0])
+    assert np.isnan(out[7])
+
+
+def test_normal_cdf_agrees_with_the_numpy_path(jit_on):
+    x = (np.random.default_rng(0).standard_normal(LARGE) * 4).astype(np.float32)
+    normal = x > -12.0  # the NumPy path's documented range (relative error below 8e-6)
+    np.testing.assert_allclose(
+        jit.normal_cdf_float32(x)[normal], normal_cdf_float32(x)[normal], rtol=8e-6, atol=0
+    )
+
+
+def test_gelu_is_within_one_float32_ulp_of_the_exact_value(jit_on):
+    x = np.linspace(-14.0, 14.0, 2 * LARGE).astype(np.float32)
+    g = np.ones_like(x)
+    value, grad = _gelu_value_and_grad(x, g)
+    wide = x.astype(np.float64)
+    exact_cdf = _exact_normal_cdf(x)
+    exact_density = np.exp(-0.5 * wide * wide) / math.sqrt(2.0 * math.pi)
+    assert _float32_ulps(value, wide * exact_cdf).max() <= 1.0
+    # gelu'(x) = Phi(x) + x phi(x) from the forward's rounded Phi: within Phi's spacing
+    slope = exact_cdf + wide * exact_density
+    slack = np.spacing(exact_cdf.astype(np.float32)).astype(np.float64)
+    assert np.all(np.abs(grad - slope) <= slack + np.spacing(np.abs(slope).astype(np.float32)))
+
+
+def _gelu_value_and_grad(x: np.ndarray, g: np.ndarray, approximate: str = "none"):
+    tensor = chainrule.tensor(x, requires_grad=True)
+    out = F.gelu(tensor, approximate=approximate)
+    out.backward(chainrule.tensor(g))
+    return out.detach().numpy(), tensor.grad.numpy()
+
+
+def _torch_gelu_value_and_grad(x: np.ndarray, g: np.ndarray):
+    tensor = torch.tensor(x, requires_grad=True)
+    out = torch.nn.functional.gelu(tensor)
+    out.backward(torch.tensor(g))
+    return out.detach().numpy(), tensor.grad.numpy()
+
+
+@pytest.mark.parametrize("shape", [(LARGE,), (64, 3, 512)], ids=str)
+def test_gelu_matches_pytorch_and_the_numpy_path(jit_on, monkeypatch, shape):
+    rng = np.random.default_rng(1)
+    x = (rng.standard_normal(shape) * 3).astype(np.float32)
+    g = rng.standard_normal(shape).astype(np.float32)
+    value, grad = _gelu_value_and_grad(x, g)
+    torch_value, torch_grad = _torch_gelu_value_and_grad(x, g)
+    # PyTorch's float32 erf is accurate in absolute terms only (gelu(-5) is 17% off there)
+    np.testing.assert_allclose(value, torch_value, rtol=1e-5, atol=2e-6)
+    np.testing.assert_allclose(grad, torch_grad, rtol=1e-5, atol=2e-6)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain_value, plain_grad = _gelu_value_and_grad(x, g)
+    np.testing.assert_allclose(value, plain_value, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(grad, plain_grad, rtol=1e-5, atol=1e-6)
+
+
+def test_gelu_takes_strided_inputs_and_a_broadcast_cotangent(jit_on):
+    rng = np.random.default_rng(2)
+    x = (rng.standard_normal((512, 2 * LARGE // 512)) * 3).astype(np.float32)[:, ::2].T
+    g = rng.standard_normal(x.shape[-1:]).astype(np.float32)  # broadcast: the NumPy product
+    tensor = chainrule.tensor(x, requires_grad=True)
+    out = F.gelu(tensor)
+    out.backward(chainrule.tensor(np.broadcast_to(g, x.shape).copy()))
+    torch_value, torch_grad = _torch_gelu_value_and_grad(x, np.broadcast_to(g, x.shape).copy())
+    np.testing.assert_allclose(out.detach().numpy(), torch_value, rtol=1e-5, atol=2e-6)
+    np.testing.assert_allclose(tensor.grad.numpy(), torch_grad, rtol=1e-5, atol=2e-6)
+
+
+def test_gelu_special_values_are_the_numpy_paths(jit_on, monkeypatch):
+    x = np.full(LARGE, 1.0, np.float32)
+    x[:8] = [-np.inf, -20.0, -0.0, 0.0, 20.0, 40.0, np.inf, np.nan]
+    g = np.ones_like(x)
+    value, grad = _gelu_value_and_grad(x, g)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain_value, plain_grad = _gelu_value_and_grad(x, g)
+    np.testing.assert_array_equal(value[:8], plain_value[:8])  # nan where the NumPy path has it
+    np.testing.assert_array_equal(grad[:8], plain_grad[:8])
+
+
+def test_gelu_kernels_give_the_same_bits_on_any_number_of_threads(jit_on):
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(LARGE) * 3).astype(np.float32)
+    g = rng.standard_normal(LARGE).astype(np.float32)
+    _assert_the_same_bits_on_any_number_of_threads(
+        lambda: (*_gelu_value_and_grad(x, g), jit.normal_cdf_float32(x))
+    )
+
+
+def test_other_dtypes_and_small_arrays_take_the_numpy_path(jit_on):
+    small = (np.random.default_rng(4).standard_normal(jit.MIN_ELEMENTS - 1) * 3).astype(np.float32)
+    assert jit.gelu_float32(small) is None
+    assert jit.gelu_float32(np.zeros(LARGE)) is None  # float64: NumPy's (SciPy's) erf
+    value, _ = _gelu_value_and_grad(small, np.ones_like(small))
+    np.testing.assert_array_equal(value, small * normal_cdf_float32(small))
+
+
+def test_switched_off_the_kernels_are_never_used(monkeypatch):
+    monkeypatch.setattr(jit, "JIT", False)
+    x = np.zeros(LARGE, np.float32)
+    assert jit.kernels() is None
+    assert jit.gelu_float32(x) is None
+    assert jit.normal_cdf_float32(x) is None
+
+
+def _run_fresh(code: str, **environment: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **environment},
+    )
+    return result.stdout.strip()
+
+
+def test_numba_loads_only_for_an_array_worth_a_kernel():
+    code = """
+import sys
+import numpy as np
+import chainrule, chainrule.nn.functional as F
+F.gelu(chainrule.ones(100))
+print("numba" in sys.modules)
+F.gelu(chainrule.ones(1 << 15))
+print("numba" in sys.modules)
+"""
+    assert _run_fresh(code).split() == ["False", "True"]
+    assert _run_fresh(code, CHAINRULE_JIT="0").split() == ["False", "False"]
+
+
+# ---- max pooling's 2 x 2 windows -----------------------------------------------------------
+
+
+def _pool(x: np.ndarray, **arguments):
+    tensor = chainrule.tensor(x, requires_grad=True)
+    out, indices = F.max_pool2d(tensor, 2, return_indices=True, **arguments)
+    out.backward(chainrule.tensor(np.arange(out.numel(), dtype=x.dtype).reshape(out.shape)))
+    return out.detach().numpy(), indices.numpy(), tensor.grad.numpy()
+
+
+def _pooling_input(dtype, shape=(8, 16, 29, 30)) -> np.ndarray:
+    """ReLU-like data (ties of zeros), a NaN after a number and one before, -inf, repeats."""
+    x = np.maximum(np.random.default_rng(5).standard_normal(shape), 0).astype(dtype)
+    x[0, 0, 0, :4] = [1.0, np.nan, 2.0, 3.0]  # NaN wins over the numbers around it
+    x[0, 0, 1, :4] = [np.nan, 5.0, np.nan, 0.0]  # and the first NaN of a window wins
+    x[0, 1, :2, :2] = -np.inf
+    x[1, 2, 4:6, 6:8] = 7.0  # a four-way tie: the first wins
+    return x
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "arguments",
+    [{}, {"padding": 1}, {"ceil_mode": True}, {"stride": 2, "padding": (0, 1)}],
+    ids=["plain", "padding", "ceil_mode", "padding_w"],
+)
+def test_max_pool_kernel_equals_the_numpy_passes_bit_for_bit(jit_on, monkeypatch, dtype, arguments):
+    x = _pooling_input(dtype)
+    value, indices, grad = _pool(x, **arguments)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain = _pool(x, **arguments)
+    for compiled, numpy_path in zip((value, indices, grad), plain, strict=True):
+        np.testing.assert_array_equal(compiled, numpy_path)
+
+
+def test_max_pool_kernel_matches_pytorch_on_a_strided_input(jit_on):
+    x = _pooling_input(np.float32, (8, 16, 30, 58))[..., ::2]  # a non-contiguous view
+    x[0, 0, 1, 0] = 0.0  # one NaN per window: of two, PyTorch 2.13 keeps the last, we the first
+    assert x.size >= jit.MIN_ELEMENTS
+    value, indices, grad = _pool(x)
+    tensor = torch.tensor(x, requires_grad=True)
+    torch_value, torch_indices = torch.nn.functional.max_pool2d(tensor, 2, return_indices=True)
+    torch_value.backward(
+        torch.arange(torch_value.numel(), dtype=torch.float32).reshape(torch_value.shape)
+    )
+    np.testing.assert_array_equal(value, torch_value.detach().numpy())
+    np.testing.assert_array_equal(indices, torch_indices.numpy())
+    np.testing.assert_array_equal(grad, tensor.grad.numpy())
+
+
+def test_max_pool_kernel_gives_the_same_bits_on_any_number_of_threads(jit_on):
+    x = _pooling_input(np.float32)
+    _assert_the_same_bits_on_any_number_of_threads(lambda: _pool(x))
+
+
+# ---- layer norm's rows ---------------------------------------------------------------------
+
+
+def _layer_norm(x: np.ndarray, g: np.ndarray, affine: bool = True):
+    tensor = chainrule.tensor(x, requires_grad=True)
+    size = x.shape[-1:]
+    weight = chainrule.tensor(np.linspace(0.5, 1.5, size[0], dtype=x.dtype)) if affine else None
+    out = F.layer_norm(tensor, size, weight)
+    out.backward(chainrule.tensor(g))
+    return out.detach().numpy(), tensor.grad.numpy()
+
+
+@pytest.mark.parametrize(
+    ("dtype", "tolerance"), [(np.float32, (1e-5, 1e-6)), (np.float64, (1e-12, 1e-13))]
+)
+def test_layer_norm_kernels_match_the_numpy_path_and_pytorch(jit_on, monkeypatch, dtype, tolerance):
+    rng = np.random.default_rng(6)
+    x = (rng.standard_normal((16, 64, 128)) * 3 + 2).astype(dtype)
+    x[0, 0] = 7.0  # a constant row: variance 0, rstd 1 / sqrt(eps)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    value, grad = _layer_norm(x, g)
+    rtol, atol = tolerance  # float64 sums against NumPy's pairwise float32 ones
+    tensor = torch.tensor(x, requires_grad=True)
+    weight = torch.tensor(np.linspace(0.5, 1.5, 128, dtype=dtype))
+    torch_out = torch.nn.functional.layer_norm(tensor, (128,), weight)
+    torch_out.backward(torch.tensor(g))
+    np.testing.assert_allclose(value, torch_out.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(grad, tensor.grad.numpy(), rtol=rtol, atol=atol)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain_value, plain_grad = _layer_norm(x, g)
+    np.testing.assert_allclose(value, plain_value, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(grad, plain_grad, rtol=rtol, atol=atol)
+
+
+def test_layer_norm_kernels_take_strided_inputs(jit_on, monkeypatch):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((128, 64, 32)).astype(np.float32).transpose(1, 0, 2)
+    g = rng.standard_normal((64, 32, 128)).astype(np.float32).transpose(0, 2, 1)
+    value, grad = _layer_norm(x, g, affine=False)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain_value, plain_grad = _layer_norm(x, g, affine=False)
+    np.testing.assert_allclose(value, plain_value, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(grad, plain_grad, rtol=1e-5, atol=1e-6)
+
+
+def test_layer_norm_kernels_give_the_same_bits_on_any_number_of_threads(jit_on):
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((301, 128)).astype(np.float32)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    _assert_the_same_bits_on_any_number_of_threads(lambda: _layer_norm(x, g))
+
+
+# ---- softmax's rows ------------------------------------------------------------------------
+
+
+def _softmax(x: np.ndarray, g: np.ndarray, dim: int = -1):
+    tensor = chainrule.tensor(x, requires_grad=True)
+    out = F.softmax(tensor, dim)
+    out.backward(chainrule.tensor(g))
+    return out.detach().numpy(), tensor.grad.numpy()
+
+
+def _softmax_input(dtype) -> np.ndarray:
+    """Attention scores with a causal mask, and rows that hold NaN, +inf, -inf or only -inf."""
+    x = (np.random.default_rng(9).standard_normal((16, 4, 64, 64)) * 3).astype(dtype)
+    x += np.triu(np.full((64, 64), -np.inf), 1).astype(dtype)
+    x[0, 0, 5, 2] = np.nan
+    x[0, 0, 6, 1] = np.inf
+    x[0, 0, 7, :] = -np.inf
+    x[0, 0, 8, 0] = np.nan  # the first element: the row's max starts from it
+    return x
+
+
+def test_softmax_kernels_match_the_numpy_path_and_pytorch(jit_on, monkeypatch):
+    x = _softmax_input(np.float32)
+    g = np.random.default_rng(10).standard_normal(x.shape).astype(np.float32)
+    value, grad = _softmax(x, g)
+    # exp and sums in float64, rounded once, against float32 passes; the gradient's
+    # g - sum(g out) cancels, so it is compared in absolute terms
+    tensor = torch.tensor(x, requires_grad=True)
+    torch_out = torch.softmax(tensor, -1)
+    torch_out.backward(torch.tensor(g))
+    np.testing.assert_allclose(value, torch_out.detach().numpy(), rtol=2e-6, atol=1e-7)
+    np.testing.assert_allclose(grad, tensor.grad.numpy(), rtol=2e-6, atol=1e-6)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain_value, plain_grad = _softmax(x, g)
+    np.testing.assert_allclose(value, plain_value, rtol=2e-6, atol=1e-7)
+    np.testing.assert_allclose(grad, plain_grad, rtol=2e-6, atol=1e-6)
+    assert np.isnan(value[0, 0, 5:9]).all()  # each of those rows is NaN throughout
+
+
+def test_softmax_kernels_give_the_same_bits_on_any_number_of_threads(jit_on):
+    x = _softmax_input(np.float32)
+    g = np.random.default_rng(11).standard_normal(x.shape).astype(np.float32)
+    _assert_the_same_bits_on_any_number_of_threads(lambda: _softmax(x, g))
+
+
+@pytest.mark.parametrize(("dtype", "dim"), [(np.float32, 2), (np.float64, -1)])
+def test_softmax_over_another_dim_or_in_float64_takes_the_numpy_path(
+    jit_on, monkeypatch, dtype, dim
+):
+    """Not along the last dim: NumPy's passes both ways. float64: NumPy's exp (the kernel's is
+    accurate to 2e-10 only); the backward, which needs no exp, is compiled (float64 sums)."""
+    x = _softmax_input(dtype)[1:]
+    g = np.random.default_rng(12).standard_normal(x.shape).astype(dtype)
+    value, grad = _softmax(x, g, dim=dim)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain_value, plain_grad = _softmax(x, g, dim=dim)
+    np.testing.assert_array_equal(value, plain_value)
+    if dtype == np.float32:
+        np.testing.assert_array_equal(grad, plain_grad)
+    else:
+        np.testing.assert_allclose(grad, plain_grad, rtol=1e-12, atol=1e-15)
+
+
+# ---- ReLU's backward -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_backward_kernel_equals_the_numpy_path_and_pytorch(jit_on, monkeypatch, dtype):
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((64, 3, 17, 19)).astype(dtype)
+    x[0, 0, 0, :3] = [0.0, -0.0, np.nan]  # ties at 0 drop the gradient; a NaN keeps it
+    g = rng.standard_normal(x.shape).astype(dtype)
+    g[0, 0, 1, :2] = [np.nan, np.nan]  # a NaN gradient where masked becomes 0
+    x[0, 0, 1, :2] = [-1.0, 1.0]
+
+    def value_and_second_order():
+        tensor = chainrule.tensor(x, requires_grad=True)
+        cotangent = chainrule.tensor(g, requires_grad=True)
+        out = F.relu(tensor)
+        (grad,) = chainrule.autograd.grad(out, tensor, cotangent, create_graph=True)
+        (second,) = chainrule.autograd.grad(grad.sum(), cotangent)  # the mask itself
+        return grad.detach().numpy(), second.numpy()
+
+    grad, mask = value_and_second_order()
+    tensor = torch.tensor(x, requires_grad=True)
+    torch.relu(tensor).backward(torch.tensor(g))
+    np.testing.assert_array_equal(grad, tensor.grad.numpy())
+    monkeypatch.setattr(jit, "JIT", False)
+    plain_grad, plain_mask = value_and_second_order()
+    np.testing.assert_array_equal(grad, plain_grad)
+    np.testing.assert_array_equal(mask, plain_mask)
+
+
+def test_assign_at_declines_indices_out_of_range_for_numpy_to_judge(jit_on):
+    values = np.arange(LARGE, dtype=np.float32)
+    index = np.random.default_rng(14).permutation(LARGE).astype(np.int64)
+    target = np.zeros(LARGE, np.float32)
+    assert jit.assign_at(target, index, values)
+    np.testing.assert_array_equal(target[index], values)
+    for bad in (LARGE, -1):
+        index[100] = bad
+        assert not jit.assign_at(np.zeros(LARGE, np.float32), index, values)
+
+
+# ---- an embedding's gradient: rows added at an index ---------------------------------------
+
+
+def test_add_rows_is_np_add_at_bit_for_bit(jit_on):
+    rng = np.random.default_rng(15)
+    index = rng.integers(-65, 65, size=(16, 64))  # repeats, and negative rows from the end
+    values = rng.standard_normal((16, 64, 128)).astype(np.float32)
+    start = rng.standard_normal((65, 128)).astype(np.float32)
+    target, expected = start.copy(), start.copy()
+    assert jit.add_rows(target, index, values)
+    np.add.at(expected, index.reshape(-1), values.reshape(-1, 128))
+    np.testing.assert_array_equal(target, expected)
+    index[3, 4] = 65
+    assert not jit.add_rows(start.copy(), index, values)  # NumPy's path raises for it
+
+
+def test_embedding_gradient_matches_pytorch(jit_on):
+    rng = np.random.default_rng(16)
+    tokens = rng.integers(0, 65, size=(16, 64))
+    weight = rng.standard_normal((65, 128)).astype(np.float32)
+    g = rng.standard_normal((16, 64, 128)).astype(np.float32)
+    table = chainrule.tensor(weight, requires_grad=True)
+    F.embedding(chainrule.tensor(tokens), table).backward(chainrule.tensor(g))
+    torch_table = torch.tensor(weight, requires_grad=True)
+    torch.nn.functional.embedding(torch.tensor(tokens), torch_table).backward(torch.tensor(g))
+    np.testing.assert_allclose(table.grad.numpy(), torch_table.grad.numpy(), rtol=1e-5, atol=1e-5)
+
+
+# ---- the transposed convolution: one product and a col2im ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"padding": 2},
+        {"stride": 2, "padding": 1},
+        {"dilation": 2, "padding": (0, 3)},
+        {"stride": (2, 1), "padding": 0},
+    ],
+    ids=["lenet", "stride", "dilation", "uneven_stride"],
+)
+def test_conv_input_gradient_matches_the_numpy_path_and_pytorch(jit_on, monkeypatch, arguments):
+    rng = np.random.default_rng(17)
+    x = rng.standard_normal((32, 16, 15, 14)).astype(np.float32)
+    w = (rng.standard_normal((24, 16, 5, 5)) * 0.1).astype(np.float32)
+
+    def input_gradient():
+        tensor = chainrule.tensor(x, requires_grad=True)
+        out = F.conv2d(tensor, chainrule.tensor(w), **arguments)
+        g = np.random.default_rng(18).standard_normal(tuple(out.shape)).astype(np.float32)
+        out.backward(chainrule.tensor(g))
+        return tensor.grad.numpy(), g
+
+    grad, g = input_gradient()
+    assert g.size >= jit.MIN_ELEMENTS
+    tensor = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.conv2d(tensor, torch.tensor(w), **arguments).backward(torch.tensor(g))
+    # sums of 600 products in another order: float32 rounding of the largest terms
+    np.testing.assert_allclose(grad, tensor.grad.numpy(), rtol=1e-4, atol=2e-5)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain, _ = input_gradient()
+    np.testing.assert_allclose(grad, plain, rtol=1e-4, atol=2e-5)
+
+
+def test_conv_transpose2d_matches_pytorch(jit_on):
+    rng = np.random.default_rng(19)
+    x = rng.standard_normal((16, 24, 12, 12)).astype(np.float32)
+    w = (rng.standard_normal((24, 8, 3, 3)) * 0.2).astype(np.float32)
+    out = F.conv_transpose2d(chainrule.tensor(x), chainrule.tensor(w), stride=2, padding=1)
+    expected = torch.nn.functional.conv_transpose2d(
+        torch.tensor(x), torch.tensor(w), stride=2, padding=1
+    )
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-4, atol=2e-5)
