@@ -289,3 +289,75 @@ def test_empty_strided_has_the_strides_asked_for():
     theirs = torch.empty_strided((2, 3), (1, 2), dtype=torch.float64)
     assert ours.stride() == theirs.stride() and tuple(ours.shape) == tuple(theirs.shape)
     assert ours.dtype == chainrule.float64
+
+
+LAYOUTS = {
+    "transposed": lambda lib: lib.arange(6.0).reshape(2, 3).t(),
+    "permuted": lambda lib: lib.arange(24.0).reshape(2, 3, 4).permute(2, 0, 1),
+    "strided slice": lambda lib: lib.arange(12.0).reshape(3, 4)[:, ::2],
+    "transposed slice": lambda lib: lib.arange(12.0).reshape(3, 4).t()[1:],
+    "expanded": lambda lib: lib.arange(3.0).expand(2, 3),
+    "size-1 dims": lambda lib: lib.arange(3.0).reshape(3, 1).t(),
+    "contiguous": lambda lib: lib.arange(6.0).reshape(2, 3),
+}
+COPIES = {
+    "clone": lambda lib, x: x.clone(),
+    "clone preserve_format": lambda lib, x: x.clone(memory_format=lib.preserve_format),
+    "clone contiguous_format": lambda lib, x: x.clone(memory_format=lib.contiguous_format),
+    "contiguous": lambda lib, x: x.contiguous(),
+    "zeros_like": lambda lib, x: lib.zeros_like(x),
+    "ones_like": lambda lib, x: lib.ones_like(x, dtype=lib.float64),
+    "empty_like": lambda lib, x: lib.empty_like(x),
+    "full_like": lambda lib, x: lib.full_like(x, 7),
+    "zeros_like contiguous_format": lambda lib, x: lib.zeros_like(
+        x, memory_format=lib.contiguous_format
+    ),
+}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS.values(), ids=LAYOUTS.keys())
+@pytest.mark.parametrize("copy", COPIES.values(), ids=COPIES.keys())
+def test_copies_keep_the_layout_as_pytorchs_preserve_format(copy, layout):
+    """clone() and the *_like functions default to preserve_format: a dense input's strides
+    are kept (x.t().clone() is still transposed in memory), others come out dense in the
+    order of their strides."""
+    ours, theirs = copy(chainrule, layout(chainrule)), copy(torch, layout(torch))
+    assert ours.stride() == theirs.stride()
+    assert ours.is_contiguous() == theirs.is_contiguous()
+    if copy is not COPIES["empty_like"]:
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+COMPARISONS = ["eq_", "ne_", "lt_", "le_", "gt_", "ge_", "greater_", "less_equal_", "not_equal_"]
+
+
+@pytest.mark.parametrize("name", COMPARISONS)
+@pytest.mark.parametrize("other", ["number", "tensor", "tensor requiring grad"])
+def test_a_comparison_in_place_on_a_graph_tensor_stays_in_the_graph(name, other):
+    """x.lt_(y) on a float tensor that requires grad (or with a y that does) writes 1s and 0s
+    and keeps requiring grad, with PyTorch's LtBackward0/1 node and a zero gradient: it
+    silently left the graph before, so a later backward() raised."""
+    seen = []
+    for lib in (chainrule, torch):
+        a = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = {
+            "number": 2.0,
+            "tensor": lib.tensor([1.0, 3.0, 2.0]),
+            "tensor requiring grad": a * 0 + 2,
+        }[other]
+        x = a * 1 if other != "tensor requiring grad" else lib.ones(3)
+        written = getattr(x, name)(y)
+        assert written is x
+        (x * a).sum().backward()
+        grad_fn = type(x.grad_fn).__name__ if x.grad_fn is not None else None
+        seen.append((x.tolist(), x.dtype is lib.float32, x.requires_grad, grad_fn, a.grad.tolist()))
+    assert seen[0] == seen[1]
+
+
+def test_a_comparison_in_place_outside_the_graph_records_nothing():
+    x = chainrule.tensor([1.0, 2.0, 3.0])
+    x.lt_(2.5)
+    assert x.tolist() == [1.0, 1.0, 0.0] and x.grad_fn is None and not x.requires_grad
+    with chainrule.no_grad():
+        y = chainrule.tensor([1.0, 2.0], requires_grad=True) * 1
+    assert y.ge_(2).grad_fn is None

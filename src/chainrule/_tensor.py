@@ -21,7 +21,7 @@ from chainrule.autograd.forward_ad import current_level as _dual_level
 from chainrule.autograd.forward_ad import inplace_tangent
 from chainrule.autograd.grad_mode import _grad_enabled as _grad_enabled_var
 from chainrule.autograd.grad_mode import no_grad
-from chainrule.autograd.node import AccumulateGrad, Node, VersionCounter
+from chainrule.autograd.node import AccumulateGrad, Node, VersionCounter, named_node
 from chainrule.autograd.observers import observers, tell
 from chainrule.backend import (
     Array,
@@ -290,7 +290,8 @@ class Tensor(_TensorMethods):
     def grad_fn(self) -> Node | None:
         if self._base is not None and self._view_version != self._version_counter.value:
             self._refresh_view()
-        return self._node
+        node = self._node
+        return None if node is None else named_node(node)
 
     @property
     def is_leaf(self) -> bool:

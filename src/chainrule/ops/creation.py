@@ -24,8 +24,10 @@ from chainrule.backend import (
 )
 from chainrule.backend import device as Device
 from chainrule.backend.dtypes import as_dtype
+from chainrule.backend.formats import preserve_format
 from chainrule.errors import BackendError, DomainError, DTypeError, ShapeError
 from chainrule.ops.arguments import normalize_size
+from chainrule.ops.conversion import empty_in_layout, is_plainly_row_major
 from chainrule.ops.op import Op, ToDevice, apply
 from chainrule.ops.shape import broadcast_shapes
 
@@ -319,6 +321,20 @@ def _like(input: Any, dtype: Any, device: Any) -> tuple:  # noqa: A002
     return (input.shape, dtype or input.dtype, device or input.device)
 
 
+def _in_layout_of(out: Tensor, input: Any, memory_format: Any) -> Tensor:  # noqa: A002
+    """`out` (new, row-major) laid out as `input` is, PyTorch's preserve_format for `*_like`:
+    a transposed input gives a transposed result (`zeros_like(x.t()).stride()` is (1, 3))."""
+    like = input._array
+    if is_plainly_row_major(like) or memory_format not in (None, preserve_format):
+        return out
+    if out._backend is not input._backend:
+        return out
+    array = empty_in_layout(out._backend.xp, like, out._array.dtype)
+    array[...] = out._array
+    out._array = array
+    return out
+
+
 def zeros_like(
     input: Tensor,  # noqa: A002
     *,
@@ -334,7 +350,8 @@ def zeros_like(
         dtype (dtype, optional): override `input`'s dtype.
         device (device or str, optional): override `input`'s device.
         requires_grad (bool): make the result a leaf that records operations.
-        **kwargs: PyTorch's `layout`, `memory_format` and `pin_memory`, accepted and ignored.
+        **kwargs: PyTorch's `memory_format` (preserve_format, the default, keeps the layout
+            of a transposed `input`), `layout` and `pin_memory` (accepted and ignored).
 
     Example:
         >>> import chainrule
@@ -342,7 +359,8 @@ def zeros_like(
         tensor([0, 0])
     """
     shape, dtype, device = _like(input, dtype, device)
-    return zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    out = zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _in_layout_of(out, input, kwargs.get("memory_format"))
 
 
 def ones_like(
@@ -360,7 +378,8 @@ def ones_like(
         dtype (dtype, optional): override `input`'s dtype.
         device (device or str, optional): override `input`'s device.
         requires_grad (bool): make the result a leaf that records operations.
-        **kwargs: PyTorch's `layout`, `memory_format` and `pin_memory`, accepted and ignored.
+        **kwargs: PyTorch's `memory_format` (preserve_format, the default, keeps the layout
+            of a transposed `input`), `layout` and `pin_memory` (accepted and ignored).
 
     Returns:
         Tensor: of `input`'s shape.
@@ -371,7 +390,8 @@ def ones_like(
         tensor([1, 1])
     """
     shape, dtype, device = _like(input, dtype, device)
-    return ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    out = ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _in_layout_of(out, input, kwargs.get("memory_format"))
 
 
 def empty_like(
@@ -390,7 +410,8 @@ def empty_like(
         dtype (dtype, optional): override `input`'s dtype.
         device (device or str, optional): override `input`'s device.
         requires_grad (bool): make the result a leaf that records operations.
-        **kwargs: PyTorch's `layout`, `memory_format` and `pin_memory`, accepted and ignored.
+        **kwargs: PyTorch's `memory_format` (preserve_format, the default, keeps the layout
+            of a transposed `input`), `layout` and `pin_memory` (accepted and ignored).
 
     Returns:
         Tensor: of `input`'s shape.
@@ -401,7 +422,8 @@ def empty_like(
         chainrule.Size([2, 2])
     """
     shape, dtype, device = _like(input, dtype, device)
-    return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    out = empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _in_layout_of(out, input, kwargs.get("memory_format"))
 
 
 def full_like(
@@ -422,7 +444,8 @@ def full_like(
         dtype (dtype, optional): override `input`'s dtype.
         device (device or str, optional): override `input`'s device.
         requires_grad (bool): make the result a leaf that records operations.
-        **kwargs: PyTorch's `layout`, `memory_format` and `pin_memory`, accepted and ignored.
+        **kwargs: PyTorch's `memory_format` (preserve_format, the default, keeps the layout
+            of a transposed `input`), `layout` and `pin_memory` (accepted and ignored).
 
     Example:
         >>> import chainrule
@@ -430,7 +453,8 @@ def full_like(
         tensor([7., 7.])
     """
     shape, dtype, device = _like(input, dtype, device)
-    return full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+    out = full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _in_layout_of(out, input, kwargs.get("memory_format"))
 
 
 # ---- ranges ----------------------------------------------------------------------------------

@@ -3447,6 +3447,64 @@ BitwiseRightShift, bitwise_right_shift = _comparison(
     integral_only=True,
 )
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+class Overwritten(Op):
+    """`values`, raw and of x's shape and dtype, standing in the graph for an op without a
+    derivative that writes into x in place (`x.lt_(y)` on a float x). Derivative: zero for x
+    and for a tensor y, as PyTorch's LtBackward1, so both stay in the graph (the result
+    requires grad) and their histories receive zeros."""
+
+    label = "overwritten"
+
+    @staticmethod
+    def forward(ctx: Node, *arrays_then_values: Array) -> Array:
+        return arrays_then_values[-1]
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        zero = zeros_like(g)
+        return tuple(
+            cast(unbroadcast(zero, shape), dtype) if edge is not None else None
+            for edge, (shape, dtype) in zip(ctx.next_edges, ctx.input_meta)
+        )
+
+    @staticmethod
+    def jvp(ctx: Node, *tangents: Any) -> Any:
+        return None
+
+
+# PyTorch's node name of each comparison written in place (`x.greater_(y)` is GtBackward1).
+_COMPARISON_NODE_NAMES = {"eq": "Eq", "ne": "Ne", "lt": "Lt", "le": "Le", "gt": "Gt", "ge": "Ge"}
+_COMPARISON_NODE_NAMES.update(
+    greater="Gt", greater_equal="Ge", less="Lt", less_equal="Le", not_equal="Ne"
+)
+
+
+def inplace_comparison(name: str) -> Callable:
+    """The function behind `x.lt_(y)`: the comparison, as x's dtype; when x or y requires grad
+    and grad mode is on, an `Overwritten` node over both (LtBackward0 for a number y,
+    LtBackward1 for a tensor y), so x keeps requiring grad and gets a zero gradient, as in
+    PyTorch, instead of silently leaving the graph."""
+    comparison = globals()[name]
+    node_name = _COMPARISON_NODE_NAMES[name]
+
+    def function(input: Tensor, other: Tensor | Number) -> Tensor:  # noqa: A002
+        result = comparison(input, other)
+        if result is NotImplemented:
+            raise TypeError(f"{name}_(): argument 'other' must be Tensor or Number")
+        values = result._array.astype(input._array.dtype)
+        operands = (input, other) if isinstance(other, Tensor) else (input,)
+        recorded = grad_mode.is_grad_enabled() and any(t._requires_grad for t in operands)
+        if not recorded:
+            return Tensor._from_array(values, input._backend)
+        suffix = "1" if isinstance(other, Tensor) else "0"
+        return named(apply(Overwritten, operands, values), f"{node_name}Backward{suffix}")
+
+    function.__name__ = f"{name}_"
+    return function
+
+
 Gcd, gcd = _comparison(
     "gcd",
     "gcd",

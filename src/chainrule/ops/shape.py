@@ -459,7 +459,7 @@ def contiguous(input: Tensor, memory_format: object = None) -> Tensor:  # noqa: 
     if input._array.flags.c_contiguous:
         return input
 
-    return apply(Clone, (input,))
+    return apply(Clone, (input,), True)
 
 
 def atleast_1d(*tensors: Tensor | Sequence[Tensor]) -> Tensor | tuple[Tensor, ...]:

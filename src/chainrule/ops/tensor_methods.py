@@ -39,6 +39,7 @@ from chainrule.ops import (
 )
 from chainrule.ops import complex as complex_ops
 from chainrule.ops.arguments import Number, normalize_size
+from chainrule.ops.op import named
 
 if TYPE_CHECKING:  # annotations only
     from chainrule._typing import IndexKey, _bool, _float, _int
@@ -278,22 +279,22 @@ class TensorMethods:
 
     def copy_(self, src: Tensor | Number, non_blocking: _bool = False) -> Tensor:
         """In place: copy `src`'s values (broadcast, converted to this dtype and device)."""
-        return self._inplace("copy_", elementwise.copy_from, src)
+        return self._inplace("copy_", _copied, src)
 
     def zero_(self) -> Tensor:
         """In place: fill with zeros. Returns self."""
-        return self._inplace("zero_", elementwise.fill_like, 0)
+        return self._inplace("zero_", _zeroed, 0)
 
     def fill_(self, value: Tensor | Number) -> Tensor:
         """In place: fill every element with `value`. Returns self."""
-        return self._inplace("fill_", elementwise.fill_like, value)
+        return self._inplace("fill_", _filled, value)
 
     def masked_fill_(self, mask: Tensor, value: Tensor | Number) -> Tensor:
         """In place: set the elements where `mask` is True to `value`. Returns self."""
         return self._inplace("masked_fill_", indexing.masked_fill, mask, value)
 
     def __setitem__(self, key: IndexKey, value: Tensor | Number) -> None:
-        self._inplace("__setitem__", indexing.index_put, key, value)
+        self._inplace("__setitem__", _put, key, value)
 
     def index_add_(self, dim: _int, index: Tensor, source: Tensor, *, alpha: Number = 1) -> Tensor:
         """In place: add alpha * source's slices at `index` along `dim` (repeats add up)."""
@@ -1248,6 +1249,64 @@ def _elementwise_python(name: str, x: Tensor, function: Callable, other: Any = N
         return x.copy_(shape.reshape(updated, tuple(x.shape)))
 
 
+# The writes of copy_, zero_, fill_ and `x[key] = value`, their nodes named as PyTorch names
+# them, which a printed tensor shows (`grad_fn=<CopySlices>` after `x[0] = 1`).
+def _copied(x: Tensor, src: Tensor | Number) -> Tensor:
+    return named(elementwise.copy_from(x, src), "CopyBackwards")
+
+
+def _zeroed(x: Tensor, value: Number) -> Tensor:
+    return named(elementwise.fill_like(x, value), "ZeroBackward0")
+
+
+def _filled(x: Tensor, value: Tensor | Number) -> Tensor:
+    name = "FillBackward3" if isinstance(value, Tensor) else "FillBackward2"
+    return named(elementwise.fill_like(x, value), name)
+
+
+def _setitem_node_name(x: Tensor, key: IndexKey, value: Tensor | Number) -> str | None:
+    """PyTorch's node for `x[key] = value`: CopySlices when the key's ints, None, bools or
+    partial slices make a view to write into; else, with a tensor or list index,
+    IndexPutBackward0 (None: the op's own name); else (full slices, ...) the whole tensor is
+    written, by fill_ (FillBackward3) for a number or 0-dim value, by copy_ otherwise."""
+    items = key if type(key) is tuple else (key,)
+    consumed = [_dims_consumed(item) for item in items]
+    after_ellipsis = x._array.ndim - sum(consumed)
+    dim = 0
+    advanced = False
+    for item, count in zip(items, consumed):
+        if item is Ellipsis:
+            dim += after_ellipsis
+        elif item is None or type(item) in (int, bool):
+            return "CopySlices"
+        elif type(item) is slice:
+            if item.indices(x._array.shape[dim]) != (0, x._array.shape[dim], 1):
+                return "CopySlices"
+        else:
+            advanced = True
+        dim += count
+    if advanced:
+        return None
+    if not isinstance(value, Tensor) or value._array.ndim == 0:
+        return "FillBackward3"
+    return "CopyBackwards"
+
+
+def _dims_consumed(item: Any) -> int:
+    if item is None or item is Ellipsis or type(item) is bool:
+        return 0
+    if isinstance(item, Tensor) and item._array.dtype.kind == "b":
+        return item._array.ndim
+    return 1
+
+
+def _put(x: Tensor, key: IndexKey, value: Tensor | Number) -> Tensor:
+    """`x[key] = value` as a function, its node named as PyTorch's (_setitem_node_name)."""
+    result = indexing.index_put(x, key, value)
+    name = _setitem_node_name(x, key, value) if result._node is not None else None
+    return result if name is None else named(result, name)
+
+
 def _inplace_method(name: str, function: Callable) -> Callable:
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         return self._inplace(name, function, *args, **kwargs)
@@ -1273,6 +1332,11 @@ _ELEMENTWISE_INPLACE = (
     "not_equal conj_physical gcd lcm nextafter"
 ).split()
 
+# Of those, the comparisons: written in place they stay in the graph (x.lt_(y) is LtBackward0).
+_COMPARISONS = frozenset(
+    "eq ne lt le gt ge greater greater_equal less less_equal not_equal".split()
+)
+
 
 def attach_methods() -> None:
     """Copy the table's methods and properties onto Tensor, then add the `name_` in-place
@@ -1282,7 +1346,10 @@ def attach_methods() -> None:
         if callable(value) or isinstance(value, property):
             setattr(Tensor, name, value)
     for name in _ELEMENTWISE_INPLACE:
-        setattr(Tensor, name + "_", _inplace_method(name + "_", getattr(Tensor, name)))
+        function = getattr(Tensor, name)
+        if name in _COMPARISONS:
+            function = elementwise.inplace_comparison(name)
+        setattr(Tensor, name + "_", _inplace_method(name + "_", function))
 
 
 attach_methods()
