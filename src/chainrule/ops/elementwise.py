@@ -21,6 +21,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd import grad_mode
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes, is_array, is_numpy_scalar
+from chainrule.backend.dtypes import from_numpy_dtype
 from chainrule.errors import DTypeError, GradError, IntegerDivisionError, ShapeError
 from chainrule.ops import complex as complex_ops
 from chainrule.ops import shape as _shape
@@ -94,7 +95,20 @@ def binary_operands(x: Any, y: Any, name: str = "elementwise op") -> tuple[Any, 
                 f"{type(y).__name__}"
             )
     dtype = result_type(x, y)
+    if x_is_tensor != isinstance(y, Tensor) and (is_array(x) or is_array(y)):
+        dtype = _numpy_promotion(x, y, dtype)
     return as_tensor_operand(x, dtype, like), as_tensor_operand(y, dtype, like)
+
+
+def _numpy_promotion(x: Any, y: Any, dtype: dtypes.dtype) -> dtypes.dtype:
+    """The dtype of a tensor and a NumPy array combined: NumPy's promotion, as under PyTorch,
+    whose ops refuse an ndarray operand so that `tensor + array` falls to NumPy's reflected
+    operator (float32 tensor + int64 array is float64). `dtype` (PyTorch's rule) stays for
+    dtypes NumPy lacks (bfloat16)."""
+    tensor, array = (x, y) if isinstance(x, Tensor) else (y, x)
+    if tensor._array.dtype.kind not in "biufc" or array.dtype.kind not in "biufc":
+        return dtype
+    return from_numpy_dtype(tensor._backend.xp.result_type(tensor._array.dtype, array.dtype))
 
 
 def floating_operand(x: Any, name: str = "this op") -> Any:
