@@ -361,3 +361,140 @@ def test_a_comparison_in_place_outside_the_graph_records_nothing():
     with chainrule.no_grad():
         y = chainrule.tensor([1.0, 2.0], requires_grad=True) * 1
     assert y.ge_(2).grad_fn is None
+
+
+LAYOUT_RESULTS = {
+    "sum over a dim": lambda lib, x: x.sum(0),
+    "mean keepdim": lambda lib, x: x.mean(1, keepdim=True),
+    "amax": lambda lib, x: x.amax(0),
+    "prod": lambda lib, x: x.prod(2),
+    "var": lambda lib, x: x.var(0),
+    "std": lambda lib, x: x.std(1),
+    "norm": lambda lib, x: x.norm(dim=0),
+    "logsumexp": lambda lib, x: x.logsumexp(0),
+    "all": lambda lib, x: (x > 0).all(0),
+    "count_nonzero": lambda lib, x: lib.count_nonzero(x, 0),
+    "to(int32)": lambda lib, x: x.to(lib.int32),
+    "double() of expanded": lambda lib, x: x[:1].expand(3, -1, -1).double(),
+    "bfloat16 relu of expanded": lambda lib, x: x[:1].expand(3, -1, -1).bfloat16().relu(),
+    "repeat by ones": lambda lib, x: x.repeat(1, 1, 1),
+}
+
+
+@pytest.mark.parametrize("call", LAYOUT_RESULTS.values(), ids=LAYOUT_RESULTS.keys())
+def test_results_are_laid_out_as_pytorchs(call):
+    """Reductions of a permuted tensor are row-major in PyTorch (NumPy kept the input's
+    order), a cast keeps a dense layout and makes an expanded one dense (NumPy's astype put
+    the broadcast dimensions innermost), and repeat copies into row-major memory: so a later
+    .view() works, or fails, as there."""
+    ours, theirs = (
+        call(lib, lib.arange(24.0).reshape(4, 3, 2).permute(2, 1, 0)) for lib in (chainrule, torch)
+    )
+    assert ours.stride() == theirs.stride()
+    np.testing.assert_allclose(ours.float().numpy(), theirs.float().numpy(), rtol=1e-6)
+
+
+FILLS = [
+    ("uint8", -1),
+    ("uint8", -255),
+    ("uint8", -256),
+    ("uint8", 256),
+    ("uint8", -1.0),
+    ("uint8", 1.5),
+    ("int8", 127),
+    ("int8", 128),
+    ("int8", -129),
+    ("int32", 2**31),
+    ("float32", 1e39),
+    ("float32", float("inf")),
+    ("bool", 5),
+]
+
+
+@pytest.mark.parametrize(("dtype", "value"), FILLS, ids=[f"{d} {v}" for d, v in FILLS])
+def test_filling_checks_the_value_fits_as_pytorch(dtype, value):
+    """fill_ and full convert their number as PyTorch (c10's checked_convert): an overflow is
+    a RuntimeError, -1 wraps into uint8 as 255, a float truncates into an integer dtype.
+    chainrule wrapped every value silently, and full raised OverflowError for uint8 and -1."""
+    for make in (
+        lambda lib: lib.zeros(3, dtype=getattr(lib, dtype)).fill_(value),
+        lambda lib: lib.full((3,), value, dtype=getattr(lib, dtype)),
+    ):
+        try:
+            expected = make(torch).tolist()
+        except RuntimeError:
+            with pytest.raises(RuntimeError, match="without overflow"):
+                make(chainrule)
+        else:
+            assert make(chainrule).tolist() == expected
+
+
+LIBS_PAIR = (chainrule, torch)
+FLOATING_RESULTS = {
+    "uint8 / -3": lambda lib, x: x / -3,
+    "-3 / uint8": lambda lib, x: -3 / x,
+    "uint8 / 300": lambda lib, x: lib.true_divide(x, 300),
+    "uint8 / 0-dim int64 -3": lambda lib, x: x / lib.tensor(-3),
+    "float_power(uint8, -1)": lambda lib, x: lib.float_power(x, -1),
+    "float_power(-2, uint8)": lambda lib, x: lib.float_power(-2, x),
+    "atan2(uint8, 0-dim -3)": lambda lib, x: lib.atan2(x, lib.tensor(-3)),
+    "xlogy(-300, uint8)": lambda lib, x: lib.xlogy(-300, x),
+    "bool / -2": lambda lib, x: x.bool() / -2,
+}
+
+
+@pytest.mark.parametrize("call", FLOATING_RESULTS.values(), ids=FLOATING_RESULTS.keys())
+def test_an_integer_tensor_and_a_number_with_a_floating_result_keep_the_numbers_value(call):
+    """An op whose result is floating casts each integer operand to float on its own: the
+    number -3 never passes through uint8 (it wrapped to 253: uint8 [2] / -3 was 0.0079)."""
+    ours, theirs = (call(lib, lib.tensor([2, 0, 1], dtype=lib.uint8)) for lib in LIBS_PAIR)
+    assert ours.dtype.name == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_integer_division_by_zero_of_nothing_is_empty():
+    """PyTorch refuses an integer division by zero only where there is something to divide."""
+    for lib in LIBS_PAIR:
+        empty = lib.zeros(2, 0, dtype=lib.int32)
+        assert (empty // 0).shape == (2, 0)
+        assert lib.remainder(empty, lib.zeros(1, dtype=lib.int32)).shape == (2, 0)
+    with pytest.raises(ZeroDivisionError):
+        chainrule.ones(2, dtype=chainrule.int32) // 0
+
+
+def test_an_in_place_write_into_an_empty_view_is_allowed():
+    """An empty view shares no element (NumPy may give it stride 0): nothing to refuse."""
+    for lib in LIBS_PAIR:
+        y = lib.zeros(2, 0, 2)
+        y[:1].neg_()
+        y.unsqueeze(0).lt_(2.0)
+        assert y.shape == (2, 0, 2)
+
+
+@pytest.mark.parametrize("method", ["expand", "permute"])
+def test_a_shape_method_without_its_sizes_is_a_type_error(method):
+    """`x.expand()` and `x.permute()` miss their argument in PyTorch's binding (a 0-dim x
+    returned itself here); `x.expand(())` gives the sizes, none."""
+    for lib in LIBS_PAIR:
+        with pytest.raises(TypeError, match="missing 1 required positional argument"):
+            getattr(lib.zeros(()), method)()
+        assert getattr(lib.zeros(()), method)(()).shape == ()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.zeros(0).topk(1),
+        lambda lib: lib.zeros(3).topk(4),
+        lambda lib: lib.zeros(3).kthvalue(5),
+        lambda lib: lib.zeros(0).kthvalue(1),
+    ],
+    ids=["topk of empty", "topk past the size", "kthvalue past the size", "kthvalue of empty"],
+)
+def test_k_out_of_range_raises_what_pytorch_raises(call):
+    """PyTorch raises RuntimeError for k past a non-empty size, IndexError for an empty one:
+    chainrule's IndexRangeError is both (topk and kthvalue raised a plain IndexError)."""
+    with pytest.raises(Exception) as theirs:  # noqa: PT011 - the type is the point
+        call(torch)
+    with pytest.raises(type(theirs.value)):
+        call(chainrule)

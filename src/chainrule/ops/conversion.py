@@ -13,7 +13,14 @@ from chainrule.backend import Array, dtypes, is_array
 from chainrule.backend.dtypes import from_numpy_dtype, promote_types
 from chainrule.backend.formats import contiguous_format
 from chainrule.ops.arguments import Number
-from chainrule.ops.op import Op, apply, elementwise_batch, unary_elementwise_jvp
+from chainrule.ops.op import (
+    Op,
+    apply,
+    elementwise_batch,
+    empty_in_layout,
+    is_plainly_row_major,
+    unary_elementwise_jvp,
+)
 
 # ---- promotion -------------------------------------------------------------------------------
 
@@ -87,11 +94,13 @@ class Cast(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, dtype: Any) -> Array:
         ctx.save(dtype=dtype)
-        if x.dtype == dtype:
-            return x.copy()
         if x.dtype.kind == "c" and dtype.kind != "c":
             x = x.real
-        return x.astype(dtype, copy=False)
+        if is_plainly_row_major(x):
+            return x.astype(dtype, copy=True)
+        out = empty_in_layout(ctx.xp, x, dtype)  # PyTorch's `to`: empty_like, then copy_
+        out[...] = x
+        return out
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -108,75 +117,6 @@ def cast(x: Any, dtype: dtypes.dtype) -> Any:
     if x._array.dtype == dtype.numpy:
         return x
     return apply(Cast, (x,), dtype.numpy)
-
-
-def preserved_strides(shape: tuple, strides: tuple) -> tuple[int, ...]:
-    """PyTorch's strides (in elements) for a copy of an array of `shape` and `strides` under
-    preserve_format: the same strides where the array is dense and non-overlapping (a
-    transpose, a permutation), else dense ones in the order of its strides (stride-0 and
-    tied dimensions keep their places: at::infer_dense_strides)."""
-    if _is_non_overlapping_and_dense(shape, strides):
-        return tuple(strides)
-    ndim = len(shape)
-    perm = list(range(ndim))[::-1]  # innermost first
-
-    def should_swap(d0: int, d1: int) -> int:
-        s0, s1 = strides[d0], strides[d1]
-        if s0 == 0 or s1 == 0:
-            return 0
-        if s0 != s1:
-            return -1 if s0 < s1 else 1
-        return 1 if shape[d0] > shape[d1] else 0
-
-    for i in range(1, ndim):  # a stable insertion sort, as PyTorch's
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            comparison = should_swap(perm[d0], perm[d1])
-            if comparison > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif comparison < 0:
-                break
-    result = [0] * ndim
-    step = 1
-    for d in perm:
-        result[d] = step
-        if shape[d] > 1:
-            step *= shape[d]
-    return tuple(result)
-
-
-def _is_non_overlapping_and_dense(shape: tuple, strides: tuple) -> bool:
-    """Whether the elements fill their memory block exactly (size-1 dimensions aside)."""
-    ordered = sorted(
-        (d for d in range(len(shape)) if shape[d] >= 2), key=lambda d: (abs(strides[d]), d)
-    )
-    expected = 1
-    for d in ordered:
-        if strides[d] != expected:
-            return False
-        expected *= shape[d]
-    return True
-
-
-def is_plainly_row_major(x: Array) -> bool:
-    """Whether `x` is row-major with the plain row-major strides, which a copy in NumPy's or
-    CuPy's default order has: a size-1 dimension may carry any stride (x.t() of a (3, 1)
-    tensor is (1, 1) in PyTorch, and its copies keep that)."""
-    return bool(x.flags.c_contiguous) and 1 not in x.shape
-
-
-def empty_in_layout(xp: Any, like: Array, dtype: Any) -> Array:
-    """A new array of `like`'s shape and `dtype` laid out as PyTorch's preserve_format lays out
-    a copy of `like` (`preserved_strides`); row-major for a row-major `like`."""
-    if is_plainly_row_major(like):
-        return xp.empty(like.shape, dtype=dtype)
-    itemsize = xp.dtype(dtype).itemsize
-    strides = preserved_strides(like.shape, tuple(s // like.itemsize for s in like.strides))
-    needed = sum((n - 1) * s for n, s in zip(like.shape, strides)) + 1 if like.size else 0
-    block = xp.empty(needed, dtype=dtype)
-    byte_strides = tuple(s * itemsize for s in strides)
-    return xp.lib.stride_tricks.as_strided(block, shape=like.shape, strides=byte_strides)
 
 
 class Clone(Op):

@@ -27,8 +27,7 @@ from chainrule.backend.dtypes import as_dtype
 from chainrule.backend.formats import preserve_format
 from chainrule.errors import BackendError, DomainError, DTypeError, ShapeError
 from chainrule.ops.arguments import normalize_size
-from chainrule.ops.conversion import empty_in_layout, is_plainly_row_major
-from chainrule.ops.op import Op, ToDevice, apply
+from chainrule.ops.op import Op, ToDevice, apply, empty_in_layout, is_plainly_row_major
 from chainrule.ops.shape import broadcast_shapes
 
 # ---- from data -------------------------------------------------------------------------------
@@ -180,6 +179,30 @@ def tensor_from_state(data: Any, dtype_name: str, requires_grad: bool) -> Any:
 # ---- filled ----------------------------------------------------------------------------------
 
 
+def checked_fill(name: str, value: Any, dtype: dtypes.dtype) -> Any:
+    """`value` as PyTorch converts a number it fills `dtype` with (c10's checked_convert):
+    an error where it overflows (fill_(256) or fill_(-1.0) on uint8); an int between -max
+    and -1 wraps into an unsigned dtype (fill_(-1) on uint8 is 255); a float truncates into
+    an integer dtype; a finite float beyond a floating dtype's range overflows too."""
+    if isinstance(value, builtins.bool) or not isinstance(value, (int, float)):
+        return value
+    if dtype.category == dtypes.INTEGER:
+        info = dtypes.iinfo(dtype)
+        low = -info.max if isinstance(value, int) and info.min == 0 else info.min
+        fits = low <= value <= info.max
+        if fits and value < 0 and info.min == 0:
+            value = int(value) + info.max + 1  # two's complement, as PyTorch's cast
+    elif dtype.category == dtypes.FLOATING:
+        fits = not math.isfinite(value) or abs(value) <= dtypes.finfo(dtype).max
+    else:
+        return value
+    if not fits:
+        raise DomainError(
+            f"{name}: value cannot be converted to type {dtype.name} without overflow"
+        )
+    return value
+
+
 def _filled(
     kind: str, size: Sequence, fill: Any, dtype: Any, device: Any, requires_grad: bool
 ) -> Any:
@@ -192,6 +215,7 @@ def _filled(
     if kind == "empty":
         array = xp.empty(shape, dtype=target)
     elif kind == "full":
+        fill = checked_fill("full", fill, dtypes.from_numpy_dtype(target))
         array = xp.full(shape, fill, dtype=target)
     else:
         array = xp.zeros(shape, dtype=target) if fill == 0 else xp.ones(shape, dtype=target)
@@ -325,9 +349,9 @@ def _in_layout_of(out: Tensor, input: Any, memory_format: Any) -> Tensor:  # noq
     """`out` (new, row-major) laid out as `input` is, PyTorch's preserve_format for `*_like`:
     a transposed input gives a transposed result (`zeros_like(x.t()).stride()` is (1, 3))."""
     like = input._array
+    if out._backend is not input._backend or type(like) is not out._backend.array_type:
+        return out  # another device, or vmap's per-example view (no strides)
     if is_plainly_row_major(like) or memory_format not in (None, preserve_format):
-        return out
-    if out._backend is not input._backend:
         return out
     array = empty_in_layout(out._backend.xp, like, out._array.dtype)
     array[...] = out._array

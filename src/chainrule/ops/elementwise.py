@@ -28,7 +28,7 @@ from chainrule.ops import shape as _shape
 from chainrule.ops.arguments import Number, return_type
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
 from chainrule.ops.conversion import cast, clone, result_type
-from chainrule.ops.creation import tensor, zeros_like
+from chainrule.ops.creation import checked_fill, tensor, zeros_like
 from chainrule.ops.op import Op, apply, elementwise_batch, named, unary_elementwise_jvp
 from chainrule.ops.shape import broadcast_shapes, unbroadcast
 
@@ -127,6 +127,23 @@ def floating_operand(x: Any, name: str = "this op") -> Any:
 def _default_float(x: Any) -> Any:
     """x cast to the default dtype: what integer operands of a float-only op become."""
     return cast(x, dtypes.get_default_dtype())
+
+
+def _widened_for_number(input: Any, other: Any, dtype: dtypes.dtype | None = None) -> tuple:  # noqa: A002
+    """For an op with a floating result, operands that promote to an integer (or bool) dtype:
+    each tensor cast to `dtype` (the default dtype) on its own first, so no value passes
+    through the other's integer dtype, as PyTorch's (uint8 [2] / -3 is -0.6667: converting
+    -3 to uint8 first would wrap it to 253; so would a 0-dim int64 tensor's -3)."""
+    if isinstance(input, Tensor) == isinstance(other, Tensor) and not isinstance(input, Tensor):
+        return input, other
+    if result_type(input, other).category > dtypes.INTEGER:
+        return input, other
+    target = dtype or dtypes.get_default_dtype()
+    if isinstance(input, Tensor):
+        input = cast(input, target)  # noqa: A001
+    if isinstance(other, Tensor):
+        other = cast(other, target)
+    return input, other
 
 
 def _tensor_operand(x: Any) -> Any:
@@ -263,8 +280,10 @@ def _piecewise_constant_jvp(ctx: Node, *tangents: Any) -> Any:
     return Tensor._from_array(ctx.xp.zeros(shape, dtype.numpy))
 
 
-def _check_integer_divisor(name: str, xp: Any, y: Array) -> None:
-    if y.dtype.kind in "iub" and (y == 0).any():
+def _check_integer_divisor(name: str, x: Array, y: Array) -> None:
+    """Refuse an integer division by zero, as PyTorch; one with an empty result divides
+    nothing (`empty // 0` is empty)."""
+    if y.dtype.kind in "iub" and x.size != 0 and (y == 0).any():
         raise IntegerDivisionError(f"{name}: integer division by zero")
 
 
@@ -367,6 +386,7 @@ def fill_like(x: Any, value: Any) -> Any:
             )
         return copy_from(x, value)
     _check_operands("fill_", value)
+    value = checked_fill("fill_", value, x.dtype)
     return apply(FillLike, (x,), value)
 
 
@@ -574,7 +594,7 @@ class FloorDivide(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
-        _check_integer_divisor("floor_divide", ctx.xp, y)
+        _check_integer_divisor("floor_divide", x, y)
         return ctx.xp.floor_divide(x, y)
 
     vjp = _piecewise_constant_vjp
@@ -592,7 +612,7 @@ class TruncDivide(Op):
         xp = ctx.xp
         if x.dtype.kind in "fV":
             return xp.trunc(x / y)
-        _check_integer_divisor("div", xp, y)
+        _check_integer_divisor("div", x, y)
         floored = xp.floor_divide(x, y)
         inexact = (xp.remainder(x, y) != 0) & ((x < 0) != (y < 0))
         return xp.where(inexact, floored + 1, floored).astype(x.dtype, copy=False)
@@ -611,7 +631,7 @@ class Remainder(Op):
         ctx.save(x=x, y=y)
         xp = ctx.xp
         if x.dtype.kind not in "fV":
-            _check_integer_divisor("remainder", xp, y)
+            _check_integer_divisor("remainder", x, y)
             return xp.remainder(x, y)
         mod = xp.fmod(x, y)
         return xp.where((mod != 0) & ((y < 0) != (mod < 0)), mod + y, mod)
@@ -637,7 +657,7 @@ class Fmod(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         ctx.save(x=x, y=y)
-        _check_integer_divisor("fmod", ctx.xp, y)
+        _check_integer_divisor("fmod", x, y)
         return ctx.xp.fmod(x, y)
 
     @staticmethod
@@ -1095,6 +1115,8 @@ def div(
         )
     if rounding_mode is None and out is None and _float_and_number(input, other):
         return apply(DivScalar, (input,), other)
+    if rounding_mode is None:
+        input, other = _widened_for_number(input, other)  # noqa: A001
     x, y = binary_operands(input, other, "div")
     if rounding_mode is None:
         kind = x._array.dtype.kind
@@ -1252,6 +1274,7 @@ def float_power(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  #
         >>> chainrule.float_power(chainrule.tensor([2, 3]), 2)
         tensor([4., 9.], dtype=chainrule.float64)
     """
+    input, exponent = _widened_for_number(input, exponent, dtypes.float64)  # noqa: A001
     x, y = binary_operands(input, exponent, "float_power")
     return pow(cast(x, dtypes.float64), cast(y, dtypes.float64))
 
@@ -1272,6 +1295,7 @@ def atan2(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A0
         >>> chainrule.atan2(chainrule.tensor([1.0]), chainrule.tensor([-1.0]))
         tensor([2.3562])
     """
+    input, other = _widened_for_number(input, other)  # noqa: A001
     x, y = binary_operands(input, other, "atan2")
     refuse_complex("atan2", x)
     if x._array.dtype.kind not in "fV":
@@ -2320,6 +2344,7 @@ def _floating_binary(
     as PyTorch's float-only binary ops do), documented with an example `call` -> `result`."""
 
     def function(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+        input, other = _widened_for_number(input, other)  # noqa: A001
         x, y = binary_operands(input, other, name)
         refuse_complex(name, x)
         if x._array.dtype.kind not in "fV":
@@ -2351,6 +2376,7 @@ hypot = _floating_binary(
 
 def _float_operands(name: str, input: Any, other: Any) -> tuple[Any, Any]:  # noqa: A002
     """Both operands promoted together, then integers and bool to the default dtype."""
+    input, other = _widened_for_number(input, other)  # noqa: A001
     x, y = binary_operands(input, other, name)
     refuse_complex(name, x)
     if x._array.dtype.kind not in "fV":

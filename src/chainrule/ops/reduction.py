@@ -247,7 +247,7 @@ class Sum(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool) -> Array:
         ctx.save(axes=axes, keepdim=keepdim)
-        return x.sum(axis=axes, keepdims=keepdim)
+        return in_c_order(x.sum(axis=axes, keepdims=keepdim))
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -329,7 +329,7 @@ class Mean(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool) -> Array:
         ctx.save(axes=axes, keepdim=keepdim)
-        return mean_array(x, axes, keepdim)
+        return in_c_order(mean_array(x, axes, keepdim))
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -492,7 +492,7 @@ class Prod(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, axis: int | None, keepdim: bool) -> Array:
-        out = x.prod(axis=axis, keepdims=keepdim)
+        out = in_c_order(x.prod(axis=axis, keepdims=keepdim))
         ctx.save(x=x, out=out, axis=axis, keepdim=keepdim, has_zero=bool((x == 0).any()))
         return out
 
@@ -625,7 +625,7 @@ class Amax(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool, nan_aware: bool) -> Array:
-        out = getattr(x, ctx.op.reduce)(axis=axes, keepdims=keepdim)
+        out = in_c_order(getattr(x, ctx.op.reduce)(axis=axes, keepdims=keepdim))
         ctx.save(x=x, out=out, axes=axes, keepdim=keepdim, nan_aware=nan_aware)
         return out
 
@@ -770,7 +770,7 @@ def aminmax(
         raise TypeError(f"aminmax(): argument 'dim' must be int, not {type(dim).__name__}")
     axes = reduced_axes("aminmax", dim, input._array.ndim)
     if input._array.size == 0 and (dim is None or input.shape[axes[0]] == 0):
-        raise IndexError(
+        raise IndexRangeError(
             f"aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
             f"identity (input shape {input.shape}, dim {dim})"
         )
@@ -1093,7 +1093,7 @@ class Var(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool, dof: float) -> Array:
         ctx.save(x=x, axes=axes, keepdim=keepdim, dof=dof)
-        return _variance(ctx.xp, x, axes, keepdim, dof)
+        return in_c_order(_variance(ctx.xp, x, axes, keepdim, dof))
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -1114,7 +1114,7 @@ class Std(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool, dof: float) -> Array:
-        out = ctx.xp.sqrt(_variance(ctx.xp, x, axes, keepdim, dof))
+        out = in_c_order(ctx.xp.sqrt(_variance(ctx.xp, x, axes, keepdim, dof)))
         ctx.save(x=x, out=out, axes=axes, keepdim=keepdim, dof=dof)
         return out
 
@@ -1349,7 +1349,7 @@ class VectorNorm(Op):
         else:
             # |0|^ord is inf for ord < 0, and inf^(1/ord) is 0, as PyTorch
             out = (magnitude**ord).sum(axis=axes, keepdims=keepdim) ** (1.0 / ord)
-        out = xp.asarray(out).astype(x.dtype, copy=False)
+        out = in_c_order(xp.asarray(out).astype(x.dtype, copy=False))
         ctx.save(out=out)
         return out
 
@@ -1533,6 +1533,7 @@ class LogSumExp(Op):
             out = xp.log(total) + shift
             if not keepdim:
                 out = out.reshape(tuple(s for i, s in enumerate(x.shape) if i not in axes))
+        out = in_c_order(out)
         ctx.save(x=x, out=out)
         return out
 
@@ -1979,7 +1980,7 @@ class All(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple | None, keepdim: bool) -> Array:
-        out = ctx.xp.asarray(getattr(x, ctx.op.reduce)(axis=axes, keepdims=keepdim))
+        out = in_c_order(ctx.xp.asarray(getattr(x, ctx.op.reduce)(axis=axes, keepdims=keepdim)))
         return out.astype(x.dtype) if x.dtype == dtypes.uint8.numpy else out
 
     @staticmethod
@@ -2076,7 +2077,7 @@ class CountNonzero(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple) -> Array:
-        return ctx.xp.asarray((x != 0).sum(axis=axes), dtype=dtypes.int64.numpy)
+        return in_c_order(ctx.xp.asarray((x != 0).sum(axis=axes), dtype=dtypes.int64.numpy))
 
     batch = axes_batch
 
@@ -2296,7 +2297,7 @@ def topk(
     axis = normalize_dim("topk", dim, input._array.ndim)
     size = _size_along(input, axis)
     if not 0 <= k <= size:
-        raise IndexError(
+        raise IndexRangeError(
             f"topk: selected index k out of range (k={k}, size {size} along dim {dim}, input "
             f"shape {input.shape})"
         )
@@ -2342,7 +2343,7 @@ def kthvalue(
     axis = normalize_dim("kthvalue", dim, input._array.ndim)
     size = _size_along(input, axis)
     if not 1 <= k <= size:
-        raise IndexError(
+        raise IndexRangeError(
             f"kthvalue(): selected number k={k} out of range for dimension {dim} of size {size} "
             f"(input shape {input.shape})"
         )

@@ -610,7 +610,9 @@ def permute(input: Tensor, *dims: int | Sequence[int]) -> Tensor:  # noqa: A002
         >>> chainrule.permute(chainrule.zeros(2, 3, 4), (2, 0, 1)).shape
         chainrule.Size([4, 2, 3])
     """
-    dims = normalize_size(dims) if dims and not isinstance(dims[0], int) else tuple(dims)
+    if not dims:  # `x.permute()`: PyTorch's binding wants dims (`x.permute(())` is some)
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
+    dims = normalize_size(dims) if not isinstance(dims[0], int) else tuple(dims)
     ndim = input._array.ndim
     if len(dims) != ndim:
         raise ShapeError(
@@ -841,6 +843,8 @@ def expand(input: Tensor, *sizes: int | Sequence[int]) -> Tensor:  # noqa: A002
         tensor([[1, 1, 1],
                 [2, 2, 2]])
     """
+    if not sizes:  # `x.expand()`: PyTorch's binding wants a size (`x.expand(())` is one)
+        raise TypeError('expand() missing 1 required positional arguments: "size"')
     sizes = normalize_size(sizes)
     shape = input._array.shape
     if len(sizes) < len(shape):
@@ -1145,7 +1149,7 @@ class Repeat(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, repeats: tuple) -> Array:
         ctx.save(repeats=repeats)
-        return ctx.xp.tile(x, repeats)
+        return in_c_order(ctx.xp.tile(x, repeats))  # NumPy's tile by ones copies the layout
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
