@@ -498,3 +498,40 @@ def test_k_out_of_range_raises_what_pytorch_raises(call):
         call(torch)
     with pytest.raises(type(theirs.value)):
         call(chainrule)
+
+
+CHANNELS_LAST = {
+    "contiguous(channels_last)": lambda lib, x: x.contiguous(memory_format=lib.channels_last),
+    "to(memory_format)": lambda lib, x: x.to(memory_format=lib.channels_last),
+    "clone(channels_last)": lambda lib, x: x.clone(memory_format=lib.channels_last),
+    "then relu": lambda lib, x: x.to(memory_format=lib.channels_last).relu(),
+    "then + 1": lambda lib, x: x.to(memory_format=lib.channels_last) + 1,
+    "then clone": lambda lib, x: x.to(memory_format=lib.channels_last).clone(),
+    "then zeros_like": lambda lib, x: lib.zeros_like(x.to(memory_format=lib.channels_last)),
+    "then contiguous": lambda lib, x: x.to(memory_format=lib.channels_last).contiguous(),
+    "channels_last_3d": lambda lib, x: x[None].contiguous(memory_format=lib.channels_last_3d),
+}
+
+
+@pytest.mark.parametrize("call", CHANNELS_LAST.values(), ids=CHANNELS_LAST.keys())
+def test_channels_last_lays_out_the_channels_innermost(call):
+    """`x.to(memory_format=torch.channels_last)` was accepted and changed nothing, and
+    `is_contiguous(memory_format=...)` was a TypeError: both are PyTorch's now."""
+    results = [call(lib, lib.arange(120.0).view(2, 3, 4, 5)) for lib in LIBS_PAIR]
+    ours, theirs = results
+    assert ours.stride() == theirs.stride()
+    for name in ("contiguous_format", "channels_last", "channels_last_3d"):
+        fmt = {lib: getattr(lib, name) for lib in LIBS_PAIR}
+        assert ours.is_contiguous(memory_format=fmt[chainrule]) == theirs.is_contiguous(
+            memory_format=fmt[torch]
+        )
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_a_module_moved_to_channels_last_moves_its_4d_weights():
+    for lib in LIBS_PAIR:
+        conv = lib.nn.Conv2d(3, 4, 3).to(memory_format=lib.channels_last)
+        assert conv.weight.is_contiguous(memory_format=lib.channels_last)
+        assert conv.weight.stride() == (27, 1, 9, 3) and conv.bias.stride() == (1,)
+        with pytest.raises(RuntimeError, match="required rank 4"):
+            lib.zeros(2, 3).contiguous(memory_format=lib.channels_last)

@@ -33,6 +33,7 @@ from chainrule.backend import (
     numpy_backend,
 )
 from chainrule.backend.dtypes import as_dtype, display_namespace, from_numpy_dtype
+from chainrule.backend.formats import is_contiguous_as
 from chainrule.backend.printing import format_tensor
 from chainrule.errors import DTypeError, GradError, ShapeError
 from chainrule.ops.arguments import normalize_dim, normalize_size
@@ -222,9 +223,12 @@ class Tensor(_TensorMethods):
     def is_complex(self) -> bool:
         return self._array.dtype.kind == "c"
 
-    def is_contiguous(self) -> bool:
-        """Whether the elements lie in memory in row-major order with no gaps."""
-        return bool(self._array.flags.c_contiguous)
+    def is_contiguous(self, memory_format: object = None) -> bool:
+        """Whether the elements lie in memory in row-major order with no gaps (or, given
+        `channels_last`, in that format's order)."""
+        if memory_format is None:
+            return bool(self._array.flags.c_contiguous)
+        return is_contiguous_as(self._array, memory_format)
 
     @overload
     def stride(self, dim: None = None) -> tuple[int, ...]: ...

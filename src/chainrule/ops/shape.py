@@ -18,6 +18,7 @@ from chainrule._tensor import VIEW_MULTI_OUTPUT, Tensor
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.backend.dtypes import as_dtype, from_numpy_dtype
+from chainrule.backend.formats import contiguous_format, is_contiguous_as
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops.arguments import (
     normalize_dim,
@@ -26,7 +27,7 @@ from chainrule.ops.arguments import (
     numpy_keywords,
     require_dims,
 )
-from chainrule.ops.conversion import Clone, cast, clone
+from chainrule.ops.conversion import Clone, cast, clone, layout_name
 from chainrule.ops.op import Op, apply, in_c_order, named
 
 # ---- argument helpers ----------------------------------------------------------------------
@@ -445,10 +446,11 @@ def contiguous(input: Tensor, memory_format: object = None) -> Tensor:  # noqa: 
 
     Args:
         input (Tensor): any shape.
-        memory_format (optional): accepted for compatibility (contiguous only).
+        memory_format (optional): `contiguous_format` (row-major, the default) or
+            `channels_last` / `channels_last_3d` (channels innermost, for 4-D / 5-D input).
 
     Returns:
-        Tensor: with C-contiguous memory.
+        Tensor: laid out in `memory_format`.
 
     Example:
         >>> import chainrule
@@ -456,10 +458,11 @@ def contiguous(input: Tensor, memory_format: object = None) -> Tensor:  # noqa: 
         >>> x.is_contiguous(), chainrule.contiguous(x).is_contiguous()
         (False, True)
     """
-    if input._array.flags.c_contiguous:
+    if memory_format is None:
+        memory_format = contiguous_format
+    if is_contiguous_as(input._array, memory_format):
         return input
-
-    return apply(Clone, (input,), True)
+    return apply(Clone, (input,), layout_name("contiguous", memory_format, input._array.ndim))
 
 
 def atleast_1d(*tensors: Tensor | Sequence[Tensor]) -> Tensor | tuple[Tensor, ...]:

@@ -119,6 +119,9 @@ class TensorMethods:
             result = creation.to_device(result, target_device)
         if target_dtype is not None:
             result = conversion.cast(result, as_dtype(target_dtype))
+        memory_format = kwargs.get("memory_format")
+        if memory_format is not None and memory_format is not formats.preserve_format:
+            result = shape.contiguous(result, memory_format)  # a copy, unless laid out so
         if copy and result is self:
             result = self.clone()
         return result
