@@ -356,6 +356,126 @@ def conversion(rng, x, state):
     return "long()", lambda lib, x, inputs: x.long()
 
 
+def in_place_arithmetic(rng, x, state):
+    """`y op= other` on a copy: PyTorch refuses a result its dtype cannot hold (an int
+    tensor += a float), casts one it can (a float16 += a float64 tensor)."""
+    symbol = str(rng.choice(["+=", "-=", "*=", "/=", "//=", "%=", "**=", "&=", "|="]))
+    other = _other(rng, x, state)
+
+    def call(lib, x, inputs):
+        y = x.clone()
+        z = _operand(lib, other, inputs)
+        scope = {"y": y, "z": z}
+        exec(f"y {symbol} z", scope)  # noqa: S102 - our own symbols
+        return scope["y"]
+
+    return f"y = x.clone(); y {symbol} {_describe(other)}", call
+
+
+def setitem(rng, x, state):
+    """x.clone()[key] = value, for a basic or advanced key and a number or tensor value."""
+    if x.dim() == 0:
+        raise Skip
+    size = x.shape[0]
+    key_kind = int(rng.integers(0, 4))
+    value_kind = int(rng.integers(0, 3))
+    stop = int(rng.integers(0, size + 1))
+    picks = tuple(int(i) for i in rng.integers(-size, max(size, 1), 2)) if size else ()
+    number = float(rng.integers(-3, 4)) if rng.random() < 0.5 else int(rng.integers(-3, 4))
+    dtype = str(rng.choice(DTYPES))
+
+    def call(lib, x, inputs):
+        y = x.clone()
+        key = {
+            0: slice(0, stop),
+            1: lib.tensor(picks, dtype=lib.long),
+            2: y > 0 if y.dtype is not lib.bool else y.clone(),
+            3: (Ellipsis, slice(None, None, 2)),
+        }[key_kind]
+        if value_kind == 0:
+            value = number
+        else:
+            target_shape = tuple(y[key].shape)
+            shape = target_shape[1:] if value_kind == 1 else target_shape
+            value = lib.tensor(_values(np.random.default_rng(len(shape)), shape, dtype))
+            value = value.to(getattr(lib, dtype))
+        y[key] = value
+        return y
+
+    return f"y[key{key_kind}] = value{value_kind} ({number}, {dtype})", call
+
+
+def selection(rng, x, state):
+    choice = int(rng.integers(0, 12))
+    if choice == 0:
+        return "nonzero()", lambda lib, x, inputs: x.nonzero()
+    if choice == 1:
+        return "masked_select(x > 0)", lambda lib, x, inputs: x.masked_select(x > 0)
+    dim = _dim(rng, x)
+    size = x.shape[dim]
+    if choice == 2:
+        picks = [int(i) for i in rng.integers(0, max(size, 1), 3)]
+        return (
+            f"index_select({dim}, {picks})",
+            lambda lib, x, inputs: x.index_select(dim, lib.tensor(picks)),
+        )
+    if choice == 3:
+        start = int(rng.integers(-size, size + 1)) if size else 0
+        length = int(rng.integers(0, 3))
+        return f"narrow({dim}, {start}, {length})", lambda lib, x, inputs: x.narrow(
+            dim, start, length
+        )
+    if choice == 4:
+        sizes = int(rng.integers(1, 3))
+        return f"split({sizes}, {dim})[-1]", lambda lib, x, inputs: x.split(sizes, dim)[-1]
+    if choice == 5:
+        return f"stack((x, x), {dim})", lambda lib, x, inputs: lib.stack((x, x), dim)
+    if choice == 6:
+        if x.dim() < 2:
+            raise Skip
+        offset = int(rng.integers(-2, 3))
+        name = str(rng.choice(["tril", "triu"]))
+        return f"{name}({offset})", lambda lib, x, inputs: getattr(x, name)(offset)
+    if choice == 7:
+        if x.dim() < 2:
+            raise Skip
+        offset = int(rng.integers(-1, 2))
+        return f"diagonal({offset})", lambda lib, x, inputs: x.diagonal(offset)
+    if choice == 8:
+        low = float(rng.integers(-2, 1))
+        return f"clamp(min=tensor {low})", lambda lib, x, inputs: x.clamp(
+            min=lib.tensor(low), max=lib.tensor(low + 2)
+        )
+    if choice == 9:
+        picks = [int(i) for i in rng.integers(0, max(x.numel(), 1), 2)]
+        return f"take({picks})", lambda lib, x, inputs: x.take(lib.tensor(picks))
+    if choice == 10:
+        return "x[:, None] (unsqueezed slice)", lambda lib, x, inputs: x[:, None]
+    return f"movedim(0, {dim})", lambda lib, x, inputs: x.movedim(0, dim)
+
+
+def reduction_options(rng, x, state):
+    choice = int(rng.integers(0, 6))
+    dim = _dim(rng, x) if x.dim() else None
+    if choice == 0:  # (PyTorch refuses an integer sum of a tensor that requires grad)
+        dtype = str(rng.choice(["float64", "float32"] + ([] if x.requires_grad else ["int64"])))
+        return f"sum(dtype={dtype})", lambda lib, x, inputs: x.sum(dtype=getattr(lib, dtype))
+    if choice == 1:
+        correction = int(rng.integers(0, 3))
+        return f"var(dim={dim}, correction={correction})", lambda lib, x, inputs: x.var(
+            dim=dim, correction=correction
+        )
+    if choice == 2:
+        unbiased = bool(rng.random() < 0.5)
+        return f"std(unbiased={unbiased})", lambda lib, x, inputs: x.std(unbiased=unbiased)
+    if choice == 3:
+        return f"mean(dim={dim})", lambda lib, x, inputs: x.mean(dim)
+    if choice == 4:
+        p = float(rng.choice([1, 2, 3, float("inf")]))
+        return f"norm(p={p}, dim={dim})", lambda lib, x, inputs: x.norm(p=p, dim=dim)
+    return f"count_nonzero({dim})", lambda lib, x, inputs: lib.count_nonzero(x, dim)
+
+
 FAMILIES = [
     unary,
     binary,
@@ -370,10 +490,23 @@ FAMILIES = [
     index,
     in_place,
     conversion,
+    in_place_arithmetic,
+    setitem,
+    selection,
+    reduction_options,
 ]
 
 # Families whose results may be laid out otherwise than PyTorch's (see _compare).
-MIXED_LAYOUTS = {binary, operator_binary, where, reduction_with_indices, index}
+MIXED_LAYOUTS = {
+    binary,
+    operator_binary,
+    where,
+    reduction_with_indices,
+    index,
+    in_place_arithmetic,
+    setitem,
+    selection,
+}
 
 
 def _describe(other) -> str:
@@ -536,8 +669,8 @@ def run_case(seed: int) -> list[str]:
 def _compare_gradients(where: str, outputs: dict, inputs: dict, rng, seen: tuple) -> None:
     """Backward from sum(output * random weights), then every float input's gradient."""
     theirs = outputs[torch]
-    if not theirs.requires_grad:
-        return
+    if not theirs.requires_grad or torch.uint8 in seen:
+        return  # (PyTorch's backward negates a uint8 operand in uint8: atan2(uint8, float))
     weights = rng.integers(-3, 4, tuple(theirs.shape)).astype(np.float64)
     grads = {}
     for lib in (torch, chainrule):

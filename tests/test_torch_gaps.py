@@ -535,3 +535,99 @@ def test_a_module_moved_to_channels_last_moves_its_4d_weights():
         assert conv.weight.stride() == (27, 1, 9, 3) and conv.bias.stride() == (1,)
         with pytest.raises(RuntimeError, match="required rank 4"):
             lib.zeros(2, 3).contiguous(memory_format=lib.channels_last)
+
+
+AUGMENTED = {
+    "int %= float": ("int64", "%=", 1.5),
+    "int //= float": ("int64", "//=", 0.5),
+    "uint8 %= 2": ("uint8", "%=", 2),
+    "bool &= int": ("bool", "&=", 3),
+    "bool |= bool": ("bool", "|=", True),
+    "int ^= int": ("int32", "^=", 6),
+    "float16 %= float64 tensor": ("float16", "%=", "tensor"),
+}
+
+
+@pytest.mark.parametrize("case", AUGMENTED.values(), ids=AUGMENTED.keys())
+def test_augmented_assignments_write_in_place_or_refuse_as_pytorch(case):
+    """`x %= y`, `//=`, `&=`, `|=`, `^=` write into x (Python fell back to `x = x % y`: a new
+    tensor, whose dtype could change: an int64 x %= 1.5 became float32)."""
+    dtype, symbol, other = case
+    outcomes = []
+    for lib in LIBS_PAIR:
+        x = lib.tensor([3, 4, 5]).to(getattr(lib, dtype))
+        y = lib.tensor([2.0, 3.0, 4.0], dtype=lib.float64) if other == "tensor" else other
+        alias = x
+        scope = {"x": x, "y": y}
+        try:
+            exec(f"x {symbol} y", scope)
+        except RuntimeError as error:
+            outcomes.append(("raised", "can't be cast" in str(error)))
+            continue
+        assert scope["x"] is alias
+        outcomes.append((str(alias.dtype).split(".")[-1], alias.tolist()))
+    assert outcomes[0] == outcomes[1]
+
+
+SETITEMS = {
+    "x[idx] = float64 tensor": lambda lib, x: x.__setitem__(
+        lib.tensor([0, 1]), lib.ones(3, dtype=lib.float64)
+    ),
+    "x[idx] = 0-dim float64": lambda lib, x: x.__setitem__(
+        lib.tensor([1, 0]), lib.tensor(1.0, dtype=lib.float64)
+    ),
+    "x[mask] = 0-dim float64": lambda lib, x: x.__setitem__(x > 1, lib.tensor(7.0).double()),
+    "x[mask] = 1-element float64": lambda lib, x: x.__setitem__(x > 1, lib.ones(1).double()),
+    "x[mask] = 5-element float64": lambda lib, x: x.__setitem__(x > 1, lib.ones(5).double()),
+    "x[0, idx] = int tensor": lambda lib, x: x.__setitem__((0, lib.tensor([1])), lib.tensor([3])),
+    "x[0:2] = float64 tensor": lambda lib, x: x.__setitem__(slice(0, 2), lib.ones(3).double()),
+    "x[list] = float64 tensor": lambda lib, x: x.__setitem__([0, 1], lib.ones(3).double()),
+    "uint8[mask] = -3.0": lambda lib, x: x.to(lib.uint8).__setitem__(x > 1, -3.0),
+    "uint8[0] = -1": lambda lib, x: x.to(lib.uint8).__setitem__(0, -1),
+    "uint8[1:] = 256": lambda lib, x: x.to(lib.uint8).__setitem__(slice(1, None), 256),
+    "int8[idx] = 1.5": lambda lib, x: x.to(lib.int8).__setitem__(lib.tensor([1]), 1.5),
+}
+
+
+@pytest.mark.parametrize("write", SETITEMS.values(), ids=SETITEMS.keys())
+def test_setitem_refuses_what_pytorch_refuses(write):
+    """Through a tensor or list index PyTorch's index_put wants the value's dtype (only a
+    one-element value through a lone mask is cast, by masked_fill), and a number must fit
+    the dtype: chainrule cast and wrapped silently."""
+    outcomes = []
+    for lib in LIBS_PAIR:
+        x = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        try:
+            write(lib, x)
+            outcomes.append("wrote")
+        except RuntimeError as error:
+            outcomes.append(str(error).split(",")[0].split(":")[-1].strip()[:30])
+    assert outcomes[0] == outcomes[1]
+
+
+def test_bfloat16_split_and_chunk_are_views():
+    """split, chunk and unbind of a bfloat16 tensor are views, as PyTorch's (they went through
+    the float32 widening of bfloat16 arithmetic, so came back as copies)."""
+    x = chainrule.arange(24.0).reshape(2, 3, 4).to(chainrule.bfloat16)
+    for piece in (x.chunk(2, 2)[0], x.split(1)[0], x.unbind(1)[0], x.tensor_split(2, 2)[1]):
+        assert piece._base is x
+        assert x.data_ptr() <= piece.data_ptr() < x.data_ptr() + x.numel() * x.element_size()
+
+
+def test_variance_with_a_correction_past_the_count_has_pytorchs_gradient():
+    """var_backward scales by 2 / (N - correction) as it is, negative past N (chainrule gave
+    inf, so nan where x equals its mean), while the value divides by max(0, N - correction)."""
+    grads = []
+    for lib in LIBS_PAIR:
+        x = lib.tensor([[1.5, 3.0], [2.0, 2.0]], requires_grad=True)
+        with pytest.warns(UserWarning, match="degrees of freedom"):
+            value = x.var(dim=1, correction=3)
+        value.sum().backward()
+        grads.append((value.tolist(), x.grad.tolist()))
+    assert str(grads[0]) == str(grads[1])
+
+
+def test_tril_and_triu_of_a_transposed_tensor_are_row_major():
+    for lib in LIBS_PAIR:
+        x = lib.arange(8.0).view(2, 2, 2).transpose(0, 2)
+        assert x.tril(-1).is_contiguous() and x.triu().view(-1).shape == (8,)

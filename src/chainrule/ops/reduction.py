@@ -1077,17 +1077,20 @@ def _variance(xp: Any, x: Array, axes: tuple, keepdim: bool, dof: float) -> Arra
         x = x - x[tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))]
     centred = x - mean_array(x, axes, True)
     total = (centred * centred).sum(axis=axes, keepdims=keepdim)
-    return (total / dof).astype(x.dtype, copy=False)  # dof 0: inf or nan, as PyTorch
+    divisor = _builtins.max(0, dof)  # dof 0 or below: inf or nan, as PyTorch
+    return (total / divisor).astype(x.dtype, copy=False)
 
 
 def _variance_vjp(x: Any, g: Any, axes: tuple, dof: float) -> Any:
-    """d var / dx for a gradient `g` already broadcastable to x: g 2 (x - mean) / dof."""
-    scale = 2.0 / dof if dof > 0 else math.inf
+    """d var / dx for a gradient `g` already broadcastable to x: g 2 (x - mean) / dof, with
+    dof = N - correction as it is (negative when correction exceeds N, as PyTorch's
+    var_backward: only the value divides by max(0, dof))."""
+    scale = 2.0 / dof if dof != 0 else math.inf
     return g * (scale * (x - mean(x, axes, keepdim=True)))
 
 
 class Var(Op):
-    """Variance over `axes`, dividing by dof = max(0, N - correction). Derivative:
+    """Variance over `axes`, dividing by max(0, dof), dof = N - correction. Derivative:
     g 2 (x - mean) / dof (PyTorch's var_backward; inf or nan when dof is 0)."""
 
     @staticmethod
@@ -1151,8 +1154,8 @@ def _statistic(
         correction = 0 if unbiased is False else 1
     shape = input.shape
     axes = reduced_axes(name, dim, len(shape))
-    dof = _builtins.max(0, _count(shape, axes) - correction)
-    if dof == 0:  # nan or inf, as PyTorch, with its warning
+    dof = _count(shape, axes) - correction
+    if dof <= 0:  # nan or inf, as PyTorch, with its warning
         warnings.warn(
             f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than "
             "the reduction factor (input numel divided by output numel).",

@@ -1499,6 +1499,8 @@ class Split(Op):
     """Consecutive pieces of x along `dim` with the given sizes (views of x).
     Derivative: the pieces' gradients concatenated (zeros for pieces no gradient reached)."""
 
+    bfloat16_native = True  # views: a bfloat16 x is sliced as it is, never widened (copied)
+
     @staticmethod
     def forward(ctx: Node, x: Array, sizes: tuple, dim: int) -> tuple:
         ctx.save(dim=dim)
@@ -1528,6 +1530,8 @@ class Split(Op):
 class Unbind(Op):
     """The slices of x along `dim`, with that dimension removed (views of x).
     Derivative: the slices' gradients stacked along `dim`."""
+
+    bfloat16_native = True  # views: a bfloat16 x is sliced as it is, never widened (copied)
 
     @staticmethod
     def forward(ctx: Node, x: Array, dim: int) -> tuple:

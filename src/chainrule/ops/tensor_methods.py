@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 from chainrule._tensor import LEGACY_TYPE_BY_DTYPE, Size, Tensor
 from chainrule.autograd import grad_mode
-from chainrule.backend import device, dtypes, formats
+from chainrule.backend import device, dtypes, formats, is_array
 from chainrule.backend.dtypes import as_dtype, display_namespace
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops import (
@@ -355,6 +355,23 @@ class TensorMethods:
 
     def __ipow__(self, other: Tensor | Number) -> Tensor:
         return self.pow_(other)
+
+    # `x %= y` and friends write x in place, as PyTorch's (Python fell back to `x = x % y`,
+    # a new tensor that could change dtype: an int x %= 1.0 became a float tensor)
+    def __imod__(self, other: Tensor | Number) -> Tensor:
+        return self._inplace("__imod__", elementwise.remainder, other)
+
+    def __ifloordiv__(self, other: Tensor | Number) -> Tensor:
+        return self._inplace("__ifloordiv__", elementwise.floor_divide, other)
+
+    def __iand__(self, other: Tensor | Number) -> Tensor:
+        return self._inplace("__iand__", elementwise.bitwise_and, other)
+
+    def __ior__(self, other: Tensor | Number) -> Tensor:
+        return self._inplace("__ior__", elementwise.bitwise_or, other)
+
+    def __ixor__(self, other: Tensor | Number) -> Tensor:
+        return self._inplace("__ixor__", elementwise.bitwise_xor, other)
 
     # ---- math: the functions of chainrule.ops ---------------------------------------------
     __add__ = elementwise.add
@@ -1295,6 +1312,17 @@ def _setitem_node_name(x: Tensor, key: IndexKey, value: Tensor | Number) -> str 
     return "CopyBackwards"
 
 
+def _is_index_put(key: IndexKey, value: Tensor) -> bool:
+    """Whether PyTorch writes `x[key] = value` with index_put (a key with a tensor or list
+    index), not with copy_ or masked_fill (a lone mask and a one-element value)."""
+    items = key if type(key) is tuple else (key,)
+    advanced = [item for item in items if isinstance(item, (Tensor, list)) or is_array(item)]
+    if not advanced:
+        return False
+    lone_mask = len(items) == 1 and isinstance(key, Tensor) and key._array.dtype.kind == "b"
+    return not (lone_mask and value._array.size == 1)
+
+
 def _dims_consumed(item: Any) -> int:
     if item is None or item is Ellipsis or type(item) is bool:
         return 0
@@ -1304,7 +1332,18 @@ def _dims_consumed(item: Any) -> int:
 
 
 def _put(x: Tensor, key: IndexKey, value: Tensor | Number) -> Tensor:
-    """`x[key] = value` as a function, its node named as PyTorch's (_setitem_node_name)."""
+    """`x[key] = value` as a function, its node named as PyTorch's (_setitem_node_name),
+    refusing what PyTorch refuses: a number x's dtype cannot hold (-3.0 into uint8), and,
+    through a tensor or list index, a tensor value of another dtype (only a one-element
+    value through a lone mask is cast, as masked_fill)."""
+    if isinstance(value, Tensor):
+        if value._array.dtype != x._array.dtype and _is_index_put(key, value):
+            raise DTypeError(
+                "Index put requires the source and destination dtypes match, got "
+                f"{x.dtype.name} for the destination and {value.dtype.name} for the source."
+            )
+    else:
+        value = creation.checked_fill("index_put_", value, x.dtype)
     result = indexing.index_put(x, key, value)
     name = _setitem_node_name(x, key, value) if result._node is not None else None
     return result if name is None else named(result, name)
