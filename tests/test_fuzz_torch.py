@@ -19,7 +19,7 @@ import torch
 import chainrule
 
 LIBS = (chainrule, torch)
-CASES = 300
+CASES = 500
 STEPS = 4
 
 DTYPES = ["float32", "float64", "float16", "bfloat16", "int64", "int32", "uint8", "int8", "bool"]
@@ -218,6 +218,8 @@ def reduction(rng, x, state):
 
 def reduction_with_indices(rng, x, state):
     name = str(rng.choice(["max", "min", "median", "mode", "sort", "cummax", "topk"]))
+    if name == "median" and x.dtype is torch.bool:
+        raise Skip  # an empty bool median: PyTorch checks the size first, chainrule the dtype
     dim = _dim(rng, x)
     which = int(rng.integers(0, 2))
     if name == "topk":  # its values: which of tied elements it picks is unspecified
@@ -461,7 +463,8 @@ def reduction_options(rng, x, state):
         dtype = str(rng.choice(["float64", "float32"] + ([] if x.requires_grad else ["int64"])))
         return f"sum(dtype={dtype})", lambda lib, x, inputs: x.sum(dtype=getattr(lib, dtype))
     if choice == 1:
-        correction = int(rng.integers(0, 3))
+        # (correction past the count over all dims: PyTorch's gradient follows no formula)
+        correction = int(rng.integers(0, 2))
         return f"var(dim={dim}, correction={correction})", lambda lib, x, inputs: x.var(
             dim=dim, correction=correction
         )
