@@ -532,9 +532,17 @@ def arange(
         dtype = dtypes.int64 if is_integral else dtypes.get_default_dtype()
     backend = backend_for_device(device)
     target = as_dtype(dtype).numpy
-    values = backend.xp.arange(
-        _plain(start), _plain(end), _plain(step), dtype="float64" if target.kind in "fV" else None
-    )
+    xp = backend.xp
+    if target.kind not in "fV":  # the bounds in the integer dtype first: 2.5 steps by 2
+        first, last, spacing = int(first), int(last), int(spacing)
+        if spacing == 0:
+            raise ShapeError("arange: step must be nonzero (a fractional step in an integer dtype)")
+        return _finish(xp.arange(first, last, spacing).astype(target), requires_grad)
+    # start + i * step fused in double, as PyTorch's kernel (NumPy's arange adds a rounded
+    # delta), then rounded to the dtype
+    index = xp.arange(math.ceil((last - first) / spacing), dtype=xp.float64)
+    spacing_array = xp.full(index.shape, float(spacing))
+    values = _fused_multiply_add(xp, spacing_array, index, xp.full(index.shape, float(first)))
     return _finish(values.astype(target), requires_grad)
 
 
@@ -627,8 +635,45 @@ def linspace(
     """
     backend = backend_for_device(device)
     target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
-    values = backend.xp.linspace(_plain(start), _plain(end), steps).astype(target)
-    return _finish(values, requires_grad)
+    return _finish(_linspace(backend.xp, _plain(start), _plain(end), steps, target), requires_grad)
+
+
+def _linspace(xp: Any, start: Any, end: Any, steps: int, target: Any) -> Array:
+    """PyTorch's linspace kernel: the step computed in the result's floating dtype (double
+    for integers), the first half counted up from `start` and the rest down from `end`:
+    float32 and float64 with a fused multiply-add (-1 + 3 * float32(1/3) is -2.98e-08, not
+    NumPy's 0), float16 and bfloat16 rounding after each operation."""
+    if steps <= 1:
+        return xp.full((steps,), start).astype(target)
+    kind = xp.dtype(target).kind
+    step_type = target if kind in "fV" else xp.float64
+    first = xp.asarray(start).astype(step_type)
+    last = xp.asarray(end).astype(step_type)
+    step = ((last - first) / xp.asarray(steps - 1).astype(step_type)).astype(step_type)
+    index = xp.arange(steps, dtype=xp.float64)
+    rising = index < steps // 2
+    counts = xp.where(rising, index, steps - 1 - index)
+    if kind == "V" or xp.dtype(target).itemsize == 2:  # each operation rounded to the dtype
+        offsets = step * counts.astype(step_type)
+        return xp.where(rising, first + offsets, last - offsets).astype(target)
+    origin = xp.where(rising, first.astype(xp.float64), last.astype(xp.float64))
+    signed_step = xp.where(rising, 1.0, -1.0) * step.astype(xp.float64)
+    return _fused_multiply_add(xp, signed_step, counts, origin).astype(target)
+
+
+def _fused_multiply_add(xp: Any, a: Array, b: Array, c: Array) -> Array:
+    """a * b + c in float64 rounded once, as a hardware FMA (the product split exactly by
+    Dekker's method, the sum's rounding error carried): float32 operands are exact anyway."""
+    product = a * b
+    splitter = 134217729.0  # 2**27 + 1: halves of a float64's significand
+    a_high = a * splitter - (a * splitter - a)
+    b_high = b * splitter - (b * splitter - b)
+    a_low, b_low = a - a_high, b - b_high
+    product_error = ((a_high * b_high - product) + a_high * b_low + a_low * b_high) + a_low * b_low
+    total = c + product
+    virtual = total - c
+    sum_error = (c - (total - virtual)) + (product - virtual)
+    return total + (sum_error + product_error)
 
 
 def logspace(
@@ -662,7 +707,16 @@ def logspace(
     """
     backend = backend_for_device(device)
     target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
-    values = backend.xp.logspace(start, end, steps, base=base).astype(target)
+    xp = backend.xp
+    # PyTorch's kernel: the exponents counted up from start for the first half, down from end
+    # for the rest, in double from the bounds as the result's dtype, each rounded per operation
+    first = xp.asarray(_plain(start)).astype(target).astype(xp.float64)
+    last = xp.asarray(_plain(end)).astype(target).astype(xp.float64)
+    step = (last - first) / builtins.max(steps - 1, 1)
+    index = xp.arange(steps, dtype=xp.float64)
+    rising = index < builtins.max(steps // 2, 1)  # one step: the start
+    exponents = xp.where(rising, first + step * index, last - step * (steps - 1 - index))
+    values = xp.power(xp.asarray(_plain(base), dtype=xp.float64), exponents).astype(target)
     return _finish(values, requires_grad)
 
 
