@@ -631,3 +631,15 @@ def test_tril_and_triu_of_a_transposed_tensor_are_row_major():
     for lib in LIBS_PAIR:
         x = lib.arange(8.0).view(2, 2, 2).transpose(0, 2)
         assert x.tril(-1).is_contiguous() and x.triu().view(-1).shape == (8,)
+
+
+def test_a_copy_of_an_unsqueezed_tensor_has_pytorchs_strides():
+    """NumPy gives a new axis stride 0; PyTorch's unsqueeze gives it the next dimension's
+    extent, and a copy keeps that (x[None].clone() is (3, 1, 1), not (0, 1, 1))."""
+    for make in (
+        lambda lib: lib.zeros(3, 1)[None].clone(),
+        lambda lib: lib.zeros(2, 3).t()[None].clone(),
+        lambda lib: lib.zeros_like(lib.zeros(2, 3).t()[:, None]),
+        lambda lib: lib.zeros(3, 1).t().double(),
+    ):
+        assert make(chainrule).stride() == make(torch).stride()

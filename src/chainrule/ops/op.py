@@ -490,7 +490,11 @@ def preserved_strides(shape: tuple, strides: tuple) -> tuple[int, ...]:
     transpose, a permutation), else dense ones in the order of its strides (stride-0 and
     tied dimensions keep their places: at::infer_dense_strides)."""
     if _is_non_overlapping_and_dense(shape, strides):
-        return tuple(strides)
+        kept = list(strides)
+        for d in range(len(shape) - 1, -1, -1):  # NumPy's new axes have stride 0: PyTorch's
+            if shape[d] == 1 and kept[d] == 0:  # unsqueeze gives the next one's extent
+                kept[d] = kept[d + 1] * shape[d + 1] if d + 1 < len(shape) else 1
+        return tuple(kept)
     ndim = len(shape)
     perm = list(range(ndim))[::-1]  # innermost first
 
@@ -537,7 +541,17 @@ def is_plainly_row_major(x: Array) -> bool:
     """Whether `x` is row-major with the plain row-major strides, which a copy in NumPy's or
     CuPy's default order has: a size-1 dimension may carry any stride (x.t() of a (3, 1)
     tensor is (1, 1) in PyTorch, and its copies keep that)."""
-    return bool(x.flags.c_contiguous) and 1 not in x.shape
+    if not x.flags.c_contiguous:
+        return False
+    shape = x.shape
+    if 1 not in shape:
+        return True
+    expected = x.itemsize
+    for size, stride in zip(reversed(shape), reversed(x.strides)):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
 
 
 def empty_in_layout(xp: Any, like: Array, dtype: Any) -> Array:
