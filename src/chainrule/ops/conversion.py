@@ -27,6 +27,7 @@ from chainrule.ops.op import (
     elementwise_batch,
     empty_in_layout,
     is_plainly_row_major,
+    keeps_order,
     unary_elementwise_jvp,
 )
 
@@ -155,6 +156,8 @@ class Clone(Op):
     def forward(ctx: Node, x: Array, layout: str = "preserve") -> Array:
         if layout == "contiguous" or (layout == "preserve" and is_plainly_row_major(x)):
             return x.copy()
+        if layout == "preserve" and keeps_order(x):
+            return x.copy(order="K")
         if layout == "preserve":
             out = empty_in_layout(ctx.xp, x, x.dtype)
         else:

@@ -554,13 +554,23 @@ def is_plainly_row_major(x: Array) -> bool:
     return True
 
 
+def keeps_order(x: Array) -> bool:
+    """Whether NumPy's and CuPy's "K" order lays out a copy of `x` as PyTorch's
+    preserve_format does: with no size-1 dimension and no zero or negative stride, both sort
+    the dimensions by stride into a dense block (a transpose keeps its strides), so the copy
+    needs neither `preserved_strides` nor the slow as_strided."""
+    return 1 not in x.shape and 0 not in x.shape and min(x.strides, default=1) > 0
+
+
 def empty_in_layout(xp: Any, like: Array, dtype: Any) -> Array:
     """A new array of `like`'s shape and `dtype` laid out as PyTorch's preserve_format lays out
     a copy of `like` (`preserved_strides`); row-major for a row-major `like`."""
     if is_plainly_row_major(like):
         return xp.empty(like.shape, dtype=dtype)
-    itemsize = xp.dtype(dtype).itemsize
+    if keeps_order(like):
+        return xp.empty_like(like, dtype=dtype, order="K")
     strides = preserved_strides(like.shape, tuple(s // like.itemsize for s in like.strides))
+    itemsize = xp.dtype(dtype).itemsize
     needed = sum((n - 1) * s for n, s in zip(like.shape, strides)) + 1 if like.size else 0
     block = xp.empty(needed, dtype=dtype)
     byte_strides = tuple(s * itemsize for s in strides)
