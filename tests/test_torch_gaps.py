@@ -298,6 +298,7 @@ LAYOUTS = {
     "transposed slice": lambda lib: lib.arange(12.0).reshape(3, 4).t()[1:],
     "expanded": lambda lib: lib.arange(3.0).expand(2, 3),
     "size-1 dims": lambda lib: lib.arange(3.0).reshape(3, 1).t(),
+    "unfolded windows": lambda lib: lib.arange(24.0).view(2, 3, 4).unfold(2, 3, 1),
     "contiguous": lambda lib: lib.arange(6.0).reshape(2, 3),
 }
 COPIES = {

@@ -556,10 +556,14 @@ def is_plainly_row_major(x: Array) -> bool:
 
 def keeps_order(x: Array) -> bool:
     """Whether NumPy's and CuPy's "K" order lays out a copy of `x` as PyTorch's
-    preserve_format does: with no size-1 dimension and no zero or negative stride, both sort
+    preserve_format does: with no size-1 dimension and distinct positive strides, both sort
     the dimensions by stride into a dense block (a transpose keeps its strides), so the copy
-    needs neither `preserved_strides` nor the slow as_strided."""
-    return 1 not in x.shape and 0 not in x.shape and min(x.strides, default=1) > 0
+    needs neither `preserved_strides` nor the slow as_strided. (Ties, as in unfold's
+    windows, are broken by size in PyTorch.)"""
+    strides = x.strides
+    if 1 in x.shape or 0 in x.shape or min(strides, default=1) <= 0:
+        return False
+    return len(set(strides)) == len(strides)
 
 
 def empty_in_layout(xp: Any, like: Array, dtype: Any) -> Array:
