@@ -302,3 +302,49 @@ def test_python_ints_past_int64_are_refused_as_torch(data):
     with pytest.raises(ValueError, match="Overflow"):
         chainrule.tensor(data)
     assert chainrule.tensor([2**63 - 1]).tolist() == [2**63 - 1]
+
+
+BIT_EXACT_RANGES = [
+    ("linspace", (-1, 1, 7)),
+    ("linspace", (-3.3, 7.7, 11)),
+    ("linspace", (0.1, 0.9, 9)),
+    ("linspace", (1, 0, 6)),
+    ("linspace", (0, 10, 4)),
+    ("arange", (-1, 1, 0.3)),
+    ("arange", (0.5, 3.2, 0.7)),
+    ("logspace", (-2, 2, 7)),
+    ("logspace", (0, 1, 1)),
+]
+RANGE_DTYPES = ["float32", "float64", "float16", "bfloat16", "int64"]
+
+
+@pytest.mark.parametrize("dtype", RANGE_DTYPES)
+@pytest.mark.parametrize(
+    ("name", "args"), BIT_EXACT_RANGES, ids=[f"{n}{a}" for n, a in BIT_EXACT_RANGES]
+)
+def test_ranges_hold_pytorchs_values_to_the_last_bit(name, args, dtype):
+    """linspace counts up from start for the first half and down from end for the rest, with
+    a fused multiply-add in float32 and float64 and per-operation rounding in float16 and
+    bfloat16 (NumPy's linspace made torch.linspace(-1, 1, 7)[3] 0.0 where PyTorch prints
+    -2.9802e-08); arange is start + i * step fused (NumPy adds a rounded delta)."""
+    if name == "logspace" and dtype in ("float16", "bfloat16", "int64"):
+        pytest.skip("powers: compared in the wider dtypes")
+    try:
+        theirs = getattr(torch, name)(*args, dtype=getattr(torch, dtype))
+    except ValueError:  # a fractional step in an integer dtype is 0 there
+        with pytest.raises(ValueError, match="step must be nonzero"):
+            getattr(chainrule, name)(*args, dtype=getattr(chainrule, dtype))
+        return
+    ours = getattr(chainrule, name)(*args, dtype=getattr(chainrule, dtype))
+    if name == "logspace":  # NumPy's and C's pow may differ in the last bit
+        np.testing.assert_allclose(ours.float().numpy(), theirs.float().numpy(), rtol=1e-15)
+    else:
+        assert ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize("args", [(0, 5, 2.5), (0.5, 4, 1), (0, 3.5), (1.5,), (-2.5, 2, 1.5)])
+def test_an_integer_arange_takes_its_bounds_in_the_integer_dtype(args):
+    """PyTorch converts start, end and step to the integer dtype first: arange(0, 5, 2.5,
+    dtype=int64) steps by 2 (chainrule stepped by 2.5: [0, 2]), arange(0, 3.5) ends at 3."""
+    ours = chainrule.arange(*args, dtype=chainrule.int64)
+    assert ours.tolist() == torch.arange(*args, dtype=torch.int64).tolist()

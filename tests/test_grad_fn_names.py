@@ -108,6 +108,75 @@ def test_grad_fn_is_named_as_pytorch_names_it(call):
     theirs = call(torch, TF, _inputs(torch))
     assert ours.grad_fn.name() == theirs.grad_fn.name()
     assert repr(ours).split("grad_fn=")[1] == repr(theirs).split("grad_fn=")[1]
+    # scripts dispatch on the node's class: its name is PyTorch's too
+    assert type(ours.grad_fn).__name__ == type(theirs.grad_fn).__name__
+
+
+def _square(lib):
+    class Square(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return 2 * x * grad
+
+    return Square
+
+
+def test_node_classes_along_the_graph_are_named_as_pytorchs():
+    names = {}
+    for lib in (chainrule, torch):
+        x = lib.ones(2, requires_grad=True)
+        y = _square(lib).apply(x * 2 + 1).sum()
+        node, seen = y.grad_fn, []
+        while node is not None:
+            seen.append(type(node).__name__)
+            node = node.next_functions[0][0] if node.next_functions else None
+        names[lib] = seen
+        assert isinstance(y.grad_fn, lib.autograd.graph.Node)
+    assert names[chainrule] == names[torch]
+    assert names[torch] == [
+        "SumBackward0",
+        "SquareBackward",
+        "AddBackward0",
+        "MulBackward0",
+        "AccumulateGrad",
+    ]
+
+
+WRITES = {
+    "x[0] = 1": lambda lib, x: x.__setitem__(0, 1.0),
+    "x[:, 1:] = 1": lambda lib, x: x.__setitem__((slice(None), slice(1, None)), 1.0),
+    "x[..., 0] = 1": lambda lib, x: x.__setitem__((Ellipsis, 0), 1.0),
+    "x[None, 0] = 1": lambda lib, x: x.__setitem__((None, 0), 1.0),
+    "x[0, idx] = 1": lambda lib, x: x.__setitem__((0, lib.tensor([1, 2])), 1.0),
+    "x[idx] = 1": lambda lib, x: x.__setitem__(lib.tensor([1, 0]), 1.0),
+    "x[:, idx] = 1": lambda lib, x: x.__setitem__((slice(None), lib.tensor([1, 0])), 1.0),
+    "x[mask] = 0": lambda lib, x: x.__setitem__(x > 1, 0.0),
+    "x[:] = 1": lambda lib, x: x.__setitem__(slice(None), 1.0),
+    "x[0:3] = 1": lambda lib, x: x.__setitem__(slice(0, 3), 1.0),
+    "x[...] = row": lambda lib, x: x.__setitem__(Ellipsis, lib.ones(4)),
+    "x[...] = 0-dim": lambda lib, x: x.__setitem__(Ellipsis, lib.tensor(2.0)),
+    "fill_(number)": lambda lib, x: x.fill_(1.0),
+    "fill_(0-dim)": lambda lib, x: x.fill_(lib.tensor(1.0)),
+    "zero_": lambda lib, x: x.zero_(),
+    "copy_": lambda lib, x: x.copy_(lib.zeros(4)),
+}
+
+
+@pytest.mark.parametrize("write", WRITES.values(), ids=WRITES.keys())
+def test_a_write_in_place_names_its_node_as_pytorch_does(write):
+    """What a printed tensor shows after `x[0] = 1` (`grad_fn=<CopySlices>`), `fill_` ..."""
+    shown = []
+    for lib in (chainrule, torch):
+        x = lib.ones(3, 4, requires_grad=True) * 2
+        write(lib, x)
+        shown.append((type(x.grad_fn).__name__, repr(x).split("grad_fn=")[1]))
+    assert shown[0] == shown[1]
 
 
 def test_a_renamed_call_leaves_its_input_alone():

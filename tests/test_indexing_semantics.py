@@ -471,7 +471,8 @@ def test_setitem_on_a_non_leaf_records_its_history():
         b[1, 0] = 4.0
         (b * b).sum().backward()
         results.append(b)
-    assert results[0].grad_fn.name() == "IndexPutBackward0"
+    # the last write, through ints, is PyTorch's CopySlices
+    assert type(results[0].grad_fn).__name__ == type(results[1].grad_fn).__name__ == "CopySlices"
     _close(results[0], results[1])
     _close(a_mine.grad, a_theirs.grad)
     _close(v_mine.grad, v_theirs.grad)

@@ -1,6 +1,8 @@
 """Interop: DLPack and NumPy share memory (a write through one side is read on the other), and a
 CNN's weights move between PyTorch and chainrule through safetensors with the same outputs."""
 
+import operator
+
 import numpy as np
 import pytest
 import torch
@@ -92,6 +94,46 @@ def test_numpy_array_times_tensor_is_a_tensor_with_gradient():
     product.sum().backward()
     np.testing.assert_array_equal(t.grad.numpy(), np.full(3, 2.0))
     assert isinstance(np.ones(3) + t, chainrule.Tensor)
+
+
+ARRAY_OPERANDS = {
+    "float32 + int64 array": (lambda lib: lib.ones(2), np.array([1, 2]), operator.add),
+    "float32 * float64 array": (lambda lib: lib.ones(2), np.array([1.0, 2.0]), operator.mul),
+    "float32 / int32 array": (
+        lambda lib: lib.ones(2),
+        np.arange(1, 3, dtype=np.int32),
+        operator.truediv,
+    ),
+    "float32 ** 0-dim array": (lambda lib: lib.ones(2), np.array(2), operator.pow),
+    "int64 - float32 array": (
+        lambda lib: lib.ones(2, dtype=lib.long),
+        np.array([1.0, 2.0], np.float32),
+        operator.sub,
+    ),
+    "float16 + float32 array": (
+        lambda lib: lib.ones(2, dtype=lib.float16),
+        np.array([1.0, 2.0], np.float32),
+        operator.add,
+    ),
+    "int32 + bool array": (
+        lambda lib: lib.ones(2, dtype=lib.int32),
+        np.array([True, False]),
+        operator.add,
+    ),
+    "float32 + float32 array": (lambda lib: lib.ones(2), np.ones(2, np.float32), operator.add),
+    "float32 + float64 scalar": (lambda lib: lib.ones(2), np.float64(2.0), operator.add),
+}
+
+
+@pytest.mark.parametrize("case", ARRAY_OPERANDS.values(), ids=ARRAY_OPERANDS.keys())
+def test_a_tensor_and_a_numpy_array_combine_to_numpys_dtype_as_under_torch(case):
+    """PyTorch's ops refuse an ndarray operand, so `tensor + array` is NumPy's reflected
+    operator and has NumPy's dtype: float32 + int64 array is float64 (it was float32 here).
+    A NumPy scalar is a number to both: float32 + np.float64(2) stays float32."""
+    make, array, combine = case
+    ours, theirs = combine(make(chainrule), array), combine(make(torch), array)
+    assert ours.dtype.name == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy())
 
 
 # ---- PyTorch weights -------------------------------------------------------------------------

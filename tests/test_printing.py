@@ -5,6 +5,7 @@ Each test runs the same lines in chainrule and in torch on the same numbers and 
 """
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as TF
 
@@ -98,3 +99,57 @@ def test_grad_fn_name_survives_backward():
     torch_loss.backward()
     assert_prints_as_torch(loss, torch_loss)
     assert repr(loss.grad_fn).startswith("<NllLossBackward0 object at ")
+
+
+CATALOGUE = {
+    "small and large": lambda lib: lib.tensor([1e-3, 1.0, 1e3]),
+    "sci mode": lambda lib: lib.tensor([1e-5, 1.0]),
+    "huge": lambda lib: lib.tensor([1e10, 1.0]),
+    "float64": lambda lib: lib.tensor([0.1, 0.25], dtype=lib.float64),
+    "ints": lambda lib: lib.tensor([1, -2, 300]),
+    "bools": lambda lib: lib.tensor([[True], [False]]),
+    "complex": lambda lib: lib.tensor([1.5 + 2j, -1j]),
+    "summarized": lambda lib: lib.arange(2000.0),
+    "3-D": lambda lib: lib.arange(24).view(2, 3, 4),
+    "0-dim": lambda lib: lib.tensor(-0.0),
+    "nan and inf": lambda lib: lib.tensor([float("nan"), 1.0, float("-inf")]),
+    "empty": lambda lib: lib.zeros(2, 0, 3),
+    "float16": lambda lib: lib.tensor([1.0, 2.0], dtype=lib.float16),
+    "bfloat16": lambda lib: lib.tensor([1.0, 2.5], dtype=lib.bfloat16),
+    "uint8": lambda lib: lib.ones(3, dtype=lib.uint8) * 200,
+    "linspace": lambda lib: lib.linspace(-1, 1, 7),
+    "power of two": lambda lib: lib.tensor([2.0]) ** 40,
+    "expanded": lambda lib: lib.tensor([3.0]).expand(2, 3),
+    "thirds": lambda lib: lib.tensor([1, 2]).double() / 3,
+    "requires grad": lambda lib: lib.tensor([100.0, 2.5], requires_grad=True),
+    "parameter": lambda lib: lib.nn.Parameter(lib.ones(2)),
+}
+
+
+@pytest.mark.parametrize("make", CATALOGUE.values(), ids=CATALOGUE.keys())
+def test_a_catalogue_of_tensors_prints_as_pytorch(make):
+    ours, theirs = make(chainrule), make(torch)
+    assert repr(ours).replace("chainrule.", "torch.") == repr(theirs)
+
+
+MODULES = {
+    "bidirectional LSTM": lambda nn: nn.LSTM(3, 4, num_layers=2, batch_first=True, dropout=0.1),
+    "embedding with padding": lambda nn: nn.Embedding(10, 3, padding_idx=0),
+    "batch norm without momentum": lambda nn: nn.BatchNorm1d(4, momentum=None),
+    "grouped dilated conv": lambda nn: nn.Conv2d(
+        4, 8, (3, 5), stride=(2, 1), padding=(1, 2), dilation=2, groups=2, bias=False
+    ),
+    "transposed conv": lambda nn: nn.ConvTranspose2d(3, 2, 3, stride=2, output_padding=1),
+    "ceil-mode pool": lambda nn: nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True),
+    "layer norm": lambda nn: nn.LayerNorm([4, 5], elementwise_affine=False),
+    "attention": lambda nn: nn.MultiheadAttention(8, 2, batch_first=True),
+    "encoder layer": lambda nn: nn.TransformerEncoderLayer(8, 2, 16, batch_first=True),
+    "parameter list": lambda nn: nn.ParameterList([nn.Linear(2, 2).weight]),
+    "module dict": lambda nn: nn.ModuleDict({"a": nn.ReLU(), "b": nn.LeakyReLU(0.1)}),
+    "loss": lambda nn: nn.CrossEntropyLoss(label_smoothing=0.1),
+}
+
+
+@pytest.mark.parametrize("make", MODULES.values(), ids=MODULES.keys())
+def test_modules_print_as_pytorch(make):
+    assert repr(make(chainrule.nn)).replace("chainrule.", "torch.") == repr(make(torch.nn))

@@ -289,3 +289,358 @@ def test_empty_strided_has_the_strides_asked_for():
     theirs = torch.empty_strided((2, 3), (1, 2), dtype=torch.float64)
     assert ours.stride() == theirs.stride() and tuple(ours.shape) == tuple(theirs.shape)
     assert ours.dtype == chainrule.float64
+
+
+LAYOUTS = {
+    "transposed": lambda lib: lib.arange(6.0).reshape(2, 3).t(),
+    "permuted": lambda lib: lib.arange(24.0).reshape(2, 3, 4).permute(2, 0, 1),
+    "strided slice": lambda lib: lib.arange(12.0).reshape(3, 4)[:, ::2],
+    "transposed slice": lambda lib: lib.arange(12.0).reshape(3, 4).t()[1:],
+    "expanded": lambda lib: lib.arange(3.0).expand(2, 3),
+    "size-1 dims": lambda lib: lib.arange(3.0).reshape(3, 1).t(),
+    "unfolded windows": lambda lib: lib.arange(24.0).view(2, 3, 4).unfold(2, 3, 1),
+    "contiguous": lambda lib: lib.arange(6.0).reshape(2, 3),
+}
+COPIES = {
+    "clone": lambda lib, x: x.clone(),
+    "clone preserve_format": lambda lib, x: x.clone(memory_format=lib.preserve_format),
+    "clone contiguous_format": lambda lib, x: x.clone(memory_format=lib.contiguous_format),
+    "contiguous": lambda lib, x: x.contiguous(),
+    "zeros_like": lambda lib, x: lib.zeros_like(x),
+    "ones_like": lambda lib, x: lib.ones_like(x, dtype=lib.float64),
+    "empty_like": lambda lib, x: lib.empty_like(x),
+    "full_like": lambda lib, x: lib.full_like(x, 7),
+    "zeros_like contiguous_format": lambda lib, x: lib.zeros_like(
+        x, memory_format=lib.contiguous_format
+    ),
+}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS.values(), ids=LAYOUTS.keys())
+@pytest.mark.parametrize("copy", COPIES.values(), ids=COPIES.keys())
+def test_copies_keep_the_layout_as_pytorchs_preserve_format(copy, layout):
+    """clone() and the *_like functions default to preserve_format: a dense input's strides
+    are kept (x.t().clone() is still transposed in memory), others come out dense in the
+    order of their strides."""
+    ours, theirs = copy(chainrule, layout(chainrule)), copy(torch, layout(torch))
+    assert ours.stride() == theirs.stride()
+    assert ours.is_contiguous() == theirs.is_contiguous()
+    if copy is not COPIES["empty_like"]:
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+COMPARISONS = ["eq_", "ne_", "lt_", "le_", "gt_", "ge_", "greater_", "less_equal_", "not_equal_"]
+
+
+@pytest.mark.parametrize("name", COMPARISONS)
+@pytest.mark.parametrize("other", ["number", "tensor", "tensor requiring grad"])
+def test_a_comparison_in_place_on_a_graph_tensor_stays_in_the_graph(name, other):
+    """x.lt_(y) on a float tensor that requires grad (or with a y that does) writes 1s and 0s
+    and keeps requiring grad, with PyTorch's LtBackward0/1 node and a zero gradient: it
+    silently left the graph before, so a later backward() raised."""
+    seen = []
+    for lib in (chainrule, torch):
+        a = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = {
+            "number": 2.0,
+            "tensor": lib.tensor([1.0, 3.0, 2.0]),
+            "tensor requiring grad": a * 0 + 2,
+        }[other]
+        x = a * 1 if other != "tensor requiring grad" else lib.ones(3)
+        written = getattr(x, name)(y)
+        assert written is x
+        (x * a).sum().backward()
+        grad_fn = type(x.grad_fn).__name__ if x.grad_fn is not None else None
+        seen.append((x.tolist(), x.dtype is lib.float32, x.requires_grad, grad_fn, a.grad.tolist()))
+    assert seen[0] == seen[1]
+
+
+def test_a_comparison_in_place_outside_the_graph_records_nothing():
+    x = chainrule.tensor([1.0, 2.0, 3.0])
+    x.lt_(2.5)
+    assert x.tolist() == [1.0, 1.0, 0.0] and x.grad_fn is None and not x.requires_grad
+    with chainrule.no_grad():
+        y = chainrule.tensor([1.0, 2.0], requires_grad=True) * 1
+    assert y.ge_(2).grad_fn is None
+
+
+LAYOUT_RESULTS = {
+    "sum over a dim": lambda lib, x: x.sum(0),
+    "mean keepdim": lambda lib, x: x.mean(1, keepdim=True),
+    "amax": lambda lib, x: x.amax(0),
+    "prod": lambda lib, x: x.prod(2),
+    "var": lambda lib, x: x.var(0),
+    "std": lambda lib, x: x.std(1),
+    "norm": lambda lib, x: x.norm(dim=0),
+    "logsumexp": lambda lib, x: x.logsumexp(0),
+    "all": lambda lib, x: (x > 0).all(0),
+    "count_nonzero": lambda lib, x: lib.count_nonzero(x, 0),
+    "to(int32)": lambda lib, x: x.to(lib.int32),
+    "double() of expanded": lambda lib, x: x[:1].expand(3, -1, -1).double(),
+    "bfloat16 relu of expanded": lambda lib, x: x[:1].expand(3, -1, -1).bfloat16().relu(),
+    "repeat by ones": lambda lib, x: x.repeat(1, 1, 1),
+}
+
+
+@pytest.mark.parametrize("call", LAYOUT_RESULTS.values(), ids=LAYOUT_RESULTS.keys())
+def test_results_are_laid_out_as_pytorchs(call):
+    """Reductions of a permuted tensor are row-major in PyTorch (NumPy kept the input's
+    order), a cast keeps a dense layout and makes an expanded one dense (NumPy's astype put
+    the broadcast dimensions innermost), and repeat copies into row-major memory: so a later
+    .view() works, or fails, as there."""
+    ours, theirs = (
+        call(lib, lib.arange(24.0).reshape(4, 3, 2).permute(2, 1, 0)) for lib in (chainrule, torch)
+    )
+    assert ours.stride() == theirs.stride()
+    np.testing.assert_allclose(ours.float().numpy(), theirs.float().numpy(), rtol=1e-6)
+
+
+FILLS = [
+    ("uint8", -1),
+    ("uint8", -255),
+    ("uint8", -256),
+    ("uint8", 256),
+    ("uint8", -1.0),
+    ("uint8", 1.5),
+    ("int8", 127),
+    ("int8", 128),
+    ("int8", -129),
+    ("int32", 2**31),
+    ("float32", 1e39),
+    ("float32", float("inf")),
+    ("bool", 5),
+]
+
+
+@pytest.mark.parametrize(("dtype", "value"), FILLS, ids=[f"{d} {v}" for d, v in FILLS])
+def test_filling_checks_the_value_fits_as_pytorch(dtype, value):
+    """fill_ and full convert their number as PyTorch (c10's checked_convert): an overflow is
+    a RuntimeError, -1 wraps into uint8 as 255, a float truncates into an integer dtype.
+    chainrule wrapped every value silently, and full raised OverflowError for uint8 and -1."""
+    for make in (
+        lambda lib: lib.zeros(3, dtype=getattr(lib, dtype)).fill_(value),
+        lambda lib: lib.full((3,), value, dtype=getattr(lib, dtype)),
+    ):
+        try:
+            expected = make(torch).tolist()
+        except RuntimeError:
+            with pytest.raises(RuntimeError, match="without overflow"):
+                make(chainrule)
+        else:
+            assert make(chainrule).tolist() == expected
+
+
+LIBS_PAIR = (chainrule, torch)
+FLOATING_RESULTS = {
+    "uint8 / -3": lambda lib, x: x / -3,
+    "-3 / uint8": lambda lib, x: -3 / x,
+    "uint8 / 300": lambda lib, x: lib.true_divide(x, 300),
+    "uint8 / 0-dim int64 -3": lambda lib, x: x / lib.tensor(-3),
+    "float_power(uint8, -1)": lambda lib, x: lib.float_power(x, -1),
+    "float_power(-2, uint8)": lambda lib, x: lib.float_power(-2, x),
+    "atan2(uint8, 0-dim -3)": lambda lib, x: lib.atan2(x, lib.tensor(-3)),
+    "xlogy(-300, uint8)": lambda lib, x: lib.xlogy(-300, x),
+    "bool / -2": lambda lib, x: x.bool() / -2,
+}
+
+
+@pytest.mark.parametrize("call", FLOATING_RESULTS.values(), ids=FLOATING_RESULTS.keys())
+def test_an_integer_tensor_and_a_number_with_a_floating_result_keep_the_numbers_value(call):
+    """An op whose result is floating casts each integer operand to float on its own: the
+    number -3 never passes through uint8 (it wrapped to 253: uint8 [2] / -3 was 0.0079)."""
+    ours, theirs = (call(lib, lib.tensor([2, 0, 1], dtype=lib.uint8)) for lib in LIBS_PAIR)
+    assert ours.dtype.name == str(theirs.dtype).removeprefix("torch.")
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+def test_integer_division_by_zero_of_nothing_is_empty():
+    """PyTorch refuses an integer division by zero only where there is something to divide."""
+    for lib in LIBS_PAIR:
+        empty = lib.zeros(2, 0, dtype=lib.int32)
+        assert (empty // 0).shape == (2, 0)
+        assert lib.remainder(empty, lib.zeros(1, dtype=lib.int32)).shape == (2, 0)
+    with pytest.raises(ZeroDivisionError):
+        chainrule.ones(2, dtype=chainrule.int32) // 0
+
+
+def test_an_in_place_write_into_an_empty_view_is_allowed():
+    """An empty view shares no element (NumPy may give it stride 0): nothing to refuse."""
+    for lib in LIBS_PAIR:
+        y = lib.zeros(2, 0, 2)
+        y[:1].neg_()
+        y.unsqueeze(0).lt_(2.0)
+        assert y.shape == (2, 0, 2)
+
+
+@pytest.mark.parametrize("method", ["expand", "permute"])
+def test_a_shape_method_without_its_sizes_is_a_type_error(method):
+    """`x.expand()` and `x.permute()` miss their argument in PyTorch's binding (a 0-dim x
+    returned itself here); `x.expand(())` gives the sizes, none."""
+    for lib in LIBS_PAIR:
+        with pytest.raises(TypeError, match="missing 1 required positional argument"):
+            getattr(lib.zeros(()), method)()
+        assert getattr(lib.zeros(()), method)(()).shape == ()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.zeros(0).topk(1),
+        lambda lib: lib.zeros(3).topk(4),
+        lambda lib: lib.zeros(3).kthvalue(5),
+        lambda lib: lib.zeros(0).kthvalue(1),
+    ],
+    ids=["topk of empty", "topk past the size", "kthvalue past the size", "kthvalue of empty"],
+)
+def test_k_out_of_range_raises_what_pytorch_raises(call):
+    """PyTorch raises RuntimeError for k past a non-empty size, IndexError for an empty one:
+    chainrule's IndexRangeError is both (topk and kthvalue raised a plain IndexError)."""
+    with pytest.raises(Exception) as theirs:  # noqa: PT011 - the type is the point
+        call(torch)
+    with pytest.raises(type(theirs.value)):
+        call(chainrule)
+
+
+CHANNELS_LAST = {
+    "contiguous(channels_last)": lambda lib, x: x.contiguous(memory_format=lib.channels_last),
+    "to(memory_format)": lambda lib, x: x.to(memory_format=lib.channels_last),
+    "clone(channels_last)": lambda lib, x: x.clone(memory_format=lib.channels_last),
+    "then relu": lambda lib, x: x.to(memory_format=lib.channels_last).relu(),
+    "then + 1": lambda lib, x: x.to(memory_format=lib.channels_last) + 1,
+    "then clone": lambda lib, x: x.to(memory_format=lib.channels_last).clone(),
+    "then zeros_like": lambda lib, x: lib.zeros_like(x.to(memory_format=lib.channels_last)),
+    "then contiguous": lambda lib, x: x.to(memory_format=lib.channels_last).contiguous(),
+    "channels_last_3d": lambda lib, x: x[None].contiguous(memory_format=lib.channels_last_3d),
+}
+
+
+@pytest.mark.parametrize("call", CHANNELS_LAST.values(), ids=CHANNELS_LAST.keys())
+def test_channels_last_lays_out_the_channels_innermost(call):
+    """`x.to(memory_format=torch.channels_last)` was accepted and changed nothing, and
+    `is_contiguous(memory_format=...)` was a TypeError: both are PyTorch's now."""
+    results = [call(lib, lib.arange(120.0).view(2, 3, 4, 5)) for lib in LIBS_PAIR]
+    ours, theirs = results
+    assert ours.stride() == theirs.stride()
+    for name in ("contiguous_format", "channels_last", "channels_last_3d"):
+        fmt = {lib: getattr(lib, name) for lib in LIBS_PAIR}
+        assert ours.is_contiguous(memory_format=fmt[chainrule]) == theirs.is_contiguous(
+            memory_format=fmt[torch]
+        )
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_a_module_moved_to_channels_last_moves_its_4d_weights():
+    for lib in LIBS_PAIR:
+        conv = lib.nn.Conv2d(3, 4, 3).to(memory_format=lib.channels_last)
+        assert conv.weight.is_contiguous(memory_format=lib.channels_last)
+        assert conv.weight.stride() == (27, 1, 9, 3) and conv.bias.stride() == (1,)
+        with pytest.raises(RuntimeError, match="required rank 4"):
+            lib.zeros(2, 3).contiguous(memory_format=lib.channels_last)
+
+
+AUGMENTED = {
+    "int %= float": ("int64", "%=", 1.5),
+    "int //= float": ("int64", "//=", 0.5),
+    "uint8 %= 2": ("uint8", "%=", 2),
+    "bool &= int": ("bool", "&=", 3),
+    "bool |= bool": ("bool", "|=", True),
+    "int ^= int": ("int32", "^=", 6),
+    "float16 %= float64 tensor": ("float16", "%=", "tensor"),
+}
+
+
+@pytest.mark.parametrize("case", AUGMENTED.values(), ids=AUGMENTED.keys())
+def test_augmented_assignments_write_in_place_or_refuse_as_pytorch(case):
+    """`x %= y`, `//=`, `&=`, `|=`, `^=` write into x (Python fell back to `x = x % y`: a new
+    tensor, whose dtype could change: an int64 x %= 1.5 became float32)."""
+    dtype, symbol, other = case
+    outcomes = []
+    for lib in LIBS_PAIR:
+        x = lib.tensor([3, 4, 5]).to(getattr(lib, dtype))
+        y = lib.tensor([2.0, 3.0, 4.0], dtype=lib.float64) if other == "tensor" else other
+        alias = x
+        scope = {"x": x, "y": y}
+        try:
+            exec(f"x {symbol} y", scope)
+        except RuntimeError as error:
+            outcomes.append(("raised", "can't be cast" in str(error)))
+            continue
+        assert scope["x"] is alias
+        outcomes.append((str(alias.dtype).split(".")[-1], alias.tolist()))
+    assert outcomes[0] == outcomes[1]
+
+
+SETITEMS = {
+    "x[idx] = float64 tensor": lambda lib, x: x.__setitem__(
+        lib.tensor([0, 1]), lib.ones(3, dtype=lib.float64)
+    ),
+    "x[idx] = 0-dim float64": lambda lib, x: x.__setitem__(
+        lib.tensor([1, 0]), lib.tensor(1.0, dtype=lib.float64)
+    ),
+    "x[mask] = 0-dim float64": lambda lib, x: x.__setitem__(x > 1, lib.tensor(7.0).double()),
+    "x[mask] = 1-element float64": lambda lib, x: x.__setitem__(x > 1, lib.ones(1).double()),
+    "x[mask] = 5-element float64": lambda lib, x: x.__setitem__(x > 1, lib.ones(5).double()),
+    "x[0, idx] = int tensor": lambda lib, x: x.__setitem__((0, lib.tensor([1])), lib.tensor([3])),
+    "x[0:2] = float64 tensor": lambda lib, x: x.__setitem__(slice(0, 2), lib.ones(3).double()),
+    "x[list] = float64 tensor": lambda lib, x: x.__setitem__([0, 1], lib.ones(3).double()),
+    "uint8[mask] = -3.0": lambda lib, x: x.to(lib.uint8).__setitem__(x > 1, -3.0),
+    "uint8[0] = -1": lambda lib, x: x.to(lib.uint8).__setitem__(0, -1),
+    "uint8[1:] = 256": lambda lib, x: x.to(lib.uint8).__setitem__(slice(1, None), 256),
+    "int8[idx] = 1.5": lambda lib, x: x.to(lib.int8).__setitem__(lib.tensor([1]), 1.5),
+}
+
+
+@pytest.mark.parametrize("write", SETITEMS.values(), ids=SETITEMS.keys())
+def test_setitem_refuses_what_pytorch_refuses(write):
+    """Through a tensor or list index PyTorch's index_put wants the value's dtype (only a
+    one-element value through a lone mask is cast, by masked_fill), and a number must fit
+    the dtype: chainrule cast and wrapped silently."""
+    outcomes = []
+    for lib in LIBS_PAIR:
+        x = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        try:
+            write(lib, x)
+            outcomes.append("wrote")
+        except RuntimeError as error:
+            outcomes.append(str(error).split(",")[0].split(":")[-1].strip()[:30])
+    assert outcomes[0] == outcomes[1]
+
+
+def test_bfloat16_split_and_chunk_are_views():
+    """split, chunk and unbind of a bfloat16 tensor are views, as PyTorch's (they went through
+    the float32 widening of bfloat16 arithmetic, so came back as copies)."""
+    x = chainrule.arange(24.0).reshape(2, 3, 4).to(chainrule.bfloat16)
+    for piece in (x.chunk(2, 2)[0], x.split(1)[0], x.unbind(1)[0], x.tensor_split(2, 2)[1]):
+        assert piece._base is x
+        assert x.data_ptr() <= piece.data_ptr() < x.data_ptr() + x.numel() * x.element_size()
+
+
+def test_variance_with_a_correction_past_the_count_has_pytorchs_gradient():
+    """var_backward scales by 2 / (N - correction) as it is, negative past N (chainrule gave
+    inf, so nan where x equals its mean), while the value divides by max(0, N - correction)."""
+    grads = []
+    for lib in LIBS_PAIR:
+        x = lib.tensor([[1.5, 3.0], [2.0, 2.0]], requires_grad=True)
+        with pytest.warns(UserWarning, match="degrees of freedom"):
+            value = x.var(dim=1, correction=3)
+        value.sum().backward()
+        grads.append((value.tolist(), x.grad.tolist()))
+    assert str(grads[0]) == str(grads[1])
+
+
+def test_tril_and_triu_of_a_transposed_tensor_are_row_major():
+    for lib in LIBS_PAIR:
+        x = lib.arange(8.0).view(2, 2, 2).transpose(0, 2)
+        assert x.tril(-1).is_contiguous() and x.triu().view(-1).shape == (8,)
+
+
+def test_a_copy_of_an_unsqueezed_tensor_has_pytorchs_strides():
+    """NumPy gives a new axis stride 0; PyTorch's unsqueeze gives it the next dimension's
+    extent, and a copy keeps that (x[None].clone() is (3, 1, 1), not (0, 1, 1))."""
+    for make in (
+        lambda lib: lib.zeros(3, 1)[None].clone(),
+        lambda lib: lib.zeros(2, 3).t()[None].clone(),
+        lambda lib: lib.zeros_like(lib.zeros(2, 3).t()[:, None]),
+        lambda lib: lib.zeros(3, 1).t().double(),
+    ):
+        assert make(chainrule).stride() == make(torch).stride()

@@ -22,7 +22,7 @@ from chainrule.autograd.forward_ad import current_level as _dual_level
 from chainrule.autograd.forward_ad import inplace_tangent
 from chainrule.autograd.grad_mode import _grad_enabled as _grad_enabled_var
 from chainrule.autograd.grad_mode import no_grad
-from chainrule.autograd.node import AccumulateGrad, Node, VersionCounter
+from chainrule.autograd.node import AccumulateGrad, Node, VersionCounter, named_node
 from chainrule.autograd.observers import observers, tell
 from chainrule.backend import (
     Array,
@@ -35,6 +35,7 @@ from chainrule.backend import (
     set_default_device,
 )
 from chainrule.backend.dtypes import as_dtype, display_namespace, from_numpy_dtype
+from chainrule.backend.formats import is_contiguous_as
 from chainrule.backend.printing import format_tensor
 from chainrule.errors import DTypeError, GradError, ShapeError
 from chainrule.ops.arguments import normalize_dim, normalize_size
@@ -224,9 +225,12 @@ class Tensor(_TensorMethods):
     def is_complex(self) -> bool:
         return self._array.dtype.kind == "c"
 
-    def is_contiguous(self) -> bool:
-        """Whether the elements lie in memory in row-major order with no gaps."""
-        return bool(self._array.flags.c_contiguous)
+    def is_contiguous(self, memory_format: object = None) -> bool:
+        """Whether the elements lie in memory in row-major order with no gaps (or, given
+        `channels_last`, in that format's order)."""
+        if memory_format is None:
+            return bool(self._array.flags.c_contiguous)
+        return is_contiguous_as(self._array, memory_format)
 
     @overload
     def stride(self, dim: None = None) -> tuple[int, ...]: ...
@@ -292,7 +296,8 @@ class Tensor(_TensorMethods):
     def grad_fn(self) -> Node | None:
         if self._base is not None and self._view_version != self._version_counter.value:
             self._refresh_view()
-        return self._node
+        node = self._node
+        return None if node is None else named_node(node)
 
     @property
     def is_leaf(self) -> bool:

@@ -480,6 +480,21 @@ CONVERSION = [
         lambda x: (x * 2).zero_() + x * x,
         shapes=[((2, 3),)],
     ),
+    # A comparison written in place keeps x in the graph with a zero gradient (LtBackward1):
+    # x and y come from apart ranges, so finite differences never cross the step.
+    _binary(
+        "lt_non_leaf",
+        lambda x, y: (x * 2).lt_(y) * x,
+        lambda x, y: (x * 2).lt_(y) * x,
+        domains=[(-2.0, -1.0), (0.5, 2.0)],
+        shapes=[((2, 3), (3,)), ((2, 3), (2, 3)), ((), ())],
+    ),
+    _unary(
+        "ge_scalar_non_leaf",
+        lambda x: (x * 2).ge_(0.0) + x,
+        lambda x: (x * 2).ge_(0.0) + x,
+        domain=POSITIVE,
+    ),
 ]
 
 # ---- kinks and ties: the derivative is a convention, compared with PyTorch's ----------------

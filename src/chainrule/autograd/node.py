@@ -153,7 +153,10 @@ class Node:
 
     @property
     def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
-        return tuple(edge if edge is not None else (None, 0) for edge in self.next_edges)
+        return tuple(
+            (named_node(edge[0]), edge[1]) if edge is not None else (None, 0)
+            for edge in self.next_edges
+        )
 
     def register_prehook(self, hook: Callable) -> None:
         """hook(grad_outputs) -> new grad_outputs or None, before this node's vjp runs."""
@@ -174,6 +177,29 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{self.name()} object at {id(self):#x}>"
+
+
+# The classes `named_node` gives nodes, one per (node class, PyTorch name), made on first use.
+_NAMED_CLASSES: dict[tuple[type, str], type] = {}
+
+
+def named_node(node: Node) -> Node:
+    """`node`, its class now one named as PyTorch names the node's (`type(y.grad_fn).__name__`
+    is 'MulBackward0', as scripts that dispatch on it expect): an empty subclass of its own
+    class, so nothing else changes. Done where a node is shown (`grad_fn`, `next_functions`),
+    not on the per-op path, because a node's name can depend on what its forward saved."""
+    cls = type(node)
+    name = node.name()
+    if cls.__name__ == name:
+        return node
+    base = cls.__dict__.get("_unnamed_class", cls)
+    key = (base, name)
+    named = _NAMED_CLASSES.get(key)
+    if named is None:
+        attributes = {"__slots__": (), "_unnamed_class": base, "__module__": base.__module__}
+        named = _NAMED_CLASSES[key] = type(name, (base,), attributes)
+    node.__class__ = named
+    return node
 
 
 class AccumulateGrad(Node):

@@ -1,8 +1,8 @@
 """PyTorch's memory formats and layouts as names a program can pass: `torch.channels_last`,
-`torch.contiguous_format`, `torch.strided`. chainrule's arrays are always strided and
-row-major (NumPy's and CuPy's), so the formats are accepted where PyTorch takes them
-(`x.to(memory_format=...)`, `module.to(memory_format=...)`, `empty_like(...)`) and change
-nothing.
+`torch.contiguous_format`, `torch.strided`. Arrays are strided (NumPy's and CuPy's): a copy
+can be laid out in a format (`x.contiguous(memory_format=torch.channels_last)`,
+`x.to(memory_format=...)`, `clone`, `module.to(memory_format=...)`), and
+`x.is_contiguous(memory_format=...)` tells whether it is.
 
 >>> import chainrule
 >>> chainrule.channels_last
@@ -12,6 +12,8 @@ chainrule.Size([1, 2, 3, 3])
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from chainrule.backend.dtypes import display_namespace
 
@@ -79,3 +81,34 @@ channels_last_3d = memory_format("channels_last_3d")
 preserve_format = memory_format("preserve_format")
 legacy_contiguous_format = contiguous_format  # the same object, as in PyTorch
 strided = layout("strided")
+
+# The spatial rank of each channels-last format: its channel dimension is innermost in memory.
+CHANNELS_LAST_SPATIAL = {"channels_last": 2, "channels_last_3d": 3}
+
+
+def channels_last_order(ndim: int, spatial: int) -> tuple[int, ...]:
+    """The dimensions of an (N, C, *spatial) array from the outermost in memory to the
+    innermost in a channels-last layout: N, the spatial ones, then C."""
+    channel = ndim - spatial - 1
+    return tuple(d for d in range(ndim) if d != channel) + (channel,)
+
+
+def is_contiguous_as(array: Any, memory_format: object = None) -> bool:
+    """Whether `array` is laid out densely in `memory_format`'s order (row-major by default,
+    channels innermost for the channels-last formats; size-1 dimensions may have any
+    stride), as PyTorch's `is_contiguous(memory_format=...)`."""
+    if memory_format is None or memory_format is contiguous_format:
+        return bool(array.flags.c_contiguous)
+    spatial = CHANNELS_LAST_SPATIAL.get(getattr(memory_format, "name", None))
+    if spatial is None:
+        raise TypeError(f"is_contiguous: unsupported memory format {memory_format!r}")
+    if array.ndim != spatial + 2:
+        return False
+    expected = 1
+    for d in reversed(channels_last_order(array.ndim, spatial)):
+        size = array.shape[d]
+        if size != 1:
+            if array.strides[d] != expected * array.itemsize:
+                return False
+            expected *= size
+    return True

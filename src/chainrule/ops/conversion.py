@@ -11,8 +11,25 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes, is_array
 from chainrule.backend.dtypes import from_numpy_dtype, promote_types
+from chainrule.backend.formats import (
+    CHANNELS_LAST_SPATIAL,
+    channels_last,
+    channels_last_3d,
+    channels_last_order,
+    contiguous_format,
+    preserve_format,
+)
+from chainrule.errors import ShapeError
 from chainrule.ops.arguments import Number
-from chainrule.ops.op import Op, apply, elementwise_batch, unary_elementwise_jvp
+from chainrule.ops.op import (
+    Op,
+    apply,
+    elementwise_batch,
+    empty_in_layout,
+    is_plainly_row_major,
+    keeps_order,
+    unary_elementwise_jvp,
+)
 
 # ---- promotion -------------------------------------------------------------------------------
 
@@ -86,11 +103,13 @@ class Cast(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, dtype: Any) -> Array:
         ctx.save(dtype=dtype)
-        if x.dtype == dtype:
-            return x.copy()
         if x.dtype.kind == "c" and dtype.kind != "c":
             x = x.real
-        return x.astype(dtype, copy=False)
+        if is_plainly_row_major(x):
+            return x.astype(dtype, copy=True)
+        out = empty_in_layout(ctx.xp, x, dtype)  # PyTorch's `to`: empty_like, then copy_
+        out[...] = x
+        return out
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -109,12 +128,44 @@ def cast(x: Any, dtype: dtypes.dtype) -> Any:
     return apply(Cast, (x,), dtype.numpy)
 
 
+def layout_name(name: str, memory_format: object, ndim: int) -> str:
+    """The Clone layout for a `memory_format` argument: "preserve" (None, preserve_format),
+    "contiguous", or a channels-last name, refused for a tensor of the wrong rank."""
+    if memory_format is None or memory_format is preserve_format:
+        return "preserve"
+    if memory_format is contiguous_format:
+        return "contiguous"
+    if memory_format is channels_last or memory_format is channels_last_3d:
+        wanted = 4 if memory_format is channels_last else 5
+        if ndim != wanted:
+            raise ShapeError(
+                f"{name}: required rank {wanted} tensor to use {memory_format.name} format "
+                f"(got rank {ndim})"
+            )
+        return memory_format.name
+    raise TypeError(f"{name}: memory_format must be a memory format, not {memory_format!r}")
+
+
 class Clone(Op):
-    """A copy in new memory. Derivative: identity."""
+    """A copy in new memory, laid out as `layout` says: "preserve" is PyTorch's
+    preserve_format (`empty_in_layout`: a transpose stays transposed), "contiguous"
+    row-major, "channels_last" / "channels_last_3d" with the channels innermost.
+    Derivative: identity."""
 
     @staticmethod
-    def forward(ctx: Node, x: Array) -> Array:
-        return x.copy()
+    def forward(ctx: Node, x: Array, layout: str = "preserve") -> Array:
+        if layout == "contiguous" or (layout == "preserve" and is_plainly_row_major(x)):
+            return x.copy()
+        if layout == "preserve" and keeps_order(x):
+            return x.copy(order="K")
+        if layout == "preserve":
+            out = empty_in_layout(ctx.xp, x, x.dtype)
+        else:
+            order = channels_last_order(x.ndim, CHANNELS_LAST_SPATIAL[layout])
+            memory = ctx.xp.empty(tuple(x.shape[d] for d in order), dtype=x.dtype)
+            out = memory.transpose(inverse_order(order))
+        out[...] = x
+        return out
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -124,13 +175,21 @@ class Clone(Op):
     batch = elementwise_batch
 
 
+def inverse_order(order: tuple[int, ...]) -> tuple[int, ...]:
+    """The permutation that undoes `order`."""
+    return tuple(sorted(range(len(order)), key=order.__getitem__))
+
+
 def clone(input: Tensor, *, memory_format: object = None) -> Tensor:  # noqa: A002
     """A copy of `input` with its own memory that stays in the graph: the gradient flows back to
     `input` unchanged (`detach().clone()` gives a copy outside it).
 
     Args:
         input (Tensor): any shape.
-        memory_format (optional): accepted for compatibility (contiguous only).
+        memory_format (optional): `preserve_format` (the default) keeps the strides of a dense
+            input (`x.t().clone()` is still transposed in memory; other inputs come out dense
+            in the order of their strides, as PyTorch's); `contiguous_format` gives row-major
+            memory, `channels_last` (4-D) and `channels_last_3d` (5-D) the channels innermost.
 
     Returns:
         Tensor: a copy of `input`.
@@ -142,5 +201,10 @@ def clone(input: Tensor, *, memory_format: object = None) -> Tensor:  # noqa: A0
         >>> y.sum().backward()
         >>> x.grad
         tensor([1., 1.])
+        >>> chainrule.zeros(2, 3).t().clone().stride()
+        (1, 3)
+        >>> chainrule.zeros(2, 3, 4, 5).clone(memory_format=chainrule.channels_last).stride()
+        (60, 1, 15, 3)
     """
-    return apply(Clone, (input,))
+    layout = layout_name("clone", memory_format, input._array.ndim)
+    return apply(Clone, (input,), layout)

@@ -25,10 +25,11 @@ from chainrule.backend import (
 )
 from chainrule.backend import device as Device
 from chainrule.backend.dtypes import as_dtype
+from chainrule.backend.formats import preserve_format
 from chainrule.errors import BackendError, DomainError, DTypeError, ShapeError
 from chainrule.ops import ranges
 from chainrule.ops.arguments import normalize_size
-from chainrule.ops.op import Op, ToDevice, apply
+from chainrule.ops.op import Op, ToDevice, apply, empty_in_layout, is_plainly_row_major
 from chainrule.ops.shape import broadcast_shapes
 
 # ---- from data -------------------------------------------------------------------------------
@@ -180,6 +181,30 @@ def tensor_from_state(data: Any, dtype_name: str, requires_grad: bool) -> Any:
 # ---- filled ----------------------------------------------------------------------------------
 
 
+def checked_fill(name: str, value: Any, dtype: dtypes.dtype) -> Any:
+    """`value` as PyTorch converts a number it fills `dtype` with (c10's checked_convert):
+    an error where it overflows (fill_(256) or fill_(-1.0) on uint8); an int between -max
+    and -1 wraps into an unsigned dtype (fill_(-1) on uint8 is 255); a float truncates into
+    an integer dtype; a finite float beyond a floating dtype's range overflows too."""
+    if isinstance(value, builtins.bool) or not isinstance(value, (int, float)):
+        return value
+    if dtype.category == dtypes.INTEGER:
+        info = dtypes.iinfo(dtype)
+        low = -info.max if isinstance(value, int) and info.min == 0 else info.min
+        fits = low <= value <= info.max
+        if fits and value < 0 and info.min == 0:
+            value = int(value) + info.max + 1  # two's complement, as PyTorch's cast
+    elif dtype.category == dtypes.FLOATING:
+        fits = not math.isfinite(value) or abs(value) <= dtypes.finfo(dtype).max
+    else:
+        return value
+    if not fits:
+        raise DomainError(
+            f"{name}: value cannot be converted to type {dtype.name} without overflow"
+        )
+    return value
+
+
 def _filled(
     kind: str, size: Sequence, fill: Any, dtype: Any, device: Any, requires_grad: bool
 ) -> Any:
@@ -192,6 +217,7 @@ def _filled(
     if kind == "empty":
         array = xp.empty(shape, dtype=target)
     elif kind == "full":
+        fill = checked_fill("full", fill, dtypes.from_numpy_dtype(target))
         array = xp.full(shape, fill, dtype=target)
     else:
         array = xp.zeros(shape, dtype=target) if fill == 0 else xp.ones(shape, dtype=target)
@@ -321,6 +347,20 @@ def _like(input: Any, dtype: Any, device: Any) -> tuple:  # noqa: A002
     return (input.shape, dtype or input.dtype, device or input.device)
 
 
+def _in_layout_of(out: Tensor, input: Any, memory_format: Any) -> Tensor:  # noqa: A002
+    """`out` (new, row-major) laid out as `input` is, PyTorch's preserve_format for `*_like`:
+    a transposed input gives a transposed result (`zeros_like(x.t()).stride()` is (1, 3))."""
+    like = input._array
+    if out._backend is not input._backend or type(like) is not out._backend.array_type:
+        return out  # another device, or vmap's per-example view (no strides)
+    if is_plainly_row_major(like) or memory_format not in (None, preserve_format):
+        return out
+    array = empty_in_layout(out._backend.xp, like, out._array.dtype)
+    array[...] = out._array
+    out._array = array
+    return out
+
+
 def zeros_like(
     input: Tensor,  # noqa: A002
     *,
@@ -336,7 +376,8 @@ def zeros_like(
         dtype (dtype, optional): override `input`'s dtype.
         device (device or str, optional): override `input`'s device.
         requires_grad (bool): make the result a leaf that records operations.
-        **kwargs: PyTorch's `layout`, `memory_format` and `pin_memory`, accepted and ignored.
+        **kwargs: PyTorch's `memory_format` (preserve_format, the default, keeps the layout
+            of a transposed `input`), `layout` and `pin_memory` (accepted and ignored).
 
     Example:
         >>> import chainrule
@@ -344,7 +385,8 @@ def zeros_like(
         tensor([0, 0])
     """
     shape, dtype, device = _like(input, dtype, device)
-    return zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    out = zeros(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _in_layout_of(out, input, kwargs.get("memory_format"))
 
 
 def ones_like(
@@ -362,7 +404,8 @@ def ones_like(
         dtype (dtype, optional): override `input`'s dtype.
         device (device or str, optional): override `input`'s device.
         requires_grad (bool): make the result a leaf that records operations.
-        **kwargs: PyTorch's `layout`, `memory_format` and `pin_memory`, accepted and ignored.
+        **kwargs: PyTorch's `memory_format` (preserve_format, the default, keeps the layout
+            of a transposed `input`), `layout` and `pin_memory` (accepted and ignored).
 
     Returns:
         Tensor: of `input`'s shape.
@@ -373,7 +416,8 @@ def ones_like(
         tensor([1, 1])
     """
     shape, dtype, device = _like(input, dtype, device)
-    return ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    out = ones(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _in_layout_of(out, input, kwargs.get("memory_format"))
 
 
 def empty_like(
@@ -392,7 +436,8 @@ def empty_like(
         dtype (dtype, optional): override `input`'s dtype.
         device (device or str, optional): override `input`'s device.
         requires_grad (bool): make the result a leaf that records operations.
-        **kwargs: PyTorch's `layout`, `memory_format` and `pin_memory`, accepted and ignored.
+        **kwargs: PyTorch's `memory_format` (preserve_format, the default, keeps the layout
+            of a transposed `input`), `layout` and `pin_memory` (accepted and ignored).
 
     Returns:
         Tensor: of `input`'s shape.
@@ -403,7 +448,8 @@ def empty_like(
         chainrule.Size([2, 2])
     """
     shape, dtype, device = _like(input, dtype, device)
-    return empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    out = empty(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _in_layout_of(out, input, kwargs.get("memory_format"))
 
 
 def full_like(
@@ -424,7 +470,8 @@ def full_like(
         dtype (dtype, optional): override `input`'s dtype.
         device (device or str, optional): override `input`'s device.
         requires_grad (bool): make the result a leaf that records operations.
-        **kwargs: PyTorch's `layout`, `memory_format` and `pin_memory`, accepted and ignored.
+        **kwargs: PyTorch's `memory_format` (preserve_format, the default, keeps the layout
+            of a transposed `input`), `layout` and `pin_memory` (accepted and ignored).
 
     Example:
         >>> import chainrule
@@ -432,7 +479,8 @@ def full_like(
         tensor([7., 7.])
     """
     shape, dtype, device = _like(input, dtype, device)
-    return full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+    out = full(shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _in_layout_of(out, input, kwargs.get("memory_format"))
 
 
 # ---- ranges ----------------------------------------------------------------------------------
@@ -486,13 +534,14 @@ def arange(
         dtype = dtypes.int64 if is_integral else dtypes.get_default_dtype()
     backend = backend_for_device(device)
     target = as_dtype(dtype).numpy
-    if target.kind == "f" and target.itemsize in (4, 8):  # PyTorch's rounding (ops/ranges.py)
-        count = math.ceil((last - first) / spacing)
-        values = ranges.arange_values(backend.xp, first, spacing, count, target)
-        return _finish(values, requires_grad)
-    values = backend.xp.arange(
-        first, last, spacing, dtype="float64" if target.kind in "fV" else None
-    )
+    xp = backend.xp
+    if target.kind not in "fV":  # the bounds in the integer dtype first: 2.5 steps by 2
+        first, last, spacing = int(first), int(last), int(spacing)
+        if spacing == 0:
+            raise ShapeError("arange: step must be nonzero (a fractional step in an integer dtype)")
+        return _finish(xp.arange(first, last, spacing).astype(target), requires_grad)
+    count = math.ceil((last - first) / spacing)
+    values = ranges.arange_values(xp, float(first), float(spacing), count, target)
     return _finish(values.astype(target), requires_grad)
 
 
@@ -586,11 +635,10 @@ def linspace(
     backend = backend_for_device(device)
     target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
     first, last = _plain(start), _plain(end)
-    real = not (isinstance(first, complex) or isinstance(last, complex))
-    if steps > 0 and real and (target.kind in "iu" or target.itemsize in (4, 8)):
+    if isinstance(first, complex) or isinstance(last, complex) or target.kind == "c":
+        values = backend.xp.linspace(first, last, steps).astype(target)
+    else:  # PyTorch's kernel (ops/ranges.py)
         values = ranges.linspace_values(backend.xp, first, last, steps, target)
-        return _finish(values, requires_grad)
-    values = backend.xp.linspace(first, last, steps).astype(target)
     return _finish(values, requires_grad)
 
 
@@ -625,7 +673,16 @@ def logspace(
     """
     backend = backend_for_device(device)
     target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
-    values = backend.xp.logspace(start, end, steps, base=base).astype(target)
+    xp = backend.xp
+    # PyTorch's kernel: the exponents counted up from start for the first half, down from end
+    # for the rest, in double from the bounds as the result's dtype, each rounded per operation
+    first = xp.asarray(_plain(start)).astype(target).astype(xp.float64)
+    last = xp.asarray(_plain(end)).astype(target).astype(xp.float64)
+    step = (last - first) / builtins.max(steps - 1, 1)
+    index = xp.arange(steps, dtype=xp.float64)
+    rising = index < builtins.max(steps // 2, 1)  # one step: the start
+    exponents = xp.where(rising, first + step * index, last - step * (steps - 1 - index))
+    values = xp.power(xp.asarray(_plain(base), dtype=xp.float64), exponents).astype(target)
     return _finish(values, requires_grad)
 
 

@@ -21,13 +21,14 @@ from chainrule._tensor import Tensor
 from chainrule.autograd import grad_mode
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes, is_array, is_numpy_scalar
+from chainrule.backend.dtypes import from_numpy_dtype
 from chainrule.errors import DTypeError, GradError, IntegerDivisionError, ShapeError
 from chainrule.ops import complex as complex_ops
 from chainrule.ops import shape as _shape
 from chainrule.ops.arguments import Number, return_type
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
 from chainrule.ops.conversion import cast, clone, result_type
-from chainrule.ops.creation import tensor, zeros_like
+from chainrule.ops.creation import checked_fill, tensor, zeros_like
 from chainrule.ops.op import Op, apply, elementwise_batch, named, unary_elementwise_jvp
 from chainrule.ops.shape import broadcast_shapes, unbroadcast
 
@@ -94,7 +95,20 @@ def binary_operands(x: Any, y: Any, name: str = "elementwise op") -> tuple[Any, 
                 f"{type(y).__name__}"
             )
     dtype = result_type(x, y)
+    if x_is_tensor != isinstance(y, Tensor) and (is_array(x) or is_array(y)):
+        dtype = _numpy_promotion(x, y, dtype)
     return as_tensor_operand(x, dtype, like), as_tensor_operand(y, dtype, like)
+
+
+def _numpy_promotion(x: Any, y: Any, dtype: dtypes.dtype) -> dtypes.dtype:
+    """The dtype of a tensor and a NumPy array combined: NumPy's promotion, as under PyTorch,
+    whose ops refuse an ndarray operand so that `tensor + array` falls to NumPy's reflected
+    operator (float32 tensor + int64 array is float64). `dtype` (PyTorch's rule) stays for
+    dtypes NumPy lacks (bfloat16)."""
+    tensor, array = (x, y) if isinstance(x, Tensor) else (y, x)
+    if tensor._array.dtype.kind not in "biufc" or array.dtype.kind not in "biufc":
+        return dtype
+    return from_numpy_dtype(tensor._backend.xp.result_type(tensor._array.dtype, array.dtype))
 
 
 def floating_operand(x: Any, name: str = "this op") -> Any:
@@ -113,6 +127,23 @@ def floating_operand(x: Any, name: str = "this op") -> Any:
 def _default_float(x: Any) -> Any:
     """x cast to the default dtype: what integer operands of a float-only op become."""
     return cast(x, dtypes.get_default_dtype())
+
+
+def _widened_for_number(input: Any, other: Any, dtype: dtypes.dtype | None = None) -> tuple:  # noqa: A002
+    """For an op with a floating result, operands that promote to an integer (or bool) dtype:
+    each tensor cast to `dtype` (the default dtype) on its own first, so no value passes
+    through the other's integer dtype, as PyTorch's (uint8 [2] / -3 is -0.6667: converting
+    -3 to uint8 first would wrap it to 253; so would a 0-dim int64 tensor's -3)."""
+    if isinstance(input, Tensor) == isinstance(other, Tensor) and not isinstance(input, Tensor):
+        return input, other
+    if result_type(input, other).category > dtypes.INTEGER:
+        return input, other
+    target = dtype or dtypes.get_default_dtype()
+    if isinstance(input, Tensor):
+        input = cast(input, target)  # noqa: A001
+    if isinstance(other, Tensor):
+        other = cast(other, target)
+    return input, other
 
 
 def _tensor_operand(x: Any) -> Any:
@@ -249,8 +280,10 @@ def _piecewise_constant_jvp(ctx: Node, *tangents: Any) -> Any:
     return Tensor._from_array(ctx.xp.zeros(shape, dtype.numpy))
 
 
-def _check_integer_divisor(name: str, xp: Any, y: Array) -> None:
-    if y.dtype.kind in "iub" and (y == 0).any():
+def _check_integer_divisor(name: str, x: Array, y: Array) -> None:
+    """Refuse an integer division by zero, as PyTorch; one with an empty result divides
+    nothing (`empty // 0` is empty)."""
+    if y.dtype.kind in "iub" and x.size != 0 and (y == 0).any():
         raise IntegerDivisionError(f"{name}: integer division by zero")
 
 
@@ -353,6 +386,7 @@ def fill_like(x: Any, value: Any) -> Any:
             )
         return copy_from(x, value)
     _check_operands("fill_", value)
+    value = checked_fill("fill_", value, x.dtype)
     return apply(FillLike, (x,), value)
 
 
@@ -560,7 +594,7 @@ class FloorDivide(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
-        _check_integer_divisor("floor_divide", ctx.xp, y)
+        _check_integer_divisor("floor_divide", x, y)
         return ctx.xp.floor_divide(x, y)
 
     vjp = _piecewise_constant_vjp
@@ -578,7 +612,7 @@ class TruncDivide(Op):
         xp = ctx.xp
         if x.dtype.kind in "fV":
             return xp.trunc(x / y)
-        _check_integer_divisor("div", xp, y)
+        _check_integer_divisor("div", x, y)
         floored = xp.floor_divide(x, y)
         inexact = (xp.remainder(x, y) != 0) & ((x < 0) != (y < 0))
         return xp.where(inexact, floored + 1, floored).astype(x.dtype, copy=False)
@@ -597,7 +631,7 @@ class Remainder(Op):
         ctx.save(x=x, y=y)
         xp = ctx.xp
         if x.dtype.kind not in "fV":
-            _check_integer_divisor("remainder", xp, y)
+            _check_integer_divisor("remainder", x, y)
             return xp.remainder(x, y)
         mod = xp.fmod(x, y)
         return xp.where((mod != 0) & ((y < 0) != (mod < 0)), mod + y, mod)
@@ -623,7 +657,7 @@ class Fmod(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         ctx.save(x=x, y=y)
-        _check_integer_divisor("fmod", ctx.xp, y)
+        _check_integer_divisor("fmod", x, y)
         return ctx.xp.fmod(x, y)
 
     @staticmethod
@@ -1081,6 +1115,8 @@ def div(
         )
     if rounding_mode is None and out is None and _float_and_number(input, other):
         return apply(DivScalar, (input,), other)
+    if rounding_mode is None:
+        input, other = _widened_for_number(input, other)  # noqa: A001
     x, y = binary_operands(input, other, "div")
     if rounding_mode is None:
         kind = x._array.dtype.kind
@@ -1238,6 +1274,7 @@ def float_power(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  #
         >>> chainrule.float_power(chainrule.tensor([2, 3]), 2)
         tensor([4., 9.], dtype=chainrule.float64)
     """
+    input, exponent = _widened_for_number(input, exponent, dtypes.float64)  # noqa: A001
     x, y = binary_operands(input, exponent, "float_power")
     return pow(cast(x, dtypes.float64), cast(y, dtypes.float64))
 
@@ -1258,6 +1295,7 @@ def atan2(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A0
         >>> chainrule.atan2(chainrule.tensor([1.0]), chainrule.tensor([-1.0]))
         tensor([2.3562])
     """
+    input, other = _widened_for_number(input, other)  # noqa: A001
     x, y = binary_operands(input, other, "atan2")
     refuse_complex("atan2", x)
     if x._array.dtype.kind not in "fV":
@@ -2306,6 +2344,7 @@ def _floating_binary(
     as PyTorch's float-only binary ops do), documented with an example `call` -> `result`."""
 
     def function(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+        input, other = _widened_for_number(input, other)  # noqa: A001
         x, y = binary_operands(input, other, name)
         refuse_complex(name, x)
         if x._array.dtype.kind not in "fV":
@@ -2337,6 +2376,7 @@ hypot = _floating_binary(
 
 def _float_operands(name: str, input: Any, other: Any) -> tuple[Any, Any]:  # noqa: A002
     """Both operands promoted together, then integers and bool to the default dtype."""
+    input, other = _widened_for_number(input, other)  # noqa: A001
     x, y = binary_operands(input, other, name)
     refuse_complex(name, x)
     if x._array.dtype.kind not in "fV":
@@ -3447,6 +3487,64 @@ BitwiseRightShift, bitwise_right_shift = _comparison(
     integral_only=True,
 )
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+class Overwritten(Op):
+    """`values`, raw and of x's shape and dtype, standing in the graph for an op without a
+    derivative that writes into x in place (`x.lt_(y)` on a float x). Derivative: zero for x
+    and for a tensor y, as PyTorch's LtBackward1, so both stay in the graph (the result
+    requires grad) and their histories receive zeros."""
+
+    label = "overwritten"
+
+    @staticmethod
+    def forward(ctx: Node, *arrays_then_values: Array) -> Array:
+        return arrays_then_values[-1]
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        zero = zeros_like(g)
+        return tuple(
+            cast(unbroadcast(zero, shape), dtype) if edge is not None else None
+            for edge, (shape, dtype) in zip(ctx.next_edges, ctx.input_meta)
+        )
+
+    @staticmethod
+    def jvp(ctx: Node, *tangents: Any) -> Any:
+        return None
+
+
+# PyTorch's node name of each comparison written in place (`x.greater_(y)` is GtBackward1).
+_COMPARISON_NODE_NAMES = {"eq": "Eq", "ne": "Ne", "lt": "Lt", "le": "Le", "gt": "Gt", "ge": "Ge"}
+_COMPARISON_NODE_NAMES.update(
+    greater="Gt", greater_equal="Ge", less="Lt", less_equal="Le", not_equal="Ne"
+)
+
+
+def inplace_comparison(name: str) -> Callable:
+    """The function behind `x.lt_(y)`: the comparison, as x's dtype; when x or y requires grad
+    and grad mode is on, an `Overwritten` node over both (LtBackward0 for a number y,
+    LtBackward1 for a tensor y), so x keeps requiring grad and gets a zero gradient, as in
+    PyTorch, instead of silently leaving the graph."""
+    comparison = globals()[name]
+    node_name = _COMPARISON_NODE_NAMES[name]
+
+    def function(input: Tensor, other: Tensor | Number) -> Tensor:  # noqa: A002
+        result = comparison(input, other)
+        if result is NotImplemented:
+            raise TypeError(f"{name}_(): argument 'other' must be Tensor or Number")
+        values = result._array.astype(input._array.dtype)
+        operands = (input, other) if isinstance(other, Tensor) else (input,)
+        recorded = grad_mode.is_grad_enabled() and any(t._requires_grad for t in operands)
+        if not recorded:
+            return Tensor._from_array(values, input._backend)
+        suffix = "1" if isinstance(other, Tensor) else "0"
+        return named(apply(Overwritten, operands, values), f"{node_name}Backward{suffix}")
+
+    function.__name__ = f"{name}_"
+    return function
+
+
 Gcd, gcd = _comparison(
     "gcd",
     "gcd",

@@ -1513,7 +1513,7 @@ class Tril(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, k: int) -> Array:
         ctx.save(k=k)
-        return ctx.xp.tril(x, k)
+        return in_c_order(ctx.xp.tril(x, k))  # a new row-major tensor, as PyTorch's
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -1532,7 +1532,7 @@ class Triu(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, k: int) -> Array:
         ctx.save(k=k)
-        return ctx.xp.triu(x, k)
+        return in_c_order(ctx.xp.triu(x, k))  # a new row-major tensor, as PyTorch's
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:

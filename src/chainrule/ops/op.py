@@ -221,7 +221,7 @@ def _forward_in_float32(ctx: Node, op: type, arrays: list, params: tuple) -> Any
     lower = True
     for index, array in enumerate(arrays):
         if array.dtype is _BFLOAT16:
-            arrays[index] = array.astype(_FLOAT32)
+            arrays[index] = _widened(ctx.xp, array)
         elif array.dtype.kind in "fc":
             lower = False
     out = op.forward(ctx, *arrays, *params)
@@ -240,6 +240,16 @@ def _forward_in_float32(ctx: Node, op: type, arrays: list, params: tuple) -> Any
                 if not any(value is array for array in arrays):
                     saved[name] = _to_bfloat16(value)
     return rounded if type(out) is tuple else rounded[0]
+
+
+def _widened(xp: Any, array: Array) -> Array:
+    """A bfloat16 array as float32, laid out as PyTorch lays out a copy (an expanded array's
+    copy is dense: NumPy's astype would keep its broadcast dimensions innermost)."""
+    if is_plainly_row_major(array):
+        return array.astype(_FLOAT32)
+    wide = empty_in_layout(xp, array, _FLOAT32)
+    wide[...] = array
+    return wide
 
 
 def _to_bfloat16(value: Any) -> Any:
@@ -472,6 +482,103 @@ def in_c_order(array: Array) -> Array:
     gives the results of ops that copy (NumPy's advanced indexing and einsum may return
     transposed ones), which a program's `.view` relies on."""
     return array if array.flags.c_contiguous else array.copy()
+
+
+def preserved_strides(shape: tuple, strides: tuple) -> tuple[int, ...]:
+    """PyTorch's strides (in elements) for a copy of an array of `shape` and `strides` under
+    preserve_format: the same strides where the array is dense and non-overlapping (a
+    transpose, a permutation), else dense ones in the order of its strides (stride-0 and
+    tied dimensions keep their places: at::infer_dense_strides)."""
+    if _is_non_overlapping_and_dense(shape, strides):
+        kept = list(strides)
+        for d in range(len(shape) - 1, -1, -1):  # NumPy's new axes have stride 0: PyTorch's
+            if shape[d] == 1 and kept[d] == 0:  # unsqueeze gives the next one's extent
+                kept[d] = kept[d + 1] * shape[d + 1] if d + 1 < len(shape) else 1
+        return tuple(kept)
+    ndim = len(shape)
+    perm = list(range(ndim))[::-1]  # innermost first
+
+    def should_swap(d0: int, d1: int) -> int:
+        s0, s1 = strides[d0], strides[d1]
+        if s0 == 0 or s1 == 0:
+            return 0
+        if s0 != s1:
+            return -1 if s0 < s1 else 1
+        return 1 if shape[d0] > shape[d1] else 0
+
+    for i in range(1, ndim):  # a stable insertion sort, as PyTorch's
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            comparison = should_swap(perm[d0], perm[d1])
+            if comparison > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif comparison < 0:
+                break
+    result = [0] * ndim
+    step = 1
+    for d in perm:
+        result[d] = step
+        if shape[d] > 1:
+            step *= shape[d]
+    return tuple(result)
+
+
+def _is_non_overlapping_and_dense(shape: tuple, strides: tuple) -> bool:
+    """Whether the elements fill their memory block exactly (size-1 dimensions aside)."""
+    ordered = sorted(
+        (d for d in range(len(shape)) if shape[d] >= 2), key=lambda d: (abs(strides[d]), d)
+    )
+    expected = 1
+    for d in ordered:
+        if strides[d] != expected:
+            return False
+        expected *= shape[d]
+    return True
+
+
+def is_plainly_row_major(x: Array) -> bool:
+    """Whether `x` is row-major with the plain row-major strides, which a copy in NumPy's or
+    CuPy's default order has: a size-1 dimension may carry any stride (x.t() of a (3, 1)
+    tensor is (1, 1) in PyTorch, and its copies keep that)."""
+    if not x.flags.c_contiguous:
+        return False
+    shape = x.shape
+    if 1 not in shape:
+        return True
+    expected = x.itemsize
+    for size, stride in zip(reversed(shape), reversed(x.strides)):
+        if stride != expected:
+            return False
+        expected *= size
+    return True
+
+
+def keeps_order(x: Array) -> bool:
+    """Whether NumPy's and CuPy's "K" order lays out a copy of `x` as PyTorch's
+    preserve_format does: with no size-1 dimension and distinct positive strides, both sort
+    the dimensions by stride into a dense block (a transpose keeps its strides), so the copy
+    needs neither `preserved_strides` nor the slow as_strided. (Ties, as in unfold's
+    windows, are broken by size in PyTorch.)"""
+    strides = x.strides
+    if 1 in x.shape or 0 in x.shape or min(strides, default=1) <= 0:
+        return False
+    return len(set(strides)) == len(strides)
+
+
+def empty_in_layout(xp: Any, like: Array, dtype: Any) -> Array:
+    """A new array of `like`'s shape and `dtype` laid out as PyTorch's preserve_format lays out
+    a copy of `like` (`preserved_strides`); row-major for a row-major `like`."""
+    if is_plainly_row_major(like):
+        return xp.empty(like.shape, dtype=dtype)
+    if keeps_order(like):
+        return xp.empty_like(like, dtype=dtype, order="K")
+    strides = preserved_strides(like.shape, tuple(s // like.itemsize for s in like.strides))
+    itemsize = xp.dtype(dtype).itemsize
+    needed = sum((n - 1) * s for n, s in zip(like.shape, strides)) + 1 if like.size else 0
+    block = xp.empty(needed, dtype=dtype)
+    byte_strides = tuple(s * itemsize for s in strides)
+    return xp.lib.stride_tricks.as_strided(block, shape=like.shape, strides=byte_strides)
 
 
 def unary_elementwise_jvp(ctx: Node, t: Any) -> Any:

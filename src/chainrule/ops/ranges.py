@@ -14,7 +14,8 @@ with the same fused multiply-adds (what the compiler makes of `start + step * i`
   own start.
 - linspace: `step = (end - start) / (steps - 1)` in the dtype (float64 for integer dtypes),
   then `start + step * i` for the first half and `end - step * (steps - 1 - i)` for the rest,
-  so both ends are exact.
+  so both ends are exact; in float16 and bfloat16 each operation rounds to the dtype.
+- float16 and bfloat16 aranges take the scalar formula throughout.
 
 Found by fitting PyTorch 2.13's outputs on this machine (an AVX512 build; its arange kernel
 runs 256-bit vectors): equal bit for bit on every random call tried, and
@@ -60,10 +61,13 @@ def _chunks(count: int) -> list[tuple[int, int]]:
 
 
 def arange_values(xp: Any, start: float, step: float, count: int, dtype: Any) -> Any:
-    """`count` values start, start + step, ... of a floating `dtype` (float32 or float64)."""
-    lanes = _VECTOR_BYTES // dtype.itemsize
+    """`count` values start, start + step, ... of a floating `dtype`: float32 and float64 in
+    the kernel's vector runs; float16 and bfloat16 by the scalar formula alone."""
     index = xp.arange(count, dtype="float64")
     values = fused_multiply_add(xp, step, index, start).astype(dtype)  # the scalar formula
+    if dtype.itemsize not in (4, 8):
+        return values
+    lanes = _VECTOR_BYTES // dtype.itemsize
     for begin, end in _chunks(count):
         vectorised = (end - begin) // (2 * lanes) * (2 * lanes)
         if vectorised == 0:
@@ -77,10 +81,12 @@ def arange_values(xp: Any, start: float, step: float, count: int, dtype: Any) ->
 
 
 def linspace_values(xp: Any, start: float, end: float, steps: int, dtype: Any) -> Any:
-    """`steps` values from `start` to `end`, of a floating or integer `dtype`."""
+    """`steps` values from `start` to `end`, of a real floating or integer `dtype`."""
+    if steps <= 1:
+        return xp.full((steps,), start).astype(dtype)
+    if dtype.itemsize == 2 and dtype.kind in "fV":  # float16, bfloat16: each operation rounded
+        return _linspace_rounding_each_step(xp, start, end, steps, dtype)
     floating = dtype.kind == "f"
-    if steps == 1:
-        return xp.asarray([start], dtype=dtype)
     if floating:
         first, last = dtype.type(start), dtype.type(end)
         step = float((last - first) / dtype.type(steps - 1))
@@ -96,3 +102,14 @@ def linspace_values(xp: Any, start: float, end: float, steps: int, dtype: Any) -
     if floating:
         return values.astype(dtype)
     return xp.trunc(values).astype(dtype)
+
+
+def _linspace_rounding_each_step(xp: Any, start: float, end: float, steps: int, dtype: Any) -> Any:
+    """linspace in a 16-bit float dtype, whose kernel rounds after every operation (no FMA):
+    the step, each offset step * i and each sum."""
+    first, last = xp.asarray(start).astype(dtype), xp.asarray(end).astype(dtype)
+    step = ((last - first) / xp.asarray(steps - 1).astype(dtype)).astype(dtype)
+    index = xp.arange(steps, dtype="float64")
+    rising = index < steps // 2
+    offsets = step * xp.where(rising, index, steps - 1 - index).astype(dtype)
+    return xp.where(rising, first + offsets, last - offsets).astype(dtype)

@@ -247,7 +247,7 @@ class Sum(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool) -> Array:
         ctx.save(axes=axes, keepdim=keepdim)
-        return x.sum(axis=axes, keepdims=keepdim)
+        return in_c_order(x.sum(axis=axes, keepdims=keepdim))
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -329,7 +329,7 @@ class Mean(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool) -> Array:
         ctx.save(axes=axes, keepdim=keepdim)
-        return mean_array(x, axes, keepdim)
+        return in_c_order(mean_array(x, axes, keepdim))
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -492,7 +492,7 @@ class Prod(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, axis: int | None, keepdim: bool) -> Array:
-        out = x.prod(axis=axis, keepdims=keepdim)
+        out = in_c_order(x.prod(axis=axis, keepdims=keepdim))
         ctx.save(x=x, out=out, axis=axis, keepdim=keepdim, has_zero=bool((x == 0).any()))
         return out
 
@@ -625,7 +625,7 @@ class Amax(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool, nan_aware: bool) -> Array:
-        out = getattr(x, ctx.op.reduce)(axis=axes, keepdims=keepdim)
+        out = in_c_order(getattr(x, ctx.op.reduce)(axis=axes, keepdims=keepdim))
         ctx.save(x=x, out=out, axes=axes, keepdim=keepdim, nan_aware=nan_aware)
         return out
 
@@ -770,7 +770,7 @@ def aminmax(
         raise TypeError(f"aminmax(): argument 'dim' must be int, not {type(dim).__name__}")
     axes = reduced_axes("aminmax", dim, input._array.ndim)
     if input._array.size == 0 and (dim is None or input.shape[axes[0]] == 0):
-        raise IndexError(
+        raise IndexRangeError(
             f"aminmax(): cannot compute aminmax over an empty dimension as the operation has no "
             f"identity (input shape {input.shape}, dim {dim})"
         )
@@ -1077,23 +1077,26 @@ def _variance(xp: Any, x: Array, axes: tuple, keepdim: bool, dof: float) -> Arra
         x = x - x[tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))]
     centred = x - mean_array(x, axes, True)
     total = (centred * centred).sum(axis=axes, keepdims=keepdim)
-    return (total / dof).astype(x.dtype, copy=False)  # dof 0: inf or nan, as PyTorch
+    divisor = _builtins.max(0, dof)  # dof 0 or below: inf or nan, as PyTorch
+    return (total / divisor).astype(x.dtype, copy=False)
 
 
 def _variance_vjp(x: Any, g: Any, axes: tuple, dof: float) -> Any:
-    """d var / dx for a gradient `g` already broadcastable to x: g 2 (x - mean) / dof."""
-    scale = 2.0 / dof if dof > 0 else math.inf
+    """d var / dx for a gradient `g` already broadcastable to x: g 2 (x - mean) / dof, with
+    dof = N - correction as it is (negative when correction exceeds N, as PyTorch's
+    var_backward: only the value divides by max(0, dof))."""
+    scale = 2.0 / dof if dof != 0 else math.inf
     return g * (scale * (x - mean(x, axes, keepdim=True)))
 
 
 class Var(Op):
-    """Variance over `axes`, dividing by dof = max(0, N - correction). Derivative:
+    """Variance over `axes`, dividing by max(0, dof), dof = N - correction. Derivative:
     g 2 (x - mean) / dof (PyTorch's var_backward; inf or nan when dof is 0)."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool, dof: float) -> Array:
         ctx.save(x=x, axes=axes, keepdim=keepdim, dof=dof)
-        return _variance(ctx.xp, x, axes, keepdim, dof)
+        return in_c_order(_variance(ctx.xp, x, axes, keepdim, dof))
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -1114,7 +1117,7 @@ class Std(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool, dof: float) -> Array:
-        out = ctx.xp.sqrt(_variance(ctx.xp, x, axes, keepdim, dof))
+        out = in_c_order(ctx.xp.sqrt(_variance(ctx.xp, x, axes, keepdim, dof)))
         ctx.save(x=x, out=out, axes=axes, keepdim=keepdim, dof=dof)
         return out
 
@@ -1151,8 +1154,8 @@ def _statistic(
         correction = 0 if unbiased is False else 1
     shape = input.shape
     axes = reduced_axes(name, dim, len(shape))
-    dof = _builtins.max(0, _count(shape, axes) - correction)
-    if dof == 0:  # nan or inf, as PyTorch, with its warning
+    dof = _count(shape, axes) - correction
+    if dof <= 0:  # nan or inf, as PyTorch, with its warning
         warnings.warn(
             f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than "
             "the reduction factor (input numel divided by output numel).",
@@ -1349,7 +1352,7 @@ class VectorNorm(Op):
         else:
             # |0|^ord is inf for ord < 0, and inf^(1/ord) is 0, as PyTorch
             out = (magnitude**ord).sum(axis=axes, keepdims=keepdim) ** (1.0 / ord)
-        out = xp.asarray(out).astype(x.dtype, copy=False)
+        out = in_c_order(xp.asarray(out).astype(x.dtype, copy=False))
         ctx.save(out=out)
         return out
 
@@ -1533,6 +1536,7 @@ class LogSumExp(Op):
             out = xp.log(total) + shift
             if not keepdim:
                 out = out.reshape(tuple(s for i, s in enumerate(x.shape) if i not in axes))
+        out = in_c_order(out)
         ctx.save(x=x, out=out)
         return out
 
@@ -1979,7 +1983,7 @@ class All(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple | None, keepdim: bool) -> Array:
-        out = ctx.xp.asarray(getattr(x, ctx.op.reduce)(axis=axes, keepdims=keepdim))
+        out = in_c_order(ctx.xp.asarray(getattr(x, ctx.op.reduce)(axis=axes, keepdims=keepdim)))
         return out.astype(x.dtype) if x.dtype == dtypes.uint8.numpy else out
 
     @staticmethod
@@ -2076,7 +2080,7 @@ class CountNonzero(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple) -> Array:
-        return ctx.xp.asarray((x != 0).sum(axis=axes), dtype=dtypes.int64.numpy)
+        return in_c_order(ctx.xp.asarray((x != 0).sum(axis=axes), dtype=dtypes.int64.numpy))
 
     batch = axes_batch
 
@@ -2296,7 +2300,7 @@ def topk(
     axis = normalize_dim("topk", dim, input._array.ndim)
     size = _size_along(input, axis)
     if not 0 <= k <= size:
-        raise IndexError(
+        raise IndexRangeError(
             f"topk: selected index k out of range (k={k}, size {size} along dim {dim}, input "
             f"shape {input.shape})"
         )
@@ -2342,7 +2346,7 @@ def kthvalue(
     axis = normalize_dim("kthvalue", dim, input._array.ndim)
     size = _size_along(input, axis)
     if not 1 <= k <= size:
-        raise IndexError(
+        raise IndexRangeError(
             f"kthvalue(): selected number k={k} out of range for dimension {dim} of size {size} "
             f"(input shape {input.shape})"
         )

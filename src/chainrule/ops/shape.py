@@ -18,6 +18,7 @@ from chainrule._tensor import VIEW_MULTI_OUTPUT, Tensor
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.backend.dtypes import as_dtype, from_numpy_dtype
+from chainrule.backend.formats import contiguous_format, is_contiguous_as
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops.arguments import (
     normalize_dim,
@@ -26,7 +27,7 @@ from chainrule.ops.arguments import (
     numpy_keywords,
     require_dims,
 )
-from chainrule.ops.conversion import Clone, cast, clone
+from chainrule.ops.conversion import Clone, cast, clone, layout_name
 from chainrule.ops.op import Op, apply, in_c_order, named
 
 # ---- argument helpers ----------------------------------------------------------------------
@@ -445,10 +446,11 @@ def contiguous(input: Tensor, memory_format: object = None) -> Tensor:  # noqa: 
 
     Args:
         input (Tensor): any shape.
-        memory_format (optional): accepted for compatibility (contiguous only).
+        memory_format (optional): `contiguous_format` (row-major, the default) or
+            `channels_last` / `channels_last_3d` (channels innermost, for 4-D / 5-D input).
 
     Returns:
-        Tensor: with C-contiguous memory.
+        Tensor: laid out in `memory_format`.
 
     Example:
         >>> import chainrule
@@ -456,10 +458,11 @@ def contiguous(input: Tensor, memory_format: object = None) -> Tensor:  # noqa: 
         >>> x.is_contiguous(), chainrule.contiguous(x).is_contiguous()
         (False, True)
     """
-    if input._array.flags.c_contiguous:
+    if memory_format is None:
+        memory_format = contiguous_format
+    if is_contiguous_as(input._array, memory_format):
         return input
-
-    return apply(Clone, (input,))
+    return apply(Clone, (input,), layout_name("contiguous", memory_format, input._array.ndim))
 
 
 def atleast_1d(*tensors: Tensor | Sequence[Tensor]) -> Tensor | tuple[Tensor, ...]:
@@ -610,7 +613,9 @@ def permute(input: Tensor, *dims: int | Sequence[int]) -> Tensor:  # noqa: A002
         >>> chainrule.permute(chainrule.zeros(2, 3, 4), (2, 0, 1)).shape
         chainrule.Size([4, 2, 3])
     """
-    dims = normalize_size(dims) if dims and not isinstance(dims[0], int) else tuple(dims)
+    if not dims:  # `x.permute()`: PyTorch's binding wants dims (`x.permute(())` is some)
+        raise TypeError('permute() missing 1 required positional arguments: "dims"')
+    dims = normalize_size(dims) if not isinstance(dims[0], int) else tuple(dims)
     ndim = input._array.ndim
     if len(dims) != ndim:
         raise ShapeError(
@@ -841,6 +846,8 @@ def expand(input: Tensor, *sizes: int | Sequence[int]) -> Tensor:  # noqa: A002
         tensor([[1, 1, 1],
                 [2, 2, 2]])
     """
+    if not sizes:  # `x.expand()`: PyTorch's binding wants a size (`x.expand(())` is one)
+        raise TypeError('expand() missing 1 required positional arguments: "size"')
     sizes = normalize_size(sizes)
     shape = input._array.shape
     if len(sizes) < len(shape):
@@ -1145,7 +1152,7 @@ class Repeat(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, repeats: tuple) -> Array:
         ctx.save(repeats=repeats)
-        return ctx.xp.tile(x, repeats)
+        return in_c_order(ctx.xp.tile(x, repeats))  # NumPy's tile by ones copies the layout
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -1492,6 +1499,8 @@ class Split(Op):
     """Consecutive pieces of x along `dim` with the given sizes (views of x).
     Derivative: the pieces' gradients concatenated (zeros for pieces no gradient reached)."""
 
+    bfloat16_native = True  # views: a bfloat16 x is sliced as it is, never widened (copied)
+
     @staticmethod
     def forward(ctx: Node, x: Array, sizes: tuple, dim: int) -> tuple:
         ctx.save(dim=dim)
@@ -1521,6 +1530,8 @@ class Split(Op):
 class Unbind(Op):
     """The slices of x along `dim`, with that dimension removed (views of x).
     Derivative: the slices' gradients stacked along `dim`."""
+
+    bfloat16_native = True  # views: a bfloat16 x is sliced as it is, never widened (copied)
 
     @staticmethod
     def forward(ctx: Node, x: Array, dim: int) -> tuple:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 from chainrule._tensor import LEGACY_TYPE_BY_DTYPE, Size, Tensor
 from chainrule.autograd import grad_mode
-from chainrule.backend import device, dtypes, formats
+from chainrule.backend import device, dtypes, formats, is_array
 from chainrule.backend.dtypes import as_dtype, display_namespace
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops import (
@@ -39,6 +39,7 @@ from chainrule.ops import (
 )
 from chainrule.ops import complex as complex_ops
 from chainrule.ops.arguments import Number, normalize_size
+from chainrule.ops.op import named
 
 if TYPE_CHECKING:  # annotations only
     from chainrule._typing import IndexKey, _bool, _float, _int
@@ -118,6 +119,9 @@ class TensorMethods:
             result = creation.to_device(result, target_device)
         if target_dtype is not None:
             result = conversion.cast(result, as_dtype(target_dtype))
+        memory_format = kwargs.get("memory_format")
+        if memory_format is not None and memory_format is not formats.preserve_format:
+            result = shape.contiguous(result, memory_format)  # a copy, unless laid out so
         if copy and result is self:
             result = self.clone()
         return result
@@ -278,22 +282,22 @@ class TensorMethods:
 
     def copy_(self, src: Tensor | Number, non_blocking: _bool = False) -> Tensor:
         """In place: copy `src`'s values (broadcast, converted to this dtype and device)."""
-        return self._inplace("copy_", elementwise.copy_from, src)
+        return self._inplace("copy_", _copied, src)
 
     def zero_(self) -> Tensor:
         """In place: fill with zeros. Returns self."""
-        return self._inplace("zero_", elementwise.fill_like, 0)
+        return self._inplace("zero_", _zeroed, 0)
 
     def fill_(self, value: Tensor | Number) -> Tensor:
         """In place: fill every element with `value`. Returns self."""
-        return self._inplace("fill_", elementwise.fill_like, value)
+        return self._inplace("fill_", _filled, value)
 
     def masked_fill_(self, mask: Tensor, value: Tensor | Number) -> Tensor:
         """In place: set the elements where `mask` is True to `value`. Returns self."""
         return self._inplace("masked_fill_", indexing.masked_fill, mask, value)
 
     def __setitem__(self, key: IndexKey, value: Tensor | Number) -> None:
-        self._inplace("__setitem__", indexing.index_put, key, value)
+        self._inplace("__setitem__", _put, key, value)
 
     def index_add_(self, dim: _int, index: Tensor, source: Tensor, *, alpha: Number = 1) -> Tensor:
         """In place: add alpha * source's slices at `index` along `dim` (repeats add up)."""
@@ -351,6 +355,23 @@ class TensorMethods:
 
     def __ipow__(self, other: Tensor | Number) -> Tensor:
         return self.pow_(other)
+
+    # `x %= y` and friends write x in place, as PyTorch's (Python fell back to `x = x % y`,
+    # a new tensor that could change dtype: an int x %= 1.0 became a float tensor)
+    def __imod__(self, other: Tensor | Number) -> Tensor:
+        return self._inplace("__imod__", elementwise.remainder, other)
+
+    def __ifloordiv__(self, other: Tensor | Number) -> Tensor:
+        return self._inplace("__ifloordiv__", elementwise.floor_divide, other)
+
+    def __iand__(self, other: Tensor | Number) -> Tensor:
+        return self._inplace("__iand__", elementwise.bitwise_and, other)
+
+    def __ior__(self, other: Tensor | Number) -> Tensor:
+        return self._inplace("__ior__", elementwise.bitwise_or, other)
+
+    def __ixor__(self, other: Tensor | Number) -> Tensor:
+        return self._inplace("__ixor__", elementwise.bitwise_xor, other)
 
     # ---- math: the functions of chainrule.ops ---------------------------------------------
     __add__ = elementwise.add
@@ -1248,6 +1269,86 @@ def _elementwise_python(name: str, x: Tensor, function: Callable, other: Any = N
         return x.copy_(shape.reshape(updated, tuple(x.shape)))
 
 
+# The writes of copy_, zero_, fill_ and `x[key] = value`, their nodes named as PyTorch names
+# them, which a printed tensor shows (`grad_fn=<CopySlices>` after `x[0] = 1`).
+def _copied(x: Tensor, src: Tensor | Number) -> Tensor:
+    return named(elementwise.copy_from(x, src), "CopyBackwards")
+
+
+def _zeroed(x: Tensor, value: Number) -> Tensor:
+    return named(elementwise.fill_like(x, value), "ZeroBackward0")
+
+
+def _filled(x: Tensor, value: Tensor | Number) -> Tensor:
+    name = "FillBackward3" if isinstance(value, Tensor) else "FillBackward2"
+    return named(elementwise.fill_like(x, value), name)
+
+
+def _setitem_node_name(x: Tensor, key: IndexKey, value: Tensor | Number) -> str | None:
+    """PyTorch's node for `x[key] = value`: CopySlices when the key's ints, None, bools or
+    partial slices make a view to write into; else, with a tensor or list index,
+    IndexPutBackward0 (None: the op's own name); else (full slices, ...) the whole tensor is
+    written, by fill_ (FillBackward3) for a number or 0-dim value, by copy_ otherwise."""
+    items = key if type(key) is tuple else (key,)
+    consumed = [_dims_consumed(item) for item in items]
+    after_ellipsis = x._array.ndim - sum(consumed)
+    dim = 0
+    advanced = False
+    for item, count in zip(items, consumed):
+        if item is Ellipsis:
+            dim += after_ellipsis
+        elif item is None or type(item) in (int, bool):
+            return "CopySlices"
+        elif type(item) is slice:
+            if item.indices(x._array.shape[dim]) != (0, x._array.shape[dim], 1):
+                return "CopySlices"
+        else:
+            advanced = True
+        dim += count
+    if advanced:
+        return None
+    if not isinstance(value, Tensor) or value._array.ndim == 0:
+        return "FillBackward3"
+    return "CopyBackwards"
+
+
+def _is_index_put(key: IndexKey, value: Tensor) -> bool:
+    """Whether PyTorch writes `x[key] = value` with index_put (a key with a tensor or list
+    index), not with copy_ or masked_fill (a lone mask and a one-element value)."""
+    items = key if type(key) is tuple else (key,)
+    advanced = [item for item in items if isinstance(item, (Tensor, list)) or is_array(item)]
+    if not advanced:
+        return False
+    lone_mask = len(items) == 1 and isinstance(key, Tensor) and key._array.dtype.kind == "b"
+    return not (lone_mask and value._array.size == 1)
+
+
+def _dims_consumed(item: Any) -> int:
+    if item is None or item is Ellipsis or type(item) is bool:
+        return 0
+    if isinstance(item, Tensor) and item._array.dtype.kind == "b":
+        return item._array.ndim
+    return 1
+
+
+def _put(x: Tensor, key: IndexKey, value: Tensor | Number) -> Tensor:
+    """`x[key] = value` as a function, its node named as PyTorch's (_setitem_node_name),
+    refusing what PyTorch refuses: a number x's dtype cannot hold (-3.0 into uint8), and,
+    through a tensor or list index, a tensor value of another dtype (only a one-element
+    value through a lone mask is cast, as masked_fill)."""
+    if isinstance(value, Tensor):
+        if value._array.dtype != x._array.dtype and _is_index_put(key, value):
+            raise DTypeError(
+                "Index put requires the source and destination dtypes match, got "
+                f"{x.dtype.name} for the destination and {value.dtype.name} for the source."
+            )
+    else:
+        value = creation.checked_fill("index_put_", value, x.dtype)
+    result = indexing.index_put(x, key, value)
+    name = _setitem_node_name(x, key, value) if result._node is not None else None
+    return result if name is None else named(result, name)
+
+
 def _inplace_method(name: str, function: Callable) -> Callable:
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         return self._inplace(name, function, *args, **kwargs)
@@ -1273,6 +1374,11 @@ _ELEMENTWISE_INPLACE = (
     "not_equal conj_physical gcd lcm nextafter"
 ).split()
 
+# Of those, the comparisons: written in place they stay in the graph (x.lt_(y) is LtBackward0).
+_COMPARISONS = frozenset(
+    "eq ne lt le gt ge greater greater_equal less less_equal not_equal".split()
+)
+
 
 def attach_methods() -> None:
     """Copy the table's methods and properties onto Tensor, then add the `name_` in-place
@@ -1282,7 +1388,10 @@ def attach_methods() -> None:
         if callable(value) or isinstance(value, property):
             setattr(Tensor, name, value)
     for name in _ELEMENTWISE_INPLACE:
-        setattr(Tensor, name + "_", _inplace_method(name + "_", getattr(Tensor, name)))
+        function = getattr(Tensor, name)
+        if name in _COMPARISONS:
+            function = elementwise.inplace_comparison(name)
+        setattr(Tensor, name + "_", _inplace_method(name + "_", function))
 
 
 attach_methods()

@@ -285,6 +285,8 @@ def check_overlap(view: Tensor, op_name: str, recording: bool) -> None:
     array = view._array
     if type(array) is not view._backend.array_type:  # vmap's per-example view: no strides
         return
+    if array.size == 0:  # no element to share a location (NumPy may give it 0 strides)
+        return
     dims = sorted(
         (abs(stride), size) for size, stride in zip(array.shape, array.strides) if size > 1
     )

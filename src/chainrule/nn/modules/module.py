@@ -659,8 +659,12 @@ class Module:
                     f"dtype={dtype}"
                 )
 
+        memory_format = kwargs.get("memory_format")
+
         def convert(tensor: Tensor) -> Tensor:
             target = dtype if tensor.is_floating_point() else None
+            if memory_format is not None and tensor.dim() in (4, 5):  # PyTorch's 4-D and 5-D
+                return tensor.to(device=device, dtype=target, memory_format=memory_format)
             return tensor.to(device=device, dtype=target)
 
         return self._apply(convert)
