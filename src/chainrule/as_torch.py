@@ -139,6 +139,7 @@ ALIASES = {
     "torch.utils.data.distributed": "chainrule.data.distributed",
     "torch.utils.data.sampler": "chainrule.data.sampler",
     "torch.utils.hooks": "chainrule.utils.hooks",
+    "torch.utils._pytree": "chainrule.utils._pytree",
     "torch.version": "chainrule.version",
 }
 
