@@ -106,6 +106,7 @@ ALIASES = {
     "torch.nn.utils.convert_parameters": "chainrule.nn.utils.convert_parameters",
     "torch.nn.utils.parametrizations": "chainrule.nn.utils.parametrizations",
     "torch.nn.utils.parametrize": "chainrule.nn.utils.parametrize",
+    "torch.nn.utils.prune": "chainrule.nn.utils.prune",
     "torch.nn.utils.rnn": "chainrule.nn.utils.rnn",
     "torch.nn.utils.stateless": "chainrule.nn.utils.stateless",
     "torch.nn.utils.weight_norm": "chainrule.nn.utils.weight_norm",
