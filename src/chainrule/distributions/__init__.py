@@ -21,6 +21,8 @@ from chainrule.distributions.continuous import (
     Normal,
     Uniform,
 )
+from chainrule.distributions.counts import Binomial, Geometric, Multinomial, NegativeBinomial
+from chainrule.distributions.derived import Chi2, Pareto, StudentT, Weibull
 from chainrule.distributions.discrete import Bernoulli, Categorical, OneHotCategorical, Poisson
 from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.gamma import Beta, Dirichlet, Gamma
@@ -33,14 +35,19 @@ from chainrule.distributions.transformed import TransformedDistribution
 __all__ = [
     "Bernoulli",
     "Beta",
+    "Binomial",
+    "Chi2",
     "Categorical",
     "Cauchy",
     "Dirichlet",
+    "Geometric",
     "Gamma",
     "Gumbel",
     "HalfNormal",
     "Independent",
     "MixtureSameFamily",
+    "Multinomial",
+    "NegativeBinomial",
     "OneHotCategorical",
     "Distribution",
     "Exponential",
@@ -48,9 +55,12 @@ __all__ = [
     "LogNormal",
     "MultivariateNormal",
     "Normal",
+    "Pareto",
     "Poisson",
+    "StudentT",
     "TransformedDistribution",
     "Uniform",
+    "Weibull",
     "constraints",
     "kl_divergence",
     "register_kl",

@@ -8,14 +8,25 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule._tensor import Tensor
-from chainrule.distributions.continuous import Exponential, Laplace, LogNormal, Normal, Uniform
-from chainrule.distributions.discrete import Bernoulli, Categorical, OneHotCategorical
+from chainrule.distributions.continuous import (
+    Cauchy,
+    Exponential,
+    Gumbel,
+    HalfNormal,
+    Laplace,
+    LogNormal,
+    Normal,
+    Uniform,
+)
+from chainrule.distributions.counts import Binomial, Geometric
+from chainrule.distributions.derived import Pareto
+from chainrule.distributions.discrete import Bernoulli, Categorical, OneHotCategorical, Poisson
 from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.gamma import Beta, Dirichlet, Gamma
 from chainrule.distributions.independent import Independent, _sum_rightmost
 from chainrule.distributions.multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from chainrule.ops.activation import softplus
-from chainrule.ops.elementwise import abs, exp, log, where  # noqa: A004
+from chainrule.ops.elementwise import abs, exp, log, log1p, where  # noqa: A004
 from chainrule.ops.linalg import diagonal, solve_triangular
 from chainrule.ops.shape import broadcast_shapes
 from chainrule.ops.special import digamma, lgamma
@@ -182,6 +193,61 @@ def _kl_laplace_laplace(p: Laplace, q: Laplace) -> Tensor:
     t2 = loc_abs_diff / q.scale
     t3 = scale_ratio * exp(-loc_abs_diff / p.scale)
     return t1 + t2 + t3 - 1
+
+
+@register_kl(Binomial, Binomial)
+def _kl_binomial_binomial(p: Binomial, q: Binomial) -> Tensor:
+    if bool((p.total_count < q.total_count).any()):
+        raise NotImplementedError(
+            "KL between Binomials where q.total_count > p.total_count is not implemented"
+        )
+    kl = p.total_count * (p.probs * (p.logits - q.logits) + log1p(-p.probs) - log1p(-q.probs))
+    return where(p.total_count > q.total_count, _INF, kl)
+
+
+@register_kl(Geometric, Geometric)
+def _kl_geometric_geometric(p: Geometric, q: Geometric) -> Tensor:
+    return -p.entropy() - log1p(-q.probs) / p.probs - q.logits
+
+
+@register_kl(Poisson, Poisson)
+def _kl_poisson_poisson(p: Poisson, q: Poisson) -> Tensor:
+    return p.rate * (log(p.rate) - log(q.rate)) - (p.rate - q.rate)
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto_pareto(p: Pareto, q: Pareto) -> Tensor:
+    scale_ratio = p.scale / q.scale
+    alpha_ratio = q.alpha / p.alpha
+    result = q.alpha * log(scale_ratio) - log(alpha_ratio) + alpha_ratio - 1
+    return where(p.scale < q.scale, _INF, result)  # q has no mass on [p.scale, q.scale)
+
+
+@register_kl(HalfNormal, HalfNormal)
+def _kl_halfnormal_halfnormal(p: HalfNormal, q: HalfNormal) -> Tensor:
+    var_ratio = (p.scale / q.scale).pow(2)
+    return 0.5 * (var_ratio - 1 - log(var_ratio))  # KL of the Normals they fold
+
+
+_EULER_GAMMA = 0.57721566490153286060
+
+
+@register_kl(Gumbel, Gumbel)
+def _kl_gumbel_gumbel(p: Gumbel, q: Gumbel) -> Tensor:
+    ct1 = p.scale / q.scale
+    ct2 = q.loc / q.scale
+    ct3 = p.loc / q.scale
+    t1 = -log(ct1) - ct2 + ct3
+    t2 = ct1 * _EULER_GAMMA
+    t3 = exp(ct2 + lgamma(1 + ct1) - ct3)
+    return t1 + t2 + t3 - (1 + _EULER_GAMMA)
+
+
+@register_kl(Cauchy, Cauchy)
+def _kl_cauchy_cauchy(p: Cauchy, q: Cauchy) -> Tensor:
+    t1 = log((p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2))
+    t2 = log(4 * p.scale * q.scale)
+    return t1 - t2
 
 
 @register_kl(MultivariateNormal, MultivariateNormal)
