@@ -2,6 +2,8 @@
 weights pruned the same way under both libraries give identical masks, state_dict keys,
 outputs and gradients; ties among equal magnitudes fall where torch's topk puts them."""
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -210,3 +212,26 @@ def test_state_dict_of_a_pruned_module_loads_into_a_pruned_twin():
     target.load_state_dict(source.state_dict())
     target(chainrule.ones(1, 8))  # the pre-hook recomputes weight from the loaded tensors
     np.testing.assert_array_equal(target.weight.detach().numpy(), source.weight.detach().numpy())
+
+
+@pytest.mark.device
+def test_pruning_on_the_device_masks_as_on_the_cpu():
+    """'fake' (CuPy's behaviour on the CPU) unless CHAINRULE_TEST_DEVICE names another."""
+    device = chainrule.device(os.environ.get("CHAINRULE_TEST_DEVICE", "fake"))
+    layers = []
+    for where in ("cpu", device):
+        layer, _ = twin_linears(tied_weights(20))
+        layer = layer.to(where)
+        our_prune.l1_unstructured(layer, "weight", amount=0.4)
+        our_prune.ln_structured(layer, "weight", amount=1, n=2, dim=0)
+        parameters = [(layer, "weight"), (layer, "bias")]
+        our_prune.global_unstructured(parameters, our_prune.L1Unstructured, amount=5)
+        out = layer(chainrule.ones(2, 11, device=where))
+        out.sum().backward()
+        layers.append(layer)
+    on_cpu, on_device = layers
+    assert on_device.weight_mask.device == device
+    np.testing.assert_array_equal(on_device.weight_mask.cpu().numpy(), on_cpu.weight_mask.numpy())
+    np.testing.assert_allclose(
+        on_device.weight_orig.grad.cpu().numpy(), on_cpu.weight_orig.grad.numpy()
+    )
