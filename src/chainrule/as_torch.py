@@ -64,6 +64,26 @@ ALIASES = {
     "torch.distributions.constraints": "chainrule.distributions.constraints",
     "torch.distributions.kl": "chainrule.distributions.kl",
     "torch.distributions.transforms": "chainrule.distributions.transforms",
+    # PyTorch's one module per family; chainrule groups the families by kind.
+    **{
+        f"torch.distributions.{family}": f"chainrule.distributions.{ours}"
+        for ours, families in {
+            "continuous": (
+                "cauchy exponential gumbel half_normal laplace log_normal normal uniform"
+            ),
+            "counts": "binomial geometric multinomial negative_binomial",
+            "derived": "chi2 pareto studentT weibull",
+            "discrete": "bernoulli categorical one_hot_categorical poisson",
+            "distribution": "distribution",
+            "gamma": "beta dirichlet gamma",
+            "independent": "independent",
+            "mixture": "mixture_same_family",
+            "multivariate_normal": "multivariate_normal",
+            "relaxed": "relaxed_bernoulli relaxed_categorical",
+            "transformed": "transformed_distribution",
+        }.items()
+        for family in families.split()
+    },
     "torch.fft": "chainrule.fft",
     "torch.func": "chainrule.func",
     "torch.futures": "chainrule.futures",

@@ -23,13 +23,20 @@ from chainrule.distributions.continuous import (
 )
 from chainrule.distributions.counts import Binomial, Geometric, Multinomial, NegativeBinomial
 from chainrule.distributions.derived import Chi2, Pareto, StudentT, Weibull
-from chainrule.distributions.discrete import Bernoulli, Categorical, OneHotCategorical, Poisson
+from chainrule.distributions.discrete import (
+    Bernoulli,
+    Categorical,
+    OneHotCategorical,
+    OneHotCategoricalStraightThrough,
+    Poisson,
+)
 from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.gamma import Beta, Dirichlet, Gamma
 from chainrule.distributions.independent import Independent
 from chainrule.distributions.kl import kl_divergence, register_kl
 from chainrule.distributions.mixture import MixtureSameFamily
 from chainrule.distributions.multivariate_normal import MultivariateNormal
+from chainrule.distributions.relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
 from chainrule.distributions.transformed import TransformedDistribution
 
 __all__ = [
@@ -49,6 +56,7 @@ __all__ = [
     "Multinomial",
     "NegativeBinomial",
     "OneHotCategorical",
+    "OneHotCategoricalStraightThrough",
     "Distribution",
     "Exponential",
     "Laplace",
@@ -57,6 +65,8 @@ __all__ = [
     "Normal",
     "Pareto",
     "Poisson",
+    "RelaxedBernoulli",
+    "RelaxedOneHotCategorical",
     "StudentT",
     "TransformedDistribution",
     "Uniform",
