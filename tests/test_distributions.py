@@ -177,6 +177,24 @@ CASES.update(
         ),
     }
 )
+CASES["lowrank_mvn"] = (
+    "LowRankMultivariateNormal",
+    {
+        "loc": RNG.normal(size=(2, 3)),
+        "cov_factor": RNG.normal(size=(3, 2)),
+        "cov_diag": RNG.uniform(0.5, 2, (2, 3)),
+    },
+    RNG.normal(size=(5, 2, 3)),
+)
+CASES["lowrank_mvn_batched_factor"] = (
+    "LowRankMultivariateNormal",
+    {
+        "loc": RNG.normal(size=(3,)),
+        "cov_factor": RNG.normal(size=(2, 3, 1)),
+        "cov_diag": RNG.uniform(0.5, 2, (3,)),
+    },
+    RNG.normal(size=(5, 2, 3)),
+)
 # cdf and icdf where torch.distributions defines them (its Gamma has cdf only).
 CDF = {"normal", "lognormal", "uniform", "exponential", "laplace", "gamma", "halfnormal", "gumbel"}
 ICDF = {"normal", "lognormal", "uniform", "exponential", "laplace", "halfnormal", "gumbel"}
@@ -415,6 +433,10 @@ KL_PAIRS = [
     ("gumbel", "gumbel"),
     ("chi2", "chi2"),  # Gamma's closed form, by the class hierarchy
     ("chi2", "gamma"),
+    ("lowrank_mvn", "lowrank_mvn"),
+    ("mvn_covariance", "lowrank_mvn"),
+    ("lowrank_mvn_batched_factor", "mvn_scale_tril"),
+    ("lowrank_mvn_batched_factor", "lowrank_mvn"),
 ]
 
 
@@ -423,7 +445,9 @@ def _other(case, library):
     family, params, _ = CASES[case]
     shifted = {}
     for name, value in params.items():
-        if name in ("covariance_matrix", "precision_matrix"):
+        if name == "cov_factor":
+            shifted[name] = value * 0.7 + 0.1
+        elif name in ("covariance_matrix", "precision_matrix"):
             shifted[name] = value + np.eye(value.shape[-1])
         elif name == "scale_tril":
             shifted[name] = value * 1.3
@@ -1051,3 +1075,40 @@ def test_straight_through_one_hot_samples_take_the_gradient_of_probs_as_torch():
         (x * library.tensor(weights)).sum().backward()
         grads.append(leaf.grad.numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12)
+
+
+def test_cauchy_kl_and_its_gradients_match_torch():
+    params = [
+        RNG.normal(size=3),
+        RNG.uniform(0.5, 2, 3),
+        RNG.normal(size=3),
+        RNG.uniform(0.5, 2, 3),
+    ]
+    results = []
+    for library, module in ((chainrule, D), (torch, TD)):
+        leaves = [library.tensor(v, requires_grad=True) for v in params]
+        kl = module.kl_divergence(module.Cauchy(*leaves[:2]), module.Cauchy(*leaves[2:]))
+        grads = (torch.autograd.grad if library is torch else chainrule.autograd.grad)(
+            kl.sum(), leaves
+        )
+        results.append([kl.detach().numpy()] + [g.numpy() for g in grads])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10)
+
+
+def test_low_rank_kl_to_a_dense_normal_with_only_the_diagonal_batched():
+    """PyTorch's closed form fails on this one (its batch shape leaves out cov_diag's); here
+    it equals the dense MultivariateNormal's KL of the same covariance."""
+    p = D.LowRankMultivariateNormal(
+        chainrule.zeros(2, 3, dtype=chainrule.float64),
+        chainrule.tensor(RNG.normal(size=(3, 2))),
+        chainrule.tensor(RNG.uniform(0.5, 2, (2, 3))),
+    )
+    q = D.MultivariateNormal(
+        chainrule.ones(3, dtype=chainrule.float64),
+        scale_tril=2 * chainrule.eye(3, dtype=chainrule.float64),
+    )
+    dense = D.MultivariateNormal(p.loc, covariance_matrix=p.covariance_matrix)
+    np.testing.assert_allclose(
+        D.kl_divergence(p, q).numpy(), D.kl_divergence(dense, q).numpy(), rtol=1e-10
+    )

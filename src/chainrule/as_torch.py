@@ -77,6 +77,7 @@ ALIASES = {
             "distribution": "distribution",
             "gamma": "beta dirichlet gamma",
             "independent": "independent",
+            "low_rank": "lowrank_multivariate_normal",
             "mixture": "mixture_same_family",
             "multivariate_normal": "multivariate_normal",
             "relaxed": "relaxed_bernoulli relaxed_categorical",

@@ -34,6 +34,7 @@ from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.gamma import Beta, Dirichlet, Gamma
 from chainrule.distributions.independent import Independent
 from chainrule.distributions.kl import kl_divergence, register_kl
+from chainrule.distributions.low_rank import LowRankMultivariateNormal
 from chainrule.distributions.mixture import MixtureSameFamily
 from chainrule.distributions.multivariate_normal import MultivariateNormal
 from chainrule.distributions.relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
@@ -61,6 +62,7 @@ __all__ = [
     "Exponential",
     "Laplace",
     "LogNormal",
+    "LowRankMultivariateNormal",
     "MultivariateNormal",
     "Normal",
     "Pareto",

@@ -24,10 +24,15 @@ from chainrule.distributions.discrete import Bernoulli, Categorical, OneHotCateg
 from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.gamma import Beta, Dirichlet, Gamma
 from chainrule.distributions.independent import Independent, _sum_rightmost
+from chainrule.distributions.low_rank import (
+    LowRankMultivariateNormal,
+    lowrank_logdet,
+    lowrank_mahalanobis,
+)
 from chainrule.distributions.multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from chainrule.ops.activation import softplus
 from chainrule.ops.elementwise import abs, exp, log, log1p, where  # noqa: A004
-from chainrule.ops.linalg import diagonal, solve_triangular
+from chainrule.ops.linalg import diag_embed, diagonal, solve_triangular
 from chainrule.ops.shape import broadcast_shapes
 from chainrule.ops.special import digamma, lgamma
 
@@ -269,6 +274,96 @@ def _kl_multivariatenormal_multivariatenormal(
     term2 = solved.pow(2).sum((-2, -1))  # trace(X X^T)
     term3 = _batch_mahalanobis(q_tril, q.loc - p.loc)
     return half_term1 + 0.5 * (term2 + term3 - n)
+
+
+def _batch_trace_xxt(x: Tensor) -> Tensor:
+    """trace(X X^T) for each matrix X of a batch: the sum of its squares."""
+    return x.pow(2).sum((-2, -1))
+
+
+def _woodbury_factor(q: LowRankMultivariateNormal) -> Tensor:
+    """A = L^-1 W^T D^-1 of q, so that q's precision is D^-1 - A^T A."""
+    wt_dinv = q._unbroadcasted_cov_factor.mT / q._unbroadcasted_cov_diag.unsqueeze(-2)
+    return solve_triangular(q._capacitance_tril, wt_dinv, upper=False)
+
+
+def _lowrank_log_det(d: LowRankMultivariateNormal) -> Tensor:
+    return lowrank_logdet(d._unbroadcasted_cov_diag, d._capacitance_tril)
+
+
+def _lowrank_distance(q: LowRankMultivariateNormal, x: Tensor) -> Tensor:
+    w, d = q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag
+    return lowrank_mahalanobis(w, d, x, q._capacitance_tril)
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+def _kl_lowrankmultivariatenormal_lowrankmultivariatenormal(
+    p: LowRankMultivariateNormal, q: LowRankMultivariateNormal
+) -> Tensor:
+    if p.event_shape != q.event_shape:
+        raise ValueError(
+            "KL-divergence between two Low Rank Multivariate Normals with different event "
+            "shapes cannot be computed"
+        )
+    term1 = _lowrank_log_det(q) - _lowrank_log_det(p)
+    term3 = _lowrank_distance(q, q.loc - p.loc)
+    # trace(q_cov^-1 p_cov), q_cov^-1 = q_D^-1 - A^T A and p_cov = p_W p_W^T + p_D
+    a = _woodbury_factor(q)
+    p_w, p_d, q_d = (
+        p._unbroadcasted_cov_factor,
+        p._unbroadcasted_cov_diag,
+        q._unbroadcasted_cov_diag,
+    )
+    term21 = (p_d / q_d).sum(-1)
+    term22 = _batch_trace_xxt(p_w * q_d.rsqrt().unsqueeze(-1))
+    term23 = _batch_trace_xxt(a * p_d.sqrt().unsqueeze(-2))
+    term24 = _batch_trace_xxt(a @ p_w)
+    term2 = term21 + term22 - term23 - term24
+    return 0.5 * (term1 + term2 + term3 - p.event_shape[0])
+
+
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _kl_multivariatenormal_lowrankmultivariatenormal(
+    p: MultivariateNormal, q: LowRankMultivariateNormal
+) -> Tensor:
+    if p.event_shape != q.event_shape:
+        raise ValueError(
+            "KL-divergence between two (Low Rank) Multivariate Normals with different event "
+            "shapes cannot be computed"
+        )
+    p_tril = p._unbroadcasted_scale_tril
+    term1 = _lowrank_log_det(q) - 2 * log(diagonal(p_tril, 0, -2, -1)).sum(-1)
+    term3 = _lowrank_distance(q, q.loc - p.loc)
+    # trace(q_cov^-1 p_cov), q_cov^-1 = q_D^-1 - A^T A and p_cov = p_L p_L^T
+    term21 = _batch_trace_xxt(p_tril * q._unbroadcasted_cov_diag.rsqrt().unsqueeze(-1))
+    term22 = _batch_trace_xxt(_woodbury_factor(q) @ p_tril)
+    return 0.5 * (term1 + term21 - term22 + term3 - p.event_shape[0])
+
+
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+def _kl_lowrankmultivariatenormal_multivariatenormal(
+    p: LowRankMultivariateNormal, q: MultivariateNormal
+) -> Tensor:
+    if p.event_shape != q.event_shape:
+        raise ValueError(
+            "KL-divergence between two (Low Rank) Multivariate Normals with different event "
+            "shapes cannot be computed"
+        )
+    q_tril = q._unbroadcasted_scale_tril
+    term1 = 2 * log(diagonal(q_tril, 0, -2, -1)).sum(-1) - _lowrank_log_det(p)
+    term3 = _batch_mahalanobis(q_tril, q.loc - p.loc)
+    # trace(q_cov^-1 p_cov) = |q_L^-1 p_W|^2 + |q_L^-1 p_D^1/2|^2. The batch shape takes in
+    # p_D's too: PyTorch's leaves it out and fails when only p_D is batched.
+    n = p.event_shape[0]
+    p_w = p._unbroadcasted_cov_factor
+    p_d_batch = p._unbroadcasted_cov_diag.shape[:-1]
+    batch = broadcast_shapes(q_tril.shape[:-2], p_w.shape[:-2], p_d_batch)
+    q_tril = q_tril.expand(batch + (n, n))
+    p_w = p_w.expand(batch + (n, p_w.shape[-1]))
+    p_d_sqrt = diag_embed(p._unbroadcasted_cov_diag.sqrt()).expand(batch + (n, n))
+    term21 = _batch_trace_xxt(solve_triangular(q_tril, p_w, upper=False))
+    term22 = _batch_trace_xxt(solve_triangular(q_tril, p_d_sqrt, upper=False))
+    return 0.5 * (term1 + term21 + term22 + term3 - n)
 
 
 @register_kl(Independent, Independent)
