@@ -154,6 +154,7 @@ ALIASES = {
     "torch.testing": "chainrule.testing",
     "torch.types": "chainrule.types",
     "torch.utils": "chainrule.utils",
+    "torch.utils.benchmark": "chainrule.utils.benchmark",
     "torch.utils.checkpoint": "chainrule.utils.checkpoint",
     "torch.utils.data": "chainrule.data",
     "torch.utils.data.dataloader": "chainrule.data.dataloader",
