@@ -195,6 +195,11 @@ CASES["lowrank_mvn_batched_factor"] = (
     },
     RNG.normal(size=(5, 2, 3)),
 )
+CASES["von_mises"] = (
+    "VonMises",
+    {"loc": RNG.uniform(-3, 3, (3,)), "concentration": np.array([0.5, 3.0, 20.0])},
+    RNG.uniform(-np.pi, np.pi, (4, 3)),
+)
 # cdf and icdf where torch.distributions defines them (its Gamma has cdf only).
 CDF = {"normal", "lognormal", "uniform", "exponential", "laplace", "gamma", "halfnormal", "gumbel"}
 ICDF = {"normal", "lognormal", "uniform", "exponential", "laplace", "halfnormal", "gumbel"}
@@ -331,6 +336,8 @@ SAMPLES = 40000
 def test_sample_moments_are_the_distributions(case):
     """Mean and variance over 40,000 draws (fixed seed) within 5 standard errors of the
     distribution's own (checked against torch above)."""
+    if CASES[case][0] == "VonMises":
+        pytest.skip("angles: test_von_mises_samples_have_its_circular_moments checks them")
     ours, _ = _make(case, chainrule)
     chainrule.manual_seed(0)
     draws = ours.sample((SAMPLES,)).double().numpy()
@@ -349,7 +356,7 @@ def test_sample_moments_are_the_distributions(case):
 
 DISCRETE = ("Bernoulli", "Categorical", "OneHotCategorical", "Poisson")
 DISCRETE += ("Binomial", "Geometric", "NegativeBinomial", "Multinomial")
-RSAMPLE_CASES = [c for c in CASES if CASES[c][0] not in DISCRETE]
+RSAMPLE_CASES = [c for c in CASES if CASES[c][0] not in DISCRETE + ("VonMises",)]
 
 
 @pytest.mark.parametrize("case", RSAMPLE_CASES)
@@ -1112,3 +1119,21 @@ def test_low_rank_kl_to_a_dense_normal_with_only_the_diagonal_batched():
     np.testing.assert_allclose(
         D.kl_divergence(p, q).numpy(), D.kl_divergence(dense, q).numpy(), rtol=1e-10
     )
+
+
+def test_von_mises_samples_have_its_circular_moments():
+    """E[cos(x - loc)] = I1/I0 = 1 - variance and E[sin(x - loc)] = 0, within 5 standard
+    errors over 40,000 draws (float64 draws, as PyTorch's sampler), all in [-pi, pi)."""
+    loc = chainrule.tensor([2.5, -1.0, 0.0], dtype=chainrule.float64)
+    concentration = chainrule.tensor([0.3, 2.0, 40.0], dtype=chainrule.float64)
+    d = D.VonMises(loc, concentration)
+    chainrule.manual_seed(9)
+    draws = d.sample((SAMPLES,))
+    assert draws.dtype == chainrule.float64
+    assert bool(((draws >= -math.pi) & (draws < math.pi)).all())
+    cosines = (draws - loc).cos().numpy()
+    sines = (draws - loc).sin().numpy()
+    error = 5 / math.sqrt(SAMPLES)
+    expected = 1 - d.variance.numpy()
+    assert np.all(np.abs(cosines.mean(0) - expected) < error * cosines.std(0) + 1e-12)
+    assert np.all(np.abs(sines.mean(0)) < error * sines.std(0) + 1e-12)

@@ -82,6 +82,7 @@ ALIASES = {
             "multivariate_normal": "multivariate_normal",
             "relaxed": "relaxed_bernoulli relaxed_categorical",
             "transformed": "transformed_distribution",
+            "von_mises": "von_mises",
         }.items()
         for family in families.split()
     },

@@ -39,6 +39,7 @@ from chainrule.distributions.mixture import MixtureSameFamily
 from chainrule.distributions.multivariate_normal import MultivariateNormal
 from chainrule.distributions.relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
 from chainrule.distributions.transformed import TransformedDistribution
+from chainrule.distributions.von_mises import VonMises
 
 __all__ = [
     "Bernoulli",
@@ -72,6 +73,7 @@ __all__ = [
     "StudentT",
     "TransformedDistribution",
     "Uniform",
+    "VonMises",
     "Weibull",
     "constraints",
     "kl_divergence",
