@@ -181,3 +181,75 @@ def test_func_transforms_keep_none_as_an_empty_node():
     assert ours.tree_flatten([1, None])[0] == [1, None]
     leaves, spec = func_pytree.tree_flatten({"a": None, "b": 2})
     assert func_pytree.tree_unflatten([5], spec) == {"a": None, "b": 5}
+
+
+def test_key_paths_name_each_leaf_as_torch():
+    tree = {"a": [1, (2, None)], "n": Point(3, [4]), "d": collections.deque([5]), "o": 6}
+    ours_flat, our_spec = ours.tree_flatten_with_path(tree)
+    theirs_flat, their_spec = theirs.tree_flatten_with_path(tree)
+    assert repr(our_spec) == repr(their_spec)
+    assert [(ours.keystr(p), leaf) for p, leaf in ours_flat] == [
+        (theirs.keystr(p), leaf) for p, leaf in theirs_flat
+    ]
+    assert [tuple(map(repr, p)) for p, _ in ours_flat] == [
+        tuple(map(repr, p)) for p, _ in theirs_flat
+    ]
+    for path, leaf in ours_flat:
+        assert ours.key_get(tree, path) is leaf
+    assert ours.tree_leaves_with_path(tree) == ours_flat
+
+    def describe(path, leaf, other):
+        return f"{ours.keystr(path)}={leaf}/{other}"
+
+    def describe_theirs(path, leaf, other):
+        return f"{theirs.keystr(path)}={leaf}/{other}"
+
+    doubled = theirs.tree_map(lambda v: None if v is None else 2 * v, tree)
+    assert ours.tree_map_with_path(describe, tree, doubled) == theirs.tree_map_with_path(
+        describe_theirs, tree, doubled
+    )
+
+
+def test_a_type_without_keys_cannot_be_flattened_with_paths():
+    class Pair:
+        def __init__(self, a, b):
+            self.a, self.b = a, b
+
+    ours.register_pytree_node(Pair, lambda p: ([p.a, p.b], None), lambda v, c: Pair(*v))
+    try:
+        with pytest.raises(ValueError, match="Did not find a flatten_with_keys_fn"):
+            ours.tree_flatten_with_path([Pair(1, 2)])
+    finally:
+        del ours.SUPPORTED_NODES[Pair]
+
+
+def test_register_dataclass_flattens_its_fields_and_keeps_none_out_as_torch():
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Batch:
+        x: object
+        y: object = None
+        z: object = dataclasses.field(default=0, init=False)
+
+    for library in (ours, theirs):
+        library.register_dataclass(Batch)
+    try:
+        for value in (Batch([1, 2], 3), Batch((4,), None)):
+            our_leaves, our_spec = ours.tree_flatten(value)
+            their_leaves, their_spec = theirs.tree_flatten(value)
+            assert our_leaves == their_leaves
+            assert our_spec.context == their_spec.context
+            assert ours.tree_unflatten(our_leaves, our_spec) == value
+            paths, spec = ours.tree_flatten_with_path(value)
+            assert [ours.keystr(p) for p, _ in paths] == [
+                theirs.keystr(p) for p, _ in theirs.tree_flatten_with_path(value)[0]
+            ]
+            assert ours.tree_unflatten([leaf for _, leaf in paths], spec) == value
+        with pytest.raises(ValueError, match="Missing fields in `field_names`"):
+            ours.register_dataclass(Batch, field_names=["x"])
+        with pytest.raises(ValueError, match="field_names must be specified"):
+            ours.register_dataclass(dict)
+    finally:
+        del ours.SUPPORTED_NODES[Batch]
+        theirs._deregister_pytree_node(Batch)

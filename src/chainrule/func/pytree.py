@@ -14,8 +14,48 @@ the same structure from new leaves. Both walk with explicit stacks (no recursion
 from __future__ import annotations
 
 import collections
+import dataclasses
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
+
+
+@dataclasses.dataclass(frozen=True)
+class SequenceKey:
+    """The key of a list, tuple or deque child: its index (prints `[0]`)."""
+
+    idx: int
+
+    def __str__(self) -> str:
+        return f"[{self.idx!r}]"
+
+    def get(self, sequence: Any) -> Any:
+        return sequence[self.idx]
+
+
+@dataclasses.dataclass(frozen=True)
+class MappingKey:
+    """The key of a dict child (prints `['name']`)."""
+
+    key: Any
+
+    def __str__(self) -> str:
+        return f"[{self.key!r}]"
+
+    def get(self, mapping: Any) -> Any:
+        return mapping[self.key]
+
+
+@dataclasses.dataclass(frozen=True)
+class GetAttrKey:
+    """The key of a namedtuple or dataclass child: its attribute (prints `.name`)."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return f".{self.name}"
+
+    def get(self, obj: Any) -> Any:
+        return getattr(obj, self.name)
 
 
 class NodeDef(NamedTuple):
@@ -91,31 +131,81 @@ def _defaultdict_unflatten(values: Iterable, context: Any) -> collections.defaul
     return collections.defaultdict(default_factory, zip(keys, values))
 
 
+def _keyed(
+    flatten: Callable[[Any], tuple[list, Any]], key: Callable[[Any, Any, int], Any]
+) -> Callable[[Any], tuple[list, Any]]:
+    """A flatten_with_keys_fn: `flatten`'s children, each paired with key(value, context, i)."""
+
+    def flatten_with_keys(value: Any) -> tuple[list, Any]:
+        children, context = flatten(value)
+        return [(key(value, context, i), child) for i, child in enumerate(children)], context
+
+    return flatten_with_keys
+
+
+def _index_key(value: Any, context: Any, i: int) -> SequenceKey:
+    return SequenceKey(i)
+
+
+def _dict_key(value: Any, context: Any, i: int) -> MappingKey:
+    keys = context[1] if isinstance(value, collections.defaultdict) else context
+    return MappingKey(keys[i])
+
+
+def _field_key(value: Any, context: Any, i: int) -> GetAttrKey:
+    return GetAttrKey(value._fields[i])
+
+
 for _node in (
-    NodeDef(tuple, _tuple_flatten, lambda values, context: tuple(values)),
-    NodeDef(list, _list_flatten, lambda values, context: list(values)),
-    NodeDef(dict, _dict_flatten, lambda values, context: dict(zip(context, values))),
+    NodeDef(
+        tuple,
+        _tuple_flatten,
+        lambda values, context: tuple(values),
+        _keyed(_tuple_flatten, _index_key),
+    ),
+    NodeDef(
+        list,
+        _list_flatten,
+        lambda values, context: list(values),
+        _keyed(_list_flatten, _index_key),
+    ),
+    NodeDef(
+        dict,
+        _dict_flatten,
+        lambda values, context: dict(zip(context, values)),
+        _keyed(_dict_flatten, _dict_key),
+    ),
     NodeDef(
         collections.namedtuple,
         _namedtuple_flatten,
         lambda values, context: context(*values),
+        _keyed(_namedtuple_flatten, _field_key),
     ),
     NodeDef(
         collections.OrderedDict,
         _dict_flatten,
         lambda values, context: collections.OrderedDict(zip(context, values)),
+        _keyed(_dict_flatten, _dict_key),
     ),
-    NodeDef(collections.defaultdict, _defaultdict_flatten, _defaultdict_unflatten),
+    NodeDef(
+        collections.defaultdict,
+        _defaultdict_flatten,
+        _defaultdict_unflatten,
+        _keyed(_defaultdict_flatten, _dict_key),
+    ),
     NodeDef(
         collections.deque,
         _deque_flatten,
         lambda values, context: collections.deque(values, maxlen=context),
+        _keyed(_deque_flatten, _index_key),
     ),
 ):
     SUPPORTED_NODES[_node.type] = _node
 
 # The func transforms' None: a node with no children (see the module docstring).
-_NONE_NODE = NodeDef(type(None), lambda value: ([], None), lambda values, context: None)
+_NONE_NODE = NodeDef(
+    type(None), lambda value: ([], None), lambda values, context: None, lambda value: ([], None)
+)
 
 
 def is_namedtuple_class(cls: type) -> bool:
@@ -279,7 +369,10 @@ def _children_like(spec: TreeSpec, value: Any) -> list:
 
 
 def flatten_tree(
-    tree: Any, is_leaf: Callable[[Any], bool] | None = None, none_is_leaf: bool = True
+    tree: Any,
+    is_leaf: Callable[[Any], bool] | None = None,
+    none_is_leaf: bool = True,
+    with_paths: bool = False,
 ) -> tuple[list, TreeSpec]:
     """The leaves of `tree`, depth first, and its TreeSpec, walking with an explicit stack.
 
@@ -289,12 +382,14 @@ def flatten_tree(
             is a container.
         none_is_leaf (bool): PyTorch's pytree rule (True); False makes None an empty node, the
             func transforms' rule.
+        with_paths (bool): give each leaf as (key path, leaf), the path a tuple of keys
+            (SequenceKey, MappingKey, GetAttrKey) from the root.
     """
     leaves: list = []
     nodes: list = []  # in pre-order: None for a leaf, else (type, context, number of children)
-    stack = [tree]
+    stack: list = [((), tree)]
     while stack:
-        value = stack.pop()
+        path, value = stack.pop()
         if is_leaf is not None and is_leaf(value):
             node = None
         elif value is None:
@@ -302,10 +397,20 @@ def flatten_tree(
         else:
             node = SUPPORTED_NODES.get(node_type(value))
         if node is None:
-            leaves.append(value)
+            leaves.append((path, value) if with_paths else value)
             nodes.append(None)
             continue
-        children, context = node.flatten_fn(value)
+        if with_paths:
+            if node.flatten_with_keys_fn is None:
+                raise ValueError(
+                    f"Did not find a flatten_with_keys_fn for type: {node.type}. Please pass a "
+                    "flatten_with_keys_fn argument to register_pytree_node."
+                )
+            keyed, context = node.flatten_with_keys_fn(value)
+            children = [(path + (key,), child) for key, child in keyed]
+        else:
+            bare, context = node.flatten_fn(value)
+            children = [((), child) for child in bare]
         nodes.append((node.type, context, len(children)))
         stack.extend(reversed(children))
     # Backwards through the pre-order, each node's children's specs are on top of `built`,

@@ -14,6 +14,7 @@ func transforms take None as an empty node instead: see chainrule.func.pytree).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import types
 from collections.abc import Callable, Iterable, Iterator
@@ -22,8 +23,11 @@ from typing import Any
 from chainrule.func.pytree import (
     LEAF,
     SUPPORTED_NODES,
+    GetAttrKey,
     LeafSpec,
+    MappingKey,
     NodeDef,
+    SequenceKey,
     TreeSpec,
     flatten_tree,
     is_namedtuple_class,
@@ -37,7 +41,18 @@ from chainrule.func.pytree import (
 __all__ = [
     "PyTree",
     "Context",
+    "GetAttrKey",
+    "KeyEntry",
+    "KeyPath",
     "LeafSpec",
+    "MappingKey",
+    "SequenceKey",
+    "key_get",
+    "keystr",
+    "register_dataclass",
+    "tree_flatten_with_path",
+    "tree_leaves_with_path",
+    "tree_map_with_path",
     "NodeDef",
     "SUPPORTED_NODES",
     "TreeSpec",
@@ -69,6 +84,8 @@ __all__ = [
 PyTree = Any
 Context = Any
 PyTreeSpec = TreeSpec
+KeyEntry = Any  # SequenceKey, MappingKey, GetAttrKey or a registered type's own
+KeyPath = tuple
 
 # PyTorch's private spelling, still called by libraries written for torch < 2.2.
 _register_pytree_node = register_pytree_node
@@ -272,3 +289,125 @@ def treespec_dict(mapping: Any = (), /, **kwargs: TreeSpec) -> TreeSpec:
     """The spec of a dict whose values have the given specs."""
     entries = dict(mapping, **kwargs)
     return TreeSpec(dict, list(entries.keys()), list(entries.values()))
+
+
+def tree_flatten_with_path(
+    tree: PyTree, is_leaf: Callable[[PyTree], bool] | None = None
+) -> tuple[list[tuple[KeyPath, Any]], TreeSpec]:
+    """tree_flatten, each leaf paired with its key path from the root (a registered type
+    needs a flatten_with_keys_fn).
+
+    Example:
+        >>> from chainrule.utils._pytree import keystr, tree_flatten_with_path
+        >>> [(keystr(path), leaf) for path, leaf in tree_flatten_with_path({"a": [1, 2]})[0]]
+        [("['a'][0]", 1), ("['a'][1]", 2)]
+    """
+    return flatten_tree(tree, is_leaf=is_leaf, none_is_leaf=True, with_paths=True)
+
+
+def tree_leaves_with_path(
+    tree: PyTree, is_leaf: Callable[[PyTree], bool] | None = None
+) -> list[tuple[KeyPath, Any]]:
+    """The (key path, leaf) pairs of `tree`, depth first."""
+    return tree_flatten_with_path(tree, is_leaf=is_leaf)[0]
+
+
+def tree_map_with_path(
+    func: Callable[..., Any],
+    tree: PyTree,
+    *rests: PyTree,
+    is_leaf: Callable[[PyTree], bool] | None = None,
+) -> PyTree:
+    """tree_map whose function takes each leaf's key path first: func(path, leaf, *others)."""
+    path_leaves, treespec = tree_flatten_with_path(tree, is_leaf=is_leaf)
+    paths = [path for path, _ in path_leaves]
+    leaves = [leaf for _, leaf in path_leaves]
+    others = [treespec.flatten_up_to(rest) for rest in rests]
+    return treespec.unflatten(func(*args) for args in zip(paths, leaves, *others))
+
+
+def keystr(kp: KeyPath) -> str:
+    """A key path as text: `['a'][0].x`."""
+    return "".join(str(key) for key in kp)
+
+
+def key_get(obj: Any, kp: KeyPath) -> Any:
+    """The value at key path `kp` inside `obj`."""
+    for key in kp:
+        obj = key.get(obj)
+    return obj
+
+
+def register_dataclass(
+    cls: type,
+    *,
+    field_names: list[str] | None = None,
+    drop_field_names: list[str] | None = None,
+    serialized_type_name: str | None = None,
+) -> None:
+    """Make a dataclass (or a class built from keyword arguments `field_names`) a pytree
+    node whose children are those fields; a field holding None is kept out of the leaves and
+    rebuilt as None, as PyTorch's.
+
+    Example:
+        >>> import dataclasses
+        >>> from chainrule.utils._pytree import register_dataclass, tree_leaves
+        >>> @dataclasses.dataclass
+        ... class Batch:
+        ...     x: int
+        ...     y: int | None = None
+        >>> register_dataclass(Batch)
+        >>> tree_leaves(Batch(1, None)), tree_leaves(Batch(1, 2))
+        ([1], [1, 2])
+    """
+    drop_field_names = drop_field_names or []
+    if not dataclasses.is_dataclass(cls):
+        if field_names is None:
+            raise ValueError(
+                "field_names must be specified with a list of all fields used to initialize "
+                f"{cls}, as it is not a dataclass."
+            )
+    elif field_names is None:
+        field_names = [f.name for f in dataclasses.fields(cls) if f.init]
+    else:
+        init_fields = {f.name for f in dataclasses.fields(cls) if f.init}
+        init_fields.difference_update(drop_field_names)
+        if init_fields != set(field_names):
+            message = "field_names does not include all dataclass fields.\n"
+            if missing := init_fields - set(field_names):
+                message += (
+                    f"Missing fields in `field_names`: {missing}. If you want to include these "
+                    "fields in the pytree, please add them to `field_names`, otherwise please "
+                    "add them to `drop_field_names`.\n"
+                )
+            if unexpected := set(field_names) - init_fields:
+                message += (
+                    f"Unexpected fields in `field_names`: {unexpected}. Please remove these "
+                    "fields, or add them to `drop_field_names`.\n"
+                )
+            raise ValueError(message)
+    names = list(field_names)
+
+    def flatten(obj: Any) -> tuple[list, Context]:
+        present = [name for name in names if getattr(obj, name) is not None]
+        absent = [name for name in names if getattr(obj, name) is None]
+        return [getattr(obj, name) for name in present], [present, absent]
+
+    def unflatten(values: Iterable, context: Context) -> Any:
+        present, absent = context
+        return cls(**dict(zip(present, values, strict=True)), **dict.fromkeys(absent))
+
+    def flatten_with_keys(obj: Any) -> tuple[list, Context]:
+        # flatten's context, so a spec made with paths unflattens too (PyTorch's returns
+        # the present names alone, and builds its specs without paths)
+        children, context = flatten(obj)
+        keys = [GetAttrKey(name) for name in context[0]]
+        return list(zip(keys, children, strict=True)), context
+
+    register_pytree_node(
+        cls,
+        flatten,
+        unflatten,
+        serialized_type_name=serialized_type_name,
+        flatten_with_keys_fn=flatten_with_keys,
+    )
