@@ -646,6 +646,10 @@ def test_validation_can_be_turned_off_as_in_torch():
         "real_vector",
         "one_hot",
         "multinomial",
+        "square",
+        "symmetric",
+        "positive_semidefinite",
+        "corr_cholesky",
     ],
 )
 def test_constraints_check_and_repr_as_torch(name):
@@ -1137,3 +1141,20 @@ def test_von_mises_samples_have_its_circular_moments():
     expected = 1 - d.variance.numpy()
     assert np.all(np.abs(cosines.mean(0) - expected) < error * cosines.std(0) + 1e-12)
     assert np.all(np.abs(sines.mean(0)) < error * sines.std(0) + 1e-12)
+
+
+def test_cat_stack_and_mixture_constraints_check_as_torch():
+    value = np.array([[0.5, -1.0, 2.0], [0.2, 0.3, -0.1]])
+    for build in (
+        lambda c: c.cat([c.positive, c.real, c.unit_interval], dim=1),
+        lambda c: c.cat([c.positive, c.real], dim=-1, lengths=[1, 2]),
+        lambda c: c.stack([c.positive, c.unit_interval], dim=0),
+        lambda c: c.stack([c.real, c.positive, c.nonnegative], dim=-1),
+        lambda c: c.MixtureSameFamilyConstraint(c.positive),
+        lambda c: c.MixtureSameFamilyConstraint(c.simplex),
+    ):
+        ours, theirs = build(D.constraints), build(TD.constraints)
+        assert ours.event_dim == theirs.event_dim and ours.is_discrete == theirs.is_discrete
+        np.testing.assert_array_equal(
+            ours.check(chainrule.tensor(value)).numpy(), theirs.check(torch.tensor(value)).numpy()
+        )
