@@ -155,6 +155,7 @@ ALIASES = {
     "torch.testing": "chainrule.testing",
     "torch.types": "chainrule.types",
     "torch.utils": "chainrule.utils",
+    "torch.utils._pytree": "chainrule.utils._pytree",
     "torch.utils.benchmark": "chainrule.utils.benchmark",
     "torch.utils.checkpoint": "chainrule.utils.checkpoint",
     "torch.utils.data": "chainrule.data",
@@ -163,7 +164,6 @@ ALIASES = {
     "torch.utils.data.distributed": "chainrule.data.distributed",
     "torch.utils.data.sampler": "chainrule.data.sampler",
     "torch.utils.hooks": "chainrule.utils.hooks",
-    "torch.utils._pytree": "chainrule.utils._pytree",
     "torch.version": "chainrule.version",
 }
 
