@@ -426,7 +426,7 @@ def flatten_tree(
     return leaves, built[0]
 
 
-def tree_unflatten(leaves: Iterable[Any], spec: TreeSpec) -> Any:
+def tree_unflatten(leaves: Iterable[object], spec: TreeSpec) -> Any:
     """Rebuild a pytree with `spec`'s structure from `leaves` (in tree_flatten's order).
 
     Args:
