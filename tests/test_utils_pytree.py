@@ -253,3 +253,15 @@ def test_register_dataclass_flattens_its_fields_and_keeps_none_out_as_torch():
     finally:
         del ours.SUPPORTED_NODES[Batch]
         theirs._deregister_pytree_node(Batch)
+
+
+@pytest.mark.parametrize(
+    "tree",
+    [None, (), [], {}, (1,), Point(1, 2), [None], (None,), {"a": None}, 5, [[]], ([None],)],
+    ids=repr,
+)
+def test_both_rules_rebuild_trees_of_empty_nodes_exactly(tree):
+    """The one-level shortcut of unflatten must not take an empty child for a leaf."""
+    for module in (func_pytree, ours):
+        rebuilt = module.tree_unflatten(*module.tree_flatten(tree))
+        assert rebuilt == tree and type(rebuilt) is type(tree)

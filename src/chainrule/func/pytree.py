@@ -453,6 +453,10 @@ def tree_unflatten(leaves: Iterable[object], spec: TreeSpec) -> Any:
             f"treespec.unflatten(leaves): `leaves` has length {len(leaves)} but the spec refers "
             f"to a pytree that holds {spec.num_leaves} items ({spec})."
         )
+    if spec.is_leaf():
+        return leaves[0]
+    if spec.num_leaves == spec.num_children == spec.num_nodes - 1:  # one node of leaves
+        return tuple(leaves) if spec.type is tuple else _rebuild(spec, leaves)
     order: list[TreeSpec] = []  # pre-order
     stack = [spec]
     while stack:
@@ -466,9 +470,14 @@ def tree_unflatten(leaves: Iterable[object], spec: TreeSpec) -> Any:
             built.append(next(remaining))
             continue
         values = [built.pop() for _ in range(node.num_children)]
-        rebuild = _NONE_NODE if node.type is type(None) else SUPPORTED_NODES[node.type]
-        built.append(rebuild.unflatten_fn(values, node._context))
+        built.append(_rebuild(node, values))
     return built[0]
+
+
+def _rebuild(spec: TreeSpec, values: list) -> Any:
+    """The node `spec` describes, holding `values` as its children."""
+    node = _NONE_NODE if spec.type is type(None) else SUPPORTED_NODES[spec.type]
+    return node.unflatten_fn(values, spec._context)
 
 
 def tree_flatten(tree: Any) -> tuple[list, TreeSpec]:
@@ -498,8 +507,11 @@ def tree_flatten(tree: Any) -> tuple[list, TreeSpec]:
 
 
 def _is_node(value: Any) -> bool:
-    """Whether the func transforms take `value` as a node (None included)."""
-    return value is None or node_type(value) in SUPPORTED_NODES
+    """Whether the func transforms take `value` as a node (None included); the checks
+    cheapest first, as every transform call asks it of each argument."""
+    if value is None or type(value) in SUPPORTED_NODES:
+        return True
+    return isinstance(value, tuple) and hasattr(type(value), "_fields")  # a namedtuple
 
 
 def tree_map(function: Callable[[Any], Any], tree: Any) -> Any:
