@@ -129,3 +129,57 @@ def test_what_torch_refuses_is_refused_and_cpp_is_not_offered():
             library.Timer("pass").repeat()
     with pytest.raises(NotImplementedError, match="C\\+\\+ toolchain"):
         ours.Timer("int x = 1;", language="c++")
+
+
+def _measurements(library):
+    """Two labels; sub_labels by thread count and env; descriptions as columns; one noisy."""
+    rows = [
+        ("matmul", "small", "cpu", 1, None, 100, [2.1e-5, 2.2e-5, 2.0e-5, 2.15e-5]),
+        ("matmul", "small", "fused", 1, None, 100, [1.1e-5, 1.2e-5, 1.15e-5, 1.12e-5]),
+        ("matmul", "large", "cpu", 1, None, 10, [4.1e-3, 4.3e-3, 4.0e-3, 4.2e-3]),
+        ("matmul", "large", "fused", 4, None, 10, [1.0e-3, 3.0e-3, 1.1e-3, 2.9e-3]),
+        ("matmul", "small", "cpu", 4, None, 100, [9.0e-6, 9.1e-6, 9.2e-6, 9.05e-6]),
+        ("sum", "n=10", "cpu", 1, "env-a", 1000, [3.0e-4, 3.1e-4]),
+        ("sum", "n=10", "cpu", 1, "env-b", 1000, [6.0e-4, 6.2e-4]),
+        ("sum", "n=1000", "cuda", 1, "env-a", 1000, [2.0e-3, 2.1e-3]),
+    ]
+    return [
+        library.Measurement(
+            number,
+            times,
+            library.TaskSpec(
+                "f(x)",
+                "pass",
+                label=label,
+                sub_label=sub_label,
+                description=description,
+                num_threads=threads,
+                env=env,
+            ),
+        )
+        for label, sub_label, description, threads, env, number, times in rows
+    ]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [(), ("trim_significant_figures",), ("colorize",), ("highlight_warnings",), ("rowwise",)],
+)
+def test_compare_lays_out_the_tables_as_torch(options):
+    tables = []
+    for library in (ours, theirs):
+        compare = library.Compare(_measurements(library)[:-2])
+        compare.extend_results(_measurements(library)[-2:])
+        for option in options:
+            if option == "rowwise":
+                compare.colorize(rowwise=True)
+            else:
+                getattr(compare, option)()
+        tables.append(str(compare))
+    assert tables[0] == tables[1]
+    assert "Times are in" in tables[0]
+
+
+def test_compare_takes_only_measurements():
+    with pytest.raises(ValueError, match="Expected an instance of `Measurement`"):
+        ours.Compare([1.0])

@@ -4,7 +4,8 @@ A Timer times a statement (`timeit`: a fixed count of runs; `blocked_autorange`:
 runs sized so the timer's overhead is negligible, until `min_run_time` has passed;
 `adaptive_autorange`: until the spread is small) with the library's thread count set to
 `num_threads` meanwhile and any accelerator synchronised before each reading. The statement
-sees `torch` (chainrule) unless `globals` names it otherwise. Measurements print as PyTorch's.
+sees `torch` (chainrule) unless `globals` names it otherwise. Measurements print as PyTorch's,
+and `Compare` lays many out in PyTorch's tables.
 C++ statements and Callgrind counts are PyTorch's build tooling and are not offered.
 
 >>> from chainrule.utils.benchmark import Timer
@@ -30,6 +31,8 @@ import chainrule.accelerator as accelerator
 from chainrule.backend.runtime import get_num_threads, set_num_threads
 
 __all__ = [
+    "Colorize",
+    "Compare",
     "Language",
     "Measurement",
     "TaskSpec",
@@ -453,3 +456,303 @@ class Timer:
         raise NotImplementedError(
             "Timer.collect_callgrind: instruction counts need PyTorch's Valgrind bindings"
         )
+
+
+# ---- Compare: measurements side by side, as torch.utils.benchmark.Compare prints them --------
+
+_BEST = "\033[92m"
+_GOOD = "\033[34m"
+_BAD = "\033[2m\033[91m"
+_VERY_BAD = "\033[31m"
+_BOLD = "\033[1m"
+_TERMINATE = "\033[0m"
+
+
+class Colorize(enum.Enum):
+    """How Compare colours its cells: not at all, against the best of each column or row."""
+
+    NONE = "none"
+    COLUMNWISE = "columnwise"
+    ROWWISE = "rowwise"
+
+
+class _Column:
+    """One description's cells: a shared number format (digits the column's values need)."""
+
+    def __init__(
+        self,
+        grouped_results: list[tuple[Measurement | None, ...]],
+        time_scale: float,
+        trim_significant_figures: bool,
+        highlight_warnings: bool,
+    ) -> None:
+        self._grouped_results = grouped_results
+        flat = [m for group in grouped_results for m in group]
+        self._trim_significant_figures = trim_significant_figures
+        self._highlight_warnings = highlight_warnings and any(m.has_warnings for m in flat if m)
+        leading_digits = [math.ceil(math.log10(m.median / time_scale)) if m else None for m in flat]
+        unit_digits = max(d for d in leading_digits if d is not None)
+        if trim_significant_figures:
+            decimal_digits = min(
+                max(m.significant_figures - digits, 0)
+                for digits, m in zip(leading_digits, flat)
+                if m is not None and digits is not None
+            )
+        else:
+            decimal_digits = 1
+        length = unit_digits + decimal_digits + (1 if decimal_digits else 0)
+        warning_width = 7 if self._highlight_warnings else 0
+        self._template = f"{{:>{length}.{decimal_digits}f}}{{:>{warning_width}}}"
+
+    def get_results_for(self, group: int) -> tuple[Measurement | None, ...]:
+        return self._grouped_results[group]
+
+    def num_to_str(self, value: float | None, sigfigs: int, spread: float | None) -> str:
+        if value is None:
+            return " " * len(self.num_to_str(1, sigfigs, None))
+        if self._trim_significant_figures:
+            value = trim_sigfig(value, sigfigs)
+        warning = f" (! {spread * 100:.0f}%)" if self._highlight_warnings and spread else ""
+        return self._template.format(value, warning)
+
+
+class _Row:
+    """One (threads, env, sub_label) row of a table."""
+
+    def __init__(
+        self,
+        results: list[Measurement | None],
+        row_group: int,
+        render_env: bool,
+        env_str_len: int,
+        time_scale: float,
+        colorize: Colorize,
+        num_threads: int | None,
+    ) -> None:
+        self._results = results
+        self._row_group = row_group
+        self._render_env = render_env
+        self._env_str_len = env_str_len
+        self._time_scale = time_scale
+        self._colorize = colorize
+        self._columns: tuple[_Column, ...] = ()
+        self._num_threads = num_threads
+
+    def register_columns(self, columns: tuple[_Column, ...]) -> None:
+        self._columns = columns
+
+    def as_column_strings(self) -> list[str]:
+        present = [m for m in self._results if m is not None]
+        env = f"({present[0].env})" if self._render_env else ""
+        output = ["  " + env.ljust(self._env_str_len + 4) + present[0].as_row_name]
+        for m, column in zip(self._results, self._columns):
+            if m is None:
+                output.append(column.num_to_str(None, 1, None))
+            else:
+                spread = m.iqr / m.median if m.has_warnings else None
+                output.append(
+                    column.num_to_str(m.median / self._time_scale, m.significant_figures, spread)
+                )
+        return output
+
+    @staticmethod
+    def color_segment(segment: str, value: float, best_value: float) -> str:
+        if value <= best_value * 1.01 or value <= best_value + 100e-9:
+            return _BEST + _BOLD + segment + _TERMINATE * 2
+        if value <= best_value * 1.1:
+            return _GOOD + _BOLD + segment + _TERMINATE * 2
+        if value >= best_value * 5:
+            return _VERY_BAD + _BOLD + segment + _TERMINATE * 2
+        if value >= best_value * 2:
+            return _BAD + segment + _TERMINATE * 2
+        return segment
+
+    def row_separator(self, overall_width: int) -> list[str]:
+        if self._num_threads is None:
+            return []
+        return [f"{self._num_threads} threads: ".ljust(overall_width, "-")]
+
+    def finalize_column_strings(self, column_strings: list[str], widths: list[int]) -> list[str]:
+        best_values: list[float | None] = [-1 for _ in column_strings]
+        if self._colorize == Colorize.ROWWISE:
+            row_min = min(m.median for m in self._results if m is not None)
+            best_values = [row_min for _ in column_strings]
+        elif self._colorize == Colorize.COLUMNWISE:
+            best_values = []
+            for column in self._columns:
+                medians = [m.median for m in column.get_results_for(self._row_group) if m]
+                best_values.append(min(medians) if medians else None)
+        contents = [column_strings[0].ljust(widths[0])]
+        cells = zip(column_strings[1:], widths[1:], self._results, best_values)
+        for text, width, result, best_value in cells:
+            text = text.center(width)
+            if self._colorize != Colorize.NONE and result is not None and best_value is not None:
+                text = self.color_segment(text, result.median, best_value)
+            contents.append(text)
+        return contents
+
+
+class _Table:
+    """The measurements of one label: rows by (threads, env, sub_label), columns by
+    description."""
+
+    def __init__(
+        self,
+        results: list[Measurement],
+        colorize: Colorize,
+        trim_significant_figures: bool,
+        highlight_warnings: bool,
+    ) -> None:
+        if len({m.label for m in results}) != 1:
+            raise AssertionError("All results must share the same label")
+        self.results = results
+        self._colorize = colorize
+        self._trim_significant_figures = trim_significant_figures
+        self._highlight_warnings = highlight_warnings
+        self.label = results[0].label
+        self.time_unit, self.time_scale = select_unit(min(m.median for m in results))
+        self.row_keys = ordered_unique([self.row_fn(m) for m in results])
+        self.row_keys.sort(key=lambda key: key[:2])  # threads, env; stmt order kept
+        self.column_keys = ordered_unique([self.col_fn(m) for m in results])
+        self.rows, self.columns = self._populate_rows_and_columns()
+
+    @staticmethod
+    def row_fn(m: Measurement) -> tuple[int, str | None, str]:
+        return m.num_threads, m.env, m.as_row_name
+
+    @staticmethod
+    def col_fn(m: Measurement) -> str | None:
+        return m.description
+
+    def _populate_rows_and_columns(self) -> tuple[tuple[_Row, ...], tuple[_Column, ...]]:
+        ordered: list[list[Measurement | None]] = [
+            [None for _ in self.column_keys] for _ in self.row_keys
+        ]
+        row_position = {key: i for i, key in enumerate(self.row_keys)}
+        column_position = {key: i for i, key in enumerate(self.column_keys)}
+        for m in self.results:
+            ordered[row_position[self.row_fn(m)]][column_position[self.col_fn(m)]] = m
+        envs = {m.env for m in self.results}
+        render_env = len(envs) > 1
+        env_str_len = max(len(env) for env in envs) if render_env else 0
+        rows: list[_Row] = []
+        rows_by_group: list[list[list[Measurement | None]]] = []
+        prior_threads, prior_env, row_group = -1, "", -1
+        for (num_threads, env, _), row in zip(self.row_keys, ordered):
+            new_threads = num_threads != prior_threads
+            if new_threads:
+                prior_threads, prior_env = num_threads, ""
+                row_group += 1
+                rows_by_group.append([])
+            rows.append(
+                _Row(
+                    row,
+                    row_group,
+                    render_env and env != prior_env,
+                    env_str_len,
+                    self.time_scale,
+                    self._colorize,
+                    num_threads if new_threads else None,
+                )
+            )
+            rows_by_group[-1].append(row)
+            prior_env = env
+        columns = tuple(
+            _Column(
+                [tuple(row[i] for row in group) for group in rows_by_group],
+                self.time_scale,
+                self._trim_significant_figures,
+                self._highlight_warnings,
+            )
+            for i in range(len(self.column_keys))
+        )
+        for row in rows:
+            row.register_columns(columns)
+        return tuple(rows), columns
+
+    def render(self) -> str:
+        string_rows = [[""] + self.column_keys]
+        string_rows.extend(row.as_column_strings() for row in self.rows)
+        num_cols = max(len(r) for r in string_rows)
+        for string_row in string_rows:
+            string_row.extend("" for _ in range(num_cols - len(string_row)))
+        widths = [max(len(cell) for cell in column) for column in zip(*string_rows)]
+        header = "  |  ".join(cell.center(w) for cell, w in zip(string_rows[0], widths))
+        lines = [header]
+        overall_width = len(header)
+        for string_row, row in zip(string_rows[1:], self.rows):
+            lines.extend(row.row_separator(overall_width))
+            lines.append("  |  ".join(row.finalize_column_strings(string_row, widths)))
+        has_warnings = self._highlight_warnings and any(m.has_warnings for m in self.results)
+        title = (" " + (self.label or "") + " ").center(overall_width - 2, "-")
+        note = (
+            "(! XX%) Measurement has high variance, where XX is the IQR / median * 100.\n"
+            if has_warnings
+            else ""
+        )
+        body = "\n".join(lines)
+        unit = f"Times are in {unit_to_english(self.time_unit)}s ({self.time_unit})."
+        return f"[{title}]\n{body}\n\n{unit}\n{note}"
+
+
+class Compare:
+    """Measurements in tables, one per label: a row per sub_label (by thread count and env),
+    a column per description, as torch.utils.benchmark.Compare prints them.
+
+    Args:
+        results (list of Measurement): what to show; more can be added by `extend_results`.
+
+    Example:
+        >>> from chainrule.utils.benchmark import Compare, Measurement, TaskSpec
+        >>> spec = TaskSpec("f(x)", "pass", label="f", sub_label="small", description="cpu")
+        >>> print(Compare([Measurement(10, [2e-5, 3e-5], spec)]))
+        [------- f -------]
+                     |  cpu
+        1 threads: --------
+              small  |  2.5
+        <BLANKLINE>
+        Times are in microseconds (us).
+        <BLANKLINE>
+    """
+
+    def __init__(self, results: list[Measurement]) -> None:
+        self._results: list[Measurement] = []
+        self.extend_results(results)
+        self._trim_significant_figures = False
+        self._colorize = Colorize.NONE
+        self._highlight_warnings = False
+
+    def __str__(self) -> str:
+        return "\n".join(self._render())
+
+    def extend_results(self, results: list[Measurement]) -> None:
+        """Add measurements (of the same or new labels)."""
+        for m in results:
+            if not isinstance(m, Measurement):
+                raise ValueError(f"Expected an instance of `Measurement`, got {type(m)} instead.")
+        self._results.extend(results)
+
+    def trim_significant_figures(self) -> None:
+        """Print each time to the digits its spread supports."""
+        self._trim_significant_figures = True
+
+    def colorize(self, rowwise: bool = False) -> None:
+        """Colour cells against the best of their column (or row, with `rowwise`)."""
+        self._colorize = Colorize.ROWWISE if rowwise else Colorize.COLUMNWISE
+
+    def highlight_warnings(self) -> None:
+        """Mark cells whose measurements vary much (their IQR / median)."""
+        self._highlight_warnings = True
+
+    def print(self) -> None:
+        """print(str(self))."""
+        print(str(self))
+
+    def _render(self) -> list[str]:
+        groups: collections.defaultdict[str | None, list[Measurement]] = collections.defaultdict(
+            list
+        )
+        for m in Measurement.merge(self._results):
+            groups[m.label].append(m)
+        settings = (self._colorize, self._trim_significant_figures, self._highlight_warnings)
+        return [_Table(group, *settings).render() for group in groups.values()]
