@@ -104,7 +104,7 @@ class BasePruningMethod(ABC):
         else:
             default_mask = getattr(module, name + "_mask").detach().clone()
         try:
-            with no_grad():
+            with no_grad():  # the mask is data (a buffer), never a function of the weights
                 mask = method.compute_mask(importance_scores, default_mask=default_mask)
             module.register_buffer(name + "_mask", mask)
             setattr(module, name, method.apply_mask(module))
