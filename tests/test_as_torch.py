@@ -175,6 +175,25 @@ def test_every_alias_imports_and_holds_torchs_classes_there():
                 assert hasattr(module, name), f"{ours} lacks {name} ({torch_name} has it)"
 
 
+def test_each_torch_distributions_family_module_holds_its_names_here():
+    """`from torch.distributions.normal import Normal` and the like: every name in the
+    __all__ of PyTorch's module for a family (and of constraints and kl) is in chainrule's
+    module standing for it."""
+    import importlib
+
+    partial = {"transforms"}  # what chainrule has of them (not yet every transform)
+    families = [
+        name
+        for name in chainrule.as_torch.ALIASES
+        if name.startswith("torch.distributions.") and name.split(".")[-1] not in partial
+    ]
+    assert len(families) == 34  # the families, constraints and kl
+    for torch_name in families:
+        ours = importlib.import_module(chainrule.as_torch.ALIASES[torch_name])
+        missing = [n for n in importlib.import_module(torch_name).__all__ if not hasattr(ours, n)]
+        assert not missing, f"{ours.__name__} lacks {missing} ({torch_name} has them)"
+
+
 # ---- whole PyTorch programs, run by both libraries -----------------------------------------------
 
 PROGRAMS = sorted((Path(__file__).parent / "as_torch_programs").glob("*.py"))

@@ -64,6 +64,28 @@ ALIASES = {
     "torch.distributions.constraints": "chainrule.distributions.constraints",
     "torch.distributions.kl": "chainrule.distributions.kl",
     "torch.distributions.transforms": "chainrule.distributions.transforms",
+    # PyTorch's one module per family; chainrule groups the families by kind.
+    **{
+        f"torch.distributions.{family}": f"chainrule.distributions.{ours}"
+        for ours, families in {
+            "continuous": (
+                "cauchy exponential gumbel half_normal laplace log_normal normal uniform"
+            ),
+            "counts": "binomial geometric multinomial negative_binomial",
+            "derived": "chi2 pareto studentT weibull",
+            "discrete": "bernoulli categorical one_hot_categorical poisson",
+            "distribution": "distribution",
+            "gamma": "beta dirichlet gamma",
+            "independent": "independent",
+            "low_rank": "lowrank_multivariate_normal",
+            "mixture": "mixture_same_family",
+            "multivariate_normal": "multivariate_normal",
+            "relaxed": "relaxed_bernoulli relaxed_categorical",
+            "transformed": "transformed_distribution",
+            "von_mises": "von_mises",
+        }.items()
+        for family in families.split()
+    },
     "torch.fft": "chainrule.fft",
     "torch.func": "chainrule.func",
     "torch.futures": "chainrule.futures",
@@ -108,6 +130,7 @@ ALIASES = {
     "torch.nn.utils.init": "chainrule.nn.utils.init",
     "torch.nn.utils.parametrizations": "chainrule.nn.utils.parametrizations",
     "torch.nn.utils.parametrize": "chainrule.nn.utils.parametrize",
+    "torch.nn.utils.prune": "chainrule.nn.utils.prune",
     "torch.nn.utils.rnn": "chainrule.nn.utils.rnn",
     "torch.nn.utils.stateless": "chainrule.nn.utils.stateless",
     "torch.nn.utils.weight_norm": "chainrule.nn.utils.weight_norm",
@@ -134,6 +157,8 @@ ALIASES = {
     "torch.testing": "chainrule.testing",
     "torch.types": "chainrule.types",
     "torch.utils": "chainrule.utils",
+    "torch.utils._pytree": "chainrule.utils._pytree",
+    "torch.utils.benchmark": "chainrule.utils.benchmark",
     "torch.utils.checkpoint": "chainrule.utils.checkpoint",
     "torch.utils.data": "chainrule.data",
     "torch.utils.data.dataloader": "chainrule.data.dataloader",

@@ -21,36 +21,60 @@ from chainrule.distributions.continuous import (
     Normal,
     Uniform,
 )
-from chainrule.distributions.discrete import Bernoulli, Categorical, OneHotCategorical, Poisson
+from chainrule.distributions.counts import Binomial, Geometric, Multinomial, NegativeBinomial
+from chainrule.distributions.derived import Chi2, Pareto, StudentT, Weibull
+from chainrule.distributions.discrete import (
+    Bernoulli,
+    Categorical,
+    OneHotCategorical,
+    OneHotCategoricalStraightThrough,
+    Poisson,
+)
 from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.gamma import Beta, Dirichlet, Gamma
 from chainrule.distributions.independent import Independent
 from chainrule.distributions.kl import kl_divergence, register_kl
+from chainrule.distributions.low_rank import LowRankMultivariateNormal
 from chainrule.distributions.mixture import MixtureSameFamily
 from chainrule.distributions.multivariate_normal import MultivariateNormal
+from chainrule.distributions.relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
 from chainrule.distributions.transformed import TransformedDistribution
+from chainrule.distributions.von_mises import VonMises
 
 __all__ = [
     "Bernoulli",
     "Beta",
+    "Binomial",
+    "Chi2",
     "Categorical",
     "Cauchy",
     "Dirichlet",
+    "Geometric",
     "Gamma",
     "Gumbel",
     "HalfNormal",
     "Independent",
     "MixtureSameFamily",
+    "Multinomial",
+    "NegativeBinomial",
     "OneHotCategorical",
+    "OneHotCategoricalStraightThrough",
     "Distribution",
     "Exponential",
     "Laplace",
     "LogNormal",
+    "LowRankMultivariateNormal",
     "MultivariateNormal",
     "Normal",
+    "Pareto",
     "Poisson",
+    "RelaxedBernoulli",
+    "RelaxedOneHotCategorical",
+    "StudentT",
     "TransformedDistribution",
     "Uniform",
+    "VonMises",
+    "Weibull",
     "constraints",
     "kl_divergence",
     "register_kl",

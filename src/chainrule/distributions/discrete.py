@@ -1,7 +1,9 @@
-"""Discrete families: Bernoulli, Categorical, OneHotCategorical.
+"""Discrete families: Bernoulli, Categorical, OneHotCategorical (and its straight-through
+form), Poisson.
 
 Each takes `probs` or `logits` (exactly one) and derives the other lazily, as PyTorch; samples
-carry no gradient (there is no reparameterisation of a discrete draw).
+carry no gradient (there is no reparameterisation of a discrete draw), except the
+straight-through estimator's, which borrows the gradient of `probs`.
 """
 
 from __future__ import annotations
@@ -30,7 +32,13 @@ from chainrule.ops.embedding import one_hot
 from chainrule.ops.shape import broadcast_tensors
 from chainrule.ops.special import lgamma
 
-__all__ = ["Bernoulli", "Categorical", "OneHotCategorical", "Poisson"]
+__all__ = [
+    "Bernoulli",
+    "Categorical",
+    "OneHotCategorical",
+    "OneHotCategoricalStraightThrough",
+    "Poisson",
+]
 
 
 def _probs_or_logits(probs: Any, logits: Any) -> None:
@@ -353,6 +361,34 @@ class OneHotCategorical(Distribution):
         if expand:
             values = values.expand((n,) + self._batch_shape + (n,))
         return values
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """A OneHotCategorical whose `rsample` is the straight-through estimator: the one-hot
+    sample forward, the gradient of `probs` backward (sample + probs - probs.detach()).
+
+    Args:
+        probs (Tensor, optional): (*, K) non-negative weights, normalised to sum to 1.
+        logits (Tensor, optional): (*, K) unnormalised log-probabilities; give exactly one
+            of the two.
+        validate_args (bool, optional): check the parameters, and each value given to
+            `log_prob`, against their constraints (ValueError on a violation); None follows
+            `Distribution.set_default_validate_args` (on by default).
+
+    Example:
+        >>> import chainrule
+        >>> probs = chainrule.tensor([0.2, 0.8], requires_grad=True)
+        >>> x = chainrule.distributions.OneHotCategoricalStraightThrough(probs).rsample()
+        >>> x.requires_grad, float(x.sum())
+        (True, 1.0)
+    """
+
+    has_rsample = True
+
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs
+        return samples + (probs - probs.detach())
 
 
 class Poisson(Distribution):

@@ -8,15 +8,31 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule._tensor import Tensor
-from chainrule.distributions.continuous import Exponential, Laplace, LogNormal, Normal, Uniform
-from chainrule.distributions.discrete import Bernoulli, Categorical, OneHotCategorical
+from chainrule.distributions.continuous import (
+    Cauchy,
+    Exponential,
+    Gumbel,
+    HalfNormal,
+    Laplace,
+    LogNormal,
+    Normal,
+    Uniform,
+)
+from chainrule.distributions.counts import Binomial, Geometric
+from chainrule.distributions.derived import Pareto
+from chainrule.distributions.discrete import Bernoulli, Categorical, OneHotCategorical, Poisson
 from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.gamma import Beta, Dirichlet, Gamma
 from chainrule.distributions.independent import Independent, _sum_rightmost
+from chainrule.distributions.low_rank import (
+    LowRankMultivariateNormal,
+    lowrank_logdet,
+    lowrank_mahalanobis,
+)
 from chainrule.distributions.multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from chainrule.ops.activation import softplus
-from chainrule.ops.elementwise import abs, exp, log, where  # noqa: A004
-from chainrule.ops.linalg import diagonal, solve_triangular
+from chainrule.ops.elementwise import abs, exp, log, log1p, where  # noqa: A004
+from chainrule.ops.linalg import diag_embed, diagonal, solve_triangular
 from chainrule.ops.shape import broadcast_shapes
 from chainrule.ops.special import digamma, lgamma
 
@@ -184,6 +200,61 @@ def _kl_laplace_laplace(p: Laplace, q: Laplace) -> Tensor:
     return t1 + t2 + t3 - 1
 
 
+@register_kl(Binomial, Binomial)
+def _kl_binomial_binomial(p: Binomial, q: Binomial) -> Tensor:
+    if bool((p.total_count < q.total_count).any()):
+        raise NotImplementedError(
+            "KL between Binomials where q.total_count > p.total_count is not implemented"
+        )
+    kl = p.total_count * (p.probs * (p.logits - q.logits) + log1p(-p.probs) - log1p(-q.probs))
+    return where(p.total_count > q.total_count, _INF, kl)
+
+
+@register_kl(Geometric, Geometric)
+def _kl_geometric_geometric(p: Geometric, q: Geometric) -> Tensor:
+    return -p.entropy() - log1p(-q.probs) / p.probs - q.logits
+
+
+@register_kl(Poisson, Poisson)
+def _kl_poisson_poisson(p: Poisson, q: Poisson) -> Tensor:
+    return p.rate * (log(p.rate) - log(q.rate)) - (p.rate - q.rate)
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto_pareto(p: Pareto, q: Pareto) -> Tensor:
+    scale_ratio = p.scale / q.scale
+    alpha_ratio = q.alpha / p.alpha
+    result = q.alpha * log(scale_ratio) - log(alpha_ratio) + alpha_ratio - 1
+    return where(p.scale < q.scale, _INF, result)  # q has no mass on [p.scale, q.scale)
+
+
+@register_kl(HalfNormal, HalfNormal)
+def _kl_halfnormal_halfnormal(p: HalfNormal, q: HalfNormal) -> Tensor:
+    var_ratio = (p.scale / q.scale).pow(2)
+    return 0.5 * (var_ratio - 1 - log(var_ratio))  # KL of the Normals they fold
+
+
+_EULER_GAMMA = 0.57721566490153286060
+
+
+@register_kl(Gumbel, Gumbel)
+def _kl_gumbel_gumbel(p: Gumbel, q: Gumbel) -> Tensor:
+    ct1 = p.scale / q.scale
+    ct2 = q.loc / q.scale
+    ct3 = p.loc / q.scale
+    t1 = -log(ct1) - ct2 + ct3
+    t2 = ct1 * _EULER_GAMMA
+    t3 = exp(ct2 + lgamma(1 + ct1) - ct3)
+    return t1 + t2 + t3 - (1 + _EULER_GAMMA)
+
+
+@register_kl(Cauchy, Cauchy)
+def _kl_cauchy_cauchy(p: Cauchy, q: Cauchy) -> Tensor:
+    t1 = log((p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2))
+    t2 = log(4 * p.scale * q.scale)
+    return t1 - t2
+
+
 @register_kl(MultivariateNormal, MultivariateNormal)
 def _kl_multivariatenormal_multivariatenormal(
     p: MultivariateNormal, q: MultivariateNormal
@@ -203,6 +274,96 @@ def _kl_multivariatenormal_multivariatenormal(
     term2 = solved.pow(2).sum((-2, -1))  # trace(X X^T)
     term3 = _batch_mahalanobis(q_tril, q.loc - p.loc)
     return half_term1 + 0.5 * (term2 + term3 - n)
+
+
+def _batch_trace_xxt(x: Tensor) -> Tensor:
+    """trace(X X^T) for each matrix X of a batch: the sum of its squares."""
+    return x.pow(2).sum((-2, -1))
+
+
+def _woodbury_factor(q: LowRankMultivariateNormal) -> Tensor:
+    """A = L^-1 W^T D^-1 of q, so that q's precision is D^-1 - A^T A."""
+    wt_dinv = q._unbroadcasted_cov_factor.mT / q._unbroadcasted_cov_diag.unsqueeze(-2)
+    return solve_triangular(q._capacitance_tril, wt_dinv, upper=False)
+
+
+def _lowrank_log_det(d: LowRankMultivariateNormal) -> Tensor:
+    return lowrank_logdet(d._unbroadcasted_cov_diag, d._capacitance_tril)
+
+
+def _lowrank_distance(q: LowRankMultivariateNormal, x: Tensor) -> Tensor:
+    w, d = q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag
+    return lowrank_mahalanobis(w, d, x, q._capacitance_tril)
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+def _kl_lowrankmultivariatenormal_lowrankmultivariatenormal(
+    p: LowRankMultivariateNormal, q: LowRankMultivariateNormal
+) -> Tensor:
+    if p.event_shape != q.event_shape:
+        raise ValueError(
+            "KL-divergence between two Low Rank Multivariate Normals with different event "
+            "shapes cannot be computed"
+        )
+    term1 = _lowrank_log_det(q) - _lowrank_log_det(p)
+    term3 = _lowrank_distance(q, q.loc - p.loc)
+    # trace(q_cov^-1 p_cov), q_cov^-1 = q_D^-1 - A^T A and p_cov = p_W p_W^T + p_D
+    a = _woodbury_factor(q)
+    p_w, p_d, q_d = (
+        p._unbroadcasted_cov_factor,
+        p._unbroadcasted_cov_diag,
+        q._unbroadcasted_cov_diag,
+    )
+    term21 = (p_d / q_d).sum(-1)
+    term22 = _batch_trace_xxt(p_w * q_d.rsqrt().unsqueeze(-1))
+    term23 = _batch_trace_xxt(a * p_d.sqrt().unsqueeze(-2))
+    term24 = _batch_trace_xxt(a @ p_w)
+    term2 = term21 + term22 - term23 - term24
+    return 0.5 * (term1 + term2 + term3 - p.event_shape[0])
+
+
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _kl_multivariatenormal_lowrankmultivariatenormal(
+    p: MultivariateNormal, q: LowRankMultivariateNormal
+) -> Tensor:
+    if p.event_shape != q.event_shape:
+        raise ValueError(
+            "KL-divergence between two (Low Rank) Multivariate Normals with different event "
+            "shapes cannot be computed"
+        )
+    p_tril = p._unbroadcasted_scale_tril
+    term1 = _lowrank_log_det(q) - 2 * log(diagonal(p_tril, 0, -2, -1)).sum(-1)
+    term3 = _lowrank_distance(q, q.loc - p.loc)
+    # trace(q_cov^-1 p_cov), q_cov^-1 = q_D^-1 - A^T A and p_cov = p_L p_L^T
+    term21 = _batch_trace_xxt(p_tril * q._unbroadcasted_cov_diag.rsqrt().unsqueeze(-1))
+    term22 = _batch_trace_xxt(_woodbury_factor(q) @ p_tril)
+    return 0.5 * (term1 + term21 - term22 + term3 - p.event_shape[0])
+
+
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+def _kl_lowrankmultivariatenormal_multivariatenormal(
+    p: LowRankMultivariateNormal, q: MultivariateNormal
+) -> Tensor:
+    if p.event_shape != q.event_shape:
+        raise ValueError(
+            "KL-divergence between two (Low Rank) Multivariate Normals with different event "
+            "shapes cannot be computed"
+        )
+    q_tril = q._unbroadcasted_scale_tril
+    term1 = 2 * log(diagonal(q_tril, 0, -2, -1)).sum(-1) - _lowrank_log_det(p)
+    term3 = _batch_mahalanobis(q_tril, q.loc - p.loc)
+    # trace(q_cov^-1 p_cov) = |q_L^-1 p_W|^2 + |q_L^-1 p_D^1/2|^2. The batch shape takes in
+    # p_D's too: PyTorch's leaves it out and fails when only p_D is batched.
+    n = p.event_shape[0]
+    p_w = p._unbroadcasted_cov_factor
+    p_d_batch = p._unbroadcasted_cov_diag.shape[:-1]
+    batch = broadcast_shapes(q_tril.shape[:-2], p_w.shape[:-2], p_d_batch)
+    q_tril = q_tril.expand(batch + (n, n))
+    p_w = p_w.expand(batch + (n, p_w.shape[-1]))
+    p_d_sqrt = diag_embed(p._unbroadcasted_cov_diag.sqrt()).expand(batch + (n, n))
+    term21 = _batch_trace_xxt(solve_triangular(q_tril, p_w, upper=False))
+    term22 = _batch_trace_xxt(solve_triangular(q_tril, p_d_sqrt, upper=False))
+    return 0.5 * (term1 + term21 + term22 + term3 - n)
 
 
 @register_kl(Independent, Independent)

@@ -20,13 +20,16 @@ __all__ = [
 
 
 def broadcast_all(*values: Any) -> tuple:
-    """The values as Tensors broadcast to one shape; numbers take the dtype of the Tensors
-    among them (the default dtype when there are none)."""
+    """The values as Tensors broadcast to one shape; numbers take the dtype and device of the
+    Tensors among them (the default dtype, on the CPU, when there are none)."""
     like = next((v for v in values if isinstance(v, Tensor)), None)
     if like is None and not all(isinstance(v, (int, float)) for v in values):
         raise ValueError("Input arguments must all be instances of numbers.Number, Tensor.")
     dtype = like.dtype if like is not None else dtypes.get_default_dtype()
-    tensors = [v if isinstance(v, Tensor) else tensor(v, dtype=dtype) for v in values]
+    device = like.device if like is not None else None
+    tensors = [
+        v if isinstance(v, Tensor) else tensor(v, dtype=dtype, device=device) for v in values
+    ]
     return broadcast_tensors(*tensors)
 
 

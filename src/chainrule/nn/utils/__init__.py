@@ -1,8 +1,8 @@
 """Helpers around modules: gradient clipping, parameter <-> vector conversion, packed
-variable-length sequences (`rnn`), parametrizations (`parametrize`, `parametrizations`) and the
-hook-based weight_norm and spectral_norm."""
+variable-length sequences (`rnn`), parametrizations (`parametrize`, `parametrizations`),
+pruning (`prune`) and the hook-based weight_norm and spectral_norm."""
 
-from chainrule.nn.utils import parametrizations, parametrize, rnn, stateless
+from chainrule.nn.utils import parametrizations, parametrize, prune, rnn, stateless
 from chainrule.nn.utils.clip_grad import (
     clip_grad_norm,
     clip_grad_norm_,
@@ -38,6 +38,7 @@ __all__ = [
     "parameters_to_vector",
     "parametrizations",
     "parametrize",
+    "prune",
     "remove_spectral_norm",
     "remove_weight_norm",
     "rnn",
