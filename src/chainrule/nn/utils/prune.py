@@ -6,9 +6,9 @@ pre-hook, so gradients reach `weight_orig` through the mask. Pruning the same pa
 combines the methods in a PruningContainer (the new method sees only what is left);
 `remove` makes the pruning permanent.
 
-L1 and Ln pruning break ties among equal magnitudes as PyTorch's CPU topk does (its
-partial_sort or nth_element from libstdc++, reproduced here), so the masks are PyTorch's, not
-merely as good.
+Where equal magnitudes straddle the cut, L1 and Ln pruning prune the same magnitudes as
+PyTorch but may pick other entries among the equal ones: PyTorch's choice follows the C++
+library's selection algorithm inside its topk, which chainrule does not copy.
 
 >>> from chainrule import nn
 >>> from chainrule.nn.utils import prune
@@ -582,137 +582,8 @@ def _channel_mask(t: Tensor, dim: int, channels: Tensor) -> Tensor:
 
 
 def topk_indices(values: Tensor, k: int, largest: bool) -> Tensor:
-    """The indices of the `k` largest (smallest) of 1-D `values`, the same set CPU PyTorch's
-    topk picks when equal values straddle the cut (which of them it takes follows its
-    selection algorithm, reproduced by `_torch_topk_set`)."""
-    chosen = topk(values, k, largest=largest)
-    boundary = chosen.values.min() if largest else chosen.values.max()
-    beyond = (values >= boundary) if largest else (values <= boundary)
-    if int(beyond.sum()) == k and not bool((values != values).any()):
-        return chosen.indices  # no tie at the cut: every correct selection picks this set
-    picked = _torch_topk_set(values.tolist(), k, largest)
-    return creation.tensor(picked, device=values.device)
-
-
-# ---- libstdc++'s selection, as CPU torch.topk runs it --------------------------------------
-# topk (aten/src/ATen/native/cpu/SortingKernel.cpp) fills (value, index) pairs and runs
-# std::partial_sort when k * 64 <= n, std::nth_element otherwise, comparing values only (NaN
-# the largest). Which of several equal values land among the first k is decided by these
-# algorithms' exact steps, so they are transcribed here (libstdc++'s stl_algo.h, stl_heap.h).
-
-
-def _torch_topk_set(values: list, k: int, largest: bool) -> list[int]:
-    """The indices among the first k after libstdc++'s selection of `values`' indices."""
-    n = len(values)
-    queue = list(range(n))
-    if largest:
-
-        def less(i: int, j: int) -> bool:
-            a, b = values[i], values[j]
-            return (a != a and b == b) or a > b
-
-    else:
-
-        def less(i: int, j: int) -> bool:
-            a, b = values[i], values[j]
-            return (a == a and b != b) or a < b
-
-    if k * 64 <= n:
-        _heap_select(queue, 0, k, n, less)
-    else:
-        _introselect(queue, 0, k - 1, n, 2 * (n.bit_length() - 1), less)
-    return queue[:k]
-
-
-def _introselect(
-    q: list, first: int, nth: int, last: int, depth: int, less: Callable[[int, int], bool]
-) -> None:
-    """std::nth_element's __introselect: quickselect, heap select past the depth limit."""
-    while last - first > 3:
-        if depth == 0:
-            _heap_select(q, first, nth + 1, last, less)
-            q[first], q[nth] = q[nth], q[first]
-            return
-        depth -= 1
-        cut = _partition_pivot(q, first, last, less)
-        if cut <= nth:
-            first = cut
-        else:
-            last = cut
-    _insertion_sort(q, first, last, less)
-
-
-def _partition_pivot(q: list, first: int, last: int, less: Callable[[int, int], bool]) -> int:
-    """__unguarded_partition_pivot: median of three moved to `first`, then Hoare's partition."""
-    a, b, c = first + 1, first + (last - first) // 2, last - 1
-    if less(q[a], q[b]):
-        median = b if less(q[b], q[c]) else (c if less(q[a], q[c]) else a)
-    else:
-        median = a if less(q[a], q[c]) else (c if less(q[b], q[c]) else b)
-    q[first], q[median] = q[median], q[first]
-    pivot = q[first]
-    low, high = first + 1, last
-    while True:
-        while less(q[low], pivot):
-            low += 1
-        high -= 1
-        while less(pivot, q[high]):
-            high -= 1
-        if not low < high:
-            return low
-        q[low], q[high] = q[high], q[low]
-        low += 1
-
-
-def _insertion_sort(q: list, first: int, last: int, less: Callable[[int, int], bool]) -> None:
-    """__insertion_sort (with __unguarded_linear_insert)."""
-    for i in range(first + 1, last):
-        value = q[i]
-        if less(value, q[first]):
-            q[first + 1 : i + 1] = q[first:i]
-            q[first] = value
-            continue
-        j = i
-        while less(value, q[j - 1]):
-            q[j] = q[j - 1]
-            j -= 1
-        q[j] = value
-
-
-def _heap_select(
-    q: list, first: int, middle: int, last: int, less: Callable[[int, int], bool]
-) -> None:
-    """__heap_select: a max-heap of [first, middle), each later smaller entry swapped in."""
-    length = middle - first
-    if length >= 2:
-        for parent in range((length - 2) // 2, -1, -1):
-            _adjust_heap(q, first, parent, length, q[first + parent], less)
-    for i in range(middle, last):
-        if less(q[i], q[first]):
-            value = q[i]
-            q[i] = q[first]
-            _adjust_heap(q, first, 0, length, value, less)
-
-
-def _adjust_heap(
-    q: list, first: int, hole: int, length: int, value: int, less: Callable[[int, int], bool]
-) -> None:
-    """__adjust_heap: sift the hole down to a leaf, then push `value` up (__push_heap)."""
-    top = hole
-    child = hole
-    while child < (length - 1) // 2:
-        child = 2 * (child + 1)
-        if less(q[first + child], q[first + child - 1]):
-            child -= 1
-        q[first + hole] = q[first + child]
-        hole = child
-    if length % 2 == 0 and child == (length - 2) // 2:
-        child = 2 * (child + 1)
-        q[first + hole] = q[first + child - 1]
-        hole = child - 1
-    parent = (hole - 1) // 2
-    while hole > top and less(q[first + parent], value):
-        q[first + hole] = q[first + parent]
-        hole = parent
-        parent = (hole - 1) // 2
-    q[first + hole] = value
+    """The indices of the `k` largest (smallest) of 1-D `values` (NaN counting as the
+    largest), by chainrule's topk. Where equal values straddle the cut, which of them are
+    taken may differ from PyTorch's choice, an artefact of the C++ library's selection
+    algorithm its topk runs; the values taken are the same."""
+    return topk(values, k, largest=largest).indices
