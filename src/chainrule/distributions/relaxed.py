@@ -81,7 +81,36 @@ class LogitRelaxedBernoulli(_ProbsOrLogits):
         return log(self.temperature) + diff - 2 * log1p(exp(diff))
 
 
-class RelaxedBernoulli(TransformedDistribution):
+class _RelaxedOverBase(TransformedDistribution):
+    """A relaxed distribution as a transform of its base: expands through the base, and its
+    temperature, logits and probs are the base's."""
+
+    def expand(
+        self, batch_shape: Sequence[int], _instance: Distribution | None = None
+    ) -> _RelaxedOverBase:
+        new = type(self).__new__(type(self))
+        TransformedDistribution.__init__(
+            new, self.base_dist.expand(batch_shape), self.transforms, validate_args=False
+        )
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def temperature(self) -> Tensor:
+        return self.base_dist.temperature
+
+    @property
+    def logits(self) -> Tensor:
+        return self.base_dist.logits
+
+    @property
+    def probs(self) -> Tensor:
+        return self.base_dist.probs
+
+    __repr__ = Distribution.__repr__
+
+
+class RelaxedBernoulli(_RelaxedOverBase):
     """A relaxed Bernoulli on (0, 1): sigmoid of a LogitRelaxedBernoulli sample; `rsample`
     is differentiable in the probabilities.
 
@@ -114,30 +143,6 @@ class RelaxedBernoulli(TransformedDistribution):
     ) -> None:
         base = LogitRelaxedBernoulli(temperature, probs, logits)
         super().__init__(base, SigmoidTransform(), validate_args=validate_args)
-
-    def expand(
-        self, batch_shape: Sequence[int], _instance: Distribution | None = None
-    ) -> RelaxedBernoulli:
-        new = type(self).__new__(type(self))
-        TransformedDistribution.__init__(
-            new, self.base_dist.expand(batch_shape), self.transforms, validate_args=False
-        )
-        new._validate_args = self._validate_args
-        return new
-
-    @property
-    def temperature(self) -> Tensor:
-        return self.base_dist.temperature
-
-    @property
-    def logits(self) -> Tensor:
-        return self.base_dist.logits
-
-    @property
-    def probs(self) -> Tensor:
-        return self.base_dist.probs
-
-    __repr__ = Distribution.__repr__
 
 
 class ExpRelaxedCategorical(Distribution):
@@ -211,7 +216,7 @@ class ExpRelaxedCategorical(Distribution):
         return score + log_scale
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(_RelaxedOverBase):
     """A relaxed one-hot Categorical on the simplex (the Gumbel-softmax): exp of an
     ExpRelaxedCategorical sample; `rsample` is differentiable in the probabilities.
 
@@ -244,27 +249,3 @@ class RelaxedOneHotCategorical(TransformedDistribution):
     ) -> None:
         base = ExpRelaxedCategorical(temperature, probs, logits, validate_args=validate_args)
         super().__init__(base, ExpTransform(), validate_args=validate_args)
-
-    def expand(
-        self, batch_shape: Sequence[int], _instance: Distribution | None = None
-    ) -> RelaxedOneHotCategorical:
-        new = type(self).__new__(type(self))
-        TransformedDistribution.__init__(
-            new, self.base_dist.expand(batch_shape), self.transforms, validate_args=False
-        )
-        new._validate_args = self._validate_args
-        return new
-
-    @property
-    def temperature(self) -> Tensor:
-        return self.base_dist.temperature
-
-    @property
-    def logits(self) -> Tensor:
-        return self.base_dist.logits
-
-    @property
-    def probs(self) -> Tensor:
-        return self.base_dist.probs
-
-    __repr__ = Distribution.__repr__

@@ -283,7 +283,7 @@ class RandomUnstructured(BasePruningMethod):
 
 class L1Unstructured(BasePruningMethod):
     """Prunes the `amount` entries of smallest magnitude (an int, or a fraction of the
-    entries); among equal magnitudes, those PyTorch's topk picks."""
+    entries); among equal magnitudes at the cut, those chainrule's topk picks."""
 
     PRUNING_TYPE = "unstructured"
 
