@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from numbers import Number
-from typing import Any
 
 from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
@@ -24,15 +22,12 @@ from chainrule.distributions import constraints
 from chainrule.distributions.discrete import (
     Categorical,
     _bce_with_logits,
-    _probs_or_logits,
+    _ProbsOrLogits,
 )
 from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.gamma import Gamma
 from chainrule.distributions.utils import (
     broadcast_all,
-    lazy_property,
-    logits_to_probs,
-    probs_to_logits,
 )
 from chainrule.ops.activation import logsigmoid, sigmoid
 from chainrule.ops.creation import arange, bernoulli, poisson, rand, zeros_like
@@ -41,52 +36,6 @@ from chainrule.ops.embedding import one_hot
 from chainrule.ops.special import lgamma, standard_gamma
 
 __all__ = ["Binomial", "Geometric", "Multinomial", "NegativeBinomial"]
-
-
-class _ProbsOrLogits(Distribution):
-    """The shared parts of the binary families: probs or logits (sigmoid(logits) = probs),
-    and an optional `total_count` broadcast with them."""
-
-    def _set_parameters(self, total_count: Any, probs: Any, logits: Any) -> Sequence[int]:
-        """Store the parameters broadcast together; returns the batch shape."""
-        _probs_or_logits(probs, logits)
-        name, given = ("probs", probs) if probs is not None else ("logits", logits)
-        if total_count is None:
-            (param,) = broadcast_all(given)
-            batch_shape = () if isinstance(given, Number) else param.shape
-        else:
-            count, param = broadcast_all(total_count, given)
-            self.total_count = count.to(dtype=param.dtype)
-            batch_shape = param.shape
-        setattr(self, name, param)
-        self._param = param
-        return batch_shape
-
-    def expand(
-        self, batch_shape: Sequence[int], _instance: Distribution | None = None
-    ) -> Distribution:
-        new = type(self).__new__(type(self)) if _instance is None else _instance
-        shape = tuple(batch_shape)
-        if "total_count" in self.__dict__:
-            new.total_count = self.total_count.expand(shape)
-        for name in ("probs", "logits"):
-            if name in self.__dict__:
-                expanded = self.__dict__[name].expand(shape)
-                new.__dict__[name] = expanded
-                new._param = expanded
-        return self._finish_expand(new, batch_shape)
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self) -> tuple:
-        return self._param.shape
 
 
 def _clamp_by_zero(x: Tensor) -> Tensor:

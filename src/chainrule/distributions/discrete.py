@@ -46,7 +46,53 @@ def _probs_or_logits(probs: Any, logits: Any) -> None:
         raise ValueError("Either `probs` or `logits` must be specified, but not both.")
 
 
-class Bernoulli(Distribution):
+class _ProbsOrLogits(Distribution):
+    """The shared parts of the binary families: probs or logits (sigmoid(logits) = probs),
+    and an optional `total_count` broadcast with them."""
+
+    def _set_parameters(self, total_count: Any, probs: Any, logits: Any) -> Sequence[int]:
+        """Store the parameters broadcast together; returns the batch shape."""
+        _probs_or_logits(probs, logits)
+        name, given = ("probs", probs) if probs is not None else ("logits", logits)
+        if total_count is None:
+            (param,) = broadcast_all(given)
+            batch_shape = () if isinstance(given, Number) else param.shape
+        else:
+            count, param = broadcast_all(total_count, given)
+            self.total_count = count.to(dtype=param.dtype)
+            batch_shape = param.shape
+        setattr(self, name, param)
+        self._param = param
+        return batch_shape
+
+    def expand(
+        self, batch_shape: Sequence[int], _instance: Distribution | None = None
+    ) -> Distribution:
+        new = type(self).__new__(type(self)) if _instance is None else _instance
+        shape = tuple(batch_shape)
+        if "total_count" in self.__dict__:
+            new.total_count = self.total_count.expand(shape)
+        for name in ("probs", "logits"):
+            if name in self.__dict__:
+                expanded = self.__dict__[name].expand(shape)
+                new.__dict__[name] = expanded
+                new._param = expanded
+        return self._finish_expand(new, batch_shape)
+
+    @lazy_property
+    def logits(self) -> Tensor:
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self) -> Tensor:
+        return logits_to_probs(self.logits, is_binary=True)
+
+    @property
+    def param_shape(self) -> tuple:
+        return self._param.shape
+
+
+class Bernoulli(_ProbsOrLogits):
     """1 with probability `probs` (or sigmoid(`logits`)), else 0.
 
     Args:
@@ -75,39 +121,8 @@ class Bernoulli(Distribution):
         logits: Tensor | float | None = None,
         validate_args: bool | None = None,
     ) -> None:
-        _probs_or_logits(probs, logits)
-        if probs is not None:
-            is_scalar = isinstance(probs, Number)
-            (self.probs,) = broadcast_all(probs)
-        else:
-            is_scalar = isinstance(logits, Number)
-            (self.logits,) = broadcast_all(logits)
-        self._param = self.probs if probs is not None else self.logits
-        batch_shape = () if is_scalar else self._param.shape
+        batch_shape = self._set_parameters(None, probs, logits)
         super().__init__(batch_shape, validate_args=validate_args)
-
-    def expand(
-        self, batch_shape: Sequence[int], _instance: Distribution | None = None
-    ) -> Bernoulli:
-        new = type(self).__new__(type(self))
-        for name in ("probs", "logits"):
-            if name in self.__dict__:
-                expanded = self.__dict__[name].expand(tuple(batch_shape))
-                new.__dict__[name] = expanded
-                new._param = expanded
-        return self._finish_expand(new, batch_shape)
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self) -> tuple:
-        return self._param.shape
 
     @property
     def mean(self) -> Tensor:
