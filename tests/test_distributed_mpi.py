@@ -302,6 +302,15 @@ def test_the_scaling_benchmark_runs():
     assert figures["comm hook"] == "fp16_compress_hook"
 
 
+def test_the_all_reduce_paths_benchmark_runs():
+    """benchmarks/distributed_paths.py under mpiexec, one timed round (its figures mean
+    nothing here): a row for each of shared memory, MPI and no DDP."""
+    code, output = run_on(2, ["-m", "benchmarks.distributed_paths", "--rounds", "1"], timeout=120)
+    assert code == 0, output
+    for name in ("shared memory", "MPI", "no DDP"):
+        assert re.search(rf"{name}: median [0-9.]+ ms, fastest [0-9.]+ ms per step", output)
+
+
 def test_chainrule_train_distributed_follows_the_one_process_run(tmp_path):
     """`mpiexec -n 2 chainrule train --distributed`: each process takes half of every batch,
     only rank 0 prints and writes, and the run follows the one-process run (same history,
