@@ -50,7 +50,24 @@ def _scalar_params(*values: Any) -> bool:
     return all(isinstance(v, Number) for v in values)
 
 
-class Normal(Distribution):
+class _LocScale(Distribution):
+    """The families with a real location `loc` and a positive `scale`, broadcast together:
+    their parameters, constraints and construction."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+    _expand_names = ("loc", "scale")
+
+    def __init__(
+        self, loc: Tensor | float, scale: Tensor | float, validate_args: bool | None = None
+    ) -> None:
+        self.loc, self.scale = broadcast_all(loc, scale)
+        batch_shape = () if _scalar_params(loc, scale) else self.loc.shape
+        super().__init__(batch_shape, validate_args=validate_args)
+
+
+class Normal(_LocScale):
     """The normal distribution N(loc, scale**2); `rsample` is reparameterised (loc + scale * eps).
 
     Args:
@@ -67,18 +84,6 @@ class Normal(Distribution):
         >>> d.log_prob(chainrule.tensor([0.0]))
         tensor([-1.6121])
     """
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-    _expand_names = ("loc", "scale")
-
-    def __init__(
-        self, loc: Tensor | float, scale: Tensor | float, validate_args: bool | None = None
-    ) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = () if _scalar_params(loc, scale) else self.loc.shape
-        super().__init__(batch_shape, validate_args=validate_args)
 
     @property
     def mean(self) -> Tensor:
@@ -119,7 +124,7 @@ class Normal(Distribution):
         return 0.5 + 0.5 * math.log(2 * math.pi) + log(self.scale)
 
 
-class LogNormal(Distribution):
+class LogNormal(_LocScale):
     """exp(X) for X ~ N(loc, scale**2) (PyTorch builds it as a transformed Normal; the same
     formulas here, written out).
 
@@ -137,17 +142,7 @@ class LogNormal(Distribution):
         (tensor(1.6487), tensor(-0.9189))
     """
 
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.positive
-    has_rsample = True
-    _expand_names = ("loc", "scale")
-
-    def __init__(
-        self, loc: Tensor | float, scale: Tensor | float, validate_args: bool | None = None
-    ) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = () if _scalar_params(loc, scale) else self.loc.shape
-        super().__init__(batch_shape, validate_args=validate_args)
 
     @property
     def _normal(self) -> Normal:
@@ -331,7 +326,7 @@ class Exponential(Distribution):
         return 1.0 - log(self.rate)
 
 
-class Laplace(Distribution):
+class Laplace(_LocScale):
     """The Laplace distribution with location `loc` and scale `scale` (density
     exp(-|x - loc| / scale) / (2 scale)).
 
@@ -348,18 +343,6 @@ class Laplace(Distribution):
         >>> d.variance, d.log_prob(chainrule.tensor(0.0))
         (tensor(2.), tensor(-0.6931))
     """
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-    _expand_names = ("loc", "scale")
-
-    def __init__(
-        self, loc: Tensor | float, scale: Tensor | float, validate_args: bool | None = None
-    ) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = () if _scalar_params(loc, scale) else self.loc.shape
-        super().__init__(batch_shape, validate_args=validate_args)
 
     @property
     def mean(self) -> Tensor:
@@ -464,7 +447,7 @@ class HalfNormal(Distribution):
         return 0.5 * math.log(math.pi / 2) + log(self.scale) + 0.5
 
 
-class Gumbel(Distribution):
+class Gumbel(_LocScale):
     """The Gumbel (type-I extreme value) distribution: log p(x) = -(z + exp(-z)) - log(scale)
     for z = (x - loc) / scale; `rsample` is loc - scale log(-log(u)).
 
@@ -480,18 +463,6 @@ class Gumbel(Distribution):
         >>> chainrule.distributions.Gumbel(0.0, 1.0).log_prob(chainrule.tensor(0.0))
         tensor(-1.)
     """
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-    _expand_names = ("loc", "scale")
-
-    def __init__(
-        self, loc: Tensor | float, scale: Tensor | float, validate_args: bool | None = None
-    ) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = () if _scalar_params(loc, scale) else self.loc.shape
-        super().__init__(batch_shape, validate_args=validate_args)
 
     @property
     def mean(self) -> Tensor:
@@ -534,7 +505,7 @@ class Gumbel(Distribution):
         return log(self.scale) + (1 + _EULER_GAMMA)
 
 
-class Cauchy(Distribution):
+class Cauchy(_LocScale):
     """The Cauchy (Lorentz) distribution: log p(x) = -log(pi scale) - log1p(z**2) for
     z = (x - loc) / scale. Its mean is undefined (nan) and its variance infinite, as PyTorch
     reports them.
@@ -551,18 +522,6 @@ class Cauchy(Distribution):
         >>> chainrule.distributions.Cauchy(0.0, 1.0).cdf(chainrule.tensor(1.0))
         tensor(0.7500)
     """
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-    _expand_names = ("loc", "scale")
-
-    def __init__(
-        self, loc: Tensor | float, scale: Tensor | float, validate_args: bool | None = None
-    ) -> None:
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = () if _scalar_params(loc, scale) else self.loc.shape
-        super().__init__(batch_shape, validate_args=validate_args)
 
     @property
     def mean(self) -> Tensor:

@@ -1280,7 +1280,7 @@ def _rng(generator: Generator | None, device: Device | str | None = None) -> Any
     if generator is not None:
         return generator.rng
     if device is None:
-        device = _set_default_device()
+        device = _default_device_if_set()
         if device is None:
             return default_generator.rng
     backend = device if hasattr(device, "array_type") else backend_for_device(device)
@@ -1352,7 +1352,7 @@ def _float_draws(kind: str, shape: tuple, generator: Any, target: Any, device: A
     return _on_device(array.astype(target, copy=False), device)
 
 
-def _set_default_device() -> Device | None:
+def _default_device_if_set() -> Device | None:
     """The device set_default_device set, or None while it is the CPU."""
     default = get_default_device()
     return None if default.type == "cpu" else default
@@ -1362,7 +1362,7 @@ def _on_device(array: Array, device: Any) -> Array:
     """`array` (drawn by a generator, on its device) moved to `device` when one is named (or
     set_default_device set one)."""
     if device is None:
-        device = _set_default_device()
+        device = _default_device_if_set()
         if device is None:
             return array
     backend = backend_for_device(device)
