@@ -140,6 +140,37 @@ def test_five_steps_match_torch(name, kwargs):
             assert state[index][key].dtype.name == str(value.dtype).removeprefix("torch.")
 
 
+BLOCKED_CASES = [
+    ("SGD", {"lr": 0.1, "momentum": 0.8, "nesterov": True, "weight_decay": 0.1}),
+    ("Adam", {"lr": 0.1, "amsgrad": True}),
+    ("AdamW", {"lr": 0.05, "weight_decay": 0.1}),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs"), BLOCKED_CASES, ids=lambda v: str(v))
+def test_large_parameters_update_in_cache_sized_blocks_to_the_same_bits(monkeypatch, name, kwargs):
+    """A parameter of many cache blocks (and a ragged last one) is updated piece by piece; the
+    update is elementwise, so the pieces give exactly what one whole-array update gives, and
+    PyTorch's numbers."""
+    from chainrule.optim import optimizer as optimizer_module
+
+    shapes = [(300_001,), (517, 613)]
+
+    def train(block_bytes):
+        monkeypatch.setattr(optimizer_module, "_CACHE_BLOCK_BYTES", block_bytes)
+        ours, theirs = make_params(shapes=shapes)
+        opt = getattr(optim, name)(ours, **kwargs)
+        topt = getattr(torch.optim, name)(theirs, **kwargs)
+        train_both(opt, topt, ours, theirs, range(3))
+        return ours, theirs
+
+    blocked, theirs = train(optimizer_module._CACHE_BLOCK_BYTES)
+    whole, _ = train(1 << 40)
+    for a, b in zip(blocked, whole):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    assert_close(blocked, theirs, atol=1e-6, what=f"{name}{kwargs}")
+
+
 def test_param_groups_use_their_own_options():
     ours, theirs = make_params()
     opt = optim.SGD(
