@@ -49,6 +49,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -63,69 +64,90 @@ ROOT = Path(__file__).resolve().parents[1]
 HOOKS = {"none": None, "fp16": "fp16_compress_hook", "bf16": "bf16_compress_hook"}
 
 
-def _w3_model() -> Any:
-    """W3's MLP with the benchmarks' fixed initial parameters."""
-    import chainrule
-    from chainrule import nn
+def _library(name: str) -> Any:
+    """chainrule or torch: the two spell everything this benchmark calls the same."""
+    import importlib
 
+    return importlib.import_module(name)
+
+
+def _w3_model(lib: Any) -> Any:
+    """W3's MLP with the benchmarks' fixed initial parameters."""
+    nn = lib.nn
     layers: list = []
     for fan_in, fan_out in zip(common.W3_SIZES[:-1], common.W3_SIZES[1:]):
         layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
     model = nn.Sequential(*layers[:-1])
     shapes = [(name, tuple(p.shape)) for name, p in model.named_parameters()]
     arrays = common.initial_parameters(shapes)
-    model.load_state_dict({name: chainrule.from_numpy(a) for name, a in arrays.items()})
+    model.load_state_dict({name: lib.from_numpy(a) for name, a in arrays.items()})
     return model
 
 
-def _ddp(model: Any, view: bool, hook: str, group: Any = None) -> Any:
-    from chainrule.distributed.algorithms.ddp_comm_hooks import default_hooks
-    from chainrule.nn.parallel import DistributedDataParallel
+def _ddp(lib: Any, model: Any, view: bool, hook: str, group: Any = None) -> Any:
+    from importlib import import_module
 
-    wrapped = DistributedDataParallel(model, process_group=group, gradient_as_bucket_view=view)
+    wrapped = lib.nn.parallel.DistributedDataParallel(
+        model, process_group=group, gradient_as_bucket_view=view
+    )
     if HOOKS[hook] is not None:
-        wrapped.register_comm_hook(group, getattr(default_hooks, HOOKS[hook]))  # its group
+        hooks = import_module(f"{lib.__name__}.distributed.algorithms.ddp_comm_hooks.default_hooks")
+        wrapped.register_comm_hook(group, getattr(hooks, HOOKS[hook]))  # state: its group
     return wrapped
 
 
-def _trainer(model: Any, rows: slice, scale: float) -> Callable[[], None]:
+def _trainer(lib: Any, model: Any, rows: slice, scale: float) -> Callable[[], None]:
     """One SGD step of `model` on rows `rows` of the global batch, its summed loss times
     `scale` (distributed.batch_share's convention: the mean over the global batch)."""
-    import chainrule
-    from chainrule import nn
-
-    optimizer = chainrule.optim.SGD(model.parameters(), lr=common.LEARNING_RATE)
+    optimizer = lib.optim.SGD(model.parameters(), lr=common.LEARNING_RATE)
     inputs, labels = common.classification_data(GLOBAL_BATCH, common.W3_SIZES[:1], 10)
-    x, y = chainrule.from_numpy(inputs[rows]), chainrule.from_numpy(labels[rows])
+    x, y = lib.from_numpy(inputs[rows]), lib.from_numpy(labels[rows])
+    cross_entropy = lib.nn.functional.cross_entropy
 
     def step() -> None:
         optimizer.zero_grad()
-        loss = nn.functional.cross_entropy(model(x), y, reduction="sum") * scale
+        loss = cross_entropy(model(x), y, reduction="sum") * scale
         loss.backward()
         optimizer.step()
 
     return step
 
 
-def interleaved_worker(rounds: int, steps: int, warmup: int, view: bool, hook: str) -> None:
+def _init(lib: Any, rendezvous: str | None) -> Any:
+    """The library's process group over this mpiexec job: chainrule's MPI backend, or
+    PyTorch's gloo with a file rendezvous (mpiexec tells each rank its place)."""
+    dist = lib.distributed
+    if lib.__name__ == "torch":
+        rank, size = int(os.environ["PMI_RANK"]), int(os.environ["PMI_SIZE"])
+        dist.init_process_group(
+            "gloo", init_method=f"file://{rendezvous}", rank=rank, world_size=size
+        )
+    else:
+        dist.init_process_group()
+    lib.set_num_threads(1)
+    return dist
+
+
+def interleaved_worker(
+    library: str, rounds: int, steps: int, warmup: int, view: bool, hook: str, rendezvous: str
+) -> None:
     """Both ranks: `rounds` rounds of `steps` steps of each trainer in turn (the order rotates
     every round), after `warmup` such rounds; rank 0 prints the per-block times as JSON."""
-    import chainrule
-    import chainrule.distributed as dist
-
-    dist.init_process_group()
-    chainrule.set_num_threads(1)
-    rank = dist.get_rank()
+    lib = _library(library)
+    dist = _init(lib, rendezvous)
+    rank, size = dist.get_rank(), dist.get_world_size()
     alone = dist.new_group([0])
-    rows, scale = dist.batch_share(GLOBAL_BATCH)
+    share = GLOBAL_BATCH // size  # 2 ranks: 256 rows each (distributed.batch_share's split)
+    rows, scale = slice(rank * share, (rank + 1) * share), size / GLOBAL_BATCH
     trainers = {
-        "ddp": _trainer(_ddp(_w3_model(), view, hook), rows, scale),
-        "bare": _trainer(_w3_model(), rows, scale),
+        "ddp": _trainer(lib, _ddp(lib, _w3_model(lib), view, hook), rows, scale),
+        "bare": _trainer(lib, _w3_model(lib), rows, scale),
     }
     if rank == 0:
-        trainers["one"] = _trainer(_w3_model(), slice(None), 1 / GLOBAL_BATCH)
-        one_ddp = _ddp(_w3_model(), view, hook, group=alone)
-        trainers["one ddp"] = _trainer(one_ddp, slice(None), 1 / GLOBAL_BATCH)
+        trainers["one"] = _trainer(lib, _w3_model(lib), slice(None), 1 / GLOBAL_BATCH)
+        one_ddp = _ddp(lib, _w3_model(lib), view, hook, group=alone)
+        trainers["one ddp"] = _trainer(lib, one_ddp, slice(None), 1 / GLOBAL_BATCH)
+    waited_so_far = getattr(dist, "wait_seconds", lambda: 0.0)  # chainrule's counter only
     names = ["ddp", "one", "bare", "one ddp"]
     blocks: dict[str, list] = {name: [] for name in names}
     waits: list[float] = []
@@ -133,7 +155,7 @@ def interleaved_worker(rounds: int, steps: int, warmup: int, view: bool, hook: s
         turn = index % len(names)
         for name in names[turn:] + names[:turn]:
             dist.barrier()
-            waited, start = dist.wait_seconds(), time.perf_counter()
+            waited, start = waited_so_far(), time.perf_counter()
             if name in trainers:  # rank 1 has no 1-rank trainers: it waits in the next barrier
                 for _ in range(steps):
                     trainers[name]()
@@ -141,12 +163,17 @@ def interleaved_worker(rounds: int, steps: int, warmup: int, view: bool, hook: s
             if index >= warmup:
                 blocks[name].append((start, end))
                 if name == "ddp":
-                    waits.append((dist.wait_seconds() - waited) / steps)
-    everyone: list = [None] * dist.get_world_size()
+                    waits.append((waited_so_far() - waited) / steps)
+    everyone: list = [None] * size
     dist.all_gather_object(everyone, {"blocks": blocks, "waits": waits})
     if rank == 0:
         print(json.dumps(everyone), flush=True)
     dist.destroy_process_group()
+    if library == "torch":
+        # PyTorch 2.13's gloo now and then aborts at interpreter exit once all is done
+        # (tests/distributed/hooks_script.py): leave without the interpreter's teardown.
+        sys.stdout.flush()
+        os._exit(0)
 
 
 def interleaved_figures(ranks: list[dict], steps: int) -> dict[str, Any]:
@@ -192,13 +219,18 @@ def interleaved_figures(ranks: list[dict], steps: int) -> dict[str, Any]:
     }
 
 
-def run_interleaved(rounds: int, steps: int, warmup: int, view: bool, hook: str) -> dict:
+def run_interleaved(
+    rounds: int, steps: int, warmup: int, view: bool, hook: str, library: str = "chainrule"
+) -> dict:
     load_before = os.getloadavg()[0]
-    command = ["--interleaved-worker", "--rounds", str(rounds), "--steps", str(steps)]
+    command = ["--interleaved-worker", library, "--rounds", str(rounds), "--steps", str(steps)]
     command += ["--warmup", str(warmup), "--comm-hook", hook]
     if not view:
         command.append("--no-bucket-view")
-    result = interleaved_figures(_run_job(2, command), steps)
+    with tempfile.TemporaryDirectory() as scratch:
+        command += ["--rendezvous", os.path.join(scratch, "rendezvous")]
+        result = interleaved_figures(_run_job(2, command), steps)
+    result["library"] = library
     result["gradient_as_bucket_view"] = view
     result["comm hook"] = HOOKS[hook] or "none (DDP's all-reduce, float32)"
     load_after = os.getloadavg()[0]
@@ -212,15 +244,13 @@ def worker(steps: int, warmup: int, mode: str, hook: str = "none") -> None:
     "view" (DDP with gradient_as_bucket_view), "copy" (DDP's default), "bare" (no DDP);
     `hook`: the communication hook DDP runs (a key of HOOKS)."""
     import chainrule
-    import chainrule.distributed as dist
 
-    dist.init_process_group()
-    chainrule.set_num_threads(1)
-    model = _w3_model()
+    dist = _init(chainrule, None)
+    model = _w3_model(chainrule)
     if mode != "bare":
-        model = _ddp(model, mode == "view", hook)
+        model = _ddp(chainrule, model, mode == "view", hook)
     rows, scale = dist.batch_share(GLOBAL_BATCH)
-    step = _trainer(model, rows, scale)
+    step = _trainer(chainrule, model, rows, scale)
 
     for _ in range(warmup):
         step()
@@ -362,7 +392,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--quick", action="store_true", help="a smoke run of a step or two")
     parser.add_argument("--worker", choices=("view", "copy", "bare"), help=argparse.SUPPRESS)
-    parser.add_argument("--interleaved-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--torch", action="store_true", help="also PyTorch's DDP (gloo), interleaved, same job size"
+    )
+    parser.add_argument(
+        "--interleaved-worker", choices=("chainrule", "torch"), help=argparse.SUPPRESS
+    )
+    parser.add_argument("--rendezvous", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     view = not args.no_bucket_view
     separate = args.separate or args.worker is not None
@@ -374,11 +410,17 @@ def main(argv: list[str] | None = None) -> None:
     if args.worker:
         worker(steps, warmup, args.worker, args.comm_hook)
     elif args.interleaved_worker:
-        interleaved_worker(rounds, steps, warmup, view, args.comm_hook)
+        interleaved_worker(
+            args.interleaved_worker, rounds, steps, warmup, view, args.comm_hook, args.rendezvous
+        )
     elif separate:
         print(json.dumps(measure(steps, warmup, passes, view, args.ceiling, args.comm_hook)))
     else:
         print(json.dumps(run_interleaved(rounds, steps, warmup, view, args.comm_hook)))
+        if args.torch:
+            figures = run_interleaved(rounds, steps, warmup, view, args.comm_hook, "torch")
+            del figures["comm wait per step, 2 ranks"]  # PyTorch does not count it
+            print(json.dumps(figures))
 
 
 if __name__ == "__main__":
