@@ -186,3 +186,112 @@ def test_a_custom_function_is_one_row_forward_and_backward():
     counts = {row.key: (row.count, row.backward_count) for row in prof.key_averages()}
     assert counts["_square"] == (1, 1)
     assert "mul" not in counts or counts["mul"][0] == 0  # its forward's ops are inside the row
+
+
+# ---- schedules: profiling some steps of a long loop -------------------------------------------
+
+SCHEDULES = [
+    {"wait": 1, "warmup": 1, "active": 2},
+    {"wait": 2, "warmup": 1, "active": 3, "repeat": 2},
+    {"wait": 0, "warmup": 2, "active": 1, "repeat": 1, "skip_first": 3},
+    {"wait": 5, "warmup": 1, "active": 2, "skip_first": 2, "skip_first_wait": 1},
+]
+
+
+@pytest.mark.parametrize("options", SCHEDULES, ids=str)
+def test_a_schedule_gives_torchs_action_for_every_step(options):
+    torch = pytest.importorskip("torch")
+    from chainrule.profiler import schedule
+
+    ours, theirs = schedule(**options), torch.profiler.schedule(**options)
+    assert [ours(step).name for step in range(40)] == [theirs(step).name for step in range(40)]
+
+
+def test_a_bad_schedule_is_refused_and_no_warmup_warned_as_torch():
+    from chainrule.profiler import schedule
+
+    with pytest.raises(AssertionError, match="active=0"):
+        schedule(wait=1, warmup=1, active=0)
+    with pytest.warns(UserWarning, match="won't be using warmup"):
+        schedule(wait=1, warmup=0, active=1)
+
+
+def _scheduled_run(lib, steps=9, **options):
+    """A loop of `steps` small train steps under a scheduled profiler: at each on_trace_ready,
+    the step number and how many steps the cycle's table holds."""
+    cycles = []
+
+    def ready(prof):
+        rows = {row.key: row.count for row in prof.key_averages()}
+        cycles.append((prof.step_num, rows.get("ProfilerStep*")))
+
+    w = lib.ones(3, 2, requires_grad=True)
+    plan = lib.profiler.schedule(**options)
+    with lib.profiler.profile(schedule=plan, on_trace_ready=ready, with_stack=True) as prof:
+        for _ in range(steps):
+            (lib.ones(4, 3) @ w).relu().sum().backward()
+            prof.step()
+    return cycles
+
+
+@pytest.mark.parametrize("options", SCHEDULES[:3], ids=str)
+def test_a_scheduled_profiler_hands_over_the_same_cycles_as_torchs(options):
+    torch = pytest.importorskip("torch")
+    assert _scheduled_run(chainrule, **options) == _scheduled_run(torch, **options)
+
+
+def test_each_cycle_holds_only_its_own_steps_ops():
+    counts = []
+
+    def ready(prof):
+        counts.append({row.key: row.count for row in prof.key_averages()}.get("exp"))
+
+    plan = chainrule.profiler.schedule(wait=1, warmup=1, active=2, repeat=2)
+    with profile(schedule=plan, on_trace_ready=ready) as prof:
+        for _ in range(10):
+            chainrule.ones(2).exp()
+            prof.step()
+    assert counts == [2, 2]  # two recorded steps a cycle, nothing from the idle ones
+    assert observers.get() is None
+
+
+def test_acc_events_keeps_every_cycles_events_as_torch():
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        counts = []
+        plan = lib.profiler.schedule(wait=1, warmup=1, active=2, repeat=2)
+        ready = lambda prof: counts.append(prof.key_averages()[0].count)  # noqa: E731
+        with lib.profiler.profile(schedule=plan, on_trace_ready=ready, acc_events=True) as prof:
+            for _ in range(10):
+                prof.step()
+        return counts
+
+    assert run(chainrule) == run(torch) == [2, 4]  # the ProfilerStep* row grows
+
+
+def test_tensorboard_trace_handler_writes_a_trace_per_cycle(tmp_path):
+    from chainrule.profiler import tensorboard_trace_handler
+
+    plan = chainrule.profiler.schedule(wait=0, warmup=1, active=1, repeat=2)
+    handler = tensorboard_trace_handler(str(tmp_path / "log"), worker_name="worker0")
+    with profile(schedule=plan, on_trace_ready=handler) as prof:
+        for _ in range(5):
+            chainrule.ones(2).exp()
+            prof.step()
+    files = sorted((tmp_path / "log").iterdir())
+    assert len(files) == 2
+    assert all(f.name.startswith("worker0.") and f.name.endswith(".pt.trace.json") for f in files)
+    names = [{e["name"] for e in json.loads(f.read_text())["traceEvents"]} for f in files]
+    assert names == [{"ProfilerStep#1", "exp"}, {"ProfilerStep#3", "exp"}]
+
+
+def test_a_trace_path_ending_in_gz_is_gzipped(tmp_path):
+    import gzip
+
+    with profile() as prof:
+        chainrule.ones(2).exp()
+    path = tmp_path / "trace.json.gz"
+    prof.export_chrome_trace(str(path))
+    with gzip.open(path, "rt") as handle:
+        assert [e["name"] for e in json.load(handle)["traceEvents"]] == ["exp"]

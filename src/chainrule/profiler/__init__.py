@@ -20,12 +20,16 @@ trace still shows each of them, nested under the step.
 
 from chainrule.profiler.events import EventList, FunctionEvent, FunctionEventAvg
 from chainrule.profiler.recorder import ProfilerActivity, profile, record_function
+from chainrule.profiler.scheduling import ProfilerAction, schedule, tensorboard_trace_handler
 
 __all__ = [
     "EventList",
     "FunctionEvent",
     "FunctionEventAvg",
+    "ProfilerAction",
     "ProfilerActivity",
     "profile",
     "record_function",
+    "schedule",
+    "tensorboard_trace_handler",
 ]

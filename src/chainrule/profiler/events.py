@@ -33,6 +33,7 @@ class FunctionEvent:
     input_shapes: tuple | None = None
     cpu_memory_usage: int = 0
     children_ns: int = 0  # time of the events directly inside this one (ranges' self time)
+    trace_name: str | None = None  # the name in a Chrome trace, where it differs (ProfilerStep#3)
 
     @property
     def self_ns(self) -> int:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import gzip
 import json
 import os
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -20,6 +22,7 @@ from chainrule.autograd.node import Node
 from chainrule.autograd.observers import Observer, add_observer, observers, remove_observer
 from chainrule.ops.op import op_label
 from chainrule.profiler.events import EventList, FunctionEvent, FunctionEventAvg
+from chainrule.profiler.scheduling import ProfilerAction, record_always
 
 _now = time.perf_counter_ns
 
@@ -37,16 +40,31 @@ class profile(Observer):  # noqa: N801 - PyTorch's name
 
     record_shapes: keep each call's input shapes (`key_averages(group_by_input_shape=True)`).
     profile_memory: show the bytes each op's outputs allocated (views allocate none).
-    on_trace_ready: called with the profiler when it stops.
+    schedule: step number -> ProfilerAction (profiler/scheduling.py); `prof.step()` ends a
+        step. Without one, every step records and the events are handed over at the stop.
+    on_trace_ready: called with the profiler at the end of each recorded cycle.
+    acc_events: keep the events of every cycle (by default each cycle starts empty).
+    with_stack, with_flops, with_modules, ...: accepted, as PyTorch's; chainrule records op
+        times, shapes and memory only.
     """
 
     def __init__(
         self,
         *,
         activities: Iterable[ProfilerActivity] | None = None,
+        schedule: Callable[[int], ProfilerAction] | None = None,
+        on_trace_ready: Callable[[profile], Any] | None = None,
         record_shapes: bool = False,
         profile_memory: bool = False,
-        on_trace_ready: Callable[[profile], Any] | None = None,
+        with_stack: bool = False,
+        with_flops: bool = False,
+        with_modules: bool = False,
+        experimental_config: Any = None,
+        execution_trace_observer: Any = None,
+        acc_events: bool = False,
+        use_cuda: bool | None = None,
+        custom_trace_id_callback: Callable[[], str] | None = None,
+        **_: Any,
     ) -> None:
         for activity in activities or ():
             if activity is not ProfilerActivity.CPU:
@@ -56,22 +74,35 @@ class profile(Observer):  # noqa: N801 - PyTorch's name
         self.record_shapes = record_shapes
         self.profile_memory = profile_memory
         self.on_trace_ready = on_trace_ready
+        self.schedule = schedule or record_always
+        self.record_steps = schedule is not None  # a "ProfilerStep#N" range around each step
+        self.acc_events = acc_events  # keep every cycle's events, not only the last one's
+        self.step_num = 0
+        self.current_action = self.schedule(0)
+        self._step_range: record_function | None = None
         self._events: list[FunctionEvent] = []
         self._open: list[FunctionEvent] = []  # running ranges and backward steps, innermost last
         self._backward_depth = 0
         self._start_ns = 0
         self._thread = threading.get_native_id()
 
-    # ---- lifetime ------------------------------------------------------------------------
+    # ---- lifetime: PyTorch's transitions between one step's action and the next's --------
     def start(self) -> None:
-        self._start_ns = _now()
-        self._thread = threading.get_native_id()
-        add_observer(self)
+        self._transit(ProfilerAction.NONE, self.current_action)
+        self._open_step()
 
     def stop(self) -> None:
-        remove_observer(self)
-        if self.on_trace_ready is not None:
-            self.on_trace_ready(self)
+        self._close_step()
+        self._transit(self.current_action, None)
+
+    def step(self) -> None:
+        """End the current step and begin the next (its action from the schedule)."""
+        self._close_step()
+        previous = self.current_action
+        self.step_num += 1
+        self.current_action = self.schedule(self.step_num)
+        self._transit(previous, self.current_action)
+        self._open_step()
 
     def __enter__(self) -> profile:
         self.start()
@@ -79,6 +110,47 @@ class profile(Observer):  # noqa: N801 - PyTorch's name
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def _transit(self, previous: ProfilerAction, current: ProfilerAction | None) -> None:
+        none, warmup = ProfilerAction.NONE, ProfilerAction.WARMUP
+        recording = (ProfilerAction.RECORD, ProfilerAction.RECORD_AND_SAVE)
+        if previous is ProfilerAction.RECORD_AND_SAVE or (
+            previous is ProfilerAction.RECORD and current is None
+        ):
+            self._stop_recording()
+            self._trace_ready()
+            previous = none  # the next cycle starts afresh
+        elif previous is ProfilerAction.RECORD and current in (none, warmup):
+            warnings.warn(f"Incorrect schedule: RECORD followed by {current.name}", stacklevel=3)
+            self._stop_recording()
+            previous = none
+        elif previous is warmup and current in (none, None):
+            if current is none:
+                warnings.warn("Incorrect schedule: WARMUP followed by NONE", stacklevel=3)
+            previous = none
+        if previous is none and current in (warmup, *recording) and not self.acc_events:
+            self._events, self._open, self._backward_depth = [], [], 0  # a new cycle
+        if previous in (none, warmup) and current in recording:
+            self._start_ns = _now()
+            self._thread = threading.get_native_id()
+            add_observer(self)
+
+    def _stop_recording(self) -> None:
+        remove_observer(self)
+
+    def _trace_ready(self) -> None:
+        if self.on_trace_ready is not None:
+            self.on_trace_ready(self)
+
+    def _open_step(self) -> None:
+        if self.record_steps:
+            self._step_range = record_function(f"ProfilerStep#{self.step_num}")
+            self._step_range.__enter__()
+
+    def _close_step(self) -> None:
+        if self._step_range is not None:
+            self._step_range.__exit__(None, None, None)
+            self._step_range = None
 
     # ---- what the observer hooks record --------------------------------------------------
     def forward_begin(self, op: type, inputs: Sequence[Any]) -> Any:
@@ -141,7 +213,10 @@ class profile(Observer):  # noqa: N801 - PyTorch's name
         self._events.append(event)
 
     def _open_range(self, name: str) -> FunctionEvent:
-        event = FunctionEvent(name, "range", name, _now(), 0, self._thread)
+        trace_name = name
+        if name.startswith("ProfilerStep#"):  # every step is one row, as in PyTorch's tables
+            name = "ProfilerStep*"
+        event = FunctionEvent(name, "range", name, _now(), 0, self._thread, trace_name=trace_name)
         self._open.append(event)
         return event
 
@@ -187,7 +262,7 @@ class profile(Observer):  # noqa: N801 - PyTorch's name
             category = {"forward": "cpu_op", "backward": "backward", "range": "user_annotation"}
             trace.append(
                 {
-                    "name": event.name,
+                    "name": event.trace_name or event.name,
                     "cat": category[event.kind],
                     "ph": "X",
                     "ts": (event.start_ns - self._start_ns) / 1000.0,
@@ -197,8 +272,10 @@ class profile(Observer):  # noqa: N801 - PyTorch's name
                     "args": args,
                 }
             )
-        with open(path, "w") as handle:
-            json.dump({"traceEvents": trace, "displayTimeUnit": "ms"}, handle)
+        document = {"traceEvents": trace, "displayTimeUnit": "ms"}
+        opener = gzip.open if os.fspath(path).endswith(".gz") else open
+        with opener(path, "wt") as handle:
+            json.dump(document, handle)
 
 
 class record_function(contextlib.ContextDecorator):  # noqa: N801 - PyTorch's name
