@@ -32,7 +32,11 @@ LAYERS: list[tuple[str, set[str]]] = [
     # torch.futures: plain Python (a value to come, callbacks), so any layer may return one;
     # distributed's Work.get_future and DDP's communication hooks do.
     ("futures", {"futures"}),
-    ("backend", {"backend", "backends", "backends.cuda", "backends.cudnn", "backends.mps"}),
+    (
+        "backend",
+        {"backend", "backends"}
+        | {f"backends.{name}" for name in ("cuda", "cudnn", "mkldnn", "mps", "openmp")},
+    ),
     (
         "autograd core (knows no Tensor)",
         {

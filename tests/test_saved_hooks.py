@@ -121,14 +121,40 @@ def test_unpack_hook_must_return_a_tensor_of_the_saved_shape():
         y.sum().backward()
 
 
-def test_inplace_change_after_saving_is_still_caught():
-    x = chainrule.ones(3, requires_grad=True)
-    with saved_tensors_hooks(lambda t: t, lambda t: t):
-        y = x.clone()
-        z = y * y
-    y.add_(1)
-    with pytest.raises(GradError, match="modified by an inplace operation"):
+@pytest.mark.parametrize("copy", [False, True], ids=["kept", "copied"])
+def test_backward_reads_what_unpack_gives_even_after_an_inplace_change(copy):
+    """PyTorch checks no version for hooked saved tensors: a hook that kept the tensor reads its
+    new values, one that packed a copy reads the old ones."""
+    torch = pytest.importorskip("torch")
+
+    def run(lib, hooks):
+        x = lib.ones(3, requires_grad=True)
+        pack = (lambda t: t.clone()) if copy else (lambda t: t)
+        with hooks(pack, lambda t: t):
+            y = x.clone()
+            z = y * y
+        y.add_(1)
         z.sum().backward()
+        return x.grad.tolist()
+
+    ours = run(chainrule, saved_tensors_hooks)
+    assert ours == run(torch, torch.autograd.graph.saved_tensors_hooks)
+    assert ours == ([2.0] * 3 if copy else [4.0] * 3)
+
+
+def test_save_on_cpu_keeps_host_tensors_as_they_are_as_torch():
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        x = lib.tensor([0.5, 1.0], requires_grad=True)
+        with lib.autograd.graph.save_on_cpu():
+            a = x * 2
+            b = a.sin()
+        a.mul_(3)  # kept, not copied: backward sees it
+        b.sum().backward()
+        return x.grad.tolist()
+
+    assert run(chainrule) == pytest.approx(run(torch), rel=1e-6)
 
 
 def test_disable_saved_tensors_hooks():

@@ -76,6 +76,46 @@ def test_memory_facts_match_torch():
     assert chainrule.zeros(3, dtype=chainrule.int16).itemsize == 2
 
 
+def test_storages_describe_the_shared_memory_as_torchs_do():
+    values = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    ours, theirs = _both(values)
+    for pick in (
+        lambda t: t,
+        lambda t: t[1:],
+        lambda t: t.transpose(0, 2)[1],
+        lambda t: t.view(6, 4),
+    ):
+        mine, yours = pick(ours).untyped_storage(), pick(theirs).untyped_storage()
+        assert mine.data_ptr() == ours.data_ptr()  # views share their base's block
+        assert (mine.nbytes(), mine.size(), len(mine), mine.element_size()) == (
+            yours.nbytes(),
+            yours.size(),
+            len(yours),
+            yours.element_size(),
+        )
+        assert mine.tolist() == yours.tolist()
+        assert mine[5] == yours[5]
+    assert ours.clone().untyped_storage().data_ptr() != ours.untyped_storage().data_ptr()
+    with pytest.warns(UserWarning, match="TypedStorage is deprecated"):
+        typed = ours[1].storage()
+    with pytest.warns(UserWarning):
+        expected = theirs[1].storage()
+    assert (typed.size(), typed.nbytes(), typed.element_size()) == (
+        expected.size(),
+        expected.nbytes(),
+        expected.element_size(),
+    )
+    assert typed.tolist() == expected.tolist() and typed[3] == expected[3]
+    assert str(typed.dtype) == "chainrule.float32" and typed.data_ptr() == ours.data_ptr()
+    small, small_torch = _both(np.arange(3.0, dtype=np.float32))
+    with pytest.warns(UserWarning):
+        ours_text, theirs_text = repr(small.storage()), repr(small_torch.storage())
+    assert ours_text == theirs_text.replace("torch", "chainrule")
+    assert repr(small.untyped_storage()) == repr(small_torch.untyped_storage()).replace(
+        "torch", "chainrule"
+    )
+
+
 def test_type_converts_to_legacy_types_by_class_or_name():
     x = chainrule.tensor([1.5, -2.0])
     assert x.type() == "chainrule.FloatTensor"
@@ -103,6 +143,24 @@ def test_jit_decorators_return_what_they_are_given():
     assert helper(1) == 2 and dropped(1) == 0
     assert chainrule.jit.unused(helper) is helper and chainrule.jit.export(helper) is helper
     assert not chainrule.jit.is_scripting() and not chainrule.jit.is_tracing()
+
+
+def test_a_module_annotated_with_jit_final_runs_as_in_torch():
+    class Attention(chainrule.nn.Module):  # timm's layers annotate flags this way
+        fused: chainrule.jit.Final[bool]
+
+        def __init__(self):
+            super().__init__()
+            self.fused = True
+
+    assert chainrule.jit.Final is torch.jit.Final
+    assert Attention().fused
+
+
+def test_backend_availability_queries_answer_for_chainrule():
+    for name in ("mkldnn", "openmp", "mps"):
+        assert getattr(chainrule.backends, name).is_available() is False
+    assert chainrule.backends.mkldnn.enabled is True  # the flag a script may switch off
 
 
 def test_float32_matmul_precision_is_recorded_as_torch_does():

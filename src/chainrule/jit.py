@@ -12,10 +12,23 @@ tensor(6.)
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["export", "ignore", "is_scripting", "is_tracing", "script", "trace", "unused"]
+__all__ = [
+    "Final",
+    "export",
+    "ignore",
+    "is_scripting",
+    "is_tracing",
+    "script",
+    "trace",
+    "unused",
+]
+
+# `flag: torch.jit.Final[bool]` in a module's class body (timm's attention layers): typing's Final.
+Final = typing.Final
 
 
 def script(obj: Any, optimize: Any = None, _frames_up: int = 0, _rcb: Any = None, **_: Any) -> Any:

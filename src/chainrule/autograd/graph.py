@@ -39,6 +39,7 @@ __all__ = [
     "observers",
     "remove_observer",
     "disable_saved_tensors_hooks",
+    "save_on_cpu",
     "saved_tensors_hooks",
 ]
 
@@ -124,6 +125,33 @@ class saved_tensors_hooks(Observer):  # noqa: N801 - PyTorch's name
         )
         hooked.tangent = getattr(entry, "tangent", None)
         return hooked
+
+
+class save_on_cpu(saved_tensors_hooks):  # noqa: N801 - PyTorch's name
+    """Inside, tensors saved for backward are kept in host memory and moved back to their
+    device when backward needs them: GPU memory for activations traded for copies. A tensor
+    already on the CPU is kept as it is (not copied), as in PyTorch. `pin_memory` and
+    `device_type` are accepted; chainrule has no pinned memory.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.ones(3, requires_grad=True)
+        >>> with chainrule.autograd.graph.save_on_cpu():
+        ...     y = (x * x).sum()
+        >>> y.backward()
+        >>> x.grad
+        tensor([2., 2., 2.])
+    """
+
+    def __init__(self, pin_memory: bool = False, device_type: str = "cuda") -> None:
+        def pack(tensor: Any) -> tuple:
+            return tensor.device, tensor.cpu()
+
+        def unpack(packed: tuple) -> Any:
+            device, tensor = packed
+            return tensor.to(device)
+
+        super().__init__(pack, unpack)
 
 
 class disable_saved_tensors_hooks:  # noqa: N801 - PyTorch's name

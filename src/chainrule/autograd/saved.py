@@ -82,7 +82,9 @@ class HookedValue(SavedEntry):
         self.tangent = None  # a saved output's forward-mode tangent, as on SavedValue
 
     def unpack(self, node: Node, name: str) -> Any:
-        self.check_version(node, name)
+        # No version check, as in PyTorch: what backward reads is what the unpack hook gives,
+        # whatever happened to the saved tensor since (a hook that packed a copy reads the
+        # old values; one that kept the tensor reads the new ones).
         counter = self.counter
         tensor = self.unpack_hook(self.packed)
         if not isinstance(tensor, Tensor):

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chainrule.autograd.node import Node
-from chainrule.backend import Array
+from chainrule.backend import Array, dtypes
+from chainrule.backend.dtypes import display_namespace
 from chainrule.ops.arguments import normalize_size
 from chainrule.ops.creation import empty, zeros
 from chainrule.ops.indexing import index_add, take
@@ -37,6 +38,78 @@ def memory_block(backend: Any, x: Array) -> tuple[Array, int]:
         root = x  # a block we cannot address by element: x itself (it is contiguous below)
     distance = backend.data_ptr(x) - backend.data_ptr(root) if root is not x else 0
     return root, distance // x.itemsize
+
+
+class UntypedStorage:
+    """The memory block a tensor's elements live in, as bytes (torch.UntypedStorage, from
+    `Tensor.untyped_storage()`): tensors that share memory share its `data_ptr()`. It
+    describes the block of the backend's array; it does not own memory of its own."""
+
+    def __init__(self, block: Array, backend: Any) -> None:
+        self._block = block
+        self._backend = backend
+
+    @property
+    def device(self) -> Device:
+        return self._backend.device
+
+    @property
+    def dtype(self) -> dtype:
+        return dtypes.uint8
+
+    def data_ptr(self) -> int:
+        return self._backend.data_ptr(self._block)
+
+    def nbytes(self) -> int:
+        return int(self._block.nbytes)
+
+    def size(self) -> int:
+        return self.nbytes() // self.element_size()
+
+    def __len__(self) -> int:
+        return self.size()
+
+    def element_size(self) -> int:
+        return self.dtype.itemsize
+
+    def is_shared(self) -> bool:
+        return False
+
+    def tolist(self) -> list:
+        return self._values().tolist()
+
+    def __getitem__(self, index: int) -> Any:
+        return self._values()[index].item()
+
+    def _values(self) -> Any:
+        host = self._backend.to_numpy(self._block)
+        return host.reshape(-1).view(self.dtype.numpy) if host.size else host.reshape(-1)
+
+    def _describe(self) -> str:
+        return f"{display_namespace()}.storage.UntypedStorage(device={self.device})"
+
+    def __repr__(self) -> str:
+        values = self.tolist()
+        body = " " + "\n ".join(str(value) for value in values)
+        return f"{body}\n[{self._describe()} of size {len(values)}]"
+
+
+class TypedStorage(UntypedStorage):
+    """The memory block as elements of one dtype (torch.TypedStorage, from the deprecated
+    `Tensor.storage()`)."""
+
+    def __init__(self, block: Array, backend: Any, element_type: dtype) -> None:
+        super().__init__(block, backend)
+        self._dtype = element_type
+
+    @property
+    def dtype(self) -> dtype:
+        return self._dtype
+
+    def _describe(self) -> str:
+        return (
+            f"{display_namespace()}.storage.TypedStorage(dtype={self.dtype}, device={self.device})"
+        )
 
 
 class AsStrided(Op):

@@ -48,6 +48,13 @@ if TYPE_CHECKING:  # annotations only
     from chainrule.ops.creation import Generator
 
 
+_TYPED_STORAGE_DEPRECATION = (
+    "TypedStorage is deprecated. It will be removed in the future and UntypedStorage will be the "
+    "only storage class. This should only matter to you if you are using storages directly.  To "
+    "access UntypedStorage directly, use tensor.untyped_storage() instead of tensor.storage()"
+)
+
+
 class TensorMethods:
     """Not a base class: the table of Tensor's methods, copied onto Tensor by `attach_methods`."""
 
@@ -810,6 +817,20 @@ class TensorMethods:
     def storage_offset(self) -> _int:
         """How many elements into its memory block this tensor starts (0 unless a view)."""
         return strided.memory_block(self._backend, self._array)[1]
+
+    def untyped_storage(self) -> strided.UntypedStorage:
+        """The memory block this tensor's elements live in, as bytes: views of one tensor
+        share its `data_ptr()` and `nbytes()`."""
+        return strided.UntypedStorage(
+            strided.memory_block(self._backend, self._array)[0], self._backend
+        )
+
+    def storage(self) -> strided.TypedStorage:
+        """The memory block as elements of this tensor's dtype (deprecated in PyTorch, which
+        warns the same way)."""
+        warnings.warn(_TYPED_STORAGE_DEPRECATION, UserWarning, stacklevel=2)
+        block = strided.memory_block(self._backend, self._array)[0]
+        return strided.TypedStorage(block, self._backend, self.dtype)
 
     @property
     def nbytes(self) -> _int:
