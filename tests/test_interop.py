@@ -87,6 +87,16 @@ def test_numpy_refuses_a_tensor_that_requires_grad_like_torch():
     np.testing.assert_array_equal(np.asarray(t.detach()), np.ones(3))
 
 
+def test_numpy_of_a_tensor_that_requires_grad_is_allowed_with_grad_mode_off_like_torch():
+    """PyTorch refuses only while grad mode is on (a custom op's body runs with it off)."""
+    torch = pytest.importorskip("torch")
+    for lib in (chainrule, torch):
+        t = lib.ones(3, requires_grad=True)
+        with lib.no_grad():
+            np.testing.assert_array_equal(t.numpy(), np.ones(3))
+            np.testing.assert_array_equal(np.asarray(t), np.ones(3))
+
+
 def test_numpy_array_times_tensor_is_a_tensor_with_gradient():
     t = chainrule.tensor([1.0, 2.0, 3.0], requires_grad=True)
     product = np.full(3, 2.0) * t

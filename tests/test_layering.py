@@ -108,7 +108,8 @@ LAYERS: list[tuple[str, set[str]]] = [
         {"func", "numpy", "linalg", "fft", "special", "testing", "autograd.functional", "cuda"}
         | {"amp", "cpu"}  # amp: autocast (ops.autocast) and GradScaler; cpu, cuda: amp's aliases
         | {"accelerator", "random", "version"}  # torch.accelerator (cuda's), torch.random
-        | {"types"},  # torch.types: the aliases PyTorch's signatures use
+        | {"types"}  # torch.types: the aliases PyTorch's signatures use
+        | {"library"},  # torch.library.custom_op: operators made of autograd.Function
     ),
     # Probability distributions: Tensor math, ops.special and ops.linalg; never nn or optim.
     ("distributions", {"distributions"}),

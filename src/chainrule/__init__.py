@@ -212,6 +212,7 @@ _LAZY_MODULES = frozenset(
         "fft",
         "func",
         "jit",
+        "library",
         "linalg",
         "nn",
         "optim",

@@ -451,8 +451,9 @@ class Tensor(_TensorMethods):
         return self._backend.to_numpy(self._array).tolist()
 
     def numpy(self, *, force: bool = False) -> Any:
-        """The NumPy array sharing this tensor's memory (on CPU), as PyTorch does."""
-        if self._requires_grad and not force:
+        """The NumPy array sharing this tensor's memory (on CPU), as PyTorch does: refused for
+        a tensor that requires grad while grad mode is on (the array would escape autograd)."""
+        if self._requires_grad and not force and _grad_enabled():
             raise GradError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."

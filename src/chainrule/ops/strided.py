@@ -43,7 +43,18 @@ def memory_block(backend: Any, x: Array) -> tuple[Array, int]:
 class UntypedStorage:
     """The memory block a tensor's elements live in, as bytes (torch.UntypedStorage, from
     `Tensor.untyped_storage()`): tensors that share memory share its `data_ptr()`. It
-    describes the block of the backend's array; it does not own memory of its own."""
+    describes the block of the backend's array; it does not own memory of its own.
+
+    Args:
+        block (Array): the backend array that owns the memory.
+        backend (Backend): its backend.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.zeros(2, 3)
+        >>> x[1].untyped_storage().data_ptr() == x.data_ptr(), x.untyped_storage().nbytes()
+        (True, 24)
+    """
 
     def __init__(self, block: Array, backend: Any) -> None:
         self._block = block
@@ -58,24 +69,30 @@ class UntypedStorage:
         return dtypes.uint8
 
     def data_ptr(self) -> int:
+        """The address of the block's first byte."""
         return self._backend.data_ptr(self._block)
 
     def nbytes(self) -> int:
+        """The block's size in bytes."""
         return int(self._block.nbytes)
 
     def size(self) -> int:
+        """The block's size in elements (bytes for an untyped storage)."""
         return self.nbytes() // self.element_size()
 
     def __len__(self) -> int:
         return self.size()
 
     def element_size(self) -> int:
+        """The bytes per element (1 for an untyped storage)."""
         return self.dtype.itemsize
 
     def is_shared(self) -> bool:
+        """False: chainrule does not move storages to shared memory."""
         return False
 
     def tolist(self) -> list:
+        """The block's elements as Python numbers."""
         return self._values().tolist()
 
     def __getitem__(self, index: int) -> Any:
@@ -96,7 +113,21 @@ class UntypedStorage:
 
 class TypedStorage(UntypedStorage):
     """The memory block as elements of one dtype (torch.TypedStorage, from the deprecated
-    `Tensor.storage()`)."""
+    `Tensor.storage()`).
+
+    Args:
+        block (Array): the backend array that owns the memory.
+        backend (Backend): its backend.
+        element_type (dtype): the elements' dtype.
+
+    Example:
+        >>> import chainrule, warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     storage = chainrule.arange(4.0)[2:].storage()
+        >>> storage.size(), storage.tolist()
+        (4, [0.0, 1.0, 2.0, 3.0])
+    """
 
     def __init__(self, block: Array, backend: Any, element_type: dtype) -> None:
         super().__init__(block, backend)
