@@ -165,3 +165,78 @@ def test_hook_based_spectral_norm_matches_torch():
     nn.utils.remove_spectral_norm(mine)
     torch.nn.utils.remove_spectral_norm(theirs)
     close(mine.weight, theirs.weight)
+
+
+# ---- orthogonal ------------------------------------------------------------------------------
+
+ORTHOGONAL_CASES = [
+    ((4, 4), None, True),  # matrix_exp, the default for a square matrix
+    ((4, 4), "cayley", True),
+    ((4, 4), "householder", True),
+    ((5, 3), None, True),  # householder, the default for a tall one
+    ((3, 5), "matrix_exp", True),  # wide: orthonormal rows
+    ((5, 3), "householder", False),
+    ((3, 5), "householder", False),
+]
+
+
+def _orthogonal_pair(shape, orthogonal_map, trivial):
+    """The same Linear weight (not orthogonal), parametrized by each library; a tall or wide
+    trivialization's random completion is copied from torch's, the one random draw."""
+    rng = np.random.default_rng(3)
+    weight = rng.standard_normal(shape)
+    layers = []
+    for lib in (chainrule, torch):
+        layer = lib.nn.Linear(shape[1], shape[0], dtype=lib.float64)
+        with lib.no_grad():
+            layer.weight.copy_(lib.tensor(weight))
+            layer.bias.fill_(0.5)
+        lib.nn.utils.parametrizations.orthogonal(
+            layer, orthogonal_map=orthogonal_map, use_trivialization=trivial
+        )
+        layers.append(layer)
+    ours, theirs = layers
+    if trivial:
+        with chainrule.no_grad():
+            base = theirs.parametrizations.weight[0].base.detach().numpy()
+            ours.parametrizations.weight[0].base = chainrule.tensor(base)
+    return ours, theirs
+
+
+@pytest.mark.parametrize(("shape", "orthogonal_map", "trivial"), ORTHOGONAL_CASES, ids=str)
+def test_orthogonal_parametrization_matches_torch(shape, orthogonal_map, trivial):
+    ours, theirs = _orthogonal_pair(shape, orthogonal_map, trivial)
+    assert sorted(ours.state_dict()) == sorted(theirs.state_dict())
+    np.testing.assert_allclose(
+        ours.weight.detach().numpy(), theirs.weight.detach().numpy(), atol=1e-10
+    )
+    q = ours.weight.detach()
+    gram = q.T @ q if shape[0] >= shape[1] else q @ q.T
+    np.testing.assert_allclose(gram.numpy(), np.eye(min(shape)), atol=1e-10)
+    # Move the unconstrained matrix and differentiate through the map.
+    step = np.random.default_rng(4).standard_normal(shape) * 0.3
+    x = np.random.default_rng(5).standard_normal((2, shape[1]))
+    grads = []
+    for lib, layer in ((chainrule, ours), (torch, theirs)):
+        original = layer.parametrizations.weight.original
+        with lib.no_grad():
+            original.add_(lib.tensor(step))
+        (layer(lib.tensor(x)) ** 2).sum().backward()
+        grads.append(original.grad.numpy())
+    np.testing.assert_allclose(
+        ours.weight.detach().numpy(), theirs.weight.detach().numpy(), atol=1e-10
+    )
+    np.testing.assert_allclose(grads[0], grads[1], atol=1e-10)
+
+
+def test_orthogonal_refuses_what_torch_refuses():
+    for lib in (chainrule, torch):
+        with pytest.raises(ValueError, match="Expected a matrix"):
+            lib.nn.utils.parametrizations.orthogonal(lib.nn.LayerNorm(3))
+        with pytest.raises(ValueError, match="orthogonal_map has to be one of"):
+            lib.nn.utils.parametrizations.orthogonal(lib.nn.Linear(2, 2), orthogonal_map="qr")
+        layer = lib.nn.utils.parametrizations.orthogonal(
+            lib.nn.Linear(3, 3), use_trivialization=False
+        )
+        with pytest.raises(NotImplementedError, match="use_trivialization=False"):
+            layer.weight = lib.eye(3)
