@@ -702,3 +702,79 @@ def test_a_copy_of_an_unsqueezed_tensor_has_pytorchs_strides():
         lambda lib: lib.zeros(3, 1).t().double(),
     ):
         assert make(chainrule).stride() == make(torch).stride()
+
+
+def test_module_hooks_on_every_module_run_before_each_modules_own_as_torch():
+    def run(lib):
+        calls = []
+        model = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.Tanh())
+        model[0].register_forward_hook(lambda m, a, out: calls.append(("own", type(m).__name__)))
+        registry = lib.nn.modules.module
+        handles = [
+            registry.register_module_forward_pre_hook(
+                lambda m, a: calls.append(("pre", type(m).__name__))
+            ),
+            registry.register_module_forward_hook(
+                lambda m, a, out: calls.append(("post", type(m).__name__))
+            ),
+            registry.register_module_full_backward_hook(
+                lambda m, gi, go: calls.append(("backward", type(m).__name__))
+            ),
+        ]
+        try:
+            model(lib.ones(1, 2, requires_grad=True)).sum().backward()
+        finally:
+            for handle in handles:
+                handle.remove()
+        model(lib.ones(1, 2))  # removed: nothing more recorded
+        return calls
+
+    assert run(chainrule) == run(torch)
+
+
+def test_state_dict_pre_hooks_and_set_submodule_as_torch():
+    def run(lib):
+        seen = []
+        model = lib.nn.Sequential(lib.nn.Linear(2, 2))
+        model[0].register_state_dict_pre_hook(lambda m, prefix, keep: seen.append(prefix))
+
+        def rename_old_keys(module, state, prefix, *rest):
+            if prefix + "w" in state:
+                state[prefix + "weight"] = state.pop(prefix + "w")
+            seen.append(("load", prefix))
+
+        model[0].register_load_state_dict_pre_hook(rename_old_keys)
+        state = model.state_dict()
+        state["0.w"] = state.pop("0.weight") * 0 + 3
+        model.load_state_dict(state)
+        model.set_submodule("1", lib.nn.ReLU())
+        with pytest.raises(AttributeError, match="has no attribute"):
+            model.set_submodule("2", lib.nn.ReLU(), strict=True)
+        return seen, model[0].weight.tolist(), [type(m).__name__ for m in model]
+
+    assert run(chainrule) == run(torch)
+
+
+def test_replace_all_batch_norm_modules_and_increment_version_as_torch():
+    for lib in (chainrule, torch):
+        model = lib.nn.Sequential(
+            lib.nn.BatchNorm1d(3), lib.nn.InstanceNorm1d(3, track_running_stats=True)
+        )
+        lib.func.replace_all_batch_norm_modules_(model)
+        assert model[0].running_mean is None and not model[0].track_running_stats
+        assert model[1].track_running_stats  # instance norm is left alone
+        x = lib.ones(2)
+        lib.autograd.graph.increment_version([x, x])
+        assert x._version == 2
+
+
+def test_attention_kernel_switches_are_kept_as_torch():
+    switches = chainrule.backends.cuda
+    assert switches.flash_sdp_enabled() == torch.backends.cuda.flash_sdp_enabled()
+    with pytest.warns(FutureWarning, match="sdp_kernel"):
+        with switches.sdp_kernel(enable_flash=False, enable_math=True):
+            assert not switches.flash_sdp_enabled() and switches.math_sdp_enabled()
+    assert switches.flash_sdp_enabled()
+    switches.enable_mem_efficient_sdp(False)
+    assert not switches.mem_efficient_sdp_enabled()
+    switches.enable_mem_efficient_sdp(True)

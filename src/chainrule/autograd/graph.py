@@ -39,6 +39,7 @@ __all__ = [
     "observers",
     "remove_observer",
     "disable_saved_tensors_hooks",
+    "increment_version",
     "save_on_cpu",
     "saved_tensors_hooks",
 ]
@@ -152,6 +153,22 @@ class save_on_cpu(saved_tensors_hooks):  # noqa: N801 - PyTorch's name
             return tensor.to(device)
 
         super().__init__(pack, unpack)
+
+
+def increment_version(tensor: Any) -> None:
+    """Bump the version counter of `tensor` (or of each tensor of an iterable), as an in-place
+    write would: for code that changes a tensor's memory behind autograd's back (through its
+    NumPy array, say) and wants backward to notice that a saved value went stale.
+
+    Example:
+        >>> import chainrule
+        >>> x = chainrule.ones(2)
+        >>> chainrule.autograd.graph.increment_version(x)
+        >>> x._version
+        1
+    """
+    for each in [tensor] if hasattr(tensor, "_version_counter") else tensor:
+        each._version_counter.value += 1
 
 
 class disable_saved_tensors_hooks:  # noqa: N801 - PyTorch's name

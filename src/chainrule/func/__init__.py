@@ -24,7 +24,11 @@ path is chainrule.autograd.functional.
 
 from chainrule.func.custom import custom_jvp, custom_vjp
 from chainrule.func.pytree import tree_flatten, tree_map, tree_unflatten
-from chainrule.func.stateless import functional_call, stack_module_state
+from chainrule.func.stateless import (
+    functional_call,
+    replace_all_batch_norm_modules_,
+    stack_module_state,
+)
 from chainrule.func.transforms import (
     functionalize,
     grad,
@@ -52,6 +56,7 @@ __all__ = [
     "jet",
     "jvp",
     "linearize",
+    "replace_all_batch_norm_modules_",
     "stack_module_state",
     "tree_flatten",
     "tree_map",

@@ -156,3 +156,33 @@ def stack_module_state(models: Sequence[Module]) -> tuple[dict, dict]:
         with no_grad():
             buffers[name] = stack([dict(model.named_buffers())[name].detach() for model in models])
     return params, buffers
+
+
+def replace_all_batch_norm_modules_(root: Module) -> Module:
+    """torch.func.replace_all_batch_norm_modules_: every batch norm layer in `root` stops
+    tracking running statistics (its running_mean, running_var and num_batches_tracked become
+    None), in place, so that `vmap` over it needs no per-example buffers. Returns `root`.
+
+    Batch norm layers say so by the class flag `tracks_batch_statistics` (nn's _BatchNorm sets
+    it): this layer sits below nn and does not import it.
+
+    Args:
+        root (Module): the model.
+
+    Returns:
+        Module: `root`.
+
+    Example:
+        >>> from chainrule import nn
+        >>> from chainrule.func import replace_all_batch_norm_modules_
+        >>> model = replace_all_batch_norm_modules_(nn.Sequential(nn.BatchNorm1d(3)))
+        >>> model[0].running_mean is None, model[0].track_running_stats
+        (True, False)
+    """
+    for module in root.modules():
+        if getattr(type(module), "tracks_batch_statistics", False) and module.track_running_stats:
+            module.running_mean = None
+            module.running_var = None
+            module.num_batches_tracked = None
+            module.track_running_stats = False
+    return root

@@ -105,6 +105,9 @@ class _NormBase(Module):
 
 
 class _BatchNorm(_NormBase):
+    # What func.replace_all_batch_norm_modules_ looks for (it sits below nn, so cannot import it).
+    tracks_batch_statistics = True
+
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         self._check_input_dim(input)
         average_factor = 0.0 if self.momentum is None else self.momentum

@@ -12,6 +12,7 @@ order and `repr(model)` come out exactly as PyTorch's for the same class written
 
 from __future__ import annotations
 
+import functools
 import itertools
 import warnings
 import weakref
@@ -216,6 +217,53 @@ class _BackwardHook:
         return result if is_tuple else result[0]
 
 
+# ---- hooks on every module (torch.nn.modules.module.register_module_*_hook) ----------------
+# Run before each module's own hooks of the same kind, as in PyTorch; profilers and FLOP
+# counters register them to see every layer without touching the model.
+_global_forward_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
+_global_forward_hooks: OrderedDict[int, Callable] = OrderedDict()
+_global_forward_hooks_with_kwargs: OrderedDict[int, bool] = OrderedDict()
+_global_forward_hooks_always_called: OrderedDict[int, bool] = OrderedDict()
+_global_backward_hooks: OrderedDict[int, Callable] = OrderedDict()
+_global_backward_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
+
+
+def register_module_forward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """hook(module, args) -> new args or None, before every module's forward."""
+    handle = RemovableHandle(_global_forward_pre_hooks)
+    _global_forward_pre_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_forward_hook(
+    hook: Callable[..., Any], *, with_kwargs: bool = False, always_call: bool = False
+) -> RemovableHandle:
+    """hook(module, args, output) -> new output or None, after every module's forward
+    (with_kwargs: hook(module, args, kwargs, output))."""
+    extra = (_global_forward_hooks_with_kwargs, _global_forward_hooks_always_called)
+    handle = RemovableHandle(_global_forward_hooks, *extra)
+    _global_forward_hooks[handle.id] = hook
+    if with_kwargs:
+        _global_forward_hooks_with_kwargs[handle.id] = True
+    if always_call:
+        _global_forward_hooks_always_called[handle.id] = True
+    return handle
+
+
+def register_module_full_backward_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """hook(module, grad_input, grad_output) -> new grad_input or None, for every module."""
+    handle = RemovableHandle(_global_backward_hooks)
+    _global_backward_hooks[handle.id] = hook
+    return handle
+
+
+def register_module_full_backward_pre_hook(hook: Callable[..., Any]) -> RemovableHandle:
+    """hook(module, grad_output) -> new grad_output or None, for every module."""
+    handle = RemovableHandle(_global_backward_pre_hooks)
+    _global_backward_pre_hooks[handle.id] = hook
+    return handle
+
+
 class Module:
     """The base class of every layer and model: subclass it and define `forward`.
 
@@ -270,6 +318,8 @@ class Module:
         setattr_("_forward_pre_hooks", OrderedDict())
         setattr_("_forward_pre_hooks_with_kwargs", OrderedDict())
         setattr_("_state_dict_hooks", OrderedDict())
+        setattr_("_state_dict_pre_hooks", OrderedDict())
+        setattr_("_load_state_dict_pre_hooks", OrderedDict())
         setattr_("_load_state_dict_post_hooks", OrderedDict())
         setattr_("_modules", {})
 
@@ -474,6 +524,8 @@ class Module:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        for name in ("_state_dict_pre_hooks", "_load_state_dict_pre_hooks"):  # older pickles
+            self.__dict__.setdefault(name, OrderedDict())
 
     # ---- traversal -------------------------------------------------------------------------
     def named_modules(
@@ -736,6 +788,8 @@ class Module:
             destination = args[0] if len(args) > 0 else destination
             prefix = args[1] if len(args) > 1 else prefix
             keep_vars = args[2] if len(args) > 2 else keep_vars
+        for hook in self._state_dict_pre_hooks.values():
+            hook(self, prefix, keep_vars)
         if destination is None:
             destination = OrderedDict()
             destination._metadata = OrderedDict()  # type: ignore[attr-defined]
@@ -765,6 +819,9 @@ class Module:
         error_msgs: list,
     ) -> None:
         """Copy this module's own entries of `state_dict` into its parameters and buffers."""
+        lists = (missing_keys, unexpected_keys, error_msgs)
+        for hook in self._load_state_dict_pre_hooks.values():
+            hook(state_dict, prefix, local_metadata, strict, *lists)
         persistent = {
             k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set
         }
@@ -888,6 +945,43 @@ class Module:
             raise StateDictError(message)
         return incompatible
 
+    def register_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(module, prefix, keep_vars) before the module saves its entries."""
+        handle = RemovableHandle(self._state_dict_pre_hooks)
+        self._state_dict_pre_hooks[handle.id] = hook
+        return handle
+
+    def register_load_state_dict_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs) before the module loads its entries; it may edit
+        `state_dict` (rename or convert old keys)."""
+        return self._register_load_state_dict_pre_hook(hook, with_module=True)
+
+    def _register_load_state_dict_pre_hook(
+        self, hook: Callable, with_module: bool = False
+    ) -> RemovableHandle:
+        """The older form libraries use: without `with_module`, hook(state_dict, prefix, ...)."""
+        handle = RemovableHandle(self._load_state_dict_pre_hooks)
+        self._load_state_dict_pre_hooks[handle.id] = (
+            functools.partial(hook, self) if with_module else hook
+        )
+        return handle
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put `module` at dotted path `target`: replace the submodule there, or (unless
+        `strict`) add it to an existing parent."""
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        parent_path, _, name = target.rpartition(".")
+        parent = self.get_submodule(parent_path)
+        if strict and not hasattr(parent, name):
+            raise AttributeError(parent._get_name() + " has no attribute `" + name + "`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError("`" + name + "` is not an nn.Module")
+        setattr(parent, name, module)
+
     def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
         """hook(module, state_dict, prefix, local_metadata) after the module saves its entries."""
         handle = RemovableHandle(self._state_dict_hooks)
@@ -968,12 +1062,23 @@ class Module:
             or self._forward_hooks
             or self._backward_hooks
             or self._backward_pre_hooks
+            or _global_forward_pre_hooks
+            or _global_forward_hooks
+            or _global_backward_hooks
+            or _global_backward_pre_hooks
         ):
             return self.forward(*args, **kwargs)
+        # Every module's hooks first, then this module's own, as PyTorch runs them.
+        forward_hooks = [*_global_forward_hooks.items(), *self._forward_hooks.items()]
+        with_kwargs = self._forward_hooks_with_kwargs.keys() | _global_forward_hooks_with_kwargs
+        always = self._forward_hooks_always_called.keys() | _global_forward_hooks_always_called
         result = None
         called: set[int] = set()
         try:
-            for hook_id, hook in self._forward_pre_hooks.items():
+            for hook_id, hook in (
+                *_global_forward_pre_hooks.items(),
+                *self._forward_pre_hooks.items(),
+            ):
                 if hook_id in self._forward_pre_hooks_with_kwargs:
                     new = hook(self, args, kwargs)
                     if new is not None:
@@ -988,18 +1093,19 @@ class Module:
                     if new is not None:
                         args = new if isinstance(new, tuple) else (new,)
             backward_hook = None
-            if self._backward_hooks or self._backward_pre_hooks:
-                backward_hook = _BackwardHook(
-                    self,
-                    list(self._backward_hooks.values()),
-                    list(self._backward_pre_hooks.values()),
-                )
+            backward_hooks = [*_global_backward_hooks.values(), *self._backward_hooks.values()]
+            backward_pre_hooks = [
+                *_global_backward_pre_hooks.values(),
+                *self._backward_pre_hooks.values(),
+            ]
+            if backward_hooks or backward_pre_hooks:
+                backward_hook = _BackwardHook(self, backward_hooks, backward_pre_hooks)
                 args = backward_hook.setup_input_hook(args)
             result = self.forward(*args, **kwargs)
-            for hook_id, hook in self._forward_hooks.items():
-                if hook_id in self._forward_hooks_always_called:
+            for hook_id, hook in forward_hooks:
+                if hook_id in always:
                     called.add(hook_id)
-                if hook_id in self._forward_hooks_with_kwargs:
+                if hook_id in with_kwargs:
                     new = hook(self, args, kwargs, result)
                 else:
                     new = hook(self, args, result)
@@ -1016,10 +1122,10 @@ class Module:
                     result = backward_hook.setup_output_hook(result)
             return result
         except Exception:
-            for hook_id, hook in self._forward_hooks.items():
-                if hook_id in self._forward_hooks_always_called and hook_id not in called:
+            for hook_id, hook in forward_hooks:
+                if hook_id in always and hook_id not in called:
                     try:
-                        if hook_id in self._forward_hooks_with_kwargs:
+                        if hook_id in with_kwargs:
                             new = hook(self, args, kwargs, result)
                         else:
                             new = hook(self, args, result)
