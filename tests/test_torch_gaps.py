@@ -778,3 +778,17 @@ def test_attention_kernel_switches_are_kept_as_torch():
     switches.enable_mem_efficient_sdp(False)
     assert not switches.mem_efficient_sdp_enabled()
     switches.enable_mem_efficient_sdp(True)
+
+
+def test_lazy_layers_are_lazy_module_mixins_until_their_first_input_as_torch():
+    for lib in (chainrule, torch):
+        mixin = lib.nn.modules.lazy.LazyModuleMixin
+        for layer, x in (
+            (lib.nn.LazyLinear(2), lib.zeros(1, 3)),
+            (lib.nn.LazyConv2d(2, 3), lib.zeros(1, 4, 5, 5)),
+            (lib.nn.LazyBatchNorm1d(), lib.zeros(2, 3)),
+        ):
+            assert isinstance(layer, mixin) and layer.has_uninitialized_params()
+            assert isinstance(layer.weight, lib.nn.parameter.UninitializedParameter)
+            layer(x)
+            assert not isinstance(layer, mixin)

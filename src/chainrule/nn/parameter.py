@@ -13,10 +13,14 @@ return plain Tensors, since every op wraps its result as `Tensor`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chainrule._tensor import Tensor
 from chainrule.ops import creation
+
+if TYPE_CHECKING:  # annotations only
+    from chainrule.backend import device as Device
+    from chainrule.backend.dtypes import dtype as DType
 
 
 def _data_of(kind: str, data: Tensor | None) -> Tensor:
@@ -109,3 +113,83 @@ class Buffer(Tensor):
 
 def _rebuild_buffer(data: Tensor, persistent: bool) -> Buffer:
     return Buffer(data, persistent=persistent)
+
+
+class UninitializedParameter(Parameter):
+    """A Parameter with no shape yet (0 elements); `materialize(shape)` gives it memory and
+    makes it a plain Parameter, the same object. The lazy layers hold their weights so until
+    the first input shows their size.
+
+    Args:
+        data (Tensor, optional): ignored, as PyTorch's (the parameter is empty).
+        requires_grad (bool): whether the materialized parameter requires grad.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> weight = nn.UninitializedParameter()
+        >>> weight.materialize((2, 3))
+        >>> type(weight).__name__, weight.shape
+        ('Parameter', chainrule.Size([2, 3]))
+    """
+
+    def materialize(
+        self, shape: tuple[int, ...], device: Device | str | None = None, dtype: DType | None = None
+    ) -> None:
+        """Allocate this parameter's memory of `shape` (uninitialized) in place."""
+        fresh = creation.empty(shape, device=device, dtype=dtype)
+        self._array = fresh._array
+        self._backend = fresh._backend
+        self.__class__ = Parameter
+
+    def __repr__(self) -> str:
+        return "<UninitializedParameter>"
+
+
+class UninitializedBuffer(Tensor):
+    """A buffer with no shape yet (0 elements); `materialize(shape)` gives it memory and makes
+    it a plain Tensor, the same object. The lazy norm layers hold their running statistics so
+    until the first input shows their size.
+
+    Args:
+        requires_grad (bool): whether the materialized buffer requires grad.
+        device (str or device, optional): where it will live.
+        dtype (dtype, optional): its dtype (default: the default dtype).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> running_mean = nn.UninitializedBuffer()
+        >>> running_mean.materialize((3,))
+        >>> type(running_mean).__name__, running_mean.shape
+        ('Tensor', chainrule.Size([3]))
+    """
+
+    __slots__ = ()
+
+    def __new__(
+        cls,
+        requires_grad: bool = False,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
+    ) -> UninitializedBuffer:
+        empty = creation.empty(0, device=device, dtype=dtype)
+        buffer = Tensor._from_array(empty._array, empty._backend, cls=cls)
+        buffer._requires_grad = requires_grad
+        buffer._extra = {"factory": {"device": device, "dtype": dtype}}
+        return buffer
+
+    def materialize(
+        self, shape: tuple[int, ...], device: Device | str | None = None, dtype: DType | None = None
+    ) -> None:
+        """Allocate this buffer's memory of `shape` (uninitialized) in place."""
+        factory = self._extra.pop("factory")
+        fresh = creation.empty(
+            shape, device=device or factory["device"], dtype=dtype or factory["dtype"]
+        )
+        self._array = fresh._array
+        self._backend = fresh._backend
+        self.__class__ = Tensor
+
+    def __repr__(self) -> str:
+        return "<UninitializedBuffer>"

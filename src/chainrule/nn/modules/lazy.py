@@ -31,91 +31,37 @@ from chainrule.nn.modules.conv import (
 )
 from chainrule.nn.modules.instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from chainrule.nn.modules.linear import Linear
-from chainrule.nn.parameter import Parameter
+from chainrule.nn.parameter import UninitializedBuffer, UninitializedParameter
 from chainrule.ops import creation
 
 if TYPE_CHECKING:  # annotations only
     from chainrule._typing import IntOrSequence
 
 
-class UninitializedParameter(Parameter):
-    """A Parameter with no shape yet (0 elements); `materialize(shape)` gives it memory and
-    makes it a plain Parameter, the same object. The lazy layers hold their weights so until
-    the first input shows their size.
-
-    Args:
-        data (Tensor, optional): ignored, as PyTorch's (the parameter is empty).
-        requires_grad (bool): whether the materialized parameter requires grad.
+class LazyModuleMixin:
+    """What every lazy layer is (torch.nn.modules.lazy.LazyModuleMixin): a module whose
+    parameters wait for the first input. Once it has run, it is its eager class
+    (`cls_to_become`) and no longer a LazyModuleMixin, as in PyTorch.
 
     Example:
         >>> import chainrule
         >>> from chainrule import nn
-        >>> weight = nn.UninitializedParameter()
-        >>> weight.materialize((2, 3))
-        >>> type(weight).__name__, weight.shape
-        ('Parameter', chainrule.Size([2, 3]))
+        >>> from chainrule.nn.modules.lazy import LazyModuleMixin
+        >>> layer = nn.LazyLinear(2)
+        >>> isinstance(layer, LazyModuleMixin), layer.has_uninitialized_params()
+        (True, True)
+        >>> _ = layer(chainrule.zeros(1, 3))
+        >>> isinstance(layer, LazyModuleMixin)
+        False
     """
 
-    def materialize(
-        self, shape: tuple[int, ...], device: Device | str | None = None, dtype: DType | None = None
-    ) -> None:
-        """Allocate this parameter's memory of `shape` (uninitialized) in place."""
-        fresh = creation.empty(shape, device=device, dtype=dtype)
-        self._array = fresh._array
-        self._backend = fresh._backend
-        self.__class__ = Parameter
+    cls_to_become: type | None = None
 
-    def __repr__(self) -> str:
-        return "<UninitializedParameter>"
-
-
-class UninitializedBuffer(Tensor):
-    """A buffer with no shape yet (0 elements); `materialize(shape)` gives it memory and makes
-    it a plain Tensor, the same object. The lazy norm layers hold their running statistics so
-    until the first input shows their size.
-
-    Args:
-        requires_grad (bool): whether the materialized buffer requires grad.
-        device (str or device, optional): where it will live.
-        dtype (dtype, optional): its dtype (default: the default dtype).
-
-    Example:
-        >>> import chainrule
-        >>> from chainrule import nn
-        >>> running_mean = nn.UninitializedBuffer()
-        >>> running_mean.materialize((3,))
-        >>> type(running_mean).__name__, running_mean.shape
-        ('Tensor', chainrule.Size([3]))
-    """
-
-    __slots__ = ()
-
-    def __new__(
-        cls,
-        requires_grad: bool = False,
-        device: Device | str | None = None,
-        dtype: DType | None = None,
-    ) -> UninitializedBuffer:
-        empty = creation.empty(0, device=device, dtype=dtype)
-        buffer = Tensor._from_array(empty._array, empty._backend, cls=cls)
-        buffer._requires_grad = requires_grad
-        buffer._extra = {"factory": {"device": device, "dtype": dtype}}
-        return buffer
-
-    def materialize(
-        self, shape: tuple[int, ...], device: Device | str | None = None, dtype: DType | None = None
-    ) -> None:
-        """Allocate this buffer's memory of `shape` (uninitialized) in place."""
-        factory = self._extra.pop("factory")
-        fresh = creation.empty(
-            shape, device=device or factory["device"], dtype=dtype or factory["dtype"]
-        )
-        self._array = fresh._array
-        self._backend = fresh._backend
-        self.__class__ = Tensor
-
-    def __repr__(self) -> str:
-        return "<UninitializedBuffer>"
+    def has_uninitialized_params(self) -> bool:
+        """Whether some parameter or buffer still waits for the first input."""
+        waiting = (UninitializedParameter, UninitializedBuffer)
+        tensors = [*self._parameters.values(), *self._buffers.values()]  # type: ignore[attr-defined]
+        return any(isinstance(t, waiting) for t in tensors)
 
 
 def _uninitialized(module: Any, names: tuple) -> None:
@@ -124,7 +70,7 @@ def _uninitialized(module: Any, names: tuple) -> None:
             setattr(module, name, UninitializedParameter())
 
 
-class LazyLinear(Linear):
+class LazyLinear(LazyModuleMixin, Linear):
     """A Linear layer whose in_features is the last dimension of its first input.
 
     Args:
@@ -174,7 +120,7 @@ class LazyLinear(Linear):
         return Linear.forward(self, input)
 
 
-class _LazyConv:
+class _LazyConv(LazyModuleMixin):
     """LazyConv1d/2d/3d: in_channels is dimension 1 of the first (batched) input, or 0 of an
     unbatched one."""
 
@@ -352,7 +298,7 @@ LazyConvTranspose2d = _lazy_conv_transpose(ConvTranspose2d, "LazyConvTranspose2d
 LazyConvTranspose3d = _lazy_conv_transpose(ConvTranspose3d, "LazyConvTranspose3d")
 
 
-class _LazyNorm:
+class _LazyNorm(LazyModuleMixin):
     """LazyBatchNorm / LazyInstanceNorm: num_features is dimension 1 of the first input (as
     PyTorch's, which reads dimension 1 even of an unbatched input)."""
 
