@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chainrule.autograd.node import Node
-from chainrule.backend import Array, dtypes
+from chainrule.backend import Array, Backend, dtypes
 from chainrule.backend.dtypes import display_namespace
 from chainrule.ops.arguments import normalize_size
 from chainrule.ops.creation import empty, zeros
@@ -56,7 +56,7 @@ class UntypedStorage:
         (True, 24)
     """
 
-    def __init__(self, block: Array, backend: Any) -> None:
+    def __init__(self, block: Array, backend: Backend) -> None:
         self._block = block
         self._backend = backend
 
@@ -129,7 +129,7 @@ class TypedStorage(UntypedStorage):
         (4, [0.0, 1.0, 2.0, 3.0])
     """
 
-    def __init__(self, block: Array, backend: Any, element_type: dtype) -> None:
+    def __init__(self, block: Array, backend: Backend, element_type: dtype) -> None:
         super().__init__(block, backend)
         self._dtype = element_type
 

@@ -350,7 +350,8 @@ def update_in_blocks(p: Tensor, update: Callable[..., None], *arrays: Array) -> 
     backend = p._backend
     first = arrays[0]
     piece = max(1, _CACHE_BLOCK_BYTES // first.itemsize) if backend.host_memory else first.size
-    if first.size <= piece or not all(array.flags.c_contiguous for array in arrays):
+    small = first.size <= piece and not backend.splits(first.size)
+    if small or not all(array.flags.c_contiguous for array in arrays):
         update(*arrays)
         return
     flat = [array.reshape(-1) for array in arrays]
