@@ -558,6 +558,8 @@ KL_PAIRS = [
     ("mvn_covariance", "lowrank_mvn"),
     ("lowrank_mvn_batched_factor", "mvn_scale_tril"),
     ("lowrank_mvn_batched_factor", "lowrank_mvn"),
+    ("continuous_bernoulli_probs", "continuous_bernoulli_logits"),
+    ("continuous_bernoulli_logits", "continuous_bernoulli_logits"),
 ]
 
 
@@ -1272,3 +1274,261 @@ def test_cat_stack_and_mixture_constraints_check_as_torch():
         np.testing.assert_array_equal(
             ours.check(chainrule.tensor(value)).numpy(), theirs.check(torch.tensor(value)).numpy()
         )
+
+
+# ---- the families PyTorch builds on others: their own sample checks, KL pairs and errors -------
+
+
+def test_half_cauchy_samples_have_its_quantiles():
+    """|Cauchy(0, scale)| draws: the fraction below each quartile of the distribution (its
+    icdf, checked against torch) within 5 standard errors; rsample is |scale * c|, so
+    d x / d scale = x / scale."""
+    scale = chainrule.tensor([0.5, 2.0], dtype=chainrule.float64, requires_grad=True)
+    d = D.HalfCauchy(scale)
+    chainrule.manual_seed(10)
+    draws = d.rsample((SAMPLES,))
+    assert bool((draws >= 0).all())
+    for q in (0.25, 0.5, 0.75):
+        quantile = d.icdf(chainrule.tensor(q, dtype=chainrule.float64)).detach()
+        below = (draws.detach() < quantile).double().mean(0).numpy()
+        assert np.all(np.abs(below - q) < 5 * math.sqrt(q * (1 - q) / SAMPLES)), (q, below)
+    (grad,) = chainrule.autograd.grad(draws.sum(), [scale])
+    expected = (draws / scale).detach().sum(0)
+    np.testing.assert_allclose(grad.numpy(), expected.numpy(), rtol=1e-9)
+
+
+def test_logistic_normal_samples_are_its_normal_broken_onto_the_simplex():
+    """Draws lie on the simplex (K + 1 entries); StickBreakingTransform's inverse takes them
+    back to Normal(loc, scale) draws (mean and variance within 5 standard errors / 10%), and
+    the pathwise derivative of that inverse with respect to loc is 1."""
+    loc = chainrule.tensor([[0.3, -1.0, 2.0]], dtype=chainrule.float64, requires_grad=True)
+    scale = chainrule.tensor([0.5, 1.0, 1.5], dtype=chainrule.float64)
+    d = D.LogisticNormal(loc, scale)
+    assert d.batch_shape == (1,) and d.event_shape == (4,)
+    chainrule.manual_seed(11)
+    draws = d.rsample((SAMPLES,))
+    assert draws.shape == (SAMPLES, 1, 4)
+    assert bool(D.constraints.simplex.check(draws).all())
+    normals = D.transforms.StickBreakingTransform().inv(draws)
+    values = normals.detach().numpy()
+    standard_error = scale.numpy() / math.sqrt(SAMPLES)
+    assert np.all(np.abs(values.mean(0) - loc.detach().numpy()) < 5 * standard_error)
+    np.testing.assert_allclose(values.var(0)[0], scale.numpy() ** 2, rtol=0.1)
+    (grad,) = chainrule.autograd.grad(normals.sum(), [loc])
+    np.testing.assert_allclose(grad.numpy(), np.full((1, 3), SAMPLES), rtol=1e-6)
+
+
+@pytest.mark.parametrize("concentration", [0.5, 1.0, 4.0])
+def test_lkj_cholesky_samples_are_correlation_factors_with_its_marginals(concentration):
+    """Each draw is the Cholesky factor of a correlation matrix, and each off-diagonal
+    correlation r has LKJ's marginal (2 Beta(b, b) - 1, b = eta - 1 + d / 2): mean 0 and
+    variance 1 / (2 eta + d - 1), within 5 standard errors / 10%."""
+    dim = 4
+    d = D.LKJCholesky(dim, chainrule.tensor(concentration, dtype=chainrule.float64))
+    assert not d.has_rsample
+    chainrule.manual_seed(12)
+    factors = d.sample((SAMPLES,))
+    assert factors.shape == (SAMPLES, dim, dim) and factors.dtype == chainrule.float64
+    assert bool(d.support.check(factors).all())
+    correlations = (factors @ factors.mT).numpy()
+    np.testing.assert_allclose(np.diagonal(correlations, axis1=-2, axis2=-1), 1.0, rtol=1e-12)
+    rows, cols = np.tril_indices(dim, -1)
+    r = correlations[:, rows, cols]
+    variance = 1 / (2 * concentration + dim - 1)
+    assert np.all(np.abs(r.mean(0)) < 5 * math.sqrt(variance / SAMPLES))
+    np.testing.assert_allclose(r.var(0), variance, rtol=0.1)
+
+
+def test_kumaraswamy_rsample_moves_with_both_concentrations():
+    """x = (1 - u^(1/b))^(1/a) for a Uniform u: dx/da = -x log(x) / a, and with
+    v = 1 - x^a = u^(1/b), dx/db = x^(1-a) v log(v) / (a b) (negative: x falls as b grows)."""
+    a = chainrule.tensor([0.7, 2.0], dtype=chainrule.float64, requires_grad=True)
+    b = chainrule.tensor([1.5, 3.0], dtype=chainrule.float64, requires_grad=True)
+    chainrule.manual_seed(13)
+    x = D.Kumaraswamy(a, b).rsample((7,))
+    assert bool(((x > 0) & (x < 1)).all())
+    grad_a, grad_b = chainrule.autograd.grad(x.sum(), [a, b])
+    x, a, b = x.detach(), a.detach(), b.detach()
+    v = 1 - x**a
+    np.testing.assert_allclose(grad_a.numpy(), (-x * x.log() / a).sum(0).numpy(), rtol=1e-7)
+    expected_b = (x ** (1 - a) * v * v.log() / (a * b)).sum(0)
+    np.testing.assert_allclose(grad_b.numpy(), expected_b.numpy(), rtol=1e-7)
+
+
+def test_fisher_snedecor_and_inverse_gamma_samples_are_ratios_of_gammas_in_the_support():
+    chainrule.manual_seed(14)
+    f = D.FisherSnedecor(chainrule.tensor([0.5, 3.0]), chainrule.tensor([0.5, 7.0]))
+    draws = f.sample((2000,))
+    assert draws.dtype == chainrule.float32 and bool((draws > 0).all())
+    g = D.InverseGamma(chainrule.tensor(0.3), chainrule.tensor(2.0))
+    assert bool((g.sample((2000,)) > 0).all())
+
+
+def test_wishart_warns_of_low_df_and_rejects_df_at_most_p_minus_1_as_torch():
+    for library, module in ((chainrule, D), (torch, TD)):
+        with pytest.warns(UserWarning, match="Low df values detected"):
+            module.Wishart(library.tensor([2.5]), library.eye(3))
+    messages = []
+    for library, module in ((chainrule, D), (torch, TD)):
+        with pytest.raises(ValueError) as error:
+            module.Wishart(2.0, library.eye(3))
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]
+
+
+def test_wishart_samples_with_fractional_df_are_positive_definite():
+    """df between p - 1 and p makes singular Bartlett draws likely: they are redrawn."""
+    chainrule.manual_seed(15)
+    with pytest.warns(UserWarning):
+        df = chainrule.tensor([2.2, 5.0], dtype=chainrule.float64)
+        d = D.Wishart(df, chainrule.eye(3, dtype=chainrule.float64))
+    draws = d.rsample((500,))
+    assert draws.shape == (500, 2, 3, 3)
+    np.testing.assert_allclose(draws.numpy(), np.swapaxes(draws.numpy(), -1, -2))
+    assert bool(d.support.check(draws[:, 1]).all())
+
+
+def test_continuous_bernoulli_rsample_is_its_icdf_at_uniform_noise_as_torch():
+    """The same uniform noise through both libraries' icdf: samples and their gradients with
+    respect to probs agree with torch, inside and outside the Taylor region."""
+    probs = np.array([0.05, 0.4995, 0.7])
+    noise = RNG.uniform(0, 1, (5, 3))
+    results = []
+    for library, module in ((chainrule, D), (torch, TD)):
+        leaf = library.tensor(probs, requires_grad=True)
+        x = module.ContinuousBernoulli(leaf).icdf(library.tensor(noise))
+        (grad,) = (torch.autograd.grad if library is torch else chainrule.autograd.grad)(
+            x.sum(), [leaf]
+        )
+        results.append((x.detach().numpy(), grad.numpy()))
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-9)
+    assert results[0][1][1] == 0.0  # the Taylor region: the sample is the noise itself
+
+
+CB_KL = {
+    "beta||cb": lambda t, m: (m.Beta(t([0.7, 2.0, 1.2]), t([1.5, 0.9, 3.0])), "cb"),
+    "uniform||cb": lambda t, m: (m.Uniform(t([0.1, 0.0, 0.3]), t([0.8, 0.5, 1.0])), "cb"),
+    "cb||exponential": lambda t, m: ("cb", m.Exponential(t([0.5, 2.0, 1.0]))),
+    "cb||normal": lambda t, m: ("cb", m.Normal(t([0.3, -1.0, 0.0]), t([0.5, 2.0, 1.0]))),
+    "cb||uniform": lambda t, m: ("cb", m.Uniform(t([-0.5, 0.1, -1.0]), t([1.5, 2.0, 0.9]))),
+    "cb||pareto": lambda t, m: ("cb", m.Pareto(t([1.0, 2.0, 1.0]), t([3.0, 1.0, 2.0]))),
+    "exponential||cb": lambda t, m: (m.Exponential(t([0.5, 2.0, 1.0])), "cb"),
+    "gamma||cb": lambda t, m: (m.Gamma(t([0.5, 2.0, 1.0]), t([1.0, 3.0, 1.0])), "cb"),
+    "gumbel||cb": lambda t, m: (m.Gumbel(t([0.5, 2.0, 0.0]), t([1.0, 3.0, 1.0])), "cb"),
+    "laplace||cb": lambda t, m: (m.Laplace(t([0.5, 2.0, 0.0]), t([1.0, 3.0, 1.0])), "cb"),
+    "normal||cb": lambda t, m: (m.Normal(t([0.5, 2.0, 0.0]), t([1.0, 3.0, 1.0])), "cb"),
+    "pareto||cb": lambda t, m: (m.Pareto(t([1.0, 2.0, 1.0]), t([3.0, 1.0, 2.0])), "cb"),
+}
+
+
+@pytest.mark.parametrize("pair", CB_KL)
+def test_continuous_bernoulli_kl_pairs_and_their_gradients_match_torch(pair):
+    """KL between ContinuousBernoulli (probs 0.3, 0.5002 in the Taylor region, 0.8) and the
+    families PyTorch pairs it with, infinite where one has mass outside the other's support;
+    the gradient with respect to probs where it is finite."""
+    results = []
+    for library, module in ((chainrule, D), (torch, TD)):
+
+        def make(values, library=library):
+            return library.tensor(values, dtype=library.float64)
+
+        probs = make([0.3, 0.5002, 0.8]).requires_grad_(True)
+        cb = module.ContinuousBernoulli(probs)
+        p, q = CB_KL[pair](make, module)
+        kl = module.kl_divergence(cb if p == "cb" else p, cb if q == "cb" else q)
+        grad = None
+        if kl.requires_grad:
+            finite = kl.detach().isfinite()
+            (grad,) = (torch.autograd.grad if library is torch else chainrule.autograd.grad)(
+                kl.where(finite, 0.0).sum(), [probs]
+            )
+            grad = grad.numpy()
+        results.append((kl.detach().numpy(), grad))
+    (ours, our_grad), (theirs, their_grad) = results
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9)
+    assert (our_grad is None) == (their_grad is None)
+    if their_grad is not None:
+        np.testing.assert_allclose(our_grad, their_grad, rtol=1e-8, atol=1e-12)
+
+
+def test_stick_breaking_transform_inverts_and_reports_its_jacobian_as_torch():
+    """log |det J| of the K -> K + 1 map on its K free coordinates, against torch and
+    against the Jacobian determinant taken numerically."""
+    import torch.distributions.transforms as TT
+
+    import chainrule.distributions.transforms as T
+
+    x = RNG.normal(size=(2, 3))
+    ours, theirs = T.StickBreakingTransform(), TT.StickBreakingTransform()
+    y, ty = ours(chainrule.tensor(x)), theirs(torch.tensor(x))
+    np.testing.assert_allclose(y.numpy(), ty.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.inv(y).numpy(), x, rtol=1e-9)
+    log_det = ours.log_abs_det_jacobian(chainrule.tensor(x), y)
+    np.testing.assert_allclose(
+        log_det.numpy(), theirs.log_abs_det_jacobian(torch.tensor(x), ty).numpy(), rtol=1e-12
+    )
+    for row, value in zip(x, log_det.numpy()):
+        jacobian = chainrule.func.jacrev(lambda v: ours(v)[:-1])(chainrule.tensor(row))
+        assert np.isclose(np.linalg.slogdet(jacobian.numpy())[1], value, rtol=1e-9)
+    assert ours.forward_shape((5, 3)) == (5, 4) and ours.inverse_shape((5, 4)) == (5, 3)
+    assert T.AbsTransform()(chainrule.tensor([-2.0, 1.0])).tolist() == [2.0, 1.0]
+    assert T.AbsTransform() == T.AbsTransform() and ours == T.StickBreakingTransform()
+
+
+NEW_INVALID = {
+    "half_cauchy_negative_scale": lambda lib, m: m.HalfCauchy(lib.tensor([1.0, -1.0])),
+    "half_cauchy_negative_value": lambda lib, m: m.HalfCauchy(lib.tensor([1.0])).log_prob(
+        lib.tensor([-1.0])
+    ),
+    "inverse_gamma_zero_rate": lambda lib, m: m.InverseGamma(lib.tensor([1.0]), lib.tensor([0.0])),
+    "kumaraswamy_value_above_one": lambda lib, m: m.Kumaraswamy(
+        lib.tensor([1.0]), lib.tensor([2.0])
+    ).log_prob(lib.tensor([1.5])),
+    "logistic_normal_not_a_simplex": lambda lib, m: m.LogisticNormal(
+        lib.zeros(2), lib.ones(2)
+    ).log_prob(lib.tensor([0.5, 0.5, 0.5])),
+    "fisher_snedecor_negative_df": lambda lib, m: m.FisherSnedecor(
+        lib.tensor([-1.0]), lib.tensor([2.0])
+    ),
+    "continuous_bernoulli_both": lambda lib, m: m.ContinuousBernoulli(
+        lib.tensor([0.5]), lib.tensor([0.0])
+    ),
+    "continuous_bernoulli_probs_above_one": lambda lib, m: m.ContinuousBernoulli(
+        lib.tensor([1.5]), validate_args=True
+    ),
+    "generalized_pareto_below_loc": lambda lib, m: m.GeneralizedPareto(
+        lib.tensor([1.0]), lib.tensor([1.0]), lib.tensor([0.5])
+    ).log_prob(lib.tensor([0.5])),
+    "generalized_pareto_above_its_bound": lambda lib, m: m.GeneralizedPareto(
+        lib.tensor([0.0]), lib.tensor([1.0]), lib.tensor([-0.5])
+    ).log_prob(lib.tensor([2.5])),
+    "wishart_not_positive_definite": lambda lib, m: m.Wishart(
+        lib.tensor(3.0), lib.tensor([[1.0, 2.0], [2.0, 1.0]])
+    ),
+    "wishart_vector": lambda lib, m: m.Wishart(lib.tensor(3.0), scale_tril=lib.ones(2)),
+    "lkj_dim_one": lambda lib, m: m.LKJCholesky(1, 1.0),
+    "lkj_negative_concentration": lambda lib, m: m.LKJCholesky(2, lib.tensor([-1.0])),
+    "lkj_not_a_correlation_factor": lambda lib, m: m.LKJCholesky(2, 1.0).log_prob(lib.eye(2) * 2),
+}
+
+
+@pytest.mark.parametrize("name", NEW_INVALID)
+def test_new_families_raise_torchs_value_errors(name):
+    assert _message(NEW_INVALID[name], chainrule) == _message(NEW_INVALID[name], torch)
+
+
+def test_new_families_repr_as_torch():
+    for build in [
+        lambda lib, m: m.HalfCauchy(lib.ones(2)),
+        lambda lib, m: m.InverseGamma(2.0, lib.ones(2)),
+        lambda lib, m: m.Kumaraswamy(lib.ones(2), 2.0),
+        lambda lib, m: m.LogisticNormal(lib.zeros(3), 1.0),
+        lambda lib, m: m.FisherSnedecor(3.0, 4.0),
+        lambda lib, m: m.ContinuousBernoulli(logits=lib.tensor(0.5)),
+        lambda lib, m: m.GeneralizedPareto(0.0, 1.0, 0.5),
+        lambda lib, m: m.Wishart(lib.tensor(3.0), lib.eye(2)),
+        lambda lib, m: m.LKJCholesky(3, 0.5),
+    ]:
+        ours, theirs = build(chainrule, D), build(torch, TD)
+        assert repr(ours) == repr(theirs).replace("torch.Size", "chainrule.Size")

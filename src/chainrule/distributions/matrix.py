@@ -287,12 +287,18 @@ class LKJCholesky(Distribution):
         super().__init__(self.concentration.shape, (dim, dim), validate_args)
 
     def _marginal_beta(self, concentration: Tensor) -> Beta:
-        """Beta(i / 2, eta + (dim - 2) / 2 - i / 2) for row i (row 0 Beta(1/2, ...) unused):
-        the squared length of row i's off-diagonal part, the onion method's Beta draws."""
+        """Beta(i / 2, eta + (dim - 1 - i) / 2) for row i >= 1 (row 0's draw is unused): the
+        squared length of row i's off-diagonal part, the onion method's Beta draws.
+
+        PyTorch's first concentrations are (i - 1) + 1/2 instead of i / 2, which is right for
+        row 1 only: its samples' correlations beyond the first row are too spread (variance
+        0.25 instead of LKJ's 1 / (2 eta + dim - 1) = 0.2 for eta = 1, dim = 4), off the
+        density its own log_prob gives. Here the sampler follows the paper (section 3.2),
+        so samples and log_prob agree; test_lkj_cholesky_samples_* checks the marginals."""
         marginal = concentration + 0.5 * (self.dim - 2)
         offset = arange(self.dim - 1, dtype=concentration.dtype, device=concentration.device)
-        offset = cat([offset.new_zeros((1,)), offset])
-        return Beta(offset + 0.5, marginal.unsqueeze(-1) - 0.5 * offset)
+        offset = cat([offset.new_zeros((1,)), offset])  # i - 1 for row i >= 1, 0 for row 0
+        return Beta(0.5 * offset + 0.5, marginal.unsqueeze(-1) - 0.5 * offset)
 
     def expand(
         self, batch_shape: Sequence[int], _instance: Distribution | None = None
