@@ -6,6 +6,7 @@ errors with PyTorch's messages."""
 
 import math
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -200,6 +201,8 @@ CASES["von_mises"] = (
     {"loc": RNG.uniform(-3, 3, (3,)), "concentration": np.array([0.5, 3.0, 20.0])},
     RNG.uniform(-np.pi, np.pi, (4, 3)),
 )
+
+
 def _correlation_cholesky(n, batch=()):
     """Cholesky factors of random correlation matrices (inside LKJCholesky's support)."""
     covariance = _spd(n, batch)
@@ -261,8 +264,8 @@ CASES.update(
         ),
         "wishart_scale_tril": (
             "Wishart",
-            {"df": np.array(5.5), "scale_tril": np.linalg.cholesky(_spd(2, (3,)) / 2)},
-            _spd(2, (4, 3)),
+            {"df": RNG.uniform(5, 6, (2,)), "scale_tril": np.linalg.cholesky(_spd(2, (2,)) / 2)},
+            _spd(2, (4, 2)),
         ),
         "wishart_precision": (
             "Wishart",
@@ -1376,16 +1379,21 @@ def test_wishart_warns_of_low_df_and_rejects_df_at_most_p_minus_1_as_torch():
     assert messages[0] == messages[1]
 
 
-def test_wishart_samples_with_fractional_df_are_positive_definite():
-    """df between p - 1 and p makes singular Bartlett draws likely: they are redrawn."""
+def test_wishart_samples_with_fractional_df_are_redrawn_until_positive_definite():
+    """df between p - 1 and p makes singular Bartlett draws likely: those are redrawn (with
+    PyTorch's warning), and only those: a batch of well-conditioned draws does not warn."""
     chainrule.manual_seed(15)
-    with pytest.warns(UserWarning):
-        df = chainrule.tensor([2.2, 5.0], dtype=chainrule.float64)
+    with pytest.warns(UserWarning, match="Low df values detected"):
+        df = chainrule.tensor([2.05, 5.0], dtype=chainrule.float64)
         d = D.Wishart(df, chainrule.eye(3, dtype=chainrule.float64))
-    draws = d.rsample((500,))
-    assert draws.shape == (500, 2, 3, 3)
+    with pytest.warns(UserWarning, match="Singular sample detected"):
+        draws = d.rsample((2000,))
+    assert draws.shape == (2000, 2, 3, 3)
     np.testing.assert_allclose(draws.numpy(), np.swapaxes(draws.numpy(), -1, -2))
-    assert bool(d.support.check(draws[:, 1]).all())
+    assert bool(d.support.check(draws).all())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        D.Wishart(chainrule.tensor(5.0), chainrule.eye(3)).rsample((100,))
 
 
 def test_continuous_bernoulli_rsample_is_its_icdf_at_uniform_noise_as_torch():
@@ -1532,3 +1540,56 @@ def test_new_families_repr_as_torch():
     ]:
         ours, theirs = build(chainrule, D), build(torch, TD)
         assert repr(ours) == repr(theirs).replace("torch.Size", "chainrule.Size")
+
+
+@pytest.mark.parametrize("pair", [("scale_tril", "precision_matrix"), ("covariance_matrix",) * 2])
+def test_wishart_kl_and_its_gradients_match_torchs_one_pair_at_a_time(pair):
+    """chainrule's closed form against PyTorch's exponential-family divergence, which is right
+    for one pair of Wisharts but wrong for a batch (negative KLs): compared pair by pair."""
+    n, batch = 3, 2
+    matrices = {"p": _spd(n, (batch,)), "q": _spd(n) / 2}
+    matrices = {
+        "p": np.linalg.cholesky(matrices["p"]) if pair[0] == "scale_tril" else matrices["p"],
+        "q": matrices["q"],
+    }
+    dfs = {"p": RNG.uniform(3, 6, (batch,)), "q": RNG.uniform(2.5, 5, (batch,))}
+    weights = RNG.uniform(0.5, 1.5, batch)
+    results = []
+    for library, module in ((chainrule, D), (torch, TD)):
+        leaves = [
+            library.tensor(v, requires_grad=True)
+            for v in (dfs["p"], matrices["p"], dfs["q"], matrices["q"])
+        ]
+        df_p, matrix_p, df_q, matrix_q = leaves
+        if library is chainrule:
+            p = module.Wishart(df_p, **{pair[0]: matrix_p})
+            q = module.Wishart(df_q, **{pair[1]: matrix_q})
+            kl = module.kl_divergence(p, q)
+        else:
+            kl = torch.stack(
+                [
+                    module.kl_divergence(
+                        module.Wishart(df_p[i], **{pair[0]: matrix_p[i]}),
+                        module.Wishart(df_q[i], **{pair[1]: matrix_q}),
+                    )
+                    for i in range(batch)
+                ]
+            )
+        grads = (torch.autograd.grad if library is torch else chainrule.autograd.grad)(
+            (kl * library.tensor(weights)).sum(), leaves, allow_unused=True
+        )
+        results.append([kl.detach().numpy()] + [g if g is None else g.numpy() for g in grads])
+    assert np.all(results[0][0] > 0)
+    for ours, theirs in zip(*results):
+        if theirs is not None:  # PyTorch's divergence detaches p's parameters
+            np.testing.assert_allclose(ours, theirs, rtol=1e-8, atol=1e-10)
+    # d KL / d p.df, which PyTorch cannot give, by central differences
+    step = 1e-6
+
+    def kl_at(df_p):
+        p = D.Wishart(chainrule.tensor(df_p), **{pair[0]: chainrule.tensor(matrices["p"])})
+        q = D.Wishart(chainrule.tensor(dfs["q"]), **{pair[1]: chainrule.tensor(matrices["q"])})
+        return D.kl_divergence(p, q).numpy()
+
+    difference = (kl_at(dfs["p"] + step) - kl_at(dfs["p"] - step)) / (2 * step)
+    np.testing.assert_allclose(results[0][1], weights * difference, rtol=1e-6)

@@ -10,13 +10,13 @@ import math
 from collections.abc import Sequence
 
 from chainrule._tensor import Tensor
+from chainrule.backend import dtypes
 from chainrule.distributions import constraints
 from chainrule.distributions.continuous import Exponential
 from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.gamma import Gamma
 from chainrule.distributions.transformed import TransformedDistribution
 from chainrule.distributions.transforms import AffineTransform, ExpTransform, PowerTransform
-from chainrule.backend import dtypes
 from chainrule.distributions.utils import broadcast_all
 from chainrule.ops.creation import ones_like, randn
 from chainrule.ops.elementwise import exp, log, log1p, rsqrt, where

@@ -37,7 +37,9 @@ class _Rebuilt(TransformedDistribution):
     """A family whose `expand` is the same family made from its expanded parameters (named
     by `_expand_names`, read as attributes), and whose repr is Distribution's."""
 
-    def expand(self, batch_shape: Sequence[int], _instance: Distribution | None = None) -> Distribution:
+    def expand(
+        self, batch_shape: Sequence[int], _instance: Distribution | None = None
+    ) -> Distribution:
         shape = tuple(batch_shape)
         params = [getattr(self, name).expand(shape) for name in self._expand_names]
         new = type(self)(*params, validate_args=False)

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from chainrule._tensor import Tensor
-from chainrule.distributions import constraints
 from chainrule.backend import dtypes
+from chainrule.distributions import constraints
 from chainrule.ops.activation import logsigmoid, softplus
 from chainrule.ops.creation import arange
 from chainrule.ops.elementwise import abs as _abs
