@@ -320,12 +320,12 @@ def _value(case, library, dtype=np.float64):
 TORCH_FLOAT32_ONLY = {"generalized_pareto"}
 
 
-def _compare(case, what, wrt=None, rtol=1e-9):
+def _compare(case, what, wrt=None, rtol=1e-9, float64=False):
     """what(dist, value) in both libraries: values (to `rtol`), and gradients of a random
     weighting of the result with respect to every parameter (those named in `wrt` only, when
-    given)."""
+    given). In float64, unless torch fails there (TORCH_FLOAT32_ONLY) and `float64` is off."""
     dtype, grad_rtol, atol = np.float64, 1e-8, 1e-10
-    if case in TORCH_FLOAT32_ONLY:
+    if case in TORCH_FLOAT32_ONLY and not float64:
         dtype, rtol, grad_rtol, atol = np.float32, max(rtol, 1e-5), 1e-4, 1e-5
     ours, our_params = _make(case, chainrule, wrt, dtype)
     theirs, their_params = _make(case, torch, wrt, dtype)
@@ -383,6 +383,15 @@ def test_cdf_matches_torch(case):
 
 @pytest.mark.parametrize("case", sorted(ICDF))
 def test_icdf_matches_torch(case):
+    if case in TORCH_FLOAT32_ONLY:  # torch's icdf works in float64, its cdf does not
+        probabilities = RNG.uniform(0.01, 0.99, (4, 3))
+
+        def icdf(d, v):
+            library = torch if isinstance(v, torch.Tensor) else chainrule
+            return d.icdf(library.tensor(probabilities))
+
+        _compare(case, icdf, float64=True)
+        return
     _compare(case, lambda d, v: d.icdf(d.cdf(v)))
 
 
