@@ -464,7 +464,8 @@ def _kl_pareto_continuous_bernoulli(p: Pareto, q: ContinuousBernoulli) -> Tensor
 def _kl_wishart_wishart(p: Wishart, q: Wishart) -> Tensor:
     """The closed form: q.df / 2 log(|S_q| / |S_p|) + p.df / 2 (tr(S_q^-1 S_p) - n)
     + log Gamma_n(q.df / 2) - log Gamma_n(p.df / 2) + (p.df - q.df) / 2 psi_n(p.df / 2).
-    PyTorch reaches the same value through its generic exponential-family divergence."""
+    PyTorch's generic exponential-family divergence gives the same value for one pair, but
+    sums its batch into each entry (negative KLs) and does not differentiate in p."""
     if p.event_shape != q.event_shape:
         raise ValueError(
             "KL-divergence between two Wisharts with different event shapes cannot be computed"
