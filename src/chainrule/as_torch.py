@@ -72,16 +72,19 @@ ALIASES = {
                 "cauchy exponential gumbel half_normal laplace log_normal normal uniform"
             ),
             "counts": "binomial geometric multinomial negative_binomial",
-            "derived": "chi2 pareto studentT weibull",
+            "derived": "chi2 fishersnedecor pareto studentT weibull",
             "discrete": "bernoulli categorical one_hot_categorical poisson",
             "distribution": "distribution",
             "gamma": "beta dirichlet gamma",
             "independent": "independent",
+            "inverse_cdf": "continuous_bernoulli generalized_pareto",
             "low_rank": "lowrank_multivariate_normal",
+            "matrix": "lkj_cholesky wishart",
             "mixture": "mixture_same_family",
             "multivariate_normal": "multivariate_normal",
             "relaxed": "relaxed_bernoulli relaxed_categorical",
             "transformed": "transformed_distribution",
+            "transformed_families": "half_cauchy inverse_gamma kumaraswamy logistic_normal",
             "von_mises": "von_mises",
         }.items()
         for family in families.split()

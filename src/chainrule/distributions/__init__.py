@@ -22,7 +22,7 @@ from chainrule.distributions.continuous import (
     Uniform,
 )
 from chainrule.distributions.counts import Binomial, Geometric, Multinomial, NegativeBinomial
-from chainrule.distributions.derived import Chi2, Pareto, StudentT, Weibull
+from chainrule.distributions.derived import Chi2, FisherSnedecor, Pareto, StudentT, Weibull
 from chainrule.distributions.discrete import (
     Bernoulli,
     Categorical,
@@ -33,12 +33,20 @@ from chainrule.distributions.discrete import (
 from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.gamma import Beta, Dirichlet, Gamma
 from chainrule.distributions.independent import Independent
+from chainrule.distributions.inverse_cdf import ContinuousBernoulli, GeneralizedPareto
 from chainrule.distributions.kl import kl_divergence, register_kl
 from chainrule.distributions.low_rank import LowRankMultivariateNormal
+from chainrule.distributions.matrix import LKJCholesky, Wishart
 from chainrule.distributions.mixture import MixtureSameFamily
 from chainrule.distributions.multivariate_normal import MultivariateNormal
 from chainrule.distributions.relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
 from chainrule.distributions.transformed import TransformedDistribution
+from chainrule.distributions.transformed_families import (
+    HalfCauchy,
+    InverseGamma,
+    Kumaraswamy,
+    LogisticNormal,
+)
 from chainrule.distributions.von_mises import VonMises
 
 __all__ = [
@@ -48,12 +56,20 @@ __all__ = [
     "Chi2",
     "Categorical",
     "Cauchy",
+    "ContinuousBernoulli",
     "Dirichlet",
+    "FisherSnedecor",
+    "GeneralizedPareto",
     "Geometric",
     "Gamma",
     "Gumbel",
+    "HalfCauchy",
     "HalfNormal",
     "Independent",
+    "InverseGamma",
+    "Kumaraswamy",
+    "LKJCholesky",
+    "LogisticNormal",
     "MixtureSameFamily",
     "Multinomial",
     "NegativeBinomial",
@@ -75,6 +91,7 @@ __all__ = [
     "Uniform",
     "VonMises",
     "Weibull",
+    "Wishart",
     "constraints",
     "kl_divergence",
     "register_kl",

@@ -1,5 +1,6 @@
 """Families built on others, as PyTorch builds them: Chi2 (a Gamma), StudentT (a Normal
-scaled by a Chi2 draw), and Pareto and Weibull (Exponentials pushed through transforms).
+scaled by a Chi2 draw), FisherSnedecor (a ratio of two Gammas), and Pareto and Weibull
+(Exponentials pushed through transforms).
 Each is reparameterised (`rsample`), so gradients reach its parameters through its samples.
 """
 
@@ -9,6 +10,7 @@ import math
 from collections.abc import Sequence
 
 from chainrule._tensor import Tensor
+from chainrule.backend import dtypes
 from chainrule.distributions import constraints
 from chainrule.distributions.continuous import Exponential
 from chainrule.distributions.distribution import Distribution
@@ -20,7 +22,7 @@ from chainrule.ops.creation import ones_like, randn
 from chainrule.ops.elementwise import exp, log, log1p, rsqrt, where
 from chainrule.ops.special import digamma, lgamma
 
-__all__ = ["Chi2", "Pareto", "StudentT", "Weibull"]
+__all__ = ["Chi2", "FisherSnedecor", "Pareto", "StudentT", "Weibull"]
 
 _EULER_GAMMA = 0.57721566490153286060
 
@@ -143,6 +145,85 @@ class StudentT(Distribution):
             + 0.5 * log(df)
             + lbeta
         )
+
+
+class FisherSnedecor(Distribution):
+    """The F distribution with `df1` and `df2` degrees of freedom: the ratio (X1 / df1) /
+    (X2 / df2) of chi-squared draws, sampled as the ratio of Gamma(df1 / 2, df1) and
+    Gamma(df2 / 2, df2) draws, so `rsample` is differentiable in both. Its mean is nan for
+    df2 <= 2, its variance nan for df2 <= 4 and its mode nan for df1 <= 2, as PyTorch's.
+
+    Args:
+        df1 (Tensor or float): the numerator's degrees of freedom, positive.
+        df2 (Tensor or float): the denominator's degrees of freedom, positive.
+        validate_args (bool, optional): check the parameters, and each value given to
+            `log_prob`, against their constraints (ValueError on a violation); None follows
+            `Distribution.set_default_validate_args` (on by default).
+
+    Example:
+        >>> import chainrule
+        >>> d = chainrule.distributions.FisherSnedecor(chainrule.tensor(4.0), chainrule.tensor(6.0))
+        >>> d.mean, d.mode
+        (tensor(1.5000), tensor(0.3750))
+    """
+
+    arg_constraints = {"df1": constraints.positive, "df2": constraints.positive}
+    support = constraints.positive
+    has_rsample = True
+
+    def __init__(
+        self, df1: Tensor | float, df2: Tensor | float, validate_args: bool | None = None
+    ) -> None:
+        self.df1, self.df2 = broadcast_all(df1, df2)
+        self._gamma1 = Gamma(self.df1 * 0.5, self.df1)
+        self._gamma2 = Gamma(self.df2 * 0.5, self.df2)
+        scalar = isinstance(df1, (int, float)) and isinstance(df2, (int, float))
+        super().__init__(() if scalar else self.df1.shape, validate_args=validate_args)
+
+    def expand(
+        self, batch_shape: Sequence[int], _instance: Distribution | None = None
+    ) -> FisherSnedecor:
+        new = type(self).__new__(type(self))
+        shape = tuple(batch_shape)
+        new.df1 = self.df1.expand(shape)
+        new.df2 = self.df2.expand(shape)
+        new._gamma1 = self._gamma1.expand(shape)
+        new._gamma2 = self._gamma2.expand(shape)
+        return self._finish_expand(new, batch_shape)
+
+    @property
+    def mean(self) -> Tensor:
+        df2 = where(self.df2 <= 2, math.nan, self.df2)
+        return df2 / (df2 - 2)
+
+    @property
+    def mode(self) -> Tensor:
+        mode = (self.df1 - 2) / self.df1 * self.df2 / (self.df2 + 2)
+        return where(self.df1 <= 2, math.nan, mode)
+
+    @property
+    def variance(self) -> Tensor:
+        df1 = self.df1
+        df2 = where(self.df2 <= 4, math.nan, self.df2)
+        return 2 * df2.pow(2) * (df1 + df2 - 2) / (df1 * (df2 - 2).pow(2) * (df2 - 4))
+
+    def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        x1 = self._gamma1.rsample(sample_shape).reshape(shape)
+        x2 = self._gamma2.rsample(sample_shape).reshape(shape)
+        tiny = dtypes.finfo(x2.dtype).tiny
+        return (x1 / x2.clamp(min=tiny)).clamp(min=tiny)
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        if self._validate_args:
+            self._validate_sample(value)
+        ct1 = self.df1 * 0.5
+        ct2 = self.df2 * 0.5
+        ct3 = self.df1 / self.df2
+        t1 = lgamma(ct1 + ct2) - lgamma(ct1) - lgamma(ct2)
+        t2 = ct1 * log(ct3) + (ct1 - 1) * log(value)
+        t3 = (ct1 + ct2) * log1p(ct3 * value)
+        return t1 + t2 - t3
 
 
 class Pareto(TransformedDistribution):

@@ -24,17 +24,20 @@ from chainrule.distributions.discrete import Bernoulli, Categorical, OneHotCateg
 from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.gamma import Beta, Dirichlet, Gamma
 from chainrule.distributions.independent import Independent, _sum_rightmost
+from chainrule.distributions.inverse_cdf import ContinuousBernoulli
 from chainrule.distributions.low_rank import (
     LowRankMultivariateNormal,
     lowrank_logdet,
     lowrank_mahalanobis,
 )
+from chainrule.distributions.matrix import Wishart, _mvdigamma
 from chainrule.distributions.multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from chainrule.ops.activation import softplus
-from chainrule.ops.elementwise import abs, exp, log, log1p, where  # noqa: A004
+from chainrule.ops.creation import full_like
+from chainrule.ops.elementwise import abs, exp, log, log1p, square, where  # noqa: A004
 from chainrule.ops.linalg import diag_embed, diagonal, solve_triangular
 from chainrule.ops.shape import broadcast_shapes
-from chainrule.ops.special import digamma, lgamma
+from chainrule.ops.special import digamma, lgamma, mvlgamma
 
 __all__ = ["kl_divergence", "register_kl"]
 
@@ -372,3 +375,115 @@ def _kl_independent_independent(p: Independent, q: Independent) -> Tensor:
         raise NotImplementedError
     result = kl_divergence(p.base_dist, q.base_dist)
     return _sum_rightmost(result, p.reinterpreted_batch_ndims)
+
+
+# ---- the continuous Bernoulli: PyTorch's closed forms, and its infinite pairs ----------------
+
+
+def _infinite_like(value: Tensor) -> Tensor:
+    return full_like(value, _INF)
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(
+    p: ContinuousBernoulli, q: ContinuousBernoulli
+) -> Tensor:
+    t1 = p.mean * (p.logits - q.logits)
+    t2 = p._cont_bern_log_norm() + log1p(-p.probs)
+    t3 = -q._cont_bern_log_norm() - log1p(-q.probs)
+    return t1 + t2 + t3
+
+
+def _minus_cross_entropy_to_cb(mean: Tensor, q: ContinuousBernoulli) -> Tensor:
+    """E_p[log q(x)] for p with the given mean on [0, 1]: q's log density is linear in x."""
+    return mean * q.logits + log1p(-q.probs) + q._cont_bern_log_norm()
+
+
+@register_kl(Beta, ContinuousBernoulli)
+def _kl_beta_continuous_bernoulli(p: Beta, q: ContinuousBernoulli) -> Tensor:
+    return -p.entropy() - _minus_cross_entropy_to_cb(p.mean, q)
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_continuous_bernoulli(p: Uniform, q: ContinuousBernoulli) -> Tensor:
+    result = -p.entropy() - _minus_cross_entropy_to_cb(p.mean, q)
+    # PyTorch's test: p reaching either end of [0, 1] counts as leaving it (>=, <=).
+    outside = (p.high >= q.support.upper_bound) | (p.low <= q.support.lower_bound)
+    return where(outside, _INF, result)
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_continuous_bernoulli_exponential(p: ContinuousBernoulli, q: Exponential) -> Tensor:
+    return -p.entropy() - log(q.rate) + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_continuous_bernoulli_normal(p: ContinuousBernoulli, q: Normal) -> Tensor:
+    t1 = -p.entropy()
+    t2 = 0.5 * (math.log(2.0 * math.pi) + square(q.loc / q.scale)) + log(q.scale)
+    t3 = (p.variance + square(p.mean) - 2.0 * q.loc * p.mean) / (2.0 * square(q.scale))
+    return t1 + t2 + t3
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_continuous_bernoulli_uniform(p: ContinuousBernoulli, q: Uniform) -> Tensor:
+    result = -p.entropy() + log(q.high - q.low)
+    # PyTorch's test, kept as it is: q starting at or above 0, or ending at or below 1.
+    outside = (q.low >= p.support.lower_bound) | (q.high <= p.support.upper_bound)
+    return where(outside, _INF, result)
+
+
+@register_kl(ContinuousBernoulli, Pareto)
+def _kl_continuous_bernoulli_pareto(p: ContinuousBernoulli, q: Pareto) -> Tensor:
+    return _infinite_like(p.probs)
+
+
+@register_kl(Exponential, ContinuousBernoulli)
+def _kl_exponential_continuous_bernoulli(p: Exponential, q: ContinuousBernoulli) -> Tensor:
+    return _infinite_like(p.rate)
+
+
+@register_kl(Gamma, ContinuousBernoulli)
+def _kl_gamma_continuous_bernoulli(p: Gamma, q: ContinuousBernoulli) -> Tensor:
+    return _infinite_like(p.concentration)
+
+
+@register_kl(Gumbel, ContinuousBernoulli)
+@register_kl(Laplace, ContinuousBernoulli)
+@register_kl(Normal, ContinuousBernoulli)
+def _kl_real_line_continuous_bernoulli(p: Any, q: ContinuousBernoulli) -> Tensor:
+    return _infinite_like(p.loc)
+
+
+@register_kl(Pareto, ContinuousBernoulli)
+def _kl_pareto_continuous_bernoulli(p: Pareto, q: ContinuousBernoulli) -> Tensor:
+    return _infinite_like(p.scale)
+
+
+@register_kl(Wishart, Wishart)
+def _kl_wishart_wishart(p: Wishart, q: Wishart) -> Tensor:
+    """The closed form: q.df / 2 log(|S_q| / |S_p|) + p.df / 2 (tr(S_q^-1 S_p) - n)
+    + log Gamma_n(q.df / 2) - log Gamma_n(p.df / 2) + (p.df - q.df) / 2 psi_n(p.df / 2).
+    PyTorch's generic exponential-family divergence gives the same value for one pair, but
+    sums its batch into each entry (negative KLs) and does not differentiate in p."""
+    if p.event_shape != q.event_shape:
+        raise ValueError(
+            "KL-divergence between two Wisharts with different event shapes cannot be computed"
+        )
+    n = p.event_shape[-1]
+    p_tril, q_tril = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
+    log_det_p = 2 * log(diagonal(p_tril, 0, -2, -1)).sum(-1)
+    log_det_q = 2 * log(diagonal(q_tril, 0, -2, -1)).sum(-1)
+    batch = broadcast_shapes(q_tril.shape[:-2], p_tril.shape[:-2])
+    solved = solve_triangular(
+        q_tril.expand(batch + (n, n)), p_tril.expand(batch + (n, n)), upper=False
+    )
+    trace = solved.pow(2).sum((-2, -1))  # tr(S_q^-1 S_p) = |L_q^-1 L_p|^2
+    half_p, half_q = p.df / 2, q.df / 2
+    return (
+        half_q * (log_det_q - log_det_p)
+        + half_p * (trace - n)
+        + mvlgamma(half_q, n)
+        - mvlgamma(half_p, n)
+        + (half_p - half_q) * _mvdigamma(half_p, n)
+    )

@@ -1,7 +1,8 @@
 """TransformedDistribution: a base distribution pushed through transforms (y = t(x)), its
 density moved by the change of variables log p(y) = log p(x) - log |dy/dx|, as
-torch.distributions.TransformedDistribution. The transforms here act elementwise (or on the
-base's event dimensions), so the shapes are the base distribution's."""
+torch.distributions.TransformedDistribution. The transforms here act elementwise or on the
+base's event dimensions, so the batch shape is the base distribution's; the event shape is
+the base's as each transform's `forward_shape` changes it."""
 
 from __future__ import annotations
 
@@ -54,11 +55,13 @@ class TransformedDistribution(Distribution):
             )
         self.transforms = transforms
         self.base_dist = base_distribution
-        super().__init__(
-            base_distribution.batch_shape,
-            base_distribution.event_shape,
-            validate_args=validate_args,
-        )
+        # A transform may change the event's size (StickBreakingTransform adds an entry),
+        # never the batch's: the shape moves through each transform's forward_shape.
+        batch_shape = base_distribution.batch_shape
+        shape = tuple(batch_shape + base_distribution.event_shape)
+        for transform in transforms:
+            shape = transform.forward_shape(shape)
+        super().__init__(batch_shape, shape[len(batch_shape) :], validate_args=validate_args)
 
     @property
     def support(self) -> Any:  # type: ignore[override]

@@ -14,18 +14,24 @@ from collections.abc import Sequence
 from typing import Any
 
 from chainrule._tensor import Tensor
+from chainrule.backend import dtypes
 from chainrule.distributions import constraints
-from chainrule.ops.activation import softplus
+from chainrule.ops.activation import logsigmoid, softplus
+from chainrule.ops.creation import arange
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import atanh, exp, log, log1p, sigmoid, tanh
+from chainrule.ops.indexing import pad
+from chainrule.ops.reduction import cumprod
 from chainrule.ops.shape import broadcast_tensors
 
 __all__ = [
+    "AbsTransform",
     "AffineTransform",
     "ComposeTransform",
     "ExpTransform",
     "PowerTransform",
     "SigmoidTransform",
+    "StickBreakingTransform",
     "TanhTransform",
     "Transform",
 ]
@@ -233,6 +239,31 @@ class TanhTransform(Transform):
         return 2.0 * (math.log(2.0) - x - softplus(-2.0 * x))
 
 
+class AbsTransform(Transform):
+    """y = |x|: not a bijection, so its "inverse" returns y itself (the positive preimage), as
+    PyTorch's; HalfCauchy folds a Cauchy with it.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.distributions.transforms import AbsTransform
+        >>> AbsTransform()(chainrule.tensor([-2.0, 3.0]))
+        tensor([2., 3.])
+    """
+
+    codomain = constraints.positive
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AbsTransform)
+
+    __hash__ = Transform.__hash__
+
+    def _call(self, x: Tensor) -> Tensor:
+        return _abs(x)
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        return y
+
+
 class AffineTransform(Transform):
     """y = loc + scale x; log |dy/dx| = log |scale|, summed over the `event_dim` rightmost
     dimensions.
@@ -327,6 +358,64 @@ class PowerTransform(Transform):
 
     def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
         return log(_abs(self.exponent * y / x))
+
+
+class StickBreakingTransform(Transform):
+    """Real vectors of length K onto the simplex of K + 1 entries by breaking a stick: entry k
+    takes the fraction z_k = sigmoid(x_k - log(K - k)) of what is left (the offset makes x = 0
+    the simplex's centre), the last entry the rest. log |det J| = sum_k log z_k (1 - z_k) +
+    log(rest before k), PyTorch's form. An event_dim 1 transform (LogisticNormal's).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.distributions.transforms import StickBreakingTransform
+        >>> StickBreakingTransform()(chainrule.zeros(3))
+        tensor([0.2500, 0.2500, 0.2500, 0.2500])
+    """
+
+    domain = constraints.real_vector
+    codomain = constraints.simplex
+    bijective = True
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StickBreakingTransform)
+
+    __hash__ = Transform.__hash__
+
+    @property
+    def event_dim(self) -> int:
+        return 1
+
+    @staticmethod
+    def _log_offset(x: Tensor, length: int) -> Tensor:
+        """log(K - k) for k = 0..length - 1, K = length (x's dtype and device)."""
+        return log(arange(length, 0, -1, dtype=x.dtype, device=x.device))
+
+    def _call(self, x: Tensor) -> Tensor:
+        finfo = dtypes.finfo(x.dtype)
+        z = sigmoid(x - self._log_offset(x, x.shape[-1])).clamp(min=finfo.tiny, max=1 - finfo.eps)
+        left = cumprod(1 - z, -1)  # the stick left after each break
+        return pad(z, (0, 1), value=1.0) * pad(left, (1, 0), value=1.0)
+
+    def _inverse(self, y: Tensor) -> Tensor:
+        y_crop = y[..., :-1]
+        left = (1 - y_crop.cumsum(-1)).clamp(min=dtypes.finfo(y.dtype).tiny)
+        return log(y_crop) - log(left) + self._log_offset(y, y_crop.shape[-1])
+
+    def log_abs_det_jacobian(self, x: Tensor, y: Tensor) -> Tensor:
+        shifted = x - self._log_offset(x, x.shape[-1])
+        # log(z (1 - z) * rest) = log(1 - z) + log(y_k), and 1 - sigmoid(s) = exp(-s) sigmoid(s)
+        return (-shifted + logsigmoid(shifted) + log(y[..., :-1])).sum(-1)
+
+    def forward_shape(self, shape: Sequence[int]) -> tuple:
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return tuple(shape[:-1]) + (shape[-1] + 1,)
+
+    def inverse_shape(self, shape: Sequence[int]) -> tuple:
+        if len(shape) < 1:
+            raise ValueError("Too few dimensions on input")
+        return tuple(shape[:-1]) + (shape[-1] - 1,)
 
 
 class ComposeTransform(Transform):
