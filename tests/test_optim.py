@@ -577,3 +577,15 @@ def test_muon_refuses_what_torch_refuses():
             lib.optim.Muon([lib.zeros(2, 2, requires_grad=True)], adjust_lr_fn="other")
         with pytest.raises(ValueError, match="momentum should be >= 0"):
             lib.optim.Muon([lib.zeros(2, 2, requires_grad=True)], momentum=-1.0)
+
+
+def test_an_optimizer_prints_its_groups_as_pytorch_does_a_blank_line_between():
+    ours = [chainrule.zeros(2, requires_grad=True), chainrule.zeros(3, requires_grad=True)]
+    theirs = [torch.zeros(2, requires_grad=True), torch.zeros(3, requires_grad=True)]
+    groups = [{"params": [0]}, {"params": [1], "lr": 0.1}]
+
+    def build(library, params):
+        split = [{**g, "params": [params[i] for i in g["params"]]} for g in groups]
+        return library.optim.SGD(split, lr=0.01, momentum=0.9)
+
+    assert repr(build(chainrule, ours)) == repr(build(torch, theirs))
