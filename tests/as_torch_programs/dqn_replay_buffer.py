@@ -137,6 +137,7 @@ def main():
             reward = torch.tensor([reward])
             next_state = None if done else observation.unsqueeze(0)
             memory.push(state, action, next_state, reward)
+            length = t + 1
             state = next_state
             loss = optimize(double=episode % 2 == 1)
             if loss is not None:
@@ -148,7 +149,7 @@ def main():
             target_net.load_state_dict(target_state)
             if done:
                 break
-        episode_lengths.append(t + 1)
+        episode_lengths.append(length)
 
     frozen = copy.deepcopy(policy_net)
     frozen.requires_grad_(False)
