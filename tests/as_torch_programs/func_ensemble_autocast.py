@@ -34,7 +34,12 @@ class Small(nn.Module):
 def fixed_init(model, phase):
     with torch.no_grad():
         for i, p in enumerate(model.parameters()):
-            p.copy_(0.5 * torch.sin(torch.arange(p.numel(), dtype=torch.float32) * 0.83 + i + phase).view_as(p))
+            p.copy_(
+                0.5
+                * torch.sin(
+                    torch.arange(p.numel(), dtype=torch.float32) * 0.83 + i + phase
+                ).view_as(p)
+            )
 
 
 def main():
