@@ -1160,6 +1160,12 @@ def test_repr_matches_torch() -> None:
             n.BCEWithLogitsLoss(),
             n.KLDivLoss(),
             n.CosineEmbeddingLoss(),
+            n.TripletMarginWithDistanceLoss(),  # its default distance is a submodule
+        ),
+        lambda n: n.Sequential(
+            n.MaxUnpool1d(2),  # sizes kept as tuples, unlike MaxPool's
+            n.MaxUnpool2d(2, stride=1, padding=1),
+            n.MaxUnpool3d((1, 2, 2)),
         ),
     ):
         assert repr(make(nn)) == repr(make(torch.nn))
