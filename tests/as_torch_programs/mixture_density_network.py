@@ -26,7 +26,9 @@ class MDN(nn.Module):
     def __init__(self, hidden=16, out_dim=1):
         super().__init__()
         self.out_dim = out_dim
-        self.body = nn.Sequential(nn.Linear(1, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh())
+        self.body = nn.Sequential(
+            nn.Linear(1, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh()
+        )
         self.logits = nn.Linear(hidden, K)
         self.means = nn.Linear(hidden, K * out_dim)
         self.log_scales = nn.Linear(hidden, K * out_dim)
@@ -44,7 +46,12 @@ class MDN(nn.Module):
 def fixed_init(model, phase=0.0):
     with torch.no_grad():
         for i, p in enumerate(model.parameters()):
-            p.copy_(0.6 * torch.sin(torch.arange(p.numel(), dtype=torch.float32) * 0.57 + i + phase).view_as(p))
+            p.copy_(
+                0.6
+                * torch.sin(
+                    torch.arange(p.numel(), dtype=torch.float32) * 0.57 + i + phase
+                ).view_as(p)
+            )
 
 
 def main():
