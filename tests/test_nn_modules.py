@@ -1851,3 +1851,31 @@ def test_an_encoder_says_why_it_cannot_run_nested_as_pytorch_does(layer_kwargs) 
         return encoder.use_nested_tensor, [str(w.message) for w in caught]
 
     assert build(nn) == build(torch.nn)
+
+
+def _mask_warnings(n: Any, lib: Any, call: str) -> list[str]:
+    """The warnings one call with a bool padding mask and a float causal mask raises."""
+    layer = n.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    x = lib.zeros(2, 3, 8)
+    padding = lib.tensor([[False, False, True], [False, False, False]])
+    causal = n.Transformer.generate_square_subsequent_mask(3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if call == "encoder":
+            n.TransformerEncoder(layer, 1, enable_nested_tensor=False)(
+                x, mask=causal, src_key_padding_mask=padding
+            )
+        elif call == "layer":
+            layer(x, src_mask=causal, src_key_padding_mask=padding)
+        elif call == "attention":
+            layer.self_attn(x, x, x, key_padding_mask=padding, attn_mask=causal)
+        else:  # both bool: nothing to say
+            layer.self_attn(x, x, x, key_padding_mask=padding, attn_mask=causal.isinf())
+    return [str(w.message) for w in caught]
+
+
+@pytest.mark.parametrize("call", ["encoder", "layer", "attention", "same-dtypes"])
+def test_mismatched_mask_dtypes_warn_as_in_pytorch(call) -> None:
+    """A bool key padding mask beside a float attention mask (the tutorials' pairing) is
+    deprecated in PyTorch, which says so naming the two masks."""
+    assert _mask_warnings(nn, chainrule, call) == _mask_warnings(torch.nn, torch, call)

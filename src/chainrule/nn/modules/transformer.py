@@ -72,8 +72,10 @@ def _detect_is_causal_mask(mask: Tensor | None, is_causal: bool | None, size: in
     return make_causal
 
 
-def _float_mask(mask: Tensor | None, name: str, like: Tensor) -> Tensor | None:
-    return _canonical_mask(mask, name, like.dtype)
+def _float_mask(
+    mask: Tensor | None, name: str, like: Tensor, other: Tensor | None = None, other_name: str = ""
+) -> Tensor | None:
+    return _canonical_mask(mask, name, like.dtype, other, other_name)
 
 
 class TransformerEncoderLayer(Module):
@@ -159,7 +161,9 @@ class TransformerEncoderLayer(Module):
         src_key_padding_mask: Tensor | None = None,
         is_causal: bool = False,
     ) -> Tensor:
-        src_key_padding_mask = _float_mask(src_key_padding_mask, "src_key_padding_mask", src)
+        src_key_padding_mask = _float_mask(
+            src_key_padding_mask, "src_key_padding_mask", src, src_mask, "src_mask"
+        )
         src_mask = _float_mask(src_mask, "src_mask", src)
         x = src
         if self.norm_first:
@@ -257,7 +261,9 @@ class TransformerEncoder(Module):
         src_key_padding_mask: Tensor | None = None,
         is_causal: bool | None = None,
     ) -> Tensor:
-        src_key_padding_mask = _float_mask(src_key_padding_mask, "src_key_padding_mask", src)
+        src_key_padding_mask = _float_mask(
+            src_key_padding_mask, "src_key_padding_mask", src, mask, "mask"
+        )
         mask = _float_mask(mask, "mask", src)
         batch_first = self.layers[0].self_attn.batch_first
         is_causal = _detect_is_causal_mask(mask, is_causal, _get_seq_len(src, batch_first))
