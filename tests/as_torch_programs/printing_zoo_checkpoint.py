@@ -149,8 +149,20 @@ def main():
     show(b[0])
     show(optimizer.state_dict()["state"][0]["exp_avg"].shape)
     show(optimizer.state_dict()["state"][0]["step"])
-    torch.save({"model": model.state_dict(), "optimizer": optimizer.state_dict()}, args.checkpoint)
+    torch.save(
+        {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "shape": x.shape,
+            "dtype": torch.float16,
+            "classes": {0, 1},
+        },
+        args.checkpoint,
+    )
     state = torch.load(args.checkpoint, weights_only=True)
+    show(state["model"]["heads.a.weight"])
+    show(type(state["model"]).__name__, state["shape"], state["dtype"], state["classes"])
+    show({k: v for k, v in state["model"].items() if k.startswith("bn.")})
     again = Net()
     show(again.load_state_dict(state["model"]))
     show(
