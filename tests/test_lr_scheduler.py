@@ -1,6 +1,7 @@
 """chainrule.optim.lr_scheduler against torch.optim.lr_scheduler: the same lr sequences."""
 
 import math
+import warnings
 
 import pytest
 import torch
@@ -288,3 +289,48 @@ def test_cosine_annealing_reaches_eta_min_at_t_max():
     for _ in range(8):
         sched.step()
     assert math.isclose(sched.get_last_lr()[0], 0.01, rel_tol=1e-9)
+
+
+STATE_KEY_CASES = {
+    "StepLR": lambda lib, opt: lib.StepLR(opt, step_size=2),
+    "OneCycleLR": lambda lib, opt: lib.OneCycleLR(opt, max_lr=1.0, total_steps=10),
+    "CosineAnnealingWarmRestarts": lambda lib, opt: lib.CosineAnnealingWarmRestarts(opt, T_0=2),
+    "LambdaLR": lambda lib, opt: lib.LambdaLR(opt, lambda epoch: 0.9**epoch),
+    "SequentialLR": lambda lib, opt: lib.SequentialLR(
+        opt, [lib.ConstantLR(opt, 0.5, 2), lib.ExponentialLR(opt, 0.9)], milestones=[2]
+    ),
+}
+
+
+@pytest.mark.parametrize("name", STATE_KEY_CASES)
+def test_scheduler_state_dict_has_pytorchs_keys_in_pytorchs_order(name):
+    """A printed or compared checkpoint shows the same entries: `_get_lr_called_within_step`
+    included (PyTorch sets it while step computes), OneCycleLR's in its attribute order."""
+    opt, topt = optimizers(momentum=0.9)
+    sched = STATE_KEY_CASES[name](lr_scheduler, opt)
+    tsched = STATE_KEY_CASES[name](torch.optim.lr_scheduler, topt)
+    for _ in range(3):
+        opt.step()
+        topt.step()
+        sched.step()
+        tsched.step()
+
+    def keys(state):
+        nested = [list(s) for s in state.get("_schedulers", [])]
+        return list(state), nested
+
+    assert keys(sched.state_dict()) == keys(tsched.state_dict())
+
+
+def test_calling_get_lr_from_a_script_warns_as_pytorch_does_and_step_does_not():
+    opt, topt = optimizers()
+    with pytest.warns(UserWarning, match=r"please use `get_last_lr\(\)`") as theirs:
+        torch.optim.lr_scheduler.ExponentialLR(topt, gamma=0.5).get_lr()
+    with pytest.warns(UserWarning, match=r"please use `get_last_lr\(\)`") as ours:
+        sched = lr_scheduler.ExponentialLR(opt, gamma=0.5)
+        sched.get_lr()
+    assert [str(w.message) for w in ours] == [str(w.message) for w in theirs]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        opt.step()
+        sched.step()

@@ -1160,6 +1160,12 @@ def test_repr_matches_torch() -> None:
             n.BCEWithLogitsLoss(),
             n.KLDivLoss(),
             n.CosineEmbeddingLoss(),
+            n.TripletMarginWithDistanceLoss(),  # its default distance is a submodule
+        ),
+        lambda n: n.Sequential(
+            n.MaxUnpool1d(2),  # sizes kept as tuples, unlike MaxPool's
+            n.MaxUnpool2d(2, stride=1, padding=1),
+            n.MaxUnpool3d((1, 2, 2)),
         ),
     ):
         assert repr(make(nn)) == repr(make(torch.nn))
@@ -1783,3 +1789,93 @@ def test_lstm_cell_with_a_given_state_matches_torch(batch) -> None:
     for ours, torchs in zip(got, expected):
         assert ours.shape == tuple(torchs.shape)
         np.testing.assert_allclose(to_numpy(ours), to_numpy(torchs), rtol=1e-6, atol=1e-8)
+
+
+# ---- TransformerEncoder's inference path for padded batches (PyTorch's nested tensors) ------
+
+
+def _encoders(norm: bool = True, **layer_kwargs: Any) -> tuple[nn.Module, torch.nn.Module]:
+    """The same batch-first encoder in both libraries, PyTorch's weights copied into ours."""
+
+    def build(n: Any) -> Any:
+        layer = n.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True, **layer_kwargs)
+        return n.TransformerEncoder(layer, 2, norm=n.LayerNorm(8) if norm else None)
+
+    torch.manual_seed(0)
+    theirs = build(torch.nn)
+    mine = build(nn)
+    mine.load_state_dict(theirs.state_dict())
+    return mine, theirs
+
+
+@pytest.mark.parametrize(
+    "padded",
+    [[[False, False, True, True], [False] * 4], [[False, True, False, False], [False] * 4]],
+    ids=["padding-at-the-end", "padding-between-tokens"],
+)
+@pytest.mark.parametrize("norm", [True, False], ids=["norm", "no-norm"])
+def test_an_encoder_in_inference_gives_pytorchs_output_at_padded_positions(padded, norm) -> None:
+    """PyTorch runs an eval encoder without gradients on a padded batch as nested tensors: the
+    padded positions come out as zeros (then through the final norm). Padding that is not at
+    the end of a sequence keeps the masked computation."""
+    mine, theirs = _encoders(norm)
+    mine.eval()
+    theirs.eval()
+    x = np.cos(np.arange(64, dtype=np.float32)).reshape(2, 4, 8)
+    mask = np.array(padded)
+    with torch.no_grad():
+        expected = theirs(torch.tensor(x), src_key_padding_mask=torch.tensor(mask)).numpy()
+    with chainrule.no_grad():
+        ours = mine(chainrule.tensor(x), src_key_padding_mask=chainrule.tensor(mask))
+    np.testing.assert_allclose(ours.numpy(), expected, rtol=1e-5, atol=1e-5)
+    # With gradients wanted, both compute every position (nothing is zeroed).
+    training_path = mine(chainrule.tensor(x), src_key_padding_mask=chainrule.tensor(mask))
+    if padded[0][-1]:
+        assert not np.allclose(training_path.detach().numpy()[0, -1], expected[0, -1])
+
+
+@pytest.mark.parametrize(
+    "layer_kwargs",
+    [{}, {"norm_first": True}, {"activation": torch.tanh}, {"bias": False}, {"nhead": 1}],
+    ids=str,
+)
+def test_an_encoder_says_why_it_cannot_run_nested_as_pytorch_does(layer_kwargs) -> None:
+    def build(n: Any) -> tuple[Any, list[str]]:
+        kwargs = {"nhead": 2, **layer_kwargs}
+        if kwargs.get("activation") is torch.tanh and n is nn:
+            kwargs["activation"] = chainrule.tanh
+        layer = n.TransformerEncoderLayer(8, dim_feedforward=16, batch_first=True, **kwargs)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            encoder = n.TransformerEncoder(layer, 1)
+        return encoder.use_nested_tensor, [str(w.message) for w in caught]
+
+    assert build(nn) == build(torch.nn)
+
+
+def _mask_warnings(n: Any, lib: Any, call: str) -> list[str]:
+    """The warnings one call with a bool padding mask and a float causal mask raises."""
+    layer = n.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+    x = lib.zeros(2, 3, 8)
+    padding = lib.tensor([[False, False, True], [False, False, False]])
+    causal = n.Transformer.generate_square_subsequent_mask(3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if call == "encoder":
+            n.TransformerEncoder(layer, 1, enable_nested_tensor=False)(
+                x, mask=causal, src_key_padding_mask=padding
+            )
+        elif call == "layer":
+            layer(x, src_mask=causal, src_key_padding_mask=padding)
+        elif call == "attention":
+            layer.self_attn(x, x, x, key_padding_mask=padding, attn_mask=causal)
+        else:  # both bool: nothing to say
+            layer.self_attn(x, x, x, key_padding_mask=padding, attn_mask=causal.isinf())
+    return [str(w.message) for w in caught]
+
+
+@pytest.mark.parametrize("call", ["encoder", "layer", "attention", "same-dtypes"])
+def test_mismatched_mask_dtypes_warn_as_in_pytorch(call) -> None:
+    """A bool key padding mask beside a float attention mask (the tutorials' pairing) is
+    deprecated in PyTorch, which says so naming the two masks."""
+    assert _mask_warnings(nn, chainrule, call) == _mask_warnings(torch.nn, torch, call)

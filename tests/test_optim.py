@@ -380,6 +380,36 @@ def test_lbfgs_on_rosenbrock_reaches_torchs_final_loss_in_float32(kwargs):
     np.testing.assert_allclose(x, tx, atol=1e-3)
 
 
+def _lbfgs_state_layout(lib, **kwargs):
+    """Each entry of LBFGS's state as (type name, dtype name or None, list length or None)."""
+    x = lib.tensor([-1.5, 2.0], dtype=lib.float64, requires_grad=True)
+    opt = (optim if lib is chainrule else torch.optim).LBFGS([x], history_size=4, **kwargs)
+
+    def closure():
+        opt.zero_grad()
+        loss = rosenbrock(x)
+        loss.backward()
+        return loss
+
+    for _ in range(3):
+        opt.step(closure)
+
+    def layout(value):
+        if isinstance(value, list):
+            return ("list", len(value), sorted({layout(v) for v in value}, key=str))
+        dtype = getattr(value, "dtype", None)
+        return (type(value).__name__, None if dtype is None else str(dtype).split(".")[-1])
+
+    return {key: layout(value) for key, value in opt.state[x].items()}
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"lr": 0.5, "line_search_fn": "strong_wolfe"}], ids=str)
+def test_lbfgs_state_holds_pytorchs_entries_with_pytorchs_types(kwargs):
+    """The scratch list `al` is state too, and ro, H_diag are 0-d tensors (t the lr) there:
+    a script that prints or checkpoints the state sees what it sees under PyTorch."""
+    assert _lbfgs_state_layout(chainrule, **kwargs) == _lbfgs_state_layout(torch, **kwargs)
+
+
 def test_lbfgs_converges_with_strong_wolfe():
     _, final, x, _ = lbfgs_run(chainrule, [-1.5, 2.0], 10, lr=1, line_search_fn="strong_wolfe")
     assert final < 1e-8
@@ -577,3 +607,15 @@ def test_muon_refuses_what_torch_refuses():
             lib.optim.Muon([lib.zeros(2, 2, requires_grad=True)], adjust_lr_fn="other")
         with pytest.raises(ValueError, match="momentum should be >= 0"):
             lib.optim.Muon([lib.zeros(2, 2, requires_grad=True)], momentum=-1.0)
+
+
+def test_an_optimizer_prints_its_groups_as_pytorch_does_a_blank_line_between():
+    ours = [chainrule.zeros(2, requires_grad=True), chainrule.zeros(3, requires_grad=True)]
+    theirs = [torch.zeros(2, requires_grad=True), torch.zeros(3, requires_grad=True)]
+    groups = [{"params": [0]}, {"params": [1], "lr": 0.1}]
+
+    def build(library, params):
+        split = [{**g, "params": [params[i] for i in g["params"]]} for g in groups]
+        return library.optim.SGD(split, lr=0.01, momentum=0.9)
+
+    assert repr(build(chainrule, ours)) == repr(build(torch, theirs))

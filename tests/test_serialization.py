@@ -296,3 +296,41 @@ def test_optimizer_checkpoint_resumes_identically(tmp_path):
     assert sched2.milestones == {2: 1, 4: 2}
     with pytest.warns(UserWarning):
         sched2.step(5)  # the closed form needs the milestones back as a Counter
+
+
+def _round_trip_reprs(lib, make):
+    """What a script sees after saving `make(lib)` and loading it back: types and reprs."""
+    buffer = io.BytesIO()
+    lib.save(make(lib), buffer)
+    buffer.seek(0)
+    loaded = lib.load(buffer, weights_only=True)
+    values = loaded.values() if isinstance(loaded, dict) else [loaded]
+    shown = repr(loaded).replace("chainrule.", "torch.")  # chainrule's names outside as_torch
+    return type(loaded).__name__, shown, [type(v).__name__ for v in values]
+
+
+def _linear(lib, *sizes, bias=True):
+    layer = lib.nn.Linear(*sizes, bias=bias)
+    with lib.no_grad():
+        for p in layer.parameters():
+            p.fill_(0.5)
+    return layer
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lib: _linear(lib, 2, 1).state_dict(),
+        lambda lib: {"model": _linear(lib, 1, 1, bias=False).state_dict(), "epoch": 3},
+        lambda lib: lib.zeros(2, 3).shape,
+        lambda lib: {"dtype": lib.bfloat16, "device": lib.device("cpu"), "shape": lib.Size([])},
+        lambda lib: {"classes": {1, 2}, "z": 1 + 2j, "raw": b"\x00ab"},
+        lambda lib: lib.nn.Parameter(lib.ones(2), requires_grad=False),
+        lambda lib: [lib.nn.Parameter(lib.ones(1))],
+    ],
+    ids=["state_dict", "nested", "size", "dtype-device", "set-complex-bytes", "parameter", "list"],
+)
+def test_values_come_back_from_a_checkpoint_as_from_pytorchs(make):
+    """A loaded state_dict is an OrderedDict (and prints as one), a Size a Size, a Parameter
+    a Parameter; dtypes, devices, sets, complex numbers and bytes round-trip as in PyTorch."""
+    assert _round_trip_reprs(chainrule, make) == _round_trip_reprs(torch, make)

@@ -4,10 +4,13 @@ A checkpoint is a (nested) dict of tensors and plain values, e.g.
 `{'model': model.state_dict(), 'optimizer': opt.state_dict(), 'epoch': 3}`. Tensors are stored
 as safetensors entries named by their path ('optimizer.state.0.exp_avg'); everything else, and
 the shape of the nesting (dict keys that are ints, lists, tuples), is JSON in the file's
-metadata. Nothing is pickled, so loading a file can never run code from it, and a flat dict of
-tensors is a plain safetensors file that PyTorch reads with `safetensors.torch.load_file`.
-bfloat16 tensors are stored as BF16 entries, and BF16 entries load as chainrule.bfloat16 (the
-safetensors package's NumPy reader has no BF16, so entries are decoded here).
+metadata, which also records what PyTorch's pickles keep: an OrderedDict (a state_dict) loads
+as an OrderedDict, a Parameter as a Parameter, and Size, dtype, device, set, complex and bytes
+values as themselves. Nothing is pickled, so loading a file can never run code from it, and a
+flat dict of tensors is a plain safetensors file that PyTorch reads with
+`safetensors.torch.load_file`. bfloat16 tensors are stored as BF16 entries, and BF16 entries
+load as chainrule.bfloat16 (the safetensors package's NumPy reader has no BF16, so entries are
+decoded here).
 
 Files are written atomically: to a temporary file in the same directory, flushed and fsync'ed,
 then renamed over the target, so a crash leaves either the old file or the new one.
@@ -20,22 +23,24 @@ import json
 import os
 import secrets
 import struct
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 import safetensors
 import safetensors.numpy
 
-from chainrule._tensor import Tensor
+from chainrule._tensor import Size, Tensor
+from chainrule.backend import device as Device
 from chainrule.backend import dtypes, is_numpy_scalar, numpy_backend
 from chainrule.errors import DTypeError, FileFormatError
+from chainrule.nn.parameter import Parameter
 from chainrule.ops.creation import tensor
 from chainrule.torch_format import is_torch_file, load_torch_file
 
 if TYPE_CHECKING:  # annotations only
     from collections.abc import Callable, Mapping
 
-    from chainrule.backend import device as Device
 
 __all__ = [
     "FileFormatError",
@@ -47,6 +52,7 @@ __all__ = [
     "save",
 ]
 
+_DTYPES_BY_NAME = {d.name: d for d in vars(dtypes).values() if isinstance(d, dtypes.dtype)}
 _STRUCTURE_KEY = "chainrule"  # metadata entry holding the object's structure as JSON
 # safetensors' dtype names -> the element dtypes (little-endian, as the format stores them).
 _ELEMENT_DTYPES = {
@@ -116,7 +122,11 @@ def _encode(value: Any, path: str, arrays: dict[str, Any]) -> dict[str, Any]:
             )
         array = value.detach().cpu().numpy()
         arrays[key] = array if array.flags.c_contiguous else array.copy(order="C")
+        if isinstance(value, Parameter):  # loads as a Parameter, as from torch.save
+            return {"parameter": [key, value.requires_grad]}
         return {"tensor": key}
+    if isinstance(value, Size):  # before tuple: loads as a Size
+        return {"size": list(value)}
     if isinstance(value, dict):
         items = []
         for k, v in value.items():
@@ -126,7 +136,8 @@ def _encode(value: Any, path: str, arrays: dict[str, Any]) -> dict[str, Any]:
                     f"{path or 'the top level'}"
                 )
             items.append([k, _encode(v, _join(path, k), arrays)])
-        return {"dict": items}
+        # A state_dict is an OrderedDict and loads as one (it prints as one).
+        return {"ordered_dict" if isinstance(value, OrderedDict) else "dict": items}
     if isinstance(value, (list, tuple)):
         kind = "tuple" if isinstance(value, tuple) else "list"
         return {kind: [_encode(v, _join(path, i), arrays) for i, v in enumerate(value)]}
@@ -134,6 +145,17 @@ def _encode(value: Any, path: str, arrays: dict[str, Any]) -> dict[str, Any]:
         value = value.item()
     if value is None or isinstance(value, (bool, int, float, str)):
         return {"value": value}
+    if isinstance(value, complex):
+        return {"complex": [value.real, value.imag]}
+    if isinstance(value, bytes):
+        return {"bytes": value.hex()}
+    if isinstance(value, (set, frozenset)):
+        kind = "frozenset" if isinstance(value, frozenset) else "set"
+        return {kind: [_encode(v, _join(path, i), arrays) for i, v in enumerate(value)]}
+    if isinstance(value, dtypes.dtype):
+        return {"dtype": value.name}
+    if isinstance(value, Device):
+        return {"device": str(value)}
     if callable(getattr(value, "state_dict", None)):  # a Module, an optimizer, a scheduler
         raise TypeError(
             f"save: cannot store a {type(value).__name__} object at {path or 'the top level'} "
@@ -143,7 +165,8 @@ def _encode(value: Any, path: str, arrays: dict[str, Any]) -> dict[str, Any]:
         )
     raise TypeError(
         f"save: cannot store a {type(value).__name__} at {path or 'the top level'}; checkpoints "
-        "hold tensors, numbers, strings, bools, None, and dicts/lists/tuples of them"
+        "hold tensors, numbers, strings, bytes, bools, None, dtypes, devices, Size, and "
+        "dicts/lists/tuples/sets of them"
     )
 
 
@@ -339,6 +362,24 @@ def _decode(node: Any, tensors: dict[str, Tensor]) -> Any:
         return [_decode(child, tensors) for child in content]
     if kind == "tuple":
         return tuple(_decode(child, tensors) for child in content)
+    if kind == "ordered_dict":
+        return OrderedDict((key, _decode(child, tensors)) for key, child in content)
+    if kind == "parameter":
+        key, requires_grad = content
+        return Parameter(tensors[key], requires_grad=requires_grad)
+    if kind == "size":
+        return Size(content)
+    if kind == "complex":
+        return complex(*content)
+    if kind == "bytes":
+        return bytes.fromhex(content)
+    if kind in ("set", "frozenset"):
+        items = (_decode(child, tensors) for child in content)
+        return set(items) if kind == "set" else frozenset(items)
+    if kind == "dtype":
+        return _DTYPES_BY_NAME[content]
+    if kind == "device":
+        return Device(content)
     raise ValueError(f"unknown node kind {kind!r}")
 
 

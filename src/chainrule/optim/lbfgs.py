@@ -162,11 +162,12 @@ class LBFGS(Optimizer):
             return orig_loss
 
         d = _array_or_none(state.get("d"))
-        t = state.get("t")
+        t = _array_or_number(state.get("t"))
         old_dirs = [y._array for y in state.get("old_dirs", [])]
         old_stps = [s._array for s in state.get("old_stps", [])]
-        ro = list(state.get("ro", []))
-        h_diag = state.get("H_diag")
+        ro = [_array_or_number(r) for r in state.get("ro", [])]
+        h_diag = _array_or_number(state.get("H_diag"))
+        al = [_array_or_number(a) for a in state["al"]] if "al" in state else None
         prev_flat_grad = _array_or_none(state.get("prev_flat_grad"))
         prev_loss = state.get("prev_loss")
 
@@ -193,7 +194,9 @@ class LBFGS(Optimizer):
                     old_stps.append(s)
                     ro.append(1.0 / ys)
                     h_diag = ys / (y @ y)
-                d = _two_loop_direction(flat_grad, old_dirs, old_stps, ro, h_diag)
+                if al is None:  # PyTorch's scratch list, kept in the state as it keeps it
+                    al = [None] * history_size
+                d = _two_loop_direction(flat_grad, old_dirs, old_stps, ro, h_diag, al)
 
             prev_flat_grad = flat_grad.copy()
             prev_loss = loss
@@ -238,13 +241,22 @@ class LBFGS(Optimizer):
             if abs(loss - prev_loss) < tolerance_change:  # the loss barely moves
                 break
 
+        # The state holds what PyTorch's holds: Python numbers where its are (t = lr, the
+        # first H_diag = 1), 0-d tensors where it computed them.
         device = self._params[0].device  # the state stays on the parameters' device
+
+        def stored(value: Any) -> Any:
+            python_number = type(value) in (int, float)  # NumPy's float64 is a float subclass
+            return value if python_number else as_tensor(value, device=device)
+
         state["d"] = as_tensor(d, device=device)
-        state["t"] = float(t)
+        state["t"] = stored(t)
         state["old_dirs"] = [as_tensor(y, device=device) for y in old_dirs]
         state["old_stps"] = [as_tensor(s, device=device) for s in old_stps]
-        state["ro"] = [float(r) for r in ro]
-        state["H_diag"] = float(h_diag)
+        state["ro"] = [stored(r) for r in ro]
+        state["H_diag"] = stored(h_diag)
+        if al is not None:
+            state["al"] = [None if a is None else stored(a) for a in al]
         state["prev_flat_grad"] = as_tensor(prev_flat_grad, device=device)
         state["prev_loss"] = prev_loss
         return orig_loss
@@ -254,12 +266,17 @@ def _array_or_none(value: Tensor | None) -> Array | None:
     return None if value is None else value._array
 
 
+def _array_or_number(value: Any) -> Any:
+    """A state entry as the step computes with it: a 0-d tensor's array, a number as it is."""
+    return value._array if isinstance(value, Tensor) else value
+
+
 def _two_loop_direction(
-    flat_grad: Array, old_dirs: list, old_stps: list, ro: list, h_diag: Any
+    flat_grad: Array, old_dirs: list, old_stps: list, ro: list, h_diag: Any, al: list
 ) -> Array:
-    """-H g for the L-BFGS inverse-Hessian estimate H built from the (s, y) history."""
+    """-H g for the L-BFGS inverse-Hessian estimate H built from the (s, y) history; `al`
+    (history_size long) receives the first loop's coefficients, as in PyTorch."""
     q = -flat_grad
-    al = [None] * len(old_dirs)
     for i in range(len(old_dirs) - 1, -1, -1):
         al[i] = (old_stps[i] @ q) * ro[i]
         q += -al[i] * old_dirs[i]

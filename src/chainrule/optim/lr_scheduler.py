@@ -75,6 +75,30 @@ def _per_group(name: str, optimizer: Optimizer, value: Any) -> list[Any]:
     return [value] * len(optimizer.param_groups)
 
 
+def _warn_get_lr_called_outside_step(scheduler: LRScheduler) -> None:
+    """PyTorch's warning when a script calls `get_lr()` itself instead of `get_last_lr()`."""
+    if not scheduler._get_lr_called_within_step:
+        _warnings.warn(
+            "To get the last learning rate computed by the scheduler, please use `get_last_lr()`.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+class _within_step:  # noqa: N801 - a context manager, named as PyTorch's _enable_get_lr_call
+    """Marks `get_lr()` as called by the scheduler's own step (no warning, and the flag is in
+    the scheduler's __dict__, so its state_dict holds the key PyTorch's holds)."""
+
+    def __init__(self, scheduler: LRScheduler) -> None:
+        self.scheduler = scheduler
+
+    def __enter__(self) -> None:
+        self.scheduler._get_lr_called_within_step = True
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.scheduler._get_lr_called_within_step = False
+
+
 class LRScheduler:
     """Base class: `last_epoch` counts steps (-1 before the first); subclasses give `get_lr`.
 
@@ -103,6 +127,7 @@ class LRScheduler:
     """
 
     _is_initial: bool = False
+    _get_lr_called_within_step: bool = False  # set while step computes, as in PyTorch
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -146,13 +171,14 @@ class LRScheduler:
         self._update_lr(epoch)
 
     def _update_lr(self, epoch: int | None = None) -> None:
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            self.last_epoch = epoch
-            closed_form = getattr(self, "_get_closed_form_lr", None)
-            values = closed_form() if closed_form is not None else self.get_lr()
+        with _within_step(self):
+            if epoch is None:
+                self.last_epoch += 1
+                values = self.get_lr()
+            else:
+                self.last_epoch = epoch
+                closed_form = getattr(self, "_get_closed_form_lr", None)
+                values = closed_form() if closed_form is not None else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = _group_values(self.optimizer, "lr")
@@ -241,6 +267,7 @@ class LambdaLR(_LambdaScheduler):
     """
 
     def get_lr(self) -> list[float]:
+        _warn_get_lr_called_outside_step(self)
         return [
             base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)
         ]
@@ -273,6 +300,7 @@ class MultiplicativeLR(_LambdaScheduler):
     """
 
     def get_lr(self) -> list[float]:
+        _warn_get_lr_called_outside_step(self)
         if self._is_initial:
             return _group_values(self.optimizer, "lr")
         return [
@@ -315,6 +343,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        _warn_get_lr_called_outside_step(self)
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return _group_values(self.optimizer, "lr")
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
@@ -363,6 +392,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        _warn_get_lr_called_outside_step(self)
         if self.last_epoch not in self.milestones:
             return _group_values(self.optimizer, "lr")
         factor = self.gamma ** self.milestones[self.last_epoch]
@@ -419,6 +449,7 @@ class ConstantLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        _warn_get_lr_called_outside_step(self)
         if self.last_epoch == 0:
             return [group["lr"] * self.factor for group in self.optimizer.param_groups]
         if self.last_epoch != self.total_iters:
@@ -479,6 +510,7 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        _warn_get_lr_called_outside_step(self)
         if self.last_epoch == 0:
             return [group["lr"] * self.start_factor for group in self.optimizer.param_groups]
         if self._is_initial or self.last_epoch > self.total_iters:
@@ -528,6 +560,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        _warn_get_lr_called_outside_step(self)
         if self._is_initial:
             return _group_values(self.optimizer, "lr")
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
@@ -574,6 +607,7 @@ class PolynomialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        _warn_get_lr_called_outside_step(self)
         if self._is_initial or self.last_epoch > self.total_iters:
             return _group_values(self.optimizer, "lr")
         decay = (
@@ -628,6 +662,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        _warn_get_lr_called_outside_step(self)
         eta_min, t_max, epoch = self.eta_min, self.T_max, self.last_epoch
         if self._is_initial:
             return _group_values(self.optimizer, "lr")
@@ -700,6 +735,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self) -> list[float]:
+        _warn_get_lr_called_outside_step(self)
         cosine = 1 + _math.cos(_math.pi * self.T_cur / self.T_i)
         return [self.eta_min + (base_lr - self.eta_min) * cosine / 2 for base_lr in self.base_lrs]
 
@@ -726,7 +762,9 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             self.T_i = self.T_0
             self.T_cur = epoch
         self.last_epoch = _math.floor(epoch)
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        with _within_step(self):
+            values = self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = _group_values(self.optimizer, "lr")
 
@@ -851,7 +889,6 @@ class OneCycleLR(_MomentumCycling, LRScheduler):
             raise ValueError(
                 f"anneal_strategy must be one of 'cos' or 'linear', instead got {anneal_strategy}"
             )
-        self._anneal_func_type = anneal_strategy
 
         warmup_end = float(pct_start * self.total_steps) - 1
         if three_phase:
@@ -873,6 +910,7 @@ class OneCycleLR(_MomentumCycling, LRScheduler):
                 _phase(warmup_end, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
                 _phase(self.total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
             ]
+        self._anneal_func_type = anneal_strategy  # after the phases: PyTorch's state_dict order
 
         max_lrs = _per_group("max_lr", optimizer, max_lr)
         if last_epoch == -1:
@@ -893,6 +931,7 @@ class OneCycleLR(_MomentumCycling, LRScheduler):
         return (end - start) * pct + start
 
     def get_lr(self) -> list[float]:
+        _warn_get_lr_called_outside_step(self)
         step_num = self.last_epoch
         if step_num > self.total_steps:
             raise ValueError(
@@ -1025,6 +1064,7 @@ class CyclicLR(_MomentumCycling, LRScheduler):
         return 1.0
 
     def get_lr(self) -> list[float]:
+        _warn_get_lr_called_outside_step(self)
         cycle = _math.floor(1 + self.last_epoch / self.total_size)
         x = 1.0 + self.last_epoch / self.total_size - cycle
         if x <= self.step_ratio:

@@ -32,7 +32,11 @@ from chainrule.backend.dtypes import int64 as _int64
 from chainrule.nn.modules.batchnorm import _BatchNorm
 from chainrule.nn.modules.module import Module
 from chainrule.ops.creation import tensor as _tensor
-from chainrule.optim.lr_scheduler import LRScheduler, _per_group
+from chainrule.optim.lr_scheduler import (
+    LRScheduler,
+    _per_group,
+    _warn_get_lr_called_outside_step,
+)
 from chainrule.optim.optimizer import Optimizer
 
 __all__ = [
@@ -409,6 +413,7 @@ class SWALR(LRScheduler):
     def get_lr(self) -> list[float]:
         """The rates for this step: each group's lr moved towards its swa_lr as far as the
         annealing has come (PyTorch's chainable form, from the group's current lr)."""
+        _warn_get_lr_called_outside_step(self)
         step = self._step_count - 1
         if self.anneal_epochs == 0:
             step = max(1, step)

@@ -890,12 +890,27 @@ class LogSoftmax(Module):
 # ---- multi-head attention ------------------------------------------------------------------
 
 
-def _canonical_mask(mask: Tensor | None, mask_name: str, target_dtype: Any) -> Tensor | None:
-    """A bool mask (True = masked out) as an additive float mask (-inf there, 0 elsewhere)."""
+def _canonical_mask(
+    mask: Tensor | None,
+    mask_name: str,
+    target_dtype: Any,
+    other: Tensor | None = None,
+    other_name: str = "",
+) -> Tensor | None:
+    """A bool mask (True = masked out) as an additive float mask (-inf there, 0 elsewhere).
+    Given the call's other mask (`other`, as passed), warns as PyTorch does when the two
+    differ in dtype (a bool padding mask with a float causal mask, say)."""
     if mask is None:
         return None
     if mask.dtype.name != "bool" and not mask.is_floating_point():
         raise TypeError(f"only bool and floating types of {mask_name} are supported")
+    if other is not None and other.dtype != mask.dtype:
+        warnings.warn(
+            f"Support for mismatched {mask_name} and {other_name} is deprecated. "
+            "Use same type for both instead.",
+            UserWarning,
+            stacklevel=3,
+        )
     if mask.is_floating_point():
         return mask
     zeros = creation.zeros(mask.shape, dtype=target_dtype, device=mask.device)
@@ -1026,7 +1041,9 @@ def _multi_head_attention(
             key_padding_mask = key_padding_mask.unsqueeze(0)
     tgt_len, bsz, embed_dim = query.shape
     src_len = key.shape[0]
-    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", query.dtype)
+    key_padding_mask = _canonical_mask(
+        key_padding_mask, "key_padding_mask", query.dtype, attn_mask, "attn_mask"
+    )
     if is_causal and attn_mask is None:
         raise ValueError(
             "Need attn_mask if specifying the is_causal hint. You may use the Transformer module "

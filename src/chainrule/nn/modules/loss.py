@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
+from chainrule.nn.modules.distance import PairwiseDistance
 from chainrule.nn.modules.module import Module
 
 if TYPE_CHECKING:  # annotations only
@@ -783,7 +784,10 @@ class TripletMarginWithDistanceLoss(_Loss):
                 "TripletMarginWithDistanceLoss: expected margin to be greater than 0, got "
                 f"{margin} instead"
             )
-        self.distance_function = distance_function
+        # The default is a PairwiseDistance submodule, as in PyTorch (it shows in print(loss)).
+        self.distance_function = (
+            distance_function if distance_function is not None else PairwiseDistance()
+        )
         self.margin = margin
         self.swap = swap
 

@@ -598,9 +598,9 @@ class _MaxUnpoolNd(Module):
         padding: int | tuple[int, ...] = 0,
     ) -> None:
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
+        self.kernel_size = _ntuple(kernel_size, self.dims)  # tuples, as PyTorch keeps them
+        self.stride = _ntuple(stride if stride is not None else kernel_size, self.dims)
+        self.padding = _ntuple(padding, self.dims)
 
     def forward(
         self,

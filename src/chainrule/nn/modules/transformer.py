@@ -13,10 +13,12 @@ chainrule.Size([3, 5, 8])
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable
 
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
+from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.backend import device as Device
 from chainrule.backend.dtypes import dtype as DType
 from chainrule.errors import ShapeError
@@ -28,6 +30,7 @@ from chainrule.nn.modules.linear import Linear
 from chainrule.nn.modules.module import Module
 from chainrule.nn.modules.normalization import LayerNorm
 from chainrule.ops import creation
+from chainrule.ops.autocast import is_autocast_enabled
 from chainrule.ops.linalg import triu
 
 
@@ -69,8 +72,10 @@ def _detect_is_causal_mask(mask: Tensor | None, is_causal: bool | None, size: in
     return make_causal
 
 
-def _float_mask(mask: Tensor | None, name: str, like: Tensor) -> Tensor | None:
-    return _canonical_mask(mask, name, like.dtype)
+def _float_mask(
+    mask: Tensor | None, name: str, like: Tensor, other: Tensor | None = None, other_name: str = ""
+) -> Tensor | None:
+    return _canonical_mask(mask, name, like.dtype, other, other_name)
 
 
 class TransformerEncoderLayer(Module):
@@ -156,7 +161,9 @@ class TransformerEncoderLayer(Module):
         src_key_padding_mask: Tensor | None = None,
         is_causal: bool = False,
     ) -> Tensor:
-        src_key_padding_mask = _float_mask(src_key_padding_mask, "src_key_padding_mask", src)
+        src_key_padding_mask = _float_mask(
+            src_key_padding_mask, "src_key_padding_mask", src, src_mask, "src_mask"
+        )
         src_mask = _float_mask(src_mask, "src_mask", src)
         x = src
         if self.norm_first:
@@ -202,9 +209,13 @@ class TransformerEncoder(Module):
         encoder_layer (TransformerEncoderLayer): the layer to copy.
         num_layers (int): the number of copies.
         norm (Module, optional): a final normalisation, e.g. LayerNorm(d_model) (default: none).
-        enable_nested_tensor (bool): accepted for PyTorch compatibility; chainrule has no nested
-            tensors, so padding is always handled by masking (default: True).
-        mask_check (bool): accepted for PyTorch compatibility (default: True).
+        enable_nested_tensor (bool): PyTorch's inference fast path for padded batches
+            (default: True). chainrule has no nested tensors and always masks, but gives what
+            that path gives: where PyTorch would take it (see `_nested_padding`), padded
+            positions come out as zeros (then through `norm`). Where a layer cannot take it,
+            PyTorch's warning says why and `use_nested_tensor` is False.
+        mask_check (bool): whether the fast path first checks that the padding is at the end of
+            each sequence (it is skipped otherwise) (default: True).
 
     Shape:
         - Input: src (S, N, E), or (N, S, E) with batch_first layers, or (S, E) unbatched
@@ -232,8 +243,16 @@ class TransformerEncoder(Module):
         self.num_layers = num_layers
         self.norm = norm
         self.enable_nested_tensor = enable_nested_tensor
-        self.use_nested_tensor = False  # chainrule has no nested tensors
+        self.use_nested_tensor = enable_nested_tensor
         self.mask_check = mask_check
+        why_not = _why_not_nested(encoder_layer)
+        if enable_nested_tensor and why_not:
+            warnings.warn(
+                "enable_nested_tensor is True, but self.use_nested_tensor is False because "
+                f"{why_not}",
+                stacklevel=2,
+            )
+            self.use_nested_tensor = False
 
     def forward(
         self,
@@ -242,10 +261,13 @@ class TransformerEncoder(Module):
         src_key_padding_mask: Tensor | None = None,
         is_causal: bool | None = None,
     ) -> Tensor:
-        src_key_padding_mask = _float_mask(src_key_padding_mask, "src_key_padding_mask", src)
+        src_key_padding_mask = _float_mask(
+            src_key_padding_mask, "src_key_padding_mask", src, mask, "mask"
+        )
         mask = _float_mask(mask, "mask", src)
         batch_first = self.layers[0].self_attn.batch_first
         is_causal = _detect_is_causal_mask(mask, is_causal, _get_seq_len(src, batch_first))
+        padding = self._nested_padding(src, mask, src_key_padding_mask)
         output = src
         for layer in self.layers:
             output = layer(
@@ -254,9 +276,64 @@ class TransformerEncoder(Module):
                 is_causal=is_causal,
                 src_key_padding_mask=src_key_padding_mask,
             )
+        if padding is not None:  # PyTorch's nested output padded back with zeros
+            output = output.masked_fill(padding.unsqueeze(-1), 0.0)
         if self.norm is not None:
             output = self.norm(output)
         return output
+
+    def _nested_padding(
+        self, src: Tensor, mask: Tensor | None, src_key_padding_mask: Tensor | None
+    ) -> Tensor | None:
+        """The padded positions (N, S) where PyTorch would run this batch as nested tensors,
+        else None: inference (eval, and no gradient wanted of the input or the first layer),
+        batched input, a padding mask and no attention mask, no autocast, and (with
+        mask_check) each sequence's padding at its end. That path gives zeros there."""
+        first = self.layers[0]
+        wants_grad = is_grad_enabled() and (
+            src.requires_grad or any(p.requires_grad for p in first.parameters())
+        )
+        if (
+            not self.use_nested_tensor
+            or first.training
+            or src.dim() != 3
+            or src_key_padding_mask is None
+            or mask is not None
+            or is_autocast_enabled(src.device.type)
+            or wants_grad
+        ):
+            return None
+        padding = src_key_padding_mask != 0  # the float mask is -inf where padded
+        if self.mask_check:
+            ends_padded = padding.long().cummax(dim=1).values.bool()
+            if not bool((ends_padded == padding).all()):  # padding between tokens
+                return None
+        return padding
+
+
+def _why_not_nested(layer: Module) -> str:
+    """PyTorch's reason for not running an encoder of these layers as nested tensors, or ''."""
+    name = "encoder_layer"
+    if not isinstance(layer, TransformerEncoderLayer):
+        return f"{name} was not TransformerEncoderLayer"
+    if layer.norm_first:
+        return f"{name}.norm_first was True"
+    if not layer.self_attn.batch_first:
+        return (
+            f"{name}.self_attn.batch_first was not True"
+            "(use batch_first for better inference performance)"
+        )
+    if not layer.self_attn._qkv_same_embed_dim:
+        return f"{name}.self_attn._qkv_same_embed_dim was not True"
+    if layer.self_attn.in_proj_bias is None:
+        return f"{name}.self_attn was passed bias=False"
+    if not layer.activation_relu_or_gelu:
+        return f"{name}.activation_relu_or_gelu was not True"
+    if layer.norm1.eps != layer.norm2.eps:
+        return f"{name}.norm1.eps was not equal to {name}.norm2.eps"
+    if layer.self_attn.num_heads % 2 == 1:
+        return f"{name}.self_attn.num_heads is odd"
+    return ""
 
 
 class TransformerDecoderLayer(Module):
