@@ -192,6 +192,22 @@ class Backend(ABC):
         mean(g out)). False, writing nothing, where this backend has no kernel."""
         return False
 
+    def layer_norm_rows(
+        self, x: Array, weight: Array, bias: Array, y: Array, out: Array, rstd: Array, eps: float
+    ) -> bool:
+        """Layer norm and its affine part in one compiled pass over the rows of x (R, D): out
+        = (x - mean) rstd, y = out weight + bias, rstd into `rstd` (R, 1), weight and bias
+        (D,). False, writing nothing, where this backend has no kernel for the operands."""
+        return False
+
+    def layer_norm_backward_rows(
+        self, g: Array, out: Array, rstd: Array, weight: Array, result: Array
+    ) -> tuple[Array, Array] | None:
+        """Its backward in one compiled pass over rows: result = rstd (g w - mean(g w) - out
+        mean(g w out)), and returned, the weight's and bias's gradients (sums of g out and of
+        g down the rows). None, writing nothing, where this backend has no kernel."""
+        return None
+
     def softmax_rows(self, x: Array, out: Array) -> bool:
         """softmax along the rows of x (R, D) in one compiled pass into `out`. False, writing
         nothing, where this backend has no kernel for the operands."""
@@ -319,6 +335,16 @@ class NumpyBackend(Backend):
 
     def standardize_backward_rows(self, g: Array, out: Array, rstd: Array, result: Array) -> bool:
         return jit.standardize_backward_rows(g, out, rstd, result)
+
+    def layer_norm_rows(
+        self, x: Array, weight: Array, bias: Array, y: Array, out: Array, rstd: Array, eps: float
+    ) -> bool:
+        return jit.layer_norm_rows(x, weight, bias, y, out, rstd, eps)
+
+    def layer_norm_backward_rows(
+        self, g: Array, out: Array, rstd: Array, weight: Array, result: Array
+    ) -> tuple[Array, Array] | None:
+        return jit.layer_norm_backward_rows(g, out, rstd, weight, result)
 
     def softmax_rows(self, x: Array, out: Array) -> bool:
         return jit.softmax_rows(x, out)

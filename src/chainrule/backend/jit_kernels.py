@@ -314,3 +314,58 @@ def col2im_2d(columns, out_size, kernel, stride, padding, dilation, image):
                         base = (a * kernel_w + b) * channels
                         for c in range(channels):
                             image[n, iy, ix, c] += columns[row, base + c]
+
+
+@_row_kernel
+def layer_norm_rows(x, weight, bias, y, out, rstd, eps):
+    """Layer norm with its affine part over the rows of x (R, D) in one pass per row: out =
+    (x - mean) rstd, y = out weight + bias (from out in float64, rounded once), rstd as in
+    `standardize_rows`. Rows are taken as views (x[r]): indexing x[r, j] in the loops ran
+    at half the speed here."""
+    rows, size = x.shape
+    for r in range(rows):
+        row, row_out, row_y = x[r], out[r], y[r]
+        total = 0.0
+        for j in range(size):
+            total += np.float64(row[j])
+        mean = total / size
+        squares = 0.0
+        for j in range(size):
+            centered = np.float64(row[j]) - mean
+            squares += centered * centered
+        scale = 1.0 / math.sqrt(squares / size + eps)
+        rstd[r, 0] = scale
+        for j in range(size):
+            normalized = (np.float64(row[j]) - mean) * scale
+            row_out[j] = normalized
+            row_y[j] = normalized * np.float64(weight[j]) + np.float64(bias[j])
+
+
+@_row_kernel
+def layer_norm_backward_rows(g, out, rstd, weight, result, sums_weight, sums_bias, chunk):
+    """Its backward over rows: result = rstd (g w - mean(g w) - out mean(g w out)), the two
+    means summed in float64, the rest in the arrays' dtype (as PyTorch computes it; float64
+    lanes throughout took three times as long); and the weight's and bias's gradients, the
+    sums of g out and of g down the rows, as partial sums in the arrays' dtype, one row of
+    `sums_weight` and `sums_bias` per `chunk` rows, each added in row order (so a split over
+    threads in whole chunks changes no bit)."""
+    rows, size = g.shape
+    cast = g.dtype.type
+    for r in range(rows):
+        row_g, row_out, row_result = g[r], out[r], result[r]
+        total = 0.0
+        product = 0.0
+        for j in range(size):
+            scaled = np.float64(row_g[j]) * np.float64(weight[j])
+            total += scaled
+            product += scaled * np.float64(row_out[j])
+        sum_weight, sum_bias = sums_weight[r // chunk], sums_bias[r // chunk]
+        for j in range(size):
+            sum_weight[j] += row_g[j] * row_out[j]
+            sum_bias[j] += row_g[j]
+        mean = cast(total / size)
+        mean_product = cast(product / size)
+        scale = rstd[r, 0]
+        for j in range(size):
+            bracket = row_g[j] * weight[j] - mean - row_out[j] * mean_product
+            row_result[j] = bracket * scale
