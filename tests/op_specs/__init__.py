@@ -49,6 +49,8 @@ _GRAD_FN_OF_A_FORMULA = {
     "hardsigmoid",
     "hardsigmoid_kinks",
     "piecewise_input",
+    "affine_standardize_backward_one_axis",
+    "affine_standardize_backward_two_axes",
     "softmax_cross_entropy_backward_rows",
     "softmax_cross_entropy_backward_spatial",
     "standardize_backward_batch",
