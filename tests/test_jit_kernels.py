@@ -378,12 +378,25 @@ def _softmax_input(dtype) -> np.ndarray:
     return x
 
 
+def test_float32_exp_is_within_one_ulp_over_a_dense_grid_and_flushes_below_minus_87(jit_on):
+    """The float32 lanes' exp (softmax's) against float64 exp, rounded: every float32 of
+    (-87, 0] at a 4e-5 spacing, then the edges."""
+    x = np.linspace(-87.0, 0.0, 2_000_001)[1:].astype(np.float32)
+    out = np.empty_like(x)
+    jit.kernels().exp32(x, out)
+    assert _float32_ulps(out, np.exp(x.astype(np.float64))).max() < 1.0
+    edges = np.array([-np.inf, -1000.0, -87.0, np.nan, -0.0, -1e-30], np.float32)
+    out = np.empty_like(edges)
+    jit.kernels().exp32(edges, out)
+    np.testing.assert_array_equal(out, [0.0, 0.0, 0.0, np.nan, 1.0, 1.0])
+
+
 def test_softmax_kernels_match_the_numpy_path_and_pytorch(jit_on, monkeypatch):
     x = _softmax_input(np.float32)
     g = np.random.default_rng(10).standard_normal(x.shape).astype(np.float32)
     value, grad = _softmax(x, g)
-    # exp and sums in float64, rounded once, against float32 passes; the gradient's
-    # g - sum(g out) cancels, so it is compared in absolute terms
+    # float32 lanes against float32 passes; the gradient's g - sum(g out) cancels, so it is
+    # compared in absolute terms
     tensor = torch.tensor(x, requires_grad=True)
     torch_out = torch.softmax(tensor, -1)
     torch_out.backward(torch.tensor(g))
@@ -406,8 +419,8 @@ def test_softmax_kernels_give_the_same_bits_on_any_number_of_threads(jit_on):
 def test_softmax_over_another_dim_or_in_float64_takes_the_numpy_path(
     jit_on, monkeypatch, dtype, dim
 ):
-    """Not along the last dim: NumPy's passes both ways. float64: NumPy's exp (the kernel's is
-    accurate to 2e-10 only); the backward, which needs no exp, is compiled (float64 sums)."""
+    """Not along the last dim: NumPy's passes both ways. float64: NumPy's exp (the kernel's
+    lanes are float32); the backward, which needs no exp, is compiled (float64 sums)."""
     x = _softmax_input(dtype)[1:]
     g = np.random.default_rng(12).standard_normal(x.shape).astype(dtype)
     value, grad = _softmax(x, g, dim=dim)

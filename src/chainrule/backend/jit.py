@@ -265,7 +265,7 @@ def _vectors(rows: np.ndarray, *vectors: np.ndarray) -> bool:
 
 def softmax_rows(x: np.ndarray, out: np.ndarray) -> bool:
     """softmax along the rows of a float32 x (R, D) into `out`, split over the rows; False
-    (nothing written) without a kernel (float64 too: the kernel's exp is accurate to 2e-10)."""
+    (nothing written) without a kernel (float64 too: the kernel computes in float32 lanes)."""
     module = _row_kernels(x, out) if x.dtype == np.float32 else None
     if module is None:
         return False

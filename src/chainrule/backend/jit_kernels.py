@@ -93,6 +93,54 @@ def _exp(a):
     return poly * scale if a > _EXP_MIN else low
 
 
+@intrinsic
+def _bits_as_float32(typingctx, bits):  # noqa: ARG001 - numba's intrinsic signature
+    """The float32 whose IEEE bits are the int32 `bits` (a register bit cast)."""
+
+    def codegen(context, builder, signature, args):  # noqa: ARG001
+        return builder.bitcast(args[0], context.get_value_type(types.float32))
+
+    return types.float32(types.int32), codegen
+
+
+# exp in float32 lanes (Cephes' expf): twice the SIMD width of `_exp`'s float64 ones. The
+# constants are float32 scalars, so numba keeps the arithmetic in float32.
+_F32 = np.float32
+_EXP32_MIN = _F32(-87.0)  # below it exp(a) < 1.7e-38, near float32's smallest normal: 0 here
+_LOG2E_32 = _F32(_LOG2E)
+_LN2_HI_32 = _F32(0.693359375)  # 9 bits: n * _LN2_HI_32 is exact for |n| < 2^15
+_LN2_LO_32 = _F32(-2.12194440e-4)
+_X5, _X4, _X3, _X2, _X1, _X0 = (
+    _F32(value)
+    for value in (1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2)
+    + (1.6666665459e-1, 5.0000001201e-1)
+)
+_HALF_32, _ONE_32, _ZERO_32 = _F32(0.5), _F32(1.0), _F32(0.0)
+
+
+@_inline
+def _exp32(a):
+    """exp(a) of a float32 a <= 0 in float32 arithmetic, within one float32 ulp (0.93 over a
+    dense grid, tests/test_jit_kernels.py): a = n ln 2 + r as in `_exp`, exp(r) Cephes' expf
+    polynomial, 2^n from its bits. Below -87 it gives 0 (exp's value there is under 1.7e-38)
+    and NaN stays NaN."""
+    clamped = a if a > _EXP32_MIN else _EXP32_MIN
+    n = np.floor(clamped * _LOG2E_32 + _HALF_32)
+    r = (clamped - n * _LN2_HI_32) - n * _LN2_LO_32
+    r2 = r * r
+    poly = (((((_X5 * r + _X4) * r + _X3) * r + _X2) * r + _X1) * r + _X0) * r2 + r + _ONE_32
+    scale = _bits_as_float32((np.int32(n) + np.int32(127)) << np.int32(23))
+    low = _ZERO_32 if a <= _EXP32_MIN else a  # a NaN stays NaN
+    return poly * scale if a > _EXP32_MIN else low
+
+
+@_kernel
+def exp32(x, out):
+    """out = `_exp32`(x) for float32 arrays of x <= 0 (what the accuracy tests measure)."""
+    for i in range(x.size):
+        out[i] = _exp32(x[i])
+
+
 @_inline
 def _lower_tail(x):
     """Phi(-|x|) = erfc(|x| / sqrt 2) / 2, NaN for NaN."""
@@ -220,23 +268,25 @@ def standardize_backward_rows(g, out, rstd, result):
 
 @_row_kernel
 def softmax_rows(x, out):
-    """softmax along the rows of x (R, D) into `out`: exp(x - max) / sum, each exp computed
-    in float64 (`_exp`) and rounded once. A NaN or +inf in a row makes the row NaN, as NumPy's
-    passes do (its exp is NaN, and so is the sum)."""
+    """softmax along the rows of a float32 x (R, D) into `out`: exp(x - max) / sum, in
+    float32 lanes (`_exp32`, within one ulp; the sum in float32 partial sums, as PyTorch's;
+    1.6x the float64 lanes' speed on W7's attention, (4096, 64)). A NaN or +inf in a row
+    makes the row NaN, as NumPy's passes do (its exp is NaN, and so is the sum)."""
     rows, size = x.shape
-    exps = np.empty(size)
     for r in range(rows):
-        top = x[r, 0]  # the max in x's dtype (exact), a NaN ignored: its exp makes the row NaN
+        row, row_out = x[r], out[r]
+        top = row[0]  # the max (exact), a NaN ignored: its exp makes the row NaN
         for j in range(1, size):
-            value = x[r, j]
+            value = row[j]
             top = value if value > top else top
-        total = 0.0
+        total = _ZERO_32
         for j in range(size):
-            exps[j] = _exp(np.float64(x[r, j]) - np.float64(top))
-            total += exps[j]
-        scale = 1.0 / total
+            exp = _exp32(row[j] - top)
+            row_out[j] = exp
+            total += exp
+        scale = _ONE_32 / total
         for j in range(size):
-            out[r, j] = exps[j] * scale
+            row_out[j] *= scale
 
 
 @_row_kernel
