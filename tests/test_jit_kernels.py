@@ -415,6 +415,38 @@ def test_softmax_kernels_give_the_same_bits_on_any_number_of_threads(jit_on):
     _assert_the_same_bits_on_any_number_of_threads(lambda: _softmax(x, g))
 
 
+def _causal_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, g: np.ndarray, lib=chainrule):
+    """Causal attention's output and the gradients of q, k and v, in chainrule or torch."""
+    functional = F if lib is chainrule else torch.nn.functional
+    q, k, v = (lib.tensor(a, requires_grad=True) for a in (q, k, v))
+    out = functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+    out.backward(lib.tensor(g))
+    return tuple(a.detach().numpy() for a in (out, q.grad, k.grad, v.grad))
+
+
+@pytest.mark.parametrize(("length", "source"), [(64, 64), (40, 64), (64, 40)])
+def test_causal_softmax_kernel_matches_the_numpy_path_and_pytorch(
+    jit_on, monkeypatch, length, source
+):
+    rng = np.random.default_rng(14)
+    q = (rng.standard_normal((16, 4, length, 32)) * 2).astype(np.float32)
+    k, v = (rng.standard_normal((16, 4, source, 32)).astype(np.float32) for _ in range(2))
+    g = rng.standard_normal((16, 4, length, 32)).astype(np.float32)
+    results = _causal_attention(q, k, v, g)
+    theirs = _causal_attention(q, k, v, g, torch)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain = _causal_attention(q, k, v, g)
+    for other in (theirs, plain):
+        for mine, reference in zip(results, other, strict=True):
+            np.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-5)
+
+
+def test_causal_softmax_kernel_gives_the_same_bits_on_any_number_of_threads(jit_on):
+    rng = np.random.default_rng(15)
+    q, k, v, g = (rng.standard_normal((3, 5, 64, 32)).astype(np.float32) for _ in range(4))
+    _assert_the_same_bits_on_any_number_of_threads(lambda: _causal_attention(q, k, v, g))
+
+
 @pytest.mark.parametrize(("dtype", "dim"), [(np.float32, 2), (np.float64, -1)])
 def test_softmax_over_another_dim_or_in_float64_takes_the_numpy_path(
     jit_on, monkeypatch, dtype, dim

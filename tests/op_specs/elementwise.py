@@ -714,6 +714,18 @@ FUSED_BACKWARD = [
     ),
     *(
         OpSpec(
+            f"scaled_causal_softmax_{name}",
+            lambda x: apply(reduction.ScaledCausalSoftmax, (x,), 0.7),
+            lambda x: torch.softmax(
+                x * 0.7 + torch.full(x.shape[-2:], -torch.inf, dtype=x.dtype).triu(1), -1
+            ),
+            shapes=[(shape,)],
+            float32=False,
+        )
+        for name, shape in (("square", (2, 4, 4)), ("wide", (3, 5)), ("tall", (2, 5, 3)))
+    ),
+    *(
+        OpSpec(
             f"affine_standardize_backward_{name}",
             lambda g, out, rstd, w, axes=axes: apply(
                 normalization.AffineStandardizeBackward, (g, out, rstd, w), axes

@@ -218,6 +218,12 @@ class Backend(ABC):
         writing nothing, where this backend has no kernel."""
         return False
 
+    def scaled_causal_softmax_rows(self, x: Array, out: Array, scale: float, length: int) -> bool:
+        """softmax(x * scale) over the first (r mod length) + 1 columns of each row r of x (R,
+        S) into `out`, zeros after them (causal attention's rows), in one compiled pass.
+        False, writing nothing, where this backend has no kernel for the operands."""
+        return False
+
     def threshold_backward(self, g: Array, out: Array) -> tuple[Array, Array] | None:
         """ReLU's backward in one compiled pass: (keep, result) with keep = not (out <= 0)
         and result = g where kept, else 0; None where this backend has no kernel."""
@@ -351,6 +357,9 @@ class NumpyBackend(Backend):
 
     def softmax_backward_rows(self, g: Array, out: Array, result: Array) -> bool:
         return jit.softmax_backward_rows(g, out, result)
+
+    def scaled_causal_softmax_rows(self, x: Array, out: Array, scale: float, length: int) -> bool:
+        return jit.scaled_causal_softmax_rows(x, out, scale, length)
 
     def threshold_backward(self, g: Array, out: Array) -> tuple[Array, Array] | None:
         return jit.threshold_backward(g, out)

@@ -277,6 +277,22 @@ def softmax_rows(x: np.ndarray, out: np.ndarray) -> bool:
     return True
 
 
+def scaled_causal_softmax_rows(x: np.ndarray, out: np.ndarray, scale: float, length: int) -> bool:
+    """softmax(x * scale) over the first (r mod length) + 1 columns of each row r of a float32
+    x (R, S), zeros after them, into `out`, split over the rows; False (nothing written)
+    without a kernel."""
+    module = _row_kernels(x, out) if x.dtype == np.float32 else None
+    if module is None or x.shape != out.shape:
+        return False
+    factor = np.float32(scale)  # x * scale rounds as NumPy's float32 product does
+
+    def block(start: int, stop: int) -> None:
+        module.scaled_causal_softmax_rows(x[start:stop], out[start:stop], factor, length, start)
+
+    parallel_for(x.shape[0], block, x.shape[1])
+    return True
+
+
 def softmax_backward_rows(g: np.ndarray, out: np.ndarray, result: np.ndarray) -> bool:
     """out (g - sum(g out)) along rows into `result`; False without a kernel."""
     module = _row_kernels(g, out, result)

@@ -290,6 +290,32 @@ def softmax_rows(x, out):
 
 
 @_row_kernel
+def scaled_causal_softmax_rows(x, out, scale, length, first):
+    """Causal attention's softmax over the rows of a float32 x (R, S) into `out`: row r, the
+    (first + r)-th of the whole array, is query position i = (first + r) mod `length` and
+    takes columns j <= i, as softmax(x * scale) over them (as `softmax_rows`), zeros after.
+    The masked columns are not read."""
+    rows, size = x.shape
+    for r in range(rows):
+        row, row_out = x[r], out[r]
+        stop = min((first + r) % length + 1, size)
+        top = row[0] * scale
+        for j in range(1, stop):
+            value = row[j] * scale
+            top = value if value > top else top
+        total = _ZERO_32
+        for j in range(stop):
+            exp = _exp32(row[j] * scale - top)
+            row_out[j] = exp
+            total += exp
+        factor = _ONE_32 / total
+        for j in range(stop):
+            row_out[j] *= factor
+        for j in range(stop, size):
+            row_out[j] = _ZERO_32
+
+
+@_row_kernel
 def softmax_backward_rows(g, out, result):
     """Softmax's backward along rows: result = out (g - sum(g out))."""
     rows, size = g.shape
