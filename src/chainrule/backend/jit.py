@@ -1,6 +1,7 @@
 """Compiled fast paths for host arrays, used when numba (the optional `chainrule[fast]` extra)
 is installed: one pass each (backend/jit_kernels.py) where NumPy takes several, for the exact
-GELU and its backward, the float32 normal CDF, layer norm's rows, softmax's rows, 2 x 2 max
+GELU and its backward, the float32 normal CDF, layer norm's rows (with the affine part, and
+its backward with the parameters' gradients), softmax's rows (and causal attention's), 2 x 2 max
 pooling, ReLU's backward, the gradient scatters of max pooling and embeddings, and the 2-D
 transposed convolution's col2im.
 
@@ -10,8 +11,9 @@ the caller computes the NumPy way: the NumpyBackend methods of backend/arrays.py
 callers. With `CHAINRULE_JIT=0` in the environment (read once, at import: the switch
 chainrule.compile's fusion reads too) or `jit.JIT = False`, every result is the NumPy path's.
 
-Results agree with the NumPy path's to float rounding (the kernels compute in float64 and round
-once; the NumPy path rounds at each pass), bit for bit where no arithmetic changes order (max
+Results agree with the NumPy path's to float rounding (most kernels compute in float64 and round
+once, the NumPy path rounds at each pass; softmax's float32 rows and layer norm's backward
+compute in float32 lanes, as PyTorch does), bit for bit where no arithmetic changes order (max
 pooling, ReLU's backward, the scatters); the work splits over the intra-op threads in blocks
 whose elements do not depend on the split (tests/test_jit_kernels.py).
 """

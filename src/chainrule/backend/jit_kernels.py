@@ -1,7 +1,9 @@
 """numba-compiled kernels for host arrays (backend/jit.py wraps them and loads this module on
 first use; it imports numba, the optional `chainrule[fast]` extra, at its top, so `import
 chainrule` never does): the exact GELU, its backward and the normal CDF on float32, below; then
-layer norm's and softmax's rows, max pooling, ReLU's backward, two scatters and a col2im.
+layer norm's and softmax's rows, max pooling, ReLU's backward, two scatters, a col2im, and
+layer norm with its affine part, forward and backward, and causal attention's softmax rows
+(softmax's in float32 lanes, with `_exp32`).
 
 NumPy has no erf ufunc: backend/special.py builds the normal CDF from about twenty NumPy
 passes (2.6 ms on a (1024, 512) float32 array on one core here, against 0.25 ms for PyTorch's
