@@ -398,8 +398,7 @@ def col2im_2d(columns, out_size, kernel, stride, padding, dilation, image):
 def layer_norm_rows(x, weight, bias, y, out, rstd, eps):
     """Layer norm with its affine part over the rows of x (R, D) in one pass per row: out =
     (x - mean) rstd, y = out weight + bias (from out in float64, rounded once), rstd as in
-    `standardize_rows`. Rows are taken as views (x[r]): indexing x[r, j] in the loops ran
-    at half the speed here."""
+    `standardize_rows`."""
     rows, size = x.shape
     for r in range(rows):
         row, row_out, row_y = x[r], out[r], y[r]
