@@ -2861,7 +2861,7 @@ class ScaledCausalSoftmax(Op):
             blocked = xp.triu(xp.ones((length, source), dtype=bool), 1)
             xp.multiply(x, scale, out=out)
             out[..., blocked] = -xp.inf
-            _along_rows(ctx, softmax_into, -1, out, out)
+            _along_rows(ctx, softmax_into, out.ndim - 1, out, out)
         ctx.save(out=out)
         return out
 
