@@ -441,6 +441,23 @@ def test_attention_rows_with_every_position_masked_give_zero_and_finite_gradient
     np.testing.assert_array_equal(q.grad.numpy()[:, 1], 0.0)
 
 
+@pytest.mark.parametrize("shape", [(1, 2, 4, 8), (2, 4, 64, 32)], ids=["numpy", "compiled"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_causal_attention_ignores_what_the_mask_hides_as_pytorch(shape, bad):
+    """A NaN or inf in a later key reaches only the queries that may see it: the masked scores
+    take no part in the softmax (PyTorch's CPU attention), rather than making every row NaN
+    through NaN + -inf or inf - inf."""
+    rng = np.random.default_rng(5)
+    q, k, v = (rng.standard_normal(shape).astype(np.float32) for _ in range(3))
+    k[..., 3, 0] = bad
+    out = F.scaled_dot_product_attention(*(chainrule.tensor(a) for a in (q, k, v)), is_causal=True)
+    expected = TF.scaled_dot_product_attention(
+        *(torch.tensor(a) for a in (q, k, v)), is_causal=True
+    )
+    assert np.isfinite(out.numpy()[..., :3, :]).all()
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)
+
+
 def test_softmax_without_dim_uses_torchs_legacy_choice():
     x = RNG.standard_normal((2, 3))
     with pytest.warns(UserWarning):

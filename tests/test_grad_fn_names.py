@@ -112,6 +112,17 @@ def test_grad_fn_is_named_as_pytorch_names_it(call):
     assert type(ours.grad_fn).__name__ == type(theirs.grad_fn).__name__
 
 
+def test_layer_norm_with_weight_and_bias_is_one_node_as_in_pytorch():
+    """NativeLayerNormBackward0 takes x, weight and bias directly (one op, AffineStandardize,
+    not Standardize then a Mul and an Add), so its node's edges lead to the three leaves."""
+    edges = {}
+    for lib, fn in FUNCTIONAL.items():
+        v = _inputs(lib)
+        out = fn.layer_norm(v["x3"], (4,), v["x1"], v["x1"] * 0.5)
+        edges[lib] = [type(node).__name__ for node, _ in out.grad_fn.next_functions]
+    assert edges[chainrule] == edges[torch] == ["AccumulateGrad", "AccumulateGrad", "MulBackward0"]
+
+
 def _square(lib):
     class Square(lib.autograd.Function):
         @staticmethod

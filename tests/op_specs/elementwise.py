@@ -630,6 +630,16 @@ KINKS = [
 ]
 
 
+def _torch_affine_standardize_backward(g, out, rstd, w, axes):
+    """PyTorch's native_layer_norm_backward as a formula: the input's gradient (Standardize's
+    vjp of g w), and the sums of g out and g over the leading dimensions."""
+    scaled = g * w
+    mean_product = (scaled * out).mean(axes, keepdim=True)
+    grad = rstd * (scaled - scaled.mean(axes, keepdim=True) - out * mean_product)
+    leading = tuple(range(g.ndim - len(axes)))
+    return grad, (g * out).sum(leading), g.sum(leading)
+
+
 def _torch_cross_entropy_backward(g, x, target, ignore_index):
     """g (softmax(x) - onehot(target)) along dim 1, 0 where ignored, in torch ops."""
     target = torch.as_tensor(target)
@@ -700,6 +710,36 @@ FUSED_BACKWARD = [
             ("layer", (2,), (2, 3, 1)),
             ("layer_two_axes", (1, 2), (2, 1, 1)),
             ("batch", (0, 2), (1, 3, 1)),
+        )
+    ),
+    *(
+        OpSpec(
+            f"scaled_causal_softmax_{name}",
+            lambda x: apply(reduction.ScaledCausalSoftmax, (x,), 0.7),
+            lambda x: torch.softmax(
+                x * 0.7 + torch.full(x.shape[-2:], -torch.inf, dtype=x.dtype).triu(1), -1
+            ),
+            shapes=[(shape,)],
+            float32=False,
+        )
+        for name, shape in (("square", (2, 4, 4)), ("wide", (3, 5)), ("tall", (2, 5, 3)))
+    ),
+    *(
+        OpSpec(
+            f"affine_standardize_backward_{name}",
+            lambda g, out, rstd, w, axes=axes: apply(
+                normalization.AffineStandardizeBackward, (g, out, rstd, w), axes
+            ),
+            lambda g, out, rstd, w, axes=axes: _torch_affine_standardize_backward(
+                g, out, rstd, w, axes
+            ),
+            shapes=[((2, 3, 4), (2, 3, 4), kept, w)],
+            domains=[(-2.0, 2.0), (-2.0, 2.0), (0.5, 2.0), (-2.0, 2.0)],
+            float32=False,
+        )
+        for name, axes, kept, w in (
+            ("one_axis", (2,), (2, 3, 1), (4,)),
+            ("two_axes", (1, 2), (2, 1, 1), (3, 4)),
         )
     ),
     *(

@@ -267,6 +267,18 @@ NORMALIZATION = [
         lambda x, w, b: TF.layer_norm(x, (3, 4), w, b, eps=1e-3),
         [((2, 3, 4), (3, 4), (3, 4))],
     ),
+    _spec(  # weight and bias make one op (AffineStandardize): rows, one row, a batch of rows
+        "layer_norm_one_axis",
+        lambda x, w, b: F.layer_norm(x, (4,), w, b),
+        lambda x, w, b: TF.layer_norm(x, (4,), w, b),
+        [((2, 3, 4), (4,), (4,)), ((4,), (4,), (4,))],
+    ),
+    _spec(  # weight alone: Standardize and a Mul
+        "layer_norm_weight_only",
+        lambda x, w: F.layer_norm(x, (4,), w),
+        lambda x, w: TF.layer_norm(x, (4,), w),
+        [((3, 4), (4,))],
+    ),
     _spec(
         "layer_norm_no_affine",
         lambda x: F.layer_norm(x, (5,)),

@@ -192,6 +192,22 @@ class Backend(ABC):
         mean(g out)). False, writing nothing, where this backend has no kernel."""
         return False
 
+    def layer_norm_rows(
+        self, x: Array, weight: Array, bias: Array, y: Array, out: Array, rstd: Array, eps: float
+    ) -> bool:
+        """Layer norm and its affine part in one compiled pass over the rows of x (R, D): out
+        = (x - mean) rstd, y = out weight + bias, rstd into `rstd` (R, 1), weight and bias
+        (D,). False, writing nothing, where this backend has no kernel for the operands."""
+        return False
+
+    def layer_norm_backward_rows(
+        self, g: Array, out: Array, rstd: Array, weight: Array, result: Array
+    ) -> tuple[Array, Array] | None:
+        """Its backward in one compiled pass over rows: result = rstd (g w - mean(g w) - out
+        mean(g w out)), and returned, the weight's and bias's gradients (sums of g out and of
+        g down the rows). None, writing nothing, where this backend has no kernel."""
+        return None
+
     def softmax_rows(self, x: Array, out: Array) -> bool:
         """softmax along the rows of x (R, D) in one compiled pass into `out`. False, writing
         nothing, where this backend has no kernel for the operands."""
@@ -200,6 +216,12 @@ class Backend(ABC):
     def softmax_backward_rows(self, g: Array, out: Array, result: Array) -> bool:
         """Its backward along rows in one compiled pass: result = out (g - sum(g out)). False,
         writing nothing, where this backend has no kernel."""
+        return False
+
+    def scaled_causal_softmax_rows(self, x: Array, out: Array, scale: float, length: int) -> bool:
+        """softmax(x * scale) over the first (r mod length) + 1 columns of each row r of x (R,
+        S) into `out`, zeros after them (causal attention's rows), in one compiled pass.
+        False, writing nothing, where this backend has no kernel for the operands."""
         return False
 
     def threshold_backward(self, g: Array, out: Array) -> tuple[Array, Array] | None:
@@ -320,11 +342,24 @@ class NumpyBackend(Backend):
     def standardize_backward_rows(self, g: Array, out: Array, rstd: Array, result: Array) -> bool:
         return jit.standardize_backward_rows(g, out, rstd, result)
 
+    def layer_norm_rows(
+        self, x: Array, weight: Array, bias: Array, y: Array, out: Array, rstd: Array, eps: float
+    ) -> bool:
+        return jit.layer_norm_rows(x, weight, bias, y, out, rstd, eps)
+
+    def layer_norm_backward_rows(
+        self, g: Array, out: Array, rstd: Array, weight: Array, result: Array
+    ) -> tuple[Array, Array] | None:
+        return jit.layer_norm_backward_rows(g, out, rstd, weight, result)
+
     def softmax_rows(self, x: Array, out: Array) -> bool:
         return jit.softmax_rows(x, out)
 
     def softmax_backward_rows(self, g: Array, out: Array, result: Array) -> bool:
         return jit.softmax_backward_rows(g, out, result)
+
+    def scaled_causal_softmax_rows(self, x: Array, out: Array, scale: float, length: int) -> bool:
+        return jit.scaled_causal_softmax_rows(x, out, scale, length)
 
     def threshold_backward(self, g: Array, out: Array) -> tuple[Array, Array] | None:
         return jit.threshold_backward(g, out)

@@ -1,6 +1,7 @@
 """Compiled fast paths for host arrays, used when numba (the optional `chainrule[fast]` extra)
 is installed: one pass each (backend/jit_kernels.py) where NumPy takes several, for the exact
-GELU and its backward, the float32 normal CDF, layer norm's rows, softmax's rows, 2 x 2 max
+GELU and its backward, the float32 normal CDF, layer norm's rows (with the affine part, and
+its backward with the parameters' gradients), softmax's rows (and causal attention's), 2 x 2 max
 pooling, ReLU's backward, the gradient scatters of max pooling and embeddings, and the 2-D
 transposed convolution's col2im.
 
@@ -10,8 +11,9 @@ the caller computes the NumPy way: the NumpyBackend methods of backend/arrays.py
 callers. With `CHAINRULE_JIT=0` in the environment (read once, at import: the switch
 chainrule.compile's fusion reads too) or `jit.JIT = False`, every result is the NumPy path's.
 
-Results agree with the NumPy path's to float rounding (the kernels compute in float64 and round
-once; the NumPy path rounds at each pass), bit for bit where no arithmetic changes order (max
+Results agree with the NumPy path's to float rounding (most kernels compute in float64 and round
+once, the NumPy path rounds at each pass; softmax's float32 rows and layer norm's backward
+compute in float32 lanes, as PyTorch does), bit for bit where no arithmetic changes order (max
 pooling, ReLU's backward, the scatters); the work splits over the intra-op threads in blocks
 whose elements do not depend on the split (tests/test_jit_kernels.py).
 """
@@ -182,15 +184,112 @@ def standardize_backward_rows(
     return True
 
 
+def layer_norm_rows(
+    x: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray,
+    y: np.ndarray,
+    out: np.ndarray,
+    rstd: np.ndarray,
+    eps: float,
+) -> bool:
+    """Layer norm with its affine part along the rows of x (R, D): out = (x - mean) rstd
+    and y = out weight + bias into `y` and `out`, rstd into `rstd` (R, 1), weight and bias
+    of shape (D,), split over the rows; False (nothing written) without a kernel."""
+    if not x.shape == y.shape == out.shape or rstd.shape != (x.shape[0], 1):
+        return False
+    module = _row_kernels(x, y, out, rstd)
+    if module is None or not _vectors(x, weight, bias):
+        return False
+
+    def block(start: int, stop: int) -> None:
+        part = slice(start, stop)
+        module.layer_norm_rows(x[part], weight, bias, y[part], out[part], rstd[part], eps)
+
+    parallel_for(x.shape[0], block, x.shape[1])
+    return True
+
+
+# Rows per partial sum of layer norm's weight and bias gradients: the unit of work the threads
+# share, so the sums do not depend on the split.
+LAYER_NORM_CHUNK = 64
+
+
+def layer_norm_backward_rows(
+    g: np.ndarray,
+    out: np.ndarray,
+    rstd: np.ndarray,
+    weight: np.ndarray,
+    result: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Layer norm's backward along rows in one pass: result = rstd (g w - mean(g w) - out
+    mean(g w out)) into `result`, and returned, the weight's and the bias's gradients (the
+    sums of g out and of g down the rows); None (nothing written) without a kernel. The rows
+    go to the threads in chunks of LAYER_NORM_CHUNK rows, each chunk's sums (in g's dtype)
+    kept apart and then added in order in float64: the same bits on any number of threads."""
+    if not g.shape == out.shape == result.shape or rstd.shape != (g.shape[0], 1):
+        return None
+    module = _row_kernels(g, out, rstd, result)
+    if module is None or not _vectors(g, weight):
+        return None
+    rows, size = g.shape
+    chunks = -(-rows // LAYER_NORM_CHUNK)
+    sums_weight = np.zeros((chunks, size), dtype=g.dtype)
+    sums_bias = np.zeros((chunks, size), dtype=g.dtype)
+
+    def block(start: int, stop: int) -> None:
+        part = slice(start * LAYER_NORM_CHUNK, stop * LAYER_NORM_CHUNK)
+        module.layer_norm_backward_rows(
+            g[part],
+            out[part],
+            rstd[part],
+            weight,
+            result[part],
+            sums_weight[start:stop],
+            sums_bias[start:stop],
+            LAYER_NORM_CHUNK,
+        )
+
+    parallel_for(chunks, block, LAYER_NORM_CHUNK * size)
+    grad_weight = sums_weight.sum(axis=0, dtype=np.float64).astype(g.dtype)
+    grad_bias = sums_bias.sum(axis=0, dtype=np.float64).astype(g.dtype)
+    return grad_weight, grad_bias
+
+
+def _vectors(rows: np.ndarray, *vectors: np.ndarray) -> bool:
+    """Whether each vector is C-contiguous, of the rows' dtype and width."""
+    width = rows.shape[1]
+    return all(
+        v.ndim == 1 and v.shape[0] == width and v.dtype == rows.dtype and v.flags.c_contiguous
+        for v in vectors
+    )
+
+
 def softmax_rows(x: np.ndarray, out: np.ndarray) -> bool:
     """softmax along the rows of a float32 x (R, D) into `out`, split over the rows; False
-    (nothing written) without a kernel (float64 too: the kernel's exp is accurate to 2e-10)."""
+    (nothing written) without a kernel (float64 too: the kernel computes in float32 lanes)."""
     module = _row_kernels(x, out) if x.dtype == np.float32 else None
     if module is None:
         return False
 
     def block(start: int, stop: int) -> None:
         module.softmax_rows(x[start:stop], out[start:stop])
+
+    parallel_for(x.shape[0], block, x.shape[1])
+    return True
+
+
+def scaled_causal_softmax_rows(x: np.ndarray, out: np.ndarray, scale: float, length: int) -> bool:
+    """softmax(x * scale) over the first (r mod length) + 1 columns of each row r of a float32
+    x (R, S), zeros after them, into `out`, split over the rows; False (nothing written)
+    without a kernel."""
+    module = _row_kernels(x, out) if x.dtype == np.float32 else None
+    if module is None or x.shape != out.shape:
+        return False
+    factor = np.float32(scale)  # x * scale rounds as NumPy's float32 product does
+
+    def block(start: int, stop: int) -> None:
+        module.scaled_causal_softmax_rows(x[start:stop], out[start:stop], factor, length, start)
 
     parallel_for(x.shape[0], block, x.shape[1])
     return True

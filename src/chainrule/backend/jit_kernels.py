@@ -1,7 +1,9 @@
 """numba-compiled kernels for host arrays (backend/jit.py wraps them and loads this module on
 first use; it imports numba, the optional `chainrule[fast]` extra, at its top, so `import
 chainrule` never does): the exact GELU, its backward and the normal CDF on float32, below; then
-layer norm's and softmax's rows, max pooling, ReLU's backward, two scatters and a col2im.
+layer norm's and softmax's rows, max pooling, ReLU's backward, two scatters, a col2im, and
+layer norm with its affine part, forward and backward, and causal attention's softmax rows
+(softmax's in float32 lanes, with `_exp32`).
 
 NumPy has no erf ufunc: backend/special.py builds the normal CDF from about twenty NumPy
 passes (2.6 ms on a (1024, 512) float32 array on one core here, against 0.25 ms for PyTorch's
@@ -91,6 +93,54 @@ def _exp(a):
     scale = _bits_as_float64((np.int64(n) + 1023) << 52)
     low = 0.0 if a <= _EXP_MIN else a  # a NaN stays NaN
     return poly * scale if a > _EXP_MIN else low
+
+
+@intrinsic
+def _bits_as_float32(typingctx, bits):  # noqa: ARG001 - numba's intrinsic signature
+    """The float32 whose IEEE bits are the int32 `bits` (a register bit cast)."""
+
+    def codegen(context, builder, signature, args):  # noqa: ARG001
+        return builder.bitcast(args[0], context.get_value_type(types.float32))
+
+    return types.float32(types.int32), codegen
+
+
+# exp in float32 lanes (Cephes' expf): twice the SIMD width of `_exp`'s float64 ones. The
+# constants are float32 scalars, so numba keeps the arithmetic in float32.
+_F32 = np.float32
+_EXP32_MIN = _F32(-87.0)  # below it exp(a) < 1.7e-38, near float32's smallest normal: 0 here
+_LOG2E_32 = _F32(_LOG2E)
+_LN2_HI_32 = _F32(0.693359375)  # 9 bits: n * _LN2_HI_32 is exact for |n| < 2^15
+_LN2_LO_32 = _F32(-2.12194440e-4)
+_X5, _X4, _X3, _X2, _X1, _X0 = (
+    _F32(value)
+    for value in (1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2)
+    + (1.6666665459e-1, 5.0000001201e-1)
+)
+_HALF_32, _ONE_32, _ZERO_32 = _F32(0.5), _F32(1.0), _F32(0.0)
+
+
+@_inline
+def _exp32(a):
+    """exp(a) of a float32 a <= 0 in float32 arithmetic, within one float32 ulp (0.93 over a
+    dense grid, tests/test_jit_kernels.py): a = n ln 2 + r as in `_exp`, exp(r) Cephes' expf
+    polynomial, 2^n from its bits. Below -87 it gives 0 (exp's value there is under 1.7e-38)
+    and NaN stays NaN."""
+    clamped = a if a > _EXP32_MIN else _EXP32_MIN
+    n = np.floor(clamped * _LOG2E_32 + _HALF_32)
+    r = (clamped - n * _LN2_HI_32) - n * _LN2_LO_32
+    r2 = r * r
+    poly = (((((_X5 * r + _X4) * r + _X3) * r + _X2) * r + _X1) * r + _X0) * r2 + r + _ONE_32
+    scale = _bits_as_float32((np.int32(n) + np.int32(127)) << np.int32(23))
+    low = _ZERO_32 if a <= _EXP32_MIN else a  # a NaN stays NaN
+    return poly * scale if a > _EXP32_MIN else low
+
+
+@_kernel
+def exp32(x, out):
+    """out = `_exp32`(x) for float32 arrays of x <= 0 (what the accuracy tests measure)."""
+    for i in range(x.size):
+        out[i] = _exp32(x[i])
 
 
 @_inline
@@ -220,23 +270,51 @@ def standardize_backward_rows(g, out, rstd, result):
 
 @_row_kernel
 def softmax_rows(x, out):
-    """softmax along the rows of x (R, D) into `out`: exp(x - max) / sum, each exp computed
-    in float64 (`_exp`) and rounded once. A NaN or +inf in a row makes the row NaN, as NumPy's
-    passes do (its exp is NaN, and so is the sum)."""
+    """softmax along the rows of a float32 x (R, D) into `out`: exp(x - max) / sum, in
+    float32 lanes (`_exp32`, within one ulp; the sum in float32 partial sums, as PyTorch's;
+    1.6x the float64 lanes' speed on W7's attention, (4096, 64)). A NaN or +inf in a row
+    makes the row NaN, as NumPy's passes do (its exp is NaN, and so is the sum)."""
     rows, size = x.shape
-    exps = np.empty(size)
     for r in range(rows):
-        top = x[r, 0]  # the max in x's dtype (exact), a NaN ignored: its exp makes the row NaN
+        row, row_out = x[r], out[r]
+        top = row[0]  # the max (exact), a NaN ignored: its exp makes the row NaN
         for j in range(1, size):
-            value = x[r, j]
+            value = row[j]
             top = value if value > top else top
-        total = 0.0
+        total = _ZERO_32
         for j in range(size):
-            exps[j] = _exp(np.float64(x[r, j]) - np.float64(top))
-            total += exps[j]
-        scale = 1.0 / total
+            exp = _exp32(row[j] - top)
+            row_out[j] = exp
+            total += exp
+        scale = _ONE_32 / total
         for j in range(size):
-            out[r, j] = exps[j] * scale
+            row_out[j] *= scale
+
+
+@_row_kernel
+def scaled_causal_softmax_rows(x, out, scale, length, first):
+    """Causal attention's softmax over the rows of a float32 x (R, S) into `out`: row r, the
+    (first + r)-th of the whole array, is query position i = (first + r) mod `length` and
+    takes columns j <= i, as softmax(x * scale) over them (as `softmax_rows`), zeros after.
+    The masked columns are not read."""
+    rows, size = x.shape
+    for r in range(rows):
+        row, row_out = x[r], out[r]
+        stop = min((first + r) % length + 1, size)
+        top = row[0] * scale
+        for j in range(1, stop):
+            value = row[j] * scale
+            top = value if value > top else top
+        total = _ZERO_32
+        for j in range(stop):
+            exp = _exp32(row[j] * scale - top)
+            row_out[j] = exp
+            total += exp
+        factor = _ONE_32 / total
+        for j in range(stop):
+            row_out[j] *= factor
+        for j in range(stop, size):
+            row_out[j] = _ZERO_32
 
 
 @_row_kernel
@@ -314,3 +392,57 @@ def col2im_2d(columns, out_size, kernel, stride, padding, dilation, image):
                         base = (a * kernel_w + b) * channels
                         for c in range(channels):
                             image[n, iy, ix, c] += columns[row, base + c]
+
+
+@_row_kernel
+def layer_norm_rows(x, weight, bias, y, out, rstd, eps):
+    """Layer norm with its affine part over the rows of x (R, D) in one pass per row: out =
+    (x - mean) rstd, y = out weight + bias (from out in float64, rounded once), rstd as in
+    `standardize_rows`."""
+    rows, size = x.shape
+    for r in range(rows):
+        row, row_out, row_y = x[r], out[r], y[r]
+        total = 0.0
+        for j in range(size):
+            total += np.float64(row[j])
+        mean = total / size
+        squares = 0.0
+        for j in range(size):
+            centered = np.float64(row[j]) - mean
+            squares += centered * centered
+        scale = 1.0 / math.sqrt(squares / size + eps)
+        rstd[r, 0] = scale
+        for j in range(size):
+            normalized = (np.float64(row[j]) - mean) * scale
+            row_out[j] = normalized
+            row_y[j] = normalized * np.float64(weight[j]) + np.float64(bias[j])
+
+
+@_row_kernel
+def layer_norm_backward_rows(g, out, rstd, weight, result, sums_weight, sums_bias, chunk):
+    """Its backward over rows: result = rstd (g w - mean(g w) - out mean(g w out)), the two
+    means summed in float64, the rest in the arrays' dtype (as PyTorch computes it; float64
+    lanes throughout took three times as long); and the weight's and bias's gradients, the
+    sums of g out and of g down the rows, as partial sums in the arrays' dtype, one row of
+    `sums_weight` and `sums_bias` per `chunk` rows, each added in row order (so a split over
+    threads in whole chunks changes no bit)."""
+    rows, size = g.shape
+    cast = g.dtype.type
+    for r in range(rows):
+        row_g, row_out, row_result = g[r], out[r], result[r]
+        total = 0.0
+        product = 0.0
+        for j in range(size):
+            scaled = np.float64(row_g[j]) * np.float64(weight[j])
+            total += scaled
+            product += scaled * np.float64(row_out[j])
+        sum_weight, sum_bias = sums_weight[r // chunk], sums_bias[r // chunk]
+        for j in range(size):
+            sum_weight[j] += row_g[j] * row_out[j]
+            sum_bias[j] += row_g[j]
+        mean = cast(total / size)
+        mean_product = cast(product / size)
+        scale = rstd[r, 0]
+        for j in range(size):
+            bracket = row_g[j] * weight[j] - mean - row_out[j] * mean_product
+            row_result[j] = bracket * scale

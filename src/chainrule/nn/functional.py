@@ -95,7 +95,9 @@ from chainrule.ops.nn_common import constant as _constant
 from chainrule.ops.nn_common import refuse_complex_autograd as _refuse_complex_autograd
 from chainrule.ops.nn_common import shape_constant as _shape_constant
 from chainrule.ops.normalization import batch_norm, group_norm, instance_norm, layer_norm, rms_norm
+from chainrule.ops.op import apply as _apply
 from chainrule.ops.op import named as _named
+from chainrule.ops.reduction import ScaledCausalSoftmax as _ScaledCausalSoftmax
 from chainrule.ops.reduction import log_softmax as _log_softmax
 from chainrule.ops.reduction import mean as _mean
 from chainrule.ops.reduction import norm
@@ -3547,16 +3549,16 @@ def scaled_dot_product_attention(
     if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
     factor = 1 / _math.sqrt(query.shape[-1]) if scale is None else scale
-    scores = matmul(query, transpose(key, -2, -1)) * factor
-    xp = query._backend.xp
     if is_causal and attn_mask is None:
-        # Every row keeps position 0, so no row is dead: one broadcast add of 0 / -inf, no
-        # mask tests or selects over the scores (forward or backward).
-        blocked = xp.triu(xp.full((length, source), -xp.inf, dtype=scores._array.dtype), 1)
-        weights = _softmax(scores + _shape_constant(blocked), -1)
+        # Every row keeps position 0, so no row is dead: scale, mask and softmax as one op
+        # (one pass per row), no mask tests or selects over the scores.
+        scores = matmul(query, transpose(key, -2, -1))
+        weights = _apply(_ScaledCausalSoftmax, (scores,), factor)
         if dropout_p > 0:
             weights = dropout(weights, dropout_p)
         return matmul(weights, value)
+    scores = matmul(query, transpose(key, -2, -1)) * factor
+    xp = query._backend.xp
     if is_causal:
         causal = _shape_constant(xp.tril(xp.ones((length, source), dtype=bool)))
         attn_mask = _causal_and(attn_mask, causal)

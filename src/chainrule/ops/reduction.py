@@ -2842,6 +2842,57 @@ class Softmax(Op):
     batch = axis_batch
 
 
+class ScaledCausalSoftmax(Op):
+    """softmax(x * scale + causal mask) along the last axis of scores x (*, L, S): row i
+    takes columns j <= i only, the rest of the row is 0 (PyTorch's is_causal, top-left
+    aligned). The causal attention's scale, mask and softmax as one op, one pass per row
+    under the JIT (`Backend.scaled_causal_softmax_rows`), where a Mul, an Add of the mask and
+    a Softmax took three ops and their arrays. Masked scores take no part, so a NaN or +inf
+    there does not reach the row, as in PyTorch's fused CPU attention. Derivative: scale out
+    (g - sum(g out)), run as SoftmaxBackward through `fast_vjp`."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, scale: float) -> Array:
+        ctx.save(scale=scale)
+        xp = ctx.xp
+        out = xp.empty(x.shape, dtype=x.dtype)
+        if x.size and not _causal_rows(ctx, x, out, scale):
+            length, source = x.shape[-2:]
+            blocked = xp.triu(xp.ones((length, source), dtype=bool), 1)
+            xp.multiply(x, scale, out=out)
+            out[..., blocked] = -xp.inf
+            _along_rows(ctx, softmax_into, out.ndim - 1, out, out)
+        ctx.save(out=out)
+        return out
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        out = ctx.out
+        return ((out * (g - sum(g * out, -1, keepdim=True))) * ctx.scale,)
+
+    @staticmethod
+    def fast_vjp(ctx: Node, g: Any) -> tuple:
+        """The same with the softmax part as one op (SoftmaxBackward)."""
+        return (apply(SoftmaxBackward, (g, ctx.out), -1) * ctx.scale,)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        out = ctx.out
+        return (out * (t - sum(t * out, -1, keepdim=True))) * ctx.scale
+
+    @staticmethod
+    def batch(b: Any, x: Any, scale: float) -> Any:
+        """vmap: one more leading dimension; the rows stay the last two."""
+        return apply(ScaledCausalSoftmax, b.batch_all((x,)), scale)
+
+
+def _causal_rows(ctx: Node, x: Array, out: Array, scale: float) -> bool:
+    """ScaledCausalSoftmax's compiled rows, when the backend has a kernel for them."""
+    length, source = x.shape[-2:]
+    rows = (x.reshape(-1, source), out.reshape(-1, source))
+    return ctx.backend.scaled_causal_softmax_rows(*rows, scale, length)
+
+
 def _compiled_rows(kernel: Any, axis: int, *arrays: Array) -> bool:
     """A backend's compiled row kernel (`Backend.softmax_rows`, ...) over the arrays as rows
     of their last axis, when `axis` is the last; False where none ran. The last array, the
