@@ -519,6 +519,27 @@ def test_hooks_on_tensors_that_cannot_have_them_raise():
     raises_on_both(post_hook_on_non_leaf, GradError, "non-leaf")
 
 
+@pytest.mark.parametrize("leaf", [True, False], ids=["leaf", "non_leaf"])
+def test_a_hook_may_not_change_the_gradients_size_or_type(leaf):
+    """The op downstream of a hook expects the gradient it would have got: PyTorch refuses a
+    replacement of another shape or dtype, or one that is not a tensor at all."""
+
+    def program(hook):
+        def run(lib):
+            x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+            y = x if leaf else x * 2
+            y.register_hook(hook)
+            (y * y).sum().backward()
+
+        return run
+
+    raises_on_both(program(lambda g: g[:1]), GradError, "hook '<lambda>' has changed the size")
+    raises_on_both(program(lambda g: g.double()), GradError, "changed the type of value")
+    for lib in (torch, chainrule):
+        with pytest.raises(TypeError, match="expected Variable, but hook returned 'int'"):
+            program(lambda g: 3)(lib)
+
+
 # ---- in-place operations -----------------------------------------------------------------------
 
 
