@@ -288,6 +288,11 @@ class Tensor(_TensorMethods):
                     f"assigned grad has data of a different size: {tuple(value.shape)} for a "
                     f"tensor of shape {tuple(self.shape)}"
                 )
+            if value.dtype != self.dtype:
+                raise GradError(
+                    f"attempting to assign a gradient with dtype {value.dtype} to a tensor "
+                    f"with dtype {self.dtype}; the gradient must match the tensor's dtype"
+                )
         if _observers() is not None:
             tell(_observers(), "grad_set", self, value)
         self._grad = value
