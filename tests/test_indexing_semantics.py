@@ -385,7 +385,6 @@ def test_pad_errors():
         chainrule.pad(x, (1, 1), mode="foo")
 
 
-
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
 @pytest.mark.parametrize("ndim, pad_length", [(1, 2), (4, 2), (2, 4), (5, 4), (3, 6)])
 def test_a_non_constant_pad_refuses_the_ranks_pytorch_has_no_kernel_for(mode, ndim, pad_length):

@@ -13,7 +13,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.autograd.observers import observers
 from chainrule.backend import Array
-from chainrule.errors import ShapeError
+from chainrule.errors import DomainError, ShapeError
 from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.elementwise import clamp_min, logit, where
 from chainrule.ops.embedding import Take
@@ -371,7 +371,7 @@ def cross_entropy(
     check_reduction("cross_entropy", reduction)
     check_floating("cross_entropy", input=input, weight=weight)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(
+        raise DomainError(
             f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
         )
     x, labels, unbatched = _class_batch("cross_entropy", input, target)
