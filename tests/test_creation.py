@@ -131,6 +131,10 @@ RANGES = {
     "linspace_steps_keyword": lambda lib: lib.linspace(-1.0, 1.0, steps=4),
     "linspace_float64": lambda lib: lib.linspace(0, 1, 3, dtype=lib.float64),
     "logspace": lambda lib: lib.logspace(0, 2, 3),
+    "linspace_complex_bounds": lambda lib: lib.linspace(0, 1j, 3),
+    "linspace_complex_tensor_bound": lambda lib: lib.linspace(lib.tensor(0j), 1, 3),
+    "logspace_complex_bounds": lambda lib: lib.logspace(0, 1j, 3),
+    "logspace_complex_base_2": lambda lib: lib.logspace(0, 1j, 3, base=2.0),
 }
 
 
@@ -143,6 +147,13 @@ def test_ranges(case):
 def test_arange_with_a_zero_step_raises(lib):
     with pytest.raises(RuntimeError, match="step must be nonzero"):
         lib.arange(0, 5, 0)
+
+
+@LIBS
+@pytest.mark.parametrize("name", ["linspace", "logspace"])
+def test_a_negative_number_of_steps_raises(lib, name):
+    with pytest.raises(RuntimeError, match="number of steps must be non-negative"):
+        getattr(lib, name)(0, 1, -1)
 
 
 def test_arange_with_a_zero_step_is_a_shape_error():

@@ -632,10 +632,16 @@ def linspace(
         >>> chainrule.linspace(0, 1, steps=5)
         tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
     """
+    if steps < 0:
+        raise DomainError(f"linspace: number of steps must be non-negative, got {steps}")
     backend = backend_for_device(device)
-    target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
     first, last = _plain(start), _plain(end)
-    if isinstance(first, complex) or isinstance(last, complex) or target.kind == "c":
+    bounds_complex = isinstance(first, complex) or isinstance(last, complex)
+    default = dtypes.get_default_dtype()
+    if bounds_complex:  # PyTorch's default for complex bounds: the default's complex dtype
+        default = dtypes.complex_of(default)
+    target = _numpy_dtype(dtype) or default.numpy
+    if bounds_complex or target.kind == "c":
         values = backend.xp.linspace(first, last, steps).astype(target)
     else:  # PyTorch's kernel (ops/ranges.py)
         values = ranges.linspace_values(backend.xp, first, last, steps, target)
@@ -671,9 +677,17 @@ def logspace(
         >>> chainrule.logspace(0, 2, steps=3)
         tensor([  1.,  10., 100.])
     """
+    if steps < 0:
+        raise DomainError(f"logspace: number of steps must be non-negative, got {steps}")
     backend = backend_for_device(device)
-    target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
     xp = backend.xp
+    if isinstance(_plain(start), complex) or isinstance(_plain(end), complex):
+        exponents = linspace(start, end, steps, dtype=dtypes.complex128, device=device)._array
+        default = dtypes.complex_of(dtypes.get_default_dtype())
+        target = _numpy_dtype(dtype) or default.numpy
+        values = xp.power(xp.asarray(_plain(base), dtype=xp.complex128), exponents)
+        return _finish(values.astype(target), requires_grad)
+    target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
     # PyTorch's kernel: the exponents counted up from start for the first half, down from end
     # for the rest, in double from the bounds as the result's dtype, each rounded per operation
     first = xp.asarray(_plain(start)).astype(target).astype(xp.float64)
@@ -1441,7 +1455,8 @@ def rand_like(
         input (Tensor): the tensor whose shape, dtype and device are copied.
         generator (Generator, optional): draw from this generator instead of the default one.
         dtype (dtype, optional): override `input`'s dtype (floating point).
-        **kwargs: `device` overrides `input`'s device; PyTorch's other keywords are ignored.
+        **kwargs: `device` overrides `input`'s device; `memory_format` as `zeros_like`'s
+            (a transposed `input` gives a transposed result); PyTorch's others are ignored.
 
     Returns:
         Tensor: of `input`'s shape.
@@ -1452,7 +1467,8 @@ def rand_like(
         chainrule.Size([2, 2])
     """
     device = kwargs.get("device") or input.device
-    return rand(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
+    out = rand(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
+    return _in_layout_of(out, input, kwargs.get("memory_format"))
 
 
 def randn_like(
@@ -1468,7 +1484,8 @@ def randn_like(
         input (Tensor): the tensor whose shape, dtype and device are copied.
         generator (Generator, optional): draw from this generator instead of the default one.
         dtype (dtype, optional): override `input`'s dtype (floating point).
-        **kwargs: `device` overrides `input`'s device; PyTorch's other keywords are ignored.
+        **kwargs: `device` overrides `input`'s device; `memory_format` as `zeros_like`'s
+            (a transposed `input` gives a transposed result); PyTorch's others are ignored.
 
     Returns:
         Tensor: of `input`'s shape.
@@ -1479,7 +1496,8 @@ def randn_like(
         chainrule.Size([2, 2])
     """
     device = kwargs.get("device") or input.device
-    return randn(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
+    out = randn(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
+    return _in_layout_of(out, input, kwargs.get("memory_format"))
 
 
 def randint(
@@ -1540,7 +1558,7 @@ def randint_like(input: Tensor, low: int, high: int | None = None, **kwargs: obj
         input (Tensor): the tensor whose shape, dtype and device are copied.
         low (int): the smallest value (or `high`, when `high` is not given).
         high (int, optional): the bound, excluded.
-        **kwargs: `dtype` and `device` override `input`'s.
+        **kwargs: `dtype` and `device` override `input`'s; `memory_format` as `zeros_like`'s.
 
     Returns:
         Tensor: of `input`'s shape.
@@ -1551,7 +1569,9 @@ def randint_like(input: Tensor, low: int, high: int | None = None, **kwargs: obj
         chainrule.Size([3])
     """
     dtype = kwargs.get("dtype") or input.dtype
-    return randint(low, high, input.shape, dtype=dtype, device=kwargs.get("device") or input.device)
+    device = kwargs.get("device") or input.device
+    out = randint(low, high, input.shape, dtype=dtype, device=device)
+    return _in_layout_of(out, input, kwargs.get("memory_format"))
 
 
 def randperm(
