@@ -156,6 +156,40 @@ def test_a_negative_number_of_steps_raises(lib, name):
         getattr(lib, name)(0, 1, -1)
 
 
+OVERFLOWING_DATA = {
+    "int_past_int8": lambda lib: lib.tensor([1, 300], dtype=lib.int8),
+    "int_past_uint8": lambda lib: lib.tensor([300], dtype=lib.uint8),
+    "float_past_int8": lambda lib: lib.tensor([[127.9]], dtype=lib.int8),
+    "nan_into_int64": lambda lib: lib.tensor([1.0, float("nan")], dtype=lib.int64),
+    "inf_into_int32": lambda lib: lib.tensor(float("inf"), dtype=lib.int32),
+    "complex_fill_into_float": lambda lib: lib.full((2,), 1 + 2j, dtype=lib.float32),
+    "complex_into_scalar_tensor": lambda lib: lib.scalar_tensor(1 + 2j),
+}
+
+
+@LIBS
+@pytest.mark.parametrize("name", OVERFLOWING_DATA)
+def test_python_numbers_a_dtype_cannot_hold_raise(lib, name):
+    """NumPy's cast would wrap 300 into int8 (44) or turn NaN into garbage; PyTorch refuses."""
+    with pytest.raises(RuntimeError, match="cannot be converted to type .* without overflow"):
+        OVERFLOWING_DATA[name](lib)
+
+
+@LIBS
+def test_python_numbers_a_dtype_can_hold_convert_as_pytorchs(lib):
+    assert lib.tensor([-1, 255], dtype=lib.uint8).tolist() == [255, 255]  # negative ints wrap
+    assert lib.tensor([-128.5, 1.9], dtype=lib.int16).tolist() == [-128, 1]  # floats truncate
+    assert lib.tensor([1e10], dtype=lib.float16).tolist() == [float("inf")]
+    assert lib.full((1,), 2 + 0j, dtype=lib.int64).tolist() == [2]
+
+
+@LIBS
+@pytest.mark.parametrize("dtype", ["float16", "int64"])
+def test_a_complex_number_in_real_data_is_a_type_error(lib, dtype):
+    with pytest.raises(TypeError):
+        lib.tensor([1.0, 2 + 1j], dtype=getattr(lib, dtype))
+
+
 def test_arange_with_a_zero_step_is_a_shape_error():
     with pytest.raises(ShapeError):
         chainrule.arange(0, 5, 0)

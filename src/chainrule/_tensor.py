@@ -37,7 +37,7 @@ from chainrule.backend import (
 from chainrule.backend.dtypes import as_dtype, display_namespace, from_numpy_dtype
 from chainrule.backend.formats import is_contiguous_as
 from chainrule.backend.printing import format_tensor
-from chainrule.errors import DTypeError, GradError, ShapeError
+from chainrule.errors import DomainError, DTypeError, GradError, ShapeError
 from chainrule.ops.arguments import normalize_dim, normalize_size
 
 _grad_enabled = _grad_enabled_var.get  # is_grad_enabled without its call layer (hot path)
@@ -712,10 +712,34 @@ def to_array(data: Any, backend: Any, dtype: Any = None, copy: bool = True) -> A
                 dtype = _nested_dtype(data).numpy
             data = _tensors_to_lists(data)
         array = xp.asarray(data)
+        if from_python and dtype is not None:
+            _check_python_values_fit(array, dtype)
     target = _default_dtype_for(array, from_python) if dtype is None else dtype
     if copy or array.dtype != target:
         return array.astype(target, copy=True) if copy else array.astype(target)
     return array
+
+
+def _check_python_values_fit(array: Array, target: Any) -> None:
+    """PyTorch's checks when Python numbers become a tensor of `target` (c10's
+    checked_convert), where NumPy's cast would wrap or make garbage: a complex number into a
+    real dtype is a TypeError, and an integer dtype refuses a value beyond its range (a NaN
+    included); a negative int wraps into an unsigned dtype (-1 is 255 in uint8)."""
+    kind = array.dtype.kind
+    if kind == "c" and target.kind in "iuf":
+        raise DTypeError(
+            f"tensor: must be real number, not complex (data for a {from_numpy_dtype(target)} "
+            "tensor)"
+        )
+    if target.kind not in "iu" or kind not in "iuf" or array.size == 0:
+        return
+    info = dtypes.iinfo(from_numpy_dtype(target))
+    low = -info.max if kind in "iu" and info.min == 0 else info.min
+    if not bool(((array >= low) & (array <= info.max)).all()):  # False for a NaN
+        raise DomainError(
+            f"tensor: value cannot be converted to type {from_numpy_dtype(target).name} "
+            "without overflow"
+        )
 
 
 def _contains_typed(data: Sequence) -> bool:

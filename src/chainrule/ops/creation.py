@@ -185,7 +185,14 @@ def checked_fill(name: str, value: Any, dtype: dtypes.dtype) -> Any:
     """`value` as PyTorch converts a number it fills `dtype` with (c10's checked_convert):
     an error where it overflows (fill_(256) or fill_(-1.0) on uint8); an int between -max
     and -1 wraps into an unsigned dtype (fill_(-1) on uint8 is 255); a float truncates into
-    an integer dtype; a finite float beyond a floating dtype's range overflows too."""
+    an integer dtype; a finite float beyond a floating dtype's range overflows too, and so
+    does a complex number with an imaginary part into a real dtype."""
+    if isinstance(value, complex) and dtype.category in (dtypes.INTEGER, dtypes.FLOATING):
+        if value.imag != 0:
+            raise DomainError(
+                f"{name}: value cannot be converted to type {dtype.name} without overflow"
+            )
+        value = value.real
     if isinstance(value, builtins.bool) or not isinstance(value, (int, float)):
         return value
     if dtype.category == dtypes.INTEGER:
