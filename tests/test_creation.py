@@ -190,6 +190,30 @@ def test_a_complex_number_in_real_data_is_a_type_error(lib, dtype):
         lib.tensor([1.0, 2 + 1j], dtype=getattr(lib, dtype))
 
 
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8", "uint8"])
+@pytest.mark.parametrize(
+    "bounds", [(2.5, -0.5, -1), (-0.5, 2.5, 1), (0.5, 3.7, 1), (1.9, 5.2, 1.5), (0, 5, 2.5)]
+)
+def test_arange_with_fractional_bounds_in_an_integer_dtype(dtype, bounds):
+    """int64 truncates the bounds before counting; PyTorch's kernel for the narrower integer
+    dtypes counts from the exact bounds ([2, 1] in int64 but [2, 1, 0] in int32)."""
+    on_both(lambda lib: lib.arange(*bounds, dtype=getattr(lib, dtype)))
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64", "uint8"])
+@pytest.mark.parametrize("bounds", [(-0.5, 3, 1), (0.5, 3, 1), (-0.5, 3, 3), (0.3, 2, 2)])
+def test_logspace_in_an_integer_dtype(dtype, bounds):
+    """One step is base ** start with the start uncast (10 ** 0.5 -> 3); more cast both
+    bounds first; a power the dtype cannot hold raises."""
+    try:
+        expected = torch.logspace(*bounds, dtype=getattr(torch, dtype))
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match="without overflow"):
+            chainrule.logspace(*bounds, dtype=getattr(chainrule, dtype))
+        return
+    same_tensor(chainrule.logspace(*bounds, dtype=getattr(chainrule, dtype)), expected)
+
+
 def test_arange_with_a_zero_step_is_a_shape_error():
     with pytest.raises(ShapeError):
         chainrule.arange(0, 5, 0)

@@ -25,6 +25,7 @@ from chainrule.backend import (
 )
 from chainrule.backend import device as Device
 from chainrule.backend.dtypes import as_dtype
+from chainrule.backend.float_errors import quiet_float_errors
 from chainrule.backend.formats import preserve_format
 from chainrule.errors import BackendError, DomainError, DTypeError, ShapeError
 from chainrule.ops import ranges
@@ -542,7 +543,13 @@ def arange(
     backend = backend_for_device(device)
     target = as_dtype(dtype).numpy
     xp = backend.xp
-    if target.kind not in "fV":  # the bounds in the integer dtype first: 2.5 steps by 2
+    if target.kind in "iu" and target.itemsize < 8:
+        # PyTorch's kernel for the narrower integers: the count from the exact bounds, the
+        # values from the truncated ones (arange(2.5, -0.5, -1) is [2, 1, 0] in int32)
+        count = math.ceil((last - first) / spacing)
+        values = xp.arange(count, dtype=xp.int64) * int(spacing) + int(first)
+        return _finish(values.astype(target), requires_grad)
+    if target.kind not in "fV":  # int64: the bounds in the integer dtype first: 2.5 steps by 2
         first, last, spacing = int(first), int(last), int(spacing)
         if spacing == 0:
             raise ShapeError("arange: step must be nonzero (a fractional step in an integer dtype)")
@@ -697,14 +704,23 @@ def logspace(
     target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
     # PyTorch's kernel: the exponents counted up from start for the first half, down from end
     # for the rest, in double from the bounds as the result's dtype, each rounded per operation
-    first = xp.asarray(_plain(start)).astype(target).astype(xp.float64)
+    # (one step: base ** start, the start uncast)
+    first = xp.asarray(_plain(start)).astype(target if steps > 1 else xp.float64)
+    first = first.astype(xp.float64)
     last = xp.asarray(_plain(end)).astype(target).astype(xp.float64)
     step = (last - first) / builtins.max(steps - 1, 1)
     index = xp.arange(steps, dtype=xp.float64)
     rising = index < builtins.max(steps // 2, 1)  # one step: the start
     exponents = xp.where(rising, first + step * index, last - step * (steps - 1 - index))
-    values = xp.power(xp.asarray(_plain(base), dtype=xp.float64), exponents).astype(target)
-    return _finish(values, requires_grad)
+    with quiet_float_errors():  # an overflow is inf, as PyTorch's
+        values = xp.power(xp.asarray(_plain(base), dtype=xp.float64), exponents)
+    if target.kind in "iu" and steps:  # each power converted as a checked scalar
+        info = dtypes.iinfo(dtypes.from_numpy_dtype(target))
+        if not bool(((values >= info.min) & (values <= info.max)).all()):
+            raise DomainError(
+                f"logspace: value cannot be converted to type {info.dtype} without overflow"
+            )
+    return _finish(values.astype(target), requires_grad)
 
 
 def eye(
