@@ -161,6 +161,11 @@ OVERFLOWING_DATA = {
     "int_past_uint8": lambda lib: lib.tensor([300], dtype=lib.uint8),
     "float_past_int8": lambda lib: lib.tensor([[127.9]], dtype=lib.int8),
     "nan_into_int64": lambda lib: lib.tensor([1.0, float("nan")], dtype=lib.int64),
+    "negative_fraction_into_uint8": lambda lib: lib.tensor([2.5, -0.5], dtype=lib.uint8),
+    "linspace_bound_past_uint8": lambda lib: lib.linspace(0, 300, 3, dtype=lib.uint8),
+    "linspace_bound_past_float16": lambda lib: lib.linspace(0, 1e10, 3, dtype=lib.float16),
+    "logspace_bound_below_uint8": lambda lib: lib.logspace(-0.5, 2, 3, dtype=lib.uint8),
+    "logspace_one_power_past_int32": lambda lib: lib.logspace(1000.0, 1, 1, dtype=lib.int32),
     "inf_into_int32": lambda lib: lib.tensor(float("inf"), dtype=lib.int32),
     "complex_fill_into_float": lambda lib: lib.full((2,), 1 + 2j, dtype=lib.float32),
     "complex_into_scalar_tensor": lambda lib: lib.scalar_tensor(1 + 2j),
@@ -181,6 +186,10 @@ def test_python_numbers_a_dtype_can_hold_convert_as_pytorchs(lib):
     assert lib.tensor([-128.5, 1.9], dtype=lib.int16).tolist() == [-128, 1]  # floats truncate
     assert lib.tensor([1e10], dtype=lib.float16).tolist() == [float("inf")]
     assert lib.full((1,), 2 + 0j, dtype=lib.int64).tolist() == [2]
+    # a range's values wrap, once its bounds fit
+    assert lib.logspace(0, 7.0, 2, dtype=lib.uint8).tolist() == [1, 128]
+    assert lib.logspace(2.5, 1000.0, 2, dtype=lib.int32).tolist() == [100, -(2**31)]
+    assert lib.linspace(1000.0, 1000.0, 0, dtype=lib.uint8).tolist() == []
 
 
 @LIBS

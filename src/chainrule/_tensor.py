@@ -713,18 +713,18 @@ def to_array(data: Any, backend: Any, dtype: Any = None, copy: bool = True) -> A
             data = _tensors_to_lists(data)
         array = xp.asarray(data)
         if from_python and dtype is not None:
-            _check_python_values_fit(array, dtype)
+            _check_python_values_fit(xp, array, dtype)
     target = _default_dtype_for(array, from_python) if dtype is None else dtype
     if copy or array.dtype != target:
         return array.astype(target, copy=True) if copy else array.astype(target)
     return array
 
 
-def _check_python_values_fit(array: Array, target: Any) -> None:
+def _check_python_values_fit(xp: Any, array: Array, target: Any) -> None:
     """PyTorch's checks when Python numbers become a tensor of `target` (c10's
     checked_convert), where NumPy's cast would wrap or make garbage: a complex number into a
     real dtype is a TypeError, and an integer dtype refuses a value beyond its range (a NaN
-    included); a negative int wraps into an unsigned dtype (-1 is 255 in uint8)."""
+    included); a negative number wraps into an unsigned dtype (-1 is 255 in uint8)."""
     kind = array.dtype.kind
     if kind == "c" and target.kind in "iuf":
         raise DTypeError(
@@ -734,8 +734,13 @@ def _check_python_values_fit(array: Array, target: Any) -> None:
     if target.kind not in "iu" or kind not in "iuf" or array.size == 0:
         return
     info = dtypes.iinfo(from_numpy_dtype(target))
-    low = -info.max if kind in "iu" and info.min == 0 else info.min
-    if not bool(((array >= low) & (array <= info.max)).all()):  # False for a NaN
+    # (PyTorch lets a negative int, not a float, wrap into an unsigned dtype; a list of both
+    # is a float array here, so its whole negative numbers are given the benefit of the doubt)
+    low = -info.max if info.min == 0 else info.min
+    fits = (array >= low) & (array <= info.max)  # False for a NaN
+    if kind == "f" and info.min == 0:
+        fits &= (array >= 0) | (xp.trunc(array) == array)
+    if not bool(fits.all()):
         raise DomainError(
             f"tensor: value cannot be converted to type {from_numpy_dtype(target).name} "
             "without overflow"

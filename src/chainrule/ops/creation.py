@@ -524,6 +524,8 @@ def arange(
         >>> chainrule.arange(1, 2, 0.25)
         tensor([1.0000, 1.2500, 1.5000, 1.7500])
     """
+    if dtype is not None and as_dtype(dtype).numpy.kind in "bc":
+        raise DTypeError(f'arange: "arange_cpu" not implemented for {as_dtype(dtype)}')
     if end is None:
         start, end = 0, start
     if _plain(step) == 0:
@@ -619,6 +621,14 @@ def range(  # noqa: A001 - PyTorch's name
     return _finish(values.astype(target), requires_grad)
 
 
+def _check_bounds_fit(name: str, bounds: tuple, target: Any) -> None:
+    """PyTorch converts a range's bounds to its dtype as checked scalars: linspace(0, 300)
+    in uint8 or (0, 1e10) in float16 raises, though the values in between would wrap."""
+    kind = dtypes.from_numpy_dtype(target)
+    for bound in bounds:
+        checked_fill(name, _plain(bound), kind)
+
+
 def linspace(
     start: float,
     end: float,
@@ -655,6 +665,8 @@ def linspace(
     if bounds_complex:  # PyTorch's default for complex bounds: the default's complex dtype
         default = dtypes.complex_of(default)
     target = _numpy_dtype(dtype) or default.numpy
+    if steps and not bounds_complex:
+        _check_bounds_fit("linspace", (first, last), target)
     if bounds_complex or target.kind == "c":
         values = backend.xp.linspace(first, last, steps).astype(target)
     else:  # PyTorch's kernel (ops/ranges.py)
@@ -702,6 +714,14 @@ def logspace(
         values = xp.power(xp.asarray(_plain(base), dtype=xp.complex128), exponents)
         return _finish(values.astype(target), requires_grad)
     target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
+    if steps == 1:  # PyTorch checks the one value it makes, else the bounds
+        try:
+            value = _plain(base) ** float(_plain(start))
+        except OverflowError:
+            value = math.inf
+        checked_fill("logspace", value, as_dtype(target))
+    elif steps > 1:
+        _check_bounds_fit("logspace", (start, end), target)
     # PyTorch's kernel: the exponents counted up from start for the first half, down from end
     # for the rest, in double from the bounds as the result's dtype, each rounded per operation
     # (one step: base ** start, the start uncast)
@@ -714,12 +734,9 @@ def logspace(
     exponents = xp.where(rising, first + step * index, last - step * (steps - 1 - index))
     with quiet_float_errors():  # an overflow is inf, as PyTorch's
         values = xp.power(xp.asarray(_plain(base), dtype=xp.float64), exponents)
-    if target.kind in "iu" and steps:  # each power converted as a checked scalar
-        info = dtypes.iinfo(dtypes.from_numpy_dtype(target))
-        if not bool(((values >= info.min) & (values <= info.max)).all()):
-            raise DomainError(
-                f"logspace: value cannot be converted to type {info.dtype} without overflow"
-            )
+        if target.kind in "iu":  # PyTorch's cast (x86's): through int32 for 32 bits or
+            # fewer, wrapping (inf is -2**31), or int64
+            values = values.astype(xp.int64 if target.itemsize == 8 else xp.int32)
     return _finish(values.astype(target), requires_grad)
 
 
