@@ -792,3 +792,20 @@ def test_celu_gradient_uses_pytorchs_float32_rounded_inverse_alpha(alpha):
         lib.nn.functional.celu(x, alpha).sum().backward()
         grads.append(x.grad.numpy())
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize("smoothing", [-0.5, -2.0])
+@pytest.mark.parametrize("target", ["classes", "probabilities"])
+def test_a_negative_label_smoothing_smooths_nothing_as_in_pytorch(smoothing, target):
+    """PyTorch refuses label_smoothing above 1 only; below 0 it is taken as 0."""
+    logits = np.random.default_rng(3).standard_normal((2, 3))
+    results = []
+    for lib in (chainrule, torch):
+        labels = lib.tensor([0, 2]) if target == "classes" else lib.full((2, 3), 1 / 3)
+        loss = lib.nn.functional.cross_entropy(
+            lib.tensor(logits), labels, label_smoothing=smoothing
+        )
+        unsmoothed = lib.nn.functional.cross_entropy(lib.tensor(logits), labels)
+        results.append((loss.item(), unsmoothed.item()))
+    assert results[0] == pytest.approx(results[1])
+    assert results[0][0] == pytest.approx(results[0][1])

@@ -370,10 +370,11 @@ def cross_entropy(
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("cross_entropy", reduction)
     check_floating("cross_entropy", input=input, weight=weight)
-    if not 0.0 <= label_smoothing <= 1.0:
+    if label_smoothing > 1.0:  # (PyTorch checks only this side: a negative one smooths nothing)
         raise DomainError(
             f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
         )
+    label_smoothing = max(label_smoothing, 0.0)
     x, labels, unbatched = _class_batch("cross_entropy", input, target)
     classes = x.shape[1]
     check_vector("cross_entropy", "weight", weight, (classes,))
