@@ -392,6 +392,21 @@ class Tensor(_TensorMethods):
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
 
+    def _keep_retained_grad(self, old_node: Node | None, old_output_nr: int) -> None:
+        """retain_grad() belongs to the tensor, not to its old place in the graph: once an
+        in-place op gave it a new grad_fn, the new node fills `.grad` and the old one no
+        longer does (PyTorch's; backward through an op that saw the old value leaves `.grad`
+        None)."""
+        retained = None if old_node is None else old_node.retained
+        if not retained or old_node is self._node:
+            return
+        entry = retained.get(old_output_nr)
+        if entry is None or entry() is not self:
+            return
+        del retained[old_output_nr]
+        if self._node is not None:
+            self.retain_grad()
+
     def retain_grad(self) -> None:
         """Keep `.grad` for this non-leaf tensor after backward (leaves always keep it)."""
         if not self._requires_grad:
@@ -595,10 +610,12 @@ class Tensor(_TensorMethods):
             if result.dtype is not self.dtype:
                 result = result.to(self.dtype)
                 node = result._node
+            old_node, old_output_nr = self._node, self._output_nr
             self._node = node
             self._output_nr = result._output_nr
             self._requires_grad = True
             self._edge = None
+            self._keep_retained_grad(old_node, old_output_nr)
         elif recording and self._node is not None:
             # The new contents depend on nothing that requires grad (fill_, zero_): cut the old
             # history, so no gradient reaches it through this tensor.
