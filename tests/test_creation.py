@@ -190,6 +190,8 @@ def test_python_numbers_a_dtype_can_hold_convert_as_pytorchs(lib):
     assert lib.logspace(0, 7.0, 2, dtype=lib.uint8).tolist() == [1, 128]
     assert lib.logspace(2.5, 1000.0, 2, dtype=lib.int32).tolist() == [100, -(2**31)]
     assert lib.linspace(1000.0, 1000.0, 0, dtype=lib.uint8).tolist() == []
+    # an integer linspace steps between its bounds as the dtype holds them (-2 is 254)
+    assert lib.linspace(-2, 1, 4, dtype=lib.uint8).tolist() == [254, 169, 85, 1]
 
 
 @LIBS
