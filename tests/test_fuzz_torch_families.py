@@ -86,16 +86,13 @@ def _assert_same(case: str, ours, theirs) -> None:
         assert ours == theirs, f"{case}: {ours!r} vs {theirs!r}"
 
 
-def check_program(case: str, program: Callable, lenient: Callable | None = None) -> None:
+def check_program(case: str, program: Callable) -> None:
     """Run `program(lib)` on both libraries: the same result, or an exception chainrule's
-    caller catches with the `except` written for PyTorch's. `lenient(error)` names PyTorch
-    errors chainrule may answer with a result (an argument it accepts on purpose)."""
+    caller catches with the `except` written for PyTorch's."""
     ours, theirs = Outcome(chainrule, program), Outcome(torch, program)
     if theirs.error is not None:
-        if ours.error is None and (
-            _refused_argument(theirs.error) or (lenient is not None and lenient(theirs.error))
-        ):
-            return
+        if _refused_argument(theirs.error):
+            return  # an argument PyTorch's binding refuses: chainrule may take it, or raise
         assert ours.error is not None, (
             f"{case}: PyTorch raised {type(theirs.error).__name__}: {theirs.error}; "
             f"chainrule returned {ours.value!r}"
