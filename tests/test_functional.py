@@ -809,3 +809,14 @@ def test_a_negative_label_smoothing_smooths_nothing_as_in_pytorch(smoothing, tar
         results.append((loss.item(), unsmoothed.item()))
     assert results[0] == pytest.approx(results[1])
     assert results[0][0] == pytest.approx(results[0][1])
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 1), (1, 3, 1, 1)])
+def test_instance_norm_needs_more_than_one_spatial_element_when_using_input_stats(shape):
+    for lib in (torch, chainrule):
+        with pytest.raises(ValueError, match="Expected more than 1 spatial element"):
+            lib.nn.functional.instance_norm(lib.ones(shape))
+    frozen = F.instance_norm(
+        chainrule.ones(2, 3, 1), chainrule.zeros(3), chainrule.ones(3), use_input_stats=False
+    )
+    assert frozen.shape == (2, 3, 1)
