@@ -265,6 +265,10 @@ def test_grad_of_an_unused_input_raises_unless_allow_unused():
         lib.autograd.grad(a * 2, [a, b])
 
     raises_on_both(program, GradError, "allow_unused=True")
+    with pytest.raises(RuntimeError, match="Tensor at index 1 appears to not have been used"):
+        program(torch)
+    with pytest.raises(GradError, match="Tensor at index 1 appears to not have been used"):
+        program(chainrule)
 
     def allowed(lib):
         a = lib.tensor(1.0, requires_grad=True)
