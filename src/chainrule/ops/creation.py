@@ -716,9 +716,11 @@ def logspace(
     target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
     if steps == 1:  # PyTorch checks the one value it makes, else the bounds
         try:
-            value = _plain(base) ** float(_plain(start))
+            value = math.pow(float(_plain(base)), float(_plain(start)))
         except OverflowError:
             value = math.inf
+        except ValueError:  # a negative base to a fractional power
+            value = math.nan
         checked_fill("logspace", value, as_dtype(target))
     elif steps > 1:
         _check_bounds_fit("logspace", (start, end), target)
