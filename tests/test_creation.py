@@ -131,6 +131,10 @@ RANGES = {
     "linspace_steps_keyword": lambda lib: lib.linspace(-1.0, 1.0, steps=4),
     "linspace_float64": lambda lib: lib.linspace(0, 1, 3, dtype=lib.float64),
     "logspace": lambda lib: lib.logspace(0, 2, 3),
+    "linspace_complex_bounds": lambda lib: lib.linspace(0, 1j, 3),
+    "linspace_complex_tensor_bound": lambda lib: lib.linspace(lib.tensor(0j), 1, 3),
+    "logspace_complex_bounds": lambda lib: lib.logspace(0, 1j, 3),
+    "logspace_complex_base_2": lambda lib: lib.logspace(0, 1j, 3, base=2.0),
 }
 
 
@@ -143,6 +147,82 @@ def test_ranges(case):
 def test_arange_with_a_zero_step_raises(lib):
     with pytest.raises(RuntimeError, match="step must be nonzero"):
         lib.arange(0, 5, 0)
+
+
+@LIBS
+@pytest.mark.parametrize("name", ["linspace", "logspace"])
+def test_a_negative_number_of_steps_raises(lib, name):
+    with pytest.raises(RuntimeError, match="number of steps must be non-negative"):
+        getattr(lib, name)(0, 1, -1)
+
+
+OVERFLOWING_DATA = {
+    "int_past_int8": lambda lib: lib.tensor([1, 300], dtype=lib.int8),
+    "int_past_uint8": lambda lib: lib.tensor([300], dtype=lib.uint8),
+    "float_past_int8": lambda lib: lib.tensor([[127.9]], dtype=lib.int8),
+    "nan_into_int64": lambda lib: lib.tensor([1.0, float("nan")], dtype=lib.int64),
+    "negative_fraction_into_uint8": lambda lib: lib.tensor([2.5, -0.5], dtype=lib.uint8),
+    "linspace_bound_past_uint8": lambda lib: lib.linspace(0, 300, 3, dtype=lib.uint8),
+    "linspace_bound_past_float16": lambda lib: lib.linspace(0, 1e10, 3, dtype=lib.float16),
+    "logspace_bound_below_uint8": lambda lib: lib.logspace(-0.5, 2, 3, dtype=lib.uint8),
+    "logspace_one_power_past_int32": lambda lib: lib.logspace(1000.0, 1, 1, dtype=lib.int32),
+    "inf_into_int32": lambda lib: lib.tensor(float("inf"), dtype=lib.int32),
+    "complex_fill_into_float": lambda lib: lib.full((2,), 1 + 2j, dtype=lib.float32),
+    "complex_into_scalar_tensor": lambda lib: lib.scalar_tensor(1 + 2j),
+}
+
+
+@LIBS
+@pytest.mark.parametrize("name", OVERFLOWING_DATA)
+def test_python_numbers_a_dtype_cannot_hold_raise(lib, name):
+    """NumPy's cast would wrap 300 into int8 (44) or turn NaN into garbage; PyTorch refuses."""
+    with pytest.raises(RuntimeError, match="cannot be converted to type .* without overflow"):
+        OVERFLOWING_DATA[name](lib)
+
+
+@LIBS
+def test_python_numbers_a_dtype_can_hold_convert_as_pytorchs(lib):
+    assert lib.tensor([-1, 255], dtype=lib.uint8).tolist() == [255, 255]  # negative ints wrap
+    assert lib.tensor([-128.5, 1.9], dtype=lib.int16).tolist() == [-128, 1]  # floats truncate
+    assert lib.tensor([1e10], dtype=lib.float16).tolist() == [float("inf")]
+    assert lib.full((1,), 2 + 0j, dtype=lib.int64).tolist() == [2]
+    # a range's values wrap, once its bounds fit
+    assert lib.logspace(0, 7.0, 2, dtype=lib.uint8).tolist() == [1, 128]
+    assert lib.logspace(2.5, 1000.0, 2, dtype=lib.int32).tolist() == [100, -(2**31)]
+    assert lib.linspace(1000.0, 1000.0, 0, dtype=lib.uint8).tolist() == []
+    # an integer linspace steps between its bounds as the dtype holds them (-2 is 254)
+    assert lib.linspace(-2, 1, 4, dtype=lib.uint8).tolist() == [254, 169, 85, 1]
+
+
+@LIBS
+@pytest.mark.parametrize("dtype", ["float16", "int64"])
+def test_a_complex_number_in_real_data_is_a_type_error(lib, dtype):
+    with pytest.raises(TypeError):
+        lib.tensor([1.0, 2 + 1j], dtype=getattr(lib, dtype))
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8", "uint8"])
+@pytest.mark.parametrize(
+    "bounds", [(2.5, -0.5, -1), (-0.5, 2.5, 1), (0.5, 3.7, 1), (1.9, 5.2, 1.5), (0, 5, 2.5)]
+)
+def test_arange_with_fractional_bounds_in_an_integer_dtype(dtype, bounds):
+    """int64 truncates the bounds before counting; PyTorch's kernel for the narrower integer
+    dtypes counts from the exact bounds ([2, 1] in int64 but [2, 1, 0] in int32)."""
+    on_both(lambda lib: lib.arange(*bounds, dtype=getattr(lib, dtype)))
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64", "uint8"])
+@pytest.mark.parametrize("bounds", [(-0.5, 3, 1), (0.5, 3, 1), (-0.5, 3, 3), (0.3, 2, 2)])
+def test_logspace_in_an_integer_dtype(dtype, bounds):
+    """One step is base ** start with the start uncast (10 ** 0.5 -> 3); more cast both
+    bounds first; a power the dtype cannot hold raises."""
+    try:
+        expected = torch.logspace(*bounds, dtype=getattr(torch, dtype))
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match="without overflow"):
+            chainrule.logspace(*bounds, dtype=getattr(chainrule, dtype))
+        return
+    same_tensor(chainrule.logspace(*bounds, dtype=getattr(chainrule, dtype)), expected)
 
 
 def test_arange_with_a_zero_step_is_a_shape_error():

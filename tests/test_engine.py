@@ -265,6 +265,10 @@ def test_grad_of_an_unused_input_raises_unless_allow_unused():
         lib.autograd.grad(a * 2, [a, b])
 
     raises_on_both(program, GradError, "allow_unused=True")
+    with pytest.raises(RuntimeError, match="Tensor at index 1 appears to not have been used"):
+        program(torch)
+    with pytest.raises(GradError, match="Tensor at index 1 appears to not have been used"):
+        program(chainrule)
 
     def allowed(lib):
         a = lib.tensor(1.0, requires_grad=True)
@@ -517,6 +521,56 @@ def test_hooks_on_tensors_that_cannot_have_them_raise():
         (lib.tensor([1.0], requires_grad=True) * 2).register_post_accumulate_grad_hook(print)
 
     raises_on_both(post_hook_on_non_leaf, GradError, "non-leaf")
+
+
+@pytest.mark.parametrize("write", ["mul_", "view_mul_", "zero_"])
+def test_retain_grad_follows_the_tensor_to_its_new_grad_fn_after_an_in_place_op(write):
+    """retain_grad() is the tensor's: after y.mul_(3) its .grad is the gradient of the new
+    y, not of the value the in-place op overwrote."""
+
+    def program(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * 2
+        y.retain_grad()
+        {"mul_": lambda: y.mul_(3), "view_mul_": lambda: y[:1].mul_(3), "zero_": y.zero_}[write]()
+        (y * y).sum().backward()
+        return y.grad, x.grad, y.retains_grad
+
+    on_both(program)
+
+
+def test_retain_grad_before_an_in_place_op_off_the_backward_path_leaves_grad_none():
+    def program(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * 2
+        y.retain_grad()
+        z = y.exp()  # backward reaches the old y only
+        y[:1].zero_()
+        (z * z).sum().backward()
+        return y.grad, x.grad
+
+    on_both(program)
+
+
+@pytest.mark.parametrize("leaf", [True, False], ids=["leaf", "non_leaf"])
+def test_a_hook_may_not_change_the_gradients_size_or_type(leaf):
+    """The op downstream of a hook expects the gradient it would have got: PyTorch refuses a
+    replacement of another shape or dtype, or one that is not a tensor at all."""
+
+    def program(hook):
+        def run(lib):
+            x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+            y = x if leaf else x * 2
+            y.register_hook(hook)
+            (y * y).sum().backward()
+
+        return run
+
+    raises_on_both(program(lambda g: g[:1]), GradError, "hook '<lambda>' has changed the size")
+    raises_on_both(program(lambda g: g.double()), GradError, "changed the type of value")
+    for lib in (torch, chainrule):
+        with pytest.raises(TypeError, match="expected Variable, but hook returned 'int'"):
+            program(lambda g: 3)(lib)
 
 
 # ---- in-place operations -----------------------------------------------------------------------

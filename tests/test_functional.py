@@ -308,6 +308,74 @@ def test_errors_name_the_op_and_the_shapes(call, error, pattern):
         call()
 
 
+def _one_channel(lib, *spatial):
+    return lib.ones(1, 1, *spatial)
+
+
+# Bad option values that PyTorch's kernels refuse with RuntimeError: ours are DomainErrors,
+# a RuntimeError (so a ported `except RuntimeError` catches them) and a ValueError.
+REFUSED_OPTIONS = {
+    "conv_stride_of_3_for_2_dims": lambda lib: lib.nn.functional.conv2d(
+        _one_channel(lib, 5, 5), _one_channel(lib, 3, 3), stride=(1, 1, 1)
+    ),
+    "conv_padding_string": lambda lib: lib.nn.functional.conv1d(
+        _one_channel(lib, 5), _one_channel(lib, 3), padding="full"
+    ),
+    "conv_same_and_strided": lambda lib: lib.nn.functional.conv1d(
+        _one_channel(lib, 5), _one_channel(lib, 3), padding="same", stride=2
+    ),
+    "conv_negative_padding": lambda lib: lib.nn.functional.conv1d(
+        _one_channel(lib, 5), _one_channel(lib, 3), padding=-1
+    ),
+    "conv_zero_groups": lambda lib: lib.nn.functional.conv1d(
+        _one_channel(lib, 5), _one_channel(lib, 3), groups=0
+    ),
+    "conv_zero_dilation": lambda lib: lib.nn.functional.conv1d(
+        _one_channel(lib, 5), _one_channel(lib, 3), dilation=0
+    ),
+    "conv_transpose_output_padding": lambda lib: lib.nn.functional.conv_transpose1d(
+        _one_channel(lib, 5), _one_channel(lib, 3), stride=2, output_padding=2
+    ),
+    "max_pool_zero_kernel": lambda lib: lib.nn.functional.max_pool1d(_one_channel(lib, 5), 0),
+    "avg_pool_zero_stride": lambda lib: lib.nn.functional.avg_pool1d(
+        _one_channel(lib, 5), 2, stride=0
+    ),
+    "pool_padding_past_half_the_kernel": lambda lib: lib.nn.functional.max_pool1d(
+        _one_channel(lib, 5), 2, padding=2
+    ),
+    "adaptive_pool_output_of_3_for_2_dims": lambda lib: lib.nn.functional.adaptive_avg_pool2d(
+        _one_channel(lib, 5, 5), (2, 2, 2)
+    ),
+    "smooth_l1_negative_beta": lambda lib: lib.nn.functional.smooth_l1_loss(
+        lib.ones(3), lib.ones(3), beta=-1.0
+    ),
+    "huber_zero_delta": lambda lib: lib.nn.functional.huber_loss(
+        lib.ones(3), lib.ones(3), delta=0.0
+    ),
+    "label_smoothing_past_1": lambda lib: lib.nn.functional.cross_entropy(
+        lib.ones(2, 3), lib.tensor([0, 1]), label_smoothing=1.5
+    ),
+}
+
+
+@pytest.mark.parametrize("call", REFUSED_OPTIONS.values(), ids=REFUSED_OPTIONS.keys())
+def test_bad_options_raise_runtime_error_as_pytorchs_kernels_do(call):
+    with pytest.raises(RuntimeError):
+        call(torch)
+    with pytest.raises(RuntimeError):
+        call(chainrule)
+    with pytest.raises(ValueError):
+        call(chainrule)
+
+
+def test_a_string_padding_of_a_transposed_convolution_is_a_type_error():
+    for lib in (torch, chainrule):
+        with pytest.raises(TypeError):
+            lib.nn.functional.conv_transpose1d(
+                _one_channel(lib, 5), _one_channel(lib, 3), padding="same"
+            )
+
+
 # ---- dtypes, conventions, values -----------------------------------------------------------
 
 
@@ -728,3 +796,44 @@ def test_interpolate_to_the_same_size_returns_a_new_tensor_as_torch(mode):
         y = functional.interpolate(x, size=(4, 4), mode=mode)
         y.add_(1)
         assert y is not x and x.sum().item() == 32.0 and y.sum().item() == 64.0
+
+
+@pytest.mark.parametrize("alpha", [0.7, 2.3])
+def test_celu_gradient_uses_pytorchs_float32_rounded_inverse_alpha(alpha):
+    """PyTorch's derivative formula takes 1 / alpha with alpha rounded to float32: in float64
+    the gradient differs from the exact one by 2e-8 relative for alpha 0.7, and so must ours."""
+    values = np.random.default_rng(0).standard_normal(200)
+    grads = []
+    for lib in (chainrule, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        lib.nn.functional.celu(x, alpha).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-14, atol=0)
+
+
+@pytest.mark.parametrize("smoothing", [-0.5, -2.0])
+@pytest.mark.parametrize("target", ["classes", "probabilities"])
+def test_a_negative_label_smoothing_smooths_nothing_as_in_pytorch(smoothing, target):
+    """PyTorch refuses label_smoothing above 1 only; below 0 it is taken as 0."""
+    logits = np.random.default_rng(3).standard_normal((2, 3))
+    results = []
+    for lib in (chainrule, torch):
+        labels = lib.tensor([0, 2]) if target == "classes" else lib.full((2, 3), 1 / 3)
+        loss = lib.nn.functional.cross_entropy(
+            lib.tensor(logits), labels, label_smoothing=smoothing
+        )
+        unsmoothed = lib.nn.functional.cross_entropy(lib.tensor(logits), labels)
+        results.append((loss.item(), unsmoothed.item()))
+    assert results[0] == pytest.approx(results[1])
+    assert results[0][0] == pytest.approx(results[0][1])
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 1), (1, 3, 1, 1)])
+def test_instance_norm_needs_more_than_one_spatial_element_when_using_input_stats(shape):
+    for lib in (torch, chainrule):
+        with pytest.raises(ValueError, match="Expected more than 1 spatial element"):
+            lib.nn.functional.instance_norm(lib.ones(shape))
+    frozen = F.instance_norm(
+        chainrule.ones(2, 3, 1), chainrule.zeros(3), chainrule.ones(3), use_input_stats=False
+    )
+    assert frozen.shape == (2, 3, 1)

@@ -385,6 +385,15 @@ def test_pad_errors():
         chainrule.pad(x, (1, 1), mode="foo")
 
 
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("ndim, pad_length", [(1, 2), (4, 2), (2, 4), (5, 4), (3, 6)])
+def test_a_non_constant_pad_refuses_the_ranks_pytorch_has_no_kernel_for(mode, ndim, pad_length):
+    """PyTorch pads n dimensions of an (n + 1)- or (n + 2)-dimensional input only."""
+    for lib in (torch, chainrule):
+        with pytest.raises(NotImplementedError, match=f"Padding size {pad_length} is not"):
+            lib.nn.functional.pad(lib.ones((3,) * ndim), (1,) * pad_length, mode=mode)
+
+
 # ---- x[key] -------------------------------------------------------------------------------------
 
 BAD_KEYS = [

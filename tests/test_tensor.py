@@ -319,6 +319,14 @@ def test_assigning_grad_checks_its_shape(lib):
         x.grad = lib.ones(3)
 
 
+@LIBS
+def test_assigning_grad_checks_its_dtype(lib):
+    x = lib.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="attempting to assign a gradient with dtype"):
+        x.grad = lib.ones(2, dtype=lib.float64)
+    assert x.grad is None
+
+
 def test_assigning_a_grad_of_the_wrong_shape_is_a_shape_error():
     with pytest.raises(ShapeError):
         chainrule.ones(2, requires_grad=True).grad = chainrule.ones(3)

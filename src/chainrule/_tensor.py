@@ -37,7 +37,7 @@ from chainrule.backend import (
 from chainrule.backend.dtypes import as_dtype, display_namespace, from_numpy_dtype
 from chainrule.backend.formats import is_contiguous_as
 from chainrule.backend.printing import format_tensor
-from chainrule.errors import DTypeError, GradError, ShapeError
+from chainrule.errors import DomainError, DTypeError, GradError, ShapeError
 from chainrule.ops.arguments import normalize_dim, normalize_size
 
 _grad_enabled = _grad_enabled_var.get  # is_grad_enabled without its call layer (hot path)
@@ -288,6 +288,11 @@ class Tensor(_TensorMethods):
                     f"assigned grad has data of a different size: {tuple(value.shape)} for a "
                     f"tensor of shape {tuple(self.shape)}"
                 )
+            if value.dtype != self.dtype:
+                raise GradError(
+                    f"attempting to assign a gradient with dtype {value.dtype} to a tensor "
+                    f"with dtype {self.dtype}; the gradient must match the tensor's dtype"
+                )
         if _observers() is not None:
             tell(_observers(), "grad_set", self, value)
         self._grad = value
@@ -386,6 +391,21 @@ class Tensor(_TensorMethods):
         hooks = self._extra.setdefault("post_accumulate_hooks", [])
         hooks.append(hook)
         return RemovableHandle(hooks, hook)
+
+    def _keep_retained_grad(self, old_node: Node | None, old_output_nr: int) -> None:
+        """retain_grad() belongs to the tensor, not to its old place in the graph: once an
+        in-place op gave it a new grad_fn, the new node fills `.grad` and the old one no
+        longer does (PyTorch's; backward through an op that saw the old value leaves `.grad`
+        None)."""
+        retained = None if old_node is None else old_node.retained
+        if not retained or old_node is self._node:
+            return
+        entry = retained.get(old_output_nr)
+        if entry is None or entry() is not self:
+            return
+        del retained[old_output_nr]
+        if self._node is not None:
+            self.retain_grad()
 
     def retain_grad(self) -> None:
         """Keep `.grad` for this non-leaf tensor after backward (leaves always keep it)."""
@@ -591,10 +611,12 @@ class Tensor(_TensorMethods):
             if result.dtype is not self.dtype:
                 result = result.to(self.dtype)
                 node = result._node
+            old_node, old_output_nr = self._node, self._output_nr
             self._node = node
             self._output_nr = result._output_nr
             self._requires_grad = True
             self._edge = None
+            self._keep_retained_grad(old_node, old_output_nr)
         elif recording and self._node is not None:
             # The new contents depend on nothing that requires grad (fill_, zero_): cut the old
             # history, so no gradient reaches it through this tensor.
@@ -708,10 +730,39 @@ def to_array(data: Any, backend: Any, dtype: Any = None, copy: bool = True) -> A
                 dtype = _nested_dtype(data).numpy
             data = _tensors_to_lists(data)
         array = xp.asarray(data)
+        if from_python and dtype is not None:
+            _check_python_values_fit(xp, array, dtype)
     target = _default_dtype_for(array, from_python) if dtype is None else dtype
     if copy or array.dtype != target:
         return array.astype(target, copy=True) if copy else array.astype(target)
     return array
+
+
+def _check_python_values_fit(xp: Any, array: Array, target: Any) -> None:
+    """PyTorch's checks when Python numbers become a tensor of `target` (c10's
+    checked_convert), where NumPy's cast would wrap or make garbage: a complex number into a
+    real dtype is a TypeError, and an integer dtype refuses a value beyond its range (a NaN
+    included); a negative number wraps into an unsigned dtype (-1 is 255 in uint8)."""
+    kind = array.dtype.kind
+    if kind == "c" and target.kind in "iuf":
+        raise DTypeError(
+            f"tensor: must be real number, not complex (data for a {from_numpy_dtype(target)} "
+            "tensor)"
+        )
+    if target.kind not in "iu" or kind not in "iuf" or array.size == 0:
+        return
+    info = dtypes.iinfo(from_numpy_dtype(target))
+    # (PyTorch lets a negative int, not a float, wrap into an unsigned dtype; a list of both
+    # is a float array here, so its whole negative numbers are given the benefit of the doubt)
+    low = -info.max if info.min == 0 else info.min
+    fits = (array >= low) & (array <= info.max)  # False for a NaN
+    if kind == "f" and info.min == 0:
+        fits &= (array >= 0) | (xp.trunc(array) == array)
+    if not bool(fits.all()):
+        raise DomainError(
+            f"tensor: value cannot be converted to type {from_numpy_dtype(target).name} "
+            "without overflow"
+        )
 
 
 def _contains_typed(data: Sequence) -> bool:

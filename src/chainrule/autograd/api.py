@@ -186,12 +186,12 @@ def grad(
         lambda: engine.run_backward(roots, seeds, retain_graph, create_graph, capture=edges)
     )
     result = []
-    for tensor, gradient in zip(inputs_tuple, grads):
+    for index, (tensor, gradient) in enumerate(zip(inputs_tuple, grads)):
         if gradient is None:
             if not allow_unused:
                 raise GradError(
-                    "grad: One of the differentiated Tensors appears to not have been used in "
-                    "the graph. Set allow_unused=True if this is the desired behavior."
+                    f"grad: The differentiated Tensor at index {index} appears to not have been "
+                    "used in the graph. Set allow_unused=True if this is the desired behavior."
                 )
             if materialize_grads:
                 zeros = tensor._backend.xp.zeros(tensor.shape, tensor._array.dtype)

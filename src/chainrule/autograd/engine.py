@@ -108,8 +108,26 @@ def _run_pre_hooks(node: Node, grads: list) -> list:
         elif grads[output_nr] is not None:
             result = hook(grads[output_nr])
             if result is not None:
-                grads[output_nr] = result
+                grads[output_nr] = _checked_hook_result(hook, grads[output_nr], result)
     return grads
+
+
+def _checked_hook_result(hook: Callable, grad: Any, result: Any) -> Any:
+    """A tensor hook's replacement gradient, refused as PyTorch refuses it when it is not a
+    tensor or changes the gradient's shape or dtype (the op downstream expects both)."""
+    name = getattr(hook, "__name__", type(hook).__name__)
+    if not hasattr(result, "_array"):
+        raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
+    if result.dtype != grad.dtype:
+        raise GradError(
+            f"hook '{name}' has changed the type of value (was {grad.dtype} got {result.dtype})"
+        )
+    if result.shape != grad.shape:
+        raise GradError(
+            f"hook '{name}' has changed the size of value (was {tuple(grad.shape)} got "
+            f"{tuple(result.shape)})"
+        )
+    return result
 
 
 def _rule_label(node: Node) -> str:

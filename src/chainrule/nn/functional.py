@@ -296,7 +296,7 @@ def _ntuple(name: str, argument: str, value: int | Sequence[int], dims: int) -> 
     if len(values) == 1:
         return values * dims
     if len(values) != dims:
-        raise ValueError(
+        raise DomainError(
             f"{name}: {argument} must be an int or a tuple of {dims} ints, got {value}"
         )
     return values
@@ -336,16 +336,16 @@ def _conv_padding(
         if padding == "valid":
             return ((0, 0),) * dims
         if padding != "same":
-            raise ValueError(
+            raise DomainError(
                 f"{name}: invalid padding string {padding!r}, should be one of {{'valid', 'same'}}"
             )
         if any(s != 1 for s in stride):
-            raise ValueError(f"{name}: padding='same' is not supported for strided convolutions")
+            raise DomainError(f"{name}: padding='same' is not supported for strided convolutions")
         total = tuple(d * (k - 1) for k, d in zip(kernel, dilation))
         return tuple((t // 2, t - t // 2) for t in total)
     pads = _ntuple(name, "padding", padding, dims)
     if any(p < 0 for p in pads):
-        raise ValueError(f"{name}: negative padding is not supported, got {padding}")
+        raise DomainError(f"{name}: negative padding is not supported, got {padding}")
     return tuple((p, p) for p in pads)
 
 
@@ -356,7 +356,7 @@ def _check_conv(name: str, x: Tensor, w: Tensor, groups: int, dims: int, transpo
             f"{name}: expected {dims + 2}D weight, got weight of shape {tuple(w.shape)}"
         )
     if groups < 1:
-        raise ValueError(f"{name}: non-positive groups is not supported, got {groups}")
+        raise DomainError(f"{name}: non-positive groups is not supported, got {groups}")
     channels = x.shape[1]
     if transposed:
         if channels != w.shape[0]:
@@ -403,7 +403,7 @@ def _convolution(
     stride = _ntuple(name, "stride", stride, dims)
     dilation = _ntuple(name, "dilation", dilation, dims)
     if any(s < 1 for s in stride) or any(d < 1 for d in dilation):
-        raise ValueError(
+        raise DomainError(
             f"{name}: stride and dilation must be positive, got {stride} and {dilation}"
         )
     pads = _conv_padding(name, padding, dims, kernel, stride, dilation)
@@ -569,12 +569,12 @@ def _convolution_transpose(
     stride = _ntuple(name, "stride", stride, dims)
     dilation = _ntuple(name, "dilation", dilation, dims)
     if isinstance(padding, str):
-        raise ValueError(f"{name}: padding must be an int or a tuple of ints, got {padding!r}")
+        raise TypeError(f"{name}: padding must be an int or a tuple of ints, got {padding!r}")
     pads = _ntuple(name, "padding", padding, dims)
     extra = _ntuple(name, "output_padding", output_padding, dims)
     for e, s, d in zip(extra, stride, dilation):
         if e >= s and e >= d:
-            raise ValueError(
+            raise DomainError(
                 f"{name}: output padding must be smaller than either stride or dilation, "
                 f"got output_padding={extra}, stride={stride}, dilation={dilation}"
             )
@@ -748,12 +748,12 @@ def _pool_geometry(
     pads = _ntuple(name, "padding", padding, dims)
     dilation = _ntuple(name, "dilation", dilation, dims)
     if any(k < 1 for k in kernel) or any(s < 1 for s in stride) or any(d < 1 for d in dilation):
-        raise ValueError(
+        raise DomainError(
             f"{name}: kernel_size, stride and dilation must be positive, got {kernel}, "
             f"{stride}, {dilation}"
         )
     if any(p < 0 or p > k // 2 for p, k in zip(pads, kernel)):
-        raise ValueError(
+        raise DomainError(
             f"{name}: pad should be at most half of kernel size, but got pad={pads} and "
             f"kernel_size={kernel}"
         )
@@ -785,7 +785,7 @@ def _adaptive_size(
     if len(output_size) == 1:
         output_size = output_size * dims
     if len(output_size) != dims:
-        raise ValueError(f"{name}: output_size must have {dims} elements, got {output_size}")
+        raise DomainError(f"{name}: output_size must have {dims} elements, got {output_size}")
     sizes = tuple(size if o is None else int(o) for o, size in zip(output_size, shape))
     if any(o < 1 for o in sizes) or any(size < 1 for size in shape):
         raise ShapeError(f"{name}: invalid output_size {sizes} for input of spatial size {shape}")
@@ -1720,7 +1720,7 @@ def smooth_l1_loss(
     _refuse_complex("smooth_l1_loss", input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+        raise DomainError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     distance = _abs(input - target)
     if beta == 0:
         return _reduce("smooth_l1_loss", distance, reduction)
@@ -1759,7 +1759,7 @@ def huber_loss(
     """
     _refuse_complex("huber_loss", input, target)
     if delta <= 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+        raise DomainError(f"huber_loss: delta must be positive, got {delta}")
     distance = _abs(input - target)
     near = _minimum(distance, delta)  # the quadratic branch never sees an inf (0 * inf = nan)
     loss = where(distance < delta, 0.5 * near * near, delta * (distance - 0.5 * delta))

@@ -14,6 +14,7 @@ differentiable ops. The math functions they build on (tanh, sigmoid, erf, ...) s
 from __future__ import annotations
 
 import math
+import struct
 from typing import Any
 
 from chainrule._tensor import Tensor
@@ -562,11 +563,20 @@ class ScaledElu(Op):
     """scale * (x if x > 0 else alpha (exp(input_scale x) - 1)): selu and celu, as PyTorch's elu
     with scale and input_scale. Derivative: g scale, or g scale alpha input_scale
     exp(input_scale x) for x <= 0 (the negative branch at 0, as PyTorch). Second derivative
-    for x < 0 only: 0 at x == 0, as Elu's and PyTorch's."""
+    for x < 0 only: 0 at x == 0, as Elu's and PyTorch's. `grad_input_scale` is the
+    input_scale the derivative uses: celu's is 1 / alpha with alpha rounded to float32 in
+    PyTorch's derivative formula (`1.0 / alpha.toFloat()`), off by 2e-8 for alpha 0.7."""
 
     @staticmethod
-    def forward(ctx: Node, x: Array, alpha: float, scale: float, input_scale: float) -> Array:
-        ctx.save(x=x, alpha=alpha, scale=scale, input_scale=input_scale)
+    def forward(
+        ctx: Node,
+        x: Array,
+        alpha: float,
+        scale: float,
+        input_scale: float,
+        grad_input_scale: float,
+    ) -> Array:
+        ctx.save(x=x, alpha=alpha, scale=scale, input_scale=grad_input_scale)
         xp = ctx.xp
         negative = alpha * xp.expm1(xp.minimum(x, 0) * input_scale)
         return (scale * xp.where(x > 0, x, negative)).astype(x.dtype, copy=False)
@@ -609,7 +619,8 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:
         >>> F.selu(chainrule.tensor([-1.0, 1.0]))
         tensor([-1.1113,  1.0507])
     """
-    result = apply(ScaledElu, (floating_operand(input, "selu"),), _SELU_ALPHA, _SELU_SCALE, 1.0)
+    x = floating_operand(input, "selu")
+    result = apply(ScaledElu, (x,), _SELU_ALPHA, _SELU_SCALE, 1.0, 1.0)
     if not inplace:
         return named(result, "EluBackward0")
     return _maybe_inplace(input, result, inplace, "selu_")
@@ -635,7 +646,9 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """
     if alpha == 0:
         raise ValueError("celu: alpha must not be 0")
-    result = apply(ScaledElu, (floating_operand(input, "celu"),), alpha, 1.0, 1.0 / alpha)
+    alpha_as_float32 = struct.unpack("f", struct.pack("f", alpha))[0]
+    x = floating_operand(input, "celu")
+    result = apply(ScaledElu, (x,), alpha, 1.0, 1.0 / alpha, 1.0 / alpha_as_float32)
     if not inplace:
         return named(result, "CeluBackward0")
     return _maybe_inplace(input, result, inplace, "celu_")

@@ -25,6 +25,7 @@ from chainrule.backend import (
 )
 from chainrule.backend import device as Device
 from chainrule.backend.dtypes import as_dtype
+from chainrule.backend.float_errors import quiet_float_errors
 from chainrule.backend.formats import preserve_format
 from chainrule.errors import BackendError, DomainError, DTypeError, ShapeError
 from chainrule.ops import ranges
@@ -185,7 +186,14 @@ def checked_fill(name: str, value: Any, dtype: dtypes.dtype) -> Any:
     """`value` as PyTorch converts a number it fills `dtype` with (c10's checked_convert):
     an error where it overflows (fill_(256) or fill_(-1.0) on uint8); an int between -max
     and -1 wraps into an unsigned dtype (fill_(-1) on uint8 is 255); a float truncates into
-    an integer dtype; a finite float beyond a floating dtype's range overflows too."""
+    an integer dtype; a finite float beyond a floating dtype's range overflows too, and so
+    does a complex number with an imaginary part into a real dtype."""
+    if isinstance(value, complex) and dtype.category in (dtypes.INTEGER, dtypes.FLOATING):
+        if value.imag != 0:
+            raise DomainError(
+                f"{name}: value cannot be converted to type {dtype.name} without overflow"
+            )
+        value = value.real
     if isinstance(value, builtins.bool) or not isinstance(value, (int, float)):
         return value
     if dtype.category == dtypes.INTEGER:
@@ -516,6 +524,8 @@ def arange(
         >>> chainrule.arange(1, 2, 0.25)
         tensor([1.0000, 1.2500, 1.5000, 1.7500])
     """
+    if dtype is not None and as_dtype(dtype).numpy.kind in "bc":
+        raise DTypeError(f'arange: "arange_cpu" not implemented for {as_dtype(dtype)}')
     if end is None:
         start, end = 0, start
     if _plain(step) == 0:
@@ -535,7 +545,13 @@ def arange(
     backend = backend_for_device(device)
     target = as_dtype(dtype).numpy
     xp = backend.xp
-    if target.kind not in "fV":  # the bounds in the integer dtype first: 2.5 steps by 2
+    if target.kind in "iu" and target.itemsize < 8:
+        # PyTorch's kernel for the narrower integers: the count from the exact bounds, the
+        # values from the truncated ones (arange(2.5, -0.5, -1) is [2, 1, 0] in int32)
+        count = math.ceil((last - first) / spacing)
+        values = xp.arange(count, dtype=xp.int64) * int(spacing) + int(first)
+        return _finish(values.astype(target), requires_grad)
+    if target.kind not in "fV":  # int64: the bounds in the integer dtype first: 2.5 steps by 2
         first, last, spacing = int(first), int(last), int(spacing)
         if spacing == 0:
             raise ShapeError("arange: step must be nonzero (a fractional step in an integer dtype)")
@@ -605,6 +621,14 @@ def range(  # noqa: A001 - PyTorch's name
     return _finish(values.astype(target), requires_grad)
 
 
+def _check_bounds_fit(name: str, bounds: tuple, target: Any) -> None:
+    """PyTorch converts a range's bounds to its dtype as checked scalars: linspace(0, 300)
+    in uint8 or (0, 1e10) in float16 raises, though the values in between would wrap."""
+    kind = dtypes.from_numpy_dtype(target)
+    for bound in bounds:
+        checked_fill(name, _plain(bound), kind)
+
+
 def linspace(
     start: float,
     end: float,
@@ -632,10 +656,18 @@ def linspace(
         >>> chainrule.linspace(0, 1, steps=5)
         tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
     """
+    if steps < 0:
+        raise DomainError(f"linspace: number of steps must be non-negative, got {steps}")
     backend = backend_for_device(device)
-    target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
     first, last = _plain(start), _plain(end)
-    if isinstance(first, complex) or isinstance(last, complex) or target.kind == "c":
+    bounds_complex = isinstance(first, complex) or isinstance(last, complex)
+    default = dtypes.get_default_dtype()
+    if bounds_complex:  # PyTorch's default for complex bounds: the default's complex dtype
+        default = dtypes.complex_of(default)
+    target = _numpy_dtype(dtype) or default.numpy
+    if steps and not bounds_complex:
+        _check_bounds_fit("linspace", (first, last), target)
+    if bounds_complex or target.kind == "c":
         values = backend.xp.linspace(first, last, steps).astype(target)
     else:  # PyTorch's kernel (ops/ranges.py)
         values = ranges.linspace_values(backend.xp, first, last, steps, target)
@@ -671,19 +703,43 @@ def logspace(
         >>> chainrule.logspace(0, 2, steps=3)
         tensor([  1.,  10., 100.])
     """
+    if steps < 0:
+        raise DomainError(f"logspace: number of steps must be non-negative, got {steps}")
     backend = backend_for_device(device)
-    target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
     xp = backend.xp
+    if isinstance(_plain(start), complex) or isinstance(_plain(end), complex):
+        exponents = linspace(start, end, steps, dtype=dtypes.complex128, device=device)._array
+        default = dtypes.complex_of(dtypes.get_default_dtype())
+        target = _numpy_dtype(dtype) or default.numpy
+        values = xp.power(xp.asarray(_plain(base), dtype=xp.complex128), exponents)
+        return _finish(values.astype(target), requires_grad)
+    target = _numpy_dtype(dtype) or dtypes.get_default_dtype().numpy
+    if steps == 1:  # PyTorch checks the one value it makes, else the bounds
+        try:
+            value = math.pow(float(_plain(base)), float(_plain(start)))
+        except OverflowError:
+            value = math.inf
+        except ValueError:  # a negative base to a fractional power
+            value = math.nan
+        checked_fill("logspace", value, as_dtype(target))
+    elif steps > 1:
+        _check_bounds_fit("logspace", (start, end), target)
     # PyTorch's kernel: the exponents counted up from start for the first half, down from end
     # for the rest, in double from the bounds as the result's dtype, each rounded per operation
-    first = xp.asarray(_plain(start)).astype(target).astype(xp.float64)
+    # (one step: base ** start, the start uncast)
+    first = xp.asarray(_plain(start)).astype(target if steps > 1 else xp.float64)
+    first = first.astype(xp.float64)
     last = xp.asarray(_plain(end)).astype(target).astype(xp.float64)
     step = (last - first) / builtins.max(steps - 1, 1)
     index = xp.arange(steps, dtype=xp.float64)
     rising = index < builtins.max(steps // 2, 1)  # one step: the start
     exponents = xp.where(rising, first + step * index, last - step * (steps - 1 - index))
-    values = xp.power(xp.asarray(_plain(base), dtype=xp.float64), exponents).astype(target)
-    return _finish(values, requires_grad)
+    with quiet_float_errors():  # an overflow is inf, as PyTorch's
+        values = xp.power(xp.asarray(_plain(base), dtype=xp.float64), exponents)
+        if target.kind in "iu":  # PyTorch's cast (x86's): through int32 for 32 bits or
+            # fewer, wrapping (inf is -2**31), or int64
+            values = values.astype(xp.int64 if target.itemsize == 8 else xp.int32)
+    return _finish(values.astype(target), requires_grad)
 
 
 def eye(
@@ -1441,7 +1497,8 @@ def rand_like(
         input (Tensor): the tensor whose shape, dtype and device are copied.
         generator (Generator, optional): draw from this generator instead of the default one.
         dtype (dtype, optional): override `input`'s dtype (floating point).
-        **kwargs: `device` overrides `input`'s device; PyTorch's other keywords are ignored.
+        **kwargs: `device` overrides `input`'s device; `memory_format` as `zeros_like`'s
+            (a transposed `input` gives a transposed result); PyTorch's others are ignored.
 
     Returns:
         Tensor: of `input`'s shape.
@@ -1452,7 +1509,8 @@ def rand_like(
         chainrule.Size([2, 2])
     """
     device = kwargs.get("device") or input.device
-    return rand(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
+    out = rand(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
+    return _in_layout_of(out, input, kwargs.get("memory_format"))
 
 
 def randn_like(
@@ -1468,7 +1526,8 @@ def randn_like(
         input (Tensor): the tensor whose shape, dtype and device are copied.
         generator (Generator, optional): draw from this generator instead of the default one.
         dtype (dtype, optional): override `input`'s dtype (floating point).
-        **kwargs: `device` overrides `input`'s device; PyTorch's other keywords are ignored.
+        **kwargs: `device` overrides `input`'s device; `memory_format` as `zeros_like`'s
+            (a transposed `input` gives a transposed result); PyTorch's others are ignored.
 
     Returns:
         Tensor: of `input`'s shape.
@@ -1479,7 +1538,8 @@ def randn_like(
         chainrule.Size([2, 2])
     """
     device = kwargs.get("device") or input.device
-    return randn(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
+    out = randn(input.shape, generator=generator, dtype=dtype or input.dtype, device=device)
+    return _in_layout_of(out, input, kwargs.get("memory_format"))
 
 
 def randint(
@@ -1540,7 +1600,7 @@ def randint_like(input: Tensor, low: int, high: int | None = None, **kwargs: obj
         input (Tensor): the tensor whose shape, dtype and device are copied.
         low (int): the smallest value (or `high`, when `high` is not given).
         high (int, optional): the bound, excluded.
-        **kwargs: `dtype` and `device` override `input`'s.
+        **kwargs: `dtype` and `device` override `input`'s; `memory_format` as `zeros_like`'s.
 
     Returns:
         Tensor: of `input`'s shape.
@@ -1551,7 +1611,9 @@ def randint_like(input: Tensor, low: int, high: int | None = None, **kwargs: obj
         chainrule.Size([3])
     """
     dtype = kwargs.get("dtype") or input.dtype
-    return randint(low, high, input.shape, dtype=dtype, device=kwargs.get("device") or input.device)
+    device = kwargs.get("device") or input.device
+    out = randint(low, high, input.shape, dtype=dtype, device=device)
+    return _in_layout_of(out, input, kwargs.get("memory_format"))
 
 
 def randperm(

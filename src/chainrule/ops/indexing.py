@@ -2404,6 +2404,11 @@ def pad(
         return apply(ConstantPadNd, (input,), tuple(widths), 0 if value is None else value)
     if value is not None and value != 0:
         raise ValueError(f'pad: Padding mode "{mode}" doesn\'t take in value argument')
+    if ndim not in (count + 1, count + 2):  # PyTorch's kernels: batched or unbatched input
+        raise NotImplementedError(
+            f"pad: Padding size {len(widths_flat)} is not supported for {ndim}D input tensor "
+            f"(mode '{mode}' pads {count} dimensions of a {count + 1}D or {count + 2}D input)"
+        )
 
     result = input
     xp = input._backend.xp

@@ -13,7 +13,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.autograd.observers import observers
 from chainrule.backend import Array
-from chainrule.errors import ShapeError
+from chainrule.errors import DomainError, ShapeError
 from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.elementwise import clamp_min, logit, where
 from chainrule.ops.embedding import Take
@@ -370,10 +370,11 @@ def cross_entropy(
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction("cross_entropy", reduction)
     check_floating("cross_entropy", input=input, weight=weight)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(
+    if label_smoothing > 1.0:  # (PyTorch checks only this side: a negative one smooths nothing)
+        raise DomainError(
             f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}"
         )
+    label_smoothing = max(label_smoothing, 0.0)
     x, labels, unbatched = _class_batch("cross_entropy", input, target)
     classes = x.shape[1]
     check_vector("cross_entropy", "weight", weight, (classes,))

@@ -609,6 +609,11 @@ def instance_norm(
     shape = (1, channels) + (1,) * (input.ndim - 2)
     if use_input_stats:
         spatial = tuple(range(2, input.ndim))
+        if all(input.shape[d] == 1 for d in spatial):  # a variance of one value is 0
+            raise ShapeError(
+                "instance_norm: Expected more than 1 spatial element when training, got "
+                f"input size {tuple(input.shape)}"
+            )
         out = apply(Standardize, (input,), spatial, eps)[0]
         if running_mean is not None or running_var is not None:
             _update_running_stats(input, running_mean, running_var, momentum, spatial)

@@ -91,8 +91,8 @@ def linspace_values(xp: Any, start: float, end: float, steps: int, dtype: Any) -
         first, last = dtype.type(start), dtype.type(end)
         step = float((last - first) / dtype.type(steps - 1))
         first, last = float(first), float(last)
-    else:  # integers step in float64, from the integer bounds
-        first, last = float(math.trunc(start)), float(math.trunc(end))
+    else:  # integers step in float64, from the bounds as the dtype holds them (-2 is 254)
+        first, last = (float(xp.asarray(math.trunc(b)).astype(dtype)) for b in (start, end))
         step = (last - first) / (steps - 1)
     index = xp.arange(steps, dtype="float64")
     halfway = steps // 2

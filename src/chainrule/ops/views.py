@@ -159,10 +159,12 @@ def _scatter(values: Any, positions: Tensor, shape: tuple) -> Any:
 
 
 def _take_history(target: Tensor, source: Tensor) -> None:
+    old_node, old_output_nr = target._node, target._output_nr
     target._node = source._node
     target._output_nr = source._output_nr
     target._requires_grad = source._requires_grad
     target._edge = None
+    target._keep_retained_grad(old_node, old_output_nr)
 
 
 def _as_before(base: Tensor) -> Tensor:
