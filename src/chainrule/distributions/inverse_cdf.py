@@ -12,13 +12,13 @@ from numbers import Number
 from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.distributions import constraints
+from chainrule.distributions.discrete import _ProbsOrLogits
 from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.utils import (
     broadcast_all,
     clamp_probs,
     lazy_property,
     logits_to_probs,
-    probs_to_logits,
 )
 from chainrule.ops.activation import softplus
 from chainrule.ops.creation import rand
@@ -27,7 +27,7 @@ from chainrule.ops.elementwise import abs, exp, expm1, isclose, log, log1p, sqrt
 __all__ = ["ContinuousBernoulli", "GeneralizedPareto"]
 
 
-class ContinuousBernoulli(Distribution):
+class ContinuousBernoulli(_ProbsOrLogits):
     """The continuous Bernoulli distribution on [0, 1] (Loaiza-Ganem and Cunningham, 2019):
     density C(p) p^x (1 - p)^(1 - x), parameterised by `probs` p or `logits` (not both; they
     are a shape parameter, not a probability). The normaliser C(p) and the moments cancel
@@ -61,48 +61,27 @@ class ContinuousBernoulli(Distribution):
         lims: tuple[float, float] = (0.499, 0.501),
         validate_args: bool | None = None,
     ) -> None:
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        batch_shape = self._set_parameters(None, probs, logits)
         if probs is not None:
-            (self.probs,) = broadcast_all(probs)
             # checked before the clamp below, which would make any value pass
             if validate_args is not None and not bool(
                 self.arg_constraints["probs"].check(self.probs).all()
             ):
                 raise ValueError("The parameter probs has invalid values")
-            self.probs = clamp_probs(self.probs)
-            self._param = self.probs
-            is_scalar = isinstance(probs, Number)
-        else:
-            (self.logits,) = broadcast_all(logits)
-            self._param = self.logits
-            is_scalar = isinstance(logits, Number)
+            self.probs = self._param = clamp_probs(self.probs)
         self._lims = lims
-        super().__init__(() if is_scalar else self._param.shape, validate_args=validate_args)
+        super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(
         self, batch_shape: Sequence[int], _instance: Distribution | None = None
     ) -> ContinuousBernoulli:
-        new = type(self).__new__(type(self))
-        shape = tuple(batch_shape)
+        new = type(self).__new__(type(self)) if _instance is None else _instance
         new._lims = self._lims
-        for name in ("probs", "logits"):
-            if name in self.__dict__:
-                new.__dict__[name] = self.__dict__[name].expand(shape)
-                new._param = new.__dict__[name]
-        return self._finish_expand(new, batch_shape)
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
+        return super().expand(batch_shape, new)
 
     @lazy_property
     def probs(self) -> Tensor:
         return clamp_probs(logits_to_probs(self.logits, is_binary=True))
-
-    @property
-    def param_shape(self) -> tuple:
-        return self._param.shape
 
     def _outside_unstable_region(self) -> Tensor:
         return (self.probs <= self._lims[0]) | (self.probs > self._lims[1])

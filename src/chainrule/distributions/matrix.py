@@ -15,9 +15,9 @@ from chainrule.distributions import constraints
 from chainrule.distributions.derived import Chi2
 from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.gamma import Beta
-from chainrule.distributions.multivariate_normal import _precision_to_scale_tril
-from chainrule.distributions.utils import broadcast_all, lazy_property
-from chainrule.ops.creation import arange, eye, randn, tensor
+from chainrule.distributions.multivariate_normal import _precision_to_scale_tril, _ScaleTrilMatrices
+from chainrule.distributions.utils import broadcast_all
+from chainrule.ops.creation import arange, randn, tensor
 from chainrule.ops.elementwise import log, sqrt, where
 from chainrule.ops.linalg import cholesky, diag_embed, diagonal, slogdet, tril
 from chainrule.ops.linalg_extra import cholesky_solve
@@ -36,7 +36,7 @@ def _mvdigamma(x: Tensor, p: int) -> Tensor:
     return digamma(x.unsqueeze(-1) - halves).sum(-1)
 
 
-class Wishart(Distribution):
+class Wishart(_ScaleTrilMatrices, Distribution):
     """The Wishart distribution over p x p positive definite matrices with `df` degrees of
     freedom and scale matrix Sigma (give exactly one of `covariance_matrix`,
     `precision_matrix` and `scale_tril`; the Cholesky factor L is what is kept). A sample is
@@ -148,21 +148,6 @@ class Wishart(Distribution):
 
     def _matrix_shape(self) -> tuple:
         return self._batch_shape + self._event_shape
-
-    @lazy_property
-    def scale_tril(self) -> Tensor:
-        return self._unbroadcasted_scale_tril.expand(self._matrix_shape())
-
-    @lazy_property
-    def covariance_matrix(self) -> Tensor:
-        tril_ = self._unbroadcasted_scale_tril
-        return (tril_ @ tril_.mT).expand(self._matrix_shape())
-
-    @lazy_property
-    def precision_matrix(self) -> Tensor:
-        tril_ = self._unbroadcasted_scale_tril
-        identity = eye(tril_.shape[-1], dtype=tril_.dtype, device=tril_.device)
-        return cholesky_solve(identity, tril_).expand(self._matrix_shape())
 
     def _df_matrix(self) -> Tensor:
         """df with two trailing unit dimensions, to scale the batch's matrices."""

@@ -13,6 +13,7 @@ from chainrule.distributions.utils import lazy_property
 from chainrule.ops.creation import eye, randn
 from chainrule.ops.elementwise import log
 from chainrule.ops.linalg import cholesky, diagonal, solve_triangular
+from chainrule.ops.linalg_extra import cholesky_solve
 from chainrule.ops.shape import broadcast_shapes, flip
 
 __all__ = ["MultivariateNormal"]
@@ -33,7 +34,28 @@ def _batch_mahalanobis(tril: Tensor, x: Tensor) -> Tensor:
     return solved.pow(2).sum(-1)
 
 
-class MultivariateNormal(Distribution):
+class _ScaleTrilMatrices:
+    """scale_tril, covariance_matrix and precision_matrix of a distribution stored as the
+    lower Cholesky factor `_unbroadcasted_scale_tril`, expanded to its `_matrix_shape()`
+    (MultivariateNormal's covariance, Wishart's scale matrix), as PyTorch computes them."""
+
+    @lazy_property
+    def scale_tril(self) -> Tensor:
+        return self._unbroadcasted_scale_tril.expand(self._matrix_shape())
+
+    @lazy_property
+    def covariance_matrix(self) -> Tensor:
+        tril = self._unbroadcasted_scale_tril
+        return (tril @ tril.mT).expand(self._matrix_shape())
+
+    @lazy_property
+    def precision_matrix(self) -> Tensor:
+        tril = self._unbroadcasted_scale_tril
+        identity = eye(tril.shape[-1], dtype=tril.dtype, device=tril.device)
+        return cholesky_solve(identity, tril).expand(self._matrix_shape())
+
+
+class MultivariateNormal(_ScaleTrilMatrices, Distribution):
     """N(loc, covariance_matrix) over vectors of the last dimension of `loc`. Give exactly one
     of `covariance_matrix`, `precision_matrix` and `scale_tril`; the Cholesky factor is what
     is kept, so `scale_tril` is the cheapest.
@@ -119,22 +141,6 @@ class MultivariateNormal(Distribution):
 
     def _matrix_shape(self) -> tuple:
         return self._batch_shape + self._event_shape + self._event_shape
-
-    @lazy_property
-    def scale_tril(self) -> Tensor:
-        return self._unbroadcasted_scale_tril.expand(self._matrix_shape())
-
-    @lazy_property
-    def covariance_matrix(self) -> Tensor:
-        tril = self._unbroadcasted_scale_tril
-        return (tril @ tril.mT).expand(self._matrix_shape())
-
-    @lazy_property
-    def precision_matrix(self) -> Tensor:
-        tril = self._unbroadcasted_scale_tril
-        identity = eye(tril.shape[-1], dtype=tril.dtype, device=tril.device)
-        inverse_tril = solve_triangular(tril, identity, upper=False)
-        return (inverse_tril.mT @ inverse_tril).expand(self._matrix_shape())
 
     @property
     def mean(self) -> Tensor:
