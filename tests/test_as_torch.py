@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-import torch  # noqa: F401 - real PyTorch is imported in this process: install() must refuse
+import torch  # real PyTorch is imported in this process: install() must refuse
 
 import chainrule.as_torch
 
@@ -99,6 +99,36 @@ def test_torch_special_and_distributions_resolve_to_chainrules(tmp_path):
     result = _run(tmp_path, script)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["chainrule", "0.5"]
+
+
+def test_a_program_checking_the_version_takes_the_branch_of_the_pytorch_chainrule_follows(
+    tmp_path,
+):
+    """torch.__version__ is the mirrored PyTorch release, chainrule's version its local label,
+    and compares as PyTorch's TorchVersion does (strings, tuples, packaging)."""
+    script = (
+        "import torch, torch.version\n"
+        "from packaging.version import Version\n"
+        "v = torch.__version__\n"
+        "print(v.split('+')[0], v >= '1.10', v >= (2, 0), v < (2, 13), v == '2.13.0')\n"
+        "print(Version(v).release[:2] >= (2, 0), torch.version.__version__ == v)\n"
+        "import torch.library, torch.storage, torch.backends.mkldnn, torch.backends.openmp\n"
+    )
+    result = _run(tmp_path, script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        torch.__version__.split("+")[0]
+    ] + "True True False False".split() + [
+        "True",
+        "True",
+    ]
+    real = torch.__version__
+    assert (real >= "1.10", real >= (2, 0), real < (2, 13), real == "2.13.0") == (
+        True,
+        True,
+        False,
+        False,
+    )
 
 
 def test_older_idioms_import_and_run(tmp_path):

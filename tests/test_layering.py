@@ -109,7 +109,8 @@ LAYERS: list[tuple[str, set[str]]] = [
         | {"amp", "cpu"}  # amp: autocast (ops.autocast) and GradScaler; cpu, cuda: amp's aliases
         | {"accelerator", "random", "version"}  # torch.accelerator (cuda's), torch.random
         | {"types"}  # torch.types: the aliases PyTorch's signatures use
-        | {"library"},  # torch.library.custom_op: operators made of autograd.Function
+        | {"library"}  # torch.library.custom_op: operators made of autograd.Function
+        | {"storage"},  # torch.storage: the storage classes of ops.strided
     ),
     # Probability distributions: Tensor math, ops.special and ops.linalg; never nn or optim.
     ("distributions", {"distributions"}),

@@ -20,7 +20,9 @@ import types
 from importlib.abc import MetaPathFinder
 from typing import Any
 
+from chainrule import version
 from chainrule.backend.dtypes import set_display_namespace
+from chainrule.version import TorchVersion
 
 __all__ = ["ALIASES", "install", "main", "run_script"]
 
@@ -40,12 +42,15 @@ ALIASES = {
     "torch.backends": "chainrule.backends",
     "torch.backends.cuda": "chainrule.backends.cuda",
     "torch.backends.cudnn": "chainrule.backends.cudnn",
+    "torch.backends.mkldnn": "chainrule.backends.mkldnn",
     "torch.backends.mps": "chainrule.backends.mps",
+    "torch.backends.openmp": "chainrule.backends.openmp",
     "torch.compiler": "chainrule.compiler",
     "torch.cpu": "chainrule.cpu",
     "torch.cpu.amp": "chainrule.amp.cpu",
     "torch.cuda": "chainrule.cuda",
     "torch.cuda.amp": "chainrule.amp.cuda",
+    "torch.library": "chainrule.library",
     "torch.distributed": "chainrule.distributed",
     "torch.distributed.algorithms": "chainrule.distributed.algorithms",
     "torch.distributed.algorithms.ddp_comm_hooks": (
@@ -172,6 +177,7 @@ ALIASES = {
     "torch.utils.tensorboard": "chainrule.utils.tensorboard",
     "torch.utils.tensorboard.summary": "chainrule.utils.tensorboard.summary",
     "torch.utils.tensorboard.writer": "chainrule.utils.tensorboard.writer",
+    "torch.storage": "chainrule.storage",
     "torch.version": "chainrule.version",
 }
 
@@ -209,6 +215,9 @@ def install() -> None:
         if parent and not hasattr(sys.modules[parent], child):
             setattr(sys.modules[parent], child, sys.modules[torch_name])
     set_display_namespace("torch")  # x.dtype prints torch.float32, x.shape torch.Size([...])
+    # A program that checks the version takes the branch for the PyTorch chainrule follows.
+    mirrored = TorchVersion(f"{version.MIRRORED_TORCH}+chainrule.{version.__version__}")
+    sys.modules["torch"].__version__ = sys.modules["torch.version"].__version__ = mirrored
     if not any(isinstance(finder, _NoOtherTorch) for finder in sys.meta_path):
         sys.meta_path.insert(0, _NoOtherTorch())
 
