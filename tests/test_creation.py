@@ -428,3 +428,14 @@ def test_an_integer_arange_takes_its_bounds_in_the_integer_dtype(args):
     dtype=int64) steps by 2 (chainrule stepped by 2.5: [0, 2]), arange(0, 3.5) ends at 3."""
     ours = chainrule.arange(*args, dtype=chainrule.int64)
     assert ours.tolist() == torch.arange(*args, dtype=torch.int64).tolist()
+
+
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty", "rand", "randn"])
+def test_factories_take_the_shape_as_the_size_keyword_as_torch(name):
+    for lib in (chainrule, torch):
+        factory = getattr(lib, name)
+        assert tuple(factory(size=(2, 3)).shape) == (2, 3)  # empty(size=...) gave shape ()
+        assert tuple(factory(size=[4]).shape) == (4,)
+        assert tuple(factory(2, 3, layout=lib.strided, pin_memory=False).shape) == (2, 3)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        getattr(chainrule, name)(2, colour=1)

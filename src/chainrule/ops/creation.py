@@ -213,6 +213,25 @@ def checked_fill(name: str, value: Any, dtype: dtypes.dtype) -> Any:
     return value
 
 
+# PyTorch's factory keywords for what chainrule has only one way of doing (one strided layout,
+# no pinned memory, no named dimensions), or does not do (`out`: a new tensor is returned):
+# accepted and ignored.
+_IGNORED_FACTORY_KEYWORDS = frozenset({"out", "layout", "pin_memory", "memory_format", "names"})
+
+
+def _factory_size(name: str, size: tuple, keywords: dict) -> tuple:
+    """The shape arguments of a factory: `f(2, 3)`, `f((2, 3))` or PyTorch's keyword form
+    `f(size=(2, 3))`. Any keyword PyTorch's factories do not take is refused, as Python would."""
+    if "size" in keywords:
+        if size:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        size = (keywords["size"],)
+    unknown = sorted(keywords.keys() - _IGNORED_FACTORY_KEYWORDS - {"size"})
+    if unknown:
+        raise TypeError(f"{name}() got an unexpected keyword argument '{unknown[0]}'")
+    return size
+
+
 def _filled(
     kind: str, size: Sequence, fill: Any, dtype: Any, device: Any, requires_grad: bool
 ) -> Any:
@@ -237,7 +256,7 @@ def zeros(
     dtype: dtypes.dtype | None = None,
     device: Device | str | None = None,
     requires_grad: bool = False,
-    out: Tensor | None = None,
+    **kwargs: object,
 ) -> Tensor:
     """A tensor of zeros of the given shape.
 
@@ -247,8 +266,8 @@ def zeros(
         dtype (dtype, optional): default `get_default_dtype()` (float32).
         device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
         requires_grad (bool): make the result a leaf that records operations.
-        out (Tensor, optional): accepted for compatibility and ignored (a new tensor is
-            returned).
+        **kwargs: `size=` (PyTorch's keyword form of the shape), and PyTorch's `out`,
+            `layout` and `pin_memory`, accepted and ignored (a new tensor is returned).
 
     Example:
         >>> import chainrule
@@ -256,7 +275,7 @@ def zeros(
         tensor([[0., 0., 0.],
                 [0., 0., 0.]])
     """
-    return _filled("zeros", size, 0, dtype, device, requires_grad)
+    return _filled("zeros", _factory_size("zeros", size, kwargs), 0, dtype, device, requires_grad)
 
 
 def ones(
@@ -264,7 +283,7 @@ def ones(
     dtype: dtypes.dtype | None = None,
     device: Device | str | None = None,
     requires_grad: bool = False,
-    out: Tensor | None = None,
+    **kwargs: object,
 ) -> Tensor:
     """A tensor of ones of the given shape.
 
@@ -274,15 +293,15 @@ def ones(
         dtype (dtype, optional): default `get_default_dtype()` (float32).
         device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
         requires_grad (bool): make the result a leaf that records operations.
-        out (Tensor, optional): accepted for compatibility and ignored (a new tensor is
-            returned).
+        **kwargs: `size=` (PyTorch's keyword form of the shape), and PyTorch's `out`,
+            `layout` and `pin_memory`, accepted and ignored (a new tensor is returned).
 
     Example:
         >>> import chainrule
         >>> chainrule.ones(2, dtype=chainrule.int64)
         tensor([1, 1])
     """
-    return _filled("ones", size, 1, dtype, device, requires_grad)
+    return _filled("ones", _factory_size("ones", size, kwargs), 1, dtype, device, requires_grad)
 
 
 def empty(
@@ -300,15 +319,17 @@ def empty(
         dtype (dtype, optional): default `get_default_dtype()` (float32).
         device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
         requires_grad (bool): make the result a leaf that records operations.
-        **kwargs: PyTorch's `out`, `layout`, `memory_format` and `pin_memory`, accepted and
-            ignored.
+        **kwargs: `size=` (PyTorch's keyword form of the shape), and PyTorch's `out`,
+            `layout`, `memory_format` and `pin_memory`, accepted and ignored.
 
     Example:
         >>> import chainrule
         >>> chainrule.empty(2, 3).shape
         chainrule.Size([2, 3])
     """
-    return _filled("empty", size, None, dtype, device, requires_grad)
+    return _filled(
+        "empty", _factory_size("empty", size, kwargs), None, dtype, device, requires_grad
+    )
 
 
 def full(
@@ -1434,6 +1455,7 @@ def rand(
     dtype: dtypes.dtype | None = None,
     device: Device | str | None = None,
     requires_grad: bool = False,
+    **kwargs: object,
 ) -> Tensor:
     """Samples drawn uniformly from [0, 1).
 
@@ -1443,6 +1465,8 @@ def rand(
         dtype (dtype, optional): floating point; default `get_default_dtype()`.
         device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
         requires_grad (bool): make the result a leaf that records operations.
+        **kwargs: `size=` (PyTorch's keyword form of the shape), and PyTorch's `out`,
+            `layout` and `pin_memory`, accepted and ignored.
 
     Returns:
         Tensor: of shape `size`.
@@ -1453,7 +1477,9 @@ def rand(
         >>> chainrule.rand(2, 3).shape
         chainrule.Size([2, 3])
     """
-    return _random_float("rand", size, generator, dtype, device, requires_grad)
+    return _random_float(
+        "rand", _factory_size("rand", size, kwargs), generator, dtype, device, requires_grad
+    )
 
 
 def randn(
@@ -1462,6 +1488,7 @@ def randn(
     dtype: dtypes.dtype | None = None,
     device: Device | str | None = None,
     requires_grad: bool = False,
+    **kwargs: object,
 ) -> Tensor:
     """Samples from the standard normal distribution (mean 0, variance 1).
 
@@ -1471,6 +1498,8 @@ def randn(
         dtype (dtype, optional): floating point; default `get_default_dtype()`.
         device (device or str, optional): 'cpu' (default), 'cuda', 'fake'.
         requires_grad (bool): make the result a leaf that records operations.
+        **kwargs: `size=` (PyTorch's keyword form of the shape), and PyTorch's `out`,
+            `layout` and `pin_memory`, accepted and ignored.
 
     Returns:
         Tensor: of shape `size`.
@@ -1481,7 +1510,9 @@ def randn(
         >>> chainrule.randn(2, 3).shape
         chainrule.Size([2, 3])
     """
-    return _random_float("randn", size, generator, dtype, device, requires_grad)
+    return _random_float(
+        "randn", _factory_size("randn", size, kwargs), generator, dtype, device, requires_grad
+    )
 
 
 def rand_like(
