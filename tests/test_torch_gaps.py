@@ -797,3 +797,23 @@ def test_lazy_layers_are_lazy_module_mixins_until_their_first_input_as_torch():
             assert isinstance(layer.weight, lib.nn.parameter.UninitializedParameter)
             layer(x)
             assert not isinstance(layer, mixin)
+
+
+def test_cond_and_while_loop_run_eagerly_as_torch():
+    def run(lib):
+        x = lib.tensor([1.0, -2.0], requires_grad=True)
+        y = lib.cond(x.sum() > 0, lambda t: t.sin(), lambda t: t.cos(), (x,))
+        y.sum().backward()
+        flipped = lib.cond(True, lambda t: t + 1, lambda t: t - 1, [lib.ones(2)])
+        count, value = lib.while_loop(
+            lambda i, v: i < 3, lambda i, v: (i + 1, v * 2), (lib.tensor(0), lib.ones(2))
+        )
+        return y.tolist(), x.grad.tolist(), flipped.tolist(), count.item(), value.tolist()
+
+    ours, theirs = run(chainrule), run(torch)
+    assert ours[2:] == theirs[2:]
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-6)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6)
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError, match="single-element tensor"):
+            lib.cond(lib.tensor([True, False]), lambda t: t, lambda t: t, (lib.ones(1),))

@@ -226,6 +226,7 @@ _LAZY_MODULES = frozenset(
 _LAZY_NAMES = {"load": "chainrule.serialization", "save": "chainrule.serialization"}
 _LAZY_NAMES["compile"] = "chainrule.compiler"  # PyTorch's name: capture and replay
 _LAZY_NAMES["vmap"] = "chainrule.func"  # torch.vmap is torch.func.vmap
+_LAZY_NAMES["cond"] = _LAZY_NAMES["while_loop"] = "chainrule.func.control_flow"  # torch.cond
 _LAZY_NAMES["GradScaler"] = "chainrule.amp"  # torch.GradScaler is torch.amp.GradScaler
 # PyTorch's top-level aliases of torch.nn.functional functions (which live in a higher layer).
 _LAZY_NAMES.update(
