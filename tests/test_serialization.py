@@ -334,3 +334,33 @@ def test_values_come_back_from_a_checkpoint_as_from_pytorchs(make):
     """A loaded state_dict is an OrderedDict (and prints as one), a Size a Size, a Parameter
     a Parameter; dtypes, devices, sets, complex numbers and bytes round-trip as in PyTorch."""
     assert _round_trip_reprs(chainrule, make) == _round_trip_reprs(torch, make)
+
+
+def test_numpy_values_and_parsed_arguments_come_back_as_from_pytorchs(tmp_path):
+    """What research scripts put beside a state_dict: NumPy arrays and scalars (an accuracy from
+    scikit-learn is a np.float64) and the argparse Namespace; PyTorch pickles them (and reads
+    them back with weights_only=False), chainrule stores them without pickling."""
+    import argparse
+
+    def make():
+        return {
+            "args": argparse.Namespace(lr=0.1, layers=[2, 3], name="run"),
+            "best": np.float64(0.93),
+            "step": np.int64(7),
+            "flag": np.bool_(True),
+            "stats": np.arange(6, dtype=np.float32).reshape(2, 3)[:, ::2],  # not contiguous
+            "counts": np.array([1, 2], dtype=np.int16),
+        }
+
+    loaded = {}
+    for lib in (chainrule, torch):
+        path = tmp_path / f"{lib.__name__}.pt"
+        lib.save(make(), path)
+        loaded[lib.__name__] = lib.load(path, weights_only=False)
+    ours, theirs = loaded["chainrule"], loaded["torch"]
+    assert ours.keys() == theirs.keys()
+    for key in ours:
+        assert type(ours[key]) is type(theirs[key]), key
+        assert repr(ours[key]) == repr(theirs[key]), key
+    with pytest.raises(TypeError, match="cannot store the <U1 NumPy array"):
+        chainrule.save({"labels": np.array(["a", "b"])}, tmp_path / "strings.pt")

@@ -18,6 +18,7 @@ then renamed over the target, so a crash leaves either the old file or the new o
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -141,8 +142,14 @@ def _encode(value: Any, path: str, arrays: dict[str, Any]) -> dict[str, Any]:
     if isinstance(value, (list, tuple)):
         kind = "tuple" if isinstance(value, tuple) else "list"
         return {kind: [_encode(v, _join(path, i), arrays) for i, v in enumerate(value)]}
+    if isinstance(value, numpy_backend.array_type):  # a NumPy array: loads as one
+        return {"ndarray": _store_array(value, path or "array", arrays)}
     if is_numpy_scalar(value):
+        if value.dtype.kind in "biuf":  # np.float64(0.93) loads as np.float64, as from torch
+            return {"numpy_scalar": [value.dtype.name, value.item()]}
         value = value.item()
+    if isinstance(value, argparse.Namespace):  # a script's parsed arguments
+        return {"namespace": _encode(vars(value), path, arrays)}
     if value is None or isinstance(value, (bool, int, float, str)):
         return {"value": value}
     if isinstance(value, complex):
@@ -165,9 +172,23 @@ def _encode(value: Any, path: str, arrays: dict[str, Any]) -> dict[str, Any]:
         )
     raise TypeError(
         f"save: cannot store a {type(value).__name__} at {path or 'the top level'}; checkpoints "
-        "hold tensors, numbers, strings, bytes, bools, None, dtypes, devices, Size, and "
-        "dicts/lists/tuples/sets of them"
+        "hold tensors, NumPy arrays and numbers, numbers, strings, bytes, bools, None, dtypes, "
+        "devices, Size, argparse Namespaces, and dicts/lists/tuples/sets of them"
     )
+
+
+def _store_array(array: Any, key: str, arrays: dict[str, Any]) -> str:
+    """A NumPy array into the safetensors payload under `key` (numbers and bools only: an
+    object or string array would need pickling)."""
+    if key in arrays:
+        raise ValueError(f"save: two entries are both stored under the name {key!r}")
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"save: cannot store the {array.dtype} NumPy array at {key!r}; checkpoints hold "
+            "arrays of numbers and bools"
+        )
+    arrays[key] = array if array.flags.c_contiguous else array.copy(order="C")
+    return key
 
 
 def _write_payload(handle: IO[bytes], payload: bytes) -> None:
@@ -380,6 +401,13 @@ def _decode(node: Any, tensors: dict[str, Tensor]) -> Any:
         return _DTYPES_BY_NAME[content]
     if kind == "device":
         return Device(content)
+    if kind == "ndarray":
+        return tensors[content].cpu().numpy()
+    if kind == "numpy_scalar":
+        name, number = content
+        return numpy_backend.xp.dtype(name).type(number)
+    if kind == "namespace":
+        return argparse.Namespace(**_decode(content, tensors))
     raise ValueError(f"unknown node kind {kind!r}")
 
 
