@@ -6,11 +6,14 @@ gradients flow through the branch taken, or through every iteration of the loop.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from chainrule._tensor import Tensor
 
 __all__ = ["cond", "while_loop"]
+
+_Out = TypeVar("_Out")
+_Carried = Tensor | int | float | bool
 
 
 def _truth(pred: Any, name: str) -> bool:
@@ -28,10 +31,10 @@ def _truth(pred: Any, name: str) -> bool:
 
 def cond(
     pred: bool | Tensor,
-    true_fn: Callable[..., Any],
-    false_fn: Callable[..., Any],
-    operands: Sequence[Any] = (),
-) -> Any:
+    true_fn: Callable[..., _Out],
+    false_fn: Callable[..., _Out],
+    operands: Sequence[_Carried] = (),
+) -> _Out:
     """`true_fn(*operands)` if `pred` else `false_fn(*operands)`.
 
     Args:
@@ -55,8 +58,10 @@ def cond(
 
 
 def while_loop(
-    cond_fn: Callable[..., Any], body_fn: Callable[..., Any], carried_inputs: Sequence[Any]
-) -> tuple:
+    cond_fn: Callable[..., bool | Tensor],
+    body_fn: Callable[..., Sequence[_Carried] | _Carried],
+    carried_inputs: Sequence[_Carried],
+) -> tuple[_Carried, ...]:
     """Run `carried = body_fn(*carried)` while `cond_fn(*carried)` holds.
 
     Args:
