@@ -1044,3 +1044,35 @@ def test_alpha_scales_other_in_the_results_dtype_as_torch(name, x_dtype, y_dtype
     ours, theirs = result(chainrule), result(torch)
     assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
     assert ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("threads", [1, 3])
+def test_relu_backward_on_a_large_array_is_pytorchs_threshold_backward(dtype, threads):
+    """The blocked path (over the intra-op threads) drops the gradient at ties at 0 and where
+    g is NaN but out <= 0, keeps it where out is NaN, and its own derivative is the mask."""
+    from chainrule.backend import parallel
+
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((64, 3, 17, 19)).astype(dtype)
+    x[0, 0, 0, :3] = [0.0, -0.0, np.nan]
+    g = rng.standard_normal(x.shape).astype(dtype)
+    g[0, 0, 1, :2] = [np.nan, np.nan]
+    x[0, 0, 1, :2] = [-1.0, 1.0]
+    before, grain = parallel.get_threads(), parallel.GRAIN
+    try:
+        parallel.set_threads(threads)
+        parallel.GRAIN = 1000
+        tensor = chainrule.tensor(x, requires_grad=True)
+        cotangent = chainrule.tensor(g, requires_grad=True)
+        (grad,) = chainrule.autograd.grad(
+            chainrule.relu(tensor), tensor, cotangent, create_graph=True
+        )
+        (mask,) = chainrule.autograd.grad(grad.sum(), cotangent)
+    finally:
+        parallel.set_threads(before)
+        parallel.GRAIN = grain
+    expected = torch.tensor(x, requires_grad=True)
+    torch.relu(expected).backward(torch.tensor(g))
+    np.testing.assert_array_equal(grad.detach().numpy(), expected.grad.numpy())
+    np.testing.assert_array_equal(mask.numpy(), ~(x <= 0))

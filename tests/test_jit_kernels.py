@@ -465,36 +465,6 @@ def test_softmax_over_another_dim_or_in_float64_takes_the_numpy_path(
         np.testing.assert_allclose(grad, plain_grad, rtol=1e-12, atol=1e-15)
 
 
-# ---- ReLU's backward -----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_relu_backward_kernel_equals_the_numpy_path_and_pytorch(jit_on, monkeypatch, dtype):
-    rng = np.random.default_rng(13)
-    x = rng.standard_normal((64, 3, 17, 19)).astype(dtype)
-    x[0, 0, 0, :3] = [0.0, -0.0, np.nan]  # ties at 0 drop the gradient; a NaN keeps it
-    g = rng.standard_normal(x.shape).astype(dtype)
-    g[0, 0, 1, :2] = [np.nan, np.nan]  # a NaN gradient where masked becomes 0
-    x[0, 0, 1, :2] = [-1.0, 1.0]
-
-    def value_and_second_order():
-        tensor = chainrule.tensor(x, requires_grad=True)
-        cotangent = chainrule.tensor(g, requires_grad=True)
-        out = F.relu(tensor)
-        (grad,) = chainrule.autograd.grad(out, tensor, cotangent, create_graph=True)
-        (second,) = chainrule.autograd.grad(grad.sum(), cotangent)  # the mask itself
-        return grad.detach().numpy(), second.numpy()
-
-    grad, mask = value_and_second_order()
-    tensor = torch.tensor(x, requires_grad=True)
-    torch.relu(tensor).backward(torch.tensor(g))
-    np.testing.assert_array_equal(grad, tensor.grad.numpy())
-    monkeypatch.setattr(jit, "JIT", False)
-    plain_grad, plain_mask = value_and_second_order()
-    np.testing.assert_array_equal(grad, plain_grad)
-    np.testing.assert_array_equal(mask, plain_mask)
-
-
 def test_assign_at_declines_indices_out_of_range_for_numpy_to_judge(jit_on):
     values = np.arange(LARGE, dtype=np.float32)
     index = np.random.default_rng(14).permutation(LARGE).astype(np.int64)

@@ -224,11 +224,6 @@ class Backend(ABC):
         False, writing nothing, where this backend has no kernel for the operands."""
         return False
 
-    def threshold_backward(self, g: Array, out: Array) -> tuple[Array, Array] | None:
-        """ReLU's backward in one compiled pass: (keep, result) with keep = not (out <= 0)
-        and result = g where kept, else 0; None where this backend has no kernel."""
-        return None
-
     def assign_at(self, target: Array, index: Array, values: Array) -> bool:
         """target[index] = values for distinct indices in one compiled loop; False where this
         backend has no kernel for the operands (or an index is out of range)."""
@@ -360,9 +355,6 @@ class NumpyBackend(Backend):
 
     def scaled_causal_softmax_rows(self, x: Array, out: Array, scale: float, length: int) -> bool:
         return jit.scaled_causal_softmax_rows(x, out, scale, length)
-
-    def threshold_backward(self, g: Array, out: Array) -> tuple[Array, Array] | None:
-        return jit.threshold_backward(g, out)
 
     def assign_at(self, target: Array, index: Array, values: Array) -> bool:
         return jit.assign_at(target, index, values)

@@ -2,8 +2,11 @@
 is installed: one pass each (backend/jit_kernels.py) where NumPy takes several, for the exact
 GELU and its backward, the float32 normal CDF, layer norm's rows (with the affine part, and
 its backward with the parameters' gradients), softmax's rows (and causal attention's), 2 x 2 max
-pooling, ReLU's backward, the gradient scatters of max pooling and embeddings, and the 2-D
-transposed convolution's col2im.
+pooling, the gradient scatters of max pooling and embeddings, and the 2-D transposed
+convolution's col2im. A kernel is here only where it beats NumPy by a margin worth numba's
+load (about 0.7 s and 150 MiB of LLVM per process): ReLU's backward in one pass measured 2-5%
+faster than its NumPy passes on W3's and W4's shapes, so it has none, and an MLP never loads
+numba.
 
 Each function here returns None or False where it has no kernel for its operands (numba
 missing, JIT off, another dtype or layout, an array too small to be worth numba's import), and
@@ -14,7 +17,7 @@ chainrule.compile's fusion reads too) or `jit.JIT = False`, every result is the 
 Results agree with the NumPy path's to float rounding (most kernels compute in float64 and round
 once, the NumPy path rounds at each pass; softmax's float32 rows and layer norm's backward
 compute in float32 lanes, as PyTorch does), bit for bit where no arithmetic changes order (max
-pooling, ReLU's backward, the scatters); the work splits over the intra-op threads in blocks
+pooling, the scatters); the work splits over the intra-op threads in blocks
 whose elements do not depend on the split (tests/test_jit_kernels.py).
 """
 
@@ -306,27 +309,6 @@ def softmax_backward_rows(g: np.ndarray, out: np.ndarray, result: np.ndarray) ->
 
     parallel_for(g.shape[0], block, g.shape[1])
     return True
-
-
-def threshold_backward(g: np.ndarray, out: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """(keep, result) for ReLU's backward, keep = not (out <= 0) and result = g where kept,
-    else 0, for float arrays of one shape and dtype; None without a kernel."""
-    if g.shape != out.shape or g.dtype != out.dtype or g.dtype not in _FLOATS:
-        return None
-    if g.size < MIN_ELEMENTS:
-        return None
-    module = kernels()
-    if module is None:
-        return None
-    flat_g, flat_out = _flat(g), _flat(out)
-    keep, result = np.empty(flat_g.shape, dtype=bool), np.empty_like(flat_g)
-
-    def block(start: int, stop: int) -> None:
-        part = slice(start, stop)
-        module.threshold_backward(flat_g[part], flat_out[part], keep[part], result[part])
-
-    parallel_for(flat_g.size, block)
-    return keep.reshape(g.shape), result.reshape(g.shape)
 
 
 def assign_at(target: np.ndarray, index: np.ndarray, values: np.ndarray) -> bool:

@@ -1,7 +1,7 @@
 """numba-compiled kernels for host arrays (backend/jit.py wraps them and loads this module on
 first use; it imports numba, the optional `chainrule[fast]` extra, at its top, so `import
 chainrule` never does): the exact GELU, its backward and the normal CDF on float32, below; then
-layer norm's and softmax's rows, max pooling, ReLU's backward, two scatters, a col2im, and
+layer norm's and softmax's rows, max pooling, two scatters, a col2im, and
 layer norm with its affine part, forward and backward, and causal attention's softmax rows
 (softmax's in float32 lanes, with `_exp32`).
 
@@ -327,16 +327,6 @@ def softmax_backward_rows(g, out, result):
             total += np.float64(g[r, j]) * np.float64(out[r, j])
         for j in range(size):
             result[r, j] = np.float64(out[r, j]) * (np.float64(g[r, j]) - total)
-
-
-@_kernel
-def threshold_backward(g, out, keep, result):
-    """ReLU's backward: keep = not (out <= 0) (a NaN output keeps its gradient), result = g
-    where kept, else 0 (even where g is NaN, as PyTorch's threshold_backward)."""
-    for i in range(g.size):
-        kept = not (out[i] <= 0)
-        keep[i] = kept
-        result[i] = g[i] if kept else 0
 
 
 @_kernel
