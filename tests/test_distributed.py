@@ -222,6 +222,13 @@ def test_distributed_sampler_without_shuffle_is_torchs(drop_last):
                 assert list(ours) == list(theirs) and len(ours) == len(theirs)
 
 
+def test_distributed_sampler_is_exported_where_torch_exports_it():
+    import chainrule.utils.data
+
+    assert chainrule.utils.data.DistributedSampler is DistributedSampler
+    assert "DistributedSampler" in chainrule.utils.data.__all__
+
+
 def test_distributed_sampler_shuffles_alike_on_every_rank_and_anew_each_epoch():
     def shares(epoch):
         samplers = [DistributedSampler(range(11), 3, rank, seed=5) for rank in range(3)]

@@ -837,3 +837,112 @@ def test_instance_norm_needs_more_than_one_spatial_element_when_using_input_stat
         chainrule.ones(2, 3, 1), chainrule.zeros(3), chainrule.ones(3), use_input_stats=False
     )
     assert frozen.shape == (2, 3, 1)
+
+
+def _attention_operands(separate, batched, with_bias_kv, static, mask_kind):
+    """F.multi_head_attention_forward's arguments as NumPy float64 arrays (None where absent):
+    L=3 queries, S=4 keys, N=2, E=6, 2 heads; kdim=vdim=5 where the projections are
+    separate."""
+    rng = np.random.default_rng(21)
+    heads, embed, length, source, batch = 2, 6, 3, 4, 2
+    kdim = 5 if separate else embed
+    lead = (length, batch) if batched else (length,)
+    query = rng.standard_normal((*lead, embed))
+    key = rng.standard_normal(((source, batch) if batched else (source,)) + (kdim,))
+    value = rng.standard_normal(key.shape)
+    args = {
+        "query": query,
+        "key": key,
+        "value": value,
+        "in_proj_weight": None if separate else rng.standard_normal((3 * embed, embed)) * 0.4,
+        "in_proj_bias": rng.standard_normal(3 * embed) * 0.1,
+        "bias_k": rng.standard_normal((1, 1, embed)) if with_bias_kv else None,
+        "bias_v": rng.standard_normal((1, 1, embed)) if with_bias_kv else None,
+        "out_proj_weight": rng.standard_normal((embed, embed)) * 0.4,
+        "out_proj_bias": rng.standard_normal(embed) * 0.1,
+        "q_proj_weight": rng.standard_normal((embed, embed)) * 0.4 if separate else None,
+        "k_proj_weight": rng.standard_normal((embed, kdim)) * 0.4 if separate else None,
+        "v_proj_weight": rng.standard_normal((embed, kdim)) * 0.4 if separate else None,
+        "static_k": None,
+        "static_v": None,
+        "key_padding_mask": None,
+        "attn_mask": None,
+    }
+    if static:
+        rows = batch * heads if batched else heads
+        args["static_k"] = rng.standard_normal((rows, source, embed // heads))
+        args["static_v"] = rng.standard_normal((rows, source, embed // heads))
+    if mask_kind == "padding":
+        padding = np.zeros((batch, source) if batched else (source,), bool)
+        padding[..., -1] = True
+        args["key_padding_mask"] = padding
+    elif mask_kind == "float":
+        args["attn_mask"] = np.triu(np.full((length, source), -np.inf), 1)
+    return args, heads, embed
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+@pytest.mark.parametrize(
+    "separate, batched, with_bias_kv, static, zero_attn, mask_kind",
+    [
+        (False, True, False, False, False, None),
+        (True, True, False, False, False, "padding"),
+        (False, False, False, False, False, "float"),
+        (False, True, False, True, False, "padding"),
+        (True, True, False, False, True, "float"),
+        (False, True, True, False, False, "padding"),
+    ],
+    ids=["packed", "separate-padding", "unbatched-float-mask", "static-kv", "zero-attn", "bias-kv"],
+)
+def test_multi_head_attention_forward_is_torchs_value_and_gradient(
+    need_weights, separate, batched, with_bias_kv, static, zero_attn, mask_kind
+):
+    arrays, heads, embed = _attention_operands(separate, batched, with_bias_kv, static, mask_kind)
+    differentiable = ("query", "key", "value", "in_proj_weight", "out_proj_weight", "static_k")
+
+    def run(library, functional):
+        tensors = {
+            name: None
+            if array is None
+            else library.tensor(array, requires_grad=name in differentiable)
+            for name, array in arrays.items()
+        }
+        output, weights = functional.multi_head_attention_forward(
+            tensors["query"], tensors["key"], tensors["value"], embed, heads,
+            tensors["in_proj_weight"], tensors["in_proj_bias"], tensors["bias_k"],
+            tensors["bias_v"], zero_attn, 0.0, tensors["out_proj_weight"],
+            tensors["out_proj_bias"], key_padding_mask=tensors["key_padding_mask"],
+            need_weights=need_weights, attn_mask=tensors["attn_mask"],
+            use_separate_proj_weight=separate, q_proj_weight=tensors["q_proj_weight"],
+            k_proj_weight=tensors["k_proj_weight"], v_proj_weight=tensors["v_proj_weight"],
+            static_k=tensors["static_k"], static_v=tensors["static_v"],
+        )  # fmt: skip
+        total = output.sum() if weights is None else output.sum() + (weights * weights).sum()
+        total.backward()
+        grads = {
+            name: tensor.grad
+            for name, tensor in tensors.items()
+            if tensor is not None and tensor.grad is not None
+        }
+        return output, weights, grads
+
+    output, weights, grads = run(chainrule, F)
+    expected_output, expected_weights, expected_grads = run(torch, TF)
+    close(output, expected_output, atol=1e-10)
+    assert (weights is None) == (expected_weights is None)
+    if weights is not None:
+        close(weights, expected_weights, atol=1e-10)
+    assert grads.keys() == expected_grads.keys()
+    for name, grad in grads.items():
+        close(grad, expected_grads[name], atol=1e-10)
+
+
+def test_multi_head_attention_forward_refuses_static_keys_of_the_wrong_shape():
+    arrays, heads, embed = _attention_operands(False, True, False, True, None)
+    x = mine(arrays["query"])
+    with pytest.raises(ShapeError, match="static_k"):
+        F.multi_head_attention_forward(
+            x, x, x, embed, heads, mine(arrays["in_proj_weight"]), None, None, None, False,
+            0.0, mine(arrays["out_proj_weight"]), None,
+            static_k=mine(np.zeros((3, 4, 3))), static_v=mine(arrays["static_v"]),
+        )  # fmt: skip

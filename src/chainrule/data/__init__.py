@@ -13,6 +13,7 @@ from chainrule.data.dataset import (
     TensorDataset,
     random_split,
 )
+from chainrule.data.distributed import DistributedSampler
 from chainrule.data.sampler import (
     BatchSampler,
     RandomSampler,
@@ -29,6 +30,7 @@ __all__ = [
     "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "IterableDataset",
     "RandomSampler",
     "Sampler",

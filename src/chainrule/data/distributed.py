@@ -22,9 +22,19 @@ class DistributedSampler(Sampler):
     """Indices of `dataset` for rank `rank` of `num_replicas` (the default group's rank and
     size if not given). Call `set_epoch(epoch)` before each epoch for a new shuffle.
 
-    >>> from chainrule.data.distributed import DistributedSampler
-    >>> list(DistributedSampler(range(5), num_replicas=2, rank=1, shuffle=False))
-    [1, 3, 0]
+    Args:
+        dataset (Sized): what to share out; only its length is read.
+        num_replicas (int, optional): the number of ranks (default: the default group's size).
+        rank (int, optional): this rank, in [0, num_replicas) (default: the default group's).
+        shuffle (bool): a new permutation every epoch (default: True).
+        seed (int): the permutation's seed, the same on every rank (default: 0).
+        drop_last (bool): cut the tail that does not divide evenly instead of padding it
+            with repeated indices (default: False).
+
+    Example:
+        >>> from chainrule.data.distributed import DistributedSampler
+        >>> list(DistributedSampler(range(5), num_replicas=2, rank=1, shuffle=False))
+        [1, 3, 0]
     """
 
     def __init__(

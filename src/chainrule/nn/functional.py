@@ -59,6 +59,7 @@ from chainrule.ops.complex import refuse_complex as _refuse_complex
 from chainrule.ops.creation import linspace as _linspace
 from chainrule.ops.creation import rand_like as _rand_like
 from chainrule.ops.creation import triu_indices as _triu_indices
+from chainrule.ops.creation import zeros as _zeros
 from chainrule.ops.creation import zeros_like as _zeros_like
 from chainrule.ops.dropout import (
     alpha_dropout,
@@ -82,6 +83,7 @@ from chainrule.ops.elementwise import xlogy as _xlogy
 from chainrule.ops.embedding import embedding, one_hot
 from chainrule.ops.indexing import masked_fill, pad, scatter
 from chainrule.ops.interpolation import INTERPOLATING_MODES as _INTERPOLATING_MODES
+from chainrule.ops.linalg import bmm as _bmm
 from chainrule.ops.linalg import matmul
 from chainrule.ops.linear import linear
 from chainrule.ops.losses import binary_cross_entropy_elements as _binary_cross_entropy_elements
@@ -132,7 +134,8 @@ __all__ = [
     "linear", "local_response_norm", "log_softmax", "logsigmoid", "lp_pool1d", "lp_pool2d",
     "lp_pool3d", "margin_ranking_loss", "max_pool1d", "max_pool1d_with_indices", "max_pool2d",
     "max_pool2d_with_indices", "max_pool3d", "max_pool3d_with_indices", "max_unpool1d",
-    "max_unpool2d", "max_unpool3d", "mish", "mse_loss", "multi_margin_loss",
+    "max_unpool2d", "max_unpool3d", "mish", "mse_loss", "multi_head_attention_forward",
+    "multi_margin_loss",
     "multilabel_margin_loss", "multilabel_soft_margin_loss", "native_channel_shuffle", "nll_loss",
     "normalize", "one_hot", "pad", "pairwise_distance", "pdist", "pixel_shuffle", "pixel_unshuffle",
     "poisson_nll_loss", "prelu", "relu", "relu6", "relu_", "rms_norm", "rrelu", "rrelu_",
@@ -3814,3 +3817,345 @@ def fold(
     image = image[:, :, padding[0] : padding[0] + size[0], padding[1] : padding[1] + size[1]]
     image = image.contiguous()  # the crop of the padded plane in memory of its own, as PyTorch's
     return _named(image[0] if input.ndim == 2 else image, "Col2ImBackward0")
+
+
+# ---- multi-head attention ------------------------------------------------------------------
+
+
+def _canonical_mask(
+    mask: Tensor | None,
+    mask_name: str,
+    target_dtype: Any,
+    other: Tensor | None = None,
+    other_name: str = "",
+) -> Tensor | None:
+    """A bool mask (True = masked out) as an additive float mask (-inf there, 0 elsewhere).
+    Given the call's other mask (`other`, as passed), warns as PyTorch does when the two
+    differ in dtype (a bool padding mask with a float causal mask, say)."""
+    if mask is None:
+        return None
+    if mask.dtype.name != "bool" and not mask.is_floating_point():
+        raise TypeError(f"only bool and floating types of {mask_name} are supported")
+    if other is not None and other.dtype != mask.dtype:
+        _warnings.warn(
+            f"Support for mismatched {mask_name} and {other_name} is deprecated. "
+            "Use same type for both instead.",
+            UserWarning,
+            stacklevel=3,
+        )
+    if mask.is_floating_point():
+        return mask
+    zeros = _zeros(mask.shape, dtype=target_dtype, device=mask.device)
+    return zeros.masked_fill(mask, float("-inf"))
+
+
+def _check_mha_shapes(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    key_padding_mask: Tensor | None,
+    attn_mask: Tensor | None,
+    num_heads: int,
+) -> bool:
+    """Whether the call is batched (3-D query), after checking every operand's rank."""
+    if query.dim() == 3:
+        if key.dim() != 3 or value.dim() != 3:
+            raise ShapeError(
+                "For batched (3-D) `query`, expected `key` and `value` to be 3-D but found "
+                f"{key.dim()}-D and {value.dim()}-D tensors respectively"
+            )
+        if key_padding_mask is not None and key_padding_mask.dim() != 2:
+            raise ShapeError(
+                "For batched (3-D) `query`, expected `key_padding_mask` to be `None` or 2-D but "
+                f"found {key_padding_mask.dim()}-D tensor instead"
+            )
+        if attn_mask is not None and attn_mask.dim() not in (2, 3):
+            raise ShapeError(
+                "For batched (3-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D but "
+                f"found {attn_mask.dim()}-D tensor instead"
+            )
+        return True
+    if query.dim() == 2:
+        if key.dim() != 2 or value.dim() != 2:
+            raise ShapeError(
+                "For unbatched (2-D) `query`, expected `key` and `value` to be 2-D but found "
+                f"{key.dim()}-D and {value.dim()}-D tensors respectively"
+            )
+        if key_padding_mask is not None and key_padding_mask.dim() != 1:
+            raise ShapeError(
+                "For unbatched (2-D) `query`, expected `key_padding_mask` to be `None` or 1-D "
+                f"but found {key_padding_mask.dim()}-D tensor instead"
+            )
+        if attn_mask is not None:
+            if attn_mask.dim() not in (2, 3):
+                raise ShapeError(
+                    "For unbatched (2-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D "
+                    f"but found {attn_mask.dim()}-D tensor instead"
+                )
+            expected = (num_heads, query.shape[0], key.shape[0])
+            if attn_mask.dim() == 3 and tuple(attn_mask.shape) != expected:
+                raise ShapeError(
+                    f"Expected `attn_mask` shape to be {expected} but got {tuple(attn_mask.shape)}"
+                )
+        return False
+    raise ShapeError(
+        "query should be unbatched 2D or batched 3D tensor but received "
+        f"{query.dim()}-D query tensor"
+    )
+
+
+def _split_rows(tensor: Tensor | None, sizes: tuple[int, ...]) -> list:
+    """tensor[0:s0], tensor[s0:s0+s1], ... along dim 0 (None stays None)."""
+    if tensor is None:
+        return [None] * len(sizes)
+    parts = []
+    start = 0
+    for size in sizes:
+        parts.append(tensor[start : start + size])
+        start += size
+    return parts
+
+
+def _split_last(tensor: Tensor, sizes: tuple[int, ...]) -> list:
+    parts = []
+    start = 0
+    for size in sizes:
+        parts.append(tensor[..., start : start + size])
+        start += size
+    return parts
+
+
+def _append_column(mask: Tensor | None) -> Tensor | None:
+    """An additive mask with one more key position, unmasked (for bias_k / add_zero_attn)."""
+    if mask is None:
+        return None
+    return pad(mask, (0, 1))
+
+
+def _project_qkv(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    embed_dim: int,
+    in_proj_weight: Tensor | None,
+    in_proj_bias: Tensor | None,
+    separate: tuple | None,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """The q, k, v input projections (`separate`: the q, k, v weights, where they are not
+    rows of in_proj_weight); one matmul when query, key and value are one tensor."""
+    if separate is None:
+        if query is key and key is value:
+            projected = linear(query, in_proj_weight, in_proj_bias)
+            parts = _split_last(projected, (embed_dim,) * 3)
+            return parts[0], parts[1], parts[2]
+        w_q, w_k, w_v = _split_rows(in_proj_weight, (embed_dim,) * 3)
+    else:
+        w_q, w_k, w_v = separate
+    b_q, b_k, b_v = _split_rows(in_proj_bias, (embed_dim,) * 3)
+    return linear(query, w_q, b_q), linear(key, w_k, b_k), linear(value, w_v, b_v)
+
+
+def _static_heads(
+    static: Tensor | None, name: str, projected: Tensor, rows: int, head_dim: int
+) -> Tensor:
+    """The keys or values per head, (N * num_heads, S, head_dim): `projected` split into
+    heads, or `static` (given in that layout) in its place."""
+    if static is None:
+        return projected.reshape(projected.shape[0], rows, head_dim).transpose(0, 1)
+    if static.dim() != 3 or static.shape[0] != rows or static.shape[2] != head_dim:
+        raise ShapeError(
+            f"expecting {name} of shape ({rows}, S, {head_dim}), but got {tuple(static.shape)}"
+        )
+    return static
+
+
+def multi_head_attention_forward(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    embed_dim_to_check: int,
+    num_heads: int,
+    in_proj_weight: Tensor | None,
+    in_proj_bias: Tensor | None,
+    bias_k: Tensor | None,
+    bias_v: Tensor | None,
+    add_zero_attn: bool,
+    dropout_p: float,
+    out_proj_weight: Tensor,
+    out_proj_bias: Tensor | None,
+    training: bool = True,
+    key_padding_mask: Tensor | None = None,
+    need_weights: bool = True,
+    attn_mask: Tensor | None = None,
+    use_separate_proj_weight: bool = False,
+    q_proj_weight: Tensor | None = None,
+    k_proj_weight: Tensor | None = None,
+    v_proj_weight: Tensor | None = None,
+    static_k: Tensor | None = None,
+    static_v: Tensor | None = None,
+    average_attn_weights: bool = True,
+    is_causal: bool = False,
+) -> tuple[Tensor, Tensor | None]:
+    """nn.MultiheadAttention's computation with its parameters passed in (PyTorch's
+    F.multi_head_attention_forward): query (L, N, E), key (S, N, kdim), value (S, N, vdim),
+    sequence first, or unbatched (L, E). Returns (attn_output (L, N, E), the attention weights
+    (N, L, S) averaged over heads, or (N, num_heads, L, S) with average_attn_weights=False,
+    or None without need_weights). In the masks, True (bool) or -inf (float) is masked out;
+    static_k / static_v (N * num_heads, S, E / num_heads) replace the projected keys / values.
+
+    Args:
+        query (Tensor): (L, N, E), or (L, E) unbatched.
+        key (Tensor): (S, N, kdim), or (S, kdim).
+        value (Tensor): (S, N, vdim), or (S, vdim).
+        embed_dim_to_check (int): E, checked against the query's last dimension.
+        num_heads (int): the number of heads; E / num_heads features each.
+        in_proj_weight (Tensor, optional): the packed (3 E, E) projection of q, k and v.
+        in_proj_bias (Tensor, optional): its (3 E,) bias.
+        bias_k (Tensor, optional): a (1, 1, E) learned key appended to every sequence.
+        bias_v (Tensor, optional): the same for the values.
+        add_zero_attn (bool): append a zero key and value, so a query may attend to nothing.
+        dropout_p (float): dropout on the attention weights when `training`.
+        out_proj_weight (Tensor): the (E, E) output projection.
+        out_proj_bias (Tensor, optional): its bias.
+        training (bool): apply dropout (default: True).
+        key_padding_mask (Tensor, optional): (N, S), True or -inf at padded keys.
+        need_weights (bool): also return the attention weights (default: True).
+        attn_mask (Tensor, optional): (L, S) or (N * num_heads, L, S).
+        use_separate_proj_weight (bool): project with q_proj_weight, k_proj_weight and
+            v_proj_weight instead of in_proj_weight (default: False).
+        q_proj_weight (Tensor, optional): (E, E), with use_separate_proj_weight.
+        k_proj_weight (Tensor, optional): (E, kdim), with use_separate_proj_weight.
+        v_proj_weight (Tensor, optional): (E, vdim), with use_separate_proj_weight.
+        static_k (Tensor, optional): keys already split into heads, (N * num_heads, S, E /
+            num_heads), in place of the projected ones.
+        static_v (Tensor, optional): the same for the values.
+        average_attn_weights (bool): average the returned weights over heads (default: True).
+        is_causal (bool): a hint that attn_mask is the causal mask (default: False).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x = chainrule.ones(3, 2, 4)
+        >>> w, b = chainrule.eye(4).repeat(3, 1), chainrule.zeros(12)
+        >>> out, weights = F.multi_head_attention_forward(
+        ...     x, x, x, 4, 2, w, b, None, None, False, 0.0, chainrule.eye(4), None)
+        >>> out.shape, weights.shape
+        (chainrule.Size([3, 2, 4]), chainrule.Size([2, 3, 3]))
+    """
+    is_batched = _check_mha_shapes(query, key, value, key_padding_mask, attn_mask, num_heads)
+    if not is_batched:
+        same_kv = key is value
+        same_qk = query is key
+        query = query.unsqueeze(1)
+        key = query if same_qk else key.unsqueeze(1)
+        value = key if same_kv else value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    tgt_len, bsz, embed_dim = query.shape
+    src_len = key.shape[0]
+    key_padding_mask = _canonical_mask(
+        key_padding_mask, "key_padding_mask", query.dtype, attn_mask, "attn_mask"
+    )
+    if is_causal and attn_mask is None:
+        raise ValueError(
+            "Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
+            "method `generate_square_subsequent_mask` to create this mask."
+        )
+    if is_causal and key_padding_mask is None and not need_weights:
+        attn_mask = None  # scaled_dot_product_attention builds the causal mask itself
+    else:
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", query.dtype)
+        if key_padding_mask is not None:
+            is_causal = False
+    if embed_dim != embed_dim_to_check:
+        raise ShapeError(
+            f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}"
+        )
+    head_dim = embed_dim // num_heads
+    if not use_separate_proj_weight and tuple(key.shape) != tuple(value.shape):
+        raise ShapeError(
+            f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}"
+        )
+    if use_separate_proj_weight and tuple(key.shape[:2]) != tuple(value.shape[:2]):
+        raise ShapeError(
+            f"key's sequence and batch dims {tuple(key.shape[:2])} do not match value's "
+            f"{tuple(value.shape[:2])}"
+        )
+    separate = (q_proj_weight, k_proj_weight, v_proj_weight) if use_separate_proj_weight else None
+    q, k, v = _project_qkv(query, key, value, embed_dim, in_proj_weight, in_proj_bias, separate)
+
+    if attn_mask is not None:
+        if attn_mask.dim() == 2:
+            if tuple(attn_mask.shape) != (tgt_len, src_len):
+                raise ShapeError(
+                    f"The shape of the 2D attn_mask is {tuple(attn_mask.shape)}, but should be "
+                    f"{(tgt_len, src_len)}."
+                )
+            attn_mask = attn_mask.unsqueeze(0)
+        elif tuple(attn_mask.shape) != (bsz * num_heads, tgt_len, src_len):
+            raise ShapeError(
+                f"The shape of the 3D attn_mask is {tuple(attn_mask.shape)}, but should be "
+                f"{(bsz * num_heads, tgt_len, src_len)}."
+            )
+    if bias_k is not None and bias_v is not None:
+        k = _cat([k, bias_k.expand(1, bsz, embed_dim)], 0)
+        v = _cat([v, bias_v.expand(1, bsz, embed_dim)], 0)
+        attn_mask = _append_column(attn_mask)
+        key_padding_mask = _append_column(key_padding_mask)
+
+    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
+    k = _static_heads(static_k, "static_k", k, bsz * num_heads, head_dim)
+    v = _static_heads(static_v, "static_v", v, bsz * num_heads, head_dim)
+    if add_zero_attn:
+        zeros = _zeros((bsz * num_heads, 1, head_dim), dtype=k.dtype, device=k.device)
+        k = _cat([k, zeros], 1)
+        v = _cat([v, zeros], 1)
+        attn_mask = _append_column(attn_mask)
+        key_padding_mask = _append_column(key_padding_mask)
+    src_len = k.shape[1]
+    if key_padding_mask is not None:
+        if tuple(key_padding_mask.shape) != (bsz, src_len):
+            raise ShapeError(
+                f"expected key_padding_mask of shape {(bsz, src_len)}, but got "
+                f"{tuple(key_padding_mask.shape)}"
+            )
+        padding = key_padding_mask.reshape(bsz, 1, 1, src_len)
+        padding = padding.expand(bsz, num_heads, 1, src_len).reshape(bsz * num_heads, 1, src_len)
+        attn_mask = padding if attn_mask is None else attn_mask + padding
+    dropout_p = dropout_p if training else 0.0
+
+    if need_weights:
+        q_scaled = q * _math.sqrt(1.0 / float(head_dim))
+        scores = _bmm(q_scaled, k.transpose(-2, -1))
+        if attn_mask is not None:
+            scores = scores + attn_mask
+        weights = softmax(scores, dim=-1)
+        if dropout_p > 0.0:
+            weights = dropout(weights, p=dropout_p)
+        output = _bmm(weights, v)
+        output = output.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
+        output = linear(output, out_proj_weight, out_proj_bias)
+        output = output.reshape(tgt_len, bsz, output.shape[1])
+        weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
+        if average_attn_weights:
+            weights = weights.mean(dim=1)
+        if not is_batched:
+            output = output.squeeze(1)
+            weights = weights.squeeze(0)
+        return output, weights
+
+    if attn_mask is not None:
+        if attn_mask.shape[0] == 1 and attn_mask.dim() == 3:
+            attn_mask = attn_mask.unsqueeze(0)
+        else:
+            attn_mask = attn_mask.reshape(bsz, num_heads, -1, src_len)
+    q = q.reshape(bsz, num_heads, tgt_len, head_dim)
+    k = k.reshape(bsz, num_heads, src_len, head_dim)
+    v = v.reshape(bsz, num_heads, src_len, head_dim)
+    output = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
+    output = output.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
+    output = linear(output, out_proj_weight, out_proj_bias)
+    output = output.reshape(tgt_len, bsz, output.shape[1])
+    if not is_batched:
+        output = output.squeeze(1)
+    return output, None

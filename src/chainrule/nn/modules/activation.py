@@ -9,9 +9,7 @@ tensor([-0.2000,  2.0000])
 
 from __future__ import annotations
 
-import math
 import warnings
-from typing import Any
 
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
@@ -24,8 +22,6 @@ from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.ops import creation
 from chainrule.ops import elementwise as ew
-from chainrule.ops.linalg import bmm
-from chainrule.ops.shape import cat
 
 
 def _inplace_suffix(inplace: bool) -> str:
@@ -887,267 +883,6 @@ class LogSoftmax(Module):
         return f"dim={self.dim}"
 
 
-# ---- multi-head attention ------------------------------------------------------------------
-
-
-def _canonical_mask(
-    mask: Tensor | None,
-    mask_name: str,
-    target_dtype: Any,
-    other: Tensor | None = None,
-    other_name: str = "",
-) -> Tensor | None:
-    """A bool mask (True = masked out) as an additive float mask (-inf there, 0 elsewhere).
-    Given the call's other mask (`other`, as passed), warns as PyTorch does when the two
-    differ in dtype (a bool padding mask with a float causal mask, say)."""
-    if mask is None:
-        return None
-    if mask.dtype.name != "bool" and not mask.is_floating_point():
-        raise TypeError(f"only bool and floating types of {mask_name} are supported")
-    if other is not None and other.dtype != mask.dtype:
-        warnings.warn(
-            f"Support for mismatched {mask_name} and {other_name} is deprecated. "
-            "Use same type for both instead.",
-            UserWarning,
-            stacklevel=3,
-        )
-    if mask.is_floating_point():
-        return mask
-    zeros = creation.zeros(mask.shape, dtype=target_dtype, device=mask.device)
-    return zeros.masked_fill(mask, float("-inf"))
-
-
-def _check_mha_shapes(
-    query: Tensor,
-    key: Tensor,
-    value: Tensor,
-    key_padding_mask: Tensor | None,
-    attn_mask: Tensor | None,
-    num_heads: int,
-) -> bool:
-    """Whether the call is batched (3-D query), after checking every operand's rank."""
-    if query.dim() == 3:
-        if key.dim() != 3 or value.dim() != 3:
-            raise ShapeError(
-                "For batched (3-D) `query`, expected `key` and `value` to be 3-D but found "
-                f"{key.dim()}-D and {value.dim()}-D tensors respectively"
-            )
-        if key_padding_mask is not None and key_padding_mask.dim() != 2:
-            raise ShapeError(
-                "For batched (3-D) `query`, expected `key_padding_mask` to be `None` or 2-D but "
-                f"found {key_padding_mask.dim()}-D tensor instead"
-            )
-        if attn_mask is not None and attn_mask.dim() not in (2, 3):
-            raise ShapeError(
-                "For batched (3-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D but "
-                f"found {attn_mask.dim()}-D tensor instead"
-            )
-        return True
-    if query.dim() == 2:
-        if key.dim() != 2 or value.dim() != 2:
-            raise ShapeError(
-                "For unbatched (2-D) `query`, expected `key` and `value` to be 2-D but found "
-                f"{key.dim()}-D and {value.dim()}-D tensors respectively"
-            )
-        if key_padding_mask is not None and key_padding_mask.dim() != 1:
-            raise ShapeError(
-                "For unbatched (2-D) `query`, expected `key_padding_mask` to be `None` or 1-D "
-                f"but found {key_padding_mask.dim()}-D tensor instead"
-            )
-        if attn_mask is not None:
-            if attn_mask.dim() not in (2, 3):
-                raise ShapeError(
-                    "For unbatched (2-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D "
-                    f"but found {attn_mask.dim()}-D tensor instead"
-                )
-            expected = (num_heads, query.shape[0], key.shape[0])
-            if attn_mask.dim() == 3 and tuple(attn_mask.shape) != expected:
-                raise ShapeError(
-                    f"Expected `attn_mask` shape to be {expected} but got {tuple(attn_mask.shape)}"
-                )
-        return False
-    raise ShapeError(
-        "query should be unbatched 2D or batched 3D tensor but received "
-        f"{query.dim()}-D query tensor"
-    )
-
-
-def _split_rows(tensor: Tensor | None, sizes: tuple[int, ...]) -> list:
-    """tensor[0:s0], tensor[s0:s0+s1], ... along dim 0 (None stays None)."""
-    if tensor is None:
-        return [None] * len(sizes)
-    parts = []
-    start = 0
-    for size in sizes:
-        parts.append(tensor[start : start + size])
-        start += size
-    return parts
-
-
-def _project_qkv(
-    mha: MultiheadAttention, query: Tensor, key: Tensor, value: Tensor
-) -> tuple[Tensor, Tensor, Tensor]:
-    """The q, k, v input projections; one matmul when query, key and value are one tensor."""
-    embed_dim = mha.embed_dim
-    if mha._qkv_same_embed_dim:
-        if query is key and key is value:
-            projected = F.linear(query, mha.in_proj_weight, mha.in_proj_bias)
-            parts = _split_last(projected, (embed_dim,) * 3)
-            return parts[0], parts[1], parts[2]
-        w_q, w_k, w_v = _split_rows(mha.in_proj_weight, (embed_dim,) * 3)
-    else:
-        w_q, w_k, w_v = mha.q_proj_weight, mha.k_proj_weight, mha.v_proj_weight
-    b_q, b_k, b_v = _split_rows(mha.in_proj_bias, (embed_dim,) * 3)
-    return F.linear(query, w_q, b_q), F.linear(key, w_k, b_k), F.linear(value, w_v, b_v)
-
-
-def _split_last(tensor: Tensor, sizes: tuple[int, ...]) -> list:
-    parts = []
-    start = 0
-    for size in sizes:
-        parts.append(tensor[..., start : start + size])
-        start += size
-    return parts
-
-
-def _append_column(mask: Tensor | None) -> Tensor | None:
-    """An additive mask with one more key position, unmasked (for bias_k / add_zero_attn)."""
-    if mask is None:
-        return None
-    return F.pad(mask, (0, 1))
-
-
-def _multi_head_attention(
-    mha: MultiheadAttention,
-    query: Tensor,
-    key: Tensor,
-    value: Tensor,
-    key_padding_mask: Tensor | None,
-    need_weights: bool,
-    attn_mask: Tensor | None,
-    average_attn_weights: bool,
-    is_causal: bool,
-) -> tuple[Tensor, Tensor | None]:
-    """PyTorch's F.multi_head_attention_forward, on (L, N, E) sequence-first operands."""
-    num_heads = mha.num_heads
-    is_batched = _check_mha_shapes(query, key, value, key_padding_mask, attn_mask, num_heads)
-    if not is_batched:
-        same_kv = key is value
-        same_qk = query is key
-        query = query.unsqueeze(1)
-        key = query if same_qk else key.unsqueeze(1)
-        value = key if same_kv else value.unsqueeze(1)
-        if key_padding_mask is not None:
-            key_padding_mask = key_padding_mask.unsqueeze(0)
-    tgt_len, bsz, embed_dim = query.shape
-    src_len = key.shape[0]
-    key_padding_mask = _canonical_mask(
-        key_padding_mask, "key_padding_mask", query.dtype, attn_mask, "attn_mask"
-    )
-    if is_causal and attn_mask is None:
-        raise ValueError(
-            "Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
-            "method `generate_square_subsequent_mask` to create this mask."
-        )
-    if is_causal and key_padding_mask is None and not need_weights:
-        attn_mask = None  # scaled_dot_product_attention builds the causal mask itself
-    else:
-        attn_mask = _canonical_mask(attn_mask, "attn_mask", query.dtype)
-        if key_padding_mask is not None:
-            is_causal = False
-    if embed_dim != mha.embed_dim:
-        raise ShapeError(
-            f"was expecting embedding dimension of {mha.embed_dim}, but got {embed_dim}"
-        )
-    head_dim = embed_dim // num_heads
-    if mha._qkv_same_embed_dim and tuple(key.shape) != tuple(value.shape):
-        raise ShapeError(
-            f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}"
-        )
-    if not mha._qkv_same_embed_dim and tuple(key.shape[:2]) != tuple(value.shape[:2]):
-        raise ShapeError(
-            f"key's sequence and batch dims {tuple(key.shape[:2])} do not match value's "
-            f"{tuple(value.shape[:2])}"
-        )
-    q, k, v = _project_qkv(mha, query, key, value)
-
-    if attn_mask is not None:
-        if attn_mask.dim() == 2:
-            if tuple(attn_mask.shape) != (tgt_len, src_len):
-                raise ShapeError(
-                    f"The shape of the 2D attn_mask is {tuple(attn_mask.shape)}, but should be "
-                    f"{(tgt_len, src_len)}."
-                )
-            attn_mask = attn_mask.unsqueeze(0)
-        elif tuple(attn_mask.shape) != (bsz * num_heads, tgt_len, src_len):
-            raise ShapeError(
-                f"The shape of the 3D attn_mask is {tuple(attn_mask.shape)}, but should be "
-                f"{(bsz * num_heads, tgt_len, src_len)}."
-            )
-    if mha.bias_k is not None and mha.bias_v is not None:
-        k = cat([k, mha.bias_k.expand(1, bsz, embed_dim)], 0)
-        v = cat([v, mha.bias_v.expand(1, bsz, embed_dim)], 0)
-        attn_mask = _append_column(attn_mask)
-        key_padding_mask = _append_column(key_padding_mask)
-
-    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
-    k = k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
-    v = v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1)
-    if mha.add_zero_attn:
-        zeros = creation.zeros((bsz * num_heads, 1, head_dim), dtype=k.dtype, device=k.device)
-        k = cat([k, zeros], 1)
-        v = cat([v, zeros], 1)
-        attn_mask = _append_column(attn_mask)
-        key_padding_mask = _append_column(key_padding_mask)
-    src_len = k.shape[1]
-    if key_padding_mask is not None:
-        if tuple(key_padding_mask.shape) != (bsz, src_len):
-            raise ShapeError(
-                f"expected key_padding_mask of shape {(bsz, src_len)}, but got "
-                f"{tuple(key_padding_mask.shape)}"
-            )
-        padding = key_padding_mask.reshape(bsz, 1, 1, src_len)
-        padding = padding.expand(bsz, num_heads, 1, src_len).reshape(bsz * num_heads, 1, src_len)
-        attn_mask = padding if attn_mask is None else attn_mask + padding
-    dropout_p = mha.dropout if mha.training else 0.0
-
-    if need_weights:
-        q_scaled = q * math.sqrt(1.0 / float(head_dim))
-        scores = bmm(q_scaled, k.transpose(-2, -1))
-        if attn_mask is not None:
-            scores = scores + attn_mask
-        weights = F.softmax(scores, dim=-1)
-        if dropout_p > 0.0:
-            weights = F.dropout(weights, p=dropout_p)
-        output = bmm(weights, v)
-        output = output.transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
-        output = F.linear(output, mha.out_proj.weight, mha.out_proj.bias)
-        output = output.reshape(tgt_len, bsz, output.shape[1])
-        weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
-        if average_attn_weights:
-            weights = weights.mean(dim=1)
-        if not is_batched:
-            output = output.squeeze(1)
-            weights = weights.squeeze(0)
-        return output, weights
-
-    if attn_mask is not None:
-        if attn_mask.shape[0] == 1 and attn_mask.dim() == 3:
-            attn_mask = attn_mask.unsqueeze(0)
-        else:
-            attn_mask = attn_mask.reshape(bsz, num_heads, -1, src_len)
-    q = q.reshape(bsz, num_heads, tgt_len, head_dim)
-    k = k.reshape(bsz, num_heads, src_len, head_dim)
-    v = v.reshape(bsz, num_heads, src_len, head_dim)
-    output = F.scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
-    output = output.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)
-    output = F.linear(output, mha.out_proj.weight, mha.out_proj.bias)
-    output = output.reshape(tgt_len, bsz, output.shape[1])
-    if not is_batched:
-        output = output.squeeze(1)
-    return output, None
-
-
 class MultiheadAttention(Module):
     """Multi-head scaled dot-product attention (Vaswani et al., 2017).
 
@@ -1286,16 +1021,31 @@ class MultiheadAttention(Module):
                     value = key
             else:
                 query, key, value = (x.transpose(1, 0) for x in (query, key, value))
-        output, weights = _multi_head_attention(
-            self,
+        separate = not self._qkv_same_embed_dim
+        output, weights = F.multi_head_attention_forward(
             query,
             key,
             value,
-            key_padding_mask,
-            need_weights,
-            attn_mask,
-            average_attn_weights,
-            is_causal,
+            self.embed_dim,
+            self.num_heads,
+            self.in_proj_weight,
+            self.in_proj_bias,
+            self.bias_k,
+            self.bias_v,
+            self.add_zero_attn,
+            self.dropout,
+            self.out_proj.weight,
+            self.out_proj.bias,
+            training=self.training,
+            key_padding_mask=key_padding_mask,
+            need_weights=need_weights,
+            attn_mask=attn_mask,
+            use_separate_proj_weight=separate,
+            q_proj_weight=self.q_proj_weight,
+            k_proj_weight=self.k_proj_weight,
+            v_proj_weight=self.v_proj_weight,
+            average_attn_weights=average_attn_weights,
+            is_causal=is_causal,
         )
         if self.batch_first and is_batched:
             output = output.transpose(1, 0)

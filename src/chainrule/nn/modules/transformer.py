@@ -23,7 +23,7 @@ from chainrule.backend import device as Device
 from chainrule.backend.dtypes import dtype as DType
 from chainrule.errors import ShapeError
 from chainrule.nn import init
-from chainrule.nn.modules.activation import GELU, MultiheadAttention, ReLU, _canonical_mask
+from chainrule.nn.modules.activation import GELU, MultiheadAttention, ReLU
 from chainrule.nn.modules.containers import ModuleList
 from chainrule.nn.modules.dropout import Dropout
 from chainrule.nn.modules.linear import Linear
@@ -75,7 +75,7 @@ def _detect_is_causal_mask(mask: Tensor | None, is_causal: bool | None, size: in
 def _float_mask(
     mask: Tensor | None, name: str, like: Tensor, other: Tensor | None = None, other_name: str = ""
 ) -> Tensor | None:
-    return _canonical_mask(mask, name, like.dtype, other, other_name)
+    return F._canonical_mask(mask, name, like.dtype, other, other_name)
 
 
 class TransformerEncoderLayer(Module):
