@@ -946,3 +946,117 @@ def test_multi_head_attention_forward_refuses_static_keys_of_the_wrong_shape():
             0.0, mine(arrays["out_proj_weight"]), None,
             static_k=mine(np.zeros((3, 4, 3))), static_v=mine(arrays["static_v"]),
         )  # fmt: skip
+
+
+LINEAR_CE_CASES = {
+    "plain": dict(batch=(5,), out=(), target="index", kwargs={}),
+    "bias-weight-ignore": dict(
+        batch=(5,), out=(), target="index", bias=True, kwargs={"ignore_index": 2}, weight=True
+    ),
+    "smoothing-sum": dict(
+        batch=(5,), out=(), target="index", kwargs={"label_smoothing": 0.2, "reduction": "sum"}
+    ),
+    "none": dict(batch=(5,), out=(), target="index", kwargs={"reduction": "none"}),
+    "probabilities": dict(batch=(5,), out=(), target="probabilities", kwargs={}),
+    "k-dimensional": dict(batch=(5,), out=(3,), target="index", bias=True, kwargs={}),
+    "unbatched": dict(batch=(), out=(), target="index", kwargs={}),
+}
+
+
+@pytest.mark.parametrize("case", LINEAR_CE_CASES, ids=str)
+def test_linear_cross_entropy_is_torchs_value_and_gradient(case):
+    spec = LINEAR_CE_CASES[case]
+    rng = np.random.default_rng(3)
+    classes, features = 4, 6
+    x = rng.standard_normal((*spec["batch"], features))
+    w = rng.standard_normal((classes, *spec["out"], features)) * 0.5
+    b = rng.standard_normal((classes, *spec["out"])) if spec.get("bias") else None
+    class_weight = rng.uniform(0.5, 2.0, classes) if spec.get("weight") else None
+    if spec["target"] == "index":
+        target = rng.integers(0, classes, (*spec["batch"], *spec["out"]))
+    else:
+        target = rng.dirichlet(np.ones(classes), spec["batch"])
+
+    def run(library, functional):
+        tensors = [None if a is None else library.tensor(a, requires_grad=True) for a in (x, w, b)]
+        loss = functional.linear_cross_entropy(
+            tensors[0],
+            tensors[1],
+            library.tensor(target),
+            linear_bias=tensors[2],
+            weight=None if class_weight is None else library.tensor(class_weight),
+            **spec["kwargs"],
+        )
+        loss.sum().backward()
+        return loss, [t.grad for t in tensors if t is not None]
+
+    loss, grads = run(chainrule, F)
+    expected, expected_grads = run(torch, TF)
+    close(loss, expected, atol=1e-12)
+    for grad, expected_grad in zip(grads, expected_grads, strict=True):
+        close(grad, expected_grad, atol=1e-12)
+
+
+def test_linear_cross_entropy_with_options_gives_the_same_loss_and_warns_where_torch_does():
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal((7, 3)), rng.standard_normal((5, 3))
+    target = rng.integers(0, 5, 7)
+    options = chainrule.nn.LinearCrossEntropyOptions(batch_chunk_size=2)
+    plain = F.linear_cross_entropy(mine(x), mine(w), chainrule.tensor(target))
+    chunked = F.linear_cross_entropy(mine(x), mine(w), chainrule.tensor(target), options=options)
+    close(chunked, plain, atol=0)
+    with pytest.warns(UserWarning, match="``options`` ignored"):
+        F.linear_cross_entropy(
+            mine(x), mine(w), chainrule.tensor(target), label_smoothing=0.1, options=options
+        )
+    with pytest.raises(ValueError, match="invalid acc_policy"):
+        chainrule.nn.LinearCrossEntropyOptions(acc_policy="fast")
+    with pytest.raises(ValueError, match="batch_chunk_size"):
+        chainrule.nn.LinearCrossEntropyOptions(batch_chunk_size=0)
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ({"x": (2, 3, 4)}, "dimensionality 1 or 2"),
+        ({"w": (5, 4)}, "in_features"),
+        ({"bias": (4,)}, "linear_bias shape"),
+        ({"x": (3,), "w": (5, 2, 3), "target": ()}, "requires batched input"),
+        ({"probabilities": True, "ignore_index": 1}, "ignore_index cannot be specified"),
+    ],
+    ids=["rank", "features", "bias", "k-dim-unbatched", "ignore-probabilities"],
+)
+def test_linear_cross_entropy_refuses_what_torch_refuses(arguments, message):
+    x = np.ones(arguments.get("x", (2, 3)))
+    w = np.ones(arguments.get("w", (5, 3)))
+    bias = np.ones(arguments["bias"]) if "bias" in arguments else None
+    if arguments.get("probabilities"):
+        target = np.full((2, 5), 0.2)
+    else:
+        target = np.zeros(arguments.get("target", (2,)), dtype=np.int64)
+    ignore = arguments.get("ignore_index")
+    for library, functional in ((chainrule, F), (torch, TF)):
+        with pytest.raises(RuntimeError, match=message):
+            functional.linear_cross_entropy(
+                library.tensor(x),
+                library.tensor(w),
+                library.tensor(target),
+                linear_bias=None if bias is None else library.tensor(bias),
+                ignore_index=ignore,
+            )
+
+
+def test_linear_cross_entropy_loss_module_is_torchs_with_the_same_weights():
+    ours = chainrule.nn.LinearCrossEntropyLoss(6, 4, out_features=(3,), bias=True)
+    theirs_module = torch.nn.LinearCrossEntropyLoss(6, 4, out_features=(3,), bias=True)
+    state = {k: v.detach().numpy() for k, v in theirs_module.state_dict().items()}
+    assert list(ours.state_dict()) == list(state) == ["linear.weight", "linear.bias"]
+    ours.load_state_dict({k: chainrule.tensor(v) for k, v in state.items()})
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((5, 6)).astype(np.float32)
+    target = rng.integers(0, 4, (5, 3))
+    close(
+        ours(chainrule.tensor(x), chainrule.tensor(target)),
+        theirs_module(torch.tensor(x), torch.tensor(target)),
+    )
+    assert "num_classes=4" in repr(ours)

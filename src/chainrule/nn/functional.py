@@ -4159,3 +4159,111 @@ def multi_head_attention_forward(
     if not is_batched:
         output = output.squeeze(1)
     return output, None
+
+
+# ---- linear cross-entropy --------------------------------------------------------------------
+
+
+def linear_cross_entropy(
+    input: Tensor,
+    linear_weight: Tensor,
+    target: Tensor,
+    *,
+    linear_bias: Tensor | None = None,
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+    ignore_index: int | None = None,
+    label_smoothing: float = 0.0,
+    options: Any = None,
+) -> Tensor:
+    """cross_entropy(linear(input, linear_weight, linear_bias), target, ...) (PyTorch 2.13's
+    F.linear_cross_entropy), with its checks and messages. PyTorch's `options` (an
+    nn.LinearCrossEntropyOptions) select a chunked kernel that never holds the (N, C) logits
+    at once; chainrule computes the same loss by this reference path either way (the same
+    values; the logits are held), and warns as PyTorch does where the options cannot apply
+    (K-dimensional weights, label smoothing, probability targets).
+
+    Args:
+        input (Tensor): (in_features,) or (N, in_features).
+        linear_weight (Tensor): (C, in_features), or (C, d1, ..., dK, in_features) for a
+            K-dimensional loss (batched input only).
+        target (Tensor): class indices (), (N,) or (N, d1, ..., dK), or class probabilities
+            of the logits' shape.
+        linear_bias (Tensor, optional): (C,) or (C, d1, ..., dK).
+        weight (Tensor, optional): a rescaling weight per class, (C,).
+        reduction (str): 'mean', 'sum' or 'none' (default: 'mean').
+        ignore_index (int, optional): a class index that adds nothing (default: -100 for
+            class indices; not allowed with probabilities).
+        label_smoothing (float): in [0, 1] (default: 0).
+        options (LinearCrossEntropyOptions, optional): PyTorch's chunking choices (the
+            reference path computes the same loss).
+
+    Example:
+        >>> import chainrule
+        >>> import chainrule.nn.functional as F
+        >>> x, w = chainrule.ones(2, 3), chainrule.eye(4, 3)
+        >>> F.linear_cross_entropy(x, w, chainrule.tensor([0, 3]))
+        tensor(1.7143)
+    """
+    if input.dim() < 1 or input.dim() > 2:
+        raise ShapeError(
+            f"linear_cross_entropy: expected input with dimensionality 1 or 2, got {input.dim()}"
+        )
+    if linear_weight.dim() < 2:
+        raise ShapeError(
+            "linear_cross_entropy: expected linear_weight with dimensionality at least 2, got "
+            f"{linear_weight.dim()}"
+        )
+    batches, in_features = tuple(input.shape[:-1]), input.shape[-1]
+    if in_features != linear_weight.shape[-1]:
+        raise ShapeError(
+            "linear_cross_entropy: expected equal input and linear_weight last dimensions "
+            f"(in_features), got {in_features} and {linear_weight.shape[-1]}, respectively"
+        )
+    classes, out_features = linear_weight.shape[0], tuple(linear_weight.shape[1:-1])
+    if linear_bias is not None and tuple(linear_bias.shape) != (classes, *out_features):
+        raise ShapeError(
+            f"linear_cross_entropy: expected linear_bias shape {(classes, *out_features)}, got "
+            f"{tuple(linear_bias.shape)}"
+        )
+    if out_features and not batches:
+        raise ShapeError(
+            "linear_cross_entropy: K-dimensional loss defined by linear_weight shape "
+            f"{tuple(linear_weight.shape)} requires batched input, (N, {in_features}), got "
+            f"unbatched input with shape {tuple(input.shape)}"
+        )
+    logits_shape = (*batches, classes, *out_features)
+    if tuple(target.shape) == logits_shape and ignore_index is not None:
+        raise DomainError(
+            "linear_cross_entropy: ignore_index cannot be specified when target contains "
+            "probabilities"
+        )
+    ignore_index = -100 if ignore_index is None else ignore_index
+    if options is not None and (
+        out_features
+        or reduction not in ("mean", "sum", "none")
+        or label_smoothing != 0.0
+        or target.dtype.name != "int64"
+    ):
+        bias_shape = None if linear_bias is None else tuple(linear_bias.shape)
+        _warnings.warn(
+            "linear_cross_entropy: ``options`` ignored; chunked path needs reduction in "
+            "{'mean','sum','none'}, label_smoothing == 0, target.dtype == int64, "
+            f"out_features == (). Got reduction={reduction!r}, label_smoothing="
+            f"{label_smoothing}, target.dtype={target.dtype}, out_features={out_features}, "
+            f"tracing=False, linear_bias.shape={bias_shape}.",
+            UserWarning,
+            stacklevel=2,
+        )
+    rows = classes * _math.prod(out_features)
+    flat_weight = reshape(linear_weight, (rows, in_features))
+    flat_bias = None if linear_bias is None else reshape(linear_bias, (rows,))
+    logits = reshape(linear(input, flat_weight, flat_bias), logits_shape)
+    return cross_entropy(
+        logits,
+        target,
+        weight=weight,
+        reduction=reduction,
+        ignore_index=ignore_index,
+        label_smoothing=label_smoothing,
+    )

@@ -11,12 +11,16 @@ tensor(2.)
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
+from chainrule.errors import DomainError, ShapeError
 from chainrule.nn.modules.distance import PairwiseDistance
+from chainrule.nn.modules.linear import Linear
 from chainrule.nn.modules.module import Module
 
 if TYPE_CHECKING:  # annotations only
@@ -294,6 +298,148 @@ class CrossEntropyLoss(_WeightedLoss):
             ignore_index=self.ignore_index,
             reduction=self.reduction,
             label_smoothing=self.label_smoothing,
+        )
+
+
+@dataclasses.dataclass(slots=True, frozen=True)
+class LinearCrossEntropyOptions:
+    """PyTorch 2.13's choices for its chunked linear_cross_entropy kernel (batch chunk size,
+    chunking method, accumulation policy and dtype), validated as PyTorch validates them.
+    chainrule computes the same loss by the reference path (F.linear_cross_entropy), so these
+    change no value; a program that passes them runs unchanged.
+
+    Args:
+        allow_retain_graph (bool): PyTorch's chunked kernel frees its buffers in backward
+            unless this is set (default: False).
+        batch_chunk_size (int, optional): rows per chunk (default: chosen per call).
+        chunking_method (str, optional): 'auto' or 'aspect_ratio[:k]' (default: 'auto').
+        acc_policy (str): 'auto', 'accurate', 'balanced' or 'compact' (default: 'auto').
+        acc_dtype (dtype, optional): the accumulation dtype (default: chosen per call).
+
+    Example:
+        >>> from chainrule import nn
+        >>> nn.LinearCrossEntropyOptions(batch_chunk_size=256).batch_chunk_size
+        256
+    """
+
+    allow_retain_graph: bool = False
+    batch_chunk_size: int | None = None
+    chunking_method: str | None = "auto"
+    acc_policy: str = "auto"
+    acc_dtype: Any = None
+
+    def __post_init__(self) -> None:
+        if self.acc_policy not in ("auto", "accurate", "balanced", "compact"):
+            raise ValueError(f"invalid acc_policy: {self.acc_policy!r}")
+        if self.chunking_method is not None and self.chunking_method != "auto":
+            name, separator, factor = self.chunking_method.partition(":")
+            factor = factor if separator else "1"
+            if not (name == "aspect_ratio" and factor.isdigit() and int(factor) > 0):
+                raise ValueError(f"invalid chunking_method: {self.chunking_method!r}")
+        size = self.batch_chunk_size
+        if not (size is None or (isinstance(size, int) and size > 0)):
+            raise ValueError(f"batch_chunk_size must be positive int or None, got {size!r}")
+        if self.acc_dtype is not None and getattr(self.acc_dtype, "name", None) not in (
+            "float16",
+            "bfloat16",
+            "float32",
+            "float64",
+        ):
+            raise ValueError(
+                "acc_dtype must be one of {None, torch.float16, torch.bfloat16, torch.float32, "
+                f"torch.float64}}, got {self.acc_dtype!r}. Pass acc_dtype=None to let the op "
+                "pick automatically."
+            )
+
+
+class LinearCrossEntropyLoss(_WeightedLoss):
+    """A Linear layer to C classes (times out_features positions) and the cross entropy of
+    its logits, as one criterion (PyTorch 2.13's): F.linear_cross_entropy with the layer's
+    weight viewed as (C, *out_features, in_features). The layer lives in `self.linear`, its
+    weight stored flat, (C * prod(out_features), in_features), as PyTorch stores it.
+
+    Args:
+        in_features (int): the size of each input sample.
+        num_classes (int): C.
+        out_features (tuple of int): (d1, ..., dK) for a K-dimensional loss (default: ()).
+        bias (bool): learn a bias for the logits (default: False).
+        device (str or device, optional): where the layer's parameters live.
+        dtype (dtype, optional): the layer's parameters' dtype.
+        reduction (str): 'mean', 'sum' or 'none' (default: 'mean').
+        weight (Tensor, optional): a rescaling weight per class, (C,).
+        ignore_index (int, optional): a class index that adds nothing (default: -100).
+        label_smoothing (float): in [0, 1] (default: 0).
+        options (LinearCrossEntropyOptions, optional): PyTorch's chunking choices.
+
+    Shape:
+        - Input: (in_features,) or (N, in_features)
+        - Target: class indices (), (N,) or (N, d1, ..., dK), or class probabilities
+        - Output: a scalar, or with reduction='none' the target's shape without C
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> loss = nn.LinearCrossEntropyLoss(3, 4)
+        >>> loss(chainrule.ones(2, 3), chainrule.tensor([0, 3])).shape
+        chainrule.Size([])
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        num_classes: int,
+        *,
+        out_features: tuple[int, ...] = (),
+        bias: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+        reduction: str = "mean",
+        weight: Tensor | None = None,
+        ignore_index: int | None = None,
+        label_smoothing: float = 0.0,
+        options: LinearCrossEntropyOptions | None = None,
+    ) -> None:
+        if weight is not None and tuple(weight.shape) != (num_classes,):
+            raise ShapeError(
+                f"expected weight shape to be {(num_classes,)}, got {tuple(weight.shape)}"
+            )
+        if label_smoothing < 0 or label_smoothing > 1.0:
+            raise DomainError(
+                f"expected label_smoothing to be in range [0, 1], got {label_smoothing}"
+            )
+        super().__init__(weight, None, None, reduction)
+        self.num_classes = num_classes
+        self.out_features = out_features
+        self.ignore_index = ignore_index
+        self.label_smoothing = label_smoothing
+        rows = math.prod(out_features, start=num_classes)
+        self.linear = Linear(in_features, rows, bias=bias, device=device, dtype=dtype)
+        self.options = options
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:  # noqa: A002
+        linear_weight = self.linear.weight.reshape(
+            (self.num_classes, *self.out_features, self.linear.in_features)
+        )
+        bias = self.linear.bias
+        linear_bias = None if bias is None else bias.reshape((self.num_classes, *self.out_features))
+        return F.linear_cross_entropy(
+            input,
+            linear_weight,
+            target,
+            linear_bias=linear_bias,
+            weight=self.weight,
+            reduction=self.reduction,
+            ignore_index=self.ignore_index,
+            label_smoothing=self.label_smoothing,
+            options=self.options,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.linear.in_features}, num_classes={self.num_classes}, "
+            f"out_features={self.out_features}, bias={self.linear.bias is not None}, "
+            f"reduction={self.reduction}, ignore_index={self.ignore_index}, "
+            f"label_smoothing={self.label_smoothing}, options={self.options}"
         )
 
 
