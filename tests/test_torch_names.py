@@ -732,3 +732,60 @@ def test_multiprocessing_spawn_runs_each_index_and_reports_a_childs_error():
     assert mp.Process is __import__("multiprocessing").Process
     with pytest.raises(ValueError):
         mp.set_sharing_strategy("shared_memory_please")
+
+
+def _low_rank(lib, shape, rank, seed=9):
+    """A float64 (*, m, n) matrix of exactly `rank`, the same in either library."""
+    rng = np.random.default_rng(seed)
+    *batch, m, n = shape
+    left = rng.standard_normal((*batch, m, rank))
+    right = rng.standard_normal((*batch, rank, n))
+    return lib.tensor(left @ right, requires_grad=True)
+
+
+@pytest.mark.parametrize("shape", [(7, 5), (4, 9), (2, 6, 5)], ids=["tall", "wide", "batched"])
+def test_svd_lowrank_of_a_rank_deficient_matrix_is_its_svd_as_torchs(shape):
+    rank = 3
+    chainrule.manual_seed(0)
+    A = _low_rank(chainrule, shape, rank)
+    U, S, V = chainrule.svd_lowrank(A, q=rank)
+    assert tuple(U.shape) == (*shape[:-1], rank) and tuple(V.shape) == (
+        *shape[:-2],
+        shape[-1],
+        rank,
+    )
+    rebuilt = U @ chainrule.diag_embed(S) @ V.mT
+    np.testing.assert_allclose(rebuilt.detach().numpy(), A.detach().numpy(), atol=1e-10)
+    S.sum().backward()  # the nuclear norm's gradient, U V^H: independent of the sketch
+    expected_A = _low_rank(torch, shape, rank)
+    _, expected_S, _ = torch.svd_lowrank(expected_A, q=rank)
+    expected_S.sum().backward()
+    np.testing.assert_allclose(S.detach().numpy(), expected_S.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(A.grad.numpy(), expected_A.grad.numpy(), atol=1e-9)
+
+
+def test_svd_lowrank_subtracts_m_and_pca_lowrank_centres_as_torch():
+    chainrule.manual_seed(1)
+    A = _low_rank(chainrule, (8, 4), 2)
+    shift = chainrule.ones(1, 4)
+    _, S, _ = chainrule.svd_lowrank(A + shift, q=2, M=shift)
+    np.testing.assert_allclose(
+        S.detach().numpy(), torch.linalg.svdvals(_low_rank(torch, (8, 4), 2)).detach()[:2].numpy()
+    )
+    for center in (True, False):
+        _, S, V = chainrule.pca_lowrank(A, q=2, center=center)
+        _, expected_S, expected_V = torch.pca_lowrank(
+            _low_rank(torch, (8, 4), 2), q=2, center=center
+        )
+        np.testing.assert_allclose(S.detach().numpy(), expected_S.detach().numpy(), rtol=1e-10)
+        # the same directions, up to each one's sign
+        overlap = np.abs(V.detach().numpy().T @ expected_V.detach().numpy())
+        np.testing.assert_allclose(overlap, np.eye(2), atol=1e-8)
+
+
+def test_pca_lowrank_refuses_a_rank_above_the_matrix_as_torch():
+    for lib in (chainrule, torch):
+        with pytest.raises(ValueError, match=r"q\(=5\) must be non-negative integer"):
+            lib.pca_lowrank(lib.ones(3, 4), q=5)
+        with pytest.raises(ValueError, match=r"niter\(=-1\)"):
+            lib.pca_lowrank(lib.ones(3, 4), niter=-1)

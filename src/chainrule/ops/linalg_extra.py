@@ -24,7 +24,7 @@ from chainrule.errors import DTypeError, LinAlgError, ShapeError
 from chainrule.ops import reduction
 from chainrule.ops.arguments import return_type
 from chainrule.ops.complex import conj
-from chainrule.ops.creation import eye, ones_like, zeros
+from chainrule.ops.creation import eye, ones_like, randn, zeros
 from chainrule.ops.decompositions import (
     _unpack,
     lu_factor_ex,
@@ -72,9 +72,11 @@ __all__ = [
     "norm",
     "nuclear_norm",
     "orgqr",
+    "pca_lowrank",
     "pinverse",
     "qr",
     "svd",
+    "svd_lowrank",
     "triangular_solve",
     "vander",
 ]
@@ -498,6 +500,100 @@ def svd(
         return SvdResult(u, values, v)
     u, s, vh = linalg_svd(input, full_matrices=not some)
     return SvdResult(u, s, _mH(vh).contiguous())  # contiguous, as PyTorch's
+
+
+def _approximate_basis(A: Tensor, q: int, niter: int) -> Tensor:  # noqa: N803
+    """An orthonormal (*, m, q) basis Q with A ~ Q Q^H A (Halko, Martinsson and Tropp 2011,
+    algorithm 4.4): the range of A times a Gaussian matrix, sharpened by `niter` power
+    iterations, each re-orthonormalized so small singular directions are not lost to
+    rounding."""
+    sketch = randn(*A.shape[:-2], A.shape[-1], q, dtype=A.dtype, device=A.device)
+    basis = linalg_qr(A @ sketch).Q
+    for _ in range(niter):
+        basis = linalg_qr(_mH(A) @ basis).Q
+        basis = linalg_qr(A @ basis).Q
+    return basis
+
+
+def svd_lowrank(
+    A: Tensor,  # noqa: N803 - PyTorch's name
+    q: int | None = 6,
+    niter: int = 2,
+    M: Tensor | None = None,  # noqa: N803
+) -> tuple[Tensor, Tensor, Tensor]:
+    """A rank-q approximation of the SVD of A - M by randomized range finding (PyTorch's
+    torch.svd_lowrank): A - M ~ U diag(S) V^H with U (*, m, q), S (*, q), V (*, n, q). Exact
+    (up to signs and rounding) when A - M has rank q or less; otherwise it approximates the
+    q largest singular triplets, more closely with more power iterations. Draws its Gaussian
+    sketch from the global generator. Differentiable through the QR and SVD it is made of.
+
+    Args:
+        A (Tensor): (*, m, n).
+        q (int, optional): a slightly overestimated rank of A (default: 6).
+        niter (int): power iterations (default: 2).
+        M (Tensor, optional): subtracted from A first, broadcast to its shape.
+
+    Returns:
+        (Tensor, Tensor, Tensor): (U, S, V).
+
+    Example:
+        >>> import chainrule
+        >>> _ = chainrule.manual_seed(0)
+        >>> A = chainrule.tensor([[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]])
+        >>> U, S, V = chainrule.svd_lowrank(A, q=1)
+        >>> round(S.item(), 4)
+        8.3666
+    """
+    q = 6 if q is None else q
+    matrix = A if M is None else A - M
+    m, n = matrix.shape[-2], matrix.shape[-1]
+    if m < n:  # work on the transpose: the small side is the one the sketch multiplies
+        v, s, u = svd_lowrank(_mH(matrix), q=q, niter=niter)
+        return u, s, v
+    basis = _approximate_basis(matrix, q, niter)
+    u, s, vh = linalg_svd(_mH(basis) @ matrix, full_matrices=False)
+    return basis @ u, s, _mH(vh)
+
+
+def pca_lowrank(
+    A: Tensor,  # noqa: N803 - PyTorch's name
+    q: int | None = None,
+    center: bool = True,
+    niter: int = 2,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Principal components of the rows of A by svd_lowrank (PyTorch's torch.pca_lowrank):
+    (U, S, V) of A minus its column means (without `center`, of A itself); the columns of V
+    are the principal directions and S**2 / (m - 1) the variances along them.
+
+    Args:
+        A (Tensor): (*, m, n), m samples of n features.
+        q (int, optional): how many components, at most min(m, n) (default: min(6, m, n)).
+        center (bool): subtract the column means first (default: True).
+        niter (int): power iterations (default: 2).
+
+    Returns:
+        (Tensor, Tensor, Tensor): (U, S, V).
+
+    Example:
+        >>> import chainrule
+        >>> _ = chainrule.manual_seed(0)
+        >>> A = chainrule.tensor([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]])
+        >>> U, S, V = chainrule.pca_lowrank(A, q=1)
+        >>> round(S.item() ** 2 / 2, 4)
+        2.0
+    """
+    m, n = A.shape[-2], A.shape[-1]
+    q = min(6, m, n) if q is None else q
+    if not (isinstance(q, int) and 0 <= q <= min(m, n)):
+        raise ShapeError(
+            f"pca_lowrank: q(={q}) must be non-negative integer and not greater than "
+            f"min(m, n)={min(m, n)}"
+        )
+    if not (isinstance(niter, int) and niter >= 0):
+        raise ShapeError(f"pca_lowrank: niter(={niter}) must be non-negative integer")
+    if center:
+        A = A - reduction.mean(A, dim=-2, keepdim=True)  # noqa: N806
+    return svd_lowrank(A, q, niter=niter)
 
 
 def lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> tuple:  # noqa: N803
