@@ -143,3 +143,24 @@ def test_cuda_queries_without_a_gpu_answer_as_pytorch_does():
             ask()
     with pytest.raises(BackendError, match="no CUDA GPU is available"):
         chainrule.cuda.set_device(0)
+
+
+def test_cuda_memory_and_seeding_calls_without_a_gpu_answer_as_a_cpu_only_pytorch():
+    """Programs call these unguarded (a peak-memory print, a seed_all): each answers as
+    torch's CPU build does, warnings included."""
+    if chainrule.cuda.is_available():
+        pytest.skip("a GPU is present: benchmarks/gpu.sh covers this machine")
+    for name in ("max_memory_allocated", "max_memory_reserved"):
+        assert getattr(chainrule.cuda, name)() == getattr(torch.cuda, name)() == 0
+    assert chainrule.cuda.memory_stats() == dict(torch.cuda.memory_stats()) == {}
+    for name in ("memory_cached", "max_memory_cached"):
+        with pytest.warns(FutureWarning, match="has been renamed"):
+            assert getattr(chainrule.cuda, name)() == 0
+    with pytest.warns(FutureWarning, match="reset_peak_memory_stats"):
+        chainrule.cuda.reset_max_memory_allocated()
+    chainrule.cuda.reset_peak_memory_stats()
+    assert chainrule.cuda.seed() is None and chainrule.cuda.seed_all() is None
+    assert chainrule.cuda.get_rng_state_all() == torch.cuda.get_rng_state_all() == []
+    chainrule.cuda.set_rng_state_all([])
+    assert chainrule.cuda.is_bf16_supported() is torch.cuda.is_bf16_supported() is False
+    assert chainrule.cuda.get_arch_list() == torch.cuda.get_arch_list() == []
