@@ -619,3 +619,75 @@ def test_an_optimizer_prints_its_groups_as_pytorch_does_a_blank_line_between():
         return library.optim.SGD(split, lr=0.01, momentum=0.9)
 
     assert repr(build(chainrule, ours)) == repr(build(torch, theirs))
+
+
+def _hooked_run(lib):
+    """The calls every kind of optimizer hook sees over a step, a state_dict and a
+    load_state_dict, in order, under `lib` (chainrule or torch)."""
+    from importlib import import_module
+
+    optimizer_module = import_module(f"{lib.__name__}.optim.optimizer")
+    calls = []
+    w = lib.nn.Parameter(lib.ones(2))
+
+    class Doubling(lib.optim.SGD):
+        def step(self, closure=None):  # a subclass calling super(): hooks run once
+            calls.append("Doubling.step")
+            return super().step(closure)
+
+    optimizer = Doubling([w], lr=0.5)
+    handles = [
+        optimizer_module.register_optimizer_step_pre_hook(
+            lambda opt, args, kwargs: calls.append("global pre")
+        ),
+        optimizer_module.register_optimizer_step_post_hook(
+            lambda opt, args, kwargs: calls.append(f"global post {len(args)} {sorted(kwargs)}")
+        ),
+        optimizer.register_step_pre_hook(lambda opt, args, kwargs: calls.append("pre")),
+        optimizer.register_step_post_hook(lambda opt, args, kwargs: calls.append("post")),
+        optimizer.register_state_dict_pre_hook(lambda opt: calls.append("sd pre")),
+        optimizer.register_state_dict_pre_hook(
+            lambda opt: calls.append("sd pre first"), prepend=True
+        ),
+        optimizer.register_state_dict_post_hook(
+            lambda opt, state: {**state, "extra": 1} if calls.append("sd post") is None else None
+        ),
+        optimizer.register_load_state_dict_pre_hook(
+            lambda opt, state: calls.append(f"load pre {'extra' in state}")
+        ),
+        optimizer.register_load_state_dict_post_hook(lambda opt: calls.append("load post")),
+    ]
+    (w * w).sum().backward()
+    optimizer.step()
+    state = optimizer.state_dict()
+    calls.append(f"state has extra {state.get('extra')}")
+    optimizer.load_state_dict(state)
+    for handle in handles:
+        handle.remove()
+    optimizer.step()  # no hook left
+    return calls, w.detach().numpy()
+
+
+def test_optimizer_hooks_run_in_torchs_order_and_are_removed_by_their_handles():
+    calls, value = _hooked_run(chainrule)
+    expected_calls, expected_value = _hooked_run(torch)
+    assert calls == expected_calls
+    np.testing.assert_array_equal(value, expected_value)
+
+
+@pytest.mark.parametrize("lib", [chainrule, torch], ids=["chainrule", "torch"])
+def test_a_step_pre_hook_may_replace_the_steps_arguments_as_torch(lib):
+    seen = []
+    w = lib.nn.Parameter(lib.ones(1))
+    optimizer = lib.optim.SGD([w], lr=0.1)
+
+    def closure():
+        seen.append("closure")
+        return lib.tensor(0.0)
+
+    optimizer.register_step_pre_hook(lambda opt, args, kwargs: (args, {"closure": closure}))
+    optimizer.step()
+    assert seen == ["closure"]
+    optimizer.register_step_pre_hook(lambda opt, args, kwargs: 3)
+    with pytest.raises(RuntimeError, match="must return None or a tuple"):
+        optimizer.step()

@@ -9,13 +9,14 @@ bumps the parameter's version counter, exactly as an in-place op would.
 from __future__ import annotations
 
 import copy
+import functools
 import itertools
 import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, overload
 
-from chainrule._tensor import Tensor
+from chainrule._tensor import RemovableHandle, Tensor
 from chainrule.autograd.grad_mode import enable_grad, no_grad
 from chainrule.autograd.observers import observed_effect, observers
 from chainrule.backend import Array, dtypes
@@ -37,6 +38,80 @@ class _RequiredParameter:
 
 
 required = _RequiredParameter()
+
+
+# Hooks every optimizer's step runs (torch.optim.optimizer.register_optimizer_step_*_hook):
+# the global pre-hooks before each optimizer's own, the global post-hooks after.
+_global_step_pre_hooks: list[Callable] = []
+_global_step_post_hooks: list[Callable] = []
+
+
+def register_optimizer_step_pre_hook(hook: Callable) -> RemovableHandle:
+    """Run `hook(optimizer, args, kwargs)` before every optimizer's step (before the
+    optimizer's own pre-hooks); it may return (new_args, new_kwargs) for the step.
+
+    Args:
+        hook (Callable): the hook.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.optim.optimizer import register_optimizer_step_pre_hook
+        >>> handle = register_optimizer_step_pre_hook(lambda opt, args, kwargs: None)
+        >>> handle.remove()
+    """
+    _global_step_pre_hooks.append(hook)
+    return RemovableHandle(_global_step_pre_hooks, hook)
+
+
+def register_optimizer_step_post_hook(hook: Callable) -> RemovableHandle:
+    """Run `hook(optimizer, args, kwargs)` after every optimizer's step (after the
+    optimizer's own post-hooks).
+
+    Args:
+        hook (Callable): the hook.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.optim.optimizer import register_optimizer_step_post_hook
+        >>> handle = register_optimizer_step_post_hook(lambda opt, args, kwargs: None)
+        >>> handle.remove()
+    """
+    _global_step_post_hooks.append(hook)
+    return RemovableHandle(_global_step_post_hooks, hook)
+
+
+def _add_hook(hooks: list, hook: Callable, prepend: bool) -> RemovableHandle:
+    if prepend:
+        hooks.insert(0, hook)
+    else:
+        hooks.append(hook)
+    return RemovableHandle(hooks, hook)
+
+
+def _with_step_hooks(step: Callable) -> Callable:
+    """`step` running the global and the optimizer's step hooks around it, as PyTorch wraps
+    the step of each optimizer class (the most derived one's, so a subclass's call of
+    super().step() does not run them twice)."""
+
+    @functools.wraps(step)
+    def hooked(*args: Any, **kwargs: Any) -> Any:
+        optimizer = args[0]
+        for hook in (*_global_step_pre_hooks, *optimizer._optimizer_step_pre_hooks):
+            result = hook(optimizer, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(
+                        f"{step} must return None or a tuple of (new_args, new_kwargs), but "
+                        f"got {result}."
+                    )
+                args, kwargs = result
+        out = step(*args, **kwargs)
+        for hook in (*optimizer._optimizer_step_post_hooks, *_global_step_post_hooks):
+            hook(optimizer, args, kwargs)
+        return out
+
+    hooked.hooked = True  # type: ignore[attr-defined]
+    return hooked
 
 
 class Optimizer:
@@ -71,6 +146,15 @@ class Optimizer:
                 f"dicts, but got {type(params).__name__}"
             )
         self.defaults = defaults
+        self._optimizer_step_pre_hooks: list[Callable] = []
+        self._optimizer_step_post_hooks: list[Callable] = []
+        self._optimizer_state_dict_pre_hooks: list[Callable] = []
+        self._optimizer_state_dict_post_hooks: list[Callable] = []
+        self._optimizer_load_state_dict_pre_hooks: list[Callable] = []
+        self._optimizer_load_state_dict_post_hooks: list[Callable] = []
+        cls = type(self)
+        if not getattr(cls.step, "hooked", False):
+            cls.step = _with_step_hooks(cls.step)  # type: ignore[method-assign]
         self.state: defaultdict[Any, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[dict[str, Any]] = []
         param_groups = list(params)
@@ -195,6 +279,8 @@ class Optimizer:
         Indices number the parameters in group order. The tensors are the live state (not
         copies), as in PyTorch; save or clone them before stepping again if that matters.
         """
+        for pre_hook in self._optimizer_state_dict_pre_hooks:
+            pre_hook(self)
         index_of: dict[int, int] = {}
         packed_groups = []
         for group in self.param_groups:
@@ -206,7 +292,12 @@ class Optimizer:
         packed_state = {
             (index_of[id(k)] if isinstance(k, Tensor) else k): v for k, v in self.state.items()
         }
-        return {"state": packed_state, "param_groups": packed_groups}
+        state_dict = {"state": packed_state, "param_groups": packed_groups}
+        for post_hook in self._optimizer_state_dict_post_hooks:
+            result = post_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore options and state saved by `state_dict` into this optimizer's parameters.
@@ -214,6 +305,11 @@ class Optimizer:
         State tensors are copied (PyTorch may alias them) and cast to their parameter's dtype
         and device, except the `step` counters.
         """
+        state_dict = dict(state_dict)  # a hook may edit it; the caller's stays as it was
+        for pre_hook in self._optimizer_load_state_dict_pre_hooks:
+            result = pre_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
         saved_groups = copy.deepcopy(state_dict["param_groups"])
         groups = self.param_groups
         if len(groups) != len(saved_groups):
@@ -243,6 +339,44 @@ class Optimizer:
                 saved["param_names"] = group["param_names"]
         self.state = state
         self.param_groups = saved_groups
+        for post_hook in self._optimizer_load_state_dict_post_hooks:
+            post_hook(self)
+
+    # ---- hooks ---------------------------------------------------------------------------
+    def register_step_pre_hook(self, hook: Callable) -> RemovableHandle:
+        """Run `hook(optimizer, args, kwargs)` before each step; it may return (new_args,
+        new_kwargs) for the step."""
+        return _add_hook(self._optimizer_step_pre_hooks, hook, False)
+
+    def register_step_post_hook(self, hook: Callable) -> RemovableHandle:
+        """Run `hook(optimizer, args, kwargs)` after each step."""
+        return _add_hook(self._optimizer_step_post_hooks, hook, False)
+
+    def register_state_dict_pre_hook(
+        self, hook: Callable, prepend: bool = False
+    ) -> RemovableHandle:
+        """Run `hook(optimizer)` before `state_dict` packs the state."""
+        return _add_hook(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(
+        self, hook: Callable, prepend: bool = False
+    ) -> RemovableHandle:
+        """Run `hook(optimizer, state_dict)` on what `state_dict` returns; a dict it returns
+        replaces it."""
+        return _add_hook(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(
+        self, hook: Callable, prepend: bool = False
+    ) -> RemovableHandle:
+        """Run `hook(optimizer, state_dict)` before `load_state_dict` reads the state dict (a
+        shallow copy of the caller's); a dict it returns is loaded instead."""
+        return _add_hook(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(
+        self, hook: Callable, prepend: bool = False
+    ) -> RemovableHandle:
+        """Run `hook(optimizer)` after `load_state_dict` has loaded."""
+        return _add_hook(self._optimizer_load_state_dict_post_hooks, hook, prepend)
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
