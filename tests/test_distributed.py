@@ -253,3 +253,57 @@ def test_distributed_sampler_rejects_a_rank_outside_the_world_as_torch():
 def test_distributed_sampler_takes_rank_and_size_from_the_default_group(single):
     sampler = DistributedSampler(range(4), shuffle=False)
     assert (sampler.num_replicas, sampler.rank, list(sampler)) == (1, 0, [0, 1, 2, 3])
+
+
+def test_backend_names_and_availability_queries_as_torch(monkeypatch):
+    import torch.distributed as torch_dist
+
+    for name in ("GLOO", "nccl", "Mpi"):
+        assert dist.Backend(name) == torch_dist.Backend(name) == name.lower()
+    assert (dist.Backend.GLOO, dist.Backend.NCCL, dist.Backend.MPI) == ("gloo", "nccl", "mpi")
+    # chainrule's transports are MPI and one process: no NCCL or Gloo behind these names
+    assert not dist.is_nccl_available() and not dist.is_gloo_available()
+    monkeypatch.delenv("TORCHELASTIC_RUN_ID", raising=False)
+    assert dist.is_torchelastic_launched() is torch_dist.is_torchelastic_launched() is False
+    monkeypatch.setenv("TORCHELASTIC_RUN_ID", "job")
+    assert dist.is_torchelastic_launched() and torch_dist.is_torchelastic_launched()
+    for variable in ("LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID"):
+        monkeypatch.delenv(variable, raising=False)
+    assert dist.get_node_local_rank(fallback_rank=3) == torch_dist.get_node_local_rank(3) == 3
+    with pytest.raises(RuntimeError, match="LOCAL_RANK is not in the environment"):
+        dist.get_node_local_rank()
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    assert dist.get_node_local_rank() == torch_dist.get_node_local_rank() == 1
+
+
+def test_list_and_object_collectives_on_one_process(single):
+    received = [chainrule.zeros(3)]
+    dist.all_to_all(received, [chainrule.arange(3.0)])
+    assert received[0].tolist() == [0.0, 1.0, 2.0]
+    out = chainrule.zeros(2)
+    dist.reduce_scatter(out, [chainrule.ones(2) * 5])
+    assert out.tolist() == [5.0, 5.0]
+    gathered = [None]
+    dist.gather_object({"a": 1}, gathered)
+    assert gathered == [{"a": 1}]
+    output = [None]
+    dist.scatter_object_list(output, ["only"])
+    assert output == ["only"]
+    with pytest.raises(ValueError, match="must hold 1 entries"):
+        dist.gather_object(1, [None, None])
+    with pytest.raises(ValueError, match="must hold 1 tensors"):
+        dist.all_to_all([], [chainrule.zeros(1)])
+    dist.monitored_barrier()
+
+
+def test_new_subgroups_splits_the_world_and_checks_the_size_as_torch(single):
+    mine, groups = dist.new_subgroups(1)
+    assert len(groups) == 1 and dist.get_process_group_ranks(mine) == [0]
+    with pytest.raises(ValueError, match="must be positive"):
+        dist.new_subgroups(0)
+    with pytest.raises(ValueError, match="must not exceed the world size"):
+        dist.new_subgroups(2)
+    with pytest.raises(ValueError, match="only takes effect when CUDA is available"):
+        dist.new_subgroups()
+    with pytest.raises(ValueError, match="appeared in both subgroup"):
+        dist.new_subgroups_by_enumeration([[0], [0]])

@@ -160,6 +160,7 @@ def scenario_collectives() -> None:
     listed = ["from zero", 1.5, None] if rank == 0 else [None, None, None]
     dist.broadcast_object_list(listed, src=0)
     assert listed == ["from zero", 1.5, None], listed
+    checks += list_and_object_collectives()
     pair = dist.new_group([size - 1, 0])
     value = chainrule.tensor([float(rank + 1)])
     result = dist.all_reduce(value, group=pair)
@@ -173,6 +174,38 @@ def scenario_collectives() -> None:
         same(value, chainrule.tensor([float(rank + 1)]), "non-member's tensor")
     dist.barrier()
     say(f"{checks} tensor collectives checked")
+
+
+def list_and_object_collectives() -> int:
+    """all_to_all and reduce_scatter of tensor lists (uneven sizes), gather_object,
+    scatter_object_list, new_subgroups and monitored_barrier."""
+    rank, size = dist.get_rank(), dist.get_world_size()
+    # rank r sends j + 1 copies of 10 r + j to rank j
+    sent = [chainrule.full((j + 1,), float(10 * rank + j)) for j in range(size)]
+    received = [chainrule.zeros(rank + 1) for _ in range(size)]
+    dist.all_to_all(received, sent)
+    for i in range(size):
+        same(received[i], chainrule.full((rank + 1,), float(10 * i + rank)), f"all_to_all {i}")
+    pieces = [chainrule.full((2,), float(rank * size + j)) for j in range(size)]
+    mine = chainrule.zeros(2)
+    work = dist.reduce_scatter(mine, pieces, async_op=True)
+    work.wait()
+    total = float(sum(r * size + rank for r in range(size)))
+    same(mine, chainrule.full((2,), total), "reduce_scatter list")
+    gathered = [None] * size if rank == size - 1 else None
+    dist.gather_object({"rank": rank}, gathered, dst=size - 1)
+    if rank == size - 1:
+        assert gathered == [{"rank": r} for r in range(size)], gathered
+    output = [None]
+    dist.scatter_object_list(output, [f"for {r}" for r in range(size)] if rank == 0 else None)
+    assert output == [f"for {rank}"], output
+    mine_group, groups = dist.new_subgroups(1)
+    assert len(groups) == size and dist.get_process_group_ranks(mine_group) == [rank]
+    value = chainrule.tensor([float(rank)])
+    dist.all_reduce(value, group=mine_group)  # alone in its group: unchanged
+    same(value, chainrule.tensor([float(rank)]), "all_reduce in a one-rank subgroup")
+    dist.monitored_barrier()
+    return size + 2
 
 
 def point_to_point_and_all_to_all() -> int:

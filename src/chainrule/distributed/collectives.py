@@ -670,6 +670,149 @@ def broadcast_object_list(
     object_list[: len(received)] = received
 
 
+def gather_object(
+    obj: Any,
+    object_gather_list: list | None = None,
+    dst: int | None = None,
+    group: Any = None,
+    group_dst: int | None = None,
+) -> None:
+    """Every rank's picklable `obj` into `object_gather_list[rank]` on rank `dst` (which must
+    pass a list of one entry per rank; the other ranks pass None)."""
+    label = "gather_object"
+    found = resolve_group(group, label)
+    if found is None:
+        return
+    root = _root(label, found, 0 if dst is None and group_dst is None else dst, group_dst, "dst")
+    if found.rank() == root and (
+        object_gather_list is None or len(object_gather_list) != found.size()
+    ):
+        given = "none" if object_gather_list is None else len(object_gather_list)
+        raise ValueError(
+            f"{label}: object_gather_list must hold {found.size()} entries on the destination "
+            f"rank, got {given}"
+        )
+    found.check_same_call(label, f"dst={found.ranks[root]}")
+    parts = found.transport.allgather_bytes(pickle.dumps(obj), lambda r: found.wait(r, label))
+    if found.rank() == root and object_gather_list is not None:
+        for index, part in enumerate(parts):
+            object_gather_list[index] = pickle.loads(part)
+
+
+def scatter_object_list(
+    scatter_object_output_list: list,
+    scatter_object_input_list: list | None = None,
+    src: int | None = None,
+    group: Any = None,
+    group_src: int | None = None,
+) -> None:
+    """`scatter_object_input_list[rank]` of rank `src` into `scatter_object_output_list[0]`
+    on every rank."""
+    label = "scatter_object_list"
+    if not isinstance(scatter_object_output_list, list) or len(scatter_object_output_list) < 1:
+        raise ValueError(
+            "Expected argument scatter_object_output_list to be a list of size at least 1."
+        )
+    found = resolve_group(group, label)
+    if found is None:
+        return
+    root = _root(label, found, 0 if src is None and group_src is None else src, group_src)
+    is_root = found.rank() == root
+    if is_root and (
+        scatter_object_input_list is None or len(scatter_object_input_list) != found.size()
+    ):
+        raise ValueError(
+            f"{label}: scatter_object_input_list must hold {found.size()} entries on the source "
+            "rank"
+        )
+    found.check_same_call(label, f"src={found.ranks[root]}")
+    mine = pickle.dumps(list(scatter_object_input_list)) if is_root else None
+    payload = found.transport.broadcast_bytes(mine, root, lambda r: found.wait(r, label))
+    scatter_object_output_list[0] = pickle.loads(payload)[found.rank()]
+
+
+def all_to_all(
+    output_tensor_list: list[Tensor],
+    input_tensor_list: list[Tensor],
+    group: Any = None,
+    async_op: bool = False,
+) -> Work | None:
+    """`input_tensor_list[j]` to rank j, and what rank i sent into `output_tensor_list[i]`,
+    the tensors of any sizes (one flat all_to_all_single underneath)."""
+    label = "all_to_all"
+    found = resolve_group(group, label)
+    if found is None:
+        return None
+    size = found.size()
+    for name, items in (
+        ("output_tensor_list", output_tensor_list),
+        ("input_tensor_list", input_tensor_list),
+    ):
+        if len(items) != size:
+            raise ValueError(
+                f"{label}: {name} must hold {size} tensors (one per rank), got {len(items)}"
+            )
+        for index, item in enumerate(items):
+            _check_tensor(label, f"{name}[{index}]", item)
+    dtypes = {item.dtype for item in (*output_tensor_list, *input_tensor_list)}
+    if len(dtypes) != 1:
+        raise DTypeError(
+            f"{label}: every tensor must have one dtype, got {sorted(map(str, dtypes))}"
+        )
+    first = input_tensor_list[0]
+    xp = first._backend.xp
+    flat_input = xp.concatenate([item._array.reshape(-1) for item in input_tensor_list])
+    send_counts = [item.numel() for item in input_tensor_list]
+    receive_counts = [item.numel() for item in output_tensor_list]
+    flat_output = xp.empty(sum(receive_counts), dtype=flat_input.dtype)
+    found.check_same_call(label, f"dtype={first.dtype}")
+    source = _Host(Tensor._from_array(flat_input, first._backend))
+    target = _Host(Tensor._from_array(flat_output, first._backend))
+    request = found.transport.all_to_all(source.buffer, send_counts, target.buffer, receive_counts)
+
+    def finish() -> None:
+        target.store()
+        start = 0
+        for item, count in zip(output_tensor_list, receive_counts, strict=True):
+            item._array[...] = flat_output[start : start + count].reshape(item.shape)
+            item._version_counter.value += 1
+            start += count
+
+    return _start(found, label, [request], finish, async_op, list(output_tensor_list))
+
+
+def reduce_scatter(
+    output: Tensor,
+    input_list: list[Tensor],
+    op: ReduceOp = ReduceOp.SUM,
+    group: Any = None,
+    async_op: bool = False,
+) -> Work | None:
+    """Combine `input_list[j]` across ranks with `op` into `output` of rank j (the list form
+    of reduce_scatter_tensor, each entry of `output`'s shape)."""
+    label = "reduce_scatter"
+    _check_tensor(label, "output", output)
+    found = resolve_group(group, label)
+    if found is None:
+        return None
+    _check_list(label, "input_list", input_list, output, found.size())
+    xp = output._backend.xp
+    stacked = xp.stack([item._array.reshape(output.shape) for item in input_list])
+    return reduce_scatter_tensor(
+        output, Tensor._from_array(stacked, output._backend), op, group, async_op
+    )
+
+
+def monitored_barrier(
+    group: Any = None,
+    timeout: Any = None,  # noqa: ARG001 - the group's own timeout applies
+    wait_all_ranks: bool = False,  # noqa: ARG001
+) -> None:
+    """A barrier (torch's gloo-only debugging form; chainrule's collectives already time out
+    and name a rank that failed or left)."""
+    barrier(group)
+
+
 def wait_seconds(group: Any = None) -> float:
     """Seconds this process has spent so far waiting for other ranks in `group`'s collectives
     (the communication a rank could not hide behind computation)."""
@@ -678,6 +821,11 @@ def wait_seconds(group: Any = None) -> float:
 
 
 __all__ = [
+    "scatter_object_list",
+    "reduce_scatter",
+    "monitored_barrier",
+    "gather_object",
+    "all_to_all",
     "ReduceOp",
     "Work",
     "all_gather",

@@ -204,6 +204,64 @@ def is_mpi_available() -> bool:
     return importlib.util.find_spec("mpi4py") is not None
 
 
+class Backend(str):
+    """A backend's name, lower-cased (torch.distributed.Backend): the constants name PyTorch's
+    backends so a script's `init_process_group(backend=dist.Backend.GLOO)` runs; chainrule's
+    transports are "mpi" and "single" (gloo and nccl are taken as MPI, with a warning)."""
+
+    UNDEFINED = "undefined"
+    GLOO = "gloo"
+    NCCL = "nccl"
+    UCC = "ucc"
+    MPI = "mpi"
+    XCCL = "xccl"
+
+    def __new__(cls, name: str) -> Backend:
+        if not isinstance(name, str):
+            raise ValueError(f"Backend constructor parameter must be string-ish, but got: {name}")
+        return str.__new__(cls, name.lower())
+
+
+def is_nccl_available() -> bool:
+    """False: chainrule's collectives run over MPI (or in one process), never NCCL."""
+    return False
+
+
+def is_gloo_available() -> bool:
+    """False: chainrule's collectives run over MPI (or in one process), never Gloo."""
+    return False
+
+
+def is_ucc_available() -> bool:
+    """False: chainrule has no UCC backend."""
+    return False
+
+
+def is_xccl_available() -> bool:
+    """False: chainrule has no XCCL backend."""
+    return False
+
+
+def is_torchelastic_launched() -> bool:
+    """Whether torchrun (torch elastic) started this process: its TORCHELASTIC_RUN_ID is set."""
+    return os.environ.get("TORCHELASTIC_RUN_ID") is not None
+
+
+def get_node_local_rank(fallback_rank: int | None = None) -> int:
+    """This process's rank on its node: the launcher's LOCAL_RANK (torchrun sets it; under
+    mpiexec, MPI's local rank variables), else `fallback_rank`, else RuntimeError."""
+    for variable in ("LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID"):
+        if variable in os.environ:
+            return int(os.environ[variable])
+    if fallback_rank is not None:
+        return int(fallback_rank)
+    raise RuntimeError(
+        "LOCAL_RANK is not in the environment. Consider passing fallback_rank to allow "
+        "`get_node_local_rank` to work, assuming you are not running in a multi-device context "
+        "and want the code to run locally instead."
+    )
+
+
 def is_initialized() -> bool:
     return _state.default is not None
 
@@ -371,6 +429,65 @@ def get_backend(group: Any = None) -> str:
     if found is None:
         raise ValueError("Invalid process group specified")
     return found.name()
+
+
+def new_subgroups_by_enumeration(
+    ranks_per_subgroup_list: Sequence[Sequence[int]],
+    timeout: datetime.timedelta | float | None = None,
+    backend: str | None = None,
+    pg_options: Any = None,
+    group_desc: str | None = None,
+) -> tuple[Any, list]:
+    """One group per list of ranks (every rank of the default group calls it): (the group
+    this rank is in, or None, and all of them)."""
+    if not ranks_per_subgroup_list:
+        raise ValueError("The arg 'ranks_per_subgroup_list' cannot be empty")
+    seen: set[int] = set()
+    for ranks in ranks_per_subgroup_list:
+        overlap = seen.intersection(ranks)
+        if overlap:
+            raise ValueError(f"Rank {min(overlap)} has appeared in both subgroup")
+        seen.update(ranks)
+    me = get_rank()
+    current = None
+    subgroups = []
+    for ranks in ranks_per_subgroup_list:
+        subgroup = new_group(ranks, timeout, backend, pg_options, group_desc=group_desc)
+        subgroups.append(subgroup)
+        if me in ranks:
+            current = subgroup
+    return current, subgroups
+
+
+def new_subgroups(
+    group_size: int | None = None,
+    group: Any = None,
+    timeout: datetime.timedelta | float | None = None,
+    backend: str | None = None,
+    pg_options: Any = None,
+    group_desc: str | None = None,
+) -> tuple[Any, list]:
+    """Groups of `group_size` consecutive ranks of `group` (the default group if None): (the
+    one this rank is in, and all of them). PyTorch's default size is the node's GPU count;
+    chainrule asks for it, as PyTorch does without CUDA."""
+    if group_size is None:
+        raise ValueError(
+            "Default group size only takes effect when CUDA is available.If your subgroup using "
+            "a backend that does not depend on CUDA,please pass in 'group_size' correctly."
+        )
+    if group_size <= 0:
+        raise ValueError(f"The arg 'group_size' ({group_size}) must be positive")
+    ranks = get_process_group_ranks(group if group is not None else _default_group("new_subgroups"))
+    if len(ranks) < group_size:
+        raise ValueError(
+            f"The arg 'group_size' ({group_size}) must not exceed the world size ({len(ranks)})"
+        )
+    if len(ranks) % group_size:
+        raise ValueError(
+            f"The world size ({len(ranks)}) must be divisible by 'group_size={group_size}'"
+        )
+    chunks = [ranks[i : i + group_size] for i in range(0, len(ranks), group_size)]
+    return new_subgroups_by_enumeration(chunks, timeout, backend, pg_options, group_desc)
 
 
 def get_process_group_ranks(group: Any) -> list[int]:
