@@ -439,3 +439,18 @@ def test_factories_take_the_shape_as_the_size_keyword_as_torch(name):
         assert tuple(factory(2, 3, layout=lib.strided, pin_memory=False).shape) == (2, 3)
     with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
         getattr(chainrule, name)(2, colour=1)
+
+
+@pytest.mark.parametrize("lib", [chainrule, torch], ids=["chainrule", "torch"])
+def test_a_generators_clone_state_draws_the_same_numbers_and_its_device_is_a_device(lib):
+    generator = lib.Generator().manual_seed(3)
+    lib.rand(4, generator=generator)  # advance it
+    clone = generator.clone_state()
+    assert type(clone) is type(generator) and clone is not generator
+    first = lib.rand(5, generator=generator)
+    assert lib.equal(lib.rand(5, generator=clone), first)
+    assert generator.device == lib.device("cpu") and generator.device.type == "cpu"
+    with pytest.raises(RuntimeError, match="CPU Generator does not use offset"):
+        generator.get_offset()
+    with pytest.raises(RuntimeError, match="CPU Generator does not use offset"):
+        generator.set_offset(0)

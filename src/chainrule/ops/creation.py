@@ -1199,7 +1199,6 @@ class Generator:
     """
 
     def __init__(self, device: Device | str = "cpu") -> None:
-        self.device = device
         self._backend = backend_for_device(device)
         self._seed = 67280421310721  # PyTorch's default seed
         self._rng: Any = None  # made on first use: numpy.random is slow to import
@@ -1234,6 +1233,28 @@ class Generator:
         """Restore a state from `get_state`; returns this generator."""
         self.rng.bit_generator.state = state
         return self
+
+    def clone_state(self) -> Generator:
+        """A new generator of the same device in this one's state: both draw the same numbers
+        from here on, independently."""
+        clone = Generator(self._backend.device)
+        clone._seed = self._seed
+        clone._rng = self._backend.rng(self._seed)
+        clone.set_state(self.get_state())
+        return clone
+
+    def get_offset(self) -> int:
+        """PyTorch's Philox offset, which only its CUDA generators have: RuntimeError here."""
+        raise RuntimeError(f"{self._backend.device.type.upper()} Generator does not use offset")
+
+    def set_offset(self, offset: int) -> Generator:  # noqa: ARG002 - PyTorch's signature
+        """PyTorch's Philox offset, which only its CUDA generators have: RuntimeError here."""
+        raise RuntimeError(f"{self._backend.device.type.upper()} Generator does not use offset")
+
+    @property
+    def device(self) -> Device:
+        """The device the numbers it draws are made on (a chainrule.device, as torch's)."""
+        return self._backend.device
 
     @property
     def rng(self) -> Any:
