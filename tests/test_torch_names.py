@@ -789,3 +789,48 @@ def test_pca_lowrank_refuses_a_rank_above_the_matrix_as_torch():
             lib.pca_lowrank(lib.ones(3, 4), q=5)
         with pytest.raises(ValueError, match=r"niter\(=-1\)"):
             lib.pca_lowrank(lib.ones(3, 4), niter=-1)
+
+
+@pytest.mark.parametrize("lib", [chainrule, torch], ids=["chainrule", "torch"])
+def test_deterministic_debug_mode_and_anomaly_switches_as_torch(lib):
+    try:
+        lib.set_deterministic_debug_mode("warn")
+        assert lib.get_deterministic_debug_mode() == 1
+        assert lib.are_deterministic_algorithms_enabled()
+        assert lib.is_deterministic_algorithms_warn_only_enabled()
+        lib.set_deterministic_debug_mode(2)
+        assert lib.get_deterministic_debug_mode() == 2
+        with pytest.raises(RuntimeError, match="expected one of `default`, `warn`, `error`"):
+            lib.set_deterministic_debug_mode("loud")
+        with pytest.raises(RuntimeError, match="expected 0, 1, or 2, but got 3"):
+            lib.set_deterministic_debug_mode(3)
+    finally:
+        lib.set_deterministic_debug_mode("default")
+    assert lib.get_deterministic_debug_mode() == 0
+    try:
+        lib.set_anomaly_enabled(True, False)
+        assert lib.is_anomaly_enabled() and not lib.is_anomaly_check_nan_enabled()
+    finally:
+        lib.set_anomaly_enabled(False)
+    assert not lib.is_anomaly_enabled()
+    x = lib.tensor([1.0, -2.0])
+    assert lib.is_neg(x) is False and lib.is_neg(-x) is False
+    lib.init_num_threads()
+
+
+@pytest.mark.parametrize("lib", [chainrule, torch], ids=["chainrule", "torch"])
+def test_binomial_draws_whole_counts_in_range_and_checks_dtypes_as_torch(lib):
+    generator = lib.Generator().manual_seed(0)
+    count = lib.tensor([0.0, 1.0, 10.0, 1000.0, -3.0])
+    prob = lib.tensor([0.5, 1.0, 0.0, 0.25, 0.5])
+    draws = lib.binomial(count, prob, generator=generator)
+    assert draws.dtype == lib.float32 and tuple(draws.shape) == (5,)
+    values = draws.tolist()
+    assert values[:3] == [0.0, 1.0, 0.0] and values[4] == 0.0
+    assert 150 <= values[3] <= 350 and values[3] == int(values[3])
+    wide = lib.binomial(lib.tensor([5.0], dtype=lib.float64), lib.tensor([0.5], dtype=lib.float64))
+    assert wide.dtype == lib.float64
+    with pytest.raises(ValueError, match="only supports floating-point dtypes for count"):
+        lib.binomial(lib.tensor([5]), lib.tensor([0.5]))
+    with pytest.raises(RuntimeError, match="Found dtype Float but expected Double"):
+        lib.binomial(lib.tensor([5.0], dtype=lib.float64), lib.tensor([0.5]))

@@ -40,6 +40,7 @@ from chainrule.autograd import (
     no_grad,
     set_grad_enabled,
 )
+from chainrule.autograd.anomaly import set_anomaly_enabled
 from chainrule.backend import device, get_default_device, set_default_device
 from chainrule.backend.dtypes import (
     bfloat16,
@@ -85,11 +86,14 @@ from chainrule.backend.formats import (
 from chainrule.backend.printing import set_printoptions
 from chainrule.backend.runtime import (
     are_deterministic_algorithms_enabled,
+    get_deterministic_debug_mode,
     get_float32_matmul_precision,
     get_num_interop_threads,
     get_num_threads,
+    init_num_threads,
     is_deterministic_algorithms_warn_only_enabled,
     is_warn_always_enabled,
+    set_deterministic_debug_mode,
     set_float32_matmul_precision,
     set_flush_denormal,
     set_num_interop_threads,
@@ -141,6 +145,7 @@ from chainrule.ops.creation import (
     asarray,
     bartlett_window,
     bernoulli,
+    binomial,
     blackman_window,
     default_generator,
     empty,

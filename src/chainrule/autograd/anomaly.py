@@ -146,6 +146,24 @@ def _install(mode: AnomalyMode | None) -> None:
         add_observer(mode)
 
 
+def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
+    """Turn anomaly mode on or off for good (torch.set_anomaly_enabled), rather than for a
+    block as `detect_anomaly` does.
+
+    Args:
+        enabled (bool): anomaly mode on.
+        check_nan (bool): also check every backward result for NaN (default: True).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.set_anomaly_enabled(True, check_nan=False)
+        >>> chainrule.is_anomaly_enabled(), chainrule.is_anomaly_check_nan_enabled()
+        (True, False)
+        >>> chainrule.set_anomaly_enabled(False)
+    """
+    _install(AnomalyMode(check_nan, False) if enabled else None)
+
+
 def is_anomaly_enabled() -> bool:
     """Whether a `detect_anomaly` context (or `set_detect_anomaly(True)`) is active here.
 

@@ -340,3 +340,25 @@ class iinfo:  # noqa: N801 - PyTorch's name
 
     def __repr__(self) -> str:
         return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
+
+
+# PyTorch's C++ scalar-type names, which its error messages use ("expected Double").
+_SCALAR_TYPE_NAMES = {
+    "float16": "Half",
+    "bfloat16": "BFloat16",
+    "float32": "Float",
+    "float64": "Double",
+    "complex64": "ComplexFloat",
+    "complex128": "ComplexDouble",
+    "int8": "Char",
+    "int16": "Short",
+    "int32": "Int",
+    "int64": "Long",
+    "uint8": "Byte",
+    "bool": "Bool",
+}
+
+
+def scalar_type_name(of: dtype) -> str:
+    """PyTorch's scalar-type name of a dtype ("Float" for float32), as its messages spell it."""
+    return _SCALAR_TYPE_NAMES.get(of.name, of.name)

@@ -201,6 +201,62 @@ def is_deterministic_algorithms_warn_only_enabled() -> bool:
     return _deterministic["warn_only"]
 
 
+_DEBUG_MODES = {"default": 0, "warn": 1, "error": 2}
+
+
+def set_deterministic_debug_mode(debug_mode: str | int) -> None:
+    """PyTorch's other spelling of `use_deterministic_algorithms`: 0 / "default" (off),
+    1 / "warn" (on, warn only), 2 / "error" (on).
+
+    Args:
+        debug_mode (str or int): the mode.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.set_deterministic_debug_mode("warn")
+        >>> chainrule.get_deterministic_debug_mode()
+        1
+        >>> chainrule.set_deterministic_debug_mode(0)
+    """
+    if isinstance(debug_mode, str):
+        if debug_mode not in _DEBUG_MODES:
+            raise RuntimeError(
+                "invalid value of debug_mode, expected one of `default`, `warn`, `error`, but "
+                f"got {debug_mode}"
+            )
+        debug_mode = _DEBUG_MODES[debug_mode]
+    elif not isinstance(debug_mode, int):
+        raise TypeError(f"debug_mode must be str or int, but got {type(debug_mode)}")
+    if debug_mode not in (0, 1, 2):
+        raise RuntimeError(
+            f"invalid value of debug_mode, expected 0, 1, or 2, but got {debug_mode}"
+        )
+    use_deterministic_algorithms(debug_mode > 0, warn_only=debug_mode == 1)
+
+
+def get_deterministic_debug_mode() -> int:
+    """The mode `set_deterministic_debug_mode` (or `use_deterministic_algorithms`) set: 0, 1
+    (warn only) or 2.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.get_deterministic_debug_mode()
+        0
+    """
+    if not _deterministic["mode"]:
+        return 0
+    return 1 if _deterministic["warn_only"] else 2
+
+
+def init_num_threads() -> None:
+    """PyTorch's per-thread set-up of its intra-op pool; chainrule's pool needs none.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.init_num_threads()
+    """
+
+
 _matmul_precision = {"float32": "highest"}
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "resolve_conj",
     "resolve_neg",
     "is_conj",
+    "is_neg",
     "real",
     "imag",
     "complex",
@@ -200,6 +201,23 @@ def is_conj(input: Tensor) -> bool:  # noqa: A002
     Example:
         >>> import chainrule
         >>> chainrule.is_conj(chainrule.conj(chainrule.tensor([1j])))
+        False
+    """
+    return False
+
+
+def is_neg(input: Tensor) -> bool:  # noqa: A002
+    """False: chainrule's negation is never lazy (PyTorch's is_neg of a materialised tensor).
+
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        bool: False.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.is_neg(-chainrule.tensor([1.0]))
         False
     """
     return False

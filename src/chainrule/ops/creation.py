@@ -24,7 +24,7 @@ from chainrule.backend import (
     is_numpy_scalar,
 )
 from chainrule.backend import device as Device
-from chainrule.backend.dtypes import as_dtype
+from chainrule.backend.dtypes import as_dtype, scalar_type_name
 from chainrule.backend.float_errors import quiet_float_errors
 from chainrule.backend.formats import preserve_format
 from chainrule.errors import BackendError, DomainError, DTypeError, ShapeError
@@ -1811,6 +1811,50 @@ def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:  # noq
         return Tensor._from_array(counts.astype(rates.dtype), backend)
 
     return _per_example(draw, tuple(input.shape))
+
+
+def binomial(count: Tensor, prob: Tensor, generator: Generator | None = None) -> Tensor:
+    """Draws from Binomial(count, prob), elementwise (count and prob broadcast), in count's
+    floating dtype (not differentiable). As PyTorch, a negative count draws 0 and a
+    probability outside [0, 1] is clamped to it.
+
+    Args:
+        count (Tensor): the numbers of trials, floating point (whole numbers).
+        prob (Tensor): the success probabilities, of count's dtype.
+        generator (Generator, optional): draw from this generator instead of the default one.
+
+    Returns:
+        Tensor: the broadcast shape, count's dtype.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.binomial(chainrule.tensor([4.0, 0.0]), chainrule.tensor([1.0, 0.5]))
+        tensor([4., 0.])
+    """
+    if not count.is_floating_point():  # PyTorch's ValueError
+        raise ValueError(
+            "binomial only supports floating-point dtypes for count, got: "
+            f"{scalar_type_name(count.dtype)}"
+        )
+    if prob.dtype != count.dtype:
+        raise DTypeError(
+            f"binomial: Found dtype {scalar_type_name(prob.dtype)} but expected "
+            f"{scalar_type_name(count.dtype)}"
+        )
+    count, prob = random_input(count), random_input(prob)
+    backend = count._backend
+    xp = backend.xp
+    trials, chances = xp.broadcast_arrays(count.detach()._array, prob.detach()._array)
+    trials = xp.maximum(xp.nan_to_num(trials), 0).astype(xp.int64)
+    chances = xp.clip(chances, 0, 1)
+
+    def draw(shape: tuple) -> Tensor:
+        draws = _rng(generator, backend).binomial(
+            xp.broadcast_to(trials, shape), xp.broadcast_to(chances, shape)
+        )
+        return Tensor._from_array(draws.astype(count._array.dtype), backend)
+
+    return _per_example(draw, tuple(trials.shape))
 
 
 def multinomial(

@@ -72,21 +72,10 @@ def fill_diagonal(input: Tensor, fill_value: float | int | bool, wrap: bool = Fa
 
 # ---- random fills ----------------------------------------------------------------------------
 
-_TORCH_DTYPE_NAMES = {
-    "int8": "Char",
-    "int16": "Short",
-    "int32": "Int",
-    "int64": "Long",
-    "uint8": "Byte",
-    "bool": "Bool",
-    "complex64": "ComplexFloat",
-    "complex128": "ComplexDouble",
-}
-
 
 def _continuous_only(op_name: str, distribution: str, x: Tensor) -> None:
     if not x.is_floating_point():
-        name = _TORCH_DTYPE_NAMES.get(x.dtype.name, x.dtype.name)
+        name = dtypes.scalar_type_name(x.dtype)
         raise DTypeError(
             f"{op_name}: {distribution} distribution is a continuous probability distribution. "
             f"dtype must be a floating point but you specified {name}"
