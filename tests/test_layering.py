@@ -129,7 +129,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     (
         "data and tools",
         {"data", "datasets", "serialization", "torch_format", "viz", "profiler", "utils", "jit"}
-        | {"multiprocessing"},  # torch.multiprocessing: Python's, with spawn
+        | {"multiprocessing"}  # torch.multiprocessing: Python's, with spawn
+        | {"hub"},  # torch.hub: the checkpoint cache, read by serialization's load
     ),
     ("the package root, which loads the outer layers on first use", {""}),
     ("apps", {"apps", "__main__", "as_torch"}),

@@ -50,6 +50,7 @@ ALIASES = {
     "torch.cpu.amp": "chainrule.amp.cpu",
     "torch.cuda": "chainrule.cuda",
     "torch.cuda.amp": "chainrule.amp.cuda",
+    "torch.hub": "chainrule.hub",
     "torch.library": "chainrule.library",
     "torch.distributed": "chainrule.distributed",
     "torch.distributed.algorithms": "chainrule.distributed.algorithms",
