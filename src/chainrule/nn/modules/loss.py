@@ -14,10 +14,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
+from chainrule.backend import device as Device
+from chainrule.backend.dtypes import dtype as DType
 from chainrule.errors import DomainError, ShapeError
 from chainrule.nn.modules.distance import PairwiseDistance
 from chainrule.nn.modules.linear import Linear
@@ -326,7 +328,7 @@ class LinearCrossEntropyOptions:
     batch_chunk_size: int | None = None
     chunking_method: str | None = "auto"
     acc_policy: str = "auto"
-    acc_dtype: Any = None
+    acc_dtype: DType | None = None
 
     def __post_init__(self) -> None:
         if self.acc_policy not in ("auto", "accurate", "balanced", "compact"):
@@ -391,8 +393,8 @@ class LinearCrossEntropyLoss(_WeightedLoss):
         *,
         out_features: tuple[int, ...] = (),
         bias: bool = False,
-        device: Any = None,
-        dtype: Any = None,
+        device: Device | str | None = None,
+        dtype: DType | None = None,
         reduction: str = "mean",
         weight: Tensor | None = None,
         ignore_index: int | None = None,
