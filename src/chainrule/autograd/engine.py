@@ -14,6 +14,7 @@ knows nothing of Tensor or ops.
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
@@ -27,6 +28,39 @@ from chainrule.errors import GradError
 
 Edge = tuple  # (Node, output_nr)
 Result = TypeVar("Result")
+
+# The backward now running (`GraphTask`), for hooks that ask which one calls them; None outside.
+_graph_task: ContextVar[GraphTask | None] = ContextVar("chainrule_graph_task", default=None)
+_task_ids = itertools.count()
+
+
+class GraphTask:
+    """One backward or grad call, as its hooks see it: an id unique to the call, and which
+    nodes it will run (PyTorch's `_current_graph_task_id` and `_will_engine_execute_node`,
+    which `graph.register_multi_grad_hook` counts with)."""
+
+    __slots__ = ("id", "_order", "_needed", "_ids", "__weakref__")
+
+    def __init__(self, order: list[Node], needed: set[int] | None) -> None:
+        self.id = next(_task_ids)
+        self._order = order
+        self._needed = needed
+        self._ids: set[int] | None = None
+
+    def will_execute(self, node: Node) -> bool:
+        """Whether `node` lies on this call's graph: reachable from its roots and, for
+        autograd.grad or backward(inputs=...), leading to an input."""
+        if self._needed is not None:
+            return id(node) in self._needed
+        if self._ids is None:
+            self._ids = {id(each) for each in self._order}
+        return id(node) in self._ids
+
+
+def current_graph_task() -> GraphTask | None:
+    """The backward now running in this context (thread), or None outside one."""
+    return _graph_task.get()
+
 
 # The callbacks queued (`queue_callback`) during the backward now running, run once it has
 # finished; None outside a backward. A ContextVar: a backward inside a hook has its own list.
@@ -188,9 +222,28 @@ def run_backward(
             captured_at.setdefault(id(node), []).append((position, output_nr))
         needed = _nodes_needed(order, set(captured_at))
     results: list | None = [None] * len(capture) if capture is not None else None
+    task_token = _graph_task.set(GraphTask(order, needed))
+    try:
+        _run_in_order(order, buffers, needed, captured_at, results, retain_graph, create_graph)
+    finally:
+        _graph_task.reset(task_token)
+    return results
+
+
+def _run_in_order(
+    order: list[Node],
+    buffers: dict[int, list],
+    needed: set[int] | None,
+    captured_at: dict[int, list[tuple[int, int]]],
+    results: list | None,
+    retain_graph: bool,
+    create_graph: bool,
+) -> None:
+    """The walk of `run_backward`: each node of `order` that received gradient runs; with
+    `results` (autograd.grad), only those `needed`, the gradients at captured edges kept."""
+    capturing = results is not None
     # Anomaly mode, the profiler, viz.record_gradients (autograd/observers.py); usually None.
     observing = observers.get()
-
     with set_grad_enabled(create_graph), quiet_float_errors():  # one switch for every op
         for node in order:
             key = id(node)
@@ -209,7 +262,7 @@ def run_backward(
                     results[position] = grads[output_nr]
             if type(node) is AccumulateGrad:
                 leaf = node.variable
-                if capture is None and leaf is not None:
+                if not capturing and leaf is not None:
                     owned = not create_graph and engine_owns(grads)
                     if observing is None:
                         leaf._accumulate_grad(grads[0], create_graph, owned)
@@ -219,7 +272,7 @@ def run_backward(
                             observing, node, grads, step, grads[0], create_graph, owned
                         )
                 continue
-            if capture is not None and not any(
+            if capturing and not any(
                 edge is not None and id(edge[0]) in needed for edge in node.next_edges
             ):
                 continue
@@ -229,7 +282,6 @@ def run_backward(
                 observed_backward(
                     observing, node, grads, apply_node, node, grads, buffers, retain_graph
                 )
-    return results
 
 
 class _Probe:
