@@ -24,10 +24,10 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from chainrule._tensor import Tensor
+from chainrule._tensor import Tensor, raise_inference_saved
 from chainrule.autograd import grad_mode
 from chainrule.autograd import observers as _observers
-from chainrule.autograd.node import Node, SavedEntry
+from chainrule.autograd.node import InferenceVersionCounter, Node, SavedEntry
 from chainrule.autograd.saved import SavedValue
 from chainrule.backend import numpy_backend
 from chainrule.backend.dtypes import from_numpy_dtype
@@ -330,6 +330,8 @@ def _record(ctx: FunctionCtx, tensors: list, outputs: list) -> None:
     for value in to_save:
         entry = value
         if isinstance(value, Tensor):
+            if type(value._version_counter) is InferenceVersionCounter:
+                raise_inference_saved()
             if any(value is t for t in tensors):
                 entry = SavedValue(value, None, value._version_counter)
             elif value._node is ctx:

@@ -25,6 +25,14 @@ class VersionCounter:
         self.value = 0
 
 
+class InferenceVersionCounter(VersionCounter):
+    """The counter of an inference tensor: memory allocated inside `inference_mode()` (and its
+    views). Its type is the mark PyTorch's rules read: such a tensor cannot be saved for
+    backward, nor written in place, outside inference mode."""
+
+    __slots__ = ()
+
+
 # What `ctx.save` keeps as it is: certainly not an array, so nothing for apply to resolve.
 PLAIN_TYPES = frozenset((int, float, bool, str, tuple, list, type(None)))
 
