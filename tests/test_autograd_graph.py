@@ -211,3 +211,63 @@ def test_allow_mutation_contexts_cannot_be_nested():
         with pytest.raises(RuntimeError, match="cannot be nested"):
             with chainrule.autograd.graph.allow_mutation_on_saved_tensors():
                 pass
+
+
+def _node_hook_log(lib):
+    log = []
+    x = lib.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    node = y.grad_fn
+    pre = node.register_prehook(lambda grad_outputs: (grad_outputs[0] * 7,))
+    node.register_hook(lambda grad_inputs, grad_outputs: log.append(("post", len(grad_inputs))))
+    node.register_hook(lambda grad_inputs, grad_outputs: (grad_inputs[0] * 0, grad_inputs[1]))
+    accumulate = lib.autograd.graph.get_gradient_edge(x).node
+    accumulate.register_hook(lambda grad_inputs, grad_outputs: log.append(("acc", grad_inputs)))
+    y.sum().backward(retain_graph=True)
+    log.append(x.grad.tolist())
+    pre.remove()
+    x.grad = None
+    y.sum().backward()
+    log.append(x.grad.tolist())
+    return log
+
+
+def test_node_pre_and_post_hooks_replace_gradients_and_remove_as_torch():
+    ours = _node_hook_log(chainrule)
+    assert ours == _node_hook_log(torch)
+    assert ours[2] == [7.0, 14.0]  # the pre hook's 7 g, then only the second input's x
+
+
+def test_a_post_hook_must_return_a_tuple_of_the_right_length():
+    for lib in (chainrule, torch):
+        x = lib.ones(2, requires_grad=True)
+        y = x * x
+        y.grad_fn.register_hook(lambda grad_inputs, grad_outputs: 5)
+        with pytest.raises(TypeError, match="expected tuple, but hook returned 'int'"):
+            y.sum().backward(retain_graph=True)
+        z = x * x
+        z.grad_fn.register_hook(lambda grad_inputs, grad_outputs: grad_inputs[:1])
+        with pytest.raises(RuntimeError, match="incorrect number of values"):
+            z.sum().backward()
+
+
+def test_autograd_names_programs_read():
+    for lib in (chainrule, torch):
+        assert lib.autograd.function.Function is lib.autograd.Function
+        assert lib.autograd.is_multithreading_enabled()
+        with lib.autograd.set_multithreading_enabled(False):
+            assert not lib.autograd.is_multithreading_enabled()
+        assert lib.autograd.is_multithreading_enabled()
+        assert issubclass(lib.autograd.function.InplaceFunction, lib.autograd.Function)
+
+        class Double(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad * 2
+
+        node = Double.apply(lib.ones(1, requires_grad=True)).grad_fn
+        assert isinstance(node, lib.autograd.function.BackwardCFunction)

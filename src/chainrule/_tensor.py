@@ -26,6 +26,7 @@ from chainrule.autograd.node import (
     AccumulateGrad,
     InferenceVersionCounter,
     Node,
+    RemovableHandle,
     named_node,
 )
 from chainrule.autograd.observers import observers, tell
@@ -56,26 +57,6 @@ _new_counter = counter_class.get  # VersionCounter, or InferenceVersionCounter i
 VIEW_PLAIN = 0
 VIEW_MULTI_OUTPUT = 1
 VIEW_NO_GRAD = 2
-
-
-class RemovableHandle:
-    """Returned by the register_*hook methods; `remove()` unregisters the hook."""
-
-    def __init__(self, hooks: list, entry: Any) -> None:
-        self._hooks = hooks
-        self._entry = entry
-
-    def remove(self) -> None:
-        for index, entry in enumerate(self._hooks):
-            if entry is self._entry:
-                del self._hooks[index]
-                return
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.remove()
 
 
 # Static tools see the math methods ops/tensor_methods.py attaches at import as Tensor's base.

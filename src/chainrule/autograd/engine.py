@@ -21,7 +21,7 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from chainrule.autograd.grad_mode import set_grad_enabled
-from chainrule.autograd.node import AccumulateGrad, Node
+from chainrule.autograd.node import POST_HOOK, AccumulateGrad, Node
 from chainrule.autograd.observers import observed_backward, observers
 from chainrule.backend.float_errors import quiet_float_errors
 from chainrule.errors import GradError
@@ -135,6 +135,8 @@ def _nodes_needed(order: list[Node], targets: set[int]) -> set[int]:
 
 def _run_pre_hooks(node: Node, grads: list) -> list:
     for output_nr, hook in tuple(node.pre_hooks):  # a copy: a hook may remove itself
+        if output_nr is POST_HOOK:
+            continue
         if output_nr is None:
             result = hook(tuple(grads))
             if result is not None:
@@ -144,6 +146,27 @@ def _run_pre_hooks(node: Node, grads: list) -> list:
             if result is not None:
                 grads[output_nr] = _checked_hook_result(hook, grads[output_nr], result)
     return grads
+
+
+def _run_post_hooks(node: Node, input_grads: tuple, grads: list) -> tuple:
+    """The node's `register_hook` hooks, after its vjp: each sees (grad_inputs, grad_outputs)
+    and may return new grad_inputs, as PyTorch's."""
+    for key, hook in tuple(node.pre_hooks):
+        if key is not POST_HOOK:
+            continue
+        result = hook(input_grads, tuple(grads))
+        if result is None:
+            continue
+        if not isinstance(result, tuple):
+            raise TypeError(f"expected tuple, but hook returned '{type(result).__name__}'")
+        if len(result) != len(input_grads):
+            name = getattr(hook, "__name__", type(hook).__name__)
+            raise GradError(
+                f"hook '{name}' has returned an incorrect number of values (got {len(result)}, "
+                f"but expected {len(input_grads)})"
+            )
+        input_grads = result
+    return input_grads
 
 
 def _checked_hook_result(hook: Callable, grad: Any, result: Any) -> Any:
@@ -271,6 +294,8 @@ def _run_in_order(
                         observed_backward(
                             observing, node, grads, step, grads[0], create_graph, owned
                         )
+                    if node.pre_hooks is not None:
+                        _run_post_hooks(node, (), grads)
                 continue
             if capturing and not any(
                 edge is not None and id(edge[0]) in needed for edge in node.next_edges
@@ -337,6 +362,8 @@ def apply_node(node: Node, grads: list, buffers: dict, retain_graph: bool) -> tu
         raise GradError(
             f"{_rule_label(node)} returned {len(input_grads)} gradients for {len(edges)} inputs"
         )
+    if node.pre_hooks is not None:
+        input_grads = _run_post_hooks(node, input_grads, grads)
     if not retain_graph:
         node.release_saved()
     meta = node.input_meta

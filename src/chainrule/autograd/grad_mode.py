@@ -238,10 +238,27 @@ class inference_mode(_Mode):  # noqa: N801
         return inference_mode(self.mode)
 
 
+# What `set_multithreading_enabled` last set (`is_multithreading_enabled` reports it).
+_multithreading: ContextVar[bool] = ContextVar("chainrule_multithreading", default=True)
+
+
+def is_multithreading_enabled() -> bool:
+    """Whether PyTorch would run backward on per-device worker threads: what
+    `set_multithreading_enabled` set, True by default (chainrule's backward always runs on
+    the calling thread; the flag is kept for programs that read it).
+
+    >>> import chainrule
+    >>> chainrule.autograd.is_multithreading_enabled()
+    True
+    """
+    return _multithreading.get()
+
+
 class set_multithreading_enabled:  # noqa: N801 - PyTorch's name
     """PyTorch's switch for running backward on per-device worker threads: accepted as a
-    context manager, a decorator or a plain call, and changes nothing, since chainrule's
-    backward always runs on the thread that calls it.
+    context manager, a decorator or a plain call (which, as PyTorch's, takes effect at once),
+    and changes only what `is_multithreading_enabled` reports, since chainrule's backward
+    always runs on the thread that calls it.
 
     Args:
         mode (bool): PyTorch's multithreaded backward on (True) or off (False).
@@ -254,16 +271,22 @@ class set_multithreading_enabled:  # noqa: N801 - PyTorch's name
 
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
+        self._previous = _multithreading.get()
+        _multithreading.set(self.mode)
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, *exc: object) -> None:
-        return None
+        _multithreading.set(self._previous)
 
     def clone(self) -> set_multithreading_enabled:
-        """A fresh copy of this context manager."""
-        return set_multithreading_enabled(self.mode)
+        """A fresh copy of this context manager (made without changing the flag now)."""
+        previous = _multithreading.get()
+        clone = set_multithreading_enabled(self.mode)
+        _multithreading.set(previous)
+        return clone
 
     def __call__(self, fn: Callable) -> Callable:
+        _multithreading.set(self._previous)  # as a decorator it must not change the flag now
         return fn
