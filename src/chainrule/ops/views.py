@@ -57,11 +57,12 @@ def element_positions(view: Tensor, base: Tensor) -> Array:
     addresses = element_addresses(xp, view_array.shape, _in_elements(view_array), offset)
     if base_array.flags.c_contiguous:  # a position is then its address
         return addresses
-    elements, part = divmod(addresses, parts)  # (the complex number, which part of it)
+    elements = addresses // parts if parts > 1 else addresses  # the complex number's address
     base_addresses = element_addresses(xp, base_array.shape, _in_elements(base_array), 0)
     flat = base_addresses.reshape(-1)
     order = xp.argsort(flat)
-    return order[xp.searchsorted(flat[order], elements)] * parts + part
+    positions = order[xp.searchsorted(flat[order], elements)]
+    return positions * parts + addresses % parts if parts > 1 else positions
 
 
 def is_part_of_complex(view: Tensor, base: Tensor) -> bool:
