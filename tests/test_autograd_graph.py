@@ -271,3 +271,17 @@ def test_autograd_names_programs_read():
 
         node = Double.apply(lib.ones(1, requires_grad=True)).grad_fn
         assert isinstance(node, lib.autograd.function.BackwardCFunction)
+
+
+def test_autograd_grad_takes_gradient_edges_as_inputs():
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x * 3
+        edge = lib.autograd.graph.get_gradient_edge(y)
+        loss = (y * 2).sum()
+        y.mul_(5)  # the edge still names the value loss was computed from
+        through_edge, through_x = lib.autograd.grad(loss, [edge, x], retain_graph=True)
+        (alone,) = lib.autograd.grad(loss, lib.autograd.graph.get_gradient_edge(x))
+        return through_edge.tolist(), through_x.tolist(), alone.tolist()
+
+    assert run(chainrule) == run(torch) == ([2.0, 2.0], [6.0, 6.0], [6.0, 6.0])

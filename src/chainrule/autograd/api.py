@@ -18,10 +18,20 @@ if TYPE_CHECKING:  # annotations only
     from chainrule._typing import Tensor  # a stub: Tensor sits above the autograd core
 
 
+def _is_gradient_edge(value: Any) -> bool:
+    """Whether `value` is a `graph.GradientEdge` (a named (node, output_nr) pair)."""
+    return (
+        isinstance(value, tuple)
+        and type(value) is not tuple
+        and len(value) == 2
+        and hasattr(value[0], "next_edges")
+    )
+
+
 def _as_tuple(values: Any) -> tuple:
     if values is None:
         return ()
-    if isinstance(values, (list, tuple)):
+    if isinstance(values, (list, tuple)) and not _is_gradient_edge(values):
         return tuple(values)
     return (values,)
 
@@ -121,6 +131,9 @@ def _accumulate_into(
 
 
 def _input_edge(tensor: Any, caller: str) -> tuple:
+    if _is_gradient_edge(tensor):
+        node, output_nr = tensor
+        return (node, output_nr)
     if not tensor.requires_grad:
         raise GradError(f"{caller}: One of the differentiated Tensors does not require grad")
     return tensor._gradient_edge()
@@ -143,7 +156,8 @@ def grad(
     Args:
         outputs (Tensor or sequence of Tensors): the roots, each requiring grad.
         inputs (Tensor or sequence of Tensors): what to differentiate with respect to, each
-            requiring grad (leaves or intermediate results).
+            requiring grad (leaves or intermediate results), or `graph.GradientEdge`s (the
+            gradient flowing into that node's output, as PyTorch).
         grad_outputs (Tensor or sequence, optional): the gradient of each output, shaped as
             it; None means ones, allowed only for a one-element output.
         retain_graph (bool, optional): keep the graph for another backward; defaults to
@@ -193,6 +207,8 @@ def grad(
                     f"grad: The differentiated Tensor at index {index} appears to not have been "
                     "used in the graph. Set allow_unused=True if this is the desired behavior."
                 )
+            if materialize_grads and not hasattr(tensor, "_array"):
+                raise GradError("grad: materialize_grads needs tensors, not GradientEdges")
             if materialize_grads:
                 zeros = tensor._backend.xp.zeros(tensor.shape, tensor._array.dtype)
                 gradient = tensor._from_array(zeros, tensor._backend)
