@@ -285,3 +285,22 @@ def test_autograd_grad_takes_gradient_edges_as_inputs():
         return through_edge.tolist(), through_x.tolist(), alone.tolist()
 
     assert run(chainrule) == run(torch) == ([2.0, 2.0], [6.0, 6.0], [6.0, 6.0])
+
+
+def test_a_tensor_hook_sees_none_for_an_output_no_gradient_reached():
+    def run(lib):
+        x = lib.ones(4, requires_grad=True)
+        first, second = (x * 2).split(2)
+        seen = []
+        second.register_hook(lambda grad: seen.append(grad))
+        lib.autograd.graph.register_multi_grad_hook(
+            (first, second), lambda grads: seen.append([g is not None for g in grads])
+        )
+        (first * 3).sum().backward(retain_graph=True)
+        replaced = second.register_hook(lambda grad: lib.ones(2))
+        with pytest.raises(RuntimeError, match="can't replace a None gradient"):
+            (first * 3).sum().backward()
+        replaced.remove()
+        return seen[:2]
+
+    assert run(chainrule) == run(torch) == [None, [True, False]]

@@ -141,7 +141,7 @@ def _run_pre_hooks(node: Node, grads: list) -> list:
             result = hook(tuple(grads))
             if result is not None:
                 grads = list(result)
-        elif grads[output_nr] is not None:
+        else:  # called with None too, as PyTorch, for an output no gradient reached
             result = hook(grads[output_nr])
             if result is not None:
                 grads[output_nr] = _checked_hook_result(hook, grads[output_nr], result)
@@ -173,6 +173,8 @@ def _checked_hook_result(hook: Callable, grad: Any, result: Any) -> Any:
     """A tensor hook's replacement gradient, refused as PyTorch refuses it when it is not a
     tensor or changes the gradient's shape or dtype (the op downstream expects both)."""
     name = getattr(hook, "__name__", type(hook).__name__)
+    if grad is None:
+        raise GradError("can't replace a None gradient with a non-None value")
     if not hasattr(result, "_array"):
         raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
     if result.dtype != grad.dtype:
