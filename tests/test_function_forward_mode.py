@@ -90,3 +90,39 @@ def test_reverse_mode_is_unchanged_by_a_jvp():
     x = chainrule.tensor([1.2, 2.7], requires_grad=True)
     function.apply(x, 2.0).sum().backward()
     np.testing.assert_allclose(x.grad.tolist(), [2.0, 2.0])
+
+
+def test_reverse_over_forward_through_the_jvp():
+    """The jvp runs with recording as around the call, so the tangent it gives is itself
+    differentiable (d/dx of 3x^2 t is 6x t)."""
+
+    def run(lib):
+        class Cube(lib.autograd.Function):
+            @staticmethod
+            def forward(x):
+                return x**3
+
+            @staticmethod
+            def setup_context(ctx, inputs, output):
+                ctx.save_for_backward(inputs[0])
+                ctx.save_for_forward(inputs[0])
+
+            @staticmethod
+            def backward(ctx, grad):
+                (x,) = ctx.saved_tensors
+                return 3 * x**2 * grad
+
+            @staticmethod
+            def jvp(ctx, tangent):
+                (x,) = ctx.saved_tensors
+                return 3 * x**2 * tangent
+
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        forward_ad = lib.autograd.forward_ad
+        with forward_ad.dual_level():
+            dual = forward_ad.make_dual(x, lib.ones(2))
+            tangent = forward_ad.unpack_dual(Cube.apply(dual)).tangent
+        (second,) = lib.autograd.grad(tangent.sum(), x)
+        return tangent.tolist(), second.tolist()
+
+    assert run(chainrule) == run(torch) == ([3.0, 12.0], [6.0, 12.0])

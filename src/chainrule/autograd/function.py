@@ -293,9 +293,8 @@ def _forward_mode(cls: type, ctx: FunctionCtx, args: tuple, outputs: list, level
             continue
         token = _current_level.set(levels[:depth] or None)
         ctx._in_jvp = True
-        try:
-            with grad_mode.no_grad():
-                result = cls.jvp(ctx, *tangents)
+        try:  # recording as around the call: a tangent that requires grad stays in the graph
+            result = cls.jvp(ctx, *tangents)
         finally:
             ctx._in_jvp = False
             _current_level.reset(token)

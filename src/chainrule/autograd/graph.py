@@ -1,6 +1,7 @@
-"""Saved-tensor hooks (PyTorch's `torch.autograd.graph`): what an op saves for backward can be
-packed when it is saved and unpacked when backward needs it. The hooks are an observer
-(autograd/observers.py), re-exported here with PyTorch's names.
+"""PyTorch's `torch.autograd.graph`: saved-tensor hooks (what an op saves for backward can be
+packed when it is saved and unpacked when backward needs it; an observer, autograd/observers.py,
+re-exported here with PyTorch's names), `allow_mutation_on_saved_tensors` (another observer),
+`register_multi_grad_hook`, and gradient edges.
 
     >>> import chainrule
     >>> from chainrule.autograd.graph import saved_tensors_hooks
