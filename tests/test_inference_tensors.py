@@ -33,6 +33,7 @@ def test_tensors_made_inside_are_inference_tensors_and_views_follow_their_base(l
             assert not lib.is_inference_mode_enabled() and lib.is_grad_enabled()
         assert lib.is_inference_mode_enabled()
     assert made.is_inference() and made[1:].is_inference() and made.detach().is_inference()
+    assert lib.is_inference(made) and not lib.is_inference(normal)
     assert not view_of_normal.is_inference() and not normal.is_inference()
     assert not nested.is_inference()
     assert normal._version == 1

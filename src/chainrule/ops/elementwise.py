@@ -3787,6 +3787,27 @@ def is_complex(input: Tensor) -> bool:  # noqa: A002
     return _require_tensor("is_complex", input)._array.dtype.kind == "c"
 
 
+def is_inference(input: Tensor) -> bool:  # noqa: A002
+    """Whether input is an inference tensor: made inside `inference_mode()` (or a view of
+    one), so that outside it, it cannot be saved for backward or written in place.
+
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        bool
+
+    Example:
+        >>> import chainrule
+        >>> with chainrule.inference_mode():
+        ...     x = chainrule.ones(2)
+        >>> chainrule.is_inference(x), chainrule.is_inference(x.clone())
+        (True, False)
+    """
+    counter = _require_tensor("is_inference", input)._version_counter
+    return type(counter) is InferenceVersionCounter
+
+
 def is_signed(input: Tensor) -> bool:  # noqa: A002
     """Whether input's dtype can hold negative values (every dtype but uint8 and bool).
 
@@ -4090,6 +4111,7 @@ __all__ = [
     "hypot",
     "is_complex",
     "is_floating_point",
+    "is_inference",
     "isclose",
     "isfinite",
     "isinf",
