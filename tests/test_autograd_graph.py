@@ -304,3 +304,13 @@ def test_a_tensor_hook_sees_none_for_an_output_no_gradient_reached():
         return seen[:2]
 
     assert run(chainrule) == run(torch) == [None, [True, False]]
+
+
+def test_a_training_loop_inside_the_context_does_not_accumulate_state():
+    w = chainrule.ones(8, requires_grad=True)
+    with chainrule.autograd.graph.allow_mutation_on_saved_tensors() as state:
+        for _ in range(1000):  # two saved memories a step: 2000 without forgetting
+            h = w * 2
+            loss = (h * h).sum() + (h.exp() * h).sum()
+            loss.backward()
+        assert len(state.savers) <= 1024 + 8  # freed graphs are forgotten as it goes

@@ -344,6 +344,7 @@ class _MutationOnSavedContext(Observer):
 
     def __init__(self) -> None:
         self.savers: dict[int, tuple[VersionCounter, list[weakref.ref]]] = {}
+        self._prune_at = 1024  # a loop run inside the context saves more at every step
 
     def forward_end(
         self, op: type, inputs: Sequence[Any], outputs: tuple, node: Node | None, state: Any
@@ -355,6 +356,18 @@ class _MutationOnSavedContext(Observer):
             if type(entry) is SavedValue and counter is not None:
                 record = self.savers.setdefault(id(counter), (counter, []))
                 record[1].append(weakref.ref(node))
+        if len(self.savers) > self._prune_at:
+            self._prune()
+
+    def _prune(self) -> None:
+        """Forget the memory whose savers are all gone or freed by a backward."""
+        for key, (_, savers) in list(self.savers.items()):
+            live = [ref for ref in savers if (node := ref()) is not None and node._saved]
+            if live:
+                savers[:] = live
+            else:
+                del self.savers[key]
+        self._prune_at = max(1024, 2 * len(self.savers))
 
     def inplace_write(self, target: Any, source: Any) -> None:
         record = self.savers.pop(id(target._version_counter), None)
