@@ -21,8 +21,14 @@ from chainrule.autograd.api import backward as _backward
 from chainrule.autograd.forward_ad import current_level as _dual_level
 from chainrule.autograd.forward_ad import inplace_tangent
 from chainrule.autograd.grad_mode import _grad_enabled as _grad_enabled_var
-from chainrule.autograd.grad_mode import no_grad
-from chainrule.autograd.node import AccumulateGrad, Node, VersionCounter, named_node
+from chainrule.autograd.grad_mode import _inference_mode, counter_class, no_grad
+from chainrule.autograd.node import (
+    AccumulateGrad,
+    InferenceVersionCounter,
+    Node,
+    RemovableHandle,
+    named_node,
+)
 from chainrule.autograd.observers import observers, tell
 from chainrule.backend import (
     Array,
@@ -42,6 +48,7 @@ from chainrule.ops.arguments import normalize_dim, normalize_size
 
 _grad_enabled = _grad_enabled_var.get  # is_grad_enabled without its call layer (hot path)
 _observers = observers.get  # compile's tracer watches reads and writes outside ops
+_new_counter = counter_class.get  # VersionCounter, or InferenceVersionCounter in inference mode
 
 # How a view was made (`Tensor._view_kind`), which decides what an in-place write into it may
 # do (ops/views.py): a plain view takes the write into its base's history; one of several views
@@ -50,26 +57,6 @@ _observers = observers.get  # compile's tracer watches reads and writes outside 
 VIEW_PLAIN = 0
 VIEW_MULTI_OUTPUT = 1
 VIEW_NO_GRAD = 2
-
-
-class RemovableHandle:
-    """Returned by the register_*hook methods; `remove()` unregisters the hook."""
-
-    def __init__(self, hooks: list, entry: Any) -> None:
-        self._hooks = hooks
-        self._entry = entry
-
-    def remove(self) -> None:
-        for index, entry in enumerate(self._hooks):
-            if entry is self._entry:
-                del self._hooks[index]
-                return
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.remove()
 
 
 # Static tools see the math methods ops/tensor_methods.py attaches at import as Tensor's base.
@@ -158,7 +145,7 @@ class Tensor(_TensorMethods):
         tensor._grad = None
         tensor._node = node
         tensor._output_nr = output_nr
-        tensor._version_counter = VersionCounter()
+        tensor._version_counter = _new_counter()()
         tensor._base = None
         tensor._edge = None
         tensor._extra = None
@@ -266,6 +253,15 @@ class Tensor(_TensorMethods):
                 "a computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach()."
             )
+        if (
+            requires_grad
+            and type(self._version_counter) is InferenceVersionCounter
+            and not _inference_mode.get()
+        ):
+            raise GradError(
+                "Setting requires_grad=True on inference tensor outside InferenceMode is not "
+                "allowed."
+            )
         if requires_grad and self._array.dtype.kind not in "fcV":
             raise GradError(
                 "only Tensors of floating point and complex dtype can require gradients (got "
@@ -317,12 +313,18 @@ class Tensor(_TensorMethods):
 
     @property
     def _version(self) -> int:
-        return self._version_counter.value
+        counter = self._version_counter
+        if type(counter) is InferenceVersionCounter:
+            raise GradError("Inference tensors do not track version counter.")
+        return counter.value
 
     @property
     def data(self) -> Tensor:
         """The same memory as a tensor outside the graph; writes through it are not tracked."""
-        return Tensor._from_array(self._array)
+        data = Tensor._from_array(self._array)
+        if type(self._version_counter) is InferenceVersionCounter:
+            data._version_counter = InferenceVersionCounter()  # still an inference tensor
+        return data
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -556,6 +558,8 @@ class Tensor(_TensorMethods):
     # ---- in-place machinery --------------------------------------------------------------
     def _check_inplace(self, op_name: str, others: tuple = ()) -> bool:
         """Refuse in-place writes PyTorch refuses; True when the write must be recorded."""
+        if type(self._version_counter) is InferenceVersionCounter and not _inference_mode.get():
+            raise_inference_write()
         if self._base is not None and self._view_version != self._version_counter.value:
             self._refresh_view()
         recording = _grad_enabled() and (
@@ -647,6 +651,25 @@ class Tensor(_TensorMethods):
             with no_grad():
                 result = function(self, *args, **kwargs)
         return self._commit_inplace(op_name, result, recording)
+
+
+def raise_inference_write() -> None:
+    """PyTorch's error for an in-place write into an inference tensor outside inference mode."""
+    raise GradError(
+        "Inplace update to inference tensor outside InferenceMode is not allowed.You can make "
+        "a clone to get a normal tensor before doing inplace update.See "
+        "https://github.com/pytorch/rfcs/pull/17 for more details."
+    )
+
+
+def raise_inference_saved() -> None:
+    """PyTorch's error for an inference tensor saved for backward by a recorded op."""
+    raise GradError(
+        "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+        "inference mode in computation tracked by autograd. To work around this, you can make "
+        "a clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` "
+        "instead of `torch.inference_mode()`."
+    )
 
 
 # ---- from data: what `chainrule.tensor(...)` and `Tensor(...)` accept ---------------------

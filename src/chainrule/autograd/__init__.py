@@ -1,8 +1,8 @@
 """Reverse-mode automatic differentiation: the engine, grad modes and custom Functions.
 
-This package's modules are the autograd core, which knows no Tensor class, plus three that sit
+This package's modules are the autograd core, which knows no Tensor class, plus those that sit
 higher and load on first use (PEP 562), so importing the core never loads them:
-`Function` (autograd/function.py, built on the ops), `graph` (saved-tensor hooks),
+`function` (`Function`, built on the ops), `graph` (saved-tensor and multi-grad hooks),
 `functional` (torch.autograd.functional, a transform layer) and the legacy `Variable`.
 """
 
@@ -22,6 +22,7 @@ from chainrule.autograd.grad_mode import (
     inference_mode,
     is_grad_enabled,
     is_inference_mode_enabled,
+    is_multithreading_enabled,
     no_grad,
     set_grad_enabled,
     set_multithreading_enabled,
@@ -29,7 +30,7 @@ from chainrule.autograd.grad_mode import (
 from chainrule.autograd.gradcheck import gradcheck, gradgradcheck
 
 if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
-    from chainrule.autograd import functional, graph
+    from chainrule.autograd import function, functional, graph
     from chainrule.autograd.function import Function, FunctionCtx, once_differentiable
     from chainrule.autograd.variable import Variable
 
@@ -40,6 +41,7 @@ __all__ = [
     "backward",
     "detect_anomaly",
     "enable_grad",
+    "function",
     "functional",
     "grad",
     "gradcheck",
@@ -50,6 +52,7 @@ __all__ = [
     "is_anomaly_enabled",
     "is_grad_enabled",
     "is_inference_mode_enabled",
+    "is_multithreading_enabled",
     "no_grad",
     "once_differentiable",
     "set_detect_anomaly",
@@ -57,7 +60,7 @@ __all__ = [
     "set_multithreading_enabled",
 ]
 
-_LAZY_MODULES = frozenset(("functional", "graph"))
+_LAZY_MODULES = frozenset(("function", "functional", "graph"))
 _LAZY_NAMES = dict.fromkeys(("Function", "FunctionCtx", "once_differentiable"), "function")
 _LAZY_NAMES["Variable"] = "variable"
 

@@ -18,10 +18,20 @@ if TYPE_CHECKING:  # annotations only
     from chainrule._typing import Tensor  # a stub: Tensor sits above the autograd core
 
 
+def _is_gradient_edge(value: Any) -> bool:
+    """Whether `value` is a `graph.GradientEdge` (a named (node, output_nr) pair)."""
+    return (
+        isinstance(value, tuple)
+        and type(value) is not tuple
+        and len(value) == 2
+        and hasattr(value[0], "next_edges")
+    )
+
+
 def _as_tuple(values: Any) -> tuple:
     if values is None:
         return ()
-    if isinstance(values, (list, tuple)):
+    if isinstance(values, (list, tuple)) and not _is_gradient_edge(values):
         return tuple(values)
     return (values,)
 
@@ -121,6 +131,9 @@ def _accumulate_into(
 
 
 def _input_edge(tensor: Any, caller: str) -> tuple:
+    if _is_gradient_edge(tensor):
+        node, output_nr = tensor
+        return (node, output_nr)
     if not tensor.requires_grad:
         raise GradError(f"{caller}: One of the differentiated Tensors does not require grad")
     return tensor._gradient_edge()
@@ -143,7 +156,8 @@ def grad(
     Args:
         outputs (Tensor or sequence of Tensors): the roots, each requiring grad.
         inputs (Tensor or sequence of Tensors): what to differentiate with respect to, each
-            requiring grad (leaves or intermediate results).
+            requiring grad (leaves or intermediate results), or `graph.GradientEdge`s (the
+            gradient flowing into that node's output, as PyTorch).
         grad_outputs (Tensor or sequence, optional): the gradient of each output, shaped as
             it; None means ones, allowed only for a one-element output.
         retain_graph (bool, optional): keep the graph for another backward; defaults to
@@ -153,7 +167,9 @@ def grad(
         only_inputs (bool): accepted for PyTorch's signature (deprecated there); ignored.
         allow_unused (bool, optional): an input the outputs do not depend on gets None
             instead of an error; defaults to `materialize_grads`.
-        is_grads_batched (bool): not supported (NotImplementedError); use `func.vmap`.
+        is_grads_batched (bool): the first dimension of every grad_output is a batch: one
+            backward per entry, the results stacked along a new first dimension (PyTorch
+            vmaps; the values are the same). Not with create_graph (use `func.vmap`).
         materialize_grads (bool): give zeros instead of None for unused inputs.
 
     Returns:
@@ -167,7 +183,15 @@ def grad(
         tensor(18.)
     """
     if is_grads_batched:
-        raise NotImplementedError("grad: is_grads_batched is not supported yet; use func.vmap")
+        return _batched_grad(
+            outputs,
+            inputs,
+            grad_outputs,
+            retain_graph,
+            create_graph,
+            allow_unused,
+            materialize_grads,
+        )
     if materialize_grads and allow_unused is False:
         raise GradError(
             "grad: Expected allow_unused to be True or not passed when materialize_grads=True, "
@@ -193,8 +217,64 @@ def grad(
                     f"grad: The differentiated Tensor at index {index} appears to not have been "
                     "used in the graph. Set allow_unused=True if this is the desired behavior."
                 )
+            if materialize_grads and not hasattr(tensor, "_array"):
+                raise GradError("grad: materialize_grads needs tensors, not GradientEdges")
             if materialize_grads:
                 zeros = tensor._backend.xp.zeros(tensor.shape, tensor._array.dtype)
                 gradient = tensor._from_array(zeros, tensor._backend)
         result.append(gradient)
     return tuple(result)
+
+
+def _batched_grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any,
+    retain_graph: bool | None,
+    create_graph: bool,
+    allow_unused: bool | None,
+    materialize_grads: bool,
+) -> tuple:
+    """grad(is_grads_batched=True): one grad call per entry of the grad_outputs' first
+    dimension (the graph kept until the last), each input's results stacked."""
+    if create_graph:
+        raise NotImplementedError(
+            "grad: is_grads_batched with create_graph=True is not supported; use func.vmap"
+        )
+    seeds = _as_tuple(grad_outputs)
+    if not seeds or any(seed is None or not hasattr(seed, "_array") for seed in seeds):
+        raise GradError("grad: is_grads_batched=True needs a batched tensor for every output")
+    sizes = {seed.shape[0] if seed.ndim else None for seed in seeds}
+    if len(sizes) != 1 or None in sizes:
+        raise ShapeError(
+            "grad: with is_grads_batched=True every grad_output needs the same first (batch) "
+            f"dimension; got shapes {[tuple(seed.shape) for seed in seeds]}"
+        )
+    (batch,) = sizes
+    if materialize_grads and allow_unused is False:
+        raise GradError(
+            "grad: Expected allow_unused to be True or not passed when materialize_grads=True, "
+            "but got: allow_unused=False."
+        )
+    unused_allowed = bool(allow_unused) or materialize_grads
+    rows = []
+    for index in range(batch):
+        keep = True if index < batch - 1 else retain_graph
+        row_seeds = [seed[index] for seed in seeds]
+        rows.append(grad(outputs, inputs, row_seeds, keep, allow_unused=unused_allowed))
+    stacked = []
+    for position, target in enumerate(_as_tuple(inputs)):
+        column = [row[position] for row in rows]
+        present = [g for g in column if g is not None]
+        if not present:  # no gradient reached it: None, or (as PyTorch) unbatched zeros
+            if materialize_grads:
+                zeros = target._backend.xp.zeros(target.shape, target._array.dtype)
+                stacked.append(target._from_array(zeros, target._backend))
+            else:
+                stacked.append(None)
+            continue
+        like = present[0]
+        xp = like._backend.xp
+        arrays = [g._array if g is not None else xp.zeros_like(like._array) for g in column]
+        stacked.append(like._from_array(xp.stack(arrays), like._backend))
+    return tuple(stacked)

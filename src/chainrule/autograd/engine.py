@@ -14,19 +14,53 @@ knows nothing of Tensor or ops.
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from chainrule.autograd.grad_mode import set_grad_enabled
-from chainrule.autograd.node import AccumulateGrad, Node
+from chainrule.autograd.node import POST_HOOK, AccumulateGrad, Node
 from chainrule.autograd.observers import observed_backward, observers
 from chainrule.backend.float_errors import quiet_float_errors
 from chainrule.errors import GradError
 
 Edge = tuple  # (Node, output_nr)
 Result = TypeVar("Result")
+
+# The backward now running (`GraphTask`), for hooks that ask which one calls them; None outside.
+_graph_task: ContextVar[GraphTask | None] = ContextVar("chainrule_graph_task", default=None)
+_task_ids = itertools.count()
+
+
+class GraphTask:
+    """One backward or grad call, as its hooks see it: an id unique to the call, and which
+    nodes it will run (PyTorch's `_current_graph_task_id` and `_will_engine_execute_node`,
+    which `graph.register_multi_grad_hook` counts with)."""
+
+    __slots__ = ("id", "_order", "_needed", "_ids", "__weakref__")
+
+    def __init__(self, order: list[Node], needed: set[int] | None) -> None:
+        self.id = next(_task_ids)
+        self._order = order
+        self._needed = needed
+        self._ids: set[int] | None = None
+
+    def will_execute(self, node: Node) -> bool:
+        """Whether `node` lies on this call's graph: reachable from its roots and, for
+        autograd.grad or backward(inputs=...), leading to an input."""
+        if self._needed is not None:
+            return id(node) in self._needed
+        if self._ids is None:
+            self._ids = {id(each) for each in self._order}
+        return id(node) in self._ids
+
+
+def current_graph_task() -> GraphTask | None:
+    """The backward now running in this context (thread), or None outside one."""
+    return _graph_task.get()
+
 
 # The callbacks queued (`queue_callback`) during the backward now running, run once it has
 # finished; None outside a backward. A ContextVar: a backward inside a hook has its own list.
@@ -101,21 +135,46 @@ def _nodes_needed(order: list[Node], targets: set[int]) -> set[int]:
 
 def _run_pre_hooks(node: Node, grads: list) -> list:
     for output_nr, hook in tuple(node.pre_hooks):  # a copy: a hook may remove itself
+        if output_nr is POST_HOOK:
+            continue
         if output_nr is None:
             result = hook(tuple(grads))
             if result is not None:
                 grads = list(result)
-        elif grads[output_nr] is not None:
+        else:  # called with None too, as PyTorch, for an output no gradient reached
             result = hook(grads[output_nr])
             if result is not None:
                 grads[output_nr] = _checked_hook_result(hook, grads[output_nr], result)
     return grads
 
 
+def _run_post_hooks(node: Node, input_grads: tuple, grads: list) -> tuple:
+    """The node's `register_hook` hooks, after its vjp: each sees (grad_inputs, grad_outputs)
+    and may return new grad_inputs, as PyTorch's."""
+    for key, hook in tuple(node.pre_hooks):
+        if key is not POST_HOOK:
+            continue
+        result = hook(input_grads, tuple(grads))
+        if result is None:
+            continue
+        if not isinstance(result, tuple):
+            raise TypeError(f"expected tuple, but hook returned '{type(result).__name__}'")
+        if len(result) != len(input_grads):
+            name = getattr(hook, "__name__", type(hook).__name__)
+            raise GradError(
+                f"hook '{name}' has returned an incorrect number of values (got {len(result)}, "
+                f"but expected {len(input_grads)})"
+            )
+        input_grads = result
+    return input_grads
+
+
 def _checked_hook_result(hook: Callable, grad: Any, result: Any) -> Any:
     """A tensor hook's replacement gradient, refused as PyTorch refuses it when it is not a
     tensor or changes the gradient's shape or dtype (the op downstream expects both)."""
     name = getattr(hook, "__name__", type(hook).__name__)
+    if grad is None:
+        raise GradError("can't replace a None gradient with a non-None value")
     if not hasattr(result, "_array"):
         raise TypeError(f"expected Variable, but hook returned '{type(result).__name__}'")
     if result.dtype != grad.dtype:
@@ -188,9 +247,28 @@ def run_backward(
             captured_at.setdefault(id(node), []).append((position, output_nr))
         needed = _nodes_needed(order, set(captured_at))
     results: list | None = [None] * len(capture) if capture is not None else None
+    task_token = _graph_task.set(GraphTask(order, needed))
+    try:
+        _run_in_order(order, buffers, needed, captured_at, results, retain_graph, create_graph)
+    finally:
+        _graph_task.reset(task_token)
+    return results
+
+
+def _run_in_order(
+    order: list[Node],
+    buffers: dict[int, list],
+    needed: set[int] | None,
+    captured_at: dict[int, list[tuple[int, int]]],
+    results: list | None,
+    retain_graph: bool,
+    create_graph: bool,
+) -> None:
+    """The walk of `run_backward`: each node of `order` that received gradient runs; with
+    `results` (autograd.grad), only those `needed`, the gradients at captured edges kept."""
+    capturing = results is not None
     # Anomaly mode, the profiler, viz.record_gradients (autograd/observers.py); usually None.
     observing = observers.get()
-
     with set_grad_enabled(create_graph), quiet_float_errors():  # one switch for every op
         for node in order:
             key = id(node)
@@ -209,7 +287,7 @@ def run_backward(
                     results[position] = grads[output_nr]
             if type(node) is AccumulateGrad:
                 leaf = node.variable
-                if capture is None and leaf is not None:
+                if not capturing and leaf is not None:
                     owned = not create_graph and engine_owns(grads)
                     if observing is None:
                         leaf._accumulate_grad(grads[0], create_graph, owned)
@@ -218,8 +296,10 @@ def run_backward(
                         observed_backward(
                             observing, node, grads, step, grads[0], create_graph, owned
                         )
+                    if node.pre_hooks is not None:
+                        _run_post_hooks(node, (), grads)
                 continue
-            if capture is not None and not any(
+            if capturing and not any(
                 edge is not None and id(edge[0]) in needed for edge in node.next_edges
             ):
                 continue
@@ -229,7 +309,6 @@ def run_backward(
                 observed_backward(
                     observing, node, grads, apply_node, node, grads, buffers, retain_graph
                 )
-    return results
 
 
 class _Probe:
@@ -285,6 +364,8 @@ def apply_node(node: Node, grads: list, buffers: dict, retain_graph: bool) -> tu
         raise GradError(
             f"{_rule_label(node)} returned {len(input_grads)} gradients for {len(edges)} inputs"
         )
+    if node.pre_hooks is not None:
+        input_grads = _run_post_hooks(node, input_grads, grads)
     if not retain_graph:
         node.release_saved()
     meta = node.input_meta

@@ -24,14 +24,15 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from chainrule._tensor import Tensor
+from chainrule._tensor import Tensor, raise_inference_saved
 from chainrule.autograd import grad_mode
 from chainrule.autograd import observers as _observers
-from chainrule.autograd.node import Node, SavedEntry
+from chainrule.autograd.forward_ad import _current_level, set_tangent, tangent_at
+from chainrule.autograd.node import InferenceVersionCounter, Node, SavedEntry
 from chainrule.autograd.saved import SavedValue
 from chainrule.backend import numpy_backend
 from chainrule.backend.dtypes import from_numpy_dtype
-from chainrule.errors import GradError
+from chainrule.errors import GradError, ShapeError
 from chainrule.ops.op import Op, apply
 
 if TYPE_CHECKING:  # annotations only
@@ -73,6 +74,8 @@ class FunctionCtx(Node):
         "materialize_grads",
         "_tensor_positions",
         "_n_args",
+        "_for_forward",
+        "_in_jvp",
     )
 
     def __init__(self, function: type, backend: Backend) -> None:
@@ -84,6 +87,8 @@ class FunctionCtx(Node):
         self.materialize_grads = True
         self._tensor_positions = ()
         self._n_args = 0
+        self._for_forward = None
+        self._in_jvp = False
 
     def save_for_backward(self, *tensors: Tensor | None) -> None:
         """Keep these tensors (inputs or outputs of forward, or None) for backward, where
@@ -91,10 +96,18 @@ class FunctionCtx(Node):
         there. Call it once, from forward or setup_context."""
         self._to_save = tensors
 
+    def save_for_forward(self, *tensors: Tensor | None) -> None:
+        """Keep these tensors for `jvp` (forward-mode AD), where `ctx.saved_tensors` returns
+        them. Call it once, from forward or setup_context."""
+        self._for_forward = tensors
+
     @property
     def saved_tensors(self) -> tuple:
-        """The tensors given to `save_for_backward`, in order (read them in backward); an
-        error after the graph was freed by a backward without `retain_graph=True`."""
+        """The tensors given to `save_for_backward`, in order (read them in backward), or in
+        `jvp`, those given to `save_for_forward`; an error after the graph was freed by a
+        backward without `retain_graph=True`."""
+        if self._in_jvp:
+            return tuple(self._for_forward or ())
         if self._freed:
             raise GradError(
                 f"{self.name()}: trying to backward through the graph a second time (or to "
@@ -212,21 +225,31 @@ class Function:
         ctx._n_args = len(args)
         ctx._tensor_positions = tensor_positions
         ctx._needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        with grad_mode.no_grad():
-            if uses_setup_context:
-                output = cls.forward(*args, **kwargs)
-                cls.setup_context(ctx, args, output)
-            else:
-                output = cls.forward(ctx, *args, **kwargs)
+        # Forward mode with a jvp of the user's: forward sees no tangents, jvp gives them.
+        levels = _current_level.get() if getattr(cls, "jvp", None) is not None else None
+        dual_token = _current_level.set(None) if levels is not None else None
+        try:
+            with grad_mode.no_grad():
+                if uses_setup_context:
+                    output = cls.forward(*args, **kwargs)
+                    cls.setup_context(ctx, args, output)
+                else:
+                    output = cls.forward(ctx, *args, **kwargs)
+        finally:
+            if dual_token is not None:
+                _current_level.reset(dual_token)
         is_tuple = isinstance(output, tuple)
         outputs = list(output) if is_tuple else [output]
         record = grad_mode.is_grad_enabled() and any(t.requires_grad for t in tensors)
         outputs = [_fresh_output(o, tensors, ctx._dirty) for o in outputs]
         if record:
             _record(ctx, tensors, outputs)
+        if levels is not None:
+            _forward_mode(cls, ctx, args, outputs, levels)
         # What forward handed to ctx may include the outputs: drop it, or every output would
         # keep its own node alive through a reference cycle.
         ctx._to_save = None
+        ctx._for_forward = None
         ctx._non_differentiable = ()
         ctx._dirty = ()
         return tuple(outputs) if is_tuple else outputs[0]
@@ -258,6 +281,50 @@ class Function:
                 grad = Tensor._from_array(ctx.xp.zeros(shape, dtype.numpy))
             filled.append(grad)
         return filled
+
+
+def _forward_mode(cls: type, ctx: FunctionCtx, args: tuple, outputs: list, levels: tuple) -> None:
+    """The outputs' tangents from the Function's `jvp` (one tangent per argument of forward,
+    None where it has none; one per output back), at each active level, outermost first and
+    with the inner levels closed, as ops/op.py runs an op's jvp."""
+    for depth, level in enumerate(levels):
+        tangents = [tangent_at(a, level) if isinstance(a, Tensor) else None for a in args]
+        if all(t is None for t in tangents):
+            continue
+        token = _current_level.set(levels[:depth] or None)
+        ctx._in_jvp = True
+        try:  # recording as around the call: a tangent that requires grad stays in the graph
+            result = cls.jvp(ctx, *tangents)
+        finally:
+            ctx._in_jvp = False
+            _current_level.reset(token)
+        results = result if isinstance(result, tuple) else (result,)
+        if len(results) != len(outputs):
+            raise GradError(
+                f"{cls.__name__}.jvp returned {len(results)} tangents for {len(outputs)} outputs"
+            )
+        for output, tangent in zip(outputs, results):
+            if tangent is None or not isinstance(output, Tensor):
+                continue
+            if tuple(tangent.shape) != tuple(output.shape):
+                raise ShapeError(
+                    f"{cls.__name__}.jvp returned a tangent of shape {tuple(tangent.shape)} for "
+                    f"an output of shape {tuple(output.shape)}"
+                )
+            set_tangent(output, tangent, level)
+
+
+# PyTorch's class of a Function's graph node (`type(y.grad_fn).__mro__`): the ctx is the node.
+BackwardCFunction = FunctionCtx
+
+
+class InplaceFunction(Function):
+    """PyTorch's legacy base for a Function with an `inplace` flag, given at construction
+    (`self.inplace`); like any Function, called through `apply`."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
 
 
 def _sum_to_input(grad: Any, meta: tuple) -> Any:
@@ -330,6 +397,8 @@ def _record(ctx: FunctionCtx, tensors: list, outputs: list) -> None:
     for value in to_save:
         entry = value
         if isinstance(value, Tensor):
+            if type(value._version_counter) is InferenceVersionCounter:
+                raise_inference_saved()
             if any(value is t for t in tensors):
                 entry = SavedValue(value, None, value._version_counter)
             elif value._node is ctx:

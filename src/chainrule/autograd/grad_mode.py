@@ -12,8 +12,15 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
+from chainrule.autograd.node import InferenceVersionCounter, VersionCounter
+
 _grad_enabled: ContextVar[bool] = ContextVar("chainrule_grad_enabled", default=True)
 _inference_mode: ContextVar[bool] = ContextVar("chainrule_inference_mode", default=False)
+# The version counter a new tensor gets: inference_mode() makes inference tensors by giving
+# them InferenceVersionCounter (Tensor._from_array reads this, one lookup per tensor).
+counter_class: ContextVar[type[VersionCounter]] = ContextVar(
+    "chainrule_counter_class", default=VersionCounter
+)
 
 
 def is_grad_enabled() -> bool:
@@ -190,19 +197,21 @@ class set_grad_enabled(_Mode):  # noqa: N801
 
 class inference_mode(_Mode):  # noqa: N801
     """Like `no_grad`, and `is_inference_mode_enabled()` is True inside. A context manager and
-    decorator. Unlike PyTorch, chainrule has no inference tensors: what is made inside is an
-    ordinary tensor that does not require grad, and may be used with autograd later.
+    decorator. As in PyTorch, tensors made inside (not views of tensors made outside) are
+    inference tensors (`is_inference()`): outside inference mode, they cannot be saved for
+    backward by an op that records (RuntimeError), nor be written in place, nor be made to
+    require grad; any op outside (`clone()`) gives an ordinary tensor.
 
     Args:
         mode (bool): False turns inference mode off inside, recording on (as PyTorch,
-            even inside a `no_grad` block).
+            even inside a `no_grad` block): tensors made there are ordinary.
 
     Example:
         >>> import chainrule
         >>> with chainrule.inference_mode():
         ...     y = chainrule.ones(2, requires_grad=True) * 2
-        >>> y.requires_grad
-        False
+        >>> y.requires_grad, y.is_inference(), y.clone().is_inference()
+        (False, True, False)
     """
 
     def __init__(self, mode: bool = True) -> None:
@@ -214,10 +223,14 @@ class inference_mode(_Mode):  # noqa: N801
     def __enter__(self) -> None:
         super().__enter__()
         self._inference_tokens = getattr(self, "_inference_tokens", [])
-        self._inference_tokens.append(_inference_mode.set(self.mode))
+        counter = InferenceVersionCounter if self.mode else VersionCounter
+        tokens = (_inference_mode.set(self.mode), counter_class.set(counter))
+        self._inference_tokens.append(tokens)
 
     def __exit__(self, *exc: object) -> None:
-        _inference_mode.reset(self._inference_tokens.pop())
+        mode_token, counter_token = self._inference_tokens.pop()
+        counter_class.reset(counter_token)
+        _inference_mode.reset(mode_token)
         super().__exit__(*exc)
 
     def clone(self) -> inference_mode:
@@ -225,10 +238,27 @@ class inference_mode(_Mode):  # noqa: N801
         return inference_mode(self.mode)
 
 
+# What `set_multithreading_enabled` last set (`is_multithreading_enabled` reports it).
+_multithreading: ContextVar[bool] = ContextVar("chainrule_multithreading", default=True)
+
+
+def is_multithreading_enabled() -> bool:
+    """Whether PyTorch would run backward on per-device worker threads: what
+    `set_multithreading_enabled` set, True by default (chainrule's backward always runs on
+    the calling thread; the flag is kept for programs that read it).
+
+    >>> import chainrule
+    >>> chainrule.autograd.is_multithreading_enabled()
+    True
+    """
+    return _multithreading.get()
+
+
 class set_multithreading_enabled:  # noqa: N801 - PyTorch's name
     """PyTorch's switch for running backward on per-device worker threads: accepted as a
-    context manager, a decorator or a plain call, and changes nothing, since chainrule's
-    backward always runs on the thread that calls it.
+    context manager, a decorator or a plain call (which, as PyTorch's, takes effect at once),
+    and changes only what `is_multithreading_enabled` reports, since chainrule's backward
+    always runs on the thread that calls it.
 
     Args:
         mode (bool): PyTorch's multithreaded backward on (True) or off (False).
@@ -241,16 +271,22 @@ class set_multithreading_enabled:  # noqa: N801 - PyTorch's name
 
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
+        self._previous = _multithreading.get()
+        _multithreading.set(self.mode)
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, *exc: object) -> None:
-        return None
+        _multithreading.set(self._previous)
 
     def clone(self) -> set_multithreading_enabled:
-        """A fresh copy of this context manager."""
-        return set_multithreading_enabled(self.mode)
+        """A fresh copy of this context manager (made without changing the flag now)."""
+        previous = _multithreading.get()
+        clone = set_multithreading_enabled(self.mode)
+        _multithreading.set(previous)
+        return clone
 
     def __call__(self, fn: Callable) -> Callable:
+        _multithreading.set(self._previous)  # as a decorator it must not change the flag now
         return fn

@@ -16,6 +16,31 @@ from typing import Any
 from chainrule.errors import GradError
 
 
+class RemovableHandle:
+    """Returned by the register_*hook methods; `remove()` unregisters the hook."""
+
+    def __init__(self, hooks: list, entry: Any) -> None:
+        self._hooks = hooks
+        self._entry = entry
+
+    def remove(self) -> None:
+        for index, entry in enumerate(self._hooks):
+            if entry is self._entry:
+                del self._hooks[index]
+                return
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+# The key of a Node hook entry that runs after the vjp (`Node.register_hook`); the others run
+# before it, keyed by an output number or None (all outputs).
+POST_HOOK = "post"
+
+
 class VersionCounter:
     """Counts in-place writes to a tensor's memory; views share their base's counter."""
 
@@ -23,6 +48,14 @@ class VersionCounter:
 
     def __init__(self) -> None:
         self.value = 0
+
+
+class InferenceVersionCounter(VersionCounter):
+    """The counter of an inference tensor: memory allocated inside `inference_mode()` (and its
+    views). Its type is the mark PyTorch's rules read: such a tensor cannot be saved for
+    backward, nor written in place, outside inference mode."""
+
+    __slots__ = ()
 
 
 # What `ctx.save` keeps as it is: certainly not an array, so nothing for apply to resolve.
@@ -158,13 +191,22 @@ class Node:
             for edge in self.next_edges
         )
 
-    def register_prehook(self, hook: Callable) -> None:
+    def register_prehook(self, hook: Callable) -> RemovableHandle:
         """hook(grad_outputs) -> new grad_outputs or None, before this node's vjp runs."""
-        self.add_pre_hook(None, hook)
+        entry = self.add_pre_hook(None, hook)
+        return RemovableHandle(self.pre_hooks, entry)
 
-    def add_pre_hook(self, output_nr: int | None, hook: Callable) -> tuple:
-        """Run hook(grad of output `output_nr`), or hook(all grads) for None, before the vjp;
-        returns the entry, which removing from `pre_hooks` unregisters."""
+    def register_hook(self, hook: Callable) -> RemovableHandle:
+        """hook(grad_inputs, grad_outputs) -> new grad_inputs (a tuple) or None, after this
+        node's vjp has run (for an AccumulateGrad node, after `.grad` was updated, with
+        grad_inputs empty), as PyTorch's `Node.register_hook`."""
+        entry = self.add_pre_hook(POST_HOOK, hook)
+        return RemovableHandle(self.pre_hooks, entry)
+
+    def add_pre_hook(self, output_nr: int | str | None, hook: Callable) -> tuple:
+        """Run hook(grad of output `output_nr`), or hook(all grads) for None, before the vjp
+        (POST_HOOK: after it); returns the entry, which removing from `pre_hooks`
+        unregisters."""
         if self.pre_hooks is None:
             self.pre_hooks = []
         entry = (output_nr, hook)

@@ -224,8 +224,10 @@ def is_neg(input: Tensor) -> bool:  # noqa: A002
 
 
 class Real(Op):
-    """The real part a of z = a + ib (a copy; PyTorch's is a view). Derivative: g + 0i
-    backward, real(t) forward."""
+    """The real part a of z = a + ib, a view of z's memory (writes through it change z, as
+    PyTorch's). Derivative: g + 0i backward, real(t) forward."""
+
+    is_view = True
 
     @classmethod
     def node_name(cls) -> str:
@@ -233,7 +235,7 @@ class Real(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
-        return x.real.copy()
+        return x.real
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -247,8 +249,10 @@ class Real(Op):
 
 
 class Imag(Op):
-    """The imaginary part b of z = a + ib (a copy; PyTorch's is a view). Derivative: i g
-    backward, imag(t) forward."""
+    """The imaginary part b of z = a + ib, a view of z's memory (writes through it change z,
+    as PyTorch's). Derivative: i g backward, imag(t) forward."""
+
+    is_view = True
 
     @classmethod
     def node_name(cls) -> str:
@@ -256,7 +260,7 @@ class Imag(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
-        return x.imag.copy()
+        return x.imag
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:

@@ -17,9 +17,9 @@ import textwrap
 from collections.abc import Callable
 from typing import Any, Literal, overload
 
-from chainrule._tensor import Tensor
+from chainrule._tensor import Tensor, raise_inference_write
 from chainrule.autograd import grad_mode
-from chainrule.autograd.node import Node
+from chainrule.autograd.node import InferenceVersionCounter, Node
 from chainrule.backend import Array, dtypes, is_array, is_numpy_scalar
 from chainrule.backend.dtypes import from_numpy_dtype
 from chainrule.errors import DTypeError, GradError, IntegerDivisionError, ShapeError
@@ -292,6 +292,11 @@ def _write_out(name: str, result: Any, out: Any) -> Any:
     Like PyTorch, refused when autograd would have to record the write."""
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}: out must be a Tensor, not {type(out).__name__}")
+    if (
+        type(out._version_counter) is InferenceVersionCounter
+        and not grad_mode._inference_mode.get()
+    ):
+        raise_inference_write()
     if _grad_enabled() and (result._requires_grad or out._requires_grad):
         raise GradError(
             f"{name}(): functions with out=... arguments don't support automatic "
@@ -3782,6 +3787,27 @@ def is_complex(input: Tensor) -> bool:  # noqa: A002
     return _require_tensor("is_complex", input)._array.dtype.kind == "c"
 
 
+def is_inference(input: Tensor) -> bool:  # noqa: A002
+    """Whether input is an inference tensor: made inside `inference_mode()` (or a view of
+    one), so that outside it, it cannot be saved for backward or written in place.
+
+    Args:
+        input (Tensor): any shape.
+
+    Returns:
+        bool
+
+    Example:
+        >>> import chainrule
+        >>> with chainrule.inference_mode():
+        ...     x = chainrule.ones(2)
+        >>> chainrule.is_inference(x), chainrule.is_inference(x.clone())
+        (True, False)
+    """
+    counter = _require_tensor("is_inference", input)._version_counter
+    return type(counter) is InferenceVersionCounter
+
+
 def is_signed(input: Tensor) -> bool:  # noqa: A002
     """Whether input's dtype can hold negative values (every dtype but uint8 and bool).
 
@@ -4085,6 +4111,7 @@ __all__ = [
     "hypot",
     "is_complex",
     "is_floating_point",
+    "is_inference",
     "isclose",
     "isfinite",
     "isinf",

@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule._tensor import VIEW_NO_GRAD, VIEW_PLAIN, Tensor
+from chainrule._tensor import VIEW_NO_GRAD, VIEW_PLAIN, Tensor, raise_inference_saved
 from chainrule.autograd import grad_mode
 from chainrule.autograd.forward_ad import _current_level, set_tangent, tangent_at
-from chainrule.autograd.node import ForwardContext, Node
+from chainrule.autograd.node import ForwardContext, InferenceVersionCounter, Node
 from chainrule.autograd.observers import observed_call, observers
 from chainrule.autograd.saved import HookedValue, SavedValue
 from chainrule.backend import Array, backend_of_array, is_array, is_numpy_scalar, numpy_backend
@@ -456,7 +456,10 @@ def _resolve_saved(
         for index, array in enumerate(arrays):
             if value is array:
                 tensor = inputs[index]
-                resolved[name] = SavedValue(tensor, None, tensor._version_counter)
+                counter = tensor._version_counter
+                if type(counter) is InferenceVersionCounter:
+                    raise_inference_saved()
+                resolved[name] = SavedValue(tensor, None, counter)
                 break
         else:
             for output_nr, output in enumerate(outputs):

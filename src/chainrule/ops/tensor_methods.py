@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, SupportsIndex, overload
 
 from chainrule._tensor import LEGACY_TYPE_BY_DTYPE, Size, Tensor
 from chainrule.autograd import grad_mode
+from chainrule.autograd.node import InferenceVersionCounter
 from chainrule.backend import device, dtypes, formats, is_array
 from chainrule.backend.dtypes import as_dtype, display_namespace
 from chainrule.errors import DTypeError, ShapeError
@@ -1061,8 +1062,9 @@ class TensorMethods:
         return tuple(sorted(range(self.ndim), key=lambda d: -strides[d]))
 
     def is_inference(self) -> _bool:
-        """False: chainrule's inference_mode makes ordinary tensors."""
-        return False
+        """Whether this tensor was made inside `inference_mode()` (or is a view of one that
+        was): the tensors PyTorch's inference rules apply to."""
+        return type(self._version_counter) is InferenceVersionCounter
 
     def is_neg(self) -> _bool:
         """False: chainrule negates eagerly, never lazily through a neg bit."""

@@ -30,8 +30,9 @@ from chainrule.autograd.forward_ad import _current_level, set_tangent, tangent_a
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
 from chainrule.errors import GradError, ShapeError
+from chainrule.ops.complex import view_as_complex, view_as_real
 from chainrule.ops.indexing import IndexAdd, IndexSelect, masked_fill
-from chainrule.ops.op import Op, apply
+from chainrule.ops.op import Op, apply, named
 from chainrule.ops.shape import reshape
 
 # is_grad_enabled without its call layer, as ops/op.py reads it (per-op path)
@@ -40,12 +41,14 @@ _grad_enabled = grad_mode._grad_enabled.get
 
 def element_positions(view: Tensor, base: Tensor) -> Array:
     """The flat row-major index in `base` of each element of `view`, which lies in base's
-    memory: from the view's offset and strides (in elements) within the base."""
+    memory: from the view's offset and strides (in elements) within the base. For a part of a
+    complex base (`.real`, `.imag`), the index in the base's real pairs, `view_as_real(base)`."""
     backend = base._backend
     xp = backend.xp
     base_array, view_array = base._array, view._array
-    itemsize = base_array.dtype.itemsize
-    if view_array.dtype.itemsize != itemsize:
+    itemsize = view_array.dtype.itemsize
+    parts = 2 if is_part_of_complex(view, base) else 1
+    if base_array.dtype.itemsize != itemsize * parts:
         raise GradError(
             f"in-place write into a view of dtype {view.dtype} of a tensor of dtype "
             f"{base.dtype}: the elements do not line up"
@@ -54,10 +57,22 @@ def element_positions(view: Tensor, base: Tensor) -> Array:
     addresses = element_addresses(xp, view_array.shape, _in_elements(view_array), offset)
     if base_array.flags.c_contiguous:  # a position is then its address
         return addresses
+    elements = addresses // parts if parts > 1 else addresses  # the complex number's address
     base_addresses = element_addresses(xp, base_array.shape, _in_elements(base_array), 0)
     flat = base_addresses.reshape(-1)
     order = xp.argsort(flat)
-    return order[xp.searchsorted(flat[order], addresses)]
+    positions = order[xp.searchsorted(flat[order], elements)]
+    return positions * parts + addresses % parts if parts > 1 else positions
+
+
+def is_part_of_complex(view: Tensor, base: Tensor) -> bool:
+    """Whether `view` is the real or imaginary part of its complex base (or a view of one)."""
+    return base._array.dtype.kind == "c" and view._array.dtype.kind != "c"
+
+
+def _addressed(view: Tensor, base: Tensor) -> Tensor:
+    """What `element_positions` addresses: the base, or a complex base's real pairs."""
+    return view_as_real(base) if is_part_of_complex(view, base) else base
 
 
 def _in_elements(array: Array) -> tuple:
@@ -180,10 +195,15 @@ def rebase_view(view: Tensor, values: Tensor) -> None:
     becomes CopySlices of the write, and the view's a region of the new base."""
     base = view._base
     positions = element_positions(view, base)
-    written = apply(CopySlices, (_as_before(base), values), positions)
+    before = _as_before(base)
+    if is_part_of_complex(view, base):  # the write replaces a part: the pairs' elements
+        pairs = apply(CopySlices, (view_as_real(before), values), positions)
+        written = named(view_as_complex(pairs), "CopySlices")
+    else:
+        written = apply(CopySlices, (before, values), positions)
     if written._requires_grad:
         _take_history(base, written)
-        _take_history(view, apply(ViewRegion, (base,), positions))
+        _take_history(view, apply(ViewRegion, (_addressed(view, base),), positions))
     view._view_version = view._version_counter.value
 
 
@@ -192,6 +212,7 @@ def write_view_tangents(view: Tensor, values: Tensor) -> None:
     base's tangent takes values' tangent (zeros where it has none) at the view's elements,
     and the view's tangent becomes that region."""
     base = view._base
+    part = is_part_of_complex(view, base)
     positions = written = None
     for level in _current_level.get() or ():
         t_values = tangent_at(values, level)
@@ -200,13 +221,18 @@ def write_view_tangents(view: Tensor, values: Tensor) -> None:
             continue
         if positions is None:
             found = element_positions(view, base)
-            mask = _written_mask(base._backend.xp, base._array.shape, found)
+            shape = base._array.shape + ((2,) if part else ())
+            mask = _written_mask(base._backend.xp, shape, found)
             written = Tensor._from_array(mask, base._backend)
             positions = Tensor._from_array(found.reshape(-1), base._backend)
         if t_base is None:
             t_base = base.new_zeros(base.shape)
-        t_values = view.new_zeros(view.shape) if t_values is None else t_values.to(base.dtype)
-        set_tangent(base, _replace_region(t_base, t_values, positions, written), level)
+        t_values = view.new_zeros(view.shape) if t_values is None else t_values.to(view.dtype)
+        if part:  # the part's elements replaced in the tangent's real pairs
+            pairs = _replace_region(view_as_real(t_base), t_values, positions, written)
+            set_tangent(base, view_as_complex(pairs), level)
+        else:
+            set_tangent(base, _replace_region(t_base, t_values, positions, written), level)
         set_tangent(view, t_values, level)
 
 
@@ -220,7 +246,8 @@ def _refresh_tangents(view: Tensor, levels: tuple) -> None:
         if positions is None:
             positions = element_positions(view, base)
         flat = Tensor._from_array(positions.reshape(-1), base._backend)
-        set_tangent(view, _gather(t_base, flat, view.shape), level)
+        source = view_as_real(t_base) if is_part_of_complex(view, base) else t_base
+        set_tangent(view, _gather(source, flat, view.shape), level)
 
 
 def refresh_view(view: Tensor) -> None:
@@ -244,7 +271,8 @@ def refresh_view(view: Tensor) -> None:
             "tracked)."
         )
     if base._requires_grad:
-        _take_history(view, apply(ViewRegion, (base,), element_positions(view, base)))
+        positions = element_positions(view, base)
+        _take_history(view, apply(ViewRegion, (_addressed(view, base),), positions))
     view._view_version = view._version_counter.value
 
 
