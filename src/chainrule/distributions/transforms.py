@@ -395,13 +395,6 @@ class IndependentTransform(Transform):
     def sign(self) -> Any:
         return self.base_transform.sign
 
-    def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, IndependentTransform)
-            and self.base_transform == other.base_transform
-            and self.reinterpreted_batch_ndims == other.reinterpreted_batch_ndims
-        )
-
     def _call(self, x: Tensor) -> Tensor:
         if x.dim() < self.domain.event_dim:
             raise ValueError("Too few dimensions on input")
@@ -807,9 +800,6 @@ class CorrCholeskyTransform(Transform):
     domain = constraints.real_vector
     codomain = constraints.corr_cholesky
     bijective = True
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, CorrCholeskyTransform)
 
     def _call(self, x: Tensor) -> Tensor:
         eps = dtypes.finfo(x.dtype).eps
