@@ -55,6 +55,12 @@ TRANSFORMS = {
         ),
         RNG.normal(size=(2, 3)),
     ),
+    "compose corr cholesky then elementwise": (
+        lambda lib, d, t: t.ComposeTransform(
+            [t.AffineTransform(0.0, 0.5), t.CorrCholeskyTransform(), t.AffineTransform(0.0, 2.0)]
+        ),
+        RNG.normal(size=(2, 3)),
+    ),
     "independent sigmoid": (
         lambda lib, d, t: t.IndependentTransform(t.SigmoidTransform(), 2),
         RNG.normal(size=(4, 2, 3)),
