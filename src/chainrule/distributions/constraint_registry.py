@@ -26,7 +26,12 @@ Factory = Callable[[Any], transforms.Transform]
 
 
 class ConstraintRegistry:
-    """Constraint classes to functions building a transform onto each constraint.
+    """Constraint classes to functions building a transform onto each constraint; calling
+    the registry with a constraint builds its transform (NotImplementedError when its class
+    has none registered).
+
+    Args:
+        constraint (Constraint): what the transform's outputs must satisfy.
 
     Example:
         >>> import chainrule

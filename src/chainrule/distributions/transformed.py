@@ -83,6 +83,7 @@ class TransformedDistribution(Distribution):
 
     @constraints.dependent_property(is_discrete=False)
     def support(self) -> Any:
+        """The last transform's codomain, over all the event's dimensions."""
         if not self.transforms:
             return self.base_dist.support
         support = self.transforms[-1].codomain

@@ -178,10 +178,12 @@ class _InverseTransform(Transform):
 
     @constraints.dependent_property(is_discrete=False)
     def domain(self) -> Any:
+        """The constraint on inputs (with its event_dim)."""
         return self._inv.codomain
 
     @constraints.dependent_property(is_discrete=False)
     def codomain(self) -> Any:
+        """The constraint on outputs (with its event_dim)."""
         return self._inv.domain
 
     @property
@@ -247,6 +249,7 @@ class ComposeTransform(Transform):
 
     @constraints.dependent_property(is_discrete=False)
     def domain(self) -> Any:
+        """The constraint on inputs (with its event_dim)."""
         if not self.parts:
             return constraints.real
         first = self.parts[0].domain
@@ -260,6 +263,7 @@ class ComposeTransform(Transform):
 
     @constraints.dependent_property(is_discrete=False)
     def codomain(self) -> Any:
+        """The constraint on outputs (with its event_dim)."""
         if not self.parts:
             return constraints.real
         last = self.parts[-1].codomain
@@ -342,6 +346,17 @@ def _widened(constraint: Any, event_dim: int) -> Any:
 
 
 identity_transform = ComposeTransform([])
+identity_transform.__doc__ = """The identity map, `ComposeTransform([])`: what `biject_to(real)` is.
+
+Args:
+    x (Tensor): returned as it is.
+
+Example:
+    >>> import chainrule
+    >>> from chainrule.distributions.transforms import identity_transform
+    >>> identity_transform(chainrule.tensor([1.0, -2.0]))
+    tensor([ 1., -2.])
+"""
 
 
 class IndependentTransform(Transform):
@@ -381,10 +396,12 @@ class IndependentTransform(Transform):
 
     @constraints.dependent_property(is_discrete=False)
     def domain(self) -> Any:
+        """The constraint on inputs (with its event_dim)."""
         return constraints.independent(self.base_transform.domain, self.reinterpreted_batch_ndims)
 
     @constraints.dependent_property(is_discrete=False)
     def codomain(self) -> Any:
+        """The constraint on outputs (with its event_dim)."""
         return constraints.independent(self.base_transform.codomain, self.reinterpreted_batch_ndims)
 
     @property
@@ -448,10 +465,12 @@ class ReshapeTransform(Transform):
 
     @constraints.dependent_property
     def domain(self) -> Any:
+        """The constraint on inputs (with its event_dim)."""
         return constraints.independent(constraints.real, len(self.in_shape))
 
     @constraints.dependent_property
     def codomain(self) -> Any:
+        """The constraint on outputs (with its event_dim)."""
         return constraints.independent(constraints.real, len(self.out_shape))
 
     def with_cache(self, cache_size: int = 1) -> Transform:
@@ -489,6 +508,9 @@ class ReshapeTransform(Transform):
 
 class ExpTransform(Transform):
     """y = exp(x); log |dy/dx| = x.
+
+    Args:
+        cache_size (int): 0 or 1 (keep the last x, y pair).
 
     Example:
         >>> import chainrule
@@ -577,6 +599,9 @@ class SigmoidTransform(Transform):
     """y = sigmoid(x); log |dy/dx| = -softplus(-x) - softplus(x). The output, and the
     inverse's (logit's) argument, are clamped to [tiny, 1 - eps] of the dtype, as PyTorch's.
 
+    Args:
+        cache_size (int): 0 or 1 (keep the last x, y pair).
+
     Example:
         >>> import chainrule
         >>> from chainrule.distributions.transforms import SigmoidTransform
@@ -607,6 +632,9 @@ class SoftplusTransform(Transform):
     """y = softplus(x) = log(1 + exp(x)) (linear above 20, as F.softplus); the inverse is
     y + log(-expm1(-y)), and log |dy/dx| = log sigmoid(x) = -softplus(-x).
 
+    Args:
+        cache_size (int): 0 or 1 (keep the last x, y pair).
+
     Example:
         >>> import chainrule
         >>> from chainrule.distributions.transforms import SoftplusTransform
@@ -635,6 +663,9 @@ class TanhTransform(Transform):
     """y = tanh(x); log |dy/dx| = 2 (log 2 - x - softplus(-2x)), PyTorch's stable form. Use
     cache_size=1 when inverting samples (atanh(+-1) is infinite).
 
+    Args:
+        cache_size (int): 0 or 1 (keep the last x, y pair).
+
     Example:
         >>> import chainrule
         >>> from chainrule.distributions.transforms import TanhTransform
@@ -662,6 +693,9 @@ class TanhTransform(Transform):
 class AbsTransform(Transform):
     """y = |x|: not a bijection, so its "inverse" returns y itself (the positive preimage), as
     PyTorch's; HalfCauchy folds a Cauchy with it.
+
+    Args:
+        cache_size (int): 0 or 1 (keep the last x, y pair).
 
     Example:
         >>> import chainrule
@@ -727,12 +761,14 @@ class AffineTransform(Transform):
 
     @constraints.dependent_property(is_discrete=False)
     def domain(self) -> Any:
+        """The constraint on inputs (with its event_dim)."""
         if self._event_dim == 0:
             return constraints.real
         return constraints.independent(constraints.real, self._event_dim)
 
     @constraints.dependent_property(is_discrete=False)
     def codomain(self) -> Any:
+        """The constraint on outputs (with its event_dim)."""
         if self._event_dim == 0:
             return constraints.real
         return constraints.independent(constraints.real, self._event_dim)
@@ -788,6 +824,9 @@ class CorrCholeskyTransform(Transform):
     (-1, 1), and each row is a signed stick broken on the squares (entry j takes the fraction
     tanh(x_ij)**2 of the squared norm left, the diagonal the rest). log |det J| is taken on
     the factor's strictly-lower entries, as PyTorch's.
+
+    Args:
+        cache_size (int): 0 or 1 (keep the last x, y pair).
 
     Example:
         >>> import chainrule
@@ -851,6 +890,9 @@ class SoftmaxTransform(Transform):
     (one of the preimages). Not a bijection (adding a constant changes nothing), so it has no
     log |det J|: `transform_to(simplex)` for optimisation, `biject_to` gives stick breaking.
 
+    Args:
+        cache_size (int): 0 or 1 (keep the last x, y pair).
+
     Example:
         >>> import chainrule
         >>> from chainrule.distributions.transforms import SoftmaxTransform
@@ -886,6 +928,9 @@ class StickBreakingTransform(Transform):
     takes the fraction z_k = sigmoid(x_k - log(K - k)) of what is left (the offset makes x = 0
     the simplex's centre), the last entry the rest. log |det J| = sum_k log z_k (1 - z_k) +
     log(rest before k), PyTorch's form. A bijection (`biject_to(simplex)`), event_dim 1.
+
+    Args:
+        cache_size (int): 0 or 1 (keep the last x, y pair).
 
     Example:
         >>> import chainrule
@@ -937,6 +982,9 @@ class LowerCholeskyTransform(Transform):
     triangle kept, the diagonal exponentiated, the upper triangle dropped (so not a
     bijection; no log |det J|). `transform_to(lower_cholesky)`.
 
+    Args:
+        cache_size (int): 0 or 1 (keep the last x, y pair).
+
     Example:
         >>> import chainrule
         >>> from chainrule.distributions.transforms import LowerCholeskyTransform
@@ -961,6 +1009,9 @@ class LowerCholeskyTransform(Transform):
 class PositiveDefiniteTransform(Transform):
     """Square matrices onto positive-definite ones: L L^T with L = LowerCholeskyTransform(x);
     the inverse takes the Cholesky factor back. `transform_to(positive_definite)`.
+
+    Args:
+        cache_size (int): 0 or 1 (keep the last x, y pair).
 
     Example:
         >>> import chainrule
@@ -1084,10 +1135,12 @@ class CatTransform(Transform):
 
     @constraints.dependent_property
     def domain(self) -> Any:
+        """The constraint on inputs (with its event_dim)."""
         return constraints.cat([t.domain for t in self.transforms], self.dim, self.lengths)
 
     @constraints.dependent_property
     def codomain(self) -> Any:
+        """The constraint on outputs (with its event_dim)."""
         return constraints.cat([t.codomain for t in self.transforms], self.dim, self.lengths)
 
 
@@ -1153,10 +1206,12 @@ class StackTransform(Transform):
 
     @constraints.dependent_property
     def domain(self) -> Any:
+        """The constraint on inputs (with its event_dim)."""
         return constraints.stack([t.domain for t in self.transforms], self.dim)
 
     @constraints.dependent_property
     def codomain(self) -> Any:
+        """The constraint on outputs (with its event_dim)."""
         return constraints.stack([t.codomain for t in self.transforms], self.dim)
 
 

@@ -84,8 +84,13 @@ def tril_matrix_to_vec(mat: Tensor, diag: int = 0) -> Tensor:
     """The entries of `mat` (..., n, n) on and below its `diag`-th diagonal, in row order,
     as a (..., m) vector (differentiable: a gather).
 
+    Args:
+        mat (Tensor): the matrices.
+        diag (int): the last diagonal kept (0 the main one, -1 the one below it).
+
     Example:
         >>> import chainrule
+        >>> from chainrule.distributions.utils import tril_matrix_to_vec
         >>> tril_matrix_to_vec(chainrule.arange(9.0).reshape(3, 3), diag=-1)
         tensor([3., 6., 7.])
     """
@@ -101,8 +106,13 @@ def vec_to_tril_matrix(vec: Tensor, diag: int = 0) -> Tensor:
     """The inverse of `tril_matrix_to_vec`: a (..., n, n) matrix, zero above its `diag`-th
     diagonal, filled in row order from `vec` (..., m); n solves m = the count of such entries.
 
+    Args:
+        vec (Tensor): the entries, row by row.
+        diag (int): the last diagonal filled (0 the main one, -1 the one below it).
+
     Example:
         >>> import chainrule
+        >>> from chainrule.distributions.utils import vec_to_tril_matrix
         >>> vec_to_tril_matrix(chainrule.tensor([1.0, 2.0, 3.0]), diag=-1)
         tensor([[0., 0., 0.],
                 [1., 0., 0.],
