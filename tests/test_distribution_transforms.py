@@ -593,6 +593,27 @@ def test_transformed_log_prob_gradients_match_torch():
     np.testing.assert_allclose(grads[0][1], grads[1][1], rtol=1e-10)
 
 
+def test_kl_between_transformed_distributions_is_the_bases_when_the_transforms_agree():
+    """Equal transforms (compared by value, not identity) leave KL unchanged, as torch."""
+
+    def squashed(lib, d, t, loc, scale):
+        transforms = [t.AffineTransform(1.0, 2.0), t.ExpTransform()]
+        return d.TransformedDistribution(d.Normal(loc, _tensor(lib, scale)), transforms)
+
+    results = []
+    for lib, d, t in ((chainrule, D, T), (torch, TD, TT)):
+        loc = _tensor(lib, [0.1, -0.4], requires_grad=True)
+        p = squashed(lib, d, t, loc, [1.0, 0.5])
+        kl = d.kl_divergence(p, squashed(lib, d, t, _tensor(lib, [0.0, 0.0]), 1.0))
+        kl.sum().backward()
+        results.append((kl.detach().numpy(), loc.grad.numpy()))
+        other = d.TransformedDistribution(d.Normal(0.0, 1.0), [t.TanhTransform()])
+        with pytest.raises(NotImplementedError):
+            d.kl_divergence(p, other)
+    np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-12)
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12)
+
+
 def test_transformed_errors_as_torch():
     for d, t in ((D, T), (TD, TT)):
         with pytest.raises(ValueError, match="transforms must be a Transform or list"):
