@@ -224,6 +224,18 @@ def test_log_abs_det_jacobian_is_the_jacobians_log_determinant(name, flatten_out
     assert math.isclose(log_det, expected, rel_tol=1e-9, abs_tol=1e-9)
 
 
+def test_an_affine_scale_broadcast_over_the_event_counts_once_per_entry():
+    """A deliberate difference: y = 2x on 3-vectors has log |det J| = 3 log 2. torch sums the
+    scale's own entries before broadcasting, so a scale of shape (1,) gives log 2."""
+    transform = T.AffineTransform(0.0, chainrule.tensor([2.0], dtype=chainrule.float64), 1)
+    x = RNG.normal(size=(2, 3))
+    log_det = transform.log_abs_det_jacobian(
+        _tensor(chainrule, x), transform(_tensor(chainrule, x))
+    )
+    np.testing.assert_allclose(log_det.numpy(), [3 * math.log(2.0)] * 2, rtol=1e-12)
+    assert math.isclose(log_det.sum().item(), _slogdet_of_jacobian(transform, x), rel_tol=1e-12)
+
+
 @pytest.mark.parametrize("name", SURJECTIONS)
 def test_a_surjection_maps_and_right_inverts_as_torch(name):
     ours, theirs, x = _build(SURJECTIONS, name)

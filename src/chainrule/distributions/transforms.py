@@ -803,6 +803,8 @@ class AffineTransform(Transform):
             result = log(_abs(scale))
         else:
             result = full_like(x, math.log(abs(scale)))
+        # Broadcast before summing: a scale of shape (1,) over 3-vectors scales 3 entries
+        # (PyTorch sums the scale's own entries first, which counts it once).
         result = result.expand(broadcast_shapes(tuple(result.shape), tuple(x.shape)))
         return _sum_rightmost(result, self._event_dim)
 
