@@ -15,6 +15,7 @@ lookups go by the constraint's exact class, as PyTorch's.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from numbers import Number
 from typing import Any
 
@@ -44,11 +45,15 @@ class ConstraintRegistry:
     def __init__(self) -> None:
         self._registry: dict[type, Factory] = {}
 
-    def register(self, constraint: Any, factory: Factory | None = None) -> Any:
+    def register(
+        self,
+        constraint: type[constraints.Constraint] | constraints.Constraint,
+        factory: Factory | None = None,
+    ) -> Factory | Callable[[Factory], Factory]:
         """Register `factory` for a Constraint subclass (or an instance's class); without a
         factory, returns a decorator."""
         if factory is None:
-            return lambda factory: self.register(constraint, factory)
+            return partial(self.register, constraint)
         if isinstance(constraint, constraints.Constraint):
             constraint = type(constraint)
         if not isinstance(constraint, type) or not issubclass(constraint, constraints.Constraint):
@@ -59,7 +64,7 @@ class ConstraintRegistry:
         self._registry[constraint] = factory
         return factory
 
-    def __call__(self, constraint: Any) -> transforms.Transform:
+    def __call__(self, constraint: constraints.Constraint) -> transforms.Transform:
         """The transform onto `constraint`; NotImplementedError when none is registered."""
         factory = self._registry.get(type(constraint))
         if factory is None:

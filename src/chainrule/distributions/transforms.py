@@ -20,6 +20,7 @@ from typing import Any
 from chainrule._tensor import Size, Tensor
 from chainrule.backend import dtypes
 from chainrule.distributions import constraints
+from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.utils import broadcast_all, tril_matrix_to_vec, vec_to_tril_matrix
 from chainrule.ops.activation import logsigmoid, softplus
 from chainrule.ops.creation import arange, eye, full_like
@@ -1238,7 +1239,7 @@ class CumulativeDistributionTransform(Transform):
     codomain = constraints.unit_interval
     sign = 1
 
-    def __init__(self, distribution: Any, cache_size: int = 0) -> None:
+    def __init__(self, distribution: Distribution, cache_size: int = 0) -> None:
         super().__init__(cache_size=cache_size)
         self.distribution = distribution
 
