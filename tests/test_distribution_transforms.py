@@ -485,6 +485,9 @@ def test_a_pickled_or_copied_transform_rebuilds_its_own_inverse():
     assert t.inv.inv is t
     for clone in (pickle.loads(pickle.dumps(t)), copy.deepcopy(t)):
         assert clone == t and clone.inv.inv is clone
+    inverse = T.ExpTransform().inv  # torch's copy of an inverse loses what it inverts
+    for clone in (pickle.loads(pickle.dumps(inverse)), copy.deepcopy(inverse)):
+        assert clone == inverse and clone(chainrule.tensor(1.0)).item() == 0.0
 
 
 def test_shape_errors_as_torch():

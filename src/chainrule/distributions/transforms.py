@@ -177,6 +177,9 @@ class _InverseTransform(Transform):
         super().__init__(cache_size=transform._cache_size)
         self._inv = transform
 
+    def __getstate__(self) -> dict:
+        return self.__dict__.copy()  # `_inv` here is the transform itself: keep it
+
     @constraints.dependent_property(is_discrete=False)
     def domain(self) -> Any:
         """The constraint on inputs (with its event_dim)."""
