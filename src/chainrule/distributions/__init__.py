@@ -10,7 +10,8 @@
 tensor(4.)
 """
 
-from chainrule.distributions import constraints, transforms
+from chainrule.distributions import constraint_registry, constraints, transforms
+from chainrule.distributions.constraint_registry import biject_to, transform_to
 from chainrule.distributions.continuous import (
     Cauchy,
     Exponential,
@@ -47,9 +48,54 @@ from chainrule.distributions.transformed_families import (
     Kumaraswamy,
     LogisticNormal,
 )
+from chainrule.distributions.transforms import (
+    AbsTransform,
+    AffineTransform,
+    CatTransform,
+    ComposeTransform,
+    CorrCholeskyTransform,
+    CumulativeDistributionTransform,
+    ExpTransform,
+    IndependentTransform,
+    LowerCholeskyTransform,
+    PositiveDefiniteTransform,
+    PowerTransform,
+    ReshapeTransform,
+    SigmoidTransform,
+    SoftmaxTransform,
+    SoftplusTransform,
+    StackTransform,
+    StickBreakingTransform,
+    TanhTransform,
+    Transform,
+    identity_transform,
+)
 from chainrule.distributions.von_mises import VonMises
 
 __all__ = [
+    "AbsTransform",
+    "AffineTransform",
+    "CatTransform",
+    "ComposeTransform",
+    "CorrCholeskyTransform",
+    "CumulativeDistributionTransform",
+    "ExpTransform",
+    "IndependentTransform",
+    "LowerCholeskyTransform",
+    "PositiveDefiniteTransform",
+    "PowerTransform",
+    "ReshapeTransform",
+    "SigmoidTransform",
+    "SoftmaxTransform",
+    "SoftplusTransform",
+    "StackTransform",
+    "StickBreakingTransform",
+    "TanhTransform",
+    "Transform",
+    "biject_to",
+    "constraint_registry",
+    "identity_transform",
+    "transform_to",
     "Bernoulli",
     "Beta",
     "Binomial",

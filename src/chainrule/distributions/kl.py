@@ -32,6 +32,7 @@ from chainrule.distributions.low_rank import (
 )
 from chainrule.distributions.matrix import Wishart, _mvdigamma
 from chainrule.distributions.multivariate_normal import MultivariateNormal, _batch_mahalanobis
+from chainrule.distributions.transformed import TransformedDistribution
 from chainrule.ops.activation import softplus
 from chainrule.ops.creation import full_like
 from chainrule.ops.elementwise import abs, exp, log, log1p, square, where  # noqa: A004
@@ -375,6 +376,17 @@ def _kl_independent_independent(p: Independent, q: Independent) -> Tensor:
         raise NotImplementedError
     result = kl_divergence(p.base_dist, q.base_dist)
     return _sum_rightmost(result, p.reinterpreted_batch_ndims)
+
+
+@register_kl(TransformedDistribution, TransformedDistribution)
+def _kl_transformed_transformed(p: TransformedDistribution, q: TransformedDistribution) -> Tensor:
+    # A bijection shared by both leaves KL unchanged: the bases' KL, when the transforms are
+    # equal (Transform.__eq__) and the events agree; otherwise not implemented, as PyTorch.
+    if p.transforms != q.transforms:
+        raise NotImplementedError
+    if p.event_shape != q.event_shape:
+        raise NotImplementedError
+    return kl_divergence(p.base_dist, q.base_dist)
 
 
 # ---- the continuous Bernoulli: PyTorch's closed forms, and its infinite pairs ----------------

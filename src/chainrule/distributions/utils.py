@@ -8,6 +8,7 @@ from chainrule._tensor import Tensor
 from chainrule.backend import dtypes
 from chainrule.ops import elementwise, reduction
 from chainrule.ops.creation import tensor
+from chainrule.ops.indexing import index_select, pad
 from chainrule.ops.shape import broadcast_tensors
 
 __all__ = [
@@ -16,6 +17,8 @@ __all__ = [
     "lazy_property",
     "logits_to_probs",
     "probs_to_logits",
+    "tril_matrix_to_vec",
+    "vec_to_tril_matrix",
 ]
 
 
@@ -70,3 +73,65 @@ class lazy_property:  # noqa: N801 - PyTorch's name
         value = self.wrapped(instance)
         setattr(instance, self.wrapped.__name__, value)
         return value
+
+
+def _tril_positions(n: int, diag: int) -> list[int]:
+    """Row-major flat positions (r * n + c) of an n x n matrix's entries with c - r <= diag."""
+    return [row * n + col for row in range(n) for col in range(n) if col - row <= diag]
+
+
+def tril_matrix_to_vec(mat: Tensor, diag: int = 0) -> Tensor:
+    """The entries of `mat` (..., n, n) on and below its `diag`-th diagonal, in row order,
+    as a (..., m) vector (differentiable: a gather).
+
+    Args:
+        mat (Tensor): the matrices.
+        diag (int): the last diagonal kept (0 the main one, -1 the one below it).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.distributions.utils import tril_matrix_to_vec
+        >>> tril_matrix_to_vec(chainrule.arange(9.0).reshape(3, 3), diag=-1)
+        tensor([3., 6., 7.])
+    """
+    n = mat.shape[-1]
+    if diag < -n or diag >= n:
+        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
+    positions = tensor(_tril_positions(n, diag), device=mat.device)
+    flat = mat.reshape(tuple(mat.shape[:-2]) + (n * n,))
+    return index_select(flat, -1, positions)
+
+
+def vec_to_tril_matrix(vec: Tensor, diag: int = 0) -> Tensor:
+    """The inverse of `tril_matrix_to_vec`: a (..., n, n) matrix, zero above its `diag`-th
+    diagonal, filled in row order from `vec` (..., m); n solves m = the count of such entries.
+
+    Args:
+        vec (Tensor): the entries, row by row.
+        diag (int): the last diagonal filled (0 the main one, -1 the one below it).
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.distributions.utils import vec_to_tril_matrix
+        >>> vec_to_tril_matrix(chainrule.tensor([1.0, 2.0, 3.0]), diag=-1)
+        tensor([[0., 0., 0.],
+                [1., 0., 0.],
+                [2., 3., 0.]])
+    """
+    length = vec.shape[-1]
+    # the positive root of n**2 + (1 + 2 diag) n - |diag| (diag + 1) - 2 length = 0
+    linear = 1 + 2 * diag
+    root = (-linear + (linear**2 + 8 * length + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    if round(root) - root > dtypes.finfo(vec.dtype).eps:
+        raise ValueError(
+            f"The size of last dimension is {length} which cannot be expressed as "
+            "the lower triangular part of a square D x D matrix."
+        )
+    n = round(root)
+    # Gather from vec with a zero in front: index 0 fills the entries above the diagonal.
+    source = [0] * (n * n)
+    for k, position in enumerate(_tril_positions(n, diag)):
+        source[position] = k + 1
+    padded = pad(vec, (1, 0), value=0.0)
+    gathered = index_select(padded, -1, tensor(source, device=vec.device))
+    return gathered.reshape(tuple(vec.shape[:-1]) + (n, n))
