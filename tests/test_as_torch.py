@@ -207,17 +207,14 @@ def test_every_alias_imports_and_holds_torchs_classes_there():
 
 def test_each_torch_distributions_family_module_holds_its_names_here():
     """`from torch.distributions.normal import Normal` and the like: every name in the
-    __all__ of PyTorch's module for a family (and of constraints and kl) is in chainrule's
-    module standing for it."""
+    __all__ of PyTorch's module for a family (and of constraints, constraint_registry, kl,
+    transforms and utils) is in chainrule's module standing for it."""
     import importlib
 
-    partial = {"transforms"}  # what chainrule has of them (not yet every transform)
     families = [
-        name
-        for name in chainrule.as_torch.ALIASES
-        if name.startswith("torch.distributions.") and name.split(".")[-1] not in partial
+        name for name in chainrule.as_torch.ALIASES if name.startswith("torch.distributions.")
     ]
-    assert len(families) == 43  # the families, constraints and kl
+    assert len(families) == 46  # the families and the five shared modules
     for torch_name in families:
         ours = importlib.import_module(chainrule.as_torch.ALIASES[torch_name])
         missing = [n for n in importlib.import_module(torch_name).__all__ if not hasattr(ours, n)]

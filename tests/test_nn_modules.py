@@ -1879,3 +1879,67 @@ def test_mismatched_mask_dtypes_warn_as_in_pytorch(call) -> None:
     """A bool key padding mask beside a float attention mask (the tutorials' pairing) is
     deprecated in PyTorch, which says so naming the two masks."""
     assert _mask_warnings(nn, chainrule, call) == _mask_warnings(torch.nn, torch, call)
+
+
+def _legacy_hook_run(lib, module_type, make_input):
+    """register_backward_hook on a module: what the hook sees (grad_output, each grad_input's
+    shape or None), the input's gradient after the hook zeroes grad_input, and the warnings."""
+    import warnings
+
+    lib.manual_seed(0)
+    module = module_type(lib)
+    seen = []
+
+    def hook(mod, grad_input, grad_output):
+        seen.append((mod is module, grad_output[0].detach().numpy().copy()))
+        return tuple(None if g is None else g * 0 for g in grad_input)
+
+    module.register_backward_hook(hook)
+    leaf, x = make_input(lib)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = module(x)
+    (out * lib.arange(out.numel(), dtype=out.dtype).reshape(out.shape)).sum().backward()
+    messages = [str(w.message)[:60] for w in caught if w.category is FutureWarning]
+    return seen, leaf.grad.numpy(), messages
+
+
+@pytest.mark.parametrize(
+    "module_type",
+    [
+        lambda lib: lib.nn.ReLU(),
+        lambda lib: lib.nn.Sigmoid(),
+        lambda lib: lib.nn.Sequential(lib.nn.Tanh(), lib.nn.Softplus()),
+    ],
+    ids=["relu", "sigmoid", "two-ops"],
+)
+def test_register_backward_hook_runs_on_the_output_node_as_torch(module_type) -> None:
+    data = np.random.default_rng(4).standard_normal((2, 3)).astype("float32")
+
+    def computed(lib):  # the module's input has a graph node of its own
+        leaf = lib.tensor(data, requires_grad=True)
+        return leaf, leaf * 1.0
+
+    def leaf(lib):
+        leaf = lib.tensor(data, requires_grad=True)
+        return leaf, leaf
+
+    for builder in (leaf, computed):
+        ours = _legacy_hook_run(chainrule, module_type, builder)
+        theirs = _legacy_hook_run(torch, module_type, builder)
+        assert [s[0] for s in ours[0]] == [s[0] for s in theirs[0]] == [True]
+        np.testing.assert_allclose(ours[0][0][1], theirs[0][0][1], rtol=1e-6)
+        np.testing.assert_array_equal(ours[1], theirs[1])  # the hook's zeros reach the input
+        assert ours[2] == theirs[2]
+
+
+def test_regular_and_full_backward_hooks_do_not_mix_as_torch() -> None:
+    for lib in (chainrule, torch):
+        layer = lib.nn.Linear(2, 2)
+        layer.register_full_backward_hook(lambda *args: None)
+        with pytest.raises(RuntimeError, match="Cannot use both regular backward hooks"):
+            layer.register_backward_hook(lambda *args: None)
+        other = lib.nn.Linear(2, 2)
+        other.register_backward_hook(lambda *args: None)
+        with pytest.raises(RuntimeError, match="Cannot use both regular backward hooks"):
+            other.register_full_backward_hook(lambda *args: None)

@@ -67,9 +67,11 @@ ALIASES = {
         "chainrule.distributed.algorithms.ddp_comm_hooks.powerSGD_hook"
     ),
     "torch.distributions": "chainrule.distributions",
+    "torch.distributions.constraint_registry": "chainrule.distributions.constraint_registry",
     "torch.distributions.constraints": "chainrule.distributions.constraints",
     "torch.distributions.kl": "chainrule.distributions.kl",
     "torch.distributions.transforms": "chainrule.distributions.transforms",
+    "torch.distributions.utils": "chainrule.distributions.utils",
     # PyTorch's one module per family; chainrule groups the families by kind.
     **{
         f"torch.distributions.{family}": f"chainrule.distributions.{ours}"

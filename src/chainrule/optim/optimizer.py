@@ -16,8 +16,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, overload
 
-from chainrule._tensor import RemovableHandle, Tensor
+from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import enable_grad, no_grad
+from chainrule.autograd.node import RemovableHandle
 from chainrule.autograd.observers import observed_effect, observers
 from chainrule.backend import Array, dtypes
 from chainrule.backend.float_errors import quiet_float_errors
