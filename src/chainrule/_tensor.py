@@ -313,7 +313,10 @@ class Tensor(_TensorMethods):
     @property
     def retains_grad(self) -> bool:
         node = self._node
-        return node is not None and node.retained is not None and self._output_nr in node.retained
+        if node is not None and node.retained is not None and self._output_nr in node.retained:
+            return True
+        # An in-place view op (unsqueeze_, t_) leaves retain_grad() on the node before it.
+        return self._extra is not None and self._extra.get("retained_before_restride", False)
 
     @property
     def _version(self) -> int:

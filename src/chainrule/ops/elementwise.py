@@ -22,13 +22,13 @@ from chainrule.autograd import grad_mode
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes, is_array, is_numpy_scalar
 from chainrule.backend.dtypes import from_numpy_dtype
-from chainrule.errors import DTypeError, GradError, IntegerDivisionError, ShapeError
+from chainrule.errors import DomainError, DTypeError, GradError, IntegerDivisionError, ShapeError
 from chainrule.ops import complex as complex_ops
 from chainrule.ops import shape as _shape
 from chainrule.ops.arguments import Number, return_type
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
 from chainrule.ops.conversion import cast, clone, result_type
-from chainrule.ops.creation import checked_fill, tensor, zeros_like
+from chainrule.ops.creation import checked_fill, ones_like, tensor, zeros_like
 from chainrule.ops.op import Op, apply, elementwise_batch, named, unary_elementwise_jvp
 from chainrule.ops.shape import broadcast_shapes, unbroadcast
 
@@ -688,6 +688,19 @@ def _integer_pow(xp: Any, x: Array, y: Array) -> Array:
     return xp.where(negative, fraction, powers).astype(x.dtype, copy=False)
 
 
+def _complex_pow(xp: Any, x: Array, y: Array, zero_number_exponent: bool) -> Array:
+    """Complex powers with PyTorch's values at a zero base, exp(y * log(0)): nan for 0 ** 0,
+    inf + nan j for a negative real part, 0 otherwise; except that a Python number 0 as the
+    exponent gives 1, PyTorch's pow(Tensor, Scalar) shortcut."""
+    out = x**y
+    zero_base = x == 0
+    if zero_number_exponent or not zero_base.any():
+        return out
+    with xp.errstate(all="ignore"):
+        from_log = xp.exp(y * xp.log(x))
+    return xp.where(zero_base, from_log, out).astype(out.dtype, copy=False)
+
+
 class Pow(Op):
     """x ** y. Derivatives, with PyTorch's conventions at the kinks: y * x**(y-1), 0 where
     y == 0 (also at x == 0); and x**y * log(x), 0 where x == 0 and y >= 0. Both mask the
@@ -695,8 +708,14 @@ class Pow(Op):
     PyTorch's nan (0 * inf through the mask) where it is one."""
 
     @staticmethod
-    def forward(ctx: Node, x: Array, y: Array) -> Array:
-        out = _integer_pow(ctx.xp, x, y) if x.dtype.kind in "iu" else x**y
+    def forward(ctx: Node, x: Array, y: Array, zero_number_exponent: bool = False) -> Array:
+        kind = x.dtype.kind
+        if kind in "iu":
+            out = _integer_pow(ctx.xp, x, y)
+        elif kind == "c":
+            out = _complex_pow(ctx.xp, x, y, zero_number_exponent)
+        else:
+            out = x**y
         ctx.save(x=x, y=y, out=out)
         return out
 
@@ -1245,11 +1264,18 @@ def pow(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  # noqa: A
     """
     x, y = binary_operands(input, exponent, "pow")
     kind = x._array.dtype.kind
+    number_exponent = not isinstance(exponent, Tensor)
     if kind == "b":
-        raise DTypeError("pow: not implemented for bool tensors")
-    if kind in "iu" and not isinstance(exponent, Tensor) and exponent < 0:
-        raise DTypeError("pow: integers to negative integer powers are not allowed")
-    out = apply(complex_variant(Pow) if kind == "c" else Pow, (x, y))
+        if isinstance(exponent, bool) and isinstance(input, Tensor):
+            return x.clone() if exponent else ones_like(x)  # PyTorch's bool ** bool number
+        raise DTypeError("pow: \"pow\" not implemented for 'Bool'")
+    if kind in "iu" and number_exponent and exponent < 0:
+        raise DomainError("pow: Integers to negative integer powers are not allowed.")
+    if kind == "c":
+        zero_number_exponent = number_exponent and exponent == 0
+        out = apply(complex_variant(Pow), (x, y), zero_number_exponent)
+    else:
+        out = apply(Pow, (x, y))
     if not isinstance(exponent, Tensor):
         return out  # PowBackward0, PyTorch's pow(Tensor, Scalar)
     return named(out, "PowBackward1" if isinstance(input, Tensor) else "PowBackward2")
