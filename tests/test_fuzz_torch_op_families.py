@@ -1,0 +1,683 @@
+"""Differential fuzzing against PyTorch, round two: op families that the op-chain fuzz
+(test_fuzz_torch.py) and the family fuzz (test_fuzz_torch_families.py) draw too rarely to
+combine: indexing with mixed advanced and basic indices (read and written), the scatter /
+gather / index_* family with duplicate indices, reductions over dim tuples and negative dims
+of empty and 0-d tensors, in-place writes through views (values, version counters, the
+base's gradient), `where` / `clamp` with tensor bounds, `einsum` equations, `unfold` /
+`fold`, cumulative ops with zeros, and `pad` / `interpolate` options. Each case runs one
+random program on chainrule and on PyTorch and compares values, dtype, shape,
+requires_grad and the gradients of every float input, or the exception type when PyTorch
+raises (see `check_program`).
+
+Seeded: a failure names its case (`pytest -k 'einsum-case_17'`), and
+`python -m tests.test_fuzz_torch_op_families FAMILY START COUNT` runs more cases of a family
+than the suite does."""
+
+from __future__ import annotations
+
+import string
+import sys
+
+import numpy as np
+import pytest
+
+from tests.test_fuzz_torch_families import check_program
+
+FLOATS = ("float32", "float64")
+
+
+def _leaf(lib, values, dtype: str = "float64", requires_grad: bool = True):
+    """A leaf tensor of `values`; only floating ones require grad."""
+    requires_grad = requires_grad and dtype in FLOATS
+    return lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=requires_grad)
+
+
+def _with_gradients(lib, outputs, leaves: list, seed: int) -> tuple:
+    """The outputs and, when the first one is differentiable, the gradients of a random
+    weighting of it with respect to `leaves` (None for a leaf it does not reach)."""
+    first = outputs[0]
+    differentiable = [leaf for leaf in leaves if leaf.requires_grad]
+    if not (isinstance(first, lib.Tensor) and first.requires_grad and differentiable):
+        return tuple(outputs)
+    weights = np.random.default_rng(seed).standard_normal(tuple(first.shape))
+    loss = (first * lib.tensor(weights, dtype=first.dtype)).sum()
+    gradients = lib.autograd.grad(loss, differentiable, allow_unused=True)
+    return (*outputs, gradients)
+
+
+# ---- family: indexing ----------------------------------------------------------------------
+# x[index] for an index of ints, slices (negative steps excluded: PyTorch refuses them),
+# None, Ellipsis, integer lists or tensors (duplicates included) and boolean masks; read
+# (with the gradient), or written with x[index] = value on a clone.
+
+
+def _index_part(rng, size: int):
+    kind = str(rng.choice(["int", "slice", "none", "list", "tensor", "mask", "ellipsis"]))
+    if kind == "int":
+        return ("int", int(rng.integers(-size, size)) if size else 0)
+    if kind == "slice":
+        start = [None, 0, 1, -1, -size][int(rng.integers(0, 5))]
+        stop = [None, size, -1, 2, 0][int(rng.integers(0, 5))]
+        step = [None, 1, 2, 3][int(rng.integers(0, 4))]
+        return ("slice", (start, stop, step))
+    if kind == "none":
+        return ("none", None)
+    if kind == "ellipsis":
+        return ("ellipsis", None)
+    count = int(rng.integers(0, 4))
+    if kind == "mask":
+        return ("mask", [bool(b) for b in rng.random(size) < 0.5])
+    values = [int(v) for v in rng.integers(-size, size, count)] if size else []
+    if kind == "list" and not values:
+        values = [0] if size else []
+    return (kind, values)
+
+
+def _index(lib, parts: list):
+    index = []
+    for kind, value in parts:
+        if kind == "int":
+            index.append(value)
+        elif kind == "slice":
+            index.append(slice(*value))
+        elif kind == "none":
+            index.append(None)
+        elif kind == "ellipsis":
+            index.append(Ellipsis)
+        elif kind == "list":
+            index.append(list(value))
+        elif kind == "tensor":
+            index.append(lib.tensor(value, dtype=lib.int64))
+        else:
+            index.append(lib.tensor(value, dtype=lib.bool))
+    return tuple(index)
+
+
+def _draw_indexing(seed: int):
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(s) for s in rng.integers(0, 4, int(rng.integers(1, 4))))
+    if rng.random() < 0.8:
+        shape = tuple(max(s, 1) for s in shape)
+    parts, dim = [], 0
+    for _ in range(int(rng.integers(1, 4))):
+        size = shape[dim] if dim < len(shape) else 1
+        part = _index_part(rng, size)
+        if part[0] == "ellipsis" and any(p[0] == "ellipsis" for p in parts):
+            part = ("none", None)
+        parts.append(part)
+        dim += part[0] not in ("none", "ellipsis")
+    write = str(rng.choice(["read", "read", "scalar", "tensor", "index_put"]))
+    values = rng.standard_normal(shape)
+    dtype = str(rng.choice(["float64", "float32", "int64"]))
+
+    def program(lib):
+        x = _leaf(lib, values if dtype in FLOATS else values.round(), dtype)
+        index = _index(lib, parts)
+        if write == "read":
+            return _with_gradients(lib, (x[index],), [x], seed)
+        y = x.clone()
+        if write == "scalar":
+            y[index] = 1.5
+        elif write == "tensor":
+            source = _leaf(lib, np.arange(int(np.prod(y[index].shape))) - 2.0, dtype)
+            y[index] = source.reshape(y[index].shape) * 2
+            return _with_gradients(lib, (y, y._version), [x, source], seed)
+        else:
+            tensors = tuple(i for i in index if isinstance(i, lib.Tensor) and i.dtype == lib.int64)
+            if not tensors:
+                return (y,)
+            y.index_put_(tensors, lib.tensor(2.0, dtype=y.dtype), accumulate=True)
+        return _with_gradients(lib, (y, y._version), [x], seed)
+
+    return f"x{shape}[{parts}] {write} ({dtype})", program
+
+
+# ---- family: scatter / gather / index_* with duplicate indices -----------------------------
+
+SCATTER_OPS = [
+    "gather",
+    "scatter_src",
+    "scatter_value",
+    "scatter_add",
+    "scatter_reduce",
+    "index_add",
+    "index_copy",
+    "index_fill",
+    "index_select",
+    "index_put_accumulate",
+    "take",
+    "take_along_dim",
+    "masked_scatter",
+    "masked_select",
+    "put_accumulate",
+]
+
+
+def _draw_scatter(seed: int):
+    rng = np.random.default_rng(seed)
+    name = str(rng.choice(SCATTER_OPS))
+    shape = tuple(int(s) for s in rng.integers(1, 4, int(rng.integers(1, 4))))
+    ndim = len(shape)
+    dim = int(rng.integers(-ndim, ndim))
+    size = shape[dim]
+    unique = name in ("scatter_src", "scatter_value", "index_copy")  # duplicates: undefined
+    index_shape = tuple(int(rng.integers(1, s + 1)) for s in shape)
+    if unique:
+        # distinct along `dim` (each column a permutation prefix), as a defined write needs
+        count = index_shape[dim]
+        columns = np.moveaxis(np.zeros(index_shape, dtype=np.int64), dim, -1)
+        for position in np.ndindex(columns.shape[:-1]):
+            columns[position] = rng.permutation(size)[:count]
+        index_values = np.moveaxis(columns, -1, dim)
+    else:
+        index_values = rng.integers(0, size, index_shape)
+    vector = rng.integers(0, size, int(rng.integers(0, 5)))
+    if name == "index_copy":
+        vector = rng.permutation(size)[: int(rng.integers(0, size + 1))]
+    reduce = str(rng.choice(["sum", "prod", "mean", "amax", "amin"]))
+    include_self = bool(rng.random() < 0.5)
+    values = rng.integers(-3, 4, shape) / 2.0
+    mask = rng.random(shape) < 0.5
+    dtype = str(rng.choice(["float64", "float32", "int64"]))
+
+    def program(lib):
+        x = _leaf(lib, values if dtype in FLOATS else values.round(), dtype)
+        index = lib.tensor(index_values, dtype=lib.int64)
+        source = _leaf(lib, np.arange(np.prod(index_shape)).reshape(index_shape) - 1.5, dtype)
+        picks = lib.tensor(vector, dtype=lib.int64)
+        leaves = [x, source]
+        if name == "gather":
+            out = lib.gather(x, dim, index)
+        elif name == "scatter_src":
+            out = x.scatter(dim, index, source)
+        elif name == "scatter_value":
+            out = x.scatter(dim, index, 2.5 if dtype in FLOATS else 2)
+        elif name == "scatter_add":
+            out = x.scatter_add(dim, index, source)
+        elif name == "scatter_reduce":
+            out = x.scatter_reduce(dim, index, source, reduce, include_self=include_self)
+        elif name in ("index_add", "index_copy"):
+            sizes = list(shape)
+            sizes[dim] = len(vector)
+            rows = _leaf(lib, np.arange(int(np.prod(sizes))).reshape(sizes) - 2.0, dtype)
+            leaves = [x, rows]
+            if name == "index_add":
+                out = x.index_add(dim, picks, rows, alpha=2)
+            else:
+                out = x.index_copy(dim, picks, rows)
+        elif name == "index_fill":
+            out = x.index_fill(dim, picks, -1)
+        elif name == "index_select":
+            out = x.index_select(dim, picks)
+        elif name == "index_put_accumulate":
+            y = x.clone()
+            y.index_put_((picks,), lib.tensor(1.0, dtype=y.dtype), accumulate=True)
+            out = y
+        elif name == "take":
+            out = lib.take(x, picks)
+        elif name == "take_along_dim":
+            out = lib.take_along_dim(x, index, dim)
+        elif name == "masked_scatter":
+            out = x.masked_scatter(lib.tensor(mask), source.reshape(-1).repeat(8)[: x.numel()])
+        elif name == "masked_select":
+            out = x.masked_select(lib.tensor(mask))
+        else:
+            y = x.clone()
+            y.put_(picks, lib.ones(len(vector), dtype=y.dtype), accumulate=True)
+            out = y
+        return _with_gradients(lib, (out,), leaves, seed)
+
+    return (
+        f"{name} dim={dim} x{shape} index{index_shape} vector={list(vector)} reduce={reduce} "
+        f"include_self={include_self} ({dtype})",
+        program,
+    )
+
+
+# ---- family: reductions over dims ----------------------------------------------------------
+
+REDUCTIONS = [
+    "sum",
+    "mean",
+    "prod",
+    "amax",
+    "amin",
+    "max",
+    "min",
+    "argmax",
+    "argmin",
+    "std",
+    "var",
+    "logsumexp",
+    "nansum",
+    "nanmean",
+    "all",
+    "any",
+    "count_nonzero",
+    "norm",
+    "median",
+    "std_mean",
+    "var_mean",
+    "aminmax",
+]
+# the reductions that take a tuple of dims (the others take one int, or none)
+TUPLE_DIMS = {"sum", "mean", "amax", "amin", "std", "var", "logsumexp", "nansum", "nanmean",
+              "all", "any", "count_nonzero", "norm", "std_mean", "var_mean"}  # fmt: skip
+
+
+def _draw_reduction(seed: int):
+    rng = np.random.default_rng(seed)
+    name = str(rng.choice(REDUCTIONS))
+    shape = [(), (0,), (3,), (2, 0), (0, 3), (2, 3), (2, 1, 3), (1, 2, 0), (2, 2, 2)][
+        int(rng.integers(0, 9))
+    ]
+    ndim = len(shape)
+    span = max(ndim, 1)
+    form = str(rng.choice(["none", "int", "tuple", "empty_tuple"]))
+    if form == "int" or (form == "tuple" and name not in TUPLE_DIMS):
+        dim = int(rng.integers(-span, span))
+    elif form == "tuple":
+        dim = tuple(int(d) for d in rng.choice(np.arange(-span, span), int(rng.integers(1, 3))))
+    elif form == "empty_tuple" and name in TUPLE_DIMS:
+        dim = ()
+    else:
+        dim = None
+    keepdim = bool(rng.random() < 0.5)
+    dtype = str(rng.choice(["float64", "float32", "int64", "bool"]))
+    values = rng.integers(-2, 3, shape) / 2.0
+    if rng.random() < 0.2 and values.size:
+        values.flat[0] = np.nan
+
+    def program(lib):
+        data = values
+        if dtype == "int64":
+            data = np.nan_to_num(values * 2)
+        elif dtype == "bool":
+            data = np.nan_to_num(values) > 0
+        x = _leaf(lib, data, dtype)
+        function = getattr(lib, name)
+        if name == "aminmax":
+            out = function(x, dim=dim, keepdim=keepdim) if dim is not None else function(x)
+        elif dim is None:
+            if name in ("logsumexp",):
+                raise TypeError("logsumexp needs a dim")
+            out = function(x) if name != "count_nonzero" else function(x, dim=None)
+        elif name == "count_nonzero":
+            out = function(x, dim=dim)
+        elif name == "norm":
+            out = function(x, dim=dim, keepdim=keepdim)
+        else:
+            out = function(x, dim, keepdim=keepdim)
+        outputs = tuple(out) if isinstance(out, tuple) else (out,)
+        return _with_gradients(lib, outputs, [x], seed)
+
+    return f"{name}(x{shape}, dim={dim}, keepdim={keepdim}) ({dtype})", program
+
+
+# ---- family: in-place writes through views -------------------------------------------------
+
+VIEWS = ["slice", "select", "t", "view", "diagonal", "unsqueeze", "narrow", "unbind", "split",
+         "expand_clone", "as_strided", "detach"]  # fmt: skip
+WRITES = ["add_", "mul_", "copy_", "zero_", "fill_", "clamp_", "exp_", "setitem",
+          "masked_fill_", "index_fill_", "sub_scalar_tensor", "pow_"]  # fmt: skip
+
+
+def _view(lib, base, kind: str):
+    if kind == "slice":
+        return base[1:, ::2]
+    if kind == "select":
+        return base[1]
+    if kind == "t":
+        return base.t()
+    if kind == "view":
+        return base.view(-1)
+    if kind == "diagonal":
+        return base.diagonal()
+    if kind == "unsqueeze":
+        return base.unsqueeze(0)
+    if kind == "narrow":
+        return base.narrow(1, 1, 2)
+    if kind == "unbind":
+        return base.unbind(1)[2]
+    if kind == "split":
+        return base.split(2, dim=1)[0]
+    if kind == "expand_clone":
+        return base[:1].expand(3, 4).clone()
+    if kind == "as_strided":
+        return base.as_strided((2, 2), (1, 4))
+    return base.detach()
+
+
+def _write(lib, view, kind: str, scale: float):
+    if kind in ("add_", "mul_"):
+        getattr(view, kind)(scale)
+    elif kind == "copy_":
+        view.copy_(lib.full(view.shape[-1:], scale, dtype=view.dtype))
+    elif kind == "fill_":
+        view.fill_(scale)
+    elif kind == "zero_":
+        view.zero_()
+    elif kind == "clamp_":
+        view.clamp_(-0.5, abs(scale))
+    elif kind == "exp_":
+        view.exp_()
+    elif kind == "setitem":
+        view[..., 0] = scale
+    elif kind == "masked_fill_":
+        view.masked_fill_(view > 0, scale)
+    elif kind == "index_fill_":
+        view.index_fill_(-1, lib.tensor([0, 0]), scale)
+    elif kind == "sub_scalar_tensor":
+        view.sub_(lib.tensor(scale, dtype=view.dtype), alpha=2)
+    else:
+        view.pow_(2)
+
+
+def _draw_inplace_view(seed: int):
+    rng = np.random.default_rng(seed)
+    view_kind, write_kind = str(rng.choice(VIEWS)), str(rng.choice(WRITES))
+    scale = float(rng.choice([-1.5, 0.0, 2.0]))
+    then = str(rng.choice(["nothing", "read_base", "write_base", "second_view_write"]))
+    under_no_grad = bool(rng.random() < 0.15)
+    values = rng.integers(-4, 5, (3, 4)) / 4
+
+    def program(lib):
+        x = _leaf(lib, values)
+        base = x * 1.0
+        view = _view(lib, base, view_kind)
+        if under_no_grad:
+            with lib.no_grad():
+                _write(lib, view, write_kind, scale)
+        else:
+            _write(lib, view, write_kind, scale)
+        if then == "write_base":
+            base.mul_(2)
+        elif then == "second_view_write":
+            base[0].add_(1)
+        result = (base, view, base._version, view._version, view.requires_grad)
+        if then == "read_base" or view.requires_grad:
+            loss_source = base if then != "nothing" else view
+            return _with_gradients(lib, (loss_source, *result), [x], seed)
+        return result
+
+    label = f"{view_kind} view, {write_kind}({scale}), then {then}, no_grad={under_no_grad}"
+    return label, program
+
+
+# ---- family: where / clamp with tensor bounds ---------------------------------------------
+
+
+def _bound(rng):
+    kind = str(rng.choice(["none", "number", "tensor", "tensor0d", "int_tensor"]))
+    value = float(rng.choice([-1.0, 0.0, 0.5, 2.0, np.nan]))
+    shape = [(4,), (3, 1), (1,)][int(rng.integers(0, 3))]
+    return kind, value, shape, rng.integers(-2, 3, shape) / 2.0
+
+
+def _bound_value(lib, bound, leaves: list):
+    kind, value, shape, values = bound
+    if kind == "none":
+        return None
+    if kind == "number":
+        return value
+    if kind == "tensor0d":
+        return lib.tensor(value, dtype=lib.float64)
+    if kind == "int_tensor":
+        return lib.tensor((values * 2).astype(np.int64))
+    tensor = _leaf(lib, values)
+    leaves.append(tensor)
+    return tensor
+
+
+def _draw_where_clamp(seed: int):
+    rng = np.random.default_rng(seed)
+    name = str(rng.choice(["where", "clamp", "clamp_min", "clamp_max", "clamp_"]))
+    low, high = _bound(rng), _bound(rng)
+    dtype = str(rng.choice(["float64", "float32", "int64", "bool"]))
+    values = rng.integers(-4, 5, (3, 4)) / 2.0
+    condition = rng.random((3, 4)) < 0.5
+
+    def program(lib):
+        data = values if dtype in FLOATS else (values * 2).astype(np.int64)
+        x = _leaf(lib, data if dtype != "bool" else data > 0, dtype)
+        leaves = [x]
+        a, b = _bound_value(lib, low, leaves), _bound_value(lib, high, leaves)
+        if name == "where":
+            out = lib.where(lib.tensor(condition), x if a is None else a, x if b is None else b)
+        elif name == "clamp":
+            out = lib.clamp(x, min=a, max=b)
+        elif name == "clamp_min":
+            out = lib.clamp_min(x, x if a is None else a)
+        elif name == "clamp_max":
+            out = lib.clamp_max(x, x if b is None else b)
+        else:
+            out = x.clone()
+            out.clamp_(min=a, max=b)
+        return _with_gradients(lib, (out,), leaves, seed)
+
+    return f"{name}(x {dtype}, {low[:3]}, {high[:3]})", program
+
+
+# ---- family: einsum --------------------------------------------------------------------------
+
+
+def _draw_einsum(seed: int):
+    rng = np.random.default_rng(seed)
+    letters = string.ascii_lowercase[: int(rng.integers(1, 5))]
+    sizes = {letter: int(rng.integers(1, 4)) for letter in letters}
+    use_ellipsis = bool(rng.random() < 0.25)
+    operands = []
+    for _ in range(int(rng.integers(1, 4))):
+        count = int(rng.integers(0, 4))
+        subscript = "".join(str(rng.choice(list(letters))) for _ in range(count))
+        if use_ellipsis and rng.random() < 0.7:
+            subscript = "..." + subscript
+        operands.append(subscript)
+    used = sorted(set("".join(operands).replace(".", "")))
+    explicit = bool(rng.random() < 0.6)
+    output = "".join(str(s) for s in rng.permutation(used)[: int(rng.integers(0, len(used) + 1))])
+    if use_ellipsis and any("..." in o for o in operands) and rng.random() < 0.7:
+        output = "..." + output
+    equation = ",".join(operands) + ("->" + output if explicit else "")
+    batch = tuple(int(s) for s in rng.integers(1, 3, int(rng.integers(0, 3))))
+    shapes = []
+    for subscript in operands:
+        core = tuple(sizes[c] for c in subscript.replace("...", ""))
+        extra = batch[len(batch) - int(rng.integers(0, len(batch) + 1)) :] if batch else ()
+        shapes.append((extra if "..." in subscript else ()) + core)
+    values = [rng.standard_normal(shape) for shape in shapes]
+    as_list = bool(rng.random() < 0.3)
+
+    def program(lib):
+        tensors = [_leaf(lib, v) for v in values]
+        out = lib.einsum(equation, tensors) if as_list else lib.einsum(equation, *tensors)
+        return _with_gradients(lib, (out,), tensors, seed)
+
+    return f"einsum({equation!r}, shapes {shapes})", program
+
+
+# ---- family: unfold / fold -----------------------------------------------------------------
+
+
+def _draw_unfold(seed: int):
+    rng = np.random.default_rng(seed)
+    name = str(rng.choice(["F.unfold", "F.fold", "Tensor.unfold"]))
+    kernel = tuple(int(k) for k in rng.integers(1, 4, 2))
+    dilation = tuple(int(d) for d in rng.integers(1, 3, 2))
+    padding = tuple(int(p) for p in rng.integers(0, 2, 2))
+    stride = tuple(int(s) for s in rng.integers(1, 3, 2))
+    if rng.random() < 0.5:
+        kernel, dilation, padding, stride = kernel[0], dilation[0], padding[0], stride[0]
+    spatial = tuple(int(s) for s in rng.integers(2, 6, 2))
+    unbatched = bool(rng.random() < 0.25)
+    tensor_dim = int(rng.integers(-2, 2))
+    tensor_size, tensor_step = int(rng.integers(0, 4)), int(rng.integers(1, 3))
+
+    def blocks(total, k, d, p, s):
+        return (total + 2 * p - d * (k - 1) - 1) // s + 1
+
+    def program(lib):
+        F = lib.nn.functional
+        options = {"dilation": dilation, "padding": padding, "stride": stride}
+        if name == "F.unfold":
+            shape = (2, 3) + spatial
+            x = _leaf(lib, np.random.default_rng(seed).standard_normal(shape))
+            y = x[0] if unbatched else x
+            return _with_gradients(lib, (F.unfold(y, kernel, **options),), [x], seed)
+        if name == "F.fold":
+            pairs = [
+                (v, v) if isinstance(v, int) else v for v in (kernel, dilation, padding, stride)
+            ]
+            counts = [blocks(spatial[i], *(pair[i] for pair in pairs)) for i in range(2)]
+            columns = 3 * pairs[0][0] * pairs[0][1]
+            shape = (2, columns, max(counts[0], 0) * max(counts[1], 0))
+            x = _leaf(lib, np.random.default_rng(seed).standard_normal(shape))
+            y = x[0] if unbatched else x
+            out = F.fold(y, spatial, kernel, **options)
+            return _with_gradients(lib, (out,), [x], seed)
+        x = _leaf(lib, np.random.default_rng(seed).standard_normal((3, 4)))
+        out = x.unfold(tensor_dim, tensor_size, tensor_step)
+        return _with_gradients(lib, (out, out.stride()), [x], seed)
+
+    return (
+        f"{name} kernel={kernel} dilation={dilation} padding={padding} stride={stride} "
+        f"spatial={spatial} unbatched={unbatched} Tensor.unfold({tensor_dim}, {tensor_size}, "
+        f"{tensor_step})",
+        program,
+    )
+
+
+# ---- family: cumulative ops ------------------------------------------------------------------
+
+CUMULATIVE = ["cumsum", "cumprod", "logcumsumexp", "cummax", "cummin"]
+
+
+def _draw_cumulative(seed: int):
+    rng = np.random.default_rng(seed)
+    name = str(rng.choice(CUMULATIVE))
+    shape = [(), (0,), (5,), (2, 4), (3, 0), (2, 3, 2)][int(rng.integers(0, 6))]
+    span = max(len(shape), 1)
+    dim = int(rng.integers(-span, span))
+    dtype = str(rng.choice(["float64", "float64", "float32", "int64", "bool", "int32"]))
+    out_dtype = str(rng.choice(["none", "none", "float64", "int64"]))
+    zeros = int(rng.integers(0, 3))
+    values = rng.integers(-3, 4, shape) / 2.0
+    for _ in range(zeros):
+        if values.size:
+            values.flat[int(rng.integers(0, values.size))] = 0.0
+
+    def program(lib):
+        data = values
+        if dtype in ("int64", "int32"):
+            data = values * 2
+        elif dtype == "bool":
+            data = values > 0
+        x = _leaf(lib, data, dtype)
+        kwargs = {}
+        if out_dtype != "none" and name in ("cumsum", "cumprod"):
+            kwargs["dtype"] = getattr(lib, out_dtype)
+        out = getattr(lib, name)(x, dim, **kwargs)
+        outputs = tuple(out) if isinstance(out, tuple) else (out,)
+        return _with_gradients(lib, outputs, [x], seed)
+
+    return f"{name}(x{shape} {dtype}, dim={dim}, dtype={out_dtype}) zeros={zeros}", program
+
+
+# ---- family: pad and interpolate options --------------------------------------------------
+
+INTERPOLATE_MODES = {
+    1: ["nearest", "nearest-exact", "linear", "area"],
+    2: ["nearest", "nearest-exact", "bilinear", "bicubic", "area"],
+    3: ["nearest", "nearest-exact", "trilinear", "area"],
+}
+
+
+def _draw_resize(seed: int):
+    rng = np.random.default_rng(seed)
+    dims = int(rng.integers(1, 4))
+    spatial = tuple(int(s) for s in rng.integers(1, 6, dims))
+    if rng.random() < 0.5:
+        mode = str(rng.choice(["constant", "reflect", "replicate", "circular"]))
+        pad = tuple(int(p) for p in rng.integers(-2, 4, 2 * int(rng.integers(1, dims + 1))))
+        value = float(rng.choice([0.0, -1.5]))
+        unbatched = bool(rng.random() < 0.3)
+
+        def program(lib):
+            shape = (2, 2) + spatial
+            x = _leaf(lib, np.random.default_rng(seed).standard_normal(shape))
+            y = x[0] if unbatched else x
+            kwargs = {"value": value} if mode == "constant" else {}
+            out = lib.nn.functional.pad(y, pad, mode=mode, **kwargs)
+            return _with_gradients(lib, (out,), [x], seed)
+
+        return f"pad(x{spatial}, {pad}, {mode}, unbatched={unbatched})", program
+
+    mode = str(rng.choice(INTERPOLATE_MODES[dims]))
+    options: dict = {"mode": mode}
+    if rng.random() < 0.4:
+        options["size"] = tuple(int(s) for s in rng.integers(1, 8, dims))
+    else:
+        factors = [0.4, 0.75, 1.0, 1.3, 2.0, 2.5, 3.0]
+        if rng.random() < 0.5:
+            options["scale_factor"] = float(rng.choice(factors))
+        else:
+            options["scale_factor"] = tuple(float(rng.choice(factors)) for _ in range(dims))
+        if rng.random() < 0.4:
+            options["recompute_scale_factor"] = bool(rng.random() < 0.5)
+    if mode in ("linear", "bilinear", "bicubic", "trilinear") and rng.random() < 0.6:
+        options["align_corners"] = bool(rng.random() < 0.5)
+    if mode in ("bilinear", "bicubic") and rng.random() < 0.3:
+        options["antialias"] = True
+
+    def program(lib):
+        shape = (2, 2) + spatial
+        x = _leaf(lib, np.random.default_rng(seed).standard_normal(shape))
+        out = lib.nn.functional.interpolate(x, **options)
+        return _with_gradients(lib, (out,), [x], seed)
+
+    return f"interpolate(x{spatial}, {options})", program
+
+
+# ---- the tests -------------------------------------------------------------------------------
+
+
+FAMILIES = {
+    "indexing": (_draw_indexing, 150),
+    "scatter": (_draw_scatter, 150),
+    "reduction": (_draw_reduction, 150),
+    "inplace_view": (_draw_inplace_view, 120),
+    "where_clamp": (_draw_where_clamp, 100),
+    "einsum": (_draw_einsum, 100),
+    "unfold": (_draw_unfold, 80),
+    "cumulative": (_draw_cumulative, 100),
+    "resize": (_draw_resize, 100),
+}
+
+
+def run_case(family: str, seed: int) -> None:
+    draw, _ = FAMILIES[family]
+    label, program = draw(seed)
+    check_program(f"{family} case_{seed}: {label}", program)
+
+
+@pytest.mark.parametrize(
+    "family, seed",
+    [(family, seed) for family, (_, count) in FAMILIES.items() for seed in range(count)],
+    ids=[
+        f"{family}-case_{seed}" for family, (_, count) in FAMILIES.items() for seed in range(count)
+    ],
+)
+def test_a_random_program_agrees_with_pytorch(family, seed):
+    run_case(family, seed)
+
+
+if __name__ == "__main__":
+    family, start, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    failures = 0
+    for seed in range(start, start + count):
+        try:
+            run_case(family, seed)
+        except AssertionError as error:
+            failures += 1
+            print(f"case_{seed}: {str(error)[:600]}\n")
+    print(f"{failures} of {count} cases differ")
