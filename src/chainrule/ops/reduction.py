@@ -27,7 +27,7 @@ from chainrule.autograd import forward_ad
 from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
-from chainrule.errors import DomainError, DTypeError, IndexRangeError, ShapeError
+from chainrule.errors import DomainError, DTypeError, GradError, IndexRangeError, ShapeError
 from chainrule.ops.arguments import numpy_keywords, return_type
 from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
@@ -605,9 +605,15 @@ def prod(
 
 
 def _accumulating(input: Any, dtype: Any) -> Any:
-    """The input of a sum, product or scan: cast to `dtype`, or integers and bools to int64."""
+    """The input of a sum, product or scan: cast to `dtype`, or integers and bools to int64.
+    An integer `dtype` for an input that requires grad is refused, as PyTorch's autograd
+    refuses a differentiable integer result."""
     if dtype is not None:
-        return cast(input, dtypes.as_dtype(dtype))
+        target = dtypes.as_dtype(dtype)
+        integral = not (target.is_floating_point or target.is_complex)
+        if integral and input._requires_grad and is_grad_enabled():
+            raise GradError(f"Autograd not support dtype: {target.name}")
+        return cast(input, target)
     if input._array.dtype.kind in "biu":
         return cast(input, dtypes.int64)
     return input
