@@ -455,7 +455,7 @@ def _reduced_input_with_float_parameters(name: str, input: Any, *parameters: Any
     """PyTorch's CPU rule for a norm's weight, bias and running statistics: one dtype among
     them, and that of the input, except that a float16 / bfloat16 input may take float32
     parameters (mixed precision; the result keeps the input's dtype). Returns whether that
-    exception applies, so the caller casts its result back."""
+    exception applies, so the caller computes in float32 and casts its result back."""
     given = [p for p in parameters if p is not None and p.dtype.is_floating_point]
     if not given or not input.dtype.is_floating_point:
         return False
@@ -567,6 +567,7 @@ def batch_norm(
     cast_back = _reduced_input_with_float_parameters(
         "batch_norm", input, weight, bias, running_mean, running_var
     )
+    work = cast(input, dtypes.float32) if cast_back else input  # statistics in float32
     axes = (0, *range(2, input.ndim))
     shape = (1, channels) + (1,) * (input.ndim - 2)
     if training:
@@ -576,15 +577,15 @@ def batch_norm(
                 f"batch_norm: expected more than 1 value per channel when training, got input of "
                 f"shape {tuple(input.shape)}"
             )
-        out = apply(Standardize, (input,), axes, eps)[0]
+        out = apply(Standardize, (work,), axes, eps)[0]
         if running_mean is not None or running_var is not None:
-            _update_running_stats(input, running_mean, running_var, momentum, axes)
+            _update_running_stats(work, running_mean, running_var, momentum, axes)
     else:
         if running_mean is None or running_var is None:
             raise ValueError(
                 "batch_norm: running_mean and running_var must be given when not training"
             )
-        out = _normalize_with(input, running_mean, running_var, eps, shape)
+        out = _normalize_with(work, running_mean, running_var, eps, shape)
     out = _affine(out, weight, bias, shape)
     if cast_back:
         out = cast(out, input.dtype)
@@ -642,6 +643,7 @@ def instance_norm(
     cast_back = _reduced_input_with_float_parameters(
         "instance_norm", input, weight, bias, running_mean, running_var
     )
+    work = cast(input, dtypes.float32) if cast_back else input  # statistics in float32
     shape = (1, channels) + (1,) * (input.ndim - 2)
     if use_input_stats:
         spatial = tuple(range(2, input.ndim))
@@ -650,16 +652,16 @@ def instance_norm(
                 "instance_norm: Expected more than 1 spatial element when training, got "
                 f"input size {tuple(input.shape)}"
             )
-        out = apply(Standardize, (input,), spatial, eps)[0]
+        out = apply(Standardize, (work,), spatial, eps)[0]
         if running_mean is not None or running_var is not None:
-            _update_running_stats(input, running_mean, running_var, momentum, spatial)
+            _update_running_stats(work, running_mean, running_var, momentum, spatial)
     else:
         if running_mean is None or running_var is None:
             raise ValueError(
                 "instance_norm: running_mean and running_var must be given when "
                 "use_input_stats=False"
             )
-        out = _normalize_with(input, running_mean, running_var, eps, shape)
+        out = _normalize_with(work, running_mean, running_var, eps, shape)
     out = _affine(out, weight, bias, shape)
     if cast_back:
         out = cast(out, input.dtype)
@@ -705,11 +707,12 @@ def layer_norm(
     check_vector("layer_norm", "weight", weight, normalized)
     check_vector("layer_norm", "bias", bias, normalized)
     cast_back = _reduced_input_with_float_parameters("layer_norm", input, weight, bias)
+    work = cast(input, dtypes.float32) if cast_back else input  # statistics in float32
     axes = tuple(range(input.ndim - count, input.ndim))
     if weight is not None and bias is not None and weight.dtype == bias.dtype == input.dtype:
         out = apply(AffineStandardize, (input, weight, bias), axes, eps)[0]
         return named(out, "NativeLayerNormBackward0")
-    out = apply(Standardize, (input,), axes, eps)[0]
+    out = apply(Standardize, (work,), axes, eps)[0]
     out = _affine(out, weight, bias, normalized)
     if cast_back:
         out = cast(out, input.dtype)
@@ -756,7 +759,8 @@ def group_norm(
     check_vector("group_norm", "weight", weight, (channels,))
     check_vector("group_norm", "bias", bias, (channels,))
     cast_back = _reduced_input_with_float_parameters("group_norm", input, weight, bias)
-    grouped = reshape(input, (batch, num_groups, -1))
+    work = cast(input, dtypes.float32) if cast_back else input  # statistics in float32
+    grouped = reshape(work, (batch, num_groups, -1))
     out = reshape(apply(Standardize, (grouped,), (2,), eps)[0], tuple(input.shape))
     out = _affine(out, weight, bias, (1, channels) + (1,) * (input.ndim - 2))
     if cast_back:
