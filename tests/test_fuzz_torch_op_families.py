@@ -287,8 +287,14 @@ def _draw_reduction(seed: int):
     dtype = str(rng.choice(["float64", "float32", "int64", "bool"]))
     if name == "median" and dtype == "bool":
         dtype = "int64"  # PyTorch's median of an empty bool tensor is an uninitialised value
+    if dim == () and name in ("std", "var", "std_mean", "var_mean", "logsumexp"):
+        # PyTorch reduces every dim forward, but its backward (std, var) reduces none, and
+        # its logsumexp fails on its own output's shape
+        dim = None
     values = rng.integers(-2, 3, shape) / 2.0
-    if rng.random() < 0.2 and values.size:
+    if rng.random() < 0.2 and values.size and name != "prod":
+        # (no NaN for prod: with two zeros PyTorch's full-product gradient is 0, chainrule's
+        # the exact product of the others, NaN when one is)
         values.flat[0] = np.nan
 
     def program(lib):
@@ -417,7 +423,7 @@ def _bound(rng):
     return kind, value, shape, rng.integers(-2, 3, shape) / 2.0
 
 
-def _bound_value(lib, bound, leaves: list):
+def _bound_value(lib, bound, leaves: list, dtype: str = "float64"):
     kind, value, shape, values = bound
     if kind == "none":
         return None
@@ -427,7 +433,7 @@ def _bound_value(lib, bound, leaves: list):
         return lib.tensor(value, dtype=lib.float64)
     if kind == "int_tensor":
         return lib.tensor((values * 2).astype(np.int64))
-    tensor = _leaf(lib, values)
+    tensor = _leaf(lib, values, dtype)
     leaves.append(tensor)
     return tensor
 
@@ -444,7 +450,11 @@ def _draw_where_clamp(seed: int):
         data = values if dtype in FLOATS else (values * 2).astype(np.int64)
         x = _leaf(lib, data if dtype != "bool" else data > 0, dtype)
         leaves = [x]
-        a, b = _bound_value(lib, low, leaves), _bound_value(lib, high, leaves)
+        # clamp_ into float32: PyTorch sums a float64 bound's gradient in float32 (the
+        # result's dtype), chainrule in float64; the bounds take x's dtype there
+        bound_dtype = "float32" if name == "clamp_" and dtype == "float32" else "float64"
+        a = _bound_value(lib, low, leaves, bound_dtype)
+        b = _bound_value(lib, high, leaves, bound_dtype)
         if name == "where":
             out = lib.where(lib.tensor(condition), x if a is None else a, x if b is None else b)
         elif name == "clamp":
@@ -875,6 +885,16 @@ REGRESSIONS = {
     "sum_integer_dtype_of_grad_input": lambda lib: (
         lib.ones(3, requires_grad=True).sum(dtype=lib.int32),
     ),
+    "all_of_zero_dim_over_dim_zero": lambda lib: (lib.tensor(2.0).all(0, keepdim=True),),
+    "any_of_zero_dim_over_dims": lambda lib: (lib.tensor(0.0).any((-1,)),),
+    "index_out_of_range_beside_an_empty_index": lambda lib: (
+        lib.arange(6.0).reshape(1, 3, 2)[..., lib.tensor([], dtype=lib.int64), [-5]],
+    ),
+    "index_out_of_range_beside_a_nonempty_index": lambda lib: (
+        lib.arange(6.0).reshape(1, 3, 2)[..., lib.tensor([0]), [-5]],
+    ),
+    "amax_over_empty_and_repeated_dims": lambda lib: (lib.zeros(0, 3).amax((0, -2)),),
+    "amax_over_repeated_dims": lambda lib: (lib.zeros(2, 3).amax((0, -2)),),
 }
 
 

@@ -163,6 +163,7 @@ def check_key(key: tuple, shape: tuple) -> int:
             )
         raise IndexError(f"too many indices for tensor of dimension {ndim} (shape {shape})")
     dim = 0
+    index_arrays = []  # (array, dim): checked once their broadcast is known to hold elements
     for part in key:
         if part is None or type(part) is bool:
             continue
@@ -183,24 +184,28 @@ def check_key(key: tuple, shape: tuple) -> int:
                 )
             dim += part.ndim
         else:
+            index_arrays.append((part, dim))
+            dim += 1
+    broadcast = _check_index_shapes(key)
+    if broadcast is None or math.prod(broadcast):  # an empty broadcast selects nothing to check
+        for part, dim in index_arrays:
             if part.size:
                 _check_bounds(int(part.min()), int(part.max()), shape[dim], dim)
-            dim += 1
-    _check_index_shapes(key)
     return consumed
 
 
-def _check_index_shapes(key: tuple) -> None:
+def _check_index_shapes(key: tuple) -> tuple | None:
     """The index arrays must broadcast together (a mask counts as its number of True
-    elements), else IndexError with PyTorch's message, before NumPy's ValueError."""
+    elements), else IndexError with PyTorch's message, before NumPy's ValueError. Returns
+    their broadcast shape (None for fewer than two)."""
     shapes = []
     for part in key:
         if is_array(part):
             shapes.append((int(part.sum()),) if part.dtype.kind == "b" else part.shape)
     if len(shapes) < 2:
-        return
+        return None
     try:
-        broadcast_shapes(*shapes)
+        return tuple(broadcast_shapes(*shapes))
     except ShapeError:
         listed = ", ".join(str(list(shape)) for shape in shapes)
         raise IndexError(

@@ -136,6 +136,15 @@ def _require_nonempty(op_name: str, input: Any, axes: tuple | None) -> None:
             )
 
 
+def _each_dim(op_name: str, dim: Any, ndim: int) -> tuple | None:
+    """The dims a reduction names, each normalized but repeats kept: PyTorch refuses an
+    empty reduced dimension before a repeated one."""
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    return tuple(normalize_dim(op_name, d, ndim) for d in dims)
+
+
 def _refuse_bool(op_name: str, input: Any) -> None:
     """Selections PyTorch does not implement for bool tensors."""
     if input._array.dtype.kind == "b":
@@ -698,8 +707,8 @@ def amax(
     refuse_complex("amax", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("amax", dim, keepdim, axis, keepdims)
+    _require_nonempty("amax", input, _each_dim("amax", dim, input._array.ndim))
     axes = reduced_axes("amax", dim, input._array.ndim)
-    _require_nonempty("amax", input, axes)
     return apply(Amax, (input,), axes, keepdim, False)
 
 
@@ -736,8 +745,8 @@ def amin(
     refuse_complex("amin", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("amin", dim, keepdim, axis, keepdims)
+    _require_nonempty("amin", input, _each_dim("amin", dim, input._array.ndim))
     axes = reduced_axes("amin", dim, input._array.ndim)
-    _require_nonempty("amin", input, axes)
     return apply(Amin, (input,), axes, keepdim, False)
 
 
@@ -2007,10 +2016,13 @@ class AnyNonzero(All):
 
 
 def _logic_axes(name: str, input: Any, dim: Any) -> tuple | None:
-    """None reduces every dimension; unlike sum, dim=() reduces none (PyTorch)."""
+    """None reduces every dimension; unlike sum, dim=() reduces none (PyTorch). A 0-dim
+    tensor takes dim 0 or -1, reducing nothing."""
     if dim is None:
         return None
-    return normalize_dims(name, dim, input._array.ndim)
+    ndim = input._array.ndim
+    axes = normalize_dims(name, dim, ndim)
+    return axes if ndim else ()
 
 
 def all(
