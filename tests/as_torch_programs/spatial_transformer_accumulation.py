@@ -40,7 +40,9 @@ class ShiftedBars(Dataset):
             image[0, position, 1:7] = 1.0
         else:
             image[0, 1:7, position] = 1.0
-        image = image * (0.5 + 0.1 * (index % 5)) + 0.05 * torch.cos(torch.arange(64.0) * index).view(1, 8, 8)
+        image = image * (0.5 + 0.1 * (index % 5)) + 0.05 * torch.cos(
+            torch.arange(64.0) * index
+        ).view(1, 8, 8)
         return image, label
 
 
