@@ -124,7 +124,7 @@ def main():
     accumulation_steps = 3
 
     losses, norms = [], []
-    for epoch in range(3):
+    for _ in range(3):
         model.train()
         running = 0.0
         optimizer.zero_grad(set_to_none=True)
