@@ -116,7 +116,7 @@ def main():
     scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=[3, 5], gamma=0.5)
 
     losses = []
-    for epoch in range(6):
+    for _ in range(6):
         model.train()
         order = torch.arange(24) if args.deterministic else torch.randperm(24)
         total = 0.0
