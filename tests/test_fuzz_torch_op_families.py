@@ -669,6 +669,101 @@ def _draw_resize(seed: int):
     return f"interpolate(x{spatial}, {options})", program
 
 
+# ---- family: operands of mixed dtypes beyond the binary ops --------------------------------
+
+MIXED_OPS = ["index_add", "scatter", "scatter_add", "masked_fill", "index_put", "index_fill",
+             "cat", "stack", "addcmul", "addcdiv", "lerp", "where_scalar", "copy_",
+             "masked_scatter", "index_copy", "put", "fill_", "hstack"]  # fmt: skip
+MIXED_DTYPES = ["float32", "float64", "float16", "int64", "int32", "uint8", "bool", "complex64"]
+
+
+def _mixed_tensor(lib, dtype: str, values, requires_grad: bool = False):
+    data = np.asarray(values)
+    if dtype == "bool":
+        data = data > 0
+    elif dtype == "uint8":
+        data = np.abs(data)
+    return _leaf(lib, data, dtype, requires_grad)
+
+
+def _draw_mixed(seed: int):
+    rng = np.random.default_rng(seed)
+    name = str(rng.choice(MIXED_OPS))
+    self_dtype, other_dtype = (str(rng.choice(MIXED_DTYPES)) for _ in range(2))
+    scalar = [2, -1.5, True, 1 + 1j, 0][int(rng.integers(0, 5))]
+    if "float16" in (self_dtype, other_dtype) and isinstance(scalar, complex):
+        scalar = 2  # PyTorch's float16 with a complex number is complex32 (no kernels)
+    zero_dim_other = bool(rng.random() < 0.3)
+    in_place = bool(rng.random() < 0.5)
+    values = rng.integers(-3, 4, (3, 4))
+    other_values = rng.integers(-3, 4, (3, 4))
+
+    def program(lib):
+        x = _mixed_tensor(lib, self_dtype, values, requires_grad=True)
+        leaves = [x]
+        # other's gradient only where the dtypes agree: into an integer x, PyTorch refuses
+        # the integer result autograd would record (chainrule returns it without a history);
+        # into float32 from float64, PyTorch sums other's gradient in float32, chainrule in
+        # float64 (a last-bit difference)
+        grads_other = self_dtype == other_dtype
+        other = _mixed_tensor(lib, other_dtype, other_values, requires_grad=grads_other)
+        leaves.append(other)
+        base = x.clone() if in_place else x
+        index = lib.tensor([2, 0])
+        mask = lib.tensor(values > 0)
+        if name == "index_add":
+            out = (base.index_add_ if in_place else base.index_add)(0, index, other[:2])
+        elif name == "scatter":
+            # (src as large as index: PyTorch's backward refuses a larger one, see README)
+            func = base.scatter_ if in_place else base.scatter
+            out = func(1, index.expand(3, 2), other[:, :2])
+        elif name == "scatter_add":
+            func = base.scatter_add_ if in_place else base.scatter_add
+            out = func(1, index.expand(3, 2), other[:, :2])
+        elif name == "masked_fill":
+            value = other[0, 0] if zero_dim_other else scalar
+            out = (base.masked_fill_ if in_place else base.masked_fill)(mask, value)
+        elif name == "index_put":
+            value = other[0, 0] if zero_dim_other else other[:2]
+            func = base.index_put_ if in_place else base.index_put
+            out = func((index,), value, accumulate=bool(seed % 2))
+        elif name == "index_fill":
+            value = other[0, 0] if zero_dim_other else scalar
+            out = (base.index_fill_ if in_place else base.index_fill)(1, index, value)
+        elif name == "cat":
+            out = lib.cat([x, other[:1]])
+        elif name == "stack":
+            out = lib.stack([x, other])
+        elif name == "hstack":
+            out = lib.hstack([x, other])
+        elif name in ("addcmul", "addcdiv"):
+            third = other[0] if zero_dim_other else other
+            func = getattr(base, name + ("_" if in_place else ""))
+            out = func(third, third, value=scalar if not isinstance(scalar, bool) else 2)
+        elif name == "lerp":
+            weight = other if zero_dim_other else 0.25
+            out = (base.lerp_ if in_place else base.lerp)(other, weight)
+        elif name == "where_scalar":
+            out = lib.where(mask, x, scalar) if seed % 2 else lib.where(mask, scalar, other)
+        elif name == "copy_":
+            out = base.copy_(other[0] if zero_dim_other else other)
+        elif name == "masked_scatter":
+            out = (base.masked_scatter_ if in_place else base.masked_scatter)(mask, other)
+        elif name == "index_copy":
+            out = (base.index_copy_ if in_place else base.index_copy)(0, index, other[:2])
+        elif name == "put":
+            out = base.put_(index, other[0, :2], accumulate=bool(seed % 2))
+        else:
+            out = base.fill_(other[0, 0] if zero_dim_other else scalar)
+        return _with_gradients(lib, (out,), leaves, seed)
+
+    label = (
+        f"{name}(self {self_dtype}, other {other_dtype}, scalar {scalar!r}, "
+        f"zero_dim_other={zero_dim_other}, in_place={in_place})"
+    )
+    return label, program
+
+
 # ---- fixed programs: what earlier fuzz rounds found, kept as regressions ------------------
 
 
@@ -895,7 +990,63 @@ REGRESSIONS = {
     ),
     "amax_over_empty_and_repeated_dims": lambda lib: (lib.zeros(0, 3).amax((0, -2)),),
     "amax_over_repeated_dims": lambda lib: (lib.zeros(2, 3).amax((0, -2)),),
+    # operands of mixed dtypes (the "mixed" family)
+    "index_put_of_another_dtype": lambda lib: (
+        lib.zeros(2).index_put((lib.tensor([0]),), lib.tensor(1.0, dtype=lib.float64)),
+    ),
+    "index_put_accumulating_another_dtype": lambda lib: (
+        lib.zeros(2).index_put_((lib.tensor([0]),), lib.tensor([1]), accumulate=True),
+    ),
+    "setitem_zero_dim_of_another_dtype": lambda lib: _set(
+        lib.zeros(2), lib.tensor([0]), lib.tensor(1.0, dtype=lib.float64)
+    ),
+    "put_of_another_dtype": lambda lib: (
+        lib.zeros(2).put(lib.tensor([0]), lib.tensor([1.0], dtype=lib.float64)),
+    ),
+    "masked_scatter_of_another_dtype": lambda lib: (
+        lib.zeros(2).masked_scatter(lib.tensor([True, False]), lib.ones(2, dtype=lib.float64)),
+    ),
+    "index_copy_of_another_dtype": lambda lib: (
+        lib.zeros(2).index_copy(0, lib.tensor([0]), lib.ones(1, dtype=lib.float64)),
+    ),
+    "index_fill_complex_number": lambda lib: (lib.zeros(2).index_fill(0, lib.tensor([0]), 1j),),
+    "index_fill_negative_into_uint8": lambda lib: (
+        lib.zeros(2, dtype=lib.uint8).index_fill(0, lib.tensor([0]), -1.5),
+    ),
+    "index_fill_complex_tensor": lambda lib: (
+        lib.zeros(2).index_fill(0, lib.tensor([0]), lib.tensor(1j)),
+    ),
+    "masked_fill_complex_number": lambda lib: (
+        lib.zeros(2).masked_fill(lib.tensor([True, False]), 1j),
+    ),
+    "masked_fill_tensor_beyond_uint8": lambda lib: (
+        lib.zeros(2, dtype=lib.uint8).masked_fill(lib.tensor([True, False]), lib.tensor(-2.5)),
+    ),
+    "addcmul_bool_factors_of_int32": lambda lib: (
+        lib.addcmul(
+            lib.ones(2, dtype=lib.int32),
+            lib.tensor([True, False]),
+            lib.tensor([True, True]),
+            value=2,
+        ),
+    ),
+    "addcmul_complex_value_of_float": lambda lib: (
+        lib.addcmul(lib.ones(2), lib.ones(2), lib.ones(2), value=1j),
+    ),
+    "backward_of_a_complex_scalar": lambda lib: _backward_of(
+        (lib.ones(2, dtype=lib.complex64, requires_grad=True) * 2).sum()
+    ),
 }
+
+
+def _set(tensor, key, value):
+    tensor[key] = value
+    return (tensor,)
+
+
+def _backward_of(loss):
+    loss.backward()
+    return (loss,)
 
 
 @pytest.mark.parametrize("name", sorted(REGRESSIONS))
@@ -916,6 +1067,7 @@ FAMILIES = {
     "unfold": (_draw_unfold, 80),
     "cumulative": (_draw_cumulative, 100),
     "resize": (_draw_resize, 100),
+    "mixed": (_draw_mixed, 150),
 }
 
 

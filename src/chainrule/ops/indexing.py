@@ -565,6 +565,22 @@ def index_put(
         >>> chainrule.index_put(x, (chainrule.tensor([0, 0]),), chainrule.tensor(1.0), True)
         tensor([2., 0., 0.])
     """
+    if isinstance(values, Tensor) and values._array.dtype != input._array.dtype:
+        raise DTypeError(
+            "index_put: Index put requires the source and destination dtypes match, got "
+            f"{input.dtype.name} for the destination and {values.dtype.name} for the source."
+        )
+    return index_put_values(input, indices, values, accumulate)
+
+
+def index_put_values(
+    input: Tensor,  # noqa: A002
+    indices: Sequence[Tensor | None],
+    values: Tensor | Number,
+    accumulate: bool = False,
+) -> Tensor:
+    """`index_put` taking values of any dtype, cast to input's: what `x[key] = value` runs
+    where PyTorch casts (basic keys, a lone mask; tensor_methods._put refuses the rest)."""
     normalized, basic = normalize_key(indices, input._backend.xp)
     consumed = check_key(normalized, input._array.shape)
     values = as_tensor_operand(values, input.dtype, input)
@@ -605,8 +621,10 @@ def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor: 
                 f"masked_fill: only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value.ndim} dimension(s) (shape {value.shape})"
             )
+        creation.checked_fill("masked_fill", value.item(), input.dtype)  # read as a Scalar
         fill = cast(value, input.dtype)
     else:
+        value = creation.checked_fill("masked_fill", value, input.dtype)
         fill = as_tensor_operand(value, input.dtype, input)
     broadcast_shapes(input.shape, mask.shape)
     node_name = "MaskedFillBackward1" if isinstance(value, Tensor) else "MaskedFillBackward0"
