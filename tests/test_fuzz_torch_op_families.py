@@ -764,6 +764,96 @@ def _draw_mixed(seed: int):
     return label, program
 
 
+# ---- family: sorting and order statistics with ties and NaN ------------------------------
+
+ORDER_OPS = ["sort", "argsort", "topk", "kthvalue", "msort", "unique", "unique_consecutive",
+             "searchsorted", "bucketize", "nanmedian", "mode", "median_dim", "max_dim",
+             "quantile", "nanquantile", "histc", "bincount", "cummax"]  # fmt: skip
+
+
+def _draw_order(seed: int):
+    rng = np.random.default_rng(seed)
+    name = str(rng.choice(ORDER_OPS))
+    shape = [(0,), (1,), (5,), (2, 4), (3, 3), (2, 1, 3)][int(rng.integers(0, 6))]
+    span = max(len(shape), 1)
+    dim = int(rng.integers(-span, span))
+    dtype = str(rng.choice(["float64", "float32", "int64", "float64"]))
+    values = rng.integers(-2, 3, shape).astype(float)  # few values: ties
+    if name in ("kthvalue", "topk"):
+        # distinct values: which of tied elements PyTorch's quickselect returns (and sends
+        # the gradient to) is unspecified
+        values = rng.permutation(int(np.prod(shape))).reshape(shape) - 2.0
+    if dtype in FLOATS and values.size and rng.random() < 0.3 and name not in ("mode", "unique"):
+        # (no NaN for mode: PyTorch's choice among NaNs depends on their positions, a
+        # documented difference, see chainrule.mode; nor for unique, whose dim= form in
+        # PyTorch leaves the slices unsorted around a NaN)
+        values.flat[int(rng.integers(0, values.size))] = np.nan
+    descending = bool(rng.random() < 0.5)
+    stable = bool(rng.random() < 0.5)
+    k = int(rng.integers(0, 4))
+    flags = [bool(b) for b in rng.random(3) < 0.5]
+    boundaries = sorted(rng.integers(-3, 4, 4).tolist())
+    q = float(rng.choice([0.0, 0.25, 0.5, 0.9, 1.0]))
+    interpolation = str(rng.choice(["linear", "lower", "higher", "midpoint", "nearest"]))
+
+    def program(lib):
+        x = _leaf(lib, values, dtype)
+        leaves = [x]
+        if name.startswith("unique"):
+            # PyTorch's unique of a tensor that requires grad gives outputs that require grad
+            # and a backward that raises NotImplementedError; chainrule's do not require grad
+            x = x.detach()
+        if name == "sort":
+            out = tuple(x.sort(dim=dim, descending=descending, stable=stable))
+        elif name == "argsort":
+            out = (x.argsort(dim=dim, descending=descending, stable=True),)
+        elif name == "topk":
+            out = tuple(x.topk(k, dim=dim, largest=descending, sorted=True))
+        elif name == "kthvalue":
+            out = tuple(x.kthvalue(max(k, 1), dim=dim, keepdim=flags[0]))
+        elif name == "msort":
+            out = (lib.msort(x),)
+        elif name == "unique":
+            result = lib.unique(
+                x, sorted=True, return_inverse=flags[0], return_counts=flags[1],
+                dim=dim if flags[2] else None,
+            )  # fmt: skip
+            out = result if isinstance(result, tuple) else (result,)
+        elif name == "unique_consecutive":
+            result = lib.unique_consecutive(x, return_inverse=flags[0], return_counts=flags[1])
+            out = result if isinstance(result, tuple) else (result,)
+        elif name == "searchsorted":
+            sorted_sequence = lib.tensor(boundaries, dtype=x.dtype)
+            out = (lib.searchsorted(sorted_sequence, x.detach(), right=flags[0]),)
+        elif name == "bucketize":
+            out = (lib.bucketize(x.detach(), lib.tensor(boundaries), right=flags[0]),)
+        elif name == "nanmedian":
+            out = tuple(x.nanmedian(dim=dim, keepdim=flags[0]))
+        elif name == "mode":
+            out = tuple(x.mode(dim=dim, keepdim=flags[0]))
+        elif name == "median_dim":
+            out = tuple(x.median(dim=dim, keepdim=flags[0]))
+        elif name == "max_dim":
+            out = tuple(x.max(dim=dim, keepdim=flags[0]))
+        elif name in ("quantile", "nanquantile"):
+            function = getattr(lib, name)
+            out = (function(x, q, dim=dim, keepdim=flags[0], interpolation=interpolation),)
+        elif name == "histc":
+            out = (lib.histc(x.detach(), bins=4, min=-2, max=2),)
+        elif name == "bincount":
+            counts = (x.detach().nan_to_num(0) + 2).to(lib.int64).reshape(-1)
+            out = (lib.bincount(counts, minlength=k),)
+        else:
+            out = tuple(lib.cummax(x, dim))
+        return _with_gradients(lib, out, leaves, seed)
+
+    label = (
+        f"{name}(x{shape} {dtype}, dim={dim}, descending={descending}, stable={stable}, k={k}, "
+        f"flags={flags}, boundaries={boundaries}, q={q}, {interpolation})"
+    )
+    return label, program
+
+
 # ---- fixed programs: what earlier fuzz rounds found, kept as regressions ------------------
 
 
@@ -1068,6 +1158,7 @@ FAMILIES = {
     "cumulative": (_draw_cumulative, 100),
     "resize": (_draw_resize, 100),
     "mixed": (_draw_mixed, 150),
+    "order": (_draw_order, 150),
 }
 
 
