@@ -17,7 +17,7 @@ from chainrule.backend.dtypes import bool_, get_default_dtype
 from chainrule.errors import DomainError, DTypeError, ShapeError
 from chainrule.ops.arguments import normalize_dim
 from chainrule.ops.complex import conj
-from chainrule.ops.creation import as_tensor, checked_fill, full_like, zeros_like
+from chainrule.ops.creation import as_tensor, checked_fill, full_like, scalar_value, zeros_like
 from chainrule.ops.elementwise import clamp, sqrt, where
 from chainrule.ops.indexing import getitem, index_add, index_put, scatter, select, take
 from chainrule.ops.linalg import diagonal, mm
@@ -83,7 +83,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Tensor | Number) -
             f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
             f"{value.ndim} dimension(s)."
         )
-    number = value.item() if isinstance(value, Tensor) else value  # PyTorch reads a Scalar
+    number = scalar_value(value) if isinstance(value, Tensor) else value  # read as a Scalar
     if isinstance(number, complex) and not input.dtype.is_complex:
         raise DomainError(
             "index_fill_(): Converting complex Scalar to non-complex type is not supported"

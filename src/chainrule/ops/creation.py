@@ -182,6 +182,15 @@ def tensor_from_state(data: Any, dtype_name: str, requires_grad: bool) -> Any:
 # ---- filled ----------------------------------------------------------------------------------
 
 
+def scalar_value(tensor: Tensor) -> Any:
+    """A one-element tensor's value as a Python number, as PyTorch reads a tensor passed for
+    a Scalar; None for a batched tensor under vmap (one value per example)."""
+    array = tensor._array
+    if type(array) is not tensor._backend.array_type or array.size != 1:
+        return None
+    return array.reshape(()).item()
+
+
 def checked_fill(name: str, value: Any, dtype: dtypes.dtype) -> Any:
     """`value` as PyTorch converts a number it fills `dtype` with (c10's checked_convert):
     an error where it overflows (fill_(256) or fill_(-1.0) on uint8); an int between -max

@@ -28,7 +28,7 @@ from chainrule.ops import shape as _shape
 from chainrule.ops.arguments import Number, return_type
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
 from chainrule.ops.conversion import cast, clone, result_type
-from chainrule.ops.creation import checked_fill, ones_like, tensor, zeros_like
+from chainrule.ops.creation import checked_fill, ones_like, scalar_value, tensor, zeros_like
 from chainrule.ops.op import Op, apply, elementwise_batch, named, unary_elementwise_jvp
 from chainrule.ops.shape import broadcast_shapes, unbroadcast
 
@@ -3049,9 +3049,9 @@ def _number_overload_bounds(low: Any, high: Any) -> tuple:
     if len(numbers) != 1 or len(tensors) != 1:
         return low, high
     tensor = tensors[0]
-    if tensor._array.ndim or tensor._requires_grad:
+    value = None if tensor._array.ndim or tensor._requires_grad else scalar_value(tensor)
+    if value is None:
         return low, high
-    value = tensor.item()
     return (value, high) if low is tensor else (low, value)
 
 

@@ -621,7 +621,7 @@ def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor: 
                 f"masked_fill: only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value.ndim} dimension(s) (shape {value.shape})"
             )
-        creation.checked_fill("masked_fill", value.item(), input.dtype)  # read as a Scalar
+        creation.checked_fill("masked_fill", creation.scalar_value(value), input.dtype)
         fill = cast(value, input.dtype)
     else:
         value = creation.checked_fill("masked_fill", value, input.dtype)
