@@ -854,6 +854,73 @@ def _draw_order(seed: int):
     return label, program
 
 
+# ---- family: Python numbers beside tensors, beyond the binary operators ------------------
+
+NUMBER_OPS = ["full", "arange", "where_numbers", "clamp_numbers", "add_alpha", "sub_alpha",
+              "remainder", "fmod", "bitwise_and", "bitwise_or", "eq", "lt", "maximum_0d",
+              "lerp_number", "xlogy", "copysign", "true_divide", "floor_divide", "pow_number",
+              "rsub", "heaviside_0d", "nan_to_num", "fill_diagonal_", "masked_fill_number",
+              "float_power", "ldexp", "logaddexp_0d", "hypot_0d"]  # fmt: skip
+NUMBERS = [0, 1, -2, 2.5, -0.5, True, False, 1 + 2j, 3.0, 1e10]
+
+
+def _draw_numbers(seed: int):
+    rng = np.random.default_rng(seed)
+    name = str(rng.choice(NUMBER_OPS))
+    a, b = (NUMBERS[int(i)] for i in rng.integers(0, len(NUMBERS), 2))
+    dtype = str(rng.choice(["float32", "float64", "float16", "int64", "int32", "uint8", "bool",
+                            "complex64", "int8"]))  # fmt: skip
+    values = rng.integers(-3, 4, (2, 3))
+    if name == "arange" and 1e10 in (a, b):
+        a, b = 2.5, 0.5  # (ten billion elements: MemoryError here, RuntimeError there)
+    if name == "pow_number" and a == 1e10:
+        # (the derivative's x ** (1e10 - 1): PyTorch rounds the exponent in double, NumPy in
+        # float32, so the sign of -2 ** it differs)
+        a = 3.0
+    if name in ("ldexp", "logaddexp_0d"):
+        # chainrule has no complex ldexp / logaddexp yet; PyTorch's logaddexp with a bool
+        # 0-d tensor fails in its own subtraction
+        dtype = "float64" if dtype == "complex64" else dtype
+        a = 2.5 if isinstance(a, (bool, complex)) else a
+    # PyTorch has no derivative for heaviside and floor_divide (its backward raises)
+    differentiable = name not in ("heaviside_0d", "floor_divide")
+
+    def program(lib):
+        x = _mixed_tensor(lib, dtype, values, requires_grad=differentiable)
+        zero_dim = lib.tensor(a)
+        if name == "full":
+            out = lib.full((2, 2), a)
+        elif name == "arange":
+            out = lib.arange(a, 6, b if b not in (0, False) else 1)
+        elif name == "where_numbers":
+            out = lib.where(x > 0, a, b)
+        elif name == "clamp_numbers":
+            out = lib.clamp(x, min=a, max=b)
+        elif name in ("add_alpha", "sub_alpha"):
+            out = getattr(lib, name[:3])(x, x, alpha=a)
+        elif name in ("maximum_0d", "heaviside_0d", "logaddexp_0d", "hypot_0d"):
+            out = getattr(lib, name[:-3])(x, zero_dim)
+        elif name == "lerp_number":
+            out = lib.lerp(x, x * 2, a)
+        elif name == "pow_number":
+            out = lib.pow(x, a)
+        elif name == "rsub":
+            out = a - x
+        elif name == "nan_to_num":
+            out = lib.nan_to_num(x, nan=a, posinf=b)
+        elif name == "fill_diagonal_":
+            out = x.clone().fill_diagonal_(a)
+        elif name == "masked_fill_number":
+            out = x.masked_fill(x > 0, a)
+        elif name == "ldexp":
+            out = lib.ldexp(x, lib.tensor(2))
+        else:
+            out = getattr(lib, name)(x, a)
+        return _with_gradients(lib, (out,), [x], seed)
+
+    return f"{name}(x {dtype}, {a!r}, {b!r})", program
+
+
 # ---- fixed programs: what earlier fuzz rounds found, kept as regressions ------------------
 
 
@@ -1126,6 +1193,32 @@ REGRESSIONS = {
     "backward_of_a_complex_scalar": lambda lib: _backward_of(
         (lib.ones(2, dtype=lib.complex64, requires_grad=True) * 2).sum()
     ),
+    # Python numbers beside tensors (the "numbers" family)
+    "add_bool_alpha_to_floats": lambda lib: (lib.add(lib.ones(2), lib.ones(2), alpha=True),),
+    "add_bool_alpha_to_bools": lambda lib: (
+        lib.add(lib.tensor([True, False]), lib.tensor([True, True]), alpha=True),
+    ),
+    "sub_alpha_beyond_float16": lambda lib: (
+        lib.sub(lib.ones(2, dtype=lib.float16), lib.ones(2, dtype=lib.float16), alpha=1e10),
+    ),
+    "add_complex_alpha_to_uint8": lambda lib: (
+        lib.add(lib.ones(2, dtype=lib.uint8), lib.ones(2, dtype=lib.uint8), alpha=1j),
+    ),
+    "float_power_of_complex_tensor": lambda lib: (
+        lib.float_power(lib.tensor([1 + 1j, -2.0], dtype=lib.complex64), -0.5),
+    ),
+    "float_power_to_complex_number": lambda lib: (lib.float_power(lib.tensor([2, 3]), 1 + 2j),),
+    "fill_diagonal_complex_into_int": lambda lib: (
+        lib.zeros(2, 2, dtype=lib.int64).fill_diagonal_(1 + 2j),
+    ),
+    "fill_diagonal_beyond_int32": lambda lib: (
+        lib.zeros(2, 2, dtype=lib.int32).fill_diagonal_(1e10),
+    ),
+    "clamp_to_complex_number": lambda lib: (lib.clamp(lib.ones(2), min=0, max=1 + 2j),),
+    "nan_to_num_complex_value": lambda lib: (lib.nan_to_num(lib.ones(2, dtype=lib.int32), 1j),),
+    "arange_to_complex_end": lambda lib: (lib.arange(0, 1 + 2j),),
+    "lerp_complex_weight_of_floats": lambda lib: (lib.lerp(lib.ones(2), lib.zeros(2), 1j),),
+    "float16_to_ten_billion": lambda lib: (lib.pow(lib.ones(2, dtype=lib.float16), 1e10),),
 }
 
 
@@ -1159,6 +1252,7 @@ FAMILIES = {
     "resize": (_draw_resize, 100),
     "mixed": (_draw_mixed, 150),
     "order": (_draw_order, 150),
+    "numbers": (_draw_numbers, 150),
 }
 
 

@@ -558,6 +558,8 @@ def arange(
         raise DTypeError(f'arange: "arange_cpu" not implemented for {as_dtype(dtype)}')
     if end is None:
         start, end = 0, start
+    if builtins.any(isinstance(_plain(b), complex) for b in (start, end, step)):
+        raise DomainError("arange: value cannot be converted to type double without overflow")
     if _plain(step) == 0:
         raise ShapeError("arange: step must be nonzero")
     first, last, spacing = _plain(start), _plain(end), _plain(step)

@@ -932,10 +932,15 @@ def _choice_jvp(ctx: Node, tx: Any, ty: Any, take_x: Any) -> Any:
 
 
 def _scaled(name: str, other: Any, alpha: Any, input: Any) -> Any:  # noqa: A002
-    """other * alpha for add/sub, refusing a float alpha with integer operands (PyTorch)."""
+    """other * alpha for add/sub, refusing what PyTorch refuses: a bool alpha unless the
+    result is bool, a float (or complex) alpha with integer operands, an alpha the result's
+    dtype cannot hold (1e10 for float16, a complex one for a real result)."""
+    bool_result = all(_is_bool_operand(v) for v in (input, other))
+    if isinstance(alpha, bool) and not bool_result:
+        raise DTypeError(f"{name}: Boolean alpha only supported for Boolean results.")
     if alpha == 1:
         return other
-    if isinstance(alpha, float):
+    if isinstance(alpha, (float, complex)):
         integral = [v for v in (input, other) if isinstance(v, Tensor)]
         if all(t._array.dtype.kind in "iub" for t in integral) and not any(
             isinstance(v, float) for v in (input, other)
@@ -952,6 +957,8 @@ def _scaled(name: str, other: Any, alpha: Any, input: Any) -> Any:  # noqa: A002
         target = result_type(input, other)
         if other.dtype is not target:  # alpha multiplies in the result's dtype, as PyTorch's
             other = cast(other, target)
+        if not isinstance(alpha, Tensor) and target.category != dtypes.BOOL:
+            checked_fill(name, alpha, target)
         return mul(other, alpha)
     _check_operands(name, other)
     return other * alpha
@@ -993,7 +1000,12 @@ def add(
         >>> chainrule.add(chainrule.tensor([1, 2]), 3, alpha=2)
         tensor([7, 8])
     """
-    if alpha == 1 and out is None and _float_and_number(input, other):
+    if (
+        alpha == 1
+        and out is None
+        and not isinstance(alpha, bool)
+        and _float_and_number(input, other)
+    ):
         return apply(AddScalar, (input,), other)
     other = _scaled("add", other, alpha, input)
     x, y = binary_operands(input, other, "add")
@@ -1039,7 +1051,12 @@ def sub(
                 "sub: subtraction, the `-` operator, with a bool tensor is not supported; "
                 "use logical_xor or logical_not"
             )
-    if alpha == 1 and out is None and _float_and_number(input, other):
+    if (
+        alpha == 1
+        and out is None
+        and not isinstance(alpha, bool)
+        and _float_and_number(input, other)
+    ):
         return apply(SubScalar, (input,), other)
     other = _scaled("sub", other, alpha, input)
     x, y = binary_operands(input, other, "sub")
@@ -1271,6 +1288,8 @@ def pow(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  # noqa: A
         raise DTypeError("pow: \"pow\" not implemented for 'Bool'")
     if kind in "iu" and number_exponent and exponent < 0:
         raise DomainError("pow: Integers to negative integer powers are not allowed.")
+    if kind == "f" and number_exponent and isinstance(input, Tensor):
+        checked_fill("pow", exponent, x.dtype)  # PyTorch: 1e10 overflows a float16 exponent
     if kind == "c":
         zero_number_exponent = number_exponent and exponent == 0
         out = apply(complex_variant(Pow), (x, y), zero_number_exponent)
@@ -1300,9 +1319,14 @@ def float_power(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  #
         >>> chainrule.float_power(chainrule.tensor([2, 3]), 2)
         tensor([4., 9.], dtype=chainrule.float64)
     """
-    input, exponent = _widened_for_number(input, exponent, dtypes.float64)  # noqa: A001
+    operands = (input, exponent)
+    complex_operand = any(
+        isinstance(v, complex) or (isinstance(v, Tensor) and v.dtype.is_complex) for v in operands
+    )
+    target = dtypes.complex128 if complex_operand else dtypes.float64  # PyTorch's double
+    input, exponent = _widened_for_number(input, exponent, target)  # noqa: A001
     x, y = binary_operands(input, exponent, "float_power")
-    return pow(cast(x, dtypes.float64), cast(y, dtypes.float64))
+    return pow(cast(x, target), cast(y, target))
 
 
 def atan2(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
@@ -3022,6 +3046,8 @@ def clamp(
         raise DomainError("clamp: At least one of 'min' or 'max' must not be None")
     input = _tensor_operand(input)  # noqa: A001
     min, max = _number_overload_bounds(min, max)  # noqa: A001
+    if isinstance(min, complex) or isinstance(max, complex):
+        raise DTypeError("clamp: clamp is not supported for complex types")
     refuse_complex("clamp", input, min, max)
     _check_operands("clamp", *(b for b in (min, max) if b is not None))
     bounds = [b for b in (min, max) if b is not None]
@@ -3320,6 +3346,10 @@ def lerp(input: Tensor, end: Tensor, weight: float | Tensor) -> Tensor:  # noqa:
             weight = cast(weight, dtype)
     else:
         _check_operands("lerp", weight)
+        if isinstance(weight, complex) and dtype.category != dtypes.COMPLEX:
+            raise DomainError(
+                f"lerp: value cannot be converted to type {dtype.name} without overflow"
+            )
         weight = as_tensor_operand(weight, dtype, start)
     op = Lerp if dtype.category != dtypes.COMPLEX else complex_variant(Lerp)
     out = apply(op, (start, end, weight))
@@ -3369,6 +3399,9 @@ def nan_to_num(
         >>> chainrule.nan_to_num(chainrule.tensor([float("nan"), 1.0, float("inf")]), posinf=9.0)
         tensor([0., 1., 9.])
     """
+    for name, value in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        if isinstance(value, complex):
+            raise TypeError(f"nan_to_num(): argument '{name}' must be float, not complex")
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind not in "fV":
         return input.clone()

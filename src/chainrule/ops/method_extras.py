@@ -56,6 +56,7 @@ def fill_diagonal(input: Tensor, fill_value: float | int | bool, wrap: bool = Fa
         )
     if input.ndim < 2:
         raise RuntimeError("dimensions must larger than 1")
+    fill_value = creation.checked_fill("fill_diagonal_", fill_value, input.dtype)
     sizes = tuple(input.shape)
     if input.ndim > 2 and len(set(sizes)) != 1:
         raise RuntimeError("all dimensions of input must be of equal length")
