@@ -101,7 +101,10 @@ def _ops_reached_by_specs() -> set[type]:
                 roots = [o.sum() for o in flat if getattr(o, "requires_grad", False)]
                 wanted = [t for t in inputs if t.requires_grad]
                 if roots and wanted:
-                    chainrule.autograd.grad(roots, wanted, create_graph=True, allow_unused=True)
+                    seeds = [chainrule.ones_like(root) for root in roots]  # complex roots too
+                    chainrule.autograd.grad(
+                        roots, wanted, seeds, create_graph=True, allow_unused=True
+                    )
         finally:
             remove_observer(calls)
     return calls.ops

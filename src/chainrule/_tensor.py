@@ -236,6 +236,8 @@ class Tensor(_TensorMethods):
     @property
     def requires_grad(self) -> bool:
         if self._base is not None and self._view_version != self._version_counter.value:
+            if self._view_kind == VIEW_MULTI_OUTPUT and self._base._requires_grad:
+                return True  # stale for good (its grad_fn is refused), but still requires grad
             self._refresh_view()
         return self._requires_grad
 
@@ -309,7 +311,10 @@ class Tensor(_TensorMethods):
     @property
     def retains_grad(self) -> bool:
         node = self._node
-        return node is not None and node.retained is not None and self._output_nr in node.retained
+        if node is not None and node.retained is not None and self._output_nr in node.retained:
+            return True
+        # An in-place view op (unsqueeze_, t_) leaves retain_grad() on the node before it.
+        return self._extra is not None and self._extra.get("retained_before_restride", False)
 
     @property
     def _version(self) -> int:
@@ -607,6 +612,8 @@ class Tensor(_TensorMethods):
             tell(_observers(), "inplace_write", self, result)
         self._backend.xp.copyto(self._array, result._array, casting="unsafe")
         self._version_counter.value += 1
+        if recording and node is not None and node._saved is not None:
+            self._tie_saved_outputs(node, result._output_nr)
         if recording and self._base is not None:  # the base's history takes the write
             if result._requires_grad and result.dtype is not self.dtype:
                 result = result.to(self.dtype)
@@ -628,6 +635,17 @@ class Tensor(_TensorMethods):
             self._output_nr = 0
             self._requires_grad = False
         return self
+
+    def _tie_saved_outputs(self, node: Node, output_nr: int) -> None:
+        """An in-place op's output is this tensor, as in PyTorch: an output its node saved
+        (exp_ saves exp's result) is now at this tensor's version, so a later write to it, or
+        to its base or another view of the base, makes backward refuse it as PyTorch does,
+        although the saved copy here still holds the old values."""
+        counter = self._version_counter
+        for entry in node._saved.values():
+            if getattr(entry, "output_nr", None) == output_nr and hasattr(entry, "value"):
+                entry.counter = counter
+                entry.version = counter.value
 
     def _snapshot(self) -> Tensor:
         """This tensor's current value, graph position and forward-mode tangents, in memory of
@@ -824,8 +842,12 @@ def _nested_dtype(data: Sequence) -> Any:
 
 
 def _tensors_to_lists(data: Any) -> Any:
+    """Tensors inside a sequence are numbers to PyTorch: a one-element tensor of any shape
+    gives its value (tensor([t([1.]), t([2.])]) has shape (2,)), a longer one is refused."""
     if isinstance(data, Tensor):
-        return data.tolist()
+        if data._array.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return data.item()
     if isinstance(data, (list, tuple)):
         return [_tensors_to_lists(item) for item in data]
     return data

@@ -90,6 +90,20 @@ class IntegerDivisionError(ChainruleError, ZeroDivisionError, RuntimeError):
     """
 
 
+class ArgumentAssertionError(ChainruleError, AssertionError, ValueError):
+    """An argument PyTorch's Python code checks with an `assert` (an out-of-range
+    `padding_idx`): an AssertionError as there, and a ValueError for code written for us.
+
+    Example:
+        >>> import chainrule
+        >>> try:
+        ...     chainrule.nn.Embedding(3, 2, padding_idx=3)
+        ... except AssertionError as error:
+        ...     print(error)
+        Padding_idx must be within num_embeddings
+    """
+
+
 class GradError(ChainruleError, RuntimeError):
     """Anything wrong while differentiating: a freed graph, a modified saved tensor, a vjp
     that returned the wrong shape.

@@ -55,6 +55,11 @@ def _seed_gradients(outputs: tuple, grad_outputs: tuple, caller: str) -> list:
                     f"{caller}: grad can be implicitly created only for scalar outputs "
                     f"(output {index} has shape {tuple(output.shape)}); pass gradient=..."
                 )
+            if output._array.dtype.kind == "c":
+                raise GradError(
+                    f"{caller}: grad can be implicitly created only for real scalar outputs "
+                    f"but got {output.dtype}"
+                )
             xp = output._backend.xp
             grad = output._from_array(xp.ones(output.shape, output._array.dtype), output._backend)
         elif not hasattr(grad, "_array"):

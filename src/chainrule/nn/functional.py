@@ -20,7 +20,7 @@ import warnings as _warnings
 from itertools import product as _product
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-from chainrule.errors import DomainError, ShapeError
+from chainrule.errors import DomainError, DTypeError, ShapeError
 from chainrule.ops import activation as _activation_ops
 from chainrule.ops import convolution as _conv_ops
 from chainrule.ops import fractional_pooling as _fractional_ops
@@ -56,6 +56,7 @@ from chainrule.ops.autocast import autocast_active as _autocast_active
 from chainrule.ops.autocast import autocast_operands as _autocast_operands
 from chainrule.ops.autocast import autocast_policy as _autocast_policy
 from chainrule.ops.complex import refuse_complex as _refuse_complex
+from chainrule.ops.conversion import cast as _cast
 from chainrule.ops.creation import linspace as _linspace
 from chainrule.ops.creation import rand_like as _rand_like
 from chainrule.ops.creation import triu_indices as _triu_indices
@@ -353,7 +354,12 @@ def _conv_padding(
 
 
 def _check_conv(name: str, x: Tensor, w: Tensor, groups: int, dims: int, transposed: bool) -> None:
-    _check_floating(name, input=x, weight=w, complex_ok=True)
+    # Integer convolutions too, as PyTorch's CPU kernels (forward only, integer results);
+    # its transposed ones take int64 alone.
+    _check_floating(name, input=x, weight=w, complex_ok=True, integer_ok=True)
+    real_or_int64 = x.dtype.is_floating_point or x.dtype.is_complex or x.dtype.name == "int64"
+    if transposed and not real_or_int64:
+        raise DTypeError(f"{name}: not implemented for {x.dtype.name} (int64 only)")
     if w.ndim != dims + 2:
         raise ShapeError(
             f"{name}: expected {dims + 2}D weight, got weight of shape {tuple(w.shape)}"
@@ -400,7 +406,7 @@ def _convolution(
     """convNd's arguments checked and read for the Convolution kernel."""
     if _autocast_active() is not None:
         input, weight, bias = _autocast_operands(_LOWER, input, weight, bias)  # noqa: A001
-    x, unbatched = _spatial_input(name, input, dims, complex_ok=True)
+    x, unbatched = _spatial_input(name, input, dims, integers=True, complex_ok=True)
     _check_conv(name, x, weight, groups, dims, transposed=False)
     kernel = tuple(weight.shape[2:])
     stride = _ntuple(name, "stride", stride, dims)
@@ -420,7 +426,7 @@ def _convolution(
         )
     if bias is not None:
         _check_vector(name, "bias", bias, (weight.shape[0],))
-        _check_floating(name, input=x, bias=bias, complex_ok=True)
+        _check_floating(name, input=x, bias=bias, complex_ok=True, integer_ok=True)
     out = _conv_ops.convolution(x, weight, bias, stride, pads, dilation, groups)
     return _named(out[0], "SqueezeBackward1") if unbatched else out
 
@@ -566,7 +572,7 @@ def _convolution_transpose(
     """conv_transposeNd's arguments checked and read for the ConvolutionTranspose kernel."""
     if _autocast_active() is not None:
         input, weight, bias = _autocast_operands(_LOWER, input, weight, bias)  # noqa: A001
-    x, unbatched = _spatial_input(name, input, dims, complex_ok=True)
+    x, unbatched = _spatial_input(name, input, dims, integers=True, complex_ok=True)
     _check_conv(name, x, weight, groups, dims, transposed=True)
     kernel = tuple(weight.shape[2:])
     stride = _ntuple(name, "stride", stride, dims)
@@ -593,6 +599,8 @@ def _convolution_transpose(
     channels = weight.shape[1] * groups
     if bias is not None and tuple(bias.shape) != (channels,):
         raise ShapeError(f"{name}: expected bias of shape ({channels},), got {tuple(bias.shape)}")
+    if bias is not None:
+        _check_floating(name, input=x, bias=bias, complex_ok=True, integer_ok=True)
     padding_pairs = tuple((p, p) for p in pads)
     out = _conv_ops.convolution_transpose(
         x, weight, stride, padding_pairs, dilation, groups, out_size
@@ -1197,7 +1205,8 @@ def _avg_pool(
     dims: int,
     name: str,
 ) -> Tensor:
-    x, unbatched = _spatial_input(name, input, dims)
+    # int64 too, as PyTorch's CPU kernel: the window sums divided with truncation
+    x, unbatched = _spatial_input(name, input, dims, integers=input.dtype.name == "int64")
     shape = tuple(x.shape[2:])
     kernel, steps, pads, _, out_size = _pool_geometry(
         name, dims, shape, kernel_size, stride, padding, 1, ceil_mode
@@ -1810,12 +1819,17 @@ def binary_cross_entropy(
     _refuse_complex("binary_cross_entropy", input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _same_shape("binary_cross_entropy", input, target)
+    if target.dtype != input.dtype:
+        raise DTypeError(
+            f"binary_cross_entropy: Found dtype {target.dtype.name} of target but expected "
+            f"{input.dtype.name}, the input's"
+        )
     values = input._array
     if values.size and (bool((values < 0).any()) or bool((values > 1).any())):
         raise DomainError("binary_cross_entropy: all elements of input should be between 0 and 1")
     loss = _binary_cross_entropy_elements(input, target)
     if weight is not None:
-        loss = loss * weight
+        loss = _cast(loss * weight, input.dtype)  # PyTorch's loss keeps the input's dtype
     return _named(_reduce("binary_cross_entropy", loss, reduction), "BinaryCrossEntropyBackward0")
 
 
@@ -1854,10 +1868,17 @@ def binary_cross_entropy_with_logits(
     """
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _same_shape("binary_cross_entropy_with_logits", input, target)
+    if not (target.dtype.is_floating_point or target.dtype.is_complex):
+        raise DTypeError(
+            f"binary_cross_entropy_with_logits: result type {input.dtype.name} can't be cast to "
+            f"the desired output type {target.dtype.name} (the target's)"
+        )
     log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
     loss = (1 - target) * input - log_weight * logsigmoid(input)
     if weight is not None:
         loss = loss * weight
+    # PyTorch computes the loss in place in a tensor of the target's dtype.
+    loss = _cast(loss, target.dtype)
     loss = _reduce("binary_cross_entropy_with_logits", loss, reduction)
     return _named(loss, "BinaryCrossEntropyWithLogitsBackward0")
 

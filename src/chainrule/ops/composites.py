@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from chainrule._tensor import Tensor
 from chainrule.backend.dtypes import bool_, get_default_dtype
-from chainrule.errors import ShapeError
+from chainrule.errors import DomainError, DTypeError, ShapeError
 from chainrule.ops.arguments import normalize_dim
 from chainrule.ops.complex import conj
-from chainrule.ops.creation import as_tensor, full_like, zeros_like
+from chainrule.ops.creation import as_tensor, checked_fill, full_like, scalar_value, zeros_like
 from chainrule.ops.elementwise import clamp, sqrt, where
 from chainrule.ops.indexing import getitem, index_add, index_put, scatter, select, take
 from chainrule.ops.linalg import diagonal, mm
@@ -83,6 +83,12 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Tensor | Number) -
             f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
             f"{value.ndim} dimension(s)."
         )
+    number = scalar_value(value) if isinstance(value, Tensor) else value  # read as a Scalar
+    if isinstance(number, complex) and not input.dtype.is_complex:
+        raise DomainError(
+            "index_fill_(): Converting complex Scalar to non-complex type is not supported"
+        )
+    checked_fill("index_fill_", number, input.dtype)  # -1.5 into uint8 overflows
     hit = _positions_along(input, dim, index, "index_fill")
     filled = where(hit, value, input)
     filled = filled.to(input.dtype) if filled.dtype != input.dtype else filled
@@ -107,6 +113,11 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
         >>> chainrule.zeros(3).index_copy(0, chainrule.tensor([2, 0]), chainrule.tensor([1.0, 2.0]))
         tensor([2., 0., 1.])
     """
+    if source.dtype != input.dtype:
+        raise DTypeError(
+            f"index_copy_(): self and source expected to have the same dtype, but got (self) "
+            f"{input.dtype.name} and (source) {source.dtype.name}"
+        )
     dim = normalize_dim("index_copy", dim, input.ndim) if input.ndim else 0
     expected = list(input.shape)
     if expected:
@@ -141,6 +152,11 @@ def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
     """
     if mask.dtype.name != "bool":
         raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got {mask.dtype}")
+    if source.dtype != input.dtype:
+        raise DTypeError(
+            f"masked_scatter: expected self and source to have same dtypes but got "
+            f"{input.dtype.name} and {source.dtype.name}"
+        )
     xp = input._backend.xp
     hits = xp.broadcast_to(mask._array, tuple(input.shape))
     count = int(hits.sum())
@@ -172,6 +188,11 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
                 [0., 1.]])
     """
     check_indices("put", index)
+    if source.dtype != input.dtype:
+        raise DTypeError(
+            f"put_(): self and source expected to have the same dtype, but got self.dtype = "
+            f"{input.dtype.name} and source.dtype = {source.dtype.name}"
+        )
     if index.numel() != source.numel():
         raise RuntimeError(
             f"put_(): Expected source and index to have the same number of elements, but got "

@@ -182,6 +182,15 @@ def tensor_from_state(data: Any, dtype_name: str, requires_grad: bool) -> Any:
 # ---- filled ----------------------------------------------------------------------------------
 
 
+def scalar_value(tensor: Tensor) -> Any:
+    """A one-element tensor's value as a Python number, as PyTorch reads a tensor passed for
+    a Scalar; None for a batched tensor under vmap (one value per example)."""
+    array = tensor._array
+    if type(array) is not tensor._backend.array_type or array.size != 1:
+        return None
+    return array.reshape(()).item()
+
+
 def checked_fill(name: str, value: Any, dtype: dtypes.dtype) -> Any:
     """`value` as PyTorch converts a number it fills `dtype` with (c10's checked_convert):
     an error where it overflows (fill_(256) or fill_(-1.0) on uint8); an int between -max
@@ -549,6 +558,8 @@ def arange(
         raise DTypeError(f'arange: "arange_cpu" not implemented for {as_dtype(dtype)}')
     if end is None:
         start, end = 0, start
+    if builtins.any(isinstance(_plain(b), complex) for b in (start, end, step)):
+        raise DomainError("arange: value cannot be converted to type double without overflow")
     if _plain(step) == 0:
         raise ShapeError("arange: step must be nonzero")
     first, last, spacing = _plain(start), _plain(end), _plain(step)

@@ -22,13 +22,13 @@ from chainrule.autograd import grad_mode
 from chainrule.autograd.node import InferenceVersionCounter, Node
 from chainrule.backend import Array, dtypes, is_array, is_numpy_scalar
 from chainrule.backend.dtypes import from_numpy_dtype
-from chainrule.errors import DTypeError, GradError, IntegerDivisionError, ShapeError
+from chainrule.errors import DomainError, DTypeError, GradError, IntegerDivisionError, ShapeError
 from chainrule.ops import complex as complex_ops
 from chainrule.ops import shape as _shape
 from chainrule.ops.arguments import Number, return_type
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
 from chainrule.ops.conversion import cast, clone, result_type
-from chainrule.ops.creation import checked_fill, tensor, zeros_like
+from chainrule.ops.creation import checked_fill, ones_like, scalar_value, tensor, zeros_like
 from chainrule.ops.op import Op, apply, elementwise_batch, named, unary_elementwise_jvp
 from chainrule.ops.shape import broadcast_shapes, unbroadcast
 
@@ -693,6 +693,19 @@ def _integer_pow(xp: Any, x: Array, y: Array) -> Array:
     return xp.where(negative, fraction, powers).astype(x.dtype, copy=False)
 
 
+def _complex_pow(xp: Any, x: Array, y: Array, zero_number_exponent: bool) -> Array:
+    """Complex powers with PyTorch's values at a zero base, exp(y * log(0)): nan for 0 ** 0,
+    inf + nan j for a negative real part, 0 otherwise; except that a Python number 0 as the
+    exponent gives 1, PyTorch's pow(Tensor, Scalar) shortcut."""
+    out = x**y
+    zero_base = x == 0
+    if zero_number_exponent or not zero_base.any():
+        return out
+    with xp.errstate(all="ignore"):
+        from_log = xp.exp(y * xp.log(x))
+    return xp.where(zero_base, from_log, out).astype(out.dtype, copy=False)
+
+
 class Pow(Op):
     """x ** y. Derivatives, with PyTorch's conventions at the kinks: y * x**(y-1), 0 where
     y == 0 (also at x == 0); and x**y * log(x), 0 where x == 0 and y >= 0. Both mask the
@@ -700,8 +713,14 @@ class Pow(Op):
     PyTorch's nan (0 * inf through the mask) where it is one."""
 
     @staticmethod
-    def forward(ctx: Node, x: Array, y: Array) -> Array:
-        out = _integer_pow(ctx.xp, x, y) if x.dtype.kind in "iu" else x**y
+    def forward(ctx: Node, x: Array, y: Array, zero_number_exponent: bool = False) -> Array:
+        kind = x.dtype.kind
+        if kind in "iu":
+            out = _integer_pow(ctx.xp, x, y)
+        elif kind == "c":
+            out = _complex_pow(ctx.xp, x, y, zero_number_exponent)
+        else:
+            out = x**y
         ctx.save(x=x, y=y, out=out)
         return out
 
@@ -918,10 +937,15 @@ def _choice_jvp(ctx: Node, tx: Any, ty: Any, take_x: Any) -> Any:
 
 
 def _scaled(name: str, other: Any, alpha: Any, input: Any) -> Any:  # noqa: A002
-    """other * alpha for add/sub, refusing a float alpha with integer operands (PyTorch)."""
+    """other * alpha for add/sub, refusing what PyTorch refuses: a bool alpha unless the
+    result is bool, a float (or complex) alpha with integer operands, an alpha the result's
+    dtype cannot hold (1e10 for float16, a complex one for a real result)."""
+    bool_result = all(_is_bool_operand(v) for v in (input, other))
+    if isinstance(alpha, bool) and not bool_result:
+        raise DTypeError(f"{name}: Boolean alpha only supported for Boolean results.")
     if alpha == 1:
         return other
-    if isinstance(alpha, float):
+    if isinstance(alpha, (float, complex)):
         integral = [v for v in (input, other) if isinstance(v, Tensor)]
         if all(t._array.dtype.kind in "iub" for t in integral) and not any(
             isinstance(v, float) for v in (input, other)
@@ -938,6 +962,8 @@ def _scaled(name: str, other: Any, alpha: Any, input: Any) -> Any:  # noqa: A002
         target = result_type(input, other)
         if other.dtype is not target:  # alpha multiplies in the result's dtype, as PyTorch's
             other = cast(other, target)
+        if not isinstance(alpha, Tensor) and target.category != dtypes.BOOL:
+            checked_fill(name, alpha, target)
         return mul(other, alpha)
     _check_operands(name, other)
     return other * alpha
@@ -979,7 +1005,12 @@ def add(
         >>> chainrule.add(chainrule.tensor([1, 2]), 3, alpha=2)
         tensor([7, 8])
     """
-    if alpha == 1 and out is None and _float_and_number(input, other):
+    if (
+        alpha == 1
+        and out is None
+        and not isinstance(alpha, bool)
+        and _float_and_number(input, other)
+    ):
         return apply(AddScalar, (input,), other)
     other = _scaled("add", other, alpha, input)
     x, y = binary_operands(input, other, "add")
@@ -1025,7 +1056,12 @@ def sub(
                 "sub: subtraction, the `-` operator, with a bool tensor is not supported; "
                 "use logical_xor or logical_not"
             )
-    if alpha == 1 and out is None and _float_and_number(input, other):
+    if (
+        alpha == 1
+        and out is None
+        and not isinstance(alpha, bool)
+        and _float_and_number(input, other)
+    ):
         return apply(SubScalar, (input,), other)
     other = _scaled("sub", other, alpha, input)
     x, y = binary_operands(input, other, "sub")
@@ -1250,11 +1286,20 @@ def pow(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  # noqa: A
     """
     x, y = binary_operands(input, exponent, "pow")
     kind = x._array.dtype.kind
+    number_exponent = not isinstance(exponent, Tensor)
     if kind == "b":
-        raise DTypeError("pow: not implemented for bool tensors")
-    if kind in "iu" and not isinstance(exponent, Tensor) and exponent < 0:
-        raise DTypeError("pow: integers to negative integer powers are not allowed")
-    out = apply(complex_variant(Pow) if kind == "c" else Pow, (x, y))
+        if isinstance(exponent, bool) and isinstance(input, Tensor):
+            return x.clone() if exponent else ones_like(x)  # PyTorch's bool ** bool number
+        raise DTypeError("pow: \"pow\" not implemented for 'Bool'")
+    if kind in "iu" and number_exponent and exponent < 0:
+        raise DomainError("pow: Integers to negative integer powers are not allowed.")
+    if kind == "f" and number_exponent and isinstance(input, Tensor):
+        checked_fill("pow", exponent, x.dtype)  # PyTorch: 1e10 overflows a float16 exponent
+    if kind == "c":
+        zero_number_exponent = number_exponent and exponent == 0
+        out = apply(complex_variant(Pow), (x, y), zero_number_exponent)
+    else:
+        out = apply(Pow, (x, y))
     if not isinstance(exponent, Tensor):
         return out  # PowBackward0, PyTorch's pow(Tensor, Scalar)
     return named(out, "PowBackward1" if isinstance(input, Tensor) else "PowBackward2")
@@ -1279,9 +1324,14 @@ def float_power(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  #
         >>> chainrule.float_power(chainrule.tensor([2, 3]), 2)
         tensor([4., 9.], dtype=chainrule.float64)
     """
-    input, exponent = _widened_for_number(input, exponent, dtypes.float64)  # noqa: A001
+    operands = (input, exponent)
+    complex_operand = any(
+        isinstance(v, complex) or (isinstance(v, Tensor) and v.dtype.is_complex) for v in operands
+    )
+    target = dtypes.complex128 if complex_operand else dtypes.float64  # PyTorch's double
+    input, exponent = _widened_for_number(input, exponent, target)  # noqa: A001
     x, y = binary_operands(input, exponent, "float_power")
-    return pow(cast(x, dtypes.float64), cast(y, dtypes.float64))
+    return pow(cast(x, target), cast(y, target))
 
 
 def atan2(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
@@ -2998,8 +3048,11 @@ def clamp(
         tensor([0.0000, 0.5000, 1.0000])
     """
     if min is None and max is None:
-        raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+        raise DomainError("clamp: At least one of 'min' or 'max' must not be None")
     input = _tensor_operand(input)  # noqa: A001
+    min, max = _number_overload_bounds(min, max)  # noqa: A001
+    if isinstance(min, complex) or isinstance(max, complex):
+        raise DTypeError("clamp: clamp is not supported for complex types")
     refuse_complex("clamp", input, min, max)
     _check_operands("clamp", *(b for b in (min, max) if b is not None))
     bounds = [b for b in (min, max) if b is not None]
@@ -3015,6 +3068,22 @@ def clamp(
 
 
 clip = clamp
+
+
+def _number_overload_bounds(low: Any, high: Any) -> tuple:
+    """A 0-d tensor bound beside a number bound is a number, as PyTorch's clamp(Tensor,
+    Number, Number) overload reads it: it then promotes like a Python number (a bool
+    tensor clamped to a float64 0-d tensor and 2.0 is float32)."""
+    bounds = (low, high)
+    numbers = [b for b in bounds if isinstance(b, (int, float)) and not isinstance(b, Tensor)]
+    tensors = [b for b in bounds if isinstance(b, Tensor)]
+    if len(numbers) != 1 or len(tensors) != 1:
+        return low, high
+    tensor = tensors[0]
+    value = None if tensor._array.ndim or tensor._requires_grad else scalar_value(tensor)
+    if value is None:
+        return low, high
+    return (value, high) if low is tensor else (low, value)
 
 
 class Where(Op):
@@ -3282,6 +3351,10 @@ def lerp(input: Tensor, end: Tensor, weight: float | Tensor) -> Tensor:  # noqa:
             weight = cast(weight, dtype)
     else:
         _check_operands("lerp", weight)
+        if isinstance(weight, complex) and dtype.category != dtypes.COMPLEX:
+            raise DomainError(
+                f"lerp: value cannot be converted to type {dtype.name} without overflow"
+            )
         weight = as_tensor_operand(weight, dtype, start)
     op = Lerp if dtype.category != dtypes.COMPLEX else complex_variant(Lerp)
     out = apply(op, (start, end, weight))
@@ -3331,6 +3404,9 @@ def nan_to_num(
         >>> chainrule.nan_to_num(chainrule.tensor([float("nan"), 1.0, float("inf")]), posinf=9.0)
         tensor([0., 1., 9.])
     """
+    for name, value in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        if isinstance(value, complex):
+            raise TypeError(f"nan_to_num(): argument '{name}' must be float, not complex")
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind not in "fV":
         return input.clone()

@@ -15,7 +15,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
-from chainrule.errors import DomainError, DTypeError, ShapeError
+from chainrule.errors import ArgumentAssertionError, DomainError, DTypeError, ShapeError
 from chainrule.ops.elementwise import elementwise_batch, where
 from chainrule.ops.nn_common import check_indices, constant, refuse_complex_autograd, shape_constant
 from chainrule.ops.op import Op, apply, named
@@ -169,8 +169,8 @@ def embedding(
         )
     if padding_idx is not None:
         if not -rows <= padding_idx < rows:
-            raise ValueError(
-                f"embedding: padding_idx must be within num_embeddings ({rows}), got {padding_idx}"
+            raise ArgumentAssertionError(
+                f"embedding: Padding_idx must be within num_embeddings ({rows}), got {padding_idx}"
             )
         padding_idx = padding_idx % rows
     xp = input._backend.xp

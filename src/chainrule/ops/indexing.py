@@ -163,6 +163,7 @@ def check_key(key: tuple, shape: tuple) -> int:
             )
         raise IndexError(f"too many indices for tensor of dimension {ndim} (shape {shape})")
     dim = 0
+    index_arrays = []  # (array, dim): checked once their broadcast is known to hold elements
     for part in key:
         if part is None or type(part) is bool:
             continue
@@ -183,24 +184,28 @@ def check_key(key: tuple, shape: tuple) -> int:
                 )
             dim += part.ndim
         else:
+            index_arrays.append((part, dim))
+            dim += 1
+    broadcast = _check_index_shapes(key)
+    if broadcast is None or math.prod(broadcast):  # an empty broadcast selects nothing to check
+        for part, dim in index_arrays:
             if part.size:
                 _check_bounds(int(part.min()), int(part.max()), shape[dim], dim)
-            dim += 1
-    _check_index_shapes(key)
     return consumed
 
 
-def _check_index_shapes(key: tuple) -> None:
+def _check_index_shapes(key: tuple) -> tuple | None:
     """The index arrays must broadcast together (a mask counts as its number of True
-    elements), else IndexError with PyTorch's message, before NumPy's ValueError."""
+    elements), else IndexError with PyTorch's message, before NumPy's ValueError. Returns
+    their broadcast shape (None for fewer than two)."""
     shapes = []
     for part in key:
         if is_array(part):
             shapes.append((int(part.sum()),) if part.dtype.kind == "b" else part.shape)
     if len(shapes) < 2:
-        return
+        return None
     try:
-        broadcast_shapes(*shapes)
+        return tuple(broadcast_shapes(*shapes))
     except ShapeError:
         listed = ", ".join(str(list(shape)) for shape in shapes)
         raise IndexError(
@@ -560,6 +565,22 @@ def index_put(
         >>> chainrule.index_put(x, (chainrule.tensor([0, 0]),), chainrule.tensor(1.0), True)
         tensor([2., 0., 0.])
     """
+    if isinstance(values, Tensor) and values._array.dtype != input._array.dtype:
+        raise DTypeError(
+            "index_put: Index put requires the source and destination dtypes match, got "
+            f"{input.dtype.name} for the destination and {values.dtype.name} for the source."
+        )
+    return index_put_values(input, indices, values, accumulate)
+
+
+def index_put_values(
+    input: Tensor,  # noqa: A002
+    indices: Sequence[Tensor | None],
+    values: Tensor | Number,
+    accumulate: bool = False,
+) -> Tensor:
+    """`index_put` taking values of any dtype, cast to input's: what `x[key] = value` runs
+    where PyTorch casts (basic keys, a lone mask; tensor_methods._put refuses the rest)."""
     normalized, basic = normalize_key(indices, input._backend.xp)
     consumed = check_key(normalized, input._array.shape)
     values = as_tensor_operand(values, input.dtype, input)
@@ -600,8 +621,10 @@ def masked_fill(input: Tensor, mask: Tensor, value: Tensor | Number) -> Tensor: 
                 f"masked_fill: only supports a 0-dimensional value tensor, but got tensor with "
                 f"{value.ndim} dimension(s) (shape {value.shape})"
             )
+        creation.checked_fill("masked_fill", creation.scalar_value(value), input.dtype)
         fill = cast(value, input.dtype)
     else:
+        value = creation.checked_fill("masked_fill", value, input.dtype)
         fill = as_tensor_operand(value, input.dtype, input)
     broadcast_shapes(input.shape, mask.shape)
     node_name = "MaskedFillBackward1" if isinstance(value, Tensor) else "MaskedFillBackward0"
@@ -2393,6 +2416,15 @@ def pad(
     widths = [(0, 0)] * ndim
     for i in range(count):
         widths[ndim - 1 - i] = (widths_flat[2 * i], widths_flat[2 * i + 1])
+    if mode != "constant":
+        if value is not None and value != 0:
+            raise ValueError(f'pad: Padding mode "{mode}" doesn\'t take in value argument')
+        if ndim not in (count + 1, count + 2):  # PyTorch's kernels: batched or unbatched input
+            raise NotImplementedError(
+                f"pad: Padding size {len(widths_flat)} is not supported for {ndim}D input "
+                f"tensor (mode '{mode}' pads {count} dimensions of a {count + 1}D or "
+                f"{count + 2}D input)"
+            )
     for dim, ((before, after), size) in enumerate(zip(widths, shape)):
         if size + before + after < 0:
             raise ShapeError(
@@ -2402,12 +2434,12 @@ def pad(
             )
     if mode == "constant":
         return apply(ConstantPadNd, (input,), tuple(widths), 0 if value is None else value)
-    if value is not None and value != 0:
-        raise ValueError(f'pad: Padding mode "{mode}" doesn\'t take in value argument')
-    if ndim not in (count + 1, count + 2):  # PyTorch's kernels: batched or unbatched input
-        raise NotImplementedError(
-            f"pad: Padding size {len(widths_flat)} is not supported for {ndim}D input tensor "
-            f"(mode '{mode}' pads {count} dimensions of a {count + 1}D or {count + 2}D input)"
+    padded = [shape[d] + widths[d][0] + widths[d][1] for d in range(ndim - count, ndim)]
+    if mode != "circular" and all(size < 1 for size in padded):
+        # PyTorch's reflection and replication kernels: some padded dimension must stay
+        raise ShapeError(
+            f"pad: input (sizes {shape[ndim - count :]}) is too small. Calculated output "
+            f"sizes: {tuple(padded)}"
         )
 
     result = input

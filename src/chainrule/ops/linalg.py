@@ -27,7 +27,7 @@ from chainrule.ops.arguments import Number, return_type
 from chainrule.ops.autocast import LOWER, autocast_active, autocast_operands, autocast_policy
 from chainrule.ops.complex import complex as make_complex
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real
-from chainrule.ops.creation import empty
+from chainrule.ops.creation import checked_fill, empty
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
     binary_operands,
@@ -655,10 +655,14 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
             f"addcmul: not implemented for bool tensors (shapes {input.shape}, {tensor1.shape}, "
             f"{tensor2.shape})"
         )
-    product = tensor1 * tensor2
+    # computed in the result's dtype, as PyTorch's kernel: bool factors of an int32 input
+    # multiply as int32, not as a Python int's int64
+    product = cast(tensor1, dtype) * cast(tensor2, dtype)
     if isinstance(value, Tensor) or value != 1:
-        # PyTorch casts the value to the result's dtype: an integer result truncates it
-        product = product * (value if dtype.numpy.kind in "fV" else int(value))
+        # PyTorch casts the value to the result's dtype: an integer result truncates it, a
+        # real one refuses a complex value
+        scale = value if isinstance(value, Tensor) else checked_fill("addcmul", value, dtype)
+        product = product * (scale if dtype.numpy.kind in "fVc" else int(scale))
     return named(input + product, "AddcmulBackward0")
 
 
@@ -689,7 +693,10 @@ def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
         )
     quotient = tensor1 / tensor2
     if isinstance(value, Tensor) or value != 1:
-        quotient = quotient * value
+        dtype = result_type(input, quotient)
+        quotient = quotient * (
+            value if isinstance(value, Tensor) else checked_fill("addcdiv", value, dtype)
+        )
     return named(input + quotient, "AddcdivBackward0")
 
 

@@ -12,14 +12,13 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.autograd.observers import observers
-from chainrule.backend import Array
-from chainrule.errors import DomainError, ShapeError
+from chainrule.backend import Array, dtypes
+from chainrule.errors import DomainError, DTypeError, ShapeError
 from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.elementwise import clamp_min, logit, where
 from chainrule.ops.embedding import Take
 from chainrule.ops.nn_common import (
     check_floating,
-    check_indices,
     check_vector,
     constant,
     merge_batch,
@@ -260,8 +259,12 @@ def check_reduction(op_name: str, reduction: str, extra: tuple = ()) -> None:
 
 
 def _check_class_targets(op_name: str, x: Any, target: Any, ignore_index: int) -> None:
-    """Integer targets (N, *d) for input (N, C, *d), each in [0, C) or ignore_index."""
-    check_indices(op_name, target)
+    """Integer targets (N, *d) for input (N, C, *d), each in [0, C) or ignore_index. As in
+    PyTorch, int64 or uint8 only (an int32 target is refused, not converted)."""
+    if target.dtype not in (dtypes.int64, dtypes.uint8):
+        raise DTypeError(
+            f"{op_name}: expected target dtype to be Long or Byte, but got {target.dtype.name}"
+        )
     expected = (x.shape[0], *x.shape[2:])
     if tuple(target.shape) != expected:
         if target.ndim == 1 and x.ndim == 2:

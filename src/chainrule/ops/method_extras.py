@@ -23,6 +23,7 @@ from chainrule.backend import dtypes
 from chainrule.errors import DTypeError, GradError
 from chainrule.ops import composites, conversion, creation, elementwise
 from chainrule.ops.arguments import normalize_size
+from chainrule.ops.op import named
 
 if TYPE_CHECKING:  # annotations only
     from chainrule.ops.creation import Generator
@@ -55,6 +56,7 @@ def fill_diagonal(input: Tensor, fill_value: float | int | bool, wrap: bool = Fa
         )
     if input.ndim < 2:
         raise RuntimeError("dimensions must larger than 1")
+    fill_value = creation.checked_fill("fill_diagonal_", fill_value, input.dtype)
     sizes = tuple(input.shape)
     if input.ndim > 2 and len(set(sizes)) != 1:
         raise RuntimeError("all dimensions of input must be of equal length")
@@ -213,15 +215,29 @@ def restride_(op_name: str, x: Tensor, view: Callable[..., Tensor], *args: Any) 
         result = view(x, *args)
     x._array = result._array
     if keep_history and result._requires_grad:
+        if x.retains_grad:
+            # PyTorch leaves the retain_grad hook where it was: `.grad` is still filled, in
+            # the old shape, and retains_grad stays True.
+            x._extra = {**(x._extra or {}), "retained_before_restride": True}
         x._node = result._node
         x._output_nr = result._output_nr
         x._requires_grad = True
         x._edge = None
+        if recording and result._node is not None:
+            named(x, _in_place_view_name(result._node.name()))
     copy_tangents(result, x)
     x._version_counter.value += 1
     if x._base is not None:
         x._view_version = x._version_counter.value  # its new layout is current, not stale
     return x
+
+
+def _in_place_view_name(name: str) -> str:
+    """PyTorch's node name for an in-place view op, numbered after the out-of-place forms:
+    unsqueeze_ is UnsqueezeBackward1, squeeze_(dim) SqueezeBackward4 (three squeeze forms)."""
+    stem = name.rstrip("0123456789")
+    number = int(name[len(stem) :] or 0)
+    return f"{stem}{number + (3 if stem == 'SqueezeBackward' else 1)}"
 
 
 def resize_(x: Tensor, sizes: Sequence[int]) -> Tensor:

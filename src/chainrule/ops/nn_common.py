@@ -31,14 +31,22 @@ def shape_constant(array: Array) -> Any:
     return Tensor._from_array(array)
 
 
-def check_floating(op_name: str, *, complex_ok: bool = False, **tensors: Any) -> None:
+def check_floating(
+    op_name: str, *, complex_ok: bool = False, integer_ok: bool = False, **tensors: Any
+) -> None:
     """PyTorch's nn ops want floating inputs (or complex ones, where `complex_ok`: the ops
-    PyTorch has complex kernels for) of one dtype; say which operand is off."""
+    PyTorch has complex kernels for; or integer ones, not bool, where `integer_ok`: its CPU
+    convolutions) of one dtype; say which operand is off."""
     dtype = None
     for name, tensor in tensors.items():
         if tensor is None:
             continue
-        if not (tensor.dtype.is_floating_point or (complex_ok and tensor.dtype.is_complex)):
+        kind = tensor.dtype
+        if not (
+            kind.is_floating_point
+            or (complex_ok and kind.is_complex)
+            or (integer_ok and kind.category == dtypes.INTEGER)
+        ):
             kinds = "floating point or complex" if complex_ok else "floating point"
             raise DTypeError(f"{op_name}: expected a {kinds} {name}, got {tensor.dtype}")
         if dtype is None:

@@ -14,7 +14,8 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
-from chainrule.errors import ShapeError
+from chainrule.errors import DTypeError, ShapeError
+from chainrule.ops.conversion import cast
 from chainrule.ops.elementwise import rsqrt
 from chainrule.ops.nn_common import check_floating, check_vector
 from chainrule.ops.op import Op, apply, named
@@ -450,6 +451,32 @@ def _kept_shape(shape: tuple, axes: tuple) -> tuple:
     return tuple(1 if axis in axes else size for axis, size in enumerate(shape))
 
 
+def _reduced_input_with_float_parameters(name: str, input: Any, *parameters: Any) -> bool:
+    """PyTorch's CPU rule for a norm's weight, bias and running statistics: one dtype among
+    them, and that of the input, except that a float16 / bfloat16 input may take float32
+    parameters (mixed precision; the result keeps the input's dtype). Returns whether that
+    exception applies, so the caller computes in float32 and casts its result back."""
+    given = [p for p in parameters if p is not None and p.dtype.is_floating_point]
+    if not given or not input.dtype.is_floating_point:
+        return False
+    wanted = given[0].dtype
+    for parameter in given[1:]:
+        if parameter.dtype != wanted:
+            raise DTypeError(
+                f"{name}: expected scalar type {wanted.name} but found {parameter.dtype.name}"
+            )
+    if wanted == input.dtype:
+        return False
+    if input.dtype in (dtypes.float16, dtypes.bfloat16) and wanted == dtypes.float32:
+        return True
+    if input.dtype == dtypes.float64:
+        raise DTypeError(f"{name}: mixed dtype (CPU): all inputs must share same datatype.")
+    raise DTypeError(
+        f"{name}: mixed dtype (CPU): expect parameter to have scalar type of Float "
+        f"(input {input.dtype.name}, parameters {wanted.name})"
+    )
+
+
 def _affine(out: Any, weight: Any, bias: Any, shape: tuple) -> Any:
     if weight is not None:
         out = out * reshape(weight, shape)
@@ -537,6 +564,10 @@ def batch_norm(
         ("bias", bias),
     ):
         check_vector("batch_norm", name, tensor, (channels,))
+    cast_back = _reduced_input_with_float_parameters(
+        "batch_norm", input, weight, bias, running_mean, running_var
+    )
+    work = cast(input, dtypes.float32) if cast_back else input  # statistics in float32
     axes = (0, *range(2, input.ndim))
     shape = (1, channels) + (1,) * (input.ndim - 2)
     if training:
@@ -546,16 +577,19 @@ def batch_norm(
                 f"batch_norm: expected more than 1 value per channel when training, got input of "
                 f"shape {tuple(input.shape)}"
             )
-        out = apply(Standardize, (input,), axes, eps)[0]
+        out = apply(Standardize, (work,), axes, eps)[0]
         if running_mean is not None or running_var is not None:
-            _update_running_stats(input, running_mean, running_var, momentum, axes)
+            _update_running_stats(work, running_mean, running_var, momentum, axes)
     else:
         if running_mean is None or running_var is None:
             raise ValueError(
                 "batch_norm: running_mean and running_var must be given when not training"
             )
-        out = _normalize_with(input, running_mean, running_var, eps, shape)
-    return named(_affine(out, weight, bias, shape), "NativeBatchNormBackward0")
+        out = _normalize_with(work, running_mean, running_var, eps, shape)
+    out = _affine(out, weight, bias, shape)
+    if cast_back:
+        out = cast(out, input.dtype)
+    return named(out, "NativeBatchNormBackward0")
 
 
 def instance_norm(
@@ -606,6 +640,10 @@ def instance_norm(
         ("bias", bias),
     ):
         check_vector("instance_norm", name, tensor, (channels,))
+    cast_back = _reduced_input_with_float_parameters(
+        "instance_norm", input, weight, bias, running_mean, running_var
+    )
+    work = cast(input, dtypes.float32) if cast_back else input  # statistics in float32
     shape = (1, channels) + (1,) * (input.ndim - 2)
     if use_input_stats:
         spatial = tuple(range(2, input.ndim))
@@ -614,17 +652,20 @@ def instance_norm(
                 "instance_norm: Expected more than 1 spatial element when training, got "
                 f"input size {tuple(input.shape)}"
             )
-        out = apply(Standardize, (input,), spatial, eps)[0]
+        out = apply(Standardize, (work,), spatial, eps)[0]
         if running_mean is not None or running_var is not None:
-            _update_running_stats(input, running_mean, running_var, momentum, spatial)
+            _update_running_stats(work, running_mean, running_var, momentum, spatial)
     else:
         if running_mean is None or running_var is None:
             raise ValueError(
                 "instance_norm: running_mean and running_var must be given when "
                 "use_input_stats=False"
             )
-        out = _normalize_with(input, running_mean, running_var, eps, shape)
-    return named(_affine(out, weight, bias, shape), "ViewBackward0")
+        out = _normalize_with(work, running_mean, running_var, eps, shape)
+    out = _affine(out, weight, bias, shape)
+    if cast_back:
+        out = cast(out, input.dtype)
+    return named(out, "ViewBackward0")
 
 
 def layer_norm(
@@ -665,12 +706,17 @@ def layer_norm(
         )
     check_vector("layer_norm", "weight", weight, normalized)
     check_vector("layer_norm", "bias", bias, normalized)
+    cast_back = _reduced_input_with_float_parameters("layer_norm", input, weight, bias)
+    work = cast(input, dtypes.float32) if cast_back else input  # statistics in float32
     axes = tuple(range(input.ndim - count, input.ndim))
     if weight is not None and bias is not None and weight.dtype == bias.dtype == input.dtype:
         out = apply(AffineStandardize, (input, weight, bias), axes, eps)[0]
         return named(out, "NativeLayerNormBackward0")
-    out = apply(Standardize, (input,), axes, eps)[0]
-    return named(_affine(out, weight, bias, normalized), "NativeLayerNormBackward0")
+    out = apply(Standardize, (work,), axes, eps)[0]
+    out = _affine(out, weight, bias, normalized)
+    if cast_back:
+        out = cast(out, input.dtype)
+    return named(out, "NativeLayerNormBackward0")
 
 
 def group_norm(
@@ -712,9 +758,13 @@ def group_norm(
         )
     check_vector("group_norm", "weight", weight, (channels,))
     check_vector("group_norm", "bias", bias, (channels,))
-    grouped = reshape(input, (batch, num_groups, -1))
+    cast_back = _reduced_input_with_float_parameters("group_norm", input, weight, bias)
+    work = cast(input, dtypes.float32) if cast_back else input  # statistics in float32
+    grouped = reshape(work, (batch, num_groups, -1))
     out = reshape(apply(Standardize, (grouped,), (2,), eps)[0], tuple(input.shape))
     out = _affine(out, weight, bias, (1, channels) + (1,) * (input.ndim - 2))
+    if cast_back:
+        out = cast(out, input.dtype)
     return named(out, "NativeGroupNormBackward0")
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.ops.convolution import Convolution, pad_spatial
-from chainrule.ops.elementwise import connected
+from chainrule.ops.elementwise import connected, div
 from chainrule.ops.embedding import Take, TakeAdjoint
 from chainrule.ops.linalg import matmul
 from chainrule.ops.nn_common import merge_batch, shape_constant, split_batch
@@ -291,11 +291,16 @@ def avg_pool(
     ones = shape_constant(xp.ones((1, 1, *kernel), dtype=x._array.dtype))
     sums = apply(Convolution, (planes, ones), stride, padding, (1,) * n, 1)
     sums = reshape(sums, (batch, channels, *out_size))
+    integer = x._array.dtype.kind in "iu"
     if divisor_override:
+        if integer:
+            return div(sums, int(divisor_override), rounding_mode="trunc")
         return sums / float(divisor_override)
     divisor = _window_divisor(
         xp, n, shape, kernel, stride, padding, out_size, count_include_pad, x._array.dtype
     )
+    if integer:  # PyTorch's integer kernel divides in integers, truncating
+        return div(sums, shape_constant(divisor), rounding_mode="trunc")
     return sums / shape_constant(divisor)
 
 

@@ -27,7 +27,7 @@ from chainrule.autograd import forward_ad
 from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
-from chainrule.errors import DomainError, DTypeError, IndexRangeError, ShapeError
+from chainrule.errors import DomainError, DTypeError, GradError, IndexRangeError, ShapeError
 from chainrule.ops.arguments import numpy_keywords, return_type
 from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
@@ -134,6 +134,15 @@ def _require_nonempty(op_name: str, input: Any, axes: tuple | None) -> None:
                 f"{op_name}(): Expected reduction dim {axis} to have non-zero size "
                 f"(input shape {shape})."
             )
+
+
+def _each_dim(op_name: str, dim: Any, ndim: int) -> tuple | None:
+    """The dims a reduction names, each normalized but repeats kept: PyTorch refuses an
+    empty reduced dimension before a repeated one."""
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return None
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    return tuple(normalize_dim(op_name, d, ndim) for d in dims)
 
 
 def _refuse_bool(op_name: str, input: Any) -> None:
@@ -605,9 +614,15 @@ def prod(
 
 
 def _accumulating(input: Any, dtype: Any) -> Any:
-    """The input of a sum, product or scan: cast to `dtype`, or integers and bools to int64."""
+    """The input of a sum, product or scan: cast to `dtype`, or integers and bools to int64.
+    An integer `dtype` for an input that requires grad is refused, as PyTorch's autograd
+    refuses a differentiable integer result."""
     if dtype is not None:
-        return cast(input, dtypes.as_dtype(dtype))
+        target = dtypes.as_dtype(dtype)
+        integral = not (target.is_floating_point or target.is_complex)
+        if integral and input._requires_grad and is_grad_enabled():
+            raise GradError(f"Autograd not support dtype: {target.name}")
+        return cast(input, target)
     if input._array.dtype.kind in "biu":
         return cast(input, dtypes.int64)
     return input
@@ -692,8 +707,8 @@ def amax(
     refuse_complex("amax", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("amax", dim, keepdim, axis, keepdims)
+    _require_nonempty("amax", input, _each_dim("amax", dim, input._array.ndim))
     axes = reduced_axes("amax", dim, input._array.ndim)
-    _require_nonempty("amax", input, axes)
     return apply(Amax, (input,), axes, keepdim, False)
 
 
@@ -730,8 +745,8 @@ def amin(
     refuse_complex("amin", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("amin", dim, keepdim, axis, keepdims)
+    _require_nonempty("amin", input, _each_dim("amin", dim, input._array.ndim))
     axes = reduced_axes("amin", dim, input._array.ndim)
-    _require_nonempty("amin", input, axes)
     return apply(Amin, (input,), axes, keepdim, False)
 
 
@@ -2001,10 +2016,13 @@ class AnyNonzero(All):
 
 
 def _logic_axes(name: str, input: Any, dim: Any) -> tuple | None:
-    """None reduces every dimension; unlike sum, dim=() reduces none (PyTorch)."""
+    """None reduces every dimension; unlike sum, dim=() reduces none (PyTorch). A 0-dim
+    tensor takes dim 0 or -1, reducing nothing."""
     if dim is None:
         return None
-    return normalize_dims(name, dim, input._array.ndim)
+    ndim = input._array.ndim
+    axes = normalize_dims(name, dim, ndim)
+    return axes if ndim else ()
 
 
 def all(

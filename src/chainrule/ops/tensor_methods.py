@@ -1367,7 +1367,7 @@ def _put(x: Tensor, key: IndexKey, value: Tensor | Number) -> Tensor:
             )
     else:
         value = creation.checked_fill("index_put_", value, x.dtype)
-    result = indexing.index_put(x, key, value)
+    result = indexing.index_put_values(x, key, value)
     name = _setitem_node_name(x, key, value) if result._node is not None else None
     return result if name is None else named(result, name)
 

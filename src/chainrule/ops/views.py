@@ -270,6 +270,14 @@ def refresh_view(view: Tensor) -> None:
             "want the inplace to be tracked) or both outside (if you want the inplace to be "
             "tracked)."
         )
+    if view._view_kind == VIEW_MULTI_OUTPUT and base._requires_grad:
+        name = view._node.name() if view._node is not None else "a multi-output view op"
+        raise GradError(
+            f"Output {view._output_nr} of {name} is a view and its base or another view of "
+            "its base has been modified inplace. This view is the output of a function that "
+            "returns multiple views. Such functions do not allow the output views to be "
+            "modified inplace. You should replace the inplace operation by an out-of-place one."
+        )
     if base._requires_grad:
         positions = element_positions(view, base)
         _take_history(view, apply(ViewRegion, (_addressed(view, base),), positions))

@@ -16,7 +16,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import device as Device
 from chainrule.backend.dtypes import dtype as DType
-from chainrule.errors import ShapeError
+from chainrule.errors import ArgumentAssertionError, ShapeError
 from chainrule.nn import init
 from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
@@ -71,10 +71,10 @@ class Embedding(Module):
         self.embedding_dim = embedding_dim
         if padding_idx is not None:
             if padding_idx > 0 and padding_idx >= num_embeddings:
-                raise ValueError("Padding_idx must be within num_embeddings")
+                raise ArgumentAssertionError("Padding_idx must be within num_embeddings")
             if padding_idx < 0:
                 if padding_idx < -num_embeddings:
-                    raise ValueError("Padding_idx must be within num_embeddings")
+                    raise ArgumentAssertionError("Padding_idx must be within num_embeddings")
                 padding_idx = num_embeddings + padding_idx
         self.padding_idx = padding_idx
         self.max_norm = max_norm
@@ -215,7 +215,7 @@ class EmbeddingBag(Module):
         self.scale_grad_by_freq = scale_grad_by_freq
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError("padding_idx must be within num_embeddings")
+                raise ArgumentAssertionError("padding_idx must be within num_embeddings")
             padding_idx = padding_idx % num_embeddings
         self.padding_idx = padding_idx
         if _weight is None:
