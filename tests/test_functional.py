@@ -940,7 +940,7 @@ def test_multi_head_attention_forward_is_torchs_value_and_gradient(
 def test_multi_head_attention_forward_refuses_static_keys_of_the_wrong_shape():
     arrays, heads, embed = _attention_operands(False, True, False, True, None)
     x = mine(arrays["query"])
-    with pytest.raises(ShapeError, match="static_k"):
+    with pytest.raises(AssertionError, match="static_k"):
         F.multi_head_attention_forward(
             x, x, x, embed, heads, mine(arrays["in_proj_weight"]), None, None, None, False,
             0.0, mine(arrays["out_proj_weight"]), None,
@@ -1060,3 +1060,39 @@ def test_linear_cross_entropy_loss_module_is_torchs_with_the_same_weights():
         theirs_module(torch.tensor(x), torch.tensor(target)),
     )
     assert "num_classes=4" in repr(ours)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["causal-without-mask", "embed-dim", "key-value", "query-4d", "key-2d", "attn-mask-2d"],
+)
+def test_multi_head_attention_forward_raises_torchs_exception_types(case):
+    """PyTorch checks most of its arguments with `assert` (AssertionError); the attention
+    mask's shape and a causal hint without a mask are RuntimeErrors."""
+
+    def call(library, functional):
+        x, w = library.ones(3, 2, 4), library.eye(4).repeat(3, 1)
+        args = {"embed": 4, "key": x, "value": x, "query": x, "attn_mask": None, "causal": False}
+        if case == "causal-without-mask":
+            args["causal"] = True
+        elif case == "embed-dim":
+            args["embed"] = 5
+        elif case == "key-value":
+            args["value"] = library.ones(4, 2, 4)
+        elif case == "query-4d":
+            args["query"] = library.ones(1, 3, 2, 4)
+        elif case == "key-2d":
+            args["key"] = library.ones(3, 4)
+        else:
+            args["attn_mask"] = library.zeros(2, 2)
+        functional.multi_head_attention_forward(
+            args["query"], args["key"], args["value"], args["embed"], 2, w, library.zeros(12),
+            None, None, False, 0.0, library.eye(4), None, attn_mask=args["attn_mask"],
+            is_causal=args["causal"],
+        )  # fmt: skip
+
+    with pytest.raises(Exception) as theirs:
+        call(torch, TF)
+    with pytest.raises(type(theirs.value)) as ours:
+        call(chainrule, F)
+    assert str(ours.value)[:10] == str(theirs.value)[:10]

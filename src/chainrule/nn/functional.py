@@ -20,7 +20,7 @@ import warnings as _warnings
 from itertools import product as _product
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-from chainrule.errors import DomainError, DTypeError, ShapeError
+from chainrule.errors import ArgumentAssertionError, DomainError, DTypeError, ShapeError
 from chainrule.ops import activation as _activation_ops
 from chainrule.ops import convolution as _conv_ops
 from chainrule.ops import fractional_pooling as _fractional_ops
@@ -3881,45 +3881,45 @@ def _check_mha_shapes(
     """Whether the call is batched (3-D query), after checking every operand's rank."""
     if query.dim() == 3:
         if key.dim() != 3 or value.dim() != 3:
-            raise ShapeError(
+            raise ArgumentAssertionError(
                 "For batched (3-D) `query`, expected `key` and `value` to be 3-D but found "
                 f"{key.dim()}-D and {value.dim()}-D tensors respectively"
             )
         if key_padding_mask is not None and key_padding_mask.dim() != 2:
-            raise ShapeError(
+            raise ArgumentAssertionError(
                 "For batched (3-D) `query`, expected `key_padding_mask` to be `None` or 2-D but "
                 f"found {key_padding_mask.dim()}-D tensor instead"
             )
         if attn_mask is not None and attn_mask.dim() not in (2, 3):
-            raise ShapeError(
+            raise ArgumentAssertionError(
                 "For batched (3-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D but "
                 f"found {attn_mask.dim()}-D tensor instead"
             )
         return True
     if query.dim() == 2:
         if key.dim() != 2 or value.dim() != 2:
-            raise ShapeError(
+            raise ArgumentAssertionError(
                 "For unbatched (2-D) `query`, expected `key` and `value` to be 2-D but found "
                 f"{key.dim()}-D and {value.dim()}-D tensors respectively"
             )
         if key_padding_mask is not None and key_padding_mask.dim() != 1:
-            raise ShapeError(
+            raise ArgumentAssertionError(
                 "For unbatched (2-D) `query`, expected `key_padding_mask` to be `None` or 1-D "
                 f"but found {key_padding_mask.dim()}-D tensor instead"
             )
         if attn_mask is not None:
             if attn_mask.dim() not in (2, 3):
-                raise ShapeError(
+                raise ArgumentAssertionError(
                     "For unbatched (2-D) `query`, expected `attn_mask` to be `None`, 2-D or 3-D "
                     f"but found {attn_mask.dim()}-D tensor instead"
                 )
             expected = (num_heads, query.shape[0], key.shape[0])
             if attn_mask.dim() == 3 and tuple(attn_mask.shape) != expected:
-                raise ShapeError(
+                raise ArgumentAssertionError(
                     f"Expected `attn_mask` shape to be {expected} but got {tuple(attn_mask.shape)}"
                 )
         return False
-    raise ShapeError(
+    raise ArgumentAssertionError(
         "query should be unbatched 2D or batched 3D tensor but received "
         f"{query.dim()}-D query tensor"
     )
@@ -3984,7 +3984,7 @@ def _static_heads(
     if static is None:
         return projected.reshape(projected.shape[0], rows, head_dim).transpose(0, 1)
     if static.dim() != 3 or static.shape[0] != rows or static.shape[2] != head_dim:
-        raise ShapeError(
+        raise ArgumentAssertionError(
             f"expecting {name} of shape ({rows}, S, {head_dim}), but got {tuple(static.shape)}"
         )
     return static
@@ -4078,7 +4078,7 @@ def multi_head_attention_forward(
         key_padding_mask, "key_padding_mask", query.dtype, attn_mask, "attn_mask"
     )
     if is_causal and attn_mask is None:
-        raise ValueError(
+        raise DomainError(
             "Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
             "method `generate_square_subsequent_mask` to create this mask."
         )
@@ -4089,16 +4089,16 @@ def multi_head_attention_forward(
         if key_padding_mask is not None:
             is_causal = False
     if embed_dim != embed_dim_to_check:
-        raise ShapeError(
+        raise ArgumentAssertionError(
             f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}"
         )
     head_dim = embed_dim // num_heads
     if not use_separate_proj_weight and tuple(key.shape) != tuple(value.shape):
-        raise ShapeError(
+        raise ArgumentAssertionError(
             f"key shape {tuple(key.shape)} does not match value shape {tuple(value.shape)}"
         )
     if use_separate_proj_weight and tuple(key.shape[:2]) != tuple(value.shape[:2]):
-        raise ShapeError(
+        raise ArgumentAssertionError(
             f"key's sequence and batch dims {tuple(key.shape[:2])} do not match value's "
             f"{tuple(value.shape[:2])}"
         )
@@ -4136,7 +4136,7 @@ def multi_head_attention_forward(
     src_len = k.shape[1]
     if key_padding_mask is not None:
         if tuple(key_padding_mask.shape) != (bsz, src_len):
-            raise ShapeError(
+            raise ArgumentAssertionError(
                 f"expected key_padding_mask of shape {(bsz, src_len)}, but got "
                 f"{tuple(key_padding_mask.shape)}"
             )

@@ -15,7 +15,7 @@ import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
 from chainrule.backend import device as Device
 from chainrule.backend.dtypes import dtype as DType
-from chainrule.errors import ShapeError
+from chainrule.errors import ArgumentAssertionError, ShapeError
 from chainrule.nn import init
 from chainrule.nn.modules.linear import NonDynamicallyQuantizableLinear
 from chainrule.nn.modules.module import Module
@@ -959,7 +959,7 @@ class MultiheadAttention(Module):
         self.batch_first = batch_first
         self.head_dim = embed_dim // num_heads
         if self.head_dim * num_heads != self.embed_dim:
-            raise ValueError("embed_dim must be divisible by num_heads")
+            raise ArgumentAssertionError("embed_dim must be divisible by num_heads")
         if not self._qkv_same_embed_dim:
             self.q_proj_weight = Parameter(creation.empty((embed_dim, embed_dim), **factory))
             self.k_proj_weight = Parameter(creation.empty((embed_dim, self.kdim), **factory))
