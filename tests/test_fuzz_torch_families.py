@@ -914,31 +914,39 @@ FAMILIES = {
 }
 
 
-def run_case(family: str, seed: int) -> None:
-    draw, _ = FAMILIES[family]
+def run_family_case(families: dict, family: str, seed: int) -> None:
+    """Draw case `seed` of `family` (a family's draw may decline a seed with program None)
+    and compare the program under both libraries."""
+    draw, _ = families[family]
     label, program = draw(seed)
     if program is not None:
         check_program(f"{family} case_{seed}: {label}", program)
 
 
-@pytest.mark.parametrize(
-    "family, seed",
-    [(family, seed) for family, (_, count) in FAMILIES.items() for seed in range(count)],
-    ids=[
-        f"{family}-case_{seed}" for family, (_, count) in FAMILIES.items() for seed in range(count)
-    ],
-)
-def test_a_random_program_agrees_with_pytorch(family, seed):
-    run_case(family, seed)
+def family_cases(families: dict) -> dict:
+    """pytest.mark.parametrize's arguments for every (family, seed) of `families`."""
+    pairs = [(family, seed) for family, (_, count) in families.items() for seed in range(count)]
+    return {"argvalues": pairs, "ids": [f"{family}-case_{seed}" for family, seed in pairs]}
 
 
-if __name__ == "__main__":
-    family, start, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def main(families: dict, argv: list[str]) -> None:
+    """`python -m tests.<module> FAMILY START COUNT`: run more seeds of one family, printing
+    each disagreement instead of stopping at the first."""
+    family, start, count = argv[1], int(argv[2]), int(argv[3])
     failures = 0
     for seed in range(start, start + count):
         try:
-            run_case(family, seed)
+            run_family_case(families, family, seed)
         except AssertionError as error:
             failures += 1
             print(f"case_{seed}: {str(error)[:800]}\n")
     print(f"{failures} of {count} cases differ")
+
+
+@pytest.mark.parametrize("family, seed", **family_cases(FAMILIES))
+def test_a_random_program_agrees_with_pytorch(family, seed):
+    run_family_case(FAMILIES, family, seed)
+
+
+if __name__ == "__main__":
+    main(FAMILIES, sys.argv)

@@ -21,7 +21,7 @@ import sys
 import numpy as np
 import pytest
 
-from tests.test_fuzz_torch_families import check_program
+from tests.test_fuzz_torch_families import check_program, family_cases, main, run_family_case
 
 FLOATS = ("float32", "float64")
 
@@ -1256,30 +1256,10 @@ FAMILIES = {
 }
 
 
-def run_case(family: str, seed: int) -> None:
-    draw, _ = FAMILIES[family]
-    label, program = draw(seed)
-    check_program(f"{family} case_{seed}: {label}", program)
-
-
-@pytest.mark.parametrize(
-    "family, seed",
-    [(family, seed) for family, (_, count) in FAMILIES.items() for seed in range(count)],
-    ids=[
-        f"{family}-case_{seed}" for family, (_, count) in FAMILIES.items() for seed in range(count)
-    ],
-)
+@pytest.mark.parametrize("family, seed", **family_cases(FAMILIES))
 def test_a_random_program_agrees_with_pytorch(family, seed):
-    run_case(family, seed)
+    run_family_case(FAMILIES, family, seed)
 
 
 if __name__ == "__main__":
-    family, start, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    failures = 0
-    for seed in range(start, start + count):
-        try:
-            run_case(family, seed)
-        except AssertionError as error:
-            failures += 1
-            print(f"case_{seed}: {str(error)[:600]}\n")
-    print(f"{failures} of {count} cases differ")
+    main(FAMILIES, sys.argv)
