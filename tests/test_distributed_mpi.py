@@ -18,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -87,21 +88,33 @@ def _mpich_segments() -> set[Path]:
     return set(Path("/dev/shm").glob("mpich_shm_*")) if Path("/dev/shm").is_dir() else set()
 
 
-def _remove_orphans(segments: set[Path]) -> None:
+def _remove_orphans(segments: set[Path], wait_s: float = 3.0) -> None:
     """MPICH unlinks its shared-memory segments when a job ends cleanly, not when it aborts (as
-    the fault tests make it): remove those a job left that no live process maps, or each
-    aborted job would leave megabytes of the machine's memory in /dev/shm for good."""
-    if not segments:
-        return
+    the fault tests make it): remove those a job left once no live process maps them, or each
+    aborted job would leave megabytes of the machine's memory in /dev/shm for good. The ranks
+    of an aborted job may still be exiting when mpiexec returns, so a segment still mapped is
+    looked at again for up to `wait_s` seconds."""
+    deadline = time.monotonic() + wait_s
+    remaining = set(segments)
+    while remaining:
+        mapped = _mapped_paths()
+        for segment in [s for s in remaining if str(s) not in mapped]:
+            segment.unlink(missing_ok=True)
+            remaining.discard(segment)
+        if not remaining or time.monotonic() > deadline:
+            return
+        time.sleep(0.1)
+
+
+def _mapped_paths() -> set[str]:
+    """The files some live process maps (the last field of each /proc/PID/maps line)."""
     mapped: set[str] = set()
     for maps in Path("/proc").glob("[0-9]*/maps"):
         try:
             mapped.update(line.rsplit(" ", 1)[-1].strip() for line in maps.read_text().splitlines())
         except OSError:  # the process ended meanwhile, or is not ours to read
             continue
-    for segment in segments:
-        if str(segment) not in mapped:
-            segment.unlink(missing_ok=True)
+    return mapped
 
 
 def reports(output: str, ranks: int) -> dict[int, str]:
