@@ -97,6 +97,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ops: as_strided and empty_strided", {"ops.strided"}),
     # renorm, fill_diagonal_, the random fills, the in-place shape changes, legacy svd/qr/lu.
     ("ops: the longer Tensor methods, composed", {"ops.method_extras"}),
+    # Sparse COO tensors: a Tensor subclass whose ops are the dense ones above on its values.
+    ("ops: sparse COO tensors", {"ops.sparse"}),
     (
         "Tensor's methods; custom Functions (and hand-written rules' nodes, on Function)",
         {"ops.tensor_methods", "autograd.function", "autograd.custom_rule", "autograd.variable"},
@@ -110,7 +112,8 @@ LAYERS: list[tuple[str, set[str]]] = [
         | {"accelerator", "random", "version"}  # torch.accelerator (cuda's), torch.random
         | {"types"}  # torch.types: the aliases PyTorch's signatures use
         | {"library"}  # torch.library.custom_op: operators made of autograd.Function
-        | {"storage"},  # torch.storage: the storage classes of ops.strided
+        | {"storage"}  # torch.storage: the storage classes of ops.strided
+        | {"sparse"},  # torch.sparse: ops.sparse's products, sums and softmax
     ),
     # Probability distributions: Tensor math, ops.special and ops.linalg; never nn or optim.
     ("distributions", {"distributions"}),

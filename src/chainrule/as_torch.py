@@ -164,6 +164,7 @@ ALIASES = {
     "torch.profiler": "chainrule.profiler",
     "torch.random": "chainrule.random",
     "torch.serialization": "chainrule.serialization",
+    "torch.sparse": "chainrule.sparse",
     "torch.special": "chainrule.special",
     "torch.testing": "chainrule.testing",
     "torch.types": "chainrule.types",

@@ -14,6 +14,7 @@ from tests.op_specs import (
     nn_ops,
     reduction,
     shape,
+    sparse,
     special,
     special_functions,
     torch_names,
@@ -38,6 +39,7 @@ SPECS = [
     *coverage.SPECS,
     *edges.SPECS,
     *torch_names.SPECS,
+    *sparse.SPECS,
 ]
 
 # check_op compares each output's grad_fn name with torch's (OpSpec.torch_grad_fn), except:

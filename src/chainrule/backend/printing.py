@@ -194,9 +194,10 @@ def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
     return "".join(parts)
 
 
-def format_tensor(t: Any) -> str:
-    """repr(tensor) in PyTorch's format: tensor([...], dtype=..., requires_grad=True)."""
-    name = t.dtype.name
+def format_tensor(t: Any, *, with_dtype: bool = True) -> str:
+    """repr(tensor) in PyTorch's format: tensor([...], dtype=..., requires_grad=True);
+    `with_dtype=False` leaves the dtype out (a sparse tensor's values: it names it once)."""
+    name = t.dtype.name if with_dtype else get_default_dtype().name
     default_float = get_default_dtype().name
     default_complex = "complex128" if default_float == "float64" else "complex64"
     prefix = "tensor("
@@ -223,6 +224,22 @@ def format_tensor(t: Any) -> str:
         formatter = _formatter(_summarized(array) if summarize else array)
         body = _body(array, indent, summarize, formatter)
     return _add_suffixes(prefix + body, suffixes + _autograd_suffixes(t), indent)
+
+
+def format_sparse_coo(t: Any) -> str:
+    """repr of a sparse COO tensor (ops/sparse.py) in PyTorch's format: its indices and values
+    tensors, then size, nnz, dtype (when not the default), layout and autograd state."""
+    indices = format_tensor(t._sparse_indices).replace("\n", "\n" + " " * len("tensor(indices="))
+    values = t._sparse_values
+    shown = format_tensor(values.detach(), with_dtype=False).replace("\n", "\n" + " " * 14)
+    text = f"tensor(indices={indices},\n       values={shown},\n       size={tuple(t.shape)}"
+    suffixes = [f"nnz={t._nnz()}"]
+    if values.dtype.name not in (get_default_dtype().name, "int64", "bool"):
+        suffixes.append(f"dtype={display_namespace()}.{values.dtype.name}")
+    suffixes.append(f"layout={display_namespace()}.sparse_coo")
+    if t.device.type != "cpu":
+        suffixes.insert(0, f"device='{t.device}'")
+    return _add_suffixes(text, suffixes + _autograd_suffixes(values), 7)
 
 
 def _autograd_suffixes(t: Any) -> list[str]:

@@ -328,6 +328,10 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
         >>> chainrule.matmul(chainrule.ones(5, 2, 3), chainrule.ones(3, 4)).shape
         chainrule.Size([5, 2, 4])
     """
+    if type(input) is not Tensor or type(other) is not Tensor:
+        sparse_product = _sparse_product(input, other)
+        if sparse_product is not None:
+            return sparse_product
     if autocast_active() is not None:
         input, other = autocast_operands(LOWER, input, other)  # noqa: A001
     if isinstance(input, Tensor) and isinstance(other, Tensor):
@@ -337,6 +341,16 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     if x.ndim == 1 and y.ndim == 1:
         return named(_product(Einsum, (x, y), "i,i->"), "DotBackward0")
     return _product(Matmul, (x, y))
+
+
+def _sparse_product(x: Any, y: Any) -> Tensor | None:
+    """x @ y by the sparse tensor's own product (ops/sparse.py, a layer above) when either is
+    sparse; None when both are dense."""
+    if getattr(x, "is_sparse", False):
+        return x.matmul(y)
+    if getattr(y, "is_sparse", False):
+        return y.__rmatmul__(x)
+    return None
 
 
 def rmatmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
@@ -415,6 +429,8 @@ def addmm(
         tensor([[2.5000, 1.5000],
                 [1.5000, 3.5000]])
     """
+    if getattr(mat1, "is_sparse", False):
+        return mat1._addmm(input, mat2, beta, alpha)
     if mat1.ndim != 2 or mat2.ndim != 2:
         raise ShapeError(
             f"addmm: mat1 and mat2 must be matrices, got shapes {mat1.shape} and {mat2.shape}"

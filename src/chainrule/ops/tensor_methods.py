@@ -33,6 +33,7 @@ from chainrule.ops import (
     method_extras,
     reduction,
     shape,
+    sparse,
     special,
     spectral,
     strided,
@@ -1099,19 +1100,25 @@ class TensorMethods:
 
     @property
     def layout(self) -> formats.layout:
-        """The memory layout: always `strided` (chainrule has no sparse tensors)."""
+        """The memory layout: `strided` (a sparse tensor, ops/sparse.py, says `sparse_coo`)."""
         return formats.strided
 
     def to_dense(self, dtype: dtype | None = None, *, masked_grad: _bool | None = None) -> Tensor:
         """This tensor (already dense), converted to `dtype` if given."""
         return self if dtype is None else self.to(dtype)
 
+    to_sparse = sparse.to_sparse
+
+    def to_sparse_coo(self) -> Tensor:
+        """This tensor as a sparse COO tensor of its nonzero entries (`to_sparse()`)."""
+        return sparse.to_sparse(self)
+
     def is_distributed(self) -> _bool:
         """False: a chainrule tensor lives in one process."""
         return False
 
     # What chainrule tensors never are: sparse, quantized, nested, or on these devices.
-    is_sparse = property(method_extras.never, doc="False: chainrule has no sparse tensors.")
+    is_sparse = property(method_extras.never, doc="False: dense (ops/sparse.py's say True).")
     is_sparse_csr = property(method_extras.never, doc="False: chainrule has no sparse tensors.")
     is_quantized = property(method_extras.never, doc="False: no quantized tensors.")
     is_nested = property(method_extras.never, doc="False: no nested tensors.")

@@ -1,0 +1,743 @@
+"""Sparse COO tensors (`torch.sparse_coo_tensor`, `torch.sparse`): a matrix that stores only its
+nonzero entries, the way graph programs hold an adjacency matrix (Kipf's GCN: `torch.spmm(adj,
+x)`).
+
+A sparse tensor is a Tensor of layout `sparse_coo` made of two dense tensors: `indices`, an
+int64 (sparse_dim, nnz) array of positions, and `values`, (nnz, *dense_shape), the entries
+there. Every op on it is written in dense differentiable ops on `values` (index_select,
+index_add, elementwise math), so gradients (and higher derivatives) reach the values and the
+dense operands with no rules of their own here, and a sparse leaf's `.grad` is the sparse tensor
+of its values' gradient, on the same indices, as PyTorch's sparse gradients are.
+
+Uncoalesced tensors (repeated indices, in any order) are allowed as in PyTorch; repeated entries
+add up. `coalesce()` sums them and sorts the indices. What this module does not implement
+raises NotImplementedError, PyTorch's error for an operator with no sparse kernel; the invariants
+(indices inside the size, as many values as indices) are always checked, where PyTorch checks
+them only on request.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from chainrule._tensor import Size, Tensor
+from chainrule.backend import device as Device
+from chainrule.backend import dtypes, formats
+from chainrule.backend.dtypes import as_dtype
+from chainrule.backend.printing import format_sparse_coo
+from chainrule.errors import DTypeError, ShapeError
+from chainrule.ops.arguments import normalize_dim
+from chainrule.ops.creation import tensor, zeros
+from chainrule.ops.indexing import index_add, index_select
+from chainrule.ops.op import named
+from chainrule.ops.shape import cat, reshape
+
+sparse_coo = formats.layout("sparse_coo")
+
+Number = int | float | bool
+
+
+def _unsupported(operation: str) -> NotImplementedError:
+    return NotImplementedError(
+        f"{operation}: not implemented for sparse_coo tensors (chainrule's sparse tensors support "
+        f"construction, coalesce, to_dense, products with dense matrices, sums, addition, "
+        f"scaling and softmax); call .to_dense() first"
+    )
+
+
+def _entry_point_name() -> str:
+    """The chainrule function the user called (the outermost chainrule frame on the stack),
+    to name it in the error for an op with no sparse form."""
+    package = __file__.rsplit("/ops/", 1)[0]
+    frame, name = sys._getframe(2), "this operation"
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        name = frame.f_code.co_name
+        frame = frame.f_back
+    return name
+
+
+class SparseTensor(Tensor):
+    """A sparse COO tensor: `indices` (sparse_dim, nnz) and `values` (nnz, *dense_shape) of a
+    tensor of shape `size`. Made by `chainrule.sparse_coo_tensor` and `Tensor.to_sparse()`;
+    `isinstance(s, chainrule.Tensor)` holds, and `s.layout` is `chainrule.sparse_coo`.
+
+    Example:
+        >>> import chainrule
+        >>> s = chainrule.sparse_coo_tensor([[0, 1], [1, 0]], [2.0, 3.0], (2, 2))
+        >>> s.to_dense()
+        tensor([[0., 2.],
+                [3., 0.]])
+        >>> chainrule.sparse.mm(s, chainrule.ones(2, 1))
+        tensor([[2.],
+                [3.]])
+    """
+
+    __slots__ = ("_sparse_indices", "_sparse_values", "_sparse_size", "_coalesced")
+
+    @property
+    def _array(self) -> Any:  # every dense op reads its operands' arrays: a sparse one has none
+        raise _unsupported(_entry_point_name())
+
+    @staticmethod
+    def _make(indices: Tensor, values: Tensor, size: tuple, coalesced: bool) -> SparseTensor:
+        self = object.__new__(SparseTensor)
+        self._sparse_indices = indices
+        self._sparse_values = values
+        self._sparse_size = Size(size)
+        self._coalesced = coalesced
+        for slot in ("_grad", "_node", "_base", "_edge", "_extra"):
+            setattr(self, slot, None)
+        self._requires_grad = False  # autograd state is the values': see the properties below
+        self._output_nr = 0
+        self._backend = values._backend
+        self._version_counter = values._version_counter
+        self._view_version = 0
+        self._view_kind = 0
+        return self
+
+    # ---- what a tensor is ------------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return self._sparse_size
+
+    def size(self, dim: int | None = None) -> Size | int:  # type: ignore[override]
+        if dim is None:
+            return self._sparse_size
+        return self._sparse_size[normalize_dim("size", dim, len(self._sparse_size))]
+
+    @property
+    def dtype(self) -> dtypes.dtype:
+        return self._sparse_values.dtype
+
+    @property
+    def device(self) -> Any:
+        return self._sparse_values.device
+
+    @property
+    def ndim(self) -> int:
+        return len(self._sparse_size)
+
+    def dim(self) -> int:
+        return len(self._sparse_size)
+
+    def numel(self) -> int:
+        return math.prod(self._sparse_size)
+
+    def __len__(self) -> int:
+        if not self._sparse_size:
+            raise TypeError("len() of a 0-d tensor")
+        return self._sparse_size[0]
+
+    layout = sparse_coo
+    is_sparse = True
+
+    def __repr__(self) -> str:
+        return format_sparse_coo(self)
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        raise _unsupported("bool")
+
+    # ---- autograd state: the values' -------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._sparse_values.requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self._sparse_values.requires_grad = value
+
+    def requires_grad_(self, requires_grad: bool = True) -> SparseTensor:
+        self._sparse_values.requires_grad_(requires_grad)
+        return self
+
+    @property
+    def grad(self) -> SparseTensor | None:  # type: ignore[override]
+        """The gradient as the tensor's (the dense matrix's) gradient at its stored positions:
+        a coalesced sparse tensor, as PyTorch's. Repeated entries of an uncoalesced tensor each
+        got the gradient of their one position; it is given once."""
+        values_grad = self._sparse_values.grad
+        if values_grad is None:
+            return None
+        if self._coalesced:
+            return self._with_values(values_grad)
+        xp = self._backend.xp
+        unique, first = xp.unique(self._linear_keys(), return_index=True)
+        indices = Tensor._from_array(self._sparse_indices._array[:, first], self._backend)
+        picked = Tensor._from_array(values_grad._array[first], self._backend)
+        return SparseTensor._make(indices, picked, self._sparse_size, True)
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        if value is None:
+            self._sparse_values.grad = None
+            return
+        if not isinstance(value, SparseTensor) or value.shape != self.shape:
+            raise RuntimeError("assigned grad has data of a different type or size")
+        self._sparse_values.grad = _values_on(value.to_dense(), self._sparse_indices)
+
+    @property
+    def grad_fn(self) -> Any:
+        return self._sparse_values.grad_fn
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._sparse_values.is_leaf
+
+    def detach(self) -> SparseTensor:
+        return self._with_values(self._sparse_values.detach())
+
+    def clone(self, *, memory_format: object = None) -> SparseTensor:
+        return self._with_values(self._sparse_values.clone())
+
+    def backward(self, *args: Any, **kwargs: Any) -> None:
+        raise _unsupported("backward")
+
+    # ---- the COO parts --------------------------------------------------------------------
+    def _with_values(self, values: Tensor, coalesced: bool | None = None) -> SparseTensor:
+        keep = self._coalesced if coalesced is None else coalesced
+        return SparseTensor._make(self._sparse_indices, values, self._sparse_size, keep)
+
+    def sparse_dim(self) -> int:
+        return self._sparse_indices.shape[0]
+
+    def dense_dim(self) -> int:
+        return self.ndim - self.sparse_dim()
+
+    def _nnz(self) -> int:
+        return self._sparse_indices.shape[1]
+
+    def is_coalesced(self) -> bool:
+        return self._coalesced
+
+    def _indices(self) -> Tensor:
+        return self._sparse_indices
+
+    def _values(self) -> Tensor:
+        return self._sparse_values
+
+    def indices(self) -> Tensor:
+        self._require_coalesced("indices")
+        return self._sparse_indices
+
+    def values(self) -> Tensor:
+        self._require_coalesced("values")
+        return self._sparse_values
+
+    def _require_coalesced(self, what: str) -> None:
+        if not self._coalesced:
+            raise RuntimeError(
+                f"Cannot get {what} on an uncoalesced tensor, please call .coalesce() first"
+            )
+
+    def coalesce(self) -> SparseTensor:
+        """The same tensor with each index once (repeated entries summed), indices sorted."""
+        if self._coalesced:
+            return self
+        keys, sparse_shape = self._linear_keys(), self._sparse_size[: self.sparse_dim()]
+        xp = self._backend.xp
+        unique, inverse = xp.unique(keys, return_inverse=True)
+        values = self._sparse_values
+        summed = index_add(
+            zeros((len(unique),) + tuple(values.shape[1:]), dtype=values.dtype, device=self.device),
+            0,
+            Tensor._from_array(inverse.reshape(-1), self._backend),
+            values,
+        )
+        indices = xp.stack(xp.unravel_index(unique, sparse_shape)) if sparse_shape else unique[None]
+        return SparseTensor._make(
+            Tensor._from_array(
+                indices.astype(xp.int64).reshape(len(sparse_shape), -1), self._backend
+            ),
+            named(summed, "CoalesceBackward0") if summed.requires_grad else summed,
+            self._sparse_size,
+            True,
+        )
+
+    def _linear_keys(self) -> Any:
+        """Each entry's position among the sparse dimensions as one row-major number."""
+        indices = self._sparse_indices._array
+        sparse_shape = tuple(self._sparse_size[: self.sparse_dim()])
+        if not sparse_shape:
+            return self._backend.xp.zeros(indices.shape[1], dtype=indices.dtype)
+        return self._backend.xp.ravel_multi_index(tuple(indices), sparse_shape)
+
+    def to_dense(self, dtype: Any = None, *, masked_grad: bool | None = None) -> Tensor:
+        """The dense tensor (differentiable: the gradient reaches the values)."""
+        values = self._sparse_values if dtype is None else self._sparse_values.to(dtype)
+        sparse_shape = tuple(self._sparse_size[: self.sparse_dim()])
+        rows = zeros(
+            (math.prod(sparse_shape),) + tuple(values.shape[1:]),
+            dtype=values.dtype,
+            device=self.device,
+        )
+        keys = Tensor._from_array(self._linear_keys(), self._backend)
+        dense = reshape(index_add(rows, 0, keys, values), tuple(self._sparse_size))
+        return named(dense, "ToDenseBackward0")
+
+    def to_sparse(self, sparse_dim: int | None = None, **kwargs: Any) -> SparseTensor:
+        if sparse_dim is not None and sparse_dim != self.sparse_dim():
+            raise RuntimeError(
+                "to_sparse: conversion from Sparse to Sparse with sparse_dim argument != "
+                "self.sparse_dim() is not supported"
+            )
+        return self
+
+    # ---- conversions -------------------------------------------------------------------------
+    def to(self, *args: Any, **kwargs: Any) -> SparseTensor:  # type: ignore[override]
+        values = self._sparse_values.to(*args, **kwargs)
+        if values is self._sparse_values:
+            return self
+        indices = self._sparse_indices.to(values.device)
+        return SparseTensor._make(indices, values, self._sparse_size, self._coalesced)
+
+    def type(self, dtype: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        if dtype is None:
+            return f"{dtypes.display_namespace()}.sparse.{_legacy_name(self.dtype)}"
+        return self.to(dtype)
+
+    def float(self) -> SparseTensor:  # type: ignore[override]
+        return self.to(dtypes.float32)
+
+    def double(self) -> SparseTensor:  # type: ignore[override]
+        return self.to(dtypes.float64)
+
+    def half(self) -> SparseTensor:  # type: ignore[override]
+        return self.to(dtypes.float16)
+
+    def long(self) -> SparseTensor:  # type: ignore[override]
+        return self.to(dtypes.int64)
+
+    def int(self) -> SparseTensor:  # type: ignore[override]
+        return self.to(dtypes.int32)
+
+    def cpu(self, *args: Any, **kwargs: Any) -> SparseTensor:  # type: ignore[override]
+        return self.to("cpu")
+
+    def cuda(self, *args: Any, **kwargs: Any) -> SparseTensor:  # type: ignore[override]
+        return self.to("cuda")
+
+    # ---- math ---------------------------------------------------------------------------------
+    def t(self) -> SparseTensor:  # type: ignore[override]
+        if self.ndim > 2:
+            raise RuntimeError(
+                f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
+            )
+        return self.transpose(0, 1) if self.ndim == 2 else self
+
+    def transpose(self, dim0: int, dim1: int) -> SparseTensor:  # type: ignore[override]
+        ndim, sparse_dims = self.ndim, self.sparse_dim()
+        dim0, dim1 = normalize_dim("transpose", dim0, ndim), normalize_dim("transpose", dim1, ndim)
+        if dim0 >= sparse_dims or dim1 >= sparse_dims:
+            raise _unsupported("transpose of a dense dimension")
+        order = list(range(sparse_dims))
+        order[dim0], order[dim1] = order[dim1], order[dim0]
+        indices = Tensor._from_array(self._sparse_indices._array[order], self._backend)
+        size = list(self._sparse_size)
+        size[dim0], size[dim1] = size[dim1], size[dim0]
+        return SparseTensor._make(indices, self._sparse_values, tuple(size), False)
+
+    def __neg__(self) -> SparseTensor:
+        return self._with_values(-self._sparse_values)
+
+    neg = __neg__
+
+    def mul(self, other: Any) -> SparseTensor:  # type: ignore[override]
+        if isinstance(other, SparseTensor):
+            raise _unsupported("mul of two sparse tensors")
+        if isinstance(other, Tensor) and other.ndim > 0:
+            if other.shape != self.shape:
+                raise ShapeError(
+                    f"mul: a sparse tensor of shape {self.shape} times a dense one of shape "
+                    f"{other.shape}: the shapes must be equal"
+                )
+            return self._with_values(self._sparse_values * _values_on(other, self._sparse_indices))
+        return self._with_values(self._sparse_values * other)
+
+    __mul__ = __rmul__ = mul
+
+    def div(self, other: Any) -> SparseTensor:  # type: ignore[override]
+        if isinstance(other, Tensor) and other.ndim > 0:
+            raise _unsupported("div by a tensor with dimensions")
+        return self._with_values(self._sparse_values / other)
+
+    __truediv__ = div
+
+    def pow(self, exponent: Number) -> SparseTensor:  # type: ignore[override]
+        if isinstance(exponent, Tensor):
+            raise _unsupported("pow with a tensor exponent")
+        coalesced = self.coalesce()  # (a + b)^p is not a^p + b^p: sum repeated entries first
+        return coalesced._with_values(coalesced._sparse_values**exponent)
+
+    __pow__ = pow  # noqa: A003 - the method above, not the builtin
+
+    def add(self, other: Any, *, alpha: Number = 1) -> SparseTensor:  # type: ignore[override]
+        if not isinstance(other, SparseTensor):
+            raise RuntimeError(
+                "add(sparse, dense) is not supported. Use add(dense, sparse) instead."
+            )
+        if other.shape != self.shape:
+            raise ShapeError(
+                f"add: sparse tensors of different sizes: {self.shape} and {other.shape}"
+            )
+        if other.sparse_dim() != self.sparse_dim():
+            raise RuntimeError(
+                f"add: expected both sparse tensors to have sparse_dim {self.sparse_dim()}, got "
+                f"{other.sparse_dim()}"
+            )
+        values = other._sparse_values if alpha == 1 else other._sparse_values * alpha
+        joined = SparseTensor._make(
+            cat([self._sparse_indices, other._sparse_indices.to(self.device)], 1),
+            cat([self._sparse_values, values.to(self._sparse_values.dtype)], 0),
+            self._sparse_size,
+            False,
+        )
+        return joined.coalesce() if self._coalesced and other._coalesced else joined
+
+    __add__ = add
+
+    def sub(self, other: Any, *, alpha: Number = 1) -> SparseTensor:  # type: ignore[override]
+        return self.add(other, alpha=-alpha)
+
+    __sub__ = sub
+
+    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:  # type: ignore[override]
+        return sparse_sum(self, dim, dtype=dtype) if not keepdim else _unsupported_keepdim()
+
+    def _addmm(self, input: Tensor, mat2: Tensor, beta: Number, alpha: Number) -> Tensor:  # noqa: A002
+        return sparse_addmm(input, self, mat2, beta=beta, alpha=alpha)
+
+    def matmul(self, other: Tensor) -> Tensor:  # type: ignore[override]
+        return sparse_matmul(self, other)
+
+    __matmul__ = mm = matmul
+
+    def __rmatmul__(self, other: Tensor) -> Tensor:
+        return dense_sparse_matmul(other, self)
+
+    def softmax(self, dim: int, dtype: Any = None) -> SparseTensor:  # type: ignore[override]
+        return sparse_softmax(self, dim, dtype)
+
+    def log_softmax(self, dim: int, dtype: Any = None) -> SparseTensor:  # type: ignore[override]
+        return sparse_softmax(self, dim, dtype, log=True)
+
+
+def _unsupported_keepdim() -> Tensor:
+    raise _unsupported("sum with keepdim=True")
+
+
+def _legacy_name(dtype: dtypes.dtype) -> str:
+    names = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor"}
+    return names.get(dtype.name, f"{dtype.name}Tensor")
+
+
+def _values_on(dense: Tensor, indices: Tensor) -> Tensor:
+    """dense's entries at the sparse positions `indices` (sparse_dim, nnz), differentiably."""
+    sparse_dims = indices.shape[0]
+    sparse_shape = tuple(dense.shape[:sparse_dims])
+    rows = reshape(dense, (math.prod(sparse_shape),) + tuple(dense.shape[sparse_dims:]))
+    xp = indices._backend.xp
+    keys = xp.ravel_multi_index(tuple(indices._array), sparse_shape) if sparse_shape else None
+    if keys is None:
+        keys = xp.zeros(indices.shape[1], dtype=xp.int64)
+    return index_select(rows, 0, Tensor._from_array(keys, indices._backend))
+
+
+# ---- construction -------------------------------------------------------------------------------
+
+
+def sparse_coo_tensor(
+    indices: object,
+    values: object,
+    size: Sequence[int] | None = None,
+    *,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+    check_invariants: bool | None = None,
+    is_coalesced: bool | None = None,
+    pin_memory: bool = False,
+) -> SparseTensor:
+    """A sparse COO tensor with `values` at `indices`, as `torch.sparse_coo_tensor`.
+
+    Args:
+        indices (array_like): (sparse_dim, nnz) integer positions.
+        values (array_like): (nnz, *dense_shape) entries; the gradient flows to it when it
+            requires grad.
+        size (sequence of int, optional): the shape; by default the smallest that holds the
+            indices (and values' dense shape).
+        dtype (dtype, optional): the values' type (values' own by default).
+        device (device, optional): where the tensor lives.
+        requires_grad (bool): make the tensor a leaf whose `.grad` is sparse.
+        check_invariants (bool, optional): accepted; chainrule always checks that the indices
+            fit the size, never reading out of bounds.
+        is_coalesced (bool, optional): promise that the indices are unique and sorted.
+        pin_memory (bool): accepted for PyTorch's signature.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.sparse_coo_tensor([[0, 1, 1], [2, 0, 2]], [3.0, 4.0, 5.0], (2, 3))
+        tensor(indices=tensor([[0, 1, 1],
+                               [2, 0, 2]]),
+               values=tensor([3., 4., 5.]),
+               size=(2, 3), nnz=3, layout=chainrule.sparse_coo)
+    """
+    value_tensor = values if isinstance(values, Tensor) else tensor(values, dtype=dtype)
+    if dtype is not None and value_tensor.dtype != as_dtype(dtype):
+        value_tensor = value_tensor.to(as_dtype(dtype))
+    if device is not None:
+        value_tensor = value_tensor.to(device)
+    backend = value_tensor._backend
+    index_source = indices.detach() if isinstance(indices, Tensor) else tensor(indices)
+    index_array = backend.xp.asarray(index_source._array).astype(backend.xp.int64)
+    if index_array.ndim != 2:
+        raise RuntimeError(f"indices must be sparse_dim x nnz, but got: {list(index_array.shape)}")
+    sparse_dims, nnz = index_array.shape
+    if value_tensor.ndim == 0 or value_tensor.shape[0] != nnz:
+        got = value_tensor.shape[0] if value_tensor.ndim else 0
+        raise RuntimeError(
+            f"indices and values must have same nnz, but got nnz from indices: {nnz}, nnz from "
+            f"values: {got}"
+        )
+    dense_shape = tuple(value_tensor.shape[1:])
+    if size is None:
+        extent = index_array.max(axis=1) + 1 if nnz else backend.xp.zeros(sparse_dims, dtype=int)
+        size = tuple(int(n) for n in extent) + dense_shape
+    size = tuple(int(n) for n in size)
+    if len(size) != sparse_dims + len(dense_shape):
+        raise RuntimeError(
+            f"'len(size) == sparse_dim + dense_dim' is not satisfied: len(size) = {len(size)}, "
+            f"sparse_dim = {sparse_dims}, dense_dim = {len(dense_shape)}"
+        )
+    if size[sparse_dims:] != dense_shape:
+        raise RuntimeError(
+            f"values has incorrect size, expected {list((nnz,) + size[sparse_dims:])}, got "
+            f"{list(value_tensor.shape)}"
+        )
+    _check_indices(index_array, size)
+    if value_tensor.requires_grad:
+        value_tensor = named(
+            value_tensor.view(value_tensor.shape), "SparseCooTensorWithDimsAndTensorsBackward0"
+        )
+    else:
+        value_tensor = value_tensor.detach() if requires_grad else value_tensor
+    out = SparseTensor._make(
+        Tensor._from_array(index_array, backend),
+        value_tensor,
+        size,
+        bool(is_coalesced) or nnz <= 1,
+    )
+    if requires_grad:
+        out.requires_grad_()
+    return out
+
+
+def _check_indices(indices: Any, size: tuple) -> None:
+    for dim in range(indices.shape[0]):
+        row = indices[dim]
+        if row.size == 0:
+            continue
+        low, high = int(row.min()), int(row.max())
+        if low < 0:
+            raise RuntimeError(f"found negative index {low} for dim {dim}")
+        if high >= size[dim]:
+            raise RuntimeError(
+                f"size is inconsistent with indices: for dim {dim}, size is {size[dim]} but "
+                f"found index {high}"
+            )
+
+
+def to_sparse(
+    input: Tensor,  # noqa: A002
+    sparse_dim: int | None = None,
+    *,
+    layout: formats.layout | None = None,
+    blocksize: Sequence[int] | None = None,
+    dense_dim: int | None = None,
+) -> SparseTensor:
+    """A dense tensor as a coalesced sparse COO tensor of its nonzero entries (the first
+    `sparse_dim` dimensions sparse, all by default); differentiable.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.tensor([[0.0, 2.0], [3.0, 0.0]]).to_sparse()._nnz()
+        2
+    """
+    if isinstance(input, SparseTensor):
+        return input.to_sparse(sparse_dim)
+    if layout is not None and layout is not sparse_coo:
+        raise _unsupported(f"to_sparse(layout={layout})")
+    sparse_dims = input.ndim if sparse_dim is None else sparse_dim
+    if not 0 <= sparse_dims <= input.ndim:
+        raise RuntimeError(f"sparse_dim must be in [0, {input.ndim}], got {sparse_dims}")
+    array = input._array
+    xp = input._backend.xp
+    sparse_shape = tuple(input.shape[:sparse_dims])
+    rows = array.reshape((math.prod(sparse_shape),) + tuple(input.shape[sparse_dims:]))
+    nonzero = rows.reshape(rows.shape[0], -1) != 0
+    keys = xp.nonzero(nonzero.any(axis=1))[0] if rows.size else xp.zeros(0, dtype=xp.int64)
+    if sparse_shape:
+        indices = xp.stack(xp.unravel_index(keys, sparse_shape)).astype(xp.int64)
+    else:
+        indices = xp.zeros((0, len(keys)), dtype=xp.int64)
+    flat = reshape(input, (math.prod(sparse_shape),) + tuple(input.shape[sparse_dims:]))
+    values = index_select(flat, 0, Tensor._from_array(keys.astype(xp.int64), input._backend))
+    values = named(values, "ToSparseBackward1") if values.requires_grad else values
+    return SparseTensor._make(
+        Tensor._from_array(indices.reshape(len(sparse_shape), -1), input._backend),
+        values,
+        tuple(input.shape),
+        True,
+    )
+
+
+# ---- products, sums and softmax ------------------------------------------------------------------
+
+
+def _check_product_dtypes(a: Tensor, b: Tensor) -> None:
+    if a.dtype != b.dtype:
+        raise DTypeError(
+            f"expected scalar type {_legacy_scalar(a.dtype)} but found {_legacy_scalar(b.dtype)}"
+        )
+
+
+def _legacy_scalar(dtype: dtypes.dtype) -> str:
+    return dtypes.scalar_type_name(dtype)
+
+
+def sparse_matmul(sparse: SparseTensor, dense: Tensor) -> Tensor:
+    """sparse (n, k) @ dense (k, m) or (k,): each stored entry (i, j, v) adds v * dense[j] to
+    row i of the result, one gather and one scatter-add."""
+    if isinstance(dense, SparseTensor):
+        raise _unsupported("the product of two sparse tensors")
+    if sparse.ndim != 2 or sparse.sparse_dim() != 2:
+        raise _unsupported(f"a product with a {sparse.ndim}-D sparse tensor")
+    if dense.ndim not in (1, 2):
+        raise RuntimeError(
+            f"sparse matmul: the dense operand must be 1-D or 2-D, got {dense.ndim}-D"
+        )
+    rows, inner = sparse.shape
+    if dense.shape[0] != inner:
+        raise ShapeError(
+            f"addmm: Argument #3 (dense): Expected dim 0 size {inner}, got {dense.shape[0]} "
+            f"(shapes {sparse.shape} and {dense.shape})"
+        )
+    _check_product_dtypes(sparse, dense)
+    indices = sparse._sparse_indices._array
+    backend = sparse._backend
+    row_index = Tensor._from_array(indices[0], backend)
+    column_index = Tensor._from_array(indices[1], backend)
+    values = sparse._sparse_values
+    picked = index_select(dense, 0, column_index)
+    weights = values if dense.ndim == 1 else reshape(values, (-1, 1))
+    out = zeros((rows,) + tuple(dense.shape[1:]), dtype=dense.dtype, device=dense.device)
+    return index_add(out, 0, row_index, picked * weights)
+
+
+def spmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
+    """input @ mat2 where input may be sparse (`torch.spmm`, the name GCN code uses).
+
+    Args:
+        input (Tensor): a sparse COO (or dense) (n, k) matrix.
+        mat2 (Tensor): a dense (k, m) matrix or (k,) vector of input's dtype.
+
+    Returns:
+        Tensor: the dense product, (n, m) or (n,).
+
+    Example:
+        >>> import chainrule
+        >>> adjacency = chainrule.sparse_coo_tensor([[0, 1], [1, 0]], [1.0, 1.0], (2, 2))
+        >>> chainrule.spmm(adjacency, chainrule.tensor([[1.0], [2.0]]))
+        tensor([[2.],
+                [1.]])
+    """
+    if isinstance(input, SparseTensor):
+        return sparse_matmul(input, mat2)
+    return input @ mat2
+
+
+def dense_sparse_matmul(dense: Tensor, sparse: SparseTensor) -> Tensor:
+    """dense (m, n) @ sparse (n, k): (sparse^T @ dense^T)^T."""
+    if dense.ndim != 2:
+        raise _unsupported(f"a {dense.ndim}-D dense tensor times a sparse one")
+    return sparse_matmul(sparse.t(), dense.t()).t().contiguous()
+
+
+def sparse_addmm(
+    input: Tensor,  # noqa: A002
+    mat1: SparseTensor,
+    mat2: Tensor,
+    *,
+    beta: Number = 1,
+    alpha: Number = 1,
+) -> Tensor:
+    """beta * input + alpha * (mat1 @ mat2) with a sparse mat1, as `torch.sparse.addmm`."""
+    product = sparse_matmul(mat1, mat2)
+    scaled = product if alpha == 1 else product * alpha
+    if beta == 0:
+        return scaled
+    return scaled + (input if beta == 1 else input * beta)
+
+
+def sparse_sum(
+    input: SparseTensor,  # noqa: A002
+    dim: Any = None,
+    dtype: Any = None,
+) -> Tensor:
+    """The sum of all entries (a dense 0-d tensor), or over `dim`: a sparse tensor of the
+    dimensions left, or a dense one when every sparse dimension is summed."""
+    values = input._sparse_values if dtype is None else input._sparse_values.to(dtype)
+    if dim is None:
+        return values.sum()
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    dims = sorted({normalize_dim("sparse.sum", d, input.ndim) for d in dims})
+    sparse_dims = input.sparse_dim()
+    summed_dense = tuple(d - sparse_dims + 1 for d in dims if d >= sparse_dims)
+    if summed_dense:
+        values = values.sum(summed_dense)
+    kept = [d for d in range(sparse_dims) if d not in dims]
+    if not kept:
+        return values.sum(0)
+    keep_size = tuple(input.shape[d] for d in kept) + tuple(values.shape[1:])
+    indices = Tensor._from_array(input._sparse_indices._array[kept], input._backend)
+    return SparseTensor._make(indices, values, keep_size, False).coalesce()
+
+
+def sparse_softmax(
+    input: SparseTensor,  # noqa: A002
+    dim: int,
+    dtype: Any = None,
+    log: bool = False,
+) -> SparseTensor:
+    """Softmax over the stored entries along `dim` (missing entries count as -inf, so they
+    stay missing), as `torch.sparse.softmax`; `log=True` for `torch.sparse.log_softmax`."""
+    if input.dense_dim() != 0:
+        raise _unsupported("softmax of a sparse tensor with dense dimensions")
+    coalesced = input.coalesce()
+    values = coalesced._sparse_values if dtype is None else coalesced._sparse_values.to(dtype)
+    dim = normalize_dim("sparse.softmax", dim, input.ndim)
+    xp = input._backend.xp
+    indices = coalesced._sparse_indices._array
+    others = [d for d in range(input.ndim) if d != dim]
+    group_shape = tuple(input.shape[d] for d in others)
+    if others:
+        groups = xp.ravel_multi_index(tuple(indices[others]), group_shape)
+    else:
+        groups = xp.zeros(indices.shape[1], dtype=xp.int64)
+    _, group_index = xp.unique(groups, return_inverse=True)
+    group_index = group_index.reshape(-1)
+    count = int(group_index.max()) + 1 if group_index.size else 0
+    raw = values.detach()._array
+    largest = xp.full(count, -xp.inf, dtype=raw.dtype)
+    xp.maximum.at(largest, group_index, raw)
+    group = Tensor._from_array(group_index, input._backend)
+    shifted = values - Tensor._from_array(largest[group_index], input._backend)
+    exps = shifted.exp()
+    totals = index_add(zeros(count, dtype=values.dtype, device=values.device), 0, group, exps)
+    picked = index_select(totals, 0, group)
+    out = shifted - picked.log() if log else exps / picked
+    return coalesced._with_values(out, True)

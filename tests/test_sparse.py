@@ -1,0 +1,256 @@
+"""Sparse COO tensors (`chainrule.sparse_coo_tensor`, `chainrule.sparse`) behave as PyTorch's:
+the same printed form, coalescing order, sums, products and their gradients, the same errors.
+Values, gradients and second derivatives of every sparse function are checked by the shared
+checker in tests/op_specs/sparse.py; this file holds what a spec cannot say."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from chainrule.backend.dtypes import display_namespace, set_display_namespace
+
+INDICES = [[0, 1, 1, 0], [2, 0, 2, 2]]  # (0, 2) twice: uncoalesced
+VALUES = [3.0, 4.0, 5.0, 1.0]
+
+
+def both(indices=INDICES, values=VALUES, size=(2, 3), dtype=None, **kwargs):
+    """The same sparse tensor in chainrule and in torch (`dtype` by name)."""
+    sizes = () if size is None else (size,)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's note that it skips the invariant checks
+        theirs = torch.sparse_coo_tensor(
+            torch.tensor(indices),
+            torch.tensor(values),
+            *sizes,
+            dtype=dtype and getattr(torch, dtype),
+            **kwargs,
+        )
+    ours = chainrule.sparse_coo_tensor(
+        chainrule.tensor(indices),
+        chainrule.tensor(values),
+        *sizes,
+        dtype=dtype and getattr(chainrule, dtype),
+        **kwargs,
+    )
+    return ours, theirs
+
+
+def as_torch_text(tensor):
+    before = display_namespace()
+    set_display_namespace("torch")
+    try:
+        return repr(tensor)
+    finally:
+        set_display_namespace(before)
+
+
+def assert_same(ours, theirs):
+    if theirs.is_sparse:
+        assert ours.is_sparse and ours.shape == tuple(theirs.shape)
+        assert ours._nnz() == theirs._nnz() and ours.is_coalesced() == theirs.is_coalesced()
+        np.testing.assert_array_equal(ours._indices().numpy(), theirs._indices().numpy())
+        ours, theirs = ours._values(), theirs._values()
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-6)
+
+
+def test_a_sparse_tensor_prints_as_pytorch_prints_it():
+    ours, theirs = both()
+    assert as_torch_text(ours) == repr(theirs)
+    assert as_torch_text(ours.coalesce()) == repr(theirs.coalesce())
+    for dtype in ("float64", "int32", "bool"):
+        ours, theirs = both(values=[1, 0, 1, 1], dtype=dtype)
+        assert as_torch_text(ours) == repr(theirs)
+    ours, theirs = both(requires_grad=True)
+    assert as_torch_text(ours) == repr(theirs)
+    values = torch.tensor(VALUES, dtype=torch.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = torch.sparse_coo_tensor(torch.tensor(INDICES), values, (2, 3))
+    ours = chainrule.sparse_coo_tensor(
+        INDICES, chainrule.tensor(VALUES, dtype=chainrule.float64, requires_grad=True), (2, 3)
+    )
+    assert as_torch_text(ours) == repr(theirs)
+
+
+def test_what_a_sparse_tensor_reports_about_itself():
+    ours, theirs = both()
+    assert isinstance(ours, chainrule.Tensor)
+    assert ours.layout is chainrule.sparse_coo and str(ours.layout) == "chainrule.sparse_coo"
+    assert (ours.is_sparse, ours.sparse_dim(), ours.dense_dim(), ours._nnz()) == (True, 2, 0, 4)
+    assert ours.shape == chainrule.Size([2, 3]) and ours.size(-1) == 3 and len(ours) == 2
+    assert ours.numel() == theirs.numel() and ours.dim() == 2 and ours.dtype is chainrule.float32
+    assert not ours.is_coalesced() and ours.coalesce().is_coalesced()
+    assert not chainrule.tensor([1.0]).is_sparse
+    assert chainrule.tensor([1.0]).layout is chainrule.strided
+
+
+def test_coalesce_sums_repeated_entries_and_sorts_the_indices_as_pytorch():
+    indices = [[2, 0, 1, 0, 2], [1, 3, 0, 3, 1]]
+    ours, theirs = both(indices, [1.0, 2.0, 3.0, 4.0, 5.0], (3, 4))
+    assert_same(ours.coalesce(), theirs.coalesce())
+    assert_same(ours.t(), theirs.t())
+    assert_same(ours.to_dense(), theirs.to_dense())
+
+
+def test_values_and_indices_need_a_coalesced_tensor():
+    ours, _ = both()
+    with pytest.raises(RuntimeError, match="uncoalesced"):
+        ours.values()
+    with pytest.raises(RuntimeError, match="uncoalesced"):
+        ours.indices()
+    assert ours._values().shape == (4,)
+
+
+def test_sums_over_sparse_dimensions_give_sparse_or_dense_results_as_pytorch():
+    ours, theirs = both()
+    assert_same(chainrule.sparse.sum(ours), torch.sparse.sum(theirs))
+    for dim in (0, 1, -1):
+        assert_same(chainrule.sparse.sum(ours, dim), torch.sparse.sum(theirs, dim))
+        assert_same(ours.sum(dim), theirs.sum(dim))
+    assert_same(chainrule.sparse.sum(ours, (0, 1)), torch.sparse.sum(theirs, (0, 1)))
+
+
+def test_dense_dimensions_of_the_values():
+    ours, theirs = both([[0, 2, 0]], [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], (4, 2))
+    assert (ours.sparse_dim(), ours.dense_dim()) == (1, 1)
+    assert_same(ours.to_dense(), theirs.to_dense())
+    assert_same(ours.coalesce(), theirs.coalesce())
+    assert_same(chainrule.sparse.sum(ours, 1), torch.sparse.sum(theirs, 1))
+
+
+def test_scaling_adding_and_multiplying_by_a_dense_tensor():
+    ours, theirs = both()
+    coalesced = ours.coalesce(), theirs.coalesce()
+    dense = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    for op in (
+        lambda s, lib: s * 2,
+        lambda s, lib: 2 * s,
+        lambda s, lib: s / 4,
+        lambda s, lib: -s,
+        lambda s, lib: s.pow(2),
+        lambda s, lib: s * lib.tensor(dense),
+    ):
+        assert_same(op(ours, chainrule), op(theirs, torch))
+    assert_same(coalesced[0] + coalesced[0], coalesced[1] + coalesced[1])
+    assert_same((ours + ours.coalesce()).to_dense(), (theirs + theirs.coalesce()).to_dense())
+    assert_same((ours - ours * 3).to_dense(), (theirs - theirs * 3).to_dense())
+    with pytest.raises(RuntimeError, match=r"add\(sparse, dense\) is not supported"):
+        ours + chainrule.ones(2, 3)
+
+
+@pytest.mark.parametrize("dims", [(), (1,), (2,)])
+def test_to_sparse_keeps_the_nonzero_entries_as_pytorch(dims):
+    dense = np.array([[[0.0, 1.0], [0.0, 0.0]], [[2.0, 0.0], [3.0, 4.0]]], dtype=np.float32)
+    ours = chainrule.tensor(dense).to_sparse(*dims)
+    theirs = torch.tensor(dense).to_sparse(*dims)
+    assert_same(ours, theirs)
+    assert chainrule.tensor(dense).to_sparse_coo().shape == (2, 2, 2)
+
+
+PRODUCTS = {
+    "sparse.mm": lambda lib, s, d: lib.sparse.mm(s, d),
+    "spmm": lambda lib, s, d: lib.spmm(s, d),
+    "@": lambda lib, s, d: s @ d,
+    "mm": lambda lib, s, d: lib.mm(s, d),
+    "matmul (vector)": lambda lib, s, d: lib.matmul(s, d[:, 0]),
+    "addmm": lambda lib, s, d: lib.addmm(lib.ones(2, 2), s, d, beta=0.5),
+    "dense @ sparse": lambda lib, s, d: lib.mm(d.t(), s.t()),
+}
+
+
+@pytest.mark.parametrize("product", PRODUCTS.values(), ids=PRODUCTS)
+def test_products_and_their_gradients_equal_pytorchs_sparse_kernels(product):
+    dense = np.random.default_rng(0).standard_normal((3, 2)).astype(np.float32)
+    values = {lib: lib.tensor(VALUES, requires_grad=True) for lib in (chainrule, torch)}
+    dense = {lib: lib.tensor(dense, requires_grad=True) for lib in (chainrule, torch)}
+    results = []
+    for lib in (chainrule, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sparse = lib.sparse_coo_tensor(lib.tensor(INDICES), values[lib], (2, 3))
+        result = product(lib, sparse, dense[lib])
+        weights = np.arange(1.0, 1.0 + result.numel(), dtype=np.float32)
+        (result * lib.tensor(weights.reshape(tuple(result.shape)))).sum().backward()
+        results.append(result)
+    assert_same(*results)
+    assert_same(values[chainrule].grad, values[torch].grad)
+    assert_same(dense[chainrule].grad, dense[torch].grad)
+
+
+def test_a_sparse_leaf_gets_a_sparse_gradient_on_its_own_indices():
+    ours, theirs = both(requires_grad=True)
+    assert ours.is_leaf and ours.requires_grad and ours.grad is None
+    dense = np.ones((3, 2), dtype=np.float32)
+    chainrule.sparse.mm(ours, chainrule.tensor(dense)).sum().backward()
+    torch.sparse.mm(theirs, torch.tensor(dense)).sum().backward()
+    assert ours.grad.is_sparse
+    assert_same(ours.grad.coalesce(), theirs.grad.coalesce())
+    ours.grad = None
+    assert ours.grad is None
+
+
+def test_softmax_over_stored_entries_only():
+    ours, theirs = both()
+    for dim in (0, 1):
+        assert_same(chainrule.sparse.softmax(ours, dim), torch.sparse.softmax(theirs, dim))
+        assert_same(chainrule.sparse.log_softmax(ours, dim), torch.sparse.log_softmax(theirs, dim))
+
+
+def test_the_legacy_constructor_warns_as_pytorch_and_makes_the_same_tensor():
+    with pytest.warns(UserWarning, match="deprecated"):
+        legacy = chainrule.sparse.FloatTensor(
+            chainrule.tensor(INDICES), chainrule.tensor(VALUES, dtype=chainrule.float64), (2, 3)
+        )
+    assert legacy.dtype is chainrule.float32 and legacy.shape == (2, 3)
+
+
+def test_the_size_defaults_to_the_smallest_that_holds_the_indices():
+    ours, theirs = both(size=None)
+    assert ours.shape == tuple(theirs.shape) == (2, 3)
+    ours = chainrule.sparse_coo_tensor([[0, 4]], [[1.0, 2.0], [3.0, 4.0]])
+    assert ours.shape == (5, 2)
+
+
+@pytest.mark.parametrize(
+    ("indices", "values", "size", "message"),
+    [
+        (INDICES, VALUES, (1, 3), "size is inconsistent with indices: for dim 0, size is 1"),
+        ([[0, -1], [0, 0]], [1.0, 2.0], (2, 2), "found negative index -1 for dim 0"),
+        (INDICES, VALUES[:2], (2, 3), "nnz from indices: 4, nnz from values: 2"),
+        (INDICES, VALUES, (2,), "len\\(size\\) == sparse_dim \\+ dense_dim"),
+        ([0, 1], [1.0, 2.0], (2,), "indices must be sparse_dim x nnz"),
+    ],
+)
+def test_invalid_indices_are_refused_before_any_tensor_is_made(indices, values, size, message):
+    with pytest.raises(RuntimeError, match=message):
+        chainrule.sparse_coo_tensor(indices, values, size)
+
+
+def test_a_product_of_mismatched_dtypes_or_shapes_is_refused():
+    ours, _ = both()
+    with pytest.raises(TypeError, match="expected scalar type Float but found Double"):
+        chainrule.sparse.mm(ours, chainrule.ones(3, 2, dtype=chainrule.float64))
+    with pytest.raises(ValueError, match="Expected dim 0 size 3, got 4"):
+        chainrule.sparse.mm(ours, chainrule.ones(4, 2))
+
+
+def test_an_op_without_a_sparse_form_raises_not_implemented_naming_it():
+    ours, _ = both()
+    with pytest.raises(NotImplementedError, match="relu: not implemented for sparse_coo"):
+        chainrule.relu(ours)
+    with pytest.raises(NotImplementedError, match="cat: not implemented for sparse_coo"):
+        chainrule.cat([ours, ours])
+    with pytest.raises(NotImplementedError, match="to_dense"):
+        chainrule.ones(2, 3) + ours
+
+
+def test_conversions_keep_the_sparsity():
+    ours, _ = both()
+    doubled = ours.double()
+    assert doubled.is_sparse and doubled.dtype is chainrule.float64
+    assert ours.to(chainrule.float64).dtype is chainrule.float64
+    assert ours.detach().is_sparse and ours.clone()._nnz() == 4
+    assert ours.to_sparse() is ours and ours.cpu().is_sparse
