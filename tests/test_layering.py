@@ -82,6 +82,9 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ops: linear algebra composed of the decompositions", {"ops.linalg_extra"}),
     ("ops: discrete Fourier transforms", {"ops.fft"}),
     ("ops: nn kernels' shared checks", {"ops.nn_common"}),
+    # Sparse COO tensors: a Tensor subclass whose ops are the dense ones above on its values;
+    # below embedding, whose gradient with sparse=True is one.
+    ("ops: sparse COO tensors", {"ops.sparse"}),
     ("ops: gather and scatter of rows, embedding", {"ops.embedding"}),
     ("ops: linear layer", {"ops.linear"}),
     ("ops: convolution", {"ops.convolution"}),
@@ -97,8 +100,6 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ops: as_strided and empty_strided", {"ops.strided"}),
     # renorm, fill_diagonal_, the random fills, the in-place shape changes, legacy svd/qr/lu.
     ("ops: the longer Tensor methods, composed", {"ops.method_extras"}),
-    # Sparse COO tensors: a Tensor subclass whose ops are the dense ones above on its values.
-    ("ops: sparse COO tensors", {"ops.sparse"}),
     (
         "Tensor's methods; custom Functions (and hand-written rules' nodes, on Function)",
         {"ops.tensor_methods", "autograd.function", "autograd.custom_rule", "autograd.variable"},

@@ -137,8 +137,10 @@ def test_scaling_adding_and_multiplying_by_a_dense_tensor():
     assert_same(coalesced[0] + coalesced[0], coalesced[1] + coalesced[1])
     assert_same((ours + ours.coalesce()).to_dense(), (theirs + theirs.coalesce()).to_dense())
     assert_same((ours - ours * 3).to_dense(), (theirs - theirs * 3).to_dense())
-    with pytest.raises(RuntimeError, match=r"add\(sparse, dense\) is not supported"):
-        ours + chainrule.ones(2, 3)
+    ones = np.ones((2, 3), dtype=np.float32)
+    assert_same(chainrule.tensor(ones) + ours, torch.tensor(ones) + theirs)
+    # PyTorch refuses sparse + dense (its engine adds the two internally); chainrule adds.
+    assert_same(ours + chainrule.tensor(ones), torch.tensor(ones) + theirs)
 
 
 @pytest.mark.parametrize("dims", [(), (1,), (2,)])
@@ -243,8 +245,10 @@ def test_an_op_without_a_sparse_form_raises_not_implemented_naming_it():
         chainrule.relu(ours)
     with pytest.raises(NotImplementedError, match="cat: not implemented for sparse_coo"):
         chainrule.cat([ours, ours])
+    with pytest.raises(NotImplementedError, match="sin: not implemented for sparse_coo"):
+        ours.sin()
     with pytest.raises(NotImplementedError, match="to_dense"):
-        chainrule.ones(2, 3) + ours
+        chainrule.ones(2, 3) - ours
 
 
 def test_conversions_keep_the_sparsity():
@@ -254,3 +258,113 @@ def test_conversions_keep_the_sparsity():
     assert ours.to(chainrule.float64).dtype is chainrule.float64
     assert ours.detach().is_sparse and ours.clone()._nnz() == 4
     assert ours.to_sparse() is ours and ours.cpu().is_sparse
+
+
+# ---- sparse gradients: Embedding(sparse=True) and the optimizers that take them ---------------
+
+
+def embedding_pair(sparse=True, **kwargs):
+    """The same Embedding(6, 3) in both libraries, weights cos(0..17)."""
+    weights = np.cos(np.arange(18.0)).reshape(6, 3).astype(np.float32)
+    pair = []
+    for lib in (chainrule, torch):
+        module = lib.nn.Embedding(6, 3, sparse=sparse, **kwargs)
+        with lib.no_grad():
+            module.weight.copy_(lib.tensor(weights))
+        pair.append(module)
+    return pair
+
+
+def test_an_embedding_with_sparse_true_gets_pytorchs_sparse_gradient():
+    batch = [[1, 2, 2], [4, 1, 0]]
+    for kwargs in ({}, {"padding_idx": 2}, {"max_norm": 1.0}):
+        ours, theirs = embedding_pair(**kwargs)
+        ours(chainrule.tensor(batch)).pow(2).sum().backward()
+        theirs(torch.tensor(batch)).pow(2).sum().backward()
+        assert ours.weight.grad.is_sparse
+        assert_same(ours.weight.grad, theirs.weight.grad)
+        assert as_torch_text(ours.weight.grad) == repr(theirs.weight.grad)
+
+
+def test_sparse_gradients_add_up_sparse_and_with_a_dense_one_dense():
+    ours, theirs = embedding_pair()
+    for module, lib in ((ours, chainrule), (theirs, torch)):
+        module(lib.tensor([1])).sum().backward()
+        module(lib.tensor([3, 3])).sum().backward()
+    assert_same(ours.weight.grad, theirs.weight.grad)
+    ours.zero_grad(set_to_none=False)
+    theirs.zero_grad(set_to_none=False)
+    assert as_torch_text(ours.weight.grad) == repr(theirs.weight.grad)
+    for module, lib in ((ours, chainrule), (theirs, torch)):
+        (module(lib.tensor([1, 2])).sum() + module.weight.sum()).backward()
+    assert not ours.weight.grad.is_sparse
+    assert_same(ours.weight.grad, theirs.weight.grad)
+
+
+def test_scale_grad_by_freq_has_no_sparse_form():
+    module, _ = embedding_pair(scale_grad_by_freq=True)
+    with pytest.raises(RuntimeError, match="scale_grad_by_freq not supported with sparse"):
+        module(chainrule.tensor([1, 1]))
+
+
+def test_an_embedding_bag_with_sparse_true_gets_a_sparse_gradient():
+    grads = []
+    for lib in (chainrule, torch):
+        lib.manual_seed(0)
+        bag = lib.nn.EmbeddingBag(6, 3, sparse=True, mode="mean")
+        bag(lib.tensor([[1, 2], [3, 3]])).sum().backward()
+        grads.append(bag.weight.grad)
+    assert grads[0].is_sparse
+    assert_same(grads[0].to_dense(), grads[1].to_dense())
+
+
+OPTIMIZERS = [
+    ("SGD", {"lr": 0.1}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9}),
+    ("SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    ("Adagrad", {"lr": 0.1, "lr_decay": 0.01}),
+    ("SparseAdam", {"lr": 0.1}),
+    ("SparseAdam", {"lr": 0.1, "betas": (0.8, 0.9), "maximize": True}),
+]
+
+
+@pytest.mark.parametrize(("name", "options"), OPTIMIZERS, ids=lambda x: str(x))
+def test_optimizers_that_take_sparse_gradients_step_as_pytorchs(name, options):
+    """SparseAdam moves only the rows each step's gradient holds (row 5 never moves)."""
+    modules = embedding_pair()
+    for module, lib in zip(modules, (chainrule, torch)):
+        optimizer = getattr(lib.optim, name)(module.parameters(), **options)
+        for batch in ([[1, 2, 2], [4, 1, 0]], [[3, 3]], [[0, 1]]):
+            optimizer.zero_grad()
+            module(lib.tensor(batch)).pow(2).sum().backward()
+            optimizer.step()
+    ours, theirs = (module.weight.detach().numpy() for module in modules)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "message"),
+    [
+        ("Adam", {}, "Adam does not support sparse gradients, please consider SparseAdam"),
+        ("AdamW", {}, "Adam does not support sparse gradients, please consider SparseAdam"),
+        ("RMSprop", {}, "RMSprop does not support sparse gradients"),
+        ("SGD", {"weight_decay": 0.1}, r"add\(sparse, dense\) is not supported"),
+        ("Adagrad", {"weight_decay": 0.1}, "weight_decay option is not compatible"),
+    ],
+)
+def test_optimizers_refuse_sparse_gradients_where_pytorchs_do(name, options, message):
+    module, _ = embedding_pair()
+    before = module.weight.detach().clone()
+    optimizer = getattr(chainrule.optim, name)(module.parameters(), lr=0.1, **options)
+    module(chainrule.tensor([1, 2])).sum().backward()
+    with pytest.raises(RuntimeError, match=message):
+        optimizer.step()
+    assert chainrule.equal(module.weight.detach(), before)
+
+
+def test_sparse_adam_refuses_a_dense_gradient():
+    module, _ = embedding_pair(sparse=False)
+    optimizer = chainrule.optim.SparseAdam(module.parameters())
+    module(chainrule.tensor([1])).sum().backward()
+    with pytest.raises(RuntimeError, match="SparseAdam does not support dense gradients"):
+        optimizer.step()

@@ -106,6 +106,9 @@ class Tensor(_TensorMethods):
         "__weakref__",
     )
     __array_ufunc__ = None  # NumPy defers to our reflected operators: np.ones(3) * t is a Tensor
+    # A plain class attribute, cheap to read where gradients are accumulated: a dense tensor.
+    # ops/sparse.py's SparseTensor (an embedding's gradient with sparse=True) says True.
+    is_sparse = False
     __array_priority__ = 1000
 
     # ---- construction ------------------------------------------------------------------
@@ -353,7 +356,10 @@ class Tensor(_TensorMethods):
         without a copy, as PyTorch does (engine.py says how it knows)."""
         extra = self._extra
         current = self._grad
-        if current is None:
+        if grad.is_sparse or (current is not None and current.is_sparse):
+            # Sparse gradients (ops/sparse.py) add up sparse; with a dense one, dense.
+            self._grad = grad if current is None else current + grad
+        elif current is None:
             layouts_differ = not (grad._array.flags.c_contiguous and self._array.flags.c_contiguous)
             order = dense_order(self._array) if layouts_differ else ()
             if layouts_differ and not obeys_layout(grad._array, self._array, order):

@@ -202,6 +202,8 @@ def _check_input_grad(node: Node, index: int, grad: Any) -> Any:
     try:
         array = grad._array
     except AttributeError:
+        if getattr(grad, "is_sparse", False) and tuple(grad.shape) == tuple(shape):
+            return grad if grad.dtype == dtype else grad.to(dtype)  # embedding(sparse=True)'s
         raise GradError(
             f"{_rule_label(node)} returned a {type(grad).__name__} for input {index}; expected "
             "a Tensor or None"
@@ -343,6 +345,8 @@ def engine_owns(grads: list, index: int = 0) -> bool:
     `_reference_counts`, which measured the baseline: the caller's depth does not matter, only
     that the list is all it holds."""
     grad = grads[index]
+    if grad.is_sparse:  # kept as it is (Tensor._accumulate_grad): its arrays are never written
+        return False
     return (
         sys.getrefcount(grad) <= _ONLY_A_LIST
         and sys.getrefcount(grad._array) <= _ONLY_A_TENSOR

@@ -229,7 +229,9 @@ def format_tensor(t: Any, *, with_dtype: bool = True) -> str:
 def format_sparse_coo(t: Any) -> str:
     """repr of a sparse COO tensor (ops/sparse.py) in PyTorch's format: its indices and values
     tensors, then size, nnz, dtype (when not the default), layout and autograd state."""
-    indices = format_tensor(t._sparse_indices).replace("\n", "\n" + " " * len("tensor(indices="))
+    indices = format_tensor(t._sparse_indices, with_dtype=False).replace(
+        "\n", "\n" + " " * len("tensor(indices=")
+    )
     values = t._sparse_values
     shown = format_tensor(values.detach(), with_dtype=False).replace("\n", "\n" + " " * 14)
     text = f"tensor(indices={indices},\n       values={shown},\n       size={tuple(t.shape)}"

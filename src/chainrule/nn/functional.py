@@ -2406,7 +2406,7 @@ def embedding_bag(
         norm_type (float): the p of that norm.
         scale_grad_by_freq (bool): divide each row's gradient by its index's count in `input`.
         mode (str): 'mean' (default), 'sum' or 'max'.
-        sparse (bool): accepted for PyTorch's signature; the gradient of `weight` is dense.
+        sparse (bool): give `weight` a sparse COO gradient (the rows the bags read).
         per_sample_weights (Tensor, optional): the shape of `input`, a weight for each embedding
             ('sum' only).
         include_last_offset (bool): `offsets` has one more entry, the end of the last bag.
@@ -2441,7 +2441,7 @@ def embedding_bag(
     if padding_idx is not None and padding_idx < 0:
         padding_idx = padding_idx + weight.shape[0]
     flat = reshape(input, (-1,))
-    rows = embedding(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq)
+    rows = embedding(flat, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
     bags, dim = len(bounds), weight.shape[1]
     keep = flat != padding_idx if padding_idx is not None else None
     if mode == "max":

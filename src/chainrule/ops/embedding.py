@@ -20,6 +20,7 @@ from chainrule.ops.elementwise import elementwise_batch, where
 from chainrule.ops.nn_common import check_indices, constant, refuse_complex_autograd, shape_constant
 from chainrule.ops.op import Op, apply, named
 from chainrule.ops.shape import reshape
+from chainrule.ops.sparse import SparseTensor, sparse_coo_tensor
 
 
 def _batch_offsets(size: int, rows: int, like: Any) -> Any:
@@ -45,8 +46,9 @@ class Take(Op):
         index: Array,
         padding_idx: int | None = None,
         scale: Array | None = None,
+        sparse: bool = False,
     ) -> Array:
-        ctx.save(index=index, padding_idx=padding_idx)
+        ctx.save(index=index, padding_idx=padding_idx, sparse=sparse)
         if scale is not None:
             ctx.save(scale=scale)
         ctx.save(scaled=scale is not None)
@@ -58,6 +60,8 @@ class Take(Op):
         trailing = g.ndim - index.ndim
         if ctx.scaled:
             g = g * reshape(ctx.scale, tuple(index.shape) + (1,) * trailing)
+        if ctx.sparse:
+            return (_sparse_rows(g, index, ctx.padding_idx, ctx.input_meta[0][0]), None)
         if ctx.padding_idx is not None:
             keep = reshape(index != ctx.padding_idx, tuple(index.shape) + (1,) * trailing)
             g = where(keep, g, 0.0)
@@ -68,9 +72,11 @@ class Take(Op):
         return apply(Take, (t, ctx.index))
 
     @staticmethod
-    def batch(b: Any, x: Any, index: Any, padding_idx: Any = None, scale: Any = None) -> Any:
+    def batch(
+        b: Any, x: Any, index: Any, padding_idx: Any = None, scale: Any = None, sparse: Any = False
+    ) -> Any:
         """vmap: a shared table reads batched indices directly; a batched table is read flat,
-        each example's indices offset by its start."""
+        each example's indices offset by its start (gradients dense under vmap)."""
         if scale is not None or (b.batched[0] and padding_idx is not None):
             return b.loop(x, index, padding_idx, scale)
         if not b.batched[0]:
@@ -79,6 +85,18 @@ class Take(Op):
         index = index if b.batched[1] else b.expand(index)
         flat = reshape(x, (-1, *x.shape[2:]))
         return apply(Take, (flat, index + _batch_offsets(b.size, rows, index)))
+
+
+def _sparse_rows(g: Any, index: Any, padding_idx: int | None, shape: tuple) -> SparseTensor:
+    """The table's gradient as a sparse tensor: row index[k] gets g's row k (repeats left
+    uncoalesced, the padding row's left out), as PyTorch's embedding with sparse=True."""
+    rows = reshape(g, (-1, *g.shape[index.ndim :]))
+    flat = index._array.reshape(-1)
+    if padding_idx is not None:
+        keep = flat != padding_idx
+        flat = flat[keep]
+        rows = rows[constant(keep)]
+    return sparse_coo_tensor(constant(flat.reshape(1, -1)), rows, shape)
 
 
 class TakeAdjoint(Op):
@@ -141,7 +159,8 @@ def embedding(
         max_norm (float, optional): rescale looked-up rows whose norm exceeds it.
         norm_type (float): the p of the norm for max_norm.
         scale_grad_by_freq (bool): scale gradients by the inverse index frequency.
-        sparse (bool): accepted for compatibility; gradients are always dense.
+        sparse (bool): give `weight` a sparse COO gradient (the looked-up rows only), as
+            PyTorch's; for SGD, Adagrad and SparseAdam.
 
     Returns:
         Tensor: (*input.shape, embedding_dim).
@@ -173,6 +192,10 @@ def embedding(
                 f"embedding: Padding_idx must be within num_embeddings ({rows}), got {padding_idx}"
             )
         padding_idx = padding_idx % rows
+    if sparse and scale_grad_by_freq:
+        raise RuntimeError(
+            "embedding_backward: scale_grad_by_freq not supported with sparse gradients"
+        )
     xp = input._backend.xp
     if max_norm is not None:
         _renorm_rows(weight, xp.unique(index), max_norm, norm_type)
@@ -180,7 +203,7 @@ def embedding(
     if scale_grad_by_freq:
         counts = xp.bincount(index.ravel(), minlength=rows)
         scale = (1.0 / counts[index]).astype(weight._array.dtype)
-    return named(apply(Take, (weight, input), padding_idx, scale), "EmbeddingBackward0")
+    return named(apply(Take, (weight, input), padding_idx, scale, sparse), "EmbeddingBackward0")
 
 
 def _renorm_rows(weight: Any, rows: Array, max_norm: float, norm_type: float) -> None:

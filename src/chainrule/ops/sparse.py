@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from chainrule._tensor import Size, Tensor
+from chainrule.autograd.observers import observers, tell
 from chainrule.backend import device as Device
 from chainrule.backend import dtypes, formats
 from chainrule.backend.dtypes import as_dtype
@@ -40,8 +41,14 @@ sparse_coo = formats.layout("sparse_coo")
 Number = int | float | bool
 
 
-def _unsupported(operation: str) -> NotImplementedError:
-    return NotImplementedError(
+class SparseLayoutError(NotImplementedError, AttributeError):
+    """An op with no sparse form was given a sparse tensor: PyTorch's NotImplementedError. It is
+    an AttributeError too, so `getattr(t, "_array", None)` (the engine's check of a gradient,
+    duck-typed code) sees a sparse tensor as having no dense array, which it has not."""
+
+
+def _unsupported(operation: str) -> SparseLayoutError:
+    return SparseLayoutError(
         f"{operation}: not implemented for sparse_coo tensors (chainrule's sparse tensors support "
         f"construction, coalesce, to_dense, products with dense matrices, sums, addition, "
         f"scaling and softmax); call .to_dense() first"
@@ -55,8 +62,18 @@ def _entry_point_name() -> str:
     frame, name = sys._getframe(2), "this operation"
     while frame is not None and frame.f_code.co_filename.startswith(package):
         name = frame.f_code.co_name
+        if name == "function" and "op" in frame.f_locals:  # elementwise.py's generated ones
+            name = frame.f_locals["op"].__name__.lower()
         frame = frame.f_back
     return name
+
+
+def _reads_structure(tensor: Tensor) -> None:
+    """Every sparse op reads its indices into Python (to sort, group or scatter by them):
+    `chainrule.compile` must not bake them into a program, so it runs the call eagerly."""
+    active = observers.get()
+    if active is not None:
+        tell(active, "host_read", tensor, "a sparse tensor's indices")
 
 
 class SparseTensor(Tensor):
@@ -83,6 +100,7 @@ class SparseTensor(Tensor):
 
     @staticmethod
     def _make(indices: Tensor, values: Tensor, size: tuple, coalesced: bool) -> SparseTensor:
+        _reads_structure(indices)
         self = object.__new__(SparseTensor)
         self._sparse_indices = indices
         self._sparse_values = values
@@ -260,6 +278,7 @@ class SparseTensor(Tensor):
 
     def _linear_keys(self) -> Any:
         """Each entry's position among the sparse dimensions as one row-major number."""
+        _reads_structure(self._sparse_indices)
         indices = self._sparse_indices._array
         sparse_shape = tuple(self._sparse_size[: self.sparse_dim()])
         if not sparse_shape:
@@ -375,11 +394,13 @@ class SparseTensor(Tensor):
 
     __pow__ = pow  # noqa: A003 - the method above, not the builtin
 
-    def add(self, other: Any, *, alpha: Number = 1) -> SparseTensor:  # type: ignore[override]
+    def add(self, other: Any, *, alpha: Number = 1) -> Tensor:  # type: ignore[override]
+        """sparse + sparse is sparse; sparse + dense is dense (PyTorch refuses that order:
+        chainrule adds, as its engine must when gradients of both kinds meet)."""
         if not isinstance(other, SparseTensor):
-            raise RuntimeError(
-                "add(sparse, dense) is not supported. Use add(dense, sparse) instead."
-            )
+            if not isinstance(other, Tensor):
+                raise _unsupported("add of a number to a sparse tensor")
+            return self.__radd__(other if alpha == 1 else other * alpha)
         if other.shape != self.shape:
             raise ShapeError(
                 f"add: sparse tensors of different sizes: {self.shape} and {other.shape}"
@@ -399,6 +420,33 @@ class SparseTensor(Tensor):
         return joined.coalesce() if self._coalesced and other._coalesced else joined
 
     __add__ = add
+
+    def __radd__(self, other: Any) -> Tensor:
+        """dense + sparse: dense, as PyTorch's add(dense, sparse). Python asks this subclass
+        first, before Tensor.__add__."""
+        if not isinstance(other, Tensor) or other.shape != self.shape:
+            shape = getattr(other, "shape", type(other).__name__)
+            raise ShapeError(
+                f"add: a dense tensor of shape {shape} and a sparse one of {self.shape}"
+            )
+        return other + self.to_dense()
+
+    def zero_(self) -> SparseTensor:
+        """Empty this tensor in place (no entries), as PyTorch's sparse zero_."""
+        xp = self._backend.xp
+        self._sparse_indices = Tensor._from_array(
+            xp.zeros((self.sparse_dim(), 0), dtype=xp.int64), self._backend
+        )
+        values = self._sparse_values
+        self._sparse_values = zeros(
+            (0,) + tuple(values.shape[1:]), dtype=values.dtype, device=self.device
+        )
+        self._coalesced = True
+        return self
+
+    def detach_(self) -> SparseTensor:
+        self._sparse_values = self._sparse_values.detach()
+        return self
 
     def sub(self, other: Any, *, alpha: Number = 1) -> SparseTensor:  # type: ignore[override]
         return self.add(other, alpha=-alpha)
@@ -437,6 +485,7 @@ def _legacy_name(dtype: dtypes.dtype) -> str:
 
 def _values_on(dense: Tensor, indices: Tensor) -> Tensor:
     """dense's entries at the sparse positions `indices` (sparse_dim, nnz), differentiably."""
+    _reads_structure(indices)
     sparse_dims = indices.shape[0]
     sparse_shape = tuple(dense.shape[:sparse_dims])
     rows = reshape(dense, (math.prod(sparse_shape),) + tuple(dense.shape[sparse_dims:]))
@@ -574,6 +623,7 @@ def to_sparse(
     sparse_dims = input.ndim if sparse_dim is None else sparse_dim
     if not 0 <= sparse_dims <= input.ndim:
         raise RuntimeError(f"sparse_dim must be in [0, {input.ndim}], got {sparse_dims}")
+    _reads_structure(input)
     array = input._array
     xp = input._backend.xp
     sparse_shape = tuple(input.shape[:sparse_dims])
@@ -627,6 +677,7 @@ def sparse_matmul(sparse: SparseTensor, dense: Tensor) -> Tensor:
             f"(shapes {sparse.shape} and {dense.shape})"
         )
     _check_product_dtypes(sparse, dense)
+    _reads_structure(sparse._sparse_indices)
     indices = sparse._sparse_indices._array
     backend = sparse._backend
     row_index = Tensor._from_array(indices[0], backend)
@@ -717,6 +768,7 @@ def sparse_softmax(
     stay missing), as `torch.sparse.softmax`; `log=True` for `torch.sparse.log_softmax`."""
     if input.dense_dim() != 0:
         raise _unsupported("softmax of a sparse tensor with dense dimensions")
+    _reads_structure(input._sparse_indices)
     coalesced = input.coalesce()
     values = coalesced._sparse_values if dtype is None else coalesced._sparse_values.to(dtype)
     dim = normalize_dim("sparse.softmax", dim, input.ndim)

@@ -1118,7 +1118,6 @@ class TensorMethods:
         return False
 
     # What chainrule tensors never are: sparse, quantized, nested, or on these devices.
-    is_sparse = property(method_extras.never, doc="False: dense (ops/sparse.py's say True).")
     is_sparse_csr = property(method_extras.never, doc="False: chainrule has no sparse tensors.")
     is_quantized = property(method_extras.never, doc="False: no quantized tensors.")
     is_nested = property(method_extras.never, doc="False: no nested tensors.")

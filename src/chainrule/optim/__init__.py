@@ -17,9 +17,11 @@ from chainrule.optim.radam import RAdam
 from chainrule.optim.rmsprop import RMSprop
 from chainrule.optim.rprop import Rprop
 from chainrule.optim.sgd import SGD
+from chainrule.optim.sparse_adam import SparseAdam
 
 __all__ = [
     "SGD",
+    "SparseAdam",
     "LBFGS",
     "Adadelta",
     "Adagrad",

@@ -89,6 +89,7 @@ class Adagrad(Optimizer):
                 self._init_state(self.state[p], p, group)
 
     complex_params = True  # stepped through view_as_real, as PyTorch
+    sparse_gradients = True
 
     @staticmethod
     def _init_state(state: dict[str, Any], p: Tensor, group: dict[str, Any]) -> None:
@@ -103,6 +104,11 @@ class Adagrad(Optimizer):
         lr_decay = group["lr_decay"]
         eps = group["eps"]
         weight_decay = group["weight_decay"]
+        self._refuse_sparse_with(
+            weight_decay,
+            params,
+            "weight_decay option is not compatible with sparse gradients",
+        )
         xp = params[0]._backend.xp
         for p in params:
             state = self.state[p]

@@ -96,6 +96,9 @@ class Adam(Optimizer):
 
     complex_params = True  # stepped through view_as_real, as PyTorch
 
+    def _sparse_refusal(self) -> str:
+        return "Adam does not support sparse gradients, please consider SparseAdam instead"
+
     def _update_group(self, group: dict[str, Any], params: list[Tensor]) -> None:
         lr = group["lr"]
         beta1, beta2 = group["betas"]

@@ -58,6 +58,7 @@ class LBFGS(Optimizer):
     """
 
     complex_params = True
+    sparse_gradients = True  # read as the dense gradients they stand for, as PyTorch
 
     def __init__(
         self,
@@ -95,7 +96,7 @@ class LBFGS(Optimizer):
         """Every gradient as one real vector (a complex one as its view_as_real, as PyTorch)."""
         xp = self._xp
         pieces = [
-            as_real(p.grad._array).reshape(-1)
+            as_real((p.grad.to_dense() if p.grad.is_sparse else p.grad)._array).reshape(-1)
             if p.grad is not None
             else xp.zeros(_real_numel(p), dtype=as_real(p._array).dtype)
             for p in self._params

@@ -139,6 +139,9 @@ class Optimizer:
     # complex number (`_real_arrays`, `as_real`). A user's subclass takes them, as PyTorch's
     # base class does; one that cannot step them sets False and refuses them clearly.
     complex_params = True
+    # Whether `step` takes sparse gradients (an Embedding's with sparse=True): SGD, Adagrad,
+    # SparseAdam and LBFGS do, as PyTorch's; the others refuse them with PyTorch's message.
+    sparse_gradients = False
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         if isinstance(params, Tensor):
@@ -266,6 +269,8 @@ class Optimizer:
         with no_grad(), quiet_float_errors():  # a diverging update gives inf, silently
             for group in self.param_groups:
                 params = [p for p in group["params"] if p.grad is not None]
+                if not self.sparse_gradients and any(p.grad.is_sparse for p in params):
+                    raise RuntimeError(self._sparse_refusal())
                 if params:
                     self._update_group(group, params)
         return loss
@@ -389,12 +394,25 @@ class Optimizer:
         lines.append(")")
         return "\n".join(lines)
 
+    def _sparse_refusal(self) -> str:
+        """PyTorch's words for an optimizer given a sparse gradient it cannot step."""
+        return f"{type(self).__name__} does not support sparse gradients"
+
     # ---- helpers for subclasses ------------------------------------------------------------
     @staticmethod
     def _arrays(p: Tensor, maximize: bool = False) -> tuple[Array, Array]:
-        """The parameter's array and its gradient's array (negated when maximizing)."""
-        grad = p.grad._array
+        """The parameter's array and its gradient's array (negated when maximizing). A sparse
+        gradient is read as the dense one it stands for: SGD's and Adagrad's steps move the
+        rows it leaves out by zero, so the numbers are those of PyTorch's sparse kernels."""
+        grad = p.grad
+        grad = (grad.to_dense() if grad.is_sparse else grad)._array
         return p._array, (-grad if maximize else grad)
+
+    @staticmethod
+    def _refuse_sparse_with(value: float, params: list[Tensor], message: str) -> None:
+        """Raise PyTorch's error where an option cannot take sparse gradients."""
+        if value != 0 and any(p.grad.is_sparse for p in params):
+            raise RuntimeError(message)
 
     @staticmethod
     def _real_arrays(p: Tensor, maximize: bool = False) -> tuple[Array, Array]:

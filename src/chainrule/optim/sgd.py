@@ -51,6 +51,7 @@ class SGD(Optimizer):
     """
 
     complex_params = True  # every step is linear in the gradient
+    sparse_gradients = True
 
     def __init__(
         self,
@@ -89,6 +90,11 @@ class SGD(Optimizer):
         lr = group["lr"]
         momentum = group["momentum"]
         weight_decay = group["weight_decay"]
+        self._refuse_sparse_with(
+            weight_decay,
+            params,
+            "add(sparse, dense) is not supported. Use add(dense, sparse) instead.",
+        )
         if momentum == 0:
             rule = _sgd_update(lr, weight_decay)
         else:  # the first step's buffer is the gradient itself, as PyTorch

@@ -36,7 +36,7 @@ class Embedding(Module):
             this norm.
         norm_type (float): the p of the max_norm's p-norm.
         scale_grad_by_freq (bool): divide each row's gradient by its count in the batch.
-        sparse (bool): accepted for PyTorch programs; the gradient is dense.
+        sparse (bool): a sparse COO gradient for `weight` (the rows looked up).
         device (str or device, optional): where the parameters live ('cpu', 'cuda', 'fake').
         dtype (dtype, optional): the parameters' dtype (default: the default dtype).
 
@@ -172,7 +172,7 @@ class EmbeddingBag(Module):
         norm_type (float): the p of the max_norm's p-norm.
         scale_grad_by_freq (bool): divide each row's gradient by its count in the batch.
         mode (str): 'mean' (the default), 'sum' or 'max'.
-        sparse (bool): accepted for PyTorch programs; the gradient is dense.
+        sparse (bool): a sparse COO gradient for `weight` (the rows the bags read).
         include_last_offset (bool): offsets has one more entry, the end of the last bag.
         padding_idx (int, optional): this index is left out of every bag, and its row gets no
             gradient.
