@@ -1,6 +1,7 @@
-"""`.real` and `.imag` of a complex tensor are views of its memory, as in PyTorch: writes
-through them change the tensor, bump its version and, while recording, become its history
-(CopySlices over its real pairs), so gradients flow through the write."""
+"""`.real`, `.imag` and `view_as_real` of a complex tensor, and `view_as_complex` of a real
+one, are views of its memory, as in PyTorch: writes through them change the tensor, bump its
+version and, while recording, become its history (CopySlices over its real pairs), so
+gradients flow through the write."""
 
 from __future__ import annotations
 
@@ -44,6 +45,30 @@ a = t.tensor([[1 + 1j, 2 - 1j], [3j, 4.0 + 0j]], requires_grad=True)
 b = (a * 1).t(); b.imag.mul_(2)
 (b.abs() ** 2).sum().backward()
 r = [b, a.grad]
+""",
+    "view_as_real written by element and by row": """
+z = t.tensor([1 + 2j, 3 - 1j, -2 + 0.5j], requires_grad=True)
+w = z * 1; r = t.view_as_real(w); r[0, 0] = 5.0; r[1].mul_(2)
+(w.abs() ** 2).sum().backward()
+r = [w, z.grad, w._version]
+""",
+    "view_as_complex of a real tensor multiplied in place and set": """
+a = t.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], requires_grad=True)
+b = a * 1; c = t.view_as_complex(b); c.mul_(1j); c[2] = 7 + 8j
+(b * t.arange(6.0).reshape(3, 2)).sum().backward()
+r = [b, a.grad]
+""",
+    "a view_as_complex view reads its base's later write": """
+a = t.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+b = a * 1; c = t.view_as_complex(b); b[0, 1] = 9.0
+(c.abs() * t.tensor([1.0, 2.0])).sum().backward()
+r = [c, a.grad]
+""",
+    "view_as_real of a transposed tensor": """
+z = t.tensor([[1 + 1j, 2], [3, 4j]], requires_grad=True)
+v = t.view_as_real((z * 1).t())
+(v ** 2 * t.arange(8.0).reshape(2, 2, 2)).sum().backward()
+r = [v, list(v.stride()), z.grad]
 """,
 }
 
@@ -109,3 +134,27 @@ def test_gradients_through_a_part_write_match_finite_differences_to_second_order
     w = chainrule.tensor([0.7, -1.2], dtype=chainrule.float64, requires_grad=True)
     assert chainrule.autograd.gradcheck(through_writes, (x, y, w))
     assert chainrule.autograd.gradgradcheck(through_writes, (x, y, w))
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda lib: lib.ones(2, 3).t(), "last dimension with stride 1"),
+        (lambda lib: lib.ones(5)[1:].view(2, 2), "storage_offset divisible by 2"),
+        (lambda lib: lib.ones(3, 3)[:, :2], "stride divisible by 2 for all but last dimension"),
+    ],
+)
+def test_view_as_complex_refuses_memory_it_cannot_view_as_pytorch(make, message):
+    for lib in (chainrule, torch):
+        with pytest.raises(RuntimeError, match=message):
+            lib.view_as_complex(make(lib))
+
+
+def test_view_as_real_and_view_as_complex_share_memory():
+    pairs = chainrule.tensor([[1.0, 2.0], [3.0, 4.0]])
+    numbers = chainrule.view_as_complex(pairs)
+    pairs[0, 0] = 9.0
+    assert numbers.tolist() == [9 + 2j, 3 + 4j] and numbers._base is pairs
+    back = chainrule.view_as_real(numbers)
+    back[1, 1] = -1.0
+    assert pairs.tolist() == [[9.0, 2.0], [3.0, -1.0]]

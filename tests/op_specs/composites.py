@@ -101,7 +101,7 @@ def _istft(lib, **options):
         window = lib.tensor(STFT_WINDOW, dtype=pairs.dtype)
         if lib is chainrule:
             window = window.to(pairs.device)
-        return lib.istft(lib.view_as_complex(pairs), 8, window=window, **options)
+        return lib.istft(lib.view_as_complex(pairs.contiguous()), 8, window=window, **options)
 
     return invert
 

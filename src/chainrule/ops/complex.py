@@ -20,7 +20,7 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.backend.dtypes import from_numpy_dtype
 from chainrule.errors import DTypeError, ShapeError
-from chainrule.ops.conversion import cast
+from chainrule.ops.conversion import Clone, cast
 from chainrule.ops.op import Op, apply, elementwise_batch, named, op_label, unary_elementwise_jvp
 
 __all__ = [
@@ -384,19 +384,29 @@ def complex(real: Tensor, imag: Tensor) -> Tensor:  # noqa: A001
 # ---- view_as_real, view_as_complex ---------------------------------------------------------
 
 
+def real_pairs(xp: Any, z: Array) -> Array:
+    """A complex array's memory as its (..., 2) real and imaginary parts: the real parts'
+    view (z's strides, half its item size) with the parts one item apart."""
+    parts = z.real
+    return xp.lib.stride_tricks.as_strided(
+        parts, shape=z.shape + (2,), strides=parts.strides + (parts.itemsize,)
+    )
+
+
 class ViewAsReal(Op):
-    """z of shape (..., ) as its parts, shape (..., 2) (a copy; PyTorch's is a view).
-    Derivative: view_as_complex(g) backward, view_as_real(t) forward."""
+    """z of shape (...) as its parts, shape (..., 2): a view of z's memory (writes through it
+    change z, as PyTorch's). Derivative: view_as_complex(g) backward, view_as_real(t) forward."""
 
     label = "view_as_real"
+    is_view = True
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
-        return ctx.xp.stack([x.real, x.imag], axis=-1)
+        return real_pairs(ctx.xp, x)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        return (apply(ViewAsComplex, (g,)),)
+        return (_pairs_as_complex(g),)
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
@@ -409,18 +419,17 @@ class ViewAsReal(Op):
 
 
 class ViewAsComplex(Op):
-    """x of shape (..., 2) as complex numbers x[..., 0] + i x[..., 1] (a copy; PyTorch's is a
-    view). Derivative: view_as_real(g) backward, view_as_complex(t) forward."""
+    """x of shape (..., 2) as complex numbers x[..., 0] + i x[..., 1]: a view of x's memory, as
+    PyTorch's (view_as_complex checks x's strides allow it). Derivative: view_as_real(g)
+    backward, view_as_complex(t) forward."""
 
     label = "view_as_complex"
+    is_view = True
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
         kind = dtypes.complex_of(from_numpy_dtype(x.dtype)).numpy
-        out = ctx.xp.empty(x.shape[:-1], dtype=kind)
-        out.real[...] = x[..., 0]
-        out.imag[...] = x[..., 1]
-        return out
+        return x.view(kind)[..., 0]  # each adjacent pair reinterpreted (view_as_complex checks)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -428,11 +437,22 @@ class ViewAsComplex(Op):
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
-        return apply(ViewAsComplex, (t,))
+        return _pairs_as_complex(t)
 
     @staticmethod
     def batch(b: Any, x: Any) -> Any:
         return apply(ViewAsComplex, (x,))
+
+
+def _pairs_as_complex(pairs: Any) -> Any:
+    """view_as_complex of a gradient or tangent, which may be laid out any way (a broadcast
+    zero, a transposed product): made contiguous first where its pairs are not adjacent."""
+    array = pairs._array
+    if array.strides[-1] != array.itemsize or any(
+        stride % (2 * array.itemsize) for stride in array.strides[:-1]
+    ):
+        pairs = apply(Clone, (pairs,), "contiguous")
+    return apply(ViewAsComplex, (pairs,))
 
 
 def view_as_real(input: Tensor) -> Tensor:  # noqa: A002
@@ -478,4 +498,13 @@ def view_as_complex(input: Tensor) -> Tensor:  # noqa: A002
             f"view_as_complex: Tensor must have a last dimension of size 2, got shape "
             f"{tuple(input.shape)}"
         )
+    array = input._array
+    if array.strides[-1] != array.itemsize:
+        raise ShapeError("view_as_complex: Tensor must have a last dimension with stride 1")
+    if any(stride % (2 * array.itemsize) for stride in array.strides[:-1]):
+        raise ShapeError(
+            "view_as_complex: Tensor must have a stride divisible by 2 for all but last dimension"
+        )
+    if input._backend.data_ptr(array) % (2 * array.itemsize):
+        raise ShapeError("view_as_complex: Tensor must have a storage_offset divisible by 2")
     return apply(ViewAsComplex, (input,))

@@ -785,7 +785,7 @@ def sparse_softmax(
     count = int(group_index.max()) + 1 if group_index.size else 0
     raw = values.detach()._array
     largest = xp.full(count, -xp.inf, dtype=raw.dtype)
-    xp.maximum.at(largest, group_index, raw)
+    input._backend.scatter_max(largest, (group_index,), raw)
     group = Tensor._from_array(group_index, input._backend)
     shifted = values - Tensor._from_array(largest[group_index], input._backend)
     exps = shifted.exp()

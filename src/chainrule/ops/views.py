@@ -30,7 +30,7 @@ from chainrule.autograd.forward_ad import _current_level, set_tangent, tangent_a
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
 from chainrule.errors import GradError, ShapeError
-from chainrule.ops.complex import view_as_complex, view_as_real
+from chainrule.ops.complex import real_pairs, view_as_complex, view_as_real
 from chainrule.ops.indexing import IndexAdd, IndexSelect, masked_fill
 from chainrule.ops.op import Op, apply, named
 from chainrule.ops.shape import reshape
@@ -43,6 +43,8 @@ def element_positions(view: Tensor, base: Tensor) -> Array:
     """The flat row-major index in `base` of each element of `view`, which lies in base's
     memory: from the view's offset and strides (in elements) within the base. For a part of a
     complex base (`.real`, `.imag`), the index in the base's real pairs, `view_as_real(base)`."""
+    if is_complex_over_real(view, base):  # the positions of the view's real pairs
+        return element_positions(_pairs_of(view), base)
     backend = base._backend
     xp = backend.xp
     base_array, view_array = base._array, view._array
@@ -68,6 +70,22 @@ def element_positions(view: Tensor, base: Tensor) -> Array:
 def is_part_of_complex(view: Tensor, base: Tensor) -> bool:
     """Whether `view` is the real or imaginary part of its complex base (or a view of one)."""
     return base._array.dtype.kind == "c" and view._array.dtype.kind != "c"
+
+
+def is_complex_over_real(view: Tensor, base: Tensor) -> bool:
+    """Whether `view` reads its real base's pairs as complex numbers (view_as_complex)."""
+    return view._array.dtype.kind == "c" and base._array.dtype.kind != "c"
+
+
+def _pairs_of(view: Tensor) -> Tensor:
+    """A complex view's memory as real (..., 2) pairs, outside the graph (for positions)."""
+    return Tensor._from_array(real_pairs(view._backend.xp, view._array), view._backend)
+
+
+def _region(view: Tensor, base: Tensor, positions: Array) -> Tensor:
+    """The view's values as a region of its base's current history (AsStridedBackward0)."""
+    region = apply(ViewRegion, (_addressed(view, base),), positions)
+    return view_as_complex(region) if is_complex_over_real(view, base) else region
 
 
 def _addressed(view: Tensor, base: Tensor) -> Tensor:
@@ -199,11 +217,13 @@ def rebase_view(view: Tensor, values: Tensor) -> None:
     if is_part_of_complex(view, base):  # the write replaces a part: the pairs' elements
         pairs = apply(CopySlices, (view_as_real(before), values), positions)
         written = named(view_as_complex(pairs), "CopySlices")
+    elif is_complex_over_real(view, base):  # complex numbers written into real pairs
+        written = apply(CopySlices, (before, view_as_real(values)), positions)
     else:
         written = apply(CopySlices, (before, values), positions)
     if written._requires_grad:
         _take_history(base, written)
-        _take_history(view, apply(ViewRegion, (_addressed(view, base),), positions))
+        _take_history(view, _region(view, base, positions))
     view._view_version = view._version_counter.value
 
 
@@ -231,6 +251,9 @@ def write_view_tangents(view: Tensor, values: Tensor) -> None:
         if part:  # the part's elements replaced in the tangent's real pairs
             pairs = _replace_region(view_as_real(t_base), t_values, positions, written)
             set_tangent(base, view_as_complex(pairs), level)
+        elif is_complex_over_real(view, base):
+            replaced = _replace_region(t_base, view_as_real(t_values), positions, written)
+            set_tangent(base, replaced, level)
         else:
             set_tangent(base, _replace_region(t_base, t_values, positions, written), level)
         set_tangent(view, t_values, level)
@@ -247,7 +270,11 @@ def _refresh_tangents(view: Tensor, levels: tuple) -> None:
             positions = element_positions(view, base)
         flat = Tensor._from_array(positions.reshape(-1), base._backend)
         source = view_as_real(t_base) if is_part_of_complex(view, base) else t_base
-        set_tangent(view, _gather(source, flat, view.shape), level)
+        if is_complex_over_real(view, base):
+            pairs = _gather(source, flat, tuple(view.shape) + (2,))
+            set_tangent(view, view_as_complex(pairs), level)
+        else:
+            set_tangent(view, _gather(source, flat, view.shape), level)
 
 
 def refresh_view(view: Tensor) -> None:
@@ -280,7 +307,7 @@ def refresh_view(view: Tensor) -> None:
         )
     if base._requires_grad:
         positions = element_positions(view, base)
-        _take_history(view, apply(ViewRegion, (_addressed(view, base),), positions))
+        _take_history(view, _region(view, base, positions))
     view._view_version = view._version_counter.value
 
 
