@@ -1096,3 +1096,18 @@ def test_multi_head_attention_forward_raises_torchs_exception_types(case):
     with pytest.raises(type(theirs.value)) as ours:
         call(chainrule, F)
     assert str(ours.value)[:10] == str(theirs.value)[:10]
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+def test_antialiased_resampling_to_one_column_resamples_each_row(mode):
+    """PyTorch 2.13's antialiased kernel repeats the first row's value when the output is
+    one column wide (a bug, README); its transposed problem, one row high, is right, and
+    chainrule's one-column result is that, transposed back."""
+    x = np.arange(48.0, dtype=np.float32).reshape(1, 3, 4, 4) ** 1.5
+    ours = F.interpolate(chainrule.tensor(x), size=(2, 1), mode=mode, antialias=True)
+    transposed = torch.nn.functional.interpolate(
+        torch.tensor(x).transpose(2, 3), size=(1, 2), mode=mode, antialias=True
+    )
+    np.testing.assert_allclose(
+        ours.numpy(), transposed.transpose(2, 3).numpy(), rtol=1e-6, atol=1e-5
+    )

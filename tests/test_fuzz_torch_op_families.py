@@ -650,7 +650,14 @@ def _draw_resize(seed: int):
             options["recompute_scale_factor"] = bool(rng.random() < 0.5)
     if mode in ("linear", "bilinear", "bicubic", "trilinear") and rng.random() < 0.6:
         options["align_corners"] = bool(rng.random() < 0.5)
-    # (antialias=True is left out: chainrule does not have it yet)
+    if mode in ("bilinear", "bicubic") and rng.random() < 0.4:
+        factor = options.get("scale_factor", 1.0)
+        factor = factor[-1] if isinstance(factor, tuple) else factor
+        width = options["size"][-1] if "size" in options else int(spatial[-1] * factor)
+        # PyTorch 2.13's antialiased kernel, to an output width of 1, repeats its first row's
+        # value down every row (README: where chainrule differs); chainrule resamples each
+        if width != 1:
+            options["antialias"] = True
 
     def program(lib):
         shape = (2, 2) + spatial

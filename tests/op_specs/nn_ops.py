@@ -751,6 +751,29 @@ RESAMPLING = [
         mode="trilinear",
         align_corners=True,
     ),
+    # antialias: the filter widened by the scale when shrinking, weights normalised (PIL's)
+    _interpolate(
+        "interpolate_bilinear_antialias",
+        (1, 2, 9, 7),
+        size=(4, 10),
+        mode="bilinear",
+        antialias=True,
+    ),
+    _interpolate(
+        "interpolate_bicubic_antialias_scale",
+        (2, 1, 10, 8),
+        scale_factor=(0.3, 0.5),
+        mode="bicubic",
+        antialias=True,
+    ),
+    _interpolate(
+        "interpolate_bicubic_antialias_align",
+        (1, 1, 8, 6),
+        size=(3, 9),
+        mode="bicubic",
+        antialias=True,
+        align_corners=True,
+    ),
     # bicubic: 4 taps per dimension, A = -0.75, taps past an edge read the edge sample
     _interpolate("interpolate_bicubic", (1, 2, 4, 5), size=(7, 3), mode="bicubic"),
     _interpolate(

@@ -1427,7 +1427,8 @@ def interpolate(
             onto each other, False (default) their outer edges.
         recompute_scale_factor (bool, optional): compute the sampling scale from the output
             size instead of using `scale_factor` as given.
-        antialias (bool): not supported (False only).
+        antialias (bool): bilinear and bicubic only: when shrinking, average every input
+            sample under the widened filter (PyTorch's and PIL's antialiasing).
 
     Returns:
         Tensor: (N, C, *size).
@@ -1463,8 +1464,11 @@ def interpolate(
             "interpolate: align_corners option can only be set with the interpolating modes: "
             "linear | bilinear | bicubic | trilinear"
         )
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported")
+    if antialias and (mode not in ("bilinear", "bicubic") or n != 2):
+        raise NotImplementedError(
+            "interpolate: Anti-alias option is restricted to bilinear and bicubic modes and "
+            f"requires a 4-D tensor as input (got mode {mode!r} and {n + 2}-D input)"
+        )
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: exactly one of size or scale_factor must be given")
     shape = tuple(input.shape[2:])
@@ -1491,12 +1495,15 @@ def interpolate(
         )
     if mode == "area":
         return _adaptive_avg_pool(input, out_size, n, "interpolate")
-    result = _interpolation_ops.resample(input, out_size, scales, mode, bool(align_corners))
+    result = _interpolation_ops.resample(
+        input, out_size, scales, mode, bool(align_corners), antialias
+    )
     if bytes_in:
         return result.byte()
     if result is input:
         return result  # the same size: the input itself, whose grad_fn is not ours to name
-    return _named(result, _UPSAMPLE_NODE_NAMES[mode].format(n))
+    name = _UPSAMPLE_NODE_NAMES[mode].format(n)
+    return _named(result, name.replace("DBackward", "DAaBackward") if antialias else name)
 
 
 # PyTorch's grad_fn names for interpolate's modes, formatted with the spatial dimensions.

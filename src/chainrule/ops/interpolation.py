@@ -91,13 +91,56 @@ def _interpolation_matrix(
     return matrix
 
 
-def resample(input: Any, out_size: tuple, scales: tuple, mode: str, align_corners: bool) -> Any:
+def _antialias_matrix(
+    xp: Any, size: int, out: int, mode: str, align_corners: bool, scale: float | None, dtype: Any
+) -> Array:
+    """The (out, size) matrix of PyTorch's (and PIL's) antialiased resampling: output i
+    averages the samples within the filter's support around its centre, the filter (a triangle
+    for bilinear, Keys' cubic with a = -0.5 for bicubic) widened by the scale when shrinking,
+    so every input sample counts, and its weights normalised to sum to 1. Computed in the
+    input's precision, as PyTorch's kernel does."""
+    if align_corners:
+        ratio = (size - 1) / (out - 1) if out > 1 else 0.0
+    else:
+        ratio = 1.0 / scale if scale else size / out
+    ratio = dtype.type(ratio)
+    half_width = 1.0 if mode == "bilinear" else 2.0  # the filter's support at scale 1
+    support = dtype.type(half_width * ratio if ratio >= 1 else half_width)
+    invscale = dtype.type(1 / ratio if ratio >= 1 else 1.0)
+    matrix = xp.zeros((out, size), dtype=dtype)
+    for i in range(out):
+        centre = ratio * dtype.type(i + 0.5)
+        low = max(int(centre - support + dtype.type(0.5)), 0)
+        high = min(int(centre + support + dtype.type(0.5)), size)
+        x = xp.abs((xp.arange(low, high).astype(dtype) - centre + dtype.type(0.5)) * invscale)
+        if mode == "bilinear":
+            weights = xp.where(x < 1, 1 - x, 0).astype(dtype)
+        else:
+            a = dtype.type(-0.5)
+            near = ((a + 2) * x - (a + 3)) * x * x + 1
+            far = (((x - 5) * x + 8) * x - 4) * a
+            weights = xp.where(x < 1, near, xp.where(x < 2, far, 0)).astype(dtype)
+        total = weights.sum(dtype=dtype)
+        matrix[i, low:high] = weights / total if total != 0 else weights
+    return matrix
+
+
+def resample(
+    input: Any,
+    out_size: tuple,
+    scales: tuple,
+    mode: str,
+    align_corners: bool,
+    antialias: bool = False,
+) -> Any:
     """input (N, C, *spatial) resized to `out_size` in a non-area mode of F.interpolate, which
     reads the arguments; `scales` holds the scale factors PyTorch's source indices use (None
     where the size was given). bfloat16 is resampled in float32 and rounded once, as PyTorch's
     kernel does (weights and the pass along each axis rounded to bfloat16 lose 2-4 units)."""
     if input.dtype is dtypes.bfloat16:
-        wide = resample(cast(input, dtypes.float32), out_size, scales, mode, align_corners)
+        wide = resample(
+            cast(input, dtypes.float32), out_size, scales, mode, align_corners, antialias
+        )
         return cast(wide, dtypes.bfloat16)
     n = len(out_size)
     shape = tuple(input.shape[2:])
@@ -114,7 +157,9 @@ def resample(input: Any, out_size: tuple, scales: tuple, mode: str, align_corner
         if out == size and kept:
             matrices.append(None)
             continue
-        if planar:
+        if antialias:
+            matrix = _antialias_matrix(xp, size, out, mode, align_corners, scale, dtype)
+        elif planar:
             matrix = xp.zeros((out, size), dtype=dtype)
             rows = xp.arange(out)
             if out == 2 * size:
