@@ -114,7 +114,8 @@ LAYERS: list[tuple[str, set[str]]] = [
         | {"types"}  # torch.types: the aliases PyTorch's signatures use
         | {"library"}  # torch.library.custom_op: operators made of autograd.Function
         | {"storage"}  # torch.storage: the storage classes of ops.strided
-        | {"sparse"},  # torch.sparse: ops.sparse's products, sums and softmax
+        | {"sparse"}  # torch.sparse: ops.sparse's products, sums and softmax
+        | {"signal", "signal.windows", "xpu"},  # torch.signal.windows; torch.xpu (no XPU)
     ),
     # Probability distributions: Tensor math, ops.special and ops.linalg; never nn or optim.
     ("distributions", {"distributions"}),

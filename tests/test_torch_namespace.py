@@ -662,3 +662,33 @@ def test_testing_assert_close_passes_and_fails_where_torchs_does():
         assert_close(chainrule.tensor([1.0]), chainrule.tensor([1.0], dtype=chainrule.float64))
     assert_close({"w": [chainrule.tensor(1.0)]}, {"w": [chainrule.tensor(1.0)]})
     assert_close(1.0, 1.0 + 1e-9)
+
+
+def test_modules_pytorch_exposes_as_attributes_are_attributes_here_too():
+    for path in ("nn.attention", "utils.hooks", "utils.dlpack", "signal.windows", "types", "xpu"):
+        ours, theirs = chainrule, torch
+        for part in path.split("."):
+            ours, theirs = getattr(ours, part), getattr(theirs, part)
+        assert ours.__name__ == "chainrule." + path, path
+
+
+def test_xpu_answers_as_a_pytorch_built_without_it():
+    for lib in (chainrule, torch):
+        assert (lib.xpu.is_available(), lib.xpu.device_count(), lib.xpu.is_initialized()) == (
+            False,
+            0,
+            False,
+        )
+        lib.xpu.manual_seed(0)
+        lib.xpu.empty_cache()
+        with pytest.raises(AssertionError, match="Torch not compiled with XPU enabled"):
+            lib.xpu.synchronize()
+
+
+def test_dlpack_round_trips_through_another_library_sharing_memory():
+    ours = chainrule.tensor([1.0, 2.0, 3.0])
+    theirs = torch.utils.dlpack.from_dlpack(chainrule.utils.dlpack.to_dlpack(ours))
+    theirs[0] = 7.0
+    assert ours.tolist() == [7.0, 2.0, 3.0]
+    back = chainrule.utils.dlpack.from_dlpack(torch.utils.dlpack.to_dlpack(theirs))
+    assert back.tolist() == [7.0, 2.0, 3.0]

@@ -318,6 +318,7 @@ _LAZY_EXTRA_MODULES = frozenset(
     ("amp", "apps", "backends", "cpu", "cuda", "datasets", "distributed", "numpy", "testing")
     + ("accelerator", "multiprocessing", "random", "version")  # the standard library's names
     + ("futures",)  # torch.futures
+    + ("signal", "storage", "types", "xpu")  # torch.signal.windows, ..., torch.xpu (absent)
 )
 
 if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these

@@ -164,6 +164,8 @@ ALIASES = {
     "torch.profiler": "chainrule.profiler",
     "torch.random": "chainrule.random",
     "torch.serialization": "chainrule.serialization",
+    "torch.signal": "chainrule.signal",
+    "torch.signal.windows": "chainrule.signal.windows",
     "torch.sparse": "chainrule.sparse",
     "torch.special": "chainrule.special",
     "torch.testing": "chainrule.testing",
@@ -177,12 +179,14 @@ ALIASES = {
     "torch.utils.data.dataset": "chainrule.data.dataset",
     "torch.utils.data.distributed": "chainrule.data.distributed",
     "torch.utils.data.sampler": "chainrule.data.sampler",
+    "torch.utils.dlpack": "chainrule.utils.dlpack",
     "torch.utils.hooks": "chainrule.utils.hooks",
     "torch.utils.tensorboard": "chainrule.utils.tensorboard",
     "torch.utils.tensorboard.summary": "chainrule.utils.tensorboard.summary",
     "torch.utils.tensorboard.writer": "chainrule.utils.tensorboard.writer",
     "torch.storage": "chainrule.storage",
     "torch.version": "chainrule.version",
+    "torch.xpu": "chainrule.xpu",
 }
 
 

@@ -11,7 +11,8 @@ chainrule.Size([3, 2])
 """
 
 from chainrule.nn import (
-    functional,  # first: the layers call it
+    attention,
+    functional,  # before the layers: they call it
     init,
     parallel,
     utils,
@@ -25,6 +26,7 @@ __all__ = [
     "Buffer",
     "DataParallel",
     "Parameter",
+    "attention",
     "functional",
     "init",
     "parallel",

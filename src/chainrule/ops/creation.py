@@ -7,6 +7,7 @@ reproducible; the streams differ from PyTorch's, so equal seeds do not give equa
 from __future__ import annotations
 
 import builtins
+import ctypes
 import math
 import warnings
 from collections.abc import Sequence
@@ -137,8 +138,8 @@ def from_numpy(array: Array) -> Tensor:
 
 def from_dlpack(ext_tensor: object) -> Tensor:
     """A tensor sharing memory with `ext_tensor`, any object with `__dlpack__` (a PyTorch, CuPy or
-    JAX array, a NumPy array): a write through either is seen by the other. The way back is
-    `torch.from_dlpack(t)`, which reads chainrule's `Tensor.__dlpack__`.
+    JAX array, a NumPy array) or a DLPack capsule: a write through either is seen by the other.
+    The way back is `torch.from_dlpack(t)`, which reads chainrule's `Tensor.__dlpack__`.
 
     Args:
         ext_tensor (object): an array with `__dlpack__` and `__dlpack_device__`.
@@ -155,6 +156,8 @@ def from_dlpack(ext_tensor: object) -> Tensor:
         >>> t
         tensor([5., 0., 0.])
     """
+    if type(ext_tensor).__name__ == "PyCapsule":  # the legacy form: a capsule, not an array
+        ext_tensor = _CapsuleExchange(ext_tensor)
     if not hasattr(ext_tensor, "__dlpack__") or not hasattr(ext_tensor, "__dlpack_device__"):
         raise TypeError(
             f"from_dlpack: expected an object with __dlpack__ (got {type(ext_tensor).__name__})"
@@ -172,6 +175,26 @@ def from_dlpack(ext_tensor: object) -> Tensor:
         raise DTypeError(f"from_dlpack: {error}") from None
     dtypes.from_numpy_dtype(array.dtype)
     return Tensor._from_array(array)
+
+
+class _CapsuleExchange:
+    """A DLPack capsule (`torch.utils.dlpack.to_dlpack`'s) as the array protocol NumPy and
+    CuPy read: the capsule itself, and the device its DLTensor names (read from the struct:
+    a data pointer, then the device's type and index as two int32)."""
+
+    def __init__(self, capsule: object) -> None:
+        get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
+        get_pointer.restype = ctypes.c_void_p
+        get_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+        address = get_pointer(capsule, b"dltensor")  # raises ValueError for a used capsule
+        device = (ctypes.c_int32 * 2).from_address(address + ctypes.sizeof(ctypes.c_void_p))
+        self._capsule, self._device = capsule, (int(device[0]), int(device[1]))
+
+    def __dlpack__(self, **kwargs: object) -> object:
+        return self._capsule
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return self._device
 
 
 def tensor_from_state(data: Any, dtype_name: str, requires_grad: bool) -> Any:

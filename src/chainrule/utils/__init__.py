@@ -1,5 +1,6 @@
 """Utilities under PyTorch's paths: `chainrule.utils.data` is `chainrule.data`."""
 
+import importlib as _importlib
 import sys as _sys
 
 from chainrule import data
@@ -7,4 +8,12 @@ from chainrule.utils import checkpoint  # the module, as torch.utils.checkpoint
 
 _sys.modules[__name__ + ".data"] = data  # so `import chainrule.utils.data` works as in torch
 
-__all__ = ["checkpoint", "data"]
+__all__ = ["checkpoint", "data", "dlpack", "hooks"]
+
+
+def __getattr__(name: str) -> object:
+    """`torch.utils.hooks` and `torch.utils.dlpack` load on first use, as in PyTorch (hooks
+    names nn's handle, which `import chainrule.utils` need not load)."""
+    if name in ("dlpack", "hooks"):
+        return _importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
