@@ -549,3 +549,29 @@ def test_conv_transpose2d_matches_pytorch(jit_on):
         torch.tensor(x), torch.tensor(w), stride=2, padding=1
     )
     np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-4, atol=2e-5)
+
+
+def _adam_steps(dtype, shape, **options) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    p = chainrule.tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True)
+    optimizer = chainrule.optim.Adam([p], lr=0.01, **options)
+    for _ in range(4):
+        p.grad = chainrule.tensor(rng.standard_normal(shape).astype(dtype))
+        optimizer.step()
+    return p.detach().numpy().copy()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64])
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"maximize": True}, {"betas": (0.3, 0.9)}, {"weight_decay": 0.1}, {"amsgrad": True}],
+    ids=["plain", "maximize", "beta1 below a half", "weight decay", "amsgrad"],
+)
+def test_adam_kernel_steps_as_the_numpy_passes_bit_for_bit(jit_on, monkeypatch, dtype, options):
+    """The fused step (plain Adam) rounds op by op as the NumPy passes do; the other options
+    take the NumPy passes, on any number of threads."""
+    shape = (LARGE // 64, 64)
+    _assert_the_same_bits_on_any_number_of_threads(lambda: (_adam_steps(dtype, shape, **options),))
+    compiled = _adam_steps(dtype, shape, **options)
+    monkeypatch.setattr(jit, "JIT", False)
+    np.testing.assert_array_equal(compiled, _adam_steps(dtype, shape, **options))

@@ -229,6 +229,20 @@ class Backend(ABC):
         backend has no kernel for the operands (or an index is out of range)."""
         return False
 
+    def adam_step(
+        self,
+        arrays: tuple,
+        beta1: float,
+        beta2: float,
+        correction2: float,
+        eps: float,
+        step_size: float,
+    ) -> bool:
+        """Adam's step (no weight decay, no AMSGrad) on (param, grad, exp_avg, exp_avg_sq) in
+        one compiled pass, as PyTorch rounds it; False, writing nothing, where this backend
+        has no kernel for the operands."""
+        return False
+
     def transposed_convolution(
         self, g: Array, w: Array, geometry: tuple, in_size: tuple
     ) -> Array | None:
@@ -358,6 +372,17 @@ class NumpyBackend(Backend):
 
     def assign_at(self, target: Array, index: Array, values: Array) -> bool:
         return jit.assign_at(target, index, values)
+
+    def adam_step(
+        self,
+        arrays: tuple,
+        beta1: float,
+        beta2: float,
+        correction2: float,
+        eps: float,
+        step_size: float,
+    ) -> bool:
+        return jit.adam_step(arrays, beta1, beta2, correction2, eps, step_size)
 
     def transposed_convolution(
         self, g: Array, w: Array, geometry: tuple, in_size: tuple

@@ -385,3 +385,44 @@ def transposed_convolution_2d(
         np.matmul(rows[start * per_sample : stop * per_sample], weights, out=part)
         module.col2im_2d(part, *geometry, dilation, image[start:stop])
     return np.ascontiguousarray(image.transpose(0, 3, 1, 2))
+
+
+def adam_step(
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    beta1: float,
+    beta2: float,
+    correction2: float,
+    eps: float,
+    step_size: float,
+) -> bool:
+    """Adam's step (no weight decay, no AMSGrad) on C-contiguous (param, grad, exp_avg,
+    exp_avg_sq) of one float dtype in one compiled pass, rounding as PyTorch's kernel does;
+    False (nothing written) without a kernel. Small parameters use it too once the kernels
+    are loaded (a transformer's: the NumPy form costs ten calls each)."""
+    first = arrays[0]
+    if first.dtype not in _FLOATS or not (first.size >= MIN_ELEMENTS or _kernels):
+        return False
+    if any(a.dtype != first.dtype or not a.flags.c_contiguous for a in arrays):
+        return False
+    module = kernels()
+    if module is None:
+        return False
+    cast = first.dtype.type
+    weight1 = cast(1 - beta1)
+    if not abs(weight1) < 0.5:
+        return False  # lerp's other branch (beta1 <= 0.5): the NumPy form takes it
+    scalars = (
+        weight1,
+        cast(beta2),
+        cast(1 - beta2),
+        cast(correction2),
+        cast(eps),
+        cast(-step_size),
+    )
+    flat = [a.reshape(-1) for a in arrays]
+
+    def block(start: int, stop: int) -> None:
+        module.adam_step(*(a[start:stop] for a in flat), *scalars)
+
+    parallel_for(first.size, block)
+    return True

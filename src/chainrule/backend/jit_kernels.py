@@ -436,3 +436,23 @@ def layer_norm_backward_rows(g, out, rstd, weight, result, sums_weight, sums_bia
         for j in range(size):
             bracket = row_g[j] * weight[j] - mean - row_out[j] * mean_product
             row_result[j] = bracket * scale
+
+
+# Adam's step rounds as PyTorch's single-tensor kernel does, op by op in the arrays' dtype:
+# no fused multiply-adds (no `contract`), so each product and sum is rounded on its own.
+_exact_kernel = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+
+@_exact_kernel
+def adam_step(param, grad, exp_avg, exp_avg_sq, weight1, beta2, weight2, correction2, eps, step):
+    """One Adam step over 1-D contiguous arrays of one dtype, in one pass: the first moment
+    lerped towards g by weight1 (< 0.5: from the moment), the second scaled by beta2 plus
+    weight2 g g, then p += (step m) / (sqrt(v) / correction2 + eps), step negative. The
+    scalars come in the arrays' dtype, so the arithmetic stays in it."""
+    for i in range(param.shape[0]):
+        g = grad[i]
+        m = exp_avg[i] + weight1 * (g - exp_avg[i])
+        v = exp_avg_sq[i] * beta2 + weight2 * g * g
+        exp_avg[i] = m
+        exp_avg_sq[i] = v
+        param[i] = param[i] + step * m / (np.sqrt(v) / correction2 + eps)

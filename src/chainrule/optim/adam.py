@@ -103,6 +103,7 @@ class Adam(Optimizer):
         lr = group["lr"]
         beta1, beta2 = group["betas"]
         amsgrad = group["amsgrad"]
+        eps = group["eps"]
         xp = params[0]._backend.xp
         for p in params:
             state = self.state[p]
@@ -117,10 +118,15 @@ class Adam(Optimizer):
             if amsgrad:
                 moments.append(as_real(state["max_exp_avg_sq"]._array))
             step = self._increment_step(state)
-            rule = _adam_update(
-                xp, group, step_size=lr / (1 - beta1**step), correction2=(1 - beta2**step) ** 0.5
-            )
-            update_in_blocks(p, rule, param, grad, *moments)
+            step_size, correction2 = lr / (1 - beta1**step), (1 - beta2**step) ** 0.5
+            plain = not amsgrad and group["weight_decay"] == 0
+            arrays = (param, grad, *moments)
+            # The common case in one compiled pass where there is a kernel (same numbers)
+            if not (
+                plain and p._backend.adam_step(arrays, beta1, beta2, correction2, eps, step_size)
+            ):
+                rule = _adam_update(xp, group, step_size=step_size, correction2=correction2)
+                update_in_blocks(p, rule, *arrays)
             self._written(p)
 
 
