@@ -8,7 +8,8 @@ posterior, the exact conjugate posterior (`torch.linalg.solve`, `cholesky_invers
 against; `TransformedDistribution` with `ExpTransform` / `AffineTransform` /
 `SigmoidTransform` / `ComposeTransform` and their `log_abs_det_jacobian`, `Independent`,
 `MixtureSameFamily` of 2-D Gaussians, `Gamma`, `Beta`, `Dirichlet`, `Poisson`, `entropy`,
-`mean`/`variance`/`stddev`, `covariance_matrix`, `precision_matrix`, and `expand`.
+`mean`/`variance`/`stddev`, `covariance_matrix`, `precision_matrix`, `expand`, and KL
+terms between families (Normal || Laplace, Gamma || Exponential, Beta || Uniform, ...).
 Run: python bayesian_linreg_elbo.py CHECKPOINT [--deterministic] (see cnn_custom_dataset).
 """
 
@@ -182,6 +183,16 @@ def main():
     report["kl_gamma_beta"] = [
         round(D.kl_divergence(D.Gamma(2.0, 3.0), D.Gamma(1.0, 1.0)).item(), 5),
         round(D.kl_divergence(D.Beta(2.0, 5.0), D.Beta(1.0, 1.0)).item(), 5),
+    ]
+    # Priors of another family than the posterior: a Laplace (sparsity) prior on the weights'
+    # marginals, an Exponential on a Gamma-distributed precision, a Uniform on a Beta.
+    marginal = D.Normal(q.loc.detach(), q.scale_tril().detach().diagonal())
+    report["kl_cross"] = [
+        r(D.kl_divergence(marginal, D.Laplace(0.0, 1.0)), 5),
+        round(D.kl_divergence(D.Gamma(3.0, 2.0), D.Exponential(0.5)).item(), 5),
+        round(D.kl_divergence(D.Beta(2.0, 5.0), D.Uniform(0.0, 1.0)).item(), 5),
+        round(D.kl_divergence(D.Uniform(-1.0, 1.0), D.Normal(0.0, 1.0)).item(), 5),
+        D.kl_divergence(D.Normal(0.0, 1.0), D.Exponential(1.0)).item(),
     ]
     torch.save(q.state_dict(), args.checkpoint)
     report["saved"] = sorted(torch.load(args.checkpoint).keys())
