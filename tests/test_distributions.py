@@ -927,6 +927,11 @@ def test_repr_as_torch():
         lambda lib, m: m.Chi2(lib.ones(2)),
         lambda lib, m: m.Multinomial(3, lib.tensor([0.5, 0.5])),
         lambda lib, m: m.NegativeBinomial(3.0, logits=lib.tensor(0.5)),
+        # Parameters held by a base distribution are not listed: "LogNormal()".
+        lambda lib, m: m.LogNormal(0.0, lib.ones(2)),
+        lambda lib, m: m.TransformedDistribution(
+            m.Normal(lib.zeros(2), 1.0), [m.transforms.ExpTransform()]
+        ),
     ]:
         ours, theirs = build(chainrule, D), build(torch, TD)
         assert repr(ours) == repr(theirs).replace("torch.Size", "chainrule.Size")

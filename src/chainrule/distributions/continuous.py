@@ -164,6 +164,11 @@ class LogNormal(_LocScale):
     def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
         return exp(self._normal.rsample(sample_shape))
 
+    def __repr__(self) -> str:
+        # PyTorch's LogNormal keeps loc and scale on its base Normal, not on itself, so its
+        # repr lists no parameters: "LogNormal()", which printing scripts show.
+        return "LogNormal()"
+
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
             self._validate_sample(value)
