@@ -255,6 +255,41 @@ def test_matrix_rank_and_pinv_tolerances_match_torch(kwargs):
     )
 
 
+@pytest.mark.parametrize("hermitian", [False, True])
+def test_matrix_rank_tol_and_pinv_rcond_older_forms_match_torch(hermitian):
+    """PyTorch's one-tolerance overloads: matrix_rank(A, tol, hermitian) with tol absolute,
+    pinv(A, rcond, hermitian) with rcond relative, positionally or by keyword; a tensor
+    tolerance broadcasts over the batch."""
+    q, _ = np.linalg.qr(random(4, 4))
+    A = q @ np.diag([3.0, 1.0, 0.4, 0.0]) @ q.T
+    A = np.stack([A, 2 * A])
+    for tol in (0.5, 0.9, np.array([0.5, 0.9])):
+        ours_tol = tensor(tol) if isinstance(tol, np.ndarray) else tol
+        theirs_tol = torch.tensor(tol) if isinstance(tol, np.ndarray) else tol
+        rank = chainrule.linalg.matrix_rank(tensor(A), ours_tol, hermitian)
+        expected = torch.linalg.matrix_rank(torch.tensor(A), theirs_tol, hermitian)
+        np.testing.assert_array_equal(rank.numpy(), expected.numpy())
+        by_keyword = chainrule.linalg.matrix_rank(tensor(A), tol=ours_tol, hermitian=hermitian)
+        np.testing.assert_array_equal(by_keyword.numpy(), expected.numpy())
+    for rcond in (0.1, 0.2):
+        pinv = chainrule.linalg.pinv(tensor(A), rcond, hermitian)
+        expected = torch.linalg.pinv(torch.tensor(A), rcond, hermitian)
+        np.testing.assert_allclose(pinv.numpy(), expected.numpy(), atol=1e-10)
+        by_keyword = chainrule.linalg.pinv(tensor(A), rcond=rcond, hermitian=hermitian)
+        np.testing.assert_allclose(by_keyword.numpy(), expected.numpy(), atol=1e-10)
+    leaf = tensor(A[0], requires_grad=True)
+    (grad,) = chainrule.autograd.grad(chainrule.linalg.pinv(leaf, 0.1).sum(), leaf)
+    torch_leaf = torch.tensor(A[0], requires_grad=True)
+    (expected,) = torch.autograd.grad(torch.linalg.pinv(torch_leaf, 0.1).sum(), torch_leaf)
+    np.testing.assert_allclose(grad.numpy(), expected.numpy(), atol=1e-8)
+    with pytest.raises(TypeError):
+        torch.linalg.matrix_rank(torch.tensor(A), 0.5, atol=0.1)
+    with pytest.raises(TypeError, match="tol cannot be given together with atol or rtol"):
+        chainrule.linalg.matrix_rank(tensor(A), 0.5, atol=0.1)
+    with pytest.raises(TypeError, match="rcond cannot be given together with atol or rtol"):
+        chainrule.linalg.pinv(tensor(A), rcond=0.5, rtol=0.1)
+
+
 def test_cond_of_a_singular_matrix_is_inf_without_an_error():
     A = np.array([[1.0, 2.0], [2.0, 4.0]])
     for p in (1, "fro", float("inf")):

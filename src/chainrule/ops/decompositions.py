@@ -966,21 +966,40 @@ def _tolerance_param(op_name: str, value: Any) -> Any:
     return float(value)
 
 
+def _legacy_tolerance(
+    name: str,
+    arg: str,
+    atol: float | Tensor | None,
+    rtol: float | Tensor | None,
+    *,
+    absolute: bool,
+    tol: float | Tensor,
+) -> tuple[float | Tensor, float | Tensor]:
+    """(atol, rtol) for the older one-tolerance forms: matrix_rank's `tol` is absolute,
+    pinv's `rcond` relative; PyTorch has no overload taking it with atol or rtol."""
+    if atol is not None or rtol is not None:
+        raise TypeError(f"{name}(): {arg} cannot be given together with atol or rtol")
+    return (tol, 0.0) if absolute else (0.0, tol)
+
+
 def pinv(
     A: Tensor,  # noqa: N803
+    rcond: float | Tensor | None = None,
+    hermitian: bool = False,
     *,
     atol: float | Tensor | None = None,
     rtol: float | Tensor | None = None,
-    hermitian: bool = False,
 ) -> Tensor:
     """The pseudoinverse of each matrix; singular values at or below max(atol, rtol * the
     largest) count as zero (rtol defaults to eps * max(m, n), or 0 when only atol > 0 is given).
 
     Args:
         A (Tensor): floating point or complex (*, m, n), a batch of matrices.
+        rcond (float or Tensor, optional): PyTorch's older form, `pinv(A, rcond, hermitian)`:
+            the relative tolerance alone (rtol=rcond, atol=0); not with atol or rtol.
+        hermitian (bool): A is symmetric (Hermitian): use its eigenvalues.
         atol (float or Tensor, optional): the absolute tolerance.
         rtol (float or Tensor, optional): the tolerance relative to the largest singular value.
-        hermitian (bool): A is symmetric (Hermitian): use its eigenvalues.
 
     Returns:
         Tensor: (*, n, m).
@@ -991,6 +1010,10 @@ def pinv(
         tensor([[0.5000, 0.0000],
                 [0.0000, 0.0000]])
     """
+    if rcond is not None:
+        atol, rtol = _legacy_tolerance(
+            "linalg.pinv", "rcond", atol, rtol, absolute=False, tol=rcond
+        )
     if hermitian:
         _check_linalg_input("linalg.pinv", A, complex_ok=True)
     else:
@@ -1022,19 +1045,22 @@ class MatrixRank(Op):
 
 def matrix_rank(
     A: Tensor,  # noqa: N803
+    tol: float | Tensor | None = None,
+    hermitian: bool = False,
     *,
     atol: float | Tensor | None = None,
     rtol: float | Tensor | None = None,
-    hermitian: bool = False,
 ) -> Tensor:
     """The number of singular values (|eigenvalues| when hermitian) above
     max(atol, rtol * the largest), as int64, with pinv's defaults.
 
     Args:
         A (Tensor): floating point or complex (*, m, n), a batch of matrices.
+        tol (float or Tensor, optional): PyTorch's older form, `matrix_rank(A, tol, hermitian)`:
+            the absolute tolerance alone (atol=tol, rtol=0); not with atol or rtol.
+        hermitian (bool): A is symmetric (Hermitian): use its eigenvalues.
         atol (float or Tensor, optional): the absolute tolerance.
         rtol (float or Tensor, optional): the tolerance relative to the largest singular value.
-        hermitian (bool): A is symmetric (Hermitian): use its eigenvalues.
 
     Returns:
         Tensor: int64 (*,).
@@ -1044,6 +1070,10 @@ def matrix_rank(
         >>> chainrule.linalg.matrix_rank(chainrule.ones(2, 2))
         tensor(1)
     """
+    if tol is not None:
+        atol, rtol = _legacy_tolerance(
+            "linalg.matrix_rank", "tol", atol, rtol, absolute=True, tol=tol
+        )
     _check_float_matrix("linalg.matrix_rank", A)
     if hermitian:
         _check_linalg_input("linalg.matrix_rank", A, complex_ok=True)
