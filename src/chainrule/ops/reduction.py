@@ -2751,10 +2751,10 @@ def _quantile_level(name: str, input: Any, q: Any) -> Any:
                 f"and {input.dtype.name}"
             )
         if not bool(((q._array >= 0) & (q._array <= 1)).all()):
-            raise ValueError(f"{name}() q values must be in the range [0, 1]")
+            raise DomainError(f"{name}() q values must be in the range [0, 1]")
         return q
     if not 0 <= q <= 1:
-        raise ValueError(f"{name}() q must be in the range [0, 1] but got {q}")
+        raise DomainError(f"{name}() q must be in the range [0, 1] but got {q}")
     return _wrap(xp.asarray(q, dtype=input._array.dtype))
 
 
@@ -2776,9 +2776,9 @@ def _quantile(
             f"{name}() input tensor must be either float or double dtype, got {input.dtype.name}"
         )
     if interpolation not in _INTERPOLATIONS:
-        raise ValueError(
-            f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest. "
-            f"Got {interpolation!r}"
+        raise DomainError(
+            f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest, "
+            f"but got {interpolation}"
         )
     level = _quantile_level(name, input, q)
     if math.prod(input.shape) == 0:
