@@ -169,6 +169,23 @@ def test_quantile_argument_errors_are_torchs_runtime_errors(call):
     assert ours.split(",")[0] == str(expected.value).split(",")[0]
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.histogram(lib.ones(3), 0),
+        lambda lib: lib.histogram(lib.tensor([1.0, float("inf")]), 2),
+        lambda lib: lib.histogram(lib.ones(3), 2, range=(1.0, 0.0)),
+        lambda lib: lib.histogramdd(lib.ones(3, 2), bins=[2]),
+        lambda lib: lib.histogramdd(lib.ones(3, 2), bins=2, range=[1.0, 0.0, 0.0, 1.0]),
+    ],
+)
+def test_histogram_argument_errors_are_runtime_errors_as_in_torch(call):
+    with pytest.raises(RuntimeError):
+        call(torch)
+    with pytest.raises(RuntimeError):
+        call(chainrule)
+
+
 def test_extremes_of_empty_inputs_raise():
     """PyTorch raises RuntimeError for max() and IndexError for argmax() and max(dim); the
     error is both (tests/test_torch_errors.py checks each against PyTorch)."""

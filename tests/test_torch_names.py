@@ -570,6 +570,8 @@ ERRORS = {
     "histogram_int": lambda lib: lib.histogram(t(lib, [1, 2]), 3),
     "histogram_float16": lambda lib: lib.histogram(t(lib, [1.0, 2.0], "float16"), 3),
     "histogram_reversed_range": lambda lib: lib.histogram(t(lib, [1.0]), 3, range=(2.0, 1.0)),
+    "histogram_zero_bins": lambda lib: lib.histogram(lib.ones(3), 0),
+    "histogram_infinite_range": lambda lib: lib.histogram(t(lib, [1.0, float("inf")]), 2),
     "histogramdd_1d": lambda lib: lib.histogramdd(lib.ones(3), bins=2),
     "histogramdd_int": lambda lib: lib.histogramdd(lib.ones(3, 2, dtype=lib.int64), bins=2),
     "histogramdd_bins_count": lambda lib: lib.histogramdd(lib.ones(3, 2), bins=[2]),

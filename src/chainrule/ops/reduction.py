@@ -3360,17 +3360,17 @@ def histogram(
     values = array.reshape(-1)
     if isinstance(bins, Tensor):
         if bins._array.ndim != 1 or bins._array.size < 1:
-            raise ValueError(f"histogram: bins must be a non-empty 1-D tensor, got {bins.shape}")
+            raise ShapeError(f"histogram: bins must be a non-empty 1-D tensor, got {bins.shape}")
         if range is not None:
             raise TypeError("histogram(): range is for an int number of bins, not bin edges")
         edges = bins._array.astype(array.dtype)
     else:
         if bins <= 0:
-            raise ValueError(f"histogram: bins must be > 0, but got {bins}")
+            raise DomainError(f"histogram: bins must be > 0, but got {bins}")
         if range is not None:
             low, high = float(range[0]), float(range[1])
             if low > high:
-                raise ValueError(
+                raise DomainError(
                     f"histogram: min should not exceed max, but got min {low} max {high}"
                 )
         elif values.size:
@@ -3378,7 +3378,7 @@ def histogram(
         else:
             low, high = 0.0, 1.0
         if not (math.isfinite(low) and math.isfinite(high)):
-            raise ValueError(f"histogram: range of [{low}, {high}] is not finite")
+            raise DomainError(f"histogram: range of [{low}, {high}] is not finite")
         if low == high:
             low, high = low - 0.5, high + 0.5
         edges = xp.linspace(low, high, bins + 1).astype(array.dtype)
