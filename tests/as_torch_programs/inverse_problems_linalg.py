@@ -166,7 +166,7 @@ def main():
     report["quantile_dims"] = [
         list(torch.quantile(values.view(20, 10), q, dim=1, keepdim=True).shape),
         r(torch.nanquantile(with_nan, q), 4),
-        r(torch.quantile(with_nan, 0.5)),
+        bool(torch.quantile(with_nan, 0.5).isnan()),
     ]
     report["samples"] = r(samples, 3)
 
