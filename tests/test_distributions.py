@@ -1723,3 +1723,95 @@ def test_wishart_kl_and_its_gradients_match_torchs_one_pair_at_a_time(pair):
 
     difference = (kl_at(dfs["p"] + step) - kl_at(dfs["p"] - step)) / (2 * step)
     np.testing.assert_allclose(results[0][1], weights * difference, rtol=1e-6)
+
+
+# ---- ExponentialFamily --------------------------------------------------------------------------
+
+
+def _exponential_families(module, lib):
+    def t(*values):
+        return lib.tensor(values, dtype=lib.float64)
+
+    return [
+        module.Normal(t(0.3, -1.0), t(1.2, 0.5)),
+        module.Exponential(t(1.5, 0.4)),
+        module.Bernoulli(t(0.3, 0.8)),
+        module.Poisson(t(2.0, 0.5)),
+        module.Gamma(t(2.0, 0.7), t(1.5, 3.0)),
+        module.Dirichlet(t(1.0, 2.0, 3.0)),
+        module.Beta(t(2.0, 0.7), t(3.0, 1.5)),
+        module.ContinuousBernoulli(t(0.3, 0.5001, 0.8)),  # the middle one on the Taylor branch
+        module.Wishart(t(4.0), covariance_matrix=lib.tensor([[2.0, 0.3], [0.3, 1.0]]).double()),
+    ]
+
+
+def test_exponential_families_and_their_natural_parameters_match_torch():
+    """The nine families PyTorch derives from ExponentialFamily are ones here: the natural
+    parameters, the log normalizer at them, and the generic (Bregman) entropy where the
+    family has a mean carrier measure (NotImplementedError where it has none, as torch)."""
+    ours, theirs = _exponential_families(D, chainrule), _exponential_families(TD, torch)
+    for mine, reference in zip(ours, theirs):
+        assert isinstance(mine, D.ExponentialFamily)
+        assert isinstance(reference, TD.ExponentialFamily)
+        for a, b in zip(mine._natural_params, reference._natural_params):
+            np.testing.assert_allclose(np.asarray(a.numpy()), np.asarray(b.numpy()), rtol=1e-12)
+        np.testing.assert_allclose(
+            mine._log_normalizer(*mine._natural_params).numpy(),
+            reference._log_normalizer(*reference._natural_params).numpy(),
+            rtol=1e-10,
+        )
+        try:
+            expected = TD.ExponentialFamily.entropy(reference)
+        except NotImplementedError:
+            with pytest.raises(NotImplementedError):
+                D.ExponentialFamily.entropy(mine)
+            continue
+        generic = D.ExponentialFamily.entropy(mine)
+        np.testing.assert_allclose(generic.detach().numpy(), expected.detach().numpy(), rtol=1e-9)
+    assert not isinstance(D.Laplace(0.0, 1.0), D.ExponentialFamily)
+
+
+def _rate_family(module):
+    class Rate(module.ExponentialFamily):
+        """Exponential(rate) written by its natural parameter, as a user would subclass."""
+
+        arg_constraints = {}
+        _mean_carrier_measure = 0
+
+        def __init__(self, rate):
+            self.rate = rate
+            super().__init__(rate.shape)
+
+        @property
+        def _natural_params(self):
+            return (-self.rate,)
+
+        def _log_normalizer(self, x):
+            return -(-x).log()
+
+    return Rate
+
+
+def test_a_users_exponential_family_gets_entropy_and_kl_from_its_log_normalizer():
+    """A subclass giving only its natural parameters and log normalizer gets PyTorch's
+    entropy and KL (Bregman divergences); p's parameters are detached in both, as torch."""
+    results = {}
+    for lib, module in ((chainrule, D), (torch, TD)):
+        Rate = _rate_family(module)
+        p_rate = lib.tensor([2.0, 0.5], dtype=lib.float64, requires_grad=True)
+        q_rate = lib.tensor([1.0, 3.0], dtype=lib.float64, requires_grad=True)
+        entropy = Rate(p_rate).entropy()
+        kl = module.kl_divergence(Rate(p_rate), Rate(q_rate))
+        p_grad, q_grad = lib.autograd.grad(kl.sum(), [p_rate, q_rate], allow_unused=True)
+        results[lib] = (entropy.detach().numpy(), kl.detach().numpy(), p_grad, q_grad.numpy())
+        with pytest.raises(NotImplementedError, match="different exponential families"):
+            module.kl_divergence(Rate(p_rate), module.Exponential(q_rate))
+        with pytest.raises(NotImplementedError, match="different exponential families"):
+            module.kl_divergence(module.Normal(0.0, 1.0), module.Bernoulli(0.3))
+    ours, theirs = results[chainrule], results[torch]
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-12)
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12)
+    expected_kl = np.log([2.0, 0.5]) - np.log([1.0, 3.0]) + np.array([1.0, 3.0]) / [2.0, 0.5] - 1
+    np.testing.assert_allclose(ours[1], expected_kl, rtol=1e-12)
+    assert ours[2] is None and theirs[2] is None  # detached, as torch
+    np.testing.assert_allclose(ours[3], theirs[3], rtol=1e-12)

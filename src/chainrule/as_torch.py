@@ -83,6 +83,7 @@ ALIASES = {
             "derived": "chi2 fishersnedecor pareto studentT weibull",
             "discrete": "bernoulli categorical one_hot_categorical poisson",
             "distribution": "distribution",
+            "exp_family": "exp_family",
             "gamma": "beta dirichlet gamma",
             "independent": "independent",
             "inverse_cdf": "continuous_bernoulli generalized_pareto",

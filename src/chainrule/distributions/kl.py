@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule._tensor import Tensor
+from chainrule.autograd.api import grad
 from chainrule.distributions.continuous import (
     Cauchy,
     Exponential,
@@ -22,6 +23,7 @@ from chainrule.distributions.counts import Binomial, Geometric
 from chainrule.distributions.derived import Pareto
 from chainrule.distributions.discrete import Bernoulli, Categorical, OneHotCategorical, Poisson
 from chainrule.distributions.distribution import Distribution
+from chainrule.distributions.exp_family import ExponentialFamily
 from chainrule.distributions.gamma import Beta, Dirichlet, Gamma
 from chainrule.distributions.independent import Independent, _sum_rightmost
 from chainrule.distributions.inverse_cdf import ContinuousBernoulli
@@ -124,6 +126,27 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
 
 
 _INF = math.inf
+
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_exponential_family(p: ExponentialFamily, q: ExponentialFamily) -> Tensor:
+    """Within one exponential family, the Bregman divergence of the log normalizer F:
+    F(theta_q) - F(theta_p) - <theta_q - theta_p, grad F(theta_p)>, for the families (your own
+    included) with no closed form registered. As PyTorch, p's natural parameters are
+    detached: this form does not differentiate into p's parameters."""
+    if type(p) is not type(q):
+        raise NotImplementedError(
+            "The cross KL-divergence between different exponential families cannot be "
+            "computed using Bregman divergences"
+        )
+    p_natural = [param.detach().requires_grad_() for param in p._natural_params]
+    q_natural = q._natural_params
+    p_log_normalizer = p._log_normalizer(*p_natural)
+    gradients = grad(p_log_normalizer.sum(), p_natural, create_graph=True)
+    result = q._log_normalizer(*q_natural) - p_log_normalizer
+    for p_param, q_param, gradient in zip(p_natural, q_natural, gradients):
+        result = result - _sum_rightmost((q_param - p_param) * gradient, len(q.event_shape))
+    return result
 
 
 @register_kl(Normal, Normal)
