@@ -8,7 +8,9 @@ it, a heat-kernel graph Laplacian from `torch.cdist`, `torch.kron` for a 2-D sep
 operator, `torch.einsum` contractions, `torch.trapezoid` / `cumulative_trapezoid` /
 `cumsum` integrals, inverse-CDF sampling with `torch.searchsorted` and `torch.bucketize`,
 `torch.histc`, `torch.quantile` / `nanquantile` with interpolation modes, `torch.diff`,
-`vander`, `torch.linalg.norm` orders and `torch.linalg.vector_norm`.
+`vander`, `torch.linalg.norm` orders and `torch.linalg.vector_norm`; a constrained fit's KKT
+system by `torch.linalg.ldl_factor_ex` / `ldl_solve`, and `matrix_rank(A, tol)` / `pinv(A,
+rcond)` in their older positional forms.
 Run: python inverse_problems_linalg.py CHECKPOINT [--deterministic] (see cnn_custom_dataset).
 """
 
@@ -180,6 +182,29 @@ def main():
     ] + [
         round(torch.linalg.vector_norm(b, ord=o).item(), 4)
         for o in (0, 1, 3, float("inf"), -float("inf"))
+    ]
+    # An equality-constrained least-squares fit through its symmetric indefinite KKT system,
+    # factored once by LDL^T (Bunch-Kaufman) and solved for two right-hand sides.
+    constraint = torch.ones(1, 4, dtype=torch.float64)
+    kkt = torch.cat(  # the multiplier first: a zero leading pivot, so a 2x2 block is needed
+        [
+            torch.cat([torch.zeros(1, 1, dtype=torch.float64), constraint], 1),
+            torch.cat([constraint.T, V.T @ V], 1),
+        ]
+    )
+    rhs = torch.stack(
+        [
+            torch.cat([torch.ones(1, dtype=torch.float64), V.T @ torch.cos(2 * xs)]),
+            torch.cat([torch.zeros(1, dtype=torch.float64), V.T @ torch.sin(xs)]),
+        ],
+        1,
+    )
+    LD, pivots, info = torch.linalg.ldl_factor_ex(kkt)
+    kkt_solution = torch.linalg.ldl_solve(LD, pivots, rhs)
+    report["kkt"] = [pivots.tolist(), info.item(), r(kkt_solution, 4), str(pivots.dtype)]
+    report["old_tolerances"] = [
+        int(torch.linalg.matrix_rank(A, 1e-3)),
+        round(torch.linalg.pinv(A, 1e-2).norm().item(), 3),
     ]
     torch.save({"M": M.detach(), "cdf": cdf}, args.checkpoint)
     report["saved"] = sorted(torch.load(args.checkpoint).keys())
