@@ -463,3 +463,11 @@ def test_ldl_factor_and_solve_are_not_differentiable_as_in_torch():
     assert not LD.requires_grad
     B = chainrule.ones(3, 1, dtype=chainrule.float64, requires_grad=True)
     assert not chainrule.linalg.ldl_solve(LD, pivots, B).requires_grad
+
+
+def test_ldl_factor_under_vmap_is_the_batched_factorization():
+    A = _exact(_symmetric(4, np.float64, False, batch=(3,)))
+    batched = chainrule.vmap(lambda a: chainrule.linalg.ldl_factor(a).LD)(A)
+    np.testing.assert_array_equal(batched.numpy(), chainrule.linalg.ldl_factor(A).LD.numpy())
+    expected = torch.vmap(lambda a: torch.linalg.ldl_factor(a).LD)(torch.tensor(A.numpy()))
+    np.testing.assert_allclose(batched.numpy(), expected.numpy(), rtol=1e-12, atol=1e-15)

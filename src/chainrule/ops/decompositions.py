@@ -1899,6 +1899,8 @@ class LdlFactor(Op):
         n = a.shape[-1]
         return packed.reshape(a.shape), pivots.reshape(batch + (n,)), info.reshape(batch)
 
+    batch = elementwise_batch  # matrices in the last two dims
+
 
 def _ldl_solve_one(xp: Any, ld: Array, pivots: Array, b: Array, hermitian: bool) -> Array:
     """LAPACK's ?sytrs / ?hetrs with UPLO='L': X = A^-1 B from ldl_factor's packed factors,
