@@ -868,3 +868,36 @@ def test_binomial_draws_whole_counts_in_range_and_checks_dtypes_as_torch(lib):
         lib.binomial(lib.tensor([5]), lib.tensor([0.5]))
     with pytest.raises(RuntimeError, match="Found dtype Float but expected Double"):
         lib.binomial(lib.tensor([5.0], dtype=lib.float64), lib.tensor([0.5]))
+
+
+def test_return_types_hold_pytorchs_named_tuples_by_name():
+    """torch.return_types.<name> for `isinstance` checks in ported code: every structseq
+    PyTorch defines there has its namesake, and the ops return instances of it."""
+    theirs = {
+        name
+        for name, value in vars(torch.return_types).items()
+        if isinstance(value, type)
+        and issubclass(value, tuple)
+        and not name.endswith("_out")
+        and not name.startswith("_")
+    }
+    assert theirs <= set(chainrule.return_types.__all__), theirs - set(
+        chainrule.return_types.__all__
+    )
+    x = chainrule.tensor([[1.0, 3.0], [4.0, 2.0]])
+    A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+    for result, name in [
+        (chainrule.max(x, 1), "max"),
+        (chainrule.sort(x), "sort"),
+        (chainrule.aminmax(x), "aminmax"),
+        (chainrule.histogram(x, 2), "histogram"),
+        (chainrule.histogramdd(x, 2), "histogramdd"),
+        (chainrule.frexp(x), "frexp"),
+        (chainrule.linalg.qr(A), "linalg_qr"),
+        (chainrule.linalg.slogdet(A), "linalg_slogdet"),
+        (chainrule.slogdet(A), "slogdet"),
+        (chainrule.linalg.ldl_factor(A), "linalg_ldl_factor"),
+        (chainrule.geqrf(A), "geqrf"),
+    ]:
+        assert isinstance(result, getattr(chainrule.return_types, name)), name
+        assert repr(result).startswith(f"chainrule.return_types.{name}(")

@@ -104,6 +104,7 @@ ALIASES = {
     "torch.jit": "chainrule.jit",
     "torch.linalg": "chainrule.linalg",
     "torch.multiprocessing": "chainrule.multiprocessing",
+    "torch.return_types": "chainrule.return_types",
     "torch.nn": "chainrule.nn",
     "torch.nn.attention": "chainrule.nn.attention",
     "torch.nn.common_types": "chainrule.nn.common_types",
