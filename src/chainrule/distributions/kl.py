@@ -421,7 +421,7 @@ def _kl_transformed_transformed(p: TransformedDistribution, q: TransformedDistri
     return kl_divergence(p.base_dist, q.base_dist)
 
 
-# ---- the continuous Bernoulli: PyTorch's closed forms, and its infinite pairs ----------------
+# ---- the continuous Bernoulli: PyTorch's closed forms (q one whose [0, 1] p leaves: below) -----
 
 
 def _infinite_like(value: Tensor) -> Tensor:
@@ -480,28 +480,6 @@ def _kl_continuous_bernoulli_uniform(p: ContinuousBernoulli, q: Uniform) -> Tens
 @register_kl(ContinuousBernoulli, Pareto)
 def _kl_continuous_bernoulli_pareto(p: ContinuousBernoulli, q: Pareto) -> Tensor:
     return _infinite_like(p.probs)
-
-
-@register_kl(Exponential, ContinuousBernoulli)
-def _kl_exponential_continuous_bernoulli(p: Exponential, q: ContinuousBernoulli) -> Tensor:
-    return _infinite_like(p.rate)
-
-
-@register_kl(Gamma, ContinuousBernoulli)
-def _kl_gamma_continuous_bernoulli(p: Gamma, q: ContinuousBernoulli) -> Tensor:
-    return _infinite_like(p.concentration)
-
-
-@register_kl(Gumbel, ContinuousBernoulli)
-@register_kl(Laplace, ContinuousBernoulli)
-@register_kl(Normal, ContinuousBernoulli)
-def _kl_real_line_continuous_bernoulli(p: Any, q: ContinuousBernoulli) -> Tensor:
-    return _infinite_like(p.loc)
-
-
-@register_kl(Pareto, ContinuousBernoulli)
-def _kl_pareto_continuous_bernoulli(p: Pareto, q: ContinuousBernoulli) -> Tensor:
-    return _infinite_like(p.scale)
 
 
 @register_kl(Wishart, Wishart)
@@ -761,6 +739,7 @@ def _kl_beta_infinity(p: Beta, q: Any) -> Tensor:
 
 
 @register_kl(Exponential, Beta)
+@register_kl(Exponential, ContinuousBernoulli)
 @register_kl(Exponential, Pareto)
 @register_kl(Exponential, Uniform)
 def _kl_exponential_infinity(p: Exponential, q: Any) -> Tensor:
@@ -768,6 +747,7 @@ def _kl_exponential_infinity(p: Exponential, q: Any) -> Tensor:
 
 
 @register_kl(Gamma, Beta)
+@register_kl(Gamma, ContinuousBernoulli)
 @register_kl(Gamma, Pareto)
 @register_kl(Gamma, Uniform)
 def _kl_gamma_infinity(p: Gamma, q: Any) -> Tensor:
@@ -775,16 +755,19 @@ def _kl_gamma_infinity(p: Gamma, q: Any) -> Tensor:
 
 
 @register_kl(Gumbel, Beta)
+@register_kl(Gumbel, ContinuousBernoulli)
 @register_kl(Gumbel, Exponential)
 @register_kl(Gumbel, Gamma)
 @register_kl(Gumbel, Pareto)
 @register_kl(Gumbel, Uniform)
 @register_kl(Laplace, Beta)
+@register_kl(Laplace, ContinuousBernoulli)
 @register_kl(Laplace, Exponential)
 @register_kl(Laplace, Gamma)
 @register_kl(Laplace, Pareto)
 @register_kl(Laplace, Uniform)
 @register_kl(Normal, Beta)
+@register_kl(Normal, ContinuousBernoulli)
 @register_kl(Normal, Exponential)
 @register_kl(Normal, Gamma)
 @register_kl(Normal, Pareto)
@@ -794,6 +777,7 @@ def _kl_real_line_infinity(p: Any, q: Any) -> Tensor:
 
 
 @register_kl(Pareto, Beta)
+@register_kl(Pareto, ContinuousBernoulli)
 @register_kl(Pareto, Uniform)
 def _kl_pareto_infinity(p: Pareto, q: Any) -> Tensor:
     return _infinite_like(p.scale)

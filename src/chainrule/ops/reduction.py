@@ -3323,6 +3323,34 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     return _wrap(counts.astype(target))
 
 
+def _equal_width_edges(
+    xp: Any,
+    values: Array,
+    bins: int,
+    bounds: Sequence[float] | None,
+    dtype: Any,
+    name: str,
+    where: str = "",
+) -> Array:
+    """`bins` + 1 equal-width edges over `bounds` (low, high), or over the values' own range,
+    widened by 1/2 each way when the values are all equal (PyTorch's histogram kernel)."""
+    if bounds is not None:
+        low, high = float(bounds[0]), float(bounds[1])
+        if low > high:
+            raise DomainError(
+                f"{name}: min should not exceed max, but got min {low:g} max {high:g}{where}"
+            )
+    elif values.size:
+        low, high = float(values.min()), float(values.max())
+    else:
+        low, high = 0.0, 1.0
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise DomainError(f"{name}: range of [{low}, {high}] is not finite{where}")
+    if low == high:
+        low, high = low - 0.5, high + 0.5
+    return xp.linspace(low, high, bins + 1).astype(dtype)
+
+
 def histogram(
     input: Tensor,  # noqa: A002
     bins: int | Tensor = 100,
@@ -3367,21 +3395,7 @@ def histogram(
     else:
         if bins <= 0:
             raise DomainError(f"histogram: bins must be > 0, but got {bins}")
-        if range is not None:
-            low, high = float(range[0]), float(range[1])
-            if low > high:
-                raise DomainError(
-                    f"histogram: min should not exceed max, but got min {low} max {high}"
-                )
-        elif values.size:
-            low, high = float(values.min()), float(values.max())
-        else:
-            low, high = 0.0, 1.0
-        if not (math.isfinite(low) and math.isfinite(high)):
-            raise DomainError(f"histogram: range of [{low}, {high}] is not finite")
-        if low == high:
-            low, high = low - 0.5, high + 0.5
-        edges = xp.linspace(low, high, bins + 1).astype(array.dtype)
+        edges = _equal_width_edges(xp, values, bins, range, array.dtype, "histogram")
     count = edges.size - 1
     inside = (values >= edges[0]) & (values <= edges[-1])
     position = xp.searchsorted(edges, values[inside], side="right") - 1
@@ -3475,22 +3489,9 @@ def histogramdd(
             raise DomainError(
                 f"torch.histogram(): bins must be > 0, but got {spec} for dimension {d}"
             )
-        if range is not None:
-            low, high = float(range[2 * d]), float(range[2 * d + 1])
-            if low > high:
-                raise DomainError(
-                    f"{name}: min should not exceed max, but got min {low:g} max {high:g} "
-                    f"for dimension {d}"
-                )
-        elif column.size:
-            low, high = float(column.min()), float(column.max())
-        else:
-            low, high = 0.0, 1.0
-        if not (math.isfinite(low) and math.isfinite(high)):
-            raise DomainError(f"{name}: range of [{low}, {high}] is not finite for dimension {d}")
-        if low == high:
-            low, high = low - 0.5, high + 0.5
-        edges.append(xp.linspace(low, high, spec + 1).astype(array.dtype))
+        bounds = None if range is None else range[2 * d : 2 * d + 2]
+        where = f" for dimension {d}"
+        edges.append(_equal_width_edges(xp, column, spec, bounds, array.dtype, name, where))
     counts = tuple(e.size - 1 for e in edges)
     inside = xp.ones(points.shape[0], dtype=bool)
     for d, e in enumerate(edges):
