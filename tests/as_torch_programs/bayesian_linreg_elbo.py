@@ -8,8 +8,9 @@ posterior, the exact conjugate posterior (`torch.linalg.solve`, `cholesky_invers
 against; `TransformedDistribution` with `ExpTransform` / `AffineTransform` /
 `SigmoidTransform` / `ComposeTransform` and their `log_abs_det_jacobian`, `Independent`,
 `MixtureSameFamily` of 2-D Gaussians, `Gamma`, `Beta`, `Dirichlet`, `Poisson`, `entropy`,
-`mean`/`variance`/`stddev`, `covariance_matrix`, `precision_matrix`, `expand`, and KL
-terms between families (Normal || Laplace, Gamma || Exponential, Beta || Uniform, ...).
+`mean`/`variance`/`stddev`, `covariance_matrix`, `precision_matrix`, `expand`,
+`ExponentialFamily`, and KL terms between families (Normal || Laplace, Gamma || Exponential,
+Beta || Uniform, ...).
 Run: python bayesian_linreg_elbo.py CHECKPOINT [--deterministic] (see cnn_custom_dataset).
 """
 
@@ -194,6 +195,10 @@ def main():
         round(D.kl_divergence(D.Uniform(-1.0, 1.0), D.Normal(0.0, 1.0)).item(), 5),
         D.kl_divergence(D.Normal(0.0, 1.0), D.Exponential(1.0)).item(),
     ]
+    # Which families are exponential families (closed-form conjugate updates apply to them).
+    families = [D.Normal(0.0, 1.0), D.Gamma(2.0, 1.0), D.Beta(2.0, 2.0), D.Poisson(1.0)]
+    families += [D.Laplace(0.0, 1.0), D.StudentT(3.0), D.Dirichlet(torch.ones(3))]
+    report["exp_family"] = [isinstance(d, D.ExponentialFamily) for d in families]
     torch.save(q.state_dict(), args.checkpoint)
     report["saved"] = sorted(torch.load(args.checkpoint).keys())
     print(json.dumps(report))

@@ -168,6 +168,12 @@ def main():
         torch.linalg.matrix_rank(cov, tol=1e-3).item(),
         torch.linalg.matrix_rank(cov, 0.5).item(),
     ]
+    top = kept.topk(3, dim=0)
+    report["top"] = [
+        isinstance(top, torch.return_types.topk),
+        r(top.values[0], 3),
+        top.indices.shape[0],
+    ]
     torch.save({"chain": kept, "step": step}, args.checkpoint)
     loaded = torch.load(args.checkpoint)
     report["saved"] = [list(loaded["chain"].shape), str(loaded["chain"].dtype)]
