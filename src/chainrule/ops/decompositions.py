@@ -1788,7 +1788,7 @@ def _ldl_one(xp: Any, a: Array, hermitian: bool) -> tuple:
             return abs(float(v.real))
         return float(magnitude(xp.asarray(v)))
 
-    def flip(v: Array) -> Array:
+    def adjoint(v: Array) -> Array:
         return xp.conj(v) if herm else v
 
     pivots = xp.zeros(n, dtype=xp.int32)
@@ -1825,8 +1825,8 @@ def _ldl_one(xp: Any, a: Array, hermitian: bool) -> tuple:
                 a[kp + 1 :, kk] = a[kp + 1 :, kp]
                 a[kp + 1 :, kp] = below
                 column_part = a[kk + 1 : kp, kk].copy()
-                a[kk + 1 : kp, kk] = flip(a[kp, kk + 1 : kp])
-                a[kp, kk + 1 : kp] = flip(column_part)
+                a[kk + 1 : kp, kk] = adjoint(a[kp, kk + 1 : kp])
+                a[kp, kk + 1 : kp] = adjoint(column_part)
                 if herm:
                     a[kp, kk] = xp.conj(a[kp, kk])
                 corner = a[kk, kk].copy()
@@ -1843,7 +1843,7 @@ def _ldl_one(xp: Any, a: Array, hermitian: bool) -> tuple:
                 if k < n - 1:  # A22 -= x D11^-1 x^H, then L's column x D11^-1
                     inverse = 1 / (a[k, k].real if herm else a[k, k])
                     x = a[k + 1 :, k].copy()
-                    a[k + 1 :, k + 1 :] -= inverse * xp.multiply.outer(x, flip(x))
+                    a[k + 1 :, k + 1 :] -= inverse * xp.multiply.outer(x, adjoint(x))
                     a[k + 1 :, k] = x * inverse
             elif k < n - 2:  # the 2x2 block D = [[a_kk, conj(d21)], [d21, a_k1k1]]
                 xk, xk1 = a[k + 2 :, k].copy(), a[k + 2 :, k + 1].copy()
@@ -1862,8 +1862,8 @@ def _ldl_one(xp: Any, a: Array, hermitian: bool) -> tuple:
                     scale = 1 / (d11 * d22 - 1) / d21
                     wk = scale * (d11 * xk - xk1)
                     wk1 = scale * (d22 * xk1 - xk)
-                a[k + 2 :, k + 2 :] -= xp.multiply.outer(xk, flip(wk)) + xp.multiply.outer(
-                    xk1, flip(wk1)
+                a[k + 2 :, k + 2 :] -= xp.multiply.outer(xk, adjoint(wk)) + xp.multiply.outer(
+                    xk1, adjoint(wk1)
                 )
                 a[k + 2 :, k] = wk
                 a[k + 2 :, k + 1] = wk1
