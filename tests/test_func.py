@@ -664,3 +664,11 @@ def test_stack_module_state_and_an_ensemble_through_vmap_match_torch():
     np.testing.assert_allclose(outputs[1].detach().numpy(), outputs[0].detach().numpy(), rtol=1e-6)
     with pytest.raises(GradError, match="at least one model"):
         cf.stack_module_state([])
+
+
+def test_jacfwd_refuses_complex_inputs_with_torchs_runtime_error():
+    z = [1 + 2j, 0.5 - 1j]
+    with pytest.raises(RuntimeError, match="Expected all inputs to be real"):
+        tf.jacfwd(lambda v: v * v)(torch.tensor(z))
+    with pytest.raises(RuntimeError, match="Expected all inputs to be real .* idx: 0"):
+        cf.jacfwd(lambda v: v * v)(chainrule.tensor(z))
