@@ -255,6 +255,41 @@ def test_matrix_rank_and_pinv_tolerances_match_torch(kwargs):
     )
 
 
+@pytest.mark.parametrize("hermitian", [False, True])
+def test_matrix_rank_tol_and_pinv_rcond_older_forms_match_torch(hermitian):
+    """PyTorch's one-tolerance overloads: matrix_rank(A, tol, hermitian) with tol absolute,
+    pinv(A, rcond, hermitian) with rcond relative, positionally or by keyword; a tensor
+    tolerance broadcasts over the batch."""
+    q, _ = np.linalg.qr(random(4, 4))
+    A = q @ np.diag([3.0, 1.0, 0.4, 0.0]) @ q.T
+    A = np.stack([A, 2 * A])
+    for tol in (0.5, 0.9, np.array([0.5, 0.9])):
+        ours_tol = tensor(tol) if isinstance(tol, np.ndarray) else tol
+        theirs_tol = torch.tensor(tol) if isinstance(tol, np.ndarray) else tol
+        rank = chainrule.linalg.matrix_rank(tensor(A), ours_tol, hermitian)
+        expected = torch.linalg.matrix_rank(torch.tensor(A), theirs_tol, hermitian)
+        np.testing.assert_array_equal(rank.numpy(), expected.numpy())
+        by_keyword = chainrule.linalg.matrix_rank(tensor(A), tol=ours_tol, hermitian=hermitian)
+        np.testing.assert_array_equal(by_keyword.numpy(), expected.numpy())
+    for rcond in (0.1, 0.2):
+        pinv = chainrule.linalg.pinv(tensor(A), rcond, hermitian)
+        expected = torch.linalg.pinv(torch.tensor(A), rcond, hermitian)
+        np.testing.assert_allclose(pinv.numpy(), expected.numpy(), atol=1e-10)
+        by_keyword = chainrule.linalg.pinv(tensor(A), rcond=rcond, hermitian=hermitian)
+        np.testing.assert_allclose(by_keyword.numpy(), expected.numpy(), atol=1e-10)
+    leaf = tensor(A[0], requires_grad=True)
+    (grad,) = chainrule.autograd.grad(chainrule.linalg.pinv(leaf, 0.1).sum(), leaf)
+    torch_leaf = torch.tensor(A[0], requires_grad=True)
+    (expected,) = torch.autograd.grad(torch.linalg.pinv(torch_leaf, 0.1).sum(), torch_leaf)
+    np.testing.assert_allclose(grad.numpy(), expected.numpy(), atol=1e-8)
+    with pytest.raises(TypeError):
+        torch.linalg.matrix_rank(torch.tensor(A), 0.5, atol=0.1)
+    with pytest.raises(TypeError, match="tol cannot be given together with atol or rtol"):
+        chainrule.linalg.matrix_rank(tensor(A), 0.5, atol=0.1)
+    with pytest.raises(TypeError, match="rcond cannot be given together with atol or rtol"):
+        chainrule.linalg.pinv(tensor(A), rcond=0.5, rtol=0.1)
+
+
 def test_cond_of_a_singular_matrix_is_inf_without_an_error():
     A = np.array([[1.0, 2.0], [2.0, 4.0]])
     for p in (1, "fro", float("inf")):
@@ -334,3 +369,105 @@ def test_decompositions_refuse_integer_and_vector_inputs_naming_the_op():
         chainrule.linalg.eigh(chainrule.ones(2, 3))
     with pytest.raises(ValueError, match="mode"):
         chainrule.linalg.qr(chainrule.ones(2, 2), mode="full")
+
+
+# ---- LDL^T ---------------------------------------------------------------------------------------
+
+
+def _exact(array):
+    """A chainrule tensor of the array's own dtype (the module's `tensor` makes float64)."""
+    return chainrule.from_numpy(np.array(array))
+
+
+def _symmetric(n, dtype, hermitian, batch=()):
+    rng = np.random.default_rng(n)
+    a = rng.standard_normal(batch + (n, n))
+    if np.dtype(dtype).kind == "c":
+        a = a + 1j * rng.standard_normal(batch + (n, n))
+    transposed = np.swapaxes(a, -1, -2)
+    return (a + (np.conj(transposed) if hermitian else transposed)).astype(dtype)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 8])
+@pytest.mark.parametrize(
+    "dtype, hermitian",
+    [(np.float64, False), (np.float32, False), (np.complex128, False), (np.complex128, True)],
+)
+def test_ldl_factor_and_solve_match_torch(n, dtype, hermitian):
+    """Bunch-Kaufman pivoting as LAPACK's ?sytrf / ?hetrf (lower): the same pivots (a negative
+    pair for a 2x2 block), packed factors and info as torch, and ldl_solve's solution."""
+    A = _symmetric(n, dtype, hermitian, batch=(3,))
+    B = np.random.default_rng(1).standard_normal((3, n, 2)).astype(dtype)
+    mine = chainrule.linalg.ldl_factor_ex(_exact(A), hermitian=hermitian)
+    theirs = torch.linalg.ldl_factor_ex(torch.tensor(A), hermitian=hermitian)
+    np.testing.assert_array_equal(mine.pivots.numpy(), theirs.pivots.numpy())
+    np.testing.assert_array_equal(mine.info.numpy(), theirs.info.numpy())
+    assert mine.pivots.dtype == chainrule.int32 and mine.LD.dtype == _exact(A).dtype
+    tolerance = 1e-4 if dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(mine.LD.numpy(), theirs.LD.numpy(), rtol=tolerance, atol=tolerance)
+    solution = chainrule.linalg.ldl_solve(mine.LD, mine.pivots, _exact(B), hermitian=hermitian)
+    expected = torch.linalg.ldl_solve(
+        theirs.LD, theirs.pivots, torch.tensor(B), hermitian=hermitian
+    )
+    np.testing.assert_allclose(solution.numpy(), expected.numpy(), rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(A @ solution.numpy(), B, rtol=10 * tolerance, atol=10 * tolerance)
+
+
+def test_ldl_factor_pivots_on_indefinite_and_singular_matrices_as_torch():
+    for M in (
+        [[0.0, 1.0], [1.0, 0.0]],  # one 2x2 block
+        [[1.0, 2.0, 3.0], [2.0, -1.0, 0.5], [3.0, 0.5, 0.2]],  # a 2x2 block with an interchange
+        [[1e-3, 5.0, 0.1, 2.0], [5.0, 1e-4, 3.0, 0.0], [0.1, 3.0, 0.0, 7.0], [2.0, 0.0, 7.0, 1e-2]],
+        [[2.0, 5.0], [-7.0, 3.0]],  # not symmetric: only the lower triangle is read
+        [[0.0, 0.0], [0.0, 0.0]],  # singular: info 1
+    ):
+        mine = chainrule.linalg.ldl_factor_ex(_exact(np.array(M)))
+        theirs = torch.linalg.ldl_factor_ex(torch.tensor(M, dtype=torch.float64))
+        np.testing.assert_array_equal(mine.pivots.numpy(), theirs.pivots.numpy())
+        np.testing.assert_allclose(mine.LD.numpy(), theirs.LD.numpy(), rtol=1e-12, atol=1e-15)
+        assert mine.info.item() == theirs.info.item()
+    with pytest.raises(chainrule.linalg.LinAlgError, match="not invertible"):
+        chainrule.linalg.ldl_factor(chainrule.zeros(2, 2))
+    with pytest.raises(chainrule.linalg.LinAlgError):
+        chainrule.linalg.ldl_factor_ex(chainrule.zeros(2, 2), check_errors=True)
+
+
+def test_ldl_solve_broadcasts_and_refuses_what_torch_refuses():
+    A = _symmetric(3, np.float64, False)
+    LD, pivots = chainrule.linalg.ldl_factor(_exact(A))
+    their_LD, their_pivots = torch.linalg.ldl_factor(torch.tensor(A))
+    B = np.ones((2, 3, 4))
+    np.testing.assert_allclose(
+        chainrule.linalg.ldl_solve(LD, pivots.long(), _exact(B)).numpy(),
+        torch.linalg.ldl_solve(their_LD, their_pivots.long(), torch.tensor(B)).numpy(),
+        rtol=1e-10,
+    )
+    for call, error in [
+        (
+            lambda lib, ld, p: lib.linalg.ldl_solve(ld, p, lib.ones(3, dtype=lib.float64)),
+            IndexError,
+        ),
+        (lambda lib, ld, p: lib.linalg.ldl_solve(ld, p, lib.ones(3, 1)), RuntimeError),
+        (lambda lib, ld, p: lib.linalg.ldl_factor(lib.ones(2, 3)), RuntimeError),
+        (lambda lib, ld, p: lib.linalg.ldl_factor(lib.ones(2, 2, dtype=lib.int64)), RuntimeError),
+    ]:
+        with pytest.raises(error):
+            call(torch, their_LD, their_pivots)
+        with pytest.raises(error):
+            call(chainrule, LD, pivots)
+
+
+def test_ldl_factor_and_solve_are_not_differentiable_as_in_torch():
+    A = _exact(_symmetric(3, np.float64, False)).requires_grad_(True)
+    LD, pivots = chainrule.linalg.ldl_factor(A)
+    assert not LD.requires_grad
+    B = chainrule.ones(3, 1, dtype=chainrule.float64, requires_grad=True)
+    assert not chainrule.linalg.ldl_solve(LD, pivots, B).requires_grad
+
+
+def test_ldl_factor_under_vmap_is_the_batched_factorization():
+    A = _exact(_symmetric(4, np.float64, False, batch=(3,)))
+    batched = chainrule.vmap(lambda a: chainrule.linalg.ldl_factor(a).LD)(A)
+    np.testing.assert_array_equal(batched.numpy(), chainrule.linalg.ldl_factor(A).LD.numpy())
+    expected = torch.vmap(lambda a: torch.linalg.ldl_factor(a).LD)(torch.tensor(A.numpy()))
+    np.testing.assert_allclose(batched.numpy(), expected.numpy(), rtol=1e-12, atol=1e-15)

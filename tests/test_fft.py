@@ -75,3 +75,23 @@ def test_vmap_batches_the_transforms_without_a_per_example_loop(transform):
         batched = chainrule.func.vmap(transform)(x)
     expected = chainrule.stack([transform(row) for row in x])
     np.testing.assert_allclose(batched.numpy(), expected.numpy(), atol=1e-12)
+
+
+def test_stft_and_istft_warn_about_a_missing_window_as_torch():
+    """Without a window both libraries warn of spectral leakage (a rectangular window); with
+    one, neither warns."""
+    for lib in (chainrule, torch):
+        signal = lib.sin(lib.arange(64.0))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            spectrum = lib.stft(signal, 16, return_complex=True)
+            lib.istft(spectrum, 16)
+        messages = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+        assert all("window was not provided" in m for m in messages), messages
+        # torch warns once per process (an earlier call may have taken its one warning)
+        assert messages or lib is torch
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            window = lib.hann_window(16)
+            spectrum = lib.stft(signal, 16, window=window, return_complex=True)
+            lib.istft(spectrum, 16, window=window)

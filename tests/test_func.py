@@ -105,6 +105,23 @@ def test_grad_of_a_pytree_argument():
     )
 
 
+@pytest.mark.parametrize(
+    "transform",
+    [
+        lambda f: f.grad(lambda x: x.sum()),
+        lambda f: f.jacrev(lambda x: x * 2),
+        lambda f: lambda x: f.vjp(lambda y: y * 2, x),
+    ],
+)
+def test_reverse_transforms_refuse_integer_inputs_with_torchs_runtime_error(transform):
+    """An integer input cannot require grad: PyTorch raises RuntimeError (from requires_grad_),
+    so a script's `except RuntimeError` must catch ours too."""
+    with pytest.raises(RuntimeError, match="only Tensors of floating point"):
+        transform(tf)(torch.tensor([1, 2]))
+    with pytest.raises(RuntimeError, match="only Tensors of floating point"):
+        transform(cf)(chainrule.tensor([1, 2]))
+
+
 def test_grad_refuses_non_scalar_outputs_and_bad_argnums():
     with pytest.raises(ShapeError):
         cf.grad(lambda x: x * 2)(mine(A))
@@ -647,3 +664,11 @@ def test_stack_module_state_and_an_ensemble_through_vmap_match_torch():
     np.testing.assert_allclose(outputs[1].detach().numpy(), outputs[0].detach().numpy(), rtol=1e-6)
     with pytest.raises(GradError, match="at least one model"):
         cf.stack_module_state([])
+
+
+def test_jacfwd_refuses_complex_inputs_with_torchs_runtime_error():
+    z = [1 + 2j, 0.5 - 1j]
+    with pytest.raises(RuntimeError, match="Expected all inputs to be real"):
+        tf.jacfwd(lambda v: v * v)(torch.tensor(z))
+    with pytest.raises(RuntimeError, match="Expected all inputs to be real .* idx: 0"):
+        cf.jacfwd(lambda v: v * v)(chainrule.tensor(z))

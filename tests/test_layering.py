@@ -112,6 +112,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         | {"amp", "cpu"}  # amp: autocast (ops.autocast) and GradScaler; cpu, cuda: amp's aliases
         | {"accelerator", "random", "version"}  # torch.accelerator (cuda's), torch.random
         | {"types"}  # torch.types: the aliases PyTorch's signatures use
+        | {"return_types"}  # torch.return_types: the named tuples the ops modules define
         | {"library"}  # torch.library.custom_op: operators made of autograd.Function
         | {"storage"}  # torch.storage: the storage classes of ops.strided
         | {"sparse"}  # torch.sparse: ops.sparse's products, sums and softmax

@@ -145,6 +145,47 @@ def test_bad_arguments_raise_typed_errors(call, error):
         call(x)
 
 
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: lib.quantile(x, 1.5),
+        lambda lib, x: lib.quantile(x, -0.25),
+        lambda lib, x: lib.quantile(x, lib.tensor([0.5, 1.5], dtype=lib.float64)),
+        lambda lib, x: lib.nanquantile(x, lib.tensor([-0.5], dtype=lib.float64)),
+        lambda lib, x: lib.quantile(x, 0.5, interpolation="foo"),
+        lambda lib, x: lib.quantile(x, lib.tensor([0.5], dtype=lib.float32)),
+        lambda lib, x: lib.quantile(x.to(lib.int64), 0.5),
+    ],
+)
+def test_quantile_argument_errors_are_torchs_runtime_errors(call):
+    """PyTorch raises RuntimeError for a q outside [0, 1], an unknown interpolation, a q of
+    another dtype and an integer input: `except RuntimeError` must catch ours too."""
+    mine, theirs = pair([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=False)
+    with pytest.raises(RuntimeError) as expected:
+        call(torch, theirs)
+    with pytest.raises(RuntimeError) as raised:
+        call(chainrule, mine)
+    ours = str(raised.value).removeprefix("nan")  # torch names nanquantile "quantile()"
+    assert ours.split(",")[0] == str(expected.value).split(",")[0]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.histogram(lib.ones(3), 0),
+        lambda lib: lib.histogram(lib.tensor([1.0, float("inf")]), 2),
+        lambda lib: lib.histogram(lib.ones(3), 2, range=(1.0, 0.0)),
+        lambda lib: lib.histogramdd(lib.ones(3, 2), bins=[2]),
+        lambda lib: lib.histogramdd(lib.ones(3, 2), bins=2, range=[1.0, 0.0, 0.0, 1.0]),
+    ],
+)
+def test_histogram_argument_errors_are_runtime_errors_as_in_torch(call):
+    with pytest.raises(RuntimeError):
+        call(torch)
+    with pytest.raises(RuntimeError):
+        call(chainrule)
+
+
 def test_extremes_of_empty_inputs_raise():
     """PyTorch raises RuntimeError for max() and IndexError for argmax() and max(dim); the
     error is both (tests/test_torch_errors.py checks each against PyTorch)."""

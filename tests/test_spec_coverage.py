@@ -31,6 +31,14 @@ EXEMPT = {
         "inside vmap, whose vjp is the Function's own backward per example "
         "(tests/test_vmap_functions.py differentiates through it against torch.func.vmap)"
     ),
+    "chainrule.ops.decompositions.LdlFactor": (
+        "not differentiable (nor is torch.linalg.ldl_factor): its pivots, packed factors and "
+        "info are compared with torch in tests/test_decompositions.py"
+    ),
+    "chainrule.ops.decompositions.LdlSolve": (
+        "not differentiable (nor is torch.linalg.ldl_solve): compared with torch, batched and "
+        "broadcast, in tests/test_decompositions.py"
+    ),
     "chainrule.ops.op.ToDevice": (
         "a copy between devices; a spec runs on one device (tests/test_devices.py moves "
         "tensors and their gradients between cpu and the fake device)"

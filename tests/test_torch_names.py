@@ -279,6 +279,28 @@ OPS = {
     "histogram_constant": lambda lib: tuple(lib.histogram(t(lib, [1.0, 1.0]), 2)),
     "histogram_empty": lambda lib: tuple(lib.histogram(t(lib, []), 3)),
     "histogram_float64": lambda lib: tuple(lib.histogram(t(lib, [0.0, 1.0], "float64"), 2)),
+    "histogramdd_counts": lambda lib: tuple(
+        lib.histogramdd(t(lib, [[0.0, 1.0], [1.0, 1.0], [2.0, 3.0], [0.5, 2.0]]), bins=[2, 3])
+    ),
+    "histogramdd_range_density": lambda lib: tuple(
+        lib.histogramdd(
+            t(lib, [[0.0, 1.0], [1.0, 1.0], [2.0, 3.0], [0.5, 2.0], [float("nan"), 1.0]]),
+            bins=2,
+            range=[0.0, 1.0, 0.0, 2.0],
+            density=True,
+        )
+    ),
+    "histogramdd_edges_weight": lambda lib: tuple(
+        lib.histogramdd(
+            t(lib, [[[0.0, 1.0], [1.0, 1.0]], [[2.0, 3.0], [0.5, 2.0]]], "float64"),
+            bins=[t(lib, [0.0, 1.0, 5.0], "float64"), t(lib, [0.0, 2.0, 3.0], "float64")],
+            weight=t(lib, [[1.0, 2.0], [3.0, 4.0]], "float64"),
+        )
+    ),
+    "histogramdd_constant_and_empty": lambda lib: (
+        tuple(lib.histogramdd(lib.ones(3, 2), bins=(1, 2))),
+        tuple(lib.histogramdd(lib.zeros(0, 3), bins=2)),
+    ),
     "combinations": lambda lib: lib.combinations(t(lib, [1, 2, 3, 4]), 3),
     "combinations_replacement": lambda lib: lib.combinations(t(lib, [1.0, 2.0]), 2, True),
     "combinations_r0": lambda lib: lib.combinations(t(lib, [1.0, 2.0])),
@@ -548,6 +570,18 @@ ERRORS = {
     "histogram_int": lambda lib: lib.histogram(t(lib, [1, 2]), 3),
     "histogram_float16": lambda lib: lib.histogram(t(lib, [1.0, 2.0], "float16"), 3),
     "histogram_reversed_range": lambda lib: lib.histogram(t(lib, [1.0]), 3, range=(2.0, 1.0)),
+    "histogram_zero_bins": lambda lib: lib.histogram(lib.ones(3), 0),
+    "histogram_infinite_range": lambda lib: lib.histogram(t(lib, [1.0, float("inf")]), 2),
+    "histogramdd_1d": lambda lib: lib.histogramdd(lib.ones(3), bins=2),
+    "histogramdd_int": lambda lib: lib.histogramdd(lib.ones(3, 2, dtype=lib.int64), bins=2),
+    "histogramdd_bins_count": lambda lib: lib.histogramdd(lib.ones(3, 2), bins=[2]),
+    "histogramdd_edges_count": lambda lib: lib.histogramdd(lib.ones(3, 2), bins=[lib.ones(2)]),
+    "histogramdd_range_length": lambda lib: lib.histogramdd(lib.ones(3, 2), 2, range=[0.0, 1.0]),
+    "histogramdd_reversed_range": lambda lib: lib.histogramdd(
+        lib.ones(3, 2), 2, range=[1.0, 0.0, 0.0, 1.0]
+    ),
+    "histogramdd_zero_bins": lambda lib: lib.histogramdd(lib.ones(3, 2), bins=0),
+    "histogramdd_weight_shape": lambda lib: lib.histogramdd(lib.ones(3, 2), 2, weight=lib.ones(4)),
     "combinations_2d": lambda lib: lib.combinations(lib.ones(2, 2)),
     "combinations_negative": lambda lib: lib.combinations(lib.ones(2), -1),
     "diagonal_scatter_wrong_size": lambda lib: lib.diagonal_scatter(lib.zeros(3, 3), lib.ones(2)),
@@ -834,3 +868,36 @@ def test_binomial_draws_whole_counts_in_range_and_checks_dtypes_as_torch(lib):
         lib.binomial(lib.tensor([5]), lib.tensor([0.5]))
     with pytest.raises(RuntimeError, match="Found dtype Float but expected Double"):
         lib.binomial(lib.tensor([5.0], dtype=lib.float64), lib.tensor([0.5]))
+
+
+def test_return_types_hold_pytorchs_named_tuples_by_name():
+    """torch.return_types.<name> for `isinstance` checks in ported code: every structseq
+    PyTorch defines there has its namesake, and the ops return instances of it."""
+    theirs = {
+        name
+        for name, value in vars(torch.return_types).items()
+        if isinstance(value, type)
+        and issubclass(value, tuple)
+        and not name.endswith("_out")
+        and not name.startswith("_")
+    }
+    assert theirs <= set(chainrule.return_types.__all__), theirs - set(
+        chainrule.return_types.__all__
+    )
+    x = chainrule.tensor([[1.0, 3.0], [4.0, 2.0]])
+    A = chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])
+    for result, name in [
+        (chainrule.max(x, 1), "max"),
+        (chainrule.sort(x), "sort"),
+        (chainrule.aminmax(x), "aminmax"),
+        (chainrule.histogram(x, 2), "histogram"),
+        (chainrule.histogramdd(x, 2), "histogramdd"),
+        (chainrule.frexp(x), "frexp"),
+        (chainrule.linalg.qr(A), "linalg_qr"),
+        (chainrule.linalg.slogdet(A), "linalg_slogdet"),
+        (chainrule.slogdet(A), "slogdet"),
+        (chainrule.linalg.ldl_factor(A), "linalg_ldl_factor"),
+        (chainrule.geqrf(A), "geqrf"),
+    ]:
+        assert isinstance(result, getattr(chainrule.return_types, name)), name
+        assert repr(result).startswith(f"chainrule.return_types.{name}(")

@@ -32,6 +32,7 @@ from chainrule.distributions.discrete import (
     Poisson,
 )
 from chainrule.distributions.distribution import Distribution
+from chainrule.distributions.exp_family import ExponentialFamily
 from chainrule.distributions.gamma import Beta, Dirichlet, Gamma
 from chainrule.distributions.independent import Independent
 from chainrule.distributions.inverse_cdf import ContinuousBernoulli, GeneralizedPareto
@@ -122,6 +123,7 @@ __all__ = [
     "OneHotCategorical",
     "OneHotCategoricalStraightThrough",
     "Distribution",
+    "ExponentialFamily",
     "Exponential",
     "Laplace",
     "LogNormal",

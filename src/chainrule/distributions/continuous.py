@@ -17,6 +17,7 @@ from chainrule._tensor import Tensor
 from chainrule.backend import dtypes
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
+from chainrule.distributions.exp_family import ExponentialFamily
 from chainrule.distributions.utils import broadcast_all
 from chainrule.ops.creation import rand, randn
 from chainrule.ops.elementwise import (
@@ -67,7 +68,7 @@ class _LocScale(Distribution):
         super().__init__(batch_shape, validate_args=validate_args)
 
 
-class Normal(_LocScale):
+class Normal(_LocScale, ExponentialFamily):
     """The normal distribution N(loc, scale**2); `rsample` is reparameterised (loc + scale * eps).
 
     Args:
@@ -84,6 +85,17 @@ class Normal(_LocScale):
         >>> d.log_prob(chainrule.tensor([0.0]))
         tensor([-1.6121])
     """
+
+    # Exponential-family form: theta = (loc / scale**2, -1 / (2 scale**2)),
+    # F(theta) = -theta_0**2 / (4 theta_1) + log(-pi / theta_1) / 2, no carrier term.
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self) -> tuple[Tensor, Tensor]:
+        return self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal()
+
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        return -0.25 * x.pow(2) / y + 0.5 * log(-math.pi / y)
 
     @property
     def mean(self) -> Tensor:
@@ -163,6 +175,11 @@ class LogNormal(_LocScale):
 
     def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
         return exp(self._normal.rsample(sample_shape))
+
+    def __repr__(self) -> str:
+        # PyTorch's LogNormal keeps loc and scale on its base Normal, not on itself, so its
+        # repr lists no parameters: "LogNormal()", which printing scripts show.
+        return "LogNormal()"
 
     def log_prob(self, value: Tensor) -> Tensor:
         if self._validate_args:
@@ -262,7 +279,7 @@ class Uniform(Distribution):
         return log(self.high - self.low)
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """The exponential distribution with `rate` (mean 1 / rate).
 
     Args:
@@ -280,6 +297,17 @@ class Exponential(Distribution):
 
     arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative
+
+    # Exponential-family form: theta = -rate, F(theta) = -log(-theta).
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self) -> tuple[Tensor]:
+        return (-self.rate,)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return -log(-x)
+
     has_rsample = True
     _expand_names = ("rate",)
 

@@ -18,6 +18,7 @@ from chainrule.autograd.grad_mode import no_grad
 from chainrule.backend import dtypes
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
+from chainrule.distributions.exp_family import ExponentialFamily
 from chainrule.distributions.utils import (
     broadcast_all,
     lazy_property,
@@ -27,7 +28,7 @@ from chainrule.distributions.utils import (
 from chainrule.ops import reduction
 from chainrule.ops.activation import softplus
 from chainrule.ops.creation import arange, bernoulli, multinomial, poisson
-from chainrule.ops.elementwise import where, xlogy
+from chainrule.ops.elementwise import exp, log, where, xlogy
 from chainrule.ops.embedding import one_hot
 from chainrule.ops.shape import broadcast_tensors
 from chainrule.ops.special import lgamma
@@ -92,7 +93,7 @@ class _ProbsOrLogits(Distribution):
         return self._param.shape
 
 
-class Bernoulli(_ProbsOrLogits):
+class Bernoulli(_ProbsOrLogits, ExponentialFamily):
     """1 with probability `probs` (or sigmoid(`logits`)), else 0.
 
     Args:
@@ -113,6 +114,17 @@ class Bernoulli(_ProbsOrLogits):
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
+
+    # Exponential-family form: theta = logits, F(theta) = log(1 + exp(theta)).
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self) -> tuple[Tensor]:
+        return (self.logits,)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return softplus(x)
+
     has_enumerate_support = True
 
     def __init__(
@@ -406,7 +418,7 @@ class OneHotCategoricalStraightThrough(OneHotCategorical):
         return samples + (probs - probs.detach())
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """The Poisson distribution of counts with mean `rate`: log p(k) = k log(rate) - rate -
     log(k!). Sampled without gradient.
 
@@ -424,6 +436,16 @@ class Poisson(Distribution):
 
     arg_constraints = {"rate": constraints.nonnegative}
     support = constraints.nonnegative_integer
+
+    # Exponential-family form: theta = log(rate), F(theta) = exp(theta); the carrier term
+    # -log(k!) has no closed-form mean, so no generic entropy (as PyTorch).
+    @property
+    def _natural_params(self) -> tuple[Tensor]:
+        return (log(self.rate),)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return exp(x)
+
     _expand_names = ("rate",)
 
     def __init__(self, rate: Tensor | float, validate_args: bool | None = None) -> None:

@@ -18,6 +18,7 @@ from chainrule._tensor import Tensor
 from chainrule.backend import dtypes
 from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
+from chainrule.distributions.exp_family import ExponentialFamily
 from chainrule.distributions.utils import broadcast_all
 from chainrule.ops.elementwise import log, where, xlogy
 from chainrule.ops.embedding import one_hot
@@ -27,7 +28,7 @@ from chainrule.ops.special import digamma, gammainc, lgamma, standard_gamma
 __all__ = ["Beta", "Dirichlet", "Gamma"]
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """The Gamma distribution with shape `concentration` and `rate` (mean concentration/rate);
     `rsample` is differentiable in both (implicit reparameterisation, as PyTorch).
 
@@ -47,6 +48,18 @@ class Gamma(Distribution):
 
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
+
+    # Exponential-family form: theta = (concentration - 1, -rate),
+    # F(theta) = log Gamma(theta_0 + 1) + (theta_0 + 1) log(-1 / theta_1).
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self) -> tuple[Tensor, Tensor]:
+        return self.concentration - 1, -self.rate
+
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        return lgamma(x + 1) + (x + 1) * log(-y.reciprocal())
+
     has_rsample = True
     _expand_names = ("concentration", "rate")
 
@@ -102,7 +115,7 @@ def _sample_dirichlet(concentration: Tensor) -> Tensor:
     return sample.clamp(min=finfo.tiny, max=1 - finfo.eps)
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """The Dirichlet distribution on the simplex of the last dimension of `concentration`.
 
     Args:
@@ -119,6 +132,15 @@ class Dirichlet(Distribution):
 
     arg_constraints = {"concentration": constraints.independent(constraints.positive, 1)}
     support = constraints.simplex
+
+    # Exponential-family form: theta = concentration, F = sum log Gamma(theta) - log Gamma(sum).
+    @property
+    def _natural_params(self) -> tuple[Tensor]:
+        return (self.concentration,)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        return lgamma(x).sum(-1) - lgamma(x.sum(-1))
+
     has_rsample = True
     _expand_names = ("concentration",)
 
@@ -170,7 +192,7 @@ class Dirichlet(Distribution):
         )
 
 
-class Beta(Distribution):
+class Beta(ExponentialFamily):
     """The Beta distribution on [0, 1] with `concentration1` (alpha) and `concentration0`
     (beta), built on a two-dimensional Dirichlet as in PyTorch.
 
@@ -192,6 +214,15 @@ class Beta(Distribution):
         "concentration0": constraints.positive,
     }
     support = constraints.unit_interval
+
+    # Exponential-family form: theta = (concentration1, concentration0), F = log B(theta).
+    @property
+    def _natural_params(self) -> tuple[Tensor, Tensor]:
+        return self.concentration1, self.concentration0
+
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        return lgamma(x) + lgamma(y) - lgamma(x + y)
+
     has_rsample = True
 
     def __init__(

@@ -14,6 +14,7 @@ from chainrule.autograd.grad_mode import no_grad
 from chainrule.distributions import constraints
 from chainrule.distributions.discrete import _ProbsOrLogits
 from chainrule.distributions.distribution import Distribution
+from chainrule.distributions.exp_family import ExponentialFamily
 from chainrule.distributions.utils import (
     broadcast_all,
     clamp_probs,
@@ -27,7 +28,7 @@ from chainrule.ops.elementwise import abs, exp, expm1, isclose, log, log1p, sqrt
 __all__ = ["ContinuousBernoulli", "GeneralizedPareto"]
 
 
-class ContinuousBernoulli(_ProbsOrLogits):
+class ContinuousBernoulli(_ProbsOrLogits, ExponentialFamily):
     """The continuous Bernoulli distribution on [0, 1] (Loaiza-Ganem and Cunningham, 2019):
     density C(p) p^x (1 - p)^(1 - x), parameterised by `probs` p or `logits` (not both; they
     are a shape parameter, not a probability). The normaliser C(p) and the moments cancel
@@ -52,6 +53,24 @@ class ContinuousBernoulli(_ProbsOrLogits):
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.unit_interval
+
+    # Exponential-family form: theta = logits, F(theta) = log((exp(theta) - 1) / theta), by
+    # its Taylor series theta/2 + theta**2/24 - theta**4/2880 where theta is near 0 (the
+    # logits of the probabilities within `lims`), as PyTorch.
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self) -> tuple[Tensor]:
+        return (self.logits,)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        low, high = self._lims[0] - 0.5, self._lims[1] - 0.5
+        stable = (x <= low) | (x > high)
+        safe = where(stable, x, low)
+        closed_form = log(abs(expm1(safe))) - log(abs(safe))
+        taylor = 0.5 * x + x.pow(2) / 24.0 - x.pow(4) / 2880.0
+        return where(stable, closed_form, taylor)
+
     has_rsample = True
 
     def __init__(

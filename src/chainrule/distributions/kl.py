@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from chainrule._tensor import Tensor
+from chainrule.autograd.api import grad
 from chainrule.distributions.continuous import (
     Cauchy,
     Exponential,
@@ -22,6 +23,7 @@ from chainrule.distributions.counts import Binomial, Geometric
 from chainrule.distributions.derived import Pareto
 from chainrule.distributions.discrete import Bernoulli, Categorical, OneHotCategorical, Poisson
 from chainrule.distributions.distribution import Distribution
+from chainrule.distributions.exp_family import ExponentialFamily
 from chainrule.distributions.gamma import Beta, Dirichlet, Gamma
 from chainrule.distributions.independent import Independent, _sum_rightmost
 from chainrule.distributions.inverse_cdf import ContinuousBernoulli
@@ -35,7 +37,16 @@ from chainrule.distributions.multivariate_normal import MultivariateNormal, _bat
 from chainrule.distributions.transformed import TransformedDistribution
 from chainrule.ops.activation import softplus
 from chainrule.ops.creation import full_like
-from chainrule.ops.elementwise import abs, exp, log, log1p, square, where  # noqa: A004
+from chainrule.ops.elementwise import (
+    abs,  # noqa: A004
+    erf,
+    exp,
+    log,
+    log1p,
+    square,
+    where,
+    xlogy,
+)
 from chainrule.ops.linalg import diag_embed, diagonal, solve_triangular
 from chainrule.ops.shape import broadcast_shapes
 from chainrule.ops.special import digamma, lgamma, mvlgamma
@@ -115,6 +126,27 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
 
 
 _INF = math.inf
+
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_exponential_family(p: ExponentialFamily, q: ExponentialFamily) -> Tensor:
+    """Within one exponential family, the Bregman divergence of the log normalizer F:
+    F(theta_q) - F(theta_p) - <theta_q - theta_p, grad F(theta_p)>, for the families (your own
+    included) with no closed form registered. As PyTorch, p's natural parameters are
+    detached: this form does not differentiate into p's parameters."""
+    if type(p) is not type(q):
+        raise NotImplementedError(
+            "The cross KL-divergence between different exponential families cannot be "
+            "computed using Bregman divergences"
+        )
+    p_natural = [param.detach().requires_grad_() for param in p._natural_params]
+    q_natural = q._natural_params
+    p_log_normalizer = p._log_normalizer(*p_natural)
+    gradients = grad(p_log_normalizer.sum(), p_natural, create_graph=True)
+    result = q._log_normalizer(*q_natural) - p_log_normalizer
+    for p_param, q_param, gradient in zip(p_natural, q_natural, gradients):
+        result = result - _sum_rightmost((q_param - p_param) * gradient, len(q.event_shape))
+    return result
 
 
 @register_kl(Normal, Normal)
@@ -389,7 +421,7 @@ def _kl_transformed_transformed(p: TransformedDistribution, q: TransformedDistri
     return kl_divergence(p.base_dist, q.base_dist)
 
 
-# ---- the continuous Bernoulli: PyTorch's closed forms, and its infinite pairs ----------------
+# ---- the continuous Bernoulli: PyTorch's closed forms (q one whose [0, 1] p leaves: below) -----
 
 
 def _infinite_like(value: Tensor) -> Tensor:
@@ -450,28 +482,6 @@ def _kl_continuous_bernoulli_pareto(p: ContinuousBernoulli, q: Pareto) -> Tensor
     return _infinite_like(p.probs)
 
 
-@register_kl(Exponential, ContinuousBernoulli)
-def _kl_exponential_continuous_bernoulli(p: Exponential, q: ContinuousBernoulli) -> Tensor:
-    return _infinite_like(p.rate)
-
-
-@register_kl(Gamma, ContinuousBernoulli)
-def _kl_gamma_continuous_bernoulli(p: Gamma, q: ContinuousBernoulli) -> Tensor:
-    return _infinite_like(p.concentration)
-
-
-@register_kl(Gumbel, ContinuousBernoulli)
-@register_kl(Laplace, ContinuousBernoulli)
-@register_kl(Normal, ContinuousBernoulli)
-def _kl_real_line_continuous_bernoulli(p: Any, q: ContinuousBernoulli) -> Tensor:
-    return _infinite_like(p.loc)
-
-
-@register_kl(Pareto, ContinuousBernoulli)
-def _kl_pareto_continuous_bernoulli(p: Pareto, q: ContinuousBernoulli) -> Tensor:
-    return _infinite_like(p.scale)
-
-
 @register_kl(Wishart, Wishart)
 def _kl_wishart_wishart(p: Wishart, q: Wishart) -> Tensor:
     """The closed form: q.df / 2 log(|S_q| / |S_p|) + p.df / 2 (tr(S_q^-1 S_p) - n)
@@ -499,3 +509,275 @@ def _kl_wishart_wishart(p: Wishart, q: Wishart) -> Tensor:
         - mvlgamma(half_p, n)
         + (half_p - half_q) * _mvdigamma(half_p, n)
     )
+
+
+# ---- pairs across families: KL(p || q) = -H(p) - E_p[log q(x)] ------------------------------
+# Each q's log density is a few functions of x (x, x**2, log x, |x - loc|, exp(-x / scale)),
+# so E_p[log q] needs only p's moments of those; infinite where q gives zero mass to part
+# of p's support, with PyTorch's tie conventions (noted where they bite).
+
+_EULER_GAMMA = 0.57721566490153286060
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _minus_expected_log_normal(mean: Tensor, variance: Tensor, q: Normal) -> Tensor:
+    """-E_p[log q] for q Normal: log sigma + log(2 pi) / 2 + E_p[(x - loc)**2] / (2 sigma**2)."""
+    return log(q.scale) + _HALF_LOG_2PI + (variance + square(mean - q.loc)) / (2 * square(q.scale))
+
+
+def _minus_expected_log_exponential(mean: Tensor, q: Exponential) -> Tensor:
+    return q.rate * mean - log(q.rate)
+
+
+def _minus_expected_log_gamma(mean: Tensor, mean_log: Tensor, q: Gamma) -> Tensor:
+    """-E_p[log q] for q Gamma(a, b): b E[x] - (a - 1) E[log x] - a log b + log Gamma(a)."""
+    alpha, beta = q.concentration, q.rate
+    return beta * mean - (alpha - 1) * mean_log - alpha * log(beta) + lgamma(alpha)
+
+
+def _minus_expected_log_gumbel(mean: Tensor, mgf_at: Tensor, q: Gumbel) -> Tensor:
+    """-E_p[log q] for q Gumbel: log s + E[(x - loc) / s] + exp(loc / s) E[exp(-x / s)];
+    `mgf_at` is p's moment generating function at -1 / s."""
+    return log(q.scale) + (mean - q.loc) / q.scale + exp(q.loc / q.scale) * mgf_at
+
+
+# p = Beta on [0, 1]
+
+
+@register_kl(Beta, Exponential)
+def _kl_beta_exponential(p: Beta, q: Exponential) -> Tensor:
+    return -p.entropy() + _minus_expected_log_exponential(p.mean, q)
+
+
+@register_kl(Beta, Gamma)
+def _kl_beta_gamma(p: Beta, q: Gamma) -> Tensor:
+    a, b = p.concentration1, p.concentration0
+    mean_log = digamma(a) - digamma(a + b)
+    return -p.entropy() + _minus_expected_log_gamma(p.mean, mean_log, q)
+
+
+@register_kl(Beta, Normal)
+def _kl_beta_normal(p: Beta, q: Normal) -> Tensor:
+    return -p.entropy() + _minus_expected_log_normal(p.mean, p.variance, q)
+
+
+@register_kl(Beta, Uniform)
+def _kl_beta_uniform(p: Beta, q: Uniform) -> Tensor:
+    result = -p.entropy() + log(q.high - q.low)
+    outside = (q.low > p.support.lower_bound) | (q.high < p.support.upper_bound)
+    return where(outside, _INF, result)
+
+
+# p = Exponential on [0, inf): E[x] = 1/r, Var = 1/r**2, E[log x] = -gamma - log r,
+# E[exp(t x)] = r / (r - t).
+
+
+@register_kl(Exponential, Gamma)
+def _kl_exponential_gamma(p: Exponential, q: Gamma) -> Tensor:
+    mean_log = -_EULER_GAMMA - log(p.rate)
+    return -p.entropy() + _minus_expected_log_gamma(p.mean, mean_log, q)
+
+
+@register_kl(Exponential, Gumbel)
+def _kl_exponential_gumbel(p: Exponential, q: Gumbel) -> Tensor:
+    mgf_at = p.rate / (p.rate + 1 / q.scale)
+    return -p.entropy() + _minus_expected_log_gumbel(p.mean, mgf_at, q)
+
+
+@register_kl(Exponential, Normal)
+def _kl_exponential_normal(p: Exponential, q: Normal) -> Tensor:
+    return -p.entropy() + _minus_expected_log_normal(p.mean, p.variance, q)
+
+
+# p = Gamma(a, b) on [0, inf): E[log x] = psi(a) - log b, E[exp(t x)] = (1 - t / b)**-a.
+
+
+@register_kl(Gamma, Exponential)
+def _kl_gamma_exponential(p: Gamma, q: Exponential) -> Tensor:
+    return -p.entropy() + _minus_expected_log_exponential(p.mean, q)
+
+
+@register_kl(Gamma, Gumbel)
+def _kl_gamma_gumbel(p: Gamma, q: Gumbel) -> Tensor:
+    mgf_at = exp(-p.concentration * log1p(1 / (q.scale * p.rate)))
+    return -p.entropy() + _minus_expected_log_gumbel(p.mean, mgf_at, q)
+
+
+@register_kl(Gamma, Normal)
+def _kl_gamma_normal(p: Gamma, q: Normal) -> Tensor:
+    return -p.entropy() + _minus_expected_log_normal(p.mean, p.variance, q)
+
+
+# p on the whole real line: Gumbel, Laplace, Normal
+
+
+@register_kl(Gumbel, Normal)
+@register_kl(Laplace, Normal)
+def _kl_real_line_normal(p: Any, q: Normal) -> Tensor:
+    return -p.entropy() + _minus_expected_log_normal(p.mean, p.variance, q)
+
+
+@register_kl(Normal, Gumbel)
+def _kl_normal_gumbel(p: Normal, q: Gumbel) -> Tensor:
+    mgf_at = exp(-p.loc / q.scale + 0.5 * square(p.scale / q.scale))
+    return -p.entropy() + _minus_expected_log_gumbel(p.mean, mgf_at, q)
+
+
+@register_kl(Normal, Laplace)
+def _kl_normal_laplace(p: Normal, q: Laplace) -> Tensor:
+    """E_p|x - loc_q| is the folded normal's mean: sigma sqrt(2/pi) exp(-d**2 / (2 sigma**2))
+    + d erf(d / (sigma sqrt 2)), with d = loc_p - loc_q."""
+    d = p.loc - q.loc
+    folded_mean = p.scale * math.sqrt(2 / math.pi) * exp(-0.5 * square(d / p.scale)) + d * erf(
+        d / (p.scale * math.sqrt(2))
+    )
+    return -p.entropy() + log(2 * q.scale) + folded_mean / q.scale
+
+
+# p = Pareto(scale s, alpha a) on [s, inf): E[log x] = log s + 1/a; the mean is infinite for
+# a <= 1, the variance for a <= 2.
+
+
+@register_kl(Pareto, Exponential)
+def _kl_pareto_exponential(p: Pareto, q: Exponential) -> Tensor:
+    mean = p.scale * p.alpha / (p.alpha - 1)
+    result = -p.entropy() + _minus_expected_log_exponential(mean, q)
+    return where(p.alpha <= 1, _INF, result)
+
+
+@register_kl(Pareto, Gamma)
+def _kl_pareto_gamma(p: Pareto, q: Gamma) -> Tensor:
+    mean = p.scale * p.alpha / (p.alpha - 1)
+    mean_log = log(p.scale) + 1 / p.alpha
+    result = -p.entropy() + _minus_expected_log_gamma(mean, mean_log, q)
+    return where(p.alpha <= 1, _INF, result)
+
+
+@register_kl(Pareto, Normal)
+def _kl_pareto_normal(p: Pareto, q: Normal) -> Tensor:
+    mean = p.scale * p.alpha / (p.alpha - 1)
+    variance = square(p.scale) * p.alpha / (square(p.alpha - 1) * (p.alpha - 2))
+    result = -p.entropy() + _minus_expected_log_normal(mean, variance, q)
+    return where(p.alpha <= 2, _INF, result)
+
+
+# p = Uniform(a, b): E[log x] = (b log b - a log a) / (b - a) - 1 for a >= 0,
+# E[exp(t x)] = (exp(t b) - exp(t a)) / (t (b - a)).
+
+
+def _uniform_mean_log(low: Tensor, high: Tensor) -> Tensor:
+    return (xlogy(high, high) - xlogy(low, low)) / (high - low) - 1
+
+
+@register_kl(Uniform, Beta)
+def _kl_uniform_beta(p: Uniform, q: Beta) -> Tensor:
+    a, b = q.concentration1, q.concentration0
+    mean_log = _uniform_mean_log(p.low, p.high)
+    mean_log1m = _uniform_mean_log(1 - p.high, 1 - p.low)
+    log_beta_fn = lgamma(a) + lgamma(b) - lgamma(a + b)
+    result = -p.entropy() - (a - 1) * mean_log - (b - 1) * mean_log1m + log_beta_fn
+    outside = (p.high > q.support.upper_bound) | (p.low < q.support.lower_bound)
+    return where(outside, _INF, result)
+
+
+@register_kl(Uniform, Exponential)
+def _kl_uniform_exponential(p: Uniform, q: Exponential) -> Tensor:
+    result = -p.entropy() + _minus_expected_log_exponential(p.mean, q)
+    return where(p.low < q.support.lower_bound, _INF, result)
+
+
+@register_kl(Uniform, Gamma)
+def _kl_uniform_gamma(p: Uniform, q: Gamma) -> Tensor:
+    mean_log = _uniform_mean_log(p.low, p.high)
+    result = -p.entropy() + _minus_expected_log_gamma(p.mean, mean_log, q)
+    return where(p.low < q.support.lower_bound, _INF, result)
+
+
+@register_kl(Uniform, Gumbel)
+def _kl_uniform_gumbel(p: Uniform, q: Gumbel) -> Tensor:
+    t = -1 / q.scale
+    mgf_at = (exp(t * p.high) - exp(t * p.low)) / (t * (p.high - p.low))
+    return -p.entropy() + _minus_expected_log_gumbel(p.mean, mgf_at, q)
+
+
+@register_kl(Uniform, Normal)
+def _kl_uniform_normal(p: Uniform, q: Normal) -> Tensor:
+    return -p.entropy() + _minus_expected_log_normal(p.mean, p.variance, q)
+
+
+@register_kl(Uniform, Pareto)
+def _kl_uniform_pareto(p: Uniform, q: Pareto) -> Tensor:
+    """-E_p[log q] = (alpha + 1) E[log x] - log alpha - alpha log s, for x >= s."""
+    mean_log = _uniform_mean_log(p.low, p.high)
+    minus_expected_log_q = (q.alpha + 1) * mean_log - log(q.alpha) - q.alpha * log(q.scale)
+    result = -p.entropy() + minus_expected_log_q
+    return where(p.low < q.support.lower_bound, _INF, result)
+
+
+# discrete: a Bernoulli's two values have Poisson mass; a Poisson's do not stay in {0, 1}
+# (or in a Binomial's {0, ..., n}).
+
+
+@register_kl(Bernoulli, Poisson)
+def _kl_bernoulli_poisson(p: Bernoulli, q: Poisson) -> Tensor:
+    """-E_p[log q] = rate - P(x = 1) log rate (log 0! = log 1! = 0)."""
+    return -p.entropy() + q.rate - p.probs * log(q.rate)
+
+
+@register_kl(Poisson, Bernoulli)
+@register_kl(Poisson, Binomial)
+def _kl_poisson_infinity(p: Poisson, q: Any) -> Tensor:
+    return _infinite_like(p.rate)
+
+
+# support mismatches: q gives zero mass to part of p's support
+
+
+@register_kl(Beta, Pareto)
+def _kl_beta_infinity(p: Beta, q: Any) -> Tensor:
+    return _infinite_like(p.concentration1)
+
+
+@register_kl(Exponential, Beta)
+@register_kl(Exponential, ContinuousBernoulli)
+@register_kl(Exponential, Pareto)
+@register_kl(Exponential, Uniform)
+def _kl_exponential_infinity(p: Exponential, q: Any) -> Tensor:
+    return _infinite_like(p.rate)
+
+
+@register_kl(Gamma, Beta)
+@register_kl(Gamma, ContinuousBernoulli)
+@register_kl(Gamma, Pareto)
+@register_kl(Gamma, Uniform)
+def _kl_gamma_infinity(p: Gamma, q: Any) -> Tensor:
+    return _infinite_like(p.concentration)
+
+
+@register_kl(Gumbel, Beta)
+@register_kl(Gumbel, ContinuousBernoulli)
+@register_kl(Gumbel, Exponential)
+@register_kl(Gumbel, Gamma)
+@register_kl(Gumbel, Pareto)
+@register_kl(Gumbel, Uniform)
+@register_kl(Laplace, Beta)
+@register_kl(Laplace, ContinuousBernoulli)
+@register_kl(Laplace, Exponential)
+@register_kl(Laplace, Gamma)
+@register_kl(Laplace, Pareto)
+@register_kl(Laplace, Uniform)
+@register_kl(Normal, Beta)
+@register_kl(Normal, ContinuousBernoulli)
+@register_kl(Normal, Exponential)
+@register_kl(Normal, Gamma)
+@register_kl(Normal, Pareto)
+@register_kl(Normal, Uniform)
+def _kl_real_line_infinity(p: Any, q: Any) -> Tensor:
+    return _infinite_like(p.loc)
+
+
+@register_kl(Pareto, Beta)
+@register_kl(Pareto, ContinuousBernoulli)
+@register_kl(Pareto, Uniform)
+def _kl_pareto_infinity(p: Pareto, q: Any) -> Tensor:
+    return _infinite_like(p.scale)

@@ -14,6 +14,7 @@ from chainrule.backend import dtypes
 from chainrule.distributions import constraints
 from chainrule.distributions.derived import Chi2
 from chainrule.distributions.distribution import Distribution
+from chainrule.distributions.exp_family import ExponentialFamily
 from chainrule.distributions.gamma import Beta
 from chainrule.distributions.multivariate_normal import _precision_to_scale_tril, _ScaleTrilMatrices
 from chainrule.distributions.utils import broadcast_all
@@ -36,7 +37,7 @@ def _mvdigamma(x: Tensor, p: int) -> Tensor:
     return digamma(x.unsqueeze(-1) - halves).sum(-1)
 
 
-class Wishart(_ScaleTrilMatrices, Distribution):
+class Wishart(_ScaleTrilMatrices, ExponentialFamily):
     """The Wishart distribution over p x p positive definite matrices with `df` degrees of
     freedom and scale matrix Sigma (give exactly one of `covariance_matrix`,
     `precision_matrix` and `scale_tril`; the Cholesky factor L is what is kept). A sample is
@@ -63,6 +64,22 @@ class Wishart(_ScaleTrilMatrices, Distribution):
     """
 
     support = constraints.positive_definite
+
+    # Exponential-family form: theta = (-precision / 2, (df - p - 1) / 2),
+    # F(theta) = (theta_1 + (p + 1)/2) (p log 2 - log|det(-2 theta_0)|)
+    # + log Gamma_p(theta_1 + (p + 1)/2).
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self) -> tuple[Tensor, Tensor]:
+        p = self._event_shape[-1]
+        return -self.precision_matrix / 2, (self.df - p - 1) / 2
+
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        p = self._event_shape[-1]
+        shifted = y + (p + 1) / 2
+        return shifted * (p * math.log(2) - slogdet(-2 * x)[1]) + mvlgamma(shifted, p)
+
     has_rsample = True
 
     @property

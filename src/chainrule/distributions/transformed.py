@@ -158,6 +158,3 @@ class TransformedDistribution(Distribution):
         for transform in self.transforms:
             x = transform(x)
         return x
-
-    def __repr__(self) -> str:
-        return f"TransformedDistribution({self.base_dist!r}, {self.transforms!r})"

@@ -21,6 +21,7 @@ from chainrule.autograd import grad_mode
 from chainrule.autograd.node import AccumulateGrad
 from chainrule.backend import is_array
 from chainrule.backend.dtypes import float64
+from chainrule.errors import DTypeError
 from chainrule.numpy._core import alias_as, is_numpy_behaving
 from chainrule.numpy._ndarray import ndarray
 from chainrule.ops.creation import from_numpy, tensor
@@ -65,9 +66,9 @@ def differentiable_alias(value: Any) -> Tensor:
     is already being differentiated by an enclosing transform, a fresh leaf otherwise."""
     source = as_tensor(value)
     if not (source.is_floating_point() or source.is_complex()):
-        raise TypeError(
-            f"can only differentiate with respect to floating or complex tensors, got "
-            f"{source.dtype}"
+        raise DTypeError(  # PyTorch: a RuntimeError from requires_grad_
+            f"only Tensors of floating point and complex dtype can require gradients: "
+            f"cannot differentiate with respect to a {source.dtype} tensor"
         )
     if is_numpy_behaving(source):
         source = alias_as(source, Tensor)

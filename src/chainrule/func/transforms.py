@@ -19,7 +19,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd import api, grad_mode
 from chainrule.autograd import forward_ad as fwAD
 from chainrule.backend import is_array
-from chainrule.errors import ShapeError
+from chainrule.errors import DTypeError, ShapeError
 from chainrule.func._inputs import (
     argnums_tuple,
     as_tensor,
@@ -511,7 +511,12 @@ def jacfwd(
         restricted = restricted_to(func, args, kwargs, numbers)
         in_flat = [tree_flatten(args[n]) for n in numbers]
         in_leaves = [in_kind(as_tensor(leaf), leaf) for leaves, _ in in_flat for leaf in leaves]
-        for leaf in in_leaves:
+        for index, leaf in enumerate(in_leaves):
+            if leaf.is_complex():  # PyTorch: a RuntimeError
+                raise DTypeError(
+                    f"jacfwd: Expected all inputs to be real but received complex tensor at "
+                    f"flattened input idx: {index}"
+                )
             if not leaf.is_floating_point():
                 raise TypeError(
                     f"jacfwd: can only differentiate with respect to floating tensors, got "

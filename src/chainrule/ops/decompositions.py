@@ -966,21 +966,40 @@ def _tolerance_param(op_name: str, value: Any) -> Any:
     return float(value)
 
 
+def _legacy_tolerance(
+    name: str,
+    arg: str,
+    atol: float | Tensor | None,
+    rtol: float | Tensor | None,
+    *,
+    absolute: bool,
+    tol: float | Tensor,
+) -> tuple[float | Tensor, float | Tensor]:
+    """(atol, rtol) for the older one-tolerance forms: matrix_rank's `tol` is absolute,
+    pinv's `rcond` relative; PyTorch has no overload taking it with atol or rtol."""
+    if atol is not None or rtol is not None:
+        raise TypeError(f"{name}(): {arg} cannot be given together with atol or rtol")
+    return (tol, 0.0) if absolute else (0.0, tol)
+
+
 def pinv(
     A: Tensor,  # noqa: N803
+    rcond: float | Tensor | None = None,
+    hermitian: bool = False,
     *,
     atol: float | Tensor | None = None,
     rtol: float | Tensor | None = None,
-    hermitian: bool = False,
 ) -> Tensor:
     """The pseudoinverse of each matrix; singular values at or below max(atol, rtol * the
     largest) count as zero (rtol defaults to eps * max(m, n), or 0 when only atol > 0 is given).
 
     Args:
         A (Tensor): floating point or complex (*, m, n), a batch of matrices.
+        rcond (float or Tensor, optional): PyTorch's older form, `pinv(A, rcond, hermitian)`:
+            the relative tolerance alone (rtol=rcond, atol=0); not with atol or rtol.
+        hermitian (bool): A is symmetric (Hermitian): use its eigenvalues.
         atol (float or Tensor, optional): the absolute tolerance.
         rtol (float or Tensor, optional): the tolerance relative to the largest singular value.
-        hermitian (bool): A is symmetric (Hermitian): use its eigenvalues.
 
     Returns:
         Tensor: (*, n, m).
@@ -991,6 +1010,10 @@ def pinv(
         tensor([[0.5000, 0.0000],
                 [0.0000, 0.0000]])
     """
+    if rcond is not None:
+        atol, rtol = _legacy_tolerance(
+            "linalg.pinv", "rcond", atol, rtol, absolute=False, tol=rcond
+        )
     if hermitian:
         _check_linalg_input("linalg.pinv", A, complex_ok=True)
     else:
@@ -1022,19 +1045,22 @@ class MatrixRank(Op):
 
 def matrix_rank(
     A: Tensor,  # noqa: N803
+    tol: float | Tensor | None = None,
+    hermitian: bool = False,
     *,
     atol: float | Tensor | None = None,
     rtol: float | Tensor | None = None,
-    hermitian: bool = False,
 ) -> Tensor:
     """The number of singular values (|eigenvalues| when hermitian) above
     max(atol, rtol * the largest), as int64, with pinv's defaults.
 
     Args:
         A (Tensor): floating point or complex (*, m, n), a batch of matrices.
+        tol (float or Tensor, optional): PyTorch's older form, `matrix_rank(A, tol, hermitian)`:
+            the absolute tolerance alone (atol=tol, rtol=0); not with atol or rtol.
+        hermitian (bool): A is symmetric (Hermitian): use its eigenvalues.
         atol (float or Tensor, optional): the absolute tolerance.
         rtol (float or Tensor, optional): the tolerance relative to the largest singular value.
-        hermitian (bool): A is symmetric (Hermitian): use its eigenvalues.
 
     Returns:
         Tensor: int64 (*,).
@@ -1044,6 +1070,10 @@ def matrix_rank(
         >>> chainrule.linalg.matrix_rank(chainrule.ones(2, 2))
         tensor(1)
     """
+    if tol is not None:
+        atol, rtol = _legacy_tolerance(
+            "linalg.matrix_rank", "tol", atol, rtol, absolute=True, tol=tol
+        )
     _check_float_matrix("linalg.matrix_rank", A)
     if hermitian:
         _check_linalg_input("linalg.matrix_rank", A, complex_ok=True)
@@ -1729,3 +1759,334 @@ def norm(
     if len(dim) == 2:
         return matrix_norm(A, "fro" if ord is None else ord, tuple(dim), keepdim)
     raise ShapeError(f"linalg.norm: dim must be an int or a 2-tuple, got {dim}")
+
+
+# ---- LDL^T (Bunch-Kaufman) ----------------------------------------------------------------------
+
+LdlFactorResult = return_type("linalg_ldl_factor", ["LD", "pivots"])
+LdlFactorExResult = return_type("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
+
+_BUNCH_KAUFMAN_ALPHA = (1 + math.sqrt(17)) / 8  # balances the growth of 1x1 and 2x2 pivots
+
+
+def _ldl_one(xp: Any, a: Array, hermitian: bool) -> tuple:
+    """LAPACK's unblocked ?sytf2 / ?hetf2 with UPLO='L' on one matrix: P A P^T = L D L^T
+    (L^H for hermitian) with D of 1x1 and 2x2 blocks, by Bunch and Kaufman's partial pivoting.
+    Returns the packed factors (L below the diagonal, D on and next to it, the strict upper
+    triangle zero), LAPACK's 1-based int32 pivots (a negative pair marks a 2x2 block) and
+    info (the 1-based index of the first exactly zero D block, 0 if none)."""
+    a = a.copy()
+    n = a.shape[-1]
+    is_complex = a.dtype.kind == "c"
+    herm = hermitian and is_complex
+
+    def magnitude(v: Array) -> Array:  # LAPACK's i?amax measure: |Re| + |Im| for complex
+        return xp.abs(v.real) + xp.abs(v.imag) if is_complex else xp.abs(v)
+
+    def diagonal_magnitude(v: Any) -> float:
+        if herm:
+            return abs(float(v.real))
+        return float(magnitude(xp.asarray(v)))
+
+    def adjoint(v: Array) -> Array:
+        return xp.conj(v) if herm else v
+
+    pivots = xp.zeros(n, dtype=xp.int32)
+    info = 0
+    k = 0
+    while k < n:
+        step = 1
+        abs_akk = diagonal_magnitude(a[k, k])
+        if k < n - 1:
+            column = magnitude(a[k + 1 :, k])
+            imax = k + 1 + int(xp.argmax(column))
+            colmax = float(column[imax - k - 1])
+        else:
+            imax, colmax = k, 0.0
+        if max(abs_akk, colmax) == 0 or math.isnan(abs_akk):
+            info = info or k + 1  # a zero column: D[k, k] = 0, nothing to eliminate
+            kp = k
+        else:
+            if abs_akk >= _BUNCH_KAUFMAN_ALPHA * colmax:
+                kp = k
+            else:
+                rowmax = float(magnitude(a[imax, k:imax]).max())
+                if imax < n - 1:
+                    rowmax = max(rowmax, float(magnitude(a[imax + 1 :, imax]).max()))
+                if abs_akk >= _BUNCH_KAUFMAN_ALPHA * colmax * (colmax / rowmax):
+                    kp = k
+                elif diagonal_magnitude(a[imax, imax]) >= _BUNCH_KAUFMAN_ALPHA * rowmax:
+                    kp = imax
+                else:
+                    kp, step = imax, 2
+            kk = k + step - 1
+            if kp != kk:  # swap rows and columns kk and kp of the trailing lower triangle
+                below = a[kp + 1 :, kk].copy()
+                a[kp + 1 :, kk] = a[kp + 1 :, kp]
+                a[kp + 1 :, kp] = below
+                column_part = a[kk + 1 : kp, kk].copy()
+                a[kk + 1 : kp, kk] = adjoint(a[kp, kk + 1 : kp])
+                a[kp, kk + 1 : kp] = adjoint(column_part)
+                if herm:
+                    a[kp, kk] = xp.conj(a[kp, kk])
+                corner = a[kk, kk].copy()
+                a[kk, kk] = a[kp, kp]
+                a[kp, kp] = corner
+                if step == 2:
+                    corner = a[k + 1, k].copy()
+                    a[k + 1, k] = a[kp, k]
+                    a[kp, k] = corner
+            if herm:
+                a[k, k] = a[k, k].real
+                a[kk, kk] = a[kk, kk].real
+            if step == 1:
+                if k < n - 1:  # A22 -= x D11^-1 x^H, then L's column x D11^-1
+                    inverse = 1 / (a[k, k].real if herm else a[k, k])
+                    x = a[k + 1 :, k].copy()
+                    a[k + 1 :, k + 1 :] -= inverse * xp.multiply.outer(x, adjoint(x))
+                    a[k + 1 :, k] = x * inverse
+            elif k < n - 2:  # the 2x2 block D = [[a_kk, conj(d21)], [d21, a_k1k1]]
+                xk, xk1 = a[k + 2 :, k].copy(), a[k + 2 :, k + 1].copy()
+                if herm:
+                    d = abs(complex(a[k + 1, k]))
+                    d11 = float(a[k + 1, k + 1].real) / d
+                    d22 = float(a[k, k].real) / d
+                    d21 = a[k + 1, k] / d
+                    scale = 1 / (d11 * d22 - 1) / d
+                    wk = scale * (d11 * xk - d21 * xk1)
+                    wk1 = scale * (d22 * xk1 - xp.conj(d21) * xk)
+                else:
+                    d21 = a[k + 1, k]
+                    d11 = a[k + 1, k + 1] / d21
+                    d22 = a[k, k] / d21
+                    scale = 1 / (d11 * d22 - 1) / d21
+                    wk = scale * (d11 * xk - xk1)
+                    wk1 = scale * (d22 * xk1 - xk)
+                a[k + 2 :, k + 2 :] -= xp.multiply.outer(xk, adjoint(wk)) + xp.multiply.outer(
+                    xk1, adjoint(wk1)
+                )
+                a[k + 2 :, k] = wk
+                a[k + 2 :, k + 1] = wk1
+            if herm:
+                rest = xp.arange(k + step, n)
+                a[rest, rest] = a[rest, rest].real
+        if step == 1:
+            pivots[k] = kp + 1
+        else:
+            pivots[k] = pivots[k + 1] = -(kp + 1)
+        k += step
+    return xp.tril(a), pivots, info
+
+
+class LdlFactor(Op):
+    """The LDL^T (LDL^H when hermitian) factorization with Bunch-Kaufman pivoting of each
+    matrix, read from its lower triangle, packed as LAPACK's ?sytrf / ?hetrf. Not
+    differentiable (nor is PyTorch's)."""
+
+    label = "linalg.ldl_factor"
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, a: Array, hermitian: bool) -> tuple:
+        xp = ctx.xp
+        batch = a.shape[:-2]
+        flat = a.reshape((-1,) + a.shape[-2:])
+        packed = xp.empty_like(flat)
+        pivots = xp.zeros(flat.shape[:2], dtype=xp.int32)
+        info = xp.zeros(flat.shape[0], dtype=xp.int32)
+        for index in range(flat.shape[0]):
+            packed[index], pivots[index], info[index] = _ldl_one(xp, flat[index], hermitian)
+        n = a.shape[-1]
+        return packed.reshape(a.shape), pivots.reshape(batch + (n,)), info.reshape(batch)
+
+    batch = elementwise_batch  # matrices in the last two dims
+
+
+def _ldl_solve_one(xp: Any, ld: Array, pivots: Array, b: Array, hermitian: bool) -> Array:
+    """LAPACK's ?sytrs / ?hetrs with UPLO='L': X = A^-1 B from ldl_factor's packed factors,
+    by P, L, the blocks of D, L^T (L^H) and P^T in turn."""
+    herm = hermitian and ld.dtype.kind == "c"
+    x = b.copy()
+    n = ld.shape[-1]
+    k = 0
+    while k < n:  # L D Y = P^T B
+        if pivots[k] > 0:
+            kp = int(pivots[k]) - 1
+            x[[k, kp]] = x[[kp, k]]
+            x[k + 1 :] -= xp.multiply.outer(ld[k + 1 :, k], x[k])
+            x[k] = x[k] / (ld[k, k].real if herm else ld[k, k])
+            k += 1
+        else:
+            kp = -int(pivots[k]) - 1
+            x[[k + 1, kp]] = x[[kp, k + 1]]
+            x[k + 2 :] -= xp.multiply.outer(ld[k + 2 :, k], x[k]) + xp.multiply.outer(
+                ld[k + 2 :, k + 1], x[k + 1]
+            )
+            d21 = ld[k + 1, k]
+            d21_upper = xp.conj(d21) if herm else d21
+            d11 = ld[k, k] / d21_upper
+            d22 = ld[k + 1, k + 1] / d21
+            denominator = d11 * d22 - 1
+            first, second = x[k] / d21_upper, x[k + 1] / d21
+            x[k] = (d22 * first - second) / denominator
+            x[k + 1] = (d11 * second - first) / denominator
+            k += 2
+    k = n - 1
+    while k >= 0:  # L^T P^T X = Y
+        below = xp.conj(ld[k + 1 :, k]) if herm else ld[k + 1 :, k]
+        x[k] -= below @ x[k + 1 :]
+        if pivots[k] > 0:
+            kp = int(pivots[k]) - 1
+            x[[k, kp]] = x[[kp, k]]
+            k -= 1
+        else:
+            below = xp.conj(ld[k + 1 :, k - 1]) if herm else ld[k + 1 :, k - 1]
+            x[k - 1] -= below @ x[k + 1 :]
+            kp = -int(pivots[k]) - 1
+            x[[k, kp]] = x[[kp, k]]
+            k -= 2
+    return x
+
+
+class LdlSolve(Op):
+    """X = A^-1 B from ldl_factor's (LD, pivots). Not differentiable (nor is PyTorch's)."""
+
+    label = "linalg.ldl_solve"
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, ld: Array, pivots: Array, b: Array, hermitian: bool) -> Array:
+        xp = ctx.xp
+        n = ld.shape[-1]
+        batch = tuple(xp.broadcast_shapes(ld.shape[:-2], pivots.shape[:-1], b.shape[:-2]))
+        ld = xp.broadcast_to(ld, batch + (n, n)).reshape((-1, n, n))
+        pivots = xp.broadcast_to(pivots, batch + (n,)).reshape((-1, n))
+        b_full = xp.broadcast_to(b, batch + b.shape[-2:])
+        flat = b_full.reshape((-1,) + b.shape[-2:])
+        out = xp.empty_like(flat)
+        for index in range(flat.shape[0]):
+            out[index] = _ldl_solve_one(xp, ld[index], pivots[index], flat[index], hermitian)
+        return out.reshape(batch + b.shape[-2:])
+
+
+def _check_square(op_name: str, A: Tensor) -> None:  # noqa: N803
+    _check_float_matrix(op_name, A)
+    if A.shape[-1] != A.shape[-2]:
+        raise ShapeError(
+            f"{op_name}: A must be batches of square matrices, but they are "
+            f"{A.shape[-2]} by {A.shape[-1]} matrices"
+        )
+
+
+def ldl_factor_ex(
+    A: Tensor,  # noqa: N803
+    *,
+    hermitian: bool = False,
+    check_errors: bool = False,
+) -> LdlFactorExResult:
+    """(LD, pivots, info): the LDL^T factorization of symmetric (LDL^H of Hermitian, when
+    `hermitian`) matrices with Bunch-Kaufman pivoting, as LAPACK's ?sytrf / ?hetrf with the
+    lower triangle: L unit lower triangular below LD's diagonal, D block diagonal (1x1 and
+    2x2 blocks) on it and next to it, the strict upper triangle zero; pivots 1-based int32
+    (a 2x2 block's two entries both negative); info the 1-based index of the first zero block
+    of D (a singular matrix), 0 otherwise. Only the lower triangle of A is read.
+
+    Args:
+        A (Tensor): floating point or complex (*, n, n), symmetric or Hermitian.
+        hermitian (bool): factor a complex A as Hermitian (LDL^H) rather than symmetric.
+        check_errors (bool): raise LinAlgError when a matrix is singular.
+
+    Returns:
+        (Tensor, Tensor, Tensor): a named tuple (LD, pivots, info); not differentiable.
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[0.0, 1.0], [1.0, 0.0]])
+        >>> chainrule.linalg.ldl_factor_ex(A).pivots  # one 2x2 block
+        tensor([-2, -2], dtype=chainrule.int32)
+    """
+    _check_square("torch.linalg.ldl_factor_ex", A)
+    packed, pivots, info = apply(LdlFactor, (A,), bool(hermitian))
+    if check_errors:
+        _raise_for_info("torch.linalg.ldl_factor_ex", info, _SINGULAR_D)
+    return LdlFactorExResult(packed, pivots, info)
+
+
+_SINGULAR_D = (
+    "The factorization could not be completed because the input is not invertible "
+    "(D[{info},{info}] is zero)"
+)
+
+
+def ldl_factor(A: Tensor, *, hermitian: bool = False) -> LdlFactorResult:  # noqa: N803
+    """(LD, pivots): ldl_factor_ex's factors, raising LinAlgError for a singular matrix
+    (PyTorch 2.13 raises there too, through an internal assertion).
+
+    Args:
+        A (Tensor): floating point or complex (*, n, n), symmetric or Hermitian.
+        hermitian (bool): factor a complex A as Hermitian (LDL^H) rather than symmetric.
+
+    Returns:
+        (Tensor, Tensor): a named tuple (LD, pivots); not differentiable.
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[4.0, 2.0], [2.0, 3.0]])
+        >>> chainrule.linalg.ldl_factor(A).LD
+        tensor([[4.0000, 0.0000],
+                [0.5000, 2.0000]])
+    """
+    _check_square("torch.linalg.ldl_factor", A)
+    packed, pivots, info = apply(LdlFactor, (A,), bool(hermitian))
+    _raise_for_info("torch.linalg.ldl_factor", info, _SINGULAR_D)
+    return LdlFactorResult(packed, pivots)
+
+
+def ldl_solve(
+    LD: Tensor,  # noqa: N803
+    pivots: Tensor,
+    B: Tensor,  # noqa: N803
+    *,
+    hermitian: bool = False,
+) -> Tensor:
+    """X with A X = B, from ldl_factor's (LD, pivots) of A; batch dimensions broadcast.
+
+    Args:
+        LD (Tensor): (*, n, n), from ldl_factor.
+        pivots (Tensor): (*, n), from ldl_factor.
+        B (Tensor): (*, n, k), of LD's dtype.
+        hermitian (bool): LD is the LDL^H factorization of a Hermitian A (as factored).
+
+    Returns:
+        Tensor: (*, n, k); not differentiable.
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.tensor([[4.0, 2.0], [2.0, 3.0]])
+        >>> LD, pivots = chainrule.linalg.ldl_factor(A)
+        >>> chainrule.linalg.ldl_solve(LD, pivots, chainrule.tensor([[6.0], [5.0]]))
+        tensor([[1.],
+                [1.]])
+    """
+    _check_square("torch.linalg.ldl_solve", LD)
+    if B.ndim < 2:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [-1, 0], but got -2): "
+            f"torch.linalg.ldl_solve: B must have at least 2 dimensions, got {tuple(B.shape)}"
+        )
+    if B._array.dtype != LD._array.dtype:
+        raise DTypeError(
+            f"torch.linalg.ldl_solve: Expected B and LD to have the same dtype, but found B of "
+            f"type {B.dtype.name} and LD of type {LD.dtype.name} instead."
+        )
+    if pivots._array.dtype.kind not in "iu" or pivots.shape[-1:] != LD.shape[-1:]:
+        raise ShapeError(
+            f"torch.linalg.ldl_solve: expected integer pivots of shape (*, {LD.shape[-1]}), got "
+            f"{pivots.dtype.name} of shape {tuple(pivots.shape)}"
+        )
+    if B.shape[-2] != LD.shape[-1]:
+        raise ShapeError(
+            f"torch.linalg.ldl_solve: Incompatible shapes of A and B for the equation AX = B "
+            f"(LD shape {tuple(LD.shape)}, B shape {tuple(B.shape)})"
+        )
+    return apply(LdlSolve, (LD, pivots, B), bool(hermitian))

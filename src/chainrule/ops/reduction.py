@@ -2751,10 +2751,10 @@ def _quantile_level(name: str, input: Any, q: Any) -> Any:
                 f"and {input.dtype.name}"
             )
         if not bool(((q._array >= 0) & (q._array <= 1)).all()):
-            raise ValueError(f"{name}() q values must be in the range [0, 1]")
+            raise DomainError(f"{name}() q values must be in the range [0, 1]")
         return q
     if not 0 <= q <= 1:
-        raise ValueError(f"{name}() q must be in the range [0, 1] but got {q}")
+        raise DomainError(f"{name}() q must be in the range [0, 1] but got {q}")
     return _wrap(xp.asarray(q, dtype=input._array.dtype))
 
 
@@ -2776,9 +2776,9 @@ def _quantile(
             f"{name}() input tensor must be either float or double dtype, got {input.dtype.name}"
         )
     if interpolation not in _INTERPOLATIONS:
-        raise ValueError(
-            f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest. "
-            f"Got {interpolation!r}"
+        raise DomainError(
+            f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest, "
+            f"but got {interpolation}"
         )
     level = _quantile_level(name, input, q)
     if math.prod(input.shape) == 0:
@@ -3275,6 +3275,7 @@ return_types = _SimpleNamespace(
     **{name: _return_type(name) for name in _SELECTIONS},
     aminmax=_return_type("aminmax", ("min", "max")),
     histogram=_return_type("histogram", ("hist", "bin_edges")),
+    histogramdd=_return_type("histogramdd", ("hist", "bin_edges")),
 )
 
 
@@ -3322,6 +3323,34 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
     return _wrap(counts.astype(target))
 
 
+def _equal_width_edges(
+    xp: Any,
+    values: Array,
+    bins: int,
+    bounds: Sequence[float] | None,
+    dtype: Any,
+    name: str,
+    where: str = "",
+) -> Array:
+    """`bins` + 1 equal-width edges over `bounds` (low, high), or over the values' own range,
+    widened by 1/2 each way when the values are all equal (PyTorch's histogram kernel)."""
+    if bounds is not None:
+        low, high = float(bounds[0]), float(bounds[1])
+        if low > high:
+            raise DomainError(
+                f"{name}: min should not exceed max, but got min {low:g} max {high:g}{where}"
+            )
+    elif values.size:
+        low, high = float(values.min()), float(values.max())
+    else:
+        low, high = 0.0, 1.0
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise DomainError(f"{name}: range of [{low}, {high}] is not finite{where}")
+    if low == high:
+        low, high = low - 0.5, high + 0.5
+    return xp.linspace(low, high, bins + 1).astype(dtype)
+
+
 def histogram(
     input: Tensor,  # noqa: A002
     bins: int | Tensor = 100,
@@ -3359,28 +3388,14 @@ def histogram(
     values = array.reshape(-1)
     if isinstance(bins, Tensor):
         if bins._array.ndim != 1 or bins._array.size < 1:
-            raise ValueError(f"histogram: bins must be a non-empty 1-D tensor, got {bins.shape}")
+            raise ShapeError(f"histogram: bins must be a non-empty 1-D tensor, got {bins.shape}")
         if range is not None:
             raise TypeError("histogram(): range is for an int number of bins, not bin edges")
         edges = bins._array.astype(array.dtype)
     else:
         if bins <= 0:
-            raise ValueError(f"histogram: bins must be > 0, but got {bins}")
-        if range is not None:
-            low, high = float(range[0]), float(range[1])
-            if low > high:
-                raise ValueError(
-                    f"histogram: min should not exceed max, but got min {low} max {high}"
-                )
-        elif values.size:
-            low, high = float(values.min()), float(values.max())
-        else:
-            low, high = 0.0, 1.0
-        if not (math.isfinite(low) and math.isfinite(high)):
-            raise ValueError(f"histogram: range of [{low}, {high}] is not finite")
-        if low == high:
-            low, high = low - 0.5, high + 0.5
-        edges = xp.linspace(low, high, bins + 1).astype(array.dtype)
+            raise DomainError(f"histogram: bins must be > 0, but got {bins}")
+        edges = _equal_width_edges(xp, values, bins, range, array.dtype, "histogram")
     count = edges.size - 1
     inside = (values >= edges[0]) & (values <= edges[-1])
     position = xp.searchsorted(edges, values[inside], side="right") - 1
@@ -3393,10 +3408,118 @@ def histogram(
     return return_types.histogram(_wrap(hist), _wrap(edges))
 
 
+def histogramdd(
+    input: Tensor,  # noqa: A002
+    bins: int | Sequence[int] | Sequence[Tensor],
+    *,
+    range: Sequence[float] | None = None,  # noqa: A002
+    weight: Tensor | None = None,
+    density: bool = False,
+) -> tuple[Tensor, tuple[Tensor, ...]]:
+    """A D-dimensional histogram of the points in the rows of `input` (*, D): per dimension
+    `bins` equal-width bins over `range` (the data's own range by default, widened by 1/2 each
+    way when constant), or the bins between consecutive given edges. As `histogram` along each
+    dimension: a bin holds its lower edge, the last one its upper edge too; a point outside
+    (or NaN) in any dimension is not counted. Not differentiable.
+
+    Args:
+        input (Tensor): float32 or float64 (*, D), one point per row.
+        bins (int, sequence of int, or sequence of Tensor): the number of bins for every
+            dimension, one number per dimension, or each dimension's increasing edges.
+        range (sequence of float, optional): 2 D numbers, (low, high) of each dimension in turn,
+            when `bins` are counts.
+        weight (Tensor, optional): each point's weight, of shape (*).
+        density (bool): normalize so that the histogram integrates to 1 over its bins' volume.
+
+    Returns:
+        (Tensor, tuple of Tensor): `hist` of shape (bins_0, ..., bins_{D-1}) in input's dtype,
+        and `bin_edges`, one 1-D tensor per dimension; a named tuple.
+
+    Example:
+        >>> import chainrule
+        >>> points = chainrule.tensor([[0.0, 0.0], [1.0, 1.0], [1.0, 0.0]])
+        >>> chainrule.histogramdd(points, bins=[2, 1]).hist
+        tensor([[1.],
+                [2.]])
+    """
+    name = "torch.histogramdd"
+    array = input._array
+    if array.dtype.kind not in "f" or array.dtype.itemsize < 4:
+        raise DTypeError(f"histogramdd: not implemented for {input.dtype.name} tensors")
+    if array.ndim < 2:
+        raise ShapeError(f"{name}: input tensor should have at least 2 dimensions")
+    xp = input._backend.xp
+    ndim = array.shape[-1]
+    points = array.reshape(-1, ndim)
+    if isinstance(bins, int):
+        bins = [bins] * ndim
+    bins = list(bins)
+    given_edges = bool(bins) and isinstance(bins[0], Tensor)
+    if len(bins) != ndim:
+        if given_edges:
+            raise ShapeError(
+                f"{name}: expected {ndim} sequences of bin edges for a {ndim}-dimensional "
+                f"histogram but got {len(bins)}"
+            )
+        raise ShapeError(
+            "histogramdd: The size of bins must be equal to the innermost dimension of the input."
+        )
+    if range is not None and len(range) != 2 * ndim:
+        raise ShapeError(
+            f"{name}: for a {ndim}-dimensional histogram range should have {2 * ndim} "
+            f"elements, but got {len(range)}"
+        )
+    if weight is not None and tuple(weight.shape) != tuple(array.shape[:-1]):
+        raise ShapeError(
+            f"{name}: if weight tensor is provided it should have the same shape as the input "
+            f"tensor excluding its innermost dimension, but got input with shape "
+            f"{list(array.shape)} and weight with shape {list(weight.shape)}"
+        )
+    edges = []
+    for d, spec in enumerate(bins):
+        column = points[:, d]
+        if isinstance(spec, Tensor):
+            if spec._array.ndim != 1 or spec._array.size < 1:
+                raise ShapeError(
+                    f"{name}: bin edges must be a non-empty 1-D tensor, got {spec.shape}"
+                )
+            edges.append(spec._array.astype(array.dtype))
+            continue
+        if spec <= 0:
+            raise DomainError(
+                f"torch.histogram(): bins must be > 0, but got {spec} for dimension {d}"
+            )
+        bounds = None if range is None else range[2 * d : 2 * d + 2]
+        where = f" for dimension {d}"
+        edges.append(_equal_width_edges(xp, column, spec, bounds, array.dtype, name, where))
+    counts = tuple(e.size - 1 for e in edges)
+    inside = xp.ones(points.shape[0], dtype=bool)
+    for d, e in enumerate(edges):
+        inside &= (points[:, d] >= e[0]) & (points[:, d] <= e[-1])
+    positions = []
+    for d, e in enumerate(edges):
+        position = xp.searchsorted(e, points[inside, d], side="right") - 1
+        positions.append(xp.minimum(position, counts[d] - 1))  # the last edge: the last bin
+    size = math.prod(counts)
+    flat = xp.ravel_multi_index(tuple(positions), counts) if positions else xp.zeros(0, int)
+    chosen = None if weight is None else weight._array.reshape(-1)[inside].astype(xp.float64)
+    hist = xp.bincount(flat, weights=chosen, minlength=size)[:size].astype(xp.float64)
+    hist = hist.reshape(counts)
+    if density:
+        volume = xp.ones(counts, dtype=xp.float64)
+        for d, e in enumerate(edges):
+            widths = (e[1:] - e[:-1]).astype(xp.float64)
+            volume = volume * widths.reshape((-1,) + (1,) * (ndim - d - 1))
+        hist = hist / (hist.sum() * volume)
+    result = _wrap(hist.astype(array.dtype))
+    return return_types.histogramdd(result, tuple(_wrap(e) for e in edges))
+
+
 # The public names: PyTorch's functions (helpers above stay importable by module path).
 __all__ = [
     "bincount",
     "histogram",
+    "histogramdd",
     "all",
     "amax",
     "amin",

@@ -7,6 +7,7 @@ both to every order.
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from chainrule.errors import ShapeError
@@ -40,6 +41,18 @@ def _full_window(window: Any, n_fft: int, win_length: int, like: Any) -> Any:
 
 def _frame_positions(xp: Any, frames: int, n_fft: int, hop: int) -> Any:
     return xp.arange(frames)[:, None] * hop + xp.arange(n_fft)[None, :]
+
+
+def _warn_rectangular_window(name: str) -> None:
+    """PyTorch's warning when stft / istft get no window: shown once (from this line), as
+    PyTorch warns once per process."""
+    warnings.warn(
+        f"{name}: a window was not provided, so a rectangular window is applied, which is known "
+        "to cause spectral leakage; hann_window or hamming_window reduce it. Pass "
+        "window=ones(n_fft) to use a rectangular window without this warning.",
+        UserWarning,
+        stacklevel=1,
+    )
 
 
 def stft(
@@ -81,10 +94,13 @@ def stft(
 
     Example:
         >>> import chainrule
-        >>> chainrule.stft(chainrule.ones(16), 8, return_complex=True).shape
+        >>> window = chainrule.hann_window(8)
+        >>> chainrule.stft(chainrule.ones(16), 8, window=window, return_complex=True).shape
         chainrule.Size([5, 9])
     """
     complex_input = input.is_complex() or (window is not None and window.is_complex())
+    if window is None:
+        _warn_rectangular_window("stft")
     if return_complex is None and not complex_input:
         raise RuntimeError(
             "stft requires the return_complex parameter be given for real inputs, and will "
@@ -167,6 +183,8 @@ def istft(
     """
     if not input.is_complex():
         raise RuntimeError("istft requires a complex-valued input tensor")
+    if window is None:
+        _warn_rectangular_window("istft")
     if input.ndim not in (2, 3):
         raise ShapeError(f"istft: expected a 2D or 3D tensor, got shape {tuple(input.shape)}")
     hop = n_fft // 4 if hop_length is None else hop_length
