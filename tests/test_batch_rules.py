@@ -43,6 +43,27 @@ NOT_MAPPABLE = {
     # these specs build their recurrent layer inside the function: its initialisation draws
     **{name: _RANDOM for name in ("gru_packed_bidirectional", "lstm_packed_two_layers")},
     "rnn_packed_relu": _RANDOM,
+    # sparse COO tensors sort, group and scatter by their indices in Python (ops/sparse.py),
+    # so they have no batch rules (torch.vmap has no sparse support either)
+    **{
+        name: "sparse tensors read their indices into Python"
+        for name in (
+            "sparse.to_dense",
+            "sparse.mm",
+            "spmm (vector)",
+            "mm (dense @ sparse)",
+            "sparse.addmm",
+            "sparse.sum (dim 1)",
+            "sparse.sum (all)",
+            "coalesce values",
+            "sparse pow",
+            "sparse + sparse, scaled",
+            "sparse.softmax",
+            "sparse.log_softmax (dim 0)",
+            "to_sparse and back",
+            "sparse with dense values",
+        )
+    },
 }
 
 # Where chainrule's vmap and torch.vmap part ways today (found by this file, issue 17; the
@@ -327,6 +348,12 @@ EXTRA = [
         _per_sample_grad(lambda lib, nnf, x, i: (lib.take_along_dim(x, i, 1) ** 2).sum()),
         [test_vmap.F, ("i", (3, 2), 4)],
         (0, None),
+    ),
+    (
+        "ldl_factor",  # symmetric, diagonally dominant examples: no pivoting ties
+        lambda lib, nnf, a: lib.linalg.ldl_factor(a + a.mT + 8 * lib.eye(4, dtype=a.dtype)).LD,
+        [("f", (test_vmap.B, 4, 4))],
+        0,
     ),
 ]
 

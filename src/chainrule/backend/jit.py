@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.backend.parallel import parallel_for
+from chainrule.backend.parallel import parallel_blocks, parallel_for
 
 # Whether the kernels are used when numba is installed.
 JIT = os.environ.get("CHAINRULE_JIT", "1") != "0"
@@ -419,10 +419,14 @@ def adam_step(
         cast(eps),
         cast(-step_size),
     )
-    flat = [a.reshape(-1) for a in arrays]
+    param, grad, exp_avg, exp_avg_sq = (a.reshape(-1) for a in arrays)
+    if parallel_blocks(first.size) == 1:  # most parameters: one call, no split
+        module.adam_step(param, grad, exp_avg, exp_avg_sq, *scalars)
+        return True
 
     def block(start: int, stop: int) -> None:
-        module.adam_step(*(a[start:stop] for a in flat), *scalars)
+        part = slice(start, stop)
+        module.adam_step(param[part], grad[part], exp_avg[part], exp_avg_sq[part], *scalars)
 
     parallel_for(first.size, block)
     return True

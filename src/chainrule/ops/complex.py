@@ -17,7 +17,7 @@ from typing import Any
 
 from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
-from chainrule.backend import Array, dtypes
+from chainrule.backend import Array, dtypes, is_array
 from chainrule.backend.dtypes import from_numpy_dtype
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops.conversion import Clone, cast
@@ -441,7 +441,7 @@ class ViewAsComplex(Op):
 
     @staticmethod
     def batch(b: Any, x: Any) -> Any:
-        return apply(ViewAsComplex, (x,))
+        return _pairs_as_complex(x)  # the batch dimension may lie anywhere in memory
 
 
 def _pairs_as_complex(pairs: Any) -> Any:
@@ -499,6 +499,8 @@ def view_as_complex(input: Tensor) -> Tensor:  # noqa: A002
             f"{tuple(input.shape)}"
         )
     array = input._array
+    if not is_array(array):  # a batched tensor under vmap: its batch rule lays the pairs out
+        return apply(ViewAsComplex, (input,))
     if array.strides[-1] != array.itemsize:
         raise ShapeError("view_as_complex: Tensor must have a last dimension with stride 1")
     if any(stride % (2 * array.itemsize) for stride in array.strides[:-1]):
