@@ -25,11 +25,11 @@ from torch.nn.utils import parametrizations
 
 
 class Symmetric(nn.Module):
-    def forward(self, X):
-        return X.triu() + X.triu(1).transpose(-1, -2)
+    def forward(self, x):
+        return x.triu() + x.triu(1).transpose(-1, -2)
 
-    def right_inverse(self, A):
-        return A.triu()
+    def right_inverse(self, a):
+        return a.triu()
 
 
 class Backbone(nn.Module):
@@ -73,7 +73,7 @@ def init_weights(module):
 
 def fixed_init(model):
     with torch.no_grad():
-        for i, (name, p) in enumerate(model.named_parameters()):
+        for i, p in enumerate(model.parameters()):
             k = torch.arange(p.numel(), dtype=torch.float32)
             pattern = torch.sin(k * k * 0.37 + i)  # full rank, so orthogonal's QR is unique
             p.copy_(pattern.view_as(p) * 0.5)
