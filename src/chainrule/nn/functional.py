@@ -1637,6 +1637,18 @@ def _weighted(
     return _reduce(op_name, loss, reduction)
 
 
+def _warn_if_target_broadcasts(input: Tensor, target: Tensor) -> None:
+    """PyTorch's warning for a regression loss whose target's shape differs from the input's
+    (a (N, 1) prediction against (N,) targets broadcasts to (N, N), silently wrong)."""
+    if tuple(target.shape) != tuple(input.shape):
+        _warnings.warn(
+            f"Using a target size ({target.size()!r}) that is different to the input size "
+            f"({input.size()!r}). This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size.",
+            stacklevel=4,  # the caller of the loss (past the loss and its autocast wrapper)
+        )
+
+
 @_autocast_policy(_FLOAT32)
 def mse_loss(
     input: Tensor,
@@ -1668,6 +1680,7 @@ def mse_loss(
         tensor(2.5000)
     """
     _refuse_complex("mse_loss", input, target)
+    _warn_if_target_broadcasts(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     difference = input - target
     loss = _weighted("mse_loss", difference * difference, weight, reduction, True)
@@ -1703,6 +1716,7 @@ def l1_loss(
         >>> F.l1_loss(chainrule.tensor([1.0, 2.0]), chainrule.tensor([0.0, 4.0]))
         tensor(1.5000)
     """
+    _warn_if_target_broadcasts(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     return _weighted("l1_loss", _abs(input - target), weight, reduction, True)
 
@@ -1737,6 +1751,7 @@ def smooth_l1_loss(
         tensor([0.1250, 2.5000])
     """
     _refuse_complex("smooth_l1_loss", input, target)
+    _warn_if_target_broadcasts(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if beta < 0:
         raise DomainError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
@@ -1777,6 +1792,7 @@ def huber_loss(
         tensor([0.1250, 4.0000])
     """
     _refuse_complex("huber_loss", input, target)
+    _warn_if_target_broadcasts(input, target)
     if delta <= 0:
         raise DomainError(f"huber_loss: delta must be positive, got {delta}")
     distance = _abs(input - target)

@@ -763,6 +763,7 @@ class TensorMethods:
     ) -> Tensor:
         """In place: fill with samples from N(mean, std**2), outside autograd (complex: mean
         in each part and E|z - mean(1 + i)|^2 = std**2, as PyTorch's). Returns self."""
+        creation.check_std(std)
         with grad_mode.no_grad():
             centre = complex(mean, mean) if self.is_complex() else mean
             return self.copy_(creation.randn_like(self, generator=generator) * std + centre)
