@@ -2605,19 +2605,39 @@ def _reflect(coordinate: Any, twice_low: int, twice_high: int) -> Any:
 def _source_coordinate(coordinate: Any, size: int, padding_mode: str, align_corners: bool) -> Any:
     """A normalized grid coordinate in input pixels, its padding rule applied (PyTorch's
     grid_sampler_compute_source_index)."""
+    return _padded(
+        _unnormalized(coordinate, size, align_corners), size, padding_mode, align_corners
+    )
+
+
+def _unnormalized(coordinate: Any, size: int, align_corners: bool) -> Any:
+    """A normalized grid coordinate in input pixels (PyTorch's grid_sampler_unnormalize)."""
     if align_corners:
-        pixels = (coordinate + 1) / 2 * (size - 1)
-    else:
-        pixels = ((coordinate + 1) * size - 1) / 2
+        return (coordinate + 1) / 2 * (size - 1)
+    return ((coordinate + 1) * size - 1) / 2
+
+
+def _padded(pixels: Any, size: int, padding_mode: str, align_corners: bool) -> Any:
+    """A position in input pixels moved inside by the padding rule: clamped to the border, or
+    reflected at the edges then clamped (PyTorch's compute_coordinates); as is for zeros."""
     if padding_mode == "border":
-        return _clamp(pixels, 0, size - 1)
+        return _clipped(pixels, size)
     if padding_mode == "reflection":
         if align_corners:
             pixels = _reflect(pixels, 0, 2 * (size - 1))
         else:
             pixels = _reflect(pixels, -1, 2 * size - 1)
-        return _clamp(pixels, 0, size - 1)
+        return _clipped(pixels, size)
     return pixels
+
+
+def _clipped(pixels: Any, size: int) -> Any:
+    """pixels clamped to [0, size - 1], with gradient 1 strictly inside and 0 on the borders
+    too: PyTorch's clip_coordinates_set_grad counts a position exactly on a border as outside
+    (clamp's own gradient is 1 there), which a grid reaching -1 or 1 with align_corners=True
+    hits."""
+    inside = (pixels > 0) & (pixels < size - 1)
+    return where(inside, pixels, _clamp(pixels.detach(), 0, size - 1))
 
 
 def grid_sample(
@@ -2636,8 +2656,8 @@ def grid_sample(
         input (Tensor): floating point (N, C, H, W) or (N, C, D, H, W).
         grid (Tensor): floating point (N, H_out, W_out, 2) or (N, D_out, H_out, W_out, 3): the
             positions, (x, y[, z]) with -1 and 1 at the input's edges.
-        mode (str): 'bilinear' (default; trilinear for 5-D input) or 'nearest' ('bicubic' is
-            not supported).
+        mode (str): 'bilinear' (default; trilinear for 5-D input), 'nearest' or 'bicubic'
+            (4-D input only; PyTorch's cubic convolution with a = -0.75).
         padding_mode (str): what positions outside the input read: 'zeros' (default),
             'border' (the nearest edge value) or 'reflection' (the input mirrored at its edges).
         align_corners (bool, optional): True puts -1 and 1 at the corner pixels' centres,
@@ -2663,9 +2683,9 @@ def grid_sample(
             "nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
             f"'reflection', but got: '{padding_mode}'"
         )
-    if mode == "bicubic":
-        raise NotImplementedError("grid_sample: mode='bicubic' is not supported yet")
     dims = input.ndim - 2
+    if mode == "bicubic" and input.ndim == 5:
+        raise ShapeError("grid_sampler(): bicubic interpolation only supports 4D input")
     if dims not in (2, 3) or grid.ndim != input.ndim or grid.shape[-1] != dims:
         raise ShapeError(
             "grid_sample: expected input (N, C, H, W) with grid (N, H_out, W_out, 2), or input "
@@ -2683,6 +2703,9 @@ def grid_sample(
     sizes = tuple(input.shape[2:])
     out_spatial = tuple(grid.shape[1:-1])
     points = _math.prod(out_spatial)
+    if mode == "bicubic":
+        out = _grid_sample_bicubic(input, grid, padding_mode, align)
+        return _named(reshape(out, (batch, channels, *out_spatial)), "GridSampler2DBackward0")
     coordinates = []  # per input dimension (D,) H, W: grid component dims - 1 - dim
     for dim, size in enumerate(sizes):
         component = reshape(grid[..., dims - 1 - dim], (batch, points))
@@ -2718,6 +2741,57 @@ def grid_sample(
     return _named(
         reshape(out, (batch, channels, *out_spatial)), f"GridSampler{len(out_spatial)}DBackward0"
     )
+
+
+# PyTorch's bicubic kernel (Keys' cubic convolution with a = -0.75, as OpenCV's).
+_CUBIC_A = -0.75
+
+
+def _cubic_weights(t: Tensor) -> list[Tensor]:
+    """The weights of the taps at -1, 0, 1, 2 for a position t in [0, 1) past tap 0: cubic
+    polynomials of t, so the grid's gradient is their derivative (PyTorch's
+    get_cubic_upsample_coefficients)."""
+    a = _CUBIC_A
+
+    def near(x: Tensor) -> Tensor:  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x: Tensor) -> Tensor:  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def _grid_sample_bicubic(input: Tensor, grid: Tensor, padding_mode: str, align: bool) -> Tensor:
+    """grid_sample's bicubic mode on (N, C, H, W): the 4 x 4 taps around each unnormalized
+    position (no padding rule on the position itself, as PyTorch's), each tap's pixel moved
+    inside by the padding rule and read as zero outside; returns (N, C, points)."""
+    batch, channels, height, width = input.shape
+    points = _math.prod(grid.shape[1:-1])
+    plane = reshape(input, (batch, channels, height * width))
+    pixels = [
+        _unnormalized(reshape(grid[..., 1], (batch, points)), height, align),
+        _unnormalized(reshape(grid[..., 0], (batch, points)), width, align),
+    ]
+    lows = [_floor(p.detach()) for p in pixels]
+    weights = [_cubic_weights(p - low) for p, low in zip(pixels, lows)]
+    taps = []  # per dimension: (flat index part, valid mask) of the taps at -1, 0, 1, 2
+    for low, size, stride in zip(lows, (height, width), (width, 1)):
+        dimension_taps = []
+        for offset in (-1, 0, 1, 2):
+            position = _padded(low + offset, size, padding_mode, align)
+            valid = (position >= 0) & (position <= size - 1)
+            flat = _clamp(position, 0, size - 1).long() * stride
+            dimension_taps.append((flat, valid))
+        taps.append(dimension_taps)
+    out = None
+    for (row, row_valid), row_weight in zip(taps[0], weights[0]):
+        for (column, column_valid), column_weight in zip(taps[1], weights[1]):
+            index = expand(unsqueeze(row + column, 1), (batch, channels, points))
+            term = plane.gather(2, index) * unsqueeze(row_weight * column_weight, 1)
+            term = where(unsqueeze(row_valid & column_valid, 1), term, 0.0)
+            out = term if out is None else out + term
+    return out
 
 
 # ---- pooling and normalization variants ----------------------------------------------------
