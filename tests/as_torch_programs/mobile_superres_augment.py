@@ -1,7 +1,8 @@
 """A mobile-style super-resolution network and its augmentation pipeline, as vision research
 code writes them without torchvision: random crops from a seeded `torch.Generator`
 (`torch.randint(..., generator=g)`), `torch.flip` / `torch.rot90` / `torch.roll`
-augmentations; `nn.PixelUnshuffle` in and `nn.PixelShuffle` out; inverted-residual blocks of
+augmentations and small rotations by `F.affine_grid` +
+`F.grid_sample(mode="bicubic", padding_mode="reflection")`; `nn.PixelUnshuffle` in and `nn.PixelShuffle` out; inverted-residual blocks of
 depthwise (`groups=channels`) and pointwise convs with `padding="same"`, dilation and
 `padding_mode="reflect"` / `"circular"`, `Hardswish` / `Mish` / `PReLU`, a squeeze-excitation
 gate from `AdaptiveAvgPool2d(1)` + `Hardsigmoid`, `nn.ChannelShuffle`; a side branch of
@@ -117,7 +118,24 @@ def random_crop(image, size, generator, fixed_offset=None):
     return image[..., top : top + size, left : left + size]
 
 
+def rotate(images, degrees):
+    """A small rotation by an affine grid, resampled bicubically with mirrored borders."""
+    angle = torch.tensor(degrees * math.pi / 180)
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    theta = torch.stack(
+        [torch.stack([cos, -sin, torch.tensor(0.0)]), torch.stack([sin, cos, torch.tensor(0.0)])]
+    )
+    grid = F.affine_grid(
+        theta.expand(images.size(0), 2, 3), list(images.shape), align_corners=False
+    )
+    return F.grid_sample(
+        images, grid, mode="bicubic", padding_mode="reflection", align_corners=False
+    )
+
+
 def augment(patch, step):
+    if step % 3 == 1:
+        patch = rotate(patch, 5.0 * step)
     if step % 2:
         patch = torch.flip(patch, dims=[-1])
     patch = torch.rot90(patch, k=step % 4, dims=(-2, -1))
