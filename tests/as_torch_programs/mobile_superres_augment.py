@@ -1,14 +1,15 @@
 """A mobile-style super-resolution network and its augmentation pipeline, as vision research
 code writes them without torchvision: random crops from a seeded `torch.Generator`
 (`torch.randint(..., generator=g)`), `torch.flip` / `torch.rot90` / `torch.roll`
-augmentations and small rotations by `F.affine_grid` +
-`F.grid_sample(mode="bicubic", padding_mode="reflection")`; `nn.PixelUnshuffle` in and `nn.PixelShuffle` out; inverted-residual blocks of
-depthwise (`groups=channels`) and pointwise convs with `padding="same"`, dilation and
-`padding_mode="reflect"` / `"circular"`, `Hardswish` / `Mish` / `PReLU`, a squeeze-excitation
-gate from `AdaptiveAvgPool2d(1)` + `Hardsigmoid`, `nn.ChannelShuffle`; a side branch of
-`MaxPool2d(return_indices=True)` + `MaxUnpool2d`, `ReflectionPad2d` / `ReplicationPad2d`,
-`nn.Unfold` / `nn.Fold` patches, `LPPool2d`, `LocalResponseNorm`, `GLU`; `channels_last`
-memory format; `F.interpolate(mode="bicubic")` as the baseline, an L1 + MSE loss and PSNR.
+augmentations and small rotations by `F.affine_grid` + `F.grid_sample(mode="bicubic",
+padding_mode="reflection")`; `nn.PixelUnshuffle` in and `nn.PixelShuffle` out;
+inverted-residual blocks of depthwise (`groups=channels`) and pointwise convs with
+`padding="same"`, dilation and `padding_mode="reflect"` / `"circular"`, `Hardswish` / `Mish` /
+`PReLU`, a squeeze-excitation gate from `AdaptiveAvgPool2d(1)` + `Hardsigmoid`,
+`nn.ChannelShuffle`; a side branch of `MaxPool2d(return_indices=True)` + `MaxUnpool2d`,
+`ReflectionPad2d` / `ReplicationPad2d`, `nn.Unfold` / `nn.Fold` patches, `LPPool2d`,
+`LocalResponseNorm`, `GLU`; `channels_last` memory format (the layouts convolutions, pooling
+and cat give); `F.interpolate(mode="bicubic")` as the baseline, an L1 + MSE loss and PSNR.
 
 Run: python mobile_superres_augment.py CHECKPOINT [--deterministic] (see cnn_custom_dataset).
 """
