@@ -5,7 +5,8 @@ without weight decay for biases and norms; activation checkpointing with
 `torch.autocast("cpu", dtype=torch.bfloat16)`) and `checkpoint_sequential`;
 `clip_grad_norm_` with the inf and 1-norms (the total norms printed), `clip_grad_value_`,
 `get_total_norm`; a warm-up `LinearLR` then `CosineAnnealingLR` joined by `SequentialLR`,
-`MultiplicativeLR`, a `register_step_post_hook` counting steps; NAdam, RAdam, Adagrad,
+`MultiplicativeLR`, a `register_step_post_hook` counting steps; a timm-style weight EMA
+updated by `torch._foreach_lerp_` (its norms by `torch._foreach_norm`); NAdam, RAdam, Adagrad,
 Adamax, Rprop and ASGD stepped on the same problem; optimizer and scheduler `state_dict()`
 round trips.
 
@@ -14,6 +15,7 @@ cnn_custom_dataset).
 """
 
 import argparse
+import copy
 import json
 
 import torch
@@ -106,6 +108,9 @@ def main():
     optimizer.register_step_post_hook(lambda opt, a, kw: steps.append(len(opt.param_groups)))
 
     losses, lrs, norms = [], [], []
+    # a timm-style EMA of the weights, updated with the multi-tensor lerp
+    ema = copy.deepcopy(model).eval().requires_grad_(False)
+    ema_decay = 0.8
     for epoch in range(8):
         if epoch == 3:  # unfreeze the backbone at a tenth of the head's rate
             backbone = [p for n, p in model.named_parameters() if not n.startswith("head.")]
@@ -121,11 +126,17 @@ def main():
             total = nn.utils.clip_grad_norm_(model.parameters(), max_norm=2.0, norm_type="inf")
             nn.utils.clip_grad_value_(model.parameters(), clip_value=0.5)
             optimizer.step()
+            with torch.no_grad():
+                ema_params = list(ema.parameters())
+                torch._foreach_lerp_(ema_params, list(model.parameters()), 1.0 - ema_decay)
         norms.append(round(total.item(), 3))
         losses.append(loss.item())
         scheduler.step()
         lrs.append([round(g["lr"], 6) for g in optimizer.param_groups])
 
+    with torch.no_grad():
+        ema_loss = F.cross_entropy(ema(x), y).item()
+        ema_norms = [round(n.item(), 4) for n in torch._foreach_norm(list(ema.parameters()))[:3]]
     grads = [p.grad for p in model.parameters() if p.grad is not None]
     one_norm = nn.utils.get_total_norm(grads, norm_type=1.0).item()
     clipped = nn.utils.clip_grad_norm_(model.parameters(), max_norm=0.01, norm_type=1)
@@ -209,6 +220,8 @@ def main():
                 "scheduler_keys": sorted(state["scheduler"]),
                 "last_epoch": state["scheduler"]["last_epoch"],
                 "bf16": bf16,
+                "ema_loss": ema_loss,
+                "ema_norms": ema_norms,
             }
         )
     )
