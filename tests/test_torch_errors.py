@@ -53,13 +53,16 @@ MESSAGES = {
     "mean of int64": lambda lib: lib.tensor([1, 2]).mean(),
     "mean of int32": lambda lib: lib.tensor([1, 2], dtype=lib.int32).mean(),
     "mean of bool": lambda lib: lib.tensor([True]).mean(),
+    "uniform_ with from > to": lambda lib: lib.empty(2).uniform_(2.5, 1.0),
+    "init.uniform_ with a > b": lambda lib: lib.nn.init.uniform_(lib.empty(2), 3, 1),
 }
 
 
 @pytest.mark.parametrize("call", MESSAGES.values(), ids=MESSAGES.keys())
 def test_the_message_is_torchs(call):
-    """A negative standard deviation was drawn from (now refused before any draw, as
-    PyTorch's); mean() of integers named the dtype Int64 where PyTorch says Long."""
+    """A negative standard deviation or an inverted uniform range was drawn from (now refused
+    before any draw, as PyTorch's); mean() of integers named the dtype Int64 where PyTorch
+    says Long."""
     with pytest.raises(RuntimeError) as theirs:
         call(torch)
     with pytest.raises(RuntimeError) as ours:
