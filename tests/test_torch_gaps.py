@@ -631,15 +631,25 @@ LAYOUT_KEEPING = {
     "cat of channels-last tensors": lambda lib, x, fn: lib.cat([x, x * 2], dim=1),
     "cat of mixed layouts": lambda lib, x, fn: lib.cat([x, x.contiguous()], dim=1),
     "conv2d to 1x1 (ambiguous)": lambda lib, x, fn: fn.conv2d(x, lib.ones(2, 3, 4, 5)),
+    "batch_norm": lambda lib, x, fn: fn.batch_norm(x, None, None, lib.ones(3), None, True),
+    "group_norm": lambda lib, x, fn: fn.group_norm(x, 3),
+    "instance_norm (row-major, as PyTorch's)": lambda lib, x, fn: fn.instance_norm(x),
+    "avg_pool2d": lambda lib, x, fn: fn.avg_pool2d(x, 2),
+    "adaptive_avg_pool2d to 1x1": lambda lib, x, fn: fn.adaptive_avg_pool2d(x, 1),
+    "adaptive_avg_pool2d": lambda lib, x, fn: fn.adaptive_avg_pool2d(x, (3, 2)),
+    "interpolate bilinear": lambda lib, x, fn: fn.interpolate(x, scale_factor=2, mode="bilinear"),
+    "interpolate nearest": lambda lib, x, fn: fn.interpolate(x, size=(3, 7)),
+    "pixel_shuffle": lambda lib, x, fn: fn.pixel_shuffle(lib.cat([x, x, x, x], 1)[:, :8], 2),
 }
 
 
 @pytest.mark.parametrize("call", LAYOUT_KEEPING.values(), ids=LAYOUT_KEEPING.keys())
 def test_convolutions_pooling_and_cat_keep_a_channels_last_layout(call):
-    """PyTorch's conv, transposed conv, max pooling and cat give a channels-last output when
-    their input (or a conv's weight) is channels-last (`suggest_memory_format`): the strides
-    a program prints and `is_contiguous(memory_format=...)` follow. The values and the
-    input's gradient are unchanged."""
+    """PyTorch's conv, transposed conv, pooling, batch and group norm, interpolation, pixel
+    shuffle and cat give a channels-last output when their input (or a conv's weight) is
+    channels-last (`suggest_memory_format`): the strides a program prints and
+    `is_contiguous(memory_format=...)` follow. The values and the input's gradient are
+    unchanged."""
     results = []
     for lib in LIBS_PAIR:
         x = _channels_last(lib, (2, 3, 4, 5)).requires_grad_(True)

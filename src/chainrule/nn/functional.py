@@ -57,6 +57,7 @@ from chainrule.ops.autocast import autocast_operands as _autocast_operands
 from chainrule.ops.autocast import autocast_policy as _autocast_policy
 from chainrule.ops.complex import refuse_complex as _refuse_complex
 from chainrule.ops.conversion import cast as _cast
+from chainrule.ops.conversion import keep_channels_last as _keep_channels_last
 from chainrule.ops.creation import linspace as _linspace
 from chainrule.ops.creation import rand_like as _rand_like
 from chainrule.ops.creation import triu_indices as _triu_indices
@@ -1212,7 +1213,7 @@ def _avg_pool(
         name, dims, shape, kernel_size, stride, padding, 1, ceil_mode
     )
     out = _pool_ops.avg_pool(x, kernel, steps, pads, out_size, count_include_pad, divisor_override)
-    out = out[0] if unbatched else out
+    out = out[0] if unbatched else _keep_channels_last(x, out)
     return _named(out, _pool_node_name("AvgPool{}DBackward0", dims))
 
 
@@ -1333,7 +1334,7 @@ def _adaptive_avg_pool(
     out = _pool_ops.adaptive_avg_pool(x, sizes)
     if out is x and not unbatched:
         return out  # the input itself (no bin to average): its grad_fn is not ours to name
-    out = out[0] if unbatched else out
+    out = out[0] if unbatched else _keep_channels_last(x, out)
     if dims > 1 and all(size == 1 for size in sizes):
         return _named(out, "MeanBackward1")  # PyTorch takes a global average as a mean
     return _named(out, _pool_node_name("AdaptiveAvgPool{}DBackward0", dims))
@@ -1503,7 +1504,8 @@ def interpolate(
     if result is input:
         return result  # the same size: the input itself, whose grad_fn is not ours to name
     name = _UPSAMPLE_NODE_NAMES[mode].format(n)
-    return _named(result, name.replace("DBackward", "DAaBackward") if antialias else name)
+    name = name.replace("DBackward", "DAaBackward") if antialias else name
+    return _named(_keep_channels_last(input, result), name)
 
 
 # PyTorch's grad_fn names for interpolate's modes, formatted with the spatial dimensions.
@@ -3752,7 +3754,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     blocks = reshape(input, (*batch, channels // (r * r), r, r, height, width))
     order = (*range(n), n, n + 3, n + 1, n + 4, n + 2)
     out = reshape(blocks.permute(order), (*batch, channels // (r * r), height * r, width * r))
-    return _named(out, "PixelShuffleBackward0")
+    return _named(_keep_channels_last(input, out), "PixelShuffleBackward0")
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
