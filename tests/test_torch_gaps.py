@@ -640,6 +640,20 @@ LAYOUT_KEEPING = {
     "interpolate bilinear": lambda lib, x, fn: fn.interpolate(x, scale_factor=2, mode="bilinear"),
     "interpolate nearest": lambda lib, x, fn: fn.interpolate(x, size=(3, 7)),
     "pixel_shuffle": lambda lib, x, fn: fn.pixel_shuffle(lib.cat([x, x, x, x], 1)[:, :8], 2),
+    # 3-D: PyTorch's max pooling and global average keep channels_last_3d, the rest do not
+    "max_pool3d": lambda lib, x, fn: fn.max_pool3d(_channels_last(lib, (2, 3, 2, 4, 5)), 2),
+    "avg_pool3d (row-major)": lambda lib, x, fn: fn.avg_pool3d(
+        _channels_last(lib, (2, 3, 2, 4, 5)), 2
+    ),
+    "adaptive_avg_pool3d (row-major)": lambda lib, x, fn: fn.adaptive_avg_pool3d(
+        _channels_last(lib, (2, 3, 2, 4, 5)), (1, 2, 2)
+    ),
+    "adaptive_avg_pool3d to 1": lambda lib, x, fn: fn.adaptive_avg_pool3d(
+        _channels_last(lib, (2, 3, 2, 4, 5)), 1
+    ),
+    "adaptive_max_pool3d (row-major)": lambda lib, x, fn: fn.adaptive_max_pool3d(
+        _channels_last(lib, (2, 3, 2, 4, 5)), (1, 2, 2)
+    ),
 }
 
 

@@ -1213,7 +1213,9 @@ def _avg_pool(
         name, dims, shape, kernel_size, stride, padding, 1, ceil_mode
     )
     out = _pool_ops.avg_pool(x, kernel, steps, pads, out_size, count_include_pad, divisor_override)
-    out = out[0] if unbatched else _keep_channels_last(x, out)
+    if not unbatched and dims == 2:  # PyTorch's avg_pool3d answers row-major
+        out = _keep_channels_last(x, out)
+    out = out[0] if unbatched else out
     return _named(out, _pool_node_name("AvgPool{}DBackward0", dims))
 
 
@@ -1334,8 +1336,11 @@ def _adaptive_avg_pool(
     out = _pool_ops.adaptive_avg_pool(x, sizes)
     if out is x and not unbatched:
         return out  # the input itself (no bin to average): its grad_fn is not ours to name
-    out = out[0] if unbatched else _keep_channels_last(x, out)
-    if dims > 1 and all(size == 1 for size in sizes):
+    global_average = dims > 1 and all(size == 1 for size in sizes)
+    if not unbatched and (dims == 2 or global_average):  # 3-D bins answer row-major
+        out = _keep_channels_last(x, out)
+    out = out[0] if unbatched else out
+    if global_average:
         return _named(out, "MeanBackward1")  # PyTorch takes a global average as a mean
     return _named(out, _pool_node_name("AdaptiveAvgPool{}DBackward0", dims))
 

@@ -206,7 +206,7 @@ class AdaptiveMaxPool(MaxPool):
         planes = xp.arange(x.shape[0] * x.shape[1], dtype=flat.dtype)
         offsets = flat + planes.reshape(x.shape[0], x.shape[1], *(1,) * n) * plane
         ctx.save(x=x, offsets=offsets, disjoint=False)  # neighbouring bins may share elements
-        if suggests_channels_last(x):  # as MaxPool
+        if x.ndim == 4 and suggests_channels_last(x):  # as MaxPool (3-D: row-major, as PyTorch)
             return in_channels_last(xp, out), in_channels_last(xp, flat)
         return out, flat
 
