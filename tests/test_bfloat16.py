@@ -36,6 +36,12 @@ GRAD_EXCEPTIONS = {
     # torch's bilinear backward contracts in one kernel; chainrule's is two einsums, rounded
     # in between: about 6 units where two contributions cancel.
     "bilinear": (None, 6e-2),
+    # the grid's gradient through 16 taps' cubic weights: torch's backward kernel sums them in
+    # its own order, chainrule's composite rounds each weight and product to bfloat16 (the
+    # values agree; float32 and float64 gradients match torch and finite differences)
+    "grid_sample_bicubic": (1, 0.25),
+    "grid_sample_bicubic_border_aligned": (1, 0.25),
+    "grid_sample_bicubic_reflection": (1, 0.25),
 }
 
 

@@ -223,6 +223,53 @@ def test_a_function_that_changes_between_runs_is_detected():
         out.sum().backward()
 
 
+def _autocast_segment(library, checkpointed: bool):
+    """Output dtype, and the float32 input's and weight's grads, of a bfloat16-autocast
+    linear-gelu-linear segment (checkpointed or not) followed by a float32 loss."""
+    x = library.linspace(-1.0, 1.0, 12).reshape(3, 4).requires_grad_(True)
+    w1 = library.cos(library.arange(20.0)).reshape(5, 4).requires_grad_(True)
+    w2 = library.sin(library.arange(10.0)).reshape(2, 5).requires_grad_(True)
+
+    def segment(t):
+        hidden = library.nn.functional.gelu(library.nn.functional.linear(t, w1))
+        return library.nn.functional.linear(hidden, w2)
+
+    run = library.utils.checkpoint.checkpoint if checkpointed else (lambda f, t, **_: f(t))
+    with library.autocast("cpu", dtype=library.bfloat16):
+        out = run(segment, x, use_reentrant=False)
+    (out.float() ** 2).sum().backward()  # backward runs after the autocast block has closed
+    return str(out.dtype), x.grad.numpy(), w1.grad.numpy()
+
+
+def test_the_recomputation_casts_as_the_forward_did_under_autocast():
+    """PyTorch's checkpoint recomputes under the autocast state of the forward, so a segment
+    run in bfloat16 gets the same gradients as without checkpointing."""
+    import torch
+    import torch.utils.checkpoint  # noqa: F401 - torch.utils.checkpoint is not imported eagerly
+
+    dtype, x_grad, w_grad = _autocast_segment(chainrule, checkpointed=True)
+    plain_dtype, plain_x_grad, plain_w_grad = _autocast_segment(chainrule, checkpointed=False)
+    assert dtype == plain_dtype == "chainrule.bfloat16"
+    np.testing.assert_array_equal(x_grad, plain_x_grad)
+    np.testing.assert_array_equal(w_grad, plain_w_grad)
+    assert x_grad.dtype == w_grad.dtype == np.float32
+    their_dtype, their_x_grad, their_w_grad = _autocast_segment(torch, checkpointed=True)
+    assert their_dtype == "torch.bfloat16"
+    np.testing.assert_allclose(x_grad, their_x_grad, rtol=2e-2, atol=2e-2)
+    np.testing.assert_allclose(w_grad, their_w_grad, rtol=2e-2, atol=2e-2)
+
+
+def test_autocast_turned_off_inside_a_checkpointed_region_stays_off_in_the_recomputation():
+    x = chainrule.ones(2, 3, requires_grad=True)
+    w = chainrule.ones(4, 3, requires_grad=True)
+    with chainrule.autocast("cpu"), chainrule.autocast("cpu", enabled=False):
+        out = checkpoint(lambda t: chainrule.nn.functional.linear(t, w), x)
+    with chainrule.autocast("cpu"):  # a different state around backward changes nothing
+        out.sum().backward()
+    assert out.dtype == w.grad.dtype == chainrule.float32
+    np.testing.assert_array_equal(w.grad.numpy(), np.full((4, 3), 2.0))
+
+
 def test_checkpoint_sequential_arguments():
     model = _mlp(depth=4, width=3)
     x = chainrule.randn(2, 3, dtype=chainrule.float64, requires_grad=True)

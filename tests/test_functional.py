@@ -1111,3 +1111,34 @@ def test_antialiased_resampling_to_one_column_resamples_each_row(mode):
     np.testing.assert_allclose(
         ours.numpy(), transposed.transpose(2, 3).numpy(), rtol=1e-6, atol=1e-5
     )
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "bicubic"])
+@pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
+@pytest.mark.parametrize("align_corners", [False, True])
+def test_grid_sample_of_an_affine_grid_reaching_the_borders_matches_torch(
+    mode, padding_mode, align_corners
+):
+    """An identity-like affine grid puts samples exactly on the borders (with align_corners
+    True): PyTorch counts a clamped border position as outside for the grid's gradient, where
+    clamp's own gradient is 1 (theta's gradient differed for 'border'); 'bicubic' was
+    refused."""
+    image = np.sin(np.arange(2 * 3 * 5 * 6.0)).reshape(2, 3, 5, 6)
+    affine = [[[0.9, 0.2, 0.1], [-0.1, 1.1, 0.05]], [[1.0, 0.0, 0.3], [0.0, 0.8, -0.2]]]
+    results = []
+    for lib, functional in ((chainrule, F), (torch, TF)):
+        x = lib.tensor(image, requires_grad=True)
+        theta = lib.tensor(affine, dtype=lib.float64, requires_grad=True)
+        grid = functional.affine_grid(theta, (2, 3, 4, 5), align_corners=align_corners)
+        out = functional.grid_sample(x, grid, mode, padding_mode, align_corners)
+        weights = lib.cos(lib.arange(float(out.numel()), dtype=lib.float64)).reshape(out.shape)
+        grad_x, grad_theta = lib.autograd.grad((out * weights).sum(), (x, theta))
+        results.append((out.detach().numpy(), grad_x.numpy(), grad_theta.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_grid_sample_bicubic_refuses_5d_input_as_torch():
+    for lib, functional in ((chainrule, F), (torch, TF)):
+        with pytest.raises(RuntimeError, match="bicubic interpolation only supports 4D"):
+            functional.grid_sample(lib.ones(1, 1, 2, 2, 2), lib.zeros(1, 1, 1, 1, 3), "bicubic")

@@ -106,6 +106,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     ),
     # torch.exp_(x) and the other top-level in-place forms: Tensor's in-place methods, by name.
     ("ops: the top-level in-place functions", {"ops.inplace"}),
+    # torch._foreach_add and the rest: Tensor's methods over a list of tensors.
+    ("ops: the multi-tensor (_foreach_*) functions", {"ops.foreach"}),
     (
         "transforms and namespaces",
         {"func", "numpy", "linalg", "fft", "special", "testing", "autograd.functional", "cuda"}

@@ -227,3 +227,39 @@ def test_ctc_loss_unbatched_and_its_errors():
         F.ctc_loss(log_probs, chainrule.tensor([[1]]), [6], [1])
     with pytest.raises(RuntimeError, match="blank"):
         F.ctc_loss(log_probs, chainrule.tensor([[1]]), [5], [1], blank=4)
+
+
+REGRESSION_LOSSES = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"]
+
+
+@pytest.mark.parametrize("name", REGRESSION_LOSSES)
+def test_a_target_that_broadcasts_warns_as_torch_and_the_loss_is_torchs(name):
+    """A (N,) prediction against (N, 1) targets broadcasts to (N, N): PyTorch warns ("Using a
+    target size ... that is different to the input size"), pointing at the caller; chainrule
+    computed the same value silently."""
+    values = []
+    for lib, functional in ((chainrule, F), (torch, TF)):
+        x = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        y = lib.tensor([[0.0], [1.0], [3.0]])
+        with pytest.warns(UserWarning) as caught:
+            loss = getattr(functional, name)(x, y)
+        loss.backward()
+        assert [w.filename for w in caught] == [__file__]
+        message = str(caught[0].message).replace(lib.__name__ + ".Size", "Size")
+        values.append((message, loss.item(), x.grad.tolist()))
+    (ours, our_loss, our_grad), (theirs, their_loss, their_grad) = values
+    assert ours == theirs and "Size([3, 1])" in ours
+    np.testing.assert_allclose(our_loss, their_loss, rtol=1e-6)
+    np.testing.assert_allclose(our_grad, their_grad, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", REGRESSION_LOSSES)
+def test_a_target_of_the_inputs_shape_does_not_warn(name):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        getattr(F, name)(chainrule.ones(3, 1), chainrule.zeros(3, 1))
+        getattr(nn, {"mse_loss": "MSELoss", "l1_loss": "L1Loss"}.get(name, "HuberLoss"))()(
+            chainrule.ones(2), chainrule.zeros(2)
+        )

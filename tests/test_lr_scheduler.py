@@ -334,3 +334,63 @@ def test_calling_get_lr_from_a_script_warns_as_pytorch_does_and_step_does_not():
         warnings.simplefilter("error")
         opt.step()
         sched.step()
+
+
+ORDER_CASES = {
+    "StepLR": lambda sch, o: sch.StepLR(o, 2),
+    "OneCycleLR": lambda sch, o: sch.OneCycleLR(o, max_lr=1.0, total_steps=10),
+    "CyclicLR": lambda sch, o: sch.CyclicLR(o, 0.01, 0.1),
+    "CosineAnnealingWarmRestarts": lambda sch, o: sch.CosineAnnealingWarmRestarts(o, 3),
+    "SequentialLR": lambda sch, o: sch.SequentialLR(
+        o, [sch.LinearLR(o, 0.5, total_iters=2), sch.ExponentialLR(o, 0.9)], milestones=[1]
+    ),
+    "ChainedScheduler": lambda sch, o: sch.ChainedScheduler(
+        [sch.ConstantLR(o, 0.5), sch.ExponentialLR(o, 0.9)]
+    ),
+}
+
+
+def _order_warnings(lib, make, scheduler_first: bool, pre_step: bool = False) -> list[str]:
+    p = lib.nn.Parameter(lib.ones(2))
+    opt = lib.optim.SGD([p], lr=0.1, momentum=0.9)
+    if pre_step:
+        opt.step()  # before the scheduler exists: it does not count
+    scheduler = make(lib.optim.lr_scheduler, opt)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            if not scheduler_first:
+                opt.step()
+            scheduler.step()
+            if scheduler_first:
+                opt.step()
+    return [str(w.message) for w in caught]
+
+
+@pytest.mark.parametrize("make", ORDER_CASES.values(), ids=ORDER_CASES.keys())
+def test_a_first_scheduler_step_before_the_optimizers_warns_as_pytorch(make):
+    """PyTorch warns once ("Detected call of `lr_scheduler.step()` before `optimizer.step()`")
+    when the first scheduler step comes before any optimizer step since the scheduler was made
+    (the schedule's first value is skipped); chainrule did not warn."""
+    for scheduler_first in (True, False):
+        for pre_step in (False, True):
+            ours = _order_warnings(chainrule, make, scheduler_first, pre_step)
+            theirs = _order_warnings(torch, make, scheduler_first, pre_step)
+            assert ours == theirs
+    assert _order_warnings(chainrule, ORDER_CASES["StepLR"], True)[0].startswith(
+        "Detected call of `lr_scheduler.step()` before `optimizer.step()`"
+    )
+
+
+def test_a_replaced_optimizer_step_is_reported_at_the_first_scheduler_step():
+    messages = []
+    for lib in (chainrule, torch):
+        opt = lib.optim.SGD([lib.nn.Parameter(lib.ones(2))], lr=0.1)
+        scheduler = lib.optim.lr_scheduler.StepLR(opt, 1)
+        opt.step = lambda *args, **kwargs: None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            opt.step()
+            scheduler.step()
+        messages.append([str(w.message) for w in caught])
+    assert messages[0] == messages[1] and "has been overridden" in messages[0][0]

@@ -1241,7 +1241,15 @@ def test_load_state_dict_strictness_and_errors() -> None:
         layer.load_state_dict({**good, "weight": chainrule.ones(3, 2)}, strict=False)
     message = str(info.value)
     assert "size mismatch for weight" in message
-    assert "(3, 2) from checkpoint" in message and "current model is (2, 3)" in message
+    assert (
+        "Size([3, 2]) from checkpoint" in message and "model is chainrule.Size([2, 3])" in message
+    )
+    # PyTorch's wording, shapes as Size reprs (torch.Size([3, 2]) under as_torch)
+    with pytest.raises(RuntimeError) as theirs_info:
+        torch.nn.Linear(3, 2).load_state_dict(
+            {"weight": torch.ones(3, 2), "bias": torch.ones(2)}, strict=False
+        )
+    assert message == str(theirs_info.value).replace("torch.Size", "chainrule.Size")
     with pytest.raises(TypeError, match="dict-like"):
         layer.load_state_dict([1, 2])
     # torch raises the same way for the same mistakes.

@@ -39,7 +39,45 @@ CALLS = {
     "mean of integers": lambda lib: lib.tensor([1, 2]).mean(),
     "negating bools": lambda lib: -lib.tensor([True]),
     "integer floor division by zero": lambda lib: lib.tensor([1, 2]) // 0,
+    "normal with a negative std tensor": lambda lib: lib.normal(lib.zeros(2), -lib.ones(2)),
+    "normal with a NaN std": lambda lib: lib.normal(lib.zeros(2), lib.tensor([1.0, float("nan")])),
+    "normal with a negative std": lambda lib: lib.normal(0.0, -1.0, (2,)),
+    "normal_ with a negative std": lambda lib: lib.empty(2).normal_(0.0, -0.5),
+    "init.normal_ with a negative std": lambda lib: lib.nn.init.normal_(lib.empty(2), std=-1.0),
 }
+
+MESSAGES = {
+    "normal of a tensor std": lambda lib: lib.normal(lib.zeros(2), -lib.ones(2)),
+    "normal of a number std": lambda lib: lib.normal(lib.zeros(2), -1.0),
+    "normal_": lambda lib: lib.empty(2).normal_(0.0, -0.5),
+    "mean of int64": lambda lib: lib.tensor([1, 2]).mean(),
+    "mean of int32": lambda lib: lib.tensor([1, 2], dtype=lib.int32).mean(),
+    "mean of bool": lambda lib: lib.tensor([True]).mean(),
+    "uniform_ with from > to": lambda lib: lib.empty(2).uniform_(2.5, 1.0),
+    "init.uniform_ with a > b": lambda lib: lib.nn.init.uniform_(lib.empty(2), 3, 1),
+}
+
+
+@pytest.mark.parametrize("call", MESSAGES.values(), ids=MESSAGES.keys())
+def test_the_message_is_torchs(call):
+    """A negative standard deviation or an inverted uniform range was drawn from (now refused
+    before any draw, as PyTorch's); mean() of integers named the dtype Int64 where PyTorch
+    says Long."""
+    with pytest.raises(RuntimeError) as theirs:
+        call(torch)
+    with pytest.raises(RuntimeError) as ours:
+        call(chainrule)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_a_zero_std_is_accepted_and_the_stream_is_untouched_by_a_refusal():
+    chainrule.manual_seed(0)
+    expected = chainrule.randn(3)
+    chainrule.manual_seed(0)
+    with pytest.raises(RuntimeError):
+        chainrule.normal(0.0, -1.0, (3,))
+    assert chainrule.randn(3).tolist() == expected.tolist()
+    assert chainrule.normal(chainrule.ones(2), chainrule.zeros(2)).tolist() == [1.0, 1.0]
 
 
 @pytest.mark.parametrize("call", CALLS.values(), ids=CALLS.keys())

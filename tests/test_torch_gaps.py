@@ -601,6 +601,102 @@ def test_a_module_moved_to_channels_last_moves_its_4d_weights():
             lib.zeros(2, 3).contiguous(memory_format=lib.channels_last)
 
 
+def _channels_last(lib, shape, start=0.0):
+    x = lib.sin(lib.arange(float(np.prod(shape))) * 0.37 + start).view(*shape)
+    return x.contiguous(
+        memory_format=lib.channels_last if len(shape) == 4 else lib.channels_last_3d
+    )
+
+
+LAYOUT_KEEPING = {
+    "conv2d, input channels last": lambda lib, x, fn: fn.conv2d(
+        x, lib.cos(lib.arange(72.0)).view(6, 3, 2, 2), lib.ones(6), padding=1
+    ),
+    "conv2d, weight channels last": lambda lib, x, fn: fn.conv2d(
+        x.contiguous(), _channels_last(lib, (6, 3, 2, 2))
+    ),
+    "depthwise conv2d": lambda lib, x, fn: fn.conv2d(x, lib.ones(3, 1, 3, 3), groups=3),
+    "conv_transpose2d": lambda lib, x, fn: fn.conv_transpose2d(
+        x, lib.cos(lib.arange(24.0)).view(3, 2, 2, 2), stride=2, output_padding=1
+    ),
+    "conv3d, channels_last_3d": lambda lib, x, fn: fn.conv3d(
+        _channels_last(lib, (2, 3, 3, 4, 5)), lib.ones(4, 3, 2, 2, 2)
+    ),
+    "conv2d of a channels-last slice": lambda lib, x, fn: fn.conv2d(
+        x[:, :, 1:, :-1], lib.ones(2, 3, 1, 1)
+    ),
+    "max_pool2d": lambda lib, x, fn: fn.max_pool2d(x, 2),
+    "max_pool2d indices": lambda lib, x, fn: fn.max_pool2d(x, 2, return_indices=True)[1],
+    "adaptive_max_pool2d": lambda lib, x, fn: fn.adaptive_max_pool2d(x, (3, 2)),
+    "cat of channels-last tensors": lambda lib, x, fn: lib.cat([x, x * 2], dim=1),
+    "cat of mixed layouts": lambda lib, x, fn: lib.cat([x, x.contiguous()], dim=1),
+    "conv2d to 1x1 (ambiguous)": lambda lib, x, fn: fn.conv2d(x, lib.ones(2, 3, 4, 5)),
+    "batch_norm": lambda lib, x, fn: fn.batch_norm(x, None, None, lib.ones(3), None, True),
+    "group_norm": lambda lib, x, fn: fn.group_norm(x, 3),
+    "instance_norm (row-major, as PyTorch's)": lambda lib, x, fn: fn.instance_norm(x),
+    "avg_pool2d": lambda lib, x, fn: fn.avg_pool2d(x, 2),
+    "adaptive_avg_pool2d to 1x1": lambda lib, x, fn: fn.adaptive_avg_pool2d(x, 1),
+    "adaptive_avg_pool2d": lambda lib, x, fn: fn.adaptive_avg_pool2d(x, (3, 2)),
+    "interpolate bilinear": lambda lib, x, fn: fn.interpolate(x, scale_factor=2, mode="bilinear"),
+    "interpolate nearest": lambda lib, x, fn: fn.interpolate(x, size=(3, 7)),
+    "pixel_shuffle": lambda lib, x, fn: fn.pixel_shuffle(lib.cat([x, x, x, x], 1)[:, :8], 2),
+    # 3-D: PyTorch's max pooling and global average keep channels_last_3d, the rest do not
+    "max_pool3d": lambda lib, x, fn: fn.max_pool3d(_channels_last(lib, (2, 3, 2, 4, 5)), 2),
+    "avg_pool3d (row-major)": lambda lib, x, fn: fn.avg_pool3d(
+        _channels_last(lib, (2, 3, 2, 4, 5)), 2
+    ),
+    "adaptive_avg_pool3d (row-major)": lambda lib, x, fn: fn.adaptive_avg_pool3d(
+        _channels_last(lib, (2, 3, 2, 4, 5)), (1, 2, 2)
+    ),
+    "adaptive_avg_pool3d to 1": lambda lib, x, fn: fn.adaptive_avg_pool3d(
+        _channels_last(lib, (2, 3, 2, 4, 5)), 1
+    ),
+    "adaptive_max_pool3d (row-major)": lambda lib, x, fn: fn.adaptive_max_pool3d(
+        _channels_last(lib, (2, 3, 2, 4, 5)), (1, 2, 2)
+    ),
+}
+
+
+@pytest.mark.parametrize("call", LAYOUT_KEEPING.values(), ids=LAYOUT_KEEPING.keys())
+def test_convolutions_pooling_and_cat_keep_a_channels_last_layout(call):
+    """PyTorch's conv, transposed conv, pooling, batch and group norm, interpolation, pixel
+    shuffle and cat give a channels-last output when their input (or a conv's weight) is
+    channels-last (`suggest_memory_format`): the strides a program prints and
+    `is_contiguous(memory_format=...)` follow. The values and the input's gradient are
+    unchanged."""
+    results = []
+    for lib in LIBS_PAIR:
+        x = _channels_last(lib, (2, 3, 4, 5)).requires_grad_(True)
+        out = call(lib, x, lib.nn.functional)
+        layout = (
+            out.stride(),
+            out.is_contiguous(),
+            out.is_contiguous(memory_format=lib.channels_last),
+        )
+        if out.requires_grad:
+            (out * lib.cos(lib.arange(float(out.numel()))).view(out.shape)).sum().backward()
+        grad = None if x.grad is None else (x.grad.numpy(), x.grad.stride())
+        results.append((out.detach().numpy(), layout, grad))
+    (ours, our_layout, our_grad), (theirs, their_layout, their_grad) = results
+    assert our_layout == their_layout
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+    if their_grad is not None:
+        np.testing.assert_allclose(our_grad[0], their_grad[0], rtol=1e-5, atol=1e-6)
+        assert our_grad[1] == their_grad[1]
+
+
+def test_a_channels_last_leaf_keeps_its_layout_when_its_gradient_is_copied():
+    """The gradient layout contract holds when backward hands `.grad` an array it does not own
+    (a permuted view's gradient is already in the leaf's layout): the copy kept the C order."""
+    strides = []
+    for lib in LIBS_PAIR:
+        x = _channels_last(lib, (2, 3, 4, 5)).requires_grad_(True)
+        (x.permute(0, 2, 3, 1).reshape(-1) * lib.arange(120.0)).sum().backward()
+        assert x.grad.permute(0, 2, 3, 1).reshape(-1).tolist() == list(range(120))
+        strides.append((x.grad.stride(), x.grad.is_contiguous(memory_format=lib.channels_last)))
+    assert strides[0] == strides[1] == ((60, 1, 15, 3), True)
+
+
 AUGMENTED = {
     "int %= float": ("int64", "%=", 1.5),
     "int //= float": ("int64", "//=", 0.5),

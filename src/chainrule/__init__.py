@@ -190,6 +190,7 @@ from chainrule.ops.creation import (
 from chainrule.ops.decompositions import det
 from chainrule.ops.elementwise import *  # noqa: F403
 from chainrule.ops.elementwise import abs, pow, result_type, round  # noqa: A004
+from chainrule.ops.foreach import *  # noqa: F403 - torch._foreach_add and the rest (private names)
 from chainrule.ops.indexing import *  # noqa: F403
 from chainrule.ops.inplace import *  # noqa: F403 - torch.exp_(x) and the other in-place forms
 from chainrule.ops.linalg import *  # noqa: F403

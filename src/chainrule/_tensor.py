@@ -372,8 +372,9 @@ class Tensor(_TensorMethods):
                     grad, owned = Tensor._from_array(array, grad._backend), True
             if create_graph or owned:
                 self._grad = grad
-            else:
-                self._grad = Tensor._from_array(grad._array.copy(), grad._backend)
+            else:  # a copy in the leaf's layout ("K": a channels-last grad stays so)
+                copy = grad._array.copy(order="K" if layouts_differ else "C")
+                self._grad = Tensor._from_array(copy, grad._backend)
         elif create_graph or current._requires_grad:
             self._grad = current + grad
         else:

@@ -906,6 +906,20 @@ TRANSFORMERS = [
     _grid_spec("grid_sample_reflection", ((1, 2, 3, 4), (1, 3, 2, 2)), padding_mode="reflection"),
     _grid_spec("grid_sample_nearest", ((1, 2, 3, 4), (1, 3, 2, 2)), mode="nearest"),
     _grid_spec("grid_sample_trilinear", ((1, 2, 3, 2, 4), (1, 2, 2, 2, 3))),
+    _grid_spec("grid_sample_bicubic", ((2, 2, 4, 5), (2, 3, 2, 2)), mode="bicubic"),
+    _grid_spec(
+        "grid_sample_bicubic_border_aligned",
+        ((1, 2, 3, 4), (1, 2, 3, 2)),
+        mode="bicubic",
+        padding_mode="border",
+        align_corners=True,
+    ),
+    _grid_spec(
+        "grid_sample_bicubic_reflection",
+        ((1, 2, 4, 3), (1, 3, 2, 2)),
+        mode="bicubic",
+        padding_mode="reflection",
+    ),
 ]
 
 

@@ -57,6 +57,7 @@ from chainrule.ops.autocast import autocast_operands as _autocast_operands
 from chainrule.ops.autocast import autocast_policy as _autocast_policy
 from chainrule.ops.complex import refuse_complex as _refuse_complex
 from chainrule.ops.conversion import cast as _cast
+from chainrule.ops.conversion import keep_channels_last as _keep_channels_last
 from chainrule.ops.creation import linspace as _linspace
 from chainrule.ops.creation import rand_like as _rand_like
 from chainrule.ops.creation import triu_indices as _triu_indices
@@ -1212,6 +1213,8 @@ def _avg_pool(
         name, dims, shape, kernel_size, stride, padding, 1, ceil_mode
     )
     out = _pool_ops.avg_pool(x, kernel, steps, pads, out_size, count_include_pad, divisor_override)
+    if not unbatched and dims == 2:  # PyTorch's avg_pool3d answers row-major
+        out = _keep_channels_last(x, out)
     out = out[0] if unbatched else out
     return _named(out, _pool_node_name("AvgPool{}DBackward0", dims))
 
@@ -1333,8 +1336,11 @@ def _adaptive_avg_pool(
     out = _pool_ops.adaptive_avg_pool(x, sizes)
     if out is x and not unbatched:
         return out  # the input itself (no bin to average): its grad_fn is not ours to name
+    global_average = dims > 1 and all(size == 1 for size in sizes)
+    if not unbatched and (dims == 2 or global_average):  # 3-D bins answer row-major
+        out = _keep_channels_last(x, out)
     out = out[0] if unbatched else out
-    if dims > 1 and all(size == 1 for size in sizes):
+    if global_average:
         return _named(out, "MeanBackward1")  # PyTorch takes a global average as a mean
     return _named(out, _pool_node_name("AdaptiveAvgPool{}DBackward0", dims))
 
@@ -1503,7 +1509,8 @@ def interpolate(
     if result is input:
         return result  # the same size: the input itself, whose grad_fn is not ours to name
     name = _UPSAMPLE_NODE_NAMES[mode].format(n)
-    return _named(result, name.replace("DBackward", "DAaBackward") if antialias else name)
+    name = name.replace("DBackward", "DAaBackward") if antialias else name
+    return _named(_keep_channels_last(input, result), name)
 
 
 # PyTorch's grad_fn names for interpolate's modes, formatted with the spatial dimensions.
@@ -1637,6 +1644,18 @@ def _weighted(
     return _reduce(op_name, loss, reduction)
 
 
+def _warn_if_target_broadcasts(input: Tensor, target: Tensor) -> None:
+    """PyTorch's warning for a regression loss whose target's shape differs from the input's
+    (a (N, 1) prediction against (N,) targets broadcasts to (N, N), silently wrong)."""
+    if tuple(target.shape) != tuple(input.shape):
+        _warnings.warn(
+            f"Using a target size ({target.size()!r}) that is different to the input size "
+            f"({input.size()!r}). This will likely lead to incorrect results due to "
+            "broadcasting. Please ensure they have the same size.",
+            stacklevel=4,  # the caller of the loss (past the loss and its autocast wrapper)
+        )
+
+
 @_autocast_policy(_FLOAT32)
 def mse_loss(
     input: Tensor,
@@ -1668,6 +1687,7 @@ def mse_loss(
         tensor(2.5000)
     """
     _refuse_complex("mse_loss", input, target)
+    _warn_if_target_broadcasts(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     difference = input - target
     loss = _weighted("mse_loss", difference * difference, weight, reduction, True)
@@ -1703,6 +1723,7 @@ def l1_loss(
         >>> F.l1_loss(chainrule.tensor([1.0, 2.0]), chainrule.tensor([0.0, 4.0]))
         tensor(1.5000)
     """
+    _warn_if_target_broadcasts(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     return _weighted("l1_loss", _abs(input - target), weight, reduction, True)
 
@@ -1737,6 +1758,7 @@ def smooth_l1_loss(
         tensor([0.1250, 2.5000])
     """
     _refuse_complex("smooth_l1_loss", input, target)
+    _warn_if_target_broadcasts(input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if beta < 0:
         raise DomainError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
@@ -1777,6 +1799,7 @@ def huber_loss(
         tensor([0.1250, 4.0000])
     """
     _refuse_complex("huber_loss", input, target)
+    _warn_if_target_broadcasts(input, target)
     if delta <= 0:
         raise DomainError(f"huber_loss: delta must be positive, got {delta}")
     distance = _abs(input - target)
@@ -2589,19 +2612,39 @@ def _reflect(coordinate: Any, twice_low: int, twice_high: int) -> Any:
 def _source_coordinate(coordinate: Any, size: int, padding_mode: str, align_corners: bool) -> Any:
     """A normalized grid coordinate in input pixels, its padding rule applied (PyTorch's
     grid_sampler_compute_source_index)."""
+    return _padded(
+        _unnormalized(coordinate, size, align_corners), size, padding_mode, align_corners
+    )
+
+
+def _unnormalized(coordinate: Any, size: int, align_corners: bool) -> Any:
+    """A normalized grid coordinate in input pixels (PyTorch's grid_sampler_unnormalize)."""
     if align_corners:
-        pixels = (coordinate + 1) / 2 * (size - 1)
-    else:
-        pixels = ((coordinate + 1) * size - 1) / 2
+        return (coordinate + 1) / 2 * (size - 1)
+    return ((coordinate + 1) * size - 1) / 2
+
+
+def _padded(pixels: Any, size: int, padding_mode: str, align_corners: bool) -> Any:
+    """A position in input pixels moved inside by the padding rule: clamped to the border, or
+    reflected at the edges then clamped (PyTorch's compute_coordinates); as is for zeros."""
     if padding_mode == "border":
-        return _clamp(pixels, 0, size - 1)
+        return _clipped(pixels, size)
     if padding_mode == "reflection":
         if align_corners:
             pixels = _reflect(pixels, 0, 2 * (size - 1))
         else:
             pixels = _reflect(pixels, -1, 2 * size - 1)
-        return _clamp(pixels, 0, size - 1)
+        return _clipped(pixels, size)
     return pixels
+
+
+def _clipped(pixels: Any, size: int) -> Any:
+    """pixels clamped to [0, size - 1], with gradient 1 strictly inside and 0 on the borders
+    too: PyTorch's clip_coordinates_set_grad counts a position exactly on a border as outside
+    (clamp's own gradient is 1 there), which a grid reaching -1 or 1 with align_corners=True
+    hits."""
+    inside = (pixels > 0) & (pixels < size - 1)
+    return where(inside, pixels, _clamp(pixels.detach(), 0, size - 1))
 
 
 def grid_sample(
@@ -2620,8 +2663,8 @@ def grid_sample(
         input (Tensor): floating point (N, C, H, W) or (N, C, D, H, W).
         grid (Tensor): floating point (N, H_out, W_out, 2) or (N, D_out, H_out, W_out, 3): the
             positions, (x, y[, z]) with -1 and 1 at the input's edges.
-        mode (str): 'bilinear' (default; trilinear for 5-D input) or 'nearest' ('bicubic' is
-            not supported).
+        mode (str): 'bilinear' (default; trilinear for 5-D input), 'nearest' or 'bicubic'
+            (4-D input only; PyTorch's cubic convolution with a = -0.75).
         padding_mode (str): what positions outside the input read: 'zeros' (default),
             'border' (the nearest edge value) or 'reflection' (the input mirrored at its edges).
         align_corners (bool, optional): True puts -1 and 1 at the corner pixels' centres,
@@ -2647,9 +2690,9 @@ def grid_sample(
             "nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
             f"'reflection', but got: '{padding_mode}'"
         )
-    if mode == "bicubic":
-        raise NotImplementedError("grid_sample: mode='bicubic' is not supported yet")
     dims = input.ndim - 2
+    if mode == "bicubic" and input.ndim == 5:
+        raise ShapeError("grid_sampler(): bicubic interpolation only supports 4D input")
     if dims not in (2, 3) or grid.ndim != input.ndim or grid.shape[-1] != dims:
         raise ShapeError(
             "grid_sample: expected input (N, C, H, W) with grid (N, H_out, W_out, 2), or input "
@@ -2667,6 +2710,9 @@ def grid_sample(
     sizes = tuple(input.shape[2:])
     out_spatial = tuple(grid.shape[1:-1])
     points = _math.prod(out_spatial)
+    if mode == "bicubic":
+        out = _grid_sample_bicubic(input, grid, padding_mode, align)
+        return _named(reshape(out, (batch, channels, *out_spatial)), "GridSampler2DBackward0")
     coordinates = []  # per input dimension (D,) H, W: grid component dims - 1 - dim
     for dim, size in enumerate(sizes):
         component = reshape(grid[..., dims - 1 - dim], (batch, points))
@@ -2702,6 +2748,57 @@ def grid_sample(
     return _named(
         reshape(out, (batch, channels, *out_spatial)), f"GridSampler{len(out_spatial)}DBackward0"
     )
+
+
+# PyTorch's bicubic kernel (Keys' cubic convolution with a = -0.75, as OpenCV's).
+_CUBIC_A = -0.75
+
+
+def _cubic_weights(t: Tensor) -> list[Tensor]:
+    """The weights of the taps at -1, 0, 1, 2 for a position t in [0, 1) past tap 0: cubic
+    polynomials of t, so the grid's gradient is their derivative (PyTorch's
+    get_cubic_upsample_coefficients)."""
+    a = _CUBIC_A
+
+    def near(x: Tensor) -> Tensor:  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x: Tensor) -> Tensor:  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def _grid_sample_bicubic(input: Tensor, grid: Tensor, padding_mode: str, align: bool) -> Tensor:
+    """grid_sample's bicubic mode on (N, C, H, W): the 4 x 4 taps around each unnormalized
+    position (no padding rule on the position itself, as PyTorch's), each tap's pixel moved
+    inside by the padding rule and read as zero outside; returns (N, C, points)."""
+    batch, channels, height, width = input.shape
+    points = _math.prod(grid.shape[1:-1])
+    plane = reshape(input, (batch, channels, height * width))
+    pixels = [
+        _unnormalized(reshape(grid[..., 1], (batch, points)), height, align),
+        _unnormalized(reshape(grid[..., 0], (batch, points)), width, align),
+    ]
+    lows = [_floor(p.detach()) for p in pixels]
+    weights = [_cubic_weights(p - low) for p, low in zip(pixels, lows)]
+    taps = []  # per dimension: (flat index part, valid mask) of the taps at -1, 0, 1, 2
+    for low, size, stride in zip(lows, (height, width), (width, 1)):
+        dimension_taps = []
+        for offset in (-1, 0, 1, 2):
+            position = _padded(low + offset, size, padding_mode, align)
+            valid = (position >= 0) & (position <= size - 1)
+            flat = _clamp(position, 0, size - 1).long() * stride
+            dimension_taps.append((flat, valid))
+        taps.append(dimension_taps)
+    out = None
+    for (row, row_valid), row_weight in zip(taps[0], weights[0]):
+        for (column, column_valid), column_weight in zip(taps[1], weights[1]):
+            index = expand(unsqueeze(row + column, 1), (batch, channels, points))
+            term = plane.gather(2, index) * unsqueeze(row_weight * column_weight, 1)
+            term = where(unsqueeze(row_valid & column_valid, 1), term, 0.0)
+            out = term if out is None else out + term
+    return out
 
 
 # ---- pooling and normalization variants ----------------------------------------------------
@@ -3662,7 +3759,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
     blocks = reshape(input, (*batch, channels // (r * r), r, r, height, width))
     order = (*range(n), n, n + 3, n + 1, n + 4, n + 2)
     out = reshape(blocks.permute(order), (*batch, channels // (r * r), height * r, width * r))
-    return _named(out, "PixelShuffleBackward0")
+    return _named(_keep_channels_last(input, out), "PixelShuffleBackward0")
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:

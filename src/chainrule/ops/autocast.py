@@ -15,9 +15,10 @@ other ops. Backward runs the ops' vjps, which do not call it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
@@ -30,6 +31,7 @@ __all__ = [
     "autocast_active",
     "autocast_operands",
     "autocast_policy",
+    "autocast_restored",
     "get_autocast_dtype",
     "is_autocast_enabled",
 ]
@@ -54,6 +56,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 # The hot listed ops (matmul, linear, convolution) test this first, inline:
 # `if autocast_active() is not None: x, w = autocast_operands(LOWER, x, w)`.
 autocast_active = _ACTIVE.get
+
+
+@contextlib.contextmanager
+def autocast_restored(state: dict | None) -> Iterator[None]:
+    """Run with an autocast state `autocast_active()` returned earlier (None: off), whatever
+    is active now: checkpoint's recomputation in backward casts as its forward did."""
+    token = _ACTIVE.set(state)
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
 
 
 def autocast_operands(policy: str, *operands: Any) -> tuple:

@@ -28,6 +28,7 @@ from chainrule.ops.op import (
     empty_in_layout,
     is_plainly_row_major,
     keeps_order,
+    suggests_channels_last,
     unary_elementwise_jvp,
 )
 
@@ -173,6 +174,20 @@ class Clone(Op):
 
     jvp = unary_elementwise_jvp
     batch = elementwise_batch
+
+
+def keep_channels_last(input: Tensor, out: Tensor) -> Tensor:  # noqa: A002
+    """`out` copied channels-last when `input` suggests that layout and `out` does not: what
+    PyTorch's batch and group norm, average pooling, interpolation and pixel shuffle give a
+    channels-last input (a copy in the graph; its gradient is the identity)."""
+    array = out._array
+    if array.ndim not in (4, 5) or not is_array(input._array):  # not under vmap's stand-ins
+        return out
+    if not suggests_channels_last(input._array):
+        return out
+    if suggests_channels_last(array):
+        return out
+    return apply(Clone, (out,), "channels_last" if array.ndim == 4 else "channels_last_3d")
 
 
 def inverse_order(order: tuple[int, ...]) -> tuple[int, ...]:

@@ -27,7 +27,7 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array
 from chainrule.ops.complex import apply_holomorphic, holomorphic
 from chainrule.ops.nn_common import merge_batch, split_batch
-from chainrule.ops.op import Op, apply
+from chainrule.ops.op import Op, apply, in_channels_last, suggests_channels_last
 from chainrule.ops.reduction import sum as reduce_sum
 from chainrule.ops.shape import expand, movedim, reshape
 
@@ -263,7 +263,10 @@ class Convolution(Op):
         # recorded): k_w / stride_w copies of x channels last, prod(kernel) / prod(stride)
         # channels first (LeNet's two layers: 5 MiB each)
         ctx.save(x=x, w=w, columns=columns, geometry=geometry)
-        return _forward_product(ctx.xp, columns, w, x.shape[0], out_size, geometry)
+        out = _forward_product(ctx.xp, columns, w, x.shape[0], out_size, geometry)
+        if suggests_channels_last(x) or suggests_channels_last(w):  # PyTorch keeps the layout
+            return in_channels_last(ctx.xp, out)
+        return out
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -435,7 +438,10 @@ class ConvolutionTranspose(Op):
     ) -> Array:
         geometry = (stride, padding, dilation, groups)
         ctx.save(g=g, w=w, geometry=geometry, in_size=in_size)
-        return _transposed_convolution(ctx.backend, g, w, geometry, in_size)
+        out = _transposed_convolution(ctx.backend, g, w, geometry, in_size)
+        if suggests_channels_last(g) or suggests_channels_last(w):  # as Convolution
+            return in_channels_last(ctx.xp, out)
+        return out
 
     @staticmethod
     def vjp(ctx: Node, a: Any) -> tuple:

@@ -1773,6 +1773,7 @@ def normal(
         >>> chainrule.normal(2.0, 1.0, (2, 3)).shape
         chainrule.Size([2, 3])
     """
+    check_std(std)
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         mean = random_input(mean) if isinstance(mean, Tensor) else mean
         std = random_input(std) if isinstance(std, Tensor) else std
@@ -1785,6 +1786,16 @@ def normal(
     if size is None:
         raise TypeError("normal: size is required when mean and std are numbers")
     return randn(size, generator=generator, dtype=dtype) * std + mean
+
+
+def check_std(std: float | Tensor) -> None:
+    """PyTorch's refusal of a negative (or NaN) standard deviation, a number or each element
+    of a tensor, before anything is drawn (normal, Tensor.normal_, init.normal_)."""
+    if isinstance(std, Tensor):
+        if not bool((std.detach() >= 0).all()):
+            raise DomainError("normal expects all elements of std >= 0.0")
+    elif not std >= 0:
+        raise DomainError(f"normal expects std >= 0.0, but found std {std:g}")
 
 
 def bernoulli(
@@ -1946,14 +1957,10 @@ class Multinomial(Op):
         weights = backend.to_numpy(x).astype("float64")
         rows = weights.reshape(-1, weights.shape[-1])
         if not ((rows >= 0) & (rows < float("inf"))).all():
-            raise ValueError(
-                "multinomial: probability tensor contains either inf, nan or element < 0"
-            )
+            raise ValueError("probability tensor contains either `inf`, `nan` or element < 0")
         totals = rows.sum(-1, keepdims=True)
         if not (totals > 0).all():
-            raise ValueError(
-                "multinomial: invalid multinomial distribution (sum of probabilities <= 0)"
-            )
+            raise ValueError("invalid multinomial distribution (sum of probabilities <= 0)")
         if replacement:
             cumulative = rows.cumsum(-1)
             draws = rng.random((rows.shape[0], num_samples)) * totals

@@ -15,7 +15,7 @@ from chainrule.autograd.grad_mode import no_grad
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, ShapeError
-from chainrule.ops.conversion import cast
+from chainrule.ops.conversion import cast, keep_channels_last
 from chainrule.ops.elementwise import rsqrt
 from chainrule.ops.nn_common import check_floating, check_vector
 from chainrule.ops.op import Op, apply, named
@@ -589,7 +589,7 @@ def batch_norm(
     out = _affine(out, weight, bias, shape)
     if cast_back:
         out = cast(out, input.dtype)
-    return named(out, "NativeBatchNormBackward0")
+    return named(keep_channels_last(input, out), "NativeBatchNormBackward0")
 
 
 def instance_norm(
@@ -765,7 +765,7 @@ def group_norm(
     out = _affine(out, weight, bias, (1, channels) + (1,) * (input.ndim - 2))
     if cast_back:
         out = cast(out, input.dtype)
-    return named(out, "NativeGroupNormBackward0")
+    return named(keep_channels_last(input, out), "NativeGroupNormBackward0")
 
 
 def rms_norm(

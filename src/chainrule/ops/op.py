@@ -557,6 +557,41 @@ def is_plainly_row_major(x: Array) -> bool:
     return True
 
 
+# The dimensions of a 4-D / 5-D (N, C, *spatial) array from the innermost in a channels-last
+# layout to the outermost: C, the spatial ones last to first, N.
+_CHANNELS_LAST_INNERMOST_FIRST = {4: (1, 3, 2, 0), 5: (1, 4, 3, 2, 0)}
+
+
+def suggests_channels_last(x: Array) -> bool:
+    """Whether PyTorch's suggest_memory_format() calls `x` channels-last (channels_last_3d for
+    5-D): its strides grow from C through the spatial dimensions to N, slices included.
+    Ambiguous arrays (N111, or size-1 dimensions whose strides tie with C's) are row-major,
+    as PyTorch decides them. Convolutions, max pooling and cat keep this layout."""
+    order = _CHANNELS_LAST_INNERMOST_FIRST.get(x.ndim)
+    if order is None:
+        return False
+    shape, strides = x.shape, x.strides
+    if strides[1] == 0:
+        return False
+    smallest = 0
+    for d in order:
+        if shape[d] == 0 or strides[d] < smallest:
+            return False
+        if d == 0 and smallest == strides[1]:
+            return False
+        smallest = strides[d] * shape[d] if shape[d] > 1 else strides[d]
+    return True
+
+
+def in_channels_last(xp: Any, out: Array) -> Array:
+    """`out` (N, C, *spatial) copied into a dense channels-last layout (channels innermost),
+    the layout PyTorch gives an op's output when its input suggests channels-last."""
+    moved = xp.moveaxis(out, 1, -1)
+    memory = xp.empty(moved.shape, dtype=out.dtype)  # fresh: PyTorch's strides for size-1 dims
+    memory[...] = moved
+    return xp.moveaxis(memory, -1, 1)
+
+
 def keeps_order(x: Array) -> bool:
     """Whether NumPy's and CuPy's "K" order lays out a copy of `x` as PyTorch's
     preserve_format does: with no size-1 dimension and distinct positive strides, both sort

@@ -19,7 +19,7 @@ from chainrule.ops.elementwise import connected, div
 from chainrule.ops.embedding import Take, TakeAdjoint
 from chainrule.ops.linalg import matmul
 from chainrule.ops.nn_common import merge_batch, shape_constant, split_batch
-from chainrule.ops.op import Op, apply
+from chainrule.ops.op import Op, apply, in_channels_last, suggests_channels_last
 from chainrule.ops.shape import movedim, reshape, transpose
 
 
@@ -148,6 +148,8 @@ class MaxPool(Op):
         # Windows that cannot overlap have distinct argmax positions: the backward assigns.
         disjoint = all(s >= (k - 1) * d + 1 for k, s, d in zip(kernel, stride, dilation))
         ctx.save(x=x, offsets=flat + planes * plane, disjoint=disjoint)
+        if suggests_channels_last(x):  # PyTorch lays out both outputs as the input
+            return in_channels_last(xp, out), in_channels_last(xp, flat)
         return out, flat
 
     @staticmethod
@@ -204,6 +206,8 @@ class AdaptiveMaxPool(MaxPool):
         planes = xp.arange(x.shape[0] * x.shape[1], dtype=flat.dtype)
         offsets = flat + planes.reshape(x.shape[0], x.shape[1], *(1,) * n) * plane
         ctx.save(x=x, offsets=offsets, disjoint=False)  # neighbouring bins may share elements
+        if x.ndim == 4 and suggests_channels_last(x):  # as MaxPool (3-D: row-major, as PyTorch)
+            return in_channels_last(xp, out), in_channels_last(xp, flat)
         return out, flat
 
 

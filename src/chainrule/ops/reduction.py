@@ -402,7 +402,7 @@ def mean(
     if x._array.dtype.kind not in "fcV":
         raise DTypeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {x.dtype.name.capitalize()}"
+            f"or complex dtype. Got: {dtypes.scalar_type_name(x.dtype)}"
         )
     op = Mean if dim is None and not keepdim else MeanDim
     return apply(op, (x,), reduced_axes("mean", dim, x._array.ndim), keepdim)

@@ -28,7 +28,14 @@ from chainrule.ops.arguments import (
     require_dims,
 )
 from chainrule.ops.conversion import Clone, cast, clone, layout_name
-from chainrule.ops.op import Op, apply, in_c_order, named
+from chainrule.ops.op import (
+    Op,
+    apply,
+    in_c_order,
+    in_channels_last,
+    named,
+    suggests_channels_last,
+)
 
 # ---- argument helpers ----------------------------------------------------------------------
 
@@ -1245,8 +1252,13 @@ class Cat(Op):
     def forward(ctx: Node, *arrays_and_dim: Any) -> Array:
         dim = arrays_and_dim[-1]
         ctx.save(dim=dim)
-        # contiguous, as PyTorch's (NumPy keeps transposed inputs' layout)
-        return in_c_order(ctx.xp.concatenate(arrays_and_dim[:-1], axis=dim))
+        arrays = arrays_and_dim[:-1]
+        out = ctx.xp.concatenate(arrays, axis=dim)
+        # PyTorch's: channels-last when every input suggests it, else contiguous (NumPy
+        # keeps transposed inputs' layout)
+        if out.ndim in (4, 5) and all(suggests_channels_last(a) for a in arrays):
+            return in_channels_last(ctx.xp, out)
+        return in_c_order(out)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:

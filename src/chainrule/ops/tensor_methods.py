@@ -19,7 +19,7 @@ from chainrule.autograd import grad_mode
 from chainrule.autograd.node import InferenceVersionCounter
 from chainrule.backend import device, dtypes, formats, is_array
 from chainrule.backend.dtypes import as_dtype, display_namespace
-from chainrule.errors import DTypeError, ShapeError
+from chainrule.errors import DomainError, DTypeError, ShapeError
 from chainrule.ops import (
     activation,
     composites,
@@ -754,6 +754,10 @@ class TensorMethods:
     ) -> Tensor:
         """In place: fill with samples from U(a, b), outside autograd (complex: each part
         from U(a, b), as PyTorch's). Returns self."""
+        if a > b:  # PyTorch's check, before anything is drawn
+            raise DomainError(
+                f"uniform_ expects to return a [from, to) range, but found from={a:g} > to={b:g}"
+            )
         with grad_mode.no_grad():
             low = complex(a, a) if self.is_complex() else a
             return self.copy_(creation.rand_like(self, generator=generator) * (b - a) + low)
@@ -763,6 +767,7 @@ class TensorMethods:
     ) -> Tensor:
         """In place: fill with samples from N(mean, std**2), outside autograd (complex: mean
         in each part and E|z - mean(1 + i)|^2 = std**2, as PyTorch's). Returns self."""
+        creation.check_std(std)
         with grad_mode.no_grad():
             centre = complex(mean, mean) if self.is_complex() else mean
             return self.copy_(creation.randn_like(self, generator=generator) * std + centre)

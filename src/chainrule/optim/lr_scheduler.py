@@ -145,6 +145,9 @@ class LRScheduler:
                     )
         self.base_lrs: list[float] = _group_values(optimizer, "initial_lr")
         self.last_epoch = last_epoch
+        # From now on the optimizer's step records that it ran (`_opt_called`), so the first
+        # step() can warn when it comes before optimizer.step(), as PyTorch's does.
+        optimizer._step_watched = True
         self._initial_step()
 
     def _initial_step(self) -> None:
@@ -165,6 +168,8 @@ class LRScheduler:
 
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch (or jump to `epoch`, deprecated) and write the new rates."""
+        if self._step_count == 1:  # the first call after the constructor's
+            _warn_if_called_before_the_optimizer(self.optimizer)
         self._step_count += 1
         if epoch is not None:
             _warnings.warn(_EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
@@ -190,6 +195,30 @@ class LRScheduler:
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore this scheduler from what `state_dict()` returned (not its optimizer)."""
         self.__dict__.update(state_dict)
+
+
+def _warn_if_called_before_the_optimizer(optimizer: Optimizer) -> None:
+    """PyTorch's warnings for a first scheduler step that no optimizer step preceded (the
+    schedule's first value would be skipped), or whose optimizer's step was replaced."""
+    if not getattr(optimizer.step, "hooked", False):
+        _warnings.warn(
+            "Seems like `optimizer.step()` has been overridden after learning rate scheduler "
+            "initialization. Please, make sure to call `optimizer.step()` before "
+            "`lr_scheduler.step()`. See more details at "
+            "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
+            UserWarning,
+            stacklevel=3,
+        )
+    elif not getattr(optimizer, "_opt_called", False):
+        _warnings.warn(
+            "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 "
+            "and later, you should call them in the opposite order: `optimizer.step()` before "
+            "`lr_scheduler.step()`.  Failure to do this will result in PyTorch skipping the "
+            "first value of the learning rate schedule. See more details at "
+            "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 class _LRScheduler(LRScheduler):

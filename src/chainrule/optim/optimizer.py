@@ -97,6 +97,8 @@ def _with_step_hooks(step: Callable) -> Callable:
     @functools.wraps(step)
     def hooked(*args: Any, **kwargs: Any) -> Any:
         optimizer = args[0]
+        if optimizer.__dict__.get("_step_watched"):  # a scheduler checks the call order
+            optimizer._opt_called = True
         for hook in (*_global_step_pre_hooks, *optimizer._optimizer_step_pre_hooks):
             result = hook(optimizer, args, kwargs)
             if result is not None:

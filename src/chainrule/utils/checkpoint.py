@@ -4,9 +4,10 @@ the activations during backward (PyTorch's torch.utils.checkpoint).
 `checkpoint(function, *args)` records a single graph node for the whole call. Its forward runs
 `function` once, reads off which tensors it depends on, and keeps only those: the tensor
 arguments and the leaf tensors (parameters) it read from its scope. Its backward re-runs
-`function` with recording on, with the random-number state of the forward, and back-propagates
-the incoming gradients through that fresh graph. Peak memory for a deep network split into k
-segments is about k segment inputs plus one segment's activations, instead of all activations.
+`function` with recording on, with the random-number state and the autocast state of the
+forward, and back-propagates the incoming gradients through that fresh graph. Peak memory
+for a deep network split into k segments is about k segment inputs plus one segment's
+activations, instead of all activations.
 
 >>> import chainrule
 >>> from chainrule.utils.checkpoint import checkpoint
@@ -30,6 +31,7 @@ from chainrule.autograd import api, grad_mode
 from chainrule.autograd.function import Function, FunctionCtx
 from chainrule.autograd.node import AccumulateGrad
 from chainrule.errors import GradError
+from chainrule.ops.autocast import autocast_active, autocast_restored
 from chainrule.ops.creation import get_rng_state, set_rng_state
 
 __all__ = ["checkpoint", "checkpoint_sequential"]
@@ -39,13 +41,24 @@ class _Call:
     """What backward needs to run `function` again: the call, its RNG state, its outputs'
     layout. Kept on the node; holds no activations."""
 
-    __slots__ = ("function", "args", "kwargs", "rng_state", "n_arg_tensors", "outputs", "meta")
+    __slots__ = (
+        "function",
+        "args",
+        "kwargs",
+        "rng_state",
+        "autocast_state",
+        "n_arg_tensors",
+        "outputs",
+        "meta",
+    )
 
     def __init__(self, function: Callable, args: tuple, kwargs: dict, rng_state: Any) -> None:
         self.function = function
         self.args = tuple(None if isinstance(a, Tensor) else a for a in args)  # tensors: saved
         self.kwargs = kwargs
         self.rng_state = rng_state
+        # backward runs outside the forward's autocast block: recompute under its state
+        self.autocast_state = autocast_active()
         self.n_arg_tensors = sum(isinstance(a, Tensor) for a in args)
         self.outputs: Any = None
         self.meta: list = []
@@ -156,7 +169,7 @@ class CheckpointFunction(Function):
             aliases = [t.view_as(t) if t.requires_grad else t.detach() for t in arguments]
             positions = iter(aliases)
             args = [next(positions) if a is None else a for a in call.args]
-            with _random_state(call.rng_state):
+            with _random_state(call.rng_state), autocast_restored(call.autocast_state):
                 outputs = _flat(call.function(*args, **call.kwargs))
         if call.meta is not None and _meta(outputs) != call.meta:
             raise GradError(

@@ -20,7 +20,7 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from chainrule._tensor import Tensor
+from chainrule._tensor import Size, Tensor
 from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Function
 from chainrule.backend import device as Device
@@ -922,10 +922,11 @@ class Module:
             if len(param.shape) == 0 and len(value.shape) == 1 and value.shape[0] == 1:
                 value = value.reshape(())  # old checkpoints stored scalars as shape (1,)
             if tuple(value.shape) != tuple(param.shape):
+                # PyTorch names both shapes as torch.Size([...]) here (repr, not the tuple)
                 error_msgs.append(
                     f"size mismatch for {key}: copying a param with shape "
-                    f"{tuple(value.shape)} from checkpoint, the shape in current model is "
-                    f"{tuple(param.shape)}."
+                    f"{Size(value.shape)!r} from checkpoint, the shape in current model is "
+                    f"{Size(param.shape)!r}."
                 )
                 continue
             with grad_mode.no_grad():
