@@ -13,7 +13,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from chainrule import ops
 from chainrule._tensor import Tensor
@@ -33,6 +33,19 @@ __all__ = [
     "kaiser",
     "nuttall",
 ]
+
+
+_COMMON_ARGS = """sym (bool): True for a symmetric window, False for a periodic one.
+        dtype (dtype, optional): float32 or float64 (the default dtype if None).
+        layout (layout): `strided` only.
+        device (device, optional): where the window lives.
+        requires_grad (bool): record operations on it."""
+
+
+def _documented(window: Callable) -> Callable:
+    """The window's docstring with the keyword arguments every window takes filled in."""
+    window.__doc__ = window.__doc__.replace("{common}", _COMMON_ARGS)
+    return window
 
 
 def _checked_dtype(name: str, M: int, dtype: dtypes.dtype | None, layout: object) -> dtypes.dtype:
@@ -69,6 +82,7 @@ def _span(M: int, sym: bool) -> int:
     return M if not sym and M > 1 else M - 1
 
 
+@_documented
 def exponential(
     M: int,
     *,
@@ -86,11 +100,7 @@ def exponential(
         M (int): the window's length.
         center (float, optional): where it peaks (the middle by default; only for sym=False).
         tau (float): the decay length, positive.
-        sym (bool): True for a symmetric window, False for a periodic one.
-        dtype (dtype, optional): float32 or float64 (the default dtype if None).
-        layout (layout): `strided` only.
-        device (device, optional): where the window lives.
-        requires_grad (bool): record operations on it.
+        {common}
 
     Example:
         >>> import chainrule
@@ -110,6 +120,7 @@ def exponential(
     return ops.elementwise.exp(-ops.elementwise.abs(k))
 
 
+@_documented
 def cosine(
     M: int,
     *,
@@ -123,11 +134,7 @@ def cosine(
 
     Args:
         M (int): the window's length.
-        sym (bool): True for a symmetric window, False for a periodic one.
-        dtype (dtype, optional): float32 or float64 (the default dtype if None).
-        layout (layout): `strided` only.
-        device (device, optional): where the window lives.
-        requires_grad (bool): record operations on it.
+        {common}
 
     Example:
         >>> import chainrule
@@ -141,6 +148,7 @@ def cosine(
     return ops.elementwise.sin(_positions(0.5 * step, step, M, dtype, device, requires_grad))
 
 
+@_documented
 def gaussian(
     M: int,
     *,
@@ -156,11 +164,7 @@ def gaussian(
     Args:
         M (int): the window's length.
         std (float): the standard deviation in samples, positive.
-        sym (bool): True for a symmetric window, False for a periodic one.
-        dtype (dtype, optional): float32 or float64 (the default dtype if None).
-        layout (layout): `strided` only.
-        device (device, optional): where the window lives.
-        requires_grad (bool): record operations on it.
+        {common}
 
     Example:
         >>> import chainrule
@@ -177,6 +181,7 @@ def gaussian(
     return ops.elementwise.exp(-(k**2))
 
 
+@_documented
 def kaiser(
     M: int,
     *,
@@ -192,11 +197,7 @@ def kaiser(
     Args:
         M (int): the window's length.
         beta (float): the shape, non-negative (0 is rectangular).
-        sym (bool): True for a symmetric window, False for a periodic one.
-        dtype (dtype, optional): float32 or float64 (the default dtype if None).
-        layout (layout): `strided` only.
-        device (device, optional): where the window lives.
-        requires_grad (bool): record operations on it.
+        {common}
 
     Example:
         >>> import chainrule
@@ -217,6 +218,7 @@ def kaiser(
     return ops.special.i0(inner) / ops.special.i0(b)
 
 
+@_documented
 def general_cosine(
     M: int,
     *,
@@ -232,11 +234,7 @@ def general_cosine(
     Args:
         M (int): the window's length.
         a (sequence of float): the coefficients a_0, a_1, ...
-        sym (bool): True for a symmetric window, False for a periodic one.
-        dtype (dtype, optional): float32 or float64 (the default dtype if None).
-        layout (layout): `strided` only.
-        device (device, optional): where the window lives.
-        requires_grad (bool): record operations on it.
+        {common}
 
     Example:
         >>> import chainrule
@@ -265,6 +263,7 @@ def general_cosine(
     return terms.sum(0)
 
 
+@_documented
 def general_hamming(
     M: int,
     *,
@@ -280,11 +279,7 @@ def general_hamming(
     Args:
         M (int): the window's length.
         alpha (float): the constant term.
-        sym (bool): True for a symmetric window, False for a periodic one.
-        dtype (dtype, optional): float32 or float64 (the default dtype if None).
-        layout (layout): `strided` only.
-        device (device, optional): where the window lives.
-        requires_grad (bool): record operations on it.
+        {common}
 
     Example:
         >>> import chainrule
@@ -328,18 +323,14 @@ def _named_cosine(name: str, coefficients: list[float], summary: str, example: s
 
     Args:
         M (int): the window's length.
-        sym (bool): True for a symmetric window, False for a periodic one.
-        dtype (dtype, optional): float32 or float64 (the default dtype if None).
-        layout (layout): `strided` only.
-        device (device, optional): where the window lives.
-        requires_grad (bool): record operations on it.
+        {{common}}
 
     Example:
         >>> import chainrule
         >>> chainrule.signal.windows.{name}(3)
         {example}
     """
-    return window
+    return _documented(window)
 
 
 hamming = _named_cosine(
@@ -362,6 +353,7 @@ nuttall = _named_cosine(
 )
 
 
+@_documented
 def bartlett(
     M: int,
     *,
@@ -375,11 +367,7 @@ def bartlett(
 
     Args:
         M (int): the window's length.
-        sym (bool): True for a symmetric window, False for a periodic one.
-        dtype (dtype, optional): float32 or float64 (the default dtype if None).
-        layout (layout): `strided` only.
-        device (device, optional): where the window lives.
-        requires_grad (bool): record operations on it.
+        {common}
 
     Example:
         >>> import chainrule
