@@ -4,6 +4,8 @@ them. chainrule's own types add Python's ValueError / TypeError / IndexError on 
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 import torch
 import torch.nn.functional as torch_functional
@@ -109,3 +111,17 @@ def test_extremes_of_nothing_raise_an_instance_of_torchs_error(call):
     with pytest.raises(Exception) as ours:
         call(chainrule)
     assert isinstance(ours.value, type(theirs.value)), (type(ours.value), type(theirs.value))
+
+
+def test_sending_a_tensor_to_cuda_without_it_raises_an_assertion_error_as_pytorchs_cpu_build():
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is here: PyTorch would move the tensor")
+    if importlib.util.find_spec("cupy") is not None:
+        pytest.skip("CuPy is installed: chainrule would move the tensor")
+    for lib in (chainrule, torch):
+        with pytest.raises(AssertionError):
+            lib.ones(2).to("cuda")
+        with pytest.raises(AssertionError):
+            lib.nn.Linear(2, 2).cuda()
+    with pytest.raises(RuntimeError, match="needs CuPy"):
+        chainrule.zeros(2, device="cuda")

@@ -177,3 +177,15 @@ class BackendError(ChainruleError, RuntimeError):
         ...     print(error)
         unknown device type 'tpu': expected one of cpu, cuda, fake, meta
     """
+
+
+class DeviceUnavailableError(BackendError, AssertionError):
+    """A tensor sent to 'cuda' without CuPy: PyTorch's CPU build raises AssertionError ("Torch
+    not compiled with CUDA enabled") there, so code that catches it catches this too; it is a
+    BackendError (a RuntimeError) for code written for chainrule.
+
+    Example:
+        >>> import chainrule
+        >>> issubclass(chainrule.errors.DeviceUnavailableError, AssertionError)
+        True
+    """

@@ -27,7 +27,7 @@ from chainrule.backend.fake import (
 from chainrule.backend.meta import MetaArray, MetaRandom, meta_numpy
 from chainrule.backend.parallel import parallel_blocks, parallel_for
 from chainrule.backend.special import normal_cdf_float32
-from chainrule.errors import BackendError
+from chainrule.errors import BackendError, DeviceUnavailableError
 
 Array = Any  # a numpy.ndarray or cupy.ndarray; typed loosely so CuPy stays legal
 
@@ -632,8 +632,9 @@ def cupy_backend() -> CupyBackend:
         try:
             import cupy
         except ImportError as error:
-            raise BackendError(
-                "device 'cuda' needs CuPy: pip install cupy-cuda12x (or the wheel for your CUDA)"
+            raise DeviceUnavailableError(
+                "device 'cuda' needs CuPy: pip install cupy-cuda12x (or the wheel for your CUDA); "
+                "PyTorch's words: Torch not compiled with CUDA enabled"
             ) from error
         _cupy_backend = CupyBackend("cupy", cupy, device("cuda", 0), cupy.ndarray)
     return _cupy_backend
