@@ -258,6 +258,8 @@ def test_conversions_keep_the_sparsity():
     assert ours.to(chainrule.float64).dtype is chainrule.float64
     assert ours.detach().is_sparse and ours.clone()._nnz() == 4
     assert ours.to_sparse() is ours and ours.cpu().is_sparse
+    assert ours.type() == "chainrule.sparse.FloatTensor"
+    assert ours.int().type() == "chainrule.sparse.IntTensor"
 
 
 # ---- sparse gradients: Embedding(sparse=True) and the optimizers that take them ---------------

@@ -23,7 +23,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule._tensor import Size, Tensor
+from chainrule._tensor import LEGACY_TYPE_BY_DTYPE, Size, Tensor
 from chainrule.autograd.observers import observers, tell
 from chainrule.backend import device as Device
 from chainrule.backend import dtypes, formats
@@ -316,7 +316,8 @@ class SparseTensor(Tensor):
 
     def type(self, dtype: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
         if dtype is None:
-            return f"{dtypes.display_namespace()}.sparse.{_legacy_name(self.dtype)}"
+            legacy = LEGACY_TYPE_BY_DTYPE[self.dtype.name].__name__
+            return f"{dtypes.display_namespace()}.sparse.{legacy}"
         return self.to(dtype)
 
     def float(self) -> SparseTensor:  # type: ignore[override]
@@ -454,7 +455,9 @@ class SparseTensor(Tensor):
     __sub__ = sub
 
     def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:  # type: ignore[override]
-        return sparse_sum(self, dim, dtype=dtype) if not keepdim else _unsupported_keepdim()
+        if keepdim:
+            raise _unsupported("sum with keepdim=True")
+        return sparse_sum(self, dim, dtype=dtype)
 
     def _addmm(self, input: Tensor, mat2: Tensor, beta: Number, alpha: Number) -> Tensor:  # noqa: A002
         return sparse_addmm(input, self, mat2, beta=beta, alpha=alpha)
@@ -472,15 +475,6 @@ class SparseTensor(Tensor):
 
     def log_softmax(self, dim: int, dtype: Any = None) -> SparseTensor:  # type: ignore[override]
         return sparse_softmax(self, dim, dtype, log=True)
-
-
-def _unsupported_keepdim() -> Tensor:
-    raise _unsupported("sum with keepdim=True")
-
-
-def _legacy_name(dtype: dtypes.dtype) -> str:
-    names = {"float32": "FloatTensor", "float64": "DoubleTensor", "int64": "LongTensor"}
-    return names.get(dtype.name, f"{dtype.name}Tensor")
 
 
 def _values_on(dense: Tensor, indices: Tensor) -> Tensor:
@@ -651,12 +645,9 @@ def to_sparse(
 def _check_product_dtypes(a: Tensor, b: Tensor) -> None:
     if a.dtype != b.dtype:
         raise DTypeError(
-            f"expected scalar type {_legacy_scalar(a.dtype)} but found {_legacy_scalar(b.dtype)}"
+            f"expected scalar type {dtypes.scalar_type_name(a.dtype)} but found "
+            f"{dtypes.scalar_type_name(b.dtype)}"
         )
-
-
-def _legacy_scalar(dtype: dtypes.dtype) -> str:
-    return dtypes.scalar_type_name(dtype)
 
 
 def sparse_matmul(sparse: SparseTensor, dense: Tensor) -> Tensor:
