@@ -139,3 +139,32 @@ def test_scatter_add_with_an_n_dimensional_index_matches_np_add_at():
         values = rng.standard_normal(index.shape + row_shape)
         ours, expected = _scatter_both(np.zeros((7, *row_shape)), index, values)
         np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_relu_against_the_zero_block_gives_the_scalar_maximum_bit_for_bit():
+    from chainrule.backend import numpy_backend
+
+    rng = np.random.default_rng(0)
+    special = [np.nan, -np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-45, -1e-45]
+    for dtype in (np.float32, np.float64):
+        for size in (8, 4096, 5000, 70000):  # below and above the block's minimum, and growing
+            x = rng.standard_normal(size).astype(dtype)
+            x[: len(special)] = special
+            for view in (x, x.reshape(-1, 1)[::2, 0], x.reshape(size, 1)):
+                out = numpy_backend.relu(view)
+                expected = np.maximum(0, view)  # -0.0 kept, as PyTorch's relu
+                assert out.dtype == view.dtype and out.shape == view.shape
+                assert np.array_equal(out.view(np.uint8), expected.view(np.uint8))
+    # the shared block stays zeros and cannot be written through an output
+    from chainrule.backend import arrays
+
+    blocks = arrays._zero_blocks.values()
+    assert all(not block.any() and not block.flags.writeable for block in blocks)
+
+
+def test_relu_module_keeps_pytorchs_values_at_nan_and_signed_zero():
+    values = [float("nan"), -0.0, 0.0, -1.0, 2.0, float("-inf"), float("inf")] * 1000
+    ours = chainrule.nn.functional.relu(chainrule.tensor(values))
+    theirs = torch.nn.functional.relu(torch.tensor(values))
+    assert np.array_equal(ours.numpy(), theirs.numpy(), equal_nan=True)
+    assert np.array_equal(np.signbit(ours.numpy()), np.signbit(theirs.numpy()))
