@@ -34,7 +34,7 @@ from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.ops import creation
 from chainrule.ops import elementwise as ew
-from chainrule.ops.shape import cat, stack
+from chainrule.ops.shape import cat, split, stack
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
@@ -43,11 +43,8 @@ def _lstm_step(x_gates: Tensor, state: tuple, w_hh: Tensor, b_hh: Any, w_hr: Any
     """One LSTM step from the precomputed input gates: i, f, g, o = split(x W_ih + h W_hh)."""
     h, c = state
     gates = x_gates + F.linear(h, w_hh, b_hh)
-    size = c.shape[-1]
-    i = ew.sigmoid(gates[..., 0:size])
-    f = ew.sigmoid(gates[..., size : 2 * size])
-    g = ew.tanh(gates[..., 2 * size : 3 * size])
-    o = ew.sigmoid(gates[..., 3 * size :])
+    i, f, g, o = split(gates, c.shape[-1], -1)  # one node: its vjp is one cat, no zeros
+    i, f, g, o = ew.sigmoid(i), ew.sigmoid(f), ew.tanh(g), ew.sigmoid(o)
     c = f * c + i * g
     h = o * ew.tanh(c)
     if w_hr is not None:
@@ -57,11 +54,12 @@ def _lstm_step(x_gates: Tensor, state: tuple, w_hh: Tensor, b_hh: Any, w_hr: Any
 
 def _gru_step(x_gates: Tensor, h: Tensor, w_hh: Tensor, b_hh: Any, w_hr: Any) -> tuple:
     """One GRU step: r, z from x and h; n = tanh(x_n + r * (W_hn h + b_hn))."""
-    h_gates = F.linear(h, w_hh, b_hh)
     size = h.shape[-1]
-    r = ew.sigmoid(x_gates[..., 0:size] + h_gates[..., 0:size])
-    z = ew.sigmoid(x_gates[..., size : 2 * size] + h_gates[..., size : 2 * size])
-    n = ew.tanh(x_gates[..., 2 * size :] + r * h_gates[..., 2 * size :])
+    x_r, x_z, x_n = split(x_gates, size, -1)
+    h_r, h_z, h_n = split(F.linear(h, w_hh, b_hh), size, -1)
+    r = ew.sigmoid(x_r + h_r)
+    z = ew.sigmoid(x_z + h_z)
+    n = ew.tanh(x_n + r * h_n)
     h = (1 - z) * n + z * h
     return h, h
 
@@ -337,16 +335,16 @@ class RNNBase(Module):
         the others (finished sequences) keep their state."""
         step = _STEPS[self.mode]
         w_ih, w_hh, b_ih, b_hh, w_hr = self._unpack_weights(weights)
-        x_gates = F.linear(data, w_ih, b_ih)  # every time step in one matmul
+        # every time step's input gates in one matmul, split in one op: the gradient is one
+        # cat of the steps' gradients, not a zero-filled (rows, gates) array per step
+        x_gates = split(F.linear(data, w_ih, b_ih), batch_sizes, 0)
         hidden = []
-        start = 0
-        for size in batch_sizes:
+        for size, gates in zip(batch_sizes, x_gates):
             count = _count(state)
             active = _rows(state, 0, size)
-            output, active = step(x_gates[start : start + size], active, w_hh, b_hh, w_hr)
+            output, active = step(gates, active, w_hh, b_hh, w_hr)
             state = active if size == count else _join(active, _rows(state, size, count))
             hidden.append(output)
-            start += size
         return cat(hidden, 0), state
 
     def _run_backward(self, data: Tensor, batch_sizes: list, state: Any, weights: list) -> tuple:
@@ -354,12 +352,7 @@ class RNNBase(Module):
         at its own last step."""
         step = _STEPS[self.mode]
         w_ih, w_hh, b_ih, b_hh, w_hr = self._unpack_weights(weights)
-        x_gates = F.linear(data, w_ih, b_ih)
-        ends = []
-        end = 0
-        for size in batch_sizes:
-            end += size
-            ends.append(end)
+        x_gates = split(F.linear(data, w_ih, b_ih), batch_sizes, 0)  # as _run_forward
         hidden = [None] * len(batch_sizes)
         running = None
         for t in reversed(range(len(batch_sizes))):
@@ -368,7 +361,7 @@ class RNNBase(Module):
                 running = _rows(state, 0, size)
             elif _count(running) < size:
                 running = _join(running, _rows(state, _count(running), size))
-            output, running = step(x_gates[ends[t] - size : ends[t]], running, w_hh, b_hh, w_hr)
+            output, running = step(x_gates[t], running, w_hh, b_hh, w_hr)
             hidden[t] = output
         return cat(hidden, 0), running
 
