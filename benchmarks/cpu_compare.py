@@ -19,7 +19,7 @@ import time
 import chainrule
 from benchmarks import workloads
 
-STEPS = {"W1": 100, "W2": 100, "W3": 10, "W4": 5, "W7": 10}
+STEPS = {"W1": 100, "W2": 100, "W3": 10, "W4": 5, "W7": 10, "W8": 3}
 
 
 def _setup(name: str, lib):

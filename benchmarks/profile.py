@@ -102,6 +102,7 @@ TARGETS = [
     Target("W6 jvp", w6_step("jvp")),
     Target("W6 grad", w6_step("grad")),
     Target("W7", train_step("W7")),
+    Target("W8", train_step("W8")),
 ]
 WORKLOAD_NAMES = sorted({t.name.split()[0] for t in TARGETS})
 

@@ -28,7 +28,7 @@ from benchmarks.workloads import COMPILED, TORCH_COMPILED, WORKLOADS
 HERE = Path(__file__).resolve().parent
 FRAMEWORKS = ("chainrule", "torch")
 # The workloads whose step chainrule.compile captures (a "compiled" column and first-call rows).
-COMPILED_WORKLOADS = ("W1", "W2", "W3", "W4", "W7")
+COMPILED_WORKLOADS = ("W1", "W2", "W3", "W4", "W7", "W8")
 ENVIRONMENT = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 # The target for each ratio chainrule / PyTorch, by figure name, as text ("<= 3",

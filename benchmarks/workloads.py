@@ -367,6 +367,42 @@ def w7(framework: str, quick: bool = False) -> dict:
     return {**common.train_figures("W7", step, 20, 3, quick, memory=False), **first}
 
 
+# ---- W8: LSTM language model train step ----------------------------------------------------
+
+
+def lstm_setup(lib) -> Callable:
+    """Embedding(65, 64) -> LSTM(64, 256, batch_first) -> Linear(256, 65); cross-entropy on
+    batch 32 x 50 tokens, Adam: a character-level language model's train step closure, bound
+    by the recurrence (50 small dependent steps forward and back)."""
+    nn = lib.nn
+
+    class CharLSTM(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embed = nn.Embedding(common.W8_VOCAB, common.W8_EMBED)
+            self.lstm = nn.LSTM(common.W8_EMBED, common.W8_HIDDEN, batch_first=True)
+            self.head = nn.Linear(common.W8_HIDDEN, common.W8_VOCAB)
+
+        def forward(self, tokens):
+            hidden, _ = self.lstm(self.embed(tokens))
+            return self.head(hidden)
+
+    model = CharLSTM()
+    _load_initial_parameters(lib, model)
+    optimizer = lib.optim.Adam(model.parameters(), lr=1e-3)
+    rng = np.random.default_rng(0)
+    shape = (common.W8_BATCH, common.W8_SEQ)
+    tokens = rng.integers(0, common.W8_VOCAB, size=shape).astype(np.int64)
+    targets = rng.integers(0, common.W8_VOCAB, size=shape).astype(np.int64)
+    return _train_step(lib, model, optimizer, tokens, targets)
+
+
+def w8(framework: str, quick: bool = False) -> dict:
+    """LSTM language model train step (batch 32, 50 steps, hidden 256): steps/s."""
+    step, first = _compiled(framework, "W8", lstm_setup(_framework(framework)))
+    return {**common.train_figures("W8", step, 10, 2, quick, memory=False), **first}
+
+
 # ---- import time ---------------------------------------------------------------------------
 
 
@@ -398,6 +434,7 @@ WORKLOADS = {
     "W5": w5,
     "W6": w6,
     "W7": w7,
+    "W8": w8,
     "import": import_time,
 }
 SETUPS = {
@@ -405,6 +442,7 @@ SETUPS = {
     "W3": lambda lib: mlp_setup(lib, common.W3_BATCH, common.W3_SIZES),
     "W4": cnn_setup,
     "W7": transformer_setup,
+    "W8": lstm_setup,
 }
 
 

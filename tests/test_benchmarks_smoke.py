@@ -42,7 +42,7 @@ def test_workload_runs_on_chainrule(name):
         assert figure["unit"]
 
 
-@pytest.mark.parametrize("name", ["W1", "W2", "W3", "W4", "W7"])
+@pytest.mark.parametrize("name", ["W1", "W2", "W3", "W4", "W7", "W8"])
 def test_workload_runs_compiled(name):
     """The step is captured (no graph break) and its first call is reported."""
     figures = workloads.run(name, workloads.COMPILED, quick=True)
