@@ -190,7 +190,7 @@ def test_compile_trains_to_the_same_weights_and_numbers_as_eager(tmp_path, capsy
     bit for bit, as the eager loop (the last, smaller batch of each epoch is a second
     capture)."""
     common = ("--epochs", "2", "--seed", "5", "--scheduler", "cosine", "--batch-size", "64")
-    for model in ("mlp", "cnn"):
+    for model in ("mlp", "cnn", "lstm"):
         assert train(tmp_path / f"eager-{model}", "--model", model, *common) == 0
         eager = capsys.readouterr().out
         with warnings.catch_warnings(record=True) as caught:

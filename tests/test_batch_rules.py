@@ -43,6 +43,15 @@ NOT_MAPPABLE = {
     # these specs build their recurrent layer inside the function: its initialisation draws
     **{name: _RANDOM for name in ("gru_packed_bidirectional", "lstm_packed_two_layers")},
     "rnn_packed_relu": _RANDOM,
+    **{
+        name: _RANDOM
+        for name in (
+            "lstm_sequence_bidirectional",
+            "lstm_sequence_no_bias_batch_first",
+            "gru_sequence_two_layers",
+            "gru_sequence_bidirectional_no_bias",
+        )
+    },
     # sparse COO tensors sort, group and scatter by their indices in Python (ops/sparse.py),
     # so they have no batch rules (torch.vmap has no sparse support either)
     **{

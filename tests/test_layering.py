@@ -87,6 +87,8 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ops: sparse COO tensors", {"ops.sparse"}),
     ("ops: gather and scatter of rows, embedding", {"ops.embedding"}),
     ("ops: linear layer", {"ops.linear"}),
+    # LSTM and GRU over a whole sequence as one op, from the elementwise ops above.
+    ("ops: recurrent layers' sequence loops", {"ops.recurrent"}),
     ("ops: convolution", {"ops.convolution"}),
     ("ops: pooling", {"ops.pooling"}),
     ("ops: fractional max pooling, composed of gather and max", {"ops.fractional_pooling"}),

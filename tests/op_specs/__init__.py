@@ -82,6 +82,13 @@ _GRAD_FN_OF_AN_ARTIFACT = {
     "setitem_slice",
     "view_write_into_a_plain_tensor",
     "view_write_scales_rows_of_a_non_leaf",
+    # PyTorch's recurrent layers name their output by the kernel it dispatched to:
+    # MkldnnRnnLayerBackward0 (LSTM), StackBackward0 (GRU), CatBackward0 (two directions),
+    # TransposeBackward0 or 1 (batch_first)
+    "lstm_sequence_bidirectional",
+    "lstm_sequence_no_bias_batch_first",
+    "gru_sequence_two_layers",
+    "gru_sequence_bidirectional_no_bias",
 }
 # ... and, not matched yet (work left, not a reason): in-place view ops (t_, transpose_:
 # TransposeBackward1), ndtr (PyTorch's composite ends in MulBackward1), tensorinv

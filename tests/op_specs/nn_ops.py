@@ -1075,7 +1075,39 @@ def _packed_spec(name, kind, directions, **options):
     )
 
 
+def _padded_rnn(kind, options, weights, nn, make):
+    """x (4, 3, 3), h0 -> (output, final states) of an nn.<kind> on a padded sequence: the
+    LSTM and GRU layers run it as one op per direction (ops/recurrent.py)."""
+
+    def fn(x, h):
+        module = getattr(nn, kind)(3, 2, **options).to(device=x.device, dtype=x.dtype)
+        with torch.no_grad() if nn is torch.nn else chainrule.no_grad():
+            for name, parameter in module.named_parameters():
+                parameter.copy_(make(weights[name], x))
+        state = (h, h.tanh()) if kind == "LSTM" else h
+        output, final = module(x, state)
+        return (output, *final) if kind == "LSTM" else (output, final)
+
+    return fn
+
+
+def _padded_spec(name, kind, layers_and_directions, **options):
+    weights = _weights(kind, **options)
+    batch = 4 if options.get("batch_first") else 3
+    return _spec(
+        name,
+        _padded_rnn(kind, options, weights, chainrule.nn, _mine),
+        _padded_rnn(kind, options, weights, torch.nn, _theirs),
+        [((4, 3, 3), (layers_and_directions, batch, 2))],
+        forward_mode=False,  # torch.func.jvp refuses the reference's module.to()
+    )
+
+
 PACKED = [
+    _padded_spec("lstm_sequence_bidirectional", "LSTM", 2, bidirectional=True),
+    _padded_spec("lstm_sequence_no_bias_batch_first", "LSTM", 1, bias=False, batch_first=True),
+    _padded_spec("gru_sequence_two_layers", "GRU", 2, num_layers=2),
+    _padded_spec("gru_sequence_bidirectional_no_bias", "GRU", 2, bidirectional=True, bias=False),
     _spec(
         "pack_then_pad_sequence",
         lambda x: F_rnn.pad_packed_sequence(

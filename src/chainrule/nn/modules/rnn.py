@@ -25,6 +25,7 @@ from typing import Any
 
 import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
+from chainrule.autograd.forward_ad import current_level
 from chainrule.backend import device as Device
 from chainrule.backend.dtypes import dtype as DType
 from chainrule.errors import DTypeError, ShapeError
@@ -34,6 +35,7 @@ from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.ops import creation
 from chainrule.ops import elementwise as ew
+from chainrule.ops.recurrent import recurrent_sequence
 from chainrule.ops.shape import cat, split, stack
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
@@ -330,11 +332,26 @@ class RNNBase(Module):
         w_hr = weights[-1] if self.proj_size > 0 else None
         return w_ih, w_hh, b_ih, b_hh, w_hr
 
+    def _whole_sequence(self, data: Tensor, batch_sizes: list, w_hr: Any) -> bool:
+        """Whether a direction runs as one op (ops/recurrent.py): LSTM (without projections)
+        and GRU on float32/float64 sequences of one length, outside forward-mode AD (that op
+        has no jvp); otherwise step by step, as ops."""
+        return (
+            self.mode in ("LSTM", "GRU")
+            and w_hr is None
+            and data.dtype.is_floating_point
+            and data.element_size() >= 4
+            and all(size == batch_sizes[0] for size in batch_sizes)
+            and current_level() is None
+        )
+
     def _run_forward(self, data: Tensor, batch_sizes: list, state: Any, weights: list) -> tuple:
         """One direction from the first step on: at step t the first batch_sizes[t] rows step,
         the others (finished sequences) keep their state."""
         step = _STEPS[self.mode]
         w_ih, w_hh, b_ih, b_hh, w_hr = self._unpack_weights(weights)
+        if self._whole_sequence(data, batch_sizes, w_hr):
+            return self._run_whole(data, state, w_ih, w_hh, b_ih, b_hh, False)
         # every time step's input gates in one matmul, split in one op: the gradient is one
         # cat of the steps' gradients, not a zero-filled (rows, gates) array per step
         x_gates = split(F.linear(data, w_ih, b_ih), batch_sizes, 0)
@@ -352,6 +369,8 @@ class RNNBase(Module):
         at its own last step."""
         step = _STEPS[self.mode]
         w_ih, w_hh, b_ih, b_hh, w_hr = self._unpack_weights(weights)
+        if self._whole_sequence(data, batch_sizes, w_hr):
+            return self._run_whole(data, state, w_ih, w_hh, b_ih, b_hh, True)
         x_gates = split(F.linear(data, w_ih, b_ih), batch_sizes, 0)  # as _run_forward
         hidden = [None] * len(batch_sizes)
         running = None
@@ -364,6 +383,15 @@ class RNNBase(Module):
             output, running = step(x_gates[t], running, w_hh, b_hh, w_hr)
             hidden[t] = output
         return cat(hidden, 0), running
+
+    def _run_whole(
+        self, data: Tensor, state: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any, reverse: bool
+    ) -> tuple:
+        """_run_forward or _run_backward (`reverse`) as one op over the whole sequence."""
+        parts = state if isinstance(state, tuple) else (state,)
+        x_gates = F.linear(data, w_ih, b_ih)
+        output, final = recurrent_sequence(self.mode, x_gates, parts, w_hh, b_hh, reverse)
+        return output, (final if isinstance(state, tuple) else final[0])
 
     def _prepare_input(self, input: Tensor, name: str) -> tuple[Tensor, bool]:  # noqa: A002
         if input.dim() not in (2, 3):

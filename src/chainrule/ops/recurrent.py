@@ -1,0 +1,289 @@
+"""A recurrent layer's whole sequence as one op: the LSTM's and the GRU's recurrence over T
+steps of N rows, from the input gates x W_ih^T + b_ih of every step (one matmul before it).
+
+Run step by step as ordinary ops, a sequence records about 20 nodes a step, and each step's
+vjp makes its own small weight-gradient product and adds it into W_hh's gradient: an LSTM
+language model spends as much time in that Python and those T small products as in its
+arithmetic. Here the forward is one loop over raw arrays that keeps each step's activations,
+and the backward is one loop back through time that keeps each step's gate gradients, so the
+weight and bias gradients are one product and one sum over all T N rows (as PyTorch's CPU
+kernel does).
+
+The cell arithmetic is written once (`_lstm_step`, `_gru_step`, and their backwards) over a
+namespace of sigmoid, tanh and concatenation, with Python's operators: on raw arrays it is the
+fast path; on Tensors it is this op's differentiable vjp (a recompute of the forward, then the
+same backward in ops), so gradients of gradients come out right. The engine runs the array
+form whenever no graph of the backward is being built (a plain `backward()`), the Tensor form
+under `create_graph=True`.
+
+Gates are in PyTorch's order and layout: LSTM (i, f, g, o), c' = f c + i g, h' = o tanh(c');
+GRU (r, z, n), n = tanh(x_n + r (W_hn h + b_hn)), h' = (1 - z) n + z h.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chainrule.autograd import grad_mode
+from chainrule.autograd.node import Node
+from chainrule.backend import Array
+from chainrule.ops.elementwise import _sigmoid_array, sigmoid, tanh
+from chainrule.ops.op import Op, apply
+from chainrule.ops.shape import cat
+
+_grad_enabled = grad_mode._grad_enabled.get
+
+
+class _ArrayMath:
+    """The cell functions' namespace on raw arrays."""
+
+    __slots__ = ("xp",)
+
+    def __init__(self, xp: Any) -> None:
+        self.xp = xp
+
+    def sigmoid(self, x: Array) -> Array:
+        return _sigmoid_array(self.xp, x)
+
+    def tanh(self, x: Array) -> Array:
+        return self.xp.tanh(x)
+
+    def cat(self, parts: list) -> Array:
+        return self.xp.concatenate(parts, axis=-1)
+
+    def transposed(self, w: Array) -> Array:
+        """w^T in C order: BLAS multiplies by it faster than by a transposed view, and the
+        copy is made once per sequence."""
+        return self.xp.ascontiguousarray(w.T)
+
+    def rows(self, parts: list) -> Array:
+        return self.xp.concatenate(parts, axis=0)
+
+
+class _TensorMath:
+    """The same on Tensors: differentiable ops."""
+
+    __slots__ = ()
+    sigmoid = staticmethod(sigmoid)
+    tanh = staticmethod(tanh)
+
+    @staticmethod
+    def cat(parts: list) -> Any:
+        return cat(parts, -1)
+
+    @staticmethod
+    def rows(parts: list) -> Any:
+        return cat(parts, 0)
+
+    @staticmethod
+    def transposed(w: Any) -> Any:
+        return w.T
+
+
+_TENSOR_MATH = _TensorMath()
+
+
+# ---- the cells ---------------------------------------------------------------------------------
+
+
+def _lstm_step(math: Any, x_gates: Any, state: tuple, w_hh_t: Any, b_hh: Any) -> tuple:
+    """One LSTM step (w_hh_t: W_hh^T): the new state (h, c) and what its backward reads."""
+    h, c = state
+    gates = x_gates + h @ w_hh_t
+    if b_hh is not None:
+        gates = gates + b_hh
+    size = h.shape[-1]
+    i = math.sigmoid(gates[:, :size])
+    f = math.sigmoid(gates[:, size : 2 * size])
+    g = math.tanh(gates[:, 2 * size : 3 * size])
+    o = math.sigmoid(gates[:, 3 * size :])
+    c_next = f * c + i * g
+    tanh_c = math.tanh(c_next)
+    return (o * tanh_c, c_next), (i, f, g, o, tanh_c, c, h)
+
+
+def _lstm_step_backward(math: Any, grads: tuple, saved: tuple) -> tuple:
+    """From the gradients of the new (h, c): the input gates' gradient (which is also the
+    hidden product's), and the gradients of the old (h, c) apart from the product's part (None:
+    the old h has no other)."""
+    dh, dc = grads
+    i, f, g, o, tanh_c, c, _ = saved
+    dc = dc + dh * o * (1 - tanh_c * tanh_c)
+    d_gates = math.cat(
+        [
+            dc * g * i * (1 - i),
+            dc * c * f * (1 - f),
+            dc * i * (1 - g * g),
+            dh * tanh_c * o * (1 - o),
+        ]
+    )
+    return d_gates, d_gates, (None, dc * f)
+
+
+def _gru_step(math: Any, x_gates: Any, h: Any, w_hh_t: Any, b_hh: Any) -> tuple:
+    """One GRU step (w_hh_t: W_hh^T): the new h and what its backward reads."""
+    h_gates = h @ w_hh_t
+    if b_hh is not None:
+        h_gates = h_gates + b_hh
+    size = h.shape[-1]
+    r = math.sigmoid(x_gates[:, :size] + h_gates[:, :size])
+    z = math.sigmoid(x_gates[:, size : 2 * size] + h_gates[:, size : 2 * size])
+    h_n = h_gates[:, 2 * size :]
+    n = math.tanh(x_gates[:, 2 * size :] + r * h_n)
+    return (1 - z) * n + z * h, (r, z, n, h_n, h)
+
+
+def _gru_step_backward(math: Any, grads: tuple, saved: tuple) -> tuple:
+    """From the new h's gradient: the input gates', the hidden product's, and the old h's
+    gradient apart from the product's part."""
+    (dh,) = grads
+    r, z, n, h_n, h = saved
+    d_n = dh * (1 - z) * (1 - n * n)
+    d_r = d_n * h_n * r * (1 - r)
+    d_z = dh * (h - n) * z * (1 - z)
+    return math.cat([d_r, d_z, d_n]), math.cat([d_r, d_z, d_n * r]), (dh * z,)
+
+
+_CELLS = {
+    "LSTM": (_lstm_step, _lstm_step_backward),
+    "GRU": (_gru_step, _gru_step_backward),
+}
+
+
+# ---- the sequence, forward and back ------------------------------------------------------------
+
+
+def _run(
+    math: Any, mode: str, x_gates: Any, state: tuple, w_hh: Any, b_hh: Any, reverse: bool
+) -> tuple:
+    """The recurrence over the blocks of x_gates' rows (one per step, as many as the state's
+    rows), from the last back with `reverse`: the outputs (rows in time order), the final
+    state's parts, and each step's saved values (the h it started from last)."""
+    step = _CELLS[mode][0]
+    batch = state[0].shape[0]
+    steps = x_gates.shape[0] // batch
+    order = range(steps - 1, -1, -1) if reverse else range(steps)
+    outputs: list = [None] * steps
+    saved: list = [None] * steps
+    current = state if mode == "LSTM" else state[0]
+    w_hh_t = math.transposed(w_hh)
+    for t in order:
+        current, saved[t] = step(math, x_gates[t * batch : (t + 1) * batch], current, w_hh_t, b_hh)
+        outputs[t] = current[0] if mode == "LSTM" else current
+    final = current if mode == "LSTM" else (current,)
+    return math.rows(outputs), final, saved
+
+
+def _run_backward(
+    math: Any, mode: str, grads: tuple, saved: list, w_hh: Any, reverse: bool, bias: bool
+) -> tuple:
+    """Back through time from the gradients of the outputs and of the final state's parts:
+    the gradients of x_gates, of the initial state's parts, of W_hh and of b_hh (None
+    without a bias)."""
+    step_backward = _CELLS[mode][1]
+    g_outputs, state = grads[0], tuple(grads[1:])
+    steps = len(saved)
+    batch = g_outputs.shape[0] // steps
+    order = range(steps) if reverse else range(steps - 1, -1, -1)
+    d_inputs: list = [None] * steps
+    d_products: list = [None] * steps
+    for t in order:
+        dh = state[0] + g_outputs[t * batch : (t + 1) * batch]
+        d_inputs[t], d_products[t], state = step_backward(math, (dh, *state[1:]), saved[t])
+        product = d_products[t] @ w_hh
+        state = (product if state[0] is None else state[0] + product, *state[1:])
+    d_products_rows = math.rows(d_products)
+    d_w_hh = d_products_rows.T @ math.rows([kept[-1] for kept in saved])
+    d_b_hh = d_products_rows.sum(0) if bias else None
+    return (math.rows(d_inputs), *state, d_w_hh, d_b_hh)
+
+
+# ---- the ops -----------------------------------------------------------------------------------
+
+# How many values each step keeps for its backward (the cells' second results).
+_KEPT = {"LSTM": 7, "GRU": 5}
+
+
+def _layout(mode: str, bias: bool) -> tuple[int, int]:
+    """Where the operands sit after x_gates: the state's part count, then W_hh (and b_hh)."""
+    parts = 2 if mode == "LSTM" else 1
+    return parts, parts + 1 + bias
+
+
+class RecurrentSequence(Op):
+    """The outputs (T N, H), rows in time order, and the final state's parts (N, H) of an LSTM
+    (h, c) or GRU (h) over x_gates (T N, G H), from the initial state's parts, with W_hh
+    (G H, H) and b_hh (G H,) if `bias`; `reverse` runs from the last step back. Operands:
+    x_gates, the state's parts, W_hh, b_hh if `bias`. Derivatives: back through time (module
+    docstring); the steps' kept values are saved stacked, (T, N, H) each, in time order."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "MkldnnRnnLayerBackward0"  # PyTorch's CPU LSTM and GRU layer node
+
+    @staticmethod
+    def forward(ctx: Node, x_gates: Array, *rest: Any) -> tuple:
+        *arrays, mode, bias, reverse = rest
+        parts = _layout(mode, bias)[0]
+        state, w_hh = tuple(arrays[:parts]), arrays[parts]
+        b_hh = arrays[parts + 1] if bias else None
+        math = _ArrayMath(ctx.xp)
+        outputs, final, saved = _run(math, mode, x_gates, state, w_hh, b_hh, reverse)
+        kept = {f"kept{k}": ctx.xp.stack([step[k] for step in saved]) for k in range(_KEPT[mode])}
+        ctx.save(mode=mode, bias=bias, reverse=reverse, **kept)
+        for index, array in enumerate((x_gates, *arrays)):
+            ctx.save(**{f"operand{index}": array})
+        return (outputs, *final)
+
+    @staticmethod
+    def vjp(ctx: Node, *grads: Any) -> tuple:
+        """In differentiable ops: the forward recomputed from the operands, then the same
+        backward, so the result's own derivatives are right."""
+        mode, bias = ctx.mode, ctx.bias
+        parts, count = _layout(mode, bias)
+        operands = [getattr(ctx, f"operand{index}") for index in range(count + 1)]
+        x_gates, state, w_hh = operands[0], tuple(operands[1 : parts + 1]), operands[parts + 1]
+        b_hh = operands[parts + 2] if bias else None
+        _, _, saved = _run(_TENSOR_MATH, mode, x_gates, state, w_hh, b_hh, ctx.reverse)
+        result = _run_backward(_TENSOR_MATH, mode, grads, saved, w_hh, ctx.reverse, bias)
+        return result if bias else result[:-1]
+
+    @staticmethod
+    def fast_vjp(ctx: Node, *grads: Any) -> tuple:
+        """Without a graph of the backward (a plain backward()): one op on the values the
+        forward kept."""
+        if _grad_enabled():
+            return RecurrentSequence.vjp(ctx, *grads)
+        mode, bias = ctx.mode, ctx.bias
+        w_hh = getattr(ctx, f"operand{_layout(mode, bias)[0] + 1}")
+        kept = tuple(getattr(ctx, f"kept{k}") for k in range(_KEPT[mode]))
+        operands = (*grads, w_hh, *kept)
+        return apply(RecurrentSequenceBackward, operands, mode, bias, ctx.reverse)
+
+
+class RecurrentSequenceBackward(Op):
+    """RecurrentSequence's backward on arrays: from the gradients of its outputs, W_hh and the
+    stacked kept values, the gradients of its operands. Run only where no graph is recorded
+    (RecurrentSequence.fast_vjp), so it has no derivatives of its own: the differentiable form
+    is RecurrentSequence.vjp."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, *rest: Any) -> tuple:
+        *arrays, mode, bias, reverse = rest
+        parts = _layout(mode, bias)[0]
+        grads, w_hh, kept = arrays[: parts + 1], arrays[parts + 1], arrays[parts + 2 :]
+        saved = [tuple(stack[t] for stack in kept) for t in range(kept[0].shape[0])]
+        math = _ArrayMath(ctx.xp)
+        result = _run_backward(math, mode, tuple(grads), saved, w_hh, reverse, bias)
+        return result if bias else result[:-1]
+
+
+def recurrent_sequence(
+    mode: str, x_gates: Any, state: tuple, w_hh: Any, b_hh: Any, reverse: bool
+) -> tuple:
+    """An LSTM's or GRU's outputs and final state over x_gates (RecurrentSequence)."""
+    operands = (x_gates, *state, w_hh) + ((b_hh,) if b_hh is not None else ())
+    results = apply(RecurrentSequence, operands, mode, b_hh is not None, reverse)
+    return results[0], results[1:]

@@ -1,0 +1,154 @@
+"""LSTM and GRU layers over a padded sequence run each direction as one op
+(ops/recurrent.py): a loop on raw arrays forward and back, with a differentiable recompute for
+gradients of gradients. These check it against PyTorch and against the step-by-step ops."""
+
+import numpy as np
+import pytest
+import torch
+
+import chainrule
+from chainrule.ops import recurrent
+
+CONFIGS = [
+    ("LSTM", {}),
+    ("LSTM", {"bidirectional": True, "num_layers": 2}),
+    ("LSTM", {"bias": False, "batch_first": True}),
+    ("GRU", {}),
+    ("GRU", {"bidirectional": True, "bias": False}),
+    ("GRU", {"num_layers": 2, "batch_first": True}),
+]
+
+
+def _pair(kind, options, seed=0):
+    """The same float64 layer in torch and chainrule."""
+    theirs = getattr(torch.nn, kind)(5, 4, **options).double()
+    ours = getattr(chainrule.nn, kind)(5, 4, **options).double()
+    rng = np.random.default_rng(seed)
+    with torch.no_grad(), chainrule.no_grad():
+        for p, q in zip(theirs.parameters(), ours.parameters()):
+            values = rng.uniform(-0.6, 0.6, size=tuple(p.shape))
+            p.copy_(torch.from_numpy(values))
+            q.copy_(chainrule.from_numpy(values))
+    return theirs, ours
+
+
+def _run(layer, lib, x, h, kind):
+    state = (h, h.tanh()) if kind == "LSTM" else h
+    output, final = layer(x, state)
+    finals = final if kind == "LSTM" else (final,)
+    loss = (output * output.sin()).sum() + sum((f * f).sum() * 1.5 for f in finals)
+    loss.backward()
+    return output, finals
+
+
+@pytest.mark.parametrize(("kind", "options"), CONFIGS)
+def test_plain_backward_matches_torch(kind, options):
+    theirs, ours = _pair(kind, options)
+    layers = options.get("num_layers", 1) * (2 if options.get("bidirectional") else 1)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((6, 3, 5))  # (T, N, F), or (N, T, F) batch first
+    batch = 6 if options.get("batch_first") else 3
+    h = rng.standard_normal((layers, batch, 4))
+    tx, th = (torch.tensor(a, requires_grad=True) for a in (x, h))
+    cx, ch = (chainrule.tensor(a, requires_grad=True) for a in (x, h))
+    t_out, t_finals = _run(theirs, torch, tx, th, kind)
+    c_out, c_finals = _run(ours, chainrule, cx, ch, kind)
+    np.testing.assert_allclose(c_out.detach().numpy(), t_out.detach().numpy(), atol=1e-12)
+    for c_final, t_final in zip(c_finals, t_finals):
+        np.testing.assert_allclose(c_final.detach().numpy(), t_final.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(cx.grad.numpy(), tx.grad.numpy(), atol=1e-11)
+    np.testing.assert_allclose(ch.grad.numpy(), th.grad.numpy(), atol=1e-11)
+    for (name, p), (_, q) in zip(theirs.named_parameters(), ours.named_parameters()):
+        np.testing.assert_allclose(q.grad.numpy(), p.grad.numpy(), atol=1e-11, err_msg=name)
+
+
+def _operands(kind, bias, rng):
+    gates = 4 if kind == "LSTM" else 3
+    arrays = [rng.standard_normal((5 * 3, gates * 4))]  # 5 steps of 3 rows
+    arrays += [rng.standard_normal((3, 4)) for _ in range(2 if kind == "LSTM" else 1)]
+    arrays += [rng.standard_normal((gates * 4, 4)) * 0.4]
+    if bias:
+        arrays.append(rng.standard_normal(gates * 4))
+    return [chainrule.tensor(a, requires_grad=True) for a in arrays]
+
+
+def _loss(kind, operands, bias, reverse, whole):
+    x_gates, *rest = operands
+    parts = 2 if kind == "LSTM" else 1
+    state, w_hh = tuple(rest[:parts]), rest[parts]
+    b_hh = rest[parts + 1] if bias else None
+    if whole:
+        outputs, final = recurrent.recurrent_sequence(kind, x_gates, state, w_hh, b_hh, reverse)
+    else:  # the same cells as ordinary ops, step by step
+        math = recurrent._TENSOR_MATH
+        outputs, final, _ = recurrent._run(math, kind, x_gates, state, w_hh, b_hh, reverse)
+    return (outputs**3).sum() + sum((f * f).sum() * 1.3 for f in final)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("bias", [True, False])
+def test_the_sequence_op_equals_its_steps_as_ops_to_second_order(kind, reverse, bias):
+    operands = _operands(kind, bias, np.random.default_rng(2))
+
+    def gradients(whole, order):
+        grads = chainrule.autograd.grad(
+            _loss(kind, operands, bias, reverse, whole), operands, create_graph=order == 2
+        )
+        if order == 1:
+            return grads
+        return chainrule.autograd.grad(sum((g * g).sum() for g in grads), operands)
+
+    for order in (1, 2):
+        for ours, steps in zip(gradients(True, order), gradients(False, order)):
+            np.testing.assert_allclose(ours.numpy(), steps.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_a_second_backward_needs_retain_graph():
+    lstm = chainrule.nn.LSTM(3, 2)
+    output, _ = lstm(chainrule.randn(4, 2, 3))
+    loss = output.sum()
+    loss.backward(retain_graph=True)
+    first = lstm.weight_hh_l0.grad.clone()
+    loss.backward()
+    np.testing.assert_allclose(lstm.weight_hh_l0.grad.numpy(), 2 * first.numpy(), rtol=1e-6)
+    with pytest.raises(RuntimeError, match="second time"):
+        loss.backward()
+
+
+def test_a_compiled_train_step_equals_the_eager_one():
+    def make():
+        chainrule.manual_seed(0)
+        model = chainrule.nn.GRU(3, 4, batch_first=True)
+        optimizer = chainrule.optim.SGD(model.parameters(), lr=0.1)
+        x = chainrule.randn(2, 5, 3)
+
+        def step():
+            optimizer.zero_grad()
+            loss = model(x)[0].pow(2).mean()
+            loss.backward()
+            optimizer.step()
+            return loss
+
+        return model, step
+
+    eager_model, eager_step = make()
+    compiled_model, compiled_step = make()
+    compiled_step = chainrule.compile(compiled_step)
+    for _ in range(3):
+        assert eager_step().item() == compiled_step().item()
+    for p, q in zip(eager_model.parameters(), compiled_model.parameters()):
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+
+
+def test_vmap_over_sequences_equals_one_call_per_sequence():
+    lstm = chainrule.nn.LSTM(3, 2).double()
+    sequences = chainrule.randn(4, 5, 1, 3, dtype=chainrule.float64)  # 4 sequences of (5, 1, 3)
+
+    def last_output(x):
+        return lstm(x)[0][-1]
+
+    with pytest.warns(UserWarning, match="performance drop"):  # one op call per sequence
+        mapped = chainrule.func.vmap(last_output)(sequences)
+    looped = chainrule.stack([last_output(x) for x in sequences])
+    np.testing.assert_allclose(mapped.detach().numpy(), looped.detach().numpy(), rtol=1e-12)
