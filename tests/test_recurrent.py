@@ -152,3 +152,24 @@ def test_vmap_over_sequences_equals_one_call_per_sequence():
         mapped = chainrule.func.vmap(last_output)(sequences)
     looped = chainrule.stack([last_output(x) for x in sequences])
     np.testing.assert_allclose(mapped.detach().numpy(), looped.detach().numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_autocast_dtypes_are_pytorchs(kind):
+    """On CPU PyTorch's LSTM layer is on autocast's lower-precision list (its GRU is not)."""
+    theirs, ours = _pair(kind, {})
+    theirs, ours = theirs.float(), ours.float()
+    x = np.random.default_rng(3).standard_normal((6, 3, 5)).astype(np.float32)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        t_out, t_final = theirs(torch.from_numpy(x))
+    with chainrule.autocast("cpu", dtype=chainrule.bfloat16):
+        c_out, c_final = ours(chainrule.from_numpy(x))
+    t_finals = t_final if kind == "LSTM" else (t_final,)
+    c_finals = c_final if kind == "LSTM" else (c_final,)
+    for c_value, t_value in zip((c_out, *c_finals), (t_out, *t_finals)):
+        assert str(c_value.dtype).split(".")[-1] == str(t_value.dtype).split(".")[-1]
+        np.testing.assert_allclose(
+            c_value.float().detach().numpy(), t_value.float().detach().numpy(), atol=3e-2
+        )
+    c_out.float().sum().backward()
+    assert all(p.grad is not None and p.grad.dtype == chainrule.float32 for p in ours.parameters())

@@ -35,6 +35,7 @@ from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.ops import creation
 from chainrule.ops import elementwise as ew
+from chainrule.ops.autocast import LOWER, autocast_active, autocast_operands
 from chainrule.ops.recurrent import recurrent_sequence
 from chainrule.ops.shape import cat, split, stack
 
@@ -390,7 +391,11 @@ class RNNBase(Module):
         """_run_forward or _run_backward (`reverse`) as one op over the whole sequence."""
         parts = state if isinstance(state, tuple) else (state,)
         x_gates = F.linear(data, w_ih, b_ih)
-        output, final = recurrent_sequence(self.mode, x_gates, parts, w_hh, b_hh, reverse)
+        if self.mode == "LSTM" and autocast_active() is not None:  # PyTorch's LSTM layer is
+            x_gates, *parts, w_hh, b_hh = autocast_operands(  # on autocast's lower list
+                LOWER, x_gates, *parts, w_hh, b_hh
+            )
+        output, final = recurrent_sequence(self.mode, x_gates, tuple(parts), w_hh, b_hh, reverse)
         return output, (final if isinstance(state, tuple) else final[0])
 
     def _prepare_input(self, input: Tensor, name: str) -> tuple[Tensor, bool]:  # noqa: A002
