@@ -168,3 +168,27 @@ def test_relu_module_keeps_pytorchs_values_at_nan_and_signed_zero():
     theirs = torch.nn.functional.relu(torch.tensor(values))
     assert np.array_equal(ours.numpy(), theirs.numpy(), equal_nan=True)
     assert np.array_equal(np.signbit(ours.numpy()), np.signbit(theirs.numpy()))
+
+
+def test_where_on_the_bits_gives_numpys_where_bit_for_bit():
+    from chainrule.backend import numpy_backend
+
+    rng = np.random.default_rng(1)
+    special = [np.nan, -np.nan, np.inf, -np.inf, -0.0, 0.0, 5e-324, -1.0]
+    for dtype in (np.float32, np.float64, np.int32, np.int64, np.float16):
+        for size in (10, 5000):  # below and above the bit selection's minimum
+            x = rng.standard_normal(size) * 100
+            y = rng.standard_normal(size) * 100
+            if np.dtype(dtype).kind == "f":
+                x[: len(special)], y[-len(special) :] = special, special
+            x, y = x.astype(dtype), y.astype(dtype)
+            condition = rng.random(size) < 0.5
+            cases = [(x, y), (x, y[:1].reshape(())), (x[:1].reshape(()), y), (x[::-1], y)]
+            for a, b in cases:
+                out = numpy_backend.where(condition, a, b)
+                expected = np.where(condition, a, b)
+                assert out.dtype == expected.dtype and out.shape == expected.shape
+                assert np.array_equal(out.view(np.uint8), expected.view(np.uint8))
+    # broadcasting that is not a 0-d operand goes to NumPy's where
+    out = numpy_backend.where(np.ones((5000, 1), bool), np.zeros((1, 3)), np.ones((5000, 3)))
+    assert out.shape == (5000, 3) and not out.any()

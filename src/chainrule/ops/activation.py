@@ -282,7 +282,7 @@ class Softplus(Op):
         xp = ctx.xp
         scaled = _opmath(x) * beta
         soft = (xp.log1p(xp.exp(scaled)) / beta).astype(x.dtype, copy=False)
-        return xp.where(scaled > threshold, x, soft)
+        return ctx.backend.where(scaled > threshold, x, soft)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -302,7 +302,7 @@ class LeakyRelu(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, negative_slope: float) -> Array:
         ctx.save(x=x, negative_slope=negative_slope)
-        return ctx.xp.where(x > 0, x, x * negative_slope)
+        return ctx.backend.where(x > 0, x, (x * negative_slope).astype(x.dtype, copy=False))
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -322,8 +322,8 @@ class Elu(Op):
     def forward(ctx: Node, x: Array, alpha: float) -> Array:
         ctx.save(x=x, alpha=alpha)
         xp = ctx.xp
-        negative_part = alpha * xp.expm1(xp.minimum(_opmath(x), 0))
-        return xp.where(x > 0, x, negative_part).astype(x.dtype, copy=False)
+        negative_part = (alpha * xp.expm1(xp.minimum(_opmath(x), 0))).astype(x.dtype, copy=False)
+        return ctx.backend.where(x > 0, x, negative_part)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:

@@ -3098,7 +3098,7 @@ class Where(Op):
     @staticmethod
     def forward(ctx: Node, condition: Array, x: Array, y: Array) -> Array:
         ctx.save(condition=condition)
-        return ctx.xp.where(condition, x, y)
+        return ctx.backend.where(condition, x, y)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
