@@ -1138,6 +1138,31 @@ def test_grid_sample_of_an_affine_grid_reaching_the_borders_matches_torch(
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("size", [(2, 1, 3, 4), (2, 1, 2, 3, 4)], ids=["2d", "3d"])
+def test_affine_grid_backs_up_twice_without_retain_graph_as_torchs(size):
+    """PyTorch's affine_grid_generator saves no tensor (its backward remakes the base grid
+    from the size), so a spatial transformer's grid can be differentiated twice, as by
+    gradient accumulation over one warp; the gradients add up to torch's, and a second order
+    gradient (create_graph) through it matches too."""
+    dims = len(size) - 2
+    values = np.cos(np.arange(2 * dims * (dims + 1.0))).reshape(2, dims, dims + 1)
+    results = []
+    for lib, functional in ((chainrule, F), (torch, TF)):
+        theta = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        grid = functional.affine_grid(theta, size, align_corners=False)
+        (grid**2).sum().backward()
+        (grid * 3).sum().backward()  # the same graph again: no retain_graph needed
+        twice = theta.grad.clone()
+        theta.grad = None
+        again = functional.affine_grid(theta, size, align_corners=True)
+        (first,) = lib.autograd.grad((again**3).sum(), theta, create_graph=True)
+        (second,) = lib.autograd.grad((first**2).sum(), theta)
+        results.append((grid.detach().numpy(), twice.numpy(), second.numpy()))
+        assert grid.grad_fn.name() == "AffineGridGeneratorBackward0"
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
 def test_grid_sample_bicubic_refuses_5d_input_as_torch():
     for lib, functional in ((chainrule, F), (torch, TF)):
         with pytest.raises(RuntimeError, match="bicubic interpolation only supports 4D"):

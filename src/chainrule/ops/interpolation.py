@@ -2,17 +2,23 @@
 """Interpolation's kernel: a product with a constant resampling matrix along each spatial
 dimension, built with PyTorch's source-index rules (bicubic is separable too: PyTorch's 4 x 4
 kernel is the outer product of two 1-D cubic convolutions). `chainrule.nn.functional.interpolate`
-reads the arguments and runs 'area' as adaptive average pooling.
+reads the arguments and runs 'area' as adaptive average pooling. Also affine_grid's op, the
+sampling grid of an affine map, which grid_sample then interpolates at.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
+from chainrule.ops import ranges
 from chainrule.ops.conversion import cast
+from chainrule.ops.linalg import matmul
 from chainrule.ops.nn_common import shape_constant
+from chainrule.ops.op import Op, apply
 from chainrule.ops.pooling import along_spatial_dims
+from chainrule.ops.shape import reshape, transpose
 
 LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}  # and their spatial dims
 INTERPOLATING_MODES = {**LINEAR_MODES, "bicubic": 2}  # the modes that take align_corners
@@ -174,3 +180,61 @@ def resample(
     if all(matrix is None for matrix in matrices):
         return input.clone()  # a new tensor, as PyTorch's: writing into it leaves input alone
     return along_spatial_dims(input, matrices)
+
+
+# ---- affine_grid -----------------------------------------------------------------------------
+
+
+def _unit_positions(xp: Any, steps: int, align_corners: bool, dtype: Any) -> Array:
+    """The normalized positions in [-1, 1] of `steps` samples: their centres (align_corners)
+    or their centres in a grid whose edges are at -1 and 1, as PyTorch computes them."""
+    if steps <= 1:
+        return xp.zeros(1, dtype=dtype)
+    positions = ranges.linspace_values(xp, -1, 1, steps, dtype)
+    return positions if align_corners else positions * (steps - 1) / steps
+
+
+def _affine_base(xp: Any, spatial: tuple, align_corners: bool, dtype: Any) -> Array:
+    """(1, P, d + 1): each output point's normalized (x, y[, z], 1), x varying fastest."""
+    dims = len(spatial)
+    base = xp.ones((*spatial, dims + 1), dtype=dtype)
+    for axis in range(dims):  # x runs along the last dimension, y the one before, ...
+        dim = dims - 1 - axis
+        shape = [1] * dims
+        shape[dim] = spatial[dim]
+        positions = _unit_positions(xp, spatial[dim], align_corners, dtype)
+        base[..., axis] = positions.reshape(shape)
+    return base.reshape(1, -1, dims + 1)
+
+
+class AffineGridGenerator(Op):
+    """grid = base @ theta^T reshaped to (N, *spatial, d), base the output points' normalized
+    coordinates (x, y[, z], 1). Linear in theta: the vjp is (base^T @ g)^T and the jvp
+    base @ t^T, with base remade from the size, not saved, so (as with PyTorch's
+    affine_grid_generator, which saves no tensor) a second backward needs no retain_graph."""
+
+    @staticmethod
+    def forward(ctx: Node, theta: Array, size: tuple, align_corners: bool) -> Array:
+        ctx.save(size=size, align_corners=align_corners)
+        xp = ctx.xp
+        base = _affine_base(xp, size[2:], align_corners, theta.dtype)
+        grid = xp.matmul(base, xp.swapaxes(theta, 1, 2))
+        return grid.reshape(size[0], *size[2:], len(size) - 2)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        size = ctx.size
+        base = shape_constant(_affine_base(ctx.xp, size[2:], ctx.align_corners, g._array.dtype))
+        rows = reshape(g, (size[0], base.shape[1], len(size) - 2))
+        return (transpose(matmul(transpose(base, 1, 2), rows), 1, 2),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        size = ctx.size
+        base = shape_constant(_affine_base(ctx.xp, size[2:], ctx.align_corners, t._array.dtype))
+        return reshape(matmul(base, transpose(t, 1, 2)), (size[0], *size[2:], len(size) - 2))
+
+
+def affine_grid(theta: Any, size: tuple, align_corners: bool) -> Any:
+    """The grid of F.affine_grid, whose arguments it has read and checked."""
+    return apply(AffineGridGenerator, (theta,), size, align_corners)
