@@ -15,7 +15,8 @@ from chainrule.ops.creation import tensor
 
 
 class MapFetcher:
-    """`collate_fn([dataset[i] for i in indices])`, or `collate_fn(dataset[index])` without
+    """`collate_fn([dataset[i] for i in indices])` (or of `dataset.__getitems__(indices)`
+    where the dataset reads batches), or `collate_fn(dataset[index])` without
     auto-collation. Rows of a TensorDataset (possibly through Subsets) under `default_collate`
     are gathered with one index per tensor instead of stacking single rows: the same batch,
     faster."""
@@ -36,6 +37,9 @@ class MapFetcher:
             tensors, rows = source
             index = tensor(rows, dtype=dtypes.int64)
             return [t[index] for t in tensors]
+        batched = getattr(self.dataset, "__getitems__", None)
+        if batched:  # a dataset that reads a whole batch at once, as PyTorch's fetcher uses
+            return self.collate_fn(batched(indices))
         return self.collate_fn([self.dataset[i] for i in indices])
 
     def _row_source(self, indices: list[int]) -> tuple[tuple[Tensor, ...], list[int]] | None:
