@@ -362,6 +362,11 @@ def test_multinomial(lib):
         lib.multinomial(lib.tensor([1.0, 1.0]), 3)
     with pytest.raises((RuntimeError, ValueError), match="sum of probabilities"):
         lib.multinomial(lib.tensor([0.0, 0.0]), 1)  # chainrule: ValueError, as for randint
+    with pytest.raises(RuntimeError, match="only supports floating-point dtypes.*got: Long"):
+        lib.multinomial(lib.tensor([1, 2]), 1)  # integer counts are not read as weights
+    for count in (0, -1):
+        with pytest.raises(RuntimeError, match="cannot sample n_sample <= 0 samples"):
+            lib.multinomial(lib.tensor([1.0, 2.0]), count)
 
 
 @LIBS

@@ -1984,6 +1984,13 @@ def multinomial(
         raise ShapeError(
             f"multinomial: prob_dist must be 1 or 2 dim, got shape {tuple(input.shape)}"
         )
+    if not input.dtype.is_floating_point:  # PyTorch does not read integer counts as weights
+        raise DTypeError(
+            "multinomial only supports floating-point dtypes for input, got: "
+            f"{scalar_type_name(input.dtype)}"
+        )
+    if num_samples <= 0:
+        raise DomainError(f"multinomial: cannot sample n_sample <= 0 samples (got {num_samples})")
     if not replacement and num_samples > input.shape[-1]:
         raise ShapeError(
             f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
