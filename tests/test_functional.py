@@ -1163,6 +1163,34 @@ def test_affine_grid_backs_up_twice_without_retain_graph_as_torchs(size):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize(
+    ("mode", "size", "options"),
+    [
+        ("nearest", (2, 1, 3, 4), {"scale_factor": 2}),
+        ("bilinear", (2, 1, 3, 4), {"size": (5, 7), "align_corners": False}),
+        ("bicubic", (1, 2, 4, 4), {"scale_factor": 1.5, "antialias": True}),
+        ("trilinear", (1, 1, 2, 3, 2), {"scale_factor": 2, "align_corners": True}),
+    ],
+)
+def test_interpolate_backs_up_twice_without_retain_graph_as_torchs(mode, size, options):
+    """PyTorch's upsample kernels save no tensor (their backward needs only the sizes), so a
+    graph through F.interpolate can be differentiated twice; the gradients, and a second
+    order one through create_graph, match torch's."""
+    values = np.sin(np.arange(np.prod(size), dtype=np.float64)).reshape(size)
+    results = []
+    for lib, functional in ((chainrule, F), (torch, TF)):
+        x = lib.tensor(values, requires_grad=True)
+        out = functional.interpolate(x, mode=mode, **options)
+        (out**2).sum().backward()
+        (out * 3).sum().backward()  # the same graph again: no retain_graph needed
+        twice = x.grad.clone()
+        (first,) = lib.autograd.grad((out**3).sum(), x, create_graph=True)
+        (second,) = lib.autograd.grad((first**2).sum(), x)
+        results.append((out.detach().numpy(), twice.numpy(), second.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
 def test_grid_sample_bicubic_refuses_5d_input_as_torch():
     for lib, functional in ((chainrule, F), (torch, TF)):
         with pytest.raises(RuntimeError, match="bicubic interpolation only supports 4D"):

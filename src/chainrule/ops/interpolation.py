@@ -15,7 +15,7 @@ from chainrule.backend import Array, dtypes
 from chainrule.ops import ranges
 from chainrule.ops.conversion import cast
 from chainrule.ops.linalg import matmul
-from chainrule.ops.nn_common import shape_constant
+from chainrule.ops.nn_common import merge_batch, shape_constant, split_batch
 from chainrule.ops.op import Op, apply
 from chainrule.ops.pooling import along_spatial_dims
 from chainrule.ops.shape import reshape, transpose
@@ -148,10 +148,34 @@ def resample(
             cast(input, dtypes.float32), out_size, scales, mode, align_corners, antialias
         )
         return cast(wide, dtypes.bfloat16)
-    n = len(out_size)
     shape = tuple(input.shape[2:])
-    xp = input._backend.xp
-    dtype = input._array.dtype
+    matrices = _resampling_matrices(
+        input._backend.xp,
+        shape,
+        out_size,
+        scales,
+        mode,
+        align_corners,
+        antialias,
+        input._array.dtype,
+    )
+    if all(matrix is None for matrix in matrices):
+        return input.clone()  # a new tensor, as PyTorch's: writing into it leaves input alone
+    return apply(Resample, (input,), tuple(out_size), tuple(scales), mode, align_corners, antialias)
+
+
+def _resampling_matrices(
+    xp: Any,
+    shape: tuple,
+    out_size: tuple,
+    scales: tuple,
+    mode: str,
+    align_corners: bool,
+    antialias: bool,
+    dtype: Any,
+) -> list:
+    """The (out, size) weights of each spatial dimension, None where it is copied as it is."""
+    n = len(out_size)
     matrices = []
     for size, out, scale in zip(shape, out_size, scales):
         # linear modes copy a dimension whose size stays, nearest ones unless scaled; PyTorch's
@@ -176,10 +200,60 @@ def resample(
             matrix = _cubic_matrix(xp, size, out, align_corners, scale, dtype)
         else:
             matrix = _interpolation_matrix(xp, size, out, mode, align_corners, scale, dtype)
-        matrices.append(shape_constant(matrix))
-    if all(matrix is None for matrix in matrices):
-        return input.clone()  # a new tensor, as PyTorch's: writing into it leaves input alone
-    return along_spatial_dims(input, matrices)
+        matrices.append(matrix)
+    return matrices
+
+
+class Resample(Op):
+    """F.interpolate's non-area modes: out = input with each spatial dimension i mapped by
+    its weights W_i (out_i, size_i). Linear: the vjp maps g back by each W_i^T, the jvp maps
+    t by each W_i. The weights are remade from the sizes, not saved, so (as with PyTorch's
+    upsample kernels, which save no tensor) a second backward needs no retain_graph."""
+
+    @staticmethod
+    def forward(
+        ctx: Node,
+        x: Array,
+        out_size: tuple,
+        scales: tuple,
+        mode: str,
+        align_corners: bool,
+        antialias: bool,
+    ) -> Array:
+        params = (out_size, scales, mode, align_corners, antialias)
+        ctx.save(params=params)
+        xp = ctx.xp
+        for axis, matrix in enumerate(_resampling_matrices(xp, x.shape[2:], *params, x.dtype)):
+            if matrix is None:
+                continue
+            moved = xp.moveaxis(x, 2 + axis, -1)
+            rows = xp.matmul(moved.reshape(-1, moved.shape[-1]), matrix.T)
+            x = xp.moveaxis(rows.reshape(*moved.shape[:-1], matrix.shape[0]), -1, 2 + axis)
+        return xp.ascontiguousarray(x)
+
+    @staticmethod
+    def _weights(ctx: Node, like: Any, transposed: bool) -> list:
+        in_size = ctx.input_meta[0][0][2:]
+        matrices = _resampling_matrices(ctx.xp, in_size, *ctx.params, like._array.dtype)
+        return [
+            None
+            if m is None
+            else shape_constant(ctx.xp.ascontiguousarray(m.T if transposed else m))
+            for m in matrices
+        ]
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (along_spatial_dims(g, Resample._weights(ctx, g, transposed=True)),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return along_spatial_dims(t, Resample._weights(ctx, t, transposed=False))
+
+    @staticmethod
+    def batch(b: Any, x: Any, *params: Any) -> Any:
+        """vmap: the batch becomes more samples."""
+        return split_batch(apply(Resample, (merge_batch(x),), *params), b.size)
 
 
 # ---- affine_grid -----------------------------------------------------------------------------
