@@ -522,6 +522,13 @@ def test_hooks_on_tensors_that_cannot_have_them_raise():
 
     raises_on_both(post_hook_on_non_leaf, GradError, "non-leaf")
 
+    def post_hook_returning_a_value(lib):
+        x = lib.ones(2, requires_grad=True)
+        x.register_post_accumulate_grad_hook(lambda tensor: tensor.grad.mul_(10))
+        (x * 2).sum().backward()
+
+    raises_on_both(post_hook_returning_a_value, GradError, "hooks should return None")
+
 
 @pytest.mark.parametrize("write", ["mul_", "view_mul_", "zero_"])
 def test_retain_grad_follows_the_tensor_to_its_new_grad_fn_after_an_in_place_op(write):

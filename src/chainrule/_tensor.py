@@ -381,7 +381,8 @@ class Tensor(_TensorMethods):
             current._array += grad._array
         if extra is not None:
             for hook in extra.get("post_accumulate_hooks", ()):
-                hook(self)
+                if hook(self) is not None:  # it may only act on self.grad, in place
+                    raise GradError("Tensor post accumulate grad hooks should return None.")
 
     def _retain_grad_from(self, grad: Tensor, create_graph: bool) -> None:
         if not create_graph:
