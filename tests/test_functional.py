@@ -2,6 +2,8 @@
 (running statistics, embedding max_norm), errors that name the op and the shapes, dtypes end
 to end, PyTorch's conventions at ties and masks, and each nn op's jvp rule."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -78,6 +80,47 @@ def test_dropout2d_zeroes_whole_channels():
     per_channel = out.reshape(8, 16, 9)
     assert np.all((per_channel == 0).all(-1) | (per_channel == 2).all(-1))
     assert 0 < np.mean(per_channel[..., 0] == 0) < 1
+
+
+def _mask_constant_dims(out):
+    """The dimensions along which a dropout of ones is constant (whole slices kept or not)."""
+    return [d for d in range(out.ndim) if bool((out == out.amax(d, keepdim=True)).all())]
+
+
+@pytest.mark.parametrize(
+    ("name", "shape", "warns"),
+    [
+        ("dropout1d", (9, 8), None),
+        ("dropout1d", (8, 9, 7), None),
+        ("dropout2d", (8, 9, 7, 6), None),
+        ("dropout2d", (8, 9, 7), "assuming that channel-wise 1D dropout"),  # read as (N, C, L)
+        ("dropout2d", (9, 8), "Received a 2-D input to dropout2d"),
+        ("dropout2d", (6, 7, 5, 4, 3), "Received a 5-D input to dropout2d"),
+        ("dropout3d", (6, 7, 5, 4, 3), None),
+        ("dropout3d", (8, 9, 7, 6), None),  # read as (C, D, H, W)
+        ("dropout3d", (8, 9, 7), "Received a 3-D input to dropout3d"),
+        ("dropout3d", (16,), "Received a 1-D input to dropout3d"),
+    ],
+)
+def test_channel_dropouts_read_input_ranks_as_torch(name, shape, warns):
+    """Which slices share a mask, by input rank, and PyTorch's deprecation warnings:
+    dropout2d drops per (first, second) dimension whatever the rank (a 3-D input is (N, C,
+    L), not (C, H, W)); dropout1d and dropout3d drop per first dimension of an unbatched
+    input; ranks outside each one's own warn (dropout1d raises)."""
+    masks = []
+    for lib, functional in ((chainrule, F), (torch, TF)):
+        lib.manual_seed(0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = getattr(functional, name)(lib.ones(shape), 0.5)
+        messages = [str(w.message) for w in caught]
+        assert (warns is None and not messages) or any(warns in m for m in messages), messages
+        masks.append(_mask_constant_dims(out))
+    assert masks[0] == masks[1]
+    with pytest.raises(RuntimeError, match="Expected 2D or 3D input, but received a 4D input"):
+        F.dropout1d(chainrule.ones(2, 3, 4, 5))
+    with pytest.raises(RuntimeError, match="Feature dropout requires at least 2 dimensions"):
+        F.dropout2d(chainrule.ones(5))
 
 
 def test_alpha_dropout_keeps_mean_and_variance_of_a_standard_normal():
