@@ -10,6 +10,7 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.backend import dtypes
+from chainrule.data.collate import collate_tensor_fn, default_collate_fn_map
 from chainrule.data.dataset import Subset, TensorDataset
 from chainrule.ops.creation import tensor
 
@@ -27,7 +28,8 @@ class MapFetcher:
         self.dataset = dataset
         self.auto_collation = auto_collation
         self.collate_fn = collate_fn
-        self.fast_rows = fast_rows  # collate_fn is default_collate
+        # collate_fn is default_collate, whose rule for tensors is still stacking
+        self.fast_rows = fast_rows and default_collate_fn_map.get(Tensor) is collate_tensor_fn
 
     def fetch(self, indices: Any) -> Any:
         if not self.auto_collation:
