@@ -12,6 +12,7 @@ import contextlib
 import gc
 import math
 import time
+import warnings
 import weakref
 
 import pytest
@@ -805,3 +806,23 @@ def test_the_engine_blames_an_op_returning_something_other_than_a_tensor():
     x = chainrule.ones(2, requires_grad=True)
     with pytest.raises(GradError, match=r"ArrayGradient\.vjp returned a ndarray for input 0"):
         apply(ArrayGradient, (x,)).sum().backward()
+
+
+@pytest.mark.parametrize("lib", [chainrule, torch], ids=["chainrule", "torch"])
+def test_reading_the_grad_of_a_non_leaf_warns_as_pytorch(lib):
+    """backward() never fills a non-leaf's .grad, so PyTorch warns when one is read (a view
+    of a leaf included), but not for leaves, for tensors outside the graph, or once
+    retain_grad() asked for it."""
+    x = lib.ones(2, requires_grad=True)
+    retained = x * 2
+    retained.retain_grad()
+    (retained * x).sum().backward()
+    quiet = [x, lib.ones(2), (x * 2).detach(), retained]
+    loud = [x * 3, x[0]]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert [t.grad is None for t in quiet] == [False, True, True, False]
+    assert not caught
+    for tensor in loud:
+        with pytest.warns(UserWarning, match="not a leaf Tensor is being accessed"):
+            assert tensor.grad is None
