@@ -308,6 +308,48 @@ def test_generator_objects_are_independent_streams(lib):
 
 
 @LIBS
+def test_the_random_state_is_a_byte_tensor_that_restores_the_stream(lib, tmp_path):
+    """get_rng_state and Generator.get_state give a 1-D uint8 tensor (the bytes are each
+    library's own), which set_rng_state / set_state take back, also after clone() and a
+    torch.save / torch.load(weights_only=True) round trip; set_state restores the seed too."""
+    lib.manual_seed(11)
+    state = lib.get_rng_state()
+    assert state.dtype == lib.uint8 and state.dim() == 1 and state.shape[0] > 0
+    after = lib.rand(3)
+    lib.save({"rng": state.clone()}, tmp_path / "rng.pt")
+    lib.set_rng_state(lib.load(tmp_path / "rng.pt", weights_only=True)["rng"])
+    assert lib.equal(lib.rand(3), after)
+
+    generator = lib.Generator().manual_seed(5)
+    saved = generator.get_state()
+    first = lib.randn(4, generator=generator)
+    generator.manual_seed(7)
+    assert generator.set_state(saved) is generator
+    assert generator.initial_seed() == 5
+    assert lib.equal(lib.randn(4, generator=generator), first)
+    now = generator.get_state()
+    now[0] = now[0] + 1  # a copy: writing to it leaves the generator as it was
+    assert not lib.equal(generator.get_state(), now)
+
+    with pytest.raises(TypeError, match="ByteTensor"):
+        lib.set_rng_state(state.float())
+    with pytest.raises(TypeError, match="ByteTensor"):
+        lib.set_rng_state({"seed": 1})
+    with pytest.raises(RuntimeError, match="size to be 10"):
+        generator.set_state(lib.zeros(10, dtype=lib.uint8))
+
+
+def test_a_random_state_saved_by_an_earlier_chainrule_still_restores():
+    """Before the state was a uint8 tensor it was NumPy's bit-generator dict, and checkpoints
+    (chainrule train's among them) hold that form."""
+    chainrule.manual_seed(3)
+    old_form = chainrule.default_generator.rng.bit_generator.state
+    after = chainrule.rand(3)
+    chainrule.set_rng_state(old_form)
+    assert chainrule.equal(chainrule.rand(3), after)
+
+
+@LIBS
 def test_multinomial(lib):
     lib.manual_seed(0)
     with_replacement = lib.multinomial(lib.tensor([1.0, 0.0, 3.0]), 20_000, replacement=True)
@@ -320,6 +362,11 @@ def test_multinomial(lib):
         lib.multinomial(lib.tensor([1.0, 1.0]), 3)
     with pytest.raises((RuntimeError, ValueError), match="sum of probabilities"):
         lib.multinomial(lib.tensor([0.0, 0.0]), 1)  # chainrule: ValueError, as for randint
+    with pytest.raises(RuntimeError, match="only supports floating-point dtypes.*got: Long"):
+        lib.multinomial(lib.tensor([1, 2]), 1)  # integer counts are not read as weights
+    for count in (0, -1):
+        with pytest.raises(RuntimeError, match="cannot sample n_sample <= 0 samples"):
+            lib.multinomial(lib.tensor([1.0, 2.0]), count)
 
 
 @LIBS

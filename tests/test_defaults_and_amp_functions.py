@@ -44,6 +44,29 @@ def test_factories_without_a_device_use_the_default_device(restore_defaults):
     assert chainrule.zeros(2).device.type == "cpu"
 
 
+@pytest.mark.parametrize("lib", [chainrule, torch], ids=["chainrule", "torch"])
+def test_a_device_is_a_context_that_sets_the_default_device_for_its_block(lib, restore_defaults):
+    """`with torch.device("meta"):` (Hugging Face's empty-weights initialisation, a model
+    built straight on its device): factories and layers inside make their tensors there;
+    the block's end restores the default it found, also set_default_device's and nested."""
+    meta = lib.device("meta")
+    with meta as entered:
+        assert entered is meta
+        made = [lib.ones(2), lib.tensor([1.0]), lib.nn.Linear(2, 3).weight]
+        assert [t.device.type for t in made] == ["meta"] * 3
+        with lib.device("cpu"):
+            assert lib.zeros(1).device.type == "cpu"
+        assert lib.get_default_device().type == "meta"
+    assert lib.zeros(1).device.type == "cpu" and lib.get_default_device().type == "cpu"
+    lib.set_default_device("meta")
+    try:
+        with lib.device("cpu"):
+            assert lib.zeros(1).device.type == "cpu"
+        assert lib.zeros(1).device.type == "meta"
+    finally:
+        lib.set_default_device(None)  # torch's too: the fixture restores only chainrule's
+
+
 def test_set_default_tensor_type_sets_the_dtype_and_warns_as_pytorch(restore_defaults):
     with pytest.warns(UserWarning, match="set_default_tensor_type\\(\\) is deprecated"):
         chainrule.set_default_tensor_type(chainrule.DoubleTensor)

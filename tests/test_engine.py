@@ -12,6 +12,7 @@ import contextlib
 import gc
 import math
 import time
+import warnings
 import weakref
 
 import pytest
@@ -522,6 +523,13 @@ def test_hooks_on_tensors_that_cannot_have_them_raise():
 
     raises_on_both(post_hook_on_non_leaf, GradError, "non-leaf")
 
+    def post_hook_returning_a_value(lib):
+        x = lib.ones(2, requires_grad=True)
+        x.register_post_accumulate_grad_hook(lambda tensor: tensor.grad.mul_(10))
+        (x * 2).sum().backward()
+
+    raises_on_both(post_hook_returning_a_value, GradError, "hooks should return None")
+
 
 @pytest.mark.parametrize("write", ["mul_", "view_mul_", "zero_"])
 def test_retain_grad_follows_the_tensor_to_its_new_grad_fn_after_an_in_place_op(write):
@@ -798,3 +806,23 @@ def test_the_engine_blames_an_op_returning_something_other_than_a_tensor():
     x = chainrule.ones(2, requires_grad=True)
     with pytest.raises(GradError, match=r"ArrayGradient\.vjp returned a ndarray for input 0"):
         apply(ArrayGradient, (x,)).sum().backward()
+
+
+@pytest.mark.parametrize("lib", [chainrule, torch], ids=["chainrule", "torch"])
+def test_reading_the_grad_of_a_non_leaf_warns_as_pytorch(lib):
+    """backward() never fills a non-leaf's .grad, so PyTorch warns when one is read (a view
+    of a leaf included), but not for leaves, for tensors outside the graph, or once
+    retain_grad() asked for it."""
+    x = lib.ones(2, requires_grad=True)
+    retained = x * 2
+    retained.retain_grad()
+    (retained * x).sum().backward()
+    quiet = [x, lib.ones(2), (x * 2).detach(), retained]
+    loud = [x * 3, x[0]]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert [t.grad is None for t in quiet] == [False, True, True, False]
+    assert not caught
+    for tensor in loud:
+        with pytest.warns(UserWarning, match="not a leaf Tensor is being accessed"):
+            assert tensor.grad is None

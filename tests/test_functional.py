@@ -2,6 +2,8 @@
 (running statistics, embedding max_norm), errors that name the op and the shapes, dtypes end
 to end, PyTorch's conventions at ties and masks, and each nn op's jvp rule."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -78,6 +80,47 @@ def test_dropout2d_zeroes_whole_channels():
     per_channel = out.reshape(8, 16, 9)
     assert np.all((per_channel == 0).all(-1) | (per_channel == 2).all(-1))
     assert 0 < np.mean(per_channel[..., 0] == 0) < 1
+
+
+def _mask_constant_dims(out):
+    """The dimensions along which a dropout of ones is constant (whole slices kept or not)."""
+    return [d for d in range(out.ndim) if bool((out == out.amax(d, keepdim=True)).all())]
+
+
+@pytest.mark.parametrize(
+    ("name", "shape", "warns"),
+    [
+        ("dropout1d", (9, 8), None),
+        ("dropout1d", (8, 9, 7), None),
+        ("dropout2d", (8, 9, 7, 6), None),
+        ("dropout2d", (8, 9, 7), "assuming that channel-wise 1D dropout"),  # read as (N, C, L)
+        ("dropout2d", (9, 8), "Received a 2-D input to dropout2d"),
+        ("dropout2d", (6, 7, 5, 4, 3), "Received a 5-D input to dropout2d"),
+        ("dropout3d", (6, 7, 5, 4, 3), None),
+        ("dropout3d", (8, 9, 7, 6), None),  # read as (C, D, H, W)
+        ("dropout3d", (8, 9, 7), "Received a 3-D input to dropout3d"),
+        ("dropout3d", (16,), "Received a 1-D input to dropout3d"),
+    ],
+)
+def test_channel_dropouts_read_input_ranks_as_torch(name, shape, warns):
+    """Which slices share a mask, by input rank, and PyTorch's deprecation warnings:
+    dropout2d drops per (first, second) dimension whatever the rank (a 3-D input is (N, C,
+    L), not (C, H, W)); dropout1d and dropout3d drop per first dimension of an unbatched
+    input; ranks outside each one's own warn (dropout1d raises)."""
+    masks = []
+    for lib, functional in ((chainrule, F), (torch, TF)):
+        lib.manual_seed(0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = getattr(functional, name)(lib.ones(shape), 0.5)
+        messages = [str(w.message) for w in caught]
+        assert (warns is None and not messages) or any(warns in m for m in messages), messages
+        masks.append(_mask_constant_dims(out))
+    assert masks[0] == masks[1]
+    with pytest.raises(RuntimeError, match="Expected 2D or 3D input, but received a 4D input"):
+        F.dropout1d(chainrule.ones(2, 3, 4, 5))
+    with pytest.raises(RuntimeError, match="Feature dropout requires at least 2 dimensions"):
+        F.dropout2d(chainrule.ones(5))
 
 
 def test_alpha_dropout_keeps_mean_and_variance_of_a_standard_normal():
@@ -1134,6 +1177,59 @@ def test_grid_sample_of_an_affine_grid_reaching_the_borders_matches_torch(
         weights = lib.cos(lib.arange(float(out.numel()), dtype=lib.float64)).reshape(out.shape)
         grad_x, grad_theta = lib.autograd.grad((out * weights).sum(), (x, theta))
         results.append((out.detach().numpy(), grad_x.numpy(), grad_theta.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("size", [(2, 1, 3, 4), (2, 1, 2, 3, 4)], ids=["2d", "3d"])
+def test_affine_grid_backs_up_twice_without_retain_graph_as_torchs(size):
+    """PyTorch's affine_grid_generator saves no tensor (its backward remakes the base grid
+    from the size), so a spatial transformer's grid can be differentiated twice, as by
+    gradient accumulation over one warp; the gradients add up to torch's, and a second order
+    gradient (create_graph) through it matches too."""
+    dims = len(size) - 2
+    values = np.cos(np.arange(2 * dims * (dims + 1.0))).reshape(2, dims, dims + 1)
+    results = []
+    for lib, functional in ((chainrule, F), (torch, TF)):
+        theta = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        grid = functional.affine_grid(theta, size, align_corners=False)
+        (grid**2).sum().backward()
+        (grid * 3).sum().backward()  # the same graph again: no retain_graph needed
+        twice = theta.grad.clone()
+        theta.grad = None
+        again = functional.affine_grid(theta, size, align_corners=True)
+        (first,) = lib.autograd.grad((again**3).sum(), theta, create_graph=True)
+        (second,) = lib.autograd.grad((first**2).sum(), theta)
+        results.append((grid.detach().numpy(), twice.numpy(), second.numpy()))
+        assert grid.grad_fn.name() == "AffineGridGeneratorBackward0"
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("mode", "size", "options"),
+    [
+        ("nearest", (2, 1, 3, 4), {"scale_factor": 2}),
+        ("bilinear", (2, 1, 3, 4), {"size": (5, 7), "align_corners": False}),
+        ("bicubic", (1, 2, 4, 4), {"scale_factor": 1.5, "antialias": True}),
+        ("trilinear", (1, 1, 2, 3, 2), {"scale_factor": 2, "align_corners": True}),
+    ],
+)
+def test_interpolate_backs_up_twice_without_retain_graph_as_torchs(mode, size, options):
+    """PyTorch's upsample kernels save no tensor (their backward needs only the sizes), so a
+    graph through F.interpolate can be differentiated twice; the gradients, and a second
+    order one through create_graph, match torch's."""
+    values = np.sin(np.arange(np.prod(size), dtype=np.float64)).reshape(size)
+    results = []
+    for lib, functional in ((chainrule, F), (torch, TF)):
+        x = lib.tensor(values, requires_grad=True)
+        out = functional.interpolate(x, mode=mode, **options)
+        (out**2).sum().backward()
+        (out * 3).sum().backward()  # the same graph again: no retain_graph needed
+        twice = x.grad.clone()
+        (first,) = lib.autograd.grad((out**3).sum(), x, create_graph=True)
+        (second,) = lib.autograd.grad((first**2).sum(), x)
+        results.append((out.detach().numpy(), twice.numpy(), second.numpy()))
     for ours, theirs in zip(*results):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
 

@@ -1,9 +1,11 @@
 """chainrule.serialization: safetensors checkpoints, PyTorch interchange, safety, atomicity."""
 
+import collections
 import io
 import math
 import os
 import pickle
+import typing
 
 import numpy as np
 import pytest
@@ -364,3 +366,39 @@ def test_numpy_values_and_parsed_arguments_come_back_as_from_pytorchs(tmp_path):
         assert repr(ours[key]) == repr(theirs[key]), key
     with pytest.raises(TypeError, match="cannot store the <U1 NumPy array"):
         chainrule.save({"labels": np.array(["a", "b"])}, tmp_path / "strings.pt")
+
+
+class Batch(typing.NamedTuple):
+    inputs: object
+    step: int = 0
+
+
+Pair = collections.namedtuple("Pair", "left right")
+
+
+@pytest.mark.parametrize("lib", [chainrule, torch], ids=["chainrule", "torch"])
+def test_a_namedtuple_loads_as_itself_where_pytorchs_unpickler_would_build_it(lib):
+    """torch.save pickles a namedtuple by its class: weights_only=False builds that class again;
+    weights_only=True refuses it (UnpicklingError naming it) unless add_safe_globals allowed
+    it. Inside a namedtuple, tensors and nesting round-trip as anywhere else."""
+
+    def round_trip(value, **options):
+        buffer = io.BytesIO()
+        lib.save(value, buffer)
+        buffer.seek(0)
+        return lib.load(buffer, **options)
+
+    value = {"batch": Batch(lib.ones(2), 3), "pair": Pair([1, 2], Batch(lib.zeros(1)))}
+    loaded = round_trip(value, weights_only=False)
+    assert type(loaded["batch"]) is Batch and type(loaded["pair"].right) is Batch
+    assert loaded["batch"].inputs.tolist() == [1.0, 1.0] and loaded["batch"].step == 3
+    assert loaded["pair"] == Pair([1, 2], Batch(loaded["pair"].right.inputs, 0))
+    with pytest.raises(pickle.UnpicklingError, match=f"{__name__}.Batch"):
+        round_trip(value, weights_only=True)
+    with lib.serialization.safe_globals([Batch, Pair]):
+        again = round_trip(value, weights_only=True)
+    assert type(again["pair"]) is Pair and type(again["pair"].right) is Batch
+
+    maximum = lib.max(lib.tensor([[1.0, 5.0], [4.0, 2.0]]), dim=0)  # torch.return_types.max
+    restored = round_trip(maximum, weights_only=False)
+    assert type(restored) is type(maximum) and restored.indices.tolist() == [1, 0]

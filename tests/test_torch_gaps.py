@@ -856,6 +856,31 @@ def test_state_dict_pre_hooks_and_set_submodule_as_torch():
     assert run(chainrule) == run(torch)
 
 
+@pytest.mark.parametrize("lib", [chainrule, torch], ids=["chainrule", "torch"])
+def test_state_dict_post_hooks_public_and_private_as_torch(lib):
+    """register_state_dict_post_hook edits in place and must return None; the older private
+    _register_state_dict_hook (which libraries still call) may return a new state_dict,
+    which the root module's state_dict() then returns; one function cannot be both."""
+    model = lib.nn.Sequential(lib.nn.Linear(2, 2, bias=False))
+
+    def drop_prefix(module, state, prefix, local_metadata):
+        return {key.removeprefix("0."): value for key, value in state.items()}
+
+    model._register_state_dict_hook(drop_prefix)
+    model[0].register_state_dict_post_hook(lambda m, state, prefix, meta: state.update(seen=1))
+    assert sorted(model.state_dict()) == ["seen", "weight"]
+
+    def returns_state(module, state, prefix, local_metadata):
+        return state
+
+    bad = lib.nn.Linear(1, 1)
+    bad.register_state_dict_post_hook(returns_state)
+    with pytest.raises(RuntimeError, match="state_dict post-hook must return None"):
+        bad.state_dict()
+    with pytest.raises(RuntimeError, match="Cannot register the same function"):
+        bad._register_state_dict_hook(returns_state)
+
+
 def test_replace_all_batch_norm_modules_and_increment_version_as_torch():
     for lib in (chainrule, torch):
         model = lib.nn.Sequential(

@@ -69,6 +69,15 @@ else:
     _TensorMethods = object
 
 
+_NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. "
+    "If you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor "
+    "instead. See github.com/pytorch/pytorch/pull/30531 for more information."
+)
+
+
 class Tensor(_TensorMethods):
     """A multi-dimensional array with autograd. Made by the factories (`chainrule.tensor`,
     `zeros`, `randn` ...) and by every op; calling the class itself is PyTorch's legacy
@@ -277,7 +286,11 @@ class Tensor(_TensorMethods):
 
     @property
     def grad(self) -> Tensor | None:
-        return self._grad
+        grad = self._grad
+        if grad is None and self._node is not None and not self.retains_grad:
+            # PyTorch's warning: backward never fills a non-leaf's .grad (a common mistake)
+            warnings.warn(_NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return grad
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
@@ -381,7 +394,8 @@ class Tensor(_TensorMethods):
             current._array += grad._array
         if extra is not None:
             for hook in extra.get("post_accumulate_hooks", ()):
-                hook(self)
+                if hook(self) is not None:  # it may only act on self.grad, in place
+                    raise GradError("Tensor post accumulate grad hooks should return None.")
 
     def _retain_grad_from(self, grad: Tensor, create_graph: bool) -> None:
         if not create_graph:

@@ -177,6 +177,8 @@ ALIASES = {
     "torch.utils.benchmark": "chainrule.utils.benchmark",
     "torch.utils.checkpoint": "chainrule.utils.checkpoint",
     "torch.utils.data": "chainrule.data",
+    "torch.utils.data._utils": "chainrule.data._utils",
+    "torch.utils.data._utils.collate": "chainrule.data.collate",
     "torch.utils.data.dataloader": "chainrule.data.dataloader",
     "torch.utils.data.dataset": "chainrule.data.dataset",
     "torch.utils.data.distributed": "chainrule.data.distributed",

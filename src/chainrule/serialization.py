@@ -6,8 +6,11 @@ as safetensors entries named by their path ('optimizer.state.0.exp_avg'); everyt
 the shape of the nesting (dict keys that are ints, lists, tuples), is JSON in the file's
 metadata, which also records what PyTorch's pickles keep: an OrderedDict (a state_dict) loads
 as an OrderedDict, a Parameter as a Parameter, and Size, dtype, device, set, complex and bytes
-values as themselves. Nothing is pickled, so loading a file can never run code from it, and a
-flat dict of tensors is a plain safetensors file that PyTorch reads with
+values as themselves. A namedtuple is stored by its class's name and, as from PyTorch's
+unpickler, loads as that class with `weights_only=False` or once `add_safe_globals` allows it
+(with `weights_only=True` otherwise, an UnpicklingError). Nothing is pickled, so loading a
+file runs no code from it (with `weights_only=False`, a namedtuple's module is imported, as
+pickle would), and a flat dict of tensors is a plain safetensors file that PyTorch reads with
 `safetensors.torch.load_file`. bfloat16 tensors are stored as BF16 entries, and BF16 entries
 load as chainrule.bfloat16 (the safetensors package's NumPy reader has no BF16, so entries are
 decoded here).
@@ -20,8 +23,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import os
+import pickle
 import secrets
 import struct
 from collections import OrderedDict
@@ -139,6 +144,10 @@ def _encode(value: Any, path: str, arrays: dict[str, Any]) -> dict[str, Any]:
             items.append([k, _encode(v, _join(path, k), arrays)])
         # A state_dict is an OrderedDict and loads as one (it prints as one).
         return {"ordered_dict" if isinstance(value, OrderedDict) else "dict": items}
+    if isinstance(value, tuple) and hasattr(type(value), "_fields"):  # a namedtuple
+        cls = type(value)
+        items = [_encode(v, _join(path, i), arrays) for i, v in enumerate(value)]
+        return {"namedtuple": [f"{cls.__module__}.{cls.__qualname__}", items]}
     if isinstance(value, (list, tuple)):
         kind = "tuple" if isinstance(value, tuple) else "list"
         return {kind: [_encode(v, _join(path, i), arrays) for i, v in enumerate(value)]}
@@ -245,14 +254,15 @@ def load(
     `torch.save` wrote (chainrule/torch_format.py: its pickle read by a restricted unpickler
     that builds tensors and containers and refuses anything else, so no code runs).
 
-    `map_location` ('cpu', 'cuda', a device) moves every tensor there. `weights_only` and other
-    `torch.load` options are accepted for compatibility: loading is always weights-only. A file
+    `map_location` ('cpu', 'cuda', a device) moves every tensor there. `weights_only` decides
+    only whether a saved namedtuple's class may be imported (False) or must be allowlisted with
+    `add_safe_globals` (True); other `torch.load` options are accepted for compatibility. A file
     that is truncated, corrupted or neither format raises FileFormatError naming the file.
 
     Args:
         f (str, path or binary file): what to read.
         map_location (str, device, dict or callable, optional): where to put the tensors.
-        weights_only (bool): accepted for PyTorch's signature: loading is always weights-only.
+        weights_only (bool): refuse namedtuple classes `add_safe_globals` did not allow.
         kwargs: other `torch.load` options, accepted and ignored.
 
     Returns:
@@ -295,7 +305,7 @@ def load(
     if structure is None:
         return tensors  # a plain safetensors file, e.g. from safetensors.torch.save_file
     try:
-        return _decode(json.loads(structure), tensors)
+        return _decode(json.loads(structure), tensors, weights_only)
     except (ValueError, KeyError, TypeError, IndexError) as error:
         raise FileFormatError(
             f"{name}: corrupted chainrule structure metadata ({error})"
@@ -348,7 +358,9 @@ def _moved(value: Any, map_location: Any) -> Any:
         return value.to(map_location)
     if isinstance(value, dict):
         return type(value)((key, _moved(item, map_location)) for key, item in value.items())
-    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+    if isinstance(value, tuple) and hasattr(value, "_make"):  # a namedtuple
+        return value._make(_moved(item, map_location) for item in value)
+    if isinstance(value, (list, tuple)):
         return type(value)(_moved(item, map_location) for item in value)
     return value
 
@@ -369,7 +381,7 @@ def _to_tensor(array: Any, map_location: Any) -> Tensor:
     return result
 
 
-def _decode(node: Any, tensors: dict[str, Tensor]) -> Any:
+def _decode(node: Any, tensors: dict[str, Tensor], weights_only: bool) -> Any:
     if not isinstance(node, dict) or len(node) != 1:
         raise ValueError(f"malformed node {node!r}")
     ((kind, content),) = node.items()
@@ -378,13 +390,17 @@ def _decode(node: Any, tensors: dict[str, Tensor]) -> Any:
     if kind == "value":
         return content
     if kind == "dict":
-        return {key: _decode(child, tensors) for key, child in content}
+        return {key: _decode(child, tensors, weights_only) for key, child in content}
     if kind == "list":
-        return [_decode(child, tensors) for child in content]
+        return [_decode(child, tensors, weights_only) for child in content]
     if kind == "tuple":
-        return tuple(_decode(child, tensors) for child in content)
+        return tuple(_decode(child, tensors, weights_only) for child in content)
+    if kind == "namedtuple":
+        name, children = content
+        cls = _namedtuple_class(name, weights_only)
+        return cls._make(_decode(child, tensors, weights_only) for child in children)
     if kind == "ordered_dict":
-        return OrderedDict((key, _decode(child, tensors)) for key, child in content)
+        return OrderedDict((key, _decode(child, tensors, weights_only)) for key, child in content)
     if kind == "parameter":
         key, requires_grad = content
         return Parameter(tensors[key], requires_grad=requires_grad)
@@ -395,7 +411,7 @@ def _decode(node: Any, tensors: dict[str, Tensor]) -> Any:
     if kind == "bytes":
         return bytes.fromhex(content)
     if kind in ("set", "frozenset"):
-        items = (_decode(child, tensors) for child in content)
+        items = (_decode(child, tensors, weights_only) for child in content)
         return set(items) if kind == "set" else frozenset(items)
     if kind == "dtype":
         return _DTYPES_BY_NAME[content]
@@ -407,15 +423,52 @@ def _decode(node: Any, tensors: dict[str, Tensor]) -> Any:
         name, number = content
         return numpy_backend.xp.dtype(name).type(number)
     if kind == "namespace":
-        return argparse.Namespace(**_decode(content, tensors))
+        return argparse.Namespace(**_decode(content, tensors, weights_only))
     raise ValueError(f"unknown node kind {kind!r}")
+
+
+def _namedtuple_class(name: str, weights_only: bool) -> Any:
+    """The namedtuple class saved as `name` ('module.Qualified.Name'), found as PyTorch's
+    unpickler finds it: with weights_only, only among the classes `add_safe_globals` allowed
+    (an UnpicklingError otherwise); without, by importing its module (the trust
+    weights_only=False asks for)."""
+    if weights_only:
+        for entry in _safe_globals:
+            cls, allowed_name = entry if isinstance(entry, tuple) else (entry, None)
+            if name in (allowed_name, f"{cls.__module__}.{cls.__qualname__}"):
+                return cls
+        raise pickle.UnpicklingError(
+            "Weights only load failed: this file can still be loaded with weights_only=False "
+            "if you trust where it came from, which can run code from it. "
+            f"Unsupported global: GLOBAL {name} was not an allowed global by default. Please use "
+            f"`serialization.add_safe_globals([{name}])` or the "
+            f"`serialization.safe_globals([{name}])` context manager to allowlist this "
+            "global if you trust this class/function."
+        )
+    parts = name.split(".")
+    for cut in range(len(parts) - 1, 0, -1):  # return_types.max: a nested class
+        module_name = ".".join(parts[:cut])
+        try:
+            cls: Any = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        for part in parts[cut:]:
+            if not hasattr(cls, part):
+                raise AttributeError(f"Can't get attribute {part!r} on {cls!r}")
+            cls = getattr(cls, part)
+        break
+    else:
+        raise ModuleNotFoundError(f"No module named {'.'.join(parts[:-1])!r}")
+    if not (isinstance(cls, type) and issubclass(cls, tuple) and hasattr(cls, "_make")):
+        raise FileFormatError(f"load: {name} is saved as a namedtuple but is not one now")
+    return cls
 
 
 # ---- torch.serialization's allowlist ---------------------------------------------------------
 #
 # PyTorch's weights-only loader unpickles only allowlisted globals, and scripts add their own
-# classes with add_safe_globals before torch.load. chainrule's loader unpickles nothing, so the
-# list changes no load; it is kept so code that sets and reads it runs unchanged.
+# classes with add_safe_globals before torch.load. chainrule's loader unpickles nothing; the
+# list decides only which saved namedtuple classes a weights-only load may rebuild.
 
 _safe_globals: list[Any] = []
 

@@ -87,6 +87,17 @@ class device:  # noqa: N801 - PyTorch's spelling
             return f"device(type='{self.type}')"
         return f"device(type='{self.type}', index={self.index})"
 
+    def __enter__(self) -> device:
+        """`with device('meta'):` factories and layers inside create their tensors here, as
+        after set_default_device, until the block ends (as PyTorch's device context)."""
+        _enclosing_defaults.append(_default_backend)
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        global _default_backend
+        _default_backend = _enclosing_defaults.pop()
+
 
 class Backend(ABC):
     """What an op needs from an array library beyond its NumPy-compatible namespace `xp`.
@@ -715,6 +726,8 @@ def cupy_backend() -> CupyBackend:
 
 # set_default_device's backend: where factories put tensors when no device is given.
 _default_backend: Backend | None = None
+# The defaults that `with device(...)` blocks replaced, innermost last, to restore on exit.
+_enclosing_defaults: list[Backend | None] = []
 
 
 def set_default_device(dev: str | device | None) -> None:

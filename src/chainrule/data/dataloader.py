@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import collections.abc
-import copy
 import itertools
 import multiprocessing
 import multiprocessing.context
@@ -11,12 +9,12 @@ import os
 import queue
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from chainrule._tensor import Tensor
-from chainrule.backend import dtypes, is_array, is_numpy_scalar
+from chainrule.backend import dtypes
 from chainrule.backend.runtime import cuda_is_available
+from chainrule.data.collate import default_collate, default_convert
 from chainrule.data.dataset import IterableDataset
 from chainrule.data.fetch import IterableFetcher, MapFetcher
 from chainrule.data.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
@@ -29,108 +27,10 @@ from chainrule.data.worker import (
     unpack,
     worker_loop,
 )
-from chainrule.ops.creation import Generator, as_tensor, randint, tensor
-from chainrule.ops.shape import stack
+from chainrule.ops.creation import Generator, randint
 
 if TYPE_CHECKING:  # annotations only
     from chainrule.data.dataset import Dataset, IterableDataset
-
-_COLLATE_ERROR = (
-    "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
-)
-
-
-def default_collate(batch: Sequence[Any]) -> Any:
-    """Merge a list of samples into a batch, as PyTorch's `default_collate` does.
-
-    Tensors and NumPy arrays are stacked along a new first dimension; Python floats become a
-    float64 tensor and ints an int64 tensor; strings stay as they come (a list, or a tuple
-    when they are a field of tuple samples, as in PyTorch); dicts, namedtuples and sequences
-    are collated field by field (tuples come back as lists, as in PyTorch).
-
-    Args:
-        batch (sequence): the samples, each a Tensor, array, number, string, or a dict,
-            namedtuple or sequence of them.
-
-    Returns:
-        The batch, with the samples' structure.
-
-    Example:
-        >>> import chainrule
-        >>> from chainrule.data import default_collate
-        >>> default_collate([(chainrule.tensor([1.0, 2.0]), 0), (chainrule.tensor([3.0, 4.0]), 1)])
-        [tensor([[1., 2.],
-                [3., 4.]]), tensor([0, 1])]
-    """
-    elem = batch[0]
-    if isinstance(elem, Tensor):
-        return stack(batch)
-    if is_array(elem):
-        if elem.dtype.kind in "SaUO":
-            raise TypeError(_COLLATE_ERROR.format(elem.dtype))
-        return stack([as_tensor(item) for item in batch])
-    if isinstance(elem, (str, bytes)):  # before numbers: NumPy's str_ is a str
-        return batch
-    if is_numpy_scalar(elem) and elem.dtype.kind in "biufV":  # before float: float64 is a float
-        return stack([as_tensor(item) for item in batch])
-    if isinstance(elem, float):
-        return tensor(batch, dtype=dtypes.float64)
-    if isinstance(elem, int):
-        return tensor(batch)
-    if isinstance(elem, collections.abc.Mapping):
-        collated = {key: default_collate([sample[key] for sample in batch]) for key in elem}
-        if isinstance(elem, collections.abc.MutableMapping):
-            clone = copy.copy(elem)
-            clone.update(collated)
-            return clone
-        try:
-            return type(elem)(collated)
-        except TypeError:
-            return collated
-    if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return type(elem)(*(default_collate(field) for field in zip(*batch)))
-    if isinstance(elem, collections.abc.Sequence):
-        size = len(elem)
-        if any(len(sample) != size for sample in batch):
-            raise RuntimeError("each element in list of batch should be of equal size")
-        fields = [default_collate(field) for field in zip(*batch)]
-        if isinstance(elem, tuple):
-            return fields
-        try:
-            return type(elem)(fields)
-        except TypeError:
-            return fields
-    raise TypeError(_COLLATE_ERROR.format(type(elem)))
-
-
-def default_convert(data: Any) -> Any:
-    """What a DataLoader without batching yields: NumPy arrays become tensors, recursively.
-
-    Args:
-        data: one sample: an array, number, Tensor, or a dict, namedtuple or sequence of them.
-
-    Returns:
-        The sample with every array a Tensor.
-
-    Example:
-        >>> import numpy as np
-        >>> from chainrule.data import default_convert
-        >>> default_convert({"image": np.zeros(2, dtype=np.float32), "label": 3})
-        {'image': tensor([0., 0.]), 'label': 3}
-    """
-    if isinstance(data, Tensor):
-        return data
-    if is_array(data) or is_numpy_scalar(data):
-        return data if data.dtype.kind in "SaUO" else as_tensor(data)
-    if isinstance(data, collections.abc.Mapping):
-        return {key: default_convert(value) for key, value in data.items()}
-    if isinstance(data, tuple) and hasattr(data, "_fields"):
-        return type(data)(*(default_convert(d) for d in data))
-    if isinstance(data, tuple):
-        return [default_convert(d) for d in data]
-    if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
-        return [default_convert(d) for d in data]
-    return data
 
 
 def _draw_base_seed(generator: Generator | None) -> int:

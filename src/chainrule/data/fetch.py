@@ -10,12 +10,14 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.backend import dtypes
+from chainrule.data.collate import collate_tensor_fn, default_collate_fn_map
 from chainrule.data.dataset import Subset, TensorDataset
 from chainrule.ops.creation import tensor
 
 
 class MapFetcher:
-    """`collate_fn([dataset[i] for i in indices])`, or `collate_fn(dataset[index])` without
+    """`collate_fn([dataset[i] for i in indices])` (or of `dataset.__getitems__(indices)`
+    where the dataset reads batches), or `collate_fn(dataset[index])` without
     auto-collation. Rows of a TensorDataset (possibly through Subsets) under `default_collate`
     are gathered with one index per tensor instead of stacking single rows: the same batch,
     faster."""
@@ -26,7 +28,8 @@ class MapFetcher:
         self.dataset = dataset
         self.auto_collation = auto_collation
         self.collate_fn = collate_fn
-        self.fast_rows = fast_rows  # collate_fn is default_collate
+        # collate_fn is default_collate, whose rule for tensors is still stacking
+        self.fast_rows = fast_rows and default_collate_fn_map.get(Tensor) is collate_tensor_fn
 
     def fetch(self, indices: Any) -> Any:
         if not self.auto_collation:
@@ -36,6 +39,9 @@ class MapFetcher:
             tensors, rows = source
             index = tensor(rows, dtype=dtypes.int64)
             return [t[index] for t in tensors]
+        batched = getattr(self.dataset, "__getitems__", None)
+        if batched:  # a dataset that reads a whole batch at once, as PyTorch's fetcher uses
+            return self.collate_fn(batched(indices))
         return self.collate_fn([self.dataset[i] for i in indices])
 
     def _row_source(self, indices: list[int]) -> tuple[tuple[Tensor, ...], list[int]] | None:

@@ -58,7 +58,6 @@ from chainrule.ops.autocast import autocast_policy as _autocast_policy
 from chainrule.ops.complex import refuse_complex as _refuse_complex
 from chainrule.ops.conversion import cast as _cast
 from chainrule.ops.conversion import keep_channels_last as _keep_channels_last
-from chainrule.ops.creation import linspace as _linspace
 from chainrule.ops.creation import rand_like as _rand_like
 from chainrule.ops.creation import triu_indices as _triu_indices
 from chainrule.ops.creation import zeros as _zeros
@@ -109,7 +108,6 @@ from chainrule.ops.reduction import softmax as _softmax
 from chainrule.ops.reduction import sum as _sum
 from chainrule.ops.shape import broadcast_tensors, expand, reshape, transpose, unsqueeze
 from chainrule.ops.shape import cat as _cat
-from chainrule.ops.shape import stack as _stack
 
 if _TYPE_CHECKING:  # annotations only (they are strings at run time): not public names
     from collections.abc import Callable, Sequence
@@ -2516,15 +2514,6 @@ def embedding_bag(
 # ---- spatial transformers: affine_grid, grid_sample ----------------------------------------
 
 
-def _unit_positions(steps: int, align_corners: bool, like: Tensor) -> Any:
-    """The normalized positions in [-1, 1] of `steps` samples: their centres (align_corners)
-    or their centres in a grid whose edges are at -1 and 1, as PyTorch computes them."""
-    if steps <= 1:
-        return like.new_zeros(1)
-    positions = _linspace(-1, 1, steps, dtype=like.dtype, device=like.device)
-    return positions if align_corners else positions * (steps - 1) / steps
-
-
 def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None = None) -> Tensor:
     """The sampling grid (N, H, W, 2) (or (N, D, H, W, 3)) of the affine maps theta (N, 2, 3)
     (or (N, 3, 4)) applied to the output's normalized coordinates, for grid_sample.
@@ -2563,19 +2552,7 @@ def affine_grid(theta: Tensor, size: Sequence[int], align_corners: bool | None =
         )
     if min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {list(size)}")
-    align = _default_align_corners(align_corners)
-    spatial = size[2:]
-    columns = []
-    for axis in range(dims):  # x runs along the last dimension, y the one before, ...
-        dim = dims - 1 - axis
-        positions = _unit_positions(spatial[dim], align, theta)
-        shape = [1] * dims
-        shape[dim] = positions.shape[0]
-        columns.append(expand(reshape(positions, tuple(shape)), spatial))
-    columns.append(theta.new_ones(spatial))
-    base = reshape(_stack(columns, -1), (1, _math.prod(spatial), dims + 1))
-    grid = matmul(base, transpose(theta, 1, 2))
-    return _named(reshape(grid, (size[0], *spatial, dims)), "AffineGridGeneratorBackward0")
+    return _interpolation_ops.affine_grid(theta, size, _default_align_corners(align_corners))
 
 
 _GRID_MODES = ("bilinear", "nearest", "bicubic")

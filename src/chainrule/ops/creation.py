@@ -1259,13 +1259,23 @@ class Generator:
         """The seed this generator was last seeded with."""
         return self._seed
 
-    def get_state(self) -> dict[str, Any]:
-        """The full state, to restore with `set_state` and replay the same numbers."""
-        return self.rng.bit_generator.state
+    def get_state(self) -> Tensor:
+        """The full state as a 1-D uint8 tensor (PyTorch's ByteTensor), to restore with
+        `set_state` and replay the same numbers; it holds the seed too, as PyTorch's does."""
+        state = self.rng.bit_generator.state
+        if state.get("bit_generator") != "PCG64":  # another backend's stream: its own form
+            return state
+        return tensor(list(_pack_pcg64_state(self._seed, state)), dtype=dtypes.uint8)
 
-    def set_state(self, state: dict[str, Any]) -> Generator:
-        """Restore a state from `get_state`; returns this generator."""
+    def set_state(self, new_state: Tensor | dict[str, Any]) -> Generator:
+        """Restore a state from `get_state` (or the dict that earlier chainrule versions returned,
+        so old checkpoints load); returns this generator."""
+        if isinstance(new_state, dict) and "bit_generator" in new_state:
+            self.rng.bit_generator.state = new_state
+            return self
+        seed, state = _unpack_pcg64_state(new_state)
         self.rng.bit_generator.state = state
+        self._seed = seed
         return self
 
     def clone_state(self) -> Generator:
@@ -1295,6 +1305,45 @@ class Generator:
         if self._rng is None:
             self._rng = self._backend.rng(self._seed)
         return self._rng
+
+
+# The generator state as bytes, little-endian: the seed (8), PCG64's 128-bit state and
+# increment (16 + 16), whether a 32-bit half is buffered and that half (4 + 4).
+_PCG64_STATE_FIELDS = (("seed", 8), ("state", 16), ("inc", 16), ("has_uint32", 4), ("uinteger", 4))
+_PCG64_STATE_SIZE = sum(width for _, width in _PCG64_STATE_FIELDS)
+
+
+def _pack_pcg64_state(seed: int, state: dict[str, Any]) -> bytes:
+    values = {**state, **state["state"], "seed": seed}
+    return b"".join(
+        int(values[name]).to_bytes(width, "little") for name, width in _PCG64_STATE_FIELDS
+    )
+
+
+def _unpack_pcg64_state(new_state: Any) -> tuple[int, dict[str, Any]]:
+    """The seed and NumPy's PCG64 state dict from a `get_state` tensor; PyTorch's errors
+    for anything else (a TypeError for a tensor of another dtype, a RuntimeError for a size)."""
+    if not isinstance(new_state, Tensor):
+        raise TypeError(f"expected a torch.ByteTensor, but got {type(new_state).__name__}")
+    if new_state.dtype != dtypes.uint8:
+        raise TypeError("RNG state must be a torch.ByteTensor")
+    if new_state.numel() != _PCG64_STATE_SIZE:
+        raise RuntimeError(
+            f"Expected a chainrule generator state of size {_PCG64_STATE_SIZE} but found the "
+            f"input RNG state size to be {new_state.numel()}"
+        )
+    blob = bytes(new_state.reshape(-1).tolist())
+    values, start = {}, 0
+    for name, width in _PCG64_STATE_FIELDS:
+        values[name] = int.from_bytes(blob[start : start + width], "little")
+        start += width
+    state = {
+        "bit_generator": "PCG64",
+        "state": {"state": values["state"], "inc": values["inc"]},
+        "has_uint32": values["has_uint32"],
+        "uinteger": values["uinteger"],
+    }
+    return values["seed"], state
 
 
 default_generator = Generator()
@@ -1368,11 +1417,12 @@ def initial_seed() -> int:
     return default_generator.initial_seed()
 
 
-def get_rng_state() -> dict:
+def get_rng_state() -> Tensor:
     """The default generator's state, to restore with `set_rng_state` (so a run can be replayed).
 
     Returns:
-        object: an opaque state (the NumPy generator's state).
+        Tensor: a 1-D uint8 tensor, as PyTorch's (its bytes are chainrule's own stream's
+        state, so they differ from PyTorch's).
 
     Example:
         >>> import chainrule
@@ -1385,11 +1435,12 @@ def get_rng_state() -> dict:
     return default_generator.get_state()
 
 
-def set_rng_state(state: dict) -> None:
+def set_rng_state(new_state: Tensor | dict) -> None:
     """Restore the default generator to a state from `get_rng_state`.
 
     Args:
-        state (object): what `get_rng_state` returned.
+        new_state (Tensor): what `get_rng_state` returned (a dict from an older chainrule
+            is accepted too).
 
     Example:
         >>> import chainrule
@@ -1399,7 +1450,7 @@ def set_rng_state(state: dict) -> None:
         >>> bool((chainrule.randn(3) == a).all())
         True
     """
-    default_generator.set_state(state)
+    default_generator.set_state(new_state)
 
 
 def _rng(generator: Generator | None, device: Device | str | None = None) -> Any:
@@ -1933,6 +1984,13 @@ def multinomial(
         raise ShapeError(
             f"multinomial: prob_dist must be 1 or 2 dim, got shape {tuple(input.shape)}"
         )
+    if not input.dtype.is_floating_point:  # PyTorch does not read integer counts as weights
+        raise DTypeError(
+            "multinomial only supports floating-point dtypes for input, got: "
+            f"{scalar_type_name(input.dtype)}"
+        )
+    if num_samples <= 0:
+        raise DomainError(f"multinomial: cannot sample n_sample <= 0 samples (got {num_samples})")
     if not replacement and num_samples > input.shape[-1]:
         raise ShapeError(
             f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "

@@ -6,6 +6,7 @@ for selu networks and the whole-channel (feature) variants.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 from chainrule._tensor import Tensor
@@ -166,16 +167,48 @@ def feature_alpha_dropout(
 def _feature_dropout(
     op_name: str, n: int, input: Any, p: float, training: bool, inplace: bool
 ) -> Any:
+    """PyTorch's dropout1d/2d/3d: dropout1d takes (C, L) or (N, C, L) only; dropout2d and
+    dropout3d take any input with a deprecation warning outside 3-4-D / 4-5-D, and dropout2d
+    reads a 3-D input as (N, C, L) (with PyTorch's warning) where dropout3d reads a 4-D one as
+    (C, D, H, W): the mask is per (first, second) dimension of a batched input, per first one
+    of an unbatched one."""
     _check_probability(op_name, p)
-    if input.ndim not in (n + 1, n + 2):
+    ndim = input.ndim
+    if n == 1 and ndim not in (2, 3):
         raise ShapeError(
-            f"{op_name}: expected {n + 1}D (unbatched) or {n + 2}D (batched) input, but got "
+            f"dropout1d: Expected 2D or 3D input, but received a {ndim}D input. Note that "
+            "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
+            "dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D "
+            "inputs)."
+        )
+    if n > 1 and ndim not in (n + 1, n + 2):
+        warnings.warn(
+            f"{op_name}: Received a {ndim}-D input to {op_name}, which is deprecated and will "
+            "result in an error in a future release. To retain the behavior and silence this "
+            f"warning, please use dropout instead. Note that {op_name} exists to provide "
+            f"channel-wise dropout on inputs with {n} spatial dimensions, a channel dimension, "
+            f"and an optional batch dimension (i.e. {n + 1}D or {n + 2}D inputs).",
+            stacklevel=3,
+        )
+    if n == 2 and ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D "
+            "dropout behavior is desired - input is interpreted as shape (N, C, L), where C is "
+            "the channel dim. This behavior will change in a future release to interpret the "
+            "input as one without a batch dimension, i.e. shape (C, H, W). To maintain the 1D "
+            "channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=3,
+        )
+    batched = ndim == n + 2 if n != 2 else True  # dropout2d never adds a batch dimension
+    lead = 2 if batched else 1
+    if ndim < lead:
+        raise ShapeError(
+            f"{op_name}: Feature dropout requires at least 2 dimensions in the input, got "
             f"input of shape {tuple(input.shape)}"
         )
     if not training or p == 0:
         return input
-    lead = input.ndim - n
-    shape = tuple(input.shape[:lead]) + (1,) * n
+    shape = tuple(input.shape[:lead]) + (1,) * (ndim - lead)
     return _apply_mask(input, _dropout_mask(input, p, shape, op_name), inplace)
 
 

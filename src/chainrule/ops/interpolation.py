@@ -2,17 +2,23 @@
 """Interpolation's kernel: a product with a constant resampling matrix along each spatial
 dimension, built with PyTorch's source-index rules (bicubic is separable too: PyTorch's 4 x 4
 kernel is the outer product of two 1-D cubic convolutions). `chainrule.nn.functional.interpolate`
-reads the arguments and runs 'area' as adaptive average pooling.
+reads the arguments and runs 'area' as adaptive average pooling. Also affine_grid's op, the
+sampling grid of an affine map, which grid_sample then interpolates at.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
+from chainrule.ops import ranges
 from chainrule.ops.conversion import cast
-from chainrule.ops.nn_common import shape_constant
+from chainrule.ops.linalg import matmul
+from chainrule.ops.nn_common import merge_batch, shape_constant, split_batch
+from chainrule.ops.op import Op, apply
 from chainrule.ops.pooling import along_spatial_dims
+from chainrule.ops.shape import reshape, transpose
 
 LINEAR_MODES = {"linear": 1, "bilinear": 2, "trilinear": 3}  # and their spatial dims
 INTERPOLATING_MODES = {**LINEAR_MODES, "bicubic": 2}  # the modes that take align_corners
@@ -142,10 +148,34 @@ def resample(
             cast(input, dtypes.float32), out_size, scales, mode, align_corners, antialias
         )
         return cast(wide, dtypes.bfloat16)
-    n = len(out_size)
     shape = tuple(input.shape[2:])
-    xp = input._backend.xp
-    dtype = input._array.dtype
+    matrices = _resampling_matrices(
+        input._backend.xp,
+        shape,
+        out_size,
+        scales,
+        mode,
+        align_corners,
+        antialias,
+        input._array.dtype,
+    )
+    if all(matrix is None for matrix in matrices):
+        return input.clone()  # a new tensor, as PyTorch's: writing into it leaves input alone
+    return apply(Resample, (input,), tuple(out_size), tuple(scales), mode, align_corners, antialias)
+
+
+def _resampling_matrices(
+    xp: Any,
+    shape: tuple,
+    out_size: tuple,
+    scales: tuple,
+    mode: str,
+    align_corners: bool,
+    antialias: bool,
+    dtype: Any,
+) -> list:
+    """The (out, size) weights of each spatial dimension, None where it is copied as it is."""
+    n = len(out_size)
     matrices = []
     for size, out, scale in zip(shape, out_size, scales):
         # linear modes copy a dimension whose size stays, nearest ones unless scaled; PyTorch's
@@ -170,7 +200,115 @@ def resample(
             matrix = _cubic_matrix(xp, size, out, align_corners, scale, dtype)
         else:
             matrix = _interpolation_matrix(xp, size, out, mode, align_corners, scale, dtype)
-        matrices.append(shape_constant(matrix))
-    if all(matrix is None for matrix in matrices):
-        return input.clone()  # a new tensor, as PyTorch's: writing into it leaves input alone
-    return along_spatial_dims(input, matrices)
+        matrices.append(matrix)
+    return matrices
+
+
+class Resample(Op):
+    """F.interpolate's non-area modes: out = input with each spatial dimension i mapped by
+    its weights W_i (out_i, size_i). Linear: the vjp maps g back by each W_i^T, the jvp maps
+    t by each W_i. The weights are remade from the sizes, not saved, so (as with PyTorch's
+    upsample kernels, which save no tensor) a second backward needs no retain_graph."""
+
+    @staticmethod
+    def forward(
+        ctx: Node,
+        x: Array,
+        out_size: tuple,
+        scales: tuple,
+        mode: str,
+        align_corners: bool,
+        antialias: bool,
+    ) -> Array:
+        params = (out_size, scales, mode, align_corners, antialias)
+        ctx.save(params=params)
+        xp = ctx.xp
+        for axis, matrix in enumerate(_resampling_matrices(xp, x.shape[2:], *params, x.dtype)):
+            if matrix is None:
+                continue
+            moved = xp.moveaxis(x, 2 + axis, -1)
+            rows = xp.matmul(moved.reshape(-1, moved.shape[-1]), matrix.T)
+            x = xp.moveaxis(rows.reshape(*moved.shape[:-1], matrix.shape[0]), -1, 2 + axis)
+        return xp.ascontiguousarray(x)
+
+    @staticmethod
+    def _weights(ctx: Node, like: Any, transposed: bool) -> list:
+        in_size = ctx.input_meta[0][0][2:]
+        matrices = _resampling_matrices(ctx.xp, in_size, *ctx.params, like._array.dtype)
+        return [
+            None
+            if m is None
+            else shape_constant(ctx.xp.ascontiguousarray(m.T if transposed else m))
+            for m in matrices
+        ]
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (along_spatial_dims(g, Resample._weights(ctx, g, transposed=True)),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        return along_spatial_dims(t, Resample._weights(ctx, t, transposed=False))
+
+    @staticmethod
+    def batch(b: Any, x: Any, *params: Any) -> Any:
+        """vmap: the batch becomes more samples."""
+        return split_batch(apply(Resample, (merge_batch(x),), *params), b.size)
+
+
+# ---- affine_grid -----------------------------------------------------------------------------
+
+
+def _unit_positions(xp: Any, steps: int, align_corners: bool, dtype: Any) -> Array:
+    """The normalized positions in [-1, 1] of `steps` samples: their centres (align_corners)
+    or their centres in a grid whose edges are at -1 and 1, as PyTorch computes them."""
+    if steps <= 1:
+        return xp.zeros(1, dtype=dtype)
+    positions = ranges.linspace_values(xp, -1, 1, steps, dtype)
+    return positions if align_corners else positions * (steps - 1) / steps
+
+
+def _affine_base(xp: Any, spatial: tuple, align_corners: bool, dtype: Any) -> Array:
+    """(1, P, d + 1): each output point's normalized (x, y[, z], 1), x varying fastest."""
+    dims = len(spatial)
+    base = xp.ones((*spatial, dims + 1), dtype=dtype)
+    for axis in range(dims):  # x runs along the last dimension, y the one before, ...
+        dim = dims - 1 - axis
+        shape = [1] * dims
+        shape[dim] = spatial[dim]
+        positions = _unit_positions(xp, spatial[dim], align_corners, dtype)
+        base[..., axis] = positions.reshape(shape)
+    return base.reshape(1, -1, dims + 1)
+
+
+class AffineGridGenerator(Op):
+    """grid = base @ theta^T reshaped to (N, *spatial, d), base the output points' normalized
+    coordinates (x, y[, z], 1). Linear in theta: the vjp is (base^T @ g)^T and the jvp
+    base @ t^T, with base remade from the size, not saved, so (as with PyTorch's
+    affine_grid_generator, which saves no tensor) a second backward needs no retain_graph."""
+
+    @staticmethod
+    def forward(ctx: Node, theta: Array, size: tuple, align_corners: bool) -> Array:
+        ctx.save(size=size, align_corners=align_corners)
+        xp = ctx.xp
+        base = _affine_base(xp, size[2:], align_corners, theta.dtype)
+        grid = xp.matmul(base, xp.swapaxes(theta, 1, 2))
+        return grid.reshape(size[0], *size[2:], len(size) - 2)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        size = ctx.size
+        base = shape_constant(_affine_base(ctx.xp, size[2:], ctx.align_corners, g._array.dtype))
+        rows = reshape(g, (size[0], base.shape[1], len(size) - 2))
+        return (transpose(matmul(transpose(base, 1, 2), rows), 1, 2),)
+
+    @staticmethod
+    def jvp(ctx: Node, t: Any) -> Any:
+        size = ctx.size
+        base = shape_constant(_affine_base(ctx.xp, size[2:], ctx.align_corners, t._array.dtype))
+        return reshape(matmul(base, transpose(t, 1, 2)), (size[0], *size[2:], len(size) - 2))
+
+
+def affine_grid(theta: Any, size: tuple, align_corners: bool) -> Any:
+    """The grid of F.affine_grid, whose arguments it has read and checked."""
+    return apply(AffineGridGenerator, (theta,), size, align_corners)

@@ -876,8 +876,11 @@ class Module:
                 )
         for hook in self._state_dict_hooks.values():
             result = hook(self, destination, prefix, local_metadata)
-            if result is not None:
-                destination = result
+            if result is None:
+                continue
+            if getattr(hook, "_from_public_api", False):
+                raise RuntimeError("state_dict post-hook must return None")
+            destination = result  # the private hook's older contract: a new state_dict
         return destination
 
     def _load_from_state_dict(
@@ -1056,7 +1059,21 @@ class Module:
         setattr(parent, name, module)
 
     def register_state_dict_post_hook(self, hook: Callable) -> RemovableHandle:
-        """hook(module, state_dict, prefix, local_metadata) after the module saves its entries."""
+        """hook(module, state_dict, prefix, local_metadata) after the module saves its entries;
+        it edits the state_dict in place and returns None (a RuntimeError otherwise)."""
+        hook._from_public_api = True  # PyTorch's mark, which the private form refuses
+        handle = RemovableHandle(self._state_dict_hooks)
+        self._state_dict_hooks[handle.id] = hook
+        return handle
+
+    def _register_state_dict_hook(self, hook: Callable) -> RemovableHandle:
+        """The older, private form (still used by libraries): hook(module, state_dict, prefix,
+        local_metadata) may also return a new state_dict, which replaces it."""
+        if getattr(hook, "_from_public_api", False):
+            raise RuntimeError(
+                "Cannot register the same function as the state dict post hook that was "
+                "previously registered via register_state_dict_post_hook"
+            )
         handle = RemovableHandle(self._state_dict_hooks)
         self._state_dict_hooks[handle.id] = hook
         return handle
