@@ -21,7 +21,7 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
-from chainrule.errors import DTypeError, LinAlgError, ShapeError
+from chainrule.errors import DTypeError, LinAlgError, ShapeError, warn_once
 from chainrule.ops import reduction
 from chainrule.ops.arguments import Number, return_type
 from chainrule.ops.autocast import LOWER, autocast_active, autocast_operands, autocast_policy
@@ -2177,11 +2177,10 @@ def chain_matmul(*matrices: Tensor) -> Tensor:
         >>> product.shape
         chainrule.Size([2, 3])
     """
-    warnings.warn(
-        "chain_matmul is deprecated and will be removed; use linalg.multi_dot, which accepts a "
-        "list of two or more tensors",
-        UserWarning,
-        stacklevel=2,
+    warn_once(
+        "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+        "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than "
+        "multiple parameters."
     )
     if not matrices:
         raise ShapeError("chain_matmul(): Expected one or more matrices")

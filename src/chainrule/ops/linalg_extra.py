@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from chainrule.backend import dtypes
-from chainrule.errors import DTypeError, LinAlgError, ShapeError
+from chainrule.errors import DTypeError, LinAlgError, ShapeError, warn_once
 from chainrule.ops import reduction
 from chainrule.ops.arguments import return_type
 from chainrule.ops.complex import conj
@@ -42,7 +42,8 @@ from chainrule.ops.decompositions import (
     svd as linalg_svd,
 )
 from chainrule.ops.linalg import cholesky as linalg_cholesky
-from chainrule.ops.linalg import inv, solve, solve_triangular, tril, triu
+from chainrule.ops.linalg import inv, solve_triangular, tril, triu
+from chainrule.ops.linalg import solve as linalg_solve
 from chainrule.ops.op import Op, apply, named
 from chainrule.ops.reduction import cumprod, vector_norm
 from chainrule.ops.shape import cat, expand, flip, movedim, reshape, unsqueeze
@@ -64,6 +65,11 @@ __all__ = [
     "cholesky",
     "cholesky_inverse",
     "cholesky_solve",
+    "eig",
+    "lstsq",
+    "matrix_rank",
+    "solve",
+    "symeig",
     "frobenius_norm",
     "lu",
     "lu_solve",
@@ -241,7 +247,7 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tens
             f"prod(result_shape) == prod(B.shape) (A shape {tuple(A.shape)}, B shape "
             f"{tuple(B.shape)})"
         )
-    solution = solve(reshape(A, (rows, rows)), reshape(B, (rows,)))
+    solution = linalg_solve(reshape(A, (rows, rows)), reshape(B, (rows,)))
     return reshape(solution, result_shape)
 
 
@@ -278,7 +284,7 @@ def solve_ex(
             f"(A shape {tuple(A.shape)})"
         )
     try:  # the plain solve: no branch on info's values, so vmap maps it
-        return SolveExResult(solve(A, B, left=left), info)
+        return SolveExResult(linalg_solve(A, B, left=left), info)
     except LinAlgError:  # a singular matrix: what its LU gives (infinities, nans)
         vector = B.ndim == 1 or tuple(B.shape) == tuple(A.shape[:-1])
         rhs = unsqueeze(B, -1 if left else -2) if vector else B
@@ -369,6 +375,160 @@ def ormqr(
 
 # ---- PyTorch's top-level spellings ------------------------------------------------------------
 
+# PyTorch 2.13 still runs these older spellings but warns once per process (TORCH_WARN_ONCE)
+# that they will go, naming the replacement; the method spellings share the warning.
+_DEPRECATED = {
+    "cholesky": "torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be "
+    "removed in a future PyTorch release.\nL = torch.cholesky(A)\nshould be replaced with\nL = "
+    "torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, upper=True)\nshould be replaced "
+    "with\nU = torch.linalg.cholesky(A).mH\nThis transform will produce equivalent results for "
+    "all valid (symmetric positive definite) inputs.",
+    "qr": "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future "
+    "PyTorch release.\nThe boolean parameter 'some' has been replaced with a string parameter "
+    "'mode'.\nQ, R = torch.qr(A, some)\nshould be replaced with\nQ, R = torch.linalg.qr(A, "
+    "'reduced' if some else 'complete')",
+    "lu": "torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex "
+    "and will be removed in a future PyTorch release.\nLU, pivots = torch.lu(A, compute_pivots)"
+    "\nshould be replaced with\nLU, pivots = torch.linalg.lu_factor(A, compute_pivots)\nand\n"
+    "LU, pivots, info = torch.lu(A, compute_pivots, get_infos=True)\nshould be replaced with\n"
+    "LU, pivots, info = torch.linalg.lu_factor_ex(A, compute_pivots)",
+    "lu_solve": "torch.lu_solve is deprecated in favor of torch.linalg.lu_solve and will be "
+    "removed in a future PyTorch release.\nNote that torch.linalg.lu_solve has its arguments "
+    "reversed.\nX = torch.lu_solve(B, LU, pivots)\nshould be replaced with\nX = "
+    "torch.linalg.lu_solve(LU, pivots, B)",
+    "triangular_solve": "torch.triangular_solve is deprecated in favor of "
+    "torch.linalg.solve_triangular and will be removed in a future PyTorch release.\n"
+    "torch.linalg.solve_triangular has its arguments reversed and does not return a copy of one "
+    "of the inputs.\nX = torch.triangular_solve(B, A).solution\nshould be replaced with\nX = "
+    "torch.linalg.solve_triangular(A, B).",
+}
+
+# Removed in PyTorch 1.9+ but still defined, raising RuntimeError with the replacement.
+_REMOVED = "This function was deprecated since version 1.9 and is now removed."
+_REMOVED_ADVICE = {
+    "symeig": "The default behavior has changed from using the upper triangular portion of the "
+    "matrix by default to using the lower triangular portion.\n\nL, _ = torch.symeig(A, "
+    "upper=upper) should be replaced with:\nL = torch.linalg.eigvalsh(A, UPLO='U' if upper else "
+    "'L')\n\nand\n\nL, V = torch.symeig(A, eigenvectors=True) should be replaced with:\nL, V = "
+    "torch.linalg.eigh(A, UPLO='U' if upper else 'L')",
+    "eig": "`torch.linalg.eig` returns complex tensors of dtype `cfloat` or `cdouble` rather than "
+    "real tensors mimicking complex tensors.\n\nL, _ = torch.eig(A) should be replaced with:\n"
+    "L_complex = torch.linalg.eigvals(A)\n\nand\n\nL, V = torch.eig(A, eigenvectors=True) "
+    "should be replaced with:\nL_complex, V_complex = torch.linalg.eig(A)",
+    "lstsq": "`torch.lstsq` is deprecated in favor of `torch.linalg.lstsq`.\n`torch.linalg.lstsq` "
+    "has reversed arguments and does not return the QR decomposition in the returned tuple "
+    "(although it returns other information about the problem).\n\nTo get the QR "
+    "decomposition consider using `torch.linalg.qr`.\n\nThe returned solution in "
+    "`torch.lstsq` stored the residuals of the solution in the last m - n columns of the "
+    "returned value whenever m > n. In torch.linalg.lstsq, the residuals are in the field "
+    "'residuals' of the returned named tuple.\n\nThe unpacking of the solution, as in\nX, _ = "
+    "torch.lstsq(B, A).solution[:A.size(1)]\nshould be replaced with:\nX = "
+    "torch.linalg.lstsq(A, B).solution",
+    "solve": "`torch.solve` is deprecated in favor of `torch.linalg.solve`. `torch.linalg.solve` "
+    "has its arguments reversed and does not return the LU factorization.\n\nTo get the LU "
+    "factorization see `torch.lu`, which can be used with `torch.lu_solve` or "
+    "`torch.lu_unpack`.\nX = torch.solve(B, A).solution should be replaced with:\nX = "
+    "torch.linalg.solve(A, B)",
+    "matrix_rank": "Please use the `torch.linalg.matrix_rank` function instead. The parameter "
+    "'symmetric' was renamed in `torch.linalg.matrix_rank()` to 'hermitian'.",
+}
+
+
+def _raise_removed(name: str) -> Any:
+    separator = "\n" if name == "matrix_rank" else " "
+    raise RuntimeError(f"{_REMOVED}{separator}{_REMOVED_ADVICE[name]}")
+
+
+def symeig(*args: Any, **kwargs: Any) -> Any:
+    """`torch.symeig`, removed from PyTorch 1.9 but still defined there: raises RuntimeError
+    naming linalg.eigvalsh / linalg.eigh, as PyTorch, so ported code fails as it would there.
+
+    Args:
+        args: anything (ignored).
+        kwargs: anything (ignored).
+
+    Example:
+        >>> import chainrule
+        >>> try:
+        ...     chainrule.symeig(chainrule.eye(2))
+        ... except RuntimeError as error:
+        ...     print(str(error).splitlines()[0][:50])
+        This function was deprecated since version 1.9 and
+    """
+    _raise_removed("symeig")
+
+
+def eig(*args: Any, **kwargs: Any) -> Any:
+    """`torch.eig`, removed: raises RuntimeError naming linalg.eigvals / linalg.eig (see symeig).
+
+    Args:
+        args: anything (ignored).
+        kwargs: anything (ignored).
+
+    Example:
+        >>> import chainrule
+        >>> try:
+        ...     chainrule.eig(chainrule.eye(2))
+        ... except RuntimeError as error:
+        ...     print("linalg.eig" in str(error))
+        True
+    """
+    _raise_removed("eig")
+
+
+def lstsq(*args: Any, **kwargs: Any) -> Any:
+    """`torch.lstsq`, removed: raises RuntimeError naming linalg.lstsq (see symeig).
+
+    Args:
+        args: anything (ignored).
+        kwargs: anything (ignored).
+
+    Example:
+        >>> import chainrule
+        >>> try:
+        ...     chainrule.lstsq(chainrule.ones(2, 1), chainrule.eye(2))
+        ... except RuntimeError as error:
+        ...     print("linalg.lstsq" in str(error))
+        True
+    """
+    _raise_removed("lstsq")
+
+
+def solve(*args: Any, **kwargs: Any) -> Any:
+    """`torch.solve`, removed: raises RuntimeError naming linalg.solve (see symeig).
+
+    Args:
+        args: anything (ignored).
+        kwargs: anything (ignored).
+
+    Example:
+        >>> import chainrule
+        >>> try:
+        ...     chainrule.solve(chainrule.ones(2, 1), chainrule.eye(2))
+        ... except RuntimeError as error:
+        ...     print("linalg.solve" in str(error))
+        True
+    """
+    _raise_removed("solve")
+
+
+def matrix_rank(*args: Any, **kwargs: Any) -> Any:
+    """`torch.matrix_rank`, removed: raises RuntimeError naming linalg.matrix_rank (see symeig).
+
+    Args:
+        args: anything (ignored).
+        kwargs: anything (ignored).
+
+    Example:
+        >>> import chainrule
+        >>> try:
+        ...     chainrule.matrix_rank(chainrule.eye(2))
+        ... except RuntimeError as error:
+        ...     print("linalg.matrix_rank" in str(error))
+        True
+    """
+    _raise_removed("matrix_rank")
+
 
 def cholesky(input: Tensor, upper: bool = False) -> Tensor:  # noqa: A002
     """`torch.cholesky`, PyTorch's older spelling of `linalg.cholesky` (upper positional).
@@ -386,6 +546,7 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:  # noqa: A002
         tensor([[2., 0.],
                 [1., 1.]])
     """
+    warn_once(_DEPRECATED["cholesky"])
     return linalg_cholesky(input, upper=upper)
 
 
@@ -423,7 +584,7 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa
             f"cholesky_solve: b should have at least 2 dimensions, but has {B.ndim} dimensions "
             f"instead (B shape {tuple(B.shape)}, L shape {tuple(L.shape)})"
         )
-    return named(solve(_cholesky_product(L, upper), B), "CholeskySolveBackward0")
+    return named(linalg_solve(_cholesky_product(L, upper), B), "CholeskySolveBackward0")
 
 
 def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
@@ -466,6 +627,7 @@ def qr(input: Tensor, some: bool = True) -> tuple[Tensor, Tensor]:  # noqa: A002
         >>> R.abs()
         tensor([[5.]])
     """
+    warn_once(_DEPRECATED["qr"])
     result = linalg_qr(input, "reduced" if some else "complete")
     return QrResult(result.Q, result.R)
 
@@ -614,6 +776,7 @@ def lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> tuple:  # noqa
         >>> pivots
         tensor([2, 2], dtype=chainrule.int32)
     """
+    warn_once(_DEPRECATED["lu"])
     packed, pivots, info = lu_factor_ex(A, pivot=pivot)
     return (packed, pivots, info) if get_infos else (packed, pivots)
 
@@ -637,6 +800,7 @@ def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:  # noqa: 
         tensor([[1.],
                 [1.]])
     """
+    warn_once(_DEPRECATED["lu_solve"])
     return linalg_lu_solve(LU_data, LU_pivots, b)
 
 
@@ -702,6 +866,7 @@ def triangular_solve(
         tensor([[0.3750],
                 [0.2500]])
     """
+    warn_once(_DEPRECATED["triangular_solve"])
     coefficient = A.transpose(-2, -1) if transpose else A
     solution = solve_triangular(
         coefficient, b, upper=upper != transpose, unitriangular=unitriangular
