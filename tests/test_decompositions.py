@@ -534,3 +534,64 @@ def test_a_removed_spelling_is_still_there_and_raises_runtime_error_naming_the_r
     if name != "matrix_rank":  # PyTorch has no Tensor.matrix_rank
         with pytest.raises(RuntimeError, match="now removed"):
             getattr(A, name)(A)
+
+
+# ---- torch.lobpcg ------------------------------------------------------------------------------
+
+
+def _spd(m: int, scale: float = 1.0) -> np.ndarray:
+    """A symmetric positive definite matrix with distinct eigenvalues."""
+    rng = np.random.default_rng(7)
+    q, _ = np.linalg.qr(rng.standard_normal((m, m)))
+    return scale * (q * np.linspace(1.0, 4.0 * m, m)) @ q.T
+
+
+@pytest.mark.parametrize("largest", [True, False])
+def test_lobpcg_gives_pytorchs_eigenpairs_and_gradients(largest):
+    """Largest first (smallest first when largest=False), unit eigenvectors up to sign; the
+    gradient of losses blind to the signs is PyTorch's, symmetric, and its finite differences."""
+    a = np.stack([_spd(9), _spd(9, 2.0)])
+    ours_a = chainrule.tensor(a, requires_grad=True)
+    theirs_a = torch.tensor(a, requires_grad=True)
+    weights = np.arange(9.0)[:, None]
+    results = []
+    for lib, A in ((chainrule, ours_a), (torch, theirs_a)):
+        values, vectors = lib.lobpcg(A, k=2, largest=largest, tol=1e-12, niter=200)
+        loss = values.sum() + (vectors**2 * lib.tensor(weights)).sum()
+        (grad,) = lib.autograd.grad(loss, A)
+        results.append((values, vectors, grad))
+    (values, vectors, grad), (t_values, t_vectors, t_grad) = results
+    assert values.shape == (2, 2) and vectors.shape == (2, 9, 2)
+    assert type(values.grad_fn).__name__ == "LOBPCGAutogradFunctionBackward"
+    np.testing.assert_allclose(values.detach().numpy(), t_values.detach().numpy(), rtol=1e-8)
+    np.testing.assert_allclose(
+        np.abs(vectors.detach().numpy()), np.abs(t_vectors.detach().numpy()), atol=1e-6
+    )
+    np.testing.assert_allclose(grad.numpy(), t_grad.numpy(), atol=1e-6)
+    np.testing.assert_allclose(grad.numpy(), grad.numpy().transpose(0, 2, 1), atol=1e-12)
+
+    def smallest_values(A):  # noqa: N803
+        return chainrule.lobpcg(A, k=2, largest=largest)[0]
+
+    assert chainrule.autograd.gradcheck(smallest_values, (chainrule.tensor(a[0]).requires_grad_(),))
+
+
+def test_lobpcg_generalized_problem_and_pytorchs_refusals():
+    a, b = _spd(9), _spd(9, 0.1) + np.eye(9)
+    values, vectors = chainrule.lobpcg(chainrule.tensor(a), k=2, B=chainrule.tensor(b))
+    t_values, _ = torch.lobpcg(torch.tensor(a), k=2, B=torch.tensor(b), tol=1e-12, niter=200)
+    np.testing.assert_allclose(values.numpy(), t_values.numpy(), rtol=1e-8)
+    v = vectors.numpy()  # B-orthonormal, A v = l B v
+    np.testing.assert_allclose(v.T @ b @ v, np.eye(2), atol=1e-10)
+    np.testing.assert_allclose(a @ v, b @ v * values.numpy(), atol=1e-8)
+    for lib in (chainrule, torch):
+        A = lib.tensor(a, requires_grad=True)  # noqa: N806
+        values, _ = lib.lobpcg(A, k=2, B=lib.tensor(b))
+        with pytest.raises(ValueError, match="does not support backward with B != I"):
+            values.sum().backward()
+        with pytest.raises(ValueError, match=r"smaller than 3 x the number of requested .*\(=4\)"):
+            lib.lobpcg(lib.tensor(a), k=4)
+        with pytest.raises(AssertionError, match="A must be square"):
+            lib.lobpcg(lib.tensor(a[:, :8]), k=1)
+        k_from_x, _ = lib.lobpcg(lib.tensor(a), X=lib.tensor(np.cos(np.arange(27.0)).reshape(9, 3)))
+        assert tuple(k_from_x.shape) == (3,)

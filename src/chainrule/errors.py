@@ -17,6 +17,7 @@ def warn_once(message: str, category: type[Warning] = UserWarning, stacklevel: i
 
     Example:
         >>> import warnings
+        >>> from chainrule.errors import warn_once
         >>> with warnings.catch_warnings(record=True) as caught:
         ...     warnings.simplefilter("always")
         ...     for _ in range(2):

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from chainrule.backend import dtypes
-from chainrule.errors import DTypeError, LinAlgError, ShapeError, warn_once
+from chainrule.errors import ArgumentAssertionError, DTypeError, LinAlgError, ShapeError, warn_once
 from chainrule.ops import reduction
 from chainrule.ops.arguments import return_type
 from chainrule.ops.complex import conj
@@ -32,6 +32,7 @@ from chainrule.ops.decompositions import (
     matrix_norm,
     pinv,
 )
+from chainrule.ops.decompositions import eigh as linalg_eigh
 from chainrule.ops.decompositions import (
     lu_solve as linalg_lu_solve,
 )
@@ -50,6 +51,8 @@ from chainrule.ops.shape import cat, expand, flip, movedim, reshape, unsqueeze
 
 if TYPE_CHECKING:
     from chainrule._tensor import Tensor
+    from chainrule.autograd.node import Node
+    from chainrule.backend import Array
 
 
 QrResult = return_type("qr", ("Q", "R"))
@@ -71,6 +74,7 @@ __all__ = [
     "solve",
     "symeig",
     "frobenius_norm",
+    "lobpcg",
     "lu",
     "lu_solve",
     "lu_unpack",
@@ -1013,3 +1017,121 @@ def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
 
 
 orgqr = householder_product
+
+
+# ---- torch.lobpcg ----------------------------------------------------------------------------
+
+
+class LobpcgGeneralized(Op):
+    """The identity on lobpcg's results when B is given: PyTorch differentiates lobpcg only for
+    the standard problem (B = I), so reaching this in backward raises its ValueError."""
+
+    label = "lobpcg"
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "LOBPCGAutogradFunctionBackward"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        return ctx.xp.array(x, copy=True)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        raise ValueError("lobpcg.backward does not support backward with B != I yet.")
+
+
+def lobpcg(
+    A: Tensor,  # noqa: N803 - PyTorch's names
+    k: int | None = None,
+    B: Tensor | None = None,  # noqa: N803
+    X: Tensor | None = None,  # noqa: N803
+    n: int | None = None,
+    iK: Tensor | None = None,  # noqa: N803
+    niter: int | None = None,
+    tol: float | None = None,
+    largest: bool | None = None,
+    method: str | None = None,
+    tracker: Any = None,
+    ortho_iparams: dict | None = None,
+    ortho_fparams: dict | None = None,
+    ortho_bparams: dict | None = None,
+) -> tuple[Tensor, Tensor]:
+    """The k largest (or smallest) eigenpairs of the symmetric positive definite problem
+    A x = lambda B x (B = I when None), as `torch.lobpcg` returns them: eigenvalues (*, k),
+    largest first (smallest first when `largest=False`), and B-orthonormal eigenvectors
+    (*, m, k). Solved exactly by a symmetric eigendecomposition rather than LOBPCG iterations,
+    so `X`, `n`, `iK`, `niter`, `tol`, `method` and the ortho parameters only shape the call
+    (PyTorch's iterations stop within `tol`; each eigenvector's sign is arbitrary in both).
+    Without `X`, draws the (*, m, n) Gaussian start PyTorch draws, so the generator moves on as
+    there. Real dtypes only (PyTorch's fails on complex input too). Differentiable in A
+    (through (A + A^T) / 2, as PyTorch, so a gradient step keeps A symmetric); with B given,
+    backward raises ValueError, as PyTorch's.
+
+    Args:
+        A (Tensor): (*, m, m), symmetric.
+        k (int, optional): how many eigenpairs (default: X's columns, or 1).
+        B (Tensor, optional): (*, m, m), symmetric positive definite.
+        X (Tensor, optional): (*, m, n), a starting guess; its column count is k's default.
+        n (int, optional): the size of the search subspace (default: k); m >= 3 n is needed.
+        iK (Tensor, optional): a preconditioner (not needed by the exact solve).
+        niter (int, optional): the iteration limit (not needed by the exact solve).
+        tol (float, optional): the residual tolerance (not needed by the exact solve).
+        largest (bool, optional): the largest (default) or the smallest eigenvalues.
+        method (str, optional): "ortho" or "basic" (the same result here).
+        tracker (callable, optional): PyTorch's per-iteration hook (never called here).
+        ortho_iparams (dict, optional): PyTorch's "ortho" parameters (unused).
+        ortho_fparams (dict, optional): PyTorch's "ortho" parameters (unused).
+        ortho_bparams (dict, optional): PyTorch's "ortho" parameters (unused).
+
+    Returns:
+        (Tensor, Tensor): (eigenvalues (*, k), eigenvectors (*, m, k)).
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.diag(chainrule.arange(1.0, 7.0))
+        >>> values, vectors = chainrule.lobpcg(A, k=2)
+        >>> values
+        tensor([6., 5.])
+    """
+    if A.ndim < 2 or A.shape[-2] != A.shape[-1]:
+        raise ArgumentAssertionError(f"A must be square, got shape {A.shape}")
+    if B is not None and B.shape != A.shape:
+        raise ArgumentAssertionError(
+            f"A and B must have the same shapes, got {A.shape} and {B.shape}"
+        )
+    if A.is_complex():
+        raise DTypeError(f"lobpcg: complex input is not supported (got {A.dtype})")
+    if method not in (None, "ortho", "basic"):
+        raise ValueError(f'Expected method to be "basic" or "ortho", got {method}')
+    m = A.shape[-1]
+    if X is None:
+        k = 1 if k is None else k
+        n = k if n is None else n
+    else:
+        k = X.shape[-1] if k is None else k
+        n = X.shape[-1] if n is None else n
+    if m < 3 * n:
+        raise ValueError(
+            f"LOBPCG algorithm is not applicable when the number of A rows (={m}) is smaller "
+            f"than 3 x the number of requested eigenpairs (={n})"
+        )
+    if X is None:  # PyTorch's random start, drawn so the generator moves on as there
+        randn(*A.shape[:-2], m, n, dtype=A.dtype, device=A.device)
+    symmetric = (A + A.mT) / 2
+    if B is None:
+        values, vectors = linalg_eigh(symmetric)
+    else:  # A x = l B x as C y = l y: C = L^-1 A L^-T, x = L^-T y, for B = L L^T
+        factor = linalg_cholesky((B + B.mT) / 2)
+        half = solve_triangular(factor, symmetric, upper=False)
+        values, vectors = linalg_eigh(solve_triangular(factor, half.mT, upper=False))
+        vectors = solve_triangular(factor.mT, vectors, upper=True)
+    if largest is None or largest:
+        values, vectors = flip(values[..., m - k :], (-1,)), flip(vectors[..., m - k :], (-1,))
+    else:
+        values, vectors = values[..., :k], vectors[..., :k]
+    if B is not None:
+        values = apply(LobpcgGeneralized, (values,))
+        vectors = apply(LobpcgGeneralized, (vectors,))
+    name = "LOBPCGAutogradFunctionBackward"
+    return named(values.contiguous(), name), named(vectors.contiguous(), name)
