@@ -177,6 +177,20 @@ SPECS = [
         lambda b, x: torch.cholesky_solve(b, _factor(torch, x).mT, upper=True),
         _normal((2, 3, 1), (2, 3, 3)),
     ),
+    # B's batch dimensions broadcast against L's: a matrix B is never read as linalg.solve's
+    # batch of vectors (MultivariateNormal.precision_matrix of a batch solves I against each)
+    _spec(
+        "cholesky_solve_broadcast_batch",
+        lambda b, x: chainrule.cholesky_solve(b, _factor(chainrule, x)),
+        lambda b, x: torch.cholesky_solve(b, _factor(torch, x)),
+        _normal((3, 3), (3, 3, 3)),
+    ),
+    _spec(
+        "cholesky_solve_broadcast_both",
+        lambda b, x: chainrule.cholesky_solve(b, _factor(chainrule, x)),
+        lambda b, x: torch.cholesky_solve(b, _factor(torch, x)),
+        _normal((2, 1, 3, 2), (3, 3, 3)),
+    ),
     _spec(
         "cholesky_inverse",
         lambda x: chainrule.cholesky_inverse(_factor(chainrule, x)),

@@ -47,7 +47,7 @@ from chainrule.ops.linalg import inv, solve_triangular, tril, triu
 from chainrule.ops.linalg import solve as linalg_solve
 from chainrule.ops.op import Op, apply, named
 from chainrule.ops.reduction import cumprod, vector_norm
-from chainrule.ops.shape import cat, expand, flip, movedim, reshape, unsqueeze
+from chainrule.ops.shape import broadcast_shapes, cat, expand, flip, movedim, reshape, unsqueeze
 
 if TYPE_CHECKING:
     from chainrule._tensor import Tensor
@@ -588,7 +588,12 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa
             f"cholesky_solve: b should have at least 2 dimensions, but has {B.ndim} dimensions "
             f"instead (B shape {tuple(B.shape)}, L shape {tuple(L.shape)})"
         )
-    return named(linalg_solve(_cholesky_product(L, upper), B), "CholeskySolveBackward0")
+    # B is always a (batch of) matrix here, never linalg.solve's batch of vectors, so the batch
+    # dimensions are broadcast first: B (n, k) against L (b, n, n) gives (b, n, k)
+    batch = broadcast_shapes(tuple(B.shape[:-2]), tuple(L.shape[:-2]))
+    A = _cholesky_product(L, upper)  # noqa: N806
+    A, B = expand(A, (*batch, *A.shape[-2:])), expand(B, (*batch, *B.shape[-2:]))  # noqa: N806
+    return named(linalg_solve(A, B), "CholeskySolveBackward0")
 
 
 def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
