@@ -132,9 +132,7 @@ def main():
     cube_jac = vmap(jacrev(lambda v: Cube.apply(v).sum()))(x.detach().reshape(7, 1))
     cube_fwd = jacfwd(lambda v: Cube.apply(v))(x.detach()[:3])
     with forward_ad.dual_level():
-        dual = forward_ad.make_dual(
-            x.detach(), torch.full((7,), 0.5, dtype=torch.float64)
-        )
+        dual = forward_ad.make_dual(x.detach(), torch.full((7,), 0.5, dtype=torch.float64))
         dual_tangent = forward_ad.unpack_dual(SoftClip.apply(dual, 1.5)).tangent
     values, index = SortWithIndex.apply(
         x * torch.tensor([1.0, -1.0] * 3 + [1.0], dtype=torch.float64)
@@ -187,15 +185,11 @@ def main():
     out, lin = linearize(potential, q0)
     _, pullback = vjp(potential, q0)
     (pulled,) = pullback(torch.tensor(1.0, dtype=torch.float64))
-    g_val, (val, aux) = grad_and_value(
-        lambda q: (potential(q), q.norm()), has_aux=True
-    )(q0)
+    g_val, (val, aux) = grad_and_value(lambda q: (potential(q), q.norm()), has_aux=True)(q0)
     report["potential"] = {
         "value": round(out.item(), 8),
         "hessian": r(hessian(potential)(q0)),
-        "linearized": round(
-            lin(torch.tensor([1.0, 2.0], dtype=torch.float64)).item(), 8
-        ),
+        "linearized": round(lin(torch.tensor([1.0, 2.0], dtype=torch.float64)).item(), 8),
         "vjp": r(pulled),
         "grad": r(g_val),
         "aux": round(aux.item(), 8),
@@ -205,9 +199,7 @@ def main():
     with torch.no_grad():
         for i, p in enumerate(model.parameters()):
             p.copy_(
-                torch.linspace(-0.5, 0.5, p.numel(), dtype=torch.float64).reshape(
-                    p.shape
-                )
+                torch.linspace(-0.5, 0.5, p.numel(), dtype=torch.float64).reshape(p.shape)
                 * (1 + 0.1 * i)
             )
     params = {k: v.detach() for k, v in model.named_parameters()}
@@ -221,12 +213,10 @@ def main():
         pred = functional_call(model, (p, buffers), (xb.unsqueeze(0),))
         return ((pred - yb.unsqueeze(0)) ** 2).mean()
 
-    per_sample_jac = vmap(jacrev(lambda xb: functional_call(model, params, (xb,))))(
+    per_sample_jac = vmap(jacrev(lambda xb: functional_call(model, params, (xb,))))(data)
+    per_sample_fwd = vmap(jacfwd(lambda xb: functional_call(model, params, (xb,))), chunk_size=3)(
         data
     )
-    per_sample_fwd = vmap(
-        jacfwd(lambda xb: functional_call(model, params, (xb,))), chunk_size=3
-    )(data)
     report["jacobians"] = {
         "shape": list(per_sample_jac.shape),
         "match": bool(torch.allclose(per_sample_jac, per_sample_fwd)),
@@ -241,8 +231,7 @@ def main():
         norms = torch.sqrt(sum(g.flatten(1).pow(2).sum(1) for g in grads.values()))
         factor = (clip / (norms + 1e-6)).clamp(max=1.0)
         params = {
-            k: p
-            - lr * (grads[k] * factor.view(-1, *[1] * (grads[k].dim() - 1))).mean(0)
+            k: p - lr * (grads[k] * factor.view(-1, *[1] * (grads[k].dim() - 1))).mean(0)
             for k, p in params.items()
         }
         fitted = functional_call(model, params, (data,))
