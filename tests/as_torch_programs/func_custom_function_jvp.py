@@ -217,7 +217,15 @@ def main():
     per_sample_fwd = vmap(jacfwd(lambda xb: functional_call(model, params, (xb,))), chunk_size=3)(
         data
     )
+    try:
+        functional_call(model, {"0.weight": params["0.weight"]}, (data,), strict=True)
+        strict = "no error"
+    except RuntimeError as error:
+        strict = str(error).splitlines()
+    peaks = vmap(lambda row: row[row.abs().argmax()])(per_sample_jac.squeeze(1))
     report["jacobians"] = {
+        "strict": strict,
+        "peaks": r(peaks),
         "shape": list(per_sample_jac.shape),
         "match": bool(torch.allclose(per_sample_jac, per_sample_fwd)),
         "first": r(per_sample_jac[0]),
