@@ -1659,6 +1659,7 @@ def test_new_families_raise_torchs_value_errors(name):
 def test_new_families_repr_as_torch():
     for build in [
         lambda lib, m: m.HalfCauchy(lib.ones(2)),
+        lambda lib, m: m.HalfNormal(lib.tensor(1.5)),  # its scale lives on a base Normal
         lambda lib, m: m.InverseGamma(2.0, lib.ones(2)),
         lambda lib, m: m.Kumaraswamy(lib.ones(2), 2.0),
         lambda lib, m: m.LogisticNormal(lib.zeros(3), 1.0),
