@@ -305,6 +305,22 @@ def _batched_tensor(array: StandIn) -> BatchedTensor:
     return Tensor._from_array(array, array.value._backend, cls=BatchedTensor)
 
 
+def all_true(tensor: Tensor) -> bool:
+    """Whether every element of `tensor` is true, in every example when vmap batches it: what
+    PyTorch's `_is_all_true` answers there (its batch rule reduces over the batch too), so a
+    check such as a distribution's validation of its arguments runs inside vmap.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.func.vmap import all_true, vmap
+        >>> vmap(lambda x: chainrule.tensor(all_true(x > 0)))(chainrule.tensor([[1.0], [2.0]]))
+        tensor([True, True])
+    """
+    while isinstance(tensor, BatchedTensor):
+        tensor = tensor._array.value  # the examples stacked on the first dimension
+    return bool(tensor.all())
+
+
 # ---- vmap levels and the op interpreter ---------------------------------------------------------
 
 
