@@ -148,6 +148,15 @@ def main():
         "repr": repr(mix).splitlines()[0],
     }
 
+    # Per-point log densities of each component by vmap over the distributions' constructor.
+    per_point = torch.func.vmap(lambda m, c: MultivariateNormal(m, scale_tril=c).log_prob(centers))(
+        means, torch.linalg.cholesky(covs)
+    )
+    report["gmm"]["vmapped_log_prob"] = r(per_point.sort(0).values, 4)
+    report["gmm"]["normal_vmap"] = r(
+        torch.func.vmap(lambda v: torch.distributions.Normal(v, 1.0).log_prob(v.flip(0)))(data[:3])
+    )
+
     # Kalman filter for a constant-velocity model; gradient of the likelihood in the noise scales.
     F = torch.tensor([[1.0, 0.1], [0.0, 1.0]], dtype=dt)
     H = torch.tensor([[1.0, 0.0]], dtype=dt)
