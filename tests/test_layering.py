@@ -121,7 +121,8 @@ LAYERS: list[tuple[str, set[str]]] = [
         | {"library"}  # torch.library.custom_op: operators made of autograd.Function
         | {"storage"}  # torch.storage: the storage classes of ops.strided
         | {"sparse"}  # torch.sparse: ops.sparse's products, sums and softmax
-        | {"signal", "signal.windows", "xpu"},  # torch.signal.windows; torch.xpu (no XPU)
+        | {"signal", "signal.windows", "xpu"}  # torch.signal.windows; torch.xpu (no XPU)
+        | {"quasirandom"},  # torch.quasirandom.SobolEngine
     ),
     # Probability distributions: Tensor math, ops.special and ops.linalg; never nn or optim.
     ("distributions", {"distributions"}),
