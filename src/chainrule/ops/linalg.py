@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import math
 import string
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -1289,11 +1288,10 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # no
         tensor([0., 0., 1.])
     """
     if dim is None:
-        warnings.warn(
-            "Using cross without specifying the dim arg is deprecated; pass the dim explicitly "
-            "or use chainrule.linalg.cross (whose dim defaults to -1)",
-            UserWarning,
-            stacklevel=2,
+        warn_once(  # PyTorch's words, once per process
+            "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass "
+            "the dim explicitly or simply use torch.linalg.cross.\nThe default value of dim will "
+            "change to agree with that of linalg.cross in a future release."
         )
         sized = [i for i, size in enumerate(input.shape) if size == 3]
         if not sized:
