@@ -105,6 +105,15 @@ def main():
         y_train = torch.cat([y_train, branin(proposal[None])])
         losses.append(round(y_train.min().item(), 6))
         if step == 0:
+            # A coarse ranking (EI in quarter bins of its maximum) has many ties: which points
+            # topk / kthvalue pick among equal scores is PyTorch's kernels' choice.
+            bins = torch.floor(4 * ei_grid / ei_grid.max()).clamp(max=3)
+            report["ties"] = {
+                "topk": torch.topk(bins, 8).indices.tolist(),
+                "unsorted": torch.topk(bins, 8, sorted=False).indices.tolist(),
+                "kthvalue": torch.kthvalue(bins, 128).indices.item(),
+                "smallest": torch.topk(bins, 5, largest=False).indices.tolist(),
+            }
             report["first_step"] = {
                 "top_ei": r(top_values),
                 "top_index": top_index.tolist(),
