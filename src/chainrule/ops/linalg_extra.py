@@ -16,8 +16,8 @@ tensor([[1., 0.],
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from chainrule.backend import dtypes
 from chainrule.errors import ArgumentAssertionError, DTypeError, LinAlgError, ShapeError, warn_once
@@ -438,12 +438,12 @@ _REMOVED_ADVICE = {
 }
 
 
-def _raise_removed(name: str) -> Any:
+def _raise_removed(name: str) -> NoReturn:
     separator = "\n" if name == "matrix_rank" else " "
     raise RuntimeError(f"{_REMOVED}{separator}{_REMOVED_ADVICE[name]}")
 
 
-def symeig(*args: Any, **kwargs: Any) -> Any:
+def symeig(*args: object, **kwargs: object) -> NoReturn:
     """`torch.symeig`, removed from PyTorch 1.9 but still defined there: raises RuntimeError
     naming linalg.eigvalsh / linalg.eigh, as PyTorch, so ported code fails as it would there.
 
@@ -462,7 +462,7 @@ def symeig(*args: Any, **kwargs: Any) -> Any:
     _raise_removed("symeig")
 
 
-def eig(*args: Any, **kwargs: Any) -> Any:
+def eig(*args: object, **kwargs: object) -> NoReturn:
     """`torch.eig`, removed: raises RuntimeError naming linalg.eigvals / linalg.eig (see symeig).
 
     Args:
@@ -480,7 +480,7 @@ def eig(*args: Any, **kwargs: Any) -> Any:
     _raise_removed("eig")
 
 
-def lstsq(*args: Any, **kwargs: Any) -> Any:
+def lstsq(*args: object, **kwargs: object) -> NoReturn:
     """`torch.lstsq`, removed: raises RuntimeError naming linalg.lstsq (see symeig).
 
     Args:
@@ -498,7 +498,7 @@ def lstsq(*args: Any, **kwargs: Any) -> Any:
     _raise_removed("lstsq")
 
 
-def solve(*args: Any, **kwargs: Any) -> Any:
+def solve(*args: object, **kwargs: object) -> NoReturn:
     """`torch.solve`, removed: raises RuntimeError naming linalg.solve (see symeig).
 
     Args:
@@ -516,7 +516,7 @@ def solve(*args: Any, **kwargs: Any) -> Any:
     _raise_removed("solve")
 
 
-def matrix_rank(*args: Any, **kwargs: Any) -> Any:
+def matrix_rank(*args: object, **kwargs: object) -> NoReturn:
     """`torch.matrix_rank`, removed: raises RuntimeError naming linalg.matrix_rank (see symeig).
 
     Args:
@@ -1057,7 +1057,7 @@ def lobpcg(
     tol: float | None = None,
     largest: bool | None = None,
     method: str | None = None,
-    tracker: Any = None,
+    tracker: Callable[..., object] | None = None,
     ortho_iparams: dict | None = None,
     ortho_fparams: dict | None = None,
     ortho_bparams: dict | None = None,
