@@ -747,3 +747,20 @@ def test_a_batched_zero_dim_index_gathers_per_example_as_torch(function, in_dims
     out.sum().backward()
     expected.sum().backward()
     np.testing.assert_allclose(ours[0].grad.numpy(), theirs[0].grad.numpy())
+
+
+def test_debug_unwrap_gives_the_physical_tensor_as_torch_func():
+    seen = {}
+    for lib, func in ((chainrule, chainrule.func), (torch, torch.func)):
+        x = lib.arange(6.0).reshape(2, 3, 1)
+
+        def inner(a, lib=lib, func=func):
+            seen[lib.__name__] = (
+                tuple(func.debug_unwrap(a).shape),
+                tuple(func.debug_unwrap(a, recurse=False).shape),
+            )
+            return a
+
+        func.vmap(func.vmap(inner))(x)
+        assert func.debug_unwrap(x) is x
+    assert seen["chainrule"] == seen["torch"] == ((2, 3, 1), (3, 1))
