@@ -108,6 +108,13 @@ def main():
     s = truth.mass.rsqrt()
     omega2, modes = torch.linalg.eigh(s[:, None] * K * s[None, :])
     (d_omega,) = torch.autograd.grad(omega2.sqrt().sum() + modes[:, 0].abs().sum(), k_req)
+    # The same tridiagonal K from its diagonals, as a sparse matrix (column-indexed diagonals).
+    with torch.no_grad():
+        diagonals = torch.stack([-true_k[1:], true_k[:-1] + true_k[1:], -true_k[:-1]])
+        K_sparse = torch.sparse.spdiags(diagonals, torch.tensor([-1, 0, 1]), (N, N))
+        sparse_ok = bool(torch.equal(K_sparse.to_dense(), K.detach()))
+        matvec = torch.sparse.mm(K_sparse, x0[:, None]).squeeze(1)
+    report["sparse"] = {"matches": sparse_ok, "nnz": K_sparse._nnz(), "matvec": r(matvec)}
     report["modes"] = {
         "omega2": r(omega2),
         "grad": r(d_omega),
