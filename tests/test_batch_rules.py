@@ -34,6 +34,7 @@ NOT_MAPPABLE = {
     "setitem_mask": _DYNAMIC,
     **{f"repeat_interleave_tensor{s}": _DYNAMIC for s in ("", "_squared", "_flat")},
     "rrelu_training": _RANDOM,
+    "lobpcg_eigenvalues": _RANDOM,  # its Gaussian start, as torch.lobpcg's (which vmap refuses)
     "dropout_seeded": _RANDOM,
     **{
         name: "checks var >= 0 in Python, as torch's does: data-dependent control flow, which "

@@ -3,11 +3,14 @@ the sign freedom of singular vectors and eigenvectors, PyTorch's result types an
 degenerate inputs, the fields lstsq returns per driver, and the info outputs of the _ex
 functions."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
 
 import chainrule
+import chainrule.errors
 import chainrule.linalg
 from chainrule.errors import GradError
 from chainrule.linalg import LinAlgError
@@ -471,3 +474,124 @@ def test_ldl_factor_under_vmap_is_the_batched_factorization():
     np.testing.assert_array_equal(batched.numpy(), chainrule.linalg.ldl_factor(A).LD.numpy())
     expected = torch.vmap(lambda a: torch.linalg.ldl_factor(a).LD)(torch.tensor(A.numpy()))
     np.testing.assert_allclose(batched.numpy(), expected.numpy(), rtol=1e-12, atol=1e-15)
+
+
+# ---- PyTorch's older top-level spellings: deprecated once, or removed ---------------------------
+
+OLD_SPELLINGS = {
+    "cholesky": lambda lib, m, b: lib.cholesky(m),
+    "qr": lambda lib, m, b: lib.qr(m),
+    "lu": lambda lib, m, b: lib.lu(m),
+    "lu_solve": lambda lib, m, b: lib.lu_solve(b, *lib.linalg.lu_factor(m)),
+    "triangular_solve": lambda lib, m, b: lib.triangular_solve(b, m),
+    "chain_matmul": lambda lib, m, b: lib.chain_matmul(m, m),
+}
+OLD_METHODS = {
+    "cholesky": lambda m, b: m.cholesky(),
+    "qr": lambda m, b: m.qr(),
+    "lu": lambda m, b: m.lu(),
+    "lu_solve": lambda m, b: b.lu_solve(*chainrule.linalg.lu_factor(m)),
+    "triangular_solve": lambda m, b: b.triangular_solve(m),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OLD_SPELLINGS))
+def test_a_deprecated_spelling_warns_once_per_process_naming_its_replacement(name, monkeypatch):
+    """torch.cholesky, torch.lu, ... still work in PyTorch 2.13 but warn (TORCH_WARN_ONCE): the
+    first call only, even under an "always" filter, and the method spelling shares it."""
+    monkeypatch.setattr(chainrule.errors, "_warned", set())
+    A = chainrule.tensor([[4.0, 1.0], [1.0, 3.0]])
+    b = chainrule.tensor([[1.0], [2.0]])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ours = OLD_SPELLINGS[name](chainrule, A, b)
+        OLD_SPELLINGS[name](chainrule, A, b)
+        if name in OLD_METHODS:
+            OLD_METHODS[name](A, b)
+    assert [w.category for w in caught] == [UserWarning]
+    replacement = "multi_dot" if name == "chain_matmul" else "torch.linalg."
+    assert f"torch.{name} is deprecated" in str(caught[0].message)
+    assert replacement in str(caught[0].message)
+    assert caught[0].filename == __file__  # blames the caller, as PyTorch's
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tA, tb = torch.tensor(A.numpy()), torch.tensor(b.numpy())
+        theirs = OLD_SPELLINGS[name](torch, tA, tb)
+    ours = ours if isinstance(ours, tuple) else (ours,)
+    theirs = theirs if isinstance(theirs, tuple) else (theirs,)
+    for x, y in zip(ours, theirs):
+        np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["symeig", "eig", "lstsq", "solve", "matrix_rank"])
+def test_a_removed_spelling_is_still_there_and_raises_runtime_error_naming_the_replacement(name):
+    A = chainrule.tensor([[4.0, 1.0], [1.0, 3.0]])
+    with pytest.raises(RuntimeError, match="deprecated since version 1.9 and is now removed") as e:
+        getattr(chainrule, name)(A, A)
+    with pytest.raises(RuntimeError) as theirs:
+        getattr(torch, name)(torch.tensor(A.numpy()), torch.tensor(A.numpy()))
+    assert str(e.value) == str(theirs.value)
+    if name != "matrix_rank":  # PyTorch has no Tensor.matrix_rank
+        with pytest.raises(RuntimeError, match="now removed"):
+            getattr(A, name)(A)
+
+
+# ---- torch.lobpcg ------------------------------------------------------------------------------
+
+
+def _spd(m: int, scale: float = 1.0) -> np.ndarray:
+    """A symmetric positive definite matrix with distinct eigenvalues."""
+    rng = np.random.default_rng(7)
+    q, _ = np.linalg.qr(rng.standard_normal((m, m)))
+    return scale * (q * np.linspace(1.0, 4.0 * m, m)) @ q.T
+
+
+@pytest.mark.parametrize("largest", [True, False])
+def test_lobpcg_gives_pytorchs_eigenpairs_and_gradients(largest):
+    """Largest first (smallest first when largest=False), unit eigenvectors up to sign; the
+    gradient of losses blind to the signs is PyTorch's, symmetric, and its finite differences."""
+    a = np.stack([_spd(9), _spd(9, 2.0)])
+    ours_a = chainrule.tensor(a, requires_grad=True)
+    theirs_a = torch.tensor(a, requires_grad=True)
+    weights = np.arange(9.0)[:, None]
+    results = []
+    for lib, A in ((chainrule, ours_a), (torch, theirs_a)):
+        values, vectors = lib.lobpcg(A, k=2, largest=largest, tol=1e-12, niter=200)
+        loss = values.sum() + (vectors**2 * lib.tensor(weights)).sum()
+        (grad,) = lib.autograd.grad(loss, A)
+        results.append((values, vectors, grad))
+    (values, vectors, grad), (t_values, t_vectors, t_grad) = results
+    assert values.shape == (2, 2) and vectors.shape == (2, 9, 2)
+    assert type(values.grad_fn).__name__ == "LOBPCGAutogradFunctionBackward"
+    np.testing.assert_allclose(values.detach().numpy(), t_values.detach().numpy(), rtol=1e-8)
+    np.testing.assert_allclose(
+        np.abs(vectors.detach().numpy()), np.abs(t_vectors.detach().numpy()), atol=1e-6
+    )
+    np.testing.assert_allclose(grad.numpy(), t_grad.numpy(), atol=1e-6)
+    np.testing.assert_allclose(grad.numpy(), grad.numpy().transpose(0, 2, 1), atol=1e-12)
+
+    def smallest_values(A):  # noqa: N803
+        return chainrule.lobpcg(A, k=2, largest=largest)[0]
+
+    assert chainrule.autograd.gradcheck(smallest_values, (chainrule.tensor(a[0]).requires_grad_(),))
+
+
+def test_lobpcg_generalized_problem_and_pytorchs_refusals():
+    a, b = _spd(9), _spd(9, 0.1) + np.eye(9)
+    values, vectors = chainrule.lobpcg(chainrule.tensor(a), k=2, B=chainrule.tensor(b))
+    t_values, _ = torch.lobpcg(torch.tensor(a), k=2, B=torch.tensor(b), tol=1e-12, niter=200)
+    np.testing.assert_allclose(values.numpy(), t_values.numpy(), rtol=1e-8)
+    v = vectors.numpy()  # B-orthonormal, A v = l B v
+    np.testing.assert_allclose(v.T @ b @ v, np.eye(2), atol=1e-10)
+    np.testing.assert_allclose(a @ v, b @ v * values.numpy(), atol=1e-8)
+    for lib in (chainrule, torch):
+        A = lib.tensor(a, requires_grad=True)  # noqa: N806
+        values, _ = lib.lobpcg(A, k=2, B=lib.tensor(b))
+        with pytest.raises(ValueError, match="does not support backward with B != I"):
+            values.sum().backward()
+        with pytest.raises(ValueError, match=r"smaller than 3 x the number of requested .*\(=4\)"):
+            lib.lobpcg(lib.tensor(a), k=4)
+        with pytest.raises(AssertionError, match="A must be square"):
+            lib.lobpcg(lib.tensor(a[:, :8]), k=1)
+        k_from_x, _ = lib.lobpcg(lib.tensor(a), X=lib.tensor(np.cos(np.arange(27.0)).reshape(9, 3)))
+        assert tuple(k_from_x.shape) == (3,)

@@ -143,6 +143,13 @@ def test_a_bijection_has_torchs_shapes_domain_codomain_and_sign(name):
     assert ours.forward_shape(x.shape) == y_shape
     assert ours.inverse_shape(y_shape) == tuple(theirs.inverse_shape(torch.Size(y_shape)))
     assert ours.inverse_shape(y_shape) == x.shape
+    y_tuple = tuple(y_shape)  # a plain tuple in: a Size out where PyTorch's makes one
+    for mine, reference in (
+        (ours.forward_shape(tuple(x.shape)), theirs.forward_shape(tuple(x.shape))),
+        (ours.inverse_shape(y_tuple), theirs.inverse_shape(y_tuple)),
+    ):
+        expected_type = "Size" if isinstance(reference, torch.Size) else type(reference).__name__
+        assert (type(mine).__name__, tuple(mine)) == (expected_type, tuple(reference))
     for side in ("domain", "codomain"):
         mine, reference = getattr(ours, side), getattr(theirs, side)
         assert mine.event_dim == reference.event_dim, side

@@ -1659,6 +1659,7 @@ def test_new_families_raise_torchs_value_errors(name):
 def test_new_families_repr_as_torch():
     for build in [
         lambda lib, m: m.HalfCauchy(lib.ones(2)),
+        lambda lib, m: m.HalfNormal(lib.tensor(1.5)),  # its scale lives on a base Normal
         lambda lib, m: m.InverseGamma(2.0, lib.ones(2)),
         lambda lib, m: m.Kumaraswamy(lib.ones(2), 2.0),
         lambda lib, m: m.LogisticNormal(lib.zeros(3), 1.0),
@@ -1815,3 +1816,17 @@ def test_a_users_exponential_family_gets_entropy_and_kl_from_its_log_normalizer(
     np.testing.assert_allclose(ours[1], expected_kl, rtol=1e-12)
     assert ours[2] is None and theirs[2] is None  # detached, as torch
     np.testing.assert_allclose(ours[3], theirs[3], rtol=1e-12)
+
+
+def test_a_distribution_validates_its_arguments_inside_vmap_as_torch():
+    """Argument and support checks ask whether every element of every example is valid (as
+    PyTorch's _is_all_true does under vmap), rather than failing as data-dependent control
+    flow; an invalid example still raises ValueError."""
+    loc = np.sin(np.arange(6.0)).reshape(2, 3)
+    for lib, m in ((chainrule, D), (torch, TD)):
+        out = lib.func.vmap(lambda x, m=m: m.Normal(x, 1.0).log_prob(2 * x))(lib.tensor(loc))
+        np.testing.assert_allclose(
+            out.numpy(), TD.Normal(torch.tensor(loc), 1.0).log_prob(torch.tensor(2 * loc)).numpy()
+        )
+        with pytest.raises(ValueError, match="scale"):
+            lib.func.vmap(lambda s, m=m: m.Normal(0.0, s).mean)(lib.tensor([[1.0], [-1.0]]))

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import chainrule
+import chainrule.errors
 import chainrule.fft as cfft
 from chainrule.errors import DTypeError, ShapeError
 
@@ -95,3 +96,25 @@ def test_stft_and_istft_warn_about_a_missing_window_as_torch():
             window = lib.hann_window(16)
             spectrum = lib.stft(signal, 16, window=window, return_complex=True)
             lib.istft(spectrum, 16, window=window)
+
+
+def test_stft_with_return_complex_false_warns_once_as_pytorch(monkeypatch):
+    """Deprecated in PyTorch (TORCH_WARN_ONCE): the real (..., 2) result still comes back."""
+    monkeypatch.setattr(chainrule.errors, "_warned", set())
+    signal = np.sin(np.arange(64.0) / 3)
+    window = chainrule.hann_window(16, dtype=chainrule.float64)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ours = chainrule.stft(chainrule.tensor(signal), 16, window=window, return_complex=False)
+        chainrule.stft(chainrule.tensor(signal), 16, window=window, return_complex=False)
+    assert [w.category for w in caught] == [UserWarning] and caught[0].filename == __file__
+    assert str(caught[0].message).startswith("stft with return_complex=False is deprecated.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = torch.stft(
+            torch.tensor(signal),
+            16,
+            window=torch.hann_window(16, dtype=torch.float64),
+            return_complex=False,
+        )
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), atol=1e-12)

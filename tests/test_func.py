@@ -560,8 +560,18 @@ def test_functional_call_matches_torch_and_restores_the_module():
         cf.functional_call(model, (first, second), mine(x)),
         tf.functional_call(torch_model, (torch_replaced,), theirs(x)),
     )
-    with pytest.raises(KeyError):
-        cf.functional_call(model, first, (mine(x),), strict=True)
+    for lib, f, wrap, names in ((chainrule, cf, mine, first), (torch, tf, theirs, torch_replaced)):
+        partial = {name: names[name] for name in list(names)[:2]}
+        with pytest.raises(RuntimeError) as error:  # PyTorch's error, naming the keys
+            f.functional_call(
+                model if lib is chainrule else torch_model,
+                {**partial, "extra": names[next(iter(partial))]},
+                (wrap(x),),
+                strict=True,
+            )
+        message = str(error.value)
+        assert message.startswith("Error(s) in reparametrizing for Sequential:")
+        assert "Unexpected key(s): 'extra'." in message and "\tMissing key(s): '" in message
 
 
 def test_per_sample_gradients_of_an_mlp_by_vmap_of_grad():

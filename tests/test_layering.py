@@ -66,6 +66,9 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ops: indexing", {"ops.indexing"}),
     ("ops: in-place writes through views (CopySlices)", {"ops.views"}),
     ("ops: activations", {"ops.activation"}),
+    # PyTorch's CPU selection steps (quickselect, nth_element) on Python lists: which of equal
+    # elements kthvalue and topk return.
+    ("ops: the tie order of selections", {"ops.tie_order"}),
     ("ops: reduction", {"ops.reduction"}),
     # Built on elementwise ops (its kernels are SciPy's, through backend/special.py); above the
     # reductions so a special function may use them, below everything that may want lgamma.
@@ -120,7 +123,8 @@ LAYERS: list[tuple[str, set[str]]] = [
         | {"library"}  # torch.library.custom_op: operators made of autograd.Function
         | {"storage"}  # torch.storage: the storage classes of ops.strided
         | {"sparse"}  # torch.sparse: ops.sparse's products, sums and softmax
-        | {"signal", "signal.windows", "xpu"},  # torch.signal.windows; torch.xpu (no XPU)
+        | {"signal", "signal.windows", "xpu"}  # torch.signal.windows; torch.xpu (no XPU)
+        | {"quasirandom"},  # torch.quasirandom.SobolEngine
     ),
     # Probability distributions: Tensor math, ops.special and ops.linalg; never nn or optim.
     ("distributions", {"distributions"}),

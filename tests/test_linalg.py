@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import chainrule
+import chainrule.errors
 import chainrule.linalg
 from chainrule.errors import ChainruleError, DTypeError, ShapeError
 from chainrule.linalg import LinAlgError
@@ -298,3 +299,21 @@ def test_torch_norm_takes_nuc_over_two_dims():
         torch.norm(theirs, p="nuc")
     with pytest.raises(RuntimeError, match="two dims"):
         chainrule.norm(ours, p="nuc")
+
+
+def test_cross_without_dim_warns_once_in_pytorchs_words(monkeypatch):
+    monkeypatch.setattr(chainrule.errors, "_warned", set())
+    a, b = np.eye(3), np.arange(9.0).reshape(3, 3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ours = chainrule.cross(chainrule.tensor(a), chainrule.tensor(b))
+        chainrule.cross(chainrule.tensor(a), chainrule.tensor(b))
+    assert [w.category for w in caught] == [UserWarning] and caught[0].filename == __file__
+    assert str(caught[0].message).startswith(
+        "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.testing.assert_array_equal(
+            ours.numpy(), torch.cross(torch.tensor(a), torch.tensor(b)).numpy()
+        )

@@ -370,3 +370,35 @@ def test_sparse_adam_refuses_a_dense_gradient():
     module(chainrule.tensor([1])).sum().backward()
     with pytest.raises(RuntimeError, match="SparseAdam does not support dense gradients"):
         optimizer.step()
+
+
+@pytest.mark.parametrize(
+    "diagonals_shape, offsets, shape",
+    [
+        ((2, 5), [0, -2], (4, 6)),
+        ((2, 5), [0, 1], (3, 3)),
+        ((3, 4), [-1, 0, 1], (4, 4)),
+        ((5,), [0], (3, 3)),
+        ((5,), 2, (3, 5)),
+        ((2, 3), [3, -4], (6, 7)),
+    ],
+)
+def test_spdiags_builds_pytorchs_matrix_entry_for_entry(diagonals_shape, offsets, shape):
+    diagonals = np.arange(1.0, 1.0 + np.prod(diagonals_shape)).reshape(diagonals_shape)
+    ours = chainrule.sparse.spdiags(chainrule.tensor(diagonals), chainrule.tensor(offsets), shape)
+    theirs = torch.sparse.spdiags(torch.tensor(diagonals), torch.tensor(offsets), shape)
+    np.testing.assert_array_equal(ours._indices().numpy(), theirs._indices().numpy())
+    np.testing.assert_array_equal(ours.to_dense().numpy(), theirs.to_dense().numpy())
+    assert not ours.is_coalesced() and ours.dtype == chainrule.float64
+
+
+def test_spdiags_refuses_what_pytorch_refuses():
+    diagonals = chainrule.ones(2, 3)
+    for offsets, shape, message in [
+        ([0, 0], (3, 3), "duplicate values"),
+        ([0], (3, 3), r"Number of diagonals \(2\) does not match the number of offsets \(1\)"),
+        ([0.0, 1.0], (3, 3), "must have dtype Long but got Float"),
+        ([0, 1], (3, 3, 1), "Output shape must be 2d"),
+    ]:
+        with pytest.raises(RuntimeError, match=message):
+            chainrule.sparse.spdiags(diagonals, chainrule.tensor(offsets), shape)

@@ -288,3 +288,15 @@ def test_complex_inputs_are_taken_exactly_where_torch_special_takes_them(name):
     ours = _call_on_complex(chainrule, name)
     assert ours.dtype is chainrule.complex128
     np.testing.assert_allclose(ours.numpy(), expected.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_digamma_at_its_poles_is_pytorchs(dtype):
+    """-inf at +0 and +inf at -0 (the limits from each side, as PyTorch), nan at the negative
+    integers, finite between them."""
+    values = np.array([0.0, -0.0, -1.0, -2.0, -0.5, 1e-30, -1e-30], dtype=dtype)
+    ours = chainrule.digamma(chainrule.tensor(values)).numpy()
+    theirs = torch.digamma(torch.tensor(values)).numpy()
+    np.testing.assert_array_equal(ours[:4], theirs[:4])
+    np.testing.assert_allclose(ours[4:], theirs[4:], rtol=1e-5)
+    assert ours[0] == -np.inf and ours[1] == np.inf

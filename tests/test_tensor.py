@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 import torch
 
 import chainrule
+import chainrule.errors
 from chainrule.errors import GradError, ShapeError
 
 LIBS = pytest.mark.parametrize("lib", [chainrule, torch], ids=["chainrule", "torch"])
@@ -450,3 +452,34 @@ def test_named_results_print_as_torch_return_types(call):
     ours = repr(call(chainrule, chainrule.tensor(data)))
     theirs = repr(call(torch, torch.tensor(data)))
     assert ours == theirs.replace("torch.", "chainrule.")
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4), (3,), ()])
+def test_T_off_a_matrix_warns_once_as_pytorch_and_reverses_the_dims(shape, monkeypatch):
+    """PyTorch deprecates `x.T` except on matrices: one warning per process (0-D has its own),
+    the dimensions still reversed (0-D: the identity, a view)."""
+    monkeypatch.setattr(chainrule.errors, "_warned", set())
+    x = np.arange(float(np.prod(shape))).reshape(shape)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ours, again = chainrule.tensor(x).T, chainrule.tensor(x).T
+    assert [w.category for w in caught] == [UserWarning] and caught[0].filename == __file__
+    expected = "deprecated on 0-D tensors" if shape == () else "dimension other than 2"
+    assert expected in str(caught[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch's, once per process: not ours to count
+        theirs = torch.tensor(x).T
+    same_tensor(ours, theirs.contiguous())
+    assert tuple(again.shape) == tuple(theirs.shape)
+
+
+@LIBS
+def test_H_is_for_matrices_and_0_d_tensors_only(lib):
+    for shape, advice in [((3,), ""), ((2, 2, 2), "consider using tensor.mH")]:
+        with pytest.raises(RuntimeError, match=f"only supported on matrices.*{advice}"):
+            _ = lib.zeros(shape).H
+    z = lib.tensor([[1 + 2j, 3j]])
+    assert lib.equal(z.H, z.conj().transpose(0, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert lib.tensor(1 + 2j).H.item() == 1 - 2j

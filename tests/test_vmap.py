@@ -721,3 +721,46 @@ def test_inplace_on_a_batched_tensor_writes_every_example():
 def test_errors_like_torch(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize(
+    "function, in_dims, shapes",
+    [
+        (lambda a: a[a.argmax()], 0, [(3, 4)]),  # a 0-dim index computed per example
+        (lambda a, i: a[i], (None, 0), [(5,), ()]),
+        (lambda a, i: a[i, 0], (0, 0), [(3, 4, 2), ()]),
+        (lambda a, i: a[:, i], (0, 0), [(3, 2, 4), ()]),
+    ],
+)
+def test_a_batched_zero_dim_index_gathers_per_example_as_torch(function, in_dims, shapes):
+    """A 0-dim integer tensor indexes as an int outside vmap; batched, each example takes its
+    own element, as PyTorch's vmap does (not an error), and the gradient goes back there."""
+    rng = np.random.default_rng(0)
+    inputs = [
+        rng.integers(0, 2, (3,)) if shape == () else rng.standard_normal(shape) for shape in shapes
+    ]
+    ours = [chainrule.tensor(v, requires_grad=v.dtype == np.float64) for v in inputs]
+    theirs = [torch.tensor(v, requires_grad=v.dtype == np.float64) for v in inputs]
+    out = vmap(function, in_dims=in_dims)(*ours)
+    expected = torch_vmap(function, in_dims=in_dims)(*theirs)
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy())
+    out.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_allclose(ours[0].grad.numpy(), theirs[0].grad.numpy())
+
+
+def test_debug_unwrap_gives_the_physical_tensor_as_torch_func():
+    seen = {}
+    for lib, func in ((chainrule, chainrule.func), (torch, torch.func)):
+        x = lib.arange(6.0).reshape(2, 3, 1)
+
+        def inner(a, lib=lib, func=func):
+            seen[lib.__name__] = (
+                tuple(func.debug_unwrap(a).shape),
+                tuple(func.debug_unwrap(a, recurse=False).shape),
+            )
+            return a
+
+        func.vmap(func.vmap(inner))(x)
+        assert func.debug_unwrap(x) is x
+    assert seen["chainrule"] == seen["torch"] == ((2, 3, 1), (3, 1))

@@ -321,6 +321,7 @@ _LAZY_EXTRA_MODULES = frozenset(
     + ("accelerator", "multiprocessing", "random", "version")  # the standard library's names
     + ("futures",)  # torch.futures
     + ("signal", "storage", "types", "xpu")  # torch.signal.windows, ..., torch.xpu (absent)
+    + ("quasirandom",)  # torch.quasirandom.SobolEngine
 )
 
 if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
@@ -346,6 +347,7 @@ if _TYPE_CHECKING:  # what static tools see; at run time __getattr__ loads these
         numpy,
         optim,
         profiler,
+        quasirandom,
         random,
         return_types,
         serialization,

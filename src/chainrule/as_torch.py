@@ -164,6 +164,7 @@ ALIASES = {
     "torch.optim.rprop": "chainrule.optim.rprop",
     "torch.optim.sgd": "chainrule.optim.sgd",
     "torch.profiler": "chainrule.profiler",
+    "torch.quasirandom": "chainrule.quasirandom",
     "torch.random": "chainrule.random",
     "torch.serialization": "chainrule.serialization",
     "torch.signal": "chainrule.signal",

@@ -1,8 +1,34 @@
-"""The exceptions chainrule raises.
+"""The exceptions chainrule raises, and its warnings shown once per process.
 
 PyTorch reports most shape and dtype mistakes as RuntimeError; Python code tends to catch
 ValueError / TypeError. Our errors are both, so a ported `except` clause catches them either way.
 """
+
+import warnings
+
+_warned: set[str] = set()  # the messages `warn_once` has shown: process state, as PyTorch's
+
+
+def warn_once(message: str, category: type[Warning] = UserWarning, stacklevel: int = 3) -> None:
+    """Warn with `message` the first time only, whatever the warnings filters say: PyTorch's
+    TORCH_WARN_ONCE (torch.cholesky, torch.lu, `x.T` on a 3-D tensor, ...) shows a deprecation
+    once per process, not once per calling line. `stacklevel` 3 blames the caller of the
+    function that calls this.
+
+    Example:
+        >>> import warnings
+        >>> from chainrule.errors import warn_once
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     for _ in range(2):
+        ...         warn_once("an example that is shown once")
+        >>> len(caught)
+        1
+    """
+    if message in _warned:
+        return
+    _warned.add(message)
+    warnings.warn(message, category, stacklevel=stacklevel)
 
 
 class ChainruleError(Exception):

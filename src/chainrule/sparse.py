@@ -20,6 +20,7 @@ from chainrule.backend import dtypes
 from chainrule.ops.sparse import (
     SparseTensor,
     sparse_addmm,
+    sparse_coo,
     sparse_coo_tensor,
     sparse_matmul,
     sparse_softmax,
@@ -36,6 +37,7 @@ __all__ = [
     "log_softmax",
     "mm",
     "softmax",
+    "spdiags",
     "sum",
 ]
 
@@ -65,6 +67,67 @@ def addmm(
 ) -> Tensor:
     """beta * mat + alpha * (mat1 @ mat2), mat1 sparse."""
     return sparse_addmm(mat, mat1, mat2, beta=beta, alpha=alpha)
+
+
+def spdiags(
+    diagonals: Tensor,
+    offsets: Tensor,
+    shape: tuple[int, int],
+    layout: Any = None,
+) -> SparseTensor:
+    """A sparse (m, n) matrix from diagonals, as `torch.sparse.spdiags` (and SciPy's): row i of
+    `diagonals` lies on the diagonal `offsets[i]` (0 the main one, > 0 above it), its entry j
+    in column j; entries that fall outside the matrix are dropped. Finite-difference operators
+    are written this way. Differentiable in `diagonals` (PyTorch's has no derivative).
+
+    Args:
+        diagonals (Tensor): (d, length), or (length,) with a single offset.
+        offsets (Tensor): int64 (d,) (or 0-dim), distinct.
+        shape (tuple of int): (m, n).
+        layout (layout, optional): sparse_coo (the default; chainrule has no CSR layout).
+
+    Returns:
+        SparseTensor: (m, n), the entries diagonal by diagonal, uncoalesced as PyTorch's.
+
+    Example:
+        >>> import chainrule
+        >>> laplacian = chainrule.sparse.spdiags(
+        ...     chainrule.tensor([[1.0, 1.0, 1.0], [-2.0, -2.0, -2.0], [1.0, 1.0, 1.0]]),
+        ...     chainrule.tensor([-1, 0, 1]),
+        ...     (3, 3),
+        ... )
+        >>> laplacian.to_dense()
+        tensor([[-2.,  1.,  0.],
+                [ 1., -2.,  1.],
+                [ 0.,  1., -2.]])
+    """
+    if layout is not None and layout is not sparse_coo:
+        raise NotImplementedError(f"spdiags: layout {layout} is not supported (sparse_coo only)")
+    if len(shape) != 2:
+        raise RuntimeError("Output shape must be 2d")
+    if offsets.dtype is not dtypes.int64:
+        raise RuntimeError(
+            f"Offset Tensor must have dtype Long but got {dtypes.scalar_type_name(offsets.dtype)}"
+        )
+    offset_list = offsets.reshape(-1).tolist()
+    rows_of_diagonals = diagonals.reshape(1, -1) if diagonals.ndim == 1 else diagonals
+    if rows_of_diagonals.shape[0] != len(offset_list):
+        raise RuntimeError(
+            f"Number of diagonals ({rows_of_diagonals.shape[0]}) does not match the number of "
+            f"offsets ({len(offset_list)})"
+        )
+    if len(set(offset_list)) != len(offset_list):
+        raise RuntimeError("Offset tensor contains duplicate values")
+    m, n = shape
+    length = rows_of_diagonals.shape[1]
+    rows, columns, which = [], [], []
+    for k, offset in enumerate(offset_list):
+        for column in range(max(offset, 0), min(n, m + offset, length)):
+            rows.append(column - offset)
+            columns.append(column)
+            which.append(k)
+    values = rows_of_diagonals[which, columns] if which else rows_of_diagonals.reshape(-1)[:0]
+    return sparse_coo_tensor([rows, columns], values, (m, n))
 
 
 def sum(input: SparseTensor, dim: Any = None, dtype: Any = None) -> Tensor:  # noqa: A001, A002

@@ -177,6 +177,37 @@ SPECS = [
         lambda b, x: torch.cholesky_solve(b, _factor(torch, x).mT, upper=True),
         _normal((2, 3, 1), (2, 3, 3)),
     ),
+    # B's batch dimensions broadcast against L's: a matrix B is never read as linalg.solve's
+    # batch of vectors (MultivariateNormal.precision_matrix of a batch solves I against each)
+    _spec(
+        "cholesky_solve_broadcast_batch",
+        lambda b, x: chainrule.cholesky_solve(b, _factor(chainrule, x)),
+        lambda b, x: torch.cholesky_solve(b, _factor(torch, x)),
+        _normal((3, 3), (3, 3, 3)),
+    ),
+    _spec(
+        "cholesky_solve_broadcast_both",
+        lambda b, x: chainrule.cholesky_solve(b, _factor(chainrule, x)),
+        lambda b, x: torch.cholesky_solve(b, _factor(torch, x)),
+        _normal((2, 1, 3, 2), (3, 3, 3)),
+    ),
+    # lobpcg's eigenvalues of a symmetric positive definite matrix made from a free one; its
+    # (first-order) derivative against torch's LOBPCGAutogradFunction, iterated to convergence
+    _spec(
+        "lobpcg_eigenvalues",
+        lambda x: chainrule.lobpcg(
+            x @ x.mT + 9 * chainrule.eye(9, dtype=x.dtype, device=x.device), k=2
+        )[0],
+        lambda x: torch.lobpcg(
+            x @ x.mT + 9 * torch.eye(9, dtype=x.dtype), k=2, tol=1e-12, niter=500
+        )[0],
+        _normal((9, 9)),
+        second_order=False,
+        forward_mode=False,
+        float32=False,
+        noncontiguous=False,
+        atol=1e-6,
+    ),
     _spec(
         "cholesky_inverse",
         lambda x: chainrule.cholesky_inverse(_factor(chainrule, x)),

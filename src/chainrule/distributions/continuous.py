@@ -440,6 +440,10 @@ class HalfNormal(Distribution):
         batch_shape = () if _scalar_params(scale) else self.scale.shape
         super().__init__(batch_shape, validate_args=validate_args)
 
+    def __repr__(self) -> str:
+        # PyTorch's HalfNormal keeps its scale on a base Normal, so its repr names no parameter
+        return "HalfNormal()"
+
     @property
     def mean(self) -> Tensor:
         return self.scale * math.sqrt(2 / math.pi)

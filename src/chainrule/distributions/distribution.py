@@ -16,6 +16,7 @@ from chainrule._tensor import Size, Tensor
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.distributions import constraints
 from chainrule.distributions.utils import lazy_property
+from chainrule.func.vmap import all_true
 from chainrule.ops.elementwise import exp, sqrt
 
 if TYPE_CHECKING:  # annotations only
@@ -85,7 +86,7 @@ class Distribution:
                     continue  # a parameter derived from another (probs from logits)
                 value = getattr(self, param)
                 valid = constraint.check(value)
-                if not bool(valid.all()):
+                if not all_true(valid):  # in every example, under vmap
                     raise ValueError(
                         f"Expected parameter {param} "
                         f"({type(value).__name__} of shape {tuple(value.shape)}) "
@@ -213,7 +214,7 @@ class Distribution:
                 )
         support = self.support
         valid = support.check(value)
-        if not bool(valid.all()):
+        if not all_true(valid):  # in every example, under vmap
             raise ValueError(
                 "Expected value argument "
                 f"({type(value).__name__} of shape {tuple(value.shape)}) "

@@ -159,12 +159,13 @@ class Transform:
         raise NotImplementedError
 
     def forward_shape(self, shape: Sequence[int]) -> tuple:
-        """The shape of t(x) for x of `shape`."""
-        return tuple(shape)
+        """The shape of t(x) for x of `shape`: `shape` itself for a shape-keeping transform (a
+        tuple stays a tuple, as PyTorch's)."""
+        return shape
 
     def inverse_shape(self, shape: Sequence[int]) -> tuple:
-        """The shape of t.inv(y) for y of `shape`."""
-        return tuple(shape)
+        """The shape of t.inv(y) for y of `shape` (see forward_shape)."""
+        return shape
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -326,12 +327,12 @@ class ComposeTransform(Transform):
     def forward_shape(self, shape: Sequence[int]) -> tuple:
         for part in self.parts:
             shape = part.forward_shape(shape)
-        return tuple(shape)
+        return shape  # what the last part gives, as PyTorch's
 
     def inverse_shape(self, shape: Sequence[int]) -> tuple:
         for part in reversed(self.parts):
             shape = part.inverse_shape(shape)
-        return tuple(shape)
+        return shape
 
     def __repr__(self) -> str:
         inner = ",\n    ".join(repr(part) for part in self.parts)
@@ -501,7 +502,7 @@ class ReshapeTransform(Transform):
         cut = len(shape) - len(old)
         if shape[cut:] != old:
             raise ValueError(f"Shape mismatch: expected {Size(shape[cut:])} but got {Size(old)}")
-        return shape[:cut] + new
+        return Size(shape[:cut] + new)  # a Size, as PyTorch's (whatever `shape` was)
 
     def forward_shape(self, shape: Sequence[int]) -> tuple:
         return self._swap_event(shape, tuple(self.in_shape), tuple(self.out_shape))
@@ -587,10 +588,10 @@ class PowerTransform(Transform):
         return log(_abs(self.exponent * y / x))
 
     def forward_shape(self, shape: Sequence[int]) -> tuple:
-        return tuple(broadcast_shapes(tuple(shape), tuple(self.exponent.shape)))
+        return Size(broadcast_shapes(tuple(shape), tuple(self.exponent.shape)))
 
     def inverse_shape(self, shape: Sequence[int]) -> tuple:
-        return tuple(broadcast_shapes(tuple(shape), tuple(self.exponent.shape)))
+        return Size(broadcast_shapes(tuple(shape), tuple(self.exponent.shape)))
 
 
 def _clipped_sigmoid(x: Tensor) -> Tensor:
@@ -813,7 +814,7 @@ class AffineTransform(Transform):
         return _sum_rightmost(result, self._event_dim)
 
     def forward_shape(self, shape: Sequence[int]) -> tuple:
-        return tuple(broadcast_shapes(tuple(shape), _shape_of(self.loc), _shape_of(self.scale)))
+        return Size(broadcast_shapes(tuple(shape), _shape_of(self.loc), _shape_of(self.scale)))
 
     def inverse_shape(self, shape: Sequence[int]) -> tuple:
         return self.forward_shape(shape)

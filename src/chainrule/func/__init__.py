@@ -41,11 +41,12 @@ from chainrule.func.transforms import (
     linearize,
     vjp,
 )
-from chainrule.func.vmap import vmap
+from chainrule.func.vmap import debug_unwrap, vmap
 
 __all__ = [
     "custom_jvp",
     "custom_vjp",
+    "debug_unwrap",
     "functional_call",
     "functionalize",
     "grad",

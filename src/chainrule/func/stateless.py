@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chainrule.autograd.grad_mode import no_grad
-from chainrule.errors import GradError
+from chainrule.errors import GradError, StateDictError
 from chainrule.func._inputs import as_tensor
 from chainrule.ops.shape import stack
 
@@ -94,10 +94,12 @@ def functional_call(
     if strict:
         expected = set(dict(module.named_parameters())) | set(dict(module.named_buffers()))
         missing, unexpected = expected - set(dicts), set(dicts) - expected
-        if missing or unexpected:
-            raise KeyError(
-                f"functional_call: missing keys {sorted(missing)}, unexpected {sorted(unexpected)}"
-            )
+        if missing or unexpected:  # PyTorch's RuntimeError, worded as load_state_dict's
+            lines = [f"Error(s) in reparametrizing for {type(module).__name__}:"]
+            for label, names in (("Unexpected", unexpected), ("Missing", missing)):
+                if names:
+                    lines.append(f"\t{label} key(s): {', '.join(repr(n) for n in sorted(names))}.")
+            raise StateDictError("\n".join(lines))
     if tie_weights:
         dicts = _with_tied_names(module, dicts)
     saved = []

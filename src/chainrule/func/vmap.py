@@ -305,6 +305,45 @@ def _batched_tensor(array: StandIn) -> BatchedTensor:
     return Tensor._from_array(array, array.value._backend, cls=BatchedTensor)
 
 
+def all_true(tensor: Tensor) -> bool:
+    """Whether every element of `tensor` is true, in every example when vmap batches it: what
+    PyTorch's `_is_all_true` answers there (its batch rule reduces over the batch too), so a
+    check such as a distribution's validation of its arguments runs inside vmap.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.func.vmap import all_true, vmap
+        >>> vmap(lambda x: chainrule.tensor(all_true(x > 0)))(chainrule.tensor([[1.0], [2.0]]))
+        tensor([True, True])
+    """
+    return bool(debug_unwrap(tensor).all())
+
+
+def debug_unwrap(tensor: Tensor, *, recurse: bool = True) -> Tensor:
+    """The tensor under vmap's batching: its examples stacked on the first dimension (under
+    nested vmaps, every level's unless `recurse=False`, which takes off one); any other tensor
+    as it is. For debugging, as torch.func.debug_unwrap.
+
+    Args:
+        tensor (Tensor): a tensor, batched or not.
+        recurse (bool): unwrap every vmap level (default), or only the innermost.
+
+    Returns:
+        Tensor: the physical tensor.
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule.func import debug_unwrap, vmap
+        >>> _ = vmap(lambda x: print(tuple(debug_unwrap(x).shape)) or x)(chainrule.ones(2, 3))
+        (2, 3)
+    """
+    while isinstance(tensor, BatchedTensor):
+        tensor = tensor._array.value  # the examples stacked on the first dimension
+        if not recurse:
+            break
+    return tensor
+
+
 # ---- vmap levels and the op interpreter ---------------------------------------------------------
 
 

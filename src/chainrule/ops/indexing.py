@@ -110,8 +110,8 @@ def normalize_key(key: Any, xp: Any) -> tuple[Any, bool]:
             part = _plain_slice(part)
         elif isinstance(part, (Tensor, list, tuple, range)) or is_array(part):
             array = _index_array(part, xp)
-            if array.ndim == 0 and array.dtype.kind == "i":
-                part = int(array)
+            if array.ndim == 0 and array.dtype.kind == "i" and is_array(array):
+                part = int(array)  # (not a batched index under vmap: that one is advanced)
             else:
                 part = array
                 basic = False

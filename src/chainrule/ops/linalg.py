@@ -14,14 +14,13 @@ from __future__ import annotations
 import functools
 import math
 import string
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
 from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
-from chainrule.errors import DTypeError, LinAlgError, ShapeError
+from chainrule.errors import DTypeError, LinAlgError, ShapeError, warn_once
 from chainrule.ops import reduction
 from chainrule.ops.arguments import Number, return_type
 from chainrule.ops.autocast import LOWER, autocast_active, autocast_operands, autocast_policy
@@ -1289,11 +1288,10 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # no
         tensor([0., 0., 1.])
     """
     if dim is None:
-        warnings.warn(
-            "Using cross without specifying the dim arg is deprecated; pass the dim explicitly "
-            "or use chainrule.linalg.cross (whose dim defaults to -1)",
-            UserWarning,
-            stacklevel=2,
+        warn_once(  # PyTorch's words, once per process
+            "Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass "
+            "the dim explicitly or simply use torch.linalg.cross.\nThe default value of dim will "
+            "change to agree with that of linalg.cross in a future release."
         )
         sized = [i for i, size in enumerate(input.shape) if size == 3]
         if not sized:
@@ -2177,11 +2175,10 @@ def chain_matmul(*matrices: Tensor) -> Tensor:
         >>> product.shape
         chainrule.Size([2, 3])
     """
-    warnings.warn(
-        "chain_matmul is deprecated and will be removed; use linalg.multi_dot, which accepts a "
-        "list of two or more tensors",
-        UserWarning,
-        stacklevel=2,
+    warn_once(
+        "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. Use "
+        "torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather than "
+        "multiple parameters."
     )
     if not matrices:
         raise ShapeError("chain_matmul(): Expected one or more matrices")

@@ -16,11 +16,11 @@ tensor([[1., 0.],
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from chainrule.backend import dtypes
-from chainrule.errors import DTypeError, LinAlgError, ShapeError
+from chainrule.errors import ArgumentAssertionError, DTypeError, LinAlgError, ShapeError, warn_once
 from chainrule.ops import reduction
 from chainrule.ops.arguments import return_type
 from chainrule.ops.complex import conj
@@ -32,6 +32,7 @@ from chainrule.ops.decompositions import (
     matrix_norm,
     pinv,
 )
+from chainrule.ops.decompositions import eigh as linalg_eigh
 from chainrule.ops.decompositions import (
     lu_solve as linalg_lu_solve,
 )
@@ -42,13 +43,16 @@ from chainrule.ops.decompositions import (
     svd as linalg_svd,
 )
 from chainrule.ops.linalg import cholesky as linalg_cholesky
-from chainrule.ops.linalg import inv, solve, solve_triangular, tril, triu
+from chainrule.ops.linalg import inv, solve_triangular, tril, triu
+from chainrule.ops.linalg import solve as linalg_solve
 from chainrule.ops.op import Op, apply, named
 from chainrule.ops.reduction import cumprod, vector_norm
-from chainrule.ops.shape import cat, expand, flip, movedim, reshape, unsqueeze
+from chainrule.ops.shape import broadcast_shapes, cat, expand, flip, movedim, reshape, unsqueeze
 
 if TYPE_CHECKING:
     from chainrule._tensor import Tensor
+    from chainrule.autograd.node import Node
+    from chainrule.backend import Array
 
 
 QrResult = return_type("qr", ("Q", "R"))
@@ -64,7 +68,13 @@ __all__ = [
     "cholesky",
     "cholesky_inverse",
     "cholesky_solve",
+    "eig",
+    "lstsq",
+    "matrix_rank",
+    "solve",
+    "symeig",
     "frobenius_norm",
+    "lobpcg",
     "lu",
     "lu_solve",
     "lu_unpack",
@@ -241,7 +251,7 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tens
             f"prod(result_shape) == prod(B.shape) (A shape {tuple(A.shape)}, B shape "
             f"{tuple(B.shape)})"
         )
-    solution = solve(reshape(A, (rows, rows)), reshape(B, (rows,)))
+    solution = linalg_solve(reshape(A, (rows, rows)), reshape(B, (rows,)))
     return reshape(solution, result_shape)
 
 
@@ -278,7 +288,7 @@ def solve_ex(
             f"(A shape {tuple(A.shape)})"
         )
     try:  # the plain solve: no branch on info's values, so vmap maps it
-        return SolveExResult(solve(A, B, left=left), info)
+        return SolveExResult(linalg_solve(A, B, left=left), info)
     except LinAlgError:  # a singular matrix: what its LU gives (infinities, nans)
         vector = B.ndim == 1 or tuple(B.shape) == tuple(A.shape[:-1])
         rhs = unsqueeze(B, -1 if left else -2) if vector else B
@@ -369,6 +379,160 @@ def ormqr(
 
 # ---- PyTorch's top-level spellings ------------------------------------------------------------
 
+# PyTorch 2.13 still runs these older spellings but warns once per process (TORCH_WARN_ONCE)
+# that they will go, naming the replacement; the method spellings share the warning.
+_DEPRECATED = {
+    "cholesky": "torch.cholesky is deprecated in favor of torch.linalg.cholesky and will be "
+    "removed in a future PyTorch release.\nL = torch.cholesky(A)\nshould be replaced with\nL = "
+    "torch.linalg.cholesky(A)\nand\nU = torch.cholesky(A, upper=True)\nshould be replaced "
+    "with\nU = torch.linalg.cholesky(A).mH\nThis transform will produce equivalent results for "
+    "all valid (symmetric positive definite) inputs.",
+    "qr": "torch.qr is deprecated in favor of torch.linalg.qr and will be removed in a future "
+    "PyTorch release.\nThe boolean parameter 'some' has been replaced with a string parameter "
+    "'mode'.\nQ, R = torch.qr(A, some)\nshould be replaced with\nQ, R = torch.linalg.qr(A, "
+    "'reduced' if some else 'complete')",
+    "lu": "torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex "
+    "and will be removed in a future PyTorch release.\nLU, pivots = torch.lu(A, compute_pivots)"
+    "\nshould be replaced with\nLU, pivots = torch.linalg.lu_factor(A, compute_pivots)\nand\n"
+    "LU, pivots, info = torch.lu(A, compute_pivots, get_infos=True)\nshould be replaced with\n"
+    "LU, pivots, info = torch.linalg.lu_factor_ex(A, compute_pivots)",
+    "lu_solve": "torch.lu_solve is deprecated in favor of torch.linalg.lu_solve and will be "
+    "removed in a future PyTorch release.\nNote that torch.linalg.lu_solve has its arguments "
+    "reversed.\nX = torch.lu_solve(B, LU, pivots)\nshould be replaced with\nX = "
+    "torch.linalg.lu_solve(LU, pivots, B)",
+    "triangular_solve": "torch.triangular_solve is deprecated in favor of "
+    "torch.linalg.solve_triangular and will be removed in a future PyTorch release.\n"
+    "torch.linalg.solve_triangular has its arguments reversed and does not return a copy of one "
+    "of the inputs.\nX = torch.triangular_solve(B, A).solution\nshould be replaced with\nX = "
+    "torch.linalg.solve_triangular(A, B).",
+}
+
+# Removed in PyTorch 1.9+ but still defined, raising RuntimeError with the replacement.
+_REMOVED = "This function was deprecated since version 1.9 and is now removed."
+_REMOVED_ADVICE = {
+    "symeig": "The default behavior has changed from using the upper triangular portion of the "
+    "matrix by default to using the lower triangular portion.\n\nL, _ = torch.symeig(A, "
+    "upper=upper) should be replaced with:\nL = torch.linalg.eigvalsh(A, UPLO='U' if upper else "
+    "'L')\n\nand\n\nL, V = torch.symeig(A, eigenvectors=True) should be replaced with:\nL, V = "
+    "torch.linalg.eigh(A, UPLO='U' if upper else 'L')",
+    "eig": "`torch.linalg.eig` returns complex tensors of dtype `cfloat` or `cdouble` rather than "
+    "real tensors mimicking complex tensors.\n\nL, _ = torch.eig(A) should be replaced with:\n"
+    "L_complex = torch.linalg.eigvals(A)\n\nand\n\nL, V = torch.eig(A, eigenvectors=True) "
+    "should be replaced with:\nL_complex, V_complex = torch.linalg.eig(A)",
+    "lstsq": "`torch.lstsq` is deprecated in favor of `torch.linalg.lstsq`.\n`torch.linalg.lstsq` "
+    "has reversed arguments and does not return the QR decomposition in the returned tuple "
+    "(although it returns other information about the problem).\n\nTo get the QR "
+    "decomposition consider using `torch.linalg.qr`.\n\nThe returned solution in "
+    "`torch.lstsq` stored the residuals of the solution in the last m - n columns of the "
+    "returned value whenever m > n. In torch.linalg.lstsq, the residuals are in the field "
+    "'residuals' of the returned named tuple.\n\nThe unpacking of the solution, as in\nX, _ = "
+    "torch.lstsq(B, A).solution[:A.size(1)]\nshould be replaced with:\nX = "
+    "torch.linalg.lstsq(A, B).solution",
+    "solve": "`torch.solve` is deprecated in favor of `torch.linalg.solve`. `torch.linalg.solve` "
+    "has its arguments reversed and does not return the LU factorization.\n\nTo get the LU "
+    "factorization see `torch.lu`, which can be used with `torch.lu_solve` or "
+    "`torch.lu_unpack`.\nX = torch.solve(B, A).solution should be replaced with:\nX = "
+    "torch.linalg.solve(A, B)",
+    "matrix_rank": "Please use the `torch.linalg.matrix_rank` function instead. The parameter "
+    "'symmetric' was renamed in `torch.linalg.matrix_rank()` to 'hermitian'.",
+}
+
+
+def _raise_removed(name: str) -> NoReturn:
+    separator = "\n" if name == "matrix_rank" else " "
+    raise RuntimeError(f"{_REMOVED}{separator}{_REMOVED_ADVICE[name]}")
+
+
+def symeig(*args: object, **kwargs: object) -> NoReturn:
+    """`torch.symeig`, removed from PyTorch 1.9 but still defined there: raises RuntimeError
+    naming linalg.eigvalsh / linalg.eigh, as PyTorch, so ported code fails as it would there.
+
+    Args:
+        args: anything (ignored).
+        kwargs: anything (ignored).
+
+    Example:
+        >>> import chainrule
+        >>> try:
+        ...     chainrule.symeig(chainrule.eye(2))
+        ... except RuntimeError as error:
+        ...     print(str(error).splitlines()[0][:50])
+        This function was deprecated since version 1.9 and
+    """
+    _raise_removed("symeig")
+
+
+def eig(*args: object, **kwargs: object) -> NoReturn:
+    """`torch.eig`, removed: raises RuntimeError naming linalg.eigvals / linalg.eig (see symeig).
+
+    Args:
+        args: anything (ignored).
+        kwargs: anything (ignored).
+
+    Example:
+        >>> import chainrule
+        >>> try:
+        ...     chainrule.eig(chainrule.eye(2))
+        ... except RuntimeError as error:
+        ...     print("linalg.eig" in str(error))
+        True
+    """
+    _raise_removed("eig")
+
+
+def lstsq(*args: object, **kwargs: object) -> NoReturn:
+    """`torch.lstsq`, removed: raises RuntimeError naming linalg.lstsq (see symeig).
+
+    Args:
+        args: anything (ignored).
+        kwargs: anything (ignored).
+
+    Example:
+        >>> import chainrule
+        >>> try:
+        ...     chainrule.lstsq(chainrule.ones(2, 1), chainrule.eye(2))
+        ... except RuntimeError as error:
+        ...     print("linalg.lstsq" in str(error))
+        True
+    """
+    _raise_removed("lstsq")
+
+
+def solve(*args: object, **kwargs: object) -> NoReturn:
+    """`torch.solve`, removed: raises RuntimeError naming linalg.solve (see symeig).
+
+    Args:
+        args: anything (ignored).
+        kwargs: anything (ignored).
+
+    Example:
+        >>> import chainrule
+        >>> try:
+        ...     chainrule.solve(chainrule.ones(2, 1), chainrule.eye(2))
+        ... except RuntimeError as error:
+        ...     print("linalg.solve" in str(error))
+        True
+    """
+    _raise_removed("solve")
+
+
+def matrix_rank(*args: object, **kwargs: object) -> NoReturn:
+    """`torch.matrix_rank`, removed: raises RuntimeError naming linalg.matrix_rank (see symeig).
+
+    Args:
+        args: anything (ignored).
+        kwargs: anything (ignored).
+
+    Example:
+        >>> import chainrule
+        >>> try:
+        ...     chainrule.matrix_rank(chainrule.eye(2))
+        ... except RuntimeError as error:
+        ...     print("linalg.matrix_rank" in str(error))
+        True
+    """
+    _raise_removed("matrix_rank")
+
 
 def cholesky(input: Tensor, upper: bool = False) -> Tensor:  # noqa: A002
     """`torch.cholesky`, PyTorch's older spelling of `linalg.cholesky` (upper positional).
@@ -386,6 +550,7 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:  # noqa: A002
         tensor([[2., 0.],
                 [1., 1.]])
     """
+    warn_once(_DEPRECATED["cholesky"])
     return linalg_cholesky(input, upper=upper)
 
 
@@ -423,7 +588,12 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa
             f"cholesky_solve: b should have at least 2 dimensions, but has {B.ndim} dimensions "
             f"instead (B shape {tuple(B.shape)}, L shape {tuple(L.shape)})"
         )
-    return named(solve(_cholesky_product(L, upper), B), "CholeskySolveBackward0")
+    # B is always a (batch of) matrix here, never linalg.solve's batch of vectors, so the batch
+    # dimensions are broadcast first: B (n, k) against L (b, n, n) gives (b, n, k)
+    batch = broadcast_shapes(tuple(B.shape[:-2]), tuple(L.shape[:-2]))
+    A = _cholesky_product(L, upper)  # noqa: N806
+    A, B = expand(A, (*batch, *A.shape[-2:])), expand(B, (*batch, *B.shape[-2:]))  # noqa: N806
+    return named(linalg_solve(A, B), "CholeskySolveBackward0")
 
 
 def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
@@ -466,6 +636,7 @@ def qr(input: Tensor, some: bool = True) -> tuple[Tensor, Tensor]:  # noqa: A002
         >>> R.abs()
         tensor([[5.]])
     """
+    warn_once(_DEPRECATED["qr"])
     result = linalg_qr(input, "reduced" if some else "complete")
     return QrResult(result.Q, result.R)
 
@@ -614,6 +785,7 @@ def lu(A: Tensor, pivot: bool = True, get_infos: bool = False) -> tuple:  # noqa
         >>> pivots
         tensor([2, 2], dtype=chainrule.int32)
     """
+    warn_once(_DEPRECATED["lu"])
     packed, pivots, info = lu_factor_ex(A, pivot=pivot)
     return (packed, pivots, info) if get_infos else (packed, pivots)
 
@@ -637,6 +809,7 @@ def lu_solve(b: Tensor, LU_data: Tensor, LU_pivots: Tensor) -> Tensor:  # noqa: 
         tensor([[1.],
                 [1.]])
     """
+    warn_once(_DEPRECATED["lu_solve"])
     return linalg_lu_solve(LU_data, LU_pivots, b)
 
 
@@ -702,6 +875,7 @@ def triangular_solve(
         tensor([[0.3750],
                 [0.2500]])
     """
+    warn_once(_DEPRECATED["triangular_solve"])
     coefficient = A.transpose(-2, -1) if transpose else A
     solution = solve_triangular(
         coefficient, b, upper=upper != transpose, unitriangular=unitriangular
@@ -848,3 +1022,121 @@ def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
 
 
 orgqr = householder_product
+
+
+# ---- torch.lobpcg ----------------------------------------------------------------------------
+
+
+class LobpcgGeneralized(Op):
+    """The identity on lobpcg's results when B is given: PyTorch differentiates lobpcg only for
+    the standard problem (B = I), so reaching this in backward raises its ValueError."""
+
+    label = "lobpcg"
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "LOBPCGAutogradFunctionBackward"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        return ctx.xp.array(x, copy=True)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        raise ValueError("lobpcg.backward does not support backward with B != I yet.")
+
+
+def lobpcg(
+    A: Tensor,  # noqa: N803 - PyTorch's names
+    k: int | None = None,
+    B: Tensor | None = None,  # noqa: N803
+    X: Tensor | None = None,  # noqa: N803
+    n: int | None = None,
+    iK: Tensor | None = None,  # noqa: N803
+    niter: int | None = None,
+    tol: float | None = None,
+    largest: bool | None = None,
+    method: str | None = None,
+    tracker: Callable[..., object] | None = None,
+    ortho_iparams: dict | None = None,
+    ortho_fparams: dict | None = None,
+    ortho_bparams: dict | None = None,
+) -> tuple[Tensor, Tensor]:
+    """The k largest (or smallest) eigenpairs of the symmetric positive definite problem
+    A x = lambda B x (B = I when None), as `torch.lobpcg` returns them: eigenvalues (*, k),
+    largest first (smallest first when `largest=False`), and B-orthonormal eigenvectors
+    (*, m, k). Solved exactly by a symmetric eigendecomposition rather than LOBPCG iterations,
+    so `X`, `n`, `iK`, `niter`, `tol`, `method` and the ortho parameters only shape the call
+    (PyTorch's iterations stop within `tol`; each eigenvector's sign is arbitrary in both).
+    Without `X`, draws the (*, m, n) Gaussian start PyTorch draws, so the generator moves on as
+    there. Real dtypes only (PyTorch's fails on complex input too). Differentiable in A
+    (through (A + A^T) / 2, as PyTorch, so a gradient step keeps A symmetric); with B given,
+    backward raises ValueError, as PyTorch's.
+
+    Args:
+        A (Tensor): (*, m, m), symmetric.
+        k (int, optional): how many eigenpairs (default: X's columns, or 1).
+        B (Tensor, optional): (*, m, m), symmetric positive definite.
+        X (Tensor, optional): (*, m, n), a starting guess; its column count is k's default.
+        n (int, optional): the size of the search subspace (default: k); m >= 3 n is needed.
+        iK (Tensor, optional): a preconditioner (not needed by the exact solve).
+        niter (int, optional): the iteration limit (not needed by the exact solve).
+        tol (float, optional): the residual tolerance (not needed by the exact solve).
+        largest (bool, optional): the largest (default) or the smallest eigenvalues.
+        method (str, optional): "ortho" or "basic" (the same result here).
+        tracker (callable, optional): PyTorch's per-iteration hook (never called here).
+        ortho_iparams (dict, optional): PyTorch's "ortho" parameters (unused).
+        ortho_fparams (dict, optional): PyTorch's "ortho" parameters (unused).
+        ortho_bparams (dict, optional): PyTorch's "ortho" parameters (unused).
+
+    Returns:
+        (Tensor, Tensor): (eigenvalues (*, k), eigenvectors (*, m, k)).
+
+    Example:
+        >>> import chainrule
+        >>> A = chainrule.diag(chainrule.arange(1.0, 7.0))
+        >>> values, vectors = chainrule.lobpcg(A, k=2)
+        >>> values
+        tensor([6., 5.])
+    """
+    if A.ndim < 2 or A.shape[-2] != A.shape[-1]:
+        raise ArgumentAssertionError(f"A must be square, got shape {A.shape}")
+    if B is not None and B.shape != A.shape:
+        raise ArgumentAssertionError(
+            f"A and B must have the same shapes, got {A.shape} and {B.shape}"
+        )
+    if A.is_complex():
+        raise DTypeError(f"lobpcg: complex input is not supported (got {A.dtype})")
+    if method not in (None, "ortho", "basic"):
+        raise ValueError(f'Expected method to be "basic" or "ortho", got {method}')
+    m = A.shape[-1]
+    if X is None:
+        k = 1 if k is None else k
+        n = k if n is None else n
+    else:
+        k = X.shape[-1] if k is None else k
+        n = X.shape[-1] if n is None else n
+    if m < 3 * n:
+        raise ValueError(
+            f"LOBPCG algorithm is not applicable when the number of A rows (={m}) is smaller "
+            f"than 3 x the number of requested eigenpairs (={n})"
+        )
+    if X is None:  # PyTorch's random start, drawn so the generator moves on as there
+        randn(*A.shape[:-2], m, n, dtype=A.dtype, device=A.device)
+    symmetric = (A + A.mT) / 2
+    if B is None:
+        values, vectors = linalg_eigh(symmetric)
+    else:  # A x = l B x as C y = l y: C = L^-1 A L^-T, x = L^-T y, for B = L L^T
+        factor = linalg_cholesky((B + B.mT) / 2)
+        half = solve_triangular(factor, symmetric, upper=False)
+        values, vectors = linalg_eigh(solve_triangular(factor, half.mT, upper=False))
+        vectors = solve_triangular(factor.mT, vectors, upper=True)
+    if largest is None or largest:
+        values, vectors = flip(values[..., m - k :], (-1,)), flip(vectors[..., m - k :], (-1,))
+    else:
+        values, vectors = values[..., :k], vectors[..., :k]
+    if B is not None:
+        values = apply(LobpcgGeneralized, (values,))
+        vectors = apply(LobpcgGeneralized, (vectors,))
+    name = "LOBPCGAutogradFunctionBackward"
+    return named(values.contiguous(), name), named(vectors.contiguous(), name)

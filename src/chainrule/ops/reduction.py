@@ -28,6 +28,7 @@ from chainrule.autograd.grad_mode import is_grad_enabled
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
 from chainrule.errors import DomainError, DTypeError, GradError, IndexRangeError, ShapeError
+from chainrule.ops import tie_order
 from chainrule.ops.arguments import numpy_keywords, return_type
 from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
@@ -2133,6 +2134,16 @@ def count_nonzero(
 # ---- order ---------------------------------------------------------------------------------------
 
 
+def _stable_order(xp: Any, x: Array, axis: int, descending: bool) -> Array:
+    """Indices that sort x along `axis`, stable in both directions, NaN the largest."""
+    if not descending:
+        return xp.argsort(x, axis=axis, kind="stable").astype(dtypes.int64.numpy, copy=False)
+    # sort the reversed input ascending, then read that order backwards: the largest first,
+    # and among equal elements the one first in the input first
+    order = xp.argsort(xp.flip(x, axis), axis=axis, kind="stable")
+    return (x.shape[axis] - 1 - xp.flip(order, axis)).astype(dtypes.int64.numpy)
+
+
 class Argsort(Op):
     """Indices that sort x along `axis`, stable (equal elements keep their input order, in both
     directions); NaN sorts as the largest value, as PyTorch. Not differentiable."""
@@ -2141,15 +2152,95 @@ class Argsort(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, axis: int, descending: bool) -> Array:
+        if x.ndim == 0:
+            return ctx.xp.zeros((), dtype=dtypes.int64.numpy)
+        return _stable_order(ctx.xp, x, axis, descending)
+
+    batch = axis_batch
+
+
+# PyTorch's unsorted topk order is run step by step (in Python) for inputs up to this many
+# elements; above it, topk(sorted=False) returns the sorted order (PyTorch leaves it unspecified).
+_UNSORTED_ORDER_LIMIT = 1 << 16
+
+
+def _rows(xp: Any, array: Array, axis: int) -> Array:
+    return xp.moveaxis(array, axis, -1).reshape(-1, array.shape[axis])
+
+
+def _row_values(row: Array) -> list:
+    """A slice as Python numbers, compared as PyTorch compares them (half types as float)."""
+    return (row if row.dtype.kind in "biuf" else row.astype("float32")).tolist()
+
+
+def _tied_neighbours(xp: Any, ordered: Array) -> Array:
+    """Per row, whether any two neighbours of the ordered values compare equal (NaNs too)."""
+    same = ordered[:, 1:] == ordered[:, :-1]
+    if ordered.dtype.kind not in "biu":
+        same = same | (xp.isnan(ordered[:, 1:]) & xp.isnan(ordered[:, :-1]))
+    return same.any(axis=1)
+
+
+def _ordered_rows(xp: Any, rows: Array, order: Array, stop: int) -> Array:
+    return xp.take_along_axis(rows, order[:, :stop], axis=1)
+
+
+class TopkIndex(Op):
+    """Positions of the k largest (or smallest) elements along `axis`, in the order PyTorch's
+    CPU topk gives them: the stable order where no tie decides anything, and PyTorch's own
+    selection steps (chainrule.ops.tie_order) for the slices where a tie does, or where the
+    order is the unsorted one. Not differentiable."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, axis: int, k: int, largest: bool, sorted: bool) -> Array:  # noqa: A002
         xp = ctx.xp
         if x.ndim == 0:
             return xp.zeros((), dtype=dtypes.int64.numpy)
-        if not descending:
-            return xp.argsort(x, axis=axis, kind="stable").astype(dtypes.int64.numpy, copy=False)
-        # sort the reversed input ascending, then read that order backwards: the largest first,
-        # and among equal elements the one first in the input first
-        order = xp.argsort(xp.flip(x, axis), axis=axis, kind="stable")
-        return (x.shape[axis] - 1 - xp.flip(order, axis)).astype(dtypes.int64.numpy)
+        size = x.shape[axis]
+        order = _rows(xp, _stable_order(xp, x, axis, largest), axis)
+        rows = _rows(xp, x, axis)
+        index = order[:, :k].copy()
+        if k == 0:
+            redo = []
+        elif not sorted and k * 64 > size and x.size <= _UNSORTED_ORDER_LIMIT:
+            redo = range(rows.shape[0])  # nth_element's arrangement: always PyTorch's steps
+        else:
+            ordered = _ordered_rows(xp, rows, order, _builtins.min(k + 1, size))
+            redo = xp.nonzero(_tied_neighbours(xp, ordered))[0].tolist()
+        for row in redo:
+            index[row] = xp.asarray(
+                tie_order.topk_positions(_row_values(rows[row]), k, largest, sorted)
+            )
+        shape = tuple(s for i, s in enumerate(x.shape) if i != axis) + (k,)
+        return xp.ascontiguousarray(xp.moveaxis(index.reshape(shape), -1, axis))
+
+    batch = axis_batch
+
+
+class KthIndex(Op):
+    """Position along `axis` (kept, of size 1) of the k-th smallest element (k from 1), as
+    PyTorch's CPU kthvalue picks it among equal elements: the stable order's where the k-th
+    value is unique in its slice, PyTorch's quickselect (chainrule.ops.tie_order) where not.
+    Not differentiable."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, axis: int, k: int) -> Array:
+        xp = ctx.xp
+        if x.ndim == 0:
+            return xp.zeros((), dtype=dtypes.int64.numpy)
+        size = x.shape[axis]
+        order = _rows(xp, _stable_order(xp, x, axis, False), axis)
+        rows = _rows(xp, x, axis)
+        index = order[:, k - 1 : k].copy()
+        ordered = _ordered_rows(xp, rows, order, size)[:, _builtins.max(k - 2, 0) : k + 1]
+        for row in xp.nonzero(_tied_neighbours(xp, ordered))[0].tolist():
+            index[row, 0] = tie_order.quickselect_position(_row_values(rows[row]), k - 1)
+        shape = tuple(s for i, s in enumerate(x.shape) if i != axis) + (1,)
+        return xp.ascontiguousarray(xp.moveaxis(index.reshape(shape), -1, axis))
 
     batch = axis_batch
 
@@ -2289,16 +2380,17 @@ def topk(
     *,
     axis: int | None = None,
 ) -> ValuesIndices:
-    """(values, indices) of the k largest (or smallest) elements along `dim`, in sorted order (also
-    when sorted=False, which leaves the order unspecified). Among equal elements the first in the
-    input comes first.
+    """(values, indices) of the k largest (or smallest) elements along `dim` (NaN the largest),
+    sorted unless `sorted=False`. Which of equal elements are taken, and the unsorted order, are
+    those of PyTorch's CPU kernel (nth_element, then sort), for unsorted slices up to 65536
+    elements in all; beyond that, sorted=False gives the sorted order.
 
     Args:
         input (Tensor): any shape.
         k (int): how many, at most the size of `dim`.
         dim (int): the dimension searched.
         largest (bool): the largest (True) or the smallest.
-        sorted (bool): accepted; the result is always sorted.
+        sorted (bool): sort the k elements (otherwise in PyTorch's selection order).
         axis (int, optional): NumPy's name for `dim`.
 
     Returns:
@@ -2322,7 +2414,7 @@ def topk(
             f"topk: selected index k out of range (k={k}, size {size} along dim {dim}, input "
             f"shape {input.shape})"
         )
-    index = _entries(apply(Argsort, (input,), axis, largest), axis, 0, k)
+    index = apply(TopkIndex, (input,), axis, k, largest, sorted)
     values = named(_take(input, index._array, axis), "TopkBackward0")
     return return_types.topk(values, index)
 
@@ -2336,7 +2428,8 @@ def kthvalue(
     axis: int | None = None,
     keepdims: bool | None = None,
 ) -> ValuesIndices:
-    """(values, indices) of the k-th smallest element along `dim` (k counts from 1).
+    """(values, indices) of the k-th smallest element along `dim` (k counts from 1; NaN the
+    largest); among equal elements, the one PyTorch's CPU quickselect picks.
 
     Args:
         input (Tensor): any shape.
@@ -2368,7 +2461,7 @@ def kthvalue(
             f"kthvalue(): selected number k={k} out of range for dimension {dim} of size {size} "
             f"(input shape {input.shape})"
         )
-    index = _entries(apply(Argsort, (input,), axis, False), axis, k - 1, k)
+    index = apply(KthIndex, (input,), axis, k)
     values, indices = _selected(input, index, axis, keepdim)
     return return_types.kthvalue(named(values, "KthvalueBackward0"), indices)
 

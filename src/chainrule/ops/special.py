@@ -70,14 +70,17 @@ class Lgamma(Op):
 
 
 class Digamma(Op):
-    """psi(x) = Gamma'(x) / Gamma(x); -inf at 0 and nan at the negative integers, as PyTorch.
+    """psi(x) = Gamma'(x) / Gamma(x); at 0 an infinity of the sign opposite to zero's (-inf at
+    +0, +inf at -0: the limits from each side) and nan at the negative integers, as PyTorch.
     Derivative: g polygamma(1, x)."""
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
         ctx.save(x=x)
-        out = special_function(ctx.xp, "psi", x)
-        return ctx.xp.where(x == 0, -math.inf, out).astype(x.dtype, copy=False)
+        xp = ctx.xp
+        out = special_function(xp, "psi", x)
+        pole = xp.where(xp.signbit(x), math.inf, -math.inf)
+        return xp.where(x == 0, pole, out).astype(x.dtype, copy=False)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:

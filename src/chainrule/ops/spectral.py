@@ -10,7 +10,7 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from chainrule.errors import ShapeError
+from chainrule.errors import ShapeError, warn_once
 from chainrule.ops.complex import view_as_real
 from chainrule.ops.creation import ones, zeros
 from chainrule.ops.fft import fft, ifft, irfft, rfft
@@ -108,6 +108,13 @@ def stft(
         )
     if input.ndim not in (1, 2):
         raise ShapeError(f"stft: expected a 1D or 2D tensor, got shape {tuple(input.shape)}")
+    if return_complex is False:
+        warn_once(
+            "stft with return_complex=False is deprecated. In a future pytorch release, stft "
+            "will return complex tensors for all inputs, and return_complex=False will raise an "
+            "error.\nNote: you can still call torch.view_as_real on the complex output to "
+            "recover the old return format."
+        )
     hop = n_fft // 4 if hop_length is None else hop_length
     win_length = n_fft if win_length is None else win_length
     if hop <= 0:

@@ -19,7 +19,7 @@ from chainrule.autograd import grad_mode
 from chainrule.autograd.node import InferenceVersionCounter
 from chainrule.backend import device, dtypes, formats, is_array
 from chainrule.backend.dtypes import as_dtype, display_namespace
-from chainrule.errors import DomainError, DTypeError, ShapeError
+from chainrule.errors import DomainError, DTypeError, ShapeError, warn_once
 from chainrule.ops import (
     activation,
     composites,
@@ -63,7 +63,21 @@ class TensorMethods:
     # ---- views of the layout ------------------------------------------------------------
     @property
     def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
-        return shape.permute(self, *range(self._array.ndim - 1, -1, -1))
+        """The dimensions reversed: deprecated (PyTorch warns once) except on matrices."""
+        ndim = self._array.ndim
+        if ndim == 0:
+            warn_once(
+                "Tensor.T is deprecated on 0-D tensors. This function is the identity in these "
+                "cases."
+            )
+        elif ndim != 2:
+            warn_once(
+                "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+                "deprecated and it will throw an error in a future release. Consider `x.mT` to "
+                "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` "
+                "to reverse the dimensions of a tensor."
+            )
+        return shape.permute(self, tuple(range(ndim - 1, -1, -1)))
 
     @property
     def mT(self) -> Tensor:  # noqa: N802
@@ -76,8 +90,19 @@ class TensorMethods:
 
     @property
     def H(self) -> Tensor:  # noqa: N802 - the conjugate transpose (of a matrix)
-        """The conjugate transpose of a matrix (the transpose, for real dtypes)."""
-        return complex_ops.conj(self.T)
+        """The conjugate transpose of a matrix (the transpose, for real dtypes); the conjugate
+        of a 0-D tensor (deprecated: PyTorch warns once); an error otherwise, as PyTorch."""
+        ndim = self._array.ndim
+        if ndim == 0:
+            warn_once("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().")
+            return complex_ops.conj(self)
+        if ndim != 2:
+            advice = " For batches of matrices, consider using tensor.mH" if ndim > 2 else ""
+            raise ShapeError(
+                "tensor.H is only supported on matrices (2-D tensors). Got "
+                f"{ndim}-D tensor.{advice}"
+            )
+        return complex_ops.conj(shape.transpose(self, 0, 1))
 
     @property
     def mH(self) -> Tensor:  # noqa: N802
@@ -988,6 +1013,10 @@ class TensorMethods:
     histogram = reduction.histogram
     pinverse = linalg_extra.pinverse
     cholesky = linalg_extra.cholesky
+    symeig = linalg_extra.symeig  # removed from PyTorch: raises, naming the replacement
+    eig = linalg_extra.eig
+    lstsq = linalg_extra.lstsq
+    solve = linalg_extra.solve
     cholesky_solve = linalg_extra.cholesky_solve
     cholesky_inverse = linalg_extra.cholesky_inverse
     triangular_solve = linalg_extra.triangular_solve
