@@ -1989,7 +1989,7 @@ class SigmoidBackward(Op):
 class Logit(Op):
     """log(x / (1 - x)), with x clamped to [eps, 1 - eps] when eps is given.
     Derivative: g / (x (1 - x)); with eps, 0 outside [eps, 1 - eps]; without, nan outside
-    [0, 1] (PyTorch's conventions)."""
+    [0, 1], and at -0 the pole of +0 (g * inf, PyTorch's conventions)."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, eps: float | None) -> Array:
@@ -2001,7 +2001,7 @@ class Logit(Op):
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         x = ctx.x
-        grad = g / (x * (1 - x))
+        grad = g / (x * (1 - x) + 0.0)  # (+ 0.0 makes a -0 denominator +0, as PyTorch's)
         if ctx.eps is None:
             return (where((x < 0) | (x > 1), math.nan, grad),)
         return (where((x < ctx.eps) | (x > 1 - ctx.eps), 0.0, grad),)
@@ -2172,8 +2172,9 @@ def _operand(ctx: Node, index: int) -> Any:
 
 
 class LogAddExp(Op):
-    """log(exp(x) + exp(y)), computed without overflow. Derivatives: exp(x - out) and
-    exp(y - out), the softmax weights of the two operands."""
+    """log(exp(x) + exp(y)), computed without overflow. Derivatives: the softmax weights of
+    the two operands, 1 / (1 + exp(y - x)) and 1 / (1 + exp(x - y)): PyTorch's form, exact
+    where exp(x - out) is not (one operand infinite, or both huge so that out rounds to x)."""
 
     @classmethod
     def node_name(cls) -> str:
@@ -2181,19 +2182,19 @@ class LogAddExp(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
-        out = ctx.xp.logaddexp(x, y)
-        ctx.save(x=x, y=y, out=out)
-        return out
+        ctx.save(x=x, y=y)
+        return ctx.xp.logaddexp(x, y)
 
     @staticmethod
     def partial(ctx: Node, index: int) -> Any:
-        return exp(_operand(ctx, index) - ctx.out)
+        return 1 / (1 + exp(_operand(ctx, 1 - index) - _operand(ctx, index)))
 
     vjp, jvp, batch = _partials_vjp, _partials_jvp, elementwise_batch
 
 
 class LogAddExp2(Op):
-    """log2(2**x + 2**y), computed without overflow. Derivatives: 2**(x - out), 2**(y - out)."""
+    """log2(2**x + 2**y), computed without overflow. Derivatives: 1 / (1 + 2**(y - x)) and
+    1 / (1 + 2**(x - y)) (PyTorch's form, exact where 2**(x - out) is not)."""
 
     @classmethod
     def node_name(cls) -> str:
@@ -2201,13 +2202,12 @@ class LogAddExp2(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
-        out = ctx.xp.logaddexp2(x, y)
-        ctx.save(x=x, y=y, out=out)
-        return out
+        ctx.save(x=x, y=y)
+        return ctx.xp.logaddexp2(x, y)
 
     @staticmethod
     def partial(ctx: Node, index: int) -> Any:
-        return exp2(_operand(ctx, index) - ctx.out)
+        return 1 / (1 + exp2(_operand(ctx, 1 - index) - _operand(ctx, index)))
 
     vjp, jvp, batch = _partials_vjp, _partials_jvp, elementwise_batch
 
