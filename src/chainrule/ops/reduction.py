@@ -51,7 +51,14 @@ from chainrule.ops.elementwise import (
 )
 from chainrule.ops.elementwise import round as _round
 from chainrule.ops.indexing import getitem
-from chainrule.ops.op import Op, apply, in_c_order, named
+from chainrule.ops.op import (
+    Op,
+    apply,
+    elementwise_batch,
+    in_c_order,
+    named,
+    unary_elementwise_jvp,
+)
 from chainrule.ops.shape import (
     expand,
     movedim,
@@ -408,9 +415,28 @@ def mean(
     return apply(op, (x,), reduced_axes("mean", dim, x._array.ndim), keepdim)
 
 
+class NanToZero(Op):
+    """x with its NaNs replaced by 0: nansum's first step. Derivative: g times the mask of
+    the other elements, PyTorch's `grad * ~isnan(x)`, so that an infinite g (nanmean over a
+    slice of NaNs divides by a count of 0) gives NaN there, not the 0 a `where` would."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        kept = ~ctx.xp.isnan(x)
+        ctx.save(kept=kept)
+        return ctx.xp.where(kept, x, 0).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (g * cast(ctx.kept, g.dtype),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
 def _without_nan(x: Any) -> Any:
     """x with its NaNs replaced by 0 (and so a zero gradient there); other dtypes as they are."""
-    return where(isnan(x), 0.0, x) if x._array.dtype.kind in "fV" else x
+    return apply(NanToZero, (x,)) if x._array.dtype.kind in "fV" else x
 
 
 def nansum(
@@ -458,8 +484,8 @@ def nanmean(
     keepdims: bool | None = None,
 ) -> Tensor:
     """The mean over `dim` of the elements that are not NaN (NaN where all are): nansum / count.
-    The gradient is g / count at the other elements and 0 at the NaNs, as PyTorch's; in a slice
-    that is all NaN it is 0 too (PyTorch's is NaN there, from its 0 / 0).
+    The gradient is g / count at the other elements and 0 at the NaNs, and NaN throughout a
+    slice that is all NaN (the 0 / 0 of its count), as PyTorch's.
 
     Args:
         input (Tensor): floating point or complex, any shape.
@@ -487,10 +513,7 @@ def nanmean(
         )
     x = input if dtype is None else cast(input, dtypes.as_dtype(dtype))
     count = sum(logical_not(isnan(x)), dim, keepdim)
-    empty = count == 0
-    total = nansum(x, dim, keepdim)
-    out = where(empty, math.nan, total / where(empty, 1, count))  # no 0 / 0 warning
-    return named(out, "DivBackward0")
+    return named(nansum(x, dim, keepdim) / count, "DivBackward0")
 
 
 @holomorphic
