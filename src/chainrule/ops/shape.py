@@ -376,6 +376,8 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:  # noqa:
         chainrule.Size([2, 3, 2])
     """
     shape = input.shape
+    if not shape:  # (PyTorch wraps its dimension's IndexError in a RuntimeError here)
+        raise ShapeError(f"unflatten: Dimension specified as {dim} but tensor has no dimensions")
     dim = require_dims("unflatten", dim, len(shape))
     sizes = tuple(int(s) for s in sizes)
     if not sizes:

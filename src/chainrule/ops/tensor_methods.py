@@ -57,36 +57,76 @@ _TYPED_STORAGE_DEPRECATION = (
 )
 
 
+_IDENTITY = "This function is the identity in these cases."
+_USE_CONJ = "Consider using x.conj()."
+_T_BEYOND_MATRICES = (
+    "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
+    "and it will throw an error in a future release. Consider `x.mT` to transpose batches of "
+    "matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a "
+    "tensor."
+)
+
+
+def _warn_zero_dim(name: str, advice: str) -> None:
+    """PyTorch's deprecation of the matrix transposes of a 0-D tensor (which it still answers)."""
+    warnings.warn(f"{name} is deprecated on 0-D tensors. {advice}", UserWarning, stacklevel=3)
+
+
+def _require_matrices(tensor: Tensor, name: str) -> None:
+    if tensor._array.ndim < 2:
+        raise ShapeError(
+            f"{name} is only supported on matrices or batches of matrices. Got "
+            f"{tensor._array.ndim}-D tensor."
+        )
+
+
 class TensorMethods:
     """Not a base class: the table of Tensor's methods, copied onto Tensor by `attach_methods`."""
 
     # ---- views of the layout ------------------------------------------------------------
     @property
     def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
-        return shape.permute(self, *range(self._array.ndim - 1, -1, -1))
+        """All dimensions reversed; PyTorch deprecates it (with a UserWarning) beyond matrices."""
+        ndim = self._array.ndim
+        if ndim == 0:
+            _warn_zero_dim("Tensor.T", _IDENTITY)
+        elif ndim != 2:
+            warnings.warn(_T_BEYOND_MATRICES, UserWarning, stacklevel=2)
+        return shape.permute(self, tuple(range(ndim - 1, -1, -1)))
 
     @property
     def mT(self) -> Tensor:  # noqa: N802
-        if self._array.ndim < 2:
-            raise ShapeError(
-                "tensor.mT is only supported on matrices or batches of matrices. Got "
-                f"{self._array.ndim}-D tensor."
-            )
+        """The last two dimensions swapped; a 0-D tensor itself (deprecated, as PyTorch)."""
+        if self._array.ndim == 0:
+            _warn_zero_dim("Tensor.mT", _IDENTITY)
+            return self
+        _require_matrices(self, "tensor.mT")
         return shape.transpose(self, -2, -1)
 
     @property
     def H(self) -> Tensor:  # noqa: N802 - the conjugate transpose (of a matrix)
-        """The conjugate transpose of a matrix (the transpose, for real dtypes)."""
-        return complex_ops.conj(self.T)
+        """The conjugate transpose of a matrix (the transpose, for real dtypes); of a 0-D
+        tensor its conjugate (deprecated, as PyTorch)."""
+        if self._array.ndim == 0:
+            _warn_zero_dim("Tensor.H", _USE_CONJ)
+            return complex_ops.conj(self)
+        if self._array.ndim != 2:
+            raise ShapeError(
+                "tensor.H is only supported on matrices (2-D tensors). Got "
+                f"{self._array.ndim}-D tensor."
+            )
+        return complex_ops.conj(shape.transpose(self, 0, 1))
 
     @property
     def mH(self) -> Tensor:  # noqa: N802
         """The conjugate transpose of the last two dimensions (a batch of matrices)."""
-        return complex_ops.conj(self.mT)
+        if self._array.ndim == 0:
+            _warn_zero_dim("Tensor.mH", _USE_CONJ)
+            return complex_ops.conj(self)
+        _require_matrices(self, "tensor.mH")
+        return complex_ops.conj(shape.transpose(self, -2, -1))
 
-    def adjoint(self) -> Tensor:
-        """The conjugate transpose of the last two dimensions, as `Tensor.mH`."""
-        return complex_ops.conj(self.mT)
+    adjoint = composites.adjoint
 
     # ---- complex numbers ----------------------------------------------------------------
     real = property(complex_ops.real)
@@ -970,7 +1010,7 @@ class TensorMethods:
     # the twins of top-level functions: the method is the function, self its first argument
     renorm = composites.renorm
     split_with_sizes = composites.split_with_sizes
-    unsafe_split_with_sizes = composites.split_with_sizes
+    unsafe_split_with_sizes = composites.unsafe_split_with_sizes
     unsafe_split = composites.unsafe_split
     unsafe_chunk = composites.unsafe_chunk
     diagonal_scatter = composites.diagonal_scatter
