@@ -451,7 +451,15 @@ class Tensor(_TensorMethods):
         return result
 
     def detach_(self) -> Tensor:
-        """Detach this tensor from the graph in place: it becomes a leaf without grad."""
+        """Detach this tensor from the graph in place: it becomes a leaf without grad. Refused
+        for a view (whatever its base), as PyTorch: its base's history would still reach it."""
+        if self._base is not None:
+            raise GradError(
+                "detach_: Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+                "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
+                "called on these gradients."
+            )
         self._node = None
         self._output_nr = 0
         self._requires_grad = False
