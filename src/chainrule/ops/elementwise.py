@@ -17,17 +17,17 @@ import textwrap
 from collections.abc import Callable
 from typing import Any, Literal, overload
 
-from chainrule._tensor import Tensor, raise_inference_write
+from chainrule._tensor import Tensor
 from chainrule.autograd import grad_mode
 from chainrule.autograd.node import InferenceVersionCounter, Node
 from chainrule.backend import Array, dtypes, is_array, is_numpy_scalar
 from chainrule.backend.dtypes import from_numpy_dtype
-from chainrule.errors import DomainError, DTypeError, GradError, IntegerDivisionError, ShapeError
+from chainrule.errors import DomainError, DTypeError, IntegerDivisionError, ShapeError
 from chainrule.ops import complex as complex_ops
 from chainrule.ops import shape as _shape
 from chainrule.ops.arguments import Number, return_type
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
-from chainrule.ops.conversion import cast, clone, result_type
+from chainrule.ops.conversion import cast, clone, result_type, write_out
 from chainrule.ops.creation import checked_fill, ones_like, scalar_value, tensor, zeros_like
 from chainrule.ops.op import Op, apply, elementwise_batch, named, unary_elementwise_jvp
 from chainrule.ops.shape import broadcast_shapes, unbroadcast
@@ -285,34 +285,6 @@ def _check_integer_divisor(name: str, x: Array, y: Array) -> None:
     nothing (`empty // 0` is empty)."""
     if y.dtype.kind in "iub" and x.size != 0 and (y == 0).any():
         raise IntegerDivisionError(f"{name}: integer division by zero")
-
-
-def _write_out(name: str, result: Any, out: Any) -> Any:
-    """PyTorch's `out=` argument: write the result into `out` (resized when its shape differs).
-    Like PyTorch, refused when autograd would have to record the write."""
-    if not isinstance(out, Tensor):
-        raise TypeError(f"{name}: out must be a Tensor, not {type(out).__name__}")
-    if (
-        type(out._version_counter) is InferenceVersionCounter
-        and not grad_mode._inference_mode.get()
-    ):
-        raise_inference_write()
-    if _grad_enabled() and (result._requires_grad or out._requires_grad):
-        raise GradError(
-            f"{name}(): functions with out=... arguments don't support automatic "
-            "differentiation, but one of the arguments requires grad."
-        )
-    if result.dtype.category > out.dtype.category:
-        raise DTypeError(
-            f"{name}: result type {result.dtype.name} can't be cast to the desired output type "
-            f"{out.dtype.name}"
-        )
-    if out.shape == result.shape:
-        out._backend.xp.copyto(out._array, result._array, casting="unsafe")
-    else:
-        out._array = result._array.astype(out._array.dtype, copy=True)
-    out._version_counter.value += 1
-    return out
 
 
 # ---- dtype conversion and copies -----------------------------------------------------------
@@ -1015,7 +987,7 @@ def add(
     other = _scaled("add", other, alpha, input)
     x, y = binary_operands(input, other, "add")
     result = apply(Add, (x, y))
-    return result if out is None else _write_out("add", result, out)
+    return result if out is None else write_out("add", result, out)
 
 
 def radd(input: Tensor, other: Number) -> Tensor:  # noqa: A002
@@ -1066,7 +1038,7 @@ def sub(
     other = _scaled("sub", other, alpha, input)
     x, y = binary_operands(input, other, "sub")
     result = apply(Sub, (x, y))
-    return result if out is None else _write_out("sub", result, out)
+    return result if out is None else write_out("sub", result, out)
 
 
 def rsub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1) -> Tensor:  # noqa: A002
@@ -1112,7 +1084,7 @@ def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = 
         return apply(MulScalar, (input,), other)
     x, y = binary_operands(input, other, "mul")
     result = apply(Mul if x._array.dtype.kind != "c" else _COMPLEX_MUL, (x, y))
-    return result if out is None else _write_out("mul", result, out)
+    return result if out is None else write_out("mul", result, out)
 
 
 def rmul(input: Tensor, other: Number) -> Tensor:  # noqa: A002
@@ -1173,7 +1145,7 @@ def div(
             raise DTypeError(f"div: rounding_mode={rounding_mode!r} is not implemented for bool")
         result = apply(TruncDivide if rounding_mode == "trunc" else FloorDivide, (x, y))
         result = named(result, "DivBackward2")  # PyTorch's div with a rounding mode
-    return result if out is None else _write_out("div", result, out)
+    return result if out is None else write_out("div", result, out)
 
 
 def rdiv(input: Tensor, other: Number) -> Tensor:  # noqa: A002
@@ -1182,13 +1154,19 @@ def rdiv(input: Tensor, other: Number) -> Tensor:  # noqa: A002
     return out if isinstance(other, Tensor) else named(out, "MulBackward0")
 
 
-def floor_divide(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+def floor_divide(
+    input: Tensor | Number,  # noqa: A002
+    other: Tensor | Number,
+    *,
+    out: Tensor | None = None,
+) -> Tensor:
     """Python's floor division `//`, exact rather than floor(x / y); zero derivative.
 
     Args:
         input (Tensor or number): the first operand.
         other (Tensor or number): the second; the two broadcast together and promote to a common
             dtype.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: of the broadcast shape.
@@ -1200,6 +1178,8 @@ def floor_divide(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # n
         >>> chainrule.tensor([0.3], dtype=chainrule.float64) // 0.1
         tensor([2.], dtype=chainrule.float64)
     """
+    if out is not None:
+        return write_out("floor_divide", floor_divide(input, other), out, "cast")
     x, y = binary_operands(input, other, "floor_divide")
     refuse_complex("floor_divide", x)
     if x._array.dtype.kind == "b":
@@ -1211,7 +1191,12 @@ def rfloordiv(input: Tensor, other: Number) -> Tensor:  # noqa: A002
     return floor_divide(other, input)
 
 
-def remainder(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+def remainder(
+    input: Tensor | Number,  # noqa: A002
+    other: Tensor | Number,
+    *,
+    out: Tensor | None = None,
+) -> Tensor:
     """The remainder of input / other with the sign of the divisor (Python's `%`), as
     `torch.remainder`; `fmod` keeps the sign of the dividend instead.
 
@@ -1219,6 +1204,7 @@ def remainder(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa
         input (Tensor or number): the first operand.
         other (Tensor or number): the second; the two broadcast together and promote to a common
             dtype.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: of the broadcast shape.
@@ -1228,6 +1214,8 @@ def remainder(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa
         >>> chainrule.remainder(chainrule.tensor([-3, 3]), 2)
         tensor([1, 1])
     """
+    if out is not None:
+        return write_out("remainder", remainder(input, other), out, "cast")
     x, y = binary_operands(input, other, "remainder")
     refuse_complex("remainder", x)
     if x._array.dtype.kind == "b":
@@ -1240,13 +1228,14 @@ def rremainder(input: Tensor, other: Number) -> Tensor:  # noqa: A002
     return remainder(other, input)
 
 
-def fmod(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+def fmod(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """The remainder of input / other with the sign of the dividend (C's fmod), as `torch.fmod`.
 
     Args:
         input (Tensor or number): the first operand.
         other (Tensor or number): the second; the two broadcast together and promote to a common
             dtype.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: of the broadcast shape.
@@ -1256,6 +1245,8 @@ def fmod(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A00
         >>> chainrule.fmod(chainrule.tensor([-3, 3]), 2)
         tensor([-1,  1])
     """
+    if out is not None:
+        return write_out("fmod", fmod(input, other), out, "cast")
     x, y = binary_operands(input, other, "fmod")
     refuse_complex("fmod", x)
     if x._array.dtype.kind == "b":
@@ -1264,7 +1255,7 @@ def fmod(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A00
     return named(out, "FmodBackward1") if isinstance(other, Tensor) else out
 
 
-def pow(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  # noqa: A001, A002
+def pow(input: Tensor | Number, exponent: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
     """input ** exponent, elementwise with broadcasting, as `torch.pow`. Integer tensors raised to
     integer powers stay integers (a negative integer exponent is an error, as in PyTorch). The
     exponent's derivative, out * log(input), is taken as 0 where input is 0 and the exponent
@@ -1273,6 +1264,7 @@ def pow(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  # noqa: A
     Args:
         input (Tensor or number): the base.
         exponent (Tensor or number): the power; broadcasts with `input`.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: of the broadcast shape.
@@ -1284,6 +1276,8 @@ def pow(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  # noqa: A
         >>> chainrule.pow(2, chainrule.tensor([1, 3]))
         tensor([2, 8])
     """
+    if out is not None:
+        return write_out("pow", pow(input, exponent), out, "cast")
     x, y = binary_operands(input, exponent, "pow")
     kind = x._array.dtype.kind
     number_exponent = not isinstance(exponent, Tensor)
@@ -1334,13 +1328,14 @@ def float_power(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  #
     return pow(cast(x, target), cast(y, target))
 
 
-def atan2(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+def atan2(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """The angle of the point (other, input), atan(input / other) in the right quadrant, in
     (-pi, pi]; `arctan2` is the same function.
 
     Args:
         input (Tensor or number): the y coordinates.
         other (Tensor or number): the x coordinates; broadcasts with `input`.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: of the broadcast shape.
@@ -1350,6 +1345,8 @@ def atan2(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A0
         >>> chainrule.atan2(chainrule.tensor([1.0]), chainrule.tensor([-1.0]))
         tensor([2.3562])
     """
+    if out is not None:
+        return write_out("atan2", atan2(input, other), out, "cast")
     input, other = _widened_for_number(input, other)  # noqa: A001
     x, y = binary_operands(input, other, "atan2")
     refuse_complex("atan2", x)
@@ -1358,7 +1355,7 @@ def atan2(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A0
     return apply(Atan2, (x, y))
 
 
-def maximum(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+def maximum(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """The elementwise larger of input and other, NaN if either is NaN, as `torch.maximum`. At a
     tie the gradient is split evenly between the two, as in PyTorch.
 
@@ -1366,6 +1363,7 @@ def maximum(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: 
         input (Tensor or number): the first operand.
         other (Tensor or number): the second; the two broadcast together and promote to a common
             dtype.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: of the broadcast shape.
@@ -1375,12 +1373,14 @@ def maximum(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: 
         >>> chainrule.maximum(chainrule.tensor([1.0, 5.0]), chainrule.tensor([3.0, 2.0]))
         tensor([3., 5.])
     """
+    if out is not None:
+        return write_out("maximum", maximum(input, other), out, "cast")
     x, y = binary_operands(input, other, "maximum")
     refuse_complex("maximum", x)
     return apply(Maximum, (x, y))
 
 
-def minimum(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+def minimum(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """The elementwise smaller of input and other, NaN if either is NaN, as `torch.minimum`; at a
     tie the gradient is split evenly between the two.
 
@@ -1388,6 +1388,7 @@ def minimum(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: 
         input (Tensor or number): the first operand.
         other (Tensor or number): the second; the two broadcast together and promote to a common
             dtype.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: of the broadcast shape.
@@ -1397,12 +1398,14 @@ def minimum(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: 
         >>> chainrule.minimum(chainrule.tensor([1.0, 5.0]), chainrule.tensor([3.0, 2.0]))
         tensor([1., 2.])
     """
+    if out is not None:
+        return write_out("minimum", minimum(input, other), out, "cast")
     x, y = binary_operands(input, other, "minimum")
     refuse_complex("minimum", x)
     return apply(Minimum, (x, y))
 
 
-def fmax(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+def fmax(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """The elementwise larger of input and other, ignoring a NaN when the other value is a number
     (NumPy's fmax), as `torch.fmax`.
 
@@ -1410,6 +1413,7 @@ def fmax(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A00
         input (Tensor or number): the first operand.
         other (Tensor or number): the second; the two broadcast together and promote to a common
             dtype.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: of the broadcast shape.
@@ -1419,18 +1423,21 @@ def fmax(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A00
         >>> chainrule.fmax(chainrule.tensor([float("nan"), 1.0]), chainrule.tensor([2.0, 0.0]))
         tensor([2., 1.])
     """
+    if out is not None:
+        return write_out("fmax", fmax(input, other), out, "cast")
     x, y = binary_operands(input, other, "fmax")
     refuse_complex("fmax", x)
     return apply(Fmax, (x, y))
 
 
-def fmin(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+def fmin(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """The elementwise smaller of input and other, ignoring a NaN when the other is a number.
 
     Args:
         input (Tensor or number): the first operand.
         other (Tensor or number): the second; the two broadcast together and promote to a common
             dtype.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: of the broadcast shape.
@@ -1440,6 +1447,8 @@ def fmin(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A00
         >>> chainrule.fmin(chainrule.tensor([float("nan"), 1.0]), chainrule.tensor([2.0, 0.0]))
         tensor([2., 0.])
     """
+    if out is not None:
+        return write_out("fmin", fmin(input, other), out, "cast")
     x, y = binary_operands(input, other, "fmin")
     refuse_complex("fmin", x)
     return apply(Fmin, (x, y))
@@ -2325,6 +2334,7 @@ UNARY_FLOAT_ARGS = (
     "    input (Tensor or number): floating point or complex, any shape; integer and bool input\n"
     "        is computed in the default dtype (float32)."
 )
+OUT_ARG = "\n    out (Tensor, optional): write the result here (PyTorch's out= dtype rule)."
 
 
 def with_sections(doc: str | None, args: str, returns: str, call: str, result: str) -> str:
@@ -2345,7 +2355,9 @@ def _unary(op: type, example: str, result: str) -> Callable[[Tensor | Number], T
     docstring is the op's (the formula and derivative) with PyTorch's sections, the example
     calling it on `example` and printing `result` (tests/test_docs.py runs it)."""
 
-    def function(input: Tensor | Number) -> Tensor:  # noqa: A002
+    def function(input: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+        if out is not None:
+            return write_out(name, function(input), out)
         x = input if isinstance(input, Tensor) else tensor_of(input)
         kind = x._array.dtype.kind
         if kind in "fV":  # the common case first: one dtype test, as before complex existed
@@ -2357,7 +2369,7 @@ def _unary(op: type, example: str, result: str) -> Callable[[Tensor | Number], T
     function.__name__ = name = op.__name__.lower()
     call = f"{name}(chainrule.tensor({example}))"
     function.__doc__ = with_sections(
-        op.__doc__, UNARY_FLOAT_ARGS, "Tensor: the shape of `input`.", call, result
+        op.__doc__, UNARY_FLOAT_ARGS + OUT_ARG, "Tensor: the shape of `input`.", call, result
     )
     return function
 
@@ -2398,7 +2410,14 @@ def _floating_binary(
     """The public function for a binary op on floating operands (integers promote to float32,
     as PyTorch's float-only binary ops do), documented with an example `call` -> `result`."""
 
-    def function(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+    def function(
+        input: Tensor | Number,  # noqa: A002
+        other: Tensor | Number,
+        *,
+        out: Tensor | None = None,
+    ) -> Tensor:
+        if out is not None:
+            return write_out(name, function(input, other), out)
         input, other = _widened_for_number(input, other)  # noqa: A001
         x, y = binary_operands(input, other, name)
         refuse_complex(name, x)
@@ -2408,7 +2427,7 @@ def _floating_binary(
 
     function.__name__ = name
     returns = "Tensor: floating point, of the broadcast shape."
-    function.__doc__ = with_sections(op.__doc__, BINARY_ARGS, returns, call, result)
+    function.__doc__ = with_sections(op.__doc__, BINARY_ARGS + OUT_ARG, returns, call, result)
     return function
 
 
@@ -2462,13 +2481,19 @@ def xlogy(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A0
     return out if isinstance(input, Tensor) else named(out, "XlogyBackward1")
 
 
-def copysign(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+def copysign(
+    input: Tensor | Number,  # noqa: A002
+    other: Tensor | Number,
+    *,
+    out: Tensor | None = None,
+) -> Tensor:
     """|input| with the sign of other (-0.0 counts as negative); integers give floats.
 
     Args:
         input (Tensor or number): the first operand.
         other (Tensor or number): the second; the two broadcast together and promote to a common
             dtype.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: of the broadcast shape.
@@ -2478,6 +2503,8 @@ def copysign(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa:
         >>> chainrule.copysign(chainrule.tensor([1.0, -2.0]), -0.0)
         tensor([-1., -2.])
     """
+    if out is not None:
+        return write_out("copysign", copysign(input, other), out, "cast")
     out = apply(Copysign, _float_operands("copysign", input, other))
     return out if isinstance(other, Tensor) else named(out, "CopysignBackward1")
 
@@ -2632,12 +2659,13 @@ def rad2deg(input: Tensor) -> Tensor:  # noqa: A002
     return named(floating_operand(input) * (180.0 / math.pi), "Rad2DegBackward0")
 
 
-def neg(input: Tensor | Number) -> Tensor:  # noqa: A002
+def neg(input: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """-input; keeps integer dtypes (unsigned ones wrap around), refuses bool like PyTorch.
     `negative` is the same function.
 
     Args:
         input (Tensor or number): any dtype but bool.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: the shape of `input`.
@@ -2647,6 +2675,8 @@ def neg(input: Tensor | Number) -> Tensor:  # noqa: A002
         >>> chainrule.neg(chainrule.tensor([1, -2]))
         tensor([-1,  2])
     """
+    if out is not None:
+        return write_out("neg", neg(input), out, "same")
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind == "b":
         raise DTypeError(
@@ -2656,12 +2686,13 @@ def neg(input: Tensor | Number) -> Tensor:  # noqa: A002
     return apply(Neg, (input,))
 
 
-def abs(input: Tensor | Number) -> Tensor:  # noqa: A001, A002
+def abs(input: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
     """|input|, keeping integer dtypes; the modulus, a real tensor, for complex input. The
     derivative at 0 is 0 (PyTorch's). `absolute` is the same function.
 
     Args:
         input (Tensor or number): any shape.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: the shape of `input`.
@@ -2673,6 +2704,10 @@ def abs(input: Tensor | Number) -> Tensor:  # noqa: A001, A002
         >>> chainrule.abs(chainrule.tensor([3 + 4j]))
         tensor([5.])
     """
+    if out is not None:
+        # (a complex input's real magnitudes cast into out; any other keeps its dtype)
+        complex_input = isinstance(input, Tensor) and input._array.dtype.kind == "c"
+        return write_out("abs", abs(input), out, "cast" if complex_input else "same")
     input = _refuse_bool("abs", input)  # noqa: A001
     if input._array.dtype.kind == "c":
         return apply(ComplexAbs, (input,))
@@ -2748,12 +2783,13 @@ def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002
     return named(complex_ops.complex(abs * cos(angle), abs * sin(angle)), "PolarBackward0")
 
 
-def sign(input: Tensor) -> Tensor:  # noqa: A002
+def sign(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """-1, 0 or 1 in input's dtype (a bool tensor is its own sign); complex tensors are refused,
     as PyTorch's (`sgn` is their sign). Zero derivative.
 
     Args:
         input (Tensor): real, any shape.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: the shape of `input`.
@@ -2763,6 +2799,8 @@ def sign(input: Tensor) -> Tensor:  # noqa: A002
         >>> chainrule.sign(chainrule.tensor([-2.0, 0.0, 3.0]))
         tensor([-1.,  0.,  1.])
     """
+    if out is not None:
+        return write_out("sign", sign(input), out, "same")
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind == "c":
         raise DTypeError(
@@ -2797,11 +2835,12 @@ def sgn(input: Tensor) -> Tensor:  # noqa: A002
     return named(where(at_zero, 0.0, input / where(at_zero, 1.0, magnitude)), "SgnBackward0")
 
 
-def square(input: Tensor | Number) -> Tensor:  # noqa: A002
+def square(input: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """input * input, keeping integer dtypes; bool becomes int64 (PyTorch's pow(x, 2)).
 
     Args:
         input (Tensor or number): any shape.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: the shape of `input`.
@@ -2811,6 +2850,8 @@ def square(input: Tensor | Number) -> Tensor:  # noqa: A002
         >>> chainrule.square(chainrule.tensor([-2, 3]))
         tensor([4, 9])
     """
+    if out is not None:
+        return write_out("square", square(input), out, "cast")
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind == "b":
         input = cast(input, dtypes.int64)  # noqa: A001
@@ -2842,7 +2883,9 @@ def _keep_integers(op: type, result: str) -> Callable[[Tensor], Tensor]:
     example applies it to [-1.5, 0.5, 2.0] and prints `result`."""
     name = op.__name__.lower()
 
-    def function(input: Tensor) -> Tensor:  # noqa: A002
+    def function(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+        if out is not None:
+            return write_out(name, function(input), out, "same")
         input = _refuse_bool(name, input)  # noqa: A001
         refuse_complex(name, input)
         if input._array.dtype.kind not in "fV":
@@ -2852,7 +2895,8 @@ def _keep_integers(op: type, result: str) -> Callable[[Tensor], Tensor]:
     function.__name__ = name
     function.__doc__ = with_sections(
         op.__doc__,
-        "    input (Tensor): any real dtype but bool; integer input is returned as a copy.",
+        "    input (Tensor): any real dtype but bool; integer input is returned as a copy."
+        + OUT_ARG,
         "Tensor: the shape and dtype of `input`.",
         f"{name}(chainrule.tensor([-1.5, 0.5, 2.0]))",
         result,
@@ -2866,12 +2910,13 @@ trunc = _keep_integers(Trunc, "tensor([-1.,  0.,  2.])")
 fix = trunc
 
 
-def frac(input: Tensor) -> Tensor:  # noqa: A002
+def frac(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """input - trunc(input), the fractional part with the sign of `input`, for floating tensors
     only (as PyTorch).
 
     Args:
         input (Tensor): floating point.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: the shape of `input`.
@@ -2881,16 +2926,19 @@ def frac(input: Tensor) -> Tensor:  # noqa: A002
         >>> chainrule.frac(chainrule.tensor([1.25, -1.25]))
         tensor([ 0.2500, -0.2500])
     """
+    if out is not None:
+        return write_out("frac", frac(input), out, "same")
     return apply(Frac, (_require_floating("frac", input),))
 
 
-def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001, A002
+def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
     """Round half to even (2.5 to 2, 3.5 to 4), or to `decimals` decimal places; integer tensors
     are returned as a copy (decimals must then be 0). Zero derivative.
 
     Args:
         input (Tensor): any shape.
         decimals (int): the number of decimal places (negative rounds to tens, hundreds...).
+        out (Tensor, optional): write the result here (of the result's dtype, as PyTorch).
 
     Returns:
         Tensor: the shape of `input`.
@@ -2902,6 +2950,8 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001, A002
         >>> chainrule.round(chainrule.tensor([1.2345]), decimals=2)
         tensor([1.2300])
     """
+    if out is not None:
+        return write_out("round", round(input, decimals=decimals), out, "same")
     input = _refuse_bool("round", input)  # noqa: A001
     refuse_complex("round", input)
     if input._array.dtype.kind not in "fV":
@@ -3029,6 +3079,8 @@ def clamp(
     input: Tensor,  # noqa: A002
     min: Number | Tensor | None = None,  # noqa: A002
     max: Number | Tensor | None = None,  # noqa: A002
+    *,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Clamp to [min, max] (max wins if min > max); bounds may be numbers or tensors, which
     broadcast with input and take part in type promotion. The gradient is 1 inside the bounds
@@ -3038,6 +3090,7 @@ def clamp(
         input (Tensor): any shape.
         min (number or Tensor, optional): the lower bound.
         max (number or Tensor, optional): the upper bound (at least one of the two).
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: of the broadcast shape.
@@ -3047,6 +3100,10 @@ def clamp(
         >>> chainrule.clamp(chainrule.tensor([-2.0, 0.5, 3.0]), min=chainrule.tensor(0.0), max=1)
         tensor([0.0000, 0.5000, 1.0000])
     """
+    if out is not None:
+        # (tensor bounds: the result casts into out; number bounds: out has its dtype)
+        rule = "cast" if isinstance(min, Tensor) or isinstance(max, Tensor) else "same"
+        return write_out("clamp", clamp(input, min, max), out, rule)
     if min is None and max is None:
         raise DomainError("clamp: At least one of 'min' or 'max' must not be None")
     input = _tensor_operand(input)  # noqa: A001
@@ -3223,11 +3280,19 @@ def argwhere(input: Tensor) -> Tensor:  # noqa: A002
 @overload
 def where(condition: Tensor) -> tuple[Tensor, ...]: ...
 @overload
-def where(condition: Tensor, input: Tensor | Number, other: Tensor | Number) -> Tensor: ...  # noqa: A002
+def where(
+    condition: Tensor,
+    input: Tensor | Number,  # noqa: A002
+    other: Tensor | Number,
+    *,
+    out: Tensor | None = None,
+) -> Tensor: ...
 def where(
     condition: Tensor,
     input: Tensor | Number | None = None,  # noqa: A002
     other: Tensor | Number | None = None,
+    *,
+    out: Tensor | None = None,
 ) -> Tensor | tuple[Tensor, ...]:
     """input where condition is True, else other, elementwise with broadcasting; the gradient of
     each goes to the positions it was chosen at. `where(condition)` alone gives the indices, as
@@ -3237,6 +3302,7 @@ def where(
         condition (Tensor): bool.
         input (Tensor or number, optional): the values where `condition` holds.
         other (Tensor or number, optional): the values elsewhere.
+        out (Tensor, optional): write the result here (of the result's dtype, as PyTorch).
 
     Returns:
         Tensor: of the broadcast shape (a tuple of index tensors for `where(condition)`).
@@ -3249,6 +3315,8 @@ def where(
     """
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
+    if out is not None:
+        return write_out("where", where(condition, input, other), out, "same")
     condition = _tensor_operand(condition)
     kind = condition._array.dtype.kind
     if kind != "b":
@@ -3428,6 +3496,7 @@ def _comparison(
     """The op and public function of an elementwise comparison, logical or bitwise op; the
     function's docstring says `meaning` and runs `example` (a call and its printed result).
     `refuse_bool`: bool tensors are refused too (gcd and lcm, as PyTorch)."""
+    out_rule = "cast" if integral_only else "any"  # (a bitwise result casts; a bool any way)
 
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         return getattr(ctx.xp, ufunc_name)(x, y)
@@ -3444,7 +3513,14 @@ def _comparison(
         },
     )
 
-    def function(input: Tensor, other: Tensor | Number) -> Tensor:  # noqa: A002
+    def function(
+        input: Tensor,  # noqa: A002
+        other: Tensor | Number,
+        *,
+        out: Tensor | None = None,
+    ) -> Tensor:
+        if out is not None:  # (PyTorch writes a comparison into out of any dtype)
+            return write_out(name, function(input, other), out, out_rule)
         if not (_is_operand(input) and _is_operand(other)):
             return NotImplemented  # so `t == None` is False and `t < None` a TypeError
         x, y = binary_operands(input, other, name)
@@ -3458,7 +3534,7 @@ def _comparison(
     kind = "of the promoted integer (or bool) dtype" if integral_only else "bool"
     function.__doc__ = with_sections(
         f"{meaning}, elementwise with broadcasting. Not differentiable.",
-        BINARY_ARGS,
+        BINARY_ARGS + OUT_ARG,
         f"Tensor: {kind}, of the broadcast shape.",
         *example,
     )

@@ -31,6 +31,7 @@ from chainrule.errors import DomainError, DTypeError, GradError, IndexRangeError
 from chainrule.ops.arguments import numpy_keywords, return_type
 from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
+from chainrule.ops.conversion import write_out
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
     cast,
@@ -296,6 +297,7 @@ def sum(
     dtype: dtypes.dtype | None = None,
     axis: int | Sequence[int] | None = None,
     keepdims: bool | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """The sum of the elements over `dim` (all when None). Integer and bool input sums to int64, as
     PyTorch. The gradient is the incoming one broadcast back over the reduced dimensions.
@@ -309,6 +311,7 @@ def sum(
             overflow, a float16 one not lose precision).
         axis (int or tuple of ints, optional): NumPy's name for `dim`.
         keepdims (bool, optional): NumPy's name for `keepdim`.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: `input`'s shape without the reduced dimensions (size 1 with `keepdim`).
@@ -324,6 +327,12 @@ def sum(
         >>> chainrule.sum(chainrule.tensor([True, True, False]))
         tensor(2)
     """
+    if out is not None:
+        # (PyTorch sums in out's dtype: each element cast first, as with dtype=)
+        dtype = out.dtype if dtype is None else dtype
+        return write_out(
+            "sum", sum(input, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims), out, "any"
+        )
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("sum", dim, keepdim, axis, keepdims)
     x = _accumulating(input, dtype)
@@ -381,6 +390,7 @@ def mean(
     dtype: dtypes.dtype | None = None,
     axis: int | Sequence[int] | None = None,
     keepdims: bool | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """The mean of the elements over `dim` (all when None). Integer input is an error unless
     `dtype` is given, as PyTorch.
@@ -393,6 +403,7 @@ def mean(
         dtype (dtype, optional): cast `input` to this dtype first.
         axis (int or tuple of ints, optional): NumPy's name for `dim`.
         keepdims (bool, optional): NumPy's name for `keepdim`.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: `input`'s shape without the reduced dimensions (size 1 with `keepdim`).
@@ -403,6 +414,14 @@ def mean(
         >>> chainrule.mean(x, dim=1)
         tensor([2.6667, 2.3333])
     """
+    if out is not None:
+        result = mean(input, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
+        if dtype is None and (out.dtype.is_floating_point or out.dtype.is_complex):
+            # (PyTorch averages in out's dtype, as with dtype=; a complex input's real part
+            # into a real out)
+            source = real(input) if result.dtype.is_complex and not out.dtype.is_complex else input
+            result = mean(source, dim, keepdim, dtype=out.dtype, axis=axis, keepdims=keepdims)
+        return write_out("mean", result, out, "cast")
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("mean", dim, keepdim, axis, keepdims)
     x = input if dtype is None else cast(input, dtypes.as_dtype(dtype))
@@ -1663,6 +1682,7 @@ def cumsum(
     *,
     dtype: dtypes.dtype | None = None,
     axis: int | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """The running sum along `dim`. Integer and bool input gives int64 unless `dtype` is given.
 
@@ -1670,6 +1690,7 @@ def cumsum(
         input (Tensor): any shape.
         dim (int): the dimension accumulated along.
         dtype (dtype, optional): cast `input` to this dtype first.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
         axis (int, optional): NumPy's name for `dim`.
 
     Returns:
@@ -1680,6 +1701,12 @@ def cumsum(
         >>> chainrule.cumsum(chainrule.tensor([1, 2, 3]), 0)
         tensor([1, 3, 6])
     """
+    if out is not None:
+        if out.dtype is dtypes.bool_:
+            raise DTypeError('cumsum: "cumsum_out_cpu" not implemented for a bool out')
+        # (PyTorch accumulates in out's dtype: each element cast first, as with dtype=)
+        dtype = out.dtype if dtype is None else dtype
+        return write_out("cumsum", cumsum(input, dim, dtype=dtype, axis=axis), out, "any")
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("cumsum", dim, None, axis, None)
     if dim is None:

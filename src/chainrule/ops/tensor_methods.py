@@ -1465,7 +1465,17 @@ def attach_methods() -> None:
         function = getattr(Tensor, name)
         if name in _COMPARISONS:
             function = elementwise.inplace_comparison(name)
+        elif name in ("abs", "absolute"):
+            function = _real_abs
         setattr(Tensor, name + "_", _inplace_method(name + "_", function))
+
+
+def _real_abs(input: Tensor) -> Tensor:  # noqa: A002
+    """abs for `abs_`, which PyTorch refuses for complex tensors (|z| is real: no complex
+    tensor can hold it in place)."""
+    if input._array.dtype.kind == "c":
+        raise DTypeError("abs_: In-place abs is not supported for complex tensors.")
+    return elementwise.abs(input)
 
 
 attach_methods()
