@@ -184,6 +184,56 @@ def _draw_int_arith(seed: int):
     return f"{name}({left}, {right}) on {values}, {others}", program
 
 
+# ---- family: float division at edge values ---------------------------------------------------
+# floor division, remainders and rounded division of floats with infinities, nans, signed
+# zeros and zero divisors (tensors, 0-d tensors and Python floats), values and gradients: the
+# sign conventions of each (remainder takes the divisor's sign, fmod the dividend's).
+
+FLOAT_DIVISION_OPS = ["floor_divide", "remainder", "fmod", "div_trunc", "div_floor", "div",
+                      "floordiv_op", "mod_op", "rmod", "rfloordiv"]  # fmt: skip
+DIVISION_EDGES = [0.0, -0.0, 1.0, -1.0, 2.5, -2.5, 7.0, -7.0, 0.5, INF, -INF, NAN, 1e-300, 3.0]
+
+
+def _draw_float_division(seed: int):
+    rng = np.random.default_rng(seed)
+    name = str(rng.choice(FLOAT_DIVISION_OPS))
+    dtype = str(rng.choice(["float64", "float32"]))
+    size = int(rng.integers(1, 6))
+    first = [DIVISION_EDGES[int(i)] for i in rng.integers(0, len(DIVISION_EDGES), size)]
+    second = [DIVISION_EDGES[int(i)] for i in rng.integers(0, len(DIVISION_EDGES), size)]
+    form = str(rng.choice(["tensor", "zero_dim", "number"]))
+    number = second[0]
+    # PyTorch has no derivative for floor_divide, nor for remainder(number, tensor) (its
+    # backward raises; chainrule's gives one)
+    differentiable = "floor" not in name and name != "rmod"
+
+    def program(lib):
+        x = _leaf(lib, first, dtype, requires_grad=differentiable)
+        leaves = [x]
+        if form == "number":
+            y = number
+        else:
+            y = _leaf(lib, second if form == "tensor" else number, dtype, differentiable)
+            leaves.append(y)
+        if name == "div_trunc":
+            out = lib.div(x, y, rounding_mode="trunc")
+        elif name == "div_floor":
+            out = lib.div(x, y, rounding_mode="floor")
+        elif name == "floordiv_op":
+            out = x // y
+        elif name == "mod_op":
+            out = x % y
+        elif name == "rmod":
+            out = y % x
+        elif name == "rfloordiv":
+            out = y // x
+        else:
+            out = getattr(lib, name)(x, y)
+        return _with_gradients(lib, (out,), leaves, seed)
+
+    return f"{name}({first}, {form} {second if form == 'tensor' else number}) ({dtype})", program
+
+
 # ---- family: out= arguments and in-place results ----------------------------------------------
 # op(a, b, out=c) for a drawn dtype and shape of c, and a.op_(b) where the result type may
 # not cast back to a's dtype (PyTorch: RuntimeError before anything is written).
@@ -733,6 +783,7 @@ REGRESSIONS = {
     ),
     "logit_gradient_at_negative_zero": _unary_at("logit", [-0.0, 0.0, 0.5]),
     "nanmean_gradient_over_a_slice_of_nans": _nanmean_of_nans,
+    "div_gradient_beside_a_tiny_divisor": _binary_at("div", [0.0, 1.0], [1e-300, 1e-300]),
     # shape ops
     "repeat_interleave_once_is_a_copy": _repeat_interleave_once_is_a_copy,
     "unsafe_chunk_written_in_place": _unsafe_chunk_written_in_place,
@@ -805,6 +856,7 @@ def test_a_program_this_round_found_agrees_with_pytorch(name):
 FAMILIES = {
     "edge_math": (_draw_edge_math, 250),
     "int_arith": (_draw_int_arith, 250),
+    "float_division": (_draw_float_division, 200),
     "out": (_draw_out, 200),
     "ties": (_draw_ties, 200),
     "shapes": (_draw_shapes, 200),

@@ -535,7 +535,8 @@ class Mul(Op):
 
 
 class Div(Op):
-    """x / y. Derivative: g / y and -g * x / y**2."""
+    """x / y. Derivative: g / y and -g * (x / y) / y (PyTorch's order: y**2 would underflow
+    to 0, making 0 / 0 = nan for x = 0 beside a tiny y, or overflow)."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
@@ -549,14 +550,14 @@ class Div(Op):
         if ctx.next_edges[0] is not None:
             grad_x = unbroadcast(g / y, ctx.input_meta[0][0])
         if ctx.next_edges[1] is not None:
-            grad_y = unbroadcast(-g * ctx.x / (y * y), ctx.input_meta[1][0])
+            grad_y = unbroadcast(-g * (ctx.x / y) / y, ctx.input_meta[1][0])
         return (grad_x, grad_y)
 
     @staticmethod
     def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
         y = ctx.y
         dx = None if tx is None else tx / y
-        dy = None if ty is None else -ty * ctx.x / (y * y)
+        dy = None if ty is None else -ty * (ctx.x / y) / y
         return _finish_tangent(ctx, _sum_tangents(dx, dy))
 
     batch = elementwise_batch
