@@ -48,12 +48,24 @@ UNARY_EDGE = ["sqrt", "rsqrt", "log1p", "expm1", "sigmoid", "logit", "logit_eps"
               "sinc", "lgamma", "digamma", "polygamma1", "polygamma2", "i0", "sgn", "abs",
               "sign", "exp2", "log2", "asin", "acos", "atanh", "acosh", "asinh", "erfc",
               "ndtri", "entr", "erfcx", "i0e", "i1", "i1e", "log_ndtr", "relu", "tan", "rad2deg",
-              "reciprocal", "square", "cosh", "deg2rad", "trunc", "frac", "nan_to_num"]  # fmt: skip
+              "reciprocal", "square", "cosh", "deg2rad", "trunc", "frac", "nan_to_num",
+              "exp", "log", "log10", "sin", "cos", "tanh", "atan", "sinh", "erf", "angle",
+              "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0",
+              "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1",
+              "scaled_modified_bessel_k0", "spherical_bessel_j0", "ndtr", "expit", "airy_ai",
+              "mvlgamma2", "isinf", "signbit", "positive", "sgn_complex", "round_decimals",
+              "frexp_mantissa"]  # fmt: skip
 BINARY_EDGE = ["atan2", "hypot", "copysign", "nextafter", "xlogy", "xlog1py", "maximum",
                "minimum", "fmax", "fmin", "logaddexp", "logaddexp2", "pow", "float_power",
-               "clamp_tensor", "heaviside", "ldexp", "div", "fmod", "remainder"]  # fmt: skip
+               "clamp_tensor", "heaviside", "ldexp", "div", "fmod", "remainder", "zeta",
+               "gammainc", "gammaincc", "lerp", "sub", "mul", "polar", "complex",
+               "where_gt"]  # fmt: skip
 # ops whose gradient PyTorch does not define (its backward raises) or that have none
-NOT_DIFFERENTIABLE = {"nextafter", "heaviside", "sign", "trunc"}
+NOT_DIFFERENTIABLE = {"nextafter", "heaviside", "sign", "trunc", "isinf", "signbit", "zeta",
+                      "gammainc", "gammaincc", "bessel_y0", "bessel_y1", "bessel_j0", "bessel_j1",
+                      "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0",
+                      "modified_bessel_k1", "scaled_modified_bessel_k0", "spherical_bessel_j0",
+                      "airy_ai", "frexp_mantissa", "round_decimals"}  # fmt: skip
 
 
 def _unary(lib, name: str, x):
@@ -62,9 +74,17 @@ def _unary(lib, name: str, x):
         return lib.logit(x, eps=1e-6)
     if name.startswith("polygamma"):
         return lib.polygamma(int(name[-1]), x)
-    if name in ("ndtri", "entr", "erfcx", "i0e", "i1", "i1e", "log_ndtr"):
-        return getattr(special, name)(x)
-    return getattr(lib, name)(x)
+    if name == "mvlgamma2":
+        return lib.mvlgamma(x, 2)
+    if name == "sgn_complex":
+        return lib.sgn(lib.complex(x, x.flip(0)))
+    if name == "round_decimals":
+        return lib.round(x, decimals=2)
+    if name == "frexp_mantissa":
+        return lib.frexp(x)
+    if hasattr(lib, name) and name not in ("ndtri", "entr", "erfcx", "i0e", "i1", "i1e"):
+        return getattr(lib, name)(x)
+    return getattr(special, name)(x)
 
 
 def _binary(lib, name: str, x, y):
@@ -72,6 +92,14 @@ def _binary(lib, name: str, x, y):
         return lib.special.xlog1py(x, y)
     if name == "clamp_tensor":
         return lib.clamp(x, min=y, max=y + 1)
+    if name in ("zeta", "gammainc", "gammaincc"):
+        return getattr(lib.special, name)(x, y)
+    if name == "lerp":
+        return lib.lerp(x, y, 0.25)
+    if name in ("polar", "complex"):
+        return getattr(lib, name)(x, y)
+    if name == "where_gt":
+        return lib.where(x > y, x, y)
     if name == "ldexp":
         # (exponents from 0: PyTorch's gradient takes 2 ** other in the integer dtype of
         # other, so a negative exponent gives a zero gradient)
@@ -99,6 +127,17 @@ def _draw_edge_math(seed: int):
             first = [1.5 if v != v else v for v in first]
         else:
             first = [1.5 if v in (-1.0, -1e300) else v for v in first]
+    if name in ("zeta", "gammainc", "gammaincc"):
+        # ordinary arguments only: at infinities, nans and subnormals PyTorch's Cephes kernels
+        # answer by the order of their checks (gammaincc(nan, 0) = 1, zeta(2, inf) = nan,
+        # gammainc of a float32 subnormal = 0), SciPy's by the limits
+        first, second = (
+            [
+                v if v == v and abs(v) not in (INF, 1e300) and abs(v) > 1e-30 or v == 0 else 1.5
+                for v in values
+            ]
+            for values in (first, second)
+        )
     differentiable = name not in NOT_DIFFERENTIABLE
 
     def program(lib):
@@ -782,6 +821,15 @@ REGRESSIONS = {
         "logaddexp2", [INF, 1e300, 2.0], [-0.5, 1e300, INF]
     ),
     "logit_gradient_at_negative_zero": _unary_at("logit", [-0.0, 0.0, 0.5]),
+    "i1_gradient_at_the_smallest_subnormal": _unary_at("i1", [5e-324, -1e-310, 2.0]),
+    "mvlgamma_gradient_at_negative_zero": _unary_at("mvlgamma2", [-0.0, 1.5]),
+    "frexp_of_subnormals": lambda lib: tuple(
+        lib.frexp(lib.tensor([5e-324, -1e-310, 1e-40, 2.0], dtype=dtype))
+        for dtype in (lib.float64, lib.float32)
+    ),
+    "airy_ai_far_right": lambda lib: lib.special.airy_ai(
+        lib.tensor([1e300, INF, 200.0, -1.0], dtype=lib.float64)
+    ),
     "nanmean_gradient_over_a_slice_of_nans": _nanmean_of_nans,
     "div_gradient_beside_a_tiny_divisor": _binary_at("div", [0.0, 1.0], [1e-300, 1e-300]),
     # shape ops

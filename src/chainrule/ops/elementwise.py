@@ -2539,9 +2539,10 @@ FrexpResult = return_type("frexp", ["mantissa", "exponent"])
 
 
 class FrexpParts(Op):
-    """frexp's exponent e (int32) and the scale 2**-e (float32 for float16 input, whose range
-    the scale of a subnormal exceeds): constants, from which frexp builds the mantissa
-    x * 2**-e. Not differentiable itself."""
+    """frexp's exponent e (int32) and the scale 2**-e as two factors 2**-(e // 2) and
+    2**-(e - e // 2) (float32 for float16 input): constants, from which frexp builds the
+    mantissa x * 2**-e. Two factors because 2**-e itself overflows for a subnormal x (2**1073
+    for 5e-324) while each half and the products stay exact. Not differentiable itself."""
 
     differentiable = False
 
@@ -2550,7 +2551,9 @@ class FrexpParts(Op):
         xp = ctx.xp
         exponent = xp.frexp(x)[1].astype(dtypes.int32.numpy, copy=False)
         work = xp.float32 if x.dtype == xp.float16 else x.dtype
-        return exponent, xp.ldexp(xp.ones((), work), -exponent)
+        one = xp.ones((), work)
+        half = exponent // 2
+        return exponent, xp.ldexp(one, -half), xp.ldexp(one, half - exponent)
 
     batch = elementwise_batch
 
@@ -2576,8 +2579,8 @@ def frexp(input: Tensor) -> FrexpResult:  # noqa: A002
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind not in "fV":
         raise DTypeError("frexp: only supports floating-point dtypes")
-    exponent, scale = apply(FrexpParts, (input,))
-    mantissa = cast(cast(input, scale.dtype) * scale, input.dtype)
+    exponent, scale, rest = apply(FrexpParts, (input,))
+    mantissa = cast(cast(input, scale.dtype) * scale * rest, input.dtype)
     return FrexpResult(named(mantissa, "FrexpBackward0"), exponent)
 
 

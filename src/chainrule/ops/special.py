@@ -273,10 +273,12 @@ class I0e(Op):
 
 
 def _away_from_zero(x: Any) -> tuple[Any, Any]:
-    """(x == 0, x with 1 where x == 0): keeps a division by 0 out of a branch `where` drops.
-    Callers divide by it rather than multiply by its reciprocal, which overflows at a
-    subnormal x (i1(x) / x is 1/2 there, i1(x) * (1/x) is inf)."""
-    at_zero = x == 0
+    """(x at 0, x with 1 there): keeps a division by 0 out of a branch `where` drops. "At 0"
+    takes in the subnormals, where i1(x) = x / 2 rounds and i1(x) / x is no longer its limit
+    1/2 (PyTorch's answer there). Callers divide rather than multiply by the reciprocal, which overflows at
+    a subnormal x (i1(x) * (1/x) is inf)."""
+    smallest_normal = float(x._backend.xp.finfo(x._array.dtype).tiny)
+    at_zero = abs(x) < smallest_normal
     return at_zero, where(at_zero, 1.0, x)
 
 
@@ -608,7 +610,7 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:  # noqa: A002
     if not isinstance(p, int) or p < 1:
         raise ValueError(f"mvlgamma: p has to be greater than or equal to 1, got {p!r}")
     x = floating_operand(input, "mvlgamma")
-    out = lgamma(x)
+    out = lgamma(x + 0.0)  # (+ 0.0 makes -0 a +0, the pole's side PyTorch's x + offset takes)
     for j in range(1, p):
         out = out + lgamma(x - j / 2)
     return named(out + p * (p - 1) / 4 * math.log(math.pi), "MvlgammaBackward0")
