@@ -275,8 +275,8 @@ class I0e(Op):
 def _away_from_zero(x: Any) -> tuple[Any, Any]:
     """(x at 0, x with 1 there): keeps a division by 0 out of a branch `where` drops. "At 0"
     takes in the subnormals, where i1(x) = x / 2 rounds and i1(x) / x is no longer its limit
-    1/2 (PyTorch's answer there). Callers divide rather than multiply by the reciprocal, which overflows at
-    a subnormal x (i1(x) * (1/x) is inf)."""
+    1/2 (PyTorch's answer there). Callers divide rather than multiply by the reciprocal,
+    which overflows at a subnormal x (i1(x) * (1/x) is inf)."""
     smallest_normal = float(x._backend.xp.finfo(x._array.dtype).tiny)
     at_zero = abs(x) < smallest_normal
     return at_zero, where(at_zero, 1.0, x)
