@@ -578,6 +578,108 @@ def _shape_op(lib, name, x, dim, other_dim, count, offset, indices, sizes_draw):
     return x.unsafe_chunk(count, dim)
 
 
+# ---- family: scatter with reduce=, and index ops at negative dims ---------------------------
+# The corners round two's scatter family leaves: scatter's own `reduce=` argument (add and
+# multiply, with a tensor or a number), masked_fill with a 0-d tensor value that requires
+# grad, index ops at negative dims and with 0-d indices, put_ and index_put_ with bool masks,
+# and the promotion of a cat of mixed dtypes with legacy empty tensors.
+
+INDEX_OPS = ["scatter_reduce_arg", "scatter_value_reduce", "masked_fill_tensor", "index_fill_neg",
+             "index_add_alpha", "index_select_0d", "gather_neg", "take_along_dim_broadcast",
+             "index_put_mask", "put_", "cat_mixed_empty", "select_scatter", "slice_scatter",
+             "diagonal_scatter", "index_reduce"]  # fmt: skip
+
+
+def _draw_index_ops(seed: int):
+    rng = np.random.default_rng(seed)
+    name = str(rng.choice(INDEX_OPS))
+    shape = [(3,), (2, 3), (3, 2, 2)][int(rng.integers(0, 3))]
+    ndim = len(shape)
+    dim = int(rng.integers(-ndim, 0))
+    size = shape[dim]
+    picks = rng.integers(0, size, int(rng.integers(1, 4)))
+    reduce = str(rng.choice(["add", "multiply"]))
+    index_reduce = str(rng.choice(["prod", "mean", "amax", "amin"]))
+    include_self = bool(rng.random() < 0.5)
+    values = rng.integers(-3, 4, shape) / 2.0
+    mask = rng.random(shape) < 0.5
+    dtype = str(rng.choice(["float64", "float32", "int64"]))
+    other_dtype = str(rng.choice(["float64", "float32", "int64", "bool", "float16"]))
+
+    def program(lib):
+        x = _leaf(lib, values, dtype)
+        leaves = [x]
+        index_shape = list(shape)
+        index_shape[dim] = len(picks)
+        index = lib.tensor(np.broadcast_to(
+            picks.reshape([-1 if d == dim % ndim else 1 for d in range(ndim)]), index_shape
+        ).copy())  # fmt: skip
+        source = _leaf(lib, np.arange(np.prod(index_shape)).reshape(index_shape) - 1.5, dtype)
+        if name in ("scatter_reduce_arg", "scatter_value_reduce"):
+            # values only: PyTorch has no derivative for scatter with reduce= (its backward
+            # raises; chainrule's gives one)
+            x = x.detach()
+            value = source.detach() if name == "scatter_reduce_arg" else 2.0
+            out = x.scatter(dim, index, value if dtype != "int64" else 2, reduce=reduce)
+        elif name == "masked_fill_tensor":
+            # (a value that requires grad beside an integer x: PyTorch is inconsistent,
+            # masked_fill and index_fill refuse it, copy_ takes it, fill_ makes an integer
+            # tensor that requires grad)
+            value = _leaf(lib, 2.5, "float64" if dtype == "int64" else dtype, dtype != "int64")
+            leaves.append(value)
+            out = x.masked_fill(lib.tensor(mask), value)
+        elif name == "index_fill_neg":
+            out = x.index_fill(dim, lib.tensor(picks), -1)
+        elif name == "index_add_alpha":
+            leaves.append(source)
+            out = x.index_add(dim, lib.tensor(picks), source, alpha=-2)
+        elif name == "index_select_0d":
+            out = x.index_select(dim, lib.tensor(int(picks[0])))
+        elif name == "gather_neg":
+            out = x.gather(dim, index)
+        elif name == "take_along_dim_broadcast":
+            narrow = index.narrow(0, 0, 1) if ndim > 1 else index
+            out = lib.take_along_dim(x, narrow, dim)
+        elif name == "index_put_mask":
+            y = x.clone()
+            y.index_put_((lib.tensor(mask),), lib.tensor(1.0).to(y.dtype), accumulate=True)
+            out = y
+        elif name == "put_":
+            y = x.clone()
+            y.put_(lib.tensor(picks), lib.ones(len(picks), dtype=y.dtype), accumulate=include_self)
+            out = y
+        elif name == "cat_mixed_empty":
+            other = lib.tensor(values, dtype=getattr(lib, other_dtype))
+            out = lib.cat([lib.tensor([], dtype=getattr(lib, other_dtype)), x, other], dim)
+        elif name == "select_scatter":
+            src = _leaf(lib, np.ones(shape[: dim % ndim] + shape[dim % ndim + 1 :]), dtype)
+            leaves.append(src)
+            out = lib.select_scatter(x, src, dim, int(picks[0]))
+        elif name == "slice_scatter":
+            src_shape = list(shape)
+            src_shape[dim] = len(range(0, size, 2))
+            src = _leaf(lib, np.ones(src_shape), dtype)
+            leaves.append(src)
+            out = lib.slice_scatter(x, src, dim, 0, None, 2)
+        elif name == "diagonal_scatter":
+            if ndim < 2:
+                raise RuntimeError("diagonal_scatter needs two dimensions")
+            src = _leaf(lib, np.ones(x.diagonal(0, 0, 1).shape), dtype)
+            leaves.append(src)
+            out = lib.diagonal_scatter(x, src, 0, 0, 1)
+        else:
+            leaves.append(source)
+            out = x.index_reduce(dim, lib.tensor(picks), source, index_reduce,
+                                 include_self=include_self)  # fmt: skip
+        return _with_gradients(lib, (out,), leaves, seed)
+
+    return (
+        f"{name} x{shape} ({dtype}) dim={dim} picks={list(picks)} reduce={reduce}/"
+        f"{index_reduce} include_self={include_self} other={other_dtype}",
+        program,
+    )
+
+
 # ---- family: autograd's bookkeeping of in-place writes ----------------------------------------
 # A leaf, a view or detached or `.data` alias of something, then in-place writes: where
 # PyTorch raises (a leaf requiring grad written, a saved tensor written before backward),
@@ -908,6 +1010,7 @@ FAMILIES = {
     "out": (_draw_out, 200),
     "ties": (_draw_ties, 200),
     "shapes": (_draw_shapes, 200),
+    "index_ops": (_draw_index_ops, 200),
     "versions": (_draw_versions, 200),
 }
 
