@@ -689,7 +689,8 @@ ALIASES = ["leaf", "leaf_view", "nonleaf", "nonleaf_view", "detach", "data", "de
            "no_grad_leaf", "int_leaf", "expanded"]  # fmt: skip
 MUTATIONS = ["add_", "mul_", "setitem", "copy_", "zero_", "requires_grad_false",
              "requires_grad_true", "t_", "unsqueeze_", "squeeze_", "resize_as_",
-             "detach_", "retain_grad"]  # fmt: skip
+             "detach_", "retain_grad", "data_add_", "detach_add_", "view_setitem",
+             "set_data", "grad_assign"]  # fmt: skip
 USES = ["exp", "mul_self", "sigmoid", "pow2", "sum", "sin", "div", "none"]
 
 
@@ -742,6 +743,20 @@ def _mutate(lib, name: str, a):
         a.resize_as_(a)
     elif name == "detach_":
         a.detach_()
+    elif name == "data_add_":  # (.data shares the memory, not the version counter)
+        a.data.add_(1)
+    elif name == "detach_add_":  # (.detach() shares both)
+        a.detach().add_(1)
+    elif name == "view_setitem":
+        a.view(-1)[0] = 7
+    elif name == "set_data":
+        # (a view's `.data` replaced is left out: PyTorch keeps it a view of its base, writes
+        # through its own views then go to the new memory; chainrule's views of it take the
+        # base's memory for theirs, and such a write fails)
+        target = a.detach() if a._base is not None else a
+        target.data = lib.full_like(a, 3.0)
+    elif name == "grad_assign":
+        a.grad = lib.ones_like(a)
     else:
         a.retain_grad()
 
@@ -768,6 +783,11 @@ def _draw_versions(seed: int):
     rng = np.random.default_rng(seed)
     alias = str(rng.choice(ALIASES))
     before = str(rng.choice(MUTATIONS))
+    if alias == "detach_view" and before == "requires_grad_true":
+        # (left: a view of a base that does not require grad, made a leaf that does, passes
+        # that on to its own views in PyTorch, so writing through them is refused; chainrule's
+        # views of it take the root base, and allow the write)
+        before = "requires_grad_false"
     use = str(rng.choice(USES))
     after = str(rng.choice(MUTATIONS))
     values = rng.integers(-3, 4, (3, 3)) / 2.0
@@ -947,6 +967,12 @@ REGRESSIONS = {
     "detach_in_place_of_a_leaf_after_its_graph": _detach_in_place("leaf"),
     "leaf_stops_requiring_grad_before_backward": _leaf_stops_requiring_grad,
     "resize_to_its_own_shape": _resize_to_own_shape,
+    "write_into_the_data_of_an_expanded_tensor": lambda lib: (
+        lib.ones(1, 3).expand(3, 3).data.add_(1)
+    ),
+    "write_into_a_detached_expanded_tensor": lambda lib: (
+        lib.ones(1, 3).expand(3, 3).detach().mul_(2)
+    ),
     # out= arguments
     "mean_in_a_double_out": _out(
         lambda lib, out: lib.mean(lib.tensor([[1 / 3, 2 / 3, 1.0], [1.0, 2.0, 4.0]]), 1, out=out)

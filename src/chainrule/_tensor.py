@@ -587,7 +587,9 @@ class Tensor(_TensorMethods):
             or any(isinstance(o, Tensor) and o._requires_grad for o in others)
             or (self._base is not None and self._base._requires_grad)  # a no_grad-made view
         )
-        if self._base is not None:
+        if self._base is not None or self._array.base is not None:
+            # (a view, or memory another array owns: `.data` or `.detach()` of an expanded
+            # tensor shares its stride-0 layout without being a view)
             self._check_overlap(op_name, recording)
         if recording and self._node is None and self._requires_grad:
             raise GradError(
