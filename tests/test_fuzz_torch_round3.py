@@ -273,6 +273,55 @@ def _draw_float_division(seed: int):
     return f"{name}({first}, {form} {second if form == 'tensor' else number}) ({dtype})", program
 
 
+# ---- family: every dtype through unary functions and reductions ------------------------------
+# One function of one 3x3 tensor of a drawn dtype (bool to complex128): the result dtype, or
+# the refusal's type, is what it checks.
+
+ALL_DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
+              "float32", "float64", "complex64", "complex128"]  # fmt: skip
+DTYPE_UNARY = ["abs", "neg", "sign", "sgn", "exp", "log", "sqrt", "rsqrt", "sin", "tanh",
+               "sigmoid", "floor", "ceil", "round", "trunc", "frac", "reciprocal", "square",
+               "bitwise_not", "logical_not", "isnan", "isinf", "isfinite", "isreal", "signbit",
+               "positive", "erf", "erfinv", "lgamma", "digamma", "expm1", "log1p", "log2",
+               "exp2", "angle", "conj", "conj_physical", "real", "deg2rad", "nan_to_num", "relu",
+               "i0", "sinc", "logit", "count_nonzero", "argmax", "cumsum", "cumprod", "sum",
+               "prod", "mean", "std", "var", "amax", "max", "median", "mode", "sort", "argsort",
+               "unique", "flip_none", "roll", "trace", "diag", "tril", "nonzero", "all", "any",
+               "norm", "logsumexp", "softmax", "log_softmax", "clone", "float_power", "fix",
+               "absolute", "negative", "arccos", "arcsinh", "msort", "ravel", "t", "heaviside",
+               "logcumsumexp", "matrix_exp"]  # fmt: skip
+WITH_DIM = {"softmax", "log_softmax", "cumsum", "cumprod", "logcumsumexp", "mode", "median",
+            "logsumexp"}  # fmt: skip
+
+
+def _draw_dtypes(seed: int):
+    rng = np.random.default_rng(seed)
+    name = str(rng.choice(DTYPE_UNARY))
+    dtype = str(rng.choice(ALL_DTYPES))
+    if name == "logcumsumexp" and dtype.startswith("complex"):
+        return name, None  # (left: chainrule has no complex logcumsumexp; PyTorch has)
+    if name == "matrix_exp" and dtype in ("float16", "bfloat16"):
+        return name, None  # (PyTorch's half matrix_exp gives nans; chainrule refuses)
+
+    def program(lib):
+        x = lib.tensor([[1, -2, 3], [0, 2, -1], [1, 1, 0]]).to(getattr(lib, dtype))
+        if name in WITH_DIM:
+            out = getattr(lib, name)(x, 1)
+        elif name == "roll":
+            out = lib.roll(x, 1)
+        elif name == "float_power":
+            out = lib.float_power(x, 2)
+        elif name == "flip_none":
+            out = x.flip()
+        elif name == "heaviside":
+            out = lib.heaviside(x, x)
+        else:
+            out = getattr(lib, name)(x)
+        return out.resolve_conj() if isinstance(out, lib.Tensor) else out
+
+    return f"{name}(<{dtype} 3x3>)", program
+
+
 # ---- family: out= arguments and in-place results ----------------------------------------------
 # op(a, b, out=c) for a drawn dtype and shape of c, and a.op_(b) where the result type may
 # not cast back to a's dtype (PyTorch: RuntimeError before anything is written).
@@ -399,12 +448,13 @@ def _draw_ties(seed: int):
     ndim = len(shape)
     dim = int(rng.integers(-max(ndim, 1), max(ndim, 1)))
     keepdim = bool(rng.random() < 0.5)
-    dtype = str(rng.choice(["float64", "float64", "float32", "int64", "int32", "bool", "uint8"]))
+    dtype = str(rng.choice(["float64", "float64", "float32", "int64", "int32", "bool", "uint8",
+                            "int8", "int16", "float16", "bfloat16"]))  # fmt: skip
     k = int(rng.integers(1, (shape[dim] if ndim else 1) + 1))
 
     def program(lib):
         data = values
-        if dtype not in ("float64", "float32"):
+        if dtype not in ("float64", "float32", "float16", "bfloat16"):
             data = np.nan_to_num(values, posinf=3, neginf=-3)
             data = data > 0 if dtype == "bool" else np.abs(data) if dtype == "uint8" else data
         x = _leaf(lib, data, dtype)
@@ -967,6 +1017,8 @@ REGRESSIONS = {
     "detach_in_place_of_a_leaf_after_its_graph": _detach_in_place("leaf"),
     "leaf_stops_requiring_grad_before_backward": _leaf_stops_requiring_grad,
     "resize_to_its_own_shape": _resize_to_own_shape,
+    "heaviside_of_complex": lambda lib: lib.heaviside(lib.tensor([1j]), lib.tensor([1j])),
+    "flip_without_dims": lambda lib: lib.ones(2).flip(),
     "write_into_the_data_of_an_expanded_tensor": lambda lib: (
         lib.ones(1, 3).expand(3, 3).data.add_(1)
     ),
@@ -1033,6 +1085,7 @@ FAMILIES = {
     "edge_math": (_draw_edge_math, 250),
     "int_arith": (_draw_int_arith, 250),
     "float_division": (_draw_float_division, 200),
+    "dtypes": (_draw_dtypes, 200),
     "out": (_draw_out, 200),
     "ties": (_draw_ties, 200),
     "shapes": (_draw_shapes, 200),

@@ -4081,6 +4081,8 @@ def heaviside(input: Tensor, values: Tensor) -> Tensor:  # noqa: A002
             f"heaviside: is not yet implemented for tensors with different dtypes "
             f"({input.dtype.name} and {values.dtype.name})"
         )
+    if input._array.dtype.kind == "c":
+        raise DTypeError("heaviside is not yet implemented for complex tensors.")
     _shape.broadcast_shapes(input.shape, values.shape)  # raises naming both shapes
     return apply(Heaviside, (input, values))
 

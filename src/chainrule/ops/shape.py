@@ -994,6 +994,8 @@ def flip(
         >>> chainrule.flip(chainrule.arange(3), (0,))
         tensor([2, 1, 0])
     """
+    if not args and dims is None:  # (`x.flip(())` flips nothing; `x.flip()` names no dims)
+        raise TypeError('flip() missing 1 required positional arguments: "dims"')
     dims = _dims_argument(args, dims)
     ndim = input._array.ndim
     dims = normalize_dims("flip", dims, ndim)
