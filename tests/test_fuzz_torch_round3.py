@@ -322,6 +322,67 @@ def _draw_dtypes(seed: int):
     return f"{name}(<{dtype} 3x3>)", program
 
 
+# ---- family: every dtype pair through binary functions ---------------------------------------
+# Beyond round two's promotion family: shifts, xor, where, fmod, copysign, fmax, nextafter,
+# xlogy, hypot, logaddexp, isclose and heaviside, for a tensor, a 0-d tensor or a Python
+# number of any dtype on either side.
+
+DTYPE_BINARY = ["where", "lshift", "rshift", "xor", "ge", "pow", "fmod", "true_div", "floordiv",
+                "copysign", "heaviside", "fmax", "nextafter", "xlogy", "hypot", "logaddexp",
+                "isclose", "eq_method"]  # fmt: skip
+
+
+def _binary_dtype_operand(lib, spec, values):
+    kind, detail = spec
+    if kind == "number":
+        return detail
+    tensor = lib.tensor(values).to(getattr(lib, detail))
+    return tensor if kind == "tensor" else tensor[0].clone()
+
+
+def _draw_binary_dtypes(seed: int):
+    rng = np.random.default_rng(seed)
+    name = str(rng.choice(DTYPE_BINARY))
+    specs = []
+    for _ in range(2):
+        kind = str(rng.choice(["tensor", "tensor", "zero_dim", "number"]))
+        detail = (
+            [True, 3, -2, 2.5, 1 + 1j][int(rng.integers(0, 5))]
+            if kind == "number"
+            else str(rng.choice(ALL_DTYPES))
+        )
+        specs.append((kind, detail))
+    if specs[0][0] == "number" and name not in ("where", "pow", "true_div", "floordiv", "xor"):
+        specs[0] = ("tensor", "float32")
+    if name == "logaddexp" and any("complex" in str(d) or isinstance(d, complex) for _, d in specs):
+        return name, None  # (left: chainrule has no complex logaddexp; PyTorch has)
+
+    def program(lib):
+        a = _binary_dtype_operand(lib, specs[0], [1, -2, 3])
+        b = _binary_dtype_operand(lib, specs[1], [2, 1, -1])
+        if name == "where":
+            return lib.where(lib.tensor([True, False, True]), a, b)
+        if name == "lshift":
+            return a << b
+        if name == "rshift":
+            return lib.bitwise_right_shift(a, b)
+        if name == "xor":
+            return a ^ b
+        if name == "ge":
+            return a >= b
+        if name == "pow":
+            return a**b
+        if name == "true_div":
+            return a / b
+        if name == "floordiv":
+            return a // b
+        if name == "eq_method":
+            return a.eq(b)
+        return getattr(lib, name)(a, b)
+
+    return f"{name}({specs[0]}, {specs[1]})", program
+
+
 # ---- family: out= arguments and in-place results ----------------------------------------------
 # op(a, b, out=c) for a drawn dtype and shape of c, and a.op_(b) where the result type may
 # not cast back to a's dtype (PyTorch: RuntimeError before anything is written).
@@ -1086,6 +1147,7 @@ FAMILIES = {
     "int_arith": (_draw_int_arith, 250),
     "float_division": (_draw_float_division, 200),
     "dtypes": (_draw_dtypes, 200),
+    "binary_dtypes": (_draw_binary_dtypes, 200),
     "out": (_draw_out, 200),
     "ties": (_draw_ties, 200),
     "shapes": (_draw_shapes, 200),
