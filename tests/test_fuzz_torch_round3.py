@@ -1017,24 +1017,21 @@ def _resize_to_own_shape(lib):
     return versions + [x._version], x.shape
 
 
-def _out(call):
-    """call(lib, out) with out a zeros tensor: what it returns (is it out?) and out."""
-
-    def program(lib):
-        out = lib.zeros(2, dtype=lib.float64)
-        returned = call(lib, out)
-        return returned is out, out
-
-    return program
-
-
 def _out_of(dtype: str, shape: tuple, call):
+    """call(lib, out) with `out` a zeros tensor of dtype and shape: whether it returns `out`,
+    and `out`."""
+
     def program(lib):
         out = lib.zeros(shape, dtype=getattr(lib, dtype))
         returned = call(lib, out)
         return returned is out, out
 
     return program
+
+
+def _out(call):
+    """_out_of a float64 out of the result's shape, (2,)."""
+    return _out_of("float64", (2,), call)
 
 
 REGRESSIONS = {
