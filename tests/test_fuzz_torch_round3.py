@@ -1,14 +1,17 @@
 """Differential fuzzing against PyTorch, round three: what the op-chain fuzz
 (test_fuzz_torch.py) and the two family fuzzes (test_fuzz_torch_families.py,
-test_fuzz_torch_op_families.py) leave out: elementwise math at its edge values (infinities,
-nan, signed zeros, subnormals) with the gradient at the kinks; integer arithmetic with
-negative operands, zero divisors and shifts; `out=` arguments and in-place results a dtype
-cannot hold; reductions over ties and NaNs (which index wins, how the gradient is routed);
-the shape and split ops the earlier rounds never draw; and autograd's bookkeeping of
-in-place writes (version counters, leaf and saved-tensor errors, `.data` against
-`.detach()`). Each case runs one random program on chainrule and on PyTorch and compares
-values, dtype, shape, requires_grad and the gradients of every float input, or the exception
-type when PyTorch raises (see `check_program`).
+test_fuzz_torch_op_families.py) leave out: elementwise and special functions at their edge
+values (infinities, nan, signed zeros, subnormals) with the gradient at the kinks and poles;
+integer arithmetic with negative operands, zero divisors and shifts; float division's sign
+conventions at the same edges; every dtype, bool to complex128, through unary functions,
+reductions and binary functions; `out=` arguments and in-place results a dtype cannot hold;
+reductions over ties and NaNs (which index wins, how the gradient is routed); the shape and
+split ops the earlier rounds never draw, and whether their results are views; scatter's
+`reduce=` and the index ops at negative dims; and autograd's bookkeeping of in-place writes
+(version counters, leaf and saved-tensor errors, `.data` against `.detach()`). Each case runs
+one random program on chainrule and on PyTorch and compares values, dtype, shape,
+requires_grad and the gradients of every float input, or the exception type when PyTorch
+raises (see `check_program`). REGRESSIONS keeps each program this round found, fixed.
 
 Seeded: a failure names its case (`pytest -k 'edge_math-case_17'`), and
 `python -m tests.test_fuzz_torch_round3 FAMILY START COUNT` runs more cases of a family than
