@@ -1078,6 +1078,9 @@ REGRESSIONS = {
     "detach_in_place_of_a_leaf_after_its_graph": _detach_in_place("leaf"),
     "leaf_stops_requiring_grad_before_backward": _leaf_stops_requiring_grad,
     "resize_to_its_own_shape": _resize_to_own_shape,
+    "write_into_an_empty_expanded_tensor": lambda lib: (
+        lib.zeros(0, 3).expand(2, 0, 3).detach().add_(1)
+    ),
     "heaviside_of_complex": lambda lib: lib.heaviside(lib.tensor([1j]), lib.tensor([1j])),
     "flip_without_dims": lambda lib: lib.ones(2).flip(),
     "write_into_the_data_of_an_expanded_tensor": lambda lib: (

@@ -587,9 +587,11 @@ class Tensor(_TensorMethods):
             or any(isinstance(o, Tensor) and o._requires_grad for o in others)
             or (self._base is not None and self._base._requires_grad)  # a no_grad-made view
         )
-        if self._base is not None or self._array.base is not None:
-            # (a view, or memory another array owns: `.data` or `.detach()` of an expanded
-            # tensor shares its stride-0 layout without being a view)
+        if self._base is not None:
+            self._check_overlap(op_name, recording)
+        elif type(self._array) is self._backend.array_type and 0 in self._array.strides:
+            # (`.data` or `.detach()` of an expanded tensor: its stride-0 layout, not a view;
+            # vmap's per-example arrays have no strides)
             self._check_overlap(op_name, recording)
         if recording and self._node is None and self._requires_grad:
             raise GradError(
@@ -627,7 +629,8 @@ class Tensor(_TensorMethods):
                 inplace_tangent(self, result)
         if _observers() is not None:
             tell(_observers(), "inplace_write", self, result)
-        self._backend.xp.copyto(self._array, result._array, casting="unsafe")
+        if self._array.size:  # (an empty expanded tensor is read-only memory with nothing in it)
+            self._backend.xp.copyto(self._array, result._array, casting="unsafe")
         self._version_counter.value += 1
         if recording and node is not None and node._saved is not None:
             self._tie_saved_outputs(node, result._output_nr)
