@@ -443,17 +443,14 @@ def _draw_out(seed: int):
 
 
 def _with_out(lib, name: str, a, b, out):
+    """`name` of a (and b, a tensor or a number) written into `out`."""
     tensor_b = b if isinstance(b, lib.Tensor) else lib.tensor(b)
     if name == "where":
         return lib.where(a > 0, a, tensor_b, out=out)
     if name == "clamp":
         return lib.clamp(a, min=tensor_b, max=tensor_b + 2, out=out)
     if name in ("sum", "mean", "cumsum"):
-        return (
-            getattr(lib, name)(a, 1, out=out)
-            if name == "cumsum"
-            else getattr(lib, name)(a, 1, out=out)
-        )
+        return getattr(lib, name)(a, 1, out=out)
     if name in ("abs", "neg", "exp"):
         return getattr(lib, name)(a, out=out)
     if name == "matmul":
