@@ -357,8 +357,6 @@ def _draw_binary_dtypes(seed: int):
         specs.append((kind, detail))
     if specs[0][0] == "number" and name not in ("where", "pow", "true_div", "floordiv", "xor"):
         specs[0] = ("tensor", "float32")
-    if name == "logaddexp" and any("complex" in str(d) or isinstance(d, complex) for _, d in specs):
-        return name, None  # (left: chainrule has no complex logaddexp; PyTorch has)
 
     def program(lib):
         a = _binary_dtype_operand(lib, specs[0], [1, -2, 3])
@@ -963,6 +961,15 @@ def _binary_at(name: str, first: list, second: list, dtype: str = "float64"):
     return program
 
 
+def _complex_logaddexp(lib):
+    """Its value and the gradients of the real part of a weighted sum."""
+    x = lib.tensor([1 + 1j, -2j, 3.0], requires_grad=True)
+    y = lib.tensor([2.0, 1j, -1 + 2j], requires_grad=True)
+    out = lib.logaddexp(x, y)
+    weights = lib.tensor([1.0, -2.0 + 1j, 0.5j])
+    return out.detach(), lib.autograd.grad((out * weights).real.sum(), (x, y))
+
+
 def _nanmean_of_nans(lib):
     x = lib.tensor([[NAN, NAN], [1.0, NAN]], requires_grad=True)
     return _with_gradients(lib, (lib.nanmean(x, 1),), [x], 0)
@@ -1078,6 +1085,7 @@ REGRESSIONS = {
     "write_into_an_empty_expanded_tensor": lambda lib: (
         lib.zeros(0, 3).expand(2, 0, 3).detach().add_(1)
     ),
+    "logaddexp_of_complex": _complex_logaddexp,
     "heaviside_of_complex": lambda lib: lib.heaviside(lib.tensor([1j]), lib.tensor([1j])),
     "flip_without_dims": lambda lib: lib.ones(2).flip(),
     "write_into_the_data_of_an_expanded_tensor": lambda lib: (

@@ -2181,10 +2181,27 @@ def _operand(ctx: Node, index: int) -> Any:
     return ctx.x if index == 0 else ctx.y
 
 
+def _complex_logaddexp(xp: Any, x: Array, y: Array) -> Array:
+    """log(exp(x) + exp(y)) of complex operands, as PyTorch's: the operand of larger real part
+    plus log1p(exp(the other - it)); nan where an operand has a nan part, the operand itself
+    where both real parts are -inf, and the plain formula where both are +inf."""
+    swap = x.real < y.real
+    big, small = xp.where(swap, y, x), xp.where(swap, x, y)
+    out = big + xp.log1p(xp.exp(small - big))
+    infinite = ~xp.isfinite(small.real) & (small.real == big.real)
+    if infinite.any():
+        plain = xp.log(xp.exp(small) + xp.exp(big))
+        out = xp.where(infinite, xp.where(small.real < 0, small, plain), out)
+    has_nan = xp.isnan(x) | xp.isnan(y)
+    return xp.where(has_nan, complex(math.nan, math.nan), out).astype(out.dtype, copy=False)
+
+
+@holomorphic
 class LogAddExp(Op):
     """log(exp(x) + exp(y)), computed without overflow. Derivatives: the softmax weights of
     the two operands, 1 / (1 + exp(y - x)) and 1 / (1 + exp(x - y)): PyTorch's form, exact
-    where exp(x - out) is not (one operand infinite, or both huge so that out rounds to x)."""
+    where exp(x - out) is not (one operand infinite, or both huge so that out rounds to x).
+    Holomorphic, so complex operands take the same rule (`_complex_logaddexp` forward)."""
 
     @classmethod
     def node_name(cls) -> str:
@@ -2193,6 +2210,8 @@ class LogAddExp(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         ctx.save(x=x, y=y)
+        if x.dtype.kind == "c":
+            return _complex_logaddexp(ctx.xp, x, y)
         return ctx.xp.logaddexp(x, y)
 
     @staticmethod
@@ -2409,7 +2428,8 @@ def _floating_binary(
     op: type, name: str, call: str, result: str
 ) -> Callable[[Tensor | Number, Tensor | Number], Tensor]:
     """The public function for a binary op on floating operands (integers promote to float32,
-    as PyTorch's float-only binary ops do), documented with an example `call` -> `result`."""
+    as PyTorch's float-only binary ops do), documented with an example `call` -> `result`.
+    Complex operands run the op's `holomorphic` variant where it has one, else are refused."""
 
     def function(
         input: Tensor | Number,  # noqa: A002
@@ -2421,7 +2441,8 @@ def _floating_binary(
             return write_out(name, function(input, other), out)
         input, other = _widened_for_number(input, other)  # noqa: A001
         x, y = binary_operands(input, other, name)
-        refuse_complex(name, x)
+        if x._array.dtype.kind == "c":
+            return apply(complex_variant(op), (x, y))  # (a DTypeError where there is none)
         if x._array.dtype.kind not in "fV":
             x, y = _default_float(x), _default_float(y)
         return apply(op, (x, y))
