@@ -137,6 +137,7 @@ from chainrule.ops.composites import (
     unravel_index,
     unsafe_chunk,
     unsafe_split,
+    unsafe_split_with_sizes,
 )
 from chainrule.ops.creation import (
     Generator,

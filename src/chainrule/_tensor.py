@@ -465,7 +465,15 @@ class Tensor(_TensorMethods):
         return result
 
     def detach_(self) -> Tensor:
-        """Detach this tensor from the graph in place: it becomes a leaf without grad."""
+        """Detach this tensor from the graph in place: it becomes a leaf without grad. Refused
+        for a view (whatever its base), as PyTorch: its base's history would still reach it."""
+        if self._base is not None:
+            raise GradError(
+                "detach_: Can't detach views in-place. Use detach() instead. If you are using "
+                "DistributedDataParallel (DDP) for training, and gradient_as_bucket_view is set "
+                "as True, gradients are views of DDP buckets, and hence detach_() cannot be "
+                "called on these gradients."
+            )
         self._node = None
         self._output_nr = 0
         self._requires_grad = False
@@ -595,6 +603,10 @@ class Tensor(_TensorMethods):
         )
         if self._base is not None:
             self._check_overlap(op_name, recording)
+        elif type(self._array) is self._backend.array_type and 0 in self._array.strides:
+            # (`.data` or `.detach()` of an expanded tensor: its stride-0 layout, not a view;
+            # vmap's per-example arrays have no strides)
+            self._check_overlap(op_name, recording)
         if recording and self._node is None and self._requires_grad:
             raise GradError(
                 f"{op_name}: a leaf Variable that requires grad is being used in an in-place "
@@ -631,7 +643,8 @@ class Tensor(_TensorMethods):
                 inplace_tangent(self, result)
         if _observers() is not None:
             tell(_observers(), "inplace_write", self, result)
-        self._backend.xp.copyto(self._array, result._array, casting="unsafe")
+        if self._array.size:  # (an empty expanded tensor is read-only memory with nothing in it)
+            self._backend.xp.copyto(self._array, result._array, casting="unsafe")
         self._version_counter.value += 1
         if recording and node is not None and node._saved is not None:
             self._tie_saved_outputs(node, result._output_nr)

@@ -41,6 +41,7 @@ ARITHMETIC = [
     _binary("mul", chainrule.mul, torch.mul),
     _binary("div", chainrule.div, torch.div, domains=(WIDE, RIGHT)),
     _binary("pow", chainrule.pow, torch.pow, domains=(RIGHT, WIDE)),
+    _binary("logaddexp", chainrule.logaddexp, torch.logaddexp),
     # A real operand promotes: its gradient is the real part of the complex one.
     _binary("mul_real_by_complex", chainrule.mul, torch.mul, complex=(False, True)),
     _binary(

@@ -289,7 +289,9 @@ def _run_in_order(
                     results[position] = grads[output_nr]
             if type(node) is AccumulateGrad:
                 leaf = node.variable
-                if not capturing and leaf is not None:
+                # (a leaf that stopped requiring grad since, by requires_grad_(False) or
+                # detach_(), takes nothing, as PyTorch's AccumulateGrad)
+                if not capturing and leaf is not None and leaf._requires_grad:
                     owned = not create_graph and engine_owns(grads)
                     if observing is None:
                         leaf._accumulate_grad(grads[0], create_graph, owned)

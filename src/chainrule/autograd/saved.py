@@ -24,7 +24,7 @@ class SavedValue(SavedEntry):
     backward. An output's `tangent` entry (forward-mode AD) is given back to the rebuilt Tensor,
     so a vjp run inside a dual level (forward-over-reverse) sees the output's tangent."""
 
-    __slots__ = ("value", "output_nr", "counter", "version", "tangent")
+    __slots__ = ("value", "output_nr", "counter", "version", "tangent", "had_history")
 
     def __init__(self, value: Any, output_nr: int | None, counter: VersionCounter | None) -> None:
         self.value = value
@@ -32,12 +32,20 @@ class SavedValue(SavedEntry):
         self.counter = counter
         self.version = counter.value if counter is not None else 0
         self.tangent = None
+        # a saved Tensor with a grad_fn (not a leaf): PyTorch refuses it once detach_() took it
+        self.had_history = output_nr is None and value._node is not None
 
     def unpack(self, node: Node, name: str) -> Any:
         counter = self.counter  # check_version, inline: every saved read in backward is here
         if counter is not None and counter.value != self.version:
             raise node.version_error(name, self.version, counter.value)
         if self.output_nr is None:
+            if self.had_history and self.value._node is None:
+                raise GradError(
+                    f"{node.name()}: Trying to use a saved tensor that has been detached "
+                    "in-place, i.e. with .detach_(). This is not supported, please use "
+                    "out-of-place `.detach()` instead"
+                )
             return self.value
         tensor = Tensor._from_array(self.value, node.backend, node, self.output_nr)
         tensor._version_counter = counter

@@ -618,10 +618,11 @@ def detach(input: Tensor) -> Tensor:
 
 
 def adjoint(input: Tensor) -> Tensor:
-    """The conjugate transpose of each matrix: input.transpose(-2, -1).conj().
+    """The conjugate transpose of each matrix: input.transpose(-2, -1).conj(); of a 0-D tensor
+    its conjugate (deprecated, with PyTorch's UserWarning).
 
     Args:
-        input (Tensor): at least 2-D.
+        input (Tensor): at least 2-D (or 0-D).
 
     Returns:
         Tensor: with the last two dimensions swapped.
@@ -632,6 +633,13 @@ def adjoint(input: Tensor) -> Tensor:
         tensor([[1.-1.j],
                 [2.-0.j]])
     """
+    if input.ndim == 0:
+        warnings.warn(
+            "adjoint() is deprecated on 0-D tensors. Consider using x.conj().",
+            UserWarning,
+            stacklevel=2,
+        )
+        return conj(input)
     if input.ndim < 2:
         raise ShapeError(
             f"adjoint: tensor.adjoint() is only supported on matrices or batches of matrices. "
@@ -692,6 +700,8 @@ def split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) ->
         (tensor([0, 1]), tensor([2, 3, 4]))
     """
     sizes = list(split_sizes)
+    if input.ndim == 0:
+        raise ShapeError("split_with_sizes: split expects at least a 1-dimensional tensor")
     axis = normalize_dim("split_with_sizes", dim, input.ndim)
     if sum(sizes) != input.shape[axis]:
         raise ShapeError(
@@ -701,8 +711,71 @@ def split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) ->
     return split(input, sizes, dim)
 
 
-unsafe_split = split  # PyTorch's versions without view tracking: chainrule's views are safe
-unsafe_chunk = chunk
+def _untracked(pieces: tuple) -> tuple:
+    """The pieces as PyTorch's unsafe_* splits give them: sharing the input's memory, but not
+    views to autograd (no `_base`, their own version counters), so a piece may be written in
+    place, which the views of a multi-output split refuse. Unsafe as in PyTorch: the input's
+    history does not see the write."""
+    return tuple(Tensor._from_array(p._array, p._backend, p._node, p._output_nr) for p in pieces)
+
+
+def unsafe_split(
+    tensor: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0
+) -> tuple:
+    """`split` without view tracking (see `_untracked`), as PyTorch's.
+
+    Args:
+        tensor (Tensor): at least 1-D.
+        split_size_or_sections (int or list of ints): each piece's size, or the sizes.
+        dim (int): the dimension to split.
+
+    Returns:
+        tuple of Tensor: the pieces, sharing `tensor`'s memory.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.unsafe_split(chainrule.arange(5), 2)
+        (tensor([0, 1]), tensor([2, 3]), tensor([4]))
+    """
+    return _untracked(split(tensor, split_size_or_sections, dim))
+
+
+def unsafe_chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
+    """`chunk` without view tracking (see `_untracked`), as PyTorch's.
+
+    Args:
+        input (Tensor): at least 1-D.
+        chunks (int): how many pieces at most.
+        dim (int): the dimension to split.
+
+    Returns:
+        tuple of Tensor: the pieces, sharing `input`'s memory.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.unsafe_chunk(chainrule.arange(4), 2)
+        (tensor([0, 1]), tensor([2, 3]))
+    """
+    return _untracked(chunk(input, chunks, dim))
+
+
+def unsafe_split_with_sizes(input: Tensor, split_sizes: Sequence[int], dim: int = 0) -> tuple:  # noqa: A002
+    """`split_with_sizes` without view tracking (see `_untracked`), as PyTorch's.
+
+    Args:
+        input (Tensor): at least 1-D.
+        split_sizes (sequence of ints): the pieces' sizes, summing to input.shape[dim].
+        dim (int): the dimension to split.
+
+    Returns:
+        tuple of Tensor: the pieces, sharing `input`'s memory.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.unsafe_split_with_sizes(chainrule.arange(3), [1, 2])
+        (tensor([0]), tensor([1, 2]))
+    """
+    return _untracked(split_with_sizes(input, split_sizes, dim))
 
 
 def _one_gradient(f: Any, axis: int, spacing: Any, edge_order: int) -> Any:

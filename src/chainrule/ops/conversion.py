@@ -5,10 +5,12 @@ and the rest.
 
 from __future__ import annotations
 
-from typing import Any
+import warnings
+from typing import Any, Literal
 
-from chainrule._tensor import Tensor
-from chainrule.autograd.node import Node
+from chainrule._tensor import Tensor, raise_inference_write
+from chainrule.autograd import grad_mode
+from chainrule.autograd.node import InferenceVersionCounter, Node
 from chainrule.backend import Array, dtypes, is_array
 from chainrule.backend.dtypes import from_numpy_dtype, promote_types
 from chainrule.backend.formats import (
@@ -19,7 +21,7 @@ from chainrule.backend.formats import (
     contiguous_format,
     preserve_format,
 )
-from chainrule.errors import ShapeError
+from chainrule.errors import DTypeError, GradError, ShapeError
 from chainrule.ops.arguments import Number
 from chainrule.ops.op import (
     Op,
@@ -223,3 +225,57 @@ def clone(input: Tensor, *, memory_format: object = None) -> Tensor:  # noqa: A0
     """
     layout = layout_name("clone", memory_format, input._array.ndim)
     return apply(Clone, (input,), layout)
+
+
+# ---- out= arguments --------------------------------------------------------------------------
+
+# Which dtypes of `out` PyTorch takes for a result, by op: "cast" where the result's dtype
+# casts to out's without leaving its kind (bool < integer < floating < complex: most
+# arithmetic), "any" (comparisons, logical ops, sum), "same" (the ops that keep their input's
+# dtype: abs, neg, where, clamp with number bounds).
+OutRule = Literal["cast", "any", "same"]
+
+
+def write_out(name: str, result: Tensor, out: Any, rule: OutRule = "cast") -> Tensor:
+    """PyTorch's `out=` argument: write `result` into `out` (resized, with PyTorch's warning
+    when `out` had elements, if its shape differs) after checking out's dtype by `rule`.
+    Like PyTorch, refused when autograd would have to record the write."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}: out must be a Tensor, not {type(out).__name__}")
+    if (
+        type(out._version_counter) is InferenceVersionCounter
+        and not grad_mode._inference_mode.get()
+    ):
+        raise_inference_write()
+    if grad_mode.is_grad_enabled() and (result._requires_grad or out._requires_grad):
+        raise GradError(
+            f"{name}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad."
+        )
+    if rule == "same" and result.dtype is not out.dtype:
+        raise DTypeError(
+            f"{name}: Found dtype {out.dtype.name} but expected {result.dtype.name} (out= must "
+            "have the result's dtype)"
+        )
+    if rule == "cast" and result.dtype.category > out.dtype.category:
+        raise DTypeError(
+            f"{name}: result type {result.dtype.name} can't be cast to the desired output type "
+            f"{out.dtype.name}"
+        )
+    if out.shape == result.shape:
+        out._backend.xp.copyto(out._array, result._array, casting="unsafe")
+    else:
+        if out._array.size:
+            warnings.warn(
+                f"{name}: An output with one or more elements was resized since it had shape "
+                f"{list(out.shape)}, which does not match the required output shape "
+                f"{list(result.shape)}. This behavior is deprecated, and in a future PyTorch "
+                "release outputs will not be resized unless they have zero elements. You can "
+                "explicitly reuse an out tensor t by resizing it, inplace, to zero elements "
+                "with t.resize_(0).",
+                UserWarning,
+                stacklevel=3,
+            )
+        out._array = result._array.astype(out._array.dtype, copy=True)
+    out._version_counter.value += 1
+    return out

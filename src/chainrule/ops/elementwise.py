@@ -17,17 +17,17 @@ import textwrap
 from collections.abc import Callable
 from typing import Any, Literal, overload
 
-from chainrule._tensor import Tensor, raise_inference_write
+from chainrule._tensor import Tensor
 from chainrule.autograd import grad_mode
 from chainrule.autograd.node import InferenceVersionCounter, Node
 from chainrule.backend import Array, dtypes, is_array, is_numpy_scalar
 from chainrule.backend.dtypes import from_numpy_dtype
-from chainrule.errors import DomainError, DTypeError, GradError, IntegerDivisionError, ShapeError
+from chainrule.errors import DomainError, DTypeError, IntegerDivisionError, ShapeError
 from chainrule.ops import complex as complex_ops
 from chainrule.ops import shape as _shape
 from chainrule.ops.arguments import Number, return_type
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
-from chainrule.ops.conversion import cast, clone, result_type
+from chainrule.ops.conversion import cast, clone, result_type, write_out
 from chainrule.ops.creation import checked_fill, ones_like, scalar_value, tensor, zeros_like
 from chainrule.ops.op import Op, apply, elementwise_batch, named, unary_elementwise_jvp
 from chainrule.ops.shape import broadcast_shapes, unbroadcast
@@ -287,34 +287,6 @@ def _check_integer_divisor(name: str, x: Array, y: Array) -> None:
         raise IntegerDivisionError(f"{name}: integer division by zero")
 
 
-def _write_out(name: str, result: Any, out: Any) -> Any:
-    """PyTorch's `out=` argument: write the result into `out` (resized when its shape differs).
-    Like PyTorch, refused when autograd would have to record the write."""
-    if not isinstance(out, Tensor):
-        raise TypeError(f"{name}: out must be a Tensor, not {type(out).__name__}")
-    if (
-        type(out._version_counter) is InferenceVersionCounter
-        and not grad_mode._inference_mode.get()
-    ):
-        raise_inference_write()
-    if _grad_enabled() and (result._requires_grad or out._requires_grad):
-        raise GradError(
-            f"{name}(): functions with out=... arguments don't support automatic "
-            "differentiation, but one of the arguments requires grad."
-        )
-    if result.dtype.category > out.dtype.category:
-        raise DTypeError(
-            f"{name}: result type {result.dtype.name} can't be cast to the desired output type "
-            f"{out.dtype.name}"
-        )
-    if out.shape == result.shape:
-        out._backend.xp.copyto(out._array, result._array, casting="unsafe")
-    else:
-        out._array = result._array.astype(out._array.dtype, copy=True)
-    out._version_counter.value += 1
-    return out
-
-
 # ---- dtype conversion and copies -----------------------------------------------------------
 
 
@@ -563,7 +535,8 @@ class Mul(Op):
 
 
 class Div(Op):
-    """x / y. Derivative: g / y and -g * x / y**2."""
+    """x / y. Derivative: g / y and -g * (x / y) / y (PyTorch's order: y**2 would underflow
+    to 0, making 0 / 0 = nan for x = 0 beside a tiny y, or overflow)."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
@@ -577,14 +550,14 @@ class Div(Op):
         if ctx.next_edges[0] is not None:
             grad_x = unbroadcast(g / y, ctx.input_meta[0][0])
         if ctx.next_edges[1] is not None:
-            grad_y = unbroadcast(-g * ctx.x / (y * y), ctx.input_meta[1][0])
+            grad_y = unbroadcast(-g * (ctx.x / y) / y, ctx.input_meta[1][0])
         return (grad_x, grad_y)
 
     @staticmethod
     def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
         y = ctx.y
         dx = None if tx is None else tx / y
-        dy = None if ty is None else -ty * ctx.x / (y * y)
+        dy = None if ty is None else -ty * (ctx.x / y) / y
         return _finish_tangent(ctx, _sum_tangents(dx, dy))
 
     batch = elementwise_batch
@@ -1015,7 +988,7 @@ def add(
     other = _scaled("add", other, alpha, input)
     x, y = binary_operands(input, other, "add")
     result = apply(Add, (x, y))
-    return result if out is None else _write_out("add", result, out)
+    return result if out is None else write_out("add", result, out)
 
 
 def radd(input: Tensor, other: Number) -> Tensor:  # noqa: A002
@@ -1066,7 +1039,7 @@ def sub(
     other = _scaled("sub", other, alpha, input)
     x, y = binary_operands(input, other, "sub")
     result = apply(Sub, (x, y))
-    return result if out is None else _write_out("sub", result, out)
+    return result if out is None else write_out("sub", result, out)
 
 
 def rsub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1) -> Tensor:  # noqa: A002
@@ -1112,7 +1085,7 @@ def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = 
         return apply(MulScalar, (input,), other)
     x, y = binary_operands(input, other, "mul")
     result = apply(Mul if x._array.dtype.kind != "c" else _COMPLEX_MUL, (x, y))
-    return result if out is None else _write_out("mul", result, out)
+    return result if out is None else write_out("mul", result, out)
 
 
 def rmul(input: Tensor, other: Number) -> Tensor:  # noqa: A002
@@ -1173,7 +1146,7 @@ def div(
             raise DTypeError(f"div: rounding_mode={rounding_mode!r} is not implemented for bool")
         result = apply(TruncDivide if rounding_mode == "trunc" else FloorDivide, (x, y))
         result = named(result, "DivBackward2")  # PyTorch's div with a rounding mode
-    return result if out is None else _write_out("div", result, out)
+    return result if out is None else write_out("div", result, out)
 
 
 def rdiv(input: Tensor, other: Number) -> Tensor:  # noqa: A002
@@ -1182,13 +1155,19 @@ def rdiv(input: Tensor, other: Number) -> Tensor:  # noqa: A002
     return out if isinstance(other, Tensor) else named(out, "MulBackward0")
 
 
-def floor_divide(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+def floor_divide(
+    input: Tensor | Number,  # noqa: A002
+    other: Tensor | Number,
+    *,
+    out: Tensor | None = None,
+) -> Tensor:
     """Python's floor division `//`, exact rather than floor(x / y); zero derivative.
 
     Args:
         input (Tensor or number): the first operand.
         other (Tensor or number): the second; the two broadcast together and promote to a common
             dtype.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: of the broadcast shape.
@@ -1200,6 +1179,8 @@ def floor_divide(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # n
         >>> chainrule.tensor([0.3], dtype=chainrule.float64) // 0.1
         tensor([2.], dtype=chainrule.float64)
     """
+    if out is not None:
+        return write_out("floor_divide", floor_divide(input, other), out, "cast")
     x, y = binary_operands(input, other, "floor_divide")
     refuse_complex("floor_divide", x)
     if x._array.dtype.kind == "b":
@@ -1211,7 +1192,12 @@ def rfloordiv(input: Tensor, other: Number) -> Tensor:  # noqa: A002
     return floor_divide(other, input)
 
 
-def remainder(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+def remainder(
+    input: Tensor | Number,  # noqa: A002
+    other: Tensor | Number,
+    *,
+    out: Tensor | None = None,
+) -> Tensor:
     """The remainder of input / other with the sign of the divisor (Python's `%`), as
     `torch.remainder`; `fmod` keeps the sign of the dividend instead.
 
@@ -1219,6 +1205,7 @@ def remainder(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa
         input (Tensor or number): the first operand.
         other (Tensor or number): the second; the two broadcast together and promote to a common
             dtype.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: of the broadcast shape.
@@ -1228,6 +1215,8 @@ def remainder(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa
         >>> chainrule.remainder(chainrule.tensor([-3, 3]), 2)
         tensor([1, 1])
     """
+    if out is not None:
+        return write_out("remainder", remainder(input, other), out, "cast")
     x, y = binary_operands(input, other, "remainder")
     refuse_complex("remainder", x)
     if x._array.dtype.kind == "b":
@@ -1240,13 +1229,14 @@ def rremainder(input: Tensor, other: Number) -> Tensor:  # noqa: A002
     return remainder(other, input)
 
 
-def fmod(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+def fmod(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """The remainder of input / other with the sign of the dividend (C's fmod), as `torch.fmod`.
 
     Args:
         input (Tensor or number): the first operand.
         other (Tensor or number): the second; the two broadcast together and promote to a common
             dtype.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: of the broadcast shape.
@@ -1256,6 +1246,8 @@ def fmod(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A00
         >>> chainrule.fmod(chainrule.tensor([-3, 3]), 2)
         tensor([-1,  1])
     """
+    if out is not None:
+        return write_out("fmod", fmod(input, other), out, "cast")
     x, y = binary_operands(input, other, "fmod")
     refuse_complex("fmod", x)
     if x._array.dtype.kind == "b":
@@ -1264,7 +1256,7 @@ def fmod(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A00
     return named(out, "FmodBackward1") if isinstance(other, Tensor) else out
 
 
-def pow(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  # noqa: A001, A002
+def pow(input: Tensor | Number, exponent: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
     """input ** exponent, elementwise with broadcasting, as `torch.pow`. Integer tensors raised to
     integer powers stay integers (a negative integer exponent is an error, as in PyTorch). The
     exponent's derivative, out * log(input), is taken as 0 where input is 0 and the exponent
@@ -1273,6 +1265,7 @@ def pow(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  # noqa: A
     Args:
         input (Tensor or number): the base.
         exponent (Tensor or number): the power; broadcasts with `input`.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: of the broadcast shape.
@@ -1284,6 +1277,8 @@ def pow(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  # noqa: A
         >>> chainrule.pow(2, chainrule.tensor([1, 3]))
         tensor([2, 8])
     """
+    if out is not None:
+        return write_out("pow", pow(input, exponent), out, "cast")
     x, y = binary_operands(input, exponent, "pow")
     kind = x._array.dtype.kind
     number_exponent = not isinstance(exponent, Tensor)
@@ -1334,13 +1329,14 @@ def float_power(input: Tensor | Number, exponent: Tensor | Number) -> Tensor:  #
     return pow(cast(x, target), cast(y, target))
 
 
-def atan2(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+def atan2(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """The angle of the point (other, input), atan(input / other) in the right quadrant, in
     (-pi, pi]; `arctan2` is the same function.
 
     Args:
         input (Tensor or number): the y coordinates.
         other (Tensor or number): the x coordinates; broadcasts with `input`.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: of the broadcast shape.
@@ -1350,6 +1346,8 @@ def atan2(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A0
         >>> chainrule.atan2(chainrule.tensor([1.0]), chainrule.tensor([-1.0]))
         tensor([2.3562])
     """
+    if out is not None:
+        return write_out("atan2", atan2(input, other), out, "cast")
     input, other = _widened_for_number(input, other)  # noqa: A001
     x, y = binary_operands(input, other, "atan2")
     refuse_complex("atan2", x)
@@ -1358,7 +1356,7 @@ def atan2(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A0
     return apply(Atan2, (x, y))
 
 
-def maximum(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+def maximum(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """The elementwise larger of input and other, NaN if either is NaN, as `torch.maximum`. At a
     tie the gradient is split evenly between the two, as in PyTorch.
 
@@ -1366,6 +1364,7 @@ def maximum(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: 
         input (Tensor or number): the first operand.
         other (Tensor or number): the second; the two broadcast together and promote to a common
             dtype.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: of the broadcast shape.
@@ -1375,12 +1374,14 @@ def maximum(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: 
         >>> chainrule.maximum(chainrule.tensor([1.0, 5.0]), chainrule.tensor([3.0, 2.0]))
         tensor([3., 5.])
     """
+    if out is not None:
+        return write_out("maximum", maximum(input, other), out, "cast")
     x, y = binary_operands(input, other, "maximum")
     refuse_complex("maximum", x)
     return apply(Maximum, (x, y))
 
 
-def minimum(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+def minimum(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """The elementwise smaller of input and other, NaN if either is NaN, as `torch.minimum`; at a
     tie the gradient is split evenly between the two.
 
@@ -1388,6 +1389,7 @@ def minimum(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: 
         input (Tensor or number): the first operand.
         other (Tensor or number): the second; the two broadcast together and promote to a common
             dtype.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: of the broadcast shape.
@@ -1397,12 +1399,14 @@ def minimum(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: 
         >>> chainrule.minimum(chainrule.tensor([1.0, 5.0]), chainrule.tensor([3.0, 2.0]))
         tensor([1., 2.])
     """
+    if out is not None:
+        return write_out("minimum", minimum(input, other), out, "cast")
     x, y = binary_operands(input, other, "minimum")
     refuse_complex("minimum", x)
     return apply(Minimum, (x, y))
 
 
-def fmax(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+def fmax(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """The elementwise larger of input and other, ignoring a NaN when the other value is a number
     (NumPy's fmax), as `torch.fmax`.
 
@@ -1410,6 +1414,7 @@ def fmax(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A00
         input (Tensor or number): the first operand.
         other (Tensor or number): the second; the two broadcast together and promote to a common
             dtype.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: of the broadcast shape.
@@ -1419,18 +1424,21 @@ def fmax(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A00
         >>> chainrule.fmax(chainrule.tensor([float("nan"), 1.0]), chainrule.tensor([2.0, 0.0]))
         tensor([2., 1.])
     """
+    if out is not None:
+        return write_out("fmax", fmax(input, other), out, "cast")
     x, y = binary_operands(input, other, "fmax")
     refuse_complex("fmax", x)
     return apply(Fmax, (x, y))
 
 
-def fmin(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+def fmin(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """The elementwise smaller of input and other, ignoring a NaN when the other is a number.
 
     Args:
         input (Tensor or number): the first operand.
         other (Tensor or number): the second; the two broadcast together and promote to a common
             dtype.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: of the broadcast shape.
@@ -1440,6 +1448,8 @@ def fmin(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A00
         >>> chainrule.fmin(chainrule.tensor([float("nan"), 1.0]), chainrule.tensor([2.0, 0.0]))
         tensor([2., 0.])
     """
+    if out is not None:
+        return write_out("fmin", fmin(input, other), out, "cast")
     x, y = binary_operands(input, other, "fmin")
     refuse_complex("fmin", x)
     return apply(Fmin, (x, y))
@@ -1995,7 +2005,7 @@ class SigmoidBackward(Op):
 class Logit(Op):
     """log(x / (1 - x)), with x clamped to [eps, 1 - eps] when eps is given.
     Derivative: g / (x (1 - x)); with eps, 0 outside [eps, 1 - eps]; without, nan outside
-    [0, 1] (PyTorch's conventions)."""
+    [0, 1], and at -0 the pole of +0 (g * inf, PyTorch's conventions)."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, eps: float | None) -> Array:
@@ -2007,7 +2017,7 @@ class Logit(Op):
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         x = ctx.x
-        grad = g / (x * (1 - x))
+        grad = g / (x * (1 - x) + 0.0)  # (+ 0.0 makes a -0 denominator +0, as PyTorch's)
         if ctx.eps is None:
             return (where((x < 0) | (x > 1), math.nan, grad),)
         return (where((x < ctx.eps) | (x > 1 - ctx.eps), 0.0, grad),)
@@ -2177,9 +2187,27 @@ def _operand(ctx: Node, index: int) -> Any:
     return ctx.x if index == 0 else ctx.y
 
 
+def _complex_logaddexp(xp: Any, x: Array, y: Array) -> Array:
+    """log(exp(x) + exp(y)) of complex operands, as PyTorch's: the operand of larger real part
+    plus log1p(exp(the other - it)); nan where an operand has a nan part, the operand itself
+    where both real parts are -inf, and the plain formula where both are +inf."""
+    swap = x.real < y.real
+    big, small = xp.where(swap, y, x), xp.where(swap, x, y)
+    out = big + xp.log1p(xp.exp(small - big))
+    infinite = ~xp.isfinite(small.real) & (small.real == big.real)
+    if infinite.any():
+        plain = xp.log(xp.exp(small) + xp.exp(big))
+        out = xp.where(infinite, xp.where(small.real < 0, small, plain), out)
+    has_nan = xp.isnan(x) | xp.isnan(y)
+    return xp.where(has_nan, complex(math.nan, math.nan), out).astype(out.dtype, copy=False)
+
+
+@holomorphic
 class LogAddExp(Op):
-    """log(exp(x) + exp(y)), computed without overflow. Derivatives: exp(x - out) and
-    exp(y - out), the softmax weights of the two operands."""
+    """log(exp(x) + exp(y)), computed without overflow. Derivatives: the softmax weights of
+    the two operands, 1 / (1 + exp(y - x)) and 1 / (1 + exp(x - y)): PyTorch's form, exact
+    where exp(x - out) is not (one operand infinite, or both huge so that out rounds to x).
+    Holomorphic, so complex operands take the same rule (`_complex_logaddexp` forward)."""
 
     @classmethod
     def node_name(cls) -> str:
@@ -2187,19 +2215,21 @@ class LogAddExp(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
-        out = ctx.xp.logaddexp(x, y)
-        ctx.save(x=x, y=y, out=out)
-        return out
+        ctx.save(x=x, y=y)
+        if x.dtype.kind == "c":
+            return _complex_logaddexp(ctx.xp, x, y)
+        return ctx.xp.logaddexp(x, y)
 
     @staticmethod
     def partial(ctx: Node, index: int) -> Any:
-        return exp(_operand(ctx, index) - ctx.out)
+        return 1 / (1 + exp(_operand(ctx, 1 - index) - _operand(ctx, index)))
 
     vjp, jvp, batch = _partials_vjp, _partials_jvp, elementwise_batch
 
 
 class LogAddExp2(Op):
-    """log2(2**x + 2**y), computed without overflow. Derivatives: 2**(x - out), 2**(y - out)."""
+    """log2(2**x + 2**y), computed without overflow. Derivatives: 1 / (1 + 2**(y - x)) and
+    1 / (1 + 2**(x - y)) (PyTorch's form, exact where 2**(x - out) is not)."""
 
     @classmethod
     def node_name(cls) -> str:
@@ -2207,13 +2237,12 @@ class LogAddExp2(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
-        out = ctx.xp.logaddexp2(x, y)
-        ctx.save(x=x, y=y, out=out)
-        return out
+        ctx.save(x=x, y=y)
+        return ctx.xp.logaddexp2(x, y)
 
     @staticmethod
     def partial(ctx: Node, index: int) -> Any:
-        return exp2(_operand(ctx, index) - ctx.out)
+        return 1 / (1 + exp2(_operand(ctx, 1 - index) - _operand(ctx, index)))
 
     vjp, jvp, batch = _partials_vjp, _partials_jvp, elementwise_batch
 
@@ -2331,6 +2360,7 @@ UNARY_FLOAT_ARGS = (
     "    input (Tensor or number): floating point or complex, any shape; integer and bool input\n"
     "        is computed in the default dtype (float32)."
 )
+OUT_ARG = "\n    out (Tensor, optional): write the result here (PyTorch's out= dtype rule)."
 
 
 def with_sections(doc: str | None, args: str, returns: str, call: str, result: str) -> str:
@@ -2351,7 +2381,9 @@ def _unary(op: type, example: str, result: str) -> Callable[[Tensor | Number], T
     docstring is the op's (the formula and derivative) with PyTorch's sections, the example
     calling it on `example` and printing `result` (tests/test_docs.py runs it)."""
 
-    def function(input: Tensor | Number) -> Tensor:  # noqa: A002
+    def function(input: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+        if out is not None:
+            return write_out(name, function(input), out)
         x = input if isinstance(input, Tensor) else tensor_of(input)
         kind = x._array.dtype.kind
         if kind in "fV":  # the common case first: one dtype test, as before complex existed
@@ -2363,7 +2395,7 @@ def _unary(op: type, example: str, result: str) -> Callable[[Tensor | Number], T
     function.__name__ = name = op.__name__.lower()
     call = f"{name}(chainrule.tensor({example}))"
     function.__doc__ = with_sections(
-        op.__doc__, UNARY_FLOAT_ARGS, "Tensor: the shape of `input`.", call, result
+        op.__doc__, UNARY_FLOAT_ARGS + OUT_ARG, "Tensor: the shape of `input`.", call, result
     )
     return function
 
@@ -2402,19 +2434,28 @@ def _floating_binary(
     op: type, name: str, call: str, result: str
 ) -> Callable[[Tensor | Number, Tensor | Number], Tensor]:
     """The public function for a binary op on floating operands (integers promote to float32,
-    as PyTorch's float-only binary ops do), documented with an example `call` -> `result`."""
+    as PyTorch's float-only binary ops do), documented with an example `call` -> `result`.
+    Complex operands run the op's `holomorphic` variant where it has one, else are refused."""
 
-    def function(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+    def function(
+        input: Tensor | Number,  # noqa: A002
+        other: Tensor | Number,
+        *,
+        out: Tensor | None = None,
+    ) -> Tensor:
+        if out is not None:
+            return write_out(name, function(input, other), out)
         input, other = _widened_for_number(input, other)  # noqa: A001
         x, y = binary_operands(input, other, name)
-        refuse_complex(name, x)
+        if x._array.dtype.kind == "c":
+            return apply(complex_variant(op), (x, y))  # (a DTypeError where there is none)
         if x._array.dtype.kind not in "fV":
             x, y = _default_float(x), _default_float(y)
         return apply(op, (x, y))
 
     function.__name__ = name
     returns = "Tensor: floating point, of the broadcast shape."
-    function.__doc__ = with_sections(op.__doc__, BINARY_ARGS, returns, call, result)
+    function.__doc__ = with_sections(op.__doc__, BINARY_ARGS + OUT_ARG, returns, call, result)
     return function
 
 
@@ -2468,13 +2509,19 @@ def xlogy(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A0
     return out if isinstance(input, Tensor) else named(out, "XlogyBackward1")
 
 
-def copysign(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa: A002
+def copysign(
+    input: Tensor | Number,  # noqa: A002
+    other: Tensor | Number,
+    *,
+    out: Tensor | None = None,
+) -> Tensor:
     """|input| with the sign of other (-0.0 counts as negative); integers give floats.
 
     Args:
         input (Tensor or number): the first operand.
         other (Tensor or number): the second; the two broadcast together and promote to a common
             dtype.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: of the broadcast shape.
@@ -2484,6 +2531,8 @@ def copysign(input: Tensor | Number, other: Tensor | Number) -> Tensor:  # noqa:
         >>> chainrule.copysign(chainrule.tensor([1.0, -2.0]), -0.0)
         tensor([-1., -2.])
     """
+    if out is not None:
+        return write_out("copysign", copysign(input, other), out, "cast")
     out = apply(Copysign, _float_operands("copysign", input, other))
     return out if isinstance(other, Tensor) else named(out, "CopysignBackward1")
 
@@ -2517,9 +2566,10 @@ FrexpResult = return_type("frexp", ["mantissa", "exponent"])
 
 
 class FrexpParts(Op):
-    """frexp's exponent e (int32) and the scale 2**-e (float32 for float16 input, whose range
-    the scale of a subnormal exceeds): constants, from which frexp builds the mantissa
-    x * 2**-e. Not differentiable itself."""
+    """frexp's exponent e (int32) and the scale 2**-e as two factors 2**-(e // 2) and
+    2**-(e - e // 2) (float32 for float16 input): constants, from which frexp builds the
+    mantissa x * 2**-e. Two factors because 2**-e itself overflows for a subnormal x (2**1073
+    for 5e-324) while each half and the products stay exact. Not differentiable itself."""
 
     differentiable = False
 
@@ -2528,7 +2578,9 @@ class FrexpParts(Op):
         xp = ctx.xp
         exponent = xp.frexp(x)[1].astype(dtypes.int32.numpy, copy=False)
         work = xp.float32 if x.dtype == xp.float16 else x.dtype
-        return exponent, xp.ldexp(xp.ones((), work), -exponent)
+        one = xp.ones((), work)
+        half = exponent // 2
+        return exponent, xp.ldexp(one, -half), xp.ldexp(one, half - exponent)
 
     batch = elementwise_batch
 
@@ -2554,8 +2606,8 @@ def frexp(input: Tensor) -> FrexpResult:  # noqa: A002
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind not in "fV":
         raise DTypeError("frexp: only supports floating-point dtypes")
-    exponent, scale = apply(FrexpParts, (input,))
-    mantissa = cast(cast(input, scale.dtype) * scale, input.dtype)
+    exponent, scale, rest = apply(FrexpParts, (input,))
+    mantissa = cast(cast(input, scale.dtype) * scale * rest, input.dtype)
     return FrexpResult(named(mantissa, "FrexpBackward0"), exponent)
 
 
@@ -2638,12 +2690,13 @@ def rad2deg(input: Tensor) -> Tensor:  # noqa: A002
     return named(floating_operand(input) * (180.0 / math.pi), "Rad2DegBackward0")
 
 
-def neg(input: Tensor | Number) -> Tensor:  # noqa: A002
+def neg(input: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """-input; keeps integer dtypes (unsigned ones wrap around), refuses bool like PyTorch.
     `negative` is the same function.
 
     Args:
         input (Tensor or number): any dtype but bool.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: the shape of `input`.
@@ -2653,6 +2706,8 @@ def neg(input: Tensor | Number) -> Tensor:  # noqa: A002
         >>> chainrule.neg(chainrule.tensor([1, -2]))
         tensor([-1,  2])
     """
+    if out is not None:
+        return write_out("neg", neg(input), out, "same")
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind == "b":
         raise DTypeError(
@@ -2662,12 +2717,13 @@ def neg(input: Tensor | Number) -> Tensor:  # noqa: A002
     return apply(Neg, (input,))
 
 
-def abs(input: Tensor | Number) -> Tensor:  # noqa: A001, A002
+def abs(input: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
     """|input|, keeping integer dtypes; the modulus, a real tensor, for complex input. The
     derivative at 0 is 0 (PyTorch's). `absolute` is the same function.
 
     Args:
         input (Tensor or number): any shape.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: the shape of `input`.
@@ -2679,6 +2735,10 @@ def abs(input: Tensor | Number) -> Tensor:  # noqa: A001, A002
         >>> chainrule.abs(chainrule.tensor([3 + 4j]))
         tensor([5.])
     """
+    if out is not None:
+        # (a complex input's real magnitudes cast into out; any other keeps its dtype)
+        complex_input = isinstance(input, Tensor) and input._array.dtype.kind == "c"
+        return write_out("abs", abs(input), out, "cast" if complex_input else "same")
     input = _refuse_bool("abs", input)  # noqa: A001
     if input._array.dtype.kind == "c":
         return apply(ComplexAbs, (input,))
@@ -2754,12 +2814,13 @@ def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002
     return named(complex_ops.complex(abs * cos(angle), abs * sin(angle)), "PolarBackward0")
 
 
-def sign(input: Tensor) -> Tensor:  # noqa: A002
+def sign(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """-1, 0 or 1 in input's dtype (a bool tensor is its own sign); complex tensors are refused,
     as PyTorch's (`sgn` is their sign). Zero derivative.
 
     Args:
         input (Tensor): real, any shape.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: the shape of `input`.
@@ -2769,6 +2830,8 @@ def sign(input: Tensor) -> Tensor:  # noqa: A002
         >>> chainrule.sign(chainrule.tensor([-2.0, 0.0, 3.0]))
         tensor([-1.,  0.,  1.])
     """
+    if out is not None:
+        return write_out("sign", sign(input), out, "same")
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind == "c":
         raise DTypeError(
@@ -2803,11 +2866,12 @@ def sgn(input: Tensor) -> Tensor:  # noqa: A002
     return named(where(at_zero, 0.0, input / where(at_zero, 1.0, magnitude)), "SgnBackward0")
 
 
-def square(input: Tensor | Number) -> Tensor:  # noqa: A002
+def square(input: Tensor | Number, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """input * input, keeping integer dtypes; bool becomes int64 (PyTorch's pow(x, 2)).
 
     Args:
         input (Tensor or number): any shape.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: the shape of `input`.
@@ -2817,6 +2881,8 @@ def square(input: Tensor | Number) -> Tensor:  # noqa: A002
         >>> chainrule.square(chainrule.tensor([-2, 3]))
         tensor([4, 9])
     """
+    if out is not None:
+        return write_out("square", square(input), out, "cast")
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind == "b":
         input = cast(input, dtypes.int64)  # noqa: A001
@@ -2848,7 +2914,9 @@ def _keep_integers(op: type, result: str) -> Callable[[Tensor], Tensor]:
     example applies it to [-1.5, 0.5, 2.0] and prints `result`."""
     name = op.__name__.lower()
 
-    def function(input: Tensor) -> Tensor:  # noqa: A002
+    def function(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+        if out is not None:
+            return write_out(name, function(input), out, "same")
         input = _refuse_bool(name, input)  # noqa: A001
         refuse_complex(name, input)
         if input._array.dtype.kind not in "fV":
@@ -2858,7 +2926,8 @@ def _keep_integers(op: type, result: str) -> Callable[[Tensor], Tensor]:
     function.__name__ = name
     function.__doc__ = with_sections(
         op.__doc__,
-        "    input (Tensor): any real dtype but bool; integer input is returned as a copy.",
+        "    input (Tensor): any real dtype but bool; integer input is returned as a copy."
+        + OUT_ARG,
         "Tensor: the shape and dtype of `input`.",
         f"{name}(chainrule.tensor([-1.5, 0.5, 2.0]))",
         result,
@@ -2872,12 +2941,13 @@ trunc = _keep_integers(Trunc, "tensor([-1.,  0.,  2.])")
 fix = trunc
 
 
-def frac(input: Tensor) -> Tensor:  # noqa: A002
+def frac(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """input - trunc(input), the fractional part with the sign of `input`, for floating tensors
     only (as PyTorch).
 
     Args:
         input (Tensor): floating point.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: the shape of `input`.
@@ -2887,16 +2957,19 @@ def frac(input: Tensor) -> Tensor:  # noqa: A002
         >>> chainrule.frac(chainrule.tensor([1.25, -1.25]))
         tensor([ 0.2500, -0.2500])
     """
+    if out is not None:
+        return write_out("frac", frac(input), out, "same")
     return apply(Frac, (_require_floating("frac", input),))
 
 
-def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001, A002
+def round(input: Tensor, *, decimals: int = 0, out: Tensor | None = None) -> Tensor:  # noqa: A001, A002
     """Round half to even (2.5 to 2, 3.5 to 4), or to `decimals` decimal places; integer tensors
     are returned as a copy (decimals must then be 0). Zero derivative.
 
     Args:
         input (Tensor): any shape.
         decimals (int): the number of decimal places (negative rounds to tens, hundreds...).
+        out (Tensor, optional): write the result here (of the result's dtype, as PyTorch).
 
     Returns:
         Tensor: the shape of `input`.
@@ -2908,6 +2981,8 @@ def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001, A002
         >>> chainrule.round(chainrule.tensor([1.2345]), decimals=2)
         tensor([1.2300])
     """
+    if out is not None:
+        return write_out("round", round(input, decimals=decimals), out, "same")
     input = _refuse_bool("round", input)  # noqa: A001
     refuse_complex("round", input)
     if input._array.dtype.kind not in "fV":
@@ -3035,6 +3110,8 @@ def clamp(
     input: Tensor,  # noqa: A002
     min: Number | Tensor | None = None,  # noqa: A002
     max: Number | Tensor | None = None,  # noqa: A002
+    *,
+    out: Tensor | None = None,
 ) -> Tensor:
     """Clamp to [min, max] (max wins if min > max); bounds may be numbers or tensors, which
     broadcast with input and take part in type promotion. The gradient is 1 inside the bounds
@@ -3044,6 +3121,7 @@ def clamp(
         input (Tensor): any shape.
         min (number or Tensor, optional): the lower bound.
         max (number or Tensor, optional): the upper bound (at least one of the two).
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: of the broadcast shape.
@@ -3053,6 +3131,10 @@ def clamp(
         >>> chainrule.clamp(chainrule.tensor([-2.0, 0.5, 3.0]), min=chainrule.tensor(0.0), max=1)
         tensor([0.0000, 0.5000, 1.0000])
     """
+    if out is not None:
+        # (tensor bounds: the result casts into out; number bounds: out has its dtype)
+        rule = "cast" if isinstance(min, Tensor) or isinstance(max, Tensor) else "same"
+        return write_out("clamp", clamp(input, min, max), out, rule)
     if min is None and max is None:
         raise DomainError("clamp: At least one of 'min' or 'max' must not be None")
     input = _tensor_operand(input)  # noqa: A001
@@ -3229,11 +3311,19 @@ def argwhere(input: Tensor) -> Tensor:  # noqa: A002
 @overload
 def where(condition: Tensor) -> tuple[Tensor, ...]: ...
 @overload
-def where(condition: Tensor, input: Tensor | Number, other: Tensor | Number) -> Tensor: ...  # noqa: A002
+def where(
+    condition: Tensor,
+    input: Tensor | Number,  # noqa: A002
+    other: Tensor | Number,
+    *,
+    out: Tensor | None = None,
+) -> Tensor: ...
 def where(
     condition: Tensor,
     input: Tensor | Number | None = None,  # noqa: A002
     other: Tensor | Number | None = None,
+    *,
+    out: Tensor | None = None,
 ) -> Tensor | tuple[Tensor, ...]:
     """input where condition is True, else other, elementwise with broadcasting; the gradient of
     each goes to the positions it was chosen at. `where(condition)` alone gives the indices, as
@@ -3243,6 +3333,7 @@ def where(
         condition (Tensor): bool.
         input (Tensor or number, optional): the values where `condition` holds.
         other (Tensor or number, optional): the values elsewhere.
+        out (Tensor, optional): write the result here (of the result's dtype, as PyTorch).
 
     Returns:
         Tensor: of the broadcast shape (a tuple of index tensors for `where(condition)`).
@@ -3255,6 +3346,8 @@ def where(
     """
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
+    if out is not None:
+        return write_out("where", where(condition, input, other), out, "same")
     condition = _tensor_operand(condition)
     kind = condition._array.dtype.kind
     if kind != "b":
@@ -3434,6 +3527,7 @@ def _comparison(
     """The op and public function of an elementwise comparison, logical or bitwise op; the
     function's docstring says `meaning` and runs `example` (a call and its printed result).
     `refuse_bool`: bool tensors are refused too (gcd and lcm, as PyTorch)."""
+    out_rule = "cast" if integral_only else "any"  # (a bitwise result casts; a bool any way)
 
     def forward(ctx: Node, x: Array, y: Array) -> Array:
         return getattr(ctx.xp, ufunc_name)(x, y)
@@ -3450,7 +3544,14 @@ def _comparison(
         },
     )
 
-    def function(input: Tensor, other: Tensor | Number) -> Tensor:  # noqa: A002
+    def function(
+        input: Tensor,  # noqa: A002
+        other: Tensor | Number,
+        *,
+        out: Tensor | None = None,
+    ) -> Tensor:
+        if out is not None:  # (PyTorch writes a comparison into out of any dtype)
+            return write_out(name, function(input, other), out, out_rule)
         if not (_is_operand(input) and _is_operand(other)):
             return NotImplemented  # so `t == None` is False and `t < None` a TypeError
         x, y = binary_operands(input, other, name)
@@ -3464,7 +3565,7 @@ def _comparison(
     kind = "of the promoted integer (or bool) dtype" if integral_only else "bool"
     function.__doc__ = with_sections(
         f"{meaning}, elementwise with broadcasting. Not differentiable.",
-        BINARY_ARGS,
+        BINARY_ARGS + OUT_ARG,
         f"Tensor: {kind}, of the broadcast shape.",
         *example,
     )
@@ -4007,6 +4108,8 @@ def heaviside(input: Tensor, values: Tensor) -> Tensor:  # noqa: A002
             f"heaviside: is not yet implemented for tensors with different dtypes "
             f"({input.dtype.name} and {values.dtype.name})"
         )
+    if input._array.dtype.kind == "c":
+        raise DTypeError("heaviside is not yet implemented for complex tensors.")
     _shape.broadcast_shapes(input.shape, values.shape)  # raises naming both shapes
     return apply(Heaviside, (input, values))
 

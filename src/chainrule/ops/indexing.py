@@ -19,6 +19,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.autograd.observers import observers, tell
 from chainrule.backend import Array, dtypes, is_array
+from chainrule.backend.formats import contiguous_format
 from chainrule.errors import DTypeError, GradError, IndexRangeError, ShapeError
 from chainrule.ops import creation
 from chainrule.ops.arguments import normalize_dim, numpy_keywords, require_dims
@@ -2029,8 +2030,11 @@ def repeat_interleave(
         stretched = expand(
             unsqueeze(input, dim + 1), shape[: dim + 1] + (counts,) + shape[dim + 1 :]
         )
-        # a copy, as PyTorch's: reshape leaves a size-1 input a stride-0 view of itself
-        out = reshape(stretched, shape[:dim] + (total,) + shape[dim + 1 :]).contiguous()
+        out = reshape(stretched, shape[:dim] + (total,) + shape[dim + 1 :])
+        if out._base is not None:
+            # a copy, as PyTorch's, never a view of the input: reshape gives one when nothing
+            # repeats (a count of 1, an empty input) and a stride-0 one of a size-1 input
+            out = clone(out, memory_format=contiguous_format)
         return named(out, "ViewBackward0")  # PyTorch's: a view of its expanded copy
 
     index = xp.repeat(xp.arange(size, dtype=xp.int64), counts)

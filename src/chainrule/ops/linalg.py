@@ -26,6 +26,7 @@ from chainrule.ops.arguments import Number, return_type
 from chainrule.ops.autocast import LOWER, autocast_active, autocast_operands, autocast_policy
 from chainrule.ops.complex import complex as make_complex
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real
+from chainrule.ops.conversion import write_out
 from chainrule.ops.creation import checked_fill, empty
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
@@ -308,7 +309,7 @@ def _check_matmul(x: Any, y: Any) -> None:
         )
 
 
-def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
+def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """The matrix product with NumPy's and PyTorch's rules: 1-D operands are a row or a column
     vector (the added dimension removed again), and the batch dimensions of N-D operands
     broadcast. `@` calls it.
@@ -316,6 +317,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
     Args:
         input (Tensor): (n,), (n, k) or (*, n, k).
         other (Tensor): (k,), (k, m) or (*, k, m).
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: the product, (*, n, m) with the vector dimensions dropped.
@@ -327,6 +329,8 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
         >>> chainrule.matmul(chainrule.ones(5, 2, 3), chainrule.ones(3, 4)).shape
         chainrule.Size([5, 2, 4])
     """
+    if out is not None:
+        return write_out("matmul", matmul(input, other), out, "same")
     if type(input) is not Tensor or type(other) is not Tensor:
         sparse_product = _sparse_product(input, other)
         if sparse_product is not None:

@@ -32,6 +32,7 @@ from chainrule.ops import tie_order
 from chainrule.ops.arguments import numpy_keywords, return_type
 from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
+from chainrule.ops.conversion import write_out
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
     cast,
@@ -52,7 +53,14 @@ from chainrule.ops.elementwise import (
 )
 from chainrule.ops.elementwise import round as _round
 from chainrule.ops.indexing import getitem
-from chainrule.ops.op import Op, apply, in_c_order, named
+from chainrule.ops.op import (
+    Op,
+    apply,
+    elementwise_batch,
+    in_c_order,
+    named,
+    unary_elementwise_jvp,
+)
 from chainrule.ops.shape import (
     expand,
     movedim,
@@ -290,6 +298,7 @@ def sum(
     dtype: dtypes.dtype | None = None,
     axis: int | Sequence[int] | None = None,
     keepdims: bool | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """The sum of the elements over `dim` (all when None). Integer and bool input sums to int64, as
     PyTorch. The gradient is the incoming one broadcast back over the reduced dimensions.
@@ -303,6 +312,7 @@ def sum(
             overflow, a float16 one not lose precision).
         axis (int or tuple of ints, optional): NumPy's name for `dim`.
         keepdims (bool, optional): NumPy's name for `keepdim`.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: `input`'s shape without the reduced dimensions (size 1 with `keepdim`).
@@ -318,6 +328,12 @@ def sum(
         >>> chainrule.sum(chainrule.tensor([True, True, False]))
         tensor(2)
     """
+    if out is not None:
+        # (PyTorch sums in out's dtype: each element cast first, as with dtype=)
+        dtype = out.dtype if dtype is None else dtype
+        return write_out(
+            "sum", sum(input, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims), out, "any"
+        )
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("sum", dim, keepdim, axis, keepdims)
     x = _accumulating(input, dtype)
@@ -375,6 +391,7 @@ def mean(
     dtype: dtypes.dtype | None = None,
     axis: int | Sequence[int] | None = None,
     keepdims: bool | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """The mean of the elements over `dim` (all when None). Integer input is an error unless
     `dtype` is given, as PyTorch.
@@ -387,6 +404,7 @@ def mean(
         dtype (dtype, optional): cast `input` to this dtype first.
         axis (int or tuple of ints, optional): NumPy's name for `dim`.
         keepdims (bool, optional): NumPy's name for `keepdim`.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: `input`'s shape without the reduced dimensions (size 1 with `keepdim`).
@@ -397,6 +415,14 @@ def mean(
         >>> chainrule.mean(x, dim=1)
         tensor([2.6667, 2.3333])
     """
+    if out is not None:
+        result = mean(input, dim, keepdim, dtype=dtype, axis=axis, keepdims=keepdims)
+        if dtype is None and (out.dtype.is_floating_point or out.dtype.is_complex):
+            # (PyTorch averages in out's dtype, as with dtype=; a complex input's real part
+            # into a real out)
+            source = real(input) if result.dtype.is_complex and not out.dtype.is_complex else input
+            result = mean(source, dim, keepdim, dtype=out.dtype, axis=axis, keepdims=keepdims)
+        return write_out("mean", result, out, "cast")
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("mean", dim, keepdim, axis, keepdims)
     x = input if dtype is None else cast(input, dtypes.as_dtype(dtype))
@@ -409,9 +435,28 @@ def mean(
     return apply(op, (x,), reduced_axes("mean", dim, x._array.ndim), keepdim)
 
 
+class NanToZero(Op):
+    """x with its NaNs replaced by 0: nansum's first step. Derivative: g times the mask of
+    the other elements, PyTorch's `grad * ~isnan(x)`, so that an infinite g (nanmean over a
+    slice of NaNs divides by a count of 0) gives NaN there, not the 0 a `where` would."""
+
+    @staticmethod
+    def forward(ctx: Node, x: Array) -> Array:
+        kept = ~ctx.xp.isnan(x)
+        ctx.save(kept=kept)
+        return ctx.xp.where(kept, x, 0).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        return (g * cast(ctx.kept, g.dtype),)
+
+    jvp = unary_elementwise_jvp
+    batch = elementwise_batch
+
+
 def _without_nan(x: Any) -> Any:
     """x with its NaNs replaced by 0 (and so a zero gradient there); other dtypes as they are."""
-    return where(isnan(x), 0.0, x) if x._array.dtype.kind in "fV" else x
+    return apply(NanToZero, (x,)) if x._array.dtype.kind in "fV" else x
 
 
 def nansum(
@@ -459,8 +504,8 @@ def nanmean(
     keepdims: bool | None = None,
 ) -> Tensor:
     """The mean over `dim` of the elements that are not NaN (NaN where all are): nansum / count.
-    The gradient is g / count at the other elements and 0 at the NaNs, as PyTorch's; in a slice
-    that is all NaN it is 0 too (PyTorch's is NaN there, from its 0 / 0).
+    The gradient is g / count at the other elements and 0 at the NaNs, and NaN throughout a
+    slice that is all NaN (the 0 / 0 of its count), as PyTorch's.
 
     Args:
         input (Tensor): floating point or complex, any shape.
@@ -488,10 +533,7 @@ def nanmean(
         )
     x = input if dtype is None else cast(input, dtypes.as_dtype(dtype))
     count = sum(logical_not(isnan(x)), dim, keepdim)
-    empty = count == 0
-    total = nansum(x, dim, keepdim)
-    out = where(empty, math.nan, total / where(empty, 1, count))  # no 0 / 0 warning
-    return named(out, "DivBackward0")
+    return named(nansum(x, dim, keepdim) / count, "DivBackward0")
 
 
 @holomorphic
@@ -1641,6 +1683,7 @@ def cumsum(
     *,
     dtype: dtypes.dtype | None = None,
     axis: int | None = None,
+    out: Tensor | None = None,
 ) -> Tensor:
     """The running sum along `dim`. Integer and bool input gives int64 unless `dtype` is given.
 
@@ -1648,6 +1691,7 @@ def cumsum(
         input (Tensor): any shape.
         dim (int): the dimension accumulated along.
         dtype (dtype, optional): cast `input` to this dtype first.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
         axis (int, optional): NumPy's name for `dim`.
 
     Returns:
@@ -1658,6 +1702,12 @@ def cumsum(
         >>> chainrule.cumsum(chainrule.tensor([1, 2, 3]), 0)
         tensor([1, 3, 6])
     """
+    if out is not None:
+        if out.dtype is dtypes.bool_:
+            raise DTypeError('cumsum: "cumsum_out_cpu" not implemented for a bool out')
+        # (PyTorch accumulates in out's dtype: each element cast first, as with dtype=)
+        dtype = out.dtype if dtype is None else dtype
+        return write_out("cumsum", cumsum(input, dim, dtype=dtype, axis=axis), out, "any")
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("cumsum", dim, None, axis, None)
     if dim is None:

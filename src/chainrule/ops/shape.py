@@ -27,7 +27,7 @@ from chainrule.ops.arguments import (
     numpy_keywords,
     require_dims,
 )
-from chainrule.ops.conversion import Clone, cast, clone, layout_name
+from chainrule.ops.conversion import Clone, cast, clone, layout_name, write_out
 from chainrule.ops.op import (
     Op,
     apply,
@@ -376,6 +376,8 @@ def unflatten(input: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:  # noqa:
         chainrule.Size([2, 3, 2])
     """
     shape = input.shape
+    if not shape:  # (PyTorch wraps its dimension's IndexError in a RuntimeError here)
+        raise ShapeError(f"unflatten: Dimension specified as {dim} but tensor has no dimensions")
     dim = require_dims("unflatten", dim, len(shape))
     sizes = tuple(int(s) for s in sizes)
     if not sizes:
@@ -992,6 +994,8 @@ def flip(
         >>> chainrule.flip(chainrule.arange(3), (0,))
         tensor([2, 1, 0])
     """
+    if not args and dims is None:  # (`x.flip(())` flips nothing; `x.flip()` names no dims)
+        raise TypeError('flip() missing 1 required positional arguments: "dims"')
     dims = _dims_argument(args, dims)
     ndim = input._array.ndim
     dims = normalize_dims("flip", dims, ndim)
@@ -1337,7 +1341,9 @@ def _join_operands(op_name: str, tensors: Any) -> list:
     return tensors
 
 
-def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> Tensor:
+def cat(
+    tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None, out: Tensor | None = None
+) -> Tensor:
     """The tensors joined along an existing dimension `dim`; sizes must agree elsewhere. Dtypes
     promote like PyTorch; legacy empty 1-D tensors (shape (0,)) are skipped. `concat` and
     `concatenate` are the same function.
@@ -1346,6 +1352,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> 
         tensors (sequence of Tensors): the tensors, all of one number of dimensions.
         dim (int): the dimension joined along.
         axis (int, optional): NumPy's name for `dim`.
+        out (Tensor, optional): write the result here (PyTorch's out= dtype rule).
 
     Returns:
         Tensor: a new tensor (a copy).
@@ -1355,6 +1362,8 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> 
         >>> chainrule.cat([chainrule.zeros(2, 3), chainrule.ones(1, 3)]).shape
         chainrule.Size([3, 3])
     """
+    if out is not None:
+        return write_out("cat", cat(tensors, dim, axis=axis), out, "cast")
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("cat", dim, None, axis, None)
     tensors = _join_operands("cat", tensors)

@@ -52,14 +52,26 @@ def _not_implemented(name: str) -> NotImplementedError:
 # ---- the gamma function and its logarithmic derivatives ----------------------------------------
 
 
+# Below this, lgamma(x) = -log|x| to double precision (Gamma(x) ~ 1/x); SciPy's gammaln
+# overflows to inf on the subnormals, where PyTorch gives the finite -log|x|.
+_LGAMMA_POLE_SCALE = 1e-300
+
+
 class Lgamma(Op):
-    """log|Gamma(x)|; +inf at -inf, as PyTorch (SciPy says -inf). Derivative: g digamma(x)."""
+    """log|Gamma(x)|; +inf at -inf, as PyTorch (SciPy says -inf), and -log|x| on the
+    subnormals (SciPy overflows). Derivative: g digamma(x)."""
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
+        xp = ctx.xp
         ctx.save(x=x)
-        out = special_function(ctx.xp, "gammaln", x)
-        return ctx.xp.where(x == -math.inf, math.inf, out).astype(x.dtype, copy=False)
+        out = special_function(xp, "gammaln", x)
+        out = xp.where(x == -math.inf, math.inf, out)
+        magnitude = xp.abs(x)
+        near_pole = (magnitude < _LGAMMA_POLE_SCALE) & (magnitude > 0)
+        if near_pole.any():
+            out = xp.where(near_pole, -xp.log(xp.where(near_pole, magnitude, 1.0)), out)
+        return out.astype(x.dtype, copy=False)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -70,17 +82,17 @@ class Lgamma(Op):
 
 
 class Digamma(Op):
-    """psi(x) = Gamma'(x) / Gamma(x); at 0 an infinity of the sign opposite to zero's (-inf at
-    +0, +inf at -0: the limits from each side) and nan at the negative integers, as PyTorch.
-    Derivative: g polygamma(1, x)."""
+    """psi(x) = Gamma'(x) / Gamma(x); -inf at +0 and +inf at -0 (the pole's side, PyTorch's
+    copysign(inf, -x)), nan at the negative integers and -inf, as PyTorch. Derivative:
+    g polygamma(1, x)."""
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
-        ctx.save(x=x)
         xp = ctx.xp
+        ctx.save(x=x)
         out = special_function(xp, "psi", x)
-        pole = xp.where(xp.signbit(x), math.inf, -math.inf)
-        return xp.where(x == 0, pole, out).astype(x.dtype, copy=False)
+        at_pole = xp.copysign(xp.asarray(math.inf, dtype=out.dtype), -x)
+        return xp.where(x == 0, at_pole, out).astype(x.dtype, copy=False)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -91,13 +103,17 @@ class Digamma(Op):
 
 
 class Polygamma(Op):
-    """The n-th derivative of digamma (n >= 1; n = 0 is digamma). Derivative:
-    g polygamma(n + 1, x)."""
+    """The n-th derivative of digamma (n >= 1; n = 0 is digamma). At the infinities PyTorch's
+    values, where SciPy gives the limits: trigamma (n = 1) is nan at -inf, and n >= 2 is nan at
+    +inf. Derivative: g polygamma(n + 1, x)."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, n: int) -> Array:
+        xp = ctx.xp
         ctx.save(x=x, n=n)
-        return special_function(ctx.xp, "polygamma", ctx.xp.asarray(n), x)
+        out = special_function(xp, "polygamma", xp.asarray(n), x)
+        undefined_at = -math.inf if n == 1 else math.inf
+        return xp.where(x == undefined_at, math.nan, out).astype(out.dtype, copy=False)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -256,10 +272,14 @@ class I0e(Op):
     batch = elementwise_batch
 
 
-def _reciprocal_away_from_zero(x: Any) -> tuple[Any, Any]:
-    """(x == 0, 1/x with 1 where x == 0): keeps 1/0 out of a branch `where` drops."""
-    at_zero = x == 0
-    return at_zero, 1 / where(at_zero, 1.0, x)
+def _away_from_zero(x: Any) -> tuple[Any, Any]:
+    """(x at 0, x with 1 there): keeps a division by 0 out of a branch `where` drops. "At 0"
+    takes in the subnormals, where i1(x) = x / 2 rounds and i1(x) / x is no longer its limit
+    1/2 (PyTorch's answer there). Callers divide rather than multiply by the reciprocal,
+    which overflows at a subnormal x (i1(x) * (1/x) is inf)."""
+    smallest_normal = float(x._backend.xp.finfo(x._array.dtype).tiny)
+    at_zero = abs(x) < smallest_normal
+    return at_zero, where(at_zero, 1.0, x)
 
 
 class I1(Op):
@@ -279,8 +299,8 @@ class I1(Op):
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         x = ctx.x
-        at_zero, inverse = _reciprocal_away_from_zero(x)
-        slope = i0(x) - ctx.out * inverse
+        at_zero, safe_x = _away_from_zero(x)
+        slope = i0(x) - ctx.out / safe_x
         return (g * where(at_zero, 0.5, slope),)
 
     jvp = unary_elementwise_jvp
@@ -304,8 +324,8 @@ class I1e(Op):
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         x = ctx.x
-        at_zero, inverse = _reciprocal_away_from_zero(x)
-        slope = i0e(x) - ctx.out * (sign(x) + inverse)
+        at_zero, safe_x = _away_from_zero(x)
+        slope = i0e(x) - ctx.out * sign(x) - ctx.out / safe_x
         return (g * where(at_zero, 0.5, slope),)
 
     jvp = unary_elementwise_jvp
@@ -590,7 +610,7 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:  # noqa: A002
     if not isinstance(p, int) or p < 1:
         raise ValueError(f"mvlgamma: p has to be greater than or equal to 1, got {p!r}")
     x = floating_operand(input, "mvlgamma")
-    out = lgamma(x)
+    out = lgamma(x + 0.0)  # (+ 0.0 makes -0 a +0, the pole's side PyTorch's x + offset takes)
     for j in range(1, p):
         out = out + lgamma(x - j / 2)
     return named(out + p * (p - 1) / 4 * math.log(math.pi), "MvlgammaBackward0")

@@ -39,7 +39,11 @@ def _float_kernel(name: str, x: Tensor) -> None:
 
 
 def _airy_ai(xp: Any, x: Array) -> Array:
-    return xp.asarray(scipy_special(xp).airy(x)[0]).astype(x.dtype, copy=False)
+    """SciPy's Ai, with PyTorch's 0 where SciPy's overflows to nan (finite x past ~1e154):
+    Ai(x) decays like exp(-2/3 x**1.5). At +inf both say nan."""
+    out = xp.asarray(scipy_special(xp).airy(x)[0])
+    decayed = xp.isnan(out) & (x > 0) & xp.isfinite(x)
+    return xp.where(decayed, 0, out).astype(x.dtype, copy=False)
 
 
 def _spherical_bessel_j0(xp: Any, x: Array) -> Array:

@@ -57,6 +57,30 @@ _TYPED_STORAGE_DEPRECATION = (
 )
 
 
+_IDENTITY = "This function is the identity in these cases."
+_USE_CONJ = "Consider using x.conj()."
+_T_BEYOND_MATRICES = (
+    "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is deprecated "
+    "and it will throw an error in a future release. Consider `x.mT` to transpose batches of "
+    "matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the dimensions of a "
+    "tensor."
+)
+
+
+def _warn_zero_dim(name: str, advice: str) -> None:
+    """PyTorch's deprecation of the matrix transposes of a 0-D tensor (which it still answers),
+    once per process as its TORCH_WARN_ONCE."""
+    warn_once(f"{name} is deprecated on 0-D tensors. {advice}", stacklevel=4)
+
+
+def _require_matrices(tensor: Tensor, name: str) -> None:
+    if tensor._array.ndim < 2:
+        raise ShapeError(
+            f"{name} is only supported on matrices or batches of matrices. Got "
+            f"{tensor._array.ndim}-D tensor."
+        )
+
+
 class TensorMethods:
     """Not a base class: the table of Tensor's methods, copied onto Tensor by `attach_methods`."""
 
@@ -66,26 +90,18 @@ class TensorMethods:
         """The dimensions reversed: deprecated (PyTorch warns once) except on matrices."""
         ndim = self._array.ndim
         if ndim == 0:
-            warn_once(
-                "Tensor.T is deprecated on 0-D tensors. This function is the identity in these "
-                "cases."
-            )
+            _warn_zero_dim("Tensor.T", _IDENTITY)
         elif ndim != 2:
-            warn_once(
-                "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
-                "deprecated and it will throw an error in a future release. Consider `x.mT` to "
-                "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` "
-                "to reverse the dimensions of a tensor."
-            )
+            warn_once(_T_BEYOND_MATRICES)
         return shape.permute(self, tuple(range(ndim - 1, -1, -1)))
 
     @property
     def mT(self) -> Tensor:  # noqa: N802
-        if self._array.ndim < 2:
-            raise ShapeError(
-                "tensor.mT is only supported on matrices or batches of matrices. Got "
-                f"{self._array.ndim}-D tensor."
-            )
+        """The last two dimensions swapped; a 0-D tensor itself (deprecated, as PyTorch)."""
+        if self._array.ndim == 0:
+            _warn_zero_dim("Tensor.mT", _IDENTITY)
+            return self
+        _require_matrices(self, "tensor.mT")
         return shape.transpose(self, -2, -1)
 
     @property
@@ -94,7 +110,7 @@ class TensorMethods:
         of a 0-D tensor (deprecated: PyTorch warns once); an error otherwise, as PyTorch."""
         ndim = self._array.ndim
         if ndim == 0:
-            warn_once("Tensor.H is deprecated on 0-D tensors. Consider using x.conj().")
+            _warn_zero_dim("Tensor.H", _USE_CONJ)
             return complex_ops.conj(self)
         if ndim != 2:
             advice = " For batches of matrices, consider using tensor.mH" if ndim > 2 else ""
@@ -107,11 +123,13 @@ class TensorMethods:
     @property
     def mH(self) -> Tensor:  # noqa: N802
         """The conjugate transpose of the last two dimensions (a batch of matrices)."""
-        return complex_ops.conj(self.mT)
+        if self._array.ndim == 0:
+            _warn_zero_dim("Tensor.mH", _USE_CONJ)
+            return complex_ops.conj(self)
+        _require_matrices(self, "tensor.mH")
+        return complex_ops.conj(shape.transpose(self, -2, -1))
 
-    def adjoint(self) -> Tensor:
-        """The conjugate transpose of the last two dimensions, as `Tensor.mH`."""
-        return complex_ops.conj(self.mT)
+    adjoint = composites.adjoint
 
     # ---- complex numbers ----------------------------------------------------------------
     real = property(complex_ops.real)
@@ -995,7 +1013,7 @@ class TensorMethods:
     # the twins of top-level functions: the method is the function, self its first argument
     renorm = composites.renorm
     split_with_sizes = composites.split_with_sizes
-    unsafe_split_with_sizes = composites.split_with_sizes
+    unsafe_split_with_sizes = composites.unsafe_split_with_sizes
     unsafe_split = composites.unsafe_split
     unsafe_chunk = composites.unsafe_chunk
     diagonal_scatter = composites.diagonal_scatter
@@ -1454,7 +1472,17 @@ def attach_methods() -> None:
         function = getattr(Tensor, name)
         if name in _COMPARISONS:
             function = elementwise.inplace_comparison(name)
+        elif name in ("abs", "absolute"):
+            function = _real_abs
         setattr(Tensor, name + "_", _inplace_method(name + "_", function))
+
+
+def _real_abs(input: Tensor) -> Tensor:  # noqa: A002
+    """abs for `abs_`, which PyTorch refuses for complex tensors (|z| is real: no complex
+    tensor can hold it in place)."""
+    if input._array.dtype.kind == "c":
+        raise DTypeError("abs_: In-place abs is not supported for complex tensors.")
+    return elementwise.abs(input)
 
 
 attach_methods()
