@@ -536,11 +536,6 @@ METHOD_ANY_ALLOWED: dict[str, str] = {
         "the containers hold any value, as PyTorch's: a plain Tensor becomes a Parameter, "
         "other objects are stored as they are",
     ),
-    "Generator.get_state:return": (
-        "NumPy's bit generator state, a dict whose fields depend on the bit generator (PyTorch "
-        "returns a ByteTensor)"
-    ),
-    "Generator.set_state:state": "a state from get_state: NumPy's bit generator state dict",
     **dict.fromkeys(
         [
             "custom_jvp.__call__:args",

@@ -1267,7 +1267,7 @@ class Generator:
             return state
         return tensor(list(_pack_pcg64_state(self._seed, state)), dtype=dtypes.uint8)
 
-    def set_state(self, new_state: Tensor | dict[str, Any]) -> Generator:
+    def set_state(self, new_state: Tensor | dict[str, object]) -> Generator:
         """Restore a state from `get_state` (or the dict that earlier chainrule versions returned,
         so old checkpoints load); returns this generator."""
         if isinstance(new_state, dict) and "bit_generator" in new_state:
