@@ -438,14 +438,29 @@ _REMOVED_ADVICE = {
 }
 
 
-def _raise_removed(name: str) -> NoReturn:
+# The replacement each removed function's error names, and an example call of it.
+_REMOVED_REPLACEMENT = {
+    "symeig": ("linalg.eigvalsh / linalg.eigh", "chainrule.eye(2)"),
+    "eig": ("linalg.eig", "chainrule.eye(2)"),
+    "lstsq": ("linalg.lstsq", "chainrule.ones(2, 1), chainrule.eye(2)"),
+    "solve": ("linalg.solve", "chainrule.ones(2, 1), chainrule.eye(2)"),
+    "matrix_rank": ("linalg.matrix_rank", "chainrule.eye(2)"),
+}
+
+
+def _removed(name: str) -> Callable[..., NoReturn]:
+    """`torch.<name>`, removed from PyTorch 1.9 but still defined there: a function raising its
+    RuntimeError, which names the replacement, so ported code fails as it would there."""
+    replacement, example = _REMOVED_REPLACEMENT[name]
     separator = "\n" if name == "matrix_rank" else " "
-    raise RuntimeError(f"{_REMOVED}{separator}{_REMOVED_ADVICE[name]}")
+    message = f"{_REMOVED}{separator}{_REMOVED_ADVICE[name]}"
 
+    def function(*args: object, **kwargs: object) -> NoReturn:  # noqa: ARG001 - any call
+        raise RuntimeError(message)
 
-def symeig(*args: object, **kwargs: object) -> NoReturn:
-    """`torch.symeig`, removed from PyTorch 1.9 but still defined there: raises RuntimeError
-    naming linalg.eigvalsh / linalg.eigh, as PyTorch, so ported code fails as it would there.
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = f"""`torch.{name}`, removed from PyTorch 1.9 but still defined there: raises
+    RuntimeError naming {replacement}, as PyTorch, so ported code fails as it would there.
 
     Args:
         args: anything (ignored).
@@ -454,84 +469,19 @@ def symeig(*args: object, **kwargs: object) -> NoReturn:
     Example:
         >>> import chainrule
         >>> try:
-        ...     chainrule.symeig(chainrule.eye(2))
+        ...     chainrule.{name}({example})
         ... except RuntimeError as error:
         ...     print(str(error).splitlines()[0][:50])
         This function was deprecated since version 1.9 and
     """
-    _raise_removed("symeig")
+    return function
 
 
-def eig(*args: object, **kwargs: object) -> NoReturn:
-    """`torch.eig`, removed: raises RuntimeError naming linalg.eigvals / linalg.eig (see symeig).
-
-    Args:
-        args: anything (ignored).
-        kwargs: anything (ignored).
-
-    Example:
-        >>> import chainrule
-        >>> try:
-        ...     chainrule.eig(chainrule.eye(2))
-        ... except RuntimeError as error:
-        ...     print("linalg.eig" in str(error))
-        True
-    """
-    _raise_removed("eig")
-
-
-def lstsq(*args: object, **kwargs: object) -> NoReturn:
-    """`torch.lstsq`, removed: raises RuntimeError naming linalg.lstsq (see symeig).
-
-    Args:
-        args: anything (ignored).
-        kwargs: anything (ignored).
-
-    Example:
-        >>> import chainrule
-        >>> try:
-        ...     chainrule.lstsq(chainrule.ones(2, 1), chainrule.eye(2))
-        ... except RuntimeError as error:
-        ...     print("linalg.lstsq" in str(error))
-        True
-    """
-    _raise_removed("lstsq")
-
-
-def solve(*args: object, **kwargs: object) -> NoReturn:
-    """`torch.solve`, removed: raises RuntimeError naming linalg.solve (see symeig).
-
-    Args:
-        args: anything (ignored).
-        kwargs: anything (ignored).
-
-    Example:
-        >>> import chainrule
-        >>> try:
-        ...     chainrule.solve(chainrule.ones(2, 1), chainrule.eye(2))
-        ... except RuntimeError as error:
-        ...     print("linalg.solve" in str(error))
-        True
-    """
-    _raise_removed("solve")
-
-
-def matrix_rank(*args: object, **kwargs: object) -> NoReturn:
-    """`torch.matrix_rank`, removed: raises RuntimeError naming linalg.matrix_rank (see symeig).
-
-    Args:
-        args: anything (ignored).
-        kwargs: anything (ignored).
-
-    Example:
-        >>> import chainrule
-        >>> try:
-        ...     chainrule.matrix_rank(chainrule.eye(2))
-        ... except RuntimeError as error:
-        ...     print("linalg.matrix_rank" in str(error))
-        True
-    """
-    _raise_removed("matrix_rank")
+symeig = _removed("symeig")
+eig = _removed("eig")
+lstsq = _removed("lstsq")
+solve = _removed("solve")
+matrix_rank = _removed("matrix_rank")
 
 
 def cholesky(input: Tensor, upper: bool = False) -> Tensor:  # noqa: A002
