@@ -25,7 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.autograd import grad_mode
-from chainrule.autograd.node import Node
+from chainrule.autograd.node import ForwardContext, Node
 from chainrule.backend import Array
 from chainrule.ops.elementwise import _sigmoid_array, sigmoid, tanh
 from chainrule.ops.op import Op, apply
@@ -229,6 +229,8 @@ class RecurrentSequence(Op):
         b_hh = arrays[parts + 1] if bias else None
         math = _ArrayMath(ctx.xp)
         outputs, final, saved = _run(math, mode, x_gates, state, w_hh, b_hh, reverse)
+        if type(ctx) is ForwardContext:  # nothing will differentiate it: stack nothing
+            return (outputs, *final)
         kept = {f"kept{k}": ctx.xp.stack([step[k] for step in saved]) for k in range(_KEPT[mode])}
         ctx.save(mode=mode, bias=bias, reverse=reverse, **kept)
         for index, array in enumerate((x_gates, *arrays)):
