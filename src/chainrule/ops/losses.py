@@ -39,17 +39,18 @@ class SoftmaxCrossEntropy(Op):
     def forward(ctx: Node, x: Array, target: Array, ignore_index: int) -> Array:
         ctx.save(x=x, target=target, ignore_index=ignore_index)
         xp = ctx.xp
-        logits = xp.moveaxis(x, 1, -1)
+        logits = x if x.ndim == 2 else xp.moveaxis(x, 1, -1)  # classes last
         shifted = logits - logits.max(axis=-1, keepdims=True)
         keep = target != ignore_index
-        safe = xp.where(keep, target, 0)
+        every = ctx.backend.host_memory and bool(keep.all())  # on a device: no sync to ask
+        safe = target if every else xp.where(keep, target, 0)
         if shifted.ndim == 2:  # (N, C), the common case: one fancy index, no index arrays built
             picked = shifted[xp.arange(shifted.shape[0]), safe]
         else:
             picked = xp.take_along_axis(shifted, safe[..., None], axis=-1)[..., 0]
         log_total = xp.log(xp.exp(shifted, out=shifted).sum(axis=-1))  # picked is a copy
         loss = log_total - picked
-        if not ctx.backend.host_memory or not keep.all():
+        if not every:
             loss = xp.where(keep, loss, 0)
         return loss.astype(x.dtype, copy=False)
 
@@ -98,11 +99,12 @@ class SoftmaxCrossEntropyBackward(Op):
         ctx.save(g=g, x=x, target=target, ignore_index=ignore_index)
         xp = ctx.xp
         keep = target != ignore_index
-        weight = xp.where(keep, g, 0).astype(x.dtype, copy=False)  # (N, *d)
-        rows = xp.moveaxis(x, 1, -1)  # (N, *d, C)
+        every = ctx.backend.host_memory and bool(keep.all())  # as the forward
+        weight = (g if every else xp.where(keep, g, 0)).astype(x.dtype, copy=False)  # (N, *d)
+        rows = x if x.ndim == 2 else xp.moveaxis(x, 1, -1)  # (N, *d, C)
         grad = xp.empty(rows.shape, dtype=x.dtype)
         flat_rows, flat_grad = rows.reshape(-1, rows.shape[-1]), grad.reshape(-1, rows.shape[-1])
-        flat_target = xp.where(keep, target, 0).reshape(-1)
+        flat_target = (target if every else xp.where(keep, target, 0)).reshape(-1)
         flat_weight = weight.reshape(-1, 1)
 
         def block(start: int, stop: int) -> None:
@@ -112,6 +114,8 @@ class SoftmaxCrossEntropyBackward(Op):
             part *= flat_weight[start:stop]
 
         ctx.backend.parallel_for(flat_grad.shape[0], block, flat_grad.shape[1])
+        if x.ndim == 2:
+            return grad
         return in_c_order(xp.moveaxis(grad, -1, 1))  # (N, C, *d) contiguous, as PyTorch's
 
     @staticmethod
