@@ -173,3 +173,14 @@ def test_autocast_dtypes_are_pytorchs(kind):
         )
     c_out.float().sum().backward()
     assert all(p.grad is not None and p.grad.dtype == chainrule.float32 for p in ours.parameters())
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_empty_batches_run_and_empty_sequences_raise_as_pytorch(kind):
+    layer = getattr(chainrule.nn, kind)(3, 4)
+    x = chainrule.randn(5, 0, 3, requires_grad=True)  # five steps of no sequences
+    output, _ = layer(x)
+    output.sum().backward()
+    assert tuple(output.shape) == (5, 0, 4) and tuple(x.grad.shape) == (5, 0, 3)
+    with pytest.raises(RuntimeError, match="Expected sequence length to be larger than 0"):
+        layer(chainrule.randn(0, 2, 3))

@@ -342,6 +342,7 @@ class RNNBase(Module):
             and w_hr is None
             and data.dtype.is_floating_point
             and data.element_size() >= 4
+            and batch_sizes[0] > 0
             and all(size == batch_sizes[0] for size in batch_sizes)
             and current_level() is None
         )
@@ -448,6 +449,8 @@ class RNNBase(Module):
     def _run_padded(self, sequence: Tensor, states: list) -> tuple[Tensor, list]:
         """_run on a padded (L, N, F) sequence: L steps of all N rows."""
         steps, batch = sequence.shape[0], sequence.shape[1]
+        if steps == 0:
+            raise ShapeError("Expected sequence length to be larger than 0 in RNN")
         data = sequence.reshape(steps * batch, sequence.shape[2])
         output, finals = self._run(data, [batch] * steps, states)
         return output.reshape(steps, batch, output.shape[-1]), finals
