@@ -184,3 +184,19 @@ def test_empty_batches_run_and_empty_sequences_raise_as_pytorch(kind):
     assert tuple(output.shape) == (5, 0, 4) and tuple(x.grad.shape) == (5, 0, 3)
     with pytest.raises(RuntimeError, match="Expected sequence length to be larger than 0"):
         layer(chainrule.randn(0, 2, 3))
+
+
+@pytest.mark.parametrize(("kind", "options"), [("LSTM", {"bidirectional": True}), ("GRU", {})])
+def test_gradients_of_gradients_match_torch(kind, options):
+    theirs, ours = _pair(kind, options, seed=4)
+    x = np.random.default_rng(5).standard_normal((4, 2, 5))
+
+    def second(layer, lib):
+        inputs = lib.tensor(x, requires_grad=True)
+        output = layer(inputs)[0]
+        (grad,) = lib.autograd.grad((output**2).sum(), inputs, create_graph=True)
+        weights = [p for name, p in layer.named_parameters() if "hh" in name]
+        return lib.autograd.grad((grad**2).sum(), weights)
+
+    for c_grad, t_grad in zip(second(ours, chainrule), second(theirs, torch)):
+        np.testing.assert_allclose(c_grad.numpy(), t_grad.numpy(), rtol=1e-9, atol=1e-11)
