@@ -77,11 +77,14 @@ def _loss(kind, operands, bias, reverse, whole):
     parts = 2 if kind == "LSTM" else 1
     state, w_hh = tuple(rest[:parts]), rest[parts]
     b_hh = rest[parts + 1] if bias else None
+    sizes = (3,) * 5
     if whole:
-        outputs, final = recurrent.recurrent_sequence(kind, x_gates, state, w_hh, b_hh, reverse)
+        outputs, final = recurrent.recurrent_sequence(
+            kind, x_gates, state, w_hh, b_hh, sizes, reverse
+        )
     else:  # the same cells as ordinary ops, step by step
         math = recurrent._TENSOR_MATH
-        outputs, final, _ = recurrent._run(math, kind, x_gates, state, w_hh, b_hh, reverse)
+        outputs, final, _ = recurrent._run(math, kind, x_gates, state, w_hh, b_hh, sizes, reverse)
     return (outputs**3).sum() + sum((f * f).sum() * 1.3 for f in final)
 
 
@@ -200,3 +203,60 @@ def test_gradients_of_gradients_match_torch(kind, options):
 
     for c_grad, t_grad in zip(second(ours, chainrule), second(theirs, torch)):
         np.testing.assert_allclose(c_grad.numpy(), t_grad.numpy(), rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_packed_sequences_match_torch_with_a_plain_backward(kind):
+    theirs, ours = _pair(kind, {"bidirectional": True, "num_layers": 2}, seed=6)
+    rng = np.random.default_rng(7)
+    x, h = rng.standard_normal((5, 4, 5)), rng.standard_normal((4, 4, 4))
+    lengths = [3, 5, 1, 4]  # unsorted: packing sorts them, the sequence op sees 4, 3, 3, 2, 1 rows
+
+    def run(layer, lib):
+        inputs, start = lib.tensor(x, requires_grad=True), lib.tensor(h, requires_grad=True)
+        packed = lib.nn.utils.rnn.pack_padded_sequence(inputs, lengths, enforce_sorted=False)
+        state = (start, start.tanh()) if kind == "LSTM" else start
+        output, final = layer(packed, state)
+        finals = final if kind == "LSTM" else (final,)
+        loss = (output.data * output.data.cos()).sum() + sum((f**2).sum() for f in finals)
+        loss.backward()
+        grads = [inputs.grad, start.grad, *(p.grad for p in layer.parameters())]
+        return [output.data, *finals, *grads]
+
+    for ours_value, theirs_value in zip(run(ours, chainrule), run(theirs, torch)):
+        np.testing.assert_allclose(
+            ours_value.detach().numpy(), theirs_value.detach().numpy(), atol=1e-11
+        )
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_the_sequence_op_on_packed_rows_equals_its_steps_to_second_order(kind, reverse):
+    sizes = (3, 3, 2, 1)  # sequences of lengths 4, 3, 2 (rows ordered longest first)
+    rng = np.random.default_rng(8)
+    gates = 4 if kind == "LSTM" else 3
+    arrays = [rng.standard_normal((sum(sizes), gates * 4))]
+    arrays += [rng.standard_normal((3, 4)) for _ in range(2 if kind == "LSTM" else 1)]
+    arrays += [rng.standard_normal((gates * 4, 4)) * 0.4, rng.standard_normal(gates * 4)]
+    operands = [chainrule.tensor(a, requires_grad=True) for a in arrays]
+
+    def gradients(whole, order):
+        x_gates, *state, w_hh, b_hh = operands
+        if whole:
+            outputs, final = recurrent.recurrent_sequence(
+                kind, x_gates, tuple(state), w_hh, b_hh, sizes, reverse
+            )
+        else:
+            math = recurrent._TENSOR_MATH
+            outputs, final, _ = recurrent._run(
+                math, kind, x_gates, tuple(state), w_hh, b_hh, sizes, reverse
+            )
+        loss = (outputs**3).sum() + sum((f * f).sum() * 1.3 for f in final)
+        grads = chainrule.autograd.grad(loss, operands, create_graph=order == 2)
+        if order == 1:
+            return grads
+        return chainrule.autograd.grad(sum((g * g).sum() for g in grads), operands)
+
+    for order in (1, 2):
+        for ours, steps in zip(gradients(True, order), gradients(False, order)):
+            np.testing.assert_allclose(ours.numpy(), steps.numpy(), rtol=1e-10, atol=1e-12)

@@ -89,6 +89,7 @@ _GRAD_FN_OF_AN_ARTIFACT = {
     "lstm_sequence_no_bias_batch_first",
     "gru_sequence_two_layers",
     "gru_sequence_bidirectional_no_bias",
+    "lstm_packed_two_layers",  # CatBackward0: PyTorch's packed LSTM is not one kernel
 }
 # ... and, not matched yet (work left, not a reason): in-place view ops (t_, transpose_:
 # TransposeBackward1), ndtr (PyTorch's composite ends in MulBackward1), tensorinv

@@ -153,49 +153,101 @@ _CELLS = {
 # ---- the sequence, forward and back ------------------------------------------------------------
 
 
+def _starts(sizes: tuple) -> list[int]:
+    """Where each step's rows begin in the packed rows."""
+    starts, start = [], 0
+    for size in sizes:
+        starts.append(start)
+        start += size
+    return starts
+
+
 def _run(
-    math: Any, mode: str, x_gates: Any, state: tuple, w_hh: Any, b_hh: Any, reverse: bool
+    math: Any,
+    mode: str,
+    x_gates: Any,
+    state: tuple,
+    w_hh: Any,
+    b_hh: Any,
+    sizes: tuple,
+    reverse: bool,
 ) -> tuple:
-    """The recurrence over the blocks of x_gates' rows (one per step, as many as the state's
-    rows), from the last back with `reverse`: the outputs (rows in time order), the final
-    state's parts, and each step's saved values (the h it started from last)."""
+    """The recurrence over x_gates' rows, packed: sizes[t] rows at step t, the longest
+    sequences first (a packed sequence's batch sizes; a padded one's are all equal). At step t
+    the first sizes[t] rows of the state step and the others keep theirs; with `reverse` the
+    steps run from the last back and a sequence joins, from its initial state, at its own last
+    step. Returns the outputs (rows as x_gates'), the final state's parts (each sequence's at
+    its own end) and each step's saved values (the h it started from last)."""
     step = _CELLS[mode][0]
-    batch = state[0].shape[0]
-    steps = x_gates.shape[0] // batch
+    starts = _starts(sizes)
+    steps = len(sizes)
     order = range(steps - 1, -1, -1) if reverse else range(steps)
     outputs: list = [None] * steps
     saved: list = [None] * steps
-    current = state if mode == "LSTM" else state[0]
+    parts = list(state)
+    if reverse and sizes[-1] < state[0].shape[0]:
+        parts = [part[: sizes[-1]] for part in state]
     w_hh_t = math.transposed(w_hh)
     for t in order:
-        current, saved[t] = step(math, x_gates[t * batch : (t + 1) * batch], current, w_hh_t, b_hh)
-        outputs[t] = current[0] if mode == "LSTM" else current
-    final = current if mode == "LSTM" else (current,)
-    return math.rows(outputs), final, saved
+        size, count = sizes[t], parts[0].shape[0]
+        if count < size:  # (reverse) sequences whose last step this is join
+            parts = [math.rows([part, first[count:size]]) for part, first in zip(parts, state)]
+            count = size
+        active = [part[:size] for part in parts] if size < count else parts
+        rows = x_gates[starts[t] : starts[t] + size]
+        current = tuple(active) if mode == "LSTM" else active[0]
+        new, saved[t] = step(math, rows, current, w_hh_t, b_hh)
+        new = list(new) if mode == "LSTM" else [new]
+        outputs[t] = new[0]
+        if size < count:  # finished sequences keep their state
+            new = [math.rows([fresh, part[size:]]) for fresh, part in zip(new, parts)]
+        parts = new
+    return math.rows(outputs), tuple(parts), saved
 
 
 def _run_backward(
-    math: Any, mode: str, grads: tuple, saved: list, w_hh: Any, reverse: bool, bias: bool
+    math: Any,
+    mode: str,
+    grads: tuple,
+    saved: list,
+    w_hh: Any,
+    sizes: tuple,
+    reverse: bool,
+    bias: bool,
 ) -> tuple:
-    """Back through time from the gradients of the outputs and of the final state's parts:
-    the gradients of x_gates, of the initial state's parts, of W_hh and of b_hh (None
-    without a bias)."""
+    """Back through time (`_run`'s steps in the opposite order) from the gradients of the
+    outputs and of the final state's parts: the gradients of x_gates, of the initial state's
+    parts, of W_hh and of b_hh (None without a bias)."""
     step_backward = _CELLS[mode][1]
-    g_outputs, state = grads[0], tuple(grads[1:])
-    steps = len(saved)
-    batch = g_outputs.shape[0] // steps
+    g_outputs, parts = grads[0], list(grads[1:])
+    starts = _starts(sizes)
+    steps = len(sizes)
     order = range(steps) if reverse else range(steps - 1, -1, -1)
     d_inputs: list = [None] * steps
     d_products: list = [None] * steps
+    joined: list = []  # (reverse) the initial state's gradient, piece by piece, last rows first
     for t in order:
-        dh = state[0] + g_outputs[t * batch : (t + 1) * batch]
-        d_inputs[t], d_products[t], state = step_backward(math, (dh, *state[1:]), saved[t])
+        size, count = sizes[t], parts[0].shape[0]
+        carried = [part[size:] for part in parts] if size < count else None
+        d_new = [part[:size] for part in parts] if size < count else parts
+        dh = d_new[0] + g_outputs[starts[t] : starts[t] + size]
+        d_inputs[t], d_products[t], d_old = step_backward(math, (dh, *d_new[1:]), saved[t])
         product = d_products[t] @ w_hh
-        state = (product if state[0] is None else state[0] + product, *state[1:])
+        parts = [product if d_old[0] is None else d_old[0] + product, *d_old[1:]]
+        if carried is not None:
+            parts = [math.rows([part, rest]) for part, rest in zip(parts, carried)]
+        if reverse:  # undo the join before this step: rows from `before` on came from the start
+            before = sizes[t + 1] if t + 1 < steps else sizes[-1]
+            if before < size:
+                joined.append([part[before:size] for part in parts])
+                parts = [part[:before] for part in parts]
+    if joined:
+        pieces = [parts, *reversed(joined)]
+        parts = [math.rows([piece[k] for piece in pieces]) for k in range(len(parts))]
     d_products_rows = math.rows(d_products)
     d_w_hh = d_products_rows.T @ math.rows([kept[-1] for kept in saved])
     d_b_hh = d_products_rows.sum(0) if bias else None
-    return (math.rows(d_inputs), *state, d_w_hh, d_b_hh)
+    return (math.rows(d_inputs), *parts, d_w_hh, d_b_hh)
 
 
 # ---- the ops -----------------------------------------------------------------------------------
@@ -214,8 +266,9 @@ class RecurrentSequence(Op):
     """The outputs (T N, H), rows in time order, and the final state's parts (N, H) of an LSTM
     (h, c) or GRU (h) over x_gates (T N, G H), from the initial state's parts, with W_hh
     (G H, H) and b_hh (G H,) if `bias`; `reverse` runs from the last step back. Operands:
-    x_gates, the state's parts, W_hh, b_hh if `bias`. Derivatives: back through time (module
-    docstring); the steps' kept values are saved stacked, (T, N, H) each, in time order."""
+    x_gates, the state's parts, W_hh, b_hh if `bias`; `sizes`, the rows of each step (`_run`).
+    Derivatives: back through time (module docstring); the steps' kept values are saved as
+    rows, each in x_gates' row order."""
 
     @classmethod
     def node_name(cls) -> str:
@@ -223,16 +276,16 @@ class RecurrentSequence(Op):
 
     @staticmethod
     def forward(ctx: Node, x_gates: Array, *rest: Any) -> tuple:
-        *arrays, mode, bias, reverse = rest
+        *arrays, mode, bias, sizes, reverse = rest
         parts = _layout(mode, bias)[0]
         state, w_hh = tuple(arrays[:parts]), arrays[parts]
         b_hh = arrays[parts + 1] if bias else None
         math = _ArrayMath(ctx.xp)
-        outputs, final, saved = _run(math, mode, x_gates, state, w_hh, b_hh, reverse)
-        if type(ctx) is ForwardContext:  # nothing will differentiate it: stack nothing
+        outputs, final, saved = _run(math, mode, x_gates, state, w_hh, b_hh, sizes, reverse)
+        if type(ctx) is ForwardContext:  # nothing will differentiate it: keep nothing
             return (outputs, *final)
-        kept = {f"kept{k}": ctx.xp.stack([step[k] for step in saved]) for k in range(_KEPT[mode])}
-        ctx.save(mode=mode, bias=bias, reverse=reverse, **kept)
+        kept = {f"kept{k}": math.rows([step[k] for step in saved]) for k in range(_KEPT[mode])}
+        ctx.save(mode=mode, bias=bias, sizes=sizes, reverse=reverse, **kept)
         for index, array in enumerate((x_gates, *arrays)):
             ctx.save(**{f"operand{index}": array})
         return (outputs, *final)
@@ -246,8 +299,9 @@ class RecurrentSequence(Op):
         operands = [getattr(ctx, f"operand{index}") for index in range(count + 1)]
         x_gates, state, w_hh = operands[0], tuple(operands[1 : parts + 1]), operands[parts + 1]
         b_hh = operands[parts + 2] if bias else None
-        _, _, saved = _run(_TENSOR_MATH, mode, x_gates, state, w_hh, b_hh, ctx.reverse)
-        result = _run_backward(_TENSOR_MATH, mode, grads, saved, w_hh, ctx.reverse, bias)
+        sizes, reverse = ctx.sizes, ctx.reverse
+        _, _, saved = _run(_TENSOR_MATH, mode, x_gates, state, w_hh, b_hh, sizes, reverse)
+        result = _run_backward(_TENSOR_MATH, mode, grads, saved, w_hh, sizes, reverse, bias)
         return result if bias else result[:-1]
 
     @staticmethod
@@ -260,7 +314,7 @@ class RecurrentSequence(Op):
         w_hh = getattr(ctx, f"operand{_layout(mode, bias)[0] + 1}")
         kept = tuple(getattr(ctx, f"kept{k}") for k in range(_KEPT[mode]))
         operands = (*grads, w_hh, *kept)
-        return apply(RecurrentSequenceBackward, operands, mode, bias, ctx.reverse)
+        return apply(RecurrentSequenceBackward, operands, mode, bias, ctx.sizes, ctx.reverse)
 
 
 class RecurrentSequenceBackward(Op):
@@ -273,19 +327,23 @@ class RecurrentSequenceBackward(Op):
 
     @staticmethod
     def forward(ctx: Node, *rest: Any) -> tuple:
-        *arrays, mode, bias, reverse = rest
+        *arrays, mode, bias, sizes, reverse = rest
         parts = _layout(mode, bias)[0]
         grads, w_hh, kept = arrays[: parts + 1], arrays[parts + 1], arrays[parts + 2 :]
-        saved = [tuple(stack[t] for stack in kept) for t in range(kept[0].shape[0])]
+        starts = _starts(sizes)
+        saved = [
+            tuple(rows[start : start + size] for rows in kept) for start, size in zip(starts, sizes)
+        ]
         math = _ArrayMath(ctx.xp)
-        result = _run_backward(math, mode, tuple(grads), saved, w_hh, reverse, bias)
+        result = _run_backward(math, mode, tuple(grads), saved, w_hh, sizes, reverse, bias)
         return result if bias else result[:-1]
 
 
 def recurrent_sequence(
-    mode: str, x_gates: Any, state: tuple, w_hh: Any, b_hh: Any, reverse: bool
+    mode: str, x_gates: Any, state: tuple, w_hh: Any, b_hh: Any, sizes: tuple, reverse: bool
 ) -> tuple:
-    """An LSTM's or GRU's outputs and final state over x_gates (RecurrentSequence)."""
+    """An LSTM's or GRU's outputs and final state over x_gates, sizes[t] rows at step t
+    (RecurrentSequence)."""
     operands = (x_gates, *state, w_hh) + ((b_hh,) if b_hh is not None else ())
-    results = apply(RecurrentSequence, operands, mode, b_hh is not None, reverse)
+    results = apply(RecurrentSequence, operands, mode, b_hh is not None, tuple(sizes), reverse)
     return results[0], results[1:]

@@ -335,15 +335,14 @@ class RNNBase(Module):
 
     def _whole_sequence(self, data: Tensor, batch_sizes: list, w_hr: Any) -> bool:
         """Whether a direction runs as one op (ops/recurrent.py): LSTM (without projections)
-        and GRU on float32/float64 sequences of one length, outside forward-mode AD (that op
-        has no jvp); otherwise step by step, as ops."""
+        and GRU on float32/float64 sequences, padded or packed, outside forward-mode AD (that
+        op has no jvp); otherwise step by step, as ops."""
         return (
             self.mode in ("LSTM", "GRU")
             and w_hr is None
             and data.dtype.is_floating_point
             and data.element_size() >= 4
             and batch_sizes[0] > 0
-            and all(size == batch_sizes[0] for size in batch_sizes)
             and current_level() is None
         )
 
@@ -353,7 +352,7 @@ class RNNBase(Module):
         step = _STEPS[self.mode]
         w_ih, w_hh, b_ih, b_hh, w_hr = self._unpack_weights(weights)
         if self._whole_sequence(data, batch_sizes, w_hr):
-            return self._run_whole(data, state, w_ih, w_hh, b_ih, b_hh, False)
+            return self._run_whole(data, batch_sizes, state, weights, False)
         # every time step's input gates in one matmul, split in one op: the gradient is one
         # cat of the steps' gradients, not a zero-filled (rows, gates) array per step
         x_gates = split(F.linear(data, w_ih, b_ih), batch_sizes, 0)
@@ -372,7 +371,7 @@ class RNNBase(Module):
         step = _STEPS[self.mode]
         w_ih, w_hh, b_ih, b_hh, w_hr = self._unpack_weights(weights)
         if self._whole_sequence(data, batch_sizes, w_hr):
-            return self._run_whole(data, state, w_ih, w_hh, b_ih, b_hh, True)
+            return self._run_whole(data, batch_sizes, state, weights, True)
         x_gates = split(F.linear(data, w_ih, b_ih), batch_sizes, 0)  # as _run_forward
         hidden = [None] * len(batch_sizes)
         running = None
@@ -387,16 +386,19 @@ class RNNBase(Module):
         return cat(hidden, 0), running
 
     def _run_whole(
-        self, data: Tensor, state: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any, reverse: bool
+        self, data: Tensor, batch_sizes: list, state: Any, weights: list, reverse: bool
     ) -> tuple:
         """_run_forward or _run_backward (`reverse`) as one op over the whole sequence."""
+        w_ih, w_hh, b_ih, b_hh, _ = self._unpack_weights(weights)
         parts = state if isinstance(state, tuple) else (state,)
         x_gates = F.linear(data, w_ih, b_ih)
         if self.mode == "LSTM" and autocast_active() is not None:  # PyTorch's LSTM layer is
             x_gates, *parts, w_hh, b_hh = autocast_operands(  # on autocast's lower list
                 LOWER, x_gates, *parts, w_hh, b_hh
             )
-        output, final = recurrent_sequence(self.mode, x_gates, tuple(parts), w_hh, b_hh, reverse)
+        output, final = recurrent_sequence(
+            self.mode, x_gates, tuple(parts), w_hh, b_hh, batch_sizes, reverse
+        )
         return output, (final if isinstance(state, tuple) else final[0])
 
     def _prepare_input(self, input: Tensor, name: str) -> tuple[Tensor, bool]:  # noqa: A002
