@@ -1,5 +1,6 @@
 """A recurrent layer's whole sequence as one op: the LSTM's and the GRU's recurrence over T
-steps of N rows, from the input gates x W_ih^T + b_ih of every step (one matmul before it).
+steps of N rows (fewer as a packed sequence's shorter sequences end), from the input gates
+x W_ih^T + b_ih of every step (one matmul before it).
 
 Run step by step as ordinary ops, a sequence records about 20 nodes a step, and each step's
 vjp makes its own small weight-gradient product and adds it into W_hh's gradient: an LSTM
@@ -52,8 +53,8 @@ class _ArrayMath:
         return self.xp.concatenate(parts, axis=-1)
 
     def transposed(self, w: Array) -> Array:
-        """w^T in C order: BLAS multiplies by it faster than by a transposed view, and the
-        copy is made once per sequence."""
+        """w^T in C order, copied once per sequence: at one thread OpenBLAS multiplies by it
+        faster than by a transposed view (211 against 294 us for (32, 256) @ (256, 1024))."""
         return self.xp.ascontiguousarray(w.T)
 
     def rows(self, parts: list) -> Array:
@@ -285,9 +286,8 @@ class RecurrentSequence(Op):
         if type(ctx) is ForwardContext:  # nothing will differentiate it: keep nothing
             return (outputs, *final)
         kept = {f"kept{k}": math.rows([step[k] for step in saved]) for k in range(_KEPT[mode])}
-        ctx.save(mode=mode, bias=bias, sizes=sizes, reverse=reverse, **kept)
-        for index, array in enumerate((x_gates, *arrays)):
-            ctx.save(**{f"operand{index}": array})
+        operands = {f"operand{index}": a for index, a in enumerate((x_gates, *arrays))}
+        ctx.save(mode=mode, bias=bias, sizes=sizes, reverse=reverse, **kept, **operands)
         return (outputs, *final)
 
     @staticmethod
