@@ -11,11 +11,13 @@ weight and bias gradients are one product and one sum over all T N rows (as PyTo
 kernel does).
 
 The cell arithmetic is written once (`_lstm_step`, `_gru_step`, and their backwards) over a
-namespace of sigmoid, tanh and concatenation, with Python's operators: on raw arrays it is the
-fast path; on Tensors it is this op's differentiable vjp (a recompute of the forward, then the
-same backward in ops), so gradients of gradients come out right. The engine runs the array
-form whenever no graph of the backward is being built (a plain `backward()`), the Tensor form
-under `create_graph=True`.
+namespace of sigmoid, tanh, the hidden product, the gates' chunks and concatenation, with
+Python's operators: on raw arrays it is the fast path; on Tensors it is this op's
+differentiable vjp (a recompute of the forward, then the same backward in ops), so gradients of
+gradients come out right, and it is the step of nn's LSTMCell and GRUCell and of the layers'
+step-by-step path (`lstm_cell`, `gru_cell`). The engine runs the array form whenever no graph
+of the backward is being built (a plain `backward()`), the Tensor form under
+`create_graph=True`.
 
 Gates are in PyTorch's order and layout: LSTM (i, f, g, o), c' = f c + i g, h' = o tanh(c');
 GRU (r, z, n), n = tanh(x_n + r (W_hn h + b_hn)), h' = (1 - z) n + z h.
@@ -29,8 +31,9 @@ from chainrule.autograd import grad_mode
 from chainrule.autograd.node import ForwardContext, Node
 from chainrule.backend import Array
 from chainrule.ops.elementwise import _sigmoid_array, sigmoid, tanh
+from chainrule.ops.linear import linear
 from chainrule.ops.op import Op, apply
-from chainrule.ops.shape import cat
+from chainrule.ops.shape import cat, split
 
 _grad_enabled = grad_mode._grad_enabled.get
 
@@ -52,21 +55,36 @@ class _ArrayMath:
     def cat(self, parts: list) -> Array:
         return self.xp.concatenate(parts, axis=-1)
 
-    def transposed(self, w: Array) -> Array:
-        """w^T in C order, copied once per sequence: at one thread OpenBLAS multiplies by it
-        faster than by a transposed view (211 against 294 us for (32, 256) @ (256, 1024))."""
-        return self.xp.ascontiguousarray(w.T)
-
     def rows(self, parts: list) -> Array:
         return self.xp.concatenate(parts, axis=0)
 
+    def weight(self, w: Array) -> Array:
+        """W_hh as `hidden` takes it: W_hh^T in C order, copied once per sequence (at one
+        thread OpenBLAS multiplies by it faster than by a transposed view: 211 against 294 us
+        for (32, 256) @ (256, 1024))."""
+        return self.xp.ascontiguousarray(w.T)
+
+    def hidden(self, h: Array, weight: Array, b: Array | None) -> Array:
+        """h W_hh^T + b_hh."""
+        product = h @ weight
+        if b is not None:
+            product += b
+        return product
+
+    def chunks(self, x: Array, count: int) -> list:
+        """The gates' blocks of the last axis, as views."""
+        size = x.shape[-1] // count
+        return [x[..., k * size : (k + 1) * size] for k in range(count)]
+
 
 class _TensorMath:
-    """The same on Tensors: differentiable ops."""
+    """The same on Tensors: differentiable ops, one node each for the hidden product (with its
+    bias) and for the gates' split (whose vjp is one cat: slices' would each fill zeros)."""
 
     __slots__ = ()
     sigmoid = staticmethod(sigmoid)
     tanh = staticmethod(tanh)
+    hidden = staticmethod(linear)
 
     @staticmethod
     def cat(parts: list) -> Any:
@@ -77,8 +95,12 @@ class _TensorMath:
         return cat(parts, 0)
 
     @staticmethod
-    def transposed(w: Any) -> Any:
-        return w.T
+    def weight(w: Any) -> Any:
+        return w
+
+    @staticmethod
+    def chunks(x: Any, count: int) -> Any:
+        return split(x, x.shape[-1] // count, -1)
 
 
 _TENSOR_MATH = _TensorMath()
@@ -87,17 +109,13 @@ _TENSOR_MATH = _TensorMath()
 # ---- the cells ---------------------------------------------------------------------------------
 
 
-def _lstm_step(math: Any, x_gates: Any, state: tuple, w_hh_t: Any, b_hh: Any) -> tuple:
-    """One LSTM step (w_hh_t: W_hh^T): the new state (h, c) and what its backward reads."""
+def _lstm_step(math: Any, x_gates: Any, state: tuple, w_hh: Any, b_hh: Any) -> tuple:
+    """One LSTM step (w_hh as `math.weight` gives it): the new state (h, c) and what its
+    backward reads."""
     h, c = state
-    gates = x_gates + h @ w_hh_t
-    if b_hh is not None:
-        gates = gates + b_hh
-    size = h.shape[-1]
-    i = math.sigmoid(gates[:, :size])
-    f = math.sigmoid(gates[:, size : 2 * size])
-    g = math.tanh(gates[:, 2 * size : 3 * size])
-    o = math.sigmoid(gates[:, 3 * size :])
+    gates = x_gates + math.hidden(h, w_hh, b_hh)
+    i, f, g, o = math.chunks(gates, 4)
+    i, f, g, o = math.sigmoid(i), math.sigmoid(f), math.tanh(g), math.sigmoid(o)
     c_next = f * c + i * g
     tanh_c = math.tanh(c_next)
     return (o * tanh_c, c_next), (i, f, g, o, tanh_c, c, h)
@@ -121,16 +139,13 @@ def _lstm_step_backward(math: Any, grads: tuple, saved: tuple) -> tuple:
     return d_gates, d_gates, (None, dc * f)
 
 
-def _gru_step(math: Any, x_gates: Any, h: Any, w_hh_t: Any, b_hh: Any) -> tuple:
-    """One GRU step (w_hh_t: W_hh^T): the new h and what its backward reads."""
-    h_gates = h @ w_hh_t
-    if b_hh is not None:
-        h_gates = h_gates + b_hh
-    size = h.shape[-1]
-    r = math.sigmoid(x_gates[:, :size] + h_gates[:, :size])
-    z = math.sigmoid(x_gates[:, size : 2 * size] + h_gates[:, size : 2 * size])
-    h_n = h_gates[:, 2 * size :]
-    n = math.tanh(x_gates[:, 2 * size :] + r * h_n)
+def _gru_step(math: Any, x_gates: Any, h: Any, w_hh: Any, b_hh: Any) -> tuple:
+    """One GRU step (w_hh as `math.weight` gives it): the new h and what its backward reads."""
+    x_r, x_z, x_n = math.chunks(x_gates, 3)
+    h_r, h_z, h_n = math.chunks(math.hidden(h, w_hh, b_hh), 3)
+    r = math.sigmoid(x_r + h_r)
+    z = math.sigmoid(x_z + h_z)
+    n = math.tanh(x_n + r * h_n)
     return (1 - z) * n + z * h, (r, z, n, h_n, h)
 
 
@@ -143,6 +158,17 @@ def _gru_step_backward(math: Any, grads: tuple, saved: tuple) -> tuple:
     d_r = d_n * h_n * r * (1 - r)
     d_z = dh * (h - n) * z * (1 - z)
     return math.cat([d_r, d_z, d_n]), math.cat([d_r, d_z, d_n * r]), (dh * z,)
+
+
+def lstm_cell(x_gates: Any, state: tuple, w_hh: Any, b_hh: Any) -> tuple:
+    """One LSTM step in differentiable ops, from the input gates x W_ih^T + b_ih: the new
+    (h, c)."""
+    return _lstm_step(_TENSOR_MATH, x_gates, state, w_hh, b_hh)[0]
+
+
+def gru_cell(x_gates: Any, h: Any, w_hh: Any, b_hh: Any) -> Any:
+    """One GRU step in differentiable ops, from the input gates x W_ih^T + b_ih: the new h."""
+    return _gru_step(_TENSOR_MATH, x_gates, h, w_hh, b_hh)[0]
 
 
 _CELLS = {
@@ -188,7 +214,7 @@ def _run(
     parts = list(state)
     if reverse and sizes[-1] < state[0].shape[0]:
         parts = [part[: sizes[-1]] for part in state]
-    w_hh_t = math.transposed(w_hh)
+    weight = math.weight(w_hh)
     for t in order:
         size, count = sizes[t], parts[0].shape[0]
         if count < size:  # (reverse) sequences whose last step this is join
@@ -197,7 +223,7 @@ def _run(
         active = [part[:size] for part in parts] if size < count else parts
         rows = x_gates[starts[t] : starts[t] + size]
         current = tuple(active) if mode == "LSTM" else active[0]
-        new, saved[t] = step(math, rows, current, w_hh_t, b_hh)
+        new, saved[t] = step(math, rows, current, weight, b_hh)
         new = list(new) if mode == "LSTM" else [new]
         outputs[t] = new[0]
         if size < count:  # finished sequences keep their state

@@ -5,8 +5,11 @@ loads unchanged:
   weight_ih_l{k}[_reverse] (gates * hidden, input), weight_hh_l{k} (gates * hidden, hidden),
   bias_ih_l{k}, bias_hh_l{k}, and weight_hr_l{k} (proj_size, hidden) for a projected LSTM;
   LSTM gates i, f, g, o; GRU gates r, z, n with n = tanh(W_in x + b_in + r * (W_hn h + b_hn)).
-The input projection of a whole sequence is one matmul; the recurrence is a Python loop over
-time steps, each step a few ops, differentiated by the ordinary engine.
+The input projection of a whole sequence is one matmul. An LSTM's or GRU's recurrence is then
+one op per layer and direction (ops/recurrent.py), which runs the time steps on raw arrays;
+projected LSTMs, plain RNNs, half precision and forward-mode AD step through time in ordinary
+ops instead, with the same cell arithmetic (ops/recurrent's `lstm_cell` and `gru_cell`, also
+LSTMCell's and GRUCell's).
 
 >>> import chainrule
 >>> from chainrule import nn
@@ -36,34 +39,23 @@ from chainrule.nn.parameter import Parameter
 from chainrule.ops import creation
 from chainrule.ops import elementwise as ew
 from chainrule.ops.autocast import LOWER, autocast_active, autocast_operands
-from chainrule.ops.recurrent import recurrent_sequence
+from chainrule.ops.recurrent import gru_cell, lstm_cell, recurrent_sequence
 from chainrule.ops.shape import cat, split, stack
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
 def _lstm_step(x_gates: Tensor, state: tuple, w_hh: Tensor, b_hh: Any, w_hr: Any) -> tuple:
-    """One LSTM step from the precomputed input gates: i, f, g, o = split(x W_ih + h W_hh)."""
-    h, c = state
-    gates = x_gates + F.linear(h, w_hh, b_hh)
-    i, f, g, o = split(gates, c.shape[-1], -1)  # one node: its vjp is one cat, no zeros
-    i, f, g, o = ew.sigmoid(i), ew.sigmoid(f), ew.tanh(g), ew.sigmoid(o)
-    c = f * c + i * g
-    h = o * ew.tanh(c)
+    """One LSTM step from the precomputed input gates (ops/recurrent's cell), then the
+    projection of h where the layer has one."""
+    h, c = lstm_cell(x_gates, state, w_hh, b_hh)
     if w_hr is not None:
         h = F.linear(h, w_hr)
     return h, (h, c)
 
 
 def _gru_step(x_gates: Tensor, h: Tensor, w_hh: Tensor, b_hh: Any, w_hr: Any) -> tuple:
-    """One GRU step: r, z from x and h; n = tanh(x_n + r * (W_hn h + b_hn))."""
-    size = h.shape[-1]
-    x_r, x_z, x_n = split(x_gates, size, -1)
-    h_r, h_z, h_n = split(F.linear(h, w_hh, b_hh), size, -1)
-    r = ew.sigmoid(x_r + h_r)
-    z = ew.sigmoid(x_z + h_z)
-    n = ew.tanh(x_n + r * h_n)
-    h = (1 - z) * n + z * h
+    h = gru_cell(x_gates, h, w_hh, b_hh)
     return h, h
 
 
