@@ -103,6 +103,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ops: index_fill, masked_scatter, put, cov and others, composed", {"ops.composites"}),
     ("ops: stft and istft, composed of the transforms", {"ops.spectral"}),
     ("ops: as_strided and empty_strided", {"ops.strided"}),
+    ("ops: the views' *_copy forms, composed", {"ops.view_copies"}),
     # renorm, fill_diagonal_, the random fills, the in-place shape changes, legacy svd/qr/lu.
     ("ops: the longer Tensor methods, composed", {"ops.method_extras"}),
     (

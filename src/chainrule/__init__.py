@@ -205,6 +205,7 @@ from chainrule.ops.special import gammainc as igamma
 from chainrule.ops.special import gammaincc as igammac
 from chainrule.ops.spectral import istft, stft
 from chainrule.ops.strided import TypedStorage, UntypedStorage, as_strided, empty_strided
+from chainrule.ops.view_copies import *  # noqa: F403 - torch.view_copy and the other *_copy
 from chainrule.ops.tensor_methods import TensorMethods as _TensorMethods  # Tensor's methods
 
 __version__ = "0.1.0"
