@@ -236,3 +236,56 @@ def test_cuda_grad_scaler_without_a_gpu_disables_itself():
         with pytest.warns(UserWarning, match="CUDA is not available.  Disabling."):
             scaler = chainrule.cuda.amp.GradScaler()
     assert not scaler.is_enabled()
+
+
+def _state_trace(lib):
+    """What PyTorch's autocast state functions report through a script that sets them by hand,
+    inside and outside a block, and the dtype a product gets at each point."""
+    x = lib.ones(2, 2)
+    trace = []
+
+    def record(label):
+        trace.append(
+            (
+                label,
+                lib.is_autocast_enabled("cpu"),
+                _name(lib.get_autocast_dtype("cpu")),
+                _name((x @ x).dtype),
+            )
+        )
+
+    record("start")
+    lib.set_autocast_enabled("cpu", True)
+    record("enabled by hand")
+    lib.set_autocast_dtype("cpu", lib.float16)
+    record("dtype set while enabled")
+    with lib.autocast("cpu", enabled=False):
+        record("disabled block")
+    record("after the block")
+    lib.set_autocast_enabled("cpu", False)
+    record("disabled by hand")
+    with lib.autocast("cpu"):
+        record("block without a dtype")
+    lib.set_autocast_dtype("cpu", lib.bfloat16)
+    record("dtype restored")
+    return trace
+
+
+def test_the_autocast_state_functions_follow_torchs_through_a_script():
+    assert _state_trace(chainrule) == _state_trace(torch)
+
+
+def test_the_deprecated_autocast_spellings_warn_and_answer_as_torchs():
+    for lib in (chainrule, torch):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            answers = (
+                lib.is_autocast_cpu_enabled(),
+                _name(lib.get_autocast_cpu_dtype()),
+                _name(lib.get_autocast_gpu_dtype()),
+            )
+        assert answers == (False, "bfloat16", "float16")
+        assert [w.category for w in caught] == [DeprecationWarning] * 3
+    assert chainrule.is_autocast_cache_enabled() is torch.is_autocast_cache_enabled() is True
+    assert chainrule.autocast_increment_nesting() == torch.autocast_increment_nesting() == 1
+    assert chainrule.autocast_decrement_nesting() == torch.autocast_decrement_nesting() == 0

@@ -112,7 +112,24 @@ from chainrule.errors import (
     StateDictError,
 )
 from chainrule.ops.activation import *  # noqa: F403
-from chainrule.ops.autocast import autocast, get_autocast_dtype, is_autocast_enabled
+from chainrule.ops.autocast import (
+    autocast,
+    autocast_decrement_nesting,
+    autocast_increment_nesting,
+    clear_autocast_cache,
+    get_autocast_cpu_dtype,
+    get_autocast_dtype,
+    get_autocast_gpu_dtype,
+    is_autocast_cache_enabled,
+    is_autocast_cpu_enabled,
+    is_autocast_enabled,
+    set_autocast_cache_enabled,
+    set_autocast_cpu_dtype,
+    set_autocast_cpu_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+    set_autocast_gpu_dtype,
+)
 from chainrule.ops.complex import *  # noqa: F403
 from chainrule.ops.complex import complex  # noqa: A004 - PyTorch's name
 from chainrule.ops.composites import (
@@ -205,8 +222,8 @@ from chainrule.ops.special import gammainc as igamma
 from chainrule.ops.special import gammaincc as igammac
 from chainrule.ops.spectral import istft, stft
 from chainrule.ops.strided import TypedStorage, UntypedStorage, as_strided, empty_strided
-from chainrule.ops.view_copies import *  # noqa: F403 - torch.view_copy and the other *_copy
 from chainrule.ops.tensor_methods import TensorMethods as _TensorMethods  # Tensor's methods
+from chainrule.ops.view_copies import *  # noqa: F403 - torch.view_copy and the other *_copy
 
 __version__ = "0.1.0"
 

@@ -32,13 +32,33 @@ __all__ = [
     "autocast_operands",
     "autocast_policy",
     "autocast_restored",
+    "autocast_decrement_nesting",
+    "autocast_increment_nesting",
+    "clear_autocast_cache",
+    "get_autocast_cpu_dtype",
     "get_autocast_dtype",
+    "get_autocast_gpu_dtype",
+    "is_autocast_cache_enabled",
+    "is_autocast_cpu_enabled",
     "is_autocast_enabled",
+    "set_autocast_cache_enabled",
+    "set_autocast_cpu_dtype",
+    "set_autocast_cpu_enabled",
+    "set_autocast_dtype",
+    "set_autocast_enabled",
+    "set_autocast_gpu_dtype",
 ]
 
 # The dtype each device type's autocast casts to while enabled: {device type: dtype}, or None
 # when no autocast is active (the common case, tested first).
 _ACTIVE: ContextVar[dict | None] = ContextVar("autocast", default=None)
+
+# The dtype set by `set_autocast_dtype` for each device type, used while it is enabled without a
+# dtype of its own (`autocast(device)`, `set_autocast_enabled`); the defaults below otherwise.
+_CONFIGURED: ContextVar[dict | None] = ContextVar("autocast_dtypes", default=None)
+# `set_autocast_cache_enabled`'s flag and `autocast_increment_nesting`'s count, per thread.
+_CACHE_ENABLED: ContextVar[bool] = ContextVar("autocast_cache", default=True)
+_NESTING: ContextVar[int] = ContextVar("autocast_nesting", default=0)
 
 # PyTorch's defaults and the lower dtypes each device type supports.
 _DEFAULT_DTYPES = {"cpu": dtypes.bfloat16, "cuda": dtypes.float16, "fake": dtypes.float16}
@@ -151,7 +171,9 @@ class autocast:  # noqa: N801 - PyTorch's name
                 f"(chainrule's devices: {', '.join(_SUPPORTED)})"
             )
         self.device = device_type
-        self.fast_dtype = _DEFAULT_DTYPES[device_type] if dtype is None else dtypes.as_dtype(dtype)
+        self.fast_dtype = (
+            get_autocast_dtype(device_type) if dtype is None else dtypes.as_dtype(dtype)
+        )
         self._enabled = bool(enabled)
         if self._enabled and self.fast_dtype not in _SUPPORTED[device_type]:
             names = ", ".join(d.name for d in _SUPPORTED[device_type])
@@ -223,4 +245,210 @@ def get_autocast_dtype(device_type: str) -> dtypes.dtype:
         chainrule.float16
     """
     active = _ACTIVE.get() or {}
-    return active.get(device_type, _DEFAULT_DTYPES.get(device_type, dtypes.float16))
+    if device_type in active:
+        return active[device_type]
+    configured = _CONFIGURED.get() or {}
+    return configured.get(device_type, _DEFAULT_DTYPES.get(device_type, dtypes.float16))
+
+
+def set_autocast_enabled(device_type: str, enabled: bool) -> None:
+    """Turn autocast on or off for `device_type` from here on, outside any `with` block (an
+    enclosing block restores its own state when it exits), in `get_autocast_dtype`'s dtype.
+
+    Args:
+        device_type (str): 'cpu', 'cuda' or 'fake'.
+        enabled (bool): whether the listed ops cast.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.set_autocast_enabled("cpu", True)
+        >>> (chainrule.ones(2, 2) @ chainrule.ones(2, 2)).dtype
+        chainrule.bfloat16
+        >>> chainrule.set_autocast_enabled("cpu", False)
+    """
+    _check_device(device_type)
+    active = dict(_ACTIVE.get() or {})
+    if enabled:
+        active[device_type] = get_autocast_dtype(device_type)
+    else:
+        active.pop(device_type, None)
+    _ACTIVE.set(active or None)
+
+
+def set_autocast_dtype(device_type: str, dtype: dtypes.dtype) -> None:
+    """The lower dtype autocast uses on `device_type` when enabled without one of its own.
+
+    Args:
+        device_type (str): 'cpu', 'cuda' or 'fake'.
+        dtype (dtype): the lower precision.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.set_autocast_dtype("cpu", chainrule.float16)
+        >>> with chainrule.autocast("cpu"):
+        ...     (chainrule.ones(2, 2) @ chainrule.ones(2, 2)).dtype
+        chainrule.float16
+        >>> chainrule.set_autocast_dtype("cpu", chainrule.bfloat16)
+    """
+    _check_device(device_type)
+    dtype = dtypes.as_dtype(dtype)
+    _CONFIGURED.set({**(_CONFIGURED.get() or {}), device_type: dtype})
+    active = _ACTIVE.get()
+    if active is not None and device_type in active:
+        _ACTIVE.set({**active, device_type: dtype})
+
+
+def _check_device(device_type: str) -> None:
+    if device_type not in _SUPPORTED:
+        raise RuntimeError(
+            f"unsupported autocast device_type '{device_type}' (chainrule's devices: "
+            f"{', '.join(_SUPPORTED)})"
+        )
+
+
+def _deprecated(old: str, new: str) -> None:
+    warnings.warn(
+        f"torch.{old} is deprecated. Please use torch.{new} instead.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
+def is_autocast_cpu_enabled() -> bool:
+    """`is_autocast_enabled("cpu")`, PyTorch's deprecated spelling (it warns as PyTorch's).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.is_autocast_cpu_enabled()
+        False
+    """
+    _deprecated("is_autocast_cpu_enabled()", "is_autocast_enabled('cpu')")
+    return is_autocast_enabled("cpu")
+
+
+def set_autocast_cpu_enabled(enabled: bool) -> None:
+    """`set_autocast_enabled("cpu", enabled)`, PyTorch's deprecated spelling.
+
+    Args:
+        enabled (bool): whether the CPU's listed ops cast.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.set_autocast_cpu_enabled(False)
+    """
+    _deprecated("set_autocast_cpu_enabled(enabled)", "set_autocast_enabled('cpu', enabled)")
+    set_autocast_enabled("cpu", enabled)
+
+
+def get_autocast_cpu_dtype() -> dtypes.dtype:
+    """`get_autocast_dtype("cpu")`, PyTorch's deprecated spelling.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.get_autocast_cpu_dtype()
+        chainrule.bfloat16
+    """
+    _deprecated("get_autocast_cpu_dtype()", "get_autocast_dtype('cpu')")
+    return get_autocast_dtype("cpu")
+
+
+def set_autocast_cpu_dtype(dtype: dtypes.dtype) -> None:
+    """`set_autocast_dtype("cpu", dtype)`, PyTorch's deprecated spelling.
+
+    Args:
+        dtype (dtype): the CPU's lower precision.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.set_autocast_cpu_dtype(chainrule.bfloat16)
+    """
+    _deprecated("set_autocast_cpu_dtype(dtype)", "set_autocast_dtype('cpu', dtype)")
+    set_autocast_dtype("cpu", dtype)
+
+
+def get_autocast_gpu_dtype() -> dtypes.dtype:
+    """`get_autocast_dtype("cuda")`, PyTorch's deprecated spelling.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.get_autocast_gpu_dtype()
+        chainrule.float16
+    """
+    _deprecated("get_autocast_gpu_dtype()", "get_autocast_dtype('cuda')")
+    return get_autocast_dtype("cuda")
+
+
+def set_autocast_gpu_dtype(dtype: dtypes.dtype) -> None:
+    """`set_autocast_dtype("cuda", dtype)`, PyTorch's deprecated spelling.
+
+    Args:
+        dtype (dtype): CUDA's lower precision.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.set_autocast_gpu_dtype(chainrule.float16)
+    """
+    _deprecated("set_autocast_gpu_dtype(dtype)", "set_autocast_dtype('cuda', dtype)")
+    set_autocast_dtype("cuda", dtype)
+
+
+def is_autocast_cache_enabled() -> bool:
+    """Whether autocast may keep the casts of weights within a region (PyTorch's cache; on by
+    default). chainrule casts each time, which gives the same values; the flag is kept for
+    code that reads or saves it.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.is_autocast_cache_enabled()
+        True
+    """
+    return _CACHE_ENABLED.get()
+
+
+def set_autocast_cache_enabled(enabled: bool) -> None:
+    """Set `is_autocast_cache_enabled`'s flag.
+
+    Args:
+        enabled (bool): the flag.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.set_autocast_cache_enabled(True)
+    """
+    _CACHE_ENABLED.set(bool(enabled))
+
+
+def clear_autocast_cache() -> None:
+    """Drop autocast's cached casts: there are none to drop (`is_autocast_cache_enabled`).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.clear_autocast_cache()
+    """
+
+
+def autocast_increment_nesting() -> int:
+    """Count one more autocast region entered by hand; returns the new depth (PyTorch's
+    bookkeeping for code that manages the state itself).
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.autocast_increment_nesting(), chainrule.autocast_decrement_nesting()
+        (1, 0)
+    """
+    depth = _NESTING.get() + 1
+    _NESTING.set(depth)
+    return depth
+
+
+def autocast_decrement_nesting() -> int:
+    """Count one autocast region left; returns the new depth.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.autocast_increment_nesting(), chainrule.autocast_decrement_nesting()
+        (1, 0)
+    """
+    depth = _NESTING.get() - 1
+    _NESTING.set(depth)
+    return depth
