@@ -551,6 +551,109 @@ def test_conv_transpose2d_matches_pytorch(jit_on):
     np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-4, atol=2e-5)
 
 
+# ---- depthwise convolution: direct kernels ---------------------------------------------------
+
+DEPTHWISE = {
+    "mobilenet": ((8, 16, 20, 20), (16, 1, 3, 3), {"padding": 1}, np.float32),
+    "stride": ((8, 16, 21, 20), (16, 1, 3, 3), {"stride": 2, "padding": 1}, np.float32),
+    "uneven_stride_and_padding": (
+        (8, 16, 20, 21),
+        (16, 1, 5, 3),
+        {"stride": (1, 3), "padding": (2, 0)},
+        np.float32,
+    ),
+    "dilation": ((8, 16, 20, 20), (16, 1, 3, 3), {"dilation": 2, "padding": "same"}, np.float32),
+    "multiplier_2": ((8, 12, 20, 20), (24, 1, 3, 3), {"padding": 1}, np.float32),
+    "float64_even_kernel": ((8, 16, 20, 20), (16, 1, 4, 4), {"padding": "same"}, np.float64),
+    "window_past_the_input": ((32, 16, 6, 6), (16, 1, 7, 7), {"padding": 3}, np.float32),
+}
+
+
+def _depthwise_step(library, functional, x, w, g, bias, arguments, channels_last=False):
+    """Output, input gradient and weight gradient of one depthwise conv2d step."""
+    tensor = library.tensor(x, requires_grad=True)
+    if channels_last:
+        tensor = tensor.detach().to(memory_format=library.channels_last).requires_grad_()
+    weight = library.tensor(w, requires_grad=True)
+    out = functional.conv2d(tensor, weight, library.tensor(bias), groups=x.shape[1], **arguments)
+    out.backward(library.tensor(g))
+    return out.detach().numpy(), tensor.grad.numpy(), weight.grad.numpy()
+
+
+@pytest.mark.parametrize("case", sorted(DEPTHWISE))
+def test_depthwise_conv2d_matches_pytorch_and_the_numpy_path(jit_on, monkeypatch, case):
+    x_shape, w_shape, arguments, dtype = DEPTHWISE[case]
+    rng = np.random.default_rng(23)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = (rng.standard_normal(w_shape) * 0.3).astype(dtype)
+    bias = rng.standard_normal(w_shape[0]).astype(dtype)
+    expected_out = torch.nn.functional.conv2d(
+        torch.tensor(x), torch.tensor(w), groups=x_shape[1], **arguments
+    )
+    g = rng.standard_normal(tuple(expected_out.shape)).astype(dtype)
+    assert max(x.size, g.size) >= jit.MIN_ELEMENTS
+    calls = []
+    kernel = jit.depthwise_convolution_2d
+    monkeypatch.setattr(jit, "depthwise_convolution_2d", lambda *a: calls.append(1) or kernel(*a))
+    ours = _depthwise_step(chainrule, F, x, w, g, bias, arguments)
+    assert calls, "the direct kernel ran"
+    theirs = _depthwise_step(torch, torch.nn.functional, x, w, g, bias, arguments)
+    tolerance = {"rtol": 1e-4, "atol": 1e-4} if dtype == np.float32 else {"rtol": 1e-10}
+    for mine, expected in zip(ours, theirs):
+        np.testing.assert_allclose(mine, expected, **tolerance)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain = _depthwise_step(chainrule, F, x, w, g, bias, arguments)
+    for mine, expected in zip(ours, plain):
+        np.testing.assert_allclose(mine, expected, **tolerance)
+
+
+def test_depthwise_conv2d_of_channels_last_input_keeps_its_layout(jit_on):
+    x_shape, w_shape, arguments, dtype = DEPTHWISE["mobilenet"]
+    rng = np.random.default_rng(29)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    tensor = chainrule.tensor(x).to(memory_format=chainrule.channels_last)
+    out = F.conv2d(tensor, chainrule.tensor(w), groups=x_shape[1], **arguments)
+    expected = torch.nn.functional.conv2d(
+        torch.tensor(x).to(memory_format=torch.channels_last),
+        torch.tensor(w),
+        groups=x_shape[1],
+        **arguments,
+    )
+    assert out.is_contiguous(memory_format=chainrule.channels_last)
+    assert expected.is_contiguous(memory_format=torch.channels_last)
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_depthwise_gradients_have_second_derivatives(jit_on):
+    """The double backward runs the kernels again (through the convolution ops' vjps)."""
+    rng = np.random.default_rng(31)
+    x = rng.standard_normal((8, 16, 20, 20))
+    w = rng.standard_normal((16, 1, 3, 3)) * 0.3
+    results = []
+    for library, functional in ((chainrule, F), (torch, torch.nn.functional)):
+        tensor = library.tensor(x, requires_grad=True)
+        weight = library.tensor(w, requires_grad=True)
+        out = functional.conv2d(tensor, weight, padding=1, groups=16)
+        (grad_x,) = library.autograd.grad((out * out).sum(), tensor, create_graph=True)
+        (grad_w,) = library.autograd.grad((grad_x * grad_x).sum(), weight)
+        results.append(grad_w.numpy())
+    np.testing.assert_allclose(*results, rtol=1e-10)
+
+
+def test_the_depthwise_weight_gradient_is_the_same_on_any_number_of_threads(jit_on):
+    rng = np.random.default_rng(37)
+    x = rng.standard_normal((8, 16, 20, 20)).astype(np.float32)
+    g = rng.standard_normal((8, 16, 20, 20)).astype(np.float32)
+    geometry = ((1, 1), ((1, 1), (1, 1)), (1, 1), 16)
+    grads = []
+    for threads in (1, 2):
+        parallel.set_threads(threads)
+        grads.append(jit.depthwise_weight_grad_2d(x, g, geometry, (3, 3)))
+    parallel.set_threads(parallel._default_threads())
+    np.testing.assert_array_equal(*grads)
+
+
 def _adam_steps(dtype, shape, **options) -> np.ndarray:
     rng = np.random.default_rng(0)
     p = chainrule.tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True)

@@ -271,6 +271,25 @@ class Backend(ABC):
         backend has no kernel for the operands."""
         return None
 
+    def depthwise_convolution(self, x: Array, w: Array, geometry: tuple) -> Array | None:
+        """A depthwise convolution (groups = input channels, `geometry` as above) by a compiled
+        direct kernel; None where this backend has none for the operands."""
+        return None
+
+    def depthwise_input_grad(
+        self, g: Array, w: Array, geometry: tuple, in_size: tuple
+    ) -> Array | None:
+        """`depthwise_convolution`'s adjoint in x (a transposed convolution) to
+        (N, C, *in_size); None where this backend has no kernel for the operands."""
+        return None
+
+    def depthwise_weight_grad(
+        self, x: Array, g: Array, geometry: tuple, kernel: tuple
+    ) -> Array | None:
+        """`depthwise_convolution`'s adjoint in w: (C_out, 1, *kernel); None where this
+        backend has no kernel for the operands."""
+        return None
+
     @abstractmethod
     def parallel_for(
         self, size: int, body: Callable[[int, int], None], item_elements: int = 1
@@ -475,6 +494,19 @@ class NumpyBackend(Backend):
         if groups != 1 or len(in_size) != 2:
             return None
         return jit.transposed_convolution_2d(g, w, stride, padding, dilation, in_size)
+
+    def depthwise_convolution(self, x: Array, w: Array, geometry: tuple) -> Array | None:
+        return jit.depthwise_convolution_2d(x, w, geometry)
+
+    def depthwise_input_grad(
+        self, g: Array, w: Array, geometry: tuple, in_size: tuple
+    ) -> Array | None:
+        return jit.depthwise_input_grad_2d(g, w, geometry, in_size)
+
+    def depthwise_weight_grad(
+        self, x: Array, g: Array, geometry: tuple, kernel: tuple
+    ) -> Array | None:
+        return jit.depthwise_weight_grad_2d(x, g, geometry, kernel)
 
     def parallel_for(
         self, size: int, body: Callable[[int, int], None], item_elements: int = 1

@@ -11,7 +11,9 @@ family, so any order of derivative works:
   ConvolutionTranspose(g, w)  -> x-like vjp: Convolution(a, w),           ConvolutionWeight(a, g)
   ConvolutionWeight(x, g)     -> w-like vjp: ConvolutionTranspose(g, b),  Convolution(x, b)
 
-(three views of one trilinear form <conv(x, w), g>). PyTorch's arguments (ints or tuples,
+(three views of one trilinear form <conv(x, w), g>). A depthwise convolution (groups = input
+channels) runs each of the three as a direct compiled loop where the backend has one (numba:
+backend/jit.py), and then keeps no columns. PyTorch's arguments (ints or tuples,
 padding strings, unbatched input) are read by `chainrule.nn.functional`, which calls the
 kernel entries at the end of this file with tuples.
 """
@@ -257,13 +259,17 @@ class Convolution(Op):
         ctx: Node, x: Array, w: Array, stride: tuple, padding: tuple, dilation: tuple, groups: int
     ) -> Array:
         geometry = (stride, padding, dilation, groups)
-        columns, out_size = _columns(ctx.backend, x, w.shape[2:], geometry)
-        # the columns are kept for the weight gradient (fast_vjp), which would otherwise copy
-        # them again. Their memory, held until backward frees the node (only when a graph is
-        # recorded): k_w / stride_w copies of x channels last, prod(kernel) / prod(stride)
-        # channels first (LeNet's two layers: 5 MiB each)
-        ctx.save(x=x, w=w, columns=columns, geometry=geometry)
-        out = _forward_product(ctx.xp, columns, w, x.shape[0], out_size, geometry)
+        out = ctx.backend.depthwise_convolution(x, w, geometry)  # a direct kernel, or None
+        if out is None:
+            columns, out_size = _columns(ctx.backend, x, w.shape[2:], geometry)
+            # the columns are kept for the weight gradient (fast_vjp), which would otherwise
+            # copy them again. Their memory, held until backward frees the node (only when a
+            # graph is recorded): k_w / stride_w copies of x channels last, prod(kernel) /
+            # prod(stride) channels first (LeNet's two layers: 5 MiB each)
+            ctx.save(x=x, w=w, columns=columns, geometry=geometry)
+            out = _forward_product(ctx.xp, columns, w, x.shape[0], out_size, geometry)
+        else:
+            ctx.save(x=x, w=w, columns=None, geometry=geometry)
         if suggests_channels_last(x) or suggests_channels_last(w):  # PyTorch keeps the layout
             return in_channels_last(ctx.xp, out)
         return out
@@ -282,7 +288,10 @@ class Convolution(Op):
 
     @staticmethod
     def fast_vjp(ctx: Node, g: Any) -> tuple:
-        """vjp's, with the weight gradient made from the forward's saved columns."""
+        """vjp's, with the weight gradient made from the forward's saved columns (if it made
+        any: a direct kernel makes none)."""
+        if ctx.columns is None:
+            return Convolution.vjp(ctx, g)
         grad_x = grad_w = None
         if ctx.next_edges[0] is not None:
             in_size = tuple(ctx.input_meta[0][0][2:])
@@ -383,6 +392,8 @@ def _transposed_convolution(
     stride, padding, dilation, groups = geometry
     kernel = w.shape[2:]
     compiled = backend.transposed_convolution(g, w, geometry, in_size)  # one product + col2im
+    if compiled is None:
+        compiled = backend.depthwise_input_grad(g, w, geometry, in_size)  # a direct kernel
     if compiled is not None:
         return compiled
     if all(s == 1 for s in stride):
@@ -497,6 +508,9 @@ class ConvolutionWeight(Op):
     ) -> Array:
         geometry = (stride, padding, dilation, groups)
         ctx.save(x=x, g=g, geometry=geometry, kernel=kernel)
+        direct = ctx.backend.depthwise_weight_grad(x, g, geometry, kernel)
+        if direct is not None:
+            return direct
         columns, _ = _columns(ctx.backend, x, kernel, geometry)
         return _weight_product(ctx.xp, columns, g, x.shape[1] // groups, kernel, geometry)
 
