@@ -94,14 +94,89 @@ def test_unsupported_values_and_key_clashes_are_refused(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-def test_saving_a_module_says_to_save_its_state_dict(tmp_path):
+def _tied_model(lib):
+    """A model with a tied weight, a buffer, a plain attribute, a function attribute and a
+    submodule used twice: what `torch.save(model, f)` must bring back as it was."""
+    nn = lib.nn
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = nn.Embedding(10, 4)
+            self.head = nn.Linear(4, 10, bias=False)
+            self.head.weight = self.embedding.weight
+            self.norm = nn.LayerNorm(4)
+            self.blocks = nn.ModuleList([self.norm, nn.Dropout(0.1), self.norm])
+            self.activation = lib.nn.functional.gelu
+            self.scale = 0.5
+            self.register_buffer("steps", lib.zeros(1))
+
+        def forward(self, x):
+            h = self.activation(self.embedding(x) * self.scale)
+            for block in self.blocks:
+                h = block(h)
+            return self.head(h)
+
+    Model.__qualname__ = Model.__name__ = f"Saved{lib.__name__.capitalize()}Model"
+    Model.__module__ = __name__
+    globals()[Model.__name__] = Model  # importable by name, as a script's own class is
+    lib.manual_seed(0)
+    return Model()
+
+
+@pytest.mark.parametrize("library", ["chainrule", "torch"])
+def test_a_whole_model_saves_and_loads_with_weights_only_false(tmp_path, library):
+    lib = chainrule if library == "chainrule" else torch
+    model = _tied_model(lib)
+    path = tmp_path / "model.pt"
+    lib.save(model, path)
+    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
+        lib.load(path)
+    loaded = lib.load(path, weights_only=False)
+    assert type(loaded) is type(model)
+    assert loaded.head.weight is loaded.embedding.weight  # still tied
+    assert loaded.blocks[0] is loaded.blocks[2] is loaded.norm
+    assert loaded.activation is lib.nn.functional.gelu and loaded.scale == 0.5
+    assert list(loaded.state_dict()) == list(model.state_dict())
+    tokens = lib.tensor([[1, 2, 3]])
+    model.eval()
+    loaded.eval()
+    assert lib.equal(loaded(tokens), model(tokens))
+    loaded.train()
+    loaded(tokens).sum().backward()
+    assert loaded.embedding.weight.grad is not None
+    assert str(loaded) == str(model)
+
+
+def test_an_allowlisted_model_class_loads_with_weights_only(tmp_path):
+    model = _tied_model(chainrule)
+    chainrule.save(model, tmp_path / "m")
+    with pytest.raises(pickle.UnpicklingError):
+        chainrule.load(tmp_path / "m")
+    allowed = [
+        type(model),
+        chainrule.nn.Embedding,
+        chainrule.nn.Linear,
+        chainrule.nn.LayerNorm,
+        chainrule.nn.ModuleList,
+        chainrule.nn.Dropout,
+        chainrule.nn.functional.gelu,
+    ]
+    with chainrule.serialization.safe_globals(allowed):
+        loaded = chainrule.load(tmp_path / "m")
+    assert loaded.head.weight is loaded.embedding.weight
+
+
+def test_objects_that_cannot_be_found_by_name_are_refused_before_writing(tmp_path):
     model = chainrule.nn.Linear(2, 3)
-    with pytest.raises(TypeError, match=r"cannot store a Linear.*save its state_dict\(\)"):
-        save(model, tmp_path / "m")
-    with pytest.raises(TypeError, match=r"Linear object at model .*state_dict"):
-        save({"model": model}, tmp_path / "m")
-    save(model.state_dict(), tmp_path / "m")  # what the message asks for works
-    assert set(chainrule.load(tmp_path / "m")) == {"weight", "bias"}
+    model.hook = lambda: None
+    with pytest.raises(TypeError, match="local class or function"):
+        chainrule.save(model, tmp_path / "m")
+    with pytest.raises(TypeError, match=r"cannot store a SGD object at optimizer.*state_dict"):
+        chainrule.save(
+            {"optimizer": chainrule.optim.SGD(model.parameters(), lr=0.1)}, tmp_path / "m"
+        )
+    assert not (tmp_path / "m").exists()
 
 
 # ---- PyTorch interchange -------------------------------------------------------------------
@@ -402,3 +477,17 @@ def test_a_namedtuple_loads_as_itself_where_pytorchs_unpickler_would_build_it(li
     maximum = lib.max(lib.tensor([[1.0, 5.0], [4.0, 2.0]]), dim=0)  # torch.return_types.max
     restored = round_trip(maximum, weights_only=False)
     assert type(restored) is type(maximum) and restored.indices.tolist() == [1, 0]
+
+
+def test_jit_save_and_load_round_trip_a_scripted_model_and_its_extra_files(tmp_path):
+    model = chainrule.jit.script(_tied_model(chainrule))
+    path = tmp_path / "scripted.pt"
+    chainrule.jit.save(model, path, _extra_files={"config.json": '{"layers": 2}'})
+    extra = {"config.json": ""}
+    loaded = chainrule.jit.load(path, map_location="cpu", _extra_files=extra)
+    assert extra == {"config.json": '{"layers": 2}'}
+    assert loaded.head.weight is loaded.embedding.weight
+    model.eval()
+    loaded.eval()
+    tokens = chainrule.tensor([[4, 5]])
+    assert chainrule.equal(loaded(tokens), model(tokens))

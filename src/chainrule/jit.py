@@ -1,8 +1,10 @@
 """torch.jit's decorators as pass-throughs, so PyTorch programs that script or trace their
 models run unchanged. chainrule has no TorchScript: `script` and `trace` return the function
-or module they are given, unchanged and run eagerly (no compiled graph, no `.save`-able script;
-`chainrule.compile` is the capture-and-replay path). `ignore`, `unused` and `export` mark
-nothing and return the function.
+or module they are given, unchanged and run eagerly (no compiled graph; `chainrule.compile` is
+the capture-and-replay path). `ignore`, `unused` and `export` mark nothing and return the
+function. `jit.save` writes the module as `chainrule.save` writes a whole model, and `jit.load`
+reads it back (as `load(f, weights_only=False)`): unlike a TorchScript archive, the file names
+the model's classes rather than holding their code, so they must be importable where it loads.
 
 >>> import chainrule
 >>> double = chainrule.jit.script(lambda x: 2 * x)
@@ -16,12 +18,17 @@ import typing
 from collections.abc import Callable
 from typing import Any
 
+from chainrule.serialization import load as _load_checkpoint
+from chainrule.serialization import save as _save_checkpoint
+
 __all__ = [
     "Final",
     "export",
     "ignore",
     "is_scripting",
     "is_tracing",
+    "load",
+    "save",
     "script",
     "trace",
     "unused",
@@ -70,3 +77,19 @@ def is_tracing() -> bool:
 
 def _identity(fn: Callable) -> Callable:
     return fn
+
+
+def save(m: Any, f: Any, _extra_files: dict | None = None) -> None:
+    """Write a scripted (here: plain) module to the path or binary file `f`, as
+    `chainrule.save(m, f)`; `_extra_files` ({name: text}) are stored beside it."""
+    _save_checkpoint({"module": m, "extra_files": dict(_extra_files or {})}, f)
+
+
+def load(f: Any, map_location: Any = None, _extra_files: dict | None = None) -> Any:
+    """The module `save` wrote (its classes imported by name), with its tensors on
+    `map_location`; `_extra_files`' keys are filled with the texts saved under them."""
+    saved = _load_checkpoint(f, map_location=map_location, weights_only=False)
+    if _extra_files is not None:
+        for name in _extra_files:
+            _extra_files[name] = saved["extra_files"].get(name, "")
+    return saved["module"]

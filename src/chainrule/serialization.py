@@ -8,10 +8,14 @@ metadata, which also records what PyTorch's pickles keep: an OrderedDict (a stat
 as an OrderedDict, a Parameter as a Parameter, and Size, dtype, device, set, complex and bytes
 values as themselves. A namedtuple is stored by its class's name and, as from PyTorch's
 unpickler, loads as that class with `weights_only=False` or once `add_safe_globals` allows it
-(with `weights_only=True` otherwise, an UnpicklingError). Nothing is pickled, so loading a
-file runs no code from it (with `weights_only=False`, a namedtuple's module is imported, as
-pickle would), and a flat dict of tensors is a plain safetensors file that PyTorch reads with
-`safetensors.torch.load_file`. bfloat16 tensors are stored as BF16 entries, and BF16 entries
+(with `weights_only=True` otherwise, an UnpicklingError). A whole model (`save(model, f)`, as
+`torch.save(model, f)` pickles one) is stored the same way: each object by its class's name and
+its attributes (`__dict__`), functions and classes by name, and a tensor or object met again as
+a reference to its first place, so tied weights and shared submodules stay shared; it loads
+with `weights_only=False` or its classes allowlisted. Nothing is pickled, so loading a file runs
+no code from it (with `weights_only=False`, the modules of the classes it names are imported,
+as pickle would), and a flat dict of tensors is a plain safetensors file that PyTorch reads
+with `safetensors.torch.load_file`. bfloat16 tensors are stored as BF16 entries, and BF16 entries
 load as chainrule.bfloat16 (the safetensors package's NumPy reader has no BF16, so entries are
 decoded here).
 
@@ -29,6 +33,7 @@ import os
 import pickle
 import secrets
 import struct
+import types
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
@@ -40,6 +45,7 @@ from chainrule._tensor import Size, Tensor
 from chainrule.backend import device as Device
 from chainrule.backend import dtypes, is_numpy_scalar, numpy_backend
 from chainrule.errors import DTypeError, FileFormatError
+from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.ops.creation import tensor
 from chainrule.torch_format import is_torch_file, load_torch_file
@@ -84,12 +90,12 @@ _LOADABLE_DTYPES = set(_ELEMENT_DTYPES)
 
 
 def save(obj: object, f: str | os.PathLike | IO[bytes]) -> None:
-    """Write `obj` (a tensor, or nested dicts/lists/tuples of tensors, numbers, strings, bools
-    and None) to the path or binary file object `f`.
+    """Write `obj` (a tensor, nested dicts/lists/tuples of tensors, numbers, strings, bools
+    and None, or a whole model) to the path or binary file object `f`.
 
     Args:
         obj (object): a Tensor, or nested dicts, lists and tuples of Tensors, numbers,
-            strings, bools and None (a `state_dict()`).
+            strings, bools and None (a `state_dict()`), or an nn.Module (module docstring).
         f (str, path or binary file): where to write. Written atomically: a crash leaves the
             old file, never a half-written one.
 
@@ -115,10 +121,18 @@ def _join(prefix: str, key: Any) -> str:
     return f"{prefix}.{key}" if prefix else str(key)
 
 
-def _encode(value: Any, path: str, arrays: dict[str, Any]) -> dict[str, Any]:
-    """The JSON node describing `value`; its tensors go into `arrays` under their path."""
+def _encode(
+    value: Any, path: str, arrays: dict[str, Any], memo: dict[int, str] | None = None
+) -> dict[str, Any]:
+    """The JSON node describing `value`; its tensors go into `arrays` under their path. Inside
+    a saved object (`memo`, by id: what the object graph already stored, and where), a tensor
+    or object met again is a reference to its first place, so tied weights stay tied."""
+    if memo is not None and id(value) in memo:
+        return {"same": memo[id(value)]}
     if isinstance(value, Tensor):
         key = path or "tensor"
+        if memo is not None:
+            memo[id(value)] = key
         if key in arrays:
             raise ValueError(f"save: two entries are both stored under the name {key!r}")
         if value.dtype.name == "complex128":  # safetensors stores complex64 only
@@ -141,16 +155,16 @@ def _encode(value: Any, path: str, arrays: dict[str, Any]) -> dict[str, Any]:
                     f"save: dict keys must be str or int, got {type(k).__name__} {k!r} at "
                     f"{path or 'the top level'}"
                 )
-            items.append([k, _encode(v, _join(path, k), arrays)])
+            items.append([k, _encode(v, _join(path, k), arrays, memo)])
         # A state_dict is an OrderedDict and loads as one (it prints as one).
         return {"ordered_dict" if isinstance(value, OrderedDict) else "dict": items}
     if isinstance(value, tuple) and hasattr(type(value), "_fields"):  # a namedtuple
         cls = type(value)
-        items = [_encode(v, _join(path, i), arrays) for i, v in enumerate(value)]
+        items = [_encode(v, _join(path, i), arrays, memo) for i, v in enumerate(value)]
         return {"namedtuple": [f"{cls.__module__}.{cls.__qualname__}", items]}
     if isinstance(value, (list, tuple)):
         kind = "tuple" if isinstance(value, tuple) else "list"
-        return {kind: [_encode(v, _join(path, i), arrays) for i, v in enumerate(value)]}
+        return {kind: [_encode(v, _join(path, i), arrays, memo) for i, v in enumerate(value)]}
     if isinstance(value, numpy_backend.array_type):  # a NumPy array: loads as one
         return {"ndarray": _store_array(value, path or "array", arrays)}
     if is_numpy_scalar(value):
@@ -158,7 +172,7 @@ def _encode(value: Any, path: str, arrays: dict[str, Any]) -> dict[str, Any]:
             return {"numpy_scalar": [value.dtype.name, value.item()]}
         value = value.item()
     if isinstance(value, argparse.Namespace):  # a script's parsed arguments
-        return {"namespace": _encode(vars(value), path, arrays)}
+        return {"namespace": _encode(vars(value), path, arrays, memo)}
     if value is None or isinstance(value, (bool, int, float, str)):
         return {"value": value}
     if isinstance(value, complex):
@@ -167,23 +181,64 @@ def _encode(value: Any, path: str, arrays: dict[str, Any]) -> dict[str, Any]:
         return {"bytes": value.hex()}
     if isinstance(value, (set, frozenset)):
         kind = "frozenset" if isinstance(value, frozenset) else "set"
-        return {kind: [_encode(v, _join(path, i), arrays) for i, v in enumerate(value)]}
+        return {kind: [_encode(v, _join(path, i), arrays, memo) for i, v in enumerate(value)]}
     if isinstance(value, dtypes.dtype):
         return {"dtype": value.name}
     if isinstance(value, Device):
         return {"device": str(value)}
-    if callable(getattr(value, "state_dict", None)):  # a Module, an optimizer, a scheduler
+    if isinstance(value, Module) or (memo is not None and _plain_object(value)):
+        return _encode_object(value, path, arrays, memo)
+    if memo is not None and isinstance(value, (type, types.FunctionType)):
+        return {"global": _global_name(value, path)}  # a class or function, by name
+    if callable(getattr(value, "state_dict", None)):  # an optimizer, a scheduler
         raise TypeError(
             f"save: cannot store a {type(value).__name__} object at {path or 'the top level'} "
             "(checkpoints hold no code); save its state_dict() instead, e.g. "
-            "chainrule.save(model.state_dict(), path), and restore it with "
-            "model.load_state_dict(chainrule.load(path))"
+            "chainrule.save(optimizer.state_dict(), path), and restore it with "
+            "optimizer.load_state_dict(chainrule.load(path))"
         )
     raise TypeError(
         f"save: cannot store a {type(value).__name__} at {path or 'the top level'}; checkpoints "
         "hold tensors, NumPy arrays and numbers, numbers, strings, bytes, bools, None, dtypes, "
         "devices, Size, argparse Namespaces, and dicts/lists/tuples/sets of them"
     )
+
+
+def _encode_object(
+    value: Any, path: str, arrays: dict[str, Any], memo: dict[int, str] | None
+) -> dict[str, Any]:
+    """A whole object (a model, as `torch.save(model, f)` pickles it): its class by name and
+    its attributes' nodes, which load back into a new instance of that class (module
+    docstring: only with weights_only=False or an allowlisted class, as PyTorch's)."""
+    if memo is None:
+        memo = {}
+    reference = path or "object"
+    memo[id(value)] = reference
+    name = _global_name(type(value), path)
+    return {"object": [name, reference, _encode(dict(vars(value)), path, arrays, memo)]}
+
+
+def _plain_object(value: Any) -> bool:
+    """An instance of a user's or chainrule's class that keeps its state in its `__dict__`
+    (what pickle stores by default): a config object or a parametrization in a model."""
+    cls = type(value)
+    return (
+        hasattr(value, "__dict__")
+        and cls.__module__ != "builtins"
+        and cls.__reduce_ex__ is object.__reduce_ex__
+        and not isinstance(value, (type, types.FunctionType, types.ModuleType))
+    )
+
+
+def _global_name(obj: Any, path: str) -> str:
+    """'module.qualified.name' of a class or function, which `_find_global` imports back."""
+    name = f"{obj.__module__}.{obj.__qualname__}"
+    if "<locals>" in obj.__qualname__ or "<lambda>" in obj.__qualname__:
+        raise TypeError(
+            f"save: cannot store {name} at {path or 'the top level'}: a local class or "
+            "function cannot be found again by its name (define it at a module's top level)"
+        )
+    return name
 
 
 def _store_array(array: Any, key: str, arrays: dict[str, Any]) -> str:
@@ -255,14 +310,15 @@ def load(
     that builds tensors and containers and refuses anything else, so no code runs).
 
     `map_location` ('cpu', 'cuda', a device) moves every tensor there. `weights_only` decides
-    only whether a saved namedtuple's class may be imported (False) or must be allowlisted with
-    `add_safe_globals` (True); other `torch.load` options are accepted for compatibility. A file
+    only whether the classes a file names (a namedtuple's, a whole model's) may be imported
+    (False) or must be allowlisted with `add_safe_globals` (True); other `torch.load` options
+    are accepted for compatibility. A file
     that is truncated, corrupted or neither format raises FileFormatError naming the file.
 
     Args:
         f (str, path or binary file): what to read.
         map_location (str, device, dict or callable, optional): where to put the tensors.
-        weights_only (bool): refuse namedtuple classes `add_safe_globals` did not allow.
+        weights_only (bool): refuse classes `add_safe_globals` did not allow.
         kwargs: other `torch.load` options, accepted and ignored.
 
     Returns:
@@ -381,29 +437,54 @@ def _to_tensor(array: Any, map_location: Any) -> Tensor:
     return result
 
 
-def _decode(node: Any, tensors: dict[str, Tensor], weights_only: bool) -> Any:
+def _decode(
+    node: Any, tensors: dict[str, Tensor], weights_only: bool, refs: dict[str, Any] | None = None
+) -> Any:
+    """The value a node describes; `refs` holds what a saved object's graph decoded so far, by
+    the place it was first met (its "same" references)."""
+    if refs is None:
+        refs = {}
     if not isinstance(node, dict) or len(node) != 1:
         raise ValueError(f"malformed node {node!r}")
     ((kind, content),) = node.items()
     if kind == "tensor":
+        refs[content] = tensors[content]
         return tensors[content]
+    if kind == "same":
+        return refs[content]
+    if kind == "object":
+        name, reference, state = content
+        cls = _find_global(name, weights_only)
+        instance = cls.__new__(cls)
+        refs[reference] = instance  # before its attributes: they may refer back to it
+        attributes = _decode(state, tensors, weights_only, refs)
+        if hasattr(instance, "__setstate__"):
+            instance.__setstate__(attributes)
+        else:
+            instance.__dict__.update(attributes)
+        return instance
+    if kind == "global":
+        return _find_global(content, weights_only)
     if kind == "value":
         return content
     if kind == "dict":
-        return {key: _decode(child, tensors, weights_only) for key, child in content}
+        return {key: _decode(child, tensors, weights_only, refs) for key, child in content}
     if kind == "list":
-        return [_decode(child, tensors, weights_only) for child in content]
+        return [_decode(child, tensors, weights_only, refs) for child in content]
     if kind == "tuple":
-        return tuple(_decode(child, tensors, weights_only) for child in content)
+        return tuple(_decode(child, tensors, weights_only, refs) for child in content)
     if kind == "namedtuple":
         name, children = content
         cls = _namedtuple_class(name, weights_only)
-        return cls._make(_decode(child, tensors, weights_only) for child in children)
+        return cls._make(_decode(child, tensors, weights_only, refs) for child in children)
     if kind == "ordered_dict":
-        return OrderedDict((key, _decode(child, tensors, weights_only)) for key, child in content)
+        return OrderedDict(
+            (key, _decode(child, tensors, weights_only, refs)) for key, child in content
+        )
     if kind == "parameter":
         key, requires_grad = content
-        return Parameter(tensors[key], requires_grad=requires_grad)
+        refs[key] = Parameter(tensors[key], requires_grad=requires_grad)
+        return refs[key]
     if kind == "size":
         return Size(content)
     if kind == "complex":
@@ -411,7 +492,7 @@ def _decode(node: Any, tensors: dict[str, Tensor], weights_only: bool) -> Any:
     if kind == "bytes":
         return bytes.fromhex(content)
     if kind in ("set", "frozenset"):
-        items = (_decode(child, tensors, weights_only) for child in content)
+        items = (_decode(child, tensors, weights_only, refs) for child in content)
         return set(items) if kind == "set" else frozenset(items)
     if kind == "dtype":
         return _DTYPES_BY_NAME[content]
@@ -423,12 +504,20 @@ def _decode(node: Any, tensors: dict[str, Tensor], weights_only: bool) -> Any:
         name, number = content
         return numpy_backend.xp.dtype(name).type(number)
     if kind == "namespace":
-        return argparse.Namespace(**_decode(content, tensors, weights_only))
+        return argparse.Namespace(**_decode(content, tensors, weights_only, refs))
     raise ValueError(f"unknown node kind {kind!r}")
 
 
 def _namedtuple_class(name: str, weights_only: bool) -> Any:
-    """The namedtuple class saved as `name` ('module.Qualified.Name'), found as PyTorch's
+    """The namedtuple class saved as `name` (`_find_global`)."""
+    cls = _find_global(name, weights_only)
+    if not (isinstance(cls, type) and issubclass(cls, tuple) and hasattr(cls, "_make")):
+        raise FileFormatError(f"load: {name} is saved as a namedtuple but is not one now")
+    return cls
+
+
+def _find_global(name: str, weights_only: bool) -> Any:
+    """The class or function saved as `name` ('module.Qualified.Name'), found as PyTorch's
     unpickler finds it: with weights_only, only among the classes `add_safe_globals` allowed
     (an UnpicklingError otherwise); without, by importing its module (the trust
     weights_only=False asks for)."""
@@ -438,10 +527,13 @@ def _namedtuple_class(name: str, weights_only: bool) -> Any:
             if name in (allowed_name, f"{cls.__module__}.{cls.__qualname__}"):
                 return cls
         raise pickle.UnpicklingError(
-            "Weights only load failed: this file can still be loaded with weights_only=False "
-            "if you trust where it came from, which can run code from it. "
-            f"Unsupported global: GLOBAL {name} was not an allowed global by default. Please use "
-            f"`serialization.add_safe_globals([{name}])` or the "
+            "Weights only load failed. This file can still be loaded, to do so you have two "
+            "options, do those steps only if you trust the source of the checkpoint.\n\t(1) "
+            "Re-running `load` with `weights_only` set to `False` will likely succeed, but it "
+            "imports the classes the file names (and so runs their modules' code).\n\t(2) "
+            "Alternatively, to load with `weights_only=True` allowlist the class.\n\t"
+            f"WeightsUnpickler error: Unsupported global: GLOBAL {name} was not an allowed "
+            f"global by default. Please use `serialization.add_safe_globals([{name}])` or the "
             f"`serialization.safe_globals([{name}])` context manager to allowlist this "
             "global if you trust this class/function."
         )
@@ -449,19 +541,15 @@ def _namedtuple_class(name: str, weights_only: bool) -> Any:
     for cut in range(len(parts) - 1, 0, -1):  # return_types.max: a nested class
         module_name = ".".join(parts[:cut])
         try:
-            cls: Any = importlib.import_module(module_name)
+            found: Any = importlib.import_module(module_name)
         except ImportError:
             continue
         for part in parts[cut:]:
-            if not hasattr(cls, part):
-                raise AttributeError(f"Can't get attribute {part!r} on {cls!r}")
-            cls = getattr(cls, part)
-        break
-    else:
-        raise ModuleNotFoundError(f"No module named {'.'.join(parts[:-1])!r}")
-    if not (isinstance(cls, type) and issubclass(cls, tuple) and hasattr(cls, "_make")):
-        raise FileFormatError(f"load: {name} is saved as a namedtuple but is not one now")
-    return cls
+            if not hasattr(found, part):
+                raise AttributeError(f"Can't get attribute {part!r} on {found!r}")
+            found = getattr(found, part)
+        return found
+    raise ModuleNotFoundError(f"No module named {'.'.join(parts[:-1])!r}")
 
 
 # ---- torch.serialization's allowlist ---------------------------------------------------------
