@@ -641,6 +641,18 @@ def test_depthwise_gradients_have_second_derivatives(jit_on):
     np.testing.assert_allclose(*results, rtol=1e-10)
 
 
+def test_a_depthwise_transposed_convolution_runs_the_input_gradient_kernel(jit_on):
+    """conv_transpose2d with groups = channels and one output channel per group is the adjoint
+    the depthwise input-gradient kernel computes."""
+    rng = np.random.default_rng(41)
+    x = rng.standard_normal((8, 16, 20, 20)).astype(np.float32)
+    w = rng.standard_normal((16, 1, 3, 3)).astype(np.float32)
+    arguments = {"stride": 2, "padding": 1, "output_padding": 1, "groups": 16}
+    ours = F.conv_transpose2d(chainrule.tensor(x), chainrule.tensor(w), **arguments)
+    theirs = torch.nn.functional.conv_transpose2d(torch.tensor(x), torch.tensor(w), **arguments)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-4, atol=1e-4)
+
+
 def test_the_depthwise_weight_gradient_is_the_same_on_any_number_of_threads(jit_on):
     rng = np.random.default_rng(37)
     x = rng.standard_normal((8, 16, 20, 20)).astype(np.float32)
