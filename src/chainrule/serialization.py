@@ -200,7 +200,8 @@ def _encode(
     raise TypeError(
         f"save: cannot store a {type(value).__name__} at {path or 'the top level'}; checkpoints "
         "hold tensors, NumPy arrays and numbers, numbers, strings, bytes, bools, None, dtypes, "
-        "devices, Size, argparse Namespaces, and dicts/lists/tuples/sets of them"
+        "devices, Size, argparse Namespaces, dicts/lists/tuples/sets of them, and whole models "
+        "(nn.Module objects, with the plain objects, classes and functions they hold)"
     )
 
 
@@ -226,6 +227,7 @@ def _plain_object(value: Any) -> bool:
         hasattr(value, "__dict__")
         and cls.__module__ != "builtins"
         and cls.__reduce_ex__ is object.__reduce_ex__
+        and cls.__reduce__ is object.__reduce__  # pickled its own way (a logger): refused
         and not isinstance(value, (type, types.FunctionType, types.ModuleType))
     )
 
