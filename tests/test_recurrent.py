@@ -260,3 +260,46 @@ def test_the_sequence_op_on_packed_rows_equals_its_steps_to_second_order(kind, r
     for order in (1, 2):
         for ours, steps in zip(gradients(True, order), gradients(False, order)):
             np.testing.assert_allclose(ours.numpy(), steps.numpy(), rtol=1e-10, atol=1e-12)
+
+
+FUNCTIONAL_CELLS = {"lstm_cell": 4, "gru_cell": 3, "rnn_tanh_cell": 1, "rnn_relu_cell": 1}
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONAL_CELLS))
+@pytest.mark.parametrize("biases", [True, False])
+def test_the_functional_cells_match_torchs_values_and_gradients(name, biases):
+    gates = FUNCTIONAL_CELLS[name]
+    rng = np.random.default_rng(5)
+    shapes = [(3, 4), (3, 5), (3, 5), (gates * 5, 4), (gates * 5, 5)]
+    shapes += [(gates * 5,), (gates * 5,)] if biases else []
+    arrays = [rng.standard_normal(shape) for shape in shapes]
+    cotangent = rng.standard_normal((3, 5))
+    results = []
+    for library in (chainrule, torch):
+        operands = [library.tensor(a, requires_grad=True) for a in arrays]
+        hx = (operands[1], operands[2]) if name == "lstm_cell" else operands[1]
+        out = getattr(library, name)(operands[0], hx, *operands[3:])
+        if name == "lstm_cell":
+            assert isinstance(out, tuple) and len(out) == 2
+            out = out[0] + 2 * out[1]
+        (out * library.tensor(cotangent)).sum().backward()
+        grads = [o.grad.numpy() for o in operands if o.grad is not None]
+        results.append([out.detach().numpy(), *grads])
+    for ours, theirs in zip(*results, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_the_functional_cells_check_their_operands_as_torch():
+    x, h = chainrule.ones(3, 4), chainrule.ones(3, 5)
+    with pytest.raises(RuntimeError, match="weight_ih first dim must be 3 \\* hidden_size = 15"):
+        chainrule.gru_cell(x, h, chainrule.ones(14, 4), chainrule.ones(15, 5))
+    with pytest.raises(RuntimeError):
+        torch.gru_cell(torch.ones(3, 4), torch.ones(3, 5), torch.ones(14, 4), torch.ones(15, 5))
+    with pytest.raises(IndexError):
+        chainrule.lstm_cell(
+            chainrule.ones(4), (h[0], h[0]), chainrule.ones(20, 4), chainrule.ones(20, 5)
+        )
+    with pytest.raises(IndexError):
+        torch.lstm_cell(
+            torch.ones(4), (torch.ones(5), torch.ones(5)), torch.ones(20, 4), torch.ones(20, 5)
+        )

@@ -1,3 +1,4 @@
+# ruff: noqa: A002 - `input` is PyTorch's argument name in the functional cells
 """A recurrent layer's whole sequence as one op: the LSTM's and the GRU's recurrence over T
 steps of N rows (fewer as a packed sequence's shorter sequences end), from the input gates
 x W_ih^T + b_ih of every step (one matmul before it).
@@ -15,7 +16,8 @@ namespace of sigmoid, tanh, the hidden product, the gates' chunks and concatenat
 Python's operators: on raw arrays it is the fast path; on Tensors it is this op's
 differentiable vjp (a recompute of the forward, then the same backward in ops), so gradients of
 gradients come out right, and it is the step of nn's LSTMCell and GRUCell and of the layers'
-step-by-step path (`lstm_cell`, `gru_cell`). The engine runs the array form whenever no graph
+step-by-step path (`lstm_gates_step`, `gru_gates_step`; PyTorch's functional `lstm_cell`,
+`gru_cell` and the plain RNN cells are here too). The engine runs the array form whenever no graph
 of the backward is being built (a plain `backward()`), the Tensor form under
 `create_graph=True`.
 
@@ -25,15 +27,21 @@ GRU (r, z, n), n = tanh(x_n + r (W_hn h + b_hn)), h' = (1 - z) n + z h.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from chainrule._tensor import Tensor
 from chainrule.autograd import grad_mode
 from chainrule.autograd.node import ForwardContext, Node
 from chainrule.backend import Array
+from chainrule.errors import ShapeError
+from chainrule.ops.activation import relu
 from chainrule.ops.elementwise import _sigmoid_array, sigmoid, tanh
 from chainrule.ops.linear import linear
 from chainrule.ops.op import Op, apply
 from chainrule.ops.shape import cat, split
+
+__all__ = ["gru_cell", "lstm_cell", "rnn_relu_cell", "rnn_tanh_cell"]
 
 _grad_enabled = grad_mode._grad_enabled.get
 
@@ -160,15 +168,161 @@ def _gru_step_backward(math: Any, grads: tuple, saved: tuple) -> tuple:
     return math.cat([d_r, d_z, d_n]), math.cat([d_r, d_z, d_n * r]), (dh * z,)
 
 
-def lstm_cell(x_gates: Any, state: tuple, w_hh: Any, b_hh: Any) -> tuple:
+def lstm_gates_step(x_gates: Any, state: tuple, w_hh: Any, b_hh: Any) -> tuple:
     """One LSTM step in differentiable ops, from the input gates x W_ih^T + b_ih: the new
     (h, c)."""
     return _lstm_step(_TENSOR_MATH, x_gates, state, w_hh, b_hh)[0]
 
 
-def gru_cell(x_gates: Any, h: Any, w_hh: Any, b_hh: Any) -> Any:
+def gru_gates_step(x_gates: Any, h: Any, w_hh: Any, b_hh: Any) -> Any:
     """One GRU step in differentiable ops, from the input gates x W_ih^T + b_ih: the new h."""
     return _gru_step(_TENSOR_MATH, x_gates, h, w_hh, b_hh)[0]
+
+
+def _check_cell(name: str, input: Any, h: Any, w_ih: Any, w_hh: Any, gates: int) -> None:
+    """PyTorch's checks of a functional cell's operands, before any work."""
+    if input.ndim != 2:
+        raise IndexError(
+            f"{name}: Dimension out of range (expected a 2-D input (batch, input_size), got "
+            f"shape {tuple(input.shape)})"
+        )
+    hidden = h.shape[-1]
+    for label, weight in (("weight_ih", w_ih), ("weight_hh", w_hh)):
+        if weight.shape[0] != gates * hidden:
+            raise ShapeError(
+                f"{name}: {label} first dim must be {gates} * hidden_size = {gates * hidden}, "
+                f"but got {weight.shape[0]}"
+            )
+
+
+def lstm_cell(
+    input: Tensor,
+    hx: Sequence[Tensor],
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+) -> tuple[Tensor, Tensor]:
+    """One LSTM step, PyTorch's functional `torch.lstm_cell` (nn.LSTMCell's arithmetic).
+
+    Args:
+        input (Tensor): (batch, input_size).
+        hx (sequence of two Tensors): h and c, each (batch, hidden_size).
+        w_ih (Tensor): (4 * hidden_size, input_size), gates i, f, g, o.
+        w_hh (Tensor): (4 * hidden_size, hidden_size).
+        b_ih (Tensor, optional): (4 * hidden_size,).
+        b_hh (Tensor, optional): (4 * hidden_size,).
+
+    Returns:
+        tuple: the new (h, c).
+
+    Example:
+        >>> import chainrule
+        >>> h, c = chainrule.lstm_cell(
+        ...     chainrule.ones(2, 3), (chainrule.zeros(2, 4), chainrule.zeros(2, 4)),
+        ...     chainrule.zeros(16, 3), chainrule.zeros(16, 4))
+        >>> h
+        tensor([[0., 0., 0., 0.],
+                [0., 0., 0., 0.]])
+    """
+    h, c = hx
+    _check_cell("lstm_cell", input, h, w_ih, w_hh, 4)
+    return lstm_gates_step(linear(input, w_ih, b_ih), (h, c), w_hh, b_hh)
+
+
+def gru_cell(
+    input: Tensor,
+    hx: Tensor,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+) -> Tensor:
+    """One GRU step, PyTorch's functional `torch.gru_cell` (nn.GRUCell's arithmetic).
+
+    Args:
+        input (Tensor): (batch, input_size).
+        hx (Tensor): h, (batch, hidden_size).
+        w_ih (Tensor): (3 * hidden_size, input_size), gates r, z, n.
+        w_hh (Tensor): (3 * hidden_size, hidden_size).
+        b_ih (Tensor, optional): (3 * hidden_size,).
+        b_hh (Tensor, optional): (3 * hidden_size,).
+
+    Returns:
+        Tensor: the new h.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.gru_cell(chainrule.ones(1, 3), chainrule.ones(1, 2),
+        ...                    chainrule.zeros(6, 3), chainrule.zeros(6, 2))
+        tensor([[0.5000, 0.5000]])
+    """
+    _check_cell("gru_cell", input, hx, w_ih, w_hh, 3)
+    return gru_gates_step(linear(input, w_ih, b_ih), hx, w_hh, b_hh)
+
+
+def rnn_tanh_cell(
+    input: Tensor,
+    hx: Tensor,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+) -> Tensor:
+    """One Elman RNN step with tanh, PyTorch's functional `torch.rnn_tanh_cell`:
+    tanh(x W_ih^T + b_ih + h W_hh^T + b_hh).
+
+    Args:
+        input (Tensor): (batch, input_size).
+        hx (Tensor): h, (batch, hidden_size).
+        w_ih (Tensor): (hidden_size, input_size).
+        w_hh (Tensor): (hidden_size, hidden_size).
+        b_ih (Tensor, optional): (hidden_size,).
+        b_hh (Tensor, optional): (hidden_size,).
+
+    Returns:
+        Tensor: the new h.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.rnn_tanh_cell(chainrule.ones(1, 2), chainrule.zeros(1, 1),
+        ...                         chainrule.zeros(1, 2), chainrule.zeros(1, 1))
+        tensor([[0.]])
+    """
+    _check_cell("rnn_tanh_cell", input, hx, w_ih, w_hh, 1)
+    return tanh(linear(input, w_ih, b_ih) + linear(hx, w_hh, b_hh))
+
+
+def rnn_relu_cell(
+    input: Tensor,
+    hx: Tensor,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor | None = None,
+    b_hh: Tensor | None = None,
+) -> Tensor:
+    """One Elman RNN step with ReLU, PyTorch's functional `torch.rnn_relu_cell`:
+    relu(x W_ih^T + b_ih + h W_hh^T + b_hh).
+
+    Args:
+        input (Tensor): (batch, input_size).
+        hx (Tensor): h, (batch, hidden_size).
+        w_ih (Tensor): (hidden_size, input_size).
+        w_hh (Tensor): (hidden_size, hidden_size).
+        b_ih (Tensor, optional): (hidden_size,).
+        b_hh (Tensor, optional): (hidden_size,).
+
+    Returns:
+        Tensor: the new h.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.rnn_relu_cell(chainrule.ones(1, 2), chainrule.zeros(1, 1),
+        ...                         chainrule.ones(1, 2), chainrule.zeros(1, 1))
+        tensor([[2.]])
+    """
+    _check_cell("rnn_relu_cell", input, hx, w_ih, w_hh, 1)
+    return relu(linear(input, w_ih, b_ih) + linear(hx, w_hh, b_hh))
 
 
 _CELLS = {

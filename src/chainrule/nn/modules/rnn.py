@@ -8,8 +8,8 @@ loads unchanged:
 The input projection of a whole sequence is one matmul. An LSTM's or GRU's recurrence is then
 one op per layer and direction (ops/recurrent.py), which runs the time steps on raw arrays;
 projected LSTMs, plain RNNs, half precision and forward-mode AD step through time in ordinary
-ops instead, with the same cell arithmetic (ops/recurrent's `lstm_cell` and `gru_cell`, also
-LSTMCell's and GRUCell's).
+ops instead, with the same cell arithmetic (ops/recurrent's `lstm_gates_step` and
+`gru_gates_step`, also LSTMCell's and GRUCell's).
 
 >>> import chainrule
 >>> from chainrule import nn
@@ -39,7 +39,7 @@ from chainrule.nn.parameter import Parameter
 from chainrule.ops import creation
 from chainrule.ops import elementwise as ew
 from chainrule.ops.autocast import LOWER, autocast_active, autocast_operands
-from chainrule.ops.recurrent import gru_cell, lstm_cell, recurrent_sequence
+from chainrule.ops.recurrent import gru_gates_step, lstm_gates_step, recurrent_sequence
 from chainrule.ops.shape import cat, split, stack
 
 _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
@@ -48,14 +48,14 @@ _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 def _lstm_step(x_gates: Tensor, state: tuple, w_hh: Tensor, b_hh: Any, w_hr: Any) -> tuple:
     """One LSTM step from the precomputed input gates (ops/recurrent's cell), then the
     projection of h where the layer has one."""
-    h, c = lstm_cell(x_gates, state, w_hh, b_hh)
+    h, c = lstm_gates_step(x_gates, state, w_hh, b_hh)
     if w_hr is not None:
         h = F.linear(h, w_hr)
     return h, (h, c)
 
 
 def _gru_step(x_gates: Tensor, h: Tensor, w_hh: Tensor, b_hh: Any, w_hr: Any) -> tuple:
-    h = gru_cell(x_gates, h, w_hh, b_hh)
+    h = gru_gates_step(x_gates, h, w_hh, b_hh)
     return h, h
 
 
