@@ -680,3 +680,29 @@ def test_half_precision_softmax_rounds_once_as_torch(dtype):
     np.testing.assert_allclose(
         ours.log_softmax(1).float().numpy(), theirs.log_softmax(1).float().numpy(), rtol=1e-2
     )
+
+
+def test_topk_by_partial_selection_takes_torchs_elements_in_torchs_order():
+    """topk selects before it sorts (a partition, then the few candidates): over random rows
+    with ties, NaN and integers, every k, both directions, sorted or not, the same values and
+    indices as PyTorch's."""
+    rng = np.random.default_rng(11)
+    for trial in range(240):
+        size = int(rng.integers(1, 200))
+        k = int(rng.integers(0, size + 1)) if trial % 2 else int(rng.integers(0, size // 8 + 1))
+        kind = trial % 4
+        if kind == 0:
+            values = rng.standard_normal((3, size)).astype(np.float32)
+        elif kind == 1:
+            values = rng.integers(0, 5, (3, size)).astype(np.float32)
+        elif kind == 2:
+            values = rng.integers(-3, 3, (3, size))
+        else:
+            values = rng.standard_normal((3, size))
+            values[rng.random((3, size)) < 0.1] = np.nan
+        for largest in (True, False):
+            for ordered in (True, False):
+                ours = chainrule.topk(chainrule.tensor(values), k, largest=largest, sorted=ordered)
+                theirs = torch.topk(torch.tensor(values), k, largest=largest, sorted=ordered)
+                np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+                np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())

@@ -2231,6 +2231,37 @@ def _tied_neighbours(xp: Any, ordered: Array) -> Array:
     return same.any(axis=1)
 
 
+def _leading(xp: Any, rows: Array, count: int, largest: bool) -> tuple[Array, Array]:
+    """The positions of the `count` largest (or smallest) elements of each row, in the stable
+    order (NaN the largest, ties by position), and their values. A partial selection first
+    (`argpartition`, which also puts NaN last) where `count` is a small part of the row, so
+    only the selected elements are sorted: topk(k=10) of (256, 4096) took 66.8 ms sorting
+    whole rows, against PyTorch's 1.7. Which of several equal elements at the selection's edge
+    it keeps is arbitrary, but its value is not, and the caller redoes every row whose
+    leading values hold a tie."""
+    size = rows.shape[1]
+    if 4 * count >= size or rows.dtype.kind not in "biuf":
+        order = _stable_order(xp, rows, 1, largest)[:, :count]
+        return order, xp.take_along_axis(rows, order, axis=1)
+    # The edge value by a partition of the values (3x faster than of the positions), then the
+    # elements past it; where a row has ties at the edge (or NaN) the positions' partition.
+    edge = size - count if largest else count - 1
+    threshold = xp.partition(rows, edge, axis=1)[:, edge : edge + 1]
+    past = rows >= threshold if largest else rows <= threshold
+    if bool((past.sum(axis=1) == count).all()):
+        chosen = xp.nonzero(past)[1].reshape(rows.shape[0], count)  # in input order
+    else:
+        if largest:
+            chosen = xp.argpartition(rows, edge, axis=1)[:, edge:]
+        else:
+            chosen = xp.argpartition(rows, edge, axis=1)[:, :count]
+        chosen.sort(axis=1)  # input order: the stable sort below then breaks ties by position
+    values = xp.take_along_axis(rows, chosen, axis=1)
+    local = _stable_order(xp, values, 1, largest)
+    order = xp.take_along_axis(chosen, local, axis=1).astype(dtypes.int64.numpy, copy=False)
+    return order, xp.take_along_axis(values, local, axis=1)
+
+
 def _ordered_rows(xp: Any, rows: Array, order: Array, stop: int) -> Array:
     return xp.take_along_axis(rows, order[:, :stop], axis=1)
 
@@ -2249,16 +2280,15 @@ class TopkIndex(Op):
         if x.ndim == 0:
             return xp.zeros((), dtype=dtypes.int64.numpy)
         size = x.shape[axis]
-        order = _rows(xp, _stable_order(xp, x, axis, largest), axis)
         rows = _rows(xp, x, axis)
-        index = order[:, :k].copy()
-        if k == 0:
-            redo = []
-        elif not sorted and k * 64 > size and x.size <= _UNSORTED_ORDER_LIMIT:
-            redo = range(rows.shape[0])  # nth_element's arrangement: always PyTorch's steps
+        if not sorted and k * 64 > size and x.size <= _UNSORTED_ORDER_LIMIT and k:
+            # nth_element's arrangement: always PyTorch's steps
+            index = xp.empty((rows.shape[0], k), dtype=dtypes.int64.numpy)
+            redo: Any = range(rows.shape[0])
         else:
-            ordered = _ordered_rows(xp, rows, order, _builtins.min(k + 1, size))
-            redo = xp.nonzero(_tied_neighbours(xp, ordered))[0].tolist()
+            order, ordered = _leading(xp, rows, _builtins.min(k + 1, size), largest)
+            index = order[:, :k].copy()
+            redo = xp.nonzero(_tied_neighbours(xp, ordered))[0].tolist() if k else []
         for row in redo:
             index[row] = xp.asarray(
                 tie_order.topk_positions(_row_values(rows[row]), k, largest, sorted)
