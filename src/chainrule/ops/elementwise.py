@@ -393,11 +393,12 @@ class Add(Op):
 
 class AddScalar(Op):
     """x + c for a Python number c (PyTorch's add.Scalar): one input, nothing saved, so a
-    `y + 0.001` costs one small op forward and none backward. With float16, c is rounded to
-    float16 first, as PyTorch's add does. Derivative: g."""
+    `y + 0.001` costs one small op forward and none backward. With float16 or bfloat16, c is
+    rounded to that dtype first, as PyTorch's add does. Derivative: g."""
 
     label = "add"
     scalar_operands = 1  # for the profiler's input shapes
+    rounds_scalars_to_half = True
 
     @classmethod
     def node_name(cls) -> str:
@@ -3509,6 +3510,10 @@ def nan_to_num(
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind not in "fV":
         return input.clone()
+    if posinf is None or neginf is None:  # the input dtype's, not float32's (a half forward)
+        limits = dtypes.finfo(input.dtype)
+        posinf = limits.max if posinf is None else posinf
+        neginf = limits.min if neginf is None else neginf
     return apply(NanToNum, (input,), nan, posinf, neginf)
 
 
