@@ -194,7 +194,9 @@ class GeluBackward(Op):
         ctx.save(g=g, x=x, approximate=approximate)
         wide, wide_g = _opmath(x), _opmath(g)
         if approximate == "none":
-            if cdf is None:
+            if cdf is None or cdf.dtype.itemsize < wide.dtype.itemsize:
+                # (a half-precision forward's saved Phi(x) was rounded: torch's kernel
+                # recomputes it in float32)
                 cdf = ctx.backend.normal_cdf(wide)
             fused = ctx.backend.fused_gelu_backward(wide_g, wide, cdf)
             if fused is None:
