@@ -169,3 +169,45 @@ def test_half_gelu_backward_recomputes_phi_in_float32_as_torch(dtype_name, appro
     F.gelu(mine, approximate=approximate).backward(chainrule.tensor(cotangent).to(mine.dtype))
     TF.gelu(theirs, approximate=approximate).backward(torch.tensor(cotangent).to(theirs.dtype))
     assert_same_bits(mine.grad, theirs.grad)
+
+
+ACTIVATIONS = {
+    "silu": lambda f, x: f.silu(x),
+    "mish": lambda f, x: f.mish(x),
+    "elu": lambda f, x: f.elu(x, alpha=0.7),
+    "selu": lambda f, x: f.selu(x),
+    "celu": lambda f, x: f.celu(x, alpha=1.3),
+    "softplus": lambda f, x: f.softplus(x, beta=2.0, threshold=3.0),
+    "hardswish": lambda f, x: f.hardswish(x),
+}
+
+
+@pytest.mark.parametrize("dtype_name", HALVES)
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_half_activation_gradients_round_once_as_torchs_fused_backward(dtype_name, name):
+    """torch's silu/mish/elu/softplus/hardswish_backward kernels compute g f'(x) in float32
+    and round once; the composed vjp rounded after every op (a unit off in about half the
+    elements). The kinks (-3 and 3 for hardswish, 0 for the elus, beta x = threshold for
+    softplus) are in the grid."""
+    grid = np.concatenate([wave(400), [-3.0, 3.0, 0.0, 1.5, -0.0, 30.0, -30.0]])
+    mine, theirs = pair(grid.astype(np.float32), dtype_name, requires_grad=True)
+    cotangent = np.cos(np.arange(grid.size) * 0.3).astype(np.float32)
+    ACTIVATIONS[name](F, mine).backward(chainrule.tensor(cotangent).to(mine.dtype))
+    ACTIVATIONS[name](TF, theirs).backward(torch.tensor(cotangent).to(theirs.dtype))
+    assert_same_bits(mine.grad, theirs.grad)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_half_activation_second_derivatives_still_take_the_plain_rule(name):
+    """With create_graph the plain, differentiable vjp runs: the second derivative of a
+    float16 activation is its float64 one rounded (to a few units: several roundings)."""
+    grid = np.linspace(-2.5, 2.5, 41).astype(np.float32)
+    half = chainrule.tensor(grid).half().requires_grad_()
+    wide = chainrule.tensor(grid).double().requires_grad_()
+    seconds = []
+    for x in (half, wide):
+        (first,) = chainrule.autograd.grad(ACTIVATIONS[name](F, x).sum(), x, create_graph=True)
+        (second,) = chainrule.autograd.grad(first.sum(), x)
+        assert second.dtype is x.dtype
+        seconds.append(second.double().numpy())
+    np.testing.assert_allclose(seconds[0], seconds[1], rtol=2e-2, atol=2e-2)
