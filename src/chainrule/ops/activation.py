@@ -4,7 +4,9 @@
 Ops with a rule of their own (ReLU, GELU, SiLU, softplus, leaky ReLU, ELU and its scaled forms
 selu and celu, mish, hardtanh, hardsigmoid, hardswish, logsigmoid) are classes here; ReLU's and
 GELU's vjps are written plainly, and run as fused backward ops (ThresholdBackward,
-GeluBackward, as PyTorch's) through their `fast_vjp` hooks. The rest
+GeluBackward, as PyTorch's) through their `fast_vjp` hooks, as do SiLU's, mish's, the ELUs',
+softplus's and hardswish's in float16 and bfloat16 (HalfActivationBackward: one rounding, as
+PyTorch's kernels). The rest
 (relu6, softsign, tanhshrink, the shrinks, threshold, prelu, glu) are compositions of
 differentiable ops. The math functions they build on (tanh, sigmoid, erf, ...) stay in
 `chainrule.ops.elementwise`. `chainrule.relu` and friends come from here (`__all__`), and
