@@ -1076,3 +1076,29 @@ def test_relu_backward_on_a_large_array_is_pytorchs_threshold_backward(dtype, th
     torch.relu(expected).backward(torch.tensor(g))
     np.testing.assert_array_equal(grad.detach().numpy(), expected.grad.numpy())
     np.testing.assert_array_equal(mask.numpy(), ~(x <= 0))
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float16", "bfloat16"])
+@pytest.mark.parametrize("weight", [0.3, 0.7, -0.2, 1.5, "tensor"])
+def test_lerp_rounds_its_multiply_add_once_as_torchs_fused_kernel(dtype_name, weight):
+    """torch's lerp is start + w (end - start) as one fused multiply-add (float32 opmath for
+    the half dtypes, a Python weight taken as float32, not rounded to float16 first); two
+    roundings differed in about a sixth of the float32 elements. The gradients of a Python
+    weight's lerp multiply by that float32 number too (LerpBackward0)."""
+    start = (np.sin(np.arange(2000) * 1.7) * 3).astype(np.float32)
+    end = np.cos(np.arange(2000) * 0.3).astype(np.float32)
+    results = []
+    for library in (chainrule, torch):
+        dtype = getattr(library, dtype_name)
+        a = library.tensor(start).to(dtype).requires_grad_(True)
+        b = library.tensor(end).to(dtype).requires_grad_(True)
+        w = library.full((2000,), 0.4).to(dtype) if weight == "tensor" else weight
+        out = library.lerp(a, b, w)
+        out.backward(library.tensor(end).to(dtype))
+        results.append([t.detach().float().numpy() for t in (out, a.grad, b.grad)])
+        results[-1].append(out.grad_fn.name())
+    (out, grad_a, grad_b, name), (t_out, t_grad_a, t_grad_b, t_name) = results
+    np.testing.assert_array_equal(out, t_out)
+    np.testing.assert_array_equal(grad_a, t_grad_a)
+    np.testing.assert_array_equal(grad_b, t_grad_b)
+    assert name == t_name

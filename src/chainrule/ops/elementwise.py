@@ -3374,8 +3374,13 @@ def tensor_where(self: Tensor, condition: Tensor, y: Tensor | Number) -> Tensor:
 
 
 class Lerp(Op):
-    """start + weight (end - start), computed from the nearer end as PyTorch does.
-    Derivatives: g (1 - weight), g weight, g (end - start)."""
+    """start + weight (end - start), computed from the nearer end and with the multiply-add
+    rounded once (float32 and the half dtypes), as PyTorch's kernel does. Derivatives:
+    g (1 - weight), g weight, g (end - start). A Python-number weight with float16 or
+    bfloat16 ends comes as a float32 0-dim operand, not rounded to their dtype first
+    (PyTorch's kernel takes the number as float32)."""
+
+    wide_scalar_operands = True
 
     @staticmethod
     def forward(ctx: Node, start: Array, end: Array, weight: Array) -> Array:
@@ -3383,14 +3388,24 @@ class Lerp(Op):
         xp = ctx.xp
         wide_start, wide_end, wide_weight = _opmath(start), _opmath(end), _opmath(weight)
         difference = wide_end - wide_start
+        complement = 1 - wide_weight
+        if difference.dtype == xp.float32:
+            # PyTorch's kernel fuses each multiply-add (one rounding, not two): in float64 the
+            # product of two float32 numbers is exact, so the sum rounds once to float32
+            exact = xp.float64
+            wide_start, wide_end = wide_start.astype(exact), wide_end.astype(exact)
+            wide_weight, complement = wide_weight.astype(exact), complement.astype(exact)
+            difference = difference.astype(exact)
         from_start = wide_start + wide_weight * difference
-        from_end = wide_end - difference * (1 - wide_weight)
+        from_end = wide_end - difference * complement
         out = xp.where(xp.abs(wide_weight) < 0.5, from_start, from_end)
         return out.astype(start.dtype, copy=False)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         weight = ctx.weight
+        if weight.dtype != g.dtype and weight.ndim == 0:  # the float32 number of a half lerp
+            weight = weight.item()  # g times it computes in float32, as PyTorch's LerpBackward0
         meta, edges = ctx.input_meta, ctx.next_edges
         grad_start = grad_end = grad_weight = None
         if edges[0] is not None:
@@ -3455,7 +3470,8 @@ def lerp(input: Tensor, end: Tensor, weight: float | Tensor) -> Tensor:  # noqa:
             raise DomainError(
                 f"lerp: value cannot be converted to type {dtype.name} without overflow"
             )
-        weight = as_tensor_operand(weight, dtype, start)
+        half = dtype in (dtypes.float16, dtypes.bfloat16)
+        weight = as_tensor_operand(weight, dtypes.float32 if half else dtype, start)
     op = Lerp if dtype.category != dtypes.COMPLEX else complex_variant(Lerp)
     out = apply(op, (start, end, weight))
     return named(out, "LerpBackward1") if weight_is_tensor else out

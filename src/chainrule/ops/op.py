@@ -58,6 +58,10 @@ class Op:
     # Ops whose Python-number operands PyTorch rounds to a half-precision input's dtype before
     # computing in float32 (add.Scalar and sub: x + 0.1 adds float16(0.1)) set this True.
     rounds_scalars_to_half = False
+    # Ops given a Python number as a float32 0-dim operand, which PyTorch's kernels use as
+    # float32 with half-precision inputs (lerp's weight: not rounded to float16 first), set
+    # this True: that operand keeps a half-precision call's result in the half dtype.
+    wide_scalar_operands = False
     # Fast-path hook, optional: fast_vjp(ctx, *grads) -> what `vjp` returns, computed faster (by
     # a fused op whose own rules are exact, such as TanhBackward). The engine and elementwise
     # jvps run it when present; `vjp` stays the definition, and the op tests check both agree.
@@ -235,7 +239,8 @@ def _forward_in_float32(ctx: Node, op: type, arrays: list, params: tuple) -> Any
             narrow = dtype
             arrays[index] = _widened(ctx.xp, array)
         elif dtype.kind in "fc":
-            lower = False
+            if not (op.wide_scalar_operands and array.ndim == 0 and dtype is _FLOAT32):
+                lower = False
     if lower and op.rounds_scalars_to_half:
         params = tuple(_rounded_number(value, narrow) for value in params)
     out = op.forward(ctx, *arrays, *params)
