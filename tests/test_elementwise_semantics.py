@@ -1076,3 +1076,86 @@ def test_relu_backward_on_a_large_array_is_pytorchs_threshold_backward(dtype, th
     torch.relu(expected).backward(torch.tensor(g))
     np.testing.assert_array_equal(grad.detach().numpy(), expected.grad.numpy())
     np.testing.assert_array_equal(mask.numpy(), ~(x <= 0))
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float16", "bfloat16"])
+@pytest.mark.parametrize("weight", [0.3, 0.7, -0.2, 1.5, "tensor"])
+def test_lerp_rounds_its_multiply_add_once_as_torchs_fused_kernel(dtype_name, weight):
+    """torch's lerp is start + w (end - start) as one fused multiply-add (float32 opmath for
+    the half dtypes, a Python weight taken as float32, not rounded to float16 first); two
+    roundings differed in about a sixth of the float32 elements. The gradients of a Python
+    weight's lerp multiply by that float32 number too (LerpBackward0)."""
+    start = (np.sin(np.arange(2000) * 1.7) * 3).astype(np.float32)
+    end = np.cos(np.arange(2000) * 0.3).astype(np.float32)
+    results = []
+    for library in (chainrule, torch):
+        dtype = getattr(library, dtype_name)
+        a = library.tensor(start).to(dtype).requires_grad_(True)
+        b = library.tensor(end).to(dtype).requires_grad_(True)
+        w = library.full((2000,), 0.4).to(dtype) if weight == "tensor" else weight
+        out = library.lerp(a, b, w)
+        out.backward(library.tensor(end).to(dtype))
+        results.append([t.detach().float().numpy() for t in (out, a.grad, b.grad)])
+        results[-1].append(out.grad_fn.name())
+    (out, grad_a, grad_b, name), (t_out, t_grad_a, t_grad_b, t_name) = results
+    np.testing.assert_array_equal(out, t_out)
+    np.testing.assert_array_equal(grad_a, t_grad_a)
+    np.testing.assert_array_equal(grad_b, t_grad_b)
+    assert name == t_name
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float16", "bfloat16"])
+@pytest.mark.parametrize("operation", ["add", "sub", "add_", "sub_"])
+def test_add_and_sub_with_alpha_round_once_as_torchs_fused_multiply_add(dtype_name, operation):
+    """torch.add(x, y, alpha=a) is fma(a, y, x): one rounding, where a multiply then an add
+    differed in about a tenth of the float32 elements (and in every `p.add_(g, alpha=-lr)`
+    written by hand); float16 and bfloat16 round alpha to their dtype first. Gradients: g and
+    g * alpha, as AddBackward0 / SubBackward0. (2048 elements: PyTorch's float16 kernel rounds
+    differently in the scalar tail of its vector loop.)"""
+    x0 = (np.sin(np.arange(2048) * 1.7) * 3).astype(np.float32)
+    y0 = np.cos(np.arange(2048) * 0.3).astype(np.float32)
+    outs, grads = [], []
+    for library in (chainrule, torch):
+        dtype = getattr(library, dtype_name)
+        x = library.tensor(x0).to(dtype).requires_grad_(True)
+        y = library.tensor(y0).to(dtype).reshape(1, 2048).requires_grad_(True)  # broadcasts
+        if operation.endswith("_"):
+            out = getattr(x.detach().clone(), operation)(y.detach().reshape(2048), alpha=0.3)
+        else:
+            out = getattr(library, operation)(x, y, alpha=0.3)
+            out.backward(library.tensor(x0).to(dtype).reshape(1, 2048))
+            grads.append([x.grad.double().numpy(), y.grad.double().numpy(), out.grad_fn.name()])
+        outs.append(out.detach().double().numpy())
+    np.testing.assert_array_equal(outs[0], outs[1])
+    if grads:
+        (grad_x, grad_y, name), (t_grad_x, t_grad_y, t_name) = grads
+        np.testing.assert_array_equal(grad_x, t_grad_x)
+        np.testing.assert_array_equal(grad_y, t_grad_y)
+        assert name == t_name
+
+
+@pytest.mark.parametrize("dtype_name", ["float32", "float16", "bfloat16", "float64"])
+def test_addcmul_rounds_as_torchs_kernel(dtype_name):
+    """torch.addcmul(x, t1, t2, value=v) is fma(v * t1, t2, x) on the CPU (v * t1 rounded,
+    then one fused step): three ops rounding three times differed in a twelfth of the
+    float32 elements. Gradients as AddcmulBackward0 (to a unit in the last place: the order
+    of torch's products is its own)."""
+    x0 = (np.sin(np.arange(2048) * 1.7) * 3).astype(np.float32)
+    a0 = np.cos(np.arange(2048) * 0.3).astype(np.float32).reshape(1, 2048)
+    b0 = np.cos(np.arange(2048) * 0.7).astype(np.float32)
+    results = []
+    for library in (chainrule, torch):
+        dtype = getattr(library, dtype_name)
+        x, a, b = (library.tensor(v).to(dtype).requires_grad_(True) for v in (x0, a0, b0))
+        out = library.addcmul(x, a, b, value=0.3)
+        out.backward(library.tensor(b0).to(dtype).reshape(1, 2048))
+        results.append([t.detach().double().numpy() for t in (out, x.grad, a.grad, b.grad)])
+        results[-1].append(out.grad_fn.name())
+    (out, *grads, name), (t_out, *t_grads, t_name) = results
+    if dtype_name != "float64":  # torch's float64 fma: the last bit can differ
+        np.testing.assert_array_equal(out, t_out)
+    np.testing.assert_allclose(out, t_out, rtol=1e-15, atol=1e-15)
+    eps = {"float32": 2**-23, "float16": 2**-10, "bfloat16": 2**-7, "float64": 2**-52}
+    for grad, t_grad in zip(grads, t_grads):
+        np.testing.assert_allclose(grad, t_grad, rtol=eps[dtype_name], atol=eps[dtype_name])
+    assert name == t_name

@@ -1606,11 +1606,17 @@ def test_full_backward_hook_when_no_input_requires_grad() -> None:
     layer = nn.Linear(3, 2)
     seen = []
     layer.register_full_backward_hook(lambda m, gi, go: seen.append((gi, go)))
-    layer(chainrule.randn(4, 3)).sum().backward()
+    with pytest.warns(UserWarning, match="no inputs require gradients") as caught:
+        layer(chainrule.randn(4, 3)).sum().backward()  # torch warns so too, blaming this line
+    assert caught[0].filename == __file__
     assert len(seen) == 1
     grad_input, grad_output = seen[0]
     assert grad_input == (None,)
     assert tuple(grad_output[0].shape) == (4, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an input that requires grad: hooks fire in order
+        layer(chainrule.randn(4, 3, requires_grad=True)).sum().backward()
+    assert len(seen) == 2
 
 
 def test_full_backward_pre_hook_can_replace_grad_output() -> None:

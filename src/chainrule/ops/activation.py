@@ -4,7 +4,9 @@
 Ops with a rule of their own (ReLU, GELU, SiLU, softplus, leaky ReLU, ELU and its scaled forms
 selu and celu, mish, hardtanh, hardsigmoid, hardswish, logsigmoid) are classes here; ReLU's and
 GELU's vjps are written plainly, and run as fused backward ops (ThresholdBackward,
-GeluBackward, as PyTorch's) through their `fast_vjp` hooks. The rest
+GeluBackward, as PyTorch's) through their `fast_vjp` hooks, as do SiLU's, mish's, the ELUs',
+softplus's and hardswish's in float16 and bfloat16 (HalfActivationBackward: one rounding, as
+PyTorch's kernels). The rest
 (relu6, softsign, tanhshrink, the shrinks, threshold, prelu, glu) are compositions of
 differentiable ops. The math functions they build on (tanh, sigmoid, erf, ...) stay in
 `chainrule.ops.elementwise`. `chainrule.relu` and friends come from here (`__all__`), and
@@ -18,6 +20,7 @@ import struct
 from typing import Any
 
 from chainrule._tensor import Tensor
+from chainrule.autograd import grad_mode
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
 from chainrule.errors import ShapeError
@@ -194,7 +197,9 @@ class GeluBackward(Op):
         ctx.save(g=g, x=x, approximate=approximate)
         wide, wide_g = _opmath(x), _opmath(g)
         if approximate == "none":
-            if cdf is None:
+            if cdf is None or cdf.dtype.itemsize < wide.dtype.itemsize:
+                # (a half-precision forward's saved Phi(x) was rounded: torch's kernel
+                # recomputes it in float32)
                 cdf = ctx.backend.normal_cdf(wide)
             fused = ctx.backend.fused_gelu_backward(wide_g, wide, cdf)
             if fused is None:
@@ -251,6 +256,59 @@ class GeluBackward(Op):
     batch = elementwise_batch
 
 
+class HalfActivationBackward(Op):
+    """g f'(x) of a float16 or bfloat16 activation as one op, as PyTorch's fused backward
+    kernels (silu_backward, mish_backward, elu_backward, softplus_backward,
+    hardswish_backward) compute it: Op.apply hands `forward` g and x widened to float32, the
+    activation's `slope` (its derivative on raw arrays) runs there, and the product is rounded
+    once. The plain vjps, composed of several ops, round after each of them: about half the
+    elements of a half-precision gradient came out a unit off. Reached through the
+    activations' `fast_vjp` only for half-precision operands without create_graph, so it is
+    never differentiated; the plain vjps stay the definition."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, g: Array, x: Array, slope: Any, params: tuple) -> Array:
+        return g * slope(ctx.xp, x, *params)
+
+
+def _half_fused_vjp(ctx: Node, g: Any, plain_vjp: Any, slope: Any, *params: Any) -> tuple:
+    """`plain_vjp(ctx, g)`, or for float16/bfloat16 g and x without a graph to build, the
+    same derivative as one HalfActivationBackward (one rounding, as PyTorch's kernel)."""
+    x = ctx.x
+    dtype = x._array.dtype
+    half = dtype.itemsize == 2 and dtype.kind in "fV"
+    if not half or g._array.dtype != dtype or grad_mode.is_grad_enabled():
+        return plain_vjp(ctx, g)
+    return (apply(HalfActivationBackward, (g, x), slope, params),)
+
+
+def _silu_slope(xp: Any, x: Array) -> Array:
+    s = _sigmoid_array(xp, x)
+    return s * (1 + x * (1 - s))
+
+
+def _mish_slope(xp: Any, x: Array) -> Array:
+    t = xp.tanh(xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x))))
+    return t + x * _sigmoid_array(xp, x) * (1 - t * t)
+
+
+def _softplus_slope(xp: Any, x: Array, beta: float, threshold: float) -> Array:
+    scaled = x * beta
+    return xp.where(scaled > threshold, 1, _sigmoid_array(xp, scaled)).astype(x.dtype)
+
+
+def _elu_slope(xp: Any, x: Array, alpha: float, scale: float, input_scale: float) -> Array:
+    negative = (scale * alpha * input_scale) * xp.exp(xp.minimum(x, 0) * input_scale)
+    return xp.where(x <= 0, negative, scale).astype(x.dtype)
+
+
+def _hardswish_slope(xp: Any, x: Array) -> Array:
+    inside = xp.where(x < 3, x / 3 + 0.5, 1)
+    return xp.where(x <= -3, 0, inside).astype(x.dtype)
+
+
 class Silu(Op):
     """x * sigmoid(x). Derivative: g s (1 + x (1 - s)) with s = sigmoid(x)."""
 
@@ -265,6 +323,11 @@ class Silu(Op):
         x = ctx.x
         s = sigmoid(x)
         return (g * s * (1 + x * (1 - s)),)
+
+    @staticmethod
+    def fast_vjp(ctx: Node, g: Any) -> tuple:
+        """In float16/bfloat16, one rounding (HalfActivationBackward), as silu_backward."""
+        return _half_fused_vjp(ctx, g, Silu.vjp, _silu_slope)
 
     jvp = unary_elementwise_jvp
     batch = elementwise_batch
@@ -289,6 +352,11 @@ class Softplus(Op):
         scaled = ctx.x * ctx.beta
         below = where(scaled >= ctx.threshold, ctx.threshold, scaled)  # constant from there on
         return (where(scaled > ctx.threshold, g, g * sigmoid(below)),)
+
+    @staticmethod
+    def fast_vjp(ctx: Node, g: Any) -> tuple:
+        """In float16/bfloat16, one rounding (HalfActivationBackward), as softplus_backward."""
+        return _half_fused_vjp(ctx, g, Softplus.vjp, _softplus_slope, ctx.beta, ctx.threshold)
 
     jvp = unary_elementwise_jvp
     batch = elementwise_batch
@@ -330,6 +398,11 @@ class Elu(Op):
         x = ctx.x
         negative_part = where(x < 0, x, 0.0)  # exp of it never overflows for large x
         return (where(x <= 0, g * ctx.alpha * exp(negative_part), g),)
+
+    @staticmethod
+    def fast_vjp(ctx: Node, g: Any) -> tuple:
+        """In float16/bfloat16, one rounding (HalfActivationBackward), as elu_backward."""
+        return _half_fused_vjp(ctx, g, Elu.vjp, _elu_slope, ctx.alpha, 1.0, 1.0)
 
     jvp = unary_elementwise_jvp
     batch = elementwise_batch
@@ -588,6 +661,12 @@ class ScaledElu(Op):
         return (where(x <= 0, negative, g * ctx.scale),)  # a nan takes the scaled g, as Elu
 
     @staticmethod
+    def fast_vjp(ctx: Node, g: Any) -> tuple:
+        """In float16/bfloat16, one rounding (HalfActivationBackward), as elu_backward."""
+        params = (ctx.alpha, ctx.scale, ctx.input_scale)
+        return _half_fused_vjp(ctx, g, ScaledElu.vjp, _elu_slope, *params)
+
+    @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
         return ScaledElu.vjp(ctx, t)[0]
 
@@ -675,6 +754,11 @@ class Mish(Op):
         return (g * (t + x * sigmoid(x) * (1 - t * t)),)
 
     @staticmethod
+    def fast_vjp(ctx: Node, g: Any) -> tuple:
+        """In float16/bfloat16, one rounding (HalfActivationBackward), as mish_backward."""
+        return _half_fused_vjp(ctx, g, Mish.vjp, _mish_slope)
+
+    @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
         return Mish.vjp(ctx, t)[0]
 
@@ -754,6 +838,11 @@ class Hardswish(Op):
     def vjp(ctx: Node, g: Any) -> tuple:
         x = ctx.x
         return (where(x <= -3, 0.0, where(x < 3, g * (x / 3 + 0.5), g)),)
+
+    @staticmethod
+    def fast_vjp(ctx: Node, g: Any) -> tuple:
+        """In float16/bfloat16, one rounding (HalfActivationBackward), as hardswish_backward."""
+        return _half_fused_vjp(ctx, g, Hardswish.vjp, _hardswish_slope)
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:

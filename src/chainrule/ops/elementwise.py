@@ -393,11 +393,12 @@ class Add(Op):
 
 class AddScalar(Op):
     """x + c for a Python number c (PyTorch's add.Scalar): one input, nothing saved, so a
-    `y + 0.001` costs one small op forward and none backward. With float16, c is rounded to
-    float16 first, as PyTorch's add does. Derivative: g."""
+    `y + 0.001` costs one small op forward and none backward. With float16 or bfloat16, c is
+    rounded to that dtype first, as PyTorch's add does. Derivative: g."""
 
     label = "add"
     scalar_operands = 1  # for the profiler's input shapes
+    rounds_scalars_to_half = True
 
     @classmethod
     def node_name(cls) -> str:
@@ -508,6 +509,60 @@ class Sub(Op):
         return _finish_tangent(ctx, _sum_tangents(tx, None if ty is None else -ty))
 
     batch = elementwise_batch
+
+
+class AddScaled(Op):
+    """x + alpha y for a Python number alpha (torch.add's alpha=), as one fused multiply-add:
+    PyTorch's CPU kernel rounds alpha y + x once, where a multiply and then an add round twice
+    (a tenth of float32 elements, and every `p.add_(grad, alpha=-lr)` written by hand,
+    differed). float32 (and float16 / bfloat16, which reach forward as float32, with alpha
+    rounded to their dtype first by `add`, as PyTorch's) computes in float64, where the
+    product of two float32 numbers is exact, and rounds once; float64 multiplies and adds
+    (PyTorch's float64 fma can differ from that in the last bit). Derivative: g for x,
+    g grad_alpha for y (alpha as given, unrounded, as PyTorch's AddBackward0), each summed
+    over its broadcast dimensions."""
+
+    label = "add"
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "AddBackward0"
+
+    @staticmethod
+    def forward(
+        ctx: Node, x: Array, y: Array, alpha: float | int, grad_alpha: float | int
+    ) -> Array:
+        ctx.save(alpha=grad_alpha)
+        xp = ctx.xp
+        if x.dtype == xp.float32 and y.dtype == xp.float32:
+            scale = float(xp.float32(alpha))  # PyTorch takes alpha as float32 here
+            exact = xp.float64
+            return (x.astype(exact) + scale * y.astype(exact)).astype(xp.float32)
+        return x + alpha * y
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        edges, meta = ctx.next_edges, ctx.input_meta
+        grad_x = unbroadcast(g, meta[0][0]) if edges[0] is not None else None
+        grad_y = unbroadcast(g * ctx.alpha, meta[1][0]) if edges[1] is not None else None
+        return (grad_x, grad_y)
+
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, ty: Any) -> Any:
+        return _finish_tangent(ctx, _sum_tangents(tx, None if ty is None else ty * ctx.alpha))
+
+    batch = elementwise_batch
+
+
+class SubScaled(AddScaled):
+    """x - alpha y, torch.sub's alpha=: AddScaled with -alpha (so one rounding, as PyTorch's
+    sub, which is add with -alpha). Derivative: g for x, -g alpha for y."""
+
+    label = "sub"
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "SubBackward0"
 
 
 class Mul(Op):
@@ -909,6 +964,24 @@ def _choice_jvp(ctx: Node, tx: Any, ty: Any, take_x: Any) -> Any:
     return _finish_tangent(ctx, _sum_tangents(dx, dy))
 
 
+def _fused_alpha(name: str, input: Any, other: Any, alpha: Any) -> tuple | None:  # noqa: A002
+    """(x, y, alpha for the forward) for add/sub with a real Python alpha != 1 between two
+    tensors of a real floating result, which AddScaled computes as PyTorch does (one rounding,
+    alpha rounded to a float16 / bfloat16 result's dtype first); None for the other cases,
+    which multiply first (integers, bools, complex, numbers, tensor alphas)."""
+    if type(alpha) not in (float, int) or alpha == 1:
+        return None
+    if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
+        return None
+    target = result_type(input, other)
+    if target.numpy.kind not in "fV":
+        return None
+    checked_fill(name, alpha, target)
+    x, y = binary_operands(input, other, name)
+    half = target in (dtypes.float16, dtypes.bfloat16)
+    return x, y, float(target.numpy.type(alpha)) if half else alpha
+
+
 def _scaled(name: str, other: Any, alpha: Any, input: Any) -> Any:  # noqa: A002
     """other * alpha for add/sub, refusing what PyTorch refuses: a bool alpha unless the
     result is bool, a float (or complex) alpha with integer operands, an alpha the result's
@@ -985,6 +1058,11 @@ def add(
         and _float_and_number(input, other)
     ):
         return apply(AddScalar, (input,), other)
+    fused = _fused_alpha("add", input, other, alpha)
+    if fused is not None:
+        x, y, rounded = fused
+        result = apply(AddScaled, (x, y), rounded, alpha)
+        return result if out is None else write_out("add", result, out)
     other = _scaled("add", other, alpha, input)
     x, y = binary_operands(input, other, "add")
     result = apply(Add, (x, y))
@@ -1036,6 +1114,11 @@ def sub(
         and _float_and_number(input, other)
     ):
         return apply(SubScalar, (input,), other)
+    fused = _fused_alpha("sub", input, other, alpha)
+    if fused is not None:
+        x, y, rounded = fused
+        result = apply(SubScaled, (x, y), -rounded, -alpha)
+        return result if out is None else write_out("sub", result, out)
     other = _scaled("sub", other, alpha, input)
     x, y = binary_operands(input, other, "sub")
     result = apply(Sub, (x, y))
@@ -3373,8 +3456,13 @@ def tensor_where(self: Tensor, condition: Tensor, y: Tensor | Number) -> Tensor:
 
 
 class Lerp(Op):
-    """start + weight (end - start), computed from the nearer end as PyTorch does.
-    Derivatives: g (1 - weight), g weight, g (end - start)."""
+    """start + weight (end - start), computed from the nearer end and with the multiply-add
+    rounded once (float32 and the half dtypes), as PyTorch's kernel does. Derivatives:
+    g (1 - weight), g weight, g (end - start). A Python-number weight with float16 or
+    bfloat16 ends comes as a float32 0-dim operand, not rounded to their dtype first
+    (PyTorch's kernel takes the number as float32)."""
+
+    wide_scalar_operands = True
 
     @staticmethod
     def forward(ctx: Node, start: Array, end: Array, weight: Array) -> Array:
@@ -3382,14 +3470,24 @@ class Lerp(Op):
         xp = ctx.xp
         wide_start, wide_end, wide_weight = _opmath(start), _opmath(end), _opmath(weight)
         difference = wide_end - wide_start
+        complement = 1 - wide_weight
+        if difference.dtype == xp.float32:
+            # PyTorch's kernel fuses each multiply-add (one rounding, not two): in float64 the
+            # product of two float32 numbers is exact, so the sum rounds once to float32
+            exact = xp.float64
+            wide_start, wide_end = wide_start.astype(exact), wide_end.astype(exact)
+            wide_weight, complement = wide_weight.astype(exact), complement.astype(exact)
+            difference = difference.astype(exact)
         from_start = wide_start + wide_weight * difference
-        from_end = wide_end - difference * (1 - wide_weight)
+        from_end = wide_end - difference * complement
         out = xp.where(xp.abs(wide_weight) < 0.5, from_start, from_end)
         return out.astype(start.dtype, copy=False)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         weight = ctx.weight
+        if weight.dtype != g.dtype and weight.ndim == 0:  # the float32 number of a half lerp
+            weight = weight.item()  # g times it computes in float32, as PyTorch's LerpBackward0
         meta, edges = ctx.input_meta, ctx.next_edges
         grad_start = grad_end = grad_weight = None
         if edges[0] is not None:
@@ -3454,7 +3552,8 @@ def lerp(input: Tensor, end: Tensor, weight: float | Tensor) -> Tensor:  # noqa:
             raise DomainError(
                 f"lerp: value cannot be converted to type {dtype.name} without overflow"
             )
-        weight = as_tensor_operand(weight, dtype, start)
+        half = dtype in (dtypes.float16, dtypes.bfloat16)
+        weight = as_tensor_operand(weight, dtypes.float32 if half else dtype, start)
     op = Lerp if dtype.category != dtypes.COMPLEX else complex_variant(Lerp)
     out = apply(op, (start, end, weight))
     return named(out, "LerpBackward1") if weight_is_tensor else out
@@ -3509,6 +3608,10 @@ def nan_to_num(
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind not in "fV":
         return input.clone()
+    if posinf is None or neginf is None:  # the input dtype's, not float32's (a half forward)
+        limits = dtypes.finfo(input.dtype)
+        posinf = limits.max if posinf is None else posinf
+        neginf = limits.min if neginf is None else neginf
     return apply(NanToNum, (input,), nan, posinf, neginf)
 
 

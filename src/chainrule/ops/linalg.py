@@ -650,6 +650,56 @@ def addbmm(
     return named(_scaled_sum(input, product, beta, alpha), "AddbmmBackward0")
 
 
+class Addcmul(Op):
+    """x + value t1 t2 for a real Python value, as PyTorch's CPU kernel: (value t1) rounded,
+    then one fused multiply-add with t2 and x, where three ops round three times (a twelfth
+    of float32 elements differed). float32 (and float16 / bfloat16, which reach forward as
+    float32) forms the fused step in float64, where the product of two float32 numbers is
+    exact; float64 multiplies and adds. Derivatives: g for x, g value t2 for t1, g value t1
+    for t2, each summed over its broadcast dimensions."""
+
+    label = "addcmul"
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "AddcmulBackward0"
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, t1: Array, t2: Array, value: float | int) -> Array:
+        ctx.save(t1=t1, t2=t2, value=value)
+        xp = ctx.xp
+        if x.dtype == t1.dtype == t2.dtype == xp.float32:
+            scaled = (xp.float32(value) * t1).astype(xp.float64)  # rounded to float32 first
+            exact = scaled * t2.astype(xp.float64) + x.astype(xp.float64)
+            return xp.broadcast_to(exact, broadcast_shapes(x.shape, t1.shape, t2.shape)).astype(
+                xp.float32
+            )
+        return x + value * t1 * t2
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        meta, edges, value = ctx.input_meta, ctx.next_edges, ctx.value
+        grad_x = unbroadcast(g, meta[0][0]) if edges[0] is not None else None
+        grad_t1 = unbroadcast(g * ctx.t2 * value, meta[1][0]) if edges[1] is not None else None
+        grad_t2 = unbroadcast(g * ctx.t1 * value, meta[2][0]) if edges[2] is not None else None
+        return (grad_x, grad_t1, grad_t2)
+
+    @staticmethod
+    def jvp(ctx: Node, tx: Any, t_t1: Any, t_t2: Any) -> Any:
+        parts = [] if tx is None else [tx]
+        if t_t1 is not None:
+            parts.append(t_t1 * ctx.t2 * ctx.value)
+        if t_t2 is not None:
+            parts.append(t_t2 * ctx.t1 * ctx.value)
+        total = parts[0]
+        for part in parts[1:]:
+            total = total + part
+        shape = broadcast_shapes(*(meta[0] for meta in ctx.input_meta))
+        return total if tuple(total.shape) == shape else expand(total, shape)
+
+    batch = elementwise_batch
+
+
 def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 1) -> Tensor:  # noqa: A002
     """input + value * tensor1 * tensor2, the three broadcast together (dtypes promote).
 
@@ -674,6 +724,15 @@ def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Number = 
             f"addcmul: not implemented for bool tensors (shapes {input.shape}, {tensor1.shape}, "
             f"{tensor2.shape})"
         )
+    operands = (input, tensor1, tensor2)
+    if (
+        dtype.numpy.kind in "fV"
+        and type(value) in (float, int)
+        and all(isinstance(t, Tensor) for t in operands)
+    ):
+        checked_fill("addcmul", value, dtype)
+        x, t1, t2 = (t if t.dtype is dtype else cast(t, dtype) for t in operands)
+        return apply(Addcmul, (x, t1, t2), value)
     # computed in the result's dtype, as PyTorch's kernel: bool factors of an int32 input
     # multiply as int32, not as a Python int's int64
     product = cast(tensor1, dtype) * cast(tensor2, dtype)

@@ -21,7 +21,7 @@ from chainrule.autograd.node import ForwardContext, InferenceVersionCounter, Nod
 from chainrule.autograd.observers import observed_call, observers
 from chainrule.autograd.saved import HookedValue, SavedValue
 from chainrule.backend import Array, backend_of_array, is_array, is_numpy_scalar, numpy_backend
-from chainrule.backend.dtypes import bfloat16, float32, from_numpy_dtype
+from chainrule.backend.dtypes import bfloat16, float16, float32, from_numpy_dtype
 from chainrule.backend.float_errors import FLOAT_ERRORS, QUIET
 from chainrule.errors import BackendError, ChainruleError, ShapeError
 
@@ -31,6 +31,7 @@ _set_dual_level = _current_level.set
 _reset_dual_level = _current_level.reset
 _observers = observers.get
 _BFLOAT16 = bfloat16.numpy
+_FLOAT16 = float16.numpy
 _FLOAT32 = float32.numpy
 
 
@@ -50,10 +51,17 @@ class Op:
     # forward + jvp for ops whose value and tangent cost less together than apart (a
     # matrix-vector product reads the matrix once for both). `jvp` stays the definition.
     fused_jvp = None
-    # bfloat16 operands reach forward as float32 and its floating outputs are rounded back
-    # once (`_forward_in_float32`), unless the op moves bits without arithmetic and keeps the
-    # dtype itself (views, casts, device copies): those set this True.
+    # bfloat16 and float16 operands reach forward as float32 and its floating outputs are
+    # rounded back once (`_forward_in_float32`), unless the op moves bits without arithmetic
+    # and keeps the dtype itself (views, casts, device copies): those set this True.
     bfloat16_native = False
+    # Ops whose Python-number operands PyTorch rounds to a half-precision input's dtype before
+    # computing in float32 (add.Scalar and sub: x + 0.1 adds float16(0.1)) set this True.
+    rounds_scalars_to_half = False
+    # Ops given a Python number as a float32 0-dim operand, which PyTorch's kernels use as
+    # float32 with half-precision inputs (lerp's weight: not rounded to float16 first), set
+    # this True: that operand keeps a half-precision call's result in the half dtype.
+    wide_scalar_operands = False
     # Fast-path hook, optional: fast_vjp(ctx, *grads) -> what `vjp` returns, computed faster (by
     # a fused op whose own rules are exact, such as TanhBackward). The engine and elementwise
     # jvps run it when present; `vjp` stays the definition, and the op tests check both agree.
@@ -116,7 +124,7 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
     # 1. Check devices: every operand on one backend; note whether any needs a gradient.
     backend = inputs[0]._backend
     needs_grad = False
-    bfloat16_operand = False
+    half_operand = False
     for tensor in inputs:
         if tensor._backend is not backend:
             return apply(op, _on_one_device(op, inputs), *params)
@@ -124,8 +132,9 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
             tensor._refresh_view()  # its base was written in place since: ops/views.py
         if tensor._requires_grad:
             needs_grad = True
-        if tensor._array.dtype is _BFLOAT16:
-            bfloat16_operand = True
+        dtype = tensor._array.dtype
+        if dtype is _BFLOAT16 or dtype is _FLOAT16:
+            half_operand = True
 
     # 2. Decide recording: a Node for reverse mode, and whether tangents flow (forward mode).
     record = needs_grad and op.differentiable and _grad_enabled()
@@ -146,7 +155,7 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
     if FLOAT_ERRORS.get() is not QUIET:  # inf and nan without warnings, as PyTorch
         quiet = FLOAT_ERRORS.set(QUIET)
     try:
-        if bfloat16_operand and not (op.bfloat16_native or op.is_view):
+        if half_operand and not (op.bfloat16_native or op.is_view):
             out = _forward_in_float32(ctx, op, arrays, params)
         elif dual and op.fused_jvp is not None:
             out, fused_tangent = _run_fused_jvp(ctx, op, inputs, arrays, params)
@@ -210,40 +219,50 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
 
 
 def _forward_in_float32(ctx: Node, op: type, arrays: list, params: tuple) -> Any:
-    """forward with its bfloat16 operands widened to float32 (exactly) and its floating outputs
-    rounded back to bfloat16 once, where every floating operand was bfloat16: PyTorch's CPU
-    kernels compute bfloat16 so (matmul and convolution accumulate in float32; an elementwise
-    chain such as sigmoid rounds once), and NumPy has neither BLAS nor many ufunc loops for
-    ml_dtypes' bfloat16. A mixed call (bfloat16 with float32 or float16) keeps its wider
-    result, as promotion says. `arrays` is updated in place, so what forward saves is still
-    matched to its input by identity; saved outputs follow their rounded output, and other
-    saved floating arrays are rounded too, so the vjp computes in bfloat16 as PyTorch's."""
+    """forward with its half-precision operands (bfloat16 or float16) widened to float32
+    (exactly) and its floating outputs rounded back once, where every floating operand had that
+    one half dtype: PyTorch's CPU kernels compute both so (matmul, convolution, reductions and
+    scans accumulate in float32; an elementwise chain such as sigmoid or x @ w.T + b rounds
+    once), and NumPy has neither BLAS nor many ufunc loops for ml_dtypes' bfloat16 (and its
+    float16 loops round every step). A mixed call (half with float32, or bfloat16 with float16)
+    keeps its wider result, as promotion says. `arrays` is updated in place, so what forward
+    saves is still matched to its input by identity; saved outputs follow their rounded output,
+    and other saved floating arrays are rounded too, so the vjp computes in the half dtype as
+    PyTorch's."""
     lower = True
+    narrow = None
     for index, array in enumerate(arrays):
-        if array.dtype is _BFLOAT16:
+        dtype = array.dtype
+        if dtype is _BFLOAT16 or dtype is _FLOAT16:
+            if narrow is not None and narrow is not dtype:
+                lower = False  # bfloat16 with float16 promotes to float32
+            narrow = dtype
             arrays[index] = _widened(ctx.xp, array)
-        elif array.dtype.kind in "fc":
-            lower = False
+        elif dtype.kind in "fc":
+            if not (op.wide_scalar_operands and array.ndim == 0 and dtype is _FLOAT32):
+                lower = False
+    if lower and op.rounds_scalars_to_half:
+        params = tuple(_rounded_number(value, narrow) for value in params)
     out = op.forward(ctx, *arrays, *params)
     if not lower:
         return out
     outputs = out if type(out) is tuple else (out,)
-    rounded = tuple(_to_bfloat16(value) for value in outputs)
+    rounded = tuple(_narrowed(value, narrow) for value in outputs)
     saved = ctx._saved
     if saved:
         for name, value in saved.items():
-            for wide, narrow in zip(outputs, rounded):
+            for wide, narrow_value in zip(outputs, rounded):
                 if value is wide:
-                    saved[name] = narrow
+                    saved[name] = narrow_value
                     break
             else:
                 if not any(value is array for array in arrays):
-                    saved[name] = _to_bfloat16(value)
+                    saved[name] = _narrowed(value, narrow)
     return rounded if type(out) is tuple else rounded[0]
 
 
 def _widened(xp: Any, array: Array) -> Array:
-    """A bfloat16 array as float32, laid out as PyTorch lays out a copy (an expanded array's
+    """A half-precision array as float32, laid out as PyTorch lays out a copy (an expanded array's
     copy is dense: NumPy's astype would keep its broadcast dimensions innermost)."""
     if is_plainly_row_major(array):
         return array.astype(_FLOAT32)
@@ -252,11 +271,19 @@ def _widened(xp: Any, array: Array) -> Array:
     return wide
 
 
-def _to_bfloat16(value: Any) -> Any:
-    """A floating array (or NumPy scalar) rounded to bfloat16; anything else as it is."""
+def _rounded_number(value: Any, narrow: Any) -> Any:
+    """A Python float or int rounded to the half-precision dtype `narrow`, as a float."""
+    if type(value) in (float, int):
+        return float(narrow.type(value))
+    return value
+
+
+def _narrowed(value: Any, narrow: Any) -> Any:
+    """A floating array (or NumPy scalar) rounded to `narrow` (bfloat16 or float16); anything
+    else as it is."""
     dtype = getattr(value, "dtype", None)
     if dtype is not None and dtype.kind == "f" and (is_array(value) or is_numpy_scalar(value)):
-        return value.astype(_BFLOAT16)
+        return value.astype(narrow)
     return value
 
 

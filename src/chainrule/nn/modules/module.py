@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
+import sys
 import warnings
 import weakref
 from collections import OrderedDict, namedtuple
@@ -120,6 +122,19 @@ class _BackwardHookFunction(Function):
         return grads
 
 
+_PACKAGE_DIRECTORY = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+
+
+def _user_stacklevel() -> int:
+    """The warnings stacklevel of the nearest caller outside chainrule (the user's
+    `backward()` or `autograd.grad` line, which PyTorch's warning blames): the engine's depth
+    differs between the two entry points."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIRECTORY):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 class _BackwardHook:
     """Runs a module's full backward (pre-)hooks from the gradients of its outputs and inputs,
     with PyTorch's semantics: non-Tensor positions are None, and a hook may return replacements.
@@ -199,6 +214,13 @@ class _BackwardHook:
             local = self.grad_outputs
             if self.input_index is None:
                 # No input requires grad: the hooks fire now, with grad_input all None.
+                warnings.warn(
+                    "Full backward hook is firing when gradients are computed with respect to "
+                    "module outputs since no inputs require gradients. See "
+                    "https://docs.pytorch.org/docs/main/generated/torch.nn.Module.html"
+                    "#torch.nn.Module.register_full_backward_hook for more details.",
+                    stacklevel=_user_stacklevel(),
+                )
                 grad_input = (None,) * self.n_inputs
                 for user_hook in self.hooks:
                     result = user_hook(self.module, grad_input, self.grad_outputs)
