@@ -212,6 +212,18 @@ POOLING = [
     ),
     _same("adaptive_avg_pool1d", "adaptive_avg_pool1d", [((2, 3, 10),)], kwargs={"output_size": 4}),
     _same(
+        "adaptive_avg_pool2d_global",
+        "adaptive_avg_pool2d",
+        [((2, 3, 6, 4),)],
+        kwargs={"output_size": 1},
+    ),
+    _same(
+        "adaptive_avg_pool2d_tiled",
+        "adaptive_avg_pool2d",
+        [((2, 3, 6, 4),)],
+        kwargs={"output_size": (3, 2)},
+    ),
+    _same(
         "adaptive_max_pool2d_indices",
         "adaptive_max_pool2d",
         [((2, 2, 7, 6),)],

