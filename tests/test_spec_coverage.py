@@ -44,10 +44,11 @@ EXEMPT = {
         "coverage walk differentiates twice): its gradients are compared with torch's LSTM and "
         "GRU in tests/test_recurrent.py, and with finite differences by the specs' checks"
     ),
-    "chainrule.ops.activation.HalfActivationBackward": (
-        "a float16/bfloat16 activation's backward on raw arrays, run only without create_graph "
-        "(the coverage walk differentiates twice, in float64): its gradients are compared "
-        "with torch's bit for bit in tests/test_float16.py"
+    "chainrule.ops.activation.FusedActivationBackward": (
+        "an activation's backward on raw arrays, run only without create_graph (the coverage "
+        "walk differentiates twice): its gradients are the specs' first-order checks against "
+        "torch and finite differences, and torch's bit for bit in half precision in "
+        "tests/test_float16.py"
     ),
     "chainrule.ops.linalg_extra.LobpcgGeneralized": (
         "the identity whose backward raises (torch.lobpcg has no derivative for B != I): the "
