@@ -587,6 +587,8 @@ class Tensor(_TensorMethods):
         self._view_version = base._version_counter.value
         if kind == VIEW_PLAIN and not _grad_enabled():
             kind = VIEW_NO_GRAD
+        elif kind == VIEW_PLAIN and source._base is not None:
+            kind = source._view_kind  # a view of a view keeps how that one was made
         self._view_kind = kind
 
     # ---- in-place machinery --------------------------------------------------------------

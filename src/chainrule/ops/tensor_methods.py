@@ -19,7 +19,7 @@ from chainrule.autograd import grad_mode
 from chainrule.autograd.node import InferenceVersionCounter
 from chainrule.backend import device, dtypes, formats, is_array
 from chainrule.backend.dtypes import as_dtype, display_namespace
-from chainrule.errors import DomainError, DTypeError, ShapeError, warn_once
+from chainrule.errors import DomainError, DTypeError, GradError, ShapeError, warn_once
 from chainrule.ops import (
     activation,
     composites,
@@ -349,7 +349,13 @@ class TensorMethods:
         return self._inplace("masked_fill_", indexing.masked_fill, mask, value)
 
     def __setitem__(self, key: IndexKey, value: Tensor | Number) -> None:
-        self._inplace("__setitem__", _put, key, value)
+        try:
+            self._inplace("__setitem__", _put, key, value)
+        except GradError:
+            # PyTorch indexes before it writes: a bad index is its IndexError, not the refusal
+            with grad_mode.no_grad():
+                self[key]
+            raise
 
     def index_add_(self, dim: _int, index: Tensor, source: Tensor, *, alpha: Number = 1) -> Tensor:
         """In place: add alpha * source's slices at `index` along `dim` (repeats add up)."""

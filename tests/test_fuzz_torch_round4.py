@@ -1,0 +1,349 @@
+"""Differential fuzzing against PyTorch, round four: what the earlier rounds
+(test_fuzz_torch.py, test_fuzz_torch_families.py, test_fuzz_torch_op_families.py,
+test_fuzz_torch_round3.py) leave out: composed programs of 5 to 12 steps that take views of
+views (steps, negative indices, select, narrow, transpose, view, unsqueeze, expand,
+as_strided, diagonal, unfold), write into them in place, compute from them and differentiate
+at the end, with the layout (strides, storage offset, contiguity) and version counter of
+every tensor they made; advanced indexing with mixed index kinds (the rule that moves the
+advanced dimensions to the front when a slice separates them, out-of-range and 0-d bool
+indices, accumulating writes with duplicates); Python's dunder protocol on tensors (reflected
+operators, truth value, len, iter, index, format, contains, copy, reversed, NumPy arrays);
+printing after random ops under random print options; and factories' dtype inference (NumPy
+scalars and arrays, a changed default dtype, arange's length with float steps). Each case
+runs one random program on chainrule and on PyTorch and compares values, dtype, shape,
+requires_grad and gradients, or the exception type when PyTorch raises (see
+`check_program`). REGRESSIONS keeps each program this round found, fixed.
+
+Seeded: a failure names its case (`pytest -k 'view_programs-case_17'`), and
+`python -m tests.test_fuzz_torch_round4 FAMILY START COUNT` runs more cases of a family than
+the suite does."""
+
+from __future__ import annotations
+
+import copy
+import math
+import sys
+
+import numpy as np
+import pytest
+
+from tests.test_fuzz_torch_families import check_program, family_cases, main, run_family_case
+from tests.test_fuzz_torch_op_families import _with_gradients
+
+
+class Raised:
+    """An exception a program caught and went on from, compared as `check_program` compares a
+    program's own: chainrule's (on the left of ==) must be an instance of PyTorch's type."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Raised) and isinstance(self.error, type(other.error))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self.error).__name__}({str(self.error)[:160]!r})"
+
+
+# ---- family: composed programs of views, in-place writes and autograd ------------------------
+# A pool of tensors that starts with one (a leaf, a non-leaf copy of it, or a detached alias);
+# each step takes a view of a pool member, writes into one in place, or computes a new one
+# from one. An exception (the same type as PyTorch's) is recorded and the program goes on, so
+# a refused write must have changed nothing. At the end: every pool member's values, layout
+# and version, then the gradient of a weighted sum of them.
+
+VIEW_STEPS = ["slice", "select", "narrow", "transpose", "view", "unsqueeze", "expand",
+              "as_strided", "diagonal", "unfold", "permute", "squeeze", "getitem_none",
+              "movedim", "t", "split", "view_as_flat"]  # fmt: skip
+WRITE_STEPS = ["add_", "mul_", "clamp_", "copy_", "masked_fill_", "index_put_", "zero_",
+               "fill_", "setitem_tensor", "setitem_bool", "setitem_ellipsis", "setitem_none",
+               "sub_tensor", "div_", "index_add_", "exp_"]  # fmt: skip
+MATH_STEPS = ["exp", "mul_self", "sin", "sum_dim", "cumsum", "sigmoid", "mul_other", "pow"]
+STARTS = ["nonleaf", "nonleaf", "nonleaf", "leaf", "detached", "no_grad_copy", "int"]
+
+
+def _draw_view(rng, shape: tuple) -> tuple:
+    """A view step's parameters for a tensor of `shape` (any may be out of range: PyTorch's
+    refusal is then what is compared)."""
+    kind = str(rng.choice(VIEW_STEPS))
+    ndim = len(shape)
+    span = max(ndim, 1)
+    dim = int(rng.integers(-span, span))
+    other = int(rng.integers(-span, span))
+    size = shape[dim] if ndim else 1
+    if kind == "slice":
+        start = [None, 0, 1, -1, -2, -size][int(rng.integers(0, 6))]
+        stop = [None, -1, size, 1, 2][int(rng.integers(0, 5))]
+        step = [None, 1, 2, 3][int(rng.integers(0, 4))]
+        return kind, (dim, start, stop, step)
+    if kind in ("select", "narrow", "unfold"):
+        index = int(rng.integers(-size - 1, size + 1))
+        length = int(rng.integers(0, 3))
+        return kind, (dim, index, length)
+    if kind == "view":
+        return kind, (str(rng.choice(["flat", "split", "merge"])), dim)
+    if kind == "expand":
+        return kind, (int(rng.integers(1, 4)), bool(rng.random() < 0.5))
+    if kind == "as_strided":
+        sizes = tuple(int(s) for s in rng.integers(1, 4, int(rng.integers(1, 3))))
+        strides = tuple(int(s) for s in rng.integers(0, 4, len(sizes)))
+        return kind, (sizes, strides, int(rng.integers(0, 3)), bool(rng.random() < 0.5))
+    if kind == "diagonal":
+        return kind, (int(rng.integers(-2, 3)), dim, other)
+    if kind == "permute":
+        return kind, tuple(int(i) for i in rng.permutation(ndim))
+    if kind == "split":
+        return kind, (dim, int(rng.integers(1, 3)), int(rng.integers(0, 2)))
+    return kind, (dim, other)
+
+
+def _take_view(lib, t, kind: str, detail):
+    if kind == "slice":
+        dim, start, stop, step = detail
+        index = [slice(None)] * (dim % t.dim()) + [slice(start, stop, step)]
+        return t[tuple(index)]
+    if kind == "select":
+        return t.select(detail[0], detail[1])
+    if kind == "narrow":
+        return t.narrow(detail[0], detail[1], detail[2])
+    if kind == "unfold":
+        dim, step, size = detail
+        return t.unfold(dim, size + 1, abs(step) + 1)
+    if kind == "transpose":
+        return t.transpose(detail[0], detail[1])
+    if kind == "view":
+        how, dim = detail
+        if how == "flat":
+            return t.view(-1)
+        if how == "split":
+            return t.view(*t.shape[: dim % max(t.dim(), 1)], 1, -1)
+        return t.view(-1, *t.shape[2:]) if t.dim() >= 2 else t.view(1, -1)
+    if kind == "unsqueeze":
+        return t.unsqueeze(detail[0])
+    if kind == "expand":
+        count, prepend = detail
+        if prepend:
+            return t.expand(count, *t.shape)
+        return t.expand(*[count if n == 1 else -1 for n in t.shape])
+    if kind == "as_strided":
+        sizes, strides, offset, keep_offset = detail
+        if t.numel() == 0:  # (its storage offset: NumPy's empty views keep no place)
+            return t
+        if keep_offset:
+            return t.as_strided(sizes, strides)
+        return t.as_strided(sizes, strides, t.storage_offset() + offset)
+    if kind == "diagonal":
+        return t.diagonal(*detail)
+    if kind == "permute":
+        return t.permute(*detail)
+    if kind == "squeeze":
+        return t.squeeze(detail[0])
+    if kind == "getitem_none":
+        return t[None, ..., None] if detail[0] % 2 else t[..., None, :] if t.dim() else t[None]
+    if kind == "movedim":
+        return t.movedim(detail[0], detail[1])
+    if kind == "t":
+        return t.t()
+    if kind == "split":
+        dim, size, which = detail
+        parts = t.split(size, dim)
+        return parts[which % len(parts)]
+    return t.view_as(t)
+
+
+def _write(lib, t, kind: str, scale: float, seed: int):
+    if kind in ("add_", "mul_", "fill_"):
+        getattr(t, kind)(scale)
+    elif kind == "div_":
+        t.div_(2.0)
+    elif kind == "clamp_":
+        t.clamp_(min=-0.5, max=abs(scale))
+    elif kind == "copy_":
+        t.copy_(lib.arange(t.shape[-1] if t.dim() else 1, dtype=lib.float64).reshape(t.shape[-1:]))
+    elif kind == "masked_fill_":
+        t.masked_fill_(t > 0, scale)
+    elif kind == "index_put_":
+        size = t.shape[0] if t.dim() else 1
+        index = lib.tensor([0, -1, 0][: max(size, 1)] if size else [], dtype=lib.int64)
+        t.index_put_((index,), lib.tensor(scale, dtype=t.dtype), accumulate=True)
+    elif kind == "index_add_":
+        size = t.shape[0] if t.dim() else 1
+        index = lib.tensor([size - 1, 0] if size else [], dtype=lib.int64)
+        t.index_add_(0, index, lib.ones((len(index), *t.shape[1:]), dtype=t.dtype))
+    elif kind == "zero_":
+        t.zero_()
+    elif kind == "exp_":
+        t.exp_()
+    elif kind == "sub_tensor":
+        t.sub_(lib.tensor(scale, dtype=t.dtype), alpha=2)
+    elif kind == "setitem_tensor":
+        size = t.shape[0] if t.dim() else 1
+        t[lib.tensor([size - 1] if size else [], dtype=lib.int64)] = scale
+    elif kind == "setitem_bool":
+        t[t < 0.25] = scale
+    elif kind == "setitem_ellipsis":
+        t[..., :1] = scale
+    else:
+        t[None] = lib.tensor(scale, dtype=t.dtype)
+
+
+def _compute(lib, t, kind: str, other):
+    if kind == "exp":
+        return t.exp()
+    if kind == "mul_self":
+        return t * t
+    if kind == "sin":
+        return t.sin()
+    if kind == "sum_dim":
+        return t.sum(-1) if t.dim() else t.sum()
+    if kind == "cumsum":
+        return t.cumsum(-1) if t.dim() else t.cumsum(0)
+    if kind == "sigmoid":
+        return t.sigmoid()
+    if kind == "pow":
+        return t.pow(3)
+    return t * other.sum()
+
+
+def _layout(t, placed: bool = True) -> tuple:
+    """What a view's place in memory says: its shape, its strides on its dimensions of more
+    than one element (a dimension of one has no stride to keep), its storage offset,
+    contiguity and version; and whether it requires grad. The place is left out for an
+    empty view (it has no element to place; NumPy's empty views keep neither) and for a
+    tensor computed from a non-contiguous one, or a view of it (`placed` False): PyTorch
+    orders a result's dimensions by its operands' strides, NumPy by its own rules."""
+    if not placed:
+        return tuple(t.shape), t._version, t.requires_grad
+    if t.numel() == 0:
+        return tuple(t.shape), t.is_contiguous(), t._version, t.requires_grad
+    sized = tuple(i for i, n in enumerate(t.shape) if n > 1)
+    strides = tuple(t.stride(i) for i in sized)
+    offset = t.storage_offset()
+    return tuple(t.shape), strides, offset, t.is_contiguous(), t._version, t.requires_grad
+
+
+# writes PyTorch lets into an expanded tensor (fill_ skips its overlap check, masked_fill_
+# only warns, a scalar set through basic indexing is a fill_); chainrule refuses them all
+FILLS = {"fill_", "zero_", "masked_fill_", "setitem_tensor", "setitem_bool", "setitem_ellipsis",
+         "setitem_none"}  # fmt: skip
+
+
+def _write_left_out(t, kind: str) -> bool:
+    """Whether a write into t is left out: a fill of an expanded tensor (see FILLS), or any
+    write where two of t's elements share memory though no dimension has stride 0 (as
+    `unfold` with a step under its size, or `as_strided`): PyTorch writes into such a tensor
+    (its overlap check cannot tell, and the result depends on the order of the writes, which
+    its documentation leaves undefined); chainrule refuses."""
+    if t.numel() < 2:
+        return False
+    if any(t.stride(i) == 0 for i, n in enumerate(t.shape) if n > 1):
+        return kind in FILLS
+    addresses = sum(
+        np.arange(n).reshape([-1 if j == i else 1 for j in range(t.dim())]) * t.stride(i)
+        for i, n in enumerate(t.shape)
+    )
+    return len(np.unique(addresses)) < t.numel()
+
+
+def _draw_view_program(seed: int):
+    rng = np.random.default_rng(seed)
+    shape = [(4, 6), (3, 4, 5), (6,), (2, 3, 4, 2), (5, 5)][int(rng.integers(0, 5))]
+    start = str(rng.choice(STARTS))
+    values = rng.integers(-4, 5, shape) / 4
+    steps = []
+    shapes = [shape]  # the shapes the draw expects (a wrong guess only makes a step fail)
+    for _ in range(int(rng.integers(5, 13))):
+        target = int(rng.integers(max(0, len(shapes) - 3), len(shapes)))
+        category = str(rng.choice(["view", "view", "write", "write", "math"]))
+        if category == "view":
+            kind, detail = _draw_view(rng, shapes[target])
+            shapes.append(shapes[target])
+        elif category == "write":
+            kind, detail = str(rng.choice(WRITE_STEPS)), float(rng.choice([-1.5, 0.5, 2.0]))
+        else:
+            kind, detail = str(rng.choice(MATH_STEPS)), int(rng.integers(0, len(shapes)))
+            shapes.append(shapes[target])
+        # (views are taken with grad mode on: PyTorch's view, made under no_grad, of a tensor
+        # that requires grad says it requires grad too, with no grad_fn; chainrule's says not)
+        under_no_grad = category != "view" and bool(rng.random() < 0.1)
+        steps.append((category, target, kind, detail, under_no_grad))
+
+    def program(lib):
+        dtype = lib.int64 if start == "int" else lib.float64
+        x = lib.tensor(values if start != "int" else values * 4, dtype=dtype)
+        x.requires_grad_(start != "int")
+        if start == "nonleaf":
+            base = x * 1
+        elif start == "detached":
+            base = x.detach()
+        elif start == "no_grad_copy":
+            with lib.no_grad():
+                base = x * 1
+        else:
+            base = x
+        pool, placed, record = [base], [True], []
+        for category, target, kind, detail, under_no_grad in steps:
+            target = min(target, len(pool) - 1)
+            t = pool[target]
+            try:
+                with lib.no_grad() if under_no_grad else lib.enable_grad():
+                    if category == "view":
+                        made = _take_view(lib, t, kind, detail)
+                        pool.append(made)
+                        placed.append(placed[target])
+                        record.append(_layout(made, placed[-1]))
+                    elif category == "write" and _write_left_out(t, kind):
+                        record.append("an overlapping write left out")
+                    elif category == "write":
+                        _write(lib, t, kind, detail, seed)
+                        record.append(("written", t._version))
+                    else:
+                        pool.append(_compute(lib, t, kind, pool[detail % len(pool)]))
+                        placed.append(placed[target] and t.is_contiguous())
+                        record.append(("computed", pool[-1].requires_grad))
+            except (RuntimeError, IndexError, ValueError, TypeError) as error:
+                record.append(Raised(error))
+        final = tuple((_layout(t, p), t.detach().clone()) for t, p in zip(pool, placed))
+        differentiable = [t for t in pool if t.requires_grad]
+        if not differentiable or not x.requires_grad:
+            return tuple(record), final
+        rng_weights = np.random.default_rng(seed)
+        loss = sum(
+            (t * lib.tensor(rng_weights.standard_normal(tuple(t.shape)))).sum()
+            for t in differentiable
+        )
+        try:
+            (grad,) = lib.autograd.grad(loss, [x], allow_unused=True)
+        except RuntimeError:
+            return tuple(record), final, "backward raised RuntimeError"
+        return tuple(record), final, grad
+
+    label = f"{start} x{shape}: " + "; ".join(
+        f"{c}#{t} {k}({d}){' no_grad' if g else ''}" for c, t, k, d, g in steps
+    )
+    return label, program
+
+
+# ---- the tests --------------------------------------------------------------------------------
+
+FAMILIES = {
+    "view_programs": (_draw_view_program, 300),
+}
+
+REGRESSIONS: dict = {}
+
+
+@pytest.mark.parametrize("name", sorted(REGRESSIONS))
+def test_a_program_this_round_found_agrees_with_pytorch(name):
+    check_program(name, REGRESSIONS[name])
+
+
+@pytest.mark.parametrize("family, seed", **family_cases(FAMILIES))
+def test_a_random_program_agrees_with_pytorch(family, seed):
+    run_family_case(FAMILIES, family, seed)
+
+
+if __name__ == "__main__":
+    main(FAMILIES, sys.argv)
