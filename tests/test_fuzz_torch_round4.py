@@ -99,7 +99,14 @@ def _draw_view(rng, shape: tuple) -> tuple:
     return kind, (dim, other)
 
 
-def _take_view(lib, t, kind: str, detail):
+def _repeats(t) -> bool:
+    """Whether t repeats an element in memory (a dimension of stride 0): a write into a view
+    of it that does not repeat one (a `select` or `diagonal` of an expanded tensor) is
+    PyTorch's to make, but chainrule's expanded memory is read-only (left out)."""
+    return t.numel() > 0 and any(t.stride(i) == 0 for i, n in enumerate(t.shape) if n > 1)
+
+
+def _take_view(lib, t, kind: str, detail, placed: bool = True):
     if kind == "slice":
         dim, start, stop, step = detail
         index = [slice(None)] * (dim % t.dim()) + [slice(start, stop, step)]
@@ -129,11 +136,16 @@ def _take_view(lib, t, kind: str, detail):
         return t.expand(*[count if n == 1 else -1 for n in t.shape])
     if kind == "as_strided":
         sizes, strides, offset, keep_offset = detail
-        if t.numel() == 0:  # (its storage offset: NumPy's empty views keep no place)
+        if t.numel() == 0 or not placed:  # (NumPy's empty views keep no place, and
+            return t  # a result's memory is laid out by each library's own rules)
+        if _overlapping(sizes, strides) or _overlapping(t.shape, t.stride()):
+            return t  # (PyTorch's gradient of an as_strided that repeats memory is its own)
+        start = t.storage_offset() + (0 if keep_offset else offset)
+        if not _addresses(sizes, strides, start) <= _addresses(t.shape, t.stride(), t.storage_offset()):
+            # (left: an as_strided view of a view that reaches memory outside that view, which
+            # PyTorch differentiates as a view of the base; chainrule's gradient stops there)
             return t
-        if keep_offset:
-            return t.as_strided(sizes, strides)
-        return t.as_strided(sizes, strides, t.storage_offset() + offset)
+        return t.as_strided(sizes, strides, start)
     if kind == "diagonal":
         return t.diagonal(*detail)
     if kind == "permute":
@@ -225,13 +237,14 @@ def _layout(t, placed: bool = True) -> tuple:
 
 
 # writes PyTorch lets into an expanded tensor (fill_ skips its overlap check, masked_fill_
-# only warns, a scalar set through basic indexing is a fill_); chainrule refuses them all
-FILLS = {"fill_", "zero_", "masked_fill_", "setitem_tensor", "setitem_bool", "setitem_ellipsis",
-         "setitem_none"}  # fmt: skip
+# only warns, a scalar set through basic indexing is a fill_, index_put_ and index_add_ do not
+# look); chainrule refuses them all
+UNCHECKED_WRITES = {"fill_", "zero_", "masked_fill_", "setitem_tensor", "setitem_bool",
+                    "setitem_ellipsis", "setitem_none", "index_put_", "index_add_"}  # fmt: skip
 
 
 def _write_left_out(t, kind: str) -> bool:
-    """Whether a write into t is left out: a fill of an expanded tensor (see FILLS), or any
+    """Whether a write into t is left out: one into an expanded tensor that PyTorch does not check (see UNCHECKED_WRITES), or any
     write where two of t's elements share memory though no dimension has stride 0 (as
     `unfold` with a step under its size, or `as_strided`): PyTorch writes into such a tensor
     (its overlap check cannot tell, and the result depends on the order of the writes, which
@@ -239,12 +252,25 @@ def _write_left_out(t, kind: str) -> bool:
     if t.numel() < 2:
         return False
     if any(t.stride(i) == 0 for i, n in enumerate(t.shape) if n > 1):
-        return kind in FILLS
-    addresses = sum(
-        np.arange(n).reshape([-1 if j == i else 1 for j in range(t.dim())]) * t.stride(i)
-        for i, n in enumerate(t.shape)
+        return kind in UNCHECKED_WRITES
+    return _overlapping(t.shape, t.stride())
+
+
+def _element_addresses(shape, strides, offset: int = 0) -> np.ndarray:
+    return offset + sum(
+        (np.arange(n).reshape([-1 if j == i else 1 for j in range(len(shape))]) * stride)
+        for i, (n, stride) in enumerate(zip(shape, strides))
     )
-    return len(np.unique(addresses)) < t.numel()
+
+
+def _addresses(shape, strides, offset: int) -> set:
+    return set(np.ravel(_element_addresses(shape, strides, offset)).tolist())
+
+
+def _overlapping(shape, strides) -> bool:
+    """Whether two elements of a tensor of `shape` and `strides` share a memory location."""
+    count = int(np.prod(shape))
+    return count > 1 and len(np.unique(_element_addresses(shape, strides))) < count
 
 
 def _draw_view_program(seed: int):
@@ -283,18 +309,19 @@ def _draw_view_program(seed: int):
                 base = x * 1
         else:
             base = x
-        pool, placed, record = [base], [True], []
+        pool, placed, repeats, record = [base], [True], [False], []
         for category, target, kind, detail, under_no_grad in steps:
             target = min(target, len(pool) - 1)
             t = pool[target]
             try:
                 with lib.no_grad() if under_no_grad else lib.enable_grad():
                     if category == "view":
-                        made = _take_view(lib, t, kind, detail)
+                        made = _take_view(lib, t, kind, detail, placed[target])
                         pool.append(made)
                         placed.append(placed[target])
+                        repeats.append(repeats[target] or _repeats(made))
                         record.append(_layout(made, placed[-1]))
-                    elif category == "write" and _write_left_out(t, kind):
+                    elif category == "write" and (repeats[target] or _write_left_out(t, kind)):
                         record.append("an overlapping write left out")
                     elif category == "write":
                         _write(lib, t, kind, detail, seed)
@@ -302,6 +329,7 @@ def _draw_view_program(seed: int):
                     else:
                         pool.append(_compute(lib, t, kind, pool[detail % len(pool)]))
                         placed.append(placed[target] and t.is_contiguous())
+                        repeats.append(False)
                         record.append(("computed", pool[-1].requires_grad))
             except (RuntimeError, IndexError, ValueError, TypeError) as error:
                 record.append(Raised(error))
