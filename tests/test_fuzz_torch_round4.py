@@ -141,7 +141,9 @@ def _take_view(lib, t, kind: str, detail, placed: bool = True):
         if _overlapping(sizes, strides) or _overlapping(t.shape, t.stride()):
             return t  # (PyTorch's gradient of an as_strided that repeats memory is its own)
         start = t.storage_offset() + (0 if keep_offset else offset)
-        if not _addresses(sizes, strides, start) <= _addresses(t.shape, t.stride(), t.storage_offset()):
+        if not _addresses(sizes, strides, start) <= _addresses(
+            t.shape, t.stride(), t.storage_offset()
+        ):
             # (left: an as_strided view of a view that reaches memory outside that view, which
             # PyTorch differentiates as a view of the base; chainrule's gradient stops there)
             return t
@@ -354,10 +356,114 @@ def _draw_view_program(seed: int):
     return label, program
 
 
+# ---- family: advanced indexing ----------------------------------------------------------------
+# x[index] read (with the gradient) or written, for an index that mixes integer tensors of
+# broadcasting shapes (negative, sometimes out of range), boolean masks (0-d too), lists,
+# Python ints and bools, slices with steps, None and Ellipsis: where the advanced dimensions
+# go (first when a slice, None or Ellipsis separates them), what a write with repeated
+# positions does (accumulate=True adds them), and the gradients of both.
+
+INDEX_TENSOR_SHAPES = [(2,), (2, 1), (1, 3), (), (3,), (0,)]
+
+
+def _advanced_part(rng, size: int, remaining: list) -> tuple:
+    kind = str(rng.choice(["int", "slice", "none", "ellipsis", "tensor", "tensor", "list",
+                           "mask", "bool0d", "pybool"]))  # fmt: skip
+    if kind == "int":
+        return ("int", int(rng.integers(-size, size)) if size else 0)
+    if kind == "slice":
+        start = [None, 0, 1, -1, -2][int(rng.integers(0, 5))]
+        stop = [None, -1, 2, size][int(rng.integers(0, 4))]
+        return ("slice", (start, stop, [None, 1, 2, 3][int(rng.integers(0, 4))]))
+    if kind in ("none", "ellipsis"):
+        return (kind, None)
+    if kind == "bool0d":
+        return (kind, bool(rng.random() < 0.7))
+    if kind == "pybool":
+        return (kind, bool(rng.random() < 0.7))
+    if kind == "mask":
+        dims = 2 if len(remaining) >= 2 and rng.random() < 0.3 else 1
+        mask_shape = tuple(remaining[:dims]) if remaining else (1,)
+        return ("mask", (rng.random(mask_shape) < 0.5).tolist())
+    shape = INDEX_TENSOR_SHAPES[int(rng.integers(0, len(INDEX_TENSOR_SHAPES)))]
+    low, high = (-size, size) if size else (0, 1)
+    values = rng.integers(low, high, shape)
+    if rng.random() < 0.08:  # out of range: IndexError
+        values = np.full(shape, [size, -size - 1][int(rng.integers(0, 2))])
+    if kind == "list":
+        return ("list", [int(v) for v in np.ravel(values)] or [0])
+    return ("tensor", values.tolist())
+
+
+def _advanced_index(lib, parts: list) -> tuple:
+    index = []
+    for kind, value in parts:
+        if kind in ("int", "list", "pybool"):
+            index.append(value)
+        elif kind == "slice":
+            index.append(slice(*value))
+        elif kind == "none":
+            index.append(None)
+        elif kind == "ellipsis":
+            index.append(Ellipsis)
+        elif kind == "tensor":
+            index.append(lib.tensor(value, dtype=lib.int64))
+        else:
+            index.append(lib.tensor(value, dtype=lib.bool))
+    return tuple(index)
+
+
+def _draw_advanced_indexing(seed: int):
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(n) for n in rng.integers(1, 5, int(rng.integers(1, 5))))
+    parts, dim = [], 0
+    for _ in range(int(rng.integers(1, 5))):
+        size = shape[dim] if dim < len(shape) else 1
+        part = _advanced_part(rng, size, list(shape[dim:]))
+        if part[0] == "ellipsis" and any(p[0] == "ellipsis" for p in parts):
+            part = ("slice", (None, None, 2))  # (PyTorch takes two ellipses; NumPy refuses)
+        parts.append(part)
+        if part[0] == "mask":
+            dim += np.asarray(part[1]).ndim
+        elif part[0] not in ("none", "ellipsis", "bool0d", "pybool"):
+            dim += 1
+    action = str(rng.choice(["read", "read", "scalar", "tensor", "index_put", "accumulate"]))
+    dtype = str(rng.choice(["float64", "float64", "float32", "int64"]))
+    values = rng.integers(-8, 9, shape) / 4
+    tensor_only = all(kind == "tensor" for kind, _ in parts)
+
+    def program(lib):
+        x = lib.tensor(values if dtype != "int64" else values * 4, dtype=getattr(lib, dtype))
+        x.requires_grad_(dtype != "int64")
+        index = _advanced_index(lib, parts)
+        if action == "read":
+            return _with_gradients(lib, (x[index],), [x], seed)
+        positions = lib.arange(x.numel()).reshape(x.shape)[index]
+        repeated = len(set(positions.flatten().tolist())) < positions.numel()
+        y = x * 1 if x.requires_grad else x.clone()
+        if action == "scalar":
+            y[index] = -2.5 if dtype != "int64" else -2
+            return _with_gradients(lib, (y, y._version), [x], seed)
+        source_values = np.arange(positions.numel()).reshape(tuple(positions.shape)) - 1.5
+        if repeated and action != "accumulate":
+            source_values = np.full(tuple(positions.shape), 0.5)  # (which write wins: undefined)
+        source = lib.tensor(source_values, dtype=x.dtype, requires_grad=x.requires_grad)
+        if action == "tensor":
+            y[index] = source
+        elif not tensor_only:
+            return (positions,)
+        else:
+            y.index_put_(index, source, accumulate=action == "accumulate")
+        return _with_gradients(lib, (y, y._version), [x, source], seed)
+
+    return f"x{shape}[{parts}] {action} ({dtype})", program
+
+
 # ---- the tests --------------------------------------------------------------------------------
 
 FAMILIES = {
     "view_programs": (_draw_view_program, 300),
+    "advanced_indexing": (_draw_advanced_indexing, 400),
 }
 
 REGRESSIONS: dict = {}
