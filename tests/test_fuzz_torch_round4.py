@@ -459,11 +459,164 @@ def _draw_advanced_indexing(seed: int):
     return f"x{shape}[{parts}] {action} ({dtype})", program
 
 
+# ---- family: Python's protocol on tensors ----------------------------------------------------
+# A dunder (reflected arithmetic, unary operators, truth value, len, iter, index, int/float/
+# complex, format, contains, hash, copy, reversed, NumPy's array protocol) on a small tensor
+# of a drawn dtype and shape, with a drawn other operand: the result, or the exception type.
+
+DUNDER_DTYPES = ["bool", "int64", "int32", "uint8", "float32", "float64", "complex64"]
+DUNDER_SHAPES = [(), (1,), (3,), (2, 2), (0,), (1, 1)]
+OTHERS = ["int", "float", "bool", "complex", "list", "ndarray", "ndarray0d", "none", "str",
+          "tensor", "np_float64", "np_int64"]  # fmt: skip
+REFLECTED = ["radd", "rsub", "rmul", "rtruediv", "rfloordiv", "rmod", "rpow", "rmatmul",
+             "rand", "ror", "rxor", "rlshift", "rrshift", "eq", "ne", "lt", "ge"]  # fmt: skip
+UNARY_DUNDERS = ["neg", "pos", "abs", "invert", "bool", "len", "iter", "index", "int", "float",
+                 "complex", "format_spec", "format_empty", "format_int", "contains", "hash_type",
+                 "copy", "deepcopy", "deepcopy_nonleaf", "reversed", "array", "array_grad",
+                 "array_dtype", "round", "round_digits", "trunc", "floor", "ceil", "divmod",
+                 "list_index", "operator_index"]  # fmt: skip
+
+
+def _other_operand(lib, kind: str, dtype: str):
+    if kind == "int":
+        return 3
+    if kind == "float":
+        return 2.5
+    if kind == "bool":
+        return True
+    if kind == "complex":
+        return 1 + 2j
+    if kind == "list":
+        return [1, 2, 3]
+    if kind == "ndarray":
+        return np.array([1.0, 2.0, 3.0])
+    if kind == "ndarray0d":
+        return np.array(2.0)
+    if kind == "none":
+        return None
+    if kind == "str":
+        return "a"
+    if kind == "np_float64":
+        return np.float64(1.5)
+    if kind == "np_int64":
+        return np.int64(2)
+    return lib.tensor([2, 1, 3], dtype=getattr(lib, dtype))
+
+
+def _reflected(name: str, x, other):
+    left = {
+        "radd": lambda: other + x,
+        "rsub": lambda: other - x,
+        "rmul": lambda: other * x,
+        "rtruediv": lambda: other / x,
+        "rfloordiv": lambda: other // x,
+        "rmod": lambda: other % x,
+        "rpow": lambda: other**x,
+        "rmatmul": lambda: other @ x,
+        "rand": lambda: other & x,
+        "ror": lambda: other | x,
+        "rxor": lambda: other ^ x,
+        "rlshift": lambda: other << x,
+        "rrshift": lambda: other >> x,
+        "eq": lambda: x == other,
+        "ne": lambda: x != other,
+        "lt": lambda: x < other,
+        "ge": lambda: x >= other,
+    }
+    return left[name]()
+
+
+def _unary_dunder(lib, name: str, x, other):
+    if name == "neg":
+        return -x
+    if name == "pos":
+        return +x
+    if name == "abs":
+        return abs(x)
+    if name == "invert":
+        return ~x
+    if name == "bool":
+        return bool(x)
+    if name == "len":
+        return len(x)
+    if name == "iter":
+        return tuple(x)
+    if name in ("index", "list_index"):
+        return [10, 20, 30, 40][x] if name == "list_index" else x.__index__()
+    if name == "operator_index":
+        return range(5)[x]
+    if name in ("int", "float", "complex"):
+        return {"int": int, "float": float, "complex": complex}[name](x)
+    if name == "format_spec":
+        return f"{x:.3f}"
+    if name == "format_empty":
+        return f"{x}"
+    if name == "format_int":
+        return format(x, "d")
+    if name == "contains":
+        return other in x
+    if name == "hash_type":
+        return type(hash(x)).__name__
+    if name == "copy":
+        y = copy.copy(x)
+        return y, y is x, y.requires_grad
+    if name == "deepcopy":
+        y = copy.deepcopy(x)
+        return y, y is x, y.requires_grad
+    if name == "deepcopy_nonleaf":
+        return copy.deepcopy(x * 1)
+    if name == "reversed":
+        return reversed(x)
+    if name == "array":
+        return np.asarray(x).dtype.name, np.asarray(x).shape
+    if name == "array_grad":
+        return np.asarray(x.detach().requires_grad_(x.is_floating_point())).tolist()
+    if name == "array_dtype":
+        return np.asarray(x, dtype=np.float64).dtype.name
+    if name == "round":
+        return round(x)
+    if name == "round_digits":
+        return round(x, 1)
+    if name in ("trunc", "floor", "ceil"):
+        return getattr(math, name)(x)
+    return divmod(x, 2)
+
+
+def _draw_dunders(seed: int):
+    rng = np.random.default_rng(seed)
+    reflected = bool(rng.random() < 0.5)
+    name = str(rng.choice(REFLECTED if reflected else UNARY_DUNDERS))
+    dtype = str(rng.choice(DUNDER_DTYPES))
+    shape = DUNDER_SHAPES[int(rng.integers(0, len(DUNDER_SHAPES)))]
+    other = str(rng.choice(OTHERS))
+    if reflected and other in ("ndarray", "ndarray0d", "list"):
+        # PyTorch is not consistent here: `x + array` converts the array and `array + x`
+        # raises TypeError, `x == array` compares and `x < array` raises; `list * x` repeats
+        # the list when x is an integer scalar (Python's sequence repetition, by __index__)
+        other = "int"
+    values = rng.integers(1, 4, shape)
+    requires_grad = dtype.startswith(("float", "complex")) and rng.random() < 0.3
+
+    def program(lib):
+        x = lib.tensor(values, dtype=getattr(lib, dtype))
+        if dtype == "bool":
+            x = x > 1
+        x.requires_grad_(requires_grad)
+        operand = _other_operand(lib, other, dtype)
+        if reflected:
+            return _reflected(name, x, operand)
+        return _unary_dunder(lib, name, x, operand)
+
+    label = f"{name}(<{dtype} {shape} requires_grad={requires_grad}>, {other})"
+    return label, program
+
+
 # ---- the tests --------------------------------------------------------------------------------
 
 FAMILIES = {
     "view_programs": (_draw_view_program, 300),
     "advanced_indexing": (_draw_advanced_indexing, 400),
+    "dunders": (_draw_dunders, 400),
 }
 
 REGRESSIONS: dict = {}

@@ -538,10 +538,20 @@ class Tensor(_TensorMethods):
         return self._array.__dlpack_device__()
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._real_item("double"))
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._real_item("int64_t"))
+
+    def _real_item(self, target: str) -> Any:
+        """The element as a real number: a complex one's real part when its imaginary part is
+        0, else PyTorch's RuntimeError (it would not survive the conversion)."""
+        value = self.item()
+        if isinstance(value, complex):
+            if value.imag != 0:
+                raise RuntimeError(f"value cannot be converted to type {target} without overflow")
+            return value.real
+        return value
 
     def __complex__(self) -> complex:
         return complex(self.item())
@@ -553,9 +563,9 @@ class Tensor(_TensorMethods):
 
     def __bool__(self) -> bool:
         if self._array.size != 1:
+            count = "no values" if self._array.size == 0 else "more than one value"
             raise ShapeError(
-                f"Boolean value of Tensor with more than one value is ambiguous "
-                f"(shape {tuple(self.shape)})"
+                f"Boolean value of Tensor with {count} is ambiguous (shape {tuple(self.shape)})"
             )
         return bool(self.item())
 
@@ -573,9 +583,13 @@ class Tensor(_TensorMethods):
         return format_tensor(self)
 
     def __format__(self, spec: str) -> str:
+        """A 0-d tensor formats as its element (`f"{loss:.3f}"`); any other as `str(x)`, and
+        only with an empty spec (PyTorch's TypeError otherwise, as `object.__format__`)."""
         if self._array.ndim == 0:
             return self.item().__format__(spec)
-        return repr(self)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
 
     # ---- views -----------------------------------------------------------------------------
     def _become_view_of(self, source: Tensor, kind: int = VIEW_PLAIN) -> None:

@@ -38,7 +38,7 @@ _grad_enabled = grad_mode._grad_enabled.get
 # ---- operands and promotion ---------------------------------------------------------------
 
 
-def _is_operand(value: Any) -> bool:
+def is_operand(value: Any) -> bool:
     """Whether `value` can take part in elementwise math: a Tensor, an array, a number."""
     if isinstance(value, (Tensor, int, float, complex)) or is_array(value):
         return True
@@ -47,7 +47,7 @@ def _is_operand(value: Any) -> bool:
 
 def _check_operands(name: str, *values: Any) -> None:
     for value in values:
-        if not _is_operand(value):
+        if not is_operand(value):
             kinds = ", ".join(type(v).__name__ for v in values)
             raise DTypeError(f"{name}: unsupported operand types ({kinds})")
 
@@ -3552,7 +3552,7 @@ def _comparison(
     ) -> Tensor:
         if out is not None:  # (PyTorch writes a comparison into out of any dtype)
             return write_out(name, function(input, other), out, out_rule)
-        if not (_is_operand(input) and _is_operand(other)):
+        if not (is_operand(input) and is_operand(other)):
             return NotImplemented  # so `t == None` is False and `t < None` a TypeError
         x, y = binary_operands(input, other, name)
         kind = x._array.dtype.kind
