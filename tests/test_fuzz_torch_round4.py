@@ -246,8 +246,9 @@ UNCHECKED_WRITES = {"fill_", "zero_", "masked_fill_", "setitem_tensor", "setitem
 
 
 def _write_left_out(t, kind: str) -> bool:
-    """Whether a write into t is left out: one into an expanded tensor that PyTorch does not check (see UNCHECKED_WRITES), or any
-    write where two of t's elements share memory though no dimension has stride 0 (as
+    """Whether a write into t is left out: one into an expanded tensor that PyTorch does not
+    check (see UNCHECKED_WRITES), or any write where two of t's elements share memory though
+    no dimension has stride 0 (as
     `unfold` with a step under its size, or `as_strided`): PyTorch writes into such a tensor
     (its overlap check cannot tell, and the result depends on the order of the writes, which
     its documentation leaves undefined); chainrule refuses."""

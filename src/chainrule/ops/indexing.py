@@ -210,8 +210,8 @@ def check_key(key: tuple, shape: tuple) -> tuple[int, tuple]:
 
 def _check_index_shapes(key: tuple) -> tuple | None:
     """The index arrays must broadcast together (a mask, or a Python bool, counts as its
-    number of True elements), else IndexError with PyTorch's message, before NumPy's ValueError. Returns
-    their broadcast shape (None for fewer than two)."""
+    number of True elements), else IndexError with PyTorch's message, before NumPy's
+    ValueError. Returns their broadcast shape (None for fewer than two)."""
     shapes = []
     for part in key:
         if is_array(part):
