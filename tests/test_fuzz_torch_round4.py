@@ -27,7 +27,13 @@ import sys
 import numpy as np
 import pytest
 
-from tests.test_fuzz_torch_families import check_program, family_cases, main, run_family_case
+from tests.test_fuzz_torch_families import (
+    _SUFFIX_BREAK,
+    check_program,
+    family_cases,
+    main,
+    run_family_case,
+)
 from tests.test_fuzz_torch_op_families import _with_gradients
 
 
@@ -612,12 +618,132 @@ def _draw_dunders(seed: int):
     return label, program
 
 
+# ---- family: printing after random ops --------------------------------------------------------
+# repr of a tensor made by a drawn op (its grad_fn name), of values the formatter must choose
+# a notation for (signed zeros, subnormals, magnitudes far apart, integers past float
+# precision, inf and nan beside ordinary numbers), under drawn print options; compared
+# character for character, torch's names spelt as chainrule's.
+
+PRINT_OPS = ["add", "mul", "sub", "div", "neg", "abs", "exp", "pow", "sum", "mean", "view",
+             "transpose", "index", "cat", "stack", "clone", "to_double", "relu", "softmax",
+             "matmul", "max_dim", "cumsum", "unsqueeze", "expand", "t", "squeeze", "reshape",
+             "select", "narrow", "masked_fill", "where", "flip", "repeat", "sigmoid", "norm",
+             "unbind", "split", "real", "sort_values", "amax", "std", "prod", "none"]  # fmt: skip
+PRINT_VALUES = [0.0, -0.0, 1.0, -1.5, 1e-8, 3e-42, 1e8, -1e12, 123456789.0, 0.1, 2.5e-4,
+                float("inf"), float("-inf"), float("nan"), 65504.0, 1e-5, 7.0, 1 / 3]  # fmt: skip
+PRINT_FLOATS = ["float32", "float64", "float16", "bfloat16", "complex64"]
+
+
+def _print_op(lib, name: str, x):
+    two_d = x.reshape(2, -1)
+    ops = {
+        "add": lambda: x + 1,
+        "mul": lambda: x * 2,
+        "sub": lambda: 1 - x,
+        "div": lambda: x / 3,
+        "neg": lambda: -x,
+        "abs": lambda: x.abs(),
+        "exp": lambda: (x / 1e9).exp(),
+        "pow": lambda: x.pow(2),
+        "sum": lambda: x.sum(),
+        "mean": lambda: two_d.mean(0),
+        "view": lambda: x.view(2, -1),
+        "transpose": lambda: two_d.transpose(0, 1),
+        "index": lambda: x[lib.tensor([0, 2])],
+        "cat": lambda: lib.cat([x, x]),
+        "stack": lambda: lib.stack([x, x]),
+        "clone": lambda: x.clone(),
+        "to_double": lambda: x.to(lib.float64),
+        "relu": lambda: x.relu(),
+        "softmax": lambda: (x / 1e9).nan_to_num().softmax(0),
+        "matmul": lambda: two_d @ two_d.t(),
+        "max_dim": lambda: two_d.max(1).values,
+        "cumsum": lambda: x.cumsum(0),
+        "unsqueeze": lambda: x.unsqueeze(0),
+        "expand": lambda: x[:1].expand(3),
+        "t": lambda: two_d.t(),
+        "squeeze": lambda: x.unsqueeze(1).squeeze(1),
+        "reshape": lambda: x.reshape(-1, 2),
+        "select": lambda: two_d[1],
+        "narrow": lambda: x.narrow(0, 1, 2),
+        "masked_fill": lambda: x.masked_fill(lib.arange(x.numel()) % 2 == 0, 0.5),
+        "where": lambda: lib.where(lib.arange(x.numel()) > 2, x, 0.0),
+        "flip": lambda: x.flip(0),
+        "repeat": lambda: x.repeat(2),
+        "sigmoid": lambda: x.sigmoid(),
+        "norm": lambda: x.norm(),
+        "unbind": lambda: two_d.unbind(0)[1],
+        "split": lambda: x.split(2)[1],
+        "real": lambda: x.real,
+        "sort_values": lambda: x.sort().values,
+        "amax": lambda: two_d.amax(1),
+        "std": lambda: two_d.std(1),
+        "prod": lambda: x.prod(),
+    }
+    return ops[name]() if name in ops else x
+
+
+def _draw_printing_ops(seed: int):
+    rng = np.random.default_rng(seed)
+    dtype = str(rng.choice(PRINT_FLOATS))
+    name = str(rng.choice(PRINT_OPS))
+    pool = PRINT_VALUES if rng.random() < 0.7 else PRINT_VALUES[:11]
+    values = [pool[int(i)] for i in rng.integers(0, len(pool), 6)]
+    if name in ("amax", "max_dim", "sort_values"):
+        values = [0.0 if v == 0 else v for v in values]  # (which zero wins a tie: unspecified)
+    if name in ("sort_values", "amax", "max_dim") and dtype.startswith("complex"):
+        name = "clone"  # (complex numbers have no order)
+    if name in ("sub", "matmul") and dtype.startswith("complex"):
+        # (PyTorch's `1 - x` multiplies x by alpha = 1 as a complex product, so an infinite
+        # part makes the other nan; a complex matmul of magnitudes far apart cancels in an
+        # order of its own)
+        name = "neg"
+    if name in ("pow", "prod", "std") and dtype.startswith("complex"):
+        # (the sign of a zero part of a complex power, a complex product through infinities,
+        # the last digit of a complex64 deviation: each library's own rounding)
+        name = "mul"
+    if name == "prod" and dtype in ("float16", "bfloat16"):
+        name = "sum"  # (a half product rounds at each step, in an order of PyTorch's own)
+    requires_grad = bool(rng.random() < 0.7)
+    options = {}
+    if rng.random() < 0.5:
+        # (up to 6 digits: a 7th or 8th of a float32 shows the last bit of libm's rounding)
+        options["precision"] = int(rng.integers(1, 7))
+    if rng.random() < 0.3:
+        options["sci_mode"] = bool(rng.random() < 0.5)
+    if rng.random() < 0.3:
+        options["linewidth"] = int(rng.choice([30, 50, 200]))
+    # (never under no_grad: a view made there of a tensor that requires grad prints
+    # requires_grad=True in PyTorch; see the view_programs family)
+    under_no_grad = False
+
+    def program(lib):
+        data = np.array(values)
+        if dtype.startswith("complex"):
+            data = data + 1j * np.roll(data, 1)
+        x = lib.tensor(data, dtype=getattr(lib, dtype), requires_grad=requires_grad)
+        with lib.no_grad() if under_no_grad else lib.enable_grad():
+            out = _print_op(lib, name, x)
+        if options:
+            lib.set_printoptions(**options)
+        try:
+            text = repr(out)
+        finally:
+            if options:
+                lib.set_printoptions(profile="default")
+        return _SUFFIX_BREAK.sub(r", \1", text.replace("torch.", "chainrule."))
+
+    label = f"repr({name}(<{dtype} {values} requires_grad={requires_grad}>)) {options}"
+    return label, program
+
+
 # ---- the tests --------------------------------------------------------------------------------
 
 FAMILIES = {
     "view_programs": (_draw_view_program, 300),
     "advanced_indexing": (_draw_advanced_indexing, 400),
     "dunders": (_draw_dunders, 400),
+    "printing_ops": (_draw_printing_ops, 300),
 }
 
 REGRESSIONS: dict = {}

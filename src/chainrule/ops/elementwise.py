@@ -3026,7 +3026,13 @@ class Clamp(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, lo: Any, hi: Any) -> Array:
         ctx.save(x=x, lo=lo, hi=hi)
-        return ctx.xp.clip(x, lo, hi).astype(x.dtype, copy=False)
+        out = ctx.xp.clip(x, lo, hi).astype(x.dtype, copy=False)
+        if (lo is not None and lo == 0) or (hi is not None and hi == 0):
+            # a signed zero at a zero bound is kept (PyTorch's max(x, lo) gives x on a tie:
+            # clamp(-0.0, min=0) is -0.0); NumPy's clip answers either zero by dtype and loop
+            zeros = x == 0
+            out = ctx.xp.where(zeros, x, out) if zeros.any() else out
+        return out
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -3509,6 +3515,10 @@ def nan_to_num(
     input = _tensor_operand(input)  # noqa: A001
     if input._array.dtype.kind not in "fV":
         return input.clone()
+    if input._array.dtype.kind == "V":  # bfloat16: NumPy knows no largest value of its own
+        largest = dtypes.finfo(input.dtype).max
+        posinf = largest if posinf is None else posinf
+        neginf = -largest if neginf is None else neginf
     return apply(NanToNum, (input,), nan, posinf, neginf)
 
 
