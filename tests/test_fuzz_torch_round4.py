@@ -737,6 +737,126 @@ def _draw_printing_ops(seed: int):
     return label, program
 
 
+# ---- family: factories and dtype inference -----------------------------------------------------
+# torch.tensor / as_tensor / from_numpy of nested data that mixes Python numbers, NumPy scalars
+# and arrays and 0-d tensors; arange (its length with float steps), linspace, logspace, full,
+# eye and the *_like factories with Python int and float arguments; each under the default
+# dtype float32 or float64 (set_default_dtype), with a Python scalar's promotion after.
+
+NUMPY_SCALARS = ["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8",
+                 "bool", "complex64", "complex128"]  # fmt: skip
+FACTORY_DTYPES = [None, None, "float32", "float64", "float16", "int64", "int32", "uint8",
+                  "bool", "complex64"]  # fmt: skip
+
+
+def _datum(rng):
+    """One element of drawn data: a Python number, a NumPy scalar or a 0-d tensor maker."""
+    kind = str(rng.choice(["python", "python", "numpy", "tensor0d"]))
+    number = [0, 1, -2, 2.5, -0.5, True, False, 1 + 2j, 7.0, 3][int(rng.integers(0, 10))]
+    if kind == "python":
+        return ("python", number)
+    dtype = str(rng.choice(NUMPY_SCALARS))
+    if dtype == "bool":
+        number = bool(number)
+    elif not dtype.startswith("complex"):
+        number = number.real if isinstance(number, complex) else number
+        if not dtype.startswith("float"):
+            number = int(number)
+        if dtype == "uint8":
+            number = abs(number)
+    return (kind, (dtype, number))
+
+
+def _materialize(lib, datum):
+    kind, value = datum
+    if kind == "python":
+        return value
+    dtype, number = value
+    if kind == "numpy":
+        return np.dtype(dtype).type(number)
+    return lib.tensor(number, dtype=getattr(lib, dtype))
+
+
+def _draw_factories(seed: int):
+    rng = np.random.default_rng(seed)
+    default = str(rng.choice(["float32", "float64"]))
+    dtype = FACTORY_DTYPES[int(rng.integers(0, len(FACTORY_DTYPES)))]
+    choice = str(rng.choice(["tensor_list", "tensor_scalar", "tensor_array", "as_tensor_array",
+                             "from_numpy", "arange", "linspace", "logspace", "full", "eye",
+                             "like", "promotion", "tensor_of_tensors"]))  # fmt: skip
+    data = [_datum(rng) for _ in range(int(rng.integers(1, 5)))]
+    array_dtype = str(rng.choice(NUMPY_SCALARS))
+    start = [0, 1, -2, 0.5, 2.5, -1.5, 10][int(rng.integers(0, 7))]
+    end = [3, 5, 1.25, -1, 7.5, 0, 10][int(rng.integers(0, 7))]
+    step = [1, 2, 0.5, -1, 0.3, -0.25, 0.1][int(rng.integers(0, 7))]
+    count = int(rng.integers(0, 6))
+    if dtype not in (None, "complex64") or choice == "full":
+        # PyTorch is not consistent here: a NumPy complex scalar (or a 0-d complex tensor)
+        # becomes its real part in a real tensor, a Python complex is a TypeError, and
+        # full() fills a real tensor with a NumPy complex scalar (and a float tensor with a
+        # NumPy bool, where a Python bool fills a bool tensor)
+        data = [
+            d
+            for d in data
+            if not (d[0] != "python" and d[1][0].startswith("complex"))
+            and not (choice == "full" and d[0] == "numpy" and d[1][0] == "bool")
+        ]
+        data = data or [("python", 2)]
+
+    def program(lib):
+        kwargs = {} if dtype is None else {"dtype": getattr(lib, dtype)}
+        previous = lib.get_default_dtype()
+        lib.set_default_dtype(getattr(lib, default))
+        try:
+            return _factory(lib, choice, kwargs)
+        finally:
+            lib.set_default_dtype(previous)
+
+    def _factory(lib, choice, kwargs):
+        items = [_materialize(lib, d) for d in data]
+        array = np.array([1, 0, 3], dtype=array_dtype)
+        if choice == "tensor_list":
+            return lib.tensor(items, **kwargs)
+        if choice == "tensor_scalar":
+            return lib.tensor(items[0], **kwargs)
+        if choice == "tensor_of_tensors":
+            return lib.tensor([lib.tensor(d[1][1] if d[0] != "python" else d[1]) for d in data])
+        if choice == "tensor_array":
+            return lib.tensor(array, **kwargs), lib.tensor([array, array])
+        if choice == "as_tensor_array":
+            made = lib.as_tensor(array, **kwargs)
+            array[0] = 2  # shared when no conversion was needed
+            return made, made.dtype
+        if choice == "from_numpy":
+            made = lib.from_numpy(array)
+            array[1] = 5
+            return made
+        if choice == "arange":
+            return lib.arange(start, end, step, **kwargs)
+        if choice == "linspace":
+            return lib.linspace(start, end, count, **kwargs)
+        if choice == "logspace":
+            return lib.logspace(start, end, count, base=2, **kwargs)
+        if choice == "full":
+            return lib.full((2,), items[0] if data[0][0] != "tensor0d" else start, **kwargs)
+        if choice == "eye":
+            return lib.eye(count, max(count - 1, 0), **kwargs)
+        if choice == "like":
+            like = lib.ones(2, 3, dtype=lib.int32)
+            return (lib.zeros_like(like, **kwargs), lib.full_like(like, start, **kwargs),
+                    lib.empty_like(like, **kwargs).dtype, lib.rand_like(like.float()).dtype)  # fmt: skip
+        # promotion of a Python scalar against tensors of each kind, under the default dtype
+        ints = lib.tensor([1, 2])
+        bools = lib.tensor([True, False])
+        return (ints * 2.5, bools + 1.5, ints / 2, ints + (1 + 1j), lib.tensor(1.5),
+                lib.tensor(1 + 1j), lib.arange(3.0), lib.ones(1) * 2, lib.zeros(1, dtype=lib.float16) + 1e5)  # fmt: skip
+
+    label = f"{choice} default={default} dtype={dtype} data={data} array={array_dtype} " + (
+        f"start={start} end={end} step={step} count={count}"
+    )
+    return label, program
+
+
 # ---- the tests --------------------------------------------------------------------------------
 
 FAMILIES = {
@@ -744,6 +864,7 @@ FAMILIES = {
     "advanced_indexing": (_draw_advanced_indexing, 400),
     "dunders": (_draw_dunders, 400),
     "printing_ops": (_draw_printing_ops, 300),
+    "factories": (_draw_factories, 400),
 }
 
 REGRESSIONS: dict = {}

@@ -816,12 +816,16 @@ def to_array(data: Any, backend: Any, dtype: Any = None, copy: bool = True) -> A
         from_python = False
     else:
         from_python = not hasattr(data, "dtype")
-        if isinstance(data, (list, tuple)) and _contains_typed(data):
+        typed = isinstance(data, (list, tuple)) and _contains_typed(data)
+        if dtype is not None and (typed or not from_python) and dtype.kind in "iub":
+            _check_index_conversion(data, dtype)
+        if typed:
             if dtype is None:
                 dtype = _nested_dtype(data).numpy
             data = _tensors_to_lists(data)
         array = xp.asarray(data)
-        if from_python and dtype is not None:
+        if dtype is not None and (from_python or typed or array.ndim == 0):
+            # (a NumPy scalar, a number typed or not, is checked as a Python number)
             _check_python_values_fit(xp, array, dtype)
     target = _default_dtype_for(array, from_python) if dtype is None else dtype
     if copy or array.dtype != target:
@@ -854,6 +858,28 @@ def _check_python_values_fit(xp: Any, array: Array, target: Any) -> None:
             f"tensor: value cannot be converted to type {from_numpy_dtype(target).name} "
             "without overflow"
         )
+
+
+def _check_index_conversion(data: Any, target: Any) -> None:
+    """PyTorch's refusal, for data of an integer or bool dtype, of the typed numbers it reads
+    through `__index__`: a NumPy float or complex scalar (np.float64, a Python float, aside),
+    a NumPy bool for an integer dtype, a tensor that is not of an integer or bool dtype."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, Tensor):
+            if item._array.dtype.kind not in "iub":
+                raise TypeError(
+                    "only integer tensors of a single element can be converted to an index"
+                )
+        elif hasattr(item, "dtype") and not is_array(item) and not isinstance(item, float):
+            kind = item.dtype.kind
+            if kind in "fcV" or (kind == "b" and target.kind != "b"):
+                raise TypeError(
+                    f"'numpy.{item.dtype.name}' object cannot be interpreted as an integer"
+                )
 
 
 def _contains_typed(data: Sequence) -> bool:
