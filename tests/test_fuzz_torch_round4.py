@@ -843,13 +843,14 @@ def _draw_factories(seed: int):
             return lib.eye(count, max(count - 1, 0), **kwargs)
         if choice == "like":
             like = lib.ones(2, 3, dtype=lib.int32)
-            return (lib.zeros_like(like, **kwargs), lib.full_like(like, start, **kwargs),
-                    lib.empty_like(like, **kwargs).dtype, lib.rand_like(like.float()).dtype)  # fmt: skip
+            made = (lib.zeros_like(like, **kwargs), lib.full_like(like, start, **kwargs))
+            return (*made, lib.empty_like(like, **kwargs).dtype, lib.rand_like(like.float()).dtype)
         # promotion of a Python scalar against tensors of each kind, under the default dtype
         ints = lib.tensor([1, 2])
         bools = lib.tensor([True, False])
+        halves = lib.zeros(1, dtype=lib.float16)
         return (ints * 2.5, bools + 1.5, ints / 2, ints + (1 + 1j), lib.tensor(1.5),
-                lib.tensor(1 + 1j), lib.arange(3.0), lib.ones(1) * 2, lib.zeros(1, dtype=lib.float16) + 1e5)  # fmt: skip
+                lib.tensor(1 + 1j), lib.arange(3.0), lib.ones(1) * 2, halves + 1e5)  # fmt: skip
 
     label = f"{choice} default={default} dtype={dtype} data={data} array={array_dtype} " + (
         f"start={start} end={end} step={step} count={count}"
