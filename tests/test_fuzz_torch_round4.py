@@ -868,7 +868,143 @@ FAMILIES = {
     "factories": (_draw_factories, 400),
 }
 
-REGRESSIONS: dict = {}
+# ---- fixed programs: what this round found, kept as regressions ------------------------------
+
+
+def _as_strided_offsets(lib):
+    x = lib.arange(6.0)
+    v = x.as_strided((2, 2), (1, 2), 1)
+    return v, v.storage_offset(), v.as_strided((2,), (2,)).storage_offset()
+
+
+def _offset_in_a_transposed_result(lib):
+    y = lib.arange(12.0).reshape(3, 4).t().exp()  # laid out as its transposed operand
+    return y.stride(), y[1].storage_offset(), y[:, 2].storage_offset()
+
+
+def _expand_that_repeats_nothing(lib):
+    x = lib.zeros(3, 1)
+    y = x.expand(3, 1)
+    y.add_(1)
+    z = x.expand(1, 3, 1)
+    z.mul_(3)
+    return x, z.stride(), z.is_contiguous(), x._version
+
+
+def _write_through_a_view_of_a_split_output(lib):
+    b = lib.ones(5, 5, requires_grad=True) * 1
+    first = b.split(2)[0]
+    first.movedim(1, 0).add_(1)
+
+
+def _setitem_index_error_first(lib):
+    x = lib.ones(3, requires_grad=True)
+    x[0][..., :1] = 2.0
+
+
+def _empty_result_reads_no_index(lib):
+    x = lib.ones(4, 1, 3, requires_grad=True)
+    return _with_gradients(lib, (x[lib.tensor([4, 4]), -1, -1:2],), [x], 0)
+
+
+def _deepcopy_keeps_grad(lib):
+    x = lib.ones(2, requires_grad=True)
+    x.sum().backward()
+    y = copy.deepcopy(x)
+    return y, y.grad, y.requires_grad, y.grad is x.grad
+
+
+def _half_cumsum(lib):
+    """Exact values (.tolist()): a float16 rounding is within the comparison's tolerance."""
+    values = [7.0, 1 / 3, 2.5e-4, 1e-5, 1 / 3]
+    return tuple(
+        lib.tensor(values, dtype=d).cumsum(0).tolist() for d in (lib.float16, lib.bfloat16)
+    )
+
+
+def _clamp_and_relu_keep_negative_zero(lib):
+    results = []
+    for dtype in (lib.float16, lib.bfloat16, lib.float32, lib.float64):
+        x = lib.tensor([-0.0, 0.0, -1.0, 2.0], dtype=dtype)
+        results += [x.relu(), x.clamp(min=0), x.clamp(max=0), x.clamp(-0.0, 0.0)]
+    return tuple(results)
+
+
+def _signed(result):
+    """Values with the sign of each zero visible (1/-0.0 is -inf), for the comparison."""
+    return tuple(1 / t.double() for t in result)
+
+
+def _uint8_from_a_negative_numpy_float(lib):
+    return lib.tensor(np.float64(-0.5), dtype=lib.uint8)
+
+
+REGRESSIONS = {
+    # views and in-place writes
+    "as_strided_view_storage_offset": _as_strided_offsets,
+    "storage_offset_in_a_transposed_result": _offset_in_a_transposed_result,
+    "expand_that_repeats_nothing_is_writable": _expand_that_repeats_nothing,
+    "write_through_a_view_of_a_split_output": _write_through_a_view_of_a_split_output,
+    "movedim_of_a_scalar": lambda lib: (
+        lib.tensor(2.0).movedim(0, -1).shape,
+        lib.tensor(2.0).movedim([-1], [0]).shape,
+    ),
+    "setitem_index_error_before_the_leaf_refusal": _setitem_index_error_first,
+    # advanced indexing
+    "python_bool_beside_an_index_tensor": lambda lib: lib.ones(2, 3)[lib.tensor([0, 1]), False],
+    "out_of_range_index_where_the_result_is_empty": _empty_result_reads_no_index,
+    "out_of_range_index_beside_an_empty_dimension": lambda lib: (
+        lib.ones(2, 0)[lib.tensor([5])].shape
+    ),
+    # Python's protocol
+    "reversed_flips": lambda lib: (reversed(lib.tensor([[1, 2], [3, 4]])), reversed(lib.ones(()))),
+    "contains_broadcasts": lambda lib: lib.tensor([1, 2]) in lib.tensor([[1, 2], [3, 4]]),
+    "contains_a_tensor_that_does_not_broadcast": lambda lib: lib.ones(3) in lib.ones(2),
+    "contains_a_string": lambda lib: "a" in lib.ones(2),
+    "deepcopy_of_a_non_leaf": lambda lib: copy.deepcopy(lib.ones(2, requires_grad=True) * 2),
+    "deepcopy_keeps_grad": _deepcopy_keeps_grad,
+    "float_and_int_of_a_real_complex_scalar": lambda lib: (
+        float(lib.tensor(2 + 0j)),
+        int(lib.tensor(3 + 0j)),
+        math.ceil(lib.tensor(1.5 + 0j)),
+    ),
+    "float_of_a_complex_scalar": lambda lib: float(lib.tensor(2 + 1j)),
+    "format_of_a_vector_with_a_spec": lambda lib: f"{lib.ones(2):.3f}",
+    "format_of_a_vector_without_one": lambda lib: f"{lib.ones(2)}",
+    "bool_of_an_empty_tensor": lambda lib: bool(lib.ones(0)),
+    "string_times_an_integer_scalar": lambda lib: "ab" * lib.tensor(2),
+    "number_at_a_tensor": lambda lib: 3 @ lib.ones(2),
+    "none_plus_a_tensor": lambda lib: None + lib.ones(2),
+    # values that printing showed
+    "clamp_and_relu_keep_negative_zero": lambda lib: _signed(
+        _clamp_and_relu_keep_negative_zero(lib)
+    ),
+    "cumsum_starts_from_positive_zero": lambda lib: _signed(
+        (lib.tensor([-0.0, -0.0, 1.0]).cumsum(0), lib.tensor([-0.0, -0.0]).flip(0).cumsum(0))
+    ),
+    "half_cumsum_sums_in_float32": _half_cumsum,
+    "float16_std_does_not_overflow": lambda lib: (
+        lib.tensor([[7.0, 65504.0, 65504.0, 0.0, 1e-5]], dtype=lib.float16).std(1),
+        lib.tensor([[7.0, 65504.0, 1.0]], dtype=lib.bfloat16).var(1),
+    ),
+    # (exact values, .item(): each differed by less than the comparison's tolerance)
+    "float32_std_of_subnormals": lambda lib: lib.tensor([0.0, 0.0, 3e-42]).std().item(),
+    "float32_std_rounded_once": lambda lib: lib.tensor([0.0, 123456789.0, 0.00025]).std().item(),
+    "float16_norm_of_small_values": lambda lib: (
+        lib.tensor([2.5e-4, -0.0, 1e-8], dtype=lib.float16).norm().item()
+    ),
+    "nan_to_num_of_bfloat16": lambda lib: lib.tensor(
+        [float("inf"), -float("inf"), float("nan")], dtype=lib.bfloat16
+    ).nan_to_num(),
+    # factories
+    "numpy_float_into_an_integer_dtype": lambda lib: lib.tensor([np.float32(1.5)], dtype=lib.int64),
+    "numpy_bool_into_an_integer_dtype": lambda lib: lib.tensor(np.bool_(True), dtype=lib.int32),
+    "numpy_bool_into_a_bool_dtype": lambda lib: lib.tensor([np.bool_(True)], dtype=lib.bool),
+    "float_tensor_into_an_integer_dtype": lambda lib: lib.tensor(
+        [lib.tensor(2.5)], dtype=lib.int32
+    ),
+    "negative_numpy_float_into_uint8": _uint8_from_a_negative_numpy_float,
+}
 
 
 @pytest.mark.parametrize("name", sorted(REGRESSIONS))
