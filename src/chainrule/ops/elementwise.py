@@ -3026,6 +3026,8 @@ class Clamp(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, lo: Any, hi: Any) -> Array:
         ctx.save(x=x, lo=lo, hi=hi)
+        if hi is None and lo is not None and lo == 0 and not isinstance(lo, complex):
+            return ctx.backend.relu(x)  # clamp(min=0), the common case: -0.0 kept, one pass
         out = ctx.xp.clip(x, lo, hi).astype(x.dtype, copy=False)
         if (lo is not None and lo == 0) or (hi is not None and hi == 0):
             # a signed zero at a zero bound is kept (PyTorch's max(x, lo) gives x on a tie:
