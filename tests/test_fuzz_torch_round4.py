@@ -935,6 +935,15 @@ def _signed(result):
     return tuple(1 / t.double() for t in result)
 
 
+def _write_into_interleaved_strides(lib):
+    """as_strided((3, 3), (3, 2)) repeats no element, though its strides interleave."""
+    x = lib.arange(11.0, requires_grad=True)
+    base = x * 1
+    view = base.as_strided((3, 3), (3, 2))
+    view.mul_(lib.arange(9.0).reshape(3, 3))
+    return _with_gradients(lib, (base,), [x], 0) + (view._version,)
+
+
 def _uint8_from_a_negative_numpy_float(lib):
     return lib.tensor(np.float64(-0.5), dtype=lib.uint8)
 
@@ -950,6 +959,10 @@ REGRESSIONS = {
         lib.tensor(2.0).movedim([-1], [0]).shape,
     ),
     "setitem_index_error_before_the_leaf_refusal": _setitem_index_error_first,
+    "write_into_interleaved_strides": _write_into_interleaved_strides,
+    "index_add_of_a_scalar_from_a_vector": lambda lib: lib.zeros(()).index_add_(
+        0, lib.tensor([0, 0]), lib.ones(2)
+    ),
     # advanced indexing
     "python_bool_beside_an_index_tensor": lambda lib: lib.ones(2, 3)[lib.tensor([0, 1]), False],
     "out_of_range_index_where_the_result_is_empty": _empty_result_reads_no_index,

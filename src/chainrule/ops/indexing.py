@@ -1404,6 +1404,11 @@ def index_add(
             f"the same scalar type"
         )
     if input._array.ndim == 0:
+        if source._array.ndim != 0:  # (PyTorch: a scalar's source is a scalar)
+            raise ShapeError(
+                f"index_add: source tensor shape must match self tensor shape, excluding the "
+                f"specified dimension. Got self.shape = [] source.shape = {list(source.shape)}"
+            )
         out = index_add(_as_1d(input), 0, index, _as_1d(source), alpha=alpha)
         return named(reshape(out, ()), "IndexAddBackward0")
     shape, source_shape = input.shape, _as_1d(source).shape
