@@ -1665,6 +1665,9 @@ def logsumexp(
 # ---- scans ---------------------------------------------------------------------------------------
 
 
+_WIDER_SUM = {"float32": "float64", "complex64": "complex128"}
+
+
 class Cumsum(Op):
     """Running sum along `axis` (from the end when `reverse`). Derivative: the running sum of
     g in the other direction."""
@@ -1675,8 +1678,9 @@ class Cumsum(Op):
         xp = ctx.xp
         if x.ndim == 0:
             return x.copy()
-        # (half precision summed in float32, each running sum rounded once, as PyTorch)
-        wide = xp.float32 if _is_half(x) else x.dtype
+        # each running sum rounded once from a wider one, as PyTorch's CPU kernel
+        # accumulates: half precision in float32, float32 (and complex64) in float64
+        wide = xp.float32 if _is_half(x) else _WIDER_SUM.get(x.dtype.name, x.dtype)
         if reverse:
             out = xp.flip(xp.cumsum(xp.flip(x, axis), axis=axis, dtype=wide), axis).copy()
         else:
