@@ -752,7 +752,7 @@ class Expand(Op):
         ctx.save(shape=shape)
         out = ctx.xp.broadcast_to(x, shape)
         repeats = any(n > 1 and stride == 0 for n, stride in zip(out.shape, out.strides))
-        if repeats or not x.flags.writeable:
+        if repeats or not getattr(x.flags, "writeable", False):  # (CuPy has no such flag)
             return out
         # PyTorch's strides: a kept dimension keeps its own, a new one strides over the rest
         strides = [0] * out.ndim
