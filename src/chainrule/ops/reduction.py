@@ -1912,8 +1912,8 @@ class LogCumSumExp(Op):
         ctx.save(axis=axis, reverse=reverse)
         xp = ctx.xp
         if x.ndim == 0:
-            return x.copy()
-        if reverse:
+            out = x.copy()
+        elif reverse:
             out = xp.flip(_scan(xp, xp.flip(x, axis), axis, xp.logaddexp), axis).copy()
         else:
             out = _scan(xp, x, axis, xp.logaddexp)
