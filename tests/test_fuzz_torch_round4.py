@@ -34,7 +34,7 @@ from tests.test_fuzz_torch_families import (
     main,
     run_family_case,
 )
-from tests.test_fuzz_torch_op_families import _with_gradients
+from tests.test_fuzz_torch_op_families import _index, _with_gradients
 
 
 class Raised:
@@ -403,21 +403,11 @@ def _advanced_part(rng, size: int, remaining: list) -> tuple:
 
 
 def _advanced_index(lib, parts: list) -> tuple:
-    index = []
-    for kind, value in parts:
-        if kind in ("int", "list", "pybool"):
-            index.append(value)
-        elif kind == "slice":
-            index.append(slice(*value))
-        elif kind == "none":
-            index.append(None)
-        elif kind == "ellipsis":
-            index.append(Ellipsis)
-        elif kind == "tensor":
-            index.append(lib.tensor(value, dtype=lib.int64))
-        else:
-            index.append(lib.tensor(value, dtype=lib.bool))
-    return tuple(index)
+    """The index of round two's family (a Python bool goes in as it is, as an int does; a 0-d
+    bool is a mask)."""
+    return _index(
+        lib, [("int", value) if kind == "pybool" else (kind, value) for kind, value in parts]
+    )
 
 
 def _draw_advanced_indexing(seed: int):
