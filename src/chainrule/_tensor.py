@@ -538,10 +538,20 @@ class Tensor(_TensorMethods):
         return self._array.__dlpack_device__()
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._real_item("double"))
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._real_item("int64_t"))
+
+    def _real_item(self, target: str) -> Any:
+        """The element as a real number: a complex one's real part when its imaginary part is
+        0, else PyTorch's RuntimeError (it would not survive the conversion)."""
+        value = self.item()
+        if isinstance(value, complex):
+            if value.imag != 0:
+                raise RuntimeError(f"value cannot be converted to type {target} without overflow")
+            return value.real
+        return value
 
     def __complex__(self) -> complex:
         return complex(self.item())
@@ -553,9 +563,9 @@ class Tensor(_TensorMethods):
 
     def __bool__(self) -> bool:
         if self._array.size != 1:
+            count = "no values" if self._array.size == 0 else "more than one value"
             raise ShapeError(
-                f"Boolean value of Tensor with more than one value is ambiguous "
-                f"(shape {tuple(self.shape)})"
+                f"Boolean value of Tensor with {count} is ambiguous (shape {tuple(self.shape)})"
             )
         return bool(self.item())
 
@@ -573,9 +583,13 @@ class Tensor(_TensorMethods):
         return format_tensor(self)
 
     def __format__(self, spec: str) -> str:
+        """A 0-d tensor formats as its element (`f"{loss:.3f}"`); any other as `str(x)`, and
+        only with an empty spec (PyTorch's TypeError otherwise, as `object.__format__`)."""
         if self._array.ndim == 0:
             return self.item().__format__(spec)
-        return repr(self)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
 
     # ---- views -----------------------------------------------------------------------------
     def _become_view_of(self, source: Tensor, kind: int = VIEW_PLAIN) -> None:
@@ -587,6 +601,8 @@ class Tensor(_TensorMethods):
         self._view_version = base._version_counter.value
         if kind == VIEW_PLAIN and not _grad_enabled():
             kind = VIEW_NO_GRAD
+        elif kind == VIEW_PLAIN and source._base is not None:
+            kind = source._view_kind  # a view of a view keeps how that one was made
         self._view_kind = kind
 
     # ---- in-place machinery --------------------------------------------------------------
@@ -800,12 +816,16 @@ def to_array(data: Any, backend: Any, dtype: Any = None, copy: bool = True) -> A
         from_python = False
     else:
         from_python = not hasattr(data, "dtype")
-        if isinstance(data, (list, tuple)) and _contains_typed(data):
+        typed = isinstance(data, (list, tuple)) and _contains_typed(data)
+        if dtype is not None and (typed or not from_python) and dtype.kind in "iub":
+            _check_index_conversion(data, dtype)
+        if typed:
             if dtype is None:
                 dtype = _nested_dtype(data).numpy
             data = _tensors_to_lists(data)
         array = xp.asarray(data)
-        if from_python and dtype is not None:
+        if dtype is not None and (from_python or typed or array.ndim == 0):
+            # (a NumPy scalar, a number typed or not, is checked as a Python number)
             _check_python_values_fit(xp, array, dtype)
     target = _default_dtype_for(array, from_python) if dtype is None else dtype
     if copy or array.dtype != target:
@@ -838,6 +858,28 @@ def _check_python_values_fit(xp: Any, array: Array, target: Any) -> None:
             f"tensor: value cannot be converted to type {from_numpy_dtype(target).name} "
             "without overflow"
         )
+
+
+def _check_index_conversion(data: Any, target: Any) -> None:
+    """PyTorch's refusal, for data of an integer or bool dtype, of the typed numbers it reads
+    through `__index__`: a NumPy float or complex scalar (np.float64, a Python float, aside),
+    a NumPy bool for an integer dtype, a tensor that is not of an integer or bool dtype."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, Tensor):
+            if item._array.dtype.kind not in "iub":
+                raise TypeError(
+                    "only integer tensors of a single element can be converted to an index"
+                )
+        elif hasattr(item, "dtype") and not is_array(item) and not isinstance(item, float):
+            kind = item.dtype.kind
+            if kind in "fcV" or (kind == "b" and target.kind != "b"):
+                raise TypeError(
+                    f"'numpy.{item.dtype.name}' object cannot be interpreted as an integer"
+                )
 
 
 def _contains_typed(data: Sequence) -> bool:

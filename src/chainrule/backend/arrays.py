@@ -393,6 +393,8 @@ class NumpyBackend(Backend):
         the pass."""
         if x.dtype in _ZERO_BLOCK_DTYPES and x.size >= _ZERO_BLOCK_MIN and x.flags.c_contiguous:
             return np.maximum(_zero_block(x.dtype, x.size).reshape(x.shape), x)
+        if x.dtype == np.float16:  # its scalar loop keeps the first operand on a tie: -0.0
+            return np.maximum(x, 0).astype(x.dtype, copy=False)
         return np.maximum(0, x).astype(x.dtype, copy=False)
 
     def scatter_max(self, target: Array, key: tuple, values: Array) -> None:

@@ -38,7 +38,7 @@ _grad_enabled = grad_mode._grad_enabled.get
 # ---- operands and promotion ---------------------------------------------------------------
 
 
-def _is_operand(value: Any) -> bool:
+def is_operand(value: Any) -> bool:
     """Whether `value` can take part in elementwise math: a Tensor, an array, a number."""
     if isinstance(value, (Tensor, int, float, complex)) or is_array(value):
         return True
@@ -47,7 +47,7 @@ def _is_operand(value: Any) -> bool:
 
 def _check_operands(name: str, *values: Any) -> None:
     for value in values:
-        if not _is_operand(value):
+        if not is_operand(value):
             kinds = ", ".join(type(v).__name__ for v in values)
             raise DTypeError(f"{name}: unsupported operand types ({kinds})")
 
@@ -3109,7 +3109,15 @@ class Clamp(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, lo: Any, hi: Any) -> Array:
         ctx.save(x=x, lo=lo, hi=hi)
-        return ctx.xp.clip(x, lo, hi).astype(x.dtype, copy=False)
+        if hi is None and lo is not None and lo == 0 and not isinstance(lo, complex):
+            return ctx.backend.relu(x)  # clamp(min=0), the common case: -0.0 kept, one pass
+        out = ctx.xp.clip(x, lo, hi).astype(x.dtype, copy=False)
+        if (lo is not None and lo == 0) or (hi is not None and hi == 0):
+            # a signed zero at a zero bound is kept (PyTorch's max(x, lo) gives x on a tie:
+            # clamp(-0.0, min=0) is -0.0); NumPy's clip answers either zero by dtype and loop
+            zeros = x == 0
+            out = ctx.xp.where(zeros, x, out) if zeros.any() else out
+        return out
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -3655,7 +3663,7 @@ def _comparison(
     ) -> Tensor:
         if out is not None:  # (PyTorch writes a comparison into out of any dtype)
             return write_out(name, function(input, other), out, out_rule)
-        if not (_is_operand(input) and _is_operand(other)):
+        if not (is_operand(input) and is_operand(other)):
             return NotImplemented  # so `t == None` is False and `t < None` a TypeError
         x, y = binary_operands(input, other, name)
         kind = x._array.dtype.kind

@@ -139,9 +139,11 @@ def _plain_slice(part: slice) -> slice:
     return slice(start, stop, step)
 
 
-def check_key(key: tuple, shape: tuple) -> int:
+def check_key(key: tuple, shape: tuple) -> tuple[int, tuple]:
     """Raise IndexError, as PyTorch does, for a key that does not fit `shape`; else return how
-    many of its dimensions the key's parts consume (`...` aside)."""
+    many of its dimensions the key's parts consume (`...` aside), and the key to index with:
+    where the result has no element PyTorch reads no index, so one out of range is not an
+    error, and its index arrays become zeros (NumPy checks them all)."""
     ndim = len(shape)
     consumed = 0
     ellipses = 0
@@ -165,15 +167,20 @@ def check_key(key: tuple, shape: tuple) -> int:
         raise IndexError(f"too many indices for tensor of dimension {ndim} (shape {shape})")
     dim = 0
     index_arrays = []  # (array, dim): checked once their broadcast is known to hold elements
+    # whether a dimension the index arrays leave alone is empty: the result then has no
+    # element, and PyTorch, which checks an index as it reads it, raises nothing
+    empty_elsewhere = False
     for part in key:
         if part is None or type(part) is bool:
             continue
         if part is Ellipsis:
+            empty_elsewhere |= 0 in shape[dim : dim + ndim - consumed]
             dim += ndim - consumed
         elif isinstance(part, int):
             _check_bounds(part, part, shape[dim], dim)
             dim += 1
         elif isinstance(part, slice):
+            empty_elsewhere |= not range(*part.indices(shape[dim]))
             dim += 1
         elif part.dtype.kind == "b":
             expected = shape[dim : dim + part.ndim]
@@ -187,22 +194,30 @@ def check_key(key: tuple, shape: tuple) -> int:
         else:
             index_arrays.append((part, dim))
             dim += 1
+    empty_elsewhere |= 0 in shape[dim:]
     broadcast = _check_index_shapes(key)
+    if empty_elsewhere:
+        unread = tuple(
+            part.clip(0, 0) if is_array(part) and part.dtype.kind != "b" else part for part in key
+        )
+        return consumed, unread
     if broadcast is None or math.prod(broadcast):  # an empty broadcast selects nothing to check
         for part, dim in index_arrays:
             if part.size:
                 _check_bounds(int(part.min()), int(part.max()), shape[dim], dim)
-    return consumed
+    return consumed, key
 
 
 def _check_index_shapes(key: tuple) -> tuple | None:
-    """The index arrays must broadcast together (a mask counts as its number of True
-    elements), else IndexError with PyTorch's message, before NumPy's ValueError. Returns
-    their broadcast shape (None for fewer than two)."""
+    """The index arrays must broadcast together (a mask, or a Python bool, counts as its
+    number of True elements), else IndexError with PyTorch's message, before NumPy's
+    ValueError. Returns their broadcast shape (None for fewer than two)."""
     shapes = []
     for part in key:
         if is_array(part):
             shapes.append((int(part.sum()),) if part.dtype.kind == "b" else part.shape)
+        elif type(part) is bool:  # a Python bool is a 0-d mask: one position, or none
+            shapes.append((int(part),))
     if len(shapes) < 2:
         return None
     try:
@@ -434,7 +449,7 @@ def getitem(input: Tensor, key: IndexKey) -> Tensor:  # noqa: A002
     tensor([3, 5])
     """
     normalized, basic = normalize_key(key, input._backend.xp)
-    consumed = check_key(normalized, input._array.shape)
+    consumed, normalized = check_key(normalized, input._array.shape)
     if not basic:
         normalized = expand_ellipsis(normalized, input._array.ndim, consumed)
         selects, rest = split_integer_selects(normalized)
@@ -583,7 +598,7 @@ def index_put_values(
     """`index_put` taking values of any dtype, cast to input's: what `x[key] = value` runs
     where PyTorch casts (basic keys, a lone mask; tensor_methods._put refuses the rest)."""
     normalized, basic = normalize_key(indices, input._backend.xp)
-    consumed = check_key(normalized, input._array.shape)
+    consumed, normalized = check_key(normalized, input._array.shape)
     values = as_tensor_operand(values, input.dtype, input)
     if not basic:
         normalized = expand_ellipsis(normalized, input._array.ndim, consumed)
@@ -1389,6 +1404,11 @@ def index_add(
             f"the same scalar type"
         )
     if input._array.ndim == 0:
+        if source._array.ndim != 0:  # (PyTorch: a scalar's source is a scalar)
+            raise ShapeError(
+                f"index_add: source tensor shape must match self tensor shape, excluding the "
+                f"specified dimension. Got self.shape = [] source.shape = {list(source.shape)}"
+            )
         out = index_add(_as_1d(input), 0, index, _as_1d(source), alpha=alpha)
         return named(reshape(out, ()), "IndexAddBackward0")
     shape, source_shape = input.shape, _as_1d(source).shape

@@ -189,7 +189,12 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
             results._base = base
             results._version_counter = counter = base._version_counter
             results._view_version = counter.value
-            results._view_kind = VIEW_PLAIN if _grad_enabled() else VIEW_NO_GRAD
+            if not _grad_enabled():
+                results._view_kind = VIEW_NO_GRAD
+            elif inputs[0]._base is not None:  # a view of a view keeps how that one was made
+                results._view_kind = inputs[0]._view_kind
+            else:
+                results._view_kind = VIEW_PLAIN
         outputs = (results,)
 
     # 5. Record the node: edges to the inputs' nodes, their metadata, what forward saved.

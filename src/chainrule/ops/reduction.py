@@ -1128,9 +1128,20 @@ def _extreme(name: str, reduce: type, pick: type, input: Any, dim: Any, keepdim:
 # ---- statistics ----------------------------------------------------------------------------------
 
 
-def _variance(xp: Any, x: Array, axes: tuple, keepdim: bool, dof: float) -> Array:
+def _variance(
+    xp: Any, x: Array, axes: tuple, keepdim: bool, dof: float, root: bool = False
+) -> Array:
     """Two passes over x shifted by its first element, so equal elements give exactly 0 (as
-    PyTorch's Welford update does) even where their mean is not representable."""
+    PyTorch's Welford update does) even where their mean is not representable; its square
+    root when `root` (the standard deviation). Half precision in float32, and float32 in
+    float64, rounded once at the end, as PyTorch's CPU kernels accumulate (a float16 square
+    overflows past 256, a float32 one of 1e-23 underflows)."""
+    wider = {"float32": xp.float64, "complex64": xp.complex128}.get(x.dtype.name)
+    if _is_half(x) or wider is not None:
+        wide = _variance(xp, x.astype(wider or xp.float32), axes, keepdim, dof, root)
+        return wide.astype(x.dtype)
+    if root:
+        return xp.sqrt(_variance(xp, x, axes, keepdim, dof))
     if x.size:
         x = x - x[tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))]
     centred = x - mean_array(x, axes, True)
@@ -1175,7 +1186,7 @@ class Std(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool, dof: float) -> Array:
-        out = in_c_order(ctx.xp.sqrt(_variance(ctx.xp, x, axes, keepdim, dof)))
+        out = in_c_order(_variance(ctx.xp, x, axes, keepdim, dof, root=True))
         ctx.save(x=x, out=out, axes=axes, keepdim=keepdim, dof=dof)
         return out
 
@@ -1397,6 +1408,8 @@ class VectorNorm(Op):
         ctx.save(x=x, ord=ord, axes=axes, keepdim=keepdim)
         xp = ctx.xp
         magnitude = xp.abs(x)
+        if _is_half(x):  # in float32, rounded once, as PyTorch accumulates half precision
+            magnitude = magnitude.astype(xp.float32)
         if ord == 2:
             out = xp.sqrt((magnitude * magnitude).sum(axis=axes, keepdims=keepdim))
         elif ord == 1:
@@ -1652,6 +1665,9 @@ def logsumexp(
 # ---- scans ---------------------------------------------------------------------------------------
 
 
+_WIDER_SUM = {"float32": "float64", "complex64": "complex128"}
+
+
 class Cumsum(Op):
     """Running sum along `axis` (from the end when `reverse`). Derivative: the running sum of
     g in the other direction."""
@@ -1659,12 +1675,19 @@ class Cumsum(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, axis: int, reverse: bool) -> Array:
         ctx.save(axis=axis, reverse=reverse)
+        xp = ctx.xp
         if x.ndim == 0:
             return x.copy()
-        xp = ctx.xp
+        # each running sum rounded once from a wider one, as PyTorch's CPU kernel
+        # accumulates: half precision in float32, float32 (and complex64) in float64
+        wide = xp.float32 if _is_half(x) else _WIDER_SUM.get(x.dtype.name, x.dtype)
         if reverse:
-            return xp.flip(xp.cumsum(xp.flip(x, axis), axis=axis, dtype=x.dtype), axis).copy()
-        return in_c_order(xp.cumsum(x, axis=axis, dtype=x.dtype))  # as PyTorch's
+            out = xp.flip(xp.cumsum(xp.flip(x, axis), axis=axis, dtype=wide), axis).copy()
+        else:
+            out = in_c_order(xp.cumsum(x, axis=axis, dtype=wide))  # as PyTorch's
+        if x.dtype.kind in "fcV":
+            out += 0  # PyTorch's sums start from +0.0: a leading -0.0 comes out +0.0
+        return out.astype(x.dtype, copy=False)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:

@@ -707,6 +707,8 @@ def movedim(input: Tensor, source: int | Sequence[int], destination: int | Seque
     order = [d for d in range(ndim) if d not in source]
     for dst, src in sorted(zip(destination, source)):
         order.insert(dst, src)
+    if ndim == 0:  # dim 0 (or -1) of a scalar names no dimension: a view of it, as PyTorch's
+        order = []
     return apply(Permute, (input,), tuple(order))
 
 
@@ -737,14 +739,29 @@ def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:  # noqa: A002
 
 
 class Expand(Op):
-    """x broadcast to a larger shape (a read-only view). Derivative: g summed back (sum_to)."""
+    """x broadcast to a larger shape (a view). Derivative: g summed back (sum_to).
+
+    A view that repeats an element is read-only (a write is refused, as PyTorch's); one that
+    only adds or keeps dimensions of size 1 stays writable, as PyTorch's `x.expand(1, *shape)`
+    or `x.expand_as(x)`."""
 
     is_view = True
 
     @staticmethod
     def forward(ctx: Node, x: Array, shape: tuple) -> Array:
         ctx.save(shape=shape)
-        return ctx.xp.broadcast_to(x, shape)
+        out = ctx.xp.broadcast_to(x, shape)
+        repeats = any(n > 1 and stride == 0 for n, stride in zip(out.shape, out.strides))
+        if repeats or not getattr(x.flags, "writeable", False):  # (CuPy has no such flag)
+            return out
+        # PyTorch's strides: a kept dimension keeps its own, a new one strides over the rest
+        strides = [0] * out.ndim
+        reach = x.itemsize
+        for i in range(out.ndim - 1, -1, -1):
+            kept = i - (out.ndim - x.ndim)
+            strides[i] = x.strides[kept] if kept >= 0 else reach
+            reach = strides[i] * out.shape[i]
+        return ctx.xp.lib.stride_tricks.as_strided(x, shape=out.shape, strides=tuple(strides))
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:

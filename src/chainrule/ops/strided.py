@@ -32,9 +32,16 @@ def memory_block(backend: Any, x: Array) -> tuple[Array, int]:
     """The contiguous array x's views started from, and x's offset in it (elements): what
     PyTorch calls x's storage and storage_offset()."""
     root = x
-    while isinstance(getattr(root, "base", None), type(x)):
-        root = root.base
-    if not root.flags.c_contiguous:
+    while True:
+        parent = getattr(root, "base", None)
+        if parent is not None and not isinstance(parent, type(x)):
+            # NumPy's as_strided result holds its source behind an object that only carries
+            # the array interface: walk through it, or an as_strided view's offset reads 0
+            parent = getattr(parent, "base", None)
+        if not isinstance(parent, type(x)):
+            break
+        root = parent
+    if not (root.flags.c_contiguous or root.flags.f_contiguous):
         root = x  # a block we cannot address by element: x itself (it is contiguous below)
     distance = backend.data_ptr(x) - backend.data_ptr(root) if root is not x else 0
     return root, distance // x.itemsize
@@ -155,7 +162,7 @@ class AsStrided(Op):
     def forward(ctx: Node, x: Array, size: tuple, stride: tuple, offset: Any) -> Array:
         xp = ctx.xp
         root, start = memory_block(ctx.backend, x)
-        if not x.flags.c_contiguous and root is x:
+        if not (x.flags.c_contiguous or x.flags.f_contiguous) and root is x:
             raise NotImplementedError("as_strided: the input's memory is not one contiguous block")
         offset = start if offset is None else int(offset)
         needed = offset + sum((n - 1) * s for n, s in zip(size, stride)) + 1 if all(size) else 0
@@ -171,7 +178,7 @@ class AsStrided(Op):
             outside=element_addresses(xp, size, stride, offset),
             block=int(root.size),
         )
-        flat = root.reshape(-1)
+        flat = root.ravel(order="K")  # the block in memory order (a view, C or F order)
         byte_strides = tuple(s * x.itemsize for s in stride)
         return xp.lib.stride_tricks.as_strided(flat[offset:], shape=size, strides=byte_strides)
 

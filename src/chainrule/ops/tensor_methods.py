@@ -10,6 +10,8 @@ body of `TensorMethods`, as they would be in Tensor's own (`__add__ = elementwis
 from __future__ import annotations
 
 import builtins
+import copy
+import numbers
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, SupportsIndex, overload
@@ -19,7 +21,7 @@ from chainrule.autograd import grad_mode
 from chainrule.autograd.node import InferenceVersionCounter
 from chainrule.backend import device, dtypes, formats, is_array
 from chainrule.backend.dtypes import as_dtype, display_namespace
-from chainrule.errors import DomainError, DTypeError, ShapeError, warn_once
+from chainrule.errors import DomainError, DTypeError, GradError, ShapeError, warn_once
 from chainrule.ops import (
     activation,
     composites,
@@ -79,6 +81,24 @@ def _require_matrices(tensor: Tensor, name: str) -> None:
             f"{name} is only supported on matrices or batches of matrices. Got "
             f"{tensor._array.ndim}-D tensor."
         )
+
+
+def _reflected(function: Callable, arrays_only: bool = False) -> Callable:
+    """A reflected operator (`2 * x` runs `x.__rmul__(2)`) that answers NotImplemented for an
+    operand that is no tensor, array or number (or, `arrays_only`, for `@`, no tensor or
+    array), as PyTorch's: Python then goes on with its own rules (`"a" * x` repeats the
+    string by x's `__index__`, `None + x` is its TypeError)."""
+
+    def operator(self: Tensor, other: Any) -> Any:
+        if arrays_only:
+            accepted = isinstance(other, Tensor) or is_array(other)
+        else:
+            accepted = elementwise.is_operand(other)
+        return function(self, other) if accepted else NotImplemented
+
+    operator.__name__ = operator.__qualname__ = function.__name__
+    operator.__doc__ = function.__doc__
+    return operator
 
 
 class TensorMethods:
@@ -248,6 +268,40 @@ class TensorMethods:
             raise TypeError("iteration over a 0-d tensor")
         return iter(shape.unbind(self, 0))
 
+    def __reversed__(self) -> Tensor:
+        """`reversed(x)`: x flipped along its first dimension (a 0-d tensor is itself), as
+        PyTorch's, a tensor rather than an iterator."""
+        return self if self._array.ndim == 0 else shape.flip(self, (0,))
+
+    def __contains__(self, element: Any) -> _bool:
+        """`element in x`: whether any element of x equals it (a tensor broadcasts against
+        x), as PyTorch's; other objects are refused."""
+        if not isinstance(element, (Tensor, numbers.Number)):
+            raise RuntimeError(
+                f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+                f"{type(element)}."
+            )
+        return builtins.bool(elementwise.eq(self, element).any())
+
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """A copy with its own memory, requires_grad and a copy of `.grad`, as PyTorch's:
+        refused for a tensor with history (a copy could not share it)."""
+        if not self.is_leaf:
+            raise GradError(
+                "Only Tensors created explicitly by the user (graph leaves) support the "
+                "deepcopy protocol at the moment.  If you were attempting to deepcopy a "
+                "module, this may be because of a torch.nn.utils.weight_norm usage, see "
+                "https://github.com/pytorch/pytorch/pull/103001"
+            )
+        if id(self) in memo:
+            return memo[id(self)]
+        rebuild, arguments = self.__reduce_ex__(4)[:2]
+        new = rebuild(*arguments)
+        memo[id(self)] = new
+        if self.grad is not None:
+            new.grad = copy.deepcopy(self.grad, memo)
+        return new
+
     def __reduce_ex__(self, protocol: SupportsIndex) -> tuple:
         return (creation.tensor_from_state, (self.tolist(), self.dtype.name, self._requires_grad))
 
@@ -349,7 +403,13 @@ class TensorMethods:
         return self._inplace("masked_fill_", indexing.masked_fill, mask, value)
 
     def __setitem__(self, key: IndexKey, value: Tensor | Number) -> None:
-        self._inplace("__setitem__", _put, key, value)
+        try:
+            self._inplace("__setitem__", _put, key, value)
+        except GradError:
+            # PyTorch indexes before it writes: a bad index is its IndexError, not the refusal
+            with grad_mode.no_grad():
+                self[key]
+            raise
 
     def index_add_(self, dim: _int, index: Tensor, source: Tensor, *, alpha: Number = 1) -> Tensor:
         """In place: add alpha * source's slices at `index` along `dim` (repeats add up)."""
@@ -427,24 +487,24 @@ class TensorMethods:
 
     # ---- math: the functions of chainrule.ops ---------------------------------------------
     __add__ = elementwise.add
-    __radd__ = elementwise.radd
+    __radd__ = _reflected(elementwise.radd)
     __sub__ = elementwise.sub
-    __rsub__ = elementwise.rsub
+    __rsub__ = _reflected(elementwise.rsub)
     __mul__ = elementwise.mul
-    __rmul__ = elementwise.rmul
+    __rmul__ = _reflected(elementwise.rmul)
     __truediv__ = elementwise.div
-    __rtruediv__ = elementwise.rdiv
+    __rtruediv__ = _reflected(elementwise.rdiv)
     __floordiv__ = elementwise.floor_divide
-    __rfloordiv__ = elementwise.rfloordiv
+    __rfloordiv__ = _reflected(elementwise.rfloordiv)
     __mod__ = elementwise.remainder
-    __rmod__ = elementwise.rremainder
+    __rmod__ = _reflected(elementwise.rremainder)
     __pow__ = elementwise.pow
-    __rpow__ = elementwise.rpow
+    __rpow__ = _reflected(elementwise.rpow)
     __neg__ = elementwise.neg
     __pos__ = elementwise.positive
     __abs__ = elementwise.abs
     __matmul__ = linalg.matmul
-    __rmatmul__ = linalg.rmatmul
+    __rmatmul__ = _reflected(linalg.rmatmul, arrays_only=True)
     __eq__ = elementwise.eq  # type: ignore[assignment]
     __ne__ = elementwise.ne  # type: ignore[assignment]
     __lt__ = elementwise.lt
@@ -452,19 +512,23 @@ class TensorMethods:
     __gt__ = elementwise.gt
     __ge__ = elementwise.ge
     __and__ = elementwise.bitwise_and
-    __rand__ = elementwise.bitwise_and
+    __rand__ = _reflected(elementwise.bitwise_and)
     __or__ = elementwise.bitwise_or
-    __ror__ = elementwise.bitwise_or
+    __ror__ = _reflected(elementwise.bitwise_or)
     __xor__ = elementwise.bitwise_xor
-    __rxor__ = elementwise.bitwise_xor
+    __rxor__ = _reflected(elementwise.bitwise_xor)
     __invert__ = elementwise.bitwise_not
     __lshift__ = elementwise.bitwise_left_shift
     __rshift__ = elementwise.bitwise_right_shift
 
     def __rlshift__(self, other: Tensor | Number) -> Tensor:
+        if not elementwise.is_operand(other):
+            return NotImplemented
         return elementwise.bitwise_left_shift(other, self)
 
     def __rrshift__(self, other: Tensor | Number) -> Tensor:
+        if not elementwise.is_operand(other):
+            return NotImplemented
         return elementwise.bitwise_right_shift(other, self)
 
     def __ilshift__(self, other: Tensor | Number) -> Tensor:
