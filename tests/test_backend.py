@@ -1,6 +1,7 @@
 """The backend seam's own numerics: what NumPy lacks and chainrule computes itself."""
 
 import numpy as np
+import pytest
 import torch
 
 import chainrule
@@ -139,6 +140,32 @@ def test_scatter_add_with_an_n_dimensional_index_matches_np_add_at():
         values = rng.standard_normal(index.shape + row_shape)
         ours, expected = _scatter_both(np.zeros((7, *row_shape)), index, values)
         np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_scatter_add_with_one_index_per_dimension_is_np_add_at_bit_for_bit():
+    """A gather's or scatter's key (an integer array per dimension, broadcast together) is
+    added through one flat index: the same elements, in the same order, so the same bits."""
+    rng = np.random.default_rng(3)
+    for dtype in (np.float32, np.float64):
+        target = rng.standard_normal((5, 6, 7)).astype(dtype)
+        key = (
+            np.arange(5)[:, None, None],
+            rng.integers(-6, 6, size=(1, 4, 1)),  # negative and repeated
+            rng.integers(0, 7, size=(5, 4, 9)),
+        )
+        values = rng.standard_normal((5, 4, 9)).astype(dtype)
+        ours, expected = _scatter_both(target, key, values)
+        np.testing.assert_array_equal(ours, expected)
+        broadcast_values = rng.standard_normal((4, 9)).astype(dtype)  # broadcast to the key
+        ours, expected = _scatter_both(target, key, broadcast_values)
+        np.testing.assert_array_equal(ours, expected)
+    for bad in (7, -8):  # out of range: np.add.at's IndexError, nothing written
+        target = np.zeros((2, 7))
+        with pytest.raises(IndexError):
+            chainrule.backend.numpy_backend.scatter_add(
+                target, (np.array([0, 1]), np.array([0, bad])), np.ones(2)
+            )
+        assert not target.any()
 
 
 def test_relu_against_the_zero_block_gives_the_scalar_maximum_bit_for_bit():

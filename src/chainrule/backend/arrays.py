@@ -354,6 +354,12 @@ class NumpyBackend(Backend):
             if index.ndim > 1:  # np.add.at is ~8x slower with an n-d index than a flat one
                 index = index.reshape(-1)
                 values = values.reshape(index.shape + target.shape[1:])
+        elif type(index) is tuple and target.flags.c_contiguous and target.size:
+            linear = _linear_index(index, target.shape)
+            if linear is not None:  # the same elements in the same order, one flat index
+                flat_values = np.broadcast_to(values, linear.shape).reshape(-1)
+                np.add.at(target.reshape(-1), linear.reshape(-1), flat_values)
+                return
         np.add.at(target, index, values)
 
     def scatter_multiply(self, target: Array, key: tuple, values: Array) -> None:
@@ -714,6 +720,31 @@ def host_erfc(array: np.ndarray) -> np.ndarray:
 # Sorting pays off for rows of at least this many elements; for single elements NumPy's own
 # 1-D np.add.at loop is ~50x faster than sorting 200,000 indices (max pooling's gradient).
 _ROW_SCATTER_MIN_WIDTH = 32
+
+
+def _linear_index(key: tuple, shape: tuple) -> np.ndarray | None:
+    """The flat positions in a C-ordered array of `shape` that an index of one integer array
+    per dimension (broadcast together, as a gather's or a scatter's) selects, in the order
+    the index lists them; None where this does not apply (a slice, a missing dimension, an
+    index out of range: np.add.at raises for that). np.add.at takes a tuple of n-d indices
+    5x slower than one flat index: a gather's backward on (256, 4096) 12.2 -> 2.3 ms."""
+    if len(key) != len(shape):
+        return None
+    linear: Any = None
+    stride = 1
+    for part, size in zip(reversed(key), reversed(shape)):
+        if type(part) is not np.ndarray or part.dtype.kind not in "iu":
+            return None
+        if part.size:
+            low, high = part.min(), part.max()
+            if low < -size or high >= size:
+                return None
+            if low < 0:
+                part = np.where(part < 0, part + size, part)
+        term = part.astype(np.intp, copy=False) * stride
+        linear = term if linear is None else linear + term
+        stride *= size
+    return linear
 
 
 def _add_rows(target: np.ndarray, index: np.ndarray, values: np.ndarray) -> bool:
