@@ -229,6 +229,7 @@ UNREACHED = {
     "chainrule.ops.embedding.TakeAdjoint": _BACKWARD_ONLY,
     "chainrule.ops.indexing.IndexAddIntoZeros": _BACKWARD_ONLY,
     "chainrule.ops.indexing.UnfoldBackward": _BACKWARD_ONLY,
+    "chainrule.ops.pooling.TileSpread": _BACKWARD_ONLY,  # tiled average pooling's derivative
     "chainrule.ops.reduction.PutAlongAxis": _BACKWARD_ONLY,
     "chainrule.ops.losses.TargetMask": _BACKWARD_ONLY,  # cross entropy's derivative; checked:
     # vmap(grad(cross_entropy)) matches torch.func without reaching it

@@ -211,6 +211,10 @@ POOLING = [
         kwargs={"output_size": (None, 4)},
     ),
     _same("adaptive_avg_pool1d", "adaptive_avg_pool1d", [((2, 3, 10),)], kwargs={"output_size": 4}),
+    _same("avg_pool2d_tiles", "avg_pool2d", [((2, 3, 5, 4),)], kwargs={"kernel_size": 2}),
+    _same(
+        "avg_pool3d_tiles", "avg_pool3d", [((1, 2, 4, 3, 4),)], kwargs={"kernel_size": (2, 3, 2)}
+    ),
     _same(
         "adaptive_avg_pool2d_global",
         "adaptive_avg_pool2d",
