@@ -680,3 +680,64 @@ def test_half_precision_softmax_rounds_once_as_torch(dtype):
     np.testing.assert_allclose(
         ours.log_softmax(1).float().numpy(), theirs.log_softmax(1).float().numpy(), rtol=1e-2
     )
+
+
+# ---- out= on the selections ----------------------------------------------------------------------
+
+_SELECTIONS_WITH_OUT = [
+    ("sort", lambda m, x, **o: m.sort(x, 1, descending=True, **o)),
+    ("topk", lambda m, x, **o: m.topk(x, 2, largest=False, **o)),
+    ("kthvalue", lambda m, x, **o: m.kthvalue(x, 2, 1, **o)),
+    ("max", lambda m, x, **o: m.max(x, 1, **o)),
+    ("min", lambda m, x, **o: m.min(x, 1, keepdim=True, **o)),
+    ("median", lambda m, x, **o: m.median(x, 1, **o)),
+    ("nanmedian", lambda m, x, **o: m.nanmedian(x, 0, **o)),
+    ("mode", lambda m, x, **o: m.mode(x, 1, **o)),
+    ("cummax", lambda m, x, **o: m.cummax(x, 1, **o)),
+    ("cummin", lambda m, x, **o: m.cummin(x, 0, **o)),
+    ("aminmax", lambda m, x, **o: m.aminmax(x, dim=1, **o)),
+]
+
+
+@pytest.mark.parametrize(
+    "name, call", _SELECTIONS_WITH_OUT, ids=[n for n, _ in _SELECTIONS_WITH_OUT]
+)
+def test_a_selection_writes_its_named_tuple_into_out_as_torch(name, call):
+    values = [[3.0, 1.0, 2.0, 1.0], [0.0, -1.0, 5.0, 5.0], [float("nan"), 2.0, 2.0, 0.0]]
+    mine, theirs = pair(values, np.float32, requires_grad=False)
+    second_dtype = torch.float32 if name == "aminmax" else torch.int64
+    torch_out = (torch.empty(0), torch.empty(0, dtype=second_dtype))
+    my_out = (
+        chainrule.empty(0),
+        chainrule.empty(0, dtype=getattr(chainrule, str(second_dtype)[6:])),
+    )
+    expected = call(torch, theirs, out=torch_out)
+    result = call(chainrule, mine, out=list(my_out))  # a list as well as a tuple, as torch
+    assert type(result).__name__ == type(expected).__name__  # e.g. sort_out
+    assert result[0] is my_out[0] and result[1] is my_out[1]
+    for written, reference in zip(my_out, torch_out):
+        np.testing.assert_array_equal(written.numpy(), reference.numpy())
+
+
+def test_out_of_a_selection_must_have_each_results_exact_dtype_before_any_write():
+    x = chainrule.tensor([[3.0, 1.0], [0.0, 2.0]])
+    values, indices = chainrule.zeros(2), chainrule.zeros(2, dtype=chainrule.int32)
+    with pytest.raises(RuntimeError, match="Expected out tensor to have dtype long int, but got"):
+        chainrule.max(x, 1, out=(values, indices))
+    assert values.tolist() == [0.0, 0.0]  # nothing written
+    with pytest.raises(RuntimeError, match="dtype float, but got double instead"):
+        chainrule.sort(x, out=(chainrule.empty(0, dtype=chainrule.float64), chainrule.empty(0)))
+    with pytest.raises(TypeError, match="tuple of Tensors"):
+        chainrule.sort(x, out=chainrule.empty(0))
+    with pytest.raises(TypeError, match="dim"):  # torch has no out= form of median()
+        chainrule.median(x, out=chainrule.empty(0))
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        chainrule.topk(x.requires_grad_(), 1, out=(chainrule.empty(0), chainrule.empty(0)))
+
+
+def test_out_of_another_shape_is_resized_with_torchs_warning():
+    x = chainrule.tensor([[3.0, 1.0, 2.0], [0.0, 2.0, 1.0]])
+    values, indices = chainrule.zeros(5), chainrule.zeros(5, dtype=chainrule.int64)
+    with pytest.warns(UserWarning, match="was resized"):
+        chainrule.sort(x, out=(values, indices))
+    assert values.shape == (2, 3) and indices.tolist() == [[1, 2, 0], [0, 2, 1]]

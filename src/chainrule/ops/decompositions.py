@@ -30,6 +30,7 @@ from chainrule.errors import DTypeError, GradError, LinAlgError, ShapeError
 from chainrule.ops import reduction
 from chainrule.ops.arguments import return_type
 from chainrule.ops.complex import conj, holomorphic, real
+from chainrule.ops.conversion import takes_out
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import cast, elementwise_batch, where
 from chainrule.ops.linalg import (
@@ -276,6 +277,7 @@ def _svd_backward(g_u: Any, g_s: Any, g_vh: Any, u: Any, s: Any, vh: Any) -> Any
     return _mm(_mm(u, core), vh)
 
 
+@takes_out("linalg.svd")
 def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> SvdResult:  # noqa: N803
     """U, S, Vh with A = U diag(S) Vh (batched), S descending; U is m x m and Vh n x n with
     full_matrices, m x k and k x n otherwise (k = min(m, n)). Singular vectors are unique only
@@ -287,6 +289,8 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> 
         A (Tensor): floating point or complex (*, m, n), a batch of matrices.
         full_matrices (bool): square U and Vh (True) or k columns and rows.
         driver (str, optional): accepted and ignored.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor, Tensor): a named tuple (U, S, Vh).
@@ -302,6 +306,7 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> 
     return SvdResult(u, s, vh)
 
 
+@takes_out("linalg.svdvals")
 def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:  # noqa: N803
     """The singular values of each matrix, descending. Derivative: U diag(g) Vh (defined even
     where singular values repeat).
@@ -309,6 +314,8 @@ def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:  # noqa: N803
     Args:
         A (Tensor): floating point or complex (*, m, n), a batch of matrices.
         driver (str, optional): accepted and ignored.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: (*, min(m, n)), real.
@@ -381,12 +388,15 @@ def _singular_cofactors(a: Any) -> Any:
     return unsqueeze(unsqueeze(phase, -1), -1) * _mm(scaled, conj(vh))
 
 
+@takes_out("linalg.det")
 def det(A: Tensor) -> Tensor:  # noqa: N803
     """The determinant of each square matrix in the batch. Differentiable at singular
     matrices too (the cofactors, through the SVD there, as PyTorch).
 
     Args:
         A (Tensor): floating point or complex (*, n, n), a batch of square matrices.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: (*,).
@@ -467,6 +477,7 @@ def _check_uplo(op_name: str, uplo: str) -> str:
     return uplo.upper()
 
 
+@takes_out("linalg.eigh")
 def eigh(A: Tensor, UPLO: str = "L") -> EighResult:  # noqa: N803
     """(eigenvalues, eigenvectors) of each symmetric (complex: Hermitian) matrix, eigenvalues
     real and ascending; only the lower (UPLO='L') or upper triangle is read. Eigenvectors are
@@ -475,6 +486,8 @@ def eigh(A: Tensor, UPLO: str = "L") -> EighResult:  # noqa: N803
     Args:
         A (Tensor): (*, n, n), symmetric (Hermitian); only one triangle is read.
         UPLO (str): 'L' (the lower triangle) or 'U'.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor): a named tuple (eigenvalues (*, n), eigenvectors (*, n, n) as columns).
@@ -489,6 +502,7 @@ def eigh(A: Tensor, UPLO: str = "L") -> EighResult:  # noqa: N803
     return EighResult(w, v)
 
 
+@takes_out("linalg.eigvalsh")
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803
     """The (real) eigenvalues of each symmetric or Hermitian matrix, ascending. Derivative:
     V diag(g) V^H.
@@ -496,6 +510,8 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803
     Args:
         A (Tensor): (*, n, n), symmetric (Hermitian); only one triangle is read.
         UPLO (str): 'L' (the lower triangle) or 'U'.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: (*, n), real, ascending.
@@ -579,6 +595,7 @@ class Eig(Op):
     batch = elementwise_batch  # matrices in the last two dims
 
 
+@takes_out("linalg.eig")
 def eig(A: Tensor) -> EigResult:  # noqa: N803
     """(eigenvalues, eigenvectors) of each square matrix, both complex (complex64 for float32
     and complex64 input, complex128 otherwise); eigenvectors have unit norm and are unique
@@ -586,6 +603,8 @@ def eig(A: Tensor) -> EigResult:  # noqa: N803
 
     Args:
         A (Tensor): floating point or complex (*, n, n), a batch of square matrices.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor): a named tuple (eigenvalues (*, n), eigenvectors (*, n, n) as
@@ -601,12 +620,15 @@ def eig(A: Tensor) -> EigResult:  # noqa: N803
     return EigResult(w, v)
 
 
+@takes_out("linalg.eigvals")
 def eigvals(A: Tensor) -> Tensor:  # noqa: N803
     """The eigenvalues of each square matrix (complex). Derivative: V^-H diag(g) V^H (the
     real part for a real A).
 
     Args:
         A (Tensor): floating point or complex (*, n, n), a batch of square matrices.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: (*, n), complex.
@@ -733,6 +755,7 @@ def _qr_square_jvp(t: Any, q: Any, r: Any) -> tuple:
     return d_q, d_r
 
 
+@takes_out("linalg.qr")
 def qr(A: Tensor, mode: str = "reduced") -> QrResult:  # noqa: N803
     """(Q, R) with A = Q R: mode 'reduced' (Q m x k, R k x n), 'complete' (Q m x m) or 'r'
     (R only; Q is an empty tensor, and there is no derivative, as in PyTorch).
@@ -740,6 +763,8 @@ def qr(A: Tensor, mode: str = "reduced") -> QrResult:  # noqa: N803
     Args:
         A (Tensor): floating point or complex (*, m, n), a batch of matrices.
         mode (str): 'reduced', 'complete' or 'r'.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor): a named tuple (Q, R).
@@ -982,6 +1007,7 @@ def _legacy_tolerance(
     return (tol, 0.0) if absolute else (0.0, tol)
 
 
+@takes_out("linalg.pinv")
 def pinv(
     A: Tensor,  # noqa: N803
     rcond: float | Tensor | None = None,
@@ -1000,6 +1026,8 @@ def pinv(
         hermitian (bool): A is symmetric (Hermitian): use its eigenvalues.
         atol (float or Tensor, optional): the absolute tolerance.
         rtol (float or Tensor, optional): the tolerance relative to the largest singular value.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: (*, n, m).
@@ -1043,6 +1071,7 @@ class MatrixRank(Op):
     batch = elementwise_batch  # matrices in the last two dims
 
 
+@takes_out("linalg.matrix_rank")
 def matrix_rank(
     A: Tensor,  # noqa: N803
     tol: float | Tensor | None = None,
@@ -1061,6 +1090,8 @@ def matrix_rank(
         hermitian (bool): A is symmetric (Hermitian): use its eigenvalues.
         atol (float or Tensor, optional): the absolute tolerance.
         rtol (float or Tensor, optional): the tolerance relative to the largest singular value.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: int64 (*,).
@@ -1089,6 +1120,7 @@ def _is_vector_rhs(A: Any, B: Any) -> bool:  # noqa: N803
     return B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
 
 
+@takes_out("linalg.lstsq")
 def lstsq(
     A: Tensor,  # noqa: N803
     B: Tensor,  # noqa: N803
@@ -1108,6 +1140,8 @@ def lstsq(
         B (Tensor): (*, m, k), broadcastable batch.
         rcond (float, optional): the relative tolerance for small singular values.
         driver (str, optional): 'gelsy' (default), 'gels', 'gelsd' or 'gelss'.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor, Tensor, Tensor): a named tuple (solution, residuals, rank,
@@ -1163,6 +1197,7 @@ def lstsq(
     return LstsqResult(solution, residuals, rank, singular_values)
 
 
+@takes_out("linalg.cond")
 def cond(A: Tensor, p: float | str | None = None) -> Tensor:  # noqa: N803
     """The condition number of each matrix in the matrix norm p: for None, 2 and -2 the ratio
     of extreme singular values (any shape); otherwise ||A||_p ||A^-1||_p for square A, inf
@@ -1171,6 +1206,8 @@ def cond(A: Tensor, p: float | str | None = None) -> Tensor:  # noqa: N803
     Args:
         A (Tensor): floating point or complex (*, m, n), a batch of matrices.
         p (int, float or str, optional): None, 'fro', 'nuc', inf, -inf, 1, -1, 2 or -2.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: (*,), real.
@@ -1372,6 +1409,7 @@ def _raise_for_info(op_name: str, info: Any, problem: str) -> None:
         raise LinAlgError(f"{op_name}: " + problem.format(info=worst))
 
 
+@takes_out("linalg.lu_factor")
 def lu_factor(A: Tensor, *, pivot: bool = True) -> LuFactorResult:  # noqa: N803
     """(LU, pivots): the packed LU factorization with partial pivoting of each matrix, pivots
     1-based int32 as LAPACK's. Raises LinAlgError for a singular matrix, as PyTorch.
@@ -1379,6 +1417,8 @@ def lu_factor(A: Tensor, *, pivot: bool = True) -> LuFactorResult:  # noqa: N803
     Args:
         A (Tensor): floating point (*, m, n).
         pivot (bool): partial pivoting (True).
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor): a named tuple (LU, pivots).
@@ -1399,6 +1439,7 @@ def lu_factor(A: Tensor, *, pivot: bool = True) -> LuFactorResult:  # noqa: N803
     return LuFactorResult(lu, pivots)
 
 
+@takes_out("linalg.lu")
 def lu(A: Tensor, *, pivot: bool = True) -> LuResult:  # noqa: N803
     """(P, L, U) with A = P L U, L unit lower triangular (m x k), U upper (k x n); the
     derivative is lu_factor's (P is a constant). pivot=False factorizes without row swaps (P
@@ -1407,6 +1448,8 @@ def lu(A: Tensor, *, pivot: bool = True) -> LuResult:  # noqa: N803
     Args:
         A (Tensor): floating point (*, m, n).
         pivot (bool): partial pivoting (True).
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor, Tensor): a named tuple (P, L, U).
@@ -1426,6 +1469,7 @@ def lu(A: Tensor, *, pivot: bool = True) -> LuResult:  # noqa: N803
     return LuResult(permutation, lower, upper)
 
 
+@takes_out("linalg.lu_solve")
 def lu_solve(
     LU: Tensor,  # noqa: N803
     pivots: Tensor,
@@ -1444,6 +1488,8 @@ def lu_solve(
         B (Tensor): (*, n, k) (or (*, k, n) when not left).
         left (bool): solve A X = B (True) or X A = B.
         adjoint (bool): solve with A's (conjugate) transpose.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: the shape of `B`.
@@ -1535,6 +1581,7 @@ def _cholesky_arrays(xp: Any, a: Array) -> tuple:
     return lower, info
 
 
+@takes_out("linalg.cholesky_ex")
 def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> CholeskyExResult:  # noqa: N803
     """(L, info) with A = L L^T where info == 0; info > 0 marks a matrix that is not
     positive-definite (its factor is then not meaningful), raising only when check_errors.
@@ -1543,6 +1590,8 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
         A (Tensor): floating point (*, n, n), symmetric (Hermitian).
         upper (bool): return the upper factor instead.
         check_errors (bool): raise for a matrix that is not positive-definite.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor): a named tuple (L, info).
@@ -1608,6 +1657,7 @@ def _lu_inverse(xp: Any, lu: Array, pivots: Array) -> Array:
     return x
 
 
+@takes_out("linalg.inv_ex")
 def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:  # noqa: N803
     """(inverse, info): the inverse of each matrix, and info > 0 for a singular one (whose
     inverse holds inf/nan) instead of an error, unless check_errors.
@@ -1615,6 +1665,8 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:  # noqa: N8
     Args:
         A (Tensor): floating point or complex (*, n, n), a batch of square matrices.
         check_errors (bool): raise for a singular matrix.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor): a named tuple (inverse, info).
@@ -1645,6 +1697,7 @@ def _with_dtype(x: Any, dtype: Any) -> Any:
     return x if dtype is None else cast(x, dtypes.as_dtype(dtype))
 
 
+@takes_out("linalg.matrix_norm")
 def matrix_norm(
     A: Tensor,  # noqa: N803
     ord: float | str = "fro",  # noqa: A002
@@ -1664,6 +1717,8 @@ def matrix_norm(
         dim (pair of ints): the matrices' dimensions.
         keepdim (bool): keep them with size 1.
         dtype (dtype, optional): compute in this dtype.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: A's shape without `dim`, real.
@@ -1713,6 +1768,7 @@ def matrix_norm(
     return named(out, "AmaxBackward0" if ord > 0 else "AminBackward0")  # PyTorch's last op
 
 
+@takes_out("linalg.norm")
 def norm(
     A: Tensor,  # noqa: N803
     ord: float | str | None = None,  # noqa: A002
@@ -1731,6 +1787,8 @@ def norm(
         dim (int or pair of ints, optional): a vector or a matrix dimension pair.
         keepdim (bool): keep the reduced dimensions with size 1.
         dtype (dtype, optional): compute in this dtype.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: A's shape without the reduced dimensions, real.
@@ -1978,6 +2036,7 @@ def _check_square(op_name: str, A: Tensor) -> None:  # noqa: N803
         )
 
 
+@takes_out("linalg.ldl_factor_ex")
 def ldl_factor_ex(
     A: Tensor,  # noqa: N803
     *,
@@ -1995,6 +2054,8 @@ def ldl_factor_ex(
         A (Tensor): floating point or complex (*, n, n), symmetric or Hermitian.
         hermitian (bool): factor a complex A as Hermitian (LDL^H) rather than symmetric.
         check_errors (bool): raise LinAlgError when a matrix is singular.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor, Tensor): a named tuple (LD, pivots, info); not differentiable.
@@ -2018,6 +2079,7 @@ _SINGULAR_D = (
 )
 
 
+@takes_out("linalg.ldl_factor")
 def ldl_factor(A: Tensor, *, hermitian: bool = False) -> LdlFactorResult:  # noqa: N803
     """(LD, pivots): ldl_factor_ex's factors, raising LinAlgError for a singular matrix
     (PyTorch 2.13 raises there too, through an internal assertion).
@@ -2025,6 +2087,8 @@ def ldl_factor(A: Tensor, *, hermitian: bool = False) -> LdlFactorResult:  # noq
     Args:
         A (Tensor): floating point or complex (*, n, n), symmetric or Hermitian.
         hermitian (bool): factor a complex A as Hermitian (LDL^H) rather than symmetric.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor): a named tuple (LD, pivots); not differentiable.
@@ -2042,6 +2106,7 @@ def ldl_factor(A: Tensor, *, hermitian: bool = False) -> LdlFactorResult:  # noq
     return LdlFactorResult(packed, pivots)
 
 
+@takes_out("linalg.ldl_solve")
 def ldl_solve(
     LD: Tensor,  # noqa: N803
     pivots: Tensor,
@@ -2056,6 +2121,8 @@ def ldl_solve(
         pivots (Tensor): (*, n), from ldl_factor.
         B (Tensor): (*, n, k), of LD's dtype.
         hermitian (bool): LD is the LDL^H factorization of a Hermitian A (as factored).
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: (*, n, k); not differentiable.

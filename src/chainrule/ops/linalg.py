@@ -26,7 +26,7 @@ from chainrule.ops.arguments import Number, return_type
 from chainrule.ops.autocast import LOWER, autocast_active, autocast_operands, autocast_policy
 from chainrule.ops.complex import complex as make_complex
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real
-from chainrule.ops.conversion import write_out
+from chainrule.ops.conversion import takes_out, write_outs
 from chainrule.ops.creation import checked_fill, empty
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
@@ -330,7 +330,7 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         chainrule.Size([5, 2, 4])
     """
     if out is not None:
-        return write_out("matmul", matmul(input, other), out, "same")
+        return write_outs("matmul", matmul(input, other), out)
     if type(input) is not Tensor or type(other) is not Tensor:
         sparse_product = _sparse_product(input, other)
         if sparse_product is not None:
@@ -1304,6 +1304,7 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # no
     return _cross("cross", input, other, dim)
 
 
+@takes_out("linalg.cross")
 def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A002
     """torch.linalg.cross: the cross product of 3-vectors along `dim` (the last by default).
 
@@ -1311,6 +1312,8 @@ def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # n
         input (Tensor): size 3 along `dim`.
         other (Tensor): broadcastable with `input`.
         dim (int): the dimension of the vectors.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: of the broadcast shape.
@@ -1650,11 +1653,14 @@ class Inv(Op):
     batch = elementwise_batch  # matrices in the last two dims broadcast
 
 
+@takes_out("linalg.inv")
 def inv(A: Tensor) -> Tensor:  # noqa: N803
     """The inverse of each square matrix in the batch; LinAlgError when one is singular.
 
     Args:
         A (Tensor): floating point (*, n, n), a batch of square matrices.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: the shape of `A`.
@@ -1669,11 +1675,14 @@ def inv(A: Tensor) -> Tensor:  # noqa: N803
     return _product(Inv, (A,))
 
 
+@takes_out("inverse")
 def inverse(input: Tensor) -> Tensor:  # noqa: A002
     """torch.inverse: the same as linalg.inv.
 
     Args:
         input (Tensor): floating point (*, n, n).
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: the shape of `input`.
@@ -1769,11 +1778,14 @@ def slogdet(A: Tensor) -> Tensor:  # noqa: N803
     return SlogdetResult(sign, logabsdet)
 
 
+@takes_out("linalg.slogdet")
 def linalg_slogdet(A: Tensor) -> Tensor:  # noqa: N803
     """torch.linalg.slogdet: `slogdet`'s (sign, logabsdet), named as PyTorch's linalg result.
 
     Args:
         A (Tensor): floating point or complex (*, n, n), a batch of square matrices.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor): a named tuple (sign, logabsdet), each (*,).
@@ -1869,6 +1881,7 @@ def _solve_batches(op_name: str, A: Any, B: Any) -> None:  # noqa: N803
         ) from None
 
 
+@takes_out("linalg.solve")
 def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
     """X with A X = B (left) or X A = B (left=False). B is a batch of vectors when it is 1-D
     or has A's shape without the last dimension, as in PyTorch.
@@ -1877,6 +1890,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
         A (Tensor): floating point (*, n, n), a batch of square matrices.
         B (Tensor): (*, n, k) or (*, n).
         left (bool): solve A X = B (True) or X A = B.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: the shape of `B` (broadcast).
@@ -1981,6 +1996,7 @@ def _substitute(xp: Any, a: Array, b: Array, upper: bool, unit: bool) -> Array:
     return out
 
 
+@takes_out("linalg.solve_triangular")
 def solve_triangular(
     A: Tensor,  # noqa: N803
     B: Tensor,  # noqa: N803
@@ -1998,6 +2014,8 @@ def solve_triangular(
         upper (bool): A is upper (True) or lower triangular; required.
         left (bool): solve A X = B (True) or X A = B.
         unitriangular (bool): take A's diagonal as ones.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: the shape of `B`.
@@ -2076,6 +2094,7 @@ class Cholesky(Op):
     batch = elementwise_batch  # matrices in the last two dims broadcast
 
 
+@takes_out("linalg.cholesky")
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:  # noqa: N803
     """The Cholesky factor of each Hermitian (real: symmetric) positive-definite matrix in the
     batch; raises LinAlgError when one is not positive-definite.
@@ -2083,6 +2102,8 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:  # noqa: N803
     Args:
         A (Tensor): floating point (*, n, n), symmetric (Hermitian) positive-definite.
         upper (bool): return the upper factor U = L^H instead.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: the shape of `A`.
@@ -2104,6 +2125,7 @@ def _vector_norm(*args: Any, **kwargs: Any) -> Any:
     return reduction.vector_norm(*args, **kwargs)
 
 
+@takes_out("linalg.vecdot")
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     """Dot products of vectors along `dim`, batched with broadcasting: sum(conj(x) * y), as
     torch.linalg.vecdot.
@@ -2112,6 +2134,8 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
         x (Tensor): the first vectors (conjugated).
         y (Tensor): the second; broadcasts with `x`.
         dim (int): the dimension of the vectors.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: the broadcast shape without `dim`.
@@ -2131,11 +2155,14 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     return reduction.sum(conj(x) * y, dim)
 
 
+@takes_out("linalg.multi_dot")
 def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
     """The product of a chain of matrices; the first and last may be vectors.
 
     Args:
         tensors (sequence of Tensors): two or more, 2-D except perhaps the first and last.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: the product (vector ends dropped, as `matmul`).
@@ -2297,12 +2324,15 @@ def _largest_coordinate(difference: Any) -> Any:
     return squeeze(peak, -1) + reduction.sum(where(ties, magnitude - peak, 0.0), -1)
 
 
+@takes_out("linalg.matrix_power")
 def matrix_power(A: Tensor, n: int) -> Tensor:  # noqa: N803
     """A^n by repeated squaring; n = 0 gives identities, n < 0 powers of the inverse.
 
     Args:
         A (Tensor): (*, n, n).
         n (int): the power.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: the shape of `A`.

@@ -24,6 +24,7 @@ from chainrule.errors import ArgumentAssertionError, DTypeError, LinAlgError, Sh
 from chainrule.ops import reduction
 from chainrule.ops.arguments import return_type
 from chainrule.ops.complex import conj
+from chainrule.ops.conversion import takes_out
 from chainrule.ops.creation import eye, ones_like, randn, zeros
 from chainrule.ops.decompositions import (
     _unpack,
@@ -143,6 +144,7 @@ def linalg_vander(x: Tensor, *, N: int | None = None) -> Tensor:  # noqa: N803
     return cat((first, powers), -1)
 
 
+@takes_out("linalg.householder_product")
 def householder_product(A: Tensor, tau: Tensor) -> Tensor:  # noqa: N803
     """The first n columns of H_1 H_2 ... H_k, H_i = I - tau_i v_i v_i^H, where v_i is column
     i of A below the diagonal with a 1 on it (LAPACK's orgqr/ungqr: Q from geqrf's output).
@@ -151,6 +153,8 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:  # noqa: N803
     Args:
         A (Tensor): (*, m, n) with m >= n: the Householder vectors below the diagonal.
         tau (Tensor): (*, k) with k <= n: the scales.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: (*, m, n).
@@ -189,6 +193,7 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:  # noqa: N803
     return named(q[..., :n], "LinalgHouseholderProductBackward0")
 
 
+@takes_out("linalg.tensorinv")
 def tensorinv(A: Tensor, ind: int = 2) -> Tensor:  # noqa: N803
     """The inverse of A for `tensordot(.., ind)`: A's first `ind` dimensions against the rest,
     as one square matrix, inverted, reshaped to A.shape[ind:] + A.shape[:ind].
@@ -196,6 +201,8 @@ def tensorinv(A: Tensor, ind: int = 2) -> Tensor:  # noqa: N803
     Args:
         A (Tensor): with prod(A.shape[:ind]) == prod(A.shape[ind:]).
         ind (int): how many leading dimensions form the rows, at least 1.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: of shape A.shape[ind:] + A.shape[:ind].
@@ -221,6 +228,7 @@ def tensorinv(A: Tensor, ind: int = 2) -> Tensor:  # noqa: N803
     return reshape(inv(square), columns + rows)
 
 
+@takes_out("linalg.tensorsolve")
 def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tensor:  # noqa: N803
     """X with tensordot(A, X, X.ndim) = B: A's leading B.ndim dimensions against the rest, as
     one square system (after moving `dims` of A to the end); only the sizes' products must
@@ -230,6 +238,8 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tens
         A (Tensor): X's shape after B.ndim leading dims, with prod(B.shape) == prod(X.shape).
         B (Tensor): the right-hand side.
         dims (list of int, optional): dimensions of A moved to the end first.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: X, of shape A.shape[B.ndim:].
@@ -255,6 +265,7 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tens
     return reshape(solution, result_shape)
 
 
+@takes_out("linalg.solve_ex")
 def solve_ex(
     A: Tensor,  # noqa: N803
     B: Tensor,  # noqa: N803
@@ -271,6 +282,8 @@ def solve_ex(
         B (Tensor): (*, n, k) or (*, n), as linalg.solve takes it.
         left (bool): solve A X = B (True) or X A = B.
         check_errors (bool): raise LinAlgError where info is not 0.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor): a named tuple (result, info).
@@ -484,12 +497,15 @@ solve = _removed("solve")
 matrix_rank = _removed("matrix_rank")
 
 
+@takes_out("cholesky")
 def cholesky(input: Tensor, upper: bool = False) -> Tensor:  # noqa: A002
     """`torch.cholesky`, PyTorch's older spelling of `linalg.cholesky` (upper positional).
 
     Args:
         input (Tensor): floating point (*, n, n), Hermitian positive-definite.
         upper (bool): return the upper factor U = L^H.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: the shape of `input`.
@@ -513,6 +529,7 @@ def _cholesky_product(L: Tensor, upper: bool) -> Tensor:  # noqa: N803
     return _mH(factor) @ factor if upper else factor @ _mH(factor)
 
 
+@takes_out("cholesky_solve")
 def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
     """X with A X = B for A = L L^H (or U^H U when `upper`) given its Cholesky factor (only
     its triangle is read). Differentiable in B and L; the derivative in L is PyTorch's, which
@@ -522,6 +539,8 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa
         B (Tensor): (*, n, k), the right-hand sides.
         L (Tensor): (*, n, n), the lower (or upper) Cholesky factor.
         upper (bool): `L` is the upper factor.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: (*, n, k).
@@ -546,6 +565,7 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa
     return named(linalg_solve(A, B), "CholeskySolveBackward0")
 
 
+@takes_out("cholesky_inverse")
 def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
     """The inverse of A = L L^H (or U^H U when `upper`) from its Cholesky factor (only its
     triangle is read; the derivative treats L as a full matrix, as PyTorch's).
@@ -553,6 +573,8 @@ def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
     Args:
         L (Tensor): (*, n, n), the lower (or upper) Cholesky factor.
         upper (bool): `L` is the upper factor.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: (*, n, n).
@@ -570,12 +592,15 @@ def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
     return named(inv(_cholesky_product(L, upper)), "CholeskyInverseBackward0")
 
 
+@takes_out("qr")
 def qr(input: Tensor, some: bool = True) -> tuple[Tensor, Tensor]:  # noqa: A002
     """`torch.qr`: linalg.qr, reduced when `some` (the default) and complete otherwise.
 
     Args:
         input (Tensor): floating point (*, m, n).
         some (bool): the reduced factorization (Q m x k, R k x n, k = min(m, n)).
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor): a named tuple (Q, R).
@@ -591,6 +616,7 @@ def qr(input: Tensor, some: bool = True) -> tuple[Tensor, Tensor]:  # noqa: A002
     return QrResult(result.Q, result.R)
 
 
+@takes_out("svd")
 def svd(
     input: Tensor,  # noqa: A002
     some: bool = True,
@@ -603,6 +629,8 @@ def svd(
         input (Tensor): floating point (*, m, n).
         some (bool): the reduced factorization (U m x k, V n x k).
         compute_uv (bool): compute U and V (False: zeros, and S only).
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor, Tensor): a named tuple (U, S, V).

@@ -32,7 +32,7 @@ from chainrule.ops import tie_order
 from chainrule.ops.arguments import numpy_keywords, return_type
 from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
-from chainrule.ops.conversion import write_out
+from chainrule.ops.conversion import takes_out, write_out, write_outs
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
     cast,
@@ -800,6 +800,7 @@ def aminmax(
     keepdim: bool = False,
     axis: int | None = None,
     keepdims: bool | None = None,
+    out: Any = None,
 ) -> MinMax:
     """(min, max) over one `dim` (all when None), as `amin` and `amax`: ties share each gradient
     evenly.
@@ -811,6 +812,8 @@ def aminmax(
             against `input`).
         axis (int, optional): NumPy's name for `dim`.
         keepdims (bool, optional): NumPy's name for `keepdim`.
+        out (Tensor or tuple, optional): write the result here; a (values, indices)
+            pair for the named tuple (each of the result's exact dtype).
 
     Returns:
         (Tensor, Tensor): a named tuple (min, max).
@@ -821,6 +824,10 @@ def aminmax(
         >>> result.min, result.max
         (tensor([1., 2.]), tensor([5., 3.]))
     """
+    if out is not None:
+        return write_outs(
+            "aminmax", aminmax(input, dim=dim, keepdim=keepdim, axis=axis, keepdims=keepdims), out
+        )
     refuse_complex("aminmax", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("aminmax", dim, keepdim, axis, keepdims)
@@ -998,6 +1005,7 @@ def max(
     other: Tensor | None = None,
     axis: int | None = None,
     keepdims: bool | None = None,
+    out: Any = None,
 ) -> Tensor | ValuesIndices:
     """Three calls in one, as PyTorch: max(input) is the largest element (ties share the gradient
     evenly); max(input, dim, keepdim=False) is a named tuple (values, indices) along `dim`, the
@@ -1010,6 +1018,8 @@ def max(
         other (Tensor, optional): compare elementwise with this instead.
         axis (int, optional): NumPy's name for `dim`.
         keepdims (bool, optional): NumPy's name for `keepdim`.
+        out (Tensor or tuple, optional): write the result here; a (values, indices)
+            pair for the named tuple (each of the result's exact dtype).
 
     Returns:
         Tensor, or (values, indices) when `dim` is given.
@@ -1026,6 +1036,12 @@ def max(
         >>> x.grad
         tensor([0.0000, 0.5000, 0.5000])
     """
+    if out is not None:
+        return write_outs(
+            "max",
+            max(input, dim=dim, keepdim=keepdim, other=other, axis=axis, keepdims=keepdims),
+            out,
+        )
     refuse_complex("max", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("max", dim, keepdim, axis, keepdims)
@@ -1078,6 +1094,7 @@ def min(
     other: Tensor | None = None,
     axis: int | None = None,
     keepdims: bool | None = None,
+    out: Any = None,
 ) -> Tensor | ValuesIndices:
     """min(input), min(input, dim, keepdim=False) -> (values, indices), min(input, other): as `max`,
     for the smallest elements.
@@ -1089,6 +1106,8 @@ def min(
         other (Tensor, optional): compare elementwise with this instead.
         axis (int, optional): NumPy's name for `dim`.
         keepdims (bool, optional): NumPy's name for `keepdim`.
+        out (Tensor or tuple, optional): write the result here; a (values, indices)
+            pair for the named tuple (each of the result's exact dtype).
 
     Returns:
         Tensor, or (values, indices) when `dim` is given.
@@ -1103,6 +1122,12 @@ def min(
         values=tensor([1., 0., 2.]),
         indices=tensor([0, 1, 0]))
     """
+    if out is not None:
+        return write_outs(
+            "min",
+            min(input, dim=dim, keepdim=keepdim, other=other, axis=axis, keepdims=keepdims),
+            out,
+        )
     refuse_complex("min", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("min", dim, keepdim, axis, keepdims)
@@ -1450,6 +1475,7 @@ class VectorNorm(Op):
         return apply(VectorNorm, (x,), ord, tuple(axis + 1 for axis in axes), keepdim)
 
 
+@takes_out("linalg.vector_norm")
 def vector_norm(
     x: Tensor,
     ord: float = 2,
@@ -1473,6 +1499,8 @@ def vector_norm(
         dtype (dtype, optional): compute in this dtype.
         axis (int or tuple of ints, optional): NumPy's name for `dim`.
         keepdims (bool, optional): NumPy's name for `keepdim`.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: `input`'s shape without the reduced dimensions (size 1 with `keepdim`).
@@ -1986,7 +2014,9 @@ def _cumulative_extreme(name: str, op: type, input: Any, dim: int) -> Any:
     return getattr(return_types, name)(values, index)
 
 
-def cummax(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> ValuesIndices:
+def cummax(
+    input: Tensor, dim: int | None = None, *, axis: int | None = None, out: Any = None
+) -> ValuesIndices:
     """(values, indices) of the running maximum along `dim`; each value's gradient goes to the
     element it was read from (the last of equal ones, as PyTorch).
 
@@ -1994,6 +2024,8 @@ def cummax(input: Tensor, dim: int | None = None, *, axis: int | None = None) ->
         input (Tensor): any shape.
         dim (int): the dimension accumulated along.
         axis (int, optional): NumPy's name for `dim`.
+        out (Tensor or tuple, optional): write the result here; a (values, indices)
+            pair for the named tuple (each of the result's exact dtype).
 
     Returns:
         (Tensor, Tensor): a named tuple (values, indices), each the shape of `input`.
@@ -2003,6 +2035,8 @@ def cummax(input: Tensor, dim: int | None = None, *, axis: int | None = None) ->
         >>> chainrule.cummax(chainrule.tensor([1.0, 3.0, 2.0, 3.0]), 0).indices
         tensor([0, 1, 1, 3])
     """
+    if out is not None:
+        return write_outs("cummax", cummax(input, dim=dim, axis=axis), out)
     refuse_complex("cummax", input)
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("cummax", dim, None, axis, None)
@@ -2011,13 +2045,17 @@ def cummax(input: Tensor, dim: int | None = None, *, axis: int | None = None) ->
     return _cumulative_extreme("cummax", CummaxIndex, input, dim)
 
 
-def cummin(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> ValuesIndices:
+def cummin(
+    input: Tensor, dim: int | None = None, *, axis: int | None = None, out: Any = None
+) -> ValuesIndices:
     """(values, indices) of the running minimum along `dim`, as `cummax`.
 
     Args:
         input (Tensor): any shape.
         dim (int): the dimension accumulated along.
         axis (int, optional): NumPy's name for `dim`.
+        out (Tensor or tuple, optional): write the result here; a (values, indices)
+            pair for the named tuple (each of the result's exact dtype).
 
     Returns:
         (Tensor, Tensor): a named tuple (values, indices), each the shape of `input`.
@@ -2029,6 +2067,8 @@ def cummin(input: Tensor, dim: int | None = None, *, axis: int | None = None) ->
         values=tensor([3., 1., 1.]),
         indices=tensor([0, 1, 1]))
     """
+    if out is not None:
+        return write_outs("cummin", cummin(input, dim=dim, axis=axis), out)
     refuse_complex("cummin", input)
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("cummin", dim, None, axis, None)
@@ -2333,6 +2373,7 @@ def sort(
     *,
     stable: bool | None = None,
     axis: int | None = None,
+    out: Any = None,
 ) -> ValuesIndices:
     """(values, indices) sorted along `dim`; always stable. Gradients go back to the elements each
     value came from.
@@ -2343,6 +2384,8 @@ def sort(
         descending (bool): largest first.
         stable (bool): keep equal elements in their input order (always done).
         axis (int, optional): NumPy's name for `dim`.
+        out (Tensor or tuple, optional): write the result here; a (values, indices)
+            pair for the named tuple (each of the result's exact dtype).
 
     Returns:
         (Tensor, Tensor): a named tuple (values, indices), each the shape of `input`.
@@ -2354,6 +2397,10 @@ def sort(
         values=tensor([3., 2., 1.]),
         indices=tensor([0, 2, 1]))
     """
+    if out is not None:
+        return write_outs(
+            "sort", sort(input, dim=dim, descending=descending, stable=stable, axis=axis), out
+        )
     refuse_complex("sort", input)
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("sort", dim, None, axis, None)
@@ -2429,6 +2476,7 @@ def topk(
     sorted: bool = True,
     *,
     axis: int | None = None,
+    out: Any = None,
 ) -> ValuesIndices:
     """(values, indices) of the k largest (or smallest) elements along `dim` (NaN the largest),
     sorted unless `sorted=False`. Which of equal elements are taken, and the unsorted order, are
@@ -2442,6 +2490,8 @@ def topk(
         largest (bool): the largest (True) or the smallest.
         sorted (bool): sort the k elements (otherwise in PyTorch's selection order).
         axis (int, optional): NumPy's name for `dim`.
+        out (Tensor or tuple, optional): write the result here; a (values, indices)
+            pair for the named tuple (each of the result's exact dtype).
 
     Returns:
         (Tensor, Tensor): a named tuple (values, indices), `dim` of size k.
@@ -2453,6 +2503,10 @@ def topk(
         values=tensor([4., 3.]),
         indices=tensor([1, 3]))
     """
+    if out is not None:
+        return write_outs(
+            "topk", topk(input, k=k, dim=dim, largest=largest, sorted=sorted, axis=axis), out
+        )
     refuse_complex("topk", input)
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("topk", dim, None, axis, None)
@@ -2477,6 +2531,7 @@ def kthvalue(
     *,
     axis: int | None = None,
     keepdims: bool | None = None,
+    out: Any = None,
 ) -> ValuesIndices:
     """(values, indices) of the k-th smallest element along `dim` (k counts from 1; NaN the
     largest); among equal elements, the one PyTorch's CPU quickselect picks.
@@ -2489,6 +2544,8 @@ def kthvalue(
             against `input`).
         axis (int, optional): NumPy's name for `dim`.
         keepdims (bool, optional): NumPy's name for `keepdim`.
+        out (Tensor or tuple, optional): write the result here; a (values, indices)
+            pair for the named tuple (each of the result's exact dtype).
 
     Returns:
         (Tensor, Tensor): a named tuple (values, indices).
@@ -2500,6 +2557,12 @@ def kthvalue(
         values=tensor(2.),
         indices=tensor(2))
     """
+    if out is not None:
+        return write_outs(
+            "kthvalue",
+            kthvalue(input, k=k, dim=dim, keepdim=keepdim, axis=axis, keepdims=keepdims),
+            out,
+        )
     refuse_complex("kthvalue", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("kthvalue", dim, keepdim, axis, keepdims)
@@ -2554,6 +2617,7 @@ def mode(
     *,
     axis: int | None = None,
     keepdims: bool | None = None,
+    out: Any = None,
 ) -> ValuesIndices:
     """(values, indices) of the most frequent value along `dim`: the smallest of the most
     frequent on a tie, and the index of its last occurrence, as PyTorch's CPU `mode` (whose
@@ -2568,6 +2632,8 @@ def mode(
             against `input`).
         axis (int, optional): NumPy's name for `dim`.
         keepdims (bool, optional): NumPy's name for `keepdim`.
+        out (Tensor or tuple, optional): write the result here; a (values, indices)
+            pair for the named tuple (each of the result's exact dtype).
 
     Returns:
         (Tensor, Tensor): a named tuple (values, indices).
@@ -2579,6 +2645,10 @@ def mode(
         values=tensor(2),
         indices=tensor(4))
     """
+    if out is not None:
+        return write_outs(
+            "mode", mode(input, dim=dim, keepdim=keepdim, axis=axis, keepdims=keepdims), out
+        )
     refuse_complex("mode", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("mode", dim, keepdim, axis, keepdims)
@@ -2662,6 +2732,7 @@ def median(
     *,
     axis: int | None = None,
     keepdims: bool | None = None,
+    out: Any = None,
 ) -> Tensor | ValuesIndices:
     """median(input) is the lower median of all elements (ties share the gradient);
     median(input, dim, keepdim=False) is a named tuple (values, indices) of the lower median along
@@ -2674,6 +2745,8 @@ def median(
             against `input`).
         axis (int, optional): NumPy's name for `dim`.
         keepdims (bool, optional): NumPy's name for `keepdim`.
+        out (Tensor or tuple, optional): write the result here; a (values, indices)
+            pair for the named tuple (each of the result's exact dtype).
 
     Returns:
         Tensor, or (values, indices) when `dim` is given.
@@ -2683,6 +2756,13 @@ def median(
         >>> chainrule.median(chainrule.tensor([4.0, 1.0, 3.0, 2.0]))
         tensor(2.)
     """
+    if out is not None and dim is None and axis is None:
+        # (PyTorch has no out= form of the all-elements median)
+        raise TypeError('median() missing 1 required positional arguments: "dim"')
+    if out is not None:
+        return write_outs(
+            "median", median(input, dim=dim, keepdim=keepdim, axis=axis, keepdims=keepdims), out
+        )
     refuse_complex("median", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("median", dim, keepdim, axis, keepdims)
@@ -2774,6 +2854,7 @@ def nanmedian(
     *,
     axis: int | None = None,
     keepdims: bool | None = None,
+    out: Any = None,
 ) -> Tensor | ValuesIndices:
     """`median` ignoring NaNs: nanmedian(input) is the lower median of the other elements
     (ties share the gradient); nanmedian(input, dim, keepdim=False) gives (values, indices).
@@ -2785,6 +2866,8 @@ def nanmedian(
             against `input`).
         axis (int, optional): NumPy's name for `dim`.
         keepdims (bool, optional): NumPy's name for `keepdim`.
+        out (Tensor or tuple, optional): write the result here; a (values, indices)
+            pair for the named tuple (each of the result's exact dtype).
 
     Returns:
         Tensor, or (values, indices) when `dim` is given.
@@ -2794,6 +2877,15 @@ def nanmedian(
         >>> chainrule.nanmedian(chainrule.tensor([4.0, float("nan"), 1.0, 3.0]))
         tensor(3.)
     """
+    if out is not None and dim is None and axis is None:
+        # (PyTorch has no out= form of the all-elements nanmedian)
+        raise TypeError('nanmedian() missing 1 required positional arguments: "dim"')
+    if out is not None:
+        return write_outs(
+            "nanmedian",
+            nanmedian(input, dim=dim, keepdim=keepdim, axis=axis, keepdims=keepdims),
+            out,
+        )
     refuse_complex("nanmedian", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("nanmedian", dim, keepdim, axis, keepdims)
