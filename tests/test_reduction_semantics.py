@@ -741,3 +741,68 @@ def test_out_of_another_shape_is_resized_with_torchs_warning():
     with pytest.warns(UserWarning, match="was resized"):
         chainrule.sort(x, out=(values, indices))
     assert values.shape == (2, 3) and indices.tolist() == [[1, 2, 0], [0, 2, 1]]
+
+
+# ---- PyTorch's CPU order among ties: std::sort, signed zeros and NaN -----------------------------
+
+
+def _tied_values(size, seed, nan=False):
+    rng = np.random.default_rng(seed)
+    values = rng.integers(-3, 4, size).astype(np.float32)
+    values[values == 0] *= rng.choice([1.0, -1.0], int((values == 0).sum()))  # both zeros
+    if nan:
+        values[rng.integers(0, size, 2)] = np.nan
+    return values
+
+
+@pytest.mark.parametrize("size", [5, 17, 40, 300])
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("nan", [False, True])
+def test_an_unstable_sort_orders_ties_as_torchs_std_sort(size, descending, nan):
+    """torch.sort(stable=False) keeps ties in input order only up to 16 elements; past that its
+    introsort's arrangement (of indices and of -0.0 and 0.0) is what programs print."""
+    mine, theirs = pair(_tied_values(size, size, nan), np.float32)
+    expected = torch.sort(theirs, descending=descending)
+    result = chainrule.sort(mine, descending=descending)
+    assert result.indices.tolist() == expected.indices.tolist()
+    np.testing.assert_array_equal(
+        np.signbit(result.values.detach().numpy()), np.signbit(expected.values.detach().numpy())
+    )
+    assert chainrule.argsort(mine, descending=descending).tolist() == expected.indices.tolist()
+    stable = torch.sort(theirs, descending=descending, stable=True).indices.tolist()
+    assert chainrule.sort(mine, descending=descending, stable=True).indices.tolist() == stable
+    cotangent = np.random.default_rng(1).standard_normal(size).astype(np.float32)
+    result.values.backward(chainrule.from_numpy(cotangent))
+    expected.values.backward(torch.from_numpy(cotangent))
+    close(mine.grad, theirs.grad)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [float("nan"), 1.0, float("nan"), 1.0, float("nan")],
+        [2.0, float("nan"), 1.0, 1.0],
+        [float("nan"), -0.0, 0.0, float("nan"), -0.0, 3.0, 3.0],
+        [0.0, -0.0, 0.0, -0.0, 1.0],
+        list(_tied_values(40, 3)),
+        list(_tied_values(40, 4, nan=True)),
+    ],
+)
+def test_mode_picks_torchs_value_and_index_with_nan_and_signed_zeros(values):
+    mine, theirs = pair(values, np.float32)
+    result, expected = chainrule.mode(mine), torch.mode(theirs)
+    assert result.indices.item() == expected.indices.item()
+    assert str(result.values.item()) == str(expected.values.item())  # nan, -0.0 and 0.0 apart
+    result.values.backward()
+    expected.values.backward()
+    close(mine.grad, theirs.grad)
+
+
+@pytest.mark.parametrize(
+    "values", [[-0.0, 0.0, -0.0, 2.0], [0.0, -0.0, 1.0], [float("nan"), -0.0, 0.0, -0.0, 5.0]]
+)
+def test_median_of_all_elements_keeps_torchs_signed_zero(values):
+    mine, theirs = pair(values, np.float32)
+    for name in ("median", "nanmedian"):
+        result, expected = getattr(chainrule, name)(mine), getattr(torch, name)(theirs)
+        assert str(result.item()) == str(expected.item()), name

@@ -2235,18 +2235,43 @@ def _stable_order(xp: Any, x: Array, axis: int, descending: bool) -> Array:
 
 
 class Argsort(Op):
-    """Indices that sort x along `axis`, stable (equal elements keep their input order, in both
-    directions); NaN sorts as the largest value, as PyTorch. Not differentiable."""
+    """Indices that sort x along `axis`; NaN sorts as the largest value, as PyTorch. Stable
+    (equal elements keep their input order, in both directions), or with `stable=False` in the
+    order PyTorch's CPU sort gives: the C++ standard library's std::sort, an introsort that
+    keeps equal elements in input order only in slices of up to 16 (the stable order is
+    rearranged by PyTorch's steps, chainrule.ops.tie_order, in the longer slices holding ties,
+    for inputs of up to _UNSTABLE_ORDER_LIMIT elements). Not differentiable."""
 
     differentiable = False
 
     @staticmethod
-    def forward(ctx: Node, x: Array, axis: int, descending: bool) -> Array:
+    def forward(ctx: Node, x: Array, axis: int, descending: bool, stable: bool = True) -> Array:
+        xp = ctx.xp
         if x.ndim == 0:
-            return ctx.xp.zeros((), dtype=dtypes.int64.numpy)
-        return _stable_order(ctx.xp, x, axis, descending)
+            return xp.zeros((), dtype=dtypes.int64.numpy)
+        order = _stable_order(xp, x, axis, descending)
+        size = x.shape[axis]
+        if stable or size <= 16 or x.size > _UNSTABLE_ORDER_LIMIT:
+            return order
+        rows = _rows(xp, x, axis)
+        order_rows = _rows(xp, order, axis)
+        tied = _tied_neighbours(xp, _ordered_rows(xp, rows, order_rows, size))
+        if not tied.any():
+            return order
+        order_rows = order_rows.copy()
+        for row in xp.nonzero(tied)[0].tolist():
+            order_rows[row] = xp.asarray(
+                tie_order.sort_positions(_row_values(rows[row]), descending)
+            )
+        shape = tuple(s for i, s in enumerate(x.shape) if i != axis) + (size,)
+        return xp.ascontiguousarray(xp.moveaxis(order_rows.reshape(shape), -1, axis))
 
     batch = axis_batch
+
+
+# PyTorch's unstable sort order is run step by step (in Python) for inputs up to this many
+# elements; larger ones keep the stable order (the same values, ties in input order).
+_UNSTABLE_ORDER_LIMIT = 1 << 14
 
 
 # PyTorch's unsorted topk order is run step by step (in Python) for inputs up to this many
@@ -2375,14 +2400,15 @@ def sort(
     axis: int | None = None,
     out: Any = None,
 ) -> ValuesIndices:
-    """(values, indices) sorted along `dim`; always stable. Gradients go back to the elements each
-    value came from.
+    """(values, indices) sorted along `dim`. Gradients go back to the elements each value came
+    from. Equal elements come in PyTorch's CPU order: input order with `stable=True` or in
+    slices of up to 16, else std::sort's arrangement (see `Argsort`).
 
     Args:
         input (Tensor): any shape.
         dim (int): the dimension sorted along.
         descending (bool): largest first.
-        stable (bool): keep equal elements in their input order (always done).
+        stable (bool): keep equal elements in their input order.
         axis (int, optional): NumPy's name for `dim`.
         out (Tensor or tuple, optional): write the result here; a (values, indices)
             pair for the named tuple (each of the result's exact dtype).
@@ -2405,7 +2431,7 @@ def sort(
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("sort", dim, None, axis, None)
     axis = normalize_dim("sort", dim, input._array.ndim)
-    index = apply(Argsort, (input,), axis, descending)
+    index = apply(Argsort, (input,), axis, descending, bool(stable))
     values = _take(input, index._array, axis)
     # PyTorch names the overload taking `stable` (either value) SortBackward1
     values = named(values, "SortBackward0" if stable is None else "SortBackward1")
@@ -2426,7 +2452,7 @@ def argsort(
         input (Tensor): any shape.
         dim (int): the dimension sorted along.
         descending (bool): largest first.
-        stable (bool): keep equal elements in their input order (always done).
+        stable (bool): keep equal elements in their input order (else PyTorch's CPU order).
         axis (int, optional): NumPy's name for `dim`.
 
     Returns:
@@ -2441,7 +2467,7 @@ def argsort(
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("argsort", dim, None, axis, None)
     axis = normalize_dim("argsort", dim, input._array.ndim)
-    return apply(Argsort, (input,), axis, descending)
+    return apply(Argsort, (input,), axis, descending, bool(stable))
 
 
 def msort(input: Tensor) -> Tensor:
@@ -2581,7 +2607,8 @@ def kthvalue(
 
 class ModeIndex(Op):
     """Index along `axis` of the mode: the most frequent value, the smallest of those on a tie
-    (each NaN counts alone, as NaN != NaN), at its last position, as PyTorch's CPU mode. Not
+    (each NaN counts alone, as NaN != NaN), at its last position in PyTorch's CPU mode's sort
+    order (run step by step, chainrule.ops.tie_order, where that is not the stable order). Not
     differentiable (mode's gradient goes to that position, through the gather)."""
 
     differentiable = False
@@ -2602,8 +2629,19 @@ class ModeIndex(Op):
         lengths = xp.bincount(run)[run].reshape(ordered.shape)
         ends = xp.ones(ordered.shape, dtype=bool)
         ends[:, :-1] = starts[:, 1:]
-        best = xp.argmax(xp.where(ends, lengths, 0), axis=-1)  # the first longest run
+        run_lengths = xp.where(ends, lengths, 0)
+        best = xp.argmax(run_lengths, axis=-1)  # the first longest run
         index = xp.take_along_axis(order, best[:, None], axis=-1)  # its last original position
+        # Where std::sort's order differs from the stable one, PyTorch's own steps: a slice
+        # holding NaN (`<` leaves NaNs unsorted), or a tied mode in a slice past 16 elements,
+        # where introsort is unstable.
+        redo = xp.zeros(rows.shape[0], dtype=bool)
+        if x.dtype.kind in "fV":
+            redo |= xp.isnan(rows).any(axis=-1)
+        if size > 16 and x.size <= _UNSORTED_ORDER_LIMIT:
+            redo |= run_lengths.max(axis=-1) > 1
+        for row in xp.nonzero(redo)[0].tolist():
+            index[row, 0] = tie_order.mode_position(_row_values(rows[row]))
         index = xp.moveaxis(index.reshape(batch + (1,)), -1, axis)
         return index.astype(dtypes.int64.numpy, copy=False)
 
@@ -2620,10 +2658,10 @@ def mode(
     out: Any = None,
 ) -> ValuesIndices:
     """(values, indices) of the most frequent value along `dim`: the smallest of the most
-    frequent on a tie, and the index of its last occurrence, as PyTorch's CPU `mode` (whose
-    sort is unstable in slices longer than 16, so its index there can be any occurrence of
-    the value; with NaNs its choice depends on their positions, here each NaN counts once and
-    sorts last). The gradient reaches the element at the index.
+    frequent on a tie, and the index of its last occurrence in the order PyTorch's CPU `mode`
+    sorts the slice (std::sort by `<`: input order up to 16 elements; with NaN, which compares
+    neither way, the NaNs stay about where they are and each counts once, so a NaN can be the
+    mode). The gradient reaches the element at the index.
 
     Args:
         input (Tensor): any shape.
@@ -2682,6 +2720,10 @@ class Median(Op):
             out = flat[-1:].reshape(())
         else:
             out = flat[(flat.size - 1) // 2 : (flat.size + 1) // 2].reshape(())
+            if out == 0 and x.dtype.kind in "fV" and xp.signbit(flat[flat == 0]).any():
+                # Which of -0.0 and 0.0: PyTorch's nth_element decides (chainrule.ops.tie_order)
+                chosen = tie_order.median_value(_row_values(x.reshape(-1)), ctx.op.ignore_nan)
+                out = xp.asarray(chosen, dtype=x.dtype)
         ctx.save(x=x, out=out)
         return out
 
