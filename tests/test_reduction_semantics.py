@@ -806,3 +806,43 @@ def test_median_of_all_elements_keeps_torchs_signed_zero(values):
     for name in ("median", "nanmedian"):
         result, expected = getattr(chainrule, name)(mine), getattr(torch, name)(theirs)
         assert str(result.item()) == str(expected.item()), name
+
+
+# ---- segment_reduce ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mean", "prod", "max", "min", "amax", "amin"])
+@pytest.mark.parametrize("initial", [None, 2.0])
+def test_segment_reduce_matches_torch_with_empty_segments_ties_and_initial(reduce, initial):
+    """Empty segments hold initial (else 0, NaN, 1, -inf, inf); a max or min's gradient is
+    shared among the tied elements and none goes to them where initial wins."""
+    mine, theirs = pair([2.0, 2.0, 3.0, 0.0, 5.0, 6.0, 1.0])
+    lengths = [2, 0, 3, 1, 1]
+    result = chainrule.segment_reduce(
+        mine, reduce, lengths=chainrule.tensor(lengths), initial=initial
+    )
+    expected = torch.segment_reduce(theirs, reduce, lengths=torch.tensor(lengths), initial=initial)
+    close(result, expected)
+    assert type(result.grad_fn).__name__ == type(expected.grad_fn).__name__
+    cotangent = [1.0, 2.0, 3.0, 4.0, 5.0]
+    result.backward(chainrule.tensor(cotangent, dtype=chainrule.float64))
+    expected.backward(torch.tensor(cotangent, dtype=torch.float64))
+    close(mine.grad, theirs.grad)
+
+
+def test_segment_reduce_checks_its_lengths_as_torch_unless_unsafe():
+    data = chainrule.arange(7.0)
+    with pytest.raises(RuntimeError, match="sum to data.size"):
+        chainrule.segment_reduce(data, "sum", lengths=chainrule.tensor([2, 2]))
+    with pytest.raises(RuntimeError, match="negative"):
+        chainrule.segment_reduce(data, "sum", lengths=chainrule.tensor([8, -1]))
+    with pytest.raises(NotImplementedError, match="not implemented for 'Float'"):
+        chainrule.segment_reduce(data, "sum", lengths=chainrule.tensor([2.0, 5.0]))
+    with pytest.raises(NotImplementedError, match="not implemented for 'Long'"):
+        chainrule.segment_reduce(chainrule.arange(7), "sum", lengths=chainrule.tensor([7]))
+    with pytest.raises(RuntimeError, match="got median"):
+        chainrule.segment_reduce(data, "median", lengths=chainrule.tensor([7]))
+    with pytest.raises(RuntimeError, match="Either lengths or offsets"):
+        chainrule.segment_reduce(data, "sum")
+    unsafe = chainrule.segment_reduce(data, "sum", lengths=chainrule.tensor([2, 2]), unsafe=True)
+    assert unsafe.tolist() == [1.0, 5.0]  # the elements past the segments are left out
