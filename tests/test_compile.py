@@ -8,6 +8,7 @@ These tests run the NumPy replay, with the optional numba fusion off (it is the 
 installation has); tests/test_compile_fusion.py tests the fused one.
 """
 
+import copy
 import warnings
 
 import numpy as np
@@ -654,3 +655,19 @@ def test_module_compile_disabled_leaves_calls_eager():
     x = _batches(1)[0][0]
     with chainrule.no_grad():
         assert model(x).shape == (x.shape[0], 3)
+
+
+def test_a_copied_compiled_module_compiles_a_copy_of_the_model_as_torch():
+    model = _mlp(0)
+    compiled = chainrule.compile(model)
+    x = _batches(1)[0][0]
+    with chainrule.no_grad():
+        compiled(x)
+        compiled(x)  # a captured program, which holds what cannot be copied
+    copied = copy.deepcopy(compiled)
+    assert type(copied).__name__ == "OptimizedModule" and copied._orig_mod is not model
+    with chainrule.no_grad():
+        for parameter in copied.parameters():
+            parameter.zero_()
+        assert _same(copied(x), chainrule.zeros(x.shape[0], 3))
+        assert _same(compiled(x), model(x))

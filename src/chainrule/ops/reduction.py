@@ -2240,7 +2240,7 @@ class Argsort(Op):
     order PyTorch's CPU sort gives: the C++ standard library's std::sort, an introsort that
     keeps equal elements in input order only in slices of up to 16 (the stable order is
     rearranged by PyTorch's steps, chainrule.ops.tie_order, in the longer slices holding ties,
-    for inputs of up to _UNSTABLE_ORDER_LIMIT elements). Not differentiable."""
+    for inputs of up to 16,384 elements). Not differentiable."""
 
     differentiable = False
 

@@ -1366,6 +1366,11 @@ class OptimizedModule(Module):
         else:
             delattr(self._orig_mod, name)
 
+    def __reduce__(self) -> tuple:
+        # Copies (copy.deepcopy) compile a copy of the model afresh, as PyTorch's: captured
+        # programs hold arrays and callables that are not copied.
+        return (_compile_again, (self._orig_mod, self._compiled_call.fullgraph))
+
     def __len__(self) -> int:
         if hasattr(type(self._orig_mod), "__len__"):
             return len(self._orig_mod)
@@ -1374,3 +1379,8 @@ class OptimizedModule(Module):
     def __dir__(self) -> list:
         own = super().__dir__()
         return sorted(set(self._orig_mod.__dir__()) | set(own))
+
+
+def _compile_again(module: Module, fullgraph: bool) -> OptimizedModule:
+    """An OptimizedModule rebuilt from its model (what `OptimizedModule.__reduce__` names)."""
+    return compile_function(module, fullgraph=fullgraph)
