@@ -516,7 +516,7 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:  # noqa: A002
         tensor([[2., 0.],
                 [1., 1.]])
     """
-    warn_once(_DEPRECATED["cholesky"])
+    warn_once(_DEPRECATED["cholesky"], stacklevel=4)  # the caller, past takes_out's frame
     return linalg_cholesky(input, upper=upper)
 
 
@@ -611,7 +611,7 @@ def qr(input: Tensor, some: bool = True) -> tuple[Tensor, Tensor]:  # noqa: A002
         >>> R.abs()
         tensor([[5.]])
     """
-    warn_once(_DEPRECATED["qr"])
+    warn_once(_DEPRECATED["qr"], stacklevel=4)  # the caller, past takes_out's frame
     result = linalg_qr(input, "reduced" if some else "complete")
     return QrResult(result.Q, result.R)
 

@@ -800,7 +800,7 @@ def aminmax(
     keepdim: bool = False,
     axis: int | None = None,
     keepdims: bool | None = None,
-    out: Any = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> MinMax:
     """(min, max) over one `dim` (all when None), as `amin` and `amax`: ties share each gradient
     evenly.
@@ -1005,7 +1005,7 @@ def max(
     other: Tensor | None = None,
     axis: int | None = None,
     keepdims: bool | None = None,
-    out: Any = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> Tensor | ValuesIndices:
     """Three calls in one, as PyTorch: max(input) is the largest element (ties share the gradient
     evenly); max(input, dim, keepdim=False) is a named tuple (values, indices) along `dim`, the
@@ -1094,7 +1094,7 @@ def min(
     other: Tensor | None = None,
     axis: int | None = None,
     keepdims: bool | None = None,
-    out: Any = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> Tensor | ValuesIndices:
     """min(input), min(input, dim, keepdim=False) -> (values, indices), min(input, other): as `max`,
     for the smallest elements.
@@ -2015,7 +2015,11 @@ def _cumulative_extreme(name: str, op: type, input: Any, dim: int) -> Any:
 
 
 def cummax(
-    input: Tensor, dim: int | None = None, *, axis: int | None = None, out: Any = None
+    input: Tensor,
+    dim: int | None = None,
+    *,
+    axis: int | None = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> ValuesIndices:
     """(values, indices) of the running maximum along `dim`; each value's gradient goes to the
     element it was read from (the last of equal ones, as PyTorch).
@@ -2046,7 +2050,11 @@ def cummax(
 
 
 def cummin(
-    input: Tensor, dim: int | None = None, *, axis: int | None = None, out: Any = None
+    input: Tensor,
+    dim: int | None = None,
+    *,
+    axis: int | None = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> ValuesIndices:
     """(values, indices) of the running minimum along `dim`, as `cummax`.
 
@@ -2398,7 +2406,7 @@ def sort(
     *,
     stable: bool | None = None,
     axis: int | None = None,
-    out: Any = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> ValuesIndices:
     """(values, indices) sorted along `dim`. Gradients go back to the elements each value came
     from. Equal elements come in PyTorch's CPU order: input order with `stable=True` or in
@@ -2502,7 +2510,7 @@ def topk(
     sorted: bool = True,
     *,
     axis: int | None = None,
-    out: Any = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> ValuesIndices:
     """(values, indices) of the k largest (or smallest) elements along `dim` (NaN the largest),
     sorted unless `sorted=False`. Which of equal elements are taken, and the unsorted order, are
@@ -2557,7 +2565,7 @@ def kthvalue(
     *,
     axis: int | None = None,
     keepdims: bool | None = None,
-    out: Any = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> ValuesIndices:
     """(values, indices) of the k-th smallest element along `dim` (k counts from 1; NaN the
     largest); among equal elements, the one PyTorch's CPU quickselect picks.
@@ -2655,7 +2663,7 @@ def mode(
     *,
     axis: int | None = None,
     keepdims: bool | None = None,
-    out: Any = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> ValuesIndices:
     """(values, indices) of the most frequent value along `dim`: the smallest of the most
     frequent on a tie, and the index of its last occurrence in the order PyTorch's CPU `mode`
@@ -2774,7 +2782,7 @@ def median(
     *,
     axis: int | None = None,
     keepdims: bool | None = None,
-    out: Any = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> Tensor | ValuesIndices:
     """median(input) is the lower median of all elements (ties share the gradient);
     median(input, dim, keepdim=False) is a named tuple (values, indices) of the lower median along
@@ -2896,7 +2904,7 @@ def nanmedian(
     *,
     axis: int | None = None,
     keepdims: bool | None = None,
-    out: Any = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> Tensor | ValuesIndices:
     """`median` ignoring NaNs: nanmedian(input) is the lower median of the other elements
     (ties share the gradient); nanmedian(input, dim, keepdim=False) gives (values, indices).
