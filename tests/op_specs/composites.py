@@ -104,7 +104,10 @@ SPECS = [
     _spec(
         "segment_reduce_offsets_batched",
         lambda x: chainrule.segment_reduce(
-            x, "mean", offsets=chainrule.tensor([[0, 2, 3, 5], [0, 1, 4, 5]]), axis=1
+            x,
+            "mean",
+            offsets=chainrule.tensor([[0, 2, 3, 5], [0, 1, 4, 5]], device=x.device),
+            axis=1,
         ),
         lambda x: torch.segment_reduce(
             x, "mean", offsets=torch.tensor([[0, 2, 3, 5], [0, 1, 4, 5]]), axis=1

@@ -961,7 +961,7 @@ def segment_reduce(
             f'"_segment_reduce_{"lengths" if lengths is not None else "offsets"}_cpu_kernel1" '
             f"not implemented for '{scalar_type_name(bounds.dtype)}'"
         )
-    xp = data._backend.xp
+    xp = bounds._backend.xp  # the index arithmetic, where the lengths are
     counts = bounds._array.astype("int64")
     if lengths is None:
         counts = xp.diff(counts, axis=-1)
@@ -987,7 +987,7 @@ def segment_reduce(
     positions = xp.arange(data.shape[axis])
     ids = (ends[..., None, :] <= positions[:, None]).sum(axis=-1)
     ids = xp.minimum(ids, segments).reshape(ids.shape + (1,) * (data.ndim - axis - 1))
-    index = as_tensor(xp.broadcast_to(ids, data.shape).astype("int64"))
+    index = as_tensor(xp.broadcast_to(ids, data.shape).astype("int64"), device=data.device)
     empty = _EMPTY_SEGMENT[kind]
     shape = (*data.shape[:axis], segments + 1, *data.shape[axis + 1 :])
     start = full_like(data, empty).narrow(axis, 0, 1).expand(shape)
@@ -1003,10 +1003,11 @@ def segment_reduce(
         out = reduced if initial is None else reduced * initial
     elif kind == "mean":
         sizes = counts.reshape(counts.shape + (1,) * (data.ndim - axis - 1))
-        size = as_tensor(xp.maximum(sizes, 1).astype(data._array.dtype))
+        size = as_tensor(xp.maximum(sizes, 1), dtype=data.dtype, device=data.device)
         total = reduced if initial is None else reduced + initial
         held = math.nan if initial is None else initial
-        out = where(as_tensor(xp.broadcast_to(sizes == 0, reduced.shape)), held, total / size)
+        hollow = as_tensor(xp.broadcast_to(sizes == 0, reduced.shape), device=data.device)
+        out = where(hollow, held, total / size)
     elif initial is None:
         out = reduced
     elif kind == "amax":
