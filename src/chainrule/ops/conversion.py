@@ -5,10 +5,7 @@ and the rest.
 
 from __future__ import annotations
 
-import functools
-import inspect
 import warnings
-from collections.abc import Callable
 from typing import Any, Literal
 
 from chainrule._tensor import Tensor, raise_inference_write
@@ -355,24 +352,3 @@ def _out_type(result_type: type) -> type:
         out_type.__module__ = result_type.__module__
         _OUT_TYPES[result_type] = out_type
     return out_type
-
-
-def takes_out(name: str) -> Callable[[Callable], Callable]:
-    """Give a function PyTorch's keyword `out=` (see `write_outs`) without repeating its
-    arguments: for the linear-algebra functions, whose own work dwarfs one more call."""
-
-    def decorate(function: Callable) -> Callable:
-        @functools.wraps(function)
-        def with_out(*args: Any, out: Any = None, **kwargs: Any) -> Any:
-            if out is None:
-                return function(*args, **kwargs)
-            return write_outs(name, function(*args, **kwargs), out)
-
-        signature = inspect.signature(function)
-        out_parameter = inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None)
-        with_out.__signature__ = signature.replace(  # type: ignore[attr-defined]
-            parameters=[*signature.parameters.values(), out_parameter]
-        )
-        return with_out
-
-    return decorate

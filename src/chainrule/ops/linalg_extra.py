@@ -24,7 +24,7 @@ from chainrule.errors import ArgumentAssertionError, DTypeError, LinAlgError, Sh
 from chainrule.ops import reduction
 from chainrule.ops.arguments import return_type
 from chainrule.ops.complex import conj
-from chainrule.ops.conversion import takes_out
+from chainrule.ops.conversion import write_outs
 from chainrule.ops.creation import eye, ones_like, randn, zeros
 from chainrule.ops.decompositions import (
     _unpack,
@@ -144,8 +144,12 @@ def linalg_vander(x: Tensor, *, N: int | None = None) -> Tensor:  # noqa: N803
     return cat((first, powers), -1)
 
 
-@takes_out("linalg.householder_product")
-def householder_product(A: Tensor, tau: Tensor) -> Tensor:  # noqa: N803
+def householder_product(
+    A: Tensor,  # noqa: N803
+    tau: Tensor,
+    *,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> Tensor:
     """The first n columns of H_1 H_2 ... H_k, H_i = I - tau_i v_i v_i^H, where v_i is column
     i of A below the diagonal with a 1 on it (LAPACK's orgqr/ungqr: Q from geqrf's output).
     A product of k rank-one updates, differentiable in A and tau.
@@ -166,6 +170,8 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:  # noqa: N803
         tensor([[ 0.],
                 [-1.]])
     """
+    if out is not None:
+        return write_outs("linalg.householder_product", householder_product(A, tau=tau), out)
     if A.ndim < 2 or tau.ndim < 1:
         raise ShapeError(
             f"linalg.householder_product: A must have at least 2 dimensions and tau at least 1 "
@@ -193,8 +199,7 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:  # noqa: N803
     return named(q[..., :n], "LinalgHouseholderProductBackward0")
 
 
-@takes_out("linalg.tensorinv")
-def tensorinv(A: Tensor, ind: int = 2) -> Tensor:  # noqa: N803
+def tensorinv(A: Tensor, ind: int = 2, *, out: Tensor | Sequence[Tensor] | None = None) -> Tensor:  # noqa: N803
     """The inverse of A for `tensordot(.., ind)`: A's first `ind` dimensions against the rest,
     as one square matrix, inverted, reshaped to A.shape[ind:] + A.shape[:ind].
 
@@ -213,6 +218,8 @@ def tensorinv(A: Tensor, ind: int = 2) -> Tensor:  # noqa: N803
         >>> chainrule.linalg.tensorinv(A, ind=1).shape
         chainrule.Size([2, 2, 4])
     """
+    if out is not None:
+        return write_outs("linalg.tensorinv", tensorinv(A, ind=ind), out)
     if ind <= 0:
         raise ValueError(
             f"linalg.tensorinv: Expected a strictly positive integer for 'ind', got {ind}"
@@ -228,8 +235,13 @@ def tensorinv(A: Tensor, ind: int = 2) -> Tensor:  # noqa: N803
     return reshape(inv(square), columns + rows)
 
 
-@takes_out("linalg.tensorsolve")
-def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tensor:  # noqa: N803
+def tensorsolve(
+    A: Tensor,  # noqa: N803
+    B: Tensor,  # noqa: N803
+    dims: Sequence[int] | None = None,
+    *,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> Tensor:
     """X with tensordot(A, X, X.ndim) = B: A's leading B.ndim dimensions against the rest, as
     one square system (after moving `dims` of A to the end); only the sizes' products must
     agree, as in PyTorch.
@@ -250,6 +262,8 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tens
         >>> chainrule.linalg.tensorsolve(A, chainrule.ones(2, 3)).shape
         chainrule.Size([6])
     """
+    if out is not None:
+        return write_outs("linalg.tensorsolve", tensorsolve(A, B=B, dims=dims), out)
     if dims is not None:
         dims = list(dims)
         A = movedim(A, dims, list(range(A.ndim - len(dims), A.ndim)))  # noqa: N806
@@ -265,13 +279,13 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tens
     return reshape(solution, result_shape)
 
 
-@takes_out("linalg.solve_ex")
 def solve_ex(
     A: Tensor,  # noqa: N803
     B: Tensor,  # noqa: N803
     *,
     left: bool = True,
     check_errors: bool = False,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> tuple[Tensor, Tensor]:
     """linalg.solve that reports singular matrices instead of raising: (result, info), info
     (int32, per matrix) 0 on success or the position of LU's first zero pivot (result then
@@ -294,6 +308,10 @@ def solve_ex(
         >>> result, info
         (tensor([0.5000, 0.5000]), tensor(0, dtype=chainrule.int32))
     """
+    if out is not None:
+        return write_outs(
+            "linalg.solve_ex", solve_ex(A, B=B, left=left, check_errors=check_errors), out
+        )
     packed, pivots, info = lu_factor_ex(A)
     if check_errors and bool((info != 0).any()):
         raise LinAlgError(
@@ -497,8 +515,12 @@ solve = _removed("solve")
 matrix_rank = _removed("matrix_rank")
 
 
-@takes_out("cholesky")
-def cholesky(input: Tensor, upper: bool = False) -> Tensor:  # noqa: A002
+def cholesky(
+    input: Tensor,  # noqa: A002
+    upper: bool = False,
+    *,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> Tensor:
     """`torch.cholesky`, PyTorch's older spelling of `linalg.cholesky` (upper positional).
 
     Args:
@@ -516,7 +538,9 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:  # noqa: A002
         tensor([[2., 0.],
                 [1., 1.]])
     """
-    warn_once(_DEPRECATED["cholesky"], stacklevel=4)  # the caller, past takes_out's frame
+    if out is not None:
+        return write_outs("cholesky", cholesky(input, upper=upper), out)
+    warn_once(_DEPRECATED["cholesky"])
     return linalg_cholesky(input, upper=upper)
 
 
@@ -529,8 +553,13 @@ def _cholesky_product(L: Tensor, upper: bool) -> Tensor:  # noqa: N803
     return _mH(factor) @ factor if upper else factor @ _mH(factor)
 
 
-@takes_out("cholesky_solve")
-def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
+def cholesky_solve(
+    B: Tensor,  # noqa: N803
+    L: Tensor,  # noqa: N803
+    upper: bool = False,
+    *,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> Tensor:
     """X with A X = B for A = L L^H (or U^H U when `upper`) given its Cholesky factor (only
     its triangle is read). Differentiable in B and L; the derivative in L is PyTorch's, which
     treats L as a full matrix (nonzero above a lower factor's diagonal too).
@@ -552,6 +581,8 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa
         tensor([[1.5000],
                 [0.0000]])
     """
+    if out is not None:
+        return write_outs("cholesky_solve", cholesky_solve(B, L=L, upper=upper), out)
     if B.ndim < 2 or L.ndim < 2:
         raise ShapeError(
             f"cholesky_solve: b should have at least 2 dimensions, but has {B.ndim} dimensions "
@@ -565,8 +596,12 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa
     return named(linalg_solve(A, B), "CholeskySolveBackward0")
 
 
-@takes_out("cholesky_inverse")
-def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
+def cholesky_inverse(
+    L: Tensor,  # noqa: N803
+    upper: bool = False,
+    *,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> Tensor:
     """The inverse of A = L L^H (or U^H U when `upper`) from its Cholesky factor (only its
     triangle is read; the derivative treats L as a full matrix, as PyTorch's).
 
@@ -585,6 +620,8 @@ def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
         tensor([[0.2500, 0.0000],
                 [0.0000, 1.0000]])
     """
+    if out is not None:
+        return write_outs("cholesky_inverse", cholesky_inverse(L, upper=upper), out)
     if L.ndim < 2 or L.shape[-1] != L.shape[-2]:
         raise ShapeError(
             f"cholesky_inverse: A must be batches of square matrices, but they are {tuple(L.shape)}"
@@ -592,8 +629,12 @@ def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
     return named(inv(_cholesky_product(L, upper)), "CholeskyInverseBackward0")
 
 
-@takes_out("qr")
-def qr(input: Tensor, some: bool = True) -> tuple[Tensor, Tensor]:  # noqa: A002
+def qr(
+    input: Tensor,  # noqa: A002
+    some: bool = True,
+    *,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> tuple[Tensor, Tensor]:
     """`torch.qr`: linalg.qr, reduced when `some` (the default) and complete otherwise.
 
     Args:
@@ -611,17 +652,20 @@ def qr(input: Tensor, some: bool = True) -> tuple[Tensor, Tensor]:  # noqa: A002
         >>> R.abs()
         tensor([[5.]])
     """
-    warn_once(_DEPRECATED["qr"], stacklevel=4)  # the caller, past takes_out's frame
+    if out is not None:
+        return write_outs("qr", qr(input, some=some), out)
+    warn_once(_DEPRECATED["qr"])
     result = linalg_qr(input, "reduced" if some else "complete")
     return QrResult(result.Q, result.R)
 
 
-@takes_out("svd")
 def svd(
     input: Tensor,  # noqa: A002
     some: bool = True,
     compute_uv: bool = True,
-) -> tuple[Tensor, Tensor, Tensor]:  # noqa: A002
+    *,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> tuple[Tensor, Tensor, Tensor]:
     """`torch.svd`: input = U diag(S) V^H, returning V (not linalg.svd's V^H); reduced when
     `some`. Without `compute_uv`, U and V are zero matrices of the complete shapes.
 
@@ -640,6 +684,8 @@ def svd(
         >>> chainrule.svd(chainrule.tensor([[3.0, 0.0], [0.0, -2.0]])).S
         tensor([3., 2.])
     """
+    if out is not None:
+        return write_outs("svd", svd(input, some=some, compute_uv=compute_uv), out)
     if not compute_uv:
         values = linalg_svd(input, full_matrices=False).S.detach()
         batch = tuple(input.shape[:-2])
@@ -922,7 +968,7 @@ def nuclear_norm(
     input: Tensor,  # noqa: A002
     dim: Sequence[int] | bool | None = None,
     keepdim: bool = False,
-) -> Tensor:  # noqa: A002
+) -> Tensor:
     """The nuclear norm (the sum of singular values) of the matrices over `dim` (the last two by
     default): linalg.matrix_norm(input, 'nuc'). `nuclear_norm(x, True)` is keepdim, as in
     PyTorch's overload.

@@ -32,7 +32,7 @@ from chainrule.ops import tie_order
 from chainrule.ops.arguments import numpy_keywords, return_type
 from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
-from chainrule.ops.conversion import takes_out, write_out, write_outs
+from chainrule.ops.conversion import write_out, write_outs
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
     cast,
@@ -1475,7 +1475,6 @@ class VectorNorm(Op):
         return apply(VectorNorm, (x,), ord, tuple(axis + 1 for axis in axes), keepdim)
 
 
-@takes_out("linalg.vector_norm")
 def vector_norm(
     x: Tensor,
     ord: float = 2,
@@ -1485,6 +1484,7 @@ def vector_norm(
     dtype: dtypes.dtype | None = None,
     axis: int | Sequence[int] | None = None,
     keepdims: bool | None = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> Tensor:
     """The vector `ord`-norm over `dim` (all when None): (sum |x|**ord)**(1 / ord), the maximum
     |x| for inf, the minimum for -inf and the count of nonzeros for 0, as
@@ -1513,6 +1513,14 @@ def vector_norm(
         >>> chainrule.vector_norm(v, ord=float("inf"))
         tensor(4.)
     """
+    if out is not None:
+        return write_outs(
+            "linalg.vector_norm",
+            vector_norm(
+                x, ord=ord, dim=dim, keepdim=keepdim, dtype=dtype, axis=axis, keepdims=keepdims
+            ),
+            out,
+        )
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("vector_norm", dim, keepdim, axis, keepdims)
     if dtype is not None:
