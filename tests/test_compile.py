@@ -8,6 +8,7 @@ These tests run the NumPy replay, with the optional numba fusion off (it is the 
 installation has); tests/test_compile_fusion.py tests the fused one.
 """
 
+import copy
 import warnings
 
 import numpy as np
@@ -594,3 +595,79 @@ def test_every_op_spec_compiled_forward_and_gradient_equal_eager(spec):
             for e, a in zip(eager_inputs, compiled_inputs):
                 if e.grad is not None or a.grad is not None:
                     np.testing.assert_array_equal(a.grad.numpy(), e.grad.numpy())
+
+
+# ---- the module PyTorch's compile returns -----------------------------------------------------
+
+
+def test_a_compiled_module_is_an_optimized_module_holding_the_model_as_torch():
+    torch = pytest.importorskip("torch")
+    model = _mlp(0)
+    compiled = chainrule.compile(model)
+    torch_compiled = torch.compile(torch.nn.Sequential(torch.nn.Linear(6, 16)))
+    assert type(compiled).__name__ == type(torch_compiled).__name__ == "OptimizedModule"
+    assert isinstance(compiled, nn.Module)
+    assert compiled._orig_mod is model
+    assert list(compiled.children()) == [model]
+    assert (
+        repr(compiled)
+        == "OptimizedModule(\n  (_orig_mod): " + repr(model).replace("\n", "\n  ") + "\n)"
+    )
+    assert [name for name, _ in compiled.named_parameters()] == [
+        "_orig_mod." + name for name, _ in model.named_parameters()
+    ]
+    assert list(compiled.state_dict()) == ["_orig_mod." + key for key in model.state_dict()]
+
+
+def test_a_compiled_module_reads_and_writes_the_models_attributes_and_training_flag():
+    model = _mlp(0, dropout=0.5)
+    compiled = chainrule.compile(model)
+    assert len(compiled) == len(model)  # len only: PyTorch's is not subscriptable either
+    with pytest.raises(TypeError, match="not subscriptable"):
+        compiled[0]
+    compiled.scale = 3.0  # written on the model, as PyTorch's OptimizedModule does
+    assert model.scale == 3.0 and "scale" not in compiled.__dict__
+    assert compiled.eval() is compiled
+    assert not model.training and not compiled.training
+    assert all(not m.training for m in model.modules())
+    compiled.train()
+    assert model.training and all(m.training for m in model.modules())
+    assert [p is q for p, q in zip(compiled.parameters(), model.parameters())] == [True] * 6
+
+
+def test_a_compiled_modules_state_dict_loads_only_with_its_prefix_as_torch():
+    model, source = _mlp(0), _mlp(1)
+    compiled = chainrule.compile(model)
+    prefixed = {"_orig_mod." + key: value for key, value in source.state_dict().items()}
+    assert str(compiled.load_state_dict(prefixed)) == "<All keys matched successfully>"
+    assert all(_same(p, q) for p, q in zip(model.parameters(), source.parameters()))
+    with pytest.raises(RuntimeError, match="Missing key.*_orig_mod.0.weight"):
+        compiled.load_state_dict(source.state_dict())
+    with pytest.raises(RuntimeError, match="Unexpected key.*_orig_mod.0.weight"):
+        model.load_state_dict(compiled.state_dict())
+    missing, unexpected = compiled.load_state_dict(source.state_dict(), strict=False)
+    assert missing == list(prefixed) and unexpected == list(source.state_dict())
+
+
+def test_module_compile_disabled_leaves_calls_eager():
+    model = _mlp(0)
+    model.compile(disable=True)
+    x = _batches(1)[0][0]
+    with chainrule.no_grad():
+        assert model(x).shape == (x.shape[0], 3)
+
+
+def test_a_copied_compiled_module_compiles_a_copy_of_the_model_as_torch():
+    model = _mlp(0)
+    compiled = chainrule.compile(model)
+    x = _batches(1)[0][0]
+    with chainrule.no_grad():
+        compiled(x)
+        compiled(x)  # a captured program, which holds what cannot be copied
+    copied = copy.deepcopy(compiled)
+    assert type(copied).__name__ == "OptimizedModule" and copied._orig_mod is not model
+    with chainrule.no_grad():
+        for parameter in copied.parameters():
+            parameter.zero_()
+        assert _same(copied(x), chainrule.zeros(x.shape[0], 3))
+        assert _same(compiled(x), model(x))

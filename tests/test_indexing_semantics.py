@@ -965,3 +965,45 @@ def test_joining_promotes_zero_dim_tensors_like_any_other_as_torch(join):
     ours, theirs = join(chainrule), join(torch)
     assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
     assert ours.tolist() == theirs.tolist()
+
+
+# ---- unique among signed zeros and NaN, as PyTorch's CPU sort leaves them ------------------------
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [3.0, 1.0, -0.0, 0.0, 1.0],
+        [0.0, -0.0, 2.0],
+        [-0.0, 0.0, 2.0],
+        [0.0, -0.0] * 20 + [1.0, -0.0],
+    ],
+)
+def test_unique_keeps_the_zero_torchs_sort_puts_first(values):
+    mine, theirs = chainrule.tensor(values), torch.tensor(values)
+    for sorted_ in (True, False):
+        result = chainrule.unique(mine, sorted=sorted_, return_inverse=True, return_counts=True)
+        expected = torch.unique(theirs, sorted=sorted_, return_inverse=True, return_counts=True)
+        for got, want in zip(result, expected):
+            assert [str(v) for v in got.tolist()] == [str(v) for v in want.tolist()]
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [[0.0, 1.0], [-0.0, 1.0], [0.0, 1.0], [float("nan"), 2.0], [float("nan"), 2.0]],
+        [[2.0, float("nan")], [1.0, 0.0], [2.0, float("nan")], [1.0, 0.0], [0.5, 3.0]],
+        [[1.0, 2.0], [float("nan"), 0.0], [0.0, 5.0], [1.0, 2.0], [-1.0, 0.0]],
+        [[-0.0, 1.0], [0.0, 1.0], [3.0, 1.0]],
+    ],
+)
+def test_unique_along_a_dim_orders_and_groups_nan_and_signed_zero_slices_as_torch(rows):
+    """Each NaN slice stays apart, a NaN compares neither way (the next element decides the
+    order), and the slice standing for -0.0 and 0.0 is the first in PyTorch's sort order."""
+    for dim, transform in ((0, lambda t: t), (1, lambda t: t.t())):
+        mine, theirs = transform(chainrule.tensor(rows)), transform(torch.tensor(rows))
+        result = chainrule.unique(mine, dim=dim, return_inverse=True, return_counts=True)
+        expected = torch.unique(theirs, dim=dim, return_inverse=True, return_counts=True)
+        assert str(result[0].tolist()) == str(expected[0].tolist())
+        assert result[1].tolist() == expected[1].tolist()
+        assert result[2].tolist() == expected[2].tolist()

@@ -63,12 +63,13 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ops: shape and broadcasting", {"ops.shape"}),
     ("ops: creation", {"ops.creation", "ops.ranges"}),
     ("ops: elementwise", {"ops.elementwise"}),
+    # PyTorch's CPU selection and sorting steps (quickselect, nth_element, std::sort) on Python
+    # lists: which of equal elements kthvalue, topk, sort, mode and unique return. Plain Python,
+    # so below every op family that needs it (unique, in indexing, too).
+    ("ops: the tie order of selections", {"ops.tie_order"}),
     ("ops: indexing", {"ops.indexing"}),
     ("ops: in-place writes through views (CopySlices)", {"ops.views"}),
     ("ops: activations", {"ops.activation"}),
-    # PyTorch's CPU selection steps (quickselect, nth_element) on Python lists: which of equal
-    # elements kthvalue and topk return.
-    ("ops: the tie order of selections", {"ops.tie_order"}),
     ("ops: reduction", {"ops.reduction"}),
     # Built on elementwise ops (its kernels are SciPy's, through backend/special.py); above the
     # reductions so a special function may use them, below everything that may want lgamma.

@@ -317,3 +317,70 @@ def test_cross_without_dim_warns_once_in_pytorchs_words(monkeypatch):
         np.testing.assert_array_equal(
             ours.numpy(), torch.cross(torch.tensor(a), torch.tensor(b)).numpy()
         )
+
+
+# ---- out= ----------------------------------------------------------------------------------------
+
+_LINALG_WITH_OUT = [
+    ("solve", 1, lambda m, a, **o: m.linalg.solve(a, a[:, :1], **o)),
+    ("inv", 1, lambda m, a, **o: m.linalg.inv(a, **o)),
+    ("det", 1, lambda m, a, **o: m.linalg.det(a, **o)),
+    ("slogdet", 2, lambda m, a, **o: m.linalg.slogdet(a, **o)),
+    ("eigh", 2, lambda m, a, **o: m.linalg.eigh(a @ a.mT, **o)),
+    ("eigvalsh", 1, lambda m, a, **o: m.linalg.eigvalsh(a @ a.mT, **o)),
+    ("svd", 3, lambda m, a, **o: m.linalg.svd(a, **o)),
+    ("svdvals", 1, lambda m, a, **o: m.linalg.svdvals(a, **o)),
+    ("qr", 2, lambda m, a, **o: m.linalg.qr(a, **o)),
+    ("cholesky", 1, lambda m, a, **o: m.linalg.cholesky(a @ a.mT, **o)),
+    ("matmul", 1, lambda m, a, **o: m.linalg.matmul(a, a, **o)),
+    ("norm", 1, lambda m, a, **o: m.linalg.norm(a, **o)),
+    ("vector_norm", 1, lambda m, a, **o: m.linalg.vector_norm(a, 3, dim=1, **o)),
+    ("matrix_norm", 1, lambda m, a, **o: m.linalg.matrix_norm(a, "nuc", **o)),
+    ("pinv", 1, lambda m, a, **o: m.linalg.pinv(a, **o)),
+    ("lu", 3, lambda m, a, **o: m.linalg.lu(a, **o)),
+    ("torch.inverse", 1, lambda m, a, **o: m.inverse(a, **o)),
+    (
+        "torch.cholesky_solve",
+        1,
+        lambda m, a, **o: m.cholesky_solve(a, m.eye(3, dtype=a.dtype), **o),
+    ),
+    ("torch.svd", 3, lambda m, a, **o: m.svd(a, **o)),
+]
+
+
+@pytest.mark.parametrize(
+    "name, count, call", _LINALG_WITH_OUT, ids=[n for n, *_ in _LINALG_WITH_OUT]
+)
+def test_a_linalg_function_writes_into_out_as_torch(name, count, call):
+    array = _well_conditioned(3, 3)
+    mine, theirs = chainrule.from_numpy(array.copy()), torch.from_numpy(array.copy())
+    torch_outs = tuple(torch.empty(0, dtype=torch.float64) for _ in range(count))
+    my_outs = tuple(chainrule.empty(0, dtype=chainrule.float64) for _ in range(count))
+    expected = call(torch, theirs, out=torch_outs if count > 1 else torch_outs[0])
+    result = call(chainrule, mine, out=my_outs if count > 1 else my_outs[0])
+    if count == 1:
+        assert result is my_outs[0]
+    else:
+        assert type(result).__name__ == type(expected).__name__  # e.g. linalg_svd_out
+        assert all(r is o for r, o in zip(result, my_outs))
+    for written, reference in zip(my_outs, torch_outs):
+        if name in ("eigh", "svd", "torch.svd"):  # singular and eigenvectors: up to sign
+            written, reference = written.abs(), reference.abs()
+        np.testing.assert_allclose(written.numpy(), reference.numpy(), atol=1e-10)
+
+
+def test_linalg_out_must_have_the_results_exact_dtype_and_refuses_grad():
+    a = chainrule.eye(2)
+    with pytest.raises(
+        RuntimeError, match="Expected out tensor to have dtype float, but got double"
+    ):
+        chainrule.linalg.solve(a, a, out=chainrule.empty(0, dtype=chainrule.float64))
+    with pytest.raises(RuntimeError, match="dtype float, but got double"):
+        chainrule.linalg.eigh(
+            a, out=(chainrule.empty(0), chainrule.empty(0, dtype=chainrule.float64))
+        )
+    kept = chainrule.zeros(2)
+    with pytest.raises(RuntimeError, match="dtype int, but got float"):
+        chainrule.linalg.inv_ex(a, out=(chainrule.empty(0), kept))
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        chainrule.linalg.inv(a.requires_grad_(), out=chainrule.empty(0))

@@ -196,3 +196,18 @@ def test_packed_input_checks_the_state_shape():
     packed = rnn.pack_sequence([chainrule.zeros(3, 3), chainrule.zeros(2, 3)])
     with pytest.raises(ValueError, match=r"Expected hidden size \(1, 2, 4\)"):
         gru(packed, chainrule.zeros(1, 3, 4))
+
+
+def test_more_than_16_sequences_with_equal_lengths_pack_in_torchs_order():
+    """PyTorch sorts the lengths with its unstable CPU sort: past 16 sequences equal lengths
+    come in std::sort's order, which sorted_indices and the packed data show."""
+    lengths = [3, 5, 3, 2, 5, 3, 1, 4, 3, 2, 5, 3, 3, 2, 4, 1, 3, 2, 5, 3, 3, 4]
+    padded = np.arange(len(lengths) * 5, dtype=np.float32).reshape(len(lengths), 5, 1)
+    mine = rnn.pack_padded_sequence(
+        chainrule.tensor(padded), lengths, batch_first=True, enforce_sorted=False
+    )
+    theirs = torch_rnn.pack_padded_sequence(
+        torch.tensor(padded), lengths, batch_first=True, enforce_sorted=False
+    )
+    assert mine.sorted_indices.tolist() == theirs.sorted_indices.tolist()
+    assert mine.data.tolist() == theirs.data.tolist()

@@ -706,3 +706,169 @@ def test_topk_by_partial_selection_takes_torchs_elements_in_torchs_order():
                 theirs = torch.topk(torch.tensor(values), k, largest=largest, sorted=ordered)
                 np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
                 np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+
+
+# ---- out= on the selections ----------------------------------------------------------------------
+
+_SELECTIONS_WITH_OUT = [
+    ("sort", lambda m, x, **o: m.sort(x, 1, descending=True, **o)),
+    ("topk", lambda m, x, **o: m.topk(x, 2, largest=False, **o)),
+    ("kthvalue", lambda m, x, **o: m.kthvalue(x, 2, 1, **o)),
+    ("max", lambda m, x, **o: m.max(x, 1, **o)),
+    ("min", lambda m, x, **o: m.min(x, 1, keepdim=True, **o)),
+    ("median", lambda m, x, **o: m.median(x, 1, **o)),
+    ("nanmedian", lambda m, x, **o: m.nanmedian(x, 0, **o)),
+    ("mode", lambda m, x, **o: m.mode(x, 1, **o)),
+    ("cummax", lambda m, x, **o: m.cummax(x, 1, **o)),
+    ("cummin", lambda m, x, **o: m.cummin(x, 0, **o)),
+    ("aminmax", lambda m, x, **o: m.aminmax(x, dim=1, **o)),
+]
+
+
+@pytest.mark.parametrize(
+    "name, call", _SELECTIONS_WITH_OUT, ids=[n for n, _ in _SELECTIONS_WITH_OUT]
+)
+def test_a_selection_writes_its_named_tuple_into_out_as_torch(name, call):
+    values = [[3.0, 1.0, 2.0, 1.0], [0.0, -1.0, 5.0, 5.0], [float("nan"), 2.0, 2.0, 0.0]]
+    mine, theirs = pair(values, np.float32, requires_grad=False)
+    second_dtype = torch.float32 if name == "aminmax" else torch.int64
+    torch_out = (torch.empty(0), torch.empty(0, dtype=second_dtype))
+    my_out = (
+        chainrule.empty(0),
+        chainrule.empty(0, dtype=getattr(chainrule, str(second_dtype)[6:])),
+    )
+    expected = call(torch, theirs, out=torch_out)
+    result = call(chainrule, mine, out=list(my_out))  # a list as well as a tuple, as torch
+    assert type(result).__name__ == type(expected).__name__  # e.g. sort_out
+    assert result[0] is my_out[0] and result[1] is my_out[1]
+    for written, reference in zip(my_out, torch_out):
+        np.testing.assert_array_equal(written.numpy(), reference.numpy())
+
+
+def test_out_of_a_selection_must_have_each_results_exact_dtype_before_any_write():
+    x = chainrule.tensor([[3.0, 1.0], [0.0, 2.0]])
+    values, indices = chainrule.zeros(2), chainrule.zeros(2, dtype=chainrule.int32)
+    with pytest.raises(RuntimeError, match="Expected out tensor to have dtype long int, but got"):
+        chainrule.max(x, 1, out=(values, indices))
+    assert values.tolist() == [0.0, 0.0]  # nothing written
+    with pytest.raises(RuntimeError, match="dtype float, but got double instead"):
+        chainrule.sort(x, out=(chainrule.empty(0, dtype=chainrule.float64), chainrule.empty(0)))
+    with pytest.raises(TypeError, match="tuple of Tensors"):
+        chainrule.sort(x, out=chainrule.empty(0))
+    with pytest.raises(TypeError, match="dim"):  # torch has no out= form of median()
+        chainrule.median(x, out=chainrule.empty(0))
+    with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+        chainrule.topk(x.requires_grad_(), 1, out=(chainrule.empty(0), chainrule.empty(0)))
+
+
+def test_out_of_another_shape_is_resized_with_torchs_warning():
+    x = chainrule.tensor([[3.0, 1.0, 2.0], [0.0, 2.0, 1.0]])
+    values, indices = chainrule.zeros(5), chainrule.zeros(5, dtype=chainrule.int64)
+    with pytest.warns(UserWarning, match="was resized"):
+        chainrule.sort(x, out=(values, indices))
+    assert values.shape == (2, 3) and indices.tolist() == [[1, 2, 0], [0, 2, 1]]
+
+
+# ---- PyTorch's CPU order among ties: std::sort, signed zeros and NaN -----------------------------
+
+
+def _tied_values(size, seed, nan=False):
+    rng = np.random.default_rng(seed)
+    values = rng.integers(-3, 4, size).astype(np.float32)
+    values[values == 0] *= rng.choice([1.0, -1.0], int((values == 0).sum()))  # both zeros
+    if nan:
+        values[rng.integers(0, size, 2)] = np.nan
+    return values
+
+
+@pytest.mark.parametrize("size", [5, 17, 40, 300])
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("nan", [False, True])
+def test_an_unstable_sort_orders_ties_as_torchs_std_sort(size, descending, nan):
+    """torch.sort(stable=False) keeps ties in input order only up to 16 elements; past that its
+    introsort's arrangement (of indices and of -0.0 and 0.0) is what programs print."""
+    mine, theirs = pair(_tied_values(size, size, nan), np.float32)
+    expected = torch.sort(theirs, descending=descending)
+    result = chainrule.sort(mine, descending=descending)
+    assert result.indices.tolist() == expected.indices.tolist()
+    np.testing.assert_array_equal(
+        np.signbit(result.values.detach().numpy()), np.signbit(expected.values.detach().numpy())
+    )
+    assert chainrule.argsort(mine, descending=descending).tolist() == expected.indices.tolist()
+    stable = torch.sort(theirs, descending=descending, stable=True).indices.tolist()
+    assert chainrule.sort(mine, descending=descending, stable=True).indices.tolist() == stable
+    cotangent = np.random.default_rng(1).standard_normal(size).astype(np.float32)
+    result.values.backward(chainrule.from_numpy(cotangent))
+    expected.values.backward(torch.from_numpy(cotangent))
+    close(mine.grad, theirs.grad)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [float("nan"), 1.0, float("nan"), 1.0, float("nan")],
+        [2.0, float("nan"), 1.0, 1.0],
+        [float("nan"), -0.0, 0.0, float("nan"), -0.0, 3.0, 3.0],
+        [0.0, -0.0, 0.0, -0.0, 1.0],
+        list(_tied_values(40, 3)),
+        list(_tied_values(40, 4, nan=True)),
+    ],
+)
+def test_mode_picks_torchs_value_and_index_with_nan_and_signed_zeros(values):
+    mine, theirs = pair(values, np.float32)
+    result, expected = chainrule.mode(mine), torch.mode(theirs)
+    assert result.indices.item() == expected.indices.item()
+    assert str(result.values.item()) == str(expected.values.item())  # nan, -0.0 and 0.0 apart
+    result.values.backward()
+    expected.values.backward()
+    close(mine.grad, theirs.grad)
+
+
+@pytest.mark.parametrize(
+    "values", [[-0.0, 0.0, -0.0, 2.0], [0.0, -0.0, 1.0], [float("nan"), -0.0, 0.0, -0.0, 5.0]]
+)
+def test_median_of_all_elements_keeps_torchs_signed_zero(values):
+    mine, theirs = pair(values, np.float32)
+    for name in ("median", "nanmedian"):
+        result, expected = getattr(chainrule, name)(mine), getattr(torch, name)(theirs)
+        assert str(result.item()) == str(expected.item()), name
+
+
+# ---- segment_reduce ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mean", "prod", "max", "min", "amax", "amin"])
+@pytest.mark.parametrize("initial", [None, 2.0])
+def test_segment_reduce_matches_torch_with_empty_segments_ties_and_initial(reduce, initial):
+    """Empty segments hold initial (else 0, NaN, 1, -inf, inf); a max or min's gradient is
+    shared among the tied elements and none goes to them where initial wins."""
+    mine, theirs = pair([2.0, 2.0, 3.0, 0.0, 5.0, 6.0, 1.0])
+    lengths = [2, 0, 3, 1, 1]
+    result = chainrule.segment_reduce(
+        mine, reduce, lengths=chainrule.tensor(lengths), initial=initial
+    )
+    expected = torch.segment_reduce(theirs, reduce, lengths=torch.tensor(lengths), initial=initial)
+    close(result, expected)
+    assert type(result.grad_fn).__name__ == type(expected.grad_fn).__name__
+    cotangent = [1.0, 2.0, 3.0, 4.0, 5.0]
+    result.backward(chainrule.tensor(cotangent, dtype=chainrule.float64))
+    expected.backward(torch.tensor(cotangent, dtype=torch.float64))
+    close(mine.grad, theirs.grad)
+
+
+def test_segment_reduce_checks_its_lengths_as_torch_unless_unsafe():
+    data = chainrule.arange(7.0)
+    with pytest.raises(RuntimeError, match="sum to data.size"):
+        chainrule.segment_reduce(data, "sum", lengths=chainrule.tensor([2, 2]))
+    with pytest.raises(RuntimeError, match="negative"):
+        chainrule.segment_reduce(data, "sum", lengths=chainrule.tensor([8, -1]))
+    with pytest.raises(NotImplementedError, match="not implemented for 'Float'"):
+        chainrule.segment_reduce(data, "sum", lengths=chainrule.tensor([2.0, 5.0]))
+    with pytest.raises(NotImplementedError, match="not implemented for 'Long'"):
+        chainrule.segment_reduce(chainrule.arange(7), "sum", lengths=chainrule.tensor([7]))
+    with pytest.raises(RuntimeError, match="got median"):
+        chainrule.segment_reduce(data, "median", lengths=chainrule.tensor([7]))
+    with pytest.raises(RuntimeError, match="Either lengths or offsets"):
+        chainrule.segment_reduce(data, "sum")
+    unsafe = chainrule.segment_reduce(data, "sum", lengths=chainrule.tensor([2, 2]), unsafe=True)
+    assert unsafe.tolist() == [1.0, 5.0]  # the elements past the segments are left out

@@ -148,6 +148,7 @@ from chainrule.ops.composites import (
     masked_scatter,
     put,
     renorm,
+    segment_reduce,
     select_scatter,
     slice_scatter,
     split_with_sizes,

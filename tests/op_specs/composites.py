@@ -12,6 +12,12 @@ MASK = np.array([[True, False, True, True], [False, False, True, False], [True, 
 WEIGHTS = np.array([1, 3, 2, 1, 2])
 
 
+def _segments(reduce, initial):
+    """Segment lengths with an empty segment, but where that would hold NaN or an infinity,
+    which finite differences cannot check (tests/test_reduction_semantics.py checks those)."""
+    return [2, 0, 3, 1] if initial is not None or reduce in ("sum", "prod") else [2, 1, 2, 1]
+
+
 def _spec(name, fn, torch_fn, make_inputs, **options):
     return OpSpec(name, fn, torch_fn, shapes=[()], make_inputs=make_inputs, **options)
 
@@ -79,6 +85,35 @@ SPECS = [
     ),
     _spec(
         "corrcoef", chainrule.corrcoef, torch.corrcoef, lambda rng: (rng.standard_normal((3, 6)),)
+    ),
+    *(
+        _spec(
+            f"segment_reduce_{reduce}" + ("" if initial is None else "_initial"),
+            lambda x, r=reduce, i=initial: chainrule.segment_reduce(
+                x, r, lengths=chainrule.tensor(_segments(r, i), device=x.device), initial=i
+            ),
+            lambda x, r=reduce, i=initial: torch.segment_reduce(
+                x, r, lengths=torch.tensor(_segments(r, i)), initial=i
+            ),
+            lambda rng: (rng.standard_normal((6, 3)),),
+            second_order=False,  # torch has no derivative of segment_reduce's backward
+        )
+        for reduce in ("sum", "mean", "prod", "max", "min")
+        for initial in (None, 0.25)
+    ),
+    _spec(
+        "segment_reduce_offsets_batched",
+        lambda x: chainrule.segment_reduce(
+            x,
+            "mean",
+            offsets=chainrule.tensor([[0, 2, 3, 5], [0, 1, 4, 5]], device=x.device),
+            axis=1,
+        ),
+        lambda x: torch.segment_reduce(
+            x, "mean", offsets=torch.tensor([[0, 2, 3, 5], [0, 1, 4, 5]]), axis=1
+        ),
+        lambda rng: (rng.standard_normal((2, 5)),),
+        second_order=False,
     ),
 ]
 

@@ -61,7 +61,8 @@ def compile(  # noqa: A001 - PyTorch's name
         disable (bool): return `model` unchanged (to switch compilation off).
 
     Returns:
-        The compiled callable (a Module stays a Module), or a decorator.
+        The compiled callable (a Module comes back as an OptimizedModule, a Module holding it
+        as `_orig_mod`, as PyTorch's), or a decorator.
 
     Example:
         >>> import chainrule
@@ -88,7 +89,8 @@ def compile(  # noqa: A001 - PyTorch's name
     if disable:
         return model
     if _is_module(model):
-        return CompiledModule(model, fullgraph)
+        # An OptimizedModule, as PyTorch's: nn sits above the compiler, so the module makes it.
+        return model._wrap_compiled(CompiledModule(model, fullgraph))
     return CompiledFunction(model, fullgraph)
 
 
@@ -212,15 +214,9 @@ class CompiledFunction:
 
 
 class CompiledModule(CompiledFunction):
-    """A Module behind `compile`: calls go through the captured programs, attributes to the
-    module itself (`_orig_mod`, as PyTorch's OptimizedModule)."""
+    """A Module's calls behind `compile`: the captured programs, guarded on the module's
+    parameters, buffers and training flags too. `compile(module)` returns the Module around it
+    (nn's OptimizedModule), and `Module.compile()` makes it the module's own call."""
 
     def __init__(self, module: Any, fullgraph: bool) -> None:
         super().__init__(module._call_impl, fullgraph, module)
-        self._orig_mod = module
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.__dict__["_orig_mod"], name)
-
-    def __repr__(self) -> str:
-        return f"OptimizedModule(\n  (_orig_mod): {self._orig_mod!r}\n)"

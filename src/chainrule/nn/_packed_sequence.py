@@ -206,8 +206,8 @@ def pack_padded_sequence(
                 "pack_sequence to sidestep this requirement if you do not need ONNX exportability."
             )
     else:
-        # a stable sort: PyTorch's orders ties the same way up to 16 sequences
-        order = sort(creation.tensor(sizes), descending=True, stable=True).indices
+        # PyTorch's (unstable) sort: its order among equal lengths past 16 sequences
+        order = sort(creation.tensor(sizes), descending=True).indices
         sizes = [sizes[i] for i in order.tolist()]
         sorted_indices = order.to(input.device)
         input = input.index_select(batch_dim, sorted_indices)  # noqa: A001

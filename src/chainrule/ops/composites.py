@@ -9,17 +9,27 @@ with the operands' own array namespace (`xp`), so every backend runs them.
 from __future__ import annotations
 
 import itertools as _itertools
+import math
 import warnings
 from typing import TYPE_CHECKING, Any
 
 from chainrule._tensor import Tensor
-from chainrule.backend.dtypes import bool_, get_default_dtype
+from chainrule.backend.dtypes import bool_, get_default_dtype, scalar_type_name
 from chainrule.errors import DomainError, DTypeError, ShapeError
 from chainrule.ops.arguments import normalize_dim
 from chainrule.ops.complex import conj
 from chainrule.ops.creation import as_tensor, checked_fill, full_like, scalar_value, zeros_like
 from chainrule.ops.elementwise import clamp, sqrt, where
-from chainrule.ops.indexing import getitem, index_add, index_put, scatter, select, take
+from chainrule.ops.indexing import (
+    getitem,
+    index_add,
+    index_put,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+    select,
+    take,
+)
 from chainrule.ops.linalg import diagonal, mm
 from chainrule.ops.nn_common import check_indices, constant
 from chainrule.ops.op import named
@@ -884,3 +894,124 @@ def gradient(
                 f"{tuple(step.shape)}"
             )
     return tuple(_one_gradient(input, axis, step, edge_order) for axis, step in zip(axes, spacings))
+
+
+# ---- segment_reduce --------------------------------------------------------------------------
+
+# segment_reduce's reductions by PyTorch's names, as scatter_reduce's, and what an empty
+# segment holds without `initial`.
+_SEGMENT_REDUCTIONS = {"sum": "sum", "mean": "mean", "prod": "prod"}
+_SEGMENT_REDUCTIONS |= {"max": "amax", "amax": "amax", "min": "amin", "amin": "amin"}
+_EMPTY_SEGMENT = {"sum": 0.0, "mean": 0.0, "prod": 1.0, "amax": -math.inf, "amin": math.inf}
+
+
+def segment_reduce(
+    data: Tensor,
+    reduce: str,
+    *,
+    lengths: Tensor | None = None,
+    indices: Tensor | None = None,
+    offsets: Tensor | None = None,
+    axis: int = 0,
+    unsafe: bool = False,
+    initial: float | None = None,
+) -> Tensor:
+    """Reduce consecutive segments of `data` along `axis`, as PyTorch's `torch.segment_reduce`:
+    segment i holds the next lengths[..., i] elements (or offsets[..., i] to offsets[..., i+1]).
+    An empty segment holds `initial`, else 0 (sum, mean: NaN), 1 (prod), -inf (max) or inf
+    (min); `initial` also takes part in every segment (added to a sum and to a mean's total, a
+    factor of a product, a bound of a max or min). Gradients as PyTorch's: a max or min's goes
+    to the elements equal to it, shared evenly (none when `initial` wins), a mean's is 1/length.
+
+    Args:
+        data (Tensor): floating point, segmented along `axis`.
+        reduce (str): 'sum', 'mean', 'prod', 'max' ('amax') or 'min' ('amin').
+        lengths (Tensor, optional): integer segment lengths, (*data.shape[:axis], segments).
+        indices (Tensor, optional): accepted for PyTorch's signature (unused, as there).
+        offsets (Tensor, optional): integer segment boundaries, one more than segments.
+        axis (int): the dimension segmented: the last of `lengths`.
+        unsafe (bool): skip the checks that lengths are non-negative and add up to the size.
+        initial (float, optional): the value an empty segment holds, part of every segment.
+
+    Returns:
+        Tensor: data's shape with `axis` of size `segments`.
+
+    Example:
+        >>> import chainrule
+        >>> data = chainrule.tensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+        >>> chainrule.segment_reduce(data, "max", lengths=chainrule.tensor([2, 0, 3, 1]))
+        tensor([2., -inf, 5., 6.])
+        >>> chainrule.segment_reduce(data, "sum", offsets=chainrule.tensor([0, 2, 6]))
+        tensor([ 3., 18.])
+    """
+    kind = _SEGMENT_REDUCTIONS.get(reduce)
+    if kind is None:
+        raise DomainError(
+            f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}"
+        )
+    if lengths is None and offsets is None:
+        raise DomainError("segment_reduce(): Either lengths or offsets must be defined.")
+    if not data.dtype.is_floating_point:
+        raise DTypeError(
+            f"\"_segment_reduce_cpu\" not implemented for '{scalar_type_name(data.dtype)}'"
+        )
+    bounds = lengths if lengths is not None else offsets
+    if bounds.dtype.is_floating_point or bounds.dtype.is_complex:
+        raise DTypeError(
+            f'"_segment_reduce_{"lengths" if lengths is not None else "offsets"}_cpu_kernel1" '
+            f"not implemented for '{scalar_type_name(bounds.dtype)}'"
+        )
+    xp = bounds._backend.xp  # the index arithmetic, where the lengths are
+    counts = bounds._array.astype("int64")
+    if lengths is None:
+        counts = xp.diff(counts, axis=-1)
+    axis = normalize_dim("segment_reduce", axis, data.ndim)
+    if axis != counts.ndim - 1 or tuple(data.shape[:axis]) != counts.shape[:-1]:
+        raise ShapeError(
+            f"segment_reduce(): Expected axis to be the last dimension of lengths and data's "
+            f"dimensions before it to match lengths' (data {tuple(data.shape)}, lengths "
+            f"{counts.shape}, axis {axis})"
+        )
+    if not unsafe:
+        if (counts < 0).any():
+            raise DomainError("lengths contains negative value!")
+        if (counts.sum(axis=-1) != data.shape[axis]).any():
+            raise DomainError(
+                "segment_reduce(): Expected all rows of lengths along axis to sum to "
+                "data.size(lengths.dim()-1) when !unsafe."
+            )
+    segments = counts.shape[-1]
+    # Each element's segment: how many segments end at or before it (those past the last
+    # segment, which `unsafe` allows, go to one more that is dropped).
+    ends = xp.cumsum(counts, axis=-1)
+    positions = xp.arange(data.shape[axis])
+    ids = (ends[..., None, :] <= positions[:, None]).sum(axis=-1)
+    ids = xp.minimum(ids, segments).reshape(ids.shape + (1,) * (data.ndim - axis - 1))
+    index = as_tensor(xp.broadcast_to(ids, data.shape).astype("int64"), device=data.device)
+    empty = _EMPTY_SEGMENT[kind]
+    shape = (*data.shape[:axis], segments + 1, *data.shape[axis + 1 :])
+    start = full_like(data, empty).narrow(axis, 0, 1).expand(shape)
+    start = start.contiguous()
+    if kind in ("sum", "mean"):
+        reduced = scatter_add(start, axis, index, data)
+    else:
+        reduced = scatter_reduce(start, axis, index, data, kind, include_self=False)
+    reduced = reduced.narrow(axis, 0, segments)
+    if kind == "sum":
+        out = reduced if initial is None else reduced + initial
+    elif kind == "prod":
+        out = reduced if initial is None else reduced * initial
+    elif kind == "mean":
+        sizes = counts.reshape(counts.shape + (1,) * (data.ndim - axis - 1))
+        size = as_tensor(xp.maximum(sizes, 1), dtype=data.dtype, device=data.device)
+        total = reduced if initial is None else reduced + initial
+        held = math.nan if initial is None else initial
+        hollow = as_tensor(xp.broadcast_to(sizes == 0, reduced.shape), device=data.device)
+        out = where(hollow, held, total / size)
+    elif initial is None:
+        out = reduced
+    elif kind == "amax":
+        out = where(reduced >= initial, reduced, initial)
+    else:
+        out = where(reduced <= initial, reduced, initial)
+    return named(out, "SegmentReduceBackward0")

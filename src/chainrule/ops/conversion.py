@@ -22,7 +22,7 @@ from chainrule.backend.formats import (
     preserve_format,
 )
 from chainrule.errors import DTypeError, GradError, ShapeError
-from chainrule.ops.arguments import Number
+from chainrule.ops.arguments import Number, return_type
 from chainrule.ops.op import (
     Op,
     apply,
@@ -279,3 +279,76 @@ def write_out(name: str, result: Tensor, out: Any, rule: OutRule = "cast") -> Te
         out._array = result._array.astype(out._array.dtype, copy=True)
     out._version_counter.value += 1
     return out
+
+
+# The C++ names PyTorch's out= dtype errors print ("Expected out tensor to have dtype float").
+_C_TYPE_NAMES = {
+    "float32": "float",
+    "float64": "double",
+    "float16": "c10::Half",
+    "bfloat16": "c10::BFloat16",
+    "complex64": "c10::complex<float>",
+    "complex128": "c10::complex<double>",
+    "int64": "long int",
+    "int32": "int",
+    "int16": "short int",
+    "int8": "signed char",
+    "uint8": "unsigned char",
+    "bool": "bool",
+}
+
+
+def write_outs(name: str, result: Any, out: Any) -> Any:
+    """PyTorch's `out=` for the ops whose out must have each result's exact dtype (the sorts and
+    selections, the linear-algebra functions): a Tensor for one result, a tuple or list of
+    Tensors for a named tuple (returned as that named tuple of the `out` tensors). Everything is
+    checked before the first write."""
+    results = (result,) if isinstance(result, Tensor) else tuple(result)
+    if isinstance(result, Tensor):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+        outs: tuple = (out,)
+    else:
+        if not isinstance(out, (tuple, list)) or not all(isinstance(t, Tensor) for t in out):
+            raise TypeError(
+                f"{name}(): argument 'out' must be tuple of Tensors, not {type(out).__name__}"
+            )
+        if len(out) != len(results):
+            raise TypeError(
+                f"{name}(): argument 'out' must be a tuple of {len(results)} Tensors, "
+                f"got {len(out)}"
+            )
+        outs = tuple(out)
+    if grad_mode.is_grad_enabled() and any(
+        t._requires_grad for t in (*results, *outs) if isinstance(t, Tensor)
+    ):
+        raise GradError(
+            f"{name}(): functions with out=... arguments don't support automatic "
+            "differentiation, but one of the arguments requires grad."
+        )
+    for value, target in zip(results, outs):
+        if value.dtype is not target.dtype:
+            expected = _C_TYPE_NAMES.get(value.dtype.name, value.dtype.name)
+            found = _C_TYPE_NAMES.get(target.dtype.name, target.dtype.name)
+            raise DTypeError(
+                f"{name}: Expected out tensor to have dtype {expected}, but got {found} instead"
+            )
+    for value, target in zip(results, outs):
+        write_out(name, value, target, "any")
+    if isinstance(result, Tensor):
+        return out
+    return _out_type(type(result))(*outs)
+
+
+_OUT_TYPES: dict[type, type] = {}
+
+
+def _out_type(result_type: type) -> type:
+    """PyTorch's named tuple for an out= call: `return_types.sort_out` beside `sort`."""
+    out_type = _OUT_TYPES.get(result_type)
+    if out_type is None:
+        name = result_type.__qualname__.removeprefix("return_types.") + "_out"
+        out_type = return_type(name, result_type._fields)
+        out_type.__module__ = result_type.__module__
+        _OUT_TYPES[result_type] = out_type
+    return out_type

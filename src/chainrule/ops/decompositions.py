@@ -20,6 +20,7 @@ partial pivoting, column by column over the whole batch).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from chainrule._tensor import Tensor
@@ -30,6 +31,7 @@ from chainrule.errors import DTypeError, GradError, LinAlgError, ShapeError
 from chainrule.ops import reduction
 from chainrule.ops.arguments import return_type
 from chainrule.ops.complex import conj, holomorphic, real
+from chainrule.ops.conversion import write_outs
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import cast, elementwise_batch, where
 from chainrule.ops.linalg import (
@@ -276,7 +278,13 @@ def _svd_backward(g_u: Any, g_s: Any, g_vh: Any, u: Any, s: Any, vh: Any) -> Any
     return _mm(_mm(u, core), vh)
 
 
-def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> SvdResult:  # noqa: N803
+def svd(
+    A: Tensor,  # noqa: N803
+    full_matrices: bool = True,
+    *,
+    driver: str | None = None,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> SvdResult:
     """U, S, Vh with A = U diag(S) Vh (batched), S descending; U is m x m and Vh n x n with
     full_matrices, m x k and k x n otherwise (k = min(m, n)). Singular vectors are unique only
     up to sign: differentiate functions that do not depend on it (see Svd for the derivative).
@@ -287,6 +295,8 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> 
         A (Tensor): floating point or complex (*, m, n), a batch of matrices.
         full_matrices (bool): square U and Vh (True) or k columns and rows.
         driver (str, optional): accepted and ignored.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor, Tensor): a named tuple (U, S, Vh).
@@ -297,18 +307,27 @@ def svd(A: Tensor, full_matrices: bool = True, *, driver: str | None = None) -> 
         >>> S
         tensor([3., 2.])
     """
+    if out is not None:
+        return write_outs("linalg.svd", svd(A, full_matrices=full_matrices, driver=driver), out)
     _check_float_matrix("linalg.svd", A)
     u, s, vh = apply(Svd, (A,), bool(full_matrices))
     return SvdResult(u, s, vh)
 
 
-def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:  # noqa: N803
+def svdvals(
+    A: Tensor,  # noqa: N803
+    *,
+    driver: str | None = None,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> Tensor:
     """The singular values of each matrix, descending. Derivative: U diag(g) Vh (defined even
     where singular values repeat).
 
     Args:
         A (Tensor): floating point or complex (*, m, n), a batch of matrices.
         driver (str, optional): accepted and ignored.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: (*, min(m, n)), real.
@@ -319,6 +338,8 @@ def svdvals(A: Tensor, *, driver: str | None = None) -> Tensor:  # noqa: N803
         >>> chainrule.linalg.svdvals(A)
         tensor([3., 1.])
     """
+    if out is not None:
+        return write_outs("linalg.svdvals", svdvals(A, driver=driver), out)
     _check_float_matrix("linalg.svdvals", A)
     return apply(Svd, (A,), False)[1]
 
@@ -381,12 +402,14 @@ def _singular_cofactors(a: Any) -> Any:
     return unsqueeze(unsqueeze(phase, -1), -1) * _mm(scaled, conj(vh))
 
 
-def det(A: Tensor) -> Tensor:  # noqa: N803
+def det(A: Tensor, *, out: Tensor | Sequence[Tensor] | None = None) -> Tensor:  # noqa: N803
     """The determinant of each square matrix in the batch. Differentiable at singular
     matrices too (the cofactors, through the SVD there, as PyTorch).
 
     Args:
         A (Tensor): floating point or complex (*, n, n), a batch of square matrices.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: (*,).
@@ -397,6 +420,8 @@ def det(A: Tensor) -> Tensor:  # noqa: N803
         >>> chainrule.det(A)
         tensor(5.)
     """
+    if out is not None:
+        return write_outs("linalg.det", det(A), out)
     _check_linalg_input("linalg.det", A, complex_ok=True)
     return _product(Det, (A,))
 
@@ -467,7 +492,7 @@ def _check_uplo(op_name: str, uplo: str) -> str:
     return uplo.upper()
 
 
-def eigh(A: Tensor, UPLO: str = "L") -> EighResult:  # noqa: N803
+def eigh(A: Tensor, UPLO: str = "L", *, out: Tensor | Sequence[Tensor] | None = None) -> EighResult:  # noqa: N803
     """(eigenvalues, eigenvectors) of each symmetric (complex: Hermitian) matrix, eigenvalues
     real and ascending; only the lower (UPLO='L') or upper triangle is read. Eigenvectors are
     unique only up to sign (complex: a phase).
@@ -475,6 +500,8 @@ def eigh(A: Tensor, UPLO: str = "L") -> EighResult:  # noqa: N803
     Args:
         A (Tensor): (*, n, n), symmetric (Hermitian); only one triangle is read.
         UPLO (str): 'L' (the lower triangle) or 'U'.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor): a named tuple (eigenvalues (*, n), eigenvectors (*, n, n) as columns).
@@ -484,18 +511,22 @@ def eigh(A: Tensor, UPLO: str = "L") -> EighResult:  # noqa: N803
         >>> chainrule.linalg.eigh(chainrule.tensor([[2.0, 1.0], [1.0, 2.0]])).eigenvalues
         tensor([1., 3.])
     """
+    if out is not None:
+        return write_outs("linalg.eigh", eigh(A, UPLO=UPLO), out)
     _check_linalg_input("linalg.eigh", A, complex_ok=True)
     w, v = apply(Eigh, (A,), _check_uplo("linalg.eigh", UPLO))
     return EighResult(w, v)
 
 
-def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803
+def eigvalsh(A: Tensor, UPLO: str = "L", *, out: Tensor | Sequence[Tensor] | None = None) -> Tensor:  # noqa: N803
     """The (real) eigenvalues of each symmetric or Hermitian matrix, ascending. Derivative:
     V diag(g) V^H.
 
     Args:
         A (Tensor): (*, n, n), symmetric (Hermitian); only one triangle is read.
         UPLO (str): 'L' (the lower triangle) or 'U'.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: (*, n), real, ascending.
@@ -506,6 +537,8 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:  # noqa: N803
         >>> chainrule.linalg.eigvalsh(A)
         tensor([1., 3.])
     """
+    if out is not None:
+        return write_outs("linalg.eigvalsh", eigvalsh(A, UPLO=UPLO), out)
     _check_linalg_input("linalg.eigvalsh", A, complex_ok=True)
     return apply(Eigh, (A,), _check_uplo("linalg.eigvalsh", UPLO))[0]
 
@@ -579,13 +612,15 @@ class Eig(Op):
     batch = elementwise_batch  # matrices in the last two dims
 
 
-def eig(A: Tensor) -> EigResult:  # noqa: N803
+def eig(A: Tensor, *, out: Tensor | Sequence[Tensor] | None = None) -> EigResult:  # noqa: N803
     """(eigenvalues, eigenvectors) of each square matrix, both complex (complex64 for float32
     and complex64 input, complex128 otherwise); eigenvectors have unit norm and are unique
     only up to a complex phase each, so differentiate functions that do not depend on it.
 
     Args:
         A (Tensor): floating point or complex (*, n, n), a batch of square matrices.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor): a named tuple (eigenvalues (*, n), eigenvectors (*, n, n) as
@@ -596,17 +631,21 @@ def eig(A: Tensor) -> EigResult:  # noqa: N803
         >>> chainrule.linalg.eig(chainrule.tensor([[0.0, -1.0], [1.0, 0.0]])).eigenvalues
         tensor([0.+1.j, 0.-1.j])
     """
+    if out is not None:
+        return write_outs("linalg.eig", eig(A), out)
     _check_linalg_input("linalg.eig", A, complex_ok=True)
     w, v = apply(Eig, (A,))
     return EigResult(w, v)
 
 
-def eigvals(A: Tensor) -> Tensor:  # noqa: N803
+def eigvals(A: Tensor, *, out: Tensor | Sequence[Tensor] | None = None) -> Tensor:  # noqa: N803
     """The eigenvalues of each square matrix (complex). Derivative: V^-H diag(g) V^H (the
     real part for a real A).
 
     Args:
         A (Tensor): floating point or complex (*, n, n), a batch of square matrices.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: (*, n), complex.
@@ -616,6 +655,8 @@ def eigvals(A: Tensor) -> Tensor:  # noqa: N803
         >>> chainrule.linalg.eigvals(chainrule.tensor([[2.0, 0.0], [0.0, 3.0]]))
         tensor([2.+0.j, 3.+0.j])
     """
+    if out is not None:
+        return write_outs("linalg.eigvals", eigvals(A), out)
     _check_linalg_input("linalg.eigvals", A, complex_ok=True)
     return apply(Eig, (A,))[0]
 
@@ -733,13 +774,20 @@ def _qr_square_jvp(t: Any, q: Any, r: Any) -> tuple:
     return d_q, d_r
 
 
-def qr(A: Tensor, mode: str = "reduced") -> QrResult:  # noqa: N803
+def qr(
+    A: Tensor,  # noqa: N803
+    mode: str = "reduced",
+    *,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> QrResult:
     """(Q, R) with A = Q R: mode 'reduced' (Q m x k, R k x n), 'complete' (Q m x m) or 'r'
     (R only; Q is an empty tensor, and there is no derivative, as in PyTorch).
 
     Args:
         A (Tensor): floating point or complex (*, m, n), a batch of matrices.
         mode (str): 'reduced', 'complete' or 'r'.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor): a named tuple (Q, R).
@@ -749,6 +797,8 @@ def qr(A: Tensor, mode: str = "reduced") -> QrResult:  # noqa: N803
         >>> chainrule.linalg.qr(chainrule.tensor([[3.0], [4.0]])).R
         tensor([[-5.]])
     """
+    if out is not None:
+        return write_outs("linalg.qr", qr(A, mode=mode), out)
     _check_float_matrix("linalg.qr", A)
     if mode not in ("reduced", "complete", "r"):
         raise ValueError(
@@ -989,6 +1039,7 @@ def pinv(
     *,
     atol: float | Tensor | None = None,
     rtol: float | Tensor | None = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> Tensor:
     """The pseudoinverse of each matrix; singular values at or below max(atol, rtol * the
     largest) count as zero (rtol defaults to eps * max(m, n), or 0 when only atol > 0 is given).
@@ -1000,6 +1051,8 @@ def pinv(
         hermitian (bool): A is symmetric (Hermitian): use its eigenvalues.
         atol (float or Tensor, optional): the absolute tolerance.
         rtol (float or Tensor, optional): the tolerance relative to the largest singular value.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: (*, n, m).
@@ -1010,6 +1063,10 @@ def pinv(
         tensor([[0.5000, 0.0000],
                 [0.0000, 0.0000]])
     """
+    if out is not None:
+        return write_outs(
+            "linalg.pinv", pinv(A, rcond=rcond, hermitian=hermitian, atol=atol, rtol=rtol), out
+        )
     if rcond is not None:
         atol, rtol = _legacy_tolerance(
             "linalg.pinv", "rcond", atol, rtol, absolute=False, tol=rcond
@@ -1050,6 +1107,7 @@ def matrix_rank(
     *,
     atol: float | Tensor | None = None,
     rtol: float | Tensor | None = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> Tensor:
     """The number of singular values (|eigenvalues| when hermitian) above
     max(atol, rtol * the largest), as int64, with pinv's defaults.
@@ -1061,6 +1119,8 @@ def matrix_rank(
         hermitian (bool): A is symmetric (Hermitian): use its eigenvalues.
         atol (float or Tensor, optional): the absolute tolerance.
         rtol (float or Tensor, optional): the tolerance relative to the largest singular value.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: int64 (*,).
@@ -1070,6 +1130,12 @@ def matrix_rank(
         >>> chainrule.linalg.matrix_rank(chainrule.ones(2, 2))
         tensor(1)
     """
+    if out is not None:
+        return write_outs(
+            "linalg.matrix_rank",
+            matrix_rank(A, tol=tol, hermitian=hermitian, atol=atol, rtol=rtol),
+            out,
+        )
     if tol is not None:
         atol, rtol = _legacy_tolerance(
             "linalg.matrix_rank", "tol", atol, rtol, absolute=True, tol=tol
@@ -1095,6 +1161,7 @@ def lstsq(
     rcond: float | None = None,
     *,
     driver: str | None = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> LstsqResult:
     """The least-squares solution X of min ||A X - B||_F (minimum norm when A is rank
     deficient), with PyTorch's four fields for its CPU drivers: `residuals` (the squared
@@ -1108,6 +1175,8 @@ def lstsq(
         B (Tensor): (*, m, k), broadcastable batch.
         rcond (float, optional): the relative tolerance for small singular values.
         driver (str, optional): 'gelsy' (default), 'gels', 'gelsd' or 'gelss'.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor, Tensor, Tensor): a named tuple (solution, residuals, rank,
@@ -1119,6 +1188,8 @@ def lstsq(
         >>> chainrule.linalg.lstsq(A, chainrule.tensor([[1.0], [3.0]])).solution
         tensor([[2.0000]])
     """
+    if out is not None:
+        return write_outs("linalg.lstsq", lstsq(A, B=B, rcond=rcond, driver=driver), out)
     _check_float_matrix("linalg.lstsq", A)
     if not isinstance(B, Tensor):
         raise TypeError(f"linalg.lstsq: expected a Tensor as B, got {type(B).__name__}")
@@ -1163,7 +1234,12 @@ def lstsq(
     return LstsqResult(solution, residuals, rank, singular_values)
 
 
-def cond(A: Tensor, p: float | str | None = None) -> Tensor:  # noqa: N803
+def cond(
+    A: Tensor,  # noqa: N803
+    p: float | str | None = None,
+    *,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> Tensor:
     """The condition number of each matrix in the matrix norm p: for None, 2 and -2 the ratio
     of extreme singular values (any shape); otherwise ||A||_p ||A^-1||_p for square A, inf
     where A is singular (no error), as in PyTorch.
@@ -1171,6 +1247,8 @@ def cond(A: Tensor, p: float | str | None = None) -> Tensor:  # noqa: N803
     Args:
         A (Tensor): floating point or complex (*, m, n), a batch of matrices.
         p (int, float or str, optional): None, 'fro', 'nuc', inf, -inf, 1, -1, 2 or -2.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: (*,), real.
@@ -1181,6 +1259,8 @@ def cond(A: Tensor, p: float | str | None = None) -> Tensor:  # noqa: N803
         >>> chainrule.linalg.cond(A)
         tensor(3.)
     """
+    if out is not None:
+        return write_outs("linalg.cond", cond(A, p=p), out)
     _check_float_matrix("linalg.cond", A)
     if p in (None, 2, -2):
         s = svdvals(A)
@@ -1372,13 +1452,20 @@ def _raise_for_info(op_name: str, info: Any, problem: str) -> None:
         raise LinAlgError(f"{op_name}: " + problem.format(info=worst))
 
 
-def lu_factor(A: Tensor, *, pivot: bool = True) -> LuFactorResult:  # noqa: N803
+def lu_factor(
+    A: Tensor,  # noqa: N803
+    *,
+    pivot: bool = True,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> LuFactorResult:
     """(LU, pivots): the packed LU factorization with partial pivoting of each matrix, pivots
     1-based int32 as LAPACK's. Raises LinAlgError for a singular matrix, as PyTorch.
 
     Args:
         A (Tensor): floating point (*, m, n).
         pivot (bool): partial pivoting (True).
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor): a named tuple (LU, pivots).
@@ -1388,6 +1475,8 @@ def lu_factor(A: Tensor, *, pivot: bool = True) -> LuFactorResult:  # noqa: N803
         >>> chainrule.linalg.lu_factor(chainrule.tensor([[1.0, 2.0], [3.0, 4.0]])).pivots
         tensor([2, 2], dtype=chainrule.int32)
     """
+    if out is not None:
+        return write_outs("linalg.lu_factor", lu_factor(A, pivot=pivot), out)
     _check_float_matrix("linalg.lu_factor", A)
     lu, pivots, info = apply(LuFactor, (A,), bool(pivot))
     _raise_for_info(
@@ -1399,7 +1488,7 @@ def lu_factor(A: Tensor, *, pivot: bool = True) -> LuFactorResult:  # noqa: N803
     return LuFactorResult(lu, pivots)
 
 
-def lu(A: Tensor, *, pivot: bool = True) -> LuResult:  # noqa: N803
+def lu(A: Tensor, *, pivot: bool = True, out: Tensor | Sequence[Tensor] | None = None) -> LuResult:  # noqa: N803
     """(P, L, U) with A = P L U, L unit lower triangular (m x k), U upper (k x n); the
     derivative is lu_factor's (P is a constant). pivot=False factorizes without row swaps (P
     is the identity) on every device; PyTorch allows it on CUDA only.
@@ -1407,6 +1496,8 @@ def lu(A: Tensor, *, pivot: bool = True) -> LuResult:  # noqa: N803
     Args:
         A (Tensor): floating point (*, m, n).
         pivot (bool): partial pivoting (True).
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor, Tensor): a named tuple (P, L, U).
@@ -1419,6 +1510,8 @@ def lu(A: Tensor, *, pivot: bool = True) -> LuResult:  # noqa: N803
         tensor([[2.0000, 1.0000],
                 [0.0000, 1.5000]])
     """
+    if out is not None:
+        return write_outs("linalg.lu", lu(A, pivot=pivot), out)
     _check_float_matrix("linalg.lu", A)
     packed, pivots, _ = apply(LuFactor, (A,), bool(pivot))
     permutation, lower, upper = _unpack(packed, pivots)
@@ -1433,6 +1526,7 @@ def lu_solve(
     *,
     left: bool = True,
     adjoint: bool = False,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> Tensor:
     """X with A X = B (A^H X = B when adjoint; X A = B or X A^H = B when not left) for
     A = P L U given packed by lu_factor; differentiable in LU and B, through two triangular
@@ -1444,6 +1538,8 @@ def lu_solve(
         B (Tensor): (*, n, k) (or (*, k, n) when not left).
         left (bool): solve A X = B (True) or X A = B.
         adjoint (bool): solve with A's (conjugate) transpose.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: the shape of `B`.
@@ -1456,6 +1552,10 @@ def lu_solve(
         tensor([[1.],
                 [1.]])
     """
+    if out is not None:
+        return write_outs(
+            "linalg.lu_solve", lu_solve(LU, pivots=pivots, B=B, left=left, adjoint=adjoint), out
+        )
     _check_linalg_input("linalg.lu_solve", LU, "LU", complex_ok=True)
     if B._array.dtype != LU._array.dtype:
         raise DTypeError(
@@ -1535,7 +1635,13 @@ def _cholesky_arrays(xp: Any, a: Array) -> tuple:
     return lower, info
 
 
-def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -> CholeskyExResult:  # noqa: N803
+def cholesky_ex(
+    A: Tensor,  # noqa: N803
+    *,
+    upper: bool = False,
+    check_errors: bool = False,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> CholeskyExResult:
     """(L, info) with A = L L^T where info == 0; info > 0 marks a matrix that is not
     positive-definite (its factor is then not meaningful), raising only when check_errors.
 
@@ -1543,6 +1649,8 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
         A (Tensor): floating point (*, n, n), symmetric (Hermitian).
         upper (bool): return the upper factor instead.
         check_errors (bool): raise for a matrix that is not positive-definite.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor): a named tuple (L, info).
@@ -1552,6 +1660,10 @@ def cholesky_ex(A: Tensor, *, upper: bool = False, check_errors: bool = False) -
         >>> chainrule.linalg.cholesky_ex(-chainrule.eye(2)).info
         tensor(1, dtype=chainrule.int32)
     """
+    if out is not None:
+        return write_outs(
+            "linalg.cholesky_ex", cholesky_ex(A, upper=upper, check_errors=check_errors), out
+        )
     _check_linalg_input("linalg.cholesky_ex", A, complex_ok=True)
     out, info = apply(CholeskyEx, (A,), bool(upper))
     if check_errors:
@@ -1608,13 +1720,20 @@ def _lu_inverse(xp: Any, lu: Array, pivots: Array) -> Array:
     return x
 
 
-def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:  # noqa: N803
+def inv_ex(
+    A: Tensor,  # noqa: N803
+    *,
+    check_errors: bool = False,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> InvExResult:
     """(inverse, info): the inverse of each matrix, and info > 0 for a singular one (whose
     inverse holds inf/nan) instead of an error, unless check_errors.
 
     Args:
         A (Tensor): floating point or complex (*, n, n), a batch of square matrices.
         check_errors (bool): raise for a singular matrix.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor): a named tuple (inverse, info).
@@ -1625,6 +1744,8 @@ def inv_ex(A: Tensor, *, check_errors: bool = False) -> InvExResult:  # noqa: N8
         >>> chainrule.linalg.inv_ex(A).info
         tensor(0, dtype=chainrule.int32)
     """
+    if out is not None:
+        return write_outs("linalg.inv_ex", inv_ex(A, check_errors=check_errors), out)
     _check_linalg_input("linalg.inv_ex", A, complex_ok=True)
     out, info = apply(InvEx, (A,))
     if check_errors:
@@ -1652,6 +1773,7 @@ def matrix_norm(
     keepdim: bool = False,
     *,
     dtype: dtypes.dtype | None = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> Tensor:
     """Matrix norm over the two dimensions `dim`: 'fro'; 'nuc' (the sum of the singular
     values), 2 and -2 (the largest and smallest); 1, -1, inf, -inf (the max/min column or
@@ -1664,6 +1786,8 @@ def matrix_norm(
         dim (pair of ints): the matrices' dimensions.
         keepdim (bool): keep them with size 1.
         dtype (dtype, optional): compute in this dtype.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: A's shape without `dim`, real.
@@ -1674,6 +1798,12 @@ def matrix_norm(
         >>> chainrule.linalg.matrix_norm(A), chainrule.linalg.matrix_norm(A, "nuc")
         (tensor(3.1623), tensor(4.))
     """
+    if out is not None:
+        return write_outs(
+            "linalg.matrix_norm",
+            matrix_norm(A, ord=ord, dim=dim, keepdim=keepdim, dtype=dtype),
+            out,
+        )
     A = _with_dtype(A, dtype)  # noqa: N806
     if A._array.dtype.kind == "c" and ord not in ("nuc", 2, -2):
         A = _abs(A)  # noqa: N806 - these norms read only the moduli |a_ij|
@@ -1720,6 +1850,7 @@ def norm(
     keepdim: bool = False,
     *,
     dtype: dtypes.dtype | None = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> Tensor:
     """torch.linalg.norm: a vector norm when `dim` is an int (or ord is None and dim is None,
     over everything), a matrix norm (every order of matrix_norm) when `dim` is a pair or the
@@ -1731,6 +1862,8 @@ def norm(
         dim (int or pair of ints, optional): a vector or a matrix dimension pair.
         keepdim (bool): keep the reduced dimensions with size 1.
         dtype (dtype, optional): compute in this dtype.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: A's shape without the reduced dimensions, real.
@@ -1742,6 +1875,10 @@ def norm(
         >>> chainrule.linalg.norm(chainrule.tensor([[2.0, 1.0], [1.0, 2.0]]), 2)
         tensor(3.)
     """
+    if out is not None:
+        return write_outs(
+            "linalg.norm", norm(A, ord=ord, dim=dim, keepdim=keepdim, dtype=dtype), out
+        )
     A = _with_dtype(A, dtype)  # noqa: N806
     if isinstance(dim, int):
         dim = (dim,)
@@ -1983,6 +2120,7 @@ def ldl_factor_ex(
     *,
     hermitian: bool = False,
     check_errors: bool = False,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> LdlFactorExResult:
     """(LD, pivots, info): the LDL^T factorization of symmetric (LDL^H of Hermitian, when
     `hermitian`) matrices with Bunch-Kaufman pivoting, as LAPACK's ?sytrf / ?hetrf with the
@@ -1995,6 +2133,8 @@ def ldl_factor_ex(
         A (Tensor): floating point or complex (*, n, n), symmetric or Hermitian.
         hermitian (bool): factor a complex A as Hermitian (LDL^H) rather than symmetric.
         check_errors (bool): raise LinAlgError when a matrix is singular.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor, Tensor): a named tuple (LD, pivots, info); not differentiable.
@@ -2005,6 +2145,12 @@ def ldl_factor_ex(
         >>> chainrule.linalg.ldl_factor_ex(A).pivots  # one 2x2 block
         tensor([-2, -2], dtype=chainrule.int32)
     """
+    if out is not None:
+        return write_outs(
+            "linalg.ldl_factor_ex",
+            ldl_factor_ex(A, hermitian=hermitian, check_errors=check_errors),
+            out,
+        )
     _check_square("torch.linalg.ldl_factor_ex", A)
     packed, pivots, info = apply(LdlFactor, (A,), bool(hermitian))
     if check_errors:
@@ -2018,13 +2164,20 @@ _SINGULAR_D = (
 )
 
 
-def ldl_factor(A: Tensor, *, hermitian: bool = False) -> LdlFactorResult:  # noqa: N803
+def ldl_factor(
+    A: Tensor,  # noqa: N803
+    *,
+    hermitian: bool = False,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> LdlFactorResult:
     """(LD, pivots): ldl_factor_ex's factors, raising LinAlgError for a singular matrix
     (PyTorch 2.13 raises there too, through an internal assertion).
 
     Args:
         A (Tensor): floating point or complex (*, n, n), symmetric or Hermitian.
         hermitian (bool): factor a complex A as Hermitian (LDL^H) rather than symmetric.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor): a named tuple (LD, pivots); not differentiable.
@@ -2036,6 +2189,8 @@ def ldl_factor(A: Tensor, *, hermitian: bool = False) -> LdlFactorResult:  # noq
         tensor([[4.0000, 0.0000],
                 [0.5000, 2.0000]])
     """
+    if out is not None:
+        return write_outs("linalg.ldl_factor", ldl_factor(A, hermitian=hermitian), out)
     _check_square("torch.linalg.ldl_factor", A)
     packed, pivots, info = apply(LdlFactor, (A,), bool(hermitian))
     _raise_for_info("torch.linalg.ldl_factor", info, _SINGULAR_D)
@@ -2048,6 +2203,7 @@ def ldl_solve(
     B: Tensor,  # noqa: N803
     *,
     hermitian: bool = False,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> Tensor:
     """X with A X = B, from ldl_factor's (LD, pivots) of A; batch dimensions broadcast.
 
@@ -2056,6 +2212,8 @@ def ldl_solve(
         pivots (Tensor): (*, n), from ldl_factor.
         B (Tensor): (*, n, k), of LD's dtype.
         hermitian (bool): LD is the LDL^H factorization of a Hermitian A (as factored).
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: (*, n, k); not differentiable.
@@ -2068,6 +2226,10 @@ def ldl_solve(
         tensor([[1.],
                 [1.]])
     """
+    if out is not None:
+        return write_outs(
+            "linalg.ldl_solve", ldl_solve(LD, pivots=pivots, B=B, hermitian=hermitian), out
+        )
     _check_square("torch.linalg.ldl_solve", LD)
     if B.ndim < 2:
         raise IndexError(

@@ -21,7 +21,7 @@ from chainrule.autograd.observers import observers, tell
 from chainrule.backend import Array, dtypes, is_array
 from chainrule.backend.formats import contiguous_format
 from chainrule.errors import DTypeError, GradError, IndexRangeError, ShapeError
-from chainrule.ops import creation
+from chainrule.ops import creation, tie_order
 from chainrule.ops.arguments import normalize_dim, numpy_keywords, require_dims
 from chainrule.ops.conversion import cast, clone, result_type
 from chainrule.ops.creation import arange
@@ -1717,6 +1717,22 @@ def _unique_result(
     return result
 
 
+# unique() runs PyTorch's sort steps in Python (to pick between -0.0 and 0.0) up to this size.
+_TIE_ORDER_LIMIT = 1 << 14
+
+
+def _has_both_zeros(xp: Any, array: Array) -> bool:
+    """Whether a floating-point array holds both -0.0 and 0.0 (which unique keeps is PyTorch's
+    sort order's choice)."""
+    if array.dtype.kind != "f":
+        return False
+    zeros = array == 0
+    if not zeros.any():
+        return False
+    negative = xp.signbit(array) & zeros
+    return bool(negative.any()) and not bool(negative[zeros].all())
+
+
 def _check_unique_dim(name: str, array: Array, dim: int) -> int:
     dim = require_dims(name, dim, array.ndim)
     if array.size == 0 and any(size == 0 for axis, size in enumerate(array.shape) if axis != dim):
@@ -1760,10 +1776,26 @@ def unique(
             array.reshape(-1), return_inverse=True, return_counts=True, equal_nan=False
         )
         inverse = inverse.reshape(array.shape)
+        if _has_both_zeros(xp, array) and array.size <= _TIE_ORDER_LIMIT:
+            # Which of -0.0 and 0.0 stands for both: the first in PyTorch's sort order
+            flat = array.reshape(-1)
+            order = tie_order.sort_positions(flat.tolist(), False)
+            values = values.copy()
+            values[values == 0] = flat[next(p for p in order if flat[p] == 0)]
     else:
         dim = _check_unique_dim("unique", array, dim)
         if array.shape[dim] == 0:
             values, inverse, counts = array, xp.zeros(0, int64), xp.zeros(0, int64)
+        elif array.dtype.kind in "fc" and (xp.isnan(array).any() or _has_both_zeros(xp, array)):
+            # NaN compares neither way and -0.0 == 0.0: PyTorch's own steps decide the order,
+            # the groups and which slice stands for each
+            rows = xp.moveaxis(array, dim, 0)
+            firsts, groups, sizes = tie_order.unique_slices(
+                rows.reshape(rows.shape[0], -1).tolist()
+            )
+            values = xp.take(array, xp.asarray(firsts, dtype=int64), axis=dim)
+            inverse = xp.asarray(groups, dtype=int64)
+            counts = xp.asarray(sizes, dtype=int64)
         else:
             values, inverse, counts = xp.unique(
                 array, return_inverse=True, return_counts=True, axis=dim

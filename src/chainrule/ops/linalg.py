@@ -26,7 +26,7 @@ from chainrule.ops.arguments import Number, return_type
 from chainrule.ops.autocast import LOWER, autocast_active, autocast_operands, autocast_policy
 from chainrule.ops.complex import complex as make_complex
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real
-from chainrule.ops.conversion import write_out
+from chainrule.ops.conversion import write_outs
 from chainrule.ops.creation import checked_fill, empty
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
@@ -330,7 +330,7 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         chainrule.Size([5, 2, 4])
     """
     if out is not None:
-        return write_out("matmul", matmul(input, other), out, "same")
+        return write_outs("matmul", matmul(input, other), out)
     if type(input) is not Tensor or type(other) is not Tensor:
         sparse_product = _sparse_product(input, other)
         if sparse_product is not None:
@@ -1363,13 +1363,21 @@ def cross(input: Tensor, other: Tensor, dim: int | None = None) -> Tensor:  # no
     return _cross("cross", input, other, dim)
 
 
-def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # noqa: A002
+def linalg_cross(
+    input: Tensor,  # noqa: A002
+    other: Tensor,
+    *,
+    dim: int = -1,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> Tensor:
     """torch.linalg.cross: the cross product of 3-vectors along `dim` (the last by default).
 
     Args:
         input (Tensor): size 3 along `dim`.
         other (Tensor): broadcastable with `input`.
         dim (int): the dimension of the vectors.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: of the broadcast shape.
@@ -1380,6 +1388,8 @@ def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:  # n
         >>> chainrule.linalg.cross(x, y)
         tensor([[0., 0., 1.]])
     """
+    if out is not None:
+        return write_outs("linalg.cross", linalg_cross(input, other=other, dim=dim), out)
     return _cross("linalg.cross", input, other, dim)
 
 
@@ -1709,11 +1719,13 @@ class Inv(Op):
     batch = elementwise_batch  # matrices in the last two dims broadcast
 
 
-def inv(A: Tensor) -> Tensor:  # noqa: N803
+def inv(A: Tensor, *, out: Tensor | Sequence[Tensor] | None = None) -> Tensor:  # noqa: N803
     """The inverse of each square matrix in the batch; LinAlgError when one is singular.
 
     Args:
         A (Tensor): floating point (*, n, n), a batch of square matrices.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: the shape of `A`.
@@ -1724,15 +1736,19 @@ def inv(A: Tensor) -> Tensor:  # noqa: N803
         tensor([[0.5000, 0.0000],
                 [0.0000, 0.5000]])
     """
+    if out is not None:
+        return write_outs("linalg.inv", inv(A), out)
     _check_linalg_input("linalg.inv", A, complex_ok=True)
     return _product(Inv, (A,))
 
 
-def inverse(input: Tensor) -> Tensor:  # noqa: A002
+def inverse(input: Tensor, *, out: Tensor | Sequence[Tensor] | None = None) -> Tensor:  # noqa: A002
     """torch.inverse: the same as linalg.inv.
 
     Args:
         input (Tensor): floating point (*, n, n).
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: the shape of `input`.
@@ -1744,6 +1760,8 @@ def inverse(input: Tensor) -> Tensor:  # noqa: A002
         tensor([[ 0.6000, -0.2000],
                 [-0.2000,  0.4000]])
     """
+    if out is not None:
+        return write_outs("inverse", inverse(input), out)
     _check_linalg_input("inverse", input, "input", complex_ok=True)
     return _product(Inv, (input,))
 
@@ -1828,11 +1846,13 @@ def slogdet(A: Tensor) -> Tensor:  # noqa: N803
     return SlogdetResult(sign, logabsdet)
 
 
-def linalg_slogdet(A: Tensor) -> Tensor:  # noqa: N803
+def linalg_slogdet(A: Tensor, *, out: Tensor | Sequence[Tensor] | None = None) -> Tensor:  # noqa: N803
     """torch.linalg.slogdet: `slogdet`'s (sign, logabsdet), named as PyTorch's linalg result.
 
     Args:
         A (Tensor): floating point or complex (*, n, n), a batch of square matrices.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor): a named tuple (sign, logabsdet), each (*,).
@@ -1842,6 +1862,8 @@ def linalg_slogdet(A: Tensor) -> Tensor:  # noqa: N803
         >>> chainrule.linalg.slogdet(chainrule.tensor([[2.0, 1.0], [1.0, 3.0]])).logabsdet
         tensor(1.6094)
     """
+    if out is not None:
+        return write_outs("linalg.slogdet", linalg_slogdet(A), out)
     return LinalgSlogdetResult(*slogdet(A))
 
 
@@ -1928,7 +1950,13 @@ def _solve_batches(op_name: str, A: Any, B: Any) -> None:  # noqa: N803
         ) from None
 
 
-def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
+def solve(
+    A: Tensor,  # noqa: N803
+    B: Tensor,  # noqa: N803
+    *,
+    left: bool = True,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> Tensor:
     """X with A X = B (left) or X A = B (left=False). B is a batch of vectors when it is 1-D
     or has A's shape without the last dimension, as in PyTorch.
 
@@ -1936,6 +1964,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
         A (Tensor): floating point (*, n, n), a batch of square matrices.
         B (Tensor): (*, n, k) or (*, n).
         left (bool): solve A X = B (True) or X A = B.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: the shape of `B` (broadcast).
@@ -1945,6 +1975,8 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True) -> Tensor:  # noqa: N803
         >>> chainrule.linalg.solve(2 * chainrule.eye(2), chainrule.ones(2))
         tensor([0.5000, 0.5000])
     """
+    if out is not None:
+        return write_outs("linalg.solve", solve(A, B=B, left=left), out)
     _check_solve_operands("linalg.solve", A, B)
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
     matrices = unsqueeze(B, -1) if vector else B
@@ -2047,6 +2079,7 @@ def solve_triangular(
     upper: bool,
     left: bool = True,
     unitriangular: bool = False,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> Tensor:
     """X with A X = B (or X A = B when left=False) for triangular A; the other triangle of A
     is never read, nor its diagonal when unitriangular.
@@ -2057,6 +2090,8 @@ def solve_triangular(
         upper (bool): A is upper (True) or lower triangular; required.
         left (bool): solve A X = B (True) or X A = B.
         unitriangular (bool): take A's diagonal as ones.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: the shape of `B`.
@@ -2068,6 +2103,12 @@ def solve_triangular(
         tensor([[1.],
                 [2.]])
     """
+    if out is not None:
+        return write_outs(
+            "linalg.solve_triangular",
+            solve_triangular(A, B=B, upper=upper, left=left, unitriangular=unitriangular),
+            out,
+        )
     _check_solve_operands("linalg.solve_triangular", A, B)
     if B.ndim < 2:
         raise ShapeError(
@@ -2135,13 +2176,20 @@ class Cholesky(Op):
     batch = elementwise_batch  # matrices in the last two dims broadcast
 
 
-def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:  # noqa: N803
+def cholesky(
+    A: Tensor,  # noqa: N803
+    *,
+    upper: bool = False,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> Tensor:
     """The Cholesky factor of each Hermitian (real: symmetric) positive-definite matrix in the
     batch; raises LinAlgError when one is not positive-definite.
 
     Args:
         A (Tensor): floating point (*, n, n), symmetric (Hermitian) positive-definite.
         upper (bool): return the upper factor U = L^H instead.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: the shape of `A`.
@@ -2152,6 +2200,8 @@ def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:  # noqa: N803
         tensor([[2., 0.],
                 [1., 1.]])
     """
+    if out is not None:
+        return write_outs("linalg.cholesky", cholesky(A, upper=upper), out)
     _check_linalg_input("linalg.cholesky", A, complex_ok=True)
     return apply(Cholesky, (A,), bool(upper))
 
@@ -2163,7 +2213,9 @@ def _vector_norm(*args: Any, **kwargs: Any) -> Any:
     return reduction.vector_norm(*args, **kwargs)
 
 
-def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
+def vecdot(
+    x: Tensor, y: Tensor, *, dim: int = -1, out: Tensor | Sequence[Tensor] | None = None
+) -> Tensor:
     """Dot products of vectors along `dim`, batched with broadcasting: sum(conj(x) * y), as
     torch.linalg.vecdot.
 
@@ -2171,6 +2223,8 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
         x (Tensor): the first vectors (conjugated).
         y (Tensor): the second; broadcasts with `x`.
         dim (int): the dimension of the vectors.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: the broadcast shape without `dim`.
@@ -2180,6 +2234,8 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
         >>> chainrule.linalg.vecdot(chainrule.tensor([[1.0, 2.0]]), chainrule.tensor([[3.0, 4.0]]))
         tensor([11.])
     """
+    if out is not None:
+        return write_outs("linalg.vecdot", vecdot(x, y=y, dim=dim), out)
 
     if x.ndim == 0 or y.ndim == 0:
         raise ShapeError(
@@ -2190,11 +2246,13 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
     return reduction.sum(conj(x) * y, dim)
 
 
-def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
+def multi_dot(tensors: Sequence[Tensor], *, out: Tensor | Sequence[Tensor] | None = None) -> Tensor:
     """The product of a chain of matrices; the first and last may be vectors.
 
     Args:
         tensors (sequence of Tensors): two or more, 2-D except perhaps the first and last.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: the product (vector ends dropped, as `matmul`).
@@ -2205,6 +2263,8 @@ def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
         >>> chainrule.linalg.multi_dot(chain).shape
         chainrule.Size([2])
     """
+    if out is not None:
+        return write_outs("linalg.multi_dot", multi_dot(tensors), out)
     if len(tensors) < 2:
         raise ShapeError(f"linalg.multi_dot: expected at least 2 tensors, got {len(tensors)}")
     for index, tensor in enumerate(tensors):
@@ -2356,12 +2416,14 @@ def _largest_coordinate(difference: Any) -> Any:
     return squeeze(peak, -1) + reduction.sum(where(ties, magnitude - peak, 0.0), -1)
 
 
-def matrix_power(A: Tensor, n: int) -> Tensor:  # noqa: N803
+def matrix_power(A: Tensor, n: int, *, out: Tensor | Sequence[Tensor] | None = None) -> Tensor:  # noqa: N803
     """A^n by repeated squaring; n = 0 gives identities, n < 0 powers of the inverse.
 
     Args:
         A (Tensor): (*, n, n).
         n (int): the power.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: the shape of `A`.
@@ -2373,6 +2435,8 @@ def matrix_power(A: Tensor, n: int) -> Tensor:  # noqa: N803
         tensor([[ 5.,  5.],
                 [ 5., 10.]])
     """
+    if out is not None:
+        return write_outs("linalg.matrix_power", matrix_power(A, n=n), out)
     if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
         raise ShapeError(
             f"linalg.matrix_power: A must be batches of square matrices, got shape {tuple(A.shape)}"

@@ -24,6 +24,7 @@ from chainrule.errors import ArgumentAssertionError, DTypeError, LinAlgError, Sh
 from chainrule.ops import reduction
 from chainrule.ops.arguments import return_type
 from chainrule.ops.complex import conj
+from chainrule.ops.conversion import write_outs
 from chainrule.ops.creation import eye, ones_like, randn, zeros
 from chainrule.ops.decompositions import (
     _unpack,
@@ -143,7 +144,12 @@ def linalg_vander(x: Tensor, *, N: int | None = None) -> Tensor:  # noqa: N803
     return cat((first, powers), -1)
 
 
-def householder_product(A: Tensor, tau: Tensor) -> Tensor:  # noqa: N803
+def householder_product(
+    A: Tensor,  # noqa: N803
+    tau: Tensor,
+    *,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> Tensor:
     """The first n columns of H_1 H_2 ... H_k, H_i = I - tau_i v_i v_i^H, where v_i is column
     i of A below the diagonal with a 1 on it (LAPACK's orgqr/ungqr: Q from geqrf's output).
     A product of k rank-one updates, differentiable in A and tau.
@@ -151,6 +157,8 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:  # noqa: N803
     Args:
         A (Tensor): (*, m, n) with m >= n: the Householder vectors below the diagonal.
         tau (Tensor): (*, k) with k <= n: the scales.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: (*, m, n).
@@ -162,6 +170,8 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:  # noqa: N803
         tensor([[ 0.],
                 [-1.]])
     """
+    if out is not None:
+        return write_outs("linalg.householder_product", householder_product(A, tau=tau), out)
     if A.ndim < 2 or tau.ndim < 1:
         raise ShapeError(
             f"linalg.householder_product: A must have at least 2 dimensions and tau at least 1 "
@@ -189,13 +199,15 @@ def householder_product(A: Tensor, tau: Tensor) -> Tensor:  # noqa: N803
     return named(q[..., :n], "LinalgHouseholderProductBackward0")
 
 
-def tensorinv(A: Tensor, ind: int = 2) -> Tensor:  # noqa: N803
+def tensorinv(A: Tensor, ind: int = 2, *, out: Tensor | Sequence[Tensor] | None = None) -> Tensor:  # noqa: N803
     """The inverse of A for `tensordot(.., ind)`: A's first `ind` dimensions against the rest,
     as one square matrix, inverted, reshaped to A.shape[ind:] + A.shape[:ind].
 
     Args:
         A (Tensor): with prod(A.shape[:ind]) == prod(A.shape[ind:]).
         ind (int): how many leading dimensions form the rows, at least 1.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: of shape A.shape[ind:] + A.shape[:ind].
@@ -206,6 +218,8 @@ def tensorinv(A: Tensor, ind: int = 2) -> Tensor:  # noqa: N803
         >>> chainrule.linalg.tensorinv(A, ind=1).shape
         chainrule.Size([2, 2, 4])
     """
+    if out is not None:
+        return write_outs("linalg.tensorinv", tensorinv(A, ind=ind), out)
     if ind <= 0:
         raise ValueError(
             f"linalg.tensorinv: Expected a strictly positive integer for 'ind', got {ind}"
@@ -221,7 +235,13 @@ def tensorinv(A: Tensor, ind: int = 2) -> Tensor:  # noqa: N803
     return reshape(inv(square), columns + rows)
 
 
-def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tensor:  # noqa: N803
+def tensorsolve(
+    A: Tensor,  # noqa: N803
+    B: Tensor,  # noqa: N803
+    dims: Sequence[int] | None = None,
+    *,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> Tensor:
     """X with tensordot(A, X, X.ndim) = B: A's leading B.ndim dimensions against the rest, as
     one square system (after moving `dims` of A to the end); only the sizes' products must
     agree, as in PyTorch.
@@ -230,6 +250,8 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tens
         A (Tensor): X's shape after B.ndim leading dims, with prod(B.shape) == prod(X.shape).
         B (Tensor): the right-hand side.
         dims (list of int, optional): dimensions of A moved to the end first.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: X, of shape A.shape[B.ndim:].
@@ -240,6 +262,8 @@ def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tens
         >>> chainrule.linalg.tensorsolve(A, chainrule.ones(2, 3)).shape
         chainrule.Size([6])
     """
+    if out is not None:
+        return write_outs("linalg.tensorsolve", tensorsolve(A, B=B, dims=dims), out)
     if dims is not None:
         dims = list(dims)
         A = movedim(A, dims, list(range(A.ndim - len(dims), A.ndim)))  # noqa: N806
@@ -261,6 +285,7 @@ def solve_ex(
     *,
     left: bool = True,
     check_errors: bool = False,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> tuple[Tensor, Tensor]:
     """linalg.solve that reports singular matrices instead of raising: (result, info), info
     (int32, per matrix) 0 on success or the position of LU's first zero pivot (result then
@@ -271,6 +296,8 @@ def solve_ex(
         B (Tensor): (*, n, k) or (*, n), as linalg.solve takes it.
         left (bool): solve A X = B (True) or X A = B.
         check_errors (bool): raise LinAlgError where info is not 0.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor): a named tuple (result, info).
@@ -281,6 +308,10 @@ def solve_ex(
         >>> result, info
         (tensor([0.5000, 0.5000]), tensor(0, dtype=chainrule.int32))
     """
+    if out is not None:
+        return write_outs(
+            "linalg.solve_ex", solve_ex(A, B=B, left=left, check_errors=check_errors), out
+        )
     packed, pivots, info = lu_factor_ex(A)
     if check_errors and bool((info != 0).any()):
         raise LinAlgError(
@@ -484,12 +515,19 @@ solve = _removed("solve")
 matrix_rank = _removed("matrix_rank")
 
 
-def cholesky(input: Tensor, upper: bool = False) -> Tensor:  # noqa: A002
+def cholesky(
+    input: Tensor,  # noqa: A002
+    upper: bool = False,
+    *,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> Tensor:
     """`torch.cholesky`, PyTorch's older spelling of `linalg.cholesky` (upper positional).
 
     Args:
         input (Tensor): floating point (*, n, n), Hermitian positive-definite.
         upper (bool): return the upper factor U = L^H.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: the shape of `input`.
@@ -500,6 +538,8 @@ def cholesky(input: Tensor, upper: bool = False) -> Tensor:  # noqa: A002
         tensor([[2., 0.],
                 [1., 1.]])
     """
+    if out is not None:
+        return write_outs("cholesky", cholesky(input, upper=upper), out)
     warn_once(_DEPRECATED["cholesky"])
     return linalg_cholesky(input, upper=upper)
 
@@ -513,7 +553,13 @@ def _cholesky_product(L: Tensor, upper: bool) -> Tensor:  # noqa: N803
     return _mH(factor) @ factor if upper else factor @ _mH(factor)
 
 
-def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
+def cholesky_solve(
+    B: Tensor,  # noqa: N803
+    L: Tensor,  # noqa: N803
+    upper: bool = False,
+    *,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> Tensor:
     """X with A X = B for A = L L^H (or U^H U when `upper`) given its Cholesky factor (only
     its triangle is read). Differentiable in B and L; the derivative in L is PyTorch's, which
     treats L as a full matrix (nonzero above a lower factor's diagonal too).
@@ -522,6 +568,8 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa
         B (Tensor): (*, n, k), the right-hand sides.
         L (Tensor): (*, n, n), the lower (or upper) Cholesky factor.
         upper (bool): `L` is the upper factor.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: (*, n, k).
@@ -533,6 +581,8 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa
         tensor([[1.5000],
                 [0.0000]])
     """
+    if out is not None:
+        return write_outs("cholesky_solve", cholesky_solve(B, L=L, upper=upper), out)
     if B.ndim < 2 or L.ndim < 2:
         raise ShapeError(
             f"cholesky_solve: b should have at least 2 dimensions, but has {B.ndim} dimensions "
@@ -546,13 +596,20 @@ def cholesky_solve(B: Tensor, L: Tensor, upper: bool = False) -> Tensor:  # noqa
     return named(linalg_solve(A, B), "CholeskySolveBackward0")
 
 
-def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
+def cholesky_inverse(
+    L: Tensor,  # noqa: N803
+    upper: bool = False,
+    *,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> Tensor:
     """The inverse of A = L L^H (or U^H U when `upper`) from its Cholesky factor (only its
     triangle is read; the derivative treats L as a full matrix, as PyTorch's).
 
     Args:
         L (Tensor): (*, n, n), the lower (or upper) Cholesky factor.
         upper (bool): `L` is the upper factor.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: (*, n, n).
@@ -563,6 +620,8 @@ def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
         tensor([[0.2500, 0.0000],
                 [0.0000, 1.0000]])
     """
+    if out is not None:
+        return write_outs("cholesky_inverse", cholesky_inverse(L, upper=upper), out)
     if L.ndim < 2 or L.shape[-1] != L.shape[-2]:
         raise ShapeError(
             f"cholesky_inverse: A must be batches of square matrices, but they are {tuple(L.shape)}"
@@ -570,12 +629,19 @@ def cholesky_inverse(L: Tensor, upper: bool = False) -> Tensor:  # noqa: N803
     return named(inv(_cholesky_product(L, upper)), "CholeskyInverseBackward0")
 
 
-def qr(input: Tensor, some: bool = True) -> tuple[Tensor, Tensor]:  # noqa: A002
+def qr(
+    input: Tensor,  # noqa: A002
+    some: bool = True,
+    *,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> tuple[Tensor, Tensor]:
     """`torch.qr`: linalg.qr, reduced when `some` (the default) and complete otherwise.
 
     Args:
         input (Tensor): floating point (*, m, n).
         some (bool): the reduced factorization (Q m x k, R k x n, k = min(m, n)).
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor): a named tuple (Q, R).
@@ -586,6 +652,8 @@ def qr(input: Tensor, some: bool = True) -> tuple[Tensor, Tensor]:  # noqa: A002
         >>> R.abs()
         tensor([[5.]])
     """
+    if out is not None:
+        return write_outs("qr", qr(input, some=some), out)
     warn_once(_DEPRECATED["qr"])
     result = linalg_qr(input, "reduced" if some else "complete")
     return QrResult(result.Q, result.R)
@@ -595,7 +663,9 @@ def svd(
     input: Tensor,  # noqa: A002
     some: bool = True,
     compute_uv: bool = True,
-) -> tuple[Tensor, Tensor, Tensor]:  # noqa: A002
+    *,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> tuple[Tensor, Tensor, Tensor]:
     """`torch.svd`: input = U diag(S) V^H, returning V (not linalg.svd's V^H); reduced when
     `some`. Without `compute_uv`, U and V are zero matrices of the complete shapes.
 
@@ -603,6 +673,8 @@ def svd(
         input (Tensor): floating point (*, m, n).
         some (bool): the reduced factorization (U m x k, V n x k).
         compute_uv (bool): compute U and V (False: zeros, and S only).
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         (Tensor, Tensor, Tensor): a named tuple (U, S, V).
@@ -612,6 +684,8 @@ def svd(
         >>> chainrule.svd(chainrule.tensor([[3.0, 0.0], [0.0, -2.0]])).S
         tensor([3., 2.])
     """
+    if out is not None:
+        return write_outs("svd", svd(input, some=some, compute_uv=compute_uv), out)
     if not compute_uv:
         values = linalg_svd(input, full_matrices=False).S.detach()
         batch = tuple(input.shape[:-2])
@@ -894,7 +968,7 @@ def nuclear_norm(
     input: Tensor,  # noqa: A002
     dim: Sequence[int] | bool | None = None,
     keepdim: bool = False,
-) -> Tensor:  # noqa: A002
+) -> Tensor:
     """The nuclear norm (the sum of singular values) of the matrices over `dim` (the last two by
     default): linalg.matrix_norm(input, 'nuc'). `nuclear_norm(x, True)` is keepdim, as in
     PyTorch's overload.

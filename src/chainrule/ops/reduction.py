@@ -32,7 +32,7 @@ from chainrule.ops import tie_order
 from chainrule.ops.arguments import numpy_keywords, return_type
 from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
-from chainrule.ops.conversion import write_out
+from chainrule.ops.conversion import write_out, write_outs
 from chainrule.ops.elementwise import abs as _abs
 from chainrule.ops.elementwise import (
     cast,
@@ -800,6 +800,7 @@ def aminmax(
     keepdim: bool = False,
     axis: int | None = None,
     keepdims: bool | None = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> MinMax:
     """(min, max) over one `dim` (all when None), as `amin` and `amax`: ties share each gradient
     evenly.
@@ -811,6 +812,8 @@ def aminmax(
             against `input`).
         axis (int, optional): NumPy's name for `dim`.
         keepdims (bool, optional): NumPy's name for `keepdim`.
+        out (Tensor or tuple, optional): write the result here; a (values, indices)
+            pair for the named tuple (each of the result's exact dtype).
 
     Returns:
         (Tensor, Tensor): a named tuple (min, max).
@@ -821,6 +824,10 @@ def aminmax(
         >>> result.min, result.max
         (tensor([1., 2.]), tensor([5., 3.]))
     """
+    if out is not None:
+        return write_outs(
+            "aminmax", aminmax(input, dim=dim, keepdim=keepdim, axis=axis, keepdims=keepdims), out
+        )
     refuse_complex("aminmax", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("aminmax", dim, keepdim, axis, keepdims)
@@ -998,6 +1005,7 @@ def max(
     other: Tensor | None = None,
     axis: int | None = None,
     keepdims: bool | None = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> Tensor | ValuesIndices:
     """Three calls in one, as PyTorch: max(input) is the largest element (ties share the gradient
     evenly); max(input, dim, keepdim=False) is a named tuple (values, indices) along `dim`, the
@@ -1010,6 +1018,8 @@ def max(
         other (Tensor, optional): compare elementwise with this instead.
         axis (int, optional): NumPy's name for `dim`.
         keepdims (bool, optional): NumPy's name for `keepdim`.
+        out (Tensor or tuple, optional): write the result here; a (values, indices)
+            pair for the named tuple (each of the result's exact dtype).
 
     Returns:
         Tensor, or (values, indices) when `dim` is given.
@@ -1026,6 +1036,12 @@ def max(
         >>> x.grad
         tensor([0.0000, 0.5000, 0.5000])
     """
+    if out is not None:
+        return write_outs(
+            "max",
+            max(input, dim=dim, keepdim=keepdim, other=other, axis=axis, keepdims=keepdims),
+            out,
+        )
     refuse_complex("max", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("max", dim, keepdim, axis, keepdims)
@@ -1078,6 +1094,7 @@ def min(
     other: Tensor | None = None,
     axis: int | None = None,
     keepdims: bool | None = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> Tensor | ValuesIndices:
     """min(input), min(input, dim, keepdim=False) -> (values, indices), min(input, other): as `max`,
     for the smallest elements.
@@ -1089,6 +1106,8 @@ def min(
         other (Tensor, optional): compare elementwise with this instead.
         axis (int, optional): NumPy's name for `dim`.
         keepdims (bool, optional): NumPy's name for `keepdim`.
+        out (Tensor or tuple, optional): write the result here; a (values, indices)
+            pair for the named tuple (each of the result's exact dtype).
 
     Returns:
         Tensor, or (values, indices) when `dim` is given.
@@ -1103,6 +1122,12 @@ def min(
         values=tensor([1., 0., 2.]),
         indices=tensor([0, 1, 0]))
     """
+    if out is not None:
+        return write_outs(
+            "min",
+            min(input, dim=dim, keepdim=keepdim, other=other, axis=axis, keepdims=keepdims),
+            out,
+        )
     refuse_complex("min", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("min", dim, keepdim, axis, keepdims)
@@ -1472,6 +1497,7 @@ def vector_norm(
     dtype: dtypes.dtype | None = None,
     axis: int | Sequence[int] | None = None,
     keepdims: bool | None = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> Tensor:
     """The vector `ord`-norm over `dim` (all when None): (sum |x|**ord)**(1 / ord), the maximum
     |x| for inf, the minimum for -inf and the count of nonzeros for 0, as
@@ -1486,6 +1512,8 @@ def vector_norm(
         dtype (dtype, optional): compute in this dtype.
         axis (int or tuple of ints, optional): NumPy's name for `dim`.
         keepdims (bool, optional): NumPy's name for `keepdim`.
+        out (Tensor or tuple of Tensors, optional): write the result here, in tensors of
+            the result's exact dtypes.
 
     Returns:
         Tensor: `input`'s shape without the reduced dimensions (size 1 with `keepdim`).
@@ -1498,6 +1526,14 @@ def vector_norm(
         >>> chainrule.vector_norm(v, ord=float("inf"))
         tensor(4.)
     """
+    if out is not None:
+        return write_outs(
+            "linalg.vector_norm",
+            vector_norm(
+                x, ord=ord, dim=dim, keepdim=keepdim, dtype=dtype, axis=axis, keepdims=keepdims
+            ),
+            out,
+        )
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("vector_norm", dim, keepdim, axis, keepdims)
     if dtype is not None:
@@ -2009,7 +2045,13 @@ def _cumulative_extreme(name: str, op: type, input: Any, dim: int) -> Any:
     return getattr(return_types, name)(values, index)
 
 
-def cummax(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> ValuesIndices:
+def cummax(
+    input: Tensor,
+    dim: int | None = None,
+    *,
+    axis: int | None = None,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> ValuesIndices:
     """(values, indices) of the running maximum along `dim`; each value's gradient goes to the
     element it was read from (the last of equal ones, as PyTorch).
 
@@ -2017,6 +2059,8 @@ def cummax(input: Tensor, dim: int | None = None, *, axis: int | None = None) ->
         input (Tensor): any shape.
         dim (int): the dimension accumulated along.
         axis (int, optional): NumPy's name for `dim`.
+        out (Tensor or tuple, optional): write the result here; a (values, indices)
+            pair for the named tuple (each of the result's exact dtype).
 
     Returns:
         (Tensor, Tensor): a named tuple (values, indices), each the shape of `input`.
@@ -2026,6 +2070,8 @@ def cummax(input: Tensor, dim: int | None = None, *, axis: int | None = None) ->
         >>> chainrule.cummax(chainrule.tensor([1.0, 3.0, 2.0, 3.0]), 0).indices
         tensor([0, 1, 1, 3])
     """
+    if out is not None:
+        return write_outs("cummax", cummax(input, dim=dim, axis=axis), out)
     refuse_complex("cummax", input)
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("cummax", dim, None, axis, None)
@@ -2034,13 +2080,21 @@ def cummax(input: Tensor, dim: int | None = None, *, axis: int | None = None) ->
     return _cumulative_extreme("cummax", CummaxIndex, input, dim)
 
 
-def cummin(input: Tensor, dim: int | None = None, *, axis: int | None = None) -> ValuesIndices:
+def cummin(
+    input: Tensor,
+    dim: int | None = None,
+    *,
+    axis: int | None = None,
+    out: Tensor | Sequence[Tensor] | None = None,
+) -> ValuesIndices:
     """(values, indices) of the running minimum along `dim`, as `cummax`.
 
     Args:
         input (Tensor): any shape.
         dim (int): the dimension accumulated along.
         axis (int, optional): NumPy's name for `dim`.
+        out (Tensor or tuple, optional): write the result here; a (values, indices)
+            pair for the named tuple (each of the result's exact dtype).
 
     Returns:
         (Tensor, Tensor): a named tuple (values, indices), each the shape of `input`.
@@ -2052,6 +2106,8 @@ def cummin(input: Tensor, dim: int | None = None, *, axis: int | None = None) ->
         values=tensor([3., 1., 1.]),
         indices=tensor([0, 1, 1]))
     """
+    if out is not None:
+        return write_outs("cummin", cummin(input, dim=dim, axis=axis), out)
     refuse_complex("cummin", input)
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("cummin", dim, None, axis, None)
@@ -2218,18 +2274,43 @@ def _stable_order(xp: Any, x: Array, axis: int, descending: bool) -> Array:
 
 
 class Argsort(Op):
-    """Indices that sort x along `axis`, stable (equal elements keep their input order, in both
-    directions); NaN sorts as the largest value, as PyTorch. Not differentiable."""
+    """Indices that sort x along `axis`; NaN sorts as the largest value, as PyTorch. Stable
+    (equal elements keep their input order, in both directions), or with `stable=False` in the
+    order PyTorch's CPU sort gives: the C++ standard library's std::sort, an introsort that
+    keeps equal elements in input order only in slices of up to 16 (the stable order is
+    rearranged by PyTorch's steps, chainrule.ops.tie_order, in the longer slices holding ties,
+    for inputs of up to 16,384 elements). Not differentiable."""
 
     differentiable = False
 
     @staticmethod
-    def forward(ctx: Node, x: Array, axis: int, descending: bool) -> Array:
+    def forward(ctx: Node, x: Array, axis: int, descending: bool, stable: bool = True) -> Array:
+        xp = ctx.xp
         if x.ndim == 0:
-            return ctx.xp.zeros((), dtype=dtypes.int64.numpy)
-        return _stable_order(ctx.xp, x, axis, descending)
+            return xp.zeros((), dtype=dtypes.int64.numpy)
+        order = _stable_order(xp, x, axis, descending)
+        size = x.shape[axis]
+        if stable or size <= 16 or x.size > _UNSTABLE_ORDER_LIMIT:
+            return order
+        rows = _rows(xp, x, axis)
+        order_rows = _rows(xp, order, axis)
+        tied = _tied_neighbours(xp, _ordered_rows(xp, rows, order_rows, size))
+        if not tied.any():
+            return order
+        order_rows = order_rows.copy()
+        for row in xp.nonzero(tied)[0].tolist():
+            order_rows[row] = xp.asarray(
+                tie_order.sort_positions(_row_values(rows[row]), descending)
+            )
+        shape = tuple(s for i, s in enumerate(x.shape) if i != axis) + (size,)
+        return xp.ascontiguousarray(xp.moveaxis(order_rows.reshape(shape), -1, axis))
 
     batch = axis_batch
+
+
+# PyTorch's unstable sort order is run step by step (in Python) for inputs up to this many
+# elements; larger ones keep the stable order (the same values, ties in input order).
+_UNSTABLE_ORDER_LIMIT = 1 << 14
 
 
 # PyTorch's unsorted topk order is run step by step (in Python) for inputs up to this many
@@ -2386,16 +2467,20 @@ def sort(
     *,
     stable: bool | None = None,
     axis: int | None = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> ValuesIndices:
-    """(values, indices) sorted along `dim`; always stable. Gradients go back to the elements each
-    value came from.
+    """(values, indices) sorted along `dim`. Gradients go back to the elements each value came
+    from. Equal elements come in PyTorch's CPU order: input order with `stable=True` or in
+    slices of up to 16, else std::sort's arrangement (see `Argsort`).
 
     Args:
         input (Tensor): any shape.
         dim (int): the dimension sorted along.
         descending (bool): largest first.
-        stable (bool): keep equal elements in their input order (always done).
+        stable (bool): keep equal elements in their input order.
         axis (int, optional): NumPy's name for `dim`.
+        out (Tensor or tuple, optional): write the result here; a (values, indices)
+            pair for the named tuple (each of the result's exact dtype).
 
     Returns:
         (Tensor, Tensor): a named tuple (values, indices), each the shape of `input`.
@@ -2407,11 +2492,15 @@ def sort(
         values=tensor([3., 2., 1.]),
         indices=tensor([0, 2, 1]))
     """
+    if out is not None:
+        return write_outs(
+            "sort", sort(input, dim=dim, descending=descending, stable=stable, axis=axis), out
+        )
     refuse_complex("sort", input)
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("sort", dim, None, axis, None)
     axis = normalize_dim("sort", dim, input._array.ndim)
-    index = apply(Argsort, (input,), axis, descending)
+    index = apply(Argsort, (input,), axis, descending, bool(stable))
     values = _take(input, index._array, axis)
     # PyTorch names the overload taking `stable` (either value) SortBackward1
     values = named(values, "SortBackward0" if stable is None else "SortBackward1")
@@ -2432,7 +2521,7 @@ def argsort(
         input (Tensor): any shape.
         dim (int): the dimension sorted along.
         descending (bool): largest first.
-        stable (bool): keep equal elements in their input order (always done).
+        stable (bool): keep equal elements in their input order (else PyTorch's CPU order).
         axis (int, optional): NumPy's name for `dim`.
 
     Returns:
@@ -2447,7 +2536,7 @@ def argsort(
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("argsort", dim, None, axis, None)
     axis = normalize_dim("argsort", dim, input._array.ndim)
-    return apply(Argsort, (input,), axis, descending)
+    return apply(Argsort, (input,), axis, descending, bool(stable))
 
 
 def msort(input: Tensor) -> Tensor:
@@ -2482,6 +2571,7 @@ def topk(
     sorted: bool = True,
     *,
     axis: int | None = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> ValuesIndices:
     """(values, indices) of the k largest (or smallest) elements along `dim` (NaN the largest),
     sorted unless `sorted=False`. Which of equal elements are taken, and the unsorted order, are
@@ -2495,6 +2585,8 @@ def topk(
         largest (bool): the largest (True) or the smallest.
         sorted (bool): sort the k elements (otherwise in PyTorch's selection order).
         axis (int, optional): NumPy's name for `dim`.
+        out (Tensor or tuple, optional): write the result here; a (values, indices)
+            pair for the named tuple (each of the result's exact dtype).
 
     Returns:
         (Tensor, Tensor): a named tuple (values, indices), `dim` of size k.
@@ -2506,6 +2598,10 @@ def topk(
         values=tensor([4., 3.]),
         indices=tensor([1, 3]))
     """
+    if out is not None:
+        return write_outs(
+            "topk", topk(input, k=k, dim=dim, largest=largest, sorted=sorted, axis=axis), out
+        )
     refuse_complex("topk", input)
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("topk", dim, None, axis, None)
@@ -2530,6 +2626,7 @@ def kthvalue(
     *,
     axis: int | None = None,
     keepdims: bool | None = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> ValuesIndices:
     """(values, indices) of the k-th smallest element along `dim` (k counts from 1; NaN the
     largest); among equal elements, the one PyTorch's CPU quickselect picks.
@@ -2542,6 +2639,8 @@ def kthvalue(
             against `input`).
         axis (int, optional): NumPy's name for `dim`.
         keepdims (bool, optional): NumPy's name for `keepdim`.
+        out (Tensor or tuple, optional): write the result here; a (values, indices)
+            pair for the named tuple (each of the result's exact dtype).
 
     Returns:
         (Tensor, Tensor): a named tuple (values, indices).
@@ -2553,6 +2652,12 @@ def kthvalue(
         values=tensor(2.),
         indices=tensor(2))
     """
+    if out is not None:
+        return write_outs(
+            "kthvalue",
+            kthvalue(input, k=k, dim=dim, keepdim=keepdim, axis=axis, keepdims=keepdims),
+            out,
+        )
     refuse_complex("kthvalue", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("kthvalue", dim, keepdim, axis, keepdims)
@@ -2571,7 +2676,8 @@ def kthvalue(
 
 class ModeIndex(Op):
     """Index along `axis` of the mode: the most frequent value, the smallest of those on a tie
-    (each NaN counts alone, as NaN != NaN), at its last position, as PyTorch's CPU mode. Not
+    (each NaN counts alone, as NaN != NaN), at its last position in PyTorch's CPU mode's sort
+    order (run step by step, chainrule.ops.tie_order, where that is not the stable order). Not
     differentiable (mode's gradient goes to that position, through the gather)."""
 
     differentiable = False
@@ -2592,8 +2698,19 @@ class ModeIndex(Op):
         lengths = xp.bincount(run)[run].reshape(ordered.shape)
         ends = xp.ones(ordered.shape, dtype=bool)
         ends[:, :-1] = starts[:, 1:]
-        best = xp.argmax(xp.where(ends, lengths, 0), axis=-1)  # the first longest run
+        run_lengths = xp.where(ends, lengths, 0)
+        best = xp.argmax(run_lengths, axis=-1)  # the first longest run
         index = xp.take_along_axis(order, best[:, None], axis=-1)  # its last original position
+        # Where std::sort's order differs from the stable one, PyTorch's own steps: a slice
+        # holding NaN (`<` leaves NaNs unsorted), or a tied mode in a slice past 16 elements,
+        # where introsort is unstable.
+        redo = xp.zeros(rows.shape[0], dtype=bool)
+        if x.dtype.kind in "fV":
+            redo |= xp.isnan(rows).any(axis=-1)
+        if size > 16 and x.size <= _UNSORTED_ORDER_LIMIT:
+            redo |= run_lengths.max(axis=-1) > 1
+        for row in xp.nonzero(redo)[0].tolist():
+            index[row, 0] = tie_order.mode_position(_row_values(rows[row]))
         index = xp.moveaxis(index.reshape(batch + (1,)), -1, axis)
         return index.astype(dtypes.int64.numpy, copy=False)
 
@@ -2607,12 +2724,13 @@ def mode(
     *,
     axis: int | None = None,
     keepdims: bool | None = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> ValuesIndices:
     """(values, indices) of the most frequent value along `dim`: the smallest of the most
-    frequent on a tie, and the index of its last occurrence, as PyTorch's CPU `mode` (whose
-    sort is unstable in slices longer than 16, so its index there can be any occurrence of
-    the value; with NaNs its choice depends on their positions, here each NaN counts once and
-    sorts last). The gradient reaches the element at the index.
+    frequent on a tie, and the index of its last occurrence in the order PyTorch's CPU `mode`
+    sorts the slice (std::sort by `<`: input order up to 16 elements; with NaN, which compares
+    neither way, the NaNs stay about where they are and each counts once, so a NaN can be the
+    mode). The gradient reaches the element at the index.
 
     Args:
         input (Tensor): any shape.
@@ -2621,6 +2739,8 @@ def mode(
             against `input`).
         axis (int, optional): NumPy's name for `dim`.
         keepdims (bool, optional): NumPy's name for `keepdim`.
+        out (Tensor or tuple, optional): write the result here; a (values, indices)
+            pair for the named tuple (each of the result's exact dtype).
 
     Returns:
         (Tensor, Tensor): a named tuple (values, indices).
@@ -2632,6 +2752,10 @@ def mode(
         values=tensor(2),
         indices=tensor(4))
     """
+    if out is not None:
+        return write_outs(
+            "mode", mode(input, dim=dim, keepdim=keepdim, axis=axis, keepdims=keepdims), out
+        )
     refuse_complex("mode", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("mode", dim, keepdim, axis, keepdims)
@@ -2665,6 +2789,10 @@ class Median(Op):
             out = flat[-1:].reshape(())
         else:
             out = flat[(flat.size - 1) // 2 : (flat.size + 1) // 2].reshape(())
+            if out == 0 and x.dtype.kind in "fV" and xp.signbit(flat[flat == 0]).any():
+                # Which of -0.0 and 0.0: PyTorch's nth_element decides (chainrule.ops.tie_order)
+                chosen = tie_order.median_value(_row_values(x.reshape(-1)), ctx.op.ignore_nan)
+                out = xp.asarray(chosen, dtype=x.dtype)
         ctx.save(x=x, out=out)
         return out
 
@@ -2715,6 +2843,7 @@ def median(
     *,
     axis: int | None = None,
     keepdims: bool | None = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> Tensor | ValuesIndices:
     """median(input) is the lower median of all elements (ties share the gradient);
     median(input, dim, keepdim=False) is a named tuple (values, indices) of the lower median along
@@ -2727,6 +2856,8 @@ def median(
             against `input`).
         axis (int, optional): NumPy's name for `dim`.
         keepdims (bool, optional): NumPy's name for `keepdim`.
+        out (Tensor or tuple, optional): write the result here; a (values, indices)
+            pair for the named tuple (each of the result's exact dtype).
 
     Returns:
         Tensor, or (values, indices) when `dim` is given.
@@ -2736,6 +2867,13 @@ def median(
         >>> chainrule.median(chainrule.tensor([4.0, 1.0, 3.0, 2.0]))
         tensor(2.)
     """
+    if out is not None and dim is None and axis is None:
+        # (PyTorch has no out= form of the all-elements median)
+        raise TypeError('median() missing 1 required positional arguments: "dim"')
+    if out is not None:
+        return write_outs(
+            "median", median(input, dim=dim, keepdim=keepdim, axis=axis, keepdims=keepdims), out
+        )
     refuse_complex("median", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("median", dim, keepdim, axis, keepdims)
@@ -2827,6 +2965,7 @@ def nanmedian(
     *,
     axis: int | None = None,
     keepdims: bool | None = None,
+    out: Tensor | Sequence[Tensor] | None = None,
 ) -> Tensor | ValuesIndices:
     """`median` ignoring NaNs: nanmedian(input) is the lower median of the other elements
     (ties share the gradient); nanmedian(input, dim, keepdim=False) gives (values, indices).
@@ -2838,6 +2977,8 @@ def nanmedian(
             against `input`).
         axis (int, optional): NumPy's name for `dim`.
         keepdims (bool, optional): NumPy's name for `keepdim`.
+        out (Tensor or tuple, optional): write the result here; a (values, indices)
+            pair for the named tuple (each of the result's exact dtype).
 
     Returns:
         Tensor, or (values, indices) when `dim` is given.
@@ -2847,6 +2988,15 @@ def nanmedian(
         >>> chainrule.nanmedian(chainrule.tensor([4.0, float("nan"), 1.0, 3.0]))
         tensor(3.)
     """
+    if out is not None and dim is None and axis is None:
+        # (PyTorch has no out= form of the all-elements nanmedian)
+        raise TypeError('nanmedian() missing 1 required positional arguments: "dim"')
+    if out is not None:
+        return write_outs(
+            "nanmedian",
+            nanmedian(input, dim=dim, keepdim=keepdim, axis=axis, keepdims=keepdims),
+            out,
+        )
     refuse_complex("nanmedian", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("nanmedian", dim, keepdim, axis, keepdims)

@@ -216,3 +216,82 @@ def topk_positions(values: list, k: int, largest: bool, sorted: bool) -> list:  
         if sorted:
             _sort(items, k - 1, less)
     return [position for _, position in items[:k]]
+
+
+def _less(x: tuple, y: tuple) -> bool:
+    """The bare `<` on values that PyTorch's CPU mode and median() pass (NaN compares false)."""
+    return x[0] < y[0]
+
+
+def _less_nan_last(x: tuple, y: tuple) -> bool:
+    """nanmedian()'s comparison: `<`, with NaN after every number."""
+    a, b = x[0], y[0]
+    return a < b or (b != b and a == a)  # noqa: PLR0124 - NaN test
+
+
+def mode_position(values: list) -> int:
+    """The input position of the mode PyTorch's CPU mode returns: std::sort of (value, position)
+    pairs by `<` on the value alone (so NaNs stay about where they were and each is a run of its
+    own), then the last pair of the first longest run of equal values (-0.0 == 0.0)."""
+    items = [(value, position) for position, value in enumerate(values)]
+    _sort(items, len(items), _less)
+    best, best_length, length = 0, 0, 0
+    for i, (value, _) in enumerate(items):
+        length += 1
+        if i == len(items) - 1 or value != items[i + 1][0]:
+            if length > best_length:
+                best, best_length = i, length
+            length = 0
+    return items[best][1]
+
+
+def median_value(values: list, ignore_nan: bool) -> float:
+    """What PyTorch's CPU median() (or nanmedian(), `ignore_nan`) of all elements returns, which
+    of -0.0 and 0.0 included: std::nth_element at the lower middle (of the numbers, for
+    nanmedian) over the values. median() returns NaN before this when any element is NaN."""
+    items = [(value, position) for position, value in enumerate(values)]
+    numbers = sum(1 for value in values if value == value) if ignore_nan else len(values)  # noqa: PLR0124
+    nth = (numbers - 1) // 2
+    _nth_element(items, nth, _less_nan_last if ignore_nan else _less)
+    return items[nth][0]
+
+
+def sort_positions(values: list, descending: bool) -> list:
+    """The input positions in the order PyTorch's CPU sort (stable=False) gives them: std::sort
+    of (value, position) pairs, NaN the largest; equal values end up in input order only in
+    slices of up to 16."""
+    items = [(value, position) for position, value in enumerate(values)]
+    _sort(items, len(items), _greater if descending else _smaller)
+    return [position for _, position in items]
+
+
+def _rows_less(x: tuple, y: tuple) -> bool:
+    """unique(dim=...)'s comparison of two slices: the first element where one is `<` or `>`
+    the other decides (NaN is neither, so the next element does); equal slices are not less."""
+    for a, b in zip(x[0], y[0]):
+        if a < b:
+            return True
+        if a > b:
+            return False
+    return False
+
+
+def unique_slices(rows: list) -> tuple[list, list, list]:
+    """PyTorch's CPU unique(dim=...) on slices given as lists: std::sort of (slice, position)
+    pairs by `_rows_less`, then one group per run of neighbours equal element by element (a
+    NaN equals nothing). Returns each group's first position in that order, the group of every
+    input slice, and each group's size."""
+    items = [(row, position) for position, row in enumerate(rows)]
+    _sort(items, len(items), _rows_less)
+    firsts: list = []
+    groups = [0] * len(items)
+    counts: list = []
+    previous = None
+    for row, position in items:
+        if previous is None or not all(a == b for a, b in zip(row, previous)):
+            firsts.append(position)
+            counts.append(0)
+        groups[position] = len(firsts) - 1
+        counts[-1] += 1
+        previous = row
+    return firsts, groups, counts

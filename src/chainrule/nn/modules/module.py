@@ -1283,7 +1283,15 @@ class Module:
 
     def compile(self, *args: Any, **kwargs: Any) -> None:
         """Compile this module's calls with `chainrule.compile` (same options), in place."""
-        object.__setattr__(self, "_compiled_call_impl", compile_function(self, *args, **kwargs))
+        optimized = compile_function(self, *args, **kwargs)
+        # disable=True hands the module back: its calls stay eager.
+        compiled = None if optimized is self else optimized._compiled_call
+        object.__setattr__(self, "_compiled_call_impl", compiled)
+
+    def _wrap_compiled(self, compiled_call: Callable) -> OptimizedModule:
+        """What `chainrule.compile(module)` returns. The compiler sits below nn, so it makes the
+        captured calls (`compiled_call`) and asks the module for the Module around them."""
+        return OptimizedModule(self, compiled_call)
 
     # ---- printing --------------------------------------------------------------------------
     def _get_name(self) -> str:
@@ -1309,3 +1317,92 @@ class Module:
             else:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
+
+
+class OptimizedModule(Module):
+    """What `chainrule.compile(module)` returns, as PyTorch's `OptimizedModule`: a Module whose
+    one child is the model, `_orig_mod` (so `state_dict()` keys and parameter names carry the
+    `_orig_mod.` prefix, and a plain state dict does not load into it), whose `training` flag is
+    the model's, and which reads and writes every other attribute on the model. Calls run
+    through the captured programs.
+
+    Example:
+        >>> import chainrule
+        >>> model = chainrule.nn.Linear(2, 1)
+        >>> compiled = chainrule.compile(model)
+        >>> compiled._orig_mod is model, list(compiled.state_dict())
+        (True, ['_orig_mod.weight', '_orig_mod.bias'])
+    """
+
+    # Attributes kept on the wrapper itself; every other one is the model's (PyTorch's split).
+    _own_attributes = frozenset(
+        {"_orig_mod", "_compiled_call", "_wrapper_initialized", "forward", "__dict__"}
+    )
+
+    def __init__(self, module: Module, compiled_call: Callable) -> None:
+        # Before Module.__init__: the attribute hooks below read `_orig_mod`.
+        object.__setattr__(self, "_orig_mod", module)
+        object.__setattr__(self, "_wrapper_initialized", False)
+        super().__init__()
+        object.__setattr__(self, "_wrapper_initialized", True)
+        self._orig_mod = module  # registered as the child module
+        object.__setattr__(self, "_compiled_call", compiled_call)
+
+    @property  # type: ignore[override]
+    def training(self) -> bool:
+        return self._orig_mod.training
+
+    @training.setter
+    def training(self, mode: bool) -> None:
+        # Module.__init__'s default is not the model's: only later writes reach it.
+        if self.__dict__["_wrapper_initialized"]:
+            self._orig_mod.training = mode
+
+    @property
+    def captures(self) -> int:
+        """How many programs the compiled calls have captured (chainrule's, for benchmarks)."""
+        return self._compiled_call.captures
+
+    @property
+    def program(self) -> Any:
+        """The program captured last (chainrule's; None before the first capture)."""
+        return self._compiled_call.program
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return self._compiled_call(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "_orig_mod":
+            return self.__dict__["_modules"]["_orig_mod"]
+        return getattr(self._orig_mod, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if hasattr(type(self), name) or name in self._own_attributes:
+            super().__setattr__(name, value)
+        else:
+            setattr(self._orig_mod, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if hasattr(type(self), name) or name in self._own_attributes:
+            super().__delattr__(name)
+        else:
+            delattr(self._orig_mod, name)
+
+    def __reduce__(self) -> tuple:
+        # Copies (copy.deepcopy) compile a copy of the model afresh, as PyTorch's: captured
+        # programs hold arrays and callables that are not copied.
+        return (_compile_again, (self._orig_mod, self._compiled_call.fullgraph))
+
+    def __len__(self) -> int:
+        if hasattr(type(self._orig_mod), "__len__"):
+            return len(self._orig_mod)
+        raise TypeError(f"{type(self._orig_mod).__name__} does not support len()")
+
+    def __dir__(self) -> list:
+        own = super().__dir__()
+        return sorted(set(self._orig_mod.__dir__()) | set(own))
+
+
+def _compile_again(module: Module, fullgraph: bool) -> OptimizedModule:
+    """An OptimizedModule rebuilt from its model (what `OptimizedModule.__reduce__` names)."""
+    return compile_function(module, fullgraph=fullgraph)
