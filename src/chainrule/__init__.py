@@ -214,7 +214,6 @@ from chainrule.ops.indexing import *  # noqa: F403
 from chainrule.ops.inplace import *  # noqa: F403 - torch.exp_(x) and the other in-place forms
 from chainrule.ops.linalg import *  # noqa: F403
 from chainrule.ops.linalg_extra import *  # noqa: F403 - torch.cholesky, torch.lu, torch.svd, ...
-from chainrule.ops.recurrent import *  # noqa: F403 - torch.lstm_cell and the other cells
 from chainrule.ops.reduction import *  # noqa: F403
 from chainrule.ops.reduction import all, any, max, min, sum  # noqa: A004
 from chainrule.ops.shape import *  # noqa: F403
@@ -259,6 +258,12 @@ _LAZY_NAMES["compile"] = "chainrule.compiler"  # PyTorch's name: capture and rep
 _LAZY_NAMES["vmap"] = "chainrule.func"  # torch.vmap is torch.func.vmap
 _LAZY_NAMES["cond"] = _LAZY_NAMES["while_loop"] = "chainrule.func.control_flow"  # torch.cond
 _LAZY_NAMES["GradScaler"] = "chainrule.amp"  # torch.GradScaler is torch.amp.GradScaler
+# torch.lstm_cell and the other functional cells (ops/recurrent.py, which nn loads anyway).
+_LAZY_NAMES.update(
+    dict.fromkeys(
+        ("gru_cell", "lstm_cell", "rnn_relu_cell", "rnn_tanh_cell"), "chainrule.ops.recurrent"
+    )
+)
 # PyTorch's top-level aliases of torch.nn.functional functions (which live in a higher layer).
 _LAZY_NAMES.update(
     dict.fromkeys(

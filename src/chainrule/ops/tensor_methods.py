@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import copy
+import functools
 import numbers
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -96,9 +97,7 @@ def _reflected(function: Callable, arrays_only: bool = False) -> Callable:
             accepted = elementwise.is_operand(other)
         return function(self, other) if accepted else NotImplemented
 
-    operator.__name__ = operator.__qualname__ = function.__name__
-    operator.__doc__ = function.__doc__
-    return operator
+    return functools.update_wrapper(operator, function)  # its name, doc and typed signature
 
 
 class TensorMethods:
@@ -273,7 +272,7 @@ class TensorMethods:
         PyTorch's, a tensor rather than an iterator."""
         return self if self._array.ndim == 0 else shape.flip(self, (0,))
 
-    def __contains__(self, element: Any) -> _bool:
+    def __contains__(self, element: object) -> _bool:
         """`element in x`: whether any element of x equals it (a tensor broadcasts against
         x), as PyTorch's; other objects are refused."""
         if not isinstance(element, (Tensor, numbers.Number)):
