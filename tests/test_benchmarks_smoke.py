@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import common, numpy_floor, workloads  # noqa: E402
+from benchmarks import common, layers, numpy_floor, workloads  # noqa: E402
 from benchmarks import profile as benchmark_profile  # noqa: E402
 from benchmarks import run as benchmark_run  # noqa: E402
 
@@ -171,3 +171,10 @@ def test_the_results_table_puts_torch_compile_beside_pytorch_eager():
     cells = [cell.strip() for cell in line.strip("|").split("|")]
     assert cells[-2:] == ["1.6e+03 (1.5e+03-1.7e+03)", "1.6"]
     assert cells[9] == "1.2"  # compiled / PyTorch
+
+
+@pytest.mark.parametrize("name", ["AvgPool2d 2", "topk 10", "Conv2d depthwise 3x3"])
+def test_the_layer_sweep_runs_a_case_in_both_libraries(name):
+    figures = layers.measure(name, repeats=1, calls=1)
+    assert set(figures) == {"chainrule", "torch", "ratio"}
+    assert all(math.isfinite(value) and value > 0 for value in figures.values())
