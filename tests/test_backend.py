@@ -168,6 +168,18 @@ def test_scatter_add_with_one_index_per_dimension_is_np_add_at_bit_for_bit():
         assert not target.any()
 
 
+def test_scatter_add_with_a_one_element_key_is_the_row_scatter():
+    """index_add along the first dimension passes (index,): the same sums as np.add.at, by
+    the sorted row scatter for wide rows."""
+    rng = np.random.default_rng(4)
+    index = rng.integers(-5, 5, size=12)
+    values = rng.standard_normal((12, 64))
+    ours, expected = _scatter_both(rng.standard_normal((5, 64)), (index,), values)
+    np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-12)
+    ours, expected = _scatter_both(np.zeros((5, 64)), (index,), values)
+    np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-12)
+
+
 def test_relu_against_the_zero_block_gives_the_scalar_maximum_bit_for_bit():
     from chainrule.backend import numpy_backend
 

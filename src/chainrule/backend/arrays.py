@@ -343,6 +343,8 @@ class NumpyBackend(Backend):
     host_memory = True
 
     def scatter_add(self, target: Array, index: Any, values: Array) -> None:
+        if type(index) is tuple and len(index) == 1 and type(index[0]) is np.ndarray:
+            index = index[0]  # x[(i,)] is x[i]: an index_add along the first dimension
         if (
             type(index) is np.ndarray
             and index.dtype.kind in "iu"
