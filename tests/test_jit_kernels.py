@@ -268,7 +268,7 @@ def test_max_pool_kernel_gives_the_same_bits_on_any_number_of_threads(jit_on):
 # ---- layer norm's rows ---------------------------------------------------------------------
 
 
-def _layer_norm(x: np.ndarray, g: np.ndarray, affine: str | None = "weight and bias"):
+def _layer_norm(x: np.ndarray, g: np.ndarray | None, affine: str | None = "weight and bias"):
     """layer_norm's value and the gradients of x (and of the weight and bias it is given)."""
     tensor = chainrule.tensor(x, requires_grad=True)
     size = x.shape[-1:]
@@ -278,7 +278,10 @@ def _layer_norm(x: np.ndarray, g: np.ndarray, affine: str | None = "weight and b
     if affine == "weight and bias":
         bias = chainrule.tensor(_ramp(size[0], -1.0, 1.0, x.dtype), requires_grad=True)
     out = F.layer_norm(tensor, size, weight, bias)
-    out.backward(chainrule.tensor(g))
+    if g is None:  # the backward of a sum: a broadcast (stride-0) cotangent
+        out.sum().backward()
+    else:
+        out.backward(chainrule.tensor(g))
     parameters = [p.grad.numpy() for p in (weight, bias) if p is not None]
     return out.detach().numpy(), tensor.grad.numpy(), *parameters
 
@@ -336,6 +339,28 @@ def test_layer_norm_kernels_take_strided_inputs(jit_on, monkeypatch):
             np.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-6)
         for mine, reference in zip(results[2:], plain[2:], strict=True):
             np.testing.assert_allclose(mine, reference, rtol=1e-4, atol=1e-4)
+
+
+def test_layer_norm_kernels_take_a_broadcast_cotangent(jit_on, monkeypatch):
+    """The backward of `y.sum()` hands the norm a stride-0 cotangent: the kernels copy it."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((64, 8, 256)).astype(np.float32)
+    taken = []
+    for name in ("layer_norm_backward_rows", "standardize_backward_rows"):
+        kernel = getattr(jit, name)
+        spy = lambda *args, kernel=kernel: taken.append(kernel(*args)) or taken[-1]  # noqa: E731
+        monkeypatch.setattr(jit, name, spy)
+    for affine in (None, "weight and bias"):
+        monkeypatch.setattr(jit, "JIT", True)
+        taken.clear()
+        results = _layer_norm(x, None, affine)
+        assert taken and all(result not in (None, False) for result in taken)
+        monkeypatch.setattr(jit, "JIT", False)
+        plain = _layer_norm(x, None, affine)
+        for mine, reference in zip(results[:2], plain[:2], strict=True):
+            np.testing.assert_allclose(mine, reference, rtol=1e-5, atol=1e-5)
+        for mine, reference in zip(results[2:], plain[2:], strict=True):
+            np.testing.assert_allclose(mine, reference, rtol=1e-4, atol=1e-3)
 
 
 def test_layer_norm_kernels_give_the_same_bits_on_any_number_of_threads(jit_on):
