@@ -382,6 +382,75 @@ def test_layer_norm_kernels_handle_a_remainder_chunk_of_rows(jit_on, monkeypatch
         np.testing.assert_allclose(mine, reference, rtol=1e-12, atol=1e-12)
 
 
+# ---- batch norm's channels ------------------------------------------------------------------
+
+
+def _batch_norm(lib, x: np.ndarray, g: np.ndarray | None):
+    """Training-mode batch norm's value, the input's, weight's and bias's gradients and the
+    updated running statistics, in chainrule or PyTorch (`lib`)."""
+    channels = x.shape[1]
+    tensor = lib.tensor(x, requires_grad=True)
+    weight = lib.tensor(_ramp(channels, 0.5, 1.5, x.dtype), requires_grad=True)
+    bias = lib.tensor(_ramp(channels, -1.0, 1.0, x.dtype), requires_grad=True)
+    running_mean = lib.tensor(_ramp(channels, -0.2, 0.2, x.dtype))
+    running_var = lib.tensor(_ramp(channels, 0.5, 2.0, x.dtype))
+    out = lib.nn.functional.batch_norm(
+        tensor, running_mean, running_var, weight, bias, training=True, momentum=0.3
+    )
+    if g is None:  # the backward of a sum: a broadcast (stride-0) cotangent
+        out.sum().backward()
+    else:
+        out.backward(lib.tensor(g))
+    arrays = (out, tensor.grad, weight.grad, bias.grad, running_mean, running_var)
+    return [array.detach().numpy() for array in arrays]
+
+
+@pytest.mark.parametrize(
+    ("shape", "dtype"),
+    [
+        ((32, 16, 8, 8), np.float32),  # BatchNorm2d
+        ((8, 24, 10, 3, 4), np.float64),  # BatchNorm3d
+        ((16, 32, 40), np.float32),  # BatchNorm1d over sequences
+        ((2048, 12), np.float64),  # BatchNorm1d over features: one element a row per channel
+    ],
+)
+@pytest.mark.parametrize("cotangent", ["given", "sum"])
+def test_batch_norm_kernels_match_the_numpy_path_and_pytorch(
+    jit_on, monkeypatch, shape, dtype, cotangent
+):
+    rng = np.random.default_rng(12)
+    x = (rng.standard_normal(shape) * 2 + 1).astype(dtype)
+    x[:, 0] = 3.0  # a constant channel: variance 0, rstd 1 / sqrt(eps)
+    g = rng.standard_normal(shape).astype(dtype) if cotangent == "given" else None
+    taken = []
+    for name in ("standardize_channels", "standardize_backward_channels", "channel_moments"):
+        kernel = getattr(jit, name)
+        spy = lambda *args, kernel=kernel: taken.append(kernel(*args)) or taken[-1]  # noqa: E731
+        monkeypatch.setattr(jit, name, spy)
+    results = _batch_norm(chainrule, x, g)
+    assert len(taken) == 3 and all(result not in (None, False) for result in taken)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain = _batch_norm(chainrule, x, g)
+    theirs = _batch_norm(torch, x, g)
+    tolerance = (
+        {"rtol": 2e-4, "atol": 2e-4} if dtype == np.float32 else {"rtol": 1e-9, "atol": 1e-9}
+    )
+    # the weight's gradient sums g out over each channel; with g = 1 that is a sum of terms
+    # that cancel to about 0, float32 noise of the order of its thousands of terms' rounding
+    sums_tolerance = {key: 10 * value for key, value in tolerance.items()}
+    for other in (plain, theirs):
+        for index, (mine, reference) in enumerate(zip(results, other, strict=True)):
+            np.testing.assert_allclose(
+                mine, reference, **(sums_tolerance if index == 2 else tolerance)
+            )
+
+
+def test_batch_norm_kernels_give_the_same_bits_on_any_number_of_threads(jit_on):
+    x = np.random.default_rng(13).standard_normal((16, 30, 64)).astype(np.float32)
+    g = np.random.default_rng(14).standard_normal(x.shape).astype(np.float32)
+    _assert_the_same_bits_on_any_number_of_threads(lambda: _batch_norm(chainrule, x, g))
+
+
 # ---- softmax's rows ------------------------------------------------------------------------
 
 

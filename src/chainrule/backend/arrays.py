@@ -212,6 +212,24 @@ class Backend(ABC):
         mean(g out)). False, writing nothing, where this backend has no kernel."""
         return False
 
+    def standardize_channels(self, x: Array, out: Array, rstd: Array, eps: float) -> bool:
+        """Batch norm's core in one compiled pass per channel of x (A, C, S): out = (x -
+        mean) rstd over A and S, rstd (C,). False, writing nothing, where this backend has no
+        kernel for the operands."""
+        return False
+
+    def standardize_backward_channels(
+        self, g: Array, out: Array, rstd: Array, result: Array
+    ) -> bool:
+        """Its backward per channel: result = rstd (g - mean(g) - out mean(g out)). False,
+        writing nothing, where this backend has no kernel."""
+        return False
+
+    def channel_moments(self, x: Array, correction: int) -> tuple[Array, Array] | None:
+        """The float64 mean and variance (dividing by A S - correction) of each channel C of
+        x (A, C, S) in one compiled pass, or None where this backend has no kernel."""
+        return None
+
     def layer_norm_rows(
         self, x: Array, weight: Array, bias: Array, y: Array, out: Array, rstd: Array, eps: float
     ) -> bool:
@@ -463,6 +481,17 @@ class NumpyBackend(Backend):
 
     def standardize_backward_rows(self, g: Array, out: Array, rstd: Array, result: Array) -> bool:
         return jit.standardize_backward_rows(g, out, rstd, result)
+
+    def standardize_channels(self, x: Array, out: Array, rstd: Array, eps: float) -> bool:
+        return jit.standardize_channels(x, out, rstd, eps)
+
+    def standardize_backward_channels(
+        self, g: Array, out: Array, rstd: Array, result: Array
+    ) -> bool:
+        return jit.standardize_backward_channels(g, out, rstd, result)
+
+    def channel_moments(self, x: Array, correction: int) -> tuple[Array, Array] | None:
+        return jit.channel_moments(x, correction)
 
     def layer_norm_rows(
         self, x: Array, weight: Array, bias: Array, y: Array, out: Array, rstd: Array, eps: float

@@ -1,7 +1,8 @@
 """Compiled fast paths for host arrays, used when numba (the optional `chainrule[fast]` extra)
 is installed: one pass each (backend/jit_kernels.py) where NumPy takes several, for the exact
 GELU and its backward, the float32 normal CDF, layer norm's rows (with the affine part, and
-its backward with the parameters' gradients), softmax's rows (and causal attention's), 2 x 2 max
+its backward with the parameters' gradients), batch norm's channels (and their running
+statistics), softmax's rows (and causal attention's), 2 x 2 max
 pooling, the gradient scatters of max pooling and embeddings, the 2-D transposed
 convolution's col2im, and 2-D depthwise convolution (groups = input channels: forward and both
 gradients as direct loops, where the columns path runs a tiny product per sample and channel).
@@ -189,6 +190,64 @@ def standardize_backward_rows(
 
     parallel_for(g.shape[0], block, g.shape[1])
     return True
+
+
+def _channel_kernels(*arrays: np.ndarray) -> Any:
+    """The kernels for 3-D (A, C, S) C-contiguous float arrays of one dtype with enough
+    elements, the layout of batch norm's statistics per channel C."""
+    first = arrays[0]
+    if first.ndim != 3 or first.dtype not in _FLOATS or first.size < MIN_ELEMENTS:
+        return None
+    if any(a.dtype != first.dtype or not a.flags.c_contiguous for a in arrays):
+        return None
+    return kernels()
+
+
+def standardize_channels(x: np.ndarray, out: np.ndarray, rstd: np.ndarray, eps: float) -> bool:
+    """Batch norm's core: x (A, C, S) standardized per channel C over A and S into `out`,
+    rstd (C,) into `rstd`, split over the channels; False (nothing written) without a kernel."""
+    module = _channel_kernels(x, out, rstd)
+    if module is None or x.shape != out.shape or rstd.shape != (x.shape[1],):
+        return False
+
+    def block(start: int, stop: int) -> None:
+        module.standardize_channels(x, out, rstd, start, stop, eps)
+
+    parallel_for(x.shape[1], block, x.shape[0] * x.shape[2])
+    return True
+
+
+def standardize_backward_channels(
+    g: np.ndarray, out: np.ndarray, rstd: np.ndarray, result: np.ndarray
+) -> bool:
+    """Its backward per channel: result = rstd (g - mean(g) - out mean(g out)); a broadcast g
+    is made contiguous once. False (nothing written) without a kernel."""
+    module = _channel_kernels(out, rstd, result)
+    if module is None or not g.shape == out.shape == result.shape or g.dtype != out.dtype:
+        return False
+    g = np.ascontiguousarray(g)
+
+    def block(start: int, stop: int) -> None:
+        module.standardize_backward_channels(g, out, rstd, result, start, stop)
+
+    parallel_for(out.shape[1], block, out.shape[0] * out.shape[2])
+    return True
+
+
+def channel_moments(x: np.ndarray, correction: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The mean and variance (dividing by A S - correction) of each channel C of x (A, C, S),
+    in float64, or None without a kernel."""
+    module = _channel_kernels(x)
+    if module is None:
+        return None
+    mean = np.empty(x.shape[1])
+    variance = np.empty(x.shape[1])
+
+    def block(start: int, stop: int) -> None:
+        module.channel_moments(x, mean, variance, start, stop, correction)
+
+    parallel_for(x.shape[1], block, x.shape[0] * x.shape[2])
+    return mean, variance
 
 
 def layer_norm_rows(

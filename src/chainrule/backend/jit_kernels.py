@@ -1,7 +1,7 @@
 """numba-compiled kernels for host arrays (backend/jit.py wraps them and loads this module on
 first use; it imports numba, the optional `chainrule[fast]` extra, at its top, so `import
 chainrule` never does): the exact GELU, its backward and the normal CDF on float32, below; then
-layer norm's and softmax's rows, max pooling, two scatters, a col2im, and
+layer norm's and softmax's rows, batch norm's channels, max pooling, two scatters, a col2im, and
 layer norm with its affine part, forward and backward, causal attention's softmax rows
 (softmax's in float32 lanes, with `_exp32`), and depthwise convolution's three loops.
 
@@ -266,6 +266,74 @@ def standardize_backward_rows(g, out, rstd, result):
         for j in range(size):
             bracket = np.float64(g[r, j]) - mean - np.float64(out[r, j]) * mean_product
             result[r, j] = bracket * scale
+
+
+@_row_kernel
+def standardize_channels(x, out, rstd, first, last, eps):
+    """Batch norm's core for channels first..last of x (A, C, S): per channel c, out = (x -
+    mean) rstd over the A x S elements of c, rstd[c] = 1 / sqrt(var + eps) (the biased
+    variance)."""
+    outer, _, inner = x.shape
+    count = outer * inner
+    for c in range(first, last):
+        total = 0.0
+        for a in range(outer):
+            for j in range(inner):
+                total += np.float64(x[a, c, j])
+        mean = total / count
+        squares = 0.0
+        for a in range(outer):
+            for j in range(inner):
+                centered = np.float64(x[a, c, j]) - mean
+                squares += centered * centered
+        scale = 1.0 / math.sqrt(squares / count + eps)
+        rstd[c] = scale
+        for a in range(outer):
+            for j in range(inner):
+                out[a, c, j] = (np.float64(x[a, c, j]) - mean) * scale
+
+
+@_row_kernel
+def standardize_backward_channels(g, out, rstd, result, first, last):
+    """Its backward per channel: result = rstd (g - mean(g) - out mean(g out))."""
+    outer, _, inner = g.shape
+    count = outer * inner
+    for c in range(first, last):
+        total = 0.0
+        product = 0.0
+        for a in range(outer):
+            for j in range(inner):
+                gj = np.float64(g[a, c, j])
+                total += gj
+                product += gj * np.float64(out[a, c, j])
+        mean = total / count
+        mean_product = product / count
+        scale = np.float64(rstd[c])
+        for a in range(outer):
+            for j in range(inner):
+                bracket = np.float64(g[a, c, j]) - mean - np.float64(out[a, c, j]) * mean_product
+                result[a, c, j] = bracket * scale
+
+
+@_row_kernel
+def channel_moments(x, mean, variance, first, last, correction):
+    """The mean and the variance (dividing by A S - correction) of each channel first..last of
+    x (A, C, S), in float64: batch norm's running statistics."""
+    outer, _, inner = x.shape
+    count = outer * inner
+    for c in range(first, last):
+        total = 0.0
+        for a in range(outer):
+            for j in range(inner):
+                total += np.float64(x[a, c, j])
+        centre = total / count
+        squares = 0.0
+        for a in range(outer):
+            for j in range(inner):
+                centered = np.float64(x[a, c, j]) - centre
+                squares += centered * centered
+        mean[c] = centre
+        variance[c] = squares / max(count - correction, 1)
 
 
 @_row_kernel

@@ -54,7 +54,12 @@ class Standardize(Op):
                 ctx.backend.parallel_for(rows_out.shape[0], block, rows_out.shape[1])
         else:
             out = xp.empty(x.shape, dtype=x.dtype)
-            rstd = _standardize(xp, x, out, None, axes, eps)
+            rstd = xp.empty(_kept_shape(x.shape, axes), dtype=x.dtype)
+            channels = _channel_shape(x, axes)  # batch norm: one pass per channel
+            if channels is None or not ctx.backend.standardize_channels(
+                x.reshape(channels), out.reshape(channels), rstd.reshape(-1), eps
+            ):
+                rstd = _standardize(xp, x, out, None, axes, eps)
         ctx.save(out=out, rstd=rstd)
         return out, rstd.astype(x.dtype, copy=False)
 
@@ -117,6 +122,12 @@ class StandardizeBackward(Op):
         ctx.save(g=g, out=out, rstd=rstd, axes=axes)
         xp = ctx.xp
         if g.shape != out.shape or g.dtype != out.dtype or not _trailing_rows(out, axes):
+            channels = _channel_shape(out, axes)
+            if channels is not None and g.shape == out.shape:
+                result = xp.empty(out.shape, dtype=out.dtype)
+                rows = (g.reshape(channels), out.reshape(channels), rstd.reshape(-1))
+                if ctx.backend.standardize_backward_channels(*rows, result.reshape(channels)):
+                    return result
             mean_product = (g * out).mean(axis=axes, keepdims=True)
             return rstd * (g - g.mean(axis=axes, keepdims=True) - out * mean_product)
         result = xp.empty(out.shape, dtype=out.dtype)
@@ -442,6 +453,18 @@ def _trailing_rows(x: Array, axes: tuple) -> bool:
     )
 
 
+def _channel_shape(x: Array, axes: tuple) -> tuple | None:
+    """x's shape as (A, C, S) when the axes not in `axes` (the channels, C) are one block
+    between reduced leading (A) and trailing (S) axes: batch norm's statistics per channel,
+    for the backend's per-channel kernels; None for other reductions or a non-float x."""
+    kept = [axis for axis in range(x.ndim) if axis not in axes]
+    if not axes or not kept or kept[-1] - kept[0] + 1 != len(kept) or x.dtype.kind != "f":
+        return None
+    first, stop = kept[0], kept[-1] + 1
+    shape = x.shape
+    return math.prod(shape[:first]), math.prod(shape[first:stop]), math.prod(shape[stop:])
+
+
 def _as_rows(array: Array, axes: tuple) -> Array:
     """The array as rows of its trailing `axes` (a view of a C-order array)."""
     return array.reshape(-1, math.prod(array.shape[len(array.shape) - len(axes) :]))
@@ -493,6 +516,23 @@ def _normalize_with(
     return (input - center) * reshape(rsqrt(running_var.detach() + eps), shape)
 
 
+def _channel_moments(data: Tensor, axes: tuple) -> tuple[Tensor, Tensor] | None:
+    """The mean and the unbiased variance over `axes` (the kept axes' shape) in one compiled
+    pass per channel, where the backend has the kernel for the layout; None otherwise."""
+    array = data._array
+    channels = _channel_shape(array, axes)
+    moments = (
+        None if channels is None else data._backend.channel_moments(array.reshape(channels), 1)
+    )
+    if moments is None:
+        return None
+    kept = tuple(size for axis, size in enumerate(array.shape) if axis not in axes)
+    return tuple(  # type: ignore[return-value]
+        Tensor._from_array(moment.astype(array.dtype).reshape(kept), data._backend)
+        for moment in moments
+    )
+
+
 def _update_running_stats(
     x: Any, running_mean: Any, running_var: Any, momentum: float, axes: tuple
 ) -> None:
@@ -501,10 +541,14 @@ def _update_running_stats(
     left besides the channel (instance norm's samples) is averaged."""
     with no_grad():
         data = x.detach()
-        count = math.prod(data.shape[a] for a in axes)
-        centered = data - mean(data, axes, keepdim=True)
-        batch_mean = mean(data, axes)
-        batch_var = reduce_sum(centered * centered, axes) / max(count - 1, 1)
+        moments = _channel_moments(data, axes)
+        if moments is not None:
+            batch_mean, batch_var = moments
+        else:
+            count = math.prod(data.shape[a] for a in axes)
+            centered = data - mean(data, axes, keepdim=True)
+            batch_mean = mean(data, axes)
+            batch_var = reduce_sum(centered * centered, axes) / max(count - 1, 1)
         if batch_mean.ndim > 1:  # (N, C) per-instance statistics
             batch_mean, batch_var = mean(batch_mean, 0), mean(batch_var, 0)
         if running_mean is not None:
