@@ -451,6 +451,47 @@ def test_batch_norm_kernels_give_the_same_bits_on_any_number_of_threads(jit_on):
     _assert_the_same_bits_on_any_number_of_threads(lambda: _batch_norm(chainrule, x, g))
 
 
+# ---- running sums ---------------------------------------------------------------------------
+
+
+def _cumsum(x: np.ndarray, dim: int):
+    """cumsum's value and its input's gradient (a reversed running sum) for a ramp cotangent."""
+    tensor = chainrule.tensor(x, requires_grad=True)
+    out = chainrule.cumsum(tensor, dim)
+    ramp = np.linspace(-1.0, 2.0, x.size).reshape(x.shape).astype(x.dtype)
+    out.backward(chainrule.tensor(ramp))
+    return out.detach().numpy(), tensor.grad.numpy()
+
+
+@pytest.mark.parametrize(
+    ("shape", "dim", "dtype"),
+    [
+        ((256, 512), 1, np.float32),  # along rows: one lane per row
+        ((256, 512), 0, np.float32),  # down columns: lanes side by side, split over them
+        ((6, 700, 5), 1, np.float64),
+        ((40000,), 0, np.float32),  # one long lane
+    ],
+)
+def test_running_sums_kernel_gives_the_numpy_paths_bits(jit_on, monkeypatch, shape, dim, dtype):
+    """Both sum each lane in float64 in order and round once: the same bits, -0.0, NaN and
+    infinities included (a leading -0.0 comes out +0.0, as PyTorch's)."""
+    x = np.random.default_rng(15).standard_normal(shape).astype(dtype) * 100
+    flat = x.reshape(-1)
+    flat[0], flat[7], flat[99], flat[3000] = -0.0, np.nan, np.inf, -np.inf
+    taken = []
+    kernel = jit.running_sums
+    monkeypatch.setattr(jit, "running_sums", lambda *a: taken.append(kernel(*a)) or taken[-1])
+    results = _cumsum(x, dim)
+    assert len(taken) == 2 and all(result is not None for result in taken)  # forward, backward
+    monkeypatch.setattr(jit, "JIT", False)
+    for mine, reference in zip(results, _cumsum(x, dim), strict=True):
+        np.testing.assert_array_equal(mine, reference)
+    assert np.signbit(results[0].reshape(-1)[0]) == np.signbit(
+        torch.cumsum(torch.tensor(x), dim).reshape(-1)[0].item()
+    )
+    _assert_the_same_bits_on_any_number_of_threads(lambda: _cumsum(x, dim))
+
+
 # ---- softmax's rows ------------------------------------------------------------------------
 
 

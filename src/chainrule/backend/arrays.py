@@ -225,6 +225,12 @@ class Backend(ABC):
         writing nothing, where this backend has no kernel."""
         return False
 
+    def running_sums(self, x: Array, reverse: bool) -> Array | None:
+        """cumsum along axis 1 of a float32 or float64 x (A, L, S) in one compiled pass,
+        summed in float64 and rounded once into x's dtype, from the end when `reverse`; None
+        where this backend has no kernel."""
+        return None
+
     def channel_moments(self, x: Array, correction: int) -> tuple[Array, Array] | None:
         """The float64 mean and variance (dividing by A S - correction) of each channel C of
         x (A, C, S) in one compiled pass, or None where this backend has no kernel."""
@@ -492,6 +498,9 @@ class NumpyBackend(Backend):
 
     def channel_moments(self, x: Array, correction: int) -> tuple[Array, Array] | None:
         return jit.channel_moments(x, correction)
+
+    def running_sums(self, x: Array, reverse: bool) -> Array | None:
+        return jit.running_sums(x, reverse)
 
     def layer_norm_rows(
         self, x: Array, weight: Array, bias: Array, y: Array, out: Array, rstd: Array, eps: float

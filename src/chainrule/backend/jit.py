@@ -2,7 +2,7 @@
 is installed: one pass each (backend/jit_kernels.py) where NumPy takes several, for the exact
 GELU and its backward, the float32 normal CDF, layer norm's rows (with the affine part, and
 its backward with the parameters' gradients), batch norm's channels (and their running
-statistics), softmax's rows (and causal attention's), 2 x 2 max
+statistics), running sums (cumsum), softmax's rows (and causal attention's), 2 x 2 max
 pooling, the gradient scatters of max pooling and embeddings, the 2-D transposed
 convolution's col2im, and 2-D depthwise convolution (groups = input channels: forward and both
 gradients as direct loops, where the columns path runs a tiny product per sample and channel).
@@ -248,6 +248,33 @@ def channel_moments(x: np.ndarray, correction: int) -> tuple[np.ndarray, np.ndar
 
     parallel_for(x.shape[1], block, x.shape[0] * x.shape[2])
     return mean, variance
+
+
+def running_sums(x: np.ndarray, reverse: bool) -> np.ndarray | None:
+    """cumsum along axis 1 of a float x (A, L, S), summed in float64 and rounded once into
+    x's dtype (PyTorch's accumulation for float32), from the end when `reverse`; split over A,
+    or over S when A is smaller than the threads. None without a kernel."""
+    if x.ndim != 3 or x.dtype not in _FLOATS or x.size < MIN_ELEMENTS:
+        return None
+    module = kernels()
+    if module is None:
+        return None
+    x = np.ascontiguousarray(x)
+    out = np.empty(x.shape, dtype=x.dtype)
+    outer, length, inner = x.shape
+    if outer >= parallel_blocks(x.size) or inner == 1:
+
+        def block(start: int, stop: int) -> None:
+            module.running_sums(x, out, reverse, start, stop, 0, inner)
+
+        parallel_for(outer, block, length * inner)
+    else:
+
+        def block(start: int, stop: int) -> None:
+            module.running_sums(x, out, reverse, 0, outer, start, stop)
+
+        parallel_for(inner, block, outer * length)
+    return out
 
 
 def layer_norm_rows(

@@ -1,9 +1,10 @@
 """numba-compiled kernels for host arrays (backend/jit.py wraps them and loads this module on
 first use; it imports numba, the optional `chainrule[fast]` extra, at its top, so `import
 chainrule` never does): the exact GELU, its backward and the normal CDF on float32, below; then
-layer norm's and softmax's rows, batch norm's channels, max pooling, two scatters, a col2im, and
-layer norm with its affine part, forward and backward, causal attention's softmax rows
-(softmax's in float32 lanes, with `_exp32`), and depthwise convolution's three loops.
+layer norm's and softmax's rows, batch norm's channels, running sums, max pooling, two
+scatters, a col2im, and layer norm with its affine part, forward and backward, causal
+attention's softmax rows (softmax's in float32 lanes, with `_exp32`), and depthwise
+convolution's three loops.
 
 NumPy has no erf ufunc: backend/special.py builds the normal CDF from about twenty NumPy
 passes (2.6 ms on a (1024, 512) float32 array on one core here, against 0.25 ms for PyTorch's
@@ -334,6 +335,32 @@ def channel_moments(x, mean, variance, first, last, correction):
                 squares += centered * centered
         mean[c] = centre
         variance[c] = squares / max(count - correction, 1)
+
+
+@_kernel
+def running_sums(x, out, reverse, first, last, start, stop):
+    """Running sums along axis 1 of x (A, L, S) into `out`, from the end when `reverse`, for
+    a in first..last and s in start..stop, accumulated in float64 in order and each rounded
+    once into out's dtype: NumPy's sequential cumsum with dtype=float64 then cast, bit for
+    bit (the sums start from +0.0, as PyTorch's: a leading -0.0 comes out +0.0)."""
+    length = x.shape[1]
+    if stop - start == 1:  # one lane per a (a cumsum along rows): the sum in a register
+        for a in range(first, last):
+            total = 0.0
+            for step in range(length):
+                position = length - 1 - step if reverse else step
+                total += np.float64(x[a, position, start])
+                out[a, position, start] = total
+        return
+    totals = np.zeros(stop - start)
+    for a in range(first, last):
+        totals[:] = 0.0
+        for step in range(length):
+            position = length - 1 - step if reverse else step
+            for j in range(start, stop):
+                total = totals[j - start] + np.float64(x[a, position, j])
+                totals[j - start] = total
+                out[a, position, j] = total
 
 
 @_row_kernel
