@@ -210,6 +210,43 @@ print("numba" in sys.modules)
     assert _run_fresh(code, CHAINRULE_JIT="0").split() == ["False", "False"]
 
 
+# ---- SiLU ------------------------------------------------------------------------------------
+
+
+def _silu(lib, x: np.ndarray, g: np.ndarray):
+    tensor = lib.tensor(x, requires_grad=True)
+    out = lib.nn.functional.silu(tensor)
+    out.backward(lib.tensor(g))
+    return out.detach().numpy(), tensor.grad.numpy()
+
+
+def test_silu_matches_pytorch_to_the_last_bits_and_in_its_tails(jit_on, monkeypatch):
+    """Values within 2 float32 ulps of PyTorch's; where float32's exp(-x) overflows (x below
+    -88.72) PyTorch's sigmoid is 0 and SiLU -0.0, just above it tiny but not 0: the same here.
+    The backward cancels near x = -1.28 (its zero): there the absolute error is compared."""
+    rng = np.random.default_rng(16)
+    x = (rng.standard_normal(1 << 15) * 30).astype(np.float32)
+    tails = [0.0, -0.0, np.inf, -np.inf, np.nan, -88.72283, -88.722839, -88.0, -87.0, 100.0]
+    x[: len(tails)] = tails
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    kernel = jit.silu_float32
+    taken = []
+    monkeypatch.setattr(jit, "silu_float32", lambda *a: taken.append(kernel(*a)) or taken[-1])
+    value, grad = _silu(chainrule, x, g)
+    assert taken and taken[0] is not None
+    theirs_value, theirs_grad = _silu(torch, x, g)
+    numbers = ~np.isnan(theirs_value)  # (a NaN's sign bit means nothing)
+    np.testing.assert_array_equal(np.isnan(value), ~numbers)
+    np.testing.assert_array_equal(np.signbit(value[numbers]), np.signbit(theirs_value[numbers]))
+    np.testing.assert_array_equal(value[: len(tails)] == 0, theirs_value[: len(tails)] == 0)
+    np.testing.assert_allclose(value, theirs_value, rtol=2.5e-7, atol=0)
+    np.testing.assert_allclose(grad, theirs_grad, rtol=1e-6, atol=1e-6)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain_value, plain_grad = _silu(chainrule, x, g)
+    np.testing.assert_allclose(value, plain_value, rtol=5e-7, atol=0)
+    np.testing.assert_allclose(grad, plain_grad, rtol=1e-6, atol=1e-6)
+
+
 # ---- max pooling's 2 x 2 windows -----------------------------------------------------------
 
 

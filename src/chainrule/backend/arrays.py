@@ -184,6 +184,16 @@ class Backend(ABC):
         where this backend has none for the arrays (the op then composes it)."""
         return None
 
+    def fused_silu(self, array: Array) -> Array | None:
+        """SiLU, x sigmoid(x), in one compiled pass, or None where this backend has no
+        kernel for the operand."""
+        return None
+
+    def fused_silu_backward(self, g: Array, x: Array) -> Array | None:
+        """SiLU's backward, g s (1 + x (1 - s)) with s = sigmoid(x), in one compiled pass, or
+        None where this backend has no kernel for the operands."""
+        return None
+
     def window_max(
         self,
         padded: Array,
@@ -466,6 +476,12 @@ class NumpyBackend(Backend):
 
     def fused_gelu_backward(self, g: Array, x: Array, cdf: Array) -> Array | None:
         return jit.gelu_backward_float32(g, x, cdf)
+
+    def fused_silu(self, array: Array) -> Array | None:
+        return jit.silu_float32(array)
+
+    def fused_silu_backward(self, g: Array, x: Array) -> Array | None:
+        return jit.silu_backward_float32(g, x)
 
     def window_max(
         self,

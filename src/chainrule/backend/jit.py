@@ -1,11 +1,12 @@
 """Compiled fast paths for host arrays, used when numba (the optional `chainrule[fast]` extra)
 is installed: one pass each (backend/jit_kernels.py) where NumPy takes several, for the exact
-GELU and its backward, the float32 normal CDF, layer norm's rows (with the affine part, and
-its backward with the parameters' gradients), batch norm's channels (and their running
-statistics), running sums (cumsum), softmax's rows (and causal attention's), 2 x 2 max
-pooling, the gradient scatters of max pooling and embeddings, the 2-D transposed
-convolution's col2im, and 2-D depthwise convolution (groups = input channels: forward and both
-gradients as direct loops, where the columns path runs a tiny product per sample and channel).
+GELU and its backward, SiLU and its backward, the float32 normal CDF, layer norm's rows
+(with the affine part, and its backward with the parameters' gradients), batch norm's
+channels (and their running statistics), running sums (cumsum), softmax's rows (and causal
+attention's), 2 x 2 max pooling, the gradient scatters of max pooling and embeddings, the
+2-D transposed convolution's col2im, and 2-D depthwise convolution (groups = input channels:
+forward and both gradients as direct loops, where the columns path runs a tiny product per
+sample and channel).
 A kernel is here only where it beats NumPy by a margin worth numba's load (about 0.7 s and
 150 MiB of LLVM per process): ReLU's backward in one pass measured 2-5%
 faster than its NumPy passes on W3's and W4's shapes, so it has none, and an MLP never loads
@@ -121,6 +122,39 @@ def gelu_backward_float32(g: np.ndarray, x: np.ndarray, cdf: np.ndarray) -> np.n
         module.gelu_backward(
             flat_g[start:stop], flat_x[start:stop], flat_cdf[start:stop], out[start:stop]
         )
+
+    parallel_for(flat_x.size, block)
+    return out.reshape(x.shape)
+
+
+def silu_float32(x: np.ndarray) -> np.ndarray | None:
+    """x sigmoid(x) for a float32 array (computed in float64), or None without a kernel."""
+    module = _float32_kernels(x)
+    if module is None:
+        return None
+    flat = _flat(x)
+    out = np.empty_like(flat)
+
+    def block(start: int, stop: int) -> None:
+        module.silu32(flat[start:stop], out[start:stop])
+
+    parallel_for(flat.size, block)
+    return out.reshape(x.shape)
+
+
+def silu_backward_float32(g: np.ndarray, x: np.ndarray) -> np.ndarray | None:
+    """g s (1 + x (1 - s)), s = sigmoid(x), for float32 arrays of one shape (a broadcast g
+    is made contiguous), or None without a kernel."""
+    if g.shape != x.shape:
+        return None
+    module = _float32_kernels(x, g)
+    if module is None:
+        return None
+    flat_g, flat_x = _flat(g), _flat(x)
+    out = np.empty_like(flat_x)
+
+    def block(start: int, stop: int) -> None:
+        module.silu_backward32(flat_g[start:stop], flat_x[start:stop], out[start:stop])
 
     parallel_for(flat_x.size, block)
     return out.reshape(x.shape)

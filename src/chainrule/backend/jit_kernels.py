@@ -1,6 +1,7 @@
 """numba-compiled kernels for host arrays (backend/jit.py wraps them and loads this module on
 first use; it imports numba, the optional `chainrule[fast]` extra, at its top, so `import
-chainrule` never does): the exact GELU, its backward and the normal CDF on float32, below; then
+chainrule` never does): the exact GELU, its backward and the normal CDF on float32, SiLU and its
+backward, below; then
 layer norm's and softmax's rows, batch norm's channels, running sums, max pooling, two
 scatters, a col2im, and layer norm with its affine part, forward and backward, causal
 attention's softmax rows (softmax's in float32 lanes, with `_exp32`), and depthwise
@@ -142,6 +143,40 @@ def exp32(x, out):
     """out = `_exp32`(x) for float32 arrays of x <= 0 (what the accuracy tests measure)."""
     for i in range(x.size):
         out[i] = _exp32(x[i])
+
+
+# float32's exp overflows above ln(FLT_MAX): PyTorch's float32 sigmoid 1 / (1 + exp(-v)) is
+# exactly 0 below -88.7228..., and SiLU -0.0 there.
+_LN_FLT_MAX = 88.72283911167300
+
+
+@_inline
+def _sigmoid_of_float32(v):
+    """sigmoid(v) in float64 of a float32 v as PyTorch's float32 formula gives it: e =
+    exp(-|v|) (`_exp`), 1 / (1 + e) or e / (1 + e) by the sign (selects, not branches), 0
+    where float32's exp(-v) overflows; NaN for NaN."""
+    e = _exp(-abs(v))
+    s = (1.0 if v >= 0.0 else e) / (1.0 + e)
+    return 0.0 if -v > _LN_FLT_MAX else s
+
+
+@_kernel
+def silu32(x, out):
+    """out = x sigmoid(x) for float32 arrays (SiLU's forward), in float64, rounded once."""
+    for i in range(x.size):
+        v = np.float64(x[i])
+        out[i] = np.float32(v * _sigmoid_of_float32(v))
+
+
+@_kernel
+def silu_backward32(g, x, out):
+    """out = (g s) (1 + x (1 - s)), s = sigmoid(x) rounded to float32, for float32 arrays
+    (SiLU's backward) in float32 arithmetic in PyTorch's order: where 1 + x (1 - s) cancels
+    (x near -1.28) that order decides the low bits."""
+    for i in range(x.size):
+        v = x[i]
+        s = np.float32(_sigmoid_of_float32(np.float64(v)))
+        out[i] = (g[i] * s) * (_ONE_32 + v * (_ONE_32 - s))
 
 
 @_inline

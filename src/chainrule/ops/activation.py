@@ -272,6 +272,10 @@ class FusedActivationBackward(Op):
 
     @staticmethod
     def forward(ctx: Node, g: Array, x: Array, slope: Any, params: tuple) -> Array:
+        if slope is _silu_slope:  # one compiled pass where the backend has it
+            fused = ctx.backend.fused_silu_backward(g, x)
+            if fused is not None:
+                return fused
         return g * slope(ctx.xp, x, *params)
 
 
@@ -319,6 +323,9 @@ class Silu(Op):
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
         ctx.save(x=x)
+        fused = ctx.backend.fused_silu(x)  # float32 in one compiled pass, where available
+        if fused is not None:
+            return fused
         wide = _opmath(x)
         return (wide * _sigmoid_array(ctx.xp, wide)).astype(x.dtype, copy=False)
 
