@@ -1851,7 +1851,7 @@ def test_an_encoder_in_inference_gives_pytorchs_output_at_padded_positions(padde
 @pytest.mark.parametrize(
     "layer_kwargs",
     [{}, {"norm_first": True}, {"activation": torch.tanh}, {"bias": False}, {"nhead": 1}],
-    ids=str,
+    ids=["defaults", "norm_first", "activation=tanh", "no-bias", "one-head"],
 )
 def test_an_encoder_says_why_it_cannot_run_nested_as_pytorch_does(layer_kwargs) -> None:
     def build(n: Any) -> tuple[Any, list[str]]:
