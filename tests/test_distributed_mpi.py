@@ -39,10 +39,15 @@ def _find_mpiexec() -> str | None:
 
 MPIEXEC = _find_mpiexec()
 HAVE_MPI4PY = chainrule.distributed.is_mpi_available()
-pytestmark = pytest.mark.skipif(
-    MPIEXEC is None or not HAVE_MPI4PY,
-    reason="needs mpiexec and mpi4py: pip install 'chainrule[mpi]'",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        MPIEXEC is None or not HAVE_MPI4PY,
+        reason="needs mpiexec and mpi4py: pip install 'chainrule[mpi]'",
+    ),
+    # one MPI job at a time under pytest-xdist: the orphaned-segment cleanup below must not
+    # see another job's segments
+    pytest.mark.xdist_group("mpi"),
+]
 
 
 def launch(scenario: str, ranks: int = 2, timeout: float = 60, **env: str) -> tuple[int, str]:

@@ -300,9 +300,7 @@ def _draw_view_program(seed: int):
         else:
             kind, detail = str(rng.choice(MATH_STEPS)), int(rng.integers(0, len(shapes)))
             shapes.append(shapes[target])
-        # (views are taken with grad mode on: PyTorch's view, made under no_grad, of a tensor
-        # that requires grad says it requires grad too, with no grad_fn; chainrule's says not)
-        under_no_grad = category != "view" and bool(rng.random() < 0.1)
+        under_no_grad = bool(rng.random() < 0.1)
         steps.append((category, target, kind, detail, under_no_grad))
 
     def program(lib):
@@ -703,9 +701,7 @@ def _draw_printing_ops(seed: int):
         options["sci_mode"] = bool(rng.random() < 0.5)
     if rng.random() < 0.3:
         options["linewidth"] = int(rng.choice([30, 50, 200]))
-    # (never under no_grad: a view made there of a tensor that requires grad prints
-    # requires_grad=True in PyTorch; see the view_programs family)
-    under_no_grad = False
+    under_no_grad = bool(rng.random() < 0.2)
 
     def program(lib):
         data = np.array(values)

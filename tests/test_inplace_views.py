@@ -22,6 +22,17 @@ d[0] += w[0] * 2
 (d * d).sum().backward()
 r = [d, w.grad, d.requires_grad]
 """,
+    "views made without grad mode of a tensor that requires grad (gradient goes nowhere)": """
+x = t.arange(6., requires_grad=True)
+with t.no_grad():
+    v = x[1:4]; w = x.view(2, 3); u = x.unbind(0)[2]; n = t.arange(3).view(3)
+with t.inference_mode():
+    i = x[:2]
+y = (v * v).sum() + w.sum() + u
+y.backward()
+r = [v.requires_grad, w.requires_grad, u.requires_grad, n.requires_grad, i.requires_grad,
+     v.grad_fn is None, v.is_leaf, y.requires_grad, x.grad is None, v.grad is None, y]
+""",
     "a slice of a non-leaf scaled in place": """
 x = t.arange(6., requires_grad=True); y = x * 1
 y[1:3].mul_(3)

@@ -69,6 +69,10 @@ else:
     _TensorMethods = object
 
 
+def _no_leaf() -> None:
+    """A dead reference: the leaf of the accumulator of a view made without grad mode."""
+
+
 _NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
     "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
@@ -353,13 +357,18 @@ class Tensor(_TensorMethods):
         self._backend = value._backend
 
     def _gradient_edge(self) -> tuple[Node, int]:
-        """Where gradient for this tensor enters the graph: its grad_fn, or its accumulator."""
+        """Where gradient for this tensor enters the graph: its grad_fn, or its accumulator.
+        A view made without grad mode of a tensor that requires grad requires grad too, as in
+        PyTorch, but gradient that reaches it goes nowhere (neither its `.grad` nor its
+        base's): its accumulator holds no leaf, as one whose leaf is gone."""
         node = self._node
         if node is not None:
             return (node, self._output_nr)
         edge = self._edge
         if edge is None:
-            edge = self._edge = (AccumulateGrad(weakref.ref(self)), 0)
+            base = self._base
+            leaf = _no_leaf if base is not None and base._requires_grad else weakref.ref(self)
+            edge = self._edge = (AccumulateGrad(leaf), 0)
         return edge
 
     def _accumulate_grad(self, grad: Tensor, create_graph: bool, owned: bool = False) -> None:
@@ -599,6 +608,8 @@ class Tensor(_TensorMethods):
         self._base = base
         self._version_counter = base._version_counter
         self._view_version = base._version_counter.value
+        if not _grad_enabled() and source._requires_grad and self._array.dtype.kind in "fcV":
+            self._requires_grad = True  # as PyTorch: see _gradient_edge
         if kind == VIEW_PLAIN and not _grad_enabled():
             kind = VIEW_NO_GRAD
         elif kind == VIEW_PLAIN and source._base is not None:
@@ -623,13 +634,13 @@ class Tensor(_TensorMethods):
             # (`.data` or `.detach()` of an expanded tensor: its stride-0 layout, not a view;
             # vmap's per-example arrays have no strides)
             self._check_overlap(op_name, recording)
+        if recording and self._base is not None:
+            self._check_view_write(op_name)
         if recording and self._node is None and self._requires_grad:
             raise GradError(
                 f"{op_name}: a leaf Variable that requires grad is being used in an in-place "
                 "operation."
             )
-        if recording and self._base is not None:
-            self._check_view_write(op_name)
         return recording
 
     def _commit_inplace(self, op_name: str, result: Tensor, recording: bool) -> Tensor:

@@ -191,6 +191,8 @@ def apply(op: type, inputs: Sequence[Any], *params: Any) -> Any:
             results._view_version = counter.value
             if not _grad_enabled():
                 results._view_kind = VIEW_NO_GRAD
+                if inputs[0]._requires_grad and out.dtype.kind in "fcV":
+                    results._requires_grad = True  # as PyTorch: see Tensor._gradient_edge
             elif inputs[0]._base is not None:  # a view of a view keeps how that one was made
                 results._view_kind = inputs[0]._view_kind
             else:
