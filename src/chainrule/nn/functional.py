@@ -20,6 +20,10 @@ import warnings as _warnings
 from itertools import product as _product
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
+from chainrule.backend.dtypes import bfloat16 as _bfloat16
+from chainrule.backend.dtypes import bool_ as _bool
+from chainrule.backend.dtypes import float16 as _float16
+from chainrule.backend.dtypes import float32 as _float32
 from chainrule.errors import ArgumentAssertionError, DomainError, DTypeError, ShapeError
 from chainrule.ops import activation as _activation_ops
 from chainrule.ops import convolution as _conv_ops
@@ -3645,15 +3649,52 @@ def scaled_dot_product_attention(
     _refuse_complex("scaled_dot_product_attention", query, key, value)  # no complex softmax
     if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
         raise ShapeError("scaled_dot_product_attention: query, key and value need at least 2 dims")
-    length, source = query.shape[-2], key.shape[-2]
-    if key.shape[-1] != query.shape[-1] or value.shape[-2] != source:
+    if key.shape[-1] != query.shape[-1] or value.shape[-2] != key.shape[-2]:
         raise ShapeError(
             f"scaled_dot_product_attention: shapes do not fit: query {tuple(query.shape)}, "
             f"key {tuple(key.shape)}, value {tuple(value.shape)}"
         )
+    if not query.dtype == key.dtype == value.dtype:
+        raise DTypeError(
+            "scaled_dot_product_attention: Expected query, key, and value to have the same "
+            f"dtype, but got query.dtype: {query.dtype} key.dtype: {key.dtype} and "
+            f"value.dtype: {value.dtype} instead."
+        )
+    if attn_mask is not None:
+        if attn_mask.dtype not in (_bool, _float32, query.dtype):
+            raise DTypeError(
+                "scaled_dot_product_attention: Expected attn_mask dtype to be bool or float or to "
+                f"match query dtype, but got attn_mask.dtype: {attn_mask.dtype} and query.dtype: "
+                f"{query.dtype} instead."
+            )
     if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
     factor = 1 / _math.sqrt(query.shape[-1]) if scale is None else scale
+    if query.dtype in (_float16, _bfloat16):
+        # PyTorch's CPU kernels accumulate half-precision attention in float32 and round the
+        # result once: rounding the scores and weights too would be ten times further off.
+        if attn_mask is not None and attn_mask.dtype.is_floating_point:
+            attn_mask = attn_mask.float()
+        out = _attention(
+            query.float(), key.float(), value.float(), attn_mask, dropout_p, is_causal, factor
+        )
+        return out.to(query.dtype)
+    if attn_mask is not None and attn_mask.dtype.is_floating_point:
+        attn_mask = attn_mask.to(query.dtype)  # a float32 mask serves a float64 query
+    return _attention(query, key, value, attn_mask, dropout_p, is_causal, factor)
+
+
+def _attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None,
+    dropout_p: float,
+    is_causal: bool,
+    factor: float,
+) -> Tensor:
+    """scaled_dot_product_attention on checked operands of one dtype, heads already matched."""
+    length, source = query.shape[-2], key.shape[-2]
     if is_causal and attn_mask is None:
         # Every row keeps position 0, so no row is dead: scale, mask and softmax as one op
         # (one pass per row), no mask tests or selects over the scores.
