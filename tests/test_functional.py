@@ -604,6 +604,27 @@ def test_attention_in_another_precision_takes_a_float32_mask_and_rounds_once_as_
         np.testing.assert_allclose(ours, exact, atol=4 * ulp * np.abs(exact).max())
 
 
+def test_attention_under_cpu_autocast_is_bfloat16_attention_as_torch():
+    """Under autocast the operands are cast to bfloat16 and the attention then runs as it does
+    on bfloat16 tensors (accumulated in float32): autocast must not take the float32 inner
+    products back down to bfloat16."""
+    rng = np.random.default_rng(4)
+    q, k, v = (3 * rng.standard_normal((1, 2, 4, 16)).astype(np.float32) for _ in range(3))
+    mask = np.triu(np.full((4, 4), -1e4, np.float32), 1)
+    outs = []
+    for lib in (chainrule, torch):
+        with lib.autocast("cpu", dtype=lib.bfloat16):
+            out = lib.nn.functional.scaled_dot_product_attention(
+                *(lib.tensor(a) for a in (q, k, v)), attn_mask=lib.tensor(mask)
+            )
+        plain = lib.nn.functional.scaled_dot_product_attention(
+            *(lib.tensor(a).bfloat16() for a in (q, k, v)), attn_mask=lib.tensor(mask)
+        )
+        assert out.dtype == lib.bfloat16 and lib.equal(out, plain)
+        outs.append(out.float().numpy())
+    np.testing.assert_allclose(*outs, atol=2**-7 * np.abs(outs[1]).max())
+
+
 @pytest.mark.parametrize(
     ("mask_dtype", "operands"),
     [("float16", "float32"), ("int64", "float32"), ("float64", "float32"), (None, "mixed")],

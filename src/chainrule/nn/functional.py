@@ -59,6 +59,7 @@ from chainrule.ops.autocast import LOWER as _LOWER
 from chainrule.ops.autocast import autocast_active as _autocast_active
 from chainrule.ops.autocast import autocast_operands as _autocast_operands
 from chainrule.ops.autocast import autocast_policy as _autocast_policy
+from chainrule.ops.autocast import autocast_restored as _autocast_restored
 from chainrule.ops.complex import refuse_complex as _refuse_complex
 from chainrule.ops.conversion import cast as _cast
 from chainrule.ops.conversion import keep_channels_last as _keep_channels_last
@@ -3675,9 +3676,10 @@ def scaled_dot_product_attention(
         # result once: rounding the scores and weights too would be ten times further off.
         if attn_mask is not None and attn_mask.dtype.is_floating_point:
             attn_mask = attn_mask.float()
-        out = _attention(
-            query.float(), key.float(), value.float(), attn_mask, dropout_p, is_causal, factor
-        )
+        with _autocast_restored(None):  # autocast would take the float32 matmuls back down
+            out = _attention(
+                query.float(), key.float(), value.float(), attn_mask, dropout_p, is_causal, factor
+            )
         return out.to(query.dtype)
     if attn_mask is not None and attn_mask.dtype.is_floating_point:
         attn_mask = attn_mask.to(query.dtype)  # a float32 mask serves a float64 query
