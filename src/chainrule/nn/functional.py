@@ -59,7 +59,6 @@ from chainrule.ops.autocast import LOWER as _LOWER
 from chainrule.ops.autocast import autocast_active as _autocast_active
 from chainrule.ops.autocast import autocast_operands as _autocast_operands
 from chainrule.ops.autocast import autocast_policy as _autocast_policy
-from chainrule.ops.autocast import autocast_restored as _autocast_restored
 from chainrule.ops.complex import refuse_complex as _refuse_complex
 from chainrule.ops.conversion import cast as _cast
 from chainrule.ops.conversion import keep_channels_last as _keep_channels_last
@@ -923,6 +922,7 @@ def max_pool2d(
     return _max_pool(input, *window, return_indices, 2, "max_pool2d")
 
 
+@_autocast_policy(_FLOAT32)
 def max_pool3d(
     input: Tensor,
     kernel_size: int | Sequence[int],
@@ -1037,6 +1037,7 @@ def max_unpool1d(
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1, "max_unpool1d")
 
 
+@_autocast_policy(_FLOAT32)
 def max_unpool2d(
     input: Tensor,
     indices: Tensor,
@@ -1075,6 +1076,7 @@ def max_unpool2d(
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2, "max_unpool2d")
 
 
+@_autocast_policy(_FLOAT32)
 def max_unpool3d(
     input: Tensor,
     indices: Tensor,
@@ -1174,6 +1176,7 @@ def adaptive_max_pool2d(
     return _adaptive_max_pool(input, output_size, return_indices, 2, "adaptive_max_pool2d")
 
 
+@_autocast_policy(_FLOAT32)
 def adaptive_max_pool3d(
     input: Tensor, output_size: int | None | Sequence[int | None], return_indices: bool = False
 ) -> Tensor | tuple[Tensor, Tensor]:
@@ -1294,6 +1297,7 @@ def avg_pool2d(
     return _avg_pool(input, *window, divisor_override, 2, "avg_pool2d")
 
 
+@_autocast_policy(_FLOAT32)
 def avg_pool3d(
     input: Tensor,
     kernel_size: int | Sequence[int],
@@ -1391,6 +1395,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: int | None | Sequence[int | 
     return _adaptive_avg_pool(input, output_size, 2, "adaptive_avg_pool2d")
 
 
+@_autocast_policy(_FLOAT32)
 def adaptive_avg_pool3d(input: Tensor, output_size: int | None | Sequence[int | None]) -> Tensor:
     """The mean over `output_size` bins that split each spatial dimension as evenly as possible
     (bin i covers floor(i in / out) to ceil((i + 1) in / out)): a fixed output size whatever
@@ -2013,6 +2018,7 @@ def cosine_embedding_loss(
     return _reduce("cosine_embedding_loss", positive + negative, reduction)
 
 
+@_autocast_policy(_FLOAT32)
 def margin_ranking_loss(
     input1: Tensor,
     input2: Tensor,
@@ -2055,6 +2061,7 @@ def margin_ranking_loss(
     return _reduce("margin_ranking_loss", loss, reduction)
 
 
+@_autocast_policy(_FLOAT32)
 def hinge_embedding_loss(
     input: Tensor,
     target: Tensor,
@@ -2090,6 +2097,7 @@ def hinge_embedding_loss(
     return _reduce("hinge_embedding_loss", margin_term + self_term, reduction)
 
 
+@_autocast_policy(_FLOAT32)
 def soft_margin_loss(
     input: Tensor,
     target: Tensor,
@@ -2161,6 +2169,7 @@ def multilabel_soft_margin_loss(
     return _reduce("multilabel_soft_margin_loss", loss, reduction)
 
 
+@_autocast_policy(_FLOAT32)
 def triplet_margin_loss(
     anchor: Tensor,
     positive: Tensor,
@@ -2277,6 +2286,7 @@ def triplet_margin_with_distance_loss(
     return _reduce("triplet_margin_with_distance_loss", loss, reduction)
 
 
+@_autocast_policy(_FLOAT32)
 def poisson_nll_loss(
     input: Tensor,
     target: Tensor,
@@ -2662,6 +2672,8 @@ def grid_sample(
         >>> F.grid_sample(image, chainrule.zeros(1, 1, 1, 2), align_corners=True)
         tensor([[[[1.5000]]]])
     """
+    if _autocast_active() is not None:  # PyTorch's float32 list, inline: its warning
+        input, grid = _autocast_operands(_FLOAT32, input, grid)  # noqa: A001 (blames the caller)
     if mode not in _GRID_MODES:
         raise ValueError(
             f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or "
@@ -2786,6 +2798,7 @@ def _grid_sample_bicubic(input: Tensor, grid: Tensor, padding_mode: str, align: 
 # ---- pooling and normalization variants ----------------------------------------------------
 
 
+@_autocast_policy(_FLOAT32)
 def fractional_max_pool2d(
     input: Tensor,
     kernel_size: IntOrSequence,
@@ -2866,6 +2879,7 @@ def fractional_max_pool2d_with_indices(
     )
 
 
+@_autocast_policy(_FLOAT32)
 def fractional_max_pool3d(
     input: Tensor,
     kernel_size: IntOrSequence,
@@ -3676,10 +3690,9 @@ def scaled_dot_product_attention(
         # result once: rounding the scores and weights too would be ten times further off.
         if attn_mask is not None and attn_mask.dtype.is_floating_point:
             attn_mask = attn_mask.float()
-        with _autocast_restored(None):  # autocast would take the float32 matmuls back down
-            out = _attention(
-                query.float(), key.float(), value.float(), attn_mask, dropout_p, is_causal, factor
-            )
+        out = _attention(
+            query.float(), key.float(), value.float(), attn_mask, dropout_p, is_causal, factor
+        )
         return out.to(query.dtype)
     if attn_mask is not None and attn_mask.dtype.is_floating_point:
         attn_mask = attn_mask.to(query.dtype)  # a float32 mask serves a float64 query

@@ -26,6 +26,7 @@ from chainrule.errors import DomainError, DTypeError, IntegerDivisionError, Shap
 from chainrule.ops import complex as complex_ops
 from chainrule.ops import shape as _shape
 from chainrule.ops.arguments import Number, return_type
+from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
 from chainrule.ops.conversion import cast, clone, result_type, write_out
 from chainrule.ops.creation import checked_fill, ones_like, scalar_value, tensor, zeros_like
@@ -2879,6 +2880,7 @@ def angle(input: Tensor) -> Tensor:  # noqa: A002
     return named(connected(out, x), "AngleBackward0")  # in x's graph, at zero derivative
 
 
+@autocast_policy(FLOAT32)
 def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002
     """abs * (cos(angle) + i sin(angle)) from two real tensors of one dtype, as torch.polar.
 

@@ -3006,6 +3006,7 @@ def nanmedian(
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
+@autocast_policy(FLOAT32)
 def quantile(
     input: Tensor,
     q: float | Tensor,
@@ -3048,6 +3049,7 @@ def quantile(
     return _quantile("quantile", input, q, dim, keepdim, interpolation, False)
 
 
+@autocast_policy(FLOAT32)
 def nanquantile(
     input: Tensor,
     q: float | Tensor,
