@@ -162,6 +162,9 @@ FLOAT32_LIST = {
         x.reshape(1, 2, 3, 4), lib.zeros(1, 2, 2, 2), align_corners=False
     ),
     "avg_pool3d": lambda lib, x: lib.nn.functional.avg_pool3d(x.reshape(1, 1, 2, 3, 4), 2),
+    "reflection_pad1d": lambda lib, x: lib.nn.functional.pad(x[None], (2, 1), mode="reflect"),
+    "replication_pad2d": lambda lib, x: lib.nn.ReplicationPad2d(1)(x[None, None]),
+    "circular_pad_stays": lambda lib, x: lib.nn.functional.pad(x[None], (1, 1), mode="circular"),
     "linalg.vecdot": lambda lib, x: lib.linalg.vecdot(x, x * 0.5),  # the lower-precision list
 }
 
