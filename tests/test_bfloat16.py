@@ -280,3 +280,38 @@ def test_bfloat16_training_step_on_the_device_matches_the_cpu():
         results[device] = (loss.float().item(), w.grad.float().cpu().numpy())
     assert results["cpu"][0] == results[DEVICE][0]
     np.testing.assert_array_equal(results["cpu"][1], results[DEVICE][1])
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("scalar_dtype", ["float32", "float64"])
+@pytest.mark.parametrize("spelling", ["x * s", "x / s", "x.mul_(s)", "x.div_(s)"])
+def test_a_half_tensor_times_a_float32_scalar_tensor_uses_it_unrounded_as_torch(
+    dtype, scalar_dtype, spelling
+):
+    """`x * self.scale` with a half-precision x and a 0-dim float32 (or float64) tensor as the
+    second operand: PyTorch's kernel takes it as a CPU scalar in float32, not rounded to x's
+    dtype first (a third to a half of the products differed), and rounds the product once. The
+    result keeps x's dtype; both gradients (the scalar's summed in x's dtype, then cast to its
+    own) are PyTorch's bit for bit."""
+    rng = np.random.default_rng(2)
+    data = (rng.standard_normal((3, 50)) + 2).astype(np.float32)
+    cotangent = rng.standard_normal((3, 50)).astype(np.float32)
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor(data).to(getattr(lib, dtype)).requires_grad_()
+        s = lib.tensor(0.37, dtype=getattr(lib, scalar_dtype)).requires_grad_()
+        y = x * 1
+        if spelling == "x * s":
+            out = x * s
+        elif spelling == "x / s":
+            out = x / s
+        elif spelling == "x.mul_(s)":
+            out = y.mul_(s)
+        else:
+            out = y.div_(s)
+        out.backward(lib.tensor(cotangent).to(getattr(lib, dtype)))
+        assert str(out.dtype).split(".")[-1] == dtype
+        assert str(s.grad.dtype).split(".")[-1] == scalar_dtype
+        results.append([t.detach().double().numpy() for t in (out, x.grad, s.grad)])
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)

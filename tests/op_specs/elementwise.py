@@ -454,6 +454,27 @@ CONVERSION = [
         lambda x: (x.float() * 3).double() * x,
         finite_differences=False,
     ),
+    # A float16 tensor times / over a 0-dim float32 tensor: the scalar is used unrounded
+    # (MulByScalarTensor, DivByScalarTensor); float16 rounding is far above a difference step.
+    OpSpec(
+        "mul_float16_by_float32_scalar_tensor",
+        lambda a, s: (a.to(chainrule.float16) * s.to(chainrule.float32)).double(),
+        lambda a, s: (a.to(torch.float16) * s.to(torch.float32)).double(),
+        shapes=[((2, 3), ())],
+        finite_differences=False,
+        atol=2e-2,
+        rtol=2e-3,
+    ),
+    OpSpec(
+        "div_float16_by_float32_scalar_tensor",
+        lambda a, s: (a.to(chainrule.float16) / s.to(chainrule.float32)).double(),
+        lambda a, s: (a.to(torch.float16) / s.to(torch.float32)).double(),
+        shapes=[((2, 3), ())],
+        domains=[WIDE, (0.5, 2.0)],
+        finite_differences=False,
+        atol=2e-2,
+        rtol=2e-3,
+    ),
     _unary("clone", chainrule.clone, torch.clone),
     _unary("clone_method", lambda x: x.clone() * 2, lambda x: x.clone() * 2),
     OpSpec(

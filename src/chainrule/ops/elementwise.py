@@ -619,6 +619,47 @@ class Div(Op):
     batch = elementwise_batch
 
 
+class MulByScalarTensor(Mul):
+    """x * s for a float16 / bfloat16 tensor x and a 0-dim float32 tensor s (a float64 one
+    comes as float32): PyTorch's kernel takes such a second operand as a CPU scalar, used in
+    float32 rather than rounded to x's dtype first, and rounds the product once (`x *
+    self.scale` with a float32 buffer). Derivatives as Mul's (g * s takes this path again; the
+    gradient of s is summed in x's dtype and then cast, as PyTorch's)."""
+
+    wide_scalar_operands = True
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "MulBackward0"
+
+
+class DivByScalarTensor(Div):
+    """x / s for a float16 / bfloat16 tensor x and a 0-dim float32 tensor s, s used in float32
+    as PyTorch's kernel does (see MulByScalarTensor). Derivatives as Div's."""
+
+    wide_scalar_operands = True
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "DivBackward0"
+
+
+def _scalar_tensor_second(input: Any, other: Any) -> Any:  # noqa: A002
+    """`other` as the float32 0-dim operand of MulByScalarTensor / DivByScalarTensor when the
+    call is a half-precision tensor (of at least one dimension) times or over a 0-dim float32
+    or float64 CPU tensor; None otherwise (the usual promotion then rounds it to the half dtype,
+    as PyTorch does for a 0-dim first operand)."""
+    if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
+        return None
+    if other._array.ndim != 0 or input._array.ndim == 0:
+        return None
+    if input.dtype not in (dtypes.float16, dtypes.bfloat16):
+        return None
+    if other.dtype not in (dtypes.float32, dtypes.float64) or other.device.type != "cpu":
+        return None
+    return other if other.dtype is dtypes.float32 else cast(other, dtypes.float32)
+
+
 class FloorDivide(Op):
     """floor(x / y) as Python's `//` computes it: the exact quotient rounded down, which can be
     below floor of the rounded true division (0.3 // 0.1 == 2.0), as PyTorch. Piecewise
@@ -1167,6 +1208,10 @@ def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = 
     """
     if out is None and _float_and_number(input, other):
         return apply(MulScalar, (input,), other)
+    scalar = _scalar_tensor_second(input, other)
+    if scalar is not None:
+        result = apply(MulByScalarTensor, (input, scalar))
+        return result if out is None else write_out("mul", result, out)
     x, y = binary_operands(input, other, "mul")
     result = apply(Mul if x._array.dtype.kind != "c" else _COMPLEX_MUL, (x, y))
     return result if out is None else write_out("mul", result, out)
@@ -1213,6 +1258,10 @@ def div(
         )
     if rounding_mode is None and out is None and _float_and_number(input, other):
         return apply(DivScalar, (input,), other)
+    scalar = _scalar_tensor_second(input, other) if rounding_mode is None else None
+    if scalar is not None:
+        result = apply(DivByScalarTensor, (input, scalar))
+        return result if out is None else write_out("div", result, out)
     if rounding_mode is None:
         input, other = _widened_for_number(input, other)  # noqa: A001
     x, y = binary_operands(input, other, "div")
