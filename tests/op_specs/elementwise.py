@@ -475,6 +475,24 @@ CONVERSION = [
         atol=2e-2,
         rtol=2e-3,
     ),
+    # float16 floor / trunc division by a number or a 0-dim float tensor: the divisor is taken
+    # in float32 (FloorDivideByScalar, TruncDivideByScalar).
+    _unary(
+        "floor_divide_float16_by_number",
+        lambda x: chainrule.div(x.to(chainrule.float16), 0.37, rounding_mode="floor").double(),
+        lambda x: torch.div(x.to(torch.float16), 0.37, rounding_mode="floor").double(),
+        finite_differences=False,
+    ),
+    _unary(
+        "trunc_divide_float16_by_scalar_tensor",
+        lambda x: chainrule.div(
+            x.to(chainrule.float16), chainrule.tensor(0.37), rounding_mode="trunc"
+        ).double(),
+        lambda x: torch.div(
+            x.to(torch.float16), torch.tensor(0.37), rounding_mode="trunc"
+        ).double(),
+        finite_differences=False,
+    ),
     _unary("clone", chainrule.clone, torch.clone),
     _unary("clone_method", lambda x: x.clone() * 2, lambda x: x.clone() * 2),
     OpSpec(

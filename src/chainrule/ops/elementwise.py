@@ -697,6 +697,39 @@ class TruncDivide(Op):
     batch = elementwise_batch
 
 
+class FloorDivideByScalar(FloorDivide):
+    """floor(x / s) for a float16 / bfloat16 x and a divisor given as a number or a 0-dim float
+    tensor, taken in float32 rather than rounded to x's dtype first, as PyTorch's kernel (a
+    few in a hundred quotients differed)."""
+
+    wide_scalar_operands = True
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "FloorDivideBackward0"
+
+
+class TruncDivideByScalar(TruncDivide):
+    """trunc(x / s) for a float16 / bfloat16 x and a number or 0-dim float divisor, taken in
+    float32 as PyTorch's kernel (see FloorDivideByScalar)."""
+
+    wide_scalar_operands = True
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "TruncDivideBackward0"
+
+
+def _scalar_divisor(input: Any, other: Any) -> Any:  # noqa: A002
+    """The float32 0-dim operand for a half-precision x (of at least one dimension) divided
+    with rounding by a Python number or a 0-dim float32 / float64 CPU tensor; None otherwise."""
+    if type(other) in (float, int) and isinstance(input, Tensor) and input._array.ndim:
+        if input.dtype in (dtypes.float16, dtypes.bfloat16):
+            return cast(tensor_of(float(other)), dtypes.float32)
+        return None
+    return _scalar_tensor_second(input, other)
+
+
 class Remainder(Op):
     """x - floor(x / y) * y (sign of the divisor), computed as PyTorch does: fmod(x, y), plus y
     when the signs differ. Derivative: g and -g * floor(x / y)."""
@@ -1264,6 +1297,12 @@ def div(
         return result if out is None else write_out("div", result, out)
     if rounding_mode is None:
         input, other = _widened_for_number(input, other)  # noqa: A001
+    else:
+        scalar = _scalar_divisor(input, other)
+        if scalar is not None:
+            rounded = TruncDivideByScalar if rounding_mode == "trunc" else FloorDivideByScalar
+            result = named(apply(rounded, (input, scalar)), "DivBackward2")
+            return result if out is None else write_out("div", result, out)
     x, y = binary_operands(input, other, "div")
     if rounding_mode is None:
         kind = x._array.dtype.kind
@@ -1314,6 +1353,9 @@ def floor_divide(
     """
     if out is not None:
         return write_out("floor_divide", floor_divide(input, other), out, "cast")
+    scalar = _scalar_divisor(input, other)
+    if scalar is not None:
+        return apply(FloorDivideByScalar, (input, scalar))
     x, y = binary_operands(input, other, "floor_divide")
     refuse_complex("floor_divide", x)
     if x._array.dtype.kind == "b":
