@@ -591,8 +591,8 @@ class Mul(Op):
 
 
 class Div(Op):
-    """x / y. Derivative: g / y and -g * (x / y) / y (PyTorch's order: y**2 would underflow
-    to 0, making 0 / 0 = nan for x = 0 beside a tiny y, or overflow)."""
+    """x / y. Derivative: g / y and -g * ((x / y) / y) (PyTorch's order, to the last bit: y**2
+    would underflow to 0, making 0 / 0 = nan for x = 0 beside a tiny y, or overflow)."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
@@ -606,7 +606,7 @@ class Div(Op):
         if ctx.next_edges[0] is not None:
             grad_x = unbroadcast(g / y, ctx.input_meta[0][0])
         if ctx.next_edges[1] is not None:
-            grad_y = unbroadcast(-g * (ctx.x / y) / y, ctx.input_meta[1][0])
+            grad_y = unbroadcast(-g * ((ctx.x / y) / y), ctx.input_meta[1][0])
         return (grad_x, grad_y)
 
     @staticmethod
