@@ -626,6 +626,7 @@ class MulByScalarTensor(Mul):
     self.scale` with a float32 buffer). Derivatives as Mul's (g * s takes this path again; the
     gradient of s is summed in x's dtype and then cast, as PyTorch's)."""
 
+    label = "mul"
     wide_scalar_operands = True
 
     @classmethod
@@ -637,6 +638,7 @@ class DivByScalarTensor(Div):
     """x / s for a float16 / bfloat16 tensor x and a 0-dim float32 tensor s, s used in float32
     as PyTorch's kernel does (see MulByScalarTensor). Derivatives as Div's."""
 
+    label = "div"
     wide_scalar_operands = True
 
     @classmethod
