@@ -284,15 +284,16 @@ def test_bfloat16_training_step_on_the_device_matches_the_cpu():
 
 @pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
 @pytest.mark.parametrize("scalar_dtype", ["float32", "float64"])
-@pytest.mark.parametrize("spelling", ["x * s", "x / s", "x.mul_(s)", "x.div_(s)"])
+@pytest.mark.parametrize("spelling", ["x * s", "s * x", "x / s", "x.mul_(s)", "x.div_(s)"])
 def test_a_half_tensor_times_a_float32_scalar_tensor_uses_it_unrounded_as_torch(
     dtype, scalar_dtype, spelling
 ):
     """`x * self.scale` with a half-precision x and a 0-dim float32 (or float64) tensor as the
     second operand: PyTorch's kernel takes it as a CPU scalar in float32, not rounded to x's
-    dtype first (a third to a half of the products differed), and rounds the product once. The
-    result keeps x's dtype; both gradients (the scalar's summed in x's dtype, then cast to its
-    own) are PyTorch's bit for bit."""
+    dtype first (a third to a half of the products differed), and rounds the product once; as
+    the first operand (`logit_scale * x`) it is rounded for the product but x's gradient is
+    g times the float32 s. The result keeps x's dtype; both gradients (the scalar's summed in
+    x's dtype, then cast to its own) are PyTorch's bit for bit."""
     rng = np.random.default_rng(2)
     data = (rng.standard_normal((3, 50)) + 2).astype(np.float32)
     cotangent = rng.standard_normal((3, 50)).astype(np.float32)
@@ -303,6 +304,8 @@ def test_a_half_tensor_times_a_float32_scalar_tensor_uses_it_unrounded_as_torch(
         y = x * 1
         if spelling == "x * s":
             out = x * s
+        elif spelling == "s * x":  # s rounded for the product, not for x's gradient
+            out = s * x
         elif spelling == "x / s":
             out = x / s
         elif spelling == "x.mul_(s)":

@@ -466,6 +466,15 @@ CONVERSION = [
         rtol=2e-3,
     ),
     OpSpec(
+        "mul_float32_scalar_tensor_by_float16",
+        lambda s, a: (s.to(chainrule.float32) * a.to(chainrule.float16)).double(),
+        lambda s, a: (s.to(torch.float32) * a.to(torch.float16)).double(),
+        shapes=[((), (2, 3))],
+        finite_differences=False,
+        atol=2e-2,
+        rtol=2e-3,
+    ),
+    OpSpec(
         "div_float16_by_float32_scalar_tensor",
         lambda a, s: (a.to(chainrule.float16) / s.to(chainrule.float32)).double(),
         lambda a, s: (a.to(torch.float16) / s.to(torch.float32)).double(),

@@ -634,6 +634,32 @@ class MulByScalarTensor(Mul):
         return "MulBackward0"
 
 
+class ScalarTensorTimes(Mul):
+    """s * x for a 0-dim float32 tensor s and a float16 / bfloat16 tensor x: PyTorch rounds a
+    first 0-dim operand to x's dtype for the product, but its backward multiplies the gradient
+    by the float32 s (g * s takes MulByScalarTensor's path). `narrow` is x's dtype. Derivatives
+    as Mul's."""
+
+    label = "mul"
+    wide_scalar_operands = True
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "MulBackward0"
+
+    @staticmethod
+    def forward(ctx: Node, s: Array, x: Array, narrow: Any) -> Array:  # type: ignore[override]
+        ctx.save(x=s, y=x)
+        return s.astype(narrow).astype(x.dtype) * x
+
+    @staticmethod
+    def jvp(ctx: Node, ts: Any, tx: Any) -> Any:
+        total = None if ts is None else ts * ctx.y
+        if tx is not None:
+            total = _sum_tangents(total, tx * ctx.x)  # t * s: the float32 s, as PyTorch's
+        return _finish_tangent(ctx, total)
+
+
 class DivByScalarTensor(Div):
     """x / s for a float16 / bfloat16 tensor x and a 0-dim float32 tensor s, s used in float32
     as PyTorch's kernel does (see MulByScalarTensor). Derivatives as Div's."""
@@ -1246,6 +1272,10 @@ def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = 
     scalar = _scalar_tensor_second(input, other)
     if scalar is not None:
         result = apply(MulByScalarTensor, (input, scalar))
+        return result if out is None else write_out("mul", result, out)
+    scalar = _scalar_tensor_second(other, input)
+    if scalar is not None:
+        result = apply(ScalarTensorTimes, (scalar, other), other._array.dtype)
         return result if out is None else write_out("mul", result, out)
     x, y = binary_operands(input, other, "mul")
     result = apply(Mul if x._array.dtype.kind != "c" else _COMPLEX_MUL, (x, y))
