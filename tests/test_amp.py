@@ -117,6 +117,83 @@ def test_autocast_lists_and_modes():
         assert (x @ w.t()).dtype is chainrule.float16
 
 
+def _square(lib, x):
+    return x[:3, :3] @ x[:3, :3].transpose(0, 1) + 3 * lib.eye(3, dtype=x.dtype)
+
+
+# Ops on PyTorch's CPU float32 list, each given bfloat16 operands (and the lower-precision
+# linalg.vecdot): under autocast they run in float32 (complex64) and return that.
+FLOAT32_LIST = {
+    "cdist": lambda lib, x: lib.cdist(x, x * 0.5),
+    "quantile": lambda lib, x: lib.quantile(x, 0.3, dim=1),
+    "nanquantile": lambda lib, x: lib.nanquantile(x, 0.7),
+    "trace": lambda lib, x: lib.trace(x),
+    "polar": lambda lib, x: lib.polar(x.abs(), x),
+    "view_as_complex": lambda lib, x: lib.view_as_complex(x.reshape(4, 3, 2)),
+    "stft": lambda lib, x: lib.stft(x.flatten(), 8, window=lib.hann_window(8), return_complex=True),
+    "rfft": lambda lib, x: lib.fft.rfft(x),
+    "irfft": lambda lib, x: lib.fft.irfft(x),
+    "fft2": lambda lib, x: lib.fft.fft2(x),
+    "linalg.cholesky": lambda lib, x: lib.linalg.cholesky(_square(lib, x)),
+    "linalg.inv": lambda lib, x: lib.linalg.inv(_square(lib, x)),
+    "inverse": lambda lib, x: lib.inverse(_square(lib, x)),
+    "linalg.solve": lambda lib, x: lib.linalg.solve(_square(lib, x), x[:3]),
+    "cholesky_solve": lambda lib, x: lib.cholesky_solve(x[:3], _square(lib, x).tril()),
+    "linalg.eigh": lambda lib, x: lib.linalg.eigh(_square(lib, x))[0],
+    "linalg.svdvals": lambda lib, x: lib.linalg.svdvals(x),
+    "linalg.qr": lambda lib, x: lib.linalg.qr(x)[1],
+    "linalg.lstsq": lambda lib, x: lib.linalg.lstsq(_square(lib, x), x[:3]).solution,
+    "pinverse": lambda lib, x: lib.pinverse(x),
+    "margin_ranking_loss": lambda lib, x: lib.nn.functional.margin_ranking_loss(
+        x[0], x[1], lib.ones(6)
+    ),
+    "hinge_embedding_loss": lambda lib, x: lib.nn.functional.hinge_embedding_loss(
+        x, lib.ones(4, 6)
+    ),
+    "soft_margin_loss": lambda lib, x: lib.nn.functional.soft_margin_loss(x, lib.ones(4, 6)),
+    "triplet_margin_loss": lambda lib, x: lib.nn.functional.triplet_margin_loss(
+        x[:2], x[2:], x[:2] * 0.5
+    ),
+    "multi_margin_loss": lambda lib, x: lib.nn.functional.multi_margin_loss(
+        x, lib.tensor([0, 2, 5, 1])
+    ),
+    "poisson_nll_loss": lambda lib, x: lib.nn.functional.poisson_nll_loss(x, x.abs()),
+    "grid_sample": lambda lib, x: lib.nn.functional.grid_sample(
+        x.reshape(1, 2, 3, 4), lib.zeros(1, 2, 2, 2), align_corners=False
+    ),
+    "avg_pool3d": lambda lib, x: lib.nn.functional.avg_pool3d(x.reshape(1, 1, 2, 3, 4), 2),
+    "reflection_pad1d": lambda lib, x: lib.nn.functional.pad(x[None], (2, 1), mode="reflect"),
+    "replication_pad2d": lambda lib, x: lib.nn.ReplicationPad2d(1)(x[None, None]),
+    "circular_pad_stays": lambda lib, x: lib.nn.functional.pad(x[None], (1, 1), mode="circular"),
+    "linalg.vecdot": lambda lib, x: lib.linalg.vecdot(x, x * 0.5),  # the lower-precision list
+}
+
+
+@pytest.mark.parametrize("name", FLOAT32_LIST)
+def test_ops_on_torchs_float32_list_compute_in_float32_under_autocast(name):
+    """A bfloat16 operand of an op on PyTorch's float32 list is cast to float32 first (one
+    kernel: autocast does not reach the matmuls inside), so the result is float32 and as
+    accurate as float32 allows, with gradients back in bfloat16; a composite such as
+    cholesky_solve or pinv no longer fails on bfloat16 products inside."""
+    rng = np.random.default_rng(7)
+    data = (rng.standard_normal((4, 6)) + 1.5).astype(np.float32)
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor(data).bfloat16().requires_grad_()
+        with lib.autocast("cpu", dtype=lib.bfloat16):
+            out = FLOAT32_LIST[name](lib, x)
+        out_real = lib.view_as_real(out) if out.is_complex() else out
+        out_real.double().sum().backward()
+        results.append((_name(out.dtype), out_real.detach().double().numpy(), x.grad))
+    (ours, our_value, our_grad), (theirs, their_value, their_grad) = results
+    assert ours == theirs
+    np.testing.assert_allclose(our_value, their_value, rtol=1e-4, atol=1e-4)
+    assert _name(our_grad.dtype) == _name(their_grad.dtype) == "bfloat16"
+    np.testing.assert_allclose(
+        our_grad.double().numpy(), their_grad.double().numpy(), rtol=BF16_RTOL, atol=BF16_ATOL
+    )
+
+
 def test_autocast_is_a_decorator_too_and_has_torchs_aliases():
     @chainrule.autocast(device_type="cpu")
     def forward(x, w):

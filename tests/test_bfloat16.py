@@ -280,3 +280,73 @@ def test_bfloat16_training_step_on_the_device_matches_the_cpu():
         results[device] = (loss.float().item(), w.grad.float().cpu().numpy())
     assert results["cpu"][0] == results[DEVICE][0]
     np.testing.assert_array_equal(results["cpu"][1], results[DEVICE][1])
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("scalar_dtype", ["float32", "float64"])
+@pytest.mark.parametrize("spelling", ["x * s", "s * x", "x / s", "x.mul_(s)", "x.div_(s)"])
+def test_a_half_tensor_times_a_float32_scalar_tensor_uses_it_unrounded_as_torch(
+    dtype, scalar_dtype, spelling
+):
+    """`x * self.scale` with a half-precision x and a 0-dim float32 (or float64) tensor as the
+    second operand: PyTorch's kernel takes it as a CPU scalar in float32, not rounded to x's
+    dtype first (a third to a half of the products differed), and rounds the product once; as
+    the first operand (`logit_scale * x`) it is rounded for the product but x's gradient is
+    g times the float32 s. The result keeps x's dtype; both gradients (the scalar's summed in
+    x's dtype, then cast to its own) are PyTorch's bit for bit."""
+    rng = np.random.default_rng(2)
+    data = (rng.standard_normal((3, 50)) + 2).astype(np.float32)
+    cotangent = rng.standard_normal((3, 50)).astype(np.float32)
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor(data).to(getattr(lib, dtype)).requires_grad_()
+        s = lib.tensor(0.37, dtype=getattr(lib, scalar_dtype)).requires_grad_()
+        y = x * 1
+        if spelling == "x * s":
+            out = x * s
+        elif spelling == "s * x":  # s rounded for the product, not for x's gradient
+            out = s * x
+        elif spelling == "x / s":
+            out = x / s
+        elif spelling == "x.mul_(s)":
+            out = y.mul_(s)
+        else:
+            out = y.div_(s)
+        out.backward(lib.tensor(cotangent).to(getattr(lib, dtype)))
+        assert str(out.dtype).split(".")[-1] == dtype
+        assert str(s.grad.dtype).split(".")[-1] == scalar_dtype
+        results.append([t.detach().double().numpy() for t in (out, x.grad, s.grad)])
+    for ours, theirs in zip(*results):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("divisor", ["number", "0-dim float32", "0-dim float64"])
+@pytest.mark.parametrize("spelling", ["x // s", "div floor", "div trunc", "floor_divide"])
+def test_half_floor_and_trunc_division_take_the_divisor_in_float32_as_torch(
+    dtype, divisor, spelling
+):
+    """x // 0.37 on a half-precision x divides by 0.37 in float32, not by 0.37 rounded to x's
+    dtype (83 of 4096 bfloat16 quotients differed), as PyTorch's kernel; dtype and values are
+    PyTorch's bit for bit, and the derivative (where PyTorch has one) is zero."""
+    data = (np.random.default_rng(1).standard_normal(4096) * 3).astype(np.float32)
+    results = []
+    for lib in (chainrule, torch):
+        x = lib.tensor(data).to(getattr(lib, dtype))
+        s = {
+            "number": 0.37,
+            "0-dim float32": lib.tensor(0.37),
+            "0-dim float64": lib.tensor(0.37, dtype=lib.float64),
+        }[divisor]
+        if spelling == "x // s":
+            out = x // s
+        elif spelling == "floor_divide":
+            out = lib.floor_divide(x, s)
+        else:
+            out = lib.div(x, s, rounding_mode=spelling.split()[1])
+        assert str(out.dtype).split(".")[-1] == dtype
+        results.append(out.double().numpy())
+    np.testing.assert_array_equal(*results)
+    x = chainrule.tensor(data[:4]).to(getattr(chainrule, dtype)).requires_grad_()
+    chainrule.div(x, 0.37, rounding_mode="floor").sum().backward()
+    assert not x.grad.double().numpy().any()

@@ -347,6 +347,17 @@ def test_backward_inputs_must_not_be_empty():
     raises_on_both(program, GradError, "cannot be empty")
 
 
+@pytest.mark.parametrize("inputs", [[], ()])
+def test_grad_inputs_must_not_be_empty(inputs):
+    """An empty `inputs` is a mistake (nothing to differentiate), not an empty answer."""
+
+    def program(lib):
+        a = lib.tensor(2.0, requires_grad=True)
+        lib.autograd.grad(a * 3, inputs)
+
+    raises_on_both(program, GradError, "`inputs` argument to `grad\\(\\)` cannot be empty")
+
+
 # ---- no recursion, no leaks --------------------------------------------------------------------
 
 

@@ -569,6 +569,79 @@ def test_causal_attention_ignores_what_the_mask_hides_as_pytorch(shape, bad):
     np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16", "float64"])
+@pytest.mark.parametrize("mask", ["float32", "bool", "causal"])
+def test_attention_in_another_precision_takes_a_float32_mask_and_rounds_once_as_torch(dtype, mask):
+    """A float32 additive mask serves a query of any floating dtype (the output keeps the
+    query's dtype), and half-precision attention is accumulated in float32 and rounded once,
+    as PyTorch's CPU kernels: the output within a unit in the last place of PyTorch's (rounding
+    every intermediate lands ten times further off), the gradients of q, k and v as close to
+    the exact ones (float64 on the same rounded inputs)."""
+    rng = np.random.default_rng(3)
+    q, k, v = (3 * rng.standard_normal((2, 2, 5, 8)).astype(np.float32) for _ in range(3))
+    additive = np.triu(np.full((5, 5), -1e4, np.float32), 1) + rng.uniform(-1, 0, (5, 5))
+    kwargs = {
+        "float32": lambda lib: {"attn_mask": lib.tensor(additive.astype(np.float32))},
+        "bool": lambda lib: {"attn_mask": lib.tensor(additive > -1)},
+        "causal": lambda lib: {"is_causal": True},
+    }[mask]
+    results = {}
+    for name, lib, compute in [
+        ("ours", chainrule, dtype),
+        ("torch", torch, dtype),
+        ("exact", torch, "float64"),
+    ]:
+        rounded = [lib.tensor(a).to(getattr(lib, dtype)) for a in (q, k, v)]
+        inputs = [t.to(getattr(lib, compute)).requires_grad_() for t in rounded]
+        out = lib.nn.functional.scaled_dot_product_attention(*inputs, **kwargs(lib))
+        assert out.dtype == getattr(lib, compute)
+        (out.double() * lib.tensor(v[..., :1]).double()).sum().backward()
+        results[name] = [t.double().detach().numpy() for t in [out, *(i.grad for i in inputs)]]
+    ulp = {"bfloat16": 2**-7, "float16": 2**-10, "float64": 1e-12}[dtype]
+    scale = np.abs(results["exact"][0]).max()
+    np.testing.assert_allclose(results["ours"][0], results["torch"][0], atol=2 * ulp * scale)
+    for ours, exact in zip(results["ours"][1:], results["exact"][1:]):
+        np.testing.assert_allclose(ours, exact, atol=4 * ulp * np.abs(exact).max())
+
+
+def test_attention_under_cpu_autocast_is_bfloat16_attention_as_torch():
+    """Under autocast the operands are cast to bfloat16 and the attention then runs as it does
+    on bfloat16 tensors (accumulated in float32): autocast must not take the float32 inner
+    products back down to bfloat16."""
+    rng = np.random.default_rng(4)
+    q, k, v = (3 * rng.standard_normal((1, 2, 4, 16)).astype(np.float32) for _ in range(3))
+    mask = np.triu(np.full((4, 4), -1e4, np.float32), 1)
+    outs = []
+    for lib in (chainrule, torch):
+        with lib.autocast("cpu", dtype=lib.bfloat16):
+            out = lib.nn.functional.scaled_dot_product_attention(
+                *(lib.tensor(a) for a in (q, k, v)), attn_mask=lib.tensor(mask)
+            )
+        plain = lib.nn.functional.scaled_dot_product_attention(
+            *(lib.tensor(a).bfloat16() for a in (q, k, v)), attn_mask=lib.tensor(mask)
+        )
+        assert out.dtype == lib.bfloat16 and lib.equal(out, plain)
+        outs.append(out.float().numpy())
+    np.testing.assert_allclose(*outs, atol=2**-7 * np.abs(outs[1]).max())
+
+
+@pytest.mark.parametrize(
+    ("mask_dtype", "operands"),
+    [("float16", "float32"), ("int64", "float32"), ("float64", "float32"), (None, "mixed")],
+)
+def test_attention_refuses_a_mask_or_operands_of_the_wrong_dtype_as_torch(mask_dtype, operands):
+    def call(lib):
+        q = lib.ones(1, 2, 3, 4)
+        k = q.double() if operands == "mixed" else q
+        mask = None if mask_dtype is None else lib.zeros(3, 3, dtype=getattr(lib, mask_dtype))
+        return lib.nn.functional.scaled_dot_product_attention(q, k, q, attn_mask=mask)
+
+    with pytest.raises(RuntimeError, match="Expected"):
+        call(torch)
+    with pytest.raises(DTypeError, match="Expected (attn_mask dtype|query, key, and value)"):
+        call(chainrule)
+
+
 def test_softmax_without_dim_uses_torchs_legacy_choice():
     x = RNG.standard_normal((2, 3))
     with pytest.warns(UserWarning):

@@ -1443,6 +1443,44 @@ def test_to_double_and_float_convert_in_place() -> None:
         model.to(chainrule.int64)
 
 
+def test_to_a_complex_dtype_and_complex_buffers_follow_torch() -> None:
+    """Module.to takes complex dtypes too (floating and complex tensors convert, with PyTorch's
+    warning), and a complex buffer taken to a floating dtype keeps its real part, as PyTorch's
+    module.to does (a rotary table registered as a buffer, then `model.to(torch.float64)`)."""
+
+    def build(lib):
+        layer = lib.nn.Linear(2, 2)
+        angles = lib.tensor([0.5, 1.0])
+        layer.register_buffer("rotary", lib.polar(lib.ones(2), angles))
+        layer.register_buffer("steps", lib.arange(2))
+        with lib.no_grad():
+            layer.weight.copy_(lib.tensor([[1.0, -2.0], [0.5, 3.0]]))
+            layer.bias.copy_(lib.tensor([0.25, -1.0]))
+        return layer
+
+    ours, theirs = build(chainrule), build(torch)
+    ours.to(chainrule.float64)
+    theirs.to(torch.float64)
+    assert ours.rotary.dtype is chainrule.float64 and ours.steps.dtype is chainrule.int64
+    np.testing.assert_allclose(ours.rotary.numpy(), theirs.rotary.numpy(), rtol=1e-6)
+
+    ours, theirs = build(chainrule), build(torch)
+    with pytest.warns(UserWarning, match="Complex modules"):
+        ours.to(chainrule.complex128)
+    with pytest.warns(UserWarning, match="Complex modules"):
+        theirs.to(torch.complex128)
+    assert isinstance(ours.weight, nn.Parameter) and ours.weight.requires_grad
+    assert ours.weight.dtype is chainrule.complex128 and ours.rotary.dtype is chainrule.complex128
+    assert ours.steps.dtype is chainrule.int64
+    x = np.array([[1 + 2j, -1j], [0.5, 2 - 1j]])
+    out = ours(chainrule.tensor(x)) * ours.rotary
+    expected = theirs(torch.tensor(x)) * theirs.rotary
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-6)
+    out.abs().sum().backward()
+    expected.abs().sum().backward()
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-6)
+
+
 def test_apply_visits_children_first() -> None:
     visited = []
     model = nn.Sequential(nn.Linear(1, 1), nn.Sequential(nn.ReLU()))

@@ -490,7 +490,8 @@ IMPLEMENTATION_SWITCHES = {
 @pytest.mark.parametrize("name", sorted(IMPLEMENTATION_SWITCHES))
 def test_implementation_switches_are_accepted_and_change_nothing(name):
     """foreach / fused / capturable pick PyTorch kernels; chainrule has one, so the steps are
-    the same with any of them, and the groups carry PyTorch's option names and defaults."""
+    the same with any of them, and the groups carry PyTorch's option names and defaults, in
+    PyTorch's order (a printed `param_groups[0]` or state dict reads alike)."""
     switches = IMPLEMENTATION_SWITCHES[name]
     lr = {"SGD": {"lr": 0.1}}.get(name, {})
     plain, _ = make_params()
@@ -501,7 +502,7 @@ def test_implementation_switches_are_accepted_and_change_nothing(name):
         del on["foreach"]
     opt_switched = getattr(optim, name)(switched, **lr, **on)
     topt = getattr(torch.optim, name)(make_params()[1], **lr)
-    assert set(opt.param_groups[0]) == set(topt.param_groups[0])
+    assert list(opt.param_groups[0]) == list(topt.param_groups[0])
     for key in switches:
         assert opt.param_groups[0][key] == topt.param_groups[0][key], key
     for step in range(3):

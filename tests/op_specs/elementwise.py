@@ -454,6 +454,54 @@ CONVERSION = [
         lambda x: (x.float() * 3).double() * x,
         finite_differences=False,
     ),
+    # A float16 tensor times / over a 0-dim float32 tensor: the scalar is used unrounded
+    # (MulByScalarTensor, DivByScalarTensor); float16 rounding is far above a difference step.
+    OpSpec(
+        "mul_float16_by_float32_scalar_tensor",
+        lambda a, s: (a.to(chainrule.float16) * s.to(chainrule.float32)).double(),
+        lambda a, s: (a.to(torch.float16) * s.to(torch.float32)).double(),
+        shapes=[((2, 3), ())],
+        finite_differences=False,
+        atol=2e-2,
+        rtol=2e-3,
+    ),
+    OpSpec(
+        "mul_float32_scalar_tensor_by_float16",
+        lambda s, a: (s.to(chainrule.float32) * a.to(chainrule.float16)).double(),
+        lambda s, a: (s.to(torch.float32) * a.to(torch.float16)).double(),
+        shapes=[((), (2, 3))],
+        finite_differences=False,
+        atol=2e-2,
+        rtol=2e-3,
+    ),
+    OpSpec(
+        "div_float16_by_float32_scalar_tensor",
+        lambda a, s: (a.to(chainrule.float16) / s.to(chainrule.float32)).double(),
+        lambda a, s: (a.to(torch.float16) / s.to(torch.float32)).double(),
+        shapes=[((2, 3), ())],
+        domains=[WIDE, (0.5, 2.0)],
+        finite_differences=False,
+        atol=2e-2,
+        rtol=2e-3,
+    ),
+    # float16 floor / trunc division by a number or a 0-dim float tensor: the divisor is taken
+    # in float32 (FloorDivideByScalar, TruncDivideByScalar).
+    _unary(
+        "floor_divide_float16_by_number",
+        lambda x: chainrule.div(x.to(chainrule.float16), 0.37, rounding_mode="floor").double(),
+        lambda x: torch.div(x.to(torch.float16), 0.37, rounding_mode="floor").double(),
+        finite_differences=False,
+    ),
+    _unary(
+        "trunc_divide_float16_by_scalar_tensor",
+        lambda x: chainrule.div(
+            x.to(chainrule.float16), chainrule.tensor(0.37), rounding_mode="trunc"
+        ).double(),
+        lambda x: torch.div(
+            x.to(torch.float16), torch.tensor(0.37), rounding_mode="trunc"
+        ).double(),
+        finite_differences=False,
+    ),
     _unary("clone", chainrule.clone, torch.clone),
     _unary("clone_method", lambda x: x.clone() * 2, lambda x: x.clone() * 2),
     OpSpec(

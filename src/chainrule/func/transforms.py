@@ -116,7 +116,7 @@ def grad_and_value(
                 api.grad(
                     output, wanted, create_graph=keep, allow_unused=True, materialize_grads=True
                 )
-                if output.requires_grad
+                if output.requires_grad and wanted
                 else [zeros_like(w) for w in wanted]
             )
         finish(wanted)
@@ -203,7 +203,7 @@ def _vjp_tensors(func: Callable, primals: tuple, has_aux: bool) -> tuple:
                 )
             if o.requires_grad:
                 pairs.append((o, cotangent))
-        if not pairs:
+        if not pairs or not wanted:
             return [zeros_like(w) for w in wanted]
         with grad_mode.enable_grad():
             return list(

@@ -20,6 +20,10 @@ import warnings as _warnings
 from itertools import product as _product
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
+from chainrule.backend.dtypes import bfloat16 as _bfloat16
+from chainrule.backend.dtypes import bool_ as _bool
+from chainrule.backend.dtypes import float16 as _float16
+from chainrule.backend.dtypes import float32 as _float32
 from chainrule.errors import ArgumentAssertionError, DomainError, DTypeError, ShapeError
 from chainrule.ops import activation as _activation_ops
 from chainrule.ops import convolution as _conv_ops
@@ -918,6 +922,7 @@ def max_pool2d(
     return _max_pool(input, *window, return_indices, 2, "max_pool2d")
 
 
+@_autocast_policy(_FLOAT32)
 def max_pool3d(
     input: Tensor,
     kernel_size: int | Sequence[int],
@@ -1032,6 +1037,7 @@ def max_unpool1d(
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1, "max_unpool1d")
 
 
+@_autocast_policy(_FLOAT32)
 def max_unpool2d(
     input: Tensor,
     indices: Tensor,
@@ -1070,6 +1076,7 @@ def max_unpool2d(
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2, "max_unpool2d")
 
 
+@_autocast_policy(_FLOAT32)
 def max_unpool3d(
     input: Tensor,
     indices: Tensor,
@@ -1169,6 +1176,7 @@ def adaptive_max_pool2d(
     return _adaptive_max_pool(input, output_size, return_indices, 2, "adaptive_max_pool2d")
 
 
+@_autocast_policy(_FLOAT32)
 def adaptive_max_pool3d(
     input: Tensor, output_size: int | None | Sequence[int | None], return_indices: bool = False
 ) -> Tensor | tuple[Tensor, Tensor]:
@@ -1289,6 +1297,7 @@ def avg_pool2d(
     return _avg_pool(input, *window, divisor_override, 2, "avg_pool2d")
 
 
+@_autocast_policy(_FLOAT32)
 def avg_pool3d(
     input: Tensor,
     kernel_size: int | Sequence[int],
@@ -1386,6 +1395,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size: int | None | Sequence[int | 
     return _adaptive_avg_pool(input, output_size, 2, "adaptive_avg_pool2d")
 
 
+@_autocast_policy(_FLOAT32)
 def adaptive_avg_pool3d(input: Tensor, output_size: int | None | Sequence[int | None]) -> Tensor:
     """The mean over `output_size` bins that split each spatial dimension as evenly as possible
     (bin i covers floor(i in / out) to ceil((i + 1) in / out)): a fixed output size whatever
@@ -2008,6 +2018,7 @@ def cosine_embedding_loss(
     return _reduce("cosine_embedding_loss", positive + negative, reduction)
 
 
+@_autocast_policy(_FLOAT32)
 def margin_ranking_loss(
     input1: Tensor,
     input2: Tensor,
@@ -2050,6 +2061,7 @@ def margin_ranking_loss(
     return _reduce("margin_ranking_loss", loss, reduction)
 
 
+@_autocast_policy(_FLOAT32)
 def hinge_embedding_loss(
     input: Tensor,
     target: Tensor,
@@ -2085,6 +2097,7 @@ def hinge_embedding_loss(
     return _reduce("hinge_embedding_loss", margin_term + self_term, reduction)
 
 
+@_autocast_policy(_FLOAT32)
 def soft_margin_loss(
     input: Tensor,
     target: Tensor,
@@ -2156,6 +2169,7 @@ def multilabel_soft_margin_loss(
     return _reduce("multilabel_soft_margin_loss", loss, reduction)
 
 
+@_autocast_policy(_FLOAT32)
 def triplet_margin_loss(
     anchor: Tensor,
     positive: Tensor,
@@ -2272,6 +2286,7 @@ def triplet_margin_with_distance_loss(
     return _reduce("triplet_margin_with_distance_loss", loss, reduction)
 
 
+@_autocast_policy(_FLOAT32)
 def poisson_nll_loss(
     input: Tensor,
     target: Tensor,
@@ -2657,6 +2672,8 @@ def grid_sample(
         >>> F.grid_sample(image, chainrule.zeros(1, 1, 1, 2), align_corners=True)
         tensor([[[[1.5000]]]])
     """
+    if _autocast_active() is not None:  # PyTorch's float32 list, inline: its warning
+        input, grid = _autocast_operands(_FLOAT32, input, grid)  # noqa: A001 (blames the caller)
     if mode not in _GRID_MODES:
         raise ValueError(
             f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or "
@@ -2781,6 +2798,7 @@ def _grid_sample_bicubic(input: Tensor, grid: Tensor, padding_mode: str, align: 
 # ---- pooling and normalization variants ----------------------------------------------------
 
 
+@_autocast_policy(_FLOAT32)
 def fractional_max_pool2d(
     input: Tensor,
     kernel_size: IntOrSequence,
@@ -2861,6 +2879,7 @@ def fractional_max_pool2d_with_indices(
     )
 
 
+@_autocast_policy(_FLOAT32)
 def fractional_max_pool3d(
     input: Tensor,
     kernel_size: IntOrSequence,
@@ -3645,15 +3664,52 @@ def scaled_dot_product_attention(
     _refuse_complex("scaled_dot_product_attention", query, key, value)  # no complex softmax
     if query.ndim < 2 or key.ndim < 2 or value.ndim < 2:
         raise ShapeError("scaled_dot_product_attention: query, key and value need at least 2 dims")
-    length, source = query.shape[-2], key.shape[-2]
-    if key.shape[-1] != query.shape[-1] or value.shape[-2] != source:
+    if key.shape[-1] != query.shape[-1] or value.shape[-2] != key.shape[-2]:
         raise ShapeError(
             f"scaled_dot_product_attention: shapes do not fit: query {tuple(query.shape)}, "
             f"key {tuple(key.shape)}, value {tuple(value.shape)}"
         )
+    if not query.dtype == key.dtype == value.dtype:
+        raise DTypeError(
+            "scaled_dot_product_attention: Expected query, key, and value to have the same "
+            f"dtype, but got query.dtype: {query.dtype} key.dtype: {key.dtype} and "
+            f"value.dtype: {value.dtype} instead."
+        )
+    if attn_mask is not None:
+        if attn_mask.dtype not in (_bool, _float32, query.dtype):
+            raise DTypeError(
+                "scaled_dot_product_attention: Expected attn_mask dtype to be bool or float or to "
+                f"match query dtype, but got attn_mask.dtype: {attn_mask.dtype} and query.dtype: "
+                f"{query.dtype} instead."
+            )
     if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
     factor = 1 / _math.sqrt(query.shape[-1]) if scale is None else scale
+    if query.dtype in (_float16, _bfloat16):
+        # PyTorch's CPU kernels accumulate half-precision attention in float32 and round the
+        # result once: rounding the scores and weights too would be ten times further off.
+        if attn_mask is not None and attn_mask.dtype.is_floating_point:
+            attn_mask = attn_mask.float()
+        out = _attention(
+            query.float(), key.float(), value.float(), attn_mask, dropout_p, is_causal, factor
+        )
+        return out.to(query.dtype)
+    if attn_mask is not None and attn_mask.dtype.is_floating_point:
+        attn_mask = attn_mask.to(query.dtype)  # a float32 mask serves a float64 query
+    return _attention(query, key, value, attn_mask, dropout_p, is_causal, factor)
+
+
+def _attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None,
+    dropout_p: float,
+    is_causal: bool,
+    factor: float,
+) -> Tensor:
+    """scaled_dot_product_attention on checked operands of one dtype, heads already matched."""
+    length, source = query.shape[-2], key.shape[-2]
     if is_causal and attn_mask is None:
         # Every row keeps position 0, so no row is dead: scale, mask and softmax as one op
         # (one pass per row), no mask tests or selects over the scores.

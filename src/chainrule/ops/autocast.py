@@ -101,17 +101,25 @@ def autocast_operands(policy: str, *operands: Any) -> tuple:
 
 def autocast_policy(policy: str) -> Callable[[F], F]:
     """Decorate a listed function (a loss, say) so that under autocast its Tensor arguments,
-    positional and keyword, are cast as `autocast_operands` says; one lookup when off."""
+    positional and keyword, are cast as `autocast_operands` says, and the function runs with
+    autocast off: a listed op is one kernel in PyTorch, whose inner steps autocast never sees
+    (a float32 op built on matmul must not take its products down to bfloat16). One lookup
+    when off."""
 
     def decorate(function: F) -> F:
         @functools.wraps(function)
         def run(*args: Any, **kwargs: Any) -> Any:
             active = _ACTIVE.get()
-            if active is not None:
-                args = tuple(_autocast_one(policy, active, value) for value in args)
-                for name, value in kwargs.items():
-                    kwargs[name] = _autocast_one(policy, active, value)
-            return function(*args, **kwargs)
+            if active is None:
+                return function(*args, **kwargs)
+            args = tuple(_autocast_one(policy, active, value) for value in args)
+            for name, value in kwargs.items():
+                kwargs[name] = _autocast_one(policy, active, value)
+            token = _ACTIVE.set(None)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                _ACTIVE.reset(token)
 
         return run  # type: ignore[return-value]
 

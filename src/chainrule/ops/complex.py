@@ -20,6 +20,7 @@ from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes, is_array
 from chainrule.backend.dtypes import from_numpy_dtype
 from chainrule.errors import DTypeError, ShapeError
+from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.conversion import Clone, cast
 from chainrule.ops.op import Op, apply, elementwise_batch, named, op_label, unary_elementwise_jvp
 
@@ -474,6 +475,7 @@ def view_as_real(input: Tensor) -> Tensor:  # noqa: A002
     return apply(ViewAsReal, (input,))
 
 
+@autocast_policy(FLOAT32)
 def view_as_complex(input: Tensor) -> Tensor:  # noqa: A002
     """A float or double tensor whose last dimension has size 2 as complex numbers.
 

@@ -30,6 +30,7 @@ from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, GradError, LinAlgError, ShapeError
 from chainrule.ops import reduction
 from chainrule.ops.arguments import return_type
+from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.complex import conj, holomorphic, real
 from chainrule.ops.conversion import write_outs
 from chainrule.ops.elementwise import abs as _abs
@@ -278,6 +279,7 @@ def _svd_backward(g_u: Any, g_s: Any, g_vh: Any, u: Any, s: Any, vh: Any) -> Any
     return _mm(_mm(u, core), vh)
 
 
+@autocast_policy(FLOAT32)
 def svd(
     A: Tensor,  # noqa: N803
     full_matrices: bool = True,
@@ -314,6 +316,7 @@ def svd(
     return SvdResult(u, s, vh)
 
 
+@autocast_policy(FLOAT32)
 def svdvals(
     A: Tensor,  # noqa: N803
     *,
@@ -492,6 +495,7 @@ def _check_uplo(op_name: str, uplo: str) -> str:
     return uplo.upper()
 
 
+@autocast_policy(FLOAT32)
 def eigh(A: Tensor, UPLO: str = "L", *, out: Tensor | Sequence[Tensor] | None = None) -> EighResult:  # noqa: N803
     """(eigenvalues, eigenvectors) of each symmetric (complex: Hermitian) matrix, eigenvalues
     real and ascending; only the lower (UPLO='L') or upper triangle is read. Eigenvectors are
@@ -518,6 +522,7 @@ def eigh(A: Tensor, UPLO: str = "L", *, out: Tensor | Sequence[Tensor] | None = 
     return EighResult(w, v)
 
 
+@autocast_policy(FLOAT32)
 def eigvalsh(A: Tensor, UPLO: str = "L", *, out: Tensor | Sequence[Tensor] | None = None) -> Tensor:  # noqa: N803
     """The (real) eigenvalues of each symmetric or Hermitian matrix, ascending. Derivative:
     V diag(g) V^H.
@@ -612,6 +617,7 @@ class Eig(Op):
     batch = elementwise_batch  # matrices in the last two dims
 
 
+@autocast_policy(FLOAT32)
 def eig(A: Tensor, *, out: Tensor | Sequence[Tensor] | None = None) -> EigResult:  # noqa: N803
     """(eigenvalues, eigenvectors) of each square matrix, both complex (complex64 for float32
     and complex64 input, complex128 otherwise); eigenvectors have unit norm and are unique
@@ -638,6 +644,7 @@ def eig(A: Tensor, *, out: Tensor | Sequence[Tensor] | None = None) -> EigResult
     return EigResult(w, v)
 
 
+@autocast_policy(FLOAT32)
 def eigvals(A: Tensor, *, out: Tensor | Sequence[Tensor] | None = None) -> Tensor:  # noqa: N803
     """The eigenvalues of each square matrix (complex). Derivative: V^-H diag(g) V^H (the
     real part for a real A).
@@ -774,6 +781,7 @@ def _qr_square_jvp(t: Any, q: Any, r: Any) -> tuple:
     return d_q, d_r
 
 
+@autocast_policy(FLOAT32)
 def qr(
     A: Tensor,  # noqa: N803
     mode: str = "reduced",
@@ -1155,6 +1163,7 @@ def _is_vector_rhs(A: Any, B: Any) -> bool:  # noqa: N803
     return B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
 
 
+@autocast_policy(FLOAT32)
 def lstsq(
     A: Tensor,  # noqa: N803
     B: Tensor,  # noqa: N803

@@ -26,6 +26,7 @@ from chainrule.errors import DomainError, DTypeError, IntegerDivisionError, Shap
 from chainrule.ops import complex as complex_ops
 from chainrule.ops import shape as _shape
 from chainrule.ops.arguments import Number, return_type
+from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real, refuse_complex
 from chainrule.ops.conversion import cast, clone, result_type, write_out
 from chainrule.ops.creation import checked_fill, ones_like, scalar_value, tensor, zeros_like
@@ -590,8 +591,8 @@ class Mul(Op):
 
 
 class Div(Op):
-    """x / y. Derivative: g / y and -g * (x / y) / y (PyTorch's order: y**2 would underflow
-    to 0, making 0 / 0 = nan for x = 0 beside a tiny y, or overflow)."""
+    """x / y. Derivative: g / y and -g * ((x / y) / y) (PyTorch's order, to the last bit: y**2
+    would underflow to 0, making 0 / 0 = nan for x = 0 beside a tiny y, or overflow)."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, y: Array) -> Array:
@@ -605,7 +606,7 @@ class Div(Op):
         if ctx.next_edges[0] is not None:
             grad_x = unbroadcast(g / y, ctx.input_meta[0][0])
         if ctx.next_edges[1] is not None:
-            grad_y = unbroadcast(-g * (ctx.x / y) / y, ctx.input_meta[1][0])
+            grad_y = unbroadcast(-g * ((ctx.x / y) / y), ctx.input_meta[1][0])
         return (grad_x, grad_y)
 
     @staticmethod
@@ -616,6 +617,75 @@ class Div(Op):
         return _finish_tangent(ctx, _sum_tangents(dx, dy))
 
     batch = elementwise_batch
+
+
+class MulByScalarTensor(Mul):
+    """x * s for a float16 / bfloat16 tensor x and a 0-dim float32 tensor s (a float64 one
+    comes as float32): PyTorch's kernel takes such a second operand as a CPU scalar, used in
+    float32 rather than rounded to x's dtype first, and rounds the product once (`x *
+    self.scale` with a float32 buffer). Derivatives as Mul's (g * s takes this path again; the
+    gradient of s is summed in x's dtype and then cast, as PyTorch's)."""
+
+    label = "mul"
+    wide_scalar_operands = True
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "MulBackward0"
+
+
+class ScalarTensorTimes(Mul):
+    """s * x for a 0-dim float32 tensor s and a float16 / bfloat16 tensor x: PyTorch rounds a
+    first 0-dim operand to x's dtype for the product, but its backward multiplies the gradient
+    by the float32 s (g * s takes MulByScalarTensor's path). `narrow` is x's dtype. Derivatives
+    as Mul's."""
+
+    label = "mul"
+    wide_scalar_operands = True
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "MulBackward0"
+
+    @staticmethod
+    def forward(ctx: Node, s: Array, x: Array, narrow: Any) -> Array:  # type: ignore[override]
+        ctx.save(x=s, y=x)
+        return s.astype(narrow).astype(x.dtype) * x
+
+    @staticmethod
+    def jvp(ctx: Node, ts: Any, tx: Any) -> Any:
+        total = None if ts is None else ts * ctx.y
+        if tx is not None:
+            total = _sum_tangents(total, tx * ctx.x)  # t * s: the float32 s, as PyTorch's
+        return _finish_tangent(ctx, total)
+
+
+class DivByScalarTensor(Div):
+    """x / s for a float16 / bfloat16 tensor x and a 0-dim float32 tensor s, s used in float32
+    as PyTorch's kernel does (see MulByScalarTensor). Derivatives as Div's."""
+
+    label = "div"
+    wide_scalar_operands = True
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "DivBackward0"
+
+
+def _scalar_tensor_second(input: Any, other: Any) -> Any:  # noqa: A002
+    """`other` as the float32 0-dim operand of MulByScalarTensor / DivByScalarTensor when the
+    call is a half-precision tensor (of at least one dimension) times or over a 0-dim float32
+    or float64 CPU tensor; None otherwise (the usual promotion then rounds it to the half dtype,
+    as PyTorch does for a 0-dim first operand)."""
+    if not (isinstance(input, Tensor) and isinstance(other, Tensor)):
+        return None
+    if other._array.ndim != 0 or input._array.ndim == 0:
+        return None
+    if input.dtype not in (dtypes.float16, dtypes.bfloat16):
+        return None
+    if other.dtype not in (dtypes.float32, dtypes.float64) or other.device.type != "cpu":
+        return None
+    return other if other.dtype is dtypes.float32 else cast(other, dtypes.float32)
 
 
 class FloorDivide(Op):
@@ -653,6 +723,39 @@ class TruncDivide(Op):
     vjp = _piecewise_constant_vjp
     jvp = _piecewise_constant_jvp
     batch = elementwise_batch
+
+
+class FloorDivideByScalar(FloorDivide):
+    """floor(x / s) for a float16 / bfloat16 x and a divisor given as a number or a 0-dim float
+    tensor, taken in float32 rather than rounded to x's dtype first, as PyTorch's kernel (a
+    few in a hundred quotients differed)."""
+
+    wide_scalar_operands = True
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "FloorDivideBackward0"
+
+
+class TruncDivideByScalar(TruncDivide):
+    """trunc(x / s) for a float16 / bfloat16 x and a number or 0-dim float divisor, taken in
+    float32 as PyTorch's kernel (see FloorDivideByScalar)."""
+
+    wide_scalar_operands = True
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "TruncDivideBackward0"
+
+
+def _scalar_divisor(input: Any, other: Any) -> Any:  # noqa: A002
+    """The float32 0-dim operand for a half-precision x (of at least one dimension) divided
+    with rounding by a Python number or a 0-dim float32 / float64 CPU tensor; None otherwise."""
+    if type(other) in (float, int) and isinstance(input, Tensor) and input._array.ndim:
+        if input.dtype in (dtypes.float16, dtypes.bfloat16):
+            return cast(tensor_of(float(other)), dtypes.float32)
+        return None
+    return _scalar_tensor_second(input, other)
 
 
 class Remainder(Op):
@@ -1166,6 +1269,14 @@ def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = 
     """
     if out is None and _float_and_number(input, other):
         return apply(MulScalar, (input,), other)
+    scalar = _scalar_tensor_second(input, other)
+    if scalar is not None:
+        result = apply(MulByScalarTensor, (input, scalar))
+        return result if out is None else write_out("mul", result, out)
+    scalar = _scalar_tensor_second(other, input)
+    if scalar is not None:
+        result = apply(ScalarTensorTimes, (scalar, other), other._array.dtype)
+        return result if out is None else write_out("mul", result, out)
     x, y = binary_operands(input, other, "mul")
     result = apply(Mul if x._array.dtype.kind != "c" else _COMPLEX_MUL, (x, y))
     return result if out is None else write_out("mul", result, out)
@@ -1212,8 +1323,18 @@ def div(
         )
     if rounding_mode is None and out is None and _float_and_number(input, other):
         return apply(DivScalar, (input,), other)
+    scalar = _scalar_tensor_second(input, other) if rounding_mode is None else None
+    if scalar is not None:
+        result = apply(DivByScalarTensor, (input, scalar))
+        return result if out is None else write_out("div", result, out)
     if rounding_mode is None:
         input, other = _widened_for_number(input, other)  # noqa: A001
+    else:
+        scalar = _scalar_divisor(input, other)
+        if scalar is not None:
+            rounded = TruncDivideByScalar if rounding_mode == "trunc" else FloorDivideByScalar
+            result = named(apply(rounded, (input, scalar)), "DivBackward2")
+            return result if out is None else write_out("div", result, out)
     x, y = binary_operands(input, other, "div")
     if rounding_mode is None:
         kind = x._array.dtype.kind
@@ -1264,6 +1385,9 @@ def floor_divide(
     """
     if out is not None:
         return write_out("floor_divide", floor_divide(input, other), out, "cast")
+    scalar = _scalar_divisor(input, other)
+    if scalar is not None:
+        return apply(FloorDivideByScalar, (input, scalar))
     x, y = binary_operands(input, other, "floor_divide")
     refuse_complex("floor_divide", x)
     if x._array.dtype.kind == "b":
@@ -2879,6 +3003,7 @@ def angle(input: Tensor) -> Tensor:  # noqa: A002
     return named(connected(out, x), "AngleBackward0")  # in x's graph, at zero derivative
 
 
+@autocast_policy(FLOAT32)
 def polar(abs: Tensor, angle: Tensor) -> Tensor:  # noqa: A002
     """abs * (cos(angle) + i sin(angle)) from two real tensors of one dtype, as torch.polar.
 

@@ -28,6 +28,7 @@ from chainrule.backend import Array, backend_for_device, dtypes
 from chainrule.backend.dtypes import from_numpy_dtype
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops.arguments import normalize_dim
+from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.complex import conj, real
 from chainrule.ops.conversion import cast
 from chainrule.ops.indexing import pad
@@ -245,7 +246,9 @@ def _require_tensor(name: str, x: Any) -> Any:
 
 def _refuse_half(name: str, x: Any) -> None:
     if x._array.dtype.itemsize == 2:
-        raise DTypeError(f"{name}: Unsupported dtype Half")
+        raise DTypeError(
+            f"{name}: Unsupported dtype {'BFloat16' if x.dtype is dtypes.bfloat16 else 'Half'}"
+        )
 
 
 def _dims_and_sizes(name: str, x: Any, s: Any, dim: Any) -> tuple[tuple, tuple | None]:
@@ -292,6 +295,7 @@ def _c2c(name: str, x: Any, s: Any, dim: Any, norm: Any, inverse: bool) -> Any:
     return apply(Fft, (x,), dims, norm, inverse)
 
 
+@autocast_policy(FLOAT32)
 def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:  # noqa: A002
     """The 1-D discrete Fourier transform along `dim`, as torch.fft.fft.
 
@@ -316,6 +320,7 @@ def fft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = N
     return named(out, "FftR2CBackward0") if _is_real(input) else out  # PyTorch's r2c
 
 
+@autocast_policy(FLOAT32)
 def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:  # noqa: A002
     """The inverse of `fft` along `dim` (scaled by 1/n with the default norm).
 
@@ -339,6 +344,7 @@ def ifft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
     return named(out, "ConjBackward0") if _is_real(input) else out  # PyTorch's conj of an r2c
 
 
+@autocast_policy(FLOAT32)
 def fft2(
     input: Tensor,  # noqa: A002
     s: Sequence[int] | None = None,
@@ -367,6 +373,7 @@ def fft2(
     return _c2c("fft2", input, s, dim, norm, False)
 
 
+@autocast_policy(FLOAT32)
 def ifft2(
     input: Tensor,  # noqa: A002
     s: Sequence[int] | None = None,
@@ -395,6 +402,7 @@ def ifft2(
     return _c2c("ifft2", input, s, dim, norm, True)
 
 
+@autocast_policy(FLOAT32)
 def fftn(
     input: Tensor,  # noqa: A002
     s: Sequence[int] | None = None,
@@ -423,6 +431,7 @@ def fftn(
     return _c2c("fftn", input, s, dim, norm, False)
 
 
+@autocast_policy(FLOAT32)
 def ifftn(
     input: Tensor,  # noqa: A002
     s: Sequence[int] | None = None,
@@ -494,6 +503,7 @@ def _c2r(name: str, x: Any, s: Any, dim: Any, norm: Any) -> Any:
     return apply(Irfft, (x,), last, norm, n)
 
 
+@autocast_policy(FLOAT32)
 def rfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:  # noqa: A002
     """The DFT of a real signal along `dim`: its n // 2 + 1 non-redundant terms (the
     others are their conjugates).
@@ -517,6 +527,7 @@ def rfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
     return _r2c("rfft", input, None if n is None else (n,), (dim,), norm)
 
 
+@autocast_policy(FLOAT32)
 def irfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:  # noqa: A002
     """The real signal of length n whose `rfft` is `input`: the inverse of `rfft`.
 
@@ -539,6 +550,7 @@ def irfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None =
     return _c2r("irfft", input, None if n is None else (n,), (dim,), norm)
 
 
+@autocast_policy(FLOAT32)
 def rfft2(
     input: Tensor,  # noqa: A002
     s: Sequence[int] | None = None,
@@ -566,6 +578,7 @@ def rfft2(
     return _r2c("rfft2", input, s, dim, norm)
 
 
+@autocast_policy(FLOAT32)
 def irfft2(
     input: Tensor,  # noqa: A002
     s: Sequence[int] | None = None,
@@ -594,6 +607,7 @@ def irfft2(
     return _c2r("irfft2", input, s, dim, norm)
 
 
+@autocast_policy(FLOAT32)
 def rfftn(
     input: Tensor,  # noqa: A002
     s: Sequence[int] | None = None,
@@ -623,6 +637,7 @@ def rfftn(
     return _r2c("rfftn", input, s, dim, norm)
 
 
+@autocast_policy(FLOAT32)
 def irfftn(
     input: Tensor,  # noqa: A002
     s: Sequence[int] | None = None,
@@ -653,6 +668,7 @@ def irfftn(
     return _c2r("irfftn", input, s, dim, norm)
 
 
+@autocast_policy(FLOAT32)
 def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:  # noqa: A002
     """The real DFT of a Hermitian-symmetric signal given by its first half:
     `irfft(conj(input))` with the conjugate normalisation, as torch.fft.hfft.
@@ -677,6 +693,7 @@ def hfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = 
     return _c2r("hfft", conj(x), None if n is None else (n,), (dim,), norm)
 
 
+@autocast_policy(FLOAT32)
 def ihfft(input: Tensor, n: int | None = None, dim: int = -1, norm: str | None = None) -> Tensor:  # noqa: A002
     """The inverse of `hfft`: `conj(rfft(input))` with the conjugate normalisation.
 

@@ -23,6 +23,7 @@ from chainrule.backend.formats import contiguous_format
 from chainrule.errors import DTypeError, GradError, IndexRangeError, ShapeError
 from chainrule.ops import creation, tie_order
 from chainrule.ops.arguments import normalize_dim, numpy_keywords, require_dims
+from chainrule.ops.autocast import FLOAT32, autocast_active, autocast_operands
 from chainrule.ops.conversion import cast, clone, result_type
 from chainrule.ops.creation import arange
 from chainrule.ops.elementwise import as_tensor_operand, logical_and, logical_xor, mul, where
@@ -2490,6 +2491,9 @@ def pad(
             )
     if mode == "constant":
         return apply(ConstantPadNd, (input,), tuple(widths), 0 if value is None else value)
+    if autocast_active() is not None and (mode == "replicate" or (mode == "reflect" and count < 3)):
+        # PyTorch's autocast float32 list holds these kernels (reflection_pad1d/2d, replication)
+        (input,) = autocast_operands(FLOAT32, input)  # noqa: A001
     padded = [shape[d] + widths[d][0] + widths[d][1] for d in range(ndim - count, ndim)]
     if mode != "circular" and all(size < 1 for size in padded):
         # PyTorch's reflection and replication kernels: some padded dimension must stay

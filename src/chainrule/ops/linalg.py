@@ -23,7 +23,13 @@ from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, LinAlgError, ShapeError, warn_once
 from chainrule.ops import reduction
 from chainrule.ops.arguments import Number, return_type
-from chainrule.ops.autocast import LOWER, autocast_active, autocast_operands, autocast_policy
+from chainrule.ops.autocast import (
+    FLOAT32,
+    LOWER,
+    autocast_active,
+    autocast_operands,
+    autocast_policy,
+)
 from chainrule.ops.complex import complex as make_complex
 from chainrule.ops.complex import complex_variant, conj, holomorphic, imag, real
 from chainrule.ops.conversion import write_outs
@@ -1258,6 +1264,7 @@ def tensordot(
     return named(_product(Einsum, (a, b), equation), "ViewBackward0")
 
 
+@autocast_policy(FLOAT32)
 def trace(input: Tensor) -> Tensor:  # noqa: A002
     """The sum of the main diagonal of a matrix; integer matrices sum to int64, as in PyTorch.
 
@@ -1719,6 +1726,7 @@ class Inv(Op):
     batch = elementwise_batch  # matrices in the last two dims broadcast
 
 
+@autocast_policy(FLOAT32)
 def inv(A: Tensor, *, out: Tensor | Sequence[Tensor] | None = None) -> Tensor:  # noqa: N803
     """The inverse of each square matrix in the batch; LinAlgError when one is singular.
 
@@ -1742,6 +1750,7 @@ def inv(A: Tensor, *, out: Tensor | Sequence[Tensor] | None = None) -> Tensor:  
     return _product(Inv, (A,))
 
 
+@autocast_policy(FLOAT32)
 def inverse(input: Tensor, *, out: Tensor | Sequence[Tensor] | None = None) -> Tensor:  # noqa: A002
     """torch.inverse: the same as linalg.inv.
 
@@ -1950,6 +1959,7 @@ def _solve_batches(op_name: str, A: Any, B: Any) -> None:  # noqa: N803
         ) from None
 
 
+@autocast_policy(FLOAT32)
 def solve(
     A: Tensor,  # noqa: N803
     B: Tensor,  # noqa: N803
@@ -2176,6 +2186,7 @@ class Cholesky(Op):
     batch = elementwise_batch  # matrices in the last two dims broadcast
 
 
+@autocast_policy(FLOAT32)
 def cholesky(
     A: Tensor,  # noqa: N803
     *,
@@ -2213,6 +2224,7 @@ def _vector_norm(*args: Any, **kwargs: Any) -> Any:
     return reduction.vector_norm(*args, **kwargs)
 
 
+@autocast_policy(LOWER)
 def vecdot(
     x: Tensor, y: Tensor, *, dim: int = -1, out: Tensor | Sequence[Tensor] | None = None
 ) -> Tensor:
@@ -2324,6 +2336,7 @@ _CDIST_MODES = (
 )
 
 
+@autocast_policy(FLOAT32)
 def cdist(
     x1: Tensor,
     x2: Tensor,

@@ -23,6 +23,7 @@ from chainrule.backend import dtypes
 from chainrule.errors import ArgumentAssertionError, DTypeError, LinAlgError, ShapeError, warn_once
 from chainrule.ops import reduction
 from chainrule.ops.arguments import return_type
+from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.complex import conj
 from chainrule.ops.conversion import write_outs
 from chainrule.ops.creation import eye, ones_like, randn, zeros
@@ -553,6 +554,7 @@ def _cholesky_product(L: Tensor, upper: bool) -> Tensor:  # noqa: N803
     return _mH(factor) @ factor if upper else factor @ _mH(factor)
 
 
+@autocast_policy(FLOAT32)
 def cholesky_solve(
     B: Tensor,  # noqa: N803
     L: Tensor,  # noqa: N803
@@ -908,6 +910,7 @@ def triangular_solve(
     return TriangularSolveResult(solution, named(A.clone(), "TriangularSolveBackward0"))
 
 
+@autocast_policy(FLOAT32)
 def pinverse(input: Tensor, rcond: float = 1e-15) -> Tensor:  # noqa: A002
     """`torch.pinverse`: linalg.pinv with singular values below rcond * the largest taken as 0.
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
 from chainrule.errors import DTypeError, ShapeError
+from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.elementwise import clamp, where
 from chainrule.ops.indexing import gather
 from chainrule.ops.losses import check_reduction, legacy_reduction
@@ -58,6 +59,7 @@ def _as_matrix(op_name: str, x: Any, target: Any, target_ndim: int) -> tuple[Any
     return x, target
 
 
+@autocast_policy(FLOAT32)
 def multi_margin_loss(
     input: Tensor,
     target: Tensor,
@@ -117,6 +119,7 @@ def multi_margin_loss(
     return named(reduce_loss("multi_margin_loss", loss, reduction), "MultiMarginLossBackward0")
 
 
+@autocast_policy(FLOAT32)
 def multilabel_margin_loss(
     input: Tensor,
     target: Tensor,
@@ -357,6 +360,7 @@ def _lengths(op_name: str, lengths: Any, batch: int, like: Any, name: str) -> An
     return lengths
 
 
+@autocast_policy(FLOAT32)
 def ctc_loss(
     log_probs: Tensor,
     targets: Tensor,

@@ -3010,6 +3010,7 @@ def nanmedian(
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
+@autocast_policy(FLOAT32)
 def quantile(
     input: Tensor,
     q: float | Tensor,
@@ -3052,6 +3053,7 @@ def quantile(
     return _quantile("quantile", input, q, dim, keepdim, interpolation, False)
 
 
+@autocast_policy(FLOAT32)
 def nanquantile(
     input: Tensor,
     q: float | Tensor,

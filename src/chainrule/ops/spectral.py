@@ -11,6 +11,7 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from chainrule.errors import ShapeError, warn_once
+from chainrule.ops.autocast import FLOAT32, autocast_active, autocast_operands
 from chainrule.ops.complex import view_as_real
 from chainrule.ops.creation import ones, zeros
 from chainrule.ops.fft import fft, ifft, irfft, rfft
@@ -98,6 +99,8 @@ def stft(
         >>> chainrule.stft(chainrule.ones(16), 8, window=window, return_complex=True).shape
         chainrule.Size([5, 9])
     """
+    if autocast_active() is not None:  # PyTorch's float32 list, inline: warnings blame the caller
+        input, window = autocast_operands(FLOAT32, input, window)  # noqa: A001
     complex_input = input.is_complex() or (window is not None and window.is_complex())
     if window is None:
         _warn_rectangular_window("stft")

@@ -64,18 +64,21 @@ class Adadelta(Optimizer):
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
         check_nonnegative(eps=eps, weight_decay=weight_decay)
-        defaults = {
+        options = implementation_options(
+            ("capturable", "foreach", "differentiable"),
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+        )
+        defaults = {  # in PyTorch's order: state dicts and printed groups read alike
             "lr": lr,
             "rho": rho,
             "eps": eps,
             "weight_decay": weight_decay,
             "maximize": maximize,
-            **implementation_options(
-                ("foreach", "capturable", "differentiable"),
-                foreach=foreach,
-                capturable=capturable,
-                differentiable=differentiable,
-            ),
+            "capturable": options["capturable"],
+            "foreach": options["foreach"],
+            "differentiable": options["differentiable"],
         }
         super().__init__(params, defaults)
 

@@ -69,19 +69,22 @@ class Adagrad(Optimizer):
             initial_accumulator_value=initial_accumulator_value,
             eps=eps,
         )
-        defaults = {
+        options = implementation_options(
+            ("foreach", "differentiable", "fused"),
+            foreach=foreach,
+            differentiable=differentiable,
+            fused=fused,
+        )
+        defaults = {  # in PyTorch's order: state dicts and printed groups read alike
             "lr": lr,
             "lr_decay": lr_decay,
             "eps": eps,
             "weight_decay": weight_decay,
             "initial_accumulator_value": initial_accumulator_value,
+            "foreach": options["foreach"],
             "maximize": maximize,
-            **implementation_options(
-                ("foreach", "differentiable", "fused"),
-                foreach=foreach,
-                differentiable=differentiable,
-                fused=fused,
-            ),
+            "differentiable": options["differentiable"],
+            "fused": options["fused"],
         }
         super().__init__(params, defaults)
         for group in self.param_groups:  # PyTorch creates Adagrad's state up front

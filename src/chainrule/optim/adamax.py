@@ -56,18 +56,21 @@ class Adamax(Optimizer):
         capturable: bool = False,
     ) -> None:
         _check_adam_options(lr, betas, eps, weight_decay)
-        defaults = {
+        options = implementation_options(
+            ("foreach", "differentiable", "capturable"),
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+        )
+        defaults = {  # in PyTorch's order: state dicts and printed groups read alike
             "lr": lr,
             "betas": betas,
             "eps": eps,
             "weight_decay": weight_decay,
+            "foreach": options["foreach"],
             "maximize": maximize,
-            **implementation_options(
-                ("foreach", "differentiable", "capturable"),
-                foreach=foreach,
-                capturable=capturable,
-                differentiable=differentiable,
-            ),
+            "differentiable": options["differentiable"],
+            "capturable": options["capturable"],
         }
         super().__init__(params, defaults)
 

@@ -62,19 +62,22 @@ class ASGD(Optimizer):
         capturable: bool = False,
     ) -> None:
         check_nonnegative(lr=lr, weight_decay=weight_decay)
-        defaults = {
+        options = implementation_options(
+            ("foreach", "differentiable", "capturable"),
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+        )
+        defaults = {  # in PyTorch's order: state dicts and printed groups read alike
             "lr": lr,
             "lambd": lambd,
             "alpha": alpha,
             "t0": t0,
             "weight_decay": weight_decay,
+            "foreach": options["foreach"],
             "maximize": maximize,
-            **implementation_options(
-                ("foreach", "differentiable", "capturable"),
-                foreach=foreach,
-                capturable=capturable,
-                differentiable=differentiable,
-            ),
+            "differentiable": options["differentiable"],
+            "capturable": options["capturable"],
         }
         super().__init__(params, defaults)
 

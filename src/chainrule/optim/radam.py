@@ -63,19 +63,22 @@ class RAdam(Optimizer):
         differentiable: bool = False,
     ) -> None:
         _check_adam_options(lr, betas, eps, weight_decay)
-        defaults = {
+        options = implementation_options(
+            ("foreach", "capturable", "differentiable"),
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+        )
+        defaults = {  # in PyTorch's order: state dicts and printed groups read alike
             "lr": lr,
             "betas": betas,
             "eps": eps,
             "weight_decay": weight_decay,
             "maximize": maximize,
+            "foreach": options["foreach"],
+            "capturable": options["capturable"],
             "decoupled_weight_decay": decoupled_weight_decay,
-            **implementation_options(
-                ("foreach", "capturable", "differentiable"),
-                foreach=foreach,
-                capturable=capturable,
-                differentiable=differentiable,
-            ),
+            "differentiable": options["differentiable"],
         }
         super().__init__(params, defaults)
 

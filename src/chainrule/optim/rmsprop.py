@@ -66,20 +66,23 @@ class RMSprop(Optimizer):
         differentiable: bool = False,
     ) -> None:
         check_nonnegative(lr=lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha)
-        defaults = {
+        options = implementation_options(
+            ("capturable", "foreach", "differentiable"),
+            capturable=capturable,
+            foreach=foreach,
+            differentiable=differentiable,
+        )
+        defaults = {  # in PyTorch's order: state dicts and printed groups read alike
             "lr": lr,
             "momentum": momentum,
             "alpha": alpha,
             "eps": eps,
             "centered": centered,
             "weight_decay": weight_decay,
+            "capturable": options["capturable"],
+            "foreach": options["foreach"],
             "maximize": maximize,
-            **implementation_options(
-                ("capturable", "foreach", "differentiable"),
-                capturable=capturable,
-                foreach=foreach,
-                differentiable=differentiable,
-            ),
+            "differentiable": options["differentiable"],
         }
         super().__init__(params, defaults)
 

@@ -58,17 +58,20 @@ class Rprop(Optimizer):
         check_nonnegative(lr=lr)
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
-        defaults = {
+        options = implementation_options(
+            ("foreach", "differentiable", "capturable"),
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+        )
+        defaults = {  # in PyTorch's order: state dicts and printed groups read alike
             "lr": lr,
             "etas": etas,
             "step_sizes": step_sizes,
+            "foreach": options["foreach"],
             "maximize": maximize,
-            **implementation_options(
-                ("foreach", "differentiable", "capturable"),
-                foreach=foreach,
-                capturable=capturable,
-                differentiable=differentiable,
-            ),
+            "differentiable": options["differentiable"],
+            "capturable": options["capturable"],
         }
         super().__init__(params, defaults)
 

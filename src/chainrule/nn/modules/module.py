@@ -784,8 +784,10 @@ class Module:
     @overload
     def to(self: _ModuleT, tensor: Tensor, non_blocking: bool = ...) -> _ModuleT: ...
     def to(self: _ModuleT, *args: Any, **kwargs: Any) -> _ModuleT:
-        """to(dtype), to(device), to(device, dtype), to(tensor): floating parameters and buffers
-        take the dtype; integer ones (e.g. num_batches_tracked) only move."""
+        """to(dtype), to(device), to(device, dtype), to(tensor): floating and complex parameters
+        and buffers take the dtype (a floating or complex one; a complex buffer taken to a
+        floating dtype keeps its real part, as PyTorch's); integer ones (e.g.
+        num_batches_tracked) only move."""
         device = kwargs.get("device")
         dtype = kwargs.get("dtype")
         for arg in args:
@@ -799,16 +801,23 @@ class Module:
                 dtype = arg
         if dtype is not None:
             dtype = as_dtype(dtype)
-            if not dtype.is_floating_point:
+            if not (dtype.is_floating_point or dtype.is_complex):
                 raise DTypeError(
                     "nn.Module.to only accepts floating point or complex dtypes, but got desired "
                     f"dtype={dtype}"
+                )
+            if dtype.is_complex:
+                warnings.warn(
+                    "Complex modules are a new feature under active development whose design may "
+                    "change, and some modules might not work as expected when using complex "
+                    "tensors as parameters or buffers.",
+                    stacklevel=2,
                 )
 
         memory_format = kwargs.get("memory_format")
 
         def convert(tensor: Tensor) -> Tensor:
-            target = dtype if tensor.is_floating_point() else None
+            target = dtype if tensor.is_floating_point() or tensor.is_complex() else None
             if memory_format is not None and tensor.dim() in (4, 5):  # PyTorch's 4-D and 5-D
                 return tensor.to(device=device, dtype=target, memory_format=memory_format)
             return tensor.to(device=device, dtype=target)
