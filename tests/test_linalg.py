@@ -384,3 +384,52 @@ def test_linalg_out_must_have_the_results_exact_dtype_and_refuses_grad():
         chainrule.linalg.inv_ex(a, out=(chainrule.empty(0), kept))
     with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
         chainrule.linalg.inv(a.requires_grad_(), out=chainrule.empty(0))
+
+
+def test_matrix_power_returns_a_new_tensor_and_keeps_the_zeroth_power_in_the_graph():
+    """PyTorch's A^1 is a clone (CloneBackward0) and A^0 fresh, writable identities tied to A
+    with a zero gradient (CopyBackwards); neither is A itself or a broadcast view of eye."""
+    for lib in (chainrule, torch):
+        A = lib.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+        first = lib.linalg.matrix_power(A, 1)
+        with lib.no_grad():
+            first.add_(10)
+        assert A.tolist() == [[2.0, 1.0], [1.0, 3.0]] and first.grad_fn.name() == "CloneBackward0"
+        zeroth = lib.linalg.matrix_power(A.expand(2, 2, 2), 0)
+        assert zeroth.requires_grad and zeroth.is_contiguous()
+        (zeroth * 3).sum().backward()
+        assert A.grad.tolist() == [[0.0, 0.0], [0.0, 0.0]]
+        with lib.no_grad():
+            zeroth[0, 0, 1] = 7.0
+        assert zeroth.tolist() == [[[1.0, 7.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]]
+        assert not lib.linalg.matrix_power(A.detach(), 0).requires_grad
+
+
+@pytest.mark.parametrize(
+    "name, shapes",
+    [
+        ("addmm", [(3,), (2, 4), (4, 3)]),
+        ("addmv", [(2,), (2, 4), (4,)]),
+        ("addr", [(2, 1), (2,), (3,)]),
+        ("baddbmm", [(1, 2, 3), (2, 2, 4), (2, 4, 3)]),
+        ("addbmm", [(2, 3), (2, 2, 4), (2, 4, 3)]),
+    ],
+)
+def test_the_addmm_family_with_beta_zero_ignores_input_but_gives_it_a_zero_gradient(name, shapes):
+    """beta=0: input's values (nan too) are not read, yet it stays in the graph as in PyTorch,
+    so input.grad is zeros rather than None, and a result whose only differentiable operand is
+    input still requires grad."""
+    rng = np.random.default_rng(0)
+    arrays = [np.full(shapes[0], np.nan)] + [rng.standard_normal(s) for s in shapes[1:]]
+    results = {}
+    for lib in (chainrule, torch):
+        input_, *operands = [lib.tensor(a, requires_grad=True) for a in arrays]
+        out = getattr(lib, name)(input_, *operands, beta=0, alpha=2.0)
+        cotangent = lib.tensor(np.random.default_rng(1).standard_normal(tuple(out.shape)))
+        grads = lib.autograd.grad((out * cotangent).sum(), [input_, *operands])
+        only_input = getattr(lib, name)(input_, *(o.detach() for o in operands), beta=0)
+        results[lib.__name__] = [out.detach().numpy(), *(g.numpy() for g in grads)]
+        assert only_input.requires_grad and out.grad_fn.name() == f"{name.capitalize()}Backward0"
+    for ours, theirs in zip(results["chainrule"], results["torch"]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    assert not np.any(results["chainrule"][1])  # input's gradient: zeros of its shape

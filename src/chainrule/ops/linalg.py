@@ -476,10 +476,14 @@ def _check_scaled_input(
 
 def _scaled_sum(input: Any, product: Any, beta: Any, alpha: Any) -> Any:  # noqa: A002
     """beta * input + alpha * product; with beta == 0, input is ignored, nan included (the
-    addmm family's rule in PyTorch)."""
+    addmm family's rule in PyTorch), yet stays in the graph: its gradient is zeros, not None,
+    and a result made from an input that requires grad requires grad too, as in PyTorch."""
     if alpha != 1:
         product = product * alpha
     if beta == 0:
+        if isinstance(input, Tensor) and input.requires_grad:
+            chosen = Tensor._from_array(product._backend.xp.ones((), dtype=bool))
+            return where(chosen, product, input)  # input's values unread, its gradient 0
         return product
     scaled = input if beta == 1 else input * beta
     return scaled + product
@@ -2417,7 +2421,8 @@ def _largest_coordinate(difference: Any) -> Any:
 
 
 def matrix_power(A: Tensor, n: int, *, out: Tensor | Sequence[Tensor] | None = None) -> Tensor:  # noqa: N803
-    """A^n by repeated squaring; n = 0 gives identities, n < 0 powers of the inverse.
+    """A^n by repeated squaring; n = 0 gives identities, n < 0 powers of the inverse. The
+    result is always a new tensor (A^1 a copy of A, A^0 identities whose gradient is zero).
 
     Args:
         A (Tensor): (*, n, n).
@@ -2441,9 +2446,12 @@ def matrix_power(A: Tensor, n: int, *, out: Tensor | Sequence[Tensor] | None = N
         raise ShapeError(
             f"linalg.matrix_power: A must be batches of square matrices, got shape {tuple(A.shape)}"
         )
-    if n == 0:
+    if n == 0:  # a new writable tensor, as PyTorch's; tied to A with a zero gradient
         identity = Tensor._from_array(A._backend.xp.eye(A.shape[-1], dtype=A._array.dtype))
-        return expand(identity, tuple(A.shape))
+        identities = expand(identity, tuple(A.shape))
+        return clone(A).copy_(identities) if A.requires_grad else clone(identities)
+    if n == 1:  # a copy, never A itself: writing into the result must leave A as it was
+        return clone(A)
     base = inv(A) if n < 0 else A
     result = None
     power = abs(n)
