@@ -682,3 +682,33 @@ def test_jacfwd_refuses_complex_inputs_with_torchs_runtime_error():
         tf.jacfwd(lambda v: v * v)(torch.tensor(z))
     with pytest.raises(RuntimeError, match="Expected all inputs to be real .* idx: 0"):
         cf.jacfwd(lambda v: v * v)(chainrule.tensor(z))
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda f, y, z: f.jacrev(lambda v: v.abs())(z), "jacrev: .* all inputs .* idx: 0"),
+        (lambda f, y, z: f.jacrev(lambda v, w: v * w.abs())(y, z), "jacrev: .* inputs .* idx: 1"),
+        (lambda f, y, z: f.jacfwd(lambda v, w: v * w.abs())(y, z), "jacfwd: .* inputs .* idx: 1"),
+        (lambda f, y, z: f.jacrev(lambda v: v * 1j)(y), "jacrev: .* all outputs .* idx: 0"),
+        (
+            lambda f, y, z: f.jacrev(lambda v: {"r": v, "c": v * 1j})(y),
+            "jacrev: .* outputs .* idx: 1",
+        ),
+        (lambda f, y, z: f.jacfwd(lambda v: (v, v * 1j))(y), "jacfwd: .* all outputs .* idx: 1"),
+        (
+            lambda f, y, z: f.hessian(lambda v: (v * 1j).sum())(y),
+            "jacrev: .* all outputs .* idx: 0",
+        ),
+    ],
+)
+def test_jacobians_of_complex_functions_are_torchs_runtime_error(call, message):
+    """torch.func's jacrev / jacfwd / hessian refuse a complex tensor among all positional
+    arguments (argnums or not) and among the outputs, naming its flattened index; a complex
+    aux is fine. (chainrule's jacrev returned the real part's Jacobian before.)"""
+    for lib, f in ((torch, tf), (chainrule, cf)):
+        y, z = lib.tensor([1.0, 2.0]), lib.tensor([1 + 2j, 3 - 1j])
+        with pytest.raises(RuntimeError, match=message):
+            call(f, y, z)
+        jacobian, aux = f.jacrev(lambda v: (v * 2, v * 1j), has_aux=True)(y)
+        assert jacobian.tolist() == [[2.0, 0.0], [0.0, 2.0]] and aux.is_complex()
