@@ -574,6 +574,48 @@ def test_functional_call_matches_torch_and_restores_the_module():
         assert "Unexpected key(s): 'extra'." in message and "\tMissing key(s): '" in message
 
 
+def test_functional_call_sets_other_names_as_attributes_for_the_call_as_torch():
+    """A name that is no parameter or buffer is a plain attribute during the call (a new one is
+    removed afterwards, a tensor attribute replaced and put back), as torch.func's; replacing a
+    non-tensor attribute is a TypeError, naming a missing submodule an AttributeError."""
+
+    def build(lib):
+        class Scaled(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = lib.nn.Linear(2, 1).double()
+                self.gain = lib.ones(1, dtype=lib.float64)
+                self.label = "plain"
+
+            def forward(self, x):
+                extra = getattr(self.lin, "offset", 0.0)
+                return self.lin(x) * self.gain + extra
+
+        model = Scaled()
+        with lib.no_grad():
+            model.lin.weight.copy_(lib.tensor([[0.5, -1.0]]))
+            model.lin.bias.fill_(0.25)
+        return model
+
+    x = RNG.standard_normal((3, 2))
+    results = []
+    for lib, f in ((chainrule, cf), (torch, tf)):
+        model = build(lib)
+        gain = lib.tensor([3.0], dtype=lib.float64, requires_grad=True)
+        offset = lib.tensor([0.5], dtype=lib.float64)
+        out = f.functional_call(model, {"gain": gain, "lin.offset": offset}, (lib.tensor(x),))
+        (grad,) = lib.autograd.grad(out.sum(), gain)
+        results.append([out.detach().numpy(), grad.numpy(), model(lib.tensor(x)).detach().numpy()])
+        assert not hasattr(model.lin, "offset") and model.gain.tolist() == [1.0]
+        with pytest.raises(TypeError, match="attribute `label`: plain is not an instance"):
+            f.functional_call(model, {"label": offset}, (lib.tensor(x),))
+        with pytest.raises(AttributeError, match="has no attribute `nope`"):
+            f.functional_call(model, {"nope.weight": offset}, (lib.tensor(x),))
+        assert model.label == "plain"
+    for ours, theirs_ in zip(*results):
+        np.testing.assert_allclose(ours, theirs_, rtol=1e-12)
+
+
 def test_per_sample_gradients_of_an_mlp_by_vmap_of_grad():
     model, torch_model = _mlps()
     inputs, targets = RNG.standard_normal((6, 3)), RNG.standard_normal((6, 2))
