@@ -406,6 +406,31 @@ def test_moments_match_torch(case, moment):
     _compare(case, lambda d, v: getattr(d, moment) * 1.0)
 
 
+@pytest.mark.parametrize(
+    "family, params",
+    [
+        ("Cauchy", (0.2, 1.5)),
+        ("HalfCauchy", (1.5,)),
+        ("HalfNormal", (1.5,)),
+        ("Exponential", (1.5,)),
+        ("Normal", (0.2, 1.5)),
+    ],
+)
+def test_constant_moments_carry_no_gradient_as_torchs(family, params):
+    """A Cauchy's nan mean and infinite variance, and the zero mode of a HalfNormal or an
+    Exponential, are constants in PyTorch (no grad_fn): a loss made of them has nothing to
+    differentiate, where `loc * nan` gave loc a nan gradient."""
+    for name in ("mean", "mode", "variance", "stddev"):
+        flags, values = [], []
+        for lib in (torch, chainrule):
+            leaves = [lib.tensor([p, p + 1], dtype=lib.float64, requires_grad=True) for p in params]
+            moment = getattr(getattr(lib.distributions, family)(*leaves), name)
+            flags.append(moment.requires_grad)
+            values.append(moment.detach().numpy())
+        assert flags[0] == flags[1], (name, flags)
+        np.testing.assert_array_equal(values[1], values[0])
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_shapes_match_torch(case):
     ours, _ = _make(case, chainrule)
