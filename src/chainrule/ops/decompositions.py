@@ -1328,18 +1328,28 @@ def _permutation(xp: Any, pivots: Array, m: int, dtype: Any) -> Array:
     return xp.ascontiguousarray(xp.swapaxes((order[..., :, None] == positions), -1, -2), dtype)
 
 
+class LuPermutation(Op):
+    """The permutation matrix P (m x m, of LU's dtype) of LAPACK's 1-based sequential row
+    swaps `pivots`. An op, so that vmap batches it (a batch of pivots is a batch of P) where
+    reading the pivots' values in Python could not. Not differentiable: P is a constant."""
+
+    label = "linalg.lu_unpack"
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, pivots: Array, m: int, dtype: Any) -> Array:
+        return _permutation(ctx.xp, pivots, m, dtype)
+
+    batch = elementwise_batch  # pivots in the last dim, any leading batch dims
+
+
 def _unpack(lu: Any, pivots: Any) -> tuple:
     """P, L, U from a packed LU (L m x k unit lower, U k x n upper), differentiable in LU."""
     m, n = lu.shape[-2], lu.shape[-1]
     k = min(m, n)
     lower = _tril(lu[..., :, :k], -1) + _eye(lu, m, k)
     upper = _triu(lu[..., :k, :])
-    xp = lu._backend.xp
-    if observers.get() is not None:  # made from pivots' values outside ops
-        tell(observers.get(), "host_constant", pivots._array)
-    permutation = Tensor._from_array(
-        _permutation(xp, pivots._array, m, lu._array.dtype), lu._backend
-    )
+    permutation = apply(LuPermutation, (pivots,), m, lu._array.dtype)
     return permutation, lower, upper
 
 
