@@ -4,12 +4,14 @@ solver that factors its matrix once with `torch.linalg.lu_factor` and reuses it 
 and `lu_factor_ex`'s info; a QR by `torch.geqrf` + `torch.linalg.householder_product` and
 `torch.ormqr`; `solve_triangular` with `upper=`, `left=False` and `unitriangular=True`;
 `solve_ex` / `inv_ex` / `cholesky_ex` info tensors on a singular and an indefinite matrix;
-`matrix_power` (negative too), `multi_dot`, `tensorsolve` / `tensorinv`, `vecdot`,
-`linalg.cross`, `linalg.vander`, `linalg.diagonal`; matrix norms (`ord="nuc"`, 2, -2, with
-gradients), `cond(p=...)`, `matrix_rank(atol=, rtol=, hermitian=True)`, `pinv(hermitian=True)`,
-`lstsq(driver="gelsd")` rank-deficient fits; det / slogdet gradients over a batch; and a rigid
-body (free top) integrated on SO(3) by a Lie-group Euler step through `matrix_exp` of a skew
-matrix, its inertia fitted by gradient descent through the integrator.
+`matrix_power` (negative too, and A^1 a copy), `multi_dot`, `tensorsolve` / `tensorinv`,
+`vecdot`, `linalg.cross`, `linalg.vander`, `linalg.diagonal`; matrix norms (`ord="nuc"`, 2, -2,
+with gradients), `cond(p=...)`, `matrix_rank(atol=, rtol=, hermitian=True)`,
+`pinv(hermitian=True)`, `lstsq(driver="gelsd")` rank-deficient fits; `vmap` of `lu_factor` +
+`lu_solve` and of `linalg.lu`; `addmv(beta=0)`'s zero gradient for its ignored input; det /
+slogdet gradients over a batch; and a rigid body (free top) integrated on SO(3) by a Lie-group
+Euler step through `matrix_exp` of a skew matrix, its inertia fitted by gradient descent through
+the integrator.
 Run: python linalg_factorizations_lie_integrator.py CHECKPOINT [--deterministic].
 """
 
@@ -171,6 +173,29 @@ def main():
         int(fit.rank),
         r(fit.singular_values, 5),
         list(fit.residuals.shape),
+    ]
+
+    # Per-system solves under vmap (a batch of LU factorizations), powers that are copies, and
+    # addmm with beta=0, whose ignored input still gets a (zero) gradient.
+    systems = torch.stack([S, S + torch.eye(3, dtype=f64), 2 * S])
+    rhs3 = torch.stack([S[0], S[1], S[2]])
+    batched = torch.func.vmap(lambda a, v: torch.linalg.lu_solve(*torch.linalg.lu_factor(a), v))(
+        systems, rhs3.unsqueeze(-1)
+    )
+    perms = torch.func.vmap(lambda a: torch.linalg.lu(a).P)(systems.flip(-1))
+    first_power = torch.linalg.matrix_power(S, 1)
+    first_power.mul_(2)
+    bias = torch.full((3,), float("nan"), dtype=f64, requires_grad=True)
+    weights = S.clone().requires_grad_()
+    torch.addmv(bias, weights, torch.ones(3, dtype=f64), beta=0).sum().backward()
+    report["batched_solves"] = [
+        r(batched.squeeze(-1), 5),
+        bool(torch.allclose(systems @ batched, rhs3.unsqueeze(-1))),
+        r(perms.argmax(-1), 1),
+        r(S.diagonal()),
+        r(bias.grad),
+        r(weights.grad[0]),
+        torch.linalg.matrix_power(weights, 0).requires_grad,
     ]
 
     # det / slogdet gradients broadcast over a batch of 2x2 matrices.
