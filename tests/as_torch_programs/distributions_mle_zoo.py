@@ -8,8 +8,9 @@ density; `log_prob`, `cdf`, `icdf`, `entropy`, `mean`, `mode`, `variance`, `supp
 `batch_shape` / `event_shape`, `expand` for Cauchy, HalfCauchy, HalfNormal, Gumbel, Pareto,
 GeneralizedPareto, Chi2, FisherSnedecor, InverseGamma, Kumaraswamy, ContinuousBernoulli,
 Geometric, Binomial, Multinomial, OneHotCategorical, LogisticNormal; relaxed (Gumbel-softmax)
-categoricals' `log_prob`; `enumerate_support`; `kl_divergence` between pairs PyTorch registers
-and the `NotImplementedError` for a pair it does not; and the `ValueError` of `validate_args`.
+categoricals' `log_prob`; which moments are constants (no gradient); `enumerate_support`;
+`kl_divergence` between pairs PyTorch registers and the `NotImplementedError` for a pair it does
+not; and the `ValueError` of `validate_args`.
 Run: python distributions_mle_zoo.py CHECKPOINT [--deterministic].
 """
 
@@ -237,6 +238,14 @@ def main():
         round(D.kl_divergence(D.HalfNormal(1.0), D.HalfNormal(2.0)).item(), 5),
         round(D.kl_divergence(D.Binomial(5, probs=0.3), D.Binomial(5, probs=0.6)).item(), 5),
         round(D.kl_divergence(one_hot, D.OneHotCategorical(probs=torch.ones(3) / 3)).item(), 5),
+    ]
+    heavy = D.Cauchy(torch.zeros(2, requires_grad=True), torch.ones(2, requires_grad=True))
+    report["constant_moments"] = [
+        heavy.mean.requires_grad,
+        heavy.variance.requires_grad,
+        heavy.mode.requires_grad,
+        D.Exponential(torch.ones(2, requires_grad=True)).mode.requires_grad,
+        D.HalfNormal(torch.ones(2, requires_grad=True)).mode.requires_grad,
     ]
     try:
         D.kl_divergence(families["cauchy"], D.Normal(0.0, 1.0))

@@ -1,11 +1,12 @@
 """torch.func written the way JAX users write it: a model's params and buffers as dicts through
-`functional_call((params, buffers), ...)` with `strict=True`, a loss over a flattened parameter
-vector whose `hessian` (and `jacfwd(jacrev)`) is compared with the Gauss-Newton matrix that
-drives Levenberg-Marquardt steps, `vmap(grad(f), in_dims=(None, 0, 0))` per-example gradients,
-nested `vmap(vmap(...))` with `out_dims` tuples, `randomness="different"/"same"` dropout masks,
-`jacfwd` vs `jacrev` on R^n -> R^m with `argnums` tuples, `jvp` / `vjp` / `grad` with
-`has_aux=True`, `linearize`, `torch.vmap` and `torch.func.grad_and_value`; the old
-`torch.autograd.functional` API with `strategy="forward-mode"`, `vectorize=True`,
+`functional_call((params, buffers), ...)` with `strict=True` (and an extra name set as an
+attribute for the call), a loss over a flattened parameter vector whose `hessian` (and
+`jacfwd(jacrev)`) is compared with the Gauss-Newton matrix that drives Levenberg-Marquardt
+steps, `vmap(grad(f), in_dims=(None, 0, 0))` per-example gradients, nested `vmap(vmap(...))`
+with `out_dims` tuples, `randomness="different"/"same"` dropout masks, `jacfwd` vs `jacrev` on
+R^n -> R^m with `argnums` tuples, `jvp` / `vjp` / `grad` with `has_aux=True`, `linearize`, the
+RuntimeError of `jacrev` on a complex output, `torch.vmap` and `torch.func.grad_and_value`; the
+old `torch.autograd.functional` API with `strategy="forward-mode"`, `vectorize=True`,
 `create_graph=True`, `hvp` / `vhp`; `torch.autograd.grad(..., is_grads_batched=True)`,
 `allow_unused` / `materialize_grads`; forward-mode AD by `torch.autograd.forward_ad`
 (`dual_level`, `make_dual`, `unpack_dual`); and implicit differentiation of a fixed point (a
@@ -46,7 +47,8 @@ class Regressor(nn.Module):
         self.register_buffer("scale", torch.tensor([1.0, 2.0, 0.5]))
 
     def forward(self, x):
-        return self.out(torch.tanh(self.hidden(x * self.scale))).squeeze(-1)
+        temperature = getattr(self, "temperature", 1.0)  # set by functional_call, if at all
+        return self.out(torch.tanh(self.hidden(x * self.scale) / temperature)).squeeze(-1)
 
 
 class FixedPoint(torch.autograd.Function):
@@ -106,11 +108,22 @@ def main():
 
     per_example = vmap(grad(loss_fn), in_dims=(None, 0, 0))(params, X[:, None], y[:, None])
     full = grad(loss_fn)(params, X, y)
+    # A name that is no parameter or buffer is a plain attribute for the call only.
+    hot = torch.tensor(2.0, dtype=f64, requires_grad=True)
+    warm = functional_call(model, {**params, "temperature": hot}, (X,))
+    (d_temperature,) = torch.autograd.grad(warm.sum(), hot)
     report["per_example"] = [
         sorted(per_example),
         list(per_example["hidden.weight"].shape),
         bool(torch.allclose(per_example["out.bias"].mean(0), full["out.bias"])),
+        round(d_temperature.item(), 6),
+        hasattr(model, "temperature"),
     ]
+    try:  # Jacobians are of real functions
+        jacrev(lambda t: t * (1 + 1j))(X[0])
+        report["complex_jacobian"] = "none"
+    except RuntimeError as error:
+        report["complex_jacobian"] = str(error)
 
     # Flatten the parameters into one vector: Hessian, Gauss-Newton and a few Newton steps.
     names = list(params)
