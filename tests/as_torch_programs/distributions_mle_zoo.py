@@ -27,6 +27,12 @@ def r(values, digits=5):
     return [round(v, digits) for v in torch.as_tensor(values).double().flatten().tolist()]
 
 
+def finite(value, digits=4):
+    """A rounded number, or its name when nan or infinite (JSON's NaN compares unequal)."""
+    value = float(value)
+    return round(value, digits) if math.isfinite(value) else str(value)
+
+
 def fit(make, raw, data, steps, lr):
     optimizer = torch.optim.Adam(raw, lr=lr)
     losses = []
@@ -175,7 +181,7 @@ def main():
     }
     summaries = {}
     for name, dist in families.items():
-        row = [r(dist.log_prob(pts), 5), round(float(dist.mean), 4), round(float(dist.variance), 4)]
+        row = [r(dist.log_prob(pts), 5), finite(dist.mean), finite(dist.variance)]
         if name in ("cauchy", "half_cauchy", "half_normal", "gumbel", "pareto", "gen_pareto"):
             row.append(r(dist.cdf(pts), 5))
         if name in ("cauchy", "half_cauchy", "half_normal", "pareto", "gen_pareto"):
