@@ -433,3 +433,30 @@ def test_the_addmm_family_with_beta_zero_ignores_input_but_gives_it_a_zero_gradi
     for ours, theirs in zip(results["chainrule"], results["torch"]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12)
     assert not np.any(results["chainrule"][1])  # input's gradient: zeros of its shape
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda lib, a: lib.linalg.matrix_norm(a, ord=3), "Order 3 not supported"),
+        (lambda lib, a: lib.linalg.norm(a, ord="bad"), "Order bad not supported"),
+        (lambda lib, a: lib.linalg.cond(a, p=3), "invalid norm type: 3"),
+        (lambda lib, a: lib.linalg.eigh(a, UPLO="X"), "Expected UPLO argument to be 'L' or 'U'"),
+        (lambda lib, a: lib.linalg.qr(a, mode="bad"), "unrecognized mode 'bad'"),
+        (lambda lib, a: lib.linalg.tensorinv(a, ind=0), "strictly positive integer for 'ind'"),
+        (lambda lib, a: lib.linalg.vander(a[0], N=1), "N must be greater than 1"),
+        (lambda lib, a: lib.vander(a[0], N=-1), "N must be non-negative"),
+        (lambda lib, a: lib.cdist(a, a, p=-1.0), "cdist only supports non-negative p"),
+        (
+            lambda lib, a: lib.linalg.householder_product(a, a[0, :2].float()),
+            "tau dtype .* does not match input dtype",
+        ),
+    ],
+)
+def test_invalid_arguments_are_torchs_runtime_error(call, message):
+    """PyTorch reports these bad arguments as RuntimeError; chainrule's are RuntimeErrors too
+    (and ValueErrors or TypeErrors), so `except RuntimeError` catches both."""
+    for lib in (torch, chainrule):
+        a = lib.eye(3, dtype=lib.float64) + 1
+        with pytest.raises(RuntimeError, match=message):
+            call(lib, a)

@@ -27,7 +27,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.autograd.observers import observers, tell
 from chainrule.backend import Array, dtypes
-from chainrule.errors import DTypeError, GradError, LinAlgError, ShapeError
+from chainrule.errors import DomainError, DTypeError, GradError, LinAlgError, ShapeError
 from chainrule.ops import reduction
 from chainrule.ops.arguments import return_type
 from chainrule.ops.complex import conj, holomorphic, real
@@ -488,7 +488,7 @@ class Eigh(Op):
 
 def _check_uplo(op_name: str, uplo: str) -> str:
     if uplo not in ("L", "U", "l", "u"):
-        raise ValueError(f"{op_name}: Expected UPLO argument to be 'L' or 'U', but got {uplo}")
+        raise DomainError(f"{op_name}: Expected UPLO argument to be 'L' or 'U', but got {uplo}")
     return uplo.upper()
 
 
@@ -801,7 +801,7 @@ def qr(
         return write_outs("linalg.qr", qr(A, mode=mode), out)
     _check_float_matrix("linalg.qr", A)
     if mode not in ("reduced", "complete", "r"):
-        raise ValueError(
+        raise DomainError(
             f"linalg.qr: qr received unrecognized mode '{mode}' but expected one of "
             "'reduced' (default), 'r', or 'complete'"
         )
@@ -1268,7 +1268,7 @@ def cond(
         # PyTorch squeezes the singular values' ratio, and multiplies the norms for other p
         return named(smallest / largest if p == -2 else largest / smallest, "SqueezeBackward1")
     if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf):
-        raise ValueError(f"linalg.cond got an invalid norm type: {p}")
+        raise DomainError(f"linalg.cond got an invalid norm type: {p}")
     _check_linalg_input(f"linalg.cond(ord={p})", A, complex_ok=True)
     inverse, info = inv_ex(A)
     product = matrix_norm(A, p) * matrix_norm(inverse, p)
@@ -1844,7 +1844,7 @@ def matrix_norm(
             return named(out, "PermuteBackward0")  # PyTorch's: the kept dims moved back
         return out
     if ord not in (1, -1, math.inf, -math.inf):
-        raise ValueError(f"linalg.matrix_norm: Order {ord} not supported.")
+        raise DomainError(f"linalg.matrix_norm: Order {ord} not supported.")
     summed_dim, extreme_dim = (rows, cols) if abs(ord) == 1 else (cols, rows)
     sums = reduction.sum(_abs(A), summed_dim, True)
     extreme = reduction.amax if ord > 0 else reduction.amin
