@@ -259,6 +259,18 @@ def test_hessian_vector_product_through_backward_with_create_graph():
     on_both(program)
 
 
+def test_grad_with_no_inputs_raises_before_running_the_graph():
+    """PyTorch refuses `grad(out, [])` (a RuntimeError) rather than returning (); the graph is
+    left as it was, so a backward afterwards still works."""
+    for lib in (torch, chainrule):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        out = (x**2).sum()
+        with pytest.raises(RuntimeError, match="`inputs` argument to `grad\\(\\)` cannot be empty"):
+            lib.autograd.grad(out, [])
+        out.backward()
+        assert x.grad.tolist() == [2.0, 4.0]
+
+
 def test_grad_of_an_unused_input_raises_unless_allow_unused():
     def program(lib):
         a = lib.tensor(1.0, requires_grad=True)

@@ -206,6 +206,8 @@ def grad(
         allow_unused = materialize_grads
     outputs_tuple = _as_tuple(outputs)
     inputs_tuple = _as_tuple(inputs)
+    if not inputs_tuple:  # PyTorch's check, before the graph is run (and freed)
+        raise GradError("grad: `inputs` argument to `grad()` cannot be empty.")
     seeds = _seed_gradients(outputs_tuple, _as_tuple(grad_outputs), "grad")
     if retain_graph is None:
         retain_graph = create_graph
