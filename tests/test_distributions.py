@@ -431,6 +431,32 @@ def test_constant_moments_carry_no_gradient_as_torchs(family, params):
         np.testing.assert_array_equal(values[1], values[0])
 
 
+def test_mixture_same_family_expands_as_torchs():
+    """expand broadcasts the weights to the new batch shape and the components to it plus
+    their own last dimension; it was the base class's, which left the result unusable."""
+    results = []
+    for lib in (torch, chainrule):
+        D_ = lib.distributions
+        logits = lib.tensor([[0.0, 1.0, -1.0], [0.5, 0.0, 0.2]], dtype=lib.float64)
+        locs = lib.tensor([[-1.0, 0.0, 2.0], [0.5, 1.5, -2.0]], dtype=lib.float64)
+        components = D_.Independent(D_.Normal(locs.unsqueeze(-1), lib.ones(2, 3, 2)), 1)
+        mixture = D_.MixtureSameFamily(D_.Categorical(logits=logits), components)
+        wide = mixture.expand((4, 2))
+        value = lib.tensor([[0.3, -0.2]], dtype=lib.float64)
+        results.append(
+            [
+                tuple(wide.batch_shape),
+                tuple(wide.event_shape),
+                tuple(wide.sample((5,)).shape),
+                wide.log_prob(value).numpy(),
+                wide.mean.numpy(),
+                tuple(wide.component_distribution.batch_shape),
+            ]
+        )
+    for ours, theirs in zip(*results[::-1]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_shapes_match_torch(case):
     ours, _ = _make(case, chainrule)
