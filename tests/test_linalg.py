@@ -138,6 +138,64 @@ def test_cholesky_of_a_non_positive_definite_matrix():
         chainrule.linalg.cholesky(-chainrule.eye(3))
 
 
+_INDEFINITE = [[[1.0, 2.0], [2.0, 1.0]]]  # the leading minor of order 2
+_NEGATIVE = [[[-1.0, 0.0], [0.0, 1.0]]]  # order 1
+_NAN_PIVOT = [[[float("nan"), 0.0], [0.0, 1.0]]]  # LAPACK stops at a nan pivot
+_SINGULAR = [[[1.0, 2.0], [2.0, 4.0]]]  # U's second diagonal element is zero
+_BATCH = [[[2.0, 0.0], [0.0, 2.0]], [[1.0, 3.0], [3.0, 1.0]], [[0.0, 0.0], [0.0, 0.0]]]
+
+
+def _inv(lib, a):
+    return lib.linalg.inv(a)
+
+
+def _inverse(lib, a):
+    return lib.inverse(a)
+
+
+def _solve(lib, a):
+    return lib.linalg.solve(a, lib.ones(a.shape[-1], dtype=a.dtype))
+
+
+def _solve_right(lib, a):
+    return lib.linalg.solve(a, lib.eye(a.shape[-1], dtype=a.dtype).expand(a.shape), left=False)
+
+
+def _cholesky(lib, a):
+    return lib.linalg.cholesky(a)
+
+
+def _cholesky_upper_complex(lib, a):
+    return lib.linalg.cholesky(a.to(lib.complex128), upper=True)
+
+
+@pytest.mark.parametrize(
+    "call, matrices",
+    [
+        (call, matrices)
+        for call in (_inv, _inverse, _solve, _solve_right)
+        for matrices in (_SINGULAR, [*_BATCH[:1], *_SINGULAR])
+    ]
+    + [
+        (call, matrices)
+        for call in (_cholesky, _cholesky_upper_complex)
+        for matrices in (_INDEFINITE, _NEGATIVE, _NAN_PIVOT, _SINGULAR, _BATCH)
+    ],
+    ids=lambda case: case.__name__ if callable(case) else f"{len(case)}-matrices",
+)
+def test_failed_factorizations_are_worded_as_torchs(call, matrices):
+    """The LinAlgError names the leading minor that is not positive-definite (cholesky) or the
+    zero diagonal element of U (inv), and the first failing matrix of a batch ("(Batch
+    element i): "), in PyTorch's words."""
+    messages = []
+    for lib in (torch, chainrule):
+        a = lib.tensor(matrices if len(matrices) > 1 else matrices[0], dtype=lib.float64)
+        with pytest.raises(RuntimeError) as error:
+            call(lib, a)
+        messages.append(str(error.value).removeprefix("torch."))
+    assert messages[1] == messages[0]
+
+
 @pytest.mark.parametrize(
     "matrix",
     [

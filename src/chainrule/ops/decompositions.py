@@ -42,7 +42,9 @@ from chainrule.ops.linalg import (
     Tril,
     Triu,
     _check_linalg_input,
+    _cholesky_arrays,
     _linalg_call,
+    _lu_arrays,
     _product,
     diag_embed,
     diagonal,
@@ -1278,43 +1280,6 @@ def cond(
 # ---- LU ------------------------------------------------------------------------------------
 
 
-def _lu_arrays(xp: Any, a: Array, pivot: bool) -> tuple:
-    """Packed LU of a batch (L unit lower below the diagonal, U on and above), LAPACK's
-    1-based int32 pivots and getrf's info (the 1-based index of the first zero pivot)."""
-    m, n = a.shape[-2], a.shape[-1]
-    k = min(m, n)
-    lu = a.copy()
-    batch = a.shape[:-2]
-    pivots = xp.zeros(batch + (k,), dtype=xp.int32)
-    info = xp.zeros(batch, dtype=xp.int32)
-    rows = xp.arange(m)
-    for j in range(k):
-        if pivot:
-            column = lu[..., j:, j]
-            if column.dtype.kind == "c":  # LAPACK's izamax compares |Re| + |Im|
-                column = column.real
-                magnitude = xp.abs(column) + xp.abs(lu[..., j:, j].imag)
-            else:
-                magnitude = xp.abs(column)
-            best = j + xp.argmax(magnitude, axis=-1)
-            chosen = rows[None, :] if batch else rows
-            take = xp.where(
-                chosen == j, best[..., None], xp.where(chosen == best[..., None], j, chosen)
-            )
-            lu = xp.take_along_axis(lu, take[..., :, None], axis=-2)
-        else:
-            best = xp.full(batch, j)
-        pivots[..., j] = best + 1
-        diagonal_value = lu[..., j, j]
-        zero = diagonal_value == 0
-        info = xp.where((info == 0) & zero, j + 1, info).astype(xp.int32)
-        safe = xp.where(zero, 1, diagonal_value)
-        multipliers = xp.where(zero[..., None], 0, lu[..., j + 1 :, j] / safe[..., None])
-        lu[..., j + 1 :, j] = multipliers
-        lu[..., j + 1 :, j + 1 :] -= multipliers[..., :, None] * lu[..., j, None, j + 1 :]
-    return lu, pivots, info
-
-
 def _permutation(xp: Any, pivots: Array, m: int, dtype: Any) -> Array:
     """P with A = P L U, from LAPACK's sequential row swaps (1-based pivots)."""
     positions = xp.arange(m)
@@ -1609,6 +1574,8 @@ class CholeskyEx(Cholesky):
         ctx.save(upper=upper)
         try:
             lower = xp.linalg.cholesky(a)
+            if xp.isnan(xp.diagonal(lower, axis1=-2, axis2=-1).real).any():
+                raise xp.linalg.LinAlgError("nan pivot")  # LAPACK's potrf stops at a nan pivot
             info = xp.zeros(a.shape[:-2], dtype=xp.int32)
         except xp.linalg.LinAlgError:
             lower, info = _cholesky_arrays(xp, a)
@@ -1623,26 +1590,6 @@ class CholeskyEx(Cholesky):
     @staticmethod
     def jvp(ctx: Node, t: Any) -> tuple:
         return Cholesky.jvp(ctx, t), None
-
-
-def _cholesky_arrays(xp: Any, a: Array) -> tuple:
-    """Cholesky column by column over the batch; a matrix stops (its factor left zero from
-    there on) at its first non-positive pivot, whose 1-based order is its info."""
-    n = a.shape[-1]
-    lower = xp.zeros_like(a)
-    info = xp.zeros(a.shape[:-2], dtype=xp.int32)
-    for j in range(n):
-        row = lower[..., j, :j]
-        row_conj = xp.conj(row)
-        pivot = (a[..., j, j] - (row * row_conj).sum(axis=-1)).real
-        failed = (info == 0) & ~(pivot > 0)
-        info = xp.where(failed, j + 1, info).astype(xp.int32)
-        ok = info == 0
-        root = xp.sqrt(xp.where(ok, pivot, 1.0))
-        lower[..., j, j] = xp.where(ok, root, 0.0)
-        below = a[..., j + 1 :, j] - (lower[..., j + 1 :, :j] * row_conj[..., None, :]).sum(-1)
-        lower[..., j + 1 :, j] = xp.where(ok[..., None], below / root[..., None], 0.0)
-    return lower, info
 
 
 def cholesky_ex(
