@@ -431,6 +431,41 @@ def test_constant_moments_carry_no_gradient_as_torchs(family, params):
         np.testing.assert_array_equal(values[1], values[0])
 
 
+@pytest.mark.parametrize(
+    "family, params",
+    [
+        ("Gamma", (2.0, 1.5)),
+        ("Chi2", (3.0,)),
+        ("StudentT", (4.0,)),
+        ("InverseGamma", (3.0, 2.0)),
+        ("FisherSnedecor", (3.0, 5.0)),
+        ("Poisson", (2.5,)),
+        ("NegativeBinomial", (3.0, 0.4)),
+        ("Binomial", (5.0, 0.3)),
+        ("Beta", (2.0, 3.0)),
+    ],
+)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_scalar_parameters_sample_a_scalar_as_torch(family, params, dtype):
+    """Gamma(torch.tensor(2.0), ...).sample(): with 0-d parameters the generator returns a
+    Python number rather than an array; the sample must still be a 0-d tensor of the
+    parameters' dtype (and rsample differentiable), as PyTorch's."""
+    shapes = []
+    for lib in (torch, chainrule):
+        lib.manual_seed(0)
+        leaves = [lib.tensor(p, dtype=getattr(lib, dtype)) for p in params]
+        d = getattr(lib.distributions, family)(*leaves)
+        draws = [d.sample(), d.sample((3,))]
+        if d.has_rsample:
+            leaf = leaves[0].requires_grad_()
+            draw = getattr(lib.distributions, family)(leaf, *leaves[1:]).rsample()
+            (grad,) = lib.autograd.grad(draw, leaf)
+            draws.append(grad)
+        shapes.append([(tuple(x.shape), str(x.dtype).split(".")[-1]) for x in draws])
+        assert all(bool(lib.isfinite(x).all()) for x in draws)
+    assert shapes[1] == shapes[0]
+
+
 def test_mixture_same_family_expands_as_torchs():
     """expand broadcasts the weights to the new batch shape and the components to it plus
     their own last dimension; it was the base class's, which left the result unusable."""

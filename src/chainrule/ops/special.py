@@ -476,8 +476,9 @@ class StandardGamma(Op):
     @staticmethod
     def forward(ctx: Node, alpha: Array, rng: Any) -> Array:
         work = alpha if alpha.dtype.itemsize >= 4 else alpha.astype("float32")
-        out = rng.standard_gamma(work, dtype=work.dtype).astype(alpha.dtype, copy=False)
-        out = ctx.xp.asarray(out)
+        # asarray: for a 0-d alpha the generator returns a Python float, not an array
+        out = ctx.xp.asarray(rng.standard_gamma(work, dtype=work.dtype))
+        out = out.astype(alpha.dtype, copy=False)
         ctx.save(alpha=alpha, out=out)
         return out
 
