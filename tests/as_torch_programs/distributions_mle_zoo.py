@@ -8,9 +8,9 @@ density; `log_prob`, `cdf`, `icdf`, `entropy`, `mean`, `mode`, `variance`, `supp
 `batch_shape` / `event_shape`, `expand` for Cauchy, HalfCauchy, HalfNormal, Gumbel, Pareto,
 GeneralizedPareto, Chi2, FisherSnedecor, InverseGamma, Kumaraswamy, ContinuousBernoulli,
 Geometric, Binomial, Multinomial, OneHotCategorical, LogisticNormal; relaxed (Gumbel-softmax)
-categoricals' `log_prob`; which moments are constants (no gradient); `enumerate_support`;
-`kl_divergence` between pairs PyTorch registers and the `NotImplementedError` for a pair it does
-not; and the `ValueError` of `validate_args`.
+categoricals' `log_prob`; which moments are constants (no gradient); draws from 0-d parameters;
+`enumerate_support`; `kl_divergence` between pairs PyTorch registers and the
+`NotImplementedError` for a pair it does not; and the `ValueError` of `validate_args`.
 Run: python distributions_mle_zoo.py CHECKPOINT [--deterministic].
 """
 
@@ -245,6 +245,13 @@ def main():
         round(D.kl_divergence(D.Binomial(5, probs=0.3), D.Binomial(5, probs=0.6)).item(), 5),
         round(D.kl_divergence(one_hot, D.OneHotCategorical(probs=torch.ones(3) / 3)).item(), 5),
     ]
+    scalar_draws = [
+        D.Gamma(torch.tensor(2.0), torch.tensor(1.5)).sample(),
+        D.Poisson(torch.tensor(3.0)).sample(),
+        D.StudentT(torch.tensor(4.0, dtype=f64)).rsample(),
+        D.NegativeBinomial(torch.tensor(3.0), probs=torch.tensor(0.4)).sample(),
+    ]
+    report["scalar_draws"] = [[list(x.shape), str(x.dtype)] for x in scalar_draws]
     heavy = D.Cauchy(torch.zeros(2, requires_grad=True), torch.ones(2, requires_grad=True))
     report["constant_moments"] = [
         heavy.mean.requires_grad,
