@@ -165,6 +165,26 @@ def _cholesky(lib, a):
     return lib.linalg.cholesky(a)
 
 
+def _cholesky_ex_checked(lib, a):
+    return lib.linalg.cholesky_ex(a, check_errors=True)
+
+
+def _inv_ex_checked(lib, a):
+    return lib.linalg.inv_ex(a, check_errors=True)
+
+
+def _solve_ex_checked(lib, a):
+    return lib.linalg.solve_ex(a, lib.ones(a.shape[-1], dtype=a.dtype), check_errors=True)
+
+
+def _lu_factor(lib, a):
+    return lib.linalg.lu_factor(a)
+
+
+def _lu_factor_ex_checked(lib, a):
+    return lib.linalg.lu_factor_ex(a, check_errors=True)
+
+
 def _cholesky_upper_complex(lib, a):
     return lib.linalg.cholesky(a.to(lib.complex128), upper=True)
 
@@ -173,12 +193,13 @@ def _cholesky_upper_complex(lib, a):
     "call, matrices",
     [
         (call, matrices)
-        for call in (_inv, _inverse, _solve, _solve_right)
+        for call in (_inv, _inverse, _solve, _solve_right, _inv_ex_checked, _solve_ex_checked)
+        + (_lu_factor, _lu_factor_ex_checked)
         for matrices in (_SINGULAR, [*_BATCH[:1], *_SINGULAR])
     ]
     + [
         (call, matrices)
-        for call in (_cholesky, _cholesky_upper_complex)
+        for call in (_cholesky, _cholesky_upper_complex, _cholesky_ex_checked)
         for matrices in (_INDEFINITE, _NEGATIVE, _NAN_PIVOT, _SINGULAR, _BATCH)
     ],
     ids=lambda case: case.__name__ if callable(case) else f"{len(case)}-matrices",

@@ -26,7 +26,7 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.autograd.observers import observers, tell
-from chainrule.backend import Array, dtypes
+from chainrule.backend import Array, dtypes, is_array
 from chainrule.errors import DomainError, DTypeError, GradError, LinAlgError, ShapeError
 from chainrule.ops import reduction
 from chainrule.ops.arguments import return_type
@@ -1414,17 +1414,29 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -
     return LuFactorExResult(lu, pivots, info)
 
 
-_SINGULAR_U = "U[{info},{info}] is zero and using it on lu_solve would result in a division by zero"
+_SINGULAR_U = (
+    "U[{info},{info}] is zero and using it on lu_solve would result in a division by zero. "
+    "If you still want to perform the factorization, consider calling linalg.lu(A, pivot) or "
+    "linalg.lu_factor_ex(A, pivot)"
+)
 
 
 def _raise_for_info(op_name: str, info: Any, problem: str) -> None:
-    """LinAlgError when any matrix's info is positive, `problem` formatted with the largest
-    info; reads only the batch's maximum, which vmap's batched values allow."""
+    """LinAlgError when any matrix's info is positive: outside vmap worded as PyTorch's, for
+    the first failing matrix ('(Batch element i): ' when batched); under vmap, where only the
+    batch's maximum can be read, with the largest info."""
     if info.numel() == 0:
         return
-    worst = int(info._array.max())
-    if worst > 0:
+    array = info._array
+    worst = int(array.max())
+    if worst <= 0:
+        return
+    if not is_array(array):  # a batched value inside vmap
         raise LinAlgError(f"{op_name}: " + problem.format(info=worst))
+    flat = array.reshape(-1)
+    first = int((flat > 0).nonzero()[0][0])
+    prefix = f"(Batch element {first}): " if array.ndim else ""
+    raise LinAlgError(f"{op_name}: {prefix}" + problem.format(info=int(flat[first])))
 
 
 def lu_factor(
@@ -1454,12 +1466,7 @@ def lu_factor(
         return write_outs("linalg.lu_factor", lu_factor(A, pivot=pivot), out)
     _check_float_matrix("linalg.lu_factor", A)
     lu, pivots, info = apply(LuFactor, (A,), bool(pivot))
-    _raise_for_info(
-        "linalg.lu_factor",
-        info,
-        _SINGULAR_U + ". If you still want to perform the factorization, consider calling "
-        "linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)",
-    )
+    _raise_for_info("linalg.lu_factor", info, _SINGULAR_U)
     return LuFactorResult(lu, pivots)
 
 

@@ -34,6 +34,7 @@ from chainrule.ops.complex import conj
 from chainrule.ops.conversion import write_outs
 from chainrule.ops.creation import eye, ones_like, randn, zeros
 from chainrule.ops.decompositions import (
+    _raise_for_info,
     _unpack,
     lu_factor_ex,
     matrix_exp,
@@ -320,10 +321,9 @@ def solve_ex(
             "linalg.solve_ex", solve_ex(A, B=B, left=left, check_errors=check_errors), out
         )
     packed, pivots, info = lu_factor_ex(A)
-    if check_errors and bool((info != 0).any()):
-        raise LinAlgError(
-            f"linalg.solve_ex: The solver failed because the input matrix is singular "
-            f"(A shape {tuple(A.shape)})"
+    if check_errors:  # PyTorch's words, naming the first singular matrix of a batch
+        _raise_for_info(
+            "linalg.solve_ex", info, "The solver failed because the input matrix is singular."
         )
     try:  # the plain solve: no branch on info's values, so vmap maps it
         return SolveExResult(linalg_solve(A, B, left=left), info)
