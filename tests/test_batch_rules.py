@@ -99,23 +99,6 @@ VMAP_GAPS = {
         )
     },
     **{
-        name: _GAP + "the function reads batched values (indexing by pivots)"
-        for name in (
-            "linalg.lu",
-            "linalg.lu (wide and tall)",
-            "linalg.lu_solve (of lu_factor)",
-            "linalg.lu_solve (adjoint, of lu_factor)",
-            "linalg.lu_solve (right, of lu_factor)",
-            "linalg.lu_solve (packed LU and pivots given)",
-            "linalg.lu_solve (right, adjoint, packed LU given)",
-            "complex_linalg.lu (wide)",
-            "complex_linalg.lu_solve (adjoint, of lu_factor)",
-            "complex_linalg.lu_solve (right, of lu_factor)",
-            "lu_unpack",  # torch.lu_unpack, torch.lu_solve: the same unpacking of pivots
-            "lu_solve",
-        )
-    },
-    **{
         name: _GAP + "scaled_dot_product_attention's mask check reads batched values"
         for name in (
             "scaled_dot_product_attention",

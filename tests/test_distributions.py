@@ -406,6 +406,92 @@ def test_moments_match_torch(case, moment):
     _compare(case, lambda d, v: getattr(d, moment) * 1.0)
 
 
+@pytest.mark.parametrize(
+    "family, params",
+    [
+        ("Cauchy", (0.2, 1.5)),
+        ("HalfCauchy", (1.5,)),
+        ("HalfNormal", (1.5,)),
+        ("Exponential", (1.5,)),
+        ("Normal", (0.2, 1.5)),
+    ],
+)
+def test_constant_moments_carry_no_gradient_as_torchs(family, params):
+    """A Cauchy's nan mean and infinite variance, and the zero mode of a HalfNormal or an
+    Exponential, are constants in PyTorch (no grad_fn): a loss made of them has nothing to
+    differentiate, where `loc * nan` gave loc a nan gradient."""
+    for name in ("mean", "mode", "variance", "stddev"):
+        flags, values = [], []
+        for lib in (torch, chainrule):
+            leaves = [lib.tensor([p, p + 1], dtype=lib.float64, requires_grad=True) for p in params]
+            moment = getattr(getattr(lib.distributions, family)(*leaves), name)
+            flags.append(moment.requires_grad)
+            values.append(moment.detach().numpy())
+        assert flags[0] == flags[1], (name, flags)
+        np.testing.assert_array_equal(values[1], values[0])
+
+
+@pytest.mark.parametrize(
+    "family, params",
+    [
+        ("Gamma", (2.0, 1.5)),
+        ("Chi2", (3.0,)),
+        ("StudentT", (4.0,)),
+        ("InverseGamma", (3.0, 2.0)),
+        ("FisherSnedecor", (3.0, 5.0)),
+        ("Poisson", (2.5,)),
+        ("NegativeBinomial", (3.0, 0.4)),
+        ("Binomial", (5.0, 0.3)),
+        ("Beta", (2.0, 3.0)),
+    ],
+)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_scalar_parameters_sample_a_scalar_as_torch(family, params, dtype):
+    """Gamma(torch.tensor(2.0), ...).sample(): with 0-d parameters the generator returns a
+    Python number rather than an array; the sample must still be a 0-d tensor of the
+    parameters' dtype (and rsample differentiable), as PyTorch's."""
+    shapes = []
+    for lib in (torch, chainrule):
+        lib.manual_seed(0)
+        leaves = [lib.tensor(p, dtype=getattr(lib, dtype)) for p in params]
+        d = getattr(lib.distributions, family)(*leaves)
+        draws = [d.sample(), d.sample((3,))]
+        if d.has_rsample:
+            leaf = leaves[0].requires_grad_()
+            draw = getattr(lib.distributions, family)(leaf, *leaves[1:]).rsample()
+            (grad,) = lib.autograd.grad(draw, leaf)
+            draws.append(grad)
+        shapes.append([(tuple(x.shape), str(x.dtype).split(".")[-1]) for x in draws])
+        assert all(bool(lib.isfinite(x).all()) for x in draws)
+    assert shapes[1] == shapes[0]
+
+
+def test_mixture_same_family_expands_as_torchs():
+    """expand broadcasts the weights to the new batch shape and the components to it plus
+    their own last dimension; it was the base class's, which left the result unusable."""
+    results = []
+    for lib in (torch, chainrule):
+        D_ = lib.distributions
+        logits = lib.tensor([[0.0, 1.0, -1.0], [0.5, 0.0, 0.2]], dtype=lib.float64)
+        locs = lib.tensor([[-1.0, 0.0, 2.0], [0.5, 1.5, -2.0]], dtype=lib.float64)
+        components = D_.Independent(D_.Normal(locs.unsqueeze(-1), lib.ones(2, 3, 2)), 1)
+        mixture = D_.MixtureSameFamily(D_.Categorical(logits=logits), components)
+        wide = mixture.expand((4, 2))
+        value = lib.tensor([[0.3, -0.2]], dtype=lib.float64)
+        results.append(
+            [
+                tuple(wide.batch_shape),
+                tuple(wide.event_shape),
+                tuple(wide.sample((5,)).shape),
+                wide.log_prob(value).numpy(),
+                wide.mean.numpy(),
+                tuple(wide.component_distribution.batch_shape),
+            ]
+        )
+    for ours, theirs in zip(*results[::-1]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_shapes_match_torch(case):
     ours, _ = _make(case, chainrule)

@@ -34,6 +34,8 @@ def test_errors_as_torch():
     x = chainrule.tensor([1.0, 2.0, 3.0, 4.0])
     with pytest.raises(ValueError, match="Invalid normalization mode"):
         cfft.fft(x, norm="bad")
+    with pytest.raises(RuntimeError, match="Invalid normalization mode"):  # as torch's
+        cfft.rfft(x, norm="bad")
     with pytest.raises(ShapeError, match="Invalid number of data points"):
         cfft.fft(x, n=0)
     with pytest.raises(DTypeError, match="rfft expects a real input tensor"):

@@ -574,6 +574,48 @@ def test_functional_call_matches_torch_and_restores_the_module():
         assert "Unexpected key(s): 'extra'." in message and "\tMissing key(s): '" in message
 
 
+def test_functional_call_sets_other_names_as_attributes_for_the_call_as_torch():
+    """A name that is no parameter or buffer is a plain attribute during the call (a new one is
+    removed afterwards, a tensor attribute replaced and put back), as torch.func's; replacing a
+    non-tensor attribute is a TypeError, naming a missing submodule an AttributeError."""
+
+    def build(lib):
+        class Scaled(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.lin = lib.nn.Linear(2, 1).double()
+                self.gain = lib.ones(1, dtype=lib.float64)
+                self.label = "plain"
+
+            def forward(self, x):
+                extra = getattr(self.lin, "offset", 0.0)
+                return self.lin(x) * self.gain + extra
+
+        model = Scaled()
+        with lib.no_grad():
+            model.lin.weight.copy_(lib.tensor([[0.5, -1.0]]))
+            model.lin.bias.fill_(0.25)
+        return model
+
+    x = RNG.standard_normal((3, 2))
+    results = []
+    for lib, f in ((chainrule, cf), (torch, tf)):
+        model = build(lib)
+        gain = lib.tensor([3.0], dtype=lib.float64, requires_grad=True)
+        offset = lib.tensor([0.5], dtype=lib.float64)
+        out = f.functional_call(model, {"gain": gain, "lin.offset": offset}, (lib.tensor(x),))
+        (grad,) = lib.autograd.grad(out.sum(), gain)
+        results.append([out.detach().numpy(), grad.numpy(), model(lib.tensor(x)).detach().numpy()])
+        assert not hasattr(model.lin, "offset") and model.gain.tolist() == [1.0]
+        with pytest.raises(TypeError, match="attribute `label`: plain is not an instance"):
+            f.functional_call(model, {"label": offset}, (lib.tensor(x),))
+        with pytest.raises(AttributeError, match="has no attribute `nope`"):
+            f.functional_call(model, {"nope.weight": offset}, (lib.tensor(x),))
+        assert model.label == "plain"
+    for ours, theirs_ in zip(*results):
+        np.testing.assert_allclose(ours, theirs_, rtol=1e-12)
+
+
 def test_per_sample_gradients_of_an_mlp_by_vmap_of_grad():
     model, torch_model = _mlps()
     inputs, targets = RNG.standard_normal((6, 3)), RNG.standard_normal((6, 2))
@@ -682,3 +724,56 @@ def test_jacfwd_refuses_complex_inputs_with_torchs_runtime_error():
         tf.jacfwd(lambda v: v * v)(torch.tensor(z))
     with pytest.raises(RuntimeError, match="Expected all inputs to be real .* idx: 0"):
         cf.jacfwd(lambda v: v * v)(chainrule.tensor(z))
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda f, y, z: f.jacrev(lambda v: v.abs())(z), "jacrev: .* all inputs .* idx: 0"),
+        (lambda f, y, z: f.jacrev(lambda v, w: v * w.abs())(y, z), "jacrev: .* inputs .* idx: 1"),
+        (lambda f, y, z: f.jacfwd(lambda v, w: v * w.abs())(y, z), "jacfwd: .* inputs .* idx: 1"),
+        (lambda f, y, z: f.jacrev(lambda v: v * 1j)(y), "jacrev: .* all outputs .* idx: 0"),
+        (
+            lambda f, y, z: f.jacrev(lambda v: {"r": v, "c": v * 1j})(y),
+            "jacrev: .* outputs .* idx: 1",
+        ),
+        (lambda f, y, z: f.jacfwd(lambda v: (v, v * 1j))(y), "jacfwd: .* all outputs .* idx: 1"),
+        (
+            lambda f, y, z: f.hessian(lambda v: (v * 1j).sum())(y),
+            "jacrev: .* all outputs .* idx: 0",
+        ),
+    ],
+)
+def test_jacobians_of_complex_functions_are_torchs_runtime_error(call, message):
+    """torch.func's jacrev / jacfwd / hessian refuse a complex tensor among all positional
+    arguments (argnums or not) and among the outputs, naming its flattened index; a complex
+    aux is fine. (chainrule's jacrev returned the real part's Jacobian before.)"""
+    for lib, f in ((torch, tf), (chainrule, cf)):
+        y, z = lib.tensor([1.0, 2.0]), lib.tensor([1 + 2j, 3 - 1j])
+        with pytest.raises(RuntimeError, match=message):
+            call(f, y, z)
+        jacobian, aux = f.jacrev(lambda v: (v * 2, v * 1j), has_aux=True)(y)
+        assert jacobian.tolist() == [[2.0, 0.0], [0.0, 2.0]] and aux.is_complex()
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        lambda lib, a: (a * (1 + 2j)).real.sum(),
+        lambda lib, a: a.to(lib.complex128).abs().sum(),
+        lambda lib, a: lib.view_as_real(lib.complex(a, a * 2)).pow(2).sum(),
+        lambda lib, a: lib.fft.rfft(a).abs().pow(2).sum() + lib.fft.fft(a).angle().sum(),
+        lambda lib, a: lib.linalg.eigvals(lib.outer(a, a.flip(0)) + lib.diag(a)).abs().sum(),
+    ],
+)
+def test_per_example_gradients_through_complex_intermediates_match_torch(loss):
+    """vmap(grad(f)) where f goes real -> complex -> real (a spectrum, eigenvalues): the
+    batched node must make complex outputs differentiable too, or every gradient is zero."""
+    x = RNG.standard_normal((3, 4))
+    ours = cf.vmap(cf.grad(lambda a: loss(chainrule, a)))(mine(x))
+    expected = tf.vmap(tf.grad(lambda a: loss(torch, a)))(theirs(x))
+    np.testing.assert_allclose(ours.numpy(), expected.numpy(), rtol=1e-10, atol=1e-12)
+    z = RNG.standard_normal((3, 2)) + 1j * RNG.standard_normal((3, 2))
+    ours = cf.vmap(cf.grad(lambda t: (t * t.conj() * 3).real.sum()))(chainrule.tensor(z))
+    expected = tf.vmap(tf.grad(lambda t: (t * t.conj() * 3).real.sum()))(torch.tensor(z))
+    np.testing.assert_allclose(ours.numpy(), expected.numpy(), rtol=1e-12)

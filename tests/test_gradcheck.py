@@ -128,3 +128,39 @@ def test_gradcheck_works_in_the_inputs_dtype():
     x = chainrule.tensor([1.0, 2.0], requires_grad=True)
     assert not chainrule.autograd.gradcheck(lambda a: a * 2, (x,), raise_exception=False)
     assert chainrule.autograd.gradcheck(lambda a: a * 2, (x.double(),))
+
+
+def complex_scale(lib, *, backward_factor):
+    class ComplexScale(lib.autograd.Function):
+        """x -> (1 + 2j) x, whose backward is conj(1 + 2j) g (times backward_factor), the
+        real part for a real x."""
+
+        @staticmethod
+        def forward(ctx, x):
+            ctx.was_real = not x.is_complex()
+            return x * (1 + 2j)
+
+        @staticmethod
+        def backward(ctx, g):
+            grad = g * (1 - 2j) * backward_factor
+            return grad.real if ctx.was_real else grad
+
+    return ComplexScale
+
+
+@LIBS
+@pytest.mark.parametrize("complex_input", [False, True], ids=["real-in", "complex-in"])
+def test_gradcheck_checks_complex_outputs_and_inputs(lib, complex_input):
+    """Complex functions are checked as functions of real pairs (real and imaginary parts of
+    each output, each input perturbed along both axes): a wrong backward is caught, where
+    skipping complex outputs let it pass."""
+    x = lib.tensor([0.5, -1.25], dtype=lib.float64)
+    if complex_input:
+        x = x + 0.75j * lib.tensor([1.0, -2.0], dtype=lib.float64)
+    x.requires_grad_()
+    right = complex_scale(lib, backward_factor=1.0).apply
+    wrong = complex_scale(lib, backward_factor=1.5).apply
+    assert lib.autograd.gradcheck(right, (x,))
+    assert not lib.autograd.gradcheck(wrong, (x,), raise_exception=False)
+    for f in (lib.fft.fft, lambda t: t * t.conj() + t.abs(), lambda t: (t.exp(), t.angle())):
+        assert lib.autograd.gradcheck(f, (x,)) and lib.autograd.gradgradcheck(f, (x,))

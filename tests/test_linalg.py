@@ -138,6 +138,85 @@ def test_cholesky_of_a_non_positive_definite_matrix():
         chainrule.linalg.cholesky(-chainrule.eye(3))
 
 
+_INDEFINITE = [[[1.0, 2.0], [2.0, 1.0]]]  # the leading minor of order 2
+_NEGATIVE = [[[-1.0, 0.0], [0.0, 1.0]]]  # order 1
+_NAN_PIVOT = [[[float("nan"), 0.0], [0.0, 1.0]]]  # LAPACK stops at a nan pivot
+_SINGULAR = [[[1.0, 2.0], [2.0, 4.0]]]  # U's second diagonal element is zero
+_BATCH = [[[2.0, 0.0], [0.0, 2.0]], [[1.0, 3.0], [3.0, 1.0]], [[0.0, 0.0], [0.0, 0.0]]]
+
+
+def _inv(lib, a):
+    return lib.linalg.inv(a)
+
+
+def _inverse(lib, a):
+    return lib.inverse(a)
+
+
+def _solve(lib, a):
+    return lib.linalg.solve(a, lib.ones(a.shape[-1], dtype=a.dtype))
+
+
+def _solve_right(lib, a):
+    return lib.linalg.solve(a, lib.eye(a.shape[-1], dtype=a.dtype).expand(a.shape), left=False)
+
+
+def _cholesky(lib, a):
+    return lib.linalg.cholesky(a)
+
+
+def _cholesky_ex_checked(lib, a):
+    return lib.linalg.cholesky_ex(a, check_errors=True)
+
+
+def _inv_ex_checked(lib, a):
+    return lib.linalg.inv_ex(a, check_errors=True)
+
+
+def _solve_ex_checked(lib, a):
+    return lib.linalg.solve_ex(a, lib.ones(a.shape[-1], dtype=a.dtype), check_errors=True)
+
+
+def _lu_factor(lib, a):
+    return lib.linalg.lu_factor(a)
+
+
+def _lu_factor_ex_checked(lib, a):
+    return lib.linalg.lu_factor_ex(a, check_errors=True)
+
+
+def _cholesky_upper_complex(lib, a):
+    return lib.linalg.cholesky(a.to(lib.complex128), upper=True)
+
+
+@pytest.mark.parametrize(
+    "call, matrices",
+    [
+        (call, matrices)
+        for call in (_inv, _inverse, _solve, _solve_right, _inv_ex_checked, _solve_ex_checked)
+        + (_lu_factor, _lu_factor_ex_checked)
+        for matrices in (_SINGULAR, [*_BATCH[:1], *_SINGULAR])
+    ]
+    + [
+        (call, matrices)
+        for call in (_cholesky, _cholesky_upper_complex, _cholesky_ex_checked)
+        for matrices in (_INDEFINITE, _NEGATIVE, _NAN_PIVOT, _SINGULAR, _BATCH)
+    ],
+    ids=lambda case: case.__name__ if callable(case) else f"{len(case)}-matrices",
+)
+def test_failed_factorizations_are_worded_as_torchs(call, matrices):
+    """The LinAlgError names the leading minor that is not positive-definite (cholesky) or the
+    zero diagonal element of U (inv), and the first failing matrix of a batch ("(Batch
+    element i): "), in PyTorch's words."""
+    messages = []
+    for lib in (torch, chainrule):
+        a = lib.tensor(matrices if len(matrices) > 1 else matrices[0], dtype=lib.float64)
+        with pytest.raises(RuntimeError) as error:
+            call(lib, a)
+        messages.append(str(error.value).removeprefix("torch."))
+    assert messages[1] == messages[0]
+
+
 @pytest.mark.parametrize(
     "matrix",
     [
@@ -384,3 +463,79 @@ def test_linalg_out_must_have_the_results_exact_dtype_and_refuses_grad():
         chainrule.linalg.inv_ex(a, out=(chainrule.empty(0), kept))
     with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
         chainrule.linalg.inv(a.requires_grad_(), out=chainrule.empty(0))
+
+
+def test_matrix_power_returns_a_new_tensor_and_keeps_the_zeroth_power_in_the_graph():
+    """PyTorch's A^1 is a clone (CloneBackward0) and A^0 fresh, writable identities tied to A
+    with a zero gradient (CopyBackwards); neither is A itself or a broadcast view of eye."""
+    for lib in (chainrule, torch):
+        A = lib.tensor([[2.0, 1.0], [1.0, 3.0]], requires_grad=True)
+        first = lib.linalg.matrix_power(A, 1)
+        with lib.no_grad():
+            first.add_(10)
+        assert A.tolist() == [[2.0, 1.0], [1.0, 3.0]] and first.grad_fn.name() == "CloneBackward0"
+        zeroth = lib.linalg.matrix_power(A.expand(2, 2, 2), 0)
+        assert zeroth.requires_grad and zeroth.is_contiguous()
+        (zeroth * 3).sum().backward()
+        assert A.grad.tolist() == [[0.0, 0.0], [0.0, 0.0]]
+        with lib.no_grad():
+            zeroth[0, 0, 1] = 7.0
+        assert zeroth.tolist() == [[[1.0, 7.0], [0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0]]]
+        assert not lib.linalg.matrix_power(A.detach(), 0).requires_grad
+
+
+@pytest.mark.parametrize(
+    "name, shapes",
+    [
+        ("addmm", [(3,), (2, 4), (4, 3)]),
+        ("addmv", [(2,), (2, 4), (4,)]),
+        ("addr", [(2, 1), (2,), (3,)]),
+        ("baddbmm", [(1, 2, 3), (2, 2, 4), (2, 4, 3)]),
+        ("addbmm", [(2, 3), (2, 2, 4), (2, 4, 3)]),
+    ],
+)
+def test_the_addmm_family_with_beta_zero_ignores_input_but_gives_it_a_zero_gradient(name, shapes):
+    """beta=0: input's values (nan too) are not read, yet it stays in the graph as in PyTorch,
+    so input.grad is zeros rather than None, and a result whose only differentiable operand is
+    input still requires grad."""
+    rng = np.random.default_rng(0)
+    arrays = [np.full(shapes[0], np.nan)] + [rng.standard_normal(s) for s in shapes[1:]]
+    results = {}
+    for lib in (chainrule, torch):
+        input_, *operands = [lib.tensor(a, requires_grad=True) for a in arrays]
+        out = getattr(lib, name)(input_, *operands, beta=0, alpha=2.0)
+        cotangent = lib.tensor(np.random.default_rng(1).standard_normal(tuple(out.shape)))
+        grads = lib.autograd.grad((out * cotangent).sum(), [input_, *operands])
+        only_input = getattr(lib, name)(input_, *(o.detach() for o in operands), beta=0)
+        results[lib.__name__] = [out.detach().numpy(), *(g.numpy() for g in grads)]
+        assert only_input.requires_grad and out.grad_fn.name() == f"{name.capitalize()}Backward0"
+    for ours, theirs in zip(results["chainrule"], results["torch"]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    assert not np.any(results["chainrule"][1])  # input's gradient: zeros of its shape
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda lib, a: lib.linalg.matrix_norm(a, ord=3), "Order 3 not supported"),
+        (lambda lib, a: lib.linalg.norm(a, ord="bad"), "Order bad not supported"),
+        (lambda lib, a: lib.linalg.cond(a, p=3), "invalid norm type: 3"),
+        (lambda lib, a: lib.linalg.eigh(a, UPLO="X"), "Expected UPLO argument to be 'L' or 'U'"),
+        (lambda lib, a: lib.linalg.qr(a, mode="bad"), "unrecognized mode 'bad'"),
+        (lambda lib, a: lib.linalg.tensorinv(a, ind=0), "strictly positive integer for 'ind'"),
+        (lambda lib, a: lib.linalg.vander(a[0], N=1), "N must be greater than 1"),
+        (lambda lib, a: lib.vander(a[0], N=-1), "N must be non-negative"),
+        (lambda lib, a: lib.cdist(a, a, p=-1.0), "cdist only supports non-negative p"),
+        (
+            lambda lib, a: lib.linalg.householder_product(a, a[0, :2].float()),
+            "tau dtype .* does not match input dtype",
+        ),
+    ],
+)
+def test_invalid_arguments_are_torchs_runtime_error(call, message):
+    """PyTorch reports these bad arguments as RuntimeError; chainrule's are RuntimeErrors too
+    (and ValueErrors or TypeErrors), so `except RuntimeError` catches both."""
+    for lib in (torch, chainrule):
+        a = lib.eye(3, dtype=lib.float64) + 1
+        with pytest.raises(RuntimeError, match=message):
+            call(lib, a)

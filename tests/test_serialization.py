@@ -219,6 +219,32 @@ def test_pytorch_only_dtypes_fail_clearly(tmp_path):
         load(tmp_path / "f8")
 
 
+def test_complex128_tensors_and_parameters_round_trip_as_through_torch_save(tmp_path):
+    """torch.save stores complex128 (a quantum state, a spectrum in float64); safetensors has
+    no C128 entry, so chainrule stores float64 (real, imaginary) pairs and loads complex128."""
+    state = [[1 + 2j, -0.5j], [3.25, 1e-300 - 1e300j]]
+    for lib in (torch, chainrule):
+        spectrum = lib.tensor(state, dtype=lib.complex128)
+        saved = {
+            "spectrum": spectrum.T,  # non-contiguous
+            "scalar": lib.tensor(2 - 1j, dtype=lib.complex128),
+            "weight": lib.nn.Parameter(spectrum[0].clone()),
+            "small": spectrum.to(lib.complex64),
+        }
+        lib.save(saved, tmp_path / lib.__name__)
+        loaded = lib.load(tmp_path / lib.__name__)
+        assert [str(v.dtype).split(".")[1] for v in loaded.values()] == [
+            "complex128",
+            "complex128",
+            "complex128",
+            "complex64",
+        ]
+        assert loaded["spectrum"].tolist() == spectrum.T.tolist()
+        assert loaded["scalar"].shape == () and loaded["scalar"].item() == 2 - 1j
+        assert isinstance(loaded["weight"], lib.nn.Parameter) and loaded["weight"].requires_grad
+        assert loaded["weight"].tolist() == state[0]
+
+
 def test_bfloat16_safetensors_load_and_save_as_bf16(tmp_path):
     # most published weights are BF16 safetensors: they load as bfloat16, bit for bit
     values = torch.tensor([[1.5, -2.0], [3.140625, 1e30]], dtype=torch.bfloat16)

@@ -143,9 +143,14 @@ def test_derivatives_torch_lacks_raise_not_implemented_as_torch():
     np.testing.assert_allclose(grad_q.numpy(), expected.numpy(), rtol=1e-6)
 
 
-def test_bad_arguments_raise_value_errors():
-    with pytest.raises(ValueError, match="polygamma: n must be a non-negative integer"):
-        chainrule.polygamma(-1, chainrule.tensor([1.0]))
+def test_bad_arguments_raise_torchs_runtime_error_which_is_a_value_error_too():
+    for lib in (torch, chainrule):
+        with pytest.raises(RuntimeError, match="polygamma.* does not support negative n"):
+            lib.polygamma(-1, lib.tensor([1.0]))
+        with pytest.raises(TypeError, match="argument 'n'.* must be int, not float"):
+            lib.special.polygamma(1.5, lib.tensor([1.0]))
+        with pytest.raises(RuntimeError, match="p has to be greater than or equal to 1"):
+            lib.mvlgamma(lib.tensor([3.0]), 0)
     with pytest.raises(ValueError, match="mvlgamma: p has to be greater than or equal to 1"):
         chainrule.mvlgamma(chainrule.tensor([3.0]), 0)
 

@@ -160,8 +160,8 @@ class LinAlgError(ChainruleError, RuntimeError):
         >>> try:
         ...     chainrule.linalg.cholesky(-chainrule.eye(2))
         ... except chainrule.LinAlgError as error:
-        ...     print(str(error).split(" (")[0])
-        linalg.cholesky: the input is not positive-definite
+        ...     print(str(error).split(" (")[1])
+        the leading minor of order 1 is not positive-definite).
     """
 
 

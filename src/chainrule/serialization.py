@@ -17,7 +17,9 @@ no code from it (with `weights_only=False`, the modules of the classes it names 
 as pickle would), and a flat dict of tensors is a plain safetensors file that PyTorch reads
 with `safetensors.torch.load_file`. bfloat16 tensors are stored as BF16 entries, and BF16 entries
 load as chainrule.bfloat16 (the safetensors package's NumPy reader has no BF16, so entries are
-decoded here).
+decoded here). complex128 tensors, which the format has no entry type for (torch.save stores
+them), are stored as float64 entries of (real, imaginary) pairs, shape (..., 2), that the
+structure marks to load back as complex128.
 
 Files are written atomically: to a temporary file in the same directory, flushed and fsync'ed,
 then renamed over the target, so a crash leaves either the old file or the new one.
@@ -47,6 +49,7 @@ from chainrule.backend import dtypes, is_numpy_scalar, numpy_backend
 from chainrule.errors import DTypeError, FileFormatError
 from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
+from chainrule.ops.complex import view_as_complex
 from chainrule.ops.creation import tensor
 from chainrule.torch_format import is_torch_file, load_torch_file
 
@@ -135,16 +138,14 @@ def _encode(
             memo[id(value)] = key
         if key in arrays:
             raise ValueError(f"save: two entries are both stored under the name {key!r}")
-        if value.dtype.name == "complex128":  # safetensors stores complex64 only
-            raise DTypeError(
-                f"save: {key!r} is complex128, which the safetensors format cannot store; save "
-                "view_as_real(t) (float64) or t.to(chainrule.complex64)"
-            )
         array = value.detach().cpu().numpy()
+        pairs = value.dtype.name == "complex128"  # safetensors has C64 entries but no C128
+        if pairs:
+            array = numpy_backend.xp.stack([array.real, array.imag], axis=-1)
         arrays[key] = array if array.flags.c_contiguous else array.copy(order="C")
         if isinstance(value, Parameter):  # loads as a Parameter, as from torch.save
-            return {"parameter": [key, value.requires_grad]}
-        return {"tensor": key}
+            return {"parameter": [key, value.requires_grad, *(["complex128"] if pairs else [])]}
+        return {"complex128": key} if pairs else {"tensor": key}
     if isinstance(value, Size):  # before tuple: loads as a Size
         return {"size": list(value)}
     if isinstance(value, dict):
@@ -452,6 +453,9 @@ def _decode(
     if kind == "tensor":
         refs[content] = tensors[content]
         return tensors[content]
+    if kind == "complex128":  # stored as float64 (real, imaginary) pairs
+        refs[content] = view_as_complex(tensors[content])
+        return refs[content]
     if kind == "same":
         return refs[content]
     if kind == "object":
@@ -484,8 +488,9 @@ def _decode(
             (key, _decode(child, tensors, weights_only, refs)) for key, child in content
         )
     if kind == "parameter":
-        key, requires_grad = content
-        refs[key] = Parameter(tensors[key], requires_grad=requires_grad)
+        key, requires_grad, *pairs = content
+        data = view_as_complex(tensors[key]) if pairs else tensors[key]
+        refs[key] = Parameter(data, requires_grad=requires_grad)
         return refs[key]
     if kind == "size":
         return Size(content)

@@ -187,7 +187,7 @@ def grad(
         >>> chainrule.autograd.grad(dy, x)[0]   # d2/dx2 x^3 = 6x
         tensor(18.)
     """
-    if not _as_tuple(inputs):
+    if not _as_tuple(inputs):  # PyTorch's check, before the graph is run (and freed)
         raise GradError("grad: `inputs` argument to `grad()` cannot be empty.")
     if is_grads_batched:
         return _batched_grad(

@@ -382,7 +382,9 @@ def _record(ctx: FunctionCtx, tensors: list, outputs: list) -> None:
     )
     non_differentiable = ctx._non_differentiable
     for output_nr, output in enumerate(outputs):
-        if not isinstance(output, Tensor) or not output.is_floating_point():
+        if not isinstance(output, Tensor):
+            continue
+        if not (output.is_floating_point() or output.is_complex()):  # as PyTorch: complex too
             continue
         if any(output is n for n in non_differentiable):
             continue

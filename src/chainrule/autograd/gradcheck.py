@@ -1,8 +1,12 @@
 """gradcheck and gradgradcheck: analytical derivatives against central finite differences.
 
-As in PyTorch, inputs should be float64 tensors with requires_grad=True. The analytical
-Jacobian is built one output element at a time with `autograd.grad`; the numerical one by
-perturbing one input element at a time by +-eps.
+As in PyTorch, inputs should be float64 (or complex128) tensors with requires_grad=True. The
+analytical Jacobian is built one output element at a time with `autograd.grad`; the numerical
+one by perturbing one input element at a time by +-eps. Complex functions are checked as
+PyTorch's gradcheck checks them, as functions of real pairs: a complex output is its real and
+imaginary parts, and a complex input is perturbed along its real and imaginary axes, where
+the analytical gradient (PyTorch's convention, dL/dRe + i dL/dIm) has them as its real and
+imaginary parts.
 """
 
 from __future__ import annotations
@@ -24,7 +28,19 @@ def _as_tuple(values: Any) -> tuple:
 
 
 def _differentiable_outputs(outputs: Any) -> list:
-    return [o for o in _as_tuple(outputs) if hasattr(o, "_array") and o._array.dtype.kind in "fV"]
+    """The floating and complex outputs (integer and bool ones have no derivative)."""
+    return [o for o in _as_tuple(outputs) if hasattr(o, "_array") and o._array.dtype.kind in "fcV"]
+
+
+def _real_parts(outputs: list) -> list:
+    """Real tensors to compare: a complex output as its real and imaginary parts."""
+    parts = []
+    for output in outputs:
+        if output._array.dtype.kind == "c":
+            parts.extend([output.real, output.imag])
+        else:
+            parts.append(output)
+    return parts
 
 
 def _numerical_jacobians(func: Callable, inputs: tuple, index: int, eps: float) -> list:
@@ -35,19 +51,23 @@ def _numerical_jacobians(func: Callable, inputs: tuple, index: int, eps: float) 
     """
     tensor = inputs[index]
     host = tensor._backend.to_numpy(tensor._array)
-    base = host.astype(np.float64)
+    is_complex = host.dtype.kind == "c"
+    base = host.astype(np.complex128 if is_complex else np.float64)
     columns: list[list] = []
-    for element in range(base.size):
-        values = []
-        for step in (eps, -eps):
-            perturbed = base.copy()
-            perturbed.flat[element] += step
-            array = tensor._backend.from_numpy(perturbed.astype(host.dtype))
-            replacement = type(tensor)._from_array(array).requires_grad_(tensor.requires_grad)
-            trial = inputs[:index] + (replacement,) + inputs[index + 1 :]
-            outs = _differentiable_outputs(func(*trial))
-            values.append([o._backend.to_numpy(o._array).astype(np.float64).ravel() for o in outs])
-        columns.append([(plus - minus) / (2 * eps) for plus, minus in zip(*values)])
+    for direction in (1, 1j) if is_complex else (1,):  # the real axis, then the imaginary
+        for element in range(base.size):
+            values = []
+            for step in (eps, -eps):
+                perturbed = base.copy()
+                perturbed.flat[element] += step * direction
+                array = tensor._backend.from_numpy(perturbed.astype(host.dtype))
+                replacement = type(tensor)._from_array(array).requires_grad_(tensor.requires_grad)
+                trial = inputs[:index] + (replacement,) + inputs[index + 1 :]
+                outs = _real_parts(_differentiable_outputs(func(*trial)))
+                values.append(
+                    [o._backend.to_numpy(o._array).astype(np.float64).ravel() for o in outs]
+                )
+            columns.append([(plus - minus) / (2 * eps) for plus, minus in zip(*values)])
     n_outputs = len(columns[0]) if columns else 0
     return [
         np.stack([column[k] for column in columns], axis=1) if columns else np.zeros((0, 0))
@@ -56,7 +76,11 @@ def _numerical_jacobians(func: Callable, inputs: tuple, index: int, eps: float) 
 
 
 def _analytical_jacobians(outputs: list, inputs: tuple, index: int) -> list:
+    """d(output k)/d(input index) from autograd, one row per (real) output element; a complex
+    input's columns are its gradients' real parts, then their imaginary parts."""
     tensor = inputs[index]
+    is_complex = tensor._array.dtype.kind == "c"
+    width = tensor._array.size * (2 if is_complex else 1)
     jacobians = []
     for output in outputs:
         rows = []
@@ -69,14 +93,18 @@ def _analytical_jacobians(outputs: list, inputs: tuple, index: int) -> list:
             )
             grad_output = type(output)._from_array(seed_array)
             if not output.requires_grad:
-                rows.append(np.zeros(tensor._array.size))
+                rows.append(np.zeros(width))
                 continue
             (grad,) = api.grad(output, tensor, grad_output, retain_graph=True, allow_unused=True)
             if grad is None:
-                rows.append(np.zeros(tensor._array.size))
+                rows.append(np.zeros(width))
+                continue
+            values = grad._backend.to_numpy(grad._array).ravel()
+            if is_complex:
+                rows.append(np.concatenate([values.real, values.imag]).astype(np.float64))
             else:
-                rows.append(grad._backend.to_numpy(grad._array).astype(np.float64).ravel())
-        jacobians.append(np.stack(rows) if rows else np.zeros((0, tensor._array.size)))
+                rows.append(values.real.astype(np.float64))
+        jacobians.append(np.stack(rows) if rows else np.zeros((0, width)))
     return jacobians
 
 
@@ -96,9 +124,10 @@ def gradcheck(
 
     Args:
         func (Callable): takes the inputs and returns a Tensor or a tuple of Tensors; its
-            outputs that are not real floating point (integer, bool, complex) are skipped.
+            integer and bool outputs are skipped, a complex one is checked as its real and
+            imaginary parts.
         inputs (Tensor or tuple): the point; Tensors with requires_grad=True are checked,
-            and should be float64 (float32 is too coarse for these tolerances).
+            and should be float64 or complex128 (float32 is too coarse for these tolerances).
         eps (float): the finite-difference step.
         atol (float): absolute tolerance of the comparison.
         rtol (float): relative tolerance of the comparison.
@@ -117,7 +146,7 @@ def gradcheck(
         True
     """
     inputs = _as_tuple(inputs)
-    outputs = _differentiable_outputs(func(*inputs))
+    outputs = _real_parts(_differentiable_outputs(func(*inputs)))
     for index, tensor in enumerate(inputs):
         if not (hasattr(tensor, "_array") and tensor.requires_grad):
             continue
@@ -177,7 +206,10 @@ def gradgradcheck(
         rng = np.random.default_rng(seed)
         grad_outputs = []
         for output in outputs:
-            values = rng.standard_normal(output.shape).astype(output._array.dtype)
+            values = rng.standard_normal(output.shape)
+            if output._array.dtype.kind == "c":
+                values = values + 1j * rng.standard_normal(output.shape)
+            values = values.astype(output._array.dtype)
             seed_tensor = type(output)._from_array(output._backend.from_numpy(np.asarray(values)))
             grad_outputs.append(seed_tensor.requires_grad_(True))
     grad_outputs = tuple(grad_outputs)

@@ -19,7 +19,7 @@ from chainrule.distributions import constraints
 from chainrule.distributions.distribution import Distribution
 from chainrule.distributions.exp_family import ExponentialFamily
 from chainrule.distributions.utils import broadcast_all
-from chainrule.ops.creation import rand, randn
+from chainrule.ops.creation import full, rand, randn, zeros_like
 from chainrule.ops.elementwise import (
     abs,  # noqa: A004
     atan,
@@ -322,7 +322,7 @@ class Exponential(ExponentialFamily):
 
     @property
     def mode(self) -> Tensor:
-        return self.rate * 0
+        return zeros_like(self.rate)  # a constant: no gradient, as PyTorch's
 
     @property
     def stddev(self) -> Tensor:
@@ -450,7 +450,7 @@ class HalfNormal(Distribution):
 
     @property
     def mode(self) -> Tensor:
-        return self.scale * 0
+        return zeros_like(self.scale)  # a constant: no gradient, as PyTorch's
 
     @property
     def variance(self) -> Tensor:
@@ -556,8 +556,8 @@ class Cauchy(_LocScale):
     """
 
     @property
-    def mean(self) -> Tensor:
-        return self.loc * math.nan
+    def mean(self) -> Tensor:  # constants: no gradient, as PyTorch's
+        return full(self._extended_shape(), math.nan, dtype=self.loc.dtype, device=self.loc.device)
 
     @property
     def mode(self) -> Tensor:
@@ -565,7 +565,7 @@ class Cauchy(_LocScale):
 
     @property
     def variance(self) -> Tensor:
-        return self.scale * 0 + math.inf
+        return full(self._extended_shape(), math.inf, dtype=self.loc.dtype, device=self.loc.device)
 
     def rsample(self, sample_shape: Sequence[int] = ()) -> Tensor:
         shape = self._extended_shape(sample_shape)

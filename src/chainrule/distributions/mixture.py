@@ -68,6 +68,25 @@ class MixtureSameFamily(Distribution):
         self._event_ndims = len(component_distribution.event_shape)
         super().__init__(batch, component_distribution.event_shape, validate_args=validate_args)
 
+    def expand(
+        self, batch_shape: Sequence[int], _instance: Distribution | None = None
+    ) -> Distribution:
+        """The mixture broadcast to `batch_shape`: the weights expanded to it, the components
+        to it plus their own last dimension (as PyTorch's)."""
+        batch_shape = tuple(batch_shape)
+        components = self._component_distribution.batch_shape[-1]
+        new = type(self).__new__(type(self)) if _instance is None else _instance
+        new._component_distribution = self._component_distribution.expand(
+            batch_shape + (components,)
+        )
+        new._mixture_distribution = self._mixture_distribution.expand(batch_shape)
+        new._event_ndims = self._event_ndims
+        Distribution.__init__(
+            new, batch_shape, new._component_distribution.event_shape, validate_args=False
+        )
+        new._validate_args = self._validate_args
+        return new
+
     @property
     def mixture_distribution(self) -> Categorical:
         return self._mixture_distribution

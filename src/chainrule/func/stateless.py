@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.errors import GradError, StateDictError
 from chainrule.func._inputs import as_tensor
@@ -18,10 +19,11 @@ from chainrule.ops.shape import stack
 if TYPE_CHECKING:  # annotations only
     from collections.abc import Mapping, Sequence
 
-    from chainrule._tensor import Tensor
     from chainrule.nn.modules.module import Module
 
 __all__ = ["functional_call", "stack_module_state"]
+
+_ABSENT = object()  # an attribute functional_call adds for the call and removes after
 
 
 def _with_tied_names(module: Any, dicts: dict) -> dict:
@@ -60,7 +62,9 @@ def functional_call(
         module (Module): the module to call.
         parameter_and_buffer_dicts (dict or sequence of dicts): tensors by qualified name
             (`"0.weight"`), as `named_parameters()` / `named_buffers()` name them; names left
-            out keep the module's tensor. A name in two dicts is a ValueError.
+            out keep the module's tensor. Any other name is set as a plain attribute for the
+            call (a tensor attribute is replaced, a non-tensor one a TypeError), as PyTorch's.
+            A name in two dicts is a ValueError.
         args (Any): the positional argument(s) of the call; a non-tuple is one argument.
         kwargs (dict, optional): its keyword arguments.
         tie_weights (bool): a tensor registered under several names (tied weights) is
@@ -102,23 +106,35 @@ def functional_call(
             raise StateDictError("\n".join(lines))
     if tie_weights:
         dicts = _with_tied_names(module, dicts)
-    saved = []
+    saved: list = []  # (table or None, owner, attribute, original), undone in reverse
     try:
         for name, value in dicts.items():
             owner_path, _, attribute = name.rpartition(".")
             owner = module.get_submodule(owner_path) if owner_path else module
             table = owner._parameters if attribute in owner._parameters else owner._buffers
-            if attribute not in table:
-                raise KeyError(
-                    f"functional_call: {type(module).__name__} has no parameter or buffer {name!r}"
+            if attribute in table:
+                saved.append((table, owner, attribute, table[attribute]))
+                table[attribute] = as_tensor(value)
+                continue
+            # Any other name is a plain attribute for the call, as in PyTorch: a new one is
+            # removed afterwards, a tensor attribute put back, and a non-tensor one refused.
+            original = owner.__dict__.get(attribute, _ABSENT)
+            if original is not _ABSENT and not isinstance(original, Tensor):
+                raise TypeError(
+                    f"attribute `{attribute}`: {original} is not an instance of torch.Tensor"
                 )
-            saved.append((table, attribute, table[attribute]))
-            table[attribute] = as_tensor(value)
+            saved.append((None, owner, attribute, original))
+            setattr(owner, attribute, as_tensor(value))
         positional = () if args is None else args if isinstance(args, tuple) else (args,)
         return module(*positional, **(kwargs or {}))
     finally:
-        for table, attribute, original in reversed(saved):
-            table[attribute] = original
+        for table, owner, attribute, original in reversed(saved):
+            if table is not None:
+                table[attribute] = original
+            elif original is _ABSENT:
+                delattr(owner, attribute)
+            else:
+                setattr(owner, attribute, original)
 
 
 def stack_module_state(models: Sequence[Module]) -> tuple[dict, dict]:

@@ -281,6 +281,18 @@ def _jacobian_tree(
     return tree_unflatten(per_output, out_spec)
 
 
+def _refuse_complex(name: str, tree: Any, what: str) -> None:
+    """torch.func's Jacobians are of real functions: a complex tensor among all the positional
+    arguments (not only those in argnums) or among the outputs is PyTorch's RuntimeError,
+    indexed by its place among the flattened leaves (aux is not checked)."""
+    for index, leaf in enumerate(tree_flatten(tree)[0]):
+        if isinstance(leaf, Tensor) and leaf.is_complex():
+            raise DTypeError(
+                f"{name}: Expected all {what} to be real but received complex tensor at "
+                f"flattened input idx: {index}"
+            )
+
+
 def jacrev(
     func: Callable,
     argnums: int | tuple[int, ...] = 0,
@@ -316,10 +328,12 @@ def jacrev(
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         numbers = argnums_tuple(argnums, len(args))
+        _refuse_complex("jacrev", args, "inputs")
         restricted = restricted_to(func, args, kwargs, numbers)
         output, aux, vjp_flat, in_flat, keep = _vjp_tensors(
             restricted, tuple(args[n] for n in numbers), has_aux
         )
+        _refuse_complex("jacrev", output, "outputs")
         out_leaves, out_spec = tree_flatten(output)
         in_leaves = [as_tensor(leaf) for leaves, _ in in_flat for leaf in leaves]
         blocks = []
@@ -508,15 +522,11 @@ def jacfwd(
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         numbers = argnums_tuple(argnums, len(args))
+        _refuse_complex("jacfwd", args, "inputs")
         restricted = restricted_to(func, args, kwargs, numbers)
         in_flat = [tree_flatten(args[n]) for n in numbers]
         in_leaves = [in_kind(as_tensor(leaf), leaf) for leaves, _ in in_flat for leaf in leaves]
-        for index, leaf in enumerate(in_leaves):
-            if leaf.is_complex():  # PyTorch: a RuntimeError
-                raise DTypeError(
-                    f"jacfwd: Expected all inputs to be real but received complex tensor at "
-                    f"flattened input idx: {index}"
-                )
+        for leaf in in_leaves:
             if not leaf.is_floating_point():
                 raise TypeError(
                     f"jacfwd: can only differentiate with respect to floating tensors, got "
@@ -546,6 +556,7 @@ def jacfwd(
                 columns[-1].append(tangent_leaves)
         if out_spec is None:  # no input element at all: evaluate once for the output's shape
             output, aux = split_output(restricted(*primals), has_aux, "jacfwd")
+        _refuse_complex("jacfwd", output, "outputs")
         out_leaves, out_spec = tree_flatten(output)
         blocks = []
         for index, out in enumerate(output_tensors(out_leaves, "jacfwd")):

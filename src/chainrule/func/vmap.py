@@ -792,10 +792,10 @@ def _record(
 
 
 def _attach(node: Node, outputs: tuple) -> None:
-    """`node` becomes the grad_fn of the floating outputs."""
+    """`node` becomes the grad_fn of the floating and complex outputs (as Op.apply's)."""
     node.output_meta = tuple((o._array.shape, from_numpy_dtype(o._array.dtype)) for o in outputs)
     for output_nr, output in enumerate(outputs):
-        if output._array.dtype.kind in "fV":
+        if output._array.dtype.kind in "fcV":
             output._requires_grad = True
             output._node = node
             output._output_nr = output_nr

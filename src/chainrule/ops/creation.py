@@ -1904,6 +1904,7 @@ def poisson(input: Tensor, generator: Generator | None = None) -> Tensor:  # noq
 
     def draw(shape: tuple) -> Tensor:
         counts = _rng(generator, backend).poisson(backend.xp.broadcast_to(rates, shape))
+        counts = backend.xp.asarray(counts)  # a Python int for a 0-d rate
         return Tensor._from_array(counts.astype(rates.dtype), backend)
 
     return _per_example(draw, tuple(input.shape))
@@ -1948,6 +1949,7 @@ def binomial(count: Tensor, prob: Tensor, generator: Generator | None = None) ->
         draws = _rng(generator, backend).binomial(
             xp.broadcast_to(trials, shape), xp.broadcast_to(chances, shape)
         )
+        draws = xp.asarray(draws)  # a Python int for 0-d operands
         return Tensor._from_array(draws.astype(count._array.dtype), backend)
 
     return _per_example(draw, tuple(trials.shape))

@@ -26,8 +26,8 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.autograd.observers import observers, tell
-from chainrule.backend import Array, dtypes
-from chainrule.errors import DTypeError, GradError, LinAlgError, ShapeError
+from chainrule.backend import Array, dtypes, is_array
+from chainrule.errors import DomainError, DTypeError, GradError, LinAlgError, ShapeError
 from chainrule.ops import reduction
 from chainrule.ops.arguments import return_type
 from chainrule.ops.autocast import FLOAT32, autocast_policy
@@ -43,7 +43,9 @@ from chainrule.ops.linalg import (
     Tril,
     Triu,
     _check_linalg_input,
+    _cholesky_arrays,
     _linalg_call,
+    _lu_arrays,
     _product,
     diag_embed,
     diagonal,
@@ -491,7 +493,7 @@ class Eigh(Op):
 
 def _check_uplo(op_name: str, uplo: str) -> str:
     if uplo not in ("L", "U", "l", "u"):
-        raise ValueError(f"{op_name}: Expected UPLO argument to be 'L' or 'U', but got {uplo}")
+        raise DomainError(f"{op_name}: Expected UPLO argument to be 'L' or 'U', but got {uplo}")
     return uplo.upper()
 
 
@@ -809,7 +811,7 @@ def qr(
         return write_outs("linalg.qr", qr(A, mode=mode), out)
     _check_float_matrix("linalg.qr", A)
     if mode not in ("reduced", "complete", "r"):
-        raise ValueError(
+        raise DomainError(
             f"linalg.qr: qr received unrecognized mode '{mode}' but expected one of "
             "'reduced' (default), 'r', or 'complete'"
         )
@@ -1277,7 +1279,7 @@ def cond(
         # PyTorch squeezes the singular values' ratio, and multiplies the norms for other p
         return named(smallest / largest if p == -2 else largest / smallest, "SqueezeBackward1")
     if p not in ("fro", "nuc", 1, -1, math.inf, -math.inf):
-        raise ValueError(f"linalg.cond got an invalid norm type: {p}")
+        raise DomainError(f"linalg.cond got an invalid norm type: {p}")
     _check_linalg_input(f"linalg.cond(ord={p})", A, complex_ok=True)
     inverse, info = inv_ex(A)
     product = matrix_norm(A, p) * matrix_norm(inverse, p)
@@ -1285,43 +1287,6 @@ def cond(
 
 
 # ---- LU ------------------------------------------------------------------------------------
-
-
-def _lu_arrays(xp: Any, a: Array, pivot: bool) -> tuple:
-    """Packed LU of a batch (L unit lower below the diagonal, U on and above), LAPACK's
-    1-based int32 pivots and getrf's info (the 1-based index of the first zero pivot)."""
-    m, n = a.shape[-2], a.shape[-1]
-    k = min(m, n)
-    lu = a.copy()
-    batch = a.shape[:-2]
-    pivots = xp.zeros(batch + (k,), dtype=xp.int32)
-    info = xp.zeros(batch, dtype=xp.int32)
-    rows = xp.arange(m)
-    for j in range(k):
-        if pivot:
-            column = lu[..., j:, j]
-            if column.dtype.kind == "c":  # LAPACK's izamax compares |Re| + |Im|
-                column = column.real
-                magnitude = xp.abs(column) + xp.abs(lu[..., j:, j].imag)
-            else:
-                magnitude = xp.abs(column)
-            best = j + xp.argmax(magnitude, axis=-1)
-            chosen = rows[None, :] if batch else rows
-            take = xp.where(
-                chosen == j, best[..., None], xp.where(chosen == best[..., None], j, chosen)
-            )
-            lu = xp.take_along_axis(lu, take[..., :, None], axis=-2)
-        else:
-            best = xp.full(batch, j)
-        pivots[..., j] = best + 1
-        diagonal_value = lu[..., j, j]
-        zero = diagonal_value == 0
-        info = xp.where((info == 0) & zero, j + 1, info).astype(xp.int32)
-        safe = xp.where(zero, 1, diagonal_value)
-        multipliers = xp.where(zero[..., None], 0, lu[..., j + 1 :, j] / safe[..., None])
-        lu[..., j + 1 :, j] = multipliers
-        lu[..., j + 1 :, j + 1 :] -= multipliers[..., :, None] * lu[..., j, None, j + 1 :]
-    return lu, pivots, info
 
 
 def _permutation(xp: Any, pivots: Array, m: int, dtype: Any) -> Array:
@@ -1337,18 +1302,28 @@ def _permutation(xp: Any, pivots: Array, m: int, dtype: Any) -> Array:
     return xp.ascontiguousarray(xp.swapaxes((order[..., :, None] == positions), -1, -2), dtype)
 
 
+class LuPermutation(Op):
+    """The permutation matrix P (m x m, of LU's dtype) of LAPACK's 1-based sequential row
+    swaps `pivots`. An op, so that vmap batches it (a batch of pivots is a batch of P) where
+    reading the pivots' values in Python could not. Not differentiable: P is a constant."""
+
+    label = "linalg.lu_unpack"
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, pivots: Array, m: int, dtype: Any) -> Array:
+        return _permutation(ctx.xp, pivots, m, dtype)
+
+    batch = elementwise_batch  # pivots in the last dim, any leading batch dims
+
+
 def _unpack(lu: Any, pivots: Any) -> tuple:
     """P, L, U from a packed LU (L m x k unit lower, U k x n upper), differentiable in LU."""
     m, n = lu.shape[-2], lu.shape[-1]
     k = min(m, n)
     lower = _tril(lu[..., :, :k], -1) + _eye(lu, m, k)
     upper = _triu(lu[..., :k, :])
-    xp = lu._backend.xp
-    if observers.get() is not None:  # made from pivots' values outside ops
-        tell(observers.get(), "host_constant", pivots._array)
-    permutation = Tensor._from_array(
-        _permutation(xp, pivots._array, m, lu._array.dtype), lu._backend
-    )
+    permutation = apply(LuPermutation, (pivots,), m, lu._array.dtype)
     return permutation, lower, upper
 
 
@@ -1448,17 +1423,29 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -
     return LuFactorExResult(lu, pivots, info)
 
 
-_SINGULAR_U = "U[{info},{info}] is zero and using it on lu_solve would result in a division by zero"
+_SINGULAR_U = (
+    "U[{info},{info}] is zero and using it on lu_solve would result in a division by zero. "
+    "If you still want to perform the factorization, consider calling linalg.lu(A, pivot) or "
+    "linalg.lu_factor_ex(A, pivot)"
+)
 
 
 def _raise_for_info(op_name: str, info: Any, problem: str) -> None:
-    """LinAlgError when any matrix's info is positive, `problem` formatted with the largest
-    info; reads only the batch's maximum, which vmap's batched values allow."""
+    """LinAlgError when any matrix's info is positive: outside vmap worded as PyTorch's, for
+    the first failing matrix ('(Batch element i): ' when batched); under vmap, where only the
+    batch's maximum can be read, with the largest info."""
     if info.numel() == 0:
         return
-    worst = int(info._array.max())
-    if worst > 0:
+    array = info._array
+    worst = int(array.max())
+    if worst <= 0:
+        return
+    if not is_array(array):  # a batched value inside vmap
         raise LinAlgError(f"{op_name}: " + problem.format(info=worst))
+    flat = array.reshape(-1)
+    first = int((flat > 0).nonzero()[0][0])
+    prefix = f"(Batch element {first}): " if array.ndim else ""
+    raise LinAlgError(f"{op_name}: {prefix}" + problem.format(info=int(flat[first])))
 
 
 def lu_factor(
@@ -1488,12 +1475,7 @@ def lu_factor(
         return write_outs("linalg.lu_factor", lu_factor(A, pivot=pivot), out)
     _check_float_matrix("linalg.lu_factor", A)
     lu, pivots, info = apply(LuFactor, (A,), bool(pivot))
-    _raise_for_info(
-        "linalg.lu_factor",
-        info,
-        _SINGULAR_U + ". If you still want to perform the factorization, consider calling "
-        "linalg.lu(A, pivot) or linalg.lu_factor_ex(A, pivot)",
-    )
+    _raise_for_info("linalg.lu_factor", info, _SINGULAR_U)
     return LuFactorResult(lu, pivots)
 
 
@@ -1608,6 +1590,8 @@ class CholeskyEx(Cholesky):
         ctx.save(upper=upper)
         try:
             lower = xp.linalg.cholesky(a)
+            if xp.isnan(xp.diagonal(lower, axis1=-2, axis2=-1).real).any():
+                raise xp.linalg.LinAlgError("nan pivot")  # LAPACK's potrf stops at a nan pivot
             info = xp.zeros(a.shape[:-2], dtype=xp.int32)
         except xp.linalg.LinAlgError:
             lower, info = _cholesky_arrays(xp, a)
@@ -1622,26 +1606,6 @@ class CholeskyEx(Cholesky):
     @staticmethod
     def jvp(ctx: Node, t: Any) -> tuple:
         return Cholesky.jvp(ctx, t), None
-
-
-def _cholesky_arrays(xp: Any, a: Array) -> tuple:
-    """Cholesky column by column over the batch; a matrix stops (its factor left zero from
-    there on) at its first non-positive pivot, whose 1-based order is its info."""
-    n = a.shape[-1]
-    lower = xp.zeros_like(a)
-    info = xp.zeros(a.shape[:-2], dtype=xp.int32)
-    for j in range(n):
-        row = lower[..., j, :j]
-        row_conj = xp.conj(row)
-        pivot = (a[..., j, j] - (row * row_conj).sum(axis=-1)).real
-        failed = (info == 0) & ~(pivot > 0)
-        info = xp.where(failed, j + 1, info).astype(xp.int32)
-        ok = info == 0
-        root = xp.sqrt(xp.where(ok, pivot, 1.0))
-        lower[..., j, j] = xp.where(ok, root, 0.0)
-        below = a[..., j + 1 :, j] - (lower[..., j + 1 :, :j] * row_conj[..., None, :]).sum(-1)
-        lower[..., j + 1 :, j] = xp.where(ok[..., None], below / root[..., None], 0.0)
-    return lower, info
 
 
 def cholesky_ex(
@@ -1843,7 +1807,7 @@ def matrix_norm(
             return named(out, "PermuteBackward0")  # PyTorch's: the kept dims moved back
         return out
     if ord not in (1, -1, math.inf, -math.inf):
-        raise ValueError(f"linalg.matrix_norm: Order {ord} not supported.")
+        raise DomainError(f"linalg.matrix_norm: Order {ord} not supported.")
     summed_dim, extreme_dim = (rows, cols) if abs(ord) == 1 else (cols, rows)
     sums = reduction.sum(_abs(A), summed_dim, True)
     extreme = reduction.amax if ord > 0 else reduction.amin

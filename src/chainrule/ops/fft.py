@@ -26,7 +26,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, backend_for_device, dtypes
 from chainrule.backend.dtypes import from_numpy_dtype
-from chainrule.errors import DTypeError, ShapeError
+from chainrule.errors import DomainError, DTypeError, ShapeError
 from chainrule.ops.arguments import normalize_dim
 from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.complex import conj, real
@@ -69,7 +69,7 @@ def _norm(norm: str | None) -> str:
     if norm is None:
         return "backward"
     if norm not in _NORMS:
-        raise ValueError(f'Invalid normalization mode: "{norm}"')
+        raise DomainError(f'Invalid normalization mode: "{norm}"')
     return norm
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
-from chainrule.errors import DTypeError, LinAlgError, ShapeError, warn_once
+from chainrule.errors import DomainError, DTypeError, LinAlgError, ShapeError, warn_once
 from chainrule.ops import reduction
 from chainrule.ops.arguments import Number, return_type
 from chainrule.ops.autocast import (
@@ -151,6 +151,94 @@ def _linalg_call(ctx: Node, op_name: str, problem: str, function: Any, *arrays: 
         return function(*arrays)
     except ctx.xp.linalg.LinAlgError as error:
         raise LinAlgError(f"{op_name}: {problem} ({error})") from None
+
+
+# ---- LAPACK's failures, in PyTorch's words -------------------------------------------------
+
+_NOT_POSITIVE_DEFINITE = (
+    "The factorization could not be completed because the input is not positive-definite "
+    "(the leading minor of order {info} is not positive-definite)."
+)
+_SINGULAR_INVERSE = (
+    "The diagonal element {info} is zero, the inversion could not be completed because the "
+    "input matrix is singular."
+)
+_SINGULAR_SOLVE = "The solver failed because the input matrix is singular."
+
+
+def _lu_arrays(xp: Any, a: Array, pivot: bool) -> tuple:
+    """Packed LU of a batch (L unit lower below the diagonal, U on and above), LAPACK's
+    1-based int32 pivots and getrf's info (the 1-based index of the first zero pivot)."""
+    m, n = a.shape[-2], a.shape[-1]
+    k = min(m, n)
+    lu = a.copy()
+    batch = a.shape[:-2]
+    pivots = xp.zeros(batch + (k,), dtype=xp.int32)
+    info = xp.zeros(batch, dtype=xp.int32)
+    rows = xp.arange(m)
+    for j in range(k):
+        if pivot:
+            column = lu[..., j:, j]
+            if column.dtype.kind == "c":  # LAPACK's izamax compares |Re| + |Im|
+                column = column.real
+                magnitude = xp.abs(column) + xp.abs(lu[..., j:, j].imag)
+            else:
+                magnitude = xp.abs(column)
+            best = j + xp.argmax(magnitude, axis=-1)
+            chosen = rows[None, :] if batch else rows
+            take = xp.where(
+                chosen == j, best[..., None], xp.where(chosen == best[..., None], j, chosen)
+            )
+            lu = xp.take_along_axis(lu, take[..., :, None], axis=-2)
+        else:
+            best = xp.full(batch, j)
+        pivots[..., j] = best + 1
+        diagonal_value = lu[..., j, j]
+        zero = diagonal_value == 0
+        info = xp.where((info == 0) & zero, j + 1, info).astype(xp.int32)
+        safe = xp.where(zero, 1, diagonal_value)
+        multipliers = xp.where(zero[..., None], 0, lu[..., j + 1 :, j] / safe[..., None])
+        lu[..., j + 1 :, j] = multipliers
+        lu[..., j + 1 :, j + 1 :] -= multipliers[..., :, None] * lu[..., j, None, j + 1 :]
+    return lu, pivots, info
+
+
+def _cholesky_arrays(xp: Any, a: Array) -> tuple:
+    """Cholesky column by column over the batch; a matrix stops (its factor left zero from
+    there on) at its first non-positive pivot, whose 1-based order is its info."""
+    n = a.shape[-1]
+    lower = xp.zeros_like(a)
+    info = xp.zeros(a.shape[:-2], dtype=xp.int32)
+    for j in range(n):
+        row = lower[..., j, :j]
+        row_conj = xp.conj(row)
+        pivot = (a[..., j, j] - (row * row_conj).sum(axis=-1)).real
+        failed = (info == 0) & ~(pivot > 0)
+        info = xp.where(failed, j + 1, info).astype(xp.int32)
+        ok = info == 0
+        root = xp.sqrt(xp.where(ok, pivot, 1.0))
+        lower[..., j, j] = xp.where(ok, root, 0.0)
+        below = a[..., j + 1 :, j] - (lower[..., j + 1 :, :j] * row_conj[..., None, :]).sum(-1)
+        lower[..., j + 1 :, j] = xp.where(ok[..., None], below / root[..., None], 0.0)
+    return lower, info
+
+
+def _factorization_error(xp: Any, op_name: str, a: Array, error: Exception) -> LinAlgError:
+    """PyTorch's LinAlgError for a failed inv, solve or cholesky: the factorization run again
+    (only on this error path) for LAPACK's info, named for the first failing matrix of the
+    batch ('(Batch element i): ' when batched) as PyTorch words it."""
+    if op_name.endswith("cholesky"):
+        info, problem = _cholesky_arrays(xp, a)[1], _NOT_POSITIVE_DEFINITE
+    else:
+        info = _lu_arrays(xp, a, True)[2]
+        problem = _SINGULAR_INVERSE if op_name.endswith("inv") else _SINGULAR_SOLVE
+    flat = info.reshape(-1)
+    failed = (flat > 0).nonzero()[0]
+    if failed.size == 0:  # LAPACK and the re-run disagree (a borderline matrix)
+        return LinAlgError(f"{op_name}: {error}")
+    first = int(failed[0])
+    prefix = f"(Batch element {first}): " if info.ndim else ""
+    return LinAlgError(f"{op_name}: {prefix}{problem.format(info=int(flat[first]))}")
 
 
 # ---- matrix products ------------------------------------------------------------------------
@@ -482,10 +570,14 @@ def _check_scaled_input(
 
 def _scaled_sum(input: Any, product: Any, beta: Any, alpha: Any) -> Any:  # noqa: A002
     """beta * input + alpha * product; with beta == 0, input is ignored, nan included (the
-    addmm family's rule in PyTorch)."""
+    addmm family's rule in PyTorch), yet stays in the graph: its gradient is zeros, not None,
+    and a result made from an input that requires grad requires grad too, as in PyTorch."""
     if alpha != 1:
         product = product * alpha
     if beta == 0:
+        if isinstance(input, Tensor) and input.requires_grad:
+            chosen = Tensor._from_array(product._backend.xp.ones((), dtype=bool))
+            return where(chosen, product, input)  # input's values unread, its gradient 0
         return product
     scaled = input if beta == 1 else input * beta
     return scaled + product
@@ -1709,7 +1801,10 @@ class Inv(Op):
 
     @staticmethod
     def forward(ctx: Node, a: Array) -> Array:
-        out = _linalg_call(ctx, "linalg.inv", "the input matrix is singular", ctx.xp.linalg.inv, a)
+        try:
+            out = ctx.xp.linalg.inv(a)
+        except ctx.xp.linalg.LinAlgError as error:
+            raise _factorization_error(ctx.xp, "linalg.inv", a, error) from None
         ctx.save(out=out)
         return out
 
@@ -1915,9 +2010,10 @@ class Solve(Op):
 
     @staticmethod
     def forward(ctx: Node, a: Array, b: Array) -> Array:
-        out = _linalg_call(
-            ctx, "linalg.solve", "the matrix A is singular", ctx.xp.linalg.solve, a, b
-        )
+        try:
+            out = ctx.xp.linalg.solve(a, b)
+        except ctx.xp.linalg.LinAlgError as error:
+            raise _factorization_error(ctx.xp, "linalg.solve", a, error) from None
         ctx.save(a=a, out=out)
         return out
 
@@ -2152,9 +2248,12 @@ class Cholesky(Op):
     def forward(ctx: Node, a: Array, upper: bool) -> Array:
         ctx.save(upper=upper)
         xp = ctx.xp
-        lower = _linalg_call(
-            ctx, "linalg.cholesky", "the input is not positive-definite", xp.linalg.cholesky, a
-        )
+        try:
+            lower = xp.linalg.cholesky(a)
+            if xp.isnan(xp.diagonal(lower, axis1=-2, axis2=-1).real).any():
+                raise xp.linalg.LinAlgError("nan pivot")  # LAPACK's potrf stops at a nan pivot
+        except xp.linalg.LinAlgError as error:
+            raise _factorization_error(xp, "linalg.cholesky", a, error) from None
         out = xp.ascontiguousarray(xp.conj(xp.swapaxes(lower, -1, -2))) if upper else lower
         ctx.save(out=out)
         return out
@@ -2381,7 +2480,7 @@ def cdist(
             f"{x2.shape}"
         )
     if p < 0:
-        raise ValueError(f"cdist only supports non-negative p values, got {p}")
+        raise DomainError(f"cdist only supports non-negative p values, got {p}")
     if compute_mode not in _CDIST_MODES:
         raise ValueError(f"cdist: {compute_mode!r} is not a valid compute_mode: {_CDIST_MODES}")
     try:
@@ -2430,7 +2529,8 @@ def _largest_coordinate(difference: Any) -> Any:
 
 
 def matrix_power(A: Tensor, n: int, *, out: Tensor | Sequence[Tensor] | None = None) -> Tensor:  # noqa: N803
-    """A^n by repeated squaring; n = 0 gives identities, n < 0 powers of the inverse.
+    """A^n by repeated squaring; n = 0 gives identities, n < 0 powers of the inverse. The
+    result is always a new tensor (A^1 a copy of A, A^0 identities whose gradient is zero).
 
     Args:
         A (Tensor): (*, n, n).
@@ -2454,9 +2554,12 @@ def matrix_power(A: Tensor, n: int, *, out: Tensor | Sequence[Tensor] | None = N
         raise ShapeError(
             f"linalg.matrix_power: A must be batches of square matrices, got shape {tuple(A.shape)}"
         )
-    if n == 0:
+    if n == 0:  # a new writable tensor, as PyTorch's; tied to A with a zero gradient
         identity = Tensor._from_array(A._backend.xp.eye(A.shape[-1], dtype=A._array.dtype))
-        return expand(identity, tuple(A.shape))
+        identities = expand(identity, tuple(A.shape))
+        return clone(A).copy_(identities) if A.requires_grad else clone(identities)
+    if n == 1:  # a copy, never A itself: writing into the result must leave A as it was
+        return clone(A)
     base = inv(A) if n < 0 else A
     result = None
     power = abs(n)

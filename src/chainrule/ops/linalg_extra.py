@@ -20,7 +20,14 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from chainrule.backend import dtypes
-from chainrule.errors import ArgumentAssertionError, DTypeError, LinAlgError, ShapeError, warn_once
+from chainrule.errors import (
+    ArgumentAssertionError,
+    DomainError,
+    DTypeError,
+    LinAlgError,
+    ShapeError,
+    warn_once,
+)
 from chainrule.ops import reduction
 from chainrule.ops.arguments import return_type
 from chainrule.ops.autocast import FLOAT32, autocast_policy
@@ -28,6 +35,7 @@ from chainrule.ops.complex import conj
 from chainrule.ops.conversion import write_outs
 from chainrule.ops.creation import eye, ones_like, randn, zeros
 from chainrule.ops.decompositions import (
+    _raise_for_info,
     _unpack,
     lu_factor_ex,
     matrix_exp,
@@ -119,7 +127,7 @@ def linalg_vander(x: Tensor, *, N: int | None = None) -> Tensor:  # noqa: N803
 
     Args:
         x (Tensor): (*, n).
-        N (int, optional): the number of columns, at least 1 (default n).
+        N (int, optional): the number of columns, at least 2 (default n).
 
     Returns:
         Tensor: (*, n, N), of x's dtype.
@@ -135,8 +143,8 @@ def linalg_vander(x: Tensor, *, N: int | None = None) -> Tensor:  # noqa: N803
         raise ShapeError("linalg.vander: x must have at least one dimension (got a 0-d tensor)")
     x = _vander_operand(x)
     columns = x.shape[-1] if N is None else N
-    if columns < 1:
-        raise ValueError(f"linalg.vander: N must be greater than 1, got {columns}")
+    if columns <= 1:  # PyTorch's check, N = 1 included
+        raise DomainError(f"linalg.vander: N must be greater than 1, got {columns}")
     column = unsqueeze(x, -1)
     first = ones_like(column)
     if columns == 1:
@@ -185,7 +193,7 @@ def householder_product(
             f"k <= n and the same batch (A shape {tuple(A.shape)}, tau shape {tuple(tau.shape)})"
         )
     if A.dtype is not tau.dtype:
-        raise ValueError(
+        raise DTypeError(
             f"linalg.householder_product: tau dtype {tau.dtype.name} does not match input "
             f"dtype {A.dtype.name}"
         )
@@ -222,7 +230,7 @@ def tensorinv(A: Tensor, ind: int = 2, *, out: Tensor | Sequence[Tensor] | None 
     if out is not None:
         return write_outs("linalg.tensorinv", tensorinv(A, ind=ind), out)
     if ind <= 0:
-        raise ValueError(
+        raise DomainError(
             f"linalg.tensorinv: Expected a strictly positive integer for 'ind', got {ind}"
         )
     rows, columns = tuple(A.shape[:ind]), tuple(A.shape[ind:])
@@ -314,10 +322,9 @@ def solve_ex(
             "linalg.solve_ex", solve_ex(A, B=B, left=left, check_errors=check_errors), out
         )
     packed, pivots, info = lu_factor_ex(A)
-    if check_errors and bool((info != 0).any()):
-        raise LinAlgError(
-            f"linalg.solve_ex: The solver failed because the input matrix is singular "
-            f"(A shape {tuple(A.shape)})"
+    if check_errors:  # PyTorch's words, naming the first singular matrix of a batch
+        _raise_for_info(
+            "linalg.solve_ex", info, "The solver failed because the input matrix is singular."
         )
     try:  # the plain solve: no branch on info's values, so vmap maps it
         return SolveExResult(linalg_solve(A, B, left=left), info)
@@ -1041,7 +1048,7 @@ def vander(x: Tensor, N: int | None = None, increasing: bool = False) -> Tensor:
     if x.ndim != 1:
         raise ShapeError(f"vander: x must be a one-dimensional tensor (got shape {tuple(x.shape)})")
     if N is not None and N < 0:
-        raise ValueError(f"vander: N must be non-negative, got {N}")
+        raise DomainError(f"vander: N must be non-negative, got {N}")
     if N == 0:
         return zeros((x.shape[0], 0), dtype=_vander_operand(x).dtype, device=x.device)
     matrix = linalg_vander(x, N=N)

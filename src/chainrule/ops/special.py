@@ -24,6 +24,7 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
 from chainrule.backend.special import special_function, standard_gamma_grad
+from chainrule.errors import DomainError
 from chainrule.ops.arguments import Number
 from chainrule.ops.creation import Generator, _rng, random_input
 from chainrule.ops.elementwise import (
@@ -475,8 +476,9 @@ class StandardGamma(Op):
     @staticmethod
     def forward(ctx: Node, alpha: Array, rng: Any) -> Array:
         work = alpha if alpha.dtype.itemsize >= 4 else alpha.astype("float32")
-        out = rng.standard_gamma(work, dtype=work.dtype).astype(alpha.dtype, copy=False)
-        out = ctx.xp.asarray(out)
+        # asarray: for a 0-d alpha the generator returns a Python float, not an array
+        out = ctx.xp.asarray(rng.standard_gamma(work, dtype=work.dtype))
+        out = out.astype(alpha.dtype, copy=False)
         ctx.save(alpha=alpha, out=out)
         return out
 
@@ -583,8 +585,10 @@ def polygamma(n: int, input: Tensor) -> Tensor:  # noqa: A002
         >>> chainrule.polygamma(1, chainrule.tensor([1.0]))  # pi**2 / 6
         tensor([1.6449])
     """
-    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-        raise ValueError(f"polygamma: n must be a non-negative integer, got {n!r}")
+    if not isinstance(n, int) or isinstance(n, bool):  # PyTorch's argument parser
+        raise TypeError(f"polygamma(): argument 'n' must be int, not {type(n).__name__}")
+    if n < 0:
+        raise DomainError(f"polygamma(n, x) does not support negative n, got {n}")
     x = floating_operand(input, "polygamma")
     if n == 0:
         return named(apply(Digamma, (x,)), "PolygammaBackward0")
@@ -608,7 +612,7 @@ def mvlgamma(input: Tensor, p: int) -> Tensor:  # noqa: A002
         tensor([1.8810])
     """
     if not isinstance(p, int) or p < 1:
-        raise ValueError(f"mvlgamma: p has to be greater than or equal to 1, got {p!r}")
+        raise DomainError(f"mvlgamma: p has to be greater than or equal to 1, got {p!r}")
     x = floating_operand(input, "mvlgamma")
     out = lgamma(x + 0.0)  # (+ 0.0 makes -0 a +0, the pole's side PyTorch's x + offset takes)
     for j in range(1, p):
