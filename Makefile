@@ -38,7 +38,7 @@ demo: $(STAMP_BASE)
 	$(BIN)/python -m chainrule.apps.demo
 
 test: $(STAMP_TEST)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadgroup
 
 # Strict: a broken reference or a public callable without a docstring fails the build.
 docs: $(STAMP_TEST)

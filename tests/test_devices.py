@@ -9,6 +9,7 @@ optimizers there, against the same CPU references: `pytest -m device` selects th
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -260,7 +261,8 @@ def test_scatter_multiply_multiplies_repeated_positions_in_turn_on_the_device():
     x = rng.uniform(0.5, 2.0, (3, 4))
     index = np.array([[0, 0, 2, 0], [1, 0, 0, 0], [0, 2, 2, 1]])
     src = rng.uniform(0.5, 2.0, (3, 4))
-    with pytest.warns(UserWarning):  # torch: reduce= is deprecated for scatter
+    with warnings.catch_warnings():  # torch: reduce= is deprecated (warned once a process)
+        warnings.simplefilter("ignore", UserWarning)
         expected = torch.scatter(
             torch.tensor(x), 0, torch.tensor(index), torch.tensor(src), reduce="multiply"
         )

@@ -19,6 +19,14 @@ TD = torch.distributions
 RNG = np.random.default_rng(0)
 
 
+@pytest.fixture(autouse=True)
+def _pytorch_validates_arguments():
+    """PyTorch checks distribution arguments by default, but torch.compile's first use in a
+    process turns that off for good (torch/_dynamo/eval_frame.py): these tests compare with
+    its ValueErrors whatever ran before them in the process (pytest-xdist's order too)."""
+    torch.distributions.Distribution.set_default_validate_args(True)
+
+
 def _spd(n, batch=()):
     a = RNG.standard_normal(batch + (n, n))
     return a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
