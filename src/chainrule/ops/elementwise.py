@@ -672,6 +672,16 @@ class DivByScalarTensor(Div):
         return "DivBackward0"
 
 
+def _one_operand_0d(input: Any, other: Any) -> bool:  # noqa: A002
+    """Whether both are Tensors and exactly one is 0-dim (where _scalar_tensor_second may
+    apply)."""
+    return (
+        isinstance(input, Tensor)
+        and isinstance(other, Tensor)
+        and (input._array.ndim == 0) != (other._array.ndim == 0)
+    )
+
+
 def _scalar_tensor_second(input: Any, other: Any) -> Any:  # noqa: A002
     """`other` as the float32 0-dim operand of MulByScalarTensor / DivByScalarTensor when the
     call is a half-precision tensor (of at least one dimension) times or over a 0-dim float32
@@ -1269,14 +1279,15 @@ def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = 
     """
     if out is None and _float_and_number(input, other):
         return apply(MulScalar, (input,), other)
-    scalar = _scalar_tensor_second(input, other)
-    if scalar is not None:
-        result = apply(MulByScalarTensor, (input, scalar))
-        return result if out is None else write_out("mul", result, out)
-    scalar = _scalar_tensor_second(other, input)
-    if scalar is not None:
-        result = apply(ScalarTensorTimes, (scalar, other), other._array.dtype)
-        return result if out is None else write_out("mul", result, out)
+    if _one_operand_0d(input, other):  # (one test on the hot path of tensor products)
+        scalar = _scalar_tensor_second(input, other)
+        if scalar is not None:
+            result = apply(MulByScalarTensor, (input, scalar))
+            return result if out is None else write_out("mul", result, out)
+        scalar = _scalar_tensor_second(other, input)
+        if scalar is not None:
+            result = apply(ScalarTensorTimes, (scalar, other), other._array.dtype)
+            return result if out is None else write_out("mul", result, out)
     x, y = binary_operands(input, other, "mul")
     result = apply(Mul if x._array.dtype.kind != "c" else _COMPLEX_MUL, (x, y))
     return result if out is None else write_out("mul", result, out)
