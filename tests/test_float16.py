@@ -211,3 +211,33 @@ def test_half_activation_second_derivatives_still_take_the_plain_rule(name):
         assert second.dtype is x.dtype
         seconds.append(second.double().numpy())
     np.testing.assert_allclose(seconds[0], seconds[1], rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.parametrize("dtype_name", ["float16", "bfloat16"])
+@pytest.mark.parametrize("weight_dtype", [None, "float32", "same"])
+def test_half_rms_norm_computes_in_float32_with_its_eps_and_keeps_the_input_dtype(
+    dtype_name, weight_dtype
+):
+    """PyTorch's rms_norm of a half input: float32 arithmetic with float32's eps by default
+    (the half dtype's eps, 0.0078 for bfloat16, shifted every row's scale), the weight applied
+    in float32 (a float32 weight too) and one rounding into the input's dtype: its bits."""
+    rng = np.random.default_rng(17)
+    x = rng.standard_normal((16, 64)).astype(np.float32) * 0.05  # small mean squares: eps shows
+    w = rng.standard_normal(64).astype(np.float32)
+    results = []
+    for lib in (torch, chainrule):
+        dtype = getattr(lib, dtype_name)
+        inp = lib.tensor(x).to(dtype).requires_grad_()
+        weight = None
+        if weight_dtype is not None:
+            weight = lib.tensor(w).to(dtype if weight_dtype == "same" else lib.float32)
+            weight.requires_grad_()
+        out = lib.nn.functional.rms_norm(inp, (64,), weight)
+        assert str(out.dtype).split(".")[-1] == dtype_name
+        out.float().sum().backward()
+        grads = [inp.grad] + ([weight.grad] if weight is not None else [])
+        results.append([t.detach().float().numpy() for t in [out, *grads]])
+    theirs, mine = results
+    np.testing.assert_array_equal(mine[0], theirs[0])
+    for ours, reference in zip(mine[1:], theirs[1:], strict=True):
+        np.testing.assert_allclose(ours, reference, rtol=2e-2, atol=2e-2)

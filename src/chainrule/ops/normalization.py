@@ -825,7 +825,8 @@ def rms_norm(
         input (Tensor): floating point (*, *normalized_shape).
         normalized_shape (int or sequence of ints): the trailing shape that is normalized.
         weight (Tensor, optional): of `normalized_shape`, the scale.
-        eps (float, optional): default the dtype's machine epsilon, as PyTorch.
+        eps (float, optional): default the machine epsilon of the dtype it is computed in
+            (float32 for float16 and bfloat16 inputs), as PyTorch.
 
     Returns:
         Tensor: the shape of `input`.
@@ -846,8 +847,14 @@ def rms_norm(
             f"[*, {', '.join(map(str, normalized))}], but got input of shape {tuple(input.shape)}"
         )
     check_vector("rms_norm", "weight", weight, normalized)
+    # As PyTorch: float16 and bfloat16 are computed in float32 (with float32's eps by
+    # default), the weight applied there too, and rounded once into the input's dtype.
+    half = input.dtype in (dtypes.float16, dtypes.bfloat16)
+    work = cast(input, dtypes.float32) if half else input
     if eps is None:
-        eps = dtypes.finfo(input.dtype).eps
+        eps = dtypes.finfo(work.dtype).eps
     axes = tuple(range(input.ndim - count, input.ndim))
-    out = input * rsqrt(mean(input * input, axes, keepdim=True) + eps)
-    return out if weight is None else out * weight
+    out = work * rsqrt(mean(work * work, axes, keepdim=True) + eps)
+    if weight is not None:
+        out = out * weight
+    return cast(out, input.dtype) if half else out
