@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chainrule.autograd.node import Node
-from chainrule.backend import Array
+from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops.elementwise import clamp, where
 from chainrule.ops.indexing import gather
@@ -39,13 +39,20 @@ def reduce_loss(op_name: str, loss: Any, reduction: str) -> Any:
 
 
 def _as_matrix(op_name: str, x: Any, target: Any, target_ndim: int) -> tuple[Any, Any]:
-    """(C,) input with its target becomes a batch of one; (N, C) passes; other ranks raise."""
-    if x.ndim not in (1, 2) or x.numel() == 0:
+    """(C,) input with its target becomes a batch of one; (N, C) passes, an empty batch N = 0
+    included (PyTorch's 'optional 0-dim batch size'); other ranks and C = 0 raise. The target
+    is int64 only: PyTorch refuses int32 here (RuntimeError), unlike gather, though only
+    where there is a sample to read it for."""
+    if x.ndim not in (1, 2) or x.shape[-1] == 0:
         raise ShapeError(
             f"{op_name}: Expected non-empty vector or matrix with optional 0-dim batch size, "
             f"but got: {tuple(x.shape)}"
         )
     check_indices(op_name, target)
+    if target.dtype != dtypes.int64:
+        if x.numel() > 0:
+            raise DTypeError(f"{op_name}: expected scalar type Long but found {target.dtype.name}")
+        target = target.long()
     if x.ndim == 1:
         x = unsqueeze(x, 0)
         target = target.reshape((1, *tuple(target.shape)))
@@ -207,7 +214,8 @@ def _ctc_lattice(
     minus_inf = xp.asarray(-xp.inf, dtype=log_probs.dtype)
     alpha = xp.full((steps, batch, width), minus_inf, dtype=log_probs.dtype)
     alpha[0, :, 0] = emissions[0, :, 0]
-    alpha[0, :, 1] = xp.where(target_lengths > 0, emissions[0, :, 1], minus_inf)
+    if width > 1:  # (targets of width 0 leave one path: all blanks)
+        alpha[0, :, 1] = xp.where(target_lengths > 0, emissions[0, :, 1], minus_inf)
     for t in range(1, steps):
         previous = alpha[t - 1]
         shifted1 = xp.concatenate(
@@ -215,7 +223,7 @@ def _ctc_lattice(
         )
         shifted2 = xp.concatenate(
             [xp.full((batch, 2), minus_inf, dtype=log_probs.dtype), previous[:, :-2]], axis=1
-        )
+        )[:, :width]  # (width 1 when no sample has a label)
         shifted2 = xp.where(skip, shifted2, minus_inf)
         alpha[t] = _log_add(xp, previous, shifted1, shifted2) + emissions[t]
     alpha = xp.where(valid[None], alpha, minus_inf)
@@ -238,8 +246,9 @@ def _ctc_lattice(
             )
             shifted2 = xp.concatenate(
                 [following[:, 2:], xp.full((batch, 2), minus_inf, dtype=log_probs.dtype)], axis=1
-            )
+            )[:, :width]
             allowed = xp.concatenate([skip[:, 2:], xp.zeros((batch, 2), dtype=bool)], axis=1)
+            allowed = allowed[:, :width]
             shifted2 = xp.where(allowed, shifted2, minus_inf)
             recursed = _log_add(xp, following, shifted1, shifted2) + emissions[t]
         else:
@@ -403,6 +412,10 @@ def ctc_loss(
             f"{tuple(log_probs.shape)}"
         )
     steps, batch, classes = log_probs.shape
+    if log_probs.numel() == 0:
+        raise ShapeError(
+            f"ctc_loss: log_probs tensor must not be empty, got shape {tuple(log_probs.shape)}"
+        )
     check_indices("ctc_loss", targets)
     input_lengths = _lengths("ctc_loss", input_lengths, batch, log_probs, "input_lengths")
     target_lengths = _lengths("ctc_loss", target_lengths, batch, log_probs, "target_lengths")
