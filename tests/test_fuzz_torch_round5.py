@@ -400,6 +400,76 @@ def _draw_losses(seed: int):
     return label, program
 
 
+# ---- family: the binary op table over every dtype pair ------------------------------------
+# One binary function, method or in-place method over a tensor, a 0-d tensor or a Python
+# number of any dtype on each side (bool to complex64), values with zeros and negatives:
+# the result's dtype and values, or the refusal's type (integer division by zero, bitwise ops
+# on floats, an in-place result its tensor's dtype cannot hold).
+
+TABLE_DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
+                "float32", "float64", "complex64"]  # fmt: skip
+TABLE_OPS = ["add_alpha", "sub_alpha", "mul", "div", "div_trunc", "div_floor", "floor_divide",
+             "remainder", "fmod", "pow", "atan2", "bitwise_and", "bitwise_or", "bitwise_xor",
+             "bitwise_left_shift", "bitwise_right_shift", "logical_and", "logical_or",
+             "logical_xor", "maximum", "minimum", "fmax", "fmin", "hypot", "copysign",
+             "nextafter", "ldexp", "xlogy", "float_power", "logaddexp2", "gcd", "lcm", "le",
+             "ne", "special_xlog1py", "true_divide", "rsub", "igamma"]  # fmt: skip
+TABLE_FORMS = ["function", "function", "method", "in_place"]
+
+
+def _table_operand(lib, spec, values):
+    kind, detail = spec
+    if kind == "number":
+        return detail
+    data = np.asarray(values)
+    if detail == "bool":
+        data = data != 0
+    elif detail == "uint8":
+        data = np.abs(data)
+    tensor = lib.tensor(data.tolist()).to(getattr(lib, detail))
+    return tensor if kind == "tensor" else tensor[0].clone()
+
+
+def _draw_binary_table(seed: int):
+    rng = np.random.default_rng(seed)
+    name = str(rng.choice(TABLE_OPS))
+    form = str(rng.choice(TABLE_FORMS))
+    if name == "special_xlog1py":
+        form = "function"
+    specs = []
+    for side in range(2):
+        kind = str(rng.choice(["tensor", "tensor", "zero_dim", "number"]))
+        if side == 0 and form != "function":
+            kind = "tensor" if rng.random() < 0.8 else "zero_dim"
+        if kind == "number":
+            specs.append((kind, [True, 0, 3, -2, 2.5, -0.5, 1 + 1j][int(rng.integers(0, 7))]))
+        else:
+            specs.append((kind, str(rng.choice(TABLE_DTYPES))))
+    first = [float(v) for v in rng.choice([-3.0, -1.5, 0.0, 1.0, 2.5, 4.0], 3)]
+    second = [float(v) for v in rng.choice([-2.0, -0.5, 0.0, 1.0, 3.0], 3)]
+    alpha = [2, 0.5, True, -1][int(rng.integers(0, 4))]
+
+    def program(lib):
+        a = _table_operand(lib, specs[0], first)
+        b = _table_operand(lib, specs[1], second)
+        keywords: dict = {}
+        function = name
+        if name in ("add_alpha", "sub_alpha"):
+            function, keywords = name[:3], {"alpha": alpha}
+        elif name in ("div_trunc", "div_floor"):
+            function, keywords = "div", {"rounding_mode": name[4:]}
+        if name == "special_xlog1py":
+            return lib.special.xlog1py(a, b)
+        if form == "function":
+            return getattr(lib, function)(a, b, **keywords)
+        if form == "method":
+            return getattr(a, function)(b, **keywords)
+        getattr(a, function + "_")(b, **keywords)
+        return a
+
+    return f"{form} {name}({specs[0]}, {specs[1]}) on {first}, {second}, alpha={alpha}", program
+
+
 # ---- the tests -------------------------------------------------------------------------------
 
 
@@ -452,12 +522,35 @@ REGRESSIONS = {
     "ctc_loss_of_an_empty_batch": lambda lib: lib.nn.functional.ctc_loss(
         lib.zeros(3, 0, 2), lib.zeros(0, 1, dtype=lib.int64), [], []
     ),
+    # the binary op table
+    "add_of_two_numbers": lambda lib: (lib.add(3, 2), lib.add(2.5, True), lib.add(1j, 2)),
+    "mul_and_div_of_two_numbers": lambda lib: (
+        lib.mul(3, True),
+        lib.div(3, 2),
+        lib.true_divide(-2, 2.5),
+        lib.div(-0.5, 2.5, rounding_mode="trunc"),
+        lib.floor_divide(-0.5, -2),
+        lib.sub(3, 2, alpha=2),
+    ),
+    "rsub_of_two_numbers_is_refused": lambda lib: lib.rsub(3, 2),
+    "dist_of_a_number_is_refused": lambda lib: lib.dist(lib.ones(2), 2),
+    "float_alpha_with_a_complex_number_and_an_int_tensor": lambda lib: (
+        lib.sub(1 + 1j, lib.tensor([1, 2], dtype=lib.int32), alpha=0.5),
+        lib.add(lib.tensor([1, 2]), 1j, alpha=0.5),
+    ),
+    "ldexp_of_complex_operands": lambda lib: (
+        lib.ldexp(lib.tensor([1.5 + 1j, -2]), lib.tensor([2, -1], dtype=lib.int8)),
+        lib.ldexp(lib.tensor(3), lib.tensor([1j, 0.5])),
+        lib.ldexp(lib.ones(2, dtype=lib.float64), lib.ones(2, dtype=lib.complex64)),
+        lib.ones(2, dtype=lib.complex64).ldexp_(lib.tensor(True)),
+    ),
 }
 
 FAMILIES = {
     "sampling": (_draw_sampling, 60),
     "embeddings": (_draw_embeddings, 80),
     "losses": (_draw_losses, 150),
+    "binary_table": (_draw_binary_table, 300),
 }
 
 

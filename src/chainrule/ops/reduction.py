@@ -1607,6 +1607,9 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
         >>> chainrule.dist(chainrule.tensor([1.0, 1.0]), chainrule.tensor([4.0, 5.0]))
         tensor(5.)
     """
+    for name, value in (("input", input), ("other", other)):
+        if not isinstance(value, Tensor):  # (sub would take numbers: dist does not)
+            raise TypeError(f"dist(): argument '{name}' must be Tensor, not {type(value).__name__}")
     difference = sub(input, other)  # promoted as PyTorch: dist(float32, int8) is float32
     if difference._array.dtype.kind not in "fcV":
         raise DTypeError(
