@@ -470,6 +470,134 @@ def _draw_binary_table(seed: int):
     return f"{form} {name}({specs[0]}, {specs[1]}) on {first}, {second}, alpha={alpha}", program
 
 
+# ---- family: reductions' options and edges -----------------------------------------------
+# A reduction with the options the earlier rounds leave out (dtype=, correction=, dim tuples
+# with repeats, keepdim) on inputs of every dtype, empty or 0-d, NaN and infinities included:
+# the value, dtype and gradient, or the refusal's type (mean of integers, max of nothing).
+
+EDGE_REDUCTIONS = ["sum_dtype", "prod_dtype", "mean_dtype", "cumsum_dtype", "cumprod_dtype",
+                   "softmax_dtype", "log_softmax_dtype", "nansum_dtype", "nanmean", "std",
+                   "var", "std_mean", "var_mean", "mean", "sum", "prod", "all", "any", "max",
+                   "min", "argmax", "argmin", "amax", "amin", "aminmax", "max_dim",
+                   "logsumexp", "logcumsumexp", "count_nonzero", "norm_dtype",
+                   "linalg_vector_norm", "nansum", "cummin", "median", "nanmedian", "mode",
+                   "kthvalue", "topk", "sort"]  # fmt: skip
+EDGE_DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
+               "float32", "float64", "complex64"]  # fmt: skip
+RESULT_DTYPES = [None, "float64", "float32", "int64", "int32", "float16", "complex64", "bool"]
+
+
+def _draw_reduction_edges(seed: int):
+    rng = np.random.default_rng(seed)
+    name = str(rng.choice(EDGE_REDUCTIONS))
+    dtype = str(rng.choice(EDGE_DTYPES))
+    shape = [(), (0,), (4,), (2, 0), (0, 3), (2, 3), (3, 1, 2), (2, 2, 2)][int(rng.integers(0, 8))]
+    span = max(len(shape), 1)
+    dim_form = str(rng.choice(["none", "int", "tuple", "repeat"]))
+    if dim_form == "int":
+        dim = int(rng.integers(-span, span))
+    elif dim_form == "tuple":
+        dim = tuple(int(d) for d in rng.permutation(np.arange(-span, 0))[: int(rng.integers(1, 3))])
+    elif dim_form == "repeat":
+        dim = (0, -span)  # the same dimension twice: PyTorch refuses
+    else:
+        dim = None
+    keepdim = bool(rng.random() < 0.5)
+    result_dtype = RESULT_DTYPES[int(rng.integers(0, len(RESULT_DTYPES)))]
+    correction = [None, 0, 1, 2, 1.5, 5][int(rng.integers(0, 6))]
+    k = int(rng.integers(0, 3))
+    values = rng.choice([-2.0, -1.0, 0.0, 0.5, 1.0, 3.0], shape)
+    if rng.random() < 0.3 and values.size:
+        values.flat[int(rng.integers(0, values.size))] = float(
+            rng.choice([np.nan, np.inf, -np.inf])
+        )
+    label = (
+        f"{name}(x{shape} {dtype}, dim={dim}, keepdim={keepdim}, dtype={result_dtype}, "
+        f"correction={correction}, k={k}) on {values.ravel().tolist()}"
+    )
+    if values.size == 0 and (dtype in ("bool", "complex64") or "softmax" in name):
+        # (left: PyTorch checks the dtype only where there is an element to compute: softmax
+        # of an empty int tensor, amax of a complex (2, 0) over dim 0 return, and median()
+        # of an empty bool tensor returns an uninitialised value; chainrule refuses the dtype)
+        return label, None
+    if dtype == "complex64" and (name == "logcumsumexp" or result_dtype not in (None, "complex64")):
+        # (left: chainrule has no complex logcumsumexp (see round 3); and a real dtype= for a
+        # complex input discards the imaginary part, a cast whose gradient at inf PyTorch
+        # gives as nan + nanj)
+        return label, None
+    if name in ("var_mean", "std_mean") and np.isinf(values).any():
+        # (left: PyTorch's var_mean computes its mean by Welford's update, whose inf - inf
+        # makes the mean of [0.5, inf] nan; torch.mean, and chainrule, give inf)
+        return label, None
+    # (gradients computed in a narrower dtype= differ from PyTorch's by an ulp of that dtype:
+    # compared in it, not at the float64 input's tolerance)
+    narrowed = result_dtype in ("float16", "bfloat16", "float32")
+
+    def program(lib):
+        data = values
+        if dtype not in ("float16", "bfloat16", "float32", "float64", "complex64"):
+            data = np.nan_to_num(values, posinf=4, neginf=-3)
+        x = _leaf(lib, lib.tensor(data.tolist()).to(getattr(lib, dtype)).tolist(), dtype)
+        x = x.reshape(shape)  # (lists lose an empty tensor's shape)
+        if dtype in ("float16", "bfloat16") or dtype == "complex64":
+            x = x.detach().requires_grad_(dtype != "bfloat16")
+        leaves = [x]
+        typed = {} if result_dtype is None else {"dtype": getattr(lib, result_dtype)}
+        one_dim = dim if isinstance(dim, int) else 0
+        if name in ("sum_dtype", "mean_dtype", "nansum_dtype"):
+            function = getattr(lib, name[:-6])
+            out = function(x, **typed) if dim is None else function(x, dim, keepdim, **typed)
+        elif name == "prod_dtype":
+            out = lib.prod(x, **typed) if dim is None else lib.prod(x, one_dim, keepdim, **typed)
+        elif name in ("cumsum_dtype", "cumprod_dtype", "softmax_dtype", "log_softmax_dtype"):
+            out = getattr(lib, name[:-6])(x, one_dim, **typed)
+        elif name in ("std", "var", "std_mean", "var_mean"):
+            out = getattr(lib, name)(x, dim, correction=correction, keepdim=keepdim)
+        elif name in ("mean", "sum", "nanmean", "nansum", "all", "any", "amax", "amin",
+                      "logsumexp", "count_nonzero"):  # fmt: skip
+            function = getattr(lib, name)
+            if dim is None:
+                # (logsumexp names every dim: PyTorch's dim=() fails on its own output)
+                out = function(x) if name != "logsumexp" else function(x, tuple(range(x.dim())))
+            elif name == "count_nonzero":
+                out = function(x, dim)
+            else:
+                out = function(x, dim, keepdim=keepdim)
+        elif name in ("prod", "argmax", "argmin", "median", "nanmedian", "mode", "cummin",
+                      "logcumsumexp", "max_dim"):  # fmt: skip
+            function = getattr(lib, name if name != "max_dim" else "max")
+            if name in ("cummin", "logcumsumexp"):
+                out = function(x, one_dim)
+            elif dim is None and name not in ("mode",):
+                out = function(x)
+            else:
+                out = function(x, one_dim, keepdim=keepdim)
+        elif name in ("max", "min"):
+            out = getattr(lib, name)(x)
+        elif name == "aminmax":
+            out = lib.aminmax(x) if dim is None else lib.aminmax(x, dim=one_dim, keepdim=keepdim)
+        elif name == "norm_dtype":
+            out = lib.norm(x, p=2, dim=dim, keepdim=keepdim, **typed)
+        elif name == "linalg_vector_norm":
+            order = [2, 1, 0, float("inf"), -float("inf"), 3][k + (3 if keepdim else 0)]
+            out = lib.linalg.vector_norm(x, order, dim=dim, keepdim=keepdim, **typed)
+        elif name == "kthvalue":
+            out = lib.kthvalue(x, k + 1, one_dim, keepdim)
+        elif name == "topk":
+            out = lib.topk(x, k, one_dim, largest=keepdim)
+        else:
+            out = lib.sort(x, one_dim, descending=keepdim, stable=True)
+        outputs = tuple(out) if isinstance(out, tuple) else (out,)
+        result = _with_gradients(lib, outputs, leaves, seed)
+        if narrowed and len(result) > len(outputs):
+            narrow = getattr(lib, result_dtype)
+            gradients = tuple(g if g is None else g.to(narrow) for g in result[-1])
+            result = (*result[:-1], gradients)
+        return result
+
+    return label, program
+
+
 # ---- the tests -------------------------------------------------------------------------------
 
 
@@ -496,6 +624,24 @@ def _ctc_of_empty_targets(lib):
     targets = lib.zeros(2, 0, dtype=lib.int64)
     loss = lib.nn.functional.ctc_loss(log_probs, targets, [4, 2], [0, 0], reduction="sum")
     return (loss, lib.autograd.grad(loss, [logits]))
+
+
+def _variance_past_its_samples(lib):
+    x = lib.tensor([1.0, 2.0, 1.5], requires_grad=True)
+    y = lib.tensor(1.0, requires_grad=True)
+    return (
+        lib.autograd.grad(lib.var(x, correction=3), [x]),
+        lib.autograd.grad(lib.var(x, 0, correction=4), [x]),
+        lib.autograd.grad(-lib.var(x, correction=4), [x]),
+        lib.autograd.grad(lib.std(x, correction=3), [x]),
+        lib.autograd.grad(lib.var(y, 0, correction=2), [y]),
+    )
+
+
+def _logcumsumexp_of_a_scalar(lib):
+    x = lib.tensor([-float("inf"), float("nan"), float("inf")], requires_grad=True)
+    outputs = [lib.logcumsumexp(x[i], 0) for i in range(3)]
+    return lib.autograd.grad(outputs, [x], [lib.tensor(2.0)] * 3)
 
 
 REGRESSIONS = {
@@ -538,6 +684,42 @@ REGRESSIONS = {
         lib.sub(1 + 1j, lib.tensor([1, 2], dtype=lib.int32), alpha=0.5),
         lib.add(lib.tensor([1, 2]), 1j, alpha=0.5),
     ),
+    # reductions
+    "sum_prod_and_nansum_keep_an_integer_dtype": lambda lib: (
+        lib.tensor([[1, 2], [3, 4]], dtype=lib.int8).sum(dtype=lib.int32),
+        lib.tensor([[1, 2], [3, 4]], dtype=lib.int8).sum(0, dtype=lib.int16),
+        lib.tensor([100, 100], dtype=lib.int8).sum(dtype=lib.int8),
+        lib.tensor([1.0, 2.0]).sum(dtype=lib.bool),
+        lib.tensor([[1, 2], [3, 4]]).prod(1, dtype=lib.uint8),
+        lib.tensor([2, 0]).prod(dtype=lib.bool),
+        lib.nansum(lib.tensor([1, 2], dtype=lib.int16), dtype=lib.int32),
+    ),
+    "vector_norm_refuses_integers": lambda lib: lib.linalg.vector_norm(lib.tensor([3, 4])),
+    "norm_with_a_dtype_refuses_integers": lambda lib: lib.norm(
+        lib.tensor([3, 4]), 2, 0, dtype=lib.float32
+    ),
+    "vector_norm_refuses_a_narrower_dtype": lambda lib: lib.linalg.vector_norm(
+        lib.ones(2, dtype=lib.float64), dtype=lib.float32
+    ),
+    "vector_norm_of_complex_refuses_a_real_dtype": lambda lib: lib.linalg.vector_norm(
+        lib.ones(2, dtype=lib.complex64), dtype=lib.float64
+    ),
+    "vector_norm_widening_dtypes": lambda lib: (
+        lib.linalg.vector_norm(lib.ones(2, dtype=lib.float16), dtype=lib.float64),
+        lib.linalg.vector_norm(lib.ones(2, dtype=lib.complex64), dtype=lib.complex128),
+    ),
+    "topk_of_an_empty_tensor": lambda lib: (
+        lib.topk(lib.ones(0), 0),
+        lib.topk(lib.ones(2, 0), 0, 1),
+    ),
+    "empty_dim_refused_before_the_dtype": lambda lib: lib.amax(
+        lib.zeros(0, 3, dtype=lib.complex64), 0
+    ),
+    "kthvalue_empty_dim_refused_before_bool": lambda lib: lib.kthvalue(
+        lib.zeros(0, 3, dtype=lib.bool), 1, 0
+    ),
+    "variance_past_its_samples": _variance_past_its_samples,
+    "logcumsumexp_of_a_scalar_passes_the_gradient": _logcumsumexp_of_a_scalar,
     "ldexp_of_complex_operands": lambda lib: (
         lib.ldexp(lib.tensor([1.5 + 1j, -2]), lib.tensor([2, -1], dtype=lib.int8)),
         lib.ldexp(lib.tensor(3), lib.tensor([1j, 0.5])),
@@ -551,6 +733,7 @@ FAMILIES = {
     "embeddings": (_draw_embeddings, 80),
     "losses": (_draw_losses, 150),
     "binary_table": (_draw_binary_table, 300),
+    "reduction_edges": (_draw_reduction_edges, 300),
 }
 
 
