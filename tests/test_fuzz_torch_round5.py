@@ -598,6 +598,99 @@ def _draw_reduction_edges(seed: int):
     return label, program
 
 
+# ---- family: activations at their kinks, with every keyword ---------------------------------
+# An activation of values placed on its kinks and thresholds (hardtanh's bounds, softplus's
+# threshold, shrink's lambda, leaky_relu's 0 with any slope), in float64, float32 or half,
+# out of place or in place on a non-leaf: the value, the gradient and the second derivative
+# (the gradient of <gradient, w>), or the refusal's type for an integer input.
+
+KINKED = ["relu", "relu6", "hardtanh", "hardsigmoid", "hardswish", "leaky_relu", "elu", "celu",
+          "selu", "softplus", "threshold", "hardshrink", "softshrink", "tanhshrink", "rrelu",
+          "silu", "mish", "gelu", "logsigmoid", "softsign", "prelu", "glu", "sigmoid",
+          "tanh", "log_softmax", "softmin"]  # fmt: skip
+IN_PLACE = {"relu", "relu6", "hardtanh", "hardsigmoid", "hardswish", "leaky_relu", "elu", "celu",
+            "selu", "threshold", "rrelu", "silu", "mish"}  # fmt: skip
+
+
+def _kink_options(rng, name: str) -> tuple:
+    """The activation's keywords and the points where its derivative jumps."""
+    number = float(rng.choice([0.5, 1.0, 2.0, -0.5]))
+    if name == "hardtanh":
+        low = float(rng.choice([-1.0, -0.5, 0.0]))
+        return {"min_val": low, "max_val": low + abs(number)}, [low, low + abs(number)]
+    if name in ("leaky_relu",):
+        return {"negative_slope": float(rng.choice([0.01, 0.2, -0.5, 1.5]))}, [0.0]
+    if name in ("elu", "celu"):
+        return {"alpha": abs(number)}, [0.0]
+    if name == "softplus":
+        beta, threshold = abs(number), float(rng.choice([1.0, 2.0, 20.0]))
+        return {"beta": beta, "threshold": threshold}, [threshold / beta]
+    if name == "threshold":
+        return {"threshold": number, "value": -2.0}, [number]
+    if name in ("hardshrink", "softshrink"):
+        return {"lambd": abs(number)}, [abs(number), -abs(number)]
+    if name == "gelu":
+        return {"approximate": str(rng.choice(["none", "tanh"]))}, [0.0]
+    if name == "rrelu":
+        return {"lower": 0.1, "upper": 0.3, "training": False}, [0.0]
+    if name in ("hardsigmoid", "hardswish"):
+        return {}, [-3.0, 3.0]
+    if name == "relu6":
+        return {}, [0.0, 6.0]
+    if name in ("log_softmax", "softmin"):
+        return {"dim": -1}, [0.0]
+    return {}, [0.0]
+
+
+def _draw_activation_kinks(seed: int):
+    rng = np.random.default_rng(seed)
+    name = str(rng.choice(KINKED))
+    dtype = str(rng.choice(["float64", "float64", "float32", "float16", "bfloat16", "int64"]))
+    options, kinks = _kink_options(rng, name)
+    in_place = name in IN_PLACE and rng.random() < 0.4
+    near = [0.0, -0.0, 1.0, -1.0, 0.25, -4.0, 7.0, float("inf"), -float("inf")]
+    if name == "gelu":
+        # (PyTorch's vectorised float32 gelu gives nan at inf in a vector of 4 or more, and
+        # inf in a shorter one: left out)
+        near = near[:-2]
+    points = [float(v) for v in rng.choice(kinks + near, 6)]
+    # (PyTorch has no second derivative for hardsigmoid (its backward's backward raises);
+    # chainrule's is the zero the piecewise-linear function has)
+    second_order = dtype in ("float64", "float32") and rng.random() < 0.6 and name != "hardsigmoid"
+
+    def program(lib):
+        F = lib.nn.functional
+        leaf = lib.tensor(points, dtype=getattr(lib, dtype))
+        if dtype != "int64":
+            leaf.requires_grad_()
+        x = leaf * 1 if dtype != "int64" else leaf  # a non-leaf, for the in-place forms
+        if name == "prelu":
+            weight = lib.tensor([0.25], dtype=leaf.dtype)
+            out = F.prelu(x.reshape(2, 3), weight)
+        elif name == "glu":
+            out = F.glu(x.reshape(2, 3).repeat(1, 2), dim=-1)
+        elif name in ("sigmoid", "tanh"):
+            out = getattr(lib, name)(x)
+        elif in_place:
+            out = getattr(F, name)(x, inplace=True, **options)
+        else:
+            out = getattr(F, name)(x, **options)
+        if dtype == "int64" or not out.requires_grad:
+            return (out,)
+        weights = lib.tensor(
+            np.linspace(-1.0, 1.5, out.numel()).reshape(out.shape), dtype=out.dtype
+        )
+        (gradient,) = lib.autograd.grad((out * weights).sum(), [leaf], create_graph=second_order)
+        if not second_order or not gradient.requires_grad:
+            return (out, gradient.detach())
+        (second,) = lib.autograd.grad((gradient * weights.reshape(-1)[:6]).sum(), [leaf],
+                                      allow_unused=True)  # fmt: skip
+        return (out, gradient.detach(), second)
+
+    label = f"{name}({points}, {options}) {dtype} in_place={in_place} second={second_order}"
+    return label, program
+
+
 # ---- the tests -------------------------------------------------------------------------------
 
 
@@ -644,6 +737,24 @@ def _logcumsumexp_of_a_scalar(lib):
     return lib.autograd.grad(outputs, [x], [lib.tensor(2.0)] * 3)
 
 
+def _threshold_in_place(lib):
+    x = lib.tensor([1.0, -1.0, 3.0], requires_grad=True)
+    y = lib.nn.functional.threshold(x * 1, 0.5, 2.0, inplace=True)
+    return (y, lib.autograd.grad(y.sum(), [x]))
+
+
+def _leaky_relu_in_place_with_a_negative_slope(lib):
+    x = lib.tensor([1.0, -1.0], requires_grad=True)
+    y = lib.nn.functional.leaky_relu(x * 1, -0.5, inplace=True)
+    return lib.autograd.grad(y.sum(), [x])
+
+
+def _hardsigmoid_gradient_in_float64(lib):
+    x = lib.tensor([-1.0, 0.5, 2.9], dtype=lib.float64, requires_grad=True)
+    (gradient,) = lib.autograd.grad(lib.nn.functional.hardsigmoid(x).sum(), [x])
+    return gradient.tolist()  # (a list: compared exactly, the two 1/6 being 3e-8 apart)
+
+
 REGRESSIONS = {
     # sampling, embeddings and distances
     "cdist_p0_has_a_zero_gradient": _cdist_p0_gradient,
@@ -684,6 +795,21 @@ REGRESSIONS = {
         lib.sub(1 + 1j, lib.tensor([1, 2], dtype=lib.int32), alpha=0.5),
         lib.add(lib.tensor([1, 2]), 1j, alpha=0.5),
     ),
+    # activations
+    "threshold_in_place_differentiates_the_input_it_overwrote": _threshold_in_place,
+    "threshold_keeps_an_integer_dtype": lambda lib: (
+        lib.nn.functional.threshold(lib.tensor([1, -1, 3]), 0.5, -2.5),
+        lib.nn.functional.threshold(lib.tensor([1, -1, 3]), 2.5, 7),
+        lib.nn.functional.threshold(lib.tensor([1, 255, 3], dtype=lib.uint8), -3, 7),
+        lib.nn.functional.threshold(lib.tensor([1, -1], dtype=lib.uint8), 0.5, -1),
+    ),
+    "threshold_value_that_overflows": lambda lib: lib.nn.functional.threshold(
+        lib.tensor([1, -1], dtype=lib.int8), 0.5, 300
+    ),
+    "leaky_relu_in_place_with_a_negative_slope_refuses_backward": (
+        _leaky_relu_in_place_with_a_negative_slope
+    ),
+    "hardsigmoid_gradient_in_float64": _hardsigmoid_gradient_in_float64,
     # reductions
     "sum_prod_and_nansum_keep_an_integer_dtype": lambda lib: (
         lib.tensor([[1, 2], [3, 4]], dtype=lib.int8).sum(dtype=lib.int32),
@@ -734,6 +860,7 @@ FAMILIES = {
     "losses": (_draw_losses, 150),
     "binary_table": (_draw_binary_table, 300),
     "reduction_edges": (_draw_reduction_edges, 300),
+    "activation_kinks": (_draw_activation_kinks, 200),
 }
 
 

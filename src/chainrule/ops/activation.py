@@ -24,10 +24,10 @@ from chainrule.autograd import grad_mode
 from chainrule.autograd.forward_ad import current_level
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
-from chainrule.errors import ShapeError
+from chainrule.errors import GradError, ShapeError
 from chainrule.ops.autocast import LOWER, autocast_policy
 from chainrule.ops.complex import refuse_complex
-from chainrule.ops.creation import rand
+from chainrule.ops.creation import checked_fill, rand
 from chainrule.ops.elementwise import (
     _opmath,
     _refuse_bool,
@@ -385,6 +385,23 @@ class LeakyRelu(Op):
     batch = elementwise_batch
 
 
+class LeakyReluInPlaceNegativeSlope(LeakyRelu):
+    """leaky_relu(x, slope < 0, inplace=True): the same forward, and PyTorch's refusal at
+    backward time (its in-place rule reads the sign of the output, which a negative slope
+    flips)."""
+
+    @classmethod
+    def node_name(cls) -> str:
+        return "LeakyReluBackward1"
+
+    @staticmethod
+    def vjp(ctx: Node, g: Any) -> tuple:
+        raise GradError(
+            "In-place leakyReLu backward calculation is triggered with a negative slope which "
+            "is not supported; call the out-of-place leaky_relu instead"
+        )
+
+
 class Elu(Op):
     """x if x > 0 else alpha (exp(x) - 1). Derivative: g, or g alpha exp(x) for x <= 0 (the
     left branch at x == 0, as PyTorch). Second derivative alpha exp(x) for x < 0 only: 0 at
@@ -526,7 +543,8 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
         >>> chainrule.nn.functional.leaky_relu(chainrule.tensor([-2.0, 3.0]), 0.1)
         tensor([-0.2000,  3.0000])
     """
-    result = apply(LeakyRelu, (_require_floating("leaky_relu", input),), negative_slope)
+    op = LeakyReluInPlaceNegativeSlope if inplace and negative_slope < 0 else LeakyRelu
+    result = apply(op, (_require_floating("leaky_relu", input),), negative_slope)
     return _maybe_inplace(input, result, inplace, "leaky_relu_")
 
 
@@ -789,8 +807,14 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
     return _maybe_inplace(input, result, inplace, "mish_")
 
 
+# PyTorch's hardsigmoid_backward multiplies by 1/6 as a float32 constant, in every dtype: a
+# float64 gradient is 0.1666666716337204 g, not g / 6 (3e-8 apart)
+_ONE_SIXTH_IN_FLOAT32 = 0.1666666716337204
+
+
 class Hardsigmoid(Op):
-    """clamp(x / 6 + 1/2, 0, 1). Derivative: g / 6 strictly inside (-3, 3), else 0 (PyTorch)."""
+    """clamp(x / 6 + 1/2, 0, 1). Derivative: g / 6 strictly inside (-3, 3), else 0 (PyTorch),
+    with 1/6 rounded to float32 as PyTorch's kernel has it."""
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
@@ -800,7 +824,7 @@ class Hardsigmoid(Op):
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         x = ctx.x
-        return (where((x > -3) & (x < 3), g / 6, 0.0),)
+        return (where((x > -3) & (x < 3), g * _ONE_SIXTH_IN_FLOAT32, 0.0),)
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
@@ -1021,6 +1045,15 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     return named(out, "HardshrinkBackward0")
 
 
+def _number_in(name: str, number: float, dtype: Any) -> float:
+    """A Python number converted to `dtype` as PyTorch's Scalar arguments are: overflow refused,
+    negative ints wrapped into unsigned dtypes, floats truncated toward 0 into integers."""
+    number = checked_fill(name, number, dtype)
+    if not (dtype.is_floating_point or dtype.is_complex) and isinstance(number, float):
+        return int(number)
+    return number
+
+
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x where x > threshold, else value.
 
@@ -1040,7 +1073,14 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
         tensor([-1., -1.,  2.])
     """
     refuse_complex("threshold", input)
-    x = piecewise_input(input)
+    # both numbers in input's dtype, as PyTorch converts them (an int tensor stays int; 300
+    # into int8 overflows; -1 into uint8 wraps to 255)
+    threshold, value = (
+        _number_in("threshold", number, input.dtype) for number in (threshold, value)
+    )
+    # in place, the rule reads a copy of the input, not the tensor the result overwrites
+    source = input.clone() if inplace and input._requires_grad else input
+    x = piecewise_input(source)
     result = where(x <= threshold, value, x)  # a nan stays nan, as in PyTorch
     return input.copy_(result) if inplace else named(result, "ThresholdBackward0")
 
