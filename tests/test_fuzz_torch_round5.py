@@ -21,6 +21,7 @@ import sys
 import numpy as np
 import pytest
 
+import chainrule
 from tests.test_fuzz_torch_families import check_program, family_cases, main, run_family_case
 from tests.test_fuzz_torch_op_families import _leaf, _with_gradients
 
@@ -691,6 +692,265 @@ def _draw_activation_kinks(seed: int):
     return label, program
 
 
+# ---- family: nn.functional given what it should refuse ------------------------------------
+# A call with one argument out of its domain (an option, a shape, an index, a dtype), drawn
+# from every op the families above reach: the exception type must be one that the `except`
+# written for PyTorch's catches (and where PyTorch accepts, the same result).
+
+
+def _bad_calls(lib, rng) -> list:
+    """(name, thunk) for each refusal; `rng` draws the bad value."""
+    F = lib.nn.functional
+    pick = lambda *options: options[int(rng.integers(0, len(options)))]  # noqa: E731
+    x4 = lib.ones(1, 2, 4, 4)
+    x3 = lib.ones(1, 2, 5)
+    index = lib.tensor([[0, 2], [1, 4]])
+    weight = lib.ones(5, 3)
+    logits = lib.ones(3, 4)
+    classes = lib.tensor([0, 1, 3])
+    return [
+        ("interpolate_size_and_scale", lambda: F.interpolate(x4, size=2, scale_factor=2.0)),
+        ("interpolate_neither", lambda: F.interpolate(x4)),
+        (
+            "interpolate_align_nearest",
+            lambda: F.interpolate(x4, scale_factor=2.0, align_corners=pick(True, False)),
+        ),
+        (
+            "interpolate_mode_rank",
+            lambda: F.interpolate(
+                pick(x3, x4),
+                scale_factor=2.0,
+                mode=pick("bilinear", "trilinear", "linear", "bicubic"),
+            ),
+        ),
+        ("interpolate_bad_mode", lambda: F.interpolate(x4, scale_factor=2.0, mode="cubic")),
+        (
+            "interpolate_antialias_nearest",
+            lambda: F.interpolate(
+                x4, scale_factor=0.5, mode=pick("nearest", "area", "nearest-exact"), antialias=True
+            ),
+        ),
+        ("interpolate_size_rank", lambda: F.interpolate(x4, size=pick((2, 2, 2), (2,), [3]))),
+        ("interpolate_scale_rank", lambda: F.interpolate(x4, scale_factor=(2.0, 2.0, 2.0))),
+        ("interpolate_zero_size", lambda: F.interpolate(x4, size=pick(0, (0, 2), -1))),
+        ("interpolate_negative_scale", lambda: F.interpolate(x4, scale_factor=pick(-1.0, 0.0))),
+        (
+            "interpolate_recompute_with_size",
+            lambda: F.interpolate(x4, size=2, recompute_scale_factor=True),
+        ),
+        ("interpolate_2d_input", lambda: F.interpolate(lib.ones(2, 4), scale_factor=2.0)),
+        ("pad_odd_length", lambda: F.pad(x4, pick((1,), (1, 1, 1)))),
+        ("pad_too_many", lambda: F.pad(x3, (1, 1) * pick(3, 4), mode=pick("reflect", "replicate"))),
+        ("pad_reflect_too_wide", lambda: F.pad(x3, (pick(5, 6), 0), mode="reflect")),
+        ("pad_circular_too_wide", lambda: F.pad(x3, (pick(6, 11), 0), mode="circular")),
+        ("pad_negative_reflect", lambda: F.pad(x3, (-1, 1), mode=pick("reflect", "replicate"))),
+        ("pad_bad_mode", lambda: F.pad(x3, (1, 1), mode=pick("wrap", "zeros", "symmetric"))),
+        ("pad_value_non_constant", lambda: F.pad(x3, (1, 1), mode="reflect", value=2.0)),
+        ("pad_crop_everything", lambda: F.pad(x3, (-3, -3))),
+        ("grid_sample_grid_shape", lambda: F.grid_sample(x4, lib.zeros(1, 3, 3, pick(1, 3)))),
+        ("grid_sample_batch", lambda: F.grid_sample(x4, lib.zeros(2, 3, 3, 2))),
+        (
+            "grid_sample_bad_mode",
+            lambda: F.grid_sample(x4, lib.zeros(1, 3, 3, 2), mode=pick("linear", "area")),
+        ),
+        (
+            "grid_sample_bad_padding",
+            lambda: F.grid_sample(
+                x4, lib.zeros(1, 3, 3, 2), padding_mode=pick("constant", "circular")
+            ),
+        ),
+        (
+            "grid_sample_bicubic_5d",
+            lambda: F.grid_sample(
+                lib.ones(1, 1, 2, 2, 2), lib.zeros(1, 2, 2, 2, 3), mode="bicubic"
+            ),
+        ),
+        ("grid_sample_dtype", lambda: F.grid_sample(x4, lib.zeros(1, 3, 3, 2, dtype=lib.float64))),
+        (
+            "affine_grid_theta_shape",
+            lambda: F.affine_grid(lib.zeros(1, pick(3, 2), 2), (1, 1, 4, 4)),
+        ),
+        (
+            "affine_grid_size",
+            lambda: F.affine_grid(lib.zeros(1, 2, 3), pick((1, 1, 4), (2, 1, 4, 4))),
+        ),
+        ("pixel_shuffle_channels", lambda: F.pixel_shuffle(lib.ones(1, 3, 2, 2), 2)),
+        ("pixel_unshuffle_size", lambda: F.pixel_unshuffle(lib.ones(1, 1, 3, 4), 2)),
+        ("pixel_shuffle_rank", lambda: F.pixel_shuffle(lib.ones(4, 2), 2)),
+        ("pixel_shuffle_factor", lambda: F.pixel_shuffle(lib.ones(1, 4, 2, 2), pick(0, -2))),
+        ("embedding_index_range", lambda: F.embedding(lib.tensor([pick(5, 7, -1)]), weight)),
+        ("embedding_float_index", lambda: F.embedding(lib.tensor([0.0, 1.0]), weight)),
+        (
+            "embedding_padding_idx_range",
+            lambda: F.embedding(index, weight, padding_idx=pick(5, -6)),
+        ),
+        ("embedding_weight_rank", lambda: F.embedding(index, lib.ones(5))),
+        ("embedding_bag_mode", lambda: F.embedding_bag(index, weight, mode="median")),
+        (
+            "embedding_bag_weights_mode",
+            lambda: F.embedding_bag(
+                index, weight, mode=pick("mean", "max"), per_sample_weights=lib.ones(2, 2)
+            ),
+        ),
+        (
+            "embedding_bag_weights_shape",
+            lambda: F.embedding_bag(index, weight, per_sample_weights=lib.ones(pick(3, 4))),
+        ),
+        ("embedding_bag_2d_with_offsets", lambda: F.embedding_bag(index, weight, lib.tensor([0]))),
+        ("embedding_bag_1d_without_offsets", lambda: F.embedding_bag(lib.tensor([0, 1]), weight)),
+        (
+            "embedding_bag_offsets_start",
+            lambda: F.embedding_bag(lib.tensor([0, 1, 2]), weight, lib.tensor([pick(1, 2), 2])),
+        ),
+        (
+            "embedding_bag_index_range",
+            lambda: F.embedding_bag(lib.tensor([0, 5]), weight, lib.tensor([0])),
+        ),
+        ("one_hot_negative", lambda: F.one_hot(lib.tensor([0, -1]), pick(-1, 3))),
+        ("one_hot_too_few_classes", lambda: F.one_hot(lib.tensor([0, 3]), pick(2, 3))),
+        ("one_hot_float", lambda: F.one_hot(lib.tensor([0.0, 1.0]))),
+        ("one_hot_empty_inferred", lambda: F.one_hot(lib.zeros(0, dtype=lib.int64))),
+        ("cdist_columns", lambda: lib.cdist(lib.ones(2, 3), lib.ones(2, 4))),
+        ("cdist_negative_p", lambda: lib.cdist(lib.ones(2, 3), lib.ones(2, 3), p=-1.0)),
+        ("cdist_rank", lambda: lib.cdist(lib.ones(3), lib.ones(2, 3))),
+        ("cdist_mode", lambda: lib.cdist(lib.ones(2, 3), lib.ones(2, 3), compute_mode="fast")),
+        ("cosine_similarity_shapes", lambda: F.cosine_similarity(lib.ones(2, 3), lib.ones(4, 3))),
+        ("pairwise_distance_shapes", lambda: F.pairwise_distance(lib.ones(2, 3), lib.ones(2, 4))),
+        ("normalize_dim", lambda: F.normalize(lib.ones(2, 3), dim=pick(2, -3))),
+        ("glu_odd", lambda: F.glu(lib.ones(2, 3), dim=pick(-1, 1))),
+        ("local_response_norm_rank", lambda: F.local_response_norm(lib.ones(pick(3, 2), 2), 2)),
+        ("softmax_dim", lambda: F.softmax(logits, dim=pick(2, -3))),
+        (
+            "cross_entropy_target_range",
+            lambda: F.cross_entropy(logits, lib.tensor([0, 1, pick(4, -2)])),
+        ),
+        ("cross_entropy_batch", lambda: F.cross_entropy(logits, lib.tensor([0, 1]))),
+        ("cross_entropy_probs_shape", lambda: F.cross_entropy(logits, lib.ones(3, pick(3, 5)))),
+        (
+            "cross_entropy_weight_shape",
+            lambda: F.cross_entropy(logits, classes, weight=lib.ones(3)),
+        ),
+        ("cross_entropy_reduction", lambda: F.cross_entropy(logits, classes, reduction="avg")),
+        ("nll_loss_rank", lambda: F.nll_loss(lib.ones(3, 4, 2), lib.tensor([0, 1, 2]))),
+        (
+            "bce_target_shape",
+            lambda: F.binary_cross_entropy(lib.full((3,), 0.5), lib.ones(pick(2, 4))),
+        ),
+        (
+            "bce_out_of_range",
+            lambda: F.binary_cross_entropy(lib.tensor([pick(1.5, -0.5)]), lib.ones(1)),
+        ),
+        ("bce_logits_shape", lambda: F.binary_cross_entropy_with_logits(lib.ones(3), lib.ones(4))),
+        (
+            "bce_pos_weight_shape",
+            lambda: F.binary_cross_entropy_with_logits(
+                lib.ones(2, 3), lib.ones(2, 3), pos_weight=lib.ones(pick(2, 4))
+            ),
+        ),
+        ("kl_div_reduction", lambda: F.kl_div(logits, logits, reduction=pick("avg", "batch_mean"))),
+        (
+            "gaussian_nll_var_shape",
+            lambda: F.gaussian_nll_loss(lib.ones(3, 4), lib.ones(3, 4), lib.ones(pick(2, 4), 4)),
+        ),
+        (
+            "gaussian_nll_negative_var",
+            lambda: F.gaussian_nll_loss(lib.ones(3), lib.ones(3), lib.tensor([1.0, -1.0, 1.0])),
+        ),
+        (
+            "huber_negative_delta",
+            lambda: F.huber_loss(lib.ones(3), lib.ones(3), delta=pick(-1.0, 0.0)),
+        ),
+        ("smooth_l1_negative_beta", lambda: F.smooth_l1_loss(lib.ones(3), lib.ones(3), beta=-1.0)),
+        (
+            "margin_ranking_shapes",
+            lambda: F.margin_ranking_loss(lib.ones(3), lib.ones(3), lib.ones(4)),
+        ),
+        ("multi_margin_p", lambda: F.multi_margin_loss(logits, classes, p=pick(0, 3))),
+        ("multi_margin_target_range", lambda: F.multi_margin_loss(logits, lib.tensor([0, 1, 4]))),
+        (
+            "multi_margin_weight",
+            lambda: F.multi_margin_loss(logits, classes, weight=lib.ones(2, 2)),
+        ),
+        (
+            "multilabel_margin_shape",
+            lambda: F.multilabel_margin_loss(logits, lib.zeros(3, 3, dtype=lib.int64)),
+        ),
+        ("multilabel_margin_range", lambda: F.multilabel_margin_loss(logits, lib.full((3, 4), 4))),
+        (
+            "triplet_margin_shapes",
+            lambda: F.triplet_margin_loss(
+                lib.ones(2, 3), lib.ones(2, 3), lib.ones(pick(3, 2), pick(3, 4))
+            ),
+        ),
+        (
+            "triplet_margin_nonpositive_margin",
+            lambda: F.triplet_margin_with_distance_loss(
+                lib.ones(2, 3), lib.ones(2, 3), lib.ones(2, 3), margin=pick(0.0, -1.0)
+            ),
+        ),
+        (
+            "cosine_embedding_target",
+            lambda: F.cosine_embedding_loss(
+                lib.ones(2, 3), lib.ones(2, 3), lib.ones(pick(3, 1, 2), 1)
+            ),
+        ),
+        (
+            "cosine_embedding_rank",
+            lambda: F.cosine_embedding_loss(lib.ones(2, 3, 1), lib.ones(2, 3, 1), lib.ones(2)),
+        ),
+        (
+            "ctc_blank",
+            lambda: F.ctc_loss(lib.zeros(4, 1, 3), lib.tensor([[1]]), [4], [1], blank=pick(3, -1)),
+        ),
+        (
+            "ctc_input_length",
+            lambda: F.ctc_loss(lib.zeros(4, 1, 3), lib.tensor([[1]]), [pick(5, -1)], [1]),
+        ),
+        (
+            "ctc_target_length",
+            lambda: F.ctc_loss(lib.zeros(4, 1, 3), lib.tensor([[1]]), [4], [pick(2, -1)]),
+        ),
+        ("ctc_rank", lambda: F.ctc_loss(lib.zeros(4, 1, 3, 1), lib.tensor([[1]]), [4], [1])),
+        ("poisson_nll_shapes", lambda: F.poisson_nll_loss(lib.ones(3), lib.ones(2))),
+        ("soft_margin_shapes", lambda: F.soft_margin_loss(lib.ones(3), lib.ones(2))),
+        ("hinge_embedding_shapes", lambda: F.hinge_embedding_loss(lib.ones(3), lib.ones(2))),
+        ("l1_loss_broadcast", lambda: F.l1_loss(lib.ones(3, 1), lib.ones(1, 3))),
+        ("mse_loss_shapes", lambda: F.mse_loss(lib.ones(3), lib.ones(2))),
+        (
+            "mse_loss_int",
+            lambda: F.mse_loss(lib.ones(3, dtype=lib.int64), lib.ones(3, dtype=lib.int64)),
+        ),
+        ("dropout_p", lambda: F.dropout(lib.ones(3), p=pick(-0.1, 1.5))),
+        ("alpha_dropout_p", lambda: F.alpha_dropout(lib.ones(3), p=1.5, training=True)),
+        ("unfold_rank", lambda: F.unfold(lib.ones(2, 3), 2)),
+        ("unfold_kernel", lambda: F.unfold(x4, pick(5, 0, (2, 2, 2)))),
+        ("fold_blocks", lambda: F.fold(lib.ones(1, 8, pick(3, 5)), (3, 3), 2)),
+        ("fold_channels", lambda: F.fold(lib.ones(1, 7, 4), (3, 3), 2)),
+        ("softplus_beta", lambda: F.softplus(lib.ones(3), beta=pick(0.0, -1.0))),
+        ("gelu_approximate", lambda: F.gelu(lib.ones(3), approximate="fast")),
+        ("hardtanh_bounds", lambda: F.hardtanh(lib.ones(3), min_val=1.0, max_val=pick(0.0, 1.0))),
+        ("prelu_weight", lambda: F.prelu(lib.ones(2, 3), lib.ones(pick(2, 4)))),
+        ("rrelu_bounds", lambda: F.rrelu(lib.ones(3), lower=0.5, upper=0.1, training=True)),
+        ("elu_int", lambda: F.elu(lib.ones(3, dtype=lib.int64))),
+        ("linear_shapes", lambda: F.linear(lib.ones(2, 3), lib.ones(4, pick(2, 4)))),
+        ("linear_dtypes", lambda: F.linear(lib.ones(2, 3), lib.ones(4, 3, dtype=lib.float64))),
+        ("bilinear_shapes", lambda: F.bilinear(lib.ones(2, 3), lib.ones(2, 4), lib.ones(5, 3, 3))),
+    ]
+
+
+def _draw_bad_nn(seed: int):
+    rng = np.random.default_rng(seed)
+    names = [name for name, _ in _bad_calls(chainrule, rng)]
+    which = seed % len(names)  # every call in turn, its bad value drawn
+    choice_seed = int(rng.integers(0, 2**31))
+
+    def program(lib):
+        calls = _bad_calls(lib, np.random.default_rng(choice_seed))
+        return calls[which][1]()
+
+    return f"{names[which]} (choice seed {choice_seed})", program
+
+
 # ---- the tests -------------------------------------------------------------------------------
 
 
@@ -861,6 +1121,7 @@ FAMILIES = {
     "binary_table": (_draw_binary_table, 300),
     "reduction_edges": (_draw_reduction_edges, 300),
     "activation_kinks": (_draw_activation_kinks, 200),
+    "bad_nn": (_draw_bad_nn, 230),
 }
 
 

@@ -20,7 +20,13 @@ import warnings as _warnings
 from itertools import product as _product
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-from chainrule.errors import ArgumentAssertionError, DomainError, DTypeError, ShapeError
+from chainrule.errors import (
+    ArgumentAssertionError,
+    DomainError,
+    DTypeError,
+    IndexRangeError,
+    ShapeError,
+)
 from chainrule.ops import activation as _activation_ops
 from chainrule.ops import convolution as _conv_ops
 from chainrule.ops import fractional_pooling as _fractional_ops
@@ -1447,9 +1453,9 @@ def interpolate(
         tensor([[[1.0000, 1.5000, 2.0000]]])
     """
     n = input.ndim - 2
-    if n < 1:
-        raise ShapeError(
-            "interpolate: expected input with at least 3 dimensions (N, C, ...), got shape "
+    if n < 1:  # (PyTorch: NotImplementedError, as for a mode the rank has no kernel for)
+        raise NotImplementedError(
+            "interpolate: only 3D, 4D and 5D input tensors (N, C, ...) are supported, got shape "
             f"{tuple(input.shape)}"
         )
     bytes_in = input._array.dtype.kind == "u" and mode in ("nearest", "nearest-exact")
@@ -1469,12 +1475,19 @@ def interpolate(
             "linear | bilinear | bicubic | trilinear"
         )
     if antialias and (mode not in ("bilinear", "bicubic") or n != 2):
-        raise NotImplementedError(
+        raise ValueError(
             "interpolate: Anti-alias option is restricted to bilinear and bicubic modes and "
             f"requires a 4-D tensor as input (got mode {mode!r} and {n + 2}-D input)"
         )
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: exactly one of size or scale_factor must be given")
+    if isinstance(size, (list, tuple)) and len(size) != n:  # (no broadcasting of a 1-list)
+        raise ValueError(
+            f"interpolate: input and output must have the same number of spatial dimensions, "
+            f"got input of shape {tuple(input.shape)} and output size {size}"
+        )
+    if recompute_scale_factor and size is not None:
+        raise ValueError("interpolate: recompute_scale_factor is not meaningful with a size")
     shape = tuple(input.shape[2:])
     scales: tuple = (None,) * n
     if size is not None:
@@ -1997,6 +2010,16 @@ def cosine_embedding_loss(
             f"cosine_embedding_loss: expected 1-D or 2-D inputs of one shape, got "
             f"{tuple(input1.shape)} and {tuple(input2.shape)}"
         )
+    if target.ndim > 1:
+        raise ShapeError(
+            f"cosine_embedding_loss: 0D or 1D target tensor expected, multi-target not "
+            f"supported (target of shape {tuple(target.shape)})"
+        )
+    if target.ndim != input1.ndim - 1:  # a 0-d target for 1-d inputs, a 1-d one for 2-d
+        raise ShapeError(
+            f"cosine_embedding_loss: {target.ndim}D target tensor expects "
+            f"{target.ndim + 1}D input tensors, got inputs of shape {tuple(input1.shape)}"
+        )
     dim = input1.ndim - 1
     epsilon = 1e-12
     products = _sum(input1 * input2, dim)
@@ -2394,8 +2417,8 @@ def _bag_bounds(input: Tensor, offsets: Any, include_last_offset: bool) -> list[
     if offsets is None:
         raise ValueError("offsets has to be a 1D Tensor but got None")
     starts = [int(offset) for offset in offsets.tolist()]
-    if starts and starts[0] != 0:
-        raise ValueError(
+    if starts and starts[0] != 0:  # (PyTorch's kernel: RuntimeError)
+        raise DomainError(
             "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
             f"from position 0. However, got {starts[0]}"
         )
@@ -2452,6 +2475,12 @@ def embedding_bag(
                 [6., 7.]])
     """
     _refuse_complex("embedding_bag", weight)
+    # (PyTorch's order: the weights' shape, then the mode, then the weights' mode)
+    if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
+        raise ShapeError(
+            f"embedding_bag: per_sample_weights of shape {tuple(per_sample_weights.shape)} "
+            f"must have the shape of input {tuple(input.shape)}"
+        )
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"mode has to be one of sum, mean or max, got {mode}")
     if per_sample_weights is not None and mode != "sum":
@@ -2459,11 +2488,6 @@ def embedding_bag(
             "embedding_bag: per_sample_weights was not None. per_sample_weights is only "
             f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
             "GitHub."
-        )
-    if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
-        raise ShapeError(
-            f"embedding_bag: per_sample_weights of shape {tuple(per_sample_weights.shape)} "
-            f"must have the shape of input {tuple(input.shape)}"
         )
     bounds = _bag_bounds(input, offsets, include_last_offset)
     if padding_idx is not None and padding_idx < 0:
@@ -3726,6 +3750,8 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
             f"pixel_shuffle expects input to have at least 3 dimensions, but got input with "
             f"{input.ndim} dimension(s)"
         )
+    if r <= 0:
+        raise DomainError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
     *batch, channels, height, width = input.shape
     if channels % (r * r):
         raise ShapeError(
@@ -3761,6 +3787,8 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
             f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
             f"{input.ndim} dimension(s)"
         )
+    if r <= 0:
+        raise DomainError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
     *batch, channels, height, width = input.shape
     if height % r or width % r:
         raise ShapeError(
@@ -3782,6 +3810,15 @@ def _patch_geometry(
     dilation = _ntuple(name, "dilation", dilation, 2)
     padding = _ntuple(name, "padding", padding, 2)
     stride = _ntuple(name, "stride", stride, 2)
+    for label, values, least in (
+        ("kernel size", kernel, 1),
+        ("stride", stride, 1),
+        ("dilation", dilation, 1),
+        ("padding", padding, 0),
+    ):
+        if any(v < least for v in values):  # (PyTorch: RuntimeError)
+            bound = "greater than zero" if least else "non-negative"
+            raise DomainError(f"{name}: {label} should be {bound}, but got {values}")
     padded = tuple(s + 2 * p for s, p in zip(spatial, padding))
     blocks = tuple(
         (size - d * (k - 1) - 1) // st + 1
@@ -3842,7 +3879,12 @@ def unfold(
                  [3., 4., 6., 7.],
                  [4., 5., 7., 8.]]])
     """
-    if input.ndim not in (3, 4):
+    if input.ndim < 3:  # (PyTorch reads dims 2 and 3 first: IndexError)
+        raise IndexRangeError(
+            f"unfold: dimension out of range: expected 3D or 4D (batch mode) input, got shape "
+            f"{tuple(input.shape)}"
+        )
+    if input.ndim > 4:
         raise ShapeError(
             f"unfold: expected 3D or 4D (batch mode) input, got shape {tuple(input.shape)}"
         )

@@ -24,7 +24,7 @@ from chainrule.autograd import grad_mode
 from chainrule.autograd.forward_ad import current_level
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
-from chainrule.errors import GradError, ShapeError
+from chainrule.errors import DomainError, GradError, ShapeError
 from chainrule.ops.autocast import LOWER, autocast_policy
 from chainrule.ops.complex import refuse_complex
 from chainrule.ops.creation import checked_fill, rand
@@ -367,39 +367,29 @@ class Softplus(Op):
 
 
 class LeakyRelu(Op):
-    """x if x > 0 else slope * x. Derivative: g or slope * g (slope at x == 0, PyTorch)."""
+    """x if x > 0 else slope * x. Derivative: g or slope * g (slope at x == 0, PyTorch).
+    `refuse_backward` is PyTorch's in-place form with a negative slope, whose backward raises
+    (its in-place rule reads the sign of the output, which a negative slope flips)."""
 
     label = "leaky_relu"
 
     @staticmethod
-    def forward(ctx: Node, x: Array, negative_slope: float) -> Array:
-        ctx.save(x=x, negative_slope=negative_slope)
+    def forward(ctx: Node, x: Array, negative_slope: float, refuse_backward: bool = False) -> Array:
+        ctx.save(x=x, negative_slope=negative_slope, refuse_backward=refuse_backward)
         return ctx.backend.where(x > 0, x, (x * negative_slope).astype(x.dtype, copy=False))
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
+        if ctx.refuse_backward:
+            raise GradError(
+                "In-place leakyReLu backward calculation is triggered with a negative slope "
+                "which is not supported; call the out-of-place leaky_relu instead"
+            )
         x = ctx.x
         return (connected(where(x > 0, g, g * ctx.negative_slope), x),)
 
     jvp = unary_elementwise_jvp
     batch = elementwise_batch
-
-
-class LeakyReluInPlaceNegativeSlope(LeakyRelu):
-    """leaky_relu(x, slope < 0, inplace=True): the same forward, and PyTorch's refusal at
-    backward time (its in-place rule reads the sign of the output, which a negative slope
-    flips)."""
-
-    @classmethod
-    def node_name(cls) -> str:
-        return "LeakyReluBackward1"
-
-    @staticmethod
-    def vjp(ctx: Node, g: Any) -> tuple:
-        raise GradError(
-            "In-place leakyReLu backward calculation is triggered with a negative slope which "
-            "is not supported; call the out-of-place leaky_relu instead"
-        )
 
 
 class Elu(Op):
@@ -482,7 +472,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         tensor([-0.1587,  0.0000,  0.8413])
     """
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', not {approximate!r}")
+        raise DomainError(f"gelu: approximate must be 'none' or 'tanh', not {approximate!r}")
     return apply(Gelu, (_require_floating("gelu", input),), approximate)
 
 
@@ -543,8 +533,9 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
         >>> chainrule.nn.functional.leaky_relu(chainrule.tensor([-2.0, 3.0]), 0.1)
         tensor([-0.2000,  3.0000])
     """
-    op = LeakyReluInPlaceNegativeSlope if inplace and negative_slope < 0 else LeakyRelu
-    result = apply(op, (_require_floating("leaky_relu", input),), negative_slope)
+    refuse_backward = inplace and negative_slope < 0
+    x = _require_floating("leaky_relu", input)
+    result = apply(LeakyRelu, (x,), negative_slope, refuse_backward)
     return _maybe_inplace(input, result, inplace, "leaky_relu_")
 
 
@@ -595,6 +586,11 @@ def rrelu(
         >>> chainrule.rrelu(chainrule.tensor([-1.0, 2.0]), 0.1, 0.3)
         tensor([-0.2000,  2.0000])
     """
+    if lower > upper:  # (PyTorch: RuntimeError, in training or not)
+        raise DomainError(
+            f"rrelu: Lower bound should be less than or equal to the upper bound, got lower "
+            f"{lower} and upper {upper}"
+        )
     x = _require_floating("rrelu", input)
     if not training:
         out = leaky_relu(x, (lower + upper) / 2.0, inplace)
@@ -632,6 +628,10 @@ def hardtanh(
         >>> F.hardtanh(chainrule.tensor([-3.0, 0.5, 3.0]))
         tensor([-1.0000,  0.5000,  1.0000])
     """
+    if min_val > max_val:
+        raise ValueError(
+            f"hardtanh: min_val cannot be greater than max_val ({min_val} > {max_val})"
+        )
     input = _refuse_bool("hardtanh", input)  # noqa: A001
     refuse_complex("hardtanh", input)
     if input._array.dtype.kind not in "fV":

@@ -20,7 +20,7 @@ from chainrule.autograd.node import Node
 from chainrule.autograd.observers import observers, tell
 from chainrule.backend import Array, dtypes, is_array
 from chainrule.backend.formats import contiguous_format
-from chainrule.errors import DTypeError, GradError, IndexRangeError, ShapeError
+from chainrule.errors import DomainError, DTypeError, GradError, IndexRangeError, ShapeError
 from chainrule.ops import creation, tie_order
 from chainrule.ops.arguments import normalize_dim, numpy_keywords, require_dims
 from chainrule.ops.conversion import cast, clone, result_type
@@ -2474,7 +2474,7 @@ def pad(
         widths[ndim - 1 - i] = (widths_flat[2 * i], widths_flat[2 * i + 1])
     if mode != "constant":
         if value is not None and value != 0:
-            raise ValueError(f'pad: Padding mode "{mode}" doesn\'t take in value argument')
+            raise DomainError(f'pad: Padding mode "{mode}" doesn\'t take in value argument')
         if ndim not in (count + 1, count + 2):  # PyTorch's kernels: batched or unbatched input
             raise NotImplementedError(
                 f"pad: Padding size {len(widths_flat)} is not supported for {ndim}D input "

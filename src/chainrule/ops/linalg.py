@@ -20,7 +20,7 @@ from typing import Any
 from chainrule._tensor import Tensor
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
-from chainrule.errors import DTypeError, LinAlgError, ShapeError, warn_once
+from chainrule.errors import DomainError, DTypeError, LinAlgError, ShapeError, warn_once
 from chainrule.ops import reduction
 from chainrule.ops.arguments import Number, return_type
 from chainrule.ops.autocast import LOWER, autocast_active, autocast_operands, autocast_policy
@@ -2368,7 +2368,7 @@ def cdist(
             f"{x2.shape}"
         )
     if p < 0:
-        raise ValueError(f"cdist only supports non-negative p values, got {p}")
+        raise DomainError(f"cdist only supports non-negative p values, got {p}")
     if compute_mode not in _CDIST_MODES:
         raise ValueError(f"cdist: {compute_mode!r} is not a valid compute_mode: {_CDIST_MODES}")
     try:

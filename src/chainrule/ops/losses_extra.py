@@ -426,6 +426,11 @@ def ctc_loss(
             f"ctc_loss: Expected input_lengths to have value at most {steps}, but got "
             f"{input_lengths.tolist()}"
         )
+    if bool((targets_host < 0).any()):
+        raise RuntimeError(
+            f"ctc_loss: Expected target_lengths to have value at least 0, but got "
+            f"{target_lengths.tolist()}"
+        )
     if not 0 <= blank < classes:
         raise RuntimeError(f"ctc_loss: blank must be in label range, got {blank}")
     if targets.ndim == 1 and not unbatched:  # concatenated: pad into (N, max length)
