@@ -951,6 +951,203 @@ def _draw_bad_nn(seed: int):
     return f"{names[which]} (choice seed {choice_seed})", program
 
 
+# ---- family: the modules of these functions, built with random arguments -------------------
+# An nn module of this round's functions (activations, losses, embeddings, resampling,
+# padding, distances) built with drawn constructor arguments: its repr, its output and the
+# gradients of input and parameters (parameters copied from PyTorch's module), or the
+# constructor's refusal.
+
+MODULE_DRAWS = ["Hardtanh", "ReLU6", "LeakyReLU", "ELU", "CELU", "Softplus", "Threshold",
+                "Hardshrink", "Softshrink", "RReLU", "GELU", "PReLU", "GLU", "Softmin",
+                "LogSoftmax", "Softmax2d", "Embedding", "EmbeddingBag", "Upsample",
+                "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle",
+                "Unfold", "Fold", "CosineSimilarity", "PairwiseDistance", "ZeroPad1d",
+                "ZeroPad2d", "ConstantPad3d", "ReflectionPad1d", "ReflectionPad2d",
+                "ReplicationPad3d", "CircularPad2d", "Flatten", "Unflatten",
+                "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss", "KLDivLoss", "HuberLoss",
+                "SmoothL1Loss", "MarginRankingLoss", "MultiMarginLoss", "TripletMarginLoss",
+                "CosineEmbeddingLoss", "GaussianNLLLoss", "PoissonNLLLoss", "CTCLoss",
+                "MultiLabelSoftMarginLoss", "LocalResponseNorm", "Dropout", "AlphaDropout",
+                "Identity", "ChannelShuffle"]  # fmt: skip
+
+
+def _module_arguments(rng, name: str) -> tuple:
+    """(positional args, keyword args, input shape) for module `name`; some out of range."""
+    a, b = (float(v) for v in rng.choice([-1.0, 0.0, 0.5, 1.0, 2.0], 2))
+    flag = bool(rng.random() < 0.5)
+    k = int(rng.integers(0, 4))
+    shape = (2, 4, 3, 4)
+    if name == "Hardtanh":
+        return (a, b), {}, shape
+    if name in ("LeakyReLU", "ELU", "CELU"):
+        return (a,), {"inplace": flag}, shape
+    if name == "Softplus":
+        return (), {"beta": a or 1.0, "threshold": b + 1}, shape
+    if name == "Threshold":
+        return (a, b), {"inplace": flag}, shape
+    if name in ("Hardshrink", "Softshrink"):
+        return (abs(a),), {}, shape
+    if name == "RReLU":
+        return (abs(a), abs(b)), {}, shape
+    if name == "GELU":
+        return (), {"approximate": ["none", "tanh", "exact"][k % 3]}, shape
+    if name == "PReLU":
+        return (), {"num_parameters": [1, 4, 3][k % 3], "init": abs(a)}, shape
+    if name in ("GLU", "Softmin", "LogSoftmax"):
+        return (), {"dim": k - 2}, shape
+    if name == "Embedding":
+        options = {"padding_idx": [None, 1, -2, 6][k], "max_norm": [None, 0.5][int(flag)]}
+        return (6, 3), options, "index"
+    if name == "EmbeddingBag":
+        options = {"mode": ["sum", "mean", "max"][k % 3], "padding_idx": [None, 1][int(flag)]}
+        return (6, 3), options, "index"
+    if name == "Upsample":
+        options = {"mode": ["nearest", "bilinear", "bicubic", "linear"][k]}
+        options["scale_factor" if flag else "size"] = 1.5 if flag else (5, 2)
+        if k in (1, 2) and rng.random() < 0.5:
+            options["align_corners"] = bool(rng.random() < 0.5)
+        return (), options, shape
+    if name in ("UpsamplingNearest2d", "UpsamplingBilinear2d"):
+        return (), {"scale_factor": 2} if flag else {"size": (3, 5)}, shape
+    if name in ("PixelShuffle", "PixelUnshuffle"):
+        return (k % 3 + 1,), {}, shape
+    if name == "Unfold":
+        return (), {"kernel_size": (2, k % 3 + 1), "stride": 1 + int(flag)}, shape
+    if name == "Fold":
+        return (), {"output_size": (3, 4), "kernel_size": 2}, (2, 16, 6)
+    if name in ("CosineSimilarity", "PairwiseDistance"):
+        return (), ({"dim": k - 2} if name == "CosineSimilarity" else {"p": a + 2.0}), "pair"
+    if name.endswith(("Pad1d", "Pad2d", "Pad3d")):
+        dims = int(name[-2])
+        padding = k if flag else tuple(int(v) for v in rng.integers(-1, 3, 2 * dims))
+        args = (padding, 1.5) if name.startswith("Constant") else (padding,)
+        return args, {}, (2, 3, 4, 5, 4)[: 2 + dims] if dims < 3 else (1, 2, 3, 4, 5)
+    if name == "Flatten":
+        return (k - 2, -1), {}, shape
+    if name == "Unflatten":
+        return (1, (2, 2) if flag else (2, -1)), {}, shape
+    if name.endswith("Loss"):
+        options = {"reduction": ["mean", "sum", "none"][k % 3]}
+        if name in ("CrossEntropyLoss",):
+            options.update(label_smoothing=abs(a) / 4, ignore_index=int(b))
+        elif name == "KLDivLoss":
+            options.update(log_target=flag, reduction=["batchmean", "sum", "none"][k % 3])
+        elif name in ("HuberLoss",):
+            options["delta"] = abs(a) + 0.5
+        elif name == "SmoothL1Loss":
+            options["beta"] = abs(a)
+        elif name in ("MarginRankingLoss", "CosineEmbeddingLoss", "MultiMarginLoss"):
+            options["margin"] = a
+        elif name == "TripletMarginLoss":
+            options.update(margin=a + 1, p=abs(b) + 1, swap=flag)
+        elif name == "GaussianNLLLoss":
+            options.update(full=flag, eps=1e-3)
+        elif name == "PoissonNLLLoss":
+            options.update(log_input=flag, full=not flag)
+        elif name == "CTCLoss":
+            options.update(blank=k % 2, zero_infinity=flag)
+        elif name == "BCEWithLogitsLoss" and flag:
+            options["pos_weight"] = "pos_weight"
+        if rng.random() < 0.15:
+            options = {"size_average": flag, "reduce": bool(k % 2)}
+        return (), options, "loss"
+    if name == "LocalResponseNorm":
+        return (k + 1,), {"alpha": abs(a) / 10, "k": b + 2}, shape
+    if name in ("Dropout", "AlphaDropout"):
+        return (abs(a) / 2,), {}, shape  # in eval mode below: the identity
+    if name == "ChannelShuffle":
+        return (k + 1,), {}, shape
+    return (), {}, shape
+
+
+def _loss_inputs(lib, name: str, rng, leaves: list) -> tuple:
+    def leaf(shape, positive=False):
+        values = rng.random(shape) + 0.1 if positive else rng.standard_normal(shape)
+        tensor = lib.tensor(values, dtype=lib.float32, requires_grad=True)
+        leaves.append(tensor)
+        return tensor
+
+    classes = lib.tensor(rng.integers(0, 4, 3))
+    signs = lib.tensor(np.where(rng.random(3) < 0.5, -1.0, 1.0), dtype=lib.float32)
+
+    def constant(values):
+        return lib.tensor(values, dtype=lib.float32)
+
+    if name in ("CrossEntropyLoss", "MultiMarginLoss"):
+        return leaf((3, 4)), classes
+    if name == "NLLLoss":
+        return lib.log_softmax(leaf((3, 4)), 1), classes
+    if name in ("BCEWithLogitsLoss", "MultiLabelSoftMarginLoss"):
+        return leaf((3, 4)), constant(rng.random((3, 4)))
+    if name == "KLDivLoss":
+        return lib.log_softmax(leaf((3, 4)), 1), lib.softmax(constant(rng.random((3, 4))), 1)
+    if name in ("HuberLoss", "SmoothL1Loss"):
+        return leaf((3, 4)), constant(rng.standard_normal((3, 4)))
+    if name == "MarginRankingLoss":
+        return leaf((3,)), leaf((3,)), signs
+    if name == "TripletMarginLoss":
+        return leaf((3, 4)), leaf((3, 4)), leaf((3, 4))
+    if name == "CosineEmbeddingLoss":
+        return leaf((3, 4)), leaf((3, 4)), signs
+    if name == "GaussianNLLLoss":
+        return leaf((3, 4)), constant(rng.standard_normal((3, 4))), leaf((3, 1), True)
+    if name == "PoissonNLLLoss":
+        return leaf((3, 4), True), constant(rng.integers(0, 3, (3, 4)).astype(float))
+    # CTCLoss
+    log_probs = lib.log_softmax(leaf((5, 2, 4)), 2)
+    return log_probs, lib.tensor([[1, 2], [3, 3]]), lib.tensor([5, 4]), lib.tensor([2, 1])
+
+
+def _draw_modules(seed: int):
+    rng = np.random.default_rng(seed)
+    name = str(rng.choice(MODULE_DRAWS))
+    args, kwargs, shape = _module_arguments(rng, name)
+    values_seed = int(rng.integers(0, 2**31))
+
+    def program(lib):
+        import torch  # (the module's parameters are PyTorch's, copied)
+
+        options = dict(kwargs)
+        if options.get("pos_weight") == "pos_weight":
+            options["pos_weight"] = lib.tensor([0.5, 1.0, 2.0, 3.0])
+        module = getattr(lib.nn, name)(*args, **options)
+        torch.manual_seed(values_seed)  # (the same parameters in both runs)
+        reference = getattr(torch.nn, name)(*args, **{
+            key: (torch.tensor(v.tolist()) if isinstance(v, lib.Tensor) else v)
+            for key, v in options.items()
+        })  # fmt: skip
+        module.eval()
+        for parameter, source in zip(module.parameters(), reference.parameters()):
+            with lib.no_grad():
+                parameter.copy_(lib.tensor(source.detach().numpy()))
+        rng = np.random.default_rng(values_seed)
+        leaves: list = []
+        if shape == "loss":
+            inputs = _loss_inputs(lib, name, rng, leaves)
+        elif shape == "index":
+            inputs = (lib.tensor(rng.integers(0, 6, (2, 3))),)
+        elif shape == "pair":
+            inputs = tuple(lib.tensor(rng.standard_normal((2, 3, 4)), dtype=lib.float32,
+                                      requires_grad=True) for _ in range(2))  # fmt: skip
+            leaves.extend(inputs)
+        else:
+            x = lib.tensor(rng.standard_normal(shape), dtype=lib.float32, requires_grad=True)
+            leaves.append(x)
+            inputs = (x * 1,)  # (a non-leaf: in-place modules may write it)
+        out = module(*inputs)
+        text = repr(module)
+        parameters = list(module.parameters())
+        differentiable = leaves + parameters
+        if not out.requires_grad:
+            return text, out
+        weights = lib.tensor(np.linspace(-1.0, 1.0, out.numel()).reshape(out.shape))
+        gradients = lib.autograd.grad((out * weights.to(out.dtype)).sum(), differentiable,
+                                      allow_unused=True)  # fmt: skip
+        return text, out, gradients
+
+    return f"nn.{name}(*{args}, **{kwargs}) on {shape}", program
+
+
 # ---- the tests -------------------------------------------------------------------------------
 
 
@@ -1007,6 +1204,15 @@ def _leaky_relu_in_place_with_a_negative_slope(lib):
     x = lib.tensor([1.0, -1.0], requires_grad=True)
     y = lib.nn.functional.leaky_relu(x * 1, -0.5, inplace=True)
     return lib.autograd.grad(y.sum(), [x])
+
+
+def _elu_in_place_with_a_negative_alpha(name: str):
+    def program(lib):
+        x = lib.tensor([1.0, -1.0], requires_grad=True)
+        y = getattr(lib.nn.functional, name)(x * 1, -0.5, inplace=True)
+        return lib.autograd.grad(y.sum(), [x])
+
+    return program
 
 
 def _hardsigmoid_gradient_in_float64(lib):
@@ -1070,6 +1276,17 @@ REGRESSIONS = {
         _leaky_relu_in_place_with_a_negative_slope
     ),
     "hardsigmoid_gradient_in_float64": _hardsigmoid_gradient_in_float64,
+    "elu_in_place_with_a_negative_alpha_refuses_backward": _elu_in_place_with_a_negative_alpha(
+        "elu"
+    ),
+    "celu_in_place_with_a_negative_alpha_refuses_backward": _elu_in_place_with_a_negative_alpha(
+        "celu"
+    ),
+    "celu_of_alpha_zero": lambda lib: lib.nn.functional.celu(lib.ones(2), 0.0),
+    "hardtanh_module_bounds_assert": lambda lib: lib.nn.Hardtanh(1.0, 0.5),
+    "prelu_refuses_mixed_dtypes": lambda lib: lib.nn.functional.prelu(
+        lib.ones(2, 3, dtype=lib.float64), lib.ones(1)
+    ),
     # reductions
     "sum_prod_and_nansum_keep_an_integer_dtype": lambda lib: (
         lib.tensor([[1, 2], [3, 4]], dtype=lib.int8).sum(dtype=lib.int32),
@@ -1122,6 +1339,7 @@ FAMILIES = {
     "reduction_edges": (_draw_reduction_edges, 300),
     "activation_kinks": (_draw_activation_kinks, 200),
     "bad_nn": (_draw_bad_nn, 230),
+    "modules": (_draw_modules, 150),
 }
 
 

@@ -24,7 +24,7 @@ from chainrule.autograd import grad_mode
 from chainrule.autograd.forward_ad import current_level
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
-from chainrule.errors import DomainError, GradError, ShapeError
+from chainrule.errors import DomainError, DTypeError, GradError, ShapeError
 from chainrule.ops.autocast import LOWER, autocast_policy
 from chainrule.ops.complex import refuse_complex
 from chainrule.ops.creation import checked_fill, rand
@@ -366,6 +366,16 @@ class Softplus(Op):
     batch = elementwise_batch
 
 
+def _refuse_in_place_negative_backward(ctx: Node, name: str) -> None:
+    """PyTorch's in-place leaky_relu, elu and celu with a negative slope or alpha have no
+    backward: their in-place rule reads the sign of the output, which that flips."""
+    if ctx.refuse_backward:
+        raise GradError(
+            f"In-place {name} backward calculation is triggered with a negative slope which is "
+            f"not supported; call the out-of-place {name} instead"
+        )
+
+
 class LeakyRelu(Op):
     """x if x > 0 else slope * x. Derivative: g or slope * g (slope at x == 0, PyTorch).
     `refuse_backward` is PyTorch's in-place form with a negative slope, whose backward raises
@@ -380,11 +390,7 @@ class LeakyRelu(Op):
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
-        if ctx.refuse_backward:
-            raise GradError(
-                "In-place leakyReLu backward calculation is triggered with a negative slope "
-                "which is not supported; call the out-of-place leaky_relu instead"
-            )
+        _refuse_in_place_negative_backward(ctx, "leaky_relu")
         x = ctx.x
         return (connected(where(x > 0, g, g * ctx.negative_slope), x),)
 
@@ -398,14 +404,15 @@ class Elu(Op):
     x == 0, again PyTorch's convention."""
 
     @staticmethod
-    def forward(ctx: Node, x: Array, alpha: float) -> Array:
-        ctx.save(x=x, alpha=alpha)
+    def forward(ctx: Node, x: Array, alpha: float, refuse_backward: bool = False) -> Array:
+        ctx.save(x=x, alpha=alpha, refuse_backward=refuse_backward)
         xp = ctx.xp
         negative_part = (alpha * xp.expm1(xp.minimum(_opmath(x), 0))).astype(x.dtype, copy=False)
         return ctx.backend.where(x > 0, x, negative_part)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
+        _refuse_in_place_negative_backward(ctx, "elu")
         x = ctx.x
         negative_part = where(x < 0, x, 0.0)  # exp of it never overflows for large x
         return (where(x <= 0, g * ctx.alpha * exp(negative_part), g),)
@@ -413,6 +420,7 @@ class Elu(Op):
     @staticmethod
     def fast_vjp(ctx: Node, g: Any) -> tuple:
         """One fused op (FusedActivationBackward), as elu_backward."""
+        _refuse_in_place_negative_backward(ctx, "elu")
         return _fused_vjp(ctx, g, Elu.vjp, _elu_slope, ctx.alpha, 1.0, 1.0)
 
     jvp = unary_elementwise_jvp
@@ -556,7 +564,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
         >>> chainrule.nn.functional.elu(chainrule.tensor([-1.0, 2.0]))
         tensor([-0.6321,  2.0000])
     """
-    result = apply(Elu, (_require_floating("elu", input),), alpha)
+    result = apply(Elu, (_require_floating("elu", input),), alpha, inplace and alpha < 0)
     return _maybe_inplace(input, result, inplace, "elu_")
 
 
@@ -666,14 +674,22 @@ class ScaledElu(Op):
         scale: float,
         input_scale: float,
         grad_input_scale: float,
+        refuse_backward: bool = False,
     ) -> Array:
-        ctx.save(x=x, alpha=alpha, scale=scale, input_scale=grad_input_scale)
+        ctx.save(
+            x=x,
+            alpha=alpha,
+            scale=scale,
+            input_scale=grad_input_scale,
+            refuse_backward=refuse_backward,
+        )
         xp = ctx.xp
         negative = alpha * xp.expm1(xp.minimum(x, 0) * input_scale)
         return (scale * xp.where(x > 0, x, negative)).astype(x.dtype, copy=False)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
+        _refuse_in_place_negative_backward(ctx, "celu")
         x = ctx.x
         negative = (
             g
@@ -685,6 +701,7 @@ class ScaledElu(Op):
     @staticmethod
     def fast_vjp(ctx: Node, g: Any) -> tuple:
         """One fused op (FusedActivationBackward), as elu_backward."""
+        _refuse_in_place_negative_backward(ctx, "celu")
         params = (ctx.alpha, ctx.scale, ctx.input_scale)
         return _fused_vjp(ctx, g, ScaledElu.vjp, _elu_slope, *params)
 
@@ -742,10 +759,13 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
         tensor([-0.7869,  1.0000])
     """
     if alpha == 0:
-        raise ValueError("celu: alpha must not be 0")
+        raise DomainError("celu: ZeroDivisionError: alpha cannot be 0")  # (PyTorch: RuntimeError)
     alpha_as_float32 = struct.unpack("f", struct.pack("f", alpha))[0]
     x = floating_operand(input, "celu")
-    result = apply(ScaledElu, (x,), alpha, 1.0, 1.0 / alpha, 1.0 / alpha_as_float32)
+    refuse_backward = inplace and alpha < 0
+    result = apply(
+        ScaledElu, (x,), alpha, 1.0, 1.0 / alpha, 1.0 / alpha_as_float32, refuse_backward
+    )
     if not inplace:
         return named(result, "CeluBackward0")
     return _maybe_inplace(input, result, inplace, "celu_")
@@ -1103,6 +1123,11 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         tensor([[-0.1000, -0.2000]])
     """
     refuse_complex("prelu", input, weight)
+    if input.dtype != weight.dtype:
+        raise DTypeError(
+            f"prelu: Type promoting not supported. Got {input.dtype.name} input and "
+            f"{weight.dtype.name} weight"
+        )
     channels = input.shape[1] if input.ndim >= 2 else 1
     if weight.numel() not in (1, channels):
         raise ShapeError(
