@@ -1148,6 +1148,100 @@ def _draw_modules(seed: int):
     return f"nn.{name}(*{args}, **{kwargs}) on {shape}", program
 
 
+# ---- family: losses over mixed dtypes -----------------------------------------------------
+# A loss whose input, target and weight each take a drawn dtype (the half dtypes, float32,
+# float64, an integer target): the result's dtype and value and the input's gradient, or the
+# refusal's type where PyTorch will not mix them.
+
+MIXED_LOSSES = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+                "binary_cross_entropy_with_logits", "kl_div", "poisson_nll_loss",
+                "gaussian_nll_loss", "soft_margin_loss", "hinge_embedding_loss",
+                "cross_entropy", "nll_loss", "multi_margin_loss", "margin_ranking_loss",
+                "cosine_embedding_loss", "triplet_margin_loss",
+                "multilabel_soft_margin_loss"]  # fmt: skip
+LOSS_DTYPES = ["float64", "float32", "float16", "bfloat16", "int64"]
+
+
+def _cast_all(lib, value, dtype):
+    """Every floating tensor in `value` (nested tuples) cast to `dtype`."""
+    if isinstance(value, tuple):
+        return tuple(_cast_all(lib, item, dtype) for item in value)
+    if isinstance(value, lib.Tensor) and value.dtype.is_floating_point:
+        return value.detach().to(dtype)
+    return value
+
+
+def _draw_loss_dtypes(seed: int):
+    rng = np.random.default_rng(seed)
+    name = str(rng.choice(MIXED_LOSSES))
+    input_dtype = str(rng.choice(LOSS_DTYPES[:4]))
+    target_dtype, weight_dtype = (str(rng.choice(LOSS_DTYPES)) for _ in range(2))
+    weighted = bool(rng.random() < 0.5)
+    reduction = str(rng.choice(["mean", "sum", "none"]))
+    values_seed = int(rng.integers(0, 2**31))
+
+    def program(lib):
+        rng = np.random.default_rng(values_seed)
+        F = lib.nn.functional
+
+        def typed(values, dtype, requires_grad=False):
+            tensor = lib.tensor(values).to(getattr(lib, dtype))
+            return tensor.requires_grad_() if requires_grad else tensor
+
+        probability = name == "binary_cross_entropy"
+        raw = rng.random((3, 4)) * 0.8 + 0.1 if probability else rng.standard_normal((3, 4))
+        x = typed(np.round(raw * 8) / 8, input_dtype, True)  # (exact in every dtype)
+        target_values = np.round(rng.random((3, 4)) * 4) / 4
+        options: dict = {"reduction": reduction}
+        if name in ("cross_entropy", "nll_loss", "multi_margin_loss"):
+            target = lib.tensor(rng.integers(0, 4, 3))
+            if target_dtype != "int64":
+                target = target.to(getattr(lib, target_dtype))
+            if weighted:
+                options["weight"] = typed(rng.random(4) + 0.5, weight_dtype)
+            inputs = (x if name != "nll_loss" else F.log_softmax(x, 1), target)
+        elif name in ("margin_ranking_loss", "cosine_embedding_loss", "triplet_margin_loss"):
+            other = typed(np.round(rng.standard_normal((3, 4)) * 8) / 8, weight_dtype)
+            signs = typed(np.where(rng.random(3) < 0.5, -1.0, 1.0), target_dtype)
+            if name == "margin_ranking_loss":
+                inputs = (x[:, 0], other[:, 0], signs)
+            elif name == "cosine_embedding_loss":
+                inputs = (x, other, signs)
+            else:
+                inputs = (x, other, typed(np.zeros((3, 4)), target_dtype))
+        elif name == "gaussian_nll_loss":
+            variance = typed(rng.random((3, 1)) + 0.5, weight_dtype)
+            inputs = (x, typed(target_values, target_dtype), variance)
+        else:
+            target = typed(target_values, target_dtype)
+            if name in ("soft_margin_loss", "hinge_embedding_loss"):
+                target = typed(np.where(target_values < 0.5, -1.0, 1.0), target_dtype)
+            if weighted and name in ("binary_cross_entropy", "binary_cross_entropy_with_logits",
+                                     "multilabel_soft_margin_loss"):  # fmt: skip
+                options["weight"] = typed(rng.random(4) + 0.5, weight_dtype)
+            inputs = (x, target)
+        out = getattr(F, name)(*inputs, **options)
+        floats = {t.dtype for t in (*inputs, *options.values())
+                  if isinstance(t, lib.Tensor) and t.dtype.is_floating_point}  # fmt: skip
+        if name == "huber_loss" and inputs[1].dtype != x.dtype:
+            # (left: PyTorch's huber_loss of mixed dtypes runs forward, in input's dtype, but
+            # its backward refuses them; chainrule differentiates it)
+            return (out,)
+        result = _with_gradients(lib, (out,), [x], seed)
+        if len(floats) > 1:
+            # (mixed precisions: PyTorch rounds some steps in the narrower dtype, chainrule in
+            # the promoted one: compared at the narrowest dtype's tolerance)
+            narrowest = min(floats, key=lambda dtype: lib.finfo(dtype).eps * -1)
+            result = _cast_all(lib, result, narrowest)
+        return result
+
+    label = (
+        f"{name}(input {input_dtype}, target {target_dtype}, weight {weight_dtype} "
+        f"weighted={weighted}, {reduction})"
+    )
+    return label, program
+
+
 # ---- the tests -------------------------------------------------------------------------------
 
 
@@ -1166,6 +1260,14 @@ def _margin_loss_of_empty_batch(name: str):
         return (loss, lib.autograd.grad(loss.sum(), [x]))
 
     return program
+
+
+def _margin_at_a_tie(lib):
+    x = lib.tensor([[0.0, 1.0, 0.0, 0.5]], requires_grad=True)
+    multi = lib.nn.functional.multi_margin_loss(x, lib.tensor([1]))
+    labels = lib.tensor([[1, -1, 0, 0]])
+    multilabel = lib.nn.functional.multilabel_margin_loss(x, labels)
+    return lib.autograd.grad(multi, [x]), lib.autograd.grad(multilabel, [x])
 
 
 def _ctc_of_empty_targets(lib):
@@ -1242,6 +1344,23 @@ REGRESSIONS = {
         lib.ones(2, 3, 4), lib.zeros(2, 4, dtype=lib.uint8)
     ),
     "ctc_loss_of_targets_of_width_zero": _ctc_of_empty_targets,
+    "margin_losses_pass_no_gradient_at_a_tie": _margin_at_a_tie,
+    "soft_margin_and_huber_compute_in_the_input_dtype": lambda lib: (
+        lib.nn.functional.soft_margin_loss(lib.ones(3), lib.ones(3, dtype=lib.float64)),
+        lib.nn.functional.soft_margin_loss(lib.ones(3, dtype=lib.float16), lib.ones(3)),
+        lib.nn.functional.huber_loss(lib.ones(3), lib.full((3,), 2.5, dtype=lib.float64)),
+    ),
+    "kl_div_refuses_an_integer_target": lambda lib: lib.nn.functional.kl_div(
+        lib.zeros(3), lib.ones(3, dtype=lib.int64)
+    ),
+    "gaussian_nll_loss_refuses_an_integer_var": lambda lib: lib.nn.functional.gaussian_nll_loss(
+        lib.zeros(3), lib.zeros(3), lib.ones(3, dtype=lib.int64)
+    ),
+    "multi_margin_loss_refuses_a_weight_of_another_dtype": lambda lib: (
+        lib.nn.functional.multi_margin_loss(
+            lib.ones(2, 3, dtype=lib.float64), lib.tensor([0, 1]), weight=lib.ones(3)
+        )
+    ),
     "ctc_loss_of_an_empty_batch": lambda lib: lib.nn.functional.ctc_loss(
         lib.zeros(3, 0, 2), lib.zeros(0, 1, dtype=lib.int64), [], []
     ),
@@ -1340,6 +1459,7 @@ FAMILIES = {
     "activation_kinks": (_draw_activation_kinks, 200),
     "bad_nn": (_draw_bad_nn, 230),
     "modules": (_draw_modules, 150),
+    "loss_dtypes": (_draw_loss_dtypes, 150),
 }
 
 

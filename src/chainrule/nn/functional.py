@@ -1813,6 +1813,8 @@ def huber_loss(
     _warn_if_target_broadcasts(input, target)
     if delta <= 0:
         raise DomainError(f"huber_loss: delta must be positive, got {delta}")
+    if target.dtype != input.dtype and input.dtype.is_floating_point:
+        target = target.to(input.dtype)  # PyTorch computes in input's dtype (f32 with a f64 target)
     distance = _abs(input - target)
     near = _minimum(distance, delta)  # the quadratic branch never sees an inf (0 * inf = nan)
     loss = where(distance < delta, 0.5 * near * near, delta * (distance - 0.5 * delta))
@@ -1959,6 +1961,9 @@ def kl_div(
         tensor(0.1438)
     """
     _refuse_complex("kl_div", input, target)
+    for operand in (input, target):
+        if not (operand.dtype.is_floating_point or operand.dtype.is_complex):
+            raise DTypeError(f"kl_div: Integral inputs not supported (got {operand.dtype.name})")
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("kl_div", reduction, ("batchmean",))
     if log_target:
@@ -2136,6 +2141,8 @@ def soft_margin_loss(
     """
     _refuse_complex_autograd("soft_margin_loss", input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    if target.dtype != input.dtype and input.dtype.is_floating_point:
+        target = target.to(input.dtype)  # PyTorch computes in input's dtype (f32 with a f64 target)
     loss = _reduce("soft_margin_loss", _log1p(_exp(-input * target)), reduction)
     return _named(loss, "SoftMarginLossBackward0")
 
@@ -2386,6 +2393,10 @@ def gaussian_nll_loss(
                 f"{tuple(input.shape)}"
             )
     _check_reduction("gaussian_nll_loss", reduction)
+    if not var.dtype.is_floating_point:  # (PyTorch clamps var in place: an int var refuses eps)
+        raise DTypeError(
+            f"gaussian_nll_loss: result type Float can't be cast to var's dtype {var.dtype.name}"
+        )
     if bool((var < 0).any()):
         raise ValueError("gaussian_nll_loss: var has negative entry/entries")
     var = var + (_clamp(var, min=eps) - var).detach()

@@ -2,8 +2,8 @@
 """PyTorch's multi-class and multi-label margin losses, composed of differentiable ops (so
 every order of derivative comes from theirs), and CTC, an op of its own (a dynamic program
 over the alignments). The other margin, ranking and likelihood losses are in nn/functional.py.
-Formulas, edge rules and errors follow ATen's kernels; the hinge of each margin loss is
-clamp(., min=0), whose gradient at exactly 0 is 0, as PyTorch's.
+Formulas, edge rules and errors follow ATen's kernels; the hinge of each margin loss counts
+only where it is positive, so its gradient at exactly 0 is 0, as PyTorch's.
 """
 
 from __future__ import annotations
@@ -36,6 +36,13 @@ def reduce_loss(op_name: str, loss: Any, reduction: str) -> Any:
     if reduction == "sum":
         return reduce_sum(loss)
     return loss
+
+
+def _positive_part(z: Any) -> Any:
+    """max(z, 0) with gradient 1 only where z > 0: PyTorch's margin kernels count a term only
+    when it is positive, so a hinge at exactly 0 (a tie with the margin) passes no gradient
+    (clamp(z, min=0) would pass it)."""
+    return where(z > 0, z, 0.0)
 
 
 def _as_matrix(op_name: str, x: Any, target: Any, target_ndim: int) -> tuple[Any, Any]:
@@ -107,13 +114,18 @@ def multi_margin_loss(
     x, y = _as_matrix("multi_margin_loss", input, target, 1)
     classes = x.shape[1]
     check_vector("multi_margin_loss", "weight", weight, (classes,))
+    if weight is not None and weight.dtype != x.dtype:
+        raise DTypeError(
+            f"multi_margin_loss: expected scalar type {x.dtype.name} but found "
+            f"{weight.dtype.name} (weight)"
+        )
     labels = y._array
     if bool(((labels < 0) | (labels >= classes)).any()):
         raise RuntimeError(f"multi_margin_loss: target out of range for {classes} classes")
     xp = x._backend.xp
     others = constant(xp.arange(classes)[None, :] != labels[:, None])
     picked = gather(x, 1, unsqueeze(y, 1))
-    hinge = clamp(margin - picked + x, min=0)
+    hinge = _positive_part(margin - picked + x)
     if p == 2:
         hinge = hinge * hinge
     if weight is not None:
@@ -167,7 +179,7 @@ def multilabel_margin_loss(
     is_target = hits.any(axis=1)
     pairs = constant(listed[:, :, None] & ~is_target[:, None, :])  # (N, slot j, class i)
     chosen = gather(x, 1, constant(safe))
-    hinge = clamp(1 - (unsqueeze(chosen, 2) - unsqueeze(x, 1)), min=0)
+    hinge = _positive_part(1 - (unsqueeze(chosen, 2) - unsqueeze(x, 1)))
     loss = reduce_sum(where(pairs, hinge, 0.0), (1, 2)) / classes
     if unbatched and reduction == "none":
         loss = loss[0]
