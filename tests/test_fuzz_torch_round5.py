@@ -1364,6 +1364,14 @@ REGRESSIONS = {
     "ctc_loss_of_an_empty_batch": lambda lib: lib.nn.functional.ctc_loss(
         lib.zeros(3, 0, 2), lib.zeros(0, 1, dtype=lib.int64), [], []
     ),
+    "embedding_bag_refuses_per_sample_weights_of_another_dtype": lambda lib: (
+        lib.nn.functional.embedding_bag(
+            lib.tensor([[0, 1]]),
+            lib.ones(3, 2, dtype=lib.float64),
+            per_sample_weights=lib.ones(1, 2),
+            mode="sum",
+        )
+    ),
     # the binary op table
     "add_of_two_numbers": lambda lib: (lib.add(3, 2), lib.add(2.5, True), lib.add(1j, 2)),
     "mul_and_div_of_two_numbers": lambda lib: (

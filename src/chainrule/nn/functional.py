@@ -2500,6 +2500,11 @@ def embedding_bag(
             f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
             "GitHub."
         )
+    if per_sample_weights is not None and per_sample_weights.dtype != weight.dtype:
+        raise DTypeError(  # (PyTorch's kernel: RuntimeError)
+            f"embedding_bag: expected per_sample_weights of weight's dtype {weight.dtype.name}, "
+            f"got {per_sample_weights.dtype.name}"
+        )
     bounds = _bag_bounds(input, offsets, include_last_offset)
     if padding_idx is not None and padding_idx < 0:
         padding_idx = padding_idx + weight.shape[0]
