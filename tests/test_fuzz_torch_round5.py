@@ -1375,6 +1375,15 @@ REGRESSIONS = {
             mode="sum",
         )
     ),
+    "channels_last_kept_by_shuffles_and_local_response_norm": lambda lib: tuple(
+        (out.stride(), out)
+        for x in [lib.arange(96.0).reshape(2, 4, 2, 6).contiguous(memory_format=lib.channels_last)]
+        for out in (
+            lib.nn.functional.pixel_unshuffle(x, 2),
+            lib.nn.functional.channel_shuffle(x, 2),
+            lib.nn.functional.local_response_norm(x, 3),
+        )
+    ),
     # the binary op table
     "add_of_two_numbers": lambda lib: (lib.add(3, 2), lib.add(2.5, True), lib.add(1j, 2)),
     "mul_and_div_of_two_numbers": lambda lib: (

@@ -3262,7 +3262,8 @@ def local_response_norm(
         squares = reshape(squares, (shape[0], 1, shape[1], shape[2], -1))
         padded = pad(squares, (0, 0, 0, 0, size // 2, (size - 1) // 2))
         div = reshape(avg_pool3d(padded, (size, 1, 1), stride=1)[:, 0], shape)
-    return input / (div * alpha + k) ** beta
+    out = input / (div * alpha + k) ** beta
+    return _named(_keep_channels_last(input, out), "DivBackward0")  # (channels-last kept)
 
 
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
@@ -3296,7 +3297,8 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
             f"channel_shuffle: number of channels {channels} must be divisible by groups {groups}"
         )
     grouped = reshape(input, (batch, groups, channels // groups, *rest))
-    return _named(reshape(transpose(grouped, 1, 2), tuple(input.shape)), "ChannelShuffleBackward0")
+    out = reshape(transpose(grouped, 1, 2), tuple(input.shape))
+    return _named(_keep_channels_last(input, out), "ChannelShuffleBackward0")
 
 
 native_channel_shuffle = channel_shuffle
@@ -3815,7 +3817,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     blocks = reshape(input, (*batch, channels, height // r, r, width // r, r))
     order = (*range(n), n, n + 2, n + 4, n + 1, n + 3)
     out = reshape(blocks.permute(order), (*batch, channels * r * r, height // r, width // r))
-    return _named(out, "PixelUnshuffleBackward0")
+    return _named(_keep_channels_last(input, out), "PixelUnshuffleBackward0")
 
 
 def _patch_geometry(
