@@ -1375,13 +1375,17 @@ REGRESSIONS = {
             mode="sum",
         )
     ),
-    "channels_last_kept_by_shuffles_and_local_response_norm": lambda lib: tuple(
+    "channels_last_kept_by_pad_shuffles_and_local_response_norm": lambda lib: tuple(
         (out.stride(), out)
         for x in [lib.arange(96.0).reshape(2, 4, 2, 6).contiguous(memory_format=lib.channels_last)]
         for out in (
             lib.nn.functional.pixel_unshuffle(x, 2),
             lib.nn.functional.channel_shuffle(x, 2),
             lib.nn.functional.local_response_norm(x, 3),
+            lib.nn.functional.pad(x, (1, 1, 2, 0)),
+            lib.nn.functional.pad(x, (1, 1, 1, 1), mode="reflect"),
+            lib.nn.functional.pad(x, (1, 1, 1, 1), mode="replicate"),
+            lib.nn.functional.pad(x, (1, 1, 1, 1), mode="circular"),
         )
     ),
     # the binary op table

@@ -23,7 +23,7 @@ from chainrule.backend.formats import contiguous_format
 from chainrule.errors import DomainError, DTypeError, GradError, IndexRangeError, ShapeError
 from chainrule.ops import creation, tie_order
 from chainrule.ops.arguments import normalize_dim, numpy_keywords, require_dims
-from chainrule.ops.conversion import cast, clone, result_type
+from chainrule.ops.conversion import cast, clone, keep_channels_last, result_type
 from chainrule.ops.creation import arange
 from chainrule.ops.elementwise import as_tensor_operand, logical_and, logical_xor, mul, where
 from chainrule.ops.op import Op, apply, in_c_order, named
@@ -2489,7 +2489,9 @@ def pad(
                 f"of your input (shape {shape})."
             )
     if mode == "constant":
-        return apply(ConstantPadNd, (input,), tuple(widths), 0 if value is None else value)
+        result = apply(ConstantPadNd, (input,), tuple(widths), 0 if value is None else value)
+        kept = keep_channels_last(input, result)  # (PyTorch's constant pad keeps the layout)
+        return result if kept is result else named(kept, "ConstantPadNdBackward0")
     padded = [shape[d] + widths[d][0] + widths[d][1] for d in range(ndim - count, ndim)]
     if mode != "circular" and all(size < 1 for size in padded):
         # PyTorch's reflection and replication kernels: some padded dimension must stay
@@ -2509,6 +2511,8 @@ def pad(
         result = index_select(result, dim, index)
     if result is input:
         result = clone(input)
+    if mode != "circular":  # (reflection and replication keep a channels-last layout too)
+        result = keep_channels_last(input, result)
     if mode in _PAD_NODE_NAMES:
         return named(result, _PAD_NODE_NAMES[mode].format(count))
     return result
