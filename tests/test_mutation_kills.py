@@ -513,7 +513,7 @@ def test_prelu_with_one_weight_keeps_the_input_shape_like_torch(shape):
     """One slope of shape (1,) is a scalar slope: a 0-d input stays 0-d (torch.prelu), and the
     weight's gradient keeps its shape."""
     x = np.linspace(-2.0, 1.0, int(np.prod(shape))).reshape(shape)
-    w = chainrule.tensor([0.25], requires_grad=True)
+    w = chainrule.tensor([0.25], dtype=chainrule.float64, requires_grad=True)
     tw = torch.tensor([0.25], dtype=torch.float64, requires_grad=True)
     ours = chainrule.nn.functional.prelu(chainrule.tensor(x), w)
     theirs = torch.nn.functional.prelu(torch.tensor(x), tw)

@@ -24,7 +24,13 @@ from chainrule.backend.dtypes import bfloat16 as _bfloat16
 from chainrule.backend.dtypes import bool_ as _bool
 from chainrule.backend.dtypes import float16 as _float16
 from chainrule.backend.dtypes import float32 as _float32
-from chainrule.errors import ArgumentAssertionError, DomainError, DTypeError, ShapeError
+from chainrule.errors import (
+    ArgumentAssertionError,
+    DomainError,
+    DTypeError,
+    IndexRangeError,
+    ShapeError,
+)
 from chainrule.ops import activation as _activation_ops
 from chainrule.ops import convolution as _conv_ops
 from chainrule.ops import fractional_pooling as _fractional_ops
@@ -1457,9 +1463,9 @@ def interpolate(
         tensor([[[1.0000, 1.5000, 2.0000]]])
     """
     n = input.ndim - 2
-    if n < 1:
-        raise ShapeError(
-            "interpolate: expected input with at least 3 dimensions (N, C, ...), got shape "
+    if n < 1:  # (PyTorch: NotImplementedError, as for a mode the rank has no kernel for)
+        raise NotImplementedError(
+            "interpolate: only 3D, 4D and 5D input tensors (N, C, ...) are supported, got shape "
             f"{tuple(input.shape)}"
         )
     bytes_in = input._array.dtype.kind == "u" and mode in ("nearest", "nearest-exact")
@@ -1479,12 +1485,19 @@ def interpolate(
             "linear | bilinear | bicubic | trilinear"
         )
     if antialias and (mode not in ("bilinear", "bicubic") or n != 2):
-        raise NotImplementedError(
+        raise ValueError(
             "interpolate: Anti-alias option is restricted to bilinear and bicubic modes and "
             f"requires a 4-D tensor as input (got mode {mode!r} and {n + 2}-D input)"
         )
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: exactly one of size or scale_factor must be given")
+    if isinstance(size, (list, tuple)) and len(size) != n:  # (no broadcasting of a 1-list)
+        raise ValueError(
+            f"interpolate: input and output must have the same number of spatial dimensions, "
+            f"got input of shape {tuple(input.shape)} and output size {size}"
+        )
+    if recompute_scale_factor and size is not None:
+        raise ValueError("interpolate: recompute_scale_factor is not meaningful with a size")
     shape = tuple(input.shape[2:])
     scales: tuple = (None,) * n
     if size is not None:
@@ -1810,6 +1823,8 @@ def huber_loss(
     _warn_if_target_broadcasts(input, target)
     if delta <= 0:
         raise DomainError(f"huber_loss: delta must be positive, got {delta}")
+    if target.dtype != input.dtype and input.dtype.is_floating_point:
+        target = target.to(input.dtype)  # PyTorch computes in input's dtype (f32 with a f64 target)
     distance = _abs(input - target)
     near = _minimum(distance, delta)  # the quadratic branch never sees an inf (0 * inf = nan)
     loss = where(distance < delta, 0.5 * near * near, delta * (distance - 0.5 * delta))
@@ -1956,6 +1971,9 @@ def kl_div(
         tensor(0.1438)
     """
     _refuse_complex("kl_div", input, target)
+    for operand in (input, target):
+        if not (operand.dtype.is_floating_point or operand.dtype.is_complex):
+            raise DTypeError(f"kl_div: Integral inputs not supported (got {operand.dtype.name})")
     reduction = _legacy_reduction(size_average, reduce, reduction)
     _check_reduction("kl_div", reduction, ("batchmean",))
     if log_target:
@@ -2006,6 +2024,16 @@ def cosine_embedding_loss(
         raise ShapeError(
             f"cosine_embedding_loss: expected 1-D or 2-D inputs of one shape, got "
             f"{tuple(input1.shape)} and {tuple(input2.shape)}"
+        )
+    if target.ndim > 1:
+        raise ShapeError(
+            f"cosine_embedding_loss: 0D or 1D target tensor expected, multi-target not "
+            f"supported (target of shape {tuple(target.shape)})"
+        )
+    if target.ndim != input1.ndim - 1:  # a 0-d target for 1-d inputs, a 1-d one for 2-d
+        raise ShapeError(
+            f"cosine_embedding_loss: {target.ndim}D target tensor expects "
+            f"{target.ndim + 1}D input tensors, got inputs of shape {tuple(input1.shape)}"
         )
     dim = input1.ndim - 1
     epsilon = 1e-12
@@ -2126,6 +2154,8 @@ def soft_margin_loss(
     """
     _refuse_complex_autograd("soft_margin_loss", input, target)
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    if target.dtype != input.dtype and input.dtype.is_floating_point:
+        target = target.to(input.dtype)  # PyTorch computes in input's dtype (f32 with a f64 target)
     loss = _reduce("soft_margin_loss", _log1p(_exp(-input * target)), reduction)
     return _named(loss, "SoftMarginLossBackward0")
 
@@ -2378,6 +2408,10 @@ def gaussian_nll_loss(
                 f"{tuple(input.shape)}"
             )
     _check_reduction("gaussian_nll_loss", reduction)
+    if not var.dtype.is_floating_point:  # (PyTorch clamps var in place: an int var refuses eps)
+        raise DTypeError(
+            f"gaussian_nll_loss: result type Float can't be cast to var's dtype {var.dtype.name}"
+        )
     if bool((var < 0).any()):
         raise ValueError("gaussian_nll_loss: var has negative entry/entries")
     var = var + (_clamp(var, min=eps) - var).detach()
@@ -2409,8 +2443,8 @@ def _bag_bounds(input: Tensor, offsets: Any, include_last_offset: bool) -> list[
     if offsets is None:
         raise ValueError("offsets has to be a 1D Tensor but got None")
     starts = [int(offset) for offset in offsets.tolist()]
-    if starts and starts[0] != 0:
-        raise ValueError(
+    if starts and starts[0] != 0:  # (PyTorch's kernel: RuntimeError)
+        raise DomainError(
             "offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start "
             f"from position 0. However, got {starts[0]}"
         )
@@ -2467,6 +2501,12 @@ def embedding_bag(
                 [6., 7.]])
     """
     _refuse_complex("embedding_bag", weight)
+    # (PyTorch's order: the weights' shape, then the mode, then the weights' mode)
+    if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
+        raise ShapeError(
+            f"embedding_bag: per_sample_weights of shape {tuple(per_sample_weights.shape)} "
+            f"must have the shape of input {tuple(input.shape)}"
+        )
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"mode has to be one of sum, mean or max, got {mode}")
     if per_sample_weights is not None and mode != "sum":
@@ -2475,10 +2515,10 @@ def embedding_bag(
             f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
             "GitHub."
         )
-    if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
-        raise ShapeError(
-            f"embedding_bag: per_sample_weights of shape {tuple(per_sample_weights.shape)} "
-            f"must have the shape of input {tuple(input.shape)}"
+    if per_sample_weights is not None and per_sample_weights.dtype != weight.dtype:
+        raise DTypeError(  # (PyTorch's kernel: RuntimeError)
+            f"embedding_bag: expected per_sample_weights of weight's dtype {weight.dtype.name}, "
+            f"got {per_sample_weights.dtype.name}"
         )
     bounds = _bag_bounds(input, offsets, include_last_offset)
     if padding_idx is not None and padding_idx < 0:
@@ -3241,7 +3281,8 @@ def local_response_norm(
         squares = reshape(squares, (shape[0], 1, shape[1], shape[2], -1))
         padded = pad(squares, (0, 0, 0, 0, size // 2, (size - 1) // 2))
         div = reshape(avg_pool3d(padded, (size, 1, 1), stride=1)[:, 0], shape)
-    return input / (div * alpha + k) ** beta
+    out = input / (div * alpha + k) ** beta
+    return _named(_keep_channels_last(input, out), "DivBackward0")  # (channels-last kept)
 
 
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:
@@ -3275,7 +3316,8 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:
             f"channel_shuffle: number of channels {channels} must be divisible by groups {groups}"
         )
     grouped = reshape(input, (batch, groups, channels // groups, *rest))
-    return _named(reshape(transpose(grouped, 1, 2), tuple(input.shape)), "ChannelShuffleBackward0")
+    out = reshape(transpose(grouped, 1, 2), tuple(input.shape))
+    return _named(_keep_channels_last(input, out), "ChannelShuffleBackward0")
 
 
 native_channel_shuffle = channel_shuffle
@@ -3782,6 +3824,8 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
             f"pixel_shuffle expects input to have at least 3 dimensions, but got input with "
             f"{input.ndim} dimension(s)"
         )
+    if r <= 0:
+        raise DomainError(f"pixel_shuffle expects a positive upscale_factor, but got {r}")
     *batch, channels, height, width = input.shape
     if channels % (r * r):
         raise ShapeError(
@@ -3817,6 +3861,8 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
             f"pixel_unshuffle expects input to have at least 3 dimensions, but got input with "
             f"{input.ndim} dimension(s)"
         )
+    if r <= 0:
+        raise DomainError(f"pixel_unshuffle expects a positive downscale_factor, but got {r}")
     *batch, channels, height, width = input.shape
     if height % r or width % r:
         raise ShapeError(
@@ -3827,7 +3873,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     blocks = reshape(input, (*batch, channels, height // r, r, width // r, r))
     order = (*range(n), n, n + 2, n + 4, n + 1, n + 3)
     out = reshape(blocks.permute(order), (*batch, channels * r * r, height // r, width // r))
-    return _named(out, "PixelUnshuffleBackward0")
+    return _named(_keep_channels_last(input, out), "PixelUnshuffleBackward0")
 
 
 def _patch_geometry(
@@ -3838,6 +3884,15 @@ def _patch_geometry(
     dilation = _ntuple(name, "dilation", dilation, 2)
     padding = _ntuple(name, "padding", padding, 2)
     stride = _ntuple(name, "stride", stride, 2)
+    for label, values, least in (
+        ("kernel size", kernel, 1),
+        ("stride", stride, 1),
+        ("dilation", dilation, 1),
+        ("padding", padding, 0),
+    ):
+        if any(v < least for v in values):  # (PyTorch: RuntimeError)
+            bound = "greater than zero" if least else "non-negative"
+            raise DomainError(f"{name}: {label} should be {bound}, but got {values}")
     padded = tuple(s + 2 * p for s, p in zip(spatial, padding))
     blocks = tuple(
         (size - d * (k - 1) - 1) // st + 1
@@ -3898,7 +3953,12 @@ def unfold(
                  [3., 4., 6., 7.],
                  [4., 5., 7., 8.]]])
     """
-    if input.ndim not in (3, 4):
+    if input.ndim < 3:  # (PyTorch reads dims 2 and 3 first: IndexError)
+        raise IndexRangeError(
+            f"unfold: dimension out of range: expected 3D or 4D (batch mode) input, got shape "
+            f"{tuple(input.shape)}"
+        )
+    if input.ndim > 4:
         raise ShapeError(
             f"unfold: expected 3D or 4D (batch mode) input, got shape {tuple(input.shape)}"
         )

@@ -24,10 +24,10 @@ from chainrule.autograd import grad_mode
 from chainrule.autograd.forward_ad import current_level
 from chainrule.autograd.node import Node
 from chainrule.backend import Array
-from chainrule.errors import ShapeError
+from chainrule.errors import DomainError, DTypeError, GradError, ShapeError
 from chainrule.ops.autocast import LOWER, autocast_policy
 from chainrule.ops.complex import refuse_complex
-from chainrule.ops.creation import rand
+from chainrule.ops.creation import checked_fill, rand
 from chainrule.ops.elementwise import (
     _opmath,
     _refuse_bool,
@@ -373,18 +373,31 @@ class Softplus(Op):
     batch = elementwise_batch
 
 
+def _refuse_in_place_negative_backward(ctx: Node, name: str) -> None:
+    """PyTorch's in-place leaky_relu, elu and celu with a negative slope or alpha have no
+    backward: their in-place rule reads the sign of the output, which that flips."""
+    if ctx.refuse_backward:
+        raise GradError(
+            f"In-place {name} backward calculation is triggered with a negative slope which is "
+            f"not supported; call the out-of-place {name} instead"
+        )
+
+
 class LeakyRelu(Op):
-    """x if x > 0 else slope * x. Derivative: g or slope * g (slope at x == 0, PyTorch)."""
+    """x if x > 0 else slope * x. Derivative: g or slope * g (slope at x == 0, PyTorch).
+    `refuse_backward` is PyTorch's in-place form with a negative slope, whose backward raises
+    (its in-place rule reads the sign of the output, which a negative slope flips)."""
 
     label = "leaky_relu"
 
     @staticmethod
-    def forward(ctx: Node, x: Array, negative_slope: float) -> Array:
-        ctx.save(x=x, negative_slope=negative_slope)
+    def forward(ctx: Node, x: Array, negative_slope: float, refuse_backward: bool = False) -> Array:
+        ctx.save(x=x, negative_slope=negative_slope, refuse_backward=refuse_backward)
         return ctx.backend.where(x > 0, x, (x * negative_slope).astype(x.dtype, copy=False))
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
+        _refuse_in_place_negative_backward(ctx, "leaky_relu")
         x = ctx.x
         return (connected(where(x > 0, g, g * ctx.negative_slope), x),)
 
@@ -398,14 +411,15 @@ class Elu(Op):
     x == 0, again PyTorch's convention."""
 
     @staticmethod
-    def forward(ctx: Node, x: Array, alpha: float) -> Array:
-        ctx.save(x=x, alpha=alpha)
+    def forward(ctx: Node, x: Array, alpha: float, refuse_backward: bool = False) -> Array:
+        ctx.save(x=x, alpha=alpha, refuse_backward=refuse_backward)
         xp = ctx.xp
         negative_part = (alpha * xp.expm1(xp.minimum(_opmath(x), 0))).astype(x.dtype, copy=False)
         return ctx.backend.where(x > 0, x, negative_part)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
+        _refuse_in_place_negative_backward(ctx, "elu")
         x = ctx.x
         negative_part = where(x < 0, x, 0.0)  # exp of it never overflows for large x
         return (where(x <= 0, g * ctx.alpha * exp(negative_part), g),)
@@ -413,6 +427,7 @@ class Elu(Op):
     @staticmethod
     def fast_vjp(ctx: Node, g: Any) -> tuple:
         """One fused op (FusedActivationBackward), as elu_backward."""
+        _refuse_in_place_negative_backward(ctx, "elu")
         return _fused_vjp(ctx, g, Elu.vjp, _elu_slope, ctx.alpha, 1.0, 1.0)
 
     jvp = unary_elementwise_jvp
@@ -472,7 +487,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
         tensor([-0.1587,  0.0000,  0.8413])
     """
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', not {approximate!r}")
+        raise DomainError(f"gelu: approximate must be 'none' or 'tanh', not {approximate!r}")
     return apply(Gelu, (_require_floating("gelu", input),), approximate)
 
 
@@ -533,7 +548,9 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
         >>> chainrule.nn.functional.leaky_relu(chainrule.tensor([-2.0, 3.0]), 0.1)
         tensor([-0.2000,  3.0000])
     """
-    result = apply(LeakyRelu, (_require_floating("leaky_relu", input),), negative_slope)
+    refuse_backward = inplace and negative_slope < 0
+    x = _require_floating("leaky_relu", input)
+    result = apply(LeakyRelu, (x,), negative_slope, refuse_backward)
     return _maybe_inplace(input, result, inplace, "leaky_relu_")
 
 
@@ -554,7 +571,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
         >>> chainrule.nn.functional.elu(chainrule.tensor([-1.0, 2.0]))
         tensor([-0.6321,  2.0000])
     """
-    result = apply(Elu, (_require_floating("elu", input),), alpha)
+    result = apply(Elu, (_require_floating("elu", input),), alpha, inplace and alpha < 0)
     return _maybe_inplace(input, result, inplace, "elu_")
 
 
@@ -584,6 +601,11 @@ def rrelu(
         >>> chainrule.rrelu(chainrule.tensor([-1.0, 2.0]), 0.1, 0.3)
         tensor([-0.2000,  2.0000])
     """
+    if lower > upper:  # (PyTorch: RuntimeError, in training or not)
+        raise DomainError(
+            f"rrelu: Lower bound should be less than or equal to the upper bound, got lower "
+            f"{lower} and upper {upper}"
+        )
     x = _require_floating("rrelu", input)
     if not training:
         out = leaky_relu(x, (lower + upper) / 2.0, inplace)
@@ -621,6 +643,10 @@ def hardtanh(
         >>> F.hardtanh(chainrule.tensor([-3.0, 0.5, 3.0]))
         tensor([-1.0000,  0.5000,  1.0000])
     """
+    if min_val > max_val:
+        raise ValueError(
+            f"hardtanh: min_val cannot be greater than max_val ({min_val} > {max_val})"
+        )
     input = _refuse_bool("hardtanh", input)  # noqa: A001
     refuse_complex("hardtanh", input)
     if input._array.dtype.kind not in "fV":
@@ -655,14 +681,22 @@ class ScaledElu(Op):
         scale: float,
         input_scale: float,
         grad_input_scale: float,
+        refuse_backward: bool = False,
     ) -> Array:
-        ctx.save(x=x, alpha=alpha, scale=scale, input_scale=grad_input_scale)
+        ctx.save(
+            x=x,
+            alpha=alpha,
+            scale=scale,
+            input_scale=grad_input_scale,
+            refuse_backward=refuse_backward,
+        )
         xp = ctx.xp
         negative = alpha * xp.expm1(xp.minimum(x, 0) * input_scale)
         return (scale * xp.where(x > 0, x, negative)).astype(x.dtype, copy=False)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
+        _refuse_in_place_negative_backward(ctx, "celu")
         x = ctx.x
         negative = (
             g
@@ -674,6 +708,7 @@ class ScaledElu(Op):
     @staticmethod
     def fast_vjp(ctx: Node, g: Any) -> tuple:
         """One fused op (FusedActivationBackward), as elu_backward."""
+        _refuse_in_place_negative_backward(ctx, "celu")
         params = (ctx.alpha, ctx.scale, ctx.input_scale)
         return _fused_vjp(ctx, g, ScaledElu.vjp, _elu_slope, *params)
 
@@ -731,10 +766,13 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
         tensor([-0.7869,  1.0000])
     """
     if alpha == 0:
-        raise ValueError("celu: alpha must not be 0")
+        raise DomainError("celu: ZeroDivisionError: alpha cannot be 0")  # (PyTorch: RuntimeError)
     alpha_as_float32 = struct.unpack("f", struct.pack("f", alpha))[0]
     x = floating_operand(input, "celu")
-    result = apply(ScaledElu, (x,), alpha, 1.0, 1.0 / alpha, 1.0 / alpha_as_float32)
+    refuse_backward = inplace and alpha < 0
+    result = apply(
+        ScaledElu, (x,), alpha, 1.0, 1.0 / alpha, 1.0 / alpha_as_float32, refuse_backward
+    )
     if not inplace:
         return named(result, "CeluBackward0")
     return _maybe_inplace(input, result, inplace, "celu_")
@@ -796,8 +834,14 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
     return _maybe_inplace(input, result, inplace, "mish_")
 
 
+# PyTorch's hardsigmoid_backward multiplies by 1/6 as a float32 constant, in every dtype: a
+# float64 gradient is 0.1666666716337204 g, not g / 6 (3e-8 apart)
+_ONE_SIXTH_IN_FLOAT32 = 0.1666666716337204
+
+
 class Hardsigmoid(Op):
-    """clamp(x / 6 + 1/2, 0, 1). Derivative: g / 6 strictly inside (-3, 3), else 0 (PyTorch)."""
+    """clamp(x / 6 + 1/2, 0, 1). Derivative: g / 6 strictly inside (-3, 3), else 0 (PyTorch),
+    with 1/6 rounded to float32 as PyTorch's kernel has it."""
 
     @staticmethod
     def forward(ctx: Node, x: Array) -> Array:
@@ -807,7 +851,7 @@ class Hardsigmoid(Op):
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         x = ctx.x
-        return (where((x > -3) & (x < 3), g / 6, 0.0),)
+        return (where((x > -3) & (x < 3), g * _ONE_SIXTH_IN_FLOAT32, 0.0),)
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
@@ -1028,6 +1072,15 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     return named(out, "HardshrinkBackward0")
 
 
+def _number_in(name: str, number: float, dtype: Any) -> float:
+    """A Python number converted to `dtype` as PyTorch's Scalar arguments are: overflow refused,
+    negative ints wrapped into unsigned dtypes, floats truncated toward 0 into integers."""
+    number = checked_fill(name, number, dtype)
+    if not (dtype.is_floating_point or dtype.is_complex) and isinstance(number, float):
+        return int(number)
+    return number
+
+
 def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
     """x where x > threshold, else value.
 
@@ -1047,7 +1100,14 @@ def threshold(input: Tensor, threshold: float, value: float, inplace: bool = Fal
         tensor([-1., -1.,  2.])
     """
     refuse_complex("threshold", input)
-    x = piecewise_input(input)
+    # both numbers in input's dtype, as PyTorch converts them (an int tensor stays int; 300
+    # into int8 overflows; -1 into uint8 wraps to 255)
+    threshold, value = (
+        _number_in("threshold", number, input.dtype) for number in (threshold, value)
+    )
+    # in place, the rule reads a copy of the input, not the tensor the result overwrites
+    source = input.clone() if inplace and input._requires_grad else input
+    x = piecewise_input(source)
     result = where(x <= threshold, value, x)  # a nan stays nan, as in PyTorch
     return input.copy_(result) if inplace else named(result, "ThresholdBackward0")
 
@@ -1070,6 +1130,11 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         tensor([[-0.1000, -0.2000]])
     """
     refuse_complex("prelu", input, weight)
+    if input.dtype != weight.dtype:
+        raise DTypeError(
+            f"prelu: Type promoting not supported. Got {input.dtype.name} input and "
+            f"{weight.dtype.name} weight"
+        )
     channels = input.shape[1] if input.ndim >= 2 else 1
     if weight.numel() not in (1, channels):
         raise ShapeError(

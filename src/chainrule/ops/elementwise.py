@@ -1105,10 +1105,8 @@ def _scaled(name: str, other: Any, alpha: Any, input: Any) -> Any:  # noqa: A002
     if alpha == 1:
         return other
     if isinstance(alpha, (float, complex)):
-        integral = [v for v in (input, other) if isinstance(v, Tensor)]
-        if all(t._array.dtype.kind in "iub" for t in integral) and not any(
-            isinstance(v, float) for v in (input, other)
-        ):
+        # the result's dtype decides, numbers included: 1j - int32 tensor takes alpha=0.5
+        if result_type(input, other).category <= dtypes.INTEGER:
             raise DTypeError(
                 f"{name}: for integral input tensors, argument alpha must not be a floating "
                 "point number"
@@ -1132,6 +1130,17 @@ def _is_bool_operand(value: Any) -> bool:
     if isinstance(value, Tensor):
         return value._array.dtype.kind == "b"
     return isinstance(value, bool)
+
+
+def _first_number_as_tensor(input: Any, other: Any) -> Any:  # noqa: A002
+    """PyTorch's add, sub, mul, div and floor_divide given two Python numbers read the first
+    as a 0-d tensor (torch.add(3, 2) is tensor(5), torch.div(3, 2) tensor(1.5)), where the
+    other binary functions refuse two numbers."""
+    if isinstance(input, (bool, int, float, complex)) and isinstance(
+        other, (bool, int, float, complex)
+    ):
+        return tensor_of(input)
+    return input
 
 
 def add(
@@ -1164,6 +1173,7 @@ def add(
         >>> chainrule.add(chainrule.tensor([1, 2]), 3, alpha=2)
         tensor([7, 8])
     """
+    input = _first_number_as_tensor(input, other)  # noqa: A001
     if (
         alpha == 1
         and out is None
@@ -1212,6 +1222,7 @@ def sub(
         >>> chainrule.sub(chainrule.tensor([5.0, 7.0]), 2.0)
         tensor([3., 5.])
     """
+    input = _first_number_as_tensor(input, other)  # noqa: A001
     for value in (input, other):
         if isinstance(value, bool) or (
             isinstance(value, Tensor) and value._array.dtype.kind == "b"
@@ -1255,6 +1266,8 @@ def rsub(input: Tensor | Number, other: Tensor | Number, *, alpha: Number = 1) -
         >>> chainrule.rsub(chainrule.tensor([1.0, 2.0]), 10.0)
         tensor([9., 8.])
     """
+    if not isinstance(input, Tensor):  # (sub takes a number first: rsub does not)
+        raise TypeError(f"rsub(): argument 'input' must be Tensor, not {type(input).__name__}")
     if alpha != 1:
         input = _scaled("rsub", input, alpha, other)  # noqa: A001
     out = sub(other, input)
@@ -1277,6 +1290,7 @@ def mul(input: Tensor | Number, other: Tensor | Number, *, out: Tensor | None = 
         >>> chainrule.mul(chainrule.tensor([1.0, 2.0, 3.0]), 2)
         tensor([2., 4., 6.])
     """
+    input = _first_number_as_tensor(input, other)  # noqa: A001
     if out is None and _float_and_number(input, other):
         return apply(MulScalar, (input,), other)
     if _one_operand_0d(input, other):  # (one test on the hot path of tensor products)
@@ -1332,6 +1346,7 @@ def div(
         raise ValueError(
             f"div: rounding_mode must be None, 'trunc' or 'floor', not {rounding_mode!r}"
         )
+    input = _first_number_as_tensor(input, other)  # noqa: A001
     if rounding_mode is None and out is None and _float_and_number(input, other):
         return apply(DivScalar, (input,), other)
     scalar = _scalar_tensor_second(input, other) if rounding_mode is None else None
@@ -1394,6 +1409,7 @@ def floor_divide(
         >>> chainrule.tensor([0.3], dtype=chainrule.float64) // 0.1
         tensor([2.], dtype=chainrule.float64)
     """
+    input = _first_number_as_tensor(input, other)  # noqa: A001
     if out is not None:
         return write_out("floor_divide", floor_divide(input, other), out, "cast")
     scalar = _scalar_divisor(input, other)
@@ -2776,6 +2792,9 @@ def ldexp(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
             raise TypeError(
                 f"ldexp(): argument '{name}' must be Tensor, not {type(value).__name__}"
             )
+    if input._array.dtype.kind == "c" or other._array.dtype.kind == "c":
+        # PyTorch's complex ldexp is input * 2.0**other, promoted as that product is
+        return named(mul(input, pow(2.0, other)), "LdexpBackward0")
     x, y = _float_operands("ldexp", input, other)
     return named(x * exp2(y), "LdexpBackward0")
 

@@ -15,7 +15,13 @@ from chainrule._tensor import Tensor
 from chainrule.autograd.grad_mode import no_grad
 from chainrule.autograd.node import Node
 from chainrule.backend import Array, dtypes
-from chainrule.errors import ArgumentAssertionError, DomainError, DTypeError, ShapeError
+from chainrule.errors import (
+    ArgumentAssertionError,
+    DomainError,
+    DTypeError,
+    IndexRangeError,
+    ShapeError,
+)
 from chainrule.ops.elementwise import elementwise_batch, where
 from chainrule.ops.nn_common import check_indices, constant, refuse_complex_autograd, shape_constant
 from chainrule.ops.op import Op, apply, named
@@ -182,7 +188,8 @@ def embedding(
     rows = weight.shape[0]
     index = input._array
     if index.size and (int(index.min()) < 0 or int(index.max()) >= rows):
-        raise IndexError(
+        # (PyTorch: IndexError from embedding, RuntimeError from embedding_bag's kernel)
+        raise IndexRangeError(
             f"embedding: index out of range in self (indices must be in [0, {rows}), got values "
             f"in [{int(index.min())}, {int(index.max())}])"
         )
@@ -255,7 +262,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     index = tensor._array
     if num_classes == -1:
         if index.size == 0:
-            raise ValueError(
+            raise DomainError(  # (PyTorch: RuntimeError)
                 "one_hot: can not infer the total number of classes from an empty tensor"
             )
         num_classes = int(index.max()) + 1

@@ -20,11 +20,11 @@ from chainrule.autograd.node import Node
 from chainrule.autograd.observers import observers, tell
 from chainrule.backend import Array, dtypes, is_array
 from chainrule.backend.formats import contiguous_format
-from chainrule.errors import DTypeError, GradError, IndexRangeError, ShapeError
+from chainrule.errors import DomainError, DTypeError, GradError, IndexRangeError, ShapeError
 from chainrule.ops import creation, tie_order
 from chainrule.ops.arguments import normalize_dim, numpy_keywords, require_dims
 from chainrule.ops.autocast import FLOAT32, autocast_active, autocast_operands
-from chainrule.ops.conversion import cast, clone, result_type
+from chainrule.ops.conversion import cast, clone, keep_channels_last, result_type
 from chainrule.ops.creation import arange
 from chainrule.ops.elementwise import as_tensor_operand, logical_and, logical_xor, mul, where
 from chainrule.ops.op import Op, apply, in_c_order, named
@@ -2475,7 +2475,7 @@ def pad(
         widths[ndim - 1 - i] = (widths_flat[2 * i], widths_flat[2 * i + 1])
     if mode != "constant":
         if value is not None and value != 0:
-            raise ValueError(f'pad: Padding mode "{mode}" doesn\'t take in value argument')
+            raise DomainError(f'pad: Padding mode "{mode}" doesn\'t take in value argument')
         if ndim not in (count + 1, count + 2):  # PyTorch's kernels: batched or unbatched input
             raise NotImplementedError(
                 f"pad: Padding size {len(widths_flat)} is not supported for {ndim}D input "
@@ -2490,7 +2490,9 @@ def pad(
                 f"of your input (shape {shape})."
             )
     if mode == "constant":
-        return apply(ConstantPadNd, (input,), tuple(widths), 0 if value is None else value)
+        result = apply(ConstantPadNd, (input,), tuple(widths), 0 if value is None else value)
+        kept = keep_channels_last(input, result)  # (PyTorch's constant pad keeps the layout)
+        return result if kept is result else named(kept, "ConstantPadNdBackward0")
     if autocast_active() is not None and (mode == "replicate" or (mode == "reflect" and count < 3)):
         # PyTorch's autocast float32 list holds these kernels (reflection_pad1d/2d, replication)
         (input,) = autocast_operands(FLOAT32, input)  # noqa: A001
@@ -2513,6 +2515,8 @@ def pad(
         result = index_select(result, dim, index)
     if result is input:
         result = clone(input)
+    if mode != "circular":  # (reflection and replication keep a channels-last layout too)
+        result = keep_channels_last(input, result)
     if mode in _PAD_NODE_NAMES:
         return named(result, _PAD_NODE_NAMES[mode].format(count))
     return result

@@ -2503,6 +2503,8 @@ def cdist(
     difference = unsqueeze(x1, -2) - unsqueeze(x2, -3)  # (..., P, R, M)
     if p == math.inf:
         return named(_largest_coordinate(difference), "CdistBackward0")
+    if p == 0:
+        return named(_nonzero_count(difference), "CdistBackward0")
     return named(_vector_norm(difference, p, -1), "CdistBackward0")
 
 
@@ -2515,6 +2517,15 @@ def _euclidean_by_product(x1: Any, x2: Any) -> Any:
     squared = squares1 + squares2 - 2 * _product(Matmul, (x1, _mT(x2)))
     positive = squared > 0
     return where(positive, sqrt(where(positive, squared, 1.0)), 0.0)
+
+
+def _nonzero_count(difference: Any) -> Any:
+    """The number of nonzero coordinates, with PyTorch's zero gradient (cdist's p = 0 backward
+    is zeros for both inputs, where a plain count would leave them unreached)."""
+
+    count = _vector_norm(difference.detach(), 0, -1)
+    nowhere = Tensor._from_array(difference._backend.xp.zeros(difference.shape, bool))
+    return count + reduction.sum(where(nowhere, difference, 0.0), -1)
 
 
 def _largest_coordinate(difference: Any) -> Any:

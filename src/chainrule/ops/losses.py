@@ -262,13 +262,20 @@ def check_reduction(op_name: str, reduction: str, extra: tuple = ()) -> None:
         raise ValueError(f"{op_name}: {reduction!r} is not a valid value for reduction")
 
 
-def _check_class_targets(op_name: str, x: Any, target: Any, ignore_index: int) -> None:
+def _check_class_targets(
+    op_name: str, x: Any, target: Any, ignore_index: int, reduction: str
+) -> None:
     """Integer targets (N, *d) for input (N, C, *d), each in [0, C) or ignore_index. As in
-    PyTorch, int64 or uint8 only (an int32 target is refused, not converted)."""
+    PyTorch, int64 or uint8 only (an int32 target is refused, not converted), and int64 only
+    for K-d inputs (PyTorch's spatial kernel takes Long alone; an empty batch reduced to a
+    number returns before it, so takes uint8 too)."""
     if target.dtype not in (dtypes.int64, dtypes.uint8):
         raise DTypeError(
             f"{op_name}: expected target dtype to be Long or Byte, but got {target.dtype.name}"
         )
+    reaches_spatial_kernel = x.numel() > 0 or reduction == "none"
+    if target.dtype == dtypes.uint8 and x.ndim > 2 and reaches_spatial_kernel:
+        raise DTypeError(f"{op_name}: expected scalar type Long but found uint8 (K-d input)")
     expected = (x.shape[0], *x.shape[2:])
     if tuple(target.shape) != expected:
         if target.ndim == 1 and x.ndim == 2:
@@ -403,7 +410,7 @@ def cross_entropy(
         if reduction == "sum":
             return named(reduce_sum(loss), "NegBackward0")
         return named(loss[0], "NegBackward0") if unbatched else loss
-    _check_class_targets("cross_entropy", x, labels, ignore_index)
+    _check_class_targets("cross_entropy", x, labels, ignore_index, reduction)
     weights = _class_weights(x, labels, weight, ignore_index)
     loss = apply(SoftmaxCrossEntropy, (x, labels), ignore_index)
     if weight is not None:
@@ -461,7 +468,7 @@ def nll_loss(
     x, labels, unbatched = _class_batch("nll_loss", input, target)
     classes = x.shape[1]
     check_vector("nll_loss", "weight", weight, (classes,))
-    _check_class_targets("nll_loss", x, labels, ignore_index)
+    _check_class_targets("nll_loss", x, labels, ignore_index, reduction)
     xp = x._backend.xp
     safe = xp.where(labels._array != ignore_index, labels._array, 0)
     offsets = xp.arange(safe.size).reshape(safe.shape) * classes + safe

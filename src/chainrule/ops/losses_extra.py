@@ -2,8 +2,8 @@
 """PyTorch's multi-class and multi-label margin losses, composed of differentiable ops (so
 every order of derivative comes from theirs), and CTC, an op of its own (a dynamic program
 over the alignments). The other margin, ranking and likelihood losses are in nn/functional.py.
-Formulas, edge rules and errors follow ATen's kernels; the hinge of each margin loss is
-clamp(., min=0), whose gradient at exactly 0 is 0, as PyTorch's.
+Formulas, edge rules and errors follow ATen's kernels; the hinge of each margin loss counts
+only where it is positive, so its gradient at exactly 0 is 0, as PyTorch's.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chainrule.autograd.node import Node
-from chainrule.backend import Array
+from chainrule.backend import Array, dtypes
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops.autocast import FLOAT32, autocast_policy
 from chainrule.ops.elementwise import clamp, where
@@ -39,14 +39,28 @@ def reduce_loss(op_name: str, loss: Any, reduction: str) -> Any:
     return loss
 
 
+def _positive_part(z: Any) -> Any:
+    """max(z, 0) with gradient 1 only where z > 0: PyTorch's margin kernels count a term only
+    when it is positive, so a hinge at exactly 0 (a tie with the margin) passes no gradient
+    (clamp(z, min=0) would pass it)."""
+    return where(z > 0, z, 0.0)
+
+
 def _as_matrix(op_name: str, x: Any, target: Any, target_ndim: int) -> tuple[Any, Any]:
-    """(C,) input with its target becomes a batch of one; (N, C) passes; other ranks raise."""
-    if x.ndim not in (1, 2) or x.numel() == 0:
+    """(C,) input with its target becomes a batch of one; (N, C) passes, an empty batch N = 0
+    included (PyTorch's 'optional 0-dim batch size'); other ranks and C = 0 raise. The target
+    is int64 only: PyTorch refuses int32 here (RuntimeError), unlike gather, though only
+    where there is a sample to read it for."""
+    if x.ndim not in (1, 2) or x.shape[-1] == 0:
         raise ShapeError(
             f"{op_name}: Expected non-empty vector or matrix with optional 0-dim batch size, "
             f"but got: {tuple(x.shape)}"
         )
     check_indices(op_name, target)
+    if target.dtype != dtypes.int64:
+        if x.numel() > 0:
+            raise DTypeError(f"{op_name}: expected scalar type Long but found {target.dtype.name}")
+        target = target.long()
     if x.ndim == 1:
         x = unsqueeze(x, 0)
         target = target.reshape((1, *tuple(target.shape)))
@@ -102,13 +116,18 @@ def multi_margin_loss(
     x, y = _as_matrix("multi_margin_loss", input, target, 1)
     classes = x.shape[1]
     check_vector("multi_margin_loss", "weight", weight, (classes,))
+    if weight is not None and weight.dtype != x.dtype:
+        raise DTypeError(
+            f"multi_margin_loss: expected scalar type {x.dtype.name} but found "
+            f"{weight.dtype.name} (weight)"
+        )
     labels = y._array
     if bool(((labels < 0) | (labels >= classes)).any()):
         raise RuntimeError(f"multi_margin_loss: target out of range for {classes} classes")
     xp = x._backend.xp
     others = constant(xp.arange(classes)[None, :] != labels[:, None])
     picked = gather(x, 1, unsqueeze(y, 1))
-    hinge = clamp(margin - picked + x, min=0)
+    hinge = _positive_part(margin - picked + x)
     if p == 2:
         hinge = hinge * hinge
     if weight is not None:
@@ -163,7 +182,7 @@ def multilabel_margin_loss(
     is_target = hits.any(axis=1)
     pairs = constant(listed[:, :, None] & ~is_target[:, None, :])  # (N, slot j, class i)
     chosen = gather(x, 1, constant(safe))
-    hinge = clamp(1 - (unsqueeze(chosen, 2) - unsqueeze(x, 1)), min=0)
+    hinge = _positive_part(1 - (unsqueeze(chosen, 2) - unsqueeze(x, 1)))
     loss = reduce_sum(where(pairs, hinge, 0.0), (1, 2)) / classes
     if unbatched and reduction == "none":
         loss = loss[0]
@@ -210,7 +229,8 @@ def _ctc_lattice(
     minus_inf = xp.asarray(-xp.inf, dtype=log_probs.dtype)
     alpha = xp.full((steps, batch, width), minus_inf, dtype=log_probs.dtype)
     alpha[0, :, 0] = emissions[0, :, 0]
-    alpha[0, :, 1] = xp.where(target_lengths > 0, emissions[0, :, 1], minus_inf)
+    if width > 1:  # (targets of width 0 leave one path: all blanks)
+        alpha[0, :, 1] = xp.where(target_lengths > 0, emissions[0, :, 1], minus_inf)
     for t in range(1, steps):
         previous = alpha[t - 1]
         shifted1 = xp.concatenate(
@@ -218,7 +238,7 @@ def _ctc_lattice(
         )
         shifted2 = xp.concatenate(
             [xp.full((batch, 2), minus_inf, dtype=log_probs.dtype), previous[:, :-2]], axis=1
-        )
+        )[:, :width]  # (width 1 when no sample has a label)
         shifted2 = xp.where(skip, shifted2, minus_inf)
         alpha[t] = _log_add(xp, previous, shifted1, shifted2) + emissions[t]
     alpha = xp.where(valid[None], alpha, minus_inf)
@@ -241,8 +261,9 @@ def _ctc_lattice(
             )
             shifted2 = xp.concatenate(
                 [following[:, 2:], xp.full((batch, 2), minus_inf, dtype=log_probs.dtype)], axis=1
-            )
+            )[:, :width]
             allowed = xp.concatenate([skip[:, 2:], xp.zeros((batch, 2), dtype=bool)], axis=1)
+            allowed = allowed[:, :width]
             shifted2 = xp.where(allowed, shifted2, minus_inf)
             recursed = _log_add(xp, following, shifted1, shifted2) + emissions[t]
         else:
@@ -407,6 +428,10 @@ def ctc_loss(
             f"{tuple(log_probs.shape)}"
         )
     steps, batch, classes = log_probs.shape
+    if log_probs.numel() == 0:
+        raise ShapeError(
+            f"ctc_loss: log_probs tensor must not be empty, got shape {tuple(log_probs.shape)}"
+        )
     check_indices("ctc_loss", targets)
     input_lengths = _lengths("ctc_loss", input_lengths, batch, log_probs, "input_lengths")
     target_lengths = _lengths("ctc_loss", target_lengths, batch, log_probs, "target_lengths")
@@ -416,6 +441,11 @@ def ctc_loss(
         raise RuntimeError(
             f"ctc_loss: Expected input_lengths to have value at most {steps}, but got "
             f"{input_lengths.tolist()}"
+        )
+    if bool((targets_host < 0).any()):
+        raise RuntimeError(
+            f"ctc_loss: Expected target_lengths to have value at least 0, but got "
+            f"{target_lengths.tolist()}"
         )
     if not 0 <= blank < classes:
         raise RuntimeError(f"ctc_loss: blank must be in label range, got {blank}")

@@ -145,6 +145,16 @@ def _require_nonempty(op_name: str, input: Any, axes: tuple | None) -> None:
             )
 
 
+def _empty_dims_first(op_name: str, input: Any, dim: Any) -> None:
+    """PyTorch checks that a named dimension is not empty before it checks the dtype:
+    amax(<complex (0, 3)>, 0) and kthvalue(<bool (0, 3)>, 1, 0) raise IndexError."""
+    if dim is None or isinstance(dim, Tensor):
+        return
+    dims = _each_dim(op_name, dim, input._array.ndim)
+    if dims is not None:
+        _require_nonempty(op_name, input, dims)
+
+
 def _each_dim(op_name: str, dim: Any, ndim: int) -> tuple | None:
     """The dims a reduction names, each normalized but repeats kept: PyTorch refuses an
     empty reduced dimension before a repeated one."""
@@ -259,13 +269,20 @@ def _selected(input: Any, index: Any, axis: int, keepdim: bool) -> tuple[Any, An
 # ---- sum, mean, prod -----------------------------------------------------------------------------
 
 
+def _kept_dtype(x: Array) -> Any:
+    """The dtype a sum or product of x accumulates in: x's own (NumPy would widen an int32 or
+    bool sum to int64, where PyTorch's sum(x, dtype=int32) stays int32 and a bool one is an
+    `or`); None, NumPy's default, for floats."""
+    return x.dtype if x.dtype.kind in "biu" else None
+
+
 class Sum(Op):
     """Sum over `axes`. Derivative: g broadcast back over the summed dimensions."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool) -> Array:
         ctx.save(axes=axes, keepdim=keepdim)
-        return in_c_order(x.sum(axis=axes, keepdims=keepdim))
+        return in_c_order(x.sum(axis=axes, keepdims=keepdim, dtype=_kept_dtype(x)))
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -491,7 +508,8 @@ def nansum(
         dim, keepdim = numpy_keywords("nansum", dim, keepdim, axis, keepdims)
     refuse_complex("nansum", input)
     x = _accumulating(input, dtype)
-    return named(sum(_without_nan(x), dim, keepdim), "NansumBackward0")
+    summed = sum(_without_nan(x), dim, keepdim, dtype=x.dtype)  # (int32 dtype= stays int32)
+    return named(summed, "NansumBackward0")
 
 
 def nanmean(
@@ -544,7 +562,7 @@ class Prod(Op):
 
     @staticmethod
     def forward(ctx: Node, x: Array, axis: int | None, keepdim: bool) -> Array:
-        out = in_c_order(x.prod(axis=axis, keepdims=keepdim))
+        out = in_c_order(x.prod(axis=axis, keepdims=keepdim, dtype=_kept_dtype(x)))
         ctx.save(x=x, out=out, axis=axis, keepdim=keepdim, has_zero=bool((x == 0).any()))
         return out
 
@@ -747,9 +765,10 @@ def amax(
         >>> chainrule.amax(x)
         tensor(5.)
     """
-    refuse_complex("amax", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("amax", dim, keepdim, axis, keepdims)
+    _empty_dims_first("amax", input, dim)
+    refuse_complex("amax", input)
     _require_nonempty("amax", input, _each_dim("amax", dim, input._array.ndim))
     axes = reduced_axes("amax", dim, input._array.ndim)
     return apply(Amax, (input,), axes, keepdim, False)
@@ -785,9 +804,10 @@ def amin(
         >>> chainrule.amin(x)
         tensor(0.)
     """
-    refuse_complex("amin", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("amin", dim, keepdim, axis, keepdims)
+    _empty_dims_first("amin", input, dim)
+    refuse_complex("amin", input)
     _require_nonempty("amin", input, _each_dim("amin", dim, input._array.ndim))
     axes = reduced_axes("amin", dim, input._array.ndim)
     return apply(Amin, (input,), axes, keepdim, False)
@@ -828,9 +848,10 @@ def aminmax(
         return write_outs(
             "aminmax", aminmax(input, dim=dim, keepdim=keepdim, axis=axis, keepdims=keepdims), out
         )
-    refuse_complex("aminmax", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("aminmax", dim, keepdim, axis, keepdims)
+    _empty_dims_first("aminmax", input, dim)
+    refuse_complex("aminmax", input)
     if dim is not None and (not isinstance(dim, int) or isinstance(dim, bool)):
         raise TypeError(f"aminmax(): argument 'dim' must be int, not {type(dim).__name__}")
     axes = reduced_axes("aminmax", dim, input._array.ndim)
@@ -1042,9 +1063,10 @@ def max(
             max(input, dim=dim, keepdim=keepdim, other=other, axis=axis, keepdims=keepdims),
             out,
         )
-    refuse_complex("max", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("max", dim, keepdim, axis, keepdims)
+    _empty_dims_first("max", input, dim)
+    refuse_complex("max", input)
     if other is not None or isinstance(dim, Tensor):
         return maximum(input, dim if other is None else other)
     return _extreme("max", Amax, Argmax, input, dim, keepdim)
@@ -1128,9 +1150,10 @@ def min(
             min(input, dim=dim, keepdim=keepdim, other=other, axis=axis, keepdims=keepdims),
             out,
         )
-    refuse_complex("min", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("min", dim, keepdim, axis, keepdims)
+    _empty_dims_first("min", input, dim)
+    refuse_complex("min", input)
     if other is not None or isinstance(dim, Tensor):
         return minimum(input, dim if other is None else other)
     return _extreme("min", Amin, Argmin, input, dim, keepdim)
@@ -1175,12 +1198,18 @@ def _variance(
     return (total / divisor).astype(x.dtype, copy=False)
 
 
-def _variance_vjp(x: Any, g: Any, axes: tuple, dof: float) -> Any:
+def _variance_vjp(x: Any, g: Any, axes: tuple, dof: float, whole: bool) -> Any:
     """d var / dx for a gradient `g` already broadcastable to x: g 2 (x - mean) / dof, with
     dof = N - correction as it is (negative when correction exceeds N, as PyTorch's
-    var_backward: only the value divides by max(0, dof))."""
+    var_backward: only the value divides by max(0, dof)). Over the `whole` tensor (no dim
+    given, or a 0-dim input) with dof <= 0, PyTorch's var_backward gives g * inf instead,
+    nan where x equals the mean: var(tensor([1., 2.]), correction=3) has gradient [inf, inf],
+    var(..., 0, correction=3) [1., -1.]."""
+    centered = x - mean(x, axes, keepdim=True)
+    if whole and dof <= 0:
+        return g * where(centered == 0, math.nan, math.inf)
     scale = 2.0 / dof if dof != 0 else math.inf
-    return g * (scale * (x - mean(x, axes, keepdim=True)))
+    return g * (scale * centered)
 
 
 class Var(Op):
@@ -1188,15 +1217,17 @@ class Var(Op):
     g 2 (x - mean) / dof (PyTorch's var_backward; inf or nan when dof is 0)."""
 
     @staticmethod
-    def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool, dof: float) -> Array:
-        ctx.save(x=x, axes=axes, keepdim=keepdim, dof=dof)
+    def forward(
+        ctx: Node, x: Array, axes: tuple, keepdim: bool, dof: float, whole: bool = False
+    ) -> Array:
+        ctx.save(x=x, axes=axes, keepdim=keepdim, dof=dof, whole=whole)
         return in_c_order(_variance(ctx.xp, x, axes, keepdim, dof))
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
         x = ctx.x
         g = restore_dims(g, x.shape, ctx.axes, ctx.keepdim)
-        return (_variance_vjp(x, g, ctx.axes, ctx.dof),)
+        return (_variance_vjp(x, g, ctx.axes, ctx.dof, ctx.whole),)
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
@@ -1210,9 +1241,11 @@ class Std(Op):
     std is 0 (PyTorch's std_backward masks it there instead of giving nan)."""
 
     @staticmethod
-    def forward(ctx: Node, x: Array, axes: tuple, keepdim: bool, dof: float) -> Array:
+    def forward(
+        ctx: Node, x: Array, axes: tuple, keepdim: bool, dof: float, whole: bool = False
+    ) -> Array:
         out = in_c_order(_variance(ctx.xp, x, axes, keepdim, dof, root=True))
-        ctx.save(x=x, out=out, axes=axes, keepdim=keepdim, dof=dof)
+        ctx.save(x=x, out=out, axes=axes, keepdim=keepdim, dof=dof, whole=whole)
         return out
 
     @staticmethod
@@ -1222,7 +1255,7 @@ class Std(Op):
         g = restore_dims(g, x.shape, ctx.axes, ctx.keepdim)
         zero = out == 0
         grad_var = where(zero, 0.0, g / (2 * where(zero, 1.0, out)))
-        return (_variance_vjp(x, grad_var, ctx.axes, ctx.dof),)
+        return (_variance_vjp(x, grad_var, ctx.axes, ctx.dof, ctx.whole),)
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
@@ -1248,6 +1281,7 @@ def _statistic(
         correction = 0 if unbiased is False else 1
     shape = input.shape
     axes = reduced_axes(name, dim, len(shape))
+    whole = dim is None or not shape  # (PyTorch's var_backward tells these apart)
     dof = _count(shape, axes) - correction
     if dof <= 0:  # nan or inf, as PyTorch, with its warning
         warnings.warn(
@@ -1257,12 +1291,14 @@ def _statistic(
             stacklevel=3,
         )
     if input._array.dtype.kind == "c":  # real: the spreads of the two parts add up
-        parts = [apply(Var, (part,), axes, keepdim, dof) for part in (real(input), imag(input))]
+        parts = [
+            apply(Var, (part,), axes, keepdim, dof, whole) for part in (real(input), imag(input))
+        ]
         spread = parts[0] + parts[1]
         spread = spread if op is Var else spread.sqrt()
         return named(spread, op.node_name())  # one node in PyTorch
     _require_floating(name, input, "std and var only support floating point and complex dtypes.")
-    return apply(op, (input,), axes, keepdim, dof)
+    return apply(op, (input,), axes, keepdim, dof, whole)
 
 
 def var(
@@ -1536,11 +1572,12 @@ def vector_norm(
         )
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("vector_norm", dim, keepdim, axis, keepdims)
+    if x._array.dtype.kind not in "fVc":
+        _require_floating("linalg.vector_norm", x, "Expected a floating point or complex tensor.")
     if dtype is not None:
-        x = cast(x, dtypes.as_dtype(dtype))
+        x = cast(x, _norm_dtype(x.dtype, dtypes.as_dtype(dtype)))
     if x._array.dtype.kind == "c":
         x = _abs(x)  # the norm of the moduli, real; abs's vjp gives PyTorch's complex gradient
-    _require_floating("linalg.vector_norm", x, "Expected a floating point or complex tensor.")
     order = float(ord)
     shape = x.shape
     axes = reduced_axes("linalg.vector_norm", dim, len(shape))
@@ -1550,6 +1587,22 @@ def vector_norm(
             f"{shape}) because the operation does not have an identity"
         )
     return apply(VectorNorm, (x,), order, axes, keepdim)
+
+
+def _norm_dtype(given: dtypes.dtype, wanted: dtypes.dtype) -> dtypes.dtype:
+    """A vector norm's dtype= as PyTorch's takes it: complex for a complex input, real floating
+    for a real one, and never narrower than the input (float64 to float32 is refused)."""
+    if wanted.is_complex != given.is_complex or not (wanted.is_floating_point or wanted.is_complex):
+        kind = "complex" if given.is_complex else "real floating point"
+        raise DTypeError(
+            f"linalg.vector_norm: dtype should be {kind} for {given.name} input, got {wanted.name}"
+        )
+    if dtypes.promote_types(given, wanted) is not wanted:
+        raise DTypeError(
+            f"linalg.vector_norm: the dtype of the input ({given.name}) should be convertible "
+            f"without narrowing to the specified dtype ({wanted.name})"
+        )
+    return wanted
 
 
 def norm(
@@ -1607,6 +1660,9 @@ def dist(input: Tensor, other: Tensor, p: float = 2) -> Tensor:
         >>> chainrule.dist(chainrule.tensor([1.0, 1.0]), chainrule.tensor([4.0, 5.0]))
         tensor(5.)
     """
+    for name, value in (("input", input), ("other", other)):
+        if not isinstance(value, Tensor):  # (sub would take numbers: dist does not)
+            raise TypeError(f"dist(): argument '{name}' must be Tensor, not {type(value).__name__}")
     difference = sub(input, other)  # promoted as PyTorch: dist(float32, int8) is float32
     if difference._array.dtype.kind not in "fcV":
         raise DTypeError(
@@ -1962,11 +2018,15 @@ class LogCumSumExp(Op):
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
+        if not ctx.input_meta[0][0]:  # 0-dim: the identity, so g (PyTorch's, even at inf, nan)
+            return (g,)
         # grad_i = sum over the outputs k that read x_i of g_k exp(x_i - out_k)
         return (_signed_log_scan(g, -ctx.out, ctx.x, ctx.axis, not ctx.reverse),)
 
     @staticmethod
     def jvp(ctx: Node, t: Any) -> Any:
+        if not ctx.input_meta[0][0]:
+            return t
         # tangent_k = sum over the inputs j that out_k reads of t_j exp(x_j - out_k)
         return _signed_log_scan(t, ctx.x, -ctx.out, ctx.axis, ctx.reverse)
 
@@ -2323,7 +2383,10 @@ _UNSORTED_ORDER_LIMIT = 1 << 16
 
 
 def _rows(xp: Any, array: Array, axis: int) -> Array:
-    return xp.moveaxis(array, axis, -1).reshape(-1, array.shape[axis])
+    """The slices along `axis` as the rows of a matrix (the row count spelt out: -1 cannot be
+    inferred beside a dimension of size 0)."""
+    count = math.prod(n for i, n in enumerate(array.shape) if i != axis)
+    return xp.moveaxis(array, axis, -1).reshape(count, array.shape[axis])
 
 
 def _row_values(row: Array) -> list:
@@ -2662,9 +2725,10 @@ def kthvalue(
             kthvalue(input, k=k, dim=dim, keepdim=keepdim, axis=axis, keepdims=keepdims),
             out,
         )
-    refuse_complex("kthvalue", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("kthvalue", dim, keepdim, axis, keepdims)
+    _empty_dims_first("kthvalue", input, dim)
+    refuse_complex("kthvalue", input)
     _refuse_bool("kthvalue", input)
     axis = normalize_dim("kthvalue", dim, input._array.ndim)
     size = _size_along(input, axis)
@@ -2760,9 +2824,10 @@ def mode(
         return write_outs(
             "mode", mode(input, dim=dim, keepdim=keepdim, axis=axis, keepdims=keepdims), out
         )
-    refuse_complex("mode", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("mode", dim, keepdim, axis, keepdims)
+    _empty_dims_first("mode", input, dim)
+    refuse_complex("mode", input)
     axis = normalize_dim("mode", dim, input._array.ndim)
     if _size_along(input, axis) == 0:
         raise IndexError(
@@ -2878,9 +2943,10 @@ def median(
         return write_outs(
             "median", median(input, dim=dim, keepdim=keepdim, axis=axis, keepdims=keepdims), out
         )
-    refuse_complex("median", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("median", dim, keepdim, axis, keepdims)
+    _empty_dims_first("median", input, dim)
+    refuse_complex("median", input)
     return _median("median", Median, MedianIndex, input, dim, keepdim)
 
 
@@ -3001,9 +3067,10 @@ def nanmedian(
             nanmedian(input, dim=dim, keepdim=keepdim, axis=axis, keepdims=keepdims),
             out,
         )
-    refuse_complex("nanmedian", input)
     if axis is not None or keepdims is not None:  # NumPy's names, as PyTorch
         dim, keepdim = numpy_keywords("nanmedian", dim, keepdim, axis, keepdims)
+    _empty_dims_first("nanmedian", input, dim)
+    refuse_complex("nanmedian", input)
     return _median("nanmedian", NanMedian, NanMedianIndex, input, dim, keepdim)
 
 

@@ -140,7 +140,9 @@ class Hardtanh(Module):
             )
             max_val = max_value
         if max_val <= min_val:
-            raise ValueError(f"max_val ({max_val}) must be greater than min_val ({min_val})")
+            raise ArgumentAssertionError(  # (PyTorch: an assert)
+                f"max_val ({max_val}) must be greater than min_val ({min_val})"
+            )
         self.min_val = min_val
         self.max_val = max_val
         self.inplace = inplace
