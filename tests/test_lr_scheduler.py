@@ -394,3 +394,16 @@ def test_a_replaced_optimizer_step_is_reported_at_the_first_scheduler_step():
             scheduler.step()
         messages.append([str(w.message) for w in caught])
     assert messages[0] == messages[1] and "has been overridden" in messages[0][0]
+
+
+def test_a_param_group_added_after_the_scheduler_is_refused_at_its_step_as_pytorch():
+    """PyTorch's scheduler writes one rate per group it knew (a strict zip): a group added
+    since makes `step()` raise ValueError rather than leave that group's rate alone."""
+    for lib in (torch, chainrule):
+        first = lib.nn.Parameter(lib.ones(2))
+        optimizer = lib.optim.SGD([first], lr=0.1)
+        scheduler = lib.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: 0.5**epoch)
+        optimizer.add_param_group({"params": [lib.nn.Parameter(lib.ones(2))], "lr": 0.2})
+        optimizer.step()
+        with pytest.raises(ValueError, match="shorter than argument 1"):
+            scheduler.step()
