@@ -34,9 +34,17 @@ device_test = pytest.mark.device
 # ---- every op, layer and optimizer on the device under test ---------------------------------
 
 
+# A 0-dim float32 tensor times (or dividing) a half-precision one: PyTorch uses it in float32
+# only from CPU memory (a CPU scalar); a 0-dim device tensor is rounded to the half dtype
+# first, as on CUDA, so torch's CPU result is not the reference there.
+CPU_SCALAR_SPECS = {"mul_float16_by_float32_scalar_tensor", "div_float16_by_float32_scalar_tensor"}
+
+
 @device_test
 @pytest.mark.parametrize("spec", SPECS, ids=str)
 def test_op_matches_torch_on_the_device(spec):
+    if spec.name in CPU_SCALAR_SPECS:
+        pytest.skip("PyTorch's CPU-scalar rule; on a device the 0-dim operand is rounded first")
     check_op(spec, device=DEVICE)
 
 

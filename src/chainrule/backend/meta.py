@@ -683,12 +683,16 @@ def sliding_window_view(x: Any, window_shape: Any, axis: Any = None, **kwargs: A
 
 
 class _Unsupported:
-    """A NumPy submodule on the meta device: every function in it raises."""
+    """A NumPy submodule on the meta device: every function in it raises; its exception
+    classes are NumPy's (an op's `except xp.linalg.LinAlgError` names one)."""
 
     def __init__(self, prefix: str) -> None:
         self._prefix = prefix
 
     def __getattr__(self, name: str) -> Any:
+        attribute = getattr(getattr(np, self._prefix), name, None)
+        if isinstance(attribute, type) and issubclass(attribute, BaseException):
+            return attribute
         raise _unsupported(f"{self._prefix}.{name}")
 
 

@@ -19,6 +19,7 @@ from chainrule.backend.float_errors import FLOAT_ERRORS, QUIET
 from chainrule.compiler import fusion
 from chainrule.func.pytree import LEAF, tree_unflatten
 from chainrule.ops.elementwise import AddScalar, MulScalar, Tanh, TanhBackward
+from chainrule.ops.op import run_forward_in_float32
 
 # Fast path (docs/how-it-works.md, "Fast paths"): ops whose forward, on float32 or float64
 # arrays, is exactly this expression, emitted inline in the replay instead of a call of the
@@ -84,6 +85,7 @@ class Instruction:
         "target",
         "multi",
         "inline",
+        "half",
     )
 
     def __init__(self, kind: str, inputs: list, outputs: list, op: Any = None) -> None:
@@ -98,6 +100,7 @@ class Instruction:
         self.target: Any = None
         self.multi = False  # the op returns a tuple (of one output or more)
         self.inline = False  # emitted as its INLINE_FORMS expression
+        self.half = False  # half-precision operands: run as Op.apply does (run_forward_in_float32)
 
     def reads(self) -> list[int]:
         return [*self.inputs, *self.param_slots.values()]
@@ -150,6 +153,11 @@ class _SavingContext:
             self.saved = values
         else:
             self.saved.update(values)
+
+    @property
+    def _saved(self) -> dict | None:
+        """`saved` under Node's name, which run_forward_in_float32 reads to round saves."""
+        return self.saved
 
 
 def _accumulate(target: Tensor, array: Any, backend: Any, copy: bool) -> Any:
@@ -205,6 +213,7 @@ class Program:
             "_multiply": self.backend.xp.multiply,
             "_add": self.backend.xp.add,
             "_subtract": self.backend.xp.subtract,
+            "_half_forward": run_forward_in_float32,
         }
         last_use = self._last_uses()
         self._reuse = self._writable(arrays, last_use) if arrays is not None else {}
@@ -353,7 +362,14 @@ class Program:
                 args.append(name)
             outs = [f"s{slot}" for slot in step.outputs]
             target = "(" + ", ".join(outs) + ",)" if step.multi else outs[0]
-            lines = [f"    {target} = {forward}({', '.join(args)})"]
+            if step.half:  # widened to float32 and rounded once, as Op.apply does
+                namespace[forward] = step.op
+                operands = "".join(f"{name}, " for name in ins)
+                params = "".join(f"{name}, " for name in args[1 + len(ins) :])
+                call = f"_half_forward({context}, {forward}, ({operands}), ({params}))"
+                lines = [f"    {target} = {call}"]
+            else:
+                lines = [f"    {target} = {forward}({', '.join(args)})"]
             for slot in step.outputs:
                 if slot in self.zero_dim:  # NumPy gives scalars from 0-d math
                     lines.append(f"    s{slot} = _asarray(s{slot})")

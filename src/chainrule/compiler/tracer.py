@@ -23,7 +23,7 @@ from chainrule.autograd.saved import SavedValue
 from chainrule.compiler.program import INLINE_FORMS, Instruction, Program, Source
 from chainrule.errors import CompileError
 from chainrule.func.pytree import tree_flatten
-from chainrule.ops.op import Op, apply
+from chainrule.ops.op import Op, apply, forwards_in_float32
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -142,6 +142,7 @@ class Tracer(Observer):
         step = Instruction("op", [self._slot(t) for t in inputs], [], op)
         step.params = params
         step.multi = type(result) is tuple
+        step.half = forwards_in_float32(op, [t._array for t in inputs])
         for index, param in enumerate(params):
             if isinstance(param, backend.array_type):  # a fast rule passing a saved array
                 slot = self.slot_of.get(id(param))

@@ -268,6 +268,21 @@ def _forward_in_float32(ctx: Node, op: type, arrays: list, params: tuple) -> Any
     return rounded if type(out) is tuple else rounded[0]
 
 
+def forwards_in_float32(op: type, arrays: Sequence[Any]) -> bool:
+    """Whether Op.apply runs `op`'s forward on these operands through _forward_in_float32
+    (half-precision operands widened, outputs rounded once)."""
+    if op.bfloat16_native or op.is_view:
+        return False
+    return any(array.dtype is _BFLOAT16 or array.dtype is _FLOAT16 for array in arrays)
+
+
+def run_forward_in_float32(ctx: Any, op: type, arrays: Sequence[Any], params: tuple) -> Any:
+    """op.forward as Op.apply runs it on half-precision operands (_forward_in_float32): what
+    the compiler's replay calls for a step that forwards_in_float32, so replay rounds as
+    eager does."""
+    return _forward_in_float32(ctx, op, list(arrays), params)
+
+
 def _widened(xp: Any, array: Array) -> Array:
     """A half-precision array as float32, laid out as PyTorch lays out a copy (an expanded array's
     copy is dense: NumPy's astype would keep its broadcast dimensions innermost)."""
