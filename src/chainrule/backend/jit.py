@@ -77,87 +77,57 @@ def _flat(array: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(array).reshape(-1)
 
 
-def normal_cdf_float32(x: np.ndarray) -> np.ndarray | None:
-    """Phi(x) for a float32 array, or None without a kernel."""
-    module = _float32_kernels(x)
+def _elementwise_float32(name: str, *inputs: np.ndarray, outputs: int = 1) -> tuple | None:
+    """The kernel `name`(*inputs, *outputs) element by element over float32 arrays of one
+    shape (a broadcast one is made contiguous), split over the threads: the outputs, of the
+    inputs' shape, or None without a kernel."""
+    shape = inputs[0].shape
+    if any(array.shape != shape for array in inputs):
+        return None
+    module = _float32_kernels(*inputs)
     if module is None:
         return None
-    flat = _flat(x)
-    out = np.empty_like(flat)
+    kernel = getattr(module, name)
+    flats = [_flat(array) for array in inputs]
+    results = [np.empty_like(flats[0]) for _ in range(outputs)]
 
     def block(start: int, stop: int) -> None:
-        module.normal_cdf(flat[start:stop], out[start:stop])
+        part = slice(start, stop)
+        kernel(*(flat[part] for flat in flats), *(result[part] for result in results))
 
-    parallel_for(flat.size, block)
-    return out.reshape(x.shape)
+    parallel_for(flats[0].size, block)
+    return tuple(result.reshape(shape) for result in results)
+
+
+def _first(results: tuple | None) -> np.ndarray | None:
+    return None if results is None else results[0]
+
+
+def normal_cdf_float32(x: np.ndarray) -> np.ndarray | None:
+    """Phi(x) for a float32 array, or None without a kernel."""
+    return _first(_elementwise_float32("normal_cdf", x))
 
 
 def gelu_float32(x: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """(x Phi(x), Phi(x)) for a float32 array, or None without a kernel."""
-    module = _float32_kernels(x)
-    if module is None:
-        return None
-    flat = _flat(x)
-    out, cdf = np.empty_like(flat), np.empty_like(flat)
-
-    def block(start: int, stop: int) -> None:
-        module.gelu(flat[start:stop], out[start:stop], cdf[start:stop])
-
-    parallel_for(flat.size, block)
-    return out.reshape(x.shape), cdf.reshape(x.shape)
+    return _elementwise_float32("gelu", x, outputs=2)  # type: ignore[return-value]
 
 
 def gelu_backward_float32(g: np.ndarray, x: np.ndarray, cdf: np.ndarray) -> np.ndarray | None:
     """g (Phi(x) + x phi(x)) for float32 arrays of one shape, Phi(x) the forward's `cdf`, or
     None without a kernel (or when g must broadcast)."""
-    if not g.shape == x.shape == cdf.shape:
-        return None
-    module = _float32_kernels(g, x, cdf)
-    if module is None:
-        return None
-    flat_g, flat_x, flat_cdf = _flat(g), _flat(x), _flat(cdf)
-    out = np.empty_like(flat_x)
-
-    def block(start: int, stop: int) -> None:
-        module.gelu_backward(
-            flat_g[start:stop], flat_x[start:stop], flat_cdf[start:stop], out[start:stop]
-        )
-
-    parallel_for(flat_x.size, block)
-    return out.reshape(x.shape)
+    return _first(_elementwise_float32("gelu_backward", g, x, cdf))
 
 
 def silu_float32(x: np.ndarray) -> np.ndarray | None:
     """x sigmoid(x) for a float32 array (computed in float64), or None without a kernel."""
-    module = _float32_kernels(x)
-    if module is None:
-        return None
-    flat = _flat(x)
-    out = np.empty_like(flat)
-
-    def block(start: int, stop: int) -> None:
-        module.silu32(flat[start:stop], out[start:stop])
-
-    parallel_for(flat.size, block)
-    return out.reshape(x.shape)
+    return _first(_elementwise_float32("silu32", x))
 
 
 def silu_backward_float32(g: np.ndarray, x: np.ndarray) -> np.ndarray | None:
-    """g s (1 + x (1 - s)), s = sigmoid(x), for float32 arrays of one shape (a broadcast g
-    is made contiguous), or None without a kernel."""
-    if g.shape != x.shape:
-        return None
-    module = _float32_kernels(x, g)
-    if module is None:
-        return None
-    flat_g, flat_x = _flat(g), _flat(x)
-    out = np.empty_like(flat_x)
-
-    def block(start: int, stop: int) -> None:
-        module.silu_backward32(flat_g[start:stop], flat_x[start:stop], out[start:stop])
-
-    parallel_for(flat_x.size, block)
-    return out.reshape(x.shape)
+    """g s (1 + x (1 - s)), s = sigmoid(x), for float32 arrays of one shape, or None without
+    a kernel."""
+    return _first(_elementwise_float32("silu_backward32", g, x))
 
 
 def window_max_2x2(

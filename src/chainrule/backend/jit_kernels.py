@@ -304,6 +304,29 @@ def standardize_backward_rows(g, out, rstd, result):
             result[r, j] = bracket * scale
 
 
+_row_inline = numba.njit(
+    inline="always", cache=True, fastmath={"contract", "reassoc"}, error_model="numpy"
+)
+
+
+@_row_inline
+def _channel_sums(x, c):
+    """The mean of channel c of x (A, C, S) and the sum of squared deviations from it (two
+    passes, in float64)."""
+    outer, _, inner = x.shape
+    total = 0.0
+    for a in range(outer):
+        for j in range(inner):
+            total += np.float64(x[a, c, j])
+    mean = total / (outer * inner)
+    squares = 0.0
+    for a in range(outer):
+        for j in range(inner):
+            centered = np.float64(x[a, c, j]) - mean
+            squares += centered * centered
+    return mean, squares
+
+
 @_row_kernel
 def standardize_channels(x, out, rstd, first, last, eps):
     """Batch norm's core for channels first..last of x (A, C, S): per channel c, out = (x -
@@ -312,16 +335,7 @@ def standardize_channels(x, out, rstd, first, last, eps):
     outer, _, inner = x.shape
     count = outer * inner
     for c in range(first, last):
-        total = 0.0
-        for a in range(outer):
-            for j in range(inner):
-                total += np.float64(x[a, c, j])
-        mean = total / count
-        squares = 0.0
-        for a in range(outer):
-            for j in range(inner):
-                centered = np.float64(x[a, c, j]) - mean
-                squares += centered * centered
+        mean, squares = _channel_sums(x, c)
         scale = 1.0 / math.sqrt(squares / count + eps)
         rstd[c] = scale
         for a in range(outer):
@@ -358,17 +372,7 @@ def channel_moments(x, mean, variance, first, last, correction):
     outer, _, inner = x.shape
     count = outer * inner
     for c in range(first, last):
-        total = 0.0
-        for a in range(outer):
-            for j in range(inner):
-                total += np.float64(x[a, c, j])
-        centre = total / count
-        squares = 0.0
-        for a in range(outer):
-            for j in range(inner):
-                centered = np.float64(x[a, c, j]) - centre
-                squares += centered * centered
-        mean[c] = centre
+        mean[c], squares = _channel_sums(x, c)
         variance[c] = squares / max(count - correction, 1)
 
 
