@@ -272,8 +272,9 @@ class FusedActivationBackward(Op):
 
     @staticmethod
     def forward(ctx: Node, g: Array, x: Array, slope: Any, params: tuple) -> Array:
-        if slope is _silu_slope:  # one compiled pass where the backend has it
-            fused = ctx.backend.fused_silu_backward(g, x)
+        compiled = _COMPILED_BACKWARDS.get(slope)
+        if compiled is not None:  # one compiled pass, where the backend has it
+            fused = getattr(ctx.backend, compiled)(g, x)
             if fused is not None:
                 return fused
         return g * slope(ctx.xp, x, *params)
@@ -315,6 +316,11 @@ def _elu_slope(xp: Any, x: Array, alpha: float, scale: float, input_scale: float
 def _hardswish_slope(xp: Any, x: Array) -> Array:
     inside = xp.where(x < 3, x / 3 + 0.5, 1)
     return xp.where(x <= -3, 0, inside).astype(x.dtype)
+
+
+# Slopes whose g f'(x) a backend may compute in one compiled pass (backend/jit.py), by the
+# name of its method; it returns None where it has no kernel for the operands.
+_COMPILED_BACKWARDS = {_silu_slope: "fused_silu_backward"}
 
 
 class Silu(Op):

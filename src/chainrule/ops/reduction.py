@@ -1770,10 +1770,11 @@ class Cumsum(Op):
         xp = ctx.xp
         if x.ndim == 0:
             return x.copy()
-        lanes = (math.prod(x.shape[:axis]), x.shape[axis], math.prod(x.shape[axis + 1 :]))
-        out = ctx.backend.running_sums(x.reshape(lanes), reverse)  # one compiled pass
-        if out is not None:
-            return out.reshape(x.shape)
+        if x.dtype.kind == "f":  # float32 and float64: one compiled pass, where available
+            lanes = (math.prod(x.shape[:axis]), x.shape[axis], math.prod(x.shape[axis + 1 :]))
+            out = ctx.backend.running_sums(x.reshape(lanes), reverse)
+            if out is not None:
+                return out.reshape(x.shape)
         # each running sum rounded once from a wider one, as PyTorch's CPU kernel
         # accumulates: half precision in float32, float32 (and complex64) in float64
         wide = xp.float32 if _is_half(x) else _WIDER_SUM.get(x.dtype.name, x.dtype)
