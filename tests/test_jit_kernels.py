@@ -532,6 +532,33 @@ def test_running_sums_kernel_gives_the_numpy_paths_bits(jit_on, monkeypatch, sha
 # ---- softmax's rows ------------------------------------------------------------------------
 
 
+def _cross_entropy(lib, x: np.ndarray, target: np.ndarray):
+    logits = lib.tensor(x, requires_grad=True)
+    loss = lib.nn.functional.cross_entropy(logits, lib.tensor(target), ignore_index=3)
+    loss.backward()
+    return loss.detach().numpy(), logits.grad.numpy()
+
+
+def test_cross_entropy_backward_takes_the_softmax_row_kernel(jit_on, monkeypatch):
+    """The fused cross-entropy backward's softmax runs as one compiled pass a row for float32
+    logits (ignored targets included): PyTorch's gradient, and the NumPy path's to rounding."""
+    rng = np.random.default_rng(18)
+    x = (rng.standard_normal((256, 300)) * 4).astype(np.float32)
+    target = rng.integers(0, 300, 256)
+    target[:10] = 3  # ignored
+    kernel = jit.softmax_rows
+    taken = []
+    monkeypatch.setattr(jit, "softmax_rows", lambda *a: taken.append(kernel(*a)) or taken[-1])
+    loss, grad = _cross_entropy(chainrule, x, target)
+    assert taken == [True]
+    theirs = _cross_entropy(torch, x, target)
+    np.testing.assert_allclose(loss, theirs[0], rtol=1e-6)
+    np.testing.assert_allclose(grad, theirs[1], rtol=1e-5, atol=1e-9)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain = _cross_entropy(chainrule, x, target)
+    np.testing.assert_allclose(grad, plain[1], rtol=1e-5, atol=1e-9)
+
+
 def _softmax(x: np.ndarray, g: np.ndarray, dim: int = -1):
     tensor = chainrule.tensor(x, requires_grad=True)
     out = F.softmax(tensor, dim)

@@ -106,10 +106,12 @@ class SoftmaxCrossEntropyBackward(Op):
         flat_rows, flat_grad = rows.reshape(-1, rows.shape[-1]), grad.reshape(-1, rows.shape[-1])
         flat_target = (target if every else xp.where(keep, target, 0)).reshape(-1)
         flat_weight = weight.reshape(-1, 1)
+        compiled = ctx.backend.softmax_rows(flat_rows, flat_grad)  # float32: one pass a row
 
         def block(start: int, stop: int) -> None:
             part = flat_grad[start:stop]
-            softmax_into(xp, flat_rows[start:stop], part, 1)
+            if not compiled:
+                softmax_into(xp, flat_rows[start:stop], part, 1)
             part[xp.arange(stop - start), flat_target[start:stop]] -= 1
             part *= flat_weight[start:stop]
 
