@@ -153,14 +153,20 @@ def window_max_2x2(
     return True
 
 
-def _row_kernels(*rows: np.ndarray) -> Any:
-    """The kernels for 2-D C-contiguous float arrays of one dtype with enough elements."""
-    first = rows[0]
-    if first.ndim != 2 or first.dtype not in _FLOATS or first.size < MIN_ELEMENTS:
+def _contiguous_kernels(ndim: int, arrays: tuple) -> Any:
+    """The kernels when the first array has `ndim` dimensions and enough elements, and every
+    array is C-contiguous, of one float dtype."""
+    first = arrays[0]
+    if first.ndim != ndim or first.dtype not in _FLOATS or first.size < MIN_ELEMENTS:
         return None
-    if any(row.dtype != first.dtype or not row.flags.c_contiguous for row in rows):
+    if any(a.dtype != first.dtype or not a.flags.c_contiguous for a in arrays):
         return None
     return kernels()
+
+
+def _row_kernels(*rows: np.ndarray) -> Any:
+    """The kernels for rows: 2-D (R, D) arrays (see _contiguous_kernels)."""
+    return _contiguous_kernels(2, rows)
 
 
 def standardize_rows(x: np.ndarray, out: np.ndarray, rstd: np.ndarray, eps: float) -> bool:
@@ -197,14 +203,9 @@ def standardize_backward_rows(
 
 
 def _channel_kernels(*arrays: np.ndarray) -> Any:
-    """The kernels for 3-D (A, C, S) C-contiguous float arrays of one dtype with enough
-    elements, the layout of batch norm's statistics per channel C."""
-    first = arrays[0]
-    if first.ndim != 3 or first.dtype not in _FLOATS or first.size < MIN_ELEMENTS:
-        return None
-    if any(a.dtype != first.dtype or not a.flags.c_contiguous for a in arrays):
-        return None
-    return kernels()
+    """The kernels for batch norm's layout per channel C: 3-D (A, C, S) arrays (see
+    _contiguous_kernels)."""
+    return _contiguous_kernels(3, arrays)
 
 
 def standardize_channels(x: np.ndarray, out: np.ndarray, rstd: np.ndarray, eps: float) -> bool:
