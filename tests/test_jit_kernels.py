@@ -889,3 +889,59 @@ def test_adam_kernel_steps_as_the_numpy_passes_bit_for_bit(jit_on, monkeypatch, 
     compiled = _adam_steps(dtype, shape, **options)
     monkeypatch.setattr(jit, "JIT", False)
     np.testing.assert_array_equal(compiled, _adam_steps(dtype, shape, **options))
+
+
+# ---- topk's leaders ----------------------------------------------------------------------------
+
+
+def _leading_rows_case(kind: str, dtype) -> np.ndarray:
+    """(64, 512) rows: random, with ties, with NaN and infinities, or already in (reverse)
+    order, the cases where a heap of leaders could slip."""
+    rng = np.random.default_rng(21)
+    shape = (64, 512)
+    if kind == "ties":
+        return rng.integers(0, 6, shape).astype(dtype)
+    values = rng.standard_normal(shape).astype(dtype)
+    if kind == "nan and infinities":
+        values[rng.random(shape) < 0.05] = np.nan
+        values[rng.random(shape) < 0.02] = np.inf
+        values[rng.random(shape) < 0.02] = -np.inf
+        values[:4] = np.nan  # rows of NaN alone
+    elif kind == "ascending":
+        values.sort(axis=1)
+    elif kind == "descending":
+        values = -np.sort(values, axis=1)
+    return values
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "kind", ["random", "ties", "nan and infinities", "ascending", "descending"]
+)
+def test_topk_through_the_leaders_kernel_takes_torchs_elements_in_torchs_order(
+    jit_on, monkeypatch, kind, dtype
+):
+    """topk's compiled selection (a heap of the k + 1 leaders per row, in the stable order)
+    gives PyTorch's values and indices, both directions, for k from 1 to the kernel's most,
+    and the same as the NumPy path (a partition, then the candidates sorted)."""
+    values = _leading_rows_case(kind, dtype)
+    taken = []
+    kernel = jit.leading_rows
+    monkeypatch.setattr(jit, "leading_rows", lambda *a: taken.append(kernel(*a)) or taken[-1])
+    for k in (1, 3, 10, jit.MAX_LEADERS - 1):
+        for largest in (True, False):
+            ours = chainrule.topk(chainrule.tensor(values), k, largest=largest)
+            theirs = torch.topk(torch.tensor(values), k, largest=largest)
+            np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+            np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+    assert len(taken) == 8 and all(result is not None for result in taken)
+    monkeypatch.setattr(jit, "JIT", False)
+    ours = chainrule.topk(chainrule.tensor(values), 10, largest=False)
+    np.testing.assert_array_equal(
+        ours.indices.numpy(), torch.topk(torch.tensor(values), 10, largest=False).indices.numpy()
+    )
+
+
+def test_leaders_kernel_gives_the_same_leaders_on_any_number_of_threads(jit_on):
+    values = _leading_rows_case("nan and infinities", np.float32)
+    _assert_the_same_bits_on_any_number_of_threads(lambda: jit.leading_rows(values, 11, True))

@@ -267,6 +267,12 @@ class Backend(ABC):
         nothing, where this backend has no kernel for the operands."""
         return False
 
+    def leading_rows(self, rows: Array, count: int, largest: bool) -> tuple[Array, Array] | None:
+        """(positions, values) of the `count` leading elements of each row of rows (R, D) in
+        the stable order (NaN the largest; larger first when `largest`; equal elements by
+        position), in one compiled pass per row; None where this backend has no kernel."""
+        return None
+
     def softmax_backward_rows(self, g: Array, out: Array, result: Array) -> bool:
         """Its backward along rows in one compiled pass: result = out (g - sum(g out)). False,
         writing nothing, where this backend has no kernel."""
@@ -530,6 +536,9 @@ class NumpyBackend(Backend):
 
     def softmax_rows(self, x: Array, out: Array) -> bool:
         return jit.softmax_rows(x, out)
+
+    def leading_rows(self, rows: Array, count: int, largest: bool) -> tuple[Array, Array] | None:
+        return jit.leading_rows(rows, count, largest)
 
     def softmax_backward_rows(self, g: Array, out: Array, result: Array) -> bool:
         return jit.softmax_backward_rows(g, out, result)

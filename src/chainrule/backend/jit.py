@@ -4,9 +4,9 @@ GELU and its backward, SiLU and its backward, the float32 normal CDF, layer norm
 (with the affine part, and its backward with the parameters' gradients), batch norm's
 channels (and their running statistics), running sums (cumsum), softmax's rows (and causal
 attention's), 2 x 2 max pooling, the gradient scatters of max pooling and embeddings, the
-2-D transposed convolution's col2im, and 2-D depthwise convolution (groups = input channels:
+2-D transposed convolution's col2im, 2-D depthwise convolution (groups = input channels:
 forward and both gradients as direct loops, where the columns path runs a tiny product per
-sample and channel).
+sample and channel), and topk's leaders (a heap per row, where NumPy partitions and sorts).
 A kernel is here only where it beats NumPy by a margin worth numba's load (about 0.7 s and
 150 MiB of LLVM per process): ReLU's backward in one pass measured 2-5%
 faster than its NumPy passes on W3's and W4's shapes, so it has none, and an MLP never loads
@@ -621,3 +621,28 @@ def adam_step(
 
     parallel_for(first.size, block)
     return True
+
+
+# The most leaders `leading_rows` keeps per row: a heap of more gains little over NumPy's
+# partition (which topk's caller uses above it).
+MAX_LEADERS = 64
+
+
+def leading_rows(rows: np.ndarray, count: int, largest: bool) -> tuple | None:
+    """(positions, values) of the `count` leading elements of each row of a float rows (R, D)
+    in the stable order (NaN the largest, larger first when `largest`, equal elements by
+    position): int64 and rows' dtype, (R, count). One compiled pass per row, split over the
+    rows; None without a kernel, or for more than MAX_LEADERS."""
+    if not 0 < count <= MAX_LEADERS or count > rows.shape[1]:
+        return None
+    module = _row_kernels(rows)
+    if module is None:
+        return None
+    order = np.empty((rows.shape[0], count), dtype=np.int64)
+    values = np.empty((rows.shape[0], count), dtype=rows.dtype)
+
+    def block(start: int, stop: int) -> None:
+        module.leading_rows(rows, largest, start, stop, order, values)
+
+    parallel_for(rows.shape[0], block, rows.shape[1])
+    return order, values

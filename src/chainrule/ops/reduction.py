@@ -2403,14 +2403,19 @@ def _tied_neighbours(xp: Any, ordered: Array) -> Array:
     return same.any(axis=1)
 
 
-def _leading(xp: Any, rows: Array, count: int, largest: bool) -> tuple[Array, Array]:
+def _leading(backend: Any, rows: Array, count: int, largest: bool) -> tuple[Array, Array]:
     """The positions of the `count` largest (or smallest) elements of each row, in the stable
-    order (NaN the largest, ties by position), and their values. A partial selection first
+    order (NaN the largest, ties by position), and their values. The backend's compiled pass
+    per row where it has one (a heap of the leaders: topk(k=10) of (256, 4096) forward 0.6 ms
+    against 9.5 for the NumPy path below, at one thread). Otherwise a partial selection first
     (`argpartition`, which also puts NaN last) where `count` is a small part of the row, so
-    only the selected elements are sorted: topk(k=10) of (256, 4096) took 66.8 ms sorting
-    whole rows, against PyTorch's 1.7. Which of several equal elements at the selection's edge
-    it keeps is arbitrary, but its value is not, and the caller redoes every row whose
-    leading values hold a tie."""
+    only the selected elements are sorted (66.8 ms sorting whole rows). Which of several equal
+    elements at the selection's edge it keeps is arbitrary, but its value is not, and the
+    caller redoes every row whose leading values hold a tie."""
+    compiled = backend.leading_rows(rows, count, largest)
+    if compiled is not None:
+        return compiled
+    xp = backend.xp
     size = rows.shape[1]
     if 4 * count >= size or rows.dtype.kind not in "biuf":
         order = _stable_order(xp, rows, 1, largest)[:, :count]
@@ -2458,7 +2463,7 @@ class TopkIndex(Op):
             index = xp.empty((rows.shape[0], k), dtype=dtypes.int64.numpy)
             redo: Any = range(rows.shape[0])
         else:
-            order, ordered = _leading(xp, rows, _builtins.min(k + 1, size), largest)
+            order, ordered = _leading(ctx.backend, rows, _builtins.min(k + 1, size), largest)
             index = order[:, :k].copy()
             redo = xp.nonzero(_tied_neighbours(xp, ordered))[0].tolist() if k else []
         for row in redo:
