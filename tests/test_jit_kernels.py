@@ -891,6 +891,65 @@ def test_adam_kernel_steps_as_the_numpy_passes_bit_for_bit(jit_on, monkeypatch, 
     np.testing.assert_array_equal(compiled, _adam_steps(dtype, shape, **options))
 
 
+# ---- group norm's rows ---------------------------------------------------------------------
+
+
+def _group_norm(lib, x: np.ndarray, g: np.ndarray | None, groups: int = 4):
+    """group_norm's value and the gradients of x, its weight and its bias, in `lib`."""
+    tensor = lib.tensor(x, requires_grad=True)
+    channels = x.shape[1]
+    weight = lib.tensor(_ramp(channels, 0.5, 1.5, x.dtype), requires_grad=True)
+    bias = lib.tensor(_ramp(channels, -1.0, 1.0, x.dtype), requires_grad=True)
+    out = lib.nn.functional.group_norm(tensor, groups, weight, bias)
+    if g is None:  # the backward of a sum: a broadcast (stride-0) cotangent
+        out.sum().backward()
+    else:
+        out.backward(lib.tensor(g))
+    return tuple(t.detach().numpy() for t in (out, tensor.grad, weight.grad, bias.grad))
+
+
+@pytest.mark.parametrize("cotangent", ["given", "of a sum"])
+@pytest.mark.parametrize(
+    ("dtype", "tolerance"), [(np.float32, (2e-5, 2e-6)), (np.float64, (1e-12, 1e-13))]
+)
+def test_group_norm_kernels_match_the_numpy_path_and_pytorch(
+    jit_on, monkeypatch, dtype, tolerance, cotangent
+):
+    """Group norm with its affine part, forward and backward, in one compiled pass per (sample,
+    group): the NumPy passes' values and PyTorch's, within float rounding (the kernels sum in
+    float64), the parameters' gradients summed over samples and positions included."""
+    rng = np.random.default_rng(12)
+    x = (rng.standard_normal((6, 16, 20, 24)) * 3 + 2).astype(dtype)
+    x[0, :4] = 7.0  # a constant group: variance 0, rstd 1 / sqrt(eps)
+    g = rng.standard_normal(x.shape).astype(dtype) if cotangent == "given" else None
+    taken = []
+    for name in ("group_norm_rows", "group_norm_backward_rows"):
+        kernel = getattr(jit, name)
+        spy = lambda *args, kernel=kernel: taken.append(kernel(*args)) or taken[-1]  # noqa: E731
+        monkeypatch.setattr(jit, name, spy)
+    results = _group_norm(chainrule, x, g)
+    assert len(taken) == 2 and all(result not in (None, False) for result in taken)
+    theirs = _group_norm(torch, x, g)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain = _group_norm(chainrule, x, g)
+    rtol, atol = tolerance
+    for other in (theirs, plain):
+        for index, (mine, reference) in enumerate(zip(results, other, strict=True)):
+            scale = 1 if index < 2 else 100  # the parameters' sums of 720 rows in other orders
+            if other is theirs and index == 0:
+                # PyTorch folds the mean into a per-channel shift, x scale + (bias - scale
+                # mean), which rounds at x scale's magnitude: 5e-5 off the constant group
+                scale = 50
+            np.testing.assert_allclose(mine, reference, rtol=scale * rtol, atol=scale * atol)
+
+
+def test_group_norm_kernels_give_the_same_bits_on_any_number_of_threads(jit_on):
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((8, 32, 16, 16)).astype(np.float32)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    _assert_the_same_bits_on_any_number_of_threads(lambda: _group_norm(chainrule, x, g, 8))
+
+
 # ---- topk's leaders ----------------------------------------------------------------------------
 
 

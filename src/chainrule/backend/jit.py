@@ -2,7 +2,8 @@
 is installed: one pass each (backend/jit_kernels.py) where NumPy takes several, for the exact
 GELU and its backward, SiLU and its backward, the float32 normal CDF, layer norm's rows
 (with the affine part, and its backward with the parameters' gradients), batch norm's
-channels (and their running statistics), running sums (cumsum), softmax's rows (and causal
+channels (and their running statistics), group norm with its affine part (and its backward),
+running sums (cumsum), softmax's rows (and causal
 attention's), 2 x 2 max pooling, the gradient scatters of max pooling and embeddings, the
 2-D transposed convolution's col2im, 2-D depthwise convolution (groups = input channels:
 forward and both gradients as direct loops, where the columns path runs a tiny product per
@@ -355,6 +356,88 @@ def layer_norm_backward_rows(
     grad_weight = sums_weight.sum(axis=0, dtype=np.float64).astype(g.dtype)
     grad_bias = sums_bias.sum(axis=0, dtype=np.float64).astype(g.dtype)
     return grad_weight, grad_bias
+
+
+def group_norm_rows(
+    x: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray,
+    y: np.ndarray,
+    out: np.ndarray,
+    rstd: np.ndarray,
+    eps: float,
+) -> bool:
+    """Group norm with its affine part over x (R, K, S) (R samples times G groups, K channels
+    per group, S positions), weight and bias (G, K): out = (x - mean) rstd over each row's K S
+    elements and y = out weight + bias per channel into `y` and `out`, rstd into `rstd` (R,),
+    split over the rows; False (nothing written) without a kernel."""
+    if not x.shape == y.shape == out.shape or rstd.shape != (x.shape[0],):
+        return False
+    module = _contiguous_kernels(3, (x, y, out, rstd, weight, bias))
+    if module is None or not _group_vectors(x, weight, bias):
+        return False
+    groups = weight.shape[0]
+
+    def block(start: int, stop: int) -> None:
+        part = slice(start, stop)
+        module.group_norm_rows(
+            x[part], weight, bias, y[part], out[part], rstd[part], groups, start, eps
+        )
+
+    parallel_for(x.shape[0], block, x.shape[1] * x.shape[2])
+    return True
+
+
+def group_norm_backward_rows(
+    g: np.ndarray, out: np.ndarray, rstd: np.ndarray, weight: np.ndarray, result: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Group norm's backward over rows (R, K, S) in one pass per row: result = rstd (g w -
+    mean(g w) - out mean(g w out)) into `result`, and returned, the weight's and the bias's
+    gradients (G, K) (the sums of g out and of g over the samples and positions: per row and
+    channel in the kernel, then down the samples in float64, so the same bits on any number
+    of threads); None (nothing written) without a kernel."""
+    if not g.shape == out.shape == result.shape or rstd.shape != (g.shape[0],):
+        return None
+    module = _contiguous_kernels(3, (out, rstd, result, weight))
+    if module is None or g.dtype != out.dtype or not _group_vectors(out, weight):
+        return None
+    g = np.ascontiguousarray(g)  # a broadcast cotangent, once (see layer_norm_backward_rows)
+    groups, channels = weight.shape
+    sums_weight = np.empty((g.shape[0], channels))
+    sums_bias = np.empty((g.shape[0], channels))
+
+    def block(start: int, stop: int) -> None:
+        part = slice(start, stop)
+        module.group_norm_backward_rows(
+            g[part],
+            out[part],
+            rstd[part],
+            weight,
+            result[part],
+            sums_weight[part],
+            sums_bias[part],
+            groups,
+            start,
+        )
+
+    parallel_for(g.shape[0], block, g.shape[1] * g.shape[2])
+    per_group = (-1, groups * channels)
+    grad_weight = sums_weight.reshape(per_group).sum(axis=0).astype(g.dtype)
+    grad_bias = sums_bias.reshape(per_group).sum(axis=0).astype(g.dtype)
+    return grad_weight.reshape(weight.shape), grad_bias.reshape(weight.shape)
+
+
+def _group_vectors(rows: np.ndarray, *parameters: np.ndarray) -> bool:
+    """Whether each parameter is a C-contiguous (G, K) of the rows' dtype, G dividing the rows
+    and K the rows' channels."""
+    return all(
+        p.ndim == 2
+        and p.shape[1] == rows.shape[1]
+        and rows.shape[0] % p.shape[0] == 0
+        and p.dtype == rows.dtype
+        and p.flags.c_contiguous
+        for p in parameters
+    )
 
 
 def _vectors(rows: np.ndarray, *vectors: np.ndarray) -> bool:

@@ -4,8 +4,8 @@ chainrule` never does): the exact GELU, its backward and the normal CDF on float
 backward, below; then
 layer norm's and softmax's rows, batch norm's channels, running sums, max pooling, two
 scatters, a col2im, and layer norm with its affine part, forward and backward, causal
-attention's softmax rows (softmax's in float32 lanes, with `_exp32`), depthwise
-convolution's three loops, and topk's leaders.
+attention's softmax rows (softmax's in float32 lanes, with `_exp32`), group norm with its
+affine part, forward and backward, depthwise convolution's three loops, and topk's leaders.
 
 NumPy has no erf ufunc: backend/special.py builds the normal CDF from about twenty NumPy
 passes (2.6 ms on a (1024, 512) float32 array on one core here, against 0.25 ms for PyTorch's
@@ -570,6 +570,72 @@ def layer_norm_backward_rows(g, out, rstd, weight, result, sums_weight, sums_bia
         for j in range(size):
             bracket = row_g[j] * weight[j] - mean - row_out[j] * mean_product
             row_result[j] = bracket * scale
+
+
+@_row_kernel
+def group_norm_rows(x, weight, bias, y, out, rstd, groups, first, eps):
+    """Group norm with its affine part over the rows of x (R, K, S), R samples times groups
+    (row r is group (first + r) % groups), K channels of a group and S positions each: out =
+    (x - mean) rstd over a row's K S elements, y = out weight[g, k] + bias[g, k] (from out in
+    float64, rounded once), rstd (R,) as in `standardize_rows`."""
+    rows, channels, size = x.shape
+    count = channels * size
+    for r in range(rows):
+        group = (first + r) % groups
+        total = 0.0
+        for k in range(channels):
+            for j in range(size):
+                total += np.float64(x[r, k, j])
+        mean = total / count
+        squares = 0.0
+        for k in range(channels):
+            for j in range(size):
+                centered = np.float64(x[r, k, j]) - mean
+                squares += centered * centered
+        scale = 1.0 / math.sqrt(squares / count + eps)
+        rstd[r] = scale
+        for k in range(channels):
+            w, b = np.float64(weight[group, k]), np.float64(bias[group, k])
+            for j in range(size):
+                normalized = (np.float64(x[r, k, j]) - mean) * scale
+                out[r, k, j] = normalized
+                y[r, k, j] = normalized * w + b
+
+
+@_row_kernel
+def group_norm_backward_rows(g, out, rstd, weight, result, sums_weight, sums_bias, groups, first):
+    """Its backward over the rows (R, K, S): result = rstd (g w - mean(g w) - out mean(g w
+    out)) with w the channel's weight, the means over the row in float64 from each channel's
+    sums, the rest in the arrays' dtype (as layer norm's); and per row and channel the sums
+    over the positions of g out and of g (float64, into sums_weight and sums_bias (R, K)),
+    which the caller adds down the samples for the weight's and bias's gradients."""
+    rows, channels, size = g.shape
+    count = channels * size
+    cast = g.dtype.type
+    for r in range(rows):
+        group = (first + r) % groups
+        total = 0.0
+        product = 0.0
+        for k in range(channels):
+            sum_g = 0.0
+            sum_product = 0.0
+            for j in range(size):
+                gj = np.float64(g[r, k, j])
+                sum_g += gj
+                sum_product += gj * np.float64(out[r, k, j])
+            sums_weight[r, k] = sum_product
+            sums_bias[r, k] = sum_g
+            w = np.float64(weight[group, k])
+            total += w * sum_g
+            product += w * sum_product
+        mean = cast(total / count)
+        mean_product = cast(product / count)
+        scale = rstd[r]
+        for k in range(channels):
+            w = weight[group, k]
+            for j in range(size):
+                bracket = g[r, k, j] * w - mean - out[r, k, j] * mean_product
+                result[r, k, j] = bracket * scale
 
 
 # Adam's step rounds as PyTorch's single-tensor kernel does, op by op in the arrays' dtype:
