@@ -559,6 +559,38 @@ def test_cross_entropy_backward_takes_the_softmax_row_kernel(jit_on, monkeypatch
     np.testing.assert_allclose(grad, plain[1], rtol=1e-5, atol=1e-9)
 
 
+def test_cross_entropy_forward_takes_one_compiled_pass_a_row(jit_on, monkeypatch):
+    """Without ignored targets, float32 (N, C) logits take the compiled log-sum-exp pass:
+    PyTorch's loss (each reduction) and the NumPy path's, to float32 rounding; rows holding
+    NaN or +inf give NaN as there; a target out of range still raises PyTorch's error."""
+    rng = np.random.default_rng(19)
+    x = (rng.standard_normal((256, 300)) * 4).astype(np.float32)
+    x[7, 11], x[9, 0] = np.nan, np.inf
+    target = rng.integers(0, 300, 256)
+    kernel = jit.cross_entropy_rows
+    taken = []
+    monkeypatch.setattr(jit, "cross_entropy_rows", lambda *a: taken.append(kernel(*a)) or taken[-1])
+    results = {}
+    for reduction in ("none", "sum", "mean"):
+        ours = F.cross_entropy(chainrule.tensor(x), chainrule.tensor(target), reduction=reduction)
+        theirs = torch.nn.functional.cross_entropy(
+            torch.tensor(x), torch.tensor(target), reduction=reduction
+        )
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, atol=1e-6)
+        results[reduction] = ours.numpy()
+    assert len(taken) == 3 and all(loss is not None for loss in taken)
+    assert (
+        np.isnan(results["none"][[7, 9]]).all()
+        and np.isfinite(np.delete(results["none"], [7, 9])).all()
+    )
+    out_of_range = chainrule.tensor(np.where(np.arange(256) == 5, 300, target))
+    with pytest.raises(IndexError):
+        F.cross_entropy(chainrule.tensor(x), out_of_range)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain = F.cross_entropy(chainrule.tensor(x), chainrule.tensor(target), reduction="none")
+    np.testing.assert_allclose(results["none"], plain.numpy(), rtol=1e-6, atol=1e-6)
+
+
 def _softmax(x: np.ndarray, g: np.ndarray, dim: int = -1):
     tensor = chainrule.tensor(x, requires_grad=True)
     out = F.softmax(tensor, dim)

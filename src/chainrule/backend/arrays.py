@@ -290,6 +290,11 @@ class Backend(ABC):
         position), in one compiled pass per row; None where this backend has no kernel."""
         return None
 
+    def cross_entropy_rows(self, x: Array, target: Array) -> Array | None:
+        """-log softmax(x)[target] along the rows of x (R, D), integer targets (R,) in range,
+        in one compiled pass per row; None where this backend has no kernel."""
+        return None
+
     def softmax_backward_rows(self, g: Array, out: Array, result: Array) -> bool:
         """Its backward along rows in one compiled pass: result = out (g - sum(g out)). False,
         writing nothing, where this backend has no kernel."""
@@ -553,6 +558,9 @@ class NumpyBackend(Backend):
 
     def softmax_rows(self, x: Array, out: Array) -> bool:
         return jit.softmax_rows(x, out)
+
+    def cross_entropy_rows(self, x: Array, target: Array) -> Array | None:
+        return jit.cross_entropy_rows(x, target)
 
     def group_norm_rows(
         self, x: Array, weight: Array, bias: Array, y: Array, out: Array, rstd: Array, eps: float

@@ -403,18 +403,16 @@ def running_sums(x, out, reverse, first, last, start, stop):
 
 
 @_row_kernel
-def softmax_rows(x, out):
-    """softmax along the rows of a float32 x (R, D) into `out`: exp(x - max) / sum, in
-    float32 lanes (`_exp32`, within one ulp; the sum in float32 partial sums, as PyTorch's;
-    1.6x the float64 lanes' speed on W7's attention, (4096, 64)). A NaN or +inf in a row
-    makes the row NaN, as NumPy's passes do (its exp is NaN, and so is the sum)."""
+def softmax_rows(x, maxima, out):
+    """softmax along the rows of a float32 x (R, D) into `out`: exp(x - max) / sum, with
+    each row's max given (`maxima` (R,)), in float32 lanes (`_exp32`, within one ulp; the sum
+    in float32 partial sums, as PyTorch's; 1.6x the float64 lanes' speed on W7's attention,
+    (4096, 64)). A NaN or +inf in a row makes the row NaN, as NumPy's passes do (its exp is
+    NaN, and so is the sum)."""
     rows, size = x.shape
     for r in range(rows):
         row, row_out = x[r], out[r]
-        top = row[0]  # the max (exact), a NaN ignored: its exp makes the row NaN
-        for j in range(1, size):
-            value = row[j]
-            top = value if value > top else top
+        top = maxima[r]
         total = _ZERO_32
         for j in range(size):
             exp = _exp32(row[j] - top)
@@ -423,6 +421,20 @@ def softmax_rows(x, out):
         scale = _ONE_32 / total
         for j in range(size):
             row_out[j] *= scale
+
+
+@_row_kernel
+def cross_entropy_rows(x, maxima, target, loss):
+    """-log softmax(x)[target] along the rows of a float32 x (R, D), each row's max given
+    (`maxima` (R,)): log(sum exp(x - max)) - (x[target] - max) into `loss` (R,), the sum of
+    `_exp32`s in float32 partial sums, as softmax_rows' (targets in range: the caller checks)."""
+    rows, size = x.shape
+    for r in range(rows):
+        row, top = x[r], maxima[r]
+        total = _ZERO_32
+        for j in range(size):
+            total += _exp32(row[j] - top)
+        loss[r] = np.log(total) - (row[target[r]] - top)
 
 
 @_row_kernel
