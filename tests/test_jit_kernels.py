@@ -982,6 +982,64 @@ def test_group_norm_kernels_give_the_same_bits_on_any_number_of_threads(jit_on):
     _assert_the_same_bits_on_any_number_of_threads(lambda: _group_norm(chainrule, x, g, 8))
 
 
+# ---- gather and scatter_add along a dimension ----------------------------------------------
+
+
+def _gather_scatter(lib, x: np.ndarray, index: np.ndarray, dim: int):
+    """gather's value and x's gradient (a scatter-add of g), and scatter_add's value and its
+    src's gradient (a gather), for a cotangent that weighs every position differently."""
+    source = lib.tensor(x, requires_grad=True)
+    gathered = source.gather(dim, lib.tensor(index))
+    weights = lib.tensor(np.linspace(-1.0, 2.0, index.size).reshape(index.shape).astype(x.dtype))
+    (gathered * weights).sum().backward()
+    src = lib.tensor(x, requires_grad=True)
+    scattered = lib.zeros_like(src).scatter_add(dim, lib.tensor(index), src)
+    (
+        scattered * lib.tensor(np.cos(np.arange(x.size)).reshape(x.shape).astype(x.dtype))
+    ).sum().backward()
+    return tuple(t.detach().numpy() for t in (gathered, source.grad, scattered, src.grad))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dim", [0, 1, 2])
+def test_gather_and_scatter_add_kernels_match_pytorch_and_numpys_add_at(
+    jit_on, monkeypatch, dim, dtype
+):
+    """gather and scatter_add along any dimension (with repeated indices) through the compiled
+    loops: PyTorch's values and gradients, and the NumPy path's bit for bit (the scatter adds
+    each element's terms in np.add.at's order)."""
+    rng = np.random.default_rng(22)
+    x = (rng.standard_normal((12, 40, 36)) * 3).astype(dtype)
+    index = rng.integers(0, x.shape[dim], x.shape)  # repeats everywhere
+    taken = []
+    for name in ("gather_along", "scatter_add_along"):
+        kernel = getattr(jit, name)
+        spy = lambda *args, kernel=kernel: taken.append(kernel(*args)) or taken[-1]  # noqa: E731
+        monkeypatch.setattr(jit, name, spy)
+    compiled = _gather_scatter(chainrule, x, index, dim)
+    assert len(taken) == 4 and all(result is not None and result is not False for result in taken)
+    for mine, theirs in zip(compiled, _gather_scatter(torch, x, index, dim), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-5)
+    monkeypatch.setattr(jit, "JIT", False)
+    for mine, plain in zip(compiled, _gather_scatter(chainrule, x, index, dim), strict=True):
+        np.testing.assert_array_equal(mine, plain)
+
+
+def test_gather_and_scatter_add_kernels_leave_bad_indices_to_the_numpy_path(jit_on):
+    """An index out of range makes the kernels step aside (the scatter before writing
+    anything), so the error is the one the NumPy path raises; a smaller index in another
+    dimension takes the NumPy path too."""
+    x = np.random.default_rng(23).standard_normal((64, 512)).astype(np.float32)
+    index = np.zeros((64, 512), dtype=np.int64)
+    index[5, 7] = 512
+    assert jit.gather_along(x, index, 1) is None
+    target = np.zeros_like(x)
+    assert not jit.scatter_add_along(target, index, x, 1) and not target.any()
+    with pytest.raises(IndexError):
+        chainrule.tensor(x).gather(1, chainrule.tensor(index))
+    assert jit.gather_along(x, np.zeros((32, 1024), dtype=np.int64), 1) is None
+
+
 # ---- topk's leaders ----------------------------------------------------------------------------
 
 

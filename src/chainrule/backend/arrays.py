@@ -267,6 +267,17 @@ class Backend(ABC):
         nothing, where this backend has no kernel for the operands."""
         return False
 
+    def gather_along(self, x: Array, index: Array, dim: int) -> Array | None:
+        """torch.gather of x at `index` along `dim` in one compiled pass, or None where this
+        backend has no kernel for the operands (or an index is out of range)."""
+        return None
+
+    def scatter_add_along(self, target: Array, index: Array, values: Array, dim: int) -> bool:
+        """target += values scattered at `index` along `dim` in place (np.add.at's order), in
+        one compiled pass; False, writing nothing, where this backend has no kernel for the
+        operands (or an index is out of range)."""
+        return False
+
     def group_norm_rows(
         self, x: Array, weight: Array, bias: Array, y: Array, out: Array, rstd: Array, eps: float
     ) -> bool:
@@ -561,6 +572,12 @@ class NumpyBackend(Backend):
 
     def cross_entropy_rows(self, x: Array, target: Array) -> Array | None:
         return jit.cross_entropy_rows(x, target)
+
+    def gather_along(self, x: Array, index: Array, dim: int) -> Array | None:
+        return jit.gather_along(x, index, dim)
+
+    def scatter_add_along(self, target: Array, index: Array, values: Array, dim: int) -> bool:
+        return jit.scatter_add_along(target, index, values, dim)
 
     def group_norm_rows(
         self, x: Array, weight: Array, bias: Array, y: Array, out: Array, rstd: Array, eps: float

@@ -552,6 +552,70 @@ def add_rows(target: np.ndarray, index: np.ndarray, values: np.ndarray) -> bool:
     return bool(module.add_rows(rows, flat_index.astype(np.int64, copy=False), flat_values))
 
 
+def _along(array: np.ndarray, dim: int) -> tuple:
+    """`array`'s shape as (A, D, S) around dimension `dim`: the layout of the along kernels."""
+    shape = array.shape
+    return math.prod(shape[:dim]), shape[dim], math.prod(shape[dim + 1 :])
+
+
+def _along_operands(data: np.ndarray, index: np.ndarray, dim: int, *others: np.ndarray) -> Any:
+    """The kernels for a gather or scatter along `dim` of a float `data` with an int64 index of
+    data's shape but in `dim` (and `others` of the index's shape and data's dtype), big
+    enough; None otherwise (a smaller index in another dimension keeps the NumPy path)."""
+    if data.dtype not in _FLOATS or index.dtype != np.int64 or index.ndim != data.ndim:
+        return None
+    if index.size < MIN_ELEMENTS or any(o.shape != index.shape for o in others):
+        return None
+    if any(o.dtype != data.dtype for o in others):
+        return None
+    if any(i != n for axis, (i, n) in enumerate(zip(index.shape, data.shape)) if axis != dim):
+        return None
+    return kernels()
+
+
+def gather_along(x: np.ndarray, index: np.ndarray, dim: int) -> np.ndarray | None:
+    """x gathered at `index` along `dim` (torch.gather), split over the leading positions;
+    None without a kernel or with an index out of range (the NumPy path then raises)."""
+    module = _along_operands(x, index, dim)
+    if module is None:
+        return None
+    x3 = np.ascontiguousarray(x).reshape(_along(x, dim))
+    index3 = np.ascontiguousarray(index).reshape(_along(index, dim))
+    out = np.empty(index.shape, dtype=x.dtype)
+    out3 = out.reshape(index3.shape)
+    failed = []
+
+    def block(start: int, stop: int) -> None:
+        part = slice(start, stop)
+        if not module.gather_along(x3[part], index3[part], out3[part]):
+            failed.append(start)
+
+    parallel_for(index3.shape[0], block, index3.shape[1] * index3.shape[2])
+    return None if failed else out
+
+
+def scatter_add_along(target: np.ndarray, index: np.ndarray, values: np.ndarray, dim: int) -> bool:
+    """target += values scattered at `index` along `dim` (torch.scatter_add_) for a
+    C-contiguous target, in np.add.at's order; False (nothing written) without a kernel or
+    with an index out of range. Split over the leading positions, each of which only its own
+    block writes."""
+    module = _along_operands(target, index, dim, values)
+    if module is None or not target.flags.c_contiguous:
+        return False
+    index3 = np.ascontiguousarray(index).reshape(_along(index, dim))
+    if index3.min() < 0 or index3.max() >= target.shape[dim]:
+        return False  # checked before any block writes
+    target3 = target.reshape(_along(target, dim))
+    values3 = np.ascontiguousarray(values).reshape(index3.shape)
+
+    def block(start: int, stop: int) -> None:
+        part = slice(start, stop)
+        module.scatter_add_along(target3[part], index3[part], values3[part])
+
+    parallel_for(index3.shape[0], block, index3.shape[1] * index3.shape[2])
+    return True
+
+
 def transposed_convolution_2d(
     g: np.ndarray,
     w: np.ndarray,

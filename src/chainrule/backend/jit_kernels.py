@@ -505,6 +505,35 @@ def add_rows(target, index, values):
 
 
 @_kernel
+def gather_along(x, index, out):
+    """out[a, k, s] = x[a, index[a, k, s], s] for x (A, D, S) and index, out (A, K, S): a
+    gather along the middle axis, its longest loop innermost. Returns False at the first index
+    outside [0, D) (`out` then partly written: the caller's NumPy path raises)."""
+    outer, count, inner = index.shape
+    size = x.shape[1]
+    for a in range(outer):
+        for s in range(inner):
+            for k in range(count):
+                j = index[a, k, s]
+                if j < 0 or j >= size:
+                    return False
+                out[a, k, s] = x[a, j, s]
+    return True
+
+
+@_kernel
+def scatter_add_along(target, index, values):
+    """target[a, index[a, k, s], s] += values[a, k, s] for target (A, D, S) and index, values
+    (A, K, S), every index in [0, D) (the caller checks), each target element's terms added in
+    the order of k: np.add.at's order, so the same sums bit for bit."""
+    outer, count, inner = index.shape
+    for a in range(outer):
+        for s in range(inner):
+            for k in range(count):
+                target[a, index[a, k, s], s] += values[a, k, s]
+
+
+@_kernel
 def col2im_2d(columns, out_size, kernel, stride, padding, dilation, image):
     """The transposed convolution's scatter: image (N, H, W, C), channels last, += each
     column's kernel taps at the input pixels they came from, column (n, y, x) holding tap
