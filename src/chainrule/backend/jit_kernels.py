@@ -871,6 +871,21 @@ def _sift_down(heap_values, heap_positions, slot, size, v, j, largest):
 
 
 @_exact_inline
+def _sift_up(heap_values, heap_positions, slot, v, j, largest):
+    """Put (v, j) into the heap's free slot `slot`, moving down the parents that come before
+    it (a parent comes after its children)."""
+    while slot > 0:
+        parent = (slot - 1) // 2
+        if not _precedes(heap_values[parent], heap_positions[parent], v, j, largest):
+            break
+        heap_values[slot] = heap_values[parent]
+        heap_positions[slot] = heap_positions[parent]
+        slot = parent
+    heap_values[slot] = v
+    heap_positions[slot] = j
+
+
+@_exact_inline
 def _offer(v, j, root, heap_values, heap_positions, count, largest):
     """Let element v at position j into the heap of leaders if it precedes the root (the last
     of them); returns the root afterwards."""
@@ -892,17 +907,8 @@ def leading_rows(rows, largest, first, last, order, values):
     count = order.shape[1]
     for r in range(first, last):
         row, heap_values, heap_positions = rows[r], values[r], order[r]
-        for j in range(count):  # the first `count` elements, sifted up into the heap
-            v, slot = row[j], j
-            while slot > 0:
-                parent = (slot - 1) // 2
-                if not _precedes(heap_values[parent], heap_positions[parent], v, j, largest):
-                    break
-                heap_values[slot] = heap_values[parent]
-                heap_positions[slot] = heap_positions[parent]
-                slot = parent
-            heap_values[slot] = v
-            heap_positions[slot] = j
+        for j in range(count):  # the first `count` elements make the heap
+            _sift_up(heap_values, heap_positions, j, row[j], j, largest)
         root = heap_values[0]
         # one comparison turns most elements away (a later element equal to the root, or a
         # NaN after a NaN root, never enters); the test is hoisted out of the loops
