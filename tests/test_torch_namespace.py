@@ -358,6 +358,45 @@ def test_errors_match_torch(case):
     assert _same_kind(raised.value, expected.type), (raised.value, expected.value)
 
 
+# A program written against PyTorch catches these with `except RuntimeError`: chainrule's error
+# must be a RuntimeError too (a DomainError is that and a ValueError).
+RUNTIME_ERRORS = {
+    "histc_zero_bins": lambda lib: lib.histc(t(lib, [1.0, 2.0]), bins=0),
+    "histc_max_below_min": lambda lib: lib.histc(t(lib, [1.0, 2.0]), bins=3, min=3, max=1),
+    "histc_nan_range": lambda lib: lib.histc(t(lib, [1.0, NAN]), bins=3),
+    "bincount_negative_minlength": lambda lib: lib.bincount(t(lib, [1, 2]), minlength=-1),
+    "bincount_short_weights": lambda lib: lib.bincount(t(lib, [1, 2]), weights=t(lib, [1.0])),
+    "searchsorted_bad_side": lambda lib: lib.searchsorted(t(lib, [1.0]), t(lib, [1.0]), side="up"),
+    "searchsorted_opposite_side": lambda lib: lib.searchsorted(
+        t(lib, [1.0]), t(lib, [1.0]), side="left", right=True
+    ),
+    "range_zero_step": lambda lib: lib.range(0, 1, 0),
+    "range_wrong_sign": lambda lib: lib.range(0, 1, -1),
+    "scatter_bad_reduce": lambda lib: lib.zeros(3).scatter(
+        0, t(lib, [0]), lib.ones(1), reduce="max"
+    ),
+    "scatter_reduce_bad_reduce": lambda lib: lib.zeros(3).scatter_reduce(
+        0, t(lib, [0]), lib.ones(1), reduce="maximum"
+    ),
+    "hann_window_negative": lambda lib: lib.hann_window(-1),
+    "gradient_edge_order_3": lambda lib: lib.gradient(lib.ones(3), edge_order=3),
+    "gradient_too_short": lambda lib: lib.gradient(lib.ones(2), edge_order=2),
+    "gradient_spacing_length": lambda lib: lib.gradient(lib.ones(3), spacing=[1.0, 2.0]),
+    "gradient_repeated_dim": lambda lib: lib.gradient(lib.ones(3, 3), dim=(0, -2)),
+    "combinations_negative": lambda lib: lib.combinations(lib.ones(3), r=-1),
+    "slice_scatter_zero_step": lambda lib: lib.slice_scatter(lib.zeros(4), lib.ones(2), step=0),
+    "nonzero_static_negative": lambda lib: lib.nonzero_static(lib.ones(3), size=-1),
+}
+
+
+@pytest.mark.parametrize("case", RUNTIME_ERRORS)
+def test_what_pytorch_raises_as_runtime_error_is_a_runtime_error(case):
+    with pytest.raises(RuntimeError):
+        run(RUNTIME_ERRORS[case], torch)
+    with pytest.raises(RuntimeError):
+        run(RUNTIME_ERRORS[case], chainrule)
+
+
 # ---- default dtype ------------------------------------------------------------------------------
 
 DEFAULT_DTYPE_PROGRAMS = {

@@ -964,7 +964,9 @@ def scatter(
     if src is not None and not isinstance(src, Tensor):
         value, src = src, None
     if reduce not in (None, "add", "multiply"):
-        raise ValueError(f"scatter: reduce argument must be either add or multiply, got {reduce!r}")
+        raise DomainError(
+            f"scatter: reduce argument must be either add or multiply, got {reduce!r}"
+        )
     dim = _scatter_operands("scatter", input, dim, index, src)
     if input._array.ndim == 0 or index._array.ndim == 0:
         out = scatter(
@@ -1166,7 +1168,7 @@ def _reduce_name(op_name: str, reduce: str, allowed: tuple) -> str:
     name = _SCATTER_REDUCTION_ALIASES.get(reduce, reduce) if op_name == "scatter_reduce" else reduce
     if name not in allowed:
         listed = ", ".join(allowed[:-1]) + f" or {allowed[-1]}"
-        raise ValueError(f"{op_name}: reduce argument must be one of {listed}, got {reduce!r}")
+        raise DomainError(f"{op_name}: reduce argument must be one of {listed}, got {reduce!r}")
     return name
 
 
@@ -1625,9 +1627,9 @@ def searchsorted(
     """
     if side is not None:
         if side not in ("left", "right"):
-            raise ValueError(f"searchsorted(): side can only be 'left' or 'right' but got {side}")
+            raise DomainError(f"searchsorted(): side can only be 'left' or 'right' but got {side}")
         if right and side == "left":
-            raise ValueError(
+            raise DomainError(
                 "searchsorted(): side and right can't be set to opposites, got side of left "
                 "while right was True"
             )
@@ -1881,6 +1883,8 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     array = input._array
     if array.dtype.kind not in "fV":
         raise DTypeError(f"histc: not implemented for {input.dtype.name} tensors")
+    if bins <= 0:
+        raise DomainError(f"histc: bins must be > 0, but got {bins}")
     xp = input._backend.xp
     low, high = float(min), float(max)
     if low == high and array.size:
@@ -1888,11 +1892,9 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     if low == high:
         low, high = low - 1, high + 1
     if not (math.isfinite(low) and math.isfinite(high)):
-        raise ValueError(f"histc: torch.histc: range of [{low}, {high}] is not finite")
+        raise DomainError(f"histc: range of [{low}, {high}] is not finite")
     if not low < high:
-        raise ValueError("histc: torch.histc: max must be larger than min")
-    if bins <= 0:
-        raise ValueError(f"histc: bins must be > 0, but got {bins}")
+        raise DomainError("histc: max must be larger than min")
     # PyTorch's arithmetic: edges in input's dtype, float16 computed in float32
     work = xp.dtype("float32") if array.dtype.itemsize == 2 else array.dtype
     edge_low, edge_high = xp.asarray(low, array.dtype), xp.asarray(high, array.dtype)

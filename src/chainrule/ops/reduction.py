@@ -3728,12 +3728,12 @@ def bincount(input: Tensor, weights: Tensor | None = None, minlength: int = 0) -
             f"bincount: only supports 1-d non-negative integral inputs (shape {input.shape})"
         )
     if minlength < 0:
-        raise ValueError(f"bincount: minlength should be >= 0, got {minlength}")
+        raise DomainError(f"bincount: minlength should be >= 0, got {minlength}")
     xp = input._backend.xp
     if weights is None:
         return _wrap(xp.bincount(array, minlength=minlength).astype(xp.int64))
     if weights._array.shape != array.shape:
-        raise ValueError(
+        raise DomainError(
             f"bincount: weights should be 1-d and have the same length as input (input shape "
             f"{input.shape}, weights shape {weights.shape})"
         )
