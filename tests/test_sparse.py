@@ -73,6 +73,11 @@ def test_a_sparse_tensor_prints_as_pytorch_prints_it():
         INDICES, chainrule.tensor(VALUES, dtype=chainrule.float64, requires_grad=True), (2, 3)
     )
     assert as_torch_text(ours) == repr(theirs)
+    # The suffixes after the size wrap where PyTorch's do (a hybrid tensor's longer lines).
+    for size, dtype in (((3, 2), "float64"), ((10**9, 2), "float64"), ((3, 2), "float32")):
+        ours, theirs = both([[2, 0]], [[1.0, 2.0], [3.0, 4.0]], size, dtype)
+        assert as_torch_text(ours) == repr(theirs)
+        assert as_torch_text(ours.requires_grad_()) == repr(theirs.requires_grad_())
 
 
 def test_what_a_sparse_tensor_reports_about_itself():

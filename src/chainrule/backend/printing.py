@@ -180,13 +180,16 @@ def _body(array: np.ndarray, indent: int, summarize: bool, formatter: _Formatter
     return "[" + ("," + "\n" * (array.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
 
 
-def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
+def _add_suffixes(text: str, suffixes: list, indent: int, force_newline: bool = False) -> str:
+    """`, suffix` after `text`, wrapped at LINEWIDTH; `force_newline` puts the first on a line
+    of its own (a sparse tensor's size), counted from there as PyTorch counts it."""
     parts = [text]
     last_line_length = len(text) - text.rfind("\n") + 1
     for suffix in suffixes:
-        if last_line_length + len(suffix) + 2 > LINEWIDTH:
+        if force_newline or last_line_length + len(suffix) + 2 > LINEWIDTH:
             parts.append(",\n" + " " * indent + suffix)
             last_line_length = indent + len(suffix)
+            force_newline = False
         else:
             parts.append(", " + suffix)
             last_line_length += len(suffix) + 2
@@ -234,14 +237,14 @@ def format_sparse_coo(t: Any) -> str:
     )
     values = t._sparse_values
     shown = format_tensor(values.detach(), with_dtype=False).replace("\n", "\n" + " " * 14)
-    text = f"tensor(indices={indices},\n       values={shown},\n       size={tuple(t.shape)}"
-    suffixes = [f"nnz={t._nnz()}"]
+    text = f"tensor(indices={indices},\n       values={shown}"
+    suffixes = [f"size={tuple(t.shape)}", f"nnz={t._nnz()}"]
     if values.dtype.name not in (get_default_dtype().name, "int64", "bool"):
         suffixes.append(f"dtype={display_namespace()}.{values.dtype.name}")
     suffixes.append(f"layout={display_namespace()}.sparse_coo")
     if t.device.type != "cpu":
         suffixes.insert(0, f"device='{t.device}'")
-    return _add_suffixes(text, suffixes + _autograd_suffixes(values), 7)
+    return _add_suffixes(text, suffixes + _autograd_suffixes(values), 7, force_newline=True)
 
 
 def _autograd_suffixes(t: Any) -> list[str]:
