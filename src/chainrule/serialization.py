@@ -21,8 +21,8 @@ decoded here). complex128 tensors, which the format has no entry type for (torch
 them), are stored as float64 entries of (real, imaginary) pairs, shape (..., 2), that the
 structure marks to load back as complex128. A tensor that requires grad (a plain tensor being
 optimised, not a Parameter) loads as a leaf that requires grad, and a sparse COO tensor loads
-sparse (its indices and values are two entries, its size and coalesced flag in the structure),
-as from torch.save.
+sparse (its indices and values are two entries, its size and coalesced flag in the structure;
+a CSR one its crow_indices, col_indices and values), as from torch.save.
 
 Files are written atomically: to a temporary file in the same directory, flushed and fsync'ed,
 then renamed over the target, so a crash leaves either the old file or the new one.
@@ -54,7 +54,7 @@ from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.ops.complex import view_as_complex
 from chainrule.ops.creation import tensor
-from chainrule.ops.sparse import SparseTensor
+from chainrule.ops.sparse import SparseCsrTensor, SparseTensor, sparse_csr_tensor
 from chainrule.torch_format import is_torch_file, load_torch_file
 
 if TYPE_CHECKING:  # annotations only
@@ -136,6 +136,14 @@ def _encode(
     or object met again is a reference to its first place, so tied weights stay tied."""
     if memo is not None and id(value) in memo:
         return {"same": memo[id(value)]}
+    if isinstance(value, SparseCsrTensor):  # stays CSR: its offsets, columns and values
+        key = path or "tensor"
+        if memo is not None:
+            memo[id(value)] = key
+        parts = {"crow": value.crow_indices(), "col": value.col_indices()}
+        parts["values"] = value.values().detach()
+        nodes = [_encode(part, _join(key, name), arrays) for name, part in parts.items()]
+        return {"sparse_csr": [*nodes, list(value.shape)]}
     if isinstance(value, SparseTensor):  # stays sparse: its indices and values, as PyTorch's
         key = path or "tensor"
         if memo is not None:
@@ -479,6 +487,10 @@ def _decode(
         indices = _decode(indices_node, tensors, weights_only, refs)
         values = _decode(values_node, tensors, weights_only, refs)
         return SparseTensor._make(indices, values, tuple(size), coalesced)
+    if kind == "sparse_csr":
+        *nodes, size = content
+        crow, col, values = (_decode(node, tensors, weights_only, refs) for node in nodes)
+        return sparse_csr_tensor(crow, col, values, tuple(size))
     if kind == "same":
         return refs[content]
     if kind == "object":

@@ -229,14 +229,21 @@ def format_tensor(t: Any, *, with_dtype: bool = True) -> str:
     return _add_suffixes(prefix + body, suffixes + _autograd_suffixes(t), indent)
 
 
+def _sparse_part(part: Any, indent: int) -> str:
+    """One of a sparse tensor's component tensors, its dtype left out; an empty one names its
+    size (`tensor([], size=(0,))`), as PyTorch prints a sparse tensor's parts."""
+    text = format_tensor(part.detach(), with_dtype=False).replace("\n", "\n" + " " * indent)
+    if part.numel() == 0 and part.ndim == 1:
+        text = f"{text[:-1]}, size={tuple(part.shape)})"
+    return text
+
+
 def format_sparse_coo(t: Any) -> str:
     """repr of a sparse COO tensor (ops/sparse.py) in PyTorch's format: its indices and values
     tensors, then size, nnz, dtype (when not the default), layout and autograd state."""
-    indices = format_tensor(t._sparse_indices, with_dtype=False).replace(
-        "\n", "\n" + " " * len("tensor(indices=")
-    )
+    indices = _sparse_part(t._sparse_indices, len("tensor(indices="))
     values = t._sparse_values
-    shown = format_tensor(values.detach(), with_dtype=False).replace("\n", "\n" + " " * 14)
+    shown = _sparse_part(values, len("       values="))
     text = f"tensor(indices={indices},\n       values={shown}"
     suffixes = [f"size={tuple(t.shape)}", f"nnz={t._nnz()}"]
     if values.dtype.name not in (get_default_dtype().name, "int64", "bool"):
@@ -245,6 +252,24 @@ def format_sparse_coo(t: Any) -> str:
     if t.device.type != "cpu":
         suffixes.insert(0, f"device='{t.device}'")
     return _add_suffixes(text, suffixes + _autograd_suffixes(values), 7, force_newline=True)
+
+
+def format_sparse_csr(t: Any) -> str:
+    """repr of a sparse CSR tensor (ops/sparse.py) in PyTorch's format: its crow_indices,
+    col_indices and values, then size, nnz, dtype (when not the default), layout, autograd."""
+    pad = " " * 7
+    crow = _sparse_part(t._crow, len("tensor(crow_indices="))  # int32 prints as int64
+    col = _sparse_part(t._col, len("       col_indices="))
+    values = t._sparse_values
+    shown = _sparse_part(values, len("       values="))
+    text = f"tensor(crow_indices={crow},\n{pad}col_indices={col},\n{pad}values={shown}"
+    suffixes = [f"size={tuple(t.shape)}", f"nnz={t._nnz()}"]
+    if values.dtype.name not in (get_default_dtype().name, "int64", "bool"):
+        suffixes.append(f"dtype={display_namespace()}.{values.dtype.name}")
+    suffixes.append(f"layout={display_namespace()}.sparse_csr")
+    if t.device.type != "cpu":
+        suffixes.insert(0, f"device='{t.device}'")
+    return _add_suffixes(text, suffixes + _autograd_suffixes(values), 7)
 
 
 def _autograd_suffixes(t: Any) -> list[str]:
