@@ -3,7 +3,7 @@ them in PyTorch: a 2-D grid Laplacian assembled as `torch.sparse_coo_tensor` (du
 summed by `coalesce`), applied with `torch.sparse.mm` and converted `to_sparse_csr`; conjugate
 gradients in tensor ops, wrapped in a `torch.autograd.Function` whose backward solves the
 adjoint system (implicit differentiation of the solution with respect to a diffusion
-coefficient, checked against autograd through the unrolled iteration); Lanczos
+coefficient, checked against autograd through a dense solve and the unrolled iteration); Lanczos
 tridiagonalisation with full reorthogonalisation, its Ritz values by `torch.linalg.eigvalsh`
 of a `torch.diag_embed` matrix against `torch.linalg.eigvalsh` of the dense operator;
 stochastic Lanczos quadrature for log det with Rademacher probes; a Chebyshev expansion
@@ -131,13 +131,14 @@ def main():
     coefficient = (1.0 + 0.5 * torch.sin(grid * 0.3)).view(SIDE, SIDE)
     if args.deterministic:
         rhs = torch.cos(grid * 0.7)
-        probes = torch.sign(torch.sin(torch.arange(8 * n, dtype=DTYPE) * 12.9898 + 0.5)).view(8, n)
-        samples = torch.cat(
-            [
-                torch.sin(torch.arange(60.0) * 2.1) - 1,
-                torch.cos(torch.arange(40.0) * 1.3) * 0.5 + 1.5,
-            ]
-        ).to(DTYPE)
+        # Rows of the 64 x 64 Walsh-Hadamard matrix: (-1) ** popcount(i & j).
+        bits = torch.bitwise_and(torch.arange(1, 9)[:, None] * 7, torch.arange(n)[None, :])
+        parity = sum((bits >> b) & 1 for b in range(6)) % 2
+        probes = (1 - 2 * parity).to(DTYPE)
+        # Normal quantiles at stratified levels: a sample with no ties, in a scrambled order.
+        levels = (torch.arange(100, dtype=DTYPE) * 37 % 100 + 0.5) / 100
+        normal = torch.special.ndtri(levels)
+        samples = torch.cat([normal[:60] - 1, 0.5 * normal[60:] + 1.5])
     else:
         rhs = torch.randn(n, dtype=DTYPE)
         probes = torch.randint(0, 2, (8, n)).to(DTYPE) * 2 - 1
@@ -159,6 +160,7 @@ def main():
         "csr_matches": bool(torch.allclose(csr.to_dense(), dense)),
         "row_sums": r(torch.sparse.sum(A_c, dim=1).to_dense()[:5]),
         "layout": str(csr.layout),
+        "csr_matvec": bool(torch.allclose(csr @ rhs, dense @ rhs)),
     }
 
     # Conjugate gradients against a dense solve.
@@ -169,18 +171,22 @@ def main():
         "error": bool(torch.allclose(x, torch.linalg.solve(dense, rhs), atol=1e-9)),
     }
 
-    # Implicit differentiation through the solve, against the unrolled CG.
+    # Implicit differentiation through the solve, against autograd through a dense solve and
+    # through the unrolled CG iteration (which stops early, so its derivative is not exact).
     values = A_c.values().clone().requires_grad_(True)
     solution = SparseSolve.apply(values, A_c.indices(), rhs)
-    objective = (solution**2).sum()
-    (implicit,) = torch.autograd.grad(objective, values)
+    (implicit,) = torch.autograd.grad((solution**2).sum(), values)
     values2 = A_c.values().clone().requires_grad_(True)
     A2 = torch.sparse_coo_tensor(A_c.indices(), values2, (n, n))
-    unrolled, _ = conjugate_gradient(lambda v: torch.sparse.mm(A2, v[:, None]).squeeze(1), rhs)
-    (through,) = torch.autograd.grad((unrolled**2).sum(), values2)
+    exact_solution = torch.linalg.solve(A2.to_dense(), rhs)
+    (through,) = torch.autograd.grad((exact_solution**2).sum(), values2)
+    A3 = torch.sparse_coo_tensor(A_c.indices(), values2, (n, n))
+    unrolled, _ = conjugate_gradient(lambda v: torch.sparse.mm(A3, v[:, None]).squeeze(1), rhs)
+    (unrolled_grad,) = torch.autograd.grad((unrolled**2).sum(), values2)
     report["implicit"] = {
         "grad_head": r(implicit[:4], 5),
-        "agree": bool(torch.allclose(implicit, through, rtol=1e-6, atol=1e-8)),
+        "unrolled_gap_small": bool((unrolled_grad - through).abs().max() < 0.1),
+        "agree": bool(torch.allclose(implicit, through, rtol=1e-8, atol=1e-10)),
     }
 
     # Lanczos: the extreme Ritz values converge to the extreme eigenvalues.
@@ -190,7 +196,7 @@ def main():
     report["lanczos"] = {
         "orthogonal": bool(torch.allclose(Q @ Q.T, torch.eye(20, dtype=DTYPE), atol=1e-10)),
         "extremes": r(torch.stack([ritz[-1], exact[-1]]), 6),
-        "top_error": float(f"{(ritz[-1] - exact[-1]).abs().item():.1e}") < 1e-6,
+        "top_error_small": bool((ritz[-1] - exact[-1]).abs() < 1e-3),
     }
 
     # Stochastic Lanczos quadrature for log det A with Rademacher probes.
@@ -259,7 +265,7 @@ def main():
     kth = torch.kthvalue(distances, 5, dim=1)
     knn_density = 5 / (len(samples) * 2 * kth.values)
     log_h = torch.log(silverman).clone().requires_grad_(True)
-    lbfgs = torch.optim.LBFGS([log_h], lr=0.5, max_iter=20)
+    lbfgs = torch.optim.LBFGS([log_h], lr=1, max_iter=20, line_search_fn="strong_wolfe")
     mask = ~torch.eye(len(samples), dtype=torch.bool)
     losses = []
 
