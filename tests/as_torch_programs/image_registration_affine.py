@@ -1,13 +1,14 @@
-"""Image registration as medical-imaging and microscopy code writes it in PyTorch: a synthetic
-moving image (sums of Gaussian blobs on a `torch.meshgrid(indexing="xy")` grid) warped by a
-known affine map with `F.affine_grid` + `F.grid_sample(mode="bilinear",
-padding_mode="border", align_corners=False)`, a translation initialised by FFT phase
-correlation (`torch.fft.fft2`, `torch.conj`, `torch.fft.fftshift`, `torch.unravel_index` of
-the peak), the affine parameters then fitted by Adam on a normalised cross-correlation loss
-over a Gaussian pyramid (`F.avg_pool2d`, `F.interpolate(mode="bilinear")`), a smoothness
-penalty on a dense displacement field from `torch.diff`, image gradients from
-`torch.gradient`, the other sampling modes (`nearest`, `bicubic`, `padding_mode="reflection"`,
-`"zeros"`, `align_corners=True`), and the Jacobian determinant of the recovered map.
+"""Image registration as medical-imaging and microscopy code writes it in PyTorch, in float64
+by `torch.set_default_dtype`: a synthetic moving image (sums of Gaussian blobs on a
+`torch.meshgrid(indexing="xy")` grid) warped by a known affine map with `F.affine_grid` +
+`F.grid_sample(mode="bilinear", padding_mode="border", align_corners=False)`, a translation
+initialised by FFT phase correlation (`torch.fft.fft2`, `torch.conj`, `torch.fft.fftshift`,
+`torch.unravel_index` of the peak), the affine parameters then fitted by Adam on a normalised
+cross-correlation loss over a Gaussian pyramid (`F.avg_pool2d`, `F.interpolate(mode=
+"bilinear")`), a smoothness penalty on a dense displacement field from `torch.diff`, image
+gradients from `torch.gradient`, the other sampling modes (`nearest`, `bicubic`,
+`padding_mode="reflection"`, `"zeros"`, `align_corners=True`), and the Jacobian determinant
+of the recovered map.
 Run: python image_registration_affine.py CHECKPOINT [--deterministic] (see
 cnn_custom_dataset).
 """
@@ -79,6 +80,7 @@ def main():
     parser.add_argument("--deterministic", action="store_true")
     args = parser.parse_args()
     torch.manual_seed(11)
+    torch.set_default_dtype(torch.float64)  # registration accuracy: every tensor in double
     report = {"library": torch.__name__}
     if args.deterministic:
         centres = 0.5 * torch.stack(
