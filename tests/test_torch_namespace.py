@@ -358,6 +358,19 @@ def test_errors_match_torch(case):
     assert _same_kind(raised.value, expected.type), (raised.value, expected.value)
 
 
+@pytest.mark.filterwarnings("ignore:.*batching rule")
+@pytest.mark.parametrize("bounds", [(0.0, 3.0), (0.0, 0.0)], ids=["given range", "own range"])
+def test_histc_under_vmap_counts_each_example_in_its_own_range(bounds):
+    """vmap(histc) is one histogram per example (with min == max, over that example's own
+    range), as PyTorch's per-example fallback gives, never the whole batch's counts."""
+    rows = [[0.5, 1.5, 1.6], [2.5, 4.5, 0.1]]
+    results = [
+        lib.func.vmap(lambda a, lib=lib: lib.histc(a, 4, *bounds))(lib.tensor(rows))
+        for lib in (chainrule, torch)
+    ]
+    assert_same(*results)
+
+
 # A program written against PyTorch catches these with `except RuntimeError`: chainrule's error
 # must be a RuntimeError too (a DomainError is that and a ValueError).
 RUNTIME_ERRORS = {

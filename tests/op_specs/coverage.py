@@ -72,6 +72,12 @@ SPECS = [
         lambda rng: (rng.integers(-1, 2, size=(3, 4)),),
     ),
     _values(
+        "histc",
+        lambda x: (chainrule.histc(x, 5, -1.0, 1.0), chainrule.histc(x, 3)),
+        lambda x: (torch.histc(x, 5, -1.0, 1.0), torch.histc(x, 3)),
+        lambda rng: (rng.standard_normal((3, 4)),),
+    ),
+    _values(
         "one_hot",
         lambda x, y: F.one_hot(y, 5),
         lambda x, y: TF.one_hot(y, 5),

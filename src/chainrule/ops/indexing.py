@@ -1865,6 +1865,38 @@ def unique_consecutive(
     )
 
 
+class Histc(Op):
+    """Counts of x's elements in `bins` equal-width bins between low and high (x's own range
+    when they are equal). An op so that vmap runs it once per example (each example's own
+    range, as PyTorch's fallback does). Not differentiable."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, bins: int, low: float, high: float) -> Array:
+        xp = ctx.xp
+        if low == high and x.size:
+            low, high = float(x.min()), float(x.max())
+        if low == high:
+            low, high = low - 1, high + 1
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise DomainError(f"histc: range of [{low}, {high}] is not finite")
+        if not low < high:
+            raise DomainError("histc: max must be larger than min")
+        # PyTorch's arithmetic: edges in input's dtype, float16 computed in float32
+        work = xp.dtype("float32") if x.dtype.itemsize == 2 else x.dtype
+        edge_low, edge_high = xp.asarray(low, x.dtype), xp.asarray(high, x.dtype)
+        values = x.reshape(-1).astype(work)
+        inside = values[(values >= edge_low) & (values <= edge_high)]
+        position = (
+            (inside - edge_low.astype(work))
+            * work.type(bins)
+            / (edge_high.astype(work) - edge_low.astype(work))
+        )
+        position = xp.minimum(position.astype(xp.int64), bins - 1)
+        return xp.bincount(position, minlength=bins).astype(x.dtype)
+
+
 def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A001, A002
     """Counts of the elements in `bins` equal-width bins between min and max (the data's own
     range when both are equal), in input's floating dtype; elements outside (and nan) are
@@ -1880,34 +1912,11 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
         >>> chainrule.histc(chainrule.tensor([1.0, 2.0, 1.0]), bins=4, min=0, max=3)
         tensor([0., 2., 1., 0.])
     """
-    array = input._array
-    if array.dtype.kind not in "fV":
+    if input.dtype.numpy.kind not in "fV":
         raise DTypeError(f"histc: not implemented for {input.dtype.name} tensors")
     if bins <= 0:
         raise DomainError(f"histc: bins must be > 0, but got {bins}")
-    xp = input._backend.xp
-    low, high = float(min), float(max)
-    if low == high and array.size:
-        low, high = float(array.min()), float(array.max())
-    if low == high:
-        low, high = low - 1, high + 1
-    if not (math.isfinite(low) and math.isfinite(high)):
-        raise DomainError(f"histc: range of [{low}, {high}] is not finite")
-    if not low < high:
-        raise DomainError("histc: max must be larger than min")
-    # PyTorch's arithmetic: edges in input's dtype, float16 computed in float32
-    work = xp.dtype("float32") if array.dtype.itemsize == 2 else array.dtype
-    edge_low, edge_high = xp.asarray(low, array.dtype), xp.asarray(high, array.dtype)
-    values = array.reshape(-1).astype(work)
-    inside = values[(values >= edge_low) & (values <= edge_high)]
-    position = (
-        (inside - edge_low.astype(work))
-        * work.type(bins)
-        / (edge_high.astype(work) - edge_low.astype(work))
-    )
-    position = xp.minimum(position.astype(xp.int64), bins - 1)
-    counts = xp.bincount(position, minlength=bins)
-    return _wrap_like(input, counts.astype(array.dtype))
+    return apply(Histc, (input,), int(bins), float(min), float(max))
 
 
 # The public names: PyTorch's functions (helpers above stay importable by module path).
