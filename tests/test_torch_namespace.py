@@ -371,6 +371,27 @@ def test_histc_under_vmap_counts_each_example_in_its_own_range(bounds):
     assert_same(*results)
 
 
+SEARCHES_UNDER_VMAP = {
+    "shared sequence": lambda lib, a: lib.bucketize(a, lib.tensor([0.0, 1.0, 2.0]), right=True),
+    "own sequence": lambda lib, a: lib.searchsorted(a.sort().values, lib.tensor([0.0, 1.0])),
+    "own queries": lambda lib, a: lib.searchsorted(a.sort().values, a, out_int32=True),
+    "rows": lambda lib, a: lib.searchsorted(lib.tensor([[0.0, 1.0], [1.0, 2.0]]), a.view(2, 2)),
+    "sorter": lambda lib, a: lib.searchsorted(a, lib.tensor([1.0]), sorter=a.argsort()),
+}
+
+
+@pytest.mark.parametrize("search", SEARCHES_UNDER_VMAP.values(), ids=SEARCHES_UNDER_VMAP)
+def test_searchsorted_and_bucketize_run_under_vmap_as_pytorchs(search):
+    """Interpolation code looks up each example's points in a grid inside vmap: the search
+    batches (a shared sequence, each example's own, or rows) as torch.vmap's does."""
+    rows = [[0.5, 1.5, 1.6, -2.0], [2.5, 4.5, 0.1, 0.0]]
+    results = [
+        lib.func.vmap(lambda a, lib=lib: search(lib, a))(lib.tensor(rows))
+        for lib in (chainrule, torch)
+    ]
+    assert_same(*results)
+
+
 # A program written against PyTorch catches these with `except RuntimeError`: chainrule's error
 # must be a RuntimeError too (a DomainError is that and a ValueError).
 RUNTIME_ERRORS = {

@@ -78,6 +78,22 @@ SPECS = [
         lambda rng: (rng.standard_normal((3, 4)),),
     ),
     _values(
+        "searchsorted_and_bucketize",
+        lambda x: (
+            chainrule.searchsorted(x.sort().values, x[:, :2]),
+            chainrule.searchsorted(x[0].sort().values, x, side="right"),
+            chainrule.bucketize(
+                x, chainrule.tensor([-0.5, 0.0, 0.5], dtype=x.dtype, device=x.device)
+            ),
+        ),
+        lambda x: (
+            torch.searchsorted(x.sort().values, x[:, :2]),
+            torch.searchsorted(x[0].sort().values, x, side="right"),
+            torch.bucketize(x, torch.tensor([-0.5, 0.0, 0.5], dtype=x.dtype)),
+        ),
+        lambda rng: (rng.standard_normal((3, 4)),),
+    ),
+    _values(
         "one_hot",
         lambda x, y: F.one_hot(y, 5),
         lambda x, y: TF.one_hot(y, 5),

@@ -1652,27 +1652,52 @@ def searchsorted(
             f"boundaries tensor {list(boundaries.shape)} and input value tensor "
             f"{list(queries.shape)}"
         )
-    boundaries, queries = _common_arrays("searchsorted", sorted_sequence, values)
-    xp = sorted_sequence._backend.xp
+    for tensor in (sorted_sequence, values):
+        if tensor.dtype is dtypes.bool_:
+            raise DTypeError("searchsorted: not implemented for bool tensors")
+    common = result_type(sorted_sequence, values)
+    ordered, queries = sorted_sequence.detach().to(common), values.detach().to(common)
     if sorter is not None:
-        if sorter._array.shape != boundaries.shape:
+        if tuple(sorter.shape) != tuple(sorted_sequence.shape):
             raise ShapeError(
                 f"searchsorted(): boundary and sorter must have the same size, but got "
-                f"boundary tensor {list(boundaries.shape)} and sorter tensor "
+                f"boundary tensor {list(sorted_sequence.shape)} and sorter tensor "
                 f"{list(sorter.shape)}"
             )
-        boundaries = xp.take_along_axis(boundaries, sorter._array, axis=-1)
-    where_side = "right" if right else "left"
-    if boundaries.ndim == 1:
-        positions = xp.searchsorted(boundaries, queries, side=where_side)
-    else:  # one search per row
-        rows = boundaries.reshape(-1, boundaries.shape[-1])
-        query_rows = queries.reshape(rows.shape[0], -1)
-        positions = xp.stack(
-            [xp.searchsorted(row, q, side=where_side) for row, q in zip(rows, query_rows)]
-        ).reshape(queries.shape)
+        ordered = gather(ordered, -1, sorter)
     dtype = dtypes.int32 if out_int32 else dtypes.int64
-    return _wrap_like(sorted_sequence, xp.asarray(positions).astype(dtype.numpy))
+    return apply(SearchSorted, (ordered, queries), bool(right), dtype)
+
+
+class SearchSorted(Op):
+    """Where each query would be inserted in `ordered` (sorted along its last dimension): one
+    search for all queries in a 1-D sequence, one per row otherwise (the leading dimensions
+    of both match). Not differentiable."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, ordered: Array, queries: Array, right: bool, dtype: Any) -> Array:
+        xp = ctx.xp
+        side = "right" if right else "left"
+        if ordered.ndim == 1:
+            positions = xp.asarray(xp.searchsorted(ordered, queries, side=side))
+        else:
+            rows = ordered.reshape(-1, ordered.shape[-1])
+            query_rows = queries.reshape(rows.shape[0], -1)
+            searched = [xp.searchsorted(row, q, side=side) for row, q in zip(rows, query_rows)]
+            positions = xp.stack(searched).reshape(queries.shape)
+        return positions.astype(dtype.numpy)
+
+    @staticmethod
+    def batch(b: Any, ordered: Tensor, queries: Tensor, right: bool, dtype: Any) -> Tensor:
+        """vmap: a shared 1-D sequence searches every example's queries in one call; otherwise
+        each example's sequence (batched, or shared and broadcast) is one row of a row search,
+        its queries that row's."""
+        if not b.batched[0] and ordered.ndim == 1:
+            return apply(SearchSorted, (ordered, queries), right, dtype)
+        ordered, queries = b.batch_all((ordered, queries))
+        return apply(SearchSorted, (ordered, queries), right, dtype)
 
 
 def bucketize(
