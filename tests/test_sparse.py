@@ -80,6 +80,20 @@ def test_a_sparse_tensor_prints_as_pytorch_prints_it():
         assert as_torch_text(ours.requires_grad_()) == repr(theirs.requires_grad_())
 
 
+def test_a_large_sparse_tensor_wraps_and_summarizes_its_parts_as_pytorch():
+    """Each part's lines wrap at the width left after its prefix (`values=tensor(`), and a
+    part of over 1000 entries is summarized, as PyTorch prints an adjacency matrix."""
+    for rows, columns, every in ((40, 40, 3), (40, 100, 7)):
+        pair = []
+        for lib in (chainrule, torch):
+            grid = lib.arange(float(rows * columns)).reshape(rows, columns)
+            pair.append((grid % every == 0).double() * grid)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's note that CSR support is in beta
+            assert as_torch_text(pair[0].to_sparse()) == repr(pair[1].to_sparse())
+            assert as_torch_text(pair[0].to_sparse_csr()) == repr(pair[1].to_sparse_csr())
+
+
 def test_what_a_sparse_tensor_reports_about_itself():
     ours, theirs = both()
     assert isinstance(ours, chainrule.Tensor)

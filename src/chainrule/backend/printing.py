@@ -229,22 +229,26 @@ def format_tensor(t: Any, *, with_dtype: bool = True) -> str:
     return _add_suffixes(prefix + body, suffixes + _autograd_suffixes(t), indent)
 
 
-def _sparse_part(part: Any, indent: int) -> str:
-    """One of a sparse tensor's component tensors, its dtype left out; an empty one names its
-    size (`tensor([], size=(0,))`), as PyTorch prints a sparse tensor's parts."""
-    text = format_tensor(part.detach(), with_dtype=False).replace("\n", "\n" + " " * indent)
-    if part.numel() == 0 and part.ndim == 1:
-        text = f"{text[:-1]}, size={tuple(part.shape)})"
-    return text
+def _sparse_part(part: Any, prefix: str) -> str:
+    """`prefix` and one of a sparse tensor's component tensors, its dtype left out, its lines
+    wrapped and indented after the prefix (PyTorch's `_tensor_str(part, indent + len(prefix))`);
+    an empty one names its size (`tensor([], size=(0,))`)."""
+    array = part._backend.to_numpy(part.detach()._array)
+    indent = len("tensor(") + len(prefix)
+    if array.size == 0:
+        return f"{prefix}[], size={tuple(array.shape)})"
+    summarize = array.size > THRESHOLD
+    formatter = _formatter(_summarized(array) if summarize else array)
+    return f"{prefix}{_body(array, indent, summarize, formatter)})"
 
 
 def format_sparse_coo(t: Any) -> str:
     """repr of a sparse COO tensor (ops/sparse.py) in PyTorch's format: its indices and values
     tensors, then size, nnz, dtype (when not the default), layout and autograd state."""
-    indices = _sparse_part(t._sparse_indices, len("tensor(indices="))
+    indices = _sparse_part(t._sparse_indices, "indices=tensor(")
     values = t._sparse_values
-    shown = _sparse_part(values, len("       values="))
-    text = f"tensor(indices={indices},\n       values={shown}"
+    shown = _sparse_part(values, "values=tensor(")
+    text = f"tensor({indices},\n       {shown}"
     suffixes = [f"size={tuple(t.shape)}", f"nnz={t._nnz()}"]
     if values.dtype.name not in (get_default_dtype().name, "int64", "bool"):
         suffixes.append(f"dtype={display_namespace()}.{values.dtype.name}")
@@ -258,11 +262,11 @@ def format_sparse_csr(t: Any) -> str:
     """repr of a sparse CSR tensor (ops/sparse.py) in PyTorch's format: its crow_indices,
     col_indices and values, then size, nnz, dtype (when not the default), layout, autograd."""
     pad = " " * 7
-    crow = _sparse_part(t._crow, len("tensor(crow_indices="))  # int32 prints as int64
-    col = _sparse_part(t._col, len("       col_indices="))
+    crow = _sparse_part(t._crow, "crow_indices=tensor(")  # int32 prints as int64 does
+    col = _sparse_part(t._col, "col_indices=tensor(")
     values = t._sparse_values
-    shown = _sparse_part(values, len("       values="))
-    text = f"tensor(crow_indices={crow},\n{pad}col_indices={col},\n{pad}values={shown}"
+    shown = _sparse_part(values, "values=tensor(")
+    text = f"tensor({crow},\n{pad}{col},\n{pad}{shown}"
     suffixes = [f"size={tuple(t.shape)}", f"nnz={t._nnz()}"]
     if values.dtype.name not in (get_default_dtype().name, "int64", "bool"):
         suffixes.append(f"dtype={display_namespace()}.{values.dtype.name}")
