@@ -371,6 +371,15 @@ def test_histc_under_vmap_counts_each_example_in_its_own_range(bounds):
     assert_same(*results)
 
 
+def test_histogram_under_vmap_refuses_rather_than_count_the_whole_batch():
+    """torch.vmap runs histogram per example; chainrule's histogram computes on raw arrays, so
+    under vmap it must say so (a batched array indexed by a batched mask), never return the
+    whole batch's counts for every example."""
+    rows = chainrule.tensor([[0.5, 1.5, 1.6, -2.0], [2.5, 4.5, 0.1, 0.0]])
+    with pytest.raises(RuntimeError, match="vmap: .*batched"):
+        chainrule.func.vmap(lambda a: chainrule.histogram(a, 3).hist)(rows)
+
+
 SEARCHES_UNDER_VMAP = {
     "shared sequence": lambda lib, a: lib.bucketize(a, lib.tensor([0.0, 1.0, 2.0]), right=True),
     "own sequence": lambda lib, a: lib.searchsorted(a.sort().values, lib.tensor([0.0, 1.0])),
