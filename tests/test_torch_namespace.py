@@ -386,13 +386,16 @@ SEARCHES_UNDER_VMAP = {
     "own queries": lambda lib, a: lib.searchsorted(a.sort().values, a, out_int32=True),
     "rows": lambda lib, a: lib.searchsorted(lib.tensor([[0.0, 1.0], [1.0, 2.0]]), a.view(2, 2)),
     "sorter": lambda lib, a: lib.searchsorted(a, lib.tensor([1.0]), sorter=a.argsort()),
+    "isin shared": lambda lib, a: lib.isin(a, lib.tensor([0.5, 0.1])),
+    "isin own": lambda lib, a: lib.isin(lib.tensor([0.5, 0.1, 4.5]), a, invert=True),
 }
 
 
 @pytest.mark.parametrize("search", SEARCHES_UNDER_VMAP.values(), ids=SEARCHES_UNDER_VMAP)
-def test_searchsorted_and_bucketize_run_under_vmap_as_pytorchs(search):
+def test_searchsorted_bucketize_and_isin_run_under_vmap_as_pytorchs(search):
     """Interpolation code looks up each example's points in a grid inside vmap: the search
-    batches (a shared sequence, each example's own, or rows) as torch.vmap's does."""
+    batches (a shared sequence, each example's own, or rows) as torch.vmap's does; so does
+    a membership test."""
     rows = [[0.5, 1.5, 1.6, -2.0], [2.5, 4.5, 0.1, 0.0]]
     results = [
         lib.func.vmap(lambda a, lib=lib: search(lib, a))(lib.tensor(rows))

@@ -94,6 +94,12 @@ SPECS = [
         lambda rng: (rng.standard_normal((3, 4)),),
     ),
     _values(
+        "isin",
+        lambda x: (chainrule.isin(x, x[0]), chainrule.isin(x[:, :2], x[1], invert=True)),
+        lambda x: (torch.isin(x, x[0]), torch.isin(x[:, :2], x[1], invert=True)),
+        lambda rng: (rng.integers(-2, 3, size=(3, 4)),),
+    ),
+    _values(
         "one_hot",
         lambda x, y: F.one_hot(y, 5),
         lambda x, y: TF.one_hot(y, 5),

@@ -1557,15 +1557,6 @@ def _as_operand(name: str, value: Any, like: Any = None) -> Any:
     raise TypeError(f"{name}(): expected a Tensor or a number, got {type(value).__name__}")
 
 
-def _common_arrays(name: str, *tensors: Any) -> list:
-    """The tensors' arrays in their promoted dtype (bool refused, as PyTorch's kernels)."""
-    for tensor in tensors:
-        if tensor._array.dtype.kind == "b":
-            raise DTypeError(f"{name}: not implemented for bool tensors")
-    dtype = result_type(*tensors).numpy
-    return [t._array.astype(dtype, copy=False) for t in tensors]
-
-
 def isin(
     elements: Tensor | Number,
     test_elements: Tensor | Number,
@@ -1591,10 +1582,31 @@ def isin(
     like = elements if isinstance(elements, Tensor) else test_elements
     x = _as_operand("isin", elements, like)
     y = _as_operand("isin", test_elements, like)
-    x_array, y_array = _common_arrays("isin", x, y)
-    xp = like._backend.xp
-    found = xp.isin(x_array, y_array, assume_unique=assume_unique, invert=invert)
-    return _wrap_like(like, xp.asarray(found).reshape(x_array.shape))
+    for tensor in (x, y):
+        if tensor.dtype is dtypes.bool_:
+            raise DTypeError("isin: not implemented for bool tensors")
+    common = result_type(x, y)
+    operands = (x.detach().to(common), y.detach().to(common))
+    return apply(IsIn, operands, bool(assume_unique), bool(invert))
+
+
+class IsIn(Op):
+    """Whether each element of x occurs among y's (`invert`: does not). Not differentiable."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, y: Array, assume_unique: bool, invert: bool) -> Array:
+        found = ctx.xp.isin(x, y, assume_unique=assume_unique, invert=invert)
+        return ctx.xp.asarray(found).reshape(x.shape)
+
+    @staticmethod
+    def batch(b: Any, x: Tensor, y: Tensor, assume_unique: bool, invert: bool) -> Tensor:
+        """vmap: every example looks in the same y in one call (membership is elementwise in
+        x); an example's own y is searched per example."""
+        if not b.batched[1]:
+            return apply(IsIn, (x, y), assume_unique, invert)
+        return b.loop(x, y, assume_unique, invert)
 
 
 def searchsorted(
