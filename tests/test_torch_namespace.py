@@ -371,13 +371,25 @@ def test_histc_under_vmap_counts_each_example_in_its_own_range(bounds):
     assert_same(*results)
 
 
-def test_histogram_under_vmap_refuses_rather_than_count_the_whole_batch():
-    """torch.vmap runs histogram per example; chainrule's histogram computes on raw arrays, so
-    under vmap it must say so (a batched array indexed by a batched mask), never return the
-    whole batch's counts for every example."""
-    rows = chainrule.tensor([[0.5, 1.5, 1.6, -2.0], [2.5, 4.5, 0.1, 0.0]])
-    with pytest.raises(RuntimeError, match="vmap: .*batched"):
-        chainrule.func.vmap(lambda a: chainrule.histogram(a, 3).hist)(rows)
+HISTOGRAMS_UNDER_VMAP = {
+    "own range": lambda lib, a: lib.histogram(a, 3),
+    "given range": lambda lib, a: lib.histogram(a, 3, range=(0.0, 3.0)).hist,
+    "edges, weights": lambda lib, a: lib.histogram(a, lib.tensor([0.0, 1.0, 5.0]), weight=a.abs()),
+    "own edges": lambda lib, a: lib.histogram(a, a.sort().values[1:], density=True).hist,
+}
+
+
+@pytest.mark.filterwarnings("ignore:.*batching rule")
+@pytest.mark.parametrize("histogram", HISTOGRAMS_UNDER_VMAP.values(), ids=HISTOGRAMS_UNDER_VMAP)
+def test_histogram_under_vmap_counts_each_example_as_pytorchs(histogram):
+    """vmap(histogram) is one histogram (and one set of edges) per example, never the whole
+    batch's counts for every example."""
+    rows = [[0.5, 1.5, 1.6, -2.0], [2.5, 4.5, 0.1, 0.0]]
+    results = [
+        lib.func.vmap(lambda a, lib=lib: histogram(lib, a))(lib.tensor(rows))
+        for lib in (chainrule, torch)
+    ]
+    assert_same(*results)
 
 
 SEARCHES_UNDER_VMAP = {

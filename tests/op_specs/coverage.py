@@ -38,6 +38,13 @@ def _values(name, fn, torch_fn, make_inputs):
     )
 
 
+def _histograms(lib, x):
+    """Counts and edges over x's own range, and weighted densities over a given range."""
+    own = lib.histogram(x, 4)
+    given = lib.histogram(x, 3, range=(-1.0, 1.0), weight=x.abs(), density=True)
+    return own.hist, own.bin_edges, given.hist, given.bin_edges
+
+
 SPECS = [
     _values(
         "float_class_masks",
@@ -91,6 +98,12 @@ SPECS = [
             torch.searchsorted(x[0].sort().values, x, side="right"),
             torch.bucketize(x, torch.tensor([-0.5, 0.0, 0.5], dtype=x.dtype)),
         ),
+        lambda rng: (rng.standard_normal((3, 4)),),
+    ),
+    _values(
+        "histogram",
+        lambda x: _histograms(chainrule, x.detach()),
+        lambda x: _histograms(torch, x.detach()),
         lambda rng: (rng.standard_normal((3, 4)),),
     ),
     _values(
