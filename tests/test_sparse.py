@@ -201,6 +201,36 @@ def test_products_and_their_gradients_equal_pytorchs_sparse_kernels(product):
     assert_same(dense[chainrule].grad, dense[torch].grad)
 
 
+def test_a_product_of_two_sparse_matrices_is_pytorchs_sparse_product():
+    """A @ B of two COO matrices (a graph's two-hop adjacency) is a coalesced COO matrix with
+    an entry for every pair of stored entries that meet, stored zeros included, and gradients
+    reach both operands' values; CSR @ CSR is CSR."""
+    pair = []
+    for lib in (chainrule, torch):
+        a_values = lib.tensor([1.0, 2.0, 3.0, 4.0, 0.0], requires_grad=True)
+        b_values = lib.tensor([5.0, 6.0, 7.0, 8.0], requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            a = lib.sparse_coo_tensor([[0, 0, 1, 2, 2], [0, 2, 1, 0, 0]], a_values, (3, 3))
+            b = lib.sparse_coo_tensor([[0, 2, 2, 0], [1, 0, 2, 1]], b_values, (3, 4))
+        product = lib.sparse.mm(a, b)
+        weights = lib.arange(1.0, 13.0).reshape(3, 4)
+        (product.to_dense() * weights).sum().backward()
+        pair.append((product, a_values.grad, b_values.grad, (a @ b).layout))
+    (ours, *our_grads, our_layout), (theirs, *their_grads, their_layout) = pair
+    assert_same(ours, theirs)
+    for our_grad, their_grad in zip(our_grads, their_grads):
+        assert_same(our_grad, their_grad)
+    assert our_layout is chainrule.sparse_coo and their_layout is torch.sparse_coo
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        csr = [
+            lib.eye(3).to_sparse_csr() @ lib.arange(9.0).reshape(3, 3).to_sparse_csr()
+            for lib in (chainrule, torch)
+        ]
+    assert as_torch_text(csr[0]) == repr(csr[1])
+
+
 def test_a_sparse_leaf_gets_a_sparse_gradient_on_its_own_indices():
     ours, theirs = both(requires_grad=True)
     assert ours.is_leaf and ours.requires_grad and ours.grad is None

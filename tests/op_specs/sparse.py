@@ -116,6 +116,12 @@ SPECS = [
         lambda lib, v: _sparse(lib, v, (3, 4, 2)).to_dense(),
         [((NNZ, 2),)],
     ),
+    _both(
+        "sparse @ sparse",
+        lambda lib, v, w: (_sparse(lib, v) @ _sparse(lib, w).t()).to_dense(),
+        [((NNZ,), (NNZ,))],
+        torch_body=lambda v, w: _dense(v) @ _dense(w).T,
+    ),
     # CSR: rows 0 and 1 hold (0, 1), (0, 3) and (1, 0), (1, 2); row 2 is empty.
     _both(
         "sparse_csr @ dense",

@@ -898,7 +898,7 @@ def sparse_matmul(sparse: SparseTensor, dense: Tensor) -> Tensor:
     """sparse (n, k) @ dense (k, m) or (k,): each stored entry (i, j, v) adds v * dense[j] to
     row i of the result, one gather and one scatter-add."""
     if isinstance(dense, SparseTensor):
-        raise _unsupported("the product of two sparse tensors")
+        return _sparse_sparse_matmul(sparse, dense)
     if sparse.ndim != 2 or sparse.sparse_dim() != 2:
         raise _unsupported(f"a product with a {sparse.ndim}-D sparse tensor")
     if dense.ndim not in (1, 2):
@@ -922,6 +922,40 @@ def sparse_matmul(sparse: SparseTensor, dense: Tensor) -> Tensor:
     weights = values if dense.ndim == 1 else reshape(values, (-1, 1))
     out = zeros((rows,) + tuple(dense.shape[1:]), dtype=dense.dtype, device=dense.device)
     return index_add(out, 0, row_index, picked * weights)
+
+
+def _sparse_sparse_matmul(a: SparseTensor, b: SparseTensor) -> SparseTensor:
+    """sparse (n, k) @ sparse (k, m): a coalesced sparse (n, m) with an entry for every pair of
+    stored entries a[i, l], b[l, j] (their products summed), as PyTorch's; CSR @ CSR is CSR.
+    The values are gathered and multiplied in differentiable ops."""
+    for operand in (a, b):
+        if operand.ndim != 2 or operand.sparse_dim() != 2:
+            raise _unsupported(f"a product with a {operand.ndim}-D or hybrid sparse tensor")
+    if a.shape[1] != b.shape[0]:
+        raise ShapeError(
+            f"mm: sparse shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
+            f"({a.shape[1]} != {b.shape[0]})"
+        )
+    _check_product_dtypes(a, b)
+    _reads_structure(a._sparse_indices)
+    _reads_structure(b._sparse_indices)
+    xp = a._backend.xp
+    rows, inner = a._sparse_indices._array
+    b_inner, columns = b._sparse_indices._array
+    order = xp.argsort(b_inner, kind="stable")  # b's entries grouped by their row
+    starts = xp.searchsorted(b_inner[order], inner, side="left")
+    counts = xp.searchsorted(b_inner[order], inner, side="right") - starts
+    left = xp.repeat(xp.arange(len(inner), dtype=xp.int64), counts)  # a's entry of each pair
+    first = xp.repeat(xp.cumsum(counts) - counts, counts)
+    right = order[xp.arange(len(left), dtype=xp.int64) - first + starts[left]]  # and b's
+    backend = a._backend
+    products = index_select(a._sparse_values, 0, Tensor._from_array(left, backend)) * (
+        index_select(b._sparse_values, 0, Tensor._from_array(right, backend))
+    )
+    indices = Tensor._from_array(xp.stack([rows[left], columns[right]]), backend)
+    out = SparseTensor._make(indices, products, (a.shape[0], b.shape[1]), False).coalesce()
+    both_csr = isinstance(a, SparseCsrTensor) and isinstance(b, SparseCsrTensor)
+    return to_sparse_csr(out) if both_csr else out
 
 
 def spmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
