@@ -530,6 +530,7 @@ def test_dense_and_coo_tensors_convert_to_csr_and_back_as_pytorchs():
 
 CSR_PRODUCTS = {
     "sparse.mm": lambda lib, s, d: lib.sparse.mm(s, d),
+    "dense @ csr": lambda lib, s, d: d.t()[:, :3] @ s,
     "matmul": lambda lib, s, d: s @ d,
     "matmul (vector)": lambda lib, s, d: s @ d[:, 0],
     "to_dense": lambda lib, s, d: s.to_dense() @ d,

@@ -984,6 +984,8 @@ def dense_sparse_matmul(dense: Tensor, sparse: SparseTensor) -> Tensor:
     """dense (m, n) @ sparse (n, k): (sparse^T @ dense^T)^T."""
     if dense.ndim != 2:
         raise _unsupported(f"a {dense.ndim}-D dense tensor times a sparse one")
+    if isinstance(sparse, SparseCsrTensor):  # its transpose is CSC: go through the COO form
+        sparse = sparse.to_sparse_coo()
     return sparse_matmul(sparse.t(), dense.t()).t().contiguous()
 
 
