@@ -231,6 +231,29 @@ def test_a_product_of_two_sparse_matrices_is_pytorchs_sparse_product():
     assert as_torch_text(csr[0]) == repr(csr[1])
 
 
+def test_sparse_mask_reads_a_dense_tensor_at_the_masks_positions_as_pytorch():
+    """dense.sparse_mask(pattern) (a graph's edge weights read off a dense score matrix) keeps
+    the mask's indices as they are, coalesced or not, and the gradient reaches only those
+    entries of the dense tensor."""
+    for coalesce in (False, True):
+        pair = []
+        for lib in (chainrule, torch):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                mask = lib.sparse_coo_tensor(
+                    [[0, 1, 2, 0], [1, 0, 2, 1]], [1.0, -2.0, 3.0, 5.0], (3, 3)
+                )
+            mask = mask.coalesce() if coalesce else mask
+            scores = lib.arange(9.0).reshape(3, 3).requires_grad_()
+            masked = scores.sparse_mask(mask)
+            lib.sparse.sum(masked * 2.0).backward()
+            pair.append((masked, scores.grad))
+        assert as_torch_text(pair[0][0]).split("grad_fn")[0] == repr(pair[1][0]).split("grad_fn")[0]
+        assert_same(pair[0][1], pair[1][1])
+    with pytest.raises(RuntimeError, match="incompatible sizes"):
+        chainrule.ones(2, 2).sparse_mask(both()[0])
+
+
 def test_a_sparse_leaf_gets_a_sparse_gradient_on_its_own_indices():
     ours, theirs = both(requires_grad=True)
     assert ours.is_leaf and ours.requires_grad and ours.grad is None

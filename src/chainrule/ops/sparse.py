@@ -644,6 +644,29 @@ def to_sparse(
     )
 
 
+def sparse_mask(input: Tensor, mask: SparseTensor) -> SparseTensor:  # noqa: A002
+    """`input`'s entries at the positions `mask` stores (its indices as they are, coalesced or
+    not), a sparse tensor of mask's pattern, as `Tensor.sparse_mask`; the gradient reaches
+    those entries of input.
+
+    Example:
+        >>> import chainrule
+        >>> mask = chainrule.sparse_coo_tensor([[0, 1], [1, 0]], [1.0, 1.0], (2, 2)).coalesce()
+        >>> chainrule.tensor([[1.0, 2.0], [3.0, 4.0]]).sparse_mask(mask).values()
+        tensor([2., 3.])
+    """
+    if not isinstance(mask, SparseTensor) or isinstance(mask, SparseCsrTensor):
+        raise _unsupported("sparse_mask with a mask that is not a sparse COO tensor")
+    if tuple(input.shape) != tuple(mask.shape):
+        raise ShapeError(
+            f"sparse_mask(): operands have incompatible sizes; self has size "
+            f"{list(input.shape)} but mask has size {list(mask.shape)}"
+        )
+    values = _values_on(input, mask._sparse_indices)
+    values = named(values, "SparseMaskBackward0") if values.requires_grad else values
+    return SparseTensor._make(mask._sparse_indices, values, tuple(mask.shape), mask._coalesced)
+
+
 # ---- compressed sparse rows -----------------------------------------------------------------
 
 

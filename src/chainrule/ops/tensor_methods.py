@@ -1229,6 +1229,7 @@ class TensorMethods:
         return sparse.to_sparse(self)
 
     to_sparse_csr = sparse.to_sparse_csr
+    sparse_mask = sparse.sparse_mask
 
     def is_distributed(self) -> _bool:
         """False: a chainrule tensor lives in one process."""
