@@ -420,6 +420,17 @@ def _linear(lib, *sizes, bias=True):
     return layer
 
 
+def _leaf(lib):
+    """A plain tensor being optimised (not a Parameter): it comes back requiring grad."""
+    return lib.tensor([0.5, -1.0], requires_grad=True)
+
+
+def _hybrid_sparse(lib):
+    """A sparse tensor with a dense dimension, its values requiring grad (dropped by save)."""
+    values = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64, requires_grad=True)
+    return lib.sparse_coo_tensor([[2, 0]], values, (3, 2))
+
+
 @pytest.mark.parametrize(
     "make",
     [
@@ -430,13 +441,51 @@ def _linear(lib, *sizes, bias=True):
         lambda lib: {"classes": {1, 2}, "z": 1 + 2j, "raw": b"\x00ab"},
         lambda lib: lib.nn.Parameter(lib.ones(2), requires_grad=False),
         lambda lib: [lib.nn.Parameter(lib.ones(1))],
+        lambda lib: {"leaf": _leaf(lib), "result": _leaf(lib) * 2, "detached": _leaf(lib).detach()},
     ],
-    ids=["state_dict", "nested", "size", "dtype-device", "set-complex-bytes", "parameter", "list"],
+    ids=[
+        "state_dict",
+        "nested",
+        "size",
+        "dtype-device",
+        "set-complex-bytes",
+        "parameter",
+        "list",
+        "requires-grad",
+    ],
 )
 def test_values_come_back_from_a_checkpoint_as_from_pytorchs(make):
     """A loaded state_dict is an OrderedDict (and prints as one), a Size a Size, a Parameter
     a Parameter; dtypes, devices, sets, complex numbers and bytes round-trip as in PyTorch."""
     assert _round_trip_reprs(chainrule, make) == _round_trip_reprs(torch, make)
+
+
+@pytest.mark.filterwarnings("ignore:Sparse invariant checks")
+def test_a_sparse_tensor_comes_back_sparse_as_from_pytorchs():
+    """torch.save keeps a sparse COO tensor's indices, values, size and coalesced flag (a
+    Laplacian or an adjacency matrix in a checkpoint); the values' requires_grad is dropped."""
+
+    def make(lib):
+        return {
+            "uncoalesced": lib.sparse_coo_tensor([[0, 1, 1], [1, 0, 1]], [1.0, 2.0, 3.0], (2, 2)),
+            "coalesced": lib.eye(2).to_sparse(),
+            "hybrid": _hybrid_sparse(lib),
+        }
+
+    def seen(lib):
+        buffer = io.BytesIO()
+        lib.save(make(lib), buffer)
+        buffer.seek(0)
+        loaded = lib.load(buffer)
+        flags = [(str(v.layout), v.is_coalesced(), v.requires_grad) for v in loaded.values()]
+        indices = [v._indices().tolist() for v in loaded.values()]
+        return indices, flags, [v.to_dense().tolist() for v in loaded.values()]
+
+    ours, theirs = seen(chainrule), seen(torch)
+    assert ours[0] == theirs[0] and ours[2] == theirs[2]
+    assert [(layout.split(".")[1], *rest) for layout, *rest in ours[1]] == [
+        (layout.split(".")[1], *rest) for layout, *rest in theirs[1]
+    ]
 
 
 def test_numpy_values_and_parsed_arguments_come_back_as_from_pytorchs(tmp_path):

@@ -19,7 +19,10 @@ with `safetensors.torch.load_file`. bfloat16 tensors are stored as BF16 entries,
 load as chainrule.bfloat16 (the safetensors package's NumPy reader has no BF16, so entries are
 decoded here). complex128 tensors, which the format has no entry type for (torch.save stores
 them), are stored as float64 entries of (real, imaginary) pairs, shape (..., 2), that the
-structure marks to load back as complex128.
+structure marks to load back as complex128. A tensor that requires grad (a plain tensor being
+optimised, not a Parameter) loads as a leaf that requires grad, and a sparse COO tensor loads
+sparse (its indices and values are two entries, its size and coalesced flag in the structure;
+a CSR one its crow_indices, col_indices and values), as from torch.save.
 
 Files are written atomically: to a temporary file in the same directory, flushed and fsync'ed,
 then renamed over the target, so a crash leaves either the old file or the new one.
@@ -51,6 +54,7 @@ from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.ops.complex import view_as_complex
 from chainrule.ops.creation import tensor
+from chainrule.ops.sparse import SparseCsrTensor, SparseTensor, sparse_csr_tensor
 from chainrule.torch_format import is_torch_file, load_torch_file
 
 if TYPE_CHECKING:  # annotations only
@@ -132,6 +136,21 @@ def _encode(
     or object met again is a reference to its first place, so tied weights stay tied."""
     if memo is not None and id(value) in memo:
         return {"same": memo[id(value)]}
+    if isinstance(value, SparseCsrTensor):  # stays CSR: its offsets, columns and values
+        key = path or "tensor"
+        if memo is not None:
+            memo[id(value)] = key
+        parts = {"crow": value.crow_indices(), "col": value.col_indices()}
+        parts["values"] = value.values().detach()
+        nodes = [_encode(part, _join(key, name), arrays) for name, part in parts.items()]
+        return {"sparse_csr": [*nodes, list(value.shape)]}
+    if isinstance(value, SparseTensor):  # stays sparse: its indices and values, as PyTorch's
+        key = path or "tensor"
+        if memo is not None:
+            memo[id(value)] = key
+        indices = _encode(value._indices(), _join(key, "indices"), arrays)
+        values = _encode(value._values().detach(), _join(key, "values"), arrays)
+        return {"sparse_coo": [indices, values, list(value.shape), value.is_coalesced()]}
     if isinstance(value, Tensor):
         key = path or "tensor"
         if memo is not None:
@@ -145,6 +164,8 @@ def _encode(
         arrays[key] = array if array.flags.c_contiguous else array.copy(order="C")
         if isinstance(value, Parameter):  # loads as a Parameter, as from torch.save
             return {"parameter": [key, value.requires_grad, *(["complex128"] if pairs else [])]}
+        if value.requires_grad:  # loads as a leaf that requires grad, as from torch.save
+            return {"tensor_requiring_grad": [key, *(["complex128"] if pairs else [])]}
         return {"complex128": key} if pairs else {"tensor": key}
     if isinstance(value, Size):  # before tuple: loads as a Size
         return {"size": list(value)}
@@ -456,6 +477,20 @@ def _decode(
     if kind == "complex128":  # stored as float64 (real, imaginary) pairs
         refs[content] = view_as_complex(tensors[content])
         return refs[content]
+    if kind == "tensor_requiring_grad":
+        key, *complex_pairs = content
+        stored = view_as_complex(tensors[key]) if complex_pairs else tensors[key]
+        refs[key] = stored.requires_grad_(True)
+        return refs[key]
+    if kind == "sparse_coo":
+        indices_node, values_node, size, coalesced = content
+        indices = _decode(indices_node, tensors, weights_only, refs)
+        values = _decode(values_node, tensors, weights_only, refs)
+        return SparseTensor._make(indices, values, tuple(size), coalesced)
+    if kind == "sparse_csr":
+        *nodes, size = content
+        crow, col, values = (_decode(node, tensors, weights_only, refs) for node in nodes)
+        return sparse_csr_tensor(crow, col, values, tuple(size))
     if kind == "same":
         return refs[content]
     if kind == "object":

@@ -1228,12 +1228,15 @@ class TensorMethods:
         """This tensor as a sparse COO tensor of its nonzero entries (`to_sparse()`)."""
         return sparse.to_sparse(self)
 
+    to_sparse_csr = sparse.to_sparse_csr
+    sparse_mask = sparse.sparse_mask
+
     def is_distributed(self) -> _bool:
         """False: a chainrule tensor lives in one process."""
         return False
 
     # What chainrule tensors never are: sparse, quantized, nested, or on these devices.
-    is_sparse_csr = property(method_extras.never, doc="False: chainrule has no sparse tensors.")
+    is_sparse_csr = property(method_extras.never, doc="False: a dense tensor (ops/sparse.py: CSR).")
     is_quantized = property(method_extras.never, doc="False: no quantized tensors.")
     is_nested = property(method_extras.never, doc="False: no nested tensors.")
     is_mkldnn = property(method_extras.never, doc="False: no MKL-DNN layout.")
