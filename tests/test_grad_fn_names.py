@@ -99,6 +99,21 @@ CALLS = {
     "addmm": lambda lib, fn, v: lib.addmm(v["x1"], v["x2"].T, v["w"][:3]),
     "outer": lambda lib, fn, v: lib.outer(v["x1"], v["b"]),
     "trace": lambda lib, fn, v: v["x2"][:, :3].trace(),
+    "pdist": lambda lib, fn, v: fn.pdist(v["x2"]),
+    "pdist p=1": lambda lib, fn, v: fn.pdist(v["x2"], p=1),
+    "embedding_bag sum, per-sample weights": lambda lib, fn, v: fn.embedding_bag(
+        lib.tensor([0, 2, 4, 1]),
+        v["w"],
+        lib.tensor([0, 2]),
+        mode="sum",
+        per_sample_weights=v["x1"],
+    ),
+    "embedding_bag sum 2-D": lambda lib, fn, v: fn.embedding_bag(
+        lib.tensor([[0, 2], [4, 1]]), v["w"], mode="sum", per_sample_weights=v["x2"][:2, :2]
+    ),
+    "embedding_bag max": lambda lib, fn, v: fn.embedding_bag(
+        lib.tensor([0, 2, 4, 1]), v["w"], lib.tensor([0, 2]), mode="max"
+    ),
 }
 
 

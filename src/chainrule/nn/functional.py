@@ -2558,8 +2558,8 @@ def embedding_bag(
         scale = None if scale is None else scale[chosen]
     terms = rows if scale is None else rows * unsqueeze(scale, 1)
     out = rows.new_zeros(bags, dim).index_add(0, bag_index, terms)
-    if mode == "sum":  # PyTorch names a sum with per-sample weights by its index_add
-        return out if per_sample_weights is not None else _named(out, "EmbeddingBagBackward0")
+    if mode == "sum":
+        return _named(out, "EmbeddingBagBackward0")
     counts = rows.new_zeros(bags).index_add(
         0, bag_index, rows.new_ones(rows.shape[0]) if keep is None else keep.to(rows.dtype)
     )
@@ -3345,7 +3345,7 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:
         raise ShapeError(f"pdist: expected a 2-D input, got shape {tuple(input.shape)}")
     rows = input.shape[0]
     first, second = _triu_indices(rows, rows, 1, device=input.device)
-    return norm(input[first] - input[second], p, -1)
+    return _named(norm(input[first] - input[second], p, -1), "PdistBackward0")
 
 
 def gumbel_softmax(
