@@ -286,3 +286,15 @@ def test_pinning_the_math_kernel_names_the_math_kernels_node():
         names[lib] = (inside, switch, after, lib.backends.cuda.flash_sdp_enabled())
     assert names[chainrule] == names[torch]
     assert names[torch][0] == "UnsafeViewBackward0"
+
+
+@pytest.mark.parametrize("widths", [(1, 2), (-1, 1, 0, 0), (0, 0)], ids=str)
+def test_circular_pad_prints_as_pytorchs_copy_slices(widths):
+    """PyTorch's circular pad writes slices into a new tensor: its result prints
+    `grad_fn=<CopySlices>` and its node's class is CopySlices, whatever the widths (name()
+    carries PyTorch's C++ namespace there, "torch::autograd::CopySlices", for CopySlices
+    wherever it appears)."""
+    ours = F.pad(_inputs(chainrule)["x3"], widths, mode="circular")
+    theirs = TF.pad(_inputs(torch)["x3"], widths, mode="circular")
+    assert repr(ours).split("grad_fn=")[1] == repr(theirs).split("grad_fn=")[1]
+    assert type(ours.grad_fn).__name__ == type(theirs.grad_fn).__name__ == "CopySlices"
