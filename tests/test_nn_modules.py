@@ -19,6 +19,7 @@ import pytest
 import torch
 
 import chainrule
+import chainrule.backend.dtypes
 from chainrule import nn
 from chainrule.errors import ShapeError
 
@@ -1344,12 +1345,39 @@ def test_named_parameters_deduplicate_shared_parameters_like_torch() -> None:
     assert len(list(mine.parameters())) == 3
 
 
+def _registration_errors(lib):
+    module = lib.nn.Linear(2, 2)
+    module.register_buffer("running", lib.zeros(2))
+    attempts = [
+        lambda: setattr(module, "weight", lib.ones(2)),
+        lambda: setattr(module, "weight", lib.ones(2, dtype=lib.long)),
+        lambda: setattr(module, "running", 3),
+        lambda: module.register_parameter("extra", lib.ones(1)),
+        lambda: module.register_buffer("other", 3),
+    ]
+    module.child = lib.nn.ReLU()
+    attempts.append(lambda: setattr(module, "child", lib.ones(1)))
+    messages = []
+    for attempt in attempts:
+        with pytest.raises(TypeError) as caught:
+            attempt()
+        messages.append(str(caught.value))
+    return messages
+
+
+def test_registration_errors_read_as_pytorchs_under_as_torch(monkeypatch) -> None:
+    """A wrong assignment names the value by torch.typename ('torch.FloatTensor') and the
+    expected types in the namespace programs see (torch.nn.Parameter under as_torch)."""
+    monkeypatch.setattr(chainrule.backend.dtypes, "_display_namespace", "torch")
+    assert _registration_errors(chainrule) == _registration_errors(torch)
+
+
 def test_attribute_registration_rules() -> None:
     module = nn.Module()
     module.weight = nn.Parameter(chainrule.ones(2))
     assert list(module._parameters) == ["weight"]
-    with pytest.raises(TypeError, match="cannot assign 'chainrule.Tensor' as parameter 'weight'"):
-        module.weight = chainrule.ones(2)
+    with pytest.raises(TypeError, match="cannot assign 'chainrule.FloatTensor' as parameter"):
+        module.weight = chainrule.ones(2)  # PyTorch's: 'torch.FloatTensor', torch.typename's
     module.weight = None
     assert module.weight is None and list(module.state_dict()) == []
     module.child = nn.Linear(1, 1)
