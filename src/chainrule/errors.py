@@ -194,7 +194,13 @@ class OutOfMemoryError(ChainruleError, RuntimeError):
 
 class AcceleratorError(ChainruleError, RuntimeError):
     """An accelerator's runtime failure (PyTorch's torch.AcceleratorError): a name for
-    `except` clauses written for PyTorch."""
+    `except` clauses written for PyTorch.
+
+    Example:
+        >>> import chainrule
+        >>> issubclass(chainrule.AcceleratorError, RuntimeError)
+        True
+    """
 
 
 class FileFormatError(ChainruleError, ValueError):
