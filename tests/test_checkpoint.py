@@ -348,6 +348,20 @@ def test_context_fn_wraps_the_forward_and_the_recomputation():
     np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp([1.0, 2.0]), rtol=1e-6)
 
 
+@pytest.mark.parametrize("reentrant", [True, False])
+def test_a_lone_output_prints_the_node_pytorch_gives_it(reentrant):
+    """The reentrant variant's output is CheckpointFunctionBackward's; the other keeps the
+    region's own graph in PyTorch, so its output shows the region's last op (MulBackward0)."""
+    import torch.utils.checkpoint  # noqa: F401 - not imported by `import torch`
+
+    names = []
+    for lib in (chainrule, torch):
+        x = lib.ones(2, requires_grad=True)
+        out = lib.utils.checkpoint.checkpoint(lambda t: t.exp() * 2, x, use_reentrant=reentrant)
+        names.append((repr(out).split("grad_fn=")[1], type(out.grad_fn).__name__))
+    assert names[0] == names[1]
+
+
 def test_the_helper_names_older_checkpoint_code_imports():
     """detach_variable (a tuple's tensors detached, requires_grad kept), noop_context_fn,
     set_checkpoint_early_stop (accepted: every recomputation runs the whole region) and

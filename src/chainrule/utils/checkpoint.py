@@ -34,6 +34,7 @@ from chainrule.autograd.node import AccumulateGrad
 from chainrule.errors import GradError
 from chainrule.ops.autocast import autocast_active, autocast_restored
 from chainrule.ops.creation import get_rng_state, set_rng_state
+from chainrule.ops.op import named
 
 __all__ = [
     "CheckpointError",
@@ -166,18 +167,22 @@ def _walk(outputs: tuple, own: set[int]) -> tuple[list[Tensor], list[weakref.ref
     return leaves, interior
 
 
-def _first_run(function: Callable, args: tuple, kwargs: dict) -> tuple[Any, list, list]:
+def _first_run(function: Callable, args: tuple, kwargs: dict) -> tuple[Any, list, list, str]:
     """Run `function` recording, on aliases of its arguments; return its outputs cut from that
-    graph (which is dropped with this frame), the leaves it read, and its interior nodes."""
+    graph (which is dropped with this frame), the leaves it read, its interior nodes, and the
+    name of a lone tensor output's node (else '')."""
     aliases = [_leaf_alias(a) for a in args]
     with grad_mode.enable_grad():
         outputs = function(*aliases, **kwargs)
     own = {id(a) for a in aliases if isinstance(a, Tensor)}
     leaves, interior = _walk(_flat(outputs), own)
+    name = ""
+    if isinstance(outputs, Tensor) and outputs.grad_fn is not None:
+        name = outputs.grad_fn.name()
     detached = [o.detach() if isinstance(o, Tensor) else o for o in _flat(outputs)]
     if isinstance(outputs, (tuple, list)):
-        return type(outputs)(detached), leaves, interior
-    return detached[0], leaves, interior
+        return type(outputs)(detached), leaves, interior, name
+    return detached[0], leaves, interior, name
 
 
 def _check_released(interior: list[weakref.ref]) -> None:
@@ -340,7 +345,7 @@ def checkpoint(
     forward_context, recompute_context = context_fn()
     rng_state = get_rng_state() if preserve_rng_state else None
     with forward_context:
-        outputs, leaves, interior = _first_run(function, args, kwargs)
+        outputs, leaves, interior, name = _first_run(function, args, kwargs)
     _check_released(interior)
     if not leaves and not any(t.requires_grad for t in tensors):
         return outputs
@@ -349,6 +354,10 @@ def checkpoint(
     call.outputs = outputs
     call.meta = _meta(_flat(outputs)) if determinism_check == "default" else None
     result = CheckpointFunction.apply(call, *tensors, *leaves)
+    if name and not use_reentrant:
+        # PyTorch's non-reentrant checkpoint keeps the region's own graph (it only drops its
+        # saved tensors), so a lone output prints the node of the region's last op
+        named(result, name)
     return list(result) if isinstance(outputs, list) else result
 
 
