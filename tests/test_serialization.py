@@ -126,6 +126,31 @@ def test_a_map_location_callable_returning_something_else_is_refused(tmp_path):
         load(tmp_path / "t", map_location=lambda storage, loc: "cpu")
 
 
+def _saved_twice(lib, save_with, load_with):
+    """One tensor and one parameter each saved under two names, and a tensor saved once:
+    which of them load back as the same object, and whether a write shows through."""
+    weight = lib.nn.Parameter(lib.ones(2))
+    tensor = lib.arange(3.0)
+    buffer = io.BytesIO()
+    save_with({"a": tensor, "b": tensor, "w": [weight, weight], "c": tensor + 0}, buffer)
+    buffer.seek(0)
+    loaded = load_with(buffer)
+    loaded["a"][0] = 9.0
+    return (
+        loaded["a"] is loaded["b"],
+        loaded["w"][0] is loaded["w"][1],
+        type(loaded["w"][1]).__name__,
+        loaded["b"].tolist(),
+        loaded["c"].tolist(),
+    )
+
+
+def test_a_tensor_saved_twice_loads_as_one_object_as_from_torch_save():
+    ours = _saved_twice(chainrule, save, load)
+    assert ours == _saved_twice(torch, torch.save, torch.load)
+    assert ours[:2] == (True, True)
+
+
 def test_unsupported_values_and_key_clashes_are_refused(tmp_path):
     with pytest.raises(TypeError, match="cannot store a object at a.b"):
         save({"a": {"b": object()}}, tmp_path / "x")

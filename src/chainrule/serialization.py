@@ -111,7 +111,7 @@ def save(obj: object, f: str | os.PathLike | IO[bytes]) -> None:
         {'w': tensor([1., 1.]), 'epoch': 3}
     """
     arrays: dict[str, Any] = {}
-    structure = _encode(obj, "", arrays)
+    structure = _encode(obj, "", arrays, _TensorsOnly())
     metadata = {"format": "pt", _STRUCTURE_KEY: json.dumps(structure)}
     payload = safetensors.numpy.save(arrays, metadata=metadata)
     if hasattr(f, "write"):
@@ -124,12 +124,19 @@ def _join(prefix: str, key: Any) -> str:
     return f"{prefix}.{key}" if prefix else str(key)
 
 
+class _TensorsOnly(dict):
+    """`_encode`'s memo outside a saved object: it remembers tensors only (one tensor saved
+    twice loads as one object, as from torch.save), and being one says that plain objects,
+    classes and functions are not to be stored."""
+
+
 def _encode(
     value: Any, path: str, arrays: dict[str, Any], memo: dict[int, str] | None = None
 ) -> dict[str, Any]:
-    """The JSON node describing `value`; its tensors go into `arrays` under their path. Inside
-    a saved object (`memo`, by id: what the object graph already stored, and where), a tensor
-    or object met again is a reference to its first place, so tied weights stay tied."""
+    """The JSON node describing `value`; its tensors go into `arrays` under their path. What
+    `memo` holds (by id: what was already stored, and where) is a reference to its first place
+    when met again: tensors everywhere, and inside a saved object its objects too, so tied
+    weights stay tied."""
     if memo is not None and id(value) in memo:
         return {"same": memo[id(value)]}
     if isinstance(value, Tensor):
@@ -187,9 +194,10 @@ def _encode(
         return {"dtype": value.name}
     if isinstance(value, Device):
         return {"device": str(value)}
-    if isinstance(value, Module) or (memo is not None and _plain_object(value)):
+    in_object = memo is not None and not isinstance(memo, _TensorsOnly)
+    if isinstance(value, Module) or (in_object and _plain_object(value)):
         return _encode_object(value, path, arrays, memo)
-    if memo is not None and isinstance(value, (type, types.FunctionType)):
+    if in_object and isinstance(value, (type, types.FunctionType)):
         return {"global": _global_name(value, path)}  # a class or function, by name
     if callable(getattr(value, "state_dict", None)):  # an optimizer, a scheduler
         raise TypeError(
@@ -212,8 +220,8 @@ def _encode_object(
     """A whole object (a model, as `torch.save(model, f)` pickles it): its class by name and
     its attributes' nodes, which load back into a new instance of that class (module
     docstring: only with weights_only=False or an allowlisted class, as PyTorch's)."""
-    if memo is None:
-        memo = {}
+    if memo is None or isinstance(memo, _TensorsOnly):
+        memo = dict(memo or {})  # an object's memo: its objects are remembered too
     reference = path or "object"
     memo[id(value)] = reference
     name = _global_name(type(value), path)
