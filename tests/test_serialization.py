@@ -81,7 +81,74 @@ def test_file_objects_and_load_options(tmp_path):
     save(chainrule.arange(3), tmp_path / "t")
     assert load(tmp_path / "t", map_location=chainrule.device("cpu")).tolist() == [0, 1, 2]
     with pytest.raises(TypeError, match="map_location"):
-        load(tmp_path / "t", map_location={"cuda:0": "cpu"})
+        load(tmp_path / "t", map_location=3)
+
+
+@pytest.mark.parametrize(
+    "map_location",
+    [
+        lambda storage, loc: storage,  # older code's keep-it-on-the-CPU idiom
+        lambda storage, loc: None,  # None: where it is
+        {"cuda:0": "cpu"},
+        {"cpu": "cpu"},
+    ],
+    ids=["callable", "callable returning None", "dict", "dict, identity"],
+)
+@pytest.mark.parametrize("writer", ["chainrule", "torch"])
+def test_map_location_takes_pytorchs_dicts_and_callables(map_location, writer, tmp_path):
+    """A dict maps a tensor's location to another; a callable gets each tensor (standing for
+    its storage) with its location and returns it where it goes, or None: as torch.load,
+    for chainrule's files and PyTorch's alike."""
+    path = tmp_path / "ckpt.pt"
+    if writer == "torch":
+        torch.save({"w": torch.arange(3.0), "step": 4}, path)
+    else:
+        save({"w": chainrule.arange(3.0), "step": 4}, path)
+    locations = []
+
+    def spy(storage, loc):
+        locations.append(loc)
+        return map_location(storage, loc)
+
+    loaded = load(path, map_location=spy if callable(map_location) else map_location)
+    theirs = torch.load(path, map_location=map_location) if writer == "torch" else None
+    assert loaded["w"].tolist() == [0.0, 1.0, 2.0] and loaded["step"] == 4
+    assert str(loaded["w"].device) == "cpu"
+    if theirs is not None:
+        assert theirs["w"].tolist() == loaded["w"].tolist() and theirs["step"] == 4
+    if callable(map_location):
+        assert locations == ["cpu"]
+
+
+def test_a_map_location_callable_returning_something_else_is_refused(tmp_path):
+    save(chainrule.ones(2), tmp_path / "t")
+    with pytest.raises(TypeError, match="must return a tensor"):
+        load(tmp_path / "t", map_location=lambda storage, loc: "cpu")
+
+
+def _saved_twice(lib, save_with, load_with):
+    """One tensor and one parameter each saved under two names, and a tensor saved once:
+    which of them load back as the same object, and whether a write shows through."""
+    weight = lib.nn.Parameter(lib.ones(2))
+    tensor = lib.arange(3.0)
+    buffer = io.BytesIO()
+    save_with({"a": tensor, "b": tensor, "w": [weight, weight], "c": tensor + 0}, buffer)
+    buffer.seek(0)
+    loaded = load_with(buffer)
+    loaded["a"][0] = 9.0
+    return (
+        loaded["a"] is loaded["b"],
+        loaded["w"][0] is loaded["w"][1],
+        type(loaded["w"][1]).__name__,
+        loaded["b"].tolist(),
+        loaded["c"].tolist(),
+    )
+
+
+def test_a_tensor_saved_twice_loads_as_one_object_as_from_torch_save():
+    ours = _saved_twice(chainrule, save, load)
+    assert ours == _saved_twice(torch, torch.save, torch.load)
+    assert ours[:2] == (True, True)
 
 
 def test_unsupported_values_and_key_clashes_are_refused(tmp_path):

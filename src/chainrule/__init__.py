@@ -102,12 +102,14 @@ from chainrule.backend.runtime import (
     use_deterministic_algorithms,
 )
 from chainrule.errors import (
+    AcceleratorError,
     BackendError,
     ChainruleError,
     DTypeError,
     FileFormatError,
     GradError,
     LinAlgError,
+    OutOfMemoryError,
     ShapeError,
     StateDictError,
 )

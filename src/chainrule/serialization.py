@@ -40,7 +40,7 @@ import secrets
 import struct
 import types
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
 import safetensors
@@ -58,7 +58,7 @@ from chainrule.ops.sparse import SparseCsrTensor, SparseTensor, sparse_csr_tenso
 from chainrule.torch_format import is_torch_file, load_torch_file
 
 if TYPE_CHECKING:  # annotations only
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
 
 
 __all__ = [
@@ -115,7 +115,7 @@ def save(obj: object, f: str | os.PathLike | IO[bytes]) -> None:
         {'w': tensor([1., 1.]), 'epoch': 3}
     """
     arrays: dict[str, Any] = {}
-    structure = _encode(obj, "", arrays)
+    structure = _encode(obj, "", arrays, _TensorsOnly())
     metadata = {"format": "pt", _STRUCTURE_KEY: json.dumps(structure)}
     payload = safetensors.numpy.save(arrays, metadata=metadata)
     if hasattr(f, "write"):
@@ -128,12 +128,19 @@ def _join(prefix: str, key: Any) -> str:
     return f"{prefix}.{key}" if prefix else str(key)
 
 
+class _TensorsOnly(dict):
+    """`_encode`'s memo outside a saved object: it remembers tensors only (one tensor saved
+    twice loads as one object, as from torch.save), and being one says that plain objects,
+    classes and functions are not to be stored."""
+
+
 def _encode(
     value: Any, path: str, arrays: dict[str, Any], memo: dict[int, str] | None = None
 ) -> dict[str, Any]:
-    """The JSON node describing `value`; its tensors go into `arrays` under their path. Inside
-    a saved object (`memo`, by id: what the object graph already stored, and where), a tensor
-    or object met again is a reference to its first place, so tied weights stay tied."""
+    """The JSON node describing `value`; its tensors go into `arrays` under their path. What
+    `memo` holds (by id: what was already stored, and where) is a reference to its first place
+    when met again: tensors everywhere, and inside a saved object its objects too, so tied
+    weights stay tied."""
     if memo is not None and id(value) in memo:
         return {"same": memo[id(value)]}
     if isinstance(value, SparseCsrTensor):  # stays CSR: its offsets, columns and values
@@ -208,9 +215,10 @@ def _encode(
         return {"dtype": value.name}
     if isinstance(value, Device):
         return {"device": str(value)}
-    if isinstance(value, Module) or (memo is not None and _plain_object(value)):
+    in_object = memo is not None and not isinstance(memo, _TensorsOnly)
+    if isinstance(value, Module) or (in_object and _plain_object(value)):
         return _encode_object(value, path, arrays, memo)
-    if memo is not None and isinstance(value, (type, types.FunctionType)):
+    if in_object and isinstance(value, (type, types.FunctionType)):
         return {"global": _global_name(value, path)}  # a class or function, by name
     if callable(getattr(value, "state_dict", None)):  # an optimizer, a scheduler
         raise TypeError(
@@ -233,8 +241,8 @@ def _encode_object(
     """A whole object (a model, as `torch.save(model, f)` pickles it): its class by name and
     its attributes' nodes, which load back into a new instance of that class (module
     docstring: only with weights_only=False or an allowlisted class, as PyTorch's)."""
-    if memo is None:
-        memo = {}
+    if memo is None or isinstance(memo, _TensorsOnly):
+        memo = dict(memo or {})  # an object's memo: its objects are remembered too
     reference = path or "object"
     memo[id(value)] = reference
     name = _global_name(type(value), path)
@@ -333,7 +341,10 @@ def load(
     `torch.save` wrote (chainrule/torch_format.py: its pickle read by a restricted unpickler
     that builds tensors and containers and refuses anything else, so no code runs).
 
-    `map_location` ('cpu', 'cuda', a device) moves every tensor there. `weights_only` decides
+    `map_location` ('cpu', 'cuda', a device) moves every tensor there; a dict maps a
+    tensor's location ('cpu', 'cuda:0') to another, and a callable `(storage, location)` is
+    given each tensor (standing for its storage) and returns it where it should be, or None to
+    leave it (`lambda storage, loc: storage`, older code's idiom). `weights_only` decides
     only whether the classes a file names (a namedtuple's, a whole model's) may be imported
     (False) or must be allowlisted with `add_safe_globals` (True); other `torch.load` options
     are accepted for compatibility. A file
@@ -357,15 +368,7 @@ def load(
         >>> chainrule.load(buffer)
         {'weight': tensor([1., 1.]), 'step': 10}
     """
-    if (
-        map_location is not None
-        and not isinstance(map_location, str)
-        and not hasattr(map_location, "type")
-    ):
-        raise TypeError(
-            f"load: map_location must be None, a device or a device string, got "
-            f"{type(map_location).__name__}"
-        )
+    relocate = _relocation(map_location)
     if hasattr(f, "read"):
         name = getattr(f, "name", repr(f))
         data = f.read()
@@ -374,13 +377,13 @@ def load(
         with open(f, "rb") as handle:
             data = handle.read()
     if is_torch_file(data):  # torch.save's pickles, read without running code
-        return _moved(load_torch_file(data, name), map_location)
+        return _moved(load_torch_file(data, name), relocate)
     header = _read_header(data, name)
     try:
         entries = safetensors.deserialize(data)
     except Exception as error:  # the Rust reader's SafetensorError is a bare Exception
         raise FileFormatError(f"{name}: corrupted safetensors file ({error})") from error
-    tensors = {key: _to_tensor(_entry_array(entry), map_location) for key, entry in entries}
+    tensors = {key: _to_tensor(_entry_array(entry), relocate) for key, entry in entries}
     structure = header.get("__metadata__", {}).get(_STRUCTURE_KEY)
     if structure is None:
         return tensors  # a plain safetensors file, e.g. from safetensors.torch.save_file
@@ -430,18 +433,53 @@ def _read_header(data: bytes, name: str) -> dict[str, Any]:
     return header
 
 
-def _moved(value: Any, map_location: Any) -> Any:
-    """`value` with every tensor in its containers moved to `map_location` (if given)."""
+def _relocation(map_location: Any) -> Callable[[Tensor], Tensor] | None:
+    """`load`'s map_location as a function taking each loaded tensor where it belongs (None:
+    where it is)."""
     if map_location is None:
+        return None
+    if isinstance(map_location, str) or hasattr(map_location, "type"):
+        return lambda loaded: loaded.to(map_location)
+    if isinstance(map_location, Mapping):
+
+        def remapped(loaded: Tensor) -> Tensor:
+            here = str(loaded.device)
+            there = map_location.get(here, here)
+            return loaded if there == here else loaded.to(there)
+
+        return remapped
+    if callable(map_location):
+
+        def called(loaded: Tensor) -> Tensor:
+            result = map_location(loaded, str(loaded.device))
+            if result is None:
+                return loaded
+            if not isinstance(result, Tensor):
+                raise TypeError(
+                    "load: the map_location callable must return a tensor (standing for the "
+                    f"storage) or None, got {type(result).__name__}"
+                )
+            return result
+
+        return called
+    raise TypeError(
+        "load: map_location must be None, a device, a device string, a dict of locations or a "
+        f"callable, got {type(map_location).__name__}"
+    )
+
+
+def _moved(value: Any, relocate: Callable[[Tensor], Tensor] | None) -> Any:
+    """`value` with every tensor in its containers passed through `relocate` (if given)."""
+    if relocate is None:
         return value
     if isinstance(value, Tensor):
-        return value.to(map_location)
+        return relocate(value)
     if isinstance(value, dict):
-        return type(value)((key, _moved(item, map_location)) for key, item in value.items())
+        return type(value)((key, _moved(item, relocate)) for key, item in value.items())
     if isinstance(value, tuple) and hasattr(value, "_make"):  # a namedtuple
-        return value._make(_moved(item, map_location) for item in value)
+        return value._make(_moved(item, relocate) for item in value)
     if isinstance(value, (list, tuple)):
-        return type(value)(_moved(item, map_location) for item in value)
+        return type(value)(_moved(item, relocate) for item in value)
     return value
 
 
@@ -454,11 +492,9 @@ def _entry_array(entry: dict) -> Any:
     return numpy_backend.xp.frombuffer(entry["data"], dtype=element).reshape(entry["shape"])
 
 
-def _to_tensor(array: Any, map_location: Any) -> Tensor:
+def _to_tensor(array: Any, relocate: Callable[[Tensor], Tensor] | None) -> Tensor:
     result = tensor(array)  # a copy: the reader's arrays are read-only views of the bytes
-    if map_location is not None:
-        result = result.to(map_location)
-    return result
+    return result if relocate is None else relocate(result)
 
 
 def _decode(

@@ -2574,10 +2574,11 @@ def pad(
 
 
 # PyTorch's grad_fn names for pad's modes, by the number of padded dimensions (its circular
-# mode writes into a new tensor: CopySlices, an artifact of that implementation).
+# mode writes slices into a new tensor, so a printed result shows CopySlices).
 _PAD_NODE_NAMES = {
     "reflect": "ReflectionPad{}DBackward0",
     "replicate": "ReplicationPad{}DBackward0",
+    "circular": "CopySlices",
 }
 
 

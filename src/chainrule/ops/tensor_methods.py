@@ -1027,6 +1027,25 @@ class TensorMethods:
         new ones are uninitialised. Refused for tensors that require grad. Returns self."""
         return method_extras.resize_(self, normalize_size(sizes))
 
+    def set_(
+        self,
+        source: Tensor | None = None,
+        storage_offset: _int = 0,
+        size: Sequence[_int] | None = None,
+        stride: Sequence[_int] | None = None,
+    ) -> Tensor:
+        """In place: take `source`'s memory, shape and strides without a copy (or, with
+        `size`, a strided view of its memory), or with no source become empty. Returns self.
+
+        Example:
+            >>> import chainrule
+            >>> shared, x = chainrule.arange(4.0), chainrule.zeros(1)
+            >>> x.set_(shared)[0] = 7.0
+            >>> shared
+            tensor([7., 1., 2., 3.])
+        """
+        return method_extras.set_(self, source, storage_offset, size, stride)
+
     def resize_as_(self, the_template: Tensor, memory_format: object = None) -> Tensor:
         """In place: `resize_(the_template.shape)`. Returns self."""
         return method_extras.resize_(self, tuple(the_template.shape))
