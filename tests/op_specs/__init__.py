@@ -63,6 +63,13 @@ _GRAD_FN_OF_A_FORMULA = {
     "standardize_backward_layer_two_axes",
     "sum_to",
     *(f"cdist (p={p}, second order)" for p in linalg.CDIST_ORDERS),
+    # PyTorch's own kernels have no double backward, so the references spell the math out (the
+    # names, PdistBackward0, EmbeddingBagBackward0 and the CPU flash attention's, are checked
+    # against the real functions in test_grad_fn_names.py)
+    "pdist",
+    "pdist_p",
+    "embedding_bag_sum_per_sample_weights",
+    "sdpa_gqa",
 }
 # ... specs where PyTorch's name is an artifact of how it computes: an in-place write into a
 # new tensor (CopySlices, whose name() is "torch::autograd::CopySlices" though print shows
