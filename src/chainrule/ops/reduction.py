@@ -887,8 +887,9 @@ class Argmax(Op):
 
     @staticmethod
     def batch(b: Any, x: Any, axis: int | None, keepdim: bool) -> Any:
-        """vmap: the axis one further right; the flattened example for axis None."""
-        if axis is not None:
+        """vmap: the axis one further right; the flattened example for axis None (and for a
+        0-dim example, whose only index is 0 whatever the axis)."""
+        if axis is not None and x.ndim > 1:
             return apply(b.op, (x,), axis + 1, keepdim)
         out = apply(b.op, (reshape(x, (b.size, -1)),), 1, False)
         return reshape(out, (b.size,) + (1,) * (x.ndim - 1)) if keepdim else out
