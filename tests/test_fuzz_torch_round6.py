@@ -18,9 +18,12 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 from tests.test_fuzz_torch_families import check_program, family_cases, main, run_family_case
 from tests.test_fuzz_torch_op_families import _with_gradients
+from tests.test_fuzz_torch_round3 import _dense
+from tests.test_fuzz_torch_round4 import Raised
 
 
 def _normal(seed: int, shape: tuple, scale: float = 1.0) -> np.ndarray:
@@ -155,7 +158,10 @@ def _step(lib, name: str, t, y, rng):
     if name == "squeeze":
         return t.squeeze()
     if name == "std_mean":
-        std, mean = lib.std_mean(t, d, correction=0) if t.dim() else (t, t)
+        # (not over one element: the derivative of a zero std is a kink, nan in PyTorch's
+        # double backward trick (autograd.functional.jvp), 0 in its forward mode)
+        wide = t.dim() and t.shape[d] > 1
+        std, mean = lib.std_mean(t, d, correction=0) if wide else (t, t)
         return std + mean
     raise AssertionError(name)
 
@@ -259,6 +265,160 @@ def _draw_vmap(seed: int):
     return f"{names} x{shapes[0]} y{shapes[1]} levels={levels} ({dtype})", program
 
 
+# ---- family: transforms ----------------------------------------------------------------------
+# torch.func's transforms of a drawn chain f(x, y) (or of its weighted sum, where the transform
+# wants a scalar), with argnums (an int, maybe negative or out of range, or a tuple) and
+# has_aux (the chain's output beside a dict of auxiliaries); composed (grad of grad, jacrev of
+# jacfwd, vmap of grad over per-sample x); torch.autograd.functional's forms with their
+# options. Compared: every value, tangent and cotangent, and whether it requires grad.
+
+TRANSFORMS = ["grad", "grad_and_value", "jacrev", "jacfwd", "hessian", "vjp", "jvp",
+              "linearize", "vmap_grad", "grad_grad", "jacrev_jacfwd", "jacfwd_jacrev",
+              "vmap_jacrev", "functional_jacobian", "functional_hessian", "functional_vjp",
+              "functional_jvp", "functional_hvp", "functional_vhp"]  # fmt: skip
+SCALAR_TRANSFORMS = {"grad", "grad_and_value", "hessian", "vmap_grad", "grad_grad",
+                     "functional_hessian", "functional_hvp", "functional_vhp"}  # fmt: skip
+
+
+def _tree(value):
+    """A result with dicts as (key, value) pairs in key order and PyTorch's ZeroTensors as
+    zeros, for `check_program`."""
+    if isinstance(value, dict):
+        return tuple((key, _tree(value[key])) for key in sorted(value))
+    if isinstance(value, (list, tuple)):
+        return tuple(_tree(item) for item in value)
+    return _dense(torch, value)
+
+
+def _draw_transforms(seed: int):
+    rng = np.random.default_rng(seed)
+    name = str(rng.choice(TRANSFORMS))
+    example = tuple(int(s) for s in rng.integers(1, 4, int(rng.integers(0, 3))))
+    names = [str(n) for n in rng.choice(STEPS, int(rng.integers(1, 3)))]
+    argnums = [0, 1, (0, 1), (1, 0), (0,), -1, 2, (), (0, -2), 1.0][int(rng.integers(0, 10))]
+    if rng.random() < 0.5:
+        argnums = 0  # the default, half the time
+    if "jacfwd" in name or name == "hessian":
+        # (PyTorch 2.13's jacfwd differentiates with respect to nothing, returning zeros, for
+        # a negative argnums: the same argument counted from the front instead)
+        argnums = 1 if argnums == -1 else argnums
+    has_aux = bool(rng.random() < 0.3)
+    create_graph = bool(rng.random() < 0.4)
+    strict = bool(rng.random() < 0.2)
+    batch = int(rng.integers(1, 4))
+
+    def program(lib):
+        # (x does not require grad for torch.func: whether a transform's result stays attached
+        # to an enclosing graph where it is constant in x, a Hessian of a quadratic say, is how
+        # functorch's wrappers happen to record, not a semantics to match)
+        functional_form = name.startswith("functional")
+        x = lib.tensor(_normal(seed, example), dtype=lib.float64, requires_grad=functional_form)
+        y = lib.tensor(_normal(seed + 1, example), dtype=lib.float64)
+        weights = _normal(seed + 2, (7,))
+
+        def f(a, b):
+            out = _chain(lib, names, a, b, seed)
+            if name in SCALAR_TRANSFORMS:
+                # a weighted sum: the chain's output, weighted by position, then summed
+                flat = out.reshape(-1)
+                scale = lib.tensor(weights[: min(flat.numel(), 7)], dtype=flat.dtype)
+                out = (flat[: scale.numel()] * scale).sum() + (flat * flat).sum()
+            if has_aux:
+                return out, {"double": out * 2, "shape": lib.tensor(list(b.shape))}
+            return out
+
+        tx = lib.tensor(_normal(seed + 3, example), dtype=x.dtype)
+        ty = lib.tensor(_normal(seed + 4, example), dtype=x.dtype)
+        fn = lib.func
+        functional = lib.autograd.functional
+        if name == "grad":
+            return _tree(fn.grad(f, argnums=argnums, has_aux=has_aux)(x, y))
+        if name == "grad_and_value":
+            return _tree(fn.grad_and_value(f, argnums=argnums, has_aux=has_aux)(x, y))
+        if name == "jacrev":
+            return _tree(fn.jacrev(f, argnums=argnums, has_aux=has_aux)(x, y))
+        if name == "jacfwd":
+            return _tree(fn.jacfwd(f, argnums=argnums, has_aux=has_aux)(x, y))
+        if name == "hessian":
+            return _tree(fn.hessian(f, argnums=argnums)(x, y))
+        if name == "vjp":
+            result = fn.vjp(f, x, y, has_aux=has_aux)
+            out = result[0]
+            cotangent = lib.tensor(_normal(seed + 5, tuple(out.shape)), dtype=out.dtype)
+            return _tree((out, *result[2:], result[1](cotangent)))
+        if name == "jvp":
+            return _tree(fn.jvp(f, (x, y), (tx, ty), has_aux=has_aux))
+        if name == "linearize":
+            out, jvp_fn = fn.linearize(f, x, y)
+            return _tree((out, jvp_fn(tx, ty), jvp_fn(ty, tx)))
+        if name == "vmap_grad":
+            xs = lib.tensor(_normal(seed, (batch, *example)), dtype=x.dtype)
+            per_sample = fn.vmap(fn.grad(f, argnums=argnums, has_aux=has_aux), in_dims=(0, None))
+            return _tree(per_sample(xs, y))
+        if name == "grad_grad":
+            inner = fn.grad(f)
+            return _tree(fn.grad(lambda a, b: inner(a, b).sum(), argnums=argnums)(x, y))
+        if name == "jacrev_jacfwd":
+            return _tree(fn.jacrev(fn.jacfwd(f, argnums=0), argnums=argnums)(x, y))
+        if name == "jacfwd_jacrev":
+            return _tree(fn.jacfwd(fn.jacrev(f, argnums=0), argnums=argnums)(x, y))
+        if name == "vmap_jacrev":
+            xs = lib.tensor(_normal(seed, (batch, *example)), dtype=x.dtype)
+            return _tree(fn.vmap(fn.jacrev(f, argnums=argnums), in_dims=(0, None))(xs, y))
+        y.requires_grad_(True)
+        g = (lambda a, b: f(a, b)[0]) if has_aux else f
+        options = {"create_graph": create_graph, "strict": strict}
+        if name == "functional_jacobian":
+            # (PyTorch has forward mode only with vectorize=True, and not yet with strict or
+            # create_graph: chainrule computes those; a misspelt strategy is refused)
+            # (and its forward-mode results stay attached to inputs that require grad even
+            # without create_graph: given detached inputs here)
+            strategy = ["forward-mode", "reverse-mode", "reverse-mode", "sideways"][seed % 4]
+            inputs = (x, y)
+            if strategy == "forward-mode":
+                options, inputs = {"vectorize": True}, (x.detach(), y.detach())
+            result = functional.jacobian(g, inputs, strategy=strategy, **options)
+        elif name == "functional_hessian":
+            strategy = ["forward-mode", "reverse-mode", "reverse-mode", "sideways"][seed % 4]
+            inputs = (x, y)
+            if strategy == "forward-mode":
+                options, inputs = {"vectorize": True}, (x.detach(), y.detach())
+            result = functional.hessian(g, inputs, outer_jacobian_strategy=strategy, **options)
+            if strategy == "forward-mode":  # (PyTorch's requires grad even so: not compared)
+                result = tuple(tuple(block.detach() for block in row) for row in result)
+        elif name == "functional_vjp":
+            out = g(x, y)
+            v = lib.tensor(_normal(seed + 5, tuple(out.shape)), dtype=out.dtype)
+            result = functional.vjp(g, (x, y), v, **options)
+        elif name == "functional_jvp":
+            result = functional.jvp(g, (x, y), (tx, ty), **options)
+        elif name == "functional_hvp":
+            result = functional.hvp(g, (x, y), (tx, ty), **options)
+        else:
+            result = functional.vhp(g, (x, y), (tx, ty), **options)
+        return _tree(result)
+
+    label = (
+        f"{name} of {names} x{example} argnums={argnums} has_aux={has_aux} "
+        f"create_graph={create_graph} strict={strict} batch={batch}"
+    )
+    return label, program
+
+
+def _outcome(thunk):
+    """What `thunk()` returns, or the exception it raised as a `Raised` (compared by type)."""
+    try:
+        return thunk()
+    except Exception as error:  # noqa: BLE001 - compared by check_program
+        return Raised(error)
+
+
+def _make_dual_of_an_integer_tangent(lib):
+    fwAD = lib.autograd.forward_ad
+    with fwAD.dual_level():
+        return fwAD.make_dual(lib.ones(2), lib.tensor([1, 2]))
+
+
 # ---- the tests -------------------------------------------------------------------------------
 
 REGRESSIONS = {
@@ -266,10 +426,53 @@ REGRESSIONS = {
     "max_and_argmax_along_dim_0_of_0_dim_examples": lambda lib: lib.func.vmap(
         lambda a: (a.max(0), a.argmin(-1, keepdim=True), a.max(-1, keepdim=True).indices)
     )(lib.tensor([3.0, -1.0, 2.0], requires_grad=True)),
+    # transforms: what they refuse, with PyTorch's exception types
+    "grad_of_a_tuple_output": lambda lib: lib.func.grad(lambda a: (a.sum(), a))(lib.ones(2)),
+    "grad_of_a_one_element_vector": lambda lib: lib.func.grad(lambda a: a.sum().reshape(1))(
+        lib.ones(2)
+    ),
+    "grad_without_the_aux_pair": lambda lib: lib.func.grad(lambda a: a.sum(), has_aux=True)(
+        lib.ones(2)
+    ),
+    "argnums_out_of_range": lambda lib: lib.func.jacrev(lambda a, b: a * b, argnums=2)(
+        lib.ones(2), lib.ones(2)
+    ),
+    "argnums_repeated": lambda lib: lib.func.grad(lambda a, b: (a * b).sum(), argnums=(0, -2))(
+        lib.ones(2), lib.ones(2)
+    ),
+    "argnums_empty": lambda lib: lib.func.grad(lambda a: a.sum(), argnums=())(lib.ones(2)),
+    "argnums_of_a_float": lambda lib: lib.func.grad(lambda a: a.sum(), argnums=0.0)(lib.ones(2)),
+    "vjp_of_an_integer_output": lambda lib: lib.func.vjp(lambda a: (a * 2, a.long()), lib.ones(2)),
+    "jacrev_of_an_integer_output": lambda lib: lib.func.jacrev(lambda a: a.argmax())(
+        lib.ones(2)
+    ),
+    "jacrev_of_an_empty_float32_output": lambda lib: lib.func.jacrev(
+        lambda a: (a * 2, lib.tensor([]))
+    )(lib.ones(2, dtype=lib.float64)),
+    "forward_transforms_of_integer_primals": lambda lib: (
+        _outcome(lambda: lib.func.jvp(lambda a: a * 1.0, (lib.tensor([1, 2]),), (lib.ones(2),))),
+        _outcome(lambda: lib.func.jacfwd(lambda a: a * 1.0)(lib.tensor([1, 2]))),
+        _outcome(lambda: lib.func.hessian(lambda a: a.sum())(lib.tensor([1, 2]))),
+        _outcome(lambda: lib.func.linearize(lambda a: a * 1.0, lib.tensor([1, 2]))),
+    ),
+    "make_dual_of_an_integer_tangent": _make_dual_of_an_integer_tangent,
+    "functional_jvp_strict_with_an_unused_input": lambda lib: lib.autograd.functional.jvp(
+        lambda a, b: a * 2, (lib.ones(2), lib.ones(2)), (lib.ones(2), lib.ones(2)), strict=True
+    ),
+    "functional_jvp_strict_with_every_input_used": lambda lib: lib.autograd.functional.jvp(
+        lambda a, b: a * b, (lib.ones(2), lib.ones(2)), (lib.ones(2), lib.ones(2)), strict=True
+    ),
+    "functional_jacobian_of_an_unknown_strategy": lambda lib: lib.autograd.functional.jacobian(
+        lambda a: a * 2, lib.ones(2), strategy="sideways"
+    ),
+    "functional_hessian_of_an_unknown_strategy": lambda lib: lib.autograd.functional.hessian(
+        lambda a: (a * a).sum(), lib.ones(2), outer_jacobian_strategy="sideways"
+    ),
 }
 
 FAMILIES = {
     "vmap": (_draw_vmap, 200),
+    "transforms": (_draw_transforms, 200),
 }
 
 
