@@ -413,10 +413,133 @@ def _outcome(thunk):
         return Raised(error)
 
 
+def _reduced_in_place_0_dim(lib):
+    results = []
+    for reduce in ("prod", "amax", "mean"):
+        x = lib.tensor(2.0, requires_grad=True)
+        source = lib.tensor(3.0, requires_grad=True)
+        y = x.clone()
+        y.scatter_reduce_(0, lib.tensor(0), source, reduce)
+        z = x.clone()
+        z.index_reduce_(0, lib.tensor([0]), source, reduce)
+        results.append((y, z, lib.autograd.grad(y + z * 2, (x, source))))
+    return tuple(results)
+
+
 def _make_dual_of_an_integer_tangent(lib):
     fwAD = lib.autograd.forward_ad
     with fwAD.dual_level():
         return fwAD.make_dual(lib.ones(2), lib.tensor([1, 2]))
+
+
+# ---- family: reducing scatters -----------------------------------------------------------------
+# scatter_reduce and index_reduce with every reduction and include_self, over float and integer
+# dtypes, with duplicate indices, ties (amax/amin split the gradient among equal values) and
+# zeros (prod's gradient), negative dims and indices, 0-d and empty operands, the in-place
+# forms, and what they refuse (indices out of range, a source of another dtype, an int32 index
+# where int64 is needed); scatter's reduce='add'/'multiply', index_add's alpha, index_copy,
+# index_fill with a 0-d tensor, put_ and take with negative indices. The gradient of a random
+# weighting reaches the input and the source.
+
+REDUCING = ["scatter_reduce", "scatter_reduce_", "index_reduce", "index_reduce_", "scatter_add_",
+            "scatter_reduce_mode", "index_add_alpha", "index_copy", "index_fill_tensor",
+            "put_", "take", "index_select_negative"]  # fmt: skip
+REDUCING_DTYPES = ["float64", "float64", "float32", "int64", "int32", "uint8", "float16", "bool"]
+
+
+def _draw_reducing(seed: int):
+    rng = np.random.default_rng(seed)
+    name = str(rng.choice(REDUCING))
+    shape = tuple(int(s) for s in rng.integers(1, 4, int(rng.integers(0, 4))))
+    ndim = len(shape)
+    dim = int(rng.integers(-max(ndim, 1), max(ndim, 1)))
+    size = shape[dim] if ndim else 1
+    dtype = str(rng.choice(REDUCING_DTYPES))
+    if name.startswith("index_reduce") and dtype == "float16":
+        dtype = "float32"  # (PyTorch 2.13's float16 prod backward trips an internal assert)
+    source_dtype = dtype if rng.random() < 0.9 else str(rng.choice(REDUCING_DTYPES))
+    index_dtype = "int64" if rng.random() < 0.9 else "int32"
+    reduce = str(rng.choice(["sum", "prod", "mean", "amax", "amin"]))
+    include_self = bool(rng.random() < 0.5)
+    if name.startswith("index_reduce") and not include_self:
+        # (PyTorch refuses int32 here only through an index_fill_ it runs inside)
+        index_dtype = "int64"
+    # small integers: ties and zeros are common (an array: a negative wraps into uint8)
+    values = np.asarray(rng.integers(-2, 3, shape), dtype=float)
+    reach = size + (1 if rng.random() < 0.05 else 0)  # sometimes one past the end
+    count = int(rng.integers(0, 5))
+    vector = rng.integers(-reach if rng.random() < 0.3 else 0, reach, count)
+    index_shape = tuple(int(rng.integers(1, s + 1)) for s in shape)
+    index_values = rng.integers(0, reach, index_shape)
+    alpha = [2, -1, 0.5][int(rng.integers(0, 3))]
+
+    def program(lib):
+        floating = dtype.startswith("float")
+        x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=floating)
+        sizes = list(shape)
+        if ndim:
+            sizes[dim] = count
+        elif name.startswith("index"):
+            sizes = [count] if count != 1 else []
+        rows = np.arange(int(np.prod(sizes))).reshape(sizes) % 5 - 2.0
+        source_floating = source_dtype.startswith("float")
+        leaves = [x]
+        picks = lib.tensor(vector, dtype=getattr(lib, index_dtype))
+        if name in ("scatter_reduce", "scatter_reduce_", "scatter_add_", "scatter_reduce_mode"):
+            index = lib.tensor(index_values, dtype=getattr(lib, index_dtype))
+            source_values = np.arange(int(np.prod(index_shape))).reshape(index_shape) % 4 - 1.0
+            source = lib.tensor(
+                source_values, dtype=getattr(lib, source_dtype), requires_grad=source_floating
+            )
+            leaves.append(source)
+            if name == "scatter_reduce":
+                out = x.scatter_reduce(dim, index, source, reduce, include_self=include_self)
+            elif name == "scatter_add_":
+                out = x.clone().scatter_add_(dim, index, source)
+            elif name == "scatter_reduce_mode":
+                # (values only: PyTorch has no derivative for scatter_ with reduce=)
+                mode = "add" if reduce in ("sum", "mean") else "multiply"
+                out = x.detach().clone().scatter_(dim, index, source.detach(), reduce=mode)
+            else:
+                out = x.clone()
+                out.scatter_reduce_(dim, index, source, reduce, include_self=include_self)
+        elif name in ("index_reduce", "index_reduce_", "index_add_alpha", "index_copy"):
+            source = lib.tensor(
+                rows, dtype=getattr(lib, source_dtype), requires_grad=source_floating
+            )
+            leaves.append(source)
+            if name == "index_reduce":
+                index_reduce = "prod" if reduce == "sum" else reduce
+                out = x.index_reduce(dim, picks, source, index_reduce, include_self=include_self)
+            elif name == "index_reduce_":
+                index_reduce = "amax" if reduce == "sum" else reduce
+                out = x.clone()
+                out.index_reduce_(dim, picks, source, index_reduce, include_self=include_self)
+            elif name == "index_add_alpha":
+                out = x.index_add(dim, picks, source, alpha=alpha)
+            else:
+                # (index_copy with a repeated index writes in an undefined order: first ones)
+                unique = lib.tensor(list(dict.fromkeys(vector.tolist())), dtype=picks.dtype)
+                source = source.narrow(dim if ndim else 0, 0, len(unique)) if ndim else source
+                out = x.index_copy(dim, unique, source)
+                if not ndim:  # (PyTorch's backward of a 0-dim index_copy fails: values only)
+                    return (out.detach(),)
+        elif name == "index_fill_tensor":
+            out = x.index_fill(dim, picks, lib.tensor(alpha))
+        elif name == "put_":
+            out = x.clone().put_(picks, lib.ones(count, dtype=x.dtype), accumulate=bool(seed % 2))
+        elif name == "take":
+            out = lib.take(x, picks)
+        else:
+            out = x.index_select(dim, picks)
+        return _with_gradients(lib, (out,), leaves, seed)
+
+    label = (
+        f"{name} dim={dim} x{shape} ({dtype}) source ({source_dtype}) index{index_shape} "
+        f"vector={list(vector)} ({index_dtype}) reduce={reduce} include_self={include_self} "
+        f"alpha={alpha}"
+    )
+    return label, program
 
 
 # ---- the tests -------------------------------------------------------------------------------
@@ -443,9 +566,7 @@ REGRESSIONS = {
     "argnums_empty": lambda lib: lib.func.grad(lambda a: a.sum(), argnums=())(lib.ones(2)),
     "argnums_of_a_float": lambda lib: lib.func.grad(lambda a: a.sum(), argnums=0.0)(lib.ones(2)),
     "vjp_of_an_integer_output": lambda lib: lib.func.vjp(lambda a: (a * 2, a.long()), lib.ones(2)),
-    "jacrev_of_an_integer_output": lambda lib: lib.func.jacrev(lambda a: a.argmax())(
-        lib.ones(2)
-    ),
+    "jacrev_of_an_integer_output": lambda lib: lib.func.jacrev(lambda a: a.argmax())(lib.ones(2)),
     "jacrev_of_an_empty_float32_output": lambda lib: lib.func.jacrev(
         lambda a: (a * 2, lib.tensor([]))
     )(lib.ones(2, dtype=lib.float64)),
@@ -468,11 +589,79 @@ REGRESSIONS = {
     "functional_hessian_of_an_unknown_strategy": lambda lib: lib.autograd.functional.hessian(
         lambda a: (a * a).sum(), lib.ones(2), outer_jacobian_strategy="sideways"
     ),
+    # reducing scatters and index ops
+    "index_add_casts_alpha_to_an_integer_dtype": lambda lib: tuple(
+        lib.tensor(x, dtype=getattr(lib, dtype)).index_add(
+            0, lib.tensor([0, 0]), lib.tensor([1, 2], dtype=getattr(lib, dtype)), alpha=alpha
+        )
+        for dtype, x, alpha in [
+            ("int64", [3], 0.5),
+            ("int64", [3], 1.7),
+            ("int64", [3], -1.7),
+            ("uint8", [200], 0.5),
+            ("int32", [-1], -0.25),
+            ("bool", [False], -1),
+            ("bool", [True], 0.5),
+        ]  # fmt: skip
+    ),
+    "take_refuses_an_int32_index": lambda lib: lib.take(
+        lib.zeros(3), lib.tensor([0], dtype=lib.int32)
+    ),
+    "take_along_dim_refuses_an_int32_index": lambda lib: lib.take_along_dim(
+        lib.zeros(3), lib.tensor([0], dtype=lib.int32), 0
+    ),
+    "put_refuses_an_int32_index": lambda lib: lib.zeros(3).put_(
+        lib.tensor([0], dtype=lib.int32), lib.ones(1)
+    ),
+    "index_copy_refuses_an_int32_index_before_its_range": lambda lib: lib.zeros(3).index_copy(
+        0, lib.tensor([5], dtype=lib.int32), lib.ones(1)
+    ),
+    "index_fill_refuses_an_int16_index": lambda lib: lib.zeros(3).index_fill(
+        0, lib.tensor([0], dtype=lib.int16), 1.0
+    ),
+    "int32_indices_where_pytorch_takes_them": lambda lib: (
+        lib.zeros(3).index_select(0, lib.tensor([2, 0], dtype=lib.int32)),
+        lib.zeros(3).index_add(0, lib.tensor([2, 2], dtype=lib.int32), lib.ones(2)),
+        lib.zeros(3).scatter_add(0, lib.tensor([1], dtype=lib.int32), lib.ones(1)),
+        lib.arange(3.0).gather(0, lib.tensor([2], dtype=lib.int32)),
+    ),
+    "index_copy_into_a_0_dim_tensor": lambda lib: tuple(
+        _outcome(
+            lambda i=index, s=source: lib.tensor(5.0).index_copy(0, lib.tensor(i), lib.tensor(s))
+        )
+        for index, source in [
+            ([0], 1.0),
+            ([0], [1.0]),
+            ([0, 0], [1.0, 2.0]),
+            ([0], [1.0, 2.0]),
+            ([0, 0], 1.0),
+            ([-1], [1.0]),
+        ]  # fmt: skip
+    ),
+    "index_copy_refuses_a_negative_index": lambda lib: lib.zeros(3).index_copy(
+        0, lib.tensor([-1]), lib.ones(1)
+    ),
+    "scatter_and_index_reduce_in_place_on_a_0_dim_tensor": _reduced_in_place_0_dim,
+    # creation
+    "negative_floats_into_uint8": lambda lib: tuple(
+        _outcome(lambda data=data: lib.tensor(data, dtype=lib.uint8))
+        for data in [
+            -2.0,
+            [1.0, -2.0],
+            [1, -2.0],
+            [[1, -2], [3, 4.0]],
+            (-3, 1.0),
+            [-1, 2.5],
+            np.float64(-1.0),
+            np.array([-2.0]),
+        ]  # fmt: skip
+    ),
 }
 
 FAMILIES = {
     "vmap": (_draw_vmap, 200),
     "transforms": (_draw_transforms, 200),
+    "reducing": (_draw_reducing, 200),
 }
 
 

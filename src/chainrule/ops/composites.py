@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from chainrule._tensor import Tensor
 from chainrule.backend.dtypes import bool_, get_default_dtype, scalar_type_name
-from chainrule.errors import DomainError, DTypeError, ShapeError
+from chainrule.errors import DomainError, DTypeError, IndexRangeError, ShapeError
 from chainrule.ops.arguments import normalize_dim
 from chainrule.ops.complex import conj
 from chainrule.ops.creation import as_tensor, checked_fill, full_like, scalar_value, zeros_like
 from chainrule.ops.elementwise import clamp, sqrt, where
 from chainrule.ops.indexing import (
+    check_long_index,
     getitem,
     index_add,
     index_put,
@@ -88,6 +89,7 @@ def index_fill(input: Tensor, dim: int, index: Tensor, value: Tensor | Number) -
                 [5., 0., 5.]])
     """
     dim = normalize_dim("index_fill", dim, input.ndim) if input.ndim else 0
+    check_long_index("index_fill_", index, IndexRangeError)  # (PyTorch: an IndexError)
     if hasattr(value, "ndim") and value.ndim != 0:
         raise RuntimeError(
             f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
@@ -123,6 +125,7 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
         >>> chainrule.zeros(3).index_copy(0, chainrule.tensor([2, 0]), chainrule.tensor([1.0, 2.0]))
         tensor([2., 0., 1.])
     """
+    check_long_index("index_copy_", index)
     if source.dtype != input.dtype:
         raise DTypeError(
             f"index_copy_(): self and source expected to have the same dtype, but got (self) "
@@ -137,9 +140,30 @@ def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor
             f"index_copy: source of shape {tuple(source.shape)} does not fit input of shape "
             f"{tuple(input.shape)} with {index.numel()} indices along dim {dim}"
         )
+    if not input.ndim:
+        count = index.numel()
+        if source.ndim == 0 and count != 1:
+            raise IndexRangeError(
+                f"index_copy_(): When source is scalar, index should have one element (got {count})"
+            )
+        if source.ndim and source.numel() != count:
+            raise IndexRangeError(
+                f"index_copy_(): Number of indices ({count}) should be equal to source.size(dim) "
+                f"({source.numel()})"
+            )
+    size = input.shape[dim] if input.ndim else 1
+    positions = index._array.reshape(-1)
+    if positions.size and bool(((positions < 0) | (positions >= size)).any()):
+        bad = int(positions.min()) if int(positions.min()) < 0 else int(positions.max())
+        raise IndexRangeError(  # (no counting from the end, unlike index_fill)
+            f"index_copy_(): index {bad} is out of bounds for dimension {dim} with size {size}"
+        )
     hit = _positions_along(input, dim, index, "index_copy")
     if not input.ndim:
-        return named(where(hit, reshape(source, ()), input), "IndexCopyBackward0")
+        if not index.numel():
+            return named(where(hit, input, input), "IndexCopyBackward0")
+        last = reshape(source, (-1,))[-1]  # (a repeated index: the last write, as PyTorch's CPU)
+        return named(where(hit, last, input), "IndexCopyBackward0")
     placed = index_add(zeros_like(input), dim, reshape(index, (-1,)), source)
     return named(where(hit, placed, input), "IndexCopyBackward0")
 
@@ -197,7 +221,7 @@ def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) 
         tensor([[2., 0.],
                 [0., 1.]])
     """
-    check_indices("put", index)
+    check_long_index("put_", index)
     if source.dtype != input.dtype:
         raise DTypeError(
             f"put_(): self and source expected to have the same dtype, but got self.dtype = "

@@ -840,6 +840,16 @@ def _check_index_dtype(op_name: str, index: Any) -> None:
         )
 
 
+def check_long_index(op_name: str, index: Any, error: type = DTypeError) -> None:
+    """Refuse an index that is not int64 where PyTorch's op does (take, take_along_dim, put_,
+    index_copy_, index_fill_; index_select, index_add, gather and scatter take int32 too),
+    before any other check of the index."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{op_name}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.dtype is not dtypes.int64:
+        raise error(f"{op_name}(): Expected a long tensor for index, but got {index.dtype.name}")
+
+
 def _check_range(op_name: str, index: Any, size: int, dim: int) -> None:
     """Index values along `dim` must lie in [0, size) (no negative counting, as PyTorch)."""
     array = index._array
@@ -854,6 +864,13 @@ def _check_range(op_name: str, index: Any, size: int, dim: int) -> None:
 
 def _as_1d(tensor: Any) -> Any:
     return reshape(tensor, (1,)) if tensor._array.ndim == 0 else tensor
+
+
+def _saved_as_1d(tensor: Any) -> Any:
+    """_as_1d for an input an op saves: a 0-dim one copied, since a view shares its version
+    counter, and `x.scatter_reduce_(...)` writing the result back into x would then make what
+    the op saved look modified."""
+    return reshape(clone(tensor), (1,)) if tensor._array.ndim == 0 else tensor
 
 
 def _gather_like_operands(op_name: str, input: Any, dim: int, index: Any) -> int:  # noqa: A002
@@ -1204,7 +1221,7 @@ def scatter_reduce(
     dim = _scatter_operands("scatter_reduce", input, dim, index, src)
     if input._array.ndim == 0 or index._array.ndim == 0:
         out = scatter_reduce(
-            _as_1d(input), 0, _as_1d(index), _as_1d(src), reduce, include_self=include_self
+            _saved_as_1d(input), 0, _as_1d(index), _as_1d(src), reduce, include_self=include_self
         )
         return named(reshape(out, input.shape), "ScatterReduceBackward0")
     return apply(ScatterReduce, (input, index, src), dim, reduce, bool(include_self))
@@ -1265,9 +1282,9 @@ def index_reduce(
         )
     if input._array.ndim == 0:
         out = index_reduce(
-            _as_1d(input), 0, index, _as_1d(source), reduce, include_self=include_self
+            _saved_as_1d(input), 0, index, _as_1d(source), reduce, include_self=include_self
         )
-        return reshape(out, ())
+        return named(reshape(out, ()), "IndexReduceBackward0")
     if source_shape[dim] != index._array.shape[0]:
         raise ShapeError(
             f"index_reduce: Number of indices ({index._array.shape[0]}) should be equal to "
@@ -1427,6 +1444,10 @@ def index_add(
             f"source.size(dim): ({source_shape[dim]}), for dim: {dim}"
         )
     if alpha != 1:
+        if input.dtype is dtypes.bool_:  # (PyTorch casts alpha to the input's dtype first)
+            alpha = bool(alpha)
+        elif not (input.is_floating_point() or input.is_complex()):
+            alpha = int(alpha)  # truncated toward zero: 0.5 adds nothing to an int tensor
         source = mul(source, alpha)
     return apply(IndexAdd, (input, index, _as_1d(source)), dim)
 
@@ -1457,7 +1478,7 @@ def take_along_dim(
     """
     if axis is not None:  # NumPy's name, as PyTorch
         dim, _ = numpy_keywords("take_along_dim", dim, None, axis, None)
-    _check_index_dtype("take_along_dim", indices)
+    check_long_index("take_along_dim", indices)
     xp = input._backend.xp
     if dim is None:
         return gather(reshape(input, (-1,)), 0, reshape(indices, (-1,)))  # no negatives here
@@ -1506,7 +1527,7 @@ def take(input: Tensor, index: Tensor) -> Tensor:  # noqa: A002
         >>> chainrule.take(chainrule.tensor([[4, 3], [5, 7]]), chainrule.tensor([0, 3]))
         tensor([4, 7])
     """
-    _check_index_dtype("take", index)
+    check_long_index("take", index)
     flat = reshape(input, (-1,))
     index = _wrapped(input._backend.xp, index, flat.shape[0])
     return named(reshape(gather(flat, 0, reshape(index, (-1,))), index.shape), "TakeBackward0")
