@@ -15,6 +15,7 @@ the suite does."""
 from __future__ import annotations
 
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -426,6 +427,17 @@ def _reduced_in_place_0_dim(lib):
     return tuple(results)
 
 
+def _renorm_of_a_zero_slice(lib):
+    """(in float16, where renorm's 1e-7 guard underflows: maxnorm / 0 in the unused branch)"""
+    results = []
+    for p in (1, 2, 3.5):
+        x = lib.tensor([[0.0, 0.0], [3.0, -4.0]], dtype=lib.float16, requires_grad=True)
+        out = lib.renorm(x, p, 0, 1.0)
+        weights = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float16)
+        results.append((out, lib.autograd.grad((out * weights).sum(), x)))
+    return tuple(results)
+
+
 def _make_dual_of_an_integer_tangent(lib):
     fwAD = lib.autograd.forward_ad
     with fwAD.dual_level():
@@ -542,6 +554,209 @@ def _draw_reducing(seed: int):
     return label, program
 
 
+# ---- family: composite utilities -------------------------------------------------------------
+# The functions PyTorch composes from others, each with its options drawn: tensordot (int and
+# list dims), kron, cartesian_prod, meshgrid (both indexings), block_diag, combinations,
+# diff (n, prepend, append), trapezoid and cumulative_trapezoid (x or dx), cov (correction,
+# fweights, aweights), corrcoef, cross, vander, rot90, the stacks, atleast_nd, cummax/cummin,
+# renorm, logcumsumexp, flatten/unflatten, tril/triu, roll over several dims, diag_embed,
+# diagflat, histc, bincount (weights, minlength). Values, dtypes, and gradients.
+
+COMPOSITES = ["tensordot", "kron", "cartesian_prod", "meshgrid", "block_diag", "combinations",
+              "diff", "trapezoid", "cumulative_trapezoid", "cov", "corrcoef", "cross", "vander",
+              "rot90", "stacks", "atleast", "cummax", "renorm", "logcumsumexp", "unflatten",
+              "tril_triu", "roll_dims", "diag_embed", "diagflat", "histc", "bincount", "inner",
+              "outer_dtypes", "addmv", "baddbmm", "chain_matmul", "trace", "cumprod",
+              "count_nonzero", "aminmax", "nan_to_num", "frexp_ldexp", "flip_dims"]  # fmt: skip
+COMPOSITE_DTYPES = ["float64", "float64", "float32", "int64", "int32", "bool", "float16"]
+
+
+def _draw_composites(seed: int):
+    rng = np.random.default_rng(seed)
+    name = str(rng.choice(COMPOSITES))
+    dtype = str(rng.choice(COMPOSITE_DTYPES))
+    other_dtype = dtype if rng.random() < 0.8 else str(rng.choice(COMPOSITE_DTYPES))
+    rank = int(rng.integers(0, 4))
+    shape = tuple(int(s) for s in rng.integers(0 if rng.random() < 0.1 else 1, 4, rank))
+    numbers = [int(n) for n in rng.integers(-3, 4, 6)]
+    flags = [bool(b) for b in rng.random(4) < 0.5]
+
+    def make(lib, shape, kind, offset=0):
+        values = np.round(_normal(seed + offset, shape) * 2) / 2
+        floating = kind.startswith("float")
+        if kind == "bool":
+            values = values > 0
+        return lib.tensor(values, dtype=getattr(lib, kind), requires_grad=floating)
+
+    def program(lib):
+        x = make(lib, shape, dtype)
+        leaves = [x]
+        n0, n1, n2 = numbers[0], numbers[1], numbers[2]
+        if name == "tensordot":
+            y = make(lib, shape[::-1] + (2,), other_dtype, 1)
+            leaves.append(y)
+            dims = [abs(n0) % (rank + 1), ([0], [rank - 1]) if rank else 0][int(flags[0])]
+            out = lib.tensordot(x, y, dims=dims)
+        elif name == "kron":
+            y = make(lib, shape[:2][::-1], other_dtype, 1)
+            leaves.append(y)
+            out = lib.kron(x, y)
+        elif name == "cartesian_prod":
+            tensors = [make(lib, (abs(n) % 3 + 1,), dtype, i) for i, n in enumerate(numbers[:3])]
+            leaves = tensors
+            out = lib.cartesian_prod(*tensors[: abs(n0) % 3 + 1])
+        elif name == "meshgrid":
+            tensors = [make(lib, (abs(n) % 3,), dtype, i) for i, n in enumerate(numbers[:3])]
+            leaves = tensors
+            grids = lib.meshgrid(*tensors[: abs(n0) % 3 + 1], indexing=["ij", "xy"][flags[0]])
+            out = lib.stack(grids)
+        elif name == "block_diag":
+            tensors = [x, make(lib, shape[:2], other_dtype, 1), make(lib, (), dtype, 2)]
+            leaves = tensors
+            out = lib.block_diag(*tensors[: abs(n0) % 3 + 1])
+        elif name == "combinations":
+            vector = x.reshape(-1)[:4]
+            out = lib.combinations(vector, r=abs(n0) % 4, with_replacement=flags[0])
+        elif name == "diff":
+            options = {"n": abs(n0) % 3, "dim": n1 % max(rank, 1) - (1 if flags[2] else 0)}
+            if flags[0] and rank:
+                prepend_shape = list(shape)
+                prepend_shape[options["dim"]] = 1
+                options["prepend"] = make(lib, tuple(prepend_shape), dtype, 3)
+            if flags[1]:
+                options["append"] = make(lib, shape, dtype, 4)
+            out = lib.diff(x, **options)
+        elif name in ("trapezoid", "cumulative_trapezoid"):
+            function = getattr(lib, name)
+            dim = n1 % max(rank, 1) - 1 if rank else -1
+            if flags[0]:
+                points = make(lib, shape if flags[1] else shape[dim:][:1], other_dtype, 5)
+                leaves.append(points)
+                out = function(x, points, dim=dim)
+            else:
+                out = function(x, dx=[0.5, 2, -1][abs(n2) % 3], dim=dim)
+        elif name in ("cov", "corrcoef"):
+            # (a copy: PyTorch's cov writes in place into a view of its input where the degrees
+            # of freedom are not positive, refused for a view of a leaf)
+            table = (x.reshape(-1, x.shape[-1]) if rank >= 2 else x).clone()
+            if name == "corrcoef":
+                out = lib.corrcoef(table)
+            else:
+                columns = table.shape[-1] if table.dim() else 1
+                options = {"correction": abs(n0) % 3}
+                if flags[0]:
+                    options["fweights"] = lib.tensor(
+                        np.abs(numbers[:columns] + [1] * columns)[:columns]
+                    )
+                if flags[1]:
+                    options["aweights"] = make(lib, (columns,), other_dtype, 6).abs().detach()
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    out = lib.cov(table, **options)
+                if any("degrees of freedom" in str(w.message) for w in caught):
+                    # (a division by zero: how its infinite or nan gradient comes out is the
+                    # order of the kernel's operations, not a semantics)
+                    return (out.detach(),)
+        elif name == "cross":
+            y = make(lib, shape[:-1] + (3,), other_dtype, 1)
+            z = make(lib, shape[:-1] + (3,), dtype, 2)
+            leaves = [y, z]
+            out = lib.linalg.cross(z, y, dim=-1) if flags[0] else lib.cross(z, y, dim=-1)
+        elif name == "vander":
+            vector = x.reshape(-1)[:3]
+            options = {"increasing": flags[0]}
+            if flags[1]:
+                options["N"] = abs(n0) % 4
+            # (values only: PyTorch's vander backward trips over its own in-place cumprod)
+            out = lib.vander(vector.detach(), **options)
+        elif name == "rot90":
+            dims = [0, 1] if rank < 2 or flags[0] else [-1, 0]
+            out = lib.rot90(x, n0, dims)
+        elif name == "stacks":
+            y = make(lib, shape, other_dtype, 1)
+            leaves.append(y)
+            function = ["hstack", "vstack", "dstack", "column_stack", "row_stack"][abs(n0) % 5]
+            out = getattr(lib, function)([x, y])
+        elif name == "atleast":
+            out = getattr(lib, f"atleast_{abs(n0) % 3 + 1}d")(x)
+        elif name == "cummax":
+            function = lib.cummax if flags[0] else lib.cummin
+            values, indices = function(x, n1 % max(rank, 1) - (1 if flags[1] else 0))
+            return _with_gradients(lib, (values, indices), leaves, seed)
+        elif name == "renorm":
+            out = lib.renorm(x, [1, 2, 3.5][abs(n0) % 3], n1 % max(rank, 1), [0.5, 2.0][flags[0]])
+        elif name == "logcumsumexp":
+            out = lib.logcumsumexp(x, n1 % max(rank, 1))
+        elif name == "unflatten":
+            flat = x.flatten(start_dim=0, end_dim=-1)
+            size = flat.shape[0]
+            sizes = (-1, 1) if flags[0] else (1, size)
+            out = flat.unflatten(0, sizes)
+        elif name == "tril_triu":
+            out = (lib.tril if flags[0] else lib.triu)(x, n0)
+        elif name == "roll_dims":
+            dims = tuple(range(rank))[: abs(n0) % (rank + 1)]
+            shifts = tuple(numbers[1 : 1 + len(dims)])
+            out = lib.roll(x, shifts if dims else n1, dims if dims else None)
+        elif name == "diag_embed":
+            out = lib.diag_embed(x, offset=n0 % 3 - 1, dim1=-1 if flags[0] else 0, dim2=-2)
+        elif name == "diagflat":
+            out = lib.diagflat(x, offset=n0)
+        elif name == "histc":
+            out = lib.histc(x, bins=abs(n0) + 1, min=n1 if flags[0] else 0, max=n2)
+        elif name == "bincount":
+            counts = lib.tensor(np.abs(np.asarray(numbers)), dtype=lib.int64)
+            weights = make(lib, (6,), dtype, 1) if flags[0] else None
+            # (values only: PyTorch has no derivative for bincount's weights)
+            weights = weights.detach() if weights is not None else None
+            out = lib.bincount(counts, weights=weights, minlength=abs(n0) * 2)
+        elif name == "inner":
+            y = make(lib, shape[-1:] if flags[0] else shape, other_dtype, 1)
+            leaves.append(y)
+            out = lib.inner(x, y)
+        elif name == "outer_dtypes":
+            y = make(lib, (abs(n0) % 3 + 1,), other_dtype, 1)
+            leaves.append(y)
+            out = lib.outer(x.reshape(-1), y) if flags[0] else lib.ger(x.reshape(-1), y)
+        elif name == "addmv":
+            matrix = make(lib, (2, shape[-1] if rank else 1), other_dtype, 1)
+            bias = make(lib, (2,)[: abs(n0) % 2], dtype, 2)
+            leaves += [matrix, bias]
+            vector = x.reshape(-1)[: matrix.shape[1]]
+            out = lib.addmv(bias, matrix, vector, beta=[1, 0, 0.5][abs(n1) % 3], alpha=n2)
+        elif name == "baddbmm":
+            first = make(lib, (2, 3, 2), dtype, 1)
+            second = make(lib, (2, 2, 4), other_dtype, 2)
+            leaves = [first, second, x]
+            out = lib.baddbmm(x, first, second, beta=[1, 0, 0.5][abs(n1) % 3], alpha=n2)
+        elif name == "chain_matmul":
+            matrices = [make(lib, (2, 3), dtype, 1), make(lib, (3, 2), dtype, 2)]
+            matrices += [make(lib, (2, 2), other_dtype, 3)][: abs(n0) % 2]
+            leaves = matrices
+            out = lib.linalg.multi_dot(matrices)
+        elif name == "trace":
+            out = lib.trace(x)
+        elif name == "cumprod":
+            out = lib.cumprod(x, n1 % max(rank, 1), dtype=lib.float64 if flags[0] else None)
+        elif name == "count_nonzero":
+            out = lib.count_nonzero(x, dim=tuple(range(rank))[: abs(n0) % (rank + 1)] or None)
+        elif name == "aminmax":
+            low, high = lib.aminmax(x, dim=n1 % max(rank, 1) if flags[0] and rank else None)
+            return _with_gradients(lib, (low, high), leaves, seed)
+        elif name == "nan_to_num":
+            y = x / x.detach().round() if x.dtype.is_floating_point else x
+            out = lib.nan_to_num(y, nan=n0, posinf=n1 if flags[0] else None, neginf=None)
+        elif name == "frexp_ldexp":
+            mantissa, exponent = lib.frexp(x)
+            return (mantissa, exponent, lib.ldexp(mantissa, exponent))
+        else:
+            out = lib.flip(x, tuple(range(rank))[: abs(n0) % (rank + 1)])
+        return _with_gradients(lib, (out,), leaves, seed)
+
+    label = f"{name} x{shape} ({dtype}, other {other_dtype}) numbers={numbers} flags={flags}"
+    return label, program
+
+
 # ---- the tests -------------------------------------------------------------------------------
 
 REGRESSIONS = {
@@ -642,6 +857,90 @@ REGRESSIONS = {
         0, lib.tensor([-1]), lib.ones(1)
     ),
     "scatter_and_index_reduce_in_place_on_a_0_dim_tensor": _reduced_in_place_0_dim,
+    # composite utilities
+    "addmm_family_truncates_float_scales_for_integer_inputs": lambda lib: (
+        lib.addmm(*[lib.ones(2, 2, dtype=lib.int32)] * 3, beta=1.7, alpha=-1.7),
+        lib.addmv(
+            lib.ones(2, dtype=lib.int32),
+            lib.ones(2, 2, dtype=lib.int32),
+            lib.ones(2, dtype=lib.int32),
+            beta=0.5,
+        ),
+        lib.baddbmm(*[lib.ones(2, 2, 2, dtype=lib.int64)] * 3, alpha=0.5),
+        lib.addbmm(
+            lib.ones(2, 2, dtype=lib.int64), *[lib.ones(2, 2, 2, dtype=lib.int64)] * 2, beta=0.5
+        ),
+        _outcome(
+            lambda: lib.addr(
+                lib.ones(2, 2, dtype=lib.int32),
+                lib.ones(2, dtype=lib.int32),
+                lib.ones(2, dtype=lib.int32),
+                beta=0.5,
+            )
+        ),
+    ),  # fmt: skip
+    "diff_of_order_0_leaves_prepend_and_append_out": lambda lib: lib.diff(
+        lib.tensor([1.0, 3.0], requires_grad=True), n=0, prepend=lib.zeros(1), append=lib.ones(2)
+    ),
+    "histc_refusals_are_runtime_errors": lambda lib: (
+        _outcome(lambda: lib.histc(lib.ones(2), min=2, max=1)),
+        _outcome(lambda: lib.histc(lib.ones(2), bins=0)),
+    ),
+    "cumulative_trapezoid_refuses_bool_and_0_dim": lambda lib: (
+        _outcome(lambda: lib.cumulative_trapezoid(lib.tensor([True, False]))),
+        _outcome(lambda: lib.cumulative_trapezoid(lib.ones(2), lib.tensor([True, False]))),
+        _outcome(lambda: lib.cumulative_trapezoid(lib.tensor(1.0))),
+    ),
+    "vander_of_one_column_and_of_bools": lambda lib: (
+        lib.vander(lib.tensor([1.0, 2.0], requires_grad=True), N=1),
+        lib.vander(lib.tensor([3.0], requires_grad=True)),
+        lib.vander(lib.tensor([True, False])),
+        lib.vander(lib.tensor([], dtype=lib.bool)),
+        lib.vander(lib.tensor([2, 3], dtype=lib.int32), N=1),
+    ),
+    "cov_and_corrcoef_of_integers": lambda lib: (
+        lib.cov(lib.tensor([1, 2, 4])),
+        lib.cov(lib.tensor([[1, 2, 5], [0, 1, 1]], dtype=lib.uint8)),
+        lib.corrcoef(lib.tensor([[1, 2, 4], [3, 1, 0]])),
+        lib.cov(lib.tensor([1, 2]), aweights=lib.tensor([1.0, 2.0], dtype=lib.float64)),
+    ),
+    "cov_weight_refusals": lambda lib: tuple(
+        _outcome(lambda weights=weights: lib.cov(lib.tensor([1.0, 2.0]), **weights))
+        for weights in [
+            {"aweights": lib.tensor([1, 2])},
+            {"fweights": lib.tensor([1.0, 2.0])},
+            {"fweights": lib.tensor([True, True])},
+            {"fweights": lib.tensor([-1, 2])},
+            {"aweights": lib.tensor([-1.0, 2.0])},
+            {"fweights": lib.tensor([0, 0])},
+            {"fweights": lib.tensor([[1, 1]])},
+            {"fweights": lib.tensor([1, 1, 1])},
+        ]  # fmt: skip
+    ),
+    "cov_without_degrees_of_freedom_divides_by_positive_zero": lambda lib: lib.cov(
+        lib.tensor([[1.0, 3.0], [2.0, -1.0]]), correction=2, aweights=lib.tensor([1.0, 3.0])
+    ),
+    "renorm_of_an_all_zero_slice_has_a_finite_gradient": _renorm_of_a_zero_slice,
+    "tensordot_broadcasts_a_size_1_contracted_dim": lambda lib: (
+        _with_gradients(
+            lib,
+            (
+                lib.tensordot(
+                    lib.arange(3.0).reshape(1, 3).requires_grad_(),
+                    lib.arange(6.0).reshape(3, 1, 2),
+                    dims=2,
+                ),
+            ),
+            [],
+            0,
+        ),
+        lib.tensordot(lib.ones(2, 1, dtype=lib.int32), lib.ones(3, 4, dtype=lib.int32), ([1], [0])),
+    ),  # fmt: skip
+    "inner_of_a_0_dim_operand_promotes": lambda lib: (
+        lib.inner(lib.tensor(True), lib.tensor([1, 2], dtype=lib.int32)),
+        lib.inner(lib.tensor([1.0, 2.0]), lib.tensor(2, dtype=lib.int32)),
+        _outcome(lambda: lib.inner(lib.tensor([1.0]), lib.tensor([1], dtype=lib.int32))),
+    ),
     # creation
     "negative_floats_into_uint8": lambda lib: tuple(
         _outcome(lambda data=data: lib.tensor(data, dtype=lib.uint8))
@@ -662,6 +961,7 @@ FAMILIES = {
     "vmap": (_draw_vmap, 200),
     "transforms": (_draw_transforms, 200),
     "reducing": (_draw_reducing, 200),
+    "composites": (_draw_composites, 250),
 }
 
 

@@ -265,8 +265,14 @@ def cov(
             f"cov(): expected input to have two or fewer dimensions but got an input with "
             f"{input.ndim} dimensions"
         )
+    if input.dtype is bool_:
+        raise DTypeError("cov(): bool dtype is not supported for input")
     x = input if input.ndim == 2 else reshape(input, (1, -1))
+    if not (x.is_floating_point() or x.is_complex()):
+        x = x.to(get_default_dtype())  # (an integer input: in the default dtype)
     observations = x.shape[1]
+    _check_cov_weights("fweights", fweights, observations, integral=True)
+    _check_cov_weights("aweights", aweights, observations, integral=False)
     weights = None
     if fweights is not None:
         weights = fweights
@@ -277,6 +283,8 @@ def cov(
         weight_sum = observations
     else:
         weight_sum = reduce_sum(weights)
+        if observations and float(weight_sum) == 0:
+            raise DomainError("cov(): weights sum to zero, can't be normalized")
         average = reduce_sum(x * weights, 1) / weight_sum
     if weights is not None and aweights is not None and correction != 0:
         normalizer = weight_sum - correction * reduce_sum(weights * aweights) / weight_sum
@@ -284,11 +292,41 @@ def cov(
         normalizer = weight_sum - correction
     if float(normalizer) <= 0:
         warnings.warn("cov(): degrees of freedom is <= 0", RuntimeWarning, stacklevel=2)
-        normalizer = normalizer * 0
+        normalizer = abs(normalizer * 0)  # +0, as PyTorch's zero_() (a negative gives -0)
     centered = x - unsqueeze(average, 1)
     weighted = centered if weights is None else centered * weights
     products = mm(centered, conj(transpose(weighted, 0, 1)))
     return squeeze(products / normalizer)
+
+
+def _check_cov_weights(name: str, weights: Any, observations: int, integral: bool) -> None:
+    """cov's checks of fweights (integers) or aweights (floating): at most 1-D, one per
+    observation, none negative; PyTorch's RuntimeErrors."""
+    if weights is None:
+        return
+    if weights.ndim > 1:
+        raise ShapeError(
+            f"cov(): expected {name} to have one or fewer dimensions but got {name} with "
+            f"{weights.ndim} dimensions"
+        )
+    if weights.numel() != observations:
+        raise ShapeError(
+            f"cov(): expected {name} to have the same numel as there are observations in the "
+            f"input but got {weights.numel()} != {observations}"
+        )
+    floating = weights.is_floating_point()
+    if integral and (floating or weights.is_complex() or weights.dtype is bool_):
+        raise DTypeError(
+            f"cov(): expected {name} to have integral dtype but got {name} with "
+            f"{weights.dtype.name} dtype"
+        )
+    if not integral and not floating:
+        raise DTypeError(
+            f"cov(): expected {name} to have floating point dtype but got {name} with "
+            f"{weights.dtype.name} dtype"
+        )
+    if observations and bool((weights._array < 0).any()):
+        raise DomainError(f"cov(): {name} cannot be negative")
 
 
 def corrcoef(input: Tensor) -> Tensor:
@@ -518,6 +556,14 @@ def cumulative_trapezoid(
         raise TypeError(
             "cumulative_trapezoid(): pass either the sample points x or the spacing dx, not both"
         )
+    for name, t in (("y", y), ("x", x)):
+        if t is not None and t.dtype is bool_:
+            raise DTypeError(
+                f"cumulative_trapezoid: received a bool input for `{name}`, but bool is not "
+                "supported"
+            )
+    if y.ndim == 0:
+        raise IndexError("cumulative_trapezoid: slice() cannot be applied to a 0-dim tensor.")
     if not (y.is_floating_point() or y.is_complex()):
         y = y.to(get_default_dtype())
     axis = normalize_dim("cumulative_trapezoid", dim, y.ndim)
@@ -603,8 +649,11 @@ def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
         raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
     axis = normalize_dim("renorm", dim, input.ndim)
     others = tuple(d for d in range(input.ndim) if d != axis)
-    norms = vector_norm(input, p, others, keepdim=True)
-    factor = where(norms > maxnorm, maxnorm / (norms + 1e-7), 1.0)
+    above = vector_norm(input.detach(), p, others, keepdim=True) > maxnorm
+    # (the norm differentiated only over the slices it rescales: an all-zero slice's norm has
+    # a 0/0 derivative, nan even where `where` discards it)
+    norms = vector_norm(where(above, input, 1.0), p, others, keepdim=True)
+    factor = where(above, maxnorm / (norms + 1e-7), 1.0)
     return named(input * factor, "RenormBackward0")
 
 

@@ -1909,11 +1909,11 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
     if low == high:
         low, high = low - 1, high + 1
     if not (math.isfinite(low) and math.isfinite(high)):
-        raise ValueError(f"histc: torch.histc: range of [{low}, {high}] is not finite")
+        raise DomainError(f"histc: torch.histc: range of [{low}, {high}] is not finite")
     if not low < high:
-        raise ValueError("histc: torch.histc: max must be larger than min")
+        raise DomainError("histc: torch.histc: max must be larger than min")
     if bins <= 0:
-        raise ValueError(f"histc: bins must be > 0, but got {bins}")
+        raise DomainError(f"histc: bins must be > 0, but got {bins}")
     # PyTorch's arithmetic: edges in input's dtype, float16 computed in float32
     work = xp.dtype("float32") if array.dtype.itemsize == 2 else array.dtype
     edge_low, edge_high = xp.asarray(low, array.dtype), xp.asarray(high, array.dtype)
@@ -2413,6 +2413,8 @@ def diff(
                 f"diff: diff expects prepend or append to be the same dimension as input (input "
                 f"shape {input.shape}, {name} shape {extra.shape})"
             )
+    if n == 0:  # (PyTorch: a copy of input, prepend and append left out)
+        return clone(input)
     pieces = [t for t in (prepend, input, append) if t is not None]
     out = cat(pieces, dim) if len(pieces) > 1 else input
     for _ in range(n):

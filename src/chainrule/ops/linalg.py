@@ -535,7 +535,7 @@ def addmm(
     _check_same_dtype("addmm", mat1, mat2)
     _check_same_dtype("addmm", input, mat1)
     target = (mat1.shape[0], mat2.shape[1])
-    _check_scaled_input(
+    beta, alpha = _check_scaled_input(
         "addmm", input, target, f"mat1 {mat1.shape}, mat2 {mat2.shape}", beta, alpha
     )
     return named(_scaled_sum(input, mm(mat1, mat2), beta, alpha), "AddmmBackward0")
@@ -548,9 +548,10 @@ def _check_scaled_input(
     operands: str,
     beta: Any,
     alpha: Any,
-) -> None:
-    """The addmm family's checks: input broadcasts to the product's shape, and integer inputs
-    take integer scales."""
+) -> tuple:
+    """The addmm family's checks: input broadcasts to the product's shape; for integer inputs
+    addr refuses float scales, and the others truncate them to integers, as PyTorch casts a
+    Scalar to the tensor's dtype (beta=0.5 ignores an int input). Returns (beta, alpha)."""
     try:
         shape = broadcast_shapes(input.shape, target)
     except ShapeError:
@@ -560,12 +561,15 @@ def _check_scaled_input(
             f"{op_name}: input of shape {input.shape} cannot be broadcast to the product's shape "
             f"{target} ({operands})"
         )
-    if input._array.dtype.kind not in "fV" and (
+    if input._array.dtype.kind not in "fcV" and (
         isinstance(alpha, float) or isinstance(beta, float)
     ):
-        raise DTypeError(
-            f"{op_name}: for integral input tensors, alpha and beta must not be floats"
-        )
+        if op_name == "addr":
+            raise DTypeError(
+                f"{op_name}: for integral input tensors, alpha and beta must not be floats"
+            )
+        beta, alpha = int(beta), int(alpha)
+    return beta, alpha
 
 
 def _scaled_sum(input: Any, product: Any, beta: Any, alpha: Any) -> Any:  # noqa: A002
@@ -621,7 +625,9 @@ def addmv(
     _check_same_dtype("addmv", mat, vec)
     _check_same_dtype("addmv", input, mat)
     target = (mat.shape[0],)
-    _check_scaled_input("addmv", input, target, f"mat {mat.shape}, vec {vec.shape}", beta, alpha)
+    beta, alpha = _check_scaled_input(
+        "addmv", input, target, f"mat {mat.shape}, vec {vec.shape}", beta, alpha
+    )
     return named(_scaled_sum(input, mv(mat, vec), beta, alpha), "AddmvBackward0")
 
 
@@ -656,7 +662,9 @@ def addr(
     if vec1.ndim != 1 or vec2.ndim != 1:
         raise ShapeError(f"addr: expected 1-D vectors, got shapes {vec1.shape} and {vec2.shape}")
     target = (vec1.shape[0], vec2.shape[0])
-    _check_scaled_input("addr", input, target, f"vec1 {vec1.shape}, vec2 {vec2.shape}", beta, alpha)
+    beta, alpha = _check_scaled_input(
+        "addr", input, target, f"vec1 {vec1.shape}, vec2 {vec2.shape}", beta, alpha
+    )
     return named(_scaled_sum(input, outer(vec1, vec2), beta, alpha), "AddrBackward0")
 
 
@@ -706,7 +714,7 @@ def baddbmm(
     _check_same_dtype("baddbmm", input, batch1)
     target = (batch1.shape[0], batch1.shape[1], batch2.shape[2])
     operands = f"batch1 {batch1.shape}, batch2 {batch2.shape}"
-    _check_scaled_input("baddbmm", input, target, operands, beta, alpha)
+    beta, alpha = _check_scaled_input("baddbmm", input, target, operands, beta, alpha)
     product = _product(Matmul, (batch1, batch2))
     return named(_scaled_sum(input, product, beta, alpha), "BaddbmmBackward0")
 
@@ -743,7 +751,7 @@ def addbmm(
     _check_same_dtype("addbmm", input, batch1)
     target = (batch1.shape[1], batch2.shape[2])
     operands = f"batch1 {batch1.shape}, batch2 {batch2.shape}"
-    _check_scaled_input("addbmm", input, target, operands, beta, alpha)
+    beta, alpha = _check_scaled_input("addbmm", input, target, operands, beta, alpha)
     product = _product(Einsum, (batch1, batch2), "bij,bjk->ik")
     return named(_scaled_sum(input, product, beta, alpha), "AddbmmBackward0")
 
@@ -1243,9 +1251,9 @@ def inner(input: Tensor, other: Tensor) -> Tensor:  # noqa: A002
         >>> chainrule.inner(chainrule.tensor([[1.0, 2.0]]), chainrule.tensor([[3.0, 4.0]]))
         tensor([[11.]])
     """
-    _check_same_dtype("inner", input, other)
     if input.ndim == 0 or other.ndim == 0:
-        return input * other
+        return input * other  # (a product: dtypes promote, as PyTorch's)
+    _check_same_dtype("inner", input, other)
     if input.shape[-1] != other.shape[-1]:
         raise ShapeError(
             f"inner: the last dimension must match on both input tensors, but got shapes "
@@ -1343,6 +1351,12 @@ def tensordot(
     a_labels = list(_LETTERS[: a.ndim])
     b_labels = list(_LETTERS[a.ndim : a.ndim + b.ndim])
     for da, db in zip(dims_a, dims_b):
+        # (a size-1 dimension contracted with a longer one broadcasts: PyTorch sums the other
+        # side over that dimension first)
+        if b.shape[db] == 1 and a.shape[da] != 1:
+            a = reduction.sum(a, da, keepdim=True, dtype=a.dtype)
+        elif a.shape[da] == 1 and b.shape[db] != 1:
+            b = reduction.sum(b, db, keepdim=True, dtype=b.dtype)
         if a.shape[da] != b.shape[db]:
             raise ShapeError(
                 f"tensordot: contracted dimensions need to match, but first has size "
