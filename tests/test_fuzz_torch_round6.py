@@ -757,6 +757,153 @@ def _draw_composites(seed: int):
     return label, program
 
 
+# ---- family: complex autograd and FFTs --------------------------------------------------------
+# A chain of complex ops (and the ops between real and complex: abs, angle, real, imag,
+# view_as_real/complex, polar, complex, the FFTs with n, dim and norm) on a complex or real
+# leaf; the gradient of a real loss (the real part of a weighted sum, or a sum of abs) with
+# PyTorch's conjugate Wirtinger convention; values and dtypes (complex64 beside float64
+# promotes to complex128).
+
+COMPLEX_STEPS = ["abs", "angle", "real", "imag", "conj", "view_as_real", "polar", "complex",
+                 "exp", "log", "sqrt", "sin", "tanh", "reciprocal", "pow_complex", "pow_real",
+                 "mul_real64", "div_real", "matmul", "sum", "mean", "prod", "cumsum", "sgn",
+                 "vector_norm", "mul_conj", "fft", "ifft", "rfft", "irfft", "fft2", "fftn",
+                 "hfft", "ihfft", "fftshift", "sigmoid", "square", "add_int", "where_real",
+                 "cumprod", "logsumexp", "conj_physical", "outer"]  # fmt: skip
+
+
+def _complex_step(lib, name: str, t, rng):
+    d = _dim(rng, t)
+    is_complex = t.is_complex()
+    norm = [None, "ortho", "forward", "backward"][int(rng.integers(0, 4))]
+    size = int(rng.integers(1, 5)) if rng.random() < 0.4 else None
+    if name == "abs":
+        return t.abs()
+    if name == "angle":
+        return t.angle()
+    if name == "real":
+        return t.real if is_complex else t
+    if name == "imag":
+        return t.imag if is_complex else t
+    if name == "conj":
+        return t.conj()
+    if name == "view_as_real":
+        # (resolved: PyTorch's conj() is a lazy view its view_as_real refuses; chainrule's
+        # conj() is a copy, so there is nothing to refuse)
+        return lib.view_as_real(t.resolve_conj()) if is_complex else t
+    if name == "polar":
+        magnitude = t.abs() if not is_complex else t.abs() + 0.5
+        return lib.polar(magnitude, t.real if is_complex else t)
+    if name == "complex":
+        real = t.real if is_complex else t
+        return lib.complex(real, real.flip(-1) if real.dim() else real * 2)
+    if name == "exp":
+        return (t * 0.5).exp()
+    if name == "log":
+        # (a complex input shifted off the real axis: on the branch cut the sign of a zero
+        # imaginary part, which FFT libraries leave as they like, picks +pi or -pi)
+        return (t + 0.5j).log() if is_complex else (t.abs() + 0.5).log()
+    if name == "sqrt":
+        return t.sqrt() if is_complex else t.abs().sqrt()
+    if name in ("sin", "tanh", "sigmoid", "square", "sgn", "conj_physical"):
+        return getattr(lib, name)(t)
+    if name == "reciprocal":
+        return t.reciprocal() if is_complex else (t.abs() + 1).reciprocal()
+    if name == "pow_complex":
+        return t.pow(0.5 + 1j) if is_complex else t
+    if name == "pow_real":
+        return t.pow(2.5) if is_complex else t.abs().pow(2.5)
+    if name == "mul_real64":
+        return t * lib.tensor(_normal(int(rng.integers(0, 9)), tuple(t.shape)), dtype=lib.float64)
+    if name == "div_real":
+        return t / 3.0
+    if name == "matmul":
+        if t.dim() == 0:
+            return t
+        w = lib.tensor(_normal(int(rng.integers(0, 9)), (t.shape[-1], 2)), dtype=t.dtype)
+        return t @ w
+    if name == "sum":
+        return t.sum(d) if t.dim() else t.sum()
+    if name == "mean":
+        return t.mean()
+    if name == "prod":
+        return t.prod(d) if t.dim() else t
+    if name == "cumsum":
+        return t.cumsum(d)
+    if name == "cumprod":
+        return t.cumprod(d)
+    if name == "logsumexp":
+        return t.logsumexp(d) if t.dim() and not is_complex else t
+    if name == "vector_norm":
+        return lib.linalg.vector_norm(t, ord=[2, 1, 3, float("inf")][int(rng.integers(0, 4))])
+    if name == "mul_conj":
+        return t * t.conj()
+    if name == "add_int":
+        return t + lib.tensor(2)
+    if name == "where_real":
+        real = t.real if is_complex else t
+        return lib.where(real > 0, t, t * 2)
+    if name == "outer":
+        return lib.outer(t.reshape(-1)[:3], t.reshape(-1)[:2].conj())
+    if name == "fftshift":
+        return lib.fft.fftshift(t) if t.dim() else t
+    if t.dim() == 0:
+        return t
+    fft = lib.fft
+    if name in ("fft", "ifft", "hfft"):
+        return getattr(fft, name)(t, n=size, dim=d, norm=norm)
+    if name in ("rfft", "ihfft"):
+        return getattr(fft, name)(t.real if is_complex else t, n=size, dim=d, norm=norm)
+    if name == "irfft":
+        return fft.irfft(t, n=size, dim=d, norm=norm)
+    if name == "fft2":
+        return fft.fft2(t, norm=norm) if t.dim() >= 2 else fft.fft(t, norm=norm)
+    return fft.fftn(t, dim=tuple(range(t.dim()))[-2:], norm=norm)
+
+
+def _resolved(t):
+    """t with PyTorch's lazy conjugate and negative bits applied and a ZeroTensor as zeros
+    (its numpy() refuses them)."""
+    return _dense(torch, t).resolve_conj().resolve_neg()
+
+
+def _draw_complex(seed: int):
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(s) for s in rng.integers(1, 4, int(rng.integers(0, 3))))
+    dtype = str(rng.choice(["complex128", "complex128", "complex64", "float64"]))
+    names = [str(n) for n in rng.choice(COMPLEX_STEPS, int(rng.integers(1, 4)))]
+    loss = str(rng.choice(["real", "abs", "imag"]))
+
+    def program(lib):
+        values = _normal(seed, shape) + (1j * _normal(seed + 1, shape) if "complex" in dtype else 0)
+        x = lib.tensor(values, dtype=getattr(lib, dtype), requires_grad=True)
+        step_rng = np.random.default_rng(seed)
+        t = x
+        for name in names:
+            t = _complex_step(lib, name, t, step_rng)
+        if not t.requires_grad:
+            return (_resolved(t),)
+        weights = lib.tensor(_normal(seed + 2, tuple(t.shape)))
+        if loss == "abs":
+            scalar = (t.abs() * weights.to(t.abs().dtype)).sum()
+        elif t.is_complex():
+            weighted = t * weights.to(t.real.dtype)
+            scalar = weighted.sum().real if loss == "real" else weighted.sum().imag
+        else:
+            scalar = (t * weights.to(t.dtype)).sum()
+        (gradient,) = lib.autograd.grad(scalar, x)
+        results = (_resolved(t), _resolved(gradient))
+        if dtype == "complex64":  # (compared at complex64's precision, its dtype kept)
+            narrow = {"complex128": lib.complex64, "float64": lib.float32}
+            results = tuple(
+                (r.dtype, r.to(narrow.get(str(r.dtype).rsplit(".", 1)[-1], r.dtype)))
+                for r in results
+            )
+        return results
+
+    return f"{names} x{shape} ({dtype}) loss={loss}", program
+
+
 # ---- the tests -------------------------------------------------------------------------------
 
 REGRESSIONS = {
@@ -962,6 +1109,7 @@ FAMILIES = {
     "transforms": (_draw_transforms, 200),
     "reducing": (_draw_reducing, 200),
     "composites": (_draw_composites, 250),
+    "complex": (_draw_complex, 250),
 }
 
 
