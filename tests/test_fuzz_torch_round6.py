@@ -904,6 +904,113 @@ def _draw_complex(seed: int):
     return f"{names} x{shape} ({dtype}) loss={loss}", program
 
 
+# ---- family: random factories ------------------------------------------------------------------
+# What a random draw's values cannot show: the dtype, shape, device and requires_grad of rand,
+# randn, randint (bounds, dtype), randperm, rand_like/randn_like/randint_like, normal (each
+# overload), bernoulli, multinomial (with and without replacement), poisson, exponential_,
+# uniform_, random_ (bounds), geometric_, cauchy_, log_normal_; what each refuses (an integer
+# dtype for randn, low >= high, more samples than categories, negative probabilities), with
+# the values' range checked where a bound holds them.
+
+RANDOM_CALLS = ["rand", "randn", "randint", "randperm", "rand_like", "randn_like",
+                "randint_like", "normal_tensor_tensor", "normal_tensor_float",
+                "normal_float_tensor", "normal_float_float", "bernoulli", "bernoulli_p",
+                "multinomial", "poisson", "exponential_", "uniform_", "random_", "geometric_",
+                "cauchy_", "log_normal_", "normal_"]  # fmt: skip
+RANDOM_DTYPES = [None, None, "float32", "float64", "float16", "int64", "int32", "uint8", "bool",
+                 "complex64"]  # fmt: skip
+
+
+def _draw_random(seed: int):
+    rng = np.random.default_rng(seed)
+    name = str(rng.choice(RANDOM_CALLS))
+    dtype = RANDOM_DTYPES[int(rng.integers(0, len(RANDOM_DTYPES)))]
+    like_dtype = str(rng.choice(["float32", "float64", "int64", "bool", "float16"]))
+    # (never empty: PyTorch's kernels check the dtype only when they run, so an empty tensor
+    # passes where a filled one is refused)
+    shape = tuple(int(s) for s in rng.integers(1, 4, int(rng.integers(0, 3))))
+    low, high = sorted(int(n) for n in rng.integers(-5, 10, 2))
+    if rng.random() < 0.1:
+        low, high = high, low  # an empty or inverted range
+    count = int(rng.integers(0, 6))
+    replacement = bool(rng.random() < 0.5)
+    requires_grad = bool(rng.random() < 0.2)
+
+    def program(lib):
+        lib.manual_seed(seed)
+        kwargs = {} if dtype is None else {"dtype": getattr(lib, dtype)}
+        like = lib.ones(shape, dtype=getattr(lib, like_dtype))
+        if name == "rand":
+            out = lib.rand(*shape, requires_grad=requires_grad, **kwargs)
+        elif name == "randn":
+            out = lib.randn(shape, **kwargs)
+        elif name == "randint":
+            out = (
+                lib.randint(low, high, shape, **kwargs)
+                if count % 2
+                else lib.randint(high, shape, **kwargs)
+            )
+        elif name == "randperm":
+            out = lib.randperm(count, **kwargs)
+            return (out.dtype, tuple(out.shape), sorted(out.tolist()))
+        elif name in ("rand_like", "randn_like"):
+            out = getattr(lib, name)(like, **kwargs)
+        elif name == "randint_like":
+            out = lib.randint_like(like, low, high, **kwargs)
+        elif name == "normal_tensor_tensor":
+            out = lib.normal(like.float() if dtype else like, lib.ones(shape))
+        elif name == "normal_tensor_float":
+            out = lib.normal(like, 2.0)
+        elif name == "normal_float_tensor":
+            out = lib.normal(0.5, like)
+        elif name == "normal_float_float":
+            out = lib.normal(0.0, 1.0, size=shape, **kwargs)
+        elif name == "bernoulli":
+            probabilities = lib.full(shape, 0.5, dtype=getattr(lib, like_dtype))
+            out = lib.bernoulli(probabilities)
+        elif name == "bernoulli_p":
+            out = like.bernoulli(p=[0.25, 1.5][count % 2])
+        elif name == "multinomial":
+            weights = lib.tensor(
+                np.abs(_normal(seed, shape[-1:] or (3,))), dtype=getattr(lib, like_dtype)
+            )
+            out = lib.multinomial(weights, count, replacement=replacement)
+            return (out.dtype, tuple(out.shape))
+        elif name == "poisson":
+            out = lib.poisson(like * 2)
+        else:
+            target = like.clone()
+            if name == "exponential_":
+                out = target.exponential_(lambd=[1.0, 0.0, -1.0][count % 3])
+            elif name == "uniform_":
+                out = target.uniform_(low, high)
+            elif name == "random_":
+                out = target.random_(low, high) if count % 2 else target.random_(high)
+            elif name == "geometric_":
+                out = target.geometric_([0.5, 0.0, 1.5][count % 3])
+            elif name == "cauchy_":
+                out = target.cauchy_()
+            elif name == "log_normal_":
+                out = target.log_normal_(std=[1.0, 0.0, -1.0][count % 3])
+            else:
+                out = target.normal_(std=[1.0, 0.0, -1.0][count % 3])
+            if out is not target:
+                return ("not self",)
+        values = out.detach().double() if out.numel() and not out.is_complex() else None
+        inside = None
+        if values is not None and name in ("randint", "randint_like", "uniform_", "random_"):
+            # (randint(high, size) and random_(high) draw from [0, high))
+            lowest = 0 if name in ("randint", "random_") and not count % 2 else low
+            inside = bool(((values >= lowest) & (values <= high)).all())
+        return (out.dtype, tuple(out.shape), out.requires_grad, inside)
+
+    label = (
+        f"{name} shape={shape} dtype={dtype} like={like_dtype} low={low} high={high} "
+        f"count={count} replacement={replacement} requires_grad={requires_grad}"
+    )
+    return label, program
+
+
 # ---- the tests -------------------------------------------------------------------------------
 
 REGRESSIONS = {
@@ -1088,6 +1195,39 @@ REGRESSIONS = {
         lib.inner(lib.tensor([1.0, 2.0]), lib.tensor(2, dtype=lib.int32)),
         _outcome(lambda: lib.inner(lib.tensor([1.0]), lib.tensor([1], dtype=lib.int32))),
     ),
+    # random factories
+    "randint_bounds_for_the_dtype": lambda lib: tuple(
+        _outcome(lambda call=call: call().dtype)
+        for call in [
+            lambda: lib.randint(-1, 5, (2,), dtype=lib.uint8),
+            lambda: lib.randint(0, 3, (2,), dtype=lib.bool),
+            lambda: lib.randint(0, 2, (2,), dtype=lib.bool),
+            lambda: lib.randint(0, 200, (2,), dtype=lib.int8),
+            lambda: lib.randint(0, 3, (2,), dtype=lib.complex64),
+            lambda: lib.randint_like(lib.ones(2, dtype=lib.uint8), -1, 3),
+            lambda: lib.zeros(2, dtype=lib.bool).random_(5, 8),
+            lambda: lib.zeros(2, dtype=lib.float16).random_(0, 5000),
+        ]
+    ),
+    "bernoulli_probabilities_outside_0_1": lambda lib: tuple(
+        _outcome(lambda call=call: call().dtype)
+        for call in [
+            lambda: lib.ones(2).bernoulli(p=1.5),
+            lambda: lib.ones(2).bernoulli_(-0.5),
+            lambda: lib.bernoulli(lib.full((2,), 1.5)),
+            lambda: lib.ones(2).bernoulli_(lib.tensor([0.5, 2.0])),
+            lambda: lib.bernoulli(lib.ones(2, dtype=lib.int64)),
+            lambda: lib.ones(2, dtype=lib.int64).bernoulli(0.5),
+        ]
+    ),
+    "factories_without_a_size": lambda lib: tuple(
+        _outcome(lambda name=name: getattr(lib, name)())
+        for name in ("zeros", "ones", "empty", "rand", "randn")
+    ),
+    "normal_of_two_tensors_keeps_the_mean_dtype": lambda lib: tuple(
+        lib.normal(lib.ones(2, dtype=getattr(lib, a)), lib.ones(2, dtype=getattr(lib, b))).dtype
+        for a, b in [("float16", "float32"), ("float16", "float64"), ("bfloat16", "float16")]
+    ),
     # creation
     "negative_floats_into_uint8": lambda lib: tuple(
         _outcome(lambda data=data: lib.tensor(data, dtype=lib.uint8))
@@ -1110,6 +1250,7 @@ FAMILIES = {
     "reducing": (_draw_reducing, 200),
     "composites": (_draw_composites, 250),
     "complex": (_draw_complex, 250),
+    "random": (_draw_random, 250),
 }
 
 
