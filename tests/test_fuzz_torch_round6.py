@@ -1011,6 +1011,119 @@ def _draw_random(seed: int):
     return label, program
 
 
+# ---- family: nn.utils -------------------------------------------------------------------------
+# clip_grad_norm_ (every norm type, error_if_nonfinite, foreach, a lone tensor, gradients that
+# are None, inf or nan), clip_grad_value_, get_total_norm and clip_grads_with_norm_,
+# parameters_to_vector and vector_to_parameters (the vector's length checked), and the rnn
+# helpers: pad_sequence (batch_first, padding_value, padding_side), pack_sequence and
+# pack_padded_sequence (enforce_sorted, lengths as a list or a tensor), pad_packed_sequence
+# (total_length), unpad_sequence and unpack_sequence; gradients through padding and packing.
+
+NN_UTILS = ["clip_grad_norm_", "clip_grad_value_", "total_norm", "parameters_to_vector",
+            "vector_to_parameters", "pad_sequence", "pack_sequence", "pack_padded_sequence",
+            "unpad_sequence"]  # fmt: skip
+
+
+def _draw_nn_utils(seed: int):
+    rng = np.random.default_rng(seed)
+    name = str(rng.choice(NN_UTILS))
+    count = int(rng.integers(1, 4))
+    shapes = [
+        tuple(int(s) for s in rng.integers(1, 4, int(rng.integers(0, 3)))) for _ in range(count)
+    ]
+    lengths = [int(n) for n in rng.integers(1, 5, count)]
+    feature = tuple(int(s) for s in rng.integers(1, 3, int(rng.integers(0, 2))))
+    norm_type = [2.0, 1.0, float("inf"), 0.5, 3, "inf", 0.0][int(rng.integers(0, 7))]
+    max_norm = [1.0, 0.1, 100.0, 0.0][int(rng.integers(0, 4))]
+    flags = [bool(b) for b in rng.random(5) < 0.5]
+    special = [None, None, None, "none", "inf", "nan"][int(rng.integers(0, 6))]
+    dtype = str(rng.choice(["float64", "float32"]))
+    if name == "clip_grad_value_" and special == "none" and count == 1:
+        special = None  # (PyTorch 2.13's foreach kernel fails on a list with no gradient at all)
+
+    def program(lib):
+        nn_utils = lib.nn.utils
+        if name in ("clip_grad_norm_", "clip_grad_value_", "total_norm"):
+            parameters = []
+            for i, shape in enumerate(shapes):
+                p = lib.nn.Parameter(
+                    lib.tensor(_normal(seed + i, shape), dtype=getattr(lib, dtype))
+                )
+                p.grad = lib.tensor(_normal(seed + 10 + i, shape) * 3, dtype=p.dtype)
+                parameters.append(p)
+            if special == "none":
+                parameters[0].grad = None
+            elif special in ("inf", "nan"):
+                parameters[-1].grad.view(-1)[0] = float(special)
+            target = parameters[0] if flags[3] and count == 1 else parameters
+            if name == "clip_grad_norm_":
+                total = nn_utils.clip_grad_norm_(
+                    target, max_norm, norm_type=norm_type, error_if_nonfinite=flags[0],
+                    foreach=[None, True, False][int(flags[1]) + int(flags[2])],
+                )  # fmt: skip
+            elif name == "clip_grad_value_":
+                total = nn_utils.clip_grad_value_(target, max_norm)
+            else:
+                grads = [p.grad for p in parameters if p.grad is not None]
+                total = nn_utils.get_total_norm(grads, norm_type=norm_type,
+                                                error_if_nonfinite=flags[0])  # fmt: skip
+                nn_utils.clip_grads_with_norm_(parameters, max_norm, total)
+            return (total, tuple(p.grad for p in parameters))
+        if name in ("parameters_to_vector", "vector_to_parameters"):
+            parameters = [
+                lib.nn.Parameter(lib.tensor(_normal(seed + i, shape), dtype=getattr(lib, dtype)))
+                for i, shape in enumerate(shapes)
+            ]
+            if name == "parameters_to_vector":
+                vector = nn_utils.parameters_to_vector(parameters)
+                return _with_gradients(lib, (vector,), parameters, seed)
+            total = sum(int(np.prod(shape)) for shape in shapes) + (1 if flags[0] else 0)
+            vector = lib.arange(float(total), dtype=getattr(lib, dtype))
+            nn_utils.vector_to_parameters(vector, parameters)
+            return tuple(p.detach() for p in parameters)
+        rnn = nn_utils.rnn
+        sequences = [
+            lib.tensor(
+                _normal(seed + i, (n, *feature)), dtype=getattr(lib, dtype), requires_grad=True
+            )
+            for i, n in enumerate(lengths)
+        ]
+        if name == "pad_sequence":
+            options = {"batch_first": flags[0], "padding_value": [0.0, -1.5][int(flags[1])]}
+            if flags[2]:
+                options["padding_side"] = ["left", "right"][int(flags[3])]
+            out = rnn.pad_sequence(sequences, **options)
+            return _with_gradients(lib, (out,), sequences, seed)
+        if name == "unpad_sequence":
+            padded = rnn.pad_sequence(sequences, batch_first=flags[0])
+            pieces = rnn.unpad_sequence(padded, lib.tensor(lengths), batch_first=flags[0])
+            return _with_gradients(
+                lib, (lib.cat([p.reshape(-1) for p in pieces]),), sequences, seed
+            )
+        if name == "pack_sequence":
+            packed = rnn.pack_sequence(sequences, enforce_sorted=flags[0])
+            unpacked = rnn.unpack_sequence(packed)
+            data = packed.data
+            return (*_with_gradients(lib, (data,), sequences, seed), packed.batch_sizes,
+                    packed.sorted_indices, packed.unsorted_indices, tuple(unpacked))  # fmt: skip
+        padded = rnn.pad_sequence(sequences, batch_first=flags[0])
+        given = lib.tensor(lengths) if flags[1] else lengths
+        packed = rnn.pack_padded_sequence(
+            padded, given, batch_first=flags[0], enforce_sorted=flags[2]
+        )
+        total_length = max(lengths) + (1 if flags[3] else 0) if flags[4] else None
+        out, out_lengths = rnn.pad_packed_sequence(
+            packed, batch_first=flags[0], padding_value=-1.0, total_length=total_length
+        )
+        return (*_with_gradients(lib, (out,), sequences, seed), out_lengths, packed.batch_sizes)
+
+    label = (
+        f"{name} shapes={shapes} lengths={lengths} feature={feature} norm_type={norm_type} "
+        f"max_norm={max_norm} flags={flags} special={special} ({dtype})"
+    )
+    return label, program
+
+
 # ---- the tests -------------------------------------------------------------------------------
 
 REGRESSIONS = {
@@ -1251,6 +1364,7 @@ FAMILIES = {
     "composites": (_draw_composites, 250),
     "complex": (_draw_complex, 250),
     "random": (_draw_random, 250),
+    "nn_utils": (_draw_nn_utils, 200),
 }
 
 
