@@ -1308,6 +1308,50 @@ REGRESSIONS = {
         lib.inner(lib.tensor([1.0, 2.0]), lib.tensor(2, dtype=lib.int32)),
         _outcome(lambda: lib.inner(lib.tensor([1.0]), lib.tensor([1], dtype=lib.int32))),
     ),
+    "products_refuse_bool": lambda lib: tuple(
+        _outcome(lambda call=call: call(lib.tensor([True, False]), lib.ones(2, 2, dtype=lib.bool)))
+        for call in [
+            lambda b, m: b @ b,
+            lambda b, m: lib.mm(m, m),
+            lambda b, m: lib.mv(m, b),
+            lambda b, m: lib.bmm(m[None], m[None]),
+            lambda b, m: lib.dot(b, b),
+            lambda b, m: lib.vdot(b, b),
+            lambda b, m: lib.inner(b, b),
+            lambda b, m: lib.tensordot(b, b, 1),
+            lambda b, m: lib.trace(m),
+            lambda b, m: lib.linalg.multi_dot([m, m]),
+            lambda b, m: lib.einsum("ij,jk->ik", m, m),
+            lambda b, m: lib.outer(b, b),
+            lambda b, m: lib.kron(b, b),
+        ]  # fmt: skip
+    ),
+    "einsum_of_integers_sums_into_int64": lambda lib: (
+        tuple(
+            lib.einsum(equation, *[lib.ones(2, 3, dtype=getattr(lib, dtype))] * count).dtype
+            for dtype in ("int32", "uint8", "bool")
+            for equation, count in [("ij->", 1), ("ij->i", 1), ("ij,ij->ij", 2), ("ij->ji", 1)]
+        )
+        + (
+            lib.einsum("ij,ij->i", *[lib.ones(2, 3, dtype=lib.int16)] * 2).dtype,
+            lib.einsum("ii->", lib.ones(2, 2, dtype=lib.int32)).dtype,
+        )
+    ),  # fmt: skip
+    "vecdot_refuses_integers": lambda lib: lib.linalg.vecdot(
+        lib.tensor([1, 2]), lib.tensor([1, 2])
+    ),
+    "float_only_binary_ops_refuse_two_integer_tensors": lambda lib: (
+        tuple(
+            _outcome(
+                lambda name=name, kind=kind: getattr(lib, name)(
+                    lib.tensor([1, 2], dtype=kind), lib.tensor([1, 2], dtype=kind)
+                )
+            )
+            for name in ("hypot", "logaddexp", "logaddexp2")
+            for kind in (lib.int64, lib.uint8, lib.bool)
+        )
+        + (lib.hypot(lib.tensor([3, 4]), lib.tensor([4.0, 3.0])),)
+    ),  # fmt: skip
     # random factories
     "randint_bounds_for_the_dtype": lambda lib: tuple(
         _outcome(lambda call=call: call().dtype)

@@ -2667,9 +2667,10 @@ arcsinh, arccosh, arctanh = asinh, acosh, atanh
 def _floating_binary(
     op: type, name: str, call: str, result: str
 ) -> Callable[[Tensor | Number, Tensor | Number], Tensor]:
-    """The public function for a binary op on floating operands (integers promote to float32,
-    as PyTorch's float-only binary ops do), documented with an example `call` -> `result`.
-    Complex operands run the op's `holomorphic` variant where it has one, else are refused."""
+    """The public function for a binary op on floating operands (an integer or bool tensor
+    beside a float one promotes; two of them are refused, as PyTorch has no integer kernel),
+    documented with an example `call` -> `result`. Complex operands run the op's
+    `holomorphic` variant where it has one, else are refused."""
 
     def function(
         input: Tensor | Number,  # noqa: A002
@@ -2679,11 +2680,15 @@ def _floating_binary(
     ) -> Tensor:
         if out is not None:
             return write_out(name, function(input, other), out)
+        if isinstance(input, Tensor) and isinstance(other, Tensor):
+            promoted = result_type(input, other)
+            if promoted.category <= dtypes.INTEGER:
+                raise DTypeError(f"{name}: not implemented for {promoted.name} tensors")
         input, other = _widened_for_number(input, other)  # noqa: A001
         x, y = binary_operands(input, other, name)
         if x._array.dtype.kind == "c":
             return apply(complex_variant(op), (x, y))  # (a DTypeError where there is none)
-        if x._array.dtype.kind not in "fV":
+        if x._array.dtype.kind not in "fV":  # (beside a Python number, which PyTorch refuses)
             x, y = _default_float(x), _default_float(y)
         return apply(op, (x, y))
 

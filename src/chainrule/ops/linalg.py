@@ -116,11 +116,15 @@ def _unsqueeze_matrix(x: Any) -> Any:
 
 
 def _check_same_dtype(op_name: str, x: Any, y: Any) -> None:
+    """The products' operands: one dtype, and not bool (PyTorch's matmul, mm, mv, bmm, dot,
+    cross and the addmm family have no bool kernel)."""
     if x._array.dtype != y._array.dtype:
         raise DTypeError(
             f"{op_name}: expected both operands to have the same dtype, but got "
             f"{x.dtype.name} and {y.dtype.name}"
         )
+    if x._array.dtype.kind == "b":
+        raise DTypeError(f"{op_name}: not implemented for 'Bool'")
 
 
 def _check_linalg_input(op_name: str, x: Any, name: str = "A", complex_ok: bool = False) -> None:
@@ -1114,8 +1118,23 @@ def einsum(*args: str | Tensor | Sequence[Tensor]) -> Tensor:
             raise DTypeError(f"einsum(): operands must all have the same dtype, got {dtypes_seen}")
     specs, output = _parse_einsum(equation, tuple(o.ndim for o in operands))
     operands, specs = _remove_broadcast_dims(equation, operands, specs)
+    if operands[0]._array.dtype.kind in "biu":
+        operands = _einsum_integer_operands(operands, specs, output)
     out = _product(Einsum, operands, ",".join(specs) + "->" + output)
     return named(out, _einsum_node_name(specs, output))
+
+
+def _einsum_integer_operands(operands: tuple, specs: Sequence[str], output: str) -> tuple:
+    """PyTorch's einsum on integers and bools: an index summed out of one operand alone goes
+    through `sum` (so the result is int64, as sum promotes); one shared by operands through
+    bmm (which keeps the dtype, and has no bool kernel)."""
+    summed = {letter for spec in specs for letter in spec} - set(output)
+    counts = [sum(letter in spec for spec in specs) for letter in summed]
+    if operands[0]._array.dtype.kind == "b" and any(count > 1 for count in counts):
+        raise DTypeError("einsum(): bmm not implemented for 'Bool'")
+    if any(count == 1 for count in counts):
+        return tuple(cast(operand, dtypes.int64) for operand in operands)
+    return operands
 
 
 def _einsum_node_name(specs: Sequence[str], output: str) -> str:
@@ -1389,7 +1408,9 @@ def trace(input: Tensor) -> Tensor:  # noqa: A002
     if input.ndim != 2:
         raise ShapeError(f"trace: expected a matrix, but got shape {tuple(input.shape)}")
     matrix = input
-    if matrix._array.dtype.kind in "biu":
+    if matrix._array.dtype.kind == "b":
+        raise DTypeError("trace: not implemented for 'Bool'")
+    if matrix._array.dtype.kind in "iu":
         matrix = cast(matrix, dtypes.int64)
     if matrix.shape[0] != matrix.shape[1]:  # a rectangular matrix: its main diagonal's sum
         out = _product(Einsum, (apply(Diagonal, (matrix,), 0, 0, 1),), "i->")
@@ -2368,6 +2389,11 @@ def vecdot(
             f"{tuple(x.shape)} and {tuple(y.shape)}"
         )
     _check_same_dtype("linalg.vecdot", x, y)
+    if x._array.dtype.kind not in "fcV":
+        raise DTypeError(
+            f"linalg.vecdot: Expected a floating point or complex tensor as input. Got "
+            f"{x.dtype.name}"
+        )
     return reduction.sum(conj(x) * y, dim)
 
 
