@@ -1124,6 +1124,89 @@ def _draw_nn_utils(seed: int):
     return label, program
 
 
+# ---- family: kernels over every dtype -----------------------------------------------------------
+# Round three drew unary functions over every dtype; these are the products, decompositions,
+# selections and multi-operand functions: the result's dtype and values, or PyTorch's refusal
+# where it has no kernel for the dtype (bool products, integer norms and decompositions).
+
+KERNEL_DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
+                 "float32", "float64", "complex64", "complex128"]  # fmt: skip
+KERNELS = ["matmul", "mm", "mv", "bmm", "dot", "inner", "outer", "kron", "einsum_sum",
+           "einsum_contract", "einsum_diagonal", "tensordot", "cross", "det", "inv", "slogdet",
+           "matrix_norm", "vector_norm", "cdist", "sum_dtype", "cumsum_dtype", "prod_dtype",
+           "softmax_dtype", "topk", "kthvalue", "nanmedian", "quantile", "searchsorted",
+           "bucketize", "histc", "diff", "clamp_tensors", "lerp", "addcmul", "addcdiv",
+           "masked_fill", "scatter_add", "index_add", "gather", "take", "cummax", "logaddexp",
+           "hypot", "atan2", "fmod_tensor", "remainder_tensor", "bitwise_and", "gcd", "minimum",
+           "trapezoid", "cov", "var_mean", "nansum", "nanmean", "aminmax", "std_dtype",
+           "renorm", "dist", "triu", "rot90", "vander", "block_diag", "cartesian_prod"]  # fmt: skip
+
+
+def _draw_kernels(seed: int):
+    rng = np.random.default_rng(seed)
+    name = str(rng.choice(KERNELS))
+    dtype = str(rng.choice(KERNEL_DTYPES))
+    other_dtype = dtype if rng.random() < 0.8 else str(rng.choice(KERNEL_DTYPES))
+    target = str(rng.choice(["float64", "int64", "float16", "complex64", "int32"]))
+
+    def program(lib):
+        kind, other_kind, to = getattr(lib, dtype), getattr(lib, other_dtype), getattr(lib, target)
+        m = lib.tensor([[1, 2, 0], [0, 3, 1], [2, 0, 1]]).to(kind)
+        o = lib.tensor([[2, 0, 1], [1, 1, 0], [0, 2, 3]]).to(other_kind)
+        v = lib.tensor([1, 0, 2]).to(kind)
+        w = lib.tensor([3, 1, 1]).to(other_kind)
+        index = lib.tensor([0, 2, 2])
+        calls = {
+            "matmul": lambda: m @ o, "mm": lambda: lib.mm(m, o), "mv": lambda: lib.mv(m, w),
+            "bmm": lambda: lib.bmm(m[None], o[None]), "dot": lambda: lib.dot(v, w),
+            "inner": lambda: lib.inner(m, o), "outer": lambda: lib.outer(v, w),
+            "kron": lambda: lib.kron(v, w), "einsum_sum": lambda: lib.einsum("ij->j", m),
+            "einsum_contract": lambda: lib.einsum("ij,jk->ik", m, o),
+            "einsum_diagonal": lambda: lib.einsum("ii->i", m),
+            "tensordot": lambda: lib.tensordot(m, o, 1),
+            "cross": lambda: lib.linalg.cross(m, o), "det": lambda: lib.linalg.det(m),
+            "inv": lambda: lib.linalg.inv(m + lib.eye(3, dtype=kind)),
+            "slogdet": lambda: tuple(lib.linalg.slogdet(m)),
+            "matrix_norm": lambda: lib.linalg.matrix_norm(m),
+            "vector_norm": lambda: lib.linalg.vector_norm(v),
+            "cdist": lambda: lib.cdist(m[None], o[None]),
+            "sum_dtype": lambda: lib.sum(m, 0, dtype=to),
+            "cumsum_dtype": lambda: lib.cumsum(m, 1, dtype=to),
+            "prod_dtype": lambda: lib.prod(m, dtype=to),
+            "softmax_dtype": lambda: lib.softmax(m, 1, dtype=to),
+            "topk": lambda: tuple(lib.topk(v, 2)), "kthvalue": lambda: tuple(lib.kthvalue(v, 2)),
+            "nanmedian": lambda: lib.nanmedian(v), "quantile": lambda: lib.quantile(v, 0.5),
+            "searchsorted": lambda: lib.searchsorted(lib.sort(v).values, w),
+            "bucketize": lambda: lib.bucketize(w, lib.sort(v).values),
+            "histc": lambda: lib.histc(v, bins=3), "diff": lambda: lib.diff(v),
+            "clamp_tensors": lambda: lib.clamp(v, w - 2, w),
+            "lerp": lambda: lib.lerp(v, w, 0.5), "addcmul": lambda: lib.addcmul(v, v, w),
+            "addcdiv": lambda: lib.addcdiv(v, v, w),
+            "masked_fill": lambda: v.masked_fill(v > 0, 2),
+            "scatter_add": lambda: v.scatter_add(0, index, w),
+            "index_add": lambda: v.index_add(0, index, w),
+            "gather": lambda: lib.gather(v, 0, index), "take": lambda: lib.take(m, index),
+            "cummax": lambda: tuple(lib.cummax(v, 0)), "logaddexp": lambda: lib.logaddexp(v, w),
+            "hypot": lambda: lib.hypot(v, w), "atan2": lambda: lib.atan2(v, w),
+            "fmod_tensor": lambda: lib.fmod(v, w), "remainder_tensor": lambda: lib.remainder(v, w),
+            "bitwise_and": lambda: lib.bitwise_and(v, w), "gcd": lambda: lib.gcd(v, w),
+            "minimum": lambda: lib.minimum(v, w), "trapezoid": lambda: lib.trapezoid(v),
+            "cov": lambda: lib.cov(m), "var_mean": lambda: tuple(lib.var_mean(m, 0)),
+            "nansum": lambda: lib.nansum(m), "nanmean": lambda: lib.nanmean(m),
+            "aminmax": lambda: tuple(lib.aminmax(m)), "std_dtype": lambda: lib.std(m, 0),
+            "renorm": lambda: lib.renorm(m, 2, 0, 1), "dist": lambda: lib.dist(v, w),
+            "triu": lambda: lib.triu(m), "rot90": lambda: lib.rot90(m),
+            "vander": lambda: lib.vander(v), "block_diag": lambda: lib.block_diag(m, o),
+            "cartesian_prod": lambda: lib.cartesian_prod(v, w),
+        }  # fmt: skip
+        out = calls[name]()
+        outs = out if isinstance(out, tuple) else (out,)
+        return tuple(t.resolve_conj() for t in outs)
+
+    label = f"{name}(<{dtype}>, <{other_dtype}>) to={target}"
+    return label, program
+
+
 # ---- the tests -------------------------------------------------------------------------------
 
 REGRESSIONS = {
@@ -1352,6 +1435,14 @@ REGRESSIONS = {
         )
         + (lib.hypot(lib.tensor([3, 4]), lib.tensor([4.0, 3.0])),)
     ),  # fmt: skip
+    "searchsorted_of_bool_beside_another_dtype": lambda lib: tuple(
+        _outcome(
+            lambda a=a, b=b: lib.searchsorted(
+                lib.tensor([False, True]).to(a), lib.tensor([1, 0]).to(b)
+            )
+        )
+        for a, b in [(lib.bool, lib.bool), (lib.bool, lib.float16), (lib.int64, lib.bool)]
+    ),  # fmt: skip
     # random factories
     "randint_bounds_for_the_dtype": lambda lib: tuple(
         _outcome(lambda call=call: call().dtype)
@@ -1409,6 +1500,7 @@ FAMILIES = {
     "complex": (_draw_complex, 250),
     "random": (_draw_random, 250),
     "nn_utils": (_draw_nn_utils, 200),
+    "kernels": (_draw_kernels, 300),
 }
 
 

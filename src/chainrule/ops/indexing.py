@@ -1576,12 +1576,14 @@ def _as_operand(name: str, value: Any, like: Any = None) -> Any:
     raise TypeError(f"{name}(): expected a Tensor or a number, got {type(value).__name__}")
 
 
-def _common_arrays(name: str, *tensors: Any) -> list:
-    """The tensors' arrays in their promoted dtype (bool refused, as PyTorch's kernels)."""
+def _common_arrays(name: str, *tensors: Any, promoted_bool_only: bool = False) -> list:
+    """The tensors' arrays in their promoted dtype; bool refused, as PyTorch's kernels (any
+    bool operand for isin; for searchsorted only a promoted dtype that is still bool)."""
+    promoted = result_type(*tensors)
     for tensor in tensors:
-        if tensor._array.dtype.kind == "b":
+        if tensor._array.dtype.kind == "b" and (not promoted_bool_only or promoted is dtypes.bool_):
             raise DTypeError(f"{name}: not implemented for bool tensors")
-    dtype = result_type(*tensors).numpy
+    dtype = promoted.numpy
     return [t._array.astype(dtype, copy=False) for t in tensors]
 
 
@@ -1671,7 +1673,9 @@ def searchsorted(
             f"boundaries tensor {list(boundaries.shape)} and input value tensor "
             f"{list(queries.shape)}"
         )
-    boundaries, queries = _common_arrays("searchsorted", sorted_sequence, values)
+    boundaries, queries = _common_arrays(
+        "searchsorted", sorted_sequence, values, promoted_bool_only=True
+    )
     xp = sorted_sequence._backend.xp
     if sorter is not None:
         if sorter._array.shape != boundaries.shape:
