@@ -258,8 +258,6 @@ def _factory_size(name: str, size: tuple, keywords: dict) -> tuple:
         if size:
             raise TypeError(f"{name}() got multiple values for argument 'size'")
         size = (keywords["size"],)
-    elif not size:  # (`f(())` is a 0-dim tensor; `f()` names no shape at all)
-        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
     unknown = sorted(keywords.keys() - _IGNORED_FACTORY_KEYWORDS - {"size"})
     if unknown:
         raise TypeError(f"{name}() got an unexpected keyword argument '{unknown[0]}'")
