@@ -1216,7 +1216,21 @@ REGRESSIONS = {
     "max_and_argmax_along_dim_0_of_0_dim_examples": lambda lib: lib.func.vmap(
         lambda a: (a.max(0), a.argmin(-1, keepdim=True), a.max(-1, keepdim=True).indices)
     )(lib.tensor([3.0, -1.0, 2.0], requires_grad=True)),
+    "vmap_refuses_a_none_output_with_an_int_out_dim": lambda lib: (
+        _outcome(lambda: lib.func.vmap(lambda a: (a * 2, None))(lib.ones(2, 3))),
+        _outcome(lambda: lib.func.vmap(lambda a: None)(lib.ones(2, 3))),
+        lib.func.vmap(lambda a: (a * 2, None), out_dims=(0, None))(lib.ones(2, 3))[0],
+    ),
     # transforms: what they refuse, with PyTorch's exception types
+    "transforms_refuse_a_none_output": lambda lib: tuple(
+        _outcome(call)
+        for call in [
+            lambda: lib.func.jacrev(lambda a: (a * 2, None))(lib.ones(2)),
+            lambda: lib.func.jacfwd(lambda a: (a * 2, None))(lib.ones(2)),
+            lambda: lib.func.vjp(lambda a: (a * 2, None), lib.ones(2)),
+            lambda: lib.func.jvp(lambda a: (a * 2, None), (lib.ones(2),), (lib.ones(2),)),
+        ]
+    ),
     "grad_of_a_tuple_output": lambda lib: lib.func.grad(lambda a: (a.sum(), a))(lib.ones(2)),
     "grad_of_a_one_element_vector": lambda lib: lib.func.grad(lambda a: a.sum().reshape(1))(
         lib.ones(2)

@@ -36,7 +36,7 @@ from chainrule.func._inputs import (
     restricted_to,
     split_output,
 )
-from chainrule.func.pytree import tree_flatten, tree_map, tree_unflatten
+from chainrule.func.pytree import holds_none, tree_flatten, tree_map, tree_unflatten
 from chainrule.ops.creation import zeros, zeros_like
 from chainrule.ops.shape import stack
 
@@ -55,6 +55,15 @@ __all__ = [
 
 
 # ---- reverse mode ----------------------------------------------------------------------------
+
+
+def _refuse_none(name: str, spec: Any) -> None:
+    """A None among f's outputs: PyTorch's transforms take only tensors there."""
+    if holds_none(spec):
+        raise TransformError(
+            f"{name}(f, *primals): expected f(*primals) to return only tensors, got unsupported "
+            "type <class 'NoneType'>"
+        )
 
 
 def _scalar_output(output: Any) -> None:
@@ -188,6 +197,7 @@ def _vjp_tensors(func: Callable, primals: tuple, has_aux: bool) -> tuple:
     with grad_mode.enable_grad():
         output, aux = split_output(func(*new_primals), has_aux, "vjp")
     out_leaves, out_spec = tree_flatten(output)
+    _refuse_none("vjp", out_spec)
     for leaf in output_tensors(out_leaves, "vjp"):
         if not (leaf.is_floating_point() or leaf.is_complex()):  # no cotangent to pull back
             raise DTypeError(
@@ -396,6 +406,7 @@ def _jvp_flat(func: Callable, primals: tuple, tangents: tuple, has_aux: bool, na
         ]
         output, aux = split_output(func(*tree_unflatten(duals, primal_spec)), has_aux, name)
         out_leaves, out_spec = tree_flatten(output)
+        _refuse_none(name, out_spec)
         output_tensors(out_leaves, name)
         primals_out, tangents_out = [], []
         for leaf in out_leaves:

@@ -45,7 +45,7 @@ from chainrule.autograd.function import Function
 from chainrule.autograd.node import AccumulateGrad, Node
 from chainrule.backend.dtypes import from_numpy_dtype
 from chainrule.errors import DTypeError, GradError, ShapeError
-from chainrule.func.pytree import tree_flatten, tree_unflatten
+from chainrule.func.pytree import holds_none, tree_flatten, tree_unflatten
 from chainrule.ops import creation as _creation
 from chainrule.ops import indexing as _indexing
 from chainrule.ops import shape as _shape
@@ -1148,6 +1148,11 @@ def _vmap_call(
     finally:
         _observers.remove_observer(level)
     out_leaves, out_spec = tree_flatten(output)
+    if _is_dim(out_dims) and out_dims is not None and holds_none(out_spec):
+        raise ValueError(
+            f"vmap({name}, ...): `{name}` must only return Tensors, got type <class 'NoneType'>. "
+            "Did you mean to set out_dims= to None for output?"
+        )
     flat_out_dims = _flat_out_dims(name, out_dims, output, out_leaves)
     results = [
         _unwrap_output(name, leaf, dim, level) for leaf, dim in zip(out_leaves, flat_out_dims)
