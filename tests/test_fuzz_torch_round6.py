@@ -1459,6 +1459,10 @@ REGRESSIONS = {
         )
         for a, b in [(lib.bool, lib.bool), (lib.bool, lib.float16), (lib.int64, lib.bool)]
     ),  # fmt: skip
+    "complex_to_bool_asks_either_part": lambda lib: (
+        lib.tensor([0j, 1j, 1 + 0j, complex(float("nan"), 0)]).bool(),
+        lib.zeros(2, dtype=lib.bool).copy_(lib.tensor([1j, 0j])),
+    ),
     # random factories
     "randint_bounds_for_the_dtype": lambda lib: tuple(
         _outcome(lambda call=call: call().dtype)
