@@ -1209,6 +1209,73 @@ def _draw_kernels(seed: int):
     return label, program
 
 
+# ---- family: conversions ----------------------------------------------------------------------
+# A tensor of one dtype converted to another by .to, .type, a named method (.half(), .bool(),
+# ...), copy_ into a tensor of the target dtype (broadcasting), or view(dtype) (the bits
+# reinterpreted); values each pair defines: nan, infinities and signed zeros only between
+# floating and complex types, an integer wrapping into a narrower or unsigned integer, anything
+# nonzero into bool. (A float out of an integer's range converts as C++ leaves undefined.)
+
+CONVERSIONS = ["to", "type", "method", "copy_", "copy_broadcast", "view_dtype", "to_copy"]
+METHODS = {"float16": "half", "bfloat16": "bfloat16", "float32": "float", "float64": "double",
+           "int8": "char", "uint8": "byte", "int16": "short", "int32": "int", "int64": "long",
+           "bool": "bool", "complex64": "cfloat", "complex128": "cdouble"}  # fmt: skip
+
+
+def _conversion_values(rng, source: str, target: str) -> list:
+    values = [0, 1, 2, 7, 100]
+    if source in ("int8", "int16", "int32", "int64"):
+        values += [-1, -3, -100]
+        if target in ("int8", "uint8", "int16", "int32", "int64", "bool"):
+            values += [300, -300, 70000]  # integers wrap
+    if source.startswith(("float", "bfloat", "complex")):
+        values += [0.5, -0.0, 2.75, -1.5]
+        if target.startswith(("float", "bfloat", "complex")):
+            values += [float("nan"), float("inf"), -float("inf"), 1e-30, 1e30]
+        if target in ("int8", "int16", "int32", "int64"):
+            values += [-2.75, -100.5]
+    if source.startswith("complex"):
+        values += [1j, -2 + 0.5j] if target.startswith("complex") or target == "bool" else [1.5]
+    if source == "bool":
+        values = [0, 1]
+    picked = rng.choice(len(values), size=min(len(values), 6), replace=False)
+    return [values[i] for i in picked]
+
+
+def _draw_conversions(seed: int):
+    rng = np.random.default_rng(seed)
+    source = str(rng.choice(KERNEL_DTYPES))
+    target = str(rng.choice(KERNEL_DTYPES))
+    how = str(rng.choice(CONVERSIONS))
+    values = _conversion_values(rng, source, target)
+    transposed = bool(rng.random() < 0.3)
+
+    def program(lib):
+        made = lib.tensor(values).to(getattr(lib, source))
+        x = lib.stack([made, made.flip(0)]).t() if transposed else made
+        kind = getattr(lib, target)
+        if how == "to":
+            out = x.to(kind)
+        elif how == "to_copy":
+            out = x.to(kind, copy=True)
+            return (out, out.stride())
+        elif how == "type":
+            out = x.type(kind)
+        elif how == "method":
+            out = getattr(x, METHODS[target])()
+        elif how == "copy_":
+            out = lib.zeros(tuple(x.shape), dtype=kind).copy_(x)
+        elif how == "copy_broadcast":
+            out = lib.zeros((2, *x.shape), dtype=kind).copy_(x)
+        else:
+            out = x.view(kind)
+            return (out, out.stride(), out.storage_offset())
+        return (out.resolve_conj(),)
+
+    label = f"{how} {source} -> {target} values={values} transposed={transposed}"
+    return label, program
+
+
 # ---- the tests -------------------------------------------------------------------------------
 
 REGRESSIONS = {
@@ -1517,6 +1584,7 @@ FAMILIES = {
     "random": (_draw_random, 250),
     "nn_utils": (_draw_nn_utils, 200),
     "kernels": (_draw_kernels, 300),
+    "conversions": (_draw_conversions, 200),
 }
 
 
