@@ -1,12 +1,18 @@
 """Differential fuzzing against PyTorch, round six: what rounds one to five leave out:
-torch.func's transforms over random programs: vmap of random op chains with random in_dims
-and out_dims (None, negative dims, nested vmap, chunk_size, tuple outputs), what vmap refuses
-(the exception's type); grad, grad_and_value, vjp, jvp, jacrev, jacfwd, hessian and linearize
-with argnums tuples and has_aux, composed with each other and with vmap; and
-torch.autograd.functional's jacobian, hessian, vjp, jvp, hvp and vhp with their options. Each
-case runs one random program on chainrule and on PyTorch and compares values, dtype, shape,
-requires_grad and gradients, or the exception type when PyTorch raises (see
-`check_program`). REGRESSIONS keeps each program this round found, fixed.
+torch.func's transforms over random programs (vmap of random op chains with random in_dims
+and out_dims, None and negative dims, nesting, chunk_size and tuple outputs, and what vmap
+refuses; grad, grad_and_value, vjp, jvp, jacrev, jacfwd, hessian and linearize with argnums
+tuples and has_aux, composed with each other and with vmap; torch.autograd.functional with
+its options); the reducing scatters (scatter_reduce and index_reduce with every reduction and
+include_self, over integer and float dtypes, in place too); the composite utilities
+(tensordot, kron, cov, diff, vander, renorm, the addmm family and more); complex autograd and
+the FFTs; random factories' dtypes, shapes and refusals; nn.utils (gradient clipping,
+parameter vectors, padded and packed sequences); products, decompositions and multi-operand
+kernels over every dtype; and dtype conversions. Each case runs one random program on
+chainrule and on PyTorch and compares values, dtype, shape, requires_grad and gradients, or
+the exception type when PyTorch raises (see `check_program`). REGRESSIONS keeps each program
+this round found, fixed. Where PyTorch 2.13 itself crashes or is inconsistent, the draw steers
+clear, with a comment saying why.
 
 Seeded: a failure names its case (`pytest -k 'vmap-case_17'`), and
 `python -m tests.test_fuzz_torch_round6 FAMILY START COUNT` runs more cases of a family than
