@@ -1509,6 +1509,11 @@ REGRESSIONS = {
             lib.einsum("ii->", lib.ones(2, 2, dtype=lib.int32)).dtype,
         )
     ),  # fmt: skip
+    "broadcast_shapes_takes_an_int_as_a_1_dim_shape": lambda lib: (
+        tuple(lib.broadcast_shapes(3, (2, 1))),
+        tuple(lib.broadcast_shapes((2, 1), 1)),
+        _outcome(lambda: lib.broadcast_shapes(2, 3)),
+    ),
     "vecdot_refuses_integers": lambda lib: lib.linalg.vecdot(
         lib.tensor([1, 2]), lib.tensor([1, 2])
     ),
