@@ -1541,6 +1541,11 @@ REGRESSIONS = {
         lib.tensor([0j, 1j, 1 + 0j, complex(float("nan"), 0)]).bool(),
         lib.zeros(2, dtype=lib.bool).copy_(lib.tensor([1j, 0j])),
     ),
+    "attention_refuses_a_mask_with_is_causal": lambda lib: (
+        lib.nn.functional.scaled_dot_product_attention(
+            *[lib.ones(1, 2, 3)] * 3, attn_mask=lib.ones(2, 2, dtype=lib.bool), is_causal=True
+        )
+    ),
     # random factories
     "randint_bounds_for_the_dtype": lambda lib: tuple(
         _outcome(lambda call=call: call().dtype)
