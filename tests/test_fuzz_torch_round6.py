@@ -1546,6 +1546,22 @@ REGRESSIONS = {
             *[lib.ones(1, 2, 3)] * 3, attn_mask=lib.ones(2, 2, dtype=lib.bool), is_causal=True
         )
     ),
+    "matrix_norm_dtype_refusals": lambda lib: tuple(
+        _outcome(lambda call=call: call(lib.eye(2, dtype=lib.float64)).dtype)
+        for call in [
+            lambda a: lib.linalg.matrix_norm(a, dtype=lib.float32),
+            lambda a: lib.linalg.matrix_norm(a, "nuc", dtype=lib.float32),
+            lambda a: lib.linalg.matrix_norm(a, dtype=lib.complex128),
+            lambda a: lib.linalg.matrix_norm(a, dtype=lib.int64),
+            lambda a: lib.linalg.matrix_norm(a.to(lib.complex64), dtype=lib.float64),
+            lambda a: lib.linalg.matrix_norm(a.to(lib.complex64), dtype=lib.complex128),
+            lambda a: lib.linalg.matrix_norm(a.long(), dtype=lib.float64),
+            lambda a: lib.linalg.norm(a, dtype=lib.float32),
+            lambda a: lib.linalg.norm(a, 2, dtype=lib.float32),
+            lambda a: lib.linalg.norm(a.half(), dtype=lib.float32),
+            lambda a: lib.linalg.matrix_norm(a.float(), dtype=lib.float64),
+        ]
+    ),
     # random factories
     "randint_bounds_for_the_dtype": lambda lib: tuple(
         _outcome(lambda call=call: call().dtype)
