@@ -1914,9 +1914,9 @@ def bernoulli(
     """
     input = random_input(input)  # noqa: A001
     backend = input._backend
-    check_probability(input if p is None else p)
     if p is None and not (input.is_floating_point() or input.is_complex()):
         raise DTypeError(f"bernoulli: not implemented for {input.dtype.name} tensors")
+    check_probability(input if p is None else p)
 
     def draw(shape: tuple) -> Tensor:
         return Tensor._from_array(_rng(generator, backend).random(shape), backend)
