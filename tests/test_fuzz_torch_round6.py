@@ -235,6 +235,8 @@ def _draw_vmap(seed: int):
         packing = str(rng.choice(["tuple"] * 12 + ["int"] * 7 + ["list"]))
         levels.append((tuple(in_dims), out_dims, chunk_size, two_outputs, packing))
     dtype = str(rng.choice(["float64", "float64", "float32"]))
+    if "float32" in names:  # (compared at float32's precision: a float32 step rounds)
+        dtype = "float32"
 
     def program(lib):
         x = lib.tensor(_normal(seed, shapes[0]), dtype=getattr(lib, dtype), requires_grad=True)
@@ -441,6 +443,23 @@ def _renorm_of_a_zero_slice(lib):
         out = lib.renorm(x, p, 0, 1.0)
         weights = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float16)
         results.append((out, lib.autograd.grad((out * weights).sum(), x)))
+    return tuple(results)
+
+
+def _reductions_of_0_dim_examples(lib):
+    """The gradient and tangent of reductions over 0-dim examples under vmap (their backward
+    sees no reduced axes, which must not mean every axis, the batch's included)."""
+    results = []
+    for reduce in [
+        lambda a: a.amax(0), lambda a: a.amin(-1), lambda a: a.logsumexp(0),
+        lambda a: lib.linalg.vector_norm(a, float("inf"), dim=0), lambda a: a.std(0, correction=0),
+        lambda a: lib.var_mean(a, 0, correction=0)[0], lambda a: lib.linalg.vector_norm(a, 3),
+    ]:  # fmt: skip
+        x = lib.tensor([1.0, 2.0, 2.0], requires_grad=True)
+        out = lib.func.vmap(reduce)(x)
+        (gradient,) = lib.autograd.grad((out * lib.tensor([1.0, 2.0, 3.0])).sum(), x)
+        tangent = lib.func.jvp(lib.func.vmap(reduce), (x.detach(),), (lib.tensor([1.0, 3.0, 5.0]),))
+        results.append((out, gradient, tangent[1]))
     return tuple(results)
 
 
@@ -1294,6 +1313,7 @@ REGRESSIONS = {
         _outcome(lambda: lib.func.vmap(lambda a: None)(lib.ones(2, 3))),
         lib.func.vmap(lambda a: (a * 2, None), out_dims=(0, None))(lib.ones(2, 3))[0],
     ),
+    "reductions_over_0_dim_examples_keep_their_gradients": _reductions_of_0_dim_examples,
     # transforms: what they refuse, with PyTorch's exception types
     "transforms_refuse_a_none_output": lambda lib: tuple(
         _outcome(call)
