@@ -321,6 +321,11 @@ def jvp(
                         f"Output {index} of the user-provided function is independent of the "
                         "inputs. This is not allowed in strict mode."
                     )
+                if create_graph and not tangent.requires_grad:  # a Jacobian constant in x
+                    raise GradError(
+                        f"The jacobian of the user-provided function is independent of input "
+                        f"{index}. This is not allowed in strict mode when create_graph=True."
+                    )
         tangents = _fill_in_zeros(tangents, primals, False, create_graph, "jvp")
     outputs = _grad_postprocess(primals, create_graph)
     tangents = _grad_postprocess(tangents, create_graph)

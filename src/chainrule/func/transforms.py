@@ -359,7 +359,11 @@ def jacrev(
         for index, out in enumerate(out_leaves):
             rows = []
             for element in range(out.numel()):
-                cotangents = [zeros_like(o) for o in out_leaves]
+                # (row-major zeros: an output that is a transposed view has a zeros_like that
+                # view(-1) cannot flatten)
+                cotangents = [
+                    zeros(tuple(o.shape), dtype=o.dtype, device=o.device) for o in out_leaves
+                ]
                 cotangents[index].view(-1)[element] = 1.0
                 rows.append(vjp_flat(tree_unflatten(cotangents, out_spec)))
             row_blocks = []
