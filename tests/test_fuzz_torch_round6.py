@@ -439,6 +439,23 @@ def _reduced_in_place_0_dim(lib):
     return tuple(results)
 
 
+def _addmm_family_in_half_precision(lib):
+    """(exact: PyTorch's half kernels sum in float32 and round once)"""
+    rng = np.random.default_rng(1)
+    results = []
+    for kind in (lib.float16, lib.bfloat16):
+        a, b, c = (lib.tensor(rng.standard_normal(shape), dtype=kind) for shape in
+                   [(4, 32), (32, 4), (4, 4)])  # fmt: skip
+        v = lib.tensor(rng.standard_normal(32), dtype=kind)
+        results.append((
+            lib.addmm(c, a, b, beta=0.5, alpha=3).tolist(),
+            lib.addmv(c[0], a, v, beta=0.5, alpha=3).tolist(),
+            lib.baddbmm(c[None], a[None], b[None], beta=0.5, alpha=3).tolist(),
+            lib.addbmm(c, a[None], b[None], beta=-1, alpha=0.25).tolist(),
+        ))  # fmt: skip
+    return tuple(results)
+
+
 def _renorm_of_a_zero_slice(lib):
     """(in float16, where renorm's 1e-7 guard underflows: maxnorm / 0 in the unused branch)"""
     results = []
@@ -611,11 +628,8 @@ def _draw_composites(seed: int):
     flags = [bool(b) for b in rng.random(4) < 0.5]
     if name in ("inner", "addmv", "baddbmm"):
         # (not empty: PyTorch's dtype refusals live in kernels an empty product never runs,
-        # and its addmv backward fails on a 0-dim gradient; not float16 for the addmm family,
-        # whose PyTorch kernels round once after a float32 sum, chainrule's at each step)
+        # and its addmv backward fails on a 0-dim gradient)
         shape = tuple(max(s, 1) for s in shape)
-        dtype = "float32" if dtype == "float16" else dtype
-        other_dtype = "float32" if other_dtype == "float16" else other_dtype
 
     def make(lib, shape, kind, offset=0):
         values = np.round(_normal(seed + offset, shape) * 2) / 2
@@ -1461,6 +1475,7 @@ REGRESSIONS = {
             )
         ),
     ),  # fmt: skip
+    "addmm_family_in_half_precision_rounds_once": _addmm_family_in_half_precision,
     "diff_of_order_0_leaves_prepend_and_append_out": lambda lib: lib.diff(
         lib.tensor([1.0, 3.0], requires_grad=True), n=0, prepend=lib.zeros(1), append=lib.ones(2)
     ),

@@ -542,7 +542,7 @@ def addmm(
     beta, alpha = _check_scaled_input(
         "addmm", input, target, f"mat1 {mat1.shape}, mat2 {mat2.shape}", beta, alpha
     )
-    return named(_scaled_sum(input, mm(mat1, mat2), beta, alpha), "AddmmBackward0")
+    return named(_scaled_product(input, mm, (mat1, mat2), beta, alpha), "AddmmBackward0")
 
 
 def _check_scaled_input(
@@ -574,6 +574,31 @@ def _check_scaled_input(
             )
         beta, alpha = int(beta), int(alpha)
     return beta, alpha
+
+
+def _scaled_product(
+    input: Any,  # noqa: A002
+    product_of: Any,
+    operands: tuple,
+    beta: Any,
+    alpha: Any,
+) -> Any:
+    """beta * input + alpha * product_of(*operands); float16 and bfloat16 in float32, rounded
+    once at the end, as PyTorch's CPU kernels (rounding the product, its scaling and the sum
+    each was several units in the last place off)."""
+    if isinstance(input, Tensor) and input.dtype in (dtypes.float16, dtypes.bfloat16):
+        wide = tuple(cast(operand, dtypes.float32) for operand in operands)
+        result = _scaled_sum(cast(input, dtypes.float32), product_of(*wide), beta, alpha)
+        return cast(result, input.dtype)
+    return _scaled_sum(input, product_of(*operands), beta, alpha)
+
+
+def _batched_product(batch1: Any, batch2: Any) -> Any:
+    return _product(Matmul, (batch1, batch2))
+
+
+def _summed_batch_product(batch1: Any, batch2: Any) -> Any:
+    return _product(Einsum, (batch1, batch2), "bij,bjk->ik")
 
 
 def _scaled_sum(input: Any, product: Any, beta: Any, alpha: Any) -> Any:  # noqa: A002
@@ -632,7 +657,7 @@ def addmv(
     beta, alpha = _check_scaled_input(
         "addmv", input, target, f"mat {mat.shape}, vec {vec.shape}", beta, alpha
     )
-    return named(_scaled_sum(input, mv(mat, vec), beta, alpha), "AddmvBackward0")
+    return named(_scaled_product(input, mv, (mat, vec), beta, alpha), "AddmvBackward0")
 
 
 def addr(
@@ -669,7 +694,7 @@ def addr(
     beta, alpha = _check_scaled_input(
         "addr", input, target, f"vec1 {vec1.shape}, vec2 {vec2.shape}", beta, alpha
     )
-    return named(_scaled_sum(input, outer(vec1, vec2), beta, alpha), "AddrBackward0")
+    return named(_scaled_product(input, outer, (vec1, vec2), beta, alpha), "AddrBackward0")
 
 
 def _check_batches(op_name: str, batch1: Any, batch2: Any) -> None:
@@ -719,8 +744,8 @@ def baddbmm(
     target = (batch1.shape[0], batch1.shape[1], batch2.shape[2])
     operands = f"batch1 {batch1.shape}, batch2 {batch2.shape}"
     beta, alpha = _check_scaled_input("baddbmm", input, target, operands, beta, alpha)
-    product = _product(Matmul, (batch1, batch2))
-    return named(_scaled_sum(input, product, beta, alpha), "BaddbmmBackward0")
+    product = _scaled_product(input, _batched_product, (batch1, batch2), beta, alpha)
+    return named(product, "BaddbmmBackward0")
 
 
 @autocast_policy(LOWER)
@@ -756,8 +781,8 @@ def addbmm(
     target = (batch1.shape[1], batch2.shape[2])
     operands = f"batch1 {batch1.shape}, batch2 {batch2.shape}"
     beta, alpha = _check_scaled_input("addbmm", input, target, operands, beta, alpha)
-    product = _product(Einsum, (batch1, batch2), "bij,bjk->ik")
-    return named(_scaled_sum(input, product, beta, alpha), "AddbmmBackward0")
+    product = _scaled_product(input, _summed_batch_product, (batch1, batch2), beta, alpha)
+    return named(product, "AddbmmBackward0")
 
 
 class Addcmul(Op):
