@@ -224,9 +224,9 @@ def _draw_vmap(seed: int):
         ]
         two_outputs = bool(rng.random() < 0.3)
         # (out_dims=-2 for a 0-d output, a lower bound out of range, crashes PyTorch 2.13:
-        # only an outer level, whose outputs have the inner batch dimension, draws it)
-        # PyTorch 2.13 also mangles an output that does not depend on the batched inputs
-        # (x shared) unless out_dims is 0: its batch size turns to garbage on the way out)
+        # only an outer level, whose outputs have the inner batch dimension, draws it. And
+        # PyTorch 2.13 mangles an output that does not depend on the batched inputs, x
+        # shared, unless out_dims is 0: its batch size turns to garbage on the way out.)
         lowest = -2 if levels else -1
         highest = 3 if in_dims[0] is not None else 1
         choices = [0, 0, -1, 1, 2, lowest] if highest > 1 else [0]
@@ -386,9 +386,9 @@ def _draw_transforms(seed: int):
         options = {"create_graph": create_graph, "strict": strict}
         if name == "functional_jacobian":
             # (PyTorch has forward mode only with vectorize=True, and not yet with strict or
-            # create_graph: chainrule computes those; a misspelt strategy is refused)
-            # (and its forward-mode results stay attached to inputs that require grad even
-            # without create_graph: given detached inputs here)
+            # create_graph, which chainrule computes; its forward-mode results stay attached
+            # to inputs that require grad even without create_graph: given detached inputs.
+            # A misspelt strategy is refused by both.)
             strategy = ["forward-mode", "reverse-mode", "reverse-mode", "sideways"][seed % 4]
             if "prod" in names and strategy == "forward-mode":
                 strategy = "reverse-mode"  # (PyTorch's vectorized forward-mode prod fails)
@@ -432,6 +432,7 @@ def _outcome(thunk):
 
 
 def _reduced_in_place_0_dim(lib):
+    """scatter_reduce_ and index_reduce_ into a 0-dim tensor, then backward through both."""
     results = []
     for reduce in ("prod", "amax", "mean"):
         x = lib.tensor(2.0, requires_grad=True)
