@@ -280,6 +280,8 @@ class BatchedTensor(Tensor):
             )
         array = self._array
         level = array.level
+        if recording:
+            _keep_read_values(result._node, self)
         array.value.copy_(level.physical(result))
         self._version_counter.value += 1
         if recording and result._requires_grad:
@@ -294,6 +296,24 @@ class BatchedTensor(Tensor):
             self._output_nr = 0
             self._requires_grad = False
         return self
+
+
+def _keep_read_values(node: Any, target: Tensor) -> None:
+    """Before an in-place write into `target`: where the logical node that computed the new
+    values read `target` (`b.mul_(2)` reads b), it keeps a copy of target's old physical
+    values, as Tensor._commit_inplace keeps an op's saved input, so its recomputing vjp does
+    not find them modified."""
+    if node is None or not issubclass(node.op, _Batched):
+        return
+    inputs = node.__dict__.get("inputs", ())
+    if not any(logical is target for logical in inputs):
+        return
+    values, versions = list(node.values), list(node.versions)
+    for index, logical in enumerate(inputs):
+        if logical is target:
+            values[index] = values[index].clone()
+            versions[index] = values[index]._version_counter.value
+    node.__dict__["values"], node.__dict__["versions"] = tuple(values), tuple(versions)
 
 
 def _wrap(value: Tensor, level: _Level) -> BatchedTensor:
