@@ -326,8 +326,9 @@ def _draw_transforms(seed: int):
         # to an enclosing graph where it is constant in x, a Hessian of a quadratic say, is how
         # functorch's wrappers happen to record, not a semantics to match)
         functional_form = name.startswith("functional")
-        x = lib.tensor(_normal(seed, example), dtype=lib.float64, requires_grad=functional_form)
-        y = lib.tensor(_normal(seed + 1, example), dtype=lib.float64)
+        kind = lib.float32 if "float32" in names else lib.float64  # (compared at float32's)
+        x = lib.tensor(_normal(seed, example), dtype=kind, requires_grad=functional_form)
+        y = lib.tensor(_normal(seed + 1, example), dtype=kind)
         weights = _normal(seed + 2, (7,))
 
         def f(a, b):
@@ -1390,6 +1391,14 @@ REGRESSIONS = {
         _outcome(lambda: lib.func.linearize(lambda a: a * 1.0, lib.tensor([1, 2]))),
     ),
     "make_dual_of_an_integer_tangent": _make_dual_of_an_integer_tangent,
+    "maximum_tangent_of_a_0_dim_operand_keeps_float64": lambda lib: tuple(
+        lib.func.jvp(
+            f,
+            (lib.tensor([[-3.0, 1.0]], dtype=lib.float64), lib.tensor(0.1, dtype=lib.float64)),
+            (lib.ones(1, 2, dtype=lib.float64), lib.tensor(-0.1234567890123, dtype=lib.float64)),
+        )[1]
+        for f in (lib.maximum, lib.minimum)
+    ),  # fmt: skip
     "jacrev_of_a_transposed_output": lambda lib: (
         lib.func.jacrev(lambda a: a.movedim(0, -1) * 2)(lib.arange(6.0).reshape(2, 3)),
         lib.func.jacrev(lambda a: a.t().sin())(lib.arange(4.0).reshape(2, 2)),

@@ -1011,10 +1011,12 @@ def _tie_split_vjp(ctx: Node, g: Any, x_loses: Any, y_loses: Any, ties: Any) -> 
 def _tie_split_jvp(ctx: Node, tx: Any, ty: Any, x_loses: Any, y_loses: Any, ties: Any) -> Any:
     """The transpose of `_tie_split_vjp`: each tangent weighted 0, 1/2 or 1."""
     dx = dy = None
+    # (the weights in the tangent's dtype: a 0-dim float64 tangent times float32 weights of
+    # the broadcast shape would round to float32, 0-dim operands promoting as numbers do)
     if tx is not None:
-        dx = tx * where(x_loses, 0.0, where(ties, 0.5, 1.0))
+        dx = tx * where(x_loses, 0.0, where(ties, 0.5, 1.0)).to(tx.dtype)
     if ty is not None:
-        dy = ty * where(y_loses, 0.0, where(ties, 0.5, 1.0))
+        dy = ty * where(y_loses, 0.0, where(ties, 0.5, 1.0)).to(ty.dtype)
     return _finish_tangent(ctx, _sum_tangents(dx, dy))
 
 
