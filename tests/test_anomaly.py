@@ -3,6 +3,7 @@ called it; other backward errors get the forward trace as a note."""
 
 import inspect
 import threading
+import warnings
 
 import pytest
 import torch
@@ -109,6 +110,19 @@ def test_other_backward_errors_get_the_forward_trace_as_a_note():
     notes = "\n".join(getattr(caught.value, "__notes__", []))
     assert "Error detected in BrokenBackward0" in notes
     assert _where(line) in notes
+
+
+def test_making_the_mode_warns_as_pytorch_blaming_the_caller():
+    """detect_anomaly() warns that it slows the program each time it is made, as PyTorch's
+    does; set_detect_anomaly stays silent, as PyTorch's."""
+    for lib in (chainrule, torch):
+        with pytest.warns(UserWarning, match="Anomaly Detection has been enabled") as caught:
+            lib.autograd.detect_anomaly()
+        assert caught[0].filename == __file__
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with lib.autograd.set_detect_anomaly(True):
+                pass
 
 
 def test_nodes_keep_their_forward_stack_only_in_anomaly_mode():

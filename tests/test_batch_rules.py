@@ -72,6 +72,9 @@ NOT_MAPPABLE = {
             "sparse.log_softmax (dim 0)",
             "to_sparse and back",
             "sparse with dense values",
+            "sparse @ sparse",
+            "sparse_csr @ dense",
+            "to_sparse_csr and back",
         )
     },
 }

@@ -3,15 +3,18 @@ held by the graph between forward and backward."""
 
 from __future__ import annotations
 
+import contextlib
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
+import torch
 
 import chainrule
 from chainrule import nn
 from chainrule.errors import GradError
-from chainrule.utils.checkpoint import checkpoint, checkpoint_sequential
+from chainrule.utils.checkpoint import checkpoint, checkpoint_sequential, noop_context_fn
 
 
 def _mlp(depth: int, width: int, dropout: float = 0.0) -> nn.Sequential:
@@ -40,13 +43,13 @@ def _plain(model, x):
 def _each_block(model, x):
     layers = list(model.children())
     for index in range(0, len(layers), 2):
-        x = checkpoint(nn.Sequential(*layers[index : index + 2]), x)
+        x = checkpoint(nn.Sequential(*layers[index : index + 2]), x, use_reentrant=False)
     return x
 
 
 def _sequential(segments):
     def run(model, x):
-        return checkpoint_sequential(model, segments, x)
+        return checkpoint_sequential(model, segments, x, use_reentrant=False)
 
     return run
 
@@ -89,7 +92,7 @@ def test_without_preserve_rng_state_dropout_masks_differ():
     chainrule.manual_seed(7)
 
     def run(model, x):
-        return checkpoint(model, x, preserve_rng_state=False)
+        return checkpoint(model, x, preserve_rng_state=False, use_reentrant=False)
 
     actual = _gradients(model, x, run)
     assert not np.allclose(actual[-1], expected[-1])
@@ -98,14 +101,14 @@ def test_without_preserve_rng_state_dropout_masks_differ():
 def test_autograd_grad_and_func_grad_reach_parameters_and_inputs():
     layer = nn.Linear(3, 2).double()
     x = chainrule.randn(4, 3, dtype=chainrule.float64, requires_grad=True)
-    loss = checkpoint(lambda t: layer(t).tanh().sum(), x)
+    loss = checkpoint(lambda t: layer(t).tanh().sum(), x, use_reentrant=False)
     grads = chainrule.autograd.grad(loss, [x, layer.weight, layer.bias])
     plain = chainrule.autograd.grad(layer(x).tanh().sum(), [x, layer.weight, layer.bias])
     _assert_all_close([g.numpy() for g in grads], [g.numpy() for g in plain])
     assert layer.weight.grad is None  # autograd.grad accumulates nothing
 
     def f(t):
-        return checkpoint(lambda u: (u.sin() * u).sum(), t)
+        return checkpoint(lambda u: (u.sin() * u).sum(), t, use_reentrant=False)
 
     value = np.array([0.3, -1.2])
     np.testing.assert_allclose(
@@ -130,7 +133,9 @@ def test_second_derivatives_through_checkpoint_equal_the_plain_ones():
         second = chainrule.autograd.grad((gx * vector).sum() + gw.sum(), [x, weight])
         return [g.detach().numpy() for g in (gx, gw, *second)]
 
-    _assert_all_close(hessian_vector(lambda t: checkpoint(block, t)), hessian_vector(block))
+    _assert_all_close(
+        hessian_vector(lambda t: checkpoint(block, t, use_reentrant=False)), hessian_vector(block)
+    )
 
 
 def test_func_hessian_and_jacrev_through_checkpoint():
@@ -138,7 +143,7 @@ def test_func_hessian_and_jacrev_through_checkpoint():
         return (t.sin() * t).sum()
 
     def checkpointed(t):
-        return checkpoint(plain, t)
+        return checkpoint(plain, t, use_reentrant=False)
 
     x = chainrule.tensor([0.3, 1.0, -2.0], dtype=chainrule.float64)
     for transform in (
@@ -159,31 +164,31 @@ def test_arguments_outputs_and_keywords_of_any_kind():
     def function(a, scale, b, *, shift):
         return a * b * scale + shift, (a > 1.5), "label"
 
-    value, mask, label = checkpoint(function, x, 2.0, y, shift=1.0)
+    value, mask, label = checkpoint(function, x, 2.0, y, shift=1.0, use_reentrant=False)
     assert label == "label" and mask.dtype == chainrule.bool and not mask.requires_grad
     np.testing.assert_allclose(value.detach().numpy(), [7.0, 17.0])
     value.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [6.0, 8.0])
-    as_list = checkpoint(lambda a: [a * 2, a * 3], x)
+    as_list = checkpoint(lambda a: [a * 2, a * 3], x, use_reentrant=False)
     assert isinstance(as_list, list) and as_list[1].requires_grad
 
 
 def test_plain_call_when_nothing_needs_a_gradient():
     x = chainrule.tensor([1.0, 2.0])
-    out = checkpoint(lambda t: t * 2, x)
+    out = checkpoint(lambda t: t * 2, x, use_reentrant=False)
     assert out.grad_fn is None
     with chainrule.no_grad():
-        out = checkpoint(lambda t: t * 2, x.requires_grad_(True))
+        out = checkpoint(lambda t: t * 2, x.requires_grad_(True), use_reentrant=False)
     assert out.grad_fn is None
 
 
 def test_retain_graph_allows_a_second_backward():
     x = chainrule.tensor([0.5, 1.5], dtype=chainrule.float64, requires_grad=True)
-    loss = checkpoint(lambda t: t.exp().sum(), x)
+    loss = checkpoint(lambda t: t.exp().sum(), x, use_reentrant=False)
     loss.backward(retain_graph=True)
     loss.backward()
     np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp([0.5, 1.5]))
-    again = checkpoint(lambda t: t.exp().sum(), x)
+    again = checkpoint(lambda t: t.exp().sum(), x, use_reentrant=False)
     again.backward()
     with pytest.raises(GradError, match="second time"):
         again.backward()
@@ -194,8 +199,10 @@ def test_a_computed_tensor_read_from_the_enclosing_scope_is_refused():
     scaled = weight * 3  # not a leaf, not an argument
     x = chainrule.tensor([1.0, 1.0], requires_grad=True)
     with pytest.raises(GradError, match="not one of its arguments"):
-        checkpoint(lambda t: t * scaled, x)
-    out = checkpoint(lambda t, s: t * s, x, scaled)  # as an argument it is fine
+        checkpoint(lambda t: t * scaled, x, use_reentrant=False)
+    out = checkpoint(
+        lambda t, s: t * s, x, scaled, use_reentrant=False
+    )  # as an argument it is fine
     out.sum().backward()
     np.testing.assert_allclose(weight.grad.numpy(), [3.0, 3.0])
 
@@ -203,7 +210,7 @@ def test_a_computed_tensor_read_from_the_enclosing_scope_is_refused():
 def test_inputs_modified_in_place_before_backward_are_detected():
     x = chainrule.tensor([1.0, 2.0], requires_grad=True)
     y = x * 1
-    out = checkpoint(lambda t: t * t, y)
+    out = checkpoint(lambda t: t * t, y, use_reentrant=False)
     with chainrule.no_grad():
         y.add_(1.0)
     with pytest.raises(GradError, match="modified by an inplace operation"):
@@ -218,7 +225,7 @@ def test_a_function_that_changes_between_runs_is_detected():
         return t[: len(calls)] * 2
 
     x = chainrule.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    out = checkpoint(shifty, x)
+    out = checkpoint(shifty, x, use_reentrant=False)
     with pytest.raises(GradError, match="deterministic"):
         out.sum().backward()
 
@@ -263,7 +270,7 @@ def test_autocast_turned_off_inside_a_checkpointed_region_stays_off_in_the_recom
     x = chainrule.ones(2, 3, requires_grad=True)
     w = chainrule.ones(4, 3, requires_grad=True)
     with chainrule.autocast("cpu"), chainrule.autocast("cpu", enabled=False):
-        out = checkpoint(lambda t: chainrule.nn.functional.linear(t, w), x)
+        out = checkpoint(lambda t: chainrule.nn.functional.linear(t, w), x, use_reentrant=False)
     with chainrule.autocast("cpu"):  # a different state around backward changes nothing
         out.sum().backward()
     assert out.dtype == w.grad.dtype == chainrule.float32
@@ -273,12 +280,105 @@ def test_autocast_turned_off_inside_a_checkpointed_region_stays_off_in_the_recom
 def test_checkpoint_sequential_arguments():
     model = _mlp(depth=4, width=3)
     x = chainrule.randn(2, 3, dtype=chainrule.float64, requires_grad=True)
-    as_list = checkpoint_sequential(list(model.children()), 2, x)
+    as_list = checkpoint_sequential(list(model.children()), 2, x, use_reentrant=False)
     np.testing.assert_allclose(as_list.detach().numpy(), model(x).detach().numpy(), rtol=1e-12)
     with pytest.raises(ValueError, match="segments"):
-        checkpoint_sequential(model, 0, x)
+        checkpoint_sequential(model, 0, x, use_reentrant=False)
     with pytest.raises(TypeError, match="unexpected keyword"):
-        checkpoint_sequential(model, 2, x, foo=1)
+        checkpoint_sequential(model, 2, x, foo=1, use_reentrant=False)
+
+
+def _reentrant_contract(library, **options):
+    """What a frozen input (no tensor argument requires grad) does in each variant: the
+    warnings, whether the output has a graph, whether the layer's weight got a gradient."""
+    layer = library.nn.Linear(2, 2)
+    x = library.ones(1, 2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = library.utils.checkpoint.checkpoint(layer, x, **options)
+    messages = sorted({str(w.message).split(".")[0][:40] for w in caught})
+    if out.requires_grad:
+        out.sum().backward()
+    return messages, out.requires_grad, layer.weight.grad is not None
+
+
+@pytest.mark.parametrize(
+    "options", [{}, {"use_reentrant": True}, {"use_reentrant": False}], ids=str
+)
+def test_use_reentrant_keeps_pytorchs_contract(options):
+    """Left out, use_reentrant warns and means True; the reentrant variant warns when no
+    tensor argument requires grad and records nothing, so the parameters read inside get no
+    gradient (PyTorch's pitfall with frozen embeddings); the other records them."""
+    import torch.utils.checkpoint  # noqa: F401 - not imported by `import torch`
+
+    assert _reentrant_contract(chainrule, **options) == _reentrant_contract(torch, **options)
+
+
+def test_the_reentrant_variant_refuses_keywords_and_contexts_as_pytorchs():
+    x = chainrule.ones(2, requires_grad=True)
+    with pytest.raises(ValueError, match="Unexpected keyword arguments: scale"):
+        checkpoint(lambda t, scale: t * scale, x, scale=2.0, use_reentrant=True)
+    out = checkpoint(lambda t: t * 2, x, use_reentrant=True, context_fn=noop_context_fn)
+    assert out.requires_grad  # the default context_fn is accepted
+    with pytest.raises(ValueError, match="only supported when use_reentrant=False"):
+        checkpoint(lambda t: t * 2, x, use_reentrant=True, context_fn=lambda: (None, None))
+
+
+def test_context_fn_wraps_the_forward_and_the_recomputation():
+    """context_fn() gives two contexts: one entered around the forward, one around the
+    recomputation in backward (selective checkpointing builds on it)."""
+    log = []
+
+    @contextlib.contextmanager
+    def tagged(name):
+        log.append(f"enter {name}")
+        yield
+        log.append(f"exit {name}")
+
+    x = chainrule.tensor([0.5, 1.0], requires_grad=True)
+    out = checkpoint(
+        lambda t: (t * 2).exp(),
+        x,
+        use_reentrant=False,
+        context_fn=lambda: (tagged("forward"), tagged("recompute")),
+    )
+    assert log == ["enter forward", "exit forward"]
+    out.sum().backward()
+    assert log[2:] == ["enter recompute", "exit recompute"]
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.exp([1.0, 2.0]), rtol=1e-6)
+
+
+@pytest.mark.parametrize("reentrant", [True, False])
+def test_a_lone_output_prints_the_node_pytorch_gives_it(reentrant):
+    """The reentrant variant's output is CheckpointFunctionBackward's; the other keeps the
+    region's own graph in PyTorch, so its output shows the region's last op (MulBackward0)."""
+    import torch.utils.checkpoint  # noqa: F401 - not imported by `import torch`
+
+    names = []
+    for lib in (chainrule, torch):
+        x = lib.ones(2, requires_grad=True)
+        out = lib.utils.checkpoint.checkpoint(lambda t: t.exp() * 2, x, use_reentrant=reentrant)
+        names.append((repr(out).split("grad_fn=")[1], type(out.grad_fn).__name__))
+    assert names[0] == names[1]
+
+
+def test_the_helper_names_older_checkpoint_code_imports():
+    """detach_variable (a tuple's tensors detached, requires_grad kept), noop_context_fn,
+    set_checkpoint_early_stop (accepted: every recomputation runs the whole region) and
+    CheckpointError (a RuntimeError), as torch.utils.checkpoint's."""
+    import torch.utils.checkpoint as theirs
+
+    for lib, module in ((chainrule, chainrule.utils.checkpoint), (torch, theirs)):
+        x = lib.ones(2, requires_grad=True) * 2
+        detached, label = module.detach_variable((x, "label"))
+        assert detached.grad_fn is None and detached.requires_grad and label == "label"
+        with pytest.raises(RuntimeError, match="Only tuple of tensors is supported"):
+            module.detach_variable([x])
+        assert all(isinstance(c, contextlib.nullcontext) for c in module.noop_context_fn())
+        assert issubclass(module.CheckpointError, RuntimeError)
+        with module.set_checkpoint_early_stop(False):
+            out = module.checkpoint(lambda t: t.sin(), x, use_reentrant=False)
+        out.sum().backward()
 
 
 # ---- memory ------------------------------------------------------------------------------

@@ -9,9 +9,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as TF
+from torch.nn.attention import SDPBackend as TorchBackend
+from torch.nn.attention import sdpa_kernel as torch_kernel
 
 import chainrule
 import chainrule.nn.functional as F
+from chainrule.nn.attention import SDPBackend, sdpa_kernel
 
 FUNCTIONAL = {chainrule: F, torch: TF}
 
@@ -99,6 +102,21 @@ CALLS = {
     "addmm": lambda lib, fn, v: lib.addmm(v["x1"], v["x2"].T, v["w"][:3]),
     "outer": lambda lib, fn, v: lib.outer(v["x1"], v["b"]),
     "trace": lambda lib, fn, v: v["x2"][:, :3].trace(),
+    "pdist": lambda lib, fn, v: fn.pdist(v["x2"]),
+    "pdist p=1": lambda lib, fn, v: fn.pdist(v["x2"], p=1),
+    "embedding_bag sum, per-sample weights": lambda lib, fn, v: fn.embedding_bag(
+        lib.tensor([0, 2, 4, 1]),
+        v["w"],
+        lib.tensor([0, 2]),
+        mode="sum",
+        per_sample_weights=v["x1"],
+    ),
+    "embedding_bag sum 2-D": lambda lib, fn, v: fn.embedding_bag(
+        lib.tensor([[0, 2], [4, 1]]), v["w"], mode="sum", per_sample_weights=v["x2"][:2, :2]
+    ),
+    "embedding_bag max": lambda lib, fn, v: fn.embedding_bag(
+        lib.tensor([0, 2, 4, 1]), v["w"], lib.tensor([0, 2]), mode="max"
+    ),
 }
 
 
@@ -195,3 +213,88 @@ def test_a_renamed_call_leaves_its_input_alone():
     x.t()  # a 1-D t() returns its input: it must not rename the input's node
     x.sum(0)
     assert x.grad_fn.name() == "MulBackward0"
+
+
+def _heads(lib, *shape):
+    values = np.cos(np.arange(np.prod(shape), dtype=np.float64)).reshape(shape)
+    return lib.tensor(values, dtype=lib.float32, requires_grad=True)
+
+
+ATTENTION = {
+    "4-D": lambda lib, fn: fn.scaled_dot_product_attention(*[_heads(lib, 2, 2, 5, 4)] * 3),
+    "causal, scaled": lambda lib, fn: fn.scaled_dot_product_attention(
+        *[_heads(lib, 2, 2, 5, 4)] * 3, is_causal=True, scale=0.3
+    ),
+    "bool mask": lambda lib, fn: fn.scaled_dot_product_attention(
+        *[_heads(lib, 2, 2, 5, 4)] * 3, attn_mask=lib.ones(5, 5, dtype=lib.bool).tril()
+    ),
+    "4-D mask": lambda lib, fn: fn.scaled_dot_product_attention(
+        *[_heads(lib, 2, 2, 5, 4)] * 3, attn_mask=lib.zeros(2, 1, 1, 5)
+    ),
+    "3-D mask": lambda lib, fn: fn.scaled_dot_product_attention(
+        *[_heads(lib, 2, 2, 5, 4)] * 3, attn_mask=lib.zeros(1, 5, 5)
+    ),
+    "mask with grad": lambda lib, fn: fn.scaled_dot_product_attention(
+        *[_heads(lib, 2, 2, 5, 4)] * 3, attn_mask=lib.zeros(5, 5, requires_grad=True)
+    ),
+    "grouped heads": lambda lib, fn: fn.scaled_dot_product_attention(
+        _heads(lib, 2, 4, 5, 4), _heads(lib, 2, 2, 5, 4), _heads(lib, 2, 2, 5, 4), enable_gqa=True
+    ),
+    "3-D": lambda lib, fn: fn.scaled_dot_product_attention(*[_heads(lib, 2, 5, 4)] * 3),
+    "dropout": lambda lib, fn: fn.scaled_dot_product_attention(
+        *[_heads(lib, 2, 2, 5, 4)] * 3, dropout_p=0.5
+    ),
+    "value head size differs": lambda lib, fn: fn.scaled_dot_product_attention(
+        _heads(lib, 2, 2, 5, 4), _heads(lib, 2, 2, 3, 4), _heads(lib, 2, 2, 3, 6)
+    ),
+    "key batch broadcast": lambda lib, fn: fn.scaled_dot_product_attention(
+        _heads(lib, 2, 2, 5, 4), _heads(lib, 1, 2, 5, 4), _heads(lib, 1, 2, 5, 4)
+    ),
+    "key not unit-strided": lambda lib, fn: fn.scaled_dot_product_attention(
+        _heads(lib, 2, 2, 5, 4), _heads(lib, 2, 2, 4, 5).transpose(-1, -2), _heads(lib, 2, 2, 5, 4)
+    ),
+    "bfloat16": lambda lib, fn: fn.scaled_dot_product_attention(
+        *[_heads(lib, 2, 2, 5, 4).bfloat16()] * 3
+    ),
+}
+
+
+@pytest.mark.parametrize("call", ATTENTION.values(), ids=ATTENTION.keys())
+def test_attention_is_named_for_the_kernel_pytorchs_cpu_runs(call):
+    """PyTorch's CPU runs its flash kernel for 4-D attention without dropout (one batch size
+    and head size, a 2-D or 4-D mask without grad, ...) and the math kernel otherwise: the
+    result's grad_fn is ScaledDotProductFlashAttentionForCpuBackward0 or the math's last op."""
+    ours = call(chainrule, F)
+    theirs = call(torch, TF)
+    assert ours.grad_fn.name() == theirs.grad_fn.name()
+    assert type(ours.grad_fn).__name__ == type(theirs.grad_fn).__name__
+
+
+def test_pinning_the_math_kernel_names_the_math_kernels_node():
+    """sdpa_kernel([MATH]) turns the flash switch off for its block, as PyTorch's: the result
+    is the math kernel's (UnsafeViewBackward0) inside, the flash kernel's again after."""
+    names = {}
+    for lib, fn, kernel, math in [
+        (chainrule, F, sdpa_kernel, SDPBackend.MATH),
+        (torch, TF, torch_kernel, TorchBackend.MATH),
+    ]:
+        operands = [_heads(lib, 1, 2, 3, 4)] * 3
+        with kernel([math]):
+            inside = fn.scaled_dot_product_attention(*operands).grad_fn.name()
+            switch = lib.backends.cuda.flash_sdp_enabled()
+        after = fn.scaled_dot_product_attention(*operands).grad_fn.name()
+        names[lib] = (inside, switch, after, lib.backends.cuda.flash_sdp_enabled())
+    assert names[chainrule] == names[torch]
+    assert names[torch][0] == "UnsafeViewBackward0"
+
+
+@pytest.mark.parametrize("widths", [(1, 2), (-1, 1, 0, 0), (0, 0)], ids=str)
+def test_circular_pad_prints_as_pytorchs_copy_slices(widths):
+    """PyTorch's circular pad writes slices into a new tensor: its result prints
+    `grad_fn=<CopySlices>` and its node's class is CopySlices, whatever the widths (name()
+    carries PyTorch's C++ namespace there, "torch::autograd::CopySlices", for CopySlices
+    wherever it appears)."""
+    ours = F.pad(_inputs(chainrule)["x3"], widths, mode="circular")
+    theirs = TF.pad(_inputs(torch)["x3"], widths, mode="circular")
+    assert repr(ours).split("grad_fn=")[1] == repr(theirs).split("grad_fn=")[1]
+    assert type(ours.grad_fn).__name__ == type(theirs.grad_fn).__name__ == "CopySlices"

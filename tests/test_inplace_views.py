@@ -134,6 +134,13 @@ e.add_(1)
 """,
         "more than one element of the written-to tensor refers to a single memory location",
     ),
+    "out= an expanded tensor (elements share memory)": (
+        """
+e = t.zeros(3).expand(2, 3)
+t.add(t.ones(2, 3), 1, out=e)
+""",
+        "more than one element of the written-to tensor refers to a single memory location",
+    ),
     "a saved tensor overwritten through a view": (
         """
 x = t.arange(4., requires_grad=True); y = x * 2; z = y.sin()

@@ -559,6 +559,38 @@ def test_cross_entropy_backward_takes_the_softmax_row_kernel(jit_on, monkeypatch
     np.testing.assert_allclose(grad, plain[1], rtol=1e-5, atol=1e-9)
 
 
+def test_cross_entropy_forward_takes_one_compiled_pass_a_row(jit_on, monkeypatch):
+    """Without ignored targets, float32 (N, C) logits take the compiled log-sum-exp pass:
+    PyTorch's loss (each reduction) and the NumPy path's, to float32 rounding; rows holding
+    NaN or +inf give NaN as there; a target out of range still raises PyTorch's error."""
+    rng = np.random.default_rng(19)
+    x = (rng.standard_normal((256, 300)) * 4).astype(np.float32)
+    x[7, 11], x[9, 0] = np.nan, np.inf
+    target = rng.integers(0, 300, 256)
+    kernel = jit.cross_entropy_rows
+    taken = []
+    monkeypatch.setattr(jit, "cross_entropy_rows", lambda *a: taken.append(kernel(*a)) or taken[-1])
+    results = {}
+    for reduction in ("none", "sum", "mean"):
+        ours = F.cross_entropy(chainrule.tensor(x), chainrule.tensor(target), reduction=reduction)
+        theirs = torch.nn.functional.cross_entropy(
+            torch.tensor(x), torch.tensor(target), reduction=reduction
+        )
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, atol=1e-6)
+        results[reduction] = ours.numpy()
+    assert len(taken) == 3 and all(loss is not None for loss in taken)
+    assert (
+        np.isnan(results["none"][[7, 9]]).all()
+        and np.isfinite(np.delete(results["none"], [7, 9])).all()
+    )
+    out_of_range = chainrule.tensor(np.where(np.arange(256) == 5, 300, target))
+    with pytest.raises(IndexError):
+        F.cross_entropy(chainrule.tensor(x), out_of_range)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain = F.cross_entropy(chainrule.tensor(x), chainrule.tensor(target), reduction="none")
+    np.testing.assert_allclose(results["none"], plain.numpy(), rtol=1e-6, atol=1e-6)
+
+
 def _softmax(x: np.ndarray, g: np.ndarray, dim: int = -1):
     tensor = chainrule.tensor(x, requires_grad=True)
     out = F.softmax(tensor, dim)
@@ -889,3 +921,176 @@ def test_adam_kernel_steps_as_the_numpy_passes_bit_for_bit(jit_on, monkeypatch, 
     compiled = _adam_steps(dtype, shape, **options)
     monkeypatch.setattr(jit, "JIT", False)
     np.testing.assert_array_equal(compiled, _adam_steps(dtype, shape, **options))
+
+
+# ---- group norm's rows ---------------------------------------------------------------------
+
+
+def _group_norm(lib, x: np.ndarray, g: np.ndarray | None, groups: int = 4):
+    """group_norm's value and the gradients of x, its weight and its bias, in `lib`."""
+    tensor = lib.tensor(x, requires_grad=True)
+    channels = x.shape[1]
+    weight = lib.tensor(_ramp(channels, 0.5, 1.5, x.dtype), requires_grad=True)
+    bias = lib.tensor(_ramp(channels, -1.0, 1.0, x.dtype), requires_grad=True)
+    out = lib.nn.functional.group_norm(tensor, groups, weight, bias)
+    if g is None:  # the backward of a sum: a broadcast (stride-0) cotangent
+        out.sum().backward()
+    else:
+        out.backward(lib.tensor(g))
+    return tuple(t.detach().numpy() for t in (out, tensor.grad, weight.grad, bias.grad))
+
+
+@pytest.mark.parametrize("cotangent", ["given", "of a sum"])
+@pytest.mark.parametrize(
+    ("dtype", "tolerance"), [(np.float32, (2e-5, 2e-6)), (np.float64, (1e-12, 1e-13))]
+)
+def test_group_norm_kernels_match_the_numpy_path_and_pytorch(
+    jit_on, monkeypatch, dtype, tolerance, cotangent
+):
+    """Group norm with its affine part, forward and backward, in one compiled pass per (sample,
+    group): the NumPy passes' values and PyTorch's, within float rounding (the kernels sum in
+    float64), the parameters' gradients summed over samples and positions included."""
+    rng = np.random.default_rng(12)
+    x = (rng.standard_normal((6, 16, 20, 24)) * 3 + 2).astype(dtype)
+    x[0, :4] = 7.0  # a constant group: variance 0, rstd 1 / sqrt(eps)
+    g = rng.standard_normal(x.shape).astype(dtype) if cotangent == "given" else None
+    taken = []
+    for name in ("group_norm_rows", "group_norm_backward_rows"):
+        kernel = getattr(jit, name)
+        spy = lambda *args, kernel=kernel: taken.append(kernel(*args)) or taken[-1]  # noqa: E731
+        monkeypatch.setattr(jit, name, spy)
+    results = _group_norm(chainrule, x, g)
+    assert len(taken) == 2 and all(result not in (None, False) for result in taken)
+    theirs = _group_norm(torch, x, g)
+    monkeypatch.setattr(jit, "JIT", False)
+    plain = _group_norm(chainrule, x, g)
+    rtol, atol = tolerance
+    for other in (theirs, plain):
+        for index, (mine, reference) in enumerate(zip(results, other, strict=True)):
+            scale = 1 if index < 2 else 100  # the parameters' sums of 720 rows in other orders
+            if other is theirs and index == 0:
+                # PyTorch folds the mean into a per-channel shift, x scale + (bias - scale
+                # mean), which rounds at x scale's magnitude: 5e-5 off the constant group
+                scale = 50
+            np.testing.assert_allclose(mine, reference, rtol=scale * rtol, atol=scale * atol)
+
+
+def test_group_norm_kernels_give_the_same_bits_on_any_number_of_threads(jit_on):
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((8, 32, 16, 16)).astype(np.float32)
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    _assert_the_same_bits_on_any_number_of_threads(lambda: _group_norm(chainrule, x, g, 8))
+
+
+# ---- gather and scatter_add along a dimension ----------------------------------------------
+
+
+def _gather_scatter(lib, x: np.ndarray, index: np.ndarray, dim: int):
+    """gather's value and x's gradient (a scatter-add of g), and scatter_add's value and its
+    src's gradient (a gather), for a cotangent that weighs every position differently."""
+    source = lib.tensor(x, requires_grad=True)
+    gathered = source.gather(dim, lib.tensor(index))
+    weights = lib.tensor(np.linspace(-1.0, 2.0, index.size).reshape(index.shape).astype(x.dtype))
+    (gathered * weights).sum().backward()
+    src = lib.tensor(x, requires_grad=True)
+    scattered = lib.zeros_like(src).scatter_add(dim, lib.tensor(index), src)
+    (
+        scattered * lib.tensor(np.cos(np.arange(x.size)).reshape(x.shape).astype(x.dtype))
+    ).sum().backward()
+    return tuple(t.detach().numpy() for t in (gathered, source.grad, scattered, src.grad))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dim", [0, 1, 2])
+def test_gather_and_scatter_add_kernels_match_pytorch_and_numpys_add_at(
+    jit_on, monkeypatch, dim, dtype
+):
+    """gather and scatter_add along any dimension (with repeated indices) through the compiled
+    loops: PyTorch's values and gradients, and the NumPy path's bit for bit (the scatter adds
+    each element's terms in np.add.at's order)."""
+    rng = np.random.default_rng(22)
+    x = (rng.standard_normal((12, 40, 36)) * 3).astype(dtype)
+    index = rng.integers(0, x.shape[dim], x.shape)  # repeats everywhere
+    taken = []
+    for name in ("gather_along", "scatter_add_along"):
+        kernel = getattr(jit, name)
+        spy = lambda *args, kernel=kernel: taken.append(kernel(*args)) or taken[-1]  # noqa: E731
+        monkeypatch.setattr(jit, name, spy)
+    compiled = _gather_scatter(chainrule, x, index, dim)
+    assert len(taken) == 4 and all(result is not None and result is not False for result in taken)
+    for mine, theirs in zip(compiled, _gather_scatter(torch, x, index, dim), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-5)
+    monkeypatch.setattr(jit, "JIT", False)
+    for mine, plain in zip(compiled, _gather_scatter(chainrule, x, index, dim), strict=True):
+        np.testing.assert_array_equal(mine, plain)
+
+
+def test_gather_and_scatter_add_kernels_leave_bad_indices_to_the_numpy_path(jit_on):
+    """An index out of range makes the kernels step aside (the scatter before writing
+    anything), so the error is the one the NumPy path raises; a smaller index in another
+    dimension takes the NumPy path too."""
+    x = np.random.default_rng(23).standard_normal((64, 512)).astype(np.float32)
+    index = np.zeros((64, 512), dtype=np.int64)
+    index[5, 7] = 512
+    assert jit.gather_along(x, index, 1) is None
+    target = np.zeros_like(x)
+    assert not jit.scatter_add_along(target, index, x, 1) and not target.any()
+    with pytest.raises(IndexError):
+        chainrule.tensor(x).gather(1, chainrule.tensor(index))
+    assert jit.gather_along(x, np.zeros((32, 1024), dtype=np.int64), 1) is None
+
+
+# ---- topk's leaders ----------------------------------------------------------------------------
+
+
+def _leading_rows_case(kind: str, dtype) -> np.ndarray:
+    """(64, 512) rows: random, with ties, with NaN and infinities, or already in (reverse)
+    order, the cases where a heap of leaders could slip."""
+    rng = np.random.default_rng(21)
+    shape = (64, 512)
+    if kind == "ties":
+        return rng.integers(0, 6, shape).astype(dtype)
+    values = rng.standard_normal(shape).astype(dtype)
+    if kind == "nan and infinities":
+        values[rng.random(shape) < 0.05] = np.nan
+        values[rng.random(shape) < 0.02] = np.inf
+        values[rng.random(shape) < 0.02] = -np.inf
+        values[:4] = np.nan  # rows of NaN alone
+    elif kind == "ascending":
+        values.sort(axis=1)
+    elif kind == "descending":
+        values = -np.sort(values, axis=1)
+    return values
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "kind", ["random", "ties", "nan and infinities", "ascending", "descending"]
+)
+def test_topk_through_the_leaders_kernel_takes_torchs_elements_in_torchs_order(
+    jit_on, monkeypatch, kind, dtype
+):
+    """topk's compiled selection (a heap of the k + 1 leaders per row, in the stable order)
+    gives PyTorch's values and indices, both directions, for k from 1 to the kernel's most,
+    and the same as the NumPy path (a partition, then the candidates sorted)."""
+    values = _leading_rows_case(kind, dtype)
+    taken = []
+    kernel = jit.leading_rows
+    monkeypatch.setattr(jit, "leading_rows", lambda *a: taken.append(kernel(*a)) or taken[-1])
+    for k in (1, 3, 10, jit.MAX_LEADERS - 1):
+        for largest in (True, False):
+            ours = chainrule.topk(chainrule.tensor(values), k, largest=largest)
+            theirs = torch.topk(torch.tensor(values), k, largest=largest)
+            np.testing.assert_array_equal(ours.indices.numpy(), theirs.indices.numpy())
+            np.testing.assert_array_equal(ours.values.numpy(), theirs.values.numpy())
+    assert len(taken) == 8 and all(result is not None for result in taken)
+    monkeypatch.setattr(jit, "JIT", False)
+    ours = chainrule.topk(chainrule.tensor(values), 10, largest=False)
+    np.testing.assert_array_equal(
+        ours.indices.numpy(), torch.topk(torch.tensor(values), 10, largest=False).indices.numpy()
+    )
+
+
+def test_leaders_kernel_gives_the_same_leaders_on_any_number_of_threads(jit_on):
+    values = _leading_rows_case("nan and infinities", np.float32)
+    _assert_the_same_bits_on_any_number_of_threads(lambda: jit.leading_rows(values, 11, True))

@@ -19,6 +19,7 @@ import pytest
 import torch
 
 import chainrule
+import chainrule.backend.dtypes
 from chainrule import nn
 from chainrule.errors import ShapeError
 
@@ -1344,12 +1345,39 @@ def test_named_parameters_deduplicate_shared_parameters_like_torch() -> None:
     assert len(list(mine.parameters())) == 3
 
 
+def _registration_errors(lib):
+    module = lib.nn.Linear(2, 2)
+    module.register_buffer("running", lib.zeros(2))
+    attempts = [
+        lambda: setattr(module, "weight", lib.ones(2)),
+        lambda: setattr(module, "weight", lib.ones(2, dtype=lib.long)),
+        lambda: setattr(module, "running", 3),
+        lambda: module.register_parameter("extra", lib.ones(1)),
+        lambda: module.register_buffer("other", 3),
+    ]
+    module.child = lib.nn.ReLU()
+    attempts.append(lambda: setattr(module, "child", lib.ones(1)))
+    messages = []
+    for attempt in attempts:
+        with pytest.raises(TypeError) as caught:
+            attempt()
+        messages.append(str(caught.value))
+    return messages
+
+
+def test_registration_errors_read_as_pytorchs_under_as_torch(monkeypatch) -> None:
+    """A wrong assignment names the value by torch.typename ('torch.FloatTensor') and the
+    expected types in the namespace programs see (torch.nn.Parameter under as_torch)."""
+    monkeypatch.setattr(chainrule.backend.dtypes, "_display_namespace", "torch")
+    assert _registration_errors(chainrule) == _registration_errors(torch)
+
+
 def test_attribute_registration_rules() -> None:
     module = nn.Module()
     module.weight = nn.Parameter(chainrule.ones(2))
     assert list(module._parameters) == ["weight"]
-    with pytest.raises(TypeError, match="cannot assign 'chainrule.Tensor' as parameter 'weight'"):
-        module.weight = chainrule.ones(2)
+    with pytest.raises(TypeError, match="cannot assign 'chainrule.FloatTensor' as parameter"):
+        module.weight = chainrule.ones(2)  # PyTorch's: 'torch.FloatTensor', torch.typename's
     module.weight = None
     assert module.weight is None and list(module.state_dict()) == []
     module.child = nn.Linear(1, 1)
@@ -1995,3 +2023,40 @@ def test_regular_and_full_backward_hooks_do_not_mix_as_torch() -> None:
         other.register_backward_hook(lambda *args: None)
         with pytest.raises(RuntimeError, match="Cannot use both regular backward hooks"):
             other.register_full_backward_hook(lambda *args: None)
+
+
+# ---- CrossMapLRN2d: the legacy cross-channel LRN -------------------------------------------
+
+
+def _cross_map_lrn(lib, size):
+    values = np.cos(np.arange(2 * 6 * 3 * 3) * 0.37).reshape(2, 6, 3, 3)
+    x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+    cotangent = lib.tensor(np.sin(np.arange(x.numel())).reshape(x.shape), dtype=lib.float64)
+    layer = lib.nn.CrossMapLRN2d(size, alpha=0.3, beta=0.6, k=1.5)
+    out = layer(x)
+    (grad,) = lib.autograd.grad(out, x, cotangent)
+    return out.detach().numpy(), grad.numpy(), type(out.grad_fn).__name__, repr(layer)
+
+
+@pytest.mark.parametrize("size", [2, 3, 4, 5, 8])
+def test_cross_map_lrn2d_gives_pytorchs_values_and_hand_written_gradient(size):
+    """CrossMapLRN2d keeps PyTorch's lopsided forward window (channel 0 is never dropped)
+    and its hand-written backward, which is not LocalResponseNorm's: both matched in
+    float64, the node named CrossMapLRN2dBackward."""
+    out, grad, node, text = _cross_map_lrn(chainrule, size)
+    their_out, their_grad, their_node, their_text = _cross_map_lrn(torch, size)
+    np.testing.assert_allclose(out, their_out, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(grad, their_grad, rtol=1e-12, atol=1e-14)
+    assert node == their_node == "CrossMapLRN2dBackward" and text == their_text
+    x = chainrule.tensor(np.cos(np.arange(2 * 6 * 3 * 3) * 0.37).reshape(2, 6, 3, 3))
+    textbook = chainrule.nn.functional.local_response_norm(x, size, 0.3, 0.6, 1.5)
+    assert not np.allclose(out, textbook.numpy())  # not LocalResponseNorm's numbers
+
+
+def test_cross_map_lrn2d_takes_4d_input_only_and_size_1_fails_in_backward_as_pytorchs():
+    for lib in (chainrule, torch):
+        with pytest.raises(ValueError, match="Expected input to be 4D, got 3D instead"):
+            lib.nn.CrossMapLRN2d(3)(lib.ones(2, 3, 4))
+        out = lib.nn.CrossMapLRN2d(1)(lib.ones(1, 3, 2, 2, requires_grad=True))
+        with pytest.raises(RuntimeError, match=r"start \(1\) \+ length \(3\) exceeds"):
+            out.sum().backward()

@@ -1,12 +1,14 @@
 """chainrule.optim against torch.optim: the same program, step for step, to float32 rounding."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 import torch
 
 import chainrule
+import chainrule.errors
 from chainrule import optim
 from chainrule.optim.muon import zeropower_via_newtonschulz
 
@@ -408,6 +410,17 @@ def test_lbfgs_state_holds_pytorchs_entries_with_pytorchs_types(kwargs):
     """The scratch list `al` is state too, and ro, H_diag are 0-d tensors (t the lr) there:
     a script that prints or checkpoints the state sees what it sees under PyTorch."""
     assert _lbfgs_state_layout(chainrule, **kwargs) == _lbfgs_state_layout(torch, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"line_search_fn": "strong_wolfe"}], ids=str)
+def test_lbfgs_reads_the_closures_loss_without_the_scalar_warning(kwargs, monkeypatch):
+    """LBFGS takes float() of each loss outside grad mode, as PyTorch 2.13's does: no
+    "Converting a tensor with requires_grad=True to a scalar" warning from the optimizer."""
+    monkeypatch.setattr(chainrule.errors, "_warned", set())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        lbfgs_run(chainrule, [-1.5, 2.0], 2, lr=0.5, max_iter=4, **kwargs)
+    assert not [w for w in caught if "Converting a tensor" in str(w.message)]
 
 
 def test_lbfgs_converges_with_strong_wolfe():

@@ -81,7 +81,74 @@ def test_file_objects_and_load_options(tmp_path):
     save(chainrule.arange(3), tmp_path / "t")
     assert load(tmp_path / "t", map_location=chainrule.device("cpu")).tolist() == [0, 1, 2]
     with pytest.raises(TypeError, match="map_location"):
-        load(tmp_path / "t", map_location={"cuda:0": "cpu"})
+        load(tmp_path / "t", map_location=3)
+
+
+@pytest.mark.parametrize(
+    "map_location",
+    [
+        lambda storage, loc: storage,  # older code's keep-it-on-the-CPU idiom
+        lambda storage, loc: None,  # None: where it is
+        {"cuda:0": "cpu"},
+        {"cpu": "cpu"},
+    ],
+    ids=["callable", "callable returning None", "dict", "dict, identity"],
+)
+@pytest.mark.parametrize("writer", ["chainrule", "torch"])
+def test_map_location_takes_pytorchs_dicts_and_callables(map_location, writer, tmp_path):
+    """A dict maps a tensor's location to another; a callable gets each tensor (standing for
+    its storage) with its location and returns it where it goes, or None: as torch.load,
+    for chainrule's files and PyTorch's alike."""
+    path = tmp_path / "ckpt.pt"
+    if writer == "torch":
+        torch.save({"w": torch.arange(3.0), "step": 4}, path)
+    else:
+        save({"w": chainrule.arange(3.0), "step": 4}, path)
+    locations = []
+
+    def spy(storage, loc):
+        locations.append(loc)
+        return map_location(storage, loc)
+
+    loaded = load(path, map_location=spy if callable(map_location) else map_location)
+    theirs = torch.load(path, map_location=map_location) if writer == "torch" else None
+    assert loaded["w"].tolist() == [0.0, 1.0, 2.0] and loaded["step"] == 4
+    assert str(loaded["w"].device) == "cpu"
+    if theirs is not None:
+        assert theirs["w"].tolist() == loaded["w"].tolist() and theirs["step"] == 4
+    if callable(map_location):
+        assert locations == ["cpu"]
+
+
+def test_a_map_location_callable_returning_something_else_is_refused(tmp_path):
+    save(chainrule.ones(2), tmp_path / "t")
+    with pytest.raises(TypeError, match="must return a tensor"):
+        load(tmp_path / "t", map_location=lambda storage, loc: "cpu")
+
+
+def _saved_twice(lib, save_with, load_with):
+    """One tensor and one parameter each saved under two names, and a tensor saved once:
+    which of them load back as the same object, and whether a write shows through."""
+    weight = lib.nn.Parameter(lib.ones(2))
+    tensor = lib.arange(3.0)
+    buffer = io.BytesIO()
+    save_with({"a": tensor, "b": tensor, "w": [weight, weight], "c": tensor + 0}, buffer)
+    buffer.seek(0)
+    loaded = load_with(buffer)
+    loaded["a"][0] = 9.0
+    return (
+        loaded["a"] is loaded["b"],
+        loaded["w"][0] is loaded["w"][1],
+        type(loaded["w"][1]).__name__,
+        loaded["b"].tolist(),
+        loaded["c"].tolist(),
+    )
+
+
+def test_a_tensor_saved_twice_loads_as_one_object_as_from_torch_save():
+    ours = _saved_twice(chainrule, save, load)
+    assert ours == _saved_twice(torch, torch.save, torch.load)
+    assert ours[:2] == (True, True)
 
 
 def test_unsupported_values_and_key_clashes_are_refused(tmp_path):
@@ -420,6 +487,17 @@ def _linear(lib, *sizes, bias=True):
     return layer
 
 
+def _leaf(lib):
+    """A plain tensor being optimised (not a Parameter): it comes back requiring grad."""
+    return lib.tensor([0.5, -1.0], requires_grad=True)
+
+
+def _hybrid_sparse(lib):
+    """A sparse tensor with a dense dimension, its values requiring grad (dropped by save)."""
+    values = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64, requires_grad=True)
+    return lib.sparse_coo_tensor([[2, 0]], values, (3, 2))
+
+
 @pytest.mark.parametrize(
     "make",
     [
@@ -430,13 +508,51 @@ def _linear(lib, *sizes, bias=True):
         lambda lib: {"classes": {1, 2}, "z": 1 + 2j, "raw": b"\x00ab"},
         lambda lib: lib.nn.Parameter(lib.ones(2), requires_grad=False),
         lambda lib: [lib.nn.Parameter(lib.ones(1))],
+        lambda lib: {"leaf": _leaf(lib), "result": _leaf(lib) * 2, "detached": _leaf(lib).detach()},
     ],
-    ids=["state_dict", "nested", "size", "dtype-device", "set-complex-bytes", "parameter", "list"],
+    ids=[
+        "state_dict",
+        "nested",
+        "size",
+        "dtype-device",
+        "set-complex-bytes",
+        "parameter",
+        "list",
+        "requires-grad",
+    ],
 )
 def test_values_come_back_from_a_checkpoint_as_from_pytorchs(make):
     """A loaded state_dict is an OrderedDict (and prints as one), a Size a Size, a Parameter
     a Parameter; dtypes, devices, sets, complex numbers and bytes round-trip as in PyTorch."""
     assert _round_trip_reprs(chainrule, make) == _round_trip_reprs(torch, make)
+
+
+@pytest.mark.filterwarnings("ignore:Sparse invariant checks")
+def test_a_sparse_tensor_comes_back_sparse_as_from_pytorchs():
+    """torch.save keeps a sparse COO tensor's indices, values, size and coalesced flag (a
+    Laplacian or an adjacency matrix in a checkpoint); the values' requires_grad is dropped."""
+
+    def make(lib):
+        return {
+            "uncoalesced": lib.sparse_coo_tensor([[0, 1, 1], [1, 0, 1]], [1.0, 2.0, 3.0], (2, 2)),
+            "coalesced": lib.eye(2).to_sparse(),
+            "hybrid": _hybrid_sparse(lib),
+        }
+
+    def seen(lib):
+        buffer = io.BytesIO()
+        lib.save(make(lib), buffer)
+        buffer.seek(0)
+        loaded = lib.load(buffer)
+        flags = [(str(v.layout), v.is_coalesced(), v.requires_grad) for v in loaded.values()]
+        indices = [v._indices().tolist() for v in loaded.values()]
+        return indices, flags, [v.to_dense().tolist() for v in loaded.values()]
+
+    ours, theirs = seen(chainrule), seen(torch)
+    assert ours[0] == theirs[0] and ours[2] == theirs[2]
+    assert [(layout.split(".")[1], *rest) for layout, *rest in ours[1]] == [
+        (layout.split(".")[1], *rest) for layout, *rest in theirs[1]
+    ]
 
 
 def test_numpy_values_and_parsed_arguments_come_back_as_from_pytorchs(tmp_path):

@@ -73,6 +73,25 @@ def test_a_sparse_tensor_prints_as_pytorch_prints_it():
         INDICES, chainrule.tensor(VALUES, dtype=chainrule.float64, requires_grad=True), (2, 3)
     )
     assert as_torch_text(ours) == repr(theirs)
+    # The suffixes after the size wrap where PyTorch's do (a hybrid tensor's longer lines).
+    for size, dtype in (((3, 2), "float64"), ((10**9, 2), "float64"), ((3, 2), "float32")):
+        ours, theirs = both([[2, 0]], [[1.0, 2.0], [3.0, 4.0]], size, dtype)
+        assert as_torch_text(ours) == repr(theirs)
+        assert as_torch_text(ours.requires_grad_()) == repr(theirs.requires_grad_())
+
+
+def test_a_large_sparse_tensor_wraps_and_summarizes_its_parts_as_pytorch():
+    """Each part's lines wrap at the width left after its prefix (`values=tensor(`), and a
+    part of over 1000 entries is summarized, as PyTorch prints an adjacency matrix."""
+    for rows, columns, every in ((40, 40, 3), (40, 100, 7)):
+        pair = []
+        for lib in (chainrule, torch):
+            grid = lib.arange(float(rows * columns)).reshape(rows, columns)
+            pair.append((grid % every == 0).double() * grid)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's note that CSR support is in beta
+            assert as_torch_text(pair[0].to_sparse()) == repr(pair[1].to_sparse())
+            assert as_torch_text(pair[0].to_sparse_csr()) == repr(pair[1].to_sparse_csr())
 
 
 def test_what_a_sparse_tensor_reports_about_itself():
@@ -180,6 +199,59 @@ def test_products_and_their_gradients_equal_pytorchs_sparse_kernels(product):
     assert_same(*results)
     assert_same(values[chainrule].grad, values[torch].grad)
     assert_same(dense[chainrule].grad, dense[torch].grad)
+
+
+def test_a_product_of_two_sparse_matrices_is_pytorchs_sparse_product():
+    """A @ B of two COO matrices (a graph's two-hop adjacency) is a coalesced COO matrix with
+    an entry for every pair of stored entries that meet, stored zeros included, and gradients
+    reach both operands' values; CSR @ CSR is CSR."""
+    pair = []
+    for lib in (chainrule, torch):
+        a_values = lib.tensor([1.0, 2.0, 3.0, 4.0, 0.0], requires_grad=True)
+        b_values = lib.tensor([5.0, 6.0, 7.0, 8.0], requires_grad=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            a = lib.sparse_coo_tensor([[0, 0, 1, 2, 2], [0, 2, 1, 0, 0]], a_values, (3, 3))
+            b = lib.sparse_coo_tensor([[0, 2, 2, 0], [1, 0, 2, 1]], b_values, (3, 4))
+        product = lib.sparse.mm(a, b)
+        weights = lib.arange(1.0, 13.0).reshape(3, 4)
+        (product.to_dense() * weights).sum().backward()
+        pair.append((product, a_values.grad, b_values.grad, (a @ b).layout))
+    (ours, *our_grads, our_layout), (theirs, *their_grads, their_layout) = pair
+    assert_same(ours, theirs)
+    for our_grad, their_grad in zip(our_grads, their_grads):
+        assert_same(our_grad, their_grad)
+    assert our_layout is chainrule.sparse_coo and their_layout is torch.sparse_coo
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        csr = [
+            lib.eye(3).to_sparse_csr() @ lib.arange(9.0).reshape(3, 3).to_sparse_csr()
+            for lib in (chainrule, torch)
+        ]
+    assert as_torch_text(csr[0]) == repr(csr[1])
+
+
+def test_sparse_mask_reads_a_dense_tensor_at_the_masks_positions_as_pytorch():
+    """dense.sparse_mask(pattern) (a graph's edge weights read off a dense score matrix) keeps
+    the mask's indices as they are, coalesced or not, and the gradient reaches only those
+    entries of the dense tensor."""
+    for coalesce in (False, True):
+        pair = []
+        for lib in (chainrule, torch):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                mask = lib.sparse_coo_tensor(
+                    [[0, 1, 2, 0], [1, 0, 2, 1]], [1.0, -2.0, 3.0, 5.0], (3, 3)
+                )
+            mask = mask.coalesce() if coalesce else mask
+            scores = lib.arange(9.0).reshape(3, 3).requires_grad_()
+            masked = scores.sparse_mask(mask)
+            lib.sparse.sum(masked * 2.0).backward()
+            pair.append((masked, scores.grad))
+        assert as_torch_text(pair[0][0]).split("grad_fn")[0] == repr(pair[1][0]).split("grad_fn")[0]
+        assert_same(pair[0][1], pair[1][1])
+    with pytest.raises(RuntimeError, match="incompatible sizes"):
+        chainrule.ones(2, 2).sparse_mask(both()[0])
 
 
 def test_a_sparse_leaf_gets_a_sparse_gradient_on_its_own_indices():
@@ -390,6 +462,15 @@ def test_spdiags_builds_pytorchs_matrix_entry_for_entry(diagonals_shape, offsets
     np.testing.assert_array_equal(ours._indices().numpy(), theirs._indices().numpy())
     np.testing.assert_array_equal(ours.to_dense().numpy(), theirs.to_dense().numpy())
     assert not ours.is_coalesced() and ours.dtype == chainrule.float64
+    ours = chainrule.sparse.spdiags(
+        chainrule.tensor(diagonals), chainrule.tensor(offsets), shape, chainrule.sparse_csr
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's note that CSR support is in beta
+        theirs = torch.sparse.spdiags(
+            torch.tensor(diagonals), torch.tensor(offsets), shape, torch.sparse_csr
+        )
+    assert as_torch_text(ours) == repr(theirs)
 
 
 def test_spdiags_refuses_what_pytorch_refuses():
@@ -402,3 +483,109 @@ def test_spdiags_refuses_what_pytorch_refuses():
     ]:
         with pytest.raises(RuntimeError, match=message):
             chainrule.sparse.spdiags(diagonals, chainrule.tensor(offsets), shape)
+
+
+# ---- compressed sparse rows: sparse_csr_tensor, to_sparse_csr ----------------------------------
+
+CROW, COL, CSR_VALUES = [0, 2, 4, 4], [1, 3, 0, 2], [3.0, 4.0, 5.0, 1.0]  # 3 x 4, last row empty
+
+
+def csr_both(values=CSR_VALUES, index_dtype="int64", **kwargs):
+    """The same CSR matrix in chainrule and in torch (SciPy's indptr, indices, data); `values`
+    a list, or each library's tensor by library."""
+    pair = []
+    for lib in (chainrule, torch):
+        index = getattr(lib, index_dtype)
+        crow, col = lib.tensor(CROW, dtype=index), lib.tensor(COL, dtype=index)
+        data = values[lib] if isinstance(values, dict) else lib.tensor(values)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's note that CSR support is in beta
+            pair.append(lib.sparse_csr_tensor(crow, col, data, (3, 4), **kwargs))
+    return pair
+
+
+def test_a_csr_tensor_reports_and_prints_as_pytorchs():
+    for index_dtype in ("int64", "int32"):
+        ours, theirs = csr_both(index_dtype=index_dtype)
+        assert as_torch_text(ours) == repr(theirs)
+        assert str(ours.crow_indices().dtype).split(".")[1] == index_dtype
+    ours, theirs = csr_both(values=[1.0, 0.5, 2.0, 4.0], requires_grad=True)
+    assert as_torch_text(ours).split("grad_fn")[0] == repr(theirs).split("grad_fn")[0]
+    assert (ours.layout, ours.is_sparse, ours.is_sparse_csr) == (chainrule.sparse_csr, False, True)
+    assert (theirs.layout, theirs.is_sparse, theirs.is_sparse_csr) == (
+        torch.sparse_csr,
+        False,
+        True,
+    )
+    assert ours.shape == theirs.shape and ours._nnz() == theirs._nnz() == 4
+    for part in ("crow_indices", "col_indices", "values", "to_dense"):
+        assert getattr(ours, part)().tolist() == getattr(theirs, part)().tolist()
+    with pytest.raises(RuntimeError, match="sparse coordinate tensor layout"):
+        theirs.indices()
+    with pytest.raises(RuntimeError, match="sparse coordinate tensor layout"):
+        ours.indices()
+    empty = (chainrule.zeros(3, 4).to_sparse_csr(), torch.zeros(3, 4).to_sparse_csr())
+    assert as_torch_text(empty[0]) == repr(empty[1])
+
+
+def test_dense_and_coo_tensors_convert_to_csr_and_back_as_pytorchs():
+    matrix = [[0.0, 2.0, 0.0], [0.0, 0.0, 0.0], [3.0, 0.0, 4.0]]
+    for make in (
+        lambda lib: lib.tensor(matrix).to_sparse_csr(),
+        lambda lib: lib.tensor(matrix).to_sparse(layout=lib.sparse_csr),
+        lambda lib: (
+            lib.sparse_coo_tensor([[2, 0, 2, 2], [0, 1, 2, 2]], [3.0, 2.0, 1.0, 3.0])
+            .coalesce()
+            .to_sparse_csr()
+        ),
+    ):
+        ours, theirs = make(chainrule), make(torch)
+        assert as_torch_text(ours) == repr(theirs)
+        back, back_theirs = ours.to_sparse(), theirs.to_sparse()
+        assert back.layout is chainrule.sparse_coo and back_theirs.layout is torch.sparse_coo
+        assert_same(back, back_theirs)
+        assert ours.to_dense().tolist() == theirs.to_dense().tolist() == matrix
+    ours, theirs = csr_both()
+    assert (ours * 2).layout is chainrule.sparse_csr and (theirs * 2).layout is torch.sparse_csr
+    assert (ours + ours).to_dense().tolist() == (theirs + theirs).to_dense().tolist()
+    assert (ours + ours).layout is chainrule.sparse_csr
+
+
+CSR_PRODUCTS = {
+    "sparse.mm": lambda lib, s, d: lib.sparse.mm(s, d),
+    "dense @ csr": lambda lib, s, d: d.t()[:, :3] @ s,
+    "matmul": lambda lib, s, d: s @ d,
+    "matmul (vector)": lambda lib, s, d: s @ d[:, 0],
+    "to_dense": lambda lib, s, d: s.to_dense() @ d,
+}
+
+
+@pytest.mark.parametrize("product", CSR_PRODUCTS.values(), ids=CSR_PRODUCTS)
+def test_csr_products_and_their_gradients_equal_pytorchs(product):
+    """The gradient reaches the values a CSR matrix was built from (a learned sparse operator,
+    a PDE's coefficients), as through PyTorch's CSR kernels."""
+    matrix = np.random.default_rng(1).standard_normal((4, 2))
+    values = {
+        lib: lib.tensor(CSR_VALUES, dtype=lib.float64, requires_grad=True)
+        for lib in (chainrule, torch)
+    }
+    dense = {lib: lib.tensor(matrix, requires_grad=True) for lib in (chainrule, torch)}
+    ours, theirs = csr_both(values)
+    results = []
+    for lib, sparse in ((chainrule, ours), (torch, theirs)):
+        result = product(lib, sparse, dense[lib])
+        weights = lib.arange(1.0, 1.0 + result.numel(), dtype=lib.float64).reshape(result.shape)
+        (result * weights).sum().backward()
+        results.append(result)
+    assert_same(*results)
+    assert_same(values[chainrule].grad, values[torch].grad)
+    assert_same(dense[chainrule].grad, dense[torch].grad)
+
+
+def test_a_csr_tensor_saves_and_loads_as_csr(tmp_path):
+    for lib, made in zip((chainrule, torch), csr_both(index_dtype="int32")):
+        lib.save({"operator": made}, tmp_path / lib.__name__)
+        loaded = lib.load(tmp_path / lib.__name__)["operator"]
+        assert str(loaded.layout).endswith("sparse_csr")
+        assert loaded.crow_indices().tolist() == CROW and loaded.col_indices().tolist() == COL
+        assert loaded.values().tolist() == CSR_VALUES

@@ -473,6 +473,25 @@ def test_T_off_a_matrix_warns_once_as_pytorch_and_reverses_the_dims(shape, monke
     assert tuple(again.shape) == tuple(theirs.shape)
 
 
+@pytest.mark.parametrize("convert", [float, complex], ids=["float", "complex"])
+def test_a_scalar_taken_out_of_the_graph_warns_once_as_pytorch(convert, monkeypatch):
+    """float() / complex() of a tensor that requires grad, with grad mode on, warn once per
+    process (PyTorch's "Converting a tensor with requires_grad=True to a scalar"), blaming
+    the caller; int(), item() and anything under no_grad stay silent, as in PyTorch."""
+    monkeypatch.setattr(chainrule.errors, "_warned", set())
+    x = chainrule.tensor([1.5], requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with chainrule.no_grad():
+            convert(x)
+        int(x), x.item(), convert(x.detach())
+        assert caught == []
+        values = convert(x), convert(x * 2)
+    assert values[0] == 1.5 and values[1] == 3.0
+    assert [w.category for w in caught] == [UserWarning] and caught[0].filename == __file__
+    assert "Converting a tensor with requires_grad=True to a scalar" in str(caught[0].message)
+
+
 @LIBS
 def test_H_is_for_matrices_and_0_d_tensors_only(lib):
     for shape, advice in [((3,), ""), ((2, 2, 2), "consider using tensor.mH")]:

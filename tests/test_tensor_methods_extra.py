@@ -311,6 +311,43 @@ def test_resize_keeps_the_leading_elements_as_torch(sizes):
     )
 
 
+def _set_into(lib):
+    """What set_ leaves: the memory shared both ways, the shape and strides taken, a strided
+    view of the source's memory, the empty form, and the version counters."""
+    source = lib.arange(4.0)
+    x = lib.zeros(1)
+    returned = x.set_(source)
+    x[0] = 7.0
+    shared = (returned is x, source.tolist(), x._version, source._version, x._base is None)
+    view = lib.zeros(1).set_(source.view(2, 2).t())
+    strided = lib.zeros(1).set_(source, 1, (2, 1), (1, 1))
+    strided[1, 0] = -1.0
+    empty = lib.ones(3, dtype=lib.float64).set_()
+    layout = (view.tolist(), view.stride(), strided.tolist(), source.tolist())
+    return shared, layout, (tuple(empty.shape), str(empty.dtype).split(".")[1])
+
+
+def test_set_takes_the_sources_memory_as_torchs():
+    assert _set_into(chainrule) == _set_into(torch)
+
+
+def test_set_refuses_as_torchs():
+    """A leaf that requires grad in grad mode (under no_grad it takes the memory and keeps
+    requiring grad), and a source of another dtype; a source that requires grad has no
+    derivative (PyTorch's backward raises; here set_ refuses at once)."""
+    for lib in (chainrule, torch):
+        leaf = lib.zeros(2, requires_grad=True)
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            leaf.set_(lib.ones(3))
+        with lib.no_grad():
+            leaf.set_(lib.ones(3))
+        assert leaf.requires_grad and leaf.tolist() == [1.0, 1.0, 1.0]
+        with pytest.raises(RuntimeError, match="Could not set tensor of type"):
+            lib.zeros(1).set_(lib.arange(3))
+    with pytest.raises(GradError, match="derivative for set_ is not implemented"):
+        chainrule.zeros(2).set_(chainrule.ones(2, requires_grad=True))
+
+
 def test_resize_as_and_the_grad_refusal():
     x = chainrule.arange(6.0)
     assert x.resize_as_(chainrule.ones(3, 2)).shape == (3, 2)

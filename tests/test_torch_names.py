@@ -687,6 +687,18 @@ def test_memory_formats_are_accepted_where_torch_takes_them():
     assert tuple(layer(x).shape) == (1, 3, 3, 4)
 
 
+def test_out_of_memory_and_accelerator_errors_are_named_as_torchs():
+    """`except torch.cuda.OutOfMemoryError:` (the shrink-the-batch retry of training loops)
+    and `except torch.AcceleratorError:` name classes here too: RuntimeErrors, one OOM class
+    under both names, as PyTorch's."""
+    for lib in (chainrule, torch):
+        assert lib.OutOfMemoryError is lib.cuda.OutOfMemoryError
+        assert issubclass(lib.OutOfMemoryError, RuntimeError)
+        assert issubclass(lib.AcceleratorError, RuntimeError)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        raise chainrule.cuda.OutOfMemoryError("CUDA out of memory")
+
+
 def test_accelerator_answers_as_torchs_on_this_machine():
     import chainrule.accelerator as accelerator
 

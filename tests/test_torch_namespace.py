@@ -358,6 +358,103 @@ def test_errors_match_torch(case):
     assert _same_kind(raised.value, expected.type), (raised.value, expected.value)
 
 
+@pytest.mark.filterwarnings("ignore:.*batching rule")
+@pytest.mark.parametrize("bounds", [(0.0, 3.0), (0.0, 0.0)], ids=["given range", "own range"])
+def test_histc_under_vmap_counts_each_example_in_its_own_range(bounds):
+    """vmap(histc) is one histogram per example (with min == max, over that example's own
+    range), as PyTorch's per-example fallback gives, never the whole batch's counts."""
+    rows = [[0.5, 1.5, 1.6], [2.5, 4.5, 0.1]]
+    results = [
+        lib.func.vmap(lambda a, lib=lib: lib.histc(a, 4, *bounds))(lib.tensor(rows))
+        for lib in (chainrule, torch)
+    ]
+    assert_same(*results)
+
+
+HISTOGRAMS_UNDER_VMAP = {
+    "own range": lambda lib, a: lib.histogram(a, 3),
+    "given range": lambda lib, a: lib.histogram(a, 3, range=(0.0, 3.0)).hist,
+    "edges, weights": lambda lib, a: lib.histogram(a, lib.tensor([0.0, 1.0, 5.0]), weight=a.abs()),
+    "own edges": lambda lib, a: lib.histogram(a, a.sort().values[1:], density=True).hist,
+}
+
+
+@pytest.mark.filterwarnings("ignore:.*batching rule")
+@pytest.mark.parametrize("histogram", HISTOGRAMS_UNDER_VMAP.values(), ids=HISTOGRAMS_UNDER_VMAP)
+def test_histogram_under_vmap_counts_each_example_as_pytorchs(histogram):
+    """vmap(histogram) is one histogram (and one set of edges) per example, never the whole
+    batch's counts for every example."""
+    rows = [[0.5, 1.5, 1.6, -2.0], [2.5, 4.5, 0.1, 0.0]]
+    results = [
+        lib.func.vmap(lambda a, lib=lib: histogram(lib, a))(lib.tensor(rows))
+        for lib in (chainrule, torch)
+    ]
+    assert_same(*results)
+
+
+SEARCHES_UNDER_VMAP = {
+    "shared sequence": lambda lib, a: lib.bucketize(a, lib.tensor([0.0, 1.0, 2.0]), right=True),
+    "own sequence": lambda lib, a: lib.searchsorted(a.sort().values, lib.tensor([0.0, 1.0])),
+    "own queries": lambda lib, a: lib.searchsorted(a.sort().values, a, out_int32=True),
+    "rows": lambda lib, a: lib.searchsorted(lib.tensor([[0.0, 1.0], [1.0, 2.0]]), a.view(2, 2)),
+    "sorter": lambda lib, a: lib.searchsorted(a, lib.tensor([1.0]), sorter=a.argsort()),
+    "isin shared": lambda lib, a: lib.isin(a, lib.tensor([0.5, 0.1])),
+    "isin own": lambda lib, a: lib.isin(lib.tensor([0.5, 0.1, 4.5]), a, invert=True),
+}
+
+
+@pytest.mark.parametrize("search", SEARCHES_UNDER_VMAP.values(), ids=SEARCHES_UNDER_VMAP)
+def test_searchsorted_bucketize_and_isin_run_under_vmap_as_pytorchs(search):
+    """Interpolation code looks up each example's points in a grid inside vmap: the search
+    batches (a shared sequence, each example's own, or rows) as torch.vmap's does; so does
+    a membership test."""
+    rows = [[0.5, 1.5, 1.6, -2.0], [2.5, 4.5, 0.1, 0.0]]
+    results = [
+        lib.func.vmap(lambda a, lib=lib: search(lib, a))(lib.tensor(rows))
+        for lib in (chainrule, torch)
+    ]
+    assert_same(*results)
+
+
+# A program written against PyTorch catches these with `except RuntimeError`: chainrule's error
+# must be a RuntimeError too (a DomainError is that and a ValueError).
+RUNTIME_ERRORS = {
+    "histc_zero_bins": lambda lib: lib.histc(t(lib, [1.0, 2.0]), bins=0),
+    "histc_max_below_min": lambda lib: lib.histc(t(lib, [1.0, 2.0]), bins=3, min=3, max=1),
+    "histc_nan_range": lambda lib: lib.histc(t(lib, [1.0, NAN]), bins=3),
+    "bincount_negative_minlength": lambda lib: lib.bincount(t(lib, [1, 2]), minlength=-1),
+    "bincount_short_weights": lambda lib: lib.bincount(t(lib, [1, 2]), weights=t(lib, [1.0])),
+    "searchsorted_bad_side": lambda lib: lib.searchsorted(t(lib, [1.0]), t(lib, [1.0]), side="up"),
+    "searchsorted_opposite_side": lambda lib: lib.searchsorted(
+        t(lib, [1.0]), t(lib, [1.0]), side="left", right=True
+    ),
+    "range_zero_step": lambda lib: lib.range(0, 1, 0),
+    "range_wrong_sign": lambda lib: lib.range(0, 1, -1),
+    "scatter_bad_reduce": lambda lib: lib.zeros(3).scatter(
+        0, t(lib, [0]), lib.ones(1), reduce="max"
+    ),
+    "scatter_reduce_bad_reduce": lambda lib: lib.zeros(3).scatter_reduce(
+        0, t(lib, [0]), lib.ones(1), reduce="maximum"
+    ),
+    "hann_window_negative": lambda lib: lib.hann_window(-1),
+    "gradient_edge_order_3": lambda lib: lib.gradient(lib.ones(3), edge_order=3),
+    "gradient_too_short": lambda lib: lib.gradient(lib.ones(2), edge_order=2),
+    "gradient_spacing_length": lambda lib: lib.gradient(lib.ones(3), spacing=[1.0, 2.0]),
+    "gradient_repeated_dim": lambda lib: lib.gradient(lib.ones(3, 3), dim=(0, -2)),
+    "combinations_negative": lambda lib: lib.combinations(lib.ones(3), r=-1),
+    "slice_scatter_zero_step": lambda lib: lib.slice_scatter(lib.zeros(4), lib.ones(2), step=0),
+    "nonzero_static_negative": lambda lib: lib.nonzero_static(lib.ones(3), size=-1),
+}
+
+
+@pytest.mark.parametrize("case", RUNTIME_ERRORS)
+def test_what_pytorch_raises_as_runtime_error_is_a_runtime_error(case):
+    with pytest.raises(RuntimeError):
+        run(RUNTIME_ERRORS[case], torch)
+    with pytest.raises(RuntimeError):
+        run(RUNTIME_ERRORS[case], chainrule)
+
+
 # ---- default dtype ------------------------------------------------------------------------------
 
 DEFAULT_DTYPE_PROGRAMS = {

@@ -102,12 +102,14 @@ from chainrule.backend.runtime import (
     use_deterministic_algorithms,
 )
 from chainrule.errors import (
+    AcceleratorError,
     BackendError,
     ChainruleError,
     DTypeError,
     FileFormatError,
     GradError,
     LinAlgError,
+    OutOfMemoryError,
     ShapeError,
     StateDictError,
 )
@@ -217,7 +219,7 @@ from chainrule.ops.linalg_extra import *  # noqa: F403 - torch.cholesky, torch.l
 from chainrule.ops.reduction import *  # noqa: F403
 from chainrule.ops.reduction import all, any, max, min, sum  # noqa: A004
 from chainrule.ops.shape import *  # noqa: F403
-from chainrule.ops.sparse import sparse_coo, sparse_coo_tensor, spmm
+from chainrule.ops.sparse import sparse_coo, sparse_coo_tensor, sparse_csr, sparse_csr_tensor, spmm
 from chainrule.ops.special import digamma, erfinv, i0, lgamma, mvlgamma, polygamma
 from chainrule.ops.special import gammainc as igamma
 from chainrule.ops.special import gammaincc as igammac

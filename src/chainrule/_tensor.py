@@ -43,7 +43,7 @@ from chainrule.backend import (
 from chainrule.backend.dtypes import as_dtype, display_namespace, from_numpy_dtype
 from chainrule.backend.formats import is_contiguous_as
 from chainrule.backend.printing import format_tensor
-from chainrule.errors import DomainError, DTypeError, GradError, ShapeError
+from chainrule.errors import DomainError, DTypeError, GradError, ShapeError, warn_once
 from chainrule.ops.arguments import normalize_dim, normalize_size
 
 _grad_enabled = _grad_enabled_var.get  # is_grad_enabled without its call layer (hot path)
@@ -547,7 +547,18 @@ class Tensor(_TensorMethods):
         return self._array.__dlpack_device__()
 
     def __float__(self) -> float:
+        self._warn_scalar_of_graph()
         return float(self._real_item("double"))
+
+    def _warn_scalar_of_graph(self) -> None:
+        """PyTorch's once-per-process warning when float() or complex() takes a tensor that
+        requires grad while grad mode is on: the number leaves the graph silently."""
+        if self._requires_grad and _grad_enabled():
+            warn_once(
+                "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+                "behavior.\nConsider using tensor.detach() first.",
+                stacklevel=4,
+            )
 
     def __int__(self) -> int:
         return int(self._real_item("int64_t"))
@@ -563,6 +574,7 @@ class Tensor(_TensorMethods):
         return value
 
     def __complex__(self) -> complex:
+        self._warn_scalar_of_graph()
         return complex(self.item())
 
     def __index__(self) -> int:

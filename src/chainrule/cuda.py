@@ -26,6 +26,7 @@ from chainrule.backend.runtime import cuda_memory_allocated as memory_allocated
 from chainrule.backend.runtime import cuda_memory_reserved as memory_reserved
 from chainrule.backend.runtime import cuda_set_device as set_device
 from chainrule.backend.runtime import cuda_synchronize as synchronize
+from chainrule.errors import OutOfMemoryError
 from chainrule.ops.creation import device_generator
 from chainrule.ops.creation import seed as _fresh_seed
 
@@ -278,6 +279,7 @@ __all__ = [
     "get_rng_state_all",
     "get_arch_list",
     "amp",
+    "OutOfMemoryError",
     "current_device",
     "device_count",
     "empty_cache",

@@ -210,6 +210,31 @@ class StateDictError(ChainruleError, RuntimeError):
     """
 
 
+class OutOfMemoryError(ChainruleError, RuntimeError):
+    """A device out of memory: PyTorch's torch.OutOfMemoryError (also torch.cuda's), which
+    training loops catch to shrink the batch and retry.
+
+    Example:
+        >>> import chainrule
+        >>> try:
+        ...     raise chainrule.cuda.OutOfMemoryError("CUDA out of memory")
+        ... except chainrule.OutOfMemoryError as error:
+        ...     print(type(error).__name__, isinstance(error, RuntimeError))
+        OutOfMemoryError True
+    """
+
+
+class AcceleratorError(ChainruleError, RuntimeError):
+    """An accelerator's runtime failure (PyTorch's torch.AcceleratorError): a name for
+    `except` clauses written for PyTorch.
+
+    Example:
+        >>> import chainrule
+        >>> issubclass(chainrule.AcceleratorError, RuntimeError)
+        True
+    """
+
+
 class FileFormatError(ChainruleError, ValueError):
     """A file that is not what it claims to be: truncated, corrupted, or of another format.
 

@@ -19,7 +19,10 @@ with `safetensors.torch.load_file`. bfloat16 tensors are stored as BF16 entries,
 load as chainrule.bfloat16 (the safetensors package's NumPy reader has no BF16, so entries are
 decoded here). complex128 tensors, which the format has no entry type for (torch.save stores
 them), are stored as float64 entries of (real, imaginary) pairs, shape (..., 2), that the
-structure marks to load back as complex128.
+structure marks to load back as complex128. A tensor that requires grad (a plain tensor being
+optimised, not a Parameter) loads as a leaf that requires grad, and a sparse COO tensor loads
+sparse (its indices and values are two entries, its size and coalesced flag in the structure;
+a CSR one its crow_indices, col_indices and values), as from torch.save.
 
 Files are written atomically: to a temporary file in the same directory, flushed and fsync'ed,
 then renamed over the target, so a crash leaves either the old file or the new one.
@@ -37,7 +40,7 @@ import secrets
 import struct
 import types
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
 import safetensors
@@ -51,10 +54,11 @@ from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.ops.complex import view_as_complex
 from chainrule.ops.creation import tensor
+from chainrule.ops.sparse import SparseCsrTensor, SparseTensor, sparse_csr_tensor
 from chainrule.torch_format import is_torch_file, load_torch_file
 
 if TYPE_CHECKING:  # annotations only
-    from collections.abc import Callable, Mapping
+    from collections.abc import Callable
 
 
 __all__ = [
@@ -111,7 +115,7 @@ def save(obj: object, f: str | os.PathLike | IO[bytes]) -> None:
         {'w': tensor([1., 1.]), 'epoch': 3}
     """
     arrays: dict[str, Any] = {}
-    structure = _encode(obj, "", arrays)
+    structure = _encode(obj, "", arrays, _TensorsOnly())
     metadata = {"format": "pt", _STRUCTURE_KEY: json.dumps(structure)}
     payload = safetensors.numpy.save(arrays, metadata=metadata)
     if hasattr(f, "write"):
@@ -124,14 +128,36 @@ def _join(prefix: str, key: Any) -> str:
     return f"{prefix}.{key}" if prefix else str(key)
 
 
+class _TensorsOnly(dict):
+    """`_encode`'s memo outside a saved object: it remembers tensors only (one tensor saved
+    twice loads as one object, as from torch.save), and being one says that plain objects,
+    classes and functions are not to be stored."""
+
+
 def _encode(
     value: Any, path: str, arrays: dict[str, Any], memo: dict[int, str] | None = None
 ) -> dict[str, Any]:
-    """The JSON node describing `value`; its tensors go into `arrays` under their path. Inside
-    a saved object (`memo`, by id: what the object graph already stored, and where), a tensor
-    or object met again is a reference to its first place, so tied weights stay tied."""
+    """The JSON node describing `value`; its tensors go into `arrays` under their path. What
+    `memo` holds (by id: what was already stored, and where) is a reference to its first place
+    when met again: tensors everywhere, and inside a saved object its objects too, so tied
+    weights stay tied."""
     if memo is not None and id(value) in memo:
         return {"same": memo[id(value)]}
+    if isinstance(value, SparseCsrTensor):  # stays CSR: its offsets, columns and values
+        key = path or "tensor"
+        if memo is not None:
+            memo[id(value)] = key
+        parts = {"crow": value.crow_indices(), "col": value.col_indices()}
+        parts["values"] = value.values().detach()
+        nodes = [_encode(part, _join(key, name), arrays) for name, part in parts.items()]
+        return {"sparse_csr": [*nodes, list(value.shape)]}
+    if isinstance(value, SparseTensor):  # stays sparse: its indices and values, as PyTorch's
+        key = path or "tensor"
+        if memo is not None:
+            memo[id(value)] = key
+        indices = _encode(value._indices(), _join(key, "indices"), arrays)
+        values = _encode(value._values().detach(), _join(key, "values"), arrays)
+        return {"sparse_coo": [indices, values, list(value.shape), value.is_coalesced()]}
     if isinstance(value, Tensor):
         key = path or "tensor"
         if memo is not None:
@@ -145,6 +171,8 @@ def _encode(
         arrays[key] = array if array.flags.c_contiguous else array.copy(order="C")
         if isinstance(value, Parameter):  # loads as a Parameter, as from torch.save
             return {"parameter": [key, value.requires_grad, *(["complex128"] if pairs else [])]}
+        if value.requires_grad:  # loads as a leaf that requires grad, as from torch.save
+            return {"tensor_requiring_grad": [key, *(["complex128"] if pairs else [])]}
         return {"complex128": key} if pairs else {"tensor": key}
     if isinstance(value, Size):  # before tuple: loads as a Size
         return {"size": list(value)}
@@ -187,9 +215,10 @@ def _encode(
         return {"dtype": value.name}
     if isinstance(value, Device):
         return {"device": str(value)}
-    if isinstance(value, Module) or (memo is not None and _plain_object(value)):
+    in_object = memo is not None and not isinstance(memo, _TensorsOnly)
+    if isinstance(value, Module) or (in_object and _plain_object(value)):
         return _encode_object(value, path, arrays, memo)
-    if memo is not None and isinstance(value, (type, types.FunctionType)):
+    if in_object and isinstance(value, (type, types.FunctionType)):
         return {"global": _global_name(value, path)}  # a class or function, by name
     if callable(getattr(value, "state_dict", None)):  # an optimizer, a scheduler
         raise TypeError(
@@ -212,8 +241,8 @@ def _encode_object(
     """A whole object (a model, as `torch.save(model, f)` pickles it): its class by name and
     its attributes' nodes, which load back into a new instance of that class (module
     docstring: only with weights_only=False or an allowlisted class, as PyTorch's)."""
-    if memo is None:
-        memo = {}
+    if memo is None or isinstance(memo, _TensorsOnly):
+        memo = dict(memo or {})  # an object's memo: its objects are remembered too
     reference = path or "object"
     memo[id(value)] = reference
     name = _global_name(type(value), path)
@@ -312,7 +341,10 @@ def load(
     `torch.save` wrote (chainrule/torch_format.py: its pickle read by a restricted unpickler
     that builds tensors and containers and refuses anything else, so no code runs).
 
-    `map_location` ('cpu', 'cuda', a device) moves every tensor there. `weights_only` decides
+    `map_location` ('cpu', 'cuda', a device) moves every tensor there; a dict maps a
+    tensor's location ('cpu', 'cuda:0') to another, and a callable `(storage, location)` is
+    given each tensor (standing for its storage) and returns it where it should be, or None to
+    leave it (`lambda storage, loc: storage`, older code's idiom). `weights_only` decides
     only whether the classes a file names (a namedtuple's, a whole model's) may be imported
     (False) or must be allowlisted with `add_safe_globals` (True); other `torch.load` options
     are accepted for compatibility. A file
@@ -336,15 +368,7 @@ def load(
         >>> chainrule.load(buffer)
         {'weight': tensor([1., 1.]), 'step': 10}
     """
-    if (
-        map_location is not None
-        and not isinstance(map_location, str)
-        and not hasattr(map_location, "type")
-    ):
-        raise TypeError(
-            f"load: map_location must be None, a device or a device string, got "
-            f"{type(map_location).__name__}"
-        )
+    relocate = _relocation(map_location)
     if hasattr(f, "read"):
         name = getattr(f, "name", repr(f))
         data = f.read()
@@ -353,13 +377,13 @@ def load(
         with open(f, "rb") as handle:
             data = handle.read()
     if is_torch_file(data):  # torch.save's pickles, read without running code
-        return _moved(load_torch_file(data, name), map_location)
+        return _moved(load_torch_file(data, name), relocate)
     header = _read_header(data, name)
     try:
         entries = safetensors.deserialize(data)
     except Exception as error:  # the Rust reader's SafetensorError is a bare Exception
         raise FileFormatError(f"{name}: corrupted safetensors file ({error})") from error
-    tensors = {key: _to_tensor(_entry_array(entry), map_location) for key, entry in entries}
+    tensors = {key: _to_tensor(_entry_array(entry), relocate) for key, entry in entries}
     structure = header.get("__metadata__", {}).get(_STRUCTURE_KEY)
     if structure is None:
         return tensors  # a plain safetensors file, e.g. from safetensors.torch.save_file
@@ -409,18 +433,53 @@ def _read_header(data: bytes, name: str) -> dict[str, Any]:
     return header
 
 
-def _moved(value: Any, map_location: Any) -> Any:
-    """`value` with every tensor in its containers moved to `map_location` (if given)."""
+def _relocation(map_location: Any) -> Callable[[Tensor], Tensor] | None:
+    """`load`'s map_location as a function taking each loaded tensor where it belongs (None:
+    where it is)."""
     if map_location is None:
+        return None
+    if isinstance(map_location, str) or hasattr(map_location, "type"):
+        return lambda loaded: loaded.to(map_location)
+    if isinstance(map_location, Mapping):
+
+        def remapped(loaded: Tensor) -> Tensor:
+            here = str(loaded.device)
+            there = map_location.get(here, here)
+            return loaded if there == here else loaded.to(there)
+
+        return remapped
+    if callable(map_location):
+
+        def called(loaded: Tensor) -> Tensor:
+            result = map_location(loaded, str(loaded.device))
+            if result is None:
+                return loaded
+            if not isinstance(result, Tensor):
+                raise TypeError(
+                    "load: the map_location callable must return a tensor (standing for the "
+                    f"storage) or None, got {type(result).__name__}"
+                )
+            return result
+
+        return called
+    raise TypeError(
+        "load: map_location must be None, a device, a device string, a dict of locations or a "
+        f"callable, got {type(map_location).__name__}"
+    )
+
+
+def _moved(value: Any, relocate: Callable[[Tensor], Tensor] | None) -> Any:
+    """`value` with every tensor in its containers passed through `relocate` (if given)."""
+    if relocate is None:
         return value
     if isinstance(value, Tensor):
-        return value.to(map_location)
+        return relocate(value)
     if isinstance(value, dict):
-        return type(value)((key, _moved(item, map_location)) for key, item in value.items())
+        return type(value)((key, _moved(item, relocate)) for key, item in value.items())
     if isinstance(value, tuple) and hasattr(value, "_make"):  # a namedtuple
-        return value._make(_moved(item, map_location) for item in value)
+        return value._make(_moved(item, relocate) for item in value)
     if isinstance(value, (list, tuple)):
-        return type(value)(_moved(item, map_location) for item in value)
+        return type(value)(_moved(item, relocate) for item in value)
     return value
 
 
@@ -433,11 +492,9 @@ def _entry_array(entry: dict) -> Any:
     return numpy_backend.xp.frombuffer(entry["data"], dtype=element).reshape(entry["shape"])
 
 
-def _to_tensor(array: Any, map_location: Any) -> Tensor:
+def _to_tensor(array: Any, relocate: Callable[[Tensor], Tensor] | None) -> Tensor:
     result = tensor(array)  # a copy: the reader's arrays are read-only views of the bytes
-    if map_location is not None:
-        result = result.to(map_location)
-    return result
+    return result if relocate is None else relocate(result)
 
 
 def _decode(
@@ -456,6 +513,20 @@ def _decode(
     if kind == "complex128":  # stored as float64 (real, imaginary) pairs
         refs[content] = view_as_complex(tensors[content])
         return refs[content]
+    if kind == "tensor_requiring_grad":
+        key, *complex_pairs = content
+        stored = view_as_complex(tensors[key]) if complex_pairs else tensors[key]
+        refs[key] = stored.requires_grad_(True)
+        return refs[key]
+    if kind == "sparse_coo":
+        indices_node, values_node, size, coalesced = content
+        indices = _decode(indices_node, tensors, weights_only, refs)
+        values = _decode(values_node, tensors, weights_only, refs)
+        return SparseTensor._make(indices, values, tuple(size), coalesced)
+    if kind == "sparse_csr":
+        *nodes, size = content
+        crow, col, values = (_decode(node, tensors, weights_only, refs) for node in nodes)
+        return sparse_csr_tensor(crow, col, values, tuple(size))
     if kind == "same":
         return refs[content]
     if kind == "object":

@@ -22,9 +22,11 @@ from chainrule.ops.sparse import (
     sparse_addmm,
     sparse_coo,
     sparse_coo_tensor,
+    sparse_csr,
     sparse_matmul,
     sparse_softmax,
     sparse_sum,
+    to_sparse_csr,
 )
 
 __all__ = [
@@ -84,7 +86,7 @@ def spdiags(
         diagonals (Tensor): (d, length), or (length,) with a single offset.
         offsets (Tensor): int64 (d,) (or 0-dim), distinct.
         shape (tuple of int): (m, n).
-        layout (layout, optional): sparse_coo (the default; chainrule has no CSR layout).
+        layout (layout, optional): sparse_coo (the default) or sparse_csr.
 
     Returns:
         SparseTensor: (m, n), the entries diagonal by diagonal, uncoalesced as PyTorch's.
@@ -101,8 +103,8 @@ def spdiags(
                 [ 1., -2.,  1.],
                 [ 0.,  1., -2.]])
     """
-    if layout is not None and layout is not sparse_coo:
-        raise NotImplementedError(f"spdiags: layout {layout} is not supported (sparse_coo only)")
+    if layout is not None and layout not in (sparse_coo, sparse_csr):
+        raise NotImplementedError(f"spdiags: layout {layout} is not supported (COO or CSR only)")
     if len(shape) != 2:
         raise RuntimeError("Output shape must be 2d")
     if offsets.dtype is not dtypes.int64:
@@ -127,7 +129,8 @@ def spdiags(
             columns.append(column)
             which.append(k)
     values = rows_of_diagonals[which, columns] if which else rows_of_diagonals.reshape(-1)[:0]
-    return sparse_coo_tensor([rows, columns], values, (m, n))
+    matrix = sparse_coo_tensor([rows, columns], values, (m, n))
+    return to_sparse_csr(matrix) if layout is sparse_csr else matrix
 
 
 def sum(input: SparseTensor, dim: Any = None, dtype: Any = None) -> Tensor:  # noqa: A001, A002

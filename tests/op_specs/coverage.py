@@ -38,6 +38,13 @@ def _values(name, fn, torch_fn, make_inputs):
     )
 
 
+def _histograms(lib, x):
+    """Counts and edges over x's own range, and weighted densities over a given range."""
+    own = lib.histogram(x, 4)
+    given = lib.histogram(x, 3, range=(-1.0, 1.0), weight=x.abs(), density=True)
+    return own.hist, own.bin_edges, given.hist, given.bin_edges
+
+
 SPECS = [
     _values(
         "float_class_masks",
@@ -70,6 +77,40 @@ SPECS = [
         lambda x: (chainrule.nonzero(x), chainrule.nonzero(x, as_tuple=True)),
         lambda x: (torch.nonzero(x), torch.nonzero(x, as_tuple=True)),
         lambda rng: (rng.integers(-1, 2, size=(3, 4)),),
+    ),
+    _values(
+        "histc",
+        lambda x: (chainrule.histc(x, 5, -1.0, 1.0), chainrule.histc(x, 3)),
+        lambda x: (torch.histc(x, 5, -1.0, 1.0), torch.histc(x, 3)),
+        lambda rng: (rng.standard_normal((3, 4)),),
+    ),
+    _values(
+        "searchsorted_and_bucketize",
+        lambda x: (
+            chainrule.searchsorted(x.sort().values, x[:, :2]),
+            chainrule.searchsorted(x[0].sort().values, x, side="right"),
+            chainrule.bucketize(
+                x, chainrule.tensor([-0.5, 0.0, 0.5], dtype=x.dtype, device=x.device)
+            ),
+        ),
+        lambda x: (
+            torch.searchsorted(x.sort().values, x[:, :2]),
+            torch.searchsorted(x[0].sort().values, x, side="right"),
+            torch.bucketize(x, torch.tensor([-0.5, 0.0, 0.5], dtype=x.dtype)),
+        ),
+        lambda rng: (rng.standard_normal((3, 4)),),
+    ),
+    _values(
+        "histogram",
+        lambda x: _histograms(chainrule, x.detach()),
+        lambda x: _histograms(torch, x.detach()),
+        lambda rng: (rng.standard_normal((3, 4)),),
+    ),
+    _values(
+        "isin",
+        lambda x: (chainrule.isin(x, x[0]), chainrule.isin(x[:, :2], x[1], invert=True)),
+        lambda x: (torch.isin(x, x[0]), torch.isin(x[:, :2], x[1], invert=True)),
+        lambda rng: (rng.integers(-2, 3, size=(3, 4)),),
     ),
     _values(
         "one_hot",

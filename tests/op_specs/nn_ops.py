@@ -100,6 +100,15 @@ CONVOLUTION = [
         "conv2d_empty_batch", "conv2d", [((0, 6, 5, 5), (4, 6, 3, 3), (4,))], kwargs={"padding": 1}
     ),
     _same("conv2d_empty_batch_one_channel", "conv2d", [((0, 1, 7, 7), (2, 1, 3, 3))]),
+    # pointwise (1 x 1, stride 1, unpadded, one group): one product per sample on its planes
+    _same("conv2d_pointwise", "conv2d", [((2, 3, 4, 5), (5, 3, 1, 1), (5,))]),
+    _same("conv1d_pointwise_unbatched", "conv1d", [((3, 6), (2, 3, 1))]),
+    _same("conv3d_pointwise_empty_batch", "conv3d", [((0, 2, 2, 3, 2), (3, 2, 1, 1, 1))]),
+    # 1 x 1 but strided or padded: the columns path, as before
+    _same(
+        "conv2d_one_by_one_strided", "conv2d", [((1, 2, 5, 5), (3, 2, 1, 1))], kwargs={"stride": 2}
+    ),
+    _same("conv_transpose2d_pointwise", "conv_transpose2d", [((2, 3, 3, 4), (3, 2, 1, 1), (2,))]),
     _same(
         "conv3d",
         "conv3d",
@@ -305,7 +314,7 @@ NORMALIZATION = [
         "group_norm",
         lambda x, w, b: F.group_norm(x, 3, w, b),
         lambda x, w, b: TF.group_norm(x, 3, w, b),
-        [((2, 6, 3), (6,), (6,)), ((2, 6, 2, 2), (6,), (6,))],
+        [((2, 6, 3), (6,), (6,)), ((2, 6, 2, 2), (6,), (6,)), ((3, 6), (6,), (6,))],
     ),
     _spec(
         "instance_norm",

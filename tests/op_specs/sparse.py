@@ -116,4 +116,28 @@ SPECS = [
         lambda lib, v: _sparse(lib, v, (3, 4, 2)).to_dense(),
         [((NNZ, 2),)],
     ),
+    _both(
+        "sparse @ sparse",
+        lambda lib, v, w: (_sparse(lib, v) @ _sparse(lib, w).t()).to_dense(),
+        [((NNZ,), (NNZ,))],
+        torch_body=lambda v, w: _dense(v) @ _dense(w).T,
+    ),
+    # CSR: rows 0 and 1 hold (0, 1), (0, 3) and (1, 0), (1, 2); row 2 is empty.
+    _both(
+        "sparse_csr @ dense",
+        lambda lib, v, d: lib.sparse_csr_tensor([0, 2, 4, 4], [1, 3, 0, 2], v, SIZE) @ d,
+        [((4,), (4, 2))],
+        torch_body=lambda v, d: (
+            torch.zeros(SIZE, dtype=v.dtype).index_put(
+                (torch.tensor([0, 0, 1, 1]), torch.tensor([1, 3, 0, 2])), v
+            )
+            @ d
+        ),
+    ),
+    _both(
+        "to_sparse_csr and back",
+        lambda lib, x: (x.to_sparse_csr() * 2.0).to_dense(),
+        [((3, 4),)],
+        torch_body=lambda x: (x.to_sparse() * 2.0).to_dense(),
+    ),
 ]

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -218,6 +219,11 @@ class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801 - PyTorch's nam
         self.check_nan = check_nan
         self.check_forward = check_forward
         self._previous: list[AnomalyMode | None] = []
+        warnings.warn(  # PyTorch's, each time the mode is made
+            "Anomaly Detection has been enabled. This mode will increase the runtime and should "
+            "only be enabled for debugging.",
+            stacklevel=2,
+        )
 
     def __enter__(self) -> None:
         self._previous.append(_current())

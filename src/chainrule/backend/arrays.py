@@ -267,6 +267,45 @@ class Backend(ABC):
         nothing, where this backend has no kernel for the operands."""
         return False
 
+    def gather_along(self, x: Array, index: Array, dim: int) -> Array | None:
+        """torch.gather of x at `index` along `dim` in one compiled pass, or None where this
+        backend has no kernel for the operands (or an index is out of range)."""
+        return None
+
+    def scatter_add_along(self, target: Array, index: Array, values: Array, dim: int) -> bool:
+        """target += values scattered at `index` along `dim` in place (np.add.at's order), in
+        one compiled pass; False, writing nothing, where this backend has no kernel for the
+        operands (or an index is out of range)."""
+        return False
+
+    def group_norm_rows(
+        self, x: Array, weight: Array, bias: Array, y: Array, out: Array, rstd: Array, eps: float
+    ) -> bool:
+        """Group norm and its affine part in one compiled pass over the rows of x (R, K, S), R
+        samples times G groups of K channels at S positions: out = (x - mean) rstd per row, y
+        = out weight + bias per channel (weight and bias (G, K)), rstd into `rstd` (R,). False,
+        writing nothing, where this backend has no kernel for the operands."""
+        return False
+
+    def group_norm_backward_rows(
+        self, g: Array, out: Array, rstd: Array, weight: Array, result: Array
+    ) -> tuple[Array, Array] | None:
+        """Its backward in one compiled pass per row: result = rstd (g w - mean(g w) - out
+        mean(g w out)) into `result`, and the weight's and bias's gradients (G, K) returned;
+        None (nothing written) where this backend has no kernel for the operands."""
+        return None
+
+    def leading_rows(self, rows: Array, count: int, largest: bool) -> tuple[Array, Array] | None:
+        """(positions, values) of the `count` leading elements of each row of rows (R, D) in
+        the stable order (NaN the largest; larger first when `largest`; equal elements by
+        position), in one compiled pass per row; None where this backend has no kernel."""
+        return None
+
+    def cross_entropy_rows(self, x: Array, target: Array) -> Array | None:
+        """-log softmax(x)[target] along the rows of x (R, D), integer targets (R,) in range,
+        in one compiled pass per row; None where this backend has no kernel."""
+        return None
+
     def softmax_backward_rows(self, g: Array, out: Array, result: Array) -> bool:
         """Its backward along rows in one compiled pass: result = out (g - sum(g out)). False,
         writing nothing, where this backend has no kernel."""
@@ -530,6 +569,28 @@ class NumpyBackend(Backend):
 
     def softmax_rows(self, x: Array, out: Array) -> bool:
         return jit.softmax_rows(x, out)
+
+    def cross_entropy_rows(self, x: Array, target: Array) -> Array | None:
+        return jit.cross_entropy_rows(x, target)
+
+    def gather_along(self, x: Array, index: Array, dim: int) -> Array | None:
+        return jit.gather_along(x, index, dim)
+
+    def scatter_add_along(self, target: Array, index: Array, values: Array, dim: int) -> bool:
+        return jit.scatter_add_along(target, index, values, dim)
+
+    def group_norm_rows(
+        self, x: Array, weight: Array, bias: Array, y: Array, out: Array, rstd: Array, eps: float
+    ) -> bool:
+        return jit.group_norm_rows(x, weight, bias, y, out, rstd, eps)
+
+    def group_norm_backward_rows(
+        self, g: Array, out: Array, rstd: Array, weight: Array, result: Array
+    ) -> tuple[Array, Array] | None:
+        return jit.group_norm_backward_rows(g, out, rstd, weight, result)
+
+    def leading_rows(self, rows: Array, count: int, largest: bool) -> tuple[Array, Array] | None:
+        return jit.leading_rows(rows, count, largest)
 
     def softmax_backward_rows(self, g: Array, out: Array, result: Array) -> bool:
         return jit.softmax_backward_rows(g, out, result)

@@ -2,11 +2,12 @@
 is installed: one pass each (backend/jit_kernels.py) where NumPy takes several, for the exact
 GELU and its backward, SiLU and its backward, the float32 normal CDF, layer norm's rows
 (with the affine part, and its backward with the parameters' gradients), batch norm's
-channels (and their running statistics), running sums (cumsum), softmax's rows (and causal
+channels (and their running statistics), group norm with its affine part (and its backward),
+running sums (cumsum), softmax's rows (and causal
 attention's), 2 x 2 max pooling, the gradient scatters of max pooling and embeddings, the
-2-D transposed convolution's col2im, and 2-D depthwise convolution (groups = input channels:
+2-D transposed convolution's col2im, 2-D depthwise convolution (groups = input channels:
 forward and both gradients as direct loops, where the columns path runs a tiny product per
-sample and channel).
+sample and channel), and topk's leaders (a heap per row, where NumPy partitions and sorts).
 A kernel is here only where it beats NumPy by a margin worth numba's load (about 0.7 s and
 150 MiB of LLVM per process): ReLU's backward in one pass measured 2-5%
 faster than its NumPy passes on W3's and W4's shapes, so it has none, and an MLP never loads
@@ -357,6 +358,88 @@ def layer_norm_backward_rows(
     return grad_weight, grad_bias
 
 
+def group_norm_rows(
+    x: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray,
+    y: np.ndarray,
+    out: np.ndarray,
+    rstd: np.ndarray,
+    eps: float,
+) -> bool:
+    """Group norm with its affine part over x (R, K, S) (R samples times G groups, K channels
+    per group, S positions), weight and bias (G, K): out = (x - mean) rstd over each row's K S
+    elements and y = out weight + bias per channel into `y` and `out`, rstd into `rstd` (R,),
+    split over the rows; False (nothing written) without a kernel."""
+    if not x.shape == y.shape == out.shape or rstd.shape != (x.shape[0],):
+        return False
+    module = _contiguous_kernels(3, (x, y, out, rstd, weight, bias))
+    if module is None or not _group_vectors(x, weight, bias):
+        return False
+    groups = weight.shape[0]
+
+    def block(start: int, stop: int) -> None:
+        part = slice(start, stop)
+        module.group_norm_rows(
+            x[part], weight, bias, y[part], out[part], rstd[part], groups, start, eps
+        )
+
+    parallel_for(x.shape[0], block, x.shape[1] * x.shape[2])
+    return True
+
+
+def group_norm_backward_rows(
+    g: np.ndarray, out: np.ndarray, rstd: np.ndarray, weight: np.ndarray, result: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Group norm's backward over rows (R, K, S) in one pass per row: result = rstd (g w -
+    mean(g w) - out mean(g w out)) into `result`, and returned, the weight's and the bias's
+    gradients (G, K) (the sums of g out and of g over the samples and positions: per row and
+    channel in the kernel, then down the samples in float64, so the same bits on any number
+    of threads); None (nothing written) without a kernel."""
+    if not g.shape == out.shape == result.shape or rstd.shape != (g.shape[0],):
+        return None
+    module = _contiguous_kernels(3, (out, rstd, result, weight))
+    if module is None or g.dtype != out.dtype or not _group_vectors(out, weight):
+        return None
+    g = np.ascontiguousarray(g)  # a broadcast cotangent, once (see layer_norm_backward_rows)
+    groups, channels = weight.shape
+    sums_weight = np.empty((g.shape[0], channels))
+    sums_bias = np.empty((g.shape[0], channels))
+
+    def block(start: int, stop: int) -> None:
+        part = slice(start, stop)
+        module.group_norm_backward_rows(
+            g[part],
+            out[part],
+            rstd[part],
+            weight,
+            result[part],
+            sums_weight[part],
+            sums_bias[part],
+            groups,
+            start,
+        )
+
+    parallel_for(g.shape[0], block, g.shape[1] * g.shape[2])
+    per_group = (-1, groups * channels)
+    grad_weight = sums_weight.reshape(per_group).sum(axis=0).astype(g.dtype)
+    grad_bias = sums_bias.reshape(per_group).sum(axis=0).astype(g.dtype)
+    return grad_weight.reshape(weight.shape), grad_bias.reshape(weight.shape)
+
+
+def _group_vectors(rows: np.ndarray, *parameters: np.ndarray) -> bool:
+    """Whether each parameter is a C-contiguous (G, K) of the rows' dtype, G dividing the rows
+    and K the rows' channels."""
+    return all(
+        p.ndim == 2
+        and p.shape[1] == rows.shape[1]
+        and rows.shape[0] % p.shape[0] == 0
+        and p.dtype == rows.dtype
+        and p.flags.c_contiguous
+        for p in parameters
+    )
+
+
 def _vectors(rows: np.ndarray, *vectors: np.ndarray) -> bool:
     """Whether each vector is C-contiguous, of the rows' dtype and width."""
     width = rows.shape[1]
@@ -374,10 +457,33 @@ def softmax_rows(x: np.ndarray, out: np.ndarray) -> bool:
         return False
 
     def block(start: int, stop: int) -> None:
-        module.softmax_rows(x[start:stop], out[start:stop])
+        rows = x[start:stop]
+        # NumPy's row maxima are vectorised; the kernel's own select loop was not (a float
+        # max without fast-math flags stays scalar): (512, 1000) 0.46 -> 0.26 ms, same bits
+        module.softmax_rows(rows, rows.max(axis=1), out[start:stop])
 
     parallel_for(x.shape[0], block, x.shape[1])
     return True
+
+
+def cross_entropy_rows(x: np.ndarray, target: np.ndarray) -> np.ndarray | None:
+    """-log softmax(x)[target] along the rows of a float32 x (R, D) for int64 targets (R,),
+    split over the rows; None without a kernel or with a target out of range (the caller's
+    NumPy path then raises as it does)."""
+    module = _row_kernels(x) if x.dtype == np.float32 else None
+    if module is None or target.dtype != np.int64 or target.shape != x.shape[:1]:
+        return None
+    if target.size and (target.min() < 0 or target.max() >= x.shape[1]):
+        return None
+    target = np.ascontiguousarray(target)
+    loss = np.empty(x.shape[0], dtype=x.dtype)
+
+    def block(start: int, stop: int) -> None:
+        rows = x[start:stop]
+        module.cross_entropy_rows(rows, rows.max(axis=1), target[start:stop], loss[start:stop])
+
+    parallel_for(x.shape[0], block, x.shape[1])
+    return loss
 
 
 def scaled_causal_softmax_rows(x: np.ndarray, out: np.ndarray, scale: float, length: int) -> bool:
@@ -444,6 +550,70 @@ def add_rows(target: np.ndarray, index: np.ndarray, values: np.ndarray) -> bool:
     rows = target.reshape(target.shape[0], -1)
     flat_values = _flat(values).reshape(flat_index.size, rows.shape[1])
     return bool(module.add_rows(rows, flat_index.astype(np.int64, copy=False), flat_values))
+
+
+def _along(array: np.ndarray, dim: int) -> tuple:
+    """`array`'s shape as (A, D, S) around dimension `dim`: the layout of the along kernels."""
+    shape = array.shape
+    return math.prod(shape[:dim]), shape[dim], math.prod(shape[dim + 1 :])
+
+
+def _along_operands(data: np.ndarray, index: np.ndarray, dim: int, *others: np.ndarray) -> Any:
+    """The kernels for a gather or scatter along `dim` of a float `data` with an int64 index of
+    data's shape but in `dim` (and `others` of the index's shape and data's dtype), big
+    enough; None otherwise (a smaller index in another dimension keeps the NumPy path)."""
+    if data.dtype not in _FLOATS or index.dtype != np.int64 or index.ndim != data.ndim:
+        return None
+    if index.size < MIN_ELEMENTS or any(o.shape != index.shape for o in others):
+        return None
+    if any(o.dtype != data.dtype for o in others):
+        return None
+    if any(i != n for axis, (i, n) in enumerate(zip(index.shape, data.shape)) if axis != dim):
+        return None
+    return kernels()
+
+
+def gather_along(x: np.ndarray, index: np.ndarray, dim: int) -> np.ndarray | None:
+    """x gathered at `index` along `dim` (torch.gather), split over the leading positions;
+    None without a kernel or with an index out of range (the NumPy path then raises)."""
+    module = _along_operands(x, index, dim)
+    if module is None:
+        return None
+    x3 = np.ascontiguousarray(x).reshape(_along(x, dim))
+    index3 = np.ascontiguousarray(index).reshape(_along(index, dim))
+    out = np.empty(index.shape, dtype=x.dtype)
+    out3 = out.reshape(index3.shape)
+    failed = []
+
+    def block(start: int, stop: int) -> None:
+        part = slice(start, stop)
+        if not module.gather_along(x3[part], index3[part], out3[part]):
+            failed.append(start)
+
+    parallel_for(index3.shape[0], block, index3.shape[1] * index3.shape[2])
+    return None if failed else out
+
+
+def scatter_add_along(target: np.ndarray, index: np.ndarray, values: np.ndarray, dim: int) -> bool:
+    """target += values scattered at `index` along `dim` (torch.scatter_add_) for a
+    C-contiguous target, in np.add.at's order; False (nothing written) without a kernel or
+    with an index out of range. Split over the leading positions, each of which only its own
+    block writes."""
+    module = _along_operands(target, index, dim, values)
+    if module is None or not target.flags.c_contiguous:
+        return False
+    index3 = np.ascontiguousarray(index).reshape(_along(index, dim))
+    if index3.min() < 0 or index3.max() >= target.shape[dim]:
+        return False  # checked before any block writes
+    target3 = target.reshape(_along(target, dim))
+    values3 = np.ascontiguousarray(values).reshape(index3.shape)
+
+    def block(start: int, stop: int) -> None:
+        part = slice(start, stop)
+        module.scatter_add_along(target3[part], index3[part], values3[part])
+
+    parallel_for(index3.shape[0], block, index3.shape[1] * index3.shape[2])
+    return True
 
 
 def transposed_convolution_2d(
@@ -621,3 +791,28 @@ def adam_step(
 
     parallel_for(first.size, block)
     return True
+
+
+# The most leaders `leading_rows` keeps per row: a heap of more gains little over NumPy's
+# partition (which topk's caller uses above it).
+MAX_LEADERS = 64
+
+
+def leading_rows(rows: np.ndarray, count: int, largest: bool) -> tuple | None:
+    """(positions, values) of the `count` leading elements of each row of a float rows (R, D)
+    in the stable order (NaN the largest, larger first when `largest`, equal elements by
+    position): int64 and rows' dtype, (R, count). One compiled pass per row, split over the
+    rows; None without a kernel, or for more than MAX_LEADERS."""
+    if not 0 < count <= MAX_LEADERS or count > rows.shape[1]:
+        return None
+    module = _row_kernels(rows)
+    if module is None:
+        return None
+    order = np.empty((rows.shape[0], count), dtype=np.int64)
+    values = np.empty((rows.shape[0], count), dtype=rows.dtype)
+
+    def block(start: int, stop: int) -> None:
+        module.leading_rows(rows, largest, start, stop, order, values)
+
+    parallel_for(rows.shape[0], block, rows.shape[1])
+    return order, values

@@ -4,8 +4,8 @@ chainrule` never does): the exact GELU, its backward and the normal CDF on float
 backward, below; then
 layer norm's and softmax's rows, batch norm's channels, running sums, max pooling, two
 scatters, a col2im, and layer norm with its affine part, forward and backward, causal
-attention's softmax rows (softmax's in float32 lanes, with `_exp32`), and depthwise
-convolution's three loops.
+attention's softmax rows (softmax's in float32 lanes, with `_exp32`), group norm with its
+affine part, forward and backward, depthwise convolution's three loops, and topk's leaders.
 
 NumPy has no erf ufunc: backend/special.py builds the normal CDF from about twenty NumPy
 passes (2.6 ms on a (1024, 512) float32 array on one core here, against 0.25 ms for PyTorch's
@@ -403,18 +403,16 @@ def running_sums(x, out, reverse, first, last, start, stop):
 
 
 @_row_kernel
-def softmax_rows(x, out):
-    """softmax along the rows of a float32 x (R, D) into `out`: exp(x - max) / sum, in
-    float32 lanes (`_exp32`, within one ulp; the sum in float32 partial sums, as PyTorch's;
-    1.6x the float64 lanes' speed on W7's attention, (4096, 64)). A NaN or +inf in a row
-    makes the row NaN, as NumPy's passes do (its exp is NaN, and so is the sum)."""
+def softmax_rows(x, maxima, out):
+    """softmax along the rows of a float32 x (R, D) into `out`: exp(x - max) / sum, with
+    each row's max given (`maxima` (R,)), in float32 lanes (`_exp32`, within one ulp; the sum
+    in float32 partial sums, as PyTorch's; 1.6x the float64 lanes' speed on W7's attention,
+    (4096, 64)). A NaN or +inf in a row makes the row NaN, as NumPy's passes do (its exp is
+    NaN, and so is the sum)."""
     rows, size = x.shape
     for r in range(rows):
         row, row_out = x[r], out[r]
-        top = row[0]  # the max (exact), a NaN ignored: its exp makes the row NaN
-        for j in range(1, size):
-            value = row[j]
-            top = value if value > top else top
+        top = maxima[r]
         total = _ZERO_32
         for j in range(size):
             exp = _exp32(row[j] - top)
@@ -423,6 +421,20 @@ def softmax_rows(x, out):
         scale = _ONE_32 / total
         for j in range(size):
             row_out[j] *= scale
+
+
+@_row_kernel
+def cross_entropy_rows(x, maxima, target, loss):
+    """-log softmax(x)[target] along the rows of a float32 x (R, D), each row's max given
+    (`maxima` (R,)): log(sum exp(x - max)) - (x[target] - max) into `loss` (R,), the sum of
+    `_exp32`s in float32 partial sums, as softmax_rows' (targets in range: the caller checks)."""
+    rows, size = x.shape
+    for r in range(rows):
+        row, top = x[r], maxima[r]
+        total = _ZERO_32
+        for j in range(size):
+            total += _exp32(row[j] - top)
+        loss[r] = np.log(total) - (row[target[r]] - top)
 
 
 @_row_kernel
@@ -490,6 +502,35 @@ def add_rows(target, index, values):
         for j in range(width):
             target[row, j] += values[i, j]
     return True
+
+
+@_kernel
+def gather_along(x, index, out):
+    """out[a, k, s] = x[a, index[a, k, s], s] for x (A, D, S) and index, out (A, K, S): a
+    gather along the middle axis, its longest loop innermost. Returns False at the first index
+    outside [0, D) (`out` then partly written: the caller's NumPy path raises)."""
+    outer, count, inner = index.shape
+    size = x.shape[1]
+    for a in range(outer):
+        for s in range(inner):
+            for k in range(count):
+                j = index[a, k, s]
+                if j < 0 or j >= size:
+                    return False
+                out[a, k, s] = x[a, j, s]
+    return True
+
+
+@_kernel
+def scatter_add_along(target, index, values):
+    """target[a, index[a, k, s], s] += values[a, k, s] for target (A, D, S) and index, values
+    (A, K, S), every index in [0, D) (the caller checks), each target element's terms added in
+    the order of k: np.add.at's order, so the same sums bit for bit."""
+    outer, count, inner = index.shape
+    for a in range(outer):
+        for s in range(inner):
+            for k in range(count):
+                target[a, index[a, k, s], s] += values[a, k, s]
 
 
 @_kernel
@@ -570,6 +611,72 @@ def layer_norm_backward_rows(g, out, rstd, weight, result, sums_weight, sums_bia
         for j in range(size):
             bracket = row_g[j] * weight[j] - mean - row_out[j] * mean_product
             row_result[j] = bracket * scale
+
+
+@_row_kernel
+def group_norm_rows(x, weight, bias, y, out, rstd, groups, first, eps):
+    """Group norm with its affine part over the rows of x (R, K, S), R samples times groups
+    (row r is group (first + r) % groups), K channels of a group and S positions each: out =
+    (x - mean) rstd over a row's K S elements, y = out weight[g, k] + bias[g, k] (from out in
+    float64, rounded once), rstd (R,) as in `standardize_rows`."""
+    rows, channels, size = x.shape
+    count = channels * size
+    for r in range(rows):
+        group = (first + r) % groups
+        total = 0.0
+        for k in range(channels):
+            for j in range(size):
+                total += np.float64(x[r, k, j])
+        mean = total / count
+        squares = 0.0
+        for k in range(channels):
+            for j in range(size):
+                centered = np.float64(x[r, k, j]) - mean
+                squares += centered * centered
+        scale = 1.0 / math.sqrt(squares / count + eps)
+        rstd[r] = scale
+        for k in range(channels):
+            w, b = np.float64(weight[group, k]), np.float64(bias[group, k])
+            for j in range(size):
+                normalized = (np.float64(x[r, k, j]) - mean) * scale
+                out[r, k, j] = normalized
+                y[r, k, j] = normalized * w + b
+
+
+@_row_kernel
+def group_norm_backward_rows(g, out, rstd, weight, result, sums_weight, sums_bias, groups, first):
+    """Its backward over the rows (R, K, S): result = rstd (g w - mean(g w) - out mean(g w
+    out)) with w the channel's weight, the means over the row in float64 from each channel's
+    sums, the rest in the arrays' dtype (as layer norm's); and per row and channel the sums
+    over the positions of g out and of g (float64, into sums_weight and sums_bias (R, K)),
+    which the caller adds down the samples for the weight's and bias's gradients."""
+    rows, channels, size = g.shape
+    count = channels * size
+    cast = g.dtype.type
+    for r in range(rows):
+        group = (first + r) % groups
+        total = 0.0
+        product = 0.0
+        for k in range(channels):
+            sum_g = 0.0
+            sum_product = 0.0
+            for j in range(size):
+                gj = np.float64(g[r, k, j])
+                sum_g += gj
+                sum_product += gj * np.float64(out[r, k, j])
+            sums_weight[r, k] = sum_product
+            sums_bias[r, k] = sum_g
+            w = np.float64(weight[group, k])
+            total += w * sum_g
+            product += w * sum_product
+        mean = cast(total / count)
+        mean_product = cast(product / count)
+        scale = rstd[r]
+        for k in range(channels):
+            w = weight[group, k]
+            for j in range(size):
+                bracket = g[r, k, j] * w - mean - out[r, k, j] * mean_product
+                result[r, k, j] = bracket * scale
 
 
 # Adam's step rounds as PyTorch's single-tensor kernel does, op by op in the arrays' dtype:
@@ -713,3 +820,111 @@ def depthwise_2d_weight_grad(x, g, stride, padding, dilation, first, grad_w):
                 for j in range(count):
                     total += columns[j]
                 grad_w[k, 0, a, b] = total
+
+
+# ---- topk's leaders ---------------------------------------------------------------------------
+
+# Comparisons only (no arithmetic): no fastmath at all, so NaN tests stay NaN tests.
+_exact_inline = numba.njit(inline="always", cache=True, error_model="numpy")
+
+
+@_exact_inline
+def _precedes(a, position_a, b, position_b, largest):
+    """Whether element a (at position_a) comes before b in the stable order: NaN the largest
+    (a NaN is never less than anything), larger first when `largest` (smaller otherwise), and
+    of two equal elements (two NaNs too) the one at the smaller position first."""
+    nan_a = a != a
+    nan_b = b != b
+    if nan_a or nan_b:
+        if nan_a and nan_b:
+            return position_a < position_b
+        return nan_a == largest  # a NaN comes first among the largest, last among the smallest
+    if a == b:
+        return position_a < position_b
+    return (a > b) == largest
+
+
+@_exact_inline
+def _sift_down(heap_values, heap_positions, slot, size, v, j, largest):
+    """Put (v, j) into slot `slot` of a heap of `size` whose root comes last in the order,
+    moving up the children that come after it."""
+    while True:
+        child = 2 * slot + 1
+        if child >= size:
+            break
+        other = child + 1
+        if other < size and _precedes(
+            heap_values[child],
+            heap_positions[child],
+            heap_values[other],
+            heap_positions[other],
+            largest,
+        ):
+            child = other  # the child that comes later
+        if not _precedes(v, j, heap_values[child], heap_positions[child], largest):
+            break
+        heap_values[slot] = heap_values[child]
+        heap_positions[slot] = heap_positions[child]
+        slot = child
+    heap_values[slot] = v
+    heap_positions[slot] = j
+
+
+@_exact_inline
+def _sift_up(heap_values, heap_positions, slot, v, j, largest):
+    """Put (v, j) into the heap's free slot `slot`, moving down the parents that come before
+    it (a parent comes after its children)."""
+    while slot > 0:
+        parent = (slot - 1) // 2
+        if not _precedes(heap_values[parent], heap_positions[parent], v, j, largest):
+            break
+        heap_values[slot] = heap_values[parent]
+        heap_positions[slot] = heap_positions[parent]
+        slot = parent
+    heap_values[slot] = v
+    heap_positions[slot] = j
+
+
+@_exact_inline
+def _offer(v, j, root, heap_values, heap_positions, count, largest):
+    """Let element v at position j into the heap of leaders if it precedes the root (the last
+    of them); returns the root afterwards."""
+    if _precedes(v, j, root, heap_positions[0], largest):
+        _sift_down(heap_values, heap_positions, 0, count, v, j, largest)
+        return heap_values[0]
+    return root
+
+
+@_exact_kernel
+def leading_rows(rows, largest, first, last, order, values):
+    """The count = order.shape[1] leading elements of rows first..last of rows (R, D) in the
+    stable order of `_precedes`, their positions into `order` and their values into `values`,
+    sorted. One pass per row keeps the leaders in a heap whose root is the last of them; an
+    element enters only when it precedes that root, so a row costs about one comparison per
+    element (1.5 ns here), plus log(count) steps for each that enters: about count log(D /
+    count) of a row in random order, every element of a row in the reverse order (14 ms for
+    (256, 4096), k = 10, against 1.9 random)."""
+    count = order.shape[1]
+    for r in range(first, last):
+        row, heap_values, heap_positions = rows[r], values[r], order[r]
+        for j in range(count):  # the first `count` elements make the heap
+            _sift_up(heap_values, heap_positions, j, row[j], j, largest)
+        root = heap_values[0]
+        # one comparison turns most elements away (a later element equal to the root, or a
+        # NaN after a NaN root, never enters); the test is hoisted out of the loops
+        if largest:
+            for j in range(count, row.shape[0]):
+                v = row[j]
+                if v > root or v != v:
+                    root = _offer(v, j, root, heap_values, heap_positions, count, True)
+        else:
+            for j in range(count, row.shape[0]):
+                v = row[j]
+                if v < root or (root != root and v == v):
+                    root = _offer(v, j, root, heap_values, heap_positions, count, False)
+        # move the root (the last leader) to the end, count - 1 times: sorted in place
+        for end in range(count - 1, 0, -1):
+            v, j = heap_values[end], heap_positions[end]
+            heap_values[end] = heap_values[0]
+            heap_positions[end] = heap_positions[0]
+            _sift_down(heap_values, heap_positions, 0, end, v, j, largest)

@@ -180,13 +180,16 @@ def _body(array: np.ndarray, indent: int, summarize: bool, formatter: _Formatter
     return "[" + ("," + "\n" * (array.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
 
 
-def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
+def _add_suffixes(text: str, suffixes: list, indent: int, force_newline: bool = False) -> str:
+    """`, suffix` after `text`, wrapped at LINEWIDTH; `force_newline` puts the first on a line
+    of its own (a sparse tensor's size), counted from there as PyTorch counts it."""
     parts = [text]
     last_line_length = len(text) - text.rfind("\n") + 1
     for suffix in suffixes:
-        if last_line_length + len(suffix) + 2 > LINEWIDTH:
+        if force_newline or last_line_length + len(suffix) + 2 > LINEWIDTH:
             parts.append(",\n" + " " * indent + suffix)
             last_line_length = indent + len(suffix)
+            force_newline = False
         else:
             parts.append(", " + suffix)
             last_line_length += len(suffix) + 2
@@ -226,19 +229,48 @@ def format_tensor(t: Any, *, with_dtype: bool = True) -> str:
     return _add_suffixes(prefix + body, suffixes + _autograd_suffixes(t), indent)
 
 
+def _sparse_part(part: Any, prefix: str) -> str:
+    """`prefix` and one of a sparse tensor's component tensors, its dtype left out, its lines
+    wrapped and indented after the prefix (PyTorch's `_tensor_str(part, indent + len(prefix))`);
+    an empty one names its size (`tensor([], size=(0,))`)."""
+    array = part._backend.to_numpy(part.detach()._array)
+    indent = len("tensor(") + len(prefix)
+    if array.size == 0:
+        return f"{prefix}[], size={tuple(array.shape)})"
+    summarize = array.size > THRESHOLD
+    formatter = _formatter(_summarized(array) if summarize else array)
+    return f"{prefix}{_body(array, indent, summarize, formatter)})"
+
+
 def format_sparse_coo(t: Any) -> str:
     """repr of a sparse COO tensor (ops/sparse.py) in PyTorch's format: its indices and values
     tensors, then size, nnz, dtype (when not the default), layout and autograd state."""
-    indices = format_tensor(t._sparse_indices, with_dtype=False).replace(
-        "\n", "\n" + " " * len("tensor(indices=")
-    )
+    indices = _sparse_part(t._sparse_indices, "indices=tensor(")
     values = t._sparse_values
-    shown = format_tensor(values.detach(), with_dtype=False).replace("\n", "\n" + " " * 14)
-    text = f"tensor(indices={indices},\n       values={shown},\n       size={tuple(t.shape)}"
-    suffixes = [f"nnz={t._nnz()}"]
+    shown = _sparse_part(values, "values=tensor(")
+    text = f"tensor({indices},\n       {shown}"
+    suffixes = [f"size={tuple(t.shape)}", f"nnz={t._nnz()}"]
     if values.dtype.name not in (get_default_dtype().name, "int64", "bool"):
         suffixes.append(f"dtype={display_namespace()}.{values.dtype.name}")
     suffixes.append(f"layout={display_namespace()}.sparse_coo")
+    if t.device.type != "cpu":
+        suffixes.insert(0, f"device='{t.device}'")
+    return _add_suffixes(text, suffixes + _autograd_suffixes(values), 7, force_newline=True)
+
+
+def format_sparse_csr(t: Any) -> str:
+    """repr of a sparse CSR tensor (ops/sparse.py) in PyTorch's format: its crow_indices,
+    col_indices and values, then size, nnz, dtype (when not the default), layout, autograd."""
+    pad = " " * 7
+    crow = _sparse_part(t._crow, "crow_indices=tensor(")  # int32 prints as int64 does
+    col = _sparse_part(t._col, "col_indices=tensor(")
+    values = t._sparse_values
+    shown = _sparse_part(values, "values=tensor(")
+    text = f"tensor({crow},\n{pad}{col},\n{pad}{shown}"
+    suffixes = [f"size={tuple(t.shape)}", f"nnz={t._nnz()}"]
+    if values.dtype.name not in (get_default_dtype().name, "int64", "bool"):
+        suffixes.append(f"dtype={display_namespace()}.{values.dtype.name}")
+    suffixes.append(f"layout={display_namespace()}.sparse_csr")
     if t.device.type != "cpu":
         suffixes.insert(0, f"device='{t.device}'")
     return _add_suffixes(text, suffixes + _autograd_suffixes(values), 7)

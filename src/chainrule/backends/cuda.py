@@ -27,7 +27,8 @@ def is_built() -> bool:
 # ---- scaled_dot_product_attention's kernel switches --------------------------------------
 # PyTorch picks among flash, memory-efficient, cuDNN and plain-math kernels for F.scaled_dot_
 # product_attention; chainrule has one implementation, so these are switches a program may set
-# and read back, and change nothing.
+# and read back. They change no value: the flash switch only decides whether a result that
+# PyTorch's CPU flash kernel would make is named ScaledDotProductFlashAttentionForCpuBackward0.
 _sdp_enabled = {"flash": True, "mem_efficient": True, "math": True, "cudnn": True}
 _fp16_bf16_reduction_math = False
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from chainrule._tensor import Tensor
-from chainrule.errors import ShapeError
+from chainrule.errors import ArgumentAssertionError, ShapeError
 from chainrule.ops.creation import Generator, default_generator, randperm
 
 
@@ -73,7 +73,12 @@ class TensorDataset(Dataset):
 
     def __init__(self, *tensors: Tensor) -> None:
         sizes = tuple(t.shape[0] if t.ndim > 0 else None for t in tensors)
-        if len(set(sizes)) > 1 or None in sizes:
+        if len(set(sizes)) > 1 and None not in sizes:  # PyTorch's is an assert
+            raise ArgumentAssertionError(
+                f"Size mismatch between tensors: first dimensions {sizes} (TensorDataset needs "
+                "the same first dimension in every tensor)"
+            )
+        if None in sizes:
             raise ShapeError(
                 f"TensorDataset: Size mismatch between tensors: first dimensions {sizes} "
                 "(every tensor needs the same, non-empty first dimension)"

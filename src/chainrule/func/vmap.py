@@ -213,10 +213,7 @@ class StandIn:
         return self.value._array.max()
 
     def __getitem__(self, mask: Any) -> Any:
-        """The selected elements of the whole batch (for error messages), by a batched mask."""
-        if type(mask) is not StandIn or mask.level is not self.level:
-            raise _value_error("indexing a batched array")
-        return self.value._array[mask._physical(self.ndim)]
+        raise _value_error("indexing a batched array")
 
 
 class BatchedTensor(Tensor):

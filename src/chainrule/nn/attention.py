@@ -2,8 +2,9 @@
 
 PyTorch picks among fused kernels (flash, memory-efficient, cuDNN) and a reference "math" one;
 chainrule has one implementation, the math one, written in differentiable ops, so every
-backend choice runs it. `sdpa_kernel` accepts PyTorch's arguments and changes nothing, so code
-that pins a backend runs unchanged.
+backend choice runs it. `sdpa_kernel` sets the torch.backends.cuda switches inside its block as
+PyTorch's does, so code that pins a backend runs unchanged; the values do not change, only the
+result's grad_fn name (the flash kernel's where PyTorch's CPU would run it and may).
 
 >>> import chainrule
 >>> from chainrule.nn.attention import SDPBackend, sdpa_kernel
@@ -19,6 +20,8 @@ from __future__ import annotations
 import contextlib
 import enum
 from collections.abc import Iterable, Iterator
+
+from chainrule.backends.cuda import _sdp_enabled
 
 __all__ = ["SDPBackend", "sdpa_kernel"]
 
@@ -38,8 +41,9 @@ class SDPBackend(enum.IntEnum):
 def sdpa_kernel(
     backends: SDPBackend | Iterable[SDPBackend], set_priority: bool = False
 ) -> Iterator[None]:
-    """Run the block with scaled_dot_product_attention limited to `backends`: accepted, and a
-    no-op here (chainrule's one implementation is the math kernel).
+    """Run the block with scaled_dot_product_attention limited to `backends`: the switches of
+    torch.backends.cuda are set for the block and restored after (chainrule's one
+    implementation, the math kernel, computes every result either way).
 
     Args:
         backends (SDPBackend or list of SDPBackend): the kernels allowed.
@@ -53,4 +57,14 @@ def sdpa_kernel(
     listed = [backends] if isinstance(backends, SDPBackend) else list(backends)
     if not all(isinstance(backend, SDPBackend) for backend in listed):
         raise TypeError(f"sdpa_kernel: backends must be SDPBackend values, got {listed}")
-    yield
+    before = dict(_sdp_enabled)
+    _sdp_enabled.update(
+        flash=SDPBackend.FLASH_ATTENTION in listed,
+        mem_efficient=SDPBackend.EFFICIENT_ATTENTION in listed,
+        math=SDPBackend.MATH in listed,
+        cudnn=SDPBackend.CUDNN_ATTENTION in listed,
+    )
+    try:
+        yield
+    finally:
+        _sdp_enabled.update(before)

@@ -24,6 +24,7 @@ from chainrule.backend.dtypes import bfloat16 as _bfloat16
 from chainrule.backend.dtypes import bool_ as _bool
 from chainrule.backend.dtypes import float16 as _float16
 from chainrule.backend.dtypes import float32 as _float32
+from chainrule.backends.cuda import flash_sdp_enabled as _flash_sdp_enabled
 from chainrule.errors import (
     ArgumentAssertionError,
     DomainError,
@@ -2558,8 +2559,8 @@ def embedding_bag(
         scale = None if scale is None else scale[chosen]
     terms = rows if scale is None else rows * unsqueeze(scale, 1)
     out = rows.new_zeros(bags, dim).index_add(0, bag_index, terms)
-    if mode == "sum":  # PyTorch names a sum with per-sample weights by its index_add
-        return out if per_sample_weights is not None else _named(out, "EmbeddingBagBackward0")
+    if mode == "sum":
+        return _named(out, "EmbeddingBagBackward0")
     counts = rows.new_zeros(bags).index_add(
         0, bag_index, rows.new_ones(rows.shape[0]) if keep is None else keep.to(rows.dtype)
     )
@@ -3345,7 +3346,7 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:
         raise ShapeError(f"pdist: expected a 2-D input, got shape {tuple(input.shape)}")
     rows = input.shape[0]
     first, second = _triu_indices(rows, rows, 1, device=input.device)
-    return norm(input[first] - input[second], p, -1)
+    return _named(norm(input[first] - input[second], p, -1), "PdistBackward0")
 
 
 def gumbel_softmax(
@@ -3728,6 +3729,7 @@ def scaled_dot_product_attention(
                 f"match query dtype, but got attn_mask.dtype: {attn_mask.dtype} and query.dtype: "
                 f"{query.dtype} instead."
             )
+    flash = _cpu_flash_applies(query, key, value, attn_mask, dropout_p, enable_gqa)
     if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
         key, value = _repeat_heads(key, query.shape[-3]), _repeat_heads(value, query.shape[-3])
     factor = 1 / _math.sqrt(query.shape[-1]) if scale is None else scale
@@ -3738,11 +3740,50 @@ def scaled_dot_product_attention(
             attn_mask = attn_mask.float()
         out = _attention(
             query.float(), key.float(), value.float(), attn_mask, dropout_p, is_causal, factor
-        )
-        return out.to(query.dtype)
-    if attn_mask is not None and attn_mask.dtype.is_floating_point:
-        attn_mask = attn_mask.to(query.dtype)  # a float32 mask serves a float64 query
-    return _attention(query, key, value, attn_mask, dropout_p, is_causal, factor)
+        ).to(query.dtype)
+    else:
+        if attn_mask is not None and attn_mask.dtype.is_floating_point:
+            attn_mask = attn_mask.to(query.dtype)  # a float32 mask serves a float64 query
+        out = _attention(query, key, value, attn_mask, dropout_p, is_causal, factor)
+    return _named(out, "ScaledDotProductFlashAttentionForCpuBackward0") if flash else out
+
+
+def _cpu_flash_applies(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None,
+    dropout_p: float,
+    enable_gqa: bool,
+) -> bool:
+    """Whether PyTorch's CPU dispatcher would run its flash kernel, whose node a printed result
+    names (ScaledDotProductFlashAttentionForCpuBackward0; the math kernel's is its last op):
+    the flash switch on, no dropout, 4-D operands of one batch size and one head size, heads
+    equal (or grouped, with enable_gqa), no empty sequence, unit last strides, and a mask, if
+    any, without grad, 2-D or 4-D, whose dims are the scores' or 1 (3-D masks go to math)."""
+    if not _flash_sdp_enabled() or dropout_p > 0:
+        return False
+    if query.ndim != 4 or key.ndim != 4 or value.ndim != 4:
+        return False
+    batch, heads, length, size = query.shape
+    source, kv_heads = key.shape[2], key.shape[1]
+    if key.shape[0] != batch or value.shape[0] != batch or value.shape[1] != kv_heads:
+        return False
+    if kv_heads != heads and not (enable_gqa and heads % kv_heads == 0):
+        return False
+    if key.shape[3] != size or value.shape[3] != size or length == 0 or source == 0:
+        return False
+    if any(operand.stride(-1) != 1 for operand in (query, key, value)):
+        return False
+    if attn_mask is None:
+        return True
+    if attn_mask.requires_grad or attn_mask.ndim not in (2, 4):
+        return False
+    if attn_mask.shape[-2] not in (length, 1) or attn_mask.shape[-1] not in (source, 1):
+        return False
+    return attn_mask.ndim == 2 or (
+        attn_mask.shape[0] in (1, batch) and attn_mask.shape[1] in (1, heads)
+    )
 
 
 def _attention(

@@ -466,7 +466,7 @@ def slice_scatter(
         tensor([0., 1., 0., 1.])
     """
     if step < 1:
-        raise ValueError(f"slice_scatter: slice step must be positive, got {step}")
+        raise DomainError(f"slice_scatter: slice step must be positive, got {step}")
 
     def view(out: Any) -> Any:
         axis = normalize_dim("slice_scatter", dim, out.ndim)
@@ -609,7 +609,7 @@ def combinations(input: Tensor, r: int = 2, with_replacement: bool = False) -> T
     if input.ndim != 1:
         raise ShapeError(f"combinations: Expect a 1D vector, but got shape {list(input.shape)}")
     if r < 0:
-        raise ValueError(f"combinations: Expect a non-negative number, but got {r}")
+        raise DomainError(f"combinations: Expect a non-negative number, but got {r}")
     if r == 0:
         return input.new_empty((0,))
     choose = (
@@ -935,7 +935,7 @@ def gradient(
         (tensor([3., 4., 6., 7.]),)
     """
     if edge_order not in (1, 2):
-        raise ValueError("gradient: torch.gradient only supports edge_order=1 and edge_order=2.")
+        raise DomainError("gradient: torch.gradient only supports edge_order=1 and edge_order=2.")
     if not (input.is_floating_point() or input.is_complex()):
         input = input.to(get_default_dtype())  # noqa: A001
     if dim is None:
@@ -944,19 +944,24 @@ def gradient(
         axes = (normalize_dim("gradient", dim, input.ndim),)
     else:
         axes = tuple(normalize_dim("gradient", d, input.ndim) for d in dim)
+        repeated = [axis for position, axis in enumerate(axes) if axis in axes[:position]]
+        if repeated:
+            raise DomainError(
+                f"gradient: dim {repeated[0]} appears multiple times in the list of dims"
+            )
     if isinstance(spacing, (int, float)) and not isinstance(spacing, bool):
         spacings = [spacing] * len(axes)
     else:
         spacings = list(spacing)
         if len(spacings) != len(axes):
-            raise ValueError(
+            raise DomainError(
                 f"gradient: torch.gradient expected spacing to be unspecified, a scalar, or a "
                 f"list of length equal to the {len(axes)} dimensions differentiated, but got a "
                 f"list of length {len(spacings)}"
             )
     for axis, step in zip(axes, spacings):
         if input.shape[axis] < edge_order + 1:
-            raise ValueError(
+            raise DomainError(
                 f"gradient: torch.gradient expected each dimension size to be at least "
                 f"edge_order+1 (shape {tuple(input.shape)}, edge_order {edge_order})"
             )

@@ -264,6 +264,7 @@ def write_out(name: str, result: Tensor, out: Any, rule: OutRule = "cast") -> Te
             f"{out.dtype.name}"
         )
     if out.shape == result.shape:
+        _refuse_shared_locations(name, out)
         out._backend.xp.copyto(out._array, result._array, casting="unsafe")
     else:
         if out._array.size:
@@ -280,6 +281,20 @@ def write_out(name: str, result: Tensor, out: Any, rule: OutRule = "cast") -> Te
         out._array = result._array.astype(out._array.dtype, copy=True)
     out._version_counter.value += 1
     return out
+
+
+def _refuse_shared_locations(name: str, out: Tensor) -> None:
+    """PyTorch refuses to write a result into an `out` two of whose elements are one memory
+    location (an expanded tensor): which of the values would stay is undefined."""
+    array = out._array
+    if type(array) is not out._backend.array_type or not array.size:
+        return
+    if any(stride == 0 and size > 1 for size, stride in zip(array.shape, array.strides)):
+        raise ShapeError(
+            f"{name}: unsupported operation: more than one element of the written-to tensor "
+            "refers to a single memory location. Please clone() the tensor before performing "
+            "the operation."
+        )
 
 
 # The C++ names PyTorch's out= dtype errors print ("Expected out tensor to have dtype float").
@@ -334,6 +349,9 @@ def write_outs(name: str, result: Any, out: Any) -> Any:
             raise DTypeError(
                 f"{name}: Expected out tensor to have dtype {expected}, but got {found} instead"
             )
+    for value, target in zip(results, outs):
+        if value.shape == target.shape:
+            _refuse_shared_locations(name, target)
     for value, target in zip(results, outs):
         write_out(name, value, target, "any")
     if isinstance(result, Tensor):

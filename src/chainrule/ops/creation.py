@@ -663,10 +663,10 @@ def range(  # noqa: A001 - PyTorch's name
     )
     first, last, spacing = _plain(start), _plain(end), _plain(step)
     if spacing == 0:
-        raise ValueError("range: step must be nonzero")
+        raise DomainError("range: step must be nonzero")
     if (last - first) * spacing < 0:
-        raise ValueError(
-            f"range: upper bound and larger bound inconsistent with step sign (start {first}, "
+        raise DomainError(
+            f"range: upper bound and lower bound inconsistent with step sign (start {first}, "
             f"end {last}, step {spacing})"
         )
     count = int(math.floor((last - first) / spacing)) + 1
@@ -847,7 +847,7 @@ def _window(
     if not target.is_floating_point:
         raise DTypeError(f"{name}: expected a floating point dtype, got {target.name}")
     if window_length < 0:
-        raise ValueError(f"{name} requires non-negative window_length, got {window_length}")
+        raise DomainError(f"{name} requires non-negative window_length, got {window_length}")
     xp = backend_for_device(device).xp
     if window_length <= 1:
         array = xp.ones(window_length, dtype=target.numpy)

@@ -3534,7 +3534,7 @@ def nonzero_static(input: Tensor, *, size: int, fill_value: int = -1) -> Tensor:
                 [-1]])
     """
     if size < 0:
-        raise ValueError(f"nonzero_static: 'size' must be an non-negative integer, got {size}")
+        raise DomainError(f"nonzero_static: 'size' must be an non-negative integer, got {size}")
     found = apply(Nonzero, (input,))._array[:size]
     xp = input._backend.xp
     padding = xp.full((size - found.shape[0], found.shape[1]), fill_value, dtype=found.dtype)

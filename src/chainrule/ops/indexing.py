@@ -698,7 +698,8 @@ class Gather(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, index: Array, dim: int) -> Array:
         ctx.save(dim=dim, index=index)
-        return x[_along_key(ctx.xp, index, dim)]
+        compiled = ctx.backend.gather_along(x, index, dim)  # (256, 4096): 3.4 -> 0.7 ms
+        return compiled if compiled is not None else x[_along_key(ctx.xp, index, dim)]
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -719,7 +720,9 @@ class ScatterAdd(Op):
     def forward(ctx: Node, x: Array, index: Array, src: Array, dim: int) -> Array:
         ctx.save(dim=dim, index=index)
         out = x.copy()
-        ctx.backend.scatter_add(out, _along_key(ctx.xp, index, dim), _leading(index.shape, src))
+        values = _leading(index.shape, src)
+        if not ctx.backend.scatter_add_along(out, index, values, dim):  # 3.8 -> 1.0 ms
+            ctx.backend.scatter_add(out, _along_key(ctx.xp, index, dim), values)
         return out
 
     @staticmethod
@@ -981,7 +984,9 @@ def scatter(
     if src is not None and not isinstance(src, Tensor):
         value, src = src, None
     if reduce not in (None, "add", "multiply"):
-        raise ValueError(f"scatter: reduce argument must be either add or multiply, got {reduce!r}")
+        raise DomainError(
+            f"scatter: reduce argument must be either add or multiply, got {reduce!r}"
+        )
     dim = _scatter_operands("scatter", input, dim, index, src)
     if input._array.ndim == 0 or index._array.ndim == 0:
         out = scatter(
@@ -1183,7 +1188,7 @@ def _reduce_name(op_name: str, reduce: str, allowed: tuple) -> str:
     name = _SCATTER_REDUCTION_ALIASES.get(reduce, reduce) if op_name == "scatter_reduce" else reduce
     if name not in allowed:
         listed = ", ".join(allowed[:-1]) + f" or {allowed[-1]}"
-        raise ValueError(f"{op_name}: reduce argument must be one of {listed}, got {reduce!r}")
+        raise DomainError(f"{op_name}: reduce argument must be one of {listed}, got {reduce!r}")
     return name
 
 
@@ -1576,17 +1581,6 @@ def _as_operand(name: str, value: Any, like: Any = None) -> Any:
     raise TypeError(f"{name}(): expected a Tensor or a number, got {type(value).__name__}")
 
 
-def _common_arrays(name: str, *tensors: Any, promoted_bool_only: bool = False) -> list:
-    """The tensors' arrays in their promoted dtype; bool refused, as PyTorch's kernels (any
-    bool operand for isin; for searchsorted only a promoted dtype that is still bool)."""
-    promoted = result_type(*tensors)
-    for tensor in tensors:
-        if tensor._array.dtype.kind == "b" and (not promoted_bool_only or promoted is dtypes.bool_):
-            raise DTypeError(f"{name}: not implemented for bool tensors")
-    dtype = promoted.numpy
-    return [t._array.astype(dtype, copy=False) for t in tensors]
-
-
 def isin(
     elements: Tensor | Number,
     test_elements: Tensor | Number,
@@ -1612,10 +1606,31 @@ def isin(
     like = elements if isinstance(elements, Tensor) else test_elements
     x = _as_operand("isin", elements, like)
     y = _as_operand("isin", test_elements, like)
-    x_array, y_array = _common_arrays("isin", x, y)
-    xp = like._backend.xp
-    found = xp.isin(x_array, y_array, assume_unique=assume_unique, invert=invert)
-    return _wrap_like(like, xp.asarray(found).reshape(x_array.shape))
+    for tensor in (x, y):
+        if tensor.dtype is dtypes.bool_:
+            raise DTypeError("isin: not implemented for bool tensors")
+    common = result_type(x, y)
+    operands = (x.detach().to(common), y.detach().to(common))
+    return apply(IsIn, operands, bool(assume_unique), bool(invert))
+
+
+class IsIn(Op):
+    """Whether each element of x occurs among y's (`invert`: does not). Not differentiable."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, y: Array, assume_unique: bool, invert: bool) -> Array:
+        found = ctx.xp.isin(x, y, assume_unique=assume_unique, invert=invert)
+        return ctx.xp.asarray(found).reshape(x.shape)
+
+    @staticmethod
+    def batch(b: Any, x: Tensor, y: Tensor, assume_unique: bool, invert: bool) -> Tensor:
+        """vmap: every example looks in the same y in one call (membership is elementwise in
+        x); an example's own y is searched per example."""
+        if not b.batched[1]:
+            return apply(IsIn, (x, y), assume_unique, invert)
+        return b.loop(x, y, assume_unique, invert)
 
 
 def searchsorted(
@@ -1648,9 +1663,9 @@ def searchsorted(
     """
     if side is not None:
         if side not in ("left", "right"):
-            raise ValueError(f"searchsorted(): side can only be 'left' or 'right' but got {side}")
+            raise DomainError(f"searchsorted(): side can only be 'left' or 'right' but got {side}")
         if right and side == "left":
-            raise ValueError(
+            raise DomainError(
                 "searchsorted(): side and right can't be set to opposites, got side of left "
                 "while right was True"
             )
@@ -1673,29 +1688,51 @@ def searchsorted(
             f"boundaries tensor {list(boundaries.shape)} and input value tensor "
             f"{list(queries.shape)}"
         )
-    boundaries, queries = _common_arrays(
-        "searchsorted", sorted_sequence, values, promoted_bool_only=True
-    )
-    xp = sorted_sequence._backend.xp
+    common = result_type(sorted_sequence, values)
+    if common is dtypes.bool_:  # (a bool beside another dtype promotes, as PyTorch's)
+        raise DTypeError("searchsorted: not implemented for bool tensors")
+    ordered, queries = sorted_sequence.detach().to(common), values.detach().to(common)
     if sorter is not None:
-        if sorter._array.shape != boundaries.shape:
+        if tuple(sorter.shape) != tuple(sorted_sequence.shape):
             raise ShapeError(
                 f"searchsorted(): boundary and sorter must have the same size, but got "
-                f"boundary tensor {list(boundaries.shape)} and sorter tensor "
+                f"boundary tensor {list(sorted_sequence.shape)} and sorter tensor "
                 f"{list(sorter.shape)}"
             )
-        boundaries = xp.take_along_axis(boundaries, sorter._array, axis=-1)
-    where_side = "right" if right else "left"
-    if boundaries.ndim == 1:
-        positions = xp.searchsorted(boundaries, queries, side=where_side)
-    else:  # one search per row
-        rows = boundaries.reshape(-1, boundaries.shape[-1])
-        query_rows = queries.reshape(rows.shape[0], -1)
-        positions = xp.stack(
-            [xp.searchsorted(row, q, side=where_side) for row, q in zip(rows, query_rows)]
-        ).reshape(queries.shape)
+        ordered = gather(ordered, -1, sorter)
     dtype = dtypes.int32 if out_int32 else dtypes.int64
-    return _wrap_like(sorted_sequence, xp.asarray(positions).astype(dtype.numpy))
+    return apply(SearchSorted, (ordered, queries), bool(right), dtype)
+
+
+class SearchSorted(Op):
+    """Where each query would be inserted in `ordered` (sorted along its last dimension): one
+    search for all queries in a 1-D sequence, one per row otherwise (the leading dimensions
+    of both match). Not differentiable."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, ordered: Array, queries: Array, right: bool, dtype: Any) -> Array:
+        xp = ctx.xp
+        side = "right" if right else "left"
+        if ordered.ndim == 1:
+            positions = xp.asarray(xp.searchsorted(ordered, queries, side=side))
+        else:
+            rows = ordered.reshape(-1, ordered.shape[-1])
+            query_rows = queries.reshape(rows.shape[0], -1)
+            searched = [xp.searchsorted(row, q, side=side) for row, q in zip(rows, query_rows)]
+            positions = xp.stack(searched).reshape(queries.shape)
+        return positions.astype(dtype.numpy)
+
+    @staticmethod
+    def batch(b: Any, ordered: Tensor, queries: Tensor, right: bool, dtype: Any) -> Tensor:
+        """vmap: a shared 1-D sequence searches every example's queries in one call; otherwise
+        each example's sequence (batched, or shared and broadcast) is one row of a row search,
+        its queries that row's."""
+        if not b.batched[0] and ordered.ndim == 1:
+            return apply(SearchSorted, (ordered, queries), right, dtype)
+        ordered, queries = b.batch_all((ordered, queries))
+        return apply(SearchSorted, (ordered, queries), right, dtype)
 
 
 def bucketize(
@@ -1888,6 +1925,38 @@ def unique_consecutive(
     )
 
 
+class Histc(Op):
+    """Counts of x's elements in `bins` equal-width bins between low and high (x's own range
+    when they are equal). An op so that vmap runs it once per example (each example's own
+    range, as PyTorch's fallback does). Not differentiable."""
+
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx: Node, x: Array, bins: int, low: float, high: float) -> Array:
+        xp = ctx.xp
+        if low == high and x.size:
+            low, high = float(x.min()), float(x.max())
+        if low == high:
+            low, high = low - 1, high + 1
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise DomainError(f"histc: range of [{low}, {high}] is not finite")
+        if not low < high:
+            raise DomainError("histc: max must be larger than min")
+        # PyTorch's arithmetic: edges in input's dtype, float16 computed in float32
+        work = xp.dtype("float32") if x.dtype.itemsize == 2 else x.dtype
+        edge_low, edge_high = xp.asarray(low, x.dtype), xp.asarray(high, x.dtype)
+        values = x.reshape(-1).astype(work)
+        inside = values[(values >= edge_low) & (values <= edge_high)]
+        position = (
+            (inside - edge_low.astype(work))
+            * work.type(bins)
+            / (edge_high.astype(work) - edge_low.astype(work))
+        )
+        position = xp.minimum(position.astype(xp.int64), bins - 1)
+        return xp.bincount(position, minlength=bins).astype(x.dtype)
+
+
 def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:  # noqa: A001, A002
     """Counts of the elements in `bins` equal-width bins between min and max (the data's own
     range when both are equal), in input's floating dtype; elements outside (and nan) are
@@ -1903,34 +1972,11 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
         >>> chainrule.histc(chainrule.tensor([1.0, 2.0, 1.0]), bins=4, min=0, max=3)
         tensor([0., 2., 1., 0.])
     """
-    array = input._array
-    if array.dtype.kind not in "fV":
+    if input.dtype.numpy.kind not in "fV":
         raise DTypeError(f"histc: not implemented for {input.dtype.name} tensors")
-    xp = input._backend.xp
-    low, high = float(min), float(max)
-    if low == high and array.size:
-        low, high = float(array.min()), float(array.max())
-    if low == high:
-        low, high = low - 1, high + 1
-    if not (math.isfinite(low) and math.isfinite(high)):
-        raise DomainError(f"histc: torch.histc: range of [{low}, {high}] is not finite")
-    if not low < high:
-        raise DomainError("histc: torch.histc: max must be larger than min")
     if bins <= 0:
         raise DomainError(f"histc: bins must be > 0, but got {bins}")
-    # PyTorch's arithmetic: edges in input's dtype, float16 computed in float32
-    work = xp.dtype("float32") if array.dtype.itemsize == 2 else array.dtype
-    edge_low, edge_high = xp.asarray(low, array.dtype), xp.asarray(high, array.dtype)
-    values = array.reshape(-1).astype(work)
-    inside = values[(values >= edge_low) & (values <= edge_high)]
-    position = (
-        (inside - edge_low.astype(work))
-        * work.type(bins)
-        / (edge_high.astype(work) - edge_low.astype(work))
-    )
-    position = xp.minimum(position.astype(xp.int64), bins - 1)
-    counts = xp.bincount(position, minlength=bins)
-    return _wrap_like(input, counts.astype(array.dtype))
+    return apply(Histc, (input,), int(bins), float(min), float(max))
 
 
 # The public names: PyTorch's functions (helpers above stay importable by module path).
@@ -2550,10 +2596,11 @@ def pad(
 
 
 # PyTorch's grad_fn names for pad's modes, by the number of padded dimensions (its circular
-# mode writes into a new tensor: CopySlices, an artifact of that implementation).
+# mode writes slices into a new tensor, so a printed result shows CopySlices).
 _PAD_NODE_NAMES = {
     "reflect": "ReflectionPad{}DBackward0",
     "replicate": "ReplicationPad{}DBackward0",
+    "circular": "CopySlices",
 }
 
 

@@ -40,9 +40,13 @@ class SoftmaxCrossEntropy(Op):
         ctx.save(x=x, target=target, ignore_index=ignore_index)
         xp = ctx.xp
         logits = x if x.ndim == 2 else xp.moveaxis(x, 1, -1)  # classes last
-        shifted = logits - logits.max(axis=-1, keepdims=True)
         keep = target != ignore_index
         every = ctx.backend.host_memory and bool(keep.all())  # on a device: no sync to ask
+        if every and x.ndim == 2:  # one compiled pass a row: (512, 1000) 0.55 -> 0.25 ms
+            loss = ctx.backend.cross_entropy_rows(x, target)
+            if loss is not None:
+                return loss
+        shifted = logits - logits.max(axis=-1, keepdims=True)
         safe = target if every else xp.where(keep, target, 0)
         if shifted.ndim == 2:  # (N, C), the common case: one fancy index, no index arrays built
             picked = shifted[xp.arange(shifted.shape[0]), safe]

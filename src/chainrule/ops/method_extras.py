@@ -234,6 +234,60 @@ def _in_place_view_name(name: str) -> str:
     return f"{stem}{number + (3 if stem == 'SqueezeBackward' else 1)}"
 
 
+def set_(
+    x: Tensor,
+    source: Tensor | None = None,
+    storage_offset: int = 0,
+    size: Sequence[int] | None = None,
+    stride: Sequence[int] | None = None,
+) -> Tensor:
+    """x takes `source`'s memory, shape and strides in place, with no copy (a write through
+    either shows in both), or with no source becomes an empty 1-d tensor: PyTorch's set_,
+    which also refuses a leaf that requires grad in grad mode and a source of another dtype
+    (and has no derivative: a source that requires grad is refused in grad mode).
+    `size` (with `stride`, default row-major, and `storage_offset`) views source's memory
+    instead. x counts one write; its version counter stays its own, as PyTorch's."""
+    if x._requires_grad and grad_mode.is_grad_enabled():
+        if x._node is None:
+            raise GradError(
+                "a leaf Variable that requires grad is being used in an in-place operation."
+            )
+        raise GradError("set_: a tensor that is part of a graph cannot take other memory")
+    if source is None:
+        array = x._backend.xp.empty((0,), dtype=x._array.dtype)
+        backend = x._backend
+    else:
+        if not isinstance(source, Tensor):
+            raise TypeError(f"set_: expected a Tensor source, got {type(source).__name__}")
+        if source._requires_grad and grad_mode.is_grad_enabled():
+            # PyTorch records a node whose backward raises this; here it is refused at once
+            raise GradError("derivative for set_ is not implemented")
+        if source.dtype != x.dtype:
+            raise DTypeError(
+                f"Could not set tensor of type {source.dtype.name} to a tensor of type "
+                f"{x.dtype.name}"
+            )
+        backend = source._backend
+        array = source._array
+        if size is not None:
+            shape = normalize_size(tuple(size))
+            steps = tuple(stride) if stride is not None else _row_major_strides(shape)
+            with grad_mode.no_grad():
+                array = source.as_strided(shape, steps, storage_offset)._array
+    x._array = array
+    x._backend = backend
+    x._version_counter.value += 1
+    return x
+
+
+def _row_major_strides(shape: tuple[int, ...]) -> tuple[int, ...]:
+    strides, step = [], 1
+    for extent in reversed(shape):
+        strides.append(step)
+        step *= max(extent, 1)
+    return tuple(reversed(strides))
+
+
 def resize_(x: Tensor, sizes: Sequence[int]) -> Tensor:
     """x's shape becomes `sizes`, in place: the first elements keep their values (row-major);
     elements past the old ones are uninitialised, as torch's resize_. Not for tensors that

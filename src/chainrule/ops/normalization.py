@@ -21,7 +21,7 @@ from chainrule.ops.nn_common import check_floating, check_vector
 from chainrule.ops.op import Op, apply, named
 from chainrule.ops.reduction import mean
 from chainrule.ops.reduction import sum as reduce_sum
-from chainrule.ops.shape import broadcast_to, reshape, unbroadcast
+from chainrule.ops.shape import broadcast_to, reshape, summed_to, unbroadcast
 
 
 class Standardize(Op):
@@ -38,20 +38,7 @@ class Standardize(Op):
         ctx.save(axes=axes, eps=eps)
         xp = ctx.xp
         if _trailing_rows(x, axes):  # layer norm: rows of the trailing axes, over the threads
-            out = xp.empty(x.shape, dtype=x.dtype)
-            rstd = xp.empty(_kept_shape(x.shape, axes), dtype=x.dtype)
-            rows_x, rows_out, rows_rstd = (
-                _as_rows(x, axes),
-                _as_rows(out, axes),
-                rstd.reshape(-1, 1),
-            )
-
-            def block(start: int, stop: int) -> None:
-                part = slice(start, stop)
-                _standardize(xp, rows_x[part], rows_out[part], rows_rstd[part], (1,), eps)
-
-            if not ctx.backend.standardize_rows(rows_x, rows_out, rows_rstd, eps):
-                ctx.backend.parallel_for(rows_out.shape[0], block, rows_out.shape[1])
+            out, rstd = _standardize_rows(ctx, x, axes, eps)
         else:
             out = xp.empty(x.shape, dtype=x.dtype)
             rstd = xp.empty(_kept_shape(x.shape, axes), dtype=x.dtype)
@@ -182,16 +169,18 @@ class StandardizeBackward(Op):
 
 
 class AffineStandardize(Op):
-    """Layer norm with its affine part as one op: y = out * weight + bias with out = (x -
-    mean) * rstd over the trailing `axes` (Standardize's), weight and bias of those axes'
-    shape. Returns (y, out, rstd), as PyTorch's native_layer_norm returns its statistics: out
-    and rstd are outputs, so the rules read them as part of the graph (exact to every order).
-    Derivatives: Standardize's vjp of g * weight for x, the sum of g * out over the leading
-    dimensions for weight, and of g for bias. One pass per row forward and, through
-    `fast_vjp`, backward (AffineStandardizeBackward), where Standardize, a Mul and an Add
-    took three forwards and five backward ops: `F.layer_norm` on W7's (16, 64, 128) float32,
-    forward 0.38 -> 0.19 ms and forward + backward 1.16 -> 0.57 ms (CPU time, one thread,
-    benchmarks/README.md)."""
+    """Layer or group norm with its affine part as one op: y = out * weight + bias with out =
+    (x - mean) * rstd over the trailing `axes` (Standardize's), weight and bias either of
+    those axes' shape (layer norm) or, for x (..., G, K, S) normalized over its last two axes,
+    (G, K, 1): one per channel of each group (group norm). Returns (y, out, rstd), as PyTorch's
+    native_layer_norm returns its statistics: out and rstd are outputs, so the rules read them
+    as part of the graph (exact to every order). Derivatives: Standardize's vjp of g * weight
+    for x, the sum of g * out over the dimensions the weight broadcasts along for weight, and
+    of g for bias. One pass per row forward and, through `fast_vjp`, backward
+    (AffineStandardizeBackward), where Standardize, a Mul and an Add took three forwards and
+    five backward ops: `F.layer_norm` on W7's (16, 64, 128) float32, forward 0.38 -> 0.19 ms
+    and forward + backward 1.16 -> 0.57 ms; `nn.GroupNorm(8, 64)` on (32, 64, 32, 32), forward
+    and backward 7.3 -> 3.0 ms (CPU time, one thread, benchmarks/README.md)."""
 
     @staticmethod
     def forward(ctx: Node, x: Array, weight: Array, bias: Array, axes: tuple, eps: float) -> tuple:
@@ -200,19 +189,28 @@ class AffineStandardize(Op):
         y = xp.empty(x.shape, dtype=x.dtype)
         out = xp.empty(x.shape, dtype=x.dtype)
         rstd = xp.empty(_kept_shape(x.shape, axes), dtype=x.dtype)
-        rows = (_as_rows(x, axes), weight.reshape(-1), bias.reshape(-1))
-        outputs = (_as_rows(y, axes), _as_rows(out, axes), rstd.reshape(-1, 1))
-        if not ctx.backend.layer_norm_rows(*rows, *outputs, eps):
-            rows_x, rows_weight, rows_bias = rows
-            rows_y, rows_out, rows_rstd = outputs
+        if _per_element(weight, x, axes):  # layer norm
+            rows = (_as_rows(x, axes), weight.reshape(-1), bias.reshape(-1))
+            outputs = (_as_rows(y, axes), _as_rows(out, axes), rstd.reshape(-1, 1))
+            if not ctx.backend.layer_norm_rows(*rows, *outputs, eps):
+                rows_x, rows_weight, rows_bias = rows
+                rows_y, rows_out, rows_rstd = outputs
 
-            def block(start: int, stop: int) -> None:
-                part = slice(start, stop)
-                _standardize(xp, rows_x[part], rows_out[part], rows_rstd[part], (1,), eps)
-                xp.multiply(rows_out[part], rows_weight, out=rows_y[part])
-                rows_y[part] += rows_bias
+                def block(start: int, stop: int) -> None:
+                    part = slice(start, stop)
+                    _standardize(xp, rows_x[part], rows_out[part], rows_rstd[part], (1,), eps)
+                    xp.multiply(rows_out[part], rows_weight, out=rows_y[part])
+                    rows_y[part] += rows_bias
 
-            ctx.backend.parallel_for(rows_y.shape[0], block, rows_y.shape[1])
+                ctx.backend.parallel_for(rows_y.shape[0], block, rows_y.shape[1])
+        else:  # group norm: rows (samples x groups, K, S), weight and bias (G, K)
+            rows_shape, parameter_shape = _group_rows(x, weight)
+            per_channel = (weight.reshape(parameter_shape), bias.reshape(parameter_shape))
+            rows = (y.reshape(rows_shape), out.reshape(rows_shape), rstd.reshape(-1))
+            if not ctx.backend.group_norm_rows(x.reshape(rows_shape), *per_channel, *rows, eps):
+                out, rstd = _standardize_rows(ctx, x, axes, eps)
+                xp.multiply(out, weight, out=y)
+                y += bias
         ctx.save(out=out, rstd=rstd)
         return y, out, rstd
 
@@ -283,32 +281,38 @@ class AffineStandardize(Op):
             return apply(AffineStandardize, (b.batch_all((x,))[0], weight, bias), shifted, eps)
         x, weight, bias = b.batch_all((x, weight, bias))
         out, rstd = apply(Standardize, (x,), shifted, eps)
-        shape = (b.size,) + (1,) * (x.ndim - 1 - len(axes)) + tuple(weight.shape[1:])
+        shape = (b.size,) + (1,) * (x.ndim - weight.ndim) + tuple(weight.shape[1:])
         return out * reshape(weight, shape) + reshape(bias, shape), out, rstd
 
 
 class AffineStandardizeBackward(Op):
-    """AffineStandardize's vjp for y as one op, PyTorch's native_layer_norm_backward: returns
-    (rstd (g w - mean(g w) - out mean(g w out)), sum(g out), sum(g)), the sums over the
-    leading dimensions, for the cotangent g, the saved out and rstd, and weight w. The first
-    is StandardizeBackward of g w, so its rules are that op's, through g w; the sums are
-    linear in g (and in out)."""
+    """AffineStandardize's vjp for y as one op, PyTorch's native_layer_norm_backward (and
+    native_group_norm_backward): returns (rstd (g w - mean(g w) - out mean(g w out)), sum(g
+    out), sum(g)), the sums down to w's shape (over the dimensions it broadcasts along), for
+    the cotangent g, the saved out and rstd, and weight w. The first is StandardizeBackward of
+    g w, so its rules are that op's, through g w; the sums are linear in g (and in out)."""
 
     @staticmethod
     def forward(ctx: Node, g: Array, out: Array, rstd: Array, weight: Array, axes: tuple) -> tuple:
         ctx.save(g=g, out=out, rstd=rstd, weight=weight, axes=axes)
         xp = ctx.xp
         result = xp.empty(out.shape, dtype=out.dtype)
-        rows_g, rows_out, rows_result = (_as_rows(array, axes) for array in (g, out, result))
+        rows_out, rows_result = _as_rows(out, axes), _as_rows(result, axes)
         rows_rstd = rstd.reshape(-1, 1)
         sums = None
         if g.shape == out.shape and g.dtype == out.dtype:
-            sums = ctx.backend.layer_norm_backward_rows(
-                rows_g, rows_out, rows_rstd, weight.reshape(-1), rows_result
-            )
+            if _per_element(weight, out, axes):  # layer norm
+                sums = ctx.backend.layer_norm_backward_rows(
+                    _as_rows(g, axes), rows_out, rows_rstd, weight.reshape(-1), rows_result
+                )
+            else:  # group norm
+                rows_shape, parameter_shape = _group_rows(out, weight)
+                rows = (g.reshape(rows_shape), out.reshape(rows_shape), rstd.reshape(-1))
+                sums = ctx.backend.group_norm_backward_rows(
+                    *rows, weight.reshape(parameter_shape), result.reshape(rows_shape)
+                )
         if sums is None:
             g = xp.broadcast_to(g, out.shape)
-            leading = tuple(range(out.ndim - len(axes)))
             scaled = _as_rows(g * weight, axes)
 
             def block(start: int, stop: int) -> None:
@@ -318,7 +322,7 @@ class AffineStandardizeBackward(Op):
                 )
 
             ctx.backend.parallel_for(rows_result.shape[0], block, rows_result.shape[1])
-            return result, (g * out).sum(axis=leading), g.sum(axis=leading)
+            return result, summed_to(g * out, weight.shape), summed_to(g, weight.shape)
         grad_weight, grad_bias = sums
         return result, grad_weight.reshape(weight.shape), grad_bias.reshape(weight.shape)
 
@@ -359,7 +363,7 @@ class AffineStandardizeBackward(Op):
     @staticmethod
     def jvp(ctx: Node, t_g: Any, t_out: Any, t_rstd: Any, t_weight: Any) -> tuple:
         g, out, rstd, weight, axes = ctx.g, ctx.out, ctx.rstd, ctx.weight, ctx.axes
-        leading = tuple(range(out.ndim - len(axes)))
+        weight_shape = tuple(weight.shape)
         scaled = g * weight
         t_scaled = None
         if t_g is not None:
@@ -378,12 +382,12 @@ class AffineStandardizeBackward(Op):
                     + out * _mean_product(scaled, t_out, axes)
                 ),
             )
-            t_sum_weight = _sum_over(g * t_out, leading)
+            t_sum_weight = unbroadcast(g * t_out, weight_shape)
         if t_rstd is not None:
             t_result = _plus(t_result, t_rstd * _bracket(scaled, out, axes))
         if t_g is not None:
-            t_sum_weight = _plus(t_sum_weight, _sum_over(t_g * out, leading))
-            t_sum_bias = _sum_over(broadcast_to(t_g, out.shape), leading)
+            t_sum_weight = _plus(t_sum_weight, unbroadcast(t_g * out, weight_shape))
+            t_sum_bias = unbroadcast(broadcast_to(t_g, out.shape), weight_shape)
         if t_result is not None and t_result.shape != out.shape:
             t_result = broadcast_to(t_result, out.shape)
         return t_result, t_sum_weight, t_sum_bias
@@ -393,17 +397,12 @@ class AffineStandardizeBackward(Op):
         """vmap: the three results as ops, each example's sums kept apart."""
         g, out, rstd, weight = b.batch_all((g, out, rstd, weight))
         shifted = tuple(axis + 1 for axis in axes)
-        shape = (b.size,) + (1,) * (out.ndim - 1 - len(axes)) + tuple(weight.shape[1:])
-        weight = reshape(weight, shape)
-        leading = tuple(range(1, out.ndim - len(axes)))
-        result = apply(StandardizeBackward, (g * weight, out, rstd), shifted)
+        per_example = tuple(weight.shape)
+        shape = (b.size,) + (1,) * (out.ndim - weight.ndim) + per_example[1:]
+        result = apply(StandardizeBackward, (g * reshape(weight, shape), out, rstd), shifted)
         g = broadcast_to(g, out.shape)
-        return result, _sum_over(g * out, leading), _sum_over(g, leading)
-
-
-def _sum_over(t: Any, axes: tuple) -> Any:
-    """t summed over `axes`, t itself when there are none (sum over () would sum all)."""
-    return reduce_sum(t, axes) if axes else t
+        sums = (unbroadcast(g * out, shape), unbroadcast(g, shape))  # each example's own
+        return result, *(reshape(total, per_example) for total in sums)
 
 
 def _plus(total: Any, part: Any) -> Any:
@@ -440,6 +439,36 @@ def _standardize(
     rstd = xp.divide(1, xp.sqrt(variance + eps), out=rstd_out)
     out *= rstd
     return rstd
+
+
+def _standardize_rows(ctx: Node, x: Array, axes: tuple, eps: float) -> tuple[Array, Array]:
+    """(out, rstd) of Standardize over x's trailing `axes`, row by row: the backend's
+    compiled rows, else NumPy passes over the threads."""
+    xp = ctx.xp
+    out = xp.empty(x.shape, dtype=x.dtype)
+    rstd = xp.empty(_kept_shape(x.shape, axes), dtype=x.dtype)
+    rows_x, rows_out, rows_rstd = _as_rows(x, axes), _as_rows(out, axes), rstd.reshape(-1, 1)
+
+    def block(start: int, stop: int) -> None:
+        part = slice(start, stop)
+        _standardize(xp, rows_x[part], rows_out[part], rows_rstd[part], (1,), eps)
+
+    if not ctx.backend.standardize_rows(rows_x, rows_out, rows_rstd, eps):
+        ctx.backend.parallel_for(rows_out.shape[0], block, rows_out.shape[1])
+    return out, rstd
+
+
+def _per_element(weight: Array, x: Array, axes: tuple) -> bool:
+    """Whether AffineStandardize's weight has one element per element of a row (layer norm's)
+    rather than one per channel of a group (group norm's (G, K, 1))."""
+    return weight.shape == x.shape[x.ndim - len(axes) :]
+
+
+def _group_rows(x: Array, weight: Array) -> tuple[tuple, tuple]:
+    """Group norm's rows: x (..., G, K, S) as (samples x groups, K, S), and its weight (G, K,
+    1) as (G, K)."""
+    groups, channels = weight.shape[:2]
+    return (-1, channels, x.shape[-1]), (groups, channels)
 
 
 def _trailing_rows(x: Array, axes: tuple) -> bool:
@@ -803,6 +832,15 @@ def group_norm(
     check_vector("group_norm", "weight", weight, (channels,))
     check_vector("group_norm", "bias", bias, (channels,))
     cast_back = _reduced_input_with_float_parameters("group_norm", input, weight, bias)
+    same_dtype = weight is not None and bias is not None and weight.dtype == bias.dtype
+    if same_dtype and weight.dtype == input.dtype and input.numel() > 0:
+        per_group = channels // num_groups
+        grouped = reshape(input, (batch, num_groups, per_group, math.prod(input.shape[2:])))
+        shape = (num_groups, per_group, 1)
+        parameters = (reshape(weight, shape), reshape(bias, shape))
+        y = apply(AffineStandardize, (grouped, *parameters), (2, 3), eps)[0]
+        out = reshape(y, tuple(input.shape))
+        return named(keep_channels_last(input, out), "NativeGroupNormBackward0")
     work = cast(input, dtypes.float32) if cast_back else input  # statistics in float32
     grouped = reshape(work, (batch, num_groups, -1))
     out = reshape(apply(Standardize, (grouped,), (2,), eps)[0], tuple(input.shape))

@@ -784,12 +784,7 @@ class SumTo(Op):
     @staticmethod
     def forward(ctx: Node, x: Array, shape: tuple) -> Array:
         ctx.save(shape=shape)
-        lead = x.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, size in enumerate(shape) if size == 1 and x.shape[lead + i] != 1
-        )
-        out = x.sum(axis=axes, keepdims=True) if axes else x
-        return out.reshape(shape)
+        return summed_to(x, shape)
 
     @staticmethod
     def vjp(ctx: Node, g: Any) -> tuple:
@@ -807,6 +802,17 @@ class SumTo(Op):
             x = b.expand(x)
         summed = apply(SumTo, (movedim(x, 0, -1),), (*shape, b.size))
         return movedim(summed, -1, 0)
+
+
+def summed_to(x: Array, shape: tuple) -> Array:
+    """The array x summed over the dimensions broadcasting added or stretched, down to
+    `shape`: SumTo's forward, for ops whose forward sums arrays to an operand's shape."""
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, size in enumerate(shape) if size == 1 and x.shape[lead + i] != 1
+    )
+    out = x.sum(axis=axes, keepdims=True) if axes else x
+    return out.reshape(shape)
 
 
 def sum_to(input: Any, shape: tuple) -> Any:  # noqa: A002

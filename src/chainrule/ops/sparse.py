@@ -28,7 +28,7 @@ from chainrule.autograd.observers import observers, tell
 from chainrule.backend import device as Device
 from chainrule.backend import dtypes, formats
 from chainrule.backend.dtypes import as_dtype
-from chainrule.backend.printing import format_sparse_coo
+from chainrule.backend.printing import format_sparse_coo, format_sparse_csr
 from chainrule.errors import DTypeError, ShapeError
 from chainrule.ops.arguments import normalize_dim
 from chainrule.ops.creation import tensor, zeros
@@ -37,6 +37,7 @@ from chainrule.ops.op import named
 from chainrule.ops.shape import cat, reshape
 
 sparse_coo = formats.layout("sparse_coo")
+sparse_csr = formats.layout("sparse_csr")
 
 Number = int | float | bool
 
@@ -99,9 +100,11 @@ class SparseTensor(Tensor):
         raise _unsupported(_entry_point_name())
 
     @staticmethod
-    def _make(indices: Tensor, values: Tensor, size: tuple, coalesced: bool) -> SparseTensor:
+    def _make(
+        indices: Tensor, values: Tensor, size: tuple, coalesced: bool, cls: type | None = None
+    ) -> SparseTensor:
         _reads_structure(indices)
-        self = object.__new__(SparseTensor)
+        self = object.__new__(cls or SparseTensor)
         self._sparse_indices = indices
         self._sparse_values = values
         self._sparse_size = Size(size)
@@ -610,6 +613,8 @@ def to_sparse(
         >>> chainrule.tensor([[0.0, 2.0], [3.0, 0.0]]).to_sparse()._nnz()
         2
     """
+    if layout is sparse_csr:
+        return to_sparse_csr(input)
     if isinstance(input, SparseTensor):
         return input.to_sparse(sparse_dim)
     if layout is not None and layout is not sparse_coo:
@@ -639,6 +644,268 @@ def to_sparse(
     )
 
 
+def sparse_mask(input: Tensor, mask: SparseTensor) -> SparseTensor:  # noqa: A002
+    """`input`'s entries at the positions `mask` stores (its indices as they are, coalesced or
+    not), a sparse tensor of mask's pattern, as `Tensor.sparse_mask`; the gradient reaches
+    those entries of input.
+
+    Example:
+        >>> import chainrule
+        >>> mask = chainrule.sparse_coo_tensor([[0, 1], [1, 0]], [1.0, 1.0], (2, 2)).coalesce()
+        >>> chainrule.tensor([[1.0, 2.0], [3.0, 4.0]]).sparse_mask(mask).values()
+        tensor([2., 3.])
+    """
+    if not isinstance(mask, SparseTensor) or isinstance(mask, SparseCsrTensor):
+        raise _unsupported("sparse_mask with a mask that is not a sparse COO tensor")
+    if tuple(input.shape) != tuple(mask.shape):
+        raise ShapeError(
+            f"sparse_mask(): operands have incompatible sizes; self has size "
+            f"{list(input.shape)} but mask has size {list(mask.shape)}"
+        )
+    values = _values_on(input, mask._sparse_indices)
+    values = named(values, "SparseMaskBackward0") if values.requires_grad else values
+    return SparseTensor._make(mask._sparse_indices, values, tuple(mask.shape), mask._coalesced)
+
+
+# ---- compressed sparse rows -----------------------------------------------------------------
+
+
+class SparseCsrTensor(SparseTensor):
+    """A sparse CSR matrix (`torch.sparse_csr_tensor`, `Tensor.to_sparse_csr()`): row i's
+    entries are `values[crow[i]:crow[i + 1]]` in the columns `col_indices[crow[i]:crow[i + 1]]`,
+    the form SciPy's csr_matrix (indptr, indices, data) hands over. It is held as the COO
+    tensor of the same entries (rows expanded from crow), so products, sums, scaling and their
+    gradients are the COO ones; what differs is what it reports: layout `sparse_csr`,
+    `crow_indices()` / `col_indices()`, and no `indices()`, as PyTorch's.
+
+    Example:
+        >>> import chainrule
+        >>> a = chainrule.sparse_csr_tensor([0, 1, 3], [1, 0, 1], [2.0, 3.0, 4.0], (2, 2))
+        >>> a.to_dense()
+        tensor([[0., 2.],
+                [3., 4.]])
+        >>> a @ chainrule.ones(2)
+        tensor([2., 7.])
+    """
+
+    __slots__ = ("_crow", "_col")
+
+    layout = sparse_csr
+    is_sparse = False
+    is_sparse_csr = True
+
+    @staticmethod
+    def _from_parts(crow: Tensor, col: Tensor, values: Tensor, size: tuple) -> SparseCsrTensor:
+        """The CSR tensor of checked parts: its COO form's rows repeat each row index as many
+        times as that row has entries."""
+        xp = values._backend.xp
+        counts = xp.diff(crow._array.astype(xp.int64))
+        rows = xp.repeat(xp.arange(len(counts), dtype=xp.int64), counts)
+        indices = xp.stack([rows, col._array.astype(xp.int64)])
+        keys = rows * size[1] + indices[1]
+        ordered = bool(keys.size <= 1 or (xp.diff(keys) > 0).all())  # sorted, no repeats
+        index_tensor = Tensor._from_array(indices, values._backend)
+        self = SparseTensor._make(index_tensor, values, size, ordered, SparseCsrTensor)
+        self._crow, self._col = crow, col
+        return self
+
+    def __repr__(self) -> str:
+        return format_sparse_csr(self)
+
+    __str__ = __repr__
+
+    def crow_indices(self) -> Tensor:
+        """Where each row's entries start in values (rows + 1 entries, the last nnz)."""
+        return self._crow
+
+    def col_indices(self) -> Tensor:
+        """The column of each entry, row by row."""
+        return self._col
+
+    def values(self) -> Tensor:
+        return self._sparse_values
+
+    def indices(self) -> Tensor:
+        raise RuntimeError("indices expected sparse coordinate tensor layout but got SparseCsr")
+
+    def is_coalesced(self) -> bool:
+        raise RuntimeError(
+            "is_coalesced expected sparse coordinate tensor layout but got SparseCsr"
+        )
+
+    def _with_values(self, values: Tensor, coalesced: bool | None = None) -> SparseCsrTensor:
+        return SparseCsrTensor._from_parts(self._crow, self._col, values, self._sparse_size)
+
+    def to_sparse_coo(self) -> SparseTensor:
+        """The same entries as a COO tensor (coalesced when the columns are sorted in rows)."""
+        return SparseTensor._make(
+            self._sparse_indices, self._sparse_values, self._sparse_size, self._coalesced
+        )
+
+    def to_sparse(self, sparse_dim: int | None = None, **kwargs: Any) -> SparseTensor:
+        if kwargs.get("layout") is sparse_csr:
+            return self
+        return self.to_sparse_coo()
+
+    def to_sparse_csr(self, dense_dim: int | None = None) -> SparseCsrTensor:
+        return self
+
+    def to(self, *args: Any, **kwargs: Any) -> SparseCsrTensor:  # type: ignore[override]
+        values = self._sparse_values.to(*args, **kwargs)
+        if values is self._sparse_values:
+            return self
+        crow, col = self._crow.to(values.device), self._col.to(values.device)
+        return SparseCsrTensor._from_parts(crow, col, values, self._sparse_size)
+
+    def t(self) -> SparseTensor:  # type: ignore[override]
+        raise _unsupported("t() of a sparse CSR tensor (PyTorch gives a CSC one); use .to_sparse()")
+
+    def transpose(self, dim0: int, dim1: int) -> SparseTensor:  # type: ignore[override]
+        raise _unsupported("transpose of a sparse CSR tensor; use .to_sparse() first")
+
+    def add(self, other: Any, *, alpha: Number = 1) -> Tensor:  # type: ignore[override]
+        """CSR + CSR is CSR, CSR + dense is dense, as PyTorch's."""
+        out = self.to_sparse_coo().add(
+            other.to_sparse_coo() if isinstance(other, SparseCsrTensor) else other, alpha=alpha
+        )
+        return to_sparse_csr(out) if isinstance(out, SparseTensor) else out
+
+    __add__ = add
+
+    def sub(self, other: Any, *, alpha: Number = 1) -> Tensor:  # type: ignore[override]
+        return self.add(other, alpha=-alpha)
+
+    __sub__ = sub
+
+
+def _index_tensor(values: object, backend_of: Tensor, name: str) -> Tensor:
+    """crow or col indices: an int32 or int64 tensor, kept in its dtype as PyTorch keeps it."""
+    out = values.detach() if isinstance(values, Tensor) else tensor(values)
+    if out.dtype not in (dtypes.int32, dtypes.int64):
+        raise RuntimeError(
+            f"{name} must be an int32 or int64 tensor, but got {dtypes.scalar_type_name(out.dtype)}"
+        )
+    if out.ndim != 1:
+        raise RuntimeError(f"{name} must have dim=1 but got {name}.dim()={out.ndim}")
+    return out.to(backend_of.device)
+
+
+def sparse_csr_tensor(
+    crow_indices: object,
+    col_indices: object,
+    values: object,
+    size: Sequence[int] | None = None,
+    *,
+    dtype: dtypes.dtype | None = None,
+    device: Device | str | None = None,
+    requires_grad: bool = False,
+    check_invariants: bool | None = None,
+    pin_memory: bool = False,
+) -> SparseCsrTensor:
+    """A sparse CSR matrix from its compressed rows, as `torch.sparse_csr_tensor`.
+
+    Args:
+        crow_indices (array_like): rows + 1 offsets into values, from 0 to nnz.
+        col_indices (array_like): nnz column indices, row by row.
+        values (array_like): the nnz entries; the gradient flows to it when it requires grad.
+        size (sequence of int, optional): (rows, columns); by default (len(crow) - 1, the
+            largest column + 1).
+        dtype (dtype, optional): the values' type (values' own by default).
+        device (device, optional): where the tensor lives.
+        requires_grad (bool): make the values a leaf that requires grad.
+        check_invariants (bool, optional): accepted; chainrule always checks the offsets and
+            columns, never reading out of bounds.
+        pin_memory (bool): accepted for PyTorch's signature.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.sparse_csr_tensor([0, 2, 3], [0, 2, 1], [1.0, 2.0, 3.0]).shape
+        chainrule.Size([2, 3])
+    """
+    value_tensor = values if isinstance(values, Tensor) else tensor(values, dtype=dtype)
+    if dtype is not None and value_tensor.dtype != as_dtype(dtype):
+        value_tensor = value_tensor.to(as_dtype(dtype))
+    if device is not None:
+        value_tensor = value_tensor.to(device)
+    crow = _index_tensor(crow_indices, value_tensor, "crow_indices")
+    col = _index_tensor(col_indices, value_tensor, "col_indices")
+    if crow.dtype != col.dtype:
+        raise RuntimeError(
+            f"crow_indices and col_indices must have the same dtype, but got "
+            f"{dtypes.scalar_type_name(crow.dtype)} and {dtypes.scalar_type_name(col.dtype)}"
+        )
+    if value_tensor.ndim != 1:
+        raise _unsupported("a sparse CSR tensor with batch or dense dimensions")
+    _reads_structure(crow)
+    offsets, columns = crow._array, col._array
+    if size is None:
+        widest = int(columns.max()) + 1 if columns.size else 0
+        size = (len(offsets) - 1, widest)
+    size = tuple(int(n) for n in size)
+    nnz = value_tensor.shape[0]
+    if len(size) != 2:
+        raise _unsupported(f"a {len(size)}-D sparse CSR tensor")
+    if len(offsets) != size[0] + 1:
+        raise RuntimeError(
+            f"crow_indices.size(-1) must be equal to size[-2] + 1 (that is {size[0] + 1}), but "
+            f"got: {len(offsets)}"
+        )
+    if len(columns) != nnz:
+        raise RuntimeError(
+            f"col_indices and values must have the same nnz, but got {len(columns)} and {nnz}"
+        )
+    if int(offsets[0]) != 0 or int(offsets[-1]) != nnz or (offsets[1:] < offsets[:-1]).any():
+        raise RuntimeError(
+            "crow_indices must start at 0, end at nnz and never decrease, got "
+            f"{offsets.tolist()} for nnz {nnz}"
+        )
+    if columns.size and (int(columns.min()) < 0 or int(columns.max()) >= size[1]):
+        raise RuntimeError(
+            f"col_indices must be in [0, {size[1]}), got values from {int(columns.min())} to "
+            f"{int(columns.max())}"
+        )
+    if value_tensor.requires_grad:
+        value_tensor = named(
+            value_tensor.view(value_tensor.shape), "SparseCompressedTensorBackward0"
+        )
+    elif requires_grad:
+        value_tensor = value_tensor.detach().requires_grad_()
+    return SparseCsrTensor._from_parts(crow, col, value_tensor, size)
+
+
+def to_sparse_csr(input: Tensor, dense_dim: int | None = None) -> SparseCsrTensor:  # noqa: A002
+    """A 2-D dense or sparse COO tensor as a sparse CSR one (its nonzero entries for a dense
+    one, the stored entries for a sparse one, repeats summed); differentiable.
+
+    Example:
+        >>> import chainrule
+        >>> chainrule.eye(2).to_sparse_csr().crow_indices()
+        tensor([0, 1, 2])
+    """
+    if isinstance(input, SparseCsrTensor):
+        return input
+    if dense_dim:
+        raise _unsupported("to_sparse_csr with dense dimensions")
+    coo = input.coalesce() if isinstance(input, SparseTensor) else to_sparse(input)
+    if coo.ndim != 2 or coo.sparse_dim() != 2:
+        raise RuntimeError(
+            f"to_sparse_csr: expected a 2-D tensor (batched CSR is not supported), got {coo.ndim}-D"
+        )
+    xp = coo._backend.xp
+    rows = coo._sparse_indices._array[0]
+    counts = xp.bincount(rows, minlength=coo.shape[0]) if rows.size else xp.zeros(coo.shape[0])
+    crow = xp.concatenate([xp.zeros(1, dtype=xp.int64), xp.cumsum(counts).astype(xp.int64)])
+    col = coo._sparse_indices._array[1]
+    values = coo._sparse_values
+    values = named(values, "ToSparseCsrBackward0") if values.requires_grad else values
+    return SparseCsrTensor._from_parts(
+        Tensor._from_array(crow, coo._backend),
+        Tensor._from_array(col.copy(), coo._backend),
+        values,
+        tuple(coo.shape),
+    )
+
+
 # ---- products, sums and softmax ------------------------------------------------------------------
 
 
@@ -654,7 +921,7 @@ def sparse_matmul(sparse: SparseTensor, dense: Tensor) -> Tensor:
     """sparse (n, k) @ dense (k, m) or (k,): each stored entry (i, j, v) adds v * dense[j] to
     row i of the result, one gather and one scatter-add."""
     if isinstance(dense, SparseTensor):
-        raise _unsupported("the product of two sparse tensors")
+        return _sparse_sparse_matmul(sparse, dense)
     if sparse.ndim != 2 or sparse.sparse_dim() != 2:
         raise _unsupported(f"a product with a {sparse.ndim}-D sparse tensor")
     if dense.ndim not in (1, 2):
@@ -678,6 +945,40 @@ def sparse_matmul(sparse: SparseTensor, dense: Tensor) -> Tensor:
     weights = values if dense.ndim == 1 else reshape(values, (-1, 1))
     out = zeros((rows,) + tuple(dense.shape[1:]), dtype=dense.dtype, device=dense.device)
     return index_add(out, 0, row_index, picked * weights)
+
+
+def _sparse_sparse_matmul(a: SparseTensor, b: SparseTensor) -> SparseTensor:
+    """sparse (n, k) @ sparse (k, m): a coalesced sparse (n, m) with an entry for every pair of
+    stored entries a[i, l], b[l, j] (their products summed), as PyTorch's; CSR @ CSR is CSR.
+    The values are gathered and multiplied in differentiable ops."""
+    for operand in (a, b):
+        if operand.ndim != 2 or operand.sparse_dim() != 2:
+            raise _unsupported(f"a product with a {operand.ndim}-D or hybrid sparse tensor")
+    if a.shape[1] != b.shape[0]:
+        raise ShapeError(
+            f"mm: sparse shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
+            f"({a.shape[1]} != {b.shape[0]})"
+        )
+    _check_product_dtypes(a, b)
+    _reads_structure(a._sparse_indices)
+    _reads_structure(b._sparse_indices)
+    xp = a._backend.xp
+    rows, inner = a._sparse_indices._array
+    b_inner, columns = b._sparse_indices._array
+    order = xp.argsort(b_inner, kind="stable")  # b's entries grouped by their row
+    starts = xp.searchsorted(b_inner[order], inner, side="left")
+    counts = xp.searchsorted(b_inner[order], inner, side="right") - starts
+    left = xp.repeat(xp.arange(len(inner), dtype=xp.int64), counts)  # a's entry of each pair
+    first = xp.repeat(xp.cumsum(counts) - counts, counts)
+    right = order[xp.arange(len(left), dtype=xp.int64) - first + starts[left]]  # and b's
+    backend = a._backend
+    products = index_select(a._sparse_values, 0, Tensor._from_array(left, backend)) * (
+        index_select(b._sparse_values, 0, Tensor._from_array(right, backend))
+    )
+    indices = Tensor._from_array(xp.stack([rows[left], columns[right]]), backend)
+    out = SparseTensor._make(indices, products, (a.shape[0], b.shape[1]), False).coalesce()
+    both_csr = isinstance(a, SparseCsrTensor) and isinstance(b, SparseCsrTensor)
+    return to_sparse_csr(out) if both_csr else out
 
 
 def spmm(input: Tensor, mat2: Tensor) -> Tensor:  # noqa: A002
@@ -706,6 +1007,8 @@ def dense_sparse_matmul(dense: Tensor, sparse: SparseTensor) -> Tensor:
     """dense (m, n) @ sparse (n, k): (sparse^T @ dense^T)^T."""
     if dense.ndim != 2:
         raise _unsupported(f"a {dense.ndim}-D dense tensor times a sparse one")
+    if isinstance(sparse, SparseCsrTensor):  # its transpose is CSC: go through the COO form
+        sparse = sparse.to_sparse_coo()
     return sparse_matmul(sparse.t(), dense.t()).t().contiguous()
 
 

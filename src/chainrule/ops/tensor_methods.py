@@ -1028,6 +1028,25 @@ class TensorMethods:
         new ones are uninitialised. Refused for tensors that require grad. Returns self."""
         return method_extras.resize_(self, normalize_size(sizes))
 
+    def set_(
+        self,
+        source: Tensor | None = None,
+        storage_offset: _int = 0,
+        size: Sequence[_int] | None = None,
+        stride: Sequence[_int] | None = None,
+    ) -> Tensor:
+        """In place: take `source`'s memory, shape and strides without a copy (or, with
+        `size`, a strided view of its memory), or with no source become empty. Returns self.
+
+        Example:
+            >>> import chainrule
+            >>> shared, x = chainrule.arange(4.0), chainrule.zeros(1)
+            >>> x.set_(shared)[0] = 7.0
+            >>> shared
+            tensor([7., 1., 2., 3.])
+        """
+        return method_extras.set_(self, source, storage_offset, size, stride)
+
     def resize_as_(self, the_template: Tensor, memory_format: object = None) -> Tensor:
         """In place: `resize_(the_template.shape)`. Returns self."""
         return method_extras.resize_(self, tuple(the_template.shape))
@@ -1229,12 +1248,15 @@ class TensorMethods:
         """This tensor as a sparse COO tensor of its nonzero entries (`to_sparse()`)."""
         return sparse.to_sparse(self)
 
+    to_sparse_csr = sparse.to_sparse_csr
+    sparse_mask = sparse.sparse_mask
+
     def is_distributed(self) -> _bool:
         """False: a chainrule tensor lives in one process."""
         return False
 
     # What chainrule tensors never are: sparse, quantized, nested, or on these devices.
-    is_sparse_csr = property(method_extras.never, doc="False: chainrule has no sparse tensors.")
+    is_sparse_csr = property(method_extras.never, doc="False: a dense tensor (ops/sparse.py: CSR).")
     is_quantized = property(method_extras.never, doc="False: no quantized tensors.")
     is_nested = property(method_extras.never, doc="False: no nested tensors.")
     is_mkldnn = property(method_extras.never, doc="False: no MKL-DNN layout.")

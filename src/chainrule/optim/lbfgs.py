@@ -127,7 +127,8 @@ class LBFGS(Optimizer):
         """Loss and flat gradient at x + t * d; the parameters are put back to x after."""
         self._add_grad(t, d)
         with enable_grad():
-            loss = float(closure())
+            loss = closure()
+        loss = float(loss)  # outside grad mode: PyTorch's float() of a graph's loss warns
         flat_grad = self._gather_flat_grad()
         self._set_params(x)
         return loss, flat_grad
@@ -228,7 +229,8 @@ class LBFGS(Optimizer):
                 opt_cond = False
                 if n_iter != max_iter:  # the last iteration's loss is left to the next step
                     with enable_grad():
-                        loss = float(closure())
+                        loss = closure()
+                    loss = float(loss)
                     flat_grad = self._gather_flat_grad()
                     opt_cond = xp.abs(flat_grad).max() <= tolerance_grad
                     ls_func_evals = 1

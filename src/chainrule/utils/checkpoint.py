@@ -12,7 +12,7 @@ activations, instead of all activations.
 >>> import chainrule
 >>> from chainrule.utils.checkpoint import checkpoint
 >>> x = chainrule.tensor([1.0, 2.0], requires_grad=True)
->>> y = checkpoint(lambda t: (t.tanh() * 3).sum(), x)
+>>> y = checkpoint(lambda t: (t.tanh() * 3).sum(), x, use_reentrant=False)
 >>> y.backward()
 >>> x.grad
 tensor([1.2599, 0.2120])
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import warnings
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -33,8 +34,71 @@ from chainrule.autograd.node import AccumulateGrad
 from chainrule.errors import GradError
 from chainrule.ops.autocast import autocast_active, autocast_restored
 from chainrule.ops.creation import get_rng_state, set_rng_state
+from chainrule.ops.op import named
 
-__all__ = ["checkpoint", "checkpoint_sequential"]
+__all__ = [
+    "CheckpointError",
+    "checkpoint",
+    "checkpoint_sequential",
+    "detach_variable",
+    "noop_context_fn",
+    "set_checkpoint_early_stop",
+]
+
+_EXPLICIT_REENTRANT = (
+    "torch.utils.checkpoint{}: the use_reentrant parameter should be passed explicitly. "
+    "Starting in PyTorch 2.9, calling checkpoint without use_reentrant will raise an exception. "
+    "use_reentrant=False is recommended, but if you need to preserve the current default "
+    "behavior, you can pass use_reentrant=True. Refer to docs for more details on the "
+    "differences between the two variants."
+)
+
+
+class CheckpointError(GradError):
+    """PyTorch's error for a checkpointed region that misbehaves between forward and its
+    recomputation (a RuntimeError)."""
+
+
+def noop_context_fn() -> tuple[
+    contextlib.AbstractContextManager, contextlib.AbstractContextManager
+]:
+    """`checkpoint`'s default `context_fn`: no context around the forward or the
+    recomputation."""
+    return contextlib.nullcontext(), contextlib.nullcontext()
+
+
+def detach_variable(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Each tensor of the tuple `inputs` detached, keeping its requires_grad (other values as
+    they are): the helper older reentrant-checkpoint code calls.
+
+    >>> import chainrule
+    >>> from chainrule.utils.checkpoint import detach_variable
+    >>> x = chainrule.ones(2, requires_grad=True) * 2
+    >>> detached, label = detach_variable((x, "label"))
+    >>> detached.grad_fn is None, detached.requires_grad, label
+    (True, True, 'label')
+    """
+    if not isinstance(inputs, tuple):
+        raise RuntimeError(
+            "Only tuple of tensors is supported. Got Unsupported input type: "
+            f"{type(inputs).__name__}"
+        )
+    detached = []
+    for value in inputs:
+        if isinstance(value, Tensor):
+            copy = value.detach()
+            copy.requires_grad = value.requires_grad
+            value = copy
+        detached.append(value)
+    return tuple(detached)
+
+
+@contextlib.contextmanager
+def set_checkpoint_early_stop(enable: bool) -> Iterator[None]:
+    """PyTorch's switch for stopping a recomputation once the needed tensors exist. The
+    recomputation here always runs the whole region, so the switch changes no result; it is
+    accepted so that code setting it runs."""
+    yield
 
 
 class _Call:
@@ -50,6 +114,7 @@ class _Call:
         "n_arg_tensors",
         "outputs",
         "meta",
+        "recompute_context",
     )
 
     def __init__(self, function: Callable, args: tuple, kwargs: dict, rng_state: Any) -> None:
@@ -62,6 +127,7 @@ class _Call:
         self.n_arg_tensors = sum(isinstance(a, Tensor) for a in args)
         self.outputs: Any = None
         self.meta: list = []
+        self.recompute_context: Any = contextlib.nullcontext()
 
 
 def _leaf_alias(value: Any) -> Any:
@@ -101,18 +167,22 @@ def _walk(outputs: tuple, own: set[int]) -> tuple[list[Tensor], list[weakref.ref
     return leaves, interior
 
 
-def _first_run(function: Callable, args: tuple, kwargs: dict) -> tuple[Any, list, list]:
+def _first_run(function: Callable, args: tuple, kwargs: dict) -> tuple[Any, list, list, str]:
     """Run `function` recording, on aliases of its arguments; return its outputs cut from that
-    graph (which is dropped with this frame), the leaves it read, and its interior nodes."""
+    graph (which is dropped with this frame), the leaves it read, its interior nodes, and the
+    name of a lone tensor output's node (else '')."""
     aliases = [_leaf_alias(a) for a in args]
     with grad_mode.enable_grad():
         outputs = function(*aliases, **kwargs)
     own = {id(a) for a in aliases if isinstance(a, Tensor)}
     leaves, interior = _walk(_flat(outputs), own)
+    name = ""
+    if isinstance(outputs, Tensor) and outputs.grad_fn is not None:
+        name = outputs.grad_fn.name()
     detached = [o.detach() if isinstance(o, Tensor) else o for o in _flat(outputs)]
     if isinstance(outputs, (tuple, list)):
-        return type(outputs)(detached), leaves, interior
-    return detached[0], leaves, interior
+        return type(outputs)(detached), leaves, interior, name
+    return detached[0], leaves, interior, name
 
 
 def _check_released(interior: list[weakref.ref]) -> None:
@@ -169,10 +239,14 @@ class CheckpointFunction(Function):
             aliases = [t.view_as(t) if t.requires_grad else t.detach() for t in arguments]
             positions = iter(aliases)
             args = [next(positions) if a is None else a for a in call.args]
-            with _random_state(call.rng_state), autocast_restored(call.autocast_state):
+            with (
+                _random_state(call.rng_state),
+                autocast_restored(call.autocast_state),
+                call.recompute_context,
+            ):
                 outputs = _flat(call.function(*args, **call.kwargs))
         if call.meta is not None and _meta(outputs) != call.meta:
-            raise GradError(
+            raise CheckpointError(
                 "checkpoint: recomputing `function` in backward gave outputs of other shapes or "
                 "dtypes than the forward did; it must be deterministic given its inputs"
             )
@@ -214,7 +288,7 @@ def checkpoint(
     function: Callable,
     *args: Any,
     use_reentrant: bool | None = None,
-    context_fn: Callable | None = None,
+    context_fn: Callable[[], tuple[Any, Any]] = noop_context_fn,
     determinism_check: str = "default",
     debug: bool = False,
     preserve_rng_state: bool = True,
@@ -227,38 +301,63 @@ def checkpoint(
     that require grad must reach it as positional arguments, or be leaves such as module
     parameters. With `preserve_rng_state` (the default) the recomputation sees the same random
     numbers, so dropout drops the same elements. Works with backward(), autograd.grad and
-    chainrule.func transforms, and with create_graph=True (higher derivatives). The
-    `use_reentrant` flag is accepted for PyTorch compatibility; both settings behave the same.
-    Side effects of `function` (BatchNorm's running statistics) happen again when it is
-    recomputed, as in PyTorch.
+    chainrule.func transforms, and with create_graph=True (higher derivatives). Side effects
+    of `function` (BatchNorm's running statistics) happen again when it is recomputed, as in
+    PyTorch.
+
+    `use_reentrant` keeps PyTorch's contract: left out, it warns and means True. The reentrant
+    variant takes no keyword arguments for `function`, no `context_fn`, and when no tensor
+    argument requires grad it warns and records nothing, so parameters read inside get no
+    gradient (PyTorch's pitfall with frozen inputs). With False, `context_fn()` gives the
+    contexts entered around the forward and around the recomputation.
 
     >>> import chainrule
     >>> from chainrule.utils.checkpoint import checkpoint
     >>> layer = chainrule.nn.Linear(3, 3)
     >>> x = chainrule.ones(2, 3, requires_grad=True)
-    >>> checkpoint(layer, x).sum().backward()
+    >>> checkpoint(layer, x, use_reentrant=False).sum().backward()
     >>> layer.weight.grad.shape
     chainrule.Size([3, 3])
     """
-    if context_fn is not None:
-        raise NotImplementedError("checkpoint: context_fn is not supported")
+    if use_reentrant is None:
+        warnings.warn(_EXPLICIT_REENTRANT.format(""), stacklevel=2)
+        use_reentrant = True
+    if kwargs and use_reentrant:
+        raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
+    if use_reentrant and (context_fn is not noop_context_fn or debug is not False):
+        raise ValueError(
+            "Passing `context_fn` or `debug` is only supported when use_reentrant=False."
+        )
     if determinism_check not in ("default", "none"):
         raise ValueError(
             "checkpoint: determinism_check should be 'default' or 'none', got "
             f"{determinism_check!r}"
         )
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    if use_reentrant and not any(t.requires_grad for t in tensors):
+        warnings.warn(
+            "None of the inputs have requires_grad=True. Gradients will be None", stacklevel=2
+        )
+        with grad_mode.no_grad():
+            return function(*args)
     if not grad_mode.is_grad_enabled():
         return function(*args, **kwargs)
+    forward_context, recompute_context = context_fn()
     rng_state = get_rng_state() if preserve_rng_state else None
-    outputs, leaves, interior = _first_run(function, args, kwargs)
+    with forward_context:
+        outputs, leaves, interior, name = _first_run(function, args, kwargs)
     _check_released(interior)
-    tensors = [a for a in args if isinstance(a, Tensor)]
     if not leaves and not any(t.requires_grad for t in tensors):
         return outputs
     call = _Call(function, args, kwargs, rng_state)
+    call.recompute_context = recompute_context
     call.outputs = outputs
     call.meta = _meta(_flat(outputs)) if determinism_check == "default" else None
     result = CheckpointFunction.apply(call, *tensors, *leaves)
+    if name and not use_reentrant:
+        # PyTorch's non-reentrant checkpoint keeps the region's own graph (it only drops its
+        # saved tensors), so a lone output prints the node of the region's last op
+        named(result, name)
     return list(result) if isinstance(outputs, list) else result
 
 
@@ -277,10 +376,14 @@ def checkpoint_sequential(
     >>> from chainrule import nn
     >>> from chainrule.utils.checkpoint import checkpoint_sequential
     >>> model = nn.Sequential(*[nn.Linear(4, 4) for _ in range(6)])
-    >>> out = checkpoint_sequential(model, 3, chainrule.ones(2, 4, requires_grad=True))
+    >>> x = chainrule.ones(2, 4, requires_grad=True)
+    >>> out = checkpoint_sequential(model, 3, x, use_reentrant=False)
     >>> out.shape
     chainrule.Size([2, 4])
     """
+    if use_reentrant is None:
+        warnings.warn(_EXPLICIT_REENTRANT.format(".checkpoint_sequential"), stacklevel=2)
+        use_reentrant = True
     preserve = kwargs.pop("preserve_rng_state", True)
     if kwargs:
         raise TypeError(f"checkpoint_sequential: unexpected keyword arguments {sorted(kwargs)}")

@@ -105,7 +105,13 @@ from chainrule.nn.modules.loss import (
     TripletMarginWithDistanceLoss,
 )
 from chainrule.nn.modules.module import Module
-from chainrule.nn.modules.normalization import GroupNorm, LayerNorm, LocalResponseNorm, RMSNorm
+from chainrule.nn.modules.normalization import (
+    CrossMapLRN2d,
+    GroupNorm,
+    LayerNorm,
+    LocalResponseNorm,
+    RMSNorm,
+)
 from chainrule.nn.modules.padding import (
     CircularPad1d,
     CircularPad2d,
@@ -243,6 +249,7 @@ __all__ = [
     "LeakyReLU",
     "Linear",
     "LocalResponseNorm",
+    "CrossMapLRN2d",
     "LogSigmoid",
     "LogSoftmax",
     "MSELoss",

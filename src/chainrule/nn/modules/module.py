@@ -26,7 +26,7 @@ from chainrule._tensor import Size, Tensor
 from chainrule.autograd import grad_mode
 from chainrule.autograd.function import Function
 from chainrule.backend import device as Device
-from chainrule.backend.dtypes import as_dtype
+from chainrule.backend.dtypes import as_dtype, display_namespace
 from chainrule.compiler import compile as compile_function
 from chainrule.errors import DTypeError, GradError, ShapeError, StateDictError
 from chainrule.nn.parameter import Buffer, Parameter
@@ -90,8 +90,10 @@ def _addindent(text: str, num_spaces: int) -> str:
 
 
 def _typename(value: Any) -> str:
+    """PyTorch's torch.typename: a tensor's legacy type name ('torch.FloatTensor' under
+    as_torch), else the class's qualified name."""
     if isinstance(value, Tensor):
-        return "chainrule.Tensor" if type(value) is Tensor else type(value).__name__
+        return value.type()
     module = type(value).__module__
     name = type(value).__qualname__
     return name if module in ("builtins", None) else f"{module}.{name}"
@@ -437,7 +439,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(
                 f"cannot assign '{_typename(tensor)}' object to buffer '{name}' "
-                "(chainrule Tensor or None required)"
+                f"({display_namespace()} Tensor or None required)"
             )
         self._buffers[name] = tensor
         if persistent:
@@ -457,7 +459,7 @@ class Module:
         elif not isinstance(param, Parameter):
             raise TypeError(
                 f"cannot assign '{_typename(param)}' object to parameter '{name}' "
-                "(chainrule.nn.Parameter or None required)"
+                f"({display_namespace()}.nn.Parameter or None required)"
             )
         elif param.grad_fn is not None:
             raise ValueError(
@@ -564,7 +566,7 @@ class Module:
             if value is not None:
                 raise TypeError(
                     f"cannot assign '{_typename(value)}' as parameter '{name}' "
-                    "(chainrule.nn.Parameter or None expected)"
+                    f"({display_namespace()}.nn.Parameter or None expected)"
                 )
             self.register_parameter(name, value)
             return
@@ -581,7 +583,7 @@ class Module:
             if value is not None:
                 raise TypeError(
                     f"cannot assign '{_typename(value)}' as child module '{name}' "
-                    "(chainrule.nn.Module or None expected)"
+                    f"({display_namespace()}.nn.Module or None expected)"
                 )
             modules[name] = value
             return
@@ -590,7 +592,8 @@ class Module:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(
                     f"cannot assign '{_typename(value)}' as buffer '{name}' "
-                    "(chainrule.nn.Buffer, chainrule.Tensor or None expected)"
+                    f"({display_namespace()}.nn.Buffer, {display_namespace()}.Tensor or None "
+                    "expected)"
                 )
             if isinstance(value, Buffer):
                 persistent = value.persistent

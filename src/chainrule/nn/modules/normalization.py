@@ -1,5 +1,5 @@
-"""LayerNorm, GroupNorm, RMSNorm and LocalResponseNorm: normalisation over features, the same in
-train and eval."""
+"""LayerNorm, GroupNorm, RMSNorm, LocalResponseNorm and CrossMapLRN2d: normalisation over
+features, the same in train and eval."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import chainrule.nn.functional as F
 from chainrule._tensor import Tensor
 from chainrule.backend import device as Device
 from chainrule.backend.dtypes import dtype as DType
-from chainrule.nn import init
+from chainrule.nn import _functions, init
 from chainrule.nn.modules.module import Module
 from chainrule.nn.parameter import Parameter
 from chainrule.ops import creation
@@ -275,6 +275,45 @@ class LocalResponseNorm(Module):
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class CrossMapLRN2d(Module):
+    """The legacy cross-channel local response normalisation of 4-D input, with PyTorch's
+    own forward recurrence and hand-written backward (not LocalResponseNorm's numbers: its
+    window is lopsided, see nn/_functions.py); for ported Lua Torch / early PyTorch
+    models.
+
+    Args:
+        size (int): the number of neighbouring channels.
+        alpha (float): the scale of their sum of squares (default: 1e-4).
+        beta (float): the exponent (default: 0.75).
+        k (float): the additive constant (default: 1).
+
+    Shape:
+        - Input: (N, C, H, W)
+        - Output: the shape of the input
+
+    Example:
+        >>> import chainrule
+        >>> from chainrule import nn
+        >>> nn.CrossMapLRN2d(3, alpha=0.3)(chainrule.ones(1, 4, 1, 1)).flatten()
+        tensor([0.8722, 0.8214, 0.7770, 0.8214])
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1) -> None:
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        if input.dim() != 4:
+            raise ValueError(f"CrossMapLRN2d: Expected input to be 4D, got {input.dim()}D instead.")
+        return _functions.CrossMapLRN2d.apply(input, self.size, self.alpha, self.beta, self.k)
 
     def extra_repr(self) -> str:
         return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
